@@ -1,0 +1,187 @@
+/**
+ * CONTRACT between the account (src/account, books in decimal.js) and the replay engine
+ * (src/engine). The engine never branches on margin mode: it sees margin *pools* (an isolated
+ * position, or the cross pool holding every cross position) behind one interface, and the
+ * account's MarginMode objects (IsolatedMargin, CrossMargin) decide how positions form pools.
+ *
+ * Hot-loop rule: every method the engine calls per bar (pools(), MarginPool.excess,
+ * MarginPool.liquidationPrice, Account.mark, position getters) works on numbers (float mirrors
+ * of the books refreshed at events) and allocates nothing. Decimal work happens only in event
+ * methods (trade, applyFunding, transferMargin, liquidate).
+ *
+ * Symbols are referred to by index into `Account.symbols` (the run's symbol list).
+ * Quantities are signed numbers in base units (+ long, − short). Money crosses this boundary as
+ * decimal strings in results and as numbers in float views.
+ */
+import type { VenueProfile } from '../venue/types.js';
+
+export type ModeId = 'isolated' | 'cross';
+
+export type RejectReason =
+  | 'insufficientMargin'
+  | 'modeLocked'
+  | 'exceedsMaxLeverage'
+  | 'reduceOnlyViolation'
+  | 'invalidQuantity'
+  | 'invalidPrice'
+  | 'noPosition'
+  | 'exceedsRemovableMargin'
+  | 'symbolUnavailable';
+
+export interface Rejection {
+  ok: false;
+  reason: RejectReason;
+  message: string;
+}
+
+export interface AccountParams {
+  venue: VenueProfile;
+  symbols: readonly string[];
+  /** initial deposit in quote currency (USDT), decimal string */
+  initialDeposit: string;
+  /** mode of positions opened without an explicit mode */
+  defaultMode: ModeId;
+  /** initial leverage for every symbol (strategies may change it per symbol while flat or within tier limits) */
+  leverage: number;
+  /** date (ms UTC) used to pick the venue's dated tier tables */
+  asOfMs: number;
+}
+
+export interface TradeRequest {
+  symbol: number;
+  /** signed quantity: + buy, − sell */
+  qty: number;
+  /** execution price (slippage already applied by the engine) */
+  price: number;
+  liquidity: 'maker' | 'taker';
+  /** mode for a position this trade opens (ignored when it changes an open position, whose mode is fixed; a different explicit mode on an open position is rejected with modeLocked) */
+  mode?: ModeId;
+  reduceOnly?: boolean;
+  time: number;
+}
+
+export interface Fill {
+  ok: true;
+  symbol: number;
+  qty: number;
+  price: number;
+  /** fee paid, decimal string (≥ 0) */
+  fee: string;
+  /** PnL realised by the reducing part, decimal string */
+  realizedPnl: string;
+  /** position after the fill (signed) */
+  positionQty: number;
+  mode: ModeId;
+}
+
+export interface FundingSettlement {
+  symbol: number;
+  /** amount received (negative = paid), decimal string */
+  received: string;
+  rate: number;
+  price: number;
+}
+
+export interface LiquidationOutcome {
+  /** 'isolated:<symbol>' or 'cross' */
+  poolId: string;
+  symbols: number[];
+  /** close price per liquidated symbol, same order as `symbols` */
+  prices: number[];
+  /** the trader's loss of remaining margin / liquidation fee, decimal string (≥ 0) */
+  penalty: string;
+  /** amount the insurance fund covered because the close was past the bankruptcy price, decimal string (≥ 0) */
+  insuranceDraw: string;
+  /** realised PnL of the closed positions, decimal string */
+  realizedPnl: string;
+}
+
+/** A margin pool: one isolated position, or the cross pool. */
+export interface MarginPool {
+  readonly id: string;
+  /** symbol indices of the positions in this pool */
+  readonly symbols: readonly number[];
+  /** margin balance − maintenance margin, in floats, with each symbol of the pool valued at marks[symbol]. ≤ 0 means liquidation. */
+  excess(marks: Float64Array): number;
+  /**
+   * Price of `symbol` at which excess() reaches 0 with every other symbol at marks[...] (other
+   * cross legs valued at mark, tiers re-chosen at that price). NaN when no positive price exists.
+   * For an isolated pool this equals the venue's closed-form liquidation price.
+   */
+  liquidationPrice(symbol: number, marks: Float64Array): number;
+  /** bankruptcy price of `symbol` (pool margin balance = 0) with others at marks; NaN when none */
+  bankruptcyPrice(symbol: number, marks: Float64Array): number;
+}
+
+/** Reusable per-bar snapshot filled by Account.mark (no allocation). All numbers. */
+export interface MarkSnapshot {
+  /** wallet + Σ uPnL of all positions */
+  equity: number;
+  /** Σ over pools of margin balance (wallet part + uPnL) */
+  marginBalance: number;
+  /** Σ maintenance margin of all positions */
+  maintenanceMargin: number;
+  /** worst pool's MM / margin balance (Binance convention; ≥ 1 means liquidation; 0 when flat) */
+  marginRatio: number;
+  /** Σ initial margin (notional / leverage) of open positions */
+  initialMargin: number;
+  /** capital at risk: Σ isolated wallets + cross pool equity when any cross position is open */
+  capitalAtRisk: number;
+  /** Σ |qty| × mark */
+  grossNotional: number;
+  /** available balance (Binance rule: cross wallet + Σ cross uPnL − Σ cross IM, floored at 0) */
+  available: number;
+}
+
+export interface BooksSnapshot {
+  initialDeposit: string;
+  /** total wallet balance = cross wallet + Σ isolated wallets */
+  wallet: string;
+  realizedPnl: string;
+  fees: string;
+  fundingReceived: string;
+  fundingPaid: string;
+  liquidationPenalties: string;
+  insuranceDraws: string;
+}
+
+export type AccountEvent =
+  | ({ type: 'fill'; time: number } & Omit<Fill, 'ok'>)
+  | ({ type: 'funding'; time: number } & FundingSettlement)
+  | ({ type: 'liquidation'; time: number } & LiquidationOutcome)
+  | { type: 'transfer'; time: number; symbol: number; amount: string }
+  | { type: 'rejection'; time: number; symbol: number; reason: RejectReason; message: string };
+
+export interface Account {
+  readonly symbols: readonly string[];
+  readonly venue: VenueProfile;
+  /** the ledger: every event in order (fills, funding, liquidations, transfers, rejections) */
+  readonly events: readonly AccountEvent[];
+
+  setLeverage(symbol: number, leverage: number): { ok: true } | Rejection;
+  leverage(symbol: number): number;
+  trade(req: TradeRequest): Fill | Rejection;
+  /** add (+) or remove (−) isolated margin of an open isolated position, within the venue's limits */
+  transferMargin(symbol: number, amount: number, time: number): { ok: true } | Rejection;
+  /** settle one funding event for `symbol` if a position is open; null when flat */
+  applyFunding(symbol: number, rate: number, price: number, time: number): FundingSettlement | null;
+  /** record a rejection that happened outside the account (e.g. an order the engine could not place) */
+  recordRejection(symbol: number, reason: RejectReason, message: string, time: number): Rejection;
+
+  /** current pools; the returned array is stable between events (same identity until positions change) */
+  pools(): readonly MarginPool[];
+  /** close every position of `pool` at prices[symbol] (Decimal books: PnL, penalty, insurance shortfall) */
+  liquidate(pool: MarginPool, prices: Float64Array, time: number): LiquidationOutcome;
+
+  /** float views */
+  positionQty(symbol: number): number;
+  entryPrice(symbol: number): number;
+  positionMode(symbol: number): ModeId | null;
+  /** fills `out` from marks (one price per symbol; NaN marks are treated as the last known price) */
+  mark(marks: Float64Array, out: MarkSnapshot): void;
+  books(): BooksSnapshot;
+}
+
+export interface AccountFactory {
+  (params: AccountParams): Account;
+}

@@ -1,0 +1,69 @@
+/**
+ * The `marginlab` command line. Every file in ./commands exports `register(program)`, which adds
+ * its commands to the program; command modules stay light at import time and load heavy modules
+ * (arrow, danfo, piscina) inside their actions.
+ *
+ * Outcomes map to the exit codes of DESIGN §10: a UserError prints one line (plus its details)
+ * and exits with its code; anything else is an internal error (70) and prints its stack only
+ * when MARGINLAB_DEBUG is set.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, UserError } from '../errors.js';
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+async function buildProgram(): Promise<Command> {
+  const program = new Command();
+  program
+    .name('marginlab')
+    .description('Backtest crypto perpetual-futures strategies under isolated and cross margin, side by side.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('_'))
+    .sort();
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(join(dir, f)).href)) as Partial<CommandModule>;
+    if (typeof mod.register === 'function') mod.register(program);
+  }
+  return program;
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof UserError) {
+    process.stderr.write(`marginlab: ${err.message}\n`);
+    for (const line of err.details) process.stderr.write(`  ${line}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // commander already printed its message
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
+    return ExitCode.USAGE;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`marginlab: internal error: ${e.message}\n`);
+  if (process.env.MARGINLAB_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+  else process.stderr.write('  (set MARGINLAB_DEBUG=1 for the stack trace; please report it)\n');
+  return ExitCode.INTERNAL;
+}
+
+async function main(): Promise<void> {
+  let code: number;
+  try {
+    const program = await buildProgram();
+    await program.parseAsync(process.argv);
+    code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+  } catch (err) {
+    code = reportError(err);
+  }
+  process.exitCode = code;
+}
+
+await main();

@@ -1,0 +1,44 @@
+/**
+ * Exit codes (DESIGN §10) and the error type for problems a user can cause.
+ * A UserError is printed as one line (no stack trace) and mapped to its exit code by the CLI.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** some runs failed, or a gate failed */
+  FAILED: 1,
+  /** bad command line */
+  USAGE: 64,
+  /** bad data (validation failed) */
+  DATA: 65,
+  /** a named input file or folder does not exist */
+  NO_INPUT: 66,
+  /** a bug in marginlab */
+  INTERNAL: 70,
+  /** bad configuration */
+  CONFIG: 78,
+  /** interrupted by the user (Ctrl-C) */
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class UserError extends Error {
+  readonly exitCode: ExitCodeValue;
+  /** Further lines (e.g. every validation problem), printed after the message. */
+  readonly details: readonly string[];
+  constructor(message: string, exitCode: ExitCodeValue, details: readonly string[] = []) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = exitCode;
+    this.details = details;
+  }
+}
+
+export const dataError = (message: string, details: readonly string[] = []) =>
+  new UserError(message, ExitCode.DATA, details);
+export const configError = (message: string, details: readonly string[] = []) =>
+  new UserError(message, ExitCode.CONFIG, details);
+export const usageError = (message: string, details: readonly string[] = []) =>
+  new UserError(message, ExitCode.USAGE, details);
+export const missingInput = (message: string, details: readonly string[] = []) =>
+  new UserError(message, ExitCode.NO_INPUT, details);

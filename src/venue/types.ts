@@ -1,0 +1,49 @@
+/**
+ * CONTRACT: venue profiles (src/venue). A profile is plain data plus pure functions; the account
+ * and the engine read it, never a venue id.
+ */
+
+/** One maintenance bracket. MM = notional × mmr − cum for floor ≤ notional < cap. */
+export interface Tier {
+  floor: number;
+  cap: number;
+  mmr: number;
+  maxLeverage: number;
+  /** Binance "maintenance amount" (cum); follows cum_n = cum_{n-1} + floor_n × (mmr_n − mmr_{n-1}) */
+  cum: number;
+}
+
+export type Side = 1 | -1;
+
+export interface VenueProfile {
+  id: string;
+  name: string;
+  fees: { maker: number; taker: number };
+  funding: {
+    intervalHours: number;
+    /** price a funding payment is computed at */
+    priceSource: 'mark' | 'oracle';
+    /** where isolated positions' funding is booked: into the isolated wallet (Binance), or the available (cross) balance first */
+    isolatedBooking: 'isolatedWallet' | 'availableFirst';
+  };
+  liquidation: {
+    /**
+     * what the trader loses when a pool is liquidated at its liquidation price:
+     * 'remainingMargin' = all remaining margin of the pool goes to the insurance fund;
+     * { feeRate } = a fee of feeRate × closed notional, the rest of the margin is returned.
+     */
+    penalty: 'remainingMargin' | { feeRate: number };
+  };
+  /** maintenance tiers in force for `symbol` at time `asOfMs` (the dated table whose date is the latest ≤ asOf, else the earliest). */
+  tiers(symbol: string, asOfMs: number): readonly Tier[];
+  /**
+   * The venue's published closed-form isolated liquidation price for a single position.
+   * `walletBalance` is the isolated wallet (margin incl. transfers and booked funding).
+   * Returns NaN when no positive price exists.
+   */
+  isolatedLiquidationPrice(p: {
+    side: Side; qty: number; entryPrice: number; walletBalance: number; leverage: number; tiers: readonly Tier[];
+  }): number;
+  /** bankruptcy price of an isolated position (margin balance = 0). NaN when none. */
+  bankruptcyPrice(p: { side: Side; qty: number; entryPrice: number; walletBalance: number }): number;
+}

@@ -50,3 +50,39 @@ export interface ReplayOutput {
   bars: number;
   setups: SetupOutput[];
 }
+
+import type { MarketData } from '../feed/types.js';
+import type { VenueProfile } from '../venue/types.js';
+import type { StrategyModule } from '../strategy/types.js';
+
+/** Fill, slippage and intrabar options (part of RunSpec.execution). */
+export interface ExecutionOptions {
+  /** market/stop fills move against the order by this many basis points */
+  slippageBps: number;
+  /** optional volume participation: a market order fills at most maxFraction × bar volume; the rest is rejected or carried (engine docs) */
+  participation?: { maxFraction: number } | null;
+  /** intrabar path: open → nearer extreme → farther extreme → close (default), or fixed high-first / low-first */
+  intrabarPath: 'nearest-first' | 'high-first' | 'low-first';
+  /** multi-symbol cross pools: every symbol at its adverse extreme at once (pessimistic, default) or at close (optimistic) */
+  crossCheck: 'pessimistic' | 'optimistic';
+}
+
+export interface ReplayParams {
+  data: MarketData;
+  /** symbols of `data` this run trades and shows to the strategy (ctx indexes follow this order) */
+  symbols: string[];
+  strategy: StrategyModule;
+  /** strategy params, already validated by strategy.params (defaults applied) */
+  params: Record<string, unknown>;
+  venue: VenueProfile;
+  setups: SetupSpec[];
+  /** decimal string, quote currency */
+  initialCapital: string;
+  leverage: number;
+  execution: ExecutionOptions;
+  /** replay bars [fromIndex, toIndex) of data.time (default: all) */
+  fromIndex?: number;
+  toIndex?: number;
+  /** called about every 65,536 bars with bars done; may throw to abort */
+  onProgress?: (barsDone: number) => void;
+}

@@ -63,3 +63,31 @@ export interface RunResult {
   events: RunEventRecord[];
   curves: RunCurves;
 }
+
+/**
+ * manifest.json of a run folder: everything needed to reproduce it. Wall-clock figures live
+ * here (never in summary.json, which must be byte-identical across worker counts and shards).
+ */
+export interface RunManifest {
+  schemaVersion: 1;
+  name: string;
+  createdAt: string;
+  marginlabVersion: string;
+  engineVersion: string;
+  gitCommit: string | null;
+  node: string;
+  /** the resolved, frozen config as JSON */
+  config: unknown;
+  datasets: { name: string; path: string; hashes: Record<string, string> }[];
+  runs: { total: number; ok: number; errored: number };
+  shard: { index: number; count: number } | null;
+  workers: number;
+  wallClockMs: number;
+}
+
+/*
+ * Run folder layout (reports/<name>/):
+ *   results/<runId>.json   one RunResult per run (written atomically; --resume skips existing ids)
+ *   manifest.json          RunManifest
+ *   summary.json runs.csv report.md report.html   rendered by src/report from results + manifest
+ */

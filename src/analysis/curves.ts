@@ -1,0 +1,89 @@
+/**
+ * Chart curves of a run, downsampled so that a page stays quick with millions of bars.
+ *
+ * Downsampling keeps extremes: the bars are cut into equal buckets and each bucket contributes
+ * the bars holding the minimum and maximum of every tracked series (equity min/max, drawdown max,
+ * margin ratio max), plus the first and last bar of the whole series; indices are merged in time
+ * order without duplicates. The result never exceeds `maxPoints` and always contains the global
+ * extremes of every tracked series, so a chart's min, max and end points are exact.
+ */
+import type { SetupSeries } from '../engine/types.js';
+import type { RunCurves } from '../shard/types.js';
+
+export const DEFAULT_CURVE_POINTS = 2000;
+
+/**
+ * Indices (ascending, unique) that preserve, per bucket, the min and max of each `mins` /
+ * `maxs` series. Returns every index when n ≤ maxPoints.
+ */
+export function downsampleIndices(
+  n: number,
+  maxPoints: number,
+  track: { min?: readonly ArrayLike<number>[]; max?: readonly ArrayLike<number>[] },
+): number[] {
+  if (n <= 0) return [];
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const mins = track.min ?? [];
+  const maxs = track.max ?? [];
+  const perBucket = Math.max(1, mins.length + maxs.length);
+  const buckets = Math.max(1, Math.floor((maxPoints - 2) / perBucket));
+  const keep = new Uint8Array(n);
+  keep[0] = 1;
+  keep[n - 1] = 1;
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets);
+    const hi = Math.floor(((b + 1) * n) / buckets);
+    if (hi <= lo) continue;
+    for (const s of mins) {
+      let best = lo;
+      for (let i = lo + 1; i < hi; i++) if (s[i]! < s[best]! || Number.isNaN(s[best]!)) best = i;
+      keep[best] = 1;
+    }
+    for (const s of maxs) {
+      let best = lo;
+      for (let i = lo + 1; i < hi; i++) if (s[i]! > s[best]! || Number.isNaN(s[best]!)) best = i;
+      keep[best] = 1;
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i]) out.push(i);
+  return out;
+}
+
+/** Drawdown per bar in percent (0 at a peak, 100 at zero equity); the peak starts at `startPeak` when given. */
+export function drawdownSeries(equity: ArrayLike<number>, startPeak?: number): Float64Array {
+  const dd = new Float64Array(equity.length);
+  let peak = startPeak ?? (equity.length ? equity[0]! : 0);
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e > peak) peak = e;
+    dd[i] = peak > 0 ? 100 * (1 - e / peak) : 0;
+  }
+  return dd;
+}
+
+const round = (x: number, digits: number): number => {
+  if (!Number.isFinite(x)) return 0;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * Downsampled curves of one setup: time (ms), equity (quote), drawdown (% below running peak),
+ * margin ratio (% — the intrabar peak ratio of each bar, as in the `marginRatioMax` metric).
+ * `initialCapital`, when given, is the starting peak for drawdown (as in the `maxDrawdown` metric).
+ */
+export function buildCurves(series: SetupSeries, maxPoints: number = DEFAULT_CURVE_POINTS, initialCapital?: number): RunCurves {
+  const n = series.equity.length;
+  const dd = drawdownSeries(series.equity, initialCapital);
+  const mr = series.marginRatioPeak.length === n ? series.marginRatioPeak : series.marginRatio;
+  const idx = downsampleIndices(n, Math.max(8, Math.floor(maxPoints)), { min: [series.equity], max: [series.equity, dd, mr] });
+  const curves: RunCurves = { time: [], equity: [], drawdown: [], marginRatio: [] };
+  for (const i of idx) {
+    curves.time.push(series.time[i]!);
+    curves.equity.push(round(series.equity[i]!, 6));
+    curves.drawdown.push(round(dd[i]!, 4));
+    curves.marginRatio.push(round(100 * mr[i]!, 4));
+  }
+  return curves;
+}

@@ -1,0 +1,429 @@
+/**
+ * The metrics registry (DESIGN §7). Every metric is defined once here (id, title with unit,
+ * tags, direction, format, compute) and used by every report; definitions with formulas are in
+ * docs/metrics.md.
+ *
+ * Conventions: a metric's value is in the unit its title names (percentages as percent, e.g.
+ * 12.5 = 12.5 %; money in the quote currency; durations in days). Annualisation uses a 365-day
+ * year. `null` means undefined for this run (e.g. Sharpe of a flat curve), never 0.
+ * Per-bar returns are r_i = E_i / E_{i−1} − 1 with E_{−1} = initial capital, E_i = equity at the
+ * close of bar i.
+ */
+import { Decimal } from 'decimal.js';
+import type { SetupOutput } from '../engine/types.js';
+import { reconstructTrades, type RoundTrip } from './trades.js';
+
+export { reconstructTrades, type RoundTrip } from './trades.js';
+export { buildCurves, downsampleIndices } from './curves.js';
+
+export const YEAR_MS = 365 * 86_400_000;
+export const DAY_MS = 86_400_000;
+
+export type MetricTag = 'core' | 'perp' | 'margin';
+export type MetricFormat = 'pct' | 'money' | 'int' | 'ratio' | 'days';
+export type MetricUnit = '%' | '%/yr' | 'quote' | 'count' | 'ratio' | 'days';
+
+export interface MetricsInput {
+  output: SetupOutput;
+  /** initial deposit in quote currency */
+  initialCapital: number;
+  /** bar length in ms */
+  timeframeMs: number;
+  symbols: string[];
+}
+
+/** Derived quantities shared by the metrics of one run (computed once). */
+export interface MetricContext {
+  input: MetricsInput;
+  /** number of bars */
+  n: number;
+  /** covered span in years (n × timeframe / 365 d) */
+  years: number;
+  barsPerYear: number;
+  /** per-bar returns, length n */
+  returns: Float64Array;
+  finalEquity: number;
+  netPnl: number;
+  maxDrawdown: number;
+  /** longest underwater stretch in bars */
+  maxDrawdownBars: number;
+  trades: RoundTrip[];
+  /** sums over events (Decimal-summed, converted once) */
+  ledger: {
+    fees: number;
+    fundingPaid: number;
+    fundingReceived: number;
+    liquidations: number;
+    liquidationLoss: number;
+    liquidationPenalty: number;
+    insuranceShortfall: number;
+    liquidationTimes: number[];
+  };
+}
+
+export interface MetricDef {
+  id: string;
+  /** display title including its unit */
+  title: string;
+  /** short column label for tables */
+  short: string;
+  unit: MetricUnit;
+  tags: readonly MetricTag[];
+  /** true: larger is better; false: smaller is better; null: neither (descriptive) */
+  higherIsBetter: boolean | null;
+  format: MetricFormat;
+  /** one-line definition (the long form is in docs/metrics.md) */
+  description: string;
+  compute(ctx: MetricContext): number | null;
+}
+
+// ---------------------------------------------------------------- helpers
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length ? s / a.length : NaN;
+}
+
+function max(a: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/** sample standard deviation (n − 1) */
+function stdev(a: ArrayLike<number>): number {
+  const n = a.length;
+  if (n < 2) return NaN;
+  const m = mean(a);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (a[i]! - m) ** 2;
+  return Math.sqrt(s / (n - 1));
+}
+
+function fractionOfBars(a: ArrayLike<number>, pred: (x: number) => boolean): number | null {
+  if (a.length === 0) return null;
+  let c = 0;
+  for (let i = 0; i < a.length; i++) if (pred(a[i]!)) c++;
+  return (100 * c) / a.length;
+}
+
+/** Count maximal runs of bars with marginRatioPeak ≥ threshold that saw no liquidation. */
+export function countNearMisses(
+  time: ArrayLike<number>,
+  peak: ArrayLike<number>,
+  liquidationTimes: readonly number[],
+  timeframeMs: number,
+  threshold = 0.9,
+): number {
+  let count = 0;
+  const n = peak.length;
+  let i = 0;
+  while (i < n) {
+    if (!(peak[i]! >= threshold)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i + 1 < n && peak[i + 1]! >= threshold) i++;
+    const from = time[start]!;
+    const to = time[i]! + timeframeMs;
+    if (!liquidationTimes.some((t) => t >= from && t < to)) count++;
+    i++;
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------- context
+
+export function buildContext(input: MetricsInput): MetricContext {
+  const { output, initialCapital, timeframeMs } = input;
+  const s = output.series;
+  const n = s.equity.length;
+  const years = (n * timeframeMs) / YEAR_MS;
+  const barsPerYear = YEAR_MS / timeframeMs;
+
+  const returns = new Float64Array(n);
+  let prev = initialCapital;
+  let peak = initialCapital;
+  let maxDd = 0;
+  let underwaterStart = -1; // bar index where the current underwater stretch started
+  let maxUnderwater = 0;
+  for (let i = 0; i < n; i++) {
+    const e = s.equity[i]!;
+    returns[i] = prev !== 0 ? e / prev - 1 : 0;
+    prev = e;
+    if (e >= peak) {
+      if (underwaterStart >= 0) maxUnderwater = Math.max(maxUnderwater, i - underwaterStart);
+      underwaterStart = -1;
+      peak = e;
+    } else {
+      if (underwaterStart < 0) underwaterStart = i;
+      const dd = peak > 0 ? 1 - e / peak : 0;
+      if (dd > maxDd) maxDd = dd;
+    }
+  }
+  if (underwaterStart >= 0) maxUnderwater = Math.max(maxUnderwater, n - underwaterStart);
+
+  let fees = new Decimal(0);
+  let fundingPaid = new Decimal(0);
+  let fundingReceived = new Decimal(0);
+  let liqLoss = new Decimal(0);
+  let liqPenalty = new Decimal(0);
+  let shortfall = new Decimal(0);
+  let liquidations = 0;
+  const liquidationTimes: number[] = [];
+  for (const ev of output.events) {
+    if (ev.type === 'fill') fees = fees.plus(ev.fee);
+    else if (ev.type === 'funding') {
+      const r = new Decimal(ev.received);
+      if (r.isNegative()) fundingPaid = fundingPaid.minus(r);
+      else fundingReceived = fundingReceived.plus(r);
+    } else if (ev.type === 'liquidation') {
+      liquidations++;
+      liquidationTimes.push(ev.time);
+      liqPenalty = liqPenalty.plus(ev.penalty);
+      liqLoss = liqLoss.plus(ev.penalty).minus(ev.realizedPnl);
+      shortfall = shortfall.plus(ev.insuranceDraw);
+    }
+  }
+
+  const finalEquity = n > 0 ? s.equity[n - 1]! : initialCapital;
+  return {
+    input,
+    n,
+    years,
+    barsPerYear,
+    returns,
+    finalEquity,
+    netPnl: finalEquity - initialCapital,
+    maxDrawdown: maxDd,
+    maxDrawdownBars: maxUnderwater,
+    trades: reconstructTrades(output.events),
+    ledger: {
+      fees: fees.toNumber(),
+      fundingPaid: fundingPaid.toNumber(),
+      fundingReceived: fundingReceived.toNumber(),
+      liquidations,
+      liquidationLoss: liqLoss.toNumber(),
+      liquidationPenalty: liqPenalty.toNumber(),
+      insuranceShortfall: shortfall.toNumber(),
+      liquidationTimes,
+    },
+  };
+}
+
+function cagr(c: MetricContext): number | null {
+  if (c.n === 0 || c.years <= 0 || c.input.initialCapital <= 0) return null;
+  const growth = c.finalEquity / c.input.initialCapital;
+  if (growth <= 0) return -100;
+  return finite(100 * (growth ** (1 / c.years) - 1));
+}
+
+// ---------------------------------------------------------------- registry
+
+export const METRICS: readonly MetricDef[] = [
+  {
+    id: 'totalReturn', title: 'Total return (%)', short: 'Return', unit: '%', tags: ['core'], higherIsBetter: true, format: 'pct',
+    description: 'final equity ÷ initial capital − 1',
+    compute: (c) => (c.n && c.input.initialCapital > 0 ? 100 * (c.finalEquity / c.input.initialCapital - 1) : null),
+  },
+  {
+    id: 'netPnl', title: 'Net PnL (quote)', short: 'Net PnL', unit: 'quote', tags: ['core'], higherIsBetter: true, format: 'money',
+    description: 'final equity − initial capital',
+    compute: (c) => (c.n ? c.netPnl : null),
+  },
+  {
+    id: 'finalEquity', title: 'Final equity (quote)', short: 'Final equity', unit: 'quote', tags: ['core'], higherIsBetter: true, format: 'money',
+    description: 'equity (wallet + unrealised PnL) at the close of the last bar',
+    compute: (c) => (c.n ? c.finalEquity : null),
+  },
+  {
+    id: 'cagr', title: 'CAGR (%/yr)', short: 'CAGR', unit: '%/yr', tags: ['core'], higherIsBetter: true, format: 'pct',
+    description: '(final ÷ initial)^(1/years) − 1, 365-day year; −100 when equity ends ≤ 0',
+    compute: cagr,
+  },
+  {
+    id: 'maxDrawdown', title: 'Max drawdown (%)', short: 'Max DD', unit: '%', tags: ['core'], higherIsBetter: false, format: 'pct',
+    description: 'largest fall of close equity from its running peak (peak starts at initial capital)',
+    compute: (c) => (c.n ? 100 * c.maxDrawdown : null),
+  },
+  {
+    id: 'maxDrawdownDuration', title: 'Max drawdown duration (days)', short: 'DD days', unit: 'days', tags: ['core'], higherIsBetter: false, format: 'days',
+    description: 'longest stretch below a previous equity peak, in days (to recovery or end of data)',
+    compute: (c) => (c.n ? (c.maxDrawdownBars * c.input.timeframeMs) / DAY_MS : null),
+  },
+  {
+    id: 'volatility', title: 'Volatility (%/yr)', short: 'Vol', unit: '%/yr', tags: ['core'], higherIsBetter: false, format: 'pct',
+    description: 'sample stdev of bar returns × √(bars per year)',
+    compute: (c) => finite(100 * stdev(c.returns) * Math.sqrt(c.barsPerYear)),
+  },
+  {
+    id: 'sharpe', title: 'Sharpe ratio (annualised)', short: 'Sharpe', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    description: 'mean bar return ÷ sample stdev × √(bars per year), risk-free rate 0',
+    compute: (c) => {
+      const sd = stdev(c.returns);
+      return sd > 0 ? finite((mean(c.returns) / sd) * Math.sqrt(c.barsPerYear)) : null;
+    },
+  },
+  {
+    id: 'sortino', title: 'Sortino ratio (annualised)', short: 'Sortino', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    description: 'mean bar return ÷ downside deviation √(Σ min(r,0)² ÷ n) × √(bars per year)',
+    compute: (c) => {
+      if (c.n < 2) return null;
+      let s = 0;
+      for (let i = 0; i < c.n; i++) s += Math.min(c.returns[i]!, 0) ** 2;
+      const dd = Math.sqrt(s / c.n);
+      return dd > 0 ? finite((mean(c.returns) / dd) * Math.sqrt(c.barsPerYear)) : null;
+    },
+  },
+  {
+    id: 'calmar', title: 'Calmar ratio', short: 'Calmar', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    description: 'CAGR ÷ max drawdown (both as fractions)',
+    compute: (c) => {
+      const g = cagr(c);
+      return g !== null && c.maxDrawdown > 0 ? finite(g / 100 / c.maxDrawdown) : null;
+    },
+  },
+  {
+    id: 'trades', title: 'Trades (round trips)', short: 'Trades', unit: 'count', tags: ['core'], higherIsBetter: null, format: 'int',
+    description: 'closed round trips: flat → flat, a flip closes one and opens the next, liquidation closes',
+    compute: (c) => c.trades.length,
+  },
+  {
+    id: 'winRate', title: 'Win rate (%)', short: 'Win rate', unit: '%', tags: ['core'], higherIsBetter: true, format: 'pct',
+    description: 'share of round trips with net PnL > 0',
+    compute: (c) => (c.trades.length ? (100 * c.trades.filter((t) => t.pnl > 0).length) / c.trades.length : null),
+  },
+  {
+    id: 'profitFactor', title: 'Profit factor', short: 'PF', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    description: 'Σ winning trade PnL ÷ |Σ losing trade PnL| (null without losing trades)',
+    compute: (c) => {
+      let win = 0;
+      let loss = 0;
+      for (const t of c.trades) {
+        if (t.pnl > 0) win += t.pnl;
+        else loss -= t.pnl;
+      }
+      return loss > 0 ? win / loss : null;
+    },
+  },
+  {
+    id: 'exposureTime', title: 'Exposure time (%)', short: 'Exposure', unit: '%', tags: ['core'], higherIsBetter: null, format: 'pct',
+    description: 'share of bars closing with an open position (gross notional > 0)',
+    compute: (c) => fractionOfBars(c.input.output.series.grossNotional, (x) => x > 0),
+  },
+  {
+    id: 'liquidations', title: 'Liquidations (count)', short: 'Liqs', unit: 'count', tags: ['perp'], higherIsBetter: false, format: 'int',
+    description: 'liquidation events (one per liquidated pool: an isolated position or the cross pool)',
+    compute: (c) => c.ledger.liquidations,
+  },
+  {
+    id: 'liquidationLoss', title: 'Liquidation loss (quote)', short: 'Liq loss', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
+    description: 'Σ over liquidations of (penalty − realised PnL of the forced close)',
+    compute: (c) => c.ledger.liquidationLoss,
+  },
+  {
+    id: 'liquidationPenalty', title: 'Liquidation penalty (quote)', short: 'Liq penalty', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
+    description: 'Σ remaining margin / liquidation fee taken at liquidations',
+    compute: (c) => c.ledger.liquidationPenalty,
+  },
+  {
+    id: 'insuranceShortfall', title: 'Insurance shortfall (quote)', short: 'Shortfall', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
+    description: 'Σ insurance-fund draws from closes past the bankruptcy price',
+    compute: (c) => c.ledger.insuranceShortfall,
+  },
+  {
+    id: 'fundingPaid', title: 'Funding paid (quote)', short: 'Fund paid', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
+    description: 'Σ |funding| of settlements the account paid',
+    compute: (c) => c.ledger.fundingPaid,
+  },
+  {
+    id: 'fundingReceived', title: 'Funding received (quote)', short: 'Fund recv', unit: 'quote', tags: ['perp'], higherIsBetter: true, format: 'money',
+    description: 'Σ funding of settlements the account received',
+    compute: (c) => c.ledger.fundingReceived,
+  },
+  {
+    id: 'fundingNet', title: 'Funding net (quote)', short: 'Funding', unit: 'quote', tags: ['perp'], higherIsBetter: true, format: 'money',
+    description: 'funding received − funding paid',
+    compute: (c) => c.ledger.fundingReceived - c.ledger.fundingPaid,
+  },
+  {
+    id: 'fees', title: 'Fees (quote)', short: 'Fees', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
+    description: 'Σ trading fees of fills (liquidation penalties excluded)',
+    compute: (c) => c.ledger.fees,
+  },
+  {
+    id: 'rejectedOrders', title: 'Rejected orders (count)', short: 'Rejected', unit: 'count', tags: ['perp'], higherIsBetter: false, format: 'int',
+    description: 'orders rejected, all reasons (by reason: RunResult.rejections)',
+    compute: (c) => Object.values(c.input.output.rejections).reduce((a, b) => a + b, 0),
+  },
+  {
+    id: 'marginRatioMax', title: 'Max margin ratio (%)', short: 'Max MR', unit: '%', tags: ['margin'], higherIsBetter: false, format: 'pct',
+    description: 'highest intrabar margin ratio (marginRatioPeak), MM ÷ margin balance of the worst pool',
+    compute: (c) => (c.n ? finite(100 * max(c.input.output.series.marginRatioPeak)) : null),
+  },
+  {
+    id: 'timeAbove60', title: 'Time with margin ratio ≥ 60% (%)', short: 'MR≥60%', unit: '%', tags: ['margin'], higherIsBetter: false, format: 'pct',
+    description: 'share of bars whose close margin ratio is ≥ 60%',
+    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, (x) => x >= 0.6),
+  },
+  {
+    id: 'timeAbove80', title: 'Time with margin ratio ≥ 80% (%)', short: 'MR≥80%', unit: '%', tags: ['margin'], higherIsBetter: false, format: 'pct',
+    description: 'share of bars whose close margin ratio is ≥ 80%',
+    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, (x) => x >= 0.8),
+  },
+  {
+    id: 'nearMisses', title: 'Near misses (count)', short: 'Near miss', unit: 'count', tags: ['margin'], higherIsBetter: false, format: 'int',
+    description: 'episodes of consecutive bars with intrabar margin ratio ≥ 90% that ended without a liquidation',
+    compute: (c) =>
+      countNearMisses(c.input.output.series.time, c.input.output.series.marginRatioPeak, c.ledger.liquidationTimes, c.input.timeframeMs),
+  },
+  {
+    id: 'marginUsedAvg', title: 'Margin used, average (quote)', short: 'IM avg', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
+    description: 'time-average of initial margin (Σ notional ÷ leverage) over all bars',
+    compute: (c) => (c.n ? mean(c.input.output.series.initialMargin) : null),
+  },
+  {
+    id: 'marginUsedMax', title: 'Margin used, max (quote)', short: 'IM max', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
+    description: 'largest initial margin at a bar close',
+    compute: (c) => (c.n ? max(c.input.output.series.initialMargin) : null),
+  },
+  {
+    id: 'capitalAtRiskAvg', title: 'Capital at risk, average (quote)', short: 'CaR avg', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
+    description: 'time-average of capital at risk (isolated: Σ isolated margins; cross: pool equity while a cross position is open)',
+    compute: (c) => (c.n ? mean(c.input.output.series.capitalAtRisk) : null),
+  },
+  {
+    id: 'capitalEfficiency', title: 'Capital efficiency (%/yr)', short: 'Cap. eff.', unit: '%/yr', tags: ['margin'], higherIsBetter: true, format: 'pct',
+    description: '(net PnL ÷ years) ÷ time-average capital at risk',
+    compute: (c) => {
+      const car = c.n ? mean(c.input.output.series.capitalAtRisk) : 0;
+      return car > 0 && c.years > 0 ? finite((100 * c.netPnl) / c.years / car) : null;
+    },
+  },
+  {
+    id: 'returnOnMargin', title: 'Return on margin (%)', short: 'RoM', unit: '%', tags: ['margin'], higherIsBetter: true, format: 'pct',
+    description: 'net PnL ÷ time-average initial margin used',
+    compute: (c) => {
+      const im = c.n ? mean(c.input.output.series.initialMargin) : 0;
+      return im > 0 ? finite((100 * c.netPnl) / im) : null;
+    },
+  },
+];
+
+export const METRIC_BY_ID: ReadonlyMap<string, MetricDef> = new Map(METRICS.map((m) => [m.id, m]));
+
+/** Every registry metric for one setup's output, in registry order. */
+export function computeMetrics(input: MetricsInput): Record<string, number | null> {
+  if (!(input.timeframeMs > 0)) throw new RangeError(`computeMetrics: timeframeMs must be > 0 (got ${input.timeframeMs})`);
+  const ctx = buildContext(input);
+  const out: Record<string, number | null> = {};
+  for (const m of METRICS) {
+    const v = m.compute(ctx);
+    out[m.id] = v === null || !Number.isFinite(v) ? null : v;
+  }
+  return out;
+}

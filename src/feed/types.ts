@@ -60,6 +60,8 @@ export interface MarketData {
   columns: SymbolColumns[];
   /** sha256 (hex) of every file read, keyed by path relative to the dataset folder; part of RunIds */
   hashes: Record<string, string>;
+  /** (added by src/feed) load warnings, e.g. gaps listed under the 'warn' policy; absent or empty when none */
+  warnings?: string[];
 }
 
 /** Options for loading a dataset folder (see src/feed/load.ts). */

@@ -1,0 +1,247 @@
+/**
+ * Arrow IPC (file format, a.k.a. Feather v2) reading and writing for the three file kinds.
+ *
+ * Columns (docs/data-format.md):
+ *   candles: timestamp (Timestamp[ms, UTC]), open, high, low, close, volume (Float64)
+ *   mark:    timestamp, open, high, low, close
+ *   funding: timestamp, rate, price (Float64, nullable; optional)
+ *
+ * Writing streams record batches straight to a file descriptor (bounded memory, deterministic
+ * bytes). Reading accepts any timestamp unit (s/ms/us/ns) or an Int64/Float64 column of ms, and
+ * returns plain Float64Arrays (nulls become NaN, which validation then reports).
+ */
+import { closeSync, openSync, writeSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  AsyncByteQueue,
+  Field,
+  Float64,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  TimestampMillisecond,
+  Type,
+  makeData,
+  tableFromIPC,
+  TimeUnit,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
+import type { FileKind } from './manifest.js';
+import type { ProblemList } from './validate.js';
+
+export const KIND_COLUMNS: Record<FileKind, readonly string[]> = {
+  candles: ['open', 'high', 'low', 'close', 'volume'],
+  mark: ['open', 'high', 'low', 'close'],
+  funding: ['rate', 'price'],
+};
+
+export function kindSchema(kind: FileKind, withPrice = true): Schema {
+  const cols = kind === 'funding' && !withPrice ? ['rate'] : KIND_COLUMNS[kind];
+  const fields: Field[] = [new Field('timestamp', new TimestampMillisecond('UTC'), false)];
+  for (const c of cols) fields.push(new Field(c, new Float64(), c === 'price'));
+  return new Schema(fields, new Map([['marginlab.kind', kind]]));
+}
+
+/** An AsyncByteQueue that writes synchronously to a file through a 4 MiB staging buffer. */
+class FdSink extends AsyncByteQueue {
+  private readonly fd: number;
+  private buf = Buffer.allocUnsafe(4 << 20);
+  private used = 0;
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  constructor(path: string) {
+    super();
+    this.fd = openSync(path, 'w');
+  }
+  override write(value: ArrayBufferView | ArrayBufferLike | string): void {
+    const u8 = typeof value === 'string'
+      ? Buffer.from(value)
+      : ArrayBuffer.isView(value)
+        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        : new Uint8Array(value);
+    if (u8.byteLength >= this.buf.length) {
+      this.flush();
+      this.put(u8);
+      return;
+    }
+    if (this.used + u8.byteLength > this.buf.length) this.flush();
+    this.buf.set(u8, this.used);
+    this.used += u8.byteLength;
+  }
+  private put(u8: Uint8Array): void {
+    let off = 0;
+    while (off < u8.byteLength) off += writeSync(this.fd, u8, off, u8.byteLength - off);
+    this.hash.update(u8);
+    this.bytes += u8.byteLength;
+  }
+  flush(): void {
+    if (this.used > 0) {
+      this.put(this.buf.subarray(0, this.used));
+      this.used = 0;
+    }
+  }
+  private closed_ = false;
+  override close(): void {
+    if (this.closed_) return;
+    this.closed_ = true;
+    this.flush();
+    closeSync(this.fd);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Streaming writer of one Arrow IPC file of a given kind. */
+export class KindFileWriter {
+  readonly kind: FileKind;
+  private readonly schema: Schema;
+  private readonly sink: FdSink;
+  private readonly writer: RecordBatchFileWriter;
+  rows = 0;
+  first: number | null = null;
+  last: number | null = null;
+  private closedHash: string | null = null;
+
+  constructor(path: string, kind: FileKind, opts: { withPrice?: boolean } = {}) {
+    this.kind = kind;
+    this.schema = kindSchema(kind, opts.withPrice ?? false);
+    this.sink = new FdSink(path);
+    this.writer = new RecordBatchFileWriter();
+    this.writer.reset(this.sink, this.schema);
+  }
+
+  /** Write one batch: `time` in ms UTC (integers), `cols` in schema order (after timestamp). */
+  writeBatch(time: Float64Array, cols: readonly Float64Array[], length = time.length): void {
+    if (length === 0) return;
+    const fields = this.schema.fields;
+    if (cols.length !== fields.length - 1) throw new Error(`writeBatch(${this.kind}): expected ${fields.length - 1} columns, got ${cols.length}`);
+    const ts = new BigInt64Array(length);
+    for (let i = 0; i < length; i++) ts[i] = BigInt(time[i]!);
+    const children: Data[] = [makeData({ type: fields[0]!.type as TimestampMillisecond, length, data: ts })];
+    for (let c = 0; c < cols.length; c++) {
+      const arr = cols[c]!.length === length ? cols[c]! : cols[c]!.subarray(0, length);
+      const nullable = fields[c + 1]!.nullable;
+      if (nullable) {
+        // NaN = null (funding price not given)
+        const bitmap = new Uint8Array((length + 7) >> 3);
+        let nulls = 0;
+        for (let i = 0; i < length; i++) {
+          if (Number.isNaN(arr[i]!)) nulls++;
+          else bitmap[i >> 3]! |= 1 << (i & 7);
+        }
+        children.push(makeData({ type: new Float64(), length, data: arr, nullCount: nulls, nullBitmap: nulls ? bitmap : null }));
+      } else {
+        children.push(makeData({ type: new Float64(), length, data: arr }));
+      }
+    }
+    const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children });
+    this.writer.write(new RecordBatch(this.schema, struct));
+    if (this.first === null) this.first = time[0]!;
+    this.last = time[length - 1]!;
+    this.rows += length;
+  }
+
+  /** Finish the file (footer), close it and return its sha256. */
+  close(): string {
+    if (this.closedHash) return this.closedHash;
+    this.writer.finish();
+    this.writer.close();
+    this.sink.close();
+    this.closedHash = this.sink.digest();
+    return this.closedHash;
+  }
+}
+
+export interface ReadColumns {
+  rows: number;
+  /** ms UTC */
+  timestamp: Float64Array;
+  /** by column name (all Float64; nulls → NaN); missing optional columns are absent */
+  columns: Record<string, Float64Array>;
+  sha256: string;
+}
+
+function timeScaleToMs(type: DataType): number | null {
+  if (type.typeId === Type.Timestamp) {
+    const unit = (type as unknown as { unit: TimeUnit }).unit;
+    return unit === TimeUnit.SECOND ? 1000 : unit === TimeUnit.MILLISECOND ? 1 : unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;
+  }
+  if (type.typeId === Type.Int || type.typeId === Type.Float) return 1;
+  return null;
+}
+
+function copyChunk(data: Data, out: Float64Array, at: number, scale: number): void {
+  const n = data.length;
+  const typeId = data.type.typeId;
+  const values = data.values as ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number };
+  if (typeId === Type.Float && values instanceof Float64Array) {
+    out.set(values.subarray(0, n), at);
+  } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    // int64: combine the two 32-bit halves (exact below 2^53)
+    const i32 = new Int32Array(values.buffer, values.byteOffset, n * 2);
+    const u32 = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+    for (let i = 0; i < n; i++) out[at + i] = (i32[2 * i + 1]! * 4294967296 + u32[2 * i]!) * scale;
+  } else {
+    for (let i = 0; i < n; i++) out[at + i] = Number(values[i]!) * scale;
+  }
+  if (scale !== 1 && scale < 1) {
+    for (let i = 0; i < n; i++) out[at + i] = Math.floor(out[at + i]!);
+  }
+  if (data.nullCount > 0 && data.nullBitmap) {
+    const bm = data.nullBitmap;
+    const off = data.offset;
+    for (let i = 0; i < n; i++) {
+      const bit = off + i;
+      if ((bm[bit >> 3]! & (1 << (bit & 7))) === 0) out[at + i] = NaN;
+    }
+  }
+}
+
+/**
+ * Read one Arrow IPC file of a kind: checks the required columns and their types (problems go to
+ * `problems` as 'file: ...' lines; returns null when the file cannot be used at all).
+ */
+export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList): ReadColumns | null {
+  const buf = readFileSync(path);
+  const sha256 = createHash('sha256').update(buf).digest('hex');
+  let table;
+  try {
+    table = tableFromIPC(buf);
+  } catch (e) {
+    problems.add(label, null, `not a readable Arrow IPC file (${(e as Error).message})`);
+    return null;
+  }
+  const rows = table.numRows;
+  const names = table.schema.fields.map((f) => f.name);
+  const required = kind === 'funding' ? ['timestamp', 'rate'] : ['timestamp', ...KIND_COLUMNS[kind]];
+  const missing = required.filter((c) => !names.includes(c));
+  if (missing.length) {
+    problems.add(label, null, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (has: ${names.join(', ') || 'none'}; a ${kind} file needs ${required.join(', ')})`);
+    return null;
+  }
+  const wanted = [...required, ...(kind === 'funding' && names.includes('price') ? ['price'] : [])];
+  const out: Record<string, Float64Array> = {};
+  let timestamp = new Float64Array(0);
+  for (const name of wanted) {
+    const field = table.schema.fields.find((f) => f.name === name)!;
+    const isTime = name === 'timestamp';
+    const scale = isTime ? timeScaleToMs(field.type) : field.type.typeId === Type.Float || field.type.typeId === Type.Int ? 1 : null;
+    if (scale === null) {
+      problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or integer ms)' : 'Float64'}`);
+      return null;
+    }
+    const arr = new Float64Array(rows);
+    const vec = table.getChild(name)!;
+    let at = 0;
+    for (const chunk of vec.data) {
+      copyChunk(chunk as Data, arr, at, scale);
+      at += chunk.length;
+    }
+    if (isTime) timestamp = arr;
+    else out[name] = arr;
+  }
+  return { rows, timestamp, columns: out, sha256 };
+}

@@ -1,0 +1,330 @@
+/**
+ * Load a dataset folder into one MarketData (contract: ./types.ts): every file is read once,
+ * validated, and copied into SharedArrayBuffer-backed columns on one timeline of bar open times.
+ *
+ * Timeline: the union of the selected symbols' candle open times at the chosen timeframe, on the
+ * grid anchored at the earliest candle. A symbol without a candle at a bar is `present = 0` with
+ * NaN prices (never forward-filled).
+ *
+ * Mark candles: at the bar timeframe they fill mark* directly; finer mark candles whose timeframe
+ * divides the bar's are aggregated (open of the first, max high, min low, close of the last) when
+ * every sub-candle of the bar is there; coarser ones only price funding events.
+ *
+ * Funding: an event's settlement time is its funding time, normalised down to the whole minute
+ * when it lies less than 1 s past it (Binance fundingTime jitter such as 1747872000001). It settles
+ * at bar i when the settlement time is in (time[i-1], time[i]] (bar 0: (time[0] − timeframe, time[0]]);
+ * events outside the loaded range are dropped. Price: the file's price column, else the open of
+ * the finest mark candle containing the funding time, else the bar's trade open.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { configError, dataError, missingInput } from '../errors.js';
+import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
+import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
+import { readKindFile, type ReadColumns } from './arrow-io.js';
+import { ProblemList, checkSeries, describeGap, gapText, type GapInfo } from './validate.js';
+import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+
+/** Funding times less than this many ms past a whole minute settle at that minute. */
+export const FUNDING_JITTER_MS = 1000;
+
+export function fundingSettleTime(t: number): number {
+  const r = ((t % 60_000) + 60_000) % 60_000;
+  return r < FUNDING_JITTER_MS ? t - r : t;
+}
+
+const sabF64 = (n: number, fill = NaN): Float64Array => {
+  const a = new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8), 0, n);
+  a.fill(fill);
+  return a;
+};
+const sabI32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+const sabU8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
+
+interface SymbolFiles {
+  symbol: string;
+  candles: ManifestFile;
+  marks: ManifestFile[];
+  funding: ManifestFile | undefined;
+}
+
+interface LoadedSeries {
+  file: ManifestFile;
+  tfMs: number;
+  data: ReadColumns;
+}
+
+/** Available candle timeframes of a manifest, finest first. */
+export function datasetTimeframes(m: Manifest): string[] {
+  const tfs = [...new Set(m.files.filter((f) => f.kind === 'candles').map((f) => f.timeframe!))];
+  return tfs.sort((a, b) => timeframeMsOrNaN(a) - timeframeMsOrNaN(b));
+}
+
+export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<MarketData> {
+  const { manifest, raw } = readManifest(dir);
+  const name = basename(resolve(dir));
+  const hashes: Record<string, string> = { [MANIFEST_FILE]: createHash('sha256').update(raw).digest('hex') };
+
+  const tf = opts.timeframe ?? manifest.timeframe;
+  const tfMs = timeframeMs(tf);
+  const available = datasetTimeframes(manifest);
+  if (!available.includes(tf)) {
+    throw configError(`dataset ${dir} has no ${tf} candles (timeframes: ${available.join(', ') || 'none'})`);
+  }
+  const symbols = opts.symbols ?? manifest.symbols;
+  const unknown = symbols.filter((s) => !manifest.symbols.includes(s));
+  if (unknown.length) throw configError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (symbols: ${manifest.symbols.join(', ')})`);
+  if (new Set(symbols).size !== symbols.length) throw configError(`symbols listed twice: ${symbols.join(', ')}`);
+  if (symbols.length === 0) throw configError('no symbols selected');
+  if (opts.from !== undefined && opts.to !== undefined && !(opts.from < opts.to)) {
+    throw configError(`empty time range: from ${fmtTime(opts.from)} is not before to ${fmtTime(opts.to)}`);
+  }
+
+  const problems = new ProblemList();
+  const gapList: { file: string; gap: GapInfo }[] = [];
+
+  const plan: SymbolFiles[] = symbols.map((symbol) => {
+    const files = manifest.files.filter((f) => f.symbol === symbol);
+    const candles = files.find((f) => f.kind === 'candles' && f.timeframe === tf);
+    if (!candles) throw dataError(`dataset ${dir}: no ${tf} candles for ${symbol} (files: ${files.map((f) => f.path).join(', ') || 'none'})`);
+    return {
+      symbol,
+      candles,
+      marks: files.filter((f) => f.kind === 'mark').sort((a, b) => timeframeMsOrNaN(a.timeframe!) - timeframeMsOrNaN(b.timeframe!)),
+      funding: files.find((f) => f.kind === 'funding'),
+    };
+  });
+
+  const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
+    const path = join(dir, f.path);
+    if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path}`);
+    const data = readKindFile(path, f.path, f.kind, problems);
+    if (!data) return null;
+    hashes[f.path] = data.sha256;
+    if (data.sha256 !== f.sha256) {
+      problems.add(f.path, null, `sha256 ${data.sha256} differs from the manifest's ${f.sha256} (the file changed after the manifest was written; re-import it)`);
+    }
+    const gaps: GapInfo[] = checkSeries(f.path, f.kind, data.timestamp, data.columns, tfOf, problems);
+    for (const g of gaps) gapList.push({ file: f.path, gap: g });
+    if (data.rows === 0) problems.add(f.path, null, 'has no rows');
+    return { file: f, tfMs: tfOf ?? 0, data };
+  };
+
+  const loaded = plan.map((p) => {
+    const candles = read(p.candles, tfMs);
+    const funding = p.funding ? read(p.funding, null) : null;
+    // mark files: the bar-timeframe one, finer ones that divide the bar, and (when there is funding) all for prices
+    const marks: LoadedSeries[] = [];
+    for (const m of p.marks) {
+      const mtf = timeframeMsOrNaN(m.timeframe!);
+      const useful = mtf === tfMs || (mtf < tfMs && tfMs % mtf === 0) || funding !== null;
+      if (!useful) continue;
+      const s = read(m, mtf);
+      if (s) marks.push(s);
+    }
+    return { plan: p, candles, marks, funding };
+  });
+
+  if (opts.gaps !== 'warn') {
+    for (const { file, gap } of gapList) problems.add(file, gap.row, `${gapText(gap)} (gaps are errors; the 'warn' gap policy loads anyway)`);
+  }
+
+  // timeline on the grid anchored at the earliest candle
+  let anchor = Infinity;
+  let end = -Infinity;
+  for (const l of loaded) {
+    if (!l.candles || l.candles.data.rows === 0) continue;
+    const ts = l.candles.data.timestamp;
+    anchor = Math.min(anchor, ts[0]!);
+    end = Math.max(end, ts[ts.length - 1]!);
+  }
+  let nSlots = 0;
+  if (Number.isFinite(anchor) && Number.isFinite(end) && end >= anchor) {
+    nSlots = Math.floor((end - anchor) / tfMs) + 1;
+    if (nSlots > 2 ** 31 - 2) {
+      problems.add(dir, null, `time span ${fmtTime(anchor)} .. ${fmtTime(end)} is too long for the ${tf} timeframe`);
+      nSlots = 0;
+    }
+  }
+  if (problems.count === 0) {
+    for (const l of loaded) {
+      const ts = l.candles!.data.timestamp;
+      for (let i = 0; i < ts.length; i++) {
+        if ((ts[i]! - anchor) % tfMs !== 0) {
+          problems.add(l.candles!.file.path, i + 1, `timestamp ${fmtTime(ts[i]!)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)}`);
+        }
+      }
+    }
+  }
+  if (problems.count > 0) {
+    throw dataError(
+      `dataset ${dir}: ${problems.count} problem${problems.count === 1 ? '' : 's'} in ${problems.files} file${problems.files === 1 ? '' : 's'}; nothing was loaded`,
+      problems.finish(),
+    );
+  }
+
+  // occupied slots within [from, to)
+  const from = opts.from ?? -Infinity;
+  const to = opts.to ?? Infinity;
+  const occupied = new Uint8Array(nSlots);
+  for (const l of loaded) {
+    const ts = l.candles!.data.timestamp;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      if (t >= from && t < to) occupied[(t - anchor) / tfMs] = 1;
+    }
+  }
+  const slotToIdx = new Int32Array(nSlots).fill(-1);
+  let nBars = 0;
+  for (let s = 0; s < nSlots; s++) if (occupied[s]) slotToIdx[s] = nBars++;
+  if (nBars === 0) {
+    throw configError(`dataset ${dir}: no ${tf} bars in the selected range${opts.from !== undefined ? ` from ${fmtTime(opts.from)}` : ''}${opts.to !== undefined ? ` to ${fmtTime(opts.to)}` : ''}`);
+  }
+  const time = sabF64(nBars);
+  for (let s = 0; s < nSlots; s++) if (occupied[s]) time[slotToIdx[s]!] = anchor + s * tfMs;
+  const barOf = (t: number): number => {
+    const s = (t - anchor) / tfMs;
+    return Number.isInteger(s) && s >= 0 && s < nSlots ? slotToIdx[s]! : -1;
+  };
+
+  const columns: SymbolColumns[] = loaded.map((l) => {
+    const c = l.candles!.data;
+    const present = sabU8(nBars);
+    const open = sabF64(nBars), high = sabF64(nBars), low = sabF64(nBars), close = sabF64(nBars), volume = sabF64(nBars);
+    const co = c.columns.open!, ch = c.columns.high!, cl = c.columns.low!, cc = c.columns.close!, cv = c.columns.volume!;
+    for (let i = 0; i < c.rows; i++) {
+      const b = barOf(c.timestamp[i]!);
+      if (b < 0) continue;
+      present[b] = 1;
+      open[b] = co[i]!; high[b] = ch[i]!; low[b] = cl[i]!; close[b] = cc[i]!; volume[b] = cv[i]!;
+    }
+    const markOpen = sabF64(nBars), markHigh = sabF64(nBars), markLow = sabF64(nBars), markClose = sabF64(nBars);
+    let markAtBarTimeframe = false;
+    const exact = l.marks.find((m) => m.tfMs === tfMs);
+    const finer = l.marks.filter((m) => m.tfMs < tfMs && tfMs % m.tfMs === 0).sort((a, b) => b.tfMs - a.tfMs)[0];
+    if (exact) {
+      markAtBarTimeframe = true;
+      const m = exact.data;
+      const mo = m.columns.open!, mh = m.columns.high!, ml = m.columns.low!, mc = m.columns.close!;
+      for (let i = 0; i < m.rows; i++) {
+        const b = barOf(m.timestamp[i]!);
+        if (b < 0) continue;
+        markOpen[b] = mo[i]!; markHigh[b] = mh[i]!; markLow[b] = ml[i]!; markClose[b] = mc[i]!;
+      }
+    } else if (finer) {
+      markAtBarTimeframe = true;
+      aggregateMark(finer, tfMs, anchor, barOf, time, markOpen, markHigh, markLow, markClose);
+    }
+
+    // funding
+    const nb1 = nBars + 1;
+    const fundingStart = sabI32(nb1);
+    let fTime = sabF64(0), fRate = sabF64(0), fPrice = sabF64(0);
+    if (l.funding) {
+      const f = l.funding.data;
+      const barIdx = new Int32Array(f.rows).fill(-1);
+      let count = 0;
+      const firstWindowStart = time[0]! - tfMs;
+      for (let k = 0; k < f.rows; k++) {
+        const s = fundingSettleTime(f.timestamp[k]!);
+        if (s <= firstWindowStart || s > time[nBars - 1]!) continue;
+        const b = lowerBound(time, s);
+        barIdx[k] = b;
+        count++;
+      }
+      fTime = sabF64(count); fRate = sabF64(count); fPrice = sabF64(count);
+      const counts = new Int32Array(nb1);
+      for (let k = 0; k < f.rows; k++) if (barIdx[k]! >= 0) counts[barIdx[k]! + 1]!++;
+      for (let i = 0; i < nBars; i++) fundingStart[i + 1] = fundingStart[i]! + counts[i + 1]!;
+      let e = 0; // events are in time order and bars are monotone, so a running index suffices
+      const fp = f.columns.price;
+      for (let k = 0; k < f.rows; k++) {
+        const b = barIdx[k]!;
+        if (b < 0) continue;
+        const t = f.timestamp[k]!;
+        fTime[e] = t;
+        fRate[e] = f.columns.rate![k]!;
+        let price = fp ? fp[k]! : NaN;
+        if (Number.isNaN(price)) price = markOpenContaining(l.marks, t);
+        if (Number.isNaN(price)) price = present[b] ? open[b]! : lastCloseBefore(present, close, b);
+        fPrice[e] = price;
+        e++;
+      }
+    } else {
+      fundingStart.fill(0);
+    }
+
+    return {
+      symbol: l.plan.symbol,
+      present, open, high, low, close, volume,
+      markAtBarTimeframe, markOpen, markHigh, markLow, markClose,
+      fundingStart, fundingTime: fTime, fundingRate: fRate, fundingPrice: fPrice,
+    };
+  });
+
+  const md: MarketData = {
+    dataset: name,
+    venue: manifest.venue,
+    timeframe: tf,
+    timeframeMs: tfMs,
+    time,
+    symbols: [...symbols],
+    columns,
+    hashes,
+  };
+  if (opts.gaps === 'warn' && gapList.length) md.warnings = gapList.map(({ file, gap }) => describeGap(file, gap));
+  return md;
+}
+
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN */
+function markOpenContaining(marks: LoadedSeries[], t: number): number {
+  const sorted = [...marks].sort((a, b) => a.tfMs - b.tfMs);
+  for (const m of sorted) {
+    const ts = m.data.timestamp;
+    const j = lowerBound(ts, t + 1) - 1; // last open ≤ t
+    if (j >= 0 && t < ts[j]! + m.tfMs) {
+      const v = m.data.columns.open![j]!;
+      if (Number.isFinite(v)) return v;
+    }
+  }
+  return NaN;
+}
+
+function lastCloseBefore(present: Uint8Array, close: Float64Array, b: number): number {
+  for (let i = b - 1; i >= 0; i--) if (present[i]) return close[i]!;
+  return NaN;
+}
+
+function aggregateMark(
+  m: LoadedSeries, tfMs: number, anchor: number, barOf: (t: number) => number, time: Float64Array,
+  mo: Float64Array, mh: Float64Array, ml: Float64Array, mc: Float64Array,
+): void {
+  const per = tfMs / m.tfMs;
+  const ts = m.data.timestamp;
+  const o = m.data.columns.open!, h = m.data.columns.high!, l = m.data.columns.low!, c = m.data.columns.close!;
+  let i = 0;
+  while (i < ts.length) {
+    const barOpen = anchor + Math.floor((ts[i]! - anchor) / tfMs) * tfMs;
+    const b = barOf(barOpen);
+    // rows of this bar
+    let j = i;
+    while (j < ts.length && ts[j]! < barOpen + tfMs) j++;
+    if (b >= 0 && time[b] === barOpen && j - i === per && ts[i] === barOpen) {
+      let hi = -Infinity, lo = Infinity;
+      for (let k = i; k < j; k++) { if (h[k]! > hi) hi = h[k]!; if (l[k]! < lo) lo = l[k]!; }
+      mo[b] = o[i]!; mh[b] = hi; ml[b] = lo; mc[b] = c[j - 1]!;
+    }
+    i = j;
+  }
+}

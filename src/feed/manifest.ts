@@ -1,0 +1,116 @@
+/**
+ * The dataset manifest (`manifest.json` in the dataset folder): which files hold which symbol,
+ * kind and timeframe, plus venue and provenance. Format documented in docs/data-format.md.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { dataError, missingInput } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { timeframeMsOrNaN } from './timeframe.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const FORMAT_ID = 'marginlab-dataset';
+export const FORMAT_VERSION = 1;
+
+export type FileKind = 'candles' | 'mark' | 'funding';
+
+const timeframeSchema = z.string().refine((s) => Number.isFinite(timeframeMsOrNaN(s)), {
+  message: 'expected a timeframe such as 1m, 1h, 8h, 1d',
+});
+
+const fileSchema = z.object({
+  /** path relative to the dataset folder */
+  path: z.string().min(1).refine((p) => !p.includes('..') && !p.startsWith('/'), { message: 'must be a relative path inside the dataset folder' }),
+  symbol: z.string().min(1),
+  kind: z.enum(['candles', 'mark', 'funding']),
+  /** candle timeframe (candles and mark); for funding the nominal interval (informational) */
+  timeframe: timeframeSchema.optional(),
+  rows: z.number().int().nonnegative(),
+  /** first and last timestamp, ms UTC (null when the file has no rows) */
+  first: z.number().nullable(),
+  last: z.number().nullable(),
+  /** sha256 hex of the file; checked on load */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal(FORMAT_ID),
+  version: z.literal(FORMAT_VERSION),
+  name: z.string().min(1),
+  venue: z.string().min(1),
+  /** default candle timeframe of the dataset */
+  timeframe: timeframeSchema,
+  symbols: z.array(z.string().min(1)).min(1),
+  files: z.array(fileSchema),
+  provenance: z.string().default(''),
+  /** free-form parameters (e.g. the synth settings) */
+  generator: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ManifestFile = z.infer<typeof fileSchema>;
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Read and validate `<dir>/manifest.json`: 66 when the folder or manifest is missing, 65 when it is malformed. */
+export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
+  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir}`);
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with 'marginlab import csv' or 'marginlab data synth')`);
+  const raw = readFileSync(path);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw dataError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw dataError(`${path}: invalid dataset manifest (${details.length} problem${details.length === 1 ? '' : 's'})`, details);
+  }
+  const m = parsed.data;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const f of m.files) {
+    if (seen.has(f.path)) problems.push(`files: path '${f.path}' listed twice`);
+    seen.add(f.path);
+    if (!m.symbols.includes(f.symbol)) problems.push(`files: '${f.path}' has symbol '${f.symbol}', which is not in symbols [${m.symbols.join(', ')}]`);
+    if (f.kind !== 'funding' && !f.timeframe) problems.push(`files: '${f.path}' (${f.kind}) needs a timeframe`);
+  }
+  const key = new Set<string>();
+  for (const f of m.files) {
+    const k = `${f.symbol}|${f.kind}|${f.kind === 'funding' ? '' : f.timeframe}`;
+    if (key.has(k)) problems.push(`files: more than one ${f.kind} file for ${f.symbol}${f.kind === 'funding' ? '' : ` at ${f.timeframe}`}`);
+    key.add(k);
+  }
+  if (problems.length) throw dataError(`${path}: invalid dataset manifest (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
+  return { manifest: m, raw };
+}
+
+/** Serialise deterministically (stable key order as built, 2-space indent, trailing newline). */
+export function manifestToJson(m: Manifest): string {
+  const ordered: Manifest = {
+    format: FORMAT_ID,
+    version: FORMAT_VERSION,
+    name: m.name,
+    venue: m.venue,
+    timeframe: m.timeframe,
+    symbols: m.symbols,
+    files: [...m.files]
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map((f) => ({ path: f.path, symbol: f.symbol, kind: f.kind, ...(f.timeframe ? { timeframe: f.timeframe } : {}), rows: f.rows, first: f.first, last: f.last, sha256: f.sha256 })),
+    provenance: m.provenance,
+    ...(m.generator ? { generator: m.generator } : {}),
+  };
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+export function writeManifest(dir: string, m: Manifest): void {
+  writeFileAtomic(join(dir, MANIFEST_FILE), manifestToJson(m));
+}
+
+/** Canonical file name of a data file inside a dataset folder. */
+export function dataFileName(symbol: string, kind: FileKind, timeframe?: string): string {
+  const safe = symbol.replace(/[^A-Za-z0-9._-]/g, '_');
+  return kind === 'funding' ? `${safe}-funding.arrow` : `${safe}-${kind}-${timeframe}.arrow`;
+}

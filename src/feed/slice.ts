@@ -1,0 +1,61 @@
+/**
+ * Views on a MarketData without copying: a bar range or a subset of symbols. The typed arrays of
+ * the result are subarrays of the same SharedArrayBuffers.
+ */
+import { configError } from '../errors.js';
+import type { MarketData, SymbolColumns } from './types.js';
+
+/**
+ * Bars [fromIndex, toIndex) of `md`. Funding event arrays are shared unchanged; `fundingStart`
+ * keeps absolute indices into them (events of bar i are fundingStart[i] .. fundingStart[i+1]-1),
+ * so fundingStart[0] may be > 0 in a slice.
+ */
+export function sliceMarketData(md: MarketData, fromIndex: number, toIndex: number = md.time.length): MarketData {
+  const n = md.time.length;
+  if (!(Number.isInteger(fromIndex) && Number.isInteger(toIndex) && fromIndex >= 0 && toIndex <= n && fromIndex < toIndex)) {
+    throw configError(`bar range [${fromIndex}, ${toIndex}) is not inside [0, ${n}) or is empty`);
+  }
+  const sl = (c: SymbolColumns): SymbolColumns => ({
+    symbol: c.symbol,
+    present: c.present.subarray(fromIndex, toIndex),
+    open: c.open.subarray(fromIndex, toIndex),
+    high: c.high.subarray(fromIndex, toIndex),
+    low: c.low.subarray(fromIndex, toIndex),
+    close: c.close.subarray(fromIndex, toIndex),
+    volume: c.volume.subarray(fromIndex, toIndex),
+    markAtBarTimeframe: c.markAtBarTimeframe,
+    markOpen: c.markOpen.subarray(fromIndex, toIndex),
+    markHigh: c.markHigh.subarray(fromIndex, toIndex),
+    markLow: c.markLow.subarray(fromIndex, toIndex),
+    markClose: c.markClose.subarray(fromIndex, toIndex),
+    fundingStart: c.fundingStart.subarray(fromIndex, toIndex + 1),
+    fundingTime: c.fundingTime,
+    fundingRate: c.fundingRate,
+    fundingPrice: c.fundingPrice,
+  });
+  return { ...md, time: md.time.subarray(fromIndex, toIndex), columns: md.columns.map(sl) };
+}
+
+/** Bars whose open time is in [fromMs, toMs). */
+export function sliceByTime(md: MarketData, fromMs: number, toMs: number): MarketData {
+  let a = 0;
+  while (a < md.time.length && md.time[a]! < fromMs) a++;
+  let b = a;
+  while (b < md.time.length && md.time[b]! < toMs) b++;
+  return sliceMarketData(md, a, b);
+}
+
+/** A MarketData holding only `symbols` (in that order). The timeline is unchanged. */
+export function selectSymbols(md: MarketData, symbols: readonly string[]): MarketData {
+  const cols = symbols.map((s) => {
+    const i = md.symbols.indexOf(s);
+    if (i < 0) throw configError(`symbol ${s} is not in dataset ${md.dataset} (symbols: ${md.symbols.join(', ')})`);
+    return md.columns[i]!;
+  });
+  return { ...md, symbols: [...symbols], columns: cols };
+}
+
+/** Events of symbol column `c` settling at bar i, as [start, end) into the event arrays. */
+export function fundingRange(c: SymbolColumns, i: number): [number, number] {
+  return [c.fundingStart[i]!, c.fundingStart[i + 1]!];
+}

@@ -1,0 +1,35 @@
+/**
+ * Timeframes: '1s'..'59s', '1m', '5m', '1h', '8h', '1d', '1w' (any positive integer with unit s|m|h|d|w).
+ */
+import { usageError } from '../errors.js';
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Milliseconds of a timeframe string, or NaN when it is not one. */
+export function timeframeMsOrNaN(tf: string): number {
+  const m = /^([1-9][0-9]*)([smhdw])$/.exec(tf.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** Milliseconds of a timeframe string; throws a usage error (64) naming the expected form. */
+export function timeframeMs(tf: string): number {
+  const ms = timeframeMsOrNaN(tf);
+  if (!Number.isFinite(ms)) {
+    throw usageError(`invalid timeframe '${tf}': expected a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)`);
+  }
+  return ms;
+}
+
+/** ms UTC as 'YYYY-MM-DDTHH:MM:SS.sssZ (ms)' for messages. */
+export function fmtTime(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : `${d.toISOString()} (${ms})`;
+}
+
+/** ms UTC as ISO string (no raw number). */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}

@@ -1,0 +1,125 @@
+/**
+ * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
+ * silently repaired. Rows are numbered from 1 (the first data row of the file).
+ */
+import { fmtTime } from './timeframe.js';
+import type { FileKind } from './manifest.js';
+
+/** At most this many problems are listed per file; the rest are counted. */
+export const MAX_PROBLEMS_PER_FILE = 200;
+
+export class ProblemList {
+  readonly lines: string[] = [];
+  private readonly perFile = new Map<string, number>();
+  private total = 0;
+  add(file: string, row: number | null, text: string): void {
+    const n = (this.perFile.get(file) ?? 0) + 1;
+    this.perFile.set(file, n);
+    this.total++;
+    if (n <= MAX_PROBLEMS_PER_FILE) this.lines.push(row === null ? `${file}: ${text}` : `${file} row ${row}: ${text}`);
+  }
+  /** total problems, including those beyond the listing cap */
+  get count(): number {
+    return this.total;
+  }
+  /** files with at least one problem */
+  get files(): number {
+    return this.perFile.size;
+  }
+  /** lines, with a '... and N more' line per file over the cap */
+  finish(): string[] {
+    const out = [...this.lines];
+    for (const [file, n] of this.perFile) {
+      if (n > MAX_PROBLEMS_PER_FILE) out.push(`${file}: ... and ${n - MAX_PROBLEMS_PER_FILE} more problems (${n} in all)`);
+    }
+    return out;
+  }
+}
+
+const num = (v: number): string => (Number.isNaN(v) ? 'NaN (missing)' : String(v));
+
+export interface GapInfo {
+  /** row (1-based) after which the gap starts */
+  row: number;
+  from: number;
+  to: number;
+  missingBars: number;
+}
+
+/**
+ * Check one series. `tfMs` is the candle spacing (candles/mark); for funding it is null (only order
+ * is checked). Gaps (spacing a whole multiple of the timeframe) are returned, not added as problems;
+ * other spacing errors are problems.
+ */
+export function checkSeries(
+  file: string,
+  kind: FileKind,
+  timestamp: Float64Array,
+  cols: Record<string, Float64Array>,
+  tfMs: number | null,
+  problems: ProblemList,
+): GapInfo[] {
+  const n = timestamp.length;
+  const gaps: GapInfo[] = [];
+  let prev = NaN;
+  for (let i = 0; i < n; i++) {
+    const t = timestamp[i]!;
+    const row = i + 1;
+    if (!Number.isFinite(t) || !Number.isInteger(t)) {
+      problems.add(file, row, `timestamp ${num(t)} is not an integer number of ms`);
+      continue;
+    }
+    if (Number.isFinite(prev)) {
+      if (t === prev) problems.add(file, row, `duplicate timestamp ${fmtTime(t)} (same as row ${row - 1})`);
+      else if (t < prev) problems.add(file, row, `timestamp ${fmtTime(t)} is out of order (earlier than row ${row - 1}: ${fmtTime(prev)})`);
+      else if (tfMs !== null && t - prev !== tfMs) {
+        const d = t - prev;
+        if (d % tfMs === 0) gaps.push({ row: row - 1, from: prev, to: t, missingBars: d / tfMs - 1 });
+        else problems.add(file, row, `timestamp ${fmtTime(t)} is ${d} ms after row ${row - 1}; expected a multiple of the ${tfMs} ms timeframe`);
+      }
+    }
+    prev = t;
+  }
+  if (kind === 'funding') {
+    const rate = cols.rate!;
+    const price = cols.price;
+    for (let i = 0; i < n; i++) {
+      const r = rate[i]!;
+      if (!Number.isFinite(r)) problems.add(file, i + 1, `rate ${num(r)} is not a finite number`);
+      else if (Math.abs(r) >= 1) problems.add(file, i + 1, `rate ${r} is implausible (|rate| must be < 1; rates are fractions per interval, 0.0001 = 0.01 %)`);
+      if (price) {
+        const p = price[i]!;
+        if (!Number.isNaN(p) && !(Number.isFinite(p) && p > 0)) problems.add(file, i + 1, `price ${num(p)} must be a finite number > 0 (or empty)`);
+      }
+    }
+    return gaps;
+  }
+  const o = cols.open!, h = cols.high!, l = cols.low!, c = cols.close!;
+  const v = cols.volume;
+  for (let i = 0; i < n; i++) {
+    const oi = o[i]!, hi = h[i]!, li = l[i]!, ci = c[i]!;
+    const row = i + 1;
+    let ok = true;
+    if (!(Number.isFinite(oi) && oi > 0)) { problems.add(file, row, `open ${num(oi)} must be a finite price > 0`); ok = false; }
+    if (!(Number.isFinite(hi) && hi > 0)) { problems.add(file, row, `high ${num(hi)} must be a finite price > 0`); ok = false; }
+    if (!(Number.isFinite(li) && li > 0)) { problems.add(file, row, `low ${num(li)} must be a finite price > 0`); ok = false; }
+    if (!(Number.isFinite(ci) && ci > 0)) { problems.add(file, row, `close ${num(ci)} must be a finite price > 0`); ok = false; }
+    if (ok) {
+      if (li > Math.min(oi, ci)) problems.add(file, row, `low ${li} is above min(open, close) = ${Math.min(oi, ci)}`);
+      if (hi < Math.max(oi, ci)) problems.add(file, row, `high ${hi} is below max(open, close) = ${Math.max(oi, ci)}`);
+    }
+    if (v) {
+      const vi = v[i]!;
+      if (!(Number.isFinite(vi) && vi >= 0)) problems.add(file, row, `volume ${num(vi)} must be a finite number ≥ 0`);
+    }
+  }
+  return gaps;
+}
+
+export function gapText(g: GapInfo): string {
+  return `gap of ${g.missingBars} bar${g.missingBars === 1 ? '' : 's'} between ${fmtTime(g.from)} and ${fmtTime(g.to)}`;
+}
+
+export function describeGap(file: string, g: GapInfo): string {
+  return `${file} row ${g.row}: ${gapText(g)}`;
+}

@@ -25,6 +25,11 @@ export interface VenueProfile {
     priceSource: 'mark' | 'oracle';
     /** where isolated positions' funding is booked: into the isolated wallet (Binance), or the available (cross) balance first */
     isolatedBooking: 'isolatedWallet' | 'availableFirst';
+    /**
+     * (added by the margin engine) a position opened at most this many ms after a funding
+     * timestamp still counts as open at it (Binance: 15 000, freqtrade `funding_fee_cutoff`); 0 elsewhere.
+     */
+    openCutoffMs?: number;
   };
   liquidation: {
     /**
@@ -44,6 +49,14 @@ export interface VenueProfile {
   isolatedLiquidationPrice(p: {
     side: Side; qty: number; entryPrice: number; walletBalance: number; leverage: number; tiers: readonly Tier[];
   }): number;
+  /**
+   * (added by the margin engine) how maintenance margin is computed in the margin check, so that the
+   * check and `isolatedLiquidationPrice` agree: on the mark notional (Binance, Hyperliquid, OKX) or
+   * the entry notional (Bybit), plus a rate added to the MMR (OKX: taker fee). Absent = mark, 0.
+   */
+  maintenance?: { basis: 'mark' | 'entry'; extraRate: number };
+  /** (added by the margin engine) label of the tier table used for `symbol` at `asOfMs`, for reports */
+  tierSource?(symbol: string, asOfMs: number): string;
   /** bankruptcy price of an isolated position (margin balance = 0). NaN when none. */
   bankruptcyPrice(p: { side: Side; qty: number; entryPrice: number; walletBalance: number }): number;
 }

@@ -1,0 +1,145 @@
+/**
+ * Venue profiles: `getVenue(id, overrides?)` and `listVenues()`.
+ *
+ * A custom venue is a built-in one with parts overridden (fees, funding, liquidation penalty,
+ * maintenance model, tier tables): `getVenue('binance-usdm', { id: 'my-binance', fees: { taker: 0.0004 } })`.
+ * Bad overrides are configuration errors (exit 78) naming the key.
+ */
+import { configError } from '../errors.js';
+import type { Tier, VenueProfile } from './types.js';
+import { BUILT_IN, profileFromDefinition, type VenueDefinition } from './profiles.js';
+import { buildTiers, type TierInput } from './tiers.js';
+
+export type { Tier, VenueProfile, Side } from './types.js';
+export { buildTiers, tierFor, tierIndex, maintenanceFor, type TierInput } from './tiers.js';
+export {
+  maintenanceMargin,
+  binanceLiquidationPrice,
+  bybitLiquidationPrice,
+  hyperliquidLiquidationPrice,
+  gateLiquidationPrice,
+  bankruptcyPriceOf,
+  bankruptcyPriceFromLeverage,
+  type MaintenanceModel,
+} from './math.js';
+
+export interface VenueOverrides {
+  /** id of the custom venue (default: the base id) */
+  id?: string;
+  name?: string;
+  fees?: { maker?: number; taker?: number };
+  funding?: {
+    intervalHours?: number;
+    priceSource?: 'mark' | 'oracle';
+    isolatedBooking?: 'isolatedWallet' | 'availableFirst';
+    openCutoffMs?: number;
+  };
+  liquidation?: { penalty: 'remainingMargin' | { feeRate: number } };
+  maintenance?: { basis?: 'mark' | 'entry'; extraRate?: number | 'taker' };
+  /**
+   * tier tables per symbol (e.g. "BTCUSDT"); the key "*" replaces the default table for symbols
+   * without a table. cap/cum/maxLeverage may be left out (cum then follows Binance's recurrence).
+   */
+  tiers?: Record<string, TierInput[]>;
+}
+
+export interface VenueInfo {
+  id: string;
+  name: string;
+  fees: { maker: number; taker: number };
+  fundingIntervalHours: number;
+}
+
+const builtIn = new Map<string, VenueDefinition>(BUILT_IN.map((d) => [d.id, d]));
+const plainCache = new Map<string, VenueProfile>();
+
+export function listVenues(): VenueInfo[] {
+  return BUILT_IN.map((d) => ({ id: d.id, name: d.name, fees: { ...d.fees }, fundingIntervalHours: d.funding.intervalHours }));
+}
+
+export function venueIds(): string[] {
+  return BUILT_IN.map((d) => d.id);
+}
+
+function rate(v: unknown, key: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+    throw configError(`venue override ${key}: expected a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * The profile of a built-in venue, optionally with overrides. Unknown ids are configuration errors
+ * (exit 78) listing the known venues.
+ */
+export function getVenue(id: string, overrides?: VenueOverrides): VenueProfile {
+  const base = builtIn.get(id);
+  if (!base) throw configError(`unknown venue "${id}"; known venues: ${venueIds().join(', ')}`);
+  if (!overrides || Object.keys(overrides).length === 0) {
+    let p = plainCache.get(id);
+    if (!p) {
+      p = profileFromDefinition(base);
+      plainCache.set(id, p);
+    }
+    return p;
+  }
+  return profileFromDefinition(applyOverrides(base, overrides));
+}
+
+export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueDefinition {
+  const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'base']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw configError(`venue override: unknown key "${k}" (known: ${[...known].join(', ')})`);
+  const def: VenueDefinition = { ...base };
+  if (o.id !== undefined) {
+    if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.id)}`);
+    def.id = o.id;
+  }
+  if (o.name !== undefined) def.name = String(o.name);
+  if (o.fees) {
+    def.fees = {
+      maker: o.fees.maker === undefined ? base.fees.maker : rate(o.fees.maker, 'fees.maker', -0.01, 0.1),
+      taker: o.fees.taker === undefined ? base.fees.taker : rate(o.fees.taker, 'fees.taker', -0.01, 0.1),
+    };
+  }
+  if (o.funding) {
+    const f = { ...base.funding };
+    if (o.funding.intervalHours !== undefined) f.intervalHours = rate(o.funding.intervalHours, 'funding.intervalHours', 1 / 60, 24 * 7);
+    if (o.funding.priceSource !== undefined) {
+      if (o.funding.priceSource !== 'mark' && o.funding.priceSource !== 'oracle') throw configError(`venue override funding.priceSource: expected "mark" or "oracle", got ${JSON.stringify(o.funding.priceSource)}`);
+      f.priceSource = o.funding.priceSource;
+    }
+    if (o.funding.isolatedBooking !== undefined) {
+      if (o.funding.isolatedBooking !== 'isolatedWallet' && o.funding.isolatedBooking !== 'availableFirst')
+        throw configError(`venue override funding.isolatedBooking: expected "isolatedWallet" or "availableFirst", got ${JSON.stringify(o.funding.isolatedBooking)}`);
+      f.isolatedBooking = o.funding.isolatedBooking;
+    }
+    if (o.funding.openCutoffMs !== undefined) f.openCutoffMs = rate(o.funding.openCutoffMs, 'funding.openCutoffMs', 0, 3_600_000);
+    def.funding = f;
+  }
+  if (o.liquidation) {
+    const p = o.liquidation.penalty;
+    if (p === 'remainingMargin') def.penalty = p;
+    else if (p && typeof p === 'object') def.penalty = { feeRate: rate(p.feeRate, 'liquidation.penalty.feeRate', 0, 1) };
+    else throw configError(`venue override liquidation.penalty: expected "remainingMargin" or { feeRate }, got ${JSON.stringify(p)}`);
+  }
+  if (o.maintenance) {
+    const m = { ...base.maintenance };
+    if (o.maintenance.basis !== undefined) {
+      if (o.maintenance.basis !== 'mark' && o.maintenance.basis !== 'entry') throw configError(`venue override maintenance.basis: expected "mark" or "entry", got ${JSON.stringify(o.maintenance.basis)}`);
+      m.basis = o.maintenance.basis;
+    }
+    if (o.maintenance.extraRate !== undefined) m.extraRate = o.maintenance.extraRate === 'taker' ? 'taker' : rate(o.maintenance.extraRate, 'maintenance.extraRate', 0, 0.5);
+    def.maintenance = m;
+  }
+  if (o.tiers) {
+    if (typeof o.tiers !== 'object') throw configError('venue override tiers: expected an object { SYMBOL: [tiers] }');
+    const map = new Map<string, readonly Tier[]>();
+    for (const [sym, rows] of Object.entries(o.tiers)) {
+      const tiers = Object.freeze(buildTiers(rows, `venue override tiers.${sym}`));
+      if (sym === '*') def.defaultTiers = tiers;
+      else map.set(base.normalize(sym), tiers);
+    }
+    def.symbolOverrides = map;
+    if (o.tiers['*']) def.defaultLabel = `${def.id} custom default table`;
+  }
+  return def;
+}

@@ -1,0 +1,145 @@
+/**
+ * The venues' published closed forms (margin-spec.md), each written in the shape the venue
+ * publishes it, plus the maintenance-margin model the account's own margin check uses. Pure
+ * functions on numbers; nothing here allocates (they run in the per-bar loop).
+ *
+ * Notation: s = side (+1 long, −1 short), Q = |size| in base units, EP = entry price,
+ * WB = wallet balance of the pool (isolated wallet, or the cross wallet adjusted for the other
+ * cross legs), MMR/cum from the tier table.
+ */
+import type { Side, Tier } from './types.js';
+import { tierIndex } from './tiers.js';
+
+/** How a venue's maintenance margin is computed (the account's margin check). */
+export interface MaintenanceModel {
+  /**
+   * notional the MM is computed on: 'mark' = Q × mark (Binance, Hyperliquid, OKX) or
+   * 'entry' = Q × entry (Bybit's isolated formula, §2.1)
+   */
+  basis: 'mark' | 'entry';
+  /**
+   * rate added to the tier MMR in the liquidation condition (OKX: the liquidation fee = position
+   * value × taker rate sits in the margin-ratio denominator, §3 and the Gate/OKX formula §5); 0 elsewhere
+   */
+  extraRate: number;
+}
+
+export const DEFAULT_MAINTENANCE: MaintenanceModel = Object.freeze({ basis: 'mark', extraRate: 0 }) as MaintenanceModel;
+
+/** Maintenance margin of one position under `model` (tier chosen by the basis notional). */
+export function maintenanceMargin(model: MaintenanceModel, tiers: readonly Tier[], absQty: number, entryPrice: number, markPrice: number): number {
+  const n = absQty * (model.basis === 'entry' ? entryPrice : markPrice);
+  const t = tiers[tierIndex(tiers, n)]!;
+  return n * (t.mmr + model.extraRate) - t.cum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binance USDⓈ-M (§1.1)
+
+/**
+ * Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts", one-way mode:
+ * LP = (WB − TMM1 + UPNL1 + cumB − Side × Q × EP) / (Q × MMR_B − Side × Q).
+ * Callers fold TMM1/UPNL1 (cross: other legs' MM and uPnL at mark; isolated: 0) into `walletBalance`.
+ * Single tier (no re-selection). NaN when no positive price exists.
+ */
+export function binanceLiquidationPrice(s: Side, q: number, ep: number, walletBalance: number, mmr: number, cum: number): number {
+  const lp = (walletBalance + cum - s * q * ep) / (q * mmr - s * q);
+  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hyperliquid (§4): liq = price − side × margin_available / size / (1 − l × side),
+// l = 1 / (2 × max_leverage), margin_available = margin − maintenance_margin_required,
+// maintenance_margin_required = size × price / max_leverage / 2 (− cum for tiered tables).
+
+export function hyperliquidLiquidationPrice(s: Side, q: number, price: number, margin: number, maxLeverage: number): number {
+  return hyperliquidLiquidationPriceL(s, q, price, margin, 1 / (2 * maxLeverage), 0);
+}
+
+function hyperliquidLiquidationPriceL(s: Side, q: number, price: number, margin: number, l: number, cum: number): number {
+  const mmRequired = q * price * l - cum;
+  const marginAvailable = margin - mmRequired;
+  const lp = price - (s * marginAvailable) / q / (1 - l * s);
+  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate / OKX isolated (§5, §3): LP = (EP ∓ Margin / Size) / [1 ∓ (MMR + TakerRate)], "−" long, "+" short
+// (ContractMultiplier = 1 for sizes in base units). With a tier maintenance amount `cum` the margin
+// is raised by cum (the same root; cum = 0 in the published form).
+
+export function gateLiquidationPrice(s: Side, q: number, ep: number, margin: number, mmr: number, takerFee: number, cum = 0): number {
+  const lp = (ep - (s * (margin + cum)) / q) / (1 - s * (mmr + takerFee));
+  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bybit USDT isolated (§2.1): LP = EP ∓ (IM − MM)/Q ∓ ExtraMargin/Q, IM = Q × EP / leverage,
+// MM = Q × EP × MMR − mmDeduction (on the ENTRY notional). In wallet form (WB = IM + extra):
+// LP = EP − s × (WB − MM) / Q.
+
+export function bybitLiquidationPrice(s: Side, q: number, ep: number, leverage: number, mmr: number, extraMargin = 0, mmDeduction = 0): number {
+  const im = (q * ep) / leverage;
+  const mm = q * ep * mmr - mmDeduction;
+  const lp = ep - (s * (im - mm)) / q - (s * extraMargin) / q;
+  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+}
+
+export function bybitLiquidationPriceWallet(s: Side, q: number, ep: number, walletBalance: number, mm: number): number {
+  const lp = ep - (s * (walletBalance - mm)) / q;
+  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bankruptcy price: the price at which the pool's margin balance is 0: WB + s × Q × (P − EP) = 0.
+// With WB = Q × EP / leverage this is Bybit's published BP = EP × (1 ∓ 1/leverage) (§2.2).
+
+export function bankruptcyPriceOf(s: Side, q: number, ep: number, walletBalance: number): number {
+  const bp = ep - (s * walletBalance) / q;
+  return bp > 0 && Number.isFinite(bp) ? bp : Number.NaN;
+}
+
+export function bankruptcyPriceFromLeverage(s: Side, ep: number, leverage: number): number {
+  const bp = ep * (1 - s / leverage);
+  return bp > 0 && Number.isFinite(bp) ? bp : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tier re-selection (Binance's rule, applied to every mark-basis venue): compute the price with
+// each tier and keep the one whose notional at that price lies in the tier. Because cum follows
+// the recurrence, MM is continuous in notional and exactly one tier holds the root.
+
+export const enum ClosedForm {
+  Binance = 0,
+  Hyperliquid = 1,
+  Gate = 2,
+}
+
+/**
+ * Closed-form liquidation price with the tier re-chosen at the liquidation notional. `extraRate`
+ * is the OKX taker add-on (Gate form) and ignored by the others. NaN when no positive price.
+ */
+export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, tiers: readonly Tier[], extraRate: number): number {
+  if (!(q > 0) || !(ep > 0) || !Number.isFinite(walletBalance)) return Number.NaN;
+  let best = Number.NaN;
+  let bestMiss = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < tiers.length; i++) {
+    const t = tiers[i]!;
+    let p: number;
+    if (form === ClosedForm.Binance) p = (walletBalance + t.cum - s * q * ep) / (q * t.mmr - s * q);
+    else if (form === ClosedForm.Hyperliquid) p = ep - (s * (walletBalance - (q * ep * t.mmr - t.cum))) / q / (1 - t.mmr * s);
+    else p = (ep - (s * (walletBalance + t.cum)) / q) / (1 - s * (t.mmr + extraRate));
+    if (!Number.isFinite(p)) continue;
+    const n = q * p;
+    const lo = t.floor * (1 - 1e-12);
+    const hi = t.cap * (1 + 1e-12);
+    if ((i === 0 || n >= lo) && (n < hi || i === tiers.length - 1)) return p > 0 ? p : Number.NaN;
+    // tables whose cum breaks the recurrence (custom input) may have no consistent tier: keep the nearest
+    const miss = n < lo ? (lo - n) / Math.max(lo, 1) : (n - hi) / Math.max(hi, 1);
+    if (miss < bestMiss) {
+      bestMiss = miss;
+      best = p;
+    }
+  }
+  return best > 0 ? best : Number.NaN;
+}

@@ -1,0 +1,154 @@
+/**
+ * Maintenance-margin tier tables: construction (Binance's cum recurrence), lookup, dated tables,
+ * and lazy loading of the bundled Binance bracket snapshots in data/binance-tiers/.
+ *
+ * Spec: margin-spec.md §1.2 (MM = notional × MMR − cum; cum_n = cum_{n−1} + floor_n × (MMR_n − MMR_{n−1});
+ * tier = highest tier whose floor ≤ notional).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configError, dataError } from '../errors.js';
+import type { Tier } from './types.js';
+
+/** A tier as a user or a table gives it: cap and cum optional (cap = next floor, cum by recurrence). */
+export interface TierInput {
+  floor: number;
+  cap?: number;
+  mmr: number;
+  maxLeverage?: number;
+  cum?: number;
+}
+
+/**
+ * Builds a validated, sorted tier table. Missing `cum` values follow Binance's recurrence
+ * (`cum_n = cum_{n−1} + floor_n × (mmr_n − mmr_{n−1})`, cum_0 = 0); missing caps are the next
+ * floor (the last tier is open-ended); a missing maxLeverage is 1 / (2 × mmr) rounded down (≥ 1).
+ * Throws a message naming `where` when the table is unusable.
+ */
+export function buildTiers(input: readonly TierInput[], where: string, onError = configError): Tier[] {
+  if (!Array.isArray(input) || input.length === 0) throw onError(`${where}: a tier table needs at least one tier`);
+  const rows = [...input].sort((a, b) => a.floor - b.floor);
+  const out: Tier[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const at = `${where} tier ${i + 1}`;
+    if (!Number.isFinite(r.floor) || r.floor < 0) throw onError(`${at}: floor must be a number ≥ 0, got ${String(r.floor)}`);
+    if (!Number.isFinite(r.mmr) || r.mmr < 0 || r.mmr >= 1) throw onError(`${at}: mmr must be a rate in [0, 1), got ${String(r.mmr)}`);
+    if (i === 0 && r.floor !== 0) throw onError(`${at}: the first tier must start at notional 0, got floor ${r.floor}`);
+    if (i > 0 && r.floor === rows[i - 1]!.floor) throw onError(`${at}: duplicate floor ${r.floor}`);
+    const next = rows[i + 1];
+    const cap = r.cap ?? (next ? next.floor : Number.POSITIVE_INFINITY);
+    if (!(cap > r.floor)) throw onError(`${at}: cap ${cap} must exceed floor ${r.floor}`);
+    const maxLeverage = r.maxLeverage ?? Math.max(1, Math.floor(r.mmr > 0 ? 1 / (2 * r.mmr) : 125));
+    if (!Number.isFinite(maxLeverage) || maxLeverage < 1) throw onError(`${at}: maxLeverage must be ≥ 1, got ${String(r.maxLeverage)}`);
+    const prev = out[i - 1];
+    const cum = r.cum ?? (prev ? prev.cum + r.floor * (r.mmr - prev.mmr) : 0);
+    if (!Number.isFinite(cum)) throw onError(`${at}: cum must be a number, got ${String(r.cum)}`);
+    out.push({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum });
+  }
+  return out;
+}
+
+/** Index of the tier for `notional`: the highest tier whose floor ≤ notional (floors inclusive). */
+export function tierIndex(tiers: readonly Tier[], notional: number): number {
+  let i = 0;
+  for (let k = 1; k < tiers.length; k++) {
+    if (notional >= tiers[k]!.floor) i = k;
+    else break;
+  }
+  return i;
+}
+
+export function tierFor(tiers: readonly Tier[], notional: number): Tier {
+  return tiers[tierIndex(tiers, notional)]!;
+}
+
+/** MM = notional × MMR − cum with the tier chosen by notional (Binance §1.2). */
+export function maintenanceFor(tiers: readonly Tier[], notional: number): number {
+  const t = tiers[tierIndex(tiers, notional)]!;
+  return notional * t.mmr - t.cum;
+}
+
+/** A table in force from `fromMs` (inclusive) for a set of symbols, plus a default for others. */
+export interface DatedTable {
+  /** snapshot label, e.g. '2024-10-24' */
+  snapshot: string;
+  fromMs: number;
+  source: string;
+  symbols: ReadonlyMap<string, readonly Tier[]>;
+}
+
+/** Picks the table in force at `asOfMs`: the latest whose date ≤ asOf, else the earliest. */
+export function pickDated<T extends { fromMs: number }>(tables: readonly T[], asOfMs: number): T {
+  if (tables.length === 0) throw new Error('pickDated: no tables');
+  let best: T | undefined;
+  let earliest = tables[0]!;
+  for (const t of tables) {
+    if (t.fromMs < earliest.fromMs) earliest = t;
+    if (t.fromMs <= asOfMs && (!best || t.fromMs > best.fromMs)) best = t;
+  }
+  return best ?? earliest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundled Binance bracket snapshots (data/binance-tiers/binance-usdm-YYYY-MM-DD.json)
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** repository root: src/venue → ../.. */
+export const BINANCE_TIERS_DIR = resolve(here, '..', '..', 'data', 'binance-tiers');
+
+interface BracketFile {
+  venue: string;
+  snapshot: string;
+  source: string;
+  columns: string[];
+  symbols: Record<string, number[][]>;
+}
+
+const fileCache = new Map<string, DatedTable[]>();
+
+/**
+ * Loads (once per process, lazily) every `<prefix>-YYYY-MM-DD.json` file of `dir`. Bad files are
+ * data errors (65) naming the file and key.
+ */
+export function loadBracketSnapshots(dir: string, prefix: string): DatedTable[] {
+  const key = `${dir}|${prefix}`;
+  const hit = fileCache.get(key);
+  if (hit) return hit;
+  const tables: DatedTable[] = [];
+  if (existsSync(dir)) {
+    const re = new RegExp(`^${prefix.replace(/[-.]/g, (c) => `\\${c}`)}-(\\d{4}-\\d{2}-\\d{2})\\.json$`);
+    for (const f of readdirSync(dir).sort()) {
+      const m = re.exec(f);
+      if (!m) continue;
+      const file = join(dir, f);
+      let parsed: BracketFile;
+      try {
+        parsed = JSON.parse(readFileSync(file, 'utf8')) as BracketFile;
+      } catch (e) {
+        throw dataError(`${file}: not valid JSON (${(e as Error).message})`);
+      }
+      const cols = parsed.columns;
+      const want = ['floor', 'cap', 'mmr', 'maxLeverage', 'cum'];
+      if (!Array.isArray(cols) || want.some((c, i) => cols[i] !== c))
+        throw dataError(`${file}: "columns" must be ${JSON.stringify(want)}`);
+      if (!parsed.symbols || typeof parsed.symbols !== 'object') throw dataError(`${file}: missing "symbols" object`);
+      const symbols = new Map<string, readonly Tier[]>();
+      for (const [sym, rows] of Object.entries(parsed.symbols)) {
+        if (!Array.isArray(rows)) throw dataError(`${file}: symbols.${sym} must be an array of [floor,cap,mmr,maxLeverage,cum]`);
+        const tiers = buildTiers(
+          rows.map((r) => ({ floor: r[0]!, cap: r[1]!, mmr: r[2]!, maxLeverage: r[3]!, cum: r[4]! })),
+          `${file} symbols.${sym}`,
+          dataError,
+        );
+        symbols.set(sym, Object.freeze(tiers));
+      }
+      const snapshot = m[1]!;
+      tables.push({ snapshot, fromMs: Date.parse(`${snapshot}T00:00:00Z`), source: String(parsed.source ?? file), symbols });
+    }
+  }
+  tables.sort((a, b) => a.fromMs - b.fromMs);
+  fileCache.set(key, tables);
+  return tables;
+}

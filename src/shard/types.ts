@@ -83,6 +83,14 @@ export interface RunManifest {
   shard: { index: number; count: number } | null;
   workers: number;
   wallClockMs: number;
+  /** (added by src/shard) the whole plan this folder belongs to, before any --shard slicing */
+  plan?: { hash: string; total: number; strategies: string[] };
+  /** (added by src/shard) hash of the plan-relevant config (what merge compares) */
+  configHash?: string;
+  /** (added by src/shard) true when the run was stopped (Ctrl-C) before every run finished */
+  interrupted?: boolean;
+  /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */
+  mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number }[];
 }
 
 /*

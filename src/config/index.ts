@@ -1,0 +1,246 @@
+/**
+ * backtest.config.ts: defineConfig, loading (through tsx), validation (every problem with its key
+ * path, exit 78), CLI overrides, and the frozen ResolvedConfig written into the manifest.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Decimal } from 'decimal.js';
+import type { z } from 'zod';
+import { configError, missingInput } from '../errors.js';
+import type { ExecutionOptions } from '../engine/types.js';
+import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
+
+export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
+export type { UserConfig, SetupId, ReportFormat, GridRange } from './schema.js';
+
+/** What a config function receives. */
+export interface ConfigEnv {
+  env: Readonly<Record<string, string | undefined>>;
+  /** folder of the config file */
+  configDir: string;
+  /** true under CI=true */
+  ci: boolean;
+}
+
+export type ConfigInput = UserConfig | Promise<UserConfig> | ((env: ConfigEnv) => UserConfig | Promise<UserConfig>);
+
+/**
+ * Declare a backtest config: an object, a promise of one, or a function of the environment
+ * (sync or async). Returns its argument unchanged; it exists for types and editor help.
+ */
+export function defineConfig<T extends ConfigInput>(config: T): T {
+  return config;
+}
+
+export interface ResolvedStrategyEntry {
+  name: string;
+  params: Record<string, unknown>;
+  grid: Record<string, unknown[] | GridRange>;
+  setups: SetupId[] | null;
+  leverage: number[] | null;
+}
+
+export interface ResolvedDataset {
+  /** as written, relative to the config folder unless absolute */
+  path: string;
+  timeframe: string | null;
+  symbols: string[] | null;
+  gaps: 'error' | 'warn';
+}
+
+/** The validated config, defaults applied, plain JSON, deeply frozen. */
+export interface ResolvedConfig {
+  name: string;
+  data: ResolvedDataset[];
+  from: number | null;
+  to: number | null;
+  venue: { id: string; overrides: Record<string, unknown> };
+  strategies: 'all' | ResolvedStrategyEntry[];
+  setups: SetupId[];
+  mixedDefaultMode: 'isolated' | 'cross';
+  leverage: number[];
+  initialCapital: string;
+  execution: ExecutionOptions;
+  output: { dir: string; formats: ReportFormat[] };
+  workers: number;
+  timeoutMs: number;
+  strategyDirs: string[];
+  maxEventsPerRun: number;
+}
+
+/** Keys of ResolvedConfig that change how a run executes but never what it computes. */
+export const RUNTIME_ONLY_KEYS = ['workers', 'output', 'timeoutMs'] as const;
+
+export interface ConfigOverrides {
+  workers?: number;
+  /** strategy names: keep the config's entries for these names, add default entries for others */
+  strategies?: string[];
+  from?: string | number | null;
+  to?: string | number | null;
+}
+
+export interface LoadedConfig {
+  config: ResolvedConfig;
+  /** absolute path of the config file (null when given as an object) */
+  path: string | null;
+  /** folder relative paths of the config are resolved against */
+  baseDir: string;
+}
+
+/** zod issues → one line each: `key.path[0]: message`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
+      // report the branch that got furthest (most specific path), once
+      const branches = issue.errors as z.core.$ZodIssue[][];
+      const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+      if (depth(best) > 0 || branches.every((b) => b.length === 0)) {
+        lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix));
+        continue;
+      }
+    }
+    const path = formatPath(issue.path);
+    let msg = issue.message;
+    if (issue.code === 'unrecognized_keys') msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    const where = prefix + path;
+    lines.push(`${where || '(root)'}: ${msg}`);
+  }
+  return [...new Set(lines)];
+}
+
+function depth(issues: readonly z.core.$ZodIssue[]): number {
+  return issues.reduce((m, i) => Math.max(m, i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)), 0);
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out ? `.${String(k)}` : String(k);
+  }
+  return out;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v as object)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function plainClone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/**
+ * Validate a user config (after evaluating a function/promise) and apply CLI overrides.
+ * Throws a UserError (exit 78) listing every problem with its key path.
+ */
+export async function resolveConfig(input: ConfigInput, opts: { configDir: string; overrides?: ConfigOverrides; source?: string }): Promise<ResolvedConfig> {
+  let raw: unknown = input;
+  const where = opts.source ?? 'config';
+  try {
+    if (typeof raw === 'function') raw = await (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' });
+    else raw = await raw;
+  } catch (err) {
+    throw configError(`${where}: evaluating the config failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw configError(`${where}: expected the default export to be a config object (use defineConfig({...})), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+  }
+  const obj: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const ov = opts.overrides ?? {};
+  if (ov.workers !== undefined) obj.workers = ov.workers;
+  if (ov.from !== undefined) obj.from = ov.from;
+  if (ov.to !== undefined) obj.to = ov.to;
+  if (ov.strategies !== undefined) {
+    const current = obj.strategies;
+    const entries = Array.isArray(current) ? (current as unknown[]) : [];
+    const nameOf = (e: unknown): string | undefined =>
+      typeof e === 'string' ? e : e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? (e as { name: string }).name : undefined;
+    const next: unknown[] = [];
+    for (const name of ov.strategies) {
+      const mine = entries.filter((e) => nameOf(e) === name);
+      next.push(...(mine.length > 0 ? mine : [name]));
+    }
+    obj.strategies = next;
+  }
+  const parsed = configSchema.safeParse(obj);
+  if (!parsed.success) {
+    const lines = formatIssues(parsed.error.issues);
+    throw configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
+  }
+  const c = parsed.data;
+  const resolved: ResolvedConfig = {
+    name: c.name,
+    data: (Array.isArray(c.data) ? c.data : [c.data]).map((d) => {
+      const o = d as { path: string; timeframe?: string; symbols?: string[]; gaps: 'error' | 'warn' };
+      return { path: o.path, timeframe: o.timeframe ?? null, symbols: o.symbols ? [...o.symbols] : null, gaps: o.gaps };
+    }),
+    from: c.from,
+    to: c.to,
+    venue: { id: c.venue.id, overrides: plainClone(c.venue.overrides) },
+    strategies:
+      c.strategies === 'all'
+        ? 'all'
+        : c.strategies.map((s) => {
+            const o = s as { name: string; params: Record<string, unknown>; grid: Record<string, unknown[] | GridRange>; setups?: SetupId[]; leverage?: number[] };
+            return { name: o.name, params: plainClone(o.params), grid: plainClone(o.grid), setups: o.setups ?? null, leverage: o.leverage ?? null };
+          }),
+    setups: [...new Set(c.setups)],
+    mixedDefaultMode: c.mixedDefaultMode,
+    leverage: Array.isArray(c.leverage) ? [...c.leverage] : [c.leverage],
+    initialCapital: new Decimal(c.initialCapital).toFixed(),
+    execution: { ...c.execution },
+    output: { dir: c.output.dir ?? `reports/${c.name}`, formats: [...new Set(c.output.formats)] },
+    workers: c.workers === 'auto' ? availableParallelism() : c.workers,
+    timeoutMs: c.timeoutMs,
+    strategyDirs: [...c.strategyDirs],
+    maxEventsPerRun: c.maxEventsPerRun,
+  };
+  return deepFreeze(resolved);
+}
+
+/** Import a config file (TypeScript via tsx, or JS/MJS) and return its default export. */
+export async function importConfigFile(path: string): Promise<ConfigInput> {
+  const abs = resolve(path);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw missingInput(`config file not found: ${path}`);
+  let mod: Record<string, unknown>;
+  try {
+    const { tsImport } = await import('tsx/esm/api');
+    mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw configError(`${path}: could not load the config: ${msg}`);
+  }
+  let def = mod.default;
+  // a CommonJS-interop double default
+  if (def && typeof def === 'object' && 'default' in def && Object.keys(def).length === 1) def = (def as { default: unknown }).default;
+  if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
+  return def as ConfigInput;
+}
+
+/** Load, validate and resolve a config file. */
+export async function loadConfig(path: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
+  const abs = resolve(path);
+  const input = await importConfigFile(abs);
+  const baseDir = dirname(abs);
+  const config = await resolveConfig(input, { configDir: baseDir, overrides, source: path });
+  return { config, path: abs, baseDir };
+}
+
+/** Resolve a path of the config against its folder. */
+export function configPath(loaded: Pick<LoadedConfig, 'baseDir'>, p: string): string {
+  return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
+}
+
+/** The part of a config that decides what runs compute (merge compares it across shards). */
+export function planRelevantConfig(config: ResolvedConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const k of RUNTIME_ONLY_KEYS) delete out[k];
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * The backtest.config.ts schema (zod). One schema validates the whole file and reports every
+ * problem with its key path; `resolveConfig` turns the validated input into the frozen
+ * ResolvedConfig the run layer uses and the manifest records.
+ */
+import { z } from 'zod';
+
+export const SETUP_IDS = ['isolated', 'cross', 'mixed'] as const;
+export type SetupId = (typeof SETUP_IDS)[number];
+export const REPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** A date: ms UTC, or an ISO-8601 string ('2025-01-01' is midnight UTC). */
+export const dateSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+  const ms = parseDate(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export function parseDate(v: string | number): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : null;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return Number(s);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
+  // date-only and date-time strings without an offset are UTC
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s}Z`;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+const datasetObject = z
+  .object({
+    /** dataset folder, relative to the config file */
+    path: z.string().min(1),
+    /** candle timeframe (default: the dataset's default) */
+    timeframe: z.string().min(1).optional(),
+    /** subset of symbols to load (default: all) */
+    symbols: z.array(z.string().min(1)).min(1).optional(),
+    /** what a gap in candle spacing does (default 'error') */
+    gaps: z.enum(['error', 'warn']).default('error'),
+  })
+  .strict();
+const datasetSchema = z.union([z.string().min(1).transform((path) => ({ path, gaps: 'error' as const })), datasetObject]);
+
+/** A numeric range, inclusive at both ends: { from: 10, to: 50, step: 10 } = 10, 20, 30, 40, 50. */
+const rangeSchema = z
+  .object({ from: z.number(), to: z.number(), step: z.number().positive() })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.to < r.from) ctx.addIssue({ code: 'custom', message: `range 'to' (${r.to}) is below 'from' (${r.from})` });
+    else if ((r.to - r.from) / r.step > 10_000) ctx.addIssue({ code: 'custom', message: 'range has more than 10,000 values' });
+  });
+export type GridRange = z.infer<typeof rangeSchema>;
+
+const gridValue = z.union([z.array(z.unknown()).min(1, 'a grid list needs at least one value'), rangeSchema]);
+
+const strategyObject = z
+  .object({
+    name: z.string().min(1),
+    /** fixed param values (passed as they are; arrays are values, not grids) */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** param grid: each key a list of values or a range; the plan takes the cartesian product */
+    grid: z.record(z.string(), gridValue).default({}),
+    /** margin setups compared for this strategy (default: the top-level `setups`, plus 'mixed' when the strategy asks for it) */
+    setups: z.array(z.enum(SETUP_IDS)).min(1).optional(),
+    /** leverage list for this strategy (default: the top-level `leverage`) */
+    leverage: z.array(z.number().positive()).min(1).optional(),
+  })
+  .strict();
+const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, params: {}, grid: {} })), strategyObject]);
+
+const executionSchema = z
+  .object({
+    slippageBps: z.number().min(0).default(1),
+    participation: z.object({ maxFraction: z.number().gt(0).max(1) }).strict().nullable().default(null),
+    intrabarPath: z.enum(['nearest-first', 'high-first', 'low-first']).default('nearest-first'),
+    crossCheck: z.enum(['pessimistic', 'optimistic']).default('pessimistic'),
+  })
+  .strict();
+
+const decimalString = /^\d+(\.\d+)?$/;
+
+export const configSchema = z
+  .object({
+    /** run name: the report goes to reports/<name>/ unless output.dir says otherwise */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+    /** one dataset or several (every run is planned on each) */
+    data: z.union([datasetSchema, z.array(datasetSchema).min(1)]),
+    /** inclusive start / exclusive end of the replay, ms UTC or ISO date (null = dataset bounds) */
+    from: dateSchema.nullable().default(null),
+    to: dateSchema.nullable().default(null),
+    venue: z
+      .union([
+        z.string().min(1).transform((id) => ({ id, overrides: {} as Record<string, unknown> })),
+        z.object({ id: z.string().min(1), overrides: z.record(z.string(), z.unknown()).default({}) }).strict(),
+      ])
+      .default({ id: 'binance-usdm', overrides: {} }),
+    /** 'all' = every strategy the registry finds, default params */
+    strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1)]),
+    setups: z.array(z.enum(SETUP_IDS)).min(1).default(['isolated', 'cross']),
+    /** mode of positions whose order names no mode, in the 'mixed' setup */
+    mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
+    leverage: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default([3]),
+    initialCapital: z
+      .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"')])
+      .default('10000'),
+    execution: executionSchema.default({ slippageBps: 1, participation: null, intrabarPath: 'nearest-first', crossCheck: 'pessimistic' }),
+    output: z
+      .object({
+        /** report folder, relative to the config file (default reports/<name>) */
+        dir: z.string().min(1).optional(),
+        formats: z.array(z.enum(REPORT_FORMATS)).min(1).default([...REPORT_FORMATS]),
+      })
+      .strict()
+      .default({ formats: [...REPORT_FORMATS] }),
+    /** worker threads ('auto' = os.availableParallelism()) */
+    workers: z.union([z.literal('auto'), z.number().int().positive().max(1024)]).default('auto'),
+    /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
+    timeoutMs: z.number().int().positive().default(600_000),
+    /** extra folders of strategy files, relative to the config file */
+    strategyDirs: z.array(z.string().min(1)).default([]),
+    /** events kept per run in results (liquidations first, then the first and last fills etc.) */
+    maxEventsPerRun: z.number().int().nonnegative().default(200),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.from !== null && c.to !== null && c.to <= c.from) ctx.addIssue({ code: 'custom', path: ['to'], message: `'to' must be after 'from'` });
+    const lev = new Set<number>();
+    (Array.isArray(c.leverage) ? c.leverage : [c.leverage]).forEach((l, i) => {
+      if (lev.has(l)) ctx.addIssue({ code: 'custom', path: ['leverage', i], message: `duplicate leverage ${l}` });
+      lev.add(l);
+    });
+  });
+
+/** What a user writes (before defaults). */
+export type UserConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

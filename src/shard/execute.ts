@@ -1,0 +1,125 @@
+/**
+ * The piscina pool: `workers` threads started with the tsx loader, the datasets posted once per
+ * worker through workerData (SharedArrayBuffer columns are shared, never copied). At most
+ * `workers` tasks are in flight, so each task's timeout starts when it starts running.
+ * A task that throws, times out (its worker is terminated) or whose worker dies becomes errored
+ * results; the others go on. Aborting `signal` (Ctrl-C) stops everything: in-flight tasks are
+ * terminated and produce no result.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { MarketData } from '../feed/types.js';
+import type { RunResult } from './types.js';
+import type { PlanTask } from './plan.js';
+import { erroredResult, type WorkerInit, type WorkerTask } from './worker.js';
+
+export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+
+export interface ExecuteOptions {
+  datasets: Record<string, MarketData>;
+  strategyDirs: string[];
+  workers: number;
+  timeoutMs: number;
+  maxEvents: number;
+  curvePoints: number;
+  /** abort = stop (Ctrl-C) */
+  signal?: AbortSignal;
+  /** called with each task's results, in completion order */
+  onResults(results: RunResult[]): void | Promise<void>;
+  /** called about every 250 ms with the bars replayed so far by all workers */
+  onBars?(bars: number): void;
+}
+
+export interface ExecuteOutcome {
+  interrupted: boolean;
+  peakWorkers: number;
+}
+
+class TimeoutReason extends Error {}
+
+function describe(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const exited = /worker exited with code:?\s*(-?\d+)/.exec(e.message);
+  if (exited) return `worker died (exit code ${exited[1]})`;
+  return e.message.split('\n')[0] || e.name;
+}
+
+export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOptions): Promise<ExecuteOutcome> {
+  const progressBuf = new SharedArrayBuffer(8);
+  const progress = new BigInt64Array(progressBuf);
+  const workers = Math.max(1, Math.min(opts.workers, tasks.length));
+  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, peakWorkers: 0 };
+  const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf };
+  const pool = new Piscina<WorkerTask, RunResult[]>({
+    filename: WORKER_ENTRY,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 60_000,
+    concurrentTasksPerWorker: 1,
+    workerData: init,
+    // the main thread may have been started with loader flags; the entry registers tsx itself
+    execArgv: [],
+  });
+  // errors of idle workers (no task to blame) must not crash the process
+  pool.on('error', () => undefined);
+
+  const ticker = opts.onBars ? setInterval(() => opts.onBars!(Number(Atomics.load(progress, 0))), 250) : null;
+  let interrupted = false;
+  const queue = [...tasks];
+  const stopAll = new AbortController();
+  const onStop = () => {
+    interrupted = true;
+    stopAll.abort(new Error('interrupted'));
+  };
+  opts.signal?.addEventListener('abort', onStop, { once: true });
+
+  const runOne = async (task: PlanTask): Promise<void> => {
+    const ac = new AbortController();
+    const onAll = () => ac.abort(new Error('interrupted'));
+    stopAll.signal.addEventListener('abort', onAll, { once: true });
+    const timer = setTimeout(() => ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`)), opts.timeoutMs);
+    const msg: WorkerTask = {
+      taskId: task.taskId,
+      datasetKey: task.datasetKey,
+      runs: task.runs.map((r) => ({ runId: r.runId, spec: r.spec })),
+      setups: task.setups,
+      maxEvents: opts.maxEvents,
+      curvePoints: opts.curvePoints,
+    };
+    let results: RunResult[];
+    try {
+      results = await pool.run(msg, { signal: ac.signal });
+    } catch (err) {
+      if (interrupted) return;
+      const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
+      const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
+      results = task.runs.map((r) => erroredResult(r.runId, r.spec, message));
+    } finally {
+      clearTimeout(timer);
+      stopAll.signal.removeEventListener('abort', onAll);
+    }
+    if (!interrupted) await opts.onResults(results);
+  };
+
+  const lanes: Promise<void>[] = [];
+  for (let w = 0; w < workers; w++) {
+    lanes.push(
+      (async () => {
+        while (!interrupted) {
+          const task = queue.shift();
+          if (!task) return;
+          await runOne(task);
+        }
+      })(),
+    );
+  }
+  try {
+    await Promise.all(lanes);
+  } finally {
+    if (ticker) clearInterval(ticker);
+    opts.onBars?.(Number(Atomics.load(progress, 0)));
+    opts.signal?.removeEventListener('abort', onStop);
+    await pool.destroy().catch(() => undefined);
+  }
+  return { interrupted, peakWorkers: workers };
+}

@@ -1,0 +1,223 @@
+/**
+ * RunPlan = strategies × params grid × venue × margin setups × leverage (× datasets).
+ * Every run gets a RunSpec and a RunId (stable hash of the canonical spec, data hashes and engine
+ * version included). Runs are sorted by RunId. Runs that differ only in their setup form one
+ * task: a single replay pass runs all of them (each setup keeps its own RunResult and RunId).
+ */
+import { configError } from '../errors.js';
+import type { SetupSpec } from '../engine/types.js';
+import type { StrategyModule } from '../strategy/types.js';
+import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '../config/index.js';
+import { formatIssues } from '../config/index.js';
+import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
+import type { RunSpec } from './types.js';
+
+/** What the plan needs to know of a loaded dataset (MarketData without its columns). */
+export interface PlanDataset {
+  /** key of the dataset in the pool's worker data */
+  key: string;
+  name: string;
+  timeframe: string;
+  symbols: string[];
+  bars: number;
+  hashes: Record<string, string>;
+}
+
+export interface StrategySource {
+  load(name: string): Promise<StrategyModule>;
+  /** every strategy name available (for strategies: 'all') */
+  list(): Promise<string[]>;
+}
+
+export interface PlannedRun {
+  runId: string;
+  taskId: string;
+  spec: RunSpec;
+}
+
+export interface PlanTask {
+  taskId: string;
+  datasetKey: string;
+  /** runs of this pass, one per setup, in setup order isolated, cross, mixed */
+  runs: PlannedRun[];
+  setups: SetupSpec[];
+  /** estimated cost: bars × setups × symbols */
+  cost: number;
+}
+
+export interface RunPlan {
+  /** every run, sorted by RunId */
+  runs: PlannedRun[];
+  /** every task, sorted by TaskId */
+  tasks: PlanTask[];
+  /** hash of the sorted RunIds: equal plans have equal hashes */
+  planHash: string;
+  /** strategy names in the plan, sorted */
+  strategies: string[];
+}
+
+const SETUP_ORDER: Record<SetupId, number> = { isolated: 0, cross: 1, mixed: 2 };
+
+/** Values of a grid entry: a list as given, or an inclusive range (rounded to 12 significant digits). */
+export function expandGridValue(v: unknown[] | GridRange): unknown[] {
+  if (Array.isArray(v)) return v;
+  const out: number[] = [];
+  const n = Math.floor((v.to - v.from) / v.step + 1e-9);
+  for (let k = 0; k <= n; k++) out.push(Number((v.from + k * v.step).toPrecision(12)));
+  return out;
+}
+
+/** Cartesian product of a grid (keys in sorted order; values in given order). */
+export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<string, unknown>[] {
+  let points: Record<string, unknown>[] = [{}];
+  for (const key of Object.keys(grid).sort()) {
+    const values = expandGridValue(grid[key]!);
+    const next: Record<string, unknown>[] = [];
+    for (const p of points) for (const v of values) next.push({ ...p, [key]: v });
+    points = next;
+  }
+  return points;
+}
+
+/** Setups a strategy module asks for beyond the config's list (a module may export `setups`, e.g. ['mixed']). */
+function moduleSetups(mod: StrategyModule): SetupId[] {
+  const asked = (mod as unknown as { setups?: unknown }).setups;
+  if (!Array.isArray(asked)) return [];
+  return asked.filter((s): s is SetupId => s === 'isolated' || s === 'cross' || s === 'mixed');
+}
+
+export function setupSpec(id: SetupId, mixedDefaultMode: 'isolated' | 'cross'): SetupSpec {
+  return { id, defaultMode: id === 'mixed' ? mixedDefaultMode : id };
+}
+
+export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string): Promise<RunPlan> {
+  const problems: string[] = [];
+  let entries: { entry: ResolvedStrategyEntry; path: string }[];
+  if (config.strategies === 'all') {
+    const names = [...(await source.list())].sort();
+    if (names.length === 0) throw configError('strategies: "all" found no strategy files');
+    entries = names.map((name) => ({ entry: { name, params: {}, grid: {}, setups: null, leverage: null }, path: `strategies(all:${name})` }));
+  } else {
+    entries = config.strategies.map((entry, i) => ({ entry, path: `strategies[${i}]` }));
+  }
+
+  const byId = new Map<string, PlannedRun>();
+  const datasetKeyOf = new Map<string, string>();
+  for (const { entry, path } of entries) {
+    let mod: StrategyModule;
+    try {
+      mod = await source.load(entry.name);
+    } catch (err) {
+      problems.push(`${path}.name: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    const setups: SetupId[] = entry.setups
+      ? [...new Set(entry.setups)]
+      : [...new Set([...config.setups, ...moduleSetups(mod)])];
+    setups.sort((a, b) => SETUP_ORDER[a] - SETUP_ORDER[b]);
+    const leverages = entry.leverage ?? config.leverage;
+    for (const point of expandGrid(entry.grid)) {
+      const raw = { ...entry.params, ...point };
+      const parsed = mod.params.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          const key = issue.path[0];
+          const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
+          problems.push(...formatIssues([issue], `${base}.`).map((l) => (l.startsWith(`${base}.: `) ? l.replace(`${base}.: `, `${base}: `) : l)));
+        }
+        continue;
+      }
+      const params = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;
+      let symbols: string[];
+      try {
+        symbols = [...mod.symbols(parsed.data)];
+      } catch (err) {
+        problems.push(`${path}: symbols(params) failed: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      for (const ds of datasets) {
+        const missing = symbols.filter((s) => !ds.symbols.includes(s));
+        if (missing.length > 0) {
+          problems.push(`${path}: strategy '${entry.name}' trades ${missing.join(', ')}, not in dataset '${ds.name}' (has ${ds.symbols.join(', ')})`);
+          continue;
+        }
+        for (const leverage of leverages) {
+          for (const setup of setups) {
+            const spec: RunSpec = {
+              strategy: entry.name,
+              params,
+              venue: config.venue.id,
+              ...(Object.keys(config.venue.overrides).length > 0 ? { venueOverrides: config.venue.overrides } : {}),
+              setup,
+              leverage,
+              dataset: ds.name,
+              timeframe: ds.timeframe,
+              symbols,
+              from: config.from,
+              to: config.to,
+              initialCapital: config.initialCapital,
+              execution: { ...config.execution },
+              dataHashes: { ...ds.hashes },
+              engineVersion,
+            };
+            const clean = JSON.parse(canonicalJson(spec)) as RunSpec;
+            const runId = runIdOf(clean);
+            if (!byId.has(runId)) byId.set(runId, { runId, taskId: taskIdOf(clean), spec: clean });
+            datasetKeyOf.set(runId, ds.key);
+          }
+        }
+      }
+    }
+  }
+  if (problems.length > 0) {
+    const uniq = [...new Set(problems)];
+    throw configError(`invalid strategies in the config (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
+  }
+  const runs = [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const tasksById = new Map<string, PlanTask>();
+  const barsOf = new Map(datasets.map((d) => [d.key, d.bars]));
+  for (const r of runs) {
+    const dsKey = datasetKeyOf.get(r.runId)!;
+    let t = tasksById.get(r.taskId);
+    if (!t) {
+      t = { taskId: r.taskId, datasetKey: dsKey, runs: [], setups: [], cost: 0 };
+      tasksById.set(r.taskId, t);
+    }
+    t.runs.push(r);
+  }
+  for (const t of tasksById.values()) {
+    t.runs.sort((a, b) => SETUP_ORDER[a.spec.setup] - SETUP_ORDER[b.spec.setup]);
+    t.setups = t.runs.map((r) => setupSpec(r.spec.setup, config.mixedDefaultMode));
+    t.cost = (barsOf.get(t.datasetKey) ?? 0) * t.runs.length * Math.max(1, t.runs[0]!.spec.symbols.length);
+  }
+  const tasks = [...tasksById.values()].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+  const cleanRuns = runs;
+  return {
+    runs,
+    tasks,
+    planHash: sha256Hex(cleanRuns.map((r) => r.runId).join('\n')).slice(0, 16),
+    strategies: [...new Set(cleanRuns.map((r) => r.spec.strategy))].sort(),
+  };
+}
+
+export interface ShardSpec {
+  /** 1-based */
+  index: number;
+  count: number;
+}
+
+/** Parse `i/N` (1 ≤ i ≤ N). Returns null when malformed. */
+export function parseShard(s: string): ShardSpec | null {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(s);
+  if (!m) return null;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) return null;
+  return { index, count };
+}
+
+/** The i-th of N deterministic slices: tasks in TaskId order, dealt round-robin. */
+export function shardTasks(tasks: readonly PlanTask[], shard: ShardSpec | null): PlanTask[] {
+  if (!shard || shard.count === 1) return [...tasks];
+  return tasks.filter((_, k) => k % shard.count === shard.index - 1);
+}

@@ -1,0 +1,195 @@
+/**
+ * One sweep: load every dataset once (SharedArrayBuffer), build the plan, take this shard's
+ * slice, skip finished runs (--resume), run the rest on the pool, write each result atomically
+ * to <out>/results/<runId>.json, then manifest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { MarketData } from '../feed/types.js';
+import type { StrategyModule } from '../strategy/types.js';
+import { configPath, planRelevantConfig, type LoadedConfig } from '../config/index.js';
+import { canonicalJson, sha256Hex } from './hash.js';
+import { buildPlan, shardTasks, type PlanDataset, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
+import { executeTasks } from './execute.js';
+import type { ProgressReporter } from './progress.js';
+import type { RunManifest, RunResult } from './types.js';
+
+export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
+export const CURVE_POINTS = 2000;
+
+export interface SweepOptions {
+  loaded: LoadedConfig;
+  /** absolute output folder */
+  outDir: string;
+  shard: ShardSpec | null;
+  resume: boolean;
+  progress: ProgressReporter;
+  /** abort = Ctrl-C */
+  signal?: AbortSignal;
+}
+
+export interface SweepOutcome {
+  outDir: string;
+  plan: RunPlan;
+  /** runs of this shard */
+  total: number;
+  ok: number;
+  errored: number;
+  skipped: number;
+  interrupted: boolean;
+  /** errored results of this shard (including earlier ones kept by --resume) */
+  failures: { runId: string; strategy: string; setup: string; leverage: number; error: string }[];
+  manifest: RunManifest;
+}
+
+export function gitCommit(cwd: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function marginlabVersion(): string {
+  return process.env.npm_package_version && process.env.npm_package_name === 'marginlab' ? process.env.npm_package_version : '0.1.0';
+}
+
+/** Strategy lookup through the registry (the built-in library plus the config's strategyDirs). */
+export async function registrySource(extraDirs: string[]): Promise<StrategySource> {
+  const reg = await import('../strategy/registry.js');
+  return {
+    load: async (name) => (await reg.resolveStrategy(name, extraDirs)) as StrategyModule,
+    list: async () => {
+      const list = (await reg.listStrategies(extraDirs)) as readonly (string | { name: string })[];
+      return list.map((s) => (typeof s === 'string' ? s : s.name));
+    },
+  };
+}
+
+export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
+  const { loadDataset } = await import('../feed/index.js');
+  const c = loaded.config;
+  const data: Record<string, MarketData> = {};
+  const plan: PlanDataset[] = [];
+  for (let i = 0; i < c.data.length; i++) {
+    const d = c.data[i]!;
+    const md = await loadDataset(configPath(loaded, d.path), {
+      ...(d.timeframe ? { timeframe: d.timeframe } : {}),
+      ...(d.symbols ? { symbols: d.symbols } : {}),
+      ...(c.from !== null ? { from: c.from } : {}),
+      ...(c.to !== null ? { to: c.to } : {}),
+      gaps: d.gaps,
+    });
+    const key = `d${i}`;
+    data[key] = md;
+    plan.push({ key, name: md.dataset, timeframe: md.timeframe, symbols: [...md.symbols], bars: md.time.length, hashes: { ...md.hashes } });
+  }
+  return { data, plan };
+}
+
+export function listResultIds(resultsDir: string): Set<string> {
+  if (!existsSync(resultsDir)) return new Set();
+  return new Set(readdirSync(resultsDir).map((f) => RESULT_FILE.exec(f)?.[1]).filter((x): x is string => !!x));
+}
+
+export function configHash(loaded: LoadedConfig): string {
+  return sha256Hex(canonicalJson(planRelevantConfig(loaded.config))).slice(0, 16);
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
+  const t0 = Date.now();
+  const { loaded, outDir } = opts;
+  const c = loaded.config;
+  const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
+  const { ENGINE_VERSION } = await import('../engine/index.js');
+  const datasets = await loadDatasets(loaded);
+  const source = await registrySource(strategyDirs);
+  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION);
+  const tasks = shardTasks(plan.tasks, opts.shard);
+  const resultsDir = join(outDir, 'results');
+
+  // a fresh, unsharded run owns its folder: stale results of an earlier config go
+  if (!opts.resume && !opts.shard && existsSync(resultsDir)) rmSync(resultsDir, { recursive: true, force: true });
+  mkdirSync(resultsDir, { recursive: true });
+  const existing = opts.resume ? listResultIds(resultsDir) : new Set<string>();
+
+  const shardRuns = tasks.flatMap((t) => t.runs);
+  const todo = tasks
+    .map((t) => {
+      const runs = t.runs.filter((r) => !existing.has(r.runId));
+      return { ...t, runs, setups: t.setups.filter((_, k) => !existing.has(t.runs[k]!.runId)), cost: (t.cost / t.runs.length) * runs.length };
+    })
+    .filter((t) => t.runs.length > 0)
+    // longest first (fewer idle workers at the end), ties by TaskId
+    .sort((a, b) => b.cost - a.cost || (a.taskId < b.taskId ? -1 : 1));
+  const skipped = shardRuns.length - todo.reduce((n, t) => n + t.runs.length, 0);
+  const barsOf = new Map(datasets.plan.map((d) => [d.key, d.bars]));
+  const workers = Math.max(1, Math.min(c.workers, todo.length || 1));
+  opts.progress.start({
+    totalRuns: shardRuns.length,
+    skipped,
+    pending: shardRuns.length - skipped,
+    totalBars: todo.reduce((n, t) => n + (barsOf.get(t.datasetKey) ?? 0), 0),
+    workers,
+    shard: opts.shard,
+  });
+
+  const exec = await executeTasks(todo, {
+    datasets: datasets.data,
+    strategyDirs,
+    workers,
+    timeoutMs: c.timeoutMs,
+    maxEvents: c.maxEventsPerRun,
+    curvePoints: CURVE_POINTS,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onResults: (results: RunResult[]) => {
+      for (const r of results) {
+        writeFileAtomic(join(resultsDir, `${r.runId}.json`), `${JSON.stringify(r)}\n`);
+        opts.progress.runDone({
+          runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
+          ...(r.error ? { error: r.error } : {}),
+        });
+      }
+    },
+    onBars: (b) => opts.progress.bars(b),
+  });
+
+  // count what is on disk for this shard (results of earlier --resume passes included)
+  const { readFileSync } = await import('node:fs');
+  let ok = 0;
+  let errored = 0;
+  const failures: SweepOutcome['failures'] = [];
+  const onDisk = listResultIds(resultsDir);
+  for (const r of shardRuns) {
+    if (!onDisk.has(r.runId)) continue;
+    const res = JSON.parse(readFileSync(join(resultsDir, `${r.runId}.json`), 'utf8')) as RunResult;
+    if (res.status === 'ok') ok++;
+    else {
+      errored++;
+      failures.push({ runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored' });
+    }
+  }
+  const manifest: RunManifest = {
+    schemaVersion: 1,
+    name: c.name,
+    createdAt: new Date().toISOString(),
+    marginlabVersion: marginlabVersion(),
+    engineVersion: ENGINE_VERSION,
+    gitCommit: gitCommit(loaded.baseDir),
+    node: process.version,
+    config: JSON.parse(JSON.stringify(c)) as unknown,
+    datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),
+    runs: { total: shardRuns.length, ok, errored },
+    shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
+    workers,
+    wallClockMs: Date.now() - t0,
+    plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies },
+    configHash: configHash(loaded),
+    ...(exec.interrupted ? { interrupted: true } : {}),
+  };
+  writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  opts.progress.finish({ ok, errored, skipped, interrupted: exec.interrupted, wallClockMs: manifest.wallClockMs, outDir: resolve(outDir) });
+  return { outDir, plan, total: shardRuns.length, ok, errored, skipped, interrupted: exec.interrupted, failures, manifest };
+}

@@ -1,0 +1,172 @@
+/**
+ * Piscina worker: one task = one replay pass over the setups of one (strategy, params, venue,
+ * leverage, dataset). The datasets arrive once per worker in workerData (SharedArrayBuffer-backed
+ * columns: shared, not copied) and stay cached for every task. Returns plain RunResult JSON.
+ */
+import { workerData } from 'node:worker_threads';
+import type { MarketData } from '../feed/types.js';
+import type { SetupOutput, SetupSpec } from '../engine/types.js';
+import type { AccountEvent } from '../account/types.js';
+import type { StrategyModule } from '../strategy/types.js';
+import type { RunEventRecord, RunResult, RunSpec } from './types.js';
+
+export interface WorkerInit {
+  datasets: Record<string, MarketData>;
+  /** absolute folders searched for strategies beyond the built-in library */
+  strategyDirs: string[];
+  /** SharedArrayBuffer of one BigInt64: bars replayed by all workers (progress) */
+  progress: SharedArrayBuffer;
+}
+
+export interface WorkerTask {
+  taskId: string;
+  datasetKey: string;
+  runs: { runId: string; spec: RunSpec }[];
+  setups: SetupSpec[];
+  maxEvents: number;
+  curvePoints: number;
+}
+
+const init = workerData as WorkerInit | undefined;
+const progress = init ? new BigInt64Array(init.progress) : null;
+const strategyCache = new Map<string, StrategyModule>();
+
+async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModule> {
+  let mod = strategyCache.get(name);
+  if (!mod) {
+    const { resolveStrategy } = await import('../strategy/registry.js');
+    mod = (await resolveStrategy(name, dirs)) as StrategyModule;
+    strategyCache.set(name, mod);
+  }
+  return mod;
+}
+
+/** Account events → result records: every liquidation, then the first and last of the other events (funding excluded: it is in the books), capped at `max`. */
+export function capEvents(events: readonly AccountEvent[], symbols: readonly string[], max: number): RunEventRecord[] {
+  if (max <= 0) return [];
+  const liq: number[] = [];
+  const other: number[] = [];
+  events.forEach((e, i) => {
+    if (e.type === 'liquidation') liq.push(i);
+    else if (e.type !== 'funding') other.push(i);
+  });
+  const keep = new Set<number>(liq.slice(0, max));
+  const budget = max - keep.size;
+  if (other.length <= budget) other.forEach((i) => keep.add(i));
+  else {
+    const head = Math.ceil(budget / 2);
+    other.slice(0, head).forEach((i) => keep.add(i));
+    other.slice(other.length - (budget - head)).forEach((i) => keep.add(i));
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => toRecord(events[i]!, symbols));
+}
+
+function fmt(n: number): string {
+  return Number.isFinite(n) ? String(Number(n.toPrecision(10))) : String(n);
+}
+
+function toRecord(e: AccountEvent, symbols: readonly string[]): RunEventRecord {
+  switch (e.type) {
+    case 'fill':
+      return {
+        time: e.time, type: 'fill', symbol: symbols[e.symbol] ?? String(e.symbol),
+        detail: `${e.qty >= 0 ? 'buy' : 'sell'} ${fmt(Math.abs(e.qty))} @ ${fmt(e.price)} (${e.mode}, position ${fmt(e.positionQty)})`,
+        amount: e.realizedPnl,
+      };
+    case 'funding':
+      return { time: e.time, type: 'funding', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `rate ${fmt(e.rate)} @ ${fmt(e.price)}`, amount: e.received };
+    case 'liquidation':
+      return {
+        time: e.time, type: 'liquidation', symbol: e.symbols.map((s) => symbols[s] ?? String(s)).join(','),
+        detail: `${e.poolId} closed at ${e.prices.map(fmt).join(', ')}; penalty ${e.penalty}, insurance ${e.insuranceDraw}`,
+        amount: e.realizedPnl,
+      };
+    case 'transfer':
+      return { time: e.time, type: 'transfer', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `isolated margin ${e.amount.startsWith('-') ? 'removed' : 'added'}`, amount: e.amount };
+    case 'rejection':
+      return { time: e.time, type: 'rejection', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `${e.reason}: ${e.message}` };
+  }
+}
+
+const EMPTY_CURVES = { time: [], equity: [], drawdown: [], marginRatio: [] };
+
+/** A RunResult for a run that produced no output (replay threw, timed out, worker died). */
+export function erroredResult(runId: string, spec: RunSpec, message: string): RunResult {
+  return {
+    schemaVersion: 1,
+    runId,
+    spec,
+    status: 'errored',
+    error: message,
+    metrics: {},
+    books: {},
+    rejections: {},
+    liquidationPriceSource: 'trade',
+    crossCheck: (spec.execution as { crossCheck?: 'pessimistic' | 'optimistic' }).crossCheck ?? 'pessimistic',
+    bars: 0,
+    events: [],
+    curves: EMPTY_CURVES,
+  };
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
+}
+
+export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunResult[]> {
+  const data = init.datasets[task.datasetKey];
+  if (!data) throw new Error(`worker: dataset '${task.datasetKey}' not in worker data`);
+  const first = task.runs[0]!.spec;
+  const [{ replay }, { getVenue }, analysis, strategy] = await Promise.all([
+    import('../engine/index.js'),
+    import('../venue/index.js'),
+    import('../analysis/index.js'),
+    loadStrategy(first.strategy, init.strategyDirs),
+  ]);
+  const venue = getVenue(first.venue, first.venueOverrides ?? {});
+  let reported = 0;
+  const out = replay({
+    data,
+    symbols: first.symbols,
+    strategy,
+    params: first.params,
+    venue,
+    setups: task.setups,
+    initialCapital: first.initialCapital,
+    leverage: first.leverage,
+    execution: first.execution as unknown as Parameters<typeof replay>[0]['execution'],
+    onProgress: (done: number) => {
+      if (progress) Atomics.add(progress, 0, BigInt(done - reported));
+      reported = done;
+    },
+  });
+  if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
+  const initialCapital = Number(first.initialCapital);
+  return task.runs.map((run, k) => {
+    const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
+    if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
+    const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols });
+    const result: RunResult = {
+      schemaVersion: 1,
+      runId: run.runId,
+      spec: run.spec,
+      status: so.error ? 'errored' : 'ok',
+      ...(so.error ? { error: `strategy threw: ${so.error}` } : {}),
+      metrics,
+      books: { ...so.books } as unknown as Record<string, string>,
+      rejections: sortedRecord(so.rejections),
+      liquidationPriceSource: so.liquidationPriceSource,
+      crossCheck: so.crossCheck,
+      bars: so.series.time.length,
+      events: capEvents(so.events, out.symbols, task.maxEvents),
+      curves: analysis.buildCurves(so.series, task.curvePoints, initialCapital),
+    };
+    return result;
+  });
+}
+
+/** piscina handler */
+export default async function handler(task: WorkerTask): Promise<RunResult[]> {
+  if (!init) throw new Error('worker started without worker data');
+  return runTask(task, init);
+}

@@ -218,8 +218,13 @@ export async function importConfigFile(path: string): Promise<ConfigInput> {
     throw configError(`${path}: could not load the config: ${msg}`);
   }
   let def = mod.default;
-  // a CommonJS-interop double default
-  if (def && typeof def === 'object' && 'default' in def && Object.keys(def).length === 1) def = (def as { default: unknown }).default;
+  // a file loaded as CommonJS (no "type": "module" above it): `default` is the whole exports object
+  const named = Object.keys(mod).filter((k) => k !== 'default');
+  if (def && typeof def === 'object' && !Array.isArray(def)) {
+    const d = def as Record<string, unknown>;
+    if ('default' in d && Object.keys(d).every((k) => k === 'default' || k === '__esModule' || d[k] === mod[k])) def = d.default;
+    else if (named.length > 0 && Object.keys(d).length === named.length && named.every((k) => d[k] === mod[k])) def = undefined;
+  }
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
   return def as ConfigInput;
 }

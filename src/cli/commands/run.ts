@@ -1,0 +1,121 @@
+/**
+ * `marginlab run`: run the sweep of a backtest.config.ts and render its report folder.
+ * Exit codes: 0 all runs ok · 1 some runs errored · 64 bad flags · 65 bad data · 66 missing
+ * config/dataset · 78 bad config · 130 interrupted (finished results are kept; --resume goes on).
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ExitCode, UserError, usageError } from '../../errors.js';
+
+export interface RunFlags {
+  config: string;
+  workers?: string;
+  out?: string;
+  strategies?: string;
+  shard?: string;
+  from?: string;
+  to?: string;
+  quiet?: boolean;
+  json?: boolean;
+  resume?: boolean;
+}
+
+export async function runCommand(flags: RunFlags): Promise<number> {
+  const [{ loadConfig, configPath, parseDate }, { parseShard }] = await Promise.all([import('../../config/index.js'), import('../../shard/plan.js')]);
+  const overrides: import('../../config/index.js').ConfigOverrides = {};
+  if (flags.workers !== undefined) {
+    if (!/^\d+$/.test(flags.workers) || Number(flags.workers) < 1) throw usageError(`--workers: expected a positive integer, got '${flags.workers}'`);
+    overrides.workers = Number(flags.workers);
+  }
+  for (const k of ['from', 'to'] as const) {
+    const v = flags[k];
+    if (v === undefined) continue;
+    if (parseDate(v) === null) throw usageError(`--${k}: expected a date (ISO-8601 like 2025-06-01, or ms UTC), got '${v}'`);
+    overrides[k] = v;
+  }
+  if (flags.strategies !== undefined) {
+    const names = flags.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+    if (names.length === 0) throw usageError('--strategies: expected a comma-separated list of strategy names');
+    overrides.strategies = names;
+  }
+  let shard = null;
+  if (flags.shard !== undefined) {
+    shard = parseShard(flags.shard);
+    if (!shard) throw usageError(`--shard: expected i/N with 1 ≤ i ≤ N (e.g. --shard 2/4), got '${flags.shard}'`);
+  }
+  const loaded = await loadConfig(flags.config, overrides);
+  const outDir = flags.out ? resolve(flags.out) : configPath(loaded, loaded.config.output.dir);
+
+  const [{ runSweep }, { createProgress, chooseProgressMode }] = await Promise.all([import('../../shard/run.js'), import('../../shard/progress.js')]);
+  const mode = chooseProgressMode({ quiet: !!flags.quiet, json: !!flags.json });
+  const progress = createProgress(mode);
+  const say = (line: string) => {
+    if (mode !== 'quiet' && mode !== 'json') process.stderr.write(`${line}\n`);
+  };
+
+  const stop = new AbortController();
+  let sigints = 0;
+  const onSigint = () => {
+    sigints++;
+    if (sigints === 1) {
+      say('marginlab: stopping (Ctrl-C again to quit at once); finished results are kept');
+      stop.abort();
+    } else process.exit(ExitCode.INTERRUPTED);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let outcome;
+  try {
+    outcome = await runSweep({ loaded, outDir, shard, resume: !!flags.resume, progress, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const done = outcome.ok + outcome.errored;
+  if (outcome.interrupted) {
+    throw new UserError(`interrupted: ${done} of ${outcome.total} runs finished, kept in ${outDir}/results (run again with --resume to finish)`, ExitCode.INTERRUPTED);
+  }
+
+  const { loadRunFolder, writeReport } = await import('../../report/index.js');
+  const folder = loadRunFolder(outDir);
+  const planned = new Set(outcome.plan.runs.map((r) => r.runId));
+  const written = await writeReport({
+    dir: outDir,
+    results: folder.results.filter((r) => planned.has(r.runId)),
+    manifest: folder.manifest,
+    formats: [...loaded.config.output.formats],
+  });
+  if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
+  say(
+    `marginlab: ${outcome.ok} ok, ${outcome.errored} errored${outcome.skipped ? ` (${outcome.skipped} kept from before)` : ''} of ${outcome.total} runs` +
+      `${shard ? ` (shard ${shard.index}/${shard.count} of ${outcome.plan.runs.length})` : ''} in ${(outcome.manifest.wallClockMs / 1000).toFixed(1)}s; report: ${outDir}`,
+  );
+  if (outcome.errored > 0) {
+    if (mode !== 'json' && !flags.quiet) {
+      process.stderr.write(`marginlab: ${outcome.errored} run${outcome.errored === 1 ? '' : 's'} failed:\n`);
+      for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy} ${f.setup} ${f.leverage}x: ${f.error}\n`);
+      if (outcome.failures.length > 20) process.stderr.write(`  ... and ${outcome.failures.length - 20} more (see report.md)\n`);
+    }
+    return ExitCode.FAILED;
+  }
+  return ExitCode.OK;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the sweep of a backtest config (strategies × params × setups × leverage) and write its report')
+    .option('-c, --config <file>', 'config file', 'backtest.config.ts')
+    .option('-w, --workers <n>', 'worker threads (default: config, else available cores)')
+    .option('-o, --out <dir>', 'output folder (default: config output.dir, else reports/<name>)')
+    .option('-s, --strategies <names>', 'comma-separated strategy names (overrides the config list)')
+    .option('--shard <i/N>', 'run only the i-th of N deterministic slices (1-based)')
+    .option('--from <date>', 'replay start (ISO date or ms UTC), overrides the config')
+    .option('--to <date>', 'replay end, exclusive (ISO date or ms UTC), overrides the config')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'machine-readable progress events on stdout (one JSON object per line)')
+    .option('-r, --resume', 'skip runs whose result already exists in the output folder')
+    .action(async (flags: RunFlags) => {
+      process.exitCode = await runCommand(flags);
+    });
+}

@@ -1,0 +1,764 @@
+/**
+ * The account: one-way positions, exact books in decimal.js, isolated and cross margin side by
+ * side (DESIGN §3, §5; margin-spec.md conventions).
+ *
+ * Books. Every booked amount (initial margin moved to an isolated wallet, realised PnL, fees,
+ * funding, liquidation penalty, insurance draw, margin transfer) is a Decimal rounded to
+ * BOOK_DP = 18 decimal places before it is booked, and is added to a wallet and to its ledger
+ * total with the same value, so that
+ *   deposit + realisedPnl − fees + fundingReceived − fundingPaid − penalties + insuranceDraws
+ *   = cross wallet + Σ isolated wallets
+ * holds exactly. Float mirrors of the books are refreshed at every event; the per-bar methods
+ * (pools(), MarginPool.*, mark()) read only the mirrors and allocate nothing.
+ *
+ * Margin modes. The account never branches on a mode id outside the two MarginMode objects:
+ * IsolatedMargin gives each position its own wallet and pool; CrossMargin leaves the margin in the
+ * cross wallet and groups every cross position in one pool. The engine sees MarginPool objects.
+ */
+import { Decimal } from 'decimal.js';
+import type { Tier, VenueProfile } from '../venue/types.js';
+import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
+import { tierFor } from '../venue/tiers.js';
+import type {
+  Account,
+  AccountEvent,
+  AccountParams,
+  BooksSnapshot,
+  Fill,
+  FundingSettlement,
+  LiquidationOutcome,
+  MarginPool,
+  MarkSnapshot,
+  ModeId,
+  RejectReason,
+  Rejection,
+  TradeRequest,
+} from './types.js';
+
+export type * from './types.js';
+
+/** Decimal constructor of the books: 64 significant digits, half-even. */
+export const BookDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
+type D = Decimal;
+/** decimal places every booked amount is rounded to */
+export const BOOK_DP = 18;
+
+const ZERO = new BookDecimal(0);
+const dec = (n: number | string): D => new BookDecimal(n);
+const book = (d: D): D => d.toDecimalPlaces(BOOK_DP, Decimal.ROUND_HALF_EVEN);
+
+/** One net position (one-way mode). */
+interface Position {
+  readonly idx: number;
+  readonly symbol: string;
+  readonly tiers: readonly Tier[];
+  leverage: number;
+  // books (Decimal)
+  qty: D;
+  entry: D;
+  /** isolated wallet (0 for cross / flat) */
+  isoWallet: D;
+  mode: MarginMode | null;
+  // float mirrors
+  qtyF: number;
+  absQ: number;
+  side: 1 | -1;
+  entryF: number;
+  isoWalletF: number;
+  pool: IsolatedPool | null;
+}
+
+/** How a margin mode holds margin, books funding and forms pools. */
+export interface MarginMode {
+  readonly id: ModeId;
+  /** move initial margin `im` for a new or increased position out of the cross wallet (isolated) or leave it (cross) */
+  allocate(acc: AccountImpl, p: Position, im: D): void;
+  /** release `part` (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
+  release(acc: AccountImpl, p: Position, part: D): void;
+  /** book a funding amount (received > 0, paid < 0) for the position */
+  bookFunding(acc: AccountImpl, p: Position, received: D): void;
+  /** margin balance of the position's own pool (isolated) — cross returns NaN: the pool is shared */
+  ownsPool: boolean;
+}
+
+const IsolatedMargin: MarginMode = {
+  id: 'isolated',
+  ownsPool: true,
+  allocate(acc, p, im) {
+    p.isoWallet = p.isoWallet.plus(im);
+    acc.crossWallet = acc.crossWallet.minus(im);
+  },
+  release(acc, p, part) {
+    const amt = part.gte(1) ? p.isoWallet : book(p.isoWallet.times(part));
+    p.isoWallet = p.isoWallet.minus(amt);
+    acc.crossWallet = acc.crossWallet.plus(amt);
+  },
+  bookFunding(acc, p, received) {
+    if (acc.venue.funding.isolatedBooking === 'isolatedWallet') {
+      p.isoWallet = p.isoWallet.plus(received);
+      return;
+    }
+    // 'availableFirst': receipts go to the available balance; payments come from it first and
+    // from the position margin only for the part the available balance cannot cover
+    if (received.gte(0)) {
+      acc.crossWallet = acc.crossWallet.plus(received);
+      return;
+    }
+    const need = received.neg();
+    const avail = book(dec(Math.max(0, acc.availableF())));
+    const fromAvail = Decimal.min(need, avail) as D;
+    acc.crossWallet = acc.crossWallet.minus(fromAvail);
+    p.isoWallet = p.isoWallet.minus(need.minus(fromAvail));
+  },
+};
+
+const CrossMargin: MarginMode = {
+  id: 'cross',
+  ownsPool: false,
+  allocate() {
+    /* the margin stays in the cross wallet; it is counted through Σ cross IM in the available balance */
+  },
+  release() {
+    /* nothing held apart */
+  },
+  bookFunding(acc, _p, received) {
+    acc.crossWallet = acc.crossWallet.plus(received);
+  },
+};
+
+export const MarginModes: Readonly<Record<ModeId, MarginMode>> = Object.freeze({ isolated: IsolatedMargin, cross: CrossMargin });
+
+/** reusable argument object for the venue's closed forms (no per-call allocation) */
+interface LpArgs {
+  side: 1 | -1;
+  qty: number;
+  entryPrice: number;
+  walletBalance: number;
+  leverage: number;
+  tiers: readonly Tier[];
+}
+
+class IsolatedPool implements MarginPool {
+  readonly id: string;
+  readonly symbols: readonly number[];
+  private readonly args: LpArgs;
+  constructor(
+    private readonly acc: AccountImpl,
+    private readonly p: Position,
+  ) {
+    this.id = `isolated:${p.symbol}`;
+    this.symbols = Object.freeze([p.idx]);
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: p.tiers };
+  }
+  marginBalance(marks: Float64Array): number {
+    const p = this.p;
+    const m = this.acc.markOf(p.idx, marks);
+    return p.isoWalletF + p.side * p.absQ * (m - p.entryF);
+  }
+  maintenance(marks: Float64Array): number {
+    const p = this.p;
+    return maintenanceMargin(this.acc.mm, p.tiers, p.absQ, p.entryF, this.acc.markOf(p.idx, marks));
+  }
+  excess(marks: Float64Array): number {
+    if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
+    return this.marginBalance(marks) - this.maintenance(marks);
+  }
+  liquidationPrice(symbol: number, _marks: Float64Array): number {
+    const p = this.p;
+    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = p.isoWalletF;
+    a.leverage = p.leverage;
+    return this.acc.venue.isolatedLiquidationPrice(a);
+  }
+  bankruptcyPrice(symbol: number, _marks: Float64Array): number {
+    const p = this.p;
+    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = p.isoWalletF;
+    return this.acc.venue.bankruptcyPrice(a);
+  }
+}
+
+class CrossPool implements MarginPool {
+  readonly id = 'cross';
+  private readonly args: LpArgs;
+  constructor(
+    private readonly acc: AccountImpl,
+    readonly symbols: readonly number[],
+  ) {
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: [] };
+  }
+  marginBalance(marks: Float64Array): number {
+    const acc = this.acc;
+    let mb = acc.crossWalletF;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      mb += p.side * p.absQ * (acc.markOf(p.idx, marks) - p.entryF);
+    }
+    return mb;
+  }
+  maintenance(marks: Float64Array): number {
+    const acc = this.acc;
+    let mm = 0;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      mm += maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, acc.markOf(p.idx, marks));
+    }
+    return mm;
+  }
+  excess(marks: Float64Array): number {
+    return this.marginBalance(marks) - this.maintenance(marks);
+  }
+  /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
+  private others(symbol: number, marks: Float64Array, withMM: boolean): number {
+    const acc = this.acc;
+    let wb = acc.crossWalletF;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const j = this.symbols[k]!;
+      if (j === symbol) continue;
+      const p = acc.pos[j]!;
+      const m = acc.markOf(j, marks);
+      wb += p.side * p.absQ * (m - p.entryF);
+      if (withMM) wb -= maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, m);
+    }
+    return wb;
+  }
+  private member(symbol: number): Position | null {
+    for (let k = 0; k < this.symbols.length; k++) if (this.symbols[k] === symbol) return this.acc.pos[symbol]!;
+    return null;
+  }
+  liquidationPrice(symbol: number, marks: Float64Array): number {
+    const p = this.member(symbol);
+    if (!p || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
+    a.walletBalance = this.others(symbol, marks, true);
+    a.leverage = p.leverage;
+    a.tiers = p.tiers;
+    return this.acc.venue.isolatedLiquidationPrice(a);
+  }
+  bankruptcyPrice(symbol: number, marks: Float64Array): number {
+    const p = this.member(symbol);
+    if (!p || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = this.others(symbol, marks, false);
+    return this.acc.venue.bankruptcyPrice(a);
+  }
+}
+
+interface SavedState {
+  crossWallet: D;
+  qty: D;
+  entry: D;
+  isoWallet: D;
+  mode: MarginMode | null;
+  leverage: number;
+  realized: D;
+  fees: D;
+}
+
+export class AccountImpl implements Account {
+  readonly symbols: readonly string[];
+  readonly venue: VenueProfile;
+  readonly events: AccountEvent[] = [];
+  readonly mm: MaintenanceModel;
+  readonly pos: Position[];
+  readonly asOfMs: number;
+  private readonly defaultMode: MarginMode;
+  private readonly deposit: D;
+
+  crossWallet: D;
+  crossWalletF = 0;
+  private realized: D = ZERO;
+  private fees: D = ZERO;
+  private fundingReceived: D = ZERO;
+  private fundingPaid: D = ZERO;
+  private penalties: D = ZERO;
+  private insurance: D = ZERO;
+
+  /** last known price per symbol (marks or fills) */
+  private readonly lastMark: Float64Array;
+  private poolList: MarginPool[] = [];
+
+  constructor(params: AccountParams) {
+    if (!params.venue) throw new TypeError('createAccount: venue is required');
+    this.venue = params.venue;
+    this.mm = params.venue.maintenance ?? DEFAULT_MAINTENANCE;
+    this.symbols = Object.freeze([...params.symbols]);
+    this.asOfMs = params.asOfMs;
+    let deposit: D;
+    try {
+      deposit = book(dec(params.initialDeposit));
+    } catch {
+      throw new TypeError(`createAccount: initialDeposit must be a decimal string, got ${JSON.stringify(params.initialDeposit)}`);
+    }
+    if (!deposit.isFinite() || deposit.isNeg()) throw new TypeError(`createAccount: initialDeposit must be ≥ 0, got ${params.initialDeposit}`);
+    if (!(params.leverage >= 1) || !Number.isFinite(params.leverage)) throw new TypeError(`createAccount: leverage must be a number ≥ 1, got ${params.leverage}`);
+    this.deposit = deposit;
+    this.crossWallet = deposit;
+    this.defaultMode = MarginModes[params.defaultMode] ?? CrossMargin;
+    this.lastMark = new Float64Array(this.symbols.length).fill(Number.NaN);
+    this.pos = this.symbols.map((symbol, idx) => ({
+      idx,
+      symbol,
+      tiers: params.venue.tiers(symbol, params.asOfMs),
+      leverage: params.leverage,
+      qty: ZERO,
+      entry: ZERO,
+      isoWallet: ZERO,
+      mode: null,
+      qtyF: 0,
+      absQ: 0,
+      side: 1 as const,
+      entryF: 0,
+      isoWalletF: 0,
+      pool: null,
+    }));
+    this.refresh();
+  }
+
+  // ------------------------------------------------------------------ float helpers (no allocation)
+
+  markOf(i: number, marks: Float64Array | null): number {
+    const m = marks ? marks[i]! : Number.NaN;
+    if (m === m) return m; // not NaN
+    const l = this.lastMark[i]!;
+    return l === l ? l : this.pos[i]!.entryF;
+  }
+
+  /** Binance available balance: cross wallet + Σ cross uPnL − Σ cross IM (at last marks), not floored */
+  availableF(): number {
+    let a = this.crossWalletF;
+    for (let i = 0; i < this.pos.length; i++) {
+      const p = this.pos[i]!;
+      if (p.absQ === 0 || p.mode !== CrossMargin) continue;
+      const m = this.markOf(i, null);
+      a += p.side * p.absQ * (m - p.entryF) - (p.absQ * m) / p.leverage;
+    }
+    return a;
+  }
+
+  private refreshPos(p: Position): void {
+    p.qtyF = p.qty.toNumber();
+    p.absQ = Math.abs(p.qtyF);
+    p.side = p.qtyF < 0 ? -1 : 1;
+    p.entryF = p.entry.toNumber();
+    p.isoWalletF = p.isoWallet.toNumber();
+  }
+
+  private refresh(): void {
+    this.crossWalletF = this.crossWallet.toNumber();
+    for (const p of this.pos) this.refreshPos(p);
+  }
+
+  private rebuildPools(): void {
+    const list: MarginPool[] = [];
+    const cross: number[] = [];
+    for (const p of this.pos) {
+      if (p.absQ === 0 || !p.mode) {
+        p.pool = null;
+        continue;
+      }
+      if (p.mode.ownsPool) {
+        if (!p.pool) p.pool = new IsolatedPool(this, p);
+        list.push(p.pool);
+      } else {
+        p.pool = null;
+        cross.push(p.idx);
+      }
+    }
+    if (cross.length > 0) list.push(new CrossPool(this, Object.freeze(cross)));
+    this.poolList = list;
+  }
+
+  private reject(symbol: number, reason: RejectReason, message: string, time: number): Rejection {
+    this.events.push({ type: 'rejection', time, symbol, reason, message });
+    return { ok: false, reason, message };
+  }
+
+  private save(p: Position): SavedState {
+    return { crossWallet: this.crossWallet, qty: p.qty, entry: p.entry, isoWallet: p.isoWallet, mode: p.mode, leverage: p.leverage, realized: this.realized, fees: this.fees };
+  }
+
+  private restore(p: Position, s: SavedState): void {
+    this.crossWallet = s.crossWallet;
+    p.qty = s.qty;
+    p.entry = s.entry;
+    p.isoWallet = s.isoWallet;
+    p.mode = s.mode;
+    p.leverage = s.leverage;
+    this.realized = s.realized;
+    this.fees = s.fees;
+    this.refresh();
+  }
+
+  private checkSymbol(symbol: number): boolean {
+    return Number.isInteger(symbol) && symbol >= 0 && symbol < this.pos.length;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  leverage(symbol: number): number {
+    return this.pos[symbol]?.leverage ?? Number.NaN;
+  }
+
+  setLeverage(symbol: number, leverage: number): { ok: true } | Rejection {
+    const time = Number.NaN;
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    const p = this.pos[symbol]!;
+    if (!Number.isFinite(leverage) || leverage < 1)
+      return this.reject(symbol, 'exceedsMaxLeverage', `leverage must be a number ≥ 1, got ${leverage}`, time);
+    const notional = p.absQ * this.markOf(symbol, null);
+    const tier = tierFor(p.tiers, notional);
+    if (leverage > tier.maxLeverage)
+      return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
+    const saved = this.save(p);
+    p.leverage = leverage;
+    if (p.absQ > 0 && p.mode === CrossMargin && this.availableF() < 0) {
+      this.restore(p, saved);
+      return this.reject(symbol, 'insufficientMargin', `${p.symbol}: lowering leverage to ${leverage}x needs more initial margin than the available balance`, time);
+    }
+    return { ok: true };
+  }
+
+  trade(req: TradeRequest): Fill | Rejection {
+    const { symbol, time } = req;
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    const p = this.pos[symbol]!;
+    if (!Number.isFinite(req.price) || req.price <= 0) return this.reject(symbol, 'invalidPrice', `${p.symbol}: price must be > 0, got ${req.price}`, time);
+    if (!Number.isFinite(req.qty) || req.qty === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: quantity must be a non-zero number, got ${req.qty}`, time);
+    if (p.absQ > 0 && req.mode && p.mode && req.mode !== p.mode.id)
+      return this.reject(symbol, 'modeLocked', `${p.symbol}: the open position is ${p.mode.id}; a ${req.mode} order cannot change it until it is closed`, time);
+
+    let qty = dec(req.qty);
+    const cur = p.qty;
+    const reducing = !cur.isZero() && cur.isNeg() !== qty.isNeg();
+    if (req.reduceOnly) {
+      if (!reducing) return this.reject(symbol, 'reduceOnlyViolation', `${p.symbol}: a reduce-only order must reduce the open position (position ${p.qtyF}, order ${req.qty})`, time);
+      if (qty.abs().gt(cur.abs())) qty = cur.neg(); // Binance shrinks a reduce-only order to the position size
+    }
+    const price = req.price;
+    const priceD = dec(price);
+    const closeQty = reducing ? (Decimal.min(qty.abs(), cur.abs()) as D) : ZERO;
+    const openQty = qty.abs().minus(closeQty); // ≥ 0, in the direction of qty
+    const newQty = cur.plus(qty);
+
+    // leverage against the tier at the resulting notional (only when exposure grows)
+    if (openQty.gt(0)) {
+      const notional = newQty.abs().toNumber() * price;
+      const tier = tierFor(p.tiers, notional);
+      if (p.leverage > tier.maxLeverage)
+        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
+    }
+
+    const saved = this.save(p);
+    const prevMark = this.lastMark[symbol]!;
+    this.lastMark[symbol] = price;
+    const membershipBefore = p.mode;
+    let realized = ZERO;
+
+    // 1. the reducing part
+    if (closeQty.gt(0)) {
+      const s = cur.isNeg() ? -1 : 1;
+      realized = book(closeQty.times(priceD.minus(p.entry)).times(s));
+      const part = closeQty.div(cur.abs());
+      p.mode!.release(this, p, part);
+      this.crossWallet = this.crossWallet.plus(realized);
+      this.realized = this.realized.plus(realized);
+      p.qty = cur.isNeg() ? cur.plus(closeQty) : cur.minus(closeQty);
+      if (p.qty.isZero()) {
+        // any rounding remainder of the isolated wallet goes back too
+        if (!p.isoWallet.isZero()) {
+          this.crossWallet = this.crossWallet.plus(p.isoWallet);
+          p.isoWallet = ZERO;
+        }
+        p.entry = ZERO;
+      }
+    }
+    const closedMode = p.mode;
+    if (p.qty.isZero()) p.mode = null;
+
+    // 2. the opening / increasing part
+    if (openQty.gt(0)) {
+      const signed = qty.isNeg() ? openQty.neg() : openQty;
+      if (p.qty.isZero()) {
+        p.mode = closedMode ?? (req.mode ? MarginModes[req.mode] : this.defaultMode);
+        p.entry = priceD;
+        p.qty = signed;
+      } else {
+        const total = p.qty.plus(signed);
+        p.entry = p.qty.abs().times(p.entry).plus(openQty.times(priceD)).div(total.abs());
+        p.qty = total;
+      }
+      const im = book(openQty.times(priceD).div(p.leverage));
+      p.mode!.allocate(this, p, im);
+    }
+
+    // 3. the fee on the whole traded notional
+    const rate = req.liquidity === 'maker' ? this.venue.fees.maker : this.venue.fees.taker;
+    const fee = book(qty.abs().times(priceD).times(rate));
+    this.crossWallet = this.crossWallet.minus(fee);
+    this.fees = this.fees.plus(fee);
+    this.refresh();
+
+    if (openQty.gt(0) && this.availableF() < -1e-9) {
+      const need = openQty.toNumber() * price / p.leverage;
+      this.restore(p, saved);
+      this.lastMark[symbol] = prevMark;
+      return this.reject(symbol, 'insufficientMargin', `${p.symbol}: initial margin ${need.toPrecision(8)} plus fee exceeds the available balance ${this.availableF().toPrecision(8)}`, time);
+    }
+
+    if (p.mode !== membershipBefore || p.qty.isZero() !== saved.qty.isZero()) this.rebuildPools();
+    const fill: Fill = {
+      ok: true,
+      symbol,
+      qty: qty.toNumber(),
+      price,
+      fee: fee.toFixed(),
+      realizedPnl: realized.toFixed(),
+      positionQty: p.qtyF,
+      mode: (p.mode ?? closedMode ?? this.defaultMode).id,
+    };
+    this.events.push({ type: 'fill', time, symbol, qty: fill.qty, price, fee: fill.fee, realizedPnl: fill.realizedPnl, positionQty: fill.positionQty, mode: fill.mode });
+    return fill;
+  }
+
+  /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
+  marginLimits(symbol: number): { addable: number; removable: number } {
+    const p = this.pos[symbol];
+    if (!p || p.absQ === 0 || p.mode !== IsolatedMargin) return { addable: 0, removable: 0 };
+    let crossMM = 0;
+    for (const q of this.pos) {
+      if (q.absQ === 0 || q.mode !== CrossMargin) continue;
+      crossMM += maintenanceMargin(this.mm, q.tiers, q.absQ, q.entryF, this.markOf(q.idx, null));
+    }
+    const addable = Math.max(0, Math.min(this.crossWalletF - crossMM, this.availableF()));
+    const m = this.markOf(symbol, null);
+    const mmIso = maintenanceMargin(this.mm, p.tiers, p.absQ, p.entryF, m);
+    const removable = Math.max(0, Math.min(p.isoWalletF - mmIso, p.isoWalletF + p.side * p.absQ * (m - p.entryF) - (m * p.absQ) / p.leverage));
+    return { addable, removable };
+  }
+
+  transferMargin(symbol: number, amount: number, time: number): { ok: true } | Rejection {
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    const p = this.pos[symbol]!;
+    if (p.absQ === 0 || p.mode !== IsolatedMargin) return this.reject(symbol, 'noPosition', `${p.symbol}: margin can only be moved for an open isolated position`, time);
+    if (!Number.isFinite(amount) || amount === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount must be a non-zero number, got ${amount}`, time);
+    const { addable, removable } = this.marginLimits(symbol);
+    if (amount > 0 && amount > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${amount}; at most ${addable} can be added`, time);
+    if (amount < 0 && -amount > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${-amount}; at most ${removable} can be removed`, time);
+    const d = book(dec(amount));
+    p.isoWallet = p.isoWallet.plus(d);
+    this.crossWallet = this.crossWallet.minus(d);
+    this.refresh();
+    this.events.push({ type: 'transfer', time, symbol, amount: d.toFixed() });
+    return { ok: true };
+  }
+
+  applyFunding(symbol: number, rate: number, price: number, time: number): FundingSettlement | null {
+    const p = this.pos[symbol];
+    if (!p || p.absQ === 0 || !p.mode) return null;
+    if (!Number.isFinite(rate) || !Number.isFinite(price) || price <= 0) return null;
+    // payment = Q × price × rate; rate > 0: longs pay, shorts receive (§1.3, §7)
+    const received = book(p.qty.times(dec(price)).times(dec(rate)).neg());
+    p.mode.bookFunding(this, p, received);
+    if (received.gte(0)) this.fundingReceived = this.fundingReceived.plus(received);
+    else this.fundingPaid = this.fundingPaid.minus(received);
+    this.refresh();
+    const out: FundingSettlement = { symbol, received: received.toFixed(), rate, price };
+    this.events.push({ type: 'funding', time, ...out });
+    return out;
+  }
+
+  recordRejection(symbol: number, reason: RejectReason, message: string, time: number): Rejection {
+    return this.reject(symbol, reason, message, time);
+  }
+
+  pools(): readonly MarginPool[] {
+    return this.poolList;
+  }
+
+  liquidate(pool: MarginPool, prices: Float64Array, time: number): LiquidationOutcome {
+    if (!(pool instanceof IsolatedPool) && !(pool instanceof CrossPool)) throw new TypeError('liquidate: not a pool of this account');
+    if (!this.poolList.includes(pool)) throw new TypeError(`liquidate: pool ${pool.id} is no longer open`);
+    const symbols = [...pool.symbols];
+    const closePrices: number[] = [];
+    let realizedTotal = ZERO;
+    let notional = ZERO;
+    // the pool's margin before the close: isolated wallet, or the cross wallet
+    const isolated = pool instanceof IsolatedPool;
+    const margin = isolated ? this.pos[symbols[0]!]!.isoWallet : this.crossWallet;
+    for (const i of symbols) {
+      const p = this.pos[i]!;
+      const px = this.markOf(i, prices);
+      closePrices.push(px);
+      const pxD = dec(px);
+      const r = book(p.qty.times(pxD.minus(p.entry)));
+      realizedTotal = realizedTotal.plus(r);
+      notional = notional.plus(p.qty.abs().times(pxD));
+      this.lastMark[i] = px;
+    }
+    this.realized = this.realized.plus(realizedTotal);
+    const remaining = margin.plus(realizedTotal);
+    let penalty = ZERO;
+    let draw = ZERO;
+    let returned = ZERO;
+    if (remaining.isNeg()) {
+      draw = remaining.neg();
+    } else {
+      const rule = this.venue.liquidation.penalty;
+      penalty = rule === 'remainingMargin' ? remaining : (Decimal.min(remaining, book(notional.times(rule.feeRate))) as D);
+      returned = remaining.minus(penalty);
+    }
+    this.penalties = this.penalties.plus(penalty);
+    this.insurance = this.insurance.plus(draw);
+    if (isolated) {
+      const p = this.pos[symbols[0]!]!;
+      // the isolated wallet leaves the books with the position; what is returned goes to the cross wallet
+      this.crossWallet = this.crossWallet.plus(returned);
+      p.isoWallet = ZERO;
+    } else {
+      this.crossWallet = returned;
+    }
+    for (const i of symbols) {
+      const p = this.pos[i]!;
+      p.qty = ZERO;
+      p.entry = ZERO;
+      p.mode = null;
+    }
+    this.refresh();
+    this.rebuildPools();
+    const out: LiquidationOutcome = {
+      poolId: pool.id,
+      symbols,
+      prices: closePrices,
+      penalty: penalty.toFixed(),
+      insuranceDraw: draw.toFixed(),
+      realizedPnl: realizedTotal.toFixed(),
+    };
+    this.events.push({ type: 'liquidation', time, ...out, symbols: [...symbols], prices: [...closePrices] });
+    return out;
+  }
+
+  positionQty(symbol: number): number {
+    return this.pos[symbol]?.qtyF ?? 0;
+  }
+  entryPrice(symbol: number): number {
+    const p = this.pos[symbol];
+    return p && p.absQ > 0 ? p.entryF : Number.NaN;
+  }
+  positionMode(symbol: number): ModeId | null {
+    const p = this.pos[symbol];
+    return p && p.absQ > 0 && p.mode ? p.mode.id : null;
+  }
+  /** isolated wallet of `symbol` as a float (0 when not isolated) */
+  isolatedWallet(symbol: number): number {
+    return this.pos[symbol]?.isoWalletF ?? 0;
+  }
+  /** cross wallet (wallet − isolated wallets) as a float */
+  crossWalletBalance(): number {
+    return this.crossWalletF;
+  }
+
+  mark(marks: Float64Array, out: MarkSnapshot): void {
+    for (let i = 0; i < this.pos.length; i++) {
+      const m = marks[i]!;
+      if (m === m && m > 0) this.lastMark[i] = m;
+    }
+    let equity = this.crossWalletF;
+    let mbTotal = 0;
+    let mmTotal = 0;
+    let imTotal = 0;
+    let gross = 0;
+    let capital = 0;
+    let worst = 0;
+    let crossMb = this.crossWalletF;
+    let crossMm = 0;
+    let crossIm = 0;
+    let crossOpen = false;
+    for (let i = 0; i < this.pos.length; i++) {
+      const p = this.pos[i]!;
+      equity += p.isoWalletF;
+      if (p.absQ === 0) continue;
+      const m = this.markOf(i, null);
+      const upnl = p.side * p.absQ * (m - p.entryF);
+      const mm = maintenanceMargin(this.mm, p.tiers, p.absQ, p.entryF, m);
+      const n = p.absQ * m;
+      equity += upnl;
+      mmTotal += mm;
+      imTotal += n / p.leverage;
+      gross += n;
+      if (p.mode === CrossMargin) {
+        crossOpen = true;
+        crossMb += upnl;
+        crossMm += mm;
+        crossIm += n / p.leverage;
+      } else {
+        const mb = p.isoWalletF + upnl;
+        mbTotal += mb;
+        capital += p.isoWalletF;
+        const r = mb > 0 ? mm / mb : mm > 0 ? Number.POSITIVE_INFINITY : 0;
+        if (r > worst) worst = r;
+      }
+    }
+    if (crossOpen) {
+      mbTotal += crossMb;
+      capital += crossMb;
+      const r = crossMb > 0 ? crossMm / crossMb : crossMm > 0 ? Number.POSITIVE_INFINITY : 0;
+      if (r > worst) worst = r;
+    }
+    out.equity = equity;
+    out.marginBalance = mbTotal;
+    out.maintenanceMargin = mmTotal;
+    out.marginRatio = worst;
+    out.initialMargin = imTotal;
+    out.capitalAtRisk = capital;
+    out.grossNotional = gross;
+    out.available = Math.max(0, crossMb - crossIm);
+  }
+
+  books(): BooksSnapshot {
+    let wallet = this.crossWallet;
+    for (const p of this.pos) wallet = wallet.plus(p.isoWallet);
+    return {
+      initialDeposit: this.deposit.toFixed(),
+      wallet: wallet.toFixed(),
+      realizedPnl: this.realized.toFixed(),
+      fees: this.fees.toFixed(),
+      fundingReceived: this.fundingReceived.toFixed(),
+      fundingPaid: this.fundingPaid.toFixed(),
+      liquidationPenalties: this.penalties.toFixed(),
+      insuranceDraws: this.insurance.toFixed(),
+    };
+  }
+}
+
+/** Creates an account (implements the Account contract of ./types.ts). */
+export function createAccount(params: AccountParams): AccountImpl {
+  return new AccountImpl(params);
+}
+
+/** Checks the books invariant exactly in Decimal; returns the difference (0 when the books balance). */
+export function booksImbalance(b: BooksSnapshot): string {
+  const lhs = dec(b.initialDeposit)
+    .plus(b.realizedPnl)
+    .minus(b.fees)
+    .plus(b.fundingReceived)
+    .minus(b.fundingPaid)
+    .minus(b.liquidationPenalties)
+    .plus(b.insuranceDraws);
+  return lhs.minus(b.wallet).toFixed();
+}

@@ -3,7 +3,7 @@
  * run layer (src/shard). One replay runs one strategy over the data under several account setups
  * in one pass; each setup has its own strategy instance and account and sees identical bars.
  */
-import type { AccountEvent, BooksSnapshot, ModeId } from '../account/types.js';
+import type { AccountEvent, AccountFactory, BooksSnapshot, ModeId } from '../account/types.js';
 
 /** An account setup compared in a run: 'isolated', 'cross', or 'mixed' (strategy picks per order, default mode as given). */
 export interface SetupSpec {
@@ -85,4 +85,6 @@ export interface ReplayParams {
   toIndex?: number;
   /** called about every 65,536 bars with bars done; may throw to abort */
   onProgress?: (barsDone: number) => void;
+  /** (added by the engine) account constructor (default: createAccount from src/account) */
+  accountFactory?: AccountFactory;
 }

@@ -1,9 +1,15 @@
 /**
  * CONTRACT: strategy modules. A file in strategies/ default-exports a StrategyModule.
- * The Strategy object and the context it receives (StrategyContext) are defined by the engine
- * work (src/strategy, src/engine) below this module shape.
+ * The Strategy object it creates receives a StrategyContext on every bar (and on fills, funding
+ * and liquidations). The same strategy code runs unchanged under every margin mode.
+ *
+ * Look-ahead protection: every history view ends at the last completed bar. Reading a later
+ * bar throws a LookAheadError (the setup then ends with an error). Callbacks fired inside a bar
+ * (onFill, onFunding, onLiquidation) see history up to the previous bar, because the current
+ * bar has not closed yet.
  */
 import type { z } from 'zod';
+import type { FundingSettlement, LiquidationOutcome, ModeId } from '../account/types.js';
 
 export interface StrategyModule<S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>> {
   /** registry name, kebab-case, equal to the file name */
@@ -17,7 +23,208 @@ export interface StrategyModule<S extends z.ZodType<Record<string, unknown>> = z
   create(params: z.output<S>): Strategy;
 }
 
-// Strategy and StrategyContext: defined by the engine work.
+/** Typed helper for strategy files: `export default defineStrategy({ ... })`. */
+export function defineStrategy<S extends z.ZodType<Record<string, unknown>>>(m: StrategyModule<S>): StrategyModule<S> {
+  return m;
+}
+
+/** A read-only history view of one column. Index 0 of `at` is the first bar of the dataset slice. */
+export interface Series {
+  /** number of visible bars (the current, last completed bar included) */
+  readonly length: number;
+  /** value `k` bars ago (0 = the current bar); NaN before the first bar; k < 0 throws LookAheadError */
+  ago(k?: number): number;
+  /** value at visible index i (0 ≤ i < length); i ≥ length throws LookAheadError; NaN for i < 0 */
+  at(i: number): number;
+}
+
+/** Funding events of one symbol settled so far (k = 0 is the latest). */
+export interface FundingHistory {
+  readonly count: number;
+  /** rate of the k-th latest settled event (NaN when none) */
+  rate(k?: number): number;
+  time(k?: number): number;
+  price(k?: number): number;
+}
+
+export interface SymbolView {
+  readonly index: number;
+  readonly symbol: string;
+  readonly open: Series;
+  readonly high: Series;
+  readonly low: Series;
+  readonly close: Series;
+  readonly volume: Series;
+  /** mark close when the dataset has mark candles at the bar timeframe, else the trade close */
+  readonly mark: Series;
+  /** 1 when the symbol traded in the bar, 0 when the candle is absent */
+  readonly present: Series;
+  readonly funding: FundingHistory;
+  /** which prices liquidation checks use for this symbol */
+  readonly liquidationSource: 'mark' | 'trade';
+}
+
+export interface PositionView {
+  readonly symbol: number;
+  /** signed base quantity (+ long, − short, 0 flat) */
+  readonly qty: number;
+  readonly entryPrice: number;
+  readonly mode: ModeId | null;
+  readonly leverage: number;
+  /** at the current mark (last close) */
+  readonly unrealizedPnl: number;
+  readonly notional: number;
+  /** price of this symbol at which its margin pool is liquidated (other legs at mark); NaN when flat or none */
+  readonly liquidationPrice: number;
+}
+
+/** Account state at the last mark to market (the current bar's close). */
+export interface AccountView {
+  readonly equity: number;
+  readonly available: number;
+  readonly marginBalance: number;
+  readonly maintenanceMargin: number;
+  readonly marginRatio: number;
+  readonly initialMargin: number;
+  readonly grossNotional: number;
+  readonly capitalAtRisk: number;
+}
+
+/**
+ * market: next bar's open (± slippage, taker). limit: rests; fills at its price (maker) when the
+ * path reaches it, or at the next open (taker) if it was marketable when placed. stop: a
+ * stop-market that triggers when the trade price moves through `price` against the current
+ * price (buy stop above, sell stop below); fills at the trigger, or at the open on a gap
+ * (± slippage, taker). takeProfit: a market order triggered in the favourable direction
+ * (buy below, sell above).
+ */
+export type OrderType = 'market' | 'limit' | 'stop' | 'takeProfit';
+
+export interface OrderOptions {
+  type?: OrderType;
+  /** limit price or trigger price (required except for market orders) */
+  price?: number;
+  /** may only reduce the position (clipped to it; rejected when it would open or flip) */
+  reduceOnly?: boolean;
+  /** closes the whole position at execution time (the side is fixed when placed); cancelled when the position closes otherwise */
+  closePosition?: boolean;
+  /** margin mode of a position this order opens (default: the setup's default mode) */
+  mode?: ModeId;
+  /** free text, echoed in FillInfo */
+  tag?: string;
+}
+
+export interface OrderRequest extends OrderOptions {
+  symbol: number;
+  /** signed base quantity: + buy, − sell (for closePosition only the sign is used) */
+  qty: number;
+}
+
+export interface OpenOrder {
+  readonly id: number;
+  readonly symbol: number;
+  readonly qty: number;
+  readonly type: OrderType;
+  readonly price: number;
+  readonly reduceOnly: boolean;
+  readonly closePosition: boolean;
+  readonly mode: ModeId | undefined;
+  readonly tag: string | undefined;
+}
+
+export interface FillInfo {
+  orderId: number;
+  tag: string | undefined;
+  symbol: number;
+  qty: number;
+  price: number;
+  liquidity: 'maker' | 'taker';
+  fee: string;
+  realizedPnl: string;
+  positionQty: number;
+  mode: ModeId;
+  time: number;
+}
+
+export type FundingInfo = FundingSettlement & { time: number };
+export type LiquidationInfo = LiquidationOutcome & { time: number };
+
+/** Incremental indicator: O(1) per update, no allocation. */
+export interface Indicator {
+  /** feed the next value; returns the new indicator value (NaN until ready) */
+  update(x: number): number;
+  readonly value: number;
+  readonly ready: boolean;
+  reset(): void;
+}
+
+export interface AtrIndicator {
+  update(high: number, low: number, close: number): number;
+  readonly value: number;
+  readonly ready: boolean;
+  reset(): void;
+}
+
+export interface IndicatorFactory {
+  sma(period: number): Indicator;
+  ema(period: number): Indicator;
+  stdev(period: number): Indicator;
+  zscore(period: number): Indicator;
+  atr(period: number): AtrIndicator;
+}
+
+export interface StrategyContext {
+  /** the setup this instance runs under ('isolated' | 'cross' | 'mixed') */
+  readonly setup: string;
+  readonly defaultMode: ModeId;
+  readonly symbols: readonly string[];
+  /** replayed bars completed so far minus one (0 on the first onBar) */
+  readonly bar: number;
+  /** index of the current bar in the dataset */
+  readonly index: number;
+  /** open time of the current (last completed) bar, ms UTC */
+  readonly time: number;
+  readonly timeframeMs: number;
+  readonly data: readonly SymbolView[];
+  /** shorthand: current close of symbol `s` */
+  close(s: number): number;
+  symbolIndex(name: string): number;
+  position(s: number): PositionView;
+  readonly account: AccountView;
+  readonly indicators: IndicatorFactory;
+
+  /** place an order (executes from the next bar on); returns its id, or −1 when rejected at once */
+  order(req: OrderRequest): number;
+  buy(s: number, qty: number, opts?: OrderOptions): number;
+  sell(s: number, qty: number, opts?: OrderOptions): number;
+  /** market (or conditional, with opts.type) order closing the whole position */
+  closePosition(s: number, opts?: OrderOptions): number;
+  /** cancels pending market orders of `s` and places a market order for target − position; 0 when none is needed */
+  targetPosition(s: number, qty: number, opts?: OrderOptions): number;
+  cancel(id: number): boolean;
+  /** cancel all pending orders (of symbol `s` when given); returns how many */
+  cancelAll(s?: number): number;
+  openOrders(s?: number): OpenOrder[];
+  /** change a symbol's leverage now; false when rejected (rejection recorded) */
+  setLeverage(s: number, leverage: number): boolean;
+  leverage(s: number): number;
+  /** add (+) or remove (−) isolated margin of an open isolated position now; false when rejected */
+  transferMargin(s: number, amount: number): boolean;
+}
+
 export interface Strategy {
-  onBar(ctx: unknown): void;
+  /** called once before the first bar (history is empty: reading any bar throws) */
+  onStart?(ctx: StrategyContext): void;
+  onBar(ctx: StrategyContext): void;
+  onFill?(fill: FillInfo, ctx: StrategyContext): void;
+  onFunding?(funding: FundingInfo, ctx: StrategyContext): void;
+  onLiquidation?(liquidation: LiquidationInfo, ctx: StrategyContext): void;
+}
+
+/** Thrown by history views when a strategy reads a bar after the current one. */
+export class LookAheadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LookAheadError';
+  }
 }

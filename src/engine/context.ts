@@ -1,0 +1,279 @@
+/**
+ * The strategy context: history views that end at the current bar, position and account views,
+ * order methods. One context per setup, created once and reused every bar (no allocation in
+ * the bar loop: every view reads the live cursor and the account's float mirrors).
+ */
+import type { MarkSnapshot, ModeId } from '../account/types.js';
+import type { SymbolColumns } from '../feed/types.js';
+import { indicators } from '../strategy/indicators.js';
+import {
+  LookAheadError,
+  type AccountView,
+  type FundingHistory,
+  type IndicatorFactory,
+  type OpenOrder,
+  type OrderOptions,
+  type OrderRequest,
+  type PositionView,
+  type Series,
+  type StrategyContext,
+  type SymbolView,
+} from '../strategy/types.js';
+
+/** The bar a setup's strategy may see: data index of the last completed bar. */
+export interface Cursor {
+  i: number;
+}
+
+class SeriesView implements Series {
+  constructor(
+    private readonly arr: Float64Array | Uint8Array,
+    private readonly cur: Cursor,
+    private readonly label: string,
+  ) {}
+  get length(): number {
+    return this.cur.i + 1;
+  }
+  ago(k = 0): number {
+    if (k < 0) throw new LookAheadError(`look-ahead: ${this.label}.ago(${k}) reads a bar after the current one`);
+    const j = this.cur.i - k;
+    if (j < 0) return NaN;
+    const v = this.arr[j];
+    return v === undefined ? NaN : v;
+  }
+  at(i: number): number {
+    if (i > this.cur.i) {
+      throw new LookAheadError(`look-ahead: ${this.label}.at(${i}) reads a bar after the current one (last visible index ${this.cur.i})`);
+    }
+    if (i < 0) return NaN;
+    const v = this.arr[i];
+    return v === undefined ? NaN : v;
+  }
+}
+
+class FundingView implements FundingHistory {
+  constructor(
+    private readonly col: SymbolColumns,
+    private readonly cur: Cursor,
+  ) {}
+  get count(): number {
+    return this.cur.i < 0 ? 0 : this.col.fundingStart[this.cur.i + 1]!;
+  }
+  private idx(k: number): number {
+    if (k < 0) throw new LookAheadError(`look-ahead: funding(${k}) reads an event after the current bar`);
+    return this.count - 1 - k;
+  }
+  rate(k = 0): number {
+    const j = this.idx(k);
+    return j >= 0 ? this.col.fundingRate[j]! : NaN;
+  }
+  time(k = 0): number {
+    const j = this.idx(k);
+    return j >= 0 ? this.col.fundingTime[j]! : NaN;
+  }
+  price(k = 0): number {
+    const j = this.idx(k);
+    return j >= 0 ? this.col.fundingPrice[j]! : NaN;
+  }
+}
+
+class SymbolViewImpl implements SymbolView {
+  readonly open: Series;
+  readonly high: Series;
+  readonly low: Series;
+  readonly close: Series;
+  readonly volume: Series;
+  readonly mark: Series;
+  readonly present: Series;
+  readonly funding: FundingHistory;
+  readonly liquidationSource: 'mark' | 'trade';
+  constructor(
+    readonly index: number,
+    readonly symbol: string,
+    col: SymbolColumns,
+    markClose: Float64Array,
+    cur: Cursor,
+  ) {
+    this.open = new SeriesView(col.open, cur, `${symbol}.open`);
+    this.high = new SeriesView(col.high, cur, `${symbol}.high`);
+    this.low = new SeriesView(col.low, cur, `${symbol}.low`);
+    this.close = new SeriesView(col.close, cur, `${symbol}.close`);
+    this.volume = new SeriesView(col.volume, cur, `${symbol}.volume`);
+    this.mark = new SeriesView(markClose, cur, `${symbol}.mark`);
+    this.present = new SeriesView(col.present, cur, `${symbol}.present`);
+    this.funding = new FundingView(col, cur);
+    this.liquidationSource = col.markAtBarTimeframe ? 'mark' : 'trade';
+  }
+}
+
+/** What the context needs from the setup runner. */
+export interface ContextHost {
+  readonly cursor: Cursor;
+  readonly snap: MarkSnapshot;
+  /** mark of symbol s at the visible bar's close */
+  markOf(s: number): number;
+  readonly time: Float64Array;
+  readonly setupId: string;
+  readonly defaultMode: ModeId;
+  readonly timeframeMs: number;
+  readonly fromIndex: number;
+  positionQty(s: number): number;
+  entryPrice(s: number): number;
+  positionMode(s: number): ModeId | null;
+  leverage(s: number): number;
+  liquidationPrice(s: number): number;
+  submit(req: OrderRequest): number;
+  cancel(id: number): boolean;
+  cancelAll(s: number): number;
+  cancelMarket(s: number): void;
+  openOrders(s: number): OpenOrder[];
+  setLeverage(s: number, lev: number): boolean;
+  transferMargin(s: number, amount: number): boolean;
+}
+
+class PositionViewImpl implements PositionView {
+  constructor(
+    readonly symbol: number,
+    private readonly h: ContextHost,
+  ) {}
+  get qty(): number {
+    return this.h.positionQty(this.symbol);
+  }
+  get entryPrice(): number {
+    return this.h.positionQty(this.symbol) === 0 ? NaN : this.h.entryPrice(this.symbol);
+  }
+  get mode(): ModeId | null {
+    return this.h.positionMode(this.symbol);
+  }
+  get leverage(): number {
+    return this.h.leverage(this.symbol);
+  }
+  get unrealizedPnl(): number {
+    const q = this.h.positionQty(this.symbol);
+    return q === 0 ? 0 : q * (this.h.markOf(this.symbol) - this.h.entryPrice(this.symbol));
+  }
+  get notional(): number {
+    return Math.abs(this.h.positionQty(this.symbol)) * this.h.markOf(this.symbol);
+  }
+  get liquidationPrice(): number {
+    return this.h.positionQty(this.symbol) === 0 ? NaN : this.h.liquidationPrice(this.symbol);
+  }
+}
+
+class AccountViewImpl implements AccountView {
+  constructor(private readonly snap: MarkSnapshot) {}
+  get equity(): number {
+    return this.snap.equity;
+  }
+  get available(): number {
+    return this.snap.available;
+  }
+  get marginBalance(): number {
+    return this.snap.marginBalance;
+  }
+  get maintenanceMargin(): number {
+    return this.snap.maintenanceMargin;
+  }
+  get marginRatio(): number {
+    return this.snap.marginRatio;
+  }
+  get initialMargin(): number {
+    return this.snap.initialMargin;
+  }
+  get grossNotional(): number {
+    return this.snap.grossNotional;
+  }
+  get capitalAtRisk(): number {
+    return this.snap.capitalAtRisk;
+  }
+}
+
+export class EngineContext implements StrategyContext {
+  readonly data: readonly SymbolView[];
+  readonly account: AccountView;
+  readonly indicators: IndicatorFactory = indicators;
+  private readonly positions: PositionView[];
+  private readonly nameToIndex = new Map<string, number>();
+
+  constructor(
+    private readonly h: ContextHost,
+    readonly symbols: readonly string[],
+    columns: readonly SymbolColumns[],
+    markCloses: readonly Float64Array[],
+  ) {
+    this.data = columns.map((c, s) => new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor));
+    this.positions = symbols.map((_, s) => new PositionViewImpl(s, h));
+    this.account = new AccountViewImpl(h.snap);
+    symbols.forEach((n, s) => this.nameToIndex.set(n, s));
+  }
+
+  get setup(): string {
+    return this.h.setupId;
+  }
+  get defaultMode(): ModeId {
+    return this.h.defaultMode;
+  }
+  get bar(): number {
+    return this.h.cursor.i - this.h.fromIndex;
+  }
+  get index(): number {
+    return this.h.cursor.i;
+  }
+  get time(): number {
+    const i = this.h.cursor.i;
+    return i >= 0 ? this.h.time[i]! : NaN;
+  }
+  get timeframeMs(): number {
+    return this.h.timeframeMs;
+  }
+  close(s: number): number {
+    return this.data[s]!.close.ago(0);
+  }
+  symbolIndex(name: string): number {
+    const s = this.nameToIndex.get(name);
+    if (s === undefined) throw new RangeError(`unknown symbol '${name}' (this run trades ${this.symbols.join(', ')})`);
+    return s;
+  }
+  position(s: number): PositionView {
+    const p = this.positions[s];
+    if (!p) throw new RangeError(`position(${s}): symbol index out of range 0..${this.symbols.length - 1}`);
+    return p;
+  }
+  order(req: OrderRequest): number {
+    return this.h.submit(req);
+  }
+  buy(s: number, qty: number, opts?: OrderOptions): number {
+    return this.h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
+  }
+  sell(s: number, qty: number, opts?: OrderOptions): number {
+    return this.h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
+  }
+  closePosition(s: number, opts?: OrderOptions): number {
+    const q = this.h.positionQty(s);
+    return this.h.submit({ ...opts, symbol: s, qty: q === 0 ? 0 : -q, closePosition: true });
+  }
+  targetPosition(s: number, qty: number, opts?: OrderOptions): number {
+    this.h.cancelMarket(s);
+    const diff = qty - this.h.positionQty(s);
+    if (Math.abs(diff) <= 1e-12 * Math.max(1, Math.abs(qty))) return 0;
+    return this.h.submit({ ...opts, type: 'market', symbol: s, qty: diff });
+  }
+  cancel(id: number): boolean {
+    return this.h.cancel(id);
+  }
+  cancelAll(s = -1): number {
+    return this.h.cancelAll(s);
+  }
+  openOrders(s = -1): OpenOrder[] {
+    return this.h.openOrders(s);
+  }
+  setLeverage(s: number, leverage: number): boolean {
+    return this.h.setLeverage(s, leverage);
+  }
+  leverage(s: number): number {
+    return this.h.leverage(s);
+  }
+  transferMargin(s: number, amount: number): boolean {
+    return this.h.transferMargin(s, amount);
+  }
+}

@@ -1,0 +1,1005 @@
+/**
+ * The replay engine: one synchronous pass over the bars, every account setup stepped on the same
+ * bar before the next (DESIGN §4). Per bar and setup:
+ *   1. funding events in (previous open, this open] settle (priced by the feed's funding price);
+ *   2.+3. pending market orders fill at the open; then the intrabar path (open → nearer extreme →
+ *      farther extreme → close by default) is walked as a parameter τ ∈ [0, 3] (segment k spans
+ *      [k, k+1]); stop, take-profit and limit triggers (trade prices) and liquidations (mark
+ *      prices when the symbol has mark candles at the bar timeframe, else trade prices) are
+ *      processed in τ order, liquidations first on ties. All symbols walk their paths in step.
+ *      A cross pool holding several symbols is checked pessimistically (its legs take their
+ *      adverse extremes first, all at once, and the liquidation point is bisected on excess = 0)
+ *      or optimistically (only at the close; the close prices are bisected on the straight line
+ *      from the open). A gap past a liquidation price liquidates at the open.
+ *   4. mark to market at the close (mark close, else trade close) into the setup's Float64Arrays;
+ *   5. the strategy's onBar with history up to and including this bar.
+ * The fast path (no pending orders, no funding, no liquidation trigger in the bar's range)
+ * touches only typed arrays and numbers; Decimal work happens in the account at events.
+ */
+import type {
+  Account,
+  AccountFactory,
+  MarginPool,
+  MarkSnapshot,
+  ModeId,
+  RejectReason,
+  Rejection,
+} from '../account/types.js';
+import { createAccount } from '../account/index.js';
+import type { SymbolColumns } from '../feed/types.js';
+import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
+import { EngineContext, type ContextHost, type Cursor } from './context.js';
+import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
+
+/** Part of every RunId: bump whenever a change can alter replay results. */
+export const ENGINE_VERSION = '1.0.0';
+
+const BISECT_STEPS = 60;
+
+interface PendingOrder {
+  id: number;
+  symbol: number;
+  qty: number;
+  type: OrderType;
+  price: number;
+  reduceOnly: boolean;
+  closePosition: boolean;
+  mode: ModeId | undefined;
+  tag: string | undefined;
+  /** first data index at which the order may execute */
+  activeFrom: number;
+  /** limit order that was marketable against the close it was placed at */
+  marketable: boolean;
+}
+
+/** Internal: a strategy callback threw; the setup stops. */
+class StrategyFailure extends Error {
+  constructor(readonly inner: unknown) {
+    super(inner instanceof Error ? inner.message : String(inner));
+  }
+}
+
+function newSnapshot(): MarkSnapshot {
+  return {
+    equity: 0,
+    marginBalance: 0,
+    maintenanceMargin: 0,
+    marginRatio: 0,
+    initialMargin: 0,
+    capitalAtRisk: 0,
+    grossNotional: 0,
+    available: 0,
+  };
+}
+
+/** Shared, read-only market state of one replay (identical for every setup). */
+class Market {
+  readonly n: number;
+  readonly cols: SymbolColumns[];
+  readonly time: Float64Array;
+  readonly tf: number;
+  /** liquidation uses mark candles for symbol s */
+  readonly liqMark: Uint8Array;
+  /** mark close, falling back to the trade close, per symbol (history view and mark to market) */
+  readonly markClose: Float64Array[];
+  /** mark-to-market price of each symbol at the current bar's close (last known when absent) */
+  readonly closeMarks: Float64Array;
+  /** last known mark of each symbol up to the current bar's open (used for absent symbols) */
+  readonly lastMarks: Float64Array;
+  constructor(
+    cols: SymbolColumns[],
+    time: Float64Array,
+    tf: number,
+    readonly exec: ExecutionOptions,
+  ) {
+    this.n = cols.length;
+    this.cols = cols;
+    this.time = time;
+    this.tf = tf;
+    this.liqMark = new Uint8Array(this.n);
+    this.markClose = cols.map((c, s) => {
+      if (!c.markAtBarTimeframe) return c.close;
+      this.liqMark[s] = 1;
+      const out = new Float64Array(c.close.length);
+      for (let i = 0; i < out.length; i++) {
+        const m = c.markClose[i]!;
+        out[i] = m === m ? m : c.close[i]!;
+      }
+      return out;
+    });
+    this.closeMarks = new Float64Array(this.n).fill(NaN);
+    this.lastMarks = new Float64Array(this.n).fill(NaN);
+  }
+
+  /** seed last marks with the most recent price before `from` */
+  seed(from: number): void {
+    for (let s = 0; s < this.n; s++) {
+      const mc = this.markClose[s]!;
+      for (let i = from - 1; i >= 0; i--) {
+        const v = mc[i]!;
+        if (v === v) {
+          this.lastMarks[s] = v;
+          this.closeMarks[s] = v;
+          break;
+        }
+      }
+    }
+  }
+
+  /** advance close marks to bar i (call after every setup finished bar i-1) */
+  advance(i: number): void {
+    for (let s = 0; s < this.n; s++) {
+      this.lastMarks[s] = this.closeMarks[s]!;
+      const v = this.markClose[s]![i]!;
+      if (v === v) this.closeMarks[s] = v;
+    }
+  }
+}
+
+function allocSeries(time: Float64Array): SetupSeries {
+  const n = time.length;
+  return {
+    time,
+    equity: new Float64Array(n),
+    marginBalance: new Float64Array(n),
+    maintenanceMargin: new Float64Array(n),
+    marginRatio: new Float64Array(n),
+    marginRatioPeak: new Float64Array(n),
+    initialMargin: new Float64Array(n),
+    capitalAtRisk: new Float64Array(n),
+    grossNotional: new Float64Array(n),
+  };
+}
+
+function truncateSeries(s: SetupSeries, n: number): SetupSeries {
+  return {
+    time: s.time.subarray(0, n),
+    equity: s.equity.subarray(0, n),
+    marginBalance: s.marginBalance.subarray(0, n),
+    maintenanceMargin: s.maintenanceMargin.subarray(0, n),
+    marginRatio: s.marginRatio.subarray(0, n),
+    marginRatioPeak: s.marginRatioPeak.subarray(0, n),
+    initialMargin: s.initialMargin.subarray(0, n),
+    capitalAtRisk: s.capitalAtRisk.subarray(0, n),
+    grossNotional: s.grossNotional.subarray(0, n),
+  };
+}
+
+/** One account setup: its account, strategy instance, context, pending orders and series. */
+class SetupRunner implements ContextHost {
+  readonly cursor: Cursor = { i: -1 };
+  readonly snap: MarkSnapshot = newSnapshot();
+  private readonly peakSnap: MarkSnapshot = newSnapshot();
+  readonly ctx: EngineContext;
+  readonly series: SetupSeries;
+  readonly time: Float64Array;
+  readonly timeframeMs: number;
+  readonly setupId: string;
+  readonly defaultMode: ModeId;
+
+  private orders: PendingOrder[] = [];
+  private nextOrderId = 1;
+  /** pools or thresholds must be re-derived (set by every event) */
+  private dirty = true;
+  /** an event happened since the last mark to market */
+  private changed = true;
+  private hasPositions = false;
+  private liquidatedThisBar = false;
+  // single-symbol pools: the symbol, side and liquidation price (derived at events)
+  private nSingle = 0;
+  private sSym: Int32Array;
+  private sSide: Float64Array;
+  private sLp: Float64Array;
+  private sPool: MarginPool[] = [];
+  // multi-symbol (cross) pools
+  private multi: MarginPool[] = [];
+  /** per symbol: position sign for the multi-leg cross pool (0 = not a leg) */
+  private legSign: Float64Array;
+  // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
+  private readonly tp: Float64Array;
+  private readonly lq: Float64Array;
+  /** scratch price vectors */
+  private readonly pbuf: Float64Array;
+  private readonly pbuf2: Float64Array;
+  private readonly adv: Float64Array;
+  /** bar currently processed and the event time */
+  private bar = -1;
+  private eventTime = 0;
+  dead = false;
+  error: string | undefined;
+  endBar = -1;
+
+  constructor(
+    readonly spec: SetupSpec,
+    readonly acct: Account,
+    readonly strat: Strategy,
+    private readonly m: Market,
+    symbols: readonly string[],
+    readonly fromIndex: number,
+    time: Float64Array,
+  ) {
+    const n = m.n;
+    this.time = m.time;
+    this.timeframeMs = m.tf;
+    this.setupId = spec.id;
+    this.defaultMode = spec.defaultMode;
+    this.series = allocSeries(time);
+    this.sSym = new Int32Array(n + 1);
+    this.sSide = new Float64Array(n + 1);
+    this.sLp = new Float64Array(n + 1);
+    this.legSign = new Float64Array(n);
+    this.tp = new Float64Array(4 * n);
+    this.lq = new Float64Array(4 * n);
+    this.pbuf = new Float64Array(n);
+    this.pbuf2 = new Float64Array(n);
+    this.adv = new Float64Array(n);
+    this.cursor.i = fromIndex - 1;
+    this.ctx = new EngineContext(this, symbols, m.cols, m.markClose);
+  }
+
+  // ---- ContextHost -------------------------------------------------------------------------
+
+  positionQty(s: number): number {
+    return this.acct.positionQty(s);
+  }
+  entryPrice(s: number): number {
+    return this.acct.entryPrice(s);
+  }
+  positionMode(s: number): ModeId | null {
+    return this.acct.positionMode(s);
+  }
+  leverage(s: number): number {
+    return this.acct.leverage(s);
+  }
+  /** marks at the close of the bar the strategy sees (inside a bar: the previous close) */
+  private visibleMarks(): Float64Array {
+    return this.cursor.i === this.bar ? this.m.closeMarks : this.m.lastMarks;
+  }
+  markOf(s: number): number {
+    return this.visibleMarks()[s]!;
+  }
+  liquidationPrice(s: number): number {
+    const pools = this.acct.pools();
+    for (let j = 0; j < pools.length; j++) {
+      const p = pools[j]!;
+      if (p.symbols.includes(s)) return p.liquidationPrice(s, this.visibleMarks());
+    }
+    return NaN;
+  }
+
+  private checkSymbol(s: number, what: string): void {
+    if (!Number.isInteger(s) || s < 0 || s >= this.m.n) {
+      throw new RangeError(`${what}: symbol index ${s} out of range 0..${this.m.n - 1}`);
+    }
+  }
+
+  private reject(s: number, reason: RejectReason, message: string): Rejection {
+    this.changed = true;
+    return this.acct.recordRejection(s, reason, message, this.eventTime);
+  }
+
+  submit(req: OrderRequest): number {
+    this.checkSymbol(req.symbol, 'order');
+    const s = req.symbol;
+    const type: OrderType = req.type ?? 'market';
+    const closePosition = req.closePosition === true;
+    let qty = req.qty;
+    if (closePosition) {
+      const pos = this.acct.positionQty(s);
+      if (pos === 0) {
+        this.reject(s, 'noPosition', `closePosition ${type} order on ${this.ctx.symbols[s]}: no open position`);
+        return -1;
+      }
+      qty = -pos;
+    } else if (!(Number.isFinite(qty) && qty !== 0)) {
+      this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity must be a finite non-zero number, got ${qty}`);
+      return -1;
+    }
+    let price = NaN;
+    if (type !== 'market') {
+      price = req.price ?? NaN;
+      if (!(Number.isFinite(price) && price > 0)) {
+        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${req.price}`);
+        return -1;
+      }
+    }
+    let marketable = false;
+    if (type === 'limit') {
+      const c = this.m.cols[s]!.close[this.cursor.i]!;
+      marketable = qty > 0 ? price >= c : price <= c;
+    }
+    const id = this.nextOrderId++;
+    this.orders.push({
+      id,
+      symbol: s,
+      qty,
+      type,
+      price,
+      reduceOnly: req.reduceOnly === true,
+      closePosition,
+      mode: req.mode,
+      tag: req.tag,
+      activeFrom: this.cursor.i + 1 > this.bar ? this.cursor.i + 1 : this.bar + 1,
+      marketable,
+    });
+    return id;
+  }
+
+  cancel(id: number): boolean {
+    const k = this.orders.findIndex((o) => o.id === id);
+    if (k < 0) return false;
+    this.orders.splice(k, 1);
+    return true;
+  }
+  cancelAll(s: number): number {
+    const before = this.orders.length;
+    this.orders = s < 0 ? [] : this.orders.filter((o) => o.symbol !== s);
+    return before - this.orders.length;
+  }
+  cancelMarket(s: number): void {
+    if (this.orders.length) this.orders = this.orders.filter((o) => !(o.symbol === s && o.type === 'market'));
+  }
+  openOrders(s: number): OpenOrder[] {
+    return this.orders
+      .filter((o) => s < 0 || o.symbol === s)
+      .map((o) => ({
+        id: o.id,
+        symbol: o.symbol,
+        qty: o.qty,
+        type: o.type,
+        price: o.price,
+        reduceOnly: o.reduceOnly,
+        closePosition: o.closePosition,
+        mode: o.mode,
+        tag: o.tag,
+      }));
+  }
+  setLeverage(s: number, lev: number): boolean {
+    this.checkSymbol(s, 'setLeverage');
+    const r = this.acct.setLeverage(s, lev);
+    this.dirty = true;
+    this.changed = true;
+    return r.ok;
+  }
+  transferMargin(s: number, amount: number): boolean {
+    this.checkSymbol(s, 'transferMargin');
+    const r = this.acct.transferMargin(s, amount, this.eventTime);
+    this.dirty = true;
+    this.changed = true;
+    return r.ok;
+  }
+
+  // ---- callbacks -----------------------------------------------------------------------------
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      throw new StrategyFailure(e);
+    }
+  }
+
+  start(): void {
+    this.cursor.i = this.fromIndex - 1;
+    this.eventTime = this.fromIndex < this.time.length ? this.time[this.fromIndex]! : 0;
+    this.bar = this.fromIndex - 1;
+    const st = this.strat;
+    if (st.onStart) {
+      try {
+        st.onStart(this.ctx);
+      } catch (e) {
+        this.fail(e, 0);
+      }
+    }
+  }
+
+  fail(e: unknown, seriesLen: number): void {
+    const inner = e instanceof StrategyFailure ? e.inner : e;
+    this.dead = true;
+    this.error = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
+    this.endBar = seriesLen;
+  }
+
+  // ---- pools ---------------------------------------------------------------------------------
+
+  private refresh(): void {
+    const acct = this.acct;
+    const pools = acct.pools();
+    this.nSingle = 0;
+    if (this.multi.length) this.multi = [];
+    this.legSign.fill(0);
+    let any = false;
+    for (let j = 0; j < pools.length; j++) {
+      const p = pools[j]!;
+      const syms = p.symbols;
+      if (syms.length === 1) {
+        const s = syms[0]!;
+        const q = acct.positionQty(s);
+        if (q === 0) continue;
+        any = true;
+        const k = this.nSingle++;
+        if (k >= this.sSym.length) this.growSingles();
+        this.sSym[k] = s;
+        this.sSide[k] = q > 0 ? 1 : -1;
+        this.sLp[k] = p.liquidationPrice(s, this.m.closeMarks);
+        this.sPool[k] = p;
+      } else if (syms.length > 1) {
+        any = true;
+        this.multi.push(p);
+        for (let t = 0; t < syms.length; t++) {
+          const s = syms[t]!;
+          const q = acct.positionQty(s);
+          this.legSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
+        }
+      }
+    }
+    this.hasPositions = any;
+    this.dirty = false;
+  }
+
+  private growSingles(): void {
+    const n = this.sSym.length * 2;
+    const a = new Int32Array(n);
+    a.set(this.sSym);
+    this.sSym = a;
+    const b = new Float64Array(n);
+    b.set(this.sSide);
+    this.sSide = b;
+    const c = new Float64Array(n);
+    c.set(this.sLp);
+    this.sLp = c;
+  }
+
+  // ---- the bar step --------------------------------------------------------------------------
+
+  /** bar i (data index), k = replayed bar number */
+  step(i: number, k: number): void {
+    const m = this.m;
+    this.bar = i;
+    this.cursor.i = i - 1;
+    this.liquidatedThisBar = false;
+    const t0 = m.time[i]!;
+    const n = m.n;
+
+    try {
+      // 1. funding
+      for (let s = 0; s < n; s++) {
+        const fs = m.cols[s]!.fundingStart;
+        const a = fs[i]!;
+        const b = fs[i + 1]!;
+        if (b > a) this.funding(s, a, b);
+      }
+      if (this.dirty) this.refresh();
+
+      // 2.+3. fills and the intrabar path
+      let general = false;
+      const orders = this.orders;
+      for (let j = 0; j < orders.length; j++) {
+        if (orders[j]!.activeFrom <= i) {
+          general = true;
+          break;
+        }
+      }
+      if (!general && this.hasPositions) general = this.quickTrigger(i);
+      if (general) {
+        this.eventTime = t0;
+        this.runPath(i);
+        if (this.dirty) this.refresh();
+      }
+    } catch (e) {
+      this.fail(e, k);
+      return;
+    }
+
+    // 4. mark to market at the close
+    const acct = this.acct;
+    const snap = this.snap;
+    if (this.hasPositions || this.changed) {
+      acct.mark(m.closeMarks, snap);
+      this.changed = false;
+    }
+    let peak = snap.marginRatio;
+    if (this.hasPositions) {
+      const adv = this.adv;
+      this.adverse(i, adv);
+      acct.mark(adv, this.peakSnap);
+      if (this.peakSnap.marginRatio > peak) peak = this.peakSnap.marginRatio;
+    }
+    if (this.liquidatedThisBar && peak < 1) peak = 1;
+    const se = this.series;
+    se.equity[k] = snap.equity;
+    se.marginBalance[k] = snap.marginBalance;
+    se.maintenanceMargin[k] = snap.maintenanceMargin;
+    se.marginRatio[k] = snap.marginRatio;
+    se.marginRatioPeak[k] = peak;
+    se.initialMargin[k] = snap.initialMargin;
+    se.capitalAtRisk[k] = snap.capitalAtRisk;
+    se.grossNotional[k] = snap.grossNotional;
+
+    // 5. strategy
+    this.cursor.i = i;
+    this.eventTime = t0 + m.tf;
+    try {
+      this.strat.onBar(this.ctx);
+    } catch (e) {
+      this.fail(e, k + 1);
+    }
+  }
+
+  /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
+  private adverse(i: number, out: Float64Array): void {
+    const m = this.m;
+    const acct = this.acct;
+    for (let s = 0; s < m.n; s++) {
+      const q = acct.positionQty(s);
+      let v = NaN;
+      if (q !== 0) {
+        const c = m.cols[s]!;
+        if (m.liqMark[s] === 1) v = q > 0 ? c.markLow[i]! : c.markHigh[i]!;
+        if (v !== v) v = q > 0 ? c.low[i]! : c.high[i]!;
+      }
+      out[s] = v === v ? v : m.closeMarks[s]!;
+    }
+  }
+
+  /** true when a liquidation may trigger in bar i (then the exact path is walked) */
+  private quickTrigger(i: number): boolean {
+    const m = this.m;
+    for (let j = 0; j < this.nSingle; j++) {
+      const s = this.sSym[j]!;
+      const c = m.cols[s]!;
+      const lp = this.sLp[j]!;
+      if (this.sSide[j]! > 0) {
+        let lo = m.liqMark[s] === 1 ? c.markLow[i]! : NaN;
+        if (lo !== lo) lo = c.low[i]!;
+        if (lo <= lp) return true;
+      } else {
+        let hi = m.liqMark[s] === 1 ? c.markHigh[i]! : NaN;
+        if (hi !== hi) hi = c.high[i]!;
+        if (hi >= lp) return true;
+      }
+    }
+    if (this.multi.length) {
+      if (m.exec.crossCheck === 'pessimistic') {
+        this.adverse(i, this.pbuf);
+      } else {
+        this.pbuf.set(m.closeMarks);
+      }
+      for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
+    }
+    return false;
+  }
+
+  private funding(s: number, a: number, b: number): void {
+    const c = this.m.cols[s]!;
+    for (let e = a; e < b; e++) {
+      if (this.acct.positionQty(s) === 0) return;
+      const time = c.fundingTime[e]!;
+      this.eventTime = time;
+      const r = this.acct.applyFunding(s, c.fundingRate[e]!, c.fundingPrice[e]!, time);
+      if (r) {
+        this.dirty = true;
+        this.changed = true;
+        const st = this.strat;
+        if (st.onFunding) {
+          const info = { ...r, time };
+          this.call(() => st.onFunding!(info, this.ctx));
+        }
+      }
+    }
+  }
+
+  // ---- intrabar path -------------------------------------------------------------------------
+
+  private buildPaths(i: number): void {
+    const m = this.m;
+    const mode = m.exec.intrabarPath;
+    const pess = m.exec.crossCheck === 'pessimistic' && this.multi.length > 0;
+    for (let s = 0; s < m.n; s++) {
+      const c = m.cols[s]!;
+      const o = c.open[i]!;
+      const h = c.high[i]!;
+      const l = c.low[i]!;
+      const cl = c.close[i]!;
+      let hiFirst: boolean;
+      const leg = pess ? this.legSign[s]! : 0;
+      if (leg !== 0) hiFirst = leg < 0;
+      else if (mode === 'high-first') hiFirst = true;
+      else if (mode === 'low-first') hiFirst = false;
+      else hiFirst = h - o <= o - l;
+      const b = 4 * s;
+      const tp = this.tp;
+      tp[b] = o;
+      tp[b + 1] = hiFirst ? h : l;
+      tp[b + 2] = hiFirst ? l : h;
+      tp[b + 3] = cl;
+      const lq = this.lq;
+      const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+      if (mo === mo) {
+        const mh = c.markHigh[i]!;
+        const ml = c.markLow[i]!;
+        lq[b] = mo;
+        lq[b + 1] = hiFirst ? mh : ml;
+        lq[b + 2] = hiFirst ? ml : mh;
+        lq[b + 3] = c.markClose[i]!;
+      } else {
+        lq[b] = o;
+        lq[b + 1] = tp[b + 1]!;
+        lq[b + 2] = tp[b + 2]!;
+        lq[b + 3] = cl;
+      }
+    }
+  }
+
+  /** price of symbol s at τ on path `p` */
+  private static priceAt(p: Float64Array, s: number, tau: number): number {
+    const b = 4 * s;
+    if (tau >= 3) return p[b + 3]!;
+    const k = Math.floor(tau);
+    const a = p[b + k]!;
+    return a + (p[b + k + 1]! - a) * (tau - k);
+  }
+
+  /** first τ' ≥ τ at which path p of s is at or beyond `level` (up: ≥ level, down: ≤ level); Infinity when never */
+  private static hitTime(p: Float64Array, s: number, level: number, up: boolean, tau: number): number {
+    const b = 4 * s;
+    const cur = SetupRunner.priceAt(p, s, tau);
+    if (up ? cur >= level : cur <= level) return tau;
+    if (tau >= 3) return Infinity;
+    for (let seg = Math.floor(tau); seg < 3; seg++) {
+      const a = p[b + seg]!;
+      const e = p[b + seg + 1]!;
+      if (up ? e >= level : e <= level) {
+        let t = seg + (level - a) / (e - a);
+        if (!(t >= tau)) t = tau;
+        return t > seg + 1 ? seg + 1 : t;
+      }
+    }
+    return Infinity;
+  }
+
+  /** fill `out` with every symbol's liquidation-source price at τ (absent → last known) */
+  private pricesAt(tau: number, out: Float64Array): void {
+    const m = this.m;
+    for (let s = 0; s < m.n; s++) {
+      const v = SetupRunner.priceAt(this.lq, s, tau);
+      out[s] = v === v ? v : m.lastMarks[s]!;
+    }
+  }
+
+  private excessAt(pool: MarginPool, tau: number): number {
+    this.pricesAt(tau, this.pbuf);
+    return pool.excess(this.pbuf);
+  }
+
+  /** pessimistic multi-leg check: first τ' ≥ τ with excess ≤ 0 (segment ends checked, bisected inside) */
+  private multiHit(pool: MarginPool, tau: number): number {
+    if (this.excessAt(pool, tau) <= 0) return tau;
+    for (let seg = Math.floor(tau); seg < 3; seg++) {
+      const end = seg + 1;
+      if (this.excessAt(pool, end) <= 0) {
+        let lo = tau > seg ? tau : seg;
+        let hi = end;
+        for (let it = 0; it < BISECT_STEPS; it++) {
+          const mid = 0.5 * (lo + hi);
+          if (this.excessAt(pool, mid) <= 0) hi = mid;
+          else lo = mid;
+        }
+        return hi;
+      }
+    }
+    return Infinity;
+  }
+
+  /** optimistic: close prices on the straight line from the prices at τ to the close where excess = 0 */
+  private optimisticPrices(pool: MarginPool, tau: number, out: Float64Array): void {
+    const start = this.pbuf2;
+    this.pricesAt(tau, start);
+    this.pricesAt(3, out);
+    const end = this.adv;
+    end.set(out);
+    if (pool.excess(start) <= 0) {
+      out.set(start);
+      return;
+    }
+    let lo = 0;
+    let hi = 1;
+    const n = this.m.n;
+    for (let it = 0; it < BISECT_STEPS; it++) {
+      const mid = 0.5 * (lo + hi);
+      for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * mid;
+      if (pool.excess(out) <= 0) hi = mid;
+      else lo = mid;
+    }
+    for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * hi;
+  }
+
+  private timeAt(tau: number): number {
+    return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf);
+  }
+
+  private runPath(i: number): void {
+    this.buildPaths(i);
+    const m = this.m;
+    const slip = m.exec.slippageBps / 1e4;
+    // market orders at the open, in submission order
+    for (let j = 0; j < this.orders.length; ) {
+      const o = this.orders[j]!;
+      if (o.type !== 'market' || o.activeFrom > i) {
+        j++;
+        continue;
+      }
+      this.orders.splice(j, 1);
+      const open = m.cols[o.symbol]!.open[i]!;
+      if (!(open === open)) {
+        this.reject(o.symbol, 'symbolUnavailable', `market order #${o.id} on ${this.ctx.symbols[o.symbol]}: no candle at ${new Date(m.time[i]!).toISOString()}`);
+        continue;
+      }
+      const remaining = this.participationRemainder(o, i);
+      if (remaining !== 0) {
+        // carry the rest to the next bar's open, keeping the queue order
+        this.orders.splice(j, 0, { ...o, qty: remaining, activeFrom: i + 1 });
+        j++;
+      }
+      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker');
+    }
+    if (this.dirty) this.refresh();
+
+    const pess = m.exec.crossCheck === 'pessimistic';
+    let tau = 0;
+    for (let guard = 0; guard < 100000; guard++) {
+      if (this.dirty) this.refresh();
+      let best = Infinity;
+      let kind = 0; // 1 single pool, 2 multi pool, 3 order
+      let which = -1;
+      for (let j = 0; j < this.nSingle; j++) {
+        const t = SetupRunner.hitTime(this.lq, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
+        if (t < best) {
+          best = t;
+          kind = 1;
+          which = j;
+        }
+      }
+      for (let j = 0; j < this.multi.length; j++) {
+        const t = pess ? this.multiHit(this.multi[j]!, tau) : this.excessAt(this.multi[j]!, 3) <= 0 ? 3 : Infinity;
+        if (t < best) {
+          best = t;
+          kind = 2;
+          which = j;
+        }
+      }
+      const orders = this.orders;
+      for (let j = 0; j < orders.length; j++) {
+        const o = orders[j]!;
+        if (o.activeFrom > i || o.type === 'market') continue;
+        const t = SetupRunner.hitTime(this.tp, o.symbol, o.price, SetupRunner.triggersUp(o), tau);
+        if (t < best) {
+          best = t;
+          kind = 3;
+          which = j;
+        }
+      }
+      if (kind === 0) return;
+      tau = best;
+      this.eventTime = this.timeAt(tau);
+      if (kind === 1) {
+        const s = this.sSym[which]!;
+        const lp = this.sLp[which]!;
+        const p = SetupRunner.priceAt(this.lq, s, tau);
+        const px = this.sSide[which]! > 0 ? (p < lp ? p : lp) : p > lp ? p : lp;
+        this.pricesAt(tau, this.pbuf);
+        this.pbuf[s] = px;
+        this.liquidate(this.sPool[which]!, this.pbuf);
+      } else if (kind === 2) {
+        const pool = this.multi[which]!;
+        const prices = this.pbuf;
+        if (pess) this.pricesAt(tau, prices);
+        else this.optimisticPrices(pool, tau, prices);
+        this.liquidate(pool, prices);
+      } else {
+        const o = orders[which]!;
+        orders.splice(which, 1);
+        const p = SetupRunner.priceAt(this.tp, o.symbol, tau);
+        const up = SetupRunner.triggersUp(o);
+        // at or beyond the level: the level, or the price at τ when it gapped past it
+        const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
+        if (o.type === 'limit') {
+          if (o.marketable && tau === 0 && o.activeFrom === i) this.execute(o, p, 'taker');
+          else this.execute(o, o.price, 'maker');
+        } else {
+          this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker');
+        }
+      }
+    }
+    throw new Error('internal: intrabar event loop did not terminate');
+  }
+
+  /** direction in which the order's trigger is crossed: up = price rising to the level */
+  private static triggersUp(o: PendingOrder): boolean {
+    const buy = o.qty > 0;
+    switch (o.type) {
+      case 'limit':
+        return !buy;
+      case 'stop':
+        return buy;
+      case 'takeProfit':
+        return !buy;
+      default:
+        return buy;
+    }
+  }
+
+  /** volume participation: clip o.qty to the cap and return the part carried to the next bar */
+  private participationRemainder(o: PendingOrder, i: number): number {
+    const part = this.m.exec.participation;
+    if (!part) return 0;
+    const vol = this.m.cols[o.symbol]!.volume[i]!;
+    const cap = part.maxFraction * (vol === vol ? vol : 0);
+    const want = o.closePosition ? Math.abs(this.acct.positionQty(o.symbol)) : Math.abs(o.qty);
+    if (want <= cap) return 0;
+    if (o.closePosition || o.reduceOnly) {
+      // turn it into an explicit reduce-only slice; the rest keeps the original intent
+      const sign = o.closePosition ? -Math.sign(this.acct.positionQty(o.symbol)) : Math.sign(o.qty);
+      o.closePosition = false;
+      o.reduceOnly = true;
+      o.qty = sign * cap;
+      return sign * (want - cap);
+    }
+    const sign = o.qty > 0 ? 1 : -1;
+    o.qty = sign * cap;
+    return sign * (want - cap);
+  }
+
+  private execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker'): void {
+    const s = o.symbol;
+    const acct = this.acct;
+    const pos = acct.positionQty(s);
+    let qty = o.qty;
+    const sym = this.ctx.symbols[s];
+    if (o.closePosition) {
+      if (pos === 0) {
+        this.reject(s, 'noPosition', `closePosition order #${o.id} on ${sym}: no open position`);
+        return;
+      }
+      if (pos > 0 === qty > 0) {
+        this.reject(s, 'reduceOnlyViolation', `closePosition order #${o.id} on ${sym}: the position is now on the order's side`);
+        return;
+      }
+      qty = -pos;
+    } else if (o.reduceOnly) {
+      if (pos === 0 || pos > 0 === qty > 0) {
+        this.reject(s, 'reduceOnlyViolation', `reduce-only order #${o.id} on ${sym} would ${pos === 0 ? 'open' : 'increase'} a position`);
+        return;
+      }
+      if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
+    }
+    const r = acct.trade({
+      symbol: s,
+      qty,
+      price,
+      liquidity,
+      mode: o.mode,
+      reduceOnly: o.reduceOnly || o.closePosition,
+      time: this.eventTime,
+    });
+    this.dirty = true;
+    this.changed = true;
+    if (!r.ok) return;
+    if (r.positionQty === 0) {
+      // protective close-position orders die with the position
+      if (this.orders.length) this.orders = this.orders.filter((x) => !(x.symbol === s && x.closePosition));
+    }
+    const st = this.strat;
+    if (st.onFill) {
+      const info = {
+        orderId: o.id,
+        tag: o.tag,
+        symbol: s,
+        qty: r.qty,
+        price: r.price,
+        liquidity,
+        fee: r.fee,
+        realizedPnl: r.realizedPnl,
+        positionQty: r.positionQty,
+        mode: r.mode,
+        time: this.eventTime,
+      };
+      this.call(() => st.onFill!(info, this.ctx));
+    }
+  }
+
+  private liquidate(pool: MarginPool, prices: Float64Array): void {
+    const out = this.acct.liquidate(pool, prices, this.eventTime);
+    this.dirty = true;
+    this.changed = true;
+    this.liquidatedThisBar = true;
+    // orders of liquidated symbols are cancelled
+    if (this.orders.length) this.orders = this.orders.filter((o) => !out.symbols.includes(o.symbol));
+    const st = this.strat;
+    if (st.onLiquidation) {
+      const info = { ...out, time: this.eventTime };
+      this.call(() => st.onLiquidation!(info, this.ctx));
+    }
+  }
+
+  output(bars: number): SetupOutput {
+    const acct = this.acct;
+    const rejections: Record<string, number> = {};
+    for (const e of acct.events) if (e.type === 'rejection') rejections[e.reason] = (rejections[e.reason] ?? 0) + 1;
+    const n = this.dead ? this.endBar : bars;
+    const m = this.m;
+    let marks = 0;
+    for (let s = 0; s < m.n; s++) marks += m.liqMark[s]!;
+    const out: SetupOutput = {
+      setup: this.spec,
+      series: n === bars ? this.series : truncateSeries(this.series, n),
+      events: acct.events,
+      books: acct.books(),
+      rejections,
+      liquidationPriceSource: marks === m.n ? 'mark' : marks === 0 ? 'trade' : 'mixed',
+      crossCheck: m.exec.crossCheck,
+    };
+    if (this.error !== undefined) out.error = this.error;
+    return out;
+  }
+}
+
+/** Run one strategy under every setup of `p.setups` in one pass over the bars. */
+export function replay(p: ReplayParams): ReplayOutput {
+  const data = p.data;
+  const cols: SymbolColumns[] = p.symbols.map((name) => {
+    const k = data.symbols.indexOf(name);
+    if (k < 0) throw new RangeError(`replay: symbol '${name}' is not in dataset '${data.dataset}' (${data.symbols.join(', ')})`);
+    return data.columns[k]!;
+  });
+  const nAll = data.time.length;
+  const from = p.fromIndex ?? 0;
+  const to = p.toIndex ?? nAll;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to <= nAll && from <= to)) {
+    throw new RangeError(`replay: bar range [${from}, ${to}) is outside the dataset's 0..${nAll}`);
+  }
+  if (p.setups.length === 0) throw new RangeError('replay: no account setups');
+  const exec = p.execution;
+  const market = new Market(cols, data.time, data.timeframeMs, exec);
+  market.seed(from);
+  const time = data.time.slice(from, to);
+  const factory: AccountFactory = p.accountFactory ?? createAccount;
+  const asOfMs = from < nAll ? data.time[from]! : 0;
+
+  const runners = p.setups.map((spec) => {
+    const acct = factory({
+      venue: p.venue,
+      symbols: p.symbols,
+      initialDeposit: p.initialCapital,
+      defaultMode: spec.defaultMode,
+      leverage: p.leverage,
+      asOfMs,
+    });
+    const strat = p.strategy.create(p.params);
+    return new SetupRunner(spec, acct, strat, market, p.symbols, from, time);
+  });
+  for (const r of runners) r.start();
+
+  const bars = to - from;
+  const onProgress = p.onProgress;
+  const nr = runners.length;
+  let alive = runners.filter((r) => !r.dead).length;
+  for (let i = from; i < to; i++) {
+    market.advance(i);
+    const k = i - from;
+    for (let j = 0; j < nr; j++) {
+      const r = runners[j]!;
+      if (r.dead) continue;
+      r.step(i, k);
+      if (r.dead) alive--;
+    }
+    if (alive === 0) break;
+    if (onProgress && ((k + 1) & 0xffff) === 0) onProgress(k + 1);
+  }
+  if (onProgress && (bars & 0xffff) !== 0) onProgress(bars);
+  return {
+    symbols: [...p.symbols],
+    bars,
+    setups: runners.map((r) => r.output(bars)),
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Incremental indicators: each update is O(1) and allocates nothing (ring buffers are allocated
+ * once at construction). Values are NaN until `period` inputs have been seen. A NaN input (an
+ * absent candle) is ignored: the indicator keeps its state and value.
+ */
+import type { AtrIndicator, Indicator, IndicatorFactory } from './types.js';
+
+function checkPeriod(name: string, period: number): void {
+  if (!Number.isInteger(period) || period < 1) throw new RangeError(`${name}: period must be a positive integer, got ${period}`);
+}
+
+/** Simple moving average over the last `period` inputs. */
+export class Sma implements Indicator {
+  private readonly buf: Float64Array;
+  private pos = 0;
+  private n = 0;
+  private sum = 0;
+  value = NaN;
+  constructor(readonly period: number) {
+    checkPeriod('sma', period);
+    this.buf = new Float64Array(period);
+  }
+  get ready(): boolean {
+    return this.n >= this.period;
+  }
+  update(x: number): number {
+    if (x !== x) return this.value;
+    const p = this.period;
+    if (this.n < p) {
+      this.buf[this.pos] = x;
+      this.sum += x;
+      this.n++;
+    } else {
+      this.sum += x - this.buf[this.pos]!;
+      this.buf[this.pos] = x;
+    }
+    this.pos = this.pos + 1 === p ? 0 : this.pos + 1;
+    this.value = this.n >= p ? this.sum / p : NaN;
+    return this.value;
+  }
+  reset(): void {
+    this.buf.fill(0);
+    this.pos = 0;
+    this.n = 0;
+    this.sum = 0;
+    this.value = NaN;
+  }
+}
+
+/** Exponential moving average, alpha = 2 / (period + 1), seeded with the SMA of the first `period` inputs. */
+export class Ema implements Indicator {
+  private readonly alpha: number;
+  private n = 0;
+  private seed = 0;
+  value = NaN;
+  constructor(readonly period: number) {
+    checkPeriod('ema', period);
+    this.alpha = 2 / (period + 1);
+  }
+  get ready(): boolean {
+    return this.n >= this.period;
+  }
+  update(x: number): number {
+    if (x !== x) return this.value;
+    if (this.n < this.period) {
+      this.seed += x;
+      this.n++;
+      if (this.n === this.period) this.value = this.seed / this.period;
+    } else {
+      this.value += this.alpha * (x - this.value);
+    }
+    return this.value;
+  }
+  reset(): void {
+    this.n = 0;
+    this.seed = 0;
+    this.value = NaN;
+  }
+}
+
+/**
+ * Rolling population standard deviation over the last `period` inputs (mean and sum of squared
+ * deviations updated in place, numerically stable).
+ */
+export class RollingStdev implements Indicator {
+  private readonly buf: Float64Array;
+  private pos = 0;
+  private n = 0;
+  mean = NaN;
+  private m2 = 0;
+  value = NaN;
+  constructor(readonly period: number) {
+    checkPeriod('stdev', period);
+    this.buf = new Float64Array(period);
+  }
+  get ready(): boolean {
+    return this.n >= this.period;
+  }
+  update(x: number): number {
+    if (x !== x) return this.value;
+    const p = this.period;
+    if (this.n < p) {
+      this.buf[this.pos] = x;
+      this.n++;
+      if (this.n === 1) {
+        this.mean = x;
+        this.m2 = 0;
+      } else {
+        const d = x - this.mean;
+        this.mean += d / this.n;
+        this.m2 += d * (x - this.mean);
+      }
+    } else {
+      const old = this.buf[this.pos]!;
+      this.buf[this.pos] = x;
+      const oldMean = this.mean;
+      this.mean = oldMean + (x - old) / p;
+      this.m2 += (x - old) * (x - this.mean + old - oldMean);
+      if (this.m2 < 0) this.m2 = 0;
+    }
+    this.pos = this.pos + 1 === p ? 0 : this.pos + 1;
+    this.value = this.n >= p ? Math.sqrt(this.m2 / p) : NaN;
+    return this.value;
+  }
+  reset(): void {
+    this.buf.fill(0);
+    this.pos = 0;
+    this.n = 0;
+    this.mean = NaN;
+    this.m2 = 0;
+    this.value = NaN;
+  }
+}
+
+/** z-score of the latest input against the rolling mean and population stdev of the last `period` inputs (0 when the stdev is 0). */
+export class ZScore implements Indicator {
+  private readonly sd: RollingStdev;
+  value = NaN;
+  constructor(readonly period: number) {
+    checkPeriod('zscore', period);
+    this.sd = new RollingStdev(period);
+  }
+  get ready(): boolean {
+    return this.sd.ready;
+  }
+  update(x: number): number {
+    if (x !== x) return this.value;
+    const s = this.sd.update(x);
+    if (!this.sd.ready) return (this.value = NaN);
+    this.value = s > 0 ? (x - this.sd.mean) / s : 0;
+    return this.value;
+  }
+  reset(): void {
+    this.sd.reset();
+    this.value = NaN;
+  }
+}
+
+/** Average true range with Wilder smoothing (seeded with the mean of the first `period` true ranges). */
+export class Atr implements AtrIndicator {
+  private prevClose = NaN;
+  private n = 0;
+  private seed = 0;
+  value = NaN;
+  constructor(readonly period: number) {
+    checkPeriod('atr', period);
+  }
+  get ready(): boolean {
+    return this.n >= this.period;
+  }
+  update(high: number, low: number, close: number): number {
+    if (high !== high || low !== low || close !== close) return this.value;
+    const pc = this.prevClose;
+    let tr = high - low;
+    if (pc === pc) {
+      const a = Math.abs(high - pc);
+      const b = Math.abs(low - pc);
+      if (a > tr) tr = a;
+      if (b > tr) tr = b;
+    }
+    this.prevClose = close;
+    const p = this.period;
+    if (this.n < p) {
+      this.seed += tr;
+      this.n++;
+      if (this.n === p) this.value = this.seed / p;
+    } else {
+      this.value = (this.value * (p - 1) + tr) / p;
+    }
+    return this.value;
+  }
+  reset(): void {
+    this.prevClose = NaN;
+    this.n = 0;
+    this.seed = 0;
+    this.value = NaN;
+  }
+}
+
+export const indicators: IndicatorFactory = {
+  sma: (n) => new Sma(n),
+  ema: (n) => new Ema(n),
+  stdev: (n) => new RollingStdev(n),
+  zscore: (n) => new ZScore(n),
+  atr: (n) => new Atr(n),
+};

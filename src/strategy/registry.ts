@@ -1,0 +1,103 @@
+/**
+ * Strategy registry: strategies are files in <repo>/strategies and in folders the config names,
+ * one strategy per file, registry name = file name without extension (kebab-case). A file
+ * default-exports a StrategyModule. Later folders do not override earlier ones: a name found in
+ * two places is a configuration error.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ExitCode, UserError, configError } from '../errors.js';
+import type { StrategyModule } from './types.js';
+
+/** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
+export const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
+
+const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+interface Entry {
+  name: string;
+  file: string;
+}
+
+function scan(dirs: readonly string[]): Entry[] {
+  const seen = new Map<string, string>();
+  const out: Entry[] = [];
+  for (const dir of [BUILTIN_STRATEGY_DIR, ...dirs.map((d) => resolve(d))]) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      if (dir === BUILTIN_STRATEGY_DIR) continue;
+      throw new UserError(`strategy folder '${dir}' does not exist or is not a folder`, ExitCode.NO_INPUT);
+    }
+    for (const f of readdirSync(dir).sort()) {
+      const ext = extname(f);
+      if (!EXTENSIONS.has(ext) || f.endsWith('.d.ts') || f.startsWith('_') || f.startsWith('.')) continue;
+      if (/\.(test|spec)\.[mc]?[jt]s$/.test(f)) continue;
+      const name = basename(f, ext);
+      const file = join(dir, f);
+      const prev = seen.get(name);
+      if (prev !== undefined) {
+        if (dirname(prev) === dir) continue; // same name, other extension in one folder: first wins (sorted)
+        throw configError(`strategy '${name}' is defined twice: ${prev} and ${file}`);
+      }
+      seen.set(name, file);
+      out.push({ name, file });
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function isModule(m: unknown): m is StrategyModule {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  const params = r.params as { safeParse?: unknown } | undefined;
+  return (
+    typeof r.name === 'string' &&
+    typeof r.description === 'string' &&
+    typeof r.create === 'function' &&
+    typeof r.symbols === 'function' &&
+    typeof params === 'object' &&
+    params !== null &&
+    typeof params.safeParse === 'function'
+  );
+}
+
+async function load(e: Entry): Promise<StrategyModule> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(e.file).href)) as { default?: unknown };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${msg}`);
+  }
+  const m = mod.default;
+  if (!isModule(m)) {
+    throw configError(
+      `strategy file ${e.file} must default-export { name, description, params (zod schema), symbols(params), create(params) }`,
+    );
+  }
+  if (m.name !== e.name) {
+    throw configError(`strategy file ${e.file} exports name '${m.name}'; the name must equal the file name '${e.name}'`);
+  }
+  return m;
+}
+
+/** Find a strategy by registry name in <repo>/strategies and `extraDirs`; unknown names exit 78 listing the available ones. */
+export async function resolveStrategy(name: string, extraDirs: string[] = []): Promise<StrategyModule> {
+  const entries = scan(extraDirs);
+  const e = entries.find((x) => x.name === name);
+  if (!e) {
+    throw configError(`unknown strategy '${name}'; available: ${entries.map((x) => x.name).join(', ') || '(none)'}`);
+  }
+  return load(e);
+}
+
+/** Every strategy available, sorted by name. */
+export async function listStrategies(extraDirs: string[] = []): Promise<{ name: string; description: string; file: string }[]> {
+  const entries = scan(extraDirs);
+  const out: { name: string; description: string; file: string }[] = [];
+  for (const e of entries) {
+    const m = await load(e);
+    out.push({ name: m.name, description: m.description, file: e.file });
+  }
+  return out;
+}

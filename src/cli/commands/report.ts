@@ -1,0 +1,37 @@
+/**
+ * `marginlab report <dir>`: re-render a run folder's reports (summary.json, runs.csv, report.md,
+ * report.html) from its stored results/*.json and manifest.json, without rerunning anything.
+ * Exit codes: 0 rendered · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing.
+ */
+import type { Command } from 'commander';
+import { usageError } from '../../errors.js';
+
+const FORMATS = ['json', 'csv', 'md', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+
+export function parseFormats(s: string | undefined): Format[] | undefined {
+  if (s === undefined) return undefined;
+  const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !(FORMATS as readonly string[]).includes(p));
+  if (bad.length || !parts.length) throw usageError(`--formats: expected a comma-separated list of ${FORMATS.join(', ')}, got '${s}'`);
+  return parts as Format[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('re-render the reports of a run folder from its stored results (no rerun)')
+    .argument('<dir>', 'run folder written by `marginlab run` (holds manifest.json and results/)')
+    .option('-f, --formats <list>', `formats to render, comma-separated (${FORMATS.join(',')}; default all)`)
+    .option('-q, --quiet', 'print nothing on success')
+    .action(async (dir: string, flags: { formats?: string; quiet?: boolean }) => {
+      const formats = parseFormats(flags.formats);
+      const { loadRunFolder, writeReport } = await import('../../report/index.js');
+      const { results, manifest } = loadRunFolder(dir);
+      const written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}) });
+      if (!flags.quiet) {
+        const errored = results.filter((r) => r.status !== 'ok').length;
+        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} runs (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);
+      }
+    });
+}

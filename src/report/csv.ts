@@ -1,0 +1,51 @@
+/**
+ * runs.csv: one row per run (sorted by runId), RFC 4180 quoting, formula-injection safe.
+ * Text cells starting with = + - @ (or a tab / carriage return) are prefixed with a single quote
+ * so spreadsheets show them as text. Numeric cells are plain numbers (a number is never a
+ * formula); null metrics are empty cells.
+ */
+import { METRICS } from '../analysis/index.js';
+import type { RunResult } from '../shard/types.js';
+import { canonicalJson } from './model.js';
+
+export type CsvCell = string | number | null | undefined;
+
+/** One CSV cell: numbers as-is, text neutralised against formula injection and quoted when needed. */
+export function csvCell(v: CsvCell): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  let s = v;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/[",\r\n]/.test(s) || /^\s|\s$/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
+  return s;
+}
+
+export function csvLine(cells: readonly CsvCell[]): string {
+  return cells.map(csvCell).join(',');
+}
+
+export const CSV_ID_COLUMNS = [
+  'runId', 'status', 'strategy', 'params', 'venue', 'mode', 'leverage', 'dataset', 'timeframe', 'symbols',
+  'from', 'to', 'initialCapital', 'bars', 'liquidationPriceSource', 'crossCheck',
+] as const;
+
+const iso = (ms: number | null): string => (ms === null ? '' : new Date(ms).toISOString());
+
+export function renderCsv(results: readonly RunResult[]): string {
+  const runs = [...results].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const header = [...CSV_ID_COLUMNS, ...METRICS.map((m) => m.id), 'rejections', 'error'];
+  const lines = [csvLine(header)];
+  for (const r of runs) {
+    const s = r.spec;
+    lines.push(
+      csvLine([
+        r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, s.dataset, s.timeframe, s.symbols.join(' '),
+        iso(s.from), iso(s.to), s.initialCapital, r.bars, r.liquidationPriceSource, r.crossCheck,
+        ...METRICS.map((m) => r.metrics[m.id] ?? null),
+        Object.keys(r.rejections).length ? canonicalJson(r.rejections) : '',
+        r.status === 'ok' ? '' : (r.error ?? 'unknown error'),
+      ]),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}

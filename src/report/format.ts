@@ -1,0 +1,90 @@
+/**
+ * Number and text formatting shared by the Markdown and HTML renderers. Deterministic (fixed
+ * en-US grouping, no locale lookups at run time).
+ */
+import { METRIC_BY_ID } from '../analysis/index.js';
+
+/** Metrics shown with an explicit + sign when positive. */
+const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnMargin']);
+
+const MINUS = '−';
+
+function group(intPart: string): string {
+  return intPart.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Fixed decimals with thousands separators and a true minus sign. */
+export function fmtNumber(v: number, decimals: number, signed = false): string {
+  if (!Number.isFinite(v)) return '—';
+  let s = Math.abs(v).toFixed(decimals);
+  // avoid "−0.0"
+  const isZero = Number(s) === 0;
+  const [i, f] = s.split('.');
+  s = group(i!) + (f !== undefined ? `.${f}` : '');
+  if (isZero) return s;
+  if (v < 0) return MINUS + s;
+  return signed ? `+${s}` : s;
+}
+
+export function fmtMoney(v: number, signed = false): string {
+  const a = Math.abs(v);
+  return fmtNumber(v, a >= 10_000 ? 0 : 2, signed);
+}
+
+/** Format a metric value with its unit; '—' for null. */
+export function fmtMetric(id: string, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const m = METRIC_BY_ID.get(id);
+  const signed = SIGNED.has(id);
+  switch (m?.format) {
+    case 'pct':
+      return `${fmtNumber(v, Math.abs(v) >= 1000 ? 0 : 1, signed)}%${m.unit === '%/yr' ? '/yr' : ''}`;
+    case 'money':
+      return fmtMoney(v, signed);
+    case 'int':
+      return fmtNumber(v, 0);
+    case 'days':
+      return `${fmtNumber(v, v >= 10 ? 0 : 1)} d`;
+    case 'ratio':
+      return fmtNumber(v, 2, false);
+    default:
+      return fmtNumber(v, 2);
+  }
+}
+
+export function isoDate(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '';
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString().slice(0, 10);
+}
+
+/** Compact params label: `fast=10, slow=50` (nested values as JSON). */
+export function paramsLabel(params: Record<string, unknown>): string {
+  const keys = Object.keys(params).sort();
+  return keys.map((k) => `${k}=${typeof params[k] === 'object' && params[k] !== null ? JSON.stringify(params[k]) : String(params[k])}`).join(', ');
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Markdown table cell: escape the characters that would change table structure or inline HTML. */
+export function escapeMd(s: string): string {
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([*_`[\]])/g, '\\$1')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** JSON safe to embed inside an HTML <script> element. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}

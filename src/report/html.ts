@@ -1,0 +1,495 @@
+/**
+ * report.html: one self-contained page that works offline. ECharts is inlined from
+ * node_modules/echarts/dist/echarts.min.js; data is embedded as JSON (every `<`, `>` and `&`
+ * escaped as \u003c, \u003e, \u0026); a Content-Security-Policy forbids every network request.
+ * Tables are rendered server-side (escaped) and sorted client-side; charts are drawn from the
+ * embedded data. Every text from configs and strategy names is escaped; the page script only
+ * ever inserts them with textContent.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { downsampleIndices } from '../analysis/curves.js';
+import { METRIC_BY_ID } from '../analysis/index.js';
+import type { RunResult } from '../shard/types.js';
+import { escapeHtml, fmtMetric, fmtNumber, isoDate, jsonForScript } from './format.js';
+import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
+import { SETUP_ORDER, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import type { ModeTotals } from './aggregate.js';
+
+export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
+
+let echartsSource: string | null = null;
+function echartsJs(): string {
+  if (echartsSource === null) {
+    const require = createRequire(import.meta.url);
+    const src = readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
+    if (/<\/script|<!--/i.test(src)) throw new Error('echarts.min.js contains a sequence that cannot be inlined in <script>');
+    echartsSource = src;
+  }
+  return echartsSource;
+}
+
+const esc = escapeHtml;
+const lev = (x: number): string => `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
+
+/** Points kept per run curve in the page: a total budget shared by all runs, clamped. */
+function pointsPerRun(runs: number): number {
+  return Math.max(250, Math.min(1500, Math.floor(400_000 / Math.max(1, runs))));
+}
+
+interface ChartRun {
+  mode: SetupId;
+  runId: string;
+  status: 'ok' | 'errored';
+  t: number[];
+  eq: number[];
+  dd: number[];
+  mr: number[];
+  liq: { t: number; amount: number | null; detail: string }[];
+  costs: { fees: number; fundingPaid: number; fundingReceived: number; liquidationLoss: number; insuranceShortfall: number };
+}
+
+function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
+  const c = r.curves;
+  const n = Math.min(c.time.length, c.equity.length, c.drawdown.length, c.marginRatio.length);
+  const idx = downsampleIndices(n, maxPoints, { min: [c.equity], max: [c.equity, c.drawdown, c.marginRatio] });
+  const m = (id: string) => {
+    const v = r.metrics[id];
+    return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+  };
+  return {
+    mode,
+    runId: r.runId,
+    status: r.status,
+    t: idx.map((i) => c.time[i]!),
+    eq: idx.map((i) => c.equity[i]!),
+    dd: idx.map((i) => -c.drawdown[i]!),
+    mr: idx.map((i) => c.marginRatio[i]!),
+    liq: r.events
+      .filter((e) => e.type === 'liquidation')
+      .map((e) => ({ t: e.time, amount: e.amount !== undefined && Number.isFinite(Number(e.amount)) ? Number(e.amount) : null, detail: e.detail })),
+    costs: {
+      fees: m('fees'),
+      fundingPaid: m('fundingPaid'),
+      fundingReceived: m('fundingReceived'),
+      liquidationLoss: m('liquidationLoss'),
+      insuranceShortfall: m('insuranceShortfall'),
+    },
+  };
+}
+
+function sortableTable(id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: { html: string; v: string | number | null; cls?: string }[]; cls?: string }[]): string {
+  const th = head
+    .map(
+      (h, i) =>
+        `<th scope="col" class="${h.num ? 'num' : ''}" data-col="${i}" data-type="${h.num ? 'num' : 'text'}"${h.title ? ` title="${esc(h.title)}"` : ''}><button type="button">${esc(h.label)}<span class="arrow" aria-hidden="true"></span></button></th>`,
+    )
+    .join('');
+  const tr = rows
+    .map(
+      (r) =>
+        `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells
+          .map((c, i) => `<td class="${[head[i]!.num ? 'num' : '', c.cls ?? ''].join(' ').trim()}" data-v="${c.v === null ? '' : esc(String(c.v))}">${c.html}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<div class="table-wrap"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table></div>`;
+}
+
+const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${s}"><i></i>${s}${extra}</span>`;
+
+function signClass(id: string, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return 'muted';
+  if (id === 'liquidations' || id === 'liquidationLoss') return v > 0 ? 'bad' : 'muted';
+  if (id === 'totalReturn' || id === 'fundingNet' || id === 'capitalEfficiency') return v > 0 ? 'good' : v < 0 ? 'bad' : '';
+  if (id === 'marginRatioMax') return v >= 100 ? 'bad' : v >= 80 ? 'warn' : '';
+  if (id === 'timeAbove80') return v > 0 ? 'warn' : 'muted';
+  return '';
+}
+
+export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTotals[]): string {
+  const m = model.manifest;
+  const rows = comparisonRows(model);
+  const showParams = model.configs.some((c) => c.paramsLabel !== '');
+  const perRun = pointsPerRun(model.runs.length);
+
+  // ------------------------------------------------------------- comparison table
+  const compHead = [
+    { label: 'Strategy', num: false },
+    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    { label: 'Venue', num: false },
+    { label: 'Lev', num: true, title: 'leverage' },
+    { label: 'Mode', num: false },
+    ...COMPARISON_METRICS.map((id) => ({ label: COMPARISON_HEADERS[id], num: true, title: METRIC_BY_ID.get(id)?.title ?? id })),
+  ];
+  const compRows = rows.map(({ config: c, setup, run }) => {
+    const win = c.verdict?.winner === setup;
+    return {
+      cls: `${win ? 'winner' : ''}${run.status !== 'ok' ? ' errored' : ''}`.trim(),
+      cells: [
+        { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+        ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+        { html: esc(c.venue), v: c.venue },
+        { html: lev(c.leverage), v: c.leverage },
+        { html: modeChip(setup, win ? ' <b class="star" title="served this configuration best">★</b>' : ''), v: setup },
+        ...COMPARISON_METRICS.map((id, i) => {
+          if (run.status !== 'ok') return { html: i === 0 ? '<span class="bad">errored</span>' : '—', v: null, cls: 'muted' };
+          const v = run.metrics[id] ?? null;
+          return { html: esc(fmtMetric(id, v)), v, cls: signClass(id, v) };
+        }),
+      ],
+    };
+  });
+
+  // ------------------------------------------------------------- sweep table
+  const sweepHead = [
+    { label: 'Strategy', num: false },
+    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    { label: 'Venue', num: false },
+    { label: 'Mode', num: false },
+    { label: 'Leverages tested', num: false },
+    { label: 'Highest with 0 liquidations', num: true },
+    { label: 'Lowest liquidated', num: true },
+  ];
+  const sweepRows = sweep.map((r) => ({
+    cells: [
+      { html: esc(r.strategy), v: r.strategy, cls: 'strat' },
+      ...(showParams ? [{ html: esc(r.paramsLabel), v: r.paramsLabel, cls: 'params' }] : []),
+      { html: esc(r.venue), v: r.venue },
+      { html: modeChip(r.setup), v: r.setup },
+      { html: esc(r.leverages.map(lev).join(', ')), v: r.leverages.length },
+      { html: r.maxSafeLeverage === null ? '<span class="bad">none</span>' : lev(r.maxSafeLeverage), v: r.maxSafeLeverage ?? -1, cls: r.maxSafeLeverage === null ? '' : 'good' },
+      { html: r.minLiquidatedLeverage === null ? '—' : lev(r.minLiquidatedLeverage), v: r.minLiquidatedLeverage ?? Number.MAX_SAFE_INTEGER, cls: r.minLiquidatedLeverage === null ? 'muted' : 'bad' },
+    ],
+  }));
+
+  // ------------------------------------------------------------- costs table
+  const costIds = ['fundingPaid', 'fundingReceived', 'fees', 'liquidationPenalty', 'insuranceShortfall', 'nearMisses', 'rejectedOrders'] as const;
+  const costHead = [
+    { label: 'Strategy', num: false },
+    { label: 'Lev', num: true },
+    { label: 'Mode', num: false },
+    ...costIds.map((id) => ({ label: METRIC_BY_ID.get(id)!.short, num: true, title: METRIC_BY_ID.get(id)!.title })),
+    { label: 'Rejections by reason', num: false },
+  ];
+  const costRows = rows
+    .filter((x) => x.run.status === 'ok')
+    .map(({ config: c, setup, run }) => ({
+      cells: [
+        { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+        { html: lev(c.leverage), v: c.leverage },
+        { html: modeChip(setup), v: setup },
+        ...costIds.map((id) => ({ html: esc(fmtMetric(id, run.metrics[id])), v: run.metrics[id] ?? null })),
+        {
+          html: esc(
+            Object.keys(run.rejections)
+              .sort()
+              .map((k) => `${k} ${run.rejections[k]}`)
+              .join(', ') || '—',
+          ),
+          v: Object.values(run.rejections).reduce((a, b) => a + b, 0),
+        },
+      ],
+    }));
+
+  // ------------------------------------------------------------- strategy sections + chart data
+  const chartData = model.strategies.map((s, si) => ({
+    id: `s${si}`,
+    configs: s.configs.map((c) => ({
+      id: c.id,
+      label: configLabel(c),
+      runs: SETUP_ORDER.filter((k) => c.runs[k]).map((k) => chartRun(k, c.runs[k]!, perRun)),
+    })),
+  }));
+
+  const verdictCards = model.strategies
+    .map((s) => {
+      const w = s.verdict?.winner ?? null;
+      return `<article class="verdict ${w ? `won-${w}` : ''}"><h3>${esc(s.strategy)}</h3><p class="winner">${
+        w ? `${modeChip(w)} served it` : s.verdict ? 'no clear winner' : 'no verdict'
+      }</p><p>${esc(s.verdict?.line ?? 'Fewer than two margin modes completed for this strategy.')}</p></article>`;
+    })
+    .join('\n');
+
+  const sections = model.strategies
+    .map((s, si) => {
+      const select =
+        s.configs.length > 1
+          ? `<label class="cfg">Configuration <select data-strategy="${si}">${s.configs
+              .map((c, ci) => `<option value="${ci}">${esc(configLabel(c))}${c.verdict?.winner ? ` — ${esc(c.verdict.winner)} ★` : ''}</option>`)
+              .join('')}</select></label>`
+          : `<p class="cfg-one">${esc(configLabel(s.configs[0]!))}</p>`;
+      const cfgVerdicts = s.configs
+        .map((c, ci) => `<p class="cfg-verdict" data-strategy="${si}" data-config="${ci}"${ci ? ' hidden' : ''}>${esc(c.verdict?.line ?? 'No verdict: fewer than two margin modes completed.')}</p>`)
+        .join('');
+      return `<section class="strategy" id="strategy-${si}">
+<h2>${esc(s.strategy)}</h2>
+${select}
+${cfgVerdicts}
+<div class="charts">
+  <figure><figcaption>Equity (quote) <small>▲ = liquidation</small></figcaption><div class="chart" data-kind="equity" data-strategy="${si}"></div></figure>
+  <figure><figcaption>Drawdown (% below running peak)</figcaption><div class="chart" data-kind="drawdown" data-strategy="${si}"></div></figure>
+  <figure><figcaption>Margin ratio (%, intrabar peak; 100% = liquidation)</figcaption><div class="chart" data-kind="margin" data-strategy="${si}"></div></figure>
+  <figure><figcaption>Funding, fees and liquidation costs (quote)</figcaption><div class="chart" data-kind="costs" data-strategy="${si}"></div></figure>
+</div>
+</section>`;
+    })
+    .join('\n');
+
+  const modeTable = modes.length
+    ? `<table class="plain"><thead><tr><th>Mode</th><th class="num">Runs</th><th class="num">Liquidations</th><th class="num">Runs liquidated</th><th class="num">Near misses</th></tr></thead><tbody>${modes
+        .map(
+          (x) =>
+            `<tr><td>${modeChip(x.mode)}</td><td class="num">${x.runs}</td><td class="num ${x.liquidations ? 'bad' : 'muted'}">${x.liquidations}</td><td class="num">${x.runsLiquidated}</td><td class="num">${x.nearMisses}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+
+  const failures = model.failures.length
+    ? `<ul class="failures">${model.failures
+        .map((r) => `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${lev(r.spec.leverage)}: ${esc(r.error ?? 'unknown error')}</li>`)
+        .join('')}</ul>`
+    : '<p class="muted">None: every run completed.</p>';
+
+  const ds = [...new Set(model.runs.map((r) => `${r.spec.dataset} · ${r.spec.timeframe} · ${r.spec.symbols.join(', ')}`))];
+  const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
+  const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
+  const period = Number.isFinite(from) && Number.isFinite(to) ? `${isoDate(from)} → ${isoDate(to)}` : '';
+  const legend = SETUP_ORDER.filter((s) => model.runs.some((r) => r.spec.setup === s))
+    .map((s) => modeChip(s))
+    .join(' ');
+
+  const data = { modes: MODE_COLORS, strategies: chartData };
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="marginlab ${esc(m.marginlabVersion)}">
+<title>marginlab · ${esc(model.name)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+  <div class="brand">marginlab report</div>
+  <h1>${esc(model.name)}</h1>
+  <p class="meta">${model.counts.total} runs · <span class="good">${model.counts.ok} ok</span>${model.counts.errored ? ` · <span class="bad">${model.counts.errored} errored</span>` : ''} · ${esc(ds.join(' | ') || 'no data')}${period ? ` · ${esc(period)}` : ''}</p>
+  <p class="legend">${legend}</p>
+</header>
+<main>
+${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
+<section id="verdicts"><h2>Which margin mode served each strategy</h2><div class="verdicts">${verdictCards || '<p class="muted">No runs.</p>'}</div></section>
+<section id="comparison"><h2>Comparison: strategy × margin mode</h2>
+<p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (higher return; within 1 pp, shallower drawdown; then capital efficiency).</p>
+${sortableTable('comparison-table', compHead, compRows)}
+<p class="foot">Max MR: highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80%: share of bar closes at or above 80%. Cap. eff.: annualised net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity). Money in the quote currency.</p>
+</section>
+<section id="sweep"><h2>Leverage sweep: highest leverage without a liquidation</h2>
+${sweepRows.length ? sortableTable('sweep-table', sweepHead, sweepRows) : '<p class="muted">No completed runs.</p>'}
+${modeTable}
+</section>
+${sections}
+<section id="costs"><h2>Perp costs and rejected orders</h2>
+${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class="muted">No completed runs.</p>'}
+</section>
+<section id="failures"><h2>Failures</h2>${failures}</section>
+</main>
+<footer>
+  marginlab ${esc(m.marginlabVersion)} · engine ${esc(m.engineVersion)} · ${m.gitCommit ? `commit ${esc(m.gitCommit.slice(0, 12))} · ` : ''}${esc(m.node)} · ${m.workers} workers · created ${esc(m.createdAt)} · wall clock ${fmtNumber(m.wallClockMs / 1000, 1)} s${
+    m.shard ? ` · shard ${m.shard.index}/${m.shard.count}` : ''
+  } · summary.json, runs.csv and results/ hold every number on this page.
+</footer>
+<script type="application/json" id="ml-data">${jsonForScript(data)}</script>
+<script>${echartsJs()}</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}
+
+const CSS = `
+:root{--fg:#1f2933;--muted:#6b7785;--line:#e3e7ec;--bg:#f7f8fa;--card:#fff;--good:#0f7b3f;--bad:#c2261d;--warn:#b45f06;
+--iso:${MODE_COLORS.isolated};--cross:${MODE_COLORS.cross};--mixed:${MODE_COLORS.mixed}}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#111827;color:#f9fafb;padding:28px max(24px,calc((100vw - 1240px)/2)) 20px}
+header .brand{font-size:12px;letter-spacing:.12em;text-transform:uppercase;color:#9ca3af}
+header h1{margin:4px 0 6px;font-size:26px;font-weight:650;word-break:break-word}
+header .meta{margin:0;color:#d1d5db}
+header .good{color:#6ee7a8}header .bad{color:#fca5a5}
+header .legend{margin:10px 0 0}
+header .mode{background:#1f2937;color:#f3f4f6}
+main{max-width:1240px;margin:0 auto;padding:8px 24px 40px}
+section{margin-top:28px}
+h2{font-size:19px;font-weight:650;margin:0 0 10px}
+h3{margin:0 0 4px;font-size:16px;word-break:break-word}
+.hint,.foot{color:var(--muted);font-size:12.5px;margin:4px 0 8px}
+.note{background:#fff7e6;border:1px solid #f5d18a;border-radius:8px;padding:8px 12px;margin:16px 0 0}
+.verdicts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
+.verdict{background:var(--card);border:1px solid var(--line);border-left:4px solid #9ca3af;border-radius:8px;padding:12px 14px}
+.verdict.won-isolated{border-left-color:var(--iso)}.verdict.won-cross{border-left-color:var(--cross)}.verdict.won-mixed{border-left-color:var(--mixed)}
+.verdict p{margin:4px 0;color:#374151}.verdict .winner{font-weight:600;color:var(--fg)}
+.mode{display:inline-flex;align-items:center;gap:6px;padding:1px 8px 1px 6px;border-radius:999px;background:#eef1f5;font-size:12.5px;font-weight:600;white-space:nowrap}
+.mode i{width:9px;height:9px;border-radius:50%;display:inline-block}
+.mode-isolated i{background:var(--iso)}.mode-cross i{background:var(--cross)}.mode-mixed i{background:var(--mixed)}
+.star{color:#d97706}
+.table-wrap{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
+td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px}
+td.strat{font-weight:600;max-width:260px;white-space:normal;word-break:break-word}
+th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0}
+th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:center}
+th.num button{justify-content:flex-end;width:100%}
+th[aria-sort="ascending"] .arrow::after{content:"▲";font-size:9px}
+th[aria-sort="descending"] .arrow::after{content:"▼";font-size:9px}
+.num{text-align:right}
+tbody tr:hover{background:#f8fafc}
+tr.winner td{background:#fffbeb}
+tr.errored td{color:var(--muted)}
+.good{color:var(--good)}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn)}.muted{color:var(--muted)}
+table.plain{margin-top:14px;width:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
+.strategy{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px}
+.strategy h2{word-break:break-word}
+.cfg{font-size:13px;color:var(--muted)}
+.cfg select{margin-left:6px;font:inherit;color:var(--fg);padding:3px 6px;border:1px solid var(--line);border-radius:6px;max-width:100%}
+.cfg-one{color:var(--muted);font-size:13px;margin:0}
+.cfg-verdict{margin:8px 0 4px;color:#374151}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px 20px;margin-top:8px}
+figure{margin:0}
+figcaption{font-size:13px;font-weight:600;color:#374151;margin:6px 0 2px}
+figcaption small{font-weight:400;color:var(--muted);margin-left:6px}
+.chart{height:260px;width:100%}
+.failures{padding-left:18px}.failures li{margin:4px 0}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px}
+footer{max-width:1240px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
+@media print{.chart{break-inside:avoid}}
+`;
+
+/** Page script: plain ES2017, no string-built HTML from data (textContent only). */
+const CLIENT_JS = String.raw`
+(function () {
+  'use strict';
+  var DATA = JSON.parse(document.getElementById('ml-data').textContent);
+  var COLORS = DATA.modes;
+  var charts = [];
+  window.__marginlabCharts = charts;
+
+  // ---------------------------------------------------------------- sortable tables
+  function cellValue(td, type) {
+    var v = td.getAttribute('data-v');
+    if (type === 'num') { if (v === '' || v === null) return null; var x = Number(v); return isNaN(x) ? null : x; }
+    return (v === null ? td.textContent : v).toLowerCase();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+    var ths = table.querySelectorAll('thead th');
+    Array.prototype.forEach.call(ths, function (th) {
+      th.querySelector('button').addEventListener('click', function () {
+        var col = Number(th.getAttribute('data-col'));
+        var type = th.getAttribute('data-type');
+        var dir = th.getAttribute('aria-sort') === 'ascending' ? 'descending' : 'ascending';
+        Array.prototype.forEach.call(ths, function (o) { o.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', dir);
+        var tbody = table.tBodies[0];
+        var rows = Array.prototype.slice.call(tbody.rows).map(function (tr, i) { return { tr: tr, i: i, v: cellValue(tr.cells[col], type) }; });
+        var sign = dir === 'ascending' ? 1 : -1;
+        rows.sort(function (a, b) {
+          if (a.v === null && b.v === null) return a.i - b.i;
+          if (a.v === null) return 1; // empty cells last in both directions
+          if (b.v === null) return -1;
+          if (a.v < b.v) return -sign;
+          if (a.v > b.v) return sign;
+          return a.i - b.i;
+        });
+        rows.forEach(function (r) { tbody.appendChild(r.tr); });
+      });
+    });
+  });
+
+  // ---------------------------------------------------------------- charts
+  var nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+  function fmt(v) { return v === null || v === undefined ? '—' : nf.format(v); }
+  function baseOption(yName, yFmt) {
+    return {
+      animation: false,
+      grid: { left: 64, right: 18, top: 30, bottom: 28 },
+      legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmt(v) + (yFmt || ''); } },
+      xAxis: { type: 'time', axisLabel: { fontSize: 11, hideOverlap: true }, axisLine: { lineStyle: { color: '#c7ced6' } } },
+      yAxis: { type: 'value', scale: true, name: yName, nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' },
+        axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v) + (yFmt || ''); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      series: []
+    };
+  }
+  function zip(t, v) { var out = new Array(t.length); for (var i = 0; i < t.length; i++) out[i] = [t[i], v[i]]; return out; }
+  function valueAt(run, arr, t) {
+    // last curve point at or before t (curves keep extremes, so this is close to the bar's value)
+    var lo = 0, hi = run.t.length - 1, best = 0;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (run.t[mid] <= t) { best = mid; lo = mid + 1; } else hi = mid - 1; }
+    return arr[best];
+  }
+  function lineSeries(run, key) {
+    return { name: run.mode, type: 'line', showSymbol: false, symbol: 'none', lineStyle: { width: 1.4 }, color: COLORS[run.mode],
+      data: zip(run.t, run[key]), emphasis: { disabled: true } };
+  }
+  function liqSeries(run, key) {
+    return { name: run.mode + ' liquidation', type: 'scatter', symbol: 'triangle', symbolSize: 11, color: COLORS[run.mode],
+      itemStyle: { borderColor: '#111827', borderWidth: 1 }, z: 5,
+      data: run.liq.map(function (e) { return [e.t, valueAt(run, run[key], e.t)]; }),
+      tooltip: { trigger: 'item' } };
+  }
+  function optionFor(kind, cfg) {
+    var o;
+    if (kind === 'equity') {
+      o = baseOption('quote', '');
+      cfg.runs.forEach(function (r) { o.series.push(lineSeries(r, 'eq')); if (r.liq.length) o.series.push(liqSeries(r, 'eq')); });
+    } else if (kind === 'drawdown') {
+      o = baseOption('%', '%');
+      o.yAxis.scale = false; o.yAxis.max = 0;
+      cfg.runs.forEach(function (r) { var s = lineSeries(r, 'dd'); s.areaStyle = { opacity: 0.12 }; o.series.push(s); });
+    } else if (kind === 'margin') {
+      o = baseOption('%', '%');
+      o.yAxis.scale = false; o.yAxis.min = 0;
+      o.yAxis.max = function (v) { return Math.max(100, Math.ceil(v.max / 10) * 10); };
+      cfg.runs.forEach(function (r, i) {
+        var s = lineSeries(r, 'mr');
+        if (i === 0) s.markLine = { silent: true, symbol: 'none', label: { fontSize: 10, formatter: '{b}' },
+          data: [{ yAxis: 80, name: '80%', lineStyle: { color: '#b45f06', type: 'dashed' } }, { yAxis: 100, name: 'liquidation', lineStyle: { color: '#c2261d', type: 'solid' } }] };
+        o.series.push(s);
+        if (r.liq.length) o.series.push(liqSeries(r, 'mr'));
+      });
+    } else {
+      var cats = ['Fees', 'Funding paid', 'Funding received', 'Liquidation loss', 'Insurance shortfall'];
+      o = { animation: false, grid: { left: 64, right: 18, top: 30, bottom: 28 },
+        legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: fmt },
+        xAxis: { type: 'category', data: cats, axisLabel: { fontSize: 11, interval: 0 } },
+        yAxis: { type: 'value', name: 'quote', nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+        series: cfg.runs.map(function (r) {
+          var c = r.costs;
+          return { name: r.mode, type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
+            data: [c.fees, c.fundingPaid, c.fundingReceived, c.liquidationLoss, c.insuranceShortfall] };
+        }) };
+    }
+    return o;
+  }
+  function draw(si, ci) {
+    var cfg = DATA.strategies[si].configs[ci];
+    Array.prototype.forEach.call(document.querySelectorAll('.chart[data-strategy="' + si + '"]'), function (el) {
+      var inst = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
+      if (charts.indexOf(inst) < 0) charts.push(inst);
+      inst.setOption(optionFor(el.getAttribute('data-kind'), cfg), true);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('.cfg-verdict[data-strategy="' + si + '"]'), function (p) {
+      p.hidden = p.getAttribute('data-config') !== String(ci);
+    });
+  }
+  DATA.strategies.forEach(function (s, si) { draw(si, 0); });
+  Array.prototype.forEach.call(document.querySelectorAll('select[data-strategy]'), function (sel) {
+    sel.addEventListener('change', function () { draw(Number(sel.getAttribute('data-strategy')), Number(sel.value)); });
+  });
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+})();
+`;

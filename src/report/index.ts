@@ -1,0 +1,75 @@
+/**
+ * Report rendering (DESIGN §9): summary.json, runs.csv, report.md, report.html from stored
+ * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
+ * into place one by one, so a reader never sees a half-written file.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { RunManifest, RunResult } from '../shard/types.js';
+import { buildModel } from './model.js';
+import { leverageSweep, modeTotals } from './aggregate.js';
+import { buildSummary, renderSummaryJson } from './summary.js';
+import { renderCsv } from './csv.js';
+import { renderMarkdown } from './markdown.js';
+
+export { loadRunFolder, loadResults } from './load.js';
+export { SummarySchema, SummaryRunSchema, SUMMARY_SCHEMA_VERSION, type Summary } from './summary.js';
+export { buildModel, verdictFor, compareRuns, type ReportModel, type Verdict } from './model.js';
+export { renderCsv, csvCell } from './csv.js';
+
+export type ReportFormat = 'json' | 'csv' | 'md' | 'html';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'md', 'html'];
+export const REPORT_FILES: Record<ReportFormat, string> = {
+  json: 'summary.json',
+  csv: 'runs.csv',
+  md: 'report.md',
+  html: 'report.html',
+};
+
+export interface WriteReportParams {
+  dir: string;
+  results: RunResult[];
+  manifest: RunManifest;
+  /** default: all four */
+  formats?: ReportFormat[];
+}
+
+/** Render the chosen formats into `dir`; returns the paths written. */
+export async function writeReport(p: WriteReportParams): Promise<string[]> {
+  const formats = p.formats && p.formats.length ? [...new Set(p.formats)] : [...REPORT_FORMATS];
+  for (const f of formats) if (!REPORT_FORMATS.includes(f)) throw new RangeError(`writeReport: unknown format '${String(f)}'`);
+  const model = buildModel(p.results, p.manifest);
+  const [sweep, modes] = await Promise.all([leverageSweep(model.runs), modeTotals(model.runs)]);
+
+  const rendered: [string, string][] = [];
+  for (const f of formats) {
+    switch (f) {
+      case 'json':
+        rendered.push([REPORT_FILES.json, renderSummaryJson(buildSummary(model, sweep, modes))]);
+        break;
+      case 'csv':
+        rendered.push([REPORT_FILES.csv, renderCsv(model.runs)]);
+        break;
+      case 'md':
+        rendered.push([REPORT_FILES.md, renderMarkdown(model, sweep, modes)]);
+        break;
+      case 'html': {
+        const { renderHtml } = await import('./html.js');
+        rendered.push([REPORT_FILES.html, renderHtml(model, sweep, modes)]);
+        break;
+      }
+    }
+  }
+
+  mkdirSync(p.dir, { recursive: true });
+  const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  mkdirSync(tmp);
+  try {
+    for (const [name, text] of rendered) writeFileSync(join(tmp, name), text);
+    for (const [name] of rendered) renameSync(join(tmp, name), join(p.dir, name));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return rendered.map(([name]) => join(p.dir, name));
+}

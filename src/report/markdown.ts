@@ -1,0 +1,175 @@
+/**
+ * report.md: the comparison for people, in plain Markdown (GitHub-flavoured tables).
+ */
+import type { RunResult } from '../shard/types.js';
+import { escapeMd, fmtMetric, fmtNumber, isoDate } from './format.js';
+import { SETUP_ORDER, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import type { ModeTotals } from './aggregate.js';
+
+/** Columns of the comparison table (metric ids), shared with the HTML report. */
+export const COMPARISON_METRICS = [
+  'totalReturn',
+  'maxDrawdown',
+  'liquidations',
+  'liquidationLoss',
+  'fundingNet',
+  'fees',
+  'marginRatioMax',
+  'timeAbove80',
+  'capitalEfficiency',
+  'sharpe',
+] as const;
+
+export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], string> = {
+  totalReturn: 'Return',
+  maxDrawdown: 'Max DD',
+  liquidations: 'Liqs',
+  liquidationLoss: 'Liq loss',
+  fundingNet: 'Funding net',
+  fees: 'Fees',
+  marginRatioMax: 'Max MR',
+  timeAbove80: 'Time MR≥80%',
+  capitalEfficiency: 'Cap. eff.',
+  sharpe: 'Sharpe',
+};
+
+const lev = (x: number): string => `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
+
+function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
+  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+export function comparisonRows(model: ReportModel): { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] {
+  const out: { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] = [];
+  for (const c of model.configs) for (const s of SETUP_ORDER) if (c.runs[s]) out.push({ config: c, setup: s, run: c.runs[s]! });
+  return out;
+}
+
+export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: ModeTotals[]): string {
+  const m = model.manifest;
+  const L: string[] = [];
+  L.push(`# marginlab report: ${escapeMd(model.name)}`, '');
+  const ds = [...new Set(model.runs.map((r) => `${r.spec.dataset} ${r.spec.timeframe} (${r.spec.symbols.join(', ')})`))];
+  const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
+  const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
+  L.push(
+    `${model.counts.total} runs (${model.counts.ok} ok, ${model.counts.errored} errored) · data: ${escapeMd(ds.join('; ') || 'none')}` +
+      (Number.isFinite(from) && Number.isFinite(to) ? ` · ${isoDate(from)} → ${isoDate(to)}` : '') +
+      ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
+    '',
+  );
+  for (const n of model.notes) L.push(`> **Note:** ${escapeMd(n)}`, '');
+
+  // verdicts first: the answer people came for
+  L.push('## Verdicts', '');
+  if (!model.strategies.length) L.push('No runs.', '');
+  for (const s of model.strategies) {
+    L.push(`- **${escapeMd(s.strategy)}**: ${s.verdict ? escapeMd(s.verdict.line) : 'no verdict (fewer than two margin modes completed).'}`);
+    if (s.configs.filter((c) => c.verdict).length > 1) {
+      for (const c of s.configs) {
+        if (!c.verdict) continue;
+        L.push(`  - ${escapeMd(configLabel(c))}: ${escapeMd(c.verdict.line)}`);
+      }
+    }
+  }
+  L.push('');
+
+  L.push('## Comparison: strategy × margin mode', '');
+  const showParams = model.configs.some((c) => c.paramsLabel !== '');
+  const header = ['Strategy', ...(showParams ? ['Params'] : []), 'Venue', 'Lev', 'Mode', ...COMPARISON_METRICS.map((id) => COMPARISON_HEADERS[id])];
+  const align: ('l' | 'r')[] = ['l', ...(showParams ? ['l' as const] : []), 'l', 'r', 'l', ...COMPARISON_METRICS.map(() => 'r' as const)];
+  const rows = comparisonRows(model).map(({ config: c, setup, run }) => {
+    const star = c.verdict?.winner === setup ? ' ★' : '';
+    const cells =
+      run.status === 'ok'
+        ? COMPARISON_METRICS.map((id) => fmtMetric(id, run.metrics[id]))
+        : COMPARISON_METRICS.map((_, i) => (i === 0 ? 'errored' : '—'));
+    return [escapeMd(c.strategy), ...(showParams ? [escapeMd(c.paramsLabel)] : []), escapeMd(c.venue), lev(c.leverage), `${setup}${star}`, ...cells];
+  });
+  L.push(rows.length ? table(header, align, rows) : 'No runs.', '');
+  L.push(
+    '★ = the mode that served the configuration (higher return; within 1 pp, shallower drawdown; then capital efficiency). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Cap. eff. = annualised net PnL ÷ time-average capital at risk. Money in the quote currency. Definitions: docs/metrics.md.',
+    '',
+  );
+
+  L.push('## Leverage sweep: highest leverage without a liquidation', '');
+  if (!sweep.length) L.push('No completed runs.', '');
+  else {
+    const sh = sweep.some((r) => r.paramsLabel !== '');
+    L.push(
+      table(
+        ['Strategy', ...(sh ? ['Params'] : []), 'Venue', 'Mode', 'Leverages tested', 'Highest with 0 liquidations', 'Lowest liquidated'],
+        ['l', ...(sh ? ['l' as const] : []), 'l', 'l', 'l', 'r', 'r'],
+        sweep.map((r) => [
+          escapeMd(r.strategy),
+          ...(sh ? [escapeMd(r.paramsLabel)] : []),
+          escapeMd(r.venue),
+          r.setup,
+          r.leverages.map(lev).join(', '),
+          r.maxSafeLeverage === null ? 'none' : lev(r.maxSafeLeverage),
+          r.minLiquidatedLeverage === null ? '—' : lev(r.minLiquidatedLeverage),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (modes.length) {
+    L.push('## Totals by mode', '');
+    L.push(
+      table(
+        ['Mode', 'Runs', 'Liquidations', 'Runs liquidated', 'Near misses (MR ≥ 90%)'],
+        ['l', 'r', 'r', 'r', 'r'],
+        modes.map((x) => [x.mode, String(x.runs), String(x.liquidations), String(x.runsLiquidated), String(x.nearMisses)]),
+      ),
+      '',
+    );
+  }
+
+  L.push('## Perp costs and rejections', '');
+  const costRows = comparisonRows(model)
+    .filter((x) => x.run.status === 'ok')
+    .map(({ config: c, setup, run }) => [
+      escapeMd(c.strategy),
+      lev(c.leverage),
+      setup,
+      fmtMetric('fundingPaid', run.metrics.fundingPaid),
+      fmtMetric('fundingReceived', run.metrics.fundingReceived),
+      fmtMetric('fees', run.metrics.fees),
+      fmtMetric('liquidationPenalty', run.metrics.liquidationPenalty),
+      fmtMetric('insuranceShortfall', run.metrics.insuranceShortfall),
+      fmtMetric('nearMisses', run.metrics.nearMisses),
+      Object.keys(run.rejections).length
+        ? Object.keys(run.rejections)
+            .sort()
+            .map((k) => `${escapeMd(k)} ${run.rejections[k]}`)
+            .join(', ')
+        : '0',
+    ]);
+  L.push(
+    costRows.length
+      ? table(
+          ['Strategy', 'Lev', 'Mode', 'Funding paid', 'Funding received', 'Fees', 'Liq penalty', 'Insurance shortfall', 'Near misses', 'Rejected orders'],
+          ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+          costRows,
+        )
+      : 'No completed runs.',
+    '',
+  );
+
+  L.push('## Failures', '');
+  if (!model.failures.length) L.push('None: every run completed.', '');
+  else {
+    for (const r of model.failures) {
+      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${r.spec.setup} · ${lev(r.spec.leverage)}: ${escapeMd(r.error ?? 'unknown error')}`);
+    }
+    L.push('');
+  }
+  L.push('---', '', `Runs: results/<runId>.json · machine-readable: summary.json (schema: docs/report.md), runs.csv · reproduce: manifest.json.`, '');
+  return L.join('\n');
+}
+
+export function configLabel(c: ConfigGroup): string {
+  return [c.paramsLabel, c.venue, `${fmtNumber(c.leverage, Number.isInteger(c.leverage) ? 0 : 2)}×`].filter(Boolean).join(' · ');
+}

@@ -719,7 +719,6 @@ class SetupRunner implements ContextHost {
   }
 
   private runPath(i: number): void {
-    this.buildPaths(i);
     const m = this.m;
     const slip = m.exec.slippageBps / 1e4;
     // market orders at the open, in submission order
@@ -744,6 +743,8 @@ class SetupRunner implements ContextHost {
       if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker');
     }
     if (this.dirty) this.refresh();
+    // paths depend on the positions after the open (pessimistic cross legs go adverse-first)
+    this.buildPaths(i);
 
     const pess = m.exec.crossCheck === 'pessimistic';
     let tau = 0;
@@ -780,6 +781,7 @@ class SetupRunner implements ContextHost {
         }
       }
       if (kind === 0) return;
+      const prevTau = tau;
       tau = best;
       this.eventTime = this.timeAt(tau);
       if (kind === 1) {
@@ -794,7 +796,7 @@ class SetupRunner implements ContextHost {
         const pool = this.multi[which]!;
         const prices = this.pbuf;
         if (pess) this.pricesAt(tau, prices);
-        else this.optimisticPrices(pool, tau, prices);
+        else this.optimisticPrices(pool, prevTau, prices);
         this.liquidate(pool, prices);
       } else {
         const o = orders[which]!;

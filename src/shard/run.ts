@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { MarketData } from '../feed/types.js';
-import type { StrategyModule } from '../strategy/types.js';
 import { configPath, planRelevantConfig, type LoadedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { buildPlan, shardTasks, type PlanDataset, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
@@ -60,10 +59,10 @@ export function marginlabVersion(): string {
 export async function registrySource(extraDirs: string[]): Promise<StrategySource> {
   const reg = await import('../strategy/registry.js');
   return {
-    load: async (name) => (await reg.resolveStrategy(name, extraDirs)) as StrategyModule,
+    load: (name) => reg.resolveStrategy(name, extraDirs),
     list: async () => {
-      const list = (await reg.listStrategies(extraDirs)) as readonly (string | { name: string })[];
-      return list.map((s) => (typeof s === 'string' ? s : s.name));
+      const list = await reg.listStrategies(extraDirs);
+      return list.map((s) => s.name);
     },
   };
 }

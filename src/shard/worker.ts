@@ -5,7 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import type { MarketData } from '../feed/types.js';
-import type { SetupOutput, SetupSpec } from '../engine/types.js';
+import type { ExecutionOptions, SetupOutput, SetupSpec } from '../engine/types.js';
 import type { AccountEvent } from '../account/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { RunEventRecord, RunResult, RunSpec } from './types.js';
@@ -35,7 +35,7 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
   let mod = strategyCache.get(name);
   if (!mod) {
     const { resolveStrategy } = await import('../strategy/registry.js');
-    mod = (await resolveStrategy(name, dirs)) as StrategyModule;
+    mod = await resolveStrategy(name, dirs);
     strategyCache.set(name, mod);
   }
   return mod;
@@ -123,7 +123,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     import('../analysis/index.js'),
     loadStrategy(first.strategy, init.strategyDirs),
   ]);
-  const venue = getVenue(first.venue, first.venueOverrides ?? {});
+  const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);
   let reported = 0;
   const out = replay({
     data,
@@ -134,7 +134,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     setups: task.setups,
     initialCapital: first.initialCapital,
     leverage: first.leverage,
-    execution: first.execution as unknown as Parameters<typeof replay>[0]['execution'],
+    execution: first.execution as unknown as ExecutionOptions,
     onProgress: (done: number) => {
       if (progress) Atomics.add(progress, 0, BigInt(done - reported));
       reported = done;

@@ -1,0 +1,125 @@
+/**
+ * The I/O side of `marginlab calc` (kept out of src/cli/commands so the command module stays light).
+ */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { ExitCode, usageError } from '../errors.js';
+import { evaluateLine } from './calc.js';
+import { getVenue, venueIds } from './index.js';
+import { tierFor, tierIndex } from './tiers.js';
+import { bankruptcyPriceOf, bybitLiquidationPrice, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
+import type { Side, Tier } from './types.js';
+
+/** Reads JSON Lines from `input`, writes one JSON line per non-blank input line. Returns the exit code. */
+export async function runCalcStream(input: Readable, output: Writable): Promise<number> {
+  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let allOk = true;
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line.length === 0) continue;
+    const { text, ok } = evaluateLine(line);
+    if (!ok) allOk = false;
+    if (!output.write(`${text}\n`)) await new Promise<void>((r) => output.once('drain', () => r()));
+  }
+  return allOk ? ExitCode.OK : ExitCode.DATA;
+}
+
+function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number): number | undefined {
+  const v = opts[key];
+  if (v === undefined) {
+    if (optional) return undefined;
+    throw usageError(`--${flag} is required`);
+  }
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
+  if (min !== undefined && n < min) throw usageError(`--${flag}: expected a number ≥ ${min}, got ${n}`);
+  return n;
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(12))) : 'none');
+
+/** `calc liq` with flags: returns the text to print. */
+export function runCalcLiq(opts: Record<string, string | boolean | undefined>): string {
+  const venueId = String(opts.venue);
+  const aliases: Record<string, string> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
+  const id = aliases[venueId] ?? venueId;
+  if (!venueIds().includes(id)) throw usageError(`--venue: unknown venue "${venueId}"; known venues: ${venueIds().join(', ')}`);
+  const venue = getVenue(id);
+  if (opts.side !== 'long' && opts.side !== 'short') throw usageError(`--side: expected long or short, got ${JSON.stringify(opts.side)}`);
+  const s: Side = opts.side === 'long' ? 1 : -1;
+  const mode = String(opts.mode ?? 'isolated');
+  if (mode !== 'isolated' && mode !== 'cross') throw usageError(`--mode: expected isolated or cross, got ${JSON.stringify(mode)}`);
+  const ep = flagNum(opts, 'entry', 'entry', false, Number.MIN_VALUE)!;
+  const q = flagNum(opts, 'qty', 'qty', false, Number.MIN_VALUE)!;
+  const lev = flagNum(opts, 'leverage', 'leverage', true, 1);
+  let wallet = flagNum(opts, 'wallet', 'wallet', true);
+  if (wallet === undefined) {
+    if (lev === undefined) throw usageError('give --wallet (the position margin) or --leverage (margin = qty × entry / leverage)');
+    wallet = (q * ep) / lev;
+  }
+  const asOfRaw = opts.asOf;
+  const asOf = typeof asOfRaw === 'string' ? Date.parse(asOfRaw) : Date.now();
+  if (!Number.isFinite(asOf)) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}`);
+  const mmrFlag = flagNum(opts, 'mmr', 'mmr', true, 0);
+  const cumFlag = flagNum(opts, 'cum', 'cum', true) ?? 0;
+  const symbol = typeof opts.symbol === 'string' ? opts.symbol : undefined;
+  const tiers: readonly Tier[] =
+    mmrFlag !== undefined
+      ? [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr: mmrFlag, maxLeverage: Number.POSITIVE_INFINITY, cum: cumFlag }]
+      : venue.tiers(symbol ?? '__default__', asOf);
+  const tableLabel = mmrFlag !== undefined ? 'given by --mmr/--cum' : symbol
+        ? (venue.tierSource?.(symbol, asOf) ?? 'venue table')
+        : `${(venue.tierSource?.('__default__', asOf) ?? 'venue default table').replace(/ for \S+$/, '')}; pass --symbol for a symbol's table`;
+  const side = s === 1 ? 'long' : 'short';
+  const lines: string[] = [];
+  let lp: number;
+  let formula: string;
+  const entryTier = tierFor(tiers, q * ep);
+  const term = (name: string, text: string) => lines.push(`  ${name.padEnd(12)}${text}`);
+
+  if (id === 'bybit-linear') {
+    const extra = flagNum(opts, 'extraMargin', 'extra-margin', true) ?? 0;
+    const l = lev ?? (q * ep) / wallet;
+    lp = bybitLiquidationPrice(s, q, ep, l, entryTier.mmr, extra, entryTier.cum);
+    formula = 'LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/leverage, MM = Q·EP·MMR − deduction (Bybit isolated, entry notional)';
+    term('leverage', `${fmt(l)}x → IM = ${fmt((q * ep) / l)} (initial margin at entry)`);
+    term('extra', `${fmt(extra)} (margin added after opening)`);
+    term('MMR', `${fmt(entryTier.mmr)}, deduction ${fmt(entryTier.cum)} (tier at entry notional ${fmt(q * ep)}; table: ${tableLabel})`);
+    term('MM', `${fmt(q * ep * entryTier.mmr - entryTier.cum)} (maintenance margin on the entry notional)`);
+  } else if (id === 'hyperliquid') {
+    const maxLev = flagNum(opts, 'maxLeverage', 'max-leverage', true, 1) ?? entryTier.maxLeverage;
+    lp = hyperliquidLiquidationPrice(s, q, ep, wallet, maxLev);
+    formula = 'liq = price − side·margin_available/size/(1 − l·side), l = 1/(2·max leverage) (Hyperliquid docs)';
+    term('margin', `${fmt(wallet)} (${mode === 'cross' ? 'account value' : 'isolated margin'})`);
+    term('maxLeverage', `${fmt(maxLev)}x → maintenance rate l = ${fmt(1 / (2 * maxLev))}`);
+    term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
+  } else if (id === 'okx') {
+    const taker = flagNum(opts, 'taker', 'taker', true, 0) ?? venue.fees.taker;
+    if (mmrFlag !== undefined) lp = gateLiquidationPrice(s, q, ep, wallet, mmrFlag, taker, cumFlag);
+    else lp = getVenue('okx', { fees: { taker } }).isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wallet, leverage: lev ?? 1, tiers });
+    const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;
+    formula = 'LP = (EP ∓ Margin/Size) / [1 ∓ (MMR + taker)] (Gate/OKX isolated, as used by freqtrade)';
+    term('margin', `${fmt(wallet)} (isolated margin of the position)`);
+    term('MMR', `${fmt(t.mmr)} (tier at the liquidation notional; table: ${tableLabel})`);
+    term('taker', `${fmt(taker)} (liquidation fee rate added to the MMR)`);
+  } else {
+    if (mmrFlag !== undefined) lp = binanceLiquidationPrice(s, q, ep, wallet, mmrFlag, cumFlag);
+    else lp = venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wallet, leverage: lev ?? 1, tiers });
+    const t = Number.isFinite(lp) ? tiers[tierIndex(tiers, q * lp)]! : entryTier;
+    formula = 'LP = (WB + cum − s·Q·EP) / (Q·MMR − s·Q) (Binance FAQ, one-way; tier re-chosen at the liquidation notional)';
+    term('WB', `${fmt(wallet)} (${mode === 'cross' ? 'cross wallet balance (no other positions)' : 'isolated wallet: margin incl. transfers and funding'})`);
+    if (lev !== undefined) term('leverage', `${fmt(lev)}x (initial margin ${fmt((q * ep) / lev)}; tier maximum at entry notional ${fmt(entryTier.maxLeverage)}x)`);
+    term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
+  }
+  const bp = bankruptcyPriceOf(s, q, ep, wallet);
+  if (opts.json) return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null })}\n`;
+  const head = [
+    `liquidation price: ${Number.isFinite(lp) ? fmt(lp) : 'none (no positive price: the position cannot be liquidated)'}`,
+    `  ${'venue'.padEnd(12)}${venue.id} (${mode}): ${formula}`,
+    `  ${'side'.padEnd(12)}${side} (s = ${s > 0 ? '+1' : '−1'})`,
+    `  ${'qty'.padEnd(12)}${fmt(q)} (Q, base units; entry notional ${fmt(q * ep)})`,
+    `  ${'entry'.padEnd(12)}${fmt(ep)} (EP, average entry price)`,
+  ];
+  lines.push(`  ${'bankruptcy'.padEnd(12)}${fmt(bp)} (price at which the position's margin balance is 0)`);
+  return `${[...head, ...lines].join('\n')}\n`;
+}

@@ -1,0 +1,379 @@
+/**
+ * The operations of `marginlab calc` (the public contract of the margin engine): one JSON object
+ * in, one JSON object out. Field names are exact; see docs/margin.md for the list.
+ *
+ * Input problems throw CalcInputError (the CLI turns them into {"error": "..."} lines).
+ * Prices that do not exist (no positive liquidation price) are null.
+ */
+import { Decimal } from 'decimal.js';
+import { getVenue, venueIds } from './index.js';
+import type { Side, Tier, VenueProfile } from './types.js';
+import { buildTiers, tierFor, type TierInput } from './tiers.js';
+import {
+  bankruptcyPriceOf,
+  binanceLiquidationPrice,
+  bybitLiquidationPrice,
+  gateLiquidationPrice,
+  hyperliquidLiquidationPrice,
+  maintenanceMargin,
+} from './math.js';
+
+export class CalcInputError extends Error {}
+
+type Obj = Record<string, unknown>;
+type Out = Record<string, number | boolean | string | null>;
+
+const D = Decimal.clone({ precision: 40 });
+
+const fail = (msg: string): never => {
+  throw new CalcInputError(msg);
+};
+
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: false }): number;
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional: true }): number | undefined;
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: boolean }): number | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) {
+    if (opts.optional) return undefined;
+    return fail(`"${key}" is required (a number)`);
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a JSON number, got ${JSON.stringify(v)}`);
+  if (opts.positive && !(v > 0)) return fail(`"${key}" must be > 0, got ${v}`);
+  if (opts.min !== undefined && v < opts.min) return fail(`"${key}" must be ≥ ${opts.min}, got ${v}`);
+  return v;
+}
+
+function str(o: Obj, key: string, optional = false): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (a string)`);
+  if (typeof v !== 'string' || v.length === 0) return fail(`"${key}" must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function side(o: Obj, key = 'side'): Side {
+  const v = o[key];
+  if (v === 'long') return 1;
+  if (v === 'short') return -1;
+  return fail(`"${key}" must be "long" or "short", got ${JSON.stringify(v)}`);
+}
+
+/** ms UTC from a number (ms) or an ISO date string ("2021-09-01 08:00:00Z" accepted) */
+function time(o: Obj, key: string, optional = false): number | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (ms UTC or an ISO date)`);
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(v.includes('T') ? v : v.replace(' ', 'T'));
+    if (Number.isFinite(ms)) return ms;
+  }
+  return fail(`"${key}" must be ms since epoch or an ISO date, got ${JSON.stringify(v)}`);
+}
+
+const ALIASES: Record<string, string> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
+
+export function venueOf(o: Obj, required = true): VenueProfile | undefined {
+  const v = o.venue;
+  if (v === undefined || v === null) return required ? fail(`"venue" is required (one of ${venueIds().join(', ')})`) : undefined;
+  if (typeof v !== 'string') return fail(`"venue" must be a string, got ${JSON.stringify(v)}`);
+  const id = ALIASES[v] ?? v;
+  if (!venueIds().includes(id)) return fail(`unknown venue "${v}"; known venues: ${venueIds().join(', ')}`);
+  return getVenue(id);
+}
+
+function asOfOf(o: Obj): number {
+  return time(o, 'asOf', true) ?? Date.now();
+}
+
+const out = (x: number): number | null => (Number.isFinite(x) && x > 0 ? x : null);
+const dn = (x: number) => new D(x);
+
+/** tier table from a `symbol` (venue table at asOf) or from explicit mmr/cum (one open-ended tier) */
+function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'maintenanceAmount'): { tiers: readonly Tier[]; single: boolean } {
+  const mmr = num(o, mmrKey, { min: 0, optional: true });
+  if (mmr !== undefined) {
+    const cum = num(o, cumKey, { optional: true }) ?? 0;
+    return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr, maxLeverage: Number.POSITIVE_INFINITY, cum }], single: true };
+  }
+  const symbol = str(o, 'symbol', true);
+  if (!symbol) return fail(`"${mmrKey}" is required unless "symbol" names the tier table to use`);
+  return { tiers: venue.tiers(symbol, asOfOf(o)), single: false };
+}
+
+function liquidationPrice(o: Obj): Out {
+  const venue = venueOf(o)!;
+  const mode = o.mode ?? 'isolated';
+  if (mode !== 'isolated' && mode !== 'cross') return fail(`"mode" must be "isolated" or "cross", got ${JSON.stringify(mode)}`);
+  if (mode === 'cross' && Array.isArray(o.positions)) return crossLiquidationPrice(o, venue);
+  const s = side(o);
+  const q = num(o, 'qty', { positive: true });
+  const ep = num(o, 'entryPrice', { positive: true });
+  switch (venue.id) {
+    case 'bybit-linear': {
+      const lev = num(o, 'leverage', { min: 1 });
+      const extra = num(o, 'extraMargin', { optional: true }) ?? 0;
+      const { tiers } = tiersFor(o, venue);
+      const t = tierFor(tiers, q * ep);
+      const ded = num(o, 'mmDeduction', { optional: true }) ?? t.cum;
+      return { liquidationPrice: out(bybitLiquidationPrice(s, q, ep, lev, t.mmr, extra, ded)) };
+    }
+    case 'hyperliquid': {
+      const margin = num(o, 'margin', {});
+      let maxLev = num(o, 'maxLeverage', { min: 1, optional: true });
+      if (maxLev === undefined) {
+        const symbol = str(o, 'symbol', true) ?? fail('"maxLeverage" is required unless "symbol" names the coin');
+        maxLev = tierFor(venue.tiers(symbol, asOfOf(o)), q * ep).maxLeverage;
+      }
+      return { liquidationPrice: out(hyperliquidLiquidationPrice(s, q, ep, margin, maxLev)) };
+    }
+    case 'okx': {
+      const wb = walletOf(o, q, ep);
+      const taker = num(o, 'takerFee', { min: 0, optional: true }) ?? venue.fees.taker;
+      const mmr = num(o, 'mmr', { min: 0, optional: true });
+      if (mmr !== undefined) return { liquidationPrice: out(gateLiquidationPrice(s, q, ep, wb, mmr, taker, num(o, 'maintenanceAmount', { optional: true }) ?? 0)) };
+      const { tiers } = tiersFor(o, venue);
+      return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wb, leverage: 1, tiers })) };
+    }
+    default: {
+      const wb = walletOf(o, q, ep);
+      const { tiers, single } = tiersFor(o, venue);
+      if (single) return { liquidationPrice: out(binanceLiquidationPrice(s, q, ep, wb, tiers[0]!.mmr, tiers[0]!.cum)) };
+      return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wb, leverage: 1, tiers })) };
+    }
+  }
+}
+
+/** walletBalance, or Q × EP / leverage when only the leverage is given */
+function walletOf(o: Obj, q: number, ep: number): number {
+  const wb = num(o, 'walletBalance', { optional: true });
+  if (wb !== undefined) return wb;
+  const lev = num(o, 'leverage', { min: 1, optional: true });
+  if (lev === undefined) return fail('"walletBalance" is required (or "leverage", giving walletBalance = qty × entryPrice / leverage)');
+  return (q * ep) / lev;
+}
+
+function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
+  const wallet = venue.id === 'hyperliquid' && o.walletBalance === undefined ? num(o, 'margin', {}) : num(o, 'walletBalance', {});
+  const target = str(o, 'target')!;
+  const positions = o.positions as unknown[];
+  if (positions.length === 0) return fail('"positions" must list at least one position');
+  let wb = wallet;
+  let found: { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean } | null = null;
+  const model = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
+  positions.forEach((raw, i) => {
+    if (!raw || typeof raw !== 'object') fail(`positions[${i}] must be an object`);
+    const p = raw as Obj;
+    const at = (e: unknown): never => fail(`positions[${i}]: ${(e as Error).message}`);
+    try {
+      const sym = str(p, 'symbol')!;
+      const s = side(p);
+      const q = num(p, 'qty', { positive: true });
+      const ep = num(p, 'entryPrice', { positive: true });
+      const merged: Obj = { ...p, asOf: p.asOf ?? o.asOf };
+      const { tiers, single } = tiersFor(merged, venue);
+      if (sym === target) {
+        if (found) fail(`symbol ${sym} appears twice (one-way mode holds one position per symbol)`);
+        found = { s, q, ep, tiers, single };
+        return;
+      }
+      const mp = num(p, 'markPrice', { positive: true });
+      // Binance §1.1: other legs' uPnL and MM at mark (UPNL1, TMM1)
+      wb += s * q * (mp - ep) - maintenanceMargin(model, tiers, q, ep, mp);
+    } catch (e) {
+      if (e instanceof CalcInputError) at(e);
+      throw e;
+    }
+  });
+  if (!found) return fail(`"target" ${target} is not among "positions"`);
+  const f = found as { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean };
+  if (venue.id === 'binance-usdm' && f.single) return { liquidationPrice: out(binanceLiquidationPrice(f.s, f.q, f.ep, wb, f.tiers[0]!.mmr, f.tiers[0]!.cum)) };
+  return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, leverage: 1, tiers: f.tiers })) };
+}
+
+function bankruptcyPrice(o: Obj): Out {
+  const s = side(o);
+  const ep = num(o, 'entryPrice', { positive: true });
+  const lev = num(o, 'leverage', { min: 1, optional: true });
+  if (lev !== undefined) {
+    // Bybit "Bankruptcy Price (USDT Contract)": EP × (1 ∓ 1/leverage), in Decimal for exact round numbers
+    const bp = dn(ep).times(new D(1).minus(new D(s).div(lev))).toNumber();
+    return { bankruptcyPrice: out(bp) };
+  }
+  const q = num(o, 'qty', { positive: true });
+  const wb = num(o, 'walletBalance', {});
+  return { bankruptcyPrice: out(bankruptcyPriceOf(s, q, ep, wb)) };
+}
+
+interface TierRow {
+  tier: Tier;
+  maxLeverageGiven: boolean;
+}
+
+function maintenanceTier(o: Obj): Out {
+  const notional = num(o, 'notional', { min: 0 });
+  let rows: TierRow[];
+  if (o.tiers !== undefined) {
+    if (!Array.isArray(o.tiers) || o.tiers.length === 0) return fail('"tiers" must be a non-empty array of {minNotional, mmr, maintenanceAmount?, maxLeverage?}');
+    const inputs: TierInput[] = [];
+    const given = new Map<number, boolean>();
+    (o.tiers as unknown[]).forEach((r, i) => {
+      if (!r || typeof r !== 'object') fail(`tiers[${i}] must be an object`);
+      const t = r as Obj;
+      try {
+        const floor = num(t, t.minNotional !== undefined ? 'minNotional' : 'floor', { min: 0 });
+        const mmr = num(t, 'mmr', { min: 0 });
+        const cum = num(t, t.maintenanceAmount !== undefined ? 'maintenanceAmount' : 'cum', { optional: true });
+        const maxLeverage = num(t, 'maxLeverage', { min: 1, optional: true });
+        given.set(floor, maxLeverage !== undefined);
+        inputs.push({ floor, mmr, ...(cum !== undefined ? { cum } : {}), ...(maxLeverage !== undefined ? { maxLeverage } : {}) });
+      } catch (e) {
+        if (e instanceof CalcInputError) fail(`tiers[${i}]: ${e.message}`);
+        throw e;
+      }
+    });
+    let built: Tier[];
+    try {
+      built = buildTiers(inputs, 'tiers');
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    rows = built.map((tier) => ({ tier, maxLeverageGiven: given.get(tier.floor) ?? false }));
+  } else {
+    const venue = venueOf(o)!;
+    const symbol = str(o, 'symbol')!;
+    rows = venue.tiers(symbol, asOfOf(o)).map((tier) => ({ tier, maxLeverageGiven: true }));
+  }
+  const r = rows.find((_, i) => i === rows.length - 1 || notional < rows[i + 1]!.tier.floor)!;
+  return { mmr: r.tier.mmr, maintenanceAmount: r.tier.cum, maxLeverage: r.maxLeverageGiven ? r.tier.maxLeverage : null };
+}
+
+function fundingFee(o: Obj): Out {
+  const s = side(o);
+  const q = num(o, 'qty', { min: 0 });
+  const price = num(o, 'price', { min: 0 });
+  const rate = num(o, 'rate', {});
+  // payment = Q × price × rate; rate > 0: longs pay, shorts receive
+  return { received: dn(q).times(price).times(rate).times(-s).toNumber() };
+}
+
+/**
+ * Funding over a holding window: every funding event at t with open' ≤ t ≤ close, where open' is
+ * the open time moved back to the full hour when it lies within the venue's cutoff after it
+ * (Binance 15 s, freqtrade funding_fee_cutoff).
+ */
+function fundingFees(o: Obj): Out {
+  const s = side(o);
+  const q = num(o, 'qty', { min: 0 });
+  const open = time(o, 'openTime')!;
+  const close = time(o, 'closeTime', true) ?? Number.POSITIVE_INFINITY;
+  const venue = venueOf(o, false);
+  const cutoff = num(o, 'cutoffMs', { min: 0, optional: true }) ?? venue?.funding.openCutoffMs ?? 0;
+  if (!Array.isArray(o.events)) return fail('"events" must be an array of {time, rate, price}');
+  const hour = 3_600_000;
+  const floorHour = Math.floor(open / hour) * hour;
+  const openEff = open - floorHour < cutoff ? floorHour : open;
+  let total = new D(0);
+  (o.events as unknown[]).forEach((r, i) => {
+    if (!r || typeof r !== 'object') fail(`events[${i}] must be an object`);
+    const e = r as Obj;
+    try {
+      const t = time(e, 'time')!;
+      const rate = num(e, 'rate', {});
+      const price = num(e, 'price', { min: 0 });
+      if (t >= openEff && t <= close) total = total.plus(dn(q).times(price).times(rate).times(-s));
+    } catch (err) {
+      if (err instanceof CalcInputError) fail(`events[${i}]: ${err.message}`);
+      throw err;
+    }
+  });
+  return { received: total.toNumber() };
+}
+
+/** Hyperliquid: F = P + clamp(I − P, −0.05 %, +0.05 %) per 8 h; paid hourly at F/8, capped at 4 %/h */
+function fundingRate(o: Obj): Out {
+  const premium = num(o, 'premium', {});
+  const interest = num(o, 'interestRate', { optional: true }) ?? 0.0001;
+  const d = new D(interest).minus(premium);
+  const clamped = D.max(-0.0005, D.min(0.0005, d));
+  const f8 = new D(premium).plus(clamped);
+  const hourly = D.max(-0.04, D.min(0.04, f8.div(8)));
+  return { fundingRate8h: f8.toNumber(), fundingRateHourly: hourly.toNumber() };
+}
+
+function tradePnl(o: Obj): Out {
+  const s = side(o);
+  const q = dn(num(o, 'qty', { positive: true }));
+  const ep = dn(num(o, 'entryPrice', { positive: true }));
+  const xp = dn(num(o, 'exitPrice', { positive: true }));
+  const fo = num(o, 'feeRateOpen', { min: 0, optional: true }) ?? 0;
+  const fc = num(o, 'feeRateClose', { min: 0, optional: true }) ?? 0;
+  const funding = num(o, 'fundingReceived', { optional: true }) ?? 0;
+  const pnl = q.times(xp.minus(ep)).times(s).minus(q.times(ep).times(fo)).minus(q.times(xp).times(fc)).plus(funding);
+  return { pnl: pnl.toNumber() };
+}
+
+function marginRatio(o: Obj): Out {
+  const wb = dn(num(o, 'walletBalance', {}));
+  const upnl = num(o, 'unrealizedPnl', {});
+  const mm = dn(num(o, 'maintenanceMargin', { min: 0 }));
+  const mb = wb.plus(upnl);
+  return {
+    marginBalance: mb.toNumber(),
+    // Binance convention: MM / margin balance; null when the margin balance is ≤ 0 (ratio unbounded)
+    marginRatio: mb.gt(0) ? mm.div(mb).toNumber() : null,
+    liquidated: mb.lte(mm),
+  };
+}
+
+/** position figures as Binance's positionRisk reports them: signed notional, uPnL, isolated margin */
+function position(o: Obj): Out {
+  const s = side(o);
+  const q = dn(num(o, 'qty', { positive: true }));
+  const ep = dn(num(o, 'entryPrice', { positive: true }));
+  const mp = dn(num(o, 'markPrice', { positive: true }));
+  const upnl = q.times(mp.minus(ep)).times(s);
+  const res: Out = { notional: q.times(mp).times(s).toNumber(), unrealizedPnl: upnl.toNumber() };
+  const iw = num(o, 'isolatedWallet', { optional: true });
+  if (iw !== undefined) res.isolatedMargin = upnl.plus(iw).toNumber();
+  return res;
+}
+
+export const OPS: Record<string, (o: Obj) => Out> = {
+  liquidationPrice,
+  bankruptcyPrice,
+  maintenanceTier,
+  fundingFee,
+  fundingFees,
+  fundingRate,
+  tradePnl,
+  marginRatio,
+  position,
+};
+
+/** Evaluates one parsed input object. Throws CalcInputError for bad input. */
+export function evaluate(input: unknown): Out {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return fail('each line must be a JSON object');
+  const o = input as Obj;
+  const op = o.op;
+  if (typeof op !== 'string') return fail(`"op" is required; one of ${Object.keys(OPS).join(', ')}`);
+  const f = OPS[op];
+  if (!f) return fail(`unknown op ${JSON.stringify(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
+  return f(o);
+}
+
+/** Evaluates one line of JSON Lines input; returns the output line (without newline) and whether it was handled. */
+export function evaluateLine(line: string): { text: string; ok: boolean } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (e) {
+    return { text: JSON.stringify({ error: `not valid JSON: ${(e as Error).message}` }), ok: false };
+  }
+  try {
+    return { text: JSON.stringify(evaluate(parsed)), ok: true };
+  } catch (e) {
+    if (e instanceof CalcInputError) return { text: JSON.stringify({ error: e.message }), ok: false };
+    const err = e as Error & { exitCode?: number };
+    if (err && typeof err.exitCode === 'number') return { text: JSON.stringify({ error: err.message }), ok: false };
+    throw e;
+  }
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, type UserConfig } from '../src/config/index.js';
+import { buildPlan, expandGrid, expandGridValue, parseShard, shardTasks, type PlanDataset, type StrategySource } from '../src/shard/plan.js';
+import { canonicalJson, runIdOf } from '../src/shard/hash.js';
+import type { StrategyModule } from '../src/strategy/types.js';
+import trend from './fixtures/run/strategies/fixture-trend.js';
+import throws from './fixtures/run/strategies/fixture-throws.js';
+
+const modules: Record<string, StrategyModule> = {
+  'fixture-trend': trend as unknown as StrategyModule,
+  'fixture-throws': throws as unknown as StrategyModule,
+  'fixture-mixed': { ...(trend as unknown as StrategyModule), name: 'fixture-mixed', setups: ['mixed'] } as StrategyModule,
+};
+const source: StrategySource = {
+  load: async (n) => {
+    const m = modules[n];
+    if (!m) throw new Error(`unknown strategy '${n}'`);
+    return m;
+  },
+  list: async () => Object.keys(modules),
+};
+const ds: PlanDataset = { key: 'd0', name: 'fx', timeframe: '1h', symbols: ['AAAUSDT', 'BBBUSDT'], bars: 1000, hashes: { 'manifest.json': 'aa', 'AAAUSDT-candles-1h.arrow': 'bb' } };
+
+async function plan(cfg: Partial<UserConfig>, opts: { datasets?: PlanDataset[]; engine?: string } = {}) {
+  const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], ...cfg } as UserConfig, { configDir: '/x' });
+  return buildPlan(c, opts.datasets ?? [ds], source, opts.engine ?? 'E1');
+}
+
+describe('grids', () => {
+  it('expands lists and inclusive ranges without float drift', () => {
+    expect(expandGridValue({ from: 0.1, to: 0.5, step: 0.1 })).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(expandGridValue({ from: 10, to: 50, step: 20 })).toEqual([10, 30, 50]);
+    expect(expandGridValue({ from: 10, to: 55, step: 20 })).toEqual([10, 30, 50]);
+    expect(expandGrid({ b: [1, 2], a: ['x', 'y', 'z'] })).toHaveLength(6);
+    expect(expandGrid({})).toEqual([{}]);
+  });
+});
+
+describe('run plan', () => {
+  it('size = strategies × grid × setups × leverage × datasets', async () => {
+    const p = await plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [10, 20, 30], size: { from: 0.25, to: 0.5, step: 0.25 } } }, 'fixture-throws'], leverage: [3, 10] });
+    // (3×2 + 1) params × 2 setups × 2 leverages
+    expect(p.runs).toHaveLength((3 * 2 + 1) * 2 * 2);
+    expect(p.tasks).toHaveLength(7 * 2);
+    expect(p.tasks.every((t) => t.runs.length === 2 && t.setups.map((s) => s.id).join() === 'isolated,cross')).toBe(true);
+    const ds2 = { ...ds, key: 'd1', name: 'fx2' };
+    const p2 = await plan({ strategies: ['fixture-trend'], leverage: [3, 10, 25] }, { datasets: [ds, ds2] });
+    expect(p2.runs).toHaveLength(1 * 2 * 3 * 2);
+    expect(new Set(p2.tasks.map((t) => t.datasetKey))).toEqual(new Set(['d0', 'd1']));
+  });
+
+  it('adds mixed where a strategy asks; a config entry can choose setups', async () => {
+    const p = await plan({ strategies: ['fixture-mixed', { name: 'fixture-trend', setups: ['cross'] }] });
+    const bySetup = (name: string) => p.runs.filter((r) => r.spec.strategy === name).map((r) => r.spec.setup).sort();
+    expect(bySetup('fixture-mixed')).toEqual(['cross', 'isolated', 'mixed']);
+    expect(bySetup('fixture-trend')).toEqual(['cross']);
+    const t = p.tasks.find((x) => x.runs[0]!.spec.strategy === 'fixture-mixed')!;
+    expect(t.setups).toEqual([{ id: 'isolated', defaultMode: 'isolated' }, { id: 'cross', defaultMode: 'cross' }, { id: 'mixed', defaultMode: 'cross' }]);
+  });
+
+  it("'all' takes every strategy of the source", async () => {
+    const p = await plan({ strategies: 'all' });
+    expect(p.strategies).toEqual(['fixture-mixed', 'fixture-throws', 'fixture-trend']);
+  });
+
+  it('RunIds are stable, sorted, and change with every input that matters', async () => {
+    const a = await plan({ leverage: [3] });
+    const b = await plan({ leverage: [3] });
+    expect(a.runs.map((r) => r.runId)).toEqual(b.runs.map((r) => r.runId));
+    expect(a.planHash).toBe(b.planHash);
+    const ids = a.runs.map((r) => r.runId);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids.every((id) => /^[0-9a-f]{16}$/.test(id))).toBe(true);
+    // the id is the hash of the canonical spec: key order does not matter
+    const spec = a.runs[0]!.spec;
+    const reverseKeys = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reverseKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reverseKeys((v as Record<string, unknown>)[k])])) : v;
+    const shuffled = reverseKeys(spec) as typeof spec;
+    expect(Object.keys(shuffled)[0]).toBe(Object.keys(spec).at(-1));
+    expect(runIdOf(shuffled)).toBe(a.runs[0]!.runId);
+    const variants = await Promise.all([
+      plan({ leverage: [4] }),
+      plan({ leverage: [3] }, { engine: 'E2' }),
+      plan({ leverage: [3] }, { datasets: [{ ...ds, hashes: { ...ds.hashes, 'manifest.json': 'ab' } }] }),
+      plan({ leverage: [3], strategies: [{ name: 'fixture-trend', params: { lookback: 25 } }] }),
+      plan({ leverage: [3], initialCapital: 5000 }),
+      plan({ leverage: [3], execution: { slippageBps: 2 } }),
+      plan({ leverage: [3], from: '2025-01-02' }),
+      plan({ leverage: [3], venue: { id: 'binance-usdm', overrides: { fees: { taker: 0.001 } } } }),
+    ]);
+    for (const v of variants) expect(v.runs.map((r) => r.runId).some((id) => ids.includes(id))).toBe(false);
+    // runtime-only keys do not change ids
+    const w = await plan({ leverage: [3], workers: 7, timeoutMs: 5, output: { dir: 'elsewhere' } });
+    expect(w.runs.map((r) => r.runId)).toEqual(ids);
+  });
+
+  it('params are resolved with defaults, so equal params give one run', async () => {
+    const p = await plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [24, 12, 24] } }, { name: 'fixture-trend' }] });
+    // lookback 24 is the default: three entries collapse into two param sets
+    expect(p.runs).toHaveLength(2 * 2);
+    expect(p.runs[0]!.spec.params).toEqual(expect.objectContaining({ symbol: 'AAAUSDT', size: 0.5 }));
+    expect(canonicalJson(p.runs[0]!.spec)).toContain('"dataHashes":{"AAAUSDT-candles-1h.arrow":"bb","manifest.json":"aa"}');
+  });
+
+  it('invalid params and unknown symbols are config errors with key paths', async () => {
+    await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [10, -1] }, params: { size: 'big' } }] })).rejects.toMatchObject({
+      exitCode: 78,
+      details: expect.arrayContaining([
+        'strategies[0].grid.lookback: Too small: expected number to be >0',
+        'strategies[0].params.size: Invalid input: expected number, received string',
+      ]),
+    });
+    await expect(plan({ strategies: [{ name: 'fixture-trend', params: { symbol: 'ZZZUSDT' } }] })).rejects.toMatchObject({
+      exitCode: 78,
+      details: [expect.stringMatching(/^strategies\[0\]: strategy 'fixture-trend' trades ZZZUSDT, not in dataset 'fx'/)],
+    });
+    await expect(plan({ strategies: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: ["strategies[0].name: unknown strategy 'nope'"] });
+  });
+});
+
+describe('shards', () => {
+  it('parses i/N (1-based)', () => {
+    expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
+    expect(parseShard(' 4 / 4 ')).toEqual({ index: 4, count: 4 });
+    for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1', '-1/2', '1/2/3']) expect(parseShard(bad)).toBeNull();
+  });
+
+  it('slices are disjoint, cover the plan, and never split a task', async () => {
+    const p = await plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: { from: 5, to: 50, step: 5 } } }], leverage: [3, 10] });
+    for (const n of [1, 2, 3, 7, 40]) {
+      const parts = Array.from({ length: n }, (_, i) => shardTasks(p.tasks, { index: i + 1, count: n }));
+      const ids = parts.flat().flatMap((t) => t.runs.map((r) => r.runId)).sort();
+      expect(ids).toEqual(p.runs.map((r) => r.runId));
+      const sizes = parts.map((x) => x.length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
+    // deterministic: the same slice twice
+    expect(shardTasks(p.tasks, { index: 2, count: 3 }).map((t) => t.taskId)).toEqual(shardTasks(p.tasks, { index: 2, count: 3 }).map((t) => t.taskId));
+  });
+});

@@ -119,7 +119,13 @@ export class KindFileWriter {
     const fields = this.schema.fields;
     if (cols.length !== fields.length - 1) throw new Error(`writeBatch(${this.kind}): expected ${fields.length - 1} columns, got ${cols.length}`);
     const ts = new BigInt64Array(length);
-    for (let i = 0; i < length; i++) ts[i] = BigInt(time[i]!);
+    const halves = new Int32Array(ts.buffer);
+    for (let i = 0; i < length; i++) {
+      const t = time[i]!;
+      const hi = Math.floor(t / 4294967296);
+      halves[2 * i] = t - hi * 4294967296; // low 32 bits (little-endian)
+      halves[2 * i + 1] = hi;
+    }
     const children: Data[] = [makeData({ type: fields[0]!.type as TimestampMillisecond, length, data: ts })];
     for (let c = 0; c < cols.length; c++) {
       const arr = cols[c]!.length === length ? cols[c]! : cols[c]!.subarray(0, length);
@@ -204,7 +210,10 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
  * Read one Arrow IPC file of a kind: checks the required columns and their types (problems go to
  * `problems` as 'file: ...' lines; returns null when the file cannot be used at all).
  */
-export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList): ReadColumns | null {
+export function readKindFile(
+  path: string, label: string, kind: FileKind, problems: ProblemList,
+  alloc: (n: number) => Float64Array = (n) => new Float64Array(n),
+): ReadColumns | null {
   const buf = readFileSync(path);
   const sha256 = createHash('sha256').update(buf).digest('hex');
   let table;
@@ -224,7 +233,7 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
   }
   const wanted = [...required, ...(kind === 'funding' && names.includes('price') ? ['price'] : [])];
   const out: Record<string, Float64Array> = {};
-  let timestamp = new Float64Array(0);
+  let timestamp: Float64Array = new Float64Array(0);
   for (const name of wanted) {
     const field = table.schema.fields.find((f) => f.name === name)!;
     const isTime = name === 'timestamp';
@@ -233,7 +242,7 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
       problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or integer ms)' : 'Float64'}`);
       return null;
     }
-    const arr = new Float64Array(rows);
+    const arr = alloc(rows);
     const vec = table.getChild(name)!;
     let at = 0;
     for (const chunk of vec.data) {

@@ -8,3 +8,4 @@ export { sliceMarketData, sliceByTime, selectSymbols, fundingRange } from './sli
 export { readManifest, writeManifest, dataFileName, type Manifest, type ManifestFile, type FileKind } from './manifest.js';
 export { timeframeMs, timeframeMsOrNaN, fmtTime } from './timeframe.js';
 export { writeDataset, type SeriesInput, type DatasetInput } from './write.js';
+export { synthesize, synthSymbols, type SynthOptions } from './synth.js';

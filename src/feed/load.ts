@@ -99,7 +99,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
     if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path}`);
-    const data = readKindFile(path, f.path, f.kind, problems);
+    // values go straight into SharedArrayBuffers; when the file's rows are the timeline they are used as they are
+    const data = readKindFile(path, f.path, f.kind, problems, (n) => sabF64(n));
     if (!data) return null;
     hashes[f.path] = data.sha256;
     if (data.sha256 !== f.sha256) {
@@ -148,12 +149,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     }
   }
   if (problems.count === 0) {
+    // every spacing is a whole number of bars (checked), so the first row decides grid alignment
     for (const l of loaded) {
-      const ts = l.candles!.data.timestamp;
-      for (let i = 0; i < ts.length; i++) {
-        if ((ts[i]! - anchor) % tfMs !== 0) {
-          problems.add(l.candles!.file.path, i + 1, `timestamp ${fmtTime(ts[i]!)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)}`);
-        }
+      const t0 = l.candles!.data.timestamp[0]!;
+      if ((t0 - anchor) % tfMs !== 0) {
+        problems.add(l.candles!.file.path, 1, `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`);
       }
     }
   }
@@ -167,54 +167,88 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   // occupied slots within [from, to)
   const from = opts.from ?? -Infinity;
   const to = opts.to ?? Infinity;
-  const occupied = new Uint8Array(nSlots);
-  for (const l of loaded) {
-    const ts = l.candles!.data.timestamp;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i]!;
-      if (t >= from && t < to) occupied[(t - anchor) / tfMs] = 1;
+  let time: Float64Array;
+  let nBars: number;
+  const firstTs = loaded[0]!.candles!.data.timestamp;
+  const allSame = loaded.every((l) => sameTimes(l.candles!.data.timestamp, firstTs, 0, firstTs.length));
+  const slotToIdx = allSame ? new Int32Array(0) : new Int32Array(nSlots).fill(-1);
+  if (allSame) {
+    // common case: every symbol has the same candle times; the timeline is a view of them
+    const a = lowerBound(firstTs, from);
+    const b = to === Infinity ? firstTs.length : lowerBound(firstTs, to);
+    nBars = Math.max(0, b - a);
+    time = firstTs.subarray(a, a + nBars);
+  } else {
+    const occupied = new Uint8Array(nSlots);
+    for (const l of loaded) {
+      const ts = l.candles!.data.timestamp;
+      for (let i = 0; i < ts.length; i++) {
+        const t = ts[i]!;
+        if (t >= from && t < to) occupied[(t - anchor) / tfMs] = 1;
+      }
     }
+    nBars = 0;
+    for (let s = 0; s < nSlots; s++) if (occupied[s]) slotToIdx[s] = nBars++;
+    time = sabF64(nBars);
+    for (let s = 0; s < nSlots; s++) if (occupied[s]) time[slotToIdx[s]!] = anchor + s * tfMs;
   }
-  const slotToIdx = new Int32Array(nSlots).fill(-1);
-  let nBars = 0;
-  for (let s = 0; s < nSlots; s++) if (occupied[s]) slotToIdx[s] = nBars++;
   if (nBars === 0) {
     throw configError(`dataset ${dir}: no ${tf} bars in the selected range${opts.from !== undefined ? ` from ${fmtTime(opts.from)}` : ''}${opts.to !== undefined ? ` to ${fmtTime(opts.to)}` : ''}`);
   }
-  const time = sabF64(nBars);
-  for (let s = 0; s < nSlots; s++) if (occupied[s]) time[slotToIdx[s]!] = anchor + s * tfMs;
   const barOf = (t: number): number => {
+    if (allSame) {
+      const j = lowerBound(time, t);
+      return j < nBars && time[j] === t ? j : -1;
+    }
     const s = (t - anchor) / tfMs;
     return Number.isInteger(s) && s >= 0 && s < nSlots ? slotToIdx[s]! : -1;
   };
 
+  /**
+   * Put a series' value columns on the timeline: views when its rows [off, off + nBars) are exactly
+   * the timeline, else a scatter into fresh NaN-filled columns (returns which rows landed).
+   */
+  const place = (ts: Float64Array, src: Float64Array[]): { cols: Float64Array[]; hit: Uint8Array | null } => {
+    const off = lowerBound(ts, time[0]!);
+    if (off + nBars <= ts.length && sameTimes(ts, time, off, nBars)) {
+      return { cols: src.map((c) => c.subarray(off, off + nBars)), hit: null };
+    }
+    const cols = src.map(() => sabF64(nBars));
+    const hit = new Uint8Array(nBars);
+    let j = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      while (j < nBars && time[j]! < t) j++;
+      if (j >= nBars) break;
+      if (time[j] !== t) continue;
+      hit[j] = 1;
+      for (let c = 0; c < src.length; c++) cols[c]![j] = src[c]![i]!;
+    }
+    return { cols, hit };
+  };
+
   const columns: SymbolColumns[] = loaded.map((l) => {
     const c = l.candles!.data;
+    const placed = place(c.timestamp, [c.columns.open!, c.columns.high!, c.columns.low!, c.columns.close!, c.columns.volume!]);
     const present = sabU8(nBars);
-    const open = sabF64(nBars), high = sabF64(nBars), low = sabF64(nBars), close = sabF64(nBars), volume = sabF64(nBars);
-    const co = c.columns.open!, ch = c.columns.high!, cl = c.columns.low!, cc = c.columns.close!, cv = c.columns.volume!;
-    for (let i = 0; i < c.rows; i++) {
-      const b = barOf(c.timestamp[i]!);
-      if (b < 0) continue;
-      present[b] = 1;
-      open[b] = co[i]!; high[b] = ch[i]!; low[b] = cl[i]!; close[b] = cc[i]!; volume[b] = cv[i]!;
-    }
-    const markOpen = sabF64(nBars), markHigh = sabF64(nBars), markLow = sabF64(nBars), markClose = sabF64(nBars);
+    if (placed.hit) present.set(placed.hit);
+    else present.fill(1);
+    const [open, high, low, close, volume] = placed.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+
+    let markOpen: Float64Array, markHigh: Float64Array, markLow: Float64Array, markClose: Float64Array;
     let markAtBarTimeframe = false;
     const exact = l.marks.find((m) => m.tfMs === tfMs);
     const finer = l.marks.filter((m) => m.tfMs < tfMs && tfMs % m.tfMs === 0).sort((a, b) => b.tfMs - a.tfMs)[0];
     if (exact) {
       markAtBarTimeframe = true;
       const m = exact.data;
-      const mo = m.columns.open!, mh = m.columns.high!, ml = m.columns.low!, mc = m.columns.close!;
-      for (let i = 0; i < m.rows; i++) {
-        const b = barOf(m.timestamp[i]!);
-        if (b < 0) continue;
-        markOpen[b] = mo[i]!; markHigh[b] = mh[i]!; markLow[b] = ml[i]!; markClose[b] = mc[i]!;
+      [markOpen, markHigh, markLow, markClose] = place(m.timestamp, [m.columns.open!, m.columns.high!, m.columns.low!, m.columns.close!]).cols as [Float64Array, Float64Array, Float64Array, Float64Array];
+    } else {
+      markOpen = sabF64(nBars); markHigh = sabF64(nBars); markLow = sabF64(nBars); markClose = sabF64(nBars);
+      if (finer) {
+        markAtBarTimeframe = true;
+        aggregateMark(finer, tfMs, anchor, barOf, time, markOpen, markHigh, markLow, markClose);
       }
-    } else if (finer) {
-      markAtBarTimeframe = true;
-      aggregateMark(finer, tfMs, anchor, barOf, time, markOpen, markHigh, markLow, markClose);
     }
 
     // funding
@@ -229,8 +263,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       for (let k = 0; k < f.rows; k++) {
         const s = fundingSettleTime(f.timestamp[k]!);
         if (s <= firstWindowStart || s > time[nBars - 1]!) continue;
-        const b = lowerBound(time, s);
-        barIdx[k] = b;
+        barIdx[k] = lowerBound(time, s);
         count++;
       }
       fTime = sabF64(count); fRate = sabF64(count); fPrice = sabF64(count);
@@ -251,8 +284,6 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         fPrice[e] = price;
         e++;
       }
-    } else {
-      fundingStart.fill(0);
     }
 
     return {
@@ -275,6 +306,15 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   };
   if (opts.gaps === 'warn' && gapList.length) md.warnings = gapList.map(({ file, gap }) => describeGap(file, gap));
   return md;
+}
+
+/** a[off + k] === b[k] for k < n (b may be a's own prefix) */
+function sameTimes(a: Float64Array, b: Float64Array, off: number, n: number): boolean {
+  if (a.length < off + n || b.length < n) return false;
+  if (n === 0) return true;
+  if (a[off] !== b[0] || a[off + n - 1] !== b[n - 1]) return false;
+  for (let k = 0; k < n; k++) if (a[off + k] !== b[k]) return false;
+  return true;
 }
 
 function lowerBound(a: Float64Array, x: number): number {

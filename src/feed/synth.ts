@@ -1,0 +1,314 @@
+/**
+ * Synthetic perpetual-futures markets (docs/data.md): N correlated symbols as geometric Brownian
+ * motion driven by one market factor plus idiosyncratic noise, per-symbol volatility, market-wide
+ * crash jumps (every symbol drops in the same bar, scaled by its beta) and single-symbol wicks
+ * (intrabar spikes that do not move the close), mark price = trade price × (1 + basis) with a
+ * mean-reverting (AR(1)) basis, and funding every 8 h from a mean-reverting rate process.
+ *
+ * Deterministic: the same options give the same bytes (own PRNG, fixed draw order, no clock).
+ * Streams record batches to disk, so memory stays bounded for any number of bars.
+ */
+import { join } from 'node:path';
+import { usageError } from '../errors.js';
+import { writeDirAtomic } from '../util/atomic.js';
+import { KindFileWriter } from './arrow-io.js';
+import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
+import { timeframeMs } from './timeframe.js';
+import { writeSeriesFile } from './write.js';
+
+export interface SynthOptions {
+  /** dataset folder to write (replaced atomically) */
+  out: string;
+  symbols: number;
+  bars: number;
+  timeframe: string;
+  seed: number;
+  /** first bar open, ms UTC (default 2024-01-01T00:00:00Z) */
+  start?: number;
+  /** annualised diffusion volatility per symbol (default per symbol: BTC 0.55, ETH 0.70, ...); a shorter list is cycled */
+  vols?: number[];
+  /** pairwise correlation of the diffusion returns through the market factor, in [0, 1) (default 0.6) */
+  correlation?: number;
+  /** annualised drift of the price (default 0) */
+  drift?: number;
+  /** expected market-wide crashes per year (default 2) */
+  crashesPerYear?: number;
+  /** mean crash size as a fraction of price for beta 1 (default 0.10): log drop = size × (0.5 + Exp(1)/2) × beta */
+  crashSize?: number;
+  /** expected single-symbol wicks per symbol per year (default 12) */
+  wicksPerYear?: number;
+  /** mean wick depth as a fraction of price (default 0.05) */
+  wickSize?: number;
+  /** share of a wick's depth the mark price shows (default 0.25: mark is an index-based price and damps single-venue wicks) */
+  markWickFactor?: number;
+  /** stationary standard deviation of the mark basis in basis points (default 5) */
+  basisBps?: number;
+  /** half-life of the basis in bars (default 20) */
+  basisHalfLifeBars?: number;
+  /** long-run mean funding rate per interval (default 0.0001) */
+  fundingMean?: number;
+  /** stationary standard deviation of the funding rate (default 0.0001) */
+  fundingVol?: number;
+  /** half-life of the funding rate in intervals (default 6) */
+  fundingHalfLife?: number;
+  /** funding interval in hours (default 8; events on the UTC grid 00:00/08:00/16:00) */
+  fundingIntervalHours?: number;
+  /** write mark candles at the bar timeframe (default true) */
+  mark?: boolean;
+  /** venue id written to the manifest (default 'binance-usdm', so tier tables apply to the real symbol names) */
+  venue?: string;
+  /** record batch size (rows); default 65,536 */
+  batchRows?: number;
+  /** progress callback: bars done */
+  onProgress?: (barsDone: number) => void;
+}
+
+const PRESETS: { symbol: string; price: number; vol: number; beta: number; volume: number }[] = [
+  { symbol: 'BTCUSDT', price: 60_000, vol: 0.55, beta: 0.8, volume: 3e9 },
+  { symbol: 'ETHUSDT', price: 3_000, vol: 0.7, beta: 1.0, volume: 1.5e9 },
+  { symbol: 'SOLUSDT', price: 150, vol: 0.9, beta: 1.3, volume: 6e8 },
+  { symbol: 'XRPUSDT', price: 0.6, vol: 0.85, beta: 1.2, volume: 4e8 },
+  { symbol: 'ADAUSDT', price: 0.5, vol: 0.85, beta: 1.2, volume: 2e8 },
+  { symbol: 'BNBUSDT', price: 550, vol: 0.6, beta: 0.9, volume: 2e8 },
+  { symbol: 'DOGEUSDT', price: 0.15, vol: 1.0, beta: 1.4, volume: 3e8 },
+  { symbol: 'LINKUSDT', price: 15, vol: 0.9, beta: 1.2, volume: 1e8 },
+];
+
+export function synthSymbols(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i < PRESETS.length ? PRESETS[i]!.symbol : `SYN${i + 1}USDT`));
+}
+
+const YEAR_MS = 365 * 86_400_000;
+
+/** xoshiro128** PRNG with splitmix32 seeding; uniform() in (0, 1), normal() by Box–Muller. */
+export class Rng {
+  private a: number; private b: number; private c: number; private d: number;
+  private spare = NaN;
+  constructor(seed: number, stream = 0) {
+    let s = (Math.trunc(seed) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    // mix the high part of large seeds too
+    const hi = Math.floor(Math.abs(seed) / 4294967296) >>> 0;
+    this.a = next() ^ hi; this.b = next(); this.c = next(); this.d = next() | 1;
+  }
+  u32(): number {
+    const r = Math.imul(((Math.imul(this.b, 5) << 7) | (Math.imul(this.b, 5) >>> 25)), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a; this.d ^= this.b; this.b ^= this.c; this.a ^= this.d;
+    this.c ^= t;
+    this.d = (this.d << 11) | (this.d >>> 21);
+    return r;
+  }
+  /** uniform in (0, 1), 53 bits */
+  uniform(): number {
+    const x = (this.u32() >>> 5) * 67108864 + (this.u32() >>> 6);
+    return (x + 0.5) / 9007199254740992;
+  }
+  normal(): number {
+    if (!Number.isNaN(this.spare)) { const s = this.spare; this.spare = NaN; return s; }
+    const r = Math.sqrt(-2 * Math.log(this.uniform()));
+    const th = 2 * Math.PI * this.uniform();
+    this.spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  }
+  /** Exp(1) */
+  exp(): number {
+    return -Math.log(this.uniform());
+  }
+  /** bars until the next event of a per-bar probability p (≥ 1), Infinity when p = 0 */
+  geometric(p: number): number {
+    if (!(p > 0)) return Infinity;
+    if (p >= 1) return 1;
+    return Math.max(1, Math.ceil(Math.log(this.uniform()) / Math.log1p(-p)));
+  }
+}
+
+function checkOpts(o: SynthOptions): void {
+  const bad = (m: string): never => { throw usageError(`data synth: ${m}`); };
+  if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`--symbols must be an integer 1..1000 (got ${o.symbols})`);
+  if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`--bars must be an integer ≥ 2 (got ${o.bars})`);
+  if (!Number.isSafeInteger(o.seed)) bad(`--seed must be an integer (got ${o.seed})`);
+  const c = o.correlation ?? 0.6;
+  if (!(c >= 0 && c < 1)) bad(`--correlation must be in [0, 1) (got ${c})`);
+  for (const v of o.vols ?? []) if (!(v > 0 && v < 20)) bad(`volatility ${v} must be in (0, 20) (annualised, 0.6 = 60 %)`);
+  for (const [k, v] of [['crashesPerYear', o.crashesPerYear], ['crashSize', o.crashSize], ['wicksPerYear', o.wicksPerYear], ['wickSize', o.wickSize], ['basisBps', o.basisBps], ['fundingVol', o.fundingVol]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(`${k} must be a finite number ≥ 0 (got ${v})`);
+  }
+  if (o.crashSize !== undefined && o.crashSize >= 1) bad(`crashSize must be < 1 (got ${o.crashSize})`);
+}
+
+/** Write a synthetic dataset folder (same format as every dataset). */
+export async function synthesize(opts: SynthOptions): Promise<Manifest> {
+  checkOpts(opts);
+  const tf = opts.timeframe;
+  const tfMs = timeframeMs(tf);
+  const n = opts.symbols;
+  const bars = opts.bars;
+  const start = opts.start ?? Date.UTC(2024, 0, 1);
+  if (start % tfMs !== 0 && tfMs <= 86_400_000) throw usageError(`data synth: start ${new Date(start).toISOString()} is not on the ${tf} grid`);
+  const dt = tfMs / YEAR_MS;
+  const sqdt = Math.sqrt(dt);
+  const rho = opts.correlation ?? 0.6;
+  const sqRho = Math.sqrt(rho), sqIdio = Math.sqrt(1 - rho);
+  const drift = opts.drift ?? 0;
+  const symbols = synthSymbols(n);
+  const preset = (i: number) => PRESETS[i % PRESETS.length]!;
+  const vols = symbols.map((_, i) => (opts.vols && opts.vols.length ? opts.vols[i % opts.vols.length]! : i < PRESETS.length ? preset(i).vol : 0.8));
+  const betas = symbols.map((_, i) => (i < PRESETS.length ? preset(i).beta : 1.1));
+  const crashP = (opts.crashesPerYear ?? 2) * dt;
+  const crashSize = opts.crashSize ?? 0.1;
+  const wickP = (opts.wicksPerYear ?? 12) * dt;
+  const wickSize = opts.wickSize ?? 0.05;
+  const markWick = opts.markWickFactor ?? 0.25;
+  const basisSd = (opts.basisBps ?? 5) / 1e4;
+  const phiB = Math.pow(0.5, 1 / (opts.basisHalfLifeBars ?? 20));
+  const basisInnov = basisSd * Math.sqrt(1 - phiB * phiB);
+  const withMark = opts.mark ?? true;
+  const fMean = opts.fundingMean ?? 0.0001;
+  const fVol = opts.fundingVol ?? 0.0001;
+  const phiF = Math.pow(0.5, 1 / (opts.fundingHalfLife ?? 6));
+  const fInnov = fVol * Math.sqrt(1 - phiF * phiF);
+  const fIntMs = (opts.fundingIntervalHours ?? 8) * 3_600_000;
+  const CH = opts.batchRows ?? 65_536;
+
+  const generator = {
+    kind: 'synth', symbols: n, bars, timeframe: tf, seed: opts.seed, start,
+    vols, correlation: rho, drift, crashesPerYear: opts.crashesPerYear ?? 2, crashSize,
+    wicksPerYear: opts.wicksPerYear ?? 12, wickSize, markWickFactor: markWick, basisBps: opts.basisBps ?? 5,
+    basisHalfLifeBars: opts.basisHalfLifeBars ?? 20, fundingMean: fMean, fundingVol: fVol,
+    fundingHalfLife: opts.fundingHalfLife ?? 6, fundingIntervalHours: fIntMs / 3_600_000, mark: withMark,
+  };
+
+  return writeDirAtomic(opts.out, (tmp) => {
+    const main = new Rng(opts.seed, 0);
+    const jumps = new Rng(opts.seed, 1);
+    const fundRng = new Rng(opts.seed, 2);
+    const candleW = symbols.map((s) => new KindFileWriter(join(tmp, dataFileName(s, 'candles', tf)), 'candles'));
+    const markW = withMark ? symbols.map((s) => new KindFileWriter(join(tmp, dataFileName(s, 'mark', tf)), 'mark')) : [];
+    const cols = symbols.map(() => Array.from({ length: 9 }, () => new Float64Array(CH)));
+    const time = new Float64Array(CH);
+    const logP = symbols.map((_, i) => Math.log(i < PRESETS.length ? preset(i).price : 10 * (1 + (i % 7))));
+    const basis = new Float64Array(n);
+    for (let i = 0; i < n; i++) basis[i] = basisSd * main.normal();
+    const volBase = symbols.map((_, i) => (i < PRESETS.length ? preset(i).volume : 5e7) * dt / Math.exp(logP[i]!)); // base units per bar
+    let nextCrash = jumps.geometric(crashP);
+    const nextWick = symbols.map(() => jumps.geometric(wickP));
+    const driftTerm = vols.map((v) => (drift - 0.5 * v * v) * dt);
+    // funding
+    const fTime: number[] = [];
+    const fRates: number[][] = symbols.map(() => []);
+    const fRate = new Float64Array(n).fill(fMean);
+    let nextFunding = Math.ceil(start / fIntMs) * fIntMs;
+
+    for (let b0 = 0; b0 < bars; b0 += CH) {
+      const len = Math.min(CH, bars - b0);
+      for (let k = 0; k < len; k++) {
+        const bar = b0 + k;
+        const t = start + bar * tfMs;
+        time[k] = t;
+        const zm = main.normal();
+        let crash = 0;
+        let crashOvershoot = 0;
+        if (bar === nextCrash) {
+          crash = crashSize * (0.5 + 0.5 * jumps.exp());
+          crashOvershoot = crash * 0.3 * jumps.uniform();
+          nextCrash = bar + jumps.geometric(crashP);
+        }
+        for (let i = 0; i < n; i++) {
+          const c = cols[i]!;
+          const sig = vols[i]! * sqdt;
+          const eps = sqRho * zm + sqIdio * main.normal();
+          let x = driftTerm[i]! + sig * eps; // log return of the bar
+          const o = Math.exp(logP[i]!);
+          // intrabar extremes of a Brownian bridge from 0 to x (exact marginal law of the max/min)
+          const s2 = sig * sig;
+          let up = 0.5 * (x + Math.sqrt(x * x - 2 * s2 * Math.log(main.uniform()))) - Math.max(0, x);
+          let dn = 0.5 * (-x + Math.sqrt(x * x - 2 * s2 * Math.log(main.uniform()))) - Math.max(0, -x);
+          const zv = main.normal();
+          const bPrev = basis[i]!;
+          const bNext = phiB * bPrev + basisInnov * main.normal();
+          basis[i] = bNext;
+          let markUp = up, markDn = dn;
+          if (crash > 0) {
+            const drop = crash * betas[i]!;
+            x -= drop;
+            const extra = crashOvershoot * betas[i]!;
+            dn = Math.max(0, dn - drop) + extra; // measured below min(open, close) after the drop
+            markDn = dn;
+          }
+          if (bar === nextWick[i]) {
+            const depth = wickSize * jumps.exp();
+            if (jumps.uniform() < 0.7) { dn += depth; markDn += depth * markWick; } else { up += depth; markUp += depth * markWick; }
+            nextWick[i] = bar + jumps.geometric(wickP);
+          }
+          const lc = logP[i]! + x;
+          const cl = Math.exp(lc);
+          const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);
+          c[0]![k] = o;
+          c[1]![k] = hiBase * Math.exp(up);
+          c[2]![k] = loBase * Math.exp(-dn);
+          c[3]![k] = cl;
+          c[4]![k] = volBase[i]! * Math.exp(0.5 * zv) * (1 + Math.abs(eps));
+          if (withMark) {
+            const mo = o * (1 + bPrev), mc = cl * (1 + bNext);
+            const mid = 1 + 0.5 * (bPrev + bNext);
+            c[5]![k] = mo;
+            c[6]![k] = Math.max(mo, mc, hiBase * mid * Math.exp(markUp));
+            c[7]![k] = Math.min(mo, mc, loBase * mid * Math.exp(-markDn));
+            c[8]![k] = mc;
+          }
+          logP[i] = lc;
+        }
+        // funding events at or before this bar's open that are due
+        while (nextFunding <= t) {
+          fTime.push(nextFunding);
+          for (let i = 0; i < n; i++) {
+            const r = fMean + phiF * (fRate[i]! - fMean) + fInnov * fundRng.normal();
+            fRate[i] = Math.max(-0.0075, Math.min(0.0075, r));
+            fRates[i]!.push(fRate[i]!);
+          }
+          nextFunding += fIntMs;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const c = cols[i]!;
+        candleW[i]!.writeBatch(time, [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!], len);
+        if (withMark) markW[i]!.writeBatch(time, [c[5]!, c[6]!, c[7]!, c[8]!], len);
+      }
+      opts.onProgress?.(b0 + len);
+    }
+
+    const files: ManifestFile[] = [];
+    const entry = (w: KindFileWriter, s: string, kind: 'candles' | 'mark'): ManifestFile => {
+      const sha256 = w.close();
+      return { path: dataFileName(s, kind, tf), symbol: s, kind, timeframe: tf, rows: w.rows, first: w.first, last: w.last, sha256 };
+    };
+    symbols.forEach((s, i) => {
+      files.push(entry(candleW[i]!, s, 'candles'));
+      if (withMark) files.push(entry(markW[i]!, s, 'mark'));
+      const rel = dataFileName(s, 'funding');
+      files.push(writeSeriesFile(join(tmp, rel), rel, {
+        symbol: s, kind: 'funding', timeframe: `${fIntMs / 3_600_000}h`, time: Float64Array.from(fTime), columns: { rate: Float64Array.from(fRates[i]!) },
+      }));
+    });
+    const manifest: Manifest = {
+      format: FORMAT_ID,
+      version: FORMAT_VERSION,
+      name: opts.out.split(/[\\/]/).filter(Boolean).pop() ?? 'synth',
+      venue: opts.venue ?? 'binance-usdm',
+      timeframe: tf,
+      symbols,
+      files,
+      provenance: `Synthetic data generated by marginlab data synth (seed ${opts.seed}); not market data. Model: GBM with one market factor, crash jumps, single-symbol wicks, AR(1) mark basis, AR(1) funding (docs/data.md).`,
+      generator,
+    };
+    writeManifest(tmp, manifest);
+    return manifest;
+  });
+}

@@ -308,7 +308,11 @@ function tradePnl(o: Obj): Out {
   const fc = num(o, 'feeRateClose', { min: 0, optional: true }) ?? 0;
   const funding = num(o, 'fundingReceived', { optional: true }) ?? 0;
   const pnl = q.times(xp.minus(ep)).times(s).minus(q.times(ep).times(fo)).minus(q.times(xp).times(fc)).plus(funding);
-  return { pnl: pnl.toNumber() };
+  const lev = num(o, 'leverage', { min: 1, optional: true });
+  if (lev === undefined) return { pnl: pnl.toNumber() };
+  // freqtrade's profit ratio: pnl / (open value / leverage), open value = Q × EP × (1 ± fee) (+ long, − short)
+  const openValue = q.times(ep).times(new D(1).plus(new D(fo).times(s)));
+  return { pnl: pnl.toNumber(), profitRatio: pnl.div(openValue.div(lev)).toNumber() };
 }
 
 function marginRatio(o: Obj): Out {

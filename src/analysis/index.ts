@@ -280,7 +280,7 @@ export const METRICS: readonly MetricDef[] = [
     },
   },
   {
-    id: 'calmar', title: 'Calmar ratio', short: 'Calmar', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    id: 'calmar', title: 'Calmar ratio (×)', short: 'Calmar', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
     description: 'CAGR ÷ max drawdown (both as fractions)',
     compute: (c) => {
       const g = cagr(c);
@@ -298,7 +298,7 @@ export const METRICS: readonly MetricDef[] = [
     compute: (c) => (c.trades.length ? (100 * c.trades.filter((t) => t.pnl > 0).length) / c.trades.length : null),
   },
   {
-    id: 'profitFactor', title: 'Profit factor', short: 'PF', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
+    id: 'profitFactor', title: 'Profit factor (×)', short: 'PF', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
     description: 'Σ winning trade PnL ÷ |Σ losing trade PnL| (null without losing trades)',
     compute: (c) => {
       let win = 0;

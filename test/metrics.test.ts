@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountEvent } from '../src/account/types.js';
+import type { SetupOutput } from '../src/engine/types.js';
+import { METRICS, computeMetrics, countNearMisses, reconstructTrades } from '../src/analysis/index.js';
+import { buildCurves, downsampleIndices, drawdownSeries } from '../src/analysis/curves.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2024, 0, 1);
+
+function output(p: {
+  equity: number[];
+  marginRatio?: number[];
+  marginRatioPeak?: number[];
+  initialMargin?: number[];
+  capitalAtRisk?: number[];
+  grossNotional?: number[];
+  events?: AccountEvent[];
+  rejections?: Record<string, number>;
+}): SetupOutput {
+  const n = p.equity.length;
+  const z = () => new Array<number>(n).fill(0);
+  return {
+    setup: { id: 'isolated', defaultMode: 'isolated' },
+    series: {
+      time: Float64Array.from({ length: n }, (_, i) => T0 + i * DAY),
+      equity: Float64Array.from(p.equity),
+      marginBalance: Float64Array.from(p.equity),
+      maintenanceMargin: Float64Array.from(z()),
+      marginRatio: Float64Array.from(p.marginRatio ?? z()),
+      marginRatioPeak: Float64Array.from(p.marginRatioPeak ?? p.marginRatio ?? z()),
+      initialMargin: Float64Array.from(p.initialMargin ?? z()),
+      capitalAtRisk: Float64Array.from(p.capitalAtRisk ?? z()),
+      grossNotional: Float64Array.from(p.grossNotional ?? z()),
+    },
+    events: p.events ?? [],
+    books: { initialDeposit: '100', wallet: '0', realizedPnl: '0', fees: '0', fundingReceived: '0', fundingPaid: '0', liquidationPenalties: '0', insuranceDraws: '0' },
+    rejections: p.rejections ?? {},
+    liquidationPriceSource: 'mark',
+    crossCheck: 'pessimistic',
+  };
+}
+
+const fill = (day: number, qty: number, price: number, fee: string, realizedPnl: string, positionQty: number): AccountEvent => ({
+  type: 'fill', time: T0 + day * DAY, symbol: 0, qty, price, fee, realizedPnl, positionQty, mode: 'isolated',
+});
+
+/*
+ * Hand-worked case (initial capital 100, daily bars, 6 bars):
+ *   equity            110   99   121  121  115  132
+ *   close MR          0     .65  .85  .5   .95  0
+ *   peak MR           0     .7   .95  .5   1.0  .91
+ *   initial margin    0     50   50   50   30   0      → avg 30, max 50
+ *   capital at risk   0     60   60   60   40   0      → avg 36.6667
+ *   gross notional    0     500  500  500  300  0      → exposure 4/6
+ * Trades (fills, funding, liquidation):
+ *   T1 long 1: buy @100 fee .1, funding −.5, sell @110 (+10, fee .11)        → 10 − .21 − .5 = 9.29 (win)
+ *   T2 long 2: buy @100 fee .2; sell 3 @95 flips (−10, fee .285 × 2/3=.19)   → −10.39
+ *   T3 short 1: fee .285 × 1/3 = .095, funding +.3, liquidated (PnL −20, penalty 5, draw 1.5) → −24.795
+ */
+const events: AccountEvent[] = [
+  fill(0, 1, 100, '0.1', '0', 1),
+  { type: 'funding', time: T0 + 0.5 * DAY, symbol: 0, received: '-0.5', rate: 0.005, price: 100 },
+  fill(1, -1, 110, '0.11', '10', 0),
+  fill(2, 2, 100, '0.2', '0', 2),
+  fill(3, -3, 95, '0.285', '-10', -1),
+  { type: 'funding', time: T0 + 3.5 * DAY, symbol: 0, received: '0.3', rate: -0.003, price: 100 },
+  { type: 'rejection', time: T0 + 3.6 * DAY, symbol: 0, reason: 'insufficientMargin', message: 'x' },
+  { type: 'liquidation', time: T0 + 4 * DAY + 3_600_000, poolId: 'isolated:0', symbols: [0], prices: [115], penalty: '5', insuranceDraw: '1.5', realizedPnl: '-20' },
+];
+
+const handCase = output({
+  equity: [110, 99, 121, 121, 115, 132],
+  marginRatio: [0, 0.65, 0.85, 0.5, 0.95, 0],
+  marginRatioPeak: [0, 0.7, 0.95, 0.5, 1.0, 0.91],
+  initialMargin: [0, 50, 50, 50, 30, 0],
+  capitalAtRisk: [0, 60, 60, 60, 40, 0],
+  grossNotional: [0, 500, 500, 500, 300, 0],
+  events,
+  rejections: { insufficientMargin: 2, modeLocked: 1 },
+});
+
+describe('computeMetrics on a hand-worked series', () => {
+  const m = computeMetrics({ output: handCase, initialCapital: 100, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+  // bar returns, written out by hand
+  const r = [0.1, -0.1, 22 / 99, 0, -6 / 121, 17 / 115];
+  const mean = r.reduce((a, b) => a + b, 0) / 6;
+  const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / 5);
+  const down = Math.sqrt((0.01 + (6 / 121) ** 2) / 6);
+  const years = 6 / 365;
+
+  const table: [string, number | null][] = [
+    ['totalReturn', 32],
+    ['netPnl', 32],
+    ['finalEquity', 132],
+    ['cagr', 100 * (1.32 ** (1 / years) - 1)],
+    ['maxDrawdown', 10],
+    ['maxDrawdownDuration', 1],
+    ['volatility', 100 * sd * Math.sqrt(365)],
+    ['sharpe', (mean / sd) * Math.sqrt(365)],
+    ['sortino', (mean / down) * Math.sqrt(365)],
+    ['calmar', (1.32 ** (1 / years) - 1) / 0.1],
+    ['trades', 3],
+    ['winRate', 100 / 3],
+    ['profitFactor', 9.29 / (10.39 + 24.795)],
+    ['exposureTime', 400 / 6],
+    ['liquidations', 1],
+    ['liquidationLoss', 25],
+    ['liquidationPenalty', 5],
+    ['insuranceShortfall', 1.5],
+    ['fundingPaid', 0.5],
+    ['fundingReceived', 0.3],
+    ['fundingNet', -0.2],
+    ['fees', 0.695],
+    ['rejectedOrders', 3],
+    ['marginRatioMax', 100],
+    ['timeAbove60', 50],
+    ['timeAbove80', 100 / 3],
+    ['nearMisses', 1],
+    ['marginUsedAvg', 30],
+    ['marginUsedMax', 50],
+    ['capitalAtRiskAvg', 220 / 6],
+    ['capitalEfficiency', (100 * 32) / years / (220 / 6)],
+    ['returnOnMargin', (100 * 32) / 30],
+  ];
+  it.each(table)('%s', (id, expected) => {
+    const v = m[id];
+    if (expected === null) expect(v).toBeNull();
+    else {
+      expect(v).not.toBeNull();
+      expect(v!).toBeCloseTo(expected, 8 - Math.max(0, Math.ceil(Math.log10(Math.abs(expected) + 1))));
+    }
+  });
+
+  it('covers every registry metric, in registry order', () => {
+    expect(Object.keys(m)).toEqual(METRICS.map((d) => d.id));
+    expect(new Set(table.map((t) => t[0]))).toEqual(new Set(METRICS.map((d) => d.id)));
+  });
+
+  it('every metric has a title with a unit and a direction', () => {
+    for (const d of METRICS) {
+      expect(d.title).toMatch(/\(.+\)$/);
+      expect(['core', 'perp', 'margin']).toContain(d.tags[0]);
+    }
+  });
+});
+
+describe('round trips', () => {
+  it('closes on flat, flips and liquidation, splitting the flip fee', () => {
+    const t = reconstructTrades(events);
+    expect(t.map((x) => x.side)).toEqual([1, 1, -1]);
+    expect(t[0]!.pnl).toBeCloseTo(9.29, 12);
+    expect(t[1]!.pnl).toBeCloseTo(-10.39, 12);
+    expect(t[2]!.pnl).toBeCloseTo(-24.795, 12);
+    expect(t.map((x) => x.liquidated)).toEqual([false, false, true]);
+  });
+  it('scales in and out within one trade and leaves an open trade out', () => {
+    const t = reconstructTrades([
+      fill(0, 1, 100, '0', '0', 1),
+      fill(1, 1, 102, '0', '0', 2),
+      fill(2, -1, 104, '0', '3', 1),
+      fill(3, -1, 98, '0', '-3', 0),
+      fill(4, -1, 98, '0', '0', -1),
+    ]);
+    expect(t).toHaveLength(1);
+    expect(t[0]!.pnl).toBe(0);
+  });
+  it('splits a multi-symbol cross liquidation by notional', () => {
+    const t = reconstructTrades([
+      { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
+      { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },
+      { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], penalty: '4', insuranceDraw: '0', realizedPnl: '-36' },
+    ]);
+    expect(t.map((x) => x.pnl)).toEqual([-10, -30]);
+  });
+});
+
+describe('undefined metrics are null, never 0 or NaN', () => {
+  it('flat curve', () => {
+    const m = computeMetrics({ output: output({ equity: [100, 100, 100] }), initialCapital: 100, timeframeMs: DAY, symbols: ['X'] });
+    expect(m.totalReturn).toBe(0);
+    expect(m.sharpe).toBeNull();
+    expect(m.sortino).toBeNull();
+    expect(m.calmar).toBeNull();
+    expect(m.winRate).toBeNull();
+    expect(m.profitFactor).toBeNull();
+    expect(m.capitalEfficiency).toBeNull();
+    expect(m.returnOnMargin).toBeNull();
+    expect(m.maxDrawdown).toBe(0);
+    expect(m.trades).toBe(0);
+  });
+  it('no bars', () => {
+    const m = computeMetrics({ output: output({ equity: [] }), initialCapital: 100, timeframeMs: DAY, symbols: ['X'] });
+    for (const id of ['totalReturn', 'cagr', 'maxDrawdown', 'volatility', 'sharpe', 'marginRatioMax', 'exposureTime']) expect(m[id]).toBeNull();
+  });
+  it('a wiped-out account has CAGR −100% and drawdown 100%', () => {
+    const m = computeMetrics({ output: output({ equity: [50, 0] }), initialCapital: 100, timeframeMs: DAY, symbols: ['X'] });
+    expect(m.cagr).toBe(-100);
+    expect(m.maxDrawdown).toBe(100);
+    expect(m.maxDrawdownDuration).toBe(2);
+  });
+  it('rejects a non-positive timeframe', () => {
+    expect(() => computeMetrics({ output: output({ equity: [1] }), initialCapital: 1, timeframeMs: 0, symbols: [] })).toThrow(/timeframeMs/);
+  });
+});
+
+describe('near misses', () => {
+  it('counts episodes, not bars, and drops episodes with a liquidation', () => {
+    const time = [0, 1, 2, 3, 4, 5, 6].map((i) => i * 10);
+    const peak = [0.95, 0.97, 0.5, 0.92, 0.3, 0.99, 0.99];
+    expect(countNearMisses(time, peak, [], 10)).toBe(3);
+    expect(countNearMisses(time, peak, [35], 10)).toBe(2); // inside bar 3
+    expect(countNearMisses(time, peak, [45], 10)).toBe(3); // bar 4 is not in an episode
+    expect(countNearMisses(time, peak, [69], 10)).toBe(2); // last bar of the final episode
+  });
+});
+
+describe('curves', () => {
+  it('keeps every point of a short series and computes drawdown from the initial capital', () => {
+    const c = buildCurves(handCase.series, 2000, 100);
+    expect(c.time).toHaveLength(6);
+    expect(c.equity).toEqual([110, 99, 121, 121, 115, 132]);
+    expect(c.drawdown[1]).toBeCloseTo(10, 9);
+    expect(c.marginRatio).toEqual([0, 70, 95, 50, 100, 91]);
+    const d2 = drawdownSeries([90, 100], 100);
+    expect(d2[0]).toBeCloseTo(10, 12);
+    expect(d2[1]).toBe(0);
+  });
+
+  it('downsamples a million bars to ≤ maxPoints preserving extremes and endpoints', () => {
+    const n = 1_000_000;
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const eq = new Float64Array(n);
+    const mr = new Float64Array(n);
+    let e = 1000;
+    for (let i = 0; i < n; i++) {
+      e *= 1 + (rand() - 0.5) * 0.01;
+      eq[i] = e;
+      mr[i] = rand() * 0.5;
+    }
+    mr[777_777] = 0.99;
+    const z = new Float64Array(n);
+    const series = { time: Float64Array.from({ length: n }, (_, i) => i * 60_000), equity: eq, marginBalance: eq, maintenanceMargin: z, marginRatio: mr, marginRatioPeak: mr, initialMargin: z, capitalAtRisk: z, grossNotional: z };
+    const t0 = performance.now();
+    const c = buildCurves(series, 2000, 1000);
+    const ms = performance.now() - t0;
+    expect(c.time.length).toBeLessThanOrEqual(2000);
+    expect(c.time.length).toBeGreaterThan(1000);
+    for (let i = 1; i < c.time.length; i++) expect(c.time[i]!).toBeGreaterThan(c.time[i - 1]!);
+    let maxE = -Infinity;
+    let minE = Infinity;
+    for (const x of eq) {
+      if (x > maxE) maxE = x;
+      if (x < minE) minE = x;
+    }
+    expect(Math.max(...c.equity)).toBeCloseTo(maxE, 5);
+    expect(Math.min(...c.equity)).toBeCloseTo(minE, 5);
+    expect(Math.max(...c.marginRatio)).toBeCloseTo(99, 6);
+    const dd = drawdownSeries(eq, 1000);
+    let maxDd = 0;
+    for (const x of dd) if (x > maxDd) maxDd = x;
+    expect(Math.max(...c.drawdown)).toBeCloseTo(maxDd, 3);
+    expect(c.time[0]).toBe(0);
+    expect(c.time[c.time.length - 1]).toBe((n - 1) * 60_000);
+    console.log(`buildCurves: 1,000,000 bars → ${c.time.length} points in ${ms.toFixed(0)} ms`);
+  });
+
+  it('downsampleIndices returns sorted unique indices within budget', () => {
+    const a = Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+    const idx = downsampleIndices(1000, 50, { min: [a], max: [a] });
+    expect(idx.length).toBeLessThanOrEqual(50);
+    expect([...new Set(idx)].sort((x, y) => x - y)).toEqual(idx);
+  });
+});

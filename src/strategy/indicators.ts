@@ -197,7 +197,63 @@ export class Atr implements AtrIndicator {
   }
 }
 
+/**
+ * Rolling maximum (or minimum) over the last `period` inputs: a monotone deque in preallocated
+ * ring buffers, amortised O(1) per update.
+ */
+export class RollingExtreme implements Indicator {
+  private readonly vals: Float64Array;
+  private readonly idx: Float64Array;
+  private head = 0;
+  private size = 0;
+  private t = 0;
+  value = NaN;
+  constructor(
+    readonly period: number,
+    readonly kind: 'max' | 'min',
+  ) {
+    checkPeriod(`rolling ${kind}`, period);
+    this.vals = new Float64Array(period);
+    this.idx = new Float64Array(period);
+  }
+  get ready(): boolean {
+    return this.t >= this.period;
+  }
+  update(x: number): number {
+    if (x !== x) return this.value;
+    const p = this.period;
+    const max = this.kind === 'max';
+    // drop the expired front
+    if (this.size > 0 && this.idx[this.head]! <= this.t - p) {
+      this.head = this.head + 1 === p ? 0 : this.head + 1;
+      this.size--;
+    }
+    // drop dominated values at the back
+    while (this.size > 0) {
+      const back = (this.head + this.size - 1) % p;
+      const v = this.vals[back]!;
+      if (max ? v <= x : v >= x) this.size--;
+      else break;
+    }
+    const slot = (this.head + this.size) % p;
+    this.vals[slot] = x;
+    this.idx[slot] = this.t;
+    this.size++;
+    this.t++;
+    this.value = this.t >= p ? this.vals[this.head]! : NaN;
+    return this.value;
+  }
+  reset(): void {
+    this.head = 0;
+    this.size = 0;
+    this.t = 0;
+    this.value = NaN;
+  }
+}
+
 export const indicators: IndicatorFactory = {
+  max: (n) => new RollingExtreme(n, 'max'),
+  min: (n) => new RollingExtreme(n, 'min'),
   sma: (n) => new Sma(n),
   ema: (n) => new Ema(n),
   stdev: (n) => new RollingStdev(n),

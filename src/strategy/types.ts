@@ -171,6 +171,9 @@ export interface IndicatorFactory {
   stdev(period: number): Indicator;
   zscore(period: number): Indicator;
   atr(period: number): AtrIndicator;
+  /** rolling maximum / minimum over the last `period` inputs */
+  max(period: number): Indicator;
+  min(period: number): Indicator;
 }
 
 export interface StrategyContext {

@@ -1,0 +1,200 @@
+/** Unit tables for the account: trades, rejections, funding booking, transfers, liquidation, books. */
+import { describe, expect, it } from 'vitest';
+import { createAccount, booksImbalance } from '../src/account/index.js';
+import type { MarkSnapshot } from '../src/account/types.js';
+import { getVenue } from '../src/venue/index.js';
+
+const T2025 = Date.parse('2025-01-01T00:00:00Z');
+const snap = (): MarkSnapshot => ({ equity: 0, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, capitalAtRisk: 0, grossNotional: 0, available: 0 });
+
+function acct(venue = 'binance-usdm', mode: 'isolated' | 'cross' = 'isolated', deposit = '10000', leverage = 10, overrides?: Parameters<typeof getVenue>[1]) {
+  return createAccount({ venue: getVenue(venue, overrides), symbols: ['BTCUSDT', 'ETHUSDT'], initialDeposit: deposit, defaultMode: mode, leverage, asOfMs: T2025 });
+}
+
+describe('trades', () => {
+  it('opens, increases (average entry), reduces, flips and closes with taker/maker fees', () => {
+    const a = acct();
+    const f1 = a.trade({ symbol: 0, qty: 0.1, price: 30000, liquidity: 'taker', time: 1 });
+    expect(f1).toMatchObject({ ok: true, fee: '1.5', realizedPnl: '0', positionQty: 0.1, mode: 'isolated' });
+    a.trade({ symbol: 0, qty: 0.1, price: 32000, liquidity: 'maker', time: 2 });
+    expect(a.entryPrice(0)).toBe(31000);
+    expect(a.isolatedWallet(0)).toBe(620); // 3000/10 + 3200/10
+    const r = a.trade({ symbol: 0, qty: -0.05, price: 33000, liquidity: 'taker', time: 3 });
+    expect(r).toMatchObject({ ok: true, realizedPnl: '100', positionQty: 0.15 });
+    expect(a.isolatedWallet(0)).toBeCloseTo(465, 9);
+    const flip = a.trade({ symbol: 0, qty: -0.25, price: 30000, liquidity: 'taker', time: 4 });
+    expect(flip).toMatchObject({ ok: true, realizedPnl: '-150', positionQty: -0.1, mode: 'isolated' });
+    expect(a.entryPrice(0)).toBe(30000);
+    const c = a.trade({ symbol: 0, qty: 0.1, price: 29000, liquidity: 'taker', time: 5 });
+    expect(c).toMatchObject({ ok: true, realizedPnl: '100', positionQty: 0 });
+    expect(a.positionMode(0)).toBeNull();
+    expect(a.pools()).toHaveLength(0);
+    const b = a.books();
+    expect(booksImbalance(b)).toBe('0');
+    expect(b.realizedPnl).toBe('50');
+    // fees: 1.5 + 0.64 (maker 0.02 %) + 0.825 + 3.75 + 1.45
+    expect(b.fees).toBe('8.165');
+    expect(b.wallet).toBe('10041.835');
+  });
+
+  it('rejects with reason codes and changes nothing', () => {
+    const a = acct('binance-usdm', 'isolated', '1000', 20);
+    expect(a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: false, reason: 'insufficientMargin' });
+    expect(a.trade({ symbol: 0, qty: 0, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(a.trade({ symbol: 0, qty: 1, price: -1, liquidity: 'taker', time: 1 })).toMatchObject({ ok: false, reason: 'invalidPrice' });
+    expect(a.trade({ symbol: 5, qty: 1, price: 1, liquidity: 'taker', time: 1 })).toMatchObject({ ok: false, reason: 'symbolUnavailable' });
+    expect(a.trade({ symbol: 0, qty: -0.01, price: 30000, liquidity: 'taker', time: 1, reduceOnly: true })).toMatchObject({ ok: false, reason: 'reduceOnlyViolation' });
+    expect(a.trade({ symbol: 0, qty: 0.01, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    expect(a.trade({ symbol: 0, qty: 0.01, price: 30000, liquidity: 'taker', time: 1, mode: 'cross' })).toMatchObject({ ok: false, reason: 'modeLocked' });
+    // reduce-only larger than the position is shrunk to a close (Binance)
+    expect(a.trade({ symbol: 0, qty: -1, price: 30000, liquidity: 'taker', time: 2, reduceOnly: true })).toMatchObject({ ok: true, qty: -0.01, positionQty: 0 });
+    expect(a.events.filter((e) => e.type === 'rejection').map((e) => (e as { reason: string }).reason)).toEqual([
+      'insufficientMargin',
+      'invalidQuantity',
+      'invalidPrice',
+      'symbolUnavailable',
+      'reduceOnlyViolation',
+      'modeLocked',
+    ]);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('checks leverage against the tier at the resulting notional (BTCUSDT 2024-10: 125x up to 50k)', () => {
+    const a = acct('binance-usdm', 'cross', '100000', 125);
+    expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 2 })).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
+    expect(a.setLeverage(0, 126)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
+    expect(a.setLeverage(0, 100)).toEqual({ ok: true });
+    expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true });
+    // 2026-05 table: 150x up to 300k
+    const b = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '100000', defaultMode: 'cross', leverage: 150, asOfMs: Date.parse('2026-06-01') });
+    expect(b.trade({ symbol: 0, qty: 5, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+  });
+});
+
+describe('funding', () => {
+  it('Binance books isolated funding into the isolated wallet, moving the liquidation price', () => {
+    const a = acct();
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const marks = new Float64Array([30000, 2000]);
+    const lp0 = a.pools()[0]!.liquidationPrice(0, marks);
+    expect(a.applyFunding(0, 0.001, 30000, 2)).toMatchObject({ received: '-30' });
+    expect(a.isolatedWallet(0)).toBe(2970);
+    expect(a.pools()[0]!.liquidationPrice(0, marks)).toBeGreaterThan(lp0);
+    expect(a.applyFunding(1, 0.001, 2000, 2)).toBeNull();
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('Bybit takes isolated funding from the available balance first', () => {
+    const a = acct('bybit-linear');
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const cross0 = a.crossWalletBalance();
+    a.applyFunding(0, 0.001, 30000, 2);
+    expect(a.isolatedWallet(0)).toBe(3000);
+    expect(a.crossWalletBalance()).toBeCloseTo(cross0 - 30, 9);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('long pays and short receives (Fastback case: 1000 → 999 → 1000)', () => {
+    const a = acct('binance-usdm', 'cross', '1000', 10, { fees: { maker: 0, taker: 0 } });
+    a.trade({ symbol: 0, qty: 1, price: 100, liquidity: 'taker', time: 1 });
+    a.applyFunding(0, 0.01, 100, 2);
+    expect(a.books().wallet).toBe('999');
+    a.trade({ symbol: 0, qty: -2, price: 100, liquidity: 'taker', time: 3 });
+    a.applyFunding(0, 0.01, 100, 4);
+    expect(a.books().wallet).toBe('1000');
+  });
+});
+
+describe('margin transfers', () => {
+  it('adds and removes isolated margin within Binance limits', () => {
+    const a = acct('binance-usdm', 'isolated', '5000', 10);
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const lim = a.marginLimits(0);
+    // removable = min(wallet − MM, wallet + uPnL − notional/leverage) = min(3000 − 150 + 50... , 0)
+    expect(lim.removable).toBe(0);
+    expect(a.transferMargin(0, -1, 2)).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin' });
+    expect(a.transferMargin(0, 500, 2)).toEqual({ ok: true });
+    expect(a.marginLimits(0).removable).toBeCloseTo(500, 9);
+    expect(a.transferMargin(0, -500, 3)).toEqual({ ok: true });
+    expect(a.transferMargin(0, 1e9, 3)).toMatchObject({ ok: false, reason: 'insufficientMargin' });
+    expect(a.transferMargin(1, 10, 3)).toMatchObject({ ok: false, reason: 'noPosition' });
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+});
+
+describe('liquidation', () => {
+  it('an isolated gap past bankruptcy draws on the insurance fund; the rest of the account is untouched', () => {
+    const a = acct();
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    a.trade({ symbol: 1, qty: -1, price: 2000, liquidity: 'taker', time: 1, mode: 'cross' });
+    const cross = a.crossWalletBalance();
+    const pool = a.pools().find((p) => p.id === 'isolated:BTCUSDT')!;
+    const out = a.liquidate(pool, new Float64Array([26000, 2100]), 2);
+    expect(out).toMatchObject({ poolId: 'isolated:BTCUSDT', symbols: [0], prices: [26000], realizedPnl: '-4000', penalty: '0', insuranceDraw: '1000' });
+    expect(a.crossWalletBalance()).toBe(cross);
+    expect(a.positionQty(1)).toBe(-1);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('at the liquidation price the trader loses the remaining margin (Binance) or a fee (OKX)', () => {
+    for (const [venue, expectReturned] of [
+      ['binance-usdm', false],
+      ['okx', true],
+    ] as const) {
+      const a = acct(venue);
+      a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+      const marks = new Float64Array([30000, 2000]);
+      const pool = a.pools()[0]!;
+      const lp = pool.liquidationPrice(0, marks);
+      marks[0] = lp;
+      expect(Math.abs(pool.excess(marks))).toBeLessThan(1e-6);
+      const cross = a.crossWalletBalance();
+      const out = a.liquidate(pool, marks, 2);
+      expect(Number(out.insuranceDraw)).toBe(0);
+      if (expectReturned) {
+        expect(Number(out.penalty)).toBeCloseTo(lp * 0.0005, 9);
+        expect(a.crossWalletBalance()).toBeGreaterThan(cross);
+      } else {
+        expect(a.crossWalletBalance()).toBe(cross);
+      }
+      expect(booksImbalance(a.books())).toBe('0');
+    }
+  });
+
+  it('reproduces the Binance FAQ cross example through the account (BTC LP 26316.89, ETH 1153.26)', () => {
+    const v = getVenue('binance-usdm', {
+      id: 'binance-2021-example',
+      fees: { maker: 0, taker: 0 },
+      tiers: { BTCUSDT: [{ floor: 0, mmr: 0.025, cum: 16300, maxLeverage: 20 }], ETHUSDT: [{ floor: 0, mmr: 0.1, cum: 135365, maxLeverage: 10 }] },
+    });
+    const a = createAccount({ venue: v, symbols: ['BTCUSDT', 'ETHUSDT'], initialDeposit: '1535443.01', defaultMode: 'cross', leverage: 10, asOfMs: T2025 });
+    expect(a.trade({ symbol: 0, qty: 109.488, price: 32481.98, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    expect(a.trade({ symbol: 1, qty: 3683.979, price: 1456.84, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    const marks = new Float64Array([31967.27, 1335.18]);
+    const cross = a.pools()[0]!;
+    expect(cross.id).toBe('cross');
+    expect(Math.abs(cross.liquidationPrice(0, marks) - 26316.89)).toBeLessThan(0.005);
+    expect(Math.abs(cross.liquidationPrice(1, marks) - 1153.26)).toBeLessThan(0.005);
+    const s = snap();
+    a.mark(marks, s);
+    expect(s.maintenanceMargin).toBeCloseTo(71200.81144 + 356512.508, 3);
+  });
+});
+
+describe('mark()', () => {
+  it('fills the snapshot (equity, margin, ratios, available) and keeps NaN marks at the last price', () => {
+    const a = acct('binance-usdm', 'cross', '10000', 10, { fees: { maker: 0, taker: 0 } });
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const s = snap();
+    a.mark(new Float64Array([31000, Number.NaN]), s);
+    expect(s.equity).toBe(11000);
+    expect(s.grossNotional).toBe(31000);
+    expect(s.initialMargin).toBe(3100);
+    expect(s.maintenanceMargin).toBeCloseTo(31000 * 0.004, 9);
+    expect(s.marginRatio).toBeCloseTo((31000 * 0.004) / 11000, 12);
+    expect(s.available).toBe(11000 - 3100);
+    a.mark(new Float64Array([Number.NaN, Number.NaN]), s);
+    expect(s.equity).toBe(11000);
+  });
+});

@@ -100,9 +100,9 @@ const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${s
 
 function signClass(id: string, v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return 'muted';
-  if (id === 'liquidations' || id === 'liquidationLoss') return v > 0 ? 'bad' : 'muted';
+  if (id === 'liquidations' || id === 'liquidationLoss') return v > 0 ? 'alarm' : 'muted';
   if (id === 'totalReturn' || id === 'fundingNet' || id === 'capitalEfficiency') return v > 0 ? 'good' : v < 0 ? 'bad' : '';
-  if (id === 'marginRatioMax') return v >= 100 ? 'bad' : v >= 80 ? 'warn' : '';
+  if (id === 'marginRatioMax') return v >= 100 ? 'alarm' : v >= 80 ? 'warn' : '';
   if (id === 'timeAbove80') return v > 0 ? 'warn' : 'muted';
   return '';
 }
@@ -111,13 +111,14 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   const m = model.manifest;
   const rows = comparisonRows(model);
   const showParams = model.configs.some((c) => c.paramsLabel !== '');
+  const showVenue = new Set(model.configs.map((c) => c.venue)).size > 1;
   const perRun = pointsPerRun(model.runs.length);
 
   // ------------------------------------------------------------- comparison table
   const compHead = [
     { label: 'Strategy', num: false },
     ...(showParams ? [{ label: 'Params', num: false }] : []),
-    { label: 'Venue', num: false },
+    ...(showVenue ? [{ label: 'Venue', num: false }] : []),
     { label: 'Lev', num: true, title: 'leverage' },
     { label: 'Mode', num: false },
     ...COMPARISON_METRICS.map((id) => ({ label: COMPARISON_HEADERS[id], num: true, title: METRIC_BY_ID.get(id)?.title ?? id })),
@@ -129,7 +130,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       cells: [
         { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
         ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
-        { html: esc(c.venue), v: c.venue },
+        ...(showVenue ? [{ html: esc(c.venue), v: c.venue }] : []),
         { html: lev(c.leverage), v: c.leverage },
         { html: modeChip(setup, win ? ' <b class="star" title="served this configuration best">★</b>' : ''), v: setup },
         ...COMPARISON_METRICS.map((id, i) => {
@@ -252,6 +253,7 @@ ${cfgVerdicts}
     : '<p class="muted">None: every run completed.</p>';
 
   const ds = [...new Set(model.runs.map((r) => `${r.spec.dataset} · ${r.spec.timeframe} · ${r.spec.symbols.join(', ')}`))];
+  if (!showVenue && model.configs.length) ds.unshift(model.configs[0]!.venue);
   const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
   const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
   const period = Number.isFinite(from) && Number.isFinite(to) ? `${isoDate(from)} → ${isoDate(to)}` : '';
@@ -314,14 +316,14 @@ const CSS = `
 --iso:${MODE_COLORS.isolated};--cross:${MODE_COLORS.cross};--mixed:${MODE_COLORS.mixed}}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-header{background:#111827;color:#f9fafb;padding:28px max(24px,calc((100vw - 1240px)/2)) 20px}
+header{background:#111827;color:#f9fafb;padding:28px max(24px,calc((100% - 1392px)/2)) 20px}
 header .brand{font-size:12px;letter-spacing:.12em;text-transform:uppercase;color:#9ca3af}
 header h1{margin:4px 0 6px;font-size:26px;font-weight:650;word-break:break-word}
 header .meta{margin:0;color:#d1d5db}
 header .good{color:#6ee7a8}header .bad{color:#fca5a5}
 header .legend{margin:10px 0 0}
 header .mode{background:#1f2937;color:#f3f4f6}
-main{max-width:1240px;margin:0 auto;padding:8px 24px 40px}
+main{max-width:1440px;margin:0 auto;padding:8px 24px 40px}
 section{margin-top:28px}
 h2{font-size:19px;font-weight:650;margin:0 0 10px}
 h3{margin:0 0 4px;font-size:16px;word-break:break-word}
@@ -337,9 +339,9 @@ h3{margin:0 0 4px;font-size:16px;word-break:break-word}
 .star{color:#d97706}
 .table-wrap{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
+th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px}
-td.strat{font-weight:600;max-width:260px;white-space:normal;word-break:break-word}
+td.strat{font-weight:600;min-width:9em;max-width:260px;white-space:normal;overflow-wrap:anywhere}
 th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0}
 th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:center}
 th.num button{justify-content:flex-end;width:100%}
@@ -349,7 +351,7 @@ th[aria-sort="descending"] .arrow::after{content:"▼";font-size:9px}
 tbody tr:hover{background:#f8fafc}
 tr.winner td{background:#fffbeb}
 tr.errored td{color:var(--muted)}
-.good{color:var(--good)}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn)}.muted{color:var(--muted)}
+.good{color:var(--good)}.bad{color:var(--bad)}.alarm{color:var(--bad);font-weight:700}.warn{color:var(--warn)}.muted{color:var(--muted)}
 table.plain{margin-top:14px;width:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
 .strategy{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px}
 .strategy h2{word-break:break-word}
@@ -364,7 +366,7 @@ figcaption small{font-weight:400;color:var(--muted);margin-left:6px}
 .chart{height:260px;width:100%}
 .failures{padding-left:18px}.failures li{margin:4px 0}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px}
-footer{max-width:1240px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
+footer{max-width:1440px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
 @media print{.chart{break-inside:avoid}}
 `;
 
@@ -417,7 +419,7 @@ const CLIENT_JS = String.raw`
       grid: { left: 64, right: 18, top: 30, bottom: 28 },
       legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmt(v) + (yFmt || ''); } },
-      xAxis: { type: 'time', axisLabel: { fontSize: 11, hideOverlap: true }, axisLine: { lineStyle: { color: '#c7ced6' } } },
+      xAxis: { type: 'time', axisLabel: { fontSize: 11, hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } }, axisLine: { lineStyle: { color: '#c7ced6' } } },
       yAxis: { type: 'value', scale: true, name: yName, nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' },
         axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v) + (yFmt || ''); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
       series: []
@@ -431,7 +433,10 @@ const CLIENT_JS = String.raw`
     return arr[best];
   }
   function lineSeries(run, key) {
-    return { name: run.mode, type: 'line', showSymbol: false, symbol: 'none', lineStyle: { width: 1.4 }, color: COLORS[run.mode],
+    // isolated drawn wide and translucent underneath, so an identical cross curve on top leaves both visible
+    var under = run.mode === 'isolated';
+    return { name: run.mode, type: 'line', showSymbol: false, symbol: 'none', z: under ? 2 : 3,
+      lineStyle: { width: under ? 3 : 1.3, opacity: under ? 0.55 : 1 }, color: COLORS[run.mode],
       data: zip(run.t, run[key]), emphasis: { disabled: true } };
   }
   function liqSeries(run, key) {
@@ -448,14 +453,14 @@ const CLIENT_JS = String.raw`
     } else if (kind === 'drawdown') {
       o = baseOption('%', '%');
       o.yAxis.scale = false; o.yAxis.max = 0;
-      cfg.runs.forEach(function (r) { var s = lineSeries(r, 'dd'); s.areaStyle = { opacity: 0.12 }; o.series.push(s); });
+      cfg.runs.forEach(function (r) { o.series.push(lineSeries(r, 'dd')); });
     } else if (kind === 'margin') {
       o = baseOption('%', '%');
       o.yAxis.scale = false; o.yAxis.min = 0;
       o.yAxis.max = function (v) { return Math.max(100, Math.ceil(v.max / 10) * 10); };
       cfg.runs.forEach(function (r, i) {
         var s = lineSeries(r, 'mr');
-        if (i === 0) s.markLine = { silent: true, symbol: 'none', label: { fontSize: 10, formatter: '{b}' },
+        if (i === 0) s.markLine = { silent: true, symbol: 'none', label: { fontSize: 10, formatter: '{b}', position: 'insideEndTop' },
           data: [{ yAxis: 80, name: '80%', lineStyle: { color: '#b45f06', type: 'dashed' } }, { yAxis: 100, name: 'liquidation', lineStyle: { color: '#c2261d', type: 'solid' } }] };
         o.series.push(s);
         if (r.liq.length) o.series.push(liqSeries(r, 'mr'));

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parse } from 'csv-parse/sync';
+import { UserError } from '../src/errors.js';
+import { METRICS } from '../src/analysis/index.js';
+import { writeReport, loadRunFolder, loadResults, SummarySchema, csvCell, verdictFor, buildModel } from '../src/report/index.js';
+import type { RunResult } from '../src/shard/types.js';
+import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
+
+let results: RunResult[];
+let dir: string;
+
+beforeAll(async () => {
+  results = makeResults();
+  dir = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-report-')), results, makeManifest(results));
+  await writeReport({ dir, results, manifest: makeManifest(results) });
+});
+
+describe('writeReport', () => {
+  it('writes the four files and leaves no temp files', () => {
+    for (const f of ['summary.json', 'runs.csv', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('summary.json validates against the exported schema and holds every run sorted by runId', () => {
+    const s = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+    expect(s.schemaVersion).toBe(1);
+    expect(s.runs).toHaveLength(results.length);
+    const ids = s.runs.map((r) => r.runId);
+    expect(ids).toEqual([...ids].sort());
+    expect(s.counts).toEqual({ total: 11, ok: 10, errored: 1 });
+    expect(Object.keys(s.runs[0]!.metrics)).toEqual(METRICS.map((m) => m.id));
+    expect(s.metrics.map((m) => m.id)).toEqual(METRICS.map((m) => m.id));
+    const errored = s.runs.find((r) => r.status === 'errored')!;
+    expect(errored.error).toMatch(/strategy threw/);
+    // no wall-clock fields
+    const text = readFileSync(join(dir, 'summary.json'), 'utf8');
+    expect(text).not.toMatch(/createdAt|wallClock|workers/);
+  });
+
+  it('the schema rejects a malformed summary', () => {
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    s.runs[0].metrics.totalReturn = 'high';
+    expect(SummarySchema.safeParse(s).success).toBe(false);
+    const t = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    t.extra = 1;
+    expect(SummarySchema.safeParse(t).success).toBe(false);
+  });
+
+  it('summary.json is byte-identical whatever the order of results and manifest wall-clock fields', async () => {
+    const d2 = mkdtempSync(join(tmpdir(), 'ml-report2-'));
+    const shuffled = [...results].reverse().map((r) => JSON.parse(JSON.stringify(r)) as RunResult);
+    const m2 = { ...makeManifest(results), createdAt: '2030-05-05T00:00:00.000Z', workers: 7, wallClockMs: 99999 };
+    await writeReport({ dir: d2, results: shuffled, manifest: m2, formats: ['json', 'csv', 'md'] });
+    expect(readFileSync(join(d2, 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(readFileSync(join(d2, 'runs.csv'), 'utf8')).toBe(readFileSync(join(dir, 'runs.csv'), 'utf8'));
+    expect(readFileSync(join(d2, 'report.md'), 'utf8')).toBe(readFileSync(join(dir, 'report.md'), 'utf8'));
+    expect(existsSync(join(d2, 'report.html'))).toBe(false);
+  });
+
+  it('runs.csv has one row per run with metrics and escaped text', () => {
+    const rows = parse(readFileSync(join(dir, 'runs.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(results.length);
+    const byId = new Map(results.map((r) => [r.runId, r]));
+    for (const row of rows) {
+      const r = byId.get(row.runId!)!;
+      expect(row.mode).toBe(r.spec.setup);
+      const v = r.metrics.totalReturn;
+      expect(row.totalReturn).toBe(v === null || v === undefined ? '' : String(v));
+    }
+    expect(rows.some((r) => r.strategy === XSS_NAME)).toBe(true);
+  });
+
+  it('report.md has the comparison table, a verdict per strategy, the sweep and failures', () => {
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('## Comparison: strategy × margin mode');
+    expect(md).toMatch(/\| Strategy \| Params \| Venue \| Lev \| Mode \| Return \| Max DD \| Liqs \| Liq loss \| Funding net \| Fees \| Max MR \| Time MR≥80% \| Cap\. eff\. \| Sharpe \|/);
+    for (const s of ['ma-trend', 'breakout-swing']) expect(md).toMatch(new RegExp(`- \\*\\*${s}\\*\\*: (isolated|cross|no mode|.* and .* served it equally)`));
+    expect(md).not.toContain('<img');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    // sweep: ma-trend isolated liquidated at 10× (fixture), cross never
+    expect(md).toMatch(/\| ma-trend \| fast=12, slow=48 \| binance-usdm \| isolated \| 3×, 10×, 25× \| 3× \| 10× \|/);
+    expect(md).toMatch(/\| ma-trend \| fast=12, slow=48 \| binance-usdm \| cross \| 3×, 10×, 25× \| 25× \| — \|/);
+    expect(md).toMatch(/## Failures\n\n- `[0-9a-f]+` breakout-swing · cross · 50×: strategy threw at bar 37/);
+  });
+});
+
+describe('csv escaping', () => {
+  it.each([
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+1', "'+1"],
+    ['-cmd', "'-cmd"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tx', "'\tx"],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['line\nbreak', '"line\nbreak"'],
+    ['plain', 'plain'],
+  ])('%j → %j', (input, out) => {
+    expect(csvCell(input)).toBe(out);
+  });
+  it('numbers stay numbers, null is empty', () => {
+    expect(csvCell(-12.5)).toBe('-12.5');
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(Number.NaN)).toBe('');
+  });
+});
+
+describe('verdicts', () => {
+  const run = (setup: 'isolated' | 'cross', m: Record<string, number>): RunResult =>
+    ({ status: 'ok', runId: setup, spec: { setup }, metrics: { liquidations: 0, liquidationLoss: 0, marginRatioMax: 50, ...m } }) as unknown as RunResult;
+  it('higher return wins and the line gives the numbers', () => {
+    const v = verdictFor({ isolated: run('isolated', { totalReturn: 12, maxDrawdown: 20 }), cross: run('cross', { totalReturn: -8, maxDrawdown: 40, liquidations: 2, liquidationLoss: 1500 }) })!;
+    expect(v.winner).toBe('isolated');
+    expect(v.line).toContain('+12.0% vs −8.0%');
+    expect(v.line).toContain('cross 2× (1,500.00 lost)');
+  });
+  it('within 1 pp, fewer liquidations win', () => {
+    const v = verdictFor({ isolated: run('isolated', { totalReturn: 5.5, maxDrawdown: 10, liquidations: 3 }), cross: run('cross', { totalReturn: 5, maxDrawdown: 30 }) })!;
+    expect(v.winner).toBe('cross');
+    expect(v.line).toMatch(/fewer liquidations/);
+  });
+  it('identical runs tie', () => {
+    const v = verdictFor({ isolated: run('isolated', { totalReturn: 5, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 5, maxDrawdown: 10 }) })!;
+    expect(v.winner).toBeNull();
+    expect(v.line).toMatch(/served it equally/);
+  });
+  it('one mode alone gives no verdict', () => {
+    expect(verdictFor({ cross: run('cross', { totalReturn: 5 }) })).toBeNull();
+  });
+  it('every strategy of the fixture gets a verdict line', () => {
+    const model = buildModel(results, makeManifest(results));
+    expect(model.strategies.map((s) => s.strategy)).toEqual([XSS_NAME, 'breakout-swing', 'ma-trend']);
+    for (const s of model.strategies) expect(s.verdict?.line.length).toBeGreaterThan(20);
+  });
+});
+
+describe('loading a run folder', () => {
+  it('reads results and manifest, sorted by runId', () => {
+    const f = loadRunFolder(dir);
+    expect(f.results.map((r) => r.runId)).toEqual(results.map((r) => r.runId).sort());
+    expect(f.manifest.name).toBe('fixture sweep');
+  });
+  it('missing folder, manifest or results → UserError 66 naming the path', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ml-empty-'));
+    const expect66 = (p: string, re: RegExp) => {
+      try {
+        loadRunFolder(p);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+        expect((e as UserError).exitCode).toBe(66);
+        expect((e as UserError).message).toMatch(re);
+      }
+    };
+    expect66(join(empty, 'nope'), /does not exist/);
+    expect66(empty, /manifest\.json is missing/);
+    writeFileSync(join(empty, 'manifest.json'), JSON.stringify(makeManifest([])));
+    expect66(empty, /results is missing/);
+  });
+  it('a malformed result → UserError 65 naming the file and field', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-bad-'));
+    writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+    const bad = { ...results[0]!, runId: 'zzz', metrics: { totalReturn: 'x' } };
+    writeFileSync(join(d, 'results', 'zzz.json'), JSON.stringify(bad));
+    try {
+      loadRunFolder(d);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as UserError).exitCode).toBe(65);
+      expect((e as UserError).message).toContain('zzz.json');
+      expect((e as UserError).details.join('\n')).toContain('metrics.totalReturn');
+    }
+  });
+  it('loadResults gives a danfo DataFrame, one row per run', async () => {
+    const df = await loadResults(dir);
+    expect(df.shape[0]).toBe(results.length);
+    for (const c of ['strategy', 'params', 'venue', 'mode', 'leverage', 'totalReturn', 'liquidations']) expect(df.columns).toContain(c);
+  });
+});
+
+describe('marginlab report <dir>', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/marginlab.mjs', ...args], { encoding: 'utf8', timeout: 90_000 });
+  it('re-renders from stored results without rerunning', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-'));
+    writeRunFolder(d, results, makeManifest(results));
+    const r = cli('report', d, '--formats', 'json,md');
+    expect(r.stderr).toContain('rendered 2 files for 11 runs');
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(d, 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(existsSync(join(d, 'report.html'))).toBe(false);
+  });
+  it('exits 66 with one line for a missing folder and 64 for a bad format', () => {
+    const missing = cli('report', join(tmpdir(), 'definitely-not-here-ml'));
+    expect(missing.status).toBe(66);
+    expect(missing.stderr.trim().split('\n')[0]).toMatch(/^marginlab: run folder .* does not exist/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const bad = cli('report', dir, '--formats', 'pdf');
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toContain('--formats');
+  });
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});

@@ -1,0 +1,149 @@
+/**
+ * report.html in headless Chromium (Debian /usr/bin/chromium; CI installs it via .ci/run).
+ * No console errors, no network request, every chart drawn with data, one table row per run,
+ * sorting by header click, and a strategy named like an XSS payload shown as text.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { writeReport } from '../src/report/index.js';
+import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
+import type { RunResult } from '../src/shard/types.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let browser: Browser;
+let page: Page;
+let dir: string;
+let results: RunResult[];
+const consoleErrors: string[] = [];
+const requests: string[] = [];
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the report.html test needs Debian chromium (apt-get install -y chromium; .ci/run installs it)`);
+  }
+  results = makeResults();
+  dir = mkdtempSync(join(tmpdir(), 'ml-html-'));
+  await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.route('**/*', (route) => {
+    requests.push(route.request().url());
+    void route.continue();
+  });
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+  await page.waitForFunction(() => Array.isArray((window as unknown as { __marginlabCharts?: unknown[] }).__marginlabCharts));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('report.html in headless Chromium', () => {
+  it('is one self-contained file: no network request, no console error', async () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/[^"'\s]*\.(js|css)/i);
+    expect(requests).toEqual([pathToFileURL(join(dir, 'report.html')).href]);
+    expect(consoleErrors).toEqual([]);
+    await page.screenshot({ path: join(process.cwd(), '.tmp', 'report.png'), fullPage: true }).catch(() => undefined);
+  });
+
+  it('draws every chart with data', async () => {
+    const charts = await page.evaluate(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { data: unknown[] }[] } } | undefined } };
+      return Array.from(document.querySelectorAll('.chart')).map((el) => {
+        const inst = w.echarts.getInstanceByDom(el);
+        const canvas = el.querySelector('canvas');
+        let inked = 0;
+        if (canvas) {
+          const ctx = (canvas as HTMLCanvasElement).getContext('2d')!;
+          const img = ctx.getImageData(0, 0, (canvas as HTMLCanvasElement).width, (canvas as HTMLCanvasElement).height).data;
+          for (let i = 3; i < img.length; i += 4 * 97) if (img[i]! > 0) inked++;
+        }
+        const series = inst ? inst.getOption().series : [];
+        return { kind: el.getAttribute('data-kind'), series: series.length, points: series.reduce((a, s) => a + (s.data?.length ?? 0), 0), inked };
+      });
+    });
+    // 3 strategies × 4 charts
+    expect(charts).toHaveLength(12);
+    for (const c of charts) {
+      expect(c.series, `${c.kind} series`).toBeGreaterThanOrEqual(2);
+      expect(c.points, `${c.kind} points`).toBeGreaterThan(0);
+      expect(c.inked, `${c.kind} canvas pixels`).toBeGreaterThan(50);
+    }
+  });
+
+  it('marks liquidations on the charts', async () => {
+    // ma-trend at 3× has none; switch its configuration to 25× where isolated is liquidated
+    const n = await page.evaluate(() => {
+      const sections = Array.from(document.querySelectorAll('section.strategy'));
+      const ma = sections.find((s) => s.querySelector('h2')?.textContent === 'ma-trend')!;
+      const sel = ma.querySelector('select')!;
+      const opt = Array.from(sel.options).find((o) => o.textContent!.includes('25×'))!;
+      sel.value = opt.value;
+      sel.dispatchEvent(new Event('change'));
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { type: string; data: unknown[] }[] } } } };
+      const eq = ma.querySelector('.chart[data-kind="equity"]')!;
+      return w.echarts.getInstanceByDom(eq).getOption().series.filter((s) => s.type === 'scatter').reduce((a, s) => a + s.data.length, 0);
+    });
+    const expected = results.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated')!.events.filter((e) => e.type === 'liquidation').length;
+    expect(expected).toBeGreaterThan(0);
+    expect(n).toBe(expected);
+  });
+
+  it('has one comparison row per run', async () => {
+    const rows = await page.locator('#comparison-table tbody tr').count();
+    expect(rows).toBe(results.length);
+  });
+
+  it('sorts a table by clicking a header, both directions', async () => {
+    const header = page.locator('#comparison-table thead th', { hasText: 'Return' });
+    const values = async () =>
+      page.$$eval('#comparison-table tbody tr', (trs) => {
+        const th = Array.from(document.querySelectorAll('#comparison-table thead th')).find((t) => t.textContent!.trim().startsWith('Return'))!;
+        const col = Number(th.getAttribute('data-col'));
+        return trs.map((tr) => (tr as HTMLTableRowElement).cells[col]!.getAttribute('data-v'));
+      });
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    const asc = (await values()).filter((v) => v !== '').map(Number);
+    expect(asc.length).toBe(results.length - 1);
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    expect((await values()).at(-1)).toBe(''); // the errored run sorts last
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    const desc = (await values()).filter((v) => v !== '').map(Number);
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+  });
+
+  it('shows a hostile strategy name as text and runs nothing', async () => {
+    expect(dialogs).toEqual([]);
+    expect(await page.locator('img').count()).toBe(0);
+    const headings = await page.locator('section.strategy h2').allTextContents();
+    expect(headings).toContain(XSS_NAME);
+    await expect(page.getByText(XSS_NAME, { exact: true }).first().isVisible()).resolves.toBe(true);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('</script><script>alert(2)');
+    // embedded JSON escapes < as \u003c
+    const json = html.slice(html.indexOf('id="ml-data">'), html.indexOf('</script>', html.indexOf('id="ml-data">')));
+    expect(json).not.toContain('<img');
+  });
+});

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
 import type { Tier } from './types.js';
 
@@ -43,7 +44,8 @@ export function buildTiers(input: readonly TierInput[], where: string, onError =
     const maxLeverage = r.maxLeverage ?? Math.max(1, Math.floor(r.mmr > 0 ? 1 / (2 * r.mmr) : 125));
     if (!Number.isFinite(maxLeverage) || maxLeverage < 1) throw onError(`${at}: maxLeverage must be ≥ 1, got ${String(r.maxLeverage)}`);
     const prev = out[i - 1];
-    const cum = r.cum ?? (prev ? prev.cum + r.floor * (r.mmr - prev.mmr) : 0);
+    // the recurrence in decimal arithmetic, so that round tables give round cum values
+    const cum = r.cum ?? (prev ? new Decimal(prev.cum).plus(new Decimal(r.floor).times(new Decimal(r.mmr).minus(prev.mmr))).toNumber() : 0);
     if (!Number.isFinite(cum)) throw onError(`${at}: cum must be a number, got ${String(r.cum)}`);
     out.push({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum });
   }

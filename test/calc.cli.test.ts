@@ -1,0 +1,93 @@
+/** `marginlab calc` behaviour: order, {"error"} lines, exit codes, table-based inputs, the flag form. */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../src/venue/calc.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = (args: string[], input = '') => spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), ...args], { input, encoding: 'utf8', cwd: root });
+
+describe('marginlab calc (JSON Lines)', () => {
+  it('answers in order, an {"error"} line for each bad line, blank lines skipped, exit 65', () => {
+    const lines = [
+      '{"op":"fundingFee","side":"short","qty":10,"price":2,"rate":0.0001}',
+      '{"op":"tradePnl","side":"long","qty":30,"entryPrice":2,"exitPrice":2.1,"feeRateOpen":0.0025,"feeRateClose":0.0025,"fundingReceived":1}',
+      '',
+      '{"op":"liquidationPrice","venue":"binance-usdm","mode":"isolated","side":"long","qty":1,"entryPrice":30000}',
+      'not json',
+      '{"op":"marginRatio","walletBalance":100,"unrealizedPnl":-100,"maintenanceMargin":5}',
+      '{"op":"bankruptcyPrice","side":"short","entryPrice":10,"leverage":2}',
+      '{"op":"liquidationPrice","venue":"kraken","side":"long","qty":1,"entryPrice":1,"walletBalance":1,"mmr":0.01}',
+      '{"op":"fundingFee","side":"up","qty":1,"price":1,"rate":0}',
+    ];
+    const r = cli(['calc'], lines.join('\n') + '\n');
+    expect(r.status).toBe(65);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(8);
+    expect(out[0]).toEqual({ received: 0.002 });
+    expect(out[1]).toEqual({ pnl: 3.6925 });
+    expect(out[2].error).toMatch(/walletBalance/);
+    expect(out[3].error).toMatch(/not valid JSON/);
+    expect(out[4]).toEqual({ marginBalance: 0, marginRatio: null, liquidated: true });
+    expect(out[5]).toEqual({ bankruptcyPrice: 15 });
+    expect(out[6].error).toMatch(/unknown venue "kraken".*binance-usdm/);
+    expect(out[7].error).toMatch(/"side" must be "long" or "short"/);
+  });
+
+  it('exit 0 when every line is handled', () => {
+    const r = cli(['calc'], '{"op":"bankruptcyPrice","side":"long","entryPrice":10000,"leverage":50}\n');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ bankruptcyPrice: 9800 });
+  });
+});
+
+describe('calc ops with tier tables', () => {
+  it('Binance isolated from the symbol table at asOf, with tier re-selection', () => {
+    const a = evaluate({ op: 'liquidationPrice', venue: 'binance-usdm', mode: 'isolated', side: 'long', qty: 1, entryPrice: 30000, walletBalance: 1500, symbol: 'BTCUSDT', asOf: '2025-01-01' });
+    expect(a.liquidationPrice).toBeCloseTo((1500 - 30000) / (0.004 - 1), 9);
+  });
+  it('maintenanceTier from a venue table and from given tiers (recurrence, maxLeverage null when not given)', () => {
+    expect(evaluate({ op: 'maintenanceTier', venue: 'binance-usdm', symbol: 'ETHUSDT', asOf: '2026-06-01', notional: 400000 })).toEqual({ mmr: 0.005, maintenanceAmount: 300, maxLeverage: 100 });
+    expect(evaluate({ op: 'maintenanceTier', notional: 60000, tiers: [{ minNotional: 0, mmr: 0.004 }, { minNotional: 50000, mmr: 0.005 }] })).toEqual({ mmr: 0.005, maintenanceAmount: 50, maxLeverage: null });
+  });
+  it('cross with other legs at mark, tiers from symbols; Hyperliquid cross; OKX default taker', () => {
+    const withTables = evaluate({
+      op: 'liquidationPrice',
+      venue: 'binance-usdm',
+      mode: 'cross',
+      walletBalance: 10000,
+      target: 'BTCUSDT',
+      asOf: '2025-01-01',
+      positions: [
+        { symbol: 'BTCUSDT', side: 'long', qty: 1, entryPrice: 30000, markPrice: 30000 },
+        { symbol: 'ETHUSDT', side: 'short', qty: 10, entryPrice: 2000, markPrice: 2100 },
+      ],
+    });
+    // WB' = 10000 − 1000 (ETH uPnL) − 21000×0.4 % (ETH MM) = 8916
+    expect(withTables.liquidationPrice).toBeCloseTo((8916 - 30000) / (0.004 - 1), 6);
+    const hl = evaluate({ op: 'liquidationPrice', venue: 'hyperliquid', mode: 'cross', side: 'long', qty: 0.0015, entryPrice: 66930, margin: 20.043862, maxLeverage: 50 });
+    expect(hl.liquidationPrice).toBeCloseTo(54108.51043771, 3);
+    const okx = evaluate({ op: 'liquidationPrice', venue: 'okx', mode: 'isolated', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01 });
+    expect(okx.liquidationPrice).toBeCloseTo((10 - 2) / (1 - 0.0105), 12);
+    expect(evaluate({ op: 'liquidationPrice', venue: 'binance-usdm', mode: 'isolated', side: 'long', qty: 1, entryPrice: 100, walletBalance: 200, mmr: 0.01, maintenanceAmount: 0 })).toEqual({ liquidationPrice: null });
+  });
+});
+
+describe('marginlab calc liq (flags)', () => {
+  it('prints the answer and one line per term', () => {
+    const r = cli(['calc', 'liq', '--venue', 'binance-usdm', '--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '20', '--wallet', '1500', '--symbol', 'BTCUSDT', '--as-of', '2025-01-01']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`liquidation price: ${Number(((1500 - 30000) / (0.004 - 1)).toPrecision(12))}`);
+    for (const term of ['venue', 'side', 'qty', 'entry', 'WB', 'leverage', 'MMR, cum', 'bankruptcy']) expect(lines.some((l) => l.trimStart().startsWith(term))).toBe(true);
+    const j = cli(['calc', 'liq', '--venue', 'bybit-linear', '--side', 'short', '--entry', '10', '--qty', '1', '--leverage', '5', '--mmr', '0.01', '--json']);
+    expect(JSON.parse(j.stdout)).toEqual({ liquidationPrice: 11.9, bankruptcyPrice: 12 });
+  });
+  it('bad flags are usage errors (64) with one line', () => {
+    const r = cli(['calc', 'liq', '--venue', 'binance-usdm', '--side', 'long', '--entry', 'abc', '--qty', '1', '--wallet', '1']);
+    expect(r.status).toBe(64);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--entry/);
+  });
+});

@@ -193,10 +193,10 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     const markW = withMark ? symbols.map((s) => new KindFileWriter(join(tmp, dataFileName(s, 'mark', tf)), 'mark')) : [];
     const cols = symbols.map(() => Array.from({ length: 9 }, () => new Float64Array(CH)));
     const time = new Float64Array(CH);
-    const logP = symbols.map((_, i) => Math.log(i < PRESETS.length ? preset(i).price : 10 * (1 + (i % 7))));
+    const price = Float64Array.from(symbols, (_, i) => (i < PRESETS.length ? preset(i).price : 10 * (1 + (i % 7))));
     const basis = new Float64Array(n);
     for (let i = 0; i < n; i++) basis[i] = basisSd * main.normal();
-    const volBase = symbols.map((_, i) => (i < PRESETS.length ? preset(i).volume : 5e7) * dt / Math.exp(logP[i]!)); // base units per bar
+    const volBase = symbols.map((_, i) => (i < PRESETS.length ? preset(i).volume : 5e7) * dt / price[i]!); // base units per bar
     let nextCrash = jumps.geometric(crashP);
     const nextWick = symbols.map(() => jumps.geometric(wickP));
     const driftTerm = vols.map((v) => (drift - 0.5 * v * v) * dt);
@@ -225,7 +225,7 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
           const sig = vols[i]! * sqdt;
           const eps = sqRho * zm + sqIdio * main.normal();
           let x = driftTerm[i]! + sig * eps; // log return of the bar
-          const o = Math.exp(logP[i]!);
+          const o = price[i]!;
           // intrabar extremes of a Brownian bridge from 0 to x (exact marginal law of the max/min)
           const s2 = sig * sig;
           let up = 0.5 * (x + Math.sqrt(x * x - 2 * s2 * Math.log(main.uniform()))) - Math.max(0, x);
@@ -247,23 +247,23 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
             if (jumps.uniform() < 0.7) { dn += depth; markDn += depth * markWick; } else { up += depth; markUp += depth * markWick; }
             nextWick[i] = bar + jumps.geometric(wickP);
           }
-          const lc = logP[i]! + x;
-          const cl = Math.exp(lc);
+          const cl = o * Math.exp(x);
           const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);
+          const eUp = Math.exp(up), eDn = Math.exp(-dn);
           c[0]![k] = o;
-          c[1]![k] = hiBase * Math.exp(up);
-          c[2]![k] = loBase * Math.exp(-dn);
+          c[1]![k] = hiBase * eUp;
+          c[2]![k] = loBase * eDn;
           c[3]![k] = cl;
           c[4]![k] = volBase[i]! * Math.exp(0.5 * zv) * (1 + Math.abs(eps));
           if (withMark) {
             const mo = o * (1 + bPrev), mc = cl * (1 + bNext);
             const mid = 1 + 0.5 * (bPrev + bNext);
             c[5]![k] = mo;
-            c[6]![k] = Math.max(mo, mc, hiBase * mid * Math.exp(markUp));
-            c[7]![k] = Math.min(mo, mc, loBase * mid * Math.exp(-markDn));
+            c[6]![k] = Math.max(mo, mc, hiBase * mid * (markUp === up ? eUp : Math.exp(markUp)));
+            c[7]![k] = Math.min(mo, mc, loBase * mid * (markDn === dn ? eDn : Math.exp(-markDn)));
             c[8]![k] = mc;
           }
-          logP[i] = lc;
+          price[i] = cl;
         }
         // funding events at or before this bar's open that are due
         while (nextFunding <= t) {

@@ -1,0 +1,113 @@
+/**
+ * `marginlab data inspect|validate|synth`: look into, check and generate datasets (docs/data.md).
+ * Exit codes: 0 ok · 64 bad flags · 65 bad data · 66 missing dataset.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { usageError } from '../../errors.js';
+
+const int = (name: string, v: string, min: number): number => {
+  const s = v.replace(/_/g, '');
+  if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) throw usageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+  return Number(s);
+};
+const num = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw usageError(`--${name}: expected a number, got '${v}'`);
+  return x;
+};
+
+export function register(program: Command): void {
+  const data = program.command('data').description('inspect, validate and generate datasets');
+
+  data
+    .command('inspect <dataset>')
+    .description('per file: rows, time range, gaps, price range, funding count and mean rate; lists validation problems (exit 65 if any)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (dataset: string, flags: { json?: boolean }) => {
+      const { inspectDataset, formatSummary } = await import('../../feed/inspect.js');
+      const s = inspectDataset(resolve(dataset));
+      process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSummary(s)}\n`);
+      if (s.problemCount > 0) process.exitCode = 65;
+    });
+
+  data
+    .command('validate <dataset>')
+    .description('load the dataset exactly as a backtest would (full validation); exit 65 with every problem listed')
+    .option('--timeframe <tf>', 'candle timeframe (default: the manifest default)')
+    .option('--symbols <list>', 'comma-separated subset of symbols')
+    .option('--gaps <policy>', 'error | warn', 'error')
+    .action(async (dataset: string, flags: { timeframe?: string; symbols?: string; gaps: string }) => {
+      if (flags.gaps !== 'error' && flags.gaps !== 'warn') throw usageError(`--gaps: expected error or warn, got '${flags.gaps}'`);
+      const { loadDataset } = await import('../../feed/load.js');
+      const t0 = performance.now();
+      const md = await loadDataset(resolve(dataset), {
+        timeframe: flags.timeframe,
+        symbols: flags.symbols ? flags.symbols.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        gaps: flags.gaps,
+      });
+      const ms = performance.now() - t0;
+      for (const w of md.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      const n = md.time.length;
+      process.stdout.write(
+        `ok: ${md.dataset} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbols (${md.symbols.join(', ')}), ` +
+        `${new Date(md.time[0]!).toISOString()} → ${new Date(md.time[n - 1]!).toISOString()}, ` +
+        `mark at bar timeframe: ${md.columns.filter((c) => c.markAtBarTimeframe).length}/${md.symbols.length}, ` +
+        `funding events: ${md.columns.reduce((a, c) => a + c.fundingTime.length, 0)}; loaded in ${ms.toFixed(0)} ms\n`,
+      );
+    });
+
+  data
+    .command('synth')
+    .description('write a synthetic dataset of N correlated perpetuals (deterministic: same seed, same bytes)')
+    .requiredOption('--symbols <n>', 'number of symbols')
+    .requiredOption('--bars <n>', 'bars per symbol')
+    .option('--timeframe <tf>', 'bar timeframe', '1m')
+    .option('--seed <s>', 'random seed (integer)', '1')
+    .option('--out <dir>', 'dataset folder (default data/synth-<symbols>x<bars>-<tf>-s<seed>)')
+    .option('--start <date>', 'first bar open (ISO date or ms UTC)', '2024-01-01T00:00:00Z')
+    .option('--vol <list>', 'annualised volatility per symbol, comma-separated (cycled), e.g. 0.5,0.8')
+    .option('--correlation <rho>', 'pairwise correlation through the market factor', '0.6')
+    .option('--drift <mu>', 'annualised drift', '0')
+    .option('--crashes-per-year <x>', 'market-wide crashes per year', '2')
+    .option('--crash-size <f>', 'mean crash drop (fraction, beta 1)', '0.1')
+    .option('--wicks-per-year <x>', 'single-symbol wicks per symbol per year', '12')
+    .option('--wick-size <f>', 'mean wick depth (fraction)', '0.05')
+    .option('--basis-bps <b>', 'stationary sd of the mark-trade basis (bps)', '5')
+    .option('--funding-mean <r>', 'long-run funding rate per 8 h', '0.0001')
+    .option('--no-mark', 'do not write mark candles')
+    .option('--quiet', 'no progress output')
+    .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const symbols = int('symbols', String(flags.symbols), 1);
+      const bars = int('bars', String(flags.bars), 2);
+      const seedStr = String(flags.seed);
+      if (!/^-?\d+$/.test(seedStr) || !Number.isSafeInteger(Number(seedStr))) throw usageError(`--seed: expected an integer, got '${seedStr}'`);
+      const seed = Number(seedStr);
+      const tf = String(flags.timeframe);
+      const startStr = String(flags.start);
+      const start = /^\d+$/.test(startStr) ? Number(startStr) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(startStr) || startStr.length <= 10 ? startStr : `${startStr}Z`);
+      if (!Number.isFinite(start)) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'`);
+      const vols = typeof flags.vol === 'string' ? flags.vol.split(',').map((v) => num('vol', v)!) : undefined;
+      const out = resolve(typeof flags.out === 'string' ? flags.out : `data/synth-${symbols}x${bars}-${tf}-s${seed}`);
+      const { synthesize } = await import('../../feed/synth.js');
+      const t0 = performance.now();
+      const quiet = !!flags.quiet || !process.stderr.isTTY;
+      const m = await synthesize({
+        out, symbols, bars, timeframe: tf, seed, start, vols,
+        correlation: num('correlation', flags.correlation as string),
+        drift: num('drift', flags.drift as string),
+        crashesPerYear: num('crashes-per-year', flags.crashesPerYear as string),
+        crashSize: num('crash-size', flags.crashSize as string),
+        wicksPerYear: num('wicks-per-year', flags.wicksPerYear as string),
+        wickSize: num('wick-size', flags.wickSize as string),
+        basisBps: num('basis-bps', flags.basisBps as string),
+        fundingMean: num('funding-mean', flags.fundingMean as string),
+        mark: flags.mark !== false,
+        onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${done.toLocaleString('en-US')} / ${bars.toLocaleString('en-US')} bars`),
+      });
+      if (!quiet) process.stderr.write('\n');
+      const s = (performance.now() - t0) / 1000;
+      process.stdout.write(`wrote ${out}: ${m.symbols.length} symbols (${m.symbols.join(', ')}) × ${bars} ${tf} bars, ${m.files.length} files in ${s.toFixed(1)} s\n`);
+    });
+}

@@ -1,0 +1,280 @@
+/**
+ * Streaming CSV import into a dataset folder (docs/data-format.md, "CSV import").
+ *
+ * The file is parsed with csv-parse as a stream and written as Arrow record batches of 65,536
+ * rows, so memory stays flat with file size. Header names are matched case-insensitively with
+ * aliases (timestamp|time|date|open_time|...); times may be ISO-8601 strings (UTC unless they name
+ * a zone), seconds, milliseconds, microseconds or nanoseconds since the epoch (by magnitude);
+ * BOM and CRLF are accepted. Every bad row is reported with its line number and reason. Without
+ * `skipBadRows` any bad row fails the import (exit 65) and nothing is written; with it, bad rows
+ * are left out and counted. The Arrow file is written under a temp name and renamed; the manifest
+ * is then created or updated atomically.
+ */
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse, type Options as CsvOptions } from 'csv-parse';
+import { dataError, missingInput, usageError } from '../errors.js';
+import { KindFileWriter } from './arrow-io.js';
+import {
+  dataFileName, FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, writeManifest,
+  type FileKind, type Manifest, type ManifestFile,
+} from './manifest.js';
+import { fmtTime, timeframeMs } from './timeframe.js';
+
+export interface CsvImportOptions {
+  file: string;
+  kind: FileKind;
+  symbol: string;
+  /** required for candles and mark; optional nominal interval for funding */
+  timeframe?: string;
+  /** dataset folder (created when missing) */
+  out: string;
+  /** venue written when the manifest is created (default 'binance-usdm') */
+  venue?: string;
+  skipBadRows?: boolean;
+  delimiter?: string;
+  /** provenance text added to the manifest */
+  provenance?: string;
+}
+
+export interface CsvImportResult {
+  path: string;
+  rows: number;
+  badRows: number;
+  /** listed bad rows (capped at MAX_LISTED) */
+  badRowLines: string[];
+  gaps: number;
+  first: number | null;
+  last: number | null;
+  manifest: Manifest;
+}
+
+const MAX_LISTED = 200;
+const BATCH = 65_536;
+
+const ALIASES: Record<string, readonly string[]> = {
+  timestamp: ['timestamp', 'time', 'date', 'open_time', 'opentime', 'open time', 'datetime', 'date_time', 'ts', 'open_timestamp', 'fundingtime', 'funding_time', 'calc_time'],
+  open: ['open', 'o', 'open_price'],
+  high: ['high', 'h', 'high_price'],
+  low: ['low', 'l', 'low_price'],
+  close: ['close', 'c', 'close_price'],
+  volume: ['volume', 'vol', 'v', 'base_volume', 'volume_base'],
+  rate: ['rate', 'funding_rate', 'fundingrate', 'funding', 'last_funding_rate', 'lastfundingrate'],
+  price: ['price', 'mark_price', 'markprice', 'funding_price'],
+};
+
+const REQUIRED: Record<FileKind, readonly string[]> = {
+  candles: ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
+  mark: ['timestamp', 'open', 'high', 'low', 'close'],
+  funding: ['timestamp', 'rate'],
+};
+
+/** Map header cells to canonical columns; returns index per canonical name. */
+export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
+  const norm = header.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const index: Record<string, number> = {};
+  const wanted = kind === 'funding' ? [...REQUIRED.funding, 'price'] : REQUIRED[kind];
+  for (const col of wanted) {
+    const i = norm.findIndex((h) => ALIASES[col]!.includes(h));
+    if (i >= 0) index[col] = i;
+  }
+  const missing = REQUIRED[kind].filter((c) => index[c] === undefined);
+  return { index, missing };
+}
+
+const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
+const ISO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Parse a time cell to ms UTC, or return a reason string. Numbers by magnitude: < 1e11 seconds,
+ * < 1e14 milliseconds, < 1e17 microseconds, else nanoseconds (sub-ms parts are floored).
+ */
+export function parseTime(cell: string): number | string {
+  const s = cell.trim();
+  if (s === '') return 'empty time';
+  if (NUMERIC.test(s)) {
+    const v = Number(s);
+    if (!Number.isFinite(v) || v < 0) return `time '${s}' is not a valid epoch value`;
+    const ms = v < 1e11 ? Math.round(v * 1000) : v < 1e14 ? v : v < 1e17 ? Math.floor(v / 1e3) : Math.floor(v / 1e6);
+    if (!Number.isInteger(ms)) return `time '${s}' has a fraction of a millisecond`;
+    return ms;
+  }
+  let iso = s;
+  if (ISO_NO_ZONE.test(s)) iso = `${s.replace(' ', 'T')}${s.length === 10 ? 'T00:00:00' : ''}Z`;
+  else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T');
+  else return `time '${s}' is neither an epoch number nor an ISO-8601 date-time`;
+  const ms = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isFinite(ms) ? ms : `time '${s}' is not a valid date-time`;
+}
+
+function parseNum(cell: string | undefined): number {
+  if (cell === undefined) return NaN;
+  const s = cell.trim();
+  return s === '' || !NUMERIC.test(s) ? NaN : Number(s);
+}
+
+export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult> {
+  const { file, kind, symbol } = opts;
+  if (!existsSync(file)) throw missingInput(`CSV file not found: ${file}`);
+  if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);
+  if (!/^[A-Za-z0-9._:/-]+$/.test(symbol)) throw usageError(`invalid --symbol '${symbol}' (letters, digits, . _ : / - only)`);
+  if (kind !== 'funding' && !opts.timeframe) throw usageError(`--timeframe is required for --kind ${kind}`);
+  const tfMs = kind === 'funding' ? null : timeframeMs(opts.timeframe!);
+  if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
+  const label = basename(file);
+
+  // existing manifest (validated) or a new one
+  const outDir = resolve(opts.out);
+  let manifest: Manifest | null = null;
+  if (existsSync(join(outDir, MANIFEST_FILE))) manifest = readManifest(outDir).manifest;
+  else if (existsSync(outDir) && readdirSync(outDir).some((f) => f.endsWith('.arrow'))) {
+    throw dataError(`${outDir} holds .arrow files but no ${MANIFEST_FILE}; refusing to write into it`);
+  }
+
+  const createdDir = !existsSync(outDir);
+  mkdirSync(outDir, { recursive: true });
+  const rel = dataFileName(symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
+  const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const cleanup = () => {
+    rmSync(tmp, { force: true });
+    if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
+  };
+
+  const writer = new KindFileWriter(tmp, kind, { withPrice: false });
+  let writerClosed = false;
+  const bad: string[] = [];
+  let badCount = 0;
+  let gaps = 0;
+  let headerIndex: Record<string, number> | null = null;
+  let hasPrice = false;
+  const ncols = kind === 'candles' ? 5 : kind === 'mark' ? 4 : 1;
+  // funding with a price column needs the 'price' field; we decide after the header and re-create the writer
+  let w = writer;
+  const time = new Float64Array(BATCH);
+  const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
+  let fill = 0;
+  let lastT = NaN;
+  let lastLine = 0;
+  const flush = () => {
+    if (fill === 0) return;
+    const n = kind === 'funding' ? (hasPrice ? 2 : 1) : ncols;
+    w.writeBatch(time, cols.slice(0, n), fill);
+    fill = 0;
+  };
+  const reject = (line: number, reason: string) => {
+    badCount++;
+    if (bad.length < MAX_LISTED) bad.push(`${label} line ${line}: ${reason}`);
+  };
+
+  try {
+    const parser = createReadStream(file).pipe(parse({
+      bom: true,
+      delimiter: opts.delimiter ?? ',',
+      skip_empty_lines: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      on_record: (record: string[], ctx: { lines: number }) => ({ line: ctx.lines, record }),
+    } as unknown as CsvOptions));
+    for await (const item of parser as AsyncIterable<{ line: number; record: string[] }>) {
+      const { line, record } = item;
+      if (headerIndex === null) {
+        const { index, missing } = mapHeader(record, kind);
+        if (missing.length) {
+          throw dataError(
+            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${record.join(',')}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
+          );
+        }
+        headerIndex = index;
+        if (kind === 'funding' && index.price !== undefined) {
+          hasPrice = true;
+          writer.close();
+          w = new KindFileWriter(tmp, kind, { withPrice: true });
+        }
+        continue;
+      }
+      const idx = headerIndex;
+      const t = parseTime(record[idx.timestamp!] ?? '');
+      if (typeof t === 'string') { reject(line, t); continue; }
+      let reason: string | null = null;
+      const vals: number[] = [];
+      const names = kind === 'candles' ? ['open', 'high', 'low', 'close', 'volume'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : hasPrice ? ['rate', 'price'] : ['rate'];
+      for (const nm of names) {
+        const raw = record[idx[nm]!];
+        const v = parseNum(raw);
+        if (nm === 'price' && (raw === undefined || raw.trim() === '')) { vals.push(NaN); continue; }
+        if (!Number.isFinite(v)) { reason = `${nm} '${raw ?? ''}' is not a number`; break; }
+        vals.push(v);
+      }
+      if (reason === null) {
+        if (kind === 'funding') {
+          if (Math.abs(vals[0]!) >= 1) reason = `rate ${vals[0]} is implausible (|rate| must be < 1; rates are fractions, 0.0001 = 0.01 %)`;
+          else if (hasPrice && !Number.isNaN(vals[1]!) && !(vals[1]! > 0)) reason = `price ${vals[1]} must be > 0`;
+        } else {
+          const [o, h, l, c] = vals as [number, number, number, number];
+          if (!(o > 0 && h > 0 && l > 0 && c > 0)) reason = `prices must be > 0 (open ${o}, high ${h}, low ${l}, close ${c})`;
+          else if (l > Math.min(o, c)) reason = `low ${l} is above min(open, close) = ${Math.min(o, c)}`;
+          else if (h < Math.max(o, c)) reason = `high ${h} is below max(open, close) = ${Math.max(o, c)}`;
+          else if (kind === 'candles' && !(vals[4]! >= 0)) reason = `volume ${vals[4]} must be ≥ 0`;
+        }
+      }
+      if (reason === null && Number.isFinite(lastT)) {
+        if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
+        else if (t < lastT) reason = `timestamp ${fmtTime(t)} is out of order (earlier than line ${lastLine}: ${fmtTime(lastT)})`;
+        else if (tfMs !== null && t - lastT !== tfMs) {
+          if ((t - lastT) % tfMs === 0) gaps++;
+          else reason = `timestamp ${fmtTime(t)} is ${t - lastT} ms after line ${lastLine}; expected a multiple of the ${opts.timeframe} timeframe`;
+        }
+      }
+      if (reason !== null) { reject(line, reason); continue; }
+      time[fill] = t;
+      for (let c = 0; c < vals.length; c++) cols[c]![fill] = vals[c]!;
+      fill++;
+      lastT = t;
+      lastLine = line;
+      if (fill === BATCH) flush();
+    }
+    if (headerIndex === null) throw dataError(`${file}: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows)`);
+    flush();
+    if (badCount > 0 && !opts.skipBadRows) {
+      const more = badCount > bad.length ? [`... and ${badCount - bad.length} more bad rows (${badCount} in all)`] : [];
+      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (--skip-bad-rows leaves them out)`, [...bad, ...more]);
+    }
+    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ''}`, bad);
+    const sha256 = w.close();
+    writerClosed = true;
+
+    // place the file and update the manifest
+    const entry: ManifestFile = {
+      path: rel, symbol, kind, ...(opts.timeframe ? { timeframe: opts.timeframe } : {}),
+      rows: w.rows, first: w.first, last: w.last, sha256,
+    };
+    const prov = opts.provenance ?? `${kind} ${symbol}${opts.timeframe ? ` ${opts.timeframe}` : ''} imported from ${label}`;
+    let m: Manifest;
+    if (manifest) {
+      const files = manifest.files.filter((f) => f.path !== rel);
+      files.push(entry);
+      const symbols = manifest.symbols.includes(symbol) ? manifest.symbols : [...manifest.symbols, symbol];
+      let timeframe = manifest.timeframe;
+      const hasDefault = files.some((f) => f.kind === 'candles' && f.timeframe === timeframe);
+      if (!hasDefault && kind === 'candles') timeframe = opts.timeframe!;
+      m = { ...manifest, symbols, files, timeframe, provenance: manifest.provenance ? `${manifest.provenance}\n${prov}` : prov };
+    } else {
+      m = {
+        format: FORMAT_ID, version: FORMAT_VERSION, name: basename(outDir), venue: opts.venue ?? 'binance-usdm',
+        timeframe: opts.timeframe ?? '1h', symbols: [symbol], files: [entry], provenance: prov,
+      };
+    }
+    renameSync(tmp, join(outDir, rel));
+    writeManifest(outDir, m);
+    return { path: join(outDir, rel), rows: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
+  } catch (err) {
+    if (!writerClosed) { try { w.close(); } catch { /* already closed */ } }
+    cleanup();
+    if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) {
+      throw dataError(`${file}: CSV syntax error: ${err.message}`);
+    }
+    throw err;
+  }
+}

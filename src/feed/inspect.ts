@@ -1,0 +1,114 @@
+/**
+ * `marginlab data inspect`: per file of a dataset, rows, time range, gaps, price range, and for
+ * funding the event count and mean rate; plus every validation problem found.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest, type FileKind, type Manifest } from './manifest.js';
+import { readKindFile } from './arrow-io.js';
+import { ProblemList, checkSeries, describeGap } from './validate.js';
+import { isoTime, timeframeMsOrNaN } from './timeframe.js';
+
+export interface FileSummary {
+  path: string;
+  symbol: string;
+  kind: FileKind;
+  timeframe: string | null;
+  rows: number;
+  first: string | null;
+  last: string | null;
+  gaps: number;
+  missingBars: number;
+  gapList: string[];
+  priceMin: number | null;
+  priceMax: number | null;
+  fundingCount: number | null;
+  fundingMeanRate: number | null;
+}
+
+export interface DatasetSummary {
+  dir: string;
+  name: string;
+  venue: string;
+  timeframe: string;
+  symbols: string[];
+  provenance: string;
+  files: FileSummary[];
+  problems: string[];
+  problemCount: number;
+}
+
+export function inspectDataset(dir: string): DatasetSummary {
+  const { manifest } = readManifest(dir);
+  const problems = new ProblemList();
+  const files: FileSummary[] = [];
+  for (const f of sortFiles(manifest)) {
+    const path = join(dir, f.path);
+    if (!existsSync(path)) { problems.add(f.path, null, 'file listed in the manifest is missing'); continue; }
+    const d = readKindFile(path, f.path, f.kind, problems);
+    if (!d) continue;
+    if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
+    const tfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
+    const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, tfMs, problems);
+    let pmin = Infinity, pmax = -Infinity;
+    if (f.kind !== 'funding') {
+      const lo = d.columns.low!, hi = d.columns.high!;
+      for (let i = 0; i < d.rows; i++) { if (lo[i]! < pmin) pmin = lo[i]!; if (hi[i]! > pmax) pmax = hi[i]!; }
+    }
+    let mean: number | null = null;
+    if (f.kind === 'funding' && d.rows > 0) {
+      let s = 0;
+      for (const r of d.columns.rate!) s += r;
+      mean = s / d.rows;
+    }
+    files.push({
+      path: f.path, symbol: f.symbol, kind: f.kind, timeframe: f.timeframe ?? null, rows: d.rows,
+      first: d.rows ? isoTime(d.timestamp[0]!) : null, last: d.rows ? isoTime(d.timestamp[d.rows - 1]!) : null,
+      gaps: gaps.length, missingBars: gaps.reduce((a, g) => a + g.missingBars, 0), gapList: gaps.map((g) => describeGap(f.path, g)),
+      priceMin: Number.isFinite(pmin) ? pmin : null, priceMax: Number.isFinite(pmax) ? pmax : null,
+      fundingCount: f.kind === 'funding' ? d.rows : null, fundingMeanRate: mean,
+    });
+  }
+  return {
+    dir, name: manifest.name, venue: manifest.venue, timeframe: manifest.timeframe, symbols: manifest.symbols,
+    provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count,
+  };
+}
+
+function sortFiles(m: Manifest) {
+  const order: Record<FileKind, number> = { candles: 0, mark: 1, funding: 2 };
+  return [...m.files].sort((a, b) =>
+    m.symbols.indexOf(a.symbol) - m.symbols.indexOf(b.symbol) || order[a.kind] - order[b.kind] ||
+    timeframeMsOrNaN(a.timeframe ?? '1s') - timeframeMsOrNaN(b.timeframe ?? '1s'));
+}
+
+const fmtNum = (v: number | null): string => (v === null ? '-' : Number(v.toPrecision(8)).toString());
+
+export function formatSummary(s: DatasetSummary): string {
+  const lines: string[] = [];
+  lines.push(`dataset ${s.name} (${s.dir})`);
+  lines.push(`venue ${s.venue} · default timeframe ${s.timeframe} · symbols ${s.symbols.join(', ')}`);
+  if (s.provenance) lines.push(`provenance: ${s.provenance.split('\n')[0]}${s.provenance.includes('\n') ? ' (…)' : ''}`);
+  lines.push('');
+  const rows = [['symbol', 'kind', 'tf', 'rows', 'first', 'last', 'gaps', 'price low', 'price high', 'funding n', 'mean rate']];
+  for (const f of s.files) {
+    rows.push([
+      f.symbol, f.kind, f.timeframe ?? '-', String(f.rows), f.first ?? '-', f.last ?? '-',
+      f.kind === 'funding' ? '-' : f.gaps ? `${f.gaps} (${f.missingBars} bars)` : '0',
+      fmtNum(f.priceMin), fmtNum(f.priceMax),
+      f.fundingCount === null ? '-' : String(f.fundingCount),
+      f.fundingMeanRate === null ? '-' : `${(f.fundingMeanRate * 100).toFixed(5)} %`,
+    ]);
+  }
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) lines.push(r.map((v, c) => (c >= 3 && c !== 4 && c !== 5 ? v.padStart(w[c]!) : v.padEnd(w[c]!))).join('  ').trimEnd());
+  const gapLines = s.files.flatMap((f) => f.gapList);
+  if (gapLines.length) {
+    lines.push('', 'gaps:');
+    for (const g of gapLines.slice(0, 50)) lines.push(`  ${g}`);
+    if (gapLines.length > 50) lines.push(`  ... and ${gapLines.length - 50} more`);
+  }
+  lines.push('', s.problemCount ? `${s.problemCount} validation problem${s.problemCount === 1 ? '' : 's'}:` : 'validation: ok (no problems)');
+  for (const p of s.problems) lines.push(`  ${p}`);
+  return lines.join('\n');
+}

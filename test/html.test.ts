@@ -48,7 +48,7 @@ beforeAll(async () => {
     void route.continue();
   });
   await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
-  await page.waitForFunction(() => Array.isArray((window as unknown as { __marginlabCharts?: unknown[] }).__marginlabCharts));
+  await page.waitForFunction('Array.isArray(window.__marginlabCharts)');
 });
 
 afterAll(async () => {
@@ -66,21 +66,18 @@ describe('report.html in headless Chromium', () => {
   });
 
   it('draws every chart with data', async () => {
-    const charts = await page.evaluate(() => {
-      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { data: unknown[] }[] } } | undefined } };
-      return Array.from(document.querySelectorAll('.chart')).map((el) => {
-        const inst = w.echarts.getInstanceByDom(el);
+    const charts = await page.evaluate<{ kind: string; series: number; points: number; inked: number }[]>(`(() =>
+      Array.from(document.querySelectorAll('.chart')).map((el) => {
+        const inst = echarts.getInstanceByDom(el);
         const canvas = el.querySelector('canvas');
         let inked = 0;
         if (canvas) {
-          const ctx = (canvas as HTMLCanvasElement).getContext('2d')!;
-          const img = ctx.getImageData(0, 0, (canvas as HTMLCanvasElement).width, (canvas as HTMLCanvasElement).height).data;
-          for (let i = 3; i < img.length; i += 4 * 97) if (img[i]! > 0) inked++;
+          const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          for (let i = 3; i < img.length; i += 4 * 97) if (img[i] > 0) inked++;
         }
         const series = inst ? inst.getOption().series : [];
-        return { kind: el.getAttribute('data-kind'), series: series.length, points: series.reduce((a, s) => a + (s.data?.length ?? 0), 0), inked };
-      });
-    });
+        return { kind: el.getAttribute('data-kind'), series: series.length, points: series.reduce((a, s) => a + ((s.data && s.data.length) || 0), 0), inked };
+      }))()`);
     // 3 strategies × 4 charts
     expect(charts).toHaveLength(12);
     for (const c of charts) {
@@ -92,17 +89,15 @@ describe('report.html in headless Chromium', () => {
 
   it('marks liquidations on the charts', async () => {
     // ma-trend at 3× has none; switch its configuration to 25× where isolated is liquidated
-    const n = await page.evaluate(() => {
-      const sections = Array.from(document.querySelectorAll('section.strategy'));
-      const ma = sections.find((s) => s.querySelector('h2')?.textContent === 'ma-trend')!;
-      const sel = ma.querySelector('select')!;
-      const opt = Array.from(sel.options).find((o) => o.textContent!.includes('25×'))!;
+    const n = await page.evaluate<number>(`(() => {
+      const ma = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'ma-trend');
+      const sel = ma.querySelector('select');
+      const opt = Array.from(sel.options).find((o) => o.textContent.includes('25×'));
       sel.value = opt.value;
       sel.dispatchEvent(new Event('change'));
-      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { type: string; data: unknown[] }[] } } } };
-      const eq = ma.querySelector('.chart[data-kind="equity"]')!;
-      return w.echarts.getInstanceByDom(eq).getOption().series.filter((s) => s.type === 'scatter').reduce((a, s) => a + s.data.length, 0);
-    });
+      const eq = ma.querySelector('.chart[data-kind="equity"]');
+      return echarts.getInstanceByDom(eq).getOption().series.filter((s) => s.type === 'scatter').reduce((a, s) => a + s.data.length, 0);
+    })()`);
     const expected = results.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated')!.events.filter((e) => e.type === 'liquidation').length;
     expect(expected).toBeGreaterThan(0);
     expect(n).toBe(expected);
@@ -116,11 +111,11 @@ describe('report.html in headless Chromium', () => {
   it('sorts a table by clicking a header, both directions', async () => {
     const header = page.locator('#comparison-table thead th', { hasText: 'Return' });
     const values = async () =>
-      page.$$eval('#comparison-table tbody tr', (trs) => {
-        const th = Array.from(document.querySelectorAll('#comparison-table thead th')).find((t) => t.textContent!.trim().startsWith('Return'))!;
+      page.evaluate<(string | null)[]>(`(() => {
+        const th = Array.from(document.querySelectorAll('#comparison-table thead th')).find((t) => t.textContent.trim().startsWith('Return'));
         const col = Number(th.getAttribute('data-col'));
-        return trs.map((tr) => (tr as HTMLTableRowElement).cells[col]!.getAttribute('data-v'));
-      });
+        return Array.from(document.querySelectorAll('#comparison-table tbody tr')).map((tr) => tr.cells[col].getAttribute('data-v'));
+      })()`);
     await header.locator('button').click();
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
     const asc = (await values()).filter((v) => v !== '').map(Number);

@@ -206,8 +206,9 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
 }
 
 /** Import a config file (TypeScript via tsx, or JS/MJS) and return its default export. */
-export async function importConfigFile(path: string): Promise<ConfigInput> {
+export async function importConfigFile(path: string, shownAs: string = path): Promise<ConfigInput> {
   const abs = resolve(path);
+  path = shownAs;
   if (!existsSync(abs) || !statSync(abs).isFile()) throw missingInput(`config file not found: ${path}`);
   let mod: Record<string, unknown>;
   try {
@@ -232,7 +233,7 @@ export async function importConfigFile(path: string): Promise<ConfigInput> {
 /** Load, validate and resolve a config file. */
 export async function loadConfig(path: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
   const abs = resolve(path);
-  const input = await importConfigFile(abs);
+  const input = await importConfigFile(abs, path);
   const baseDir = dirname(abs);
   const config = await resolveConfig(input, { configDir: baseDir, overrides, source: path });
   return { config, path: abs, baseDir };

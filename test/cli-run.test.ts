@@ -1,0 +1,204 @@
+/**
+ * The run layer end to end, through the CLI as separate processes: determinism across worker
+ * counts and shards, resume after a kill, failure isolation, Ctrl-C, and every exit code.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import type { RunManifest, RunResult } from '../src/shard/types.js';
+
+let dir: string;
+const sweep = (extra: Record<string, unknown> = {}) => ({
+  name: 'fx',
+  data: './data',
+  strategyDirs: [FIXTURE_STRATEGIES],
+  strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }],
+  leverage: [3, 20],
+  ...extra,
+});
+const read = (p: string) => readFileSync(p, 'utf8');
+const results = (out: string) => resultFiles(out).map((f) => JSON.parse(read(join(out, 'results', f))) as RunResult);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-run-'));
+  await makeDataset(join(dir, 'data'), { bars: 1500, seed: 7 });
+  writeConfig(dir, 'sweep.config.ts', sweep());
+});
+
+describe('determinism', () => {
+  it('1 worker, 2 workers and two shards merged give byte-identical summary.json and results', async () => {
+    const [w1, w2, s1, s2] = await Promise.all([
+      runCli(['run', '-c', 'sweep.config.ts', '--workers', '1', '--out', 'w1', '--quiet'], dir),
+      runCli(['run', '-c', 'sweep.config.ts', '--workers', '2', '--out', 'w2', '--json'], dir),
+      runCli(['run', '-c', 'sweep.config.ts', '--shard', '1/2', '--workers', '1', '--out', 's1', '--quiet'], dir),
+      runCli(['run', '-c', 'sweep.config.ts', '--shard', '2/2', '--workers', '1', '--out', 's2', '--quiet'], dir),
+    ]);
+    for (const r of [w1, w2, s1, s2]) expect(r.stderr).toBe('');
+    // --json: machine-readable progress events on stdout
+    const events = w2.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    expect(events[0]).toMatchObject({ event: 'start', totalRuns: 8, pending: 8, skipped: 0, workers: 2 });
+    expect(events.filter((e) => e.event === 'run')).toHaveLength(8);
+    expect(events.find((e) => e.event === 'done')).toMatchObject({ ok: 8, errored: 0, interrupted: false });
+    expect(events.at(-1)).toMatchObject({ event: 'report' });
+    expect([w1.code, w2.code, s1.code, s2.code]).toEqual([0, 0, 0, 0]);
+    expect(resultFiles(join(dir, 'w1'))).toHaveLength(2 * 2 * 2);
+    expect(resultFiles(join(dir, 's1')).length).toBeGreaterThan(0);
+    expect(resultFiles(join(dir, 's2')).length).toBeGreaterThan(0);
+    const m = await runCli(['merge', 's1', 's2', '--out', 'merged'], dir);
+    expect(m.code).toBe(0);
+    expect(m.stderr).toMatch(/merged 2 folders: 8 runs \(8 ok, 0 errored\) of 8 planned/);
+    const summary = read(join(dir, 'w1', 'summary.json'));
+    expect(read(join(dir, 'w2', 'summary.json'))).toBe(summary);
+    expect(read(join(dir, 'merged', 'summary.json'))).toBe(summary);
+    expect(read(join(dir, 'merged', 'runs.csv'))).toBe(read(join(dir, 'w1', 'runs.csv')));
+    for (const f of resultFiles(join(dir, 'w1'))) {
+      expect(read(join(dir, 'w2', 'results', f))).toBe(read(join(dir, 'w1', 'results', f)));
+      expect(read(join(dir, 'merged', 'results', f))).toBe(read(join(dir, 'w1', 'results', f)));
+    }
+    const man = JSON.parse(read(join(dir, 'merged', 'manifest.json'))) as RunManifest;
+    expect(man.shard).toBeNull();
+    expect(man.mergedFrom?.map((x) => x.shard)).toEqual([{ index: 1, count: 2 }, { index: 2, count: 2 }]);
+    const w1m = JSON.parse(read(join(dir, 'w1', 'manifest.json'))) as RunManifest;
+    expect(w1m.runs).toEqual({ total: 8, ok: 8, errored: 0 });
+    expect(w1m.workers).toBe(1);
+    expect(Object.keys(w1m.datasets[0]!.hashes)).toContain('manifest.json');
+    expect(Object.isFrozen(w1m)).toBe(false);
+    // every run actually traded
+    expect(results(join(dir, 'w1')).every((r) => r.status === 'ok' && r.bars === 1500 && (r.metrics.trades ?? 0) > 0)).toBe(true);
+  });
+
+  it('merge refuses folders of different configs, engines or data, exit 65', async () => {
+    writeConfig(dir, 'other.config.ts', sweep({ leverage: [3, 21] }));
+    const o = await runCli(['run', '-c', 'other.config.ts', '--shard', '2/2', '--out', 'other', '--quiet'], dir);
+    expect(o.code).toBe(0);
+    const r = await runCli(['merge', 's1', 'other', '--out', 'bad-merge'], dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/do not belong to one sweep/);
+    expect(r.stderr).toMatch(/config: s1 and other differ in leverage/);
+    expect(existsSync(join(dir, 'bad-merge'))).toBe(false);
+    const missing = await runCli(['merge', 's1', 'nope', '--out', 'bad-merge'], dir);
+    expect(missing.code).toBe(66);
+  });
+});
+
+describe('resume', () => {
+  it('a sweep killed midway and resumed equals an uninterrupted sweep', async () => {
+    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [5], workers: 1 }));
+    const out = join(dir, 'killed');
+    const { child, done } = startCli(['run', '-c', 'slow.config.ts', '--out', 'killed', '--quiet'], dir);
+    await waitFor(() => resultFiles(out).length >= 2, 60_000, 'two results');
+    child.kill('SIGKILL');
+    await done;
+    const kept = resultFiles(out);
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.length).toBeLessThan(12);
+    // nothing half-written: every file parses, no temp files under a result name
+    for (const f of kept) expect(() => JSON.parse(read(join(out, 'results', f)))).not.toThrow();
+    const mtimes = new Map(kept.map((f) => [f, statSync(join(out, 'results', f)).mtimeMs]));
+
+    const [resumed, full] = await Promise.all([
+      runCli(['run', '-c', 'slow.config.ts', '--out', 'killed', '--resume'], dir),
+      runCli(['run', '-c', 'slow.config.ts', '--out', 'full', '--quiet'], dir),
+    ]);
+    expect(resumed.code).toBe(0);
+    expect(full.code).toBe(0);
+    expect(resumed.stderr).toContain(`(${kept.length} already done, skipped) of 12`);
+    for (const [f, t] of mtimes) expect(statSync(join(out, 'results', f)).mtimeMs).toBe(t);
+    expect(resultFiles(out)).toEqual(resultFiles(join(dir, 'full')));
+    for (const f of resultFiles(out)) expect(read(join(out, 'results', f))).toBe(read(join(dir, 'full', 'results', f)));
+    expect(read(join(out, 'summary.json'))).toBe(read(join(dir, 'full', 'summary.json')));
+    expect(readdirSync(join(out, 'results')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('failure isolation', () => {
+  it('a throwing, a hanging and a dying strategy become errored results; the others finish; exit 1', async () => {
+    writeConfig(dir, 'fail.config.ts', sweep({
+      strategies: ['fixture-trend', { name: 'fixture-throws', params: { at: 1000 } }, 'fixture-hangs', 'fixture-dies'],
+      leverage: [3],
+      timeoutMs: 4000,
+      workers: 2,
+    }));
+    const r = await runCli(['run', '-c', 'fail.config.ts', '--out', 'fail'], dir);
+    expect(r.code).toBe(1);
+    const res = results(join(dir, 'fail'));
+    expect(res).toHaveLength(8);
+    const by = (s: string) => res.filter((x) => x.spec.strategy === s);
+    expect(by('fixture-trend').map((x) => x.status)).toEqual(['ok', 'ok']);
+    for (const x of by('fixture-throws')) {
+      expect(x.status).toBe('errored');
+      expect(x.error).toMatch(/strategy threw: .*boom at bar 1000/);
+      expect(x.bars).toBeGreaterThanOrEqual(1000);
+      expect(x.bars).toBeLessThan(1500);
+    }
+    for (const x of by('fixture-hangs')) expect(x).toMatchObject({ status: 'errored', error: expect.stringMatching(/^timeout: the run passed its 4000 ms limit/) });
+    for (const x of by('fixture-dies')) expect(x).toMatchObject({ status: 'errored', error: 'worker died (exit code 9)' });
+    expect(r.stderr).toMatch(/6 runs failed:/);
+    const man = JSON.parse(read(join(dir, 'fail', 'manifest.json'))) as RunManifest;
+    expect(man.runs).toEqual({ total: 8, ok: 2, errored: 6 });
+    expect(read(join(dir, 'fail', 'report.md'))).toMatch(/boom at bar 1000/);
+  });
+});
+
+describe('Ctrl-C and exit codes', () => {
+  it('SIGINT stops cleanly with 130, keeping finished results; --resume finishes the sweep', async () => {
+    writeConfig(dir, 'int.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));
+    const out = join(dir, 'int');
+    const { child, done } = startCli(['run', '-c', 'int.config.ts', '--out', 'int'], dir);
+    await waitFor(() => resultFiles(out).length >= 2, 60_000, 'two results');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted: \d+ of 12 runs finished/);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+    const man = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
+    expect(man.interrupted).toBe(true);
+    const kept = resultFiles(out).length;
+    expect(kept).toBeGreaterThanOrEqual(2);
+    expect(kept).toBeLessThan(12);
+    const again = await runCli(['run', '-c', 'int.config.ts', '--out', 'int', '--resume', '--quiet'], dir);
+    expect(again.code).toBe(0);
+    expect(resultFiles(out)).toHaveLength(12);
+  });
+
+  it('64 usage, 65 bad data, 66 missing input, 78 bad config', async () => {
+    const { cpSync, mkdirSync, writeFileSync } = await import('node:fs');
+    cpSync(join(dir, 'data'), join(dir, 'bad-data'), { recursive: true });
+    const arrow = join(dir, 'bad-data', 'AAAUSDT-candles-1h.arrow');
+    const buf = readFileSync(arrow);
+    buf.write('garbage!', 1500);
+    writeFileSync(arrow, buf);
+    writeConfig(dir, 'bad-data.config.ts', sweep({ data: './bad-data' }));
+    writeConfig(dir, 'no-data.config.ts', sweep({ data: './nowhere' }));
+    writeConfig(dir, 'invalid.config.ts', { ...sweep(), leverage: [0], workers: 'many', oops: 1 });
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeConfig(join(dir, 'sub'), 'backtest.config.ts', sweep({ data: '../data' }));
+    const cases: [string[], number, RegExp][] = [
+      [['run', '-c', 'sweep.config.ts', '--shard', '3/2'], 64, /--shard: expected i\/N/],
+      [['run', '-c', 'sweep.config.ts', '--workers', 'two'], 64, /--workers: expected a positive integer/],
+      [['run', '-c', 'sweep.config.ts', '--from', 'someday'], 64, /--from: expected a date/],
+      [['run', '--bogus-flag'], 64, /unknown option/],
+      [['run', '-c', 'bad-data.config.ts', '--quiet'], 65, /bad-data/],
+      [['run', '-c', 'missing.config.ts'], 66, /config file not found: missing\.config\.ts/],
+      [['run', '-c', 'no-data.config.ts'], 66, /nowhere/],
+      [['run'], 66, /config file not found: backtest\.config\.ts/],
+      [['run', '-c', 'invalid.config.ts'], 78, /invalid config \(3 problems\)[\s\S]*leverage\[0\]: [\s\S]*workers: [\s\S]*unknown key 'oops'/],
+      [['run', '-c', 'sweep.config.ts', '--strategies', 'no-such-strategy'], 78, /no-such-strategy/],
+    ];
+    const outs = await Promise.all(cases.map(([args]) => runCli(args, dir)));
+    outs.forEach((o, i) => {
+      const [args, code, re] = cases[i]!;
+      expect({ args, code: o.code }).toEqual({ args, code });
+      expect(o.stderr).toMatch(re);
+      expect(o.stderr).not.toMatch(/internal error|\n\s+at /);
+    });
+    // the default config is ./backtest.config.ts
+    const d = await runCli(['run', '--quiet', '--to', '2025-01-20'], join(dir, 'sub'));
+    expect(d.code).toBe(0);
+    expect(resultFiles(join(dir, 'sub', 'reports', 'fx'))).toHaveLength(8);
+    expect(results(join(dir, 'sub', 'reports', 'fx'))[0]!.bars).toBe(19 * 24);
+  });
+});

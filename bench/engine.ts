@@ -1,0 +1,290 @@
+/**
+ * npm run bench:engine — the engine against a hand-fused loop, same process, same data.
+ *
+ * Reference strategy: SMA 10/50 crossover on the trade close, always in the market, half the
+ * equity as initial margin at leverage 20, taker fee, funding, liquidation on mark candles. It
+ * runs as the ordinary library strategy `sma-cross` through the full engine (isolated and cross
+ * setups in one pass) and as a fused loop that computes the same thing with plain numbers
+ * (closed-form liquidation price, float wallet). Both must agree on the final equity.
+ *
+ * Data: a synthetic 1-minute dataset (src/feed/synth.ts), one symbol, BENCH_BARS bars
+ * (default 1,048,576), written to a temporary folder and loaded like any dataset.
+ *
+ * Prints readable figures, then as the last line one JSON object:
+ *   { engineBarsPerSec, fusedBarsPerSec, ratio }  (bars of one account setup per second)
+ * It measures; it never asserts a time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDataset } from '../src/feed/index.js';
+import { synthesize } from '../src/feed/synth.js';
+import type { MarketData } from '../src/feed/types.js';
+import { getVenue } from '../src/venue/index.js';
+import type { VenueProfile } from '../src/venue/types.js';
+import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import smaCross from '../strategies/sma-cross.js';
+import buyAndHold from '../strategies/buy-and-hold.js';
+
+const BARS = Number(process.env.BENCH_BARS ?? 1_048_576);
+const LEVERAGE = 20;
+const CAPITAL = 10_000;
+const FAST = 10;
+const SLOW = 50;
+const FRACTION = 0.02;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+interface FusedResult {
+  equity: number;
+  trades: number;
+  liquidations: number;
+}
+
+/**
+ * The same strategy and account rules as the engine, fused into one loop over typed arrays:
+ * SMAs as ring buffers, fills at the next open with the taker fee, funding from the CSR arrays
+ * (isolated: into the position's wallet, Binance), liquidation when the mark path crosses the
+ * venue's closed-form price (gap: at the mark open), mark to market at the mark close.
+ */
+function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedResult {
+  const c = data.columns[0]!;
+  const { open, close, fundingStart, fundingRate, fundingPrice } = c;
+  const useMark = c.markAtBarTimeframe;
+  const mOpen = useMark ? c.markOpen : c.open;
+  const mLow = useMark ? c.markLow : c.low;
+  const mHigh = useMark ? c.markHigh : c.high;
+  const mClose = useMark ? c.markClose : c.close;
+  const tiers = venue.tiers(c.symbol, data.time[0]!);
+  const taker = venue.fees.taker;
+  const n = data.time.length;
+  const fb = new Float64Array(FAST);
+  const sb = new Float64Array(SLOW);
+  let fs = 0;
+  let ss = 0;
+  let fp = 0;
+  let sp = 0;
+  let cnt = 0;
+  let cw = CAPITAL; // cross wallet
+  let iw = 0; // isolated wallet
+  let q = 0;
+  let entry = 0;
+  let lp = NaN;
+  let pending = 0; // order quantity for the next open
+  let signal = 0;
+  let equity = CAPITAL;
+  let trades = 0;
+  let liquidations = 0;
+  const liqPrice = () => {
+    if (q === 0) return NaN;
+    return venue.isolatedLiquidationPrice({
+      side: q > 0 ? 1 : -1,
+      qty: Math.abs(q),
+      entryPrice: entry,
+      walletBalance: isolated ? iw : cw,
+      leverage: LEVERAGE,
+      tiers,
+    });
+  };
+  for (let i = 0; i < n; i++) {
+    // 1. funding
+    for (let e = fundingStart[i]!; e < fundingStart[i + 1]!; e++) {
+      if (q === 0) break;
+      const rec = -q * fundingPrice[e]! * fundingRate[e]!;
+      if (isolated) iw += rec;
+      else cw += rec;
+      lp = liqPrice();
+    }
+    // 2. market order at the open
+    if (pending !== 0) {
+      const d = pending;
+      pending = 0;
+      const p = open[i]!;
+      let openQ = Math.abs(d);
+      if (q !== 0 && q > 0 !== d > 0) {
+        const closeQ = Math.min(Math.abs(d), Math.abs(q));
+        openQ -= closeQ;
+        const sgn = q > 0 ? 1 : -1;
+        cw += closeQ * (p - entry) * sgn;
+        if (closeQ === Math.abs(q)) {
+          q = 0;
+          cw += iw;
+          iw = 0;
+        } else {
+          const rel = iw * (closeQ / Math.abs(q));
+          cw += rel;
+          iw -= rel;
+          q -= sgn * closeQ;
+        }
+      }
+      if (openQ > 0) {
+        const sgn = d > 0 ? 1 : -1;
+        entry = q === 0 ? p : (Math.abs(q) * entry + openQ * p) / (Math.abs(q) + openQ);
+        q += sgn * openQ;
+        if (isolated) {
+          const im = (openQ * p) / LEVERAGE;
+          cw -= im;
+          iw += im;
+        }
+      }
+      cw -= Math.abs(d) * p * taker;
+      trades++;
+      lp = liqPrice();
+    }
+    // 3. liquidation on the mark path
+    if (q !== 0) {
+      const hit = q > 0 ? mLow[i]! <= lp : mHigh[i]! >= lp;
+      if (hit) {
+        const mo = mOpen[i]!;
+        const px = q > 0 ? (mo < lp ? mo : lp) : mo > lp ? mo : lp;
+        // the pool closes at px and the trader loses its remaining margin (a shortfall past the
+        // bankruptcy price is the insurance fund's): what is left is the rest of the wallet
+        void px;
+        if (isolated) iw = 0;
+        else cw = 0;
+        q = 0;
+        lp = NaN;
+        liquidations++;
+      }
+    }
+    // 4. mark to market
+    equity = cw + iw + (q === 0 ? 0 : q * (mClose[i]! - entry));
+    // 5. strategy: SMA 10/50, always in the market
+    const x = close[i]!;
+    if (cnt < SLOW) {
+      sb[sp] = x;
+      ss += x;
+      if (cnt < FAST) {
+        fb[fp] = x;
+        fs += x;
+      } else {
+        fs += x - fb[fp]!;
+        fb[fp] = x;
+      }
+      cnt++;
+    } else {
+      ss += x - sb[sp]!;
+      sb[sp] = x;
+      fs += x - fb[fp]!;
+      fb[fp] = x;
+    }
+    sp = sp + 1 === SLOW ? 0 : sp + 1;
+    fp = fp + 1 === FAST ? 0 : fp + 1;
+    if (cnt < SLOW) continue;
+    const f = fs / FAST;
+    const s = ss / SLOW;
+    const want = f > s ? 1 : f < s ? -1 : signal;
+    if (want === 0) continue;
+    if (want === signal && q !== 0) continue;
+    signal = want;
+    if (!(equity > 0)) continue;
+    const qty = (FRACTION * equity * LEVERAGE) / x;
+    const d = want * qty - q;
+    if (Math.abs(d) > 1e-12 * Math.max(1, qty)) pending = d;
+  }
+  return { equity, trades, liquidations };
+}
+
+function fmt(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'marginlab-bench-'));
+  try {
+    const t0 = performance.now();
+    await synthesize({ out: join(dir, 'synth-1m'), symbols: 1, bars: BARS, timeframe: '1m', seed: 7 });
+    const data = await loadDataset(join(dir, 'synth-1m'));
+    const prep = performance.now() - t0;
+    const venue = getVenue('binance-usdm');
+    const n = data.time.length;
+    process.stdout.write(
+      `engine benchmark: ${fmt(n)} bars of 1m ${data.symbols[0]} (synthetic, mark candles: ${data.columns[0]!.markAtBarTimeframe}), ` +
+        `SMA ${FAST}/${SLOW}, leverage ${LEVERAGE}, taker ${venue.fees.taker}, funding; data ready in ${(prep / 1000).toFixed(1)} s\n`,
+    );
+    const params = smaCross.params.parse({ symbol: data.symbols[0], fast: FAST, slow: SLOW, marginFraction: FRACTION });
+
+    let bestEngine = Infinity;
+    let engineEq: Record<string, number> = {};
+    let engineLiq: Record<string, number> = {};
+    for (let r = 0; r < REPEAT; r++) {
+      const t = performance.now();
+      const out = replay({
+        data,
+        symbols: [data.symbols[0]!],
+        strategy: smaCross,
+        params,
+        venue,
+        setups: [SETUPS.isolated, SETUPS.cross],
+        initialCapital: String(CAPITAL),
+        leverage: LEVERAGE,
+        execution: DEFAULT_EXECUTION,
+      });
+      const dt = performance.now() - t;
+      if (dt < bestEngine) bestEngine = dt;
+      engineEq = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.series.equity[s.series.equity.length - 1]!]));
+      engineLiq = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.events.filter((e) => e.type === 'liquidation').length]));
+      for (const s of out.setups) if (s.error) throw new Error(`engine setup ${s.setup.id} failed: ${s.error}`);
+    }
+
+    let bestFused = Infinity;
+    let fusedRes: Record<string, FusedResult> = {};
+    for (let r = 0; r < REPEAT; r++) {
+      const t = performance.now();
+      const iso = fused(data, venue, true);
+      const cross = fused(data, venue, false);
+      const dt = performance.now() - t;
+      if (dt < bestFused) bestFused = dt;
+      fusedRes = { isolated: iso, cross };
+    }
+
+    // context: the same engine pass with one fill in total (no Decimal work per bar or event),
+    // i.e. the per-bar cost of the engine itself
+    let bestQuiet = Infinity;
+    const bhParams = buyAndHold.params.parse({ symbol: data.symbols[0], marginFraction: FRACTION });
+    for (let r = 0; r < REPEAT; r++) {
+      const t = performance.now();
+      replay({
+        data,
+        symbols: [data.symbols[0]!],
+        strategy: buyAndHold,
+        params: bhParams,
+        venue,
+        setups: [SETUPS.isolated, SETUPS.cross],
+        initialCapital: String(CAPITAL),
+        leverage: LEVERAGE,
+        execution: DEFAULT_EXECUTION,
+      });
+      bestQuiet = Math.min(bestQuiet, performance.now() - t);
+    }
+
+    const setupBars = 2 * n;
+    const engineBarsPerSec = setupBars / (bestEngine / 1000);
+    const fusedBarsPerSec = setupBars / (bestFused / 1000);
+    const ratio = engineBarsPerSec / fusedBarsPerSec;
+    let agree = true;
+    for (const id of ['isolated', 'cross']) {
+      const e = engineEq[id]!;
+      const f = fusedRes[id]!.equity;
+      const rel = Math.abs(e - f) / Math.max(1, Math.abs(f));
+      const ok = rel < 1e-6;
+      agree &&= ok;
+      process.stdout.write(
+        `  ${id.padEnd(8)} final equity: engine ${e.toFixed(6)}  fused ${f.toFixed(6)}  rel. diff ${rel.toExponential(2)} ${ok ? 'agree' : 'DISAGREE'}` +
+          `  (liquidations: engine ${engineLiq[id]}, fused ${fusedRes[id]!.liquidations}; fused trades ${fusedRes[id]!.trades})\n`,
+      );
+    }
+    process.stdout.write(
+      `  engine: ${(bestEngine / 1000).toFixed(3)} s for 2 setups × ${fmt(n)} bars = ${fmt(engineBarsPerSec)} setup-bars/s (best of ${REPEAT})\n` +
+        `  fused : ${(bestFused / 1000).toFixed(3)} s for 2 setups × ${fmt(n)} bars = ${fmt(fusedBarsPerSec)} setup-bars/s (best of ${REPEAT})\n` +
+        `  ratio (engine ÷ fused): ${ratio.toFixed(3)}\n` +
+        `  context: engine with a single fill (buy-and-hold): ${fmt(setupBars / (bestQuiet / 1000))} setup-bars/s — ` +
+        `the gap to the reference run is the Decimal booking of its ${fusedRes.isolated!.trades} fills per setup\n`,
+    );
+    if (!agree) process.exitCode = 1;
+    process.stdout.write(`${JSON.stringify({ engineBarsPerSec: Math.round(engineBarsPerSec), fusedBarsPerSec: Math.round(fusedBarsPerSec), ratio: Number(ratio.toFixed(4)) })}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

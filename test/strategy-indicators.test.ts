@@ -1,0 +1,97 @@
+/**
+ * Incremental indicators against naive recomputation over the window, and the registry.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Atr, Ema, RollingExtreme, RollingStdev, Sma, ZScore } from '../src/strategy/indicators.js';
+import { listStrategies, resolveStrategy } from '../src/strategy/registry.js';
+import { UserError } from '../src/errors.js';
+
+const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+const sd = (a: number[]) => {
+  const m = mean(a);
+  return Math.sqrt(a.reduce((s, x) => s + (x - m) ** 2, 0) / a.length);
+};
+
+describe('indicators', () => {
+  it('SMA, stdev, z-score, rolling max/min equal the naive window computation', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 1, max: 1000, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 30 }),
+        (xs, n) => {
+          const sma = new Sma(n);
+          const st = new RollingStdev(n);
+          const z = new ZScore(n);
+          const mx = new RollingExtreme(n, 'max');
+          const mn = new RollingExtreme(n, 'min');
+          xs.forEach((x, i) => {
+            sma.update(x);
+            st.update(x);
+            z.update(x);
+            mx.update(x);
+            mn.update(x);
+            if (i + 1 < n) {
+              expect(sma.value).toBeNaN();
+              expect(sma.ready).toBe(false);
+              return;
+            }
+            const w = xs.slice(i + 1 - n, i + 1);
+            expect(sma.value).toBeCloseTo(mean(w), 6);
+            expect(st.value).toBeCloseTo(sd(w), 5);
+            expect(mx.value).toBe(Math.max(...w));
+            expect(mn.value).toBe(Math.min(...w));
+            const s = sd(w);
+            if (s > 1e-2) expect(z.value).toBeCloseTo((x - mean(w)) / s, 4);
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('EMA seeds with the SMA and then smooths with 2/(n+1); ATR uses Wilder smoothing of the true range', () => {
+    const e = new Ema(3);
+    [1, 2, 3].forEach((x) => e.update(x));
+    expect(e.value).toBe(2);
+    e.update(6);
+    expect(e.value).toBe(2 + 0.5 * (6 - 2));
+    const a = new Atr(2);
+    a.update(10, 8, 9); // TR 2
+    a.update(12, 9, 11); // TR max(3, |12−9|, |9−9|) = 3
+    expect(a.value).toBe(2.5);
+    a.update(11, 7, 8); // TR max(4, 0, 4) = 4 → (2.5 + 4) / 2
+    expect(a.value).toBe(3.25);
+  });
+
+  it('ignores NaN inputs (absent candles) and rejects bad periods', () => {
+    const s = new Sma(2);
+    s.update(1);
+    s.update(NaN);
+    s.update(3);
+    expect(s.value).toBe(2);
+    expect(() => new Sma(0)).toThrow(/positive integer/);
+  });
+});
+
+describe('registry', () => {
+  it('lists the library with descriptions and resolves by name', async () => {
+    const list = await listStrategies();
+    expect(list.map((s) => s.name)).toEqual(['breakout', 'buy-and-hold', 'core-satellite', 'funding-carry', 'grid', 'martingale', 'pairs', 'sma-cross']);
+    for (const s of list) expect(s.description.length).toBeGreaterThan(20);
+    const m = await resolveStrategy('pairs');
+    expect(m.symbols(m.params.parse({}))).toEqual(['ETHUSDT', 'BTCUSDT']);
+  });
+
+  it('an unknown name is a configuration error (exit 78) listing the available strategies', async () => {
+    const err = await resolveStrategy('nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(78);
+    expect((err as UserError).message).toMatch(/unknown strategy 'nope'; available: breakout, buy-and-hold, .*sma-cross/);
+  });
+
+  it('a missing extra folder exits 66', async () => {
+    const err = await resolveStrategy('sma-cross', ['/no/such/dir']).catch((e: unknown) => e);
+    expect((err as UserError).exitCode).toBe(66);
+  });
+});

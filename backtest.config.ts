@@ -11,7 +11,8 @@ export default defineConfig({
   name: 'binance-2025',
   data: { path: 'data/binance-usdm-2025', timeframe: '1h' },
   venue: 'binance-usdm',
-  strategies: 'all',
+  // every strategy of the library; core-satellite also under 'mixed' (its core cross, its satellites isolated)
+  strategies: [{ name: 'core-satellite', setups: ['isolated', 'cross', 'mixed'] }, '*'],
   setups: ['isolated', 'cross'],
   leverage: [3, 10, 25],
   initialCapital: 10_000,

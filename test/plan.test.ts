@@ -61,6 +61,11 @@ describe('run plan', () => {
   it("'all' takes every strategy of the source", async () => {
     const p = await plan({ strategies: 'all' });
     expect(p.strategies).toEqual(['fixture-mixed', 'fixture-throws', 'fixture-trend']);
+    // '*' = every strategy the list does not name
+    const q = await plan({ strategies: [{ name: 'fixture-trend', setups: ['mixed'], grid: { lookback: [5, 6] } }, '*'] });
+    expect(q.strategies).toEqual(['fixture-mixed', 'fixture-throws', 'fixture-trend']);
+    expect(q.runs.filter((r) => r.spec.strategy === 'fixture-trend').map((r) => r.spec.setup)).toEqual(['mixed', 'mixed']);
+    expect(q.runs.filter((r) => r.spec.strategy === 'fixture-throws')).toHaveLength(2);
   });
 
   it('RunIds are stable, sorted, and change with every input that matters', async () => {

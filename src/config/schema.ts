@@ -98,7 +98,7 @@ export const configSchema = z
         z.object({ id: z.string().min(1), overrides: z.record(z.string(), z.unknown()).default({}) }).strict(),
       ])
       .default({ id: 'binance-usdm', overrides: {} }),
-    /** 'all' = every strategy the registry finds, default params */
+    /** 'all' = every strategy the registry finds, default params; in a list, the name '*' stands for every strategy the list does not name */
     strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1)]),
     setups: z.array(z.enum(SETUP_IDS)).min(1).default(['isolated', 'cross']),
     /** mode of positions whose order names no mode, in the 'mixed' setup */

@@ -98,7 +98,14 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     if (names.length === 0) throw configError('strategies: "all" found no strategy files');
     entries = names.map((name) => ({ entry: { name, params: {}, grid: {}, setups: null, leverage: null }, path: `strategies(all:${name})` }));
   } else {
-    entries = config.strategies.map((entry, i) => ({ entry, path: `strategies[${i}]` }));
+    // '*' stands for every strategy the list does not name (default params)
+    const named = new Set(config.strategies.filter((e) => e.name !== '*').map((e) => e.name));
+    const all = config.strategies.some((e) => e.name === '*') ? [...(await source.list())].sort() : [];
+    entries = config.strategies.flatMap((entry, i) =>
+      entry.name === '*'
+        ? all.filter((n) => !named.has(n)).map((name) => ({ entry: { ...entry, name }, path: `strategies[${i}](*:${name})` }))
+        : [{ entry, path: `strategies[${i}]` }],
+    );
   }
 
   const byId = new Map<string, PlannedRun>();

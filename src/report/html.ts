@@ -13,7 +13,7 @@ import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtMetric, fmtNumber, isoDate, jsonForScript } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
-import { SETUP_ORDER, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import { dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
@@ -252,7 +252,7 @@ ${cfgVerdicts}
         .join('')}</ul>`
     : '<p class="muted">None: every run completed.</p>';
 
-  const ds = [...new Set(model.runs.map((r) => `${r.spec.dataset} · ${r.spec.timeframe} · ${r.spec.symbols.join(', ')}`))];
+  const ds = dataSummary(model.runs);
   if (!showVenue && model.configs.length) ds.unshift(model.configs[0]!.venue);
   const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
   const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
@@ -284,7 +284,7 @@ ${cfgVerdicts}
 ${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 <section id="verdicts"><h2>Which margin mode served each strategy</h2><div class="verdicts">${verdictCards || '<p class="muted">No runs.</p>'}</div></section>
 <section id="comparison"><h2>Comparison: strategy × margin mode</h2>
-<p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (higher return; within 1 pp, shallower drawdown; then capital efficiency).</p>
+<p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (${esc(VERDICT_RULE)}).</p>
 ${sortableTable('comparison-table', compHead, compRows)}
 <p class="foot">Max MR: highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80%: share of bar closes at or above 80%. Cap. eff.: annualised net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity). Money in the quote currency.</p>
 </section>

@@ -3,7 +3,7 @@
  */
 import type { RunResult } from '../shard/types.js';
 import { escapeMd, fmtMetric, fmtNumber, isoDate } from './format.js';
-import { SETUP_ORDER, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 
 /** Columns of the comparison table (metric ids), shared with the HTML report. */
@@ -50,7 +50,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   const m = model.manifest;
   const L: string[] = [];
   L.push(`# marginlab report: ${escapeMd(model.name)}`, '');
-  const ds = [...new Set(model.runs.map((r) => `${r.spec.dataset} ${r.spec.timeframe} (${r.spec.symbols.join(', ')})`))];
+  const ds = dataSummary(model.runs);
   const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
   const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
   L.push(
@@ -89,7 +89,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   });
   L.push(rows.length ? table(header, align, rows) : 'No runs.', '');
   L.push(
-    '★ = the mode that served the configuration (higher return; within 1 pp, shallower drawdown; then capital efficiency). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Cap. eff. = annualised net PnL ÷ time-average capital at risk. Money in the quote currency. Definitions: docs/metrics.md.',
+    `★ = the mode that served the configuration (${VERDICT_RULE}). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Cap. eff. = annualised net PnL ÷ time-average capital at risk. Money in the quote currency. Definitions: docs/metrics.md.`,
     '',
   );
 

@@ -308,3 +308,19 @@ function cmpStr(a: string, b: string): number {
 export function sweepKey(spec: RunSpec): string {
   return configIdentity(spec, false);
 }
+
+/** "dataset timeframe (SYM1, SYM2, …)" per dataset and timeframe, symbols merged and sorted. */
+export function dataSummary(runs: readonly RunResult[]): string[] {
+  const m = new Map<string, Set<string>>();
+  for (const r of runs) {
+    const k = `${r.spec.dataset} ${r.spec.timeframe}`;
+    let set = m.get(k);
+    if (!set) m.set(k, (set = new Set()));
+    for (const s of r.spec.symbols) set.add(s);
+  }
+  return [...m.keys()].sort().map((k) => `${k} (${[...m.get(k)!].sort().join(', ')})`);
+}
+
+/** How a configuration's winner is picked, for table footnotes. */
+export const VERDICT_RULE =
+  'higher return; within 1 pp, fewer liquidations, then shallower drawdown, then capital efficiency (if profitable) or less capital at risk';

@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeGoldens, goldenFile, type Golden } from './golden/compute.js';
 import { listStrategies } from '../src/strategy/registry.js';
+import DecimalJs from 'decimal.js';
+
+const BigDecimal = DecimalJs.clone({ precision: 80 });
 
 describe('strategy goldens (data/binance-usdm-2025, 1h)', async () => {
   const goldens = await computeGoldens();
@@ -26,9 +29,8 @@ describe('strategy goldens (data/binance-usdm-2025, 1h)', async () => {
       for (const s of Object.values(g.setups)) expect(s.error).toBeNull();
     });
   }
-  it('the books balance exactly: deposit + pnl − fees + funding − penalties + insurance = wallet', async () => {
-    const { default: D } = await import('decimal.js');
-    const Decimal = D.clone({ precision: 80 });
+  it('the books balance exactly: deposit + pnl − fees + funding − penalties + insurance = wallet', () => {
+    const Decimal = BigDecimal;
     for (const g of goldens) {
       for (const s of Object.values(g.setups)) {
         const b = s.books;

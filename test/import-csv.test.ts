@@ -1,0 +1,167 @@
+/** CSV import: formats accepted, bad rows, missing columns, empty file, round-trip exactness. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { importCsv, parseTime } from '../src/feed/csv.js';
+import { loadDataset } from '../src/feed/load.js';
+import { UserError } from '../src/errors.js';
+
+const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
+const root = mkdtempSync(join(tmpdir(), 'ml-import-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const file = (text: string | Buffer): string => {
+  const p = join(root, `in-${++n}.csv`);
+  writeFileSync(p, text);
+  return p;
+};
+const outDir = () => join(root, `ds-${++n}`);
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function userError(p: Promise<unknown>): Promise<UserError> {
+  try { await p; } catch (e) { if (e instanceof UserError) return e; throw e; }
+  throw new Error('expected a UserError');
+}
+
+describe('parseTime', () => {
+  it('reads ISO strings (UTC unless zoned), seconds, ms, us and ns', () => {
+    expect(parseTime('2025-05-22T00:00:00Z')).toBe(1747872000000);
+    expect(parseTime('2025-05-22 00:00:00')).toBe(1747872000000);
+    expect(parseTime('2025-05-22')).toBe(1747872000000);
+    expect(parseTime('2025-05-22T02:00:00+02:00')).toBe(1747872000000);
+    expect(parseTime('2025-05-22T00:00:00.001Z')).toBe(1747872000001);
+    expect(parseTime('1747872000')).toBe(1747872000000);
+    expect(parseTime('1747872000.5')).toBe(1747872000500);
+    expect(parseTime('1747872000001')).toBe(1747872000001);
+    expect(parseTime('1747872000001000')).toBe(1747872000001);
+    expect(parseTime('1747872000001000000')).toBe(1747872000001);
+    expect(parseTime('yesterday')).toMatch(/neither an epoch number nor an ISO-8601/);
+    expect(parseTime('')).toBe('empty time');
+  });
+});
+
+describe('import csv', () => {
+  it('accepts BOM, CRLF, header aliases in any case, and mixed time formats; round trip is exact', async () => {
+    const rows = [
+      ['2025-05-22T00:00:00Z', '109609.6', '110146.4', '109153.4', '109925.4', '16028.352'],
+      ['1747875600', '109925.3', '110549.9', '109640.3', '109892.5', '12972.009'],
+      ['1747879200000', '0.1', '0.30000000000000004', '0.1', '0.2', '1e-7'],
+      ['2025-05-22 03:00:00', '1.1997200000000001', '1.2', '1.19', '1.19972', '0'],
+    ];
+    const text = `\uFEFFOpen_Time,OPEN,High,low,Close,Vol\r\n${rows.map((r) => r.join(',')).join('\r\n')}\r\n`;
+    const out = outDir();
+    const r = await importCsv({ file: file(text), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    expect(r.rows).toBe(4);
+    const md = await loadDataset(out);
+    expect(Array.from(md.time)).toEqual([1747872000000, 1747875600000, 1747879200000, 1747882800000]);
+    const c = md.columns[0]!;
+    const cols = [c.open, c.high, c.low, c.close, c.volume];
+    rows.forEach((row, i) => cols.forEach((col, k) => expect(Object.is(col[i], Number(row[k + 1]))).toBe(true)));
+  });
+
+  it('imports mark and funding (with optional price) and updates the manifest', async () => {
+    const out = outDir();
+    await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });
+    await importCsv({ file: file('timestamp,open,high,low,close\n1735689600000,1.01,2,0.5,1.5\n1735693200000,1.49,2,1,1.2\n'), kind: 'mark', symbol: 'AUSDT', timeframe: '1h', out });
+    await importCsv({ file: file('fundingTime,fundingRate,markPrice\n1735689600001,0.0001,\n1735693200003,-0.0002,1.33\n'), kind: 'funding', symbol: 'AUSDT', out });
+    await importCsv({ file: file('date,open,high,low,close,volume\n2025-01-01T01:00:00Z,5,6,4,5,1\n'), kind: 'candles', symbol: 'BUSDT', timeframe: '1h', out });
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.symbols).toEqual(['AUSDT', 'BUSDT']);
+    expect(m.files.map((f: { path: string }) => f.path)).toEqual(['AUSDT-candles-1h.arrow', 'AUSDT-funding.arrow', 'AUSDT-mark-1h.arrow', 'BUSDT-candles-1h.arrow']);
+    const md = await loadDataset(out);
+    const a = md.columns[0]!;
+    expect(a.markAtBarTimeframe).toBe(true);
+    expect(Array.from(a.markOpen)).toEqual([1.01, 1.49]);
+    expect(Array.from(a.fundingStart)).toEqual([0, 1, 2]);
+    expect(Array.from(a.fundingRate)).toEqual([0.0001, -0.0002]);
+    // first: no price in the file → mark open of the containing candle; second: the file's price
+    expect(Array.from(a.fundingPrice)).toEqual([1.01, 1.33]);
+    expect(Array.from(md.columns[1]!.present)).toEqual([0, 1]);
+    // re-import replaces the file, does not duplicate it
+    await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.3,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });
+    const m2 = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m2.files).toHaveLength(4);
+    expect((await loadDataset(out)).columns[0]!.close[1]).toBe(1.3);
+  });
+
+  it('reports every bad row with its line number and writes nothing (65)', async () => {
+    const out = outDir();
+    const text = 'timestamp,open,high,low,close,volume\n' +
+      '1735689600000,1,2,0.5,1.5,3\n' +
+      '1735693200000,abc,2,1,1.2,3\n' + // line 3: not a number
+      '1735696800000,1,0.5,0.9,1,3\n' + // line 4: high below
+      '1735696800000,1,2,0.9,1,3\n' + // ok (the bad line 4 was not accepted)
+      '1735696800000,1,2,0.9,1,3\n' + // line 6: duplicate
+      '1735693200000,1,2,0.9,1,3\n' + // line 7: out of order
+      'noon,1,2,0.9,1,3\n' + // line 8: bad time
+      '1735700400000,1,2,0.9,1,-1\n'; // line 9: volume
+    const e = await userError(importCsv({ file: file(text), kind: 'candles', symbol: 'X', timeframe: '1h', out }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toContain('6 bad rows; nothing was written');
+    const d = e.details.join('\n');
+    expect(d).toContain("line 3: open 'abc' is not a number");
+    expect(d).toContain('line 4: high 0.5 is below max(open, close) = 1');
+    expect(d).toContain('line 6: duplicate timestamp 2025-01-01T02:00:00.000Z (1735696800000) (same as line 5)');
+    expect(d).toContain('line 7: timestamp 2025-01-01T01:00:00.000Z (1735693200000) is out of order');
+    expect(d).toContain("line 8: time 'noon' is neither an epoch number nor an ISO-8601 date-time");
+    expect(d).toContain('line 9: volume -1 must be ≥ 0');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--skip-bad-rows leaves bad rows out and reports the count (CLI, exit 0); without it the CLI exits 65', async () => {
+    const out = outDir();
+    const f = file('time,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\nbad,1,2,1,1,1\n1735693200000,1.5,2,1,1.2,3\n');
+    const [ok, fail] = await Promise.all([
+      cli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--skip-bad-rows']),
+      cli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', `${out}-strict`]),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('skipped 1 bad row');
+    expect(ok.stderr).toContain("line 3: time 'bad' is neither");
+    expect(ok.stdout).toMatch(/imported 2 rows into .*BTCUSDT-candles-1h\.arrow .*1 bad rows skipped/);
+    expect((await loadDataset(out)).time.length).toBe(2);
+    expect(fail.code).toBe(65);
+    expect(fail.stderr).toContain('1 bad row; nothing was written');
+    expect(existsSync(`${out}-strict`)).toBe(false);
+  });
+
+  it('fails with 65 naming missing columns, and for an empty file; 66 for a missing file; 64 for a bad kind', async () => {
+    const miss = await userError(importCsv({ file: file('timestamp,open,close\n1735689600000,1,1\n'), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(miss.exitCode).toBe(65);
+    expect(miss.message).toContain('missing columns high, low, volume in the header');
+    const empty = await userError(importCsv({ file: file(''), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(empty.exitCode).toBe(65);
+    expect(empty.message).toContain('the file is empty (expected a header line with timestamp, open, high, low, close, volume');
+    const headerOnly = await userError(importCsv({ file: file('timestamp,rate\n'), kind: 'funding', symbol: 'X', out: outDir() }));
+    expect(headerOnly.exitCode).toBe(65);
+    expect(headerOnly.message).toContain('no data rows');
+    const missing = await userError(importCsv({ file: join(root, 'nope.csv'), kind: 'funding', symbol: 'X', out: outDir() }));
+    expect(missing.exitCode).toBe(66);
+    const [bad, missCli] = await Promise.all([
+      cli(['import', 'csv', file('a\n'), '--kind', 'trades', '--symbol', 'X', '--out', outDir()]),
+      cli(['import', 'csv', file('timestamp,open\n1735689600000,1\n'), '--kind', 'mark', '--symbol', 'X', '--timeframe', '1h', '--out', outDir()]),
+    ]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain("--kind: expected candles, mark or funding, got 'trades'");
+    expect(missCli.code).toBe(65);
+    expect(missCli.stderr).toContain('missing columns high, low, close');
+    // nothing half-written anywhere
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('rejects |rate| ≥ 1 and spacing off the timeframe', async () => {
+    const e1 = await userError(importCsv({ file: file('timestamp,rate\n1735689600000,0.0001\n1735718400000,2\n'), kind: 'funding', symbol: 'X', out: outDir() }));
+    expect(e1.details[0]).toContain('line 3: rate 2 is implausible');
+    const e2 = await userError(importCsv({ file: file('timestamp,open,high,low,close\n1735689600000,1,1,1,1\n1735691400000,1,1,1,1\n'), kind: 'mark', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e2.details[0]).toContain('line 3: timestamp 2025-01-01T00:30:00.000Z (1735691400000) is 1800000 ms after line 2; expected a multiple of the 1h timeframe');
+  });
+});

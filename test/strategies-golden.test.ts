@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeGoldens, goldenFile, type Golden } from './golden/compute.js';
 import { listStrategies } from '../src/strategy/registry.js';
-import DecimalJs from 'decimal.js';
+import { Decimal as DecimalJs } from 'decimal.js';
 
 const BigDecimal = DecimalJs.clone({ precision: 80 });
 

@@ -1,0 +1,111 @@
+/** Synthetic markets: determinism, realised volatility and correlation, crashes, wicks, mark basis, funding. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesize } from '../src/feed/synth.js';
+import { loadDataset } from '../src/feed/load.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ml-synth-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** every file's bytes; the manifest's `name` (= folder name) is the only field allowed to differ */
+const bytes = (dir: string) => readdirSync(dir).sort().map((f) => [
+  f,
+  f === 'manifest.json' ? readFileSync(join(dir, f), 'utf8').replace(/"name": "[^"]*"/, '"name": ""') : readFileSync(join(dir, f)).toString('base64'),
+]);
+
+function logReturns(c: Float64Array): Float64Array {
+  const r = new Float64Array(c.length - 1);
+  for (let i = 1; i < c.length; i++) r[i - 1] = Math.log(c[i]! / c[i - 1]!);
+  return r;
+}
+const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+const sd = (a: Float64Array) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)); };
+const corr = (a: Float64Array, b: Float64Array) => {
+  const ma = mean(a), mb = mean(b);
+  let s = 0; for (let i = 0; i < a.length; i++) s += (a[i]! - ma) * (b[i]! - mb);
+  return s / (a.length - 1) / sd(a) / sd(b);
+};
+
+describe('synthesize', () => {
+  it('is deterministic: same seed, same bytes; another seed, other bytes', async () => {
+    const o = { symbols: 3, bars: 5000, timeframe: '5m', seed: 7 };
+    await synthesize({ ...o, out: join(root, 'a') });
+    await synthesize({ ...o, out: join(root, 'b') });
+    await synthesize({ ...o, seed: 8, out: join(root, 'c') });
+    const a = bytes(join(root, 'a'));
+    expect(bytes(join(root, 'b'))).toEqual(a);
+    const c = bytes(join(root, 'c'));
+    expect(c.find(([f]) => f === 'BTCUSDT-candles-5m.arrow')![1]).not.toBe(a.find(([f]) => f === 'BTCUSDT-candles-5m.arrow')![1]);
+  });
+
+  it('realised volatility and correlation match the request (no jumps)', async () => {
+    const vols = [0.5, 0.8, 1.2];
+    const out = join(root, 'stats');
+    await synthesize({ out, symbols: 3, bars: 60_000, timeframe: '1h', seed: 11, vols, correlation: 0.7, crashesPerYear: 0, wicksPerYear: 0 });
+    const md = await loadDataset(out);
+    const rets = md.columns.map((c) => logReturns(c.close));
+    const perYear = Math.sqrt(365 * 24);
+    rets.forEach((r, i) => expect(Math.abs(sd(r) * perYear / vols[i]! - 1)).toBeLessThan(0.03));
+    for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) expect(Math.abs(corr(rets[i]!, rets[j]!) - 0.7)).toBeLessThan(0.02);
+  });
+
+  it('crashes hit every symbol in the same bar; wicks hit one symbol and leave the close alone', async () => {
+    const out = join(root, 'jumps');
+    await synthesize({ out, symbols: 4, bars: 20_000, timeframe: '1h', seed: 3, vols: [0.2], crashesPerYear: 40, crashSize: 0.1, wicksPerYear: 0 });
+    const md = await loadDataset(out);
+    const rets = md.columns.map((c) => logReturns(c.close));
+    let together = 0, alone = 0;
+    for (let k = 0; k < rets[0]!.length; k++) {
+      const big = rets.filter((r) => r[k]! < -0.03).length; // 0.2 vol per hour sd ≈ 0.002: -3 % is a jump
+      if (big === 4) together++;
+      else if (big > 0) alone++;
+    }
+    expect(together).toBeGreaterThan(40); // ≈ 91 expected
+    expect(alone).toBe(0);
+
+    const out2 = join(root, 'wicks');
+    await synthesize({ out: out2, symbols: 4, bars: 20_000, timeframe: '1h', seed: 4, vols: [0.2], crashesPerYear: 0, wicksPerYear: 50, wickSize: 0.05 });
+    const w = await loadDataset(out2);
+    let wickBars = 0, shared = 0, bigClose = 0;
+    for (let k = 0; k < w.time.length; k++) {
+      const deep = w.columns.filter((c) => c.low[k]! / Math.min(c.open[k]!, c.close[k]!) < 0.985 || c.high[k]! / Math.max(c.open[k]!, c.close[k]!) > 1.015);
+      if (deep.length) wickBars++;
+      if (deep.length > 1) shared++;
+      for (const c of w.columns) if (k > 0 && Math.abs(Math.log(c.close[k]! / c.close[k - 1]!)) > 0.03) bigClose++;
+    }
+    expect(wickBars).toBeGreaterThan(150); // ≈ 4 × 114 × P(depth > 1.5 %)
+    expect(shared).toBeLessThan(wickBars * 0.05);
+    expect(bigClose).toBe(0);
+  });
+
+  it('mark = trade × (1 + small mean-reverting basis); funding every 8 h around its mean; candles valid', async () => {
+    const out = join(root, 'mark');
+    await synthesize({ out, symbols: 2, bars: 30_000, timeframe: '15m', seed: 5, basisBps: 5, fundingMean: 0.0001 });
+    const md = await loadDataset(out); // full validation passes
+    const c = md.columns[0]!;
+    expect(c.markAtBarTimeframe).toBe(true);
+    const basis = new Float64Array(md.time.length);
+    for (let i = 0; i < basis.length; i++) basis[i] = c.markClose[i]! / c.close[i]! - 1;
+    expect(Math.abs(mean(basis))).toBeLessThan(0.0002);
+    expect(sd(basis)).toBeGreaterThan(0.0003);
+    expect(sd(basis)).toBeLessThan(0.0008);
+    expect(Math.max(...basis.map(Math.abs))).toBeLessThan(0.005);
+    // funding: one event per 8 h (30,000 × 15 min = 312.5 days → 937 or 938 events), placed on their bar exactly
+    expect(c.fundingTime.length).toBeGreaterThanOrEqual(937);
+    for (let i = 1; i < c.fundingTime.length; i++) expect(c.fundingTime[i]! - c.fundingTime[i - 1]!).toBe(8 * 3_600_000);
+    for (let i = 0; i < md.time.length; i++) {
+      for (let e = c.fundingStart[i]!; e < c.fundingStart[i + 1]!; e++) {
+        expect(c.fundingTime[e]).toBe(md.time[i]);
+        expect(c.fundingPrice[e]).toBe(c.markOpen[i]);
+      }
+    }
+    expect(Math.abs(mean(c.fundingRate) - 0.0001)).toBeLessThan(0.00003);
+  });
+
+  it('rejects bad options with a usage error (64)', async () => {
+    await expect(synthesize({ out: join(root, 'x'), symbols: 0, bars: 10, timeframe: '1m', seed: 1 })).rejects.toMatchObject({ exitCode: 64 });
+    await expect(synthesize({ out: join(root, 'x'), symbols: 1, bars: 10, timeframe: '1q', seed: 1 })).rejects.toMatchObject({ exitCode: 64 });
+    await expect(synthesize({ out: join(root, 'x'), symbols: 1, bars: 10, timeframe: '1m', seed: 1, correlation: 1 })).rejects.toMatchObject({ exitCode: 64 });
+  });
+});

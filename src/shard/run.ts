@@ -104,8 +104,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
   const { ENGINE_VERSION } = await import('../engine/index.js');
   const datasets = await loadDatasets(loaded);
+  const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
   const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION);
+  const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
   const resultsDir = join(outDir, 'results');
 
@@ -135,6 +137,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     shard: opts.shard,
   });
 
+  const tSweep = Date.now();
   const exec = await executeTasks(todo, {
     datasets: datasets.data,
     strategyDirs,
@@ -155,6 +158,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     onBars: (b) => opts.progress.bars(b),
   });
 
+  const sweepMs = Date.now() - tSweep;
   // count what is on disk for this shard (results of earlier --resume passes included)
   const { readFileSync } = await import('node:fs');
   let ok = 0;
@@ -186,6 +190,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     wallClockMs: Date.now() - t0,
     plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies },
     configHash: configHash(loaded),
+    timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs },
     ...(exec.interrupted ? { interrupted: true } : {}),
   };
   writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

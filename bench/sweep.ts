@@ -1,0 +1,145 @@
+/**
+ * bench:sweep: a sweep of ≥ 40 runs over a synthetic dataset of ≥ 10 million bars, run by the CLI
+ * (a separate process, as users run it) with 1 and with 2 workers.
+ *
+ * Prints one line per measurement, then as its last line one JSON object:
+ *   speedup2       pool wall time with 1 worker ÷ with 2 (manifest timings.sweepMs: first task to last result)
+ *   speedup2EndToEnd  the same for the whole command (load + plan + pool + report)
+ *   peakRssBytes   peak resident memory of the whole process tree with 2 workers (worker threads live in
+ *                  the CLI process, so its VmHWM is the tree; child processes, if any, are added)
+ *   datasetBytes   bytes of the dataset's columns held in memory (SharedArrayBuffer, shared by workers)
+ * Goals (not asserted): speedup2 ≥ 1.8; peakRssBytes ≤ 1.5 × datasetBytes + 300 MB.
+ *
+ * Sizes: BENCH_SYMBOLS (default 16) × BENCH_BARS (default 640,000 one-minute bars per symbol).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { synthesize, synthSymbols } from '../src/feed/synth.js';
+import { loadDataset } from '../src/feed/index.js';
+import type { RunManifest } from '../src/shard/types.js';
+
+const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 16);
+const BARS = Number(process.env.BENCH_BARS ?? 640_000);
+const REPO = resolve(import.meta.dirname, '..');
+const BIN = join(REPO, 'bin', 'marginlab.mjs');
+
+function statusKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** pids of the process tree under `pid` (children via /proc/<pid>/task/<tid>/children) */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      let kids: string[] = [];
+      try {
+        kids = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        /* gone */
+      }
+      for (const k of kids) {
+        out.push(Number(k));
+        walk(Number(k));
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+interface Measured {
+  wallMs: number;
+  peakRssBytes: number;
+  manifest: RunManifest;
+}
+
+async function measure(dir: string, workers: number): Promise<Measured> {
+  const out = join(dir, `out-${workers}`);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'run', '-c', join(dir, 'bench.config.ts'), '--workers', String(workers), '--out', out, '--quiet'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const pid = child.pid!;
+  let peakKb = 0;
+  const sample = () => {
+    // VmHWM of the CLI process (threads included) + current RSS of any child processes
+    const own = Math.max(statusKb(pid, 'VmHWM'), statusKb(pid, 'VmRSS'));
+    const kids = descendants(pid).reduce((s, p) => s + statusKb(p, 'VmRSS'), 0);
+    peakKb = Math.max(peakKb, own + kids);
+  };
+  const timer = setInterval(sample, 50);
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  clearInterval(timer);
+  const wallMs = performance.now() - t0;
+  if (code !== 0) throw new Error(`marginlab run --workers ${workers} exited with ${code}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as RunManifest;
+  return { wallMs, peakRssBytes: peakKb * 1024, manifest };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'marginlab-bench-sweep-'));
+try {
+  const data = join(dir, 'synth');
+  let t = performance.now();
+  await synthesize({ out: data, symbols: SYMBOLS, bars: BARS, timeframe: '1m', seed: 20250101 });
+  console.log(`synthesized ${SYMBOLS} symbols × ${BARS.toLocaleString('en-US')} 1m bars = ${(SYMBOLS * BARS).toLocaleString('en-US')} bars in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+  const symbols = synthSymbols(SYMBOLS);
+  writeFileSync(
+    join(dir, 'bench.config.ts'),
+    `export default ${JSON.stringify({
+      name: 'bench-sweep',
+      data: './synth',
+      strategies: [{ name: 'sma-cross', grid: { symbol: symbols } }],
+      setups: ['isolated', 'cross'],
+      leverage: [3, 10],
+      initialCapital: 10000,
+      timeoutMs: 3_600_000,
+      output: { dir: 'out', formats: ['json'] },
+    }, null, 2)};\n`,
+  );
+
+  const one = await measure(dir, 1);
+  console.log(`1 worker : ${one.manifest.runs.total} runs, pool ${(one.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(one.wallMs / 1000).toFixed(2)}s, peak RSS ${(one.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  const two = await measure(dir, 2);
+  console.log(`2 workers: ${two.manifest.runs.total} runs, pool ${(two.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(two.wallMs / 1000).toFixed(2)}s, peak RSS ${(two.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+
+  // column bytes the dataset holds in memory (what the CLI loaded into SharedArrayBuffers)
+  t = performance.now();
+  const md = await loadDataset(data);
+  let datasetBytes = md.time.byteLength;
+  for (const c of md.columns) {
+    for (const a of [c.present, c.open, c.high, c.low, c.close, c.volume, c.markOpen, c.markHigh, c.markLow, c.markClose, c.fundingStart, c.fundingTime, c.fundingRate, c.fundingPrice]) datasetBytes += a.byteLength;
+  }
+  const limit = 1.5 * datasetBytes + 300 * 2 ** 20;
+  const result = {
+    speedup2: Number((one.manifest.timings!.sweepMs / two.manifest.timings!.sweepMs).toFixed(3)),
+    speedup2EndToEnd: Number((one.wallMs / two.wallMs).toFixed(3)),
+    peakRssBytes: two.peakRssBytes,
+    datasetBytes,
+    rssLimitBytes: Math.round(limit),
+    runs: two.manifest.runs.total,
+    bars: SYMBOLS * BARS,
+    barsPerRun: BARS,
+    sweepMs1: one.manifest.timings!.sweepMs,
+    sweepMs2: two.manifest.timings!.sweepMs,
+    wallMs1: Math.round(one.wallMs),
+    wallMs2: Math.round(two.wallMs),
+    peakRssBytes1: one.peakRssBytes,
+  };
+  console.log(JSON.stringify(result));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

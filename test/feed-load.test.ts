@@ -1,0 +1,145 @@
+/** Loader: one timeline, absent symbols, mixed timeframes (mark, funding), slices, bundled data. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeDataset, type SeriesInput } from '../src/feed/write.js';
+import { loadDataset, fundingSettleTime } from '../src/feed/load.js';
+import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2025, 4, 22); // 1747872000000
+const root = mkdtempSync(join(tmpdir(), 'ml-feed-load-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function candles(symbol: string, tf: number, tfName: string, start: number, n: number, kind: 'candles' | 'mark' = 'candles', base = 100): SeriesInput {
+  const time: number[] = [], open: number[] = [], high: number[] = [], low: number[] = [], close: number[] = [], volume: number[] = [];
+  for (let i = 0; i < n; i++) {
+    time.push(start + i * tf); open.push(base + i); high.push(base + i + 2); low.push(base + i - 1); close.push(base + i + 1); volume.push(i);
+  }
+  return { symbol, kind, timeframe: tfName, time, columns: kind === 'candles' ? { open, high, low, close, volume } : { open, high, low, close } };
+}
+
+const mixed = join(root, 'mixed');
+beforeAll(async () => {
+  await writeDataset(mixed, {
+    venue: 'binance-usdm', timeframe: '1h',
+    series: [
+      candles('AUSDT', H, '1h', T0, 24),
+      candles('AUSDT', H / 2, '30m', T0, 48),
+      candles('AUSDT', 8 * H, '8h', T0, 3, 'mark', 1000),
+      candles('AUSDT', 15 * 60_000, '15m', T0, 96, 'mark', 500),
+      { symbol: 'AUSDT', kind: 'funding', time: [T0 - 8 * H + 3, T0 + 1, T0 + 8 * H + 17, T0 + 16 * H, T0 + 16 * H + 5000, T0 + 24 * H], columns: { rate: [0.1 / 100, 0.0001, -0.0002, 0.0003, 0.0004, 0.0005] } },
+      candles('BUSDT', H, '1h', T0 + 5 * H, 10, 'candles', 50), // starts later, ends earlier
+      candles('BUSDT', H / 2, '30m', T0 + 5 * H, 20, 'candles', 50),
+    ],
+  });
+});
+
+describe('loadDataset: one timeline', () => {
+  it('puts symbols on the union timeline, marks absence, never forward-fills, and backs columns by SharedArrayBuffer', async () => {
+    const md = await loadDataset(mixed);
+    expect(md.time.length).toBe(24);
+    expect(md.time[0]).toBe(T0);
+    expect(md.time.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const b = md.columns[1]!;
+    expect(Array.from(b.present.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 1]);
+    expect(b.present.reduce((s, v) => s + v, 0)).toBe(10);
+    expect(Number.isNaN(b.close[4]!)).toBe(true);
+    expect(Number.isNaN(b.close[15]!)).toBe(true); // after its last candle: NaN, not the last close
+    expect(b.close[14]).toBe(60);
+    for (const arr of [b.open, b.present, b.markOpen, b.fundingStart]) expect(arr.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Object.keys(md.hashes).sort()).toEqual([
+      'AUSDT-candles-1h.arrow', 'AUSDT-funding.arrow', 'AUSDT-mark-15m.arrow', 'AUSDT-mark-8h.arrow', 'BUSDT-candles-1h.arrow', 'manifest.json',
+    ]);
+  });
+
+  it('aggregates finer mark candles to the bar; coarser ones only price funding', async () => {
+    const md = await loadDataset(mixed);
+    const a = md.columns[0]!;
+    expect(a.markAtBarTimeframe).toBe(true);
+    // 1h bar k = 15m mark rows 4k..4k+3 (base 500): open 500+4k, high max = 500+4k+3+2, low 500+4k-1, close 500+4k+3+1
+    expect([a.markOpen[2], a.markHigh[2], a.markLow[2], a.markClose[2]]).toEqual([508, 513, 507, 512]);
+    expect(md.columns[1]!.markAtBarTimeframe).toBe(false);
+    expect(Number.isNaN(md.columns[1]!.markOpen[6]!)).toBe(true);
+  });
+
+  it('places funding in (previous bar open, this bar open], normalising ms jitter, priced at the finest containing mark open', async () => {
+    const md = await loadDataset(mixed);
+    const a = md.columns[0]!;
+    // event at T0-8h+3 is before the first bar window (T0-1h, T0]: dropped; T0+1 → T0 (jitter) → bar 0
+    expect(Array.from(a.fundingTime)).toEqual([T0 + 1, T0 + 8 * H + 17, T0 + 16 * H, T0 + 16 * H + 5000]);
+    const barOf = (e: number) => { for (let i = 0; i < md.time.length; i++) if (e >= a.fundingStart[i]! && e < a.fundingStart[i + 1]!) return i; return -1; };
+    expect([0, 1, 2, 3].map(barOf)).toEqual([0, 8, 16, 17]); // 5 s past the hour is not jitter: next bar
+    // T0+24h is after the last bar (T0+23h): dropped
+    expect(a.fundingStart[24]).toBe(4);
+    // price: the 15m mark candle containing the time (base 500, row 32 at T0+8h → open 532)
+    expect(Array.from(a.fundingPrice)).toEqual([500, 532, 564, 564]);
+    expect(fundingSettleTime(1747872000001)).toBe(1747872000000);
+    expect(fundingSettleTime(1747872000999)).toBe(1747872000000);
+    expect(fundingSettleTime(1747872001000)).toBe(1747872001000);
+  });
+
+  it('at 30m the same funding lands on the 30m bars; a timeframe with no mark at all falls back to trade open', async () => {
+    const md = await loadDataset(mixed, { timeframe: '30m' });
+    expect(md.time.length).toBe(48);
+    expect(md.timeframeMs).toBe(H / 2);
+    const a = md.columns[0]!;
+    expect(a.markAtBarTimeframe).toBe(true); // 15m divides 30m
+    const bars = Array.from(a.fundingTime).map((_, e) => { for (let i = 0; i < 48; i++) if (e >= a.fundingStart[i]! && e < a.fundingStart[i + 1]!) return i; return -1; });
+    expect(bars).toEqual([0, 16, 32, 33]);
+
+    const noMark = join(root, 'nomark');
+    await writeDataset(noMark, { venue: 'v', timeframe: '1h', series: [candles('X', H, '1h', T0, 5), { symbol: 'X', kind: 'funding', time: [T0 + 2 * H], columns: { rate: [0.0001] } }] });
+    const m2 = await loadDataset(noMark);
+    expect(m2.columns[0]!.fundingPrice[0]).toBe(102); // trade open of bar 2
+  });
+
+  it('selects symbols and a time range; slices share memory', async () => {
+    const md = await loadDataset(mixed, { symbols: ['BUSDT'], from: T0 + 6 * H, to: T0 + 9 * H });
+    expect(md.symbols).toEqual(['BUSDT']);
+    expect(Array.from(md.time)).toEqual([T0 + 6 * H, T0 + 7 * H, T0 + 8 * H]);
+    const full = await loadDataset(mixed);
+    const s = sliceMarketData(full, 8, 18);
+    expect(s.time.length).toBe(10);
+    expect(s.time[0]).toBe(T0 + 8 * H);
+    expect(s.columns[0]!.open.buffer).toBe(full.columns[0]!.open.buffer);
+    const a = s.columns[0]!;
+    expect(a.fundingTime[a.fundingStart[0]!]).toBe(T0 + 8 * H + 17);
+    expect(a.fundingStart[10]! - a.fundingStart[0]!).toBe(3);
+    expect(selectSymbols(full, ['BUSDT', 'AUSDT']).columns.map((c) => c.symbol)).toEqual(['BUSDT', 'AUSDT']);
+    await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ exitCode: 78 });
+    await expect(loadDataset(mixed, { timeframe: '4h' })).rejects.toMatchObject({ exitCode: 78 });
+  });
+
+  it('rejects symbols on different grids', async () => {
+    const dir = join(root, 'offgrid');
+    await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });
+    await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
+  });
+});
+
+describe('bundled datasets', () => {
+  it('binance-usdm-2025 loads: 4 symbols × 1458 h, 182 funding events each, priced at the 8h mark open', async () => {
+    const md = await loadDataset(resolve(__dirname, '..', 'data', 'binance-usdm-2025'));
+    expect(md.symbols).toEqual(['BTCUSDT', 'ETHUSDT', 'XRPUSDT', 'ADAUSDT']);
+    expect(md.time.length).toBe(1458);
+    expect(md.time[0]).toBe(1747872000000);
+    expect(md.venue).toBe('binance-usdm');
+    const btc = md.columns[0]!;
+    expect(btc.open[0]).toBe(109609.6);
+    expect(btc.markAtBarTimeframe).toBe(false);
+    expect(btc.fundingTime.length).toBe(182);
+    expect(btc.fundingTime[0]).toBe(1747872000001);
+    expect(btc.fundingStart[1]).toBe(1); // settles at the 00:00 bar despite the 1 ms jitter
+    expect(btc.fundingPrice[0]).toBe(109611.43263043);
+    expect((await loadDataset(resolve(__dirname, '..', 'data', 'binance-usdm-2025'), { timeframe: '30m' })).time.length).toBe(2916);
+  });
+  it('xrp-2021 loads at 1h (mark at bar timeframe) and 5m', async () => {
+    const dir = resolve(__dirname, '..', 'data', 'xrp-2021');
+    const md = await loadDataset(dir);
+    expect(md.time.length).toBe(100);
+    expect(md.columns[0]!.markAtBarTimeframe).toBe(true);
+    expect((await loadDataset(dir, { timeframe: '5m' })).time.length).toBe(1999);
+  });
+});

@@ -58,7 +58,7 @@ export function capEvents(events: readonly AccountEvent[], symbols: readonly str
     other.slice(0, head).forEach((i) => keep.add(i));
     other.slice(other.length - (budget - head)).forEach((i) => keep.add(i));
   }
-  return [...keep].sort((a, b) => a - b).map((i) => toRecord(events[i]!, symbols));
+  return [...keep].sort((a, b) => events[a]!.time - events[b]!.time || a - b).map((i) => toRecord(events[i]!, symbols));
 }
 
 function fmt(n: number): string {

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalJson, runIdOf, taskIdOf } from '../src/shard/hash.js';
+import { capEvents, erroredResult } from '../src/shard/worker.js';
+import { createProgress } from '../src/shard/progress.js';
+import { mergeRunFolders } from '../src/shard/merge.js';
+import type { AccountEvent } from '../src/account/types.js';
+import type { RunManifest, RunResult, RunSpec } from '../src/shard/types.js';
+
+const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
+  strategy: 's', params: { a: 1 }, venue: 'binance-usdm', setup: 'isolated', leverage: 3, dataset: 'd', timeframe: '1h',
+  symbols: ['AAAUSDT'], from: null, to: null, initialCapital: '10000', execution: { slippageBps: 1 }, dataHashes: { f: 'h' }, engineVersion: 'E', ...over,
+});
+
+describe('canonical JSON and ids', () => {
+  it('sorts keys at every level, drops undefined, rejects non-finite numbers', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: -0 } })).toBe('{"a":{"c":0,"d":[3,{"z":1}]},"b":1}');
+    expect(() => canonicalJson({ x: NaN })).toThrow(/non-finite number at \.x/);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(/cannot encode function/);
+  });
+  it('setups of one pass share a TaskId but not a RunId', () => {
+    const a = spec();
+    const b = spec({ setup: 'cross' });
+    expect(taskIdOf(a)).toBe(taskIdOf(b));
+    expect(runIdOf(a)).not.toBe(runIdOf(b));
+    expect(taskIdOf(spec({ leverage: 4 }))).not.toBe(taskIdOf(a));
+  });
+});
+
+describe('event capping', () => {
+  const fill = (time: number): AccountEvent => ({ type: 'fill', time, symbol: 0, qty: 1, price: 100, fee: '0.1', realizedPnl: '0', positionQty: 1, mode: 'cross' });
+  it('keeps every liquidation, then the first and last other events, funding excluded, in time order', () => {
+    const events: AccountEvent[] = [];
+    for (let i = 0; i < 100; i++) events.push(fill(i));
+    events.push({ type: 'funding', time: 50.5, symbol: 0, received: '-1', rate: 0.0001, price: 100 });
+    events.push({ type: 'liquidation', time: 60.5, poolId: 'cross', symbols: [0], prices: [90], penalty: '5', insuranceDraw: '0', realizedPnl: '-10' });
+    const kept = capEvents(events, ['AAAUSDT'], 11);
+    expect(kept).toHaveLength(11);
+    expect(kept.map((e) => e.time)).toEqual([0, 1, 2, 3, 4, 60.5, 95, 96, 97, 98, 99]);
+    expect(kept[5]).toMatchObject({ type: 'liquidation', symbol: 'AAAUSDT', amount: '-10' });
+    expect(kept[0]!.detail).toBe('buy 1 @ 100 (cross, position 1)');
+    expect(capEvents(events, ['AAAUSDT'], 0)).toEqual([]);
+  });
+});
+
+describe('progress', () => {
+  const sink = () => {
+    let text = '';
+    const w = { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream;
+    return { w, get: () => text };
+  };
+  it('plain mode writes a start line, errors, and a final line', () => {
+    const o = sink();
+    const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 60_000);
+    p.start({ totalRuns: 4, skipped: 1, pending: 3, totalBars: 300, workers: 2, shard: { index: 1, count: 2 } });
+    p.runDone({ runId: 'x', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'boom' });
+    p.bars(100);
+    p.finish({ ok: 0, errored: 1, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
+    expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
+    expect(o.get()).toMatch(/1\/3 runs \(33%\), 1 errored, .* bars\/s, ETA/);
+  });
+  it('json mode writes one JSON event per line on stdout; quiet writes nothing', () => {
+    const o = sink();
+    const e = sink();
+    const p = createProgress('json', { stdout: o.w, stderr: e.w });
+    p.start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
+    p.runDone({ runId: 'x', strategy: 's', setup: 'cross', leverage: 3, status: 'ok' });
+    p.finish({ ok: 1, errored: 0, skipped: 0, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(o.get().trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['start', 'run', 'done']);
+    expect(e.get()).toBe('');
+    const q = sink();
+    const p2 = createProgress('quiet', { stdout: q.w, stderr: q.w });
+    p2.start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
+    p2.finish({ ok: 1, errored: 0, skipped: 0, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(q.get()).toBe('');
+  });
+});
+
+describe('merge', () => {
+  const manifest = (over: Partial<RunManifest> = {}): RunManifest => ({
+    schemaVersion: 1, name: 'n', createdAt: 'x', marginlabVersion: '0.1.0', engineVersion: 'E', gitCommit: null, node: 'v20',
+    config: { name: 'n', leverage: [3], workers: 1, output: { dir: 'a' } }, datasets: [{ name: 'd', path: 'd', hashes: { f: 'h' } }],
+    runs: { total: 2, ok: 1, errored: 0 }, shard: { index: 1, count: 2 }, workers: 1, wallClockMs: 5, plan: { hash: 'p', total: 2, strategies: ['s'] }, ...over,
+  });
+  const folder = (root: string, name: string, m: RunManifest, results: RunResult[]) => {
+    const d = join(root, name);
+    mkdirSync(join(d, 'results'), { recursive: true });
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    for (const r of results) writeFileSync(join(d, 'results', `${r.runId}.json`), JSON.stringify(r));
+    return d;
+  };
+  it('unions results (an ok re-run wins over a failure) and refuses mismatches', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ml-merge-'));
+    const s1 = spec();
+    const s2 = spec({ setup: 'cross' });
+    const id1 = runIdOf(s1);
+    const id2 = runIdOf(s2);
+    const failed = erroredResult(id2, s2, 'timeout');
+    const ok2: RunResult = { ...erroredResult(id2, s2, ''), status: 'ok' };
+    delete ok2.error;
+    const a = folder(root, 'a', manifest(), [erroredResult(id1, s1, 'x'), failed]);
+    const b = folder(root, 'b', manifest({ shard: { index: 2, count: 2 }, config: { name: 'n', leverage: [3], workers: 8, output: { dir: 'b' } } }), [ok2]);
+    const out = await mergeRunFolders([a, b], join(root, 'm'));
+    expect(out.runs).toBe(2);
+    expect(out.duplicates).toBe(1);
+    expect(out.missing).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'm', 'results', `${id2}.json`), 'utf8'))).toMatchObject({ status: 'ok' });
+    expect(out.manifest.runs).toEqual({ total: 2, ok: 1, errored: 1 });
+
+    const c = folder(root, 'c', manifest({ engineVersion: 'E2' }), []);
+    const d = folder(root, 'd', manifest({ datasets: [{ name: 'd', path: 'd', hashes: { f: 'other' } }] }), []);
+    const e = folder(root, 'e', manifest({ config: { name: 'n', leverage: [5], workers: 1, output: { dir: 'a' } } }), []);
+    await expect(mergeRunFolders([a, c], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, details: [expect.stringMatching(/^engine version: .* has E, .* has E2$/)] });
+    await expect(mergeRunFolders([a, d], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^data hashes:/)] });
+    await expect(mergeRunFolders([a, e], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^config: .* differ in leverage$/)] });
+    writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
+    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
+  });
+});

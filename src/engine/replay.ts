@@ -494,17 +494,21 @@ class SetupRunner implements ContextHost {
     // 4. mark to market at the close
     const acct = this.acct;
     const snap = this.snap;
+    // the adverse-extreme evaluation first: Account.mark remembers the marks it was given, and
+    // the close must be the last one it sees
+    let advRatio = 0;
+    if (this.hasPositions) {
+      const adv = this.adv;
+      this.adverse(i, adv);
+      acct.mark(adv, this.peakSnap);
+      advRatio = this.peakSnap.marginRatio;
+    }
     if (this.hasPositions || this.changed) {
       acct.mark(m.closeMarks, snap);
       this.changed = false;
     }
     let peak = snap.marginRatio;
-    if (this.hasPositions) {
-      const adv = this.adv;
-      this.adverse(i, adv);
-      acct.mark(adv, this.peakSnap);
-      if (this.peakSnap.marginRatio > peak) peak = this.peakSnap.marginRatio;
-    }
+    if (advRatio > peak) peak = advRatio;
     if (this.liquidatedThisBar && peak < 1) peak = 1;
     const se = this.series;
     se.equity[k] = snap.equity;

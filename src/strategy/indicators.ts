@@ -116,7 +116,7 @@ export class RollingStdev implements Indicator {
       const oldMean = this.mean;
       this.mean = oldMean + (x - old) / p;
       this.m2 += (x - old) * (x - this.mean + old - oldMean);
-      if (this.m2 < 0) this.m2 = 0;
+      if (this.m2 < 0 || p === 1) this.m2 = 0;
     }
     this.pos = this.pos + 1 === p ? 0 : this.pos + 1;
     this.value = this.n >= p ? Math.sqrt(this.m2 / p) : NaN;

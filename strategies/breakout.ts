@@ -1,6 +1,6 @@
 /**
  * breakout — high-leverage momentum bets: when the close breaks above the highest high (below
- * the lowest low) of the previous `lookback` bars, open a position at `leverage`× with a
+ * the lowest low) of the previous `lookback` bars, open a position at the run's leverage with a
  * protective stop `stopAtr` ATRs away; a breakout the other way flips it.
  *
  * Demonstrates: many small, highly levered bets where isolated margin should cap the damage —
@@ -18,14 +18,12 @@ const params = z.object({
   atrPeriod: z.number().int().positive().default(14),
   /** stop distance in ATRs (0 = no stop) */
   stopAtr: z.number().min(0).default(3),
-  /** leverage set on the symbol at the start (the bet's leverage) */
-  leverage: z.number().min(1).default(25),
   marginFraction: z.number().positive().max(1).default(0.2),
 });
 
 export default defineStrategy({
   name: 'breakout',
-  description: 'Donchian breakout with ATR stops at high leverage; isolated caps the damage of each bet, cross risks the wallet.',
+  description: 'Donchian breakout with ATR stops (sweep it at high leverage); isolated caps the damage of each bet, cross risks the wallet.',
   params,
   symbols: (p) => [p.symbol],
   create(p) {
@@ -33,9 +31,6 @@ export default defineStrategy({
     const ll = new RollingExtreme(p.lookback, 'min');
     const atr = new Atr(p.atrPeriod);
     return {
-      onStart(ctx) {
-        ctx.setLeverage(0, p.leverage);
-      },
       onBar(ctx) {
         const d = ctx.data[0]!;
         const h = d.high.ago(0);

@@ -2,8 +2,9 @@
  * core-satellite — one account, two margin modes: a hedged core (long `coreLong`, short
  * `coreShort`, equal notionals) held in CROSS margin, plus speculative satellites (EMA-crossover
  * momentum on each `satellites` symbol at `satLeverage`×) each in ISOLATED margin, chosen per
- * order. Run it under the 'mixed' setup to get that combination; under 'isolated' or 'cross'
- * every position takes the setup's mode, for comparison.
+ * order. It asks for the 'mixed' setup, which honours those per-order modes; under 'isolated'
+ * or 'cross' every position takes the setup's mode (the engine ignores the order's mode there),
+ * so the report compares all three.
  *
  * Demonstrates: per-order margin mode. The core's legs back each other in the cross pool, while a
  * satellite blow-up costs only that satellite's isolated margin and never drags the core into a
@@ -31,20 +32,17 @@ export default defineStrategy({
   description: 'Cross-margined hedged core (long BTC / short ETH) plus isolated momentum satellites in one account (run under mixed).',
   params,
   symbols: (p) => [p.coreLong, p.coreShort, ...p.satellites],
+  setups: ['mixed'],
   create(p) {
     const nSat = p.satellites.length;
     const fast = p.satellites.map(() => new Ema(p.fast));
     const slow = p.satellites.map(() => new Ema(p.slow));
     const signal = new Float64Array(nSat);
     let coreOpen = false;
-    const coreOpts: OrderOptions = {};
-    const satOpts: OrderOptions = {};
+    const coreOpts: OrderOptions = { mode: 'cross' };
+    const satOpts: OrderOptions = { mode: 'isolated' };
     return {
       onStart(ctx) {
-        if (ctx.setup === 'mixed') {
-          coreOpts.mode = 'cross';
-          satOpts.mode = 'isolated';
-        }
         for (let j = 0; j < nSat; j++) ctx.setLeverage(2 + j, p.satLeverage);
       },
       onBar(ctx) {

@@ -24,7 +24,7 @@ export const DEFAULT_EXECUTION: ExecutionOptions = Object.freeze({
 
 /** The standard setups: 'isolated', 'cross', and 'mixed' (cross by default, strategies choose per order). */
 export const SETUPS: Readonly<Record<SetupSpec['id'], SetupSpec>> = Object.freeze({
-  isolated: { id: 'isolated', defaultMode: 'isolated' },
-  cross: { id: 'cross', defaultMode: 'cross' },
-  mixed: { id: 'mixed', defaultMode: 'cross' },
+  isolated: { id: 'isolated', defaultMode: 'isolated', perOrderMode: false },
+  cross: { id: 'cross', defaultMode: 'cross', perOrderMode: false },
+  mixed: { id: 'mixed', defaultMode: 'cross', perOrderMode: true },
 });

@@ -175,6 +175,8 @@ class SetupRunner implements ContextHost {
   readonly time: Float64Array;
   readonly timeframeMs: number;
   readonly setupId: string;
+  /** whether orders choose their own margin mode (SetupSpec.perOrderMode) */
+  readonly perOrderMode: boolean;
   readonly defaultMode: ModeId;
 
   private orders: PendingOrder[] = [];
@@ -222,6 +224,7 @@ class SetupRunner implements ContextHost {
     this.time = m.time;
     this.timeframeMs = m.tf;
     this.setupId = spec.id;
+    this.perOrderMode = spec.perOrderMode ?? spec.id === 'mixed';
     this.defaultMode = spec.defaultMode;
     this.series = allocSeries(time);
     this.sSym = new Int32Array(n + 1);
@@ -884,7 +887,7 @@ class SetupRunner implements ContextHost {
       qty,
       price,
       liquidity,
-      mode: o.mode,
+      mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
       reduceOnly: o.reduceOnly || o.closePosition,
       time: this.eventTime,
     });

@@ -10,6 +10,12 @@ export interface SetupSpec {
   id: 'isolated' | 'cross' | 'mixed';
   /** mode of positions whose order names no mode */
   defaultMode: ModeId;
+  /**
+   * true: an order's own `mode` is honoured (the mixed / core-satellite account); false: every
+   * position takes `defaultMode` whatever the order says, so the same strategy code replays its
+   * trades under pure isolated and pure cross margin. Default: true only for the 'mixed' setup.
+   */
+  perOrderMode?: boolean;
 }
 
 /** Per-bar series of one setup, one value per replayed bar (Float64Array, bar resolution). */

@@ -20,6 +20,12 @@ export interface StrategyModule<S extends z.ZodType<Record<string, unknown>> = z
   params: S;
   /** which of the dataset's symbols a run with these params trades (e.g. pairs: [params.long, params.short]) */
   symbols(params: z.output<S>): string[];
+  /**
+   * setups this strategy asks for beyond the config's list, e.g. ['mixed'] for a strategy that
+   * chooses the margin mode per order (core-satellite). Under 'isolated' and 'cross' every
+   * position takes the setup's mode whatever the order says (SetupSpec.perOrderMode).
+   */
+  setups?: readonly ('isolated' | 'cross' | 'mixed')[];
   create(params: z.output<S>): Strategy;
 }
 

@@ -10,18 +10,21 @@
  *   datasetBytes   bytes of the dataset's columns held in memory (SharedArrayBuffer, shared by workers)
  * Goals (not asserted): speedup2 ≥ 1.8; peakRssBytes ≤ 1.5 × datasetBytes + 300 MB.
  *
- * Sizes: BENCH_SYMBOLS (default 16) × BENCH_BARS (default 640,000 one-minute bars per symbol).
+ * Sizes: BENCH_SYMBOLS (default 32) × BENCH_BARS (default 320,000 one-minute bars per symbol) =
+ * 10.24 M bars; one run per symbol and setup (sma-cross at 3x, isolated and cross) = 64 runs.
+ * Also printed: CPU time of the CLI process (user+sys) and the load average, since a speedup can only
+ * show on otherwise idle cores.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { synthesize, synthSymbols } from '../src/feed/synth.js';
 import { loadDataset } from '../src/feed/index.js';
 import type { RunManifest } from '../src/shard/types.js';
 
-const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 16);
-const BARS = Number(process.env.BENCH_BARS ?? 640_000);
+const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 32);
+const BARS = Number(process.env.BENCH_BARS ?? 320_000);
 const REPO = resolve(import.meta.dirname, '..');
 const BIN = join(REPO, 'bin', 'marginlab.mjs');
 
@@ -61,7 +64,20 @@ function descendants(pid: number): number[] {
   return out;
 }
 
+/** user + system CPU ms of a process (all its threads) */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 interface Measured {
+  cpuMs: number;
+  loadAvg: number;
   wallMs: number;
   peakRssBytes: number;
   manifest: RunManifest;
@@ -75,7 +91,10 @@ async function measure(dir: string, workers: number): Promise<Measured> {
   });
   const pid = child.pid!;
   let peakKb = 0;
+  let cpu = 0;
+  const load0 = loadavg()[0]!;
   const sample = () => {
+    cpu = Math.max(cpu, cpuMs(pid));
     // VmHWM of the CLI process (threads included) + current RSS of any child processes
     const own = Math.max(statusKb(pid, 'VmHWM'), statusKb(pid, 'VmRSS'));
     const kids = descendants(pid).reduce((s, p) => s + statusKb(p, 'VmRSS'), 0);
@@ -87,7 +106,7 @@ async function measure(dir: string, workers: number): Promise<Measured> {
   const wallMs = performance.now() - t0;
   if (code !== 0) throw new Error(`marginlab run --workers ${workers} exited with ${code}`);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as RunManifest;
-  return { wallMs, peakRssBytes: peakKb * 1024, manifest };
+  return { wallMs, cpuMs: cpu, loadAvg: load0, peakRssBytes: peakKb * 1024, manifest };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'marginlab-bench-sweep-'));
@@ -104,7 +123,7 @@ try {
       data: './synth',
       strategies: [{ name: 'sma-cross', grid: { symbol: symbols } }],
       setups: ['isolated', 'cross'],
-      leverage: [3, 10],
+      leverage: [3],
       initialCapital: 10000,
       timeoutMs: 3_600_000,
       output: { dir: 'out', formats: ['json'] },
@@ -112,9 +131,9 @@ try {
   );
 
   const one = await measure(dir, 1);
-  console.log(`1 worker : ${one.manifest.runs.total} runs, pool ${(one.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(one.wallMs / 1000).toFixed(2)}s, peak RSS ${(one.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`1 worker : ${one.manifest.runs.total} runs, pool ${(one.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(one.wallMs / 1000).toFixed(2)}s, peak RSS ${(one.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(one.cpuMs / 1000).toFixed(1)}s, load average before ${one.loadAvg.toFixed(2)}`);
   const two = await measure(dir, 2);
-  console.log(`2 workers: ${two.manifest.runs.total} runs, pool ${(two.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(two.wallMs / 1000).toFixed(2)}s, peak RSS ${(two.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`2 workers: ${two.manifest.runs.total} runs, pool ${(two.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(two.wallMs / 1000).toFixed(2)}s, peak RSS ${(two.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(two.cpuMs / 1000).toFixed(1)}s, load average before ${two.loadAvg.toFixed(2)}`);
 
   // column bytes the dataset holds in memory (what the CLI loaded into SharedArrayBuffers)
   t = performance.now();
@@ -138,6 +157,9 @@ try {
     wallMs1: Math.round(one.wallMs),
     wallMs2: Math.round(two.wallMs),
     peakRssBytes1: one.peakRssBytes,
+    cpuMs1: Math.round(one.cpuMs),
+    cpuMs2: Math.round(two.cpuMs),
+    loadAvgBefore: [Number(one.loadAvg.toFixed(2)), Number(two.loadAvg.toFixed(2))],
   };
   console.log(JSON.stringify(result));
 } finally {

@@ -4,6 +4,8 @@
  * columns: shared, not copied) and stay cached for every task. Returns plain RunResult JSON.
  */
 import { workerData } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
 import type { ExecutionOptions, SetupOutput, SetupSpec } from '../engine/types.js';
 import type { AccountEvent } from '../account/types.js';
@@ -30,6 +32,22 @@ export interface WorkerTask {
 const init = workerData as WorkerInit | undefined;
 const progress = init ? new BigInt64Array(init.progress) : null;
 const strategyCache = new Map<string, StrategyModule>();
+
+/**
+ * A full collection after each task. A pass allocates per-bar series (9 Float64 columns per setup)
+ * that become garbage when its results are returned; V8 would otherwise let a worker's heap grow
+ * by several passes' worth before collecting, which multiplies memory by the worker count.
+ * Worker execArgv cannot carry V8 flags, hence the flag is set here and gc taken from a context.
+ */
+const collect: (() => void) | null = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
+  }
+})();
 
 async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModule> {
   let mod = strategyCache.get(name);
@@ -168,5 +186,10 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
 /** piscina handler */
 export default async function handler(task: WorkerTask): Promise<RunResult[]> {
   if (!init) throw new Error('worker started without worker data');
-  return runTask(task, init);
+  try {
+    return await runTask(task, init);
+  } finally {
+    // after the results are built; they are small (downsampled curves), the series are garbage now
+    setImmediate(() => collect?.());
+  }
 }

@@ -11,8 +11,9 @@ export default defineConfig({
   name: 'binance-2025',
   data: { path: 'data/binance-usdm-2025', timeframe: '1h' },
   venue: 'binance-usdm',
-  // every strategy of the library; core-satellite also under 'mixed' (its core cross, its satellites isolated)
-  strategies: [{ name: 'core-satellite', setups: ['isolated', 'cross', 'mixed'] }, '*'],
+  // every strategy of the library, default params; core-satellite asks for 'mixed' too
+  // (its core cross, its satellites isolated), so it runs under all three setups
+  strategies: 'all',
   setups: ['isolated', 'cross'],
   leverage: [3, 10, 25],
   initialCapital: 10_000,

@@ -9,7 +9,7 @@ import throws from './fixtures/run/strategies/fixture-throws.js';
 const modules: Record<string, StrategyModule> = {
   'fixture-trend': trend as unknown as StrategyModule,
   'fixture-throws': throws as unknown as StrategyModule,
-  'fixture-mixed': { ...(trend as unknown as StrategyModule), name: 'fixture-mixed', setups: ['mixed'] } as StrategyModule,
+  'fixture-mixed': { ...(trend as unknown as StrategyModule), name: 'fixture-mixed', setups: ['mixed'] },
 };
 const source: StrategySource = {
   load: async (n) => {

@@ -79,10 +79,9 @@ export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<
   return points;
 }
 
-/** Setups a strategy module asks for beyond the config's list (a module may export `setups`, e.g. ['mixed']). */
+/** Setups a strategy module asks for beyond the config's list (StrategyModule.setups, e.g. ['mixed']). */
 function moduleSetups(mod: StrategyModule): SetupId[] {
-  const asked = (mod as unknown as { setups?: unknown }).setups;
-  if (!Array.isArray(asked)) return [];
+  const asked: readonly unknown[] = Array.isArray(mod.setups) ? mod.setups : [];
   return asked.filter((s): s is SetupId => s === 'isolated' || s === 'cross' || s === 'mixed');
 }
 

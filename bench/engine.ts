@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/feed/index.js';
 import { synthesize } from '../src/feed/synth.js';
 import type { MarketData } from '../src/feed/types.js';
-import { getVenue } from '../src/venue/index.js';
+import { getVenue, LotGrid } from '../src/venue/index.js';
 import type { VenueProfile } from '../src/venue/types.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import smaCross from '../strategies/sma-cross.js';
@@ -56,6 +56,8 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
   const mClose = useMark ? c.markClose : c.close;
   const tiers = venue.tiers(c.symbol, data.time[0]!);
   const taker = venue.fees.taker;
+  // the engine's quantity grid (orders rounded down to the step, positions whole steps)
+  const grid = new LotGrid(venue.lotSize!(c.symbol, c.close[0]).step);
   const n = data.time.length;
   const fb = new Float64Array(FAST);
   const sb = new Float64Array(SLOW);
@@ -96,30 +98,35 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
     }
     // 2. market order at the open
     if (pending !== 0) {
-      const d = pending;
+      // quantities in whole steps (lots), as the account holds them
+      const dL = grid.lots(pending, 'nearest');
+      const qL = grid.lots(q, 'nearest');
+      const d = grid.qty(dL);
       pending = 0;
       const p = open[i]!;
-      let openQ = Math.abs(d);
-      if (q !== 0 && q > 0 !== d > 0) {
-        const closeQ = Math.min(Math.abs(d), Math.abs(q));
-        openQ -= closeQ;
+      let openL = Math.abs(dL);
+      if (qL !== 0 && qL > 0 !== dL > 0) {
+        const closeL = Math.min(Math.abs(dL), Math.abs(qL));
+        openL -= closeL;
+        const closeQ = grid.qty(closeL);
         const sgn = q > 0 ? 1 : -1;
         cw += closeQ * (p - entry) * sgn;
-        if (closeQ === Math.abs(q)) {
+        if (closeL === Math.abs(qL)) {
           q = 0;
           cw += iw;
           iw = 0;
         } else {
-          const rel = iw * (closeQ / Math.abs(q));
+          const rel = iw * (closeL / Math.abs(qL));
           cw += rel;
           iw -= rel;
-          q -= sgn * closeQ;
+          q = grid.qty(qL - sgn * closeL);
         }
       }
-      if (openQ > 0) {
-        const sgn = d > 0 ? 1 : -1;
+      if (openL > 0) {
+        const sgn = dL > 0 ? 1 : -1;
+        const openQ = grid.qty(openL);
         entry = q === 0 ? p : (Math.abs(q) * entry + openQ * p) / (Math.abs(q) + openQ);
-        q += sgn * openQ;
+        q = grid.qty(grid.lots(q, 'nearest') + sgn * openL);
         if (isolated) {
           const im = (openQ * p) / LEVERAGE;
           cw -= im;
@@ -178,8 +185,8 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
     signal = want;
     if (!(equity > 0)) continue;
     const qty = (FRACTION * equity * LEVERAGE) / x;
-    const d = want * qty - q;
-    if (Math.abs(d) > 1e-12 * Math.max(1, qty)) pending = d;
+    const d = grid.floor(grid.floor(want * qty) - q);
+    if (d !== 0) pending = d;
   }
   return { equity, trades, liquidations };
 }

@@ -252,8 +252,8 @@ describe('cross vs isolated and margin transfers', () => {
         (venue, side, notional, lev, frac) => {
           const a = account(venue, 'isolated', '1000000', lev);
           const price = 30000;
-          const q = notional / price;
-          a.trade({ symbol: 0, qty: side * q, price, liquidity: 'taker', time: 0 });
+          a.trade({ symbol: 0, qty: (side * notional) / price, price, liquidity: 'taker', time: 0 });
+          const q = Math.abs(a.positionQty(0)); // on the symbol's quantity grid
           const marks = new Float64Array([price, 1, 1]);
           const pool = a.pools()[0]!;
           const lp0 = pool.liquidationPrice(0, marks);

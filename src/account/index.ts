@@ -19,6 +19,7 @@ import { Decimal } from 'decimal.js';
 import type { Tier, VenueProfile } from '../venue/types.js';
 import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
+import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import type {
   Account,
   AccountEvent,
@@ -52,8 +53,15 @@ interface Position {
   readonly idx: number;
   readonly symbol: string;
   readonly tiers: readonly Tier[];
+  /** quantity grid: every order and position is an integer number of steps */
+  readonly grid: LotGrid;
+  readonly stepD: D;
+  readonly lot: LotSize;
   leverage: number;
+  /** signed position in steps (exact integer) */
+  lots: number;
   // books (Decimal)
+  /** signed position = stepD × lots (exact) */
   qty: D;
   entry: D;
   /** isolated wallet (0 for cross / flat) */
@@ -73,8 +81,8 @@ export interface MarginMode {
   readonly id: ModeId;
   /** move initial margin `im` for a new or increased position out of the cross wallet (isolated) or leave it (cross) */
   allocate(acc: AccountImpl, p: Position, im: D): void;
-  /** release `part` (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
-  release(acc: AccountImpl, p: Position, part: D): void;
+  /** release the part closeLots/curLots (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
+  release(acc: AccountImpl, p: Position, closeLots: number, curLots: number): void;
   /** book a funding amount (received > 0, paid < 0) for the position */
   bookFunding(acc: AccountImpl, p: Position, received: D): void;
   /** margin balance of the position's own pool (isolated) — cross returns NaN: the pool is shared */
@@ -88,8 +96,8 @@ const IsolatedMargin: MarginMode = {
     p.isoWallet = p.isoWallet.plus(im);
     acc.crossWallet = acc.crossWallet.minus(im);
   },
-  release(acc, p, part) {
-    const amt = part.gte(1) ? p.isoWallet : book(p.isoWallet.times(part));
+  release(acc, p, closeLots, curLots) {
+    const amt = closeLots >= curLots ? p.isoWallet : book(p.isoWallet.times(dec(closeLots).div(curLots)));
     p.isoWallet = p.isoWallet.minus(amt);
     acc.crossWallet = acc.crossWallet.plus(amt);
   },
@@ -261,6 +269,7 @@ class CrossPool implements MarginPool {
 
 interface SavedState {
   crossWallet: D;
+  lots: number;
   qty: D;
   entry: D;
   isoWallet: D;
@@ -270,10 +279,42 @@ interface SavedState {
   fees: D;
 }
 
+/**
+ * A fill as booked: the Decimal amounts are kept and turned into strings only when read (the
+ * ledger materialises plain AccountEvent objects when `events` is read), so a fill costs no
+ * string conversion in the replay loop.
+ */
+class FillRecord implements Fill {
+  readonly ok = true as const;
+  constructor(
+    readonly symbol: number,
+    readonly qty: number,
+    readonly price: number,
+    private readonly feeD: D,
+    private readonly realizedD: D,
+    readonly positionQty: number,
+    readonly mode: ModeId,
+    readonly time: number,
+  ) {}
+  get fee(): string {
+    return this.feeD.toFixed();
+  }
+  get realizedPnl(): string {
+    return this.realizedD.toFixed();
+  }
+  toEvent(): AccountEvent {
+    return { type: 'fill', time: this.time, symbol: this.symbol, qty: this.qty, price: this.price, fee: this.fee, realizedPnl: this.realizedPnl, positionQty: this.positionQty, mode: this.mode };
+  }
+}
+
 export class AccountImpl implements Account {
   readonly symbols: readonly string[];
   readonly venue: VenueProfile;
-  readonly events: AccountEvent[] = [];
+  /** the ledger as recorded (fills kept compact until read) */
+  private readonly rawEvents: (AccountEvent | FillRecord)[] = [];
+  private materialized = 0;
+  private readonly makerD: D;
+  private readonly takerD: D;
   readonly mm: MaintenanceModel;
   readonly pos: Position[];
   readonly asOfMs: number;
@@ -309,13 +350,25 @@ export class AccountImpl implements Account {
     if (!(params.leverage >= 1) || !Number.isFinite(params.leverage)) throw new TypeError(`createAccount: leverage must be a number ≥ 1, got ${params.leverage}`);
     this.deposit = deposit;
     this.crossWallet = deposit;
+    this.makerD = dec(params.venue.fees.maker);
+    this.takerD = dec(params.venue.fees.taker);
     this.defaultMode = MarginModes[params.defaultMode] ?? CrossMargin;
     this.lastMark = new Float64Array(this.symbols.length).fill(Number.NaN);
-    this.pos = this.symbols.map((symbol, idx) => ({
+    const lotSizes = params.lotSizes;
+    if (lotSizes !== undefined && lotSizes.length !== this.symbols.length)
+      throw new TypeError(`createAccount: lotSizes has ${lotSizes.length} entries for ${this.symbols.length} symbols`);
+    this.pos = this.symbols.map((symbol, idx) => {
+      const lot = lotSizes?.[idx] ?? params.venue.lotSize?.(symbol) ?? defaultLotSize(undefined);
+      if (!(Number.isFinite(lot.step) && lot.step > 0)) throw new TypeError(`createAccount: quantity step of ${symbol} must be > 0, got ${lot.step}`);
+      return {
       idx,
       symbol,
       tiers: params.venue.tiers(symbol, params.asOfMs),
+      grid: new LotGrid(lot.step),
+      stepD: dec(lot.step),
+      lot,
       leverage: params.leverage,
+      lots: 0,
       qty: ZERO,
       entry: ZERO,
       isoWallet: ZERO,
@@ -326,7 +379,8 @@ export class AccountImpl implements Account {
       entryF: 0,
       isoWalletF: 0,
       pool: null,
-    }));
+    };
+    });
     this.refresh();
   }
 
@@ -352,11 +406,34 @@ export class AccountImpl implements Account {
   }
 
   private refreshPos(p: Position): void {
-    p.qtyF = p.qty.toNumber();
+    p.qtyF = p.grid.qty(p.lots);
     p.absQ = Math.abs(p.qtyF);
-    p.side = p.qtyF < 0 ? -1 : 1;
+    p.side = p.lots < 0 ? -1 : 1;
     p.entryF = p.entry.toNumber();
     p.isoWalletF = p.isoWallet.toNumber();
+  }
+
+  /** the ledger: every event in order (plain objects; fills are materialised here, once) */
+  get events(): readonly AccountEvent[] {
+    const raw = this.rawEvents;
+    for (let k = this.materialized; k < raw.length; k++) {
+      const e = raw[k]!;
+      if (e instanceof FillRecord) raw[k] = e.toEvent();
+    }
+    this.materialized = raw.length;
+    return raw as AccountEvent[];
+  }
+
+  /** the quantity grid of `symbol` (step, minimum quantity, tick, source) */
+  lotSize(symbol: number): LotSize {
+    const p = this.pos[symbol];
+    if (!p) throw new RangeError(`lotSize: no symbol with index ${symbol}`);
+    return p.lot;
+  }
+
+  private refreshOne(p: Position): void {
+    this.crossWalletF = this.crossWallet.toNumber();
+    this.refreshPos(p);
   }
 
   private refresh(): void {
@@ -385,16 +462,17 @@ export class AccountImpl implements Account {
   }
 
   private reject(symbol: number, reason: RejectReason, message: string, time: number): Rejection {
-    this.events.push({ type: 'rejection', time, symbol, reason, message });
+    this.rawEvents.push({ type: 'rejection', time, symbol, reason, message });
     return { ok: false, reason, message };
   }
 
   private save(p: Position): SavedState {
-    return { crossWallet: this.crossWallet, qty: p.qty, entry: p.entry, isoWallet: p.isoWallet, mode: p.mode, leverage: p.leverage, realized: this.realized, fees: this.fees };
+    return { crossWallet: this.crossWallet, lots: p.lots, qty: p.qty, entry: p.entry, isoWallet: p.isoWallet, mode: p.mode, leverage: p.leverage, realized: this.realized, fees: this.fees };
   }
 
   private restore(p: Position, s: SavedState): void {
     this.crossWallet = s.crossWallet;
+    p.lots = s.lots;
     p.qty = s.qty;
     p.entry = s.entry;
     p.isoWallet = s.isoWallet;
@@ -443,22 +521,27 @@ export class AccountImpl implements Account {
     if (p.absQ > 0 && req.mode && p.mode && req.mode !== p.mode.id)
       return this.reject(symbol, 'modeLocked', `${p.symbol}: the open position is ${p.mode.id}; a ${req.mode} order cannot change it until it is closed`, time);
 
-    let qty = dec(req.qty);
-    const cur = p.qty;
-    const reducing = !cur.isZero() && cur.isNeg() !== qty.isNeg();
+    // quantities on the symbol's grid, in whole steps (within half a step of a grid point is that point)
+    const g = p.grid;
+    let lots = g.lots(req.qty, 'nearest');
+    if (lots === 0)
+      return this.reject(symbol, 'invalidQuantity', `${p.symbol}: quantity ${req.qty} is below half the quantity step ${g.step}`, time);
+    const cur = p.lots;
+    const reducing = cur !== 0 && cur < 0 !== lots < 0;
     if (req.reduceOnly) {
       if (!reducing) return this.reject(symbol, 'reduceOnlyViolation', `${p.symbol}: a reduce-only order must reduce the open position (position ${p.qtyF}, order ${req.qty})`, time);
-      if (qty.abs().gt(cur.abs())) qty = cur.neg(); // Binance shrinks a reduce-only order to the position size
+      if (Math.abs(lots) > Math.abs(cur)) lots = -cur; // Binance shrinks a reduce-only order to the position size
     }
     const price = req.price;
-    const priceD = dec(price);
-    const closeQty = reducing ? (Decimal.min(qty.abs(), cur.abs()) as D) : ZERO;
-    const openQty = qty.abs().minus(closeQty); // ≥ 0, in the direction of qty
-    const newQty = cur.plus(qty);
+    const absL = Math.abs(lots);
+    const absCur = Math.abs(cur);
+    const closeL = reducing ? (absL < absCur ? absL : absCur) : 0;
+    const openL = absL - closeL; // ≥ 0, in the direction of the order
+    const newL = cur + lots;
 
     // leverage against the tier at the resulting notional (only when exposure grows)
-    if (openQty.gt(0)) {
-      const notional = newQty.abs().toNumber() * price;
+    if (openL > 0) {
+      const notional = g.qty(Math.abs(newL)) * price;
       const tier = tierFor(p.tiers, notional);
       if (p.leverage > tier.maxLeverage)
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
@@ -468,71 +551,68 @@ export class AccountImpl implements Account {
     const prevMark = this.lastMark[symbol]!;
     this.lastMark[symbol] = price;
     const membershipBefore = p.mode;
+    const priceD = dec(price);
     let realized = ZERO;
 
     // 1. the reducing part
-    if (closeQty.gt(0)) {
-      const s = cur.isNeg() ? -1 : 1;
-      realized = book(closeQty.times(priceD.minus(p.entry)).times(s));
-      const part = closeQty.div(cur.abs());
-      p.mode!.release(this, p, part);
+    if (closeL > 0) {
+      const closeQty = closeL === absCur ? (cur < 0 ? p.qty.neg() : p.qty) : p.stepD.times(closeL);
+      realized = book(closeQty.times(priceD.minus(p.entry)).times(cur < 0 ? -1 : 1));
+      p.mode!.release(this, p, closeL, absCur);
       this.crossWallet = this.crossWallet.plus(realized);
       this.realized = this.realized.plus(realized);
-      p.qty = cur.isNeg() ? cur.plus(closeQty) : cur.minus(closeQty);
-      if (p.qty.isZero()) {
+      p.lots = cur < 0 ? cur + closeL : cur - closeL;
+      if (p.lots === 0) {
+        p.qty = ZERO;
         // any rounding remainder of the isolated wallet goes back too
         if (!p.isoWallet.isZero()) {
           this.crossWallet = this.crossWallet.plus(p.isoWallet);
           p.isoWallet = ZERO;
         }
         p.entry = ZERO;
+      } else {
+        p.qty = p.stepD.times(p.lots);
       }
     }
     const closedMode = p.mode;
-    if (p.qty.isZero()) p.mode = null;
+    if (p.lots === 0) p.mode = null;
 
     // 2. the opening / increasing part
-    if (openQty.gt(0)) {
-      const signed = qty.isNeg() ? openQty.neg() : openQty;
-      if (p.qty.isZero()) {
+    if (openL > 0) {
+      const openQty = p.stepD.times(openL);
+      if (p.lots === 0) {
         p.mode = closedMode ?? (req.mode ? MarginModes[req.mode] : this.defaultMode);
         p.entry = priceD;
-        p.qty = signed;
+        p.lots = lots < 0 ? -openL : openL;
+        p.qty = lots < 0 ? openQty.neg() : openQty;
       } else {
-        const total = p.qty.plus(signed);
-        p.entry = p.qty.abs().times(p.entry).plus(openQty.times(priceD)).div(total.abs());
-        p.qty = total;
+        const total = p.lots + (lots < 0 ? -openL : openL);
+        const totalQty = p.stepD.times(total);
+        p.entry = p.qty.abs().times(p.entry).plus(openQty.times(priceD)).div(totalQty.abs());
+        p.lots = total;
+        p.qty = totalQty;
       }
       const im = book(openQty.times(priceD).div(p.leverage));
       p.mode!.allocate(this, p, im);
     }
 
     // 3. the fee on the whole traded notional
-    const rate = req.liquidity === 'maker' ? this.venue.fees.maker : this.venue.fees.taker;
-    const fee = book(qty.abs().times(priceD).times(rate));
+    const tradedQty = p.stepD.times(absL);
+    const fee = book(tradedQty.times(priceD).times(req.liquidity === 'maker' ? this.makerD : this.takerD));
     this.crossWallet = this.crossWallet.minus(fee);
     this.fees = this.fees.plus(fee);
-    this.refresh();
+    this.refreshOne(p);
 
-    if (openQty.gt(0) && this.availableF() < -1e-9) {
-      const need = openQty.toNumber() * price / p.leverage;
+    if (openL > 0 && this.availableF() < -1e-9) {
+      const need = (g.qty(openL) * price) / p.leverage;
       this.restore(p, saved);
       this.lastMark[symbol] = prevMark;
       return this.reject(symbol, 'insufficientMargin', `${p.symbol}: initial margin ${need.toPrecision(8)} plus fee exceeds the available balance ${this.availableF().toPrecision(8)}`, time);
     }
 
-    if (p.mode !== membershipBefore || p.qty.isZero() !== saved.qty.isZero()) this.rebuildPools();
-    const fill: Fill = {
-      ok: true,
-      symbol,
-      qty: qty.toNumber(),
-      price,
-      fee: fee.toFixed(),
-      realizedPnl: realized.toFixed(),
-      positionQty: p.qtyF,
-      mode: (p.mode ?? closedMode ?? this.defaultMode).id,
-    };
-    this.events.push({ type: 'fill', time, symbol, qty: fill.qty, price, fee: fill.fee, realizedPnl: fill.realizedPnl, positionQty: fill.positionQty, mode: fill.mode });
+    if (p.mode !== membershipBefore || (p.lots === 0) !== (saved.lots === 0)) this.rebuildPools();
+    const fill = new FillRecord(symbol, g.qty(lots), price, fee, realized, p.qtyF, (p.mode ?? closedMode ?? this.defaultMode).id, time);
+    this.rawEvents.push(fill);
     return fill;
   }
 
@@ -563,8 +643,8 @@ export class AccountImpl implements Account {
     const d = book(dec(amount));
     p.isoWallet = p.isoWallet.plus(d);
     this.crossWallet = this.crossWallet.minus(d);
-    this.refresh();
-    this.events.push({ type: 'transfer', time, symbol, amount: d.toFixed() });
+    this.refreshOne(p);
+    this.rawEvents.push({ type: 'transfer', time, symbol, amount: d.toFixed() });
     return { ok: true };
   }
 
@@ -577,9 +657,9 @@ export class AccountImpl implements Account {
     p.mode.bookFunding(this, p, received);
     if (received.gte(0)) this.fundingReceived = this.fundingReceived.plus(received);
     else this.fundingPaid = this.fundingPaid.minus(received);
-    this.refresh();
+    this.refreshOne(p);
     const out: FundingSettlement = { symbol, received: received.toFixed(), rate, price };
-    this.events.push({ type: 'funding', time, ...out });
+    this.rawEvents.push({ type: 'funding', time, ...out });
     return out;
   }
 
@@ -635,6 +715,7 @@ export class AccountImpl implements Account {
     }
     for (const i of symbols) {
       const p = this.pos[i]!;
+      p.lots = 0;
       p.qty = ZERO;
       p.entry = ZERO;
       p.mode = null;
@@ -649,7 +730,7 @@ export class AccountImpl implements Account {
       insuranceDraw: draw.toFixed(),
       realizedPnl: realizedTotal.toFixed(),
     };
-    this.events.push({ type: 'liquidation', time, ...out, symbols: [...symbols], prices: [...closePrices] });
+    this.rawEvents.push({ type: 'liquidation', time, ...out, symbols: [...symbols], prices: [...closePrices] });
     return out;
   }
 

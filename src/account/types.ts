@@ -13,7 +13,7 @@
  * Quantities are signed numbers in base units (+ long, − short). Money crosses this boundary as
  * decimal strings in results and as numbers in float views.
  */
-import type { VenueProfile } from '../venue/types.js';
+import type { LotSize, VenueProfile } from '../venue/types.js';
 
 export type ModeId = 'isolated' | 'cross';
 
@@ -45,6 +45,12 @@ export interface AccountParams {
   leverage: number;
   /** date (ms UTC) used to pick the venue's dated tier tables */
   asOfMs: number;
+  /**
+   * (added for lot sizes) quantity grid per symbol (same order as `symbols`); default:
+   * `venue.lotSize(symbol)` without a reference price. Orders are snapped to the nearest step
+   * (within half a step of a grid point is that point); positions are whole numbers of steps.
+   */
+  lotSizes?: readonly LotSize[];
 }
 
 export interface TradeRequest {

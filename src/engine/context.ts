@@ -118,6 +118,8 @@ export interface ContextHost {
   readonly timeframeMs: number;
   readonly fromIndex: number;
   positionQty(s: number): number;
+  /** q rounded toward zero to the symbol's quantity step */
+  floorQty(s: number, q: number): number;
   entryPrice(s: number): number;
   positionMode(s: number): ModeId | null;
   leverage(s: number): number;
@@ -254,8 +256,11 @@ export class EngineContext implements StrategyContext {
   }
   targetPosition(s: number, qty: number, opts?: OrderOptions): number {
     this.h.cancelMarket(s);
-    const diff = qty - this.h.positionQty(s);
-    if (Math.abs(diff) <= 1e-12 * Math.max(1, Math.abs(qty))) return 0;
+    if (!Number.isFinite(qty)) return this.h.submit({ ...opts, type: 'market', symbol: s, qty });
+    // the target on the quantity grid (toward zero); already there → no order
+    const target = this.h.floorQty(s, qty);
+    const diff = this.h.floorQty(s, target - this.h.positionQty(s));
+    if (diff === 0) return 0;
     return this.h.submit({ ...opts, type: 'market', symbol: s, qty: diff });
   }
   cancel(id: number): boolean {

@@ -26,13 +26,14 @@ import type {
   Rejection,
 } from '../account/types.js';
 import { createAccount } from '../account/index.js';
+import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.0.0';
+export const ENGINE_VERSION = '1.1.0';
 
 const BISECT_STEPS = 60;
 
@@ -86,12 +87,16 @@ class Market {
   readonly closeMarks: Float64Array;
   /** last known mark of each symbol up to the current bar's open (used for absent symbols) */
   readonly lastMarks: Float64Array;
+  /** quantity grid per symbol (orders are rounded down to it) */
+  readonly grids: LotGrid[];
   constructor(
     cols: SymbolColumns[],
     time: Float64Array,
     tf: number,
     readonly exec: ExecutionOptions,
+    readonly lots: readonly LotSize[],
   ) {
+    this.grids = lots.map((l) => new LotGrid(l.step));
     this.n = cols.length;
     this.cols = cols;
     this.time = time;
@@ -297,6 +302,19 @@ class SetupRunner implements ContextHost {
     } else if (!(Number.isFinite(qty) && qty !== 0)) {
       this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity must be a finite non-zero number, got ${qty}`);
       return -1;
+    } else {
+      // the venue's quantity grid: round down (toward zero) to the step, at least the minimum quantity
+      const asked = qty;
+      qty = this.m.grids[s]!.floor(qty);
+      if (qty === 0) {
+        this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity ${asked} rounds down to 0 at the quantity step ${this.m.lots[s]!.step}`);
+        return -1;
+      }
+      const minQty = this.m.lots[s]!.minQty;
+      if (req.reduceOnly !== true && Math.abs(qty) < minQty * (1 - 1e-9)) {
+        this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity ${qty} is below the minimum quantity ${minQty}`);
+        return -1;
+      }
     }
     let price = NaN;
     if (type !== 'market') {
@@ -356,6 +374,10 @@ class SetupRunner implements ContextHost {
         mode: o.mode,
         tag: o.tag,
       }));
+  }
+  floorQty(s: number, q: number): number {
+    this.checkSymbol(s, 'targetPosition');
+    return this.m.grids[s]!.floor(q);
   }
   setLeverage(s: number, lev: number): boolean {
     this.checkSymbol(s, 'setLeverage');
@@ -843,20 +865,24 @@ class SetupRunner implements ContextHost {
     const part = this.m.exec.participation;
     if (!part) return 0;
     const vol = this.m.cols[o.symbol]!.volume[i]!;
-    const cap = part.maxFraction * (vol === vol ? vol : 0);
-    const want = o.closePosition ? Math.abs(this.acct.positionQty(o.symbol)) : Math.abs(o.qty);
-    if (want <= cap) return 0;
+    const g = this.m.grids[o.symbol]!;
+    // on the quantity grid: the cap rounds down; a cap below one step fills nothing this bar
+    const capLots = g.lots(part.maxFraction * (vol === vol ? vol : 0), 'down');
+    const wantLots = g.lots(o.closePosition ? this.acct.positionQty(o.symbol) : o.qty, 'nearest');
+    const want = Math.abs(wantLots);
+    if (want <= capLots) return 0;
+    const rest = g.qty(want - capLots);
     if (o.closePosition || o.reduceOnly) {
       // turn it into an explicit reduce-only slice; the rest keeps the original intent
       const sign = o.closePosition ? -Math.sign(this.acct.positionQty(o.symbol)) : Math.sign(o.qty);
       o.closePosition = false;
       o.reduceOnly = true;
-      o.qty = sign * cap;
-      return sign * (want - cap);
+      o.qty = sign * g.qty(capLots);
+      return sign * rest;
     }
     const sign = o.qty > 0 ? 1 : -1;
-    o.qty = sign * cap;
-    return sign * (want - cap);
+    o.qty = sign * g.qty(capLots);
+    return sign * rest;
   }
 
   private execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker'): void {
@@ -969,7 +995,23 @@ export function replay(p: ReplayParams): ReplayOutput {
   }
   if (p.setups.length === 0) throw new RangeError('replay: no account setups');
   const exec = p.execution;
-  const market = new Market(cols, data.time, data.timeframeMs, exec);
+  // quantity grid per symbol: the venue's table, else its default rule at the symbol's first price
+  // in the dataset (not the replayed slice: the grid must not depend on where a replay starts)
+  const lotSizes: LotSize[] = p.symbols.map((name, s) => {
+    const close = cols[s]!.close;
+    let ref = NaN;
+    for (let i = 0; i < close.length; i++) {
+      const v = close[i]!;
+      if (v === v && v > 0) {
+        ref = v;
+        break;
+      }
+    }
+    const ls = p.venue.lotSize ? p.venue.lotSize(name, ref) : defaultLotSize(ref);
+    if (!(Number.isFinite(ls.step) && ls.step > 0)) throw new RangeError(`replay: quantity step of ${name} must be > 0, got ${ls.step}`);
+    return ls;
+  });
+  const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes);
   market.seed(from);
   const time = data.time.slice(from, to);
   const factory: AccountFactory = p.accountFactory ?? createAccount;
@@ -983,6 +1025,7 @@ export function replay(p: ReplayParams): ReplayOutput {
       defaultMode: spec.defaultMode,
       leverage: p.leverage,
       asOfMs,
+      lotSizes,
     });
     const strat = p.strategy.create(p.params);
     return new SetupRunner(spec, acct, strat, market, p.symbols, from, time);

@@ -9,8 +9,10 @@ import { configError } from '../errors.js';
 import type { Tier, VenueProfile } from './types.js';
 import { BUILT_IN, profileFromDefinition, type VenueDefinition } from './profiles.js';
 import { buildTiers, type TierInput } from './tiers.js';
+import { checkLotSizeInput, type LotSizeInput } from './lots.js';
 
 export type { Tier, VenueProfile, Side } from './types.js';
+export { LotGrid, defaultLotSize, defaultStep, DEFAULT_STEP_VALUE, BINANCE_LOT_SIZES, type LotSize, type LotSizeInput } from './lots.js';
 export { buildTiers, tierFor, tierIndex, maintenanceFor, type TierInput } from './tiers.js';
 export {
   maintenanceMargin,
@@ -41,6 +43,11 @@ export interface VenueOverrides {
    * without a table. cap/cum/maxLeverage may be left out (cum then follows Binance's recurrence).
    */
   tiers?: Record<string, TierInput[]>;
+  /**
+   * quantity grid per symbol: a step number or { step, minQty?, tick? }; the key "*" replaces the
+   * default rule (step from the reference price) for symbols without an entry.
+   */
+  lotSizes?: Record<string, number | LotSizeInput>;
 }
 
 export interface VenueInfo {
@@ -86,7 +93,7 @@ export function getVenue(id: string, overrides?: VenueOverrides): VenueProfile {
 }
 
 export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueDefinition {
-  const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'base']);
+  const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes', 'base']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw configError(`venue override: unknown key "${k}" (known: ${[...known].join(', ')})`);
   const def: VenueDefinition = { ...base };
   if (o.id !== undefined) {
@@ -140,6 +147,17 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
     }
     def.symbolOverrides = map;
     if (o.tiers['*']) def.defaultLabel = `${def.id} custom default table`;
+  }
+  if (o.lotSizes !== undefined) {
+    if (!o.lotSizes || typeof o.lotSizes !== 'object' || Array.isArray(o.lotSizes)) throw configError('venue override lotSizes: expected an object { SYMBOL: step | { step, minQty?, tick? } }');
+    const map = new Map<string, LotSizeInput>();
+    for (const [sym, v] of Object.entries(o.lotSizes)) {
+      const r = checkLotSizeInput(v);
+      if (!r.ok) throw configError(`venue override lotSizes.${sym}: ${r.reason}`);
+      if (sym === '*') def.defaultLot = r.value;
+      else map.set(base.normalize(sym), r.value);
+    }
+    def.lotOverrides = map;
   }
   return def;
 }

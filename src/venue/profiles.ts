@@ -6,6 +6,7 @@
  */
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, loadBracketSnapshots, pickDated, BINANCE_TIERS_DIR, type DatedTable, type TierInput } from './tiers.js';
+import { BINANCE_LOT_SIZES, HYPERLIQUID_LOT_SIZES, defaultLotSize, type LotSize, type LotSizeInput } from './lots.js';
 import {
   bankruptcyPriceOf,
   bybitLiquidationPriceWallet,
@@ -36,6 +37,13 @@ export interface VenueDefinition {
   normalize: (symbol: string) => string;
   /** explicit per-symbol tables that take precedence over the dated ones (custom venues) */
   symbolOverrides?: ReadonlyMap<string, readonly Tier[]>;
+  /** quantity grid per canonical symbol: [step, minQty, tick] (others: the default rule) */
+  lotSizes: Readonly<Record<string, readonly [number, number, number]>>;
+  /** label of the lot-size table, for reports */
+  lotLabel: string;
+  /** custom venues: per-symbol lot sizes (canonical key) and a fixed default replacing the rule ('*') */
+  lotOverrides?: ReadonlyMap<string, LotSizeInput>;
+  defaultLot?: LotSizeInput;
 }
 
 export function usdtSymbol(symbol: string): string {
@@ -144,6 +152,8 @@ export const binanceUsdm: VenueDefinition = {
   defaultTiers: BINANCE_DEFAULT,
   defaultLabel: 'binance-usdm default (small-cap bracket, 1000BONKUSDT 2024-10-24)',
   normalize: usdtSymbol,
+  lotSizes: BINANCE_LOT_SIZES,
+  lotLabel: 'Binance USDⓈ-M exchangeInfo LOT_SIZE/PRICE_FILTER',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -194,6 +204,8 @@ export const bybitLinear: VenueDefinition = {
   defaultTiers: BYBIT_DEFAULT,
   defaultLabel: 'bybit-linear default (1 % MMR, 50x first tier)',
   normalize: usdtSymbol,
+  lotSizes: {},
+  lotLabel: 'bybit-linear (not tabulated)',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -222,6 +234,8 @@ export const hyperliquid: VenueDefinition = {
   defaultTiers: hl(10, 'hyperliquid default'),
   defaultLabel: 'hyperliquid default (max leverage 10x, MMR 5 %)',
   normalize: coinSymbol,
+  lotSizes: HYPERLIQUID_LOT_SIZES,
+  lotLabel: 'Hyperliquid szDecimals',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +282,8 @@ export const okx: VenueDefinition = {
   defaultTiers: OKX_DEFAULT,
   defaultLabel: 'okx default (1 % MMR, 50x first tier)',
   normalize: usdtSymbol,
+  lotSizes: {},
+  lotLabel: 'okx (not tabulated)',
 };
 
 export const BUILT_IN: readonly VenueDefinition[] = [binanceUsdm, bybitLinear, hyperliquid, okx];
@@ -302,6 +318,16 @@ export function profileFromDefinition(def: VenueDefinition): VenueProfile {
     return res;
   };
   const form = maintenance.extraRate !== 0 ? ClosedForm.Gate : def.closedForm;
+  const lotSize = (symbol: string, referencePrice?: number): LotSize => {
+    const key = def.normalize(symbol);
+    const over = def.lotOverrides?.get(key) ?? def.lotOverrides?.get(symbol);
+    if (over) return { step: over.step, minQty: over.minQty ?? over.step, tick: over.tick ?? NaN, source: `${def.id} custom lot size for ${key}` };
+    const row = Object.prototype.hasOwnProperty.call(def.lotSizes, key) ? def.lotSizes[key] : undefined;
+    if (row) return { step: row[0], minQty: row[1], tick: row[2], source: `${def.lotLabel} ${key}` };
+    const d = def.defaultLot;
+    if (d) return { step: d.step, minQty: d.minQty ?? d.step, tick: d.tick ?? NaN, source: `${def.id} custom default lot size` };
+    return defaultLotSize(referencePrice);
+  };
   const profile: VenueProfile = {
     id: def.id,
     name: def.name,
@@ -311,6 +337,7 @@ export function profileFromDefinition(def: VenueDefinition): VenueProfile {
     maintenance,
     tiers: (symbol, asOfMs) => lookup(symbol, asOfMs).tiers,
     tierSource: (symbol, asOfMs) => lookup(symbol, asOfMs).label,
+    lotSize,
     isolatedLiquidationPrice(p) {
       const q = Math.abs(p.qty);
       const s: Side = p.side;

@@ -15,6 +15,9 @@ export interface Tier {
 
 export type Side = 1 | -1;
 
+import type { LotSize } from './lots.js';
+export type { LotSize } from './lots.js';
+
 export interface VenueProfile {
   id: string;
   name: string;
@@ -57,6 +60,12 @@ export interface VenueProfile {
   maintenance?: { basis: 'mark' | 'entry'; extraRate: number };
   /** (added by the margin engine) label of the tier table used for `symbol` at `asOfMs`, for reports */
   tierSource?(symbol: string, asOfMs: number): string;
+  /**
+   * (added for lot sizes) quantity grid of `symbol`: step, minimum order quantity, price tick.
+   * Symbols without a table entry follow the default rule from `referencePrice` (docs/margin.md).
+   * Absent on a hand-made profile = the default rule.
+   */
+  lotSize?(symbol: string, referencePrice?: number): LotSize;
   /** bankruptcy price of an isolated position (margin balance = 0). NaN when none. */
   bankruptcyPrice(p: { side: Side; qty: number; entryPrice: number; walletBalance: number }): number;
 }

@@ -60,6 +60,9 @@ interface Position {
   leverage: number;
   /** signed position in steps (exact integer) */
   lots: number;
+  /** cached Decimal of `leverage` (levDOf = the leverage it was made from) */
+  levD: D | null;
+  levDOf: number;
   // books (Decimal)
   /** signed position = stepD × lots (exact) */
   qty: D;
@@ -369,6 +372,8 @@ export class AccountImpl implements Account {
       lot,
       leverage: params.leverage,
       lots: 0,
+      levD: null,
+      levDOf: NaN,
       qty: ZERO,
       entry: ZERO,
       isoWallet: ZERO,
@@ -409,8 +414,18 @@ export class AccountImpl implements Account {
     p.qtyF = p.grid.qty(p.lots);
     p.absQ = Math.abs(p.qtyF);
     p.side = p.lots < 0 ? -1 : 1;
-    p.entryF = p.entry.toNumber();
-    p.isoWalletF = p.isoWallet.toNumber();
+    p.entryF = p.entry === ZERO ? 0 : p.entry.toNumber();
+    p.isoWalletF = p.isoWallet === ZERO ? 0 : p.isoWallet.toNumber();
+  }
+
+  /** like refreshOne, when the entry was just set to the fill price: Decimal(price).toNumber() === price */
+  private refreshOneAtPrice(p: Position, price: number): void {
+    this.crossWalletF = this.crossWallet.toNumber();
+    p.qtyF = p.grid.qty(p.lots);
+    p.absQ = Math.abs(p.qtyF);
+    p.side = p.lots < 0 ? -1 : 1;
+    p.entryF = price;
+    p.isoWalletF = p.isoWallet === ZERO ? 0 : p.isoWallet.toNumber();
   }
 
   /** the ledger: every event in order (plain objects; fills are materialised here, once) */
@@ -434,6 +449,15 @@ export class AccountImpl implements Account {
   private refreshOne(p: Position): void {
     this.crossWalletF = this.crossWallet.toNumber();
     this.refreshPos(p);
+  }
+
+  /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
+  private leverageD(p: Position): D {
+    if (p.levD === null || p.levDOf !== p.leverage) {
+      p.levD = dec(p.leverage);
+      p.levDOf = p.leverage;
+    }
+    return p.levD;
   }
 
   private refresh(): void {
@@ -557,7 +581,8 @@ export class AccountImpl implements Account {
     // 1. the reducing part
     if (closeL > 0) {
       const closeQty = closeL === absCur ? (cur < 0 ? p.qty.neg() : p.qty) : p.stepD.times(closeL);
-      realized = book(closeQty.times(priceD.minus(p.entry)).times(cur < 0 ? -1 : 1));
+      const r = book(closeQty.times(priceD.minus(p.entry)));
+      realized = cur < 0 ? r.neg() : r; // rounding half-even is symmetric: book(−x) = −book(x)
       p.mode!.release(this, p, closeL, absCur);
       this.crossWallet = this.crossWallet.plus(realized);
       this.realized = this.realized.plus(realized);
@@ -576,6 +601,7 @@ export class AccountImpl implements Account {
     }
     const closedMode = p.mode;
     if (p.lots === 0) p.mode = null;
+    let entryIsPrice = false;
 
     // 2. the opening / increasing part
     if (openL > 0) {
@@ -583,6 +609,7 @@ export class AccountImpl implements Account {
       if (p.lots === 0) {
         p.mode = closedMode ?? (req.mode ? MarginModes[req.mode] : this.defaultMode);
         p.entry = priceD;
+        entryIsPrice = true;
         p.lots = lots < 0 ? -openL : openL;
         p.qty = lots < 0 ? openQty.neg() : openQty;
       } else {
@@ -592,7 +619,7 @@ export class AccountImpl implements Account {
         p.lots = total;
         p.qty = totalQty;
       }
-      const im = book(openQty.times(priceD).div(p.leverage));
+      const im = book(openQty.times(priceD).div(this.leverageD(p)));
       p.mode!.allocate(this, p, im);
     }
 
@@ -601,7 +628,8 @@ export class AccountImpl implements Account {
     const fee = book(tradedQty.times(priceD).times(req.liquidity === 'maker' ? this.makerD : this.takerD));
     this.crossWallet = this.crossWallet.minus(fee);
     this.fees = this.fees.plus(fee);
-    this.refreshOne(p);
+    if (entryIsPrice) this.refreshOneAtPrice(p, price);
+    else this.refreshOne(p);
 
     if (openL > 0 && this.availableF() < -1e-9) {
       const need = (g.qty(openL) * price) / p.leverage;
@@ -809,6 +837,90 @@ export class AccountImpl implements Account {
     out.capitalAtRisk = capital;
     out.grossNotional = gross;
     out.available = Math.max(0, crossMb - crossIm);
+  }
+
+  /**
+   * One pass doing what `mark(adverse, peak)` followed by `mark(marks, out)` does (same numbers,
+   * same remembered marks): fills `out` at `marks` and returns the worst pool's margin ratio with
+   * every symbol at `adverse` (the engine's marginRatioPeak input). No allocation.
+   */
+  markWithPeak(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number {
+    const pos = this.pos;
+    const last = this.lastMark;
+    let equity = this.crossWalletF;
+    let mbTotal = 0;
+    let mmTotal = 0;
+    let imTotal = 0;
+    let gross = 0;
+    let capital = 0;
+    let worst = 0;
+    let crossMb = this.crossWalletF;
+    let crossMm = 0;
+    let crossIm = 0;
+    let crossOpen = false;
+    // adverse-side pool sums
+    let worstA = 0;
+    let crossMbA = this.crossWalletF;
+    let crossMmA = 0;
+    const mm = this.mm;
+    for (let i = 0; i < pos.length; i++) {
+      const p = pos[i]!;
+      const a = adverse[i]!;
+      const c = marks[i]!;
+      const aValid = a === a && a > 0;
+      if (aValid) last[i] = a;
+      const lA = last[i]!;
+      const mA = lA === lA ? lA : p.entryF;
+      if (c === c && c > 0) last[i] = c;
+      equity += p.isoWalletF;
+      if (p.absQ === 0) continue;
+      const l = last[i]!;
+      const m = l === l ? l : p.entryF;
+      const sq = p.side * p.absQ;
+      const upnl = sq * (m - p.entryF);
+      const mmC = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, m);
+      const upnlA = sq * (mA - p.entryF);
+      const mmA = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, mA);
+      const n = p.absQ * m;
+      equity += upnl;
+      mmTotal += mmC;
+      imTotal += n / p.leverage;
+      gross += n;
+      if (p.mode === CrossMargin) {
+        crossOpen = true;
+        crossMb += upnl;
+        crossMm += mmC;
+        crossIm += n / p.leverage;
+        crossMbA += upnlA;
+        crossMmA += mmA;
+      } else {
+        const mb = p.isoWalletF + upnl;
+        mbTotal += mb;
+        capital += p.isoWalletF;
+        const r = mb > 0 ? mmC / mb : mmC > 0 ? Number.POSITIVE_INFINITY : 0;
+        if (r > worst) worst = r;
+        const mbA = p.isoWalletF + upnlA;
+        const rA = mbA > 0 ? mmA / mbA : mmA > 0 ? Number.POSITIVE_INFINITY : 0;
+        if (rA > worstA) worstA = rA;
+      }
+    }
+    if (crossOpen) {
+      mbTotal += crossMb;
+      capital += crossMb;
+      const r = crossMb > 0 ? crossMm / crossMb : crossMm > 0 ? Number.POSITIVE_INFINITY : 0;
+      if (r > worst) worst = r;
+      const rA = crossMbA > 0 ? crossMmA / crossMbA : crossMmA > 0 ? Number.POSITIVE_INFINITY : 0;
+      if (rA > worstA) worstA = rA;
+    }
+    out.equity = equity;
+    out.marginBalance = mbTotal;
+    out.maintenanceMargin = mmTotal;
+    out.marginRatio = worst;
+    out.initialMargin = imTotal;
+    out.capitalAtRisk = capital;
+    out.grossNotional = gross;
+    out.available = Math.max(0, crossMb - crossIm);
+    return worstA;
   }
 
   books(): BooksSnapshot {

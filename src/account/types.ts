@@ -185,6 +185,11 @@ export interface Account {
   positionMode(symbol: number): ModeId | null;
   /** fills `out` from marks (one price per symbol; NaN marks are treated as the last known price) */
   mark(marks: Float64Array, out: MarkSnapshot): void;
+  /**
+   * (added for speed; optional) the same as `mark(adverse, scratch)` then `mark(marks, out)` in one
+   * pass: fills `out` at `marks`, returns the worst pool's margin ratio at `adverse`.
+   */
+  markWithPeak?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number;
   books(): BooksSnapshot;
 }
 

@@ -525,10 +525,15 @@ class SetupRunner implements ContextHost {
     if (this.hasPositions) {
       const adv = this.adv;
       this.adverse(i, adv);
-      acct.mark(adv, this.peakSnap);
-      advRatio = this.peakSnap.marginRatio;
-    }
-    if (this.hasPositions || this.changed) {
+      if (acct.markWithPeak !== undefined) {
+        advRatio = acct.markWithPeak(m.closeMarks, adv, snap);
+      } else {
+        acct.mark(adv, this.peakSnap);
+        advRatio = this.peakSnap.marginRatio;
+        acct.mark(m.closeMarks, snap);
+      }
+      this.changed = false;
+    } else if (this.changed) {
       acct.mark(m.closeMarks, snap);
       this.changed = false;
     }

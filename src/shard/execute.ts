@@ -59,6 +59,8 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     workerData: init,
     // the main thread may have been started with loader flags; the entry registers tsx itself
     execArgv: [],
+    // a small young generation: the replay loop allocates little, and per-worker memory adds up
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   // errors of idle workers (no task to blame) must not crash the process
   pool.on('error', () => undefined);

@@ -6,6 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
+import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { MarketData } from '../feed/types.js';
 import { configPath, planRelevantConfig, type LoadedConfig } from '../config/index.js';
@@ -67,24 +71,47 @@ export async function registrySource(extraDirs: string[]): Promise<StrategySourc
   };
 }
 
+const LOAD_ENTRY = fileURLToPath(new URL('./load-entry.mjs', import.meta.url));
+
+/** Load MarketData in a short-lived loader thread (see load-entry.mjs); columns come back shared. */
+export async function loadInThread(datasets: LoadRequest['datasets']): Promise<MarketData[]> {
+  const worker = new Worker(LOAD_ENTRY, { workerData: { datasets } satisfies LoadRequest, execArgv: [] });
+  const reply = await new Promise<LoadReply>((res, rej) => {
+    worker.once('message', res);
+    worker.once('error', rej);
+    worker.once('exit', (code) => rej(new Error(`dataset loader thread exited with code ${code}`)));
+  });
+  await worker.terminate();
+  if (reply.ok) return reply.data;
+  if (reply.exitCode !== null && Object.values(ExitCode).includes(reply.exitCode as ExitCodeValue)) {
+    throw new UserError(reply.message, reply.exitCode as ExitCodeValue, reply.details);
+  }
+  const err = new Error(reply.message);
+  if (reply.stack) err.stack = reply.stack;
+  throw err;
+}
+
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
-  const { loadDataset } = await import('../feed/index.js');
   const c = loaded.config;
+  const loadedData = await loadInThread(
+    c.data.map((d) => ({
+      dir: configPath(loaded, d.path),
+      options: {
+        ...(d.timeframe ? { timeframe: d.timeframe } : {}),
+        ...(d.symbols ? { symbols: d.symbols } : {}),
+        ...(c.from !== null ? { from: c.from } : {}),
+        ...(c.to !== null ? { to: c.to } : {}),
+        gaps: d.gaps,
+      },
+    })),
+  );
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];
-  for (let i = 0; i < c.data.length; i++) {
-    const d = c.data[i]!;
-    const md = await loadDataset(configPath(loaded, d.path), {
-      ...(d.timeframe ? { timeframe: d.timeframe } : {}),
-      ...(d.symbols ? { symbols: d.symbols } : {}),
-      ...(c.from !== null ? { from: c.from } : {}),
-      ...(c.to !== null ? { to: c.to } : {}),
-      gaps: d.gaps,
-    });
+  loadedData.forEach((md, i) => {
     const key = `d${i}`;
     data[key] = md;
     plan.push({ key, name: md.dataset, timeframe: md.timeframe, symbols: [...md.symbols], bars: md.time.length, hashes: { ...md.hashes } });
-  }
+  });
   return { data, plan };
 }
 

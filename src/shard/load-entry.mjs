@@ -1,0 +1,8 @@
+// Dataset loader thread. The main thread loads datasets here, in a short-lived worker: the
+// columns live in SharedArrayBuffers that outlive the thread, while the loader's transient
+// memory (file buffers, Arrow decoding) goes away with it instead of staying in the main
+// thread's allocator for the rest of the sweep.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./load-worker.ts');

@@ -1,0 +1,34 @@
+/**
+ * Body of the loader thread (see load-entry.mjs): loads the datasets named in workerData and
+ * posts them back (SharedArrayBuffer columns are shared, not copied). A UserError travels as
+ * plain data (message, exit code, details) so the main thread can rethrow it unchanged.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LoadOptions, MarketData } from '../feed/types.js';
+
+export interface LoadRequest {
+  datasets: { dir: string; options: LoadOptions }[];
+}
+
+export type LoadReply =
+  | { ok: true; data: MarketData[] }
+  | { ok: false; message: string; exitCode: number | null; details: string[]; stack?: string };
+
+const req = workerData as LoadRequest;
+let reply: LoadReply;
+try {
+  const { loadDataset } = await import('../feed/index.js');
+  const data: MarketData[] = [];
+  for (const d of req.datasets) data.push(await loadDataset(d.dir, d.options));
+  reply = { ok: true, data };
+} catch (err) {
+  const e = err as { message?: unknown; exitCode?: unknown; details?: unknown; stack?: unknown };
+  reply = {
+    ok: false,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
+    details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
+    ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+  };
+}
+parentPort!.postMessage(reply);

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import type { MarketData } from '../feed/types.js';
 import type { RunResult } from './types.js';
 import type { PlanTask } from './plan.js';
-import { erroredResult, type WorkerInit, type WorkerTask } from './worker.js';
+import { erroredResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -50,7 +50,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
   if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, peakWorkers: 0 };
   const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf };
-  const pool = new Piscina<WorkerTask, RunResult[]>({
+  const pool = new Piscina<WorkerTask | WarmupTask, RunResult[]>({
     filename: WORKER_ENTRY,
     minThreads: workers,
     maxThreads: workers,
@@ -102,6 +102,18 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     }
     if (!interrupted) await opts.onResults(results);
   };
+
+  // start every worker and load its modules before the first timeout starts
+  try {
+    await Promise.all(Array.from({ length: workers }, () => pool.run({ warmup: true }, { signal: stopAll.signal })));
+  } catch (err) {
+    if (!interrupted) {
+      await pool.destroy().catch(() => undefined);
+      if (ticker) clearInterval(ticker);
+      opts.signal?.removeEventListener('abort', onStop);
+      throw new Error(`could not start the worker pool: ${describe(err)}`);
+    }
+  }
 
   const lanes: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {

@@ -183,9 +183,20 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   });
 }
 
+/** A warm-up message: load the engine's modules before any task's timeout starts. */
+export interface WarmupTask {
+  warmup: true;
+}
+
+async function warmup(): Promise<RunResult[]> {
+  await Promise.all([import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js'), import('../strategy/registry.js')]);
+  return [];
+}
+
 /** piscina handler */
-export default async function handler(task: WorkerTask): Promise<RunResult[]> {
+export default async function handler(task: WorkerTask | WarmupTask): Promise<RunResult[]> {
   if (!init) throw new Error('worker started without worker data');
+  if ('warmup' in task) return warmup();
   try {
     return await runTask(task, init);
   } finally {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/feed/index.js';
 import { synthesize } from '../src/feed/synth.js';
 import type { MarketData } from '../src/feed/types.js';
-import { getVenue, LotGrid } from '../src/venue/index.js';
+import { getVenue, LotGrid, maintenanceMargin } from '../src/venue/index.js';
 import type { VenueProfile } from '../src/venue/types.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import type { StrategyModule } from '../src/strategy/types.js';
@@ -39,7 +39,12 @@ interface FusedResult {
   equity: number;
   trades: number;
   liquidations: number;
+  /** the same per-bar series the engine produces (SetupSeries without time) */
+  series: Record<SeriesKey, Float64Array>;
 }
+
+const SERIES_KEYS = ['equity', 'marginBalance', 'maintenanceMargin', 'marginRatio', 'marginRatioPeak', 'initialMargin', 'capitalAtRisk', 'grossNotional'] as const;
+type SeriesKey = (typeof SERIES_KEYS)[number];
 
 /**
  * The same strategy and account rules as the engine, fused into one loop over typed arrays:
@@ -47,7 +52,7 @@ interface FusedResult {
  * (isolated: into the position's wallet, Binance), liquidation when the mark path crosses the
  * venue's closed-form price (gap: at the mark open), mark to market at the mark close.
  */
-function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedResult {
+function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSeries: boolean): FusedResult {
   const c = data.columns[0]!;
   const { open, close, fundingStart, fundingRate, fundingPrice } = c;
   const useMark = c.markAtBarTimeframe;
@@ -77,6 +82,18 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
   let equity = CAPITAL;
   let trades = 0;
   let liquidations = 0;
+  // the per-bar outputs, as the engine records them
+  const len = withSeries ? n : 0;
+  const sEq = new Float64Array(len);
+  const sMb = new Float64Array(len);
+  const sMm = new Float64Array(len);
+  const sMr = new Float64Array(len);
+  const sPeak = new Float64Array(len);
+  const sIm = new Float64Array(len);
+  const sCap = new Float64Array(len);
+  const sGross = new Float64Array(len);
+  const mmModel = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
+  let liquidated = false;
   const liqPrice = () => {
     if (q === 0) return NaN;
     return venue.isolatedLiquidationPrice({
@@ -152,10 +169,48 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
         q = 0;
         lp = NaN;
         liquidations++;
+        liquidated = true;
       }
     }
-    // 4. mark to market
-    equity = cw + iw + (q === 0 ? 0 : q * (mClose[i]! - entry));
+    // 4. mark to market at the mark close; the margin ratio also at the bar's adverse mark extreme
+    if (!withSeries) {
+      equity = cw + iw + (q === 0 ? 0 : q * (mClose[i]! - entry));
+    } else if (q === 0) {
+      equity = cw + iw;
+      sEq[i] = equity;
+      sMb[i] = 0;
+      sMm[i] = 0;
+      sMr[i] = 0;
+      sIm[i] = 0;
+      sCap[i] = 0;
+      sGross[i] = 0;
+      sPeak[i] = liquidated ? 1 : 0;
+    } else {
+      const aq = Math.abs(q);
+      const m = mClose[i]!;
+      const upnl = q * (m - entry);
+      const mm = maintenanceMargin(mmModel, tiers, aq, entry, m);
+      const nt = aq * m;
+      const wallet = isolated ? iw : cw;
+      const mb = wallet + upnl;
+      const ratio = mb > 0 ? mm / mb : mm > 0 ? Infinity : 0;
+      const ma = q > 0 ? mLow[i]! : mHigh[i]!;
+      const mmA = maintenanceMargin(mmModel, tiers, aq, entry, ma);
+      const mbA = wallet + q * (ma - entry);
+      const ratioA = mbA > 0 ? mmA / mbA : mmA > 0 ? Infinity : 0;
+      equity = cw + iw + upnl;
+      sEq[i] = equity;
+      sMb[i] = mb;
+      sMm[i] = mm;
+      sMr[i] = ratio;
+      sIm[i] = nt / LEVERAGE;
+      sCap[i] = isolated ? iw : mb;
+      sGross[i] = nt;
+      let peak = ratioA > ratio ? ratioA : ratio;
+      if (liquidated && peak < 1) peak = 1;
+      sPeak[i] = peak;
+    }
+    liquidated = false;
     // 5. strategy: SMA 10/50, always in the market
     const x = close[i]!;
     if (cnt < SLOW) {
@@ -189,7 +244,12 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean): FusedR
     const d = grid.floor(grid.floor(want * qty) - q);
     if (d !== 0) pending = d;
   }
-  return { equity, trades, liquidations };
+  return {
+    equity,
+    trades,
+    liquidations,
+    series: { equity: sEq, marginBalance: sMb, maintenanceMargin: sMm, marginRatio: sMr, marginRatioPeak: sPeak, initialMargin: sIm, capitalAtRisk: sCap, grossNotional: sGross },
+  };
 }
 
 function fmt(n: number): string {
@@ -230,9 +290,11 @@ async function main(): Promise<void> {
     let bestEngine = Infinity;
     let bestFused = Infinity;
     let bestQuiet = Infinity;
+    let bestBare = Infinity;
     let engineEq: Record<string, number> = {};
     let engineLiq: Record<string, number> = {};
     let engineFills: Record<string, number> = {};
+    let engineSeries: Record<string, Record<SeriesKey, Float64Array>> = {};
     let fusedRes: Record<string, FusedResult> = {};
     const engineTimes: number[] = [];
     const fusedTimes: number[] = [];
@@ -245,15 +307,24 @@ async function main(): Promise<void> {
       engineEq = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.series.equity[s.series.equity.length - 1]!]));
       engineLiq = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.events.filter((e) => e.type === 'liquidation').length]));
       engineFills = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.events.filter((e) => e.type === 'fill').length]));
+      engineSeries = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.series]));
       for (const s of out.setups) if (s.error) throw new Error(`engine setup ${s.setup.id} failed: ${s.error}`);
 
       t = performance.now();
-      const iso = fused(data, venue, true);
-      const cross = fused(data, venue, false);
+      const iso = fused(data, venue, true, true);
+      const cross = fused(data, venue, false, true);
       dt = performance.now() - t;
       fusedTimes.push(dt);
       if (dt < bestFused) bestFused = dt;
       fusedRes = { isolated: iso, cross };
+
+      // the fused loop without the per-bar series (what the benchmark compared against before 1.1):
+      // the compute alone, an upper bound no engine that records its outputs can reach
+      t = performance.now();
+      const isoBare = fused(data, venue, true, false);
+      const crossBare = fused(data, venue, false, false);
+      bestBare = Math.min(bestBare, performance.now() - t);
+      if (isoBare.equity !== iso.equity || crossBare.equity !== cross.equity) throw new Error('fused loop: the series-free variant disagrees');
 
       // context: the same engine pass with one fill in total, i.e. the per-bar cost of the engine itself
       t = performance.now();
@@ -265,12 +336,31 @@ async function main(): Promise<void> {
     const engineBarsPerSec = setupBars / (bestEngine / 1000);
     const fusedBarsPerSec = setupBars / (bestFused / 1000);
     const ratio = engineBarsPerSec / fusedBarsPerSec;
+    const bareBarsPerSec = setupBars / (bestBare / 1000);
     let agree = true;
     for (const id of ['isolated', 'cross']) {
       const e = engineEq[id]!;
       const f = fusedRes[id]!.equity;
       const rel = Math.abs(e - f) / Math.max(1, Math.abs(f));
-      const ok = rel < 1e-6 && engineFills[id] === fusedRes[id]!.trades && engineLiq[id] === fusedRes[id]!.liquidations;
+      // every per-bar series, bar by bar: worst difference relative to max(1, |value|)
+      let worstSeries = 0;
+      let worstKey = '';
+      for (const key of SERIES_KEYS) {
+        const a = engineSeries[id]![key];
+        const b = fusedRes[id]!.series[key];
+        for (let i = 0; i < b.length; i++) {
+          const x = a[i]!;
+          const y = b[i]!;
+          const d = x === y ? 0 : Math.abs(x - y) / Math.max(1, Math.abs(y));
+          if (!(d <= worstSeries)) {
+            worstSeries = d;
+            worstKey = `${key}[${i}]`;
+          }
+        }
+      }
+      const seriesOk = worstSeries < 1e-6;
+      process.stdout.write(`  ${id.padEnd(8)} per-bar series (8 × ${fmt(n)}): worst rel. diff ${worstSeries.toExponential(2)}${worstKey ? ` at ${worstKey}` : ''} ${seriesOk ? 'agree' : 'DISAGREE'}\n`);
+      const ok = rel < 1e-6 && seriesOk && engineFills[id] === fusedRes[id]!.trades && engineLiq[id] === fusedRes[id]!.liquidations;
       agree &&= ok;
       process.stdout.write(
         `  ${id.padEnd(8)} final equity: engine ${e.toFixed(6)}  fused ${f.toFixed(6)}  rel. diff ${rel.toExponential(2)} ${ok ? 'agree' : 'DISAGREE'}` +
@@ -281,6 +371,7 @@ async function main(): Promise<void> {
       `  engine: ${(bestEngine / 1000).toFixed(3)} s for 2 setups × ${fmt(n)} bars = ${fmt(engineBarsPerSec)} setup-bars/s (best of ${REPEAT})\n` +
         `  fused : ${(bestFused / 1000).toFixed(3)} s for 2 setups × ${fmt(n)} bars = ${fmt(fusedBarsPerSec)} setup-bars/s (best of ${REPEAT})\n` +
         `  ratio (engine ÷ fused): ${ratio.toFixed(3)}\n` +
+        `  fused without recording the series: ${(bestBare / 1000).toFixed(3)} s = ${fmt(bareBarsPerSec)} setup-bars/s; engine ÷ that: ${(engineBarsPerSec / bareBarsPerSec).toFixed(3)}\n` +
         `  context: engine with a single fill (buy-and-hold): ${fmt(setupBars / (bestQuiet / 1000))} setup-bars/s — ` +
         `the gap to the reference run is the booking of its ${fusedRes.isolated!.trades} fills per setup ` +
         `(≈ ${(((bestEngine - bestQuiet) / 1000 / (engineFills.isolated! + engineFills.cross!)) * 1e6).toFixed(1)} µs per fill)\n` +
@@ -289,7 +380,7 @@ async function main(): Promise<void> {
     if (!agree) process.exitCode = 1;
     const perFillUs = ((bestEngine - bestQuiet) / 1000 / (engineFills.isolated! + engineFills.cross!)) * 1e6;
     process.stdout.write(
-      `${JSON.stringify({ engineBarsPerSec: Math.round(engineBarsPerSec), fusedBarsPerSec: Math.round(fusedBarsPerSec), ratio: Number(ratio.toFixed(4)), quietBarsPerSec: Math.round(setupBars / (bestQuiet / 1000)), perFillUs: Number(perFillUs.toFixed(2)) })}\n`,
+      `${JSON.stringify({ engineBarsPerSec: Math.round(engineBarsPerSec), fusedBarsPerSec: Math.round(fusedBarsPerSec), ratio: Number(ratio.toFixed(4)), fusedBareBarsPerSec: Math.round(bareBarsPerSec), ratioBare: Number((engineBarsPerSec / bareBarsPerSec).toFixed(4)), quietBarsPerSec: Math.round(setupBars / (bestQuiet / 1000)), perFillUs: Number(perFillUs.toFixed(2)) })}\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

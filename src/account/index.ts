@@ -46,7 +46,8 @@ export const BOOK_DP = 18;
 
 const ZERO = new BookDecimal(0);
 const dec = (n: number | string): D => new BookDecimal(n);
-const book = (d: D): D => d.toDecimalPlaces(BOOK_DP, Decimal.ROUND_HALF_EVEN);
+/** round to BOOK_DP places (half-even); a value that already has ≤ BOOK_DP places is returned as is (same value, no allocation) */
+const book = (d: D): D => (d.decimalPlaces() <= BOOK_DP ? d : d.toDecimalPlaces(BOOK_DP, Decimal.ROUND_HALF_EVEN));
 
 /** One net position (one-way mode). */
 interface Position {
@@ -100,7 +101,13 @@ const IsolatedMargin: MarginMode = {
     acc.crossWallet = acc.crossWallet.minus(im);
   },
   release(acc, p, closeLots, curLots) {
-    const amt = closeLots >= curLots ? p.isoWallet : book(p.isoWallet.times(dec(closeLots).div(curLots)));
+    if (closeLots >= curLots) {
+      // the whole isolated wallet goes back
+      if (!p.isoWallet.isZero()) acc.crossWallet = acc.crossWallet.plus(p.isoWallet);
+      p.isoWallet = ZERO;
+      return;
+    }
+    const amt = book(p.isoWallet.times(dec(closeLots).div(curLots)));
     p.isoWallet = p.isoWallet.minus(amt);
     acc.crossWallet = acc.crossWallet.plus(amt);
   },

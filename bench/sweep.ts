@@ -14,6 +14,8 @@
  * Sizes: BENCH_SYMBOLS (default 32) × BENCH_BARS (default 320,000 one-minute bars per symbol) =
  * 10.24 M bars; one run per symbol and setup (sma-cross at 3x, isolated and cross) = 64 runs.
  * BENCH_REPEAT (default 2) interleaved repeats; the best pool time per worker count is used.
+ * cpuParallelism2: a calibration before and after (2 threads vs 1 on a fixed compute loop; 2.0 =
+ * two idle cores), since the speedup cannot exceed what the machine gives at that moment.
  * Also printed: CPU time of the CLI process (user+sys) and the load average, since a speedup can only
  * show on otherwise idle cores.
  */
@@ -76,6 +78,23 @@ function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * What 2 threads buy on this machine right now: the same fixed compute loop twice on 1 thread vs
+ * once on each of 2 threads (2.0 = two idle cores; less when other processes share the cores).
+ */
+async function cpuParallelism(): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const code = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x);`;
+  const run = async (n: number) => {
+    const t = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise((res) => new Worker(code, { eval: true }).once('message', res))));
+    return performance.now() - t;
+  };
+  const one = await run(1);
+  const two = await run(2);
+  return (2 * one) / two;
 }
 
 interface Measured {
@@ -142,12 +161,16 @@ try {
       `${w} worker${w === 1 ? ' ' : 's'}: ${m.manifest.runs.total} runs, pool ${(m.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(m.wallMs / 1000).toFixed(2)}s, ` +
         `peak RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(m.cpuMs / 1000).toFixed(1)}s, load average before ${m.loadAvg.toFixed(2)}`,
     );
+  const par0 = await cpuParallelism();
+  console.log(`CPU parallelism available (2 threads vs 1, ideal 2.0): ${par0.toFixed(2)}`);
   for (let k = 0; k < REPEAT; k++) {
     ones.push(await measure(dir, 1));
     line(1, ones.at(-1)!);
     twos.push(await measure(dir, 2));
     line(2, twos.at(-1)!);
   }
+  const par1 = await cpuParallelism();
+  console.log(`CPU parallelism available after the runs: ${par1.toFixed(2)}`);
   const best = (ms: Measured[]) => ms.reduce((a, b) => (b.manifest.timings!.sweepMs < a.manifest.timings!.sweepMs ? b : a));
   const one = best(ones);
   const two = best(twos);
@@ -177,6 +200,7 @@ try {
     wallMs2: Math.round(two.wallMs),
     peakRssBytes1: peak1,
     repeats: REPEAT,
+    cpuParallelism2: [Number(par0.toFixed(2)), Number(par1.toFixed(2))],
     cpuMs1: Math.round(one.cpuMs),
     cpuMs2: Math.round(two.cpuMs),
     loadAvgBefore: [Number(one.loadAvg.toFixed(2)), Number(two.loadAvg.toFixed(2))],

@@ -4,7 +4,7 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -55,8 +55,18 @@ export function gitCommit(cwd: string): string | null {
   }
 }
 
+let versionCache: string | null = null;
+/** marginlab's version, from its package.json */
 export function marginlabVersion(): string {
-  return process.env.npm_package_version && process.env.npm_package_name === 'marginlab' ? process.env.npm_package_version : '0.1.0';
+  if (versionCache === null) {
+    try {
+      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
+      versionCache = typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      versionCache = 'unknown';
+    }
+  }
+  return versionCache;
 }
 
 /** Strategy lookup through the registry (the built-in library plus the config's strategyDirs). */
@@ -187,7 +197,6 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
 
   const sweepMs = Date.now() - tSweep;
   // count what is on disk for this shard (results of earlier --resume passes included)
-  const { readFileSync } = await import('node:fs');
   let ok = 0;
   let errored = 0;
   const failures: SweepOutcome['failures'] = [];

@@ -84,7 +84,7 @@ interface Position {
 export interface MarginMode {
   readonly id: ModeId;
   /** move initial margin `im` for a new or increased position out of the cross wallet (isolated) or leave it (cross) */
-  allocate(acc: AccountImpl, p: Position, im: D): void;
+  allocate(acc: AccountImpl, p: Position, openQty: D, priceD: D): void;
   /** release the part closeLots/curLots (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
   release(acc: AccountImpl, p: Position, closeLots: number, curLots: number): void;
   /** book a funding amount (received > 0, paid < 0) for the position */
@@ -96,8 +96,10 @@ export interface MarginMode {
 const IsolatedMargin: MarginMode = {
   id: 'isolated',
   ownsPool: true,
-  allocate(acc, p, im) {
-    p.isoWallet = p.isoWallet.plus(im);
+  allocate(acc, p, openQty, priceD) {
+    // initial margin of the opened part, notional / leverage, booked into the position's wallet
+    const im = book(openQty.times(priceD).div(acc.leverageD(p)));
+    p.isoWallet = p.isoWallet.isZero() ? im : p.isoWallet.plus(im);
     acc.crossWallet = acc.crossWallet.minus(im);
   },
   release(acc, p, closeLots, curLots) {
@@ -459,7 +461,7 @@ export class AccountImpl implements Account {
   }
 
   /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
-  private leverageD(p: Position): D {
+  leverageD(p: Position): D {
     if (p.levD === null || p.levDOf !== p.leverage) {
       p.levD = dec(p.leverage);
       p.levDOf = p.leverage;
@@ -626,8 +628,7 @@ export class AccountImpl implements Account {
         p.lots = total;
         p.qty = totalQty;
       }
-      const im = book(openQty.times(priceD).div(this.leverageD(p)));
-      p.mode!.allocate(this, p, im);
+      p.mode!.allocate(this, p, openQty, priceD);
     }
 
     // 3. the fee on the whole traded notional

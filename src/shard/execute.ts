@@ -49,7 +49,9 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const progress = new BigInt64Array(progressBuf);
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
   if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, peakWorkers: 0 };
-  const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf };
+  const startedBuf = new SharedArrayBuffer(4 * workers);
+  const started = new Int32Array(startedBuf);
+  const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf };
   const pool = new Piscina<WorkerTask | WarmupTask, RunResult[]>({
     filename: WORKER_ENTRY,
     minThreads: workers,
@@ -75,11 +77,25 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   };
   opts.signal?.addEventListener('abort', onStop, { once: true });
 
-  const runOne = async (task: PlanTask): Promise<void> => {
+  const runOne = async (task: PlanTask, lane: number): Promise<void> => {
     const ac = new AbortController();
     const onAll = () => ac.abort(new Error('interrupted'));
     stopAll.signal.addEventListener('abort', onAll, { once: true });
-    const timer = setTimeout(() => ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`)), opts.timeoutMs);
+    // the timeout runs from the moment the worker starts the pass (modules loaded), so the start-up
+    // of a replacement worker never counts; a worker that does not start at all is stopped too
+    Atomics.store(started, lane, 0);
+    const submitted = Date.now();
+    let startedAt = 0;
+    const startLimit = Math.max(120_000, opts.timeoutMs);
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (startedAt === 0 && Atomics.load(started, lane) === 1) startedAt = now;
+      if (startedAt !== 0 && now - startedAt > opts.timeoutMs) {
+        ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`));
+      } else if (startedAt === 0 && now - submitted > startLimit) {
+        ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));
+      }
+    }, Math.min(50, Math.max(5, Math.floor(opts.timeoutMs / 10))));
     const msg: WorkerTask = {
       taskId: task.taskId,
       datasetKey: task.datasetKey,
@@ -87,6 +103,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       setups: task.setups,
       maxEvents: opts.maxEvents,
       curvePoints: opts.curvePoints,
+      lane,
     };
     let results: RunResult[];
     try {
@@ -97,7 +114,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
       results = task.runs.map((r) => erroredResult(r.runId, r.spec, message));
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
       stopAll.signal.removeEventListener('abort', onAll);
     }
     if (!interrupted) await opts.onResults(results);
@@ -122,7 +139,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         while (!interrupted) {
           const task = queue.shift();
           if (!task) return;
-          await runOne(task);
+          await runOne(task, w);
         }
       })(),
     );

@@ -18,6 +18,8 @@ export interface WorkerInit {
   strategyDirs: string[];
   /** SharedArrayBuffer of one BigInt64: bars replayed by all workers (progress) */
   progress: SharedArrayBuffer;
+  /** SharedArrayBuffer of one Int32 per lane: set to 1 when the lane's task starts replaying (its timeout starts then) */
+  started: SharedArrayBuffer;
 }
 
 export interface WorkerTask {
@@ -27,10 +29,13 @@ export interface WorkerTask {
   setups: SetupSpec[];
   maxEvents: number;
   curvePoints: number;
+  /** the pool lane running the task (index into WorkerInit.started) */
+  lane: number;
 }
 
 const init = workerData as WorkerInit | undefined;
 const progress = init ? new BigInt64Array(init.progress) : null;
+const startedFlags = init ? new Int32Array(init.started) : null;
 const strategyCache = new Map<string, StrategyModule>();
 
 /**
@@ -142,6 +147,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     loadStrategy(first.strategy, init.strategyDirs),
   ]);
   const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);
+  // modules are loaded: the pass's timeout starts now
+  if (startedFlags) Atomics.store(startedFlags, task.lane, 1);
   let reported = 0;
   const out = replay({
     data,

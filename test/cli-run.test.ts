@@ -111,6 +111,15 @@ describe('resume', () => {
     for (const f of resultFiles(out)) expect(read(join(out, 'results', f))).toBe(read(join(dir, 'full', 'results', f)));
     expect(read(join(out, 'summary.json'))).toBe(read(join(dir, 'full', 'summary.json')));
     expect(readdirSync(join(out, 'results')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    // a pass with one setup done and the other missing replays only the missing one: same bytes
+    const { rmSync } = await import('node:fs');
+    const all = results(out);
+    const oneOfPair = all.filter((r) => r.spec.setup === 'cross').slice(0, 2).map((r) => `${r.runId}.json`);
+    for (const f of oneOfPair) rmSync(join(out, 'results', f));
+    const again = await runCli(['run', '-c', 'slow.config.ts', '--out', 'killed', '--resume', '--quiet'], dir);
+    expect(again.code).toBe(0);
+    for (const f of oneOfPair) expect(read(join(out, 'results', f))).toBe(read(join(dir, 'full', 'results', f)));
   });
 });
 

@@ -158,7 +158,7 @@ try {
   const twos: Measured[] = [];
   const line = (w: number, m: Measured) =>
     console.log(
-      `${w} worker${w === 1 ? ' ' : 's'}: ${m.manifest.runs.total} runs, pool ${(m.manifest.timings!.sweepMs / 1000).toFixed(2)}s, whole command ${(m.wallMs / 1000).toFixed(2)}s, ` +
+      `${w} worker${w === 1 ? ' ' : 's'}: ${m.manifest.runs.total} runs, pool ${(m.manifest.timings!.sweepMs / 1000).toFixed(2)}s (CPU ${((m.manifest.timings!.sweepCpuMs ?? 0) / 1000).toFixed(1)}s), whole command ${(m.wallMs / 1000).toFixed(2)}s, ` +
         `peak RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(m.cpuMs / 1000).toFixed(1)}s, load average before ${m.loadAvg.toFixed(2)}`,
     );
   const par0 = await cpuParallelism();
@@ -201,6 +201,8 @@ try {
     peakRssBytes1: peak1,
     repeats: REPEAT,
     cpuParallelism2: [Number(par0.toFixed(2)), Number(par1.toFixed(2))],
+    sweepCpuMs1: one.manifest.timings!.sweepCpuMs ?? null,
+    sweepCpuMs2: two.manifest.timings!.sweepCpuMs ?? null,
     cpuMs1: Math.round(one.cpuMs),
     cpuMs2: Math.round(two.cpuMs),
     loadAvgBefore: [Number(one.loadAvg.toFixed(2)), Number(two.loadAvg.toFixed(2))],

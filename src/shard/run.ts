@@ -175,6 +175,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   });
 
   const tSweep = Date.now();
+  const cpuSweep = process.cpuUsage();
   const exec = await executeTasks(todo, {
     datasets: datasets.data,
     strategyDirs,
@@ -196,6 +197,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   });
 
   const sweepMs = Date.now() - tSweep;
+  const cpu = process.cpuUsage(cpuSweep);
+  const sweepCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   // count what is on disk for this shard (results of earlier --resume passes included)
   let ok = 0;
   let errored = 0;
@@ -226,7 +229,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     wallClockMs: Date.now() - t0,
     plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies },
     configHash: configHash(loaded),
-    timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs },
+    timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs },
     ...(exec.interrupted ? { interrupted: true } : {}),
   };
   writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

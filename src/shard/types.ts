@@ -89,8 +89,8 @@ export interface RunManifest {
   configHash?: string;
   /** (added by src/shard) true when the run was stopped (Ctrl-C) before every run finished */
   interrupted?: boolean;
-  /** (added by src/shard) wall-clock phases of this invocation, ms: loading data, planning, the pool (first task to last result) */
-  timings?: { loadMs: number; planMs: number; sweepMs: number };
+  /** (added by src/shard) wall-clock phases of this invocation, ms: loading data, planning, the pool (first task to last result), and the CPU time of the whole process (all threads) during the pool phase */
+  timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number };
   /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */
   mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number }[];
 }

@@ -49,6 +49,27 @@ const dec = (n: number | string): D => new BookDecimal(n);
 /** round to BOOK_DP places (half-even); a value that already has ≤ BOOK_DP places is returned as is (same value, no allocation) */
 const book = (d: D): D => (d.decimalPlaces() <= BOOK_DP ? d : d.toDecimalPlaces(BOOK_DP, Decimal.ROUND_HALF_EVEN));
 
+/**
+ * Decimal of a fill price, remembering the last one: the setups of a replay fill at the same bar
+ * prices one after the other, so the second construction is usually a hit. Same value either way.
+ */
+let memoPrice = Number.NaN;
+let memoPriceD: D = ZERO;
+function priceDecimal(price: number): D {
+  if (price !== memoPrice) {
+    memoPriceD = dec(price);
+    memoPrice = price;
+  }
+  return memoPriceD;
+}
+
+let memoPrPrice = Number.NaN;
+let memoPrRate = Number.NaN;
+let memoPrD: D = ZERO;
+
+/** [0, NaN] read as typed-array elements (see positionQty) */
+const CONST_CELLS = new Float64Array([0, Number.NaN]);
+
 /** One net position (one-way mode). */
 interface Position {
   readonly idx: number;
@@ -461,6 +482,17 @@ export class AccountImpl implements Account {
   }
 
   /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
+  /** price × fee rate (remembered for the last price and rate, shared by the setups of a replay) */
+  private priceTimesRate(price: number, priceD: D, maker: boolean): D {
+    const rate = maker ? this.venue.fees.maker : this.venue.fees.taker;
+    if (price !== memoPrPrice || rate !== memoPrRate) {
+      memoPrD = priceD.times(maker ? this.makerD : this.takerD);
+      memoPrPrice = price;
+      memoPrRate = rate;
+    }
+    return memoPrD;
+  }
+
   leverageD(p: Position): D {
     if (p.levD === null || p.levDOf !== p.leverage) {
       p.levD = dec(p.leverage);
@@ -523,7 +555,8 @@ export class AccountImpl implements Account {
   // ------------------------------------------------------------------ events
 
   leverage(symbol: number): number {
-    return this.pos[symbol]?.leverage ?? Number.NaN;
+    const ok = symbol === (symbol | 0) && symbol >= 0 && symbol < this.pos.length;
+    return ok ? this.pos[symbol]!.leverage : CONST_CELLS[1]!;
   }
 
   setLeverage(symbol: number, leverage: number): { ok: true } | Rejection {
@@ -584,7 +617,7 @@ export class AccountImpl implements Account {
     const prevMark = this.lastMark[symbol]!;
     this.lastMark[symbol] = price;
     const membershipBefore = p.mode;
-    const priceD = dec(price);
+    const priceD = priceDecimal(price);
     let realized = ZERO;
 
     // 1. the reducing part
@@ -633,7 +666,8 @@ export class AccountImpl implements Account {
 
     // 3. the fee on the whole traded notional
     const tradedQty = p.stepD.times(absL);
-    const fee = book(tradedQty.times(priceD).times(req.liquidity === 'maker' ? this.makerD : this.takerD));
+    // (q × p) × r = q × (p × r) exactly: every factor has far fewer than 64 digits, so no product rounds
+    const fee = book(tradedQty.times(this.priceTimesRate(price, priceD, req.liquidity === 'maker')));
     this.crossWallet = this.crossWallet.minus(fee);
     this.fees = this.fees.plus(fee);
     if (entryIsPrice) this.refreshOneAtPrice(p, price);
@@ -770,12 +804,15 @@ export class AccountImpl implements Account {
     return out;
   }
 
+  // The float views below return a typed-array element on every path: a literal (0, NaN) in one
+  // branch and a field in another makes the optimiser box the result (an allocation per call).
   positionQty(symbol: number): number {
-    return this.pos[symbol]?.qtyF ?? 0;
+    const ok = symbol === (symbol | 0) && symbol >= 0 && symbol < this.pos.length;
+    return ok ? this.pos[symbol]!.qtyF : CONST_CELLS[0]!;
   }
   entryPrice(symbol: number): number {
-    const p = this.pos[symbol];
-    return p && p.absQ > 0 ? p.entryF : Number.NaN;
+    const ok = symbol === (symbol | 0) && symbol >= 0 && symbol < this.pos.length && this.pos[symbol]!.absQ > 0;
+    return ok ? this.pos[symbol]!.entryF : CONST_CELLS[1]!;
   }
   positionMode(symbol: number): ModeId | null {
     const p = this.pos[symbol];
@@ -853,6 +890,13 @@ export class AccountImpl implements Account {
    * every symbol at `adverse` (the engine's marginRatioPeak input). No allocation.
    */
   markWithPeak(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number {
+    this.markWithPeakInto(marks, adverse, out, this.peakScratch);
+    return this.peakScratch[0]!;
+  }
+  private readonly peakScratch = new Float64Array(1);
+
+  /** markWithPeak with the adverse ratio written to peak[0] */
+  markWithPeakInto(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot, peak: Float64Array): void {
     const pos = this.pos;
     const last = this.lastMark;
     let equity = this.crossWalletF;
@@ -928,7 +972,7 @@ export class AccountImpl implements Account {
     out.capitalAtRisk = capital;
     out.grossNotional = gross;
     out.available = Math.max(0, crossMb - crossIm);
-    return worstA;
+    peak[0] = worstA;
   }
 
   books(): BooksSnapshot {

@@ -190,6 +190,8 @@ export interface Account {
    * pass: fills `out` at `marks`, returns the worst pool's margin ratio at `adverse`.
    */
   markWithPeak?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number;
+  /** (optional) markWithPeak writing the adverse ratio into peak[0] (no boxed return value in the bar loop) */
+  markWithPeakInto?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot, peak: Float64Array): void;
   books(): BooksSnapshot;
 }
 

@@ -25,9 +25,37 @@ export interface Cursor {
   i: number;
 }
 
+// the error paths live out of line so the views stay small enough to be inlined into the
+// strategy's onBar (a non-inlined call returning a double allocates a heap number per bar)
+function agoError(label: string, k: number): never {
+  throw new LookAheadError(`look-ahead: ${label}.ago(${k}) reads a bar after the current one`);
+}
+function atError(label: string, i: number, last: number): never {
+  throw new LookAheadError(`look-ahead: ${label}.at(${i}) reads a bar after the current one (last visible index ${last})`);
+}
+
+/**
+ * NaN read from a typed array: returning the literal NaN in one branch and an element in another
+ * makes the optimiser box the element into a heap number (a per-bar allocation); two typed-array
+ * loads keep the value unboxed.
+ */
+const NAN_CELL = new Float64Array([Number.NaN]);
+/** arr[j], or NaN outside 0..length−1 */
+function cell(arr: Float64Array, j: number): number {
+  return j >= 0 && j < arr.length ? arr[j]! : NAN_CELL[0]!;
+}
+function cell8(arr: Uint8Array, j: number): number {
+  return j >= 0 && j < arr.length ? arr[j]! : NAN_CELL[0]!;
+}
+
+function symbolError(what: string, s: number, n: number): never {
+  throw new RangeError(`${what}(${s}): symbol index out of range 0..${n - 1}`);
+}
+
+/** price/volume history (one class per array type, so element loads stay monomorphic) */
 class SeriesView implements Series {
   constructor(
-    private readonly arr: Float64Array | Uint8Array,
+    private readonly arr: Float64Array,
     private readonly cur: Cursor,
     private readonly label: string,
   ) {}
@@ -35,19 +63,31 @@ class SeriesView implements Series {
     return this.cur.i + 1;
   }
   ago(k = 0): number {
-    if (k < 0) throw new LookAheadError(`look-ahead: ${this.label}.ago(${k}) reads a bar after the current one`);
-    const j = this.cur.i - k;
-    if (j < 0) return NaN;
-    const v = this.arr[j];
-    return v === undefined ? NaN : v;
+    if (k < 0) agoError(this.label, k);
+    return cell(this.arr, this.cur.i - k);
   }
   at(i: number): number {
-    if (i > this.cur.i) {
-      throw new LookAheadError(`look-ahead: ${this.label}.at(${i}) reads a bar after the current one (last visible index ${this.cur.i})`);
-    }
-    if (i < 0) return NaN;
-    const v = this.arr[i];
-    return v === undefined ? NaN : v;
+    if (i > this.cur.i) atError(this.label, i, this.cur.i);
+    return cell(this.arr, i);
+  }
+}
+
+class PresenceView implements Series {
+  constructor(
+    private readonly arr: Uint8Array,
+    private readonly cur: Cursor,
+    private readonly label: string,
+  ) {}
+  get length(): number {
+    return this.cur.i + 1;
+  }
+  ago(k = 0): number {
+    if (k < 0) agoError(this.label, k);
+    return cell8(this.arr, this.cur.i - k);
+  }
+  at(i: number): number {
+    if (i > this.cur.i) atError(this.label, i, this.cur.i);
+    return cell8(this.arr, i);
   }
 }
 
@@ -100,7 +140,7 @@ class SymbolViewImpl implements SymbolView {
     this.close = new SeriesView(col.close, cur, `${symbol}.close`);
     this.volume = new SeriesView(col.volume, cur, `${symbol}.volume`);
     this.mark = new SeriesView(markClose, cur, `${symbol}.mark`);
-    this.present = new SeriesView(col.present, cur, `${symbol}.present`);
+    this.present = new PresenceView(col.present, cur, `${symbol}.present`);
     this.funding = new FundingView(col, cur);
     this.liquidationSource = col.markAtBarTimeframe ? 'mark' : 'trade';
   }
@@ -196,6 +236,7 @@ export class EngineContext implements StrategyContext {
   readonly indicators: IndicatorFactory = indicators;
   private readonly positions: PositionView[];
   private readonly nameToIndex = new Map<string, number>();
+  private readonly closes: readonly Float64Array[];
 
   constructor(
     private readonly h: ContextHost,
@@ -204,6 +245,7 @@ export class EngineContext implements StrategyContext {
     markCloses: readonly Float64Array[],
   ) {
     this.data = columns.map((c, s) => new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor));
+    this.closes = columns.map((c) => c.close);
     this.positions = symbols.map((_, s) => new PositionViewImpl(s, h));
     this.account = new AccountViewImpl(h.snap);
     symbols.forEach((n, s) => this.nameToIndex.set(n, s));
@@ -229,7 +271,9 @@ export class EngineContext implements StrategyContext {
     return this.h.timeframeMs;
   }
   close(s: number): number {
-    return this.data[s]!.close.ago(0);
+    const arr = this.closes[s];
+    if (arr === undefined) symbolError('close', s, this.symbols.length);
+    return cell(arr, this.h.cursor.i);
   }
   symbolIndex(name: string): number {
     const s = this.nameToIndex.get(name);

@@ -81,6 +81,11 @@ class Market {
   readonly tf: number;
   /** liquidation uses mark candles for symbol s */
   readonly liqMark: Uint8Array;
+  /** liquidation-source low / high per symbol (mark candles when liqMark, else trade); a NaN entry falls back to the trade price */
+  readonly lqLow: Float64Array[];
+  readonly lqHigh: Float64Array[];
+  readonly tradeLow: Float64Array[];
+  readonly tradeHigh: Float64Array[];
   /** mark close, falling back to the trade close, per symbol (history view and mark to market) */
   readonly markClose: Float64Array[];
   /** mark-to-market price of each symbol at the current bar's close (last known when absent) */
@@ -112,6 +117,10 @@ class Market {
       }
       return out;
     });
+    this.lqLow = cols.map((c) => (c.markAtBarTimeframe ? c.markLow : c.low));
+    this.lqHigh = cols.map((c) => (c.markAtBarTimeframe ? c.markHigh : c.high));
+    this.tradeLow = cols.map((c) => c.low);
+    this.tradeHigh = cols.map((c) => c.high);
     this.closeMarks = new Float64Array(this.n).fill(NaN);
     this.lastMarks = new Float64Array(this.n).fill(NaN);
   }
@@ -202,6 +211,10 @@ class SetupRunner implements ContextHost {
   private multi: MarginPool[] = [];
   /** per symbol: position sign for the multi-leg cross pool (0 = not a leg) */
   private legSign: Float64Array;
+  /** per symbol: sign of the position (+1, −1, 0), refreshed at events (read per bar without calls) */
+  private posSign: Float64Array;
+  /** markWithPeak's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
+  private readonly peakOut = new Float64Array(1);
   // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
   private readonly tp: Float64Array;
   private readonly lq: Float64Array;
@@ -236,6 +249,7 @@ class SetupRunner implements ContextHost {
     this.sSide = new Float64Array(n + 1);
     this.sLp = new Float64Array(n + 1);
     this.legSign = new Float64Array(n);
+    this.posSign = new Float64Array(n);
     this.tp = new Float64Array(4 * n);
     this.lq = new Float64Array(4 * n);
     this.pbuf = new Float64Array(n);
@@ -433,6 +447,10 @@ class SetupRunner implements ContextHost {
     this.nSingle = 0;
     if (this.multi.length) this.multi = [];
     this.legSign.fill(0);
+    for (let s = 0; s < this.m.n; s++) {
+      const q = acct.positionQty(s);
+      this.posSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
+    }
     let any = false;
     for (let j = 0; j < pools.length; j++) {
       const p = pools[j]!;
@@ -525,7 +543,10 @@ class SetupRunner implements ContextHost {
     if (this.hasPositions) {
       const adv = this.adv;
       this.adverse(i, adv);
-      if (acct.markWithPeak !== undefined) {
+      if (acct.markWithPeakInto !== undefined) {
+        acct.markWithPeakInto(m.closeMarks, adv, snap, this.peakOut);
+        advRatio = this.peakOut[0]!;
+      } else if (acct.markWithPeak !== undefined) {
         advRatio = acct.markWithPeak(m.closeMarks, adv, snap);
       } else {
         acct.mark(adv, this.peakSnap);
@@ -563,15 +584,15 @@ class SetupRunner implements ContextHost {
   /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
   private adverse(i: number, out: Float64Array): void {
     const m = this.m;
-    const acct = this.acct;
+    const sign = this.posSign;
     for (let s = 0; s < m.n; s++) {
-      const q = acct.positionQty(s);
-      let v = NaN;
-      if (q !== 0) {
-        const c = m.cols[s]!;
-        if (m.liqMark[s] === 1) v = q > 0 ? c.markLow[i]! : c.markHigh[i]!;
-        if (v !== v) v = q > 0 ? c.low[i]! : c.high[i]!;
+      const q = sign[s]!;
+      if (q === 0) {
+        out[s] = m.closeMarks[s]!;
+        continue;
       }
+      let v = q > 0 ? m.lqLow[s]![i]! : m.lqHigh[s]![i]!;
+      if (v !== v) v = q > 0 ? m.tradeLow[s]![i]! : m.tradeHigh[s]![i]!;
       out[s] = v === v ? v : m.closeMarks[s]!;
     }
   }
@@ -581,15 +602,14 @@ class SetupRunner implements ContextHost {
     const m = this.m;
     for (let j = 0; j < this.nSingle; j++) {
       const s = this.sSym[j]!;
-      const c = m.cols[s]!;
       const lp = this.sLp[j]!;
       if (this.sSide[j]! > 0) {
-        let lo = m.liqMark[s] === 1 ? c.markLow[i]! : NaN;
-        if (lo !== lo) lo = c.low[i]!;
+        let lo = m.lqLow[s]![i]!;
+        if (lo !== lo) lo = m.tradeLow[s]![i]!;
         if (lo <= lp) return true;
       } else {
-        let hi = m.liqMark[s] === 1 ? c.markHigh[i]! : NaN;
-        if (hi !== hi) hi = c.high[i]!;
+        let hi = m.lqHigh[s]![i]!;
+        if (hi !== hi) hi = m.tradeHigh[s]![i]!;
         if (hi >= lp) return true;
       }
     }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAccount, booksImbalance, type AccountImpl } from '../src/account/index.js';
+import { createAccount, booksImbalance, decimalToNumber, BookDecimal, type AccountImpl } from '../src/account/index.js';
 import type { MarginPool } from '../src/account/types.js';
 import { getVenue, venueIds } from '../src/venue/index.js';
 
@@ -275,5 +275,19 @@ describe('cross vs isolated and margin transfers', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('float mirrors', () => {
+  it('decimalToNumber equals Decimal.toNumber (the same correctly rounded double) for booked-size values', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }), fc.integer({ min: 0, max: 30 }), (n, dp) => {
+        const x = new BookDecimal(`${n}e-${dp}`);
+        expect(Object.is(decimalToNumber(x), x.toNumber())).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const v of ['0', '-0', '1e-30', '123456789012345678901234567890', '0.1', '-9876.123456789012345678'])
+      expect(Object.is(decimalToNumber(new BookDecimal(v)), new BookDecimal(v).toNumber())).toBe(true);
   });
 });

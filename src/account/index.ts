@@ -67,6 +67,25 @@ let memoPrPrice = Number.NaN;
 let memoPrRate = Number.NaN;
 let memoPrD: D = ZERO;
 
+const PAD7 = ['', '000000', '00000', '0000', '000', '00', '0', ''];
+/**
+ * `d.toNumber()` without decimal.js's string formatting: the digit words of the documented
+ * instance properties (d: base-1e7 words, e: decimal exponent, s: sign) are joined and parsed as
+ * `<digits>e<exp>`. Number parsing rounds the exact decimal correctly, as toNumber does, so the
+ * result is the same double (tested against toNumber in test/account.props.test.ts).
+ */
+export function decimalToNumber(x: D): number {
+  const d = x.d;
+  if (!d || d.length === 0) return x.toNumber();
+  let str = '' + d[0]!;
+  for (let k = 1; k < d.length; k++) {
+    const w = '' + d[k]!;
+    str += PAD7[w.length]! + w;
+  }
+  const v = +(str + 'e' + (x.e - (str.length - 1)));
+  return x.s < 0 ? -v : v;
+}
+
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 
@@ -444,18 +463,18 @@ export class AccountImpl implements Account {
     p.qtyF = p.grid.qty(p.lots);
     p.absQ = Math.abs(p.qtyF);
     p.side = p.lots < 0 ? -1 : 1;
-    p.entryF = p.entry === ZERO ? 0 : p.entry.toNumber();
-    p.isoWalletF = p.isoWallet === ZERO ? 0 : p.isoWallet.toNumber();
+    p.entryF = p.entry === ZERO ? 0 : decimalToNumber(p.entry);
+    p.isoWalletF = p.isoWallet === ZERO ? 0 : decimalToNumber(p.isoWallet);
   }
 
   /** like refreshOne, when the entry was just set to the fill price: Decimal(price).toNumber() === price */
   private refreshOneAtPrice(p: Position, price: number): void {
-    this.crossWalletF = this.crossWallet.toNumber();
+    this.crossWalletF = decimalToNumber(this.crossWallet);
     p.qtyF = p.grid.qty(p.lots);
     p.absQ = Math.abs(p.qtyF);
     p.side = p.lots < 0 ? -1 : 1;
     p.entryF = price;
-    p.isoWalletF = p.isoWallet === ZERO ? 0 : p.isoWallet.toNumber();
+    p.isoWalletF = p.isoWallet === ZERO ? 0 : decimalToNumber(p.isoWallet);
   }
 
   /** the ledger: every event in order (plain objects; fills are materialised here, once) */
@@ -477,7 +496,7 @@ export class AccountImpl implements Account {
   }
 
   private refreshOne(p: Position): void {
-    this.crossWalletF = this.crossWallet.toNumber();
+    this.crossWalletF = decimalToNumber(this.crossWallet);
     this.refreshPos(p);
   }
 
@@ -502,7 +521,7 @@ export class AccountImpl implements Account {
   }
 
   private refresh(): void {
-    this.crossWalletF = this.crossWallet.toNumber();
+    this.crossWalletF = decimalToNumber(this.crossWallet);
     for (const p of this.pos) this.refreshPos(p);
   }
 

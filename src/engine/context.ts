@@ -305,7 +305,7 @@ export class EngineContext implements StrategyContext {
     const target = this.h.floorQty(s, qty);
     const diff = this.h.floorQty(s, target - this.h.positionQty(s));
     if (diff === 0) return 0;
-    return this.h.submit({ ...opts, type: 'market', symbol: s, qty: diff });
+    return this.h.submit(opts === undefined ? { type: 'market', symbol: s, qty: diff } : { ...opts, type: 'market', symbol: s, qty: diff });
   }
   cancel(id: number): boolean {
     return this.h.cancel(id);

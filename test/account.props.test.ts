@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAccount, booksImbalance, decimalToNumber, BookDecimal, type AccountImpl } from '../src/account/index.js';
+import { fillLogString } from '../src/account/fill-log.js';
 import type { MarginPool } from '../src/account/types.js';
 import { getVenue, venueIds } from '../src/venue/index.js';
 
@@ -289,5 +290,43 @@ describe('float mirrors', () => {
     );
     for (const v of ['0', '-0', '1e-30', '123456789012345678901234567890', '0.1', '-9876.123456789012345678'])
       expect(Object.is(decimalToNumber(new BookDecimal(v)), new BookDecimal(v).toNumber())).toBe(true);
+  });
+});
+
+describe('columnar fill log', () => {
+  it('writes booked amounts exactly as Decimal.toFixed() (≤ 18 places), or keeps the Decimal when they do not fit', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 33n), max: 10n ** 33n }), fc.integer({ min: 0, max: 18 }), (n, dp) => {
+        const x = new BookDecimal(`${n}e-${dp}`);
+        const s = fillLogString(x);
+        const fits = x.abs().lt(2 ** 53);
+        if (fits) expect(s).toBe(x.toFixed());
+        else expect(s === null || s === x.toFixed()).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const v of ['0', '-0', '0.000000000000000001', '-0.5', '123.000000001', '9007199254740991.999999999999999999', '-1e-9', '1e-10'])
+      expect(fillLogString(new BookDecimal(v))).toBe(new BookDecimal(v).toFixed());
+    expect(fillLogString(new BookDecimal('1e-19'))).toBeNull();
+    expect(fillLogString(new BookDecimal('1e20'))).toBeNull();
+  });
+});
+
+describe('columnar fill log rows', () => {
+  it('round-trips every field, with a Decimal kept for amounts that do not fit', async () => {
+    const { FillLog } = await import('../src/account/fill-log.js');
+    const log = new FillLog();
+    const rows: [number, number, number, number, string, string, number, 'isolated' | 'cross'][] = [];
+    for (let k = 0; k < 3000; k++) {
+      const big = k % 997 === 0;
+      rows.push([k * 60_000, k % 3, (k % 2 ? -1 : 1) * 0.001 * k, 30000 + k / 7, big ? '1e25' : `${k}.${k}`, big ? '-1e-19' : `-${k % 5}.000000000000000001`, 0.1 * k, k % 2 ? 'cross' : 'isolated']);
+    }
+    for (const r of rows) log.push(r[0], r[1], r[2], r[3], new BookDecimal(r[4]), new BookDecimal(r[5]), r[6], r[7]);
+    rows.forEach((r, k) => {
+      expect(log.event(k)).toEqual({
+        type: 'fill', time: r[0], symbol: r[1], qty: r[2], price: r[3],
+        fee: new BookDecimal(r[4]).toFixed(), realizedPnl: new BookDecimal(r[5]).toFixed(), positionQty: r[6], mode: r[7],
+      });
+    });
   });
 });

@@ -20,6 +20,7 @@ import type { Tier, VenueProfile } from '../venue/types.js';
 import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
+import { FillLog } from './fill-log.js';
 import type {
   Account,
   AccountEvent,
@@ -354,16 +355,18 @@ class FillRecord implements Fill {
   get realizedPnl(): string {
     return this.realizedD.toFixed();
   }
-  toEvent(): AccountEvent {
-    return { type: 'fill', time: this.time, symbol: this.symbol, qty: this.qty, price: this.price, fee: this.fee, realizedPnl: this.realizedPnl, positionQty: this.positionQty, mode: this.mode };
+  /** row in the columnar fill log */
+  log(into: FillLog): number {
+    return into.push(this.time, this.symbol, this.qty, this.price, this.feeD, this.realizedD, this.positionQty, this.mode);
   }
 }
 
 export class AccountImpl implements Account {
   readonly symbols: readonly string[];
   readonly venue: VenueProfile;
-  /** the ledger as recorded (fills kept compact until read) */
-  private readonly rawEvents: (AccountEvent | FillRecord)[] = [];
+  /** the ledger as recorded: fills are indices into the columnar fill log until read */
+  private readonly rawEvents: (AccountEvent | number)[] = [];
+  private readonly fillLog = new FillLog();
   private materialized = 0;
   private readonly makerD: D;
   private readonly takerD: D;
@@ -482,7 +485,7 @@ export class AccountImpl implements Account {
     const raw = this.rawEvents;
     for (let k = this.materialized; k < raw.length; k++) {
       const e = raw[k]!;
-      if (e instanceof FillRecord) raw[k] = e.toEvent();
+      if (typeof e === 'number') raw[k] = this.fillLog.event(e);
     }
     this.materialized = raw.length;
     return raw as AccountEvent[];
@@ -701,7 +704,7 @@ export class AccountImpl implements Account {
 
     if (p.mode !== membershipBefore || (p.lots === 0) !== (saved.lots === 0)) this.rebuildPools();
     const fill = new FillRecord(symbol, g.qty(lots), price, fee, realized, p.qtyF, (p.mode ?? closedMode ?? this.defaultMode).id, time);
-    this.rawEvents.push(fill);
+    this.rawEvents.push(fill.log(this.fillLog));
     return fill;
   }
 

@@ -13,33 +13,56 @@ import type { AccountEvent, ModeId } from './types.js';
 type D = Decimal;
 const MAX_INT = 2 ** 53;
 
-/** exact parts of a Decimal with ≤ 18 places: v = sign × (int + f1·1e-9 + f2·1e-18); false when it does not fit */
+const P10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/** number of decimal digits of a word (0 < w < 1e7) */
+const wordDigits = (w: number): number => (w < 10 ? 1 : w < 100 ? 2 : w < 1e3 ? 3 : w < 1e4 ? 4 : w < 1e5 ? 5 : w < 1e6 ? 6 : 7);
+
+/**
+ * Exact parts of a Decimal with ≤ 18 places: v = sign × (int + f1·1e-9 + f2·1e-18), from the
+ * documented instance properties (d: base-1e7 words, most significant first; e: exponent of the
+ * most significant digit; s: sign). False when it does not fit.
+ */
 function split(x: D, out: Float64Array, at: number): boolean {
   const d = x.d;
   if (!d || d.length === 0) return false;
   let int = 0;
   let f1 = 0;
   let f2 = 0;
-  const w0 = d[0]!;
-  let len0 = 1;
-  for (let t = w0; t >= 10; t = Math.floor(t / 10)) len0++;
-  // exponent of the least significant digit of word k: e − len0 + 1 − 7k
-  let p = x.e - len0 + 1;
+  const len0 = d[0] === 0 ? 1 : wordDigits(d[0]!);
+  const top = x.e - len0 + 1; // exponent of the least significant digit of word 0
   for (let k = 0; k < d.length; k++) {
     let w = d[k]!;
-    const n = k === 0 ? len0 : 7;
-    const lsd = k === 0 ? p : p - 7 * k;
-    for (let j = 0; j < n && w > 0; j++) {
-      const digit = w % 10;
-      w = (w - digit) / 10;
-      if (digit === 0) continue;
-      const q = lsd + j; // exponent of this digit
-      if (q >= 0) {
-        if (q > 15) return false;
-        int += digit * 10 ** q;
-      } else if (q >= -9) f1 += digit * 10 ** (9 + q);
-      else if (q >= -18) f2 += digit * 10 ** (18 + q);
-      else return false;
+    if (w === 0) continue;
+    let lsd = top - 7 * k;
+    const hsd = lsd + (k === 0 ? len0 : 7) - 1;
+    if (lsd >= 0) {
+      if (hsd > 15) return false;
+      int += w * P10[lsd]!;
+      continue;
+    }
+    if (hsd >= 0) {
+      // digits at exponents ≥ 0 go to the integer part
+      const div = P10[-lsd]!;
+      const hi = Math.floor(w / div);
+      int += hi;
+      w -= hi * div;
+    }
+    if (lsd < -18) {
+      // below 1e-18 only zero digits are allowed
+      const div = P10[-18 - lsd]!;
+      const low = w % div;
+      if (low !== 0) return false;
+      w = (w - low) / div;
+      lsd = -18;
+    }
+    if (lsd >= -9) {
+      f1 += w * P10[9 + lsd]!;
+    } else {
+      const div = P10[-9 - lsd]!;
+      const hi = Math.floor(w / div);
+      f1 += hi;
+      f2 += (w - hi * div) * P10[18 + lsd]!;
     }
   }
   if (!(int < MAX_INT)) return false;

@@ -1,5 +1,36 @@
 /**
- * marginlab's public entry (`import { defineConfig } from 'marginlab'`).
+ * marginlab's public entry: `import { defineConfig, loadResults, ... } from 'marginlab'`.
+ *
+ * - configs: defineConfig
+ * - strategies: defineStrategy, the indicators, resolveStrategy / listStrategies
+ * - data: loadDataset, synthesize, slicing helpers
+ * - margin: getVenue, listVenues, createAccount
+ * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
+ * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
+ *   run), loadRunFolder, writeReport
+ * - errors: UserError, ExitCode
  */
 export { defineConfig } from './config/index.js';
 export type { ConfigEnv, ConfigInput, UserConfig, ResolvedConfig } from './config/index.js';
+
+export { defineStrategy } from './strategy/types.js';
+export type { StrategyModule, Strategy, StrategyContext } from './strategy/types.js';
+export { Sma, Ema, RollingStdev, ZScore, Atr, RollingExtreme, indicators } from './strategy/indicators.js';
+export { resolveStrategy, listStrategies } from './strategy/registry.js';
+
+export { loadDataset, sliceMarketData, sliceByTime, selectSymbols, synthesize, writeDataset } from './feed/index.js';
+export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './feed/index.js';
+
+export { getVenue, listVenues } from './venue/index.js';
+export type { VenueProfile, Tier, VenueOverrides } from './venue/index.js';
+export { createAccount } from './account/index.js';
+export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
+
+export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS } from './engine/index.js';
+export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions } from './engine/index.js';
+
+export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
+export { writeReport, loadResults, loadRunFolder } from './report/index.js';
+export type { RunResult, RunSpec, RunManifest } from './shard/types.js';
+
+export { UserError, ExitCode } from './errors.js';

@@ -295,3 +295,41 @@ describe('determinism and isolation of setups', () => {
     expect([...out.setups[0]!.series.equity]).toEqual([500, 500, 500, 500, 500]);
   });
 });
+
+describe('series rows across blocks', () => {
+  it('every bar of a long run is recorded, also when a setup fails mid-block', () => {
+    const n = 5000;
+    const bars: Bar[] = Array.from({ length: n }, (_, i) => {
+      const p = 100 + Math.sin(i / 50) * 5;
+      return [p, p + 1, p - 1, p] as Bar;
+    });
+    const strategy: StrategyModule = {
+      name: 'fail-late',
+      description: 'test',
+      params: z.object({}),
+      symbols: () => ['BTCUSDT'],
+      create: () => ({
+        onBar(ctx) {
+          if (ctx.bar === 0) ctx.buy(0, 1);
+          if (ctx.setup === 'cross' && ctx.bar === 3001) throw new Error('late failure');
+        },
+      }),
+    };
+    const out = run(makeData({ BTCUSDT: { bars } }), strategy);
+    const iso = setupOf(out, 'isolated');
+    const cross = setupOf(out, 'cross');
+    expect(iso.series.equity.length).toBe(n);
+    expect(cross.series.equity.length).toBe(3002);
+    expect(cross.error).toMatch(/late failure/);
+    for (const s of [iso, cross]) {
+      const se = s.series;
+      for (let k = 2; k < se.equity.length; k++) {
+        const close = bars[k]![3];
+        // one unit long from bar 1's open: equity moves with the close exactly
+        expect(se.equity[k]! - se.equity[k - 1]!).toBeCloseTo(close - bars[k - 1]![3], 9);
+        expect(se.grossNotional[k]).toBeCloseTo(close, 9);
+        expect(se.initialMargin[k]).toBeCloseTo(close / 10, 9);
+      }
+    }
+  });
+});

@@ -36,6 +36,8 @@ import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSe
 export const ENGINE_VERSION = '1.1.0';
 
 const BISECT_STEPS = 60;
+/** bars of series rows buffered before they are copied into the columns */
+const ROW_BLOCK = 2048;
 
 interface PendingOrder {
   id: number;
@@ -220,6 +222,12 @@ class SetupRunner implements ContextHost {
   private readonly lq: Float64Array;
   /** scratch price vectors */
   private readonly pbuf: Float64Array;
+  /** series rows not yet copied into the columns (8 values per bar, row-major) */
+  private readonly rows = new Float64Array(8 * ROW_BLOCK);
+  private rowStart = 0;
+  private rowCount = 0;
+  /** the series columns in row order: equity, marginBalance, maintenanceMargin, marginRatio, marginRatioPeak, initialMargin, capitalAtRisk, grossNotional */
+  private readonly columns: Float64Array[];
   private readonly pbuf2: Float64Array;
   private readonly adv: Float64Array;
   /** bar currently processed and the event time */
@@ -245,6 +253,8 @@ class SetupRunner implements ContextHost {
     this.perOrderMode = spec.perOrderMode ?? spec.id === 'mixed';
     this.defaultMode = spec.defaultMode;
     this.series = allocSeries(time);
+    const se = this.series;
+    this.columns = [se.equity, se.marginBalance, se.maintenanceMargin, se.marginRatio, se.marginRatioPeak, se.initialMargin, se.capitalAtRisk, se.grossNotional];
     this.sSym = new Int32Array(n + 1);
     this.sSide = new Float64Array(n + 1);
     this.sLp = new Float64Array(n + 1);
@@ -432,7 +442,22 @@ class SetupRunner implements ContextHost {
     }
   }
 
+  /** copy the buffered rows into the series columns */
+  flushRows(): void {
+    const n = this.rowCount;
+    if (n === 0) return;
+    const rows = this.rows;
+    const base = this.rowStart;
+    const cols = this.columns;
+    for (let j = 0; j < 8; j++) {
+      const col = cols[j]!;
+      for (let t = 0, q = j; t < n; t++, q += 8) col[base + t] = rows[q]!;
+    }
+    this.rowCount = 0;
+  }
+
   fail(e: unknown, seriesLen: number): void {
+    this.flushRows();
     const inner = e instanceof StrategyFailure ? e.inner : e;
     this.dead = true;
     this.error = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
@@ -561,15 +586,20 @@ class SetupRunner implements ContextHost {
     let peak = snap.marginRatio;
     if (advRatio > peak) peak = advRatio;
     if (this.liquidatedThisBar && peak < 1) peak = 1;
-    const se = this.series;
-    se.equity[k] = snap.equity;
-    se.marginBalance[k] = snap.marginBalance;
-    se.maintenanceMargin[k] = snap.maintenanceMargin;
-    se.marginRatio[k] = snap.marginRatio;
-    se.marginRatioPeak[k] = peak;
-    se.initialMargin[k] = snap.initialMargin;
-    se.capitalAtRisk[k] = snap.capitalAtRisk;
-    se.grossNotional[k] = snap.grossNotional;
+    // one row of the eight series into a small row-major block (one write stream, cache-resident);
+    // the block is copied into the columns every ROW_BLOCK bars, one column at a time
+    const rows = this.rows;
+    if (this.rowCount === 0) this.rowStart = k;
+    const o = this.rowCount * 8;
+    rows[o] = snap.equity;
+    rows[o + 1] = snap.marginBalance;
+    rows[o + 2] = snap.maintenanceMargin;
+    rows[o + 3] = snap.marginRatio;
+    rows[o + 4] = peak;
+    rows[o + 5] = snap.initialMargin;
+    rows[o + 6] = snap.capitalAtRisk;
+    rows[o + 7] = snap.grossNotional;
+    if (++this.rowCount === ROW_BLOCK) this.flushRows();
 
     // 5. strategy
     this.cursor.i = i;
@@ -983,6 +1013,7 @@ class SetupRunner implements ContextHost {
   }
 
   output(bars: number): SetupOutput {
+    this.flushRows();
     const acct = this.acct;
     const rejections: Record<string, number> = {};
     for (const e of acct.events) if (e.type === 'rejection') rejections[e.reason] = (rejections[e.reason] ?? 0) + 1;

@@ -55,7 +55,8 @@ const fill = (day: number, qty: number, price: number, fee: string, realizedPnl:
  * Trades (fills, funding, liquidation):
  *   T1 long 1: buy @100 fee .1, funding −.5, sell @110 (+10, fee .11)        → 10 − .21 − .5 = 9.29 (win)
  *   T2 long 2: buy @100 fee .2; sell 3 @95 flips (−10, fee .285 × 2/3=.19)   → −10.39
- *   T3 short 1: fee .285 × 1/3 = .095, funding +.3, liquidated (PnL −20, penalty 5, draw 1.5) → −24.795
+ *   T3 short 1: fee .285 × 1/3 = .095, funding +.3, liquidated (PnL −20, penalty 5, draw 1.5)
+ *               → −.095 + .3 − 20 − 5 + 1.5 = −23.295 (the draw was paid by the insurance fund)
  */
 const events: AccountEvent[] = [
   fill(0, 1, 100, '0.1', '0', 1),
@@ -101,10 +102,10 @@ describe('computeMetrics on a hand-worked series', () => {
     ['calmar', (1.32 ** (1 / years) - 1) / 0.1],
     ['trades', 3],
     ['winRate', 100 / 3],
-    ['profitFactor', 9.29 / (10.39 + 24.795)],
+    ['profitFactor', 9.29 / (10.39 + 23.295)],
     ['exposureTime', 400 / 6],
     ['liquidations', 1],
-    ['liquidationLoss', 25],
+    ['liquidationLoss', 5 + 20 - 1.5],
     ['liquidationPenalty', 5],
     ['insuranceShortfall', 1.5],
     ['fundingPaid', 0.5],
@@ -150,7 +151,7 @@ describe('round trips', () => {
     expect(t.map((x) => x.side)).toEqual([1, 1, -1]);
     expect(t[0]!.pnl).toBeCloseTo(9.29, 12);
     expect(t[1]!.pnl).toBeCloseTo(-10.39, 12);
-    expect(t[2]!.pnl).toBeCloseTo(-24.795, 12);
+    expect(t[2]!.pnl).toBeCloseTo(-23.295, 12);
     expect(t.map((x) => x.liquidated)).toEqual([false, false, true]);
   });
   it('scales in and out within one trade and leaves an open trade out', () => {
@@ -171,6 +172,43 @@ describe('round trips', () => {
       { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], penalty: '4', insuranceDraw: '0', realizedPnl: '-36' },
     ]);
     expect(t.map((x) => x.pnl)).toEqual([-10, -30]);
+  });
+});
+
+describe('a gap past the bankruptcy price (insurance draw)', () => {
+  /*
+   * Isolated long 10 @ 100 with a 20 wallet (initial capital 20, no fees), the market gaps to open
+   * at 90 and the position is closed there: realised 10 × (90 − 100) = −100, the wallet (20) is
+   * gone, the insurance fund pays the other 80. The trader lost 20, not 100.
+   */
+  const gapEvents: AccountEvent[] = [
+    fill(0, 10, 100, '0', '0', 10),
+    { type: 'liquidation', time: T0 + 2 * DAY, poolId: 'isolated:0', symbols: [0], prices: [90], penalty: '0', insuranceDraw: '80', realizedPnl: '-100' },
+  ];
+  const m = computeMetrics({ output: output({ equity: [20, 20, 0], events: gapEvents }), initialCapital: 20, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+
+  it('liquidationLoss is what the wallet lost', () => {
+    expect(m.netPnl).toBe(-20);
+    expect(m.liquidationLoss).toBe(20);
+    expect(m.insuranceShortfall).toBe(80);
+    expect(m.liquidationPenalty).toBe(0);
+  });
+  it('the round trip loses the wallet, not the insurance draw', () => {
+    const t = reconstructTrades(gapEvents);
+    expect(t).toHaveLength(1);
+    expect(t[0]!.pnl).toBe(-20);
+    expect(t[0]!.liquidated).toBe(true);
+    expect(m.trades).toBe(1);
+    expect(m.profitFactor).toBe(0);
+  });
+  it('a cross liquidation splits the draw with the realised PnL by notional', () => {
+    // legs 100 and 300 notional: (−120 − 0 + 40) split 1:3 → −20, −60
+    const t = reconstructTrades([
+      { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
+      { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },
+      { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], penalty: '0', insuranceDraw: '40', realizedPnl: '-120' },
+    ]);
+    expect(t.map((x) => x.pnl)).toEqual([-20, -60]);
   });
 });
 

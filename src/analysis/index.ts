@@ -185,7 +185,8 @@ export function buildContext(input: MetricsInput): MetricContext {
       liquidations++;
       liquidationTimes.push(ev.time);
       liqPenalty = liqPenalty.plus(ev.penalty);
-      liqLoss = liqLoss.plus(ev.penalty).minus(ev.realizedPnl);
+      // what the wallet lost: the insurance fund's draw covered part of the realised loss
+      liqLoss = liqLoss.plus(ev.penalty).minus(ev.realizedPnl).minus(ev.insuranceDraw);
       shortfall = shortfall.plus(ev.insuranceDraw);
     }
   }
@@ -322,7 +323,7 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     id: 'liquidationLoss', title: 'Liquidation loss (quote)', short: 'Liq loss', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',
-    description: 'Σ over liquidations of (penalty − realised PnL of the forced close)',
+    description: 'Σ over liquidations of (penalty − realised PnL of the forced close − insurance draw): what the wallet lost',
     compute: (c) => c.ledger.liquidationLoss,
   },
   {

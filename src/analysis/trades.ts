@@ -4,7 +4,8 @@
  * A trade on a symbol opens when its position leaves zero and closes when it returns to zero
  * (a closing fill or a liquidation) or flips sign (the flipping fill closes one trade and opens
  * the next). A trade's net PnL = realised PnL of its fills − their fees + funding settled on the
- * symbol while it was open − liquidation penalty. Amounts are summed in Decimal and converted to
+ * symbol while it was open − liquidation penalty + the insurance fund's draw on a close past the
+ * bankruptcy price (the part of the realised loss the trader did not pay). Amounts are summed in Decimal and converted to
  * numbers once per trade.
  */
 import { Decimal } from 'decimal.js';
@@ -16,7 +17,7 @@ export interface RoundTrip {
   side: 1 | -1;
   openTime: number;
   closeTime: number;
-  /** net PnL in quote currency (realised − fees + funding − liquidation penalty) */
+  /** net PnL in quote currency (realised − fees + funding − liquidation penalty + insurance draw) */
   pnl: number;
   liquidated: boolean;
 }
@@ -79,10 +80,10 @@ export function reconstructTrades(events: readonly AccountEvent[]): RoundTrip[] 
         break;
       }
       case 'liquidation': {
-        // split the pool's realised PnL and penalty over its symbols by notional at the close price
+        // split the pool's realised PnL, penalty and insurance draw over its symbols by notional at the close price
         const legs = ev.symbols.map((s, k) => ({ s, w: Math.abs(qty.get(s) ?? 0) * (ev.prices[k] ?? 0) }));
         const total = legs.reduce((a, l) => a + l.w, 0);
-        const amount = new Decimal(ev.realizedPnl).minus(ev.penalty);
+        const amount = new Decimal(ev.realizedPnl).minus(ev.penalty).plus(ev.insuranceDraw);
         for (const leg of legs) {
           const t = open.get(leg.s);
           const w = total > 0 ? leg.w / total : 1 / legs.length;

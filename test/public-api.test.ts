@@ -4,7 +4,7 @@
  * replay one strategy under isolated and cross in one pass, compute metrics, check the books.
  */
 import { describe, expect, it } from 'vitest';
-import DecimalBase from 'decimal.js';
+import { Decimal as DecimalBase } from 'decimal.js';
 import {
   DEFAULT_EXECUTION,
   ExitCode,

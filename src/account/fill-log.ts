@@ -105,11 +105,6 @@ export class FillLog {
   private amounts = new Float64Array(0);
   /** amounts that did not fit the parts, by fill index */
   private readonly big = new Map<number, [D, D]>();
-  /**
-   * Running totals of the booked amounts, exact: Σ sign·int, Σ sign·f1, Σ sign·f2 per amount
-   * (integers far below 2^53 for any realistic number of fills); see `totals`.
-   */
-  private readonly sums = new Float64Array(6);
 
   private grow(): void {
     const cap = this.cap === 0 ? 1024 : this.cap * 2;
@@ -142,36 +137,8 @@ export class FillLog {
     this.price[k] = price;
     this.posQty[k] = positionQty;
     this.mode[k] = mode === 'cross' ? 1 : 0;
-    const a = this.amounts;
-    const o = 8 * k;
-    if (!split(fee, a, o) || !split(realized, a, o + 4)) {
-      this.big.set(k, [fee, realized]);
-      return k;
-    }
-    const t = this.sums;
-    t[0] += a[o]! * a[o + 1]!;
-    t[1] += a[o]! * a[o + 2]!;
-    t[2] += a[o]! * a[o + 3]!;
-    t[3] += a[o + 4]! * a[o + 5]!;
-    t[4] += a[o + 4]! * a[o + 6]!;
-    t[5] += a[o + 4]! * a[o + 7]!;
+    if (!split(fee, this.amounts, 8 * k) || !split(realized, this.amounts, 8 * k + 4)) this.big.set(k, [fee, realized]);
     return k;
-  }
-
-  /** Σ fees and Σ realised PnL of every fill, exact, as Decimals of constructor `Dec` */
-  totals(Dec: new (v: string | number) => D): { fees: D; realized: D } {
-    const t = this.sums;
-    for (let j = 0; j < 6; j++) {
-      if (!(Math.abs(t[j]!) < MAX_INT)) throw new RangeError('fill log: running totals out of the exact range');
-    }
-    const sum = (a: number, b: number, c: number) => new Dec(a).plus(new Dec(b).times('1e-9')).plus(new Dec(c).times('1e-18'));
-    let fees = sum(t[0]!, t[1]!, t[2]!);
-    let realized = sum(t[3]!, t[4]!, t[5]!);
-    for (const [f, r] of this.big.values()) {
-      fees = fees.plus(f);
-      realized = realized.plus(r);
-    }
-    return { fees, realized };
   }
 
   /** the plain AccountEvent of fill k */

@@ -378,9 +378,8 @@ export class AccountImpl implements Account {
 
   crossWallet: D;
   crossWalletF = 0;
-  /** realised PnL of liquidations (fills' realised PnL and fees are summed exactly in the fill log) */
+  /** ledger totals (booked Decimals, updated at every fill and liquidation) */
   private realized: D = ZERO;
-  /** fees not booked by fills (none today; kept for the books' shape) */
   private fees: D = ZERO;
   private fundingReceived: D = ZERO;
   private fundingPaid: D = ZERO;
@@ -651,6 +650,7 @@ export class AccountImpl implements Account {
       realized = cur < 0 ? r.neg() : r; // rounding half-even is symmetric: book(−x) = −book(x)
       p.mode!.release(this, p, closeL, absCur);
       this.crossWallet = this.crossWallet.plus(realized);
+      this.realized = this.realized.plus(realized);
       p.lots = cur < 0 ? cur + closeL : cur - closeL;
       if (p.lots === 0) {
         p.qty = ZERO;
@@ -692,7 +692,7 @@ export class AccountImpl implements Account {
     // (q × p) × r = q × (p × r) exactly: every factor has far fewer than 64 digits, so no product rounds
     const fee = book(tradedQty.times(this.priceTimesRate(price, priceD, req.liquidity === 'maker')));
     this.crossWallet = this.crossWallet.minus(fee);
-    // the fee and the realised PnL enter the ledger totals through the fill log (exact running sums)
+    this.fees = this.fees.plus(fee);
     if (entryIsPrice) this.refreshOneAtPrice(p, price);
     else this.refreshOne(p);
 
@@ -1001,12 +1001,11 @@ export class AccountImpl implements Account {
   books(): BooksSnapshot {
     let wallet = this.crossWallet;
     for (const p of this.pos) wallet = wallet.plus(p.isoWallet);
-    const logged = this.fillLog.totals(BookDecimal);
     return {
       initialDeposit: this.deposit.toFixed(),
       wallet: wallet.toFixed(),
-      realizedPnl: this.realized.plus(logged.realized).toFixed(),
-      fees: this.fees.plus(logged.fees).toFixed(),
+      realizedPnl: this.realized.toFixed(),
+      fees: this.fees.toFixed(),
       fundingReceived: this.fundingReceived.toFixed(),
       fundingPaid: this.fundingPaid.toFixed(),
       liquidationPenalties: this.penalties.toFixed(),

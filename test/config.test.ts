@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, type ResolvedConfig } from '../src/config/index.js';
+import {
+  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, fundingIntervalWarnings, venueProblem,
+  type LeverageUse, type ResolvedConfig,
+} from '../src/config/index.js';
+import { FIXTURE_STRATEGIES, REPO, runCli, writeConfig } from './fixtures/run/cli.js';
+import type { RunManifest } from '../src/shard/types.js';
 import { defineConfig as publicDefineConfig } from '../src/index.js';
 import { UserError } from '../src/errors.js';
 
@@ -158,4 +163,141 @@ describe('config files', () => {
     writeFileSync(throws, 'export default () => { throw new Error("no env"); };\n');
     await expect(loadConfig(throws)).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/no env/) });
   });
+});
+
+describe('run-level checks at config resolution (exit 78, not a failed run)', () => {
+  it('builds the venue: an unknown id or a bad override names its key', async () => {
+    const cases: [unknown, string][] = [
+      ['kraken', 'venue: unknown venue "kraken"; known venues: binance-usdm'],
+      [{ id: 'kraken' }, 'venue.id: unknown venue "kraken"'],
+      [{ id: 'binance-usdm', overrides: { fees: { taker: 'abc' } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got "abc"'],
+      [{ id: 'binance-usdm', overrides: { funding: { intervalHours: 0 } } }, 'venue.overrides.funding.intervalHours: expected a number'],
+      [{ id: 'binance-usdm', overrides: { tiers: { BTCUSDT: [{ floor: 0, mmr: -1 }] } } }, 'venue.overrides.tiers.BTCUSDT tier 1: mmr must be a rate'],
+      [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: 'x' } } }, 'venue.overrides.lotSizes.BTCUSDT: expected a step number'],
+      [{ id: 'binance-usdm', overrides: { bogus: 1 } }, 'venue.overrides: unknown key "bogus"'],
+    ];
+    for (const [venue, line] of cases) {
+      const p = await problemsOf({ ...base, venue });
+      expect(p.code).toBe(78);
+      expect(p.details).toHaveLength(1);
+      expect(p.details[0]).toContain(line);
+    }
+    // good overrides pass and stay in the resolved config as written
+    const ok = await resolveConfig({ ...base, venue: { id: 'bybit-linear', overrides: { fees: { maker: 0 }, funding: { intervalHours: 4 } } } }, { configDir: '/x' });
+    expect(ok.venue).toEqual({ id: 'bybit-linear', overrides: { fees: { maker: 0 }, funding: { intervalHours: 4 } } });
+    expect(venueProblem('okx', {})).toBeNull();
+  });
+
+  it('reports a bad venue together with the schema problems', async () => {
+    const p = await problemsOf({ ...base, name: 'a b', venue: 'kraken', leverage: [2, 0.5] });
+    expect(p.message).toMatch(/invalid config \(3 problems\)/);
+    expect(p.details).toEqual(expect.arrayContaining([expect.stringMatching(/^name:/), expect.stringMatching(/^leverage\[1\]: expected a leverage ≥ 1/), expect.stringMatching(/^venue: unknown venue/)]));
+  });
+
+  it('every leverage is ≥ 1, top level and per strategy', async () => {
+    expect((await problemsOf({ ...base, leverage: [0.5] })).details).toEqual(['leverage[0]: expected a leverage ≥ 1 (1 = no leverage)']);
+    expect((await problemsOf({ ...base, leverage: 0.99 })).details).toEqual(['leverage: expected a leverage ≥ 1 (1 = no leverage)']);
+    expect((await problemsOf({ ...base, strategies: [{ name: 's', leverage: [2, 0.9] }] })).details).toEqual([
+      'strategies[0].leverage[1]: expected a leverage ≥ 1 (1 = no leverage)',
+    ]);
+    expect((await resolveConfig({ ...base, leverage: [1, 1.5] }, { configDir: '/x' })).leverage).toEqual([1, 1.5]);
+  });
+});
+
+describe('leverage against the venue maximum', () => {
+  const T = Date.UTC(2025, 4, 22);
+  // binance-usdm at 2025-05-22: BTCUSDT 125x, ADAUSDT 75x (tier 1)
+  const use = (strategy: string, leverage: number, symbols: string[]): LeverageUse => ({ strategy, leverage, symbols, dataset: 'ds', startMs: T });
+  const resolved = (c: Record<string, unknown>) => resolveConfig({ ...base, strategies: 'all', ...c }, { configDir: '/x' });
+  const thrown = (f: () => void): { code: number; message: string; details: readonly string[] } => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof UserError) return { code: e.exitCode, message: e.message, details: e.details };
+      throw e;
+    }
+    throw new Error('expected a config error');
+  };
+
+  it('names the key, the symbol and the limit', async () => {
+    const c = await resolved({ leverage: [10, 100, 130] });
+    const runs = [10, 100, 130].flatMap((l) => [use('a', l, ['BTCUSDT']), use('b', l, ['ADAUSDT', 'XRPUSDT'])]);
+    const p = thrown(() => checkLeverageLimits(c, runs, 'my.config.ts'));
+    expect(p.code).toBe(78);
+    expect(p.message).toBe('my.config.ts: invalid config (2 problems)');
+    expect(p.details[0]).toBe(
+      'leverage[1]: 100x is above the maximum leverage binance-usdm allows for ADAUSDT: 75x (tier 1 of the table in force at 2025-05-22, the first bar of ds); also above XRPUSDT (75x)',
+    );
+    expect(p.details[1]).toMatch(/^leverage\[2\]: 130x is above the maximum leverage binance-usdm allows for ADAUSDT: 75x .*; also above .*BTCUSDT \(125x\)/);
+  });
+
+  it('only checks the symbols of the runs that use the leverage', async () => {
+    const c = await resolved({ leverage: [100] });
+    expect(() => checkLeverageLimits(c, [use('a', 100, ['BTCUSDT']), use('b', 3, ['ADAUSDT'])])).not.toThrow();
+    expect(() => checkLeverageLimits(c, [use('a', 125, ['BTCUSDT'])])).not.toThrow();
+  });
+
+  it('names a strategy\'s own leverage list, and follows the venue and its tier overrides', async () => {
+    const c = await resolved({ strategies: [{ name: 'a', leverage: [5, 80] }, 'b'], leverage: [80] });
+    const p = thrown(() => checkLeverageLimits(c, [use('a', 80, ['ADAUSDT']), use('b', 80, ['BTCUSDT'])]));
+    expect(p.details).toEqual([expect.stringMatching(/^strategies\[0\]\.leverage\[1\]: 80x .* ADAUSDT: 75x/)]);
+    // '*' stands for the strategies the list does not name
+    const star = await resolved({ strategies: [{ name: 'a', leverage: [5] }, { name: '*', leverage: [80] }] });
+    expect(thrown(() => checkLeverageLimits(star, [use('c', 80, ['ADAUSDT'])])).details).toEqual([expect.stringMatching(/^strategies\[1\]\.leverage\[0\]: 80x/)]);
+    const hl = await resolved({ venue: 'hyperliquid', leverage: [20] });
+    expect(thrown(() => checkLeverageLimits(hl, [use('a', 20, ['ADAUSDT'])])).details[0]).toMatch(/hyperliquid allows for ADAUSDT: 10x/);
+    const custom = await resolved({ venue: { id: 'binance-usdm', overrides: { tiers: { '*': [{ floor: 0, mmr: 0.05, maxLeverage: 8 }] } } }, leverage: [10] });
+    expect(thrown(() => checkLeverageLimits(custom, [use('a', 10, ['AAAUSDT'])])).details[0]).toMatch(/AAAUSDT: 8x/);
+  });
+
+  it('warns when bars are longer than the funding interval', async () => {
+    const c = await resolved({});
+    expect(fundingIntervalWarnings(c, [{ name: 'ds', timeframe: '1h', timeframeMs: 3_600_000 }, { name: 'ds', timeframe: '8h', timeframeMs: 8 * 3_600_000 }])).toEqual([]);
+    const w = fundingIntervalWarnings(c, [{ name: 'ds', timeframe: '1d', timeframeMs: 86_400_000 }]);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^dataset ds: 1d bars are longer than binance-usdm's 8h funding interval/);
+    const hl = await resolved({ venue: 'hyperliquid' });
+    expect(fundingIntervalWarnings(hl, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * 3_600_000 }])[0]).toMatch(/hyperliquid's 1h funding interval/);
+  });
+});
+
+describe('run-level config checks through the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-config-cli-'));
+  const cfg = (extra: Record<string, unknown>) => ({
+    name: 'cc',
+    data: { path: join(REPO, 'data', 'binance-usdm-2025'), timeframe: '1d' },
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', params: { symbol: 'ADAUSDT', lookback: 3 } }],
+    setups: ['isolated'],
+    leverage: [3],
+    workers: 1,
+    ...extra,
+  });
+
+  it('exit 78 with the key path for a bad venue, a bad override, a leverage below 1 or above the venue maximum; 1d bars warn', async () => {
+    writeConfig(dir, 'kraken.config.ts', cfg({ venue: 'kraken' }));
+    writeConfig(dir, 'fees.config.ts', cfg({ venue: { id: 'binance-usdm', overrides: { fees: { taker: 'abc' } } } }));
+    writeConfig(dir, 'half.config.ts', cfg({ leverage: [0.5] }));
+    writeConfig(dir, 'max.config.ts', cfg({ leverage: [3, 100] }));
+    writeConfig(dir, 'daily.config.ts', cfg({}));
+    const cases: [string, number, RegExp][] = [
+      ['kraken', 78, /kraken\.config\.ts: invalid config \(1 problem\)\n\s+venue: unknown venue "kraken"/],
+      ['fees', 78, /venue\.overrides\.fees\.taker: expected a number in \[-0\.01, 0\.1\], got "abc"/],
+      ['half', 78, /leverage\[0\]: expected a leverage ≥ 1/],
+      ['max', 78, /max\.config\.ts: invalid config \(1 problem\)\n\s+leverage\[1\]: 100x is above the maximum leverage binance-usdm allows for ADAUSDT: 75x \(tier 1 of the table in force at 2025-05-22/],
+      ['daily', 0, /marginlab: warning: dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/],
+    ];
+    const outs = await Promise.all(cases.map(([n]) => runCli(['run', '-c', `${n}.config.ts`, '--out', `out-${n}`], dir)));
+    outs.forEach((o, i) => {
+      const [n, code, re] = cases[i]!;
+      expect({ n, code: o.code }).toEqual({ n, code });
+      expect(o.stderr).toMatch(re);
+      expect(o.stderr).not.toMatch(/internal error|\n\s+at /);
+    });
+    // no run started for a config error; the warning is kept in the manifest
+    expect(outs[3]!.stderr).not.toMatch(/runs? failed|errored/);
+    const man = JSON.parse(readFileSync(join(dir, 'out-daily', 'manifest.json'), 'utf8')) as RunManifest;
+    expect(man.runs).toEqual({ total: 1, ok: 1, errored: 0 });
+    expect(man.warnings).toEqual([expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/)]);
+  }, 60_000);
 });

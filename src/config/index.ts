@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
-import { configError, missingInput } from '../errors.js';
+import { configError, missingInput, UserError } from '../errors.js';
+import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
@@ -170,8 +171,14 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     obj.strategies = next;
   }
   const parsed = configSchema.safeParse(obj);
-  if (!parsed.success) {
-    const lines = formatIssues(parsed.error.issues);
+  const lines = parsed.success ? [] : formatIssues(parsed.error.issues);
+  // the venue (id and overrides) is checked by building it, when its shape passed the schema
+  if (parsed.success || !parsed.error.issues.some((i) => i.path[0] === 'venue')) {
+    const v = obj.venue === undefined ? { id: 'binance-usdm' } : typeof obj.venue === 'string' ? { id: obj.venue } : (obj.venue as { id: string; overrides?: Record<string, unknown> });
+    const problem = venueProblem(v.id, v.overrides ?? {}, typeof obj.venue === 'string' ? 'venue' : 'venue.id');
+    if (problem) lines.push(problem);
+  }
+  if (!parsed.success || lines.length > 0) {
     throw configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
   }
   const c = parsed.data;
@@ -203,6 +210,129 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     maxEventsPerRun: c.maxEventsPerRun,
   };
   return deepFreeze(resolved);
+}
+
+/**
+ * Build the venue of a config (`getVenue(id, overrides)`); a problem comes back as one line with
+ * the config key path (`venue.id: ...`, `venue.overrides.fees.taker: ...`), null when it builds.
+ */
+export function venueProblem(id: string, overrides: Record<string, unknown>, idKey = 'venue.id'): string | null {
+  try {
+    getVenue(id, overrides as VenueOverrides);
+    return null;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof UserError)) return `venue.overrides: ${msg}`;
+    if (/^unknown venue /.test(msg)) return `${idKey}: ${msg}`;
+    // venue messages read "venue override <key>: <problem>" or "venue override: <problem>"
+    // ("venue override tiers.BTCUSDT tier 2: ..." keeps its " tier 2")
+    const m = /^venue override(?: ([^\s:]+)([^:]*))?:\s*(.*)$/s.exec(msg);
+    if (m) return `venue.overrides${m[1] ? `.${m[1]}${m[2] ?? ''}` : ''}: ${m[3]}`;
+    return `venue.overrides: ${msg}`;
+  }
+}
+
+/** The venue profile of a resolved config. */
+export function configVenue(config: Pick<ResolvedConfig, 'venue'>): VenueProfile {
+  return getVenue(config.venue.id, config.venue.overrides as VenueOverrides);
+}
+
+export interface DatasetLimitsInput {
+  /** dataset name (for messages) */
+  name: string;
+  /** bar length, ms */
+  timeframeMs: number;
+  timeframe: string;
+}
+
+/** One planned run as the leverage check sees it. */
+export interface LeverageUse {
+  strategy: string;
+  leverage: number;
+  /** the symbols the run trades */
+  symbols: readonly string[];
+  /** dataset name (for messages) */
+  dataset: string;
+  /** open time of the replay's first bar, ms UTC: the tier tables in force then apply to the whole run */
+  startMs: number;
+}
+
+/**
+ * Every leverage key of a config with its value and which strategy names take their leverage from
+ * it (`leverage[i]`: entries without their own list, or every strategy under 'all';
+ * `strategies[j].leverage[i]`: entry j, whose name '*' stands for every strategy the list does not name).
+ */
+export function leverageKeys(config: Pick<ResolvedConfig, 'leverage' | 'strategies'>): { key: string; leverage: number; uses: (strategy: string) => boolean }[] {
+  const out: { key: string; leverage: number; uses: (strategy: string) => boolean }[] = [];
+  const entries = config.strategies === 'all' ? null : config.strategies;
+  const named = new Set((entries ?? []).filter((e) => e.name !== '*').map((e) => e.name));
+  const matches = (e: ResolvedStrategyEntry, name: string) => (e.name === '*' ? !named.has(name) : e.name === name);
+  const topUses = (name: string) => entries === null || entries.some((e) => e.leverage === null && matches(e, name));
+  config.leverage.forEach((l, i) => out.push({ key: `leverage[${i}]`, leverage: l, uses: topUses }));
+  entries?.forEach((e, j) => e.leverage?.forEach((l, i) => out.push({ key: `strategies[${j}].leverage[${i}]`, leverage: l, uses: (name) => matches(e, name) })));
+  return out;
+}
+
+const isoDay = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z') : String(ms));
+
+/**
+ * Reject (exit 78) a leverage above the highest maximum leverage the venue allows (its first tier)
+ * for a symbol a planned run with that leverage trades, in the tier table in force at the run's
+ * first bar. One line per leverage key, naming the symbol with the lowest limit it exceeds, the
+ * limit and the venue.
+ */
+export function checkLeverageLimits(config: Pick<ResolvedConfig, 'leverage' | 'strategies' | 'venue'>, runs: readonly LeverageUse[], source = 'config'): void {
+  const venue = configVenue(config);
+  const maxCache = new Map<string, number>();
+  const maxOf = (symbol: string, asOf: number): number => {
+    const k = `${symbol}@${asOf}`;
+    let m = maxCache.get(k);
+    if (m === undefined) {
+      m = venue.tiers(symbol, asOf).reduce((a, t) => Math.max(a, t.maxLeverage), 0);
+      maxCache.set(k, m);
+    }
+    return m;
+  };
+  const lines: string[] = [];
+  for (const { key, leverage, uses } of leverageKeys(config)) {
+    const over = new Map<string, { symbol: string; max: number; dataset: string; asOf: number }>();
+    for (const r of runs) {
+      if (r.leverage !== leverage || !Number.isFinite(r.startMs) || !uses(r.strategy)) continue;
+      for (const symbol of r.symbols) {
+        const max = maxOf(symbol, r.startMs);
+        const prev = over.get(symbol);
+        if (max > 0 && leverage > max && (!prev || max < prev.max)) over.set(symbol, { symbol, max, dataset: r.dataset, asOf: r.startMs });
+      }
+    }
+    if (over.size === 0) continue;
+    const sorted = [...over.values()].sort((a, b) => a.max - b.max || (a.symbol < b.symbol ? -1 : 1));
+    const first = sorted[0]!;
+    const more = sorted.slice(1).map((l) => `${l.symbol} (${l.max}x)`);
+    lines.push(
+      `${key}: ${leverage}x is above the maximum leverage ${venue.id} allows for ${first.symbol}: ${first.max}x ` +
+        `(tier 1 of the table in force at ${isoDay(first.asOf)}, the first bar of ${first.dataset})` +
+        (more.length > 0 ? `; also above ${more.slice(0, 5).join(', ')}${more.length > 5 ? ` and ${more.length - 5} more` : ''}` : ''),
+    );
+  }
+  if (lines.length > 0) throw configError(`${source}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
+}
+
+/**
+ * Warnings about how the venue's rules meet the data (printed by `marginlab run`, kept in
+ * manifest.warnings): bars longer than the funding interval settle the funding events between two
+ * bar opens at the next open, to whoever holds a position then.
+ */
+export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, datasets: readonly DatasetLimitsInput[]): string[] {
+  const venue = configVenue(config);
+  const intervalMs = venue.funding.intervalHours * 3_600_000;
+  const hours = Number(venue.funding.intervalHours.toFixed(4));
+  return datasets
+    .filter((d) => d.timeframeMs > intervalMs)
+    .map(
+      (d) =>
+        `dataset ${d.name}: ${d.timeframe} bars are longer than ${venue.id}'s ${hours}h funding interval; ` +
+        'funding events between two bar opens settle at the next open, to the positions held then (docs/config.md, "Known semantics")',
+    );
 }
 
 /** Import a config file (TypeScript via tsx, or JS/MJS) and return its default export. */

@@ -57,6 +57,9 @@ export type GridRange = z.infer<typeof rangeSchema>;
 
 const gridValue = z.union([z.array(z.unknown()).min(1, 'a grid list needs at least one value'), rangeSchema]);
 
+/** A leverage: 1 = no leverage; below 1 no venue accepts it (the venue's maximum is checked against the data, see checkLeverageLimits). */
+const leverageSchema = z.number().min(1, 'expected a leverage ≥ 1 (1 = no leverage)');
+
 const strategyObject = z
   .object({
     name: z.string().min(1),
@@ -67,7 +70,7 @@ const strategyObject = z
     /** margin setups compared for this strategy (default: the top-level `setups`, plus 'mixed' when the strategy asks for it) */
     setups: z.array(z.enum(SETUP_IDS)).min(1).optional(),
     /** leverage list for this strategy (default: the top-level `leverage`) */
-    leverage: z.array(z.number().positive()).min(1).optional(),
+    leverage: z.array(leverageSchema).min(1).optional(),
   })
   .strict();
 const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, params: {}, grid: {} })), strategyObject]);
@@ -103,7 +106,7 @@ export const configSchema = z
     setups: z.array(z.enum(SETUP_IDS)).min(1).default(['isolated', 'cross']),
     /** mode of positions whose order names no mode, in the 'mixed' setup */
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
-    leverage: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default([3]),
+    leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)]).default([3]),
     initialCapital: z
       .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"')])
       .default('10000'),

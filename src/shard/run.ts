@@ -5,14 +5,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { MarketData } from '../feed/types.js';
-import { configPath, planRelevantConfig, type LoadedConfig } from '../config/index.js';
+import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { buildPlan, shardTasks, type PlanDataset, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
 import { executeTasks } from './execute.js';
@@ -31,6 +31,8 @@ export interface SweepOptions {
   progress: ProgressReporter;
   /** abort = Ctrl-C */
   signal?: AbortSignal;
+  /** called once per warning about the config meeting the data, before the runs start (also kept in manifest.warnings) */
+  onWarning?: (message: string) => void;
 }
 
 export interface SweepOutcome {
@@ -141,9 +143,24 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
   const { ENGINE_VERSION } = await import('../engine/index.js');
   const datasets = await loadDatasets(loaded);
+  const warnings = fundingIntervalWarnings(
+    c,
+    datasets.plan.map((d) => ({ name: d.name, timeframe: d.timeframe, timeframeMs: datasets.data[d.key]!.timeframeMs })),
+  );
+  for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
   const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION);
+  // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
+  checkLeverageLimits(
+    c,
+    plan.tasks.flatMap((t) => {
+      const time = datasets.data[t.datasetKey]!.time;
+      const startMs = time.length > 0 ? time[0]! : Number.NaN;
+      return t.runs.map((r) => ({ strategy: r.spec.strategy, leverage: r.spec.leverage, symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
+    }),
+    loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config',
+  );
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
   const resultsDir = join(outDir, 'results');
@@ -231,6 +248,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     configHash: configHash(loaded),
     timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs },
     ...(exec.interrupted ? { interrupted: true } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   opts.progress.finish({ ok, errored, skipped, interrupted: exec.interrupted, wallClockMs: manifest.wallClockMs, outDir: resolve(outDir) });

@@ -91,6 +91,8 @@ export interface RunManifest {
   interrupted?: boolean;
   /** (added by src/shard) wall-clock phases of this invocation, ms: loading data, planning, the pool (first task to last result), and the CPU time of the whole process (all threads) during the pool phase */
   timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number };
+  /** (added by the config checks) warnings about the config meeting the data, e.g. bars longer than the venue's funding interval; absent when none */
+  warnings?: string[];
   /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */
   mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number }[];
 }

@@ -66,7 +66,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   process.on('SIGTERM', onSigint);
   let outcome;
   try {
-    outcome = await runSweep({ loaded, outDir, shard, resume: !!flags.resume, progress, signal: stop.signal });
+    const onWarning = (message: string) => {
+      if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'warning', message })}\n`);
+      else if (mode !== 'quiet') process.stderr.write(`marginlab: warning: ${message}\n`);
+    };
+    outcome = await runSweep({ loaded, outDir, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning });
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

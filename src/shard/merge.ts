@@ -118,6 +118,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
     ...(ref.plan ? { plan: ref.plan } : {}),
     configHash: fingerprint(ref),
     ...(manifests.some((m) => m.interrupted) ? { interrupted: true } : {}),
+    ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
     mergedFrom: dirs.map((d, i) => ({ path: inputs[i]!, shard: manifests[i]!.shard, runs: listResultIds(join(d, 'results')).size })),
   };
   const out = resolve(outDir);

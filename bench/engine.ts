@@ -23,6 +23,7 @@ import type { MarketData } from '../src/feed/types.js';
 import { getVenue, LotGrid, maintenanceMargin } from '../src/venue/index.js';
 import type { VenueProfile } from '../src/venue/types.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import { marginRatioOf } from '../src/account/index.js';
 import type { StrategyModule } from '../src/strategy/types.js';
 import smaCross from '../strategies/sma-cross.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -96,6 +97,9 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
   const sGross = new Float64Array(len);
   const mmModel = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
   let liquidated = false;
+  /** the bar's ratios at points its close and adverse extreme do not cover (held into a fill at the open, at the liquidation) */
+  let extra = 0;
+  const ratioAt = (m: number) => marginRatioOf(maintenanceMargin(mmModel, tiers, Math.abs(q), entry, m), (isolated ? iw : cw) + q * (m - entry));
   const liqPrice = () => {
     if (q === 0) return NaN;
     return venue.isolatedLiquidationPrice({
@@ -124,6 +128,8 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       const d = grid.qty(dL);
       pending = 0;
       const p = open[i]!;
+      // the position held into the open, valued at the (mark) open before the fill changes it
+      if (withSeries && q !== 0) extra = ratioAt(mOpen[i]!);
       let openL = Math.abs(dL);
       if (qL !== 0 && qL > 0 !== dL > 0) {
         const closeL = Math.min(Math.abs(dL), Math.abs(qL));
@@ -165,7 +171,11 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
         const px = q > 0 ? (mo < lp ? mo : lp) : mo > lp ? mo : lp;
         // the pool closes at px and the trader loses its remaining margin (a shortfall past the
         // bankruptcy price is the insurance fund's): what is left is the rest of the wallet
-        void px;
+        if (withSeries) {
+          const r = ratioAt(px);
+          extra = r > extra ? r : extra;
+          if (extra < 1) extra = 1;
+        }
         if (isolated) iw = 0;
         else cw = 0;
         q = 0;
@@ -186,7 +196,7 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       sIm[i] = 0;
       sCap[i] = 0;
       sGross[i] = 0;
-      sPeak[i] = liquidated ? 1 : 0;
+      sPeak[i] = extra;
     } else {
       const aq = Math.abs(q);
       const m = mClose[i]!;
@@ -195,11 +205,11 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       const nt = aq * m;
       const wallet = isolated ? iw : cw;
       const mb = wallet + upnl;
-      const ratio = mb > 0 ? mm / mb : mm > 0 ? Infinity : 0;
+      const ratio = marginRatioOf(mm, mb);
       const ma = q > 0 ? mLow[i]! : mHigh[i]!;
       const mmA = maintenanceMargin(mmModel, tiers, aq, entry, ma);
       const mbA = wallet + q * (ma - entry);
-      const ratioA = mbA > 0 ? mmA / mbA : mmA > 0 ? Infinity : 0;
+      const ratioA = marginRatioOf(mmA, mbA);
       equity = cw + iw + upnl;
       sEq[i] = equity;
       sMb[i] = mb;
@@ -209,10 +219,12 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       sCap[i] = isolated ? iw : mb;
       sGross[i] = nt;
       let peak = ratioA > ratio ? ratioA : ratio;
+      if (extra > peak) peak = extra;
       if (liquidated && peak < 1) peak = 1;
       sPeak[i] = peak;
     }
     liquidated = false;
+    extra = 0;
     // 5. strategy: SMA 10/50, always in the market
     const x = close[i]!;
     if (cnt < SLOW) {

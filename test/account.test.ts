@@ -1,6 +1,6 @@
 /** Unit tables for the account: trades, rejections, funding booking, transfers, liquidation, books. */
 import { describe, expect, it } from 'vitest';
-import { createAccount, booksImbalance } from '../src/account/index.js';
+import { createAccount, booksImbalance, marginRatioOf, MARGIN_RATIO_CAP } from '../src/account/index.js';
 import type { MarkSnapshot } from '../src/account/types.js';
 import { getVenue } from '../src/venue/index.js';
 
@@ -196,5 +196,38 @@ describe('mark()', () => {
     expect(s.available).toBe(11000 - 3100);
     a.mark(new Float64Array([Number.NaN, Number.NaN]), s);
     expect(s.equity).toBe(11000);
+  });
+});
+
+describe('margin ratio', () => {
+  it('is MM ÷ margin balance, capped (finite) when the margin balance is ≤ MM / cap, including ≤ 0', () => {
+    expect(marginRatioOf(4, 8)).toBe(0.5);
+    expect(marginRatioOf(4, 4)).toBe(1);
+    expect(marginRatioOf(4, 0.5)).toBe(8);
+    expect(marginRatioOf(4, 0.4)).toBe(MARGIN_RATIO_CAP);
+    expect(marginRatioOf(4, 0)).toBe(MARGIN_RATIO_CAP);
+    expect(marginRatioOf(4, -100)).toBe(MARGIN_RATIO_CAP);
+    expect(marginRatioOf(0, -100)).toBe(0);
+    // never decreases as the margin balance falls
+    let prev = 0;
+    for (let mb = 100; mb >= -10; mb -= 0.01) {
+      const r = marginRatioOf(4, mb);
+      expect(r).toBeGreaterThanOrEqual(prev);
+      prev = r;
+    }
+  });
+
+  it('marginRatioInto values the positions at given prices and remembers nothing', () => {
+    const a = acct('binance-usdm', 'isolated', '10000', 10, { fees: { maker: 0, taker: 0 } });
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const out = new Float64Array(1);
+    a.marginRatioInto(new Float64Array([28000, Number.NaN]), out);
+    // isolated wallet 3000, margin balance 3000 − 2000 = 1000, MM 0.004 × 28000
+    expect(out[0]).toBeCloseTo((28000 * 0.004) / 1000, 12);
+    a.marginRatioInto(new Float64Array([26000, Number.NaN]), out); // margin balance −1000
+    expect(out[0]).toBe(MARGIN_RATIO_CAP);
+    const s = snap();
+    a.mark(new Float64Array([Number.NaN, Number.NaN]), s); // last price: the fill's 30000, not 26000
+    expect(s.marginRatio).toBeCloseTo((30000 * 0.004) / 3000, 12);
   });
 });

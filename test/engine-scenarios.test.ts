@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { flat, HOUR, makeData, run, scripted, setupOf, T0, type Bar } from './engine-fixtures.js';
+import { MARGIN_RATIO_CAP } from '../src/account/index.js';
 
 const MMR = 0.004;
 const longLp = (wb: number, q: number, ep: number) => (wb - q * ep) / (q * (MMR - 1));
@@ -133,6 +134,8 @@ describe('hand-built scenarios', () => {
     const books = setupOf(out, 'isolated').books;
     expect(num(books.insuranceDraws)).toBeCloseTo(200, 9);
     expect(num(books.wallet)).toBeCloseTo(9000, 9);
+    // at the open, before the liquidation, the position's margin balance is 1000 − 1200 < 0: the capped ratio
+    expect(setupOf(out, 'isolated').series.marginRatioPeak[2]).toBe(MARGIN_RATIO_CAP);
   });
 
   it('a stop that the path meets before the liquidation price closes the position; one below it does not', () => {
@@ -152,6 +155,8 @@ describe('hand-built scenarios', () => {
     ]);
     expect(fills[1]!.time).toBe(T0 + 2 * HOUR + Math.floor(((1 + (10010 - 9500) / 1110) / 3) * HOUR));
     expect(num(setupOf(out, 'isolated').books.wallet)).toBeCloseTo(9500, 9);
+    // the position was held down to the stop at 9500 (flat at the close): MM 38 / (1000 − 500)
+    expect(setupOf(out, 'isolated').series.marginRatioPeak[2]).toBeCloseTo((MMR * 9500) / (1000 - 500), 12);
     // a stop at 9000 lies past the LP (9036.14): the liquidation comes first and cancels the stop
     const out2 = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { type: 'stop', price: 9000, reduceOnly: true })) }, ['BTCUSDT']), {
       setups: [{ id: 'isolated', defaultMode: 'isolated' }],
@@ -174,5 +179,61 @@ describe('hand-built scenarios', () => {
       scripted({}, ['BTCUSDT', 'ETHUSDT']),
     );
     expect(setupOf(mixed, 'cross').liquidationPriceSource).toBe('mixed');
+  });
+});
+
+describe('marginRatioPeak follows the positions held along the intrabar path', () => {
+  it('a position opened after the bar extreme is not valued at that extreme', () => {
+    // path 100 → 90 (nearer) → 130 → 125; a buy-stop at 120 fills on the way up, after the low of 90
+    const data = makeData({ BTCUSDT: { bars: [...flat(100, 1), [100, 130, 90, 125], ...flat(125, 2)] } });
+    const log: string[] = [];
+    const out = run(data, scripted({ 0: (c) => c.order({ symbol: 0, qty: 10, type: 'stop', price: 120 }) }, ['BTCUSDT'], log), { leverage: 50 });
+    expect(log).toEqual(['isolated:fill:0:10@120:taker', 'cross:fill:0:10@120:taker']);
+    const iso = setupOf(out, 'isolated').series;
+    // isolated wallet 10 × 120 / 50 = 24; held from 120 up to 130 and back to 125: the worst point is the fill at 120
+    const atFill = (MMR * 10 * 120) / 24; // 0.2
+    const atClose = (MMR * 10 * 125) / (24 + 10 * (125 - 120)); // 5 / 74
+    expect(iso.marginRatio[1]).toBeCloseTo(atClose, 12);
+    expect(iso.marginRatioPeak[1]).toBeCloseTo(atFill, 12);
+    expect(Array.from(iso.marginRatioPeak.subarray(2))).toEqual([atClose, atClose].map((x) => expect.closeTo(x, 12)));
+    // (valued at the low of 90 the position would be bankrupt: 24 + 10 × (90 − 120) < 0)
+    for (const s of out.setups) for (const v of s.series.marginRatioPeak) expect(Number.isFinite(v)).toBe(true);
+    expect(Math.max(...iso.marginRatioPeak)).toBeLessThan(0.9); // no near miss
+  });
+
+  it('a position closed inside the bar counts with the worst point it was held through', () => {
+    // long 10 @ 100 at 50x (isolated wallet 20, LP 98.39); path 100 → 98.45 (nearer) → 103.5 → 103;
+    // the take-profit at 102 closes it on the way up, so the bar closes flat
+    const data = makeData({ BTCUSDT: { bars: [...flat(100, 2), [100, 103.5, 98.45, 103], ...flat(103, 1)] } });
+    const log: string[] = [];
+    const script = {
+      0: (c: Parameters<Parameters<typeof scripted>[0][number]>[0]) => c.buy(0, 10),
+      1: (c: Parameters<Parameters<typeof scripted>[0][number]>[0]) => {
+        c.order({ symbol: 0, qty: -10, type: 'takeProfit', price: 102, reduceOnly: true });
+      },
+    };
+    const out = run(data, scripted(script, ['BTCUSDT'], log), { leverage: 50, setups: [{ id: 'isolated', defaultMode: 'isolated' }] });
+    expect(log).toEqual(['isolated:fill:0:10@100:taker', 'isolated:fill:0:-10@102:taker']);
+    expect(longLp(20, 10, 100)).toBeLessThan(98.45); // not liquidated
+    const s = setupOf(out, 'isolated').series;
+    expect(s.marginRatioPeak[1]).toBeCloseTo((MMR * 1000) / 20, 12); // 0.2 at the entry
+    // at the low: MM 0.004 × 984.5 = 3.938, margin balance 20 + 10 × (98.45 − 100) = 4.5
+    expect(s.marginRatioPeak[2]).toBeCloseTo((MMR * 10 * 98.45) / (20 + 10 * (98.45 - 100)), 12); // 0.87511…
+    expect(s.marginRatio[2]).toBe(0);
+    expect(s.marginRatioPeak[3]).toBe(0);
+  });
+
+  it('the positions held into the open count at the open before a market fill changes them', () => {
+    // short 10 @ 100 at 50x (wallet 20); the next open gaps up to 101.5, where the short is closed by a market order
+    const data = makeData({ BTCUSDT: { bars: [...flat(100, 2), [101.5, 101.5, 101.5, 101.5], ...flat(101.5, 1)] } });
+    const out = run(
+      data,
+      scripted({ 0: (c) => c.sell(0, 10), 1: (c) => c.buy(0, 10) }, ['BTCUSDT']),
+      { leverage: 50, setups: [{ id: 'isolated', defaultMode: 'isolated' }] },
+    );
+    const s = setupOf(out, 'isolated').series;
+    expect(s.marginRatio[2]).toBe(0);
+    // at the open: MM 0.004 × 1015 = 4.06, margin balance 20 − 10 × 1.5 = 5
+    expect(s.marginRatioPeak[2]).toBeCloseTo((MMR * 1015) / 5, 12);
   });
 });

@@ -87,6 +87,20 @@ export function decimalToNumber(x: D): number {
   return x.s < 0 ? -v : v;
 }
 
+/**
+ * Ceiling of the margin ratio. MM ÷ margin balance has no meaning once the margin balance is ≤ 0
+ * (it would be ∞ or negative): a pool whose margin balance is at or below MM / MARGIN_RATIO_CAP —
+ * bankrupt, or within a tenth of its maintenance margin — counts as MARGIN_RATIO_CAP, so a ratio
+ * is always finite and never decreases as the margin balance falls (≥ 1 = liquidation territory).
+ */
+export const MARGIN_RATIO_CAP = 10;
+
+/** margin ratio of one pool: MM ÷ MB, capped at MARGIN_RATIO_CAP (MB ≤ 0 included); 0 without maintenance margin */
+export function marginRatioOf(mm: number, mb: number): number {
+  if (!(mm > 0)) return 0;
+  return mb * MARGIN_RATIO_CAP > mm ? mm / mb : MARGIN_RATIO_CAP;
+}
+
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 
@@ -887,14 +901,14 @@ export class AccountImpl implements Account {
         const mb = p.isoWalletF + upnl;
         mbTotal += mb;
         capital += p.isoWalletF;
-        const r = mb > 0 ? mm / mb : mm > 0 ? Number.POSITIVE_INFINITY : 0;
+        const r = marginRatioOf(mm, mb);
         if (r > worst) worst = r;
       }
     }
     if (crossOpen) {
       mbTotal += crossMb;
       capital += crossMb;
-      const r = crossMb > 0 ? crossMm / crossMb : crossMm > 0 ? Number.POSITIVE_INFINITY : 0;
+      const r = marginRatioOf(crossMm, crossMb);
       if (r > worst) worst = r;
     }
     out.equity = equity;
@@ -972,19 +986,19 @@ export class AccountImpl implements Account {
         const mb = p.isoWalletF + upnl;
         mbTotal += mb;
         capital += p.isoWalletF;
-        const r = mb > 0 ? mmC / mb : mmC > 0 ? Number.POSITIVE_INFINITY : 0;
+        const r = marginRatioOf(mmC, mb);
         if (r > worst) worst = r;
         const mbA = p.isoWalletF + upnlA;
-        const rA = mbA > 0 ? mmA / mbA : mmA > 0 ? Number.POSITIVE_INFINITY : 0;
+        const rA = marginRatioOf(mmA, mbA);
         if (rA > worstA) worstA = rA;
       }
     }
     if (crossOpen) {
       mbTotal += crossMb;
       capital += crossMb;
-      const r = crossMb > 0 ? crossMm / crossMb : crossMm > 0 ? Number.POSITIVE_INFINITY : 0;
+      const r = marginRatioOf(crossMm, crossMb);
       if (r > worst) worst = r;
-      const rA = crossMbA > 0 ? crossMmA / crossMbA : crossMmA > 0 ? Number.POSITIVE_INFINITY : 0;
+      const rA = marginRatioOf(crossMmA, crossMbA);
       if (rA > worstA) worstA = rA;
     }
     out.equity = equity;
@@ -996,6 +1010,36 @@ export class AccountImpl implements Account {
     out.grossNotional = gross;
     out.available = Math.max(0, crossMb - crossIm);
     peak[0] = worstA;
+  }
+
+  /** worst pool's margin ratio with every open position's symbol at prices[symbol] (NaN → last known), into out[0]; remembers nothing */
+  marginRatioInto(prices: Float64Array, out: Float64Array): void {
+    const pos = this.pos;
+    const mm = this.mm;
+    let worst = 0;
+    let crossMb = this.crossWalletF;
+    let crossMm = 0;
+    let crossOpen = false;
+    for (let i = 0; i < pos.length; i++) {
+      const p = pos[i]!;
+      if (p.absQ === 0) continue;
+      const m = this.markOf(i, prices);
+      const upnl = p.side * p.absQ * (m - p.entryF);
+      const mmP = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, m);
+      if (p.mode === CrossMargin) {
+        crossOpen = true;
+        crossMb += upnl;
+        crossMm += mmP;
+      } else {
+        const r = marginRatioOf(mmP, p.isoWalletF + upnl);
+        if (r > worst) worst = r;
+      }
+    }
+    if (crossOpen) {
+      const r = marginRatioOf(crossMm, crossMb);
+      if (r > worst) worst = r;
+    }
+    out[0] = worst;
   }
 
   books(): BooksSnapshot {

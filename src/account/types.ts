@@ -127,7 +127,11 @@ export interface MarkSnapshot {
   marginBalance: number;
   /** Σ maintenance margin of all positions */
   maintenanceMargin: number;
-  /** worst pool's MM / margin balance (Binance convention; ≥ 1 means liquidation; 0 when flat) */
+  /**
+   * worst pool's MM / margin balance (Binance convention; ≥ 1 means liquidation; 0 when flat).
+   * Finite: a pool whose margin balance is ≤ MM / MARGIN_RATIO_CAP (including ≤ 0) counts as
+   * MARGIN_RATIO_CAP (see marginRatioOf in ./index.ts).
+   */
   marginRatio: number;
   /** Σ initial margin (notional / leverage) of open positions */
   initialMargin: number;
@@ -192,6 +196,13 @@ export interface Account {
   markWithPeak?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number;
   /** (optional) markWithPeak writing the adverse ratio into peak[0] (no boxed return value in the bar loop) */
   markWithPeakInto?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot, peak: Float64Array): void;
+  /**
+   * (optional) the worst pool's margin ratio with every open position's symbol valued at
+   * prices[symbol] (NaN → last known price), written into out[0]; remembers nothing (the last
+   * marks are unchanged) and allocates nothing. The engine's intrabar marginRatioPeak on bars with
+   * events; without it the engine uses `mark(prices, scratch)`.
+   */
+  marginRatioInto?(prices: Float64Array, out: Float64Array): void;
   books(): BooksSnapshot;
 }
 

@@ -25,7 +25,7 @@ import type {
   RejectReason,
   Rejection,
 } from '../account/types.js';
-import { createAccount } from '../account/index.js';
+import { createAccount, MARGIN_RATIO_CAP } from '../account/index.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
@@ -33,7 +33,7 @@ import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.1.0';
+export const ENGINE_VERSION = '1.2.0';
 
 const BISECT_STEPS = 60;
 /** bars of series rows buffered before they are copied into the columns */
@@ -217,6 +217,15 @@ class SetupRunner implements ContextHost {
   private posSign: Float64Array;
   /** markWithPeak's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
   private readonly peakOut = new Float64Array(1);
+  /** [0]: the worst margin ratio met on the intrabar path of the current bar (bars that walk the path) */
+  private readonly pathPeak = new Float64Array(1);
+  private readonly ratioOut = new Float64Array(1);
+  /**
+   * the account evaluates ratios at given prices (Account.marginRatioInto): the peak of a bar with
+   * events is tracked on its path; without it (an accountFactory's account) the bar's adverse
+   * extremes are applied to the positions held at the close, as on bars without events
+   */
+  private readonly pathPeaks: boolean;
   // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
   private readonly tp: Float64Array;
   private readonly lq: Float64Array;
@@ -265,6 +274,7 @@ class SetupRunner implements ContextHost {
     this.pbuf = new Float64Array(n);
     this.pbuf2 = new Float64Array(n);
     this.adv = new Float64Array(n);
+    this.pathPeaks = acct.marginRatioInto !== undefined;
     this.cursor.i = fromIndex - 1;
     this.ctx = new EngineContext(this, symbols, m.cols, m.markClose);
   }
@@ -528,6 +538,7 @@ class SetupRunner implements ContextHost {
     this.liquidatedThisBar = false;
     const t0 = m.time[i]!;
     const n = m.n;
+    let general = false;
 
     try {
       // 1. funding
@@ -540,7 +551,6 @@ class SetupRunner implements ContextHost {
       if (this.dirty) this.refresh();
 
       // 2.+3. fills and the intrabar path
-      let general = false;
       const orders = this.orders;
       for (let j = 0; j < orders.length; j++) {
         if (orders[j]!.activeFrom <= i) {
@@ -565,7 +575,12 @@ class SetupRunner implements ContextHost {
     // the adverse-extreme evaluation first: Account.mark remembers the marks it was given, and
     // the close must be the last one it sees
     let advRatio = 0;
-    if (this.hasPositions) {
+    if (general && this.pathPeaks) {
+      // the path tracked the peak with the positions held on each stretch of it (runPath)
+      advRatio = this.pathPeak[0]!;
+      if (this.hasPositions || this.changed) acct.mark(m.closeMarks, snap);
+      this.changed = false;
+    } else if (this.hasPositions) {
       const adv = this.adv;
       this.adverse(i, adv);
       if (acct.markWithPeakInto !== undefined) {
@@ -586,6 +601,7 @@ class SetupRunner implements ContextHost {
     let peak = snap.marginRatio;
     if (advRatio > peak) peak = advRatio;
     if (this.liquidatedThisBar && peak < 1) peak = 1;
+    if (!(peak <= MARGIN_RATIO_CAP)) peak = MARGIN_RATIO_CAP; // an account without the cap (accountFactory)
     // one row of the eight series into a small row-major block (one write stream, cache-resident);
     // the block is copied into the columns every ROW_BLOCK bars, one column at a time
     const rows = this.rows;
@@ -798,6 +814,43 @@ class SetupRunner implements ContextHost {
     for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * hi;
   }
 
+  /**
+   * marginRatioPeak on the event path: the worst pool's margin ratio over the stretch [a, b] of the
+   * path during which the positions do not change, every position's symbol at its adverse extreme
+   * over the stretch on the liquidation source (long: lowest, short: highest of the path at a, at
+   * b and at the path's corners in between). Within a tier a position's ratio MM ÷ MB is monotone
+   * in its price, rising in the adverse direction whenever it exceeds the tier's maintenance rate
+   * (docs/engine.md), so for a single-symbol pool this is the stretch's maximum; for a multi-symbol
+   * cross pool it takes every leg's adverse extreme at once (an upper bound of the path, the
+   * pessimistic convention, as on bars without events). Updates pathPeak[0]; no allocation.
+   */
+  private stretchPeak(a: number, b: number): void {
+    if (!this.hasPositions || !this.pathPeaks) return;
+    const m = this.m;
+    const lq = this.lq;
+    const sign = this.posSign;
+    const out = this.adv;
+    const k0 = Math.floor(a) + 1;
+    for (let s = 0; s < m.n; s++) {
+      const q = sign[s]!;
+      if (q === 0) {
+        out[s] = m.closeMarks[s]!;
+        continue;
+      }
+      let v = SetupRunner.priceAt(lq, s, a);
+      const e = SetupRunner.priceAt(lq, s, b);
+      if (!(v === v) || (e === e && (q > 0 ? e < v : e > v))) v = e;
+      for (let k = k0; k < b; k++) {
+        const c = lq[4 * s + k]!;
+        if (!(v === v) || (c === c && (q > 0 ? c < v : c > v))) v = c;
+      }
+      out[s] = v === v ? v : m.closeMarks[s]!;
+    }
+    this.acct.marginRatioInto!(out, this.ratioOut);
+    const r = this.ratioOut[0]!;
+    if (r > this.pathPeak[0]!) this.pathPeak[0] = r;
+  }
+
   private timeAt(tau: number): number {
     return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf);
   }
@@ -805,6 +858,8 @@ class SetupRunner implements ContextHost {
   private runPath(i: number): void {
     const m = this.m;
     const slip = m.exec.slippageBps / 1e4;
+    this.pathPeak[0] = 0;
+    let openSeen = false;
     // market orders at the open, in submission order
     for (let j = 0; j < this.orders.length; ) {
       const o = this.orders[j]!;
@@ -817,6 +872,14 @@ class SetupRunner implements ContextHost {
       if (!(open === open)) {
         this.reject(o.symbol, 'symbolUnavailable', `market order #${o.id} on ${this.ctx.symbols[o.symbol]}: no candle at ${new Date(m.time[i]!).toISOString()}`);
         continue;
+      }
+      if (!openSeen) {
+        // the positions held into the open, at the open, before the first fill changes them
+        openSeen = true;
+        if (this.hasPositions && this.pathPeaks) {
+          this.buildPaths(i); // (only τ = 0, the open, is read; rebuilt below for the positions after the fills)
+          this.stretchPeak(0, 0);
+        }
       }
       const remaining = this.participationRemainder(o, i);
       if (remaining !== 0) {
@@ -864,6 +927,8 @@ class SetupRunner implements ContextHost {
           which = j;
         }
       }
+      // the positions held from τ to the event (or to the close) meet their worst point on the way
+      this.stretchPeak(tau, kind === 0 ? 3 : best);
       if (kind === 0) return;
       const prevTau = tau;
       tau = best;

@@ -21,7 +21,8 @@ import { loadDataset } from '../src/feed/index.js';
 import { synthesize } from '../src/feed/synth.js';
 import type { MarketData } from '../src/feed/types.js';
 import { getVenue, LotGrid, maintenanceMargin } from '../src/venue/index.js';
-import type { VenueProfile } from '../src/venue/types.js';
+import type { Tier, VenueProfile } from '../src/venue/types.js';
+import type { MaintenanceModel } from '../src/venue/math.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import { marginRatioOf } from '../src/account/index.js';
 import type { StrategyModule } from '../src/strategy/types.js';
@@ -48,6 +49,11 @@ interface FusedResult {
 
 const SERIES_KEYS = ['equity', 'marginBalance', 'maintenanceMargin', 'marginRatio', 'marginRatioPeak', 'initialMargin', 'capitalAtRisk', 'grossNotional'] as const;
 type SeriesKey = (typeof SERIES_KEYS)[number];
+
+/** margin ratio of a position of signed size q with its wallet at mark m (a plain function: a closure over the loop's state would move q, entry and the wallets out of registers) */
+function ratioAt(model: MaintenanceModel, tiers: readonly Tier[], q: number, entry: number, wallet: number, m: number): number {
+  return marginRatioOf(maintenanceMargin(model, tiers, Math.abs(q), entry, m), wallet + q * (m - entry));
+}
 
 /**
  * The same strategy and account rules as the engine, fused into one loop over typed arrays:
@@ -99,7 +105,6 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
   let liquidated = false;
   /** the bar's ratios at points its close and adverse extreme do not cover (held into a fill at the open, at the liquidation) */
   let extra = 0;
-  const ratioAt = (m: number) => marginRatioOf(maintenanceMargin(mmModel, tiers, Math.abs(q), entry, m), (isolated ? iw : cw) + q * (m - entry));
   const liqPrice = () => {
     if (q === 0) return NaN;
     return venue.isolatedLiquidationPrice({
@@ -129,7 +134,7 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       pending = 0;
       const p = open[i]!;
       // the position held into the open, valued at the (mark) open before the fill changes it
-      if (withSeries && q !== 0) extra = ratioAt(mOpen[i]!);
+      if (withSeries && q !== 0) extra = ratioAt(mmModel, tiers, q, entry, isolated ? iw : cw, mOpen[i]!);
       let openL = Math.abs(dL);
       if (qL !== 0 && qL > 0 !== dL > 0) {
         const closeL = Math.min(Math.abs(dL), Math.abs(qL));
@@ -172,7 +177,7 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
         // the pool closes at px and the trader loses its remaining margin (a shortfall past the
         // bankruptcy price is the insurance fund's): what is left is the rest of the wallet
         if (withSeries) {
-          const r = ratioAt(px);
+          const r = ratioAt(mmModel, tiers, q, entry, isolated ? iw : cw, px);
           extra = r > extra ? r : extra;
           if (extra < 1) extra = 1;
         }

@@ -36,6 +36,12 @@ import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSe
 export const ENGINE_VERSION = '1.2.0';
 
 const BISECT_STEPS = 60;
+/**
+ * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
+ * binding in the bar loop made V8 box `peak` (an allocation per bar)
+ */
+const RATIO_CAP = 10;
+if (RATIO_CAP !== MARGIN_RATIO_CAP) throw new Error('internal: RATIO_CAP differs from the account\'s MARGIN_RATIO_CAP');
 /** bars of series rows buffered before they are copied into the columns */
 const ROW_BLOCK = 2048;
 
@@ -601,7 +607,7 @@ class SetupRunner implements ContextHost {
     let peak = snap.marginRatio;
     if (advRatio > peak) peak = advRatio;
     if (this.liquidatedThisBar && peak < 1) peak = 1;
-    if (!(peak <= MARGIN_RATIO_CAP)) peak = MARGIN_RATIO_CAP; // an account without the cap (accountFactory)
+    if (!(peak <= RATIO_CAP)) peak = RATIO_CAP; // an account without the cap (accountFactory)
     // one row of the eight series into a small row-major block (one write stream, cache-resident);
     // the block is copied into the columns every ROW_BLOCK bars, one column at a time
     const rows = this.rows;

@@ -175,6 +175,8 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
       [{ id: 'binance-usdm', overrides: { tiers: { BTCUSDT: [{ floor: 0, mmr: -1 }] } } }, 'venue.overrides.tiers.BTCUSDT tier 1: mmr must be a rate'],
       [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: 'x' } } }, 'venue.overrides.lotSizes.BTCUSDT: expected a step number'],
       [{ id: 'binance-usdm', overrides: { bogus: 1 } }, 'venue.overrides: unknown key "bogus"'],
+      [{ id: 'binance-usdm', overrides: { fees: 'abc' } }, 'venue.overrides.fees: expected an object, got "abc"'],
+      [{ id: 'binance-usdm', overrides: { funding: 5 } }, 'venue.overrides.funding: expected an object, got 5'],
     ];
     for (const [venue, line] of cases) {
       const p = await problemsOf({ ...base, venue });

@@ -95,6 +95,12 @@ export function getVenue(id: string, overrides?: VenueOverrides): VenueProfile {
 export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueDefinition {
   const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes', 'base']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw configError(`venue override: unknown key "${k}" (known: ${[...known].join(', ')})`);
+  // sections that are objects must be objects: a string or number there is a mistake, not "no override"
+  for (const k of ['fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes'] as const) {
+    const v: unknown = o[k];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v)))
+      throw configError(`venue override ${k}: expected an object, got ${JSON.stringify(v)}`);
+  }
   const def: VenueDefinition = { ...base };
   if (o.id !== undefined) {
     if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.id)}`);

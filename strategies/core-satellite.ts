@@ -72,11 +72,11 @@ export default defineStrategy({
           slow[j]!.update(c);
           if (!slow[j]!.ready || !(c > 0)) continue;
           const want = fast[j]!.value > slow[j]!.value ? 1 : -1;
-          const q = ctx.position(s).qty;
-          if (want === signal[j] && q !== 0) continue;
-          if (want === signal[j] && q === 0) continue; // liquidated: wait for the next crossover
+          // no new crossover: hold (also when the satellite was liquidated: wait for the next one)
+          if (want === signal[j]) continue;
           signal[j] = want;
           if (!(equity > 0)) continue;
+          const q = ctx.position(s).qty;
           const qty = (p.satFraction * equity * ctx.leverage(s)) / c;
           // close first so that a flip can reopen in the satellite's mode
           if (q !== 0) ctx.targetPosition(s, 0, satOpts);

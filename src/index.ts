@@ -4,7 +4,7 @@
  * - configs: defineConfig
  * - strategies: defineStrategy, the indicators, resolveStrategy / listStrategies
  * - data: loadDataset, synthesize, slicing helpers
- * - margin: getVenue, listVenues, createAccount
+ * - margin: getVenue, listVenues, createAccount, booksImbalance (the books identity, exact)
  * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
  * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
  *   run), loadRunFolder, writeReport
@@ -23,7 +23,7 @@ export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './fee
 
 export { getVenue, listVenues } from './venue/index.js';
 export type { VenueProfile, Tier, VenueOverrides } from './venue/index.js';
-export { createAccount } from './account/index.js';
+export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
 
 export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS } from './engine/index.js';

@@ -115,7 +115,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const loaded = plan.map((p) => {
     const candles = read(p.candles, tfMs);
     const funding = p.funding ? read(p.funding, null) : null;
-    // mark files: the bar-timeframe one, finer ones that divide the bar, and (when there is funding) all for prices
+    // mark files (finest first, as planned): the bar-timeframe one, finer ones that divide the bar, and (when there is funding) all for prices
     const marks: LoadedSeries[] = [];
     for (const m of p.marks) {
       const mtf = timeframeMsOrNaN(m.timeframe!);
@@ -327,10 +327,9 @@ function lowerBound(a: Float64Array, x: number): number {
   return lo;
 }
 
-/** open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN */
+/** open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN; `marks` is finest first (as planned) */
 function markOpenContaining(marks: LoadedSeries[], t: number): number {
-  const sorted = [...marks].sort((a, b) => a.tfMs - b.tfMs);
-  for (const m of sorted) {
+  for (const m of marks) {
     const ts = m.data.timestamp;
     const j = lowerBound(ts, t + 1) - 1; // last open ≤ t
     if (j >= 0 && t < ts[j]! + m.tfMs) {

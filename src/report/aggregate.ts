@@ -6,7 +6,8 @@
 import type { DataFrame } from 'danfojs';
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { canonicalJson, SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
+import { canonicalJson } from '../shard/hash.js';
+import { SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
 import { paramsLabel } from './format.js';
 
 type Danfo = typeof import('danfojs');

@@ -6,7 +6,7 @@
  */
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { canonicalJson } from './model.js';
+import { canonicalJson } from '../shard/hash.js';
 
 export type CsvCell = string | number | null | undefined;
 

@@ -4,14 +4,14 @@
  * a verdict per strategy, the leverage sweep, and failures. Pure and deterministic: the same
  * results in any order give the same model.
  */
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { fmtMetric, paramsLabel } from './format.js';
 
 export type SetupId = RunSpec['setup'];
 export const SETUP_ORDER: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
 
-/** Recursively key-sorted copy (canonical JSON). */
+/** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
 export function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
@@ -22,9 +22,7 @@ export function canonical(v: unknown): unknown {
   return v;
 }
 
-export const canonicalJson = (v: unknown): string => JSON.stringify(canonical(v));
-
-const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
+const shortHash = (s: string): string => sha256Hex(s).slice(0, 12);
 
 /** Identity of a configuration: the spec without its setup (and without engine/data hashes, which are equal within a folder). */
 function configIdentity(spec: RunSpec, withLeverage: boolean): string {

@@ -121,6 +121,14 @@ describe('run plan', () => {
     });
     await expect(plan({ strategies: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: ["strategies[0].name: unknown strategy 'nope'"] });
   });
+
+  it('a problem of the params object as a whole is reported at the entry\'s params key', async () => {
+    const base = trend as unknown as StrategyModule;
+    const refined = { ...base, name: 'fixture-refined', params: (trend.params as typeof trend.params).refine((p) => p.lookback < 100, 'lookback must be below 100') } as unknown as StrategyModule;
+    const only: StrategySource = { load: async () => refined, list: async () => ['fixture-refined'] };
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-refined', grid: { lookback: [10, 200] } }] }, { configDir: '/x' });
+    await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: ['strategies[0].params: lookback must be below 100'] });
+  });
 });
 
 describe('shards', () => {

@@ -90,7 +90,7 @@ export interface LoadedConfig {
   baseDir: string;
 }
 
-/** zod issues → one line each: `key.path[0]: message`. */
+/** zod issues → one line each: `key.path[0]: message`; `prefix` (a key path) goes before each issue's path. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
@@ -106,7 +106,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
     const path = formatPath(issue.path);
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    const where = prefix + path;
+    const where = prefix && path && !path.startsWith('[') ? `${prefix}.${path}` : prefix + path;
     lines.push(`${where || '(root)'}: ${msg}`);
   }
   return [...new Set(lines)];

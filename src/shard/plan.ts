@@ -129,7 +129,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         for (const issue of parsed.error.issues) {
           const key = issue.path[0];
           const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
-          problems.push(...formatIssues([issue], `${base}.`).map((l) => (l.startsWith(`${base}.: `) ? l.replace(`${base}.: `, `${base}: `) : l)));
+          problems.push(...formatIssues([issue], base));
         }
         continue;
       }

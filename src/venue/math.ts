@@ -33,6 +33,9 @@ export function maintenanceMargin(model: MaintenanceModel, tiers: readonly Tier[
   return n * (t.mmr + model.extraRate) - t.cum;
 }
 
+/** a price, or NaN when it is not positive and finite (every closed form below answers through this) */
+const positiveOrNaN = (p: number): number => (p > 0 && Number.isFinite(p) ? p : Number.NaN);
+
 // ---------------------------------------------------------------------------------------------
 // Binance USDⓈ-M (§1.1)
 
@@ -43,8 +46,12 @@ export function maintenanceMargin(model: MaintenanceModel, tiers: readonly Tier[
  * Single tier (no re-selection). NaN when no positive price exists.
  */
 export function binanceLiquidationPrice(s: Side, q: number, ep: number, walletBalance: number, mmr: number, cum: number): number {
-  const lp = (walletBalance + cum - s * q * ep) / (q * mmr - s * q);
-  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+  return positiveOrNaN(binanceRoot(s, q, ep, walletBalance, mmr, cum));
+}
+
+/** the raw root (tieredLiquidationPrice needs it unfiltered to find the consistent tier) */
+function binanceRoot(s: Side, q: number, ep: number, walletBalance: number, mmr: number, cum: number): number {
+  return (walletBalance + cum - s * q * ep) / (q * mmr - s * q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,14 +60,13 @@ export function binanceLiquidationPrice(s: Side, q: number, ep: number, walletBa
 // maintenance_margin_required = size × price / max_leverage / 2 (− cum for tiered tables).
 
 export function hyperliquidLiquidationPrice(s: Side, q: number, price: number, margin: number, maxLeverage: number): number {
-  return hyperliquidLiquidationPriceL(s, q, price, margin, 1 / (2 * maxLeverage), 0);
+  return positiveOrNaN(hyperliquidRoot(s, q, price, margin, 1 / (2 * maxLeverage), 0));
 }
 
-function hyperliquidLiquidationPriceL(s: Side, q: number, price: number, margin: number, l: number, cum: number): number {
+function hyperliquidRoot(s: Side, q: number, price: number, margin: number, l: number, cum: number): number {
   const mmRequired = q * price * l - cum;
   const marginAvailable = margin - mmRequired;
-  const lp = price - (s * marginAvailable) / q / (1 - l * s);
-  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+  return price - (s * marginAvailable) / q / (1 - l * s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,8 +75,11 @@ function hyperliquidLiquidationPriceL(s: Side, q: number, price: number, margin:
 // is raised by cum (the same root; cum = 0 in the published form).
 
 export function gateLiquidationPrice(s: Side, q: number, ep: number, margin: number, mmr: number, takerFee: number, cum = 0): number {
-  const lp = (ep - (s * (margin + cum)) / q) / (1 - s * (mmr + takerFee));
-  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+  return positiveOrNaN(gateRoot(s, q, ep, margin, mmr, takerFee, cum));
+}
+
+function gateRoot(s: Side, q: number, ep: number, margin: number, mmr: number, takerFee: number, cum: number): number {
+  return (ep - (s * (margin + cum)) / q) / (1 - s * (mmr + takerFee));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,13 +90,11 @@ export function gateLiquidationPrice(s: Side, q: number, ep: number, margin: num
 export function bybitLiquidationPrice(s: Side, q: number, ep: number, leverage: number, mmr: number, extraMargin = 0, mmDeduction = 0): number {
   const im = (q * ep) / leverage;
   const mm = q * ep * mmr - mmDeduction;
-  const lp = ep - (s * (im - mm)) / q - (s * extraMargin) / q;
-  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+  return positiveOrNaN(ep - (s * (im - mm)) / q - (s * extraMargin) / q);
 }
 
 export function bybitLiquidationPriceWallet(s: Side, q: number, ep: number, walletBalance: number, mm: number): number {
-  const lp = ep - (s * (walletBalance - mm)) / q;
-  return lp > 0 && Number.isFinite(lp) ? lp : Number.NaN;
+  return positiveOrNaN(ep - (s * (walletBalance - mm)) / q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,8 +102,7 @@ export function bybitLiquidationPriceWallet(s: Side, q: number, ep: number, wall
 // With WB = Q × EP / leverage this is Bybit's published BP = EP × (1 ∓ 1/leverage) (§2.2).
 
 export function bankruptcyPriceOf(s: Side, q: number, ep: number, walletBalance: number): number {
-  const bp = ep - (s * walletBalance) / q;
-  return bp > 0 && Number.isFinite(bp) ? bp : Number.NaN;
+  return positiveOrNaN(ep - (s * walletBalance) / q);
 }
 
 export function bankruptcyPriceFromLeverage(s: Side, ep: number, leverage: number): number {
@@ -126,9 +132,9 @@ export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep:
   for (let i = 0; i < tiers.length; i++) {
     const t = tiers[i]!;
     let p: number;
-    if (form === ClosedForm.Binance) p = (walletBalance + t.cum - s * q * ep) / (q * t.mmr - s * q);
-    else if (form === ClosedForm.Hyperliquid) p = ep - (s * (walletBalance - (q * ep * t.mmr - t.cum))) / q / (1 - t.mmr * s);
-    else p = (ep - (s * (walletBalance + t.cum)) / q) / (1 - s * (t.mmr + extraRate));
+    if (form === ClosedForm.Binance) p = binanceRoot(s, q, ep, walletBalance, t.mmr, t.cum);
+    else if (form === ClosedForm.Hyperliquid) p = hyperliquidRoot(s, q, ep, walletBalance, t.mmr, t.cum);
+    else p = gateRoot(s, q, ep, walletBalance, t.mmr, extraRate, t.cum);
     if (!Number.isFinite(p)) continue;
     const n = q * p;
     const lo = t.floor * (1 - 1e-12);

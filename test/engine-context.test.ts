@@ -1,0 +1,205 @@
+/**
+ * The strategy context (src/engine/context.ts): order management (cancel, cancelAll, openOrders,
+ * targetPosition), reduce-only clipping, the per-order mode under each setup, setLeverage
+ * rejections, the funding and presence views, onStart's history, and the user errors a strategy
+ * can cause (unknown symbols, out-of-range indexes, look-ahead).
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
+import { LookAheadError, type StrategyContext } from '../src/strategy/types.js';
+import { flat, HOUR, makeData, run, scripted, setupOf, T0, zeroFeeVenue, type Bar } from './engine-fixtures.js';
+
+type FillEv = { type: 'fill'; qty: number; price: number; mode: string };
+const fills = (out: ReturnType<typeof run>, id: string) =>
+  setupOf(out, id).events.filter((e) => e.type === 'fill') as unknown as FillEv[];
+const ISO = [SETUPS.isolated];
+
+describe('order management', () => {
+  it('openOrders lists resting orders (per symbol or all); cancel removes one, cancelAll the rest; cancelled orders never fill', () => {
+    const data = makeData({ BTCUSDT: { bars: [...flat(100, 1), [100, 130, 70, 100], ...flat(100, 1)] }, ETHUSDT: { bars: flat(10, 3) } });
+    const seen: unknown[] = [];
+    const out = run(
+      data,
+      scripted(
+        {
+          0: (c) => {
+            const a = c.buy(0, 1, { type: 'limit', price: 80, tag: 'a' });
+            const b = c.sell(0, 1, { type: 'limit', price: 120, reduceOnly: true });
+            c.buy(1, 1, { type: 'stop', price: 12, mode: 'cross' });
+            seen.push(c.openOrders(0), c.openOrders().length);
+            seen.push(c.cancel(a), c.cancel(a), c.openOrders(0).map((o) => o.id));
+            seen.push(c.cancelAll(0), c.openOrders(0).length, c.openOrders(1).length);
+            seen.push(c.cancelAll(), c.openOrders().length, b);
+          },
+        },
+        ['BTCUSDT', 'ETHUSDT'],
+      ),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([
+      [
+        { id: 1, symbol: 0, qty: 1, type: 'limit', price: 80, reduceOnly: false, closePosition: false, mode: undefined, tag: 'a' },
+        { id: 2, symbol: 0, qty: -1, type: 'limit', price: 120, reduceOnly: true, closePosition: false, mode: undefined, tag: undefined },
+      ],
+      3,
+      true,
+      false,
+      [2],
+      1,
+      0,
+      1,
+      1,
+      0,
+      2,
+    ]);
+    // the bar's range 70..130 would have filled both limits
+    expect(fills(out, 'isolated')).toHaveLength(0);
+  });
+
+  it('targetPosition cancels the symbol\'s pending market orders, orders the difference, and returns 0 at the target', () => {
+    const ids: number[] = [];
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 4) } }),
+      scripted(
+        {
+          0: (c) => {
+            c.buy(0, 5);
+            ids.push(c.targetPosition(0, 2), c.openOrders(0).length);
+          },
+          1: (c) => ids.push(c.targetPosition(0, 2), c.targetPosition(0, -1)),
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: ISO },
+    );
+    expect(ids).toEqual([2, 1, 0, 3]);
+    expect(fills(out, 'isolated').map((f) => f.qty)).toEqual([2, -3]);
+  });
+
+  it('a reduce-only order larger than the position is clipped to it', () => {
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 4) } }),
+      scripted({ 0: (c) => c.buy(0, 1), 1: (c) => c.sell(0, 5, { reduceOnly: true }) }, ['BTCUSDT']),
+      { setups: ISO },
+    );
+    expect(fills(out, 'isolated').map((f) => f.qty)).toEqual([1, -1]);
+    expect(setupOf(out, 'isolated').rejections).toEqual({});
+  });
+});
+
+describe('margin mode and leverage', () => {
+  it('an order\'s mode is honoured only under mixed; isolated and cross setups give every position their own mode', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const strat = scripted({ 0: (c) => c.buy(0, 1, { mode: 'isolated' }), 1: (c) => c.buy(0, 1, { mode: 'cross' }) }, ['BTCUSDT']);
+    const out = run(data, strat, { setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed] });
+    expect(fills(out, 'isolated').map((f) => f.mode)).toEqual(['isolated', 'isolated']);
+    expect(fills(out, 'cross').map((f) => f.mode)).toEqual(['cross', 'cross']);
+    // mixed: the first order opens an isolated position; the second names another mode → modeLocked
+    expect(fills(out, 'mixed').map((f) => f.mode)).toEqual(['isolated']);
+    expect(setupOf(out, 'mixed').rejections).toEqual({ modeLocked: 1 });
+  });
+
+  it('setLeverage above the tier maximum or below 1 returns false, records exceedsMaxLeverage and keeps the leverage', () => {
+    const seen: unknown[] = [];
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 2) } }),
+      scripted({ 0: (c) => seen.push(c.setLeverage(0, 1000), c.setLeverage(0, 0.5), c.leverage(0), c.position(0).leverage) }, ['BTCUSDT']),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([false, false, 10, 10]);
+    expect(setupOf(out, 'isolated').rejections).toEqual({ exceedsMaxLeverage: 2 });
+  });
+});
+
+describe('history views', () => {
+  it('funding history holds the events settled so far (k = 0 latest); NaN when none; a negative k is look-ahead', () => {
+    const seen: number[] = [];
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 4), funding: [{ bar: 2, rate: 0.0001, price: 101 }] } }),
+      scripted(
+        {
+          1: (c) => {
+            const f = c.data[0]!.funding;
+            seen.push(f.count, f.rate(), f.time(), f.price());
+          },
+          2: (c) => {
+            const f = c.data[0]!.funding;
+            seen.push(f.count, f.rate(0), f.time(0), f.price(0), f.rate(1));
+            f.rate(-1);
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([0, NaN, NaN, NaN, 1, 0.0001, T0 + 2 * HOUR, 101, NaN]);
+    expect(setupOf(out, 'isolated').error).toBe('LookAheadError: look-ahead: funding(-1) reads an event after the current bar');
+  });
+
+  it('present is 1 for a bar with a candle and 0 without; mark falls back to the trade close', () => {
+    const bars: (Bar | null)[] = [[100, 100, 100, 100], null, [102, 102, 102, 102]];
+    const mark: (Bar | null)[] = [[99, 99, 99, 99], [99, 99, 99, 99], null];
+    const seen: number[] = [];
+    run(
+      makeData({ BTCUSDT: { bars, mark } }),
+      scripted({ 2: (c) => seen.push(c.data[0]!.present.at(0), c.data[0]!.present.ago(1), c.data[0]!.present.length, c.data[0]!.mark.ago(0), c.data[0]!.mark.at(0)) }, [
+        'BTCUSDT',
+      ]),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([1, 0, 3, 102, 99]);
+  });
+
+  it('onStart sees the bars before the replayed range (none from the first bar): at() past them throws, ago() before them is NaN', () => {
+    const data = makeData({ BTCUSDT: { bars: [...flat(1, 1), ...flat(2, 1), ...flat(3, 1), ...flat(4, 1)] } });
+    const start = (fromIndex: number) => {
+      const seen: unknown[] = [];
+      const strategy = scripted({}, ['BTCUSDT']);
+      const create = strategy.create;
+      strategy.create = (p) => ({
+        ...create(p),
+        onStart(ctx) {
+          const close = ctx.data[0]!.close;
+          seen.push(close.length, close.ago(0), close.ago(close.length), ctx.bar, ctx.index);
+          expect(() => close.at(fromIndex)).toThrow(LookAheadError);
+        },
+      });
+      const out = replay({
+        data,
+        symbols: ['BTCUSDT'],
+        strategy,
+        params: {},
+        venue: zeroFeeVenue(),
+        setups: ISO,
+        initialCapital: '1000',
+        leverage: 10,
+        execution: DEFAULT_EXECUTION,
+        fromIndex,
+      });
+      expect(out.setups[0]!.error).toBeUndefined();
+      return seen;
+    };
+    expect(start(0)).toEqual([0, NaN, NaN, -1, -1]);
+    expect(start(2)).toEqual([2, 2, NaN, -1, 1]);
+  });
+});
+
+describe('strategy errors end the setup with a one-line message', () => {
+  const cases: [string, (c: StrategyContext) => unknown, string][] = [
+    ['an unknown symbol name', (c) => c.symbolIndex('DOGEUSDT'), "RangeError: unknown symbol 'DOGEUSDT' (this run trades BTCUSDT)"],
+    ['position() of a symbol index out of range', (c) => c.position(1), 'RangeError: position(1): symbol index out of range 0..0'],
+    ['close() of a symbol index out of range', (c) => c.close(-1), 'RangeError: close(-1): symbol index out of range 0..0'],
+    ['an order on a symbol index out of range', (c) => c.buy(3, 1), 'RangeError: order: symbol index 3 out of range 0..0'],
+    ['setLeverage of a symbol index out of range', (c) => c.setLeverage(1, 5), 'RangeError: setLeverage: symbol index 1 out of range 0..0'],
+    ['transferMargin of a symbol index out of range', (c) => c.transferMargin(1, 5), 'RangeError: transferMargin: symbol index 1 out of range 0..0'],
+    ['targetPosition of a symbol index out of range', (c) => c.targetPosition(1, 5), 'RangeError: targetPosition: symbol index 1 out of range 0..0'],
+    ['a look-ahead with ago(-k)', (c) => c.data[0]!.present.ago(-2), 'LookAheadError: look-ahead: BTCUSDT.present.ago(-2) reads a bar after the current one'],
+    ['a look-ahead with at(i)', (c) => c.data[0]!.volume.at(2), 'LookAheadError: look-ahead: BTCUSDT.volume.at(2) reads a bar after the current one (last visible index 1)'],
+  ];
+  it.each(cases)('%s', (_name, act, message) => {
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, 4) } }), scripted({ 1: (c) => void act(c) }, ['BTCUSDT']), { setups: ISO });
+    const s = setupOf(out, 'isolated');
+    expect(s.error).toBe(message);
+    expect(s.series.equity.length).toBe(2);
+  });
+});

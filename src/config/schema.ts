@@ -140,4 +140,3 @@ export const configSchema = z
 
 /** What a user writes (before defaults). */
 export type UserConfig = z.input<typeof configSchema>;
-export type ParsedConfig = z.output<typeof configSchema>;

@@ -32,7 +32,6 @@ export interface ExecuteOptions {
 
 export interface ExecuteOutcome {
   interrupted: boolean;
-  peakWorkers: number;
 }
 
 class TimeoutReason extends Error {}
@@ -48,7 +47,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const progressBuf = new SharedArrayBuffer(8);
   const progress = new BigInt64Array(progressBuf);
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
-  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, peakWorkers: 0 };
+  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted };
   const startedBuf = new SharedArrayBuffer(4 * workers);
   const started = new Int32Array(startedBuf);
   const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf };
@@ -152,5 +151,5 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     opts.signal?.removeEventListener('abort', onStop);
     await pool.destroy().catch(() => undefined);
   }
-  return { interrupted, peakWorkers: workers };
+  return { interrupted };
 }

@@ -197,12 +197,11 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     t.cost = (barsOf.get(t.datasetKey) ?? 0) * t.runs.length * Math.max(1, t.runs[0]!.spec.symbols.length);
   }
   const tasks = [...tasksById.values()].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
-  const cleanRuns = runs;
   return {
     runs,
     tasks,
-    planHash: sha256Hex(cleanRuns.map((r) => r.runId).join('\n')).slice(0, 16),
-    strategies: [...new Set(cleanRuns.map((r) => r.spec.strategy))].sort(),
+    planHash: sha256Hex(runs.map((r) => r.runId).join('\n')).slice(0, 16),
+    strategies: [...new Set(runs.map((r) => r.spec.strategy))].sort(),
   };
 }
 

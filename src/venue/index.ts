@@ -21,7 +21,6 @@ export {
   hyperliquidLiquidationPrice,
   gateLiquidationPrice,
   bankruptcyPriceOf,
-  bankruptcyPriceFromLeverage,
   type MaintenanceModel,
 } from './math.js';
 

@@ -105,11 +105,6 @@ export function bankruptcyPriceOf(s: Side, q: number, ep: number, walletBalance:
   return positiveOrNaN(ep - (s * walletBalance) / q);
 }
 
-export function bankruptcyPriceFromLeverage(s: Side, ep: number, leverage: number): number {
-  const bp = ep * (1 - s / leverage);
-  return bp > 0 && Number.isFinite(bp) ? bp : Number.NaN;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tier re-selection (Binance's rule, applied to every mark-basis venue): compute the price with
 // each tier and keep the one whose notional at that price lies in the tier. Because cum follows

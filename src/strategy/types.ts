@@ -222,7 +222,7 @@ export interface StrategyContext {
 }
 
 export interface Strategy {
-  /** called once before the first bar (history is empty: reading any bar throws) */
+  /** called once before the first replayed bar; history holds the bars before it (none when the replay starts at index 0: `at(i)` throws, `ago(k)` is NaN) */
   onStart?(ctx: StrategyContext): void;
   onBar(ctx: StrategyContext): void;
   onFill?(fill: FillInfo, ctx: StrategyContext): void;

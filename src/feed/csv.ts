@@ -142,16 +142,14 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
   };
 
-  const writer = new KindFileWriter(tmp, kind, { withPrice: false });
-  let writerClosed = false;
+  // created once the header is read (a funding file's schema has a price column only when the CSV has one)
+  let w = null as KindFileWriter | null;
   const bad: string[] = [];
   let badCount = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
-  let hasPrice = false;
-  const ncols = kind === 'candles' ? 5 : kind === 'mark' ? 4 : 1;
-  // funding with a price column needs the 'price' field; we decide after the header and re-create the writer
-  let w = writer;
+  /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
+  let nCols = 0;
   const time = new Float64Array(BATCH);
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
@@ -159,8 +157,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   let lastLine = 0;
   const flush = () => {
     if (fill === 0) return;
-    const n = kind === 'funding' ? (hasPrice ? 2 : 1) : ncols;
-    w.writeBatch(time, cols.slice(0, n), fill);
+    w!.writeBatch(time, cols.slice(0, nCols), fill);
     fill = 0;
   };
   const reject = (line: number, reason: string) => {
@@ -190,11 +187,9 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
           );
         }
         headerIndex = index;
-        if (kind === 'funding' && index.price !== undefined) {
-          hasPrice = true;
-          writer.close();
-          w = new KindFileWriter(tmp, kind, { withPrice: true });
-        }
+        const withPrice = kind === 'funding' && index.price !== undefined;
+        nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
+        w = new KindFileWriter(tmp, kind, { withPrice });
         return;
       }
       const idx = headerIndex;
@@ -202,8 +197,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       if (typeof t === 'string') { reject(line, t); return; }
       let reason: string | null = null;
       let nv = 0;
-      const nNames = kind === 'funding' ? (hasPrice ? 2 : 1) : names.length;
-      for (let k = 0; k < nNames; k++) {
+      for (let k = 0; k < nCols; k++) {
         const nm = names[k]!;
         const raw = record[idx[nm]!];
         if (nm === 'price' && (raw === undefined || raw.trim() === '')) { vals[nv++] = NaN; continue; }
@@ -214,7 +208,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       if (reason === null) {
         if (kind === 'funding') {
           if (Math.abs(vals[0]!) >= 1) reason = `rate ${vals[0]} is implausible (|rate| must be < 1; rates are fractions, 0.0001 = 0.01 %)`;
-          else if (hasPrice && !Number.isNaN(vals[1]!) && !(vals[1]! > 0)) reason = `price ${vals[1]} must be > 0`;
+          else if (nCols === 2 && !Number.isNaN(vals[1]!) && !(vals[1]! > 0)) reason = `price ${vals[1]} must be > 0`;
         } else {
           const o = vals[0]!, h = vals[1]!, l = vals[2]!, c = vals[3]!;
           if (!(o > 0 && h > 0 && l > 0 && c > 0)) reason = `prices must be > 0 (open ${o}, high ${h}, low ${l}, close ${c})`;
@@ -259,7 +253,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       parser.on('end', () => res());
       input.pipe(parser);
     });
-    if (headerIndex === null) throw dataError(`${file}: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows)`);
+    if (headerIndex === null || w === null) throw dataError(`${file}: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows)`);
     flush();
     if (badCount > 0 && !opts.skipBadRows) {
       const more = badCount > bad.length ? [`... and ${badCount - bad.length} more bad rows (${badCount} in all)`] : [];
@@ -267,7 +261,6 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     }
     if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ''}`, bad);
     const sha256 = w.close();
-    writerClosed = true;
 
     // place the file and update the manifest
     const entry: ManifestFile = {
@@ -294,7 +287,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     writeManifest(outDir, m);
     return { path: join(outDir, rel), rows: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
   } catch (err) {
-    if (!writerClosed) { try { w.close(); } catch { /* already closed */ } }
+    try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();
     if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) {
       throw dataError(`${file}: CSV syntax error: ${err.message}`);

@@ -52,6 +52,19 @@ export function fmtMetric(id: string, v: number | null | undefined): string {
   }
 }
 
+/** Leverage as `10×` (two decimals when fractional). */
+export function fmtLeverage(x: number): string {
+  return `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
+}
+
+/** Rejections by reason, `reason n` sorted by reason and comma-separated; '' when there are none. */
+export function rejectionsLabel(rejections: Record<string, number>): string {
+  return Object.keys(rejections)
+    .sort()
+    .map((k) => `${k} ${rejections[k]}`)
+    .join(', ');
+}
+
 export function isoDate(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '';
   const d = new Date(ms);

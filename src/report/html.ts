@@ -11,9 +11,9 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { escapeHtml, fmtMetric, fmtNumber, isoDate, jsonForScript } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, rejectionsLabel } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
-import { dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
@@ -30,7 +30,6 @@ function echartsJs(): string {
 }
 
 const esc = escapeHtml;
-const lev = (x: number): string => `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
 
 /** Points kept per run curve in the page: a total budget shared by all runs, clamped. */
 function pointsPerRun(runs: number): number {
@@ -182,12 +181,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
         { html: modeChip(setup), v: setup },
         ...costIds.map((id) => ({ html: esc(fmtMetric(id, run.metrics[id])), v: run.metrics[id] ?? null })),
         {
-          html: esc(
-            Object.keys(run.rejections)
-              .sort()
-              .map((k) => `${k} ${run.rejections[k]}`)
-              .join(', ') || '—',
-          ),
+          html: esc(rejectionsLabel(run.rejections) || '—'),
           v: Object.values(run.rejections).reduce((a, b) => a + b, 0),
         },
       ],
@@ -254,9 +248,7 @@ ${cfgVerdicts}
 
   const ds = dataSummary(model.runs);
   if (!showVenue && model.configs.length) ds.unshift(model.configs[0]!.venue);
-  const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
-  const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
-  const period = Number.isFinite(from) && Number.isFinite(to) ? `${isoDate(from)} → ${isoDate(to)}` : '';
+  const period = dataPeriod(model.runs);
   const legend = SETUP_ORDER.filter((s) => model.runs.some((r) => r.spec.setup === s))
     .map((s) => modeChip(s))
     .join(' ');

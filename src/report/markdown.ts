@@ -2,8 +2,8 @@
  * report.md: the comparison for people, in plain Markdown (GitHub-flavoured tables).
  */
 import type { RunResult } from '../shard/types.js';
-import { escapeMd, fmtMetric, fmtNumber, isoDate } from './format.js';
-import { dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
+import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 
 /** Columns of the comparison table (metric ids), shared with the HTML report. */
@@ -33,8 +33,6 @@ export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], str
   sharpe: 'Sharpe',
 };
 
-const lev = (x: number): string => `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
-
 function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
   return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
@@ -51,11 +49,10 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   const L: string[] = [];
   L.push(`# marginlab report: ${escapeMd(model.name)}`, '');
   const ds = dataSummary(model.runs);
-  const from = Math.min(...model.runs.map((r) => r.spec.from ?? Infinity));
-  const to = Math.max(...model.runs.map((r) => r.spec.to ?? -Infinity));
+  const period = dataPeriod(model.runs);
   L.push(
     `${model.counts.total} runs (${model.counts.ok} ok, ${model.counts.errored} errored) · data: ${escapeMd(ds.join('; ') || 'none')}` +
-      (Number.isFinite(from) && Number.isFinite(to) ? ` · ${isoDate(from)} → ${isoDate(to)}` : '') +
+      (period ? ` · ${period}` : '') +
       ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
     '',
   );
@@ -140,12 +137,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       fmtMetric('liquidationPenalty', run.metrics.liquidationPenalty),
       fmtMetric('insuranceShortfall', run.metrics.insuranceShortfall),
       fmtMetric('nearMisses', run.metrics.nearMisses),
-      Object.keys(run.rejections).length
-        ? Object.keys(run.rejections)
-            .sort()
-            .map((k) => `${escapeMd(k)} ${run.rejections[k]}`)
-            .join(', ')
-        : '0',
+      escapeMd(rejectionsLabel(run.rejections)) || '0',
     ]);
   L.push(
     costRows.length
@@ -171,5 +163,5 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
 }
 
 export function configLabel(c: ConfigGroup): string {
-  return [c.paramsLabel, c.venue, `${fmtNumber(c.leverage, Number.isInteger(c.leverage) ? 0 : 2)}×`].filter(Boolean).join(' · ');
+  return [c.paramsLabel, c.venue, lev(c.leverage)].filter(Boolean).join(' · ');
 }

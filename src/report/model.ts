@@ -6,7 +6,7 @@
  */
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
-import { fmtMetric, paramsLabel } from './format.js';
+import { fmtMetric, isoDate, paramsLabel } from './format.js';
 
 export type SetupId = RunSpec['setup'];
 export const SETUP_ORDER: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
@@ -317,6 +317,13 @@ export function dataSummary(runs: readonly RunResult[]): string[] {
     for (const s of r.spec.symbols) set.add(s);
   }
   return [...m.keys()].sort().map((k) => `${k} (${[...m.get(k)!].sort().join(', ')})`);
+}
+
+/** 'YYYY-MM-DD → YYYY-MM-DD' from the earliest `from` to the latest `to` of the runs; '' when unknown. */
+export function dataPeriod(runs: readonly RunResult[]): string {
+  const from = Math.min(...runs.map((r) => r.spec.from ?? Infinity));
+  const to = Math.max(...runs.map((r) => r.spec.to ?? -Infinity));
+  return Number.isFinite(from) && Number.isFinite(to) ? `${isoDate(from)} → ${isoDate(to)}` : '';
 }
 
 /** How a configuration's winner is picked, for table footnotes. */

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ExitCode, usageError } from '../errors.js';
-import { evaluateLine } from './calc.js';
+import { evaluateLine, VENUE_ALIASES } from './calc.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
 import { bankruptcyPriceOf, bybitLiquidationPrice, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
@@ -41,8 +41,7 @@ const fmt = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPreci
 /** `calc liq` with flags: returns the text to print. */
 export function runCalcLiq(opts: Record<string, string | boolean | undefined>): string {
   const venueId = String(opts.venue);
-  const aliases: Record<string, string> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
-  const id = aliases[venueId] ?? venueId;
+  const id = VENUE_ALIASES[venueId] ?? venueId;
   if (!venueIds().includes(id)) throw usageError(`--venue: unknown venue "${venueId}"; known venues: ${venueIds().join(', ')}`);
   const venue = getVenue(id);
   if (opts.side !== 'long' && opts.side !== 'short') throw usageError(`--side: expected long or short, got ${JSON.stringify(opts.side)}`);

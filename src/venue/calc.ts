@@ -69,13 +69,14 @@ function time(o: Obj, key: string, optional = false): number | undefined {
   return fail(`"${key}" must be ms since epoch or an ISO date, got ${JSON.stringify(v)}`);
 }
 
-const ALIASES: Record<string, string> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
+/** short names `calc` and `calc liq` accept for the venue ids */
+export const VENUE_ALIASES: Readonly<Record<string, string>> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
 
-export function venueOf(o: Obj, required = true): VenueProfile | undefined {
+function venueOf(o: Obj, required = true): VenueProfile | undefined {
   const v = o.venue;
   if (v === undefined || v === null) return required ? fail(`"venue" is required (one of ${venueIds().join(', ')})`) : undefined;
   if (typeof v !== 'string') return fail(`"venue" must be a string, got ${JSON.stringify(v)}`);
-  const id = ALIASES[v] ?? v;
+  const id = VENUE_ALIASES[v] ?? v;
   if (!venueIds().includes(id)) return fail(`unknown venue "${v}"; known venues: ${venueIds().join(', ')}`);
   return getVenue(id);
 }

@@ -86,8 +86,9 @@ export function register(program: Command): void {
       const seed = Number(seedStr);
       const tf = String(flags.timeframe);
       const startStr = String(flags.start);
-      const start = /^\d+$/.test(startStr) ? Number(startStr) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(startStr) || startStr.length <= 10 ? startStr : `${startStr}Z`);
-      if (!Number.isFinite(start)) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'`);
+      const { parseDate } = await import('../../config/schema.js');
+      const start = parseDate(startStr);
+      if (start === null) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'`);
       const vols = typeof flags.vol === 'string' ? flags.vol.split(',').map((v) => num('vol', v)!) : undefined;
       const out = resolve(typeof flags.out === 'string' ? flags.out : `data/synth-${symbols}x${bars}-${tf}-s${seed}`);
       const { synthesize } = await import('../../feed/synth.js');

@@ -303,18 +303,15 @@ describe('series rows across blocks', () => {
       const p = 100 + Math.sin(i / 50) * 5;
       return [p, p + 1, p - 1, p] as Bar;
     });
-    const strategy: StrategyModule = {
-      name: 'fail-late',
-      description: 'test',
-      params: z.object({}),
-      symbols: () => ['BTCUSDT'],
-      create: () => ({
-        onBar(ctx) {
-          if (ctx.bar === 0) ctx.buy(0, 1);
-          if (ctx.setup === 'cross' && ctx.bar === 3001) throw new Error('late failure');
+    const strategy = scripted(
+      {
+        0: (c) => c.buy(0, 1),
+        3001: (c) => {
+          if (c.setup === 'cross') throw new Error('late failure');
         },
-      }),
-    };
+      },
+      ['BTCUSDT'],
+    );
     const out = run(makeData({ BTCUSDT: { bars } }), strategy);
     const iso = setupOf(out, 'isolated');
     const cross = setupOf(out, 'cross');

@@ -1,0 +1,154 @@
+/**
+ * The CLI flags and outputs not covered by cli-run.test.ts: `run --strategies/--from/--to`
+ * (selection and their usage errors), `merge --json/--quiet`, its missing-runs warning and exit
+ * codes, `strategies` (text, --json, --dir), and the internal-error path of src/cli/main.ts (exit 70).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { BIN, FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig, type CliResult } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+
+let dir: string;
+const results = (out: string) => resultFiles(out).map((f) => JSON.parse(readFileSync(join(out, 'results', f), 'utf8')) as RunResult);
+const H = 3_600_000;
+const START = Date.UTC(2025, 0, 1);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-flags-'));
+  await makeDataset(join(dir, 'data'), { bars: 300, seed: 3 });
+  writeConfig(dir, 'flags.config.ts', {
+    name: 'flags',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12] } }],
+    leverage: [3],
+    workers: 1,
+    output: { formats: ['json'] },
+  });
+  writeConfig(dir, 'throws.config.ts', {
+    name: 'throws',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-throws', params: { at: 100 } }],
+    setups: ['cross'],
+    workers: 1,
+    output: { formats: ['json'] },
+  });
+});
+
+describe('marginlab run: --strategies, --from, --to', () => {
+  it('select strategies and the replay window; malformed values are usage errors (64)', async () => {
+    const run = (args: string[]) => runCli(['run', '-c', 'flags.config.ts', '--quiet', ...args], dir);
+    const [only, window, emptyList, badTo] = await Promise.all([
+      // a name the config does not list runs with its default params
+      run(['--strategies', 'fixture-throws', '--out', 'only']),
+      run(['--from', '2025-01-03', '--to', '2025-01-05T00:00:00Z', '--out', 'window']),
+      run(['--strategies', ' , ']),
+      run(['--to', 'next week']),
+    ]);
+    expect([only.code, window.code]).toEqual([0, 0]);
+    const o = results(join(dir, 'only'));
+    expect(o.map((r) => [r.spec.strategy, r.spec.setup, r.spec.params.at]).sort()).toEqual([
+      ['fixture-throws', 'cross', 1000],
+      ['fixture-throws', 'isolated', 1000],
+    ]);
+    const w = results(join(dir, 'window'));
+    expect(w).toHaveLength(2 * 2);
+    for (const r of w) {
+      expect(r.spec.from).toBe(START + 48 * H);
+      expect(r.spec.to).toBe(START + 96 * H);
+      expect(r.bars).toBe(48);
+    }
+    expect(emptyList.code).toBe(64);
+    expect(emptyList.stderr).toMatch(/^marginlab: --strategies: expected a comma-separated list of strategy names\n/);
+    expect(badTo.code).toBe(64);
+    expect(badTo.stderr).toMatch(/^marginlab: --to: expected a date \(ISO-8601 like 2025-06-01, or ms UTC\), got 'next week'\n/);
+  });
+});
+
+describe('marginlab merge: --json, --quiet, missing runs, exit codes', () => {
+  it('reports the merge as JSON, warns about missing planned runs, exits 1 when a merged run errored, 64 without --out', async () => {
+    const shards = await Promise.all([
+      runCli(['run', '-c', 'flags.config.ts', '--shard', '1/2', '--out', 's1', '--quiet'], dir),
+      runCli(['run', '-c', 'flags.config.ts', '--shard', '2/2', '--out', 's2', '--quiet'], dir),
+      runCli(['run', '-c', 'throws.config.ts', '--out', 'failed', '--quiet'], dir),
+    ]);
+    expect(shards.map((r) => r.code)).toEqual([0, 0, 1]);
+    const [json, partial, quiet, failed, noOut] = await Promise.all([
+      runCli(['merge', 's1', 's2', '--out', 'm-json', '--json'], dir),
+      runCli(['merge', 's1', '--out', 'm-partial'], dir),
+      runCli(['merge', 's1', '--out', 'm-quiet', '--quiet'], dir),
+      runCli(['merge', 'failed', '--out', 'm-failed', '--quiet'], dir),
+      runCli(['merge', 's1', 's2'], dir),
+    ]);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { event: 'merged', dir: join(dir, 'm-json'), runs: 4, ok: 4, errored: 0, total: 4, missing: 0 },
+    ]);
+    expect(partial.code).toBe(0);
+    expect(partial.stderr).toBe(
+      `marginlab: merged 1 folder: 2 runs (2 ok, 0 errored) of 4 planned into ${join(dir, 'm-partial')}\n` +
+        'marginlab: warning: 2 planned runs are missing (a shard not merged, or not finished)\n',
+    );
+    expect(resultFiles(join(dir, 'm-partial'))).toHaveLength(2);
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(resultFiles(join(dir, 'm-quiet'))).toEqual(resultFiles(join(dir, 's1')));
+    expect(failed).toMatchObject({ code: 1, stderr: '' });
+    expect(noOut.code).toBe(64);
+    expect(noOut.stderr).toMatch(/required option '-o, --out <dir>' not specified/);
+  });
+});
+
+describe('marginlab strategies', () => {
+  it('lists the library with default params; --dir adds folders; --json prints JSON; a missing folder is 66', async () => {
+    const [text, json, missing] = await Promise.all([
+      runCli(['strategies'], dir),
+      runCli(['strategies', '--dir', FIXTURE_STRATEGIES, '--json'], dir),
+      runCli(['strategies', '--dir', 'nowhere'], dir),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^buy-and-hold +\S.*\n +defaults: \{.*\}\n/m);
+    expect(text.stdout).not.toMatch(/fixture-/);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[];
+    expect(rows.map((r) => r.name)).toEqual([...rows.map((r) => r.name)].sort());
+    expect(rows.map((r) => r.name)).toContain('buy-and-hold');
+    expect(rows.find((r) => r.name === 'fixture-trend')).toEqual({
+      name: 'fixture-trend',
+      description: 'test fixture: momentum long/short on one symbol',
+      file: join(FIXTURE_STRATEGIES, 'fixture-trend.ts'),
+      defaults: { symbol: 'AAAUSDT', lookback: 24, size: 0.5, spinUs: 0 },
+    });
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toMatch(/^marginlab: strategy folder '.*nowhere' does not exist or is not a folder\n$/);
+  });
+});
+
+describe('internal errors', () => {
+  // a failure that is no UserError: stdout refuses writes (preloaded before the CLI starts)
+  const BROKEN_STDOUT = 'data:text/javascript,process.stdout.write=()=>{throw new TypeError("stdout is gone")}';
+  const run = (env: Record<string, string>) =>
+    new Promise<CliResult>((res) => {
+      const child = spawn(process.execPath, ['--import', BROKEN_STDOUT, BIN, 'strategies'], {
+        cwd: dir,
+        env: { ...process.env, CI: 'true', FORCE_COLOR: '0', MARGINLAB_DEBUG: '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code, signal) => res({ code, signal, stdout: '', stderr }));
+    });
+
+  it('exit 70 with one line and a hint, the stack only under MARGINLAB_DEBUG', async () => {
+    const [plain, debug] = await Promise.all([run({}), run({ MARGINLAB_DEBUG: '1' })]);
+    expect(plain.code).toBe(70);
+    expect(plain.stderr).toBe('marginlab: internal error: stdout is gone\n  (set MARGINLAB_DEBUG=1 for the stack trace; please report it)\n');
+    expect(debug.code).toBe(70);
+    expect(debug.stderr).toMatch(/^marginlab: internal error: stdout is gone\nTypeError: stdout is gone\n\s+at /);
+  });
+});

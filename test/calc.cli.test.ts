@@ -2,8 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { evaluate } from '../src/venue/calc.js';
+import { Command } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
+import { evaluate, evaluateLine } from '../src/venue/calc.js';
+import { register } from '../src/cli/commands/calc.js';
+import { UserError } from '../src/errors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = (args: string[], input = '') => spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), ...args], { input, encoding: 'utf8', cwd: root });
@@ -39,6 +42,20 @@ describe('marginlab calc (JSON Lines)', () => {
     const r = cli(['calc'], '{"op":"bankruptcyPrice","side":"long","entryPrice":10000,"leverage":50}\n');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ bankruptcyPrice: 9800 });
+  });
+});
+
+describe('calc line errors', () => {
+  it('a line that is not an object, without "op", or with an unknown op gets one {"error"} naming the known ops', () => {
+    const err = (line: string) => {
+      const r = evaluateLine(line);
+      expect(r.ok).toBe(false);
+      return (JSON.parse(r.text) as { error: string }).error;
+    };
+    expect(err('[1,2]')).toBe('each line must be a JSON object');
+    expect(err('{"side":"long"}')).toMatch(/^"op" is required; one of liquidationPrice, bankruptcyPrice, .*position$/);
+    expect(err('{"op":"liq"}')).toMatch(/^unknown op "liq"; known ops: liquidationPrice, /);
+    expect(err('{"op":"liquidationPrice","venue":"binance","mode":"hedge","side":"long","qty":1,"entryPrice":1}')).toBe('"mode" must be "isolated" or "cross", got "hedge"');
   });
 });
 
@@ -89,5 +106,91 @@ describe('marginlab calc liq (flags)', () => {
     expect(r.status).toBe(64);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--entry/);
+  });
+});
+
+/** `calc liq` through its commander definition, in process: the printed text, or the UserError thrown */
+async function liq(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['calc', 'liq', ...args], { from: 'user' });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+const liqJson = async (args: string[]) => JSON.parse(await liq([...args, '--json'])) as { liquidationPrice: number | null; bankruptcyPrice: number | null };
+const usage = async (args: string[]): Promise<string> => {
+  const e = await liq(args).then(
+    () => null,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(UserError);
+  expect((e as UserError).exitCode).toBe(64);
+  return (e as UserError).message;
+};
+
+describe('marginlab calc liq: every flag', () => {
+  const base = ['--side', 'long', '--entry', '100', '--qty', '1'];
+
+  it('--cum is the maintenance amount with --mmr (Binance: LP = (WB + cum − Q·EP) / (Q·MMR − Q))', async () => {
+    const args = ['--venue', 'binance', ...base, '--wallet', '10', '--mmr', '0.01'];
+    expect((await liqJson(args)).liquidationPrice).toBeCloseTo(90 / 0.99, 9);
+    expect((await liqJson([...args, '--cum', '50'])).liquidationPrice).toBeCloseTo(40 / 0.99, 9);
+  });
+
+  it('--mode cross explains WB as the cross wallet; --mode other than isolated/cross is a usage error', async () => {
+    const text = await liq(['--venue', 'binance-usdm', ...base, '--wallet', '10', '--mode', 'cross']);
+    expect(text).toContain('binance-usdm (cross):');
+    expect(text).toMatch(/WB\s+10 \(cross wallet balance \(no other positions\)\)/);
+    expect(await usage(['--venue', 'binance-usdm', ...base, '--wallet', '10', '--mode', 'hedge'])).toBe('--mode: expected isolated or cross, got "hedge"');
+  });
+
+  it('--symbol and --as-of pick the dated table; without --symbol the default table is named', async () => {
+    const args = ['--venue', 'binance-usdm', '--side', 'long', '--entry', '30000', '--qty', '1', '--wallet', '1500'];
+    expect(await liq([...args, '--symbol', 'BTCUSDT', '--as-of', '2025-01-01'])).toContain('table: binance-usdm BTCUSDT 2024-10-24');
+    expect(await liq([...args, '--symbol', 'BTCUSDT', '--as-of', '2026-06-01'])).toContain('table: binance-usdm BTCUSDT 2026-05-03');
+    expect(await liq(args)).toContain("pass --symbol for a symbol's table");
+    expect(await usage([...args, '--as-of', 'someday'])).toBe('--as-of: expected an ISO date, got "someday"');
+  });
+
+  it('--max-leverage sets the Hyperliquid maintenance rate (verified position: 54108.51)', async () => {
+    const args = ['--venue', 'hl', '--side', 'long', '--entry', '66930', '--qty', '0.0015', '--wallet', '20.043862'];
+    expect((await liqJson([...args, '--max-leverage', '50'])).liquidationPrice).toBeCloseTo(54108.51043771, 6);
+    // without it: the venue default table (10x → l = 5 %)
+    expect((await liqJson(args)).liquidationPrice).toBeCloseTo(56386.763508772, 6);
+    expect(await liq([...args, '--max-leverage', '50'])).toMatch(/maxLeverage\s*50x → maintenance rate l = 0\.01/);
+  });
+
+  it('--taker enters the OKX liquidation condition, with --mmr and with the tier table', async () => {
+    const args = ['--venue', 'okx', '--side', 'long', '--entry', '10', '--qty', '1', '--wallet', '2'];
+    expect((await liqJson([...args, '--mmr', '0.01'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.0105), 12);
+    expect((await liqJson([...args, '--mmr', '0.01', '--taker', '0.001'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.011), 12);
+    expect((await liqJson([...args, '--taker', '0.001'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.011), 12);
+  });
+
+  it('--extra-margin moves the Bybit price by extra/Q', async () => {
+    const args = ['--venue', 'bybit', '--side', 'short', '--entry', '10', '--qty', '1', '--leverage', '5', '--mmr', '0.01'];
+    expect(await liqJson(args)).toEqual({ liquidationPrice: 11.9, bankruptcyPrice: 12 });
+    expect((await liqJson([...args, '--extra-margin', '0.5'])).liquidationPrice).toBeCloseTo(12.4, 12);
+  });
+
+  it('--leverage alone gives the wallet qty × entry / leverage', async () => {
+    expect(await liqJson(['--venue', 'binance', ...base, '--leverage', '10', '--mmr', '0'])).toEqual({ liquidationPrice: 90, bankruptcyPrice: 90 });
+  });
+
+  it('bad venue, side, numbers and a missing margin are one-line usage errors (64)', async () => {
+    expect(await usage(['--venue', 'kraken', ...base, '--wallet', '1'])).toBe('--venue: unknown venue "kraken"; known venues: binance-usdm, bybit-linear, hyperliquid, okx');
+    expect(await usage(['--venue', 'binance', '--side', 'up', '--entry', '100', '--qty', '1', '--wallet', '1'])).toBe('--side: expected long or short, got "up"');
+    expect(await usage(['--venue', 'binance', ...base])).toBe('give --wallet (the position margin) or --leverage (margin = qty × entry / leverage)');
+    expect(await usage(['--venue', 'binance', ...base, '--leverage', '0.5'])).toBe('--leverage: expected a number ≥ 1, got 0.5');
+    expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '100', '--qty', '0', '--wallet', '1'])).toMatch(/^--qty: expected a number ≥ /);
+    expect(await usage(['--venue', 'binance', ...base, '--wallet', 'x'])).toBe('--wallet: expected a number, got "x"');
   });
 });

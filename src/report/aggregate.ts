@@ -7,7 +7,7 @@ import type { DataFrame } from 'danfojs';
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
-import { SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
+import { cmpStr, SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
 import { paramsLabel } from './format.js';
 
 type Danfo = typeof import('danfojs');
@@ -104,10 +104,9 @@ export async function leverageSweep(results: readonly RunResult[]): Promise<Swee
       });
     }
   }
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return out.sort(
     (a, b) =>
-      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || SETUP_ORDER.indexOf(a.setup) - SETUP_ORDER.indexOf(b.setup),
+      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || SETUP_ORDER.indexOf(a.setup) - SETUP_ORDER.indexOf(b.setup),
   );
 }
 

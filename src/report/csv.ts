@@ -6,7 +6,9 @@
  */
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
+import { isoTime } from '../feed/timeframe.js';
 import { canonicalJson } from '../shard/hash.js';
+import { byRunId } from './model.js';
 
 export type CsvCell = string | number | null | undefined;
 
@@ -29,10 +31,10 @@ export const CSV_ID_COLUMNS = [
   'from', 'to', 'initialCapital', 'bars', 'liquidationPriceSource', 'crossCheck',
 ] as const;
 
-const iso = (ms: number | null): string => (ms === null ? '' : new Date(ms).toISOString());
+const iso = (ms: number | null): string => (ms === null ? '' : isoTime(ms));
 
 export function renderCsv(results: readonly RunResult[]): string {
-  const runs = [...results].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const runs = [...results].sort(byRunId);
   const header = [...CSV_ID_COLUMNS, ...METRICS.map((m) => m.id), 'rejections', 'error'];
   const lines = [csvLine(header)];
   for (const r of runs) {

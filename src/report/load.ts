@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DataFrame } from 'danfojs';
 import { dataError, missingInput } from '../errors.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
+import { byRunId } from './model.js';
 
 function readJson(path: string): unknown {
   let text: string;
@@ -72,7 +73,7 @@ export function loadRunFolder(dir: string): { results: RunResult[]; manifest: Ru
     if (prev) throw dataError(`${join(resultsDir, files[i]!)}: runId ${results[i]!.runId} also in ${prev}`);
     seen.set(results[i]!.runId, files[i]!);
   }
-  results.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  results.sort(byRunId);
   return { results, manifest };
 }
 

@@ -231,7 +231,7 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
 }
 
 export function buildModel(results: readonly RunResult[], manifest: RunManifest): ReportModel {
-  const runs = [...results].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const runs = [...results].sort(byRunId);
   const byKey = new Map<string, ConfigGroup>();
   for (const r of runs) {
     const ident = configIdentity(r.spec, true);
@@ -298,9 +298,13 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
   };
 }
 
-function cmpStr(a: string, b: string): number {
+/** Code-unit string order (locale-independent, so reports are byte-stable). */
+export function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Runs in runId order, the order of every report file. */
+export const byRunId = (a: RunResult, b: RunResult): number => cmpStr(a.runId, b.runId);
 
 /** Sweep identity: configuration without leverage. */
 export function sweepKey(spec: RunSpec): string {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { canonical, type ReportModel, type SweepRow } from './model.js';
+import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1 as const;
@@ -142,7 +142,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     shard: m.shard ? { index: m.shard.index, count: m.shard.count } : null,
     datasets: [...m.datasets]
       .map((d) => ({ name: d.name, hashes: canonical(d.hashes) as Record<string, string> }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      .sort((a, b) => cmpStr(a.name, b.name)),
     counts: model.counts,
     metrics: METRICS.map((d) => ({ id: d.id, title: d.title, unit: d.unit, tags: [...d.tags], higherIsBetter: d.higherIsBetter })),
     runs: model.runs.map(summaryRun),

@@ -302,4 +302,20 @@ describe('run-level config checks through the CLI', () => {
     expect(man.runs).toEqual({ total: 1, ok: 1, errored: 0 });
     expect(man.warnings).toEqual([expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/)]);
   }, 60_000);
+
+  it('the funding-interval warning is a JSON event with --json and silent with --quiet', async () => {
+    writeConfig(dir, 'daily-flags.config.ts', cfg({ output: { formats: ['json'] } }));
+    const [json, quiet] = await Promise.all([
+      runCli(['run', '-c', 'daily-flags.config.ts', '--out', 'out-daily-json', '--json'], dir),
+      runCli(['run', '-c', 'daily-flags.config.ts', '--out', 'out-daily-quiet', '--quiet'], dir),
+    ]);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message?: string });
+    expect(events[0]).toEqual({ event: 'warning', message: expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/) });
+    expect(events.filter((e) => e.event === 'warning')).toHaveLength(1);
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const man = JSON.parse(readFileSync(join(dir, 'out-daily-quiet', 'manifest.json'), 'utf8')) as RunManifest;
+    expect(man.warnings).toHaveLength(1);
+  }, 60_000);
 });

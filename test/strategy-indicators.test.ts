@@ -1,7 +1,10 @@
 /**
  * Incremental indicators against naive recomputation over the window, and the registry.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Atr, Ema, RollingExtreme, RollingStdev, Sma, ZScore } from '../src/strategy/indicators.js';
 import { listStrategies, resolveStrategy } from '../src/strategy/registry.js';
@@ -95,5 +98,42 @@ describe('registry', () => {
   it('a missing extra folder exits 66', async () => {
     const err = await resolveStrategy('sma-cross', ['/no/such/dir']).catch((e: unknown) => e);
     expect((err as UserError).exitCode).toBe(66);
+  });
+
+  /** a folder holding the given files (name → source), removed after the tests */
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const folder = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'marginlab-strategies-'));
+    dirs.push(dir);
+    for (const [name, src] of Object.entries(files)) writeFileSync(join(dir, name), src);
+    return dir;
+  };
+  const module = (name: string) =>
+    `export default { name: '${name}', description: 'test', params: { safeParse() {} }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n`;
+  const configErr = async (p: Promise<unknown>) => {
+    const err = await p.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(78);
+    return (err as UserError).message;
+  };
+
+  it('extra folders add strategies; _private, .test and .d.ts files are skipped', async () => {
+    const dir = folder({ 'my-one.mjs': module('my-one'), '_helper.mjs': 'throw new Error("loaded")', 'my-one.test.mjs': 'throw new Error("loaded")', 'x.d.ts': '' });
+    expect((await resolveStrategy('my-one', [dir])).name).toBe('my-one');
+    expect((await listStrategies([dir])).map((s) => s.name)).toEqual([
+      'breakout', 'buy-and-hold', 'core-satellite', 'funding-carry', 'grid', 'martingale', 'my-one', 'pairs', 'sma-cross',
+    ]);
+  });
+
+  it('a name defined twice, a file that fails to load, a wrong export or a name other than the file name is a configuration error (exit 78)', async () => {
+    const twice = folder({ 'sma-cross.mjs': module('sma-cross') });
+    expect(await configErr(resolveStrategy('grid', [twice]))).toMatch(/^strategy 'sma-cross' is defined twice: .*strategies\/sma-cross\.ts and .*sma-cross\.mjs$/);
+    const broken = folder({ 'broken.mjs': 'export default {' });
+    expect(await configErr(resolveStrategy('broken', [broken]))).toMatch(/^strategy 'broken' \(.*broken\.mjs\) failed to load: /);
+    const bad = folder({ 'bad.mjs': 'export default { name: "bad" };' });
+    expect(await configErr(resolveStrategy('bad', [bad]))).toMatch(/^strategy file .*bad\.mjs must default-export \{ name, description, params \(zod schema\), symbols\(params\), create\(params\) \}$/);
+    const renamed = folder({ 'wrong-name.mjs': module('other') });
+    expect(await configErr(listStrategies([renamed]))).toMatch(/^strategy file .*wrong-name\.mjs exports name 'other'; the name must equal the file name 'wrong-name'$/);
   });
 });

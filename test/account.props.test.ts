@@ -279,6 +279,44 @@ describe('cross vs isolated and margin transfers', () => {
   });
 });
 
+describe('the per-bar snapshot copies agree', () => {
+  // mark(), markWithPeakInto() and marginRatioInto() are hand-fused copies of one computation (for
+  // the bar loop's speed); they must give the same numbers and remember the same marks
+  const priceOrNaN = fc.oneof(fc.double({ min: 20, max: 200, noNaN: true }), fc.constant(Number.NaN));
+  const tradeArb = fc.record({ sym: fc.nat(2), qty: fc.double({ min: -3, max: 3, noNaN: true }), px: fc.double({ min: 50, max: 150, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const) });
+  const marksArb = fc.array(priceOrNaN, { minLength: 3, maxLength: 3 });
+  const snap = () => ({ equity: 0, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, capitalAtRisk: 0, grossNotional: 0, available: 0 });
+
+  it('markWithPeakInto = mark(adverse) then mark(marks); marginRatioInto(prices) = mark(prices).marginRatio', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...venueIds()), fc.array(tradeArb, { maxLength: 12 }), fc.array(fc.tuple(marksArb, marksArb), { minLength: 1, maxLength: 6 }), (venue, trades, bars) => {
+        const mk = () => createAccount({ venue: getVenue(venue), symbols: ['AUSDT', 'BUSDT', 'CUSDT'], initialDeposit: '1000', defaultMode: 'cross', leverage: 5, asOfMs: DATES[0]! });
+        const fused = mk();
+        const plain = mk();
+        for (const t of trades)
+          for (const a of [fused, plain]) a.trade({ symbol: t.sym, qty: t.qty, price: t.px, liquidity: 'taker', time: 0, mode: t.mode });
+        const out = snap();
+        const peak = new Float64Array(1);
+        const ratio = new Float64Array(1);
+        const atAdverse = snap();
+        const atClose = snap();
+        for (const [m, adv] of bars) {
+          const marks = new Float64Array(m);
+          const adverse = new Float64Array(adv);
+          fused.marginRatioInto(adverse, ratio);
+          fused.markWithPeakInto(marks, adverse, out, peak);
+          plain.mark(adverse, atAdverse);
+          plain.mark(marks, atClose);
+          expect(out).toEqual(atClose);
+          expect(peak[0]).toBe(atAdverse.marginRatio);
+          expect(ratio[0]).toBe(atAdverse.marginRatio);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
 describe('float mirrors', () => {
   it('decimalToNumber equals Decimal.toNumber (the same correctly rounded double) for booked-size values', () => {
     fc.assert(

@@ -59,6 +59,39 @@ describe('trades', () => {
     expect(booksImbalance(a.books())).toBe('0');
   });
 
+  it('every other rejection site: setLeverage, transferMargin, sub-step quantities, recordRejection', () => {
+    const a = acct('binance-usdm', 'cross', '1000', 20);
+    expect(a.setLeverage(7, 10)).toMatchObject({ ok: false, reason: 'symbolUnavailable', message: 'no symbol with index 7' });
+    expect(a.setLeverage(0, 0.5)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage', message: 'leverage must be a number ≥ 1, got 0.5' });
+    expect(a.setLeverage(0, Number.NaN)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
+    // BTCUSDT step 0.001: 0.0004 is below half a step
+    expect(a.trade({ symbol: 0, qty: 0.0004, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({
+      ok: false,
+      reason: 'invalidQuantity',
+      message: 'BTCUSDT: quantity 0.0004 is below half the quantity step 0.001',
+    });
+    // cross 0.5 BTC at 20x: IM 750 + fee 7.5 of 1000 → available 242.5; 10x would need IM 1500
+    expect(a.trade({ symbol: 0, qty: 0.5, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    expect(a.setLeverage(0, 10)).toMatchObject({ ok: false, reason: 'insufficientMargin' });
+    expect(a.leverage(0)).toBe(20);
+    expect(a.setLeverage(0, 19)).toEqual({ ok: true }); // IM 789.47 ≤ 992.5
+    expect(a.leverage(0)).toBe(19);
+    expect(a.transferMargin(9, 10, 2)).toMatchObject({ ok: false, reason: 'symbolUnavailable' });
+    expect(a.transferMargin(0, 10, 2)).toMatchObject({ ok: false, reason: 'noPosition', message: 'BTCUSDT: margin can only be moved for an open isolated position' });
+    const b = acct('binance-usdm', 'isolated', '10000', 10);
+    b.trade({ symbol: 0, qty: 0.1, price: 30000, liquidity: 'taker', time: 1 });
+    expect(b.transferMargin(0, 0, 2)).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(b.transferMargin(0, Number.NaN, 2)).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(b.recordRejection(1, 'invalidPrice', 'ETHUSDT: no price', 3)).toEqual({ ok: false, reason: 'invalidPrice', message: 'ETHUSDT: no price' });
+    expect(b.events.filter((e) => e.type === 'rejection')).toEqual([
+      { type: 'rejection', time: 2, symbol: 0, reason: 'invalidQuantity', message: 'BTCUSDT: margin amount must be a non-zero number, got 0' },
+      { type: 'rejection', time: 2, symbol: 0, reason: 'invalidQuantity', message: 'BTCUSDT: margin amount must be a non-zero number, got NaN' },
+      { type: 'rejection', time: 3, symbol: 1, reason: 'invalidPrice', message: 'ETHUSDT: no price' },
+    ]);
+    expect(booksImbalance(a.books())).toBe('0');
+    expect(booksImbalance(b.books())).toBe('0');
+  });
+
   it('checks leverage against the tier at the resulting notional (BTCUSDT 2024-10: 125x up to 50k)', () => {
     const a = acct('binance-usdm', 'cross', '100000', 125);
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });

@@ -6,6 +6,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
@@ -18,8 +19,7 @@ export { SummarySchema, SummaryRunSchema, SUMMARY_SCHEMA_VERSION, type Summary }
 export { buildModel, verdictFor, compareRuns, type ReportModel, type Verdict } from './model.js';
 export { renderCsv, csvCell } from './csv.js';
 
-export type ReportFormat = 'json' | 'csv' | 'md' | 'html';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'md', 'html'];
+export { REPORT_FORMATS, type ReportFormat };
 export const REPORT_FILES: Record<ReportFormat, string> = {
   json: 'summary.json',
   csv: 'runs.csv',
@@ -62,6 +62,10 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     }
   }
 
+  // Not src/util/atomic: writeDirAtomic would replace the whole run folder (results/ and
+  // manifest.json live there too), and writeFileAtomic file by file would rename the first file
+  // before the next is written (a failed write would leave a mixed old/new set and its temp file).
+  // Here every file is written before any is renamed, and the temp folder is always removed.
   mkdirSync(p.dir, { recursive: true });
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   mkdirSync(tmp);

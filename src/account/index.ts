@@ -149,7 +149,7 @@ export interface MarginMode {
   release(acc: AccountImpl, p: Position, closeLots: number, curLots: number): void;
   /** book a funding amount (received > 0, paid < 0) for the position */
   bookFunding(acc: AccountImpl, p: Position, received: D): void;
-  /** margin balance of the position's own pool (isolated) — cross returns NaN: the pool is shared */
+  /** true: each position is its own pool (isolated); false: every position of the mode shares one pool (cross) */
   ownsPool: boolean;
 }
 
@@ -523,7 +523,6 @@ export class AccountImpl implements Account {
     this.refreshPos(p);
   }
 
-  /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
   /** price × fee rate (remembered for the last price and rate, shared by the setups of a replay) */
   private priceTimesRate(price: number, priceD: D, maker: boolean): D {
     const rate = maker ? this.venue.fees.maker : this.venue.fees.taker;
@@ -535,6 +534,7 @@ export class AccountImpl implements Account {
     return memoPrD;
   }
 
+  /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
   leverageD(p: Position): D {
     if (p.levD === null || p.levDOf !== p.leverage) {
       p.levD = dec(p.leverage);
@@ -869,6 +869,13 @@ export class AccountImpl implements Account {
     return this.crossWalletF;
   }
 
+  // mark(), markWithPeakInto() and marginRatioInto() below are deliberate copies of one per-pool
+  // computation, kept apart for the bar loop: the engine calls mark() or markWithPeakInto() every
+  // bar and marginRatioInto() at every stretch of a bar with events. Each is one flat loop over
+  // numbers that allocates nothing; mark() as markWithPeakInto(marks, marks, …) would value every
+  // position twice, and a shared loop steered by flags adds branches to the hottest loop. Merge
+  // them only with a bench:engine run showing no slowdown. test/account.props.test.ts checks that
+  // the three agree exactly: change them together.
   mark(marks: Float64Array, out: MarkSnapshot): void {
     for (let i = 0; i < this.pos.length; i++) {
       const m = marks[i]!;

@@ -1,0 +1,178 @@
+/**
+ * The flags of `data inspect`, `data validate` and `data synth` (docs/data.md, "Commands"): each one
+ * reaches the function it maps to, and bad values are usage errors (64). Run in-process through the
+ * command modules (test/fixtures/feed/cli.ts); one subprocess run checks the real binary's exit code
+ * and the default --out folder.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDataset, type SeriesInput } from '../src/feed/write.js';
+import { feedCli } from './fixtures/feed/cli.js';
+import { runCli } from './fixtures/run/cli.js';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2025, 0, 1);
+const root = mkdtempSync(join(tmpdir(), 'ml-feed-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function candles(symbol: string, n: number, tfMs: number, tf: string, mutate?: (c: Record<'time' | 'open' | 'high' | 'low' | 'close' | 'volume', number[]>) => void): SeriesInput {
+  const c = { time: [] as number[], open: [] as number[], high: [] as number[], low: [] as number[], close: [] as number[], volume: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    c.time.push(T0 + i * tfMs); c.open.push(100 + i); c.high.push(102 + i); c.low.push(99 + i); c.close.push(101 + i); c.volume.push(5);
+  }
+  mutate?.(c);
+  return { symbol, kind: 'candles', timeframe: tf, time: c.time, columns: { open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume } };
+}
+const funding: SeriesInput = { symbol: 'BTCUSDT', kind: 'funding', time: [T0, T0 + 8 * H], columns: { rate: [0.0001, 0.0003] } };
+
+const clean = join(root, 'clean');
+const flawed = join(root, 'flawed');
+beforeAll(async () => {
+  await writeDataset(clean, {
+    venue: 'v', timeframe: '1h', provenance: 'first line\nsecond line',
+    series: [candles('BTCUSDT', 6, H, '1h'), candles('BTCUSDT', 12, H / 2, '30m'), candles('ETHUSDT', 6, H, '1h'), candles('ETHUSDT', 12, H / 2, '30m'), funding],
+  });
+  // ETH: a gap of 2 bars after row 3 (listed, not a problem for inspect) and a negative volume at row 2 (a problem)
+  await writeDataset(flawed, {
+    venue: 'v', timeframe: '1h',
+    series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h', (c) => { for (let i = 3; i < 6; i++) c.time[i]! += 2 * H; c.volume[1] = -1; })],
+  });
+});
+
+describe('data inspect', () => {
+  it('prints a per-file table and "validation: ok" for a clean dataset (exit 0)', async () => {
+    const r = await feedCli(['data', 'inspect', clean]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`dataset clean (${clean})`);
+    expect(lines[1]).toBe('venue v · default timeframe 1h · symbols BTCUSDT, ETHUSDT');
+    expect(lines[2]).toBe('provenance: first line (…)');
+    expect(r.stdout).toMatch(/^BTCUSDT {2}candles {2}1h {6}6 {2}2025-01-01T00:00:00\.000Z {2}2025-01-01T05:00:00\.000Z +0 +99 +107 +- +-$/m);
+    expect(r.stdout).toMatch(/^BTCUSDT {2}funding {2}- +2 .* +2 {2}0\.02000 %$/m);
+    expect(r.stdout).not.toContain('gaps:');
+    expect(r.stdout.trimEnd().endsWith('validation: ok (no problems)')).toBe(true);
+  });
+
+  it('--json prints the summary as JSON', async () => {
+    const r = await feedCli(['data', 'inspect', clean, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ name: 'clean', venue: 'v', timeframe: '1h', symbols: ['BTCUSDT', 'ETHUSDT'], problems: [], problemCount: 0 });
+    expect(s.files.map((f: { path: string }) => f.path)).toEqual([
+      'BTCUSDT-candles-30m.arrow', 'BTCUSDT-candles-1h.arrow', 'BTCUSDT-funding.arrow', 'ETHUSDT-candles-30m.arrow', 'ETHUSDT-candles-1h.arrow',
+    ]);
+    const f = s.files.find((x: { kind: string }) => x.kind === 'funding');
+    expect(f).toMatchObject({ rows: 2, fundingCount: 2, timeframe: null, priceMin: null });
+    expect(f.fundingMeanRate).toBeCloseTo(0.0002, 12);
+  });
+
+  it('lists gaps and every validation problem, and exits 65 when there is one (also as JSON)', async () => {
+    const [text, json] = await Promise.all([feedCli(['data', 'inspect', flawed]), feedCli(['data', 'inspect', flawed, '--json'])]);
+    expect(text.code).toBe(65);
+    expect(text.stdout).toMatch(/^ETHUSDT {2}candles {2}1h .* 1 \(2 bars\) /m);
+    expect(text.stdout).toContain('gaps:\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars between 2025-01-01T02:00:00.000Z (1735696800000) and 2025-01-01T05:00:00.000Z (1735707600000)');
+    expect(text.stdout).toContain('1 validation problem:\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0');
+    expect(json.code).toBe(65);
+    const s = JSON.parse(json.stdout);
+    expect(s.problemCount).toBe(1);
+    expect(s.files.find((f: { path: string }) => f.path === 'ETHUSDT-candles-1h.arrow')).toMatchObject({ gaps: 1, missingBars: 2 });
+  });
+
+  it('exits 66 for a missing dataset folder', async () => {
+    const r = await feedCli(['data', 'inspect', join(root, 'nope')]);
+    expect(r.code).toBe(66);
+    expect(r.stderr).toContain('dataset folder not found');
+  });
+});
+
+describe('data validate flags', () => {
+  it('--timeframe and --symbols (comma-separated, spaces trimmed, in that order) reach the loader', async () => {
+    const r = await feedCli(['data', 'validate', clean, '--timeframe', '30m', '--symbols', ' ETHUSDT , BTCUSDT']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: clean 30m: 12 bars × 2 symbols \(ETHUSDT, BTCUSDT\), 2025-01-01T00:00:00\.000Z → 2025-01-01T05:30:00\.000Z, mark at bar timeframe: 0\/2, funding events: 1; loaded in \d+ ms\n$/);
+  });
+  it('an unknown symbol or timeframe is a config error (78); a bad --gaps value is a usage error (64)', async () => {
+    const [sym, tf, gaps] = await Promise.all([
+      feedCli(['data', 'validate', clean, '--symbols', 'BTCUSDT,ZZZUSDT']),
+      feedCli(['data', 'validate', clean, '--timeframe', '4h']),
+      feedCli(['data', 'validate', clean, '--gaps', 'ignore']),
+    ]);
+    expect(sym.code).toBe(78);
+    expect(sym.stderr).toContain('has no symbol ZZZUSDT');
+    expect(tf.code).toBe(78);
+    expect(tf.stderr).toContain('has no 4h candles (timeframes: 30m, 1h)');
+    expect(gaps.code).toBe(64);
+    expect(gaps.stderr).toContain("--gaps: expected error or warn, got 'ignore'");
+  });
+});
+
+describe('data synth flags', () => {
+  it('every model flag reaches synthesize (recorded in manifest.generator); --no-mark writes no mark files; --start sets the first bar', async () => {
+    const out = join(root, 'syn');
+    const r = await feedCli([
+      'data', 'synth', '--symbols', '2', '--bars', '1_000', '--timeframe', '1h', '--seed', '-9', '--start', '2024-03-01',
+      '--vol', '0.5,0.9', '--correlation', '0.3', '--drift', '0.1', '--crashes-per-year', '0', '--crash-size', '0.2',
+      '--wicks-per-year', '3', '--wick-size', '0.02', '--basis-bps', '7', '--funding-mean', '0.0002', '--no-mark', '--quiet', '--out', out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.\\]/g, '\\$&')}: 2 symbols \\(BTCUSDT, ETHUSDT\\) × 1000 1h bars, 4 files in \\d+\\.\\d s\\n$`));
+    expect(r.stderr).toBe('');
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.generator).toMatchObject({
+      symbols: 2, bars: 1000, timeframe: '1h', seed: -9, start: Date.UTC(2024, 2, 1), vols: [0.5, 0.9], correlation: 0.3, drift: 0.1,
+      crashesPerYear: 0, crashSize: 0.2, wicksPerYear: 3, wickSize: 0.02, basisBps: 7, fundingMean: 0.0002, mark: false,
+    });
+    expect(readdirSync(out).filter((f) => f.includes('-mark-'))).toEqual([]);
+    expect(m.files.find((f: { path: string }) => f.path === 'BTCUSDT-candles-1h.arrow').first).toBe(Date.UTC(2024, 2, 1));
+  });
+
+  it('--start takes ms UTC and zoned ISO date-times', async () => {
+    const [ms, zoned] = await Promise.all([
+      feedCli(['data', 'synth', '--symbols', '1', '--bars', '2', '--start', String(Date.UTC(2024, 5, 1)), '--out', join(root, 'start-ms')]),
+      feedCli(['data', 'synth', '--symbols', '1', '--bars', '2', '--start', '2024-06-01T02:00:00+02:00', '--out', join(root, 'start-zoned')]),
+    ]);
+    expect([ms.code, zoned.code]).toEqual([0, 0]);
+    for (const d of ['start-ms', 'start-zoned']) {
+      expect(JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')).generator.start).toBe(Date.UTC(2024, 5, 1));
+    }
+  });
+
+  it('bad flag values are usage errors (64) naming the flag, and nothing is written', async () => {
+    const base = ['data', 'synth', '--symbols', '1', '--bars', '10'];
+    const cases: [string[], string][] = [
+      [['data', 'synth', '--symbols', '0', '--bars', '10'], "--symbols: expected an integer ≥ 1, got '0'"],
+      [['data', 'synth', '--symbols', '1', '--bars', '1'], "--bars: expected an integer ≥ 2, got '1'"],
+      [[...base, '--seed', '1.5'], "--seed: expected an integer, got '1.5'"],
+      [[...base, '--start', 'tomorrow'], "--start: expected an ISO date or ms UTC, got 'tomorrow'"],
+      // not ISO: Date.parse would read it in the machine's time zone
+      [[...base, '--start', '1/2/2024'], "--start: expected an ISO date or ms UTC, got '1/2/2024'"],
+      [[...base, '--vol', '0.5,abc'], "--vol: expected a number, got 'abc'"],
+      [[...base, '--correlation', 'high'], "--correlation: expected a number, got 'high'"],
+      [[...base, '--correlation', '1'], 'data synth: --correlation must be in [0, 1) (got 1)'],
+      [[...base, '--crash-size', ''], "--crash-size: expected a number, got ''"],
+      [[...base, '--timeframe', '1q'], "invalid timeframe '1q'"],
+    ];
+    const out = join(root, 'bad');
+    const res = await Promise.all(cases.map(([args]) => feedCli([...args, '--out', out])));
+    res.forEach((r, i) => {
+      expect(r.code, cases[i]![0].join(' ')).toBe(64);
+      expect(r.stderr).toContain(cases[i]![1]);
+    });
+    expect(existsSync(out)).toBe(false);
+    // commander: a required flag missing
+    const missing = await feedCli(['data', 'synth', '--symbols', '1']);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("required option '--bars <n>' not specified");
+  });
+
+  it('the binary writes to data/synth-<symbols>x<bars>-<tf>-s<seed> under the working folder by default', async () => {
+    const cwd = mkdtempSync(join(root, 'cwd-'));
+    const r = await runCli(['data', 'synth', '--symbols', '1', '--bars', '3', '--timeframe', '5m', '--seed', '4'], cwd);
+    expect(r.code).toBe(0);
+    const dir = join(cwd, 'data', 'synth-1x3-5m-s4');
+    expect(readdirSync(dir).sort()).toEqual(['BTCUSDT-candles-5m.arrow', 'BTCUSDT-funding.arrow', 'BTCUSDT-mark-5m.arrow', 'manifest.json']);
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).generator).toMatchObject({ correlation: 0.6, start: Date.UTC(2024, 0, 1), mark: true });
+  });
+});

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { importCsv, parseTime } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
 
 const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ml-import-'));
@@ -163,5 +164,64 @@ describe('import csv', () => {
     expect(e1.details[0]).toContain('line 3: rate 2 is implausible');
     const e2 = await userError(importCsv({ file: file('timestamp,open,high,low,close\n1735689600000,1,1,1,1\n1735691400000,1,1,1,1\n'), kind: 'mark', symbol: 'X', timeframe: '1h', out: outDir() }));
     expect(e2.details[0]).toContain('line 3: timestamp 2025-01-01T00:30:00.000Z (1735691400000) is 1800000 ms after line 2; expected a multiple of the 1h timeframe');
+  });
+});
+
+describe('import csv flags', () => {
+  it('--delimiter, --venue and --provenance reach the import; the summary line counts gaps', async () => {
+    const out = outDir();
+    const f = file('time;open;high;low;close;volume\n1735689600000;1;2;0.5;1.5;3\n1735693200000;1.5;2;1;1.2;3\n1735704000000;1.2;2;1;1.3;3\n');
+    const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--delimiter', ';', '--venue', 'okx', '--provenance', 'exported by hand']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^imported 3 rows into .*BTCUSDT-candles-1h\.arrow \(2025-01-01T00:00:00\.000Z → 2025-01-01T04:00:00\.000Z, 1 gap\) in \d+\.\d s\n$/);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ venue: 'okx', timeframe: '1h', provenance: 'exported by hand' });
+    // into an existing dataset: --venue is only written when the manifest is created; provenance lines add up
+    const r2 = await feedCli(['import', 'csv', file('timestamp,rate\n1735689600000,0.0001\n'), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out, '--venue', 'bybit-linear']);
+    expect(r2.code).toBe(0);
+    const m2 = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m2.venue).toBe('okx');
+    expect(m2.provenance).toMatch(/^exported by hand\nfunding BTCUSDT imported from in-\d+\.csv$/);
+    // the default delimiter is ',': the same ';' file is then missing its columns
+    const strict = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
+    expect(strict.code).toBe(65);
+    expect(strict.stderr).toContain('missing columns timestamp, open, high, low, close, volume in the header');
+  });
+
+  it('--timeframe is required for candles and mark and must be a timeframe; --symbol must be a plain name (64)', async () => {
+    const f = file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n');
+    const outs = [outDir(), outDir(), outDir(), outDir()];
+    const [noTf, badTf, badFundingTf, badSym] = [
+      await feedCli(['import', 'csv', f, '--kind', 'mark', '--symbol', 'X', '--out', outs[0]!]),
+      await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'X', '--timeframe', 'hourly', '--out', outs[1]!]),
+      await feedCli(['import', 'csv', file('timestamp,rate\n1735689600000,0.0001\n'), '--kind', 'funding', '--symbol', 'X', '--timeframe', '8x', '--out', outs[2]!]),
+      await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTC USDT', '--timeframe', '1h', '--out', outs[3]!]),
+    ];
+    expect(noTf.code).toBe(64);
+    expect(noTf.stderr).toContain('--timeframe is required for --kind mark');
+    expect(badTf.code).toBe(64);
+    expect(badTf.stderr).toContain("invalid timeframe 'hourly'");
+    expect(badFundingTf.code).toBe(64);
+    expect(badFundingTf.stderr).toContain("invalid timeframe '8x'");
+    expect(badSym.code).toBe(64);
+    expect(badSym.stderr).toContain("invalid --symbol 'BTC USDT'");
+    expect(outs.filter((o) => existsSync(o))).toEqual([]);
+  });
+
+  it('refuses a folder with .arrow files but no manifest (65); the first candles import sets the default timeframe', async () => {
+    const out = outDir();
+    await importCsv({ file: file('timestamp,rate\n1735689600000,0.0001\n'), kind: 'funding', symbol: 'X', out });
+    rmSync(join(out, 'manifest.json'));
+    const e = await userError(importCsv({ file: file('timestamp,rate\n1735689600000,0.0001\n'), kind: 'funding', symbol: 'Y', out }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toContain('holds .arrow files but no manifest.json; refusing to write into it');
+
+    // a dataset started with funding has no candles at its placeholder default (1h) until candles arrive
+    const out2 = outDir();
+    await importCsv({ file: file('timestamp,rate\n1735689600000,0.0001\n'), kind: 'funding', symbol: 'X', out: out2 });
+    await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '30m', out: out2 });
+    await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '1d', out: out2 });
+    expect(JSON.parse(readFileSync(join(out2, 'manifest.json'), 'utf8')).timeframe).toBe('30m');
   });
 });

@@ -1,0 +1,124 @@
+/**
+ * The sections of report.md and report.html that the fixture sweep alone does not reach: the notes
+ * on liquidation-price source and optimistic cross checks, an all-ok folder (no failures), an empty
+ * folder, and the Markdown sections after the comparison (per-configuration verdicts, mode totals,
+ * perp costs with rejections by reason). Rendered in process from the report model.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../src/report/model.js';
+import { leverageSweep, modeTotals, type ModeTotals } from '../src/report/aggregate.js';
+import { renderMarkdown } from '../src/report/markdown.js';
+import { renderHtml } from '../src/report/html.js';
+import type { SweepRow } from '../src/report/model.js';
+import type { RunResult } from '../src/shard/types.js';
+import { makeManifest, makeResults } from './fixtures/report/fixture.js';
+
+let results: RunResult[];
+let sweep: SweepRow[];
+let modes: ModeTotals[];
+
+beforeAll(async () => {
+  results = makeResults(24 * 30);
+  [sweep, modes] = await Promise.all([leverageSweep(results), modeTotals(results)]);
+});
+
+const render = (rs: RunResult[]) => {
+  const model = buildModel(rs, makeManifest(rs));
+  return { md: renderMarkdown(model, sweep, modes), html: renderHtml(model, sweep, modes) };
+};
+const clone = (r: RunResult): RunResult => JSON.parse(JSON.stringify(r)) as RunResult;
+const TRADE_NOTE = 'checked liquidations on trade prices (no mark-price candles for every symbol): liquidations may trigger earlier or later than on the venue.';
+const CROSS_NOTE = 'multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.';
+
+describe('liquidation-price-source note', () => {
+  it('absent when every run checked liquidations on mark prices', () => {
+    const { md, html } = render(results);
+    expect(md).not.toContain('> **Note:**');
+    expect(html).not.toContain('<p class="note">');
+  });
+  it('counts ok runs on trade or mixed prices, in both reports', () => {
+    const rs = results.map(clone);
+    const ok = rs.filter((r) => r.status === 'ok');
+    ok[0]!.liquidationPriceSource = 'trade';
+    ok[1]!.liquidationPriceSource = 'mixed';
+    rs.find((r) => r.status === 'errored')!.liquidationPriceSource = 'trade'; // an errored run is not counted
+    const { md, html } = render(rs);
+    expect(md).toContain(`> **Note:** 2 of ${rs.length} runs ${TRADE_NOTE}`);
+    expect(html).toContain(`<p class="note">2 of ${rs.length} runs ${TRADE_NOTE}</p>`);
+  });
+});
+
+describe('optimistic cross-check note', () => {
+  it('only for runs with several symbols', () => {
+    const rs = results.map(clone);
+    rs[0]!.crossCheck = 'optimistic';
+    expect(render(rs).md).not.toContain(CROSS_NOTE);
+    rs[0]!.spec.symbols = ['BTCUSDT', 'ETHUSDT'];
+    const { md, html } = render(rs);
+    expect(md).toContain(`> **Note:** 1 ${CROSS_NOTE}`);
+    expect(html).toContain(`<p class="note">1 ${CROSS_NOTE}</p>`);
+  });
+});
+
+describe('failures section', () => {
+  it('lists errored runs with their error', () => {
+    const failed = results.find((r) => r.status === 'errored')!;
+    const { html } = render(results);
+    expect(html).toMatch(new RegExp(`<section id="failures"><h2>Failures</h2><ul class="failures"><li><code>${failed.runId}</code> <b>breakout-swing</b> · <span class="mode mode-cross"><i></i>cross</span> · 50×: strategy threw at bar 37`));
+  });
+  it('says so when every run completed', () => {
+    const { md, html } = render(results.filter((r) => r.status === 'ok'));
+    expect(md).toContain('## Failures\n\nNone: every run completed.\n');
+    expect(html).toContain('<section id="failures"><h2>Failures</h2><p class="muted">None: every run completed.</p></section>');
+  });
+});
+
+describe('an empty run folder', () => {
+  it('renders every section with a placeholder', () => {
+    const model = buildModel([], makeManifest([]));
+    const md = renderMarkdown(model, [], []);
+    expect(md).toContain('0 runs (0 ok, 0 errored) · data: none ·');
+    expect(md).toMatch(/## Verdicts\n\nNo runs\.\n/);
+    expect(md).toMatch(/## Comparison: strategy × margin mode\n\nNo runs\.\n/);
+    expect(md).toMatch(/## Leverage sweep: highest leverage without a liquidation\n\nNo completed runs\.\n/);
+    expect(md).not.toContain('## Totals by mode');
+    expect(md).toMatch(/## Perp costs and rejections\n\nNo completed runs\.\n/);
+    const html = renderHtml(model, [], []);
+    expect(html).toContain('<div class="verdicts"><p class="muted">No runs.</p></div>');
+    expect(html).toMatch(/<section id="sweep"><h2>[^<]+<\/h2>\n<p class="muted">No completed runs\.<\/p>/);
+    expect(html).toMatch(/<section id="costs"><h2>[^<]+<\/h2>\n<p class="muted">No completed runs\.<\/p>/);
+    expect(html).not.toContain('<section class="strategy"');
+  });
+});
+
+describe('report.md sections after the comparison', () => {
+  it('a strategy with several configurations gets a headline and one line per configuration', () => {
+    const { md } = render(results);
+    expect(md).toMatch(/- \*\*ma-trend\*\*: (?:(?:isolated|cross) served it in \d of 3 configurations|no mode served it consistently across 3 configurations) \(.+\); isolated: median return .+, \d+ liquidations? in 3 runs; cross: median return .+, \d+ liquidations? in 3 runs\.\n/);
+    for (const lev of [3, 10, 25]) expect(md).toMatch(new RegExp(`\\n  - fast=12, slow=48 · binance-usdm · ${lev}×: (isolated|cross)`));
+  });
+
+  it('mode totals sum the ok runs of each mode', () => {
+    const { md } = render(results);
+    for (const mode of ['isolated', 'cross'] as const) {
+      const rs = results.filter((r) => r.status === 'ok' && r.spec.setup === mode);
+      const liqs = rs.reduce((a, r) => a + (r.metrics.liquidations ?? 0), 0);
+      const liquidated = rs.filter((r) => (r.metrics.liquidations ?? 0) > 0).length;
+      const near = rs.reduce((a, r) => a + (r.metrics.nearMisses ?? 0), 0);
+      expect(md).toContain(`| ${mode} | ${rs.length} | ${liqs} | ${liquidated} | ${near} |`);
+    }
+  });
+
+  it('perp costs: one row per ok run, rejections by reason (escaped) or 0', () => {
+    const rs = results.map(clone);
+    const target = rs.find((r) => r.status === 'ok' && r.spec.strategy === 'breakout-swing' && r.spec.setup === 'cross')!;
+    target.rejections = { 'x|y': 1, insufficientMargin: 4 };
+    const { md, html } = render(rs);
+    const section = md.slice(md.indexOf('## Perp costs and rejections'), md.indexOf('## Failures'));
+    const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Strategy') && !l.startsWith('| :'));
+    expect(rows).toHaveLength(rs.filter((r) => r.status === 'ok').length);
+    expect(rows.filter((l) => l.endsWith(' | 0 |'))).toHaveLength(rows.length - 1);
+    expect(section).toMatch(/\| breakout-swing \| 5× \| cross \|( [^|]+ \|){6} insufficientMargin 4, x\\\|y 1 \|/);
+    expect(html).toContain('>insufficientMargin 4, x|y 1</td>');
+  });
+});

@@ -63,6 +63,12 @@ function dated(snapshot: string, source: string, entries: Record<string, readonl
   return { snapshot, source, fromMs: Date.parse(`${snapshot}T00:00:00Z`), symbols: new Map(Object.entries(entries)) };
 }
 
+/** a venue's dated tables, built on first use and kept (profile lookups call `tables()` every time) */
+function once(build: () => readonly DatedTable[]): () => readonly DatedTable[] {
+  let tables: readonly DatedTable[] | undefined;
+  return () => (tables ??= build());
+}
+
 function t(rows: TierInput[], where: string): readonly Tier[] {
   return Object.freeze(buildTiers(rows, where));
 }
@@ -119,9 +125,7 @@ function binanceMajors(): DatedTable[] {
   ];
 }
 
-let binanceTablesCache: DatedTable[] | null = null;
 function binanceTables(): readonly DatedTable[] {
-  if (binanceTablesCache) return binanceTablesCache;
   const embedded = binanceMajors();
   const files = loadBracketSnapshots(BINANCE_TIERS_DIR, 'binance-usdm');
   const bySnap = new Map<string, DatedTable>();
@@ -135,8 +139,7 @@ function binanceTables(): readonly DatedTable[] {
       bySnap.set(f.snapshot, { snapshot: f.snapshot, fromMs: f.fromMs, source: f.source, symbols: merged });
     }
   }
-  binanceTablesCache = [...bySnap.values()].sort((a, b) => a.fromMs - b.fromMs);
-  return binanceTablesCache;
+  return [...bySnap.values()].sort((a, b) => a.fromMs - b.fromMs);
 }
 
 export const binanceUsdm: VenueDefinition = {
@@ -148,7 +151,7 @@ export const binanceUsdm: VenueDefinition = {
   penalty: 'remainingMargin',
   maintenance: { basis: 'mark', extraRate: 0 },
   closedForm: ClosedForm.Binance,
-  tables: binanceTables,
+  tables: once(binanceTables),
   defaultTiers: BINANCE_DEFAULT,
   defaultLabel: 'binance-usdm default (small-cap bracket, 1000BONKUSDT 2024-10-24)',
   normalize: usdtSymbol,
@@ -200,7 +203,7 @@ export const bybitLinear: VenueDefinition = {
   penalty: 'remainingMargin',
   maintenance: { basis: 'entry', extraRate: 0 },
   closedForm: ClosedForm.Binance,
-  tables: () => [dated('2024-10-24', 'Bybit risk-limit tiers (approximation, docs/margin.md)', { BTCUSDT: BYBIT_MAJOR, ETHUSDT: BYBIT_MAJOR })],
+  tables: once(() => [dated('2024-10-24', 'Bybit risk-limit tiers (approximation, docs/margin.md)', { BTCUSDT: BYBIT_MAJOR, ETHUSDT: BYBIT_MAJOR })]),
   defaultTiers: BYBIT_DEFAULT,
   defaultLabel: 'bybit-linear default (1 % MMR, 50x first tier)',
   normalize: usdtSymbol,
@@ -224,13 +227,13 @@ export const hyperliquid: VenueDefinition = {
   penalty: 'remainingMargin',
   maintenance: { basis: 'mark', extraRate: 0 },
   closedForm: ClosedForm.Hyperliquid,
-  tables: () => [
+  tables: once(() => [
     dated('2024-10-01', 'Hyperliquid max leverage per coin (margin-spec.md §4 real positions)', {
       BTC: hl(50, 'hyperliquid BTC'),
       ETH: hl(50, 'hyperliquid ETH'),
       SOL: hl(20, 'hyperliquid SOL'),
     }),
-  ],
+  ]),
   defaultTiers: hl(10, 'hyperliquid default'),
   defaultLabel: 'hyperliquid default (max leverage 10x, MMR 5 %)',
   normalize: coinSymbol,
@@ -278,7 +281,7 @@ export const okx: VenueDefinition = {
   penalty: { feeRate: 0.0005 },
   maintenance: { basis: 'mark', extraRate: 'taker' },
   closedForm: ClosedForm.Gate,
-  tables: () => [dated('2024-10-24', 'OKX position tiers (approximation, docs/margin.md)', { BTCUSDT: OKX_MAJOR, ETHUSDT: OKX_MAJOR })],
+  tables: once(() => [dated('2024-10-24', 'OKX position tiers (approximation, docs/margin.md)', { BTCUSDT: OKX_MAJOR, ETHUSDT: OKX_MAJOR })]),
   defaultTiers: OKX_DEFAULT,
   defaultLabel: 'okx default (1 % MMR, 50x first tier)',
   normalize: usdtSymbol,

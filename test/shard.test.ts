@@ -109,6 +109,7 @@ describe('merge', () => {
     expect(out.missing).toBe(0);
     expect(JSON.parse(readFileSync(join(root, 'm', 'results', `${id2}.json`), 'utf8'))).toMatchObject({ status: 'ok' });
     expect(out.manifest.runs).toEqual({ total: 2, ok: 1, errored: 1 });
+    expect(out.manifest.mergedFrom).toEqual([{ path: a, shard: { index: 1, count: 2 }, runs: 2 }, { path: b, shard: { index: 2, count: 2 }, runs: 1 }]);
 
     const c = folder(root, 'c', manifest({ engineVersion: 'E2' }), []);
     const d = folder(root, 'd', manifest({ datasets: [{ name: 'd', path: 'd', hashes: { f: 'other' } }] }), []);

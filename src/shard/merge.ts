@@ -79,9 +79,12 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
   // collect results; one file per RunId
   const chosen = new Map<string, { path: string; text: string; result: RunResult }>();
   let duplicates = 0;
+  const counts: number[] = [];
   for (const dir of dirs) {
     const rdir = join(dir, 'results');
-    for (const id of [...listResultIds(rdir)].sort()) {
+    const found = listResultIds(rdir);
+    counts.push(found.size);
+    for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);
       const r = readResult(p);
       if (r.result.runId !== id) throw dataError(`merge: ${p} holds run ${r.result.runId}, not ${id}`);
@@ -119,7 +122,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
     configHash: fingerprint(ref),
     ...(manifests.some((m) => m.interrupted) ? { interrupted: true } : {}),
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
-    mergedFrom: dirs.map((d, i) => ({ path: inputs[i]!, shard: manifests[i]!.shard, runs: listResultIds(join(d, 'results')).size })),
+    mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]! })),
   };
   const out = resolve(outDir);
   await writeDirAtomic(out, (tmp) => {

@@ -191,6 +191,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     shard: opts.shard,
   });
 
+  // status of each result written by this invocation (the tally below reads only older files)
+  const writtenNow = new Map<string, Pick<RunResult, 'status' | 'error'>>();
   const tSweep = Date.now();
   const cpuSweep = process.cpuUsage();
   const exec = await executeTasks(todo, {
@@ -204,6 +206,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     onResults: (results: RunResult[]) => {
       for (const r of results) {
         writeFileAtomic(join(resultsDir, `${r.runId}.json`), `${JSON.stringify(r)}\n`);
+        writtenNow.set(r.runId, { status: r.status, error: r.error });
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
           ...(r.error ? { error: r.error } : {}),
@@ -222,8 +225,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const failures: SweepOutcome['failures'] = [];
   const onDisk = listResultIds(resultsDir);
   for (const r of shardRuns) {
-    if (!onDisk.has(r.runId)) continue;
-    const res = JSON.parse(readFileSync(join(resultsDir, `${r.runId}.json`), 'utf8')) as RunResult;
+    let res = writtenNow.get(r.runId);
+    if (!res) {
+      if (!onDisk.has(r.runId)) continue;
+      res = JSON.parse(readFileSync(join(resultsDir, `${r.runId}.json`), 'utf8')) as RunResult;
+    }
     if (res.status === 'ok') ok++;
     else {
       errored++;

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
-import { writeReport, loadRunFolder, loadResults, SummarySchema, csvCell, verdictFor, buildModel } from '../src/report/index.js';
+import { writeReport, loadRunFolder, loadResults, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS } from '../src/report/index.js';
+import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
 
@@ -59,6 +60,29 @@ describe('writeReport', () => {
     expect(readFileSync(join(d2, 'runs.csv'), 'utf8')).toBe(readFileSync(join(dir, 'runs.csv'), 'utf8'));
     expect(readFileSync(join(d2, 'report.md'), 'utf8')).toBe(readFileSync(join(dir, 'report.md'), 'utf8'));
     expect(existsSync(join(d2, 'report.html'))).toBe(false);
+  });
+
+  it('rejects an unknown format and writes a repeated one once', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-formats-'));
+    try {
+      await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['md', 'pdf' as 'md'] })).rejects.toThrow(/unknown format 'pdf'/);
+      expect(readdirSync(d)).toEqual([]);
+      const written = await writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['csv', 'csv'] });
+      expect(written).toEqual([join(d, 'runs.csv')]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed write rejects and leaves no temp folder behind', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-failwrite-'));
+    try {
+      mkdirSync(join(d, 'report.md', 'blocker'), { recursive: true }); // report.md cannot be renamed over a non-empty folder
+      await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['md'] })).rejects.toThrow();
+      expect(readdirSync(d)).toEqual(['report.md']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('runs.csv has one row per run with metrics and escaped text', () => {
@@ -175,6 +199,33 @@ describe('loading a run folder', () => {
       expect((e as UserError).details.join('\n')).toContain('metrics.totalReturn');
     }
   });
+  it('invalid JSON, a malformed manifest or a repeated runId → UserError 65 naming the file', () => {
+    const expect65 = (d: string, re: RegExp, detail?: string) => {
+      try {
+        loadRunFolder(d);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+        expect((e as UserError).exitCode).toBe(65);
+        expect((e as UserError).message).toMatch(re);
+        if (detail) expect((e as UserError).details.join('\n')).toContain(detail);
+      }
+    };
+    const d = mkdtempSync(join(tmpdir(), 'ml-bad65-'));
+    try {
+      writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+      writeFileSync(join(d, 'results', 'broken.json'), '{"runId": ');
+      expect65(d, /broken\.json is not valid JSON/);
+      rmSync(join(d, 'results', 'broken.json'));
+      writeFileSync(join(d, 'results', 'copy.json'), JSON.stringify(results[0]));
+      expect65(d, new RegExp(`copy\\.json: runId ${results[0]!.runId} also in ${results[0]!.runId}\\.json`));
+      rmSync(join(d, 'results', 'copy.json'));
+      writeFileSync(join(d, 'manifest.json'), JSON.stringify({ ...makeManifest(results), engineVersion: 2 }));
+      expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: expected a string');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   it('loadResults gives a danfo DataFrame, one row per run', async () => {
     const df = await loadResults(dir);
     expect(df.shape[0]).toBe(results.length);
@@ -201,6 +252,49 @@ describe('marginlab report <dir>', () => {
     const bad = cli('report', dir, '--formats', 'pdf');
     expect(bad.status).toBe(64);
     expect(bad.stderr).toContain('--formats');
+  });
+  it('--quiet renders all four files and prints nothing', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-q-'));
+    try {
+      writeRunFolder(d, results, makeManifest(results));
+      const r = cli('report', d, '--quiet');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('');
+      for (const f of ['summary.json', 'runs.csv', 'report.md', 'report.html']) expect(existsSync(join(d, f))).toBe(true);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('exits 65 for a malformed result, naming the file and the field', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-65-'));
+    try {
+      writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+      writeFileSync(join(d, 'results', 'zzz.json'), JSON.stringify({ ...results[0]!, runId: 'zzz', status: 'done' }));
+      const r = cli('report', d);
+      expect(r.status).toBe(65);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', 'zzz.json')} is not a valid run result`);
+      expect(lines.slice(1).join('\n')).toContain('status: expected "ok" or "errored", got "done"');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(d, 'report.md'))).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('--formats: trimmed, comma-separated, the config formats; an empty list is a usage error', () => {
+    expect(parseFormats(undefined)).toBeUndefined();
+    expect(parseFormats(' md , html ')).toEqual(['md', 'html']);
+    expect(parseFormats(REPORT_FORMATS.join(','))).toEqual([...REPORT_FORMATS]);
+    for (const bad of [',', '', 'md,pdf']) {
+      try {
+        parseFormats(bad);
+        expect.unreachable();
+      } catch (e) {
+        expect((e as UserError).exitCode).toBe(64);
+        expect((e as UserError).message).toContain(`got '${bad}'`);
+      }
+    }
   });
 });
 

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 
+// config/schema REPORT_FORMATS, repeated so that registering the command does not load zod at CLI startup
 const FORMATS = ['json', 'csv', 'md', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 

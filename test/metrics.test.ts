@@ -44,6 +44,13 @@ const fill = (day: number, qty: number, price: number, fee: string, realizedPnl:
   type: 'fill', time: T0 + day * DAY, symbol: 0, qty, price, fee, realizedPnl, positionQty, mode: 'isolated',
 });
 
+/** A cross pool long 1 of symbol 0 and short 3 of symbol 1 (both at 100: notional 100 and 300), then liquidated at 100. */
+const crossPairLiquidated = (liq: { penalty: string; insuranceDraw: string; realizedPnl: string }): AccountEvent[] => [
+  { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
+  { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },
+  { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], ...liq },
+];
+
 /*
  * Hand-worked case (initial capital 100, daily bars, 6 bars):
  *   equity            110   99   121  121  115  132
@@ -166,11 +173,7 @@ describe('round trips', () => {
     expect(t[0]!.pnl).toBe(0);
   });
   it('splits a multi-symbol cross liquidation by notional', () => {
-    const t = reconstructTrades([
-      { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
-      { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },
-      { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], penalty: '4', insuranceDraw: '0', realizedPnl: '-36' },
-    ]);
+    const t = reconstructTrades(crossPairLiquidated({ penalty: '4', insuranceDraw: '0', realizedPnl: '-36' }));
     expect(t.map((x) => x.pnl)).toEqual([-10, -30]);
   });
 });
@@ -203,11 +206,7 @@ describe('a gap past the bankruptcy price (insurance draw)', () => {
   });
   it('a cross liquidation splits the draw with the realised PnL by notional', () => {
     // legs 100 and 300 notional: (−120 − 0 + 40) split 1:3 → −20, −60
-    const t = reconstructTrades([
-      { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
-      { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },
-      { type: 'liquidation', time: 1, poolId: 'cross', symbols: [0, 1], prices: [100, 100], penalty: '0', insuranceDraw: '40', realizedPnl: '-120' },
-    ]);
+    const t = reconstructTrades(crossPairLiquidated({ penalty: '0', insuranceDraw: '40', realizedPnl: '-120' }));
     expect(t.map((x) => x.pnl)).toEqual([-20, -60]);
   });
 });

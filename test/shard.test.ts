@@ -117,6 +117,8 @@ describe('merge', () => {
     await expect(mergeRunFolders([a, c], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, details: [expect.stringMatching(/^engine version: .* has E, .* has E2$/)] });
     await expect(mergeRunFolders([a, d], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^data hashes:/)] });
     await expect(mergeRunFolders([a, e], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^config: .* differ in leverage$/)] });
+    writeFileSync(join(a, 'results', `${id1}.json`), JSON.stringify({ schemaVersion: 1, runId: id1 }));
+    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/: not a RunResult \(schemaVersion 1\)$/) });
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });

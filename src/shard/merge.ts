@@ -42,7 +42,9 @@ function readResult(path: string): { text: string; result: RunResult } {
   const text = readFileSync(path, 'utf8');
   try {
     const result = JSON.parse(text) as RunResult;
-    if (result.schemaVersion !== 1 || typeof result.runId !== 'string') throw new Error('not a RunResult (schemaVersion 1)');
+    if (result.schemaVersion !== 1 || typeof result.runId !== 'string' || typeof result.spec !== 'object' || result.spec === null) {
+      throw new Error('not a RunResult (schemaVersion 1)');
+    }
     return { text, result };
   } catch (err) {
     throw dataError(`merge: ${path}: ${err instanceof Error ? err.message : String(err)}`);

@@ -59,6 +59,25 @@ describe('calc line errors', () => {
   });
 });
 
+describe('calc times', () => {
+  it('a date-time without an offset is UTC whatever the local time zone (JSON ops and --as-of)', async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(new Date(2021, 8, 1).getTimezoneOffset()).toBe(240); // the zone took effect
+      const fees = (time: string) => evaluate({ op: 'fundingFees', side: 'long', qty: 1, openTime: '2021-09-01 07:59:00Z', closeTime: '2021-09-01 08:30:00Z', events: [{ time, rate: 0.001, price: 100 }] });
+      expect(fees('2021-09-01 08:00:00')).toEqual({ received: -0.1 });
+      expect(fees('2021-09-01T08:00')).toEqual({ received: -0.1 });
+      // 22:00 UTC on 2026-05-02 is before the 2026-05-03 BTCUSDT table (2024-10: 0.4 % up to 50k, 2026-05: 300k)
+      const text = await liq(['--venue', 'binance-usdm', '--side', 'long', '--entry', '30000', '--qty', '1', '--wallet', '1500', '--symbol', 'BTCUSDT', '--as-of', '2026-05-02T22:00']);
+      expect(text).toContain('table: binance-usdm BTCUSDT 2024-10-24');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+});
+
 describe('calc ops with tier tables', () => {
   it('Binance isolated from the symbol table at asOf, with tier re-selection', () => {
     const a = evaluate({ op: 'liquidationPrice', venue: 'binance-usdm', mode: 'isolated', side: 'long', qty: 1, entryPrice: 30000, walletBalance: 1500, symbol: 'BTCUSDT', asOf: '2025-01-01' });

@@ -57,13 +57,22 @@ function side(o: Obj, key = 'side'): Side {
   return fail(`"${key}" must be "long" or "short", got ${JSON.stringify(v)}`);
 }
 
-/** ms UTC from a number (ms) or an ISO date string ("2021-09-01 08:00:00Z" accepted) */
+/**
+ * ms of an ISO date string ("2021-09-01 08:00:00Z" accepted); a date-time without an offset is
+ * UTC, as in configs (Date.parse alone would read it as local time); NaN when unreadable
+ */
+export function isoDateMs(v: string): number {
+  const s = v.includes('T') ? v : v.replace(' ', 'T');
+  return Date.parse(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s}Z` : s);
+}
+
+/** ms UTC from a number (ms) or an ISO date string (see isoDateMs) */
 function time(o: Obj, key: string, optional = false): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (ms UTC or an ISO date)`);
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string') {
-    const ms = Date.parse(v.includes('T') ? v : v.replace(' ', 'T'));
+    const ms = isoDateMs(v);
     if (Number.isFinite(ms)) return ms;
   }
   return fail(`"${key}" must be ms since epoch or an ISO date, got ${JSON.stringify(v)}`);

@@ -1,7 +1,7 @@
 /** Venue profiles: dated tier tables, defaults, overrides, and each venue's published closed form. */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { getVenue, listVenues, tierFor, buildTiers, maintenanceFor } from '../src/venue/index.js';
+import { getVenue, listVenues, tierFor, buildTiers, maintenanceFor, type VenueOverrides } from '../src/venue/index.js';
 import { loadBracketSnapshots, BINANCE_TIERS_DIR, pickDated } from '../src/venue/tiers.js';
 
 const D2024 = Date.parse('2024-11-01');
@@ -132,6 +132,19 @@ describe('custom venues (built-in + overrides)', () => {
     expect(v.tiers('ETHUSDT', D2024)[0]!.mmr).toBe(0.004); // dated table still used
     expect(v.tiers('DOGEXUSDT', D2024)[0]!.mmr).toBe(0.05);
     expect(getVenue('binance-usdm').fees.taker).toBe(0.0005); // the built-in is unchanged
+  });
+  it('names the key and the expected value of every override check', () => {
+    const cases: [VenueOverrides, string][] = [
+      [{ id: 'my venue' }, `venue override id: expected a name of letters, digits, '.', '_' or '-', got "my venue"`],
+      [{ funding: { priceSource: 'index' as never } }, 'venue override funding.priceSource: expected "mark" or "oracle", got "index"'],
+      [{ funding: { isolatedBooking: 'cross' as never } }, 'venue override funding.isolatedBooking: expected "isolatedWallet" or "availableFirst", got "cross"'],
+      [{ funding: { openCutoffMs: -1 } }, 'venue override funding.openCutoffMs: expected a number in [0, 3600000], got -1'],
+      [{ liquidation: { penalty: { feeRate: 2 } } }, 'venue override liquidation.penalty.feeRate: expected a number in [0, 1], got 2'],
+      [{ maintenance: { basis: 'index' as never } }, 'venue override maintenance.basis: expected "mark" or "entry", got "index"'],
+      [{ maintenance: { extraRate: 0.9 } }, 'venue override maintenance.extraRate: expected a number in [0, 0.5], got 0.9'],
+      [{ tiers: [] as never }, 'venue override tiers: expected an object, got []'],
+    ];
+    for (const [o, message] of cases) expect(() => getVenue('okx', o)).toThrow(expect.objectContaining({ exitCode: 78, message }));
   });
   it('rejects bad overrides with exit 78 naming the key', () => {
     const bad = [

@@ -38,14 +38,14 @@ function readManifest(dir: string): RunManifest {
   return m;
 }
 
-function readResult(path: string): { text: string; result: RunResult } {
+function readResult(path: string): RunResult {
   const text = readFileSync(path, 'utf8');
   try {
     const result = JSON.parse(text) as RunResult;
     if (result.schemaVersion !== 1 || typeof result.runId !== 'string' || typeof result.spec !== 'object' || result.spec === null) {
       throw new Error('not a RunResult (schemaVersion 1)');
     }
-    return { text, result };
+    return result;
   } catch (err) {
     throw dataError(`merge: ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -79,7 +79,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
   if (problems.length > 0) throw new UserError(`merge: the folders do not belong to one sweep (${problems.length} mismatch${problems.length === 1 ? '' : 'es'})`, ExitCode.DATA, problems);
 
   // collect results; one file per RunId
-  const chosen = new Map<string, { path: string; text: string; result: RunResult }>();
+  // only the path and status of each result are kept (results are copied by file, not re-serialised)
+  const chosen = new Map<string, { path: string; status: RunResult['status'] }>();
   let duplicates = 0;
   const counts: number[] = [];
   for (const dir of dirs) {
@@ -88,23 +89,23 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
     counts.push(found.size);
     for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);
-      const r = readResult(p);
-      if (r.result.runId !== id) throw dataError(`merge: ${p} holds run ${r.result.runId}, not ${id}`);
-      if (r.result.spec.engineVersion !== ref.engineVersion) throw dataError(`merge: ${p} was computed by engine ${r.result.spec.engineVersion}, the folders by ${ref.engineVersion}`);
+      const result = readResult(p);
+      if (result.runId !== id) throw dataError(`merge: ${p} holds run ${result.runId}, not ${id}`);
+      if (result.spec.engineVersion !== ref.engineVersion) throw dataError(`merge: ${p} was computed by engine ${result.spec.engineVersion}, the folders by ${ref.engineVersion}`);
       const prev = chosen.get(id);
       if (prev) {
         duplicates++;
         // a re-run of a failed run in a later folder wins over the failure
-        if (prev.result.status === 'errored' && r.result.status === 'ok') chosen.set(id, { path: p, ...r });
+        if (prev.status === 'errored' && result.status === 'ok') chosen.set(id, { path: p, status: result.status });
         continue;
       }
-      chosen.set(id, { path: p, ...r });
+      chosen.set(id, { path: p, status: result.status });
     }
   }
   const ids = [...chosen.keys()].sort();
   let ok = 0;
   let errored = 0;
-  for (const id of ids) chosen.get(id)!.result.status === 'ok' ? ok++ : errored++;
+  for (const id of ids) chosen.get(id)!.status === 'ok' ? ok++ : errored++;
   const total = ref.plan?.total ?? ids.length;
   const manifest: RunManifest = {
     schemaVersion: 1,

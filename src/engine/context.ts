@@ -282,7 +282,7 @@ export class EngineContext implements StrategyContext {
   }
   position(s: number): PositionView {
     const p = this.positions[s];
-    if (!p) throw new RangeError(`position(${s}): symbol index out of range 0..${this.symbols.length - 1}`);
+    if (p === undefined) symbolError('position', s, this.symbols.length);
     return p;
   }
   order(req: OrderRequest): number {

@@ -42,6 +42,12 @@ export interface MetricContext {
   barsPerYear: number;
   /** per-bar returns, length n */
   returns: Float64Array;
+  /** mean and sample stdev of `returns` (NaN when undefined) */
+  returnMean: number;
+  returnStdev: number;
+  /** time-averages of initial margin and capital at risk over all bars (NaN without bars) */
+  initialMarginAvg: number;
+  capitalAtRiskAvg: number;
   finalEquity: number;
   netPnl: number;
   maxDrawdown: number;
@@ -198,6 +204,10 @@ export function buildContext(input: MetricsInput): MetricContext {
     years,
     barsPerYear,
     returns,
+    returnMean: mean(returns),
+    returnStdev: stdev(returns),
+    initialMarginAvg: mean(s.initialMargin),
+    capitalAtRiskAvg: mean(s.capitalAtRisk),
     finalEquity,
     netPnl: finalEquity - initialCapital,
     maxDrawdown: maxDd,
@@ -259,15 +269,12 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'volatility', title: 'Volatility (%/yr)', short: 'Vol', unit: '%/yr', tags: ['core'], higherIsBetter: false, format: 'pct',
     description: 'sample stdev of bar returns × √(bars per year)',
-    compute: (c) => finite(100 * stdev(c.returns) * Math.sqrt(c.barsPerYear)),
+    compute: (c) => finite(100 * c.returnStdev * Math.sqrt(c.barsPerYear)),
   },
   {
     id: 'sharpe', title: 'Sharpe ratio (annualised)', short: 'Sharpe', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
     description: 'mean bar return ÷ sample stdev × √(bars per year), risk-free rate 0',
-    compute: (c) => {
-      const sd = stdev(c.returns);
-      return sd > 0 ? finite((mean(c.returns) / sd) * Math.sqrt(c.barsPerYear)) : null;
-    },
+    compute: (c) => (c.returnStdev > 0 ? finite((c.returnMean / c.returnStdev) * Math.sqrt(c.barsPerYear)) : null),
   },
   {
     id: 'sortino', title: 'Sortino ratio (annualised)', short: 'Sortino', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
@@ -277,7 +284,7 @@ export const METRICS: readonly MetricDef[] = [
       let s = 0;
       for (let i = 0; i < c.n; i++) s += Math.min(c.returns[i]!, 0) ** 2;
       const dd = Math.sqrt(s / c.n);
-      return dd > 0 ? finite((mean(c.returns) / dd) * Math.sqrt(c.barsPerYear)) : null;
+      return dd > 0 ? finite((c.returnMean / dd) * Math.sqrt(c.barsPerYear)) : null;
     },
   },
   {
@@ -385,7 +392,7 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'marginUsedAvg', title: 'Margin used, average (quote)', short: 'IM avg', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
     description: 'time-average of initial margin (Σ notional ÷ leverage) over all bars',
-    compute: (c) => (c.n ? mean(c.input.output.series.initialMargin) : null),
+    compute: (c) => (c.n ? c.initialMarginAvg : null),
   },
   {
     id: 'marginUsedMax', title: 'Margin used, max (quote)', short: 'IM max', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
@@ -395,23 +402,17 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'capitalAtRiskAvg', title: 'Capital at risk, average (quote)', short: 'CaR avg', unit: 'quote', tags: ['margin'], higherIsBetter: null, format: 'money',
     description: 'time-average of capital at risk (isolated: Σ isolated margins; cross: pool equity while a cross position is open)',
-    compute: (c) => (c.n ? mean(c.input.output.series.capitalAtRisk) : null),
+    compute: (c) => (c.n ? c.capitalAtRiskAvg : null),
   },
   {
     id: 'capitalEfficiency', title: 'Capital efficiency (%/yr)', short: 'Cap. eff.', unit: '%/yr', tags: ['margin'], higherIsBetter: true, format: 'pct',
     description: '(net PnL ÷ years) ÷ time-average capital at risk',
-    compute: (c) => {
-      const car = c.n ? mean(c.input.output.series.capitalAtRisk) : 0;
-      return car > 0 && c.years > 0 ? finite((100 * c.netPnl) / c.years / car) : null;
-    },
+    compute: (c) => (c.capitalAtRiskAvg > 0 && c.years > 0 ? finite((100 * c.netPnl) / c.years / c.capitalAtRiskAvg) : null),
   },
   {
     id: 'returnOnMargin', title: 'Return on margin (%)', short: 'RoM', unit: '%', tags: ['margin'], higherIsBetter: true, format: 'pct',
     description: 'net PnL ÷ time-average initial margin used',
-    compute: (c) => {
-      const im = c.n ? mean(c.input.output.series.initialMargin) : 0;
-      return im > 0 ? finite((100 * c.netPnl) / im) : null;
-    },
+    compute: (c) => (c.initialMarginAvg > 0 ? finite((100 * c.netPnl) / c.initialMarginAvg) : null),
   },
 ];
 

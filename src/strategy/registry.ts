@@ -11,7 +11,7 @@ import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
 
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
-export const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
+const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
 
 const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
 

@@ -11,8 +11,8 @@ import { getVenue } from '../../src/venue/index.js';
 import { replay, DEFAULT_EXECUTION, ENGINE_VERSION, SETUPS } from '../../src/engine/index.js';
 import { listStrategies, resolveStrategy } from '../../src/strategy/registry.js';
 
-export const GOLDEN_DIR = dirname(fileURLToPath(import.meta.url));
-export const DATASET_DIR = join(GOLDEN_DIR, '..', '..', 'data', 'binance-usdm-2025');
+const GOLDEN_DIR = dirname(fileURLToPath(import.meta.url));
+const DATASET_DIR = join(GOLDEN_DIR, '..', '..', 'data', 'binance-usdm-2025');
 
 const p = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(12)) : String(x));
 

@@ -10,7 +10,7 @@
  * liquidation price; under cross it hits the shared wallet and the hedge protects both legs.
  */
 import { z } from 'zod';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, type FundingHistory } from '../src/strategy/types.js';
 
 const params = z.object({
   a: z.string().default('BTCUSDT'),
@@ -21,7 +21,7 @@ const params = z.object({
   marginFraction: z.number().positive().max(0.5).default(0.3),
 });
 
-function meanRate(f: { count: number; rate(k?: number): number }, n: number): number {
+function meanRate(f: FundingHistory, n: number): number {
   const m = Math.min(n, f.count);
   if (m === 0) return NaN;
   let s = 0;

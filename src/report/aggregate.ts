@@ -64,10 +64,13 @@ export async function leverageSweep(results: readonly RunResult[]): Promise<Swee
   const ok = results.filter((r) => r.status === 'ok');
   if (ok.length === 0) return [];
   const dfd = await loadDanfo();
-  const keys = [...new Set(ok.map((r) => sweepKey(r.spec)))].sort();
+  const keyOf = ok.map((r) => sweepKey(r.spec)); // canonical JSON: once per run
+  const keys = [...new Set(keyOf)].sort();
+  const keyIndex = new Map(keys.map((k, i) => [k, i]));
+  const code = keyOf.map((k) => keyIndex.get(k)!);
   const levs = [...new Set(ok.map((r) => r.spec.leverage))].sort((a, b) => a - b);
-  const rows = ok.map((r) => ({
-    key: keys.indexOf(sweepKey(r.spec)),
+  const rows = ok.map((r, i) => ({
+    key: code[i]!,
     mode: r.spec.setup,
     lev: levs.indexOf(r.spec.leverage),
     liq: (r.metrics.liquidations ?? 0) > 0 ? 1 : 0,
@@ -85,11 +88,18 @@ export async function leverageSweep(results: readonly RunResult[]): Promise<Swee
   const safe = await groupMap(0, 'max');
   const liquidated = await groupMap(1, 'min');
 
+  const groups = new Map<string, RunResult[]>();
+  ok.forEach((r, i) => {
+    const g = `${code[i]}|${r.spec.setup}`;
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  });
   const out: SweepRow[] = [];
   for (let k = 0; k < keys.length; k++) {
     for (const mode of SETUP_ORDER) {
-      const runs = ok.filter((r) => r.spec.setup === mode && sweepKey(r.spec) === keys[k]);
-      if (!runs.length) continue;
+      const runs = groups.get(`${k}|${mode}`);
+      if (!runs) continue;
       const spec = runs[0]!.spec;
       const s = safe.get(`${k}|${mode}`);
       const l = liquidated.get(`${k}|${mode}`);

@@ -123,6 +123,10 @@ describe('config schema', () => {
     expect(parseDate('2025-01-02')).toBe(Date.UTC(2025, 0, 2));
     expect(parseDate('2025-01-02T03:04:05Z')).toBe(Date.UTC(2025, 0, 2, 3, 4, 5));
     expect(parseDate('1735689600000')).toBe(1735689600000);
+    // one parser for every date a user types (config, run flags, data synth, calc): a space may stand for the T
+    expect(parseDate('2021-09-01 08:00:00Z')).toBe(Date.UTC(2021, 8, 1, 8));
+    expect(parseDate('2021-09-01 08:00')).toBe(Date.UTC(2021, 8, 1, 8));
+    expect(parseDate('Sep 1 2021')).toBeNull();
     expect(parseDate('soon')).toBeNull();
     expect(parseDate('2025-13-45')).toBeNull();
   });

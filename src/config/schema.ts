@@ -4,6 +4,9 @@
  * ResolvedConfig the run layer uses and the manifest records.
  */
 import { z } from 'zod';
+import { parseDate } from '../util/time.js';
+
+export { parseDate };
 
 export const SETUP_IDS = ['isolated', 'cross', 'mixed'] as const;
 export type SetupId = (typeof SETUP_IDS)[number];
@@ -19,17 +22,6 @@ export const dateSchema = z.union([z.number().int().nonnegative(), z.string()]).
   }
   return ms;
 });
-
-export function parseDate(v: string | number): number | null {
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : null;
-  const s = v.trim();
-  if (/^\d+$/.test(s)) return Number(s);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
-  // date-only and date-time strings without an offset are UTC
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s}Z`;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : null;
-}
 
 const datasetObject = z
   .object({

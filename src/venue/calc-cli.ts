@@ -4,7 +4,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ExitCode, usageError } from '../errors.js';
-import { evaluateLine, isoDateMs, VENUE_ALIASES } from './calc.js';
+import { evaluateLine, VENUE_ALIASES } from './calc.js';
+import { parseDate } from '../util/time.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
 import { bankruptcyPriceOf, bybitLiquidationPrice, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
@@ -57,8 +58,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     wallet = (q * ep) / lev;
   }
   const asOfRaw = opts.asOf;
-  const asOf = typeof asOfRaw === 'string' ? isoDateMs(asOfRaw) : Date.now();
-  if (!Number.isFinite(asOf)) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}`);
+  const asOf = typeof asOfRaw === 'string' ? parseDate(asOfRaw) : Date.now();
+  if (asOf === null) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}`);
   const mmrFlag = flagNum(opts, 'mmr', 'mmr', true, 0);
   const cumFlag = flagNum(opts, 'cum', 'cum', true) ?? 0;
   const symbol = typeof opts.symbol === 'string' ? opts.symbol : undefined;

@@ -9,6 +9,7 @@ import { Decimal } from 'decimal.js';
 import { getVenue, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
+import { parseDate } from '../util/time.js';
 import {
   bankruptcyPriceOf,
   binanceLiquidationPrice,
@@ -57,23 +58,15 @@ function side(o: Obj, key = 'side'): Side {
   return fail(`"${key}" must be "long" or "short", got ${JSON.stringify(v)}`);
 }
 
-/**
- * ms of an ISO date string ("2021-09-01 08:00:00Z" accepted); a date-time without an offset is
- * UTC, as in configs (Date.parse alone would read it as local time); NaN when unreadable
- */
-export function isoDateMs(v: string): number {
-  const s = v.includes('T') ? v : v.replace(' ', 'T');
-  return Date.parse(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s}Z` : s);
-}
 
-/** ms UTC from a number (ms) or an ISO date string (see isoDateMs) */
+/** ms UTC from a number (ms) or an ISO date string (see parseDate in src/util/time.ts) */
 function time(o: Obj, key: string, optional = false): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (ms UTC or an ISO date)`);
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string') {
-    const ms = isoDateMs(v);
-    if (Number.isFinite(ms)) return ms;
+    const ms = parseDate(v);
+    if (ms !== null) return ms;
   }
   return fail(`"${key}" must be ms since epoch or an ISO date, got ${JSON.stringify(v)}`);
 }

@@ -86,7 +86,7 @@ export function register(program: Command): void {
       const seed = Number(seedStr);
       const tf = String(flags.timeframe);
       const startStr = String(flags.start);
-      const { parseDate } = await import('../../config/schema.js');
+      const { parseDate } = await import('../../util/time.js');
       const start = parseDate(startStr);
       if (start === null) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'`);
       const vols = typeof flags.vol === 'string' ? flags.vol.split(',').map((v) => num('vol', v)!) : undefined;

@@ -13,7 +13,7 @@
 export { defineConfig } from './config/index.js';
 export type { ConfigEnv, ConfigInput, UserConfig, ResolvedConfig } from './config/index.js';
 
-export { defineStrategy } from './strategy/types.js';
+export { defineStrategy, LookAheadError } from './strategy/types.js';
 export type { StrategyModule, Strategy, StrategyContext } from './strategy/types.js';
 export { Sma, Ema, RollingStdev, ZScore, Atr, RollingExtreme, indicators } from './strategy/indicators.js';
 export { resolveStrategy, listStrategies } from './strategy/registry.js';

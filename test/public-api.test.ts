@@ -4,10 +4,13 @@
  * replay one strategy under isolated and cross in one pass, compute metrics, check the books.
  */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   DEFAULT_EXECUTION,
   ExitCode,
+  LookAheadError,
   SETUPS,
+  defineStrategy,
   UserError,
   booksImbalance,
   computeMetrics,
@@ -56,5 +59,32 @@ describe('public API', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).exitCode).toBe(ExitCode.CONFIG);
     expect((err as UserError).message + (err as UserError).details.join(' ')).toMatch(/sma-cross/);
+  });
+
+  it('exports the LookAheadError a strategy gets when it reads a later bar', async () => {
+    const data = await loadDataset('data/binance-usdm-2025', { timeframe: '1h' });
+    const caught: unknown[] = [];
+    const peek = defineStrategy({
+      name: 'peek',
+      description: 'reads one bar ahead',
+      params: z.object({}),
+      symbols: () => ['BTCUSDT'],
+      create: () => ({
+        onBar(ctx) {
+          if (caught.length > 0) return;
+          try {
+            ctx.data[0]!.close.ago(-1);
+          } catch (e) {
+            caught.push(e);
+          }
+        },
+      }),
+    });
+    replay({
+      data, symbols: ['BTCUSDT'], strategy: peek, params: {}, venue: getVenue('binance-usdm'),
+      setups: [SETUPS.isolated], initialCapital: '1000', leverage: 1, execution: DEFAULT_EXECUTION, toIndex: 3,
+    });
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toBeInstanceOf(LookAheadError);
   });
 });

@@ -934,17 +934,10 @@ export class AccountImpl implements Account {
   }
 
   /**
-   * One pass doing what `mark(adverse, peak)` followed by `mark(marks, out)` does (same numbers,
-   * same remembered marks): fills `out` at `marks` and returns the worst pool's margin ratio with
-   * every symbol at `adverse` (the engine's marginRatioPeak input). No allocation.
+   * One pass doing what `mark(adverse, scratch)` followed by `mark(marks, out)` does (same numbers,
+   * same remembered marks): fills `out` at `marks` and writes the worst pool's margin ratio with
+   * every symbol at `adverse` into peak[0] (the engine's marginRatioPeak input). No allocation.
    */
-  markWithPeak(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number {
-    this.markWithPeakInto(marks, adverse, out, this.peakScratch);
-    return this.peakScratch[0]!;
-  }
-  private readonly peakScratch = new Float64Array(1);
-
-  /** markWithPeak with the adverse ratio written to peak[0] */
   markWithPeakInto(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot, peak: Float64Array): void {
     const pos = this.pos;
     const last = this.lastMark;

@@ -191,10 +191,9 @@ export interface Account {
   mark(marks: Float64Array, out: MarkSnapshot): void;
   /**
    * (added for speed; optional) the same as `mark(adverse, scratch)` then `mark(marks, out)` in one
-   * pass: fills `out` at `marks`, returns the worst pool's margin ratio at `adverse`.
+   * pass: fills `out` at `marks` and writes the worst pool's margin ratio at `adverse` into
+   * peak[0] (a typed-array slot, not a return value: a returned double is boxed in the bar loop).
    */
-  markWithPeak?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot): number;
-  /** (optional) markWithPeak writing the adverse ratio into peak[0] (no boxed return value in the bar loop) */
   markWithPeakInto?(marks: Float64Array, adverse: Float64Array, out: MarkSnapshot, peak: Float64Array): void;
   /**
    * (optional) the worst pool's margin ratio with every open position's symbol valued at

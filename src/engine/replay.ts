@@ -221,7 +221,7 @@ class SetupRunner implements ContextHost {
   private legSign: Float64Array;
   /** per symbol: sign of the position (+1, −1, 0), refreshed at events (read per bar without calls) */
   private posSign: Float64Array;
-  /** markWithPeak's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
+  /** markWithPeakInto's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
   private readonly peakOut = new Float64Array(1);
   /** [0]: the worst margin ratio met on the intrabar path of the current bar (bars that walk the path) */
   private readonly pathPeak = new Float64Array(1);
@@ -592,8 +592,6 @@ class SetupRunner implements ContextHost {
       if (acct.markWithPeakInto !== undefined) {
         acct.markWithPeakInto(m.closeMarks, adv, snap, this.peakOut);
         advRatio = this.peakOut[0]!;
-      } else if (acct.markWithPeak !== undefined) {
-        advRatio = acct.markWithPeak(m.closeMarks, adv, snap);
       } else {
         acct.mark(adv, this.peakSnap);
         advRatio = this.peakSnap.marginRatio;

@@ -122,3 +122,14 @@ describe('report.md sections after the comparison', () => {
     expect(html).toContain('>insufficientMargin 4, x|y 1</td>');
   });
 });
+
+describe('run warnings from the manifest', () => {
+  it('appear as notes in both reports, escaped', () => {
+    const warning = 'dataset d: 1d bars are longer than binance-usdm\'s 8h funding interval; <funding> settles at bar opens';
+    const model = buildModel(results, { ...makeManifest(results), warnings: [warning] });
+    const md = renderMarkdown(model, sweep, modes);
+    const html = renderHtml(model, sweep, modes);
+    expect(md).toContain('> **Note:** dataset d: 1d bars are longer than');
+    expect(html).toContain('<p class="note">dataset d: 1d bars are longer than binance-usdm&#39;s 8h funding interval; &lt;funding&gt; settles at bar opens</p>');
+  });
+});

@@ -285,6 +285,8 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
   }
   const optimistic = runs.filter((r) => r.crossCheck === 'optimistic' && r.spec.symbols.length > 1);
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
+  // warnings about the config meeting the data (e.g. bars longer than the funding interval), recorded at run time
+  for (const w of manifest.warnings ?? []) notes.push(w);
 
   return {
     name: manifest.name,

@@ -91,13 +91,12 @@ export async function resolveStrategy(name: string, extraDirs: string[] = []): P
   return load(e);
 }
 
-/** Every strategy available, sorted by name. */
-export async function listStrategies(extraDirs: string[] = []): Promise<{ name: string; description: string; file: string }[]> {
-  const entries = scan(extraDirs);
-  const out: { name: string; description: string; file: string }[] = [];
-  for (const e of entries) {
+/** Every strategy available, sorted by name, with its loaded module. */
+export async function listStrategies(extraDirs: string[] = []): Promise<{ name: string; description: string; file: string; module: StrategyModule }[]> {
+  const out: { name: string; description: string; file: string; module: StrategyModule }[] = [];
+  for (const e of scan(extraDirs)) {
     const m = await load(e);
-    out.push({ name: m.name, description: m.description, file: e.file });
+    out.push({ name: m.name, description: m.description, file: e.file, module: m });
   }
   return out;
 }

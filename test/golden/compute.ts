@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../../src/feed/index.js';
 import { getVenue } from '../../src/venue/index.js';
 import { replay, DEFAULT_EXECUTION, ENGINE_VERSION, SETUPS } from '../../src/engine/index.js';
-import { listStrategies, resolveStrategy } from '../../src/strategy/registry.js';
+import { listStrategies } from '../../src/strategy/registry.js';
 
 const GOLDEN_DIR = dirname(fileURLToPath(import.meta.url));
 const DATASET_DIR = join(GOLDEN_DIR, '..', '..', 'data', 'binance-usdm-2025');
@@ -41,8 +41,7 @@ export async function computeGoldens(): Promise<Golden[]> {
   const data = await loadDataset(DATASET_DIR, { timeframe: '1h' });
   const venue = getVenue('binance-usdm');
   const out: Golden[] = [];
-  for (const { name } of await listStrategies()) {
-    const mod = await resolveStrategy(name);
+  for (const { name, module: mod } of await listStrategies()) {
     const params = mod.params.parse({});
     const symbols = mod.symbols(params);
     const r = replay({

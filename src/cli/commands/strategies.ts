@@ -11,13 +11,12 @@ export function register(program: Command): void {
     .option('-d, --dir <folder...>', 'extra folders of strategy files')
     .option('--json', 'print JSON')
     .action(async (flags: { dir?: string[]; json?: boolean }) => {
-      const { listStrategies, resolveStrategy } = await import('../../strategy/registry.js');
+      const { listStrategies } = await import('../../strategy/registry.js');
       const dirs = (flags.dir ?? []).map((d) => resolve(d));
       const list = await listStrategies(dirs);
       const rows: { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[] = [];
       for (const entry of list) {
-        const m = await resolveStrategy(entry.name, dirs);
-        const defaults = m.params.safeParse({});
+        const defaults = entry.module.params.safeParse({});
         rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults: defaults.success ? (defaults.data as Record<string, unknown>) : null });
       }
       rows.sort((a, b) => (a.name < b.name ? -1 : 1));

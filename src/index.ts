@@ -32,5 +32,7 @@ export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptio
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
 export { writeReport, loadResults, loadRunFolder } from './report/index.js';
 export type { RunResult, RunSpec, RunManifest } from './shard/types.js';
+export { WIPEOUT_FRACTION, EQUITY_GRID_POINTS } from './stress/types.js';
+export type { RunStressSpec, RunStressResult, StressInjection } from './stress/types.js';
 
 export { UserError, ExitCode } from './errors.js';

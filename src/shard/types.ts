@@ -3,6 +3,8 @@
  * Everything here is plain JSON: decimals as strings, numbers as numbers, no typed arrays.
  */
 
+import type { RunStressResult, RunStressSpec } from '../stress/types.js';
+
 /** The canonical description of one run; RunId = stable hash of it (sorted keys). */
 export interface RunSpec {
   strategy: string;
@@ -25,6 +27,8 @@ export interface RunSpec {
   /** sha256 of each data file, from MarketData.hashes */
   dataHashes: Record<string, string>;
   engineVersion: string;
+  /** stress runs only (src/stress/types.ts): the scenario or Monte Carlo path replayed instead of the dataset as it is; absent for history runs */
+  stress?: RunStressSpec;
 }
 
 export interface RunEventRecord {
@@ -62,6 +66,8 @@ export interface RunResult {
   /** liquidations, and the first/last fills etc., capped in count (see src/shard) */
   events: RunEventRecord[];
   curves: RunCurves;
+  /** stress runs only (present exactly when spec.stress is): survival, time to liquidation, peak margin ratio, loss at the shock, ... (src/stress/types.ts) */
+  stress?: RunStressResult;
 }
 
 /**

@@ -1,0 +1,108 @@
+/**
+ * CONTRACT: stress runs (src/stress, issue 10). Shared by the run layer (src/shard: RunSpec,
+ * RunResult), the stress engine (src/stress: scenarios, overlays, Monte Carlo paths) and the
+ * reports (src/analysis, src/report: aggregation of stress runs).
+ *
+ * A stress run is an ordinary run (same strategy × params × venue × leverage × setup, same
+ * engine) whose market data is not the dataset itself but a view of it:
+ *  - kind 'scenario': the dataset with one scenario (a crash) spliced in at `injectAt`;
+ *  - kind 'path': a Monte Carlo path, a stationary block bootstrap of the dataset's joint bar
+ *    returns (seed, pathIndex, mean block length `blockBars`), optionally with crashes spliced in.
+ * The view is generated inside the worker that replays it; nothing is stored per path.
+ *
+ * History runs (the dataset as it is) have no `stress` field, in RunSpec and in RunResult.
+ */
+
+/** One crash spliced into a run: which scenario, and when its shock starts (ms UTC). */
+export interface StressInjection {
+  /** scenario id (built-in crash pack or a custom scenario of the config's `stress.scenarios`) */
+  scenario: string;
+  /** ms UTC of the shock start */
+  injectAt: number;
+}
+
+/**
+ * RunSpec.stress: part of the canonical RunSpec, hence of the RunId (and of the TaskId: all
+ * setups of one stress view share one replay pass).
+ *
+ * `scenarioHash` (scenario kind) / `crashes[].scenarioHash` are not in the first contract draft:
+ * they are the first 12 hex digits of the sha256 of the scenario's resolved definition, so that a
+ * custom scenario edited under the same id changes the RunId (--resume then reruns it). Readers
+ * may ignore them.
+ */
+export type RunStressSpec =
+  | { kind: 'scenario'; scenario: string; injectAt: number; scenarioHash?: string }
+  | {
+      kind: 'path';
+      /** the stress seed (config `stress.seed` or `--seed`) */
+      seed: number;
+      /** 0-based index of the path under this seed */
+      pathIndex: number;
+      /** mean block length of the stationary bootstrap, in bars (geometric block lengths) */
+      blockBars: number;
+      /** crashes spliced into the path, in time order (absent: a plain bootstrap path) */
+      crashes?: (StressInjection & { scenarioHash?: string })[];
+    };
+
+/**
+ * RunResult.stress: present exactly when RunSpec.stress is. A RunResult is already one margin
+ * setup of one run (RunResult.spec.setup), so these per-setup figures sit next to the setup's
+ * other figures: `RunResult.metrics` (return, max drawdown, liquidation count and loss, ... from
+ * the metrics registry), `RunResult.curves` (equity / drawdown / margin-ratio curves) and
+ * `RunResult.events` (liquidations first). Aggregation over paths groups stress results by
+ * `RunResult.spec` without `stress` (strategy, params, venue, leverage, setup, dataset, ...) and
+ * splits them by `stress.kind` (and `stress.scenario` for the scenario table).
+ */
+export interface RunStressResult {
+  /** echo of RunSpec.stress */
+  kind: 'scenario' | 'path';
+  /** scenario id (kind 'scenario') */
+  scenario?: string;
+  /** shock start, ms UTC (kind 'scenario') */
+  injectAt?: number;
+  /** path index and seed (kind 'path') */
+  pathIndex?: number;
+  seed?: number;
+  /** crashes spliced into the path (kind 'path', when any) */
+  crashes?: StressInjection[];
+
+  /** no liquidation at all during the run */
+  survived: boolean;
+  /** equity below 5 % of the initial capital at some bar close (WIPEOUT_FRACTION) */
+  wipedOut: boolean;
+  /**
+   * ms from the shock start (scenario runs) or from the first bar's open (path runs) to the first
+   * liquidation; null when none. For a scenario run a liquidation before the shock gives a
+   * negative value.
+   */
+  timeToLiquidationMs: number | null;
+  /**
+   * highest margin ratio (maintenance margin / margin balance of the worst pool, intrabar peak)
+   * reached during the run; scenario runs: from the bar the shock starts in onwards. ≥ 1 means a
+   * pool reached its liquidation point. 0 when never in a position.
+   */
+  peakMarginRatio: number;
+  /**
+   * decimal string: equity at the close of the last bar of the shock window minus equity at the
+   * close of the bar before the shock starts (initial capital if the shock starts in the first
+   * bar). Negative = loss. Scenario runs, and path runs with crashes (their first crash); null
+   * for plain paths.
+   */
+  lossAtShock: string | null;
+  /** every position liquidated, in the order they went (a cross pool liquidation lists each of its symbols, same time) */
+  firstLiquidated: { symbol: string; time: number }[];
+  /**
+   * equity at EQUITY_GRID_POINTS evenly spaced bars of the run (bar round(k × (bars − 1) /
+   * (EQUITY_GRID_POINTS − 1)), k = 0..EQUITY_GRID_POINTS−1; all stress runs of one config share
+   * these bars), for fan charts (quantile bands over paths at each point). Numbers rounded to 10
+   * significant digits. Empty when the run replayed no bar.
+   */
+  equityGrid: number[];
+  /** open times of the equityGrid bars, ms UTC */
+  equityGridTime: number[];
+}
+
+/** Equity below this fraction of the initial capital = wiped out. */
+export const WIPEOUT_FRACTION = 0.05;
+/** Points of RunStressResult.equityGrid. */
+export const EQUITY_GRID_POINTS = 101;

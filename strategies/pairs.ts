@@ -21,7 +21,9 @@ const params = z.object({
   exitZ: z.number().min(0).default(0.5),
   /** initial margin committed per leg, as a fraction of equity */
   marginFraction: z.number().positive().max(0.5).default(0.25),
-});
+})
+  .refine((p) => p.exitZ < p.entryZ, { message: 'exitZ must be below entryZ', path: ['exitZ'] })
+  .refine((p) => p.long !== p.short, { message: 'long and short must be two different symbols', path: ['short'] });
 
 export default defineStrategy({
   name: 'pairs',
@@ -29,7 +31,6 @@ export default defineStrategy({
   params,
   symbols: (p) => [p.long, p.short],
   create(p) {
-    if (p.exitZ >= p.entryZ) throw new RangeError(`pairs: exitZ (${p.exitZ}) must be below entryZ (${p.entryZ})`);
     const z = new ZScore(p.lookback);
     let state = 0; // +1 long spread, −1 short spread, 0 flat
     return {

@@ -17,7 +17,7 @@ const params = z.object({
   slow: z.number().int().positive().default(50),
   /** initial margin committed per position, as a fraction of equity */
   marginFraction: z.number().positive().max(1).default(0.5),
-});
+}).refine((p) => p.fast < p.slow, { message: 'fast must be below slow', path: ['fast'] });
 
 export default defineStrategy({
   name: 'sma-cross',
@@ -25,7 +25,6 @@ export default defineStrategy({
   params,
   symbols: (p) => [p.symbol],
   create(p) {
-    if (p.fast >= p.slow) throw new RangeError(`sma-cross: fast (${p.fast}) must be below slow (${p.slow})`);
     const fast = new Sma(p.fast);
     const slow = new Sma(p.slow);
     let signal = 0;

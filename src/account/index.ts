@@ -151,11 +151,20 @@ export interface MarginMode {
   bookFunding(acc: AccountImpl, p: Position, received: D): void;
   /** true: each position is its own pool (isolated); false: every position of the mode shares one pool (cross) */
   ownsPool: boolean;
+  /**
+   * why changing the leverage of the open position p from `from` to `to` is refused (message), or
+   * null when allowed; p.leverage is already `to` when called
+   */
+  leverageChangeRefusal(acc: AccountImpl, p: Position, from: number, to: number): string | null;
 }
 
 const IsolatedMargin: MarginMode = {
   id: 'isolated',
   ownsPool: true,
+  leverageChangeRefusal() {
+    // the isolated wallet is not re-sized: the leverage applies to what the position opens next
+    return null;
+  },
   allocate(acc, p, openQty, priceD) {
     // initial margin of the opened part, notional / leverage, booked into the position's wallet
     const im = book(openQty.times(priceD).div(acc.leverageD(p)));
@@ -195,6 +204,12 @@ const IsolatedMargin: MarginMode = {
 const CrossMargin: MarginMode = {
   id: 'cross',
   ownsPool: false,
+  leverageChangeRefusal(acc, p, from, to) {
+    // raising the leverage lowers the initial margin (always allowed, as on the exchanges);
+    // lowering it raises the initial margin, which must fit in the available balance
+    if (to >= from || acc.availableF() >= 0) return null;
+    return `${p.symbol}: lowering leverage from ${from}x to ${to}x needs more initial margin than the available balance`;
+  },
   allocate() {
     /* the margin stays in the cross wallet; it is counted through Σ cross IM in the available balance */
   },
@@ -601,8 +616,7 @@ export class AccountImpl implements Account {
     return ok ? this.pos[symbol]!.leverage : CONST_CELLS[1]!;
   }
 
-  setLeverage(symbol: number, leverage: number): { ok: true } | Rejection {
-    const time = Number.NaN;
+  setLeverage(symbol: number, leverage: number, time = Number.NaN): { ok: true } | Rejection {
     if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
     const p = this.pos[symbol]!;
     if (!Number.isFinite(leverage) || leverage < 1)
@@ -611,11 +625,13 @@ export class AccountImpl implements Account {
     const tier = tierFor(p.tiers, notional);
     if (leverage > tier.maxLeverage)
       return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
-    const saved = this.save(p);
+    const before = p.leverage;
     p.leverage = leverage;
-    if (p.absQ > 0 && p.mode === CrossMargin && this.availableF() < 0) {
-      this.restore(p, saved);
-      return this.reject(symbol, 'insufficientMargin', `${p.symbol}: lowering leverage to ${leverage}x needs more initial margin than the available balance`, time);
+    // the position's margin mode decides whether the change is allowed (cross: lowering needs the extra initial margin)
+    const refusal = p.absQ > 0 && p.mode ? p.mode.leverageChangeRefusal(this, p, before, leverage) : null;
+    if (refusal !== null) {
+      p.leverage = before;
+      return this.reject(symbol, 'insufficientMargin', refusal, time);
     }
     return { ok: true };
   }

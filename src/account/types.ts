@@ -26,7 +26,11 @@ export type RejectReason =
   | 'invalidPrice'
   | 'noPosition'
   | 'exceedsRemovableMargin'
-  | 'symbolUnavailable';
+  | 'symbolUnavailable'
+  /** an order whose `type` is not one of market, limit, stop, takeProfit */
+  | 'invalidOrderType'
+  /** an order whose `mode` is not 'isolated' or 'cross' */
+  | 'invalidMode';
 
 export interface Rejection {
   ok: false;
@@ -168,7 +172,8 @@ export interface Account {
   /** the ledger: every event in order (fills, funding, liquidations, transfers, rejections) */
   readonly events: readonly AccountEvent[];
 
-  setLeverage(symbol: number, leverage: number): { ok: true } | Rejection;
+  /** change the leverage of `symbol`; a rejection is recorded at `time` (the engine's event time) */
+  setLeverage(symbol: number, leverage: number, time?: number): { ok: true } | Rejection;
   leverage(symbol: number): number;
   trade(req: TradeRequest): Fill | Rejection;
   /** add (+) or remove (−) isolated margin of an open isolated position, within the venue's limits */

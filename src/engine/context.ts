@@ -54,66 +54,76 @@ function symbolError(what: string, s: number, n: number): never {
 
 /** price/volume history (one class per array type, so element loads stay monomorphic) */
 class SeriesView implements Series {
-  constructor(
-    private readonly arr: Float64Array,
-    private readonly cur: Cursor,
-    private readonly label: string,
-  ) {}
+  // ECMAScript private fields: no property of a view reaches the array past the cursor or the cursor itself
+  readonly #arr: Float64Array;
+  readonly #cur: Cursor;
+  readonly #label: string;
+  constructor(arr: Float64Array, cur: Cursor, label: string) {
+    this.#arr = arr;
+    this.#cur = cur;
+    this.#label = label;
+  }
   get length(): number {
-    return this.cur.i + 1;
+    return this.#cur.i + 1;
   }
   ago(k = 0): number {
-    if (k < 0) agoError(this.label, k);
-    return cell(this.arr, this.cur.i - k);
+    if (k < 0) agoError(this.#label, k);
+    return cell(this.#arr, this.#cur.i - k);
   }
   at(i: number): number {
-    if (i > this.cur.i) atError(this.label, i, this.cur.i);
-    return cell(this.arr, i);
+    if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
+    return cell(this.#arr, i);
   }
 }
 
 class PresenceView implements Series {
-  constructor(
-    private readonly arr: Uint8Array,
-    private readonly cur: Cursor,
-    private readonly label: string,
-  ) {}
+  // ECMAScript private fields: no property of a view reaches the array past the cursor or the cursor itself
+  readonly #arr: Uint8Array;
+  readonly #cur: Cursor;
+  readonly #label: string;
+  constructor(arr: Uint8Array, cur: Cursor, label: string) {
+    this.#arr = arr;
+    this.#cur = cur;
+    this.#label = label;
+  }
   get length(): number {
-    return this.cur.i + 1;
+    return this.#cur.i + 1;
   }
   ago(k = 0): number {
-    if (k < 0) agoError(this.label, k);
-    return cell8(this.arr, this.cur.i - k);
+    if (k < 0) agoError(this.#label, k);
+    return cell8(this.#arr, this.#cur.i - k);
   }
   at(i: number): number {
-    if (i > this.cur.i) atError(this.label, i, this.cur.i);
-    return cell8(this.arr, i);
+    if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
+    return cell8(this.#arr, i);
   }
 }
 
 class FundingView implements FundingHistory {
-  constructor(
-    private readonly col: SymbolColumns,
-    private readonly cur: Cursor,
-  ) {}
-  get count(): number {
-    return this.cur.i < 0 ? 0 : this.col.fundingStart[this.cur.i + 1]!;
+  readonly #col: SymbolColumns;
+  readonly #cur: Cursor;
+  constructor(col: SymbolColumns, cur: Cursor) {
+    this.#col = col;
+    this.#cur = cur;
   }
-  private idx(k: number): number {
+  get count(): number {
+    return this.#cur.i < 0 ? 0 : this.#col.fundingStart[this.#cur.i + 1]!;
+  }
+  #idx(k: number): number {
     if (k < 0) throw new LookAheadError(`look-ahead: funding(${k}) reads an event after the current bar`);
     return this.count - 1 - k;
   }
   rate(k = 0): number {
-    const j = this.idx(k);
-    return j >= 0 ? this.col.fundingRate[j]! : NaN;
+    const j = this.#idx(k);
+    return j >= 0 ? this.#col.fundingRate[j]! : NaN;
   }
   time(k = 0): number {
-    const j = this.idx(k);
-    return j >= 0 ? this.col.fundingTime[j]! : NaN;
+    const j = this.#idx(k);
+    return j >= 0 ? this.#col.fundingTime[j]! : NaN;
   }
   price(k = 0): number {
-    const j = this.idx(k);
-    return j >= 0 ? this.col.fundingPrice[j]! : NaN;
+    const j = this.#idx(k);
+    return j >= 0 ? this.#col.fundingPrice[j]! : NaN;
   }
 }
 
@@ -174,59 +184,65 @@ export interface ContextHost {
 }
 
 class PositionViewImpl implements PositionView {
+  readonly #h: ContextHost;
   constructor(
     readonly symbol: number,
-    private readonly h: ContextHost,
-  ) {}
+    h: ContextHost,
+  ) {
+    this.#h = h;
+  }
   get qty(): number {
-    return this.h.positionQty(this.symbol);
+    return this.#h.positionQty(this.symbol);
   }
   get entryPrice(): number {
-    return this.h.positionQty(this.symbol) === 0 ? NaN : this.h.entryPrice(this.symbol);
+    return this.#h.positionQty(this.symbol) === 0 ? NaN : this.#h.entryPrice(this.symbol);
   }
   get mode(): ModeId | null {
-    return this.h.positionMode(this.symbol);
+    return this.#h.positionMode(this.symbol);
   }
   get leverage(): number {
-    return this.h.leverage(this.symbol);
+    return this.#h.leverage(this.symbol);
   }
   get unrealizedPnl(): number {
-    const q = this.h.positionQty(this.symbol);
-    return q === 0 ? 0 : q * (this.h.markOf(this.symbol) - this.h.entryPrice(this.symbol));
+    const q = this.#h.positionQty(this.symbol);
+    return q === 0 ? 0 : q * (this.#h.markOf(this.symbol) - this.#h.entryPrice(this.symbol));
   }
   get notional(): number {
-    return Math.abs(this.h.positionQty(this.symbol)) * this.h.markOf(this.symbol);
+    return Math.abs(this.#h.positionQty(this.symbol)) * this.#h.markOf(this.symbol);
   }
   get liquidationPrice(): number {
-    return this.h.positionQty(this.symbol) === 0 ? NaN : this.h.liquidationPrice(this.symbol);
+    return this.#h.positionQty(this.symbol) === 0 ? NaN : this.#h.liquidationPrice(this.symbol);
   }
 }
 
 class AccountViewImpl implements AccountView {
-  constructor(private readonly snap: MarkSnapshot) {}
+  readonly #snap: MarkSnapshot;
+  constructor(snap: MarkSnapshot) {
+    this.#snap = snap;
+  }
   get equity(): number {
-    return this.snap.equity;
+    return this.#snap.equity;
   }
   get available(): number {
-    return this.snap.available;
+    return this.#snap.available;
   }
   get marginBalance(): number {
-    return this.snap.marginBalance;
+    return this.#snap.marginBalance;
   }
   get maintenanceMargin(): number {
-    return this.snap.maintenanceMargin;
+    return this.#snap.maintenanceMargin;
   }
   get marginRatio(): number {
-    return this.snap.marginRatio;
+    return this.#snap.marginRatio;
   }
   get initialMargin(): number {
-    return this.snap.initialMargin;
+    return this.#snap.initialMargin;
   }
   get grossNotional(): number {
-    return this.snap.grossNotional;
+    return this.#snap.grossNotional;
   }
   get capitalAtRisk(): number {
-    return this.snap.capitalAtRisk;
+    return this.#snap.capitalAtRisk;
   }
 }
 
@@ -234,95 +250,99 @@ export class EngineContext implements StrategyContext {
   readonly data: readonly SymbolView[];
   readonly account: AccountView;
   readonly indicators: IndicatorFactory = indicators;
-  private readonly positions: PositionView[];
-  private readonly nameToIndex = new Map<string, number>();
-  private readonly closes: readonly Float64Array[];
+  // ECMAScript private fields: the host (the setup runner, which holds the whole market) and the
+  // close columns are not reachable from the strategy (ctx.h.…, ctx.closes[0][i + 1] would read the future)
+  readonly #h: ContextHost;
+  readonly #positions: PositionView[];
+  readonly #nameToIndex = new Map<string, number>();
+  readonly #closes: readonly Float64Array[];
 
   constructor(
-    private readonly h: ContextHost,
+    h: ContextHost,
     readonly symbols: readonly string[],
     columns: readonly SymbolColumns[],
     markCloses: readonly Float64Array[],
   ) {
-    this.data = columns.map((c, s) => new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor));
-    this.closes = columns.map((c) => c.close);
-    this.positions = symbols.map((_, s) => new PositionViewImpl(s, h));
+    this.#h = h;
+    this.data = Object.freeze(columns.map((c, s) => Object.freeze(new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor))));
+    this.#closes = columns.map((c) => c.close);
+    this.#positions = symbols.map((_, s) => new PositionViewImpl(s, h));
     this.account = new AccountViewImpl(h.snap);
-    symbols.forEach((n, s) => this.nameToIndex.set(n, s));
+    symbols.forEach((n, s) => this.#nameToIndex.set(n, s));
   }
 
   get setup(): string {
-    return this.h.setupId;
+    return this.#h.setupId;
   }
   get defaultMode(): ModeId {
-    return this.h.defaultMode;
+    return this.#h.defaultMode;
   }
   get bar(): number {
-    return this.h.cursor.i - this.h.fromIndex;
+    return this.#h.cursor.i - this.#h.fromIndex;
   }
   get index(): number {
-    return this.h.cursor.i;
+    return this.#h.cursor.i;
   }
   get time(): number {
-    const i = this.h.cursor.i;
-    return i >= 0 ? this.h.time[i]! : NaN;
+    const i = this.#h.cursor.i;
+    return i >= 0 ? this.#h.time[i]! : NaN;
   }
   get timeframeMs(): number {
-    return this.h.timeframeMs;
+    return this.#h.timeframeMs;
   }
   close(s: number): number {
-    const arr = this.closes[s];
+    const arr = this.#closes[s];
     if (arr === undefined) symbolError('close', s, this.symbols.length);
-    return cell(arr, this.h.cursor.i);
+    return cell(arr, this.#h.cursor.i);
   }
   symbolIndex(name: string): number {
-    const s = this.nameToIndex.get(name);
+    const s = this.#nameToIndex.get(name);
     if (s === undefined) throw new RangeError(`unknown symbol '${name}' (this run trades ${this.symbols.join(', ')})`);
     return s;
   }
   position(s: number): PositionView {
-    const p = this.positions[s];
+    const p = this.#positions[s];
     if (p === undefined) symbolError('position', s, this.symbols.length);
     return p;
   }
   order(req: OrderRequest): number {
-    return this.h.submit(req);
+    return this.#h.submit(req);
   }
   buy(s: number, qty: number, opts?: OrderOptions): number {
-    return this.h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
+    return this.#h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
   }
   sell(s: number, qty: number, opts?: OrderOptions): number {
-    return this.h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
+    return this.#h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
   }
   closePosition(s: number, opts?: OrderOptions): number {
-    const q = this.h.positionQty(s);
-    return this.h.submit({ ...opts, symbol: s, qty: q === 0 ? 0 : -q, closePosition: true });
+    const q = this.#h.positionQty(s);
+    return this.#h.submit({ ...opts, symbol: s, qty: q === 0 ? 0 : -q, closePosition: true });
   }
   targetPosition(s: number, qty: number, opts?: OrderOptions): number {
-    this.h.cancelMarket(s);
-    if (!Number.isFinite(qty)) return this.h.submit({ ...opts, type: 'market', symbol: s, qty });
+    this.#h.cancelMarket(s);
+    if (!Number.isFinite(qty)) return this.#h.submit({ ...opts, type: 'market', symbol: s, qty });
     // the target on the quantity grid (toward zero); already there → no order
-    const target = this.h.floorQty(s, qty);
-    const diff = this.h.floorQty(s, target - this.h.positionQty(s));
+    const target = this.#h.floorQty(s, qty);
+    const diff = this.#h.floorQty(s, target - this.#h.positionQty(s));
     if (diff === 0) return 0;
-    return this.h.submit(opts === undefined ? { type: 'market', symbol: s, qty: diff } : { ...opts, type: 'market', symbol: s, qty: diff });
+    return this.#h.submit(opts === undefined ? { type: 'market', symbol: s, qty: diff } : { ...opts, type: 'market', symbol: s, qty: diff });
   }
   cancel(id: number): boolean {
-    return this.h.cancel(id);
+    return this.#h.cancel(id);
   }
   cancelAll(s = -1): number {
-    return this.h.cancelAll(s);
+    return this.#h.cancelAll(s);
   }
   openOrders(s = -1): OpenOrder[] {
-    return this.h.openOrders(s);
+    return this.#h.openOrders(s);
   }
   setLeverage(s: number, leverage: number): boolean {
-    return this.h.setLeverage(s, leverage);
+    return this.#h.setLeverage(s, leverage);
   }
   leverage(s: number): number {
-    return this.h.leverage(s);
+    return this.#h.leverage(s);
   }
   transferMargin(s: number, amount: number): boolean {
-    return this.h.transferMargin(s, amount);
+    return this.#h.transferMargin(s, amount);
   }
 }

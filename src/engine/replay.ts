@@ -33,9 +33,10 @@ import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.2.0';
+export const ENGINE_VERSION = '1.3.0';
 
 const BISECT_STEPS = 60;
+const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(['market', 'limit', 'stop', 'takeProfit']);
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
  * binding in the bar loop made V8 box `peak` (an allocation per bar)
@@ -329,10 +330,19 @@ class SetupRunner implements ContextHost {
   submit(req: OrderRequest): number {
     this.checkSymbol(req.symbol, 'order');
     const s = req.symbol;
-    const type: OrderType = req.type ?? 'market';
+    const type = (req.type ?? 'market') as OrderType;
+    if (!ORDER_TYPES.has(type)) {
+      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${JSON.stringify(req.type)} (market, limit, stop, takeProfit)`);
+      return -1;
+    }
+    if (req.mode !== undefined && req.mode !== 'isolated' && req.mode !== 'cross') {
+      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${JSON.stringify(req.mode)} (isolated, cross)`);
+      return -1;
+    }
     const closePosition = req.closePosition === true;
     let qty = req.qty;
     if (closePosition) {
+      // one rule: a closePosition order ignores qty; its side is fixed now, against the open position
       const pos = this.acct.positionQty(s);
       if (pos === 0) {
         this.reject(s, 'noPosition', `closePosition ${type} order on ${this.ctx.symbols[s]}: no open position`);
@@ -421,7 +431,7 @@ class SetupRunner implements ContextHost {
   }
   setLeverage(s: number, lev: number): boolean {
     this.checkSymbol(s, 'setLeverage');
-    const r = this.acct.setLeverage(s, lev);
+    const r = this.acct.setLeverage(s, lev, this.eventTime);
     this.dirty = true;
     this.changed = true;
     return r.ok;
@@ -705,12 +715,11 @@ class SetupRunner implements ContextHost {
       const h = c.high[i]!;
       const l = c.low[i]!;
       const cl = c.close[i]!;
-      let hiFirst: boolean;
+      // the trade path (order triggers) is the same in every setup; only the liquidation check of
+      // a multi-leg cross pool takes its legs adverse-first (the pessimistic bound, DESIGN §4.3)
+      const hiFirst = mode === 'high-first' ? true : mode === 'low-first' ? false : h - o <= o - l;
       const leg = pess ? this.legSign[s]! : 0;
-      if (leg !== 0) hiFirst = leg < 0;
-      else if (mode === 'high-first') hiFirst = true;
-      else if (mode === 'low-first') hiFirst = false;
-      else hiFirst = h - o <= o - l;
+      const lqHiFirst = leg !== 0 ? leg < 0 : hiFirst;
       const b = 4 * s;
       const tp = this.tp;
       tp[b] = o;
@@ -723,13 +732,13 @@ class SetupRunner implements ContextHost {
         const mh = c.markHigh[i]!;
         const ml = c.markLow[i]!;
         lq[b] = mo;
-        lq[b + 1] = hiFirst ? mh : ml;
-        lq[b + 2] = hiFirst ? ml : mh;
+        lq[b + 1] = lqHiFirst ? mh : ml;
+        lq[b + 2] = lqHiFirst ? ml : mh;
         lq[b + 3] = c.markClose[i]!;
       } else {
         lq[b] = o;
-        lq[b + 1] = tp[b + 1]!;
-        lq[b + 2] = tp[b + 2]!;
+        lq[b + 1] = lqHiFirst ? h : l;
+        lq[b + 2] = lqHiFirst ? l : h;
         lq[b + 3] = cl;
       }
     }
@@ -863,7 +872,9 @@ class SetupRunner implements ContextHost {
     const m = this.m;
     const slip = m.exec.slippageBps / 1e4;
     this.pathPeak[0] = 0;
-    let openSeen = false;
+    // a pool whose liquidation threshold the open gapped through is liquidated at the open before
+    // any order fills there (DESIGN §4.2: the venue liquidates while the price travels to the open)
+    let openSeen = this.gapLiquidations(i);
     // market orders at the open, in submission order
     for (let j = 0; j < this.orders.length; ) {
       const o = this.orders[j]!;
@@ -891,7 +902,7 @@ class SetupRunner implements ContextHost {
         this.orders.splice(j, 0, { ...o, qty: remaining, activeFrom: i + 1 });
         j++;
       }
-      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker');
+      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
     }
     if (this.dirty) this.refresh();
     // paths depend on the positions after the open (pessimistic cross legs go adverse-first)
@@ -959,14 +970,44 @@ class SetupRunner implements ContextHost {
         // at or beyond the level: the level, or the price at τ when it gapped past it
         const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
         if (o.type === 'limit') {
-          if (o.marketable && tau === 0 && o.activeFrom === i) this.execute(o, p, 'taker');
-          else this.execute(o, o.price, 'maker');
+          if (o.marketable && tau === 0 && o.activeFrom === i) this.execute(o, p, 'taker', tau);
+          else this.execute(o, o.price, 'maker', tau);
         } else {
-          this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker');
+          this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker', tau);
         }
       }
     }
     throw new Error('internal: intrabar event loop did not terminate');
+  }
+
+  /**
+   * Liquidates, at the open of bar i, every pool that is at or past its liquidation threshold there
+   * (single-symbol pools: the open on the liquidation source at or beyond the liquidation price;
+   * multi-symbol pools: excess ≤ 0 with every symbol at its open). Returns true when the positions
+   * held into the open were valued at the open (marginRatioPeak) because something was liquidated.
+   */
+  private gapLiquidations(i: number): boolean {
+    if (this.dirty) this.refresh();
+    if (!this.hasPositions) return false;
+    this.buildPaths(i); // only τ = 0 is read here
+    let valued = false;
+    for (let guard = 0; guard <= this.m.n + 1; guard++) {
+      let hit: MarginPool | null = null;
+      for (let j = 0; j < this.nSingle && hit === null; j++) {
+        const s = this.sSym[j]!;
+        const open = this.lq[4 * s]!;
+        const lp = this.sLp[j]!;
+        if (this.sSide[j]! > 0 ? open <= lp : open >= lp) hit = this.sPool[j]!;
+      }
+      for (let j = 0; j < this.multi.length && hit === null; j++) if (this.excessAt(this.multi[j]!, 0) <= 0) hit = this.multi[j]!;
+      if (hit === null) return valued;
+      if (!valued && this.pathPeaks) this.stretchPeak(0, 0);
+      valued = true;
+      this.pricesAt(0, this.pbuf);
+      this.liquidate(hit, this.pbuf);
+      this.refresh();
+    }
+    throw new Error('internal: gap liquidations at the open did not terminate');
   }
 
   /** direction in which the order's trigger is crossed: up = price rising to the level */
@@ -1009,9 +1050,34 @@ class SetupRunner implements ContextHost {
     return sign * rest;
   }
 
-  private execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker'): void {
+  /**
+   * A fill of symbol s at `price` (τ on the path) when the pool holding s would be at or past its
+   * liquidation threshold there (every other symbol at its liquidation-source price at τ): the
+   * venue liquidates the pool on the way, so the pool is liquidated at that price instead and the
+   * order is cancelled with the pool's other orders. Keeps a wallet from going negative and an
+   * isolated position from losing more than its margin when slippage or a gap carries a fill past
+   * the threshold. Returns true when it liquidated.
+   */
+  private liquidatedBeforeFill(s: number, price: number, tau: number): boolean {
+    if (!this.hasPositions || this.acct.positionQty(s) === 0) return false;
+    if (this.dirty) this.refresh();
+    let pool: MarginPool | null = null;
+    for (let j = 0; j < this.nSingle && pool === null; j++) if (this.sSym[j] === s) pool = this.sPool[j]!;
+    for (let j = 0; j < this.multi.length && pool === null; j++) if (this.multi[j]!.symbols.includes(s)) pool = this.multi[j]!;
+    if (pool === null) return false;
+    const prices = this.pbuf;
+    this.pricesAt(tau, prices);
+    prices[s] = price;
+    if (!(pool.excess(prices) <= 0)) return false;
+    this.liquidate(pool, prices);
+    if (this.dirty) this.refresh();
+    return true;
+  }
+
+  private execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): void {
     const s = o.symbol;
     const acct = this.acct;
+    if (this.liquidatedBeforeFill(s, price, tau)) return;
     const pos = acct.positionQty(s);
     let qty = o.qty;
     const sym = this.ctx.symbols[s];
@@ -1107,6 +1173,8 @@ class SetupRunner implements ContextHost {
 /** Run one strategy under every setup of `p.setups` in one pass over the bars. */
 export function replay(p: ReplayParams): ReplayOutput {
   const data = p.data;
+  const twice = p.symbols.filter((s, k) => p.symbols.indexOf(s) !== k);
+  if (twice.length > 0) throw new RangeError(`replay: symbol '${twice[0]}' is listed twice (each symbol once)`);
   const cols: SymbolColumns[] = p.symbols.map((name) => {
     const k = data.symbols.indexOf(name);
     if (k < 0) throw new RangeError(`replay: symbol '${name}' is not in dataset '${data.dataset}' (${data.symbols.join(', ')})`);

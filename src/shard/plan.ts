@@ -141,6 +141,11 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         problems.push(`${path}: symbols(params) failed: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
+      const twice = symbols.filter((s, k) => symbols.indexOf(s) !== k);
+      if (twice.length > 0) {
+        problems.push(`${path}: strategy '${entry.name}' lists ${[...new Set(twice)].join(', ')} twice in symbols(params); give each symbol once (check the params naming symbols)`);
+        continue;
+      }
       for (const ds of datasets) {
         const missing = symbols.filter((s) => !ds.symbols.includes(s));
         if (missing.length > 0) {

@@ -112,7 +112,12 @@ export interface OrderOptions {
   price?: number;
   /** may only reduce the position (clipped to it; rejected when it would open or flip) */
   reduceOnly?: boolean;
-  /** closes the whole position at execution time (the side is fixed when placed); cancelled when the position closes otherwise */
+  /**
+   * closes the whole position at execution time; `qty` is ignored (any value, sign or 0). The side is
+   * fixed when placed (against the open position; placing it while flat is rejected `noPosition`);
+   * at execution a position that is then on the order's side is not touched (`reduceOnlyViolation`).
+   * Cancelled when the position closes otherwise.
+   */
   closePosition?: boolean;
   /** margin mode of a position this order opens (default: the setup's default mode) */
   mode?: ModeId;
@@ -122,7 +127,7 @@ export interface OrderOptions {
 
 export interface OrderRequest extends OrderOptions {
   symbol: number;
-  /** signed base quantity: + buy, − sell (for closePosition only the sign is used) */
+  /** signed base quantity: + buy, − sell (ignored by closePosition orders) */
   qty: number;
 }
 

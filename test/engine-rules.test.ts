@@ -1,0 +1,360 @@
+/**
+ * Engine rules found by an independent re-implementation of the spec and adversarial runs
+ * (issue 9, "Right answers"): gap liquidation before fills, setLeverage rejections, leverage
+ * changes of cross positions, one trigger path in every setup, closePosition's quantity rule,
+ * rejections for unknown order types/modes, duplicate symbols, schema refinements, and no public
+ * property of a history view reaching the future.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal } from 'decimal.js';
+import { z } from 'zod';
+import { booksImbalance } from '../src/account/index.js';
+import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import type { AccountEvent } from '../src/account/types.js';
+import type { StrategyContext, StrategyModule } from '../src/strategy/types.js';
+import { resolveConfig, type UserConfig } from '../src/config/index.js';
+import { buildPlan, type PlanDataset, type StrategySource } from '../src/shard/plan.js';
+import smaCross from '../strategies/sma-cross.js';
+import pairs from '../strategies/pairs.js';
+import { flat, makeData, run, scripted, setupOf, zeroFeeVenue, HOUR, T0, type Bar } from './engine-fixtures.js';
+
+const fills = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'fill');
+const liqs = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'liquidation');
+const rejections = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'rejection');
+
+describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
+  // 5 BTC long at 30 000 (notional 150 000, 20x: IM 7 500) on 10 000; the next open gaps 60 % down
+  const gapBars = (): Bar[] => [...flat(30000, 2), [12000, 12000, 12000, 12000], ...flat(12000, 2)];
+
+  for (const close of [true, false]) {
+    it(`a long ${close ? 'ordered closed at the previous close' : 'held'} across a 60 % gap: liquidated at the open, wallet 0 (cross) / margin lost (isolated)`, () => {
+      const data = makeData({ BTCUSDT: { bars: gapBars() } });
+      const script = { 0: (c: StrategyContext) => c.buy(0, 5), ...(close ? { 1: (c: StrategyContext) => void c.closePosition(0) } : {}) };
+      const out = run(data, scripted(script, ['BTCUSDT']), { leverage: 20, capital: '10000', setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed] });
+      for (const id of ['isolated', 'cross', 'mixed']) {
+        const s = setupOf(out, id);
+        expect(fills(s.events), id).toHaveLength(1); // the close order is cancelled by the liquidation
+        const l = liqs(s.events);
+        expect(l, id).toHaveLength(1);
+        expect(l[0]).toMatchObject({ time: T0 + 2 * HOUR, prices: [12000], realizedPnl: '-90000' });
+        expect(booksImbalance(s.books), id).toBe('0');
+        expect(new Decimal(s.books.wallet).gte(0), id).toBe(true);
+      }
+      // cross: the whole wallet goes, the shortfall past bankruptcy is the insurance fund's
+      expect(setupOf(out, 'cross').books).toMatchObject({ wallet: '0', insuranceDraws: '80000' });
+      // isolated: the position loses exactly its margin (7 500); the rest of the wallet stays
+      expect(setupOf(out, 'isolated').books).toMatchObject({ wallet: '2500', insuranceDraws: '82500' });
+    });
+  }
+
+  it('a short gapped through (up) is liquidated before a market order that would increase it', () => {
+    const data = makeData({ BTCUSDT: { bars: [...flat(30000, 2), [45000, 45000, 45000, 45000], ...flat(45000, 2)] } });
+    const out = run(data, scripted({ 0: (c) => c.sell(0, 2), 1: (c) => c.sell(0, 1) }, ['BTCUSDT']), { leverage: 10, capital: '10000' });
+    for (const s of out.setups) {
+      expect(liqs(s.events)).toHaveLength(1);
+      expect(fills(s.events)).toHaveLength(1);
+      expect(new Decimal(s.books.wallet).gte(0)).toBe(true);
+      expect(booksImbalance(s.books)).toBe('0');
+    }
+  });
+
+  it('a market fill whose slippage carries it past the liquidation price liquidates the pool there instead', () => {
+    // long 1 BTC at 30 000, 50x on 1 000 (IM 600): the liquidation price is about 29 530; the open 29 600 is
+    // above it, but a close with 100 bp slippage would fill at 29 304, past bankruptcy (29 000 + …)
+    const data = makeData({ BTCUSDT: { bars: [...flat(30000, 2), ...flat(29600, 3)] } });
+    const out = run(data, scripted({ 0: (c) => c.buy(0, 1), 1: (c) => void c.closePosition(0) }, ['BTCUSDT']), {
+      leverage: 50,
+      capital: '1000',
+      setups: [SETUPS.isolated],
+      execution: { slippageBps: 100 },
+    });
+    const s = out.setups[0]!;
+    expect(liqs(s.events)).toHaveLength(1);
+    expect(fills(s.events)).toHaveLength(1);
+    expect(new Decimal(s.books.wallet).gte(0)).toBe(true);
+    expect(booksImbalance(s.books)).toBe('0');
+  });
+
+  it('property: across random gaps, slippage and orders, a wallet never ends negative and isolated losses stop at the margin', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: -0.7, max: -0.2, noNaN: true }), fc.double({ min: -0.05, max: 0.05, noNaN: true }), fc.double({ min: 0.2, max: 0.7, noNaN: true })), { minLength: 4, maxLength: 12 }),
+        fc.array(fc.record({ act: fc.constantFrom('buy', 'sell', 'close', 'close', 'stop'), qty: fc.integer({ min: 1, max: 20 }) }), { minLength: 4, maxLength: 12 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 200 }),
+        (moves, acts, leverage, slippageBps) => {
+          const bars: Bar[] = [];
+          let p = 1000;
+          for (const mv of moves) {
+            const o = p * (1 + mv);
+            const c = o * (1 + mv / 4);
+            bars.push([o, Math.max(o, c) * 1.01, Math.min(o, c) * 0.99, c]);
+            p = c;
+          }
+          const data = makeData({ ETHUSDT: { bars } });
+          const script: Record<number, (c: StrategyContext) => void> = {};
+          acts.forEach((a, k) => {
+            script[k] = (c) => {
+              const qty = (a.qty / 20) * Math.max(1, Math.min(leverage, 75) / 5); // up to the leverage's worth of the capital
+              if (a.act === 'buy') c.buy(0, qty);
+              else if (a.act === 'sell') c.sell(0, qty);
+              else if (a.act === 'close') c.closePosition(0);
+              else if (c.position(0).qty !== 0) c.closePosition(0, { type: 'stop', price: c.close(0) * (c.position(0).qty > 0 ? 0.9 : 1.1) });
+            };
+          });
+          const out = run(data, scripted(script, ['ETHUSDT']), {
+            leverage: Math.min(leverage, 75),
+            capital: '1000',
+            setups: [SETUPS.isolated, SETUPS.cross],
+            execution: { slippageBps },
+            venue: zeroFeeVenue(),
+          });
+          for (const s of out.setups) {
+            expect(booksImbalance(s.books)).toBe('0');
+            expect(new Decimal(s.books.wallet).gte(0), `${s.setup.id} wallet ${s.books.wallet}`).toBe(true);
+            // isolated with zero fees: a liquidation never takes more than the pool's margin (penalty ≥ 0, the rest is the insurance fund's)
+            for (const l of liqs(s.events)) expect(new Decimal((l as { penalty: string }).penalty).gte(0)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60, seed: 9 },
+    );
+  });
+});
+
+describe('leverage changes', () => {
+  it('a setLeverage rejection is recorded at the engine event time, never NaN', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const out = run(data, scripted({ 1: (c) => void c.setLeverage(0, 0.5), 2: (c) => void c.setLeverage(0, 1000) }, ['BTCUSDT']));
+    for (const s of out.setups) {
+      const r = rejections(s.events);
+      expect(r.map((e) => e.time)).toEqual([T0 + 2 * HOUR, T0 + 3 * HOUR]);
+      expect(r.every((e) => Number.isFinite(e.time))).toBe(true);
+      expect(JSON.parse(JSON.stringify(r))[0].time).toBe(T0 + 2 * HOUR);
+    }
+  });
+
+  it('raising the leverage of a cross position is allowed when the available balance is negative; lowering is refused', () => {
+    // 1 BTC at 30 000, 10x cross on 3 100 (IM 3 000); the price falls to 29 000: available = 3 100 − 1 000 − 2 900 < 0
+    const data = makeData({ BTCUSDT: { bars: [...flat(30000, 2), ...flat(29000, 4)] } });
+    const results: boolean[] = [];
+    const out = run(
+      data,
+      scripted({ 0: (c) => c.buy(0, 1), 2: (c) => results.push(c.setLeverage(0, 20)), 3: (c) => results.push(c.setLeverage(0, 5)) }, ['BTCUSDT']),
+      { leverage: 10, capital: '3100', setups: [SETUPS.cross] },
+    );
+    expect(results).toEqual([true, false]);
+    const r = rejections(out.setups[0]!.events);
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ reason: 'insufficientMargin', time: T0 + 4 * HOUR });
+    expect((r[0] as { message: string }).message).toContain('lowering');
+  });
+});
+
+describe('one trigger path in every setup (the pessimistic bound is for the liquidation check only)', () => {
+  it('a bracket on a BTC long resolves the same way under isolated, cross and mixed when ETH is a second cross leg', () => {
+    // bar 2 of BTC: open 100, high 104 (nearer), low 95: nearest-first meets the take-profit at 103 first;
+    // adverse-first (the long's low first) would meet the stop at 96
+    const btc: Bar[] = [...flat(100, 2), [100, 104, 95, 100], ...flat(100, 2)];
+    const eth: Bar[] = [...flat(50, 2), [50, 51, 49, 50], ...flat(50, 2)];
+    const data = makeData({ BTCUSDT: { bars: btc }, ETHUSDT: { bars: eth } });
+    const strat = scripted(
+      {
+        0: (c) => {
+          c.buy(0, 1);
+          c.buy(1, 1);
+        },
+        1: (c) => {
+          c.closePosition(0, { type: 'stop', price: 96 });
+          c.closePosition(0, { type: 'takeProfit', price: 103 });
+        },
+      },
+      ['BTCUSDT', 'ETHUSDT'],
+    );
+    const out = run(data, strat, { leverage: 5, capital: '100000', setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed] });
+    const key = (ev: readonly AccountEvent[]) => fills(ev).map((f) => `${f.time}:${f.symbol}:${(f as { qty: number }).qty}@${(f as { price: number }).price}`);
+    const iso = key(setupOf(out, 'isolated').events);
+    expect(iso).toContain(`${T0 + 2 * HOUR + HOUR / 4}:0:-1@103`); // τ = 0.75 on the way to the high
+    expect(key(setupOf(out, 'cross').events)).toEqual(iso);
+    expect(key(setupOf(out, 'mixed').events)).toEqual(iso);
+  });
+
+  it('property: a strategy that is never liquidated gets identical fills under isolated, cross and mixed', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.double({ min: -0.03, max: 0.03, noNaN: true }), fc.double({ min: -0.03, max: 0.03, noNaN: true })), { minLength: 6, maxLength: 20 }),
+        fc.array(
+          fc.record({
+            sym: fc.integer({ min: 0, max: 1 }),
+            side: fc.constantFrom(1, -1),
+            type: fc.constantFrom('market', 'limit', 'stop', 'takeProfit'),
+            off: fc.double({ min: 0.002, max: 0.03, noNaN: true }),
+          }),
+          { minLength: 3, maxLength: 15 },
+        ),
+        fc.constantFrom<'nearest-first' | 'high-first' | 'low-first'>('nearest-first', 'high-first', 'low-first'),
+        (moves, orders, intrabarPath) => {
+          const mk = (p0: number, k: 0 | 1): Bar[] => {
+            let p = p0;
+            return moves.map((m) => {
+              const o = p;
+              const c = o * (1 + m[k]);
+              p = c;
+              return [o, Math.max(o, c) * (1 + Math.abs(m[1 - k]!)), Math.min(o, c) * (1 - Math.abs(m[1 - k]!) / 2), c];
+            });
+          };
+          const data = makeData({ BTCUSDT: { bars: mk(30000, 0) }, ETHUSDT: { bars: mk(2000, 1) } });
+          const script: Record<number, (c: StrategyContext) => void> = {};
+          orders.forEach((o, k) => {
+            script[k] = (c) => {
+              const px = c.close(o.sym);
+              const qty = o.sym === 0 ? 0.01 : 0.1;
+              if (o.type === 'market') c.order({ symbol: o.sym, qty: o.side * qty });
+              else if (o.type === 'limit') c.order({ symbol: o.sym, qty: o.side * qty, type: 'limit', price: px * (1 - o.side * o.off) });
+              else if (o.type === 'stop') c.order({ symbol: o.sym, qty: o.side * qty, type: 'stop', price: px * (1 + o.side * o.off) });
+              else c.order({ symbol: o.sym, qty: o.side * qty, type: 'takeProfit', price: px * (1 - o.side * o.off) });
+            };
+          });
+          const out = run(data, scripted(script, ['BTCUSDT', 'ETHUSDT']), {
+            leverage: 5,
+            capital: '1000000',
+            setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
+            execution: { intrabarPath },
+          });
+          const key = (ev: readonly AccountEvent[]) => fills(ev).map((f) => `${f.time}:${f.symbol}:${(f as { qty: number }).qty}@${(f as { price: number }).price}`);
+          const iso = setupOf(out, 'isolated');
+          for (const s of out.setups) expect(liqs(s.events)).toHaveLength(0);
+          expect(key(setupOf(out, 'cross').events)).toEqual(key(iso.events));
+          expect(key(setupOf(out, 'mixed').events)).toEqual(key(iso.events));
+        },
+      ),
+      { numRuns: 40, seed: 19 },
+    );
+  });
+});
+
+describe('order rules', () => {
+  it('closePosition ignores qty: whatever its value or sign, the whole position is closed', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 8) } });
+    const out = run(
+      data,
+      scripted(
+        {
+          0: (c) => c.buy(0, 2),
+          1: (c) => void c.order({ symbol: 0, qty: 5, closePosition: true }), // same sign as the position
+          3: (c) => c.sell(0, 1),
+          4: (c) => void c.order({ symbol: 0, qty: 0, closePosition: true }),
+          6: (c) => void c.order({ symbol: 0, qty: -0.5, closePosition: true }), // flat: rejected
+        },
+        ['BTCUSDT'],
+      ),
+    );
+    for (const s of out.setups) {
+      expect(fills(s.events).map((f) => (f as { positionQty: number }).positionQty)).toEqual([2, 0, -1, 0]);
+      expect(rejections(s.events).map((r) => (r as { reason: string }).reason)).toEqual(['noPosition']);
+    }
+  });
+
+  it('an unknown order type or margin mode is a rejection with a reason code, not a stop or a TypeError', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const ids: number[] = [];
+    const out = run(
+      data,
+      scripted(
+        {
+          0: (c) => {
+            ids.push(c.order({ symbol: 0, qty: 1, type: 'stopLimit' as never, price: 31000 }));
+            ids.push(c.order({ symbol: 0, qty: 1, mode: 'portfolio' as never }));
+            ids.push(c.buy(0, 1, { mode: 'Cross' as never }));
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: [SETUPS.isolated, SETUPS.mixed] },
+    );
+    expect(ids).toEqual([-1, -1, -1, -1, -1, -1]);
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      expect(fills(s.events)).toHaveLength(0);
+      expect(s.rejections).toEqual({ invalidOrderType: 1, invalidMode: 2 });
+      expect((rejections(s.events)[0] as { message: string }).message).toContain('"stopLimit"');
+    }
+  });
+
+  it('replay() refuses a symbol listed twice', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 3) } });
+    expect(() =>
+      replay({
+        data,
+        symbols: ['BTCUSDT', 'BTCUSDT'],
+        strategy: scripted({}, ['BTCUSDT', 'BTCUSDT']),
+        params: {},
+        venue: zeroFeeVenue(),
+        setups: [SETUPS.cross],
+        initialCapital: '1000',
+        leverage: 10,
+        execution: DEFAULT_EXECUTION,
+      }),
+    ).toThrow(/listed twice/);
+  });
+});
+
+describe('plan-time checks (exit 78)', () => {
+  const ds: PlanDataset = { key: 'd0', name: 'fx', timeframe: '1h', symbols: ['BTCUSDT', 'ETHUSDT'], bars: 1000, hashes: {} };
+  const dup: StrategyModule = { ...scripted({}, []), name: 'dup', params: z.object({ a: z.string().default('BTCUSDT') }), symbols: (p: { a: string }) => [p.a, 'ETHUSDT', p.a] } as unknown as StrategyModule;
+  const modules: Record<string, StrategyModule> = { dup, 'sma-cross': smaCross as unknown as StrategyModule, pairs: pairs as unknown as StrategyModule };
+  const source: StrategySource = { load: async (n) => modules[n]!, list: async () => Object.keys(modules) };
+  const plan = async (strategies: UserConfig['strategies']) =>
+    buildPlan(await resolveConfig({ name: 'p', data: 'x', strategies } as UserConfig, { configDir: '/x' }), [ds], source, 'E1');
+
+  it('symbols() returning a symbol twice is a config error naming it', async () => {
+    await expect(plan(['dup'])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringContaining('lists BTCUSDT twice')] });
+    await expect(plan([{ name: 'pairs', params: { long: 'BTCUSDT', short: 'BTCUSDT' } }])).rejects.toMatchObject({ exitCode: 78 });
+  });
+
+  it('parameter constraints of the library strategies are schema refinements, rejected at plan time', async () => {
+    await expect(plan([{ name: 'sma-cross', params: { fast: 50, slow: 10 } }])).rejects.toMatchObject({
+      exitCode: 78,
+      details: [expect.stringMatching(/strategies\[0\]\.params.*fast must be below slow/)],
+    });
+    await expect(plan([{ name: 'sma-cross', grid: { fast: [5, 60] } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/grid.*fast must be below slow/)] });
+    await expect(plan([{ name: 'pairs', params: { entryZ: 1, exitZ: 1.5 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/exitZ must be below entryZ/)] });
+    await expect(plan([{ name: 'sma-cross', params: { fast: 5, slow: 20 } }])).resolves.toBeDefined();
+  });
+});
+
+describe('history views do not reach the future', () => {
+  it('no property reachable from the context holds a price array or the cursor', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 5) }, ETHUSDT: { bars: flat(2000, 5) } });
+    const found: string[] = [];
+    const walk = (v: unknown, path: string, seen: Set<unknown>, depth: number) => {
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || depth > 8) return;
+      seen.add(v);
+      if (ArrayBuffer.isView(v)) {
+        found.push(path);
+        return;
+      }
+      if (typeof v === 'object' && 'i' in (v as object) && Object.keys(v as object).length === 1) found.push(`${path} (cursor)`);
+      for (const k of Reflect.ownKeys(v as object)) {
+        if (typeof v === 'function' && (k === 'caller' || k === 'arguments')) continue;
+        const d = Object.getOwnPropertyDescriptor(v as object, k);
+        if (d && 'value' in d) walk(d.value, `${path}.${String(k)}`, seen, depth + 1);
+      }
+    };
+    const strat = scripted(
+      {
+        1: (c) => {
+          walk(c, 'ctx', new Set(), 0);
+          expect((c.data[0]!.close as unknown as { arr?: unknown }).arr).toBeUndefined();
+          expect((c as unknown as { h?: unknown; closes?: unknown }).h).toBeUndefined();
+          expect((c as unknown as { closes?: unknown }).closes).toBeUndefined();
+        },
+      },
+      ['BTCUSDT', 'ETHUSDT'],
+    );
+    const out = run(data, strat, { setups: [SETUPS.cross] });
+    expect(out.setups[0]!.error).toBeUndefined();
+    expect(found).toEqual([]);
+  });
+});

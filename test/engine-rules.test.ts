@@ -30,7 +30,8 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
   for (const close of [true, false]) {
     it(`a long ${close ? 'ordered closed at the previous close' : 'held'} across a 60 % gap: liquidated at the open, wallet 0 (cross) / margin lost (isolated)`, () => {
       const data = makeData({ BTCUSDT: { bars: gapBars() } });
-      const script = { 0: (c: StrategyContext) => c.buy(0, 5), ...(close ? { 1: (c: StrategyContext) => void c.closePosition(0) } : {}) };
+      const script: Record<number, (c: StrategyContext) => void> = { 0: (c) => c.buy(0, 5) };
+      if (close) script[1] = (c) => void c.closePosition(0);
       const out = run(data, scripted(script, ['BTCUSDT']), { leverage: 20, capital: '10000', setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed] });
       for (const id of ['isolated', 'cross', 'mixed']) {
         const s = setupOf(out, id);

@@ -8,6 +8,7 @@
  * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
  * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
  *   run), loadRunFolder, writeReport
+ * - stress: CRASH_PACK, scenarioSchema, applyScenario, computeBetas, bootstrapPath (docs/stress.md)
  * - errors: UserError, ExitCode
  */
 export { defineConfig } from './config/index.js';
@@ -33,6 +34,11 @@ export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
 export { writeReport, loadResults, loadRunFolder } from './report/index.js';
 export type { RunResult, RunSpec, RunManifest } from './shard/types.js';
 export { WIPEOUT_FRACTION, EQUITY_GRID_POINTS } from './stress/types.js';
+export { CRASH_PACK } from './stress/pack.js';
+export { scenarioSchema } from './stress/scenario.js';
+export type { Scenario, ScenarioInput } from './stress/scenario.js';
+export { applyScenario, computeBetas } from './stress/overlay.js';
+export { bootstrapPath } from './stress/bootstrap.js';
 export type { RunStressSpec, RunStressResult, StressInjection } from './stress/types.js';
 
 export { UserError, ExitCode } from './errors.js';

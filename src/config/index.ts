@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { configError, missingInput, UserError } from '../errors.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
+import { resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -69,6 +70,8 @@ export interface ResolvedConfig {
   timeoutMs: number;
   strategyDirs: string[];
   maxEventsPerRun: number;
+  /** stress runs (src/stress/plan.ts); null: history only */
+  stress: ResolvedStress | null;
 }
 
 /** Keys of ResolvedConfig that change how a run executes but never what it computes. */
@@ -80,6 +83,8 @@ export interface ConfigOverrides {
   strategies?: string[];
   from?: string | number | null;
   to?: string | number | null;
+  /** `marginlab stress`: turn stress runs on (the config's block, or defaults), with these flags over it */
+  stress?: { paths?: number; scenarios?: string[]; seed?: number };
 }
 
 export interface LoadedConfig {
@@ -170,6 +175,17 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     }
     obj.strategies = next;
   }
+  if (ov.stress !== undefined) {
+    const block = obj.stress && typeof obj.stress === 'object' && !Array.isArray(obj.stress) ? { ...(obj.stress as Record<string, unknown>) } : {};
+    if (ov.stress.paths !== undefined) block.paths = ov.stress.paths;
+    if (ov.stress.seed !== undefined) block.seed = ov.stress.seed;
+    if (ov.stress.scenarios !== undefined) {
+      // inline definitions of the config stay available by id
+      const defs = Array.isArray(block.scenarios) ? (block.scenarios as unknown[]).filter((x) => x && typeof x === 'object') : [];
+      block.scenarios = ov.stress.scenarios.map((id) => defs.find((d) => (d as { id?: unknown }).id === id) ?? id);
+    }
+    obj.stress = block;
+  }
   const parsed = configSchema.safeParse(obj);
   const lines = parsed.success ? [] : formatIssues(parsed.error.issues);
   // the venue (id and overrides) is checked by building it, when its shape passed the schema
@@ -177,6 +193,12 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     const v = obj.venue === undefined ? { id: 'binance-usdm' } : typeof obj.venue === 'string' ? { id: obj.venue } : (obj.venue as { id: string; overrides?: Record<string, unknown> });
     const problem = venueProblem(v.id, v.overrides ?? {}, typeof obj.venue === 'string' ? 'venue' : 'venue.id');
     if (problem) lines.push(problem);
+  }
+  let stress: ResolvedStress | null = null;
+  if (parsed.success && parsed.data.stress) {
+    const r = resolveStress(parsed.data.stress);
+    lines.push(...r.problems);
+    stress = r.stress;
   }
   if (!parsed.success || lines.length > 0) {
     throw configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
@@ -208,6 +230,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     timeoutMs: c.timeoutMs,
     strategyDirs: [...c.strategyDirs],
     maxEventsPerRun: c.maxEventsPerRun,
+    stress: stress ? plainClone(stress) : null,
   };
   return deepFreeze(resolved);
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDate } from '../util/time.js';
+import { scenarioSchema } from '../stress/scenario.js';
 
 export { parseDate };
 
@@ -76,6 +77,33 @@ const executionSchema = z
   })
   .strict();
 
+/** Stress runs (docs/stress.md): crash scenarios spliced into the data, Monte Carlo paths. */
+const stressSchema = z
+  .object({
+    /** scenarios replayed at every injection time: ids of the crash pack, or definitions (default: the whole pack) */
+    scenarios: z.array(z.union([z.string().min(1), scenarioSchema])).optional(),
+    /** when the scenarios are spliced in: dates, every N bars, K seeded random times (default: 3 random times) */
+    inject: z
+      .object({
+        at: z.array(dateSchema).min(1).optional(),
+        every: z.number().int().positive().optional(),
+        random: z.number().int().min(0).max(10_000).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Monte Carlo paths per configuration (stationary block bootstrap of the data's joint bars) */
+    paths: z.number().int().min(0).max(1_000_000).default(100),
+    /** mean block length of the bootstrap, bars (default: one day of bars) */
+    blockBars: z.number().int().positive().optional(),
+    /** crashes spliced into each path at seeded random times (default 0) */
+    crashesPerPath: z.number().int().min(0).max(100).default(0),
+    /** scenario ids the path crashes are drawn from (default: stress.scenarios) */
+    crashScenarios: z.array(z.string().min(1)).optional(),
+    /** seed of every random choice (paths, injection times, crashes) */
+    seed: z.number().int().min(0).max(4_294_967_295).default(1),
+  })
+  .strict();
+
 const decimalString = /^\d+(\.\d+)?$/;
 
 export const configSchema = z
@@ -119,6 +147,8 @@ export const configSchema = z
     strategyDirs: z.array(z.string().min(1)).default([]),
     /** events kept per run in results (liquidations first, then the first and last fills etc.) */
     maxEventsPerRun: z.number().int().nonnegative().default(200),
+    /** stress runs next to the history runs (absent: history only; `marginlab stress` adds it) */
+    stress: stressSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -11,6 +11,7 @@ import { Piscina } from 'piscina';
 import type { MarketData } from '../feed/types.js';
 import type { RunResult } from './types.js';
 import type { PlanTask } from './plan.js';
+import type { Scenario } from '../stress/scenario.js';
 import { erroredResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -22,6 +23,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   maxEvents: number;
   curvePoints: number;
+  /** stress scenario definitions by id, for stress runs (src/stress) */
+  scenarios?: Record<string, Scenario>;
   /** abort = stop (Ctrl-C) */
   signal?: AbortSignal;
   /** called with each task's results, in completion order */
@@ -50,7 +53,10 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted };
   const startedBuf = new SharedArrayBuffer(4 * workers);
   const started = new Int32Array(startedBuf);
-  const init: WorkerInit = { datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf };
+  const init: WorkerInit = {
+    datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf,
+    ...(opts.scenarios && Object.keys(opts.scenarios).length > 0 ? { scenarios: opts.scenarios } : {}),
+  };
   const pool = new Piscina<WorkerTask | WarmupTask, RunResult[]>({
     filename: WORKER_ENTRY,
     minThreads: workers,

@@ -11,6 +11,8 @@ import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '
 import { formatIssues } from '../config/index.js';
 import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
+import type { RunStressSpec } from '../stress/types.js';
+import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 
 /** What the plan needs to know of a loaded dataset (MarketData without its columns). */
 export interface PlanDataset {
@@ -21,6 +23,9 @@ export interface PlanDataset {
   symbols: string[];
   bars: number;
   hashes: Record<string, string>;
+  /** bar open times and bar length (stress runs pick their injection times on them) */
+  time?: ArrayLike<number>;
+  timeframeMs?: number;
 }
 
 export interface StrategySource {
@@ -108,6 +113,10 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
   }
 
   const byId = new Map<string, PlannedRun>();
+  // stress variants (src/stress/plan.ts) of each dataset: every history run is repeated under each
+  const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(
+    datasets.map((ds) => [ds.key, [undefined, ...(config.stress ? stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 }) : [])]]),
+  );
   const datasetKeyOf = new Map<string, string>();
   for (const { entry, path } of entries) {
     let mod: StrategyModule;
@@ -171,10 +180,19 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
               dataHashes: { ...ds.hashes },
               engineVersion,
             };
-            const clean = JSON.parse(canonicalJson(spec)) as RunSpec;
-            const runId = runIdOf(clean);
-            if (!byId.has(runId)) byId.set(runId, { runId, taskId: taskIdOf(clean), spec: clean });
-            datasetKeyOf.set(runId, ds.key);
+            for (const stress of variantsOf.get(ds.key)!) {
+              const clean = JSON.parse(canonicalJson(stress ? { ...spec, stress } : spec)) as RunSpec;
+              const runId = runIdOf(clean);
+              if (!byId.has(runId)) byId.set(runId, { runId, taskId: taskIdOf(clean), spec: clean });
+              datasetKeyOf.set(runId, ds.key);
+            }
+            if (byId.size > MAX_RUNS) {
+              const perConfig = variantsOf.get(ds.key)!.length;
+              throw configError(
+                `the plan is too large for this machine: more than ${MAX_RUNS.toLocaleString('en-US')} runs (${perConfig.toLocaleString('en-US')} per configuration: history + ${(perConfig - 1).toLocaleString('en-US')} stress variants)`,
+                ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],
+              );
+            }
           }
         }
       }

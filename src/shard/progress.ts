@@ -2,6 +2,8 @@
  * Progress of a sweep: a bar on a terminal (runs done/total, bars/s, ETA), a plain line every few
  * seconds otherwise (CI, nightly jobs), JSON events on stdout with --json, nothing with --quiet.
  */
+import { describeStressPlan, type StressPlanSummary } from '../stress/plan.js';
+
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
 export interface ProgressStart {
@@ -14,6 +16,8 @@ export interface ProgressStart {
   totalBars: number;
   workers: number;
   shard: { index: number; count: number } | null;
+  /** stress plans: scenario, injection-time and path counts (src/stress/plan.ts) */
+  stress?: StressPlanSummary;
 }
 
 export interface ProgressReporter {
@@ -109,6 +113,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         t.start = s;
         t.t0 = Date.now();
         last = Date.now();
+        if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
         out.stderr.write(
           `marginlab: ${s.pending} runs to do${s.skipped ? ` (${s.skipped} already done, skipped)` : ''} of ${s.totalRuns}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''} on ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`,
         );
@@ -138,6 +143,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
     start(s) {
       t.start = s;
       t.t0 = Date.now();
+      if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
       pendingCreate = import('cli-progress').then((cp) => {
         bar = new cp.SingleBar(
           {

@@ -18,6 +18,8 @@ import { buildPlan, shardTasks, type PlanDataset, type RunPlan, type ShardSpec, 
 import { executeTasks } from './execute.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunManifest, RunResult } from './types.js';
+import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
+import { defaultBlockBars } from '../stress/bootstrap.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
 export const CURVE_POINTS = 2000;
@@ -122,7 +124,7 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
   loadedData.forEach((md, i) => {
     const key = `d${i}`;
     data[key] = md;
-    plan.push({ key, name: md.dataset, timeframe: md.timeframe, symbols: [...md.symbols], bars: md.time.length, hashes: { ...md.hashes } });
+    plan.push({ key, name: md.dataset, timeframe: md.timeframe, symbols: [...md.symbols], bars: md.time.length, hashes: { ...md.hashes }, time: md.time, timeframeMs: md.timeframeMs });
   });
   return { data, plan };
 }
@@ -161,6 +163,18 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }),
     loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config',
   );
+  let stressSummary: StressPlanSummary | undefined;
+  if (c.stress) {
+    const history = plan.runs.filter((r) => !r.spec.stress).length;
+    const scenarioRuns = plan.runs.filter((r) => r.spec.stress?.kind === 'scenario').length;
+    const times = datasets.plan.map((d) => injectionTimes(c.stress!, { name: d.name, time: d.time ?? [], timeframeMs: d.timeframeMs ?? 0 }).length);
+    stressSummary = {
+      scenarios: c.stress.scenarios.length, injectionTimes: Math.max(0, ...times), paths: c.stress.paths, crashesPerPath: c.stress.crashesPerPath,
+      blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
+      seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
+    };
+    checkPlanSize({ history, stress: plan.runs.length - history }, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
+  }
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
   const resultsDir = join(outDir, 'results');
@@ -189,6 +203,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     totalBars: todo.reduce((n, t) => n + (barsOf.get(t.datasetKey) ?? 0), 0),
     workers,
     shard: opts.shard,
+    ...(stressSummary ? { stress: stressSummary } : {}),
   });
 
   // status of each result written by this invocation (the tally below reads only older files)
@@ -202,6 +217,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     timeoutMs: c.timeoutMs,
     maxEvents: c.maxEventsPerRun,
     curvePoints: CURVE_POINTS,
+    scenarios: scenarioTable(c.stress),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onResults: (results: RunResult[]) => {
       for (const r of results) {

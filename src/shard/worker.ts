@@ -11,6 +11,10 @@ import type { ExecutionOptions, SetupOutput, SetupSpec } from '../engine/types.j
 import type { AccountEvent } from '../account/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { RunEventRecord, RunResult, RunSpec } from './types.js';
+import type { Scenario } from '../stress/scenario.js';
+
+/** Curve points of a stress run's result (history runs keep the task's curvePoints). */
+export const STRESS_CURVE_POINTS = 200;
 
 export interface WorkerInit {
   datasets: Record<string, MarketData>;
@@ -20,6 +24,8 @@ export interface WorkerInit {
   progress: SharedArrayBuffer;
   /** SharedArrayBuffer of one Int32 per lane: set to 1 when the lane's task starts replaying (its timeout starts then) */
   started: SharedArrayBuffer;
+  /** stress scenario definitions by id (src/stress); absent or empty without stress runs */
+  scenarios?: Record<string, Scenario>;
 }
 
 export interface WorkerTask {
@@ -137,9 +143,14 @@ function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
 }
 
 export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunResult[]> {
-  const data = init.datasets[task.datasetKey];
-  if (!data) throw new Error(`worker: dataset '${task.datasetKey}' not in worker data`);
+  const base = init.datasets[task.datasetKey];
+  if (!base) throw new Error(`worker: dataset '${task.datasetKey}' not in worker data`);
   const first = task.runs[0]!.spec;
+  // a stress run replays a view of the shared base columns (fresh arrays in this worker; the base is only read)
+  const stressMod = first.stress ? await import('../stress/view.js') : null;
+  const scenarios = init.scenarios ?? {};
+  const data = stressMod && first.stress ? stressMod.stressView(base, first.stress, scenarios) : base;
+  const curvePoints = first.stress ? Math.min(task.curvePoints, STRESS_CURVE_POINTS) : task.curvePoints;
   const [{ replay }, { getVenue }, analysis, strategy] = await Promise.all([
     import('../engine/index.js'),
     import('../venue/index.js'),
@@ -184,7 +195,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       crossCheck: so.crossCheck,
       bars: so.series.time.length,
       events: capEvents(so.events, out.symbols, task.maxEvents),
-      curves: analysis.buildCurves(so.series, task.curvePoints, initialCapital),
+      curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
+      ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),
     };
     return result;
   });
@@ -196,7 +208,10 @@ export interface WarmupTask {
 }
 
 async function warmup(): Promise<RunResult[]> {
-  await Promise.all([import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js'), import('../strategy/registry.js')]);
+  await Promise.all([
+    import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js'), import('../strategy/registry.js'),
+    ...(init && init.scenarios && Object.keys(init.scenarios).length > 0 ? [import('../stress/view.js')] : []),
+  ]);
   return [];
 }
 

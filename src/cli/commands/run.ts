@@ -20,9 +20,10 @@ export interface RunFlags {
   resume?: boolean;
 }
 
-export async function runCommand(flags: RunFlags): Promise<number> {
+/** `extra.stress`: `marginlab stress` turns the config's stress runs on (src/cli/commands/stress.ts). */
+export async function runCommand(flags: RunFlags, extra: Pick<import('../../config/index.js').ConfigOverrides, 'stress'> = {}): Promise<number> {
   const [{ loadConfig, configPath, parseDate }, { parseShard }] = await Promise.all([import('../../config/index.js'), import('../../shard/plan.js')]);
-  const overrides: import('../../config/index.js').ConfigOverrides = {};
+  const overrides: import('../../config/index.js').ConfigOverrides = { ...extra };
   if (flags.workers !== undefined) {
     if (!/^\d+$/.test(flags.workers) || Number(flags.workers) < 1) throw usageError(`--workers: expected a positive integer, got '${flags.workers}'`);
     overrides.workers = Number(flags.workers);
@@ -105,11 +106,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   return ExitCode.OK;
 }
 
-export function register(program: Command): void {
-  program
-    .command('run')
-    .description('run the sweep of a backtest config (strategies × params × setups × leverage) and write its report')
-    .option('-c, --config <file>', 'config file', 'backtest.config.ts')
+/** The flags of `run` after --config (shared with `marginlab stress`). */
+export function sweepOptions(cmd: Command): Command {
+  return cmd
     .option('-w, --workers <n>', 'worker threads (default: config, else available cores)')
     .option('-o, --out <dir>', 'output folder (default: config output.dir, else reports/<name>)')
     .option('-s, --strategies <names>', 'comma-separated strategy names (overrides the config list)')
@@ -118,8 +117,16 @@ export function register(program: Command): void {
     .option('--to <date>', 'replay end, exclusive (ISO date or ms UTC), overrides the config')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout (one JSON object per line)')
-    .option('-r, --resume', 'skip runs whose result already exists in the output folder')
-    .action(async (flags: RunFlags) => {
-      process.exitCode = await runCommand(flags);
-    });
+    .option('-r, --resume', 'skip runs whose result already exists in the output folder');
+}
+
+export function register(program: Command): void {
+  sweepOptions(
+    program
+      .command('run')
+      .description('run the sweep of a backtest config (strategies × params × setups × leverage) and write its report')
+      .option('-c, --config <file>', 'config file', 'backtest.config.ts'),
+  ).action(async (flags: RunFlags) => {
+    process.exitCode = await runCommand(flags);
+  });
 }

@@ -1,0 +1,57 @@
+/**
+ * `marginlab stress`: the sweep of a backtest config with its stress runs on — every run of the
+ * plan replayed on the history, under each crash scenario at each injection time, and over N Monte
+ * Carlo paths (docs/stress.md). The config's `stress` block is used when present, else its
+ * defaults (the whole crash pack at 3 seeded random times, 100 paths); the flags override it.
+ * Same output folder, progress, --shard/--resume and exit codes as `marginlab run`.
+ */
+import type { Command } from 'commander';
+import { usageError } from '../../errors.js';
+import { runCommand, sweepOptions, type RunFlags } from './run.js';
+
+export interface StressFlags extends RunFlags {
+  paths?: string;
+  scenarios?: string;
+  seed?: string;
+}
+
+export async function stressCommand(flags: StressFlags): Promise<number> {
+  const stress: { paths?: number; scenarios?: string[]; seed?: number } = {};
+  if (flags.paths !== undefined) {
+    if (!/^\d+$/.test(flags.paths)) throw usageError(`--paths: expected a whole number ≥ 0, got '${flags.paths}'`);
+    stress.paths = Number(flags.paths);
+  }
+  if (flags.seed !== undefined) {
+    if (!/^\d+$/.test(flags.seed) || Number(flags.seed) > 4_294_967_295) throw usageError(`--seed: expected a whole number from 0 to 4294967295, got '${flags.seed}'`);
+    stress.seed = Number(flags.seed);
+  }
+  if (flags.scenarios !== undefined) {
+    const ids = flags.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
+    if (ids.length === 1 && ids[0] === 'none') stress.scenarios = [];
+    else if (ids.length === 0) throw usageError("--scenarios: expected a comma-separated list of scenario ids (or 'none'); 'marginlab stress --list' shows them");
+    else stress.scenarios = ids;
+  }
+  return runCommand(flags, { stress });
+}
+
+async function listScenarios(json: boolean): Promise<number> {
+  const { CRASH_PACK } = await import('../../stress/pack.js');
+  if (json) process.stdout.write(`${JSON.stringify(CRASH_PACK.map((s) => ({ id: s.id, title: s.title, date: s.date ?? null })))}\n`);
+  else for (const s of CRASH_PACK) process.stdout.write(`${s.id.padEnd(20)} ${s.title}\n`);
+  return 0;
+}
+
+export function register(program: Command): void {
+  sweepOptions(
+    program
+      .command('stress')
+      .description('crash test the sweep of a config: history, the crash pack at injection times, and Monte Carlo paths (docs/stress.md)')
+      .option('-c, --config <file>', 'config file', 'backtest.config.ts')
+      .option('-p, --paths <n>', 'Monte Carlo paths per configuration (default: config stress.paths, else 100)')
+      .option('--scenarios <ids>', "comma-separated scenario ids (crash pack or the config's stress.scenarios), or 'none'")
+      .option('--seed <s>', 'seed of the paths, injection times and crashes (default: config stress.seed, else 1)')
+      .option('--list', 'list the built-in crash scenarios and exit'),
+  ).action(async (flags: StressFlags & { list?: boolean }) => {
+    process.exitCode = flags.list ? await listScenarios(!!flags.json) : await stressCommand(flags);
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * Splicing a scenario into bars: a pure function of (bars, scenario, shock start). It returns a
+ * new MarketData whose shocked symbols have fresh (non-shared) columns; unshocked symbols and
+ * the timeline are the input's own arrays, never written. Reference: docs/stress.md.
+ *
+ * Bar i covers [t_i, t_i + timeframe). With g the symbol's factor path (offset = t − shock start):
+ *   open'  = open × g(t_i)                  close' = close × g(end of bar, left limit)
+ *   low'   = min(open', close', low × min g over the bar)
+ *   high'  = max(open', close', high × max g over the bar)
+ * so OHLC stays consistent, bars wholly after the shock are scaled by its final level (they
+ * continue from the shocked level, or from the level recovered to), and bars before it are
+ * untouched. Mark candles take the mark factor 1 + (g − 1) × (1 + markExtra) the same way.
+ * Funding events settling in the shock window take the scenario's rate; every funding price after
+ * the shock start is scaled by the mark factor at its time. Volumes of bars overlapping the window
+ * are multiplied by the scenario's volume scale.
+ */
+import type { MarketData, SymbolColumns } from '../feed/types.js';
+import { compileShock, factorAt, factorBefore, factorRange, keyMatches, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
+
+/** Betas of each symbol of `data` to the market (see marketReturns), log close-to-close returns. */
+export function computeBetas(data: MarketData, marketKey: string | undefined): Float64Array {
+  const n = data.time.length;
+  const market = marketReturns(data, marketKey);
+  const out = new Float64Array(data.columns.length);
+  data.columns.forEach((c, s) => {
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    let m = 0;
+    for (let i = 1; i < n; i++) {
+      const x = market[i]!;
+      if (!c.present[i] || !c.present[i - 1] || !Number.isFinite(x)) continue;
+      const y = Math.log(c.close[i]! / c.close[i - 1]!);
+      if (!Number.isFinite(y)) continue;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+      m++;
+    }
+    const varX = m > 1 ? sxx / m - (sx / m) ** 2 : 0;
+    out[s] = varX > 0 ? (sxy / m - (sx / m) * (sy / m)) / varX : 1;
+  });
+  return out;
+}
+
+/** Market log returns per bar (NaN where undefined): the symbol matching `marketKey` (default 'BTC'), else the equal-weighted mean of every symbol's return. */
+export function marketReturns(data: MarketData, marketKey: string | undefined): Float64Array {
+  const n = data.time.length;
+  const r = new Float64Array(n).fill(Number.NaN);
+  const key = marketKey ?? 'BTC';
+  const exact = data.symbols.indexOf(key);
+  const idx = exact >= 0 ? exact : data.symbols.findIndex((s) => keyMatches(key, s));
+  const cols = idx >= 0 ? [data.columns[idx]!] : data.columns;
+  for (let i = 1; i < n; i++) {
+    let sum = 0;
+    let k = 0;
+    for (const c of cols) {
+      if (!c.present[i] || !c.present[i - 1]) continue;
+      const y = Math.log(c.close[i]! / c.close[i - 1]!);
+      if (Number.isFinite(y)) {
+        sum += y;
+        k++;
+      }
+    }
+    if (k > 0) r[i] = sum / k;
+  }
+  return r;
+}
+
+/** The compiled shock of each symbol of `data` under `scenario` (null: untouched). */
+export function symbolShocks(data: MarketData, scenario: Scenario, betas: Float64Array | null): (CompiledShock | null)[] {
+  return data.symbols.map((sym, s) => {
+    const key = shockKeyFor(scenario, sym);
+    if (key !== null) return compileShock(scenario.symbols[key]!);
+    if (!scenario.market) return null;
+    const beta = betas ? betas[s]! : 1;
+    return compileShock(scenario.market, Number.isFinite(beta) ? beta : 1);
+  });
+}
+
+/** Offsets [start, end] of the scenario's shock window over the symbols it moves (ms since the shock start). */
+export function scenarioWindow(shocks: readonly (CompiledShock | null)[]): [number, number] {
+  let a = Infinity;
+  let b = -Infinity;
+  for (const c of shocks) {
+    if (!c) continue;
+    a = Math.min(a, shockStart(c));
+    b = Math.max(b, shockEnd(c));
+  }
+  return Number.isFinite(a) ? [a, b] : [0, 0];
+}
+
+/**
+ * `data` with `scenario` spliced in at `injectAt` (ms UTC). `betas` (computeBetas) scale the
+ * market shock for symbols the scenario does not name; null = beta 1.
+ */
+export function applyScenario(data: MarketData, scenario: Scenario, injectAt: number, betas: Float64Array | null): MarketData {
+  const shocks = symbolShocks(data, scenario, betas);
+  return { ...data, columns: data.columns.map((c, s) => (shocks[s] ? shockColumns(c, data.time, data.timeframeMs, shocks[s]!, injectAt) : c)) };
+}
+
+const markMap = (g: number, m: number) => Math.max(0.001, 1 + (g - 1) * (1 + m));
+
+/** One symbol's columns under a compiled shock (fresh arrays; the input is only read). */
+export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: number, shock: CompiledShock, injectAt: number): SymbolColumns {
+  const n = time.length;
+  const open = Float64Array.from(c.open);
+  const high = Float64Array.from(c.high);
+  const low = Float64Array.from(c.low);
+  const close = Float64Array.from(c.close);
+  const volume = Float64Array.from(c.volume);
+  const markOpen = Float64Array.from(c.markOpen);
+  const markHigh = Float64Array.from(c.markHigh);
+  const markLow = Float64Array.from(c.markLow);
+  const markClose = Float64Array.from(c.markClose);
+  const fundingRate = Float64Array.from(c.fundingRate);
+  const fundingPrice = Float64Array.from(c.fundingPrice);
+  const wStart = shockStart(shock);
+  const wEnd = shockEnd(shock);
+  const m = shock.markExtra;
+  for (let i = 0; i < n; i++) {
+    const a = time[i]! - injectAt;
+    const b = a + timeframeMs;
+    if (b > wStart) {
+      const g0 = factorAt(shock, a);
+      const g1 = factorBefore(shock, b);
+      const [lo, hi] = factorRange(shock, a, b);
+      const o = open[i]! * g0;
+      const cl = close[i]! * g1;
+      open[i] = o;
+      close[i] = cl;
+      high[i] = Math.max(o, cl, high[i]! * hi);
+      low[i] = Math.min(o, cl, low[i]! * lo);
+      const mo = markOpen[i]! * markMap(g0, m);
+      const mc = markClose[i]! * markMap(g1, m);
+      markOpen[i] = mo;
+      markClose[i] = mc;
+      markHigh[i] = Math.max(mo, mc, markHigh[i]! * markMap(hi, m));
+      markLow[i] = Math.min(mo, mc, markLow[i]! * markMap(lo, m));
+      if (a < wEnd) volume[i] = volume[i]! * shock.volume;
+    }
+    for (let e = c.fundingStart[i]!; e < c.fundingStart[i + 1]!; e++) {
+      const x = c.fundingTime[e]! - injectAt;
+      if (x < wStart) continue;
+      fundingPrice[e] = fundingPrice[e]! * markMap(factorAt(shock, x), m);
+      if (shock.fundingRate !== null && x <= wEnd) fundingRate[e] = shock.fundingRate;
+    }
+  }
+  return { ...c, open, high, low, close, volume, markOpen, markHigh, markLow, markClose, fundingRate, fundingPrice };
+}

@@ -1,0 +1,214 @@
+/**
+ * Planning stress runs: the config's `stress` block resolved (scenarios by id from the crash pack
+ * or defined inline), and the stress variants every history run is repeated under (scenario ×
+ * injection time, Monte Carlo path index with its crashes). All choices are made here, in the
+ * main thread, from the seed and the dataset's timeline, and written into the RunSpecs: the
+ * workers only replay them. Reference: docs/stress.md.
+ */
+import { statfsSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { totalmem } from 'node:os';
+import { configError } from '../errors.js';
+import { Rng, defaultBlockBars } from './bootstrap.js';
+import { CRASH_PACK } from './pack.js';
+import { scenarioHash, type Scenario } from './scenario.js';
+import type { RunStressSpec } from './types.js';
+
+/** The config's `stress` block, resolved (plain JSON, part of the frozen ResolvedConfig). */
+export interface ResolvedStress {
+  /** the scenarios replayed at every injection time (definitions, pack defaults applied) */
+  scenarios: Scenario[];
+  /** injection times: explicit dates (ms UTC), every N bars, K seeded random times */
+  inject: { at: number[]; every: number | null; random: number };
+  /** Monte Carlo paths per configuration */
+  paths: number;
+  /** mean block length of the bootstrap, bars (null: one day of bars, see defaultBlockBars) */
+  blockBars: number | null;
+  /** crashes spliced into each path at seeded random times */
+  crashesPerPath: number;
+  /** scenarios the path crashes are drawn from (definitions) */
+  crashScenarios: Scenario[];
+  seed: number;
+}
+
+/** What the schema hands over (config/schema.ts `stress`). */
+export interface StressInput {
+  scenarios?: (string | Scenario)[] | undefined;
+  inject: { at?: number[] | undefined; every?: number | undefined; random?: number | undefined };
+  paths: number;
+  blockBars?: number | undefined;
+  crashesPerPath: number;
+  crashScenarios?: string[] | undefined;
+  seed: number;
+}
+
+export const PACK_IDS: readonly string[] = CRASH_PACK.map((s) => s.id);
+
+/** Resolve the block; problems come back as `stress.<key>: ...` lines. */
+export function resolveStress(input: StressInput): { stress: ResolvedStress | null; problems: string[] } {
+  const problems: string[] = [];
+  const defined = new Map<string, Scenario>(CRASH_PACK.map((s) => [s.id, s]));
+  const inline = new Set<string>();
+  (input.scenarios ?? []).forEach((s, i) => {
+    if (typeof s === 'string') return;
+    if (inline.has(s.id)) problems.push(`stress.scenarios[${i}].id: duplicate scenario id '${s.id}'`);
+    inline.add(s.id);
+    defined.set(s.id, s);
+  });
+  const known = () => [...defined.keys()].join(', ');
+  const pick = (ids: readonly (string | Scenario)[], key: string): Scenario[] => {
+    const out: Scenario[] = [];
+    const seen = new Set<string>();
+    ids.forEach((x, i) => {
+      const id = typeof x === 'string' ? x : x.id;
+      const s = defined.get(id);
+      if (!s) problems.push(`${key}[${i}]: unknown scenario '${id}' (known: ${known()}; define custom ones in stress.scenarios)`);
+      else if (!seen.has(id)) {
+        seen.add(id);
+        out.push(s);
+      }
+    });
+    return out;
+  };
+  const scenarios = pick(input.scenarios ?? PACK_IDS, 'stress.scenarios');
+  const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios') : scenarios;
+  if (input.crashesPerPath > 0 && crashScenarios.length === 0) problems.push('stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)');
+  const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
+  if (problems.length > 0) return { stress: null, problems };
+  return {
+    stress: { scenarios, inject, paths: input.paths, blockBars: input.blockBars ?? null, crashesPerPath: input.crashesPerPath, crashScenarios, seed: input.seed },
+    problems,
+  };
+}
+
+/** What stress variants need of a dataset. */
+export interface StressTimeline {
+  name: string;
+  time: ArrayLike<number>;
+  timeframeMs: number;
+}
+
+/** Stream ids of the seeded choices (distinct from path indexes' streams). */
+const STREAM_INJECT = 0x40000000;
+const STREAM_CRASHES = 0x20000000;
+
+/** Random bar in the middle of the window: [n/4, 9n/10), so strategies have warmed up and the shock has bars after it. */
+function randomBar(rng: Rng, n: number): number {
+  const a = Math.floor(n / 4);
+  const b = Math.max(a + 1, Math.floor((9 * n) / 10));
+  return Math.min(n - 1, a + rng.int(b - a));
+}
+
+/** Injection times (ms UTC, sorted, distinct) of scenario runs on a dataset. */
+export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): number[] {
+  const n = ds.time.length;
+  if (n === 0) return [];
+  const first = ds.time[0]!;
+  const end = ds.time[n - 1]! + ds.timeframeMs;
+  const out = new Set<number>();
+  stress.inject.at.forEach((t, i) => {
+    if (t < first || t >= end) {
+      throw configError(
+        `stress.inject.at[${i}]: ${new Date(t).toISOString()} is outside dataset ${ds.name} (${new Date(first).toISOString()} – ${new Date(end).toISOString()}); pick a date inside the replayed window`,
+      );
+    }
+    out.add(t);
+  });
+  if (stress.inject.every !== null) for (let i = stress.inject.every; i < n; i += stress.inject.every) out.add(ds.time[i]!);
+  const rng = new Rng(stress.seed, STREAM_INJECT);
+  for (let k = 0; k < stress.inject.random; k++) out.add(ds.time[randomBar(rng, n)]!);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Every stress variant of a run on `ds`, in a fixed order (scenarios × times, then paths). */
+export function stressVariants(stress: ResolvedStress, ds: StressTimeline): RunStressSpec[] {
+  const out: RunStressSpec[] = [];
+  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
+  for (const sc of stress.scenarios) {
+    const h = scenarioHash(sc);
+    for (const t of times) out.push({ kind: 'scenario', scenario: sc.id, injectAt: t, scenarioHash: h });
+  }
+  const n = ds.time.length;
+  const blockBars = stress.blockBars ?? defaultBlockBars(n, ds.timeframeMs);
+  for (let p = 0; p < stress.paths; p++) {
+    const spec: RunStressSpec = { kind: 'path', seed: stress.seed, pathIndex: p, blockBars };
+    if (stress.crashesPerPath > 0 && n > 0) {
+      const rng = new Rng(stress.seed, STREAM_CRASHES + p);
+      const crashes = [];
+      for (let c = 0; c < stress.crashesPerPath; c++) {
+        const sc = stress.crashScenarios[rng.int(stress.crashScenarios.length)]!;
+        crashes.push({ scenario: sc.id, injectAt: ds.time[randomBar(rng, n)]!, scenarioHash: scenarioHash(sc) });
+      }
+      crashes.sort((a, b) => a.injectAt - b.injectAt || (a.scenario < b.scenario ? -1 : 1));
+      spec.crashes = crashes;
+    }
+    out.push(spec);
+  }
+  return out;
+}
+
+/** Every scenario definition a run may need in a worker, by id. */
+export function scenarioTable(stress: ResolvedStress | null): Record<string, Scenario> {
+  const out: Record<string, Scenario> = {};
+  for (const s of [...(stress?.scenarios ?? []), ...(stress?.crashScenarios ?? [])]) out[s.id] = s;
+  return out;
+}
+
+/** Counts for the plan summary printed before the runs start. */
+export interface StressPlanSummary {
+  scenarios: number;
+  injectionTimes: number;
+  paths: number;
+  crashesPerPath: number;
+  blockBars: number | null;
+  seed: number;
+  historyRuns: number;
+  scenarioRuns: number;
+  pathRuns: number;
+}
+
+export function describeStressPlan(s: StressPlanSummary): string {
+  return (
+    `stress: ${s.scenarios} scenario${s.scenarios === 1 ? '' : 's'} × ${s.injectionTimes} injection time${s.injectionTimes === 1 ? '' : 's'}` +
+    ` and ${s.paths} Monte Carlo path${s.paths === 1 ? '' : 's'}${s.crashesPerPath > 0 ? ` (${s.crashesPerPath} crash${s.crashesPerPath === 1 ? '' : 'es'} each)` : ''}` +
+    `${s.paths > 0 && s.blockBars !== null ? `, mean block ${s.blockBars} bars` : ''}, seed ${s.seed}: ` +
+    `${s.historyRuns} history + ${s.scenarioRuns} scenario + ${s.pathRuns} path runs`
+  );
+}
+
+/** Bytes of one stress result file (≈, measured on the bundled config: 200 curve points, 101 grid points, few events). */
+export const STRESS_RESULT_BYTES = 24_000;
+/** Bytes of one history result file (≈, 2000 curve points). */
+export const HISTORY_RESULT_BYTES = 160_000;
+/** Runs above which a plan is refused whatever the machine. */
+export const MAX_RUNS = 2_000_000;
+
+/**
+ * Refuse (exit 78) a plan the machine cannot hold: result files larger than the free disk space
+ * of the output folder, or more than the memory the report step needs to read them back
+ * (≈ 4 × their size must stay under half the machine's memory), or more than MAX_RUNS runs.
+ */
+export function checkPlanSize(runs: { history: number; stress: number }, outDir: string, source: string): void {
+  const total = runs.history + runs.stress;
+  const bytes = runs.history * HISTORY_RESULT_BYTES + runs.stress * STRESS_RESULT_BYTES;
+  const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
+  const lines: string[] = [];
+  if (total > MAX_RUNS) lines.push(`${total.toLocaleString('en-US')} runs is above the limit of ${MAX_RUNS.toLocaleString('en-US')}`);
+  let dir = outDir;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    const st = statfsSync(dir);
+    const free = Number(st.bavail) * Number(st.bsize);
+    if (bytes > free) lines.push(`its results need about ${mb(bytes)} on disk; ${dir} has ${mb(free)} free`);
+  } catch {
+    // no statfs (unusual file system): the disk check is skipped
+  }
+  const mem = totalmem();
+  if (bytes * 4 > mem / 2) lines.push(`reading its results back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
+  if (lines.length > 0) {
+    throw configError(
+      `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${runs.stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,
+      ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],
+    );
+  }
+}

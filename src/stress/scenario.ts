@@ -1,0 +1,243 @@
+/**
+ * Scenarios as data (zod schema) and their compiled form: per symbol a price-factor path over
+ * time since the shock start (piecewise linear, gaps as jumps), the mark-price factor, a funding
+ * spike and a volume scale. Reference: docs/stress.md.
+ *
+ * A symbol's shock is one or more legs. Each leg moves the price to `1 + depth` of the level
+ * before the shock (depths are cumulative from the pre-shock level), starting `at` after the
+ * shock start, over `duration`:
+ *  - 'gap'   : jumps at `at`, holds for `duration`;
+ *  - 'slide' : moves linearly over `duration`;
+ *  - 'wick'  : reaches the depth at half the duration and comes back by `recovery` (default all
+ *              the way) by its end.
+ * After the last leg the price recovers by `recovery` (a fraction of the distance back to the
+ * pre-shock level, default 0: stays at the shocked level) over `recoveryDuration`. The bars after
+ * the shock window continue from the level reached.
+ */
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from '../shard/hash.js';
+
+/** A duration: ms, or a string like '70m', '3h15m', '90s', '1d'. */
+export function parseDuration(v: number | string): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  const s = v.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return null;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * unit[m[2]!]!;
+  return Math.round(total);
+}
+
+const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration (ms, or like '70m', '3h15m', '1d'), got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const depthSchema = z.number().gt(-1, 'a depth is a fraction of the price: above −1 (−0.2 = −20 %)').max(10);
+
+const legSchema = z
+  .object({
+    /** cumulative move from the pre-shock level at the end of the leg (−0.2 = −20 %) */
+    depth: depthSchema,
+    /** time of the leg (gap: how long the gapped level holds) */
+    duration: durationSchema.default(0),
+    shape: z.enum(['gap', 'slide', 'wick']).default('slide'),
+    /** start of the leg after the shock start */
+    at: durationSchema.default(0),
+    /** wick only: fraction of the leg's move given back by its end (default 1: all of it) */
+    recovery: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+/** One symbol's shock (or the market shock). Either `legs`, or the fields of a single leg. */
+export const symbolShockSchema = z
+  .object({
+    depth: depthSchema.optional(),
+    duration: durationSchema.optional(),
+    shape: z.enum(['gap', 'slide', 'wick']).optional(),
+    at: durationSchema.optional(),
+    legs: z.array(legSchema).min(1).optional(),
+    /** after the last leg, fraction of the move given back (0 = stays at the shocked level; wick legs: within the leg) */
+    recovery: z.number().min(0).max(1).optional(),
+    /** time over which that recovery happens (default: the duration of the last leg, at least 1h) */
+    recoveryDuration: durationSchema.optional(),
+    /** mark price moves (1 + markExtra) × the trade price's move: 0.1 = mark wick 10 % beyond the trade wick, −0.3 = 30 % short of it */
+    markExtra: z.number().min(-1).max(10).default(0),
+    /** funding rate (per interval, fraction; > 0 longs pay) of every funding event settling in the shock window */
+    fundingRate: z.number().min(-1).max(1).optional(),
+    /** volume multiplier for the bars of the shock window */
+    volume: z.number().positive().default(1),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const single = s.depth !== undefined || s.duration !== undefined || s.shape !== undefined || s.at !== undefined;
+    if (s.legs && single) ctx.addIssue({ code: 'custom', message: "give either 'legs' or a single leg's 'depth'/'duration'/'shape'/'at', not both" });
+    if (!s.legs && s.depth === undefined) ctx.addIssue({ code: 'custom', path: ['depth'], message: "a shock needs a 'depth' (or 'legs')" });
+  });
+
+const scenarioIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected an id of letters, digits, ".", "_" or "-"');
+
+export const scenarioSchema = z
+  .object({
+    id: scenarioIdSchema,
+    title: z.string().default(''),
+    /** the historical start of the shock (informative; injection times come from stress.inject) */
+    date: z.string().optional(),
+    /** where the figures come from */
+    sources: z.array(z.string()).default([]),
+    /** per-symbol shocks; a key matches a dataset symbol exactly or as its base asset ('BTC' matches BTCUSDT) */
+    symbols: z.record(z.string().min(1), symbolShockSchema).default({}),
+    /** market shock: applied to every symbol the `symbols` map does not name, scaled by its beta to the market */
+    market: symbolShockSchema.optional(),
+    /** the market the betas are measured against: a symbol key (default: the symbol matching 'BTC', else the equal-weighted mean of all symbols) */
+    marketSymbol: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type SymbolShock = z.output<typeof symbolShockSchema>;
+export type SymbolShockInput = z.input<typeof symbolShockSchema>;
+
+/** A compiled shock of one symbol: factor keypoints (offset ms since the shock start, factor). */
+export interface CompiledShock {
+  /** offsets, non-decreasing; two equal offsets = a gap (the second value holds from that instant) */
+  t: number[];
+  /** trade-price factor at each offset (1 = pre-shock level) */
+  f: number[];
+  /** mark factor = 1 + (f − 1) × (1 + markExtra) */
+  markExtra: number;
+  fundingRate: number | null;
+  volume: number;
+}
+
+/** Keypoints of a shock, depths scaled by `scale` (beta), depths kept above −0.95. */
+export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
+  const legs =
+    s.legs ??
+    [{ depth: s.depth ?? 0, duration: s.duration ?? 0, shape: s.shape ?? 'slide', at: s.at ?? 0, recovery: s.shape === 'wick' ? s.recovery : undefined }];
+  const clampDepth = (d: number) => Math.max(-0.95, d * scale);
+  const t: number[] = [];
+  const f: number[] = [];
+  let level = 1;
+  let last = legs[0]!.at;
+  t.push(last);
+  f.push(1);
+  let lastWick = false;
+  for (const leg of [...legs].sort((a, b) => a.at - b.at)) {
+    const start = Math.max(leg.at, last);
+    const target = 1 + clampDepth(leg.depth);
+    if (start > last) {
+      t.push(start);
+      f.push(level);
+    }
+    if (leg.shape === 'gap') {
+      t.push(start);
+      f.push(target);
+      if (leg.duration > 0) {
+        t.push(start + leg.duration);
+        f.push(target);
+      }
+      level = target;
+    } else if (leg.shape === 'slide') {
+      t.push(start + leg.duration);
+      f.push(target);
+      level = target;
+    } else {
+      const rec = leg.recovery ?? s.recovery ?? 1;
+      t.push(start + leg.duration / 2);
+      f.push(target);
+      const end = target + (level - target) * rec;
+      t.push(start + leg.duration);
+      f.push(end);
+      level = end;
+    }
+    last = t[t.length - 1]!;
+    lastWick = leg.shape === 'wick';
+  }
+  const recovery = lastWick ? 0 : (s.recovery ?? 0);
+  if (recovery > 0) {
+    const lastLeg = legs[legs.length - 1]!;
+    const dur = s.recoveryDuration ?? Math.max(3_600_000, lastLeg.duration);
+    t.push(last + dur);
+    f.push(level + (1 - level) * recovery);
+  }
+  return { t, f, markExtra: s.markExtra, fundingRate: s.fundingRate ?? null, volume: s.volume };
+}
+
+/** The factor at offset x: right-continuous (at a gap, the value after the jump). */
+export function factorAt(c: CompiledShock, x: number): number {
+  const { t, f } = c;
+  if (x < t[0]!) return 1;
+  const n = t.length;
+  if (x >= t[n - 1]!) return f[n - 1]!;
+  // last keypoint with t ≤ x
+  let k = 0;
+  while (k + 1 < n && t[k + 1]! <= x) k++;
+  const t0 = t[k]!;
+  const t1 = t[k + 1]!;
+  return t1 === t0 ? f[k + 1]! : f[k]! + ((f[k + 1]! - f[k]!) * (x - t0)) / (t1 - t0);
+}
+
+/** The factor just before offset x (left limit; differs from factorAt only at a gap). */
+export function factorBefore(c: CompiledShock, x: number): number {
+  const { t, f } = c;
+  if (x <= t[0]!) return 1;
+  const n = t.length;
+  if (x > t[n - 1]!) return f[n - 1]!;
+  let k = 0;
+  while (k + 1 < n && t[k + 1]! < x) k++;
+  const t0 = t[k]!;
+  const t1 = t[k + 1]!;
+  return t1 === t0 ? f[k]! : f[k]! + ((f[k + 1]! - f[k]!) * (x - t0)) / (t1 - t0);
+}
+
+/** Lowest and highest factor over offsets [a, b). */
+export function factorRange(c: CompiledShock, a: number, b: number): [number, number] {
+  let lo = Math.min(factorAt(c, a), factorBefore(c, b));
+  let hi = Math.max(factorAt(c, a), factorBefore(c, b));
+  for (let k = 0; k < c.t.length; k++) {
+    const x = c.t[k]!;
+    if (x >= a && x < b) {
+      lo = Math.min(lo, c.f[k]!);
+      hi = Math.max(hi, c.f[k]!);
+    }
+  }
+  return [lo, hi];
+}
+
+/** Offset at which the shock window ends (the last keypoint). */
+export function shockEnd(c: CompiledShock): number {
+  return c.t[c.t.length - 1]!;
+}
+
+/** Offset at which the shock starts moving the price (its first keypoint). */
+export function shockStart(c: CompiledShock): number {
+  return c.t[0]!;
+}
+
+const QUOTE_SUFFIX = /^[-_/]?(USDT|USDC|USD|BUSD|FDUSD|PERP)([-_/:]?(PERP|SWAP|USDT|USDC|USD))?$/i;
+
+/** Does scenario key `key` name dataset symbol `symbol`? Exactly, or as its base asset ('BTC' ~ BTCUSDT, BTC-USD-PERP). */
+export function keyMatches(key: string, symbol: string): boolean {
+  if (key === symbol) return true;
+  const k = key.toUpperCase();
+  const s = symbol.toUpperCase();
+  return s.startsWith(k) && QUOTE_SUFFIX.test(s.slice(k.length));
+}
+
+/** The scenario key naming `symbol` (exact match first), or null. */
+export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string): string | null {
+  const keys = Object.keys(scenario.symbols);
+  return keys.find((k) => k === symbol) ?? keys.find((k) => keyMatches(k, symbol)) ?? null;
+}
+
+/** First 12 hex digits of the sha256 of a scenario's resolved definition (canonical, sorted keys). */
+export function scenarioHash(s: Scenario): string {
+  return sha256Hex(canonicalJson(s)).slice(0, 12);
+}
+

@@ -1,0 +1,145 @@
+/**
+ * Worker side of a stress run: the MarketData view the engine replays (built from the shared base
+ * columns, which are only read), and the per-setup stress figures of its result.
+ */
+import type { MarketData } from '../feed/types.js';
+import type { SetupOutput } from '../engine/types.js';
+import { bootstrapPath } from './bootstrap.js';
+import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
+import type { Scenario } from './scenario.js';
+import { EQUITY_GRID_POINTS, WIPEOUT_FRACTION, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
+
+/** Betas per (base data, market key), cached for the worker's life. */
+const betaCache = new WeakMap<MarketData, Map<string, Float64Array>>();
+
+function betasOf(data: MarketData, marketKey: string | undefined): Float64Array {
+  let m = betaCache.get(data);
+  if (!m) {
+    m = new Map();
+    betaCache.set(data, m);
+  }
+  const key = marketKey ?? '';
+  let b = m.get(key);
+  if (!b) {
+    b = computeBetas(data, marketKey);
+    m.set(key, b);
+  }
+  return b;
+}
+
+function scenarioOf(scenarios: Readonly<Record<string, Scenario>>, id: string): Scenario {
+  const s = scenarios[id];
+  if (!s) throw new Error(`stress: scenario '${id}' is not defined (built-in pack or the config's stress.scenarios)`);
+  return s;
+}
+
+/** The data a stress run replays. Betas are always measured on the base data. */
+export function stressView(base: MarketData, stress: RunStressSpec, scenarios: Readonly<Record<string, Scenario>>): MarketData {
+  if (stress.kind === 'scenario') {
+    const sc = scenarioOf(scenarios, stress.scenario);
+    return applyScenario(base, sc, stress.injectAt, betasOf(base, sc.marketSymbol));
+  }
+  let view = bootstrapPath(base, stress.seed, stress.pathIndex, stress.blockBars);
+  for (const c of stress.crashes ?? []) {
+    const sc = scenarioOf(scenarios, c.scenario);
+    view = applyScenario(view, sc, c.injectAt, betasOf(base, sc.marketSymbol));
+  }
+  return view;
+}
+
+/** The shock window [start, end] (ms UTC) of an injection on `data`. */
+export function injectionWindow(data: MarketData, scenario: Scenario, injectAt: number): [number, number] {
+  const [a, b] = scenarioWindow(symbolShocks(data, scenario, null));
+  return [injectAt + a, injectAt + b];
+}
+
+const round10 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(10)) : 0);
+
+function decimalString(x: number): string {
+  if (!Number.isFinite(x)) return '0';
+  const s = x.toFixed(8).replace(/\.?0+$/, '');
+  return s === '-0' ? '0' : s;
+}
+
+/** First bar index whose open time is ≥ t, or whose bar contains t. */
+function barOf(time: Float64Array, t: number, timeframeMs: number): number {
+  let lo = 0;
+  let hi = time.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (time[mid]! + timeframeMs <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The stress figures of one setup's output. `symbols` = the replay's symbols (event indexes),
+ * `data` = the replayed view (for the shock window), `scenarios` = the resolved definitions.
+ */
+export function stressFigures(
+  stress: RunStressSpec,
+  so: SetupOutput,
+  symbols: readonly string[],
+  initialCapital: number,
+  data: MarketData,
+  scenarios: Readonly<Record<string, Scenario>>,
+): RunStressResult {
+  const { time, equity, marginRatioPeak } = so.series;
+  const n = time.length;
+  const firstLiquidated: { symbol: string; time: number }[] = [];
+  for (const e of so.events) {
+    if (e.type !== 'liquidation') continue;
+    for (const s of e.symbols) firstLiquidated.push({ symbol: symbols[s] ?? String(s), time: e.time });
+  }
+  let wiped = false;
+  for (let i = 0; i < n; i++) if (equity[i]! < WIPEOUT_FRACTION * initialCapital) wiped = true;
+
+  const firstCrash: StressInjection | null =
+    stress.kind === 'scenario' ? { scenario: stress.scenario, injectAt: stress.injectAt } : (stress.crashes?.[0] ?? null);
+  const origin = stress.kind === 'scenario' ? stress.injectAt : n > 0 ? time[0]! : 0;
+  let peakFrom = 0;
+  let lossAtShock: string | null = null;
+  if (firstCrash && n > 0) {
+    const [wa, wb] = injectionWindow(data, scenarioOf(scenarios, firstCrash.scenario), firstCrash.injectAt);
+    const first = Math.min(barOf(time, wa, data.timeframeMs), n);
+    const last = Math.min(barOf(time, wb, data.timeframeMs), n - 1);
+    if (stress.kind === 'scenario') peakFrom = first;
+    if (first < n) {
+      const before = first > 0 ? equity[first - 1]! : initialCapital;
+      lossAtShock = decimalString(equity[Math.max(last, first)]! - before);
+    }
+  }
+  let peak = 0;
+  for (let i = peakFrom; i < n; i++) {
+    const v = marginRatioPeak[i]!;
+    if (Number.isFinite(v) && v > peak) peak = v;
+  }
+  const gridTime: number[] = [];
+  const grid: number[] = [];
+  if (n > 0) {
+    for (let k = 0; k < EQUITY_GRID_POINTS; k++) {
+      const i = Math.round((k * (n - 1)) / (EQUITY_GRID_POINTS - 1));
+      gridTime.push(time[i]!);
+      grid.push(round10(equity[i]!));
+    }
+  }
+  const echo: Pick<RunStressResult, 'kind' | 'scenario' | 'injectAt' | 'pathIndex' | 'seed' | 'crashes'> =
+    stress.kind === 'scenario'
+      ? { kind: 'scenario', scenario: stress.scenario, injectAt: stress.injectAt }
+      : {
+          kind: 'path', pathIndex: stress.pathIndex, seed: stress.seed,
+          ...(stress.crashes && stress.crashes.length > 0 ? { crashes: stress.crashes.map((c) => ({ scenario: c.scenario, injectAt: c.injectAt })) } : {}),
+        };
+  return {
+    ...echo,
+    survived: firstLiquidated.length === 0,
+    wipedOut: wiped,
+    timeToLiquidationMs: firstLiquidated.length > 0 ? firstLiquidated[0]!.time - origin : null,
+    peakMarginRatio: round10(peak),
+    lossAtShock,
+    firstLiquidated,
+    equityGrid: grid,
+    equityGridTime: gridTime,
+  };
+}

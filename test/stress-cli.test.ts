@@ -1,0 +1,82 @@
+/**
+ * `marginlab stress` end to end: determinism across worker counts and merged shards with stress
+ * runs on, the plan summary before the runs, --resume, and config errors.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+
+let dir: string;
+const read = (p: string) => readFileSync(p, 'utf8');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-stress-'));
+  await makeDataset(join(dir, 'data'), { bars: 400, seed: 3 });
+  writeConfig(dir, 'stress.config.ts', {
+    name: 'st',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
+    leverage: [3, 20],
+    stress: {
+      scenarios: ['crash-2025-10-10', { id: 'aaa-gap', symbols: { AAA: { depth: -0.25, shape: 'gap', duration: '2h', recovery: 0.5 } } }],
+      inject: { random: 1 },
+      paths: 2,
+      crashesPerPath: 1,
+      seed: 5,
+    },
+  });
+});
+
+describe('marginlab stress', () => {
+  it('1 worker, 2 workers and two merged shards give byte-identical summary.json and results', async () => {
+    const [w1, w2, s1, s2] = await Promise.all([
+      runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'w1'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--workers', '2', '--out', 'w2', '--quiet'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--shard', '1/2', '--workers', '1', '--out', 's1', '--quiet'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--shard', '2/2', '--workers', '1', '--out', 's2', '--quiet'], dir),
+    ]);
+    expect([w1.code, w2.code, s1.code, s2.code]).toEqual([0, 0, 0, 0]);
+    // the plan summary comes before the runs
+    const lines = w1.stderr.split('\n');
+    expect(lines[0]).toBe('marginlab: stress: 2 scenarios × 1 injection time and 2 Monte Carlo paths (1 crash each), mean block 24 bars, seed 5: 4 history + 8 scenario + 8 path runs');
+    expect(lines[1]).toMatch(/^marginlab: 20 runs to do of 20 on 1 worker$/);
+    const m = await runCli(['merge', 's1', 's2', '--out', 'merged'], dir);
+    expect(m.code).toBe(0);
+    const summary = read(join(dir, 'w1', 'summary.json'));
+    expect(read(join(dir, 'w2', 'summary.json'))).toBe(summary);
+    expect(read(join(dir, 'merged', 'summary.json'))).toBe(summary);
+    const files = resultFiles(join(dir, 'w1'));
+    expect(files).toHaveLength(20);
+    for (const f of files) {
+      expect(read(join(dir, 'w2', 'results', f))).toBe(read(join(dir, 'w1', 'results', f)));
+      expect(read(join(dir, 'merged', 'results', f))).toBe(read(join(dir, 'w1', 'results', f)));
+    }
+    const results = files.map((f) => JSON.parse(read(join(dir, 'w1', 'results', f))) as RunResult);
+    expect(results.filter((r) => !r.spec.stress && !r.stress)).toHaveLength(4);
+    const stress = results.filter((r) => r.spec.stress);
+    expect(stress.every((r) => r.stress && r.stress.kind === r.spec.stress!.kind && r.stress.equityGrid.length === 101 && r.curves.time.length <= 200)).toBe(true);
+    expect(new Set(stress.filter((r) => r.stress!.kind === 'scenario').map((r) => r.stress!.scenario))).toEqual(new Set(['crash-2025-10-10', 'aaa-gap']));
+    expect(stress.filter((r) => r.stress!.kind === 'path').every((r) => r.stress!.crashes?.length === 1)).toBe(true);
+    // the shocks bite: the scenario runs differ from history
+    const hist = results.find((r) => !r.spec.stress && r.spec.leverage === 3 && r.spec.setup === 'cross')!;
+    const shocked = stress.filter((r) => r.stress!.kind === 'scenario' && r.spec.leverage === 3 && r.spec.setup === 'cross');
+    expect(shocked.some((r) => JSON.stringify(r.curves.equity.at(-1)) !== JSON.stringify(hist.curves.equity.at(-1)))).toBe(true);
+  }, 240_000);
+
+  it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {
+    const r = await runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'w1', '--resume'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/0 runs to do \(20 already done, skipped\) of 20/);
+    const bad = await runCli(['stress', '-c', 'stress.config.ts', '--scenarios', 'crash-1987', '--out', 'bad'], dir);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/stress\.scenarios\[0\]: unknown scenario 'crash-1987'/);
+    const usage = await runCli(['stress', '-c', 'stress.config.ts', '--paths', 'many'], dir);
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toMatch(/--paths: expected a whole number/);
+  }, 120_000);
+});

@@ -1,0 +1,327 @@
+/**
+ * src/stress: scenario splices (OHLC invariants, continuity, mark/trade consistency, the base
+ * never written), bootstrap paths (same seed same bytes, cross-asset correlation kept), the
+ * hand-computed −20 % correlated shock on a two-symbol long book, survival monotone in leverage,
+ * config and plan checks.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
+import type { MarketData } from '../src/feed/types.js';
+import { loadDataset } from '../src/feed/load.js';
+import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
+import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
+import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
+import { compileShock, factorAt, keyMatches, parseDuration, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { CRASH_PACK } from '../src/stress/pack.js';
+import { checkPlanSize, injectionTimes, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { stressFigures, stressView } from '../src/stress/view.js';
+import { resolveConfig } from '../src/config/index.js';
+import buyAndHold from '../strategies/buy-and-hold.js';
+import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
+import { getVenue } from '../src/venue/index.js';
+
+const BUNDLED = fileURLToPath(new URL('../data/binance-usdm-2025', import.meta.url));
+
+/** a random-walk two-symbol dataset with mark candles and funding every 8 bars */
+function walk(n: number, seed: number): MarketData {
+  let x = seed >>> 0 || 1;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) % 1_000_000) / 1_000_000;
+  };
+  const mk = (p0: number) => {
+    const bars: Bar[] = [];
+    const mark: Bar[] = [];
+    let p = p0;
+    for (let i = 0; i < n; i++) {
+      const o = p;
+      const c = p * (1 + (rnd() - 0.5) * 0.02);
+      const h = Math.max(o, c) * (1 + rnd() * 0.005);
+      const l = Math.min(o, c) * (1 - rnd() * 0.005);
+      bars.push([o, h, l, c]);
+      mark.push([o * 1.0001, h * 1.0001, l * 0.9999, c * 1.0001]);
+      p = c;
+    }
+    return { bars, mark, funding: Array.from({ length: Math.floor(n / 8) }, (_, k) => ({ bar: 8 * k + 1, rate: 0.0001, price: bars[8 * k + 1]?.[0] ?? p0 })) };
+  };
+  return makeData({ BTCUSDT: mk(100_000), ETHUSDT: mk(3_000) });
+}
+
+function snapshot(md: MarketData): string {
+  return md.columns.map((c) => [c.open, c.high, c.low, c.close, c.volume, c.markOpen, c.markHigh, c.markLow, c.markClose, c.fundingRate, c.fundingPrice].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')).join('|')).join('#');
+}
+
+function checkOhlc(md: MarketData): void {
+  for (const c of md.columns) {
+    for (let i = 0; i < md.time.length; i++) {
+      if (!c.present[i]) continue;
+      const [o, h, l, cl] = [c.open[i]!, c.high[i]!, c.low[i]!, c.close[i]!];
+      expect(l).toBeGreaterThan(0);
+      expect(l).toBeLessThanOrEqual(Math.min(o, cl) * (1 + 1e-12));
+      expect(h).toBeGreaterThanOrEqual(Math.max(o, cl) * (1 - 1e-12));
+      if (Number.isFinite(c.markOpen[i]!)) {
+        expect(c.markLow[i]!).toBeLessThanOrEqual(Math.min(c.markOpen[i]!, c.markClose[i]!) * (1 + 1e-12));
+        expect(c.markHigh[i]!).toBeGreaterThanOrEqual(Math.max(c.markOpen[i]!, c.markClose[i]!) * (1 - 1e-12));
+      }
+    }
+  }
+}
+
+const shockArb = fc.record({
+  depth: fc.double({ min: -0.9, max: 0.5, noNaN: true }),
+  duration: fc.integer({ min: 0, max: 20 * HOUR }),
+  shape: fc.constantFrom('gap', 'slide', 'wick'),
+  recovery: fc.double({ min: 0, max: 1, noNaN: true }),
+  markExtra: fc.double({ min: -0.9, max: 1, noNaN: true }),
+  volume: fc.double({ min: 0.1, max: 10, noNaN: true }),
+  fundingRate: fc.double({ min: -0.01, max: 0.01, noNaN: true }),
+});
+
+describe('scenario splice', () => {
+  it('parses durations and matches symbols by base asset', () => {
+    expect(parseDuration('3h15m')).toBe(3 * HOUR + 15 * 60_000);
+    expect(parseDuration(5000)).toBe(5000);
+    expect(parseDuration('soon')).toBeNull();
+    expect(keyMatches('BTC', 'BTCUSDT')).toBe(true);
+    expect(keyMatches('BTC', 'BTC-USD-PERP')).toBe(true);
+    expect(keyMatches('BTC', 'BTCDOMUSDT')).toBe(false);
+    expect(keyMatches('ETH', 'ETHBTC')).toBe(false);
+  });
+
+  it('two legs: −23 % after 1h, −51 % at the end of the second leg, held after', () => {
+    const c = compileShock(CRASH_PACK.find((s) => s.id === 'crash-2020-03-12')!.symbols.BTC!);
+    expect(factorAt(c, -1)).toBe(1);
+    expect(factorAt(c, HOUR)).toBeCloseTo(0.77, 12);
+    expect(factorAt(c, 13 * HOUR)).toBeCloseTo(0.77, 12);
+    expect(factorAt(c, 16.25 * HOUR)).toBeCloseTo(0.49, 12);
+    expect(factorAt(c, 100 * HOUR)).toBeCloseTo(0.49, 12);
+  });
+
+  it('keeps OHLC and mark invariants, leaves bars before the shock untouched, continues from the shocked level, never writes the base', () => {
+    const base = walk(120, 7);
+    const before = snapshot(base);
+    fc.assert(
+      fc.property(shockArb, fc.integer({ min: 0, max: 119 }), fc.integer({ min: 0, max: 59 }), (s, bar, minute) => {
+        const sc = scenarioSchema.parse({ id: 'x', symbols: { BTC: s } } satisfies ScenarioInput);
+        const injectAt = T0 + bar * HOUR + minute * 60_000;
+        const v = applyScenario(base, sc, injectAt, null);
+        checkOhlc(v);
+        const [b, e] = [base.columns[0]!, v.columns[0]!];
+        const shock = compileShock(sc.symbols.BTC!);
+        const end = injectAt + shock.t[shock.t.length - 1]!;
+        const final = shock.f[shock.f.length - 1]!;
+        for (let i = 0; i < 120; i++) {
+          const t = base.time[i]!;
+          if (t + HOUR <= injectAt) {
+            expect([e.open[i], e.high[i], e.low[i], e.close[i], e.volume[i]]).toEqual([b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]]);
+          } else if (t >= end) {
+            // continuity: every later bar continues from the level the shock left
+            expect(e.open[i]! / b.open[i]!).toBeCloseTo(final, 10);
+            expect(e.close[i]! / b.close[i]!).toBeCloseTo(final, 10);
+            const mf = Math.max(0.001, 1 + (final - 1) * (1 + s.markExtra));
+            expect(e.markClose[i]! / b.markClose[i]!).toBeCloseTo(mf, 10);
+          }
+        }
+        // the untouched symbol is the base's own column
+        expect(v.columns[1]).toBe(base.columns[1]);
+        expect(snapshot(base)).toBe(before);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a wick inside one bar: open and close unchanged, the low goes 40 % down, the mark by its own extra', () => {
+    const base = makeData({ ADAUSDT: { bars: Array.from({ length: 5 }, () => [1, 1.01, 0.99, 1] as Bar), mark: Array.from({ length: 5 }, () => [1, 1.01, 0.99, 1] as Bar) } });
+    const v = applyScenario(base, CRASH_PACK.find((s) => s.id === 'alt-wick')!, T0 + 2 * HOUR + 20 * 60_000, null);
+    const c = v.columns[0]!;
+    expect([c.open[2], c.close[2], c.high[2]]).toEqual([1, 1, 1.01]);
+    expect(c.low[2]).toBeCloseTo(0.99 * 0.6, 12);
+    expect(c.markLow[2]).toBeCloseTo(0.99 * 0.8, 12);
+    expect(c.close[3]).toBe(1);
+  });
+
+  it('funding follows the scenario in the window; the market shock scales by beta', () => {
+    const base = walk(200, 3);
+    const sc = scenarioSchema.parse({ id: 'm', market: { depth: -0.2, duration: '10h', fundingRate: -0.004 } });
+    const betas = computeBetas(base, 'BTC');
+    expect(betas[0]).toBeCloseTo(1, 12);
+    const shocks = symbolShocks(base, sc, betas);
+    expect(shocks[1]!.f.at(-1)).toBeCloseTo(1 - 0.2 * betas[1]!, 12);
+    const v = applyScenario(base, sc, T0 + 40 * HOUR, betas);
+    const c = v.columns[0]!;
+    for (let e = 0; e < c.fundingTime.length; e++) {
+      const x = c.fundingTime[e]! - (T0 + 40 * HOUR);
+      expect(c.fundingRate[e]).toBe(x >= 0 && x <= 10 * HOUR ? -0.004 : 0.0001);
+    }
+  });
+});
+
+describe('Monte Carlo paths (stationary block bootstrap)', () => {
+  it('same seed and index give the same bytes; another index another path; OHLC and funding stay consistent', () => {
+    const base = walk(300, 11);
+    const before = snapshot(base);
+    const a = bootstrapPath(base, 42, 3, 12);
+    const b = bootstrapPath(base, 42, 3, 12);
+    const c = bootstrapPath(base, 42, 4, 12);
+    expect(snapshot(a)).toBe(snapshot(b));
+    expect(snapshot(a)).not.toBe(snapshot(c));
+    expect(snapshot(base)).toBe(before);
+    checkOhlc(a);
+    for (const col of a.columns) {
+      for (let j = 0; j < a.time.length; j++) {
+        for (let e = col.fundingStart[j]!; e < col.fundingStart[j + 1]!; e++) {
+          expect(col.fundingTime[e]!).toBeGreaterThan(j > 0 ? a.time[j - 1]! : -Infinity);
+          expect(col.fundingTime[e]!).toBeLessThanOrEqual(a.time[j]!);
+        }
+      }
+      // chained: each open is the previous close times the base bar's open/prev-close ratio
+      for (let j = 2; j < a.time.length; j++) expect(col.open[j]! / col.close[j - 1]!).toBeGreaterThan(0.9);
+    }
+  });
+
+  it('block lengths are geometric with the configured mean, blocks shared by every symbol', () => {
+    const n = 20_000;
+    const idx = bootstrapIndices(n, 1, 0, 24);
+    let starts = 0;
+    for (let j = 2; j < n; j++) if (idx[j] !== idx[j - 1]! + 1 && !(idx[j - 1] === n - 1 && idx[j] === 1)) starts++;
+    const mean = (n - 1) / (starts + 1);
+    expect(mean).toBeGreaterThan(20);
+    expect(mean).toBeLessThan(29);
+    expect(defaultBlockBars(1440, HOUR)).toBe(24);
+  });
+
+  it('keeps the cross-asset correlation of the bundled data within 0.05 (mean over 20 paths)', async () => {
+    const md = await loadDataset(BUNDLED, { timeframe: '1h' });
+    const corr = (d: MarketData, a: number, b: number) => {
+      const [x, y] = [d.columns[a]!, d.columns[b]!];
+      const rx: number[] = [];
+      const ry: number[] = [];
+      for (let i = 1; i < d.time.length; i++) {
+        if (!x.present[i] || !x.present[i - 1] || !y.present[i] || !y.present[i - 1]) continue;
+        rx.push(Math.log(x.close[i]! / x.close[i - 1]!));
+        ry.push(Math.log(y.close[i]! / y.close[i - 1]!));
+      }
+      const m = (v: number[]) => v.reduce((s, q) => s + q, 0) / v.length;
+      const [mx, my] = [m(rx), m(ry)];
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      rx.forEach((v, i) => {
+        sxy += (v - mx) * (ry[i]! - my);
+        sxx += (v - mx) ** 2;
+        syy += (ry[i]! - my) ** 2;
+      });
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    for (const [a, b] of [[0, 1], [0, 2], [1, 3]] as const) {
+      const real = corr(md, a, b);
+      let sum = 0;
+      for (let p = 0; p < 20; p++) sum += corr(bootstrapPath(md, 7, p, defaultBlockBars(md.time.length, md.timeframeMs)), a, b);
+      expect(Math.abs(sum / 20 - real)).toBeLessThan(0.05);
+      expect(real).toBeGreaterThan(0.5);
+    }
+  });
+});
+
+describe('hand-computed: a two-symbol long book under a −20 % correlated shock', () => {
+  it('wipes the cross pool and liquidates only the leveraged isolated leg', () => {
+    // 10,000 USDT; long 0.5 BTC at 100,000 at 10× (isolated margin 5,000) and 50 ETH at 100 at 2× (margin 2,500); zero fees.
+    // Cross: −20 % on 55,000 of notional = −11,000 > the 10,000 pool → both legs liquidated, equity ≈ 0.
+    // Isolated: BTC loses 10,000 on 5,000 of margin → liquidated (−5,000); ETH loses 1,000 on 2,500 → survives: equity ≈ 4,000.
+    const n = 30;
+    const base = makeData({ BTCUSDT: { bars: Array.from({ length: n }, () => [100_000, 100_000, 100_000, 100_000] as Bar) }, ETHUSDT: { bars: Array.from({ length: n }, () => [100, 100, 100, 100] as Bar) } });
+    const strategy = scripted({ 0: (ctx) => { ctx.setLeverage(0, 10); ctx.setLeverage(1, 2); ctx.buy(0, 0.5); ctx.buy(1, 50); } }, ['BTCUSDT', 'ETHUSDT']);
+    const sc = scenarioSchema.parse({ id: 'minus20', market: { depth: -0.2, shape: 'gap', duration: '1h' } });
+    const injectAt = T0 + 10 * HOUR;
+    const stress = { kind: 'scenario' as const, scenario: 'minus20', injectAt };
+    const view = stressView(base, stress, { minus20: sc });
+    expect(view.columns[0]!.open[10]).toBeCloseTo(80_000, 6);
+    const out = run(view, strategy, { setups: [SETUPS.isolated, SETUPS.cross], leverage: 10 });
+    const figs = (id: string) => stressFigures(stress, setupOf(out, id), out.symbols, 10_000, view, { minus20: sc });
+    const cross = figs('cross');
+    const iso = figs('isolated');
+    expect(cross.survived).toBe(false);
+    expect(cross.wipedOut).toBe(true);
+    expect(cross.firstLiquidated.map((l) => l.symbol).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(cross.timeToLiquidationMs).toBe(0);
+    expect(Number(cross.lossAtShock)).toBeLessThan(-9_500);
+    expect(iso.survived).toBe(false);
+    expect(iso.wipedOut).toBe(false);
+    expect(iso.firstLiquidated).toEqual([{ symbol: 'BTCUSDT', time: injectAt }]);
+    const isoEq = setupOf(out, 'isolated').series.equity;
+    expect(isoEq[n - 1]!).toBeGreaterThan(3_900);
+    expect(isoEq[n - 1]!).toBeLessThanOrEqual(4_000 + 1e-6);
+    expect(Number(iso.lossAtShock)).toBeCloseTo(isoEq[10]! - 10_000, 4);
+    expect(iso.peakMarginRatio).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('survival over a fixed path set', () => {
+  it('is monotone in leverage (buy-and-hold, isolated and cross)', async () => {
+    const md = await loadDataset(BUNDLED, { timeframe: '1h', symbols: ['BTCUSDT'], to: Date.UTC(2025, 5, 22) });
+    const venue = getVenue('binance-usdm');
+    const paths = [0, 1, 2, 3].map((p) => bootstrapPath(md, 5, p, 24));
+    const cache = new Map<string, boolean[]>();
+    const liquidated = (pathIdx: number, lev: number): boolean[] => {
+      const k = `${pathIdx}:${lev}`;
+      let r = cache.get(k);
+      if (!r) {
+        const out = replay({
+          data: paths[pathIdx]!, symbols: ['BTCUSDT'], strategy: buyAndHold, params: buyAndHold.params.parse({}) as Record<string, unknown>, venue,
+          setups: [SETUPS.isolated, SETUPS.cross], initialCapital: '10000', leverage: lev, execution: DEFAULT_EXECUTION,
+        });
+        expect(out.setups.every((s) => Object.keys(s.rejections).length === 0)).toBe(true);
+        r = out.setups.map((s) => s.events.some((e) => e.type === 'liquidation'));
+        cache.set(k, r);
+      }
+      return r;
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), (p, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const [l, h] = [liquidated(p, lo), liquidated(p, hi)];
+        for (let s = 0; s < 2; s++) if (l[s]) expect(h[s]).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+    // the set is not trivial: some leverage liquidates, some does not
+    const all = [1, 40].flatMap((lev) => [0, 1, 2, 3].flatMap((p) => liquidated(p, lev)));
+    expect(all).toContain(true);
+    expect(all).toContain(false);
+  }, 120_000);
+});
+
+describe('stress config and plan', () => {
+  const cfg = (stress: unknown) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress } as never, { configDir: '/tmp' });
+
+  it('resolves pack ids and inline scenarios; rejects unknown ids with the known ones', async () => {
+    const c = await cfg({ scenarios: ['alt-wick', { id: 'mine', symbols: { BTC: { depth: -0.1 } } }], paths: 2 });
+    expect(c.stress!.scenarios.map((s) => s.id)).toEqual(['alt-wick', 'mine']);
+    expect(c.stress!.inject).toEqual({ at: [], every: null, random: 3 });
+    await expect(cfg({ scenarios: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'nope' \(known: crash-2025-10-10/)] });
+    await expect(cfg({ scenarios: [{ id: 'x', symbols: { BTC: { duration: '1h' } } }] })).rejects.toMatchObject({ exitCode: 78 });
+    expect((await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp' })).stress).toBeNull();
+  });
+
+  it('injection times and paths are seeded choices; a date outside the data is a config error', () => {
+    const { stress } = resolveStress({ scenarios: ['alt-wick'], inject: { random: 2, every: 100 }, paths: 3, crashesPerPath: 2, seed: 9 });
+    const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const v = stressVariants(stress!, ds);
+    expect(v).toEqual(stressVariants(stress!, ds));
+    const t = injectionTimes(stress!, ds);
+    expect(t).toEqual(expect.arrayContaining([T0 + 100 * HOUR, T0 + 200 * HOUR, T0 + 300 * HOUR]));
+    expect(t.length).toBe(5);
+    expect(v.filter((x) => x.kind === 'path').map((x) => (x.kind === 'path' ? x.crashes!.length : 0))).toEqual([2, 2, 2]);
+    const { stress: s2 } = resolveStress({ inject: { at: [T0 - HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
+  });
+
+  it('refuses a plan too large for the machine with the numbers (exit 78)', () => {
+    expect(() => checkPlanSize({ history: 10, stress: 3_000_000 }, '/tmp', 'backtest.config.ts')).toThrow(/too large for this machine \(10 history \+ 3,000,000 stress runs\): 3,000,010 runs is above the limit of 2,000,000/);
+    expect(() => checkPlanSize({ history: 10, stress: 100 }, '/tmp', 'c')).not.toThrow();
+  });
+});

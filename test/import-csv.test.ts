@@ -87,8 +87,15 @@ describe('import csv', () => {
     // first: no price in the file → mark open of the containing candle; second: the file's price
     expect(Array.from(a.fundingPrice)).toEqual([1.01, 1.33]);
     expect(Array.from(md.columns[1]!.present)).toEqual([0, 1]);
-    // re-import replaces the file, does not duplicate it
-    await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.3,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });
+    // a re-import with a different row conflicts (65, nothing written); --replace replaces the file, does not duplicate it
+    const changed = file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.3,3\n');
+    const before = readFileSync(join(out, 'AUSDT-candles-1h.arrow'));
+    const conflict = await userError(importCsv({ file: changed, kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out }));
+    expect(conflict.exitCode).toBe(65);
+    expect(conflict.message).toContain('2025-01-01T01:00:00.000Z (1735693200000) conflicts with the dataset\'s AUSDT-candles-1h.arrow: close 1.3 vs 1.2');
+    expect(readFileSync(join(out, 'AUSDT-candles-1h.arrow')).equals(before)).toBe(true);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await importCsv({ file: changed, kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out, replace: true });
     const m2 = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m2.files).toHaveLength(4);
     expect((await loadDataset(out)).columns[0]!.close[1]).toBe(1.3);

@@ -170,7 +170,8 @@ export interface ReadColumns {
   sha256: string;
 }
 
-function timeScaleToMs(type: DataType): number | null {
+/** Factor from a time column's unit to ms (1 for plain integers/floats, taken as ms); null for other types. */
+export function timeScaleToMs(type: DataType): number | null {
   if (type.typeId === Type.Timestamp) {
     const unit = (type as unknown as { unit: TimeUnit }).unit;
     return unit === TimeUnit.SECOND ? 1000 : unit === TimeUnit.MILLISECOND ? 1 : unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;

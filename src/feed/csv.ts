@@ -10,17 +10,16 @@
  * are left out and counted. The Arrow file is written under a temp name and renamed; the manifest
  * is then created or updated atomically.
  */
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
-import { KindFileWriter } from './arrow-io.js';
-import {
-  dataFileName, FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, writeManifest,
-  type FileKind, type Manifest, type ManifestFile,
-} from './manifest.js';
+import { KindFileWriter, readKindFile } from './arrow-io.js';
+import { seriesPath, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { fmtTime, timeframeMs } from './timeframe.js';
+import { commitSeries, nextManifest, openDataset, rowProblem, spacingVerdict, KIND_NAMES } from './ingest.js';
+import { ProblemList } from './validate.js';
 
 export interface CsvImportOptions {
   file: string;
@@ -36,11 +35,22 @@ export interface CsvImportOptions {
   delimiter?: string;
   /** provenance text added to the manifest */
   provenance?: string;
+  /** replace the dataset's series instead of appending to it */
+  replace?: boolean;
+  /**
+   * column mapping: 'timestamp=open_time,open=o,…' (header names, or #N for the N-th column), or a
+   * list naming each column in order ('timestamp,open,high,low,close,volume'; '_' skips one)
+   */
+  columns?: string;
+  /** false: the file has no header line (then `columns` names the columns in order) */
+  header?: boolean;
 }
 
 export interface CsvImportResult {
   path: string;
   rows: number;
+  /** rows the dataset did not have before */
+  added: number;
   badRows: number;
   /** listed bad rows (capped at MAX_LISTED) */
   badRowLines: string[];
@@ -69,6 +79,47 @@ const REQUIRED: Record<FileKind, readonly string[]> = {
   mark: ['timestamp', 'open', 'high', 'low', 'close'],
   funding: ['timestamp', 'rate'],
 };
+
+const CANONICAL = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'rate', 'price'];
+
+/**
+ * A `--columns` spec to an index per canonical name: 'name=header' pairs (or 'name=#N', 1-based)
+ * against `header`, or a list naming the columns in order ('_' or empty skips one).
+ */
+export function mapColumns(spec: string, header: readonly string[] | null, kind: FileKind): Record<string, number> {
+  const items = spec.split(',').map((x) => x.trim());
+  const index: Record<string, number> = {};
+  const norm = header?.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase()) ?? null;
+  const check = (name: string) => {
+    if (!CANONICAL.includes(name)) throw usageError(`--columns: unknown column '${name}' (expected ${CANONICAL.join(', ')})`);
+    if (index[name] !== undefined) throw usageError(`--columns: '${name}' is given twice`);
+  };
+  if (items.every((x) => x.includes('='))) {
+    for (const it of items) {
+      const [k, v] = it.split('=').map((x) => x.trim()) as [string, string];
+      const name = k.toLowerCase();
+      check(name);
+      const pos = /^#(\d+)$/.exec(v);
+      if (pos) index[name] = Number(pos[1]) - 1;
+      else {
+        if (!norm) throw usageError(`--columns ${it}: without a header line, name columns by position (${name}=#N) or list them in order`);
+        const i = norm.indexOf(v.toLowerCase());
+        if (i < 0) throw dataError(`--columns ${it}: the header has no column '${v}' (has: ${norm.join(', ')})`);
+        index[name] = i;
+      }
+    }
+  } else {
+    items.forEach((it, i) => {
+      if (it === '' || it === '_') return;
+      const name = it.toLowerCase();
+      check(name);
+      index[name] = i;
+    });
+  }
+  const missing = REQUIRED[kind].filter((c) => index[c] === undefined);
+  if (missing.length) throw usageError(`--columns: a ${kind} file needs ${REQUIRED[kind].join(', ')}; missing ${missing.join(', ')}`);
+  return index;
+}
 
 /** Map header cells to canonical columns; returns index per canonical name. */
 export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
@@ -125,17 +176,16 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
   const label = basename(file);
 
+  if (opts.header === false && !opts.columns) throw usageError('--no-header needs --columns naming the columns in order, e.g. --columns timestamp,open,high,low,close,volume');
+
   // existing manifest (validated) or a new one
   const outDir = resolve(opts.out);
-  let manifest: Manifest | null = null;
-  if (existsSync(join(outDir, MANIFEST_FILE))) manifest = readManifest(outDir).manifest;
-  else if (existsSync(outDir) && readdirSync(outDir).some((f) => f.endsWith('.arrow'))) {
-    throw dataError(`${outDir} holds .arrow files but no ${MANIFEST_FILE}; refusing to write into it`);
-  }
+  const manifest: Manifest | null = openDataset(outDir);
+  const rel = seriesPath(manifest, symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
+  const appendTo = opts.replace ? undefined : manifest?.files.find((f) => f.path === rel);
 
   const createdDir = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
-  const rel = dataFileName(symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
   const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const cleanup = () => {
     rmSync(tmp, { force: true });
@@ -155,6 +205,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   let fill = 0;
   let lastT = NaN;
   let lastLine = 0;
+  const steps = new Map<number, number>();
   const flush = () => {
     if (fill === 0) return;
     w!.writeBatch(time, cols.slice(0, nCols), fill);
@@ -178,7 +229,15 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     const names = kind === 'candles' ? ['open', 'high', 'low', 'close', 'volume'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['rate', 'price'];
     const vals = new Float64Array(5);
     let lineNo = 0;
+    const start = (index: Record<string, number>) => {
+      headerIndex = index;
+      const withPrice = kind === 'funding' && index.price !== undefined;
+      nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
+      w = new KindFileWriter(tmp, kind, { withPrice });
+    };
+    if (opts.header === false) start(mapColumns(opts.columns!, null, kind));
     const handle = (line: number, record: string[]): void => {
+      if (headerIndex === null && opts.columns) { start(mapColumns(opts.columns, record, kind)); return; }
       if (headerIndex === null) {
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {
@@ -186,13 +245,10 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${record.join(',')}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
           );
         }
-        headerIndex = index;
-        const withPrice = kind === 'funding' && index.price !== undefined;
-        nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
-        w = new KindFileWriter(tmp, kind, { withPrice });
+        start(index);
         return;
       }
-      const idx = headerIndex;
+      const idx = headerIndex as Record<string, number>;
       const t = parseTime(record[idx.timestamp!] ?? '');
       if (typeof t === 'string') { reject(line, t); return; }
       let reason: string | null = null;
@@ -205,18 +261,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         if (!Number.isFinite(v)) { reason = `${nm} '${raw ?? ''}' is not a number`; break; }
         vals[nv++] = v;
       }
-      if (reason === null) {
-        if (kind === 'funding') {
-          if (Math.abs(vals[0]!) >= 1) reason = `rate ${vals[0]} is implausible (|rate| must be < 1; rates are fractions, 0.0001 = 0.01 %)`;
-          else if (nCols === 2 && !Number.isNaN(vals[1]!) && !(vals[1]! > 0)) reason = `price ${vals[1]} must be > 0`;
-        } else {
-          const o = vals[0]!, h = vals[1]!, l = vals[2]!, c = vals[3]!;
-          if (!(o > 0 && h > 0 && l > 0 && c > 0)) reason = `prices must be > 0 (open ${o}, high ${h}, low ${l}, close ${c})`;
-          else if (l > Math.min(o, c)) reason = `low ${l} is above min(open, close) = ${Math.min(o, c)}`;
-          else if (h < Math.max(o, c)) reason = `high ${h} is below max(open, close) = ${Math.max(o, c)}`;
-          else if (kind === 'candles' && !(vals[4]! >= 0)) reason = `volume ${vals[4]} must be ≥ 0`;
-        }
-      }
+      if (reason === null) reason = rowProblem(kind, vals, nv);
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
         else if (t < lastT) reason = `timestamp ${fmtTime(t)} is out of order (earlier than line ${lastLine}: ${fmtTime(lastT)})`;
@@ -226,6 +271,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         }
       }
       if (reason !== null) { reject(line, reason); return; }
+      if (tfMs !== null && Number.isFinite(lastT)) steps.set(t - lastT, (steps.get(t - lastT) ?? 0) + 1);
       time[fill] = t;
       for (let c = 0; c < nv; c++) cols[c]![fill] = vals[c]!;
       fill++;
@@ -262,30 +308,31 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ''}`, bad);
     const sha256 = w.close();
 
+    if (tfMs !== null) spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
+    const prov = opts.provenance ?? `${kind} ${symbol}${opts.timeframe ? ` ${opts.timeframe}` : ''} imported from ${label}`;
+
+    if (appendTo) {
+      // append: merge with the dataset's series (identical overlap or nothing is written)
+      const problems = new ProblemList();
+      const read = readKindFile(tmp, label, kind, problems)!;
+      rmSync(tmp, { force: true });
+      const cols = KIND_NAMES[kind].filter((c) => read.columns[c] !== undefined).map((c) => read.columns[c]!);
+      const [r] = commitSeries(outDir, [{
+        symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${i + 1}`,
+      }], { provenance: [prov] });
+      const m = openDataset(outDir)!;
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: bad, gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m };
+    }
+
     // place the file and update the manifest
     const entry: ManifestFile = {
       path: rel, symbol, kind, ...(opts.timeframe ? { timeframe: opts.timeframe } : {}),
       rows: w.rows, first: w.first, last: w.last, sha256,
     };
-    const prov = opts.provenance ?? `${kind} ${symbol}${opts.timeframe ? ` ${opts.timeframe}` : ''} imported from ${label}`;
-    let m: Manifest;
-    if (manifest) {
-      const files = manifest.files.filter((f) => f.path !== rel);
-      files.push(entry);
-      const symbols = manifest.symbols.includes(symbol) ? manifest.symbols : [...manifest.symbols, symbol];
-      let timeframe = manifest.timeframe;
-      const hasDefault = files.some((f) => f.kind === 'candles' && f.timeframe === timeframe);
-      if (!hasDefault && kind === 'candles') timeframe = opts.timeframe!;
-      m = { ...manifest, symbols, files, timeframe, provenance: manifest.provenance ? `${manifest.provenance}\n${prov}` : prov };
-    } else {
-      m = {
-        format: FORMAT_ID, version: FORMAT_VERSION, name: basename(outDir), venue: opts.venue ?? 'binance-usdm',
-        timeframe: opts.timeframe ?? '1h', symbols: [symbol], files: [entry], provenance: prov,
-      };
-    }
+    const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     renameSync(tmp, join(outDir, rel));
     writeManifest(outDir, m);
-    return { path: join(outDir, rel), rows: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

@@ -109,8 +109,40 @@ export function writeManifest(dir: string, m: Manifest): void {
   writeFileAtomic(join(dir, MANIFEST_FILE), manifestToJson(m));
 }
 
+/**
+ * A symbol as a file-name part, injectively: letters, digits, '.' and '-' stay; every other byte
+ * of its UTF-8 form, '_' included, becomes '_' and two hex digits ('BTC/USDT:USDT' →
+ * 'BTC_2FUSDT_3AUSDT', 'BTC_USDT_USDT' → 'BTC_5FUSDT_5FUSDT'), so distinct symbols never share a
+ * file. Plain names such as BTCUSDT are unchanged.
+ */
+export function symbolFilePart(symbol: string): string {
+  let out = '';
+  for (const ch of symbol) {
+    if (/^[A-Za-z0-9.-]$/.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `_${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** Canonical file name of a data file inside a dataset folder. */
 export function dataFileName(symbol: string, kind: FileKind, timeframe?: string): string {
-  const safe = symbol.replace(/[^A-Za-z0-9._-]/g, '_');
+  const safe = symbolFilePart(symbol);
   return kind === 'funding' ? `${safe}-funding.arrow` : `${safe}-${kind}-${timeframe}.arrow`;
+}
+
+/**
+ * Where the series (symbol, kind, timeframe) lives in a dataset: the path its manifest already
+ * lists for it, else the canonical name. Throws (65) when that name is already used by another
+ * series, also when the two differ only in letter case (case-insensitive file systems).
+ */
+export function seriesPath(m: Manifest | null, symbol: string, kind: FileKind, timeframe?: string): string {
+  const same = (f: ManifestFile) => f.symbol === symbol && f.kind === kind && (kind === 'funding' || f.timeframe === timeframe);
+  const listed = m?.files.find(same);
+  if (listed) return listed.path;
+  const rel = dataFileName(symbol, kind, timeframe);
+  const clash = m?.files.find((f) => !same(f) && f.path.toLowerCase() === rel.toLowerCase());
+  if (clash) {
+    throw dataError(`${kind} ${symbol}: its file name ${rel} is already used by ${clash.kind} ${clash.symbol} (${clash.path}); symbols that differ only in letter case cannot share a dataset on every file system; import one of them into another dataset`);
+  }
+  return rel;
 }

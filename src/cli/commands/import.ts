@@ -1,41 +1,92 @@
 /**
- * `marginlab import csv <file> --kind candles|mark|funding --symbol S --timeframe TF --out <dataset>`:
- * stream a CSV into a dataset folder (docs/data-format.md). Exit codes: 0 ok · 64 bad flags ·
- * 65 bad rows / missing columns / empty file (nothing written) · 66 file not found.
+ * `marginlab import <file|folder...> --out <dataset> [--format binance|freqtrade|bybit|okx|csv]`:
+ * read market data in the formats researchers have into a dataset folder (docs/data.md).
+ * `marginlab import csv <file> ...` is the same as `--format csv`. New rows extend a symbol's
+ * series; overlapping rows must be identical (else exit 65, nothing written); `--replace` replaces.
+ * Exit codes: 0 ok · 64 bad flags · 65 bad rows / conflicts / missing columns (nothing written) ·
+ * 66 file not found.
  */
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 
+interface ImportFlags {
+  format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue: string;
+  skipBadRows?: boolean; delimiter: string; provenance?: string; replace?: boolean; columns?: string;
+  header: boolean; contractSize?: string;
+}
+
 export function register(program: Command): void {
-  const imp = program.command('import').description('import market data into a dataset folder');
-  imp
-    .command('csv <file>')
-    .description('stream a CSV of candles, mark candles or funding into Arrow IPC and create/update the manifest')
-    .requiredOption('--kind <kind>', 'candles | mark | funding')
-    .requiredOption('--symbol <symbol>', 'symbol, e.g. BTCUSDT')
-    .option('--timeframe <tf>', 'candle timeframe (required for candles and mark), e.g. 1h')
+  program
+    .command('import <paths...>')
+    .description('import market data (Binance public data, freqtrade, Bybit, OKX or any CSV) into a dataset folder; appends, --replace replaces')
     .requiredOption('--out <dataset>', 'dataset folder (created if missing)')
+    .option('--format <f>', 'binance | freqtrade | bybit | okx | csv (default: detected from the files)')
+    .option('--kind <kind>', 'candles | mark | funding (csv: required; others: when the file does not tell)')
+    .option('--symbol <symbol>', 'symbol, e.g. BTCUSDT (csv: required; others: overrides the name in the file)')
+    .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (csv candles/mark: required; checked against the data)')
+    .option('--replace', 'replace the dataset\'s series instead of appending to it')
     .option('--venue <id>', 'venue written when the manifest is created', 'binance-usdm')
-    .option('--skip-bad-rows', 'leave bad rows out (reported and counted) instead of failing')
-    .option('--delimiter <c>', 'field delimiter', ',')
     .option('--provenance <text>', 'provenance line added to the manifest')
-    .action(async (file: string, flags: { kind: string; symbol: string; timeframe?: string; out: string; venue: string; skipBadRows?: boolean; delimiter: string; provenance?: string }) => {
-      if (flags.kind !== 'candles' && flags.kind !== 'mark' && flags.kind !== 'funding') {
+    .option('--columns <spec>', 'csv: column mapping, e.g. timestamp=open_time,open=o,... or the columns in order')
+    .option('--no-header', 'csv: the file has no header line (--columns lists the columns in order)')
+    .option('--delimiter <c>', 'csv: field delimiter', ',')
+    .option('--skip-bad-rows', 'csv: leave bad rows out (reported and counted) instead of failing')
+    .option('--contract-size <n>', 'okx: base units per contract (ctVal) when the built-in table lacks the symbol')
+    .action(async (paths: string[], flags: ImportFlags) => {
+      let format = flags.format;
+      if (paths[0] === 'csv' && paths.length > 1) { format ??= 'csv'; paths = paths.slice(1); }
+      const { IMPORT_FORMATS, detectFormat, readSources } = await import('../../feed/formats/index.js');
+      if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw usageError(`--format: expected ${IMPORT_FORMATS.join(', ')}, got '${format}'`);
+      if (flags.kind !== undefined && flags.kind !== 'candles' && flags.kind !== 'mark' && flags.kind !== 'funding') {
         throw usageError(`--kind: expected candles, mark or funding, got '${flags.kind}'`);
       }
-      const { importCsv } = await import('../../feed/csv.js');
-      const t0 = performance.now();
-      const r = await importCsv({
-        file, kind: flags.kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,
-        venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter, provenance: flags.provenance,
-      });
-      const s = (performance.now() - t0) / 1000;
-      if (r.badRows > 0) {
-        process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
-        for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
-        if (r.badRows > r.badRowLines.length) process.stderr.write(`  ... and ${r.badRows - r.badRowLines.length} more\n`);
+      const kind = flags.kind as 'candles' | 'mark' | 'funding' | undefined;
+      const fmt = (format ?? detectFormat(paths)) as (typeof IMPORT_FORMATS)[number];
+      if (fmt !== 'csv' && (flags.columns !== undefined || flags.header === false || flags.skipBadRows)) {
+        throw usageError(`--columns, --no-header and --skip-bad-rows apply to --format csv only (this is ${fmt} data)`);
       }
-      const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
-      process.stdout.write(`imported ${r.rows} rows into ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s\n`);
+      const t0 = performance.now();
+      if (fmt === 'csv') {
+        if (!kind) throw usageError('--kind is required for a CSV import (candles, mark or funding)');
+        if (!flags.symbol) throw usageError('--symbol is required for a CSV import');
+        if (paths.length !== 1) throw usageError(`a CSV import takes one file (got ${paths.length})`);
+        const { importCsv } = await import('../../feed/csv.js');
+        const r = await importCsv({
+          file: paths[0]!, kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,
+          venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter, provenance: flags.provenance,
+          replace: !!flags.replace, columns: flags.columns, header: flags.header,
+        });
+        const s = (performance.now() - t0) / 1000;
+        if (r.badRows > 0) {
+          process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
+          for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
+          if (r.badRows > r.badRowLines.length) process.stderr.write(`  ... and ${r.badRows - r.badRowLines.length} more\n`);
+        }
+        const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
+        const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
+        process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s\n`);
+        return;
+      }
+      let contractSize: number | undefined;
+      if (flags.contractSize !== undefined) {
+        contractSize = Number(flags.contractSize);
+        if (!(contractSize > 0) || !Number.isFinite(contractSize)) throw usageError(`--contract-size: expected a positive number, got '${flags.contractSize}'`);
+      }
+      if (flags.timeframe !== undefined) {
+        const { timeframeMs } = await import('../../feed/timeframe.js');
+        timeframeMs(flags.timeframe);
+      }
+      const series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
+      if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
+      const { commitSeries } = await import('../../feed/ingest.js');
+      const { basename } = await import('node:path');
+      const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
+      const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue, provenance: [prov] });
+      const s = (performance.now() - t0) / 1000;
+      for (const r of results) {
+        const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
+        process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
+      }
+      process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s\n`);
     });
 }

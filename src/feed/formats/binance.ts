@@ -1,0 +1,105 @@
+/**
+ * Binance public data (data.binance.vision) for USDⓈ-M futures: klines, markPriceKlines and
+ * fundingRate, monthly or daily, as the published `.zip` or an extracted `.csv`, with or without
+ * the header line (older dumps have none), times in ms or µs.
+ *
+ *   klines / markPriceKlines: open_time, open, high, low, close, volume, close_time, quote_volume,
+ *                             count, taker_buy_volume, taker_buy_quote_volume, ignore
+ *   fundingRate:              calc_time, funding_interval_hours, last_funding_rate
+ *
+ * File names name the symbol and interval (BTCUSDT-1h-2024-01.zip, BTCUSDT-fundingRate-2024-01.zip).
+ * klines and markPriceKlines archives share their file names: a file is mark candles when its path
+ * has a markPriceKlines folder or `kind: 'mark'` is given.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, sep } from 'node:path';
+import { dataError, usageError } from '../../errors.js';
+import type { FileKind } from '../manifest.js';
+import type { SeriesData } from '../ingest.js';
+import { epochMs, isNumeric, listFiles, splitCsv } from './common.js';
+import { isZip, readZip } from './zip.js';
+
+export const BINANCE_NAME = /^([A-Z0-9]+)-(\d+[smhdwM]|fundingRate)-(\d{4}-\d{2}(?:-\d{2})?)\.(zip|csv)$/;
+
+export interface BinanceOptions {
+  /** candles | mark when the path does not tell (klines and markPriceKlines share file names) */
+  kind?: FileKind;
+  /** overrides the symbol in the file name */
+  symbol?: string;
+  /** must agree with the interval in the file name */
+  timeframe?: string;
+}
+
+export const isBinanceFile = (name: string): boolean => BINANCE_NAME.test(basename(name));
+
+/** Read Binance public-data files and folders (monthly and daily, any mix) into series. */
+export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {
+  const files = listFiles(paths, (n) => BINANCE_NAME.test(n));
+  if (files.length === 0) throw dataError(`no Binance public-data files (SYMBOL-INTERVAL-YYYY-MM[-DD].zip|.csv) in ${paths.join(', ')}`);
+  const out: SeriesData[] = [];
+  for (const file of files) {
+    const name = basename(file);
+    const m = BINANCE_NAME.exec(name);
+    if (!m) throw dataError(`${file}: not a Binance public-data file name (expected SYMBOL-INTERVAL-YYYY-MM[-DD].zip, e.g. BTCUSDT-1h-2024-01.zip)`);
+    const interval = m[2]!;
+    const parts = file.split(sep);
+    let kind: FileKind;
+    if (interval === 'fundingRate') kind = 'funding';
+    else if (parts.includes('markPriceKlines')) kind = 'mark';
+    else if (parts.includes('indexPriceKlines') || parts.includes('premiumIndexKlines')) {
+      throw dataError(`${file}: index and premium-index klines are not market data marginlab uses (import klines, markPriceKlines or fundingRate)`);
+    } else kind = opts.kind && opts.kind !== 'funding' ? opts.kind : 'candles';
+    if (opts.kind === 'funding' && kind !== 'funding') throw usageError(`${file}: a klines file, but --kind funding was given`);
+    if (interval.endsWith('M')) throw dataError(`${file}: monthly (${interval}) candles are not a fixed timeframe; import a fixed interval such as 1d`);
+    if (kind !== 'funding' && opts.timeframe && opts.timeframe !== interval) {
+      throw usageError(`${file}: the file name says ${interval} candles, but --timeframe ${opts.timeframe} was given`);
+    }
+    const buf = readFileSync(file);
+    const texts: { label: string; text: string }[] = [];
+    if (isZip(buf)) {
+      for (const e of readZip(buf, file)) if (e.name.toLowerCase().endsWith('.csv')) texts.push({ label: `${name}:${e.name}`, text: e.data.toString('utf8') });
+      if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
+    } else if (name.endsWith('.zip')) {
+      throw dataError(`${file}: not a ZIP archive (the download may have been cut or replaced by an error page)`);
+    } else texts.push({ label: name, text: buf.toString('utf8') });
+    for (const t of texts) out.push(parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval));
+  }
+  return out;
+}
+
+const KLINE_COLS = ['open_time', 'open', 'high', 'low', 'close', 'volume'];
+const FUNDING_COLS = ['calc_time', 'last_funding_rate'];
+
+/** One Binance CSV (klines or fundingRate layout) into a series. */
+export function parseBinanceCsv(text: string, label: string, symbol: string, kind: FileKind, timeframe?: string): SeriesData {
+  const rows = splitCsv(text);
+  let start = 0;
+  let idx: number[];
+  if (rows.length > 0 && !isNumeric(rows[0]!.cells[0])) {
+    const head = rows[0]!.cells.map((c) => c.toLowerCase());
+    const want = kind === 'funding' ? FUNDING_COLS : KLINE_COLS.slice(0, kind === 'mark' ? 5 : 6);
+    idx = want.map((c) => head.indexOf(c));
+    const missing = want.filter((_, k) => idx[k]! < 0);
+    if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${head.join(', ')}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file`);
+    start = 1;
+  } else {
+    // no header: the published column order
+    idx = kind === 'funding' ? [0, 2] : kind === 'mark' ? [0, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5];
+  }
+  const n = rows.length - start;
+  const time = new Float64Array(n);
+  const nc = idx.length - 1;
+  const cols = Array.from({ length: nc }, () => new Float64Array(n));
+  const lines = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const row = rows[r + start]!;
+    lines[r] = row.line;
+    const tc = row.cells[idx[0]!];
+    time[r] = isNumeric(tc) ? epochMs(Number(tc)) : NaN;
+    for (let k = 0; k < nc; k++) {
+      const c = row.cells[idx[k + 1]!];
+      cols[k]![r] = isNumeric(c) ? Number(c) : NaN;
+    }
+  }
+  return { symbol, kind, timeframe, time, cols, where: (i) => `${label} line ${lines[i]}` };
+}

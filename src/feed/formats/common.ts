@@ -1,0 +1,68 @@
+/**
+ * Shared pieces of the format readers: file lists from paths and folders, a plain CSV splitter for
+ * machine-written files, time cells in s/ms/µs/ns, and the timeframe a series' spacing implies.
+ */
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { missingInput } from '../../errors.js';
+import { fmtStep } from '../ingest.js';
+
+/** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
+export function listFiles(paths: readonly string[], keep: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (keep(e.name)) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    if (!existsSync(p)) throw missingInput(`not found: ${p}`);
+    if (statSync(p).isDirectory()) walk(p);
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Rows of a machine-written CSV (no quoting), BOM and CRLF tolerated, empty lines dropped; with 1-based line numbers. */
+export function splitCsv(text: string, delimiter = ','): { cells: string[]; line: number }[] {
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  const rows: { cells: string[]; line: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+    if (l.trim() === '') continue;
+    rows.push({ cells: l.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1')), line: i + 1 });
+  }
+  return rows;
+}
+
+/** An epoch number in s, ms, µs or ns (by magnitude) to ms UTC; NaN when not a number. */
+export function epochMs(v: number): number {
+  if (!Number.isFinite(v) || v < 0) return NaN;
+  return v < 1e11 ? Math.round(v * 1000) : v < 1e14 ? v : v < 1e17 ? Math.floor(v / 1e3) : Math.floor(v / 1e6);
+}
+
+export const isNumeric = (s: string | undefined): boolean => s !== undefined && /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s.trim());
+
+/** The timeframe of a candle series from its most common step ('1h'); null with fewer than 2 rows. */
+export function inferTimeframe(time: Float64Array): string | null {
+  if (time.length < 2) return null;
+  const sorted = Float64Array.from(time).sort();
+  const counts = new Map<number, number>();
+  for (let i = 1; i < sorted.length; i++) {
+    const d = sorted[i]! - sorted[i - 1]!;
+    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let best = 0, bestN = 0;
+  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
+  return best > 0 ? fmtStep(best) : null;
+}
+
+/** The nominal interval of funding times (jitter of a few ms rounded to the minute), e.g. '8h'. */
+export function fundingInterval(time: Float64Array): string | undefined {
+  const rounded = time.map((t) => Math.round(t / 60_000) * 60_000);
+  const tf = inferTimeframe(rounded);
+  return tf && /^\d+[mhdw]$/.test(tf) ? tf : undefined;
+}

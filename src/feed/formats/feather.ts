@@ -1,0 +1,50 @@
+/**
+ * Reading Arrow IPC / Feather v2 files as freqtrade and pandas write them: uncompressed, LZ4
+ * frame or ZSTD compressed record batches. The codecs (pure JavaScript: lz4js, fzstd) are
+ * registered with apache-arrow's compressionRegistry on first use.
+ */
+import { compressionRegistry, CompressionType, tableFromIPC, Type, type Data, type Table } from 'apache-arrow';
+import { decompress as zstdDecompress } from 'fzstd';
+import lz4 from 'lz4js';
+import { dataError } from '../../errors.js';
+import { timeScaleToMs } from '../arrow-io.js';
+
+let registered = false;
+export function registerArrowCodecs(): void {
+  if (registered) return;
+  registered = true;
+  compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (b: Uint8Array) => Uint8Array.from(lz4.decompress(b)) });
+  compressionRegistry.set(CompressionType.ZSTD, { decode: (b: Uint8Array) => zstdDecompress(b) });
+}
+
+export function readArrowTable(buf: Uint8Array, label: string): Table {
+  registerArrowCodecs();
+  try {
+    return tableFromIPC(buf);
+  } catch (err) {
+    throw dataError(`${label}: not a readable Arrow IPC / feather file (${(err as Error).message})`);
+  }
+}
+
+/** One column as Float64 (nulls → NaN); time columns converted to ms UTC. */
+export function columnF64(table: Table, name: string, label: string, asTime = false): Float64Array {
+  const field = table.schema.fields.find((f) => f.name === name);
+  if (!field) throw dataError(`${label}: no column '${name}' (has: ${table.schema.fields.map((f) => f.name).join(', ')})`);
+  const scale = asTime ? timeScaleToMs(field.type) : field.type.typeId === Type.Float || field.type.typeId === Type.Int ? 1 : null;
+  if (scale === null) throw dataError(`${label}: column '${name}' has type ${String(field.type)}, expected ${asTime ? 'a timestamp' : 'numbers'}`);
+  const out = new Float64Array(table.numRows);
+  let at = 0;
+  for (const d of table.getChild(name)!.data as Data[]) {
+    const v = d.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < d.length; i++) {
+      const valid = d.nullCount === 0 || !d.nullBitmap || (d.nullBitmap[(d.offset + i) >> 3]! & (1 << ((d.offset + i) & 7))) !== 0;
+      const raw = v[i]!;
+      let x: number;
+      if (typeof raw === 'bigint') x = scale < 1 ? Number(raw / BigInt(Math.round(1 / scale))) - (raw < 0n && raw % BigInt(Math.round(1 / scale)) !== 0n ? 1 : 0) : Number(raw) * scale;
+      else x = scale < 1 ? Math.floor(raw * scale) : raw * scale;
+      out[at + i] = valid ? x : NaN;
+    }
+    at += d.length;
+  }
+  return out;
+}

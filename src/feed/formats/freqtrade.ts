@@ -1,0 +1,96 @@
+/**
+ * freqtrade data folders (`user_data/data/<exchange>/futures`): per pair and timeframe
+ *   <PAIR>-<tf>-futures.<ext>       trade candles   date, open, high, low, close, volume
+ *   <PAIR>-<tf>-mark.<ext>          mark candles    (volume, when present, is ignored)
+ *   <PAIR>-<tf>-funding_rate.<ext>  funding         the rate is kept in `open` (high/low/close/volume 0)
+ * with <ext> feather (Arrow IPC: uncompressed, lz4 or zstd), json or json.gz (rows of
+ * [date_ms, open, high, low, close, volume]). <PAIR> is the pair with '/' and ':' as '_'
+ * (BTC_USDT_USDT for BTC/USDT:USDT); it becomes the symbol BTCUSDT (base + quote) when the
+ * settle currency is the quote, as on Binance USDⓈ-M; otherwise the pair with '/' and ':'.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { dataError, usageError } from '../../errors.js';
+import type { FileKind } from '../manifest.js';
+import type { SeriesData } from '../ingest.js';
+import { epochMs, fundingInterval, listFiles } from './common.js';
+import { columnF64, readArrowTable } from './feather.js';
+
+export const FREQTRADE_NAME = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)-(\d+[smhdwM])(?:-(futures|mark|funding_rate))?\.(feather|json|json\.gz|jsongz)$/;
+
+export const isFreqtradeFile = (name: string): boolean => FREQTRADE_NAME.test(basename(name));
+
+/** freqtrade's pair part of a file name to a marginlab symbol ('BTC_USDT_USDT' → 'BTCUSDT'). */
+export function freqtradeSymbol(pairPart: string): string {
+  const p = pairPart.split('_');
+  if (p.length === 3 && p[1] === p[2]) return `${p[0]}${p[1]}`;
+  if (p.length === 2) return `${p[0]}${p[1]}`;
+  return p.length === 3 ? `${p[0]}/${p[1]}:${p[2]}` : pairPart;
+}
+
+export interface FreqtradeOptions {
+  symbol?: string;
+  timeframe?: string;
+  /** only these kinds (default all) */
+  kinds?: readonly FileKind[];
+}
+
+export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions = {}): SeriesData[] {
+  const files = listFiles(paths, (n) => FREQTRADE_NAME.test(n));
+  if (files.length === 0) throw dataError(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${paths.join(', ')}`);
+  // a pair stored as both feather and json: read one (feather first)
+  const seen = new Set<string>();
+  const out: SeriesData[] = [];
+  const order = (f: string) => (f.endsWith('.feather') ? 0 : 1);
+  for (const file of [...files].sort((a, b) => order(a) - order(b))) {
+    const m = FREQTRADE_NAME.exec(basename(file));
+    if (!m) throw dataError(`${file}: not a freqtrade data file name (expected e.g. BTC_USDT_USDT-1h-futures.feather)`);
+    const kind: FileKind = m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles';
+    if (opts.kinds && !opts.kinds.includes(kind)) continue;
+    const tf = m[2]!;
+    if (tf.endsWith('M')) throw dataError(`${file}: monthly (${tf}) candles are not a fixed timeframe`);
+    if (kind !== 'funding' && opts.timeframe && opts.timeframe !== tf) throw usageError(`${file}: the file name says ${tf} candles, but --timeframe ${opts.timeframe} was given`);
+    const key = `${m[1]}|${tf}|${kind}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const s = readFreqtradeFile(file, opts.symbol ?? freqtradeSymbol(m[1]!), kind, tf);
+    out.push(s);
+  }
+  return out;
+}
+
+function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: string): SeriesData {
+  const name = basename(file);
+  const buf = readFileSync(file);
+  let time: Float64Array;
+  let cols: Float64Array[];
+  if (name.endsWith('.feather')) {
+    const t = readArrowTable(buf, file);
+    time = columnF64(t, 'date', file, true);
+    const names = kind === 'funding' ? ['open'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['open', 'high', 'low', 'close', 'volume'];
+    cols = names.map((c) => columnF64(t, c, file));
+  } else {
+    let json: unknown;
+    try {
+      json = JSON.parse((name.endsWith('.json') ? buf : gunzipSync(buf)).toString('utf8'));
+    } catch (err) {
+      throw dataError(`${file}: not readable freqtrade JSON (${(err as Error).message})`);
+    }
+    if (!Array.isArray(json)) throw dataError(`${file}: expected an array of [date, open, high, low, close, volume] rows`);
+    const rows = json as unknown[];
+    const nc = kind === 'funding' ? 1 : kind === 'mark' ? 4 : 5;
+    time = new Float64Array(rows.length);
+    cols = Array.from({ length: nc }, () => new Float64Array(rows.length));
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const cell = (k: number) => (Array.isArray(r) && typeof r[k] === 'number' ? (r[k] as number) : Array.isArray(r) && typeof r[k] === 'string' && r[k] !== '' ? Number(r[k]) : NaN);
+      time[i] = epochMs(cell(0));
+      for (let k = 0; k < nc; k++) cols[k]![i] = cell(k + 1);
+    }
+  }
+  return {
+    symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
+    where: (i) => `${name} row ${i + 1}`,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Importers: which format a file or folder is (by name and content, or named by --format), and
+ * reading it into series for the one commit path (../ingest.ts).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { missingInput, usageError } from '../../errors.js';
+import type { FileKind } from '../manifest.js';
+import type { SeriesData } from '../ingest.js';
+import { readBinance, isBinanceFile } from './binance.js';
+import { readFreqtrade, isFreqtradeFile } from './freqtrade.js';
+import { readVenue, sniffVenue } from './venues.js';
+import { listFiles } from './common.js';
+
+export const IMPORT_FORMATS = ['binance', 'freqtrade', 'bybit', 'okx', 'csv'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ReadOptions {
+  symbol?: string;
+  kind?: FileKind;
+  timeframe?: string;
+  contractSize?: number;
+}
+
+/** The format of the inputs, from file names and contents; a usage error when they disagree or nothing tells. */
+export function detectFormat(paths: readonly string[]): ImportFormat {
+  const found = new Set<ImportFormat>();
+  for (const p of paths) {
+    if (!existsSync(p)) throw missingInput(`not found: ${p}`);
+    const files = statSync(p).isDirectory() ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n)) : [p];
+    for (const f of files) {
+      const n = basename(f);
+      if (isBinanceFile(n)) found.add('binance');
+      else if (isFreqtradeFile(n)) found.add('freqtrade');
+      else if (/\.(feather|json\.gz)$/.test(n)) found.add('freqtrade');
+      else if (/\.zip$/i.test(n)) found.add('binance');
+      else if (/\.(csv|json)$/i.test(n)) {
+        const v = sniffVenue(f);
+        if (v) found.add(v);
+        else if (/\.json$/i.test(n) && Array.isArray(safeJson(f))) found.add('freqtrade');
+        else found.add('csv');
+      }
+    }
+  }
+  if (found.size === 0) throw usageError(`no importable files in ${paths.join(', ')}; name the format with --format ${IMPORT_FORMATS.join('|')}`);
+  if (found.size > 1) throw usageError(`the inputs mix formats (${[...found].join(', ')}); import them separately or name one with --format`);
+  return [...found][0]!;
+}
+
+function safeJson(f: string): unknown {
+  try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return null; }
+}
+
+/** Read the inputs of a non-CSV format into series (CSV streams through ../csv.ts). */
+export function readSources(format: Exclude<ImportFormat, 'csv'>, paths: readonly string[], o: ReadOptions): SeriesData[] {
+  switch (format) {
+    case 'binance': return readBinance(paths, o);
+    case 'freqtrade': return readFreqtrade(paths, o.kind ? { ...o, kinds: [o.kind] } : o);
+    case 'bybit': case 'okx': return readVenue(format, paths, o);
+  }
+}

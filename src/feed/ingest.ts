@@ -1,0 +1,341 @@
+/**
+ * The one path every importer ends in (docs/data-format.md, "Appending and replacing"): series
+ * read from any source are grouped per (symbol, kind, timeframe), sorted, checked row by row,
+ * merged with what the dataset already holds, checked for spacing, written under temp names and
+ * only then renamed into place, manifest last.
+ *
+ * Appending is the normal case: new rows extend a series; rows at a time the dataset already has
+ * must be identical (every column, exactly), else the import fails naming the first conflicting
+ * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dataError } from '../errors.js';
+import { KindFileWriter, readKindFile } from './arrow-io.js';
+import {
+  FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
+  type FileKind, type Manifest, type ManifestFile,
+} from './manifest.js';
+import { fmtTime, timeframeMs } from './timeframe.js';
+import { ProblemList } from './validate.js';
+
+/** One series as read from a source, before it meets the dataset. */
+export interface SeriesData {
+  symbol: string;
+  kind: FileKind;
+  /** candles and mark: their timeframe; funding: optional nominal interval */
+  timeframe?: string;
+  /** ms UTC, any order */
+  time: Float64Array;
+  /** schema order: candles open, high, low, close, volume; mark open..close; funding rate[, price] (NaN = none) */
+  cols: Float64Array[];
+  /** where row i came from (file and line), for messages */
+  where: (i: number) => string;
+}
+
+export interface CommitOptions {
+  /** replace the dataset's series for the imported keys instead of appending */
+  replace?: boolean;
+  /** venue written when the manifest is created */
+  venue?: string;
+  /** provenance lines added to the manifest */
+  provenance?: string[];
+}
+
+export interface CommitResult {
+  symbol: string;
+  kind: FileKind;
+  timeframe?: string;
+  path: string;
+  /** rows in the file now */
+  rows: number;
+  /** rows the file did not have before (all rows when new or replaced) */
+  added: number;
+  first: number | null;
+  last: number | null;
+  gaps: number;
+}
+
+const MAX_LISTED = 200;
+export const KIND_NAMES: Record<FileKind, readonly string[]> = {
+  candles: ['open', 'high', 'low', 'close', 'volume'],
+  mark: ['open', 'high', 'low', 'close'],
+  funding: ['rate', 'price'],
+};
+
+/** Why one row is unusable, or null. `v` in schema order (see SeriesData.cols). */
+export function rowProblem(kind: FileKind, v: ArrayLike<number>, n: number): string | null {
+  if (kind === 'funding') {
+    const r = v[0]!;
+    if (!Number.isFinite(r)) return `rate ${r} is not a number`;
+    if (Math.abs(r) >= 1) return `rate ${r} is implausible (|rate| must be < 1; rates are fractions, 0.0001 = 0.01 %)`;
+    if (n === 2 && !Number.isNaN(v[1]!) && !(v[1]! > 0)) return `price ${v[1]} must be > 0`;
+    return null;
+  }
+  for (let k = 0; k < n; k++) if (!Number.isFinite(v[k]!)) return `${KIND_NAMES[kind][k]} ${v[k]} is not a number`;
+  const o = v[0]!, h = v[1]!, l = v[2]!, c = v[3]!;
+  if (!(o > 0 && h > 0 && l > 0 && c > 0)) return `prices must be > 0 (open ${o}, high ${h}, low ${l}, close ${c})`;
+  if (l > Math.min(o, c)) return `low ${l} is above min(open, close) = ${Math.min(o, c)}`;
+  if (h < Math.max(o, c)) return `high ${h} is below max(open, close) = ${Math.max(o, c)}`;
+  if (kind === 'candles' && !(v[4]! >= 0)) return `volume ${v[4]} must be ≥ 0`;
+  return null;
+}
+
+const label = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) =>
+  `${s.kind} ${s.symbol}${s.kind !== 'funding' && s.timeframe ? ` ${s.timeframe}` : ''}`;
+const keyOf = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) => `${s.symbol}|${s.kind}|${s.kind === 'funding' ? '' : s.timeframe}`;
+
+const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+/** Human form of a step in ms: '1h', '30m', '8h', '1d', '90s', else 'N ms'. */
+export function fmtStep(ms: number): string {
+  for (const [u, k] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= k && ms % k === 0) return `${ms / k}${u}`;
+  }
+  return `${ms} ms`;
+}
+
+/**
+ * Sort by time and check every row; rows repeated with identical values (a daily file inside a
+ * monthly one) are kept once; two different rows at one time are an error naming both.
+ */
+export function normalizeSeries(s: SeriesData): SeriesData {
+  const n = s.time.length;
+  const nc = s.cols.length;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (!(s.time[i - 1]! < s.time[i]!)) sorted = false;
+  if (!sorted) idx.sort((a, b) => s.time[a]! - s.time[b]! || a - b);
+  const problems: string[] = [];
+  let count = 0;
+  const keep = new Uint32Array(n);
+  let m = 0;
+  const row = new Float64Array(nc);
+  for (let j = 0; j < n; j++) {
+    const i = idx[j]!;
+    const t = s.time[i]!;
+    if (!Number.isInteger(t) || t < 0) { count++; if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: time ${t} is not a valid ms UTC value`); continue; }
+    for (let k = 0; k < nc; k++) row[k] = s.cols[k]![i]!;
+    const why = rowProblem(s.kind, row, nc);
+    if (why !== null) { count++; if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: ${why}`); continue; }
+    if (m > 0 && s.time[keep[m - 1]!] === t) {
+      const p = keep[m - 1]!;
+      let k = 0;
+      while (k < nc && same(s.cols[k]![p]!, row[k]!)) k++;
+      if (k < nc) {
+        count++;
+        if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: ${fmtTime(t)} is also at ${s.where(p)} with another ${KIND_NAMES[s.kind][k]} (${row[k]} vs ${s.cols[k]![p]})`);
+      }
+      continue;
+    }
+    keep[m++] = i;
+  }
+  if (count > 0) {
+    const more = count > problems.length ? [`... and ${count - problems.length} more`] : [];
+    throw dataError(`${label(s)}: ${count} bad row${count === 1 ? '' : 's'}; nothing was written`, [...problems, ...more]);
+  }
+  const time = new Float64Array(m);
+  const cols = s.cols.map(() => new Float64Array(m));
+  for (let j = 0; j < m; j++) {
+    const i = keep[j]!;
+    time[j] = s.time[i]!;
+    for (let k = 0; k < nc; k++) cols[k]![j] = s.cols[k]![i]!;
+  }
+  const where = s.where;
+  return { ...s, time, cols, where: (j) => where(keep[j]!) };
+}
+
+/**
+ * Check that sorted candle times are spaced by the timeframe: every step a multiple of it (a
+ * larger multiple is a gap), and the most common step the timeframe itself. Returns the gap count.
+ */
+export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'where'>): number {
+  if (s.kind === 'funding' || !s.timeframe) return 0;
+  const tf = timeframeMs(s.timeframe);
+  const t = s.time;
+  const counts = new Map<number, number>();
+  let gaps = 0;
+  for (let i = 1; i < t.length; i++) {
+    const d = t[i]! - t[i - 1]!;
+    if (d % tf !== 0) {
+      throw dataError(`${label(s)}: ${s.where(i)}: ${fmtTime(t[i]!)} is ${fmtStep(d)} after the row before; expected a multiple of the ${s.timeframe} timeframe (check --timeframe)`);
+    }
+    if (d !== tf) gaps++;
+    if (counts.size < 64 || counts.has(d)) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  spacingVerdict(label(s), counts, tf, s.timeframe, t.length - 1);
+  return gaps;
+}
+
+/** Throws (65) when the most common step of a series (`counts`: step → how often) is not the timeframe. */
+export function spacingVerdict(what: string, counts: Map<number, number>, tf: number, tfLabel: string, steps: number): void {
+  let best = tf;
+  let bestN = counts.get(tf) ?? 0;
+  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
+  if (best !== tf) {
+    throw dataError(`${what}: the data's spacing is ${fmtStep(best)} (${bestN} of ${steps} steps), not the timeframe ${tfLabel}; import it with --timeframe ${fmtStep(best)}`);
+  }
+}
+
+interface Existing { time: Float64Array; cols: Float64Array[] }
+
+/** Merge sorted `add` into sorted `old`; equal times must hold identical rows. */
+export function mergeSeries(old: Existing, add: SeriesData, path: string): { time: Float64Array; cols: Float64Array[]; added: number } {
+  const nc = Math.max(old.cols.length, add.cols.length);
+  const colOf = (c: Float64Array[], k: number, i: number) => (k < c.length ? c[k]![i]! : NaN);
+  const a = old.time, b = add.time;
+  const time = new Float64Array(a.length + b.length);
+  const cols = Array.from({ length: nc }, () => new Float64Array(a.length + b.length));
+  let i = 0, j = 0, m = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) {
+      time[m] = a[i]!;
+      for (let k = 0; k < nc; k++) cols[k]![m] = colOf(old.cols, k, i);
+      i++;
+    } else if (i >= a.length || b[j]! < a[i]!) {
+      time[m] = b[j]!;
+      for (let k = 0; k < nc; k++) cols[k]![m] = colOf(add.cols, k, j);
+      j++;
+    } else {
+      // same time: identical or a conflict (a column only one side has is not compared)
+      const shared = Math.min(old.cols.length, add.cols.length);
+      for (let k = 0; k < shared; k++) {
+        if (!same(old.cols[k]![i]!, add.cols[k]![j]!)) {
+          throw dataError(
+            `${label(add)}: ${add.where(j)}: the row at ${fmtTime(b[j]!)} conflicts with the dataset's ${path}: ${KIND_NAMES[add.kind][k]} ${add.cols[k]![j]} vs ${old.cols[k]![i]}; overlapping rows must be identical. Nothing was written (--replace replaces the series)`,
+          );
+        }
+      }
+      time[m] = a[i]!;
+      for (let k = 0; k < nc; k++) cols[k]![m] = Number.isNaN(colOf(old.cols, k, i)) ? colOf(add.cols, k, j) : colOf(old.cols, k, i);
+      i++;
+      j++;
+    }
+    m++;
+  }
+  return { time: time.subarray(0, m), cols: cols.map((c) => c.subarray(0, m)), added: m - a.length };
+}
+
+/** Read the dataset's manifest, or null for a new folder; refuses a folder of .arrow files without one. */
+export function openDataset(outDir: string): Manifest | null {
+  if (existsSync(join(outDir, MANIFEST_FILE))) return readManifest(outDir).manifest;
+  if (existsSync(outDir) && readdirSync(outDir).some((f) => f.endsWith('.arrow'))) {
+    throw dataError(`${outDir} holds .arrow files but no ${MANIFEST_FILE}; refusing to write into it`);
+  }
+  return null;
+}
+
+/** The manifest after adding or replacing `entries` (the first candles set the default timeframe of a new dataset). */
+export function nextManifest(outDir: string, m: Manifest | null, entries: ManifestFile[], opts: { venue?: string; provenance?: string[] }): Manifest {
+  const prov = (opts.provenance ?? []).filter(Boolean).join('\n');
+  const firstCandles = entries.find((e) => e.kind === 'candles')?.timeframe;
+  if (!m) {
+    return {
+      format: FORMAT_ID, version: FORMAT_VERSION, name: basename(outDir), venue: opts.venue ?? 'binance-usdm',
+      timeframe: firstCandles ?? entries.find((e) => e.timeframe)?.timeframe ?? '1h',
+      symbols: [...new Set(entries.map((e) => e.symbol))], files: entries, provenance: prov,
+    };
+  }
+  const paths = new Set(entries.map((e) => e.path));
+  const files = [...m.files.filter((f) => !paths.has(f.path)), ...entries];
+  const symbols = [...m.symbols];
+  for (const e of entries) if (!symbols.includes(e.symbol)) symbols.push(e.symbol);
+  let timeframe = m.timeframe;
+  if (firstCandles && !files.some((f) => f.kind === 'candles' && f.timeframe === timeframe)) timeframe = firstCandles;
+  return { ...m, symbols, files, timeframe, provenance: m.provenance && prov ? `${m.provenance}\n${prov}` : m.provenance || prov };
+}
+
+/**
+ * Append (or with `replace`, replace) series into the dataset folder `out`. All files are written
+ * under temp names first; any error leaves the folder as it was.
+ */
+export function commitSeries(out: string, input: SeriesData[], opts: CommitOptions = {}): CommitResult[] {
+  const outDir = resolve(out);
+  const manifest = openDataset(outDir);
+  // group per key, in first-seen order
+  const groups = new Map<string, SeriesData[]>();
+  for (const s of input) {
+    if (s.kind !== 'funding' && !s.timeframe) throw dataError(`${label(s)}: a timeframe is needed for ${s.kind}`);
+    const g = groups.get(keyOf(s));
+    if (g) g.push(s);
+    else groups.set(keyOf(s), [s]);
+  }
+  const createdDir = !existsSync(outDir);
+  mkdirSync(outDir, { recursive: true });
+  const tmps: { tmp: string; rel: string }[] = [];
+  const cleanup = () => {
+    for (const t of tmps) rmSync(t.tmp, { force: true });
+    if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
+  };
+  try {
+    const entries: ManifestFile[] = [];
+    const results: CommitResult[] = [];
+    let working = manifest;
+    for (const parts of groups.values()) {
+      const s = normalizeSeries(concatSeries(parts));
+      const rel = seriesPath(working, s.symbol, s.kind, s.timeframe);
+      const listed = manifest?.files.find((f) => f.path === rel);
+      let time = s.time, cols = s.cols, added = s.time.length;
+      if (listed && !opts.replace) {
+        const problems = new ProblemList();
+        const old = readKindFile(join(outDir, rel), rel, s.kind, problems);
+        if (!old) throw dataError(`${rel}: cannot read the dataset's file to append to it`, problems.finish());
+        const oldCols = KIND_NAMES[s.kind].filter((c) => old.columns[c] !== undefined).map((c) => old.columns[c]!);
+        const merged = mergeSeries({ time: old.timestamp, cols: oldCols }, s, rel);
+        time = merged.time; cols = merged.cols; added = merged.added;
+      }
+      const where = time === s.time ? s.where : (i: number) => `${rel} row ${i + 1}`;
+      const gaps = checkSpacing({ ...s, time, where });
+      const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      tmps.push({ tmp, rel });
+      const withPrice = s.kind === 'funding' && cols.length > 1 && cols[1]!.some((x) => !Number.isNaN(x));
+      const w = new KindFileWriter(tmp, s.kind, { withPrice });
+      const useCols = s.kind === 'funding' ? cols.slice(0, withPrice ? 2 : 1) : cols;
+      const BATCH = 1 << 16;
+      for (let a = 0; a < time.length; a += BATCH) {
+        const b = Math.min(time.length, a + BATCH);
+        w.writeBatch(time.subarray(a, b), useCols.map((c) => c.subarray(a, b)));
+      }
+      const sha256 = w.close();
+      const entry: ManifestFile = {
+        path: rel, symbol: s.symbol, kind: s.kind, ...(s.timeframe ? { timeframe: s.timeframe } : listed?.timeframe ? { timeframe: listed.timeframe } : {}),
+        rows: w.rows, first: w.first, last: w.last, sha256,
+      };
+      entries.push(entry);
+      working = nextManifest(outDir, working, [entry], {});
+      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps });
+    }
+    const m = nextManifest(outDir, manifest, entries, opts);
+    for (const t of tmps) renameSync(t.tmp, join(outDir, t.rel));
+    writeManifest(outDir, m);
+    return results;
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+/** Concatenate same-key series (rows keep their own `where`). */
+export function concatSeries(parts: SeriesData[]): SeriesData {
+  if (parts.length === 1) return parts[0]!;
+  const n = parts.reduce((a, p) => a + p.time.length, 0);
+  const nc = Math.max(...parts.map((p) => p.cols.length));
+  const time = new Float64Array(n);
+  const cols = Array.from({ length: nc }, () => new Float64Array(n).fill(NaN));
+  const starts: number[] = [];
+  let at = 0;
+  for (const p of parts) {
+    starts.push(at);
+    time.set(p.time, at);
+    for (let k = 0; k < p.cols.length; k++) cols[k]!.set(p.cols[k]!, at);
+    at += p.time.length;
+  }
+  const where = (i: number) => {
+    let q = starts.length - 1;
+    while (starts[q]! > i) q--;
+    return parts[q]!.where(i - starts[q]!);
+  };
+  return { symbol: parts[0]!.symbol, kind: parts[0]!.kind, timeframe: parts[0]!.timeframe, time, cols, where };
+}

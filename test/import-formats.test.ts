@@ -1,0 +1,246 @@
+/**
+ * Importers (Binance public data, freqtrade, Bybit, OKX, CSV with --columns), appending with
+ * identical / conflicting overlap, --replace, symbol-name collisions and the spacing check, on
+ * fixtures derived from the real data (test/fixtures/import, built by scripts/make-import-fixtures.ts).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { readBinance } from '../src/feed/formats/binance.js';
+import { readFreqtrade, freqtradeSymbol } from '../src/feed/formats/freqtrade.js';
+import { readVenue } from '../src/feed/formats/venues.js';
+import { detectFormat } from '../src/feed/formats/index.js';
+import { readZip, writeZip } from '../src/feed/formats/zip.js';
+import { commitSeries } from '../src/feed/ingest.js';
+import { importCsv } from '../src/feed/csv.js';
+import { loadDataset } from '../src/feed/load.js';
+import { readKindFile } from '../src/feed/arrow-io.js';
+import { dataFileName, symbolFilePart } from '../src/feed/manifest.js';
+import { ProblemList } from '../src/feed/validate.js';
+import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
+
+const FX = resolve(__dirname, 'fixtures', 'import');
+const root = mkdtempSync(join(tmpdir(), 'ml-formats-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const outDir = () => join(root, `ds-${++n}`);
+async function userError(p: Promise<unknown> | (() => unknown)): Promise<UserError> {
+  try { await (typeof p === 'function' ? p() : p); } catch (e) { if (e instanceof UserError) return e; throw e; }
+  throw new Error('expected a UserError');
+}
+/** The real BTC 1h rows (Binance layout, ms) the Binance fixtures were cut from. */
+const series = readFileSync(join(FX, 'binance', 'series', 'BTCUSDT-1h.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+const readArrow = (path: string, kind: 'candles' | 'mark' | 'funding') => readKindFile(path, path, kind, new ProblemList())!;
+
+describe('Binance public data', () => {
+  it('reads a folder of monthly (zip, header, ms; csv without header) and daily (zip, µs) klines into one series equal to the source', () => {
+    const s = readBinance([join(FX, 'binance', 'klines')]);
+    expect(s.map((x) => [x.symbol, x.kind, x.timeframe])).toEqual(Array(5).fill(['BTCUSDT', 'candles', '1h']));
+    const out = outDir();
+    const [r] = commitSeries(out, s);
+    const want = series.filter((x) => x[0]! < Date.UTC(2025, 6, 4));
+    expect(r).toMatchObject({ rows: want.length, added: want.length, gaps: 0, first: want[0]![0], last: want.at(-1)![0] });
+    const got = readArrow(r!.path, 'candles');
+    expect(Array.from(got.timestamp)).toEqual(want.map((x) => x[0]));
+    expect(Array.from(got.columns.close!)).toEqual(want.map((x) => x[4]));
+    expect(Array.from(got.columns.volume!)).toEqual(want.map((x) => x[5]));
+  });
+
+  it('mark candles by their markPriceKlines folder, funding from fundingRate archives; the dataset loads', async () => {
+    const out = outDir();
+    const rs = commitSeries(out, readBinance([join(FX, 'binance')].map((p) => join(p, 'klines', 'BTCUSDT-1h-2025-06.zip')).concat([join(FX, 'binance', 'markPriceKlines'), join(FX, 'binance', 'fundingRate')])));
+    expect(rs.map((r) => `${r.kind} ${r.rows}`)).toEqual(['candles 720', 'mark 90', 'funding 90']);
+    const md = await loadDataset(out);
+    expect(md.columns[0]!.fundingRate.length).toBe(90);
+    expect(md.columns[0]!.fundingPrice[0]).toBeCloseTo(md.columns[0]!.open[0]!, -3);
+  });
+
+  it('appends: a later month extends the series, the same month again adds nothing, a changed row fails naming it and writes nothing, --replace replaces', async () => {
+    const out = outDir();
+    const june = join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip');
+    const july = ['01', '02', '03'].map((d) => join(FX, 'binance', 'klines', `BTCUSDT-1h-2025-07-${d}.zip`));
+    expect(commitSeries(out, readBinance([june]))[0]).toMatchObject({ rows: 720, added: 720 });
+    expect(commitSeries(out, readBinance(july))[0]).toMatchObject({ rows: 792, added: 72, gaps: 0 });
+    expect(commitSeries(out, readBinance([june]))[0]).toMatchObject({ rows: 792, added: 0 });
+    // one changed close in a copy of the June archive
+    const csv = readZip(readFileSync(june), 'june')[0]!.data.toString('utf8').split('\n');
+    const cells = csv[100]!.split(',');
+    const t = Number(cells[0]);
+    cells[4] = String(Number(cells[4]) + 0.5);
+    csv[100] = cells.join(',');
+    const bad = join(root, 'BTCUSDT-1h-2025-06.zip');
+    writeFileSync(bad, writeZip([{ name: 'BTCUSDT-1h-2025-06.csv', data: Buffer.from(csv.join('\n')) }], (b) => deflateRawSync(b)));
+    const before = readFileSync(join(out, 'BTCUSDT-candles-1h.arrow'));
+    const manifestBefore = readFileSync(join(out, 'manifest.json'), 'utf8');
+    const e = await userError(() => commitSeries(out, readBinance([bad])));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toContain(`BTCUSDT-1h-2025-06.zip:BTCUSDT-1h-2025-06.csv line 101: the row at ${new Date(t).toISOString()} (${t}) conflicts with the dataset's BTCUSDT-candles-1h.arrow: close ${Number(cells[4])} vs ${Number(cells[4]) - 0.5}`);
+    expect(readFileSync(join(out, 'BTCUSDT-candles-1h.arrow')).equals(before)).toBe(true);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifestBefore);
+    expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(commitSeries(out, readBinance([bad]), { replace: true })[0]).toMatchObject({ rows: 720, added: 720 });
+  });
+
+  it('two files disagreeing about one time in one import fail naming both; a damaged archive is a data error', async () => {
+    const june = join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip');
+    const text = readZip(readFileSync(june), 'june')[0]!.data.toString('utf8').split('\n');
+    const d = join(root, `dup-${++n}`);
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(d, 'BTCUSDT-1h-2025-06.zip'));
+    const row = text[1]!.split(',');
+    row[2] = String(Number(row[2]) + 1);
+    writeFileSync(join(d, 'BTCUSDT-1h-2025-06-01.csv'), `${row.join(',')}\n`);
+    const e = await userError(() => commitSeries(outDir(), readBinance([d])));
+    expect(e.details[0]).toMatch(/^BTCUSDT-1h-2025-06\.zip:BTCUSDT-1h-2025-06\.csv line 2: 2025-06-01T00:00:00\.000Z \(\d+\) is also at BTCUSDT-1h-2025-06-01\.csv line 1 with another high \([\d.]+ vs [\d.]+\)$/);
+    const cut = join(root, 'BTCUSDT-1h-2025-04.zip');
+    writeFileSync(cut, readFileSync(june).subarray(0, 2000));
+    expect((await userError(() => readBinance([cut]))).message).toContain('not a readable ZIP archive');
+  });
+
+  it('--timeframe must agree with the file name', async () => {
+    const e = await userError(() => readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip')], { timeframe: '30m' }));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toContain('the file name says 1h candles, but --timeframe 30m was given');
+  });
+});
+
+describe('freqtrade', () => {
+  const expected5m = () => readFreqtrade([join(FX, 'freqtrade', 'plain')])[0]!;
+  it('reads feather uncompressed, LZ4 (freqtrade\'s default, the real file) and ZSTD to the same values', () => {
+    const plain = expected5m();
+    expect(plain.time.length).toBe(1999);
+    expect(plain.time[0]).toBe(1636934400000);
+    for (const c of ['lz4', 'zstd']) {
+      const s = readFreqtrade([join(FX, 'freqtrade', c)])[0]!;
+      expect(Array.from(s.time)).toEqual(Array.from(plain.time));
+      for (let k = 0; k < 5; k++) expect(Array.from(s.cols[k]!)).toEqual(Array.from(plain.cols[k]!));
+    }
+  });
+
+  it('a user_data futures folder: candles, mark and funding_rate (rate from open); json.gz equals feather', () => {
+    const dir = join(FX, 'freqtrade', 'binance', 'futures');
+    const s = readFreqtrade([dir]);
+    expect(s.map((x) => `${x.symbol} ${x.kind} ${x.timeframe}`)).toEqual(['XRPUSDT candles 1h', 'XRPUSDT mark 1h', 'XRPUSDT funding 8h']);
+    const f = s[2]!;
+    expect(f.cols).toHaveLength(1);
+    expect(f.time[0]).toBe(1637193600017);
+    expect(Math.max(...f.cols[0]!.map(Math.abs))).toBeLessThan(0.01);
+    const gz = readFreqtrade([join(dir, 'XRP_USDT_USDT-1h-futures.json.gz')])[0]!;
+    expect(Array.from(gz.time)).toEqual(Array.from(s[0]!.time));
+    // the same values (json keeps 15 significant digits, the feather file float64 noise such as 1.0520100000000001)
+    for (let k = 0; k < 5; k++) gz.cols[k]!.forEach((v, i) => expect(Math.abs(v - s[0]!.cols[k]![i]!)).toBeLessThanOrEqual(Math.abs(v) * 1e-14));
+    const out = outDir();
+    expect(commitSeries(out, s).map((r) => r.rows)).toEqual([100, 100, 91]);
+  });
+
+  it('pair names become symbols', () => {
+    expect(freqtradeSymbol('BTC_USDT_USDT')).toBe('BTCUSDT');
+    expect(freqtradeSymbol('1000PEPE_USDT_USDT')).toBe('1000PEPEUSDT');
+    expect(freqtradeSymbol('BTC_USD_BTC')).toBe('BTC/USD:BTC');
+  });
+});
+
+describe('Bybit and OKX exports', () => {
+  it('Bybit: newest-first JSON and CSV (startTime, openPrice, …) read to the same ascending series; funding by fundingRateTimestamp', () => {
+    const [j] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.json')]);
+    const [c] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.csv')], { symbol: 'ETHUSDT' });
+    expect(j).toMatchObject({ symbol: 'ETHUSDT', kind: 'candles', timeframe: '1h' });
+    expect(Array.from(c!.time)).toEqual(Array.from(j!.time));
+    const out = outDir();
+    const [r] = commitSeries(out, [j!]);
+    expect(r).toMatchObject({ rows: 72, first: Date.UTC(2025, 5, 1), last: Date.UTC(2025, 5, 3, 23) });
+    const [f] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-funding.csv')]);
+    expect(f).toMatchObject({ symbol: 'ETHUSDT', kind: 'funding', timeframe: '8h' });
+    expect(commitSeries(out, [f!])[0]!.rows).toBe(90);
+  });
+
+  it('OKX: vol in contracts × ctVal = base volume (= volCcy); the unconfirmed candle is left out; funding uses realizedRate', () => {
+    const [s] = readVenue('okx', [join(FX, 'okx', 'ETH-USDT-SWAP-1H.json')]);
+    expect(s).toMatchObject({ symbol: 'ETH-USDT-SWAP', kind: 'candles', timeframe: '1h' });
+    expect(s!.time.length).toBe(71);
+    const ccy = JSON.parse(readFileSync(join(FX, 'okx', 'ETH-USDT-SWAP-1H.json'), 'utf8')).data as string[][];
+    const byTime = new Map(ccy.map((r) => [Number(r[0]), Number(r[6])]));
+    for (let i = 0; i < s!.time.length; i++) expect(s!.cols[4]![i]).toBeCloseTo(byTime.get(s!.time[i]!)!, 9);
+    // another contract value changes the volume; an unknown instrument without volCcy needs --contract-size
+    const [s2] = readVenue('okx', [join(FX, 'okx', 'ETH-USDT-SWAP-1H.json')], { contractSize: 1 });
+    expect(s2!.cols[4]![0]).toBeCloseTo(s!.cols[4]![0]! * 10, 6);
+    const [f] = readVenue('okx', [join(FX, 'okx', 'ETH-USDT-SWAP-funding.json')]);
+    expect(f).toMatchObject({ kind: 'funding', symbol: 'ETH-USDT-SWAP' });
+    expect(commitSeries(outDir(), [s!, f!]).map((r) => r.rows)).toEqual([71, 90]);
+  });
+
+  it('formats are detected from names and contents', () => {
+    expect(detectFormat([join(FX, 'binance', 'klines')])).toBe('binance');
+    expect(detectFormat([join(FX, 'freqtrade', 'binance', 'futures')])).toBe('freqtrade');
+    expect(detectFormat([join(FX, 'bybit', 'ETHUSDT-kline-60.csv')])).toBe('bybit');
+    expect(detectFormat([join(FX, 'okx', 'ETH-USDT-SWAP-1H.json')])).toBe('okx');
+  });
+});
+
+describe('symbols, spacing, columns', () => {
+  it('file names are injective: BTC/USDT:USDT and BTC_USDT_USDT get their own files; names differing in case only are refused', async () => {
+    expect(symbolFilePart('BTC/USDT:USDT')).toBe('BTC_2FUSDT_3AUSDT');
+    expect(symbolFilePart('BTC_USDT_USDT')).toBe('BTC_5FUSDT_5FUSDT');
+    expect(dataFileName('BTCUSDT', 'candles', '1h')).toBe('BTCUSDT-candles-1h.arrow');
+    const out = outDir();
+    const a = join(root, 'a.csv'), b = join(root, 'b.csv');
+    writeFileSync(a, 'timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n');
+    writeFileSync(b, 'timestamp,open,high,low,close,volume\n1735689600000,7,8,6,7,3\n1735693200000,7,8,6,7,3\n');
+    await importCsv({ file: a, kind: 'candles', symbol: 'BTC/USDT:USDT', timeframe: '1h', out });
+    await importCsv({ file: b, kind: 'candles', symbol: 'BTC_USDT_USDT', timeframe: '1h', out });
+    const md = await loadDataset(out);
+    expect(md.symbols).toEqual(['BTC/USDT:USDT', 'BTC_USDT_USDT']);
+    expect([md.columns[0]!.open[0], md.columns[1]!.open[0]]).toEqual([1, 7]);
+    const e = await userError(importCsv({ file: b, kind: 'candles', symbol: 'btc_usdt_usdt', timeframe: '1h', out }));
+    expect(e.message).toContain('is already used by candles BTC_USDT_USDT');
+  });
+
+  it('a spacing other than --timeframe is an error naming the data\'s spacing (1h data as 30m)', async () => {
+    const f = join(root, 'h.csv');
+    writeFileSync(f, `timestamp,open,high,low,close,volume\n${series.slice(0, 48).map((r) => r.slice(0, 6).join(',')).join('\n')}\n`);
+    const out = outDir();
+    const e = await userError(importCsv({ file: f, kind: 'candles', symbol: 'BTCUSDT', timeframe: '30m', out }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toBe("candles BTCUSDT 30m: the data's spacing is 1h (47 of 47 steps), not the timeframe 30m; import it with --timeframe 1h");
+    expect(existsSync(out)).toBe(false);
+    // the same through an importer that reads whole series
+    const r = await feedCli(['import', join(FX, 'bybit', 'ETHUSDT-kline-60.json'), '--timeframe', '30m', '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain("the data's spacing is 1h (71 of 71 steps), not the timeframe 30m");
+  });
+
+  it('--columns maps header names or positions; --no-header with the columns in order', async () => {
+    const rows = series.slice(0, 5);
+    const f1 = join(root, 'c1.csv');
+    writeFileSync(f1, `ot,vol,o,h,l,c,junk\n${rows.map((r) => [r[0], r[5], r[1], r[2], r[3], r[4], 'x'].join(',')).join('\n')}\n`);
+    const out = outDir();
+    const r1 = await feedCli(['import', 'csv', f1, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--columns', 'timestamp=ot,open=o,high=h,low=l,close=c,volume=#2']);
+    expect(r1.stderr).toBe('');
+    expect(r1.code).toBe(0);
+    const f2 = join(root, 'c2.csv');
+    writeFileSync(f2, `${series.slice(5, 8).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]].join(';')).join('\n')}\n`);
+    const r2 = await feedCli(['import', f2, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--no-header', '--delimiter', ';', '--columns', 'timestamp,open,high,low,close,volume']);
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toMatch(/^imported 3 rows into .*\(.*, 3 new of 8 in all\)/);
+    const got = readArrow(join(out, 'BTCUSDT-candles-1h.arrow'), 'candles');
+    expect(Array.from(got.columns.volume!)).toEqual(series.slice(0, 8).map((r) => r[5]));
+    const bad = await feedCli(['import', 'csv', f2, '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir(), '--no-header']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--no-header needs --columns');
+  });
+
+  it('the CLI detects the format of a folder and appends on a second run', async () => {
+    const out = outDir();
+    const r = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('candles XRPUSDT 1h: 100 new rows, 100 in');
+    expect(r.stdout).toContain('funding XRPUSDT: 91 new rows');
+    const again = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', out]);
+    expect(again.stdout).toContain('imported 0 new rows from freqtrade data into 3 series');
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.provenance).toBe('freqtrade import of futures\nfreqtrade import of futures');
+  });
+});

@@ -59,6 +59,56 @@ export function register(program: Command): void {
     });
 
   data
+    .command('download <venue>')
+    .description('download public archives (binance-usdm: data.binance.vision) with checksums, resumably, and import them into a dataset')
+    .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT')
+    .requiredOption('--from <YYYY-MM>', 'first month')
+    .requiredOption('--to <YYYY-MM>', 'last month (the current month: daily archives up to yesterday)')
+    .option('--timeframe <tf>', 'candle timeframe of the klines and mark archives', '1h')
+    .option('--kinds <list>', 'candles, mark, funding (comma-separated)', 'candles,mark,funding')
+    .option('--out <dir>', 'dataset folder (default data/<venue>-<from>-<to>-<tf>)')
+    .option('--base-url <url>', 'archive server', 'https://data.binance.vision')
+    .option('--cache <dir>', 'folder of verified archives (default <out>/.download-cache)')
+    .option('--retries <n>', 'retries per request, with exponential backoff from 1 s', '4')
+    .option('--allow-missing', 'import around archives that are not published (404) instead of failing')
+    .option('--replace', 'replace the dataset\'s series instead of appending')
+    .action(async (venue: string, flags: { symbols: string; from: string; to: string; timeframe: string; kinds: string; out?: string; baseUrl: string; cache?: string; retries: string; allowMissing?: boolean; replace?: boolean }) => {
+      if (venue !== 'binance-usdm') throw usageError(`data download: only binance-usdm is supported, got '${venue}'`);
+      const kinds = flags.kinds.split(',').map((k) => k.trim()).filter(Boolean);
+      for (const k of kinds) if (k !== 'candles' && k !== 'mark' && k !== 'funding') throw usageError(`--kinds: expected candles, mark or funding, got '${k}'`);
+      const { downloadBinanceUsdm } = await import('../../feed/download.js');
+      const tty = !!process.stderr.isTTY;
+      let bar: { start: (t: number, v: number) => void; update: (v: number, p?: object) => void; stop: () => void } | null = null;
+      if (tty) {
+        const { default: cliProgress } = await import('cli-progress');
+        bar = new cliProgress.SingleBar({ format: '  {bar} {value}/{total} archives  {file}', hideCursor: true }, cliProgress.Presets.shades_classic);
+      }
+      const t0 = performance.now();
+      const out = resolve(flags.out ?? `data/${venue}-${flags.from}-${flags.to}-${flags.timeframe}`);
+      let started = false;
+      try {
+        const r = await downloadBinanceUsdm({
+          symbols: flags.symbols.split(',').map((s) => s.trim()).filter(Boolean), from: flags.from, to: flags.to,
+          timeframe: flags.timeframe, kinds: kinds as ('candles' | 'mark' | 'funding')[], out, baseUrl: flags.baseUrl,
+          cacheDir: flags.cache, retries: int('retries', flags.retries, 0), allowMissing: !!flags.allowMissing, replace: !!flags.replace,
+          onProgress: (p) => {
+            if (bar) { if (!started) { bar.start(p.total, 0); started = true; } bar.update(p.done, { file: p.path.split('/').pop() }); }
+            else process.stderr.write(`[${p.done}/${p.total}] ${p.status} ${p.path}\n`);
+          },
+          onRetry: (line) => { if (!bar) process.stderr.write(`${line}\n`); },
+        });
+        bar?.stop();
+        for (const m of r.missing) process.stderr.write(`warning: not published: ${m}\n`);
+        for (const p of r.pending) process.stderr.write(`note: not yet published: ${p}\n`);
+        for (const s of r.results) process.stdout.write(`${s.kind} ${s.symbol}${s.kind === 'funding' ? '' : ` ${s.timeframe}`}: ${s.added} new rows, ${s.rows} in ${s.path}\n`);
+        process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      } catch (err) {
+        bar?.stop();
+        throw err;
+      }
+    });
+
+  data
     .command('synth')
     .description('write a synthetic dataset of N correlated perpetuals (deterministic: same seed, same bytes)')
     .requiredOption('--symbols <n>', 'number of symbols')

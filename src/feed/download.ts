@@ -1,0 +1,225 @@
+/**
+ * `marginlab data download binance-usdm`: Binance's public USDⓈ-M archives (data.binance.vision
+ * layout) for candles (klines), mark candles (markPriceKlines) and funding (fundingRate):
+ * monthly archives for complete months, daily ones for the current month up to yesterday. Every
+ * archive is checked against its published `.CHECKSUM` (sha256) before it is kept; kept archives
+ * live in a cache folder (default `<out>/.download-cache`, the archive's own path below it), so an
+ * interrupted download resumes where it stopped. Network errors, dropped connections and 5xx
+ * answers are retried with exponential backoff; a missing archive (404) is reported (and fails the
+ * command unless `allowMissing`). The archives are then imported through the Binance importer and
+ * the one commit path (append / --replace), with a provenance line per series in the manifest.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { dataError, missingInput, usageError, UserError } from '../errors.js';
+import type { FileKind } from './manifest.js';
+import { commitSeries, type CommitResult } from './ingest.js';
+import { readBinance } from './formats/binance.js';
+import { timeframeMs } from './timeframe.js';
+
+export const BINANCE_VISION = 'https://data.binance.vision';
+
+export interface DownloadOptions {
+  symbols: string[];
+  /** first and last month, 'YYYY-MM' (inclusive) */
+  from: string;
+  to: string;
+  timeframe: string;
+  kinds: FileKind[];
+  out: string;
+  baseUrl?: string;
+  cacheDir?: string;
+  /** clock for "current month" and "yesterday" (ms UTC; default Date.now()) */
+  now?: number;
+  /** retries per request after the first try (default 4) */
+  retries?: number;
+  /** first backoff delay in ms, doubled per retry (default 1000) */
+  retryDelayMs?: number;
+  /** import around archives that are not published (404) instead of failing */
+  allowMissing?: boolean;
+  replace?: boolean;
+  /** parallel requests (default 4) */
+  concurrency?: number;
+  onProgress?: (p: { done: number; total: number; path: string; status: 'cached' | 'downloaded' | 'missing' }) => void;
+  /** one line per retry (reason and the wait) */
+  onRetry?: (line: string) => void;
+}
+
+export interface Archive {
+  symbol: string;
+  kind: FileKind;
+  /** path below the base URL, e.g. data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-01.zip */
+  path: string;
+  period: string;
+}
+
+export interface DownloadResult {
+  archives: number;
+  downloaded: number;
+  cached: number;
+  missing: string[];
+  /** months and days not yet published (the current month's funding) */
+  pending: string[];
+  results: CommitResult[];
+  cacheDir: string;
+}
+
+const DIR: Record<FileKind, string> = { candles: 'klines', mark: 'markPriceKlines', funding: 'fundingRate' };
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** The archives for the request, in order: monthly for complete months, then daily for the current month up to yesterday. */
+export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' | 'timeframe' | 'kinds' | 'now'>): { archives: Archive[]; pending: string[] } {
+  const mf = MONTH.exec(o.from), mt = MONTH.exec(o.to);
+  if (!mf) throw usageError(`--from: expected a month YYYY-MM, got '${o.from}'`);
+  if (!mt) throw usageError(`--to: expected a month YYYY-MM, got '${o.to}'`);
+  const now = o.now ?? Date.now();
+  const cur = new Date(now);
+  const curIdx = cur.getUTCFullYear() * 12 + cur.getUTCMonth();
+  const a = Number(mf[1]) * 12 + Number(mf[2]) - 1, b = Number(mt[1]) * 12 + Number(mt[2]) - 1;
+  if (a > b) throw usageError(`--from ${o.from} is after --to ${o.to}`);
+  if (b > curIdx) throw usageError(`--to ${o.to} is in the future (now ${cur.toISOString().slice(0, 7)})`);
+  timeframeMs(o.timeframe);
+  const ym = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
+  const archives: Archive[] = [];
+  const pending: string[] = [];
+  for (const symbol of o.symbols) {
+    if (!/^[A-Z0-9]+$/.test(symbol)) throw usageError(`--symbols: '${symbol}' is not a Binance symbol (e.g. BTCUSDT)`);
+    for (const kind of o.kinds) {
+      const d = DIR[kind];
+      const name = (p: string) => (kind === 'funding' ? `${symbol}-fundingRate-${p}.zip` : `${symbol}-${o.timeframe}-${p}.zip`);
+      const folder = (f: 'monthly' | 'daily') => (kind === 'funding' ? `data/futures/um/${f}/${d}/${symbol}` : `data/futures/um/${f}/${d}/${symbol}/${o.timeframe}`);
+      for (let i = a; i <= b; i++) {
+        if (i < curIdx) { archives.push({ symbol, kind, path: `${folder('monthly')}/${name(ym(i))}`, period: ym(i) }); continue; }
+        // the current month: daily archives up to yesterday (funding is published monthly only)
+        if (kind === 'funding') { pending.push(`${symbol} funding ${ym(i)} (fundingRate archives are monthly; published after the month ends)`); continue; }
+        for (let day = 1; day < cur.getUTCDate(); day++) {
+          const p = `${ym(i)}-${String(day).padStart(2, '0')}`;
+          archives.push({ symbol, kind, path: `${folder('daily')}/${name(p)}`, period: p });
+        }
+      }
+    }
+  }
+  return { archives, pending };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+
+/** GET a URL's whole body with retries; null on 404. */
+async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
+  const retries = o.retries ?? 4;
+  const base = o.retryDelayMs ?? 1000;
+  let last = '';
+  for (let k = 0; k <= retries; k++) {
+    if (k > 0) {
+      const wait = base * 2 ** (k - 1);
+      o.onRetry?.(`retry ${k}/${retries} of ${url} in ${wait} ms (${last})`);
+      await sleep(wait);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.status === 404) { await res.arrayBuffer().catch(() => undefined); return null; }
+      if (!res.ok) { last = `HTTP ${res.status}`; await res.arrayBuffer().catch(() => undefined); if (res.status >= 500 || res.status === 429) continue; throw missingInput(`${url}: HTTP ${res.status}`); }
+      const body = Buffer.from(await res.arrayBuffer());
+      const len = res.headers.get('content-length');
+      if (len !== null && Number(len) !== body.length) { last = `got ${body.length} of ${len} bytes`; continue; }
+      return body;
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      last = e.cause?.code ?? e.cause?.message ?? e.message;
+    }
+  }
+  throw missingInput(`${url}: failed after ${retries + 1} tries (${last}); run the command again to resume`);
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function writeAtomic(path: string, data: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** A cached archive is usable when its .CHECKSUM is cached too and matches. */
+function cachedOk(zip: string): boolean {
+  if (!existsSync(zip) || !existsSync(`${zip}.CHECKSUM`)) return false;
+  const want = readFileSync(`${zip}.CHECKSUM`, 'utf8').trim().split(/\s+/)[0];
+  return want === sha256(readFileSync(zip));
+}
+
+/** Fetch one archive into the cache (checksum verified); 'missing' on 404. */
+async function fetchArchive(a: Archive, base: string, cache: string, o: DownloadOptions): Promise<'cached' | 'downloaded' | 'missing'> {
+  const dest = join(cache, ...a.path.split('/'));
+  if (cachedOk(dest)) return 'cached';
+  // leftovers of an interrupted run
+  if (existsSync(dirname(dest))) for (const f of readdirSync(dirname(dest))) if (f.startsWith(`.${basename(dest)}.`) && f.endsWith('.tmp')) rmSync(join(dirname(dest), f), { force: true });
+  const url = `${base}/${a.path}`;
+  const tries = (o.retries ?? 4) + 1;
+  let got = '', want = '';
+  for (let k = 0; k < tries; k++) {
+    const sum = await get(`${url}.CHECKSUM`, o);
+    const zip = sum === null ? null : await get(url, o);
+    if (sum === null || zip === null) return 'missing';
+    const text = sum.toString('utf8').trim();
+    want = text.split(/\s+/)[0]!.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(want)) throw dataError(`${url}.CHECKSUM: not a sha256 checksum file ('${text.slice(0, 80)}')`);
+    got = sha256(zip);
+    if (got === want) {
+      writeAtomic(dest, zip);
+      writeAtomic(`${dest}.CHECKSUM`, Buffer.from(`${text}\n`));
+      return 'downloaded';
+    }
+    o.onRetry?.(`checksum mismatch for ${url} (sha256 ${got}, published ${want}); downloading again`);
+  }
+  throw dataError(`${url}: sha256 ${got} does not match the published checksum ${want} after ${tries} downloads; nothing was imported (verified archives are kept in the cache)`);
+}
+
+export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadResult> {
+  if (o.symbols.length === 0) throw usageError('--symbols: give at least one symbol');
+  if (o.kinds.length === 0) throw usageError('--kinds: give at least one of candles, mark, funding');
+  const { archives, pending } = planArchives(o);
+  const base = (o.baseUrl ?? BINANCE_VISION).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(base)) throw usageError(`--base-url: expected an http(s) URL, got '${o.baseUrl}'`);
+  const out = resolve(o.out);
+  const cache = resolve(o.cacheDir ?? join(out, '.download-cache'));
+  const status: ('cached' | 'downloaded' | 'missing')[] = new Array(archives.length);
+  let next = 0, done = 0;
+  const worker = async () => {
+    while (next < archives.length) {
+      const i = next++;
+      const a = archives[i]!;
+      status[i] = await fetchArchive(a, base, cache, o);
+      done++;
+      o.onProgress?.({ done, total: archives.length, path: a.path, status: status[i]! });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, archives.length)) }, worker));
+  const missing = archives.filter((_, i) => status[i] === 'missing').map((a) => `${base}/${a.path}`);
+  if (missing.length && !o.allowMissing) {
+    throw missingInput(`${missing.length} archive${missing.length === 1 ? ' is' : 's are'} not published (404); nothing was imported (--allow-missing imports around them; verified archives are kept in ${cache})`, missing);
+  }
+  const have = archives.filter((_, i) => status[i] !== 'missing');
+  if (have.length === 0) throw missingInput(`no archive of the request is published at ${base}; nothing was imported`, missing);
+  const stamp = new Date(o.now ?? Date.now()).toISOString();
+  const series = [];
+  const prov: string[] = [];
+  for (const symbol of o.symbols) {
+    for (const kind of o.kinds) {
+      const mine = have.filter((a) => a.symbol === symbol && a.kind === kind);
+      if (mine.length === 0) continue;
+      series.push(...readBinance(mine.map((a) => join(cache, ...a.path.split('/'))), { kind: kind === 'funding' ? undefined : kind }));
+      const gone = archives.filter((a, i) => a.symbol === symbol && a.kind === kind && status[i] === 'missing').map((a) => a.period);
+      prov.push(`${kind} ${symbol}${kind === 'funding' ? '' : ` ${o.timeframe}`}: ${mine.length} archive${mine.length === 1 ? '' : 's'} from ${base}/data/futures/um/{monthly,daily}/${DIR[kind]}/${symbol}/ (${mine[0]!.period} … ${mine.at(-1)!.period}), each sha256-checked against its .CHECKSUM, fetched ${stamp}${gone.length ? `; not published: ${gone.join(', ')}` : ''}`);
+    }
+  }
+  const results = commitSeries(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov });
+  return {
+    archives: archives.length,
+    downloaded: status.filter((s) => s === 'downloaded').length,
+    cached: status.filter((s) => s === 'cached').length,
+    missing, pending, results, cacheDir: cache,
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * `data download binance-usdm` against a local HTTP server on 127.0.0.1 serving archives in
+ * data.binance.vision's layout, built from the real BTC rows (test/fixtures/import/binance/series):
+ * monthly then daily archives, checksums, a dropped connection mid-body (retried), a wrong
+ * checksum, a missing month (404), resuming from the cache, provenance in the manifest.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { writeZip } from '../src/feed/formats/zip.js';
+import { downloadBinanceUsdm, planArchives } from '../src/feed/download.js';
+import { loadDataset } from '../src/feed/load.js';
+import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
+
+const FX = resolve(__dirname, 'fixtures', 'import', 'binance', 'series');
+const root = mkdtempSync(join(tmpdir(), 'ml-download-'));
+const files = new Map<string, Buffer>();
+const requests: string[] = [];
+const dropOnce = new Set<string>();
+let server: Server;
+let base = '';
+const NOW = Date.UTC(2025, 6, 4, 12); // 2025-07-04: June is complete, July is daily up to the 3rd
+
+function lines(name: string): { head: string; rows: string[] } {
+  const all = readFileSync(join(FX, name), 'utf8').trim().split('\n');
+  return { head: all[0]!, rows: all.slice(1) };
+}
+function publish(path: string, head: string, rows: string[], checksum?: string): void {
+  const name = path.split('/').pop()!;
+  const zip = writeZip([{ name: name.replace(/\.zip$/, '.csv'), data: Buffer.from(`${head}\n${rows.join('\n')}\n`) }], (b) => deflateRawSync(b));
+  files.set(`/${path}`, zip);
+  files.set(`/${path}.CHECKSUM`, Buffer.from(`${checksum ?? createHash('sha256').update(zip).digest('hex')}  ${name}\n`));
+}
+const inPeriod = (p: string) => (r: string) => new Date(Number(r.split(',')[0])).toISOString().startsWith(p);
+
+beforeAll(async () => {
+  const k = lines('BTCUSDT-1h.csv'), f = lines('BTCUSDT-fundingRate.csv'), m = lines('BTCUSDT-8h-mark.csv');
+  for (const p of ['2025-05', '2025-06']) {
+    publish(`data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-${p}.zip`, k.head, k.rows.filter(inPeriod(p)));
+    publish(`data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-${p}.zip`, f.head, f.rows.filter(inPeriod(p)));
+    publish(`data/futures/um/monthly/markPriceKlines/BTCUSDT/8h/BTCUSDT-8h-${p}.zip`, k.head, m.rows.filter(inPeriod(p)));
+  }
+  for (const d of ['01', '02', '03']) {
+    publish(`data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-07-${d}.zip`, k.head, k.rows.filter(inPeriod(`2025-07-${d}`)));
+    publish(`data/futures/um/daily/markPriceKlines/BTCUSDT/8h/BTCUSDT-8h-2025-07-${d}.zip`, k.head, m.rows.filter(inPeriod(`2025-07-${d}`)));
+  }
+  // ETHUSDT June: a published checksum that does not match the archive
+  publish('data/futures/um/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-2025-06.zip', k.head, k.rows.filter(inPeriod('2025-06')), 'ab'.repeat(32));
+  dropOnce.add('/data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-06.zip');
+  server = createServer((req, res) => {
+    const url = req.url ?? '';
+    requests.push(url);
+    const body = files.get(url);
+    if (!body) { res.writeHead(404).end('not found'); return; }
+    if (dropOnce.delete(url)) {
+      // headers and half the body, then the connection drops
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      return;
+    }
+    res.writeHead(200, { 'content-length': String(body.length) }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('data download binance-usdm', () => {
+  it('plans monthly archives for complete months and daily ones for the current month up to yesterday', () => {
+    const { archives, pending } = planArchives({ symbols: ['BTCUSDT'], from: '2025-06', to: '2025-07', timeframe: '1h', kinds: ['candles', 'funding'], now: NOW });
+    expect(archives.map((a) => a.path)).toEqual([
+      'data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-06.zip',
+      'data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-07-01.zip',
+      'data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-07-02.zip',
+      'data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-07-03.zip',
+      'data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2025-06.zip',
+    ]);
+    expect(pending).toHaveLength(1);
+    expect(() => planArchives({ symbols: ['BTCUSDT'], from: '2025-06', to: '2025-08', timeframe: '1h', kinds: ['candles'], now: NOW })).toThrow(/in the future/);
+  });
+
+  it('downloads, verifies, retries a dropped connection, imports, and resumes from the cache without fetching again', async () => {
+    const out = join(root, 'ds');
+    const retries: string[] = [];
+    const r = await downloadBinanceUsdm({ symbols: ['BTCUSDT'], from: '2025-05', to: '2025-07', timeframe: '1h', kinds: ['candles', 'funding'], out, baseUrl: base, now: NOW, retryDelayMs: 5, onRetry: (l) => retries.push(l) });
+    expect(r).toMatchObject({ archives: 7, downloaded: 7, cached: 0, missing: [] });
+    expect(retries.some((l) => l.includes('BTCUSDT-1h-2025-06.zip'))).toBe(true);
+    expect(r.results.map((x) => `${x.kind} ${x.rows}`)).toEqual(['candles 1032', 'funding 120']);
+    const md = await loadDataset(out);
+    expect(md.time.length).toBe(1032);
+    expect(new Date(md.time[0]!).toISOString()).toBe('2025-05-22T00:00:00.000Z');
+    expect(new Date(md.time.at(-1)!).toISOString()).toBe('2025-07-03T23:00:00.000Z');
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.provenance).toContain(`candles BTCUSDT 1h: 5 archives from ${base}/data/futures/um/{monthly,daily}/klines/BTCUSDT/ (2025-05 … 2025-07-03), each sha256-checked against its .CHECKSUM`);
+    // second run: everything from the cache, no archive requested again, nothing new
+    const before = requests.length;
+    const again = await downloadBinanceUsdm({ symbols: ['BTCUSDT'], from: '2025-05', to: '2025-07', timeframe: '1h', kinds: ['candles', 'funding'], out, baseUrl: base, now: NOW, retryDelayMs: 5 });
+    expect(again).toMatchObject({ downloaded: 0, cached: 7 });
+    expect(requests.length).toBe(before);
+    expect(again.results.map((x) => x.added)).toEqual([0, 0]);
+  });
+
+  it('an interrupted run resumes: a damaged cached archive is fetched again, verified ones are kept', async () => {
+    const out = join(root, 'ds-resume');
+    await downloadBinanceUsdm({ symbols: ['BTCUSDT'], from: '2025-06', to: '2025-06', timeframe: '8h', kinds: ['mark'], out, baseUrl: base, now: NOW, retryDelayMs: 5 });
+    const zip = join(out, '.download-cache', 'data', 'futures', 'um', 'monthly', 'markPriceKlines', 'BTCUSDT', '8h', 'BTCUSDT-8h-2025-06.zip');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(zip, readFileSync(zip).subarray(0, 100)); // as if cut short
+    const before = requests.length;
+    const r = await downloadBinanceUsdm({ symbols: ['BTCUSDT'], from: '2025-06', to: '2025-07', timeframe: '8h', kinds: ['mark'], out, baseUrl: base, now: NOW, retryDelayMs: 5 });
+    expect(r).toMatchObject({ downloaded: 4, cached: 0 });
+    expect(requests.slice(before).filter((u) => u.endsWith('2025-06.zip'))).toHaveLength(1);
+    expect(r.results[0]).toMatchObject({ kind: 'mark', rows: 99, added: 9 });
+  });
+
+  it('a wrong checksum fails (65) naming the archive and both hashes; nothing is imported', async () => {
+    const out = join(root, 'ds-bad');
+    let err: unknown;
+    try {
+      await downloadBinanceUsdm({ symbols: ['ETHUSDT'], from: '2025-06', to: '2025-06', timeframe: '1h', kinds: ['candles'], out, baseUrl: base, now: NOW, retries: 1, retryDelayMs: 5 });
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(65);
+    expect((err as UserError).message).toMatch(/ETHUSDT-1h-2025-06\.zip: sha256 [0-9a-f]{64} does not match the published checksum (ab){32} after 2 downloads/);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
+  it('a missing month (404) fails (66) listing it unless --allow-missing; the CLI prints plain progress lines off a terminal', async () => {
+    const out = join(root, 'ds-missing');
+    const args = ['data', 'download', 'binance-usdm', '--symbols', 'BTCUSDT', '--from', '2025-04', '--to', '2025-06', '--timeframe', '1h', '--kinds', 'candles', '--out', out, '--base-url', base];
+    const r1 = await feedCli(args);
+    expect(r1.code).toBe(66);
+    expect(r1.stderr).toContain('1 archive is not published (404); nothing was imported');
+    expect(r1.stderr).toContain(`${base}/data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-04.zip`);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    const r2 = await feedCli([...args, '--allow-missing']);
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toMatch(/\[\d\/3\] missing data\/futures\/um\/monthly\/klines\/BTCUSDT\/1h\/BTCUSDT-1h-2025-04\.zip/);
+    expect(r2.stdout).toContain('3 archives (0 downloaded, 2 from the cache, 1 missing)');
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).provenance).toContain('not published: 2025-04');
+    expect(readdirSync(join(out, '.download-cache')).length).toBe(1);
+  });
+});

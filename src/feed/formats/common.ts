@@ -33,7 +33,14 @@ export function splitCsv(text: string, delimiter = ','): { cells: string[]; line
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     if (l.trim() === '') continue;
-    rows.push({ cells: l.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1')), line: i + 1 });
+    const cells = l.split(delimiter);
+    for (let k = 0; k < cells.length; k++) {
+      let c = cells[k]!;
+      if (c.charCodeAt(0) === 32 || c.charCodeAt(c.length - 1) === 32 || c.charCodeAt(0) === 9) c = c.trim();
+      if (c.charCodeAt(0) === 34 && c.length >= 2 && c.charCodeAt(c.length - 1) === 34) c = c.slice(1, -1);
+      cells[k] = c;
+    }
+    rows.push({ cells, line: i + 1 });
   }
   return rows;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountEvent } from '../src/account/types.js';
 import type { SetupOutput } from '../src/engine/types.js';
-import { METRICS, computeMetrics, countNearMisses, reconstructTrades } from '../src/analysis/index.js';
+import { METRICS, MIN_ANNUALISE_DAYS, computeMetrics, countNearMisses, reconstructTrades } from '../src/analysis/index.js';
 import { buildCurves, downsampleIndices, drawdownSeries } from '../src/analysis/curves.js';
 
 const DAY = 86_400_000;
@@ -100,13 +100,13 @@ describe('computeMetrics on a hand-worked series', () => {
     ['totalReturn', 32],
     ['netPnl', 32],
     ['finalEquity', 132],
-    ['cagr', 100 * (1.32 ** (1 / years) - 1)],
+    ['cagr', null], // 6 days: too short to annualise (MIN_ANNUALISE_DAYS)
     ['maxDrawdown', 10],
     ['maxDrawdownDuration', 1],
     ['volatility', 100 * sd * Math.sqrt(365)],
     ['sharpe', (mean / sd) * Math.sqrt(365)],
     ['sortino', (mean / down) * Math.sqrt(365)],
-    ['calmar', (1.32 ** (1 / years) - 1) / 0.1],
+    ['calmar', null],
     ['trades', 3],
     ['winRate', 100 / 3],
     ['profitFactor', 9.29 / (10.39 + 23.295)],
@@ -127,7 +127,8 @@ describe('computeMetrics on a hand-worked series', () => {
     ['marginUsedAvg', 30],
     ['marginUsedMax', 50],
     ['capitalAtRiskAvg', 220 / 6],
-    ['capitalEfficiency', (100 * 32) / years / (220 / 6)],
+    ['capitalEfficiency', null],
+    ['returnOnCapitalAtRisk', (100 * 32) / (220 / 6)],
     ['returnOnMargin', (100 * 32) / 30],
   ];
   it.each(table)('%s', (id, expected) => {
@@ -137,6 +138,21 @@ describe('computeMetrics on a hand-worked series', () => {
       expect(v).not.toBeNull();
       expect(v!).toBeCloseTo(expected, 8 - Math.max(0, Math.ceil(Math.log10(Math.abs(expected) + 1))));
     }
+  });
+
+  it('annualises a return only over a window of at least MIN_ANNUALISE_DAYS', () => {
+    expect(MIN_ANNUALISE_DAYS).toBe(365);
+    // the same 6 bars, each 61 days long: 366 days ≥ 365
+    const long = computeMetrics({ output: handCase, initialCapital: 100, timeframeMs: 61 * DAY, symbols: ['BTCUSDT'] });
+    const y = 366 / 365;
+    expect(long.cagr!).toBeCloseTo(100 * (1.32 ** (1 / y) - 1), 8);
+    expect(long.calmar!).toBeCloseTo((1.32 ** (1 / y) - 1) / 0.1, 8);
+    expect(long.capitalEfficiency!).toBeCloseTo((100 * 32) / y / (220 / 6), 8);
+    // 6 × 60 = 360 days: short by 5 days, so no annual rate; the period figure stays
+    const short = computeMetrics({ output: handCase, initialCapital: 100, timeframeMs: 60 * DAY, symbols: ['BTCUSDT'] });
+    expect([short.cagr, short.calmar, short.capitalEfficiency]).toEqual([null, null, null]);
+    expect(short.returnOnCapitalAtRisk!).toBeCloseTo((100 * 32) / (220 / 6), 8);
+    expect(short.sharpe).not.toBeNull(); // √time scaling of per-bar statistics stays
   });
 
   it('covers every registry metric, in registry order', () => {
@@ -230,10 +246,10 @@ describe('undefined metrics are null, never 0 or NaN', () => {
     for (const id of ['totalReturn', 'cagr', 'maxDrawdown', 'volatility', 'sharpe', 'marginRatioMax', 'exposureTime']) expect(m[id]).toBeNull();
   });
   it('a wiped-out account has CAGR −100% and drawdown 100%', () => {
-    const m = computeMetrics({ output: output({ equity: [50, 0] }), initialCapital: 100, timeframeMs: DAY, symbols: ['X'] });
+    const m = computeMetrics({ output: output({ equity: [50, 0] }), initialCapital: 100, timeframeMs: 200 * DAY, symbols: ['X'] });
     expect(m.cagr).toBe(-100);
     expect(m.maxDrawdown).toBe(100);
-    expect(m.maxDrawdownDuration).toBe(2);
+    expect(m.maxDrawdownDuration).toBe(400);
   });
   it('rejects a non-positive timeframe', () => {
     expect(() => computeMetrics({ output: output({ equity: [1] }), initialCapital: 1, timeframeMs: 0, symbols: [] })).toThrow(/timeframeMs/);

@@ -33,8 +33,10 @@ const CROSS_NOTE = 'multi-symbol runs checked cross pools at the close only (opt
 describe('liquidation-price-source note', () => {
   it('absent when every run checked liquidations on mark prices', () => {
     const { md, html } = render(results);
-    expect(md).not.toContain('> **Note:**');
-    expect(html).not.toContain('<p class="note">');
+    for (const note of [TRADE_NOTE, CROSS_NOTE]) {
+      expect(md).not.toContain(note);
+      expect(html).not.toContain(note);
+    }
   });
   it('counts ok runs on trade or mixed prices, in both reports', () => {
     const rs = results.map(clone);
@@ -95,7 +97,7 @@ describe('report.md sections after the comparison', () => {
   it('a strategy with several configurations gets a headline and one line per configuration', () => {
     const { md } = render(results);
     expect(md).toMatch(/- \*\*ma-trend\*\*: (?:(?:isolated|cross) served it in \d of 3 configurations|no mode served it consistently across 3 configurations) \(.+\); isolated: median return .+, \d+ liquidations? in 3 runs; cross: median return .+, \d+ liquidations? in 3 runs\.\n/);
-    for (const lev of [3, 10, 25]) expect(md).toMatch(new RegExp(`\\n  - fast=12, slow=48 · binance-usdm · ${lev}×: (isolated|cross)`));
+    for (const lev of [3, 10, 25]) expect(md).toMatch(new RegExp(`\\n  - fast=12, slow=48 · binance-usdm · ${lev}×: (isolated|cross|tie)`));
   });
 
   it('mode totals sum the ok runs of each mode', () => {

@@ -101,8 +101,8 @@ describe('writeReport', () => {
   it('report.md has the comparison table, a verdict per strategy, the sweep and failures', () => {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toContain('## Comparison: strategy × margin mode');
-    expect(md).toMatch(/\| Strategy \| Params \| Venue \| Lev \| Mode \| Return \| Max DD \| Liqs \| Liq loss \| Funding net \| Fees \| Max MR \| Time MR≥80% \| Cap\. eff\. \| Sharpe \|/);
-    for (const s of ['ma-trend', 'breakout-swing']) expect(md).toMatch(new RegExp(`- \\*\\*${s}\\*\\*: (isolated|cross|no mode|.* and .* served it equally)`));
+    expect(md).toMatch(/\| Strategy \| Params \| Venue \| Lev \| Mode \| Return \| Max DD \| Liqs \| Liq loss \| Funding net \| Fees \| Max MR \| Time MR≥80% \| Return on CaR \| Sharpe \|/);
+    for (const s of ['ma-trend', 'breakout-swing']) expect(md).toMatch(new RegExp(`- \\*\\*${s}\\*\\*: (isolated|cross|no mode|tie)`));
     expect(md).not.toContain('<img');
     expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
     // sweep: ma-trend isolated liquidated at 10× (fixture), cross never
@@ -150,10 +150,48 @@ describe('verdicts', () => {
   it('identical runs tie', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 5, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 5, maxDrawdown: 10 }) })!;
     expect(v.winner).toBeNull();
-    expect(v.line).toMatch(/served it equally/);
+    expect(v.line).toMatch(/^tie: isolated and cross /);
+  });
+  it('capital at risk never breaks a tie: it is stated as a fact', () => {
+    const same = { totalReturn: 9.4, maxDrawdown: 17.7, trades: 4, fees: 7.48 };
+    const v = verdictFor({
+      isolated: run('isolated', { ...same, capitalAtRiskAvg: 4926.93, capitalEfficiency: 114.2, returnOnCapitalAtRisk: 19 }),
+      cross: run('cross', { ...same, capitalAtRiskAvg: 9774.88, capitalEfficiency: 57.5, returnOnCapitalAtRisk: 9.6 }),
+    })!;
+    expect(v.winner).toBeNull();
+    expect(v.line).toMatch(/^tie: isolated and cross made the same trades \(4 round trips, the same fees 7\.48\)/);
+    expect(v.line).toContain('isolated put an average 4,926.93 at risk (its allocated margins), cross 9,774.88 (the whole pool behind the positions)');
+    expect(v.line).not.toMatch(/served it/);
+  });
+  it('the same drawdown and liquidations but a return 2 pp apart is not a tie', () => {
+    const v = verdictFor({ isolated: run('isolated', { totalReturn: 7, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 9, maxDrawdown: 10 }) })!;
+    expect(v.winner).toBe('cross');
   });
   it('one mode alone gives no verdict', () => {
     expect(verdictFor({ cross: run('cross', { totalReturn: 5 }) })).toBeNull();
+  });
+  it('a strategy headline never contradicts the medians printed next to it', () => {
+    // isolated wins 2 of 3 configurations by small margins and loses the third by 80 pp:
+    // medians isolated +10.0% vs cross +11.5%, so no mode is named
+    const cfg = (lev: number, setup: 'isolated' | 'cross', m: Record<string, number>): RunResult => {
+      const r = results.find((x) => x.status === 'ok' && x.spec.strategy === 'ma-trend' && x.spec.setup === setup && x.spec.leverage === 3)!;
+      const spec = { ...r.spec, leverage: lev };
+      return { ...r, runId: `${setup}-${lev}`, spec, metrics: { liquidations: 0, liquidationLoss: 0, marginRatioMax: 50, maxDrawdown: 10, ...m } };
+    };
+    const rs = [
+      cfg(3, 'isolated', { totalReturn: 10 }), cfg(3, 'cross', { totalReturn: 8 }),
+      cfg(10, 'isolated', { totalReturn: 12 }), cfg(10, 'cross', { totalReturn: 11.5, liquidations: 1, liquidationLoss: 100 }),
+      cfg(25, 'isolated', { totalReturn: -50 }), cfg(25, 'cross', { totalReturn: 30 }),
+    ];
+    const s = buildModel(rs, makeManifest(rs)).strategies[0]!;
+    expect(s.configs.map((c) => c.verdict?.winner)).toEqual(['isolated', 'isolated', 'cross']);
+    expect(s.verdict!.winner).toBeNull();
+    expect(s.verdict!.line).toMatch(/^no mode served it consistently across 3 configurations: isolated won more of them, but cross has the higher median return \(\+11\.5% vs \+10\.0%\)/);
+    // the same wins with medians that agree name the mode
+    rs[5] = cfg(25, 'cross', { totalReturn: -60 });
+    const s2 = buildModel(rs, makeManifest(rs)).strategies[0]!;
+    expect(s2.verdict!.winner).toBe('isolated');
+    expect(s2.verdict!.line).toMatch(/^isolated served it in 3 of 3 configurations/);
   });
   it('every strategy of the fixture gets a verdict line', () => {
     const model = buildModel(results, makeManifest(results));

@@ -19,6 +19,20 @@ export { buildCurves, downsampleIndices } from './curves.js';
 export const YEAR_MS = 365 * 86_400_000;
 export const DAY_MS = 86_400_000;
 
+/**
+ * Shortest window, in days, over which a return is annualised (CAGR, Calmar, capital
+ * efficiency). An annual rate from a shorter window extrapolates a few weeks' outcome to a year
+ * (60 days at −7 % reads −35 %/yr linear, more compounded) and says nothing the period figure
+ * does not say better; those metrics are null below it and reports show the period figures
+ * (total return, return on capital at risk) with the reason. Volatility, Sharpe and Sortino are
+ * not extrapolations of an outcome but √time scalings of per-bar statistics, and stay
+ * annualised. docs/metrics.md § Annualisation.
+ */
+export const MIN_ANNUALISE_DAYS = 365;
+
+/** True when a window of `years` is long enough to annualise a return over it. */
+export const canAnnualise = (years: number): boolean => years * 365 >= MIN_ANNUALISE_DAYS - 1e-9;
+
 export type MetricTag = 'core' | 'perp' | 'margin';
 export type MetricFormat = 'pct' | 'money' | 'int' | 'ratio' | 'days';
 export type MetricUnit = '%' | '%/yr' | 'quote' | 'count' | 'ratio' | 'days';
@@ -227,7 +241,7 @@ export function buildContext(input: MetricsInput): MetricContext {
 }
 
 function cagr(c: MetricContext): number | null {
-  if (c.n === 0 || c.years <= 0 || c.input.initialCapital <= 0) return null;
+  if (c.n === 0 || !canAnnualise(c.years) || c.input.initialCapital <= 0) return null;
   const growth = c.finalEquity / c.input.initialCapital;
   if (growth <= 0) return -100;
   return finite(100 * (growth ** (1 / c.years) - 1));
@@ -253,7 +267,7 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     id: 'cagr', title: 'CAGR (%/yr)', short: 'CAGR', unit: '%/yr', tags: ['core'], higherIsBetter: true, format: 'pct',
-    description: '(final ÷ initial)^(1/years) − 1, 365-day year; −100 when equity ends ≤ 0',
+    description: '(final ÷ initial)^(1/years) − 1, 365-day year; −100 when equity ends ≤ 0; null over a window shorter than 365 days',
     compute: cagr,
   },
   {
@@ -289,7 +303,7 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     id: 'calmar', title: 'Calmar ratio (×)', short: 'Calmar', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
-    description: 'CAGR ÷ max drawdown (both as fractions)',
+    description: 'CAGR ÷ max drawdown (both as fractions); null over a window shorter than 365 days',
     compute: (c) => {
       const g = cagr(c);
       return g !== null && c.maxDrawdown > 0 ? finite(g / 100 / c.maxDrawdown) : null;
@@ -406,8 +420,13 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     id: 'capitalEfficiency', title: 'Capital efficiency (%/yr)', short: 'Cap. eff.', unit: '%/yr', tags: ['margin'], higherIsBetter: true, format: 'pct',
-    description: '(net PnL ÷ years) ÷ time-average capital at risk',
-    compute: (c) => (c.capitalAtRiskAvg > 0 && c.years > 0 ? finite((100 * c.netPnl) / c.years / c.capitalAtRiskAvg) : null),
+    description: '(net PnL ÷ years) ÷ time-average capital at risk; null over a window shorter than 365 days (see returnOnCapitalAtRisk)',
+    compute: (c) => (c.capitalAtRiskAvg > 0 && canAnnualise(c.years) ? finite((100 * c.netPnl) / c.years / c.capitalAtRiskAvg) : null),
+  },
+  {
+    id: 'returnOnCapitalAtRisk', title: 'Return on capital at risk (%)', short: 'RoCaR', unit: '%', tags: ['margin'], higherIsBetter: true, format: 'pct',
+    description: 'net PnL ÷ time-average capital at risk, over the whole window (not annualised)',
+    compute: (c) => (c.capitalAtRiskAvg > 0 ? finite((100 * c.netPnl) / c.capitalAtRiskAvg) : null),
   },
   {
     id: 'returnOnMargin', title: 'Return on margin (%)', short: 'RoM', unit: '%', tags: ['margin'], higherIsBetter: true, format: 'pct',

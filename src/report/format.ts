@@ -5,7 +5,7 @@
 import { METRIC_BY_ID } from '../analysis/index.js';
 
 /** Metrics shown with an explicit + sign when positive. */
-const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnMargin']);
+const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnCapitalAtRisk', 'returnOnMargin']);
 
 const MINUS = '−';
 

@@ -100,7 +100,7 @@ const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${s
 function signClass(id: string, v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return 'muted';
   if (id === 'liquidations' || id === 'liquidationLoss') return v > 0 ? 'alarm' : 'muted';
-  if (id === 'totalReturn' || id === 'fundingNet' || id === 'capitalEfficiency') return v > 0 ? 'good' : v < 0 ? 'bad' : '';
+  if (id === 'totalReturn' || id === 'fundingNet' || id === 'capitalEfficiency' || id === 'returnOnCapitalAtRisk') return v > 0 ? 'good' : v < 0 ? 'bad' : '';
   if (id === 'marginRatioMax') return v >= 100 ? 'alarm' : v >= 80 ? 'warn' : '';
   if (id === 'timeAbove80') return v > 0 ? 'warn' : 'muted';
   return '';
@@ -201,7 +201,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
     .map((s) => {
       const w = s.verdict?.winner ?? null;
       return `<article class="verdict ${w ? `won-${w}` : ''}"><h3>${esc(s.strategy)}</h3><p class="winner">${
-        w ? `${modeChip(w)} served it` : s.verdict ? 'no clear winner' : 'no verdict'
+        w ? `${modeChip(w)} served it` : s.verdict ? (s.verdict.line.startsWith('tie') ? 'tie' : 'no clear winner') : 'no verdict'
       }</p><p>${esc(s.verdict?.line ?? 'Fewer than two margin modes completed for this strategy.')}</p></article>`;
     })
     .join('\n');
@@ -278,7 +278,7 @@ ${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 <section id="comparison"><h2>Comparison: strategy × margin mode</h2>
 <p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (${esc(VERDICT_RULE)}).</p>
 ${sortableTable('comparison-table', compHead, compRows)}
-<p class="foot">Max MR: highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80%: share of bar closes at or above 80%. Cap. eff.: annualised net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity). Money in the quote currency.</p>
+<p class="foot">Max MR: highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80%: share of bar closes at or above 80%. Return on CaR: net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity), over the whole window. Money in the quote currency.</p>
 </section>
 <section id="sweep"><h2>Leverage sweep: highest leverage without a liquidation</h2>
 ${sweepRows.length ? sortableTable('sweep-table', sweepHead, sweepRows) : '<p class="muted">No completed runs.</p>'}

@@ -16,7 +16,7 @@ export const COMPARISON_METRICS = [
   'fees',
   'marginRatioMax',
   'timeAbove80',
-  'capitalEfficiency',
+  'returnOnCapitalAtRisk',
   'sharpe',
 ] as const;
 
@@ -29,7 +29,7 @@ export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], str
   fees: 'Fees',
   marginRatioMax: 'Max MR',
   timeAbove80: 'Time MR≥80%',
-  capitalEfficiency: 'Cap. eff.',
+  returnOnCapitalAtRisk: 'Return on CaR',
   sharpe: 'Sharpe',
 };
 
@@ -86,7 +86,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   });
   L.push(rows.length ? table(header, align, rows) : 'No runs.', '');
   L.push(
-    `★ = the mode that served the configuration (${VERDICT_RULE}). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Cap. eff. = annualised net PnL ÷ time-average capital at risk. Money in the quote currency. Definitions: docs/metrics.md.`,
+    `★ = the mode that served the configuration (${VERDICT_RULE}). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Return on CaR = net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity), over the whole window. Money in the quote currency. Definitions: docs/metrics.md.`,
     '',
   );
 

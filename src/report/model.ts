@@ -6,7 +6,9 @@
  */
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
-import { fmtMetric, isoDate, paramsLabel } from './format.js';
+import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
+import { timeframeMsOrNaN } from '../feed/timeframe.js';
+import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
 
 export type SetupId = RunSpec['setup'];
 export const SETUP_ORDER: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
@@ -113,15 +115,15 @@ const DD_TOL_PP = 1;
  * 1. total return (higher), unless within 1 percentage point;
  * 2. liquidations (fewer);
  * 3. max drawdown (lower), unless within 1 percentage point;
- * 4. when both made money: capital efficiency (higher); otherwise average capital at risk (lower:
- *    the same result with less capital exposed);
- * 0 when all are equal within tolerance.
+ * 0 (a tie) when all three are equal within tolerance. Capital at risk never breaks a tie: it
+ * always favours isolated (its capital at risk is the allocated margin, cross's the whole pool),
+ * so it is stated as a fact in the tie's line, not counted as a win.
  */
 export function compareRuns(a: RunResult, b: RunResult): number {
   return decideRuns(a, b).order;
 }
 
-type Criterion = 'return' | 'liquidations' | 'drawdown' | 'capitalEfficiency' | 'capitalAtRisk' | 'none';
+type Criterion = 'return' | 'liquidations' | 'drawdown' | 'none';
 
 function decideRuns(a: RunResult, b: RunResult): { order: number; by: Criterion } {
   const ra = num(a, 'totalReturn') ?? -Infinity;
@@ -133,15 +135,6 @@ function decideRuns(a: RunResult, b: RunResult): { order: number; by: Criterion 
   const da = num(a, 'maxDrawdown') ?? Infinity;
   const db = num(b, 'maxDrawdown') ?? Infinity;
   if (da !== db && (Math.abs(da - db) > DD_TOL_PP || !Number.isFinite(da - db))) return { order: da < db ? -1 : 1, by: 'drawdown' };
-  if (ra > 0 && rb > 0) {
-    const ea = num(a, 'capitalEfficiency');
-    const eb = num(b, 'capitalEfficiency');
-    if (ea !== null && eb !== null && Math.abs(ea - eb) > 1e-9) return { order: eb > ea ? 1 : -1, by: 'capitalEfficiency' };
-  } else {
-    const ca = num(a, 'capitalAtRiskAvg');
-    const cb = num(b, 'capitalAtRiskAvg');
-    if (ca !== null && cb !== null && Math.abs(ca - cb) > 1e-9 * Math.max(1, Math.abs(ca))) return { order: ca < cb ? -1 : 1, by: 'capitalAtRisk' };
-  }
   return { order: 0, by: 'none' };
 }
 
@@ -151,6 +144,24 @@ function liqPhrase(setup: SetupId, r: RunResult): string {
   const n = num(r, 'liquidations') ?? 0;
   if (n === 0) return `${setup} 0`;
   return `${setup} ${n}× (${f('liquidationLoss', num(r, 'liquidationLoss'))} lost)`;
+}
+
+/** Equal within a relative 1e-9 (money summed in a different order may differ in the last bits). */
+const near = (x: number | null, y: number | null): boolean => x !== null && y !== null && Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+
+/** Both runs made the same round trips at the same cost: the trade count and the fees agree. */
+export function sameTrades(a: RunResult, b: RunResult): boolean {
+  return near(num(a, 'trades'), num(b, 'trades')) && near(num(a, 'fees'), num(b, 'fees'));
+}
+
+/** The capital-at-risk difference of a tie, as a fact (not a win). */
+function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: RunResult }): string {
+  const ca = num(a.r, 'capitalAtRiskAvg');
+  const cb = num(b.r, 'capitalAtRiskAvg');
+  if (ca === null || cb === null || near(ca, cb)) return '';
+  const [lo, hi] = ca < cb ? [a, b] : [b, a];
+  const what = (s: SetupId) => (s === 'isolated' ? 'its allocated margins' : s === 'cross' ? 'the whole pool behind the positions' : 'its isolated margins plus the cross pool');
+  return ` They differ only in capital at risk, a fact of the mode rather than a result: ${lo.s} put an average ${f('capitalAtRiskAvg', num(lo.r, 'capitalAtRiskAvg'))} at risk (${what(lo.s)}), ${hi.s} ${f('capitalAtRiskAvg', num(hi.r, 'capitalAtRiskAvg'))} (${what(hi.s)}).`;
 }
 
 /** Verdict of one configuration from its ok runs (null when fewer than two setups completed). */
@@ -165,11 +176,16 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
   const liqL = num(l.r, 'liquidations') ?? 0;
   const liq = liqW === 0 && liqL === 0 ? 'no liquidations in either' : `liquidations ${liqPhrase(w.s, w.r)}, ${liqPhrase(l.s, l.r)}`;
   const mr = `max margin ratio ${pair('marginRatioMax')}`;
+  const others = ranked.length > 2 ? ` (then ${ranked.slice(2).map((x) => `${x.s} ${f('totalReturn', num(x.r, 'totalReturn'))}`).join(', ')})` : '';
 
   if (compareRuns(w.r, l.r) === 0) {
+    const nt = num(w.r, 'trades') ?? 0;
+    const trades = sameTrades(w.r, l.r)
+      ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
+      : `ended within ${RETURN_TOL_PP} pp of each other`;
     return {
       winner: null,
-      line: `${w.s} and ${l.s} served it equally: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.`,
+      line: `tie: ${w.s} and ${l.s}${others} ${trades}: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.${capitalAtRiskFact(w, l)}`,
     };
   }
   const { by } = decideRuns(w.r, l.r);
@@ -179,29 +195,38 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
       ? `return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}`
       : by === 'liquidations'
         ? `${same} with fewer liquidations, max drawdown ${pair('maxDrawdown')}`
-        : by === 'drawdown'
-          ? `${same} with a shallower max drawdown ${pair('maxDrawdown')}`
-          : by === 'capitalEfficiency'
-            ? `${same} and drawdown (${pair('maxDrawdown')}), earned on less capital at risk: capital efficiency ${pair('capitalEfficiency')}`
-            : `${same} and drawdown (${pair('maxDrawdown')}), with less capital at risk: average ${pair('capitalAtRiskAvg')}`;
+        : `${same} with a shallower max drawdown ${pair('maxDrawdown')}`;
   // the strongest counterpoint in favour of the runner-up
   const buts: string[] = [];
   const ddW = num(w.r, 'maxDrawdown');
   const ddL = num(l.r, 'maxDrawdown');
   if (ddW !== null && ddL !== null && ddL + DD_TOL_PP < ddW) buts.push(`${l.s} had the shallower drawdown (${f('maxDrawdown', ddL)})`);
-  const ceW = num(w.r, 'capitalEfficiency');
-  const ceL = num(l.r, 'capitalEfficiency');
+  const ceW = num(w.r, 'returnOnCapitalAtRisk');
+  const ceL = num(l.r, 'returnOnCapitalAtRisk');
   if (by === 'return' && ceW !== null && ceL !== null && ceL > 0 && ceL > ceW && ceL - ceW > 0.1 * Math.abs(ceW) + 0.5) {
-    buts.push(`${l.s} earned more per unit of capital at risk (capital efficiency ${f('capitalEfficiency', ceL)} vs ${f('capitalEfficiency', ceW)})`);
+    buts.push(`${l.s} earned more per unit of capital at risk (return on capital at risk ${f('returnOnCapitalAtRisk', ceL)} vs ${f('returnOnCapitalAtRisk', ceW)})`);
   }
   if (liqL < liqW) buts.push(`${l.s} was liquidated less often (${liqL} vs ${liqW})`);
-  const others = ranked.length > 2 ? ` (then ${ranked.slice(2).map((x) => `${x.s} ${f('totalReturn', num(x.r, 'totalReturn'))}`).join(', ')})` : '';
   return {
     winner: w.s,
     line: `${w.s} served it better than ${l.s}${others}: ${why}; ${liq}; ${mr}${buts.length ? `; but ${buts.join(', and ')}` : ''}.`,
   };
 }
 
+/** Lower median (the middle value, the lower of the two middles for an even count); null when empty. */
+export function lowerMedian(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+/**
+ * Headline of a strategy over its configurations. A mode is named only when it won more
+ * configurations than any other outcome (ties included) AND no other mode's median return is
+ * higher by more than the return tolerance: a count of wins never overrides the medians it is
+ * printed next to (a mode winning 2 of 3 configurations by small margins while losing the third by
+ * 80 pp is not "the mode that served it").
+ */
 function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const judged = configs.filter((c) => c.verdict);
   if (judged.length === 0) return null;
@@ -217,16 +242,25 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const tieTop = ranked.length > 1 && ranked[1]![1] === top[1];
   const parts = ranked.map(([k, n]) => (k === 'tie' ? `${n} tied` : `${k} in ${n}`)).join(', ');
   // aggregate numbers per setup across the configurations
-  const agg = SETUP_ORDER.map((s) => {
+  const stats = SETUP_ORDER.map((s) => {
     const rs = judged.map((c) => c.runs[s]).filter((r): r is RunResult => r?.status === 'ok');
     if (!rs.length) return null;
     const liqs = rs.reduce((a, r) => a + (num(r, 'liquidations') ?? 0), 0);
-    const rets = rs.map((r) => num(r, 'totalReturn')).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    const med = rets.length ? rets[Math.floor((rets.length - 1) / 2)]! : null;
-    return `${s}: median return ${f('totalReturn', med)}, ${liqs} liquidation${liqs === 1 ? '' : 's'} in ${rs.length} runs`;
-  }).filter((x): x is string => x !== null);
-  const winner = tieTop || top[0] === 'tie' ? null : (top[0] as SetupId);
-  const head = winner ? `${winner} served it in ${top[1]} of ${judged.length} configurations` : `no mode served it consistently across ${judged.length} configurations`;
+    const med = lowerMedian(rs.map((r) => num(r, 'totalReturn')).filter((x): x is number => x !== null));
+    return { s, runs: rs.length, liqs, med };
+  }).filter((x): x is { s: SetupId; runs: number; liqs: number; med: number | null } => x !== null);
+  const agg = stats.map((x) => `${x.s}: median return ${f('totalReturn', x.med)}, ${x.liqs} liquidation${x.liqs === 1 ? '' : 's'} in ${x.runs} runs`);
+  const candidate = tieTop || top[0] === 'tie' ? null : (top[0] as SetupId);
+  const candMed = stats.find((x) => x.s === candidate)?.med ?? null;
+  const better = candidate === null ? [] : stats.filter((x) => x.s !== candidate && x.med !== null && (candMed === null || x.med > candMed + RETURN_TOL_PP));
+  const winner = better.length ? null : candidate;
+  let head: string;
+  if (winner) head = `${winner} served it in ${top[1]} of ${judged.length} configurations`;
+  else if (candidate) {
+    const b = better.sort((x, y) => y.med! - x.med!)[0]!;
+    head = `no mode served it consistently across ${judged.length} configurations: ${candidate} won more of them, but ${b.s} has the higher median return (${f('totalReturn', b.med)} vs ${f('totalReturn', candMed)})`;
+  } else if (top[0] === 'tie' && ranked.length === 1) head = `tie in all ${judged.length} configurations`;
+  else head = `no mode served it consistently across ${judged.length} configurations`;
   return { winner, line: `${head} (${parts}); ${agg.join('; ')}.` };
 }
 
@@ -285,6 +319,8 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
   }
   const optimistic = runs.filter((r) => r.crossCheck === 'optimistic' && r.spec.symbols.length > 1);
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
+  const short = shortWindowNote(runs);
+  if (short) notes.push(short);
   // warnings about the config meeting the data (e.g. bars longer than the funding interval), recorded at run time
   for (const w of manifest.warnings ?? []) notes.push(w);
 
@@ -298,6 +334,21 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
     counts: { total: runs.length, ok: runs.length - failures.length, errored: failures.length },
     notes,
   };
+}
+
+/**
+ * The note saying why annualised returns are missing: the longest ok run's window is shorter than
+ * MIN_ANNUALISE_DAYS. null when every window is long enough (or there is no ok run).
+ */
+export function shortWindowNote(runs: readonly RunResult[]): string | null {
+  let longest = -1;
+  for (const r of runs) {
+    if (r.status !== 'ok') continue;
+    const tf = timeframeMsOrNaN(r.spec.timeframe);
+    if (Number.isFinite(tf)) longest = Math.max(longest, (r.bars * tf) / DAY_MS);
+  }
+  if (longest < 0 || longest >= MIN_ANNUALISE_DAYS) return null;
+  return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (docs/metrics.md, Annualisation).`;
 }
 
 /** Code-unit string order (locale-independent, so reports are byte-stable). */
@@ -334,4 +385,4 @@ export function dataPeriod(runs: readonly RunResult[]): string {
 
 /** How a configuration's winner is picked, for table footnotes. */
 export const VERDICT_RULE =
-  'higher return; within 1 pp, fewer liquidations, then shallower drawdown, then capital efficiency (if profitable) or less capital at risk';
+  'higher return; within 1 pp, fewer liquidations, then a shallower drawdown (within 1 pp: a tie, whatever the capital at risk)';

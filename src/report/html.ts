@@ -15,6 +15,7 @@ import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, re
 import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
 import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
+import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
 
@@ -284,6 +285,7 @@ ${sortableTable('comparison-table', compHead, compRows)}
 ${sweepRows.length ? sortableTable('sweep-table', sweepHead, sweepRows) : '<p class="muted">No completed runs.</p>'}
 ${modeTable}
 </section>
+${renderStressHtml(model.stress, { sortableTable, modeChip: (s) => modeChip(s) })}
 ${sections}
 <section id="costs"><h2>Perp costs and rejected orders</h2>
 ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class="muted">No completed runs.</p>'}
@@ -297,7 +299,7 @@ ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class
 </footer>
 <script type="application/json" id="ml-data">${jsonForScript(data)}</script>
 <script>${echartsJs()}</script>
-<script>${CLIENT_JS}</script>
+<script>${CLIENT_JS}</script>${model.stress ? `\n<script>${STRESS_CLIENT_JS}</script>` : ''}
 </body>
 </html>
 `;
@@ -351,6 +353,7 @@ table.plain{margin-top:14px;width:auto;background:var(--card);border:1px solid v
 .cfg select{margin-left:6px;font:inherit;color:var(--fg);padding:3px 6px;border:1px solid var(--line);border-radius:6px;max-width:100%}
 .cfg-one{color:var(--muted);font-size:13px;margin:0}
 .cfg-verdict{margin:8px 0 4px;color:#374151}
+#stress h3{margin:18px 0 6px;font-size:15px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px 20px;margin-top:8px}
 figure{margin:0}
 figcaption{font-size:13px;font-weight:600;color:#374151;margin:6px 0 2px}

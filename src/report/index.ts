@@ -33,14 +33,16 @@ export interface WriteReportParams {
   manifest: RunManifest;
   /** default: all four */
   formats?: ReportFormat[];
+  /** liquidation-probability threshold of the stress survival table (default: the config's stress.survivalThreshold, else 5 %) */
+  survivalThreshold?: number;
 }
 
 /** Render the chosen formats into `dir`; returns the paths written. */
 export async function writeReport(p: WriteReportParams): Promise<string[]> {
   const formats = p.formats && p.formats.length ? [...new Set(p.formats)] : [...REPORT_FORMATS];
   for (const f of formats) if (!REPORT_FORMATS.includes(f)) throw new RangeError(`writeReport: unknown format '${String(f)}'`);
-  const model = buildModel(p.results, p.manifest);
-  const [sweep, modes] = await Promise.all([leverageSweep(model.runs), modeTotals(model.runs)]);
+  const model = buildModel(p.results, p.manifest, { survivalThreshold: p.survivalThreshold });
+  const [sweep, modes] = await Promise.all([leverageSweep(model.history), modeTotals(model.history)]);
 
   const rendered: [string, string][] = [];
   for (const f of formats) {

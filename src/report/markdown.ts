@@ -5,6 +5,7 @@ import type { RunResult } from '../shard/types.js';
 import { escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
 import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
+import { renderStressMarkdown } from './stress-md.js';
 
 /** Columns of the comparison table (metric ids), shared with the HTML report. */
 export const COMPARISON_METRICS = [
@@ -123,6 +124,9 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       '',
     );
   }
+
+  const stress = renderStressMarkdown(model.stress);
+  if (stress) L.push(stress);
 
   L.push('## Perp costs and rejections', '');
   const costRows = comparisonRows(model)

@@ -7,6 +7,8 @@
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
+import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
+import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
 
@@ -26,8 +28,8 @@ export function canonical(v: unknown): unknown {
 
 const shortHash = (s: string): string => sha256Hex(s).slice(0, 12);
 
-/** Identity of a configuration: the spec without its setup (and without engine/data hashes, which are equal within a folder). */
-function configIdentity(spec: RunSpec, withLeverage: boolean): string {
+/** Identity of a configuration: the spec without its setup and stress view (and without engine/data hashes, which are equal within a folder). */
+export function configIdentity(spec: RunSpec, withLeverage: boolean): string {
   return canonicalJson({
     strategy: spec.strategy,
     params: spec.params,
@@ -66,6 +68,8 @@ export interface ConfigGroup {
   /** runs of this configuration by setup (ok or errored) */
   runs: Partial<Record<SetupId, RunResult>>;
   verdict: Verdict | null;
+  /** the stress runs of this configuration, aggregated (null without stress runs) */
+  stress: StressConfig | null;
 }
 
 export interface StrategySection {
@@ -93,6 +97,10 @@ export interface ReportModel {
   manifest: RunManifest;
   /** every run, sorted by runId */
   runs: RunResult[];
+  /** the history runs (no RunSpec.stress), sorted by runId: the comparison, verdicts and leverage sweep */
+  history: RunResult[];
+  /** stress runs aggregated (null when the folder has none) */
+  stress: StressModel | null;
   configs: ConfigGroup[];
   strategies: StrategySection[];
   failures: RunResult[];
@@ -264,10 +272,30 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   return { winner, line: `${head} (${parts}); ${agg.join('; ')}.` };
 }
 
-export function buildModel(results: readonly RunResult[], manifest: RunManifest): ReportModel {
+export interface BuildModelOptions {
+  /** liquidation-probability threshold of the stress survival table (default 5 %) */
+  survivalThreshold?: number;
+}
+
+/** The survival threshold of a run folder: the option, else the config's `stress.survivalThreshold`, else 5 %. */
+export function survivalThresholdOf(manifest: RunManifest, opts: BuildModelOptions = {}): number {
+  if (opts.survivalThreshold !== undefined) return opts.survivalThreshold;
+  const cfg = manifest.config as { stress?: { survivalThreshold?: unknown } | null } | null | undefined;
+  const t = cfg?.stress?.survivalThreshold;
+  return typeof t === 'number' && t > 0 && t <= 1 ? t : DEFAULT_SURVIVAL_THRESHOLD;
+}
+
+export function buildModel(results: readonly RunResult[], manifest: RunManifest, opts: BuildModelOptions = {}): ReportModel {
   const runs = [...results].sort(byRunId);
+  const history = runs.filter((r) => !r.spec.stress);
+  const stress = buildStressModel(
+    runs.filter((r) => r.spec.stress),
+    configIdentity,
+    survivalThresholdOf(manifest, opts),
+  );
+  const stressById = new Map((stress?.configs ?? []).map((c) => [c.id, c]));
   const byKey = new Map<string, ConfigGroup>();
-  for (const r of runs) {
+  for (const r of history) {
     const ident = configIdentity(r.spec, true);
     let g = byKey.get(ident);
     if (!g) {
@@ -284,6 +312,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
         initialCapital: r.spec.initialCapital,
         runs: {},
         verdict: null,
+        stress: null,
       };
       byKey.set(ident, g);
     }
@@ -299,7 +328,11 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
       cmpStr(a.dataset, b.dataset) ||
       cmpStr(a.id, b.id),
   );
-  for (const c of configs) c.verdict = verdictFor(c.runs);
+  for (const c of configs) {
+    c.verdict = verdictFor(c.runs);
+    c.stress = stressById.get(c.id) ?? null;
+    if (c.verdict && c.stress) c.verdict = { ...c.verdict, line: c.verdict.line + stressVerdictLine(c.verdict.winner, c.stress) };
+  }
 
   const strategies: StrategySection[] = [];
   for (const c of configs) {
@@ -307,7 +340,11 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
     if (!s) strategies.push((s = { strategy: c.strategy, configs: [], verdict: null }));
     s.configs.push(c);
   }
-  for (const s of strategies) s.verdict = strategyVerdict(s.configs);
+  for (const s of strategies) {
+    s.verdict = strategyVerdict(s.configs);
+    const held = stressHoldsLine(s.configs);
+    if (s.verdict && held && s.configs.filter((c) => c.verdict).length > 1) s.verdict = { ...s.verdict, line: `${s.verdict.line} ${held}` };
+  }
 
   const failures = runs.filter((r) => r.status !== 'ok');
   const notes: string[] = [];
@@ -328,6 +365,8 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest)
     name: manifest.name,
     manifest,
     runs,
+    history,
+    stress,
     configs,
     strategies,
     failures,
@@ -349,6 +388,18 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
   }
   if (longest < 0 || longest >= MIN_ANNUALISE_DAYS) return null;
   return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (docs/metrics.md, Annualisation).`;
+}
+
+/** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash pack and 3 of 3 over the Monte Carlo paths.' */
+function stressHoldsLine(configs: ConfigGroup[]): string {
+  const parts: string[] = [];
+  for (const [pop, name] of [['crash', 'under the crash pack'], ['paths', 'over the Monte Carlo paths']] as const) {
+    const judged = configs.filter((c) => c.verdict && c.stress?.populations[pop]);
+    if (!judged.length) continue;
+    const held = judged.filter((c) => c.stress!.populations[pop]!.winner === c.verdict!.winner).length;
+    parts.push(`${held} of ${judged.length} configurations ${name}`);
+  }
+  return parts.length ? `Under stress, the history verdict holds in ${parts.join(' and ')}.` : '';
 }
 
 /** Code-unit string order (locale-independent, so reports are byte-stable). */

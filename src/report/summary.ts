@@ -7,13 +7,103 @@
 import { z } from 'zod';
 import { METRICS } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
+import { canonical, cmpStr, SETUP_ORDER, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
+import { POPULATIONS, type StressModel } from './stress.js';
 import type { ModeTotals } from './aggregate.js';
 
-export const SUMMARY_SCHEMA_VERSION = 1 as const;
+/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
+export const SUMMARY_SCHEMA_VERSION = 2 as const;
 
 const setupEnum = z.enum(['isolated', 'cross', 'mixed']);
 const metricValue = z.number().nullable();
+const populationEnum = z.enum(['crash', 'paths']);
+
+const proportionSchema = z.strictObject({ k: z.number().int().nonnegative(), n: z.number().int().nonnegative(), p: z.number().nullable(), lo: z.number().nullable(), hi: z.number().nullable() });
+const distributionSchema = z.strictObject({ n: z.number().int().nonnegative(), q: z.array(z.number().nullable()), mean: z.number().nullable() });
+const intervalSchema = z.strictObject({ n: z.number().int().nonnegative(), mean: z.number().nullable(), lo: z.number().nullable(), hi: z.number().nullable(), noise: z.boolean() });
+const liquidatedSchema = z.array(z.strictObject({ symbol: z.string(), time: z.number() }));
+
+/** Per run: the stress view replayed (RunSpec.stress) and the run's stress figures (RunResult.stress); null for history runs. */
+const runStressSchema = z.strictObject({
+  view: z.record(z.string(), z.unknown()),
+  survived: z.boolean().nullable(),
+  wipedOut: z.boolean().nullable(),
+  timeToLiquidationMs: z.number().nullable(),
+  peakMarginRatio: z.number().nullable(),
+  lossAtShock: z.string().nullable(),
+  firstLiquidated: liquidatedSchema,
+});
+
+export const SummaryStressSchema = z.strictObject({
+  /** quantile levels of every `q` array */
+  quantiles: z.array(z.number()),
+  survivalThreshold: z.number(),
+  bootstrap: z.strictObject({ iterations: z.number().int(), confidence: z.number() }),
+  runs: z.strictObject({ crash: z.number().int(), paths: z.number().int(), errored: z.number().int() }),
+  configs: z.array(
+    z.strictObject({
+      id: z.string(),
+      strategy: z.string(),
+      params: z.string(),
+      venue: z.string(),
+      leverage: z.number(),
+      populations: z.array(
+        z.strictObject({
+          population: populationEnum,
+          views: z.number().int(),
+          winner: setupEnum.nullable(),
+          verdict: z.string(),
+          setups: z.array(
+            z.strictObject({
+              setup: setupEnum,
+              runs: z.number().int(),
+              liquidation: proportionSchema,
+              wipeOut: proportionSchema,
+              totalReturn: distributionSchema,
+              expectedShortfall5: z.number().nullable(),
+              maxDrawdown: distributionSchema,
+              liquidationLoss: distributionSchema,
+              timeToLiquidationMs: distributionSchema,
+              lossAtShockPct: distributionSchema,
+            }),
+          ),
+          diffs: z.array(z.strictObject({ a: setupEnum, b: setupEnum, totalReturn: intervalSchema, wipeOut: intervalSchema, liquidation: intervalSchema })),
+        }),
+      ),
+      scenarios: z.array(
+        z.strictObject({
+          scenario: z.string(),
+          injectAt: z.number(),
+          setups: z.array(
+            z.strictObject({
+              setup: setupEnum,
+              runId: z.string(),
+              survived: z.boolean(),
+              wipedOut: z.boolean(),
+              totalReturn: z.number().nullable(),
+              lossAtShock: z.string().nullable(),
+              peakMarginRatio: z.number(),
+              timeToLiquidationMs: z.number().nullable(),
+              firstLiquidated: liquidatedSchema,
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+  survival: z.array(
+    z.strictObject({
+      strategy: z.string(),
+      params: z.string(),
+      venue: z.string(),
+      setup: setupEnum,
+      population: populationEnum,
+      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema })),
+      maxLeverage: z.number().nullable(),
+    }),
+  ),
+});
 
 export const SummaryRunSchema = z.strictObject({
   runId: z.string().min(1),
@@ -37,6 +127,7 @@ export const SummaryRunSchema = z.strictObject({
   metrics: z.record(z.string(), metricValue),
   rejections: z.record(z.string(), z.number().int().nonnegative()),
   books: z.record(z.string(), z.string()),
+  stress: runStressSchema.nullable(),
 });
 
 export const SummarySchema = z.strictObject({
@@ -94,6 +185,8 @@ export const SummarySchema = z.strictObject({
       nearMisses: z.number().int(),
     }),
   ),
+  /** stress aggregates (null when the folder has no stress runs); docs/report.md "Stress" */
+  stress: SummaryStressSchema.nullable(),
 });
 
 export type Summary = z.infer<typeof SummarySchema>;
@@ -128,6 +221,72 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
     metrics,
     rejections: canonical(r.rejections) as Record<string, number>,
     books: canonical(r.books) as Record<string, string>,
+    stress: r.spec.stress
+      ? {
+          view: canonical(r.spec.stress) as Record<string, unknown>,
+          survived: r.stress?.survived ?? null,
+          wipedOut: r.stress?.wipedOut ?? null,
+          timeToLiquidationMs: r.stress?.timeToLiquidationMs ?? null,
+          peakMarginRatio: r.stress?.peakMarginRatio ?? null,
+          lossAtShock: r.stress?.lossAtShock ?? null,
+          firstLiquidated: (r.stress?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
+        }
+      : null,
+  };
+}
+
+function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchema> | null {
+  if (!m) return null;
+  const pick = <T>(rec: Partial<Record<SetupId, T>>): [SetupId, T][] => SETUP_ORDER.filter((s) => rec[s] !== undefined).map((s) => [s, rec[s]!]);
+  const iv = (x: PairedInterval) => ({ n: x.n, mean: x.mean, lo: x.lo, hi: x.hi, noise: x.noise });
+  return {
+    quantiles: [...QUANTILES],
+    survivalThreshold: m.threshold,
+    bootstrap: { iterations: BOOTSTRAP_ITERATIONS, confidence: 0.95 },
+    runs: { ...m.runs },
+    configs: m.configs.map((c) => ({
+      id: c.id,
+      strategy: c.strategy,
+      params: c.paramsLabel,
+      venue: c.venue,
+      leverage: c.leverage,
+      populations: POPULATIONS.filter((p) => c.populations[p]).map((p) => {
+        const ps = c.populations[p]!;
+        return {
+          population: p,
+          views: ps.views,
+          winner: ps.winner,
+          verdict: ps.line,
+          setups: pick(ps.bySetup).map(([setup, o]) => ({
+            setup,
+            runs: o.runs,
+            liquidation: { ...o.liquidation },
+            wipeOut: { ...o.wipeOut },
+            totalReturn: { ...o.totalReturn, q: [...o.totalReturn.q] },
+            expectedShortfall5: o.expectedShortfall5,
+            maxDrawdown: { ...o.maxDrawdown, q: [...o.maxDrawdown.q] },
+            liquidationLoss: { ...o.liquidationLoss, q: [...o.liquidationLoss.q] },
+            timeToLiquidationMs: { ...o.timeToLiquidationMs, q: [...o.timeToLiquidationMs.q] },
+            lossAtShockPct: { ...ps.lossAtShock[setup]!, q: [...ps.lossAtShock[setup]!.q] },
+          })),
+          diffs: ps.diffs.map((d) => ({ a: d.a, b: d.b, totalReturn: iv(d.totalReturn), wipeOut: iv(d.wipeOut), liquidation: iv(d.liquidation) })),
+        };
+      }),
+      scenarios: c.scenarios.map((row) => ({
+        scenario: row.scenario,
+        injectAt: row.injectAt,
+        setups: pick(row.bySetup).map(([setup, x]) => ({ setup, ...x, firstLiquidated: x.firstLiquidated.map((f) => ({ ...f })) })),
+      })),
+    })),
+    survival: m.survival.map((r) => ({
+      strategy: r.strategy,
+      params: r.paramsLabel,
+      venue: r.venue,
+      setup: r.setup,
+      population: r.population,
+      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation } })),
+      maxLeverage: r.maxLeverage?.leverage ?? null,
+    })),
   };
 }
 
@@ -174,6 +333,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
       minLiquidatedLeverage: r.minLiquidatedLeverage,
     })),
     modes: modes.map((x) => ({ ...x })),
+    stress: summaryStress(model.stress),
   };
 }
 

@@ -1,0 +1,292 @@
+/**
+ * The Stress section of report.html: leverage-survival curves per setup (liquidation probability
+ * against leverage, with the 95 % Wilson interval), equity fan charts (5–95 % and 25–75 % bands
+ * and the median, per setup) and the sortable odds, difference and scenario tables. Text is
+ * escaped here; chart data goes through the page's JSON block and the script inserts no HTML.
+ */
+import { isoTime } from '../feed/timeframe.js';
+import { QUANTILES } from '../analysis/stress.js';
+import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
+import { POPULATIONS, fmtLossAtShock, type Population, type SetupId, type StressModel } from './stress.js';
+import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
+
+const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+
+type Cell = { html: string; v: string | number | null; cls?: string };
+export interface StressHtmlHelpers {
+  sortableTable(id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: Cell[]; cls?: string }[]): string;
+  modeChip(s: SetupId): string;
+}
+
+export interface StressChartData {
+  survival: { label: string; population: Population; threshold: number; setups: { mode: SetupId; lev: number[]; p: number[]; lo: number[]; hi: number[] }[] }[];
+  fans: { label: string; population: Population; setups: { mode: SetupId; t: number[]; bands: number[][] }[] }[];
+}
+
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+export function stressChartData(m: StressModel): StressChartData {
+  const groups = new Map<string, StressChartData['survival'][number]>();
+  for (const r of m.survival) {
+    const label = [r.strategy, r.paramsLabel, r.venue].filter(Boolean).join(' · ');
+    const k = `${label}\u0000${r.population}`;
+    const g = groups.get(k) ?? { label, population: r.population, threshold: 100 * m.threshold, setups: [] };
+    g.setups.push({
+      mode: r.setup,
+      lev: r.curve.map((p) => p.leverage),
+      p: r.curve.map((p) => round(100 * (p.liquidation.p ?? 0), 3)),
+      lo: r.curve.map((p) => round(100 * (p.liquidation.lo ?? 0), 3)),
+      hi: r.curve.map((p) => round(100 * (p.liquidation.hi ?? 0), 3)),
+    });
+    groups.set(k, g);
+  }
+  const fans: StressChartData['fans'] = [];
+  for (const c of m.configs) {
+    for (const pop of POPULATIONS) {
+      const ps = c.populations[pop];
+      if (!ps) continue;
+      const setups = SETUPS.filter((s) => ps.fan[s] && ps.fan[s]!.runs > 0).map((s) => ({
+        mode: s,
+        t: ps.fan[s]!.time,
+        bands: ps.fan[s]!.bands.map((b) => b.map((x) => round(x, 2))),
+      }));
+      if (setups.length) fans.push({ label: `${[c.strategy, c.paramsLabel, c.venue, lev(c.leverage)].filter(Boolean).join(' · ')} — ${POPULATION_LABEL[pop]} (${ps.views})`, population: pop, setups });
+    }
+  }
+  return { survival: [...groups.values()], fans };
+}
+
+export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): string {
+  if (!m) return '';
+  const data = stressChartData(m);
+  const survivalFigs = data.survival
+    .map((g, i) => `<figure><figcaption>${esc(g.label)} <small>${esc(POPULATION_LABEL[g.population])}: P(liquidation) vs leverage, 95% interval dashed</small></figcaption><div class="chart" data-kind="survival" data-index="${i}"></div></figure>`)
+    .join('\n');
+  const fanFigs = data.fans
+    .map((g, i) => `<figure><figcaption>${esc(g.label)} <small>equity: median, 25–75% and 5–95% bands</small></figcaption><div class="chart" data-kind="fan" data-index="${i}"></div></figure>`)
+    .join('\n');
+
+  const showParams = m.configs.some((c) => c.paramsLabel !== '');
+  const q = (x: number) => QUANTILES.indexOf(x as (typeof QUANTILES)[number]);
+  const oddsHead = [
+    { label: 'Strategy', num: false },
+    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    { label: 'Lev', num: true },
+    { label: 'Population', num: false },
+    { label: 'Mode', num: false },
+    { label: 'P(liquidation)', num: true, title: 'probability of at least one liquidation, 95% Wilson interval' },
+    { label: 'P(wipe-out)', num: true, title: 'probability that equity falls below 5% of the start, 95% Wilson interval' },
+    { label: 'Return p5', num: true },
+    { label: 'Median', num: true },
+    { label: 'p95', num: true },
+    { label: 'ES 5%', num: true, title: 'expected shortfall: mean of the worst 5% of returns' },
+    { label: 'Max DD median', num: true },
+    { label: 'Liq loss median', num: true },
+    { label: 'Time to liq. median', num: true },
+  ];
+  const oddsRowsHtml = oddsRows(m).map(({ c, pop, setup }) => {
+    const o = c.populations[pop]!.bySetup[setup]!;
+    const r = o.totalReturn.q;
+    const pc = (id: string, v: number | null | undefined) => ({ html: esc(fmtMetric(id, v)), v: v ?? null });
+    return {
+      cells: [
+        { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+        ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+        { html: lev(c.leverage), v: c.leverage },
+        { html: esc(POPULATION_LABEL[pop]), v: pop },
+        { html: h.modeChip(setup), v: setup },
+        { html: esc(fmtProportion(o.liquidation)), v: o.liquidation.p, cls: o.liquidation.k ? 'bad' : 'muted' },
+        { html: esc(fmtProportion(o.wipeOut)), v: o.wipeOut.p, cls: o.wipeOut.k ? 'alarm' : 'muted' },
+        pc('totalReturn', r[q(0.05)]),
+        pc('totalReturn', r[q(0.5)]),
+        pc('totalReturn', r[q(0.95)]),
+        pc('totalReturn', o.expectedShortfall5),
+        pc('maxDrawdown', o.maxDrawdown.q[q(0.5)]),
+        pc('liquidationLoss', o.liquidationLoss.q[q(0.5)]),
+        { html: esc(fmtDuration(o.timeToLiquidationMs.q[q(0.5)])), v: o.timeToLiquidationMs.q[q(0.5)] ?? null },
+      ],
+    };
+  });
+
+  const survHead = [
+    { label: 'Strategy', num: false },
+    { label: 'Params', num: false },
+    { label: 'Venue', num: false },
+    { label: 'Population', num: false },
+    { label: 'Mode', num: false },
+    { label: 'P(liquidation) by leverage', num: false },
+    { label: `Highest under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, num: true },
+  ];
+  const survRows = m.survival.map((r) => ({
+    cells: [
+      { html: esc(r.strategy), v: r.strategy, cls: 'strat' },
+      { html: esc(r.paramsLabel), v: r.paramsLabel, cls: 'params' },
+      { html: esc(r.venue), v: r.venue },
+      { html: esc(POPULATION_LABEL[r.population]), v: r.population },
+      { html: h.modeChip(r.setup), v: r.setup },
+      { html: esc(r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; ')), v: r.curve.length, cls: 'params' },
+      { html: r.maxLeverage ? lev(r.maxLeverage.leverage) : '<span class="bad">none</span>', v: r.maxLeverage?.leverage ?? -1, cls: r.maxLeverage ? 'good' : '' },
+    ],
+  }));
+
+  const diffHead = [
+    { label: 'Strategy', num: false },
+    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    { label: 'Lev', num: true },
+    { label: 'Population', num: false },
+    { label: 'b − a', num: false },
+    { label: 'Pairs', num: true },
+    { label: 'Return (pp)', num: true },
+    { label: 'Wipe-out (pp)', num: true },
+    { label: 'Liquidation (pp)', num: true },
+    { label: 'Reading', num: false },
+  ];
+  const diffRows: { cells: Cell[] }[] = [];
+  for (const c of m.configs) {
+    for (const pop of POPULATIONS) {
+      const ps = c.populations[pop];
+      if (!ps) continue;
+      for (const d of ps.diffs) {
+        const noise = d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise;
+        diffRows.push({
+          cells: [
+            { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+            ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+            { html: lev(c.leverage), v: c.leverage },
+            { html: esc(POPULATION_LABEL[pop]), v: pop },
+            { html: `${esc(d.b)} − ${esc(d.a)}`, v: `${d.b}-${d.a}` },
+            { html: String(d.totalReturn.n), v: d.totalReturn.n },
+            { html: esc(fmtInterval(d.totalReturn)), v: d.totalReturn.mean, cls: d.totalReturn.noise ? 'muted' : '' },
+            { html: esc(fmtInterval(d.wipeOut, 100)), v: d.wipeOut.mean, cls: d.wipeOut.noise ? 'muted' : '' },
+            { html: esc(fmtInterval(d.liquidation, 100)), v: d.liquidation.mean, cls: d.liquidation.noise ? 'muted' : '' },
+            { html: noise ? '<span class="muted">noise</span>' : ps.winner ? `${h.modeChip(ps.winner)} served it` : 'mixed', v: noise ? 'noise' : (ps.winner ?? 'mixed') },
+          ],
+        });
+      }
+    }
+  }
+
+  const scenHead = [
+    { label: 'Strategy', num: false },
+    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    { label: 'Lev', num: true },
+    { label: 'Scenario', num: false },
+    { label: 'Injected at', num: false },
+    { label: 'Mode', num: false },
+    { label: 'Survived', num: false },
+    { label: 'Wiped out', num: false },
+    { label: 'Return', num: true },
+    { label: 'Change at shock', num: true },
+    { label: 'Peak MR', num: true },
+    { label: 'Time to liq.', num: true },
+    { label: 'First liquidated', num: false },
+  ];
+  const scenRows: { cells: Cell[] }[] = [];
+  for (const c of m.configs) {
+    for (const row of c.scenarios) {
+      for (const s of SETUPS) {
+        const x = row.bySetup[s];
+        if (!x) continue;
+        scenRows.push({
+          cells: [
+            { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+            ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+            { html: lev(c.leverage), v: c.leverage },
+            { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
+            { html: esc(isoTime(row.injectAt)), v: row.injectAt },
+            { html: h.modeChip(s), v: s },
+            { html: x.survived ? 'yes' : '<span class="bad">no</span>', v: x.survived ? 1 : 0 },
+            { html: x.wipedOut ? '<span class="alarm">yes</span>' : 'no', v: x.wipedOut ? 1 : 0 },
+            { html: esc(fmtMetric('totalReturn', x.totalReturn)), v: x.totalReturn, cls: x.totalReturn === null ? 'muted' : x.totalReturn < 0 ? 'bad' : 'good' },
+            { html: esc(fmtLossAtShock(x.lossAtShock)), v: x.lossAtShock === null ? null : Number(x.lossAtShock) },
+            { html: esc(fmtMetric('marginRatioMax', x.peakMarginRatio)), v: x.peakMarginRatio, cls: x.peakMarginRatio >= 100 ? 'alarm' : x.peakMarginRatio >= 80 ? 'warn' : '' },
+            { html: esc(fmtDuration(x.timeToLiquidationMs)), v: x.timeToLiquidationMs },
+            { html: esc(firstLiquidatedLabel(x.firstLiquidated)), v: firstLiquidatedLabel(x.firstLiquidated) },
+          ],
+        });
+      }
+    }
+  }
+
+  return `<section id="stress"><h2>Stress: crash pack and Monte Carlo paths</h2>
+<p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. Probabilities carry their 95% Wilson interval; the mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise). Wiped out = equity below 5% of the start.</p>
+<h3>Leverage survival</h3>
+<div class="charts">${survivalFigs}</div>
+${sortableTable(h, 'stress-survival-table', survHead, survRows)}
+<h3>Equity fan charts</h3>
+<div class="charts">${fanFigs}</div>
+<h3>Liquidation and wipe-out odds</h3>
+${sortableTable(h, 'stress-odds-table', oddsHead, oddsRowsHtml)}
+<h3>Mode difference (paired bootstrap, b − a)</h3>
+${diffRows.length ? sortableTable(h, 'stress-diff-table', diffHead, diffRows) : '<p class="muted">Only one margin mode completed: no difference to measure.</p>'}
+${scenRows.length ? `<h3>Scenarios × injection times</h3>\n${sortableTable(h, 'stress-scenario-table', scenHead, scenRows)}` : ''}
+</section>
+<script type="application/json" id="ml-stress-data">${jsonForScript(data)}</script>`;
+}
+
+function sortableTable(h: StressHtmlHelpers, id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: Cell[] }[]): string {
+  return h.sortableTable(id, head, rows);
+}
+
+/** Page script for the stress charts: reads #ml-stress-data, pushes its instances to window.__marginlabCharts. */
+export const STRESS_CLIENT_JS = String.raw`
+(function () {
+  'use strict';
+  var el = document.getElementById('ml-stress-data');
+  if (!el) return;
+  var DATA = JSON.parse(el.textContent);
+  var COLORS = JSON.parse(document.getElementById('ml-data').textContent).modes;
+  var charts = window.__marginlabCharts || (window.__marginlabCharts = []);
+  var nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+  function base(yName) {
+    return { animation: false, grid: { left: 64, right: 18, top: 30, bottom: 34 },
+      legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return v === null || v === undefined ? '—' : nf.format(v); } },
+      yAxis: { type: 'value', name: yName, nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+      series: [] };
+  }
+  function zip(a, b) { var o = new Array(a.length); for (var i = 0; i < a.length; i++) o[i] = [a[i], b[i]]; return o; }
+  function survival(g) {
+    var o = base('% liquidated');
+    o.xAxis = { type: 'log', logBase: 2, name: 'leverage', nameLocation: 'middle', nameGap: 22, nameTextStyle: { fontSize: 11 }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v) + '×'; } } };
+    o.yAxis.min = 0; o.yAxis.max = 100;
+    o.tooltip = { trigger: 'item' };
+    g.setups.forEach(function (s, i) {
+      var c = COLORS[s.mode];
+      var line = { name: s.mode, type: 'line', symbolSize: 7, color: c, data: zip(s.lev, s.p), z: 4 };
+      if (i === 0) line.markLine = { silent: true, symbol: 'none', label: { fontSize: 10, formatter: '{b}', position: 'insideEndTop' },
+        data: [{ yAxis: g.threshold, name: 'threshold ' + nf.format(g.threshold) + '%', lineStyle: { color: '#b45f06', type: 'dashed' } }] };
+      o.series.push(line);
+      o.series.push({ name: s.mode, type: 'line', symbol: 'none', color: c, lineStyle: { type: 'dashed', width: 1, opacity: 0.6 }, data: zip(s.lev, s.lo), tooltip: { show: false } });
+      o.series.push({ name: s.mode, type: 'line', symbol: 'none', color: c, lineStyle: { type: 'dashed', width: 1, opacity: 0.6 }, data: zip(s.lev, s.hi), tooltip: { show: false } });
+    });
+    return o;
+  }
+  function fan(g) {
+    var o = base('quote');
+    o.xAxis = { type: 'time', axisLabel: { fontSize: 11, hideOverlap: true } };
+    o.yAxis.scale = true;
+    g.setups.forEach(function (s) {
+      var c = COLORS[s.mode], b = s.bands; // b: 5, 25, 50, 75, 95 %
+      function diff(hi, lo) { var out = new Array(hi.length); for (var i = 0; i < hi.length; i++) out[i] = [s.t[i], hi[i] - lo[i]]; return out; }
+      var outer = s.mode + '-outer', inner = s.mode + '-inner';
+      o.series.push({ name: s.mode, type: 'line', stack: outer, symbol: 'none', lineStyle: { opacity: 0 }, color: c, data: zip(s.t, b[0]), tooltip: { show: false } });
+      o.series.push({ name: s.mode, type: 'line', stack: outer, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: c, opacity: 0.12 }, color: c, data: diff(b[4], b[0]), tooltip: { show: false } });
+      o.series.push({ name: s.mode, type: 'line', stack: inner, symbol: 'none', lineStyle: { opacity: 0 }, color: c, data: zip(s.t, b[1]), tooltip: { show: false } });
+      o.series.push({ name: s.mode, type: 'line', stack: inner, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: c, opacity: 0.22 }, color: c, data: diff(b[3], b[1]), tooltip: { show: false } });
+      o.series.push({ name: s.mode, type: 'line', symbol: 'none', color: c, lineStyle: { width: 1.6 }, data: zip(s.t, b[2]), z: 4 });
+    });
+    return o;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('#stress .chart'), function (node) {
+    var kind = node.getAttribute('data-kind');
+    var i = Number(node.getAttribute('data-index'));
+    var g = kind === 'survival' ? DATA.survival[i] : DATA.fans[i];
+    if (!g) return;
+    var inst = echarts.init(node, null, { renderer: 'canvas' });
+    charts.push(inst);
+    inst.setOption(kind === 'survival' ? survival(g) : fan(g), true);
+  });
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+})();
+`;

@@ -1,0 +1,192 @@
+/**
+ * The Stress section of report.md (the HTML one is in stress-html.ts; both read the same rows).
+ */
+import { isoTime } from '../feed/timeframe.js';
+import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
+import { escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
+import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel, type SetupId } from './stress.js';
+
+const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
+
+/** '12% [5–24%]' or '3 of 12 [..]' style: the probability with its 95 % Wilson interval. */
+export function fmtProportion(x: Proportion): string {
+  if (x.p === null) return '—';
+  const f = (v: number) => fmtNumber(100 * v, v > 0 && v < 0.1 ? 1 : 0);
+  return `${f(x.p)}% [${f(x.lo!)}–${f(x.hi!)}%] (${x.k}/${x.n})`;
+}
+
+/** '+2.1 pp [−0.5, +4.7]'; `scale` 100 turns a difference of probabilities into percentage points. */
+export function fmtInterval(x: PairedInterval, scale = 1): string {
+  if (x.mean === null) return '—';
+  const f = (v: number) => fmtNumber(scale * v, 1, true);
+  return x.lo === null || x.hi === null ? `${f(x.mean)} pp` : `${f(x.mean)} pp [${f(x.lo)}, ${f(x.hi)}]`;
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const h = ms / 3_600_000;
+  if (Math.abs(h) < 48) return `${fmtNumber(h, Math.abs(h) < 10 ? 1 : 0)} h`;
+  return `${fmtNumber(h / 24, 1)} d`;
+}
+
+const q = (i: number) => QUANTILES.indexOf(i as (typeof QUANTILES)[number]);
+
+/** Rows shared by both renderers: one per configuration × population × setup. */
+export function oddsRows(m: StressModel): { c: StressConfig; pop: Population; setup: SetupId }[] {
+  const out: { c: StressConfig; pop: Population; setup: SetupId }[] = [];
+  for (const c of m.configs) for (const pop of POPULATIONS) for (const s of SETUPS) if (c.populations[pop]?.bySetup[s]) out.push({ c, pop, setup: s });
+  return out;
+}
+
+export function firstLiquidatedLabel(x: { symbol: string; time: number }[]): string {
+  if (!x.length) return '—';
+  const t0 = x[0]!.time;
+  const first = x.filter((e) => e.time === t0).map((e) => e.symbol);
+  const rest = x.length - first.length;
+  return `${first.join(', ')} @ ${isoTime(t0)}${rest ? ` (+${rest} later)` : ''}`;
+}
+
+function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
+  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+export function renderStressMarkdown(m: StressModel | null): string {
+  if (!m) return '';
+  const L: string[] = [];
+  const scen = new Set<string>();
+  const times = new Set<number>();
+  for (const c of m.configs) {
+    for (const r of c.scenarios) {
+      scen.add(r.scenario);
+      times.add(r.injectAt);
+    }
+  }
+  L.push('## Stress: crash pack and Monte Carlo paths', '');
+  L.push(
+    `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. ` +
+      'Probabilities with their 95% Wilson interval; quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise. Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: docs/report.md, Stress.',
+    '',
+  );
+  const showParams = m.configs.some((c) => c.paramsLabel !== '');
+
+  L.push('### Liquidation and wipe-out odds', '');
+  L.push(
+    table(
+      ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Population', 'Mode', 'P(liquidation)', 'P(wipe-out)', 'Return p5 / median / p95', 'ES 5%', 'Max DD median', 'Liq loss median', 'Time to liq. median'],
+      ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      oddsRows(m).map(({ c, pop, setup }) => {
+        const o = c.populations[pop]!.bySetup[setup]!;
+        const r = o.totalReturn.q;
+        return [
+          escapeMd(c.strategy),
+          ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          lev(c.leverage),
+          POPULATION_LABEL[pop],
+          setup,
+          fmtProportion(o.liquidation),
+          fmtProportion(o.wipeOut),
+          `${fmtMetric('totalReturn', r[q(0.05)])} / ${fmtMetric('totalReturn', r[q(0.5)])} / ${fmtMetric('totalReturn', r[q(0.95)])}`,
+          fmtMetric('totalReturn', o.expectedShortfall5),
+          fmtMetric('maxDrawdown', o.maxDrawdown.q[q(0.5)]),
+          fmtMetric('liquidationLoss', o.liquidationLoss.q[q(0.5)]),
+          fmtDuration(o.timeToLiquidationMs.q[q(0.5)]),
+        ];
+      }),
+    ),
+    '',
+  );
+
+  L.push(`### Leverage survival: highest leverage with P(liquidation) under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, '');
+  const sp = m.survival.some((r) => r.paramsLabel !== '');
+  L.push(
+    table(
+      ['Strategy', ...(sp ? ['Params'] : []), 'Venue', 'Population', 'Mode', 'P(liquidation) by leverage', 'Highest under threshold'],
+      ['l', ...(sp ? ['l' as const] : []), 'l', 'l', 'l', 'l', 'r'],
+      m.survival.map((r) => [
+        escapeMd(r.strategy),
+        ...(sp ? [escapeMd(r.paramsLabel)] : []),
+        escapeMd(r.venue),
+        POPULATION_LABEL[r.population],
+        r.setup,
+        r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; '),
+        r.maxLeverage ? lev(r.maxLeverage.leverage) : 'none',
+      ]),
+    ),
+    '',
+  );
+
+  L.push('### Mode difference (paired bootstrap, b − a)', '');
+  const diffRows: string[][] = [];
+  for (const c of m.configs) {
+    for (const pop of POPULATIONS) {
+      const ps = c.populations[pop];
+      if (!ps) continue;
+      for (const d of ps.diffs) {
+        const reading = d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise ? 'noise' : ps.winner ? `${ps.winner} served it` : 'mixed';
+        diffRows.push([
+          escapeMd(c.strategy),
+          ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          lev(c.leverage),
+          POPULATION_LABEL[pop],
+          `${d.b} − ${d.a}`,
+          String(d.totalReturn.n),
+          fmtInterval(d.totalReturn),
+          fmtInterval(d.wipeOut, 100),
+          fmtInterval(d.liquidation, 100),
+          reading,
+        ]);
+      }
+    }
+  }
+  L.push(
+    diffRows.length
+      ? table(
+          ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Population', 'b − a', 'Pairs', 'Return', 'Wipe-out', 'Liquidation', 'Reading'],
+          ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
+          diffRows,
+        )
+      : 'Only one margin mode completed: no difference to measure.',
+    '',
+  );
+
+  const scenRows: string[][] = [];
+  for (const c of m.configs) {
+    for (const row of c.scenarios) {
+      for (const s of SETUPS) {
+        const x = row.bySetup[s];
+        if (!x) continue;
+        scenRows.push([
+          escapeMd(c.strategy),
+          ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          lev(c.leverage),
+          escapeMd(row.scenario),
+          isoTime(row.injectAt),
+          s,
+          x.survived ? 'yes' : 'no',
+          x.wipedOut ? 'yes' : 'no',
+          fmtMetric('totalReturn', x.totalReturn),
+          fmtLossAtShock(x.lossAtShock),
+          fmtMetric('marginRatioMax', x.peakMarginRatio),
+          fmtDuration(x.timeToLiquidationMs),
+          escapeMd(firstLiquidatedLabel(x.firstLiquidated)),
+        ]);
+      }
+    }
+  }
+  if (scenRows.length) {
+    L.push('### Scenarios × injection times', '');
+    L.push(
+      table(
+        ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Scenario', 'Injected at', 'Mode', 'Survived', 'Wiped out', 'Return', 'Change at shock', 'Peak MR', 'Time to liq.', 'First liquidated'],
+        ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
+        scenRows,
+      ),
+      '',
+      'Survived = no liquidation during the run. Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
+      '',
+    );
+  }
+  return L.join('\n');
+}

@@ -1,0 +1,380 @@
+/**
+ * The stress part of the report model (DESIGN §11, docs/report.md "Stress"): stress runs grouped
+ * by configuration (the RunSpec without `stress` and without setup, the same identity as the
+ * history comparison) and population (the crash pack: kind 'scenario'; Monte Carlo paths: kind
+ * 'path'), aggregated per margin setup with src/analysis/stress.ts, judged per population, and
+ * turned into the sentence that says whether the history verdict holds under stress. Pure and
+ * deterministic: runs are sorted by runId, pairs by their stress identity, the bootstrap is seeded.
+ */
+import { canonicalJson, sha256Hex } from '../shard/hash.js';
+import type { RunResult } from '../shard/types.js';
+import type { RunStressSpec } from '../stress/types.js';
+import {
+  DEFAULT_SURVIVAL_THRESHOLD,
+  fanBands,
+  maxLeverageUnder,
+  pairedBootstrap,
+  summarizeOutcomes,
+  survivalCurve,
+  distribution,
+  type Distribution,
+  type FanBands,
+  type OutcomeSummary,
+  type PairedInterval,
+  type StressOutcome,
+  type SurvivalPoint,
+} from '../analysis/stress.js';
+import { fmtLeverage, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+
+export type SetupId = RunResult['spec']['setup'];
+const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+export type Population = 'crash' | 'paths';
+export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
+
+export interface PairDiff {
+  /** the difference is b − a */
+  a: SetupId;
+  b: SetupId;
+  /** total return, percentage points */
+  totalReturn: PairedInterval;
+  /** wiped out (1) or not (0): difference of probabilities */
+  wipeOut: PairedInterval;
+  /** liquidated at least once (1) or not (0) */
+  liquidation: PairedInterval;
+}
+
+export interface PopulationSummary {
+  population: Population;
+  /** distinct stress views (injections or paths) */
+  views: number;
+  bySetup: Partial<Record<SetupId, OutcomeSummary>>;
+  /** paired differences between the setups present, a before b in setup order */
+  diffs: PairDiff[];
+  /** the setup that served the configuration under this population; null on a tie */
+  winner: SetupId | null;
+  /** one sentence with the numbers */
+  line: string;
+  /** equity quantile bands per setup (quote), over the views */
+  fan: Partial<Record<SetupId, FanBands>>;
+  /** loss at the shock (RunResult.stress.lossAtShock) as % of the initial capital, per setup; n = 0 for plain paths */
+  lossAtShock: Partial<Record<SetupId, Distribution>>;
+}
+
+export interface ScenarioRow {
+  scenario: string;
+  injectAt: number;
+  bySetup: Partial<
+    Record<
+      SetupId,
+      {
+        runId: string;
+        survived: boolean;
+        wipedOut: boolean;
+        totalReturn: number | null;
+        /** decimal string, quote; negative = loss */
+        lossAtShock: string | null;
+        /** % */
+        peakMarginRatio: number;
+        timeToLiquidationMs: number | null;
+        firstLiquidated: { symbol: string; time: number }[];
+      }
+    >
+  >;
+}
+
+export interface StressConfig {
+  /** same id as the history ConfigGroup of this configuration */
+  id: string;
+  strategy: string;
+  paramsLabel: string;
+  venue: string;
+  leverage: number;
+  initialCapital: string;
+  populations: Partial<Record<Population, PopulationSummary>>;
+  scenarios: ScenarioRow[];
+}
+
+export interface SurvivalRow {
+  strategy: string;
+  paramsLabel: string;
+  venue: string;
+  setup: SetupId;
+  population: Population;
+  curve: SurvivalPoint[];
+  /** highest leverage whose liquidation probability stays under the threshold; null when none */
+  maxLeverage: SurvivalPoint | null;
+}
+
+export interface StressModel {
+  /** liquidation-probability threshold of the survival table */
+  threshold: number;
+  runs: { crash: number; paths: number; errored: number };
+  configs: StressConfig[];
+  survival: SurvivalRow[];
+}
+
+const num = (r: RunResult, id: string): number | null => {
+  const v = r.metrics[id];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+
+const populationOf = (s: RunStressSpec): Population => (s.kind === 'scenario' ? 'crash' : 'paths');
+
+/** The identity a stress run shares with the same view replayed under the other setups. */
+function viewKey(s: RunStressSpec): string {
+  return canonicalJson(s);
+}
+
+export function outcomeOf(r: RunResult): StressOutcome {
+  const st = r.stress;
+  const liqs = num(r, 'liquidations') ?? 0;
+  return {
+    totalReturn: num(r, 'totalReturn'),
+    maxDrawdown: num(r, 'maxDrawdown'),
+    liquidationLoss: num(r, 'liquidationLoss') ?? 0,
+    liquidated: st ? !st.survived : liqs > 0,
+    wipedOut: st?.wipedOut ?? false,
+    timeToLiquidationMs: st?.timeToLiquidationMs ?? null,
+  };
+}
+
+const pct = (p: number | null): string => (p === null ? '—' : `${fmtNumber(100 * p, p > 0 && p < 0.01 ? 1 : 0)}%`);
+const interval = (x: { lo: number | null; hi: number | null }): string => (x.lo === null || x.hi === null ? '' : ` [${pct(x.lo).slice(0, -1)}–${pct(x.hi)}]`);
+const pp = (v: number | null): string => (v === null ? '—' : `${fmtNumber(v, 1, true)} pp`);
+
+/** 'k of n' for the crash pack, 'p% [lo–hi]' over paths. */
+function share(pop: Population, x: { k: number; n: number; p: number | null; lo: number | null; hi: number | null }): string {
+  return pop === 'crash' ? `${x.k} of ${x.n}` : `${pct(x.p)}${interval(x)}`;
+}
+
+/**
+ * Order two setups under a population from their paired differences (b − a): negative when `a`
+ * served better. Fewer wipe-outs, then a higher return, then fewer liquidations; each counts
+ * only when its bootstrap interval excludes 0 (otherwise it is noise). 0 = tie.
+ */
+function stressOrder(d: PairDiff): { order: number; by: 'wipeOut' | 'totalReturn' | 'liquidation' | 'none' } {
+  if (!d.wipeOut.noise) return { order: d.wipeOut.mean! > 0 ? -1 : 1, by: 'wipeOut' };
+  if (!d.totalReturn.noise) return { order: d.totalReturn.mean! > 0 ? 1 : -1, by: 'totalReturn' };
+  if (!d.liquidation.noise) return { order: d.liquidation.mean! > 0 ? -1 : 1, by: 'liquidation' };
+  return { order: 0, by: 'none' };
+}
+
+function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 | -1 } | null {
+  for (const d of ds) {
+    if (d.a === x && d.b === y) return { d, sign: 1 };
+    if (d.a === y && d.b === x) return { d, sign: -1 };
+  }
+  return null;
+}
+
+function summarizePopulation(pop: Population, runs: RunResult[], seed: number): PopulationSummary {
+  const setups = SETUPS.filter((s) => runs.some((r) => r.spec.setup === s && r.status === 'ok'));
+  const bySetup: Partial<Record<SetupId, OutcomeSummary>> = {};
+  const fan: Partial<Record<SetupId, FanBands>> = {};
+  const lossAtShock: Partial<Record<SetupId, Distribution>> = {};
+  // views (pairing keys) in a stable order; a view counts for a setup only when its run completed
+  const byView = new Map<string, Partial<Record<SetupId, RunResult>>>();
+  for (const r of runs) {
+    if (r.status !== 'ok' || !r.spec.stress) continue;
+    const k = viewKey(r.spec.stress);
+    const v = byView.get(k) ?? {};
+    v[r.spec.setup] ??= r;
+    byView.set(k, v);
+  }
+  const views = [...byView.keys()].sort();
+  for (const s of setups) {
+    const rs = views.map((k) => byView.get(k)![s]).filter((r): r is RunResult => r !== undefined);
+    bySetup[s] = summarizeOutcomes(rs.map(outcomeOf));
+    lossAtShock[s] = distribution(
+      rs.map((r) => {
+        const v = r.stress?.lossAtShock;
+        const cap = Number(r.spec.initialCapital);
+        return v === null || v === undefined || !(cap > 0) ? null : (100 * Number(v)) / cap;
+      }),
+    );
+    fan[s] = fanBands(
+      rs.map((r) =>
+        r.stress && r.stress.equityGrid.length
+          ? { time: r.stress.equityGridTime, value: r.stress.equityGrid }
+          : { time: r.curves.time, value: r.curves.equity },
+      ),
+      101,
+    );
+  }
+  const diffs: PairDiff[] = [];
+  for (let i = 0; i < setups.length; i++) {
+    for (let j = i + 1; j < setups.length; j++) {
+      const a = setups[i]!;
+      const b = setups[j]!;
+      const both = views.map((k) => byView.get(k)!).filter((v) => v[a] && v[b]);
+      const oa = both.map((v) => outcomeOf(v[a]!));
+      const ob = both.map((v) => outcomeOf(v[b]!));
+      const opts = { seed };
+      diffs.push({
+        a,
+        b,
+        totalReturn: pairedBootstrap(ob.map((o) => o.totalReturn), oa.map((o) => o.totalReturn), opts),
+        wipeOut: pairedBootstrap(ob.map((o) => +o.wipedOut), oa.map((o) => +o.wipedOut), opts),
+        liquidation: pairedBootstrap(ob.map((o) => +o.liquidated), oa.map((o) => +o.liquidated), opts),
+      });
+    }
+  }
+  // rank the setups pairwise (ties broken by setup order)
+  const ranked = [...setups].sort((x, y) => {
+    const f = diffOf(diffs, x, y);
+    return (f ? f.sign * stressOrder(f.d).order : 0) || SETUPS.indexOf(x) - SETUPS.indexOf(y);
+  });
+  let winner: SetupId | null = null;
+  let tail = '';
+  if (ranked.length >= 2) {
+    const w = ranked[0]!;
+    const l = ranked[1]!;
+    const f = diffOf(diffs, w, l)!;
+    const { order, by } = stressOrder(f.d);
+    const r = f.d.totalReturn; // stored as b − a; turned into w − l
+    const wl = f.sign === 1 ? { mean: r.mean === null ? null : -r.mean, lo: r.hi === null ? null : -r.hi, hi: r.lo === null ? null : -r.lo } : r;
+    const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
+    const ret = r;
+    if (f.sign * order < 0) {
+      winner = w;
+      const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
+      tail = `${w} served it (${why}; ${retDiff})`;
+    } else {
+      tail = `tie: no difference beyond noise (${retDiff}${ret.noise ? ', an interval containing 0' : ''})`;
+    }
+  }
+  const n = views.length;
+  const head = pop === 'crash' ? `under the crash pack (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}`;
+  const parts = setups.map((s) => {
+    const o = bySetup[s]!;
+    const med = o.totalReturn.q[2] ?? null;
+    const shock = lossAtShock[s]!.n ? `, median change at the shock ${fmtMetric('totalReturn', lossAtShock[s]!.q[2] ?? null)} of the account` : '';
+    return `${s} wiped out ${pop === 'crash' ? 'on ' : ''}${share(pop, o.wipeOut)}, liquidated ${pop === 'crash' ? 'on ' : ''}${share(pop, o.liquidation)}, median return ${fmtMetric('totalReturn', med)} (5% expected shortfall ${fmtMetric('totalReturn', o.expectedShortfall5)})${shock}`;
+  });
+  const line = `${head}: ${parts.join('; ')}${tail ? `; ${tail}` : ''}.`;
+  return { population: pop, views: n, bySetup, diffs, winner, line, fan, lossAtShock };
+}
+
+/** Identity of a configuration, as the history comparison groups it (see model.ts configIdentity). */
+export type ConfigKeyFn = (spec: RunResult['spec'], withLeverage: boolean) => string;
+
+export function buildStressModel(stressRuns: readonly RunResult[], configKey: ConfigKeyFn, threshold: number = DEFAULT_SURVIVAL_THRESHOLD): StressModel | null {
+  if (!stressRuns.length) return null;
+  const runs = [...stressRuns].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const k = configKey(r.spec, true);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  const configs: StressConfig[] = [];
+  for (const [k, rs] of groups) {
+    const first = rs[0]!.spec;
+    const id = sha256Hex(k).slice(0, 12);
+    const seed = parseInt(id.slice(0, 8), 16);
+    const populations: Partial<Record<Population, PopulationSummary>> = {};
+    for (const pop of POPULATIONS) {
+      const sub = rs.filter((r) => r.spec.stress && populationOf(r.spec.stress) === pop);
+      if (sub.some((r) => r.status === 'ok')) populations[pop] = summarizePopulation(pop, sub, seed);
+    }
+    const rows = new Map<string, ScenarioRow>();
+    for (const r of rs) {
+      const s = r.spec.stress;
+      if (!s || s.kind !== 'scenario' || r.status !== 'ok' || !r.stress) continue;
+      const key = `${s.scenario}\u0000${String(s.injectAt).padStart(16, '0')}`;
+      const row = rows.get(key) ?? { scenario: s.scenario, injectAt: s.injectAt, bySetup: {} };
+      row.bySetup[r.spec.setup] ??= {
+        runId: r.runId,
+        survived: r.stress.survived,
+        wipedOut: r.stress.wipedOut,
+        totalReturn: num(r, 'totalReturn'),
+        lossAtShock: r.stress.lossAtShock,
+        peakMarginRatio: 100 * r.stress.peakMarginRatio,
+        timeToLiquidationMs: r.stress.timeToLiquidationMs,
+        firstLiquidated: r.stress.firstLiquidated.map((x) => ({ symbol: x.symbol, time: x.time })),
+      };
+      rows.set(key, row);
+    }
+    configs.push({
+      id,
+      strategy: first.strategy,
+      paramsLabel: paramsLabel(first.params),
+      venue: first.venue,
+      leverage: first.leverage,
+      initialCapital: first.initialCapital,
+      populations,
+      scenarios: [...rows.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => v),
+    });
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
+
+  // leverage survival per configuration without leverage × setup × population
+  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean }[] }>();
+  for (const r of runs) {
+    if (r.status !== 'ok' || !r.spec.stress) continue;
+    const population = populationOf(r.spec.stress);
+    const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
+    const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
+    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated });
+    sweeps.set(k, e);
+  }
+  const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {
+    const curve = survivalCurve(e.points);
+    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
+  });
+  survival.sort(
+    (a, b) =>
+      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || SETUPS.indexOf(a.setup) - SETUPS.indexOf(b.setup),
+  );
+  const ok = runs.filter((r) => r.status === 'ok' && r.spec.stress);
+  return {
+    threshold,
+    runs: {
+      crash: ok.filter((r) => r.spec.stress!.kind === 'scenario').length,
+      paths: ok.filter((r) => r.spec.stress!.kind === 'path').length,
+      errored: runs.length - ok.length,
+    },
+    configs,
+    survival,
+  };
+}
+
+/**
+ * The sentence appended to a history verdict: what each stress population says and whether the
+ * history verdict (winner, or null for a tie / no verdict) holds under it.
+ */
+export function stressVerdictLine(history: SetupId | null | undefined, sc: StressConfig): string {
+  const pops = POPULATIONS.filter((p) => sc.populations[p]);
+  if (!pops.length) return '';
+  const name = (p: Population) => (p === 'crash' ? 'under the crash pack' : 'over the Monte Carlo paths');
+  const holds: string[] = [];
+  const fails: string[] = [];
+  for (const p of pops) {
+    const w = sc.populations[p]!.winner;
+    if (history === undefined) continue;
+    if (w === history) holds.push(name(p));
+    else fails.push(`${name(p)} (${w ? `${w} served it there` : 'a tie there'})`);
+  }
+  const hist = history === undefined ? '' : history === null ? 'a tie in history' : `${history} was best in history`;
+  const verdict =
+    history === undefined
+      ? ''
+      : fails.length === 0
+        ? ` The history verdict (${hist}) holds ${holds.join(' and ')}.`
+        : holds.length === 0
+          ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
+          : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
+  const lines = pops.map((p) => sc.populations[p]!.line.replace(/^./, (c) => c.toUpperCase()));
+  return ` Stress: ${lines.join(' ')}${verdict}`;
+}
+
+/** Loss at the shock as a money figure, '—' when absent. */
+export function fmtLossAtShock(v: string | null): string {
+  if (v === null) return '—';
+  const x = Number(v);
+  return Number.isFinite(x) ? fmtMoney(x, true) : '—';
+}
+
+export { fmtLeverage };

@@ -1,0 +1,118 @@
+/**
+ * report.html's Stress section in headless Chromium: the leverage-survival curves and the equity
+ * fan charts are drawn with data (one survival chart per strategy configuration × population, one
+ * fan chart per configuration × population, every setup present), the stress tables have one row
+ * per figure, no console error, no network request, and a scenario named like an XSS payload is
+ * shown as text.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildModel, writeReport } from '../src/report/index.js';
+import { makeManifest } from './fixtures/report/fixture.js';
+import { makeStressResults, STRESS_XSS_SCENARIO } from './fixtures/report/stress-fixture.js';
+import type { RunResult } from '../src/shard/types.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let browser: Browser;
+let page: Page;
+let dir: string;
+let results: RunResult[];
+const consoleErrors: string[] = [];
+const requests: string[] = [];
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the report.html test needs Debian chromium (apt-get install -y chromium; .ci/run installs it)`);
+  results = makeStressResults({ bars: 24 * 15, paths: 6, leverages: [3, 25] });
+  dir = mkdtempSync(join(tmpdir(), 'ml-html-stress-'));
+  await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.route('**/*', (route) => {
+    requests.push(route.request().url());
+    void route.continue();
+  });
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+  await page.waitForFunction('Array.isArray(window.__marginlabCharts)');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('report.html Stress section in headless Chromium', () => {
+  it('loads without a console error or a network request', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(requests).toEqual([pathToFileURL(join(dir, 'report.html')).href]);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('draws a leverage-survival curve per setup and a fan chart per configuration, with ink', async () => {
+    const charts = await page.evaluate<{ kind: string; names: string[]; points: number; inked: number }[]>(`(() =>
+      Array.from(document.querySelectorAll('#stress .chart')).map((el) => {
+        const inst = echarts.getInstanceByDom(el);
+        const canvas = el.querySelector('canvas');
+        let inked = 0;
+        if (canvas) {
+          const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          for (let i = 3; i < img.length; i += 4 * 97) if (img[i] > 0) inked++;
+        }
+        const series = inst ? inst.getOption().series : [];
+        return { kind: el.getAttribute('data-kind'), names: [...new Set(series.map((s) => s.name))], points: series.reduce((a, s) => a + ((s.data && s.data.length) || 0), 0), inked };
+      }))()`);
+    const model = buildModel(results, makeManifest(results));
+    const stress = model.stress!;
+    const survival = charts.filter((c) => c.kind === 'survival');
+    const fans = charts.filter((c) => c.kind === 'fan');
+    // one strategy configuration (without leverage) × two populations
+    expect(survival).toHaveLength(2);
+    // 2 leverages × 2 populations
+    expect(fans).toHaveLength(stress.configs.length * 2);
+    for (const c of [...survival, ...fans]) {
+      expect(c.names.sort()).toEqual(['cross', 'isolated']);
+      expect(c.points).toBeGreaterThan(0);
+      expect(c.inked).toBeGreaterThan(20);
+    }
+    // survival: p, lo, hi per setup, one point per leverage
+    for (const c of survival) expect(c.points).toBe(2 * 3 * 2);
+    // fan: 5 series (two stacked bands and the median) of 101 grid points per setup
+    for (const c of fans) expect(c.points).toBe(2 * 5 * 101);
+  });
+
+  it('stress tables have one row per figure and sort', async () => {
+    const rows = await page.evaluate<Record<string, number>>(`(() => Object.fromEntries(['stress-survival-table', 'stress-odds-table', 'stress-diff-table', 'stress-scenario-table'].map((id) => [id, document.querySelectorAll('#' + id + ' tbody tr').length])))()`);
+    const m = buildModel(results, makeManifest(results)).stress!;
+    expect(rows['stress-survival-table']).toBe(m.survival.length);
+    expect(rows['stress-odds-table']).toBe(m.configs.length * 2 * 2);
+    expect(rows['stress-diff-table']).toBe(m.configs.length * 2);
+    expect(rows['stress-scenario-table']).toBe(m.configs.reduce((a, c) => a + c.scenarios.length * 2, 0));
+    await page.click('#stress-odds-table th[data-col="5"] button');
+    const sorted = await page.evaluate<number[]>(`Array.from(document.querySelectorAll('#stress-odds-table tbody tr td:nth-child(6)')).map((td) => Number(td.getAttribute('data-v')))`);
+    expect(sorted).toEqual([...sorted].sort((a, b) => a - b));
+  });
+
+  it('shows a scenario named like an XSS payload as text', async () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toContain(STRESS_XSS_SCENARIO);
+    const shown = await page.evaluate<number>(`Array.from(document.querySelectorAll('#stress-scenario-table td')).filter((td) => td.textContent === ${JSON.stringify(STRESS_XSS_SCENARIO)}).length`);
+    expect(shown).toBeGreaterThan(0);
+    expect(await page.evaluate<number>(`document.querySelectorAll('#stress svg[onload]').length`)).toBe(0);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * The Stress part of the reports (no browser): summary.json v2 with the stress aggregates
+ * (schema-valid, byte-identical whatever the result order), runs.csv still one row per run, the
+ * history comparison untouched by stress runs, verdicts that say whether they hold under stress,
+ * the survival threshold option, and the report.md Stress section.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { buildModel, SummarySchema, writeReport } from '../src/report/index.js';
+import type { RunResult } from '../src/shard/types.js';
+import { makeManifest } from './fixtures/report/fixture.js';
+import { makeStressResults, STRESS_XSS_SCENARIO } from './fixtures/report/stress-fixture.js';
+
+let results: RunResult[];
+let dir: string;
+const read = (f: string, d = dir) => readFileSync(join(d, f), 'utf8');
+
+beforeAll(async () => {
+  results = makeStressResults({ bars: 24 * 15, paths: 6, leverages: [3, 25] });
+  dir = mkdtempSync(join(tmpdir(), 'ml-report-stress-'));
+  await writeReport({ dir, results, manifest: makeManifest(results), formats: ['json', 'csv', 'md'] });
+}, 120_000);
+
+describe('summary.json with stress runs', () => {
+  it('validates (schema v2) and carries the aggregates', () => {
+    const s = SummarySchema.parse(JSON.parse(read('summary.json')));
+    expect(s.schemaVersion).toBe(2);
+    const st = s.stress!;
+    expect(st.survivalThreshold).toBe(0.05);
+    expect(st.quantiles).toEqual([0.05, 0.25, 0.5, 0.75, 0.95]);
+    expect(st.runs).toEqual({ crash: 2 * 2 * 9, paths: 2 * 2 * 6, errored: 0 });
+    expect(st.configs.map((c) => c.leverage)).toEqual([3, 25]);
+    for (const c of st.configs) {
+      expect(c.populations.map((p) => [p.population, p.views])).toEqual([['crash', 9], ['paths', 6]]);
+      for (const p of c.populations) {
+        expect(p.setups.map((x) => x.setup)).toEqual(['isolated', 'cross']);
+        expect(p.diffs).toHaveLength(1);
+        for (const x of p.setups) expect(x.liquidation.n).toBe(p.views);
+      }
+      expect(c.scenarios).toHaveLength(9);
+    }
+    expect(st.survival.map((r) => `${r.population} ${r.setup} ${r.curve.map((p) => p.leverage).join(',')}`)).toEqual([
+      'crash isolated 3,25', 'crash cross 3,25', 'paths isolated 3,25', 'paths cross 3,25',
+    ]);
+    // every run is listed; stress runs carry their view and figures, history runs null
+    expect(s.runs).toHaveLength(results.length);
+    expect(s.runs.filter((r) => r.stress === null)).toHaveLength(4);
+    expect(s.runs.find((r) => r.stress?.view.kind === 'scenario')!.stress!.lossAtShock).toMatch(/^-?\d+(\.\d+)?$/);
+    // the history comparison holds history runs only
+    expect(s.comparisons).toHaveLength(2);
+    for (const c of s.comparisons) for (const id of Object.values(c.runs)) expect(s.runs.find((r) => r.runId === id)!.stress).toBeNull();
+  });
+
+  it('is byte-identical whatever the order of the results', async () => {
+    const d2 = mkdtempSync(join(tmpdir(), 'ml-report-stress2-'));
+    try {
+      const shuffled = [...results].reverse().map((r) => JSON.parse(JSON.stringify(r)) as RunResult);
+      await writeReport({ dir: d2, results: shuffled, manifest: { ...makeManifest(results), workers: 1, wallClockMs: 5 }, formats: ['json', 'csv', 'md'] });
+      for (const f of ['summary.json', 'runs.csv', 'report.md']) expect(read(f, d2)).toBe(read(f));
+    } finally {
+      rmSync(d2, { recursive: true, force: true });
+    }
+  });
+
+  it('runs.csv stays one row per run', () => {
+    const rows = parse(read('runs.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(results.length);
+    expect(new Set(rows.map((r) => r.runId)).size).toBe(results.length);
+  });
+
+  it('the survival threshold is an option (and the config can set it)', () => {
+    const lax = buildModel(results, makeManifest(results), { survivalThreshold: 1 }).stress!;
+    const strict = buildModel(results, makeManifest(results)).stress!;
+    expect(lax.threshold).toBe(1);
+    for (const r of lax.survival) if (r.curve.every((p) => p.liquidation.p! < 1)) expect(r.maxLeverage!.leverage).toBe(25);
+    const m = { ...makeManifest(results), config: { stress: { survivalThreshold: 1 } } };
+    expect(buildModel(results, m).stress!.threshold).toBe(1);
+    expect(strict.threshold).toBe(0.05);
+  });
+});
+
+describe('verdicts and report.md with stress runs', () => {
+  it('every configuration verdict says whether it holds under the crash pack and over the paths, with the numbers', () => {
+    const model = buildModel(results, makeManifest(results));
+    for (const c of model.configs) {
+      const line = c.verdict!.line;
+      expect(line).toMatch(/ Stress: Under the crash pack \(9 injections\): isolated wiped out on \d of 9, liquidated on \d of 9, median return [−+]?[\d.,]+%/);
+      expect(line).toMatch(/ Over 6 Monte Carlo paths: isolated wiped out \d+% \[\d+(\.\d)?–\d+(\.\d)?%\]/);
+      expect(line).toMatch(/The history verdict \((a tie in history|(isolated|cross) was best in history)\) (holds|does not hold)/);
+      const crash = c.stress!.populations.crash!;
+      const holds = crash.winner === c.verdict!.winner;
+      expect(line.includes('under the crash pack (') || holds).toBe(true);
+    }
+    expect(model.strategies[0]!.verdict!.line).toMatch(/Under stress, the history verdict holds in \d of 2 configurations under the crash pack and \d of 2 configurations over the Monte Carlo paths\./);
+  });
+
+  it('report.md has the Stress section, escaped', () => {
+    const md = read('report.md');
+    expect(md).toContain('## Stress: crash pack and Monte Carlo paths');
+    expect(md).toContain('### Leverage survival: highest leverage with P(liquidation) under 5%');
+    expect(md).toContain('### Mode difference (paired bootstrap, b − a)');
+    expect(md).toContain('### Scenarios × injection times');
+    expect(md).not.toContain(STRESS_XSS_SCENARIO);
+    expect(md).toContain('&lt;svg onload=alert(3)&gt;');
+    // the history comparison table has one row per history run
+    const comp = md.slice(md.indexOf('## Comparison'), md.indexOf('## Leverage sweep'));
+    expect(comp.split('\n').filter((l) => l.startsWith('| ma-trend'))).toHaveLength(4);
+  });
+});

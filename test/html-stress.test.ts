@@ -6,50 +6,30 @@
  * shown as text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openReport } from './fixtures/report/browser.js';
 import { buildModel, writeReport } from '../src/report/index.js';
 import { makeManifest } from './fixtures/report/fixture.js';
 import { makeStressResults, STRESS_XSS_SCENARIO } from './fixtures/report/stress-fixture.js';
 import type { RunResult } from '../src/shard/types.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 let browser: Browser;
 let page: Page;
 let dir: string;
 let results: RunResult[];
-const consoleErrors: string[] = [];
-const requests: string[] = [];
-const dialogs: string[] = [];
+let consoleErrors: string[];
+let requests: string[];
+let dialogs: string[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the report.html test needs Debian chromium (apt-get install -y chromium; .ci/run installs it)`);
   results = makeStressResults({ bars: 24 * 15, paths: 6, leverages: [3, 25] });
   dir = mkdtempSync(join(tmpdir(), 'ml-html-stress-'));
   await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.route('**/*', (route) => {
-    requests.push(route.request().url());
-    void route.continue();
-  });
-  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
-  await page.waitForFunction('Array.isArray(window.__marginlabCharts)');
+  ({ browser, page, consoleErrors, requests, dialogs } = await openReport(join(dir, 'report.html')));
 }, 120_000);
 
 afterAll(async () => {

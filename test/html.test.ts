@@ -4,51 +4,29 @@
  * sorting by header click, and a strategy named like an XSS payload shown as text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openReport } from './fixtures/report/browser.js';
 import { writeReport } from '../src/report/index.js';
 import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
 import type { RunResult } from '../src/shard/types.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let browser: Browser;
 let page: Page;
 let dir: string;
 let results: RunResult[];
-const consoleErrors: string[] = [];
-const requests: string[] = [];
-const dialogs: string[] = [];
+let consoleErrors: string[];
+let requests: string[];
+let dialogs: string[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the report.html test needs Debian chromium (apt-get install -y chromium; .ci/run installs it)`);
-  }
   results = makeResults();
   dir = mkdtempSync(join(tmpdir(), 'ml-html-'));
   await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.route('**/*', (route) => {
-    requests.push(route.request().url());
-    void route.continue();
-  });
-  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
-  await page.waitForFunction('Array.isArray(window.__marginlabCharts)');
+  ({ browser, page, consoleErrors, requests, dialogs } = await openReport(join(dir, 'report.html')));
 });
 
 afterAll(async () => {
@@ -109,7 +87,7 @@ describe('report.html in headless Chromium', () => {
   });
 
   it('sorts a table by clicking a header, both directions', async () => {
-    const header = page.locator('#comparison-table thead th', { hasText: 'Return' });
+    const header = page.locator('#comparison-table thead th', { hasText: /^Return$/ });
     const values = async () =>
       page.evaluate<(string | null)[]>(`(() => {
         const th = Array.from(document.querySelectorAll('#comparison-table thead th')).find((t) => t.textContent.trim().startsWith('Return'));

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { buildModel, SummarySchema, writeReport } from '../src/report/index.js';
+import { parseSurvivalThreshold } from '../src/cli/commands/report.js';
+import type { UserError } from '../src/errors.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest } from './fixtures/report/fixture.js';
 import { makeStressResults, STRESS_XSS_SCENARIO } from './fixtures/report/stress-fixture.js';
@@ -79,6 +81,22 @@ describe('summary.json with stress runs', () => {
     const m = { ...makeManifest(results), config: { stress: { survivalThreshold: 1 } } };
     expect(buildModel(results, m).stress!.threshold).toBe(1);
     expect(strict.threshold).toBe(0.05);
+  });
+
+  it('marginlab report --survival-threshold takes a fraction or a percentage; anything else is a usage error (64)', () => {
+    expect(parseSurvivalThreshold(undefined)).toBeUndefined();
+    expect(parseSurvivalThreshold('0.1')).toBe(0.1);
+    expect(parseSurvivalThreshold('2.5%')).toBe(0.025);
+    expect(parseSurvivalThreshold('1')).toBe(1);
+    for (const bad of ['0', '150%', 'five', '-0.1', '']) {
+      try {
+        parseSurvivalThreshold(bad);
+        expect.unreachable();
+      } catch (e) {
+        expect((e as UserError).exitCode).toBe(64);
+        expect((e as UserError).message).toContain('--survival-threshold');
+      }
+    }
   });
 });
 

@@ -101,6 +101,8 @@ const stressSchema = z
     crashScenarios: z.array(z.string().min(1)).optional(),
     /** seed of every random choice (paths, injection times, crashes) */
     seed: z.number().int().min(0).max(4_294_967_295).default(1),
+    /** reports: liquidation probability under which a leverage counts as surviving (docs/report.md, Stress) */
+    survivalThreshold: z.number().gt(0).max(1).default(0.05),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export interface ResolvedStress {
   /** scenarios the path crashes are drawn from (definitions) */
   crashScenarios: Scenario[];
   seed: number;
+  /** reports only: liquidation probability under which a leverage counts as surviving (src/report/stress.ts) */
+  survivalThreshold: number;
 }
 
 /** What the schema hands over (config/schema.ts `stress`). */
@@ -40,6 +42,7 @@ export interface StressInput {
   crashesPerPath: number;
   crashScenarios?: string[] | undefined;
   seed: number;
+  survivalThreshold?: number | undefined;
 }
 
 export const PACK_IDS: readonly string[] = CRASH_PACK.map((s) => s.id);
@@ -76,7 +79,7 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
   const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
   if (problems.length > 0) return { stress: null, problems };
   return {
-    stress: { scenarios, inject, paths: input.paths, blockBars: input.blockBars ?? null, crashesPerPath: input.crashesPerPath, crashScenarios, seed: input.seed },
+    stress: { scenarios, inject, paths: input.paths, blockBars: input.blockBars ?? null, crashesPerPath: input.crashesPerPath, crashScenarios, seed: input.seed, survivalThreshold: input.survivalThreshold ?? 0.05 },
     problems,
   };
 }

@@ -18,6 +18,15 @@ export function parseFormats(s: string | undefined): Format[] | undefined {
   return parts as Format[];
 }
 
+/** `--survival-threshold`: a probability in (0, 1], as a fraction (0.05) or a percentage (5%). */
+export function parseSurvivalThreshold(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(s);
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(v > 0 && v <= 1)) throw usageError(`--survival-threshold: expected a liquidation probability in (0, 1] such as 0.05 or 5%, got '${s}'`);
+  return v;
+}
+
 export function register(program: Command): void {
   program
     .command('report')
@@ -25,11 +34,13 @@ export function register(program: Command): void {
     .argument('<dir>', 'run folder written by `marginlab run` (holds manifest.json and results/)')
     .option('-f, --formats <list>', `formats to render, comma-separated (${FORMATS.join(',')}; default all)`)
     .option('-q, --quiet', 'print nothing on success')
-    .action(async (dir: string, flags: { formats?: string; quiet?: boolean }) => {
+    .option('--survival-threshold <p>', "stress: liquidation probability under which a leverage counts as surviving (0.05 or 5%; default the config's stress.survivalThreshold, else 5%)")
+    .action(async (dir: string, flags: { formats?: string; quiet?: boolean; survivalThreshold?: string }) => {
       const formats = parseFormats(flags.formats);
+      const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);
       const { loadRunFolder, writeReport } = await import('../../report/index.js');
       const { results, manifest } = loadRunFolder(dir);
-      const written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}) });
+      const written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}) });
       if (!flags.quiet) {
         const errored = results.filter((r) => r.status !== 'ok').length;
         process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} runs (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);

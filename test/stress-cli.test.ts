@@ -50,6 +50,11 @@ describe('marginlab stress', () => {
     const summary = read(join(dir, 'w1', 'summary.json'));
     expect(read(join(dir, 'w2', 'summary.json'))).toBe(summary);
     expect(read(join(dir, 'merged', 'summary.json'))).toBe(summary);
+    // the byte comparison covers the stress aggregates (Wilson intervals, quantiles, seeded bootstrap), report.md too
+    const agg = (JSON.parse(summary) as { stress: { configs: { populations: unknown[] }[] } | null }).stress;
+    expect(agg?.configs.length).toBeGreaterThan(0);
+    expect(agg!.configs.every((c) => c.populations.length > 0)).toBe(true);
+    expect(read(join(dir, 'merged', 'report.md'))).toBe(read(join(dir, 'w1', 'report.md')));
     const files = resultFiles(join(dir, 'w1'));
     expect(files).toHaveLength(20);
     for (const f of files) {

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Entry point of the `marginlab` command. Sources are TypeScript; tsx compiles them on load
-// (no build step, so `npx marginlab` works right after `npm ci`).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The `marginlab` command inside this repository (`npm run backtest`, the tests): runs the
+// TypeScript sources through tsx, no build needed. The published package's bin is
+// dist/src/cli/bin.mjs, the same entry running the compiled JavaScript.
+import '../src/cli/bin.mjs';

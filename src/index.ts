@@ -2,7 +2,8 @@
  * marginlab's public entry: `import { defineConfig, loadResults, ... } from 'marginlab'`.
  *
  * - configs: defineConfig
- * - strategies: defineStrategy, the indicators, resolveStrategy / listStrategies
+ * - strategies: defineStrategy, the indicators, `z` (zod, for the params schema),
+ *   resolveStrategy / listStrategies — everything a strategy file needs
  * - data: loadDataset, synthesize, slicing helpers
  * - margin: getVenue, listVenues, createAccount, booksImbalance (the books identity, exact)
  * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
@@ -15,7 +16,28 @@ export { defineConfig } from './config/index.js';
 export type { ConfigEnv, ConfigInput, UserConfig, ResolvedConfig } from './config/index.js';
 
 export { defineStrategy, LookAheadError } from './strategy/types.js';
-export type { StrategyModule, Strategy, StrategyContext } from './strategy/types.js';
+export type {
+  StrategyModule,
+  Strategy,
+  StrategyContext,
+  Series,
+  FundingHistory,
+  SymbolView,
+  PositionView,
+  AccountView,
+  OrderType,
+  OrderOptions,
+  OrderRequest,
+  OpenOrder,
+  FillInfo,
+  FundingInfo,
+  LiquidationInfo,
+  Indicator,
+  AtrIndicator,
+  IndicatorFactory,
+} from './strategy/types.js';
+/** zod, the params-schema library of strategies (`params: z.object({...})`): the same instance marginlab validates with. */
+export { z } from 'zod';
 export { Sma, Ema, RollingStdev, ZScore, Atr, RollingExtreme, indicators } from './strategy/indicators.js';
 export { resolveStrategy, listStrategies } from './strategy/registry.js';
 

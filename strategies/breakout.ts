@@ -8,9 +8,7 @@
  * position only its own `marginFraction` of equity, while under cross the same wick draws on
  * the whole wallet before the position is liquidated.
  */
-import { z } from 'zod';
-import { Atr, RollingExtreme } from '../src/strategy/indicators.js';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z, Atr, RollingExtreme } from 'marginlab';
 
 const params = z.object({
   symbol: z.string().default('BTCUSDT'),

@@ -7,8 +7,7 @@
  * the position alive with the whole wallet until the drawdown exceeds it. Set `reenter` to buy
  * again after a liquidation.
  */
-import { z } from 'zod';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z } from 'marginlab';
 
 const params = z.object({
   symbol: z.string().default('BTCUSDT'),

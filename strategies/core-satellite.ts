@@ -10,9 +10,7 @@
  * satellite blow-up costs only that satellite's isolated margin and never drags the core into a
  * liquidation.
  */
-import { z } from 'zod';
-import { Ema } from '../src/strategy/indicators.js';
-import { defineStrategy, type OrderOptions } from '../src/strategy/types.js';
+import { defineStrategy, z, Ema, type OrderOptions } from 'marginlab';
 
 const params = z.object({
   coreLong: z.string().default('BTCUSDT'),

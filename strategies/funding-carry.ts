@@ -9,8 +9,7 @@
  * Under Binance isolated margin funding is booked into each position's own wallet, moving its
  * liquidation price; under cross it hits the shared wallet and the hedge protects both legs.
  */
-import { z } from 'zod';
-import { defineStrategy, type FundingHistory } from '../src/strategy/types.js';
+import { defineStrategy, z, type FundingHistory } from 'marginlab';
 
 const params = z.object({
   a: z.string().default('BTCUSDT'),

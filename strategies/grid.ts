@@ -9,8 +9,7 @@
  * growing position against the move; isolated margin pins each add-on to the same position's
  * wallet, cross lets the wallet absorb the drawdown until the re-centre stop.
  */
-import { z } from 'zod';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z } from 'marginlab';
 
 const params = z.object({
   symbol: z.string().default('XRPUSDT'),

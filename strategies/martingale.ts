@@ -8,8 +8,7 @@
  * that outruns the doublings: under cross the whole wallet is consumed before the liquidation,
  * under isolated the loss is the (large) margin of the doubled-up position.
  */
-import { z } from 'zod';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z } from 'marginlab';
 
 const params = z.object({
   symbol: z.string().default('ETHUSDT'),

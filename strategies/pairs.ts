@@ -9,9 +9,7 @@
  * margin, and a sharp move liquidates the losing leg (leaving the other leg naked). Under cross
  * the winning leg's profit backs the losing one.
  */
-import { z } from 'zod';
-import { ZScore } from '../src/strategy/indicators.js';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z, ZScore } from 'marginlab';
 
 const params = z.object({
   long: z.string().default('ETHUSDT'),

@@ -7,9 +7,7 @@
  * `marginFraction` of equity) — at the price of risking the whole wallet when it does go.
  * This is also the engine benchmark's reference strategy (SMA 10/50, leverage 20).
  */
-import { z } from 'zod';
-import { Sma } from '../src/strategy/indicators.js';
-import { defineStrategy } from '../src/strategy/types.js';
+import { defineStrategy, z, Sma } from 'marginlab';
 
 const params = z.object({
   symbol: z.string().default('BTCUSDT'),

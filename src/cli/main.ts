@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
+import { packageVersion } from '../util/package-root.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -22,7 +23,7 @@ async function buildProgram(): Promise<Command> {
   program
     .name('marginlab')
     .description('Backtest crypto perpetual-futures strategies under isolated and cross margin, side by side.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -54,7 +55,20 @@ export function reportError(err: unknown): number {
   return ExitCode.INTERNAL;
 }
 
+/**
+ * A reader that stops early (`marginlab strategies | head -3`) closes our stdout: the next write
+ * fails with EPIPE. That is not an error of ours: end quietly with the exit code so far.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
+    throw err;
+  });
+}
+
 async function main(): Promise<void> {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   let code: number;
   try {
     const program = await buildProgram();

@@ -12,6 +12,7 @@ import { configError, missingInput, UserError } from '../errors.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
+import { moduleDefault } from '../util/module-default.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -371,14 +372,7 @@ export async function importConfigFile(path: string, shownAs: string = path): Pr
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw configError(`${path}: could not load the config: ${msg}`);
   }
-  let def = mod.default;
-  // a file loaded as CommonJS (no "type": "module" above it): `default` is the whole exports object
-  const named = Object.keys(mod).filter((k) => k !== 'default');
-  if (def && typeof def === 'object' && !Array.isArray(def)) {
-    const d = def as Record<string, unknown>;
-    if ('default' in d && Object.keys(d).every((k) => k === 'default' || k === '__esModule' || d[k] === mod[k])) def = d.default;
-    else if (named.length > 0 && Object.keys(d).length === named.length && named.every((k) => d[k] === mod[k])) def = undefined;
-  }
+  const def = moduleDefault(mod);
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
   return def as ConfigInput;
 }

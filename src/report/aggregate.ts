@@ -1,10 +1,15 @@
 /**
- * Aggregation with danfo.js (imported lazily: ~2 s). One row per run; grouped for the leverage
- * sweep and the per-mode totals. danfo stores numbers as 32-bit-typed columns in places, so
- * grouping here works on exact integer codes (leverage index, counts), never on float values.
+ * Aggregation of runs. The report's own aggregates (the leverage sweep, the per-mode totals) are
+ * plain integer groupings computed here, so `marginlab run` and `report` never need danfo.js.
+ * danfo.js is the DataFrame library of the analysis API (`loadResults`): an optional peer
+ * dependency, imported lazily (~2 s) and only there. It is optional because danfojs depends on
+ * xlsx through a CDN URL that a machine seeing only the npm registry cannot fetch, and a
+ * dependency's `overrides` do not apply to its dependents: as a hard dependency it would make
+ * `npm install marginlab` fail on exactly those machines.
  */
 import type { DataFrame } from 'danfojs';
 import { METRICS } from '../analysis/index.js';
+import { ExitCode, UserError } from '../errors.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { cmpStr, SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
@@ -13,9 +18,18 @@ import { paramsLabel } from './format.js';
 type Danfo = typeof import('danfojs');
 let danfoPromise: Promise<Danfo> | null = null;
 
-/** danfo.js, imported once per process. */
+/** The one-line instruction for installing danfo.js in a project that has only the npm registry. */
+export const DANFO_INSTALL_HINT =
+  'loadResults needs danfo.js, an optional peer dependency of marginlab: run `npm install danfojs@^1.2.0`; if the install fails fetching xlsx from cdn.sheetjs.com, first add "overrides": { "xlsx": "0.18.5" } to your package.json';
+
+/** danfo.js, imported once per process; a UserError (66) saying what to install when it is missing. */
 export function loadDanfo(): Promise<Danfo> {
-  danfoPromise ??= import('danfojs');
+  danfoPromise ??= import('danfojs').catch((err: unknown) => {
+    danfoPromise = null;
+    const code = (err as { code?: unknown })?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new UserError(DANFO_INSTALL_HINT, ExitCode.NO_INPUT);
+    throw err;
+  });
   return danfoPromise;
 }
 
@@ -60,59 +74,36 @@ export async function runsDataFrame(results: readonly RunResult[]): Promise<Data
  * Highest leverage with zero liquidations and lowest leverage with any, per strategy
  * configuration (everything but leverage) and mode, over ok runs.
  */
-export async function leverageSweep(results: readonly RunResult[]): Promise<SweepRow[]> {
+export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
   const ok = results.filter((r) => r.status === 'ok');
-  if (ok.length === 0) return [];
-  const dfd = await loadDanfo();
-  const keyOf = ok.map((r) => sweepKey(r.spec)); // canonical JSON: once per run
-  const keys = [...new Set(keyOf)].sort();
-  const keyIndex = new Map(keys.map((k, i) => [k, i]));
-  const code = keyOf.map((k) => keyIndex.get(k)!);
-  const levs = [...new Set(ok.map((r) => r.spec.leverage))].sort((a, b) => a - b);
-  const rows = ok.map((r, i) => ({
-    key: code[i]!,
-    mode: r.spec.setup,
-    lev: levs.indexOf(r.spec.leverage),
-    liq: (r.metrics.liquidations ?? 0) > 0 ? 1 : 0,
-  }));
-  const df = new dfd.DataFrame(rows);
-  const groupMap = async (liquidated: 0 | 1, how: 'max' | 'min'): Promise<Map<string, number>> => {
-    const out = new Map<string, number>();
-    const sub = df.query(df['liq'].eq(liquidated));
-    if (sub.shape[0] === 0) return out;
-    const g = sub.groupby(['key', 'mode']).col(['lev']);
-    const res = how === 'max' ? g.max() : g.min();
-    for (const row of res.values as (string | number)[][]) out.set(`${row[0]}|${row[1]}`, Number(row[2]));
-    return out;
-  };
-  const safe = await groupMap(0, 'max');
-  const liquidated = await groupMap(1, 'min');
-
   const groups = new Map<string, RunResult[]>();
-  ok.forEach((r, i) => {
-    const g = `${code[i]}|${r.spec.setup}`;
+  for (const r of ok) {
+    const g = `${sweepKey(r.spec)}\u0000${r.spec.setup}`; // canonical JSON of everything but leverage
     const list = groups.get(g);
     if (list) list.push(r);
     else groups.set(g, [r]);
-  });
+  }
   const out: SweepRow[] = [];
-  for (let k = 0; k < keys.length; k++) {
-    for (const mode of SETUP_ORDER) {
-      const runs = groups.get(`${k}|${mode}`);
-      if (!runs) continue;
-      const spec = runs[0]!.spec;
-      const s = safe.get(`${k}|${mode}`);
-      const l = liquidated.get(`${k}|${mode}`);
-      out.push({
-        strategy: spec.strategy,
-        paramsLabel: paramsLabel(spec.params),
-        venue: spec.venue,
-        setup: mode as SetupId,
-        leverages: [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b),
-        maxSafeLeverage: s === undefined ? null : levs[s]!,
-        minLiquidatedLeverage: l === undefined ? null : levs[l]!,
-      });
+  // in key order (as before the stable sort below), so ties in the sort keep one order
+  for (const g of [...groups.keys()].sort()) {
+    const runs = groups.get(g)!;
+    const spec = runs[0]!.spec;
+    let safe: number | null = null;
+    let liquidated: number | null = null;
+    for (const r of runs) {
+      const lev = r.spec.leverage;
+      if ((r.metrics.liquidations ?? 0) > 0) liquidated = liquidated === null ? lev : Math.min(liquidated, lev);
+      else safe = safe === null ? lev : Math.max(safe, lev);
     }
+    out.push({
+      strategy: spec.strategy,
+      paramsLabel: paramsLabel(spec.params),
+      venue: spec.venue,
+      setup: spec.setup as SetupId,
+      leverages: [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b),
+      maxSafeLeverage: safe,
+      minLiquidatedLeverage: liquidated,
+    });
   }
   return out.sort(
     (a, b) =>
@@ -128,33 +119,19 @@ export interface ModeTotals {
   nearMisses: number;
 }
 
-/** Per-mode totals over ok runs (a danfo groupby of integer columns). */
-export async function modeTotals(results: readonly RunResult[]): Promise<ModeTotals[]> {
-  const ok = results.filter((r) => r.status === 'ok');
-  if (ok.length === 0) return [];
-  const dfd = await loadDanfo();
-  const df = new dfd.DataFrame(
-    ok.map((r) => ({
-      mode: r.spec.setup,
-      one: 1,
-      liq: Math.round(r.metrics.liquidations ?? 0),
-      liqd: (r.metrics.liquidations ?? 0) > 0 ? 1 : 0,
-      nm: Math.round(r.metrics.nearMisses ?? 0),
-    })),
-  );
-  const g = df.groupby(['mode']).agg({ one: 'sum', liq: 'sum', liqd: 'sum', nm: 'sum' });
-  const col = (name: string): number => {
-    const i = (g.columns as string[]).indexOf(name);
-    if (i < 0) throw new Error(`danfo groupby: missing column ${name} (got ${g.columns.join(', ')})`);
-    return i;
-  };
-  const [cm, c1, cl, cd, cn] = [col('mode'), col('one_sum'), col('liq_sum'), col('liqd_sum'), col('nm_sum')];
-  const out: ModeTotals[] = (g.values as (string | number)[][]).map((row) => ({
-    mode: row[cm] as SetupId,
-    runs: Number(row[c1]),
-    liquidations: Number(row[cl]),
-    runsLiquidated: Number(row[cd]),
-    nearMisses: Number(row[cn]),
-  }));
-  return out.sort((a, b) => SETUP_ORDER.indexOf(a.mode) - SETUP_ORDER.indexOf(b.mode));
+/** Per-mode totals over ok runs (integer counts). */
+export function modeTotals(results: readonly RunResult[]): ModeTotals[] {
+  const by = new Map<SetupId, ModeTotals>();
+  for (const r of results) {
+    if (r.status !== 'ok') continue;
+    const mode = r.spec.setup as SetupId;
+    let t = by.get(mode);
+    if (!t) by.set(mode, (t = { mode, runs: 0, liquidations: 0, runsLiquidated: 0, nearMisses: 0 }));
+    const liq = r.metrics.liquidations ?? 0;
+    t.runs += 1;
+    t.liquidations += Math.round(liq);
+    t.runsLiquidated += liq > 0 ? 1 : 0;
+    t.nearMisses += Math.round(r.metrics.nearMisses ?? 0);
+  }
+  return [...by.values()].sort((a, b) => SETUP_ORDER.indexOf(a.mode) - SETUP_ORDER.indexOf(b.mode));
 }

@@ -42,7 +42,8 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   const formats = p.formats && p.formats.length ? [...new Set(p.formats)] : [...REPORT_FORMATS];
   for (const f of formats) if (!REPORT_FORMATS.includes(f)) throw new RangeError(`writeReport: unknown format '${String(f)}'`);
   const model = buildModel(p.results, p.manifest, { survivalThreshold: p.survivalThreshold });
-  const [sweep, modes] = await Promise.all([leverageSweep(model.history), modeTotals(model.history)]);
+  const sweep = leverageSweep(model.history);
+  const modes = modeTotals(model.history);
 
   const rendered: [string, string][] = [];
   for (const f of formats) {

@@ -2,7 +2,7 @@
 // columns live in SharedArrayBuffers that outlive the thread, while the loader's transient
 // memory (file buffers, Arrow decoding) goes away with it instead of staying in the main
 // thread's allocator for the rest of the sweep.
-import { register } from 'tsx/esm/api';
+import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
 
-register();
-await import('./load-worker.ts');
+registerLoaders();
+await import(FROM_SOURCE ? './load-worker.ts' : './load-worker.js');

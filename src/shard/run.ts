@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { packageVersion } from '../util/package-root.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -59,18 +60,9 @@ export function gitCommit(cwd: string): string | null {
   }
 }
 
-let versionCache: string | null = null;
 /** marginlab's version, from its package.json */
 export function marginlabVersion(): string {
-  if (versionCache === null) {
-    try {
-      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
-      versionCache = typeof pkg.version === 'string' ? pkg.version : 'unknown';
-    } catch {
-      versionCache = 'unknown';
-    }
-  }
-  return versionCache;
+  return packageVersion();
 }
 
 /** Strategy lookup through the registry (the built-in library plus the config's strategyDirs). */

@@ -1,7 +1,8 @@
-// Piscina worker entry. Node 20 cannot load TypeScript in a worker thread by itself, so the
-// worker registers tsx's loader for its own thread, then loads the TypeScript handler.
-import { register } from 'tsx/esm/api';
+// Piscina worker entry. Registers the loaders for this thread (tsx for the user's TypeScript
+// strategies; from the sources also for marginlab's own), then loads the handler: compiled
+// worker.js in the package, worker.ts in the repository.
+import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
 
-register();
-const mod = await import('./worker.ts');
+registerLoaders();
+const mod = await import(FROM_SOURCE ? './worker.ts' : './worker.js');
 export default mod.default;

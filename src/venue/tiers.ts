@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import type { Tier } from './types.js';
 
 /** A tier as a user or a table gives it: cap and cum optional (cap = next floor, cum by recurrence). */
@@ -96,9 +97,8 @@ export function pickDated<T extends { fromMs: number }>(tables: readonly T[], as
 // ---------------------------------------------------------------------------------------------
 // Bundled Binance bracket snapshots (data/binance-tiers/binance-usdm-YYYY-MM-DD.json)
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** repository root: src/venue → ../.. */
-export const BINANCE_TIERS_DIR = resolve(here, '..', '..', 'data', 'binance-tiers');
+/** bundled with the package: <package root>/data/binance-tiers */
+export const BINANCE_TIERS_DIR = resolve(PACKAGE_ROOT, 'data', 'binance-tiers');
 
 interface BracketFile {
   venue: string;

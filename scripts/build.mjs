@@ -1,0 +1,51 @@
+// `npm run build` (also on prepare/prepack): compiles src/ and strategies/ to dist/ with
+// tsconfig.build.json, then copies the .mjs entry points (CLI bin, worker and loader threads,
+// loader registration), which are plain JavaScript already. Starts from an empty dist/ so that
+// nothing deleted from src/ survives in the package.
+// `--if-stale` (prepare, prepack: `npm pack` runs both) skips the build when dist/ is newer than
+// every source file and build setting.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const stamp = join(dist, '.build-stamp');
+
+function newest(p) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const e of readdirSync(p)) t = Math.max(t, newest(join(p, e)));
+  return t;
+}
+if (process.argv.includes('--if-stale') && existsSync(stamp)) {
+  const inputs = ['src', 'strategies', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs'];
+  const src = Math.max(...inputs.map((p) => newest(join(root, p))));
+  if (statSync(stamp).mtimeMs > src) process.exit(0);
+}
+rmSync(dist, { recursive: true, force: true });
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (r.status !== 0) {
+  console.error('build: tsc failed');
+  process.exit(r.status ?? 1);
+}
+
+function copyMjs(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) copyMjs(p);
+    else if (e.name.endsWith('.mjs')) {
+      const out = join(dist, relative(root, p));
+      mkdirSync(dirname(out), { recursive: true });
+      copyFileSync(p, out);
+    }
+  }
+}
+copyMjs(join(root, 'src'));
+chmodSync(join(dist, 'src', 'cli', 'bin.mjs'), 0o755);
+writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -11,6 +11,7 @@
  *   run), loadRunFolder, writeReport
  * - stress: CRASH_PACK, scenarioSchema, applyScenario, computeBetas, bootstrapPath (docs/stress.md)
  * - errors: UserError, ExitCode
+ * - SAMPLE_DATA: the bundled sample dataset's folder (what `marginlab init` configures)
  */
 export { defineConfig } from './config/index.js';
 export type { ConfigEnv, ConfigInput, UserConfig, ResolvedConfig } from './config/index.js';
@@ -64,3 +65,4 @@ export { bootstrapPath } from './stress/bootstrap.js';
 export type { RunStressSpec, RunStressResult, StressInjection } from './stress/types.js';
 
 export { UserError, ExitCode } from './errors.js';
+export { SAMPLE_DATA } from './util/package-root.js';

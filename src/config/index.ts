@@ -12,7 +12,7 @@ import { configError, missingInput, UserError } from '../errors.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
-import { moduleDefault } from '../util/module-default.js';
+import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -369,8 +369,7 @@ export async function importConfigFile(path: string, shownAs: string = path): Pr
     const { tsImport } = await import('tsx/esm/api');
     mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw configError(`${path}: could not load the config: ${msg}`);
+    throw configError(`${path}: could not load the config: ${loadErrorMessage(err)}`);
   }
   const def = moduleDefault(mod);
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);

@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
-import { moduleDefault } from '../util/module-default.js';
+import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
@@ -67,8 +67,7 @@ async function load(e: Entry): Promise<StrategyModule> {
   try {
     mod = (await import(pathToFileURL(e.file).href)) as Record<string, unknown>;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${msg}`);
+    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${loadErrorMessage(err)}`);
   }
   const m = moduleDefault(mod);
   if (!isModule(m)) {

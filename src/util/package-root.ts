@@ -42,3 +42,10 @@ export function packageVersion(): string {
   }
   return version;
 }
+
+/**
+ * The sample dataset bundled with the package: real Binance USD-M perpetuals (BTC, ETH, XRP, ADA),
+ * 2025-05-22 → 2025-07-21, 1h/30m/1d candles, 8h mark and funding (data/README.md). `marginlab
+ * init` points the new config at it, so that `marginlab run` works before any data is imported.
+ */
+export const SAMPLE_DATA: string = join(PACKAGE_ROOT, 'data', 'binance-usdm-2025');

@@ -40,8 +40,13 @@ function flagNum(opts: Record<string, unknown>, key: string, flag: string, optio
 const fmt = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(12))) : 'none');
 
 /** `calc liq` with flags: returns the text to print. */
+/** `calc liq` without --venue. */
+export const DEFAULT_CALC_VENUE = 'binance-usdm';
+
 export function runCalcLiq(opts: Record<string, string | boolean | undefined>): string {
-  const venueId = String(opts.venue);
+  /** the venue when --venue is not given; the answer says it was defaulted */
+  const defaulted = typeof opts.venue !== 'string';
+  const venueId = defaulted ? DEFAULT_CALC_VENUE : String(opts.venue);
   const id = VENUE_ALIASES[venueId] ?? venueId;
   if (!venueIds().includes(id)) throw usageError(`--venue: unknown venue "${venueId}"; known venues: ${venueIds().join(', ')}`);
   const venue = getVenue(id);
@@ -112,10 +117,13 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
   }
   const bp = bankruptcyPriceOf(s, q, ep, wallet);
-  if (opts.json) return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null })}\n`;
+  if (opts.json) {
+    const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : { venue: venue.id };
+    return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote })}\n`;
+  }
   const head = [
     `liquidation price: ${Number.isFinite(lp) ? fmt(lp) : 'none (no positive price: the position cannot be liquidated)'}`,
-    `  ${'venue'.padEnd(12)}${venue.id} (${mode}): ${formula}`,
+    `  ${'venue'.padEnd(12)}${venue.id}${defaulted ? ` (the default venue: no --venue given; known: ${venueIds().join(', ')})` : ''} (${mode}): ${formula}`,
     `  ${'side'.padEnd(12)}${side} (s = ${s > 0 ? '+1' : '−1'})`,
     `  ${'qty'.padEnd(12)}${fmt(q)} (Q, base units; entry notional ${fmt(q * ep)})`,
     `  ${'entry'.padEnd(12)}${fmt(ep)} (EP, average entry price)`,

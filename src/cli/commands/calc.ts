@@ -28,7 +28,7 @@ Exit codes: 0 every line handled, 65 some line answered {"error": ...}. Field re
   calc
     .command('liq')
     .description('one liquidation price from flags, with each term explained')
-    .requiredOption('--venue <id>', 'binance-usdm | bybit-linear | hyperliquid | okx')
+    .option('--venue <id>', 'binance-usdm | bybit-linear | hyperliquid | okx (default: binance-usdm, and the output says so)')
     .requiredOption('--side <side>', 'long | short')
     .requiredOption('--entry <price>', 'entry price')
     .requiredOption('--qty <qty>', 'position size in base units')

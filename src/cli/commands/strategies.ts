@@ -1,6 +1,8 @@
 /**
- * `marginlab strategies`: list the strategy library (plus folders given with --dir).
+ * `marginlab strategies`: list the strategy library plus the config's `strategyDirs` (the config
+ * given with --config, or ./backtest.config.ts when it exists) and folders given with --dir.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
@@ -8,11 +10,19 @@ export function register(program: Command): void {
   program
     .command('strategies')
     .description('list the available strategies with their default params')
+    .option('-c, --config <file>', "config whose strategyDirs to list too (default: backtest.config.ts when it exists)")
     .option('-d, --dir <folder...>', 'extra folders of strategy files')
     .option('--json', 'print JSON')
-    .action(async (flags: { dir?: string[]; json?: boolean }) => {
+    .action(async (flags: { config?: string; dir?: string[]; json?: boolean }) => {
       const { listStrategies } = await import('../../strategy/registry.js');
-      const dirs = (flags.dir ?? []).map((d) => resolve(d));
+      const dirs: string[] = [];
+      const configFile = flags.config ?? (existsSync('backtest.config.ts') ? 'backtest.config.ts' : undefined);
+      if (configFile !== undefined) {
+        const { loadConfig, configPath } = await import('../../config/index.js');
+        const loaded = await loadConfig(configFile);
+        dirs.push(...loaded.config.strategyDirs.map((d) => configPath(loaded, d)));
+      }
+      for (const d of flags.dir ?? []) if (!dirs.includes(resolve(d))) dirs.push(resolve(d));
       const list = await listStrategies(dirs);
       const rows: { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[] = [];
       for (const entry of list) {

@@ -1,0 +1,179 @@
+/**
+ * `marginlab init [dir]`: a new project that runs right away — backtest.config.ts (the bundled
+ * sample data, the example strategy, isolated vs cross at 3× and 10×), strategies/example.ts
+ * (imports only from 'marginlab'), tsconfig.json, .gitignore (reports/), and package.json when
+ * there is none. It never overwrites: if any of the files it would write exists (package.json
+ * excepted: an existing one is left as it is), it writes nothing, names them and exits 64.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ExitCode, UserError } from '../../errors.js';
+import { packageVersion } from '../../util/package-root.js';
+
+const CONFIG = `/**
+ * marginlab config. \`npx marginlab run\` replays every strategy below under isolated and cross
+ * margin at each leverage and writes reports/<name>/ (report.html, report.md, summary.json, runs.csv).
+ * Reference: node_modules/marginlab/docs/config.md
+ */
+import { defineConfig, SAMPLE_DATA } from 'marginlab';
+
+export default defineConfig({
+  name: 'example',
+  // SAMPLE_DATA: real Binance USD-M perpetuals (BTC, ETH, XRP, ADA), 2025-05-22 → 2025-07-21,
+  // bundled with marginlab. Your own data: \`npx marginlab import csv <file.csv> --help\`
+  // (docs/data.md); synthetic data: \`npx marginlab data synth --symbols 4 --bars 20000
+  // --timeframe 1h --out data/synth\`. Then write path: 'data/mine' (relative to this file).
+  data: { path: SAMPLE_DATA, timeframe: '1h' },
+  venue: 'binance-usdm',
+  // your strategy files (one per file, file name = strategy name); the library's strategies are
+  // available too: \`npx marginlab strategies\` lists them all
+  strategyDirs: ['strategies'],
+  strategies: ['example'],
+  setups: ['isolated', 'cross'],
+  leverage: [3, 10],
+  initialCapital: 10_000,
+});
+`;
+
+const STRATEGY = `/**
+ * example — moving-average crossover on one symbol: long while the fast SMA is above the slow
+ * one, short while below, with \`marginFraction\` of equity as initial margin at the run's leverage.
+ * Everything a strategy needs comes from 'marginlab' (docs/strategies.md).
+ */
+import { defineStrategy, z, Sma } from 'marginlab';
+
+const params = z.object({
+  symbol: z.string().default('BTCUSDT'),
+  fast: z.number().int().positive().default(12),
+  slow: z.number().int().positive().default(48),
+  marginFraction: z.number().positive().max(1).default(0.5),
+});
+
+export default defineStrategy({
+  name: 'example',
+  description: 'SMA crossover (long above, short below) on one symbol.',
+  params,
+  symbols: (p) => [p.symbol],
+  create(p) {
+    const fast = new Sma(p.fast);
+    const slow = new Sma(p.slow);
+    return {
+      onBar(ctx) {
+        const close = ctx.close(0);
+        fast.update(close);
+        slow.update(close);
+        if (!fast.ready || !slow.ready || !(close > 0)) return;
+        const equity = ctx.account.equity;
+        if (!(equity > 0)) return;
+        const dir = fast.value > slow.value ? 1 : -1;
+        if (Math.sign(ctx.position(0).qty) === dir) return;
+        ctx.targetPosition(0, (dir * p.marginFraction * equity * ctx.leverage(0)) / close);
+      },
+    };
+  },
+});
+`;
+
+// Type checking only (tsx runs the files): 'Bundler' resolution reads marginlab's "exports"
+// whatever the package's "type" is.
+const TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: {
+      target: 'ES2022',
+      lib: ['ES2023'],
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      isolatedModules: true,
+      esModuleInterop: true,
+    },
+    include: ['backtest.config.ts', 'strategies'],
+  },
+  null,
+  2,
+)}\n`;
+
+const GITIGNORE = `node_modules/\nreports/\n`;
+
+function packageJson(dir: string): string {
+  const name =
+    basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+|-+$/g, '') || 'backtests';
+  const pkg = {
+    name,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    scripts: { backtest: 'marginlab run' },
+    devDependencies: { marginlab: `^${packageVersion()}` },
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+export interface InitOutcome {
+  dir: string;
+  written: string[];
+  kept: string[];
+}
+
+/** Write the project files into `dir` (created if missing); UserError 64 when one of them exists. */
+export async function initProject(dirArg: string): Promise<InitOutcome> {
+  const dir = resolve(dirArg);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dirArg} exists and is not a folder`, ExitCode.USAGE);
+  const files: [string, string][] = [
+    ['backtest.config.ts', CONFIG],
+    [join('strategies', 'example.ts'), STRATEGY],
+    ['tsconfig.json', TSCONFIG],
+    ['.gitignore', GITIGNORE],
+  ];
+  const existing = files.map(([f]) => f).filter((f) => existsSync(join(dir, f)));
+  if (existing.length > 0) {
+    throw new UserError(
+      `init writes nothing: ${existing.map((f) => join(dirArg, f)).join(', ')} already exist${existing.length === 1 ? 's' : ''} (init never overwrites; move ${existing.length === 1 ? 'it' : 'them'} away or choose another folder)`,
+      ExitCode.USAGE,
+    );
+  }
+  const kept: string[] = [];
+  if (existsSync(join(dir, 'package.json'))) kept.push('package.json');
+  else files.unshift(['package.json', packageJson(dir)]);
+  const { writeFileAtomic } = await import('../../util/atomic.js');
+  const written: string[] = [];
+  for (const [f, text] of files) {
+    const p = join(dir, f);
+    mkdirSync(join(p, '..'), { recursive: true });
+    if (existsSync(p)) throw new UserError(`${p} appeared while init was writing; stopped (files written: ${written.join(', ') || 'none'})`, ExitCode.USAGE);
+    writeFileAtomic(p, text);
+    written.push(f);
+  }
+  return { dir, written, kept };
+}
+
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('start a project: backtest.config.ts, strategies/example.ts, tsconfig.json, .gitignore (and package.json if missing); never overwrites (exit 64)')
+    .argument('[dir]', 'project folder (created if missing)', '.')
+    .action(async (dirArg: string) => {
+      const out = await initProject(dirArg);
+      const r = relative(process.cwd(), out.dir);
+      const rel = r === '' ? '.' : r.startsWith('..') ? out.dir : r;
+      process.stdout.write(`marginlab: initialised ${rel}: ${out.written.join(', ')}${out.kept.length ? ` (kept your ${out.kept.join(', ')})` : ''}\n`);
+      const needsInstall = !existsSync(join(out.dir, 'node_modules', 'marginlab'));
+      process.stdout.write(
+        [
+          'next:',
+          rel === '.' ? null : `  cd ${rel}`,
+          needsInstall ? `  npm install --save-dev marginlab   # (or the tarball you installed from)` : null,
+          `  npx marginlab run   # the sample data, strategies/example.ts, isolated vs cross at 3x and 10x`,
+          `  then open reports/example/report.html`,
+        ]
+          .filter((l) => l !== null)
+          .join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,308 @@
+/**
+ * `marginlab compare <baseline> <current>`: tonight's run folder against a baseline (last night's,
+ * the last good one). Runs are matched by their spec without the engine version, the data hashes
+ * and the replay window (strategy, params, venue and its overrides, leverage, setup, dataset,
+ * timeframe, symbols, capital, execution, stress scenario/path), so a new engine or a refreshed
+ * dataset still pairs; what differs beyond the key is listed per run. The figures that matter
+ * for margin (return, drawdown, liquidations and their loss, funding, fees, peak margin ratio,
+ * capital efficiency, stress survival) are compared per run and summed per setup; `--fail-on`
+ * rules (rules.ts) decide the exit code.
+ */
+import { METRICS } from '../analysis/index.js';
+import { dataError } from '../errors.js';
+import { loadRunFolder } from '../report/load.js';
+import { paramsLabel } from '../report/format.js';
+import { SETUP_ORDER, cmpStr, type SetupId } from '../report/model.js';
+import { canonicalJson } from '../shard/hash.js';
+import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
+import { ruleFails, type Rule } from './rules.js';
+
+/** The metrics compared per run, in this order. */
+export const COMPARE_METRICS = [
+  'totalReturn',
+  'maxDrawdown',
+  'liquidations',
+  'liquidationLoss',
+  'fundingNet',
+  'fees',
+  'marginRatioMax',
+  'capitalEfficiency',
+] as const;
+
+/** Spec fields that may differ between the two sides of a pair (shown, never part of the key). */
+const UNKEYED: readonly (keyof RunSpec)[] = ['engineVersion', 'dataHashes', 'from', 'to'];
+
+export interface Side {
+  dir: string;
+  name: string;
+  engineVersion: string;
+  marginlabVersion: string;
+  createdAt: string;
+  runs: number;
+}
+
+export interface MetricDiff {
+  baseline: number | null;
+  current: number | null;
+  /** current − baseline (null when either is null) */
+  delta: number | null;
+}
+
+export interface StressDiff {
+  kind: 'scenario' | 'path';
+  survived: { baseline: boolean; current: boolean };
+  wipedOut: { baseline: boolean; current: boolean };
+  peakMarginRatio: MetricDiff;
+  /** decimal strings as stored */
+  lossAtShock: { baseline: string | null; current: string | null };
+  timeToLiquidationMs: { baseline: number | null; current: number | null };
+}
+
+export interface RunLabel {
+  strategy: string;
+  params: string;
+  venue: string;
+  setup: SetupId;
+  leverage: number;
+  dataset: string;
+  timeframe: string;
+  /** stress scenario / Monte Carlo path label, absent for history runs */
+  stressRun?: string;
+}
+
+export interface RunPair extends RunLabel {
+  baselineRunId: string;
+  currentRunId: string;
+  status: { baseline: 'ok' | 'errored'; current: 'ok' | 'errored' };
+  /** error message of the current run when it errored */
+  error?: string;
+  engineVersion: { baseline: string; current: string };
+  metrics: Record<string, MetricDiff>;
+  stress?: StressDiff;
+  /** spec fields outside the key that differ (engine version, data hashes, window) */
+  specDifferences: string[];
+  failedRules: string[];
+}
+
+export interface OneSided extends RunLabel {
+  runId: string;
+  status: 'ok' | 'errored';
+  failedRules: string[];
+}
+
+export interface SetupSummary {
+  setup: SetupId;
+  matched: number;
+  statusChanged: number;
+  meanReturnDelta: number | null;
+  meanMaxDrawdownDelta: number | null;
+  liquidations: { baseline: number; current: number };
+  liquidationLoss: { baseline: number; current: number };
+  fundingNet: { baseline: number; current: number };
+  fees: { baseline: number; current: number };
+  /** pairs with at least one failed rule */
+  failing: number;
+}
+
+export interface RuleOutcome {
+  rule: string;
+  /** runs (or, for missing/added, 1) that fail it */
+  failures: number;
+}
+
+export interface Comparison {
+  schemaVersion: 1;
+  baseline: Side;
+  current: Side;
+  engineVersionChanged: boolean;
+  rules: RuleOutcome[];
+  /** true when no rule fails */
+  passed: boolean;
+  pairs: RunPair[];
+  setups: SetupSummary[];
+  onlyInBaseline: OneSided[];
+  onlyInCurrent: OneSided[];
+}
+
+function matchKey(spec: RunSpec): string {
+  const rest: Record<string, unknown> = { ...spec };
+  for (const k of UNKEYED) delete rest[k];
+  return canonicalJson(rest);
+}
+
+function stressLabel(spec: RunSpec): string | undefined {
+  const s = spec.stress;
+  if (!s) return undefined;
+  if (s.kind === 'scenario') return `scenario ${s.scenario} at ${new Date(s.injectAt).toISOString()}`;
+  return `path ${s.pathIndex} (seed ${s.seed}${s.crashes?.length ? `, ${s.crashes.length} crash${s.crashes.length > 1 ? 'es' : ''}` : ''})`;
+}
+
+function label(r: RunResult): RunLabel {
+  const s = r.spec;
+  const l: RunLabel = {
+    strategy: s.strategy,
+    params: paramsLabel(s.params),
+    venue: s.venue,
+    setup: s.setup,
+    leverage: s.leverage,
+    dataset: s.dataset,
+    timeframe: s.timeframe,
+  };
+  const st = stressLabel(s);
+  if (st !== undefined) l.stressRun = st;
+  return l;
+}
+
+function index(results: readonly RunResult[], dir: string): Map<string, RunResult> {
+  const m = new Map<string, RunResult>();
+  for (const r of results) {
+    const k = matchKey(r.spec);
+    const prev = m.get(k);
+    if (prev) throw dataError(`${dir}: runs ${prev.runId} and ${r.runId} have the same spec apart from engine version, data hashes and window; compare cannot pair them`);
+    m.set(k, r);
+  }
+  return m;
+}
+
+const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const diff = (b: number | null | undefined, c: number | null | undefined): MetricDiff => {
+  const bb = num(b);
+  const cc = num(c);
+  return { baseline: bb, current: cc, delta: bb !== null && cc !== null ? cc - bb : null };
+};
+
+function specDifferences(a: RunSpec, b: RunSpec): string[] {
+  const out: string[] = [];
+  if (a.engineVersion !== b.engineVersion) out.push(`engine ${a.engineVersion} → ${b.engineVersion}`);
+  if (canonicalJson(a.dataHashes) !== canonicalJson(b.dataHashes)) {
+    const files = [...new Set([...Object.keys(a.dataHashes), ...Object.keys(b.dataHashes)])].filter((f) => a.dataHashes[f] !== b.dataHashes[f]).sort();
+    out.push(`data changed (${files.length} file${files.length === 1 ? '' : 's'}: ${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`);
+  }
+  const win = (x: number | null) => (x === null ? 'dataset bounds' : new Date(x).toISOString());
+  if (a.from !== b.from) out.push(`from ${win(a.from)} → ${win(b.from)}`);
+  if (a.to !== b.to) out.push(`to ${win(a.to)} → ${win(b.to)}`);
+  return out;
+}
+
+function sortLabels<T extends RunLabel>(xs: T[]): T[] {
+  return xs.sort(
+    (a, b) =>
+      cmpStr(a.strategy, b.strategy) ||
+      cmpStr(a.params, b.params) ||
+      cmpStr(a.venue, b.venue) ||
+      cmpStr(a.dataset, b.dataset) ||
+      cmpStr(a.stressRun ?? '', b.stressRun ?? '') ||
+      a.leverage - b.leverage ||
+      SETUP_ORDER.indexOf(a.setup) - SETUP_ORDER.indexOf(b.setup),
+  );
+}
+
+function side(dir: string, manifest: RunManifest, runs: number): Side {
+  return { dir, name: manifest.name, engineVersion: manifest.engineVersion, marginlabVersion: manifest.marginlabVersion, createdAt: manifest.createdAt, runs };
+}
+
+/** Compare two run folders (written by `marginlab run` or `merge`) under `rules`. */
+export function compareFolders(baselineDir: string, currentDir: string, rules: readonly Rule[]): Comparison {
+  const base = loadRunFolder(baselineDir);
+  const cur = loadRunFolder(currentDir);
+  return compareResults(side(baselineDir, base.manifest, base.results.length), base.results, side(currentDir, cur.manifest, cur.results.length), cur.results, rules);
+}
+
+/** The comparison of two sets of results (compareFolders without the folders). */
+export function compareResults(baseline: Side, baseResults: readonly RunResult[], current: Side, curResults: readonly RunResult[], rules: readonly Rule[]): Comparison {
+  const b = index(baseResults, baseline.dir);
+  const c = index(curResults, current.dir);
+  const runRules = rules.filter((r) => r.kind !== 'count');
+  const failures = new Map<string, number>(rules.map((r) => [r.text, 0]));
+  const fail = (r: Rule) => failures.set(r.text, (failures.get(r.text) ?? 0) + 1);
+
+  const pairs: RunPair[] = [];
+  const onlyInCurrent: OneSided[] = [];
+  for (const [k, cr] of c) {
+    const br = b.get(k);
+    const failed: string[] = [];
+    for (const rule of runRules) {
+      if (ruleFails(rule, cr, br ?? null)) {
+        failed.push(rule.text);
+        fail(rule);
+      }
+    }
+    if (!br) {
+      onlyInCurrent.push({ ...label(cr), runId: cr.runId, status: cr.status, failedRules: failed });
+      continue;
+    }
+    const metrics: Record<string, MetricDiff> = {};
+    for (const id of COMPARE_METRICS) metrics[id] = diff(br.metrics[id], cr.metrics[id]);
+    const pair: RunPair = {
+      ...label(cr),
+      baselineRunId: br.runId,
+      currentRunId: cr.runId,
+      status: { baseline: br.status, current: cr.status },
+      engineVersion: { baseline: br.spec.engineVersion, current: cr.spec.engineVersion },
+      metrics,
+      specDifferences: specDifferences(br.spec, cr.spec),
+      failedRules: failed,
+    };
+    if (cr.status === 'errored' && cr.error) pair.error = cr.error;
+    if (br.stress && cr.stress) {
+      pair.stress = {
+        kind: cr.stress.kind,
+        survived: { baseline: br.stress.survived, current: cr.stress.survived },
+        wipedOut: { baseline: br.stress.wipedOut, current: cr.stress.wipedOut },
+        peakMarginRatio: diff(br.stress.peakMarginRatio, cr.stress.peakMarginRatio),
+        lossAtShock: { baseline: br.stress.lossAtShock, current: cr.stress.lossAtShock },
+        timeToLiquidationMs: { baseline: br.stress.timeToLiquidationMs, current: cr.stress.timeToLiquidationMs },
+      };
+    }
+    pairs.push(pair);
+  }
+  const onlyInBaseline: OneSided[] = [];
+  for (const [k, br] of b) if (!c.has(k)) onlyInBaseline.push({ ...label(br), runId: br.runId, status: br.status, failedRules: [] });
+
+  for (const rule of rules) {
+    if (rule.kind !== 'count') continue;
+    const n = rule.field === 'missing' ? onlyInBaseline.length : onlyInCurrent.length;
+    if (ruleFails({ ...rule, kind: 'value', field: 'n' }, { status: 'ok', metrics: { n } }, null)) fail(rule);
+  }
+
+  const setups: SetupSummary[] = [];
+  for (const setup of SETUP_ORDER) {
+    const ps = pairs.filter((p) => p.setup === setup);
+    if (ps.length === 0) continue;
+    const mean = (id: string): number | null => {
+      const ds = ps.map((p) => p.metrics[id]!.delta).filter((d): d is number => d !== null);
+      return ds.length ? ds.reduce((s, d) => s + d, 0) / ds.length : null;
+    };
+    const sum = (id: string) => ({
+      baseline: ps.reduce((s, p) => s + (p.metrics[id]!.baseline ?? 0), 0),
+      current: ps.reduce((s, p) => s + (p.metrics[id]!.current ?? 0), 0),
+    });
+    setups.push({
+      setup,
+      matched: ps.length,
+      statusChanged: ps.filter((p) => p.status.baseline !== p.status.current).length,
+      meanReturnDelta: mean('totalReturn'),
+      meanMaxDrawdownDelta: mean('maxDrawdown'),
+      liquidations: sum('liquidations'),
+      liquidationLoss: sum('liquidationLoss'),
+      fundingNet: sum('fundingNet'),
+      fees: sum('fees'),
+      failing: ps.filter((p) => p.failedRules.length > 0).length,
+    });
+  }
+  const outcomes = rules.map((r) => ({ rule: r.text, failures: failures.get(r.text) ?? 0 }));
+  return {
+    schemaVersion: 1,
+    baseline,
+    current,
+    engineVersionChanged: baseline.engineVersion !== current.engineVersion,
+    rules: outcomes,
+    passed: outcomes.every((o) => o.failures === 0),
+    pairs: sortLabels(pairs),
+    setups,
+    onlyInBaseline: sortLabels(onlyInBaseline),
+    onlyInCurrent: sortLabels(onlyInCurrent),
+  };
+}
+
+export const METRIC_TITLES: Record<string, string> = Object.fromEntries(METRICS.map((m) => [m.id, m.short]));

@@ -1,0 +1,150 @@
+/**
+ * Renderings of a Comparison: the terminal summary, compare.md and compare.html (one
+ * self-contained page, no script, every value escaped).
+ */
+import { escapeHtml, escapeMd, fmtLeverage, fmtMetric } from '../report/format.js';
+import { COMPARE_METRICS, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
+
+/** Runs listed in the terminal summary beyond those failing a rule or changing status. */
+const TERMINAL_TOP = 10;
+
+const runName = (r: RunLabel): string =>
+  `${r.strategy}${r.params ? ` ${r.params}` : ''} · ${r.venue} · ${fmtLeverage(r.leverage)} ${r.setup}${r.stressRun ? ` · ${r.stressRun}` : ''}`;
+
+function fmtDelta(id: string, d: number | null): string {
+  if (d === null) return '—';
+  if (d === 0) return '±0';
+  const s = fmtMetric(id, Math.abs(d));
+  const pp = s.endsWith('%') ? `${s.slice(0, -1)}pp` : s.endsWith('%/yr') ? `${s.slice(0, -4)}pp/yr` : s;
+  return `${d > 0 ? '+' : '−'}${pp}`;
+}
+
+const cell = (id: string, m: MetricDiff): string => `${fmtMetric(id, m.baseline)} → ${fmtMetric(id, m.current)} (${fmtDelta(id, m.delta)})`;
+
+function headline(c: Comparison): string[] {
+  const eng = c.engineVersionChanged ? `engine ${c.baseline.engineVersion} → ${c.current.engineVersion} (changed)` : `engine ${c.current.engineVersion}`;
+  return [
+    `baseline ${c.baseline.dir} (${c.baseline.name}, ${c.baseline.runs} runs, ${c.baseline.createdAt})`,
+    `current  ${c.current.dir} (${c.current.name}, ${c.current.runs} runs, ${c.current.createdAt})`,
+    `${c.pairs.length} matched, ${c.onlyInBaseline.length} only in baseline, ${c.onlyInCurrent.length} only in current; ${eng}`,
+  ];
+}
+
+function ruleLines(c: Comparison): string[] {
+  if (c.rules.length === 0) return ['no --fail-on rules: exit 0'];
+  return c.rules.map((r) => `${r.failures === 0 ? 'pass' : 'FAIL'}  ${r.rule}${r.failures ? ` (${r.failures} run${r.failures === 1 ? '' : 's'})` : ''}`);
+}
+
+function setupLine(s: Comparison['setups'][number]): string {
+  return `${s.setup}: ${s.matched} runs, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
+}
+
+function pairLine(p: RunPair): string {
+  const parts = [
+    `return ${cell('totalReturn', p.metrics.totalReturn!)}`,
+    `max DD ${cell('maxDrawdown', p.metrics.maxDrawdown!)}`,
+    `liqs ${fmtMetric('liquidations', p.metrics.liquidations!.baseline)} → ${fmtMetric('liquidations', p.metrics.liquidations!.current)}`,
+  ];
+  if (p.status.baseline !== p.status.current) parts.unshift(`status ${p.status.baseline} → ${p.status.current}`);
+  if (p.specDifferences.length) parts.push(p.specDifferences.join('; '));
+  if (p.failedRules.length) parts.push(`FAILS ${p.failedRules.join(', ')}`);
+  return `${runName(p)}: ${parts.join(', ')}`;
+}
+
+/** The terminal summary: rules, setups, failing / changed runs, the largest return changes, one-sided runs. */
+export function renderText(c: Comparison): string {
+  const out = [...headline(c), '', ...ruleLines(c), ''];
+  for (const s of c.setups) out.push(setupLine(s));
+  const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current);
+  const rest = c.pairs
+    .filter((p) => !flagged.includes(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
+    .sort((a, b) => Math.abs(b.metrics.totalReturn!.delta ?? 0) - Math.abs(a.metrics.totalReturn!.delta ?? 0))
+    .slice(0, TERMINAL_TOP);
+  if (flagged.length) out.push('', 'runs failing a rule or changing status:', ...flagged.map((p) => `  ${pairLine(p)}`));
+  if (rest.length) out.push('', `largest return changes${flagged.length ? ' among the other runs' : ''}:`, ...rest.map((p) => `  ${pairLine(p)}`));
+  const one = (title: string, xs: OneSided[]) =>
+    xs.length ? ['', `${title} (${xs.length}):`, ...xs.map((x) => `  ${runName(x)} [${x.status}]${x.failedRules.length ? ` FAILS ${x.failedRules.join(', ')}` : ''}`)] : [];
+  out.push(...one('only in baseline', c.onlyInBaseline), ...one('only in current', c.onlyInCurrent));
+  out.push('', c.passed ? 'result: pass' : 'result: FAIL (exit 1)');
+  return `${out.join('\n')}\n`;
+}
+
+/** compare.md: everything, every matched run. */
+export function renderMarkdown(c: Comparison): string {
+  const md = escapeMd;
+  const out: string[] = ['# marginlab compare', '', ...headline(c).map((l) => `- ${md(l)}`), '', '## Rules', ''];
+  out.push(...ruleLines(c).map((l) => `- ${md(l)}`), '', `**${c.passed ? 'pass' : 'FAIL'}**`, '', '## Per setup', '');
+  if (c.setups.length === 0) out.push('No matched runs.');
+  else {
+    out.push('| setup | runs | Δ return (mean) | Δ max DD (mean) | liquidations | liquidation loss | funding net | fees | status changed | failing |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of c.setups) {
+      out.push(
+        `| ${s.setup} | ${s.matched} | ${fmtDelta('totalReturn', s.meanReturnDelta)} | ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)} | ${s.liquidations.baseline} → ${s.liquidations.current} | ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)} | ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)} | ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)} | ${s.statusChanged} | ${s.failing} |`,
+      );
+    }
+  }
+  out.push('', '## Runs', '');
+  if (c.pairs.length === 0) out.push('No matched runs.');
+  else {
+    out.push(`| run | status | ${COMPARE_METRICS.map((id) => METRIC_TITLES[id]).join(' | ')} | notes |`, `|---|---|${COMPARE_METRICS.map(() => '---:').join('|')}|---|`);
+    for (const p of c.pairs) {
+      const notes = [...p.specDifferences, ...(p.stress ? [stressNote(p)] : []), ...(p.error ? [`error: ${p.error}`] : []), ...(p.failedRules.length ? [`FAILS ${p.failedRules.join(', ')}`] : [])];
+      out.push(
+        `| ${md(runName(p))} | ${p.status.baseline} → ${p.status.current} | ${COMPARE_METRICS.map((id) => md(cell(id, p.metrics[id]!))).join(' | ')} | ${md(notes.join('; '))} |`,
+      );
+    }
+  }
+  for (const [title, xs] of [
+    ['Only in the baseline', c.onlyInBaseline],
+    ['Only in the current folder', c.onlyInCurrent],
+  ] as const) {
+    out.push('', `## ${title}`, '');
+    out.push(xs.length ? xs.map((x) => `- ${md(runName(x))} [${x.status}]${x.failedRules.length ? ` FAILS ${md(x.failedRules.join(', '))}` : ''}`).join('\n') : 'None.');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function stressNote(p: RunPair): string {
+  const s = p.stress!;
+  const yn = (b: boolean) => (b ? 'yes' : 'no');
+  return `stress: survived ${yn(s.survived.baseline)} → ${yn(s.survived.current)}, wiped out ${yn(s.wipedOut.baseline)} → ${yn(s.wipedOut.current)}, peak margin ratio ${s.peakMarginRatio.baseline ?? '—'} → ${s.peakMarginRatio.current ?? '—'}, loss at shock ${s.lossAtShock.baseline ?? '—'} → ${s.lossAtShock.current ?? '—'}`;
+}
+
+/** compare.html: the same content as compare.md, one page without scripts or external resources. */
+export function renderHtml(c: Comparison): string {
+  const e = escapeHtml;
+  const cls = (d: number | null, higherIsBetter: boolean | null) =>
+    d === null || d === 0 || higherIsBetter === null ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';
+  const better: Record<string, boolean | null> = { totalReturn: true, maxDrawdown: false, liquidations: false, liquidationLoss: false, fundingNet: true, fees: false, marginRatioMax: false, capitalEfficiency: true };
+  const rows = c.pairs
+    .map((p) => {
+      const notes = [...p.specDifferences, ...(p.stress ? [stressNote(p)] : []), ...(p.error ? [`error: ${p.error}`] : [])];
+      return `<tr${p.failedRules.length ? ' class="fail"' : ''}><td>${e(runName(p))}</td><td>${e(p.status.baseline)} → ${e(p.status.current)}</td>${COMPARE_METRICS.map((id) => {
+        const m = p.metrics[id]!;
+        return `<td${cls(m.delta, better[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta))}</small></td>`;
+      }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `<br><b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
+    })
+    .join('\n');
+  const setupRows = c.setups.map((s) => `<tr><td>${e(s.setup)}</td><td>${e(setupLine(s).replace(/^[a-z]+: /, ''))}</td></tr>`).join('\n');
+  const one = (title: string, xs: OneSided[]) =>
+    `<h2>${e(title)} (${xs.length})</h2>${xs.length ? `<ul>${xs.map((x) => `<li>${e(runName(x))} [${e(x.status)}]${x.failedRules.length ? ` <b>fails ${e(x.failedRules.join(', '))}</b>` : ''}</li>`).join('')}</ul>` : '<p>None.</p>'}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>marginlab compare: ${e(c.baseline.name)} → ${e(c.current.name)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#111}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top;text-align:left}
+th{background:#f4f4f5}.up{color:#15803d}.down{color:#b91c1c}tr.fail{background:#fef2f2}
+.verdict{font-size:1.2rem;font-weight:600}.verdict.fail{color:#b91c1c}.verdict.pass{color:#15803d}small{color:#555}
+</style></head><body>
+<h1>marginlab compare</h1>
+<ul>${headline(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
+<p class="verdict ${c.passed ? 'pass' : 'fail'}">${c.passed ? 'pass' : 'FAIL'}</p>
+<h2>Rules</h2><ul>${ruleLines(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
+<h2>Per setup</h2>${c.setups.length ? `<table><tr><th>setup</th><th>changes</th></tr>${setupRows}</table>` : '<p>No matched runs.</p>'}
+<h2>Runs (${c.pairs.length})</h2>${c.pairs.length ? `<table><tr><th>run</th><th>status</th>${COMPARE_METRICS.map((id) => `<th>${e(METRIC_TITLES[id] ?? id)}</th>`).join('')}<th>notes</th></tr>\n${rows}</table>` : '<p>No matched runs.</p>'}
+${one('Only in the baseline', c.onlyInBaseline)}
+${one('Only in the current folder', c.onlyInCurrent)}
+</body></html>
+`;
+}

@@ -1,0 +1,174 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../src/errors.js';
+import { parseRules } from '../src/compare/rules.js';
+import { compareFolders, COMPARE_METRICS, type Comparison } from '../src/compare/index.js';
+import { renderHtml } from '../src/compare/render.js';
+import { runIdOf } from '../src/shard/hash.js';
+import type { RunResult } from '../src/shard/types.js';
+import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
+import { runCli } from './fixtures/run/cli.js';
+
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+const usage = (specs: string[]) => {
+  try {
+    parseRules(specs);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as UserError).exitCode;
+  }
+  return 0;
+};
+
+describe('--fail-on rules', () => {
+  it('parses values, changes in pp / units / %, status and counts', () => {
+    const r = parseRules(['liquidations>0, maxDrawdown>+2pp', 'totalReturn<-1pp,status!=ok', 'fees>=+10%', 'missing>0', 'sharpe<=-0.5']);
+    expect(r.map((x) => [x.field, x.op, x.kind, x.threshold])).toEqual([
+      ['liquidations', '>', 'value', 0],
+      ['maxDrawdown', '>', 'delta', 2],
+      ['totalReturn', '<', 'delta', -1],
+      ['status', '!=', 'status', NaN],
+      ['fees', '>=', 'relative', 0.1],
+      ['missing', '>', 'count', 0],
+      ['sharpe', '<=', 'delta', -0.5],
+    ]);
+  });
+  it.each([
+    ['liqudations>0'], // unknown field
+    ['liquidations>+2pp'], // pp on a count
+    ['maxDrawdown>2pp'], // pp without a sign
+    ['status>ok'],
+    ['status!=fine'],
+    ['totalReturn=>1'],
+    ['totalReturn<abc'],
+    ['missing>+1'],
+    ['liquidations>0,'],
+    [''],
+  ])('%s is a usage error (64)', (rule) => {
+    expect(usage([rule])).toBe(64);
+  });
+});
+
+describe('compare', () => {
+  let base: RunResult[];
+  let baseDir: string;
+  let curDir: string;
+  let c: Comparison;
+  beforeAll(() => {
+    base = makeResults(24 * 30);
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-'));
+    baseDir = writeRunFolder(join(root, 'base'), base, makeManifest(base, 'nightly'));
+    const cur = base.map(clone);
+    for (const r of cur) {
+      r.spec.engineVersion = '2';
+      r.runId = runIdOf(r.spec);
+    }
+    // a regression: one run gets a liquidation and 3pp more drawdown
+    const hit = cur.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 3 && r.spec.setup === 'isolated')!;
+    hit.metrics.liquidations = (hit.metrics.liquidations ?? 0) + 1;
+    hit.metrics.maxDrawdown = (hit.metrics.maxDrawdown ?? 0) + 3;
+    hit.metrics.totalReturn = (hit.metrics.totalReturn ?? 0) - 0.5;
+    // one run disappears, one is new
+    const gone = cur.findIndex((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'cross');
+    cur.splice(gone, 1);
+    const added = clone(cur[0]!);
+    added.spec.leverage = 50;
+    added.runId = runIdOf(added.spec);
+    cur.push(added);
+    const m = makeManifest(cur, 'nightly');
+    m.engineVersion = '2';
+    curDir = writeRunFolder(join(root, 'cur'), cur, m);
+    c = compareFolders(baseDir, curDir, parseRules(['maxDrawdown>+2pp', 'totalReturn<-1pp', 'missing>0', 'added>5']));
+  });
+
+  it('matches runs by spec across engine versions and lists one-sided runs', () => {
+    expect(c.pairs.length).toBe(base.length - 1);
+    expect(c.engineVersionChanged).toBe(true);
+    expect(c.baseline.engineVersion).toBe('1');
+    expect(c.current.engineVersion).toBe('2');
+    for (const p of c.pairs) {
+      expect(p.engineVersion).toEqual({ baseline: '1', current: '2' });
+      expect(p.specDifferences).toContain('engine 1 → 2');
+    }
+    expect(c.onlyInBaseline.map((r) => [r.strategy, r.leverage, r.setup])).toEqual([['ma-trend', 25, 'cross']]);
+    expect(c.onlyInCurrent.map((r) => r.leverage)).toEqual([50]);
+  });
+
+  it('evaluates rules per run: the drawdown rule fails once, the return rule not, missing once', () => {
+    expect(c.rules).toEqual([
+      { rule: 'maxDrawdown>+2pp', failures: 1 },
+      { rule: 'totalReturn<-1pp', failures: 0 },
+      { rule: 'missing>0', failures: 1 },
+      { rule: 'added>5', failures: 0 },
+    ]);
+    expect(c.passed).toBe(false);
+    const failing = c.pairs.filter((p) => p.failedRules.length > 0);
+    expect(failing.map((p) => [p.strategy, p.leverage, p.setup, p.failedRules])).toEqual([['ma-trend', 3, 'isolated', ['maxDrawdown>+2pp']]]);
+    const d = failing[0]!.metrics;
+    expect(d.liquidations!.delta).toBe(1);
+    expect(d.maxDrawdown!.delta).toBeCloseTo(3, 9);
+    expect(d.totalReturn!.delta).toBeCloseTo(-0.5, 9);
+  });
+
+  it('sums per setup and keeps the JSON shape', () => {
+    const iso = c.setups.find((s) => s.setup === 'isolated')!;
+    expect(iso.failing).toBe(1);
+    expect(iso.liquidations.current - iso.liquidations.baseline).toBe(1);
+    expect(Object.keys(c).sort()).toEqual(['baseline', 'current', 'engineVersionChanged', 'onlyInBaseline', 'onlyInCurrent', 'pairs', 'passed', 'rules', 'schemaVersion', 'setups']);
+    expect(Object.keys(c.pairs[0]!.metrics)).toEqual([...COMPARE_METRICS]);
+    expect(c.pairs.every((p) => p.stress === undefined)).toBe(true);
+  });
+
+  it('escapes names in compare.html (no script, no raw markup)', () => {
+    const html = renderHtml(c);
+    expect(c.pairs.some((p) => p.strategy === XSS_NAME)).toBe(true);
+    expect(html).not.toContain(XSS_NAME);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('compares stress figures when both sides have them, and errored runs fail status!=ok', () => {
+    const b = base.slice(0, 2).map(clone);
+    const stress = { kind: 'scenario' as const, scenario: 'luna-2022', injectAt: Date.UTC(2024, 0, 5) };
+    for (const r of b) {
+      r.spec.stress = stress;
+      r.runId = runIdOf(r.spec);
+      r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt: stress.injectAt, survived: true, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-120.5', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
+    }
+    const cu = b.map(clone);
+    cu[1]!.stress!.survived = false;
+    cu[1]!.status = 'errored';
+    cu[1]!.error = 'strategy threw';
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-stress-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), parseRules(['status!=ok']));
+    expect(r.pairs.length).toBe(2);
+    expect(r.pairs.every((p) => p.stressRun?.startsWith('scenario luna-2022'))).toBe(true);
+    const changed = r.pairs.find((p) => p.stress!.survived.current === false)!;
+    expect(changed.stress!.survived.baseline).toBe(true);
+    expect(changed.failedRules).toEqual(['status!=ok']);
+    expect(changed.error).toBe('strategy threw');
+    expect(r.rules).toEqual([{ rule: 'status!=ok', failures: 1 }]);
+  });
+
+  it('CLI: exit 1 when a rule fails, 0 when none does, 64 for a bad rule, 66 for a missing folder; --json; writes compare.md/html', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ml-compare-out-'));
+    const fail = await runCli(['compare', baseDir, curDir, '--fail-on', 'liquidations>0,maxDrawdown>+2pp', '--json', '--out', out], process.cwd());
+    expect(fail.code).toBe(1);
+    const j = JSON.parse(fail.stdout) as Comparison;
+    expect(j.passed).toBe(false);
+    expect(j.rules.map((r) => r.rule)).toEqual(['liquidations>0', 'maxDrawdown>+2pp']);
+    expect(existsSync(join(out, 'compare.md'))).toBe(true);
+    expect(readFileSync(join(out, 'compare.html'), 'utf8')).toContain('FAIL');
+    const pass = await runCli(['compare', baseDir, curDir, '--fail-on', 'totalReturn<-1pp', '--out', out], process.cwd());
+    expect(pass.code).toBe(0);
+    expect(pass.stdout).toMatch(/only in baseline \(1\)/);
+    expect(pass.stdout).toMatch(/engine 1 → 2 \(changed\)/);
+    const bad = await runCli(['compare', baseDir, curDir, '--fail-on', 'maxDrawdown>2pp', '--out', out], process.cwd());
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/needs a sign/);
+    const missing = await runCli(['compare', join(out, 'nope'), curDir, '--out', out], process.cwd());
+    expect(missing.code).toBe(66);
+  });
+});

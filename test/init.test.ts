@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initProject } from '../src/cli/commands/init.js';
+import { UserError } from '../src/errors.js';
+import { SAMPLE_DATA } from '../src/index.js';
+import { importConfigFile, resolveConfig } from '../src/config/index.js';
+
+describe('marginlab init', () => {
+  it('writes package.json (when missing), config, example strategy, tsconfig and .gitignore', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ml-init-')), 'My Backtests');
+    const out = await initProject(dir);
+    expect(out.written).toEqual(['package.json', 'backtest.config.ts', join('strategies', 'example.ts'), 'tsconfig.json', '.gitignore']);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; type: string; devDependencies: Record<string, string> };
+    expect(pkg.name).toBe('my-backtests');
+    expect(pkg.type).toBe('module');
+    expect(pkg.devDependencies.marginlab).toMatch(/^\^\d+\.\d+\.\d+/);
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('reports/');
+    expect(readFileSync(join(dir, 'strategies', 'example.ts'), 'utf8')).toContain("from 'marginlab'");
+    expect(existsSync(join(SAMPLE_DATA, 'manifest.json'))).toBe(true);
+    // the config it writes is valid and points at the bundled sample data ('marginlab' = this repository, as if installed)
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(resolve(import.meta.dirname, '..'), join(dir, 'node_modules', 'marginlab'), 'dir');
+    const input = await importConfigFile(join(dir, 'backtest.config.ts'));
+    const cfg = await resolveConfig(input, { configDir: dir, overrides: {}, source: 'backtest.config.ts' });
+    expect(cfg.strategyDirs).toEqual(['strategies']);
+    expect(cfg.data[0]!.path).toBe(SAMPLE_DATA);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('never overwrites: one existing file → nothing written, exit 64 naming it; an existing package.json is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(dir, 'package.json'), '{"name":"mine","type":"commonjs"}\n');
+    mkdirSync(join(dir, 'strategies'));
+    writeFileSync(join(dir, 'strategies', 'example.ts'), '// mine\n');
+    const err = await initProject(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(64);
+    expect((err as UserError).message).toMatch(/example\.ts already exists/);
+    expect(readdirSync(dir).sort()).toEqual(['package.json', 'strategies']);
+    expect(readFileSync(join(dir, 'strategies', 'example.ts'), 'utf8')).toBe('// mine\n');
+    const dir2 = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(dir2, 'package.json'), '{"name":"mine","type":"commonjs"}\n');
+    const out = await initProject(dir2);
+    expect(out.kept).toEqual(['package.json']);
+    expect(readFileSync(join(dir2, 'package.json'), 'utf8')).toBe('{"name":"mine","type":"commonjs"}\n');
+  });
+});

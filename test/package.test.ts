@@ -1,0 +1,169 @@
+/**
+ * marginlab as a dependency, as a new user gets it: `npm pack` this repository once, install the
+ * tarball into two fresh projects — package.json "type": "commonjs" (what `npm init -y` writes)
+ * and "type": "module" — from the npm registry / local npm cache only (no CDN: danfo.js is an
+ * optional peer and is not installed), then `init`, a strategy of the user's own, `run`, and the
+ * report; plain `node` imports the API from dist in both module systems.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const REPO = resolve(import.meta.dirname, '..');
+const run = promisify(execFile);
+const TIMEOUT = 600_000;
+
+interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+/** Run a command; never throws for a non-zero exit (the code is returned). */
+async function sh(cmd: string, args: string[], cwd: string): Promise<Out> {
+  // a clean environment for npm: nothing of the outer `npm test` (npm_config_*, npm_package_*)
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  try {
+    const r = await run(cmd, args, { cwd, env: { ...env, CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: TIMEOUT });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? String(e) };
+  }
+}
+const marginlab = (cwd: string, ...args: string[]) => sh('npx', ['--no', 'marginlab', ...args], cwd);
+
+const MY_STRATEGY = `import { defineStrategy, z, Ema, type StrategyContext } from 'marginlab';
+
+// a strategy of the user's own: long while the close is above its EMA, flat otherwise
+const params = z.object({ symbol: z.string().default('ETHUSDT'), period: z.number().int().positive().default(20) });
+
+function equityShare(ctx: StrategyContext): number {
+  return (0.3 * ctx.account.equity * ctx.leverage(0)) / ctx.close(0);
+}
+
+export default defineStrategy({
+  name: 'trend-mine',
+  description: 'EMA trend filter, long only (user strategy)',
+  params,
+  symbols: (p) => [p.symbol],
+  create(p) {
+    const ema = new Ema(p.period);
+    return {
+      onBar(ctx) {
+        const c = ctx.close(0);
+        ema.update(c);
+        if (!ema.ready || !(c > 0) || !(ctx.account.equity > 0)) return;
+        ctx.targetPosition(0, c > ema.value ? equityShare(ctx) : 0);
+      },
+    };
+  },
+});
+`;
+
+let root: string;
+let tarball: string;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ml-package-'));
+  const packed = await sh('npm', ['pack', '--json', '--pack-destination', root], REPO);
+  expect(packed.code, packed.stderr).toBe(0);
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  tarball = join(root, info[0]!.filename);
+  const files = info[0]!.files.map((f) => f.path);
+  // what the package holds: compiled JS + types, the strategy library, bundled data, docs; no sources, tests, CI
+  expect(files).toContain('dist/src/index.js');
+  expect(files).toContain('dist/src/index.d.ts');
+  expect(files).toContain('dist/src/cli/bin.mjs');
+  expect(files).toContain('dist/strategies/breakout.js');
+  expect(files).toContain('data/binance-usdm-2025/manifest.json');
+  expect(files).toContain('README.md');
+  expect(files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f) || f.endsWith('.test.ts'))).toEqual([]);
+}, TIMEOUT);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const TYPES = ['commonjs', 'module'] as const;
+const projectDir = (type: string) => join(root, type);
+
+describe('installed from the tarball', () => {
+  beforeAll(async () => {
+    // both projects at once: the install is mostly waiting on the registry / cache
+    await Promise.all(
+      TYPES.map(async (type) => {
+        const dir = projectDir(type);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `user-${type}`, version: '1.0.0', private: true, type }, null, 2)}\n`);
+        const t0 = Date.now();
+        const inst = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], dir);
+        expect(inst.code, inst.stderr).toBe(0);
+        console.log(`[package] npm install of the tarball ("type": "${type}"): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      }),
+    );
+  }, TIMEOUT);
+
+  it.concurrent.each(TYPES)('"type": "%s": plain node imports the API from dist (require and import); danfo.js is not installed', async (type) => {
+    const dir = projectDir(type);
+    expect(existsSync(join(dir, 'node_modules', 'danfojs'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', 'xlsx'))).toBe(false);
+    const probe = 'typeof m.defineStrategy + " " + typeof m.z.object + " " + m.ENGINE_VERSION + " " + require("fs").existsSync(m.SAMPLE_DATA)';
+    const cjs = await sh(process.execPath, ['-e', `const m = require('marginlab'); console.log(${probe})`], dir);
+    expect(cjs.stderr).toBe('');
+    expect(cjs.stdout.trim()).toMatch(/^function function \S+ true$/);
+    const esm = await sh(process.execPath, ['--input-type=module', '-e', `import * as m from 'marginlab'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); console.log(${probe})`], dir);
+    expect(esm.stdout.trim()).toBe(cjs.stdout.trim());
+    // the engine is plain JavaScript: no TypeScript sources in the installed package
+    expect(existsSync(join(dir, 'node_modules', 'marginlab', 'src'))).toBe(false);
+  }, TIMEOUT);
+
+  it.concurrent.each(TYPES)('"type": "%s": init, a strategy of the user\'s own, run, report; init refuses to overwrite (64)', async (type) => {
+    const dir = projectDir(type);
+    const t0 = Date.now();
+    const init = await marginlab(dir, 'init');
+    expect(init.code, init.stderr).toBe(0);
+    for (const f of ['backtest.config.ts', 'strategies/example.ts', 'tsconfig.json', '.gitignore']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type).toBe(type); // the user's package.json is kept
+    const again = await marginlab(dir, 'init');
+    expect(again.code).toBe(64);
+    expect(again.stderr).toMatch(/already exist/);
+
+    writeFileSync(join(dir, 'strategies', 'trend-mine.ts'), MY_STRATEGY);
+    const cfg = join(dir, 'backtest.config.ts');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace("strategies: ['example'],", "strategies: ['example', 'trend-mine'],"));
+
+    const list = await marginlab(dir, 'strategies', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    const names = (JSON.parse(list.stdout) as { name: string }[]).map((x) => x.name);
+    expect(names).toEqual(expect.arrayContaining(['example', 'trend-mine', 'breakout', 'sma-cross']));
+
+    const r = await marginlab(dir, 'run', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    console.log(`[package] init + strategies + run ("type": "${type}"): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const out = join(dir, 'reports', 'example');
+    for (const f of ['summary.json', 'runs.csv', 'report.md', 'report.html', 'manifest.json']) expect(existsSync(join(out, f))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { runs: { strategy: string; status: string }[] };
+    expect(new Set(summary.runs.map((x) => x.strategy))).toEqual(new Set(['example', 'trend-mine']));
+    expect(summary.runs.length).toBe(8); // 2 strategies × isolated/cross × 3×/10×
+    expect(summary.runs.every((x) => x.status === 'ok')).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('trend-mine');
+    expect(readdirSync(join(out, 'results')).length).toBe(8);
+
+    // the analysis API without danfo.js: one line saying what to install
+    const lr = await sh(process.execPath, ['--input-type=module', '-e', "import { loadResults } from 'marginlab'; try { await loadResults('reports/example'); } catch (e) { console.log(e.exitCode, e.message); }"], dir);
+    expect(lr.stdout).toMatch(/^66 loadResults needs danfo\.js.*npm install danfojs/);
+  }, TIMEOUT);
+
+  it('the user project (init\'s tsconfig) type-checks against the shipped .d.ts', async () => {
+    const dir = projectDir('commonjs');
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const r = await sh(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, TIMEOUT);
+});

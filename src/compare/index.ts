@@ -12,22 +12,14 @@ import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder } from '../report/load.js';
 import { paramsLabel } from '../report/format.js';
+import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_ORDER, cmpStr, type SetupId } from '../report/model.js';
 import { canonicalJson } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { ruleFails, type Rule } from './rules.js';
 
-/** The metrics compared per run, in this order. */
-export const COMPARE_METRICS = [
-  'totalReturn',
-  'maxDrawdown',
-  'liquidations',
-  'liquidationLoss',
-  'fundingNet',
-  'fees',
-  'marginRatioMax',
-  'capitalEfficiency',
-] as const;
+/** The metrics compared per run, in this order: the report's comparison columns (one list for both). */
+export const COMPARE_METRICS = COMPARISON_METRICS;
 
 /** Spec fields that may differ between the two sides of a pair (shown, never part of the key). */
 const UNKEYED: readonly (keyof RunSpec)[] = ['engineVersion', 'dataHashes', 'from', 'to'];
@@ -306,3 +298,5 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
 }
 
 export const METRIC_TITLES: Record<string, string> = Object.fromEntries(METRICS.map((m) => [m.id, m.short]));
+/** metric id → whether higher is better (null: neither), from the metrics registry */
+export const HIGHER_IS_BETTER: Record<string, boolean | null> = Object.fromEntries(METRICS.map((m) => [m.id, m.higherIsBetter]));

@@ -3,7 +3,7 @@
  * self-contained page, no script, every value escaped).
  */
 import { escapeHtml, escapeMd, fmtLeverage, fmtMetric } from '../report/format.js';
-import { COMPARE_METRICS, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
+import { COMPARE_METRICS, HIGHER_IS_BETTER, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
@@ -115,13 +115,12 @@ export function renderHtml(c: Comparison): string {
   const e = escapeHtml;
   const cls = (d: number | null, higherIsBetter: boolean | null) =>
     d === null || d === 0 || higherIsBetter === null ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';
-  const better: Record<string, boolean | null> = { totalReturn: true, maxDrawdown: false, liquidations: false, liquidationLoss: false, fundingNet: true, fees: false, marginRatioMax: false, capitalEfficiency: true };
   const rows = c.pairs
     .map((p) => {
       const notes = [...p.specDifferences, ...(p.stress ? [stressNote(p)] : []), ...(p.error ? [`error: ${p.error}`] : [])];
       return `<tr${p.failedRules.length ? ' class="fail"' : ''}><td>${e(runName(p))}</td><td>${e(p.status.baseline)} → ${e(p.status.current)}</td>${COMPARE_METRICS.map((id) => {
         const m = p.metrics[id]!;
-        return `<td${cls(m.delta, better[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta))}</small></td>`;
+        return `<td${cls(m.delta, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta))}</small></td>`;
       }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `<br><b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
     })
     .join('\n');

@@ -118,7 +118,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   }
   const bp = bankruptcyPriceOf(s, q, ep, wallet);
   if (opts.json) {
-    const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : { venue: venue.id };
+    const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : {}; // said only when marginlab chose it
     return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote })}\n`;
   }
   const head = [

@@ -8,7 +8,8 @@
  * - margin: getVenue, listVenues, createAccount, booksImbalance (the books identity, exact)
  * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
  * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
- *   run), loadRunFolder, writeReport
+ *   run), loadTrades (one row per round trip), loadRunFolder, runTrades / runLiquidations (exact,
+ *   from one stored result), writeReport
  * - stress: CRASH_PACK, scenarioSchema, applyScenario, computeBetas, bootstrapPath (docs/stress.md)
  * - errors: UserError, ExitCode
  * - SAMPLE_DATA: the bundled sample dataset's folder (what `marginlab init` configures)
@@ -54,8 +55,9 @@ export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS } from './engine/inde
 export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions } from './engine/index.js';
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
-export { writeReport, loadResults, loadRunFolder } from './report/index.js';
-export type { RunResult, RunSpec, RunManifest } from './shard/types.js';
+export { writeReport, loadResults, loadRunFolder, loadTrades, runTrades, runLiquidations } from './report/index.js';
+export type { RunResult, RunSpec, RunManifest, RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord } from './shard/types.js';
+export type { RoundTrip } from './analysis/trades.js';
 export { WIPEOUT_FRACTION, EQUITY_GRID_POINTS } from './stress/types.js';
 export { CRASH_PACK } from './stress/pack.js';
 export { scenarioSchema } from './stress/scenario.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountEvent } from '../src/account/types.js';
 import type { SetupOutput } from '../src/engine/types.js';
-import { METRICS, MIN_ANNUALISE_DAYS, computeMetrics, countNearMisses, reconstructTrades } from '../src/analysis/index.js';
+import { METRICS, MIN_ANNUALISE_DAYS, computeMetrics, countNearMisses, reconstructTrades as fromRecords, closedTrades } from '../src/analysis/index.js';
+import { eventRecords } from '../src/shard/records.js';
 import { buildCurves, downsampleIndices, drawdownSeries } from '../src/analysis/curves.js';
 
 const DAY = 86_400_000;
@@ -45,6 +46,9 @@ const fill = (day: number, qty: number, price: number, fee: string, realizedPnl:
 });
 
 /** A cross pool long 1 of symbol 0 and short 3 of symbol 1 (both at 100: notional 100 and 300), then liquidated at 100. */
+/** closed round trips of account events (as the metrics count them) */
+const reconstructTrades = (ev: AccountEvent[]) => closedTrades(fromRecords(eventRecords(ev, ['BTCUSDT', 'ETHUSDT'])));
+
 const crossPairLiquidated = (liq: { penalty: string; insuranceDraw: string; realizedPnl: string }): AccountEvent[] => [
   { type: 'fill', time: 0, symbol: 0, qty: 1, price: 100, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'cross' },
   { type: 'fill', time: 0, symbol: 1, qty: -3, price: 100, fee: '0', realizedPnl: '0', positionQty: -3, mode: 'cross' },

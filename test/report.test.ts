@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
-import { writeReport, loadRunFolder, loadResults, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS } from '../src/report/index.js';
+import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
+import { MONEY_COLUMNS } from '../src/report/trades.js';
 import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -22,7 +23,7 @@ beforeAll(async () => {
 
 describe('writeReport', () => {
   it('writes the four files and leaves no temp files', () => {
-    for (const f of ['summary.json', 'runs.csv', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of ['summary.json', 'runs.csv', 'trades.csv', 'liquidations.csv', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
@@ -69,7 +70,7 @@ describe('writeReport', () => {
       await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['md', 'pdf' as 'md'] })).rejects.toThrow(/unknown format 'pdf'/);
       expect(readdirSync(d)).toEqual([]);
       const written = await writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['csv', 'csv'] });
-      expect(written).toEqual([join(d, 'runs.csv')]);
+      expect(written).toEqual([join(d, 'runs.csv'), join(d, 'trades.csv'), join(d, 'liquidations.csv')]);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
@@ -270,6 +271,48 @@ describe('loading a run folder', () => {
     expect(df.shape[0]).toBe(results.length);
     for (const c of ['strategy', 'params', 'venue', 'mode', 'leverage', 'totalReturn', 'liquidations']) expect(df.columns).toContain(c);
   });
+  it('trades.csv: one row per round trip of every run, the columns documented, money exact', () => {
+    const rows = parse(readFileSync(join(dir, 'trades.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([...TRADE_COLUMNS]);
+    const expected = results.flatMap((r) => runTrades(r).map((t) => ({ r, t })));
+    expect(rows).toHaveLength(expected.length);
+    expect(rows.length).toBeGreaterThan(20);
+    // every closed trade of a run is counted by the trades metric; the still-open ones are marked
+    for (const r of results.filter((x) => x.status === 'ok')) {
+      const mine = rows.filter((x) => x.runId === r.runId);
+      expect(mine.filter((x) => x.exitReason !== 'open').length).toBe(r.metrics.trades);
+      expect(mine.filter((x) => x.exitReason === 'liquidation').length).toBe(r.metrics.liquidations);
+    }
+    for (const x of rows) {
+      expect(['long', 'short']).toContain(x.side);
+      expect(['close', 'flip', 'liquidation', 'open']).toContain(x.exitReason);
+      for (const c of MONEY_COLUMNS) expect(x[c]).toMatch(/^-?\d+(\.\d+)?$/);
+      expect(x.entryTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+    // a text cell that looks like a formula is neutralised (the XSS strategy's params start with '{', so look at the strategy name cell)
+    expect(readFileSync(join(dir, 'trades.csv'), 'utf8')).not.toMatch(/(^|,)=/m);
+  });
+  it('liquidations.csv: one row per liquidation, matching the liquidation count metric', () => {
+    const rows = parse(readFileSync(join(dir, 'liquidations.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([...LIQUIDATION_COLUMNS]);
+    const total = results.reduce((a, r) => a + (r.metrics.liquidations ?? 0), 0);
+    expect(total).toBeGreaterThan(0);
+    expect(rows).toHaveLength(total);
+    for (const x of rows) {
+      expect(Number(x.liquidationPrice)).toBeGreaterThan(0);
+      expect(Number(x.triggerPrice)).toBeGreaterThan(0);
+      expect(Number(x.marginRatio)).toBeGreaterThanOrEqual(1);
+      expect(x.loss).toMatch(/^-?\d+(\.\d+)?$/);
+    }
+  });
+  it('loadTrades gives a danfo DataFrame, one row per trade, the trades.csv columns', async () => {
+    const df = await loadTrades(dir);
+    const rows = parse(readFileSync(join(dir, 'trades.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(df.shape[0]).toBe(rows.length);
+    expect(df.columns).toEqual([...TRADE_COLUMNS]);
+    const net = df.column('netPnl').values as number[];
+    expect(net[0]).toBeCloseTo(Number(rows[0]!.netPnl), 6);
+  });
 });
 
 describe('marginlab report <dir>', () => {
@@ -314,7 +357,27 @@ describe('marginlab report <dir>', () => {
       expect(r.status).toBe(65);
       const lines = r.stderr.trim().split('\n');
       expect(lines[0]).toBe(`marginlab: ${join(d, 'results', 'zzz.json')} is not a valid run result`);
-      expect(lines.slice(1).join('\n')).toContain('status: expected "ok" or "errored", got "done"');
+      expect(lines.slice(1).join('\n')).toContain('status: Invalid option: expected one of "ok"|"errored", got "done"');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(d, 'report.md'))).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('exits 65 for a malformed event record, naming the file and the event', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-65e-'));
+    try {
+      writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+      const bad = structuredClone(results[0]!);
+      const k = bad.events.findIndex((e) => e.type === 'fill');
+      expect(k).toBeGreaterThanOrEqual(0);
+      (bad.events[k] as unknown as Record<string, unknown>).fee = 0.25; // a float where money must be a decimal string
+      writeFileSync(join(d, 'results', `${bad.runId}.json`), JSON.stringify(bad));
+      const r = cli('report', d);
+      expect(r.status).toBe(65);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', `${bad.runId}.json`)} is not a valid run result`);
+      expect(lines.slice(1).join('\n')).toContain(`events.${k}.fee: Invalid input: expected string, received number`);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(d, 'report.md'))).toBe(false);
     } finally {

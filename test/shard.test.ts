@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, runIdOf, taskIdOf } from '../src/shard/hash.js';
-import { capEvents, erroredResult } from '../src/shard/worker.js';
+import { erroredResult } from '../src/shard/worker.js';
+import { capRecords, eventRecords } from '../src/shard/records.js';
+import { RunEventRecordSchema } from '../src/shard/result-schema.js';
 import { createProgress } from '../src/shard/progress.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
 import type { AccountEvent } from '../src/account/types.js';
@@ -29,19 +31,31 @@ describe('canonical JSON and ids', () => {
   });
 });
 
-describe('event capping', () => {
+describe('event records', () => {
   const fill = (time: number): AccountEvent => ({ type: 'fill', time, symbol: 0, qty: 1, price: 100, fee: '0.1', realizedPnl: '0', positionQty: 1, mode: 'cross' });
-  it('keeps every liquidation, then the first and last other events, funding excluded, in time order', () => {
-    const events: AccountEvent[] = [];
-    for (let i = 0; i < 100; i++) events.push(fill(i));
-    events.push({ type: 'funding', time: 50.5, symbol: 0, received: '-1', rate: 0.0001, price: 100 });
-    events.push({ type: 'liquidation', time: 60.5, poolId: 'cross', symbols: [0], prices: [90], penalty: '5', insuranceDraw: '0', realizedPnl: '-10' });
-    const kept = capEvents(events, ['AAAUSDT'], 11);
-    expect(kept).toHaveLength(11);
-    expect(kept.map((e) => e.time)).toEqual([0, 1, 2, 3, 4, 60.5, 95, 96, 97, 98, 99]);
-    expect(kept[5]).toMatchObject({ type: 'liquidation', symbol: 'AAAUSDT', amount: '-10' });
-    expect(kept[0]!.detail).toBe('buy 1 @ 100 (cross, position 1)');
-    expect(capEvents(events, ['AAAUSDT'], 0)).toEqual([]);
+  const events: AccountEvent[] = [];
+  for (let i = 0; i < 300; i++) events.push(fill(i));
+  events.push({ type: 'funding', time: 250.5, symbol: 0, received: '-1', rate: 0.0001, price: 100 });
+  events.push({ type: 'liquidation', time: 260.5, poolId: 'cross', symbols: [0], prices: [90], penalty: '5', insuranceDraw: '0', realizedPnl: '-10' });
+  events.push({ type: 'rejection', time: NaN, symbol: 0, reason: 'exceedsMaxLeverage', message: 'setLeverage 200' });
+  const records = eventRecords(events, ['AAAUSDT'], [{ time: 260.5, marginRatio: 1.02, legs: [{ symbol: 0, qty: 300, triggerPrice: 89.5, liquidationPrice: 90 }] }]);
+  it('one typed record per event, no cap by default (> 200 events kept)', () => {
+    expect(records).toHaveLength(303);
+    expect(capRecords(records, null)).toEqual({ events: records });
+    expect(records[0]).toEqual({ type: 'fill', time: 0, symbol: 'AAAUSDT', side: 'buy', qty: 1, price: 100, fee: '0.1', realizedPnl: '0', positionQty: 1, mode: 'cross', pool: 'cross' });
+    expect(records[300]).toEqual({ type: 'funding', time: 250.5, symbol: 'AAAUSDT', rate: 0.0001, price: 100, amount: '-1' });
+    expect(records[301]).toEqual({
+      type: 'liquidation', time: 260.5, pool: 'cross', mode: 'cross', marginRatio: 1.02, realizedPnl: '-10', penalty: '5', insuranceDraw: '0', loss: '15',
+      legs: [{ symbol: 'AAAUSDT', side: 'long', qty: 300, closePrice: 90, triggerPrice: 89.5, liquidationPrice: 90 }],
+    });
+    expect(records[302]).toEqual({ type: 'rejection', time: null, symbol: 'AAAUSDT', reason: 'exceedsMaxLeverage', message: 'setLeverage 200' });
+    // every record is valid against the result schema, and survives JSON
+    for (const r of JSON.parse(JSON.stringify(records)) as unknown[]) expect(RunEventRecordSchema.safeParse(r).success).toBe(true);
+  });
+  it('a configured cap keeps the first N and says so', () => {
+    const c = capRecords(records, 11);
+    expect(c.events).toEqual(records.slice(0, 11));
+    expect(c.eventsCap).toEqual({ limit: 11, total: 303, kept: 11 });
   });
 });
 
@@ -118,7 +132,7 @@ describe('merge', () => {
     await expect(mergeRunFolders([a, d], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^data hashes:/)] });
     await expect(mergeRunFolders([a, e], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^config: .* differ in leverage$/)] });
     writeFileSync(join(a, 'results', `${id1}.json`), JSON.stringify({ schemaVersion: 1, runId: id1 }));
-    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/: not a RunResult \(schemaVersion 1\)$/) });
+    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/: not a valid run result: schemaVersion: expected 2, got 1 \(written by an older marginlab/) });
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });

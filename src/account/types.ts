@@ -113,6 +113,10 @@ export interface MarginPool {
   readonly symbols: readonly number[];
   /** margin balance − maintenance margin, in floats, with each symbol of the pool valued at marks[symbol]. ≤ 0 means liquidation. */
   excess(marks: Float64Array): number;
+  /** (added for the event records) the pool's margin balance (its wallet part + uPnL) at marks, float */
+  marginBalance(marks: Float64Array): number;
+  /** (added for the event records) the pool's maintenance margin at marks, float */
+  maintenance(marks: Float64Array): number;
   /**
    * Price of `symbol` at which excess() reaches 0 with every other symbol at marks[...] (other
    * cross legs valued at mark, tiers re-chosen at that price). NaN when no positive price exists.

@@ -8,7 +8,8 @@
  * extremes of every tracked series, so a chart's min, max and end points are exact.
  */
 import type { SetupSeries } from '../engine/types.js';
-import type { RunCurves } from '../shard/types.js';
+import type { MarketData, SymbolColumns } from '../feed/types.js';
+import type { PriceCurves, RunCurves } from '../shard/types.js';
 
 export const DEFAULT_CURVE_POINTS = 2000;
 
@@ -86,4 +87,41 @@ export function buildCurves(series: SetupSeries, maxPoints: number = DEFAULT_CUR
     curves.marginRatio.push(round(100 * mr[i]!, 4));
   }
   return curves;
+}
+
+/**
+ * Trade close prices of `symbols` at the replayed bars `time` (a slice of data.time), downsampled
+ * like the curves: per bucket the bars of each symbol's lowest and highest close, plus the ends.
+ * Absent bars are null. For the report's price chart (entries, exits, liquidations marked).
+ */
+export function buildPriceCurves(
+  data: Pick<MarketData, 'time'> & { columns: readonly Pick<SymbolColumns, 'symbol' | 'close'>[] },
+  time: ArrayLike<number>,
+  symbols: readonly string[], maxPoints: number = DEFAULT_CURVE_POINTS): PriceCurves {
+  const n = time.length;
+  const out: PriceCurves = { time: [], close: {} };
+  if (n === 0) {
+    for (const s of symbols) out.close[s] = [];
+    return out;
+  }
+  // the replayed slice starts at the data index of time[0]
+  let lo = 0;
+  let hi = data.time.length - 1;
+  const t0 = time[0]!;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (data.time[mid]! < t0) lo = mid + 1;
+    else hi = mid;
+  }
+  const cols = symbols.map((s) => data.columns.find((c) => c.symbol === s)).map((c) => (c ? c.close.subarray(lo, lo + n) : new Float64Array(n).fill(Number.NaN)));
+  // NaN-free copies for the extreme search (an absent bar never wins)
+  const mins = cols.map((c) => c.map((v) => (v === v ? v : Number.POSITIVE_INFINITY)));
+  const maxs = cols.map((c) => c.map((v) => (v === v ? v : Number.NEGATIVE_INFINITY)));
+  const idx = downsampleIndices(n, Math.max(8, Math.floor(maxPoints)), { min: mins, max: maxs });
+  for (const i of idx) out.time.push(time[i]!);
+  symbols.forEach((s, k) => {
+    const c = cols[k]!;
+    out.close[s] = idx.map((i) => (Number.isFinite(c[i]!) ? c[i]! : null));
+  });
+  return out;
 }

@@ -11,10 +11,12 @@
  */
 import { Decimal } from 'decimal.js';
 import type { SetupOutput } from '../engine/types.js';
-import { reconstructTrades, type RoundTrip } from './trades.js';
+import type { RunEventRecord } from '../shard/result-schema.js';
+import { eventRecords } from '../shard/records.js';
+import { closedTrades, reconstructTrades, type RoundTrip } from './trades.js';
 
-export { reconstructTrades, type RoundTrip } from './trades.js';
-export { buildCurves, downsampleIndices } from './curves.js';
+export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
+export { buildCurves, buildPriceCurves, downsampleIndices } from './curves.js';
 
 export const YEAR_MS = 365 * 86_400_000;
 export const DAY_MS = 86_400_000;
@@ -44,6 +46,8 @@ export interface MetricsInput {
   /** bar length in ms */
   timeframeMs: number;
   symbols: string[];
+  /** the output's events as result records, when the caller already has them (default: converted here) */
+  records?: readonly RunEventRecord[];
 }
 
 /** Derived quantities shared by the metrics of one run (computed once). */
@@ -67,6 +71,7 @@ export interface MetricContext {
   maxDrawdown: number;
   /** longest underwater stretch in bars */
   maxDrawdownBars: number;
+  /** closed round trips */
   trades: RoundTrip[];
   /** sums over events (Decimal-summed, converted once) */
   ledger: {
@@ -226,7 +231,7 @@ export function buildContext(input: MetricsInput): MetricContext {
     netPnl: finalEquity - initialCapital,
     maxDrawdown: maxDd,
     maxDrawdownBars: maxUnderwater,
-    trades: reconstructTrades(output.events),
+    trades: closedTrades(reconstructTrades(input.records ?? eventRecords(output.events, input.symbols, output.liquidations))),
     ledger: {
       fees: fees.toNumber(),
       fundingPaid: fundingPaid.toNumber(),

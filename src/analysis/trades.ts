@@ -1,97 +1,229 @@
 /**
- * Round trips reconstructed from a setup's account events (docs/metrics.md, "Trades").
+ * Round trips reconstructed from a run's event records (docs/metrics.md, "Trades"): the one home
+ * of round-trip reconstruction, used by the metrics (closed trips) and by trades.csv /
+ * loadTrades (every trip, including those still open at the end).
  *
  * A trade on a symbol opens when its position leaves zero and closes when it returns to zero
  * (a closing fill or a liquidation) or flips sign (the flipping fill closes one trade and opens
  * the next). A trade's net PnL = realised PnL of its fills − their fees + funding settled on the
  * symbol while it was open − liquidation penalty + the insurance fund's draw on a close past the
- * bankruptcy price (the part of the realised loss the trader did not pay). Amounts are summed in Decimal and converted to
- * numbers once per trade.
+ * bankruptcy price (the part of the realised loss the trader did not pay).
+ *
+ * Every money amount of the records lands in exactly one trade, in exact decimals: a flipping
+ * fill's fee is split by quantity (closing share rounded to 18 places, the rest to the new trade);
+ * a multi-symbol cross liquidation's realised PnL goes to each leg as its own PnL from its entry
+ * VWAP to the close price (rounded to 18 places), and what that does not explain, its penalty and
+ * its insurance draw are split by notional at the close price (the last leg takes the exact
+ * remainder). So Σ over trades of realised PnL, fees, funding, penalties and insurance draws
+ * equals the books' totals exactly.
  */
 import { Decimal } from 'decimal.js';
-import type { AccountEvent } from '../account/types.js';
+import type { RunEventRecord } from '../shard/result-schema.js';
+
+const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
+type Dec = InstanceType<typeof D>;
+const ZERO = new D(0);
+const PLACES = 18;
+
+export type ExitReason = 'close' | 'flip' | 'liquidation' | 'open';
 
 export interface RoundTrip {
-  symbol: number;
+  symbol: string;
   /** +1 long, −1 short */
   side: 1 | -1;
+  /** margin mode of the position ('isolated' or 'cross') */
+  mode: 'isolated' | 'cross';
   openTime: number;
-  closeTime: number;
-  /** net PnL in quote currency (realised − fees + funding − liquidation penalty + insurance draw) */
+  /** null while still open at the end of the run */
+  closeTime: number | null;
+  /** largest absolute position of the trade, base units */
+  size: number;
+  /** VWAP of the fills that opened or increased the position */
+  entryPrice: number;
+  /** VWAP of the fills (and liquidation close) that reduced it; null when nothing was reduced yet */
+  exitPrice: number | null;
+  /** fills of the trade (a flipping fill counts in both trades) */
+  fills: number;
+  /** decimal strings, exact */
+  realizedPnl: string;
+  fees: string;
+  funding: string;
+  liquidationPenalty: string;
+  insuranceDraw: string;
+  /** realised − fees + funding − penalty + insurance draw, decimal string */
+  netPnl: string;
+  /** netPnl as a number (metrics) */
   pnl: number;
+  exitReason: ExitReason;
   liquidated: boolean;
 }
 
-interface OpenTrade {
+interface Open {
+  symbol: string;
   side: 1 | -1;
+  mode: 'isolated' | 'cross';
   openTime: number;
-  pnl: Decimal;
+  size: number;
+  /** Σ qty and Σ qty·price of entering / exiting fills (floats: prices are floats) */
+  inQty: number;
+  inVal: number;
+  outQty: number;
+  outVal: number;
+  fills: number;
+  realized: Dec;
+  fees: Dec;
+  funding: Dec;
+  penalty: Dec;
+  draw: Dec;
 }
 
-const ZERO = new Decimal(0);
+const round = (x: Dec): Dec => x.toDecimalPlaces(PLACES, Decimal.ROUND_HALF_EVEN);
 
-/** Closed round trips in close order. Trades still open after the last event are not returned. */
-export function reconstructTrades(events: readonly AccountEvent[]): RoundTrip[] {
-  const open = new Map<number, OpenTrade>();
-  /** last known signed position per symbol (from fills; zero after liquidation) */
-  const qty = new Map<number, number>();
-  const out: RoundTrip[] = [];
-
-  const close = (symbol: number, t: OpenTrade, time: number, liquidated: boolean) => {
-    out.push({ symbol, side: t.side, openTime: t.openTime, closeTime: time, pnl: t.pnl.toNumber(), liquidated });
-    open.delete(symbol);
+function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTrip {
+  const net = t.realized.minus(t.fees).plus(t.funding).minus(t.penalty).plus(t.draw);
+  return {
+    symbol: t.symbol,
+    side: t.side,
+    mode: t.mode,
+    openTime: t.openTime,
+    closeTime,
+    size: t.size,
+    entryPrice: t.inQty > 0 ? t.inVal / t.inQty : Number.NaN,
+    exitPrice: t.outQty > 0 ? t.outVal / t.outQty : null,
+    fills: t.fills,
+    realizedPnl: t.realized.toFixed(),
+    fees: t.fees.toFixed(),
+    funding: t.funding.toFixed(),
+    liquidationPenalty: t.penalty.toFixed(),
+    insuranceDraw: t.draw.toFixed(),
+    netPnl: net.toFixed(),
+    pnl: net.toNumber(),
+    exitReason: reason,
+    liquidated: reason === 'liquidation',
   };
+}
+
+function opened(symbol: string, side: 1 | -1, mode: 'isolated' | 'cross', time: number): Open {
+  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: ZERO, fees: ZERO, funding: ZERO, penalty: ZERO, draw: ZERO };
+}
+
+/** `amount` split by `weights` (≥ 0), each share rounded to 18 places, the last share the exact remainder */
+function split(amount: Dec, weights: readonly number[]): Dec[] {
+  const total = weights.reduce((a, w) => a + w, 0);
+  const out: Dec[] = [];
+  let rest = amount;
+  for (let k = 0; k < weights.length; k++) {
+    if (k === weights.length - 1) out.push(rest);
+    else {
+      const share = round(total > 0 ? amount.times(weights[k]!).div(total) : amount.div(weights.length));
+      out.push(share);
+      rest = rest.minus(share);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every round trip of the records, in close order; trades still open after the last event follow
+ * (closeTime null, exitReason 'open'), in order of symbol first seen.
+ */
+export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[] {
+  const open = new Map<string, Open>();
+  /** last known signed position per symbol */
+  const qty = new Map<string, number>();
+  const out: RoundTrip[] = [];
 
   for (const ev of events) {
     switch (ev.type) {
       case 'fill': {
+        const signed = ev.side === 'buy' ? ev.qty : -ev.qty;
         const after = ev.positionQty;
-        const before = after - ev.qty;
-        const fee = new Decimal(ev.fee);
-        const realized = new Decimal(ev.realizedPnl);
-        const wasOpen = Math.abs(before) > 0 && open.has(ev.symbol);
+        const before = qty.get(ev.symbol) ?? after - signed;
+        const fee = new D(ev.fee);
+        const realized = new D(ev.realizedPnl);
         const flips = before !== 0 && after !== 0 && Math.sign(before) !== Math.sign(after);
-        if (wasOpen && (after === 0 || flips)) {
-          const t = open.get(ev.symbol)!;
-          // on a flip, the closing part |before| of |qty| carries its share of the fee
-          const share = flips ? new Decimal(Math.abs(before)).div(Math.abs(ev.qty)) : new Decimal(1);
-          t.pnl = t.pnl.plus(realized).minus(fee.times(share));
-          close(ev.symbol, t, ev.time, false);
+        let t = open.get(ev.symbol);
+        if (t && (after === 0 || flips)) {
+          // closing (part of) the fill: |before| of |qty|; it carries the fill's realised PnL
+          const closing = flips ? Math.abs(before) : ev.qty;
+          const feeClose = flips ? round(fee.times(Math.abs(before)).div(ev.qty)) : fee;
+          t.realized = t.realized.plus(realized);
+          t.fees = t.fees.plus(feeClose);
+          t.outQty += closing;
+          t.outVal += closing * ev.price;
+          t.fills++;
+          out.push(finish(t, ev.time, flips ? 'flip' : 'close'));
+          open.delete(ev.symbol);
           if (flips) {
-            open.set(ev.symbol, {
-              side: after > 0 ? 1 : -1,
-              openTime: ev.time,
-              pnl: ZERO.minus(fee.times(new Decimal(1).minus(share))),
-            });
+            const n = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
+            const rest = Math.abs(after);
+            n.fees = fee.minus(feeClose);
+            n.inQty = rest;
+            n.inVal = rest * ev.price;
+            n.size = rest;
+            n.fills = 1;
+            open.set(ev.symbol, n);
           }
-        } else if (after !== 0 && !open.has(ev.symbol)) {
-          // opening from flat (or first sight of a position we did not see open)
-          open.set(ev.symbol, { side: after > 0 ? 1 : -1, openTime: ev.time, pnl: realized.minus(fee) });
-        } else if (open.has(ev.symbol)) {
-          const t = open.get(ev.symbol)!;
-          t.pnl = t.pnl.plus(realized).minus(fee);
+        } else {
+          if (!t && after !== 0) {
+            // opening from flat (or the first sight of a position whose opening we did not see)
+            t = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
+            open.set(ev.symbol, t);
+          }
+          if (t) {
+            t.realized = t.realized.plus(realized);
+            t.fees = t.fees.plus(fee);
+            t.fills++;
+            if (Math.abs(after) > Math.abs(before)) {
+              t.inQty += ev.qty;
+              t.inVal += ev.qty * ev.price;
+            } else {
+              t.outQty += ev.qty;
+              t.outVal += ev.qty * ev.price;
+            }
+            if (Math.abs(after) > t.size) t.size = Math.abs(after);
+          }
         }
         qty.set(ev.symbol, after);
         break;
       }
       case 'funding': {
         const t = open.get(ev.symbol);
-        if (t) t.pnl = t.pnl.plus(ev.received);
+        if (t) t.funding = t.funding.plus(ev.amount);
         break;
       }
       case 'liquidation': {
-        // split the pool's realised PnL, penalty and insurance draw over its symbols by notional at the close price
-        const legs = ev.symbols.map((s, k) => ({ s, w: Math.abs(qty.get(s) ?? 0) * (ev.prices[k] ?? 0) }));
-        const total = legs.reduce((a, l) => a + l.w, 0);
-        const amount = new Decimal(ev.realizedPnl).minus(ev.penalty).plus(ev.insuranceDraw);
-        for (const leg of legs) {
-          const t = open.get(leg.s);
-          const w = total > 0 ? leg.w / total : 1 / legs.length;
-          if (t) {
-            t.pnl = t.pnl.plus(amount.times(w));
-            close(leg.s, t, ev.time, true);
+        const legs = ev.legs;
+        const trades = legs.map((l) => open.get(l.symbol));
+        // each leg's own PnL from its entry, the last leg the exact remainder of the pool's
+        const own = legs.map((l, k) => {
+          const t = trades[k];
+          const sideQ = (l.side === 'long' ? 1 : -1) * l.qty;
+          return t && t.inQty > 0 ? sideQ * (l.closePrice - t.inVal / t.inQty) : 0;
+        });
+        const ownD = own.map((x) => round(new D(Number.isFinite(x) ? x : 0)));
+        const notional = legs.map((l) => l.qty * l.closePrice);
+        // what the legs' own PnL does not explain (rounding, or an entry we did not see) goes by notional
+        const residual = split(ownD.reduce((a, x) => a.minus(x), new D(ev.realizedPnl)), notional);
+        const realized = ownD.map((x, k) => x.plus(residual[k]!));
+        const penalty = split(new D(ev.penalty), notional);
+        const draw = split(new D(ev.insuranceDraw), notional);
+        for (let k = 0; k < legs.length; k++) {
+          const l = legs[k]!;
+          let t = trades[k];
+          if (!t) {
+            // a position whose opening we did not see: its own trade, so the amounts still land somewhere
+            t = opened(l.symbol, l.side === 'long' ? 1 : -1, ev.mode, ev.time);
+            t.size = l.qty;
           }
-          qty.set(leg.s, 0);
+          t.realized = t.realized.plus(realized[k]!);
+          t.penalty = t.penalty.plus(penalty[k]!);
+          t.draw = t.draw.plus(draw[k]!);
+          t.outQty += l.qty;
+          t.outVal += l.qty * l.closePrice;
+          out.push(finish(t, ev.time, 'liquidation'));
+          open.delete(l.symbol);
+          qty.set(l.symbol, 0);
         }
         break;
       }
@@ -99,5 +231,11 @@ export function reconstructTrades(events: readonly AccountEvent[]): RoundTrip[] 
         break;
     }
   }
+  for (const t of open.values()) out.push(finish(t, null, 'open'));
   return out;
+}
+
+/** The trades the metrics count: closed round trips only (still-open ones are in netPnl). */
+export function closedTrades(trades: readonly RoundTrip[]): RoundTrip[] {
+  return trades.filter((t) => t.closeTime !== null);
 }

@@ -70,7 +70,7 @@ export interface ResolvedConfig {
   workers: number;
   timeoutMs: number;
   strategyDirs: string[];
-  maxEventsPerRun: number;
+  maxEventsPerRun: number | null;
   /** stress runs (src/stress/plan.ts); null: history only */
   stress: ResolvedStress | null;
 }

@@ -147,8 +147,8 @@ export const configSchema = z
     timeoutMs: z.number().int().positive().default(600_000),
     /** extra folders of strategy files, relative to the config file */
     strategyDirs: z.array(z.string().min(1)).default([]),
-    /** events kept per run in results (liquidations first, then the first and last fills etc.) */
-    maxEventsPerRun: z.number().int().nonnegative().default(200),
+    /** events kept per run in results: null (default) keeps every event; a number keeps the first N and the report says where it cut */
+    maxEventsPerRun: z.number().int().nonnegative().nullable().default(null),
     /** stress runs next to the history runs (absent: history only; `marginlab stress` adds it) */
     stress: stressSchema.optional(),
   })

@@ -30,6 +30,7 @@ import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
+import { EventDetails } from './event-details.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
@@ -249,6 +250,8 @@ class SetupRunner implements ContextHost {
   /** bar currently processed and the event time */
   private bar = -1;
   private eventTime = 0;
+  /** liquidation details and liquidation-price steps for the result records */
+  private details: EventDetails | null = null;
   dead = false;
   error: string | undefined;
   endBar = -1;
@@ -529,6 +532,7 @@ class SetupRunner implements ContextHost {
     }
     this.hasPositions = any;
     this.dirty = false;
+    (this.details ??= new EventDetails(this.m.n)).refreshed(this.eventTime, this.sSym, this.sLp, this.nSingle, this.multi, this.m.closeMarks);
   }
 
   private growSingles(): void {
@@ -954,8 +958,9 @@ class SetupRunner implements ContextHost {
         const p = SetupRunner.priceAt(this.lq, s, tau);
         const px = this.sSide[which]! > 0 ? (p < lp ? p : lp) : p > lp ? p : lp;
         this.pricesAt(tau, this.pbuf);
+        this.pbuf2.set(this.pbuf);
         this.pbuf[s] = px;
-        this.liquidate(this.sPool[which]!, this.pbuf);
+        this.liquidate(this.sPool[which]!, this.pbuf, this.pbuf2);
       } else if (kind === 2) {
         const pool = this.multi[which]!;
         const prices = this.pbuf;
@@ -1133,7 +1138,8 @@ class SetupRunner implements ContextHost {
     }
   }
 
-  private liquidate(pool: MarginPool, prices: Float64Array): void {
+  private liquidate(pool: MarginPool, prices: Float64Array, trigger: Float64Array = prices): void {
+    (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
     this.dirty = true;
     this.changed = true;
@@ -1164,6 +1170,8 @@ class SetupRunner implements ContextHost {
       rejections,
       liquidationPriceSource: marks === m.n ? 'mark' : marks === 0 ? 'trade' : 'mixed',
       crossCheck: m.exec.crossCheck,
+      liquidations: this.details?.liquidations ?? [],
+      liquidationPrices: this.details?.steps ?? { time: [], symbol: [], price: [] },
     };
     if (this.error !== undefined) out.error = this.error;
     return out;

@@ -35,6 +35,37 @@ export interface SetupSeries {
   grossNotional: Float64Array;
 }
 
+/**
+ * (added for the event records) what a liquidation's account event does not carry, recorded by
+ * the engine at the trigger, one per liquidation event in ledger order.
+ */
+export interface LiquidationDetail {
+  time: number;
+  /** pool's margin ratio (MM ÷ margin balance, capped like the series) at the trigger prices, before the close */
+  marginRatio: number;
+  legs: {
+    symbol: number;
+    /** signed position closed */
+    qty: number;
+    /** liquidation-source price (mark or trade) at the trigger point; the close price may differ (clamped to the liquidation price unless the price gapped past it) */
+    triggerPrice: number;
+    /** the leg's liquidation price at the trigger (other cross legs at their trigger prices); NaN when none */
+    liquidationPrice: number;
+  }[];
+}
+
+/**
+ * (added for the report's chart) each symbol's liquidation price as a step function: one point
+ * whenever it changes at an event (NaN when flat or none). Single-leg pools are exact (their price
+ * moves only at events); a leg of a multi-symbol cross pool is valued with the other legs at their
+ * marks at the event.
+ */
+export interface LiquidationPriceSteps {
+  time: number[];
+  symbol: number[];
+  price: number[];
+}
+
 export interface SetupOutput {
   setup: SetupSpec;
   series: SetupSeries;
@@ -46,6 +77,10 @@ export interface SetupOutput {
   liquidationPriceSource: 'mark' | 'trade' | 'mixed';
   /** how multi-symbol cross pools were checked intrabar */
   crossCheck: 'pessimistic' | 'optimistic';
+  /** (added for the event records) one per liquidation event, in ledger order */
+  liquidations?: LiquidationDetail[];
+  /** (added for the report's chart) liquidation prices over time */
+  liquidationPrices?: LiquidationPriceSteps;
   /** set when the strategy threw under this setup; series then end at the failing bar */
   error?: string;
 }

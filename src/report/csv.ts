@@ -12,10 +12,14 @@ import { byRunId } from './model.js';
 
 export type CsvCell = string | number | null | undefined;
 
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /** One CSV cell: numbers as-is, text neutralised against formula injection and quoted when needed. */
 export function csvCell(v: CsvCell): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  // an exact decimal (money as booked, e.g. '-12.5') is a number, never a formula: written as is
+  if (DECIMAL.test(v)) return v;
   let s = v;
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   if (/[",\r\n]/.test(s) || /^\s|\s$/.test(s)) s = `"${s.replace(/"/g, '""')}"`;

@@ -67,7 +67,7 @@ function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
     mr: idx.map((i) => c.marginRatio[i]!),
     liq: r.events
       .filter((e) => e.type === 'liquidation')
-      .map((e) => ({ t: e.time, amount: e.amount !== undefined && Number.isFinite(Number(e.amount)) ? Number(e.amount) : null, detail: e.detail })),
+      .map((e) => ({ t: e.time, amount: -Number(e.loss), detail: `${e.pool} closed at ${e.legs.map((l) => `${l.symbol} ${l.closePrice}`).join(', ')}` })),
     costs: {
       fees: m('fees'),
       fundingPaid: m('fundingPaid'),

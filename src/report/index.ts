@@ -14,7 +14,8 @@ import { buildSummary, renderSummaryJson } from './summary.js';
 import { renderCsv } from './csv.js';
 import { renderMarkdown } from './markdown.js';
 
-export { loadRunFolder, loadResults } from './load.js';
+export { loadRunFolder, loadResults, loadTrades } from './load.js';
+export { renderTradesCsv, renderLiquidationsCsv, runTrades, runLiquidations, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from './trades.js';
 export { SummarySchema, SummaryRunSchema, SUMMARY_SCHEMA_VERSION, type Summary } from './summary.js';
 export { buildModel, verdictFor, compareRuns, type ReportModel, type Verdict } from './model.js';
 export { renderCsv, csvCell } from './csv.js';
@@ -26,6 +27,9 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
   md: 'report.md',
   html: 'report.html',
 };
+/** written with the 'csv' format, next to runs.csv */
+export const TRADES_FILE = 'trades.csv';
+export const LIQUIDATIONS_FILE = 'liquidations.csv';
 
 export interface WriteReportParams {
   dir: string;
@@ -51,9 +55,12 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
       case 'json':
         rendered.push([REPORT_FILES.json, renderSummaryJson(buildSummary(model, sweep, modes))]);
         break;
-      case 'csv':
+      case 'csv': {
         rendered.push([REPORT_FILES.csv, renderCsv(model.runs)]);
+        const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
+        rendered.push([TRADES_FILE, renderTradesCsv(model.runs)], [LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs)]);
         break;
+      }
       case 'md':
         rendered.push([REPORT_FILES.md, renderMarkdown(model, sweep, modes)]);
         break;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DataFrame } from 'danfojs';
 import { dataError, missingInput } from '../errors.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
+import { resultProblems } from '../shard/result-schema.js';
 import { byRunId } from './model.js';
 
 function readJson(path: string): unknown {
@@ -25,26 +26,9 @@ function readJson(path: string): unknown {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkResult(v: unknown, path: string): RunResult {
-  const problems: string[] = [];
-  if (!isObj(v)) throw dataError(`${path}: expected a RunResult object`);
-  if (v.schemaVersion !== 1) problems.push(`schemaVersion: expected 1, got ${JSON.stringify(v.schemaVersion)}`);
-  if (typeof v.runId !== 'string' || !v.runId) problems.push('runId: expected a non-empty string');
-  if (v.status !== 'ok' && v.status !== 'errored') problems.push(`status: expected "ok" or "errored", got ${JSON.stringify(v.status)}`);
-  if (!isObj(v.spec)) problems.push('spec: expected an object');
-  else {
-    for (const k of ['strategy', 'venue', 'setup', 'dataset', 'timeframe', 'initialCapital'] as const) {
-      if (typeof v.spec[k] !== 'string') problems.push(`spec.${k}: expected a string`);
-    }
-    if (typeof v.spec.leverage !== 'number') problems.push('spec.leverage: expected a number');
-    if (!Array.isArray(v.spec.symbols)) problems.push('spec.symbols: expected an array');
-    if (!isObj(v.spec.params)) problems.push('spec.params: expected an object');
-  }
-  if (!isObj(v.metrics)) problems.push('metrics: expected an object');
-  else for (const [k, x] of Object.entries(v.metrics)) if (x !== null && typeof x !== 'number') problems.push(`metrics.${k}: expected a number or null`);
-  if (!isObj(v.curves) || !Array.isArray(v.curves.time) || !Array.isArray(v.curves.equity)) problems.push('curves: expected { time[], equity[], drawdown[], marginRatio[] }');
-  if (!Array.isArray(v.events)) problems.push('events: expected an array');
+  const problems = resultProblems(v);
   if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
-  return v as unknown as RunResult;
+  return v as RunResult;
 }
 
 function checkManifest(v: unknown, path: string): RunManifest {
@@ -86,4 +70,30 @@ export async function loadResults(dir: string): Promise<DataFrame> {
   const { results } = loadRunFolder(dir);
   const { runsDataFrame } = await import('./aggregate.js');
   return runsDataFrame(results);
+}
+
+/**
+ * Every round trip of every run of a folder as a danfo.js DataFrame, one row per trade, the
+ * columns of trades.csv (docs/report.md) in the same order: times as ISO strings, money columns
+ * as numbers (the exact decimal strings are in trades.csv and `runTrades(result)`).
+ */
+export async function loadTrades(dir: string): Promise<DataFrame> {
+  const { results } = loadRunFolder(dir);
+  const [{ loadDanfo }, { runTrades, tradeCells, TRADE_COLUMNS, MONEY_COLUMNS }] = await Promise.all([import('./aggregate.js'), import('./trades.js')]);
+  const dfd = await loadDanfo();
+  const numeric = new Set<string>([...MONEY_COLUMNS, 'leverage', 'size', 'entryPrice', 'exitPrice', 'fills']);
+  const rows: Record<string, string | number>[] = [];
+  for (const r of results) {
+    for (const t of runTrades(r)) {
+      const cells = tradeCells(r, t);
+      const row: Record<string, string | number> = {};
+      TRADE_COLUMNS.forEach((c, k) => {
+        const v = cells[k];
+        row[c] = numeric.has(c) ? (v === null || v === undefined ? NaN : Number(v)) : (v ?? '');
+      });
+      rows.push(row);
+    }
+  }
+  if (rows.length === 0) return new dfd.DataFrame([], { columns: [...TRADE_COLUMNS] });
+  return new dfd.DataFrame(rows);
 }

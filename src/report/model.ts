@@ -358,6 +358,13 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
   const short = shortWindowNote(runs);
   if (short) notes.push(short);
+  const capped = runs.filter((r) => r.eventsCap);
+  if (capped.length) {
+    const limits = [...new Set(capped.map((r) => r.eventsCap!.limit))].join(', ');
+    notes.push(
+      `maxEventsPerRun (${limits}) cut the events of ${capped.length} of ${runs.length} runs (kept the first events only): their trades.csv and liquidations.csv rows and the price chart cover those events only (metrics and books cover the whole run).`,
+    );
+  }
   // warnings about the config meeting the data (e.g. bars longer than the funding interval), recorded at run time
   for (const w of manifest.warnings ?? []) notes.push(w);
 

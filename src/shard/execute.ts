@@ -21,7 +21,7 @@ export interface ExecuteOptions {
   strategyDirs: string[];
   workers: number;
   timeoutMs: number;
-  maxEvents: number;
+  maxEvents: number | null;
   curvePoints: number;
   /** stress scenario definitions by id, for stress runs (src/stress) */
   scenarios?: Record<string, Scenario>;

@@ -9,6 +9,7 @@ import { dataError, missingInput, usageError, UserError, ExitCode } from '../err
 import { writeDirAtomic } from '../util/atomic.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
+import { resultProblems } from './result-schema.js';
 import { listResultIds, marginlabVersion, gitCommit } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
 
@@ -42,9 +43,8 @@ function readResult(path: string): RunResult {
   const text = readFileSync(path, 'utf8');
   try {
     const result = JSON.parse(text) as RunResult;
-    if (result.schemaVersion !== 1 || typeof result.runId !== 'string' || typeof result.spec !== 'object' || result.spec === null) {
-      throw new Error('not a RunResult (schemaVersion 1)');
-    }
+    const problems = resultProblems(result);
+    if (problems.length) throw new Error(`not a valid run result: ${problems.join('; ')}`);
     return result;
   } catch (err) {
     throw dataError(`merge: ${path}: ${err instanceof Error ? err.message : String(err)}`);

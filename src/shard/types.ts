@@ -31,15 +31,10 @@ export interface RunSpec {
   stress?: RunStressSpec;
 }
 
-export interface RunEventRecord {
-  time: number;
-  type: 'fill' | 'funding' | 'liquidation' | 'transfer' | 'rejection';
-  symbol: string;
-  /** short human description, e.g. 'sell 0.5 @ 64210.1' */
-  detail: string;
-  /** signed money amount where meaningful (PnL, funding received, −penalty), decimal string */
-  amount?: string;
-}
+export type {
+  RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord, EventsCap, LiquidationPriceSeries, PriceCurves,
+} from './result-schema.js';
+import type { EventsCap, LiquidationPriceSeries, PriceCurves, RunEventRecord } from './result-schema.js';
 
 /** Downsampled curves for charts (≤ ~2000 points; min/max-preserving). */
 export interface RunCurves {
@@ -49,8 +44,9 @@ export interface RunCurves {
   marginRatio: number[];
 }
 
+/** results/<runId>.json; validated on load by RunResultSchema (./result-schema.ts) */
 export interface RunResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   runId: string;
   spec: RunSpec;
   status: 'ok' | 'errored';
@@ -63,8 +59,14 @@ export interface RunResult {
   liquidationPriceSource: 'mark' | 'trade' | 'mixed';
   crossCheck: 'pessimistic' | 'optimistic';
   bars: number;
-  /** liquidations, and the first/last fills etc., capped in count (see src/shard) */
+  /** every event of the run in ledger order (fills, funding, liquidations, transfers, rejections), unless `maxEventsPerRun` cut them */
   events: RunEventRecord[];
+  /** present only when the config's maxEventsPerRun cut `events` (the report says so) */
+  eventsCap?: EventsCap;
+  /** per traded symbol: the liquidation price over time (a step at each change) */
+  liquidationPrices?: LiquidationPriceSeries;
+  /** per traded symbol: trade close prices at downsampled bars, for the report's price chart */
+  prices?: PriceCurves;
   curves: RunCurves;
   /** stress runs only (present exactly when spec.stress is): survival, time to liquidation, peak margin ratio, loss at the shock, ... (src/stress/types.ts) */
   stress?: RunStressResult;

@@ -8,10 +8,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
 import type { ExecutionOptions, SetupOutput, SetupSpec } from '../engine/types.js';
-import type { AccountEvent } from '../account/types.js';
 import type { StrategyModule } from '../strategy/types.js';
-import type { RunEventRecord, RunResult, RunSpec } from './types.js';
+import type { RunResult, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
+import { RESULT_SCHEMA_VERSION } from './result-schema.js';
+import { capRecords, eventRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
@@ -33,7 +34,8 @@ export interface WorkerTask {
   datasetKey: string;
   runs: { runId: string; spec: RunSpec }[];
   setups: SetupSpec[];
-  maxEvents: number;
+  /** config maxEventsPerRun: null keeps every event */
+  maxEvents: number | null;
   curvePoints: number;
   /** the pool lane running the task (index into WorkerInit.started) */
   lane: number;
@@ -70,59 +72,12 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
   return mod;
 }
 
-/** Account events → result records: every liquidation, then the first and last of the other events (funding excluded: it is in the books), capped at `max`. */
-export function capEvents(events: readonly AccountEvent[], symbols: readonly string[], max: number): RunEventRecord[] {
-  if (max <= 0) return [];
-  const liq: number[] = [];
-  const other: number[] = [];
-  events.forEach((e, i) => {
-    if (e.type === 'liquidation') liq.push(i);
-    else if (e.type !== 'funding') other.push(i);
-  });
-  const keep = new Set<number>(liq.slice(0, max));
-  const budget = max - keep.size;
-  if (other.length <= budget) other.forEach((i) => keep.add(i));
-  else {
-    const head = Math.ceil(budget / 2);
-    other.slice(0, head).forEach((i) => keep.add(i));
-    other.slice(other.length - (budget - head)).forEach((i) => keep.add(i));
-  }
-  return [...keep].sort((a, b) => events[a]!.time - events[b]!.time || a - b).map((i) => toRecord(events[i]!, symbols));
-}
-
-function fmt(n: number): string {
-  return Number.isFinite(n) ? String(Number(n.toPrecision(10))) : String(n);
-}
-
-function toRecord(e: AccountEvent, symbols: readonly string[]): RunEventRecord {
-  switch (e.type) {
-    case 'fill':
-      return {
-        time: e.time, type: 'fill', symbol: symbols[e.symbol] ?? String(e.symbol),
-        detail: `${e.qty >= 0 ? 'buy' : 'sell'} ${fmt(Math.abs(e.qty))} @ ${fmt(e.price)} (${e.mode}, position ${fmt(e.positionQty)})`,
-        amount: e.realizedPnl,
-      };
-    case 'funding':
-      return { time: e.time, type: 'funding', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `rate ${fmt(e.rate)} @ ${fmt(e.price)}`, amount: e.received };
-    case 'liquidation':
-      return {
-        time: e.time, type: 'liquidation', symbol: e.symbols.map((s) => symbols[s] ?? String(s)).join(','),
-        detail: `${e.poolId} closed at ${e.prices.map(fmt).join(', ')}; penalty ${e.penalty}, insurance ${e.insuranceDraw}`,
-        amount: e.realizedPnl,
-      };
-    case 'transfer':
-      return { time: e.time, type: 'transfer', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `isolated margin ${e.amount.startsWith('-') ? 'removed' : 'added'}`, amount: e.amount };
-    case 'rejection':
-      return { time: e.time, type: 'rejection', symbol: symbols[e.symbol] ?? String(e.symbol), detail: `${e.reason}: ${e.message}` };
-  }
-}
-
 const EMPTY_CURVES = { time: [], equity: [], drawdown: [], marginRatio: [] };
 
 /** A RunResult for a run that produced no output (replay threw, timed out, worker died). */
 export function erroredResult(runId: string, spec: RunSpec, message: string): RunResult {
   return {
-    schemaVersion: 1,
+    schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
     spec,
     status: 'errored',
@@ -181,9 +136,10 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   return task.runs.map((run, k) => {
     const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
-    const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols });
+    const records = eventRecords(so.events, out.symbols, so.liquidations);
+    const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, records });
     const result: RunResult = {
-      schemaVersion: 1,
+      schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
       spec: run.spec,
       status: so.error ? 'errored' : 'ok',
@@ -194,7 +150,9 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       liquidationPriceSource: so.liquidationPriceSource,
       crossCheck: so.crossCheck,
       bars: so.series.time.length,
-      events: capEvents(so.events, out.symbols, task.maxEvents),
+      ...capRecords(records, task.maxEvents),
+      liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols),
+      prices: analysis.buildPriceCurves(data, so.series.time, out.symbols, curvePoints),
       curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
       ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),
     };

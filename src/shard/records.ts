@@ -1,0 +1,94 @@
+/**
+ * The boundary where a setup's account events become result records (./result-schema.ts): one
+ * typed record per event, in ledger order, liquidations completed with the engine's trigger
+ * details. Also the liquidation-price steps per symbol and the optional cap (maxEventsPerRun).
+ */
+import { Decimal } from 'decimal.js';
+import type { AccountEvent } from '../account/types.js';
+import type { LiquidationDetail, LiquidationPriceSteps } from '../engine/types.js';
+import type { EventsCap, LiquidationPriceSeries, RunEventRecord } from './result-schema.js';
+
+const D = Decimal.clone({ precision: 64 });
+
+/** finite number, or null (JSON has no NaN) */
+const fin = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
+
+/** Every account event as a typed record; `liquidations` are the engine's details, one per liquidation event in order. */
+export function eventRecords(events: readonly AccountEvent[], symbols: readonly string[], liquidations: readonly LiquidationDetail[] = []): RunEventRecord[] {
+  const name = (s: number): string => symbols[s] ?? String(s);
+  /** last known signed position per symbol (fallback for a liquidation without details) */
+  const pos = new Map<number, number>();
+  let liq = 0;
+  const out: RunEventRecord[] = new Array(events.length);
+  for (let k = 0; k < events.length; k++) {
+    const e = events[k]!;
+    switch (e.type) {
+      case 'fill': {
+        const symbol = name(e.symbol);
+        pos.set(e.symbol, e.positionQty);
+        out[k] = {
+          type: 'fill', time: e.time, symbol, side: e.qty >= 0 ? 'buy' : 'sell', qty: Math.abs(e.qty), price: e.price,
+          fee: e.fee, realizedPnl: e.realizedPnl, positionQty: e.positionQty, mode: e.mode,
+          pool: e.mode === 'cross' ? 'cross' : `isolated:${symbol}`,
+        };
+        break;
+      }
+      case 'funding':
+        out[k] = { type: 'funding', time: e.time, symbol: name(e.symbol), rate: e.rate, price: e.price, amount: e.received };
+        break;
+      case 'liquidation': {
+        const d = liquidations[liq++];
+        const legs = e.symbols.map((s, j) => {
+          const leg = d?.legs.find((l) => l.symbol === s);
+          const q = leg ? leg.qty : (pos.get(s) ?? 0);
+          pos.set(s, 0);
+          return {
+            symbol: name(s),
+            side: q < 0 ? ('short' as const) : ('long' as const),
+            qty: Math.abs(q),
+            closePrice: e.prices[j]!,
+            triggerPrice: fin(leg?.triggerPrice),
+            liquidationPrice: fin(leg?.liquidationPrice),
+          };
+        });
+        out[k] = {
+          type: 'liquidation', time: e.time, pool: e.poolId, mode: e.poolId === 'cross' ? 'cross' : 'isolated', legs,
+          marginRatio: fin(d?.marginRatio), realizedPnl: e.realizedPnl, penalty: e.penalty, insuranceDraw: e.insuranceDraw,
+          loss: new D(e.penalty).minus(e.realizedPnl).minus(e.insuranceDraw).toFixed(),
+        };
+        break;
+      }
+      case 'transfer':
+        out[k] = { type: 'transfer', time: e.time, symbol: name(e.symbol), amount: e.amount };
+        break;
+      case 'rejection':
+        out[k] = { type: 'rejection', time: fin(e.time), symbol: symbols[e.symbol] ?? null, reason: e.reason, message: e.message };
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The records a result keeps: all of them, or — only when the config sets maxEventsPerRun and the
+ * run has more — the first `limit` in ledger order, with `eventsCap` saying so.
+ */
+export function capRecords(records: RunEventRecord[], limit: number | null | undefined): { events: RunEventRecord[]; eventsCap?: EventsCap } {
+  if (limit === null || limit === undefined || records.length <= limit) return { events: records };
+  return { events: records.slice(0, limit), eventsCap: { limit, total: records.length, kept: limit } };
+}
+
+/** The engine's liquidation-price steps per symbol name (NaN → null). */
+export function liquidationPriceSeries(steps: LiquidationPriceSteps | undefined, symbols: readonly string[]): LiquidationPriceSeries {
+  const out: LiquidationPriceSeries = {};
+  for (const s of symbols) out[s] = { time: [], price: [] };
+  if (!steps) return out;
+  for (let k = 0; k < steps.time.length; k++) {
+    const sym = symbols[steps.symbol[k]!];
+    if (sym === undefined) continue;
+    const series = out[sym]!;
+    series.time.push(steps.time[k]!);
+    series.price.push(fin(steps.price[k]));
+  }
+  return out;
+}

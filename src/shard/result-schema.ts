@@ -1,0 +1,186 @@
+/**
+ * The one home of the result file format (results/<runId>.json): a zod schema that `marginlab
+ * report`, `merge`, `loadResults` and `loadTrades` validate every file with, and the typed event
+ * records (docs/report.md, "Result files"). Money is a decimal string (exact, as booked);
+ * quantities, prices and rates are JSON numbers (the engine's float64 values, round-tripped
+ * exactly); times are ms UTC (null where the engine had none, e.g. a rejected setLeverage).
+ */
+import { z } from 'zod';
+
+export const RESULT_SCHEMA_VERSION = 2 as const;
+
+/** exact decimal string as the books write it (Decimal.toFixed()) */
+const money = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string like "-12.5"');
+const num = z.number();
+const time = z.number();
+const side = z.enum(['buy', 'sell']);
+const mode = z.enum(['isolated', 'cross']);
+
+export const FillRecordSchema = z.strictObject({
+  type: z.literal('fill'),
+  time,
+  symbol: z.string(),
+  side,
+  /** filled quantity, base units, > 0 (the side gives the direction) */
+  qty: num.positive(),
+  price: num,
+  /** fee paid (≥ 0) */
+  fee: money,
+  /** PnL realised by the reducing part of the fill */
+  realizedPnl: money,
+  /** signed position after the fill */
+  positionQty: num,
+  mode,
+  /** margin pool the position belongs to: 'isolated:<symbol>' or 'cross' */
+  pool: z.string(),
+});
+
+export const FundingRecordSchema = z.strictObject({
+  type: z.literal('funding'),
+  time,
+  symbol: z.string(),
+  /** rate per interval (> 0: longs pay shorts) */
+  rate: num,
+  price: num,
+  /** received (+) or paid (−) */
+  amount: money,
+});
+
+export const LiquidationLegSchema = z.strictObject({
+  symbol: z.string(),
+  side: z.enum(['long', 'short']),
+  /** position closed, base units, > 0 */
+  qty: num.nonnegative(),
+  /** price the position was closed at */
+  closePrice: num,
+  /** liquidation-source price (mark or trade) at the trigger point */
+  triggerPrice: num.nullable(),
+  /** the leg's liquidation price at the trigger (null when none) */
+  liquidationPrice: num.nullable(),
+});
+
+export const LiquidationRecordSchema = z.strictObject({
+  type: z.literal('liquidation'),
+  time,
+  /** 'isolated:<symbol>' or 'cross' */
+  pool: z.string(),
+  mode,
+  legs: z.array(LiquidationLegSchema).min(1),
+  /** the pool's margin ratio (MM ÷ margin balance) at the trigger, just before the close */
+  marginRatio: num.nullable(),
+  /** realised PnL of the closed positions */
+  realizedPnl: money,
+  /** remaining margin lost to the liquidation (penalty / liquidation fee), ≥ 0 */
+  penalty: money,
+  /** paid by the insurance fund because the close was past the bankruptcy price, ≥ 0 */
+  insuranceDraw: money,
+  /** what the liquidation took from the account: −realisedPnl + penalty − insuranceDraw */
+  loss: money,
+});
+
+export const TransferRecordSchema = z.strictObject({
+  type: z.literal('transfer'),
+  time,
+  symbol: z.string(),
+  /** isolated margin added (+) or removed (−) */
+  amount: money,
+});
+
+export const RejectionRecordSchema = z.strictObject({
+  type: z.literal('rejection'),
+  time: time.nullable(),
+  symbol: z.string().nullable(),
+  /** reason code (RejectReason) */
+  reason: z.string(),
+  message: z.string(),
+});
+
+export const RunEventRecordSchema = z.discriminatedUnion('type', [
+  FillRecordSchema,
+  FundingRecordSchema,
+  LiquidationRecordSchema,
+  TransferRecordSchema,
+  RejectionRecordSchema,
+]);
+
+export type FillRecord = z.infer<typeof FillRecordSchema>;
+export type FundingRecord = z.infer<typeof FundingRecordSchema>;
+export type LiquidationRecord = z.infer<typeof LiquidationRecordSchema>;
+export type TransferRecord = z.infer<typeof TransferRecordSchema>;
+export type RejectionRecord = z.infer<typeof RejectionRecordSchema>;
+export type RunEventRecord = z.infer<typeof RunEventRecordSchema>;
+
+/** set only when `maxEventsPerRun` cut the events: the first `kept` (in time order) of `total` */
+export const EventsCapSchema = z.strictObject({
+  limit: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  kept: z.number().int().nonnegative(),
+});
+export type EventsCap = z.infer<typeof EventsCapSchema>;
+
+/** per symbol, the liquidation price as a step function (a point where it changed; null: none/flat) */
+export const LiquidationPriceSeriesSchema = z.record(z.string(), z.strictObject({ time: z.array(time), price: z.array(num.nullable()) }));
+export type LiquidationPriceSeries = z.infer<typeof LiquidationPriceSeriesSchema>;
+
+/** per symbol, trade close prices at downsampled bars (extremes kept); null where absent */
+export const PriceCurvesSchema = z.strictObject({ time: z.array(time), close: z.record(z.string(), z.array(num.nullable())) });
+export type PriceCurves = z.infer<typeof PriceCurvesSchema>;
+
+const nullableNum = z.number().nullable();
+const setupEnum = z.enum(['isolated', 'cross', 'mixed']);
+
+export const RunSpecSchema = z.looseObject({
+  strategy: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  venue: z.string(),
+  venueOverrides: z.record(z.string(), z.unknown()).optional(),
+  setup: setupEnum,
+  leverage: z.number(),
+  dataset: z.string(),
+  timeframe: z.string(),
+  symbols: z.array(z.string()),
+  from: nullableNum,
+  to: nullableNum,
+  initialCapital: z.string(),
+  execution: z.record(z.string(), z.unknown()),
+  dataHashes: z.record(z.string(), z.string()),
+  engineVersion: z.string(),
+});
+
+export const RunResultSchema = z.looseObject({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  runId: z.string().min(1),
+  spec: RunSpecSchema,
+  status: z.enum(['ok', 'errored']),
+  error: z.string().optional(),
+  metrics: z.record(z.string(), nullableNum),
+  books: z.record(z.string(), z.string()),
+  rejections: z.record(z.string(), z.number()),
+  liquidationPriceSource: z.enum(['mark', 'trade', 'mixed']),
+  crossCheck: z.enum(['pessimistic', 'optimistic']),
+  bars: z.number().int().nonnegative(),
+  events: z.array(RunEventRecordSchema),
+  eventsCap: EventsCapSchema.optional(),
+  liquidationPrices: LiquidationPriceSeriesSchema.optional(),
+  prices: PriceCurvesSchema.optional(),
+  curves: z.looseObject({ time: z.array(time), equity: z.array(num), drawdown: z.array(num), marginRatio: z.array(num) }),
+});
+
+/**
+ * The problems of a parsed result file, each as 'path: message' (at most `max`), or [] when it is
+ * a valid result. An older result file (schemaVersion 1, free-text events) says so.
+ */
+export function resultProblems(v: unknown, max = 5): string[] {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const sv = (v as { schemaVersion?: unknown }).schemaVersion;
+    if (sv !== RESULT_SCHEMA_VERSION && typeof sv === 'number') {
+      return [`schemaVersion: expected ${RESULT_SCHEMA_VERSION}, got ${sv} (written by ${sv < RESULT_SCHEMA_VERSION ? 'an older' : 'a newer'} marginlab: run the sweep again without --resume)`];
+    }
+  }
+  const r = RunResultSchema.safeParse(v, { reportInput: true });
+  if (r.success) return [];
+  return r.error.issues.slice(0, max).map((i) => {
+    const got = 'input' in i && i.input !== undefined ? `, got ${JSON.stringify(i.input)?.slice(0, 60)}` : '';
+    return `${i.path.length ? i.path.join('.') : '(file)'}: ${i.message}${got}`;
+  });
+}

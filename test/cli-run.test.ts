@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { Decimal } from 'decimal.js';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunManifest, RunResult } from '../src/shard/types.js';
@@ -68,6 +70,32 @@ describe('determinism', () => {
     expect(Object.isFrozen(w1m)).toBe(false);
     // every run actually traded
     expect(results(join(dir, 'w1')).every((r) => r.status === 'ok' && r.bars === 1500 && (r.metrics.trades ?? 0) > 0)).toBe(true);
+    // trades.csv and liquidations.csv are the same whatever the workers or shards
+    for (const f of ['trades.csv', 'liquidations.csv']) {
+      expect(read(join(dir, 'w2', f))).toBe(read(join(dir, 'w1', f)));
+      expect(read(join(dir, 'merged', f))).toBe(read(join(dir, 'w1', f)));
+    }
+  });
+
+  it('trades.csv reconciles with the books of each run exactly; liquidations.csv matches the liquidation counts', () => {
+    const D = Decimal.clone({ precision: 80 });
+    const trades = parse(read(join(dir, 'w1', 'trades.csv')), { columns: true }) as Record<string, string>[];
+    const liqs = parse(read(join(dir, 'w1', 'liquidations.csv')), { columns: true }) as Record<string, string>[];
+    let liquidated = 0;
+    for (const r of results(join(dir, 'w1'))) {
+      const mine = trades.filter((t) => t.runId === r.runId);
+      const total = (c: string) => mine.reduce((a, t) => a.plus(t[c]!), new D(0)).toFixed();
+      const b = r.books;
+      expect(total('realizedPnl')).toBe(new D(b.realizedPnl!).toFixed());
+      expect(total('fees')).toBe(new D(b.fees!).toFixed());
+      expect(total('funding')).toBe(new D(b.fundingReceived!).minus(b.fundingPaid!).toFixed());
+      expect(total('liquidationPenalty')).toBe(new D(b.liquidationPenalties!).toFixed());
+      expect(total('insuranceDraw')).toBe(new D(b.insuranceDraws!).toFixed());
+      expect(liqs.filter((l) => l.runId === r.runId)).toHaveLength(r.metrics.liquidations!);
+      expect(r.eventsCap).toBeUndefined();
+      liquidated += r.metrics.liquidations!;
+    }
+    expect(liquidated).toBeGreaterThan(0);
   });
 
   it('merge refuses folders of different configs, engines or data, exit 65', async () => {

@@ -77,6 +77,9 @@ interface Open {
   draw: Dec;
 }
 
+/** volume-weighted average price, to 12 significant digits (the float sum's noise removed) */
+const vwap = (value: number, qty: number): number => Number((value / qty).toPrecision(12));
+
 const round = (x: Dec): Dec => x.toDecimalPlaces(PLACES, Decimal.ROUND_HALF_EVEN);
 
 function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTrip {
@@ -88,8 +91,8 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
     openTime: t.openTime,
     closeTime,
     size: t.size,
-    entryPrice: t.inQty > 0 ? t.inVal / t.inQty : Number.NaN,
-    exitPrice: t.outQty > 0 ? t.outVal / t.outQty : null,
+    entryPrice: t.inQty > 0 ? vwap(t.inVal, t.inQty) : Number.NaN,
+    exitPrice: t.outQty > 0 ? vwap(t.outVal, t.outQty) : null,
     fills: t.fills,
     realizedPnl: t.realized.toFixed(),
     fees: t.fees.toFixed(),

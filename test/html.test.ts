@@ -12,7 +12,37 @@ import type { Browser, Page } from 'playwright-core';
 import { openReport } from './fixtures/report/browser.js';
 import { writeReport } from '../src/report/index.js';
 import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
-import type { RunResult } from '../src/shard/types.js';
+import type { RunEventRecord, RunResult } from '../src/shard/types.js';
+
+/**
+ * breakout-swing's runs become two-symbol runs (for the symbol selector): every event repeated on
+ * ETHUSDT at 1/20 of the price and 20× the quantity, with its own prices and liquidation prices.
+ */
+function twoSymbols(r: RunResult): RunResult {
+  if (r.spec.strategy !== 'breakout-swing' || r.status !== 'ok') return r;
+  const x = structuredClone(r);
+  const k = 20;
+  x.spec.symbols = ['BTCUSDT', 'ETHUSDT'];
+  if (x.prices) x.prices.close.ETHUSDT = x.prices.close.BTCUSDT!.map((p) => (p === null ? null : p / k));
+  const lp = x.liquidationPrices!.BTCUSDT!;
+  x.liquidationPrices!.ETHUSDT = { time: [...lp.time], price: lp.price.map((p) => (p === null ? null : p / k)) };
+  x.events = x.events.flatMap((e): RunEventRecord[] => {
+    if (e.type === 'fill') return [e, { ...e, symbol: 'ETHUSDT', price: e.price / k, qty: e.qty * k, positionQty: e.positionQty * k, pool: e.pool.replace('BTCUSDT', 'ETHUSDT') }];
+    if (e.type === 'liquidation') {
+      return [e, { ...e, pool: e.pool.replace('BTCUSDT', 'ETHUSDT'), legs: e.legs.map((l) => ({ ...l, symbol: 'ETHUSDT', qty: l.qty * k, closePrice: l.closePrice / k, triggerPrice: l.triggerPrice && l.triggerPrice / k, liquidationPrice: l.liquidationPrice && l.liquidationPrice / k })) }];
+    }
+    return [e];
+  });
+  return x;
+}
+
+/** the price chart of a strategy section: its series, summarised */
+const priceChart = (strategy: string) => `(() => {
+  const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === ${JSON.stringify(strategy)});
+  const el = sec.querySelector('.chart[data-kind="price"]');
+  return echarts.getInstanceByDom(el).getOption().series.map((s) => ({ name: s.name, type: s.type, n: s.data.length, first: s.data.find((d) => d[1] !== null) || null }));
+})()`;
+type PriceSeries = { name: string; type: string; n: number; first: [number, number] | null };
 
 let browser: Browser;
 let page: Page;
@@ -23,7 +53,7 @@ let requests: string[];
 let dialogs: string[];
 
 beforeAll(async () => {
-  results = makeResults();
+  results = makeResults().map(twoSymbols);
   dir = mkdtempSync(join(tmpdir(), 'ml-html-'));
   await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
   ({ browser, page, consoleErrors, requests, dialogs } = await openReport(join(dir, 'report.html')));
@@ -56,8 +86,8 @@ describe('report.html in headless Chromium', () => {
         const series = inst ? inst.getOption().series : [];
         return { kind: el.getAttribute('data-kind'), series: series.length, points: series.reduce((a, s) => a + ((s.data && s.data.length) || 0), 0), inked };
       }))()`);
-    // 3 strategies × 4 charts
-    expect(charts).toHaveLength(12);
+    // 3 strategies × 5 charts
+    expect(charts).toHaveLength(15);
     for (const c of charts) {
       expect(c.series, `${c.kind} series`).toBeGreaterThanOrEqual(2);
       expect(c.points, `${c.kind} points`).toBeGreaterThan(0);
@@ -79,6 +109,48 @@ describe('report.html in headless Chromium', () => {
     const expected = results.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated')!.events.filter((e) => e.type === 'liquidation').length;
     expect(expected).toBeGreaterThan(0);
     expect(n).toBe(expected);
+  });
+
+  it('the price chart marks entries, exits and liquidations and draws the liquidation price per mode', async () => {
+    // the previous test selected ma-trend's 25× configuration, where isolated is liquidated
+    const series = await page.evaluate<PriceSeries[]>(priceChart('ma-trend'));
+    const runs = results.filter((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25);
+    expect(series[0]).toMatchObject({ name: 'BTCUSDT', type: 'line' });
+    expect(series[0]!.n).toBeGreaterThan(100);
+    for (const r of runs) {
+      const mode = r.spec.setup;
+      const count = (name: string) => series.find((s) => s.name === `${mode} ${name}`)?.n ?? 0;
+      const fills = r.events.filter((e) => e.type === 'fill').length;
+      expect(count('entry') + count('exit'), mode).toBeGreaterThanOrEqual(fills);
+      expect(count('liquidation'), mode).toBe(r.events.filter((e) => e.type === 'liquidation').length);
+      const lp = series.find((s) => s.name === `${mode} liquidation price`)!;
+      expect(lp.type).toBe('line');
+      expect(lp.n).toBeGreaterThan(2);
+      // the first liquidation price drawn is the one stored for the first position
+      expect(lp.first![1]).toBeCloseTo(r.liquidationPrices!.BTCUSDT!.price.find((p) => p !== null)!, 6);
+    }
+    expect(series.some((s) => s.name === 'isolated liquidation' && s.n > 0)).toBe(true);
+  });
+
+  it('the symbol selector switches the price chart to the other symbol', async () => {
+    const before = await page.evaluate<PriceSeries[]>(priceChart('breakout-swing'));
+    expect(before[0]!.name).toBe('BTCUSDT');
+    const options = await page.evaluate<string[]>(`(() => {
+      const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'breakout-swing');
+      const sel = sec.querySelector('select[data-symbol]');
+      const opts = Array.from(sel.options).map((o) => o.value);
+      sel.value = 'ETHUSDT';
+      sel.dispatchEvent(new Event('change'));
+      return opts;
+    })()`);
+    expect(options).toEqual(['BTCUSDT', 'ETHUSDT']);
+    const after = await page.evaluate<PriceSeries[]>(priceChart('breakout-swing'));
+    expect(after[0]!.name).toBe('ETHUSDT');
+    expect(after[0]!.first![1]).toBeCloseTo(before[0]!.first![1] / 20, 6);
+    expect(after.map((s) => s.n)).toEqual(before.map((s) => s.n));
+    // the other charts of the section are untouched by the symbol; the single-symbol strategies have no selector
+    expect(await page.locator('select[data-symbol]').count()).toBe(1);
+    expect(consoleErrors).toEqual([]);
   });
 
   it('has one comparison row per run', async () => {

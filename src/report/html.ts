@@ -16,6 +16,7 @@ import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } f
 import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
+import { pricePanel } from './price-chart.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
 
@@ -195,6 +196,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       id: c.id,
       label: configLabel(c),
       runs: SETUP_ORDER.filter((k) => c.runs[k]).map((k) => chartRun(k, c.runs[k]!, perRun)),
+      price: pricePanel(SETUP_ORDER.filter((k) => c.runs[k]).map((k) => [k, c.runs[k]!] as [SetupId, RunResult]), perRun),
     })),
   }));
 
@@ -218,6 +220,11 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       const cfgVerdicts = s.configs
         .map((c, ci) => `<p class="cfg-verdict" data-strategy="${si}" data-config="${ci}"${ci ? ' hidden' : ''}>${esc(c.verdict?.line ?? 'No verdict: fewer than two margin modes completed.')}</p>`)
         .join('');
+      const symbols = [...new Set(s.configs.flatMap((c) => c.symbols))];
+      const symbolSelect =
+        symbols.length > 1
+          ? `<label class="cfg">Symbol <select data-symbol="${si}">${symbols.map((x) => `<option value="${esc(x)}">${esc(x)}</option>`).join('')}</select></label>`
+          : '';
       return `<section class="strategy" id="strategy-${si}">
 <h2>${esc(s.strategy)}</h2>
 ${select}
@@ -227,6 +234,7 @@ ${cfgVerdicts}
   <figure><figcaption>Drawdown (% below running peak)</figcaption><div class="chart" data-kind="drawdown" data-strategy="${si}"></div></figure>
   <figure><figcaption>Margin ratio (%, intrabar peak; 100% = liquidation)</figcaption><div class="chart" data-kind="margin" data-strategy="${si}"></div></figure>
   <figure><figcaption>Funding, fees and liquidation costs (quote)</figcaption><div class="chart" data-kind="costs" data-strategy="${si}"></div></figure>
+  <figure class="wide"><figcaption>Price with entries ▲, exits ▼ and liquidations ✕ per mode; dashed: the liquidation price over time ${symbolSelect}<small class="price-note" data-strategy="${si}"></small></figcaption><div class="chart tall" data-kind="price" data-strategy="${si}"></div></figure>
 </div>
 </section>`;
     })
@@ -359,6 +367,8 @@ figure{margin:0}
 figcaption{font-size:13px;font-weight:600;color:#374151;margin:6px 0 2px}
 figcaption small{font-weight:400;color:var(--muted);margin-left:6px}
 .chart{height:260px;width:100%}
+figure.wide{grid-column:1/-1}.chart.tall{height:360px}
+figcaption .cfg{margin-left:10px;font-weight:400}
 .failures{padding-left:18px}.failures li{margin:4px 0}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px}
 footer{max-width:1440px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
@@ -440,7 +450,13 @@ const CLIENT_JS = String.raw`
       data: run.liq.map(function (e) { return [e.t, valueAt(run, run[key], e.t)]; }),
       tooltip: { trigger: 'item' } };
   }
-  function optionFor(kind, cfg) {
+  function symbolOf(si, P) {
+    var sel = document.querySelector('select[data-symbol="' + si + '"]');
+    if (!P) return null;
+    if (sel && P.symbols.indexOf(sel.value) >= 0) return sel.value;
+    return P.symbols.length ? P.symbols[0] : null;
+  }
+  function optionFor(kind, cfg, si) {
     var o;
     if (kind === 'equity') {
       o = baseOption('quote', '');
@@ -460,6 +476,29 @@ const CLIENT_JS = String.raw`
         o.series.push(s);
         if (r.liq.length) o.series.push(liqSeries(r, 'mr'));
       });
+    } else if (kind === 'price') {
+      o = baseOption('price', '');
+      var P = cfg.price;
+      var sym = symbolOf(si, P);
+      if (!P || !sym) { o.title = { text: 'no price data stored for this configuration', left: 'center', top: 'middle', textStyle: { fontSize: 12, color: '#6b7785' } }; return o; }
+      o.tooltip = { trigger: 'item', valueFormatter: fmt };
+      o.series.push({ name: sym, type: 'line', showSymbol: false, symbol: 'none', color: '#4b5563', lineStyle: { width: 1.2 }, z: 2,
+        data: zip(P.t, P.close[sym]), connectNulls: false, emphasis: { disabled: true } });
+      var omitted = 0;
+      P.runs.forEach(function (r) {
+        var m = r.marks[sym], c = COLORS[r.mode];
+        if (r.lp[sym] && r.lp[sym].length) o.series.push({ name: r.mode + ' liquidation price', type: 'line', step: 'end', showSymbol: false, symbol: 'none',
+          color: c, lineStyle: { width: 1.4, type: 'dashed' }, z: 3, data: r.lp[sym], connectNulls: false, emphasis: { disabled: true } });
+        if (!m) return;
+        omitted += m.omitted;
+        if (m.entry.length) o.series.push({ name: r.mode + ' entry', type: 'scatter', symbol: 'triangle', symbolSize: 8, color: c, z: 4, data: m.entry });
+        if (m.exit.length) o.series.push({ name: r.mode + ' exit', type: 'scatter', symbol: 'triangle', symbolRotate: 180, symbolSize: 8, color: c, itemStyle: { opacity: 0.7 }, z: 4, data: m.exit });
+        if (m.liq.length) o.series.push({ name: r.mode + ' liquidation', type: 'scatter', symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, color: c,
+          itemStyle: { borderColor: c, borderWidth: 2.5 }, z: 5, data: m.liq });
+      });
+      o.legend.type = 'scroll';
+      var note = document.querySelector('.price-note[data-strategy="' + si + '"]');
+      if (note) note.textContent = omitted ? '(' + omitted + ' fill markers thinned out)' : '';
     } else {
       var cats = ['Fees', 'Funding paid', 'Funding received', 'Liquidation loss', 'Insurance shortfall'];
       o = { animation: false, grid: { left: 64, right: 18, top: 30, bottom: 28 },
@@ -480,15 +519,22 @@ const CLIENT_JS = String.raw`
     Array.prototype.forEach.call(document.querySelectorAll('.chart[data-strategy="' + si + '"]'), function (el) {
       var inst = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
       if (charts.indexOf(inst) < 0) charts.push(inst);
-      inst.setOption(optionFor(el.getAttribute('data-kind'), cfg), true);
+      inst.setOption(optionFor(el.getAttribute('data-kind'), cfg, si), true);
     });
     Array.prototype.forEach.call(document.querySelectorAll('.cfg-verdict[data-strategy="' + si + '"]'), function (p) {
       p.hidden = p.getAttribute('data-config') !== String(ci);
     });
   }
   DATA.strategies.forEach(function (s, si) { draw(si, 0); });
+  function selectedConfig(si) {
+    var sel = document.querySelector('select[data-strategy="' + si + '"]');
+    return sel ? Number(sel.value) : 0;
+  }
   Array.prototype.forEach.call(document.querySelectorAll('select[data-strategy]'), function (sel) {
     sel.addEventListener('change', function () { draw(Number(sel.getAttribute('data-strategy')), Number(sel.value)); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('select[data-symbol]'), function (sel) {
+    sel.addEventListener('change', function () { var si = Number(sel.getAttribute('data-symbol')); draw(si, selectedConfig(si)); });
   });
   window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
 })();

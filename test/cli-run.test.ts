@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Decimal } from 'decimal.js';
 import { makeDataset } from './fixtures/run/data.js';
-import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunManifest, RunResult } from '../src/shard/types.js';
 
 let dir: string;
@@ -96,6 +96,27 @@ describe('determinism', () => {
       liquidated += r.metrics.liquidations!;
     }
     expect(liquidated).toBeGreaterThan(0);
+  });
+
+  it('the bundled sweep keeps every event: runs with more than 200 events keep them all, the trades sum to the books', async () => {
+    const out = join(dir, 'bundled');
+    const r = await runCli(['run', '-c', join(REPO, 'backtest.config.ts'), '--strategies', 'grid', '--out', out, '--quiet'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rs = results(out);
+    const big = rs.filter((x) => x.events.length > 200);
+    expect(big.length).toBeGreaterThan(0);
+    for (const x of big) {
+      expect(x.eventsCap).toBeUndefined();
+      // every fill is there: one fill record per fill the trades metric counted, at least
+      expect(x.events.filter((e) => e.type === 'fill').length).toBeGreaterThanOrEqual(2 * x.metrics.trades!);
+    }
+    const D = Decimal.clone({ precision: 80 });
+    const trades = parse(read(join(out, 'trades.csv')), { columns: true }) as Record<string, string>[];
+    for (const x of rs) {
+      const fees = trades.filter((t) => t.runId === x.runId).reduce((a, t) => a.plus(t.fees!), new D(0));
+      expect(fees.toFixed()).toBe(new D(x.books.fees!).toFixed());
+    }
   });
 
   it('merge refuses folders of different configs, engines or data, exit 65', async () => {

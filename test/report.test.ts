@@ -8,6 +8,7 @@ import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS } from '../src/report/trades.js';
+import { capRecords } from '../src/shard/records.js';
 import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -304,6 +305,15 @@ describe('loading a run folder', () => {
       expect(Number(x.marginRatio)).toBeGreaterThanOrEqual(1);
       expect(x.loss).toMatch(/^-?\d+(\.\d+)?$/);
     }
+  });
+  it('a configured event cap is recorded and the report says so', () => {
+    const r = results[0]!;
+    expect(r.events.length).toBeGreaterThan(5);
+    const capped = { ...r, ...capRecords(r.events, 5) };
+    expect(capped.eventsCap).toEqual({ limit: 5, total: r.events.length, kept: 5 });
+    const notes = buildModel([capped, ...results.slice(1)], makeManifest(results)).notes;
+    expect(notes.some((n) => n.startsWith(`maxEventsPerRun (5) cut the events of 1 of ${results.length} runs`))).toBe(true);
+    expect(buildModel(results, makeManifest(results)).notes.some((n) => n.includes('maxEventsPerRun'))).toBe(false);
   });
   it('loadTrades gives a danfo DataFrame, one row per trade, the trades.csv columns', async () => {
     const df = await loadTrades(dir);

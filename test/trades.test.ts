@@ -147,7 +147,8 @@ describe('trades reconcile with the books (real engine)', () => {
           }
         },
       ),
-      { numRuns: 50 },
+      // fixed seed: the coverage check below (multi-leg cross liquidations are rare, ~3 per 50 runs) must not be left to chance
+      { numRuns: 50, seed: 1 },
     );
     // the flows did exercise what the reconciliation is about
     for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(0);

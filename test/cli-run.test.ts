@@ -239,12 +239,12 @@ describe('Ctrl-C and exit codes', () => {
       [['run', '-c', 'sweep.config.ts', '--workers', 'two'], 64, /--workers: expected a positive integer/],
       [['run', '-c', 'sweep.config.ts', '--from', 'someday'], 64, /--from: expected a date/],
       [['run', '--bogus-flag'], 64, /unknown option/],
-      [['run', '-c', 'bad-data.config.ts', '--quiet'], 65, /bad-data/],
+      [['run', '-c', 'bad-data.config.ts', '--quiet', '--out', 'o-bad'], 65, /bad-data/],
       [['run', '-c', 'missing.config.ts'], 66, /config file not found: missing\.config\.ts/],
-      [['run', '-c', 'no-data.config.ts'], 66, /nowhere/],
+      [['run', '-c', 'no-data.config.ts', '--out', 'o-nodata'], 66, /nowhere/],
       [['run'], 66, /config file not found: backtest\.config\.ts/],
       [['run', '-c', 'invalid.config.ts'], 78, /invalid config \(3 problems\)[\s\S]*leverage\[0\]: [\s\S]*workers: [\s\S]*unknown key 'oops'/],
-      [['run', '-c', 'sweep.config.ts', '--strategies', 'no-such-strategy'], 78, /no-such-strategy/],
+      [['run', '-c', 'sweep.config.ts', '--strategies', 'no-such-strategy', '--out', 'o-nostrat'], 78, /no-such-strategy/],
     ];
     const outs = await Promise.all(cases.map(([args]) => runCli(args, dir)));
     outs.forEach((o, i) => {

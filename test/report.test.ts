@@ -35,7 +35,8 @@ describe('writeReport', () => {
     expect(s.runs).toHaveLength(results.length);
     const ids = s.runs.map((r) => r.runId);
     expect(ids).toEqual([...ids].sort());
-    expect(s.counts).toEqual({ total: 11, ok: 10, errored: 1 });
+    expect(s.counts).toEqual({ total: 11, ok: 10, errored: 1, planned: 11, missing: 0 });
+    expect(s.complete).toBe(true);
     expect(Object.keys(s.runs[0]!.metrics)).toEqual(METRICS.map((m) => m.id));
     expect(s.metrics.map((m) => m.id)).toEqual(METRICS.map((m) => m.id));
     const errored = s.runs.find((r) => r.status === 'errored')!;
@@ -259,7 +260,7 @@ describe('loading a run folder', () => {
       expect65(d, /broken\.json is not valid JSON/);
       rmSync(join(d, 'results', 'broken.json'));
       writeFileSync(join(d, 'results', 'copy.json'), JSON.stringify(results[0]));
-      expect65(d, new RegExp(`copy\\.json: runId ${results[0]!.runId} also in ${results[0]!.runId}\\.json`));
+      expect65(d, new RegExp(`results: run ${results[0]!.runId} is stored twice`));
       rmSync(join(d, 'results', 'copy.json'));
       writeFileSync(join(d, 'manifest.json'), JSON.stringify({ ...makeManifest(results), engineVersion: 2 }));
       expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: expected a string');
@@ -332,7 +333,8 @@ describe('marginlab report <dir>', () => {
     writeRunFolder(d, results, makeManifest(results));
     const r = cli('report', d, '--formats', 'json,md');
     expect(r.stderr).toContain('rendered 2 files for 11 runs');
-    expect(r.status).toBe(0);
+    // exit 1: one run of the folder errored (as `run` and `merge`)
+    expect(r.status).toBe(1);
     expect(readFileSync(join(d, 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(existsSync(join(d, 'report.html'))).toBe(false);
   });
@@ -350,7 +352,7 @@ describe('marginlab report <dir>', () => {
     try {
       writeRunFolder(d, results, makeManifest(results));
       const r = cli('report', d, '--quiet');
-      expect(r.status).toBe(0);
+      expect(r.status).toBe(1);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('');
       for (const f of ['summary.json', 'runs.csv', 'report.md', 'report.html']) expect(existsSync(join(d, f))).toBe(true);

@@ -132,7 +132,7 @@ describe('merge', () => {
     await expect(mergeRunFolders([a, d], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^data hashes:/)] });
     await expect(mergeRunFolders([a, e], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^config: .* differ in leverage$/)] });
     writeFileSync(join(a, 'results', `${id1}.json`), JSON.stringify({ schemaVersion: 1, runId: id1 }));
-    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/: not a valid run result: schemaVersion: expected 2, got 1 \(written by an older marginlab/) });
+    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/ is not a valid run result$/) });
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });

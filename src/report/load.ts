@@ -5,60 +5,64 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataFrame } from 'danfojs';
 import { dataError, missingInput } from '../errors.js';
+import { withFsErrors } from '../util/fs-errors.js';
+import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { resultProblems } from '../shard/result-schema.js';
 import { byRunId } from './model.js';
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw missingInput(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw dataError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
+const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
+
+function readText(path: string): string {
+  return withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path, 'utf8'));
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function checkResult(v: unknown, path: string): RunResult {
-  const problems = resultProblems(v);
-  if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
-  return v as RunResult;
+export interface RunFolder {
+  /** the results that belong to the folder: their RunId re-derives from their spec and is in the manifest's plan; sorted by runId */
+  results: RunResult[];
+  manifest: RunManifest;
+  /** result files that are valid runs but not of this folder's plan (left out of the report), relative to the folder */
+  foreign: string[];
+  /** RunIds of the plan with no result file */
+  missing: number;
+  /** how many runs the folder holds when complete */
+  expected: number;
 }
 
-function checkManifest(v: unknown, path: string): RunManifest {
-  if (!isObj(v)) throw dataError(`${path}: expected a run manifest object`);
-  const problems: string[] = [];
-  if (v.schemaVersion !== 1) problems.push(`schemaVersion: expected 1, got ${JSON.stringify(v.schemaVersion)}`);
-  for (const k of ['name', 'marginlabVersion', 'engineVersion'] as const) if (typeof v[k] !== 'string') problems.push(`${k}: expected a string`);
-  if (!Array.isArray(v.datasets)) problems.push('datasets: expected an array');
-  if (problems.length) throw dataError(`${path} is not a valid run manifest`, problems);
-  return v as unknown as RunManifest;
-}
-
-/** Results (sorted by runId) and manifest of a run folder. UserError 66 when the folder, manifest or results are missing; 65 when a file is malformed. */
-export function loadRunFolder(dir: string): { results: RunResult[]; manifest: RunManifest } {
+/**
+ * Results and manifest of a run folder, everything validated by its schema first. UserError 66
+ * when the folder, manifest or results are missing; 65 when a file is malformed or a result's
+ * RunId does not re-derive from its spec. Results of other plans are left out (listed in `foreign`).
+ */
+export function loadRunFolder(dir: string): RunFolder {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`run folder ${dir} does not exist (expected a folder written by \`marginlab run\`)`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw missingInput(`${manifestPath} is missing: ${dir} is not a run folder (expected manifest.json and results/*.json)`);
   const resultsDir = join(dir, 'results');
   if (!existsSync(resultsDir)) throw missingInput(`${resultsDir} is missing: no stored results to report on`);
-  const manifest = checkManifest(readJson(manifestPath), manifestPath);
-  const files = readdirSync(resultsDir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
-  const results = files.map((f) => checkResult(readJson(join(resultsDir, f)), join(resultsDir, f)));
-  const seen = new Map<string, string>();
-  for (let i = 0; i < results.length; i++) {
-    const prev = seen.get(results[i]!.runId);
-    if (prev) throw dataError(`${join(resultsDir, files[i]!)}: runId ${results[i]!.runId} also in ${prev}`);
-    seen.set(results[i]!.runId, files[i]!);
+  const manifest = parseRunManifest(readText(manifestPath), manifestPath);
+  const files = withFsErrors({ path: resultsDir, action: 'read', role: 'data' }, () => readdirSync(resultsDir))
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort();
+  const planned = folderRunIds(manifest);
+  const plannedSet = planned ? new Set(planned) : null;
+  const results: RunResult[] = [];
+  const foreign: string[] = [];
+  for (const f of files) {
+    const p = join(resultsDir, f);
+    const id = RESULT_FILE.exec(f)?.[1];
+    const r = parseRunResult(readText(p), p, id);
+    if (plannedSet && !plannedSet.has(r.runId)) foreign.push(join('results', f));
+    else results.push(r);
+  }
+  const seen = new Set<string>();
+  for (const r of results) {
+    if (seen.has(r.runId)) throw dataError(`${resultsDir}: run ${r.runId} is stored twice (two files hold it); keep one`);
+    seen.add(r.runId);
   }
   results.sort(byRunId);
-  return { results, manifest };
+  const expected = expectedRunCount(manifest);
+  return { results, manifest, foreign, missing: Math.max(0, expected - results.length), expected };
 }
 
 /**

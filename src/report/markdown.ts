@@ -57,6 +57,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
     '',
   );
+  if (model.missing > 0) L.push(`> **Incomplete:** ${model.missing} of the ${model.planned} planned runs have no result (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.`, '');
   for (const n of model.notes) L.push(`> **Note:** ${escapeMd(n)}`, '');
 
   // verdicts first: the answer people came for

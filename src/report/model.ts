@@ -5,6 +5,7 @@
  * results in any order give the same model.
  */
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
+import { expectedRunCount } from '../shard/schema.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
@@ -105,6 +106,10 @@ export interface ReportModel {
   strategies: StrategySection[];
   failures: RunResult[];
   counts: { total: number; ok: number; errored: number };
+  /** runs the folder holds when complete (its plan, or its shard's slice of it) */
+  planned: number;
+  /** planned runs with no result (0 when complete) */
+  missing: number;
   /** notes the reader must see (e.g. liquidation checks on trade prices) */
   notes: string[];
 }
@@ -378,6 +383,8 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
     strategies,
     failures,
     counts: { total: runs.length, ok: runs.length - failures.length, errored: failures.length },
+    planned: Math.max(expectedRunCount(manifest), runs.length),
+    missing: Math.max(0, expectedRunCount(manifest) - runs.length),
     notes,
   };
 }

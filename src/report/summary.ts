@@ -138,7 +138,9 @@ export const SummarySchema = z.strictObject({
   engineVersion: z.string(),
   shard: z.strictObject({ index: z.number().int(), count: z.number().int() }).nullable(),
   datasets: z.array(z.strictObject({ name: z.string(), hashes: z.record(z.string(), z.string()) })),
-  counts: z.strictObject({ total: z.number().int(), ok: z.number().int(), errored: z.number().int() }),
+  counts: z.strictObject({ total: z.number().int(), ok: z.number().int(), errored: z.number().int(), planned: z.number().int(), missing: z.number().int() }),
+  /** false when planned runs have no result (a shard not merged, an interrupted run): counts.missing says how many */
+  complete: z.boolean(),
   metrics: z.array(
     z.strictObject({
       id: z.string(),
@@ -302,7 +304,8 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     datasets: [...m.datasets]
       .map((d) => ({ name: d.name, hashes: canonical(d.hashes) as Record<string, string> }))
       .sort((a, b) => cmpStr(a.name, b.name)),
-    counts: model.counts,
+    counts: { ...model.counts, planned: model.planned, missing: model.missing },
+    complete: model.missing === 0,
     metrics: METRICS.map((d) => ({ id: d.id, title: d.title, unit: d.unit, tags: [...d.tags], higherIsBetter: d.higherIsBetter })),
     runs: model.runs.map(summaryRun),
     comparisons: model.configs.map((c) => {

@@ -7,6 +7,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
+import { withFsErrors } from '../util/fs-errors.js';
+import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { resultProblems } from './result-schema.js';
@@ -27,36 +30,34 @@ function readManifest(dir: string): RunManifest {
   const p = join(dir, 'manifest.json');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`merge: folder not found: ${dir}`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
-  let m: RunManifest;
-  try {
-    m = JSON.parse(readFileSync(p, 'utf8')) as RunManifest;
-  } catch (err) {
-    throw dataError(`merge: ${p} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (m.schemaVersion !== 1 || typeof m.engineVersion !== 'string' || !Array.isArray(m.datasets)) {
-    throw dataError(`merge: ${p} is not a marginlab run manifest (schemaVersion 1 expected)`);
-  }
+  const m = parseRunManifest(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p);
+  if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`marginlab run --resume\` first`);
   return m;
 }
 
-function readResult(path: string): RunResult {
-  const text = readFileSync(path, 'utf8');
-  try {
-    const result = JSON.parse(text) as RunResult;
-    const problems = resultProblems(result);
-    if (problems.length) throw new Error(`not a valid run result: ${problems.join('; ')}`);
-    return result;
-  } catch (err) {
-    throw dataError(`merge: ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+function readResult(path: string, id: string): RunResult {
+  return parseRunResult(withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path, 'utf8')), path, id);
 }
 
 const fingerprint = (m: RunManifest): string =>
   m.configHash ?? sha256Hex(canonicalJson(planRelevantConfig(m.config as ResolvedConfig))).slice(0, 16);
 
-export async function mergeRunFolders(inputs: string[], outDir: string): Promise<MergeOutcome> {
+export interface MergeOptions {
+  /** write into a non-empty folder marginlab did not make (see src/util/outdir.ts) */
+  force?: boolean;
+  /** an output folder the caller already opened (and keeps locked while it renders the report) */
+  out?: OutDir;
+}
+
+export async function mergeRunFolders(inputs: string[], outDir: string, opts: MergeOptions = {}): Promise<MergeOutcome> {
   if (inputs.length === 0) throw usageError('merge: name at least one run folder');
   const dirs = inputs.map((d) => resolve(d));
+  // the same folder twice (also through a symlink)
+  const reals = dirs.map(realPathOf);
+  reals.forEach((r, i) => {
+    const j = reals.indexOf(r);
+    if (j !== i) throw usageError(`merge: ${inputs[i]} and ${inputs[j]} are the same folder; name each folder once`);
+  });
   const manifests = dirs.map(readManifest);
   const ref = manifests[0]!;
   const problems: string[] = [];
@@ -77,21 +78,40 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
     if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) problems.push(`plan: ${a} and ${b} have different run plans (${ref.plan.hash} vs ${m.plan.hash})`);
   });
   if (problems.length > 0) throw new UserError(`merge: the folders do not belong to one sweep (${problems.length} mismatch${problems.length === 1 ? '' : 'es'})`, ExitCode.DATA, problems);
+  // the same shard twice
+  const shardSeen = new Map<string, string>();
+  manifests.forEach((m, i) => {
+    if (!m.shard) return;
+    const k = `${m.shard.index}/${m.shard.count}`;
+    const prev = shardSeen.get(k);
+    if (prev !== undefined) throw usageError(`merge: shard ${k} given twice (${prev} and ${inputs[i]}); name each shard once`);
+    shardSeen.set(k, inputs[i]!);
+  });
 
-  // collect results; one file per RunId
-  // only the path and status of each result are kept (results are copied by file, not re-serialised)
+  // the plan: the whole plan's RunIds (folders written before plans were recorded have none: then only RunIds re-derived from specs are checked)
+  const planIds = ref.plan?.runIds ?? null;
+  const plan = planIds ? new Set(planIds) : null;
+
+  // collect results; one file per RunId. Only the path and status of each result are kept (results are copied by file, not re-serialised)
   const chosen = new Map<string, { path: string; status: RunResult['status'] }>();
   let duplicates = 0;
   const counts: number[] = [];
-  for (const dir of dirs) {
+  const foreign: string[] = [];
+  for (let k = 0; k < dirs.length; k++) {
+    const dir = dirs[k]!;
+    const own = folderRunIds(manifests[k]!);
+    const ownSet = own ? new Set(own) : plan;
     const rdir = join(dir, 'results');
     const found = listResultIds(rdir);
     counts.push(found.size);
     for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);
-      const result = readResult(p);
-      if (result.runId !== id) throw dataError(`merge: ${p} holds run ${result.runId}, not ${id}`);
+      const result = readResult(p, id);
       if (result.spec.engineVersion !== ref.engineVersion) throw dataError(`merge: ${p} was computed by engine ${result.spec.engineVersion}, the folders by ${ref.engineVersion}`);
+      if (ownSet && !ownSet.has(id)) {
+        foreign.push(p);
+        continue;
+      }
       const prev = chosen.get(id);
       if (prev) {
         duplicates++;
@@ -102,11 +122,18 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
       chosen.set(id, { path: p, status: result.status });
     }
   }
+  if (foreign.length > 0) {
+    throw dataError(
+      `merge: ${foreign.length} result file${foreign.length === 1 ? ' is' : 's are'} not in the plan of ${foreign.length === 1 ? 'its' : 'their'} folder's manifest (results of another config mixed into the folder); ` +
+        'run that folder again into a fresh --out, or delete the files',
+      foreign.slice(0, 10).concat(foreign.length > 10 ? [`... and ${foreign.length - 10} more`] : []),
+    );
+  }
   const ids = [...chosen.keys()].sort();
   let ok = 0;
   let errored = 0;
   for (const id of ids) chosen.get(id)!.status === 'ok' ? ok++ : errored++;
-  const total = ref.plan?.total ?? ids.length;
+  const total = planIds?.length ?? ref.plan?.total ?? ids.length;
   const manifest: RunManifest = {
     schemaVersion: 1,
     name: ref.name,
@@ -127,11 +154,20 @@ export async function mergeRunFolders(inputs: string[], outDir: string): Promise
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
     mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]! })),
   };
-  const out = resolve(outDir);
-  await writeDirAtomic(out, (tmp) => {
-    mkdirSync(join(tmp, 'results'), { recursive: true });
-    for (const id of ids) copyFileSync(chosen.get(id)!.path, join(tmp, 'results', `${id}.json`));
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  });
-  return { outDir: out, manifest, runs: ids.length, missing: Math.max(0, total - ids.length), duplicates };
+  const outOpts = { kind: 'run' as const, inputs: dirs.map((d, i) => ({ label: 'input folder', path: inputs[i] ?? d })), ...(opts.force ? { force: true } : {}) };
+  const out = opts.out ?? openOutDir(outDir, outOpts);
+  try {
+    await writeDirAtomic(
+      out,
+      (tmp) => {
+        mkdirSync(join(tmp, 'results'), { recursive: true });
+        for (const id of ids) copyFileSync(chosen.get(id)!.path, join(tmp, 'results', `${id}.json`));
+        writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      },
+      outOpts,
+    );
+  } finally {
+    if (!opts.out) out.release();
+  }
+  return { outDir: out.path, manifest, runs: ids.length, missing: Math.max(0, total - ids.length), duplicates };
 }

@@ -12,6 +12,8 @@ import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
+import { withFsErrors } from '../util/fs-errors.js';
+import { parseRunManifest, parseRunResult } from './schema.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -34,6 +36,8 @@ export interface SweepOptions {
   progress: ProgressReporter;
   /** abort = Ctrl-C */
   signal?: AbortSignal;
+  /** where outDir came from (--out or the config's output.dir): decides the exit code of an unusable folder (64 or 78) */
+  outSource?: 'flag' | 'config';
   /** called once per warning about the config meeting the data, before the runs start (also kept in manifest.warnings) */
   onWarning?: (message: string) => void;
 }
@@ -170,13 +174,71 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
   const resultsDir = join(outDir, 'results');
-
-  // a fresh, unsharded run owns its folder: stale results of an earlier config go
-  if (!opts.resume && !opts.shard && existsSync(resultsDir)) rmSync(resultsDir, { recursive: true, force: true });
-  mkdirSync(resultsDir, { recursive: true });
-  const existing = opts.resume ? listResultIds(resultsDir) : new Set<string>();
-
   const shardRuns = tasks.flatMap((t) => t.runs);
+  const shardIds = new Set(shardRuns.map((r) => r.runId));
+  const outCtx = (path: string, action: string) => ({ path, action, role: 'output' as const, source: opts.outSource ?? ('flag' as const) });
+
+  // the folder's previous plan: --resume goes on only with the same plan and shard; a fresh run replaces the folder's results
+  const manifestPath = join(outDir, 'manifest.json');
+  if (opts.resume && existsSync(manifestPath)) {
+    let prev: RunManifest | null = null;
+    try {
+      prev = parseRunManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+    } catch {
+      prev = null; // a damaged manifest: the results are checked one by one below
+    }
+    if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
+      throw new UserError(
+        `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
+          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): the config, data or --shard changed; ` +
+          'run without --resume to replace the folder\'s results, or choose another --out',
+        ExitCode.USAGE,
+      );
+    }
+  }
+  if (!opts.resume) withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => rmSync(resultsDir, { recursive: true, force: true }));
+  withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
+  // --resume: a result counts as done only when it parses, its RunId re-derives from its spec and it is of this shard;
+  // damaged ones (0 bytes, cut short, edited) are named, removed and run again
+  const existing = new Set<string>();
+  if (opts.resume) {
+    for (const id of listResultIds(resultsDir)) {
+      const p = join(resultsDir, `${id}.json`);
+      let problem: string | null = null;
+      try {
+        parseRunResult(readFileSync(p, 'utf8'), p, id);
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err);
+      }
+      if (problem === null && !shardIds.has(id)) problem = `${p} is not a run of this plan`;
+      if (problem !== null) {
+        opts.onWarning?.(`--resume: ${problem}; it is removed and the run done again`);
+        withFsErrors(outCtx(p, 'remove'), () => rmSync(p, { force: true }));
+      } else existing.add(id);
+    }
+  }
+
+  const writeManifest = (m: RunManifest) =>
+    withFsErrors(outCtx(manifestPath, 'write'), () => writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`));
+  const baseManifest = (): Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> => ({
+    schemaVersion: 1,
+    name: c.name,
+    marginlabVersion: marginlabVersion(),
+    engineVersion: ENGINE_VERSION,
+    gitCommit: gitCommit(loaded.baseDir),
+    node: process.version,
+    config: JSON.parse(JSON.stringify(c)) as unknown,
+    datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),
+    shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
+    workers: Math.max(1, Math.min(c.workers, tasks.length || 1)),
+    plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, runIds: plan.runs.map((r) => r.runId) },
+    ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
+    configHash: configHash(loaded),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  });
+  // written before the first run: the folder says which plan it belongs to even when the run is killed
+  writeManifest({ ...baseManifest(), createdAt: new Date().toISOString(), runs: { total: shardRuns.length, ok: 0, errored: 0 }, wallClockMs: 0, inProgress: true });
+
   const todo = tasks
     .map((t) => {
       const runs = t.runs.filter((r) => !existing.has(r.runId));
@@ -213,7 +275,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     ...(opts.signal ? { signal: opts.signal } : {}),
     onResults: (results: RunResult[]) => {
       for (const r of results) {
-        writeFileAtomic(join(resultsDir, `${r.runId}.json`), `${JSON.stringify(r)}\n`);
+        const file = join(resultsDir, `${r.runId}.json`);
+        withFsErrors(outCtx(file, 'write the result'), () => writeFileAtomic(file, `${JSON.stringify(r)}\n`));
         writtenNow.set(r.runId, { status: r.status, error: r.error });
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
@@ -236,7 +299,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     let res = writtenNow.get(r.runId);
     if (!res) {
       if (!onDisk.has(r.runId)) continue;
-      res = JSON.parse(readFileSync(join(resultsDir, `${r.runId}.json`), 'utf8')) as RunResult;
+      const p = join(resultsDir, `${r.runId}.json`);
+      res = parseRunResult(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p, r.runId);
     }
     if (res.status === 'ok') ok++;
     else {
@@ -245,26 +309,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   }
   const manifest: RunManifest = {
-    schemaVersion: 1,
-    name: c.name,
+    ...baseManifest(),
     createdAt: new Date().toISOString(),
-    marginlabVersion: marginlabVersion(),
-    engineVersion: ENGINE_VERSION,
-    gitCommit: gitCommit(loaded.baseDir),
-    node: process.version,
-    config: JSON.parse(JSON.stringify(c)) as unknown,
-    datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),
     runs: { total: shardRuns.length, ok, errored },
-    shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
     workers,
     wallClockMs: Date.now() - t0,
-    plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies },
-    configHash: configHash(loaded),
     timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs },
     ...(exec.interrupted ? { interrupted: true } : {}),
-    ...(warnings.length > 0 ? { warnings } : {}),
   };
-  writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifest(manifest);
   opts.progress.finish({ ok, errored, skipped, interrupted: exec.interrupted, wallClockMs: manifest.wallClockMs, outDir: resolve(outDir) });
   return { outDir, plan, total: shardRuns.length, ok, errored, skipped, interrupted: exec.interrupted, failures, manifest };
 }

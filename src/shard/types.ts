@@ -92,7 +92,11 @@ export interface RunManifest {
   workers: number;
   wallClockMs: number;
   /** (added by src/shard) the whole plan this folder belongs to, before any --shard slicing */
-  plan?: { hash: string; total: number; strategies: string[] };
+  plan?: { hash: string; total: number; strategies: string[]; runIds?: string[] };
+  /** (added by src/shard) the RunIds this folder holds when complete: its shard's slice of the plan (absent: the whole plan, plan.runIds) */
+  runIds?: string[];
+  /** (added by src/shard) true while `run` is writing the folder (the manifest is written before the first run, and again at the end) */
+  inProgress?: boolean;
   /** (added by src/shard) hash of the plan-relevant config (what merge compares) */
   configHash?: string;
   /** (added by src/shard) true when the run was stopped (Ctrl-C) before every run finished */

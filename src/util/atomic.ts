@@ -1,43 +1,32 @@
 /**
  * Atomic file and folder writes: nothing is half-written. Files go to a temp name in the same
- * folder and are renamed; folders are built under a temp name and renamed into place.
+ * folder and are renamed (the temp file is removed when the write fails, e.g. disk full); folders
+ * are built in a temp folder whose entries then replace those of the same names (src/util/outdir.ts:
+ * the output-folder rules, marker and lock).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**
- * Build a folder atomically: `build` fills a fresh temp folder beside `target`; on success the
- * temp folder replaces `target` (an existing target is moved aside, then removed); on failure the
- * temp folder is removed and `target` is left as it was.
+ * Build a folder atomically: `build` fills a fresh temp folder; on success its entries replace
+ * those of `target` (only the entries marginlab wrote are ever replaced or deleted); on failure the
+ * temp folder is removed and `target` is left as it was. `target` must be new, empty, or a folder
+ * marginlab wrote (see openOutDir); default kind 'dataset'.
  */
-export async function writeDirAtomic<T>(target: string, build: (tmpDir: string) => Promise<T> | T): Promise<T> {
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const tmp = join(parent, `.${basename(target)}.${tag}.tmp`);
-  mkdirSync(tmp, { recursive: true });
-  let result: T;
-  try {
-    result = await build(tmp);
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  if (existsSync(target)) {
-    const old = join(parent, `.${basename(target)}.${tag}.old`);
-    renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(tmp, target);
-  }
-  return result;
+export async function writeDirAtomic<T>(target: string | OutDir, build: (tmpDir: string) => Promise<T> | T, opts: OutDirOptions = { kind: 'dataset' }): Promise<T> {
+  return writeOutDir(target, opts, build);
 }

@@ -1,7 +1,10 @@
 /**
  * `marginlab merge <dir>... --out <dir>`: combine run folders (e.g. the N shards of one sweep)
  * into one and render its report. Refuses folders of different engine versions, configs or data
- * hashes (exit 65).
+ * hashes (exit 65), results whose RunId does not re-derive from their spec or that are not in their
+ * folder's plan (65, the files named), the same folder or shard twice (64), and an --out that is an
+ * input, inside one, or a non-empty folder marginlab did not make (64; --force for the last).
+ * Exit 1 when a merged run errored or planned runs are missing.
  */
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
@@ -14,20 +17,34 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <dir>', 'merged output folder')
     .option('-q, --quiet', 'no summary line')
     .option('--json', 'print the outcome as one JSON object on stdout')
-    .action(async (dirs: string[], flags: { out: string; quiet?: boolean; json?: boolean }) => {
+    .option('--force', 'write into a non-empty folder marginlab did not make (only the files marginlab writes are replaced)')
+    .action(async (dirs: string[], flags: { out: string; quiet?: boolean; json?: boolean; force?: boolean }) => {
       if (!flags.out) throw usageError('merge: --out <dir> is required');
       const { mergeRunFolders } = await import('../../shard/merge.js');
       const { loadRunFolder, writeReport } = await import('../../report/index.js');
-      const outcome = await mergeRunFolders(dirs, flags.out);
-      const folder = loadRunFolder(outcome.outDir);
-      const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
-      await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+      const { openOutDir } = await import('../../util/outdir.js');
+      const { resolve } = await import('node:path');
+      // the output folder stays locked from the merge to the last report file
+      const out = openOutDir(flags.out, { kind: 'run', inputs: dirs.map((d) => ({ label: 'input folder', path: resolve(d) })), ...(flags.force ? { force: true } : {}) });
+      let outcome;
+      try {
+        outcome = await mergeRunFolders(dirs, flags.out, { out, ...(flags.force ? { force: true } : {}) });
+        const folder = loadRunFolder(outcome.outDir);
+        const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
+        await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+      } catch (err) {
+        out.discard();
+        throw err;
+      } finally {
+        out.release();
+      }
       const { ok, errored, total } = outcome.manifest.runs;
-      if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'merged', dir: outcome.outDir, runs: outcome.runs, ok, errored, total, missing: outcome.missing })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'merged', dir: outcome.outDir, runs: outcome.runs, ok, errored, total, missing: outcome.missing, complete: outcome.missing === 0 })}\n`);
       else if (!flags.quiet) {
         process.stderr.write(`marginlab: merged ${dirs.length} folder${dirs.length === 1 ? '' : 's'}: ${outcome.runs} runs (${ok} ok, ${errored} errored) of ${total} planned into ${outcome.outDir}\n`);
-        if (outcome.missing > 0) process.stderr.write(`marginlab: warning: ${outcome.missing} planned runs are missing (a shard not merged, or not finished)\n`);
+        if (outcome.missing > 0) process.stderr.write(`marginlab: incomplete: ${outcome.missing} of ${total} planned runs are missing (a shard not merged, or not finished); exit 1\n`);
       }
-      process.exitCode = errored > 0 ? ExitCode.FAILED : ExitCode.OK;
+      // 1: a merged run errored, or planned runs are missing (the report says which)
+      process.exitCode = errored > 0 || outcome.missing > 0 ? ExitCode.FAILED : ExitCode.OK;
     });
 }

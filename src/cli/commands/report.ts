@@ -1,10 +1,11 @@
 /**
  * `marginlab report <dir>`: re-render a run folder's reports (summary.json, runs.csv, report.md,
  * report.html) from its stored results/*.json and manifest.json, without rerunning anything.
- * Exit codes: 0 rendered · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing.
+ * Only the runs of the manifest's plan are rendered (other result files are named and left out).
+ * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing.
  */
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
+import { ExitCode, usageError } from '../../errors.js';
 
 // config/schema REPORT_FORMATS, repeated so that registering the command does not load zod at CLI startup
 const FORMATS = ['json', 'csv', 'md', 'html'] as const;
@@ -39,11 +40,25 @@ export function register(program: Command): void {
       const formats = parseFormats(flags.formats);
       const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);
       const { loadRunFolder, writeReport } = await import('../../report/index.js');
-      const { results, manifest } = loadRunFolder(dir);
-      const written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}) });
+      const { openOutDir } = await import('../../util/outdir.js');
+      const { results, manifest, foreign, missing, expected } = loadRunFolder(dir);
+      // the folder is validated as a run folder: lock it while the report files are replaced
+      const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true });
+      let written: string[];
+      try {
+        written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}) });
+      } finally {
+        out.release();
+      }
+      const errored = results.filter((r) => r.status !== 'ok').length;
+      if (foreign.length > 0) {
+        process.stderr.write(`marginlab: warning: ${foreign.length} result file${foreign.length === 1 ? ' is' : 's are'} not in the folder's plan and ${foreign.length === 1 ? 'was' : 'were'} left out: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}\n`);
+      }
+      if (missing > 0) process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result\n`);
       if (!flags.quiet) {
-        const errored = results.filter((r) => r.status !== 'ok').length;
         process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} runs (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);
       }
+      // 1: a run errored or planned runs are missing (as `run` and `merge`)
+      process.exitCode = errored > 0 || missing > 0 ? ExitCode.FAILED : ExitCode.OK;
     });
 }

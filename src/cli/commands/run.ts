@@ -18,6 +18,7 @@ export interface RunFlags {
   quiet?: boolean;
   json?: boolean;
   resume?: boolean;
+  force?: boolean;
 }
 
 /** `extra.stress`: `marginlab stress` turns the config's stress runs on (src/cli/commands/stress.ts). */
@@ -46,6 +47,37 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
   }
   const loaded = await loadConfig(flags.config, overrides);
   const outDir = flags.out ? resolve(flags.out) : configPath(loaded, loaded.config.output.dir);
+  const { openOutDir } = await import('../../util/outdir.js');
+  // the output folder: never a dataset, inside one or containing one, never the config's folder;
+  // a non-empty folder marginlab did not make needs --force; locked until the report is written
+  const out = openOutDir(outDir, {
+    kind: 'run',
+    inputs: [
+      ...loaded.config.data.map((d) => ({ label: 'dataset', path: configPath(loaded, d.path) })),
+      ...loaded.config.strategyDirs.map((d) => ({ label: 'strategy folder', path: configPath(loaded, d) })),
+    ],
+    notEqual: [{ label: "config file's folder", path: loaded.baseDir }],
+    ...(flags.force ? { force: true } : {}),
+    source: flags.out ? 'flag' : 'config',
+    name: flags.out ? '--out' : 'output.dir',
+  });
+  try {
+    return await runInto(out.path, flags.out ? 'flag' : 'config', loaded, shard, flags);
+  } catch (err) {
+    out.discard();
+    throw err;
+  } finally {
+    out.release();
+  }
+}
+
+async function runInto(
+  outDir: string,
+  outSource: 'flag' | 'config',
+  loaded: import('../../config/index.js').LoadedConfig,
+  shard: import('../../shard/plan.js').ShardSpec | null,
+  flags: RunFlags,
+): Promise<number> {
 
   const [{ runSweep }, { createProgress, chooseProgressMode }] = await Promise.all([import('../../shard/run.js'), import('../../shard/progress.js')]);
   const mode = chooseProgressMode({ quiet: !!flags.quiet, json: !!flags.json });
@@ -71,7 +103,7 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
       if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'warning', message })}\n`);
       else if (mode !== 'quiet') process.stderr.write(`marginlab: warning: ${message}\n`);
     };
-    outcome = await runSweep({ loaded, outDir, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning });
+    outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning });
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -83,10 +115,9 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
 
   const { loadRunFolder, writeReport } = await import('../../report/index.js');
   const folder = loadRunFolder(outDir);
-  const planned = new Set(outcome.plan.runs.map((r) => r.runId));
   const written = await writeReport({
     dir: outDir,
-    results: folder.results.filter((r) => planned.has(r.runId)),
+    results: folder.results,
     manifest: folder.manifest,
     formats: [...loaded.config.output.formats],
   });
@@ -117,7 +148,8 @@ export function sweepOptions(cmd: Command): Command {
     .option('--to <date>', 'replay end, exclusive (ISO date or ms UTC), overrides the config')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout (one JSON object per line)')
-    .option('-r, --resume', 'skip runs whose result already exists in the output folder');
+    .option('-r, --resume', 'skip runs whose result already exists in the output folder (same plan only)')
+    .option('--force', 'write into a non-empty folder marginlab did not make (only the files marginlab writes are replaced)');
 }
 
 export function register(program: Command): void {

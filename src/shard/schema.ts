@@ -1,0 +1,124 @@
+/**
+ * zod schemas of what a run folder holds (manifest.json, results/<runId>.json). Everything loaded
+ * from a folder (report, merge, run --resume) is validated here first: a crafted or damaged file is
+ * a data error (65) naming the file and the key, never a value rendered unchecked.
+ */
+import { z } from 'zod';
+import { dataError } from '../errors.js';
+import { runIdOf } from './hash.js';
+import { resultProblems } from './result-schema.js';
+import type { RunManifest, RunResult } from './types.js';
+
+const RUN_ID = /^[0-9a-f]{16}$/;
+const runId = z.string().regex(RUN_ID, 'expected a RunId (16 hex digits)');
+const int = z.number().int().nonnegative();
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+const setup = z.enum(['isolated', 'cross', 'mixed']);
+const shard = z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable();
+
+export const RunSpecSchema = z.object({
+  strategy: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  venue: z.string().min(1),
+  venueOverrides: z.record(z.string(), z.unknown()).optional(),
+  setup,
+  leverage: finite.pipe(z.number().positive()),
+  dataset: z.string(),
+  timeframe: z.string(),
+  symbols: z.array(z.string()),
+  from: z.number().nullable(),
+  to: z.number().nullable(),
+  initialCapital: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal string'),
+  execution: z.record(z.string(), z.unknown()),
+  dataHashes: z.record(z.string(), z.string()),
+  engineVersion: z.string(),
+}).loose();
+
+export const RunResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  runId,
+  spec: RunSpecSchema,
+  status: z.enum(['ok', 'errored']),
+  error: z.string().optional(),
+  metrics: z.record(z.string(), z.number().nullable()),
+  books: z.record(z.string(), z.string()),
+  rejections: z.record(z.string(), int),
+  liquidationPriceSource: z.enum(['mark', 'trade', 'mixed']),
+  crossCheck: z.enum(['pessimistic', 'optimistic']),
+  bars: int,
+  events: z.array(z.object({ time: z.number(), type: z.string(), symbol: z.string(), detail: z.string(), amount: z.string().optional() }).loose()),
+  curves: z.object({ time: z.array(z.number()), equity: z.array(z.number().nullable()), drawdown: z.array(z.number().nullable()), marginRatio: z.array(z.number().nullable()) }).loose(),
+}).loose();
+
+export const RunManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  name: z.string(),
+  createdAt: z.string(),
+  marginlabVersion: z.string(),
+  engineVersion: z.string(),
+  gitCommit: z.string().nullable(),
+  node: z.string(),
+  config: z.unknown(),
+  datasets: z.array(z.object({ name: z.string(), path: z.string(), hashes: z.record(z.string(), z.string()) }).loose()),
+  runs: z.object({ total: int, ok: int, errored: int }),
+  shard,
+  workers: z.number().int().positive(),
+  wallClockMs: z.number().nonnegative(),
+  plan: z.object({ hash: z.string(), total: int, strategies: z.array(z.string()), runIds: z.array(runId).optional() }).loose().optional(),
+  runIds: z.array(runId).optional(),
+  configHash: z.string().optional(),
+  interrupted: z.boolean().optional(),
+  inProgress: z.boolean().optional(),
+  timings: z.record(z.string(), z.number()).optional(),
+  warnings: z.array(z.string()).optional(),
+  mergedFrom: z.array(z.object({ path: z.string(), shard, runs: int }).loose()).optional(),
+}).loose();
+
+function issues(err: z.ZodError): string[] {
+  return err.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+}
+
+function parseJson(text: string, path: string): unknown {
+  if (text.trim() === '') throw dataError(`${path} is empty (0 bytes): a damaged or unfinished file`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw dataError(`${path} is not valid JSON (${(e as Error).message}): a damaged or unfinished file`);
+  }
+}
+
+/** Parse and validate a manifest.json's text; UserError 65 naming the file otherwise. */
+export function parseRunManifest(text: string, path: string): RunManifest {
+  const r = RunManifestSchema.safeParse(parseJson(text, path));
+  if (!r.success) throw dataError(`${path} is not a valid marginlab run manifest`, issues(r.error));
+  return r.data as unknown as RunManifest;
+}
+
+/**
+ * Parse and validate a result file's text: the schema, then the RunId re-derived from its spec
+ * (a result whose spec was edited, or that is not the run its file name says, is refused).
+ * UserError 65 naming the file otherwise.
+ */
+export function parseRunResult(text: string, path: string, expectedId?: string): RunResult {
+  const json = parseJson(text, path);
+  // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first
+  const problems = resultProblems(json);
+  if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
+  const r = RunResultSchema.safeParse(json);
+  if (!r.success) throw dataError(`${path} is not a valid run result`, issues(r.error));
+  const result = r.data as unknown as RunResult;
+  const derived = runIdOf(result.spec);
+  if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged`);
+  if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}`);
+  return result;
+}
+
+/** The RunIds a folder's manifest says belong to it (its shard's slice, or the whole plan); null for folders written before plans were recorded. */
+export function folderRunIds(m: RunManifest): string[] | null {
+  return m.runIds ?? m.plan?.runIds ?? null;
+}
+
+/** How many runs the folder should hold. */
+export function expectedRunCount(m: RunManifest): number {
+  return folderRunIds(m)?.length ?? (m.shard ? m.runs.total : (m.plan?.total ?? m.runs.total));
+}

@@ -1,0 +1,395 @@
+/**
+ * Output folders: the one module every command that writes a folder goes through (run, merge,
+ * report, data synth, import, writeDataset).
+ *
+ * Rules (docs/scaling.md, "Output folders"):
+ * - A marker file (`.marginlab.json`) says a folder is marginlab's own, and of which kind (a run
+ *   folder or a dataset). marginlab deletes or replaces only what it wrote: the entries the marker
+ *   lists (datasets, merges) or the names a run folder is made of (results/, manifest.json and the
+ *   report files).
+ * - A non-empty folder without a marker is refused (`--force` writes into it anyway, replacing only
+ *   files with the names marginlab writes, touching nothing else). A folder of the other kind (a
+ *   dataset as a run's output) is refused always.
+ * - An output equal to, inside, or containing an input (dataset, shard, baseline, run folder) is
+ *   refused, comparing real paths (symlinks resolved); an output equal to the config's folder too.
+ *   `--force` never overrides this.
+ * - A folder another live process is writing is refused: a lock file (`.marginlab.lock`, with pid,
+ *   host and start time) is taken with an atomic link; a lock of a dead process on this host is
+ *   stale and taken over; a lock from another host is refused unless `--force`.
+ */
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ExitCode, UserError } from '../errors.js';
+import { fsError, withFsErrors } from './fs-errors.js';
+
+export const MARKER_FILE = '.marginlab.json';
+export const LOCK_FILE = '.marginlab.lock';
+
+export type OutKind = 'run' | 'dataset';
+
+/** The names a run folder is made of (marginlab writes these and nothing else there). */
+export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
+
+export interface NamedPath {
+  /** what the path is, for messages: 'dataset', 'shard', 'config folder' */
+  label: string;
+  path: string;
+}
+
+export interface OutDirOptions {
+  kind: OutKind;
+  /** folders the output must not equal, be inside, or contain */
+  inputs?: NamedPath[];
+  /** folders the output must not equal (it may be inside them), e.g. the config's folder */
+  notEqual?: NamedPath[];
+  /** write into a non-empty folder marginlab did not make (and take over another host's lock) */
+  force?: boolean;
+  /** where the path came from, for the exit code of an unusable path: a flag (64) or the config (78) */
+  source?: 'flag' | 'config';
+  /** how the path is named in messages, e.g. '--out', 'output.dir' */
+  name?: string;
+  /** a non-empty folder without a marker that is acceptable anyway (e.g. an existing dataset for import) */
+  accept?: (dir: string, entries: string[]) => boolean;
+}
+
+interface Marker {
+  tool: 'marginlab';
+  kind: OutKind;
+  /** top-level entries marginlab wrote (replaced or deleted by the next write) */
+  entries: string[];
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+const isOurTemp = (f: string): boolean => f.startsWith('.') && /\.(tmp|old)$/.test(f);
+
+/** The real path of `p`: symlinks of its existing part resolved, the rest appended. */
+export function realPathOf(p: string): string {
+  const abs = resolve(p);
+  let head = abs;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      const real = realpathSync(head);
+      return tail.length ? join(real, ...tail.reverse()) : real;
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return abs;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/** true when `inner` equals `outer` or lies inside it (real paths) */
+export function isInside(inner: string, outer: string): boolean {
+  const r = relative(outer, inner);
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
+}
+
+function readMarker(dir: string): Marker | null {
+  const p = join(dir, MARKER_FILE);
+  if (!existsSync(p)) return null;
+  try {
+    const m = JSON.parse(readFileSync(p, 'utf8')) as Partial<Marker>;
+    if (m.tool !== 'marginlab' || (m.kind !== 'run' && m.kind !== 'dataset')) return null;
+    return { tool: 'marginlab', kind: m.kind, entries: Array.isArray(m.entries) ? m.entries.filter((e): e is string => typeof e === 'string' && !e.includes('/') && !e.includes('\\') && e !== '..' && e !== '.') : [] };
+  } catch {
+    return null;
+  }
+}
+
+function writeMarker(dir: string, marker: Marker): void {
+  const tmp = join(dir, `.${MARKER_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(marker)}\n`);
+    renameSync(tmp, join(dir, MARKER_FILE));
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    const l = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
+    if (typeof l.pid !== 'number' || typeof l.host !== 'string') return null;
+    return { pid: l.pid, host: l.host, startedAt: String(l.startedAt ?? '?'), command: String(l.command ?? '?') };
+  } catch {
+    return null;
+  }
+}
+
+export class OutDir {
+  readonly path: string;
+  readonly kind: OutKind;
+  /** true when this invocation created the folder */
+  readonly created: boolean;
+  /** entries the marker listed before this invocation (what marginlab may replace or delete) */
+  readonly previous: readonly string[];
+  private readonly lockPath: string;
+  private readonly lockText: string;
+  private released = false;
+  private readonly onExit = () => this.release();
+  private readonly name: string;
+  private readonly source: 'flag' | 'config';
+
+  /** @internal use openOutDir */
+  constructor(path: string, kind: OutKind, created: boolean, previous: string[], lockPath: string, lockText: string, name: string, source: 'flag' | 'config') {
+    this.path = path;
+    this.kind = kind;
+    this.created = created;
+    this.previous = previous;
+    this.lockPath = lockPath;
+    this.lockText = lockText;
+    this.name = name;
+    this.source = source;
+    process.once('exit', this.onExit);
+  }
+
+  /** A fresh temp folder inside the output folder (removed by replaceEntries or discardTemp). */
+  tempDir(): string {
+    const tmp = join(this.path, `.build.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    this.fs('create a temp folder in', () => mkdirSync(tmp));
+    return tmp;
+  }
+
+  /**
+   * Move every entry of `tmp` into the folder (each one replaces the entry of that name), delete
+   * the entries the previous marker listed that the new set does not have, write the marker, and
+   * remove `tmp`. Nothing else in the folder is touched.
+   */
+  replaceEntries(tmp: string): void {
+    const entries = readdirSync(tmp).sort();
+    const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+    this.fs('write into', () => {
+      for (const e of entries) {
+        const dest = join(this.path, e);
+        if (existsSync(dest) || isSymlink(dest)) {
+          const old = join(this.path, `.${e}.${tag}.old`);
+          renameSync(dest, old);
+          renameSync(join(tmp, e), dest);
+          rmSync(old, { recursive: true, force: true });
+        } else renameSync(join(tmp, e), dest);
+      }
+      for (const e of this.previous) if (!entries.includes(e)) rmSync(join(this.path, e), { recursive: true, force: true });
+      writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries });
+    });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  /** After a failure: remove a temp folder, and the output folder itself if this invocation created it and it holds nothing else. */
+  discard(tmp?: string): void {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (!this.created) return;
+    try {
+      const left = readdirSync(this.path).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f));
+      if (left.length === 0) {
+        this.release();
+        rmSync(join(this.path, MARKER_FILE), { force: true });
+        rmdirSync(this.path);
+      }
+    } catch {
+      /* leave it */
+    }
+  }
+
+  /** Give the lock back (idempotent; also done at process exit). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    process.off('exit', this.onExit);
+    try {
+      if (readFileSync(this.lockPath, 'utf8') === this.lockText) unlinkSync(this.lockPath);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private fs<T>(action: string, fn: () => T): T {
+    return withFsErrors({ path: this.path, action, role: 'output', source: this.source }, fn);
+  }
+
+  toString(): string {
+    return `${this.name} ${this.path}`;
+  }
+}
+
+const isSymlink = (p: string): boolean => {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
+/** Check an output folder against the rules above, create it, take its lock and mark it. */
+export function openOutDir(target: string, opts: OutDirOptions): OutDir {
+  const name = opts.name ?? '--out';
+  const source = opts.source ?? 'flag';
+  const usage = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
+  const path = resolve(target);
+  const real = realPathOf(path);
+  for (const inp of opts.inputs ?? []) {
+    const r = realPathOf(inp.path);
+    if (isInside(real, r)) {
+      throw new UserError(`${name} ${path} ${real === r ? 'is' : 'is inside'} the ${inp.label} ${inp.path}, an input of this command; choose an output folder outside it`, usage);
+    }
+    if (isInside(r, real)) {
+      throw new UserError(`${name} ${path} contains the ${inp.label} ${inp.path}, an input of this command; choose an output folder outside it`, usage);
+    }
+  }
+  for (const ne of opts.notEqual ?? []) {
+    if (realPathOf(ne.path) === real) throw new UserError(`${name} ${path} is the ${ne.label}; choose a folder of its own (e.g. ${join(path, 'reports', 'out')})`, usage);
+  }
+  const ctx = { path, role: 'output' as const, source };
+  let created = false;
+  if (existsSync(path)) {
+    if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
+      throw new UserError(`${name} ${path} is a file, not a folder; choose a folder`, usage);
+    }
+  } else {
+    withFsErrors({ ...ctx, action: 'create the output folder' }, () => mkdirSync(path, { recursive: true }));
+    created = true;
+  }
+  const lockPath = join(path, LOCK_FILE);
+  const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx);
+  const release = () => {
+    try {
+      if (readFileSync(lockPath, 'utf8') === lockText) unlinkSync(lockPath);
+    } catch {
+      /* gone */
+    }
+  };
+  try {
+    const entries = readdirSync(path).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f));
+    const marker = readMarker(path);
+    let previous: string[] = [];
+    if (marker) {
+      if (marker.kind !== opts.kind) {
+        throw new UserError(`${name} ${path} is a marginlab ${marker.kind === 'run' ? 'run folder' : 'dataset'}, not a ${opts.kind === 'run' ? 'run folder' : 'dataset'}; choose another folder`, usage);
+      }
+      previous = marker.kind === 'run' ? [...RUN_FOLDER_ENTRIES] : marker.entries;
+    } else if (entries.length > 0) {
+      const legacyRun = opts.kind === 'run' && entries.every((e) => (RUN_FOLDER_ENTRIES as readonly string[]).includes(e)) && entries.includes('manifest.json');
+      if (legacyRun) previous = [...RUN_FOLDER_ENTRIES];
+      else if (opts.accept?.(path, entries)) previous = [];
+      else if (!opts.force) {
+        throw new UserError(
+          `${name} ${path} is not empty and was not written by marginlab (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}); ` +
+            'choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched)',
+          usage,
+        );
+      }
+    }
+    withFsErrors({ ...ctx, action: 'write into the output folder' }, () =>
+      writeMarker(path, { tool: 'marginlab', kind: opts.kind, entries: marker?.entries ?? (opts.kind === 'run' ? [...RUN_FOLDER_ENTRIES] : []) }),
+    );
+    return new OutDir(path, opts.kind, created, previous, lockPath, lockText, name, source);
+  } catch (err) {
+    release();
+    if (created) {
+      try {
+        rmSync(join(path, MARKER_FILE), { force: true });
+        rmdirSync(path);
+      } catch {
+        /* not empty */
+      }
+    }
+    throw err;
+  }
+}
+
+function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: 'flag' | 'config' }): string {
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200) };
+  const text = `${JSON.stringify(info)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const tmp = join(dir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeFileSync(tmp, text));
+      try {
+        linkSync(tmp, lockPath); // atomic: fails when a lock exists
+        return text;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EEXIST') throw fsError(err, { ...ctx, action: 'lock the output folder' });
+      }
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    let current: string;
+    try {
+      current = readFileSync(lockPath, 'utf8');
+    } catch {
+      continue; // released meanwhile
+    }
+    const held = readLock(lockPath);
+    const sameHost = held?.host === hostname();
+    const stale = held !== null && sameHost && !pidAlive(held.pid);
+    const foreignTakeover = held !== null && !sameHost && force;
+    if (held !== null && !stale && !foreignTakeover) {
+      throw new UserError(
+        `${name} ${dir} is being written by another marginlab process (pid ${held.pid} on ${held.host}, since ${held.startedAt}: ${held.command}); ` +
+          (sameHost
+            ? 'wait for it to finish, or choose another folder'
+            : `wait for it to finish or choose another folder; if that process is gone, add --force to take the lock over (or delete ${lockPath})`),
+        usage,
+      );
+    }
+    if (held === null) {
+      // unreadable lock: a crash while writing one is impossible (it is linked whole), so it is not ours to judge
+      throw new UserError(`${name} ${dir} has a lock file ${lockPath} marginlab cannot read; if no marginlab process is writing the folder, delete it`, usage);
+    }
+    // stale: move it aside, then check it was the one judged (another process may have taken it over meanwhile)
+    const aside = join(dir, `.lock.stale.${process.pid}.${randomBytes(4).toString('hex')}.old`);
+    try {
+      renameSync(lockPath, aside);
+    } catch {
+      continue;
+    }
+    const moved = readFileSync(aside, 'utf8');
+    if (moved !== current) {
+      try {
+        linkSync(aside, lockPath);
+      } catch {
+        /* someone holds it now; the next attempt sees it */
+      }
+    }
+    rmSync(aside, { force: true });
+  }
+  throw new UserError(`${name} ${dir}: could not take the lock ${lockPath} (other processes keep taking it); try again`, usage);
+}
+
+/** Build a folder: `build` fills a temp folder inside the output folder, whose entries then replace those of the same names (see OutDir.replaceEntries); on failure nothing of the folder changes. */
+export async function writeOutDir<T>(target: string | OutDir, opts: OutDirOptions, build: (tmpDir: string) => Promise<T> | T): Promise<T> {
+  const out = typeof target === 'string' ? openOutDir(target, opts) : target;
+  let tmp: string | undefined;
+  try {
+    tmp = out.tempDir();
+    const result = await build(tmp);
+    out.replaceEntries(tmp);
+    return result;
+  } catch (err) {
+    out.discard(tmp);
+    // an errno error about a path of the output folder is the output's; others (inputs) pass through
+    const at = (err as { path?: unknown } | null)?.path;
+    if (typeof at === 'string' && isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag' });
+    throw err;
+  } finally {
+    if (typeof target === 'string') out.release();
+  }
+}

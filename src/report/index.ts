@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
+import { mkdirs } from '../util/outdir.js';
+import { fsError } from '../util/fs-errors.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, renderSummaryJson } from './summary.js';
 import { renderCsv } from './csv.js';
@@ -76,12 +78,14 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // manifest.json live there too), and writeFileAtomic file by file would rename the first file
   // before the next is written (a failed write would leave a mixed old/new set and its temp file).
   // Here every file is written before any is renamed, and the temp folder is always removed.
-  mkdirSync(p.dir, { recursive: true });
+  mkdirs(p.dir);
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   mkdirSync(tmp);
   try {
     for (const [name, text] of rendered) writeFileSync(join(tmp, name), text);
     for (const [name] of rendered) renameSync(join(tmp, name), join(p.dir, name));
+  } catch (err) {
+    throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

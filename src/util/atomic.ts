@@ -4,13 +4,13 @@
  * are built in a temp folder whose entries then replace those of the same names (src/util/outdir.ts:
  * the output-folder rules, marker and lock).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
+import { mkdirs, writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirs(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, data);

@@ -56,7 +56,7 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
   if (err instanceof UserError) return err;
   const code = errnoOf(err);
   if (!code) return err;
-  const what = WHAT[code] ?? code;
+  const what = code === 'ENOENT' && ctx.role === 'output' ? 'the file system will not create it there (a read-only or virtual file system, or a folder removed meanwhile)' : (WHAT[code] ?? code);
   let exit: ExitCodeValue;
   let hint: string;
   if (ENV_FAILURES.has(code)) {

@@ -238,6 +238,28 @@ const isSymlink = (p: string): boolean => {
   }
 };
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a parent exists but a
+ * child cannot be made with ENOENT (e.g. under /proc); here the first failure is thrown.
+ */
+export function mkdirs(path: string): void {
+  const missing: string[] = [];
+  let p = resolve(path);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Check an output folder against the rules above, create it, take its lock and mark it. */
 export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   const name = opts.name ?? '--out';
@@ -264,7 +286,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       throw new UserError(`${name} ${path} is a file, not a folder; choose a folder`, usage);
     }
   } else {
-    withFsErrors({ ...ctx, action: 'create the output folder' }, () => mkdirSync(path, { recursive: true }));
+    withFsErrors({ ...ctx, action: 'create the output folder' }, () => mkdirs(path));
     created = true;
   }
   const lockPath = join(path, LOCK_FILE);

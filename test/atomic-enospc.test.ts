@@ -1,0 +1,55 @@
+/**
+ * A full disk (ENOSPC) while writing a result or a report: the error names the path, says what to
+ * do, and no temp file is left behind. The failure is injected by mocking node:fs's writeFileSync
+ * (it writes part of the data, then throws ENOSPC, as a full disk does).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import * as realFs from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const fail = { on: false };
+vi.mock('node:fs', async (orig) => {
+  const fs = await orig<typeof import('node:fs')>();
+  const writeFileSync = (path: realFs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: realFs.WriteFileOptions) => {
+    if (fail.on && typeof path === 'string' && path.includes('.tmp')) {
+      fs.writeFileSync(path, typeof data === 'string' ? data.slice(0, 3) : 'par');
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', path });
+    }
+    return fs.writeFileSync(path, data, opts);
+  };
+  return { ...fs, writeFileSync, default: { ...fs, writeFileSync } };
+});
+
+const { writeFileAtomic } = await import('../src/util/atomic.js');
+const { withFsErrors } = await import('../src/util/fs-errors.js');
+const { writeReport } = await import('../src/report/index.js');
+const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
+
+describe('ENOSPC', () => {
+  it('a result write fails with one line naming the file; no temp file is left', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-enospc-'));
+    const file = join(d, 'results', '0123456789abcdef.json');
+    fail.on = true;
+    try {
+      expect(() => withFsErrors({ path: file, action: 'write the result', role: 'output' }, () => writeFileAtomic(file, '{"x":1}'))).toThrow(
+        expect.objectContaining({ exitCode: 70, message: expect.stringMatching(/^cannot write the result .*0123456789abcdef\.json: no space left on the device \(ENOSPC\); free space .* --resume/) }),
+      );
+    } finally {
+      fail.on = false;
+    }
+    expect(readdirSync(join(d, 'results'))).toEqual([]);
+  });
+  it('a report write fails and leaves neither a temp folder nor a half file', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-enospc-r-'));
+    const results = makeResults(24 * 10);
+    fail.on = true;
+    try {
+      await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['json', 'md'] })).rejects.toMatchObject({ exitCode: 70, message: expect.stringContaining(`cannot write the report into ${d}: no space left on the device (ENOSPC)`) });
+    } finally {
+      fail.on = false;
+    }
+    expect(readdirSync(d)).toEqual([]);
+  });
+});

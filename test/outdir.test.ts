@@ -1,0 +1,160 @@
+/**
+ * Output folders (src/util/outdir.ts): marginlab deletes only what it wrote, refuses foreign
+ * non-empty folders, outputs that overlap an input (real paths), and folders another live process
+ * is writing; errno codes become one-line errors (src/util/fs-errors.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOCK_FILE, MARKER_FILE, openOutDir, writeOutDir } from '../src/util/outdir.js';
+import { fsError } from '../src/util/fs-errors.js';
+import { UserError } from '../src/errors.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ml-outdir-'));
+const userError = (fn: () => unknown): UserError => {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return e as UserError;
+  }
+  throw new Error('expected a UserError');
+};
+const deadPid = (): number => {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+};
+
+describe('output folder ownership', () => {
+  it('a new folder is created, marked and locked; the lock goes on release', () => {
+    const d = join(tmp(), 'new', 'out');
+    const o = openOutDir(d, { kind: 'run' });
+    expect(o.created).toBe(true);
+    expect(existsSync(join(d, MARKER_FILE))).toBe(true);
+    const lock = JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8')) as { pid: number; host: string };
+    expect(lock).toMatchObject({ pid: process.pid, host: hostname() });
+    o.release();
+    expect(existsSync(join(d, LOCK_FILE))).toBe(false);
+  });
+
+  it('refuses a non-empty folder marginlab did not make; --force writes into it touching only its own names', async () => {
+    const q = tmp();
+    mkdirSync(join(q, 'src'));
+    writeFileSync(join(q, 'src', 'main.ts'), 'user code');
+    writeFileSync(join(q, 'notes.md'), 'mine');
+    const e = userError(() => openOutDir(q, { kind: 'run' }));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toMatch(/is not empty and was not written by marginlab .*--force/);
+    expect(readdirSync(q).sort()).toEqual(['notes.md', 'src']);
+    await writeOutDir(q, { kind: 'dataset', force: true }, (t) => writeFileSync(join(t, 'manifest.json'), '{}'));
+    expect(readFileSync(join(q, 'src', 'main.ts'), 'utf8')).toBe('user code');
+    expect(readFileSync(join(q, 'notes.md'), 'utf8')).toBe('mine');
+    // now it is ours: a second write replaces what it wrote, and only that
+    await writeOutDir(q, { kind: 'dataset' }, (t) => writeFileSync(join(t, 'other.arrow'), 'x'));
+    expect(existsSync(join(q, 'manifest.json'))).toBe(false);
+    expect(readdirSync(q).filter((f) => !f.startsWith('.')).sort()).toEqual(['notes.md', 'other.arrow', 'src']);
+    expect(readdirSync(q).filter((f) => f.endsWith('.tmp') || f.endsWith('.old') || f === LOCK_FILE)).toEqual([]);
+  });
+
+  it('a user file added to a marked folder survives the next write', async () => {
+    const d = join(tmp(), 'ds');
+    await writeOutDir(d, { kind: 'dataset' }, (t) => writeFileSync(join(t, 'a.arrow'), '1'));
+    writeFileSync(join(d, 'README.md'), 'my notes');
+    await writeOutDir(d, { kind: 'dataset' }, (t) => writeFileSync(join(t, 'b.arrow'), '2'));
+    expect(readdirSync(d).filter((f) => !f.startsWith('.')).sort()).toEqual(['README.md', 'b.arrow']);
+  });
+
+  it('a failed build leaves the folder as it was, and no folder at all when it did not exist', async () => {
+    const root = tmp();
+    const d = join(root, 'never');
+    await expect(writeOutDir(d, { kind: 'dataset' }, (t) => {
+      writeFileSync(join(t, 'half.arrow'), 'x');
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(existsSync(d)).toBe(false);
+    const e = join(root, 'existing');
+    await writeOutDir(e, { kind: 'dataset' }, (t) => writeFileSync(join(t, 'a.arrow'), '1'));
+    await expect(writeOutDir(e, { kind: 'dataset' }, () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(readdirSync(e).filter((f) => f !== MARKER_FILE)).toEqual(['a.arrow']);
+  });
+
+  it('a folder of the other kind is refused even with --force; an old run folder (only run files) is recognised', () => {
+    const d = tmp();
+    openOutDir(d, { kind: 'dataset' }).release();
+    expect(userError(() => openOutDir(d, { kind: 'run', force: true })).message).toMatch(/is a marginlab dataset, not a run folder/);
+    const old = tmp();
+    mkdirSync(join(old, 'results'));
+    writeFileSync(join(old, 'manifest.json'), '{}');
+    writeFileSync(join(old, 'summary.json'), '{}');
+    openOutDir(old, { kind: 'run' }).release();
+  });
+
+  it('refuses an output equal to, inside or containing an input, comparing real paths; config folder only when equal', () => {
+    const root = tmp();
+    const data = join(root, 'data');
+    mkdirSync(data);
+    symlinkSync(data, join(root, 'alias'));
+    const inputs = [{ label: 'dataset', path: data }];
+    expect(userError(() => openOutDir(data, { kind: 'run', inputs, force: true })).message).toMatch(/is the dataset .*choose an output folder outside it/);
+    expect(userError(() => openOutDir(join(root, 'alias'), { kind: 'run', inputs })).message).toMatch(/is the dataset/);
+    expect(userError(() => openOutDir(join(root, 'alias', 'sub', 'out'), { kind: 'run', inputs })).message).toMatch(/is inside the dataset/);
+    expect(userError(() => openOutDir(root, { kind: 'run', inputs, force: true })).message).toMatch(/contains the dataset/);
+    expect(existsSync(join(root, 'alias', 'sub'))).toBe(false);
+    const cfg = userError(() => openOutDir(root, { kind: 'run', notEqual: [{ label: "config file's folder", path: root }], force: true, source: 'config', name: 'output.dir' }));
+    expect(cfg.exitCode).toBe(78);
+    expect(cfg.message).toMatch(/^output\.dir .* is the config file's folder/);
+    openOutDir(join(root, 'reports', 'x'), { kind: 'run', notEqual: [{ label: "config file's folder", path: root }] }).release();
+  });
+});
+
+describe('locks', () => {
+  it('a live lock refuses a second writer, naming pid and host; a stale one (dead pid, this host) is taken over', () => {
+    const d = tmp();
+    const first = openOutDir(d, { kind: 'run' });
+    const e = userError(() => openOutDir(d, { kind: 'run' }));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toContain(`is being written by another marginlab process (pid ${process.pid} on ${hostname()}`);
+    first.release();
+    writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'then', command: 'run' }));
+    const second = openOutDir(d, { kind: 'run' });
+    expect(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
+    second.release();
+  });
+  it("another host's lock is refused unless --force", () => {
+    const d = tmp();
+    writeFileSync(join(d, MARKER_FILE), JSON.stringify({ tool: 'marginlab', kind: 'run', entries: [] }));
+    writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'then', command: 'run' }));
+    expect(userError(() => openOutDir(d, { kind: 'run' })).message).toMatch(/pid 1 on elsewhere.*add --force to take the lock over/);
+    openOutDir(d, { kind: 'run', force: true }).release();
+  });
+});
+
+describe('environment failures', () => {
+  it('--out naming a file, under a file, or where nothing can be created: one line, 64 (78 from the config)', () => {
+    const root = tmp();
+    writeFileSync(join(root, 'file'), 'x');
+    expect(userError(() => openOutDir(join(root, 'file'), { kind: 'run' })).message).toMatch(/--out .*file is a file, not a folder/);
+    const under = userError(() => openOutDir(join(root, 'file', 'out'), { kind: 'run' }));
+    expect(under.exitCode).toBe(64);
+    expect(under.message).toMatch(/cannot create the output folder .*file\/out: .*\(ENOTDIR\); choose a writable folder with --out/);
+    const ro = userError(() => openOutDir('/proc/marginlab-nowhere/out', { kind: 'run', source: 'config' }));
+    expect(ro.exitCode).toBe(78);
+    expect(ro.message).toMatch(/cannot create the output folder \/proc\/marginlab-nowhere\/out: the file system will not create it there .*\(ENOENT\)/);
+    const long = userError(() => openOutDir(join(root, 'x'.repeat(300)), { kind: 'run' }));
+    expect(long.message).toMatch(/ENAMETOOLONG/);
+  });
+  it('maps every errno in one place: outputs 64/78, inputs 66, data 65, a full disk 70 saying it is not a bug', () => {
+    const err = (code: string) => Object.assign(new Error(code), { code });
+    const out = (code: string) => fsError(err(code), { path: '/o', action: 'write', role: 'output' }) as UserError;
+    for (const c of ['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG']) expect(out(c).exitCode).toBe(64);
+    const full = out('ENOSPC');
+    expect(full.exitCode).toBe(70);
+    expect(full.message).toBe('cannot write /o: no space left on the device (ENOSPC); free space (or fix the device) and run the command again (a run keeps its finished results: use --resume); this is not a marginlab bug');
+    expect((fsError(err('EACCES'), { path: '/i', action: 'read', role: 'input' }) as UserError).exitCode).toBe(66);
+    expect((fsError(err('EISDIR'), { path: '/d/x.arrow', action: 'read', role: 'data' }) as UserError).exitCode).toBe(65);
+    const plain = new Error('not errno');
+    expect(fsError(plain, { path: '/o', action: 'write', role: 'output' })).toBe(plain);
+  });
+});

@@ -17,8 +17,10 @@ import { timeframeMs } from './timeframe.js';
 import { writeSeriesFile } from './write.js';
 
 export interface SynthOptions {
-  /** dataset folder to write (replaced atomically) */
+  /** dataset folder to write: new, empty, or one marginlab wrote (its files are replaced; src/util/outdir.ts) */
   out: string;
+  /** write into a non-empty folder marginlab did not make (only files of the names written are replaced) */
+  force?: boolean;
   symbols: number;
   bars: number;
   timeframe: string;
@@ -310,5 +312,5 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     };
     writeManifest(tmp, manifest);
     return manifest;
-  });
+  }, { kind: 'dataset', ...(opts.force ? { force: true } : {}) });
 }

@@ -128,6 +128,7 @@ export function register(program: Command): void {
     .option('--funding-mean <r>', 'long-run funding rate per 8 h', '0.0001')
     .option('--no-mark', 'do not write mark candles')
     .option('--quiet', 'no progress output')
+    .option('--force', 'write into a non-empty folder marginlab did not make (only files of the names written are replaced)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const symbols = int('symbols', String(flags.symbols), 1);
       const bars = int('bars', String(flags.bars), 2);
@@ -155,6 +156,7 @@ export function register(program: Command): void {
         basisBps: num('basis-bps', flags.basisBps as string),
         fundingMean: num('funding-mean', flags.fundingMean as string),
         mark: flags.mark !== false,
+        force: flags.force === true,
         onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${done.toLocaleString('en-US')} / ${bars.toLocaleString('en-US')} bars`),
       });
       if (!quiet) process.stderr.write('\n');

@@ -46,47 +46,58 @@ export function register(program: Command): void {
         throw usageError(`--columns, --no-header and --skip-bad-rows apply to --format csv only (this is ${fmt} data)`);
       }
       const t0 = performance.now();
-      if (fmt === 'csv') {
-        if (!kind) throw usageError('--kind is required for a CSV import (candles, mark or funding)');
-        if (!flags.symbol) throw usageError('--symbol is required for a CSV import');
-        if (paths.length !== 1) throw usageError(`a CSV import takes one file (got ${paths.length})`);
-        const { importCsv } = await import('../../feed/csv.js');
-        const r = await importCsv({
-          file: paths[0]!, kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,
-          venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter, provenance: flags.provenance,
-          replace: !!flags.replace, columns: flags.columns, header: flags.header,
-        });
-        const s = (performance.now() - t0) / 1000;
-        if (r.badRows > 0) {
-          process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
-          for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
-          if (r.badRows > r.badRowLines.length) process.stderr.write(`  ... and ${r.badRows - r.badRowLines.length} more\n`);
+      // the dataset folder: new, empty, marginlab's, or an existing dataset (it has a manifest.json), never an input file; locked while written
+      const { openOutDir } = await import('../../util/outdir.js');
+      const { resolve } = await import('node:path');
+      const out = openOutDir(flags.out, { kind: 'dataset', notEqual: paths.map((p) => ({ label: 'input file', path: resolve(p) })), accept: (_dir, entries) => entries.includes('manifest.json') });
+      try {
+        if (fmt === 'csv') {
+          if (!kind) throw usageError('--kind is required for a CSV import (candles, mark or funding)');
+          if (!flags.symbol) throw usageError('--symbol is required for a CSV import');
+          if (paths.length !== 1) throw usageError(`a CSV import takes one file (got ${paths.length})`);
+          const { importCsv } = await import('../../feed/csv.js');
+          const r = await importCsv({
+            file: paths[0]!, kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,
+            venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter, provenance: flags.provenance,
+            replace: !!flags.replace, columns: flags.columns, header: flags.header,
+          });
+          const s = (performance.now() - t0) / 1000;
+          if (r.badRows > 0) {
+            process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
+            for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
+            if (r.badRows > r.badRowLines.length) process.stderr.write(`  ... and ${r.badRows - r.badRowLines.length} more\n`);
+          }
+          const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
+          const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
+          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s\n`);
+          return;
         }
-        const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
-        const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
-        process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s\n`);
-        return;
+        let contractSize: number | undefined;
+        if (flags.contractSize !== undefined) {
+          contractSize = Number(flags.contractSize);
+          if (!(contractSize > 0) || !Number.isFinite(contractSize)) throw usageError(`--contract-size: expected a positive number, got '${flags.contractSize}'`);
+        }
+        if (flags.timeframe !== undefined) {
+          const { timeframeMs } = await import('../../feed/timeframe.js');
+          timeframeMs(flags.timeframe);
+        }
+        const series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
+        if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
+        const { commitSeries } = await import('../../feed/ingest.js');
+        const { basename } = await import('node:path');
+        const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
+        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue, provenance: [prov] });
+        const s = (performance.now() - t0) / 1000;
+        for (const r of results) {
+          const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
+          process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
+        }
+        process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s\n`);
+      } catch (err) {
+        out.discard();
+        throw err;
+      } finally {
+        out.release();
       }
-      let contractSize: number | undefined;
-      if (flags.contractSize !== undefined) {
-        contractSize = Number(flags.contractSize);
-        if (!(contractSize > 0) || !Number.isFinite(contractSize)) throw usageError(`--contract-size: expected a positive number, got '${flags.contractSize}'`);
-      }
-      if (flags.timeframe !== undefined) {
-        const { timeframeMs } = await import('../../feed/timeframe.js');
-        timeframeMs(flags.timeframe);
-      }
-      const series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
-      if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
-      const { commitSeries } = await import('../../feed/ingest.js');
-      const { basename } = await import('node:path');
-      const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
-      const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue, provenance: [prov] });
-      const s = (performance.now() - t0) / 1000;
-      for (const r of results) {
-        const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
-        process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
-      }
-      process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s\n`);
     });
 }

@@ -1,0 +1,139 @@
+/**
+ * Reliability through the CLI: never lose a user's files, never mix runs (issue 11). Each case is
+ * one class of fault: an output that is an input or a foreign folder, two writers on one folder,
+ * --resume into a folder of another plan, damaged results, foreign or edited results in merge and
+ * report, the same shard twice, missing shards.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+
+let dir: string;
+const sweep = (extra: Record<string, unknown> = {}) => ({
+  name: 'rel',
+  data: './data',
+  strategyDirs: [FIXTURE_STRATEGIES],
+  strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }],
+  leverage: [3, 20],
+  workers: 1,
+  ...extra,
+});
+const read = (p: string) => readFileSync(p, 'utf8');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-rel-'));
+  await makeDataset(join(dir, 'data'), { bars: 400, seed: 3 });
+  writeConfig(dir, 'a.config.ts', sweep());
+  writeConfig(dir, 'b.config.ts', sweep({ leverage: [3, 11] }));
+  writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16] }, params: { spinUs: 400 } }], leverage: [5] }));
+  const [s1, s2, b] = await Promise.all([
+    runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'P/shard-1', '--quiet'], dir),
+    runCli(['run', '-c', 'a.config.ts', '--shard', '2/2', '--out', 'P/shard-2', '--quiet'], dir),
+    runCli(['run', '-c', 'b.config.ts', '--out', 'B', '--quiet'], dir),
+  ]);
+  expect([s1.code, s2.code, b.code]).toEqual([0, 0, 0]);
+}, 300_000);
+
+describe('never lose a user file', () => {
+  it('merge refuses a foreign non-empty --out, an input\'s parent, and the working directory; inputs and user files intact', async () => {
+    mkdirSync(join(dir, 'Q', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'Q', 'src', 'main.ts'), 'user code');
+    const before = readdirSync(join(dir, 'P', 'shard-1', 'results')).sort();
+    const [q, p, cwd, ds] = await Promise.all([
+      runCli(['merge', 'P/shard-1', 'P/shard-2', '--out', 'Q'], dir),
+      runCli(['merge', 'P/shard-1', 'P/shard-2', '--out', 'P'], dir),
+      runCli(['merge', 'P/shard-1', 'P/shard-2', '--out', '.'], join(dir)),
+      runCli(['run', '-c', 'a.config.ts', '--out', 'data', '--quiet'], dir),
+    ]);
+    expect([q.code, p.code, cwd.code, ds.code]).toEqual([64, 64, 64, 64]);
+    expect(q.stderr).toMatch(/--out .*Q is not empty and was not written by marginlab/);
+    expect(p.stderr).toMatch(/--out .*P contains the input folder .*shard-1/);
+    expect(ds.stderr).toMatch(/--out .*data is the dataset/);
+    for (const r of [q, p, cwd, ds]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(read(join(dir, 'Q', 'src', 'main.ts'))).toBe('user code');
+    expect(readdirSync(join(dir, 'P', 'shard-1', 'results')).sort()).toEqual(before);
+    expect(existsSync(join(dir, 'data', 'manifest.json'))).toBe(true);
+    expect(JSON.parse(read(join(dir, 'data', 'manifest.json')))).toHaveProperty('format');
+    // --force writes the merge into Q and touches nothing else
+    const forced = await runCli(['merge', 'P/shard-1', 'P/shard-2', '--out', 'Q', '--force', '--quiet'], dir);
+    expect(forced.code).toBe(0);
+    expect(read(join(dir, 'Q', 'src', 'main.ts'))).toBe('user code');
+    expect(resultFiles(join(dir, 'Q'))).toHaveLength(8);
+  });
+
+  it('two runs on one --out: the second is refused while the first runs; the first finishes whole', async () => {
+    const first = startCli(['run', '-c', 'slow.config.ts', '--out', 'busy', '--quiet'], dir);
+    await waitFor(() => existsSync(join(dir, 'busy', '.marginlab.lock')), 60_000, 'the lock');
+    const second = await runCli(['run', '-c', 'slow.config.ts', '--out', 'busy', '--quiet'], dir);
+    expect(second.code).toBe(64);
+    expect(second.stderr).toMatch(/is being written by another marginlab process \(pid \d+ on /);
+    const r = await first.done;
+    expect(r.code).toBe(0);
+    expect(resultFiles(join(dir, 'busy'))).toHaveLength(8);
+    expect(JSON.parse(read(join(dir, 'busy', 'summary.json')))).toMatchObject({ complete: true, counts: { total: 8, missing: 0 } });
+    expect(existsSync(join(dir, 'busy', '.marginlab.lock'))).toBe(false);
+  });
+});
+
+describe('never mix runs', () => {
+  it('--resume with another config is refused; a damaged result is named and run again', async () => {
+    mkdirSync(join(dir, 'R'));
+    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'R', 's1'), { recursive: true });
+    const changed = await runCli(['run', '-c', 'b.config.ts', '--shard', '1/2', '--out', 'R/s1', '--resume', '--quiet'], dir);
+    expect(changed.code).toBe(64);
+    expect(changed.stderr).toMatch(/--resume: .*holds runs of another plan .*run without --resume to replace/);
+    const files = resultFiles(join(dir, 'R', 's1'));
+    writeFileSync(join(dir, 'R', 's1', 'results', files[0]!), '');
+    const resumed = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'R/s1', '--resume'], dir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`${files[0]} is empty (0 bytes)`);
+    expect(read(join(dir, 'R', 's1', 'results', files[0]!))).toBe(read(join(dir, 'P', 'shard-1', 'results', files[0]!)));
+  });
+
+  it('merge and report keep to the plan: foreign and edited results, the same shard twice, a missing shard', async () => {
+    const { mergeRunFolders } = await import('../src/shard/merge.js');
+    const { loadRunFolder } = await import('../src/report/index.js');
+    // a result of another config copied into a shard folder
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'mixed'), { recursive: true });
+    const foreign = resultFiles(join(dir, 'B')).find((f) => !existsSync(join(dir, 'P', 'shard-1', 'results', f)) && !existsSync(join(dir, 'P', 'shard-2', 'results', f)))!;
+    copyFileSync(join(dir, 'B', 'results', foreign), join(dir, 'mixed', 'results', foreign));
+    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'mixed')], join(dir, 'x1'))).rejects.toMatchObject({
+      exitCode: 65,
+      message: expect.stringMatching(/1 result file is not in the plan/),
+      details: [join(dir, 'mixed', 'results', foreign)],
+    });
+    const folder = loadRunFolder(join(dir, 'mixed'));
+    expect(folder.foreign).toEqual([join('results', foreign)]);
+    expect(folder.results.map((r) => r.runId)).not.toContain(foreign.slice(0, 16));
+    // a hand-edited result: leverage 77, totalReturn 999
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'edited'), { recursive: true });
+    const f = resultFiles(join(dir, 'edited'))[0]!;
+    const r = JSON.parse(read(join(dir, 'edited', 'results', f))) as RunResult;
+    r.spec.leverage = 77;
+    r.metrics.totalReturn = 999;
+    writeFileSync(join(dir, 'edited', 'results', f), JSON.stringify(r));
+    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'edited')], join(dir, 'x2'))).rejects.toMatchObject({
+      exitCode: 65,
+      message: expect.stringMatching(new RegExp(`${f}: its RunId ${f.slice(0, 16)} does not re-derive from its spec`)),
+    });
+    // the same shard twice (a copy of the folder)
+    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'copy-1'), { recursive: true });
+    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'copy-1')], join(dir, 'x3'))).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/shard 1\/2 given twice/) });
+    for (const x of ['x1', 'x2', 'x3']) expect(existsSync(join(dir, x))).toBe(false);
+    // a missing shard: said in summary.json, report.md, report.html and by exit 1
+    const half = await runCli(['merge', 'P/shard-1', '--out', 'half'], dir);
+    expect(half.code).toBe(1);
+    expect(half.stderr).toMatch(/incomplete: 4 of 8 planned runs are missing/);
+    expect(JSON.parse(read(join(dir, 'half', 'summary.json')))).toMatchObject({ complete: false, counts: { total: 4, planned: 8, missing: 4 } });
+    expect(read(join(dir, 'half', 'report.md'))).toMatch(/^# .*\n\n.*\n\n> \*\*Incomplete:\*\* 4 of the 8 planned runs have no result/);
+    expect(read(join(dir, 'half', 'report.html'))).toContain('<b>Incomplete:</b> 4 of the 8 planned runs have no result');
+    // report renders exactly the plan: the foreign file is named and left out
+    const rep = await runCli(['report', 'mixed', '--formats', 'json'], dir);
+    expect(rep.stderr).toContain(`1 result file is not in the folder's plan and was left out: ${join('results', foreign)}`);
+    expect(JSON.parse(read(join(dir, 'mixed', 'summary.json'))).runs).toHaveLength(4);
+  });
+});

@@ -16,6 +16,7 @@ import { capRecords, eventRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
+import { beginPass, endPass, installWorkerIsolation, RealmGuard, synchronousCallbacks, tamperMessage } from './isolation.js';
 
 export interface WorkerInit {
   datasets: Record<string, MarketData>;
@@ -42,6 +43,11 @@ export interface WorkerTask {
 }
 
 const init = workerData as WorkerInit | undefined;
+// a worker's realm is shared by the passes it runs: see isolation.ts
+if (init) installWorkerIsolation();
+let guard: RealmGuard | null = null;
+/** strategies that changed shared built-ins when loaded: every run of theirs is errored, in every worker */
+const tainted = new Map<string, string>();
 const progress = init ? new BigInt64Array(init.progress) : null;
 const startedFlags = init ? new Int32Array(init.started) : null;
 const strategyCache = new Map<string, StrategyModule>();
@@ -66,7 +72,12 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
   let mod = strategyCache.get(name);
   if (!mod) {
     const { resolveStrategy } = await import('../strategy/registry.js');
-    mod = await resolveStrategy(name, dirs);
+    guard ??= new RealmGuard();
+    const loaded = await resolveStrategy(name, dirs);
+    const changed = guard.restore();
+    if (changed.length > 0) tainted.set(name, `${tamperMessage(changed)} (when its module loaded)`);
+    // callbacks returning a promise are errors (isolation.ts)
+    mod = { ...loaded, create: (params: unknown) => synchronousCallbacks(loaded.create(params as never)) } as StrategyModule;
     strategyCache.set(name, mod);
   }
   return mod;
@@ -116,7 +127,13 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   // modules are loaded: the pass's timeout starts now
   if (startedFlags) Atomics.store(startedFlags, task.lane, 1);
   let reported = 0;
-  const out = replay({
+  guard ??= new RealmGuard();
+  beginPass();
+  let out: ReturnType<typeof replay>;
+  let stray: string[];
+  let changed: string[];
+  try {
+    out = replay({
     data,
     symbols: first.symbols,
     strategy,
@@ -131,6 +148,13 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       reported = done;
     },
   });
+  } finally {
+    // errors after a callback returned are this pass's; its timers are cancelled; built-ins it changed are restored before any metric is computed
+    stray = await endPass();
+    changed = guard.restore();
+  }
+  const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `strategy code threw after its callback returned: ${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
+  if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
   const initialCapital = Number(first.initialCapital);
   return task.runs.map((run, k) => {

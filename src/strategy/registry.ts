@@ -10,6 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
+import { excerpt } from '../util/excerpt.js';
+
+/** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
+const tampered = new Map<string, string>();
 
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
@@ -63,11 +67,34 @@ function isModule(m: unknown): m is StrategyModule {
 }
 
 async function load(e: Entry): Promise<StrategyModule> {
+  const known = tampered.get(e.file);
+  if (known) throw configError(known);
   let mod: Record<string, unknown>;
+  // a module's top-level code must not change shared built-ins (they are shared with every run and
+  // the report), and its console output goes to stderr (stdout carries --json and command output)
+  const { RealmGuard, tamperMessage } = await import('../shard/isolation.js');
+  const guard = new RealmGuard();
+  const stdoutWrite = process.stdout.write;
+  const consoleLog = console.log;
+  const consoleInfo = console.info;
+  const consoleDebug = console.debug;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  console.log = console.info = console.debug = console.error;
   try {
     mod = (await import(pathToFileURL(e.file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${loadErrorMessage(err)}`);
+    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${excerpt(loadErrorMessage(err))}`);
+  } finally {
+    process.stdout.write = stdoutWrite;
+    console.log = consoleLog;
+    console.info = consoleInfo;
+    console.debug = consoleDebug;
+  }
+  const changed = guard.restore();
+  if (changed.length > 0) {
+    const message = `strategy '${e.name}' (${e.file}): when its module loaded, the ${tamperMessage(changed)}`;
+    tampered.set(e.file, message);
+    throw configError(message);
   }
   const m = moduleDefault(mod);
   if (!isModule(m)) {

@@ -1,0 +1,312 @@
+/**
+ * Run isolation inside one realm (a worker thread, or the main thread while strategy modules load).
+ * A run's results must depend only on its own spec, whatever other strategies do:
+ *
+ * - Built-ins: every own property of the shared intrinsics (Math, JSON, Object, Array, Number, ...,
+ *   their prototypes, the typed arrays, iterators, Promise, decimal.js's Decimal) is snapshotted
+ *   once; after each pass (and after a strategy module loads) the realm is compared with the
+ *   snapshot, every change is undone, and the pass that made it is errored, naming what it changed
+ *   (a strategy that changes them at load time is errored on every run, in every worker).
+ *   Metrics are computed after the restore, so even the offending pass cannot skew them.
+ * - Timers: setTimeout / setInterval / setImmediate created while a pass runs are cancelled when
+ *   it ends (strategy callbacks are synchronous; nothing of theirs runs later, in another run).
+ * - Errors after a callback returned (a throwing microtask, an unhandled rejection) are caught
+ *   while the pass is current and attributed to it.
+ * - Async callbacks: a callback that returns a thenable is an error saying callbacks are synchronous.
+ * - Output: console output of strategies goes to stderr, never to stdout (the --json stream).
+ */
+import { Console } from 'node:console';
+import { Decimal } from 'decimal.js';
+
+// Everything restore() uses before the realm is clean again is captured here, at module load:
+// it must work whatever a strategy did to Array.prototype, Map.prototype, Object.prototype, ...
+const R = {
+  ownKeys: Reflect.ownKeys,
+  getDesc: Reflect.getOwnPropertyDescriptor,
+  define: Reflect.defineProperty,
+  del: Reflect.deleteProperty,
+  getProto: Reflect.getPrototypeOf,
+  setProto: Reflect.setPrototypeOf,
+  isExtensible: Reflect.isExtensible,
+  is: Object.is,
+  hasOwn: Object.hasOwn,
+  create: Object.create as (p: null) => Record<PropertyKey, unknown>,
+  symbolDescription: Object.getOwnPropertyDescriptor(Symbol.prototype, 'description')!.get!,
+  apply: Reflect.apply,
+};
+const DESC_FIELDS = ['value', 'get', 'set', 'writable', 'enumerable', 'configurable'] as const;
+
+/** A property descriptor as a null-prototype object (nothing inherited can change its meaning) */
+type Desc = Record<PropertyKey, unknown>;
+interface ObjSnap {
+  name: string;
+  obj: object;
+  /** key → descriptor, null prototype */
+  descs: Record<PropertyKey, Desc>;
+  proto: object | null;
+  extensible: boolean;
+}
+
+/** globalThis properties compared (accessors and lazily-defined Node globals are left alone) */
+const GLOBAL_NAMES = [
+  'Object', 'Function', 'Array', 'Number', 'String', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect', 'Date', 'RegExp',
+  'Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'Error', 'TypeError', 'RangeError', 'SyntaxError', 'ArrayBuffer',
+  'SharedArrayBuffer', 'DataView', 'Atomics', 'Float64Array', 'Float32Array', 'Int32Array', 'Uint32Array', 'Int16Array',
+  'Uint16Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'BigInt64Array', 'BigUint64Array', 'Intl', 'parseFloat',
+  'parseInt', 'isFinite', 'isNaN', 'Infinity', 'NaN', 'undefined', 'structuredClone', 'setTimeout', 'setInterval', 'setImmediate',
+  'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'console',
+] as const;
+/** keys tools change legitimately (source maps, stack depth) */
+const IGNORED = Object.assign(Object.create(null) as Record<string, true>, { 'Error.prepareStackTrace': true, 'Error.stackTraceLimit': true } as const);
+
+function intrinsics(): [string, object][] {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const out: [string, object][] = [];
+  const add = (name: string, v: unknown) => {
+    if ((typeof v === 'object' || typeof v === 'function') && v !== null && !out.some(([, o]) => o === v)) out.push([name, v as object]);
+  };
+  for (const n of GLOBAL_NAMES) {
+    if (n === 'console' || n.startsWith('set') || n.startsWith('clear') || n === 'queueMicrotask') continue;
+    const v = g[n];
+    add(n, v);
+    if (typeof v === 'function' && (v as { prototype?: unknown }).prototype) add(`${n}.prototype`, (v as { prototype: unknown }).prototype);
+  }
+  const typedArray = Object.getPrototypeOf(Int8Array) as object;
+  add('TypedArray', typedArray);
+  add('TypedArray.prototype', (typedArray as { prototype: object }).prototype);
+  const arrayIter = Object.getPrototypeOf([][Symbol.iterator]()) as object;
+  add('ArrayIterator.prototype', arrayIter);
+  add('Iterator.prototype', Object.getPrototypeOf(arrayIter));
+  add('MapIterator.prototype', Object.getPrototypeOf(new Map()[Symbol.iterator]()));
+  add('SetIterator.prototype', Object.getPrototypeOf(new Set()[Symbol.iterator]()));
+  add('StringIterator.prototype', Object.getPrototypeOf(''[Symbol.iterator]()));
+  add('Decimal', Decimal);
+  add('Decimal.prototype', Decimal.prototype);
+  return out;
+}
+
+function copyDesc(d: PropertyDescriptor): Desc {
+  const c = R.create(null);
+  for (let i = 0; i < DESC_FIELDS.length; i++) {
+    const f = DESC_FIELDS[i]!;
+    if (R.hasOwn(d, f)) c[f] = (d as Record<string, unknown>)[f];
+  }
+  return c;
+}
+
+function snapObj(name: string, obj: object): ObjSnap {
+  const descs = R.create(null) as Record<PropertyKey, Desc>;
+  for (const k of R.ownKeys(obj)) {
+    const d = R.getDesc(obj, k);
+    if (d) descs[k] = copyDesc(d);
+  }
+  return { name, obj, descs, proto: R.getProto(obj), extensible: R.isExtensible(obj) };
+}
+
+/** same descriptor; `now` comes from getOwnPropertyDescriptor (own fields only) */
+function sameDesc(now: PropertyDescriptor, d: Desc): boolean {
+  for (let i = 0; i < DESC_FIELDS.length; i++) {
+    const f = DESC_FIELDS[i]!;
+    const a = R.hasOwn(now, f) ? (now as Record<string, unknown>)[f] : undefined;
+    if (!R.is(a, d[f])) return false;
+  }
+  return true;
+}
+
+const keyName = (owner: string, k: PropertyKey): string =>
+  typeof k === 'symbol' ? `${owner}[${String(R.apply(R.symbolDescription, k, []) ?? 'symbol')}]` : `${owner}.${typeof k === 'string' ? k : String(k)}`;
+
+export class RealmGuard {
+  private readonly snaps: ObjSnap[];
+  private readonly globals: Record<PropertyKey, Desc>;
+  private readonly globalKeys: string[];
+
+  constructor() {
+    this.snaps = intrinsics().map(([n, o]) => snapObj(n, o));
+    this.globals = R.create(null) as Record<PropertyKey, Desc>;
+    this.globalKeys = [];
+    const g = globalThis as unknown as object;
+    for (const n of GLOBAL_NAMES) {
+      const d = R.getDesc(g, n);
+      if (d && !d.get && !d.set) {
+        this.globals[n] = copyDesc(d);
+        this.globalKeys.push(n);
+      }
+    }
+  }
+
+  /**
+   * Compare the realm with the snapshot and undo every change. Returns what was changed
+   * ('Math.sqrt', 'Array.prototype.evil (added)', ...), empty when nothing was.
+   * Changes that cannot be undone (a frozen prototype) are reported with "(cannot be undone)".
+   */
+  restore(): string[] {
+    // first undo everything using only what was captured at load (indexed loops, null-prototype storage) ...
+    const found = R.create(null);
+    let n = 0;
+    const note = (x: string) => {
+      found[n] = x;
+      n = n + 1;
+    };
+    const g = globalThis as unknown as object;
+    const gk = this.globalKeys;
+    for (let i = 0; i < gk.length; i++) {
+      const k = gk[i]!;
+      const d = this.globals[k]!;
+      const now = R.getDesc(g, k);
+      if (!now || !sameDesc(now, d)) {
+        note(`globalThis.${k}`);
+        R.define(g, k, d as PropertyDescriptor);
+      }
+    }
+    const snaps = this.snaps;
+    for (let i = 0; i < snaps.length; i++) {
+      const s = snaps[i]!;
+      const keys = R.ownKeys(s.obj);
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[j]!;
+        if (R.hasOwn(s.descs, k)) continue;
+        const name = keyName(s.name, k);
+        if (IGNORED[name]) continue;
+        note(`${name} (added)`);
+        if (!R.del(s.obj, k)) note(`${name} (cannot be undone)`);
+      }
+      const snapKeys = R.ownKeys(s.descs);
+      for (let j = 0; j < snapKeys.length; j++) {
+        const k = snapKeys[j]!;
+        const d = s.descs[k]!;
+        const now = R.getDesc(s.obj, k);
+        if (now && sameDesc(now, d)) continue;
+        const name = keyName(s.name, k);
+        if (IGNORED[name]) continue;
+        note(now ? name : `${name} (deleted)`);
+        if (!R.define(s.obj, k, d as PropertyDescriptor)) note(`${name} (cannot be undone)`);
+      }
+      if (R.getProto(s.obj) !== s.proto) {
+        note(`${s.name} [[Prototype]]`);
+        if (!R.setProto(s.obj, s.proto)) note(`${s.name} [[Prototype]] (cannot be undone)`);
+      }
+      if (s.extensible && !R.isExtensible(s.obj)) note(`${s.name} (frozen or sealed; cannot be undone)`);
+    }
+    // ... then, with the realm clean again, build the answer
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = found[i] as string;
+      if (!out.includes(x)) out.push(x);
+    }
+    return out;
+  }
+}
+
+/** The message of a run whose strategy changed shared built-ins. */
+export function tamperMessage(changed: readonly string[]): string {
+  const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
+  return `strategy changed shared built-ins (${list}): strategies must not modify built-in objects (they are shared with other runs); the change was undone`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// timers and stray errors of the current pass
+
+interface Pass {
+  timeouts: Set<NodeJS.Timeout>;
+  immediates: Set<NodeJS.Immediate>;
+  errors: string[];
+}
+let current: Pass | null = null;
+let installed = false;
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] || e.name : String(e));
+
+/**
+ * In a worker: wrap the timer functions so the timers of a pass can be cancelled when it ends,
+ * catch errors thrown after a callback returned, and send console output to stderr.
+ */
+export function installWorkerIsolation(): void {
+  if (installed) return;
+  installed = true;
+  const g = globalThis as unknown as Record<string, unknown>;
+  const realSetTimeout = globalThis.setTimeout;
+  const realSetInterval = globalThis.setInterval;
+  const realSetImmediate = globalThis.setImmediate;
+  const track = (t: NodeJS.Timeout): NodeJS.Timeout => {
+    current?.timeouts.add(t);
+    return t;
+  };
+  g.setTimeout = Object.assign((...a: Parameters<typeof setTimeout>) => track(realSetTimeout(...a)), realSetTimeout);
+  g.setInterval = Object.assign((...a: Parameters<typeof setInterval>) => track(realSetInterval(...a)), realSetInterval);
+  g.setImmediate = Object.assign((...a: Parameters<typeof setImmediate>) => {
+    const t = realSetImmediate(...a);
+    current?.immediates.add(t);
+    return t;
+  }, realSetImmediate);
+  process.on('uncaughtException', (err) => {
+    if (current) current.errors.push(describe(err));
+    else process.stderr.write(`marginlab: worker: an error outside any run was ignored: ${describe(err)}\n`);
+  });
+  process.on('unhandledRejection', (reason) => {
+    if (current) current.errors.push(`unhandled promise rejection: ${describe(reason)}`);
+    else process.stderr.write(`marginlab: worker: an unhandled rejection outside any run was ignored: ${describe(reason)}\n`);
+  });
+  routeConsoleToStderr();
+}
+
+/** console.* and process.stdout.write go to stderr (stdout carries the --json stream). */
+export function routeConsoleToStderr(): void {
+  const c = new Console({ stdout: process.stderr, stderr: process.stderr });
+  (globalThis as unknown as { console: Console }).console = c;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+}
+
+/** Start a pass: timers and stray errors from now on are its own. */
+export function beginPass(): void {
+  current = { timeouts: new Set(), immediates: new Set(), errors: [] };
+}
+
+/**
+ * End a pass: let pending microtasks and immediates run (their errors are the pass's), cancel every
+ * timer it created, and return the errors attributed to it.
+ */
+export async function endPass(): Promise<string[]> {
+  const pass = current;
+  if (!pass) return [];
+  await new Promise<void>((res) => setImmediateReal(res));
+  for (const t of pass.timeouts) clearTimeout(t);
+  for (const t of pass.immediates) clearImmediate(t);
+  current = null;
+  return pass.errors;
+}
+
+const setImmediateReal = globalThis.setImmediate;
+
+// ---------------------------------------------------------------------------------------------
+// synchronous callbacks
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+/**
+ * Wrap every `on*` callback of a strategy instance: a callback that returns a thenable (an async
+ * function) throws an error saying callbacks are synchronous (its promise's rejection is absorbed).
+ */
+export function synchronousCallbacks<T extends object>(instance: T): T {
+  const wrapped = new Map<string, { fn: unknown; w: (...a: unknown[]) => unknown }>();
+  return new Proxy(instance, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof key !== 'string' || !/^on[A-Z]/.test(key) || typeof v !== 'function') return v;
+      const hit = wrapped.get(key);
+      if (hit && hit.fn === v) return hit.w;
+      const fn = v as (...a: unknown[]) => unknown;
+      const w = function (this: unknown, ...args: unknown[]) {
+        const r = fn.apply(this === receiver ? target : this, args);
+        if (isThenable(r)) {
+          (r as PromiseLike<unknown>).then(undefined, () => undefined);
+          throw new Error(`${key} returned a Promise: strategy callbacks are synchronous (remove async/await; the engine does not wait for promises)`);
+        }
+        return r;
+      };
+      wrapped.set(key, { fn: v, w });
+      return w;
+    },
+  });
+}

@@ -1,0 +1,20 @@
+/**
+ * Bounded excerpts of user data in messages: an error quotes at most `max` characters of a value
+ * (a header, a line, a cell, a path), with the total length when cut, so a 50 MB line never
+ * becomes a 50 MB message. One helper for every place user data is echoed.
+ */
+export const EXCERPT_CHARS = 120;
+
+/** `s` when short; else its first `max` characters, '…' and the length. Control characters are shown escaped. */
+export function excerpt(s: string, max = EXCERPT_CHARS): string {
+  const head = s.length > max ? s.slice(0, max) : s;
+  // eslint-disable-next-line no-control-regex
+  const shown = head.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return s.length > max ? `${shown}… (${s.length.toLocaleString('en-US')} characters)` : shown;
+}
+
+/** A list of items, each excerpted, at most `maxItems` of them, then "and N more". */
+export function excerptList(items: readonly string[], maxItems = 10, maxChars = 40): string {
+  const shown = items.slice(0, maxItems).map((i) => excerpt(i, maxChars));
+  return items.length > maxItems ? `${shown.join(', ')} and ${items.length - maxItems} more` : shown.join(', ');
+}

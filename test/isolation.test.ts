@@ -1,0 +1,83 @@
+/**
+ * Run isolation (src/shard/isolation.ts): a run's results depend only on its own spec, whatever
+ * other strategies do to the shared realm of their worker; errors go to the run that caused them;
+ * async callbacks are errors; strategy output never reaches stdout (the --json stream).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+import { RealmGuard, synchronousCallbacks } from '../src/shard/isolation.js';
+
+const ISOLATION_STRATEGIES = resolve(import.meta.dirname, 'fixtures', 'isolation', 'strategies');
+let dir: string;
+const base = { name: 'iso', data: './data', workers: 1, leverage: [3], strategyDirs: [FIXTURE_STRATEGIES, ISOLATION_STRATEGIES] };
+const trend = { name: 'fixture-trend', grid: { lookback: [4, 6, 8, 12, 16, 24] } };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-iso-'));
+  await makeDataset(join(dir, 'data'), { bars: 300, seed: 5 });
+});
+
+describe('one worker shared by hostile strategies', () => {
+  it('innocent runs are byte-identical to a clean sweep; each fault is the run of the strategy that made it', async () => {
+    writeConfig(dir, 'all.config.ts', { ...base, strategies: [trend, 'tamper-math', { name: 'stray-timer', grid: { mode: ['timer', 'microtask', 'log'] } }, 'async-bar'] });
+    writeConfig(dir, 'clean.config.ts', { ...base, strategies: [trend] });
+    const [all, clean] = await Promise.all([runCli(['run', '-c', 'all.config.ts', '--out', 'all', '--json'], dir), runCli(['run', '-c', 'clean.config.ts', '--out', 'clean', '--quiet'], dir)]);
+    expect(clean.code).toBe(0);
+    expect(all.code).toBe(1);
+    // stdout is the JSON stream only; strategy output went to stderr
+    for (const line of all.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(all.stderr).toContain('STRATEGY-LOG on stdout?');
+    expect(all.stderr).toContain('STRATEGY-WRITE on stdout?');
+    const res = resultFiles(join(dir, 'all')).map((f) => JSON.parse(readFileSync(join(dir, 'all', 'results', f), 'utf8')) as RunResult);
+    const by = (s: string) => res.filter((r) => r.spec.strategy === s);
+    for (const r of by('tamper-math')) expect(r).toMatchObject({ status: 'errored', error: expect.stringMatching(/^strategy changed shared built-ins \(.*Math\.sqrt.*\): strategies must not modify built-in objects/) });
+    for (const r of by('async-bar')) expect(r.error).toMatch(/onBar returned a Promise: strategy callbacks are synchronous/);
+    const stray = by('stray-timer');
+    expect(stray.filter((r) => r.spec.params.mode === 'microtask').every((r) => /threw after its callback returned: stray microtask/.test(r.error ?? ''))).toBe(true);
+    // the timer is cancelled when its run ends: it never fires into another run
+    expect(stray.filter((r) => r.spec.params.mode !== 'microtask').every((r) => r.status === 'ok')).toBe(true);
+    expect(all.stderr).not.toContain('stray timer fired');
+    // every fixture-trend run equals the clean sweep's, byte for byte
+    const cleanFiles = resultFiles(join(dir, 'clean'));
+    expect(cleanFiles).toHaveLength(12);
+    for (const f of cleanFiles) expect(readFileSync(join(dir, 'all', 'results', f), 'utf8')).toBe(readFileSync(join(dir, 'clean', 'results', f), 'utf8'));
+  });
+
+  it('a strategy changing built-ins when its module loads is a config error (78) naming the file', async () => {
+    writeConfig(dir, 'load.config.ts', { ...base, strategies: ['fixture-trend', 'tamper-load'] });
+    const r = await runCli(['run', '-c', 'load.config.ts', '--out', 'load', '--quiet'], dir);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/tamper-load\.ts\): when its module loaded, the strategy changed shared built-ins \(Math\.log\)/);
+  });
+});
+
+describe('RealmGuard and synchronous callbacks (unit)', () => {
+  it('finds and undoes changes to intrinsics and prototypes, NaN-safe', () => {
+    const g = new RealmGuard();
+    expect(g.restore()).toEqual([]);
+    expect(Object.is(NaN, Number.NaN)).toBe(true);
+    const sqrt = Math.sqrt;
+    const push = Array.prototype.push;
+    Math.sqrt = () => 42;
+    (Array.prototype as unknown as Record<string, unknown>).evil = 1;
+    Array.prototype.push = function () { return 0; };
+    // restore() itself must not depend on what it restores
+    Object.defineProperty(Array.prototype, '0', { set() {}, configurable: true });
+    Map.prototype.has = () => true;
+    const changed = g.restore();
+    expect(changed.sort()).toEqual(['Array.prototype.0 (added)', 'Array.prototype.evil (added)', 'Array.prototype.length', 'Array.prototype.push', 'Map.prototype.has', 'Math.sqrt']);
+    expect(Math.sqrt).toBe(sqrt);
+    expect(Array.prototype.push).toBe(push);
+    expect('evil' in Array.prototype).toBe(false);
+  });
+  it('a callback returning a promise throws; a plain one passes through with its this', () => {
+    const inst = synchronousCallbacks({ n: 1, onBar(this: { n: number }) { return this.n; }, async onFill() { throw new Error('x'); } });
+    expect(inst.onBar()).toBe(1);
+    expect(() => inst.onFill()).toThrow(/onFill returned a Promise: strategy callbacks are synchronous/);
+  });
+});

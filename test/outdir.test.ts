@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, MARKER_FILE, openOutDir, writeOutDir } from '../src/util/outdir.js';
@@ -128,6 +128,11 @@ describe('locks', () => {
     writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'then', command: 'run' }));
     expect(userError(() => openOutDir(d, { kind: 'run' })).message).toMatch(/pid 1 on elsewhere.*add --force to take the lock over/);
     openOutDir(d, { kind: 'run', force: true }).release();
+    // a lock of another host not refreshed for a minute is stale (its process is gone): taken over
+    writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'then', command: 'run' }));
+    const old = new Date(Date.now() - 61_000);
+    utimesSync(join(d, LOCK_FILE), old, old);
+    openOutDir(d, { kind: 'run' }).release();
   });
 });
 

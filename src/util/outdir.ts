@@ -17,7 +17,7 @@
  *   host and start time) is taken with an atomic link; a lock of a dead process on this host is
  *   stale and taken over; a lock from another host is refused unless `--force`.
  */
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, utimesSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,10 @@ export const MARKER_FILE = '.marginlab.json';
 export const LOCK_FILE = '.marginlab.lock';
 
 export type OutKind = 'run' | 'dataset';
+
+/** a held lock is refreshed this often; a lock of another host older than LOCK_STALE_MS is stale (its process is gone) */
+export const LOCK_REFRESH_MS = 10_000;
+export const LOCK_STALE_MS = 60_000;
 
 /** The names a run folder is made of (marginlab writes these and nothing else there). */
 export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
@@ -146,6 +150,8 @@ export class OutDir {
   private readonly lockText: string;
   private released = false;
   private readonly onExit = () => this.release();
+  /** the lock's mtime is refreshed while held: a lock of another host not refreshed for LOCK_STALE_MS is stale */
+  private readonly heartbeat: NodeJS.Timeout;
   private readonly name: string;
   private readonly source: 'flag' | 'config';
 
@@ -160,6 +166,15 @@ export class OutDir {
     this.name = name;
     this.source = source;
     process.once('exit', this.onExit);
+    this.heartbeat = setInterval(() => {
+      try {
+        const now = new Date();
+        utimesSync(lockPath, now, now);
+      } catch {
+        /* the folder went away: nothing to keep */
+      }
+    }, LOCK_REFRESH_MS);
+    this.heartbeat.unref();
   }
 
   /** A fresh temp folder inside the output folder (removed by replaceEntries or discardTemp). */
@@ -213,6 +228,7 @@ export class OutDir {
   release(): void {
     if (this.released) return;
     this.released = true;
+    clearInterval(this.heartbeat);
     process.off('exit', this.onExit);
     try {
       if (readFileSync(this.lockPath, 'utf8') === this.lockText) unlinkSync(this.lockPath);
@@ -361,7 +377,13 @@ function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78
     }
     const held = readLock(lockPath);
     const sameHost = held?.host === hostname();
-    const stale = held !== null && sameHost && !pidAlive(held.pid);
+    let age = 0;
+    try {
+      age = Date.now() - statSync(lockPath).mtimeMs;
+    } catch {
+      continue;
+    }
+    const stale = held !== null && (sameHost ? !pidAlive(held.pid) : age > LOCK_STALE_MS);
     const foreignTakeover = held !== null && !sameHost && force;
     if (held !== null && !stale && !foreignTakeover) {
       throw new UserError(

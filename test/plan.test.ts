@@ -151,3 +151,19 @@ describe('shards', () => {
     expect(shardTasks(p.tasks, { index: 2, count: 3 }).map((t) => t.taskId)).toEqual(shardTasks(p.tasks, { index: 2, count: 3 }).map((t) => t.taskId));
   });
 });
+
+describe('plan size limit (maxRuns)', () => {
+  it('a plan is counted before it is built: 10^7 grid points are refused at once with the numbers (78); maxRuns raises the limit', async () => {
+    const t0 = Date.now();
+    const big = { strategies: [{ name: 'fixture-trend', grid: { lookback: { from: 1, to: 10_000, step: 1 }, spinUs: { from: 0, to: 999, step: 1 } } }], leverage: [3, 10] };
+    await expect(plan(big)).rejects.toMatchObject({
+      exitCode: 78,
+      message: 'the plan has 40,000,000 runs, above the limit of 100,000 (config key maxRuns): narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)',
+      details: ['strategies[0] (fixture-trend): 10,000,000 grid points × 2 leverages × 2 setups × 1 dataset = 40,000,000 runs'],
+    });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const small = { strategies: [{ name: 'fixture-trend', grid: { lookback: [5, 10, 15] } }], leverage: [3] };
+    await expect(plan({ ...small, maxRuns: 5 })).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^the plan has 6 runs, above the limit of 5/) });
+    expect((await plan({ ...small, maxRuns: 6 })).runs).toHaveLength(6);
+  });
+});

@@ -71,12 +71,14 @@ export interface ResolvedConfig {
   timeoutMs: number;
   strategyDirs: string[];
   maxEventsPerRun: number | null;
+  /** the largest plan accepted (counted before it is built; exit 78 above it) */
+  maxRuns: number;
   /** stress runs (src/stress/plan.ts); null: history only */
   stress: ResolvedStress | null;
 }
 
 /** Keys of ResolvedConfig that change how a run executes but never what it computes. */
-export const RUNTIME_ONLY_KEYS = ['workers', 'output', 'timeoutMs'] as const;
+export const RUNTIME_ONLY_KEYS = ['workers', 'output', 'timeoutMs', 'maxRuns'] as const;
 
 export interface ConfigOverrides {
   workers?: number;
@@ -231,6 +233,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     timeoutMs: c.timeoutMs,
     strategyDirs: [...c.strategyDirs],
     maxEventsPerRun: c.maxEventsPerRun,
+    maxRuns: c.maxRuns,
     stress: stress ? plainClone(stress) : null,
   };
   return deepFreeze(resolved);

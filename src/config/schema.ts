@@ -149,6 +149,8 @@ export const configSchema = z
     strategyDirs: z.array(z.string().min(1)).default([]),
     /** events kept per run in results: null (default) keeps every event; a number keeps the first N and the report says where it cut */
     maxEventsPerRun: z.number().int().nonnegative().nullable().default(null),
+    /** the largest plan (runs before --shard) a run accepts; counted before the plan is built */
+    maxRuns: z.number().int().positive().default(100_000),
     /** stress runs next to the history runs (absent: history only; `marginlab stress` adds it) */
     stress: stressSchema.optional(),
   })

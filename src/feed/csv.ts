@@ -10,6 +10,7 @@
  * are left out and counted. The Arrow file is written under a temp name and renamed; the manifest
  * is then created or updated atomically.
  */
+import { excerpt } from '../util/excerpt.js';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -147,17 +148,17 @@ export function parseTime(cell: string): number | string {
   if (s === '') return 'empty time';
   if (NUMERIC.test(s)) {
     const v = Number(s);
-    if (!Number.isFinite(v) || v < 0) return `time '${s}' is not a valid epoch value`;
+    if (!Number.isFinite(v) || v < 0) return `time '${excerpt(s, 40)}' is not a valid epoch value`;
     const ms = v < 1e11 ? Math.round(v * 1000) : v < 1e14 ? v : v < 1e17 ? Math.floor(v / 1e3) : Math.floor(v / 1e6);
-    if (!Number.isInteger(ms)) return `time '${s}' has a fraction of a millisecond`;
+    if (!Number.isInteger(ms)) return `time '${excerpt(s, 40)}' has a fraction of a millisecond`;
     return ms;
   }
   let iso = s;
   if (ISO_NO_ZONE.test(s)) iso = `${s.replace(' ', 'T')}${s.length === 10 ? 'T00:00:00' : ''}Z`;
   else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T');
-  else return `time '${s}' is neither an epoch number nor an ISO-8601 date-time`;
+  else return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time`;
   const ms = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
-  return Number.isFinite(ms) ? ms : `time '${s}' is not a valid date-time`;
+  return Number.isFinite(ms) ? ms : `time '${excerpt(s, 40)}' is not a valid date-time`;
 }
 
 function parseNum(cell: string | undefined): number {
@@ -170,7 +171,8 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   const { file, kind, symbol } = opts;
   if (!existsSync(file)) throw missingInput(`CSV file not found: ${file}`);
   if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);
-  if (!/^[A-Za-z0-9._:/-]+$/.test(symbol)) throw usageError(`invalid --symbol '${symbol}' (letters, digits, . _ : / - only)`);
+  if (symbol.length > 64) throw usageError(`--symbol: ${symbol.length} characters is too long for a symbol (at most 64; it becomes a file name): '${excerpt(symbol, 40)}'`);
+  if (!/^[A-Za-z0-9._:/-]+$/.test(symbol)) throw usageError(`invalid --symbol '${excerpt(symbol, 60)}' (letters, digits, . _ : / - only)`);
   if (kind !== 'funding' && !opts.timeframe) throw usageError(`--timeframe is required for --kind ${kind}`);
   const tfMs = kind === 'funding' ? null : timeframeMs(opts.timeframe!);
   if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
@@ -242,7 +244,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {
           throw dataError(
-            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${record.join(',')}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
+            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
           );
         }
         start(index);
@@ -258,7 +260,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         const raw = record[idx[nm]!];
         if (nm === 'price' && (raw === undefined || raw.trim() === '')) { vals[nv++] = NaN; continue; }
         const v = parseNum(raw);
-        if (!Number.isFinite(v)) { reason = `${nm} '${raw ?? ''}' is not a number`; break; }
+        if (!Number.isFinite(v)) { reason = `${nm} '${excerpt(raw ?? '', 40)}' is not a number`; break; }
         vals[nv++] = v;
       }
       if (reason === null) reason = rowProblem(kind, vals, nv);

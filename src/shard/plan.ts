@@ -72,6 +72,16 @@ export function expandGridValue(v: unknown[] | GridRange): unknown[] {
   return out;
 }
 
+/** The default of the config key maxRuns: the largest plan a run accepts. */
+export const DEFAULT_MAX_RUNS = 100_000;
+
+const fmtCount = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'an unbounded number of');
+
+/** How many values a grid entry has, without building them. */
+export function gridValueCount(v: unknown[] | GridRange): number {
+  return Array.isArray(v) ? v.length : Math.floor((v.to - v.from) / v.step + 1e-9) + 1;
+}
+
 /** Cartesian product of a grid (keys in sorted order; values in given order). */
 export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<string, unknown>[] {
   let points: Record<string, unknown>[] = [{}];
@@ -118,14 +128,43 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     datasets.map((ds) => [ds.key, [undefined, ...(config.stress ? stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 }) : [])]]),
   );
   const datasetKeyOf = new Map<string, string>();
+  // count the plan before building it: a grid of 10^7 points is refused with the numbers, not built
+  const mods: (StrategyModule | null)[] = [];
+  let count = 0;
+  const parts: { n: number; line: string }[] = [];
+  const variantsTotal = datasets.reduce((n, ds) => n + variantsOf.get(ds.key)!.length, 0);
   for (const { entry, path } of entries) {
     let mod: StrategyModule;
     try {
       mod = await source.load(entry.name);
     } catch (err) {
       problems.push(`${path}.name: ${err instanceof Error ? err.message : String(err)}`);
+      mods.push(null);
       continue;
     }
+    mods.push(mod);
+    const nSetups = entry.setups ? new Set(entry.setups).size : new Set([...config.setups, ...moduleSetups(mod)]).size;
+    const nLev = (entry.leverage ?? config.leverage).length;
+    const points = Object.values(entry.grid).reduce((n, v) => n * gridValueCount(v), 1);
+    const n = points * nLev * nSetups * variantsTotal;
+    count += n;
+    parts.push({
+      n,
+      line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${variantsTotal} dataset variants (history and stress)`} = ${fmtCount(n)} runs`,
+    });
+  }
+  const maxRuns = config.maxRuns ?? DEFAULT_MAX_RUNS;
+  if (count > maxRuns) {
+    throw configError(
+      `the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
+      parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
+    );
+  }
+  let entryIndex = -1;
+  for (const { entry, path } of entries) {
+    entryIndex++;
+    const mod = mods[entryIndex];
+    if (!mod) continue;
     const setups: SetupId[] = entry.setups
       ? [...new Set(entry.setups)]
       : [...new Set([...config.setups, ...moduleSetups(mod)])];

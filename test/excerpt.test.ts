@@ -1,0 +1,43 @@
+/**
+ * Messages quote at most a bounded excerpt of user data (src/util/excerpt.ts): a header of 200,000
+ * columns or a symbol of 10,000 characters gives a one-line message of bounded size; a symbol too
+ * long for a file name is refused before anything is written.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { excerpt } from '../src/util/excerpt.js';
+import { importCsv } from '../src/feed/csv.js';
+import { UserError } from '../src/errors.js';
+
+describe('excerpt', () => {
+  it('keeps short text, cuts long text with its length, escapes control characters', () => {
+    expect(excerpt('abc')).toBe('abc');
+    expect(excerpt('x'.repeat(1_000_000), 10)).toBe('xxxxxxxxxx… (1,000,000 characters)');
+    expect(excerpt('a\tb\nc\u0001')).toBe('a\\tb\\nc\\x01');
+  });
+});
+
+describe('importer messages are bounded', () => {
+  it('a header of 200,000 columns: the error quotes an excerpt (message under 1 KB)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-excerpt-'));
+    const f = join(d, 'wide.csv');
+    writeFileSync(f, `${Array.from({ length: 200_000 }, (_, i) => `col${i}`).join(',')}\n1,2,3\n`);
+    const e = await importCsv({ file: f, kind: 'candles', symbol: 'AAAUSDT', timeframe: '1h', out: join(d, 'ds') }).then(() => null, (x: unknown) => x as UserError);
+    expect(e).toBeInstanceOf(UserError);
+    expect(e!.exitCode).toBe(65);
+    expect(e!.message).toMatch(/missing columns? .* in the header \(line 1: col0,col1,.*… \(1,\d{3},\d{3} characters\)\)/);
+    expect(e!.message.length).toBeLessThan(1024);
+    expect(existsSync(join(d, 'ds'))).toBe(false);
+  });
+  it('a symbol too long for a file name is a usage error before anything is written', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-excerpt-'));
+    const f = join(d, 'x.csv');
+    writeFileSync(f, 'timestamp,open,high,low,close,volume\n0,1,1,1,1,1\n');
+    const e = await importCsv({ file: f, kind: 'candles', symbol: 'A'.repeat(10_000), timeframe: '1h', out: join(d, 'ds') }).then(() => null, (x: unknown) => x as UserError);
+    expect(e!.exitCode).toBe(64);
+    expect(e!.message.length).toBeLessThan(300);
+    expect(existsSync(join(d, 'ds'))).toBe(false);
+  });
+});

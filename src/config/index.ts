@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
 import { configError, missingInput, UserError } from '../errors.js';
+import { excerpt } from '../util/excerpt.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -153,10 +154,13 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   let raw: unknown = input;
   const where = opts.source ?? 'config';
   try {
-    if (typeof raw === 'function') raw = await (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' });
-    else raw = await raw;
+    raw = await guardConfigCode(where, async () => {
+      const v = typeof raw === 'function' ? (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' }) : raw;
+      return settle(v, where);
+    });
   } catch (err) {
-    throw configError(`${where}: evaluating the config failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof UserError) throw err;
+    throw configError(`${where}: evaluating the config failed: ${excerpt(err instanceof Error ? err.message : String(err), 300)}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(`${where}: expected the default export to be a config object (use defineConfig({...})), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
@@ -362,27 +366,113 @@ export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, d
     );
 }
 
+/** How long a config's promise may take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */
+export const CONFIG_SETTLE_MS = 30_000;
+const settleMs = (): number => {
+  const v = Number(process.env.MARGINLAB_CONFIG_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : CONFIG_SETTLE_MS;
+};
+
+/**
+ * Wait for a config's value (a promise or not). A promise that can never settle (nothing left in
+ * the event loop for it to wait on) or that takes longer than CONFIG_SETTLE_MS is a config error.
+ */
+function settle(v: unknown, where: string): Promise<unknown> {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function') || typeof (v as { then?: unknown }).then !== 'function') return Promise.resolve(v);
+  return new Promise((resolvePromise, reject) => {
+    const done = () => {
+      process.off('beforeExit', never);
+      clearTimeout(timer);
+    };
+    const never = () => {
+      done();
+      reject(configError(`${where}: the config's promise never settles (nothing is left for it to wait on); its default export must be, or resolve to, a config object`));
+    };
+    // a ref'd timer: it keeps the process alive while a promise that waits on nothing never settles
+    const ms = settleMs();
+    const timer = setTimeout(() => {
+      done();
+      reject(configError(`${where}: the config's promise did not settle within ${ms / 1000} s; its default export must be, or resolve to, a config object`));
+    }, ms);
+    process.on('beforeExit', never);
+    (v as PromiseLike<unknown>).then(
+      (x) => {
+        done();
+        resolvePromise(x);
+      },
+      (err: unknown) => {
+        done();
+        if (err instanceof UserError) return reject(err);
+        reject(configError(`${where}: the config's promise was rejected: ${excerpt(err instanceof Error ? err.message : String(err), 300)}`));
+      },
+    );
+  });
+}
+
+/**
+ * Run config code (its import, its function, its promise) so that what it does wrong becomes a
+ * config error (78) naming the file: process.exit() is refused instead of ending marginlab, and a
+ * promise it rejects without handling is reported instead of crashing.
+ */
+async function guardConfigCode<T>(where: string, fn: () => Promise<T>): Promise<T> {
+  const exit = process.exit;
+  let rejected: unknown = undefined;
+  let sawRejection = false;
+  const onRejection = (reason: unknown) => {
+    sawRejection = true;
+    rejected = reason;
+  };
+  const onHandled = () => undefined;
+  process.exit = ((code?: number | string | null) => {
+    throw configError(`${where}: the config called process.exit(${code ?? ''}); a config must export a config object (defineConfig({...})), not end the process`);
+  }) as typeof process.exit;
+  process.on('unhandledRejection', onRejection);
+  process.on('rejectionHandled', onHandled);
+  try {
+    const v = await fn();
+    if (sawRejection) throw configError(`${where}: the config left a rejected promise unhandled: ${excerpt(rejected instanceof Error ? rejected.message : String(rejected), 300)}`);
+    return v;
+  } finally {
+    process.exit = exit;
+    process.off('unhandledRejection', onRejection);
+    // a rejection handled later (the config's own default export, awaited below) must not warn
+    setImmediate(() => process.off('rejectionHandled', onHandled)).unref();
+  }
+}
+
 /** Import a config file (TypeScript via tsx, or JS/MJS) and return its default export. */
 export async function importConfigFile(path: string, shownAs: string = path): Promise<ConfigInput> {
+  return (await importConfigBox(path, shownAs)).input;
+}
+
+/** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */
+async function importConfigBox(path: string, shownAs: string = path): Promise<{ input: ConfigInput }> {
   const abs = resolve(path);
   path = shownAs;
   if (!existsSync(abs) || !statSync(abs).isFile()) throw missingInput(`config file not found: ${path}`);
   let mod: Record<string, unknown>;
   try {
     const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+    mod = await guardConfigCode(path, async () => {
+      const m = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+      // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig)
+      const d = m.default as { then?: unknown } | undefined;
+      if (d && typeof d.then === 'function') (d as PromiseLike<unknown>).then(undefined, () => undefined);
+      return m;
+    });
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw configError(`${path}: could not load the config: ${loadErrorMessage(err)}`);
   }
   const def = moduleDefault(mod);
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
-  return def as ConfigInput;
+  return { input: def as ConfigInput };
 }
 
 /** Load, validate and resolve a config file. */
 export async function loadConfig(path: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
   const abs = resolve(path);
-  const input = await importConfigFile(abs, path);
+  const { input } = await importConfigBox(abs, path);
   const baseDir = dirname(abs);
   const config = await resolveConfig(input, { configDir: baseDir, overrides, source: path });
   return { config, path: abs, baseDir };

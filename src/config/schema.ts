@@ -3,6 +3,7 @@
  * problem with its key path; `resolveConfig` turns the validated input into the frozen
  * ResolvedConfig the run layer uses and the manifest records.
  */
+import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { z } from 'zod';
 import { parseDate } from '../util/time.js';
 import { scenarioSchema } from '../stress/scenario.js';
@@ -29,7 +30,7 @@ const datasetObject = z
     /** dataset folder, relative to the config file */
     path: z.string().min(1),
     /** candle timeframe (default: the dataset's default) */
-    timeframe: z.string().min(1).optional(),
+    timeframe: z.string().min(1).refine((tf) => Number.isFinite(timeframeMsOrNaN(tf)), 'expected a timeframe: a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)').optional(),
     /** subset of symbols to load (default: all) */
     symbols: z.array(z.string().min(1)).min(1).optional(),
     /** what a gap in candle spacing does (default 'error') */
@@ -130,7 +131,7 @@ export const configSchema = z
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)]).default([3]),
     initialCapital: z
-      .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"')])
+      .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"').refine((v) => Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
       .default('10000'),
     execution: executionSchema.default({ slippageBps: 1, participation: null, intrabarPath: 'nearest-first', crossCheck: 'pessimistic' }),
     output: z

@@ -16,7 +16,9 @@
  * events outside the loaded range are dropped. Price: the file's price column, else the open of
  * the finest mark candle containing the funding time, else the bar's trade open.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { isInside, realPathOf } from '../util/outdir.js';
+import { withFsErrors } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { configError, dataError, missingInput } from '../errors.js';
@@ -75,7 +77,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const symbols = opts.symbols ?? manifest.symbols;
   const unknown = symbols.filter((s) => !manifest.symbols.includes(s));
   if (unknown.length) throw configError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (symbols: ${manifest.symbols.join(', ')})`);
-  if (new Set(symbols).size !== symbols.length) throw configError(`symbols listed twice: ${symbols.join(', ')}`);
+  if (new Set(symbols).size !== symbols.length) throw configError(`data.symbols for dataset ${dir}: a symbol is listed twice (${symbols.join(', ')})`);
   if (symbols.length === 0) throw configError('no symbols selected');
   if (opts.from !== undefined && opts.to !== undefined && !(opts.from < opts.to)) {
     throw configError(`empty time range: from ${fmtTime(opts.from)} is not before to ${fmtTime(opts.to)}`);
@@ -99,8 +101,16 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
     if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path}`);
+    // a link may point inside the dataset folder, not out of it (as a path with '..' may not)
+    if (lstatSync(path).isSymbolicLink()) {
+      const target = realPathOf(path);
+      if (!isInside(target, realPathOf(dir))) {
+        throw dataError(`dataset ${dir}: ${f.path} is a symbolic link to ${target}, outside the dataset folder; copy the file into the folder (links inside it are fine)`);
+      }
+    }
+    if (statSync(path).isDirectory()) throw dataError(`dataset ${dir}: ${f.path} (listed in manifest.json) is a folder, not an Arrow file; fix the manifest entry`);
     // values go straight into SharedArrayBuffers; when the file's rows are the timeline they are used as they are
-    const data = readKindFile(path, f.path, f.kind, problems, (n) => sabF64(n));
+    const data = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems, (n) => sabF64(n)));
     if (!data) return null;
     hashes[f.path] = data.sha256;
     if (data.sha256 !== f.sha256) {

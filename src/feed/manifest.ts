@@ -70,6 +70,8 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   }
   const m = parsed.data;
   const problems: string[] = [];
+  const dupSymbols = m.symbols.filter((x, i) => m.symbols.indexOf(x) !== i);
+  if (dupSymbols.length) problems.push(`symbols: ${[...new Set(dupSymbols)].join(', ')} listed twice`);
   const seen = new Set<string>();
   for (const f of m.files) {
     if (seen.has(f.path)) problems.push(`files: path '${f.path}' listed twice`);

@@ -97,7 +97,7 @@ function sortableTable(id: string, head: { label: string; num: boolean; title?: 
   return `<div class="table-wrap"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table></div>`;
 }
 
-const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${s}"><i></i>${s}${extra}</span>`;
+const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${esc(s)}"><i></i>${esc(s)}${extra}</span>`;
 
 function signClass(id: string, v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return 'muted';
@@ -251,7 +251,7 @@ ${cfgVerdicts}
 
   const failures = model.failures.length
     ? `<ul class="failures">${model.failures
-        .map((r) => `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${lev(r.spec.leverage)}: ${esc(r.error ?? 'unknown error')}</li>`)
+        .map((r) => `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${esc(lev(r.spec.leverage))}: ${esc(r.error ?? 'unknown error')}</li>`)
         .join('')}</ul>`
     : '<p class="muted">None: every run completed.</p>';
 
@@ -301,8 +301,8 @@ ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class
 <section id="failures"><h2>Failures</h2>${failures}</section>
 </main>
 <footer>
-  marginlab ${esc(m.marginlabVersion)} · engine ${esc(m.engineVersion)} · ${m.gitCommit ? `commit ${esc(m.gitCommit.slice(0, 12))} · ` : ''}${esc(m.node)} · ${m.workers} workers · created ${esc(m.createdAt)} · wall clock ${fmtNumber(m.wallClockMs / 1000, 1)} s${
-    m.shard ? ` · shard ${m.shard.index}/${m.shard.count}` : ''
+  marginlab ${esc(m.marginlabVersion)} · engine ${esc(m.engineVersion)} · ${m.gitCommit ? `commit ${esc(m.gitCommit.slice(0, 12))} · ` : ''}${esc(m.node)} · ${esc(String(m.workers))} workers · created ${esc(m.createdAt)} · wall clock ${esc(fmtNumber(m.wallClockMs / 1000, 1))} s${
+    m.shard ? ` · shard ${esc(String(m.shard.index))}/${esc(String(m.shard.count))}` : ''
   } · summary.json, runs.csv and results/ hold every number on this page.
 </footer>
 <script type="application/json" id="ml-data">${jsonForScript(data)}</script>

@@ -159,7 +159,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   if (!model.failures.length) L.push('None: every run completed.', '');
   else {
     for (const r of model.failures) {
-      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${r.spec.setup} · ${lev(r.spec.leverage)}: ${escapeMd(r.error ?? 'unknown error')}`);
+      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${escapeMd(r.spec.setup)} · ${escapeMd(lev(r.spec.leverage))}: ${escapeMd(r.error ?? 'unknown error')}`);
     }
     L.push('');
   }

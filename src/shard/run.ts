@@ -145,6 +145,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     c,
     datasets.plan.map((d) => ({ name: d.name, timeframe: d.timeframe, timeframeMs: datasets.data[d.key]!.timeframeMs })),
   );
+  // data warnings (gaps under data.gaps: 'warn'): on stderr, in manifest.warnings and the reports; at most 20 per dataset
+  for (const d of datasets.plan) {
+    const ws = datasets.data[d.key]!.warnings ?? [];
+    for (const w of ws.slice(0, 20)) warnings.push(`dataset ${d.name}: ${w}`);
+    if (ws.length > 20) warnings.push(`dataset ${d.name}: ... and ${ws.length - 20} more warnings (marginlab data validate ${d.name} --gaps warn lists them all)`);
+  }
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);

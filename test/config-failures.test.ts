@@ -1,0 +1,96 @@
+/**
+ * Config and data failures that used to be "internal error" (70), silence or a crash: each is one
+ * line naming the file (and key) with the documented exit code (issue 11).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, runCli, startCli, writeConfig } from './fixtures/run/cli.js';
+import { writeDataset } from '../src/feed/write.js';
+import { loadDataset } from '../src/feed/load.js';
+import type { RunManifest } from '../src/shard/types.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-cfgfail-'));
+  await makeDataset(join(dir, 'data'), { bars: 200, seed: 9 });
+});
+
+describe('config code that misbehaves', () => {
+  it('a rejected promise, a promise that never settles, process.exit at load or in the function: 78 naming the file', async () => {
+    writeFileSync(join(dir, 'rej.config.ts'), "export default Promise.reject(new Error('no secrets'));\n");
+    writeFileSync(join(dir, 'never.config.ts'), 'export default new Promise(() => {});\n');
+    writeFileSync(join(dir, 'exit.config.ts'), 'process.exit(0);\nexport default {};\n');
+    writeFileSync(join(dir, 'exitfn.config.ts'), 'export default async () => { process.exit(3); };\n');
+    const run = (c: string) => {
+      const { child, done } = startCli(['run', '-c', c, '--out', `o-${c}`], dir);
+      void child;
+      return done;
+    };
+    process.env.MARGINLAB_CONFIG_TIMEOUT_MS = '1500';
+    let outs;
+    try {
+      outs = await Promise.all(['rej.config.ts', 'never.config.ts', 'exit.config.ts', 'exitfn.config.ts'].map(run));
+    } finally {
+      delete process.env.MARGINLAB_CONFIG_TIMEOUT_MS;
+    }
+    const [rej, never, exit, exitfn] = outs;
+    for (const r of outs) {
+      expect(r.code).toBe(78);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+    expect(rej.stderr).toBe("marginlab: rej.config.ts: the config's promise was rejected: no secrets\n");
+    expect(never.stderr).toMatch(/^marginlab: never\.config\.ts: the config's promise did not settle within 1\.5 s/);
+    expect(exit.stderr).toMatch(/^marginlab: exit\.config\.ts: the config called process\.exit\(0\); a config must export a config object/);
+    expect(exitfn.stderr).toMatch(/exitfn\.config\.ts: the config called process\.exit\(3\)/);
+  });
+
+  it("data.timeframe '7x' and initialCapital '0' name the key and the file", async () => {
+    writeConfig(dir, 'bad.config.ts', { name: 'x', data: { path: './data', timeframe: '7x' }, strategies: ['sma-cross'], initialCapital: '0' });
+    const r = await runCli(['run', '-c', 'bad.config.ts', '--out', 'o-bad'], dir);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^marginlab: bad\.config\.ts: invalid config \(2 problems\)\n {2}data\.timeframe: expected a timeframe: a number and a unit .*\n {2}initialCapital: expected a positive decimal/);
+  });
+});
+
+describe('data checks', () => {
+  it("gaps: 'warn' warns on stderr, in manifest.warnings and in the reports", async () => {
+    const H = 3_600_000;
+    const time = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12].map((i) => Date.UTC(2025, 0, 1) + i * H);
+    const n = time.length;
+    const c = (v: number) => Array.from({ length: n }, () => v);
+    await writeDataset(join(dir, 'gappy'), { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'AAAUSDT', kind: 'candles', timeframe: '1h', time, columns: { open: c(100), high: c(101), low: c(99), close: c(100), volume: c(5) } }] });
+    writeConfig(dir, 'gaps.config.ts', { name: 'g', data: { path: './gappy', gaps: 'warn' }, strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 3 } }], leverage: [3], workers: 1 });
+    const r = await runCli(['run', '-c', 'gaps.config.ts', '--out', 'o-gaps'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/marginlab: warning: dataset gappy: .*gap/i);
+    const m = JSON.parse(readFileSync(join(dir, 'o-gaps', 'manifest.json'), 'utf8')) as RunManifest;
+    expect(m.warnings?.some((w) => /^dataset gappy: .*gap/i.test(w))).toBe(true);
+    expect(readFileSync(join(dir, 'o-gaps', 'report.md'), 'utf8')).toMatch(/> \*\*Note:\*\* dataset gappy: .*gap/i);
+  });
+
+  it('a data file that is a link out of the dataset folder is refused (as ".." is); a link inside it loads; a symbol listed twice names the manifest', async () => {
+    const ds = join(dir, 'linked');
+    cpSync(join(dir, 'data'), ds, { recursive: true });
+    const outside = join(dir, 'elsewhere');
+    mkdirSync(outside);
+    const f = 'AAAUSDT-candles-1h.arrow';
+    cpSync(join(ds, f), join(outside, f));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(ds, f));
+    symlinkSync(join(outside, f), join(ds, f));
+    await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(new RegExp(`${f} is a symbolic link to .*elsewhere.*outside the dataset folder`)) });
+    rmSync(join(ds, f));
+    mkdirSync(join(ds, 'store'));
+    cpSync(join(outside, f), join(ds, 'store', f));
+    symlinkSync(join(ds, 'store', f), join(ds, f));
+    await expect(loadDataset(ds)).resolves.toBeTruthy();
+    const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { symbols: string[] };
+    man.symbols.push(man.symbols[0]!);
+    writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+    await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, message: expect.stringContaining(join(ds, 'manifest.json')), details: expect.arrayContaining([expect.stringMatching(/^symbols: AAAUSDT listed twice/)]) });
+  });
+});

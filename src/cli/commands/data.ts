@@ -86,6 +86,9 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const out = resolve(flags.out ?? `data/${venue}-${flags.from}-${flags.to}-${flags.timeframe}`);
       let started = false;
+      // the dataset folder through the output-folder rules (src/util/outdir.ts): locked while written; an existing dataset or a resumed download is fine
+      const { openOutDir } = await import('../../util/outdir.js');
+      const lock = openOutDir(out, { kind: 'dataset', name: '--out', accept: (_dir, entries) => entries.includes('manifest.json') || entries.every((e) => e === '.download-cache') });
       try {
         const r = await downloadBinanceUsdm({
           symbols: flags.symbols.split(',').map((s) => s.trim()).filter(Boolean), from: flags.from, to: flags.to,
@@ -104,7 +107,10 @@ export function register(program: Command): void {
         process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (err) {
         bar?.stop();
+        lock.discard();
         throw err;
+      } finally {
+        lock.release();
       }
     });
 

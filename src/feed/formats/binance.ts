@@ -11,6 +11,7 @@
  * klines and markPriceKlines archives share their file names: a file is mark candles when its path
  * has a markPriceKlines folder or `kind: 'mark'` is given.
  */
+import { excerpt } from '../../util/excerpt.js';
 import { readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
@@ -80,7 +81,7 @@ export function parseBinanceCsv(text: string, label: string, symbol: string, kin
     const want = kind === 'funding' ? FUNDING_COLS : KLINE_COLS.slice(0, kind === 'mark' ? 5 : 6);
     idx = want.map((c) => head.indexOf(c));
     const missing = want.filter((_, k) => idx[k]! < 0);
-    if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${head.join(', ')}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file`);
+    if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${excerpt(head.join(', '))}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file`);
     start = 1;
   } else {
     // no header: the published column order

@@ -3,6 +3,7 @@
  * frame or ZSTD compressed record batches. The codecs (pure JavaScript: lz4js, fzstd) are
  * registered with apache-arrow's compressionRegistry on first use.
  */
+import { excerptList } from '../../util/excerpt.js';
 import { compressionRegistry, CompressionType, tableFromIPC, Type, type Data, type Table } from 'apache-arrow';
 import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4js';
@@ -29,7 +30,7 @@ export function readArrowTable(buf: Uint8Array, label: string): Table {
 /** One column as Float64 (nulls → NaN); time columns converted to ms UTC. */
 export function columnF64(table: Table, name: string, label: string, asTime = false): Float64Array {
   const field = table.schema.fields.find((f) => f.name === name);
-  if (!field) throw dataError(`${label}: no column '${name}' (has: ${table.schema.fields.map((f) => f.name).join(', ')})`);
+  if (!field) throw dataError(`${label}: no column '${name}' (has: ${excerptList(table.schema.fields.map((f) => f.name))})`);
   const scale = asTime ? timeScaleToMs(field.type) : field.type.typeId === Type.Float || field.type.typeId === Type.Int ? 1 : null;
   if (scale === null) throw dataError(`${label}: column '${name}' has type ${String(field.type)}, expected ${asTime ? 'a timestamp' : 'numbers'}`);
   const out = new Float64Array(table.numRows);

@@ -31,8 +31,8 @@ const load65 = (dir: string): UserError => {
 describe('a crafted run folder is refused before anything is rendered', () => {
   it('manifest.workers, manifest.shard.index and a result\'s spec.setup: exit 65 naming the file and the key', () => {
     const cases: [string, (m: RunManifest, r: RunResult[]) => void, RegExp, RegExp][] = [
-      ['workers', (m) => { (m as unknown as Record<string, unknown>).workers = PAYLOAD; }, /manifest\.json is not a valid marginlab run manifest$/, /^workers: /],
-      ['shard', (m) => { m.shard = { index: PAYLOAD as unknown as number, count: 2 }; }, /manifest\.json is not a valid marginlab run manifest$/, /^shard\.index: /],
+      ['workers', (m) => { (m as unknown as Record<string, unknown>).workers = PAYLOAD; }, /manifest\.json is not a valid run manifest$/, /^workers: /],
+      ['shard', (m) => { m.shard = { index: PAYLOAD as unknown as number, count: 2 }; }, /manifest\.json is not a valid run manifest$/, /^shard\.index: /],
       ['setup', (_m, r) => { (r[0]!.spec as unknown as Record<string, unknown>).setup = PAYLOAD; }, /results\/[0-9a-f]{16}\.json is not a valid run result$/, /^spec\.setup: /],
     ];
     for (const [name, craft, msg, detail] of cases) {

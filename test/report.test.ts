@@ -263,7 +263,7 @@ describe('loading a run folder', () => {
       expect65(d, new RegExp(`results: run ${results[0]!.runId} is stored twice`));
       rmSync(join(d, 'results', 'copy.json'));
       writeFileSync(join(d, 'manifest.json'), JSON.stringify({ ...makeManifest(results), engineVersion: 2 }));
-      expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: expected a string');
+      expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: Invalid input: expected string');
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -90,7 +90,7 @@ function parseJson(text: string, path: string): unknown {
 /** Parse and validate a manifest.json's text; UserError 65 naming the file otherwise. */
 export function parseRunManifest(text: string, path: string): RunManifest {
   const r = RunManifestSchema.safeParse(parseJson(text, path));
-  if (!r.success) throw dataError(`${path} is not a valid marginlab run manifest`, issues(r.error));
+  if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error));
   return r.data as unknown as RunManifest;
 }
 

@@ -88,15 +88,16 @@ describe('marginlab merge: --json, --quiet, missing runs, exit codes', () => {
     expect(json.code).toBe(0);
     expect(json.stderr).toBe('');
     expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { event: 'merged', dir: join(dir, 'm-json'), runs: 4, ok: 4, errored: 0, total: 4, missing: 0 },
+      { event: 'merged', dir: join(dir, 'm-json'), runs: 4, ok: 4, errored: 0, total: 4, missing: 0, complete: true },
     ]);
-    expect(partial.code).toBe(0);
+    // missing planned runs: said on stderr and by exit 1 (docs/scaling.md, "What merge checks")
+    expect(partial.code).toBe(1);
     expect(partial.stderr).toBe(
       `marginlab: merged 1 folder: 2 runs (2 ok, 0 errored) of 4 planned into ${join(dir, 'm-partial')}\n` +
-        'marginlab: warning: 2 planned runs are missing (a shard not merged, or not finished)\n',
+        'marginlab: incomplete: 2 of 4 planned runs are missing (a shard not merged, or not finished); exit 1\n',
     );
     expect(resultFiles(join(dir, 'm-partial'))).toHaveLength(2);
-    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(quiet).toMatchObject({ code: 1, stdout: '', stderr: '' });
     expect(resultFiles(join(dir, 'm-quiet'))).toEqual(resultFiles(join(dir, 's1')));
     expect(failed).toMatchObject({ code: 1, stderr: '' });
     expect(noOut.code).toBe(64);

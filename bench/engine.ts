@@ -304,7 +304,7 @@ async function main(): Promise<void> {
         setups: [SETUPS.isolated, SETUPS.cross],
         initialCapital: String(CAPITAL),
         leverage: LEVERAGE,
-        execution: DEFAULT_EXECUTION,
+        execution: { ...DEFAULT_EXECUTION, slippageBps: 0 }, // the fused reference loop has no slippage
       });
 
     // interleaved repetitions (engine, fused, engine with one fill) so that a load change on the

@@ -113,7 +113,8 @@ export function run(
     setups: opts.setups ?? [SETUPS.isolated, SETUPS.cross],
     initialCapital: opts.capital ?? '10000',
     leverage: opts.leverage ?? 10,
-    execution: { ...DEFAULT_EXECUTION, ...opts.execution },
+    // the hand-computed expectations assume no slippage unless a test asks for it
+    execution: { ...DEFAULT_EXECUTION, slippageBps: 0, ...opts.execution },
   });
 }
 

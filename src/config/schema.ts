@@ -10,8 +10,9 @@ import { scenarioSchema } from '../stress/scenario.js';
 
 export { parseDate };
 
-export const SETUP_IDS = ['isolated', 'cross', 'mixed'] as const;
-export type SetupId = (typeof SETUP_IDS)[number];
+import { DEFAULT_EXECUTION, SETUP_IDS, type SetupId } from '../engine/setups.js';
+
+export { SETUP_IDS, type SetupId };
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
@@ -71,10 +72,10 @@ const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, pa
 
 const executionSchema = z
   .object({
-    slippageBps: z.number().min(0).default(1),
+    slippageBps: z.number().min(0).default(DEFAULT_EXECUTION.slippageBps),
     participation: z.object({ maxFraction: z.number().gt(0).max(1) }).strict().nullable().default(null),
-    intrabarPath: z.enum(['nearest-first', 'high-first', 'low-first']).default('nearest-first'),
-    crossCheck: z.enum(['pessimistic', 'optimistic']).default('pessimistic'),
+    intrabarPath: z.enum(['nearest-first', 'high-first', 'low-first']).default(DEFAULT_EXECUTION.intrabarPath),
+    crossCheck: z.enum(['pessimistic', 'optimistic']).default(DEFAULT_EXECUTION.crossCheck),
   })
   .strict();
 
@@ -133,7 +134,7 @@ export const configSchema = z
     initialCapital: z
       .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"').refine((v) => Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
       .default('10000'),
-    execution: executionSchema.default({ slippageBps: 1, participation: null, intrabarPath: 'nearest-first', crossCheck: 'pessimistic' }),
+    execution: executionSchema.default({ ...DEFAULT_EXECUTION, participation: null }),
     output: z
       .object({
         /** report folder, relative to the config file (default reports/<name>) */

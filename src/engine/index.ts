@@ -12,19 +12,4 @@ export type {
   SetupSpec,
 } from './types.js';
 
-import type { ExecutionOptions, SetupSpec } from './types.js';
-
-/** Default execution options: no slippage, no participation cap, nearest-extreme-first path, pessimistic cross check. */
-export const DEFAULT_EXECUTION: ExecutionOptions = Object.freeze({
-  slippageBps: 0,
-  participation: null,
-  intrabarPath: 'nearest-first',
-  crossCheck: 'pessimistic',
-}) as ExecutionOptions;
-
-/** The standard setups: 'isolated', 'cross', and 'mixed' (cross by default, strategies choose per order). */
-export const SETUPS: Readonly<Record<SetupSpec['id'], SetupSpec>> = Object.freeze({
-  isolated: { id: 'isolated', defaultMode: 'isolated', perOrderMode: false },
-  cross: { id: 'cross', defaultMode: 'cross', perOrderMode: false },
-  mixed: { id: 'mixed', defaultMode: 'cross', perOrderMode: true },
-});
+export { DEFAULT_EXECUTION, SETUPS, SETUP_IDS, setupRank, type SetupId } from './setups.js';

@@ -31,6 +31,7 @@ import type { SymbolColumns } from '../feed/types.js';
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
+import { DEFAULT_EXECUTION } from './setups.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
@@ -1195,7 +1196,7 @@ export function replay(p: ReplayParams): ReplayOutput {
     throw new RangeError(`replay: bar range [${from}, ${to}) is outside the dataset's 0..${nAll}`);
   }
   if (p.setups.length === 0) throw new RangeError('replay: no account setups');
-  const exec = p.execution;
+  const exec: ExecutionOptions = { ...DEFAULT_EXECUTION, ...p.execution };
   // quantity grid per symbol: the venue's table, else its default rule at the symbol's first price
   // in the dataset (not the replayed slice: the grid must not depend on where a replay starts)
   const lotSizes: LotSize[] = p.symbols.map((name, s) => {

@@ -7,7 +7,7 @@ import type { AccountEvent, AccountFactory, BooksSnapshot, ModeId } from '../acc
 
 /** An account setup compared in a run: 'isolated', 'cross', or 'mixed' (strategy picks per order, default mode as given). */
 export interface SetupSpec {
-  id: 'isolated' | 'cross' | 'mixed';
+  id: 'isolated' | 'cross' | 'mixed'; // = SetupId of ./setups.ts
   /** mode of positions whose order names no mode */
   defaultMode: ModeId;
   /**
@@ -120,7 +120,8 @@ export interface ReplayParams {
   /** decimal string, quote currency */
   initialCapital: string;
   leverage: number;
-  execution: ExecutionOptions;
+  /** fill, slippage and intrabar options; each one left out takes DEFAULT_EXECUTION's value (./setups.ts) */
+  execution?: Partial<ExecutionOptions>;
   /** replay bars [fromIndex, toIndex) of data.time (default: all) */
   fromIndex?: number;
   toIndex?: number;

@@ -12,9 +12,10 @@ import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
+import { SETUP_IDS } from '../engine/setups.js';
 
 export type SetupId = RunSpec['setup'];
-export const SETUP_ORDER: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+export const SETUP_ORDER: readonly SetupId[] = SETUP_IDS;
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
 export function canonical(v: unknown): unknown {

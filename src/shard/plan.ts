@@ -13,6 +13,9 @@ import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
 import { MAX_RUNS, stressVariants } from '../stress/plan.js';
+import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
+
+export { setupSpec };
 
 /** What the plan needs to know of a loaded dataset (MarketData without its columns). */
 export interface PlanDataset {
@@ -61,7 +64,6 @@ export interface RunPlan {
   strategies: string[];
 }
 
-const SETUP_ORDER: Record<SetupId, number> = { isolated: 0, cross: 1, mixed: 2 };
 
 /** Values of a grid entry: a list as given, or an inclusive range (rounded to 12 significant digits). */
 export function expandGridValue(v: unknown[] | GridRange): unknown[] {
@@ -97,12 +99,9 @@ export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<
 /** Setups a strategy module asks for beyond the config's list (StrategyModule.setups, e.g. ['mixed']). */
 function moduleSetups(mod: StrategyModule): SetupId[] {
   const asked: readonly unknown[] = Array.isArray(mod.setups) ? mod.setups : [];
-  return asked.filter((s): s is SetupId => s === 'isolated' || s === 'cross' || s === 'mixed');
+  return asked.filter((s): s is SetupId => (SETUP_IDS as readonly unknown[]).includes(s));
 }
 
-export function setupSpec(id: SetupId, mixedDefaultMode: 'isolated' | 'cross'): SetupSpec {
-  return { id, defaultMode: id === 'mixed' ? mixedDefaultMode : id };
-}
 
 export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string): Promise<RunPlan> {
   const problems: string[] = [];
@@ -168,7 +167,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     const setups: SetupId[] = entry.setups
       ? [...new Set(entry.setups)]
       : [...new Set([...config.setups, ...moduleSetups(mod)])];
-    setups.sort((a, b) => SETUP_ORDER[a] - SETUP_ORDER[b]);
+    setups.sort((a, b) => setupRank(a) - setupRank(b));
     const leverages = entry.leverage ?? config.leverage;
     for (const point of expandGrid(entry.grid)) {
       const raw = { ...entry.params, ...point };
@@ -254,7 +253,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     t.runs.push(r);
   }
   for (const t of tasksById.values()) {
-    t.runs.sort((a, b) => SETUP_ORDER[a.spec.setup] - SETUP_ORDER[b.spec.setup]);
+    t.runs.sort((a, b) => setupRank(a.spec.setup) - setupRank(b.spec.setup));
     t.setups = t.runs.map((r) => setupSpec(r.spec.setup, config.mixedDefaultMode));
     t.cost = (barsOf.get(t.datasetKey) ?? 0) * t.runs.length * Math.max(1, t.runs[0]!.spec.symbols.length);
   }

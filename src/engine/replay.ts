@@ -31,14 +31,15 @@ import type { SymbolColumns } from '../feed/types.js';
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
+import { Market, allocSeries, newSnapshot, truncateSeries } from './market.js';
+import { ORDER_TYPES, triggersUp, type PendingOrder } from './orders.js';
 import { DEFAULT_EXECUTION } from './setups.js';
+import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath, type PathFunction } from './path.js';
 import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
 export const ENGINE_VERSION = '1.3.0';
 
-const BISECT_STEPS = 60;
-const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(['market', 'limit', 'stop', 'takeProfit']);
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
  * binding in the bar loop made V8 box `peak` (an allocation per bar)
@@ -48,146 +49,11 @@ if (RATIO_CAP !== MARGIN_RATIO_CAP) throw new Error('internal: RATIO_CAP differs
 /** bars of series rows buffered before they are copied into the columns */
 const ROW_BLOCK = 2048;
 
-interface PendingOrder {
-  id: number;
-  symbol: number;
-  qty: number;
-  type: OrderType;
-  price: number;
-  reduceOnly: boolean;
-  closePosition: boolean;
-  mode: ModeId | undefined;
-  tag: string | undefined;
-  /** first data index at which the order may execute */
-  activeFrom: number;
-  /** limit order that was marketable against the close it was placed at */
-  marketable: boolean;
-}
-
 /** Internal: a strategy callback threw; the setup stops. */
 class StrategyFailure extends Error {
   constructor(readonly inner: unknown) {
     super(inner instanceof Error ? inner.message : String(inner));
   }
-}
-
-function newSnapshot(): MarkSnapshot {
-  return {
-    equity: 0,
-    marginBalance: 0,
-    maintenanceMargin: 0,
-    marginRatio: 0,
-    initialMargin: 0,
-    capitalAtRisk: 0,
-    grossNotional: 0,
-    available: 0,
-  };
-}
-
-/** Shared, read-only market state of one replay (identical for every setup). */
-class Market {
-  readonly n: number;
-  readonly cols: SymbolColumns[];
-  readonly time: Float64Array;
-  readonly tf: number;
-  /** liquidation uses mark candles for symbol s */
-  readonly liqMark: Uint8Array;
-  /** liquidation-source low / high per symbol (mark candles when liqMark, else trade); a NaN entry falls back to the trade price */
-  readonly lqLow: Float64Array[];
-  readonly lqHigh: Float64Array[];
-  readonly tradeLow: Float64Array[];
-  readonly tradeHigh: Float64Array[];
-  /** mark close, falling back to the trade close, per symbol (history view and mark to market) */
-  readonly markClose: Float64Array[];
-  /** mark-to-market price of each symbol at the current bar's close (last known when absent) */
-  readonly closeMarks: Float64Array;
-  /** last known mark of each symbol up to the current bar's open (used for absent symbols) */
-  readonly lastMarks: Float64Array;
-  /** quantity grid per symbol (orders are rounded down to it) */
-  readonly grids: LotGrid[];
-  constructor(
-    cols: SymbolColumns[],
-    time: Float64Array,
-    tf: number,
-    readonly exec: ExecutionOptions,
-    readonly lots: readonly LotSize[],
-  ) {
-    this.grids = lots.map((l) => new LotGrid(l.step));
-    this.n = cols.length;
-    this.cols = cols;
-    this.time = time;
-    this.tf = tf;
-    this.liqMark = new Uint8Array(this.n);
-    this.markClose = cols.map((c, s) => {
-      if (!c.markAtBarTimeframe) return c.close;
-      this.liqMark[s] = 1;
-      const out = new Float64Array(c.close.length);
-      for (let i = 0; i < out.length; i++) {
-        const m = c.markClose[i]!;
-        out[i] = m === m ? m : c.close[i]!;
-      }
-      return out;
-    });
-    this.lqLow = cols.map((c) => (c.markAtBarTimeframe ? c.markLow : c.low));
-    this.lqHigh = cols.map((c) => (c.markAtBarTimeframe ? c.markHigh : c.high));
-    this.tradeLow = cols.map((c) => c.low);
-    this.tradeHigh = cols.map((c) => c.high);
-    this.closeMarks = new Float64Array(this.n).fill(NaN);
-    this.lastMarks = new Float64Array(this.n).fill(NaN);
-  }
-
-  /** seed last marks with the most recent price before `from` */
-  seed(from: number): void {
-    for (let s = 0; s < this.n; s++) {
-      const mc = this.markClose[s]!;
-      for (let i = from - 1; i >= 0; i--) {
-        const v = mc[i]!;
-        if (v === v) {
-          this.lastMarks[s] = v;
-          this.closeMarks[s] = v;
-          break;
-        }
-      }
-    }
-  }
-
-  /** advance close marks to bar i (call after every setup finished bar i-1) */
-  advance(i: number): void {
-    for (let s = 0; s < this.n; s++) {
-      this.lastMarks[s] = this.closeMarks[s]!;
-      const v = this.markClose[s]![i]!;
-      if (v === v) this.closeMarks[s] = v;
-    }
-  }
-}
-
-function allocSeries(time: Float64Array): SetupSeries {
-  const n = time.length;
-  return {
-    time,
-    equity: new Float64Array(n),
-    marginBalance: new Float64Array(n),
-    maintenanceMargin: new Float64Array(n),
-    marginRatio: new Float64Array(n),
-    marginRatioPeak: new Float64Array(n),
-    initialMargin: new Float64Array(n),
-    capitalAtRisk: new Float64Array(n),
-    grossNotional: new Float64Array(n),
-  };
-}
-
-function truncateSeries(s: SetupSeries, n: number): SetupSeries {
-  return {
-    time: s.time.subarray(0, n),
-    equity: s.equity.subarray(0, n),
-    marginBalance: s.marginBalance.subarray(0, n),
-    maintenanceMargin: s.maintenanceMargin.subarray(0, n),
-    marginRatio: s.marginRatio.subarray(0, n),
-    marginRatioPeak: s.marginRatioPeak.subarray(0, n),
-    initialMargin: s.initialMargin.subarray(0, n),
-    capitalAtRisk: s.capitalAtRisk.subarray(0, n),
-    grossNotional: s.grossNotional.subarray(0, n),
-  };
 }
 
 /** One account setup: its account, strategy instance, context, pending orders and series. */
@@ -248,6 +114,11 @@ class SetupRunner implements ContextHost {
   private readonly columns: Float64Array[];
   private readonly pbuf2: Float64Array;
   private readonly adv: Float64Array;
+  /** the multi-symbol pool the path functions below value (set before each use) */
+  private curPool: MarginPool | null = null;
+  /** the current pool's excess at a point of the path / at given prices (made once: no allocation per call) */
+  private readonly excessPath: PathFunction = { at: (tau) => this.excessAt(this.curPool!, tau) };
+  private readonly poolExcess = (prices: Float64Array): number => this.curPool!.excess(prices);
   /** bar currently processed and the event time */
   private bar = -1;
   private eventTime = 0;
@@ -722,65 +593,21 @@ class SetupRunner implements ContextHost {
       const cl = c.close[i]!;
       // the trade path (order triggers) is the same in every setup; only the liquidation check of
       // a multi-leg cross pool takes its legs adverse-first (the pessimistic bound, DESIGN §4.3)
-      const hiFirst = mode === 'high-first' ? true : mode === 'low-first' ? false : h - o <= o - l;
+      const hiFirst = highFirst(mode, o, h, l);
       const leg = pess ? this.legSign[s]! : 0;
       const lqHiFirst = leg !== 0 ? leg < 0 : hiFirst;
-      const b = 4 * s;
-      const tp = this.tp;
-      tp[b] = o;
-      tp[b + 1] = hiFirst ? h : l;
-      tp[b + 2] = hiFirst ? l : h;
-      tp[b + 3] = cl;
-      const lq = this.lq;
+      writePath(this.tp, s, o, h, l, cl, hiFirst);
       const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
-      if (mo === mo) {
-        const mh = c.markHigh[i]!;
-        const ml = c.markLow[i]!;
-        lq[b] = mo;
-        lq[b + 1] = lqHiFirst ? mh : ml;
-        lq[b + 2] = lqHiFirst ? ml : mh;
-        lq[b + 3] = c.markClose[i]!;
-      } else {
-        lq[b] = o;
-        lq[b + 1] = lqHiFirst ? h : l;
-        lq[b + 2] = lqHiFirst ? l : h;
-        lq[b + 3] = cl;
-      }
+      if (mo === mo) writePath(this.lq, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, lqHiFirst);
+      else writePath(this.lq, s, o, h, l, cl, lqHiFirst);
     }
-  }
-
-  /** price of symbol s at τ on path `p` */
-  private static priceAt(p: Float64Array, s: number, tau: number): number {
-    const b = 4 * s;
-    if (tau >= 3) return p[b + 3]!;
-    const k = Math.floor(tau);
-    const a = p[b + k]!;
-    return a + (p[b + k + 1]! - a) * (tau - k);
-  }
-
-  /** first τ' ≥ τ at which path p of s is at or beyond `level` (up: ≥ level, down: ≤ level); Infinity when never */
-  private static hitTime(p: Float64Array, s: number, level: number, up: boolean, tau: number): number {
-    const b = 4 * s;
-    const cur = SetupRunner.priceAt(p, s, tau);
-    if (up ? cur >= level : cur <= level) return tau;
-    if (tau >= 3) return Infinity;
-    for (let seg = Math.floor(tau); seg < 3; seg++) {
-      const a = p[b + seg]!;
-      const e = p[b + seg + 1]!;
-      if (up ? e >= level : e <= level) {
-        let t = seg + (level - a) / (e - a);
-        if (!(t >= tau)) t = tau;
-        return t > seg + 1 ? seg + 1 : t;
-      }
-    }
-    return Infinity;
   }
 
   /** fill `out` with every symbol's liquidation-source price at τ (absent → last known) */
   private pricesAt(tau: number, out: Float64Array): void {
     const m = this.m;
     for (let s = 0; s < m.n; s++) {
-      const v = SetupRunner.priceAt(this.lq, s, tau);
+      const v = priceAt(this.lq, s, tau);
       out[s] = v === v ? v : m.lastMarks[s]!;
     }
   }
@@ -792,44 +619,18 @@ class SetupRunner implements ContextHost {
 
   /** pessimistic multi-leg check: first τ' ≥ τ with excess ≤ 0 (segment ends checked, bisected inside) */
   private multiHit(pool: MarginPool, tau: number): number {
-    if (this.excessAt(pool, tau) <= 0) return tau;
-    for (let seg = Math.floor(tau); seg < 3; seg++) {
-      const end = seg + 1;
-      if (this.excessAt(pool, end) <= 0) {
-        let lo = tau > seg ? tau : seg;
-        let hi = end;
-        for (let it = 0; it < BISECT_STEPS; it++) {
-          const mid = 0.5 * (lo + hi);
-          if (this.excessAt(pool, mid) <= 0) hi = mid;
-          else lo = mid;
-        }
-        return hi;
-      }
-    }
-    return Infinity;
+    this.curPool = pool;
+    return firstNonPositive(this.excessPath, tau);
   }
 
   /** optimistic: close prices on the straight line from the prices at τ to the close where excess = 0 */
   private optimisticPrices(pool: MarginPool, tau: number, out: Float64Array): void {
     const start = this.pbuf2;
-    this.pricesAt(tau, start);
-    this.pricesAt(3, out);
     const end = this.adv;
-    end.set(out);
-    if (pool.excess(start) <= 0) {
-      out.set(start);
-      return;
-    }
-    let lo = 0;
-    let hi = 1;
-    const n = this.m.n;
-    for (let it = 0; it < BISECT_STEPS; it++) {
-      const mid = 0.5 * (lo + hi);
-      for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * mid;
-      if (pool.excess(out) <= 0) hi = mid;
-      else lo = mid;
-    }
-    for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * hi;
+    this.pricesAt(tau, start);
+    this.pricesAt(3, end);
+    this.curPool = pool;
+    bisectLine(start, end, out, this.poolExcess);
   }
 
   /**
@@ -848,20 +649,9 @@ class SetupRunner implements ContextHost {
     const lq = this.lq;
     const sign = this.posSign;
     const out = this.adv;
-    const k0 = Math.floor(a) + 1;
     for (let s = 0; s < m.n; s++) {
       const q = sign[s]!;
-      if (q === 0) {
-        out[s] = m.closeMarks[s]!;
-        continue;
-      }
-      let v = SetupRunner.priceAt(lq, s, a);
-      const e = SetupRunner.priceAt(lq, s, b);
-      if (!(v === v) || (e === e && (q > 0 ? e < v : e > v))) v = e;
-      for (let k = k0; k < b; k++) {
-        const c = lq[4 * s + k]!;
-        if (!(v === v) || (c === c && (q > 0 ? c < v : c > v))) v = c;
-      }
+      const v = q === 0 ? NaN : adverseOverStretch(lq, s, q, a, b);
       out[s] = v === v ? v : m.closeMarks[s]!;
     }
     this.acct.marginRatioInto!(out, this.ratioOut);
@@ -921,7 +711,7 @@ class SetupRunner implements ContextHost {
       let kind = 0; // 1 single pool, 2 multi pool, 3 order
       let which = -1;
       for (let j = 0; j < this.nSingle; j++) {
-        const t = SetupRunner.hitTime(this.lq, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
+        const t = hitTime(this.lq, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
         if (t < best) {
           best = t;
           kind = 1;
@@ -940,7 +730,7 @@ class SetupRunner implements ContextHost {
       for (let j = 0; j < orders.length; j++) {
         const o = orders[j]!;
         if (o.activeFrom > i || o.type === 'market') continue;
-        const t = SetupRunner.hitTime(this.tp, o.symbol, o.price, SetupRunner.triggersUp(o), tau);
+        const t = hitTime(this.tp, o.symbol, o.price, triggersUp(o), tau);
         if (t < best) {
           best = t;
           kind = 3;
@@ -956,7 +746,7 @@ class SetupRunner implements ContextHost {
       if (kind === 1) {
         const s = this.sSym[which]!;
         const lp = this.sLp[which]!;
-        const p = SetupRunner.priceAt(this.lq, s, tau);
+        const p = priceAt(this.lq, s, tau);
         const px = this.sSide[which]! > 0 ? (p < lp ? p : lp) : p > lp ? p : lp;
         this.pricesAt(tau, this.pbuf);
         this.pbuf2.set(this.pbuf);
@@ -971,8 +761,8 @@ class SetupRunner implements ContextHost {
       } else {
         const o = orders[which]!;
         orders.splice(which, 1);
-        const p = SetupRunner.priceAt(this.tp, o.symbol, tau);
-        const up = SetupRunner.triggersUp(o);
+        const p = priceAt(this.tp, o.symbol, tau);
+        const up = triggersUp(o);
         // at or beyond the level: the level, or the price at τ when it gapped past it
         const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
         if (o.type === 'limit') {
@@ -1014,21 +804,6 @@ class SetupRunner implements ContextHost {
       this.refresh();
     }
     throw new Error('internal: gap liquidations at the open did not terminate');
-  }
-
-  /** direction in which the order's trigger is crossed: up = price rising to the level */
-  private static triggersUp(o: PendingOrder): boolean {
-    const buy = o.qty > 0;
-    switch (o.type) {
-      case 'limit':
-        return !buy;
-      case 'stop':
-        return buy;
-      case 'takeProfit':
-        return !buy;
-      default:
-        return buy;
-    }
   }
 
   /** volume participation: clip o.qty to the cap and return the part carried to the next bar */

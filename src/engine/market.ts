@@ -1,0 +1,129 @@
+/**
+ * The read-only market state of one replay, shared by every setup (the feed's columns, the
+ * liquidation source per symbol, close marks advanced bar by bar, the quantity grids), and the
+ * per-setup series buffers.
+ */
+import type { MarkSnapshot } from '../account/types.js';
+import type { SymbolColumns } from '../feed/types.js';
+import { LotGrid, type LotSize } from '../venue/lots.js';
+import type { ExecutionOptions, SetupSeries } from './types.js';
+
+export function newSnapshot(): MarkSnapshot {
+  return {
+    equity: 0,
+    marginBalance: 0,
+    maintenanceMargin: 0,
+    marginRatio: 0,
+    initialMargin: 0,
+    capitalAtRisk: 0,
+    grossNotional: 0,
+    available: 0,
+  };
+}
+
+/** Shared, read-only market state of one replay (identical for every setup). */
+export class Market {
+  readonly n: number;
+  readonly cols: SymbolColumns[];
+  readonly time: Float64Array;
+  readonly tf: number;
+  /** liquidation uses mark candles for symbol s */
+  readonly liqMark: Uint8Array;
+  /** liquidation-source low / high per symbol (mark candles when liqMark, else trade); a NaN entry falls back to the trade price */
+  readonly lqLow: Float64Array[];
+  readonly lqHigh: Float64Array[];
+  readonly tradeLow: Float64Array[];
+  readonly tradeHigh: Float64Array[];
+  /** mark close, falling back to the trade close, per symbol (history view and mark to market) */
+  readonly markClose: Float64Array[];
+  /** mark-to-market price of each symbol at the current bar's close (last known when absent) */
+  readonly closeMarks: Float64Array;
+  /** last known mark of each symbol up to the current bar's open (used for absent symbols) */
+  readonly lastMarks: Float64Array;
+  /** quantity grid per symbol (orders are rounded down to it) */
+  readonly grids: LotGrid[];
+  constructor(
+    cols: SymbolColumns[],
+    time: Float64Array,
+    tf: number,
+    readonly exec: ExecutionOptions,
+    readonly lots: readonly LotSize[],
+  ) {
+    this.grids = lots.map((l) => new LotGrid(l.step));
+    this.n = cols.length;
+    this.cols = cols;
+    this.time = time;
+    this.tf = tf;
+    this.liqMark = new Uint8Array(this.n);
+    this.markClose = cols.map((c, s) => {
+      if (!c.markAtBarTimeframe) return c.close;
+      this.liqMark[s] = 1;
+      const out = new Float64Array(c.close.length);
+      for (let i = 0; i < out.length; i++) {
+        const m = c.markClose[i]!;
+        out[i] = m === m ? m : c.close[i]!;
+      }
+      return out;
+    });
+    this.lqLow = cols.map((c) => (c.markAtBarTimeframe ? c.markLow : c.low));
+    this.lqHigh = cols.map((c) => (c.markAtBarTimeframe ? c.markHigh : c.high));
+    this.tradeLow = cols.map((c) => c.low);
+    this.tradeHigh = cols.map((c) => c.high);
+    this.closeMarks = new Float64Array(this.n).fill(NaN);
+    this.lastMarks = new Float64Array(this.n).fill(NaN);
+  }
+
+  /** seed last marks with the most recent price before `from` */
+  seed(from: number): void {
+    for (let s = 0; s < this.n; s++) {
+      const mc = this.markClose[s]!;
+      for (let i = from - 1; i >= 0; i--) {
+        const v = mc[i]!;
+        if (v === v) {
+          this.lastMarks[s] = v;
+          this.closeMarks[s] = v;
+          break;
+        }
+      }
+    }
+  }
+
+  /** advance close marks to bar i (call after every setup finished bar i-1) */
+  advance(i: number): void {
+    for (let s = 0; s < this.n; s++) {
+      this.lastMarks[s] = this.closeMarks[s]!;
+      const v = this.markClose[s]![i]!;
+      if (v === v) this.closeMarks[s] = v;
+    }
+  }
+}
+
+export function allocSeries(time: Float64Array): SetupSeries {
+  const n = time.length;
+  return {
+    time,
+    equity: new Float64Array(n),
+    marginBalance: new Float64Array(n),
+    maintenanceMargin: new Float64Array(n),
+    marginRatio: new Float64Array(n),
+    marginRatioPeak: new Float64Array(n),
+    initialMargin: new Float64Array(n),
+    capitalAtRisk: new Float64Array(n),
+    grossNotional: new Float64Array(n),
+  };
+}
+
+export function truncateSeries(s: SetupSeries, n: number): SetupSeries {
+  return {
+    time: s.time.subarray(0, n),
+    equity: s.equity.subarray(0, n),
+    marginBalance: s.marginBalance.subarray(0, n),
+    maintenanceMargin: s.maintenanceMargin.subarray(0, n),
+    marginRatio: s.marginRatio.subarray(0, n),
+    marginRatioPeak: s.marginRatioPeak.subarray(0, n),
+    initialMargin: s.initialMargin.subarray(0, n),
+    capitalAtRisk: s.capitalAtRisk.subarray(0, n),
+    grossNotional: s.grossNotional.subarray(0, n),
+  };
+}
+

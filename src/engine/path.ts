@@ -1,0 +1,117 @@
+/**
+ * The intrabar path (DESIGN §4.3) as pure functions over small typed arrays, unit-tested without a
+ * replay (test/engine-path.test.ts). A bar's path of one symbol is 4 points — open, first extreme,
+ * second extreme, close — stored at [4s, 4s + 3] of a Float64Array and parametrised by τ ∈ [0, 3]
+ * (segment k spans [k, k + 1], prices linear on it). Nothing here allocates.
+ */
+
+/** bisection steps for a liquidation point inside a segment (2^-60 of a segment: exact to the double) */
+export const BISECT_STEPS = 60;
+
+/** the bar's order of extremes: true = high first (ties of nearest-first go high first) */
+export function highFirst(mode: 'nearest-first' | 'high-first' | 'low-first', open: number, high: number, low: number): boolean {
+  return mode === 'high-first' ? true : mode === 'low-first' ? false : high - open <= open - low;
+}
+
+/** writes the path of symbol s into p: open → (high, low | low, high) → close */
+export function writePath(p: Float64Array, s: number, open: number, high: number, low: number, close: number, hiFirst: boolean): void {
+  const b = 4 * s;
+  p[b] = open;
+  p[b + 1] = hiFirst ? high : low;
+  p[b + 2] = hiFirst ? low : high;
+  p[b + 3] = close;
+}
+
+/** price of symbol s at τ on path `p` */
+export function priceAt(p: Float64Array, s: number, tau: number): number {
+  const b = 4 * s;
+  if (tau >= 3) return p[b + 3]!;
+  const k = Math.floor(tau);
+  const a = p[b + k]!;
+  return a + (p[b + k + 1]! - a) * (tau - k);
+}
+
+/** first τ' ≥ τ at which path p of s is at or beyond `level` (up: ≥ level, down: ≤ level); Infinity when never */
+export function hitTime(p: Float64Array, s: number, level: number, up: boolean, tau: number): number {
+  const b = 4 * s;
+  const cur = priceAt(p, s, tau);
+  if (up ? cur >= level : cur <= level) return tau;
+  if (tau >= 3) return Infinity;
+  for (let seg = Math.floor(tau); seg < 3; seg++) {
+    const a = p[b + seg]!;
+    const e = p[b + seg + 1]!;
+    if (up ? e >= level : e <= level) {
+      let t = seg + (level - a) / (e - a);
+      if (!(t >= tau)) t = tau;
+      return t > seg + 1 ? seg + 1 : t;
+    }
+  }
+  return Infinity;
+}
+
+/**
+ * the most adverse price of symbol s over the stretch [a, b] of path p for a position of sign q
+ * (long: lowest, short: highest of the path at a, at b and at the corners in between); NaN when
+ * the path has no price there
+ */
+export function adverseOverStretch(p: Float64Array, s: number, q: number, a: number, b: number): number {
+  let v = priceAt(p, s, a);
+  const e = priceAt(p, s, b);
+  if (!(v === v) || (e === e && (q > 0 ? e < v : e > v))) v = e;
+  for (let k = Math.floor(a) + 1; k < b; k++) {
+    const c = p[4 * s + k]!;
+    if (!(v === v) || (c === c && (q > 0 ? c < v : c > v))) v = c;
+  }
+  return v;
+}
+
+/** something that can be valued at a point τ of the path (a pool's excess at the path's prices) */
+export interface PathFunction {
+  at(tau: number): number;
+}
+
+/**
+ * first τ' ≥ τ with f(τ') ≤ 0: segment ends are checked in order and the crossing inside the first
+ * segment whose end is ≤ 0 is bisected (BISECT_STEPS); Infinity when f stays > 0 up to the close.
+ * (f is a pool's excess with its legs moving linearly on each segment: the first end at or below 0
+ * bounds the crossing.)
+ */
+export function firstNonPositive(f: PathFunction, tau: number): number {
+  if (f.at(tau) <= 0) return tau;
+  for (let seg = Math.floor(tau); seg < 3; seg++) {
+    const end = seg + 1;
+    if (f.at(end) <= 0) {
+      let lo = tau > seg ? tau : seg;
+      let hi = end;
+      for (let it = 0; it < BISECT_STEPS; it++) {
+        const mid = 0.5 * (lo + hi);
+        if (f.at(mid) <= 0) hi = mid;
+        else lo = mid;
+      }
+      return hi;
+    }
+  }
+  return Infinity;
+}
+
+/**
+ * the prices on the straight line from `start` to `end` (per symbol) where `excess` first reaches
+ * ≤ 0, bisected on the line's fraction, into `out` (start itself when excess(start) ≤ 0; end when
+ * the crossing is at the end). The optimistic cross check's liquidation prices.
+ */
+export function bisectLine(start: Float64Array, end: Float64Array, out: Float64Array, excess: (prices: Float64Array) => number): void {
+  if (excess(start) <= 0) {
+    out.set(start);
+    return;
+  }
+  const n = start.length;
+  let lo = 0;
+  let hi = 1;
+  for (let it = 0; it < BISECT_STEPS; it++) {
+    const mid = 0.5 * (lo + hi);
+    for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * mid;
+    if (excess(out) <= 0) hi = mid;
+    else lo = mid;
+  }
+  for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * hi;
+}

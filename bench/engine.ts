@@ -18,7 +18,7 @@
  * It measures; it never asserts a time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../src/feed/index.js';
 import { synthesize } from '../src/feed/synth.js';
@@ -401,6 +401,17 @@ async function main(): Promise<void> {
         `  all times (s): engine ${engineTimes.map((x) => (x / 1000).toFixed(3)).join(' ')} | fused ${fusedTimes.map((x) => (x / 1000).toFixed(3)).join(' ')}\n`,
     );
     if (!agree) process.exitCode = 1;
+    // the targets of issue 9 (machine idle), each with met / not met
+    const quietBarsPerSec = setupBars / (bestQuiet / 1000);
+    const targets: [string, number, string, boolean][] = [
+      ['ratio engine ÷ bare fused loop', engineBarsPerSec / bareBarsPerSec, '≥ 0.4 (goal 0.5)', engineBarsPerSec / bareBarsPerSec >= 0.4],
+      ['single-fill engine ÷ bare fused loop', quietBarsPerSec / bareBarsPerSec, '≥ 0.7', quietBarsPerSec / bareBarsPerSec >= 0.7],
+      ['booking one fill (µs)', perFillUs, '≤ 1', perFillUs <= 1],
+    ];
+    process.stdout.write(`  targets (load average now ${loadavg()[0]!.toFixed(2)}; figures under load are indicative only):
+`);
+    for (const [name, v, goal, met] of targets) process.stdout.write(`    ${name.padEnd(38)} ${v.toFixed(3).padStart(9)}  target ${goal.padEnd(16)} ${met ? 'met' : 'NOT MET'}
+`);
     process.stdout.write(
       `${JSON.stringify({
         engineBarsPerSec: Math.round(engineBarsPerSec),
@@ -410,6 +421,8 @@ async function main(): Promise<void> {
         ratioSameOutputs: Number(ratio.toFixed(4)),
         quietBarsPerSec: Math.round(setupBars / (bestQuiet / 1000)),
         perFillUs: Number(perFillUs.toFixed(2)),
+        singleFillRatio: Number((quietBarsPerSec / bareBarsPerSec).toFixed(4)),
+        targetsMet: Object.fromEntries(targets.map(([name, , , met]) => [name, met])),
       })}\n`,
     );
   } finally {

@@ -207,6 +207,18 @@ try {
     cpuMs2: Math.round(two.cpuMs),
     loadAvgBefore: [Number(one.loadAvg.toFixed(2)), Number(two.loadAvg.toFixed(2))],
   };
+  // the targets of issue 9 (machine idle), each with met / not met
+  const cores1 = (one.manifest.timings!.sweepCpuMs ?? NaN) / one.manifest.timings!.sweepMs;
+  const peakAll = Math.max(peak1, peak2);
+  const overLimit = [...ones, ...twos].filter((m) => m.peakRssBytes > limit).length;
+  const targets: [string, string, string, boolean][] = [
+    ['speedup with 2 workers', result.speedup2.toFixed(3), '≥ 1.8', result.speedup2 >= 1.8],
+    ['cores used by one worker (CPU ÷ wall)', cores1.toFixed(3), '≤ 1.15', cores1 <= 1.15],
+    [`peak RSS, max of ${ones.length + twos.length} runs (MiB)`, (peakAll / 2 ** 20).toFixed(0), `≤ ${(limit / 2 ** 20).toFixed(0)} every repeat (${overLimit} over)`, overLimit === 0],
+  ];
+  console.log(`targets (load average now ${loadavg()[0]!.toFixed(2)}; figures under load are indicative only):`);
+  for (const [name, v, goal, met] of targets) console.log(`  ${name.padEnd(40)} ${v.padStart(9)}  target ${goal.padEnd(28)} ${met ? 'met' : 'NOT MET'}`);
+  Object.assign(result, { cores1: Number(cores1.toFixed(3)), peakRssMaxBytes: peakAll, targetsMet: Object.fromEntries(targets.map(([name, , , met]) => [name, met])) });
   console.log(JSON.stringify(result));
 } finally {
   rmSync(dir, { recursive: true, force: true });

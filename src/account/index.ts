@@ -11,9 +11,14 @@
  * holds exactly. Float mirrors of the books are refreshed at every event; the per-bar methods
  * (pools(), MarginPool.*, mark()) read only the mirrors and allocate nothing.
  *
- * Margin modes. The account never branches on a mode id outside the two MarginMode objects:
- * IsolatedMargin gives each position its own wallet and pool; CrossMargin leaves the margin in the
- * cross wallet and groups every cross position in one pool. The engine sees MarginPool objects.
+ * Margin modes. The account never compares mode ids: each position's MarginMode object
+ * (./modes.ts) decides what it owns — how margin is held and released, where funding is booked,
+ * the pool key, its share of the available balance, leverage changes, transfers, a liquidation's
+ * margin and remainder. The per-bar loops read one flag of the mode (`ownsPool`: the position's
+ * margin balance is its own wallet, or the shared cross wallet). The engine sees MarginPool objects.
+ *
+ * Files: books.ts (Decimal rule, conversions, ratio cap, books identity), position.ts, modes.ts,
+ * pools.ts (MarginPool implementations), this file (events, float views, marks).
  */
 import { Decimal } from 'decimal.js';
 import type { Tier, VenueProfile } from '../venue/types.js';
@@ -21,6 +26,13 @@ import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '.
 import { tierFor } from '../venue/tiers.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog } from './fill-log.js';
+import { book, dec, decimalToNumber, marginRatioOf, priceDecimal, ZERO, type D } from './books.js';
+import { MarginModes, type MarginMode } from './modes.js';
+import type { Position } from './position.js';
+
+export { BookDecimal, BOOK_DP, decimalToNumber, MARGIN_RATIO_CAP, marginRatioOf, booksImbalance } from './books.js';
+export { MarginModes, type MarginMode } from './modes.js';
+
 import type {
   Account,
   AccountEvent,
@@ -39,320 +51,13 @@ import type {
 
 export type * from './types.js';
 
-/** Decimal constructor of the books: 64 significant digits, half-even. */
-export const BookDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
-type D = Decimal;
-/** decimal places every booked amount is rounded to */
-export const BOOK_DP = 18;
-
-const ZERO = new BookDecimal(0);
-const dec = (n: number | string): D => new BookDecimal(n);
-/** round to BOOK_DP places (half-even); a value that already has ≤ BOOK_DP places is returned as is (same value, no allocation) */
-const book = (d: D): D => (d.decimalPlaces() <= BOOK_DP ? d : d.toDecimalPlaces(BOOK_DP, Decimal.ROUND_HALF_EVEN));
-
-/**
- * Decimal of a fill price, remembering the last one: the setups of a replay fill at the same bar
- * prices one after the other, so the second construction is usually a hit. Same value either way.
- */
-let memoPrice = Number.NaN;
-let memoPriceD: D = ZERO;
-function priceDecimal(price: number): D {
-  if (price !== memoPrice) {
-    memoPriceD = dec(price);
-    memoPrice = price;
-  }
-  return memoPriceD;
-}
-
+/** price × fee rate of the last fill (shared by the setups of a replay, which fill at the same prices) */
 let memoPrPrice = Number.NaN;
 let memoPrRate = Number.NaN;
 let memoPrD: D = ZERO;
 
-const PAD7 = ['', '000000', '00000', '0000', '000', '00', '0', ''];
-/**
- * `d.toNumber()` without decimal.js's string formatting: the digit words of the documented
- * instance properties (d: base-1e7 words, e: decimal exponent, s: sign) are joined and parsed as
- * `<digits>e<exp>`. Number parsing rounds the exact decimal correctly, as toNumber does, so the
- * result is the same double (tested against toNumber in test/account.props.test.ts).
- */
-export function decimalToNumber(x: D): number {
-  const d = x.d;
-  if (!d || d.length === 0) return x.toNumber();
-  let str = '' + d[0]!;
-  for (let k = 1; k < d.length; k++) {
-    const w = '' + d[k]!;
-    str += PAD7[w.length]! + w;
-  }
-  const v = +(str + 'e' + (x.e - (str.length - 1)));
-  return x.s < 0 ? -v : v;
-}
-
-/**
- * Ceiling of the margin ratio. MM ÷ margin balance has no meaning once the margin balance is ≤ 0
- * (it would be ∞ or negative): a pool whose margin balance is at or below MM / MARGIN_RATIO_CAP —
- * bankrupt, or within a tenth of its maintenance margin — counts as MARGIN_RATIO_CAP, so a ratio
- * is always finite and never decreases as the margin balance falls (≥ 1 = liquidation territory).
- */
-export const MARGIN_RATIO_CAP = 10;
-/**
- * the same value as a module-local constant: the per-bar code reads this one (reading the exported
- * binding there made V8 box the ratio it is mixed with — an allocation per bar, seen with the
- * sampling heap profiler)
- */
-const RATIO_CAP = 10;
-
-/** margin ratio of one pool: MM ÷ MB, capped at MARGIN_RATIO_CAP (MB ≤ 0 included); 0 without maintenance margin */
-export function marginRatioOf(mm: number, mb: number): number {
-  return !(mm > 0) ? 0 : mb * RATIO_CAP > mm ? mm / mb : RATIO_CAP;
-}
-
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
-
-/** One net position (one-way mode). */
-interface Position {
-  readonly idx: number;
-  readonly symbol: string;
-  readonly tiers: readonly Tier[];
-  /** quantity grid: every order and position is an integer number of steps */
-  readonly grid: LotGrid;
-  readonly stepD: D;
-  readonly lot: LotSize;
-  leverage: number;
-  /** signed position in steps (exact integer) */
-  lots: number;
-  /** cached Decimal of `leverage` (levDOf = the leverage it was made from) */
-  levD: D | null;
-  levDOf: number;
-  // books (Decimal)
-  /** signed position = stepD × lots (exact) */
-  qty: D;
-  entry: D;
-  /** isolated wallet (0 for cross / flat) */
-  isoWallet: D;
-  mode: MarginMode | null;
-  // float mirrors
-  qtyF: number;
-  absQ: number;
-  side: 1 | -1;
-  entryF: number;
-  isoWalletF: number;
-  pool: IsolatedPool | null;
-}
-
-/** How a margin mode holds margin, books funding and forms pools. */
-export interface MarginMode {
-  readonly id: ModeId;
-  /** move initial margin `im` for a new or increased position out of the cross wallet (isolated) or leave it (cross) */
-  allocate(acc: AccountImpl, p: Position, openQty: D, priceD: D): void;
-  /** release the part closeLots/curLots (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
-  release(acc: AccountImpl, p: Position, closeLots: number, curLots: number): void;
-  /** book a funding amount (received > 0, paid < 0) for the position */
-  bookFunding(acc: AccountImpl, p: Position, received: D): void;
-  /** true: each position is its own pool (isolated); false: every position of the mode shares one pool (cross) */
-  ownsPool: boolean;
-  /**
-   * why changing the leverage of the open position p from `from` to `to` is refused (message), or
-   * null when allowed; p.leverage is already `to` when called
-   */
-  leverageChangeRefusal(acc: AccountImpl, p: Position, from: number, to: number): string | null;
-}
-
-const IsolatedMargin: MarginMode = {
-  id: 'isolated',
-  ownsPool: true,
-  leverageChangeRefusal() {
-    // the isolated wallet is not re-sized: the leverage applies to what the position opens next
-    return null;
-  },
-  allocate(acc, p, openQty, priceD) {
-    // initial margin of the opened part, notional / leverage, booked into the position's wallet
-    const im = book(openQty.times(priceD).div(acc.leverageD(p)));
-    p.isoWallet = p.isoWallet.isZero() ? im : p.isoWallet.plus(im);
-    acc.crossWallet = acc.crossWallet.minus(im);
-  },
-  release(acc, p, closeLots, curLots) {
-    if (closeLots >= curLots) {
-      // the whole isolated wallet goes back
-      if (!p.isoWallet.isZero()) acc.crossWallet = acc.crossWallet.plus(p.isoWallet);
-      p.isoWallet = ZERO;
-      return;
-    }
-    const amt = book(p.isoWallet.times(dec(closeLots).div(curLots)));
-    p.isoWallet = p.isoWallet.minus(amt);
-    acc.crossWallet = acc.crossWallet.plus(amt);
-  },
-  bookFunding(acc, p, received) {
-    if (acc.venue.funding.isolatedBooking === 'isolatedWallet') {
-      p.isoWallet = p.isoWallet.plus(received);
-      return;
-    }
-    // 'availableFirst': receipts go to the available balance; payments come from it first and
-    // from the position margin only for the part the available balance cannot cover
-    if (received.gte(0)) {
-      acc.crossWallet = acc.crossWallet.plus(received);
-      return;
-    }
-    const need = received.neg();
-    const avail = book(dec(Math.max(0, acc.availableF())));
-    const fromAvail = Decimal.min(need, avail) as D;
-    acc.crossWallet = acc.crossWallet.minus(fromAvail);
-    p.isoWallet = p.isoWallet.minus(need.minus(fromAvail));
-  },
-};
-
-const CrossMargin: MarginMode = {
-  id: 'cross',
-  ownsPool: false,
-  leverageChangeRefusal(acc, p, from, to) {
-    // raising the leverage lowers the initial margin (always allowed, as on the exchanges);
-    // lowering it raises the initial margin, which must fit in the available balance
-    if (to >= from || acc.availableF() >= 0) return null;
-    return `${p.symbol}: lowering leverage from ${from}x to ${to}x needs more initial margin than the available balance`;
-  },
-  allocate() {
-    /* the margin stays in the cross wallet; it is counted through Σ cross IM in the available balance */
-  },
-  release() {
-    /* nothing held apart */
-  },
-  bookFunding(acc, _p, received) {
-    acc.crossWallet = acc.crossWallet.plus(received);
-  },
-};
-
-export const MarginModes: Readonly<Record<ModeId, MarginMode>> = Object.freeze({ isolated: IsolatedMargin, cross: CrossMargin });
-
-/** reusable argument object for the venue's closed forms (no per-call allocation) */
-interface LpArgs {
-  side: 1 | -1;
-  qty: number;
-  entryPrice: number;
-  walletBalance: number;
-  leverage: number;
-  tiers: readonly Tier[];
-}
-
-class IsolatedPool implements MarginPool {
-  readonly id: string;
-  readonly symbols: readonly number[];
-  private readonly args: LpArgs;
-  constructor(
-    private readonly acc: AccountImpl,
-    private readonly p: Position,
-  ) {
-    this.id = `isolated:${p.symbol}`;
-    this.symbols = Object.freeze([p.idx]);
-    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: p.tiers };
-  }
-  marginBalance(marks: Float64Array): number {
-    const p = this.p;
-    const m = this.acc.markOf(p.idx, marks);
-    return p.isoWalletF + p.side * p.absQ * (m - p.entryF);
-  }
-  maintenance(marks: Float64Array): number {
-    const p = this.p;
-    return maintenanceMargin(this.acc.mm, p.tiers, p.absQ, p.entryF, this.acc.markOf(p.idx, marks));
-  }
-  excess(marks: Float64Array): number {
-    if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
-    return this.marginBalance(marks) - this.maintenance(marks);
-  }
-  liquidationPrice(symbol: number, _marks: Float64Array): number {
-    const p = this.p;
-    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = p.isoWalletF;
-    a.leverage = p.leverage;
-    return this.acc.venue.isolatedLiquidationPrice(a);
-  }
-  bankruptcyPrice(symbol: number, _marks: Float64Array): number {
-    const p = this.p;
-    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = p.isoWalletF;
-    return this.acc.venue.bankruptcyPrice(a);
-  }
-}
-
-class CrossPool implements MarginPool {
-  readonly id = 'cross';
-  private readonly args: LpArgs;
-  constructor(
-    private readonly acc: AccountImpl,
-    readonly symbols: readonly number[],
-  ) {
-    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: [] };
-  }
-  marginBalance(marks: Float64Array): number {
-    const acc = this.acc;
-    let mb = acc.crossWalletF;
-    for (let k = 0; k < this.symbols.length; k++) {
-      const p = acc.pos[this.symbols[k]!]!;
-      mb += p.side * p.absQ * (acc.markOf(p.idx, marks) - p.entryF);
-    }
-    return mb;
-  }
-  maintenance(marks: Float64Array): number {
-    const acc = this.acc;
-    let mm = 0;
-    for (let k = 0; k < this.symbols.length; k++) {
-      const p = acc.pos[this.symbols[k]!]!;
-      mm += maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, acc.markOf(p.idx, marks));
-    }
-    return mm;
-  }
-  excess(marks: Float64Array): number {
-    return this.marginBalance(marks) - this.maintenance(marks);
-  }
-  /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
-  private others(symbol: number, marks: Float64Array, withMM: boolean): number {
-    const acc = this.acc;
-    let wb = acc.crossWalletF;
-    for (let k = 0; k < this.symbols.length; k++) {
-      const j = this.symbols[k]!;
-      if (j === symbol) continue;
-      const p = acc.pos[j]!;
-      const m = acc.markOf(j, marks);
-      wb += p.side * p.absQ * (m - p.entryF);
-      if (withMM) wb -= maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, m);
-    }
-    return wb;
-  }
-  private member(symbol: number): Position | null {
-    for (let k = 0; k < this.symbols.length; k++) if (this.symbols[k] === symbol) return this.acc.pos[symbol]!;
-    return null;
-  }
-  liquidationPrice(symbol: number, marks: Float64Array): number {
-    const p = this.member(symbol);
-    if (!p || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
-    a.walletBalance = this.others(symbol, marks, true);
-    a.leverage = p.leverage;
-    a.tiers = p.tiers;
-    return this.acc.venue.isolatedLiquidationPrice(a);
-  }
-  bankruptcyPrice(symbol: number, marks: Float64Array): number {
-    const p = this.member(symbol);
-    if (!p || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = this.others(symbol, marks, false);
-    return this.acc.venue.bankruptcyPrice(a);
-  }
-}
 
 interface SavedState {
   crossWallet: D;
@@ -442,7 +147,9 @@ export class AccountImpl implements Account {
     this.crossWallet = deposit;
     this.makerD = dec(params.venue.fees.maker);
     this.takerD = dec(params.venue.fees.taker);
-    this.defaultMode = MarginModes[params.defaultMode] ?? CrossMargin;
+    const defaultMode = MarginModes[params.defaultMode];
+    if (!defaultMode) throw new TypeError(`createAccount: defaultMode must be 'isolated' or 'cross', got ${JSON.stringify(params.defaultMode)}`);
+    this.defaultMode = defaultMode;
     this.lastMark = new Float64Array(this.symbols.length).fill(Number.NaN);
     const lotSizes = params.lotSizes;
     if (lotSizes !== undefined && lotSizes.length !== this.symbols.length)
@@ -490,9 +197,8 @@ export class AccountImpl implements Account {
     let a = this.crossWalletF;
     for (let i = 0; i < this.pos.length; i++) {
       const p = this.pos[i]!;
-      if (p.absQ === 0 || p.mode !== CrossMargin) continue;
-      const m = this.markOf(i, null);
-      a += p.side * p.absQ * (m - p.entryF) - (p.absQ * m) / p.leverage;
+      if (p.absQ === 0 || !p.mode) continue;
+      a += p.mode.availableShare(p, this.markOf(i, null));
     }
     return a;
   }
@@ -563,23 +269,24 @@ export class AccountImpl implements Account {
     for (const p of this.pos) this.refreshPos(p);
   }
 
+  /** groups the open positions into pools by their mode's pool key (pools re-made only here, at events) */
   private rebuildPools(): void {
-    const list: MarginPool[] = [];
-    const cross: number[] = [];
+    const groups = new Map<string, { mode: MarginMode; members: number[] }>();
     for (const p of this.pos) {
-      if (p.absQ === 0 || !p.mode) {
-        p.pool = null;
-        continue;
-      }
-      if (p.mode.ownsPool) {
-        if (!p.pool) p.pool = new IsolatedPool(this, p);
-        list.push(p.pool);
-      } else {
-        p.pool = null;
-        cross.push(p.idx);
-      }
+      if (p.absQ === 0 || !p.mode) continue;
+      const key = p.mode.poolKey(p);
+      const g = groups.get(key);
+      if (g) g.members.push(p.idx);
+      else groups.set(key, { mode: p.mode, members: [p.idx] });
     }
-    if (cross.length > 0) list.push(new CrossPool(this, Object.freeze(cross)));
+    const list: MarginPool[] = [];
+    for (const p of this.pos) if (p.absQ === 0 || !p.mode) p.pool = null;
+    for (const [key, g] of groups) {
+      const first = this.pos[g.members[0]!]!;
+      const pool = g.mode.createPool(this, key, g.members, g.members.length === 1 ? first.pool : null);
+      for (const i of g.members) this.pos[i]!.pool = pool;
+      list.push(pool);
+    }
     this.poolList = list;
   }
 
@@ -747,10 +454,10 @@ export class AccountImpl implements Account {
   /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
   marginLimits(symbol: number): { addable: number; removable: number } {
     const p = this.pos[symbol];
-    if (!p || p.absQ === 0 || p.mode !== IsolatedMargin) return { addable: 0, removable: 0 };
+    if (!p || p.absQ === 0 || !p.mode || p.mode.transferRefusal(p) !== null) return { addable: 0, removable: 0 };
     let crossMM = 0;
     for (const q of this.pos) {
-      if (q.absQ === 0 || q.mode !== CrossMargin) continue;
+      if (q.absQ === 0 || !q.mode || q.mode.ownsPool) continue;
       crossMM += maintenanceMargin(this.mm, q.tiers, q.absQ, q.entryF, this.markOf(q.idx, null));
     }
     const addable = Math.max(0, Math.min(this.crossWalletF - crossMM, this.availableF()));
@@ -763,7 +470,8 @@ export class AccountImpl implements Account {
   transferMargin(symbol: number, amount: number, time: number): { ok: true } | Rejection {
     if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
     const p = this.pos[symbol]!;
-    if (p.absQ === 0 || p.mode !== IsolatedMargin) return this.reject(symbol, 'noPosition', `${p.symbol}: margin can only be moved for an open isolated position`, time);
+    const refusal = p.absQ === 0 || !p.mode ? `${p.symbol}: margin can only be moved for an open isolated position` : p.mode.transferRefusal(p);
+    if (refusal !== null) return this.reject(symbol, 'noPosition', refusal, time);
     if (!Number.isFinite(amount) || amount === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount must be a non-zero number, got ${amount}`, time);
     const { addable, removable } = this.marginLimits(symbol);
     if (amount > 0 && amount > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${amount}; at most ${addable} can be added`, time);
@@ -800,15 +508,15 @@ export class AccountImpl implements Account {
   }
 
   liquidate(pool: MarginPool, prices: Float64Array, time: number): LiquidationOutcome {
-    if (!(pool instanceof IsolatedPool) && !(pool instanceof CrossPool)) throw new TypeError('liquidate: not a pool of this account');
-    if (!this.poolList.includes(pool)) throw new TypeError(`liquidate: pool ${pool.id} is no longer open`);
+    if (!this.poolList.includes(pool)) throw new TypeError(`liquidate: pool ${pool.id} is not an open pool of this account`);
     const symbols = [...pool.symbols];
+    // the pool's margin mode says where its margin comes from and where the remainder goes
+    const mode = this.pos[symbols[0]!]!.mode!;
     const closePrices: number[] = [];
     let realizedTotal = ZERO;
     let notional = ZERO;
     // the pool's margin before the close: isolated wallet, or the cross wallet
-    const isolated = pool instanceof IsolatedPool;
-    const margin = isolated ? this.pos[symbols[0]!]!.isoWallet : this.crossWallet;
+    const margin = mode.liquidationMargin(this, symbols);
     for (const i of symbols) {
       const p = this.pos[i]!;
       const px = this.markOf(i, prices);
@@ -833,14 +541,7 @@ export class AccountImpl implements Account {
     }
     this.penalties = this.penalties.plus(penalty);
     this.insurance = this.insurance.plus(draw);
-    if (isolated) {
-      const p = this.pos[symbols[0]!]!;
-      // the isolated wallet leaves the books with the position; what is returned goes to the cross wallet
-      this.crossWallet = this.crossWallet.plus(returned);
-      p.isoWallet = ZERO;
-    } else {
-      this.crossWallet = returned;
-    }
+    mode.settleLiquidation(this, symbols, returned);
     for (const i of symbols) {
       const p = this.pos[i]!;
       p.lots = 0;
@@ -920,7 +621,7 @@ export class AccountImpl implements Account {
       mmTotal += mm;
       imTotal += n / p.leverage;
       gross += n;
-      if (p.mode === CrossMargin) {
+      if (!p.mode!.ownsPool) {
         crossOpen = true;
         crossMb += upnl;
         crossMm += mm;
@@ -996,7 +697,7 @@ export class AccountImpl implements Account {
       mmTotal += mmC;
       imTotal += n / p.leverage;
       gross += n;
-      if (p.mode === CrossMargin) {
+      if (!p.mode!.ownsPool) {
         crossOpen = true;
         crossMb += upnl;
         crossMm += mmC;
@@ -1047,7 +748,7 @@ export class AccountImpl implements Account {
       const m = this.markOf(i, prices);
       const upnl = p.side * p.absQ * (m - p.entryF);
       const mmP = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, m);
-      if (p.mode === CrossMargin) {
+      if (!p.mode!.ownsPool) {
         crossOpen = true;
         crossMb += upnl;
         crossMm += mmP;
@@ -1084,14 +785,3 @@ export function createAccount(params: AccountParams): AccountImpl {
   return new AccountImpl(params);
 }
 
-/** Checks the books invariant exactly in Decimal; returns the difference (0 when the books balance). */
-export function booksImbalance(b: BooksSnapshot): string {
-  const lhs = dec(b.initialDeposit)
-    .plus(b.realizedPnl)
-    .minus(b.fees)
-    .plus(b.fundingReceived)
-    .minus(b.fundingPaid)
-    .minus(b.liquidationPenalties)
-    .plus(b.insuranceDraws);
-  return lhs.minus(b.wallet).toFixed();
-}

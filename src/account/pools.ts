@@ -1,0 +1,141 @@
+/**
+ * Margin pools: an isolated position's own pool and the cross pool. Per-bar methods (excess,
+ * liquidation and bankruptcy prices) read only the float mirrors and allocate nothing.
+ */
+import type { Tier } from '../venue/types.js';
+import { maintenanceMargin } from '../venue/math.js';
+import type { AccountImpl } from './index.js';
+import type { Position } from './position.js';
+import type { MarginPool } from './types.js';
+
+/** reusable argument object for the venue's closed forms (no per-call allocation) */
+interface LpArgs {
+  side: 1 | -1;
+  qty: number;
+  entryPrice: number;
+  walletBalance: number;
+  leverage: number;
+  tiers: readonly Tier[];
+}
+
+export class IsolatedPool implements MarginPool {
+  readonly id: string;
+  readonly symbols: readonly number[];
+  private readonly args: LpArgs;
+  constructor(
+    private readonly acc: AccountImpl,
+    private readonly p: Position,
+  ) {
+    this.id = `isolated:${p.symbol}`;
+    this.symbols = Object.freeze([p.idx]);
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: p.tiers };
+  }
+  marginBalance(marks: Float64Array): number {
+    const p = this.p;
+    const m = this.acc.markOf(p.idx, marks);
+    return p.isoWalletF + p.side * p.absQ * (m - p.entryF);
+  }
+  maintenance(marks: Float64Array): number {
+    const p = this.p;
+    return maintenanceMargin(this.acc.mm, p.tiers, p.absQ, p.entryF, this.acc.markOf(p.idx, marks));
+  }
+  excess(marks: Float64Array): number {
+    if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
+    return this.marginBalance(marks) - this.maintenance(marks);
+  }
+  liquidationPrice(symbol: number, _marks: Float64Array): number {
+    const p = this.p;
+    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = p.isoWalletF;
+    a.leverage = p.leverage;
+    return this.acc.venue.isolatedLiquidationPrice(a);
+  }
+  bankruptcyPrice(symbol: number, _marks: Float64Array): number {
+    const p = this.p;
+    if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = p.isoWalletF;
+    return this.acc.venue.bankruptcyPrice(a);
+  }
+}
+
+export class CrossPool implements MarginPool {
+  readonly id = 'cross';
+  private readonly args: LpArgs;
+  constructor(
+    private readonly acc: AccountImpl,
+    readonly symbols: readonly number[],
+  ) {
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: [] };
+  }
+  marginBalance(marks: Float64Array): number {
+    const acc = this.acc;
+    let mb = acc.crossWalletF;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      mb += p.side * p.absQ * (acc.markOf(p.idx, marks) - p.entryF);
+    }
+    return mb;
+  }
+  maintenance(marks: Float64Array): number {
+    const acc = this.acc;
+    let mm = 0;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      mm += maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, acc.markOf(p.idx, marks));
+    }
+    return mm;
+  }
+  excess(marks: Float64Array): number {
+    return this.marginBalance(marks) - this.maintenance(marks);
+  }
+  /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
+  private others(symbol: number, marks: Float64Array, withMM: boolean): number {
+    const acc = this.acc;
+    let wb = acc.crossWalletF;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const j = this.symbols[k]!;
+      if (j === symbol) continue;
+      const p = acc.pos[j]!;
+      const m = acc.markOf(j, marks);
+      wb += p.side * p.absQ * (m - p.entryF);
+      if (withMM) wb -= maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, m);
+    }
+    return wb;
+  }
+  private member(symbol: number): Position | null {
+    for (let k = 0; k < this.symbols.length; k++) if (this.symbols[k] === symbol) return this.acc.pos[symbol]!;
+    return null;
+  }
+  liquidationPrice(symbol: number, marks: Float64Array): number {
+    const p = this.member(symbol);
+    if (!p || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
+    a.walletBalance = this.others(symbol, marks, true);
+    a.leverage = p.leverage;
+    a.tiers = p.tiers;
+    return this.acc.venue.isolatedLiquidationPrice(a);
+  }
+  bankruptcyPrice(symbol: number, marks: Float64Array): number {
+    const p = this.member(symbol);
+    if (!p || p.absQ === 0) return Number.NaN;
+    const a = this.args;
+    a.side = p.side;
+    a.qty = p.absQ;
+    a.entryPrice = p.entryF;
+    a.walletBalance = this.others(symbol, marks, false);
+    return this.acc.venue.bankruptcyPrice(a);
+  }
+}
+

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import { booksImbalance } from '../src/account/index.js';
+import { booksImbalance, createAccount } from '../src/account/index.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import type { AccountEvent } from '../src/account/types.js';
 import type { StrategyContext, StrategyModule } from '../src/strategy/types.js';
@@ -281,6 +281,31 @@ describe('order rules', () => {
       expect(s.rejections).toEqual({ invalidOrderType: 1, invalidMode: 2 });
       expect((rejections(s.events)[0] as { message: string }).message).toContain('"stopLimit"');
     }
+  });
+
+  it('an internal failure of the engine or account leaves replay() instead of passing for a strategy error', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const params = {
+      data,
+      symbols: ['BTCUSDT'],
+      strategy: scripted({ 0: (c) => c.buy(0, 1) }, ['BTCUSDT']),
+      params: {},
+      venue: zeroFeeVenue(),
+      setups: [SETUPS.cross],
+      initialCapital: '100000',
+      leverage: 10,
+      accountFactory: (p: Parameters<typeof createAccount>[0]) => {
+        const a = createAccount(p);
+        a.trade = () => {
+          throw new Error('internal: books out of balance');
+        };
+        return a;
+      },
+    };
+    expect(() => replay(params)).toThrow('internal: books out of balance');
+    // a strategy's own error still stops only its setup
+    const out = replay({ ...params, accountFactory: undefined, strategy: scripted({ 1: () => { throw new Error('boom'); } }, ['BTCUSDT']) });
+    expect(out.setups[0]!.error).toBe('Error: boom');
   });
 
   it('replay() refuses a symbol listed twice', () => {

@@ -457,6 +457,9 @@ class SetupRunner implements ContextHost {
         if (this.dirty) this.refresh();
       }
     } catch (e) {
+      // only a strategy callback's error stops the setup (wrapped in StrategyFailure by call());
+      // anything else is an internal invariant failure of the engine or account: it leaves replay()
+      if (!(e instanceof StrategyFailure)) throw e;
       this.fail(e, k);
       return;
     }

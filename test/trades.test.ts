@@ -162,7 +162,7 @@ describe('trades reconcile with the books (real engine)', () => {
       name: 'long', description: '', params: z.object({}), symbols: () => ['AAAUSDT'],
       create: () => ({ onBar(ctx) { if (ctx.bar === 0) ctx.buy(0, 100); } }),
     };
-    const out = replay({ data, symbols: ['AAAUSDT'], strategy, params: {}, venue: getVenue('binance-usdm'), setups: [SETUPS.isolated], initialCapital: '10000', leverage: 10, execution: DEFAULT_EXECUTION });
+    const out = replay({ data, symbols: ['AAAUSDT'], strategy, params: {}, venue: getVenue('binance-usdm'), setups: [SETUPS.isolated], initialCapital: '10000', leverage: 10, execution: { ...DEFAULT_EXECUTION, slippageBps: 0 } });
     const so = out.setups[0]!;
     const { liqs, trades } = checkSetup(so, out.symbols);
     expect(liqs).toHaveLength(1);

@@ -143,6 +143,18 @@ describe('freqtrade', () => {
 });
 
 describe('Bybit and OKX exports', () => {
+  it('a missing-column error quotes a bounded excerpt of a huge header', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-venue-hdr-'));
+    const file = join(dir, 'BIGUSDT-kline.csv');
+    const head = ['startTime', ...Array.from({ length: 100_000 }, (_, i) => `col${i}`)];
+    writeFileSync(file, `${head.join(',')}\n1700000000000${',1'.repeat(100_000)}\n1700003600000${',1'.repeat(100_000)}\n`);
+    let msg = '';
+    try { readVenue('bybit', [file], { symbol: 'BIGUSDT' }); } catch (e) { msg = (e as Error).message; }
+    rmSync(dir, { recursive: true, force: true });
+    expect(msg).toMatch(/missing column/);
+    expect(msg).toMatch(/and \d+ more/);
+    expect(msg.length).toBeLessThan(2_000);
+  });
   it('Bybit: newest-first JSON and CSV (startTime, openPrice, …) read to the same ascending series; funding by fundingRateTimestamp', () => {
     const [j] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.json')]);
     const [c] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.csv')], { symbol: 'ETHUSDT' });

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
+import { excerpt, excerptList } from '../../util/excerpt.js';
 import type { FileKind } from '../manifest.js';
 import type { SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles, splitCsv } from './common.js';
@@ -71,10 +72,10 @@ function fromJson(json: unknown, venue: Venue, label: string): Table {
     list = r?.list;
     symbol = typeof r?.symbol === 'string' ? r.symbol : undefined;
     category = typeof r?.category === 'string' ? r.category : undefined;
-    if (o && typeof o.retCode === 'number' && o.retCode !== 0) throw dataError(`${label}: the saved Bybit answer is an error (retCode ${o.retCode}: ${String(o.retMsg ?? '')})`);
+    if (o && typeof o.retCode === 'number' && o.retCode !== 0) throw dataError(`${label}: the saved Bybit answer is an error (retCode ${o.retCode}: ${excerpt(String(o.retMsg ?? ''))})`);
   } else {
     list = o?.data;
-    if (o && o.code !== undefined && String(o.code) !== '0') throw dataError(`${label}: the saved OKX answer is an error (code ${String(o.code)}: ${String(o.msg ?? '')})`);
+    if (o && o.code !== undefined && String(o.code) !== '0') throw dataError(`${label}: the saved OKX answer is an error (code ${excerpt(String(o.code))}: ${excerpt(String(o.msg ?? ''))})`);
   }
   if (Array.isArray(json)) list = json;
   if (!Array.isArray(list)) throw dataError(`${label}: expected a ${venue === 'bybit' ? 'Bybit v5 answer ({"result":{"list":[…]}})' : 'OKX v5 answer ({"data":[…]})'} or an array of rows`);
@@ -122,7 +123,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   if (!symbol) throw usageError(`${file}: the file does not name its symbol; give --symbol`);
   if (symCol >= 0 && !opts.symbol) {
     const other = t.rows.findIndex((r) => r[symCol] !== undefined && r[symCol] !== symbol);
-    if (other >= 0) throw dataError(`${file}: rows of more than one symbol (${symbol}, ${t.rows[other]![symCol]} at ${where(other)}); split the file per symbol`);
+    if (other >= 0) throw dataError(`${file}: rows of more than one symbol (${excerpt(symbol)}, ${excerpt(String(t.rows[other]![symCol]))} at ${where(other)}); split the file per symbol`);
   }
   const n = t.rows.length;
   const num = (r: (string | undefined)[], i: number) => (i >= 0 && isNumeric(r[i]) ? Number(r[i]) : NaN);
@@ -143,7 +144,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   const need = ['time', 'open', 'high', 'low', 'close'];
   const idx = need.map((c) => col(t.head, c));
   const miss = need.filter((_, k) => idx[k]! < 0);
-  if (miss.length) throw dataError(`${file}: missing column${miss.length > 1 ? 's' : ''} ${miss.join(', ')} (has: ${t.head.join(', ')})`);
+  if (miss.length) throw dataError(`${file}: missing column${miss.length > 1 ? 's' : ''} ${miss.join(', ')} (has: ${excerptList(t.head)})`);
   let volScale = 1;
   let volIdx = col(t.head, 'volume');
   if (kind === 'candles') {

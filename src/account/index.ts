@@ -1,15 +1,17 @@
 /**
- * The account: one-way positions, exact books in decimal.js, isolated and cross margin side by
- * side (DESIGN §3, §5; margin-spec.md conventions).
+ * The account: one-way positions, exact fixed-point books, isolated and cross margin side by side
+ * (DESIGN §3, §5; margin-spec.md conventions).
  *
  * Books. Every booked amount (initial margin moved to an isolated wallet, realised PnL, fees,
- * funding, liquidation penalty, insurance draw, margin transfer) is a Decimal rounded to
- * BOOK_DP = 18 decimal places before it is booked, and is added to a wallet and to its ledger
- * total with the same value, so that
+ * funding, liquidation penalty, insurance draw, margin transfer) is an integer number of units of
+ * 1e-8 USDT, computed exactly from its decimal inputs and rounded once, half-even (./fixed.ts; the
+ * rule of each booking is in docs/margin.md), and is added to a wallet and to its ledger total
+ * with the same value, so that
  *   deposit + realisedPnl − fees + fundingReceived − fundingPaid − penalties + insuranceDraws
  *   = cross wallet + Σ isolated wallets
- * holds exactly. Float mirrors of the books are refreshed at every event; the per-bar methods
- * (pools(), MarginPool.*, mark()) read only the mirrors and allocate nothing.
+ * holds exactly (BigInt sums, no size limit). Float mirrors of the books are refreshed at every
+ * event; the per-bar methods (pools(), MarginPool.*, mark()) read only the mirrors and allocate
+ * nothing. A booking allocates only the BigInts it books (no pointers for the GC to trace).
  *
  * Margin modes. The account never compares mode ids: each position's MarginMode object
  * (./modes.ts) decides what it owns — how margin is held and released, where funding is booked,
@@ -17,20 +19,21 @@
  * margin and remainder. The per-bar loops read one flag of the mode (`ownsPool`: the position's
  * margin balance is its own wallet, or the shared cross wallet). The engine sees MarginPool objects.
  *
- * Files: books.ts (Decimal rule, conversions, ratio cap, books identity), position.ts, modes.ts,
+ * Files: fixed.ts (units, exact rounding), books.ts (ratio cap, books identity), position.ts, modes.ts,
  * pools.ts (MarginPool implementations), this file (events, float views, marks).
  */
-import { Decimal } from 'decimal.js';
-import type { Tier, VenueProfile } from '../venue/types.js';
+import type { VenueProfile } from '../venue/types.js';
 import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog } from './fill-log.js';
-import { book, dec, decimalToNumber, marginRatioOf, priceDecimal, ZERO, type D } from './books.js';
+import { marginRatioOf } from './books.js';
+import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
 import type { Position } from './position.js';
 
-export { BookDecimal, BOOK_DP, decimalToNumber, MARGIN_RATIO_CAP, marginRatioOf, booksImbalance } from './books.js';
+export { BOOK_DP, MARGIN_RATIO_CAP, marginRatioOf, booksImbalance } from './books.js';
+export { UNIT_DP, unitsToString } from './fixed.js';
 export { MarginModes, type MarginMode } from './modes.js';
 
 import type {
@@ -51,30 +54,12 @@ import type {
 
 export type * from './types.js';
 
-/** price × fee rate of the last fill (shared by the setups of a replay, which fill at the same prices) */
-let memoPrPrice = Number.NaN;
-let memoPrRate = Number.NaN;
-let memoPrD: D = ZERO;
-
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 
-interface SavedState {
-  crossWallet: D;
-  lots: number;
-  qty: D;
-  entry: D;
-  isoWallet: D;
-  mode: MarginMode | null;
-  leverage: number;
-  realized: D;
-  fees: D;
-}
-
 /**
- * A fill as booked: the Decimal amounts are kept and turned into strings only when read (the
- * ledger materialises plain AccountEvent objects when `events` is read), so a fill costs no
- * string conversion in the replay loop.
+ * A fill as booked: the amounts are units, turned into decimal strings only when read (the
+ * ledger materialises plain AccountEvent objects when `events` is read).
  */
 class FillRecord implements Fill {
   readonly ok = true as const;
@@ -82,21 +67,16 @@ class FillRecord implements Fill {
     readonly symbol: number,
     readonly qty: number,
     readonly price: number,
-    private readonly feeD: D,
-    private readonly realizedD: D,
+    private readonly feeU: bigint,
+    private readonly realizedU: bigint,
     readonly positionQty: number,
     readonly mode: ModeId,
-    readonly time: number,
   ) {}
   get fee(): string {
-    return this.feeD.toFixed();
+    return unitsToString(this.feeU);
   }
   get realizedPnl(): string {
-    return this.realizedD.toFixed();
-  }
-  /** row in the columnar fill log */
-  log(into: FillLog): number {
-    return into.push(this.time, this.symbol, this.qty, this.price, this.feeD, this.realizedD, this.positionQty, this.mode);
+    return unitsToString(this.realizedU);
   }
 }
 
@@ -107,23 +87,32 @@ export class AccountImpl implements Account {
   private readonly rawEvents: (AccountEvent | number)[] = [];
   private readonly fillLog = new FillLog();
   private materialized = 0;
-  private readonly makerD: D;
-  private readonly takerD: D;
   readonly mm: MaintenanceModel;
   readonly pos: Position[];
   readonly asOfMs: number;
   private readonly defaultMode: MarginMode;
-  private readonly deposit: D;
+  /** the initial deposit (units) */
+  private readonly deposit: bigint;
 
-  crossWallet: D;
+  /** the cross wallet (units): the wallet balance minus the isolated wallets */
+  crossWallet: bigint;
   crossWalletF = 0;
-  /** ledger totals (booked Decimals, updated at every fill and liquidation) */
-  private realized: D = ZERO;
-  private fees: D = ZERO;
-  private fundingReceived: D = ZERO;
-  private fundingPaid: D = ZERO;
-  private penalties: D = ZERO;
-  private insurance: D = ZERO;
+  /** ledger totals (units, updated at every booking) */
+  private realized = 0n;
+  private fees = 0n;
+  private fundingReceived = 0n;
+  private fundingPaid = 0n;
+  private penalties = 0n;
+  private insurance = 0n;
+
+  /** state a trade may have to undo (a rejection changes nothing); scalars, so saving allocates nothing */
+  private svCross = 0n;
+  private svLots = 0;
+  private svCost = 0n;
+  private svIso = 0n;
+  private svMode: MarginMode | null = null;
+  private svRealized = 0n;
+  private svFees = 0n;
 
   /** last known price per symbol (marks or fills) */
   private readonly lastMark: Float64Array;
@@ -135,18 +124,11 @@ export class AccountImpl implements Account {
     this.mm = params.venue.maintenance ?? DEFAULT_MAINTENANCE;
     this.symbols = Object.freeze([...params.symbols]);
     this.asOfMs = params.asOfMs;
-    let deposit: D;
-    try {
-      deposit = book(dec(params.initialDeposit));
-    } catch {
-      throw new TypeError(`createAccount: initialDeposit must be a decimal string, got ${JSON.stringify(params.initialDeposit)}`);
-    }
-    if (!deposit.isFinite() || deposit.isNeg()) throw new TypeError(`createAccount: initialDeposit must be ≥ 0, got ${params.initialDeposit}`);
+    const deposit = parseUnits(params.initialDeposit, 'createAccount: initialDeposit');
+    if (deposit < 0n) throw new TypeError(`createAccount: initialDeposit must be ≥ 0, got ${params.initialDeposit}`);
     if (!(params.leverage >= 1) || !Number.isFinite(params.leverage)) throw new TypeError(`createAccount: leverage must be a number ≥ 1, got ${params.leverage}`);
     this.deposit = deposit;
     this.crossWallet = deposit;
-    this.makerD = dec(params.venue.fees.maker);
-    this.takerD = dec(params.venue.fees.taker);
     const defaultMode = MarginModes[params.defaultMode];
     if (!defaultMode) throw new TypeError(`createAccount: defaultMode must be 'isolated' or 'cross', got ${JSON.stringify(params.defaultMode)}`);
     this.defaultMode = defaultMode;
@@ -158,27 +140,24 @@ export class AccountImpl implements Account {
       const lot = lotSizes?.[idx] ?? params.venue.lotSize?.(symbol) ?? defaultLotSize(undefined);
       if (!(Number.isFinite(lot.step) && lot.step > 0)) throw new TypeError(`createAccount: quantity step of ${symbol} must be > 0, got ${lot.step}`);
       return {
-      idx,
-      symbol,
-      tiers: params.venue.tiers(symbol, params.asOfMs),
-      grid: new LotGrid(lot.step),
-      stepD: dec(lot.step),
-      lot,
-      leverage: params.leverage,
-      lots: 0,
-      levD: null,
-      levDOf: NaN,
-      qty: ZERO,
-      entry: ZERO,
-      isoWallet: ZERO,
-      mode: null,
-      qtyF: 0,
-      absQ: 0,
-      side: 1 as const,
-      entryF: 0,
-      isoWalletF: 0,
-      pool: null,
-    };
+        idx,
+        symbol,
+        tiers: params.venue.tiers(symbol, params.asOfMs),
+        grid: new LotGrid(lot.step),
+        step: lot.step,
+        lot,
+        leverage: params.leverage,
+        lots: 0,
+        cost: 0n,
+        isoWallet: 0n,
+        mode: null,
+        qtyF: 0,
+        absQ: 0,
+        side: 1 as const,
+        entryF: 0,
+        isoWalletF: 0,
+        pool: null,
+      };
     });
     this.refresh();
   }
@@ -207,18 +186,8 @@ export class AccountImpl implements Account {
     p.qtyF = p.grid.qty(p.lots);
     p.absQ = Math.abs(p.qtyF);
     p.side = p.lots < 0 ? -1 : 1;
-    p.entryF = p.entry === ZERO ? 0 : decimalToNumber(p.entry);
-    p.isoWalletF = p.isoWallet === ZERO ? 0 : decimalToNumber(p.isoWallet);
-  }
-
-  /** like refreshOne, when the entry was just set to the fill price: Decimal(price).toNumber() === price */
-  private refreshOneAtPrice(p: Position, price: number): void {
-    this.crossWalletF = decimalToNumber(this.crossWallet);
-    p.qtyF = p.grid.qty(p.lots);
-    p.absQ = Math.abs(p.qtyF);
-    p.side = p.lots < 0 ? -1 : 1;
-    p.entryF = price;
-    p.isoWalletF = p.isoWallet === ZERO ? 0 : decimalToNumber(p.isoWallet);
+    p.entryF = p.lots === 0 ? 0 : unitsPerQty(p.cost, p.lots, p.step);
+    p.isoWalletF = unitsToNumber(p.isoWallet);
   }
 
   /** the ledger: every event in order (plain objects; fills are materialised here, once) */
@@ -240,32 +209,12 @@ export class AccountImpl implements Account {
   }
 
   private refreshOne(p: Position): void {
-    this.crossWalletF = decimalToNumber(this.crossWallet);
+    this.crossWalletF = unitsToNumber(this.crossWallet);
     this.refreshPos(p);
   }
 
-  /** price × fee rate (remembered for the last price and rate, shared by the setups of a replay) */
-  private priceTimesRate(price: number, priceD: D, maker: boolean): D {
-    const rate = maker ? this.venue.fees.maker : this.venue.fees.taker;
-    if (price !== memoPrPrice || rate !== memoPrRate) {
-      memoPrD = priceD.times(maker ? this.makerD : this.takerD);
-      memoPrPrice = price;
-      memoPrRate = rate;
-    }
-    return memoPrD;
-  }
-
-  /** leverage of p as a Decimal (cached: the same value `div(number)` would construct) */
-  leverageD(p: Position): D {
-    if (p.levD === null || p.levDOf !== p.leverage) {
-      p.levD = dec(p.leverage);
-      p.levDOf = p.leverage;
-    }
-    return p.levD;
-  }
-
   private refresh(): void {
-    this.crossWalletF = decimalToNumber(this.crossWallet);
+    this.crossWalletF = unitsToNumber(this.crossWallet);
     for (const p of this.pos) this.refreshPos(p);
   }
 
@@ -295,21 +244,25 @@ export class AccountImpl implements Account {
     return { ok: false, reason, message };
   }
 
-  private save(p: Position): SavedState {
-    return { crossWallet: this.crossWallet, lots: p.lots, qty: p.qty, entry: p.entry, isoWallet: p.isoWallet, mode: p.mode, leverage: p.leverage, realized: this.realized, fees: this.fees };
+  private save(p: Position): void {
+    this.svCross = this.crossWallet;
+    this.svLots = p.lots;
+    this.svCost = p.cost;
+    this.svIso = p.isoWallet;
+    this.svMode = p.mode;
+    this.svRealized = this.realized;
+    this.svFees = this.fees;
   }
 
-  private restore(p: Position, s: SavedState): void {
-    this.crossWallet = s.crossWallet;
-    p.lots = s.lots;
-    p.qty = s.qty;
-    p.entry = s.entry;
-    p.isoWallet = s.isoWallet;
-    p.mode = s.mode;
-    p.leverage = s.leverage;
-    this.realized = s.realized;
-    this.fees = s.fees;
-    this.refresh();
+  private restore(p: Position): void {
+    this.crossWallet = this.svCross;
+    p.lots = this.svLots;
+    p.cost = this.svCost;
+    p.isoWallet = this.svIso;
+    p.mode = this.svMode;
+    this.realized = this.svRealized;
+    this.fees = this.svFees;
+    this.refreshOne(p);
   }
 
   private checkSymbol(symbol: number): boolean {
@@ -378,77 +331,55 @@ export class AccountImpl implements Account {
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
     }
 
-    const saved = this.save(p);
+    this.save(p);
     const prevMark = this.lastMark[symbol]!;
     this.lastMark[symbol] = price;
     const membershipBefore = p.mode;
-    const priceD = priceDecimal(price);
-    let realized = ZERO;
+    let realized = 0n;
 
-    // 1. the reducing part
+    // 1. the reducing part: proceeds of the closed quantity against the cost basis it releases
     if (closeL > 0) {
-      const closeQty = closeL === absCur ? (cur < 0 ? p.qty.neg() : p.qty) : p.stepD.times(closeL);
-      const r = book(closeQty.times(priceD.minus(p.entry)));
-      realized = cur < 0 ? r.neg() : r; // rounding half-even is symmetric: book(−x) = −book(x)
+      const proceeds = roundUnits(closeL, p.step, price, 1, 1);
+      const basis = closeL === absCur ? p.cost : mulDivUnits(p.cost, closeL, absCur);
+      realized = cur < 0 ? basis - proceeds : proceeds - basis;
       p.mode!.release(this, p, closeL, absCur);
-      this.crossWallet = this.crossWallet.plus(realized);
-      this.realized = this.realized.plus(realized);
+      this.crossWallet = this.crossWallet + realized;
+      this.realized = this.realized + realized;
+      p.cost -= basis;
       p.lots = cur < 0 ? cur + closeL : cur - closeL;
-      if (p.lots === 0) {
-        p.qty = ZERO;
-        // any rounding remainder of the isolated wallet goes back too
-        if (!p.isoWallet.isZero()) {
-          this.crossWallet = this.crossWallet.plus(p.isoWallet);
-          p.isoWallet = ZERO;
-        }
-        p.entry = ZERO;
-      } else {
-        p.qty = p.stepD.times(p.lots);
-      }
+      if (p.lots === 0) p.cost = 0n;
     }
     const closedMode = p.mode;
     if (p.lots === 0) p.mode = null;
-    let entryIsPrice = false;
 
-    // 2. the opening / increasing part
+    // 2. the opening / increasing part: its notional, booked, joins the cost basis
     if (openL > 0) {
-      const openQty = p.stepD.times(openL);
-      if (p.lots === 0) {
-        p.mode = closedMode ?? (req.mode ? MarginModes[req.mode] : this.defaultMode);
-        p.entry = priceD;
-        entryIsPrice = true;
-        p.lots = lots < 0 ? -openL : openL;
-        p.qty = lots < 0 ? openQty.neg() : openQty;
-      } else {
-        const total = p.lots + (lots < 0 ? -openL : openL);
-        const totalQty = p.stepD.times(total);
-        p.entry = p.qty.abs().times(p.entry).plus(openQty.times(priceD)).div(totalQty.abs());
-        p.lots = total;
-        p.qty = totalQty;
-      }
-      p.mode!.allocate(this, p, openQty, priceD);
+      const notional = roundUnits(openL, p.step, price, 1, 1);
+      if (p.lots === 0) p.mode = closedMode ?? (req.mode ? MarginModes[req.mode] : this.defaultMode);
+      p.cost = p.cost + notional;
+      p.lots += lots < 0 ? -openL : openL;
+      p.mode!.allocate(this, p, notional);
     }
 
     // 3. the fee on the whole traded notional
-    const tradedQty = p.stepD.times(absL);
-    // (q × p) × r = q × (p × r) exactly: every factor has far fewer than 64 digits, so no product rounds
-    const fee = book(tradedQty.times(this.priceTimesRate(price, priceD, req.liquidity === 'maker')));
-    this.crossWallet = this.crossWallet.minus(fee);
-    this.fees = this.fees.plus(fee);
-    if (entryIsPrice) this.refreshOneAtPrice(p, price);
-    else this.refreshOne(p);
+    const rate = req.liquidity === 'maker' ? this.venue.fees.maker : this.venue.fees.taker;
+    const fee = roundUnits(absL, p.step, price, rate, 1);
+    this.crossWallet = this.crossWallet - fee;
+    this.fees = this.fees + fee;
+    this.refreshOne(p);
 
     if (openL > 0 && this.availableF() < -1e-9) {
       const need = (g.qty(openL) * price) / p.leverage;
-      this.restore(p, saved);
+      this.restore(p);
       this.lastMark[symbol] = prevMark;
       return this.reject(symbol, 'insufficientMargin', `${p.symbol}: initial margin ${need.toPrecision(8)} plus fee exceeds the available balance ${this.availableF().toPrecision(8)}`, time);
     }
 
-    if (p.mode !== membershipBefore || (p.lots === 0) !== (saved.lots === 0)) this.rebuildPools();
-    const fill = new FillRecord(symbol, g.qty(lots), price, fee, realized, p.qtyF, (p.mode ?? closedMode ?? this.defaultMode).id, time);
-    this.rawEvents.push(fill.log(this.fillLog));
-    return fill;
+    if (p.mode !== membershipBefore || (p.lots === 0) !== (this.svLots === 0)) this.rebuildPools();
+    const mode = (p.mode ?? closedMode ?? this.defaultMode).id;
+    const qty = g.qty(lots);
+    this.rawEvents.push(this.fillLog.push(time, symbol, qty, price, fee, realized, p.qtyF, mode));
+    return new FillRecord(symbol, qty, price, fee, realized, p.qtyF, mode);
   }
 
   /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
@@ -476,11 +407,13 @@ export class AccountImpl implements Account {
     const { addable, removable } = this.marginLimits(symbol);
     if (amount > 0 && amount > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${amount}; at most ${addable} can be added`, time);
     if (amount < 0 && -amount > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${-amount}; at most ${removable} can be removed`, time);
-    const d = book(dec(amount));
-    p.isoWallet = p.isoWallet.plus(d);
-    this.crossWallet = this.crossWallet.minus(d);
+    // the amount (its shortest decimal) in units, rounded half-even
+    const d = roundUnits(amount, 1, 1, 1, 1);
+    if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} is below the books' unit (1e-8)`, time);
+    p.isoWallet = p.isoWallet + d;
+    this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);
-    this.rawEvents.push({ type: 'transfer', time, symbol, amount: d.toFixed() });
+    this.rawEvents.push({ type: 'transfer', time, symbol, amount: unitsToString(d) });
     return { ok: true };
   }
 
@@ -489,12 +422,13 @@ export class AccountImpl implements Account {
     if (!p || p.absQ === 0 || !p.mode) return null;
     if (!Number.isFinite(rate) || !Number.isFinite(price) || price <= 0) return null;
     // payment = Q × price × rate; rate > 0: longs pay, shorts receive (§1.3, §7)
-    const received = book(p.qty.times(dec(price)).times(dec(rate)).neg());
+    // rounded half-even (symmetric): a short receives exactly what a long of the same size pays
+    const received = -roundUnits(p.lots, p.step, price, rate, 1);
     p.mode.bookFunding(this, p, received);
-    if (received.gte(0)) this.fundingReceived = this.fundingReceived.plus(received);
-    else this.fundingPaid = this.fundingPaid.minus(received);
+    if (received >= 0n) this.fundingReceived = this.fundingReceived + received;
+    else this.fundingPaid = this.fundingPaid - received;
     this.refreshOne(p);
-    const out: FundingSettlement = { symbol, received: received.toFixed(), rate, price };
+    const out: FundingSettlement = { symbol, received: unitsToString(received), rate, price };
     this.rawEvents.push({ type: 'funding', time, ...out });
     return out;
   }
@@ -513,40 +447,43 @@ export class AccountImpl implements Account {
     // the pool's margin mode says where its margin comes from and where the remainder goes
     const mode = this.pos[symbols[0]!]!.mode!;
     const closePrices: number[] = [];
-    let realizedTotal = ZERO;
-    let notional = ZERO;
+    let realizedTotal = 0n;
+    let notional = 0n;
     // the pool's margin before the close: isolated wallet, or the cross wallet
     const margin = mode.liquidationMargin(this, symbols);
     for (const i of symbols) {
       const p = this.pos[i]!;
       const px = this.markOf(i, prices);
       closePrices.push(px);
-      const pxD = dec(px);
-      const r = book(p.qty.times(pxD.minus(p.entry)));
-      realizedTotal = realizedTotal.plus(r);
-      notional = notional.plus(p.qty.abs().times(pxD));
+      // proceeds of the whole position at the close price against its cost basis, as a close does
+      const proceeds = roundUnits(p.lots < 0 ? -p.lots : p.lots, p.step, px, 1, 1);
+      realizedTotal = realizedTotal + (p.lots < 0 ? p.cost - proceeds : proceeds - p.cost);
+      notional = notional + proceeds;
       this.lastMark[i] = px;
     }
-    this.realized = this.realized.plus(realizedTotal);
-    const remaining = margin.plus(realizedTotal);
-    let penalty = ZERO;
-    let draw = ZERO;
-    let returned = ZERO;
-    if (remaining.isNeg()) {
-      draw = remaining.neg();
+    this.realized = this.realized + realizedTotal;
+    const remaining = margin + realizedTotal;
+    let penalty = 0n;
+    let draw = 0n;
+    let returned = 0n;
+    if (remaining < 0n) {
+      draw = -remaining;
     } else {
       const rule = this.venue.liquidation.penalty;
-      penalty = rule === 'remainingMargin' ? remaining : (Decimal.min(remaining, book(notional.times(rule.feeRate))) as D);
-      returned = remaining.minus(penalty);
+      if (rule === 'remainingMargin') penalty = remaining;
+      else {
+        const fee = mulUnits(notional, rule.feeRate);
+        penalty = fee < remaining ? fee : remaining;
+      }
+      returned = remaining - penalty;
     }
-    this.penalties = this.penalties.plus(penalty);
-    this.insurance = this.insurance.plus(draw);
+    this.penalties = this.penalties + penalty;
+    this.insurance = this.insurance + draw;
     mode.settleLiquidation(this, symbols, returned);
     for (const i of symbols) {
       const p = this.pos[i]!;
       p.lots = 0;
-      p.qty = ZERO;
-      p.entry = ZERO;
+      p.cost = 0n;
       p.mode = null;
     }
     this.refresh();
@@ -555,9 +492,9 @@ export class AccountImpl implements Account {
       poolId: pool.id,
       symbols,
       prices: closePrices,
-      penalty: penalty.toFixed(),
-      insuranceDraw: draw.toFixed(),
-      realizedPnl: realizedTotal.toFixed(),
+      penalty: unitsToString(penalty),
+      insuranceDraw: unitsToString(draw),
+      realizedPnl: unitsToString(realizedTotal),
     };
     this.rawEvents.push({ type: 'liquidation', time, ...out, symbols: [...symbols], prices: [...closePrices] });
     return out;
@@ -766,16 +703,16 @@ export class AccountImpl implements Account {
 
   books(): BooksSnapshot {
     let wallet = this.crossWallet;
-    for (const p of this.pos) wallet = wallet.plus(p.isoWallet);
+    for (const p of this.pos) wallet = wallet + p.isoWallet;
     return {
-      initialDeposit: this.deposit.toFixed(),
-      wallet: wallet.toFixed(),
-      realizedPnl: this.realized.toFixed(),
-      fees: this.fees.toFixed(),
-      fundingReceived: this.fundingReceived.toFixed(),
-      fundingPaid: this.fundingPaid.toFixed(),
-      liquidationPenalties: this.penalties.toFixed(),
-      insuranceDraws: this.insurance.toFixed(),
+      initialDeposit: unitsToString(this.deposit),
+      wallet: unitsToString(wallet),
+      realizedPnl: unitsToString(this.realized),
+      fees: unitsToString(this.fees),
+      fundingReceived: unitsToString(this.fundingReceived),
+      fundingPaid: unitsToString(this.fundingPaid),
+      liquidationPenalties: unitsToString(this.penalties),
+      insuranceDraws: unitsToString(this.insurance),
     };
   }
 }

@@ -5,8 +5,7 @@
  * balance, whether a leverage change or a margin transfer is allowed, where a liquidation's margin
  * comes from and where the remainder goes. The account calls these and never compares mode ids.
  */
-import { Decimal } from 'decimal.js';
-import { book, dec, ZERO, type D } from './books.js';
+import { divUnits, mulDivUnits, roundUnits } from './fixed.js';
 import { CrossPool, IsolatedPool } from './pools.js';
 import type { AccountImpl } from './index.js';
 import type { Position } from './position.js';
@@ -15,12 +14,12 @@ import type { MarginPool, ModeId } from './types.js';
 /** How a margin mode holds margin, books funding and forms pools. */
 export interface MarginMode {
   readonly id: ModeId;
-  /** move initial margin `im` for a new or increased position out of the cross wallet (isolated) or leave it (cross) */
-  allocate(acc: AccountImpl, p: Position, openQty: D, priceD: D): void;
+  /** hold the initial margin of an opened notional (units): out of the cross wallet into the position's wallet (isolated), or nothing (cross) */
+  allocate(acc: AccountImpl, p: Position, notional: bigint): void;
   /** release the part closeLots/curLots (0..1] of the position's own margin back to the cross wallet when it is reduced/closed */
   release(acc: AccountImpl, p: Position, closeLots: number, curLots: number): void;
   /** book a funding amount (received > 0, paid < 0) for the position */
-  bookFunding(acc: AccountImpl, p: Position, received: D): void;
+  bookFunding(acc: AccountImpl, p: Position, received: bigint): void;
   /** true: each position is its own pool (isolated); false: every position of the mode shares one pool (cross) */
   ownsPool: boolean;
   /**
@@ -37,9 +36,9 @@ export interface MarginMode {
   /** why margin cannot be moved into or out of p (message), or null when it can */
   transferRefusal(p: Position): string | null;
   /** the margin a liquidation of the pool of `members` consumes (the isolated wallet; the cross wallet) */
-  liquidationMargin(acc: AccountImpl, members: readonly number[]): D;
+  liquidationMargin(acc: AccountImpl, members: readonly number[]): bigint;
   /** books what is `returned` of that margin after the penalty and leaves the pool's own wallets empty */
-  settleLiquidation(acc: AccountImpl, members: readonly number[], returned: D): void;
+  settleLiquidation(acc: AccountImpl, members: readonly number[], returned: bigint): void;
 }
 
 export const IsolatedMargin: MarginMode = {
@@ -66,42 +65,38 @@ export const IsolatedMargin: MarginMode = {
   },
   settleLiquidation(acc, members, returned) {
     // the isolated wallet leaves the books with the position; what is returned goes to the cross wallet
-    acc.crossWallet = acc.crossWallet.plus(returned);
-    acc.pos[members[0]!]!.isoWallet = ZERO;
+    acc.crossWallet = acc.crossWallet + returned;
+    acc.pos[members[0]!]!.isoWallet = 0n;
   },
-  allocate(acc, p, openQty, priceD) {
-    // initial margin of the opened part, notional / leverage, booked into the position's wallet
-    const im = book(openQty.times(priceD).div(acc.leverageD(p)));
-    p.isoWallet = p.isoWallet.isZero() ? im : p.isoWallet.plus(im);
-    acc.crossWallet = acc.crossWallet.minus(im);
+  allocate(acc, p, notional) {
+    // initial margin of the opened part: the booked notional ÷ leverage, rounded half-even to a unit
+    const im = divUnits(notional, p.leverage);
+    p.isoWallet = p.isoWallet + im;
+    acc.crossWallet = acc.crossWallet - im;
   },
   release(acc, p, closeLots, curLots) {
-    if (closeLots >= curLots) {
-      // the whole isolated wallet goes back
-      if (!p.isoWallet.isZero()) acc.crossWallet = acc.crossWallet.plus(p.isoWallet);
-      p.isoWallet = ZERO;
-      return;
-    }
-    const amt = book(p.isoWallet.times(dec(closeLots).div(curLots)));
-    p.isoWallet = p.isoWallet.minus(amt);
-    acc.crossWallet = acc.crossWallet.plus(amt);
+    // a full close returns the whole wallet (rounding remainders included); a reduce the same fraction
+    const amt = closeLots >= curLots ? p.isoWallet : mulDivUnits(p.isoWallet, closeLots, curLots);
+    p.isoWallet -= amt;
+    acc.crossWallet = acc.crossWallet + amt;
   },
   bookFunding(acc, p, received) {
     if (acc.venue.funding.isolatedBooking === 'isolatedWallet') {
-      p.isoWallet = p.isoWallet.plus(received);
+      p.isoWallet = p.isoWallet + received;
       return;
     }
     // 'availableFirst': receipts go to the available balance; payments come from it first and
-    // from the position margin only for the part the available balance cannot cover
-    if (received.gte(0)) {
-      acc.crossWallet = acc.crossWallet.plus(received);
+    // from the position margin only for the part the available balance cannot cover (the available
+    // balance, a float view, in units rounded half-even)
+    if (received >= 0n) {
+      acc.crossWallet = acc.crossWallet + received;
       return;
     }
-    const need = received.neg();
-    const avail = book(dec(Math.max(0, acc.availableF())));
-    const fromAvail = Decimal.min(need, avail) as D;
-    acc.crossWallet = acc.crossWallet.minus(fromAvail);
-    p.isoWallet = p.isoWallet.minus(need.minus(fromAvail));
+    const need = -received;
+    const avail = roundUnits(Math.max(0, acc.availableF()), 1, 1, 1, 1);
+    const fromAvail = need < avail ? need : avail;
+    acc.crossWallet -= fromAvail;
+    p.isoWallet = p.isoWallet - (need - fromAvail);
   },
 };
 
@@ -139,7 +134,7 @@ export const CrossMargin: MarginMode = {
     /* nothing held apart */
   },
   bookFunding(acc, _p, received) {
-    acc.crossWallet = acc.crossWallet.plus(received);
+    acc.crossWallet = acc.crossWallet + received;
   },
 };
 

@@ -1,0 +1,125 @@
+/**
+ * The books' fixed-point arithmetic (src/account/fixed.ts) against decimal.js: every rounding
+ * function gives exactly the unit decimal.js gives for the same decimals (each double meaning its
+ * shortest decimal), on the double fast path and on the BigInt path, ties included.
+ */
+import fc from 'fast-check';
+import { Decimal } from 'decimal.js';
+import { describe, expect, it } from 'vitest';
+import { decompose, divUnits, mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from '../src/account/fixed.js';
+
+const W = Decimal.clone({ precision: 400, rounding: Decimal.ROUND_HALF_EVEN });
+const ref = (v: Decimal): string => v.times(1e8).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0);
+const u = (x: bigint): string => x.toString();
+
+/** doubles as a user's data has them: short decimals (tick prices, steps, rates) and arbitrary 17-digit doubles */
+const shortDec = fc.tuple(fc.integer({ min: 1, max: 999_999_999 }), fc.integer({ min: 0, max: 12 })).map(([m, k]) => Number(`${m}e-${k}`));
+const anyPos = fc.double({ min: 1e-9, max: 1e9, noNaN: true, noDefaultInfinity: true }).filter((x) => x > 0);
+const price = fc.oneof(shortDec, anyPos, fc.constantFrom(0.1, 0.3, 65432.1, 0.000012345, 1e-8, 123456789.123, 1 / 3));
+const lots = fc.oneof(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+const step = fc.constantFrom(1, 0.1, 0.01, 0.001, 0.00001, 1e-8, 1e-9, 5, 0.025, 1000);
+const rate = fc.oneof(fc.constantFrom(0.0002, 0.0005, 0.0004, 0.00075, 0.01), fc.double({ min: -0.01, max: 0.01, noNaN: true }), shortDec.map((x) => x / 1e6));
+const lev = fc.oneof(fc.integer({ min: 1, max: 125 }), fc.constantFrom(12.5, 2.5, 33.3, 1.1), fc.double({ min: 1, max: 200, noNaN: true }));
+const units = fc.oneof(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }));
+
+describe('decompose: the shortest decimal of a double', () => {
+  it('mantissa × 10^-places is exactly the decimal String(x) prints', () => {
+    fc.assert(
+      fc.property(fc.oneof(price, rate, lots.map(Number), fc.double({ noNaN: true, noDefaultInfinity: true })), (x) => {
+        const d = decompose(x);
+        if (d === null) return;
+        expect(new W(d.mantissa).div(new W(10).pow(d.places)).equals(new W(x))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('roundUnits = decimal.js, half-even to 1e-8', () => {
+  it('lots × step × price × rate ÷ leverage', () => {
+    fc.assert(
+      fc.property(lots, step, price, rate, lev, (l, s, p, r, L) => {
+        const want = ref(new W(l).times(s).times(p).times(r).div(L));
+        expect(u(roundUnits(l, s, p, r, L))).toBe(want);
+      }),
+      { numRuns: 4000 },
+    );
+  });
+  it('ties go to the even unit, on both signs', () => {
+    expect(roundUnits(1, 0.000000005, 1, 1, 1)).toBe(0n);
+    expect(roundUnits(1, 0.000000015, 1, 1, 1)).toBe(2n);
+    expect(roundUnits(-1, 0.000000015, 1, 1, 1)).toBe(-2n);
+    expect(roundUnits(-1, 0.000000025, 1, 1, 1)).toBe(-2n);
+    expect(roundUnits(3, 0.1, 0.00000005, 1, 1)).toBe(2n); // 1.5e-8 exactly (0.1 means one tenth)
+    expect(roundUnits(1, 1, 1, 1, 3)).toBe(33_333_333n);
+    expect(roundUnits(2, 1, 1, 1, 3)).toBe(66_666_667n);
+  });
+  it('0.1 is one tenth: 3 × 0.1 × 1 is exactly 0.3', () => {
+    expect(unitsToString(roundUnits(3, 0.1, 1, 1, 1))).toBe('0.3');
+  });
+});
+
+describe('the other roundings = decimal.js', () => {
+  it('mulDivUnits: units × count ÷ count', () => {
+    fc.assert(
+      fc.property(units, fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (x, n, d) => {
+        const want = new W(x.toString()).times(n).div(d).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0);
+        expect(u(mulDivUnits(x, n, d))).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('divUnits: units ÷ a decimal (leverage)', () => {
+    fc.assert(
+      fc.property(units, lev, (x, L) => {
+        const want = new W(x.toString()).div(L).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0);
+        expect(u(divUnits(x, L))).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('mulUnits: units × a decimal (fee rate)', () => {
+    fc.assert(
+      fc.property(units, rate, (x, r) => {
+        const want = new W(x.toString()).times(r).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0);
+        expect(u(mulUnits(x, r))).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('strings and numbers of units', () => {
+  it('unitsToString writes Decimal.toFixed() of units × 1e-8; parseUnits reads it back', () => {
+    fc.assert(
+      fc.property(units, (x) => {
+        const s = unitsToString(x);
+        expect(s).toBe(new W(x.toString()).div(1e8).toFixed());
+        expect(parseUnits(s, 'x')).toBe(x);
+        expect(unitsToNumber(x)).toBe(new W(x.toString()).div(1e8).toNumber());
+      }),
+      { numRuns: 3000 },
+    );
+    expect(unitsToString(0n)).toBe('0');
+    expect(unitsToString(-1n)).toBe('-0.00000001');
+    expect(unitsToString(100_000_000n)).toBe('1');
+  });
+  it('parseUnits rounds half-even and names what it cannot read', () => {
+    expect(parseUnits('1000.123456785', 'deposit')).toBe(100_012_345_678n);
+    expect(parseUnits('1000.123456775', 'deposit')).toBe(100_012_345_678n);
+    expect(parseUnits('1e12', 'deposit')).toBe(10n ** 20n);
+    expect(() => parseUnits('abc', 'initialDeposit')).toThrow(/initialDeposit must be a decimal number/);
+    expect(() => parseUnits('Infinity', 'initialDeposit')).toThrow(/finite/);
+  });
+  it('unitsPerQty: cost ÷ size is the correctly rounded double (a single fill at an exact notional gives its price back)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.constantFrom(1, 0.1, 0.01, 0.001), shortDec, (l, s, p) => {
+        const cost = roundUnits(l, s, p, 1, 1);
+        const exact = new W(cost.toString()).div(1e8).div(new W(l).times(s));
+        expect(unitsPerQty(cost, l, s)).toBe(exact.toNumber());
+        if (new W(l).times(s).times(p).times(1e8).isInteger()) expect(unitsPerQty(cost, -l, s)).toBe(p);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -51,7 +51,7 @@ export type { VenueProfile, Tier, VenueOverrides } from './venue/index.js';
 export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
 
-export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS } from './engine/index.js';
+export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError } from './engine/index.js';
 export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions } from './engine/index.js';
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';

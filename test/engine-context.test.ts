@@ -189,10 +189,6 @@ describe('strategy errors end the setup with a one-line message', () => {
     ['an unknown symbol name', (c) => c.symbolIndex('DOGEUSDT'), "RangeError: unknown symbol 'DOGEUSDT' (this run trades BTCUSDT)"],
     ['position() of a symbol index out of range', (c) => c.position(1), 'RangeError: position(1): symbol index out of range 0..0'],
     ['close() of a symbol index out of range', (c) => c.close(-1), 'RangeError: close(-1): symbol index out of range 0..0'],
-    ['an order on a symbol index out of range', (c) => c.buy(3, 1), 'RangeError: order: symbol index 3 out of range 0..0'],
-    ['setLeverage of a symbol index out of range', (c) => c.setLeverage(1, 5), 'RangeError: setLeverage: symbol index 1 out of range 0..0'],
-    ['transferMargin of a symbol index out of range', (c) => c.transferMargin(1, 5), 'RangeError: transferMargin: symbol index 1 out of range 0..0'],
-    ['targetPosition of a symbol index out of range', (c) => c.targetPosition(1, 5), 'RangeError: targetPosition: symbol index 1 out of range 0..0'],
     ['a look-ahead with ago(-k)', (c) => c.data[0]!.present.ago(-2), 'LookAheadError: look-ahead: BTCUSDT.present.ago(-2) reads a bar after the current one'],
     ['a look-ahead with at(i)', (c) => c.data[0]!.volume.at(2), 'LookAheadError: look-ahead: BTCUSDT.volume.at(2) reads a bar after the current one (last visible index 1)'],
   ];
@@ -201,5 +197,28 @@ describe('strategy errors end the setup with a one-line message', () => {
     const s = setupOf(out, 'isolated');
     expect(s.error).toBe(message);
     expect(s.series.equity.length).toBe(2);
+  });
+});
+
+describe('an order, leverage change or margin transfer on a symbol index the run does not have is a rejection', () => {
+  const cases: [string, (c: StrategyContext) => unknown, unknown][] = [
+    ['buy(3, 1)', (c) => c.buy(3, 1), -1],
+    ['sell(-1, 1)', (c) => c.sell(-1, 1), -1],
+    ['order({ symbol: 0.5 })', (c) => c.order({ symbol: 0.5, qty: 1 }), -1],
+    ['targetPosition(1, 5)', (c) => c.targetPosition(1, 5), -1],
+    ['setLeverage(1, 5)', (c) => c.setLeverage(1, 5), false],
+    ['transferMargin(NaN, 5)', (c) => c.transferMargin(Number.NaN, 5), false],
+  ];
+  it.each(cases)('%s: recorded as symbolUnavailable, the run goes on', (_name, act, ret) => {
+    let got: unknown;
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, 4) } }), scripted({ 1: (c) => void (got = act(c)) }, ['BTCUSDT']), { setups: ISO });
+    const s = setupOf(out, 'isolated');
+    expect(got).toBe(ret);
+    expect(s.error).toBeUndefined();
+    expect(s.series.equity.length).toBe(4);
+    expect(s.rejections).toEqual({ symbolUnavailable: 1 });
+    const rej = s.events.filter((e) => e.type === 'rejection');
+    expect(rej).toHaveLength(1);
+    expect(rej[0]!.type === 'rejection' && Number.isFinite(rej[0]!.time)).toBe(true);
   });
 });

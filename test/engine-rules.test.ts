@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { booksImbalance, createAccount } from '../src/account/index.js';
-import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import { replay, DEFAULT_EXECUTION, EngineInvariantError, SETUPS } from '../src/engine/index.js';
 import type { AccountEvent } from '../src/account/types.js';
 import type { StrategyContext, StrategyModule } from '../src/strategy/types.js';
 import { resolveConfig, type UserConfig } from '../src/config/index.js';
@@ -303,6 +303,15 @@ describe('order rules', () => {
       },
     };
     expect(() => replay(params)).toThrow('internal: books out of balance');
+    // as an EngineInvariantError naming the setup and the bar (the worker records its runs as internal failures: exit 70)
+    let thrown: unknown;
+    try {
+      replay(params);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(EngineInvariantError);
+    expect((thrown as Error).message).toBe('setup cross, bar 1: Error: internal: books out of balance');
     // a strategy's own error still stops only its setup
     const out = replay({ ...params, accountFactory: undefined, strategy: scripted({ 1: () => { throw new Error('boom'); } }, ['BTCUSDT']) });
     expect(out.setups[0]!.error).toBe('Error: boom');

@@ -369,7 +369,7 @@ describe('marginlab report <dir>', () => {
       expect(r.status).toBe(65);
       const lines = r.stderr.trim().split('\n');
       expect(lines[0]).toBe(`marginlab: ${join(d, 'results', 'zzz.json')} is not a valid run result`);
-      expect(lines.slice(1).join('\n')).toContain('status: Invalid option: expected one of "ok"|"errored", got "done"');
+      expect(lines.slice(1).join('\n')).toContain("status: Invalid discriminator value. Expected 'ok' | 'errored', got \"done\"");
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(d, 'report.md'))).toBe(false);
     } finally {

@@ -113,8 +113,8 @@ describe('merge', () => {
     const id1 = runIdOf(s1);
     const id2 = runIdOf(s2);
     const failed = erroredResult(id2, s2, 'timeout');
-    const ok2: RunResult = { ...erroredResult(id2, s2, ''), status: 'ok' };
-    delete ok2.error;
+    const { error: _unused, internal: _none, ...okBase } = erroredResult(id2, s2, 'x');
+    const ok2: RunResult = { ...okBase, status: 'ok' };
     const a = folder(root, 'a', manifest(), [erroredResult(id1, s1, 'x'), failed]);
     const b = folder(root, 'b', manifest({ shard: { index: 2, count: 2 }, config: { name: 'n', leverage: [3], workers: 8, output: { dir: 'b' } } }), [ok2]);
     const out = await mergeRunFolders([a, b], join(root, 'm'));

@@ -3,6 +3,7 @@
  * pass over the bars. ENGINE_VERSION is part of every RunId.
  */
 export { replay, ENGINE_VERSION } from './replay.js';
+export { EngineInvariantError } from './types.js';
 export type {
   ExecutionOptions,
   ReplayOutput,

@@ -35,7 +35,7 @@ import { Market, allocSeries, newSnapshot, truncateSeries } from './market.js';
 import { ORDER_TYPES, triggersUp, type PendingOrder } from './orders.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath, type PathFunction } from './path.js';
-import type { ExecutionOptions, ReplayOutput, ReplayParams, SetupOutput, SetupSeries, SetupSpec } from './types.js';
+import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSeries, type SetupSpec } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
 export const ENGINE_VERSION = '1.4.0';
@@ -54,6 +54,13 @@ class StrategyFailure extends Error {
   constructor(readonly inner: unknown) {
     super(inner instanceof Error ? inner.message : String(inner));
   }
+}
+
+/** an error that is not the strategy's, as the EngineInvariantError that leaves replay() */
+function internalFailure(e: unknown, setup: string, bar: number): EngineInvariantError {
+  if (e instanceof EngineInvariantError) return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new EngineInvariantError(`setup ${setup}, bar ${bar}: ${what}`, { cause: e });
 }
 
 /** One account setup: its account, strategy instance, context, pending orders and series. */
@@ -191,10 +198,8 @@ class SetupRunner implements ContextHost {
     return NaN;
   }
 
-  private checkSymbol(s: number, what: string): void {
-    if (!Number.isInteger(s) || s < 0 || s >= this.m.n) {
-      throw new RangeError(`${what}: symbol index ${s} out of range 0..${this.m.n - 1}`);
-    }
+  private validSymbol(s: number): boolean {
+    return Number.isInteger(s) && s >= 0 && s < this.m.n;
   }
 
   private reject(s: number, reason: RejectReason, message: string): Rejection {
@@ -203,8 +208,12 @@ class SetupRunner implements ContextHost {
   }
 
   submit(req: OrderRequest): number {
-    this.checkSymbol(req.symbol, 'order');
     const s = req.symbol;
+    // an order on a symbol the run does not have is a rejection (counted, recorded), like any other bad order
+    if (!this.validSymbol(s)) {
+      this.reject(s, 'symbolUnavailable', `order: symbol index ${String(s)} is not one of the run's symbols (0..${this.m.n - 1})`);
+      return -1;
+    }
     const type = (req.type ?? 'market') as OrderType;
     if (!ORDER_TYPES.has(type)) {
       this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${JSON.stringify(req.type)} (market, limit, stop, takeProfit)`);
@@ -301,18 +310,17 @@ class SetupRunner implements ContextHost {
       }));
   }
   floorQty(s: number, q: number): number {
-    this.checkSymbol(s, 'targetPosition');
-    return this.m.grids[s]!.floor(q);
+    // a bad index gives NaN: the order targetPosition places is then rejected by submit()
+    return this.validSymbol(s) ? this.m.grids[s]!.floor(q) : NaN;
   }
   setLeverage(s: number, lev: number): boolean {
-    this.checkSymbol(s, 'setLeverage');
+    // the account rejects a bad symbol index (symbolUnavailable), as it does a bad leverage
     const r = this.acct.setLeverage(s, lev, this.eventTime);
     this.dirty = true;
     this.changed = true;
     return r.ok;
   }
   transferMargin(s: number, amount: number): boolean {
-    this.checkSymbol(s, 'transferMargin');
     const r = this.acct.transferMargin(s, amount, this.eventTime);
     this.dirty = true;
     this.changed = true;
@@ -459,7 +467,7 @@ class SetupRunner implements ContextHost {
     } catch (e) {
       // only a strategy callback's error stops the setup (wrapped in StrategyFailure by call());
       // anything else is an internal invariant failure of the engine or account: it leaves replay()
-      if (!(e instanceof StrategyFailure)) throw e;
+      if (!(e instanceof StrategyFailure)) throw internalFailure(e, this.setupId, i);
       this.fail(e, k);
       return;
     }
@@ -776,7 +784,7 @@ class SetupRunner implements ContextHost {
         }
       }
     }
-    throw new Error('internal: intrabar event loop did not terminate');
+    throw new EngineInvariantError('the intrabar event loop did not terminate');
   }
 
   /**
@@ -806,7 +814,7 @@ class SetupRunner implements ContextHost {
       this.liquidate(hit, this.pbuf);
       this.refresh();
     }
-    throw new Error('internal: gap liquidations at the open did not terminate');
+    throw new EngineInvariantError('gap liquidations at the open did not terminate');
   }
 
   /** volume participation: clip o.qty to the cap and return the part carried to the next bar */

@@ -130,3 +130,15 @@ export interface ReplayParams {
   /** (added by the engine) account constructor (default: createAccount from src/account) */
   accountFactory?: AccountFactory;
 }
+
+/**
+ * An internal invariant of the engine or the account failed (a marginlab bug, never the
+ * strategy's fault): replay() throws it, the worker records the runs as errored with
+ * `internal: true`, and `marginlab run` / `stress` exit 70 after writing every result.
+ */
+export class EngineInvariantError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineInvariantError';
+  }
+}

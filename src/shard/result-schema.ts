@@ -147,12 +147,10 @@ export const RunSpecSchema = z.looseObject({
   engineVersion: z.string(),
 });
 
-export const RunResultSchema = z.looseObject({
+const RunResultBaseSchema = z.looseObject({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
   runId: z.string().min(1),
   spec: RunSpecSchema,
-  status: z.enum(['ok', 'errored']),
-  error: z.string().optional(),
   metrics: z.record(z.string(), nullableNum),
   books: z.record(z.string(), z.string()),
   rejections: z.record(z.string(), z.number()),
@@ -165,6 +163,12 @@ export const RunResultSchema = z.looseObject({
   prices: PriceCurvesSchema.optional(),
   curves: z.looseObject({ time: z.array(time), equity: z.array(num), drawdown: z.array(num), marginRatio: z.array(num) }),
 });
+
+/** a result file: a union on `status` (an errored result says what went wrong; an ok one carries no error) */
+export const RunResultSchema = z.discriminatedUnion('status', [
+  RunResultBaseSchema.extend({ status: z.literal('ok'), error: z.undefined().optional(), internal: z.undefined().optional() }),
+  RunResultBaseSchema.extend({ status: z.literal('errored'), error: z.string().min(1), internal: z.literal(true).optional() }),
+]);
 
 /**
  * The problems of a parsed result file, each as 'path: message' (at most `max`), or [] when it is
@@ -180,7 +184,11 @@ export function resultProblems(v: unknown, max = 5): string[] {
   const r = RunResultSchema.safeParse(v, { reportInput: true });
   if (r.success) return [];
   return r.error.issues.slice(0, max).map((i) => {
-    const got = 'input' in i && i.input !== undefined ? `, got ${JSON.stringify(i.input)?.slice(0, 60)}` : '';
+    // the value at the issue's path (a union's issue carries the whole object as its input)
+    let at: unknown = v;
+    for (const k of i.path) at = typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    const shown = at !== undefined ? at : 'input' in i ? i.input : undefined;
+    const got = shown !== undefined ? `, got ${JSON.stringify(shown)?.slice(0, 60)}` : '';
     return `${i.path.length ? i.path.join('.') : '(file)'}: ${i.message}${got}`;
   });
 }

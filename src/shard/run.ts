@@ -52,7 +52,7 @@ export interface SweepOutcome {
   skipped: number;
   interrupted: boolean;
   /** errored results of this shard (including earlier ones kept by --resume) */
-  failures: { runId: string; strategy: string; setup: string; leverage: number; error: string }[];
+  failures: { runId: string; strategy: string; setup: string; leverage: number; error: string; internal: boolean }[];
   manifest: RunManifest;
 }
 
@@ -267,7 +267,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   });
 
   // status of each result written by this invocation (the tally below reads only older files)
-  const writtenNow = new Map<string, Pick<RunResult, 'status' | 'error'>>();
+  const writtenNow = new Map<string, Pick<RunResult, 'status' | 'error' | 'internal'>>();
   const tSweep = Date.now();
   const cpuSweep = process.cpuUsage();
   const exec = await executeTasks(todo, {
@@ -283,7 +283,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       for (const r of results) {
         const file = join(resultsDir, `${r.runId}.json`);
         withFsErrors(outCtx(file, 'write the result'), () => writeFileAtomic(file, `${JSON.stringify(r)}\n`));
-        writtenNow.set(r.runId, { status: r.status, error: r.error });
+        writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
           ...(r.error ? { error: r.error } : {}),
@@ -311,7 +311,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (res.status === 'ok') ok++;
     else {
       errored++;
-      failures.push({ runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored' });
+      failures.push({ runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored', internal: res.internal === true });
     }
   }
   const manifest: RunManifest = {

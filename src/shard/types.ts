@@ -44,14 +44,30 @@ export interface RunCurves {
   marginRatio: number[];
 }
 
-/** results/<runId>.json; validated on load by RunResultSchema (./result-schema.ts) */
-export interface RunResult {
+/** results/<runId>.json; validated on load by RunResultSchema (./result-schema.ts): a union on `status` */
+export type RunResult = RunResultOk | RunResultErrored;
+
+/** a run that replayed to its end */
+export interface RunResultOk extends RunResultBase {
+  status: 'ok';
+  error?: undefined;
+  internal?: undefined;
+}
+
+/** a run that did not: the strategy threw, a timeout, a worker that died, or an internal failure */
+export interface RunResultErrored extends RunResultBase {
+  status: 'errored';
+  /** what went wrong, one line */
+  error: string;
+  /** true when an internal invariant of the engine failed (a marginlab bug): `run` and `stress` then exit 70 */
+  internal?: true;
+}
+
+/** what every result carries */
+export interface RunResultBase {
   schemaVersion: 2;
   runId: string;
   spec: RunSpec;
-  status: 'ok' | 'errored';
-  /** message when errored (strategy threw, timeout, worker died) */
-  error?: string;
   /** metric id → value (null when undefined, e.g. Sharpe of a flat curve); ids from the metrics registry */
   metrics: Record<string, number | null>;
   books: Record<string, string>;

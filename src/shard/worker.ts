@@ -7,9 +7,9 @@ import { workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
-import type { ExecutionOptions, SetupOutput, SetupSpec } from '../engine/types.js';
+import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
-import type { RunResult, RunSpec } from './types.js';
+import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
 import { capRecords, eventRecords, liquidationPriceSeries } from './records.js';
@@ -86,13 +86,14 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
 const EMPTY_CURVES = { time: [], equity: [], drawdown: [], marginRatio: [] };
 
 /** A RunResult for a run that produced no output (replay threw, timed out, worker died). */
-export function erroredResult(runId: string, spec: RunSpec, message: string): RunResult {
+export function erroredResult(runId: string, spec: RunSpec, message: string, internal = false): RunResultErrored {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
     spec,
     status: 'errored',
     error: message,
+    ...(internal ? { internal: true as const } : {}),
     metrics: {},
     books: {},
     rejections: {},
@@ -129,7 +130,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   let reported = 0;
   guard ??= new RealmGuard();
   beginPass();
-  let out: ReturnType<typeof replay>;
+  let out: ReturnType<typeof replay> | null = null;
+  let internalError: string | null = null;
   let stray: string[];
   let changed: string[];
   try {
@@ -148,11 +150,17 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       reported = done;
     },
   });
+  } catch (e) {
+    // an internal invariant of the engine failed (a marginlab bug): its runs are errored as internal
+    // (run / stress exit 70); anything else (a config error replay() refused) stays a task failure
+    if (!(e instanceof EngineInvariantError)) throw e;
+    internalError = `internal engine error (a marginlab bug; please report it with this run's spec): ${e.message}`;
   } finally {
     // errors after a callback returned are this pass's; its timers are cancelled; built-ins it changed are restored before any metric is computed
     stray = await endPass();
     changed = guard.restore();
   }
+  if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));
   const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `strategy code threw after its callback returned: ${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
   if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
@@ -166,8 +174,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
       spec: run.spec,
-      status: so.error ? 'errored' : 'ok',
-      ...(so.error ? { error: `strategy threw: ${so.error}` } : {}),
+      ...(so.error ? { status: 'errored' as const, error: `strategy threw: ${so.error}` } : { status: 'ok' as const }),
       metrics,
       books: { ...so.books } as unknown as Record<string, string>,
       rejections: sortedRecord(so.rejections),

@@ -1,7 +1,9 @@
 /**
  * `marginlab run`: run the sweep of a backtest.config.ts and render its report folder.
  * Exit codes: 0 all runs ok · 1 some runs errored · 64 bad flags · 65 bad data · 66 missing
- * config/dataset · 78 bad config · 130 interrupted (finished results are kept; --resume goes on).
+ * config/dataset · 70 an internal engine invariant failed in some run (a marginlab bug; every
+ * result and the report are still written) · 78 bad config · 130 interrupted (finished results
+ * are kept; --resume goes on).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -132,9 +134,17 @@ async function runInto(
       for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy} ${f.setup} ${f.leverage}x: ${f.error}\n`);
       if (outcome.failures.length > 20) process.stderr.write(`  ... and ${outcome.failures.length - 20} more (see report.md)\n`);
     }
-    return ExitCode.FAILED;
   }
-  return ExitCode.OK;
+  const code = sweepExitCode(outcome.failures);
+  if (code === ExitCode.INTERNAL)
+    process.stderr.write(`marginlab: an internal engine invariant failed in ${outcome.failures.filter((f) => f.internal).length} run(s): a marginlab bug, not your strategy's; the results and the report are written (exit 70)\n`);
+  return code;
+}
+
+/** 0 when no run errored, 70 when an internal engine invariant failed in any run, else 1 */
+export function sweepExitCode(failures: readonly { internal: boolean }[]): number {
+  if (failures.length === 0) return ExitCode.OK;
+  return failures.some((f) => f.internal) ? ExitCode.INTERNAL : ExitCode.FAILED;
 }
 
 /** The flags of `run` after --config (shared with `marginlab stress`). */

@@ -1,0 +1,42 @@
+/**
+ * RunResult is a union on status (issue 9's error taxonomy): an errored result names what went
+ * wrong, an ok one carries no error; an internal engine failure is marked and makes run / stress
+ * exit 70.
+ */
+import { describe, expect, it } from 'vitest';
+import { resultProblems } from '../src/shard/result-schema.js';
+import { erroredResult } from '../src/shard/worker.js';
+import { sweepExitCode } from '../src/cli/commands/run.js';
+import { ENGINE_VERSION } from '../src/engine/index.js';
+import type { RunSpec } from '../src/shard/types.js';
+
+const spec: RunSpec = {
+  strategy: 'sma-cross', params: {}, venue: 'binance-usdm', setup: 'cross', leverage: 3, dataset: 'd', timeframe: '1h', symbols: ['BTCUSDT'],
+  from: null, to: null, initialCapital: '10000', execution: {}, dataHashes: {}, engineVersion: ENGINE_VERSION,
+};
+
+describe('RunResult: a union on status', () => {
+  it('an errored result needs its error; an ok result must not carry one', () => {
+    const errored = erroredResult('r1', spec, 'strategy threw: boom');
+    expect(resultProblems(errored)).toEqual([]);
+    expect(resultProblems({ ...errored, error: undefined })[0]).toMatch(/^error: /);
+    expect(resultProblems({ ...errored, error: '' })[0]).toMatch(/^error: /);
+    const { error: _e, ...base } = errored;
+    expect(resultProblems({ ...base, status: 'ok' })).toEqual([]);
+    expect(resultProblems({ ...errored, status: 'ok' })[0]).toMatch(/^error: /);
+    expect(resultProblems({ ...errored, status: 'done' })[0]).toMatch(/^status: /);
+  });
+  it('an internal engine failure is marked internal: true (only on errored results)', () => {
+    const internal = erroredResult('r2', spec, 'internal engine error: x', true);
+    expect(internal.internal).toBe(true);
+    expect(resultProblems(internal)).toEqual([]);
+    expect('internal' in erroredResult('r3', spec, 'timeout')).toBe(false);
+    const { error: _e, ...base } = internal;
+    expect(resultProblems({ ...base, status: 'ok' })[0]).toMatch(/^internal: /);
+  });
+  it('run / stress exit 0 without failures, 1 with failures, 70 when any failure is internal', () => {
+    expect(sweepExitCode([])).toBe(0);
+    expect(sweepExitCode([{ internal: false }])).toBe(1);
+    expect(sweepExitCode([{ internal: false }, { internal: true }])).toBe(70);
+  });
+});

@@ -30,17 +30,24 @@ export function unitsToNumber(u: bigint): number {
   return small(u) ? Number(u) / UNITS_PER_QUOTE : Number(unitsToString(u));
 }
 
-const PAD8 = '00000000';
-/** the exact decimal string of u units, as Decimal.toFixed() writes it (no exponent, no trailing zeros) */
-export function unitsToString(u: bigint): string {
+const ZEROS = '0'.repeat(40);
+/** the exact decimal string of u × 10^-places (Decimal.toFixed() form: no exponent, no trailing zeros) */
+export function scaledToString(u: bigint, places: number): string {
   if (u === 0n) return '0';
   const neg = u < 0n;
   const digits = (neg ? -u : u).toString();
-  const cut = digits.length - UNIT_DP;
+  const cut = digits.length - places;
   const int = cut > 0 ? digits.slice(0, cut) : '0';
-  const frac = (cut >= 0 ? digits.slice(cut) : PAD8.slice(digits.length) + digits).replace(/0+$/, '');
-  const s = frac ? `${int}.${frac}` : int;
-  return neg ? '-' + s : s;
+  let end = digits.length;
+  while (end > (cut > 0 ? cut : 0) && digits.charCodeAt(end - 1) === 48) end--;
+  const frac = cut >= 0 ? digits.slice(cut, end) : ZEROS.slice(0, -cut) + digits.slice(0, end);
+  const body = frac ? `${int}.${frac}` : int;
+  return neg ? '-' + body : body;
+}
+
+/** the exact decimal string of u units, as Decimal.toFixed() writes it (no exponent, no trailing zeros) */
+export function unitsToString(u: bigint): string {
+  return scaledToString(u, UNIT_DP);
 }
 
 /** Decimal used by the parser: wide enough for any amount a config can state */
@@ -282,7 +289,7 @@ function bigPlaces(x: number): void {
 }
 
 /** round(n ÷ d), half-even, in BigInt (d > 0) */
-function bigDivRound(n: bigint, d: bigint): bigint {
+export function bigDivRound(n: bigint, d: bigint): bigint {
   const neg = n < 0n;
   const a = neg ? -n : n;
   let q = a / d;

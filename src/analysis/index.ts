@@ -9,7 +9,7 @@
  * Per-bar returns are r_i = E_i / E_{i−1} − 1 with E_{−1} = initial capital, E_i = equity at the
  * close of bar i.
  */
-import { Decimal } from 'decimal.js';
+import { toU, uToNumber } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { eventRecords } from '../shard/records.js';
@@ -73,7 +73,7 @@ export interface MetricContext {
   maxDrawdownBars: number;
   /** closed round trips */
   trades: RoundTrip[];
-  /** sums over events (Decimal-summed, converted once) */
+  /** sums over events (exact BigInt sums, ./money.ts, converted once) */
   ledger: {
     fees: number;
     fundingPaid: number;
@@ -128,10 +128,12 @@ function stdev(a: ArrayLike<number>): number {
   return Math.sqrt(s / (n - 1));
 }
 
-function fractionOfBars(a: ArrayLike<number>, pred: (x: number) => boolean): number | null {
+/** percentage of bars with a value > `above` (strict) or ≥ `atLeast`; one flat loop (a predicate callback per bar is not inlined across call sites) */
+function fractionOfBars(a: ArrayLike<number>, bound: number, strict: boolean): number | null {
   if (a.length === 0) return null;
   let c = 0;
-  for (let i = 0; i < a.length; i++) if (pred(a[i]!)) c++;
+  if (strict) for (let i = 0; i < a.length; i++) c += a[i]! > bound ? 1 : 0;
+  else for (let i = 0; i < a.length; i++) c += a[i]! >= bound ? 1 : 0;
   return (100 * c) / a.length;
 }
 
@@ -192,27 +194,29 @@ export function buildContext(input: MetricsInput): MetricContext {
   }
   if (underwaterStart >= 0) maxUnderwater = Math.max(maxUnderwater, n - underwaterStart);
 
-  let fees = new Decimal(0);
-  let fundingPaid = new Decimal(0);
-  let fundingReceived = new Decimal(0);
-  let liqLoss = new Decimal(0);
-  let liqPenalty = new Decimal(0);
-  let shortfall = new Decimal(0);
+  let fees = 0n;
+  let fundingPaid = 0n;
+  let fundingReceived = 0n;
+  let liqLoss = 0n;
+  let liqPenalty = 0n;
+  let shortfall = 0n;
   let liquidations = 0;
   const liquidationTimes: number[] = [];
   for (const ev of output.events) {
-    if (ev.type === 'fill') fees = fees.plus(ev.fee);
+    if (ev.type === 'fill') fees += toU(ev.fee);
     else if (ev.type === 'funding') {
-      const r = new Decimal(ev.received);
-      if (r.isNegative()) fundingPaid = fundingPaid.minus(r);
-      else fundingReceived = fundingReceived.plus(r);
+      const r = toU(ev.received);
+      if (r < 0n) fundingPaid -= r;
+      else fundingReceived += r;
     } else if (ev.type === 'liquidation') {
       liquidations++;
       liquidationTimes.push(ev.time);
-      liqPenalty = liqPenalty.plus(ev.penalty);
+      const penalty = toU(ev.penalty);
+      const draw = toU(ev.insuranceDraw);
+      liqPenalty += penalty;
       // what the wallet lost: the insurance fund's draw covered part of the realised loss
-      liqLoss = liqLoss.plus(ev.penalty).minus(ev.realizedPnl).minus(ev.insuranceDraw);
-      shortfall = shortfall.plus(ev.insuranceDraw);
+      liqLoss += penalty - toU(ev.realizedPnl) - draw;
+      shortfall += draw;
     }
   }
 
@@ -233,13 +237,13 @@ export function buildContext(input: MetricsInput): MetricContext {
     maxDrawdownBars: maxUnderwater,
     trades: closedTrades(reconstructTrades(input.records ?? eventRecords(output.events, input.symbols, output.liquidations))),
     ledger: {
-      fees: fees.toNumber(),
-      fundingPaid: fundingPaid.toNumber(),
-      fundingReceived: fundingReceived.toNumber(),
+      fees: uToNumber(fees),
+      fundingPaid: uToNumber(fundingPaid),
+      fundingReceived: uToNumber(fundingReceived),
       liquidations,
-      liquidationLoss: liqLoss.toNumber(),
-      liquidationPenalty: liqPenalty.toNumber(),
-      insuranceShortfall: shortfall.toNumber(),
+      liquidationLoss: uToNumber(liqLoss),
+      liquidationPenalty: uToNumber(liqPenalty),
+      insuranceShortfall: uToNumber(shortfall),
       liquidationTimes,
     },
   };
@@ -340,7 +344,7 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'exposureTime', title: 'Exposure time (%)', short: 'Exposure', unit: '%', tags: ['core'], higherIsBetter: null, format: 'pct',
     description: 'share of bars closing with an open position (gross notional > 0)',
-    compute: (c) => fractionOfBars(c.input.output.series.grossNotional, (x) => x > 0),
+    compute: (c) => fractionOfBars(c.input.output.series.grossNotional, 0, true),
   },
   {
     id: 'liquidations', title: 'Liquidations (count)', short: 'Liqs', unit: 'count', tags: ['perp'], higherIsBetter: false, format: 'int',
@@ -395,12 +399,12 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'timeAbove60', title: 'Time with margin ratio ≥ 60% (%)', short: 'MR≥60%', unit: '%', tags: ['margin'], higherIsBetter: false, format: 'pct',
     description: 'share of bars whose close margin ratio is ≥ 60%',
-    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, (x) => x >= 0.6),
+    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, 0.6, false),
   },
   {
     id: 'timeAbove80', title: 'Time with margin ratio ≥ 80% (%)', short: 'MR≥80%', unit: '%', tags: ['margin'], higherIsBetter: false, format: 'pct',
     description: 'share of bars whose close margin ratio is ≥ 80%',
-    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, (x) => x >= 0.8),
+    compute: (c) => fractionOfBars(c.input.output.series.marginRatio, 0.8, false),
   },
   {
     id: 'nearMisses', title: 'Near misses (count)', short: 'Near miss', unit: 'count', tags: ['margin'], higherIsBetter: false, format: 'int',

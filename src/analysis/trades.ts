@@ -9,8 +9,9 @@
  * symbol while it was open − liquidation penalty + the insurance fund's draw on a close past the
  * bankruptcy price (the part of the realised loss the trader did not pay).
  *
- * Every money amount of the records lands in exactly one trade, in exact decimals: a flipping
- * fill's fee is split by quantity (closing share rounded to 18 places, the rest to the new trade);
+ * Every money amount of the records lands in exactly one trade, in exact decimals (BigInt units
+ * of 1e-18, so results of any engine version add up exactly): a flipping fill's fee is split by
+ * quantity (closing share rounded half-even to 18 places, the rest to the new trade);
  * a multi-symbol cross liquidation's realised PnL goes to each leg as its own PnL from its entry
  * VWAP to the close price (rounded to 18 places), and what that does not explain, its penalty and
  * its insurance draw are split by notional at the close price (the last leg takes the exact
@@ -18,12 +19,30 @@
  * equals the books' totals exactly.
  */
 import { Decimal } from 'decimal.js';
+import { bigDivRound, decompose } from '../account/fixed.js';
+import { fromU, toU, type U } from './money.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 
 const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
-type Dec = InstanceType<typeof D>;
-const ZERO = new D(0);
 const PLACES = 18;
+/** round(u × a ÷ b), half-even, a and b doubles meaning their shortest decimals (b ≠ 0) */
+function mulDiv(u: U, a: number, b: number): U {
+  const da = decompose(a);
+  const db = decompose(b);
+  if (da && db) {
+    // u·(ma·10^-ka) / (mb·10^-kb) = u·ma·10^kb / (mb·10^ka)
+    let num = u * BigInt(da.mantissa);
+    let den = BigInt(db.mantissa);
+    if (db.places > 0) num *= 10n ** BigInt(db.places);
+    if (da.places > 0) den *= 10n ** BigInt(da.places);
+    if (den < 0n) {
+      num = -num;
+      den = -den;
+    }
+    return bigDivRound(num, den);
+  }
+  return toU(new D(fromU(u)).times(a).div(b).toFixed(PLACES, Decimal.ROUND_HALF_EVEN));
+}
 
 export type ExitReason = 'close' | 'flip' | 'liquidation' | 'open';
 
@@ -70,20 +89,19 @@ interface Open {
   outQty: number;
   outVal: number;
   fills: number;
-  realized: Dec;
-  fees: Dec;
-  funding: Dec;
-  penalty: Dec;
-  draw: Dec;
+  realized: U;
+  fees: U;
+  funding: U;
+  penalty: U;
+  draw: U;
 }
 
 /** volume-weighted average price, to 12 significant digits (the float sum's noise removed) */
 const vwap = (value: number, qty: number): number => Number((value / qty).toPrecision(12));
 
-const round = (x: Dec): Dec => x.toDecimalPlaces(PLACES, Decimal.ROUND_HALF_EVEN);
-
 function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTrip {
-  const net = t.realized.minus(t.fees).plus(t.funding).minus(t.penalty).plus(t.draw);
+  const net = t.realized - t.fees + t.funding - t.penalty + t.draw;
+  const netS = fromU(net);
   return {
     symbol: t.symbol,
     side: t.side,
@@ -94,33 +112,33 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
     entryPrice: t.inQty > 0 ? vwap(t.inVal, t.inQty) : Number.NaN,
     exitPrice: t.outQty > 0 ? vwap(t.outVal, t.outQty) : null,
     fills: t.fills,
-    realizedPnl: t.realized.toFixed(),
-    fees: t.fees.toFixed(),
-    funding: t.funding.toFixed(),
-    liquidationPenalty: t.penalty.toFixed(),
-    insuranceDraw: t.draw.toFixed(),
-    netPnl: net.toFixed(),
-    pnl: net.toNumber(),
+    realizedPnl: fromU(t.realized),
+    fees: fromU(t.fees),
+    funding: fromU(t.funding),
+    liquidationPenalty: fromU(t.penalty),
+    insuranceDraw: fromU(t.draw),
+    netPnl: netS,
+    pnl: Number(netS),
     exitReason: reason,
     liquidated: reason === 'liquidation',
   };
 }
 
 function opened(symbol: string, side: 1 | -1, mode: 'isolated' | 'cross', time: number): Open {
-  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: ZERO, fees: ZERO, funding: ZERO, penalty: ZERO, draw: ZERO };
+  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n };
 }
 
-/** `amount` split by `weights` (≥ 0), each share rounded to 18 places, the last share the exact remainder */
-function split(amount: Dec, weights: readonly number[]): Dec[] {
+/** `amount` split by `weights` (≥ 0), each share rounded half-even to 18 places, the last share the exact remainder */
+function split(amount: U, weights: readonly number[]): U[] {
   const total = weights.reduce((a, w) => a + w, 0);
-  const out: Dec[] = [];
+  const out: U[] = [];
   let rest = amount;
   for (let k = 0; k < weights.length; k++) {
     if (k === weights.length - 1) out.push(rest);
     else {
-      const share = round(total > 0 ? amount.times(weights[k]!).div(total) : amount.div(weights.length));
+      const share = total > 0 ? mulDiv(amount, weights[k]!, total) : mulDiv(amount, 1, weights.length);
       out.push(share);
-      rest = rest.minus(share);
+      rest -= share;
     }
   }
   return out;
@@ -142,16 +160,16 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
         const signed = ev.side === 'buy' ? ev.qty : -ev.qty;
         const after = ev.positionQty;
         const before = qty.get(ev.symbol) ?? after - signed;
-        const fee = new D(ev.fee);
-        const realized = new D(ev.realizedPnl);
+        const fee = toU(ev.fee);
+        const realized = toU(ev.realizedPnl);
         const flips = before !== 0 && after !== 0 && Math.sign(before) !== Math.sign(after);
         let t = open.get(ev.symbol);
         if (t && (after === 0 || flips)) {
           // closing (part of) the fill: |before| of |qty|; it carries the fill's realised PnL
           const closing = flips ? Math.abs(before) : ev.qty;
-          const feeClose = flips ? round(fee.times(Math.abs(before)).div(ev.qty)) : fee;
-          t.realized = t.realized.plus(realized);
-          t.fees = t.fees.plus(feeClose);
+          const feeClose = flips ? mulDiv(fee, Math.abs(before), ev.qty) : fee;
+          t.realized += realized;
+          t.fees += feeClose;
           t.outQty += closing;
           t.outVal += closing * ev.price;
           t.fills++;
@@ -160,7 +178,7 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
           if (flips) {
             const n = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
             const rest = Math.abs(after);
-            n.fees = fee.minus(feeClose);
+            n.fees = fee - feeClose;
             n.inQty = rest;
             n.inVal = rest * ev.price;
             n.size = rest;
@@ -174,8 +192,8 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
             open.set(ev.symbol, t);
           }
           if (t) {
-            t.realized = t.realized.plus(realized);
-            t.fees = t.fees.plus(fee);
+            t.realized += realized;
+            t.fees += fee;
             t.fills++;
             if (Math.abs(after) > Math.abs(before)) {
               t.inQty += ev.qty;
@@ -192,7 +210,7 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
       }
       case 'funding': {
         const t = open.get(ev.symbol);
-        if (t) t.funding = t.funding.plus(ev.amount);
+        if (t) t.funding += toU(ev.amount);
         break;
       }
       case 'liquidation': {
@@ -204,13 +222,13 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
           const sideQ = (l.side === 'long' ? 1 : -1) * l.qty;
           return t && t.inQty > 0 ? sideQ * (l.closePrice - t.inVal / t.inQty) : 0;
         });
-        const ownD = own.map((x) => round(new D(Number.isFinite(x) ? x : 0)));
+        const ownU = own.map((x) => toU(new D(Number.isFinite(x) ? x : 0).toFixed(PLACES, Decimal.ROUND_HALF_EVEN)));
         const notional = legs.map((l) => l.qty * l.closePrice);
         // what the legs' own PnL does not explain (rounding, or an entry we did not see) goes by notional
-        const residual = split(ownD.reduce((a, x) => a.minus(x), new D(ev.realizedPnl)), notional);
-        const realized = ownD.map((x, k) => x.plus(residual[k]!));
-        const penalty = split(new D(ev.penalty), notional);
-        const draw = split(new D(ev.insuranceDraw), notional);
+        const residual = split(ownU.reduce((a, x) => a - x, toU(ev.realizedPnl)), notional);
+        const realized = ownU.map((x, k) => x + residual[k]!);
+        const penalty = split(toU(ev.penalty), notional);
+        const draw = split(toU(ev.insuranceDraw), notional);
         for (let k = 0; k < legs.length; k++) {
           const l = legs[k]!;
           let t = trades[k];
@@ -219,9 +237,9 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
             t = opened(l.symbol, l.side === 'long' ? 1 : -1, ev.mode, ev.time);
             t.size = l.qty;
           }
-          t.realized = t.realized.plus(realized[k]!);
-          t.penalty = t.penalty.plus(penalty[k]!);
-          t.draw = t.draw.plus(draw[k]!);
+          t.realized += realized[k]!;
+          t.penalty += penalty[k]!;
+          t.draw += draw[k]!;
           t.outQty += l.qty;
           t.outVal += l.qty * l.closePrice;
           out.push(finish(t, ev.time, 'liquidation'));

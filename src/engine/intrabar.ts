@@ -1,0 +1,427 @@
+/**
+ * A bar's events (DESIGN §4.2–4.3): funding, the gap liquidations at the open, market orders at
+ * the open, then the intrabar path walked as τ ∈ [0, 3] — stop, take-profit and limit triggers
+ * on the trade path, liquidations on the liquidation source, in τ order — with the margin ratio's
+ * peak tracked over each stretch. The pure path functions are in ./path.ts.
+ */
+import type { MarginPool } from '../account/types.js';
+import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from './path.js';
+import { triggersUp, type PendingOrder } from './orders.js';
+import { EventDetails } from './event-details.js';
+import { RunnerState } from './runner-state.js';
+import { EngineInvariantError } from './types.js';
+
+/** The event side of a setup's bar: everything the bar step calls when a bar has events. */
+export abstract class IntrabarRunner extends RunnerState {
+  /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
+  protected adverse(i: number, out: Float64Array): void {
+    const m = this.m;
+    const sign = this.posSign;
+    for (let s = 0; s < m.n; s++) {
+      const q = sign[s]!;
+      if (q === 0) {
+        out[s] = m.closeMarks[s]!;
+        continue;
+      }
+      let v = q > 0 ? m.lqLow[s]![i]! : m.lqHigh[s]![i]!;
+      if (v !== v) v = q > 0 ? m.tradeLow[s]![i]! : m.tradeHigh[s]![i]!;
+      out[s] = v === v ? v : m.closeMarks[s]!;
+    }
+  }
+
+  /** true when a liquidation may trigger in bar i (then the exact path is walked) */
+  protected quickTrigger(i: number): boolean {
+    const m = this.m;
+    for (let j = 0; j < this.nSingle; j++) {
+      const s = this.sSym[j]!;
+      const lp = this.sLp[j]!;
+      if (this.sSide[j]! > 0) {
+        let lo = m.lqLow[s]![i]!;
+        if (lo !== lo) lo = m.tradeLow[s]![i]!;
+        if (lo <= lp) return true;
+      } else {
+        let hi = m.lqHigh[s]![i]!;
+        if (hi !== hi) hi = m.tradeHigh[s]![i]!;
+        if (hi >= lp) return true;
+      }
+    }
+    if (this.multi.length) {
+      if (m.exec.crossCheck === 'pessimistic') {
+        this.adverse(i, this.pbuf);
+      } else {
+        this.pbuf.set(m.closeMarks);
+      }
+      for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
+    }
+    return false;
+  }
+
+  protected funding(s: number, a: number, b: number): void {
+    const c = this.m.cols[s]!;
+    for (let e = a; e < b; e++) {
+      if (this.acct.positionQty(s) === 0) return;
+      const time = c.fundingTime[e]!;
+      this.eventTime = time;
+      const r = this.acct.applyFunding(s, c.fundingRate[e]!, c.fundingPrice[e]!, time);
+      if (r) {
+        this.dirty = true;
+        this.changed = true;
+        const st = this.strat;
+        if (st.onFunding) {
+          const info = { ...r, time };
+          this.call(() => st.onFunding!(info, this.ctx));
+        }
+      }
+    }
+  }
+
+  // ---- intrabar path -------------------------------------------------------------------------
+
+  protected buildPaths(i: number): void {
+    const m = this.m;
+    const mode = m.exec.intrabarPath;
+    const pess = m.exec.crossCheck === 'pessimistic' && this.multi.length > 0;
+    for (let s = 0; s < m.n; s++) {
+      const c = m.cols[s]!;
+      const o = c.open[i]!;
+      const h = c.high[i]!;
+      const l = c.low[i]!;
+      const cl = c.close[i]!;
+      // the trade path (order triggers) is the same in every setup; only the liquidation check of
+      // a multi-leg cross pool takes its legs adverse-first (the pessimistic bound, DESIGN §4.3)
+      const hiFirst = highFirst(mode, o, h, l);
+      const leg = pess ? this.legSign[s]! : 0;
+      const lqHiFirst = leg !== 0 ? leg < 0 : hiFirst;
+      writePath(this.tp, s, o, h, l, cl, hiFirst);
+      const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+      if (mo === mo) writePath(this.lq, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, lqHiFirst);
+      else writePath(this.lq, s, o, h, l, cl, lqHiFirst);
+    }
+  }
+
+  /** fill `out` with every symbol's liquidation-source price at τ (absent → last known) */
+  protected pricesAt(tau: number, out: Float64Array): void {
+    const m = this.m;
+    for (let s = 0; s < m.n; s++) {
+      const v = priceAt(this.lq, s, tau);
+      out[s] = v === v ? v : m.lastMarks[s]!;
+    }
+  }
+
+  protected excessAt(pool: MarginPool, tau: number): number {
+    this.pricesAt(tau, this.pbuf);
+    return pool.excess(this.pbuf);
+  }
+
+  /** pessimistic multi-leg check: first τ' ≥ τ with excess ≤ 0 (segment ends checked, bisected inside) */
+  protected multiHit(pool: MarginPool, tau: number): number {
+    this.curPool = pool;
+    return firstNonPositive(this.excessPath, tau);
+  }
+
+  /** optimistic: close prices on the straight line from the prices at τ to the close where excess = 0 */
+  protected optimisticPrices(pool: MarginPool, tau: number, out: Float64Array): void {
+    const start = this.pbuf2;
+    const end = this.adv;
+    this.pricesAt(tau, start);
+    this.pricesAt(3, end);
+    this.curPool = pool;
+    bisectLine(start, end, out, this.poolExcess);
+  }
+
+  /**
+   * marginRatioPeak on the event path: the worst pool's margin ratio over the stretch [a, b] of the
+   * path during which the positions do not change, every position's symbol at its adverse extreme
+   * over the stretch on the liquidation source (long: lowest, short: highest of the path at a, at
+   * b and at the path's corners in between). Within a tier a position's ratio MM ÷ MB is monotone
+   * in its price, rising in the adverse direction whenever it exceeds the tier's maintenance rate
+   * (docs/engine.md), so for a single-symbol pool this is the stretch's maximum; for a multi-symbol
+   * cross pool it takes every leg's adverse extreme at once (an upper bound of the path, the
+   * pessimistic convention, as on bars without events). Updates pathPeak[0]; no allocation.
+   */
+  protected stretchPeak(a: number, b: number): void {
+    if (!this.hasPositions || !this.pathPeaks) return;
+    const m = this.m;
+    const lq = this.lq;
+    const sign = this.posSign;
+    const out = this.adv;
+    for (let s = 0; s < m.n; s++) {
+      const q = sign[s]!;
+      const v = q === 0 ? NaN : adverseOverStretch(lq, s, q, a, b);
+      out[s] = v === v ? v : m.closeMarks[s]!;
+    }
+    this.acct.marginRatioInto!(out, this.ratioOut);
+    const r = this.ratioOut[0]!;
+    if (r > this.pathPeak[0]!) this.pathPeak[0] = r;
+  }
+
+  protected timeAt(tau: number): number {
+    return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf);
+  }
+
+  protected runPath(i: number): void {
+    const m = this.m;
+    const slip = m.exec.slippageBps / 1e4;
+    this.pathPeak[0] = 0;
+    // a pool whose liquidation threshold the open gapped through is liquidated at the open before
+    // any order fills there (DESIGN §4.2: the venue liquidates while the price travels to the open)
+    let openSeen = this.gapLiquidations(i);
+    // market orders at the open, in submission order
+    for (let j = 0; j < this.orders.length; ) {
+      const o = this.orders[j]!;
+      if (o.type !== 'market' || o.activeFrom > i) {
+        j++;
+        continue;
+      }
+      this.orders.splice(j, 1);
+      const open = m.cols[o.symbol]!.open[i]!;
+      if (!(open === open)) {
+        this.reject(o.symbol, 'symbolUnavailable', `market order #${o.id} on ${this.ctx.symbols[o.symbol]}: no candle at ${new Date(m.time[i]!).toISOString()}`);
+        continue;
+      }
+      if (!openSeen) {
+        // the positions held into the open, at the open, before the first fill changes them
+        openSeen = true;
+        if (this.hasPositions && this.pathPeaks) {
+          this.buildPaths(i); // (only τ = 0, the open, is read; rebuilt below for the positions after the fills)
+          this.stretchPeak(0, 0);
+        }
+      }
+      const remaining = this.participationRemainder(o, i);
+      if (remaining !== 0) {
+        // carry the rest to the next bar's open, keeping the queue order
+        this.orders.splice(j, 0, { ...o, qty: remaining, activeFrom: i + 1 });
+        j++;
+      }
+      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
+    }
+    if (this.dirty) this.refresh();
+    // paths depend on the positions after the open (pessimistic cross legs go adverse-first)
+    this.buildPaths(i);
+
+    const pess = m.exec.crossCheck === 'pessimistic';
+    let tau = 0;
+    for (let guard = 0; guard < 100000; guard++) {
+      if (this.dirty) this.refresh();
+      let best = Infinity;
+      let kind = 0; // 1 single pool, 2 multi pool, 3 order
+      let which = -1;
+      for (let j = 0; j < this.nSingle; j++) {
+        const t = hitTime(this.lq, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
+        if (t < best) {
+          best = t;
+          kind = 1;
+          which = j;
+        }
+      }
+      for (let j = 0; j < this.multi.length; j++) {
+        const t = pess ? this.multiHit(this.multi[j]!, tau) : this.excessAt(this.multi[j]!, 3) <= 0 ? 3 : Infinity;
+        if (t < best) {
+          best = t;
+          kind = 2;
+          which = j;
+        }
+      }
+      const orders = this.orders;
+      for (let j = 0; j < orders.length; j++) {
+        const o = orders[j]!;
+        if (o.activeFrom > i || o.type === 'market') continue;
+        const t = hitTime(this.tp, o.symbol, o.price, triggersUp(o), tau);
+        if (t < best) {
+          best = t;
+          kind = 3;
+          which = j;
+        }
+      }
+      // the positions held from τ to the event (or to the close) meet their worst point on the way
+      this.stretchPeak(tau, kind === 0 ? 3 : best);
+      if (kind === 0) return;
+      const prevTau = tau;
+      tau = best;
+      this.eventTime = this.timeAt(tau);
+      if (kind === 1) {
+        const s = this.sSym[which]!;
+        const lp = this.sLp[which]!;
+        const p = priceAt(this.lq, s, tau);
+        const px = this.sSide[which]! > 0 ? (p < lp ? p : lp) : p > lp ? p : lp;
+        this.pricesAt(tau, this.pbuf);
+        this.pbuf2.set(this.pbuf);
+        this.pbuf[s] = px;
+        this.liquidate(this.sPool[which]!, this.pbuf, this.pbuf2);
+      } else if (kind === 2) {
+        const pool = this.multi[which]!;
+        const prices = this.pbuf;
+        if (pess) this.pricesAt(tau, prices);
+        else this.optimisticPrices(pool, prevTau, prices);
+        this.liquidate(pool, prices);
+      } else {
+        const o = orders[which]!;
+        orders.splice(which, 1);
+        const p = priceAt(this.tp, o.symbol, tau);
+        const up = triggersUp(o);
+        // at or beyond the level: the level, or the price at τ when it gapped past it
+        const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
+        if (o.type === 'limit') {
+          if (o.marketable && tau === 0 && o.activeFrom === i) this.execute(o, p, 'taker', tau);
+          else this.execute(o, o.price, 'maker', tau);
+        } else {
+          this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker', tau);
+        }
+      }
+    }
+    throw new EngineInvariantError('the intrabar event loop did not terminate');
+  }
+
+  /**
+   * Liquidates, at the open of bar i, every pool that is at or past its liquidation threshold there
+   * (single-symbol pools: the open on the liquidation source at or beyond the liquidation price;
+   * multi-symbol pools: excess ≤ 0 with every symbol at its open). Returns true when the positions
+   * held into the open were valued at the open (marginRatioPeak) because something was liquidated.
+   */
+  protected gapLiquidations(i: number): boolean {
+    if (this.dirty) this.refresh();
+    if (!this.hasPositions) return false;
+    this.buildPaths(i); // only τ = 0 is read here
+    let valued = false;
+    for (let guard = 0; guard <= this.m.n + 1; guard++) {
+      let hit: MarginPool | null = null;
+      for (let j = 0; j < this.nSingle && hit === null; j++) {
+        const s = this.sSym[j]!;
+        const open = this.lq[4 * s]!;
+        const lp = this.sLp[j]!;
+        if (this.sSide[j]! > 0 ? open <= lp : open >= lp) hit = this.sPool[j]!;
+      }
+      for (let j = 0; j < this.multi.length && hit === null; j++) if (this.excessAt(this.multi[j]!, 0) <= 0) hit = this.multi[j]!;
+      if (hit === null) return valued;
+      if (!valued && this.pathPeaks) this.stretchPeak(0, 0);
+      valued = true;
+      this.pricesAt(0, this.pbuf);
+      this.liquidate(hit, this.pbuf);
+      this.refresh();
+    }
+    throw new EngineInvariantError('gap liquidations at the open did not terminate');
+  }
+
+  /** volume participation: clip o.qty to the cap and return the part carried to the next bar */
+  protected participationRemainder(o: PendingOrder, i: number): number {
+    const part = this.m.exec.participation;
+    if (!part) return 0;
+    const vol = this.m.cols[o.symbol]!.volume[i]!;
+    const g = this.m.grids[o.symbol]!;
+    // on the quantity grid: the cap rounds down; a cap below one step fills nothing this bar
+    const capLots = g.lots(part.maxFraction * (vol === vol ? vol : 0), 'down');
+    const wantLots = g.lots(o.closePosition ? this.acct.positionQty(o.symbol) : o.qty, 'nearest');
+    const want = Math.abs(wantLots);
+    if (want <= capLots) return 0;
+    const rest = g.qty(want - capLots);
+    if (o.closePosition || o.reduceOnly) {
+      // turn it into an explicit reduce-only slice; the rest keeps the original intent
+      const sign = o.closePosition ? -Math.sign(this.acct.positionQty(o.symbol)) : Math.sign(o.qty);
+      o.closePosition = false;
+      o.reduceOnly = true;
+      o.qty = sign * g.qty(capLots);
+      return sign * rest;
+    }
+    const sign = o.qty > 0 ? 1 : -1;
+    o.qty = sign * g.qty(capLots);
+    return sign * rest;
+  }
+
+  /**
+   * A fill of symbol s at `price` (τ on the path) when the pool holding s would be at or past its
+   * liquidation threshold there (every other symbol at its liquidation-source price at τ): the
+   * venue liquidates the pool on the way, so the pool is liquidated at that price instead and the
+   * order is cancelled with the pool's other orders. Keeps a wallet from going negative and an
+   * isolated position from losing more than its margin when slippage or a gap carries a fill past
+   * the threshold. Returns true when it liquidated.
+   */
+  protected liquidatedBeforeFill(s: number, price: number, tau: number): boolean {
+    if (!this.hasPositions || this.acct.positionQty(s) === 0) return false;
+    if (this.dirty) this.refresh();
+    let pool: MarginPool | null = null;
+    for (let j = 0; j < this.nSingle && pool === null; j++) if (this.sSym[j] === s) pool = this.sPool[j]!;
+    for (let j = 0; j < this.multi.length && pool === null; j++) if (this.multi[j]!.symbols.includes(s)) pool = this.multi[j]!;
+    if (pool === null) return false;
+    const prices = this.pbuf;
+    this.pricesAt(tau, prices);
+    prices[s] = price;
+    if (!(pool.excess(prices) <= 0)) return false;
+    this.liquidate(pool, prices);
+    if (this.dirty) this.refresh();
+    return true;
+  }
+
+  protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): void {
+    const s = o.symbol;
+    const acct = this.acct;
+    if (this.liquidatedBeforeFill(s, price, tau)) return;
+    const pos = acct.positionQty(s);
+    let qty = o.qty;
+    const sym = this.ctx.symbols[s];
+    if (o.closePosition) {
+      if (pos === 0) {
+        this.reject(s, 'noPosition', `closePosition order #${o.id} on ${sym}: no open position`);
+        return;
+      }
+      if (pos > 0 === qty > 0) {
+        this.reject(s, 'reduceOnlyViolation', `closePosition order #${o.id} on ${sym}: the position is now on the order's side`);
+        return;
+      }
+      qty = -pos;
+    } else if (o.reduceOnly) {
+      if (pos === 0 || pos > 0 === qty > 0) {
+        this.reject(s, 'reduceOnlyViolation', `reduce-only order #${o.id} on ${sym} would ${pos === 0 ? 'open' : 'increase'} a position`);
+        return;
+      }
+      if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
+    }
+    const r = acct.trade({
+      symbol: s,
+      qty,
+      price,
+      liquidity,
+      mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
+      reduceOnly: o.reduceOnly || o.closePosition,
+      time: this.eventTime,
+    });
+    this.dirty = true;
+    this.changed = true;
+    if (!r.ok) return;
+    if (r.positionQty === 0) {
+      // protective close-position orders die with the position
+      if (this.orders.length) this.orders = this.orders.filter((x) => !(x.symbol === s && x.closePosition));
+    }
+    const st = this.strat;
+    if (st.onFill) {
+      const info = {
+        orderId: o.id,
+        tag: o.tag,
+        symbol: s,
+        qty: r.qty,
+        price: r.price,
+        liquidity,
+        fee: r.fee,
+        realizedPnl: r.realizedPnl,
+        positionQty: r.positionQty,
+        mode: r.mode,
+        time: this.eventTime,
+      };
+      this.call(() => st.onFill!(info, this.ctx));
+    }
+  }
+
+  protected liquidate(pool: MarginPool, prices: Float64Array, trigger: Float64Array = prices): void {
+    (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
+    const out = this.acct.liquidate(pool, prices, this.eventTime);
+    this.dirty = true;
+    this.changed = true;
+    this.liquidatedThisBar = true;
+    // orders of liquidated symbols are cancelled
+    if (this.orders.length) this.orders = this.orders.filter((o) => !out.symbols.includes(o.symbol));
+    const st = this.strat;
+    if (st.onLiquidation) {
+      const info = { ...out, time: this.eventTime };
+      this.call(() => st.onLiquidation!(info, this.ctx));
+    }
+  }
+}

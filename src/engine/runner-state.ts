@@ -1,0 +1,393 @@
+/**
+ * The state of one account setup during a replay (DESIGN §4): its account, strategy instance and
+ * context, pending orders, the pools it watches (derived at events), the intrabar path buffers and
+ * the per-bar series. This layer is the strategy's host (order entry, leverage, transfers: every
+ * bad request is a recorded rejection) and re-derives the pools after events; ./intrabar.ts walks
+ * a bar's path; ./replay.ts holds the bar step itself.
+ */
+import type { Account, MarginPool, MarkSnapshot, ModeId, RejectReason, Rejection } from '../account/types.js';
+import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
+import { EngineContext, type ContextHost, type Cursor } from './context.js';
+import { EventDetails } from './event-details.js';
+import { allocSeries, newSnapshot, type Market } from './market.js';
+import { ORDER_TYPES, type PendingOrder } from './orders.js';
+import type { PathFunction } from './path.js';
+import type { SetupSeries, SetupSpec } from './types.js';
+
+/** bars of series rows buffered before they are copied into the columns */
+export const ROW_BLOCK = 2048;
+
+/** Internal: a strategy callback threw; the setup stops. */
+export class StrategyFailure extends Error {
+  constructor(readonly inner: unknown) {
+    super(inner instanceof Error ? inner.message : String(inner));
+  }
+}
+
+/** One account setup's state and its host side (see the file header). */
+export abstract class RunnerState implements ContextHost {
+  readonly cursor: Cursor = { i: -1 };
+  readonly snap: MarkSnapshot = newSnapshot();
+  protected readonly peakSnap: MarkSnapshot = newSnapshot();
+  readonly ctx: EngineContext;
+  readonly series: SetupSeries;
+  readonly time: Float64Array;
+  readonly timeframeMs: number;
+  readonly setupId: string;
+  /** whether orders choose their own margin mode (SetupSpec.perOrderMode) */
+  readonly perOrderMode: boolean;
+  readonly defaultMode: ModeId;
+
+  protected orders: PendingOrder[] = [];
+  protected nextOrderId = 1;
+  /** pools or thresholds must be re-derived (set by every event) */
+  protected dirty = true;
+  /** an event happened since the last mark to market */
+  protected changed = true;
+  protected hasPositions = false;
+  protected liquidatedThisBar = false;
+  // single-symbol pools: the symbol, side and liquidation price (derived at events)
+  protected nSingle = 0;
+  protected sSym: Int32Array;
+  protected sSide: Float64Array;
+  protected sLp: Float64Array;
+  protected sPool: MarginPool[] = [];
+  // multi-symbol (cross) pools
+  protected multi: MarginPool[] = [];
+  /** per symbol: position sign for the multi-leg cross pool (0 = not a leg) */
+  protected legSign: Float64Array;
+  /** per symbol: sign of the position (+1, −1, 0), refreshed at events (read per bar without calls) */
+  protected posSign: Float64Array;
+  /** markWithPeakInto's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
+  protected readonly peakOut = new Float64Array(1);
+  /** [0]: the worst margin ratio met on the intrabar path of the current bar (bars that walk the path) */
+  protected readonly pathPeak = new Float64Array(1);
+  protected readonly ratioOut = new Float64Array(1);
+  /**
+   * the account evaluates ratios at given prices (Account.marginRatioInto): the peak of a bar with
+   * events is tracked on its path; without it (an accountFactory's account) the bar's adverse
+   * extremes are applied to the positions held at the close, as on bars without events
+   */
+  protected readonly pathPeaks: boolean;
+  // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
+  protected readonly tp: Float64Array;
+  protected readonly lq: Float64Array;
+  /** scratch price vectors */
+  protected readonly pbuf: Float64Array;
+  /** series rows not yet copied into the columns (8 values per bar, row-major) */
+  protected readonly rows = new Float64Array(8 * ROW_BLOCK);
+  protected rowStart = 0;
+  protected rowCount = 0;
+  /** the series columns in row order: equity, marginBalance, maintenanceMargin, marginRatio, marginRatioPeak, initialMargin, capitalAtRisk, grossNotional */
+  protected readonly columns: Float64Array[];
+  protected readonly pbuf2: Float64Array;
+  protected readonly adv: Float64Array;
+  /** the multi-symbol pool the path functions below value (set before each use) */
+  protected curPool: MarginPool | null = null;
+  /** the current pool's excess at τ on the liquidation-source path (./intrabar.ts) */
+  protected abstract excessAt(pool: MarginPool, tau: number): number;
+  /** the current pool's excess at a point of the path / at given prices (made once: no allocation per call) */
+  protected readonly excessPath: PathFunction = { at: (tau) => this.excessAt(this.curPool!, tau) };
+  protected readonly poolExcess = (prices: Float64Array): number => this.curPool!.excess(prices);
+  /** bar currently processed and the event time */
+  protected bar = -1;
+  protected eventTime = 0;
+  /** liquidation details and liquidation-price steps for the result records */
+  protected details: EventDetails | null = null;
+  dead = false;
+  error: string | undefined;
+  endBar = -1;
+
+  constructor(
+    readonly spec: SetupSpec,
+    readonly acct: Account,
+    readonly strat: Strategy,
+    protected readonly m: Market,
+    symbols: readonly string[],
+    readonly fromIndex: number,
+    time: Float64Array,
+  ) {
+    const n = m.n;
+    this.time = m.time;
+    this.timeframeMs = m.tf;
+    this.setupId = spec.id;
+    this.perOrderMode = spec.perOrderMode ?? spec.id === 'mixed';
+    this.defaultMode = spec.defaultMode;
+    this.series = allocSeries(time);
+    const se = this.series;
+    this.columns = [se.equity, se.marginBalance, se.maintenanceMargin, se.marginRatio, se.marginRatioPeak, se.initialMargin, se.capitalAtRisk, se.grossNotional];
+    this.sSym = new Int32Array(n + 1);
+    this.sSide = new Float64Array(n + 1);
+    this.sLp = new Float64Array(n + 1);
+    this.legSign = new Float64Array(n);
+    this.posSign = new Float64Array(n);
+    this.tp = new Float64Array(4 * n);
+    this.lq = new Float64Array(4 * n);
+    this.pbuf = new Float64Array(n);
+    this.pbuf2 = new Float64Array(n);
+    this.adv = new Float64Array(n);
+    this.pathPeaks = acct.marginRatioInto !== undefined;
+    this.cursor.i = fromIndex - 1;
+    this.ctx = new EngineContext(this, symbols, m.cols, m.markClose);
+  }
+
+  // ---- ContextHost -------------------------------------------------------------------------
+
+  positionQty(s: number): number {
+    return this.acct.positionQty(s);
+  }
+  entryPrice(s: number): number {
+    return this.acct.entryPrice(s);
+  }
+  positionMode(s: number): ModeId | null {
+    return this.acct.positionMode(s);
+  }
+  leverage(s: number): number {
+    return this.acct.leverage(s);
+  }
+  /** marks at the close of the bar the strategy sees (inside a bar: the previous close) */
+  protected visibleMarks(): Float64Array {
+    return this.cursor.i === this.bar ? this.m.closeMarks : this.m.lastMarks;
+  }
+  markOf(s: number): number {
+    return this.visibleMarks()[s]!;
+  }
+  liquidationPrice(s: number): number {
+    const pools = this.acct.pools();
+    for (let j = 0; j < pools.length; j++) {
+      const p = pools[j]!;
+      if (p.symbols.includes(s)) return p.liquidationPrice(s, this.visibleMarks());
+    }
+    return NaN;
+  }
+
+  protected validSymbol(s: number): boolean {
+    return Number.isInteger(s) && s >= 0 && s < this.m.n;
+  }
+
+  protected reject(s: number, reason: RejectReason, message: string): Rejection {
+    this.changed = true;
+    return this.acct.recordRejection(s, reason, message, this.eventTime);
+  }
+
+  submit(req: OrderRequest): number {
+    const s = req.symbol;
+    // an order on a symbol the run does not have is a rejection (counted, recorded), like any other bad order
+    if (!this.validSymbol(s)) {
+      this.reject(s, 'symbolUnavailable', `order: symbol index ${String(s)} is not one of the run's symbols (0..${this.m.n - 1})`);
+      return -1;
+    }
+    const type = (req.type ?? 'market') as OrderType;
+    if (!ORDER_TYPES.has(type)) {
+      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${JSON.stringify(req.type)} (market, limit, stop, takeProfit)`);
+      return -1;
+    }
+    if (req.mode !== undefined && req.mode !== 'isolated' && req.mode !== 'cross') {
+      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${JSON.stringify(req.mode)} (isolated, cross)`);
+      return -1;
+    }
+    const closePosition = req.closePosition === true;
+    let qty = req.qty;
+    if (closePosition) {
+      // one rule: a closePosition order ignores qty; its side is fixed now, against the open position
+      const pos = this.acct.positionQty(s);
+      if (pos === 0) {
+        this.reject(s, 'noPosition', `closePosition ${type} order on ${this.ctx.symbols[s]}: no open position`);
+        return -1;
+      }
+      qty = -pos;
+    } else if (!(Number.isFinite(qty) && qty !== 0)) {
+      this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity must be a finite non-zero number, got ${qty}`);
+      return -1;
+    } else {
+      // the venue's quantity grid: round down (toward zero) to the step, at least the minimum quantity
+      const asked = qty;
+      qty = this.m.grids[s]!.floor(qty);
+      if (qty === 0) {
+        this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity ${asked} rounds down to 0 at the quantity step ${this.m.lots[s]!.step}`);
+        return -1;
+      }
+      const minQty = this.m.lots[s]!.minQty;
+      if (req.reduceOnly !== true && Math.abs(qty) < minQty * (1 - 1e-9)) {
+        this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity ${qty} is below the minimum quantity ${minQty}`);
+        return -1;
+      }
+    }
+    let price = NaN;
+    if (type !== 'market') {
+      price = req.price ?? NaN;
+      if (!(Number.isFinite(price) && price > 0)) {
+        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${req.price}`);
+        return -1;
+      }
+    }
+    let marketable = false;
+    if (type === 'limit') {
+      const c = this.m.cols[s]!.close[this.cursor.i]!;
+      marketable = qty > 0 ? price >= c : price <= c;
+    }
+    const id = this.nextOrderId++;
+    this.orders.push({
+      id,
+      symbol: s,
+      qty,
+      type,
+      price,
+      reduceOnly: req.reduceOnly === true,
+      closePosition,
+      mode: req.mode,
+      tag: req.tag,
+      activeFrom: this.cursor.i + 1 > this.bar ? this.cursor.i + 1 : this.bar + 1,
+      marketable,
+    });
+    return id;
+  }
+
+  cancel(id: number): boolean {
+    const k = this.orders.findIndex((o) => o.id === id);
+    if (k < 0) return false;
+    this.orders.splice(k, 1);
+    return true;
+  }
+  cancelAll(s: number): number {
+    const before = this.orders.length;
+    this.orders = s < 0 ? [] : this.orders.filter((o) => o.symbol !== s);
+    return before - this.orders.length;
+  }
+  cancelMarket(s: number): void {
+    if (this.orders.length) this.orders = this.orders.filter((o) => !(o.symbol === s && o.type === 'market'));
+  }
+  openOrders(s: number): OpenOrder[] {
+    return this.orders
+      .filter((o) => s < 0 || o.symbol === s)
+      .map((o) => ({
+        id: o.id,
+        symbol: o.symbol,
+        qty: o.qty,
+        type: o.type,
+        price: o.price,
+        reduceOnly: o.reduceOnly,
+        closePosition: o.closePosition,
+        mode: o.mode,
+        tag: o.tag,
+      }));
+  }
+  floorQty(s: number, q: number): number {
+    // a bad index gives NaN: the order targetPosition places is then rejected by submit()
+    return this.validSymbol(s) ? this.m.grids[s]!.floor(q) : NaN;
+  }
+  setLeverage(s: number, lev: number): boolean {
+    // the account rejects a bad symbol index (symbolUnavailable), as it does a bad leverage
+    const r = this.acct.setLeverage(s, lev, this.eventTime);
+    this.dirty = true;
+    this.changed = true;
+    return r.ok;
+  }
+  transferMargin(s: number, amount: number): boolean {
+    const r = this.acct.transferMargin(s, amount, this.eventTime);
+    this.dirty = true;
+    this.changed = true;
+    return r.ok;
+  }
+
+  // ---- callbacks -----------------------------------------------------------------------------
+
+  protected call(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      throw new StrategyFailure(e);
+    }
+  }
+
+  start(): void {
+    this.cursor.i = this.fromIndex - 1;
+    this.eventTime = this.fromIndex < this.time.length ? this.time[this.fromIndex]! : 0;
+    this.bar = this.fromIndex - 1;
+    const st = this.strat;
+    if (st.onStart) {
+      try {
+        st.onStart(this.ctx);
+      } catch (e) {
+        this.fail(e, 0);
+      }
+    }
+  }
+
+  /** copy the buffered rows into the series columns */
+  flushRows(): void {
+    const n = this.rowCount;
+    if (n === 0) return;
+    const rows = this.rows;
+    const base = this.rowStart;
+    const cols = this.columns;
+    for (let j = 0; j < 8; j++) {
+      const col = cols[j]!;
+      for (let t = 0, q = j; t < n; t++, q += 8) col[base + t] = rows[q]!;
+    }
+    this.rowCount = 0;
+  }
+
+  fail(e: unknown, seriesLen: number): void {
+    this.flushRows();
+    const inner = e instanceof StrategyFailure ? e.inner : e;
+    this.dead = true;
+    this.error = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
+    this.endBar = seriesLen;
+  }
+
+  // ---- pools ---------------------------------------------------------------------------------
+
+  protected refresh(): void {
+    const acct = this.acct;
+    const pools = acct.pools();
+    this.nSingle = 0;
+    if (this.multi.length) this.multi = [];
+    this.legSign.fill(0);
+    for (let s = 0; s < this.m.n; s++) {
+      const q = acct.positionQty(s);
+      this.posSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
+    }
+    let any = false;
+    for (let j = 0; j < pools.length; j++) {
+      const p = pools[j]!;
+      const syms = p.symbols;
+      if (syms.length === 1) {
+        const s = syms[0]!;
+        const q = acct.positionQty(s);
+        if (q === 0) continue;
+        any = true;
+        const k = this.nSingle++;
+        if (k >= this.sSym.length) this.growSingles();
+        this.sSym[k] = s;
+        this.sSide[k] = q > 0 ? 1 : -1;
+        this.sLp[k] = p.liquidationPrice(s, this.m.closeMarks);
+        this.sPool[k] = p;
+      } else if (syms.length > 1) {
+        any = true;
+        this.multi.push(p);
+        for (let t = 0; t < syms.length; t++) {
+          const s = syms[t]!;
+          const q = acct.positionQty(s);
+          this.legSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
+        }
+      }
+    }
+    this.hasPositions = any;
+    this.dirty = false;
+    (this.details ??= new EventDetails(this.m.n)).refreshed(this.eventTime, this.sSym, this.sLp, this.nSingle, this.multi, this.m.closeMarks);
+  }
+
+  protected growSingles(): void {
+    const n = this.sSym.length * 2;
+    const a = new Int32Array(n);
+    a.set(this.sSym);
+    this.sSym = a;
+    const b = new Float64Array(n);
+    b.set(this.sSide);
+    this.sSide = b;
+    const c = new Float64Array(n);
+    c.set(this.sLp);
+    this.sLp = c;
+  }
+}

@@ -45,6 +45,24 @@ describe('roundUnits = decimal.js, half-even to 1e-8', () => {
       { numRuns: 4000 },
     );
   });
+  it('one long factor (a 17-digit price, in any position, any sign) without a divisor: the two-limb path', () => {
+    const long = fc.oneof(anyPos, anyPos.map((x) => -x), fc.double({ min: 1e-3, max: 1e5, noNaN: true }));
+    const small = fc.oneof(lots.filter((l) => l < 1e6), step, rate.filter((r) => Math.abs(r) >= 1e-6));
+    fc.assert(
+      fc.property(long, small, small, small, fc.nat(3), (x, s1, s2, s3, at) => {
+        const f = [s1, s2, s3];
+        f.splice(at, 0, x);
+        const want = ref(new W(f[0]!).times(f[1]!).times(f[2]!).times(f[3]!));
+        expect(u(roundUnits(f[0]!, f[1]!, f[2]!, f[3]!, 1))).toBe(want);
+      }),
+      { numRuns: 6000 },
+    );
+    // halves of a unit and long mantissas, both signs
+    for (const [a, b] of [[1, 0.000000005], [3, 0.000000005], [12345, 1.2345678901234567e-7], [7, 98765.43210987654]] as const) {
+      expect(u(roundUnits(a, b, 1, 1, 1))).toBe(ref(new W(a).times(b)));
+      expect(u(roundUnits(-a, b, 1, 1, 1))).toBe(ref(new W(-a).times(b)));
+    }
+  });
   it('ties go to the even unit, on both signs', () => {
     expect(roundUnits(1, 0.000000005, 1, 1, 1)).toBe(0n);
     expect(roundUnits(1, 0.000000015, 1, 1, 1)).toBe(2n);

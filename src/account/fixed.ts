@@ -73,6 +73,8 @@ const FAST_LIMIT = 2 ** 52;
 
 /** mantissa set by places(); the value is ± mant × 10^-places (sign kept in mant) */
 let mant = 0;
+/** the last double places() found too long (a price is decomposed by several bookings in a row) */
+let lastLong = Number.NaN;
 
 /**
  * Decimal places k of the shortest decimal of x, with mant set to its integer mantissa
@@ -88,10 +90,13 @@ function places(x: number): number {
     }
     return -1;
   }
-  if (x !== x || x === Infinity || x === -Infinity) return -1;
+  if (x !== x || x === Infinity || x === -Infinity || x === lastLong) return -1;
   for (let k = 1; k <= 22; k++) {
     const m = Math.round(x * P10[k]!);
-    if (m >= 9e14 || m <= -9e14) return -1;
+    if (m >= 9e14 || m <= -9e14) {
+      lastLong = x;
+      return -1;
+    }
     if (m / P10[k]! === x) {
       mant = m;
       return k;
@@ -129,36 +134,36 @@ function divRound(n: number, d: number): number {
 export function roundUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   let exp = UNIT_DP;
   let k = places(a);
-  if (k < 0) return slowUnits(a, b, c, e, den);
+  if (k < 0) return longUnits(a, b, c, e, den);
   let p = mant;
   exp -= k;
   k = places(b);
-  if (k < 0) return slowUnits(a, b, c, e, den);
+  if (k < 0) return longUnits(a, b, c, e, den);
   p *= mant;
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return slowUnits(a, b, c, e, den);
+  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   k = places(c);
-  if (k < 0) return slowUnits(a, b, c, e, den);
+  if (k < 0) return longUnits(a, b, c, e, den);
   p *= mant;
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return slowUnits(a, b, c, e, den);
+  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   k = places(e);
-  if (k < 0) return slowUnits(a, b, c, e, den);
+  if (k < 0) return longUnits(a, b, c, e, den);
   p *= mant;
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return slowUnits(a, b, c, e, den);
+  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   k = places(den);
-  if (k < 0 || !(mant > 0)) return slowUnits(a, b, c, e, den);
+  if (k < 0 || !(mant > 0)) return longUnits(a, b, c, e, den);
   let d = mant;
   exp += k;
   if (exp >= 0) {
-    if (exp > 22) return slowUnits(a, b, c, e, den);
+    if (exp > 22) return longUnits(a, b, c, e, den);
     p *= P10[exp]!;
-    if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return slowUnits(a, b, c, e, den);
+    if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   } else {
-    if (-exp > 22) return slowUnits(a, b, c, e, den);
+    if (-exp > 22) return longUnits(a, b, c, e, den);
     d *= P10[-exp]!;
-    if (!(d < FAST_LIMIT)) return slowUnits(a, b, c, e, den);
+    if (!(d < FAST_LIMIT)) return longUnits(a, b, c, e, den);
   }
   return BigInt(divRound(p, d));
 }
@@ -223,6 +228,149 @@ export function unitsPerQty(u: bigint, lots: number, step: number): number {
   }
   // beyond the double fast path (a cost basis above 2^52 units, ≈ 45 million): the exact quotient, correctly rounded
   return new Wide(u.toString()).div(UNITS_PER_QUOTE).div(new Wide(a).times(step)).toNumber();
+}
+
+// ---------------------------------------------------------------- one long factor: two double limbs
+
+/** the small factors' product must stay below this for the two-limb path (A × 1e9 < 2^53) */
+const LIMB_A = 9e6;
+/** a long factor's digits as hi × 1e8 + lo (set by longDigits), its places and sign */
+let lh = 0;
+let ll = 0;
+let lk = 0;
+let lneg = false;
+const LMEMO = 8;
+const lmX = new Float64Array(LMEMO).fill(Number.NaN);
+const lmH = new Float64Array(LMEMO);
+const lmL = new Float64Array(LMEMO);
+const lmK = new Int32Array(LMEMO);
+let lmNext = 0;
+
+/**
+ * The shortest decimal of x (≤ 17 significant digits, as String(x) prints it) as two exact double
+ * limbs: |x| = (lh × 1e8 + ll) × 10^-lk. False when lk would be negative (a huge integer).
+ */
+function longDigits(x: number): boolean {
+  const ax = x < 0 ? -x : x;
+  lneg = x < 0;
+  for (let i = 0; i < LMEMO; i++) {
+    if (lmX[i] === ax) {
+      lh = lmH[i]!;
+      ll = lmL[i]!;
+      lk = lmK[i]!;
+      return true;
+    }
+  }
+  const str = String(ax);
+  let hi = 0;
+  let lo = 0;
+  let frac = -1;
+  let exp10 = 0;
+  // digits left to right; the last 8 significant digits end up in lo
+  let digits = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    if (c === 46) frac = 0;
+    else if (c === 101) {
+      exp10 = Number(str.slice(i + 1));
+      break;
+    } else {
+      if (frac >= 0) frac++;
+      if (digits === 0 && c === 48) continue; // leading zeros carry no digits
+      digits++;
+      lo = lo * 10 + (c - 48);
+      if (digits > 8) {
+        // move the digit that left lo's 8 places into hi
+        const top = Math.floor(lo / 1e8);
+        lo -= top * 1e8;
+        hi = hi * 10 + top;
+      }
+    }
+  }
+  if (digits > 17) return false;
+  const k = (frac < 0 ? 0 : frac) - exp10;
+  if (k < 0) return false;
+  lh = hi;
+  ll = lo;
+  lk = k;
+  lmX[lmNext] = ax;
+  lmH[lmNext] = hi;
+  lmL[lmNext] = lo;
+  lmK[lmNext] = k;
+  lmNext = (lmNext + 1) % LMEMO;
+  return true;
+}
+
+/**
+ * round(a·b·c·e × 1e8) half-even when exactly one factor has a long decimal (a 17-digit price)
+ * and den = 1: the others' product A (< 9e6) times the long factor's two limbs stays exact in
+ * doubles; else the BigInt path.
+ */
+function longUnits(a: number, b: number, c: number, e: number, den: number): bigint {
+  if (den !== 1) return slowUnits(a, b, c, e, den);
+  let A = 1;
+  let kA = 0;
+  let longX = Number.NaN;
+  let nLong = 0;
+  for (let f = 0; f < 4; f++) {
+    const x = f === 0 ? a : f === 1 ? b : f === 2 ? c : e;
+    const k = places(x);
+    if (k >= 0) {
+      A *= mant;
+      kA += k;
+      if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, den);
+    } else {
+      if (nLong > 0) return slowUnits(a, b, c, e, den);
+      nLong = 1;
+      longX = x;
+    }
+  }
+  if (nLong === 0 || !Number.isFinite(longX) || !longDigits(longX)) return slowUnits(a, b, c, e, den);
+  const neg = A < 0 !== lneg;
+  const aa = A < 0 ? -A : A;
+  // value in units = aa × (lh·1e8 + ll) × 10^-(kA + lk − 8) = (H·1e8 + Lo) / 10^j
+  let H = aa * lh;
+  let Lo = aa * ll;
+  const carry = Math.floor(Lo / 1e8);
+  Lo -= carry * 1e8;
+  H += carry;
+  const j = kA + lk - UNIT_DP;
+  let q: number;
+  if (j >= UNIT_DP) {
+    const jj = j - UNIT_DP;
+    if (jj > 15) return slowUnits(a, b, c, e, den);
+    const D = P10[jj]!;
+    q = Math.floor(H / D);
+    let r = H - q * D;
+    if (r < 0) {
+      q -= 1;
+      r += D;
+    } else if (r >= D) {
+      q += 1;
+      r -= D;
+    }
+    // the remainder (r·1e8 + Lo) against half of D·1e8
+    let up: boolean;
+    if (jj === 0) up = 2 * Lo > 1e8 || (2 * Lo === 1e8 && q % 2 === 1);
+    else {
+      const t = 2 * r - D; // even: D is a power of ten ≥ 10
+      up = t > 0 || (t === 0 && (Lo > 0 || q % 2 === 1));
+    }
+    if (up) q += 1;
+  } else if (j >= 0) {
+    const D = P10[j]!;
+    let qlo = Math.floor(Lo / D);
+    const rem = Lo - qlo * D;
+    if (2 * rem > D || (2 * rem === D && qlo % 2 === 1)) qlo += 1;
+    const scale = P10[UNIT_DP - j]!;
+    const big = H * scale;
+    if (!(big + qlo < FAST_LIMIT)) {
+      const u = BigInt(H) * BIG_P10[UNIT_DP - j]! + BigInt(qlo);
+      return neg ? -u : u;
+    }
+    q = big + qlo;
+  } else return slowUnits(a, b, c, e, den);
+  return BigInt(neg ? -q : q);
 }
 
 // ---------------------------------------------------------------- the exact slow path (BigInt)

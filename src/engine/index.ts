@@ -4,6 +4,7 @@
  */
 export { replay, ENGINE_VERSION } from './replay.js';
 export { EngineInvariantError } from './types.js';
+export { SeriesPool } from './market.js';
 export type {
   ExecutionOptions,
   ReplayOutput,

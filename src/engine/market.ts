@@ -98,19 +98,53 @@ export class Market {
   }
 }
 
-export function allocSeries(time: Float64Array): SetupSeries {
+export function allocSeries(time: Float64Array, pool?: SeriesPool): SetupSeries {
   const n = time.length;
+  const col = pool ? (): Float64Array => pool.take(n) : (): Float64Array => new Float64Array(n);
   return {
     time,
-    equity: new Float64Array(n),
-    marginBalance: new Float64Array(n),
-    maintenanceMargin: new Float64Array(n),
-    marginRatio: new Float64Array(n),
-    marginRatioPeak: new Float64Array(n),
-    initialMargin: new Float64Array(n),
-    capitalAtRisk: new Float64Array(n),
-    grossNotional: new Float64Array(n),
+    equity: col(),
+    marginBalance: col(),
+    maintenanceMargin: col(),
+    marginRatio: col(),
+    marginRatioPeak: col(),
+    initialMargin: col(),
+    capitalAtRisk: col(),
+    grossNotional: col(),
   };
+}
+
+/**
+ * Reusable buffers for the per-bar series, for a caller that is done with a replay's series before
+ * it starts the next one (the sweep's workers: metrics and curves are computed, then the series are
+ * released). A fresh 8 MB Float64Array is fresh memory: the first write to each page faults, which
+ * on the 2-vCPU machine cost about as much as writing the series itself, and its release returns
+ * the pages to the OS only for the next run to fault them in again. Taken columns are views of
+ * exactly the asked length; their contents are whatever the last user left (the engine writes every
+ * row it reports). Nothing here is shared between threads.
+ */
+export class SeriesPool {
+  private readonly free: Float64Array[] = [];
+
+  /** a column of length n (a view of a pooled buffer with room for n, else a new one) */
+  take(n: number): Float64Array {
+    let best = -1;
+    for (let k = 0; k < this.free.length; k++) {
+      const cap = this.free[k]!.length;
+      if (cap >= n && (best < 0 || cap < this.free[best]!.length)) best = k;
+    }
+    if (best < 0) return new Float64Array(n);
+    const buf = this.free.splice(best, 1)[0]!;
+    return buf.length === n ? buf : new Float64Array(buf.buffer, buf.byteOffset, n);
+  }
+
+  /** gives back the value columns of `s` (not its time, which the engine never takes from the pool) */
+  release(s: SetupSeries): void {
+    for (const c of [s.equity, s.marginBalance, s.maintenanceMargin, s.marginRatio, s.marginRatioPeak, s.initialMargin, s.capitalAtRisk, s.grossNotional]) {
+      const whole = new Float64Array(c.buffer, 0, c.buffer.byteLength / 8);
+      if (!this.free.some((f) => f.buffer === c.buffer)) this.free.push(whole);
+    }
+  }
 }
 
 export function truncateSeries(s: SetupSeries, n: number): SetupSeries {

@@ -225,7 +225,7 @@ export function replay(p: ReplayParams): ReplayOutput {
       lotSizes,
     });
     const strat = p.strategy.create(p.params);
-    return new SetupRunner(spec, acct, strat, market, p.symbols, from, time);
+    return new SetupRunner(spec, acct, strat, market, p.symbols, from, time, p.seriesPool);
   });
   for (const r of runners) r.start();
 

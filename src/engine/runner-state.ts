@@ -9,7 +9,7 @@ import type { Account, MarginPool, MarkSnapshot, ModeId, RejectReason, Rejection
 import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/types.js';
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
-import { allocSeries, newSnapshot, type Market } from './market.js';
+import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
 import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import type { SetupSeries, SetupSpec } from './types.js';
@@ -106,6 +106,7 @@ export abstract class RunnerState implements ContextHost {
     symbols: readonly string[],
     readonly fromIndex: number,
     time: Float64Array,
+    pool?: SeriesPool,
   ) {
     const n = m.n;
     this.time = m.time;
@@ -113,7 +114,7 @@ export abstract class RunnerState implements ContextHost {
     this.setupId = spec.id;
     this.perOrderMode = spec.perOrderMode ?? spec.id === 'mixed';
     this.defaultMode = spec.defaultMode;
-    this.series = allocSeries(time);
+    this.series = allocSeries(time, pool);
     const se = this.series;
     this.columns = [se.equity, se.marginBalance, se.maintenanceMargin, se.marginRatio, se.marginRatioPeak, se.initialMargin, se.capitalAtRisk, se.grossNotional];
     this.sSym = new Int32Array(n + 1);

@@ -93,6 +93,7 @@ export interface ReplayOutput {
 }
 
 import type { MarketData } from '../feed/types.js';
+import type { SeriesPool } from './market.js';
 import type { VenueProfile } from '../venue/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 
@@ -129,6 +130,12 @@ export interface ReplayParams {
   onProgress?: (barsDone: number) => void;
   /** (added by the engine) account constructor (default: createAccount from src/account) */
   accountFactory?: AccountFactory;
+  /**
+   * buffers for the per-bar series (./market.ts SeriesPool): the output's series are views of
+   * pooled memory that the caller gives back with `pool.release(series)` once it no longer reads
+   * them (the sweep's workers do); default: fresh arrays the caller owns
+   */
+  seriesPool?: SeriesPool;
 }
 
 /**

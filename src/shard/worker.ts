@@ -51,6 +51,8 @@ const tainted = new Map<string, string>();
 const progress = init ? new BigInt64Array(init.progress) : null;
 const startedFlags = init ? new Int32Array(init.started) : null;
 const strategyCache = new Map<string, StrategyModule>();
+/** the worker's reusable series buffers (src/engine/market.ts SeriesPool), made on the first task */
+let seriesPool: import('../engine/market.js').SeriesPool | null = null;
 
 /**
  * A full collection after each task. A pass allocates per-bar series (9 Float64 columns per setup)
@@ -118,7 +120,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   const scenarios = init.scenarios ?? {};
   const data = stressMod && first.stress ? stressMod.stressView(base, first.stress, scenarios) : base;
   const curvePoints = first.stress ? Math.min(task.curvePoints, STRESS_CURVE_POINTS) : task.curvePoints;
-  const [{ replay }, { getVenue }, analysis, strategy] = await Promise.all([
+  const [{ replay, SeriesPool }, { getVenue }, analysis, strategy] = await Promise.all([
     import('../engine/index.js'),
     import('../venue/index.js'),
     import('../analysis/index.js'),
@@ -130,6 +132,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   let reported = 0;
   guard ??= new RealmGuard();
   beginPass();
+  seriesPool ??= new SeriesPool();
   let out: ReturnType<typeof replay> | null = null;
   let internalError: string | null = null;
   let stray: string[];
@@ -145,6 +148,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     initialCapital: first.initialCapital,
     leverage: first.leverage,
     execution: first.execution as unknown as ExecutionOptions,
+    seriesPool,
     onProgress: (done: number) => {
       if (progress) Atomics.add(progress, 0, BigInt(done - reported));
       reported = done;
@@ -165,7 +169,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
   const initialCapital = Number(first.initialCapital);
-  return task.runs.map((run, k) => {
+  const results = task.runs.map((run, k): RunResult => {
     const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
     const records = eventRecords(so.events, out.symbols, so.liquidations);
@@ -189,6 +193,9 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     };
     return result;
   });
+  // the series were read (metrics, curves, stress figures): their buffers serve the next pass
+  for (const so of out.setups) seriesPool.release(so.series);
+  return results;
 }
 
 /** A warm-up message: load the engine's modules before any task's timeout starts. */

@@ -12,7 +12,7 @@ import type { MarketData } from '../feed/types.js';
 import type { RunResult } from './types.js';
 import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
-import { erroredResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
+import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -28,7 +28,7 @@ export interface ExecuteOptions {
   /** abort = stop (Ctrl-C) */
   signal?: AbortSignal;
   /** called with each task's results, in completion order */
-  onResults(results: RunResult[]): void | Promise<void>;
+  onResults(results: SerializedResult[]): void | Promise<void>;
   /** called about every 250 ms with the bars replayed so far by all workers */
   onBars?(bars: number): void;
 }
@@ -57,7 +57,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf,
     ...(opts.scenarios && Object.keys(opts.scenarios).length > 0 ? { scenarios: opts.scenarios } : {}),
   };
-  const pool = new Piscina<WorkerTask | WarmupTask, RunResult[]>({
+  const pool = new Piscina<WorkerTask | WarmupTask, SerializedResult[]>({
     filename: WORKER_ENTRY,
     minThreads: workers,
     maxThreads: workers,
@@ -110,14 +110,14 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       curvePoints: opts.curvePoints,
       lane,
     };
-    let results: RunResult[];
+    let results: SerializedResult[];
     try {
       results = await pool.run(msg, { signal: ac.signal });
     } catch (err) {
       if (interrupted) return;
       const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
       const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
-      results = task.runs.map((r) => erroredResult(r.runId, r.spec, message));
+      results = task.runs.map((r) => serializeResult(erroredResult(r.runId, r.spec, message)));
     } finally {
       clearInterval(timer);
       stopAll.signal.removeEventListener('abort', onAll);

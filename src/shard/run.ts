@@ -19,6 +19,7 @@ import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantC
 import { canonicalJson, sha256Hex } from './hash.js';
 import { buildPlan, shardTasks, type PlanDataset, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
 import { executeTasks } from './execute.js';
+import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
@@ -279,10 +280,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     curvePoints: CURVE_POINTS,
     scenarios: scenarioTable(c.stress),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    onResults: (results: RunResult[]) => {
+    onResults: (results: SerializedResult[]) => {
       for (const r of results) {
         const file = join(resultsDir, `${r.runId}.json`);
-        withFsErrors(outCtx(file, 'write the result'), () => writeFileAtomic(file, `${JSON.stringify(r)}\n`));
+        withFsErrors(outCtx(file, 'write the result'), () => writeFileAtomic(file, r.json));
         writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,

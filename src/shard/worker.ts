@@ -211,14 +211,41 @@ async function warmup(): Promise<RunResult[]> {
   return [];
 }
 
+/**
+ * A result as it crosses back to the main thread: the file's JSON, written by the worker (so the
+ * serialisation of events runs in parallel, not on the main thread), with the fields the main
+ * thread reads for progress and the outcome.
+ */
+export interface SerializedResult {
+  runId: string;
+  spec: RunSpec;
+  status: RunResult['status'];
+  error?: string;
+  internal?: true;
+  /** results/<runId>.json, newline-terminated */
+  json: string;
+}
+
+/** what the main thread receives for a result (made in the worker, or on the main thread for a task that failed as a whole) */
+export function serializeResult(r: RunResult): SerializedResult {
+  return {
+    runId: r.runId,
+    spec: r.spec,
+    status: r.status,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(r.internal ? { internal: true as const } : {}),
+    json: `${JSON.stringify(r)}\n`,
+  };
+}
+
 /** piscina handler */
-export default async function handler(task: WorkerTask | WarmupTask): Promise<RunResult[]> {
+export default async function handler(task: WorkerTask | WarmupTask): Promise<SerializedResult[]> {
   if (!init) throw new Error('worker started without worker data');
-  if ('warmup' in task) return warmup();
+  if ('warmup' in task) return (await warmup()).map(serializeResult);
   try {
-    return await runTask(task, init);
+    return (await runTask(task, init)).map(serializeResult);
   } finally {
-    // after the results are built; they are small (downsampled curves), the series are garbage now
+    // after the results are built; they are small (downsampled curves), the series are pooled
     setImmediate(() => collect?.());
   }
 }

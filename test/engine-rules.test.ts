@@ -312,6 +312,21 @@ describe('order rules', () => {
     }
     expect(thrown).toBeInstanceOf(EngineInvariantError);
     expect((thrown as Error).message).toBe('setup cross, bar 1: Error: internal: books out of balance');
+    // the mark at the close (step 4) and an account call made for onBar (step 5) are engine failures too
+    const throwing = (what: 'mark' | 'setLeverage') => (p: Parameters<typeof createAccount>[0]) => {
+      const a = createAccount(p);
+      a[what] = () => {
+        throw new TypeError(`internal: ${what} broke`);
+      };
+      return a;
+    };
+    expect(() => replay({ ...params, accountFactory: throwing('mark') })).toThrow(EngineInvariantError);
+    expect(() => replay({ ...params, strategy: scripted({ 1: (c) => void c.setLeverage(0, 5) }, ['BTCUSDT']), accountFactory: throwing('setLeverage') })).toThrow(
+      /^setup cross: TypeError: internal: setLeverage broke$/,
+    );
+    // a strategy that throws an empty value is still an errored setup, with a message
+    const empty = replay({ ...params, accountFactory: undefined, strategy: scripted({ 1: () => { throw ''; } }, ['BTCUSDT']) });
+    expect(empty.setups[0]!.error).toBe('the strategy threw an empty value');
     // a strategy's own error still stops only its setup
     const out = replay({ ...params, accountFactory: undefined, strategy: scripted({ 1: () => { throw new Error('boom'); } }, ['BTCUSDT']) });
     expect(out.setups[0]!.error).toBe('Error: boom');

@@ -26,9 +26,12 @@ export function marginRatioOf(mm: number, mb: number): number {
   return !(mm > 0) ? 0 : mb * RATIO_CAP > mm ? mm / mb : RATIO_CAP;
 }
 
+/** wide enough that no sum of booked amounts rounds (decimal.js's default keeps 20 digits) */
+const Exact = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_EVEN });
+
 /** Checks the books invariant exactly in Decimal; returns the difference (0 when the books balance). */
 export function booksImbalance(b: BooksSnapshot): string {
-  const dec = (v: string) => new Decimal(v);
+  const dec = (v: string) => new Exact(v);
   const lhs = dec(b.initialDeposit)
     .plus(b.realizedPnl)
     .minus(b.fees)

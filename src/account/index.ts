@@ -409,7 +409,7 @@ export class AccountImpl implements Account {
     if (amount < 0 && -amount > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${-amount}; at most ${removable} can be removed`, time);
     // the amount (its shortest decimal) in units, rounded half-even
     const d = roundUnits(amount, 1, 1, 1, 1);
-    if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} is below the books' unit (1e-8)`, time);
+    if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} rounds to 0 at the books' unit (1e-8)`, time);
     p.isoWallet = p.isoWallet + d;
     this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);

@@ -133,7 +133,11 @@ export class SeriesPool {
       const cap = this.free[k]!.length;
       if (cap >= n && (best < 0 || cap < this.free[best]!.length)) best = k;
     }
-    if (best < 0) return new Float64Array(n);
+    if (best < 0) {
+      // outgrown: free buffers too small for this run are unlikely to fit the next ones either
+      for (let k = this.free.length - 1; k >= 0; k--) if (this.free[k]!.length < n) this.free.splice(k, 1);
+      return new Float64Array(n);
+    }
     const buf = this.free.splice(best, 1)[0]!;
     return buf.length === n ? buf : new Float64Array(buf.buffer, buf.byteOffset, n);
   }
@@ -144,7 +148,15 @@ export class SeriesPool {
       const whole = new Float64Array(c.buffer, 0, c.buffer.byteLength / 8);
       if (!this.free.some((f) => f.buffer === c.buffer)) this.free.push(whole);
     }
+    // at most MAX_FREE buffers kept (the largest): a worker serving mixed sizes does not hoard them
+    if (this.free.length > SeriesPool.MAX_FREE) {
+      this.free.sort((a, b) => b.length - a.length);
+      this.free.length = SeriesPool.MAX_FREE;
+    }
   }
+
+  /** buffers kept at most: 8 columns × 4 setups */
+  static readonly MAX_FREE = 32;
 }
 
 export function truncateSeries(s: SetupSeries, n: number): SetupSeries {

@@ -145,6 +145,8 @@ class SetupRunner extends IntrabarRunner {
     try {
       this.strat.onBar(this.ctx);
     } catch (e) {
+      // an engine failure inside a host call made by onBar is not the strategy's error
+      if (e instanceof EngineInvariantError) throw e;
       this.fail(e, k + 1);
     }
   }
@@ -234,21 +236,29 @@ export function replay(p: ReplayParams): ReplayOutput {
   const nr = runners.length;
   let alive = runners.filter((r) => !r.dead).length;
   for (let i = from; i < to; i++) {
-    market.advance(i);
     const k = i - from;
-    for (let j = 0; j < nr; j++) {
-      const r = runners[j]!;
-      if (r.dead) continue;
-      r.step(i, k);
-      if (r.dead) alive--;
+    let j = -1;
+    try {
+      market.advance(i);
+      for (j = 0; j < nr; j++) {
+        const r = runners[j]!;
+        if (r.dead) continue;
+        r.step(i, k);
+        if (r.dead) alive--;
+      }
+    } catch (e) {
+      // a strategy's errors stop its setup inside step(): whatever leaves it is the engine's (or the account's)
+      throw internalFailure(e, j >= 0 && j < nr ? runners[j]!.setupId : 'market', i);
     }
     if (alive === 0) break;
     if (onProgress && ((k + 1) & 0xffff) === 0) onProgress(k + 1);
   }
   if (onProgress && (bars & 0xffff) !== 0) onProgress(bars);
-  return {
-    symbols: [...p.symbols],
-    bars,
-    setups: runners.map((r) => r.output(bars)),
-  };
+  let setups: SetupOutput[];
+  try {
+    setups = runners.map((r) => r.output(bars));
+  } catch (e) {
+    throw internalFailure(e, 'output', to);
+  }
+  return { symbols: [...p.symbols], bars, setups };
 }

@@ -12,7 +12,7 @@ import { EventDetails } from './event-details.js';
 import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
 import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
-import type { SetupSeries, SetupSpec } from './types.js';
+import { EngineInvariantError, type SetupSeries, type SetupSpec } from './types.js';
 
 /** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
@@ -279,16 +279,25 @@ export abstract class RunnerState implements ContextHost {
   }
   setLeverage(s: number, lev: number): boolean {
     // the account rejects a bad symbol index (symbolUnavailable), as it does a bad leverage
-    const r = this.acct.setLeverage(s, lev, this.eventTime);
+    const r = this.host(() => this.acct.setLeverage(s, lev, this.eventTime));
     this.dirty = true;
     this.changed = true;
     return r.ok;
   }
   transferMargin(s: number, amount: number): boolean {
-    const r = this.acct.transferMargin(s, amount, this.eventTime);
+    const r = this.host(() => this.acct.transferMargin(s, amount, this.eventTime));
     this.dirty = true;
     this.changed = true;
     return r.ok;
+  }
+
+  /** an account call made for the strategy: what it throws is an engine failure, never the strategy's */
+  protected host<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw e instanceof EngineInvariantError ? e : new EngineInvariantError(`setup ${this.setupId}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    }
   }
 
   // ---- callbacks -----------------------------------------------------------------------------
@@ -297,6 +306,8 @@ export abstract class RunnerState implements ContextHost {
     try {
       fn();
     } catch (e) {
+      // an engine failure raised by a host call inside the callback is not the strategy's
+      if (e instanceof EngineInvariantError) throw e;
       throw new StrategyFailure(e);
     }
   }
@@ -333,7 +344,8 @@ export abstract class RunnerState implements ContextHost {
     this.flushRows();
     const inner = e instanceof StrategyFailure ? e.inner : e;
     this.dead = true;
-    this.error = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
+    const text = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
+    this.error = text === '' ? 'the strategy threw an empty value' : text;
     this.endBar = seriesLen;
   }
 

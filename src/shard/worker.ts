@@ -164,9 +164,10 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     stray = await endPass();
     changed = guard.restore();
   }
-  if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));
+  // the strategy's own misconduct first: a strategy that broke a shared built-in can make the engine fail, and that is not a marginlab bug
   const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `strategy code threw after its callback returned: ${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
   if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
+  if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
   const initialCapital = Number(first.initialCapital);
   const results = task.runs.map((run, k): RunResult => {
@@ -178,7 +179,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
       spec: run.spec,
-      ...(so.error ? { status: 'errored' as const, error: `strategy threw: ${so.error}` } : { status: 'ok' as const }),
+      ...(so.error !== undefined ? { status: 'errored' as const, error: `strategy threw: ${so.error}` } : { status: 'ok' as const }),
       metrics,
       books: { ...so.books } as unknown as Record<string, string>,
       rejections: sortedRecord(so.rejections),

@@ -14,8 +14,11 @@
  *   { engineBarsPerSec, fusedBarsPerSec, ratio, ... }  (bars of one account setup per second)
  * where fusedBarsPerSec / ratio refer to the bare fused loop (the issue's reference, which
  * records no per-bar series), and fusedSameOutputsBarsPerSec / ratioSameOutputs to the fused loop
- * that also writes the 8 per-bar series the engine must produce (compared bar by bar).
- * It measures; it never asserts a time.
+ * that also writes the 8 per-bar series the engine must produce (compared bar by bar). Both the
+ * engine (SeriesPool, as the sweep's workers run it) and the fused loop write their series into
+ * buffers reused from repeat to repeat (a fresh 8 MB array page-faults on first write, which on
+ * this VM costs about as much as the writing). "Booking alone" re-books the engine run's fills
+ * through Account.trade. It measures; it never asserts a time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,7 +29,7 @@ import type { MarketData } from '../src/feed/types.js';
 import { getVenue, LotGrid, maintenanceMargin } from '../src/venue/index.js';
 import type { Tier, VenueProfile } from '../src/venue/types.js';
 import type { MaintenanceModel } from '../src/venue/math.js';
-import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import { replay, DEFAULT_EXECUTION, SETUPS, SeriesPool } from '../src/engine/index.js';
 import { createAccount, marginRatioOf } from '../src/account/index.js';
 import type { StrategyModule } from '../src/strategy/types.js';
 import smaCross from '../strategies/sma-cross.js';
@@ -64,6 +67,9 @@ function ratioAt(model: MaintenanceModel, tiers: readonly Tier[], q: number, ent
  * (isolated: into the position's wallet, Binance), liquidation when the mark path crosses the
  * venue's closed-form price (gap: at the mark open), mark to market at the mark close.
  */
+/** the fused loop's output columns per setup and length (reused: fresh arrays page-fault on first write) */
+const fusedColumns = new Map<string, Float64Array[]>();
+
 function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSeries: boolean): FusedResult {
   const c = data.columns[0]!;
   const { open, close, fundingStart, fundingRate, fundingPrice } = c;
@@ -95,15 +101,11 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
   let trades = 0;
   let liquidations = 0;
   // the per-bar outputs, as the engine records them
-  const len = withSeries ? n : 0;
-  const sEq = new Float64Array(len);
-  const sMb = new Float64Array(len);
-  const sMm = new Float64Array(len);
-  const sMr = new Float64Array(len);
-  const sPeak = new Float64Array(len);
-  const sIm = new Float64Array(len);
-  const sCap = new Float64Array(len);
-  const sGross = new Float64Array(len);
+  // output columns reused from run to run, as the engine's SeriesPool reuses its own
+  const key = `${isolated}:${n}`;
+  const cols = withSeries ? (fusedColumns.get(key) ?? Array.from({ length: 8 }, () => new Float64Array(n))) : Array.from({ length: 8 }, () => new Float64Array(0));
+  if (withSeries) fusedColumns.set(key, cols);
+  const [sEq, sMb, sMm, sMr, sPeak, sIm, sCap, sGross] = cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   const mmModel = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
   let liquidated = false;
   /** the bar's ratios at points its close and adverse extreme do not cover (held into a fill at the open, at the liquidation) */
@@ -294,8 +296,16 @@ async function main(): Promise<void> {
     const params = smaCross.params.parse({ symbol: data.symbols[0], fast: FAST, slow: SLOW, marginFraction: FRACTION });
 
     const bhParams = buyAndHold.params.parse({ symbol: data.symbols[0], marginFraction: FRACTION });
-    const engineRun = (strategy: StrategyModule, p: Record<string, unknown>) =>
-      replay({
+    // the engine writes its series into reused buffers, as the sweep's workers do (SeriesPool); a
+    // run's buffers go back to its pool only when the next run of the same strategy starts, so the
+    // last outputs stay intact for the comparison below
+    const pools = new Map<StrategyModule, { pool: SeriesPool; last: ReturnType<typeof replay> | null }>();
+    const engineRun = (strategy: StrategyModule, p: Record<string, unknown>) => {
+      const slot = pools.get(strategy) ?? { pool: new SeriesPool(), last: null };
+      pools.set(strategy, slot);
+      if (slot.last) for (const s of slot.last.setups) slot.pool.release(s.series);
+      slot.last = replay({
+        seriesPool: slot.pool,
         data,
         symbols: [data.symbols[0]!],
         strategy,
@@ -306,6 +316,8 @@ async function main(): Promise<void> {
         leverage: LEVERAGE,
         execution: { ...DEFAULT_EXECUTION, slippageBps: 0 }, // the fused reference loop has no slippage
       });
+      return slot.last;
+    };
 
     // interleaved repetitions (engine, fused, engine with one fill) so that a load change on the
     // machine hits all of them alike; the best of each is kept

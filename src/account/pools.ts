@@ -18,6 +18,17 @@ interface LpArgs {
   tiers: readonly Tier[];
 }
 
+/** the closed forms' arguments for position p with `walletBalance` (the reused object, filled in place) */
+function fillArgs(a: LpArgs, p: Position, walletBalance: number): LpArgs {
+  a.side = p.side;
+  a.qty = p.absQ;
+  a.entryPrice = p.entryF;
+  a.walletBalance = walletBalance;
+  a.leverage = p.leverage;
+  a.tiers = p.tiers;
+  return a;
+}
+
 export class IsolatedPool implements MarginPool {
   readonly id: string;
   readonly symbols: readonly number[];
@@ -46,23 +57,12 @@ export class IsolatedPool implements MarginPool {
   liquidationPrice(symbol: number, _marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = p.isoWalletF;
-    a.leverage = p.leverage;
-    return this.acc.venue.isolatedLiquidationPrice(a);
+    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, p.isoWalletF));
   }
   bankruptcyPrice(symbol: number, _marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = p.isoWalletF;
-    return this.acc.venue.bankruptcyPrice(a);
+    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, p.isoWalletF));
   }
 }
 
@@ -117,25 +117,13 @@ export class CrossPool implements MarginPool {
   liquidationPrice(symbol: number, marks: Float64Array): number {
     const p = this.member(symbol);
     if (!p || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
     // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
-    a.walletBalance = this.others(symbol, marks, true);
-    a.leverage = p.leverage;
-    a.tiers = p.tiers;
-    return this.acc.venue.isolatedLiquidationPrice(a);
+    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, this.others(symbol, marks, true)));
   }
   bankruptcyPrice(symbol: number, marks: Float64Array): number {
     const p = this.member(symbol);
     if (!p || p.absQ === 0) return Number.NaN;
-    const a = this.args;
-    a.side = p.side;
-    a.qty = p.absQ;
-    a.entryPrice = p.entryF;
-    a.walletBalance = this.others(symbol, marks, false);
-    return this.acc.venue.bankruptcyPrice(a);
+    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, this.others(symbol, marks, false)));
   }
 }
 

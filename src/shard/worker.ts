@@ -170,6 +170,14 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
   const initialCapital = Number(first.initialCapital);
+  // the price curves depend only on the bars replayed: setups that ran the same bars share them
+  const priceCurves = new Map<string, ReturnType<typeof analysis.buildPriceCurves>>();
+  const pricesFor = (time: Float64Array) => {
+    const key = `${time.length}:${time[0]}:${time[time.length - 1]}`;
+    let p = priceCurves.get(key);
+    if (!p) priceCurves.set(key, (p = analysis.buildPriceCurves(data, time, out.symbols, curvePoints)));
+    return p;
+  };
   const results = task.runs.map((run, k): RunResult => {
     const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
@@ -188,7 +196,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       bars: so.series.time.length,
       ...capRecords(records, task.maxEvents),
       liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols),
-      prices: analysis.buildPriceCurves(data, so.series.time, out.symbols, curvePoints),
+      prices: pricesFor(so.series.time),
       curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
       ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),
     };

@@ -4,7 +4,7 @@
  * columns: shared, not copied) and stay cached for every task. Returns plain RunResult JSON.
  */
 import { workerData } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
 import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type SetupSpec } from '../engine/types.js';
@@ -55,20 +55,32 @@ const strategyCache = new Map<string, StrategyModule>();
 let seriesPool: import('../engine/market.js').SeriesPool | null = null;
 
 /**
- * A full collection after each task. A pass allocates per-bar series (9 Float64 columns per setup)
- * that become garbage when its results are returned; V8 would otherwise let a worker's heap grow
- * by several passes' worth before collecting, which multiplies memory by the worker count.
- * Worker execArgv cannot carry V8 flags, hence the flag is set here and gc taken from a context.
+ * A full collection after a task when the heap has grown well beyond what the last one left. A
+ * pass's garbage (event records, result JSON) would otherwise let a worker's heap grow by several
+ * passes' worth before V8 collects, which multiplies memory by the worker count; but a full
+ * collection after every task costs more than the task itself when tasks are short (a stress
+ * sweep's passes over 1,458 bars: a quarter of the worker's time went to it), so it runs only when
+ * the used heap is above twice the last post-collection size plus 32 MB. The per-bar series are
+ * pooled (SeriesPool), not garbage. Worker execArgv cannot carry V8 flags, hence the flag is set
+ * here and gc taken from a context.
  */
-const collect: (() => void) | null = (() => {
+const gc: (() => void) | null = (() => {
   try {
     setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
+    const fn = runInNewContext('gc') as unknown;
+    return typeof fn === 'function' ? (fn as () => void) : null;
   } catch {
     return null;
   }
 })();
+let heapAfterGc = 0;
+function collect(): void {
+  if (!gc) return;
+  const used = getHeapStatistics().used_heap_size;
+  if (used < 2 * heapAfterGc + 32 * 2 ** 20) return;
+  gc();
+  heapAfterGc = getHeapStatistics().used_heap_size;
+}
 
 async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModule> {
   let mod = strategyCache.get(name);
@@ -254,7 +266,7 @@ export default async function handler(task: WorkerTask | WarmupTask): Promise<Se
   try {
     return (await runTask(task, init)).map(serializeResult);
   } finally {
-    // after the results are built; they are small (downsampled curves), the series are pooled
-    setImmediate(() => collect?.());
+    // after the results are built: the pass's garbage is collected when it has piled up (collect above)
+    setImmediate(collect);
   }
 }

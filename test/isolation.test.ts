@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
-import { RealmGuard, synchronousCallbacks } from '../src/shard/isolation.js';
+import { RealmGuard } from '../src/shard/isolation.js';
+import { checkSync } from '../src/engine/runner-state.js';
 
 const ISOLATION_STRATEGIES = resolve(import.meta.dirname, 'fixtures', 'isolation', 'strategies');
 let dir: string;
@@ -75,9 +76,11 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
     expect(Array.prototype.push).toBe(push);
     expect('evil' in Array.prototype).toBe(false);
   });
-  it('a callback returning a promise throws; a plain one passes through with its this', () => {
-    const inst = synchronousCallbacks({ n: 1, onBar(this: { n: number }) { return this.n; }, async onFill() { throw new Error('x'); } });
-    expect(inst.onBar()).toBe(1);
-    expect(() => inst.onFill()).toThrow(/onFill returned a Promise: strategy callbacks are synchronous/);
+  it('a callback returning a promise throws; a plain return value passes', () => {
+    expect(() => checkSync(undefined, 'onBar')).not.toThrow();
+    expect(() => checkSync(1, 'onBar')).not.toThrow();
+    expect(() => checkSync({ then: 1 }, 'onBar')).not.toThrow();
+    const rejected = Promise.reject(new Error('x'));
+    expect(() => checkSync(rejected, 'onFill')).toThrow(/onFill returned a Promise: strategy callbacks are synchronous/);
   });
 });

@@ -8,7 +8,7 @@ import type { MarginPool } from '../account/types.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from './path.js';
 import { triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
-import { RunnerState } from './runner-state.js';
+import { checkSync, RunnerState } from './runner-state.js';
 import { EngineInvariantError } from './types.js';
 
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
@@ -69,7 +69,7 @@ export abstract class IntrabarRunner extends RunnerState {
         const st = this.strat;
         if (st.onFunding) {
           const info = { ...r, time };
-          this.call(() => st.onFunding!(info, this.ctx));
+          this.call(() => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
         }
       }
     }
@@ -406,7 +406,7 @@ export abstract class IntrabarRunner extends RunnerState {
         mode: r.mode,
         time: this.eventTime,
       };
-      this.call(() => st.onFill!(info, this.ctx));
+      this.call(() => checkSync(st.onFill!(info, this.ctx), 'onFill'));
     }
   }
 
@@ -421,7 +421,7 @@ export abstract class IntrabarRunner extends RunnerState {
     const st = this.strat;
     if (st.onLiquidation) {
       const info = { ...out, time: this.eventTime };
-      this.call(() => st.onLiquidation!(info, this.ctx));
+      this.call(() => checkSync(st.onLiquidation!(info, this.ctx), 'onLiquidation'));
     }
   }
 }

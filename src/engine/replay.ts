@@ -27,7 +27,7 @@ import type { SymbolColumns } from '../feed/types.js';
 import { Market, truncateSeries } from './market.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
-import { ROW_BLOCK, StrategyFailure } from './runner-state.js';
+import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
@@ -143,7 +143,8 @@ class SetupRunner extends IntrabarRunner {
     this.cursor.i = i;
     this.eventTime = t0 + m.tf;
     try {
-      this.strat.onBar(this.ctx);
+      const returned: unknown = this.strat.onBar(this.ctx);
+      if (returned !== undefined) checkSync(returned, 'onBar');
     } catch (e) {
       // an engine failure inside a host call made by onBar is not the strategy's error
       if (e instanceof EngineInvariantError) throw e;

@@ -14,6 +14,19 @@ import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec } from './types.js';
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+/**
+ * Strategy callbacks are synchronous: what one returns is checked here (a plain call, no wrapper
+ * around the strategy); a promise is an error of that callback (its rejection is absorbed).
+ */
+export function checkSync(returned: unknown, name: string): void {
+  if (returned === undefined || !isThenable(returned)) return;
+  returned.then(undefined, () => undefined);
+  throw new Error(`${name} returned a Promise: strategy callbacks are synchronous (remove async/await; the engine does not wait for promises)`);
+}
+
 /** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
 
@@ -319,7 +332,7 @@ export abstract class RunnerState implements ContextHost {
     const st = this.strat;
     if (st.onStart) {
       try {
-        st.onStart(this.ctx);
+        checkSync(st.onStart(this.ctx), 'onStart');
       } catch (e) {
         this.fail(e, 0);
       }

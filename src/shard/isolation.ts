@@ -12,7 +12,7 @@
  *   it ends (strategy callbacks are synchronous; nothing of theirs runs later, in another run).
  * - Errors after a callback returned (a throwing microtask, an unhandled rejection) are caught
  *   while the pass is current and attributed to it.
- * - Async callbacks: a callback that returns a thenable is an error saying callbacks are synchronous.
+ * - Async callbacks: the engine checks what each callback returns (src/engine/runner-state.ts checkSync).
  * - Output: console output of strategies goes to stderr, never to stdout (the --json stream).
  */
 import { Console } from 'node:console';
@@ -278,35 +278,3 @@ export async function endPass(): Promise<string[]> {
 
 const setImmediateReal = globalThis.setImmediate;
 
-// ---------------------------------------------------------------------------------------------
-// synchronous callbacks
-
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
-
-/**
- * Wrap every `on*` callback of a strategy instance: a callback that returns a thenable (an async
- * function) throws an error saying callbacks are synchronous (its promise's rejection is absorbed).
- */
-export function synchronousCallbacks<T extends object>(instance: T): T {
-  const wrapped = new Map<string, { fn: unknown; w: (...a: unknown[]) => unknown }>();
-  return new Proxy(instance, {
-    get(target, key, receiver) {
-      const v = Reflect.get(target, key, receiver) as unknown;
-      if (typeof key !== 'string' || !/^on[A-Z]/.test(key) || typeof v !== 'function') return v;
-      const hit = wrapped.get(key);
-      if (hit && hit.fn === v) return hit.w;
-      const fn = v as (...a: unknown[]) => unknown;
-      const w = function (this: unknown, ...args: unknown[]) {
-        const r = fn.apply(this === receiver ? target : this, args);
-        if (isThenable(r)) {
-          (r as PromiseLike<unknown>).then(undefined, () => undefined);
-          throw new Error(`${key} returned a Promise: strategy callbacks are synchronous (remove async/await; the engine does not wait for promises)`);
-        }
-        return r;
-      };
-      wrapped.set(key, { fn: v, w });
-      return w;
-    },
-  });
-}

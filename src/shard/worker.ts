@@ -16,7 +16,7 @@ import { capRecords, eventRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
-import { beginPass, endPass, installWorkerIsolation, RealmGuard, synchronousCallbacks, tamperMessage } from './isolation.js';
+import { beginPass, endPass, installWorkerIsolation, RealmGuard, tamperMessage } from './isolation.js';
 
 export interface WorkerInit {
   datasets: Record<string, MarketData>;
@@ -90,8 +90,8 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
     const loaded = await resolveStrategy(name, dirs);
     const changed = guard.restore();
     if (changed.length > 0) tainted.set(name, `${tamperMessage(changed)} (when its module loaded)`);
-    // callbacks returning a promise are errors (isolation.ts)
-    mod = { ...loaded, create: (params: unknown) => synchronousCallbacks(loaded.create(params as never)) } as StrategyModule;
+    // (a callback returning a promise is an error: the engine checks what each callback returns)
+    mod = loaded;
     strategyCache.set(name, mod);
   }
   return mod;

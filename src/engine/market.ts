@@ -42,6 +42,12 @@ export class Market {
   readonly lastMarks: Float64Array;
   /** quantity grid per symbol (orders are rounded down to it) */
   readonly grids: LotGrid[];
+  /**
+   * per symbol, the funding events' CSR start index per bar (the bar step reads it every bar: held
+   * here, in one array of one shape, rather than through column objects whose shapes differ
+   * between a loaded dataset and a stress view — that made V8 deoptimise the bar step)
+   */
+  readonly fundingStart: SymbolColumns['fundingStart'][];
   constructor(
     cols: SymbolColumns[],
     time: Float64Array,
@@ -68,6 +74,7 @@ export class Market {
     this.lqLow = cols.map((c) => (c.markAtBarTimeframe ? c.markLow : c.low));
     this.lqHigh = cols.map((c) => (c.markAtBarTimeframe ? c.markHigh : c.high));
     this.tradeLow = cols.map((c) => c.low);
+    this.fundingStart = cols.map((c) => c.fundingStart);
     this.tradeHigh = cols.map((c) => c.high);
     this.closeMarks = new Float64Array(this.n).fill(NaN);
     this.lastMarks = new Float64Array(this.n).fill(NaN);

@@ -64,7 +64,7 @@ class SetupRunner extends IntrabarRunner {
     try {
       // 1. funding
       for (let s = 0; s < n; s++) {
-        const fs = m.cols[s]!.fundingStart;
+        const fs = m.fundingStart[s]!;
         const a = fs[i]!;
         const b = fs[i + 1]!;
         if (b > a) this.funding(s, a, b);

@@ -9,14 +9,16 @@
  * command unless `allowMissing`). The archives are then imported through the Binance importer and
  * the one commit path (append / --replace), with a provenance line per series in the manifest.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError } from '../errors.js';
 import type { FileKind } from './manifest.js';
 import { commitSeries, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
 import { timeframeMs } from './timeframe.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { excerpt } from '../util/excerpt.js';
 
 export const BINANCE_VISION = 'https://data.binance.vision';
 
@@ -136,13 +138,6 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function writeAtomic(path: string, data: Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 /** A cached archive is usable when its .CHECKSUM is cached too and matches. */
 function cachedOk(zip: string): boolean {
   if (!existsSync(zip) || !existsSync(`${zip}.CHECKSUM`)) return false;
@@ -165,11 +160,11 @@ async function fetchArchive(a: Archive, base: string, cache: string, o: Download
     if (sum === null || zip === null) return 'missing';
     const text = sum.toString('utf8').trim();
     want = text.split(/\s+/)[0]!.toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(want)) throw dataError(`${url}.CHECKSUM: not a sha256 checksum file ('${text.slice(0, 80)}')`);
+    if (!/^[0-9a-f]{64}$/.test(want)) throw dataError(`${url}.CHECKSUM: not a sha256 checksum file ('${excerpt(text, 80)}')`);
     got = sha256(zip);
     if (got === want) {
-      writeAtomic(dest, zip);
-      writeAtomic(`${dest}.CHECKSUM`, Buffer.from(`${text}\n`));
+      writeFileAtomic(dest, zip);
+      writeFileAtomic(`${dest}.CHECKSUM`, Buffer.from(`${text}\n`));
       return 'downloaded';
     }
     o.onRetry?.(`checksum mismatch for ${url} (sha256 ${got}, published ${want}); downloading again`);

@@ -82,6 +82,12 @@ export function escapeHtml(s: string): string {
 }
 
 /** Markdown table cell: escape the characters that would change table structure or inline HTML. */
+/** a Markdown table: header row, alignment row (l / r), body rows (cells already escaped) */
+export function mdTable(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
+  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
 export function escapeMd(s: string): string {
   return s
     .replace(/\\/g, '\\\\')

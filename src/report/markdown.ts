@@ -2,7 +2,7 @@
  * report.md: the comparison for people, in plain Markdown (GitHub-flavoured tables).
  */
 import type { RunResult } from '../shard/types.js';
-import { escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
 import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
@@ -33,11 +33,6 @@ export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], str
   returnOnCapitalAtRisk: 'Return on CaR',
   sharpe: 'Sharpe',
 };
-
-function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
-  const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
-  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
 
 export function comparisonRows(model: ReportModel): { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] {
   const out: { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] = [];

@@ -3,7 +3,7 @@
  */
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
-import { escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
 import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel, type SetupId } from './stress.js';
 
 const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
@@ -45,11 +45,6 @@ export function firstLiquidatedLabel(x: { symbol: string; time: number }[]): str
   const first = x.filter((e) => e.time === t0).map((e) => e.symbol);
   const rest = x.length - first.length;
   return `${first.join(', ')} @ ${isoTime(t0)}${rest ? ` (+${rest} later)` : ''}`;
-}
-
-function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
-  const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
-  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 export function renderStressMarkdown(m: StressModel | null): string {

@@ -3,12 +3,10 @@
  * typed record per event, in ledger order, liquidations completed with the engine's trigger
  * details. Also the liquidation-price steps per symbol and the optional cap (maxEventsPerRun).
  */
-import { Decimal } from 'decimal.js';
+import { fromU, toU } from '../analysis/money.js';
 import type { AccountEvent } from '../account/types.js';
 import type { LiquidationDetail, LiquidationPriceSteps } from '../engine/types.js';
 import type { EventsCap, LiquidationPriceSeries, RunEventRecord } from './result-schema.js';
-
-const D = Decimal.clone({ precision: 64 });
 
 /** finite number, or null (JSON has no NaN) */
 const fin = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
@@ -54,7 +52,7 @@ export function eventRecords(events: readonly AccountEvent[], symbols: readonly 
         out[k] = {
           type: 'liquidation', time: e.time, pool: e.poolId, mode: e.poolId === 'cross' ? 'cross' : 'isolated', legs,
           marginRatio: fin(d?.marginRatio), realizedPnl: e.realizedPnl, penalty: e.penalty, insuranceDraw: e.insuranceDraw,
-          loss: new D(e.penalty).minus(e.realizedPnl).minus(e.insuranceDraw).toFixed(),
+          loss: fromU(toU(e.penalty) - toU(e.realizedPnl) - toU(e.insuranceDraw)),
         };
         break;
       }

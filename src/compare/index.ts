@@ -16,7 +16,7 @@ import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_ORDER, cmpStr, type SetupId } from '../report/model.js';
 import { canonicalJson } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
-import { ruleFails, type Rule } from './rules.js';
+import { applyOp, ruleFails, type Rule } from './rules.js';
 
 /** The metrics compared per run, in this order: the report's comparison columns (one list for both). */
 export const COMPARE_METRICS = COMPARISON_METRICS;
@@ -254,7 +254,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
   for (const rule of rules) {
     if (rule.kind !== 'count') continue;
     const n = rule.field === 'missing' ? onlyInBaseline.length : onlyInCurrent.length;
-    if (ruleFails({ ...rule, kind: 'value', field: 'n' }, { status: 'ok', metrics: { n } }, null)) fail(rule);
+    if (applyOp(rule.op, n, rule.threshold)) fail(rule);
   }
 
   const setups: SetupSummary[] = [];

@@ -293,7 +293,7 @@ ${sortableTable('comparison-table', compHead, compRows)}
 ${sweepRows.length ? sortableTable('sweep-table', sweepHead, sweepRows) : '<p class="muted">No completed runs.</p>'}
 ${modeTable}
 </section>
-${renderStressHtml(model.stress, { sortableTable, modeChip: (s) => modeChip(s) })}
+${renderStressHtml(model.stress, { sortableTable, modeChip })}
 ${sections}
 <section id="costs"><h2>Perp costs and rejected orders</h2>
 ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class="muted">No completed runs.</p>'}

@@ -374,6 +374,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   // warnings about the config meeting the data (e.g. bars longer than the funding interval), recorded at run time
   for (const w of manifest.warnings ?? []) notes.push(w);
 
+  const expected = expectedRunCount(manifest);
   return {
     name: manifest.name,
     manifest,
@@ -384,8 +385,8 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
     strategies,
     failures,
     counts: { total: runs.length, ok: runs.length - failures.length, errored: failures.length },
-    planned: Math.max(expectedRunCount(manifest), runs.length),
-    missing: Math.max(0, expectedRunCount(manifest) - runs.length),
+    planned: Math.max(expected, runs.length),
+    missing: Math.max(0, expected - runs.length),
     notes,
   };
 }

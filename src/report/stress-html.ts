@@ -212,20 +212,16 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
 <p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. Probabilities carry their 95% Wilson interval; the mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise). Wiped out = equity below 5% of the start.</p>
 <h3>Leverage survival</h3>
 <div class="charts">${survivalFigs}</div>
-${sortableTable(h, 'stress-survival-table', survHead, survRows)}
+${h.sortableTable('stress-survival-table', survHead, survRows)}
 <h3>Equity fan charts</h3>
 <div class="charts">${fanFigs}</div>
 <h3>Liquidation and wipe-out odds</h3>
-${sortableTable(h, 'stress-odds-table', oddsHead, oddsRowsHtml)}
+${h.sortableTable('stress-odds-table', oddsHead, oddsRowsHtml)}
 <h3>Mode difference (paired bootstrap, b − a)</h3>
-${diffRows.length ? sortableTable(h, 'stress-diff-table', diffHead, diffRows) : '<p class="muted">Only one margin mode completed: no difference to measure.</p>'}
-${scenRows.length ? `<h3>Scenarios × injection times</h3>\n${sortableTable(h, 'stress-scenario-table', scenHead, scenRows)}` : ''}
+${diffRows.length ? h.sortableTable('stress-diff-table', diffHead, diffRows) : '<p class="muted">Only one margin mode completed: no difference to measure.</p>'}
+${scenRows.length ? `<h3>Scenarios × injection times</h3>\n${h.sortableTable('stress-scenario-table', scenHead, scenRows)}` : ''}
 </section>
 <script type="application/json" id="ml-stress-data">${jsonForScript(data)}</script>`;
-}
-
-function sortableTable(h: StressHtmlHelpers, id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: Cell[] }[]): string {
-  return h.sortableTable(id, head, rows);
 }
 
 /** Page script for the stress charts: reads #ml-stress-data, pushes its instances to window.__marginlabCharts. */

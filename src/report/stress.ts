@@ -24,7 +24,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { fmtLeverage, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+import { fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
 
 export type SetupId = RunResult['spec']['setup'];
 const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
@@ -234,13 +234,12 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
     const r = f.d.totalReturn; // stored as b − a; turned into w − l
     const wl = f.sign === 1 ? { mean: r.mean === null ? null : -r.mean, lo: r.hi === null ? null : -r.hi, hi: r.lo === null ? null : -r.lo } : r;
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
-    const ret = r;
     if (f.sign * order < 0) {
       winner = w;
       const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
       tail = `${w} served it (${why}; ${retDiff})`;
     } else {
-      tail = `tie: no difference beyond noise (${retDiff}${ret.noise ? ', an interval containing 0' : ''})`;
+      tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : ''})`;
     }
   }
   const n = views.length;
@@ -345,7 +344,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
  * The sentence appended to a history verdict: what each stress population says and whether the
  * history verdict (winner, or null for a tie / no verdict) holds under it.
  */
-export function stressVerdictLine(history: SetupId | null | undefined, sc: StressConfig): string {
+export function stressVerdictLine(history: SetupId | null, sc: StressConfig): string {
   const pops = POPULATIONS.filter((p) => sc.populations[p]);
   if (!pops.length) return '';
   const name = (p: Population) => (p === 'crash' ? 'under the crash pack' : 'over the Monte Carlo paths');
@@ -353,19 +352,16 @@ export function stressVerdictLine(history: SetupId | null | undefined, sc: Stres
   const fails: string[] = [];
   for (const p of pops) {
     const w = sc.populations[p]!.winner;
-    if (history === undefined) continue;
     if (w === history) holds.push(name(p));
     else fails.push(`${name(p)} (${w ? `${w} served it there` : 'a tie there'})`);
   }
-  const hist = history === undefined ? '' : history === null ? 'a tie in history' : `${history} was best in history`;
+  const hist = history === null ? 'a tie in history' : `${history} was best in history`;
   const verdict =
-    history === undefined
-      ? ''
-      : fails.length === 0
-        ? ` The history verdict (${hist}) holds ${holds.join(' and ')}.`
-        : holds.length === 0
-          ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
-          : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
+    fails.length === 0
+      ? ` The history verdict (${hist}) holds ${holds.join(' and ')}.`
+      : holds.length === 0
+        ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
+        : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
   const lines = pops.map((p) => sc.populations[p]!.line.replace(/^./, (c) => c.toUpperCase()));
   return ` Stress: ${lines.join(' ')}${verdict}`;
 }
@@ -377,4 +373,3 @@ export function fmtLossAtShock(v: string | null): string {
   return Number.isFinite(x) ? fmtMoney(x, true) : '—';
 }
 
-export { fmtLeverage };

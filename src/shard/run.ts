@@ -208,12 +208,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec and it is of this shard;
   // damaged ones (0 bytes, cut short, edited) are named, removed and run again
   const existing = new Set<string>();
+  /** outcome of each result kept by --resume (read once, here) */
+  const kept = new Map<string, Pick<RunResult, 'status' | 'error' | 'internal'>>();
   if (opts.resume) {
     for (const id of listResultIds(resultsDir)) {
       const p = join(resultsDir, `${id}.json`);
       let problem: string | null = null;
       try {
-        parseRunResult(readFileSync(p, 'utf8'), p, id);
+        const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
+        kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }
@@ -227,7 +230,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
 
   const writeManifest = (m: RunManifest) =>
     withFsErrors(outCtx(manifestPath, 'write'), () => writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`));
-  const baseManifest = (): Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> => ({
+  const base: Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> = {
     schemaVersion: 1,
     name: c.name,
     marginlabVersion: marginlabVersion(),
@@ -242,9 +245,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
     configHash: configHash(loaded),
     ...(warnings.length > 0 ? { warnings } : {}),
-  });
+  };
   // written before the first run: the folder says which plan it belongs to even when the run is killed
-  writeManifest({ ...baseManifest(), createdAt: new Date().toISOString(), runs: { total: shardRuns.length, ok: 0, errored: 0 }, wallClockMs: 0, inProgress: true });
+  writeManifest({ ...base, createdAt: new Date().toISOString(), runs: { total: shardRuns.length, ok: 0, errored: 0 }, wallClockMs: 0, inProgress: true });
 
   const todo = tasks
     .map((t) => {
@@ -303,7 +306,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const failures: SweepOutcome['failures'] = [];
   const onDisk = listResultIds(resultsDir);
   for (const r of shardRuns) {
-    let res = writtenNow.get(r.runId);
+    let res = writtenNow.get(r.runId) ?? kept.get(r.runId);
     if (!res) {
       if (!onDisk.has(r.runId)) continue;
       const p = join(resultsDir, `${r.runId}.json`);
@@ -316,7 +319,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   }
   const manifest: RunManifest = {
-    ...baseManifest(),
+    ...base,
     createdAt: new Date().toISOString(),
     runs: { total: shardRuns.length, ok, errored },
     workers,

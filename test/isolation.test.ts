@@ -34,6 +34,8 @@ describe('one worker shared by hostile strategies', () => {
     for (const line of all.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     expect(all.stderr).toContain('STRATEGY-LOG on stdout?');
     expect(all.stderr).toContain('STRATEGY-WRITE on stdout?');
+    expect(all.stderr).toContain('STRATEGY_TABLE_AT_LOAD');
+    expect(all.stderr).toContain('STRATEGY-DIR at load');
     const res = resultFiles(join(dir, 'all')).map((f) => JSON.parse(readFileSync(join(dir, 'all', 'results', f), 'utf8')) as RunResult);
     const by = (s: string) => res.filter((r) => r.spec.strategy === s);
     for (const r of by('tamper-math')) expect(r).toMatchObject({ status: 'errored', error: expect.stringMatching(/^strategy changed shared built-ins \(.*Math\.sqrt.*\): strategies must not modify built-in objects/) });

@@ -251,6 +251,21 @@ export function installWorkerIsolation(): void {
 }
 
 /** console.* and process.stdout.write go to stderr (stdout carries the --json stream). */
+/** runs `fn` with every console method and process.stdout going to stderr, then puts both back */
+export async function withConsoleOnStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as unknown as { console: Console };
+  const before = g.console;
+  const stdoutWrite = process.stdout.write;
+  g.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = stdoutWrite;
+    g.console = before;
+  }
+}
+
 export function routeConsoleToStderr(): void {
   const c = new Console({ stdout: process.stderr, stderr: process.stderr });
   (globalThis as unknown as { console: Console }).console = c;

@@ -72,23 +72,12 @@ async function load(e: Entry): Promise<StrategyModule> {
   let mod: Record<string, unknown>;
   // a module's top-level code must not change shared built-ins (they are shared with every run and
   // the report), and its console output goes to stderr (stdout carries --json and command output)
-  const { RealmGuard, tamperMessage } = await import('../shard/isolation.js');
+  const { RealmGuard, tamperMessage, withConsoleOnStderr } = await import('../shard/isolation.js');
   const guard = new RealmGuard();
-  const stdoutWrite = process.stdout.write;
-  const consoleLog = console.log;
-  const consoleInfo = console.info;
-  const consoleDebug = console.debug;
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  console.log = console.info = console.debug = console.error;
   try {
-    mod = (await import(pathToFileURL(e.file).href)) as Record<string, unknown>;
+    mod = await withConsoleOnStderr(async () => (await import(pathToFileURL(e.file).href)) as Record<string, unknown>);
   } catch (err) {
     throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${excerpt(loadErrorMessage(err))}`);
-  } finally {
-    process.stdout.write = stdoutWrite;
-    console.log = consoleLog;
-    console.info = consoleInfo;
-    console.debug = consoleDebug;
   }
   const changed = guard.restore();
   if (changed.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, runIdOf, taskIdOf } from '../src/shard/hash.js';
@@ -135,5 +135,15 @@ describe('merge', () => {
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/ is not a valid run result$/) });
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
+  });
+  it('refuses a folder whose run has not finished (65) and the same folder named twice, also through a symlink (64)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ml-merge2-'));
+    const s1 = spec();
+    const a = folder(root, 'a', manifest(), [erroredResult(runIdOf(s1), s1, 'x')]);
+    const busy = folder(root, 'busy', manifest({ shard: { index: 2, count: 2 }, inProgress: true }), []);
+    await expect(mergeRunFolders([a, busy], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/busy.manifest\.json: the run writing this folder has not finished/) });
+    symlinkSync(a, join(root, 'link'));
+    await expect(mergeRunFolders([a, a], join(root, 'x'))).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/are the same folder; name each folder once$/) });
+    await expect(mergeRunFolders([a, join(root, 'link')], join(root, 'x'))).rejects.toMatchObject({ exitCode: 64 });
   });
 });

@@ -84,4 +84,23 @@ describe('marginlab stress', () => {
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/--paths: expected a whole number/);
   }, 120_000);
+
+  it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {
+    const [text, json, empty, seed] = await Promise.all([
+      runCli(['stress', '--list'], dir),
+      runCli(['stress', '--list', '--json'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--scenarios', ',', '--out', 'x'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--seed', 'x', '--out', 'y'], dir),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^crash-2025-10-10 +2025-10-10 /m);
+    expect(text.stdout).toMatch(/^correlation-break /m);
+    expect(json.code).toBe(0);
+    const list = JSON.parse(json.stdout) as { id: string; title: string; date: string | null }[];
+    expect(list.map((x) => x.id)).toEqual(['crash-2025-10-10', 'crash-2021-05-19', 'crash-2020-03-12', 'alt-wick', 'correlation-break']);
+    expect(empty.code).toBe(64);
+    expect(empty.stderr).toMatch(/--scenarios: expected a comma-separated list of scenario ids \(or 'none'\)/);
+    expect(seed.code).toBe(64);
+    expect(seed.stderr).toMatch(/--seed: expected a whole number from 0 to 4294967295, got 'x'/);
+  }, 60_000);
 });

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
-import { loadDataset, fundingSettleTime } from '../src/feed/load.js';
+import { loadDataset, fundingSettleTime, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
+import type { MarketData } from '../src/feed/types.js';
 import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
 
 const H = 3_600_000;
@@ -116,6 +117,51 @@ describe('loadDataset: one timeline', () => {
     const dir = join(root, 'offgrid');
     await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });
     await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
+  });
+});
+
+/** every array of a dataset (timeline and columns) */
+function arraysOf(md: MarketData): (Float64Array | Int32Array | Uint8Array)[] {
+  return [md.time, ...md.columns.flatMap((c) => [c.present, c.open, c.high, c.low, c.close, c.volume, c.markOpen, c.markHigh, c.markLow, c.markClose, c.fundingStart, c.fundingTime, c.fundingRate, c.fundingPrice])];
+}
+
+describe('column slabs', () => {
+  it('carve 8-byte aligned views out of shared slabs; a request beyond a slab gets its own buffer', () => {
+    const s = new ColumnSlabs();
+    const a = s.u8(3);
+    const b = s.f64(2);
+    const c = s.i32(5);
+    const z = s.f64(0);
+    expect(a.buffer).toBe(b.buffer);
+    expect(b.buffer).toBe(c.buffer);
+    expect(a.buffer.byteLength).toBe(SLAB_BYTES);
+    expect([a.byteOffset, b.byteOffset, c.byteOffset, z.byteOffset]).toEqual([0, 8, 24, 48]);
+    expect(Number.isNaN(b[0]!) && Number.isNaN(b[1]!)).toBe(true);
+    expect(Array.from(s.copyF64(new Float64Array([1, 2]))) ).toEqual([1, 2]);
+    const big = s.u8(SLAB_BYTES + 1);
+    expect(big.buffer).not.toBe(a.buffer);
+    expect(big.buffer.byteLength).toBe(SLAB_BYTES + 8);
+    // the next small request still fits the current slab
+    expect(s.u8(1).buffer).toBe(a.buffer);
+    // one that does not starts a new slab
+    const rest = SLAB_BYTES - 80;
+    expect(s.u8(rest).buffer).toBe(a.buffer);
+    expect(s.u8(9).buffer).not.toBe(a.buffer);
+    expect(s.allocated).toBe(8 + 16 + 24 + 8 + 16 + SLAB_BYTES + 8 + 8 + rest + 16);
+  });
+
+  it('a loaded dataset lives in large slabs; columns given up (misaligned files, aggregated marks) hold at most an eighth of them', async () => {
+    for (const [md, holes] of [[await loadDataset(mixed), 0], [await loadDataset(resolve('data/binance-usdm-2025')), 1 / 8]] as const) {
+      const arrays = arraysOf(md);
+      const buffers = new Set(arrays.map((a) => a.buffer));
+      for (const b of buffers) expect(b.byteLength).toBe(SLAB_BYTES);
+      expect(buffers.size).toBe(1);
+      // the views cover their slab from 0; the holes are bytes of read columns that were replaced
+      // (the mixed dataset has more than an eighth of them, so it was compacted)
+      const end = Math.max(...arrays.map((a) => a.byteOffset + a.byteLength));
+      const sum = arrays.reduce((n, a) => n + Math.max(8, Math.ceil(a.byteLength / 8) * 8), 0);
+      expect(end - sum).toBeLessThanOrEqual(end * holes);
+    }
   });
 });
 

@@ -10,7 +10,7 @@
  * bytes). Reading accepts any timestamp unit (s/ms/us/ns) or an Int64/Float64 column of ms, and
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
-import { closeSync, openSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   AsyncByteQueue,
@@ -207,15 +207,38 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
   }
 }
 
+/** Where readKindFile puts what it reads (each defaults to a fresh array). */
+export interface ReadStorage {
+  /** the file's bytes, needed only until readKindFile returns */
+  file?(bytes: number): Uint8Array;
+  timestamp?(n: number): Float64Array;
+  values?(n: number): Float64Array;
+}
+
+/** The whole file at `path`, into storage from `get` (a file that grows while read is cut at its size when opened). */
+function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = get(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, null);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === size ? buf : buf.subarray(0, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Read one Arrow IPC file of a kind: checks the required columns and their types (problems go to
  * `problems` as 'file: ...' lines; returns null when the file cannot be used at all).
  */
-export function readKindFile(
-  path: string, label: string, kind: FileKind, problems: ProblemList,
-  alloc: (n: number) => Float64Array = (n) => new Float64Array(n),
-): ReadColumns | null {
-  const buf = readFileSync(path);
+export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList, storage: ReadStorage = {}): ReadColumns | null {
+  const buf = readWhole(path, storage.file ?? ((n) => new Uint8Array(n)));
   const sha256 = createHash('sha256').update(buf).digest('hex');
   let table;
   try {
@@ -243,7 +266,7 @@ export function readKindFile(
       problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or integer ms)' : 'Float64'}`);
       return null;
     }
-    const arr = alloc(rows);
+    const arr = isTime ? (storage.timestamp?.(rows) ?? new Float64Array(rows)) : (storage.values?.(rows) ?? new Float64Array(rows));
     const vec = table.getChild(name)!;
     let at = 0;
     for (const chunk of vec.data) {

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
-import { readKindFile, type ReadColumns } from './arrow-io.js';
+import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { ProblemList, checkSeries, describeGap, gapText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 
@@ -36,13 +36,61 @@ export function fundingSettleTime(t: number): number {
   return r < FUNDING_JITTER_MS ? t - r : t;
 }
 
-const sabF64 = (n: number, fill = NaN): Float64Array => {
-  const a = new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8), 0, n);
-  a.fill(fill);
-  return a;
-};
-const sabI32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
-const sabU8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
+/** Bytes of one column slab (see ColumnSlabs). */
+export const SLAB_BYTES = 64 * 2 ** 20;
+
+/**
+ * The dataset's long-lived columns, carved out of SharedArrayBuffers of SLAB_BYTES (a larger
+ * request gets a buffer of its own). Why: a SharedArrayBuffer's memory comes from the C allocator;
+ * one per column (a few MB each) lands in the loader thread's malloc arena between the load's
+ * temporaries (file bytes, timestamps), whose freed holes stay resident for the life of the
+ * process, 230 MiB on a 750 MiB dataset. Slabs this large are mapped on their own (and unmapped
+ * when dropped), and a slab's untouched tail is never resident. The load's temporaries go into
+ * slabs of their own too.
+ */
+export class ColumnSlabs {
+  private buf: SharedArrayBuffer | null = null;
+  private used = 0;
+  /** bytes handed out */
+  allocated = 0;
+
+  private take(bytes: number): { buf: SharedArrayBuffer; at: number } {
+    const need = Math.max(8, Math.ceil(bytes / 8) * 8);
+    this.allocated += need;
+    if (need > SLAB_BYTES) return { buf: new SharedArrayBuffer(need), at: 0 };
+    if (this.buf === null || this.used + need > SLAB_BYTES) {
+      this.buf = new SharedArrayBuffer(SLAB_BYTES);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += need;
+    return { buf: this.buf, at };
+  }
+
+  f64(n: number, fill = NaN): Float64Array {
+    const { buf, at } = this.take(n * 8);
+    const a = new Float64Array(buf, at, n);
+    if (!Object.is(fill, 0)) a.fill(fill);
+    return a;
+  }
+
+  i32(n: number): Int32Array {
+    const { buf, at } = this.take(n * 4);
+    return new Int32Array(buf, at, n);
+  }
+
+  u8(n: number): Uint8Array {
+    const { buf, at } = this.take(n);
+    return new Uint8Array(buf, at, n);
+  }
+
+  /** a copy of `a` in these slabs */
+  copyF64(a: Float64Array): Float64Array {
+    const out = this.f64(a.length, 0);
+    out.set(a);
+    return out;
+  }
+}
 
 interface SymbolFiles {
   symbol: string;
@@ -84,6 +132,13 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   }
 
   const problems = new ProblemList();
+  const slabs = new ColumnSlabs();
+  /** the load's temporaries: timestamps, funding values, file bytes (one buffer, reused) */
+  const scratch = new ColumnSlabs();
+  let fileBuf: Uint8Array = new Uint8Array(0);
+  /** bytes of price columns read into the slabs, and of those kept as views on the timeline */
+  let readBytes = 0;
+  let readKept = 0;
   const gapList: { file: string; gap: GapInfo }[] = [];
 
   const plan: SymbolFiles[] = symbols.map((symbol) => {
@@ -109,8 +164,21 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       }
     }
     if (statSync(path).isDirectory()) throw dataError(`dataset ${dir}: ${f.path} (listed in manifest.json) is a folder, not an Arrow file; fix the manifest entry`);
-    // values go straight into SharedArrayBuffers; when the file's rows are the timeline they are used as they are
-    const data = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems, (n) => sabF64(n)));
+    // price columns go straight into the column slabs (when the file's rows are the timeline they are
+    // used as they are); the file's bytes, timestamps and funding values are temporaries, kept in
+    // slabs of their own (see ColumnSlabs), dropped when the load returns
+    const storage: ReadStorage = {
+      file: (bytes) => {
+        if (fileBuf.byteLength < bytes) fileBuf = new Uint8Array(Math.max(bytes, 2 * fileBuf.byteLength, SLAB_BYTES));
+        return fileBuf.subarray(0, bytes);
+      },
+      timestamp: (n) => scratch.f64(n),
+      values: f.kind === 'funding' ? (n) => scratch.f64(n) : (n) => {
+        readBytes += n * 8;
+        return slabs.f64(n);
+      },
+    };
+    const data = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems, storage));
     if (!data) return null;
     hashes[f.path] = data.sha256;
     if (data.sha256 !== f.sha256) {
@@ -187,7 +255,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     const a = lowerBound(firstTs, from);
     const b = to === Infinity ? firstTs.length : lowerBound(firstTs, to);
     nBars = Math.max(0, b - a);
-    time = firstTs.subarray(a, a + nBars);
+    time = slabs.copyF64(firstTs.subarray(a, a + nBars));
   } else {
     const occupied = new Uint8Array(nSlots);
     for (const l of loaded) {
@@ -199,7 +267,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     }
     nBars = 0;
     for (let s = 0; s < nSlots; s++) if (occupied[s]) slotToIdx[s] = nBars++;
-    time = sabF64(nBars);
+    time = slabs.f64(nBars);
     for (let s = 0; s < nSlots; s++) if (occupied[s]) time[slotToIdx[s]!] = anchor + s * tfMs;
   }
   if (nBars === 0) {
@@ -221,9 +289,10 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const place = (ts: Float64Array, src: Float64Array[]): { cols: Float64Array[]; hit: Uint8Array | null } => {
     const off = lowerBound(ts, time[0]!);
     if (off + nBars <= ts.length && sameTimes(ts, time, off, nBars)) {
+      for (const c of src) readKept += c.byteLength;
       return { cols: src.map((c) => c.subarray(off, off + nBars)), hit: null };
     }
-    const cols = src.map(() => sabF64(nBars));
+    const cols = src.map(() => slabs.f64(nBars));
     const hit = new Uint8Array(nBars);
     let j = 0;
     for (let i = 0; i < ts.length; i++) {
@@ -240,7 +309,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const columns: SymbolColumns[] = loaded.map((l) => {
     const c = l.candles!.data;
     const placed = place(c.timestamp, [c.columns.open!, c.columns.high!, c.columns.low!, c.columns.close!, c.columns.volume!]);
-    const present = sabU8(nBars);
+    const present = slabs.u8(nBars);
     if (placed.hit) present.set(placed.hit);
     else present.fill(1);
     const [open, high, low, close, volume] = placed.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
@@ -254,7 +323,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       const m = exact.data;
       [markOpen, markHigh, markLow, markClose] = place(m.timestamp, [m.columns.open!, m.columns.high!, m.columns.low!, m.columns.close!]).cols as [Float64Array, Float64Array, Float64Array, Float64Array];
     } else {
-      markOpen = sabF64(nBars); markHigh = sabF64(nBars); markLow = sabF64(nBars); markClose = sabF64(nBars);
+      markOpen = slabs.f64(nBars); markHigh = slabs.f64(nBars); markLow = slabs.f64(nBars); markClose = slabs.f64(nBars);
       if (finer) {
         markAtBarTimeframe = true;
         aggregateMark(finer, tfMs, anchor, barOf, time, markOpen, markHigh, markLow, markClose);
@@ -263,8 +332,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
 
     // funding
     const nb1 = nBars + 1;
-    const fundingStart = sabI32(nb1);
-    let fTime = sabF64(0), fRate = sabF64(0), fPrice = sabF64(0);
+    const fundingStart = slabs.i32(nb1);
+    let fTime = slabs.f64(0), fRate = slabs.f64(0), fPrice = slabs.f64(0);
     if (l.funding) {
       const f = l.funding.data;
       const barIdx = new Int32Array(f.rows).fill(-1);
@@ -276,7 +345,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         barIdx[k] = lowerBound(time, s);
         count++;
       }
-      fTime = sabF64(count); fRate = sabF64(count); fPrice = sabF64(count);
+      fTime = slabs.f64(count); fRate = slabs.f64(count); fPrice = slabs.f64(count);
       const counts = new Int32Array(nb1);
       for (let k = 0; k < f.rows; k++) if (barIdx[k]! >= 0) counts[barIdx[k]! + 1]!++;
       for (let i = 0; i < nBars; i++) fundingStart[i + 1] = fundingStart[i]! + counts[i + 1]!;
@@ -304,18 +373,43 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     };
   });
 
+  // price columns read but not kept as views (a file not aligned with the timeline, finer or coarser
+  // mark candles) still hold their slabs: past an eighth of the whole, everything is copied into
+  // fresh slabs and the old ones go
+  const kept = (readBytes - readKept) * 8 > slabs.allocated ? compacted(time, columns) : { time, columns };
   const md: MarketData = {
     dataset: name,
     venue: manifest.venue,
     timeframe: tf,
     timeframeMs: tfMs,
-    time,
+    time: kept.time,
     symbols: [...symbols],
-    columns,
+    columns: kept.columns,
     hashes,
   };
   if (opts.gaps === 'warn' && gapList.length) md.warnings = gapList.map(({ file, gap }) => describeGap(file, gap));
   return md;
+}
+
+/** The timeline and columns copied into fresh slabs. */
+function compacted(time: Float64Array, columns: SymbolColumns[]): { time: Float64Array; columns: SymbolColumns[] } {
+  const slabs = new ColumnSlabs();
+  const f = (a: Float64Array) => slabs.copyF64(a);
+  return {
+    time: f(time),
+    columns: columns.map((c) => {
+      const present = slabs.u8(c.present.length);
+      present.set(c.present);
+      const fundingStart = slabs.i32(c.fundingStart.length);
+      fundingStart.set(c.fundingStart);
+      return {
+        ...c,
+        present, open: f(c.open), high: f(c.high), low: f(c.low), close: f(c.close), volume: f(c.volume),
+        markOpen: f(c.markOpen), markHigh: f(c.markHigh), markLow: f(c.markLow), markClose: f(c.markClose),
+        fundingStart, fundingTime: f(c.fundingTime), fundingRate: f(c.fundingRate), fundingPrice: f(c.fundingPrice),
+      };
+    }),
+  };
 }
 
 /** a[off + k] === b[k] for k < n (b may be a's own prefix) */

@@ -55,31 +55,45 @@ const strategyCache = new Map<string, StrategyModule>();
 let seriesPool: import('../engine/market.js').SeriesPool | null = null;
 
 /**
- * A full collection after a task when the heap has grown well beyond what the last one left. A
+ * A major collection after a task when the heap has grown well beyond what the last one left. A
  * pass's garbage (event records, result JSON) would otherwise let a worker's heap grow by several
- * passes' worth before V8 collects, which multiplies memory by the worker count; but a full
- * collection after every task costs more than the task itself when tasks are short (a stress
- * sweep's passes over 1,458 bars: a quarter of the worker's time went to it), so it runs only when
- * the used heap is above twice the last post-collection size plus 32 MB. The per-bar series are
- * pooled (SeriesPool), not garbage. Worker execArgv cannot carry V8 flags, hence the flag is set
- * here and gc taken from a context.
+ * passes' worth before V8 collects, which multiplies memory by the worker count; but a collection
+ * after every task costs more than the task itself when tasks are short (a stress sweep's passes
+ * over 1,458 bars: a quarter of the worker's time went to it), so it runs only when the used heap
+ * is above twice what the last one left plus 32 MB. The per-bar series are pooled (SeriesPool),
+ * not garbage.
+ * The collection is started asynchronously (V8's incremental marking, finished alongside the next
+ * task) and what it left is read at the next check. A synchronous gc() is a forced collection: it
+ * also frees the shapes (maps) no live object has any more, those of the finished pass's engine
+ * objects, and so throws away the optimized code of every function that saw them, which V8 then
+ * compiles again in the next pass (a 32-pass sweep, one worker: 377 such deoptimizations and
+ * 1,091 compilations against 51 and 720). Worker execArgv cannot carry V8 flags, hence the flag is
+ * set here and gc taken from a context.
  */
-const gc: (() => void) | null = (() => {
+type Gc = (options?: { type: 'major'; execution: 'async' }) => void;
+const gc: Gc | null = (() => {
   try {
     setFlagsFromString('--expose-gc');
     const fn = runInNewContext('gc') as unknown;
-    return typeof fn === 'function' ? (fn as () => void) : null;
+    return typeof fn === 'function' ? (fn as Gc) : null;
   } catch {
     return null;
   }
 })();
 let heapAfterGc = 0;
+let collecting = false;
 function collect(): void {
   if (!gc) return;
   const used = getHeapStatistics().used_heap_size;
+  if (collecting) {
+    // the collection started after the last task has run alongside this one
+    collecting = false;
+    heapAfterGc = used;
+    return;
+  }
   if (used < 2 * heapAfterGc + 32 * 2 ** 20) return;
-  gc();
-  heapAfterGc = getHeapStatistics().used_heap_size;
+  gc({ type: 'major', execution: 'async' });
+  collecting = true;
 }
 
 async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModule> {

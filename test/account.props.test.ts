@@ -9,6 +9,8 @@ import { Decimal } from 'decimal.js';
 import { createAccount, booksImbalance, type AccountImpl } from '../src/account/index.js';
 import type { MarginPool } from '../src/account/types.js';
 import { getVenue, venueIds } from '../src/venue/index.js';
+import { maintenanceMargin } from '../src/venue/math.js';
+import { NO_TIER, positionMaintenance, type Position } from '../src/account/position.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const DATES = [Date.parse('2024-11-01'), Date.parse('2026-06-01')];
@@ -333,5 +335,34 @@ describe('columnar fill log rows', () => {
         fee: new Decimal(r[4].toString()).div(1e8).toFixed(), realizedPnl: new Decimal(r[5].toString()).div(1e8).toFixed(), positionQty: r[6], mode: r[7],
       });
     });
+  });
+});
+
+describe('tier cache (positionMaintenance)', () => {
+  it('equals maintenanceMargin exactly while the notional wanders across tiers, up and down, for every venue and basis', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...venueIds()),
+        fc.constantFrom(...SYMBOLS),
+        fc.constantFrom<'mark' | 'entry'>('mark', 'entry'),
+        fc.constantFrom(0, 0.001),
+        // notionals spread over every tier (log-uniform from 10 to 3e9), each step a new size and mark
+        fc.array(fc.tuple(fc.double({ min: 1, max: 9.5, noNaN: true }), fc.double({ min: 0.01, max: 2e5, noNaN: true }), fc.boolean()), { minLength: 1, maxLength: 40 }),
+        (venueId, symbol, basis, extraRate, steps) => {
+          const venue = getVenue(venueId);
+          const tiers = venue.tiers(symbol, DATES[1]!);
+          const model = { basis, extraRate } as const;
+          const p = { tiers, absQ: 0, entryF: 0, ...NO_TIER } as unknown as Position;
+          for (const [log10, price, moveEntry] of steps) {
+            p.absQ = 10 ** log10 / price;
+            if (moveEntry) p.entryF = price * 0.9;
+            expect(positionMaintenance(model, p, price)).toBe(maintenanceMargin(model, tiers, p.absQ, p.entryF, price));
+          }
+          // NaN and a non-positive notional fall to tier 0, as the table lookup does
+          expect(positionMaintenance(model, p, Number.NaN)).toEqual(maintenanceMargin(model, tiers, p.absQ, p.entryF, Number.NaN));
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -23,14 +23,14 @@
  * pools.ts (MarginPool implementations), this file (events, float views, marks).
  */
 import type { VenueProfile } from '../venue/types.js';
-import { maintenanceMargin, DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
+import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog } from './fill-log.js';
 import { marginRatioOf } from './books.js';
 import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
-import type { Position } from './position.js';
+import { NO_TIER, positionMaintenance, type Position } from './position.js';
 
 export { BOOK_DP, MARGIN_RATIO_CAP, marginRatioOf, booksImbalance } from './books.js';
 export { UNIT_DP, unitsToString } from './fixed.js';
@@ -157,6 +157,7 @@ export class AccountImpl implements Account {
         entryF: 0,
         isoWalletF: 0,
         pool: null,
+        ...NO_TIER,
       };
     });
     this.refresh();
@@ -389,11 +390,11 @@ export class AccountImpl implements Account {
     let crossMM = 0;
     for (const q of this.pos) {
       if (q.absQ === 0 || !q.mode || q.mode.ownsPool) continue;
-      crossMM += maintenanceMargin(this.mm, q.tiers, q.absQ, q.entryF, this.markOf(q.idx, null));
+      crossMM += positionMaintenance(this.mm, q, this.markOf(q.idx, null));
     }
     const addable = Math.max(0, Math.min(this.crossWalletF - crossMM, this.availableF()));
     const m = this.markOf(symbol, null);
-    const mmIso = maintenanceMargin(this.mm, p.tiers, p.absQ, p.entryF, m);
+    const mmIso = positionMaintenance(this.mm, p, m);
     const removable = Math.max(0, Math.min(p.isoWalletF - mmIso, p.isoWalletF + p.side * p.absQ * (m - p.entryF) - (m * p.absQ) / p.leverage));
     return { addable, removable };
   }
@@ -552,7 +553,7 @@ export class AccountImpl implements Account {
       if (p.absQ === 0) continue;
       const m = this.markOf(i, null);
       const upnl = p.side * p.absQ * (m - p.entryF);
-      const mm = maintenanceMargin(this.mm, p.tiers, p.absQ, p.entryF, m);
+      const mm = positionMaintenance(this.mm, p, m);
       const n = p.absQ * m;
       equity += upnl;
       mmTotal += mm;
@@ -626,9 +627,9 @@ export class AccountImpl implements Account {
       const m = l === l ? l : p.entryF;
       const sq = p.side * p.absQ;
       const upnl = sq * (m - p.entryF);
-      const mmC = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, m);
+      const mmC = positionMaintenance(mm, p, m);
       const upnlA = sq * (mA - p.entryF);
-      const mmA = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, mA);
+      const mmA = positionMaintenance(mm, p, mA);
       const n = p.absQ * m;
       equity += upnl;
       mmTotal += mmC;
@@ -684,7 +685,7 @@ export class AccountImpl implements Account {
       if (p.absQ === 0) continue;
       const m = this.markOf(i, prices);
       const upnl = p.side * p.absQ * (m - p.entryF);
-      const mmP = maintenanceMargin(mm, p.tiers, p.absQ, p.entryF, m);
+      const mmP = positionMaintenance(mm, p, m);
       if (!p.mode!.ownsPool) {
         crossOpen = true;
         crossMb += upnl;

@@ -3,9 +3,8 @@
  * liquidation and bankruptcy prices) read only the float mirrors and allocate nothing.
  */
 import type { Tier } from '../venue/types.js';
-import { maintenanceMargin } from '../venue/math.js';
 import type { AccountImpl } from './index.js';
-import type { Position } from './position.js';
+import { positionMaintenance, type Position } from './position.js';
 import type { MarginPool } from './types.js';
 
 /** reusable argument object for the venue's closed forms (no per-call allocation) */
@@ -48,7 +47,7 @@ export class IsolatedPool implements MarginPool {
   }
   maintenance(marks: Float64Array): number {
     const p = this.p;
-    return maintenanceMargin(this.acc.mm, p.tiers, p.absQ, p.entryF, this.acc.markOf(p.idx, marks));
+    return positionMaintenance(this.acc.mm, p, this.acc.markOf(p.idx, marks));
   }
   excess(marks: Float64Array): number {
     if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
@@ -89,7 +88,7 @@ export class CrossPool implements MarginPool {
     let mm = 0;
     for (let k = 0; k < this.symbols.length; k++) {
       const p = acc.pos[this.symbols[k]!]!;
-      mm += maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, acc.markOf(p.idx, marks));
+      mm += positionMaintenance(acc.mm, p, acc.markOf(p.idx, marks));
     }
     return mm;
   }
@@ -106,7 +105,7 @@ export class CrossPool implements MarginPool {
       const p = acc.pos[j]!;
       const m = acc.markOf(j, marks);
       wb += p.side * p.absQ * (m - p.entryF);
-      if (withMM) wb -= maintenanceMargin(acc.mm, p.tiers, p.absQ, p.entryF, m);
+      if (withMM) wb -= positionMaintenance(acc.mm, p, m);
     }
     return wb;
   }

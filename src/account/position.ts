@@ -1,5 +1,7 @@
 /** One net position of the account (internal to src/account). */
 import type { Tier } from '../venue/types.js';
+import { tierIndex } from '../venue/tiers.js';
+import type { MaintenanceModel } from '../venue/math.js';
 import type { LotGrid, LotSize } from '../venue/lots.js';
 import type { MarginMode } from './modes.js';
 import type { MarginPool } from './types.js';
@@ -32,4 +34,34 @@ export interface Position {
   isoWalletF: number;
   /** the position's own pool when its mode gives it one (kept across events while open) */
   pool: MarginPool | null;
+  /**
+   * the tier last used (positionMaintenance): its notional bracket [tierLo, tierHi) and rates; the
+   * tier table is searched again only when the basis notional leaves the bracket
+   */
+  tierLo: number;
+  tierHi: number;
+  tierMmr: number;
+  tierCum: number;
+}
+
+/** the tier fields of a new position (an empty bracket: the first valuation looks the tier up) */
+export const NO_TIER = { tierLo: Infinity, tierHi: -Infinity, tierMmr: 0, tierCum: 0 } as const;
+
+/**
+ * Maintenance margin of p at `mark` under `model` (venue/math.ts maintenanceMargin, same formula
+ * and tier), with the tier looked up only when the basis notional leaves the last tier's bracket.
+ */
+export function positionMaintenance(model: MaintenanceModel, p: Position, mark: number): number {
+  const n = p.absQ * (model.basis === 'entry' ? p.entryF : mark);
+  if (!(n >= p.tierLo && n < p.tierHi)) {
+    const tiers = p.tiers;
+    const k = tierIndex(tiers, n);
+    const t = tiers[k]!;
+    // tier 0 reaches down to every notional below tier 1's floor (tierIndex's rule)
+    p.tierLo = k === 0 ? -Infinity : t.floor;
+    p.tierHi = k + 1 < tiers.length ? tiers[k + 1]!.floor : Infinity;
+    p.tierMmr = t.mmr;
+    p.tierCum = t.cum;
+  }
+  return n * (p.tierMmr + model.extraRate) - p.tierCum;
 }

@@ -328,4 +328,14 @@ describe('curves', () => {
     expect(idx.length).toBeLessThanOrEqual(50);
     expect([...new Set(idx)].sort((x, y) => x - y)).toEqual(idx);
   });
+
+  it('downsampleIndices: NaN never wins an extreme, a bucket of NaN keeps its first bar, ties keep the earliest', () => {
+    // 10 bars, 4 points: one bucket per series pair... budget (4 − 2) / 2 = 1 bucket over all bars
+    const s = [Number.NaN, 5, 3, Number.NaN, 3, 9, 9, Number.NaN, 1, Number.NaN];
+    expect(downsampleIndices(10, 4, { min: [s], max: [s] })).toEqual([0, 5, 8, 9]);
+    // two buckets of 5 (budget 6): [NaN, 5, 3, NaN, 3] → min 2, max 1; [9, 9, NaN, 1, NaN] → min 8, max 5
+    expect(downsampleIndices(10, 6, { min: [s], max: [s] })).toEqual([0, 1, 2, 5, 8, 9]);
+    const allNaN = new Float64Array(10).fill(Number.NaN);
+    expect(downsampleIndices(10, 6, { min: [allNaN], max: [allNaN] })).toEqual([0, 5, 9]);
+  });
 });

@@ -15,7 +15,8 @@ export const DEFAULT_CURVE_POINTS = 2000;
 
 /**
  * Indices (ascending, unique) that preserve, per bucket, the min and max of each `mins` /
- * `maxs` series. Returns every index when n ≤ maxPoints.
+ * `maxs` series (NaN never wins: a bucket of NaN only keeps its first bar; ties keep the
+ * earliest). Returns every index when n ≤ maxPoints.
  */
 export function downsampleIndices(
   n: number,
@@ -35,20 +36,27 @@ export function downsampleIndices(
     const lo = Math.floor((b * n) / buckets);
     const hi = Math.floor(((b + 1) * n) / buckets);
     if (hi <= lo) continue;
-    for (const s of mins) {
-      let best = lo;
-      for (let i = lo + 1; i < hi; i++) if (s[i]! < s[best]! || Number.isNaN(s[best]!)) best = i;
-      keep[best] = 1;
-    }
-    for (const s of maxs) {
-      let best = lo;
-      for (let i = lo + 1; i < hi; i++) if (s[i]! > s[best]! || Number.isNaN(s[best]!)) best = i;
-      keep[best] = 1;
-    }
+    for (let k = 0; k < mins.length; k++) keep[extremeIndex(mins[k]!, lo, hi, 1)] = 1;
+    for (let k = 0; k < maxs.length; k++) keep[extremeIndex(maxs[k]!, lo, hi, -1)] = 1;
   }
   const out: number[] = [];
   for (let i = 0; i < n; i++) if (keep[i]) out.push(i);
   return out;
+}
+
+/** index of the smallest (dir 1) or largest (dir −1) value of s in [lo, hi), the earliest on ties; NaN never wins (lo when all are NaN) */
+function extremeIndex(s: ArrayLike<number>, lo: number, hi: number, dir: 1 | -1): number {
+  let best = lo;
+  let bv = dir * s[lo]!;
+  for (let i = lo + 1; i < hi; i++) {
+    const v = dir * s[i]!;
+    // (bv !== bv): the bar kept so far is NaN, and v is not
+    if (v < bv || (bv !== bv && v === v)) {
+      best = i;
+      bv = v;
+    }
+  }
+  return best;
 }
 
 /** Drawdown per bar in percent (0 at a peak, 100 at zero equity); the peak starts at `startPeak` when given. */
@@ -114,10 +122,8 @@ export function buildPriceCurves(
     else hi = mid;
   }
   const cols = symbols.map((s) => data.columns.find((c) => c.symbol === s)).map((c) => (c ? c.close.subarray(lo, lo + n) : new Float64Array(n).fill(Number.NaN)));
-  // NaN-free copies for the extreme search (an absent bar never wins)
-  const mins = cols.map((c) => c.map((v) => (v === v ? v : Number.POSITIVE_INFINITY)));
-  const maxs = cols.map((c) => c.map((v) => (v === v ? v : Number.NEGATIVE_INFINITY)));
-  const idx = downsampleIndices(n, Math.max(8, Math.floor(maxPoints)), { min: mins, max: maxs });
+  // (an absent bar, NaN, never wins the extreme search)
+  const idx = downsampleIndices(n, Math.max(8, Math.floor(maxPoints)), { min: cols, max: cols });
   for (const i of idx) out.time.push(time[i]!);
   symbols.forEach((s, k) => {
     const c = cols[k]!;

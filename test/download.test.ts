@@ -56,6 +56,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const url = req.url ?? '';
     requests.push(url);
+    // SOLUSDT: refused (403); XRPUSDT: the server keeps failing (503)
+    if (url.includes('/SOLUSDT/')) { res.writeHead(403).end('forbidden'); return; }
+    if (url.includes('/XRPUSDT/')) { res.writeHead(503).end('unavailable'); return; }
     const body = files.get(url);
     if (!body) { res.writeHead(404).end('not found'); return; }
     if (dropOnce.delete(url)) {
@@ -148,5 +151,45 @@ describe('data download binance-usdm', () => {
     expect(r2.stdout).toContain('3 archives (0 downloaded, 2 from the cache, 1 missing)');
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).provenance).toContain('not published: 2025-04');
     expect(readdirSync(join(out, '.download-cache')).length).toBe(1);
+  });
+
+  it('HTTP errors: a refusal (403) fails at once (66) naming the URL; a server error (503) is retried, then fails (66) with the count; nothing is imported', async () => {
+    const out = join(root, 'ds-http');
+    const common = ['--from', '2025-05', '--to', '2025-05', '--timeframe', '1h', '--kinds', 'candles', '--out', out, '--base-url', base];
+    const before = requests.length;
+    const r403 = await feedCli(['data', 'download', 'binance-usdm', '--symbols', 'SOLUSDT', '--retries', '3', ...common]);
+    expect(r403.code).toBe(66);
+    // (the archive's checksum file is fetched first)
+    expect(r403.stderr).toContain(`${base}/data/futures/um/monthly/klines/SOLUSDT/1h/SOLUSDT-1h-2025-05.zip.CHECKSUM: HTTP 403`);
+    expect(requests.slice(before).filter((u) => u.includes('/SOLUSDT/'))).toHaveLength(1);
+    const r503 = await feedCli(['data', 'download', 'binance-usdm', '--symbols', 'XRPUSDT', '--retries', '1', ...common]);
+    expect(r503.code).toBe(66);
+    expect(r503.stderr).toMatch(/XRPUSDT-1h-2025-05\.zip\.CHECKSUM: failed after 2 tries \(HTTP 503\); run the command again to resume/);
+    expect(requests.slice(before).filter((u) => u.includes('/XRPUSDT/'))).toHaveLength(2);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    for (const r of [r403, r503]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    [['nosuchvenue'], /only binance-usdm is supported, got 'nosuchvenue'/],
+    [['binance-usdm', '--from', '2025-13'], /--from: expected a month YYYY-MM, got '2025-13'/],
+    [['binance-usdm', '--from', '2025-03', '--to', '2025-02'], /--from 2025-03 is after --to 2025-02/],
+    [['binance-usdm', '--kinds', 'candles,trades'], /--kinds: expected candles, mark or funding, got 'trades'/],
+    [['binance-usdm', '--retries', '-1'], /--retries: expected an integer ≥ 0, got '-1'/],
+    [['binance-usdm', '--timeframe', '7x'], /invalid timeframe '7x'/],
+    [['binance-usdm', '--symbols', ''], /--symbols: give at least one symbol/],
+    [['binance-usdm', '--base-url', 'ftp://x'], /--base-url: expected an http\(s\) URL, got 'ftp:\/\/x'/],
+  ])('argument errors exit 64 with one line and fetch nothing: %j', async (args, message) => {
+    const out = join(root, 'ds-args');
+    const defaults: Record<string, string> = { '--symbols': 'BTCUSDT', '--from': '2025-05', '--to': '2025-06', '--base-url': base };
+    const given = new Set(args.filter((a) => a.startsWith('--')));
+    const rest = Object.entries(defaults).filter(([k]) => !given.has(k)).flat();
+    const before = requests.length;
+    const r = await feedCli(['data', 'download', ...args, ...rest, '--out', out]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(requests.length).toBe(before);
+    expect(existsSync(out)).toBe(false);
   });
 });

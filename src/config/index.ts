@@ -69,6 +69,8 @@ export interface ResolvedConfig {
   execution: ExecutionOptions;
   output: { dir: string; formats: ReportFormat[] };
   workers: number;
+  /** workers was 'auto' (not set by the config or --workers): the sweep may start fewer (src/shard/run.ts poolSize) */
+  workersAuto: boolean;
   timeoutMs: number;
   strategyDirs: string[];
   maxEventsPerRun: number | null;
@@ -234,6 +236,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     execution: { ...c.execution },
     output: { dir: c.output.dir ?? `reports/${c.name}`, formats: [...new Set(c.output.formats)] },
     workers: c.workers === 'auto' ? availableParallelism() : c.workers,
+    workersAuto: c.workers === 'auto',
     timeoutMs: c.timeoutMs,
     strategyDirs: [...c.strategyDirs],
     maxEventsPerRun: c.maxEventsPerRun,

@@ -289,7 +289,9 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const place = (ts: Float64Array, src: Float64Array[]): { cols: Float64Array[]; hit: Uint8Array | null } => {
     const off = lowerBound(ts, time[0]!);
     if (off + nBars <= ts.length && sameTimes(ts, time, off, nBars)) {
-      for (const c of src) readKept += c.byteLength;
+      // only the rows on the timeline count as kept: a --from/--to range leaves the rest of a
+      // file's columns behind, and past an eighth they are compacted away below
+      readKept += src.length * nBars * 8;
       return { cols: src.map((c) => c.subarray(off, off + nBars)), hit: null };
     }
     const cols = src.map(() => slabs.f64(nBars));

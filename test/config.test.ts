@@ -117,6 +117,11 @@ describe('config schema', () => {
     const a = await resolveConfig({ ...base, workers: 1, output: { dir: 'a' } }, { configDir: '/x' });
     const b = await resolveConfig({ ...base, workers: 4, output: { dir: 'b' } }, { configDir: '/x' });
     expect(planRelevantConfig(a as ResolvedConfig)).toEqual(planRelevantConfig(b as ResolvedConfig));
+    // workers 'auto' (the default) and a number: the same plan (--resume and merge across them)
+    const auto = await resolveConfig({ ...base }, { configDir: '/x' });
+    expect(auto.workersAuto).toBe(true);
+    expect(a.workersAuto).toBe(false);
+    expect(planRelevantConfig(auto as ResolvedConfig)).toEqual(planRelevantConfig(a as ResolvedConfig));
   });
 
   it('parses dates', () => {

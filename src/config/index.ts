@@ -81,7 +81,7 @@ export interface ResolvedConfig {
 }
 
 /** Keys of ResolvedConfig that change how a run executes but never what it computes. */
-export const RUNTIME_ONLY_KEYS = ['workers', 'output', 'timeoutMs', 'maxRuns'] as const;
+export const RUNTIME_ONLY_KEYS = ['workers', 'workersAuto', 'output', 'timeoutMs', 'maxRuns'] as const;
 
 export interface ConfigOverrides {
   workers?: number;

@@ -150,7 +150,7 @@ export function sweepExitCode(failures: readonly { internal: boolean }[]): numbe
 /** The flags of `run` after --config (shared with `marginlab stress`). */
 export function sweepOptions(cmd: Command): Command {
   return cmd
-    .option('-w, --workers <n>', 'worker threads (default: config, else available cores)')
+    .option('-w, --workers <n>', 'worker threads (default: config, else auto: up to the available cores, fewer for a small sweep)')
     .option('-o, --out <dir>', 'output folder (default: config output.dir, else reports/<name>)')
     .option('-s, --strategies <names>', 'comma-separated strategy names (overrides the config list)')
     .option('--shard <i/N>', 'run only the i-th of N deterministic slices (1-based)')

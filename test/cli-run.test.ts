@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Decimal } from 'decimal.js';
@@ -258,5 +258,21 @@ describe('Ctrl-C and exit codes', () => {
     expect(d.code).toBe(0);
     expect(resultFiles(join(dir, 'sub', 'reports', 'fx'))).toHaveLength(8);
     expect(results(join(dir, 'sub', 'reports', 'fx'))[0]!.bars).toBe(19 * 24);
+  });
+});
+
+describe("workers 'auto'", () => {
+  it('a second worker starts while passes are still waiting (a strategy slow per bar, on a sweep small enough to start with one); results equal a --workers 1 run', async () => {
+    // 4 passes of 1,500 bars × 2 setups at ~0.6 ms a bar: ~1.8 s each, so none has finished when
+    // the second worker's earliest time comes (RAMP_MS); poolSize starts only one at once for this little work
+    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', params: { spinUs: 600 }, grid: { lookback: [6, 24] } }] }));
+    const slow = await runCli(['run', '-c', 'slow.config.ts', '--out', 'slow', '--quiet'], dir);
+    expect(slow.code).toBe(0);
+    expect((JSON.parse(read(join(dir, 'slow', 'manifest.json'))) as RunManifest).workers).toBe(Math.min(2, availableParallelism()));
+    const one = await runCli(['run', '-c', 'slow.config.ts', '--out', 'slow1', '--workers', '1', '--quiet'], dir);
+    expect(one.code).toBe(0);
+    expect((JSON.parse(read(join(dir, 'slow1', 'manifest.json'))) as RunManifest).workers).toBe(1);
+    expect(resultFiles(join(dir, 'slow'))).toHaveLength(8);
+    for (const f of resultFiles(join(dir, 'slow'))) expect(read(join(dir, 'slow', 'results', f))).toBe(read(join(dir, 'slow1', 'results', f)));
   });
 });

@@ -8,7 +8,8 @@ import { capRecords, eventRecords } from '../src/shard/records.js';
 import { RunEventRecordSchema } from '../src/shard/result-schema.js';
 import { createProgress } from '../src/shard/progress.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
-import { poolSize, TASK_OVERHEAD_UNITS, UNITS_PER_WORKER } from '../src/shard/run.js';
+import { poolSize, UNITS_PER_WORKER } from '../src/shard/run.js';
+import { TASK_OVERHEAD_UNITS } from '../src/shard/execute.js';
 import type { AccountEvent } from '../src/account/types.js';
 import type { RunManifest, RunResult, RunSpec } from '../src/shard/types.js';
 
@@ -151,20 +152,20 @@ describe('merge', () => {
 
 describe('pool size', () => {
   const tasks = (n: number, cost: number) => Array.from({ length: n }, () => ({ cost }));
-  it('an explicit worker count is kept, capped by the number of passes', () => {
-    expect(poolSize({ workers: 8, workersAuto: false }, tasks(3, 10))).toBe(3);
-    expect(poolSize({ workers: 2, workersAuto: false }, tasks(100, 10))).toBe(2);
-    expect(poolSize({ workers: 4, workersAuto: false }, [])).toBe(1);
+  it('an explicit worker count starts at once, capped by the number of passes', () => {
+    expect(poolSize({ workers: 8, workersAuto: false }, tasks(3, 10))).toEqual({ max: 3, initial: 3 });
+    expect(poolSize({ workers: 2, workersAuto: false }, tasks(100, 10))).toEqual({ max: 2, initial: 2 });
+    expect(poolSize({ workers: 4, workersAuto: false }, [])).toEqual({ max: 1, initial: 1 });
   });
-  it("'auto' starts one worker per UNITS_PER_WORKER of work (pass costs plus a fixed cost a pass), at least one, at most the cores", () => {
+  it("'auto' starts one worker per UNITS_PER_WORKER of work (pass costs plus a fixed cost a pass) at once, at least one; the rest may follow", () => {
     // the bundled sweep: 24 passes of 1,458 bars × 2 setups
-    expect(poolSize({ workers: 2, workersAuto: true }, tasks(24, 2 * 1458))).toBe(1);
+    expect(poolSize({ workers: 2, workersAuto: true }, tasks(24, 2 * 1458))).toEqual({ max: 2, initial: 1 });
     // many short passes add up through their fixed cost
     const many = Math.ceil((2 * UNITS_PER_WORKER) / TASK_OVERHEAD_UNITS);
-    expect(poolSize({ workers: 16, workersAuto: true }, tasks(many, 0))).toBe(2);
-    // a large sweep gets every core
-    expect(poolSize({ workers: 2, workersAuto: true }, tasks(32, 640_000))).toBe(2);
-    expect(poolSize({ workers: 16, workersAuto: true }, tasks(32, 640_000))).toBe(Math.floor((32 * (640_000 + TASK_OVERHEAD_UNITS)) / UNITS_PER_WORKER));
-    expect(poolSize({ workers: 4, workersAuto: true }, [])).toBe(1);
+    expect(poolSize({ workers: 16, workersAuto: true }, tasks(many, 0))).toEqual({ max: 16, initial: 2 });
+    // a large sweep starts every core at once
+    expect(poolSize({ workers: 2, workersAuto: true }, tasks(32, 640_000))).toEqual({ max: 2, initial: 2 });
+    expect(poolSize({ workers: 16, workersAuto: true }, tasks(32, 640_000))).toEqual({ max: 16, initial: Math.floor((32 * (640_000 + TASK_OVERHEAD_UNITS)) / UNITS_PER_WORKER) });
+    expect(poolSize({ workers: 4, workersAuto: true }, [])).toEqual({ max: 1, initial: 1 });
   });
 });

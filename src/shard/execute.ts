@@ -19,7 +19,15 @@ export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.m
 export interface ExecuteOptions {
   datasets: Record<string, MarketData>;
   strategyDirs: string[];
+  /** the most worker threads to run */
   workers: number;
+  /**
+   * worker threads started at once (default `workers`); each further one is started, RAMP_MS after
+   * the previous one or later, once the passes still waiting would keep the running workers busy
+   * for more than RAMP_WORTH_MS at the pace seen so far (a small sweep finishes sooner on fewer:
+   * every worker loads and compiles the code on its own)
+   */
+  initialWorkers?: number;
   timeoutMs: number;
   maxEvents: number | null;
   curvePoints: number;
@@ -35,7 +43,18 @@ export interface ExecuteOptions {
 
 export interface ExecuteOutcome {
   interrupted: boolean;
+  /** worker threads that ran at least one pass */
+  workersUsed: number;
 }
+
+/** earliest start of each worker beyond `initialWorkers`, after the previous one */
+export const RAMP_MS = 1500;
+/** a further worker pays off when the waiting passes would take the running ones longer than this */
+export const RAMP_WORTH_MS = 4000;
+/** work units of a pass beyond its cost (bars × setups × symbols): strategy start-up, analysis, result JSON, ≈ 10 ms of a warm worker */
+export const TASK_OVERHEAD_UNITS = 20_000;
+/** the work units of a pass (its cost plus the fixed part), as the pool sizes itself */
+export const taskUnits = (t: Pick<PlanTask, 'cost'>): number => t.cost + TASK_OVERHEAD_UNITS;
 
 class TimeoutReason extends Error {}
 
@@ -50,7 +69,8 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const progressBuf = new SharedArrayBuffer(8);
   const progress = new BigInt64Array(progressBuf);
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
-  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted };
+  const initial = Math.max(1, Math.min(opts.initialWorkers ?? workers, workers));
+  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, workersUsed: 0 };
   const startedBuf = new SharedArrayBuffer(4 * workers);
   const started = new Int32Array(startedBuf);
   const init: WorkerInit = {
@@ -59,7 +79,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   };
   const pool = new Piscina<WorkerTask | WarmupTask, SerializedResult[]>({
     filename: WORKER_ENTRY,
-    minThreads: workers,
+    minThreads: initial,
     maxThreads: workers,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,
@@ -126,9 +146,10 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     return interrupted ? null : results;
   };
 
-  // start every worker and load its modules before the first timeout starts
+  // start the first workers and load their modules before the first timeout starts (a worker started
+  // later loads its modules before it raises its lane's started flag, so its timeout excludes them too)
   try {
-    await Promise.all(Array.from({ length: workers }, () => pool.run({ warmup: true }, { signal: stopAll.signal })));
+    await Promise.all(Array.from({ length: initial }, () => pool.run({ warmup: true }, { signal: stopAll.signal })));
   } catch (err) {
     if (!interrupted) {
       await pool.destroy().catch(() => undefined);
@@ -139,9 +160,32 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   }
 
   const lanes: Promise<void>[] = [];
+  const t0 = Date.now();
+  let used = 0;
+  /** work units of the passes finished so far (the pace of the running workers) */
+  let doneUnits = 0;
+  /** a further worker is worth starting: no pass has finished yet, or the waiting ones would take the running workers more than RAMP_WORTH_MS */
+  const worthAnother = (): boolean => {
+    if (doneUnits === 0) return true;
+    let waiting = 0;
+    for (const t of queue) waiting += taskUnits(t);
+    return (waiting * (Date.now() - t0)) / doneUnits > RAMP_WORTH_MS;
+  };
+  let lastStart = t0;
   for (let w = 0; w < workers; w++) {
     lanes.push(
       (async () => {
+        // a lane beyond the initial ones starts its worker only when that is worth it (see worthAnother)
+        if (w >= initial) {
+          for (;;) {
+            if (interrupted || queue.length === 0) return;
+            const at = lastStart + RAMP_MS;
+            if (Date.now() >= at && used === w && worthAnother()) break;
+            await new Promise((res) => setTimeout(res, Math.max(10, Math.min(250, at - Date.now()))));
+          }
+          lastStart = Date.now();
+        }
+        used++;
         // the next task is posted before the previous one's results are written, so the worker
         // replays while the main thread writes (short passes, as in a stress sweep, left the
         // workers idle about a tenth of the time otherwise)
@@ -152,6 +196,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
           if (done && !interrupted) await opts.onResults(done);
           if (!running) return;
           done = await running;
+          doneUnits += taskUnits(task!);
         }
       })(),
     );
@@ -164,5 +209,5 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     opts.signal?.removeEventListener('abort', onStop);
     await pool.destroy().catch(() => undefined);
   }
-  return { interrupted };
+  return { interrupted, workersUsed: used };
 }

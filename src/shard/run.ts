@@ -18,7 +18,7 @@ import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
-import { executeTasks } from './execute.js';
+import { executeTasks, taskUnits } from './execute.js';
 import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunManifest, RunResult } from './types.js';
@@ -126,25 +126,24 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
   return { data, plan };
 }
 
-/** work units of a pass beyond its bars (strategy start-up, analysis, result JSON): ≈ 10 ms of a warm worker */
-export const TASK_OVERHEAD_UNITS = 20_000;
-/** work units that justify one more worker than one: a worker's start-up and its own JIT warm-up cost ≈ 1.5 s of CPU */
+/** work units per worker started at once: a worker's start-up and its own JIT warm-up cost ≈ 1.5 s of CPU */
 export const UNITS_PER_WORKER = 4_000_000;
 
 /**
- * Worker threads for `tasks`: the configured count, never more than the tasks; with workers 'auto'
- * also no more than one per UNITS_PER_WORKER units of work (each pass's cost, bars × setups ×
- * symbols, plus TASK_OVERHEAD_UNITS), since every worker loads and compiles the code on its own:
- * the bundled sweep (51 short passes) ran in 2.9 s on one worker and 4.7 s on two.
+ * Worker threads for `tasks`: `max`, the configured count, never more than the tasks; `initial`,
+ * those started at once. With a number for workers all start at once. With workers 'auto' only
+ * one per UNITS_PER_WORKER units of work (each pass's cost, bars × setups × symbols, plus
+ * execute.ts TASK_OVERHEAD_UNITS) start at once, at least one, and the others one by one when the passes still
+ * waiting make it worth it (executeTasks), since every worker loads and compiles the code on its own:
+ * the bundled sweep (51 short passes) ran in 2.9 s on one worker and 4.7 s on two, while a
+ * strategy that is slow per bar still gets every core.
  */
-export function poolSize(c: Pick<ResolvedConfig, 'workers' | 'workersAuto'>, tasks: readonly Pick<PlanTask, 'cost'>[]): number {
-  let n = Math.max(1, Math.min(c.workers, tasks.length || 1));
-  if (c.workersAuto) {
-    let units = 0;
-    for (const t of tasks) units += t.cost + TASK_OVERHEAD_UNITS;
-    n = Math.max(1, Math.min(n, Math.floor(units / UNITS_PER_WORKER)));
-  }
-  return n;
+export function poolSize(c: Pick<ResolvedConfig, 'workers' | 'workersAuto'>, tasks: readonly Pick<PlanTask, 'cost'>[]): { max: number; initial: number } {
+  const max = Math.max(1, Math.min(c.workers, tasks.length || 1));
+  if (!c.workersAuto) return { max, initial: max };
+  let units = 0;
+  for (const t of tasks) units += taskUnits(t);
+  return { max, initial: Math.max(1, Math.min(max, Math.floor(units / UNITS_PER_WORKER))) };
 }
 
 export function listResultIds(resultsDir: string): Set<string> {
@@ -261,7 +260,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     config: JSON.parse(JSON.stringify(c)) as unknown,
     datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),
     shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
-    workers: poolSize(c, tasks),
+    workers: poolSize(c, tasks).max,
     plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, runIds: plan.runs.map((r) => r.runId) },
     ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
     configHash: configHash(loaded),
@@ -280,7 +279,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     .sort((a, b) => b.cost - a.cost || (a.taskId < b.taskId ? -1 : 1));
   const skipped = shardRuns.length - todo.reduce((n, t) => n + t.runs.length, 0);
   const barsOf = new Map(datasets.plan.map((d) => [d.key, d.bars]));
-  const workers = poolSize(c, todo);
+  const { max: workers, initial: initialWorkers } = poolSize(c, todo);
   opts.progress.start({
     totalRuns: shardRuns.length,
     skipped,
@@ -299,6 +298,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     datasets: datasets.data,
     strategyDirs,
     workers,
+    initialWorkers,
     timeoutMs: c.timeoutMs,
     maxEvents: c.maxEventsPerRun,
     curvePoints: CURVE_POINTS,
@@ -343,7 +343,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     ...base,
     createdAt: new Date().toISOString(),
     runs: { total: shardRuns.length, ok, errored },
-    workers,
+    // the worker threads that ran passes (with workers 'auto', as many as the work called for)
+    workers: Math.max(1, exec.workersUsed),
     wallClockMs: Date.now() - t0,
     timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs },
     ...(exec.interrupted ? { interrupted: true } : {}),

@@ -346,20 +346,34 @@ describe('tier cache (positionMaintenance)', () => {
         fc.constantFrom(...SYMBOLS),
         fc.constantFrom<'mark' | 'entry'>('mark', 'entry'),
         fc.constantFrom(0, 0.001),
-        // notionals spread over every tier (log-uniform from 10 to 3e9), each step a new size and mark
-        fc.array(fc.tuple(fc.double({ min: 1, max: 9.5, noNaN: true }), fc.double({ min: 0.01, max: 2e5, noNaN: true }), fc.boolean()), { minLength: 1, maxLength: 40 }),
+        // notionals spread over every tier (log-uniform from 10 to 3e9), each step a new size and
+        // mark; a step with a tier pick lands exactly on that tier's floor, or just below it
+        fc.array(
+          fc.tuple(fc.double({ min: 1, max: 9.5, noNaN: true }), fc.double({ min: 0.01, max: 2e5, noNaN: true }), fc.boolean(), fc.option(fc.nat(), { nil: null }), fc.boolean()),
+          { minLength: 1, maxLength: 40 },
+        ),
         (venueId, symbol, basis, extraRate, steps) => {
           const venue = getVenue(venueId);
           const tiers = venue.tiers(symbol, DATES[1]!);
           const model = { basis, extraRate } as const;
           const p = { tiers, absQ: 0, entryF: 0, ...NO_TIER } as unknown as Position;
-          for (const [log10, price, moveEntry] of steps) {
-            p.absQ = 10 ** log10 / price;
-            if (moveEntry) p.entryF = price * 0.9;
+          for (const [log10, price0, moveEntry, pick, below] of steps) {
+            let price = price0;
+            if (pick !== null) {
+              // notional = absQ × 1 = the floor exactly (or the double just below it), on either basis
+              const floor = tiers[pick % tiers.length]!.floor;
+              price = 1;
+              p.absQ = below && floor > 0 ? floor - floor * Number.EPSILON : floor;
+              p.entryF = 1;
+            } else {
+              p.absQ = 10 ** log10 / price;
+              if (moveEntry) p.entryF = price * 0.9;
+            }
             expect(positionMaintenance(model, p, price)).toBe(maintenanceMargin(model, tiers, p.absQ, p.entryF, price));
           }
-          // NaN and a non-positive notional fall to tier 0, as the table lookup does
+          // a NaN mark (and so a NaN notional on the mark basis) neither matches nor spoils the bracket
           expect(positionMaintenance(model, p, Number.NaN)).toEqual(maintenanceMargin(model, tiers, p.absQ, p.entryF, Number.NaN));
+          expect(positionMaintenance(model, p, 1)).toBe(maintenanceMargin(model, tiers, p.absQ, p.entryF, 1));
         },
       ),
       { numRuns: RUNS },

@@ -62,8 +62,9 @@ let seriesPool: import('../engine/market.js').SeriesPool | null = null;
  * over 1,458 bars: a quarter of the worker's time went to it), so it runs only when the used heap
  * is above twice what the last one left plus 32 MB. The per-bar series are pooled (SeriesPool),
  * not garbage.
- * The collection is started asynchronously (V8's incremental marking, finished alongside the next
- * task) and what it left is read at the next check. A synchronous gc() is a forced collection: it
+ * The collection is requested asynchronously (V8 runs it from a queued task, in practice before the
+ * next pass gets far) and what it left is read at the next check (so that baseline includes up to
+ * one pass's garbage). A synchronous gc() is a forced collection: it
  * also frees the shapes (maps) no live object has any more, those of the finished pass's engine
  * objects, and so throws away the optimized code of every function that saw them, which V8 then
  * compiles again in the next pass (a 32-pass sweep, one worker: 377 such deoptimizations and

@@ -172,10 +172,10 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         if (fileBuf.byteLength < bytes) fileBuf = new Uint8Array(Math.max(bytes, 2 * fileBuf.byteLength, SLAB_BYTES));
         return fileBuf.subarray(0, bytes);
       },
-      timestamp: (n) => scratch.f64(n, 0),
-      values: f.kind === 'funding' ? (n) => scratch.f64(n, 0) : (n) => {
+      timestamp: (n) => scratch.f64(n),
+      values: f.kind === 'funding' ? (n) => scratch.f64(n) : (n) => {
         readBytes += n * 8;
-        return slabs.f64(n, 0); // every row is written by the reader
+        return slabs.f64(n);
       },
     };
     const data = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems, storage));

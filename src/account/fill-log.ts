@@ -5,6 +5,7 @@
  * BigInt64Array, an amount beyond its ±9.2e10 USDT kept aside); the ledger's AccountEvent objects,
  * with the amounts as exact decimal strings, are built when read.
  */
+import { grown } from '../util/typed-array.js';
 import { unitsToString } from './fixed.js';
 import type { AccountEvent, ModeId } from './types.js';
 
@@ -26,28 +27,14 @@ export class FillLog {
 
   private grow(): void {
     const cap = this.cap === 0 ? 1024 : this.cap * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.time = f(this.time);
-    this.qty = f(this.qty);
-    this.price = f(this.price);
-    this.posQty = f(this.posQty);
-    const g = (a: BigInt64Array) => {
-      const b = new BigInt64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.fee = g(this.fee);
-    this.realized = g(this.realized);
-    const s = new Int32Array(cap);
-    s.set(this.sym);
-    this.sym = s;
-    const m = new Uint8Array(cap);
-    m.set(this.mode);
-    this.mode = m;
+    this.time = grown(this.time, cap);
+    this.qty = grown(this.qty, cap);
+    this.price = grown(this.price, cap);
+    this.posQty = grown(this.posQty, cap);
+    this.fee = grown(this.fee, cap);
+    this.realized = grown(this.realized, cap);
+    this.sym = grown(this.sym, cap);
+    this.mode = grown(this.mode, cap);
     this.cap = cap;
   }
 

@@ -13,6 +13,7 @@ import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market
 import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec } from './types.js';
+import { grown } from '../util/typed-array.js';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -380,23 +381,19 @@ export abstract class RunnerState implements ContextHost {
       const syms = p.symbols;
       if (syms.length === 1) {
         const s = syms[0]!;
-        const q = acct.positionQty(s);
-        if (q === 0) continue;
+        const sign = this.posSign[s]!;
+        if (sign === 0) continue;
         any = true;
         const k = this.nSingle++;
         if (k >= this.sSym.length) this.growSingles();
         this.sSym[k] = s;
-        this.sSide[k] = q > 0 ? 1 : -1;
+        this.sSide[k] = sign;
         this.sLp[k] = p.liquidationPrice(s, this.m.closeMarks);
         this.sPool[k] = p;
       } else if (syms.length > 1) {
         any = true;
         this.multi.push(p);
-        for (let t = 0; t < syms.length; t++) {
-          const s = syms[t]!;
-          const q = acct.positionQty(s);
-          this.legSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
-        }
+        for (let t = 0; t < syms.length; t++) this.legSign[syms[t]!] = this.posSign[syms[t]!]!;
       }
     }
     this.hasPositions = any;
@@ -406,14 +403,8 @@ export abstract class RunnerState implements ContextHost {
 
   protected growSingles(): void {
     const n = this.sSym.length * 2;
-    const a = new Int32Array(n);
-    a.set(this.sSym);
-    this.sSym = a;
-    const b = new Float64Array(n);
-    b.set(this.sSide);
-    this.sSide = b;
-    const c = new Float64Array(n);
-    c.set(this.sLp);
-    this.sLp = c;
+    this.sSym = grown(this.sSym, n);
+    this.sSide = grown(this.sSide, n);
+    this.sLp = grown(this.sLp, n);
   }
 }

@@ -105,14 +105,14 @@ function places(x: number): number {
   return -1;
 }
 
+/** the remainder floorDiv left (module state: a second return value without an allocation) */
+let fdRem = 0;
+
 /**
- * round(n ÷ d), half-even, for integers with |n| < 2^52 and 0 < d < 2^52 (every step exact:
- * |q·d| ≤ |n| + d < 2^53).
+ * ⌊a ÷ d⌋ for integers 0 ≤ a < 2^53 and 0 < d < 2^52, exactly (the double quotient corrected by
+ * one either way), its remainder in fdRem.
  */
-function divRound(n: number, d: number): number {
-  if (d === 1) return n;
-  const neg = n < 0;
-  const a = neg ? -n : n;
+function floorDiv(a: number, d: number): number {
   let q = Math.floor(a / d);
   let r = a - q * d;
   if (r < 0) {
@@ -122,7 +122,20 @@ function divRound(n: number, d: number): number {
     q += 1;
     r -= d;
   }
-  const twice = 2 * r;
+  fdRem = r;
+  return q;
+}
+
+/**
+ * round(n ÷ d), half-even, for integers with |n| < 2^52 and 0 < d < 2^52 (every step exact:
+ * |q·d| ≤ |n| + d < 2^53).
+ */
+function divRound(n: number, d: number): number {
+  if (d === 1) return n;
+  const neg = n < 0;
+  const a = neg ? -n : n;
+  let q = floorDiv(a, d);
+  const twice = 2 * fdRem;
   if (twice > d || (twice === d && q % 2 === 1)) q += 1;
   return neg ? -q : q;
 }
@@ -340,15 +353,8 @@ function longUnits(a: number, b: number, c: number, e: number, den: number): big
     const jj = j - UNIT_DP;
     if (jj > 15) return slowUnits(a, b, c, e, den);
     const D = P10[jj]!;
-    q = Math.floor(H / D);
-    let r = H - q * D;
-    if (r < 0) {
-      q -= 1;
-      r += D;
-    } else if (r >= D) {
-      q += 1;
-      r -= D;
-    }
+    q = floorDiv(H, D);
+    const r = fdRem;
     // the remainder (r·1e8 + Lo) against half of D·1e8
     let up: boolean;
     if (jj === 0) up = 2 * Lo > 1e8 || (2 * Lo === 1e8 && q % 2 === 1);

@@ -251,25 +251,23 @@ export function installWorkerIsolation(): void {
 }
 
 /** console.* and process.stdout.write go to stderr (stdout carries the --json stream). */
-/** runs `fn` with every console method and process.stdout going to stderr, then puts both back */
+export function routeConsoleToStderr(): void {
+  (globalThis as unknown as { console: Console }).console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+}
+
+/** runs `fn` with console and stdout routed to stderr (routeConsoleToStderr), then puts both back */
 export async function withConsoleOnStderr<T>(fn: () => Promise<T>): Promise<T> {
   const g = globalThis as unknown as { console: Console };
   const before = g.console;
   const stdoutWrite = process.stdout.write;
-  g.console = new Console({ stdout: process.stderr, stderr: process.stderr });
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  routeConsoleToStderr();
   try {
     return await fn();
   } finally {
     process.stdout.write = stdoutWrite;
     g.console = before;
   }
-}
-
-export function routeConsoleToStderr(): void {
-  const c = new Console({ stdout: process.stderr, stderr: process.stderr });
-  (globalThis as unknown as { console: Console }).console = c;
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
 }
 
 /** Start a pass: timers and stray errors from now on are its own. */

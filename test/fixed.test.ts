@@ -63,6 +63,44 @@ describe('roundUnits = decimal.js, half-even to 1e-8', () => {
       expect(u(roundUnits(-a, b, 1, 1, 1))).toBe(ref(new W(-a).times(b)));
     }
   });
+  it('a long factor at or next to a tie of the unit: the certified double product defers to the exact digits', () => {
+    // D = m × 10^-9 with m ending in 5 (a 15–17 digit decimal): D × 1e8 ends in exactly .5 units,
+    // while the double nearest to D lies a little above or below it. Also decimals one digit off the tie,
+    // and the same with other factors (an integer count, a step, a rate) multiplying in.
+    let checked = 0;
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 10n ** 14n, max: 10n ** 17n - 1n }),
+        fc.constantFrom(0n, 4n, 6n),
+        fc.constantFrom(9, 10, 12),
+        fc.constantFrom<[number, number, number]>([1, 1, 1], [3, 1, 1], [7017, 0.001, 1], [14, 0.001, 0.0005], [2, 0.5, 1], [1, 0.01, 0.0004]),
+        fc.boolean(),
+        (m0, off, k, [f1, f2, f3], neg) => {
+          const m = (m0 / 10n) * 10n + 5n - (off === 0n ? 0n : off - 5n);
+          const str = `${neg ? '-' : ''}${m.toString().slice(0, -k) || '0'}.${m.toString().padStart(k + 1, '0').slice(-k)}`;
+          const x = Number(str);
+          if (!new W(String(x)).equals(new W(str))) return; // not its shortest decimal
+          checked++;
+          const want = ref(new W(f1).times(f2).times(x).times(f3));
+          expect(u(roundUnits(f1, f2, x, f3, 1))).toBe(want);
+          expect(u(roundUnits(x, f1, f2, f3, 1))).toBe(want);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(checked).toBeGreaterThan(500);
+  });
+  it('a product of short decimals beyond 2^52 (a large count at a 15-digit price): exact, both signs', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 8_000_000 }), fc.constantFrom(0.001, 0.01, 1), fc.bigInt({ min: 10n ** 13n, max: 9n * 10n ** 14n - 1n }), fc.constantFrom(1, 0.0005, 0.0002), (n, st, pm, r) => {
+        const p = Number(pm) / 1e10;
+        const want = ref(new W(n).times(st).times(p).times(r));
+        expect(u(roundUnits(n, st, p, r, 1))).toBe(want);
+        expect(u(roundUnits(-n, st, p, r, 1))).toBe(ref(new W(-n).times(st).times(p).times(r)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
   it('ties go to the even unit, on both signs', () => {
     expect(roundUnits(1, 0.000000005, 1, 1, 1)).toBe(0n);
     expect(roundUnits(1, 0.000000015, 1, 1, 1)).toBe(2n);

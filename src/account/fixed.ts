@@ -9,9 +9,12 @@
  * prints, and what `new Decimal(x)` takes): 0.1 is one tenth, not 0.1000000000000000055…. The fast
  * path decomposes each factor into an integer mantissa and a count of decimal places and does the
  * integer arithmetic in doubles while every intermediate is below 2^52 (exact), then makes one
- * BigInt of the result; anything larger (17-digit synthetic prices, huge notionals) takes an exact
- * BigInt path with the same rounding. Both paths are property-tested against decimal.js
- * (test/fixed.test.ts).
+ * BigInt of the result. A product with one long factor (a 17-digit price: synthetic, slipped or a
+ * Monte Carlo path) or too wide for that is first computed as a certified double product (the
+ * factor's double times the others' exact integer, with Dekker's error-free product: when it lies
+ * clearly away from a half unit, the decimal rounds the same way); only near a tie are the long
+ * factor's digits read (String), and beyond the doubles' reach an exact BigInt path takes over.
+ * All paths round the same way and are property-tested against decimal.js (test/fixed.test.ts).
  *
  * Why BigInt rather than doubles holding safe integers (measured: npm run bench:books): a
  * fill's ten or so additions cost about 0.06–0.1 µs in BigInt against 0.01 µs in doubles, but
@@ -91,7 +94,53 @@ function places(x: number): number {
     return -1;
   }
   if (x !== x || x === Infinity || x === -Infinity || x === lastLong) return -1;
-  for (let k = 1; k <= 22; k++) {
+  // the quantity steps, fee rates and recent prices a booking multiplies come back every time
+  for (let i = 0; i < PMEMO; i++) {
+    if (pmX[i] === x) {
+      mant = pmM[i]!;
+      return pmK[i]!;
+    }
+  }
+  const k = placesOf(x);
+  if (k >= 0) {
+    pmX[pmNext] = x;
+    pmM[pmNext] = mant;
+    pmK[pmNext] = k;
+    pmNext = (pmNext + 1) & (PMEMO - 1);
+  }
+  return k;
+}
+
+const PMEMO = 8;
+const pmX = new Float64Array(PMEMO).fill(Number.NaN);
+const pmM = new Float64Array(PMEMO);
+const pmK = new Int32Array(PMEMO);
+let pmNext = 0;
+
+/** places() of a finite non-integer x without the memo */
+function placesOf(x: number): number {
+  let k = scan(x, 1, 4);
+  if (k !== NOT_YET) return k;
+  // more than 4 places: one test at the most places a mantissa below 9e14 allows decides whether
+  // any count of places ≤ that one works (x·10^k rounds to that mantissa exactly, and the
+  // correctly rounded quotient is x only if its decimal round-trips); a long decimal ends here
+  const ax = x < 0 ? -x : x;
+  let top = Math.floor(Math.log10(9e14 / ax));
+  if (top > 22) top = 22;
+  while (top < 22 && ax * P10[top + 1]! < 9e14) top++;
+  while (top > 4 && ax * P10[top]! >= 9e14) top--;
+  if (top > 4 && Math.round(x * P10[top]!) / P10[top]! === x) {
+    k = scan(x, 5, top);
+    if (k !== NOT_YET) return k;
+  }
+  lastLong = x;
+  return -1;
+}
+
+const NOT_YET = -2;
+/** the first k in [from, to] whose mantissa round-trips (mant set); −1 once a mantissa reaches 9e14; else NOT_YET */
+function scan(x: number, from: number, to: number): number {
+  for (let k = from; k <= to; k++) {
     const m = Math.round(x * P10[k]!);
     if (m >= 9e14 || m <= -9e14) {
       lastLong = x;
@@ -102,7 +151,7 @@ function places(x: number): number {
       return k;
     }
   }
-  return -1;
+  return NOT_YET;
 }
 
 /** the remainder floorDiv left (module state: a second return value without an allocation) */
@@ -314,33 +363,51 @@ function longDigits(x: number): boolean {
   return true;
 }
 
+/** places() and mantissas of the four factors (longUnits) */
+const fK = new Int32Array(4);
+const fM = new Float64Array(4);
+
 /**
- * round(a·b·c·e × 1e8) half-even when exactly one factor has a long decimal (a 17-digit price)
- * and den = 1: the others' product A (< 9e6) times the long factor's two limbs stays exact in
- * doubles; else the BigInt path.
+ * round(a·b·c·e × 1e8) half-even, den = 1, when the fast path's product is too wide: one factor —
+ * the one with a long decimal (a 17-digit price), else the one with the largest mantissa — is
+ * "wide", the others' mantissas multiply to an exact A (< 9e6). First the certified double product
+ * (certified()); when that cannot decide, the wide factor's digits as two exact double limbs, A
+ * times each; else the BigInt path.
  */
 function longUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   if (den !== 1) return slowUnits(a, b, c, e, den);
-  let A = 1;
-  let kA = 0;
-  let longX = Number.NaN;
-  let nLong = 0;
+  let w = -1;
   for (let f = 0; f < 4; f++) {
     const x = f === 0 ? a : f === 1 ? b : f === 2 ? c : e;
     const k = places(x);
-    if (k >= 0) {
-      A *= mant;
-      kA += k;
-      if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, den);
-    } else {
-      if (nLong > 0) return slowUnits(a, b, c, e, den);
-      nLong = 1;
-      longX = x;
-    }
+    fK[f] = k;
+    fM[f] = k >= 0 ? mant : Number.NaN;
+    if (k < 0) {
+      if (w >= 0 && fK[w]! < 0) return slowUnits(a, b, c, e, den); // two long factors
+      w = f;
+    } else if (w < 0 || (fK[w]! >= 0 && Math.abs(mant) > Math.abs(fM[w]!))) w = f;
   }
-  if (nLong === 0 || !Number.isFinite(longX) || !longDigits(longX)) return slowUnits(a, b, c, e, den);
-  const neg = A < 0 !== lneg;
+  let A = 1;
+  let kA = 0;
+  for (let f = 0; f < 4; f++) {
+    if (f === w) continue;
+    A *= fM[f]!;
+    kA += fK[f]!;
+  }
+  if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, den);
+  const wx = w === 0 ? a : w === 1 ? b : w === 2 ? c : e;
+  if (!Number.isFinite(wx)) return slowUnits(a, b, c, e, den);
+  const neg = A < 0 !== wx < 0;
   const aa = A < 0 ? -A : A;
+  const r = certified(wx < 0 ? -wx : wx, aa, UNIT_DP - kA);
+  if (r === r) return BigInt(neg ? -r : r);
+  if (fK[w]! >= 0) {
+    // a short wide factor: its mantissa's limbs
+    const m = Math.abs(fM[w]!);
+    lh = Math.floor(m / 1e8);
+    ll = m - lh * 1e8;
+    lk = fK[w]!;
+  } else if (!longDigits(wx)) return slowUnits(a, b, c, e, den);
   // value in units = aa × (lh·1e8 + ll) × 10^-(kA + lk − 8) = (H·1e8 + Lo) / 10^j
   let H = aa * lh;
   let Lo = aa * ll;
@@ -377,6 +444,68 @@ function longUnits(a: number, b: number, c: number, e: number, den: number): big
     q = big + qlo;
   } else return slowUnits(a, b, c, e, den);
   return BigInt(neg ? -q : q);
+}
+
+// ---------------------------------------------------------------- a certified double product
+
+/** Veltkamp's splitter for doubles: 2^27 + 1 */
+const SPLIT = 134_217_729;
+const EPS52 = 2 ** -52;
+/** the error of the last twoProduct (x × y = product + tpErr exactly) */
+let tpErr = 0;
+
+/** x × y rounded, with the exact error in tpErr (Dekker's two-product; |x|, |y| well inside the double range) */
+function twoProduct(x: number, y: number): number {
+  const p = x * y;
+  let t = SPLIT * x;
+  const xh = t - (t - x);
+  const xl = x - xh;
+  t = SPLIT * y;
+  const yh = t - (t - y);
+  const yl = y - yh;
+  tpErr = xh * yh - p + xh * yl + xl * yh + xl * yl;
+  return p;
+}
+
+/**
+ * round(D × A × 10^j) half-even, where D is the shortest decimal of the double x > 0 and A ≥ 0 an
+ * exact integer, without finding D's digits; NaN when this cannot be certain.
+ *
+ * D round-trips to x, so |D − x| ≤ ulp(x)/2 ≤ x·2^-53: D·A·10^j lies within V·2^-53 of
+ * V = x·A·10^j. V is computed exactly (j ≥ 0: a two-product by the integer A·10^j) or within a
+ * relative 2^-52 (j < 0: one division by 10^-j). When V is farther than both bounds (doubled) from
+ * every half-integer, D·A·10^j rounds to the same integer; otherwise — a near-tie, about one
+ * booking in a thousand at typical sizes — the caller finds D's digits.
+ */
+function certified(x: number, A: number, j: number): number {
+  if (!(x > 1e-290)) return Number.NaN;
+  let v: number;
+  let err: number;
+  let slack: number;
+  if (j >= 0) {
+    if (j > 22) return Number.NaN;
+    const B = A * P10[j]!;
+    if (!(B < FAST_LIMIT)) return Number.NaN;
+    v = twoProduct(x, B);
+    err = tpErr;
+    slack = v * EPS52;
+  } else {
+    if (-j > 22 || !(A < FAST_LIMIT)) return Number.NaN;
+    const P = P10[-j]!;
+    const w = twoProduct(x, A);
+    v = w / P;
+    err = tpErr / P;
+    slack = v * (4 * EPS52);
+  }
+  if (!(v < 2 ** 51)) return Number.NaN;
+  const fl = Math.floor(v);
+  // the fractional part of V (v − fl is exact), in (−0.25, 1.25)
+  const t = v - fl + err;
+  const k = Math.floor(t + 0.5);
+  const d = t - k;
+  // distance to the nearest half-integer, against the bounds plus the rounding of t itself
+  if (!(0.5 - (d < 0 ? -d : d) > slack + 1e-12)) return Number.NaN;
+  return fl + k;
 }
 
 // ---------------------------------------------------------------- the exact slow path (BigInt)

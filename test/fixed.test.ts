@@ -90,6 +90,23 @@ describe('roundUnits = decimal.js, half-even to 1e-8', () => {
     );
     expect(checked).toBeGreaterThan(500);
   });
+  it('two long factors (a 17-digit mark price × a synthetic funding rate): certified or exact, both signs', () => {
+    const long = fc.oneof(anyPos, fc.double({ min: 1e-3, max: 1e5, noNaN: true }).filter((x) => x > 0));
+    const lrate = fc.double({ min: 1e-6, max: 0.01, noNaN: true }).filter((x) => x > 0);
+    fc.assert(
+      fc.property(lots.filter((l) => l < 1e7), step, long, lrate, fc.boolean(), (l, s, p, r, neg) => {
+        const rr = neg ? -r : r;
+        expect(u(roundUnits(l, s, p, rr, 1))).toBe(ref(new W(l).times(s).times(p).times(rr)));
+      }),
+      { numRuns: 4000 },
+    );
+    // the decimals' product (…000.48 units) and the doubles' product (…000.53) straddle a half unit
+    const x = 1 + 2 ** -51; // 1.0000000000000004
+    const y = 1 + 2 ** -52; // 1.0000000000000002
+    expect(ref(new W(8_000_000).times(x).times(y))).toBe('800000000000000');
+    expect(roundUnits(8_000_000, 1, x, y, 1)).toBe(800_000_000_000_000n);
+    expect(roundUnits(-8_000_000, 1, x, y, 1)).toBe(-800_000_000_000_000n);
+  });
   it('a product of short decimals beyond 2^52 (a large count at a 15-digit price): exact, both signs', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1000, max: 8_000_000 }), fc.constantFrom(0.001, 0.01, 1), fc.bigInt({ min: 10n ** 13n, max: 9n * 10n ** 14n - 1n }), fc.constantFrom(1, 0.0005, 0.0002), (n, st, pm, r) => {

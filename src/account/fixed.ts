@@ -9,11 +9,12 @@
  * prints, and what `new Decimal(x)` takes): 0.1 is one tenth, not 0.1000000000000000055…. The fast
  * path decomposes each factor into an integer mantissa and a count of decimal places and does the
  * integer arithmetic in doubles while every intermediate is below 2^52 (exact), then makes one
- * BigInt of the result. A product with one long factor (a 17-digit price: synthetic, slipped or a
- * Monte Carlo path) or too wide for that is first computed as a certified double product (the
- * factor's double times the others' exact integer, with Dekker's error-free product: when it lies
- * clearly away from a half unit, the decimal rounds the same way); only near a tie are the long
- * factor's digits read (String), and beyond the doubles' reach an exact BigInt path takes over.
+ * BigInt of the result. A product with one or two long factors (a 17-digit price: synthetic,
+ * slipped or a Monte Carlo path; a synthetic funding rate) or too wide for that is first computed
+ * as a certified double product (the factors' doubles times the others' exact integer, with
+ * Dekker's error-free product: when it lies clearly away from a half unit, the decimals round the
+ * same way); only near a tie are a long factor's digits read (String), and beyond the doubles'
+ * reach an exact BigInt path takes over.
  * All paths round the same way and are property-tested against decimal.js (test/fixed.test.ts).
  *
  * Why BigInt rather than doubles holding safe integers (measured: npm run bench:books): a
@@ -196,36 +197,34 @@ function divRound(n: number, d: number): number {
 export function roundUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   let exp = UNIT_DP;
   let k = places(a);
-  if (k < 0) return longUnits(a, b, c, e, den);
+  if (k < 0) return wideUnits(a, b, c, e, den);
   let p = mant;
   exp -= k;
   k = places(b);
-  if (k < 0) return longUnits(a, b, c, e, den);
+  if (k < 0) return wideUnits(a, b, c, e, den);
   p *= mant;
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   k = places(c);
-  if (k < 0) return longUnits(a, b, c, e, den);
+  if (k < 0) return wideUnits(a, b, c, e, den);
   p *= mant;
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
   k = places(e);
-  if (k < 0) return longUnits(a, b, c, e, den);
-  p *= mant;
+  if (k < 0) return wideUnits(a, b, c, e, den);
+  p *= mant; // |p| only grows (or becomes an exact 0): one range test suffices
   exp -= k;
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
+  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return wideUnits(a, b, c, e, den);
   k = places(den);
-  if (k < 0 || !(mant > 0)) return longUnits(a, b, c, e, den);
+  if (k < 0 || !(mant > 0)) return wideUnits(a, b, c, e, den);
   let d = mant;
   exp += k;
   if (exp >= 0) {
-    if (exp > 22) return longUnits(a, b, c, e, den);
+    if (exp > 22) return wideUnits(a, b, c, e, den);
     p *= P10[exp]!;
-    if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return longUnits(a, b, c, e, den);
+    if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return wideUnits(a, b, c, e, den);
   } else {
-    if (-exp > 22) return longUnits(a, b, c, e, den);
+    if (-exp > 22) return wideUnits(a, b, c, e, den);
     d *= P10[-exp]!;
-    if (!(d < FAST_LIMIT)) return longUnits(a, b, c, e, den);
+    if (!(d < FAST_LIMIT)) return wideUnits(a, b, c, e, den);
   }
   return BigInt(divRound(p, d));
 }
@@ -363,51 +362,56 @@ function longDigits(x: number): boolean {
   return true;
 }
 
-/** places() and mantissas of the four factors (longUnits) */
+/** places() and mantissas of the four factors (NaN mantissa: a long decimal) */
 const fK = new Int32Array(4);
 const fM = new Float64Array(4);
 
 /**
- * round(a·b·c·e × 1e8) half-even, den = 1, when the fast path's product is too wide: one factor —
- * the one with a long decimal (a 17-digit price), else the one with the largest mantissa — is
- * "wide", the others' mantissas multiply to an exact A (< 9e6). First the certified double product
- * (certified()); when that cannot decide, the wide factor's digits as two exact double limbs, A
- * times each; else the BigInt path.
+ * round(a·b·c·e × 1e8) half-even when the fast path's product is too wide (den = 1; else the
+ * BigInt path): factor w — the one with a long decimal (a 17-digit price), else the one with the
+ * largest mantissa — is "wide", the others' mantissas multiply to an exact A (< 9e6). First the certified double product (certified()); when that cannot decide, the
+ * wide factor's digits as two exact double limbs, A times each; else the BigInt path.
  */
-function longUnits(a: number, b: number, c: number, e: number, den: number): bigint {
+function wideUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   if (den !== 1) return slowUnits(a, b, c, e, den);
   let w = -1;
+  /** a second long factor (its double multiplies in the certified product only) */
+  let w2 = -1;
   for (let f = 0; f < 4; f++) {
     const x = f === 0 ? a : f === 1 ? b : f === 2 ? c : e;
     const k = places(x);
     fK[f] = k;
     fM[f] = k >= 0 ? mant : Number.NaN;
     if (k < 0) {
-      if (w >= 0 && fK[w]! < 0) return slowUnits(a, b, c, e, den); // two long factors
-      w = f;
+      if (w >= 0 && fK[w]! < 0) {
+        if (w2 >= 0) return slowUnits(a, b, c, e, 1); // three long factors
+        w2 = f;
+      } else w = f;
     } else if (w < 0 || (fK[w]! >= 0 && Math.abs(mant) > Math.abs(fM[w]!))) w = f;
   }
   let A = 1;
   let kA = 0;
   for (let f = 0; f < 4; f++) {
-    if (f === w) continue;
+    if (f === w || f === w2) continue;
     A *= fM[f]!;
     kA += fK[f]!;
   }
-  if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, den);
+  if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, 1);
   const wx = w === 0 ? a : w === 1 ? b : w === 2 ? c : e;
-  if (!Number.isFinite(wx)) return slowUnits(a, b, c, e, den);
-  const neg = A < 0 !== wx < 0;
+  const wy = w2 < 0 ? 1 : w2 === 0 ? a : w2 === 1 ? b : w2 === 2 ? c : e;
+  if (!Number.isFinite(wx) || !Number.isFinite(wy)) return slowUnits(a, b, c, e, 1);
+  const neg = A < 0 !== wx < 0 !== wy < 0;
   const aa = A < 0 ? -A : A;
-  const r = certified(wx < 0 ? -wx : wx, aa, UNIT_DP - kA);
+  const r = certified(wx < 0 ? -wx : wx, wy < 0 ? -wy : wy, aa, UNIT_DP - kA);
   if (r === r) return BigInt(neg ? -r : r);
+  if (w2 >= 0) return slowUnits(a, b, c, e, 1);
   if (fK[w]! >= 0) {
     // a short wide factor: its mantissa's limbs
     const m = Math.abs(fM[w]!);
     lh = Math.floor(m / 1e8);
     ll = m - lh * 1e8;
     lk = fK[w]!;
-  } else if (!longDigits(wx)) return slowUnits(a, b, c, e, den);
+  } else if (!longDigits(wx)) return slowUnits(a, b, c, e, 1);
   // value in units = aa × (lh·1e8 + ll) × 10^-(kA + lk − 8) = (H·1e8 + Lo) / 10^j
   let H = aa * lh;
   let Lo = aa * ll;
@@ -418,7 +422,7 @@ function longUnits(a: number, b: number, c: number, e: number, den: number): big
   let q: number;
   if (j >= UNIT_DP) {
     const jj = j - UNIT_DP;
-    if (jj > 15) return slowUnits(a, b, c, e, den);
+    if (jj > 15) return slowUnits(a, b, c, e, 1);
     const D = P10[jj]!;
     q = floorDiv(H, D);
     const r = fdRem;
@@ -442,7 +446,7 @@ function longUnits(a: number, b: number, c: number, e: number, den: number): big
       return neg ? -u : u;
     }
     q = big + qlo;
-  } else return slowUnits(a, b, c, e, den);
+  } else return slowUnits(a, b, c, e, 1);
   return BigInt(neg ? -q : q);
 }
 
@@ -468,34 +472,46 @@ function twoProduct(x: number, y: number): number {
 }
 
 /**
- * round(D × A × 10^j) half-even, where D is the shortest decimal of the double x > 0 and A ≥ 0 an
- * exact integer, without finding D's digits; NaN when this cannot be certain.
+ * round(Dx × Dy × A × 10^j) half-even, where Dx, Dy are the shortest decimals of the doubles x > 0
+ * and y > 0 (y = 1: one factor) and A ≥ 0 an exact integer, without finding their digits; NaN when
+ * this cannot be certain.
  *
- * D round-trips to x, so |D − x| ≤ ulp(x)/2 ≤ x·2^-53: D·A·10^j lies within V·2^-53 of
- * V = x·A·10^j. V is computed exactly (j ≥ 0: a two-product by the integer A·10^j) or within a
- * relative 2^-52 (j < 0: one division by 10^-j). When V is farther than both bounds (doubled) from
- * every half-integer, D·A·10^j rounds to the same integer; otherwise — a near-tie, about one
- * booking in a thousand at typical sizes — the caller finds D's digits.
+ * A shortest decimal round-trips to its double, so |Dx − x| ≤ ulp(x)/2 ≤ x·2^-53 (the same for y):
+ * Dx·Dy·A·10^j lies within V·2^-52 (one factor: V·2^-53) of V = x·y·A·10^j. V is computed exactly
+ * (j ≥ 0, one factor: a two-product by the integer A·10^j) or within a relative few 2^-52 (a second
+ * two-product's rounded tail, one division by 10^-j). When V is farther than twice those bounds
+ * from every half-integer, the decimals' product rounds to the same integer; otherwise — a
+ * near-tie, about one booking in a thousand at typical sizes — the caller reads the digits.
  */
-function certified(x: number, A: number, j: number): number {
-  if (!(x > 1e-290)) return Number.NaN;
+function certified(x: number, y: number, A: number, j: number): number {
+  if (!(x > 1e-290 && y > 1e-290 && x * y > 1e-290)) return Number.NaN;
+  const one = y === 1;
   let v: number;
   let err: number;
-  let slack: number;
+  let M: number;
   if (j >= 0) {
     if (j > 22) return Number.NaN;
-    const B = A * P10[j]!;
-    if (!(B < FAST_LIMIT)) return Number.NaN;
-    v = twoProduct(x, B);
-    err = tpErr;
-    slack = v * EPS52;
+    M = A * P10[j]!;
   } else {
-    if (-j > 22 || !(A < FAST_LIMIT)) return Number.NaN;
+    if (-j > 22) return Number.NaN;
+    M = A;
+  }
+  if (!(M < FAST_LIMIT)) return Number.NaN;
+  if (one) {
+    v = twoProduct(x, M);
+    err = tpErr;
+  } else {
+    const p1 = twoProduct(x, y);
+    const e1 = tpErr;
+    v = twoProduct(p1, M);
+    err = tpErr + e1 * M;
+  }
+  let slack = v * (one ? EPS52 : 4 * EPS52);
+  if (j < 0) {
     const P = P10[-j]!;
-    const w = twoProduct(x, A);
-    v = w / P;
-    err = tpErr / P;
-    slack = v * (4 * EPS52);
+    v /= P;
+    err /= P;
+    slack = slack / P + v * (4 * EPS52);
   }
   if (!(v < 2 ** 51)) return Number.NaN;
   const fl = Math.floor(v);

@@ -67,11 +67,36 @@ describe('marginlab stress', () => {
     expect(stress.every((r) => r.stress && r.stress.kind === r.spec.stress!.kind && r.stress.equityGrid.length === 101 && r.curves.time.length <= 200)).toBe(true);
     expect(new Set(stress.filter((r) => r.stress!.kind === 'scenario').map((r) => r.stress!.scenario))).toEqual(new Set(['crash-2025-10-10', 'aaa-gap']));
     expect(stress.filter((r) => r.stress!.kind === 'path').every((r) => r.stress!.crashes?.length === 1)).toBe(true);
+    // a path run keeps its outcome, not its event log (stress.pathEvents off); scenario and history runs keep theirs
+    const paths = stress.filter((r) => r.stress!.kind === 'path');
+    expect(paths.every((r) => r.events.length === 0 && r.prices === undefined && r.liquidationPrices === undefined && r.metrics.trades !== undefined)).toBe(true);
+    expect(paths.some((r) => (r.eventsCap?.total ?? 0) > 0 && r.eventsCap!.limit === 0)).toBe(true);
+    expect(results.filter((r) => r.stress?.kind !== 'path').every((r) => r.prices !== undefined && r.eventsCap === undefined)).toBe(true);
+    expect(read(join(dir, 'w1', 'report.md'))).toContain('8 Monte Carlo path runs keep their outcome only (stress.pathEvents is off)');
     // the shocks bite: the scenario runs differ from history
     const hist = results.find((r) => !r.spec.stress && r.spec.leverage === 3 && r.spec.setup === 'cross')!;
     const shocked = stress.filter((r) => r.stress!.kind === 'scenario' && r.spec.leverage === 3 && r.spec.setup === 'cross');
     expect(shocked.some((r) => JSON.stringify(r.curves.equity.at(-1)) !== JSON.stringify(hist.curves.equity.at(-1)))).toBe(true);
   }, 240_000);
+
+  it('stress.pathEvents keeps the event log of path runs', async () => {
+    writeConfig(dir, 'stress-ev.config.ts', {
+      name: 'st-ev',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
+      leverage: [3],
+      stress: { scenarios: [], paths: 2, seed: 5, pathEvents: true },
+    });
+    const r = await runCli(['stress', '-c', 'stress-ev.config.ts', '--workers', '1', '--out', 'ev', '--quiet'], dir);
+    expect(r.code).toBe(0);
+    const results = resultFiles(join(dir, 'ev')).map((f) => JSON.parse(read(join(dir, 'ev', 'results', f))) as RunResult);
+    const paths = results.filter((x) => x.stress?.kind === 'path');
+    expect(paths.length).toBe(4);
+    expect(paths.every((x) => x.prices !== undefined && x.liquidationPrices !== undefined && x.eventsCap === undefined)).toBe(true);
+    expect(paths.some((x) => x.events.length > 0)).toBe(true);
+    expect(read(join(dir, 'ev', 'report.md'))).not.toContain('keep their outcome only');
+  }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {
     const r = await runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'w1', '--resume'], dir);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
+import { totalmem } from 'node:os';
 import type { MarketData } from '../src/feed/types.js';
 import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
@@ -321,7 +322,19 @@ describe('stress config and plan', () => {
   });
 
   it('refuses a plan too large for the machine with the numbers (exit 78)', () => {
-    expect(() => checkPlanSize({ history: 10, stress: 3_000_000 }, '/tmp', 'backtest.config.ts')).toThrow(/too large for this machine \(10 history \+ 3,000,000 stress runs\): 3,000,010 runs is above the limit of 2,000,000/);
-    expect(() => checkPlanSize({ history: 10, stress: 100 }, '/tmp', 'c')).not.toThrow();
+    expect(() => checkPlanSize({ history: 10, scenario: 0, path: 3_000_000 }, false, '/tmp', 'backtest.config.ts')).toThrow(/too large for this machine \(10 history \+ 3,000,000 stress runs\): 3,000,010 runs is above the limit of 2,000,000/);
+    expect(() => checkPlanSize({ history: 10, scenario: 50, path: 50 }, false, '/tmp', 'c')).not.toThrow();
+    // path runs with their event log (stress.pathEvents) weigh as much as scenario runs
+    const n = Math.ceil(totalmem() / 8 / 40_000);
+    const memoryProblem = (pathEvents: boolean): string => {
+      try {
+        checkPlanSize({ history: 0, scenario: 0, path: n }, pathEvents, '/tmp', 'c');
+        return '';
+      } catch (e) {
+        return /of memory/.test((e as Error).message) ? 'memory' : '';
+      }
+    };
+    expect(memoryProblem(false)).toBe('');
+    expect(memoryProblem(true)).toBe('memory');
   });
 });

@@ -364,7 +364,15 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
   const short = shortWindowNote(runs);
   if (short) notes.push(short);
-  const capped = runs.filter((r) => r.eventsCap);
+  // Monte Carlo path runs keep their outcome, not their event log, unless stress.pathEvents is set (docs/stress.md)
+  const cfgStress = (manifest.config as { stress?: { pathEvents?: unknown } | null } | null | undefined)?.stress;
+  const outcomeOnly = new Set(cfgStress?.pathEvents === true ? [] : runs.filter((r) => r.spec.stress?.kind === 'path'));
+  if (outcomeOnly.size) {
+    notes.push(
+      `${outcomeOnly.size} Monte Carlo path runs keep their outcome only (stress.pathEvents is off): trades.csv and liquidations.csv have no rows for them; their metrics, books, curves and stress figures cover the whole run.`,
+    );
+  }
+  const capped = runs.filter((r) => r.eventsCap && !outcomeOnly.has(r));
   if (capped.length) {
     const limits = [...new Set(capped.map((r) => r.eventsCap!.limit))].join(', ');
     notes.push(

@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   initialWorkers?: number;
   timeoutMs: number;
   maxEvents: number | null;
+  /** config stress.pathEvents: Monte Carlo path runs keep their events, liquidation-price steps and price curves */
+  pathEvents?: boolean;
   curvePoints: number;
   /** stress scenario definitions by id, for stress runs (src/stress) */
   scenarios?: Record<string, Scenario>;
@@ -128,6 +130,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       runs: task.runs.map((r) => ({ runId: r.runId, spec: r.spec })),
       setups: task.setups,
       maxEvents: opts.maxEvents,
+      pathEvents: opts.pathEvents ?? false,
       curvePoints: opts.curvePoints,
       lane,
     };

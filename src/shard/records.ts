@@ -69,7 +69,8 @@ export function eventRecords(events: readonly AccountEvent[], symbols: readonly 
 
 /**
  * The records a result keeps: all of them, or — only when the config sets maxEventsPerRun and the
- * run has more — the first `limit` in ledger order, with `eventsCap` saying so.
+ * run has more — the first `limit` in ledger order, with `eventsCap` saying so (a Monte Carlo path
+ * run without stress.pathEvents keeps none: limit 0).
  */
 export function capRecords(records: RunEventRecord[], limit: number | null | undefined): { events: RunEventRecord[]; eventsCap?: EventsCap } {
   if (limit === null || limit === undefined || records.length <= limit) return { events: records };

@@ -110,7 +110,7 @@ export type TransferRecord = z.infer<typeof TransferRecordSchema>;
 export type RejectionRecord = z.infer<typeof RejectionRecordSchema>;
 export type RunEventRecord = z.infer<typeof RunEventRecordSchema>;
 
-/** set only when `maxEventsPerRun` cut the events: the first `kept` (in time order) of `total` */
+/** set only when `maxEventsPerRun` cut the events (or, with limit 0, a Monte Carlo path run without stress.pathEvents): the first `kept` (in time order) of `total` */
 export const EventsCapSchema = z.strictObject({
   limit: z.number().int().nonnegative(),
   total: z.number().int().nonnegative(),

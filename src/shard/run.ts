@@ -196,7 +196,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
       seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
     };
-    checkPlanSize({ history, stress: plan.runs.length - history }, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
+    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, c.stress.pathEvents, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
   }
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
@@ -301,6 +301,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     initialWorkers,
     timeoutMs: c.timeoutMs,
     maxEvents: c.maxEventsPerRun,
+    pathEvents: c.stress?.pathEvents ?? false,
     curvePoints: CURVE_POINTS,
     scenarios: scenarioTable(c.stress),
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -77,7 +77,7 @@ export interface RunResultBase {
   bars: number;
   /** every event of the run in ledger order (fills, funding, liquidations, transfers, rejections), unless `maxEventsPerRun` cut them */
   events: RunEventRecord[];
-  /** present only when the config's maxEventsPerRun cut `events` (the report says so) */
+  /** present only when the config's maxEventsPerRun cut `events`, or a Monte Carlo path run kept none (stress.pathEvents off; the report says so) */
   eventsCap?: EventsCap;
   /** per traded symbol: the liquidation price over time (a step at each change) */
   liquidationPrices?: LiquidationPriceSeries;

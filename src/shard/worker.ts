@@ -37,6 +37,8 @@ export interface WorkerTask {
   setups: SetupSpec[];
   /** config maxEventsPerRun: null keeps every event */
   maxEvents: number | null;
+  /** config stress.pathEvents: false leaves a Monte Carlo path run's result without per-event detail (no events, liquidation-price steps or price curves) */
+  pathEvents: boolean;
   curvePoints: number;
   /** the pool lane running the task (index into WorkerInit.started) */
   lane: number;
@@ -210,6 +212,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
     const records = eventRecords(so.events, out.symbols, so.liquidations);
     const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, records });
+    // a Monte Carlo path's result holds its outcome, not its event log (docs/stress.md, stress.pathEvents)
+    const detail = run.spec.stress?.kind !== 'path' || task.pathEvents;
     const result: RunResult = {
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
@@ -221,9 +225,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       liquidationPriceSource: so.liquidationPriceSource,
       crossCheck: so.crossCheck,
       bars: so.series.time.length,
-      ...capRecords(records, task.maxEvents),
-      liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols),
-      prices: pricesFor(so.series.time),
+      ...capRecords(records, detail ? task.maxEvents : 0),
+      ...(detail ? { liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols), prices: pricesFor(so.series.time) } : {}),
       curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
       ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),
     };

@@ -31,6 +31,8 @@ export interface ResolvedStress {
   seed: number;
   /** reports only: liquidation probability under which a leverage counts as surviving (src/report/stress.ts) */
   survivalThreshold: number;
+  /** path runs keep their events, liquidation-price steps and price curves (false: their results hold no per-event detail) */
+  pathEvents: boolean;
 }
 
 /** What the schema hands over (config/schema.ts `stress`). */
@@ -43,6 +45,7 @@ export interface StressInput {
   crashScenarios?: string[] | undefined;
   seed: number;
   survivalThreshold?: number | undefined;
+  pathEvents?: boolean | undefined;
 }
 
 export const PACK_IDS: readonly string[] = CRASH_PACK.map((s) => s.id);
@@ -79,7 +82,7 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
   const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
   if (problems.length > 0) return { stress: null, problems };
   return {
-    stress: { scenarios, inject, paths: input.paths, blockBars: input.blockBars ?? null, crashesPerPath: input.crashesPerPath, crashScenarios, seed: input.seed, survivalThreshold: input.survivalThreshold ?? 0.05 },
+    stress: { scenarios, inject, paths: input.paths, blockBars: input.blockBars ?? null, crashesPerPath: input.crashesPerPath, crashScenarios, seed: input.seed, survivalThreshold: input.survivalThreshold ?? 0.05, pathEvents: input.pathEvents ?? false },
     problems,
   };
 }
@@ -179,10 +182,12 @@ export function describeStressPlan(s: StressPlanSummary): string {
   );
 }
 
-/** Bytes of one stress result file (≈, measured on the bundled config: 200 curve points, 101 grid points, few events). */
-export const STRESS_RESULT_BYTES = 24_000;
-/** Bytes of one history result file (≈, 2000 curve points). */
-export const HISTORY_RESULT_BYTES = 160_000;
+/**
+ * Bytes of one result file (≈, averages measured on the bundled config's `marginlab stress`):
+ * a history run (2000 curve points, every event), a scenario run (200 curve points, every event),
+ * a Monte Carlo path run (200 curve points, no event log; with stress.pathEvents, a scenario run's size).
+ */
+export const RESULT_BYTES = { history: 170_000, scenario: 85_000, path: 11_000 } as const;
 /** Runs above which a plan is refused whatever the machine. */
 export const MAX_RUNS = 2_000_000;
 
@@ -191,9 +196,10 @@ export const MAX_RUNS = 2_000_000;
  * of the output folder, or more than the memory the report step needs to read them back
  * (≈ 4 × their size must stay under half the machine's memory), or more than MAX_RUNS runs.
  */
-export function checkPlanSize(runs: { history: number; stress: number }, outDir: string, source: string): void {
-  const total = runs.history + runs.stress;
-  const bytes = runs.history * HISTORY_RESULT_BYTES + runs.stress * STRESS_RESULT_BYTES;
+export function checkPlanSize(runs: { history: number; scenario: number; path: number }, pathEvents: boolean, outDir: string, source: string): void {
+  const stress = runs.scenario + runs.path;
+  const total = runs.history + stress;
+  const bytes = runs.history * RESULT_BYTES.history + runs.scenario * RESULT_BYTES.scenario + runs.path * (pathEvents ? RESULT_BYTES.scenario : RESULT_BYTES.path);
   const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
   const lines: string[] = [];
   if (total > MAX_RUNS) lines.push(`${total.toLocaleString('en-US')} runs is above the limit of ${MAX_RUNS.toLocaleString('en-US')}`);
@@ -210,7 +216,7 @@ export function checkPlanSize(runs: { history: number; stress: number }, outDir:
   if (bytes * 4 > mem / 2) lines.push(`reading its results back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
   if (lines.length > 0) {
     throw configError(
-      `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${runs.stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,
+      `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,
       ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],
     );
   }

@@ -4,6 +4,7 @@
  * between two margin modes. Pure and deterministic (the bootstrap is seeded): the same outcomes
  * in the same order give the same numbers, byte for byte. Definitions: docs/metrics.md, Stress.
  */
+import { Rng } from '../util/rng.js';
 
 /** z for a two-sided 95 % interval (Φ⁻¹(0.975)). */
 export const Z95 = 1.959963984540054;
@@ -178,18 +179,6 @@ export function maxLeverageUnder(curve: readonly SurvivalPoint[], threshold: num
 
 // ---------------------------------------------------------------- mode difference
 
-/** Seeded 32-bit PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface PairedInterval {
   /** pairs used */
   n: number;
@@ -230,11 +219,11 @@ export function pairedBootstrap(
   if (n === 0) return { n, mean: null, lo: null, hi: null, noise: true, iterations, seed };
   const mean = d.reduce((s, x) => s + x, 0) / n;
   if (n < 2) return { n, mean, lo: null, hi: null, noise: true, iterations, seed };
-  const rnd = mulberry32(seed);
+  const rng = new Rng(seed);
   const means = new Float64Array(iterations);
   for (let it = 0; it < iterations; it++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += d[Math.floor(rnd() * n)]!;
+    for (let i = 0; i < n; i++) s += d[rng.int(n)]!;
     means[it] = s / n;
   }
   means.sort();

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
+import { Rng } from '../util/rng.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
@@ -81,55 +82,6 @@ export function synthSymbols(n: number): string[] {
 }
 
 const YEAR_MS = 365 * 86_400_000;
-
-/** xoshiro128** PRNG with splitmix32 seeding; uniform() in (0, 1), normal() by Box–Muller. */
-export class Rng {
-  private a: number; private b: number; private c: number; private d: number;
-  private spare = NaN;
-  constructor(seed: number, stream = 0) {
-    let s = (Math.trunc(seed) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    // mix the high part of large seeds too
-    const hi = Math.floor(Math.abs(seed) / 4294967296) >>> 0;
-    this.a = next() ^ hi; this.b = next(); this.c = next(); this.d = next() | 1;
-  }
-  u32(): number {
-    const r = Math.imul(((Math.imul(this.b, 5) << 7) | (Math.imul(this.b, 5) >>> 25)), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a; this.d ^= this.b; this.b ^= this.c; this.a ^= this.d;
-    this.c ^= t;
-    this.d = (this.d << 11) | (this.d >>> 21);
-    return r;
-  }
-  /** uniform in (0, 1), 53 bits */
-  uniform(): number {
-    const x = (this.u32() >>> 5) * 67108864 + (this.u32() >>> 6);
-    return (x + 0.5) / 9007199254740992;
-  }
-  normal(): number {
-    if (!Number.isNaN(this.spare)) { const s = this.spare; this.spare = NaN; return s; }
-    const r = Math.sqrt(-2 * Math.log(this.uniform()));
-    const th = 2 * Math.PI * this.uniform();
-    this.spare = r * Math.sin(th);
-    return r * Math.cos(th);
-  }
-  /** Exp(1) */
-  exp(): number {
-    return -Math.log(this.uniform());
-  }
-  /** bars until the next event of a per-bar probability p (≥ 1), Infinity when p = 0 */
-  geometric(p: number): number {
-    if (!(p > 0)) return Infinity;
-    if (p >= 1) return 1;
-    return Math.max(1, Math.ceil(Math.log(this.uniform()) / Math.log1p(-p)));
-  }
-}
 
 function checkOpts(o: SynthOptions): void {
   const bad = (m: string): never => { throw usageError(`data synth: ${m}`); };

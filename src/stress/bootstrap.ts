@@ -14,54 +14,7 @@
  * where the path stands. Funding events keep their rate, shifted to the path bar's time.
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
-
-/** xoshiro128** seeded by splitmix32 from (seed, stream); floats in [0, 1) with 32 random bits. */
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  constructor(seed: number, stream = 0) {
-    let x = (Math.floor(Math.abs(seed)) % 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9);
-    x ^= Math.floor(Math.abs(seed) / 4294967296) | 0;
-    const next = () => {
-      x = (x + 0x9e3779b9) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-  /** next 32-bit unsigned integer */
-  u32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-  /** uniform in [0, 1) */
-  next(): number {
-    return this.u32() / 4294967296;
-  }
-  /** uniform integer in [0, n) */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
+import { Rng } from '../util/rng.js';
 
 /** Default mean block length: one day of bars (at least 2), at most a quarter of the data. */
 export function defaultBlockBars(bars: number, timeframeMs: number): number {

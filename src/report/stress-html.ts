@@ -4,13 +4,14 @@
  * and the median, per setup) and the sortable odds, difference and scenario tables. Text is
  * escaped here; chart data goes through the page's JSON block and the script inserts no HTML.
  */
+import { SETUP_IDS } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
 import { POPULATIONS, fmtLossAtShock, type Population, type SetupId, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
 
-const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+const SETUPS = SETUP_IDS;
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {

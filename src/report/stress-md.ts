@@ -2,11 +2,12 @@
  * The Stress section of report.md (the HTML one is in stress-html.ts; both read the same rows).
  */
 import { isoTime } from '../feed/timeframe.js';
+import { SETUP_IDS } from '../engine/setups.js';
 import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
 import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel, type SetupId } from './stress.js';
 
-const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+const SETUPS = SETUP_IDS;
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
 
 /** '12% [5–24%]' or '3 of 12 [..]' style: the probability with its 95 % Wilson interval. */

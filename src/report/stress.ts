@@ -6,6 +6,7 @@
  * turned into the sentence that says whether the history verdict holds under stress. Pure and
  * deterministic: runs are sorted by runId, pairs by their stress identity, the bootstrap is seeded.
  */
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
 import type { RunStressSpec } from '../stress/types.js';
@@ -26,8 +27,8 @@ import {
 } from '../analysis/stress.js';
 import { fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
 
-export type SetupId = RunResult['spec']['setup'];
-const SETUPS: readonly SetupId[] = ['isolated', 'cross', 'mixed'];
+export type { SetupId };
+const SETUPS = SETUP_IDS;
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { METRICS } from '../analysis/index.js';
+import { SETUP_IDS } from '../engine/setups.js';
 import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, SETUP_ORDER, type ReportModel, type SetupId, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
@@ -15,7 +16,7 @@ import type { ModeTotals } from './aggregate.js';
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
 export const SUMMARY_SCHEMA_VERSION = 2 as const;
 
-const setupEnum = z.enum(['isolated', 'cross', 'mixed']);
+const setupEnum = z.enum(SETUP_IDS);
 const metricValue = z.number().nullable();
 const populationEnum = z.enum(['crash', 'paths']);
 
@@ -309,8 +310,8 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     metrics: METRICS.map((d) => ({ id: d.id, title: d.title, unit: d.unit, tags: [...d.tags], higherIsBetter: d.higherIsBetter })),
     runs: model.runs.map(summaryRun),
     comparisons: model.configs.map((c) => {
-      const runs: Partial<Record<'isolated' | 'cross' | 'mixed', string>> = {};
-      for (const s of ['isolated', 'cross', 'mixed'] as const) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
+      const runs: Partial<Record<SetupId, string>> = {};
+      for (const s of SETUP_ORDER) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
       return {
         id: c.id,
         strategy: c.strategy,

@@ -6,6 +6,7 @@
  * exactly); times are ms UTC (null where the engine had none, e.g. a rejected setLeverage).
  */
 import { z } from 'zod';
+import { SETUP_IDS } from '../engine/setups.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
 
@@ -127,7 +128,7 @@ export const PriceCurvesSchema = z.strictObject({ time: z.array(time), close: z.
 export type PriceCurves = z.infer<typeof PriceCurvesSchema>;
 
 const nullableNum = z.number().nullable();
-const setupEnum = z.enum(['isolated', 'cross', 'mixed']);
+const setupEnum = z.enum(SETUP_IDS);
 
 export const RunSpecSchema = z.looseObject({
   strategy: z.string(),

@@ -4,6 +4,7 @@
  * a data error (65) naming the file and the key, never a value rendered unchecked.
  */
 import { z } from 'zod';
+import { SETUP_IDS } from '../engine/setups.js';
 import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
 import { resultProblems } from './result-schema.js';
@@ -13,7 +14,7 @@ const RUN_ID = /^[0-9a-f]{16}$/;
 const runId = z.string().regex(RUN_ID, 'expected a RunId (16 hex digits)');
 const int = z.number().int().nonnegative();
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
-const setup = z.enum(['isolated', 'cross', 'mixed']);
+const setup = z.enum(SETUP_IDS);
 const shard = z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable();
 
 export const RunSpecSchema = z.object({

@@ -4,6 +4,7 @@
  */
 
 import type { RunStressResult, RunStressSpec } from '../stress/types.js';
+import type { SetupId } from '../engine/setups.js';
 
 /** The canonical description of one run; RunId = stable hash of it (sorted keys). */
 export interface RunSpec {
@@ -13,7 +14,7 @@ export interface RunSpec {
   venue: string;
   /** venue overrides from the config, if any (part of the identity) */
   venueOverrides?: Record<string, unknown>;
-  setup: 'isolated' | 'cross' | 'mixed';
+  setup: SetupId;
   leverage: number;
   dataset: string;
   timeframe: string;

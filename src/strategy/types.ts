@@ -10,6 +10,7 @@
  */
 import type { z } from 'zod';
 import type { FundingSettlement, LiquidationOutcome, ModeId } from '../account/types.js';
+import type { SetupId } from '../engine/setups.js';
 
 export interface StrategyModule<S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>> {
   /** registry name, kebab-case, equal to the file name */
@@ -25,7 +26,7 @@ export interface StrategyModule<S extends z.ZodType<Record<string, unknown>> = z
    * chooses the margin mode per order (core-satellite). Under 'isolated' and 'cross' every
    * position takes the setup's mode whatever the order says (SetupSpec.perOrderMode).
    */
-  setups?: readonly ('isolated' | 'cross' | 'mixed')[];
+  setups?: readonly SetupId[];
   create(params: z.output<S>): Strategy;
 }
 

@@ -115,6 +115,23 @@ describe('verdicts and report.md with stress runs', () => {
     expect(model.strategies[0]!.verdict!.line).toMatch(/Under stress, the history verdict holds in \d of 2 configurations under the crash pack and \d of 2 configurations over the Monte Carlo paths\./);
   });
 
+  it('the note on path runs without their event log counts the results that lack it, whatever the config says', () => {
+    const note = (rs: RunResult[], pathEvents: boolean): string | undefined => {
+      const m = { ...makeManifest(rs), config: { stress: { pathEvents } } };
+      return buildModel(rs, m).notes.find((n) => n.includes('Monte Carlo path runs keep their outcome only'));
+    };
+    const paths = results.filter((r) => r.spec.stress?.kind === 'path');
+    const prices = { AAA: { time: [0], close: [1] } } as unknown as RunResult['prices'];
+    const light = results.map((r) => (r.spec.stress?.kind === 'path' ? { ...r, prices: undefined } : r));
+    expect(note(light, true)).toMatch(new RegExp(`^${paths.length} Monte Carlo path runs`));
+    // a folder resumed or merged across a change of stress.pathEvents: half of the path runs kept their events
+    const half = new Set(paths.slice(0, paths.length / 2).map((r) => r.runId));
+    const mixed = light.map((r) => (half.has(r.runId) ? { ...r, prices } : r));
+    expect(note(mixed, false)).toMatch(new RegExp(`^${paths.length - half.size} Monte Carlo path runs`));
+    const full = light.map((r) => (r.spec.stress?.kind === 'path' ? { ...r, prices } : r));
+    expect(note(full, false)).toBeUndefined();
+  });
+
   it('report.md has the Stress section, escaped', () => {
     const md = read('report.md');
     expect(md).toContain('## Stress: crash pack and Monte Carlo paths');

@@ -132,7 +132,8 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   const CH = opts.batchRows ?? 65_536;
 
   const generator = {
-    kind: 'synth', symbols: n, bars, timeframe: tf, seed: opts.seed, start,
+    // 2: drawn from src/util/rng.ts (the same options and seed give other numbers than version 1)
+    kind: 'synth', version: 2, symbols: n, bars, timeframe: tf, seed: opts.seed, start,
     vols, correlation: rho, drift, crashesPerYear: opts.crashesPerYear ?? 2, crashSize,
     wicksPerYear: opts.wicksPerYear ?? 12, wickSize, markWickFactor: markWick, basisBps: opts.basisBps ?? 5,
     basisHalfLifeBars: opts.basisHalfLifeBars ?? 20, fundingMean: fMean, fundingVol: fVol,

@@ -364,9 +364,9 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
   const short = shortWindowNote(runs);
   if (short) notes.push(short);
-  // Monte Carlo path runs keep their outcome, not their event log, unless stress.pathEvents is set (docs/stress.md)
-  const cfgStress = (manifest.config as { stress?: { pathEvents?: unknown } | null } | null | undefined)?.stress;
-  const outcomeOnly = new Set(cfgStress?.pathEvents === true ? [] : runs.filter((r) => r.spec.stress?.kind === 'path'));
+  // Monte Carlo path runs keep their outcome, not their event log, unless stress.pathEvents was set
+  // (docs/stress.md): told by each result (a --resume or merge can mix both), never by the config
+  const outcomeOnly = new Set(runs.filter((r) => r.status === 'ok' && r.spec.stress?.kind === 'path' && r.prices === undefined));
   if (outcomeOnly.size) {
     notes.push(
       `${outcomeOnly.size} Monte Carlo path runs keep their outcome only (stress.pathEvents is off): trades.csv and liquidations.csv have no rows for them; their metrics, books, curves and stress figures cover the whole run.`,

@@ -15,9 +15,8 @@ export class Rng {
 
   /** seed: any safe integer (its high 32 bits and its sign are mixed in); stream: 0, 1, 2, … */
   constructor(seed: number, stream = 0) {
-    let x = (Math.floor(Math.abs(seed)) % 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9);
-    x ^= Math.floor(Math.abs(seed) / 4294967296) | 0;
-    if (seed < 0) x = ~x; // −s and s are different seeds
+    const abs = Math.floor(Math.abs(seed));
+    let x = (abs % 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9);
     const next = () => {
       x = (x + 0x9e3779b9) | 0;
       let z = x;
@@ -29,6 +28,10 @@ export class Rng {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+    // the seed's high bits and its sign go into state words of their own, so no two seeds of one
+    // stream share a state (seeds 0 … 2^32 − 1 are untouched by this)
+    this.s2 ^= Math.floor(abs / 4294967296) | 0;
+    if (seed < 0) this.s3 ^= 0x5bd1e995;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 

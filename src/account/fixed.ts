@@ -196,22 +196,50 @@ function divRound(n: number, d: number): number {
  */
 export function roundUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   let exp = UNIT_DP;
+  let p = 1;
+  /** the one factor with a long decimal (index, −1: none yet) */
+  let lw = -1;
   let k = places(a);
-  if (k < 0) return wideUnits(a, b, c, e, den);
-  let p = mant;
-  exp -= k;
+  if (k < 0) lw = 0;
+  else {
+    p = mant;
+    exp -= k;
+  }
   k = places(b);
-  if (k < 0) return wideUnits(a, b, c, e, den);
-  p *= mant;
-  exp -= k;
+  if (k < 0) {
+    if (lw >= 0) return wideUnits(a, b, c, e, den);
+    lw = 1;
+  } else {
+    p *= mant;
+    exp -= k;
+  }
   k = places(c);
-  if (k < 0) return wideUnits(a, b, c, e, den);
-  p *= mant;
-  exp -= k;
+  if (k < 0) {
+    if (lw >= 0) return wideUnits(a, b, c, e, den);
+    lw = 2;
+  } else {
+    p *= mant;
+    exp -= k;
+  }
   k = places(e);
-  if (k < 0) return wideUnits(a, b, c, e, den);
-  p *= mant; // |p| only grows (or becomes an exact 0): one range test suffices
-  exp -= k;
+  if (k < 0) {
+    if (lw >= 0) return wideUnits(a, b, c, e, den);
+    lw = 3;
+  } else {
+    p *= mant; // |p| only grows (or becomes an exact 0): one range test suffices
+    exp -= k;
+  }
+  if (lw >= 0) {
+    // one long decimal (a 17-digit price) times short ones: the certified double product
+    if (den === 1 && p < LIMB_A && p > -LIMB_A) {
+      const x = lw === 0 ? a : lw === 1 ? b : lw === 2 ? c : e;
+      if (x - x === 0) {
+        const r = certified(x < 0 ? -x : x, 1, p < 0 ? -p : p, exp);
+        if (r === r) return BigInt(x < 0 !== p < 0 ? -r : r);
+      }
+    }
+    return wideUnits(a, b, c, e, den);
+  }
   if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return wideUnits(a, b, c, e, den);
   k = places(den);
   if (k < 0 || !(mant > 0)) return wideUnits(a, b, c, e, den);

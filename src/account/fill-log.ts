@@ -55,6 +55,24 @@ export class FillLog {
     return k;
   }
 
+  /** Σ fees of the fills (units) */
+  feeTotal(): bigint {
+    return this.total(this.fee, 0);
+  }
+
+  /** Σ realised PnL of the fills (units) */
+  realizedTotal(): bigint {
+    return this.total(this.realized, 1);
+  }
+
+  private total(col: BigInt64Array, side: 0 | 1): bigint {
+    let s = 0n;
+    for (let k = 0; k < this.n; k++) s += col[k]!;
+    // an amount beyond the column's range was kept aside (its cell holds 0)
+    for (const w of this.wide.values()) s += w[side];
+    return s;
+  }
+
   /** the plain AccountEvent of fill k */
   event(k: number): AccountEvent {
     const wide = this.wide.get(k);

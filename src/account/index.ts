@@ -97,9 +97,8 @@ export class AccountImpl implements Account {
   /** the cross wallet (units): the wallet balance minus the isolated wallets */
   crossWallet: bigint;
   crossWalletF = 0;
-  /** ledger totals (units, updated at every booking) */
-  private realized = 0n;
-  private fees = 0n;
+  /** ledger totals (units, updated at every booking; fills' fees and realised PnL are summed from the fill log when read) */
+  private liquidationRealized = 0n;
   private fundingReceived = 0n;
   private fundingPaid = 0n;
   private penalties = 0n;
@@ -111,8 +110,6 @@ export class AccountImpl implements Account {
   private svCost = 0n;
   private svIso = 0n;
   private svMode: MarginMode | null = null;
-  private svRealized = 0n;
-  private svFees = 0n;
 
   /** last known price per symbol (marks or fills) */
   private readonly lastMark: Float64Array;
@@ -251,8 +248,6 @@ export class AccountImpl implements Account {
     this.svCost = p.cost;
     this.svIso = p.isoWallet;
     this.svMode = p.mode;
-    this.svRealized = this.realized;
-    this.svFees = this.fees;
   }
 
   private restore(p: Position): void {
@@ -261,8 +256,6 @@ export class AccountImpl implements Account {
     p.cost = this.svCost;
     p.isoWallet = this.svIso;
     p.mode = this.svMode;
-    this.realized = this.svRealized;
-    this.fees = this.svFees;
     this.refreshOne(p);
   }
 
@@ -345,7 +338,6 @@ export class AccountImpl implements Account {
       realized = cur < 0 ? basis - proceeds : proceeds - basis;
       p.mode!.release(this, p, closeL, absCur);
       this.crossWallet = this.crossWallet + realized;
-      this.realized = this.realized + realized;
       p.cost -= basis;
       p.lots = cur < 0 ? cur + closeL : cur - closeL;
       if (p.lots === 0) p.cost = 0n;
@@ -366,7 +358,6 @@ export class AccountImpl implements Account {
     const rate = req.liquidity === 'maker' ? this.venue.fees.maker : this.venue.fees.taker;
     const fee = roundUnits(absL, p.step, price, rate, 1);
     this.crossWallet = this.crossWallet - fee;
-    this.fees = this.fees + fee;
     this.refreshOne(p);
 
     if (openL > 0 && this.availableF() < -1e-9) {
@@ -462,7 +453,7 @@ export class AccountImpl implements Account {
       notional = notional + proceeds;
       this.lastMark[i] = px;
     }
-    this.realized = this.realized + realizedTotal;
+    this.liquidationRealized = this.liquidationRealized + realizedTotal;
     const remaining = margin + realizedTotal;
     let penalty = 0n;
     let draw = 0n;
@@ -708,8 +699,8 @@ export class AccountImpl implements Account {
     return {
       initialDeposit: unitsToString(this.deposit),
       wallet: unitsToString(wallet),
-      realizedPnl: unitsToString(this.realized),
-      fees: unitsToString(this.fees),
+      realizedPnl: unitsToString(this.fillLog.realizedTotal() + this.liquidationRealized),
+      fees: unitsToString(this.fillLog.feeTotal()),
       fundingReceived: unitsToString(this.fundingReceived),
       fundingPaid: unitsToString(this.fundingPaid),
       liquidationPenalties: unitsToString(this.penalties),

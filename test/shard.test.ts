@@ -77,6 +77,10 @@ describe('progress', () => {
     expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
     expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
     expect(o.get()).toMatch(/1\/3 runs \(33%\), 1 errored, .* bars\/s, ETA/);
+    // workers: 'auto' starts fewer than it may use, and says so
+    const a = sink();
+    createProgress('plain', { stdout: a.w, stderr: a.w }, 60_000).start({ totalRuns: 51, skipped: 0, pending: 51, totalBars: 9, workers: 2, initialWorkers: 1, shard: null });
+    expect(a.get()).toBe('marginlab: 51 runs to do of 51 on 1 worker, up to 2 as the work needs\n');
   });
   it('json mode writes one JSON event per line on stdout; quiet writes nothing', () => {
     const o = sink();

@@ -6,6 +6,13 @@ import { describeStressPlan, type StressPlanSummary } from '../stress/plan.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
+/** '2 workers', or '1 worker, up to 2 as the work needs' (workers: 'auto') */
+function workerPhrase(s: ProgressStart): string {
+  const n = (k: number) => `${k} worker${k === 1 ? '' : 's'}`;
+  const first = s.initialWorkers ?? s.workers;
+  return first < s.workers ? `${n(first)}, up to ${s.workers} as the work needs` : n(s.workers);
+}
+
 export interface ProgressStart {
   totalRuns: number;
   /** runs skipped because their result exists (--resume) */
@@ -14,7 +21,10 @@ export interface ProgressStart {
   pending: number;
   /** bars to replay (one pass per task) */
   totalBars: number;
+  /** most workers the pool may use */
   workers: number;
+  /** workers started at once (workers: 'auto' adds the others while the waiting work is worth it; absent: all) */
+  initialWorkers?: number;
   shard: { index: number; count: number } | null;
   /** stress plans: scenario, injection-time and path counts (src/stress/plan.ts) */
   stress?: StressPlanSummary;
@@ -115,7 +125,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         last = Date.now();
         if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
         out.stderr.write(
-          `marginlab: ${s.pending} runs to do${s.skipped ? ` (${s.skipped} already done, skipped)` : ''} of ${s.totalRuns}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''} on ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`,
+          `marginlab: ${s.pending} runs to do${s.skipped ? ` (${s.skipped} already done, skipped)` : ''} of ${s.totalRuns}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''} on ${workerPhrase(s)}\n`,
         );
       },
       bars(b) {

@@ -286,6 +286,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     pending: shardRuns.length - skipped,
     totalBars: todo.reduce((n, t) => n + (barsOf.get(t.datasetKey) ?? 0), 0),
     workers,
+    initialWorkers,
     shard: opts.shard,
     ...(stressSummary ? { stress: stressSummary } : {}),
   });

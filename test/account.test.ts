@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAccount, booksImbalance, marginRatioOf, MARGIN_RATIO_CAP } from '../src/account/index.js';
 import type { MarkSnapshot } from '../src/account/types.js';
 import { getVenue } from '../src/venue/index.js';
+import { FillLog } from '../src/account/fill-log.js';
 
 const T2025 = Date.parse('2025-01-01T00:00:00Z');
 const snap = (): MarkSnapshot => ({ equity: 0, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, capitalAtRisk: 0, grossNotional: 0, available: 0 });
@@ -263,5 +264,27 @@ describe('margin ratio', () => {
     const s = snap();
     a.mark(new Float64Array([Number.NaN, Number.NaN]), s); // last price: the fill's 30000, not 26000
     expect(s.marginRatio).toBeCloseTo((30000 * 0.004) / 3000, 12);
+  });
+});
+
+describe('fill log totals', () => {
+  it('sum every fill, amounts beyond the BigInt64 column included, read after any number of fills', () => {
+    const log = new FillLog();
+    const huge = 2n ** 70n;
+    let fee = 0n;
+    let real = 0n;
+    const amounts: [bigint, bigint][] = [[5n, -7n], [huge, 1n], [3n, -huge], [-2n, 11n], [huge, huge]];
+    for (const [k, [f, r]] of amounts.entries()) {
+      log.push(k, 0, 1, 100, f, r, 1, 'cross');
+      fee += f;
+      real += r;
+      if (k % 2 === 1) {
+        expect(log.feeTotal()).toBe(fee);
+        expect(log.realizedTotal()).toBe(real);
+      }
+    }
+    expect(log.feeTotal()).toBe(fee);
+    expect(log.realizedTotal()).toBe(real);
+    expect(log.event(1).fee).toBe((huge / 100_000_000n).toString() + '.' + (huge % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, ''));
   });
 });

@@ -57,20 +57,33 @@ export class FillLog {
 
   /** Σ fees of the fills (units) */
   feeTotal(): bigint {
-    return this.total(this.fee, 0);
+    this.sum();
+    return this.feeSum;
   }
 
   /** Σ realised PnL of the fills (units) */
   realizedTotal(): bigint {
-    return this.total(this.realized, 1);
+    this.sum();
+    return this.realizedSum;
   }
 
-  private total(col: BigInt64Array, side: 0 | 1): bigint {
-    let s = 0n;
-    for (let k = 0; k < this.n; k++) s += col[k]!;
-    // an amount beyond the column's range was kept aside (its cell holds 0)
-    for (const w of this.wide.values()) s += w[side];
-    return s;
+  /** the totals over fills [0, summed), extended to every fill when read (a read costs the fills since the last) */
+  private summed = 0;
+  private feeSum = 0n;
+  private realizedSum = 0n;
+
+  private sum(): void {
+    let f = this.feeSum;
+    let r = this.realizedSum;
+    for (let k = this.summed; k < this.n; k++) {
+      // an amount beyond the column's range was kept aside (its cell holds 0)
+      const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+      f += wide ? wide[0] : this.fee[k]!;
+      r += wide ? wide[1] : this.realized[k]!;
+    }
+    this.feeSum = f;
+    this.realizedSum = r;
+    this.summed = this.n;
   }
 
   /** the plain AccountEvent of fill k */

@@ -14,8 +14,8 @@
  * as a certified double product (the factors' doubles times the others' exact integer, with
  * Dekker's error-free product: when it lies clearly away from a half unit, the decimals round the
  * same way); only near a tie are a long factor's digits read (String), and beyond the doubles'
- * reach an exact BigInt path takes over.
- * All paths round the same way and are property-tested against decimal.js (test/fixed.test.ts).
+ * reach an exact BigInt path takes over. All paths round the same way and are property-tested
+ * against decimal.js (test/fixed.test.ts).
  *
  * Why BigInt rather than doubles holding safe integers (measured: npm run bench:books): a
  * fill's ten or so additions cost about 0.06–0.1 µs in BigInt against 0.01 µs in doubles, but
@@ -397,8 +397,10 @@ const fM = new Float64Array(4);
 /**
  * round(a·b·c·e × 1e8) half-even when the fast path's product is too wide (den = 1; else the
  * BigInt path): factor w — the one with a long decimal (a 17-digit price), else the one with the
- * largest mantissa — is "wide", the others' mantissas multiply to an exact A (< 9e6). First the certified double product (certified()); when that cannot decide, the
- * wide factor's digits as two exact double limbs, A times each; else the BigInt path.
+ * largest mantissa — is "wide" (a second long factor joins it in the certified product only),
+ * and the others' mantissas multiply to an exact A (< 9e6). First the certified double product
+ * (certified()); when that cannot decide, the wide factor's digits as two exact double limbs, A
+ * times each; else the BigInt path.
  */
 function wideUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   if (den !== 1) return slowUnits(a, b, c, e, den);

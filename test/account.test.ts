@@ -285,6 +285,6 @@ describe('fill log totals', () => {
     }
     expect(log.feeTotal()).toBe(fee);
     expect(log.realizedTotal()).toBe(real);
-    expect(log.event(1).fee).toBe((huge / 100_000_000n).toString() + '.' + (huge % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, ''));
+    expect((log.event(1) as { fee: string }).fee).toBe((huge / 100_000_000n).toString() + '.' + (huge % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, ''));
   });
 });

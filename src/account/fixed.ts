@@ -485,10 +485,13 @@ function wideUnits(a: number, b: number, c: number, e: number, den: number): big
 /** Veltkamp's splitter for doubles: 2^27 + 1 */
 const SPLIT = 134_217_729;
 const EPS52 = 2 ** -52;
-/** the error of the last twoProduct (x × y = product + tpErr exactly) */
-let tpErr = 0;
+/**
+ * the error of the last twoProduct (x × y = product + tpErr[0] exactly); a typed-array cell, not a
+ * module variable: a fractional double stored in a module variable is a new heap number each time
+ */
+const tpErr = new Float64Array(1);
 
-/** x × y rounded, with the exact error in tpErr (Dekker's two-product; |x|, |y| well inside the double range) */
+/** x × y rounded, with the exact error in tpErr[0] (Dekker's two-product; |x|, |y| well inside the double range) */
 function twoProduct(x: number, y: number): number {
   const p = x * y;
   let t = SPLIT * x;
@@ -497,7 +500,7 @@ function twoProduct(x: number, y: number): number {
   t = SPLIT * y;
   const yh = t - (t - y);
   const yl = y - yh;
-  tpErr = xh * yh - p + xh * yl + xl * yh + xl * yl;
+  tpErr[0] = xh * yh - p + xh * yl + xl * yh + xl * yl;
   return p;
 }
 
@@ -529,12 +532,12 @@ function certified(x: number, y: number, A: number, j: number): number {
   if (!(M < FAST_LIMIT)) return Number.NaN;
   if (one) {
     v = twoProduct(x, M);
-    err = tpErr;
+    err = tpErr[0]!;
   } else {
     const p1 = twoProduct(x, y);
-    const e1 = tpErr;
+    const e1 = tpErr[0]!;
     v = twoProduct(p1, M);
-    err = tpErr + e1 * M;
+    err = tpErr[0]! + e1 * M;
   }
   let slack = v * (one ? EPS52 : 4 * EPS52);
   if (j < 0) {

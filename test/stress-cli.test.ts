@@ -96,6 +96,24 @@ describe('marginlab stress', () => {
     expect(paths.every((x) => x.prices !== undefined && x.liquidationPrices !== undefined && x.eventsCap === undefined)).toBe(true);
     expect(paths.some((x) => x.events.length > 0)).toBe(true);
     expect(read(join(dir, 'ev', 'report.md'))).not.toContain('keep their outcome only');
+    // --resume after turning it off: the path runs are done again without their event log, the others kept
+    const before = new Map(results.map((x) => [x.runId, JSON.stringify(x)]));
+    writeConfig(dir, 'stress-ev.config.ts', {
+      name: 'st-ev',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
+      leverage: [3],
+      stress: { scenarios: [], paths: 2, seed: 5, pathEvents: false },
+    });
+    const again = await runCli(['stress', '-c', 'stress-ev.config.ts', '--workers', '1', '--out', 'ev', '--resume'], dir);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/--resume: .*results\/[0-9a-f]{16}\.json was written with stress\.pathEvents true, the config now says false; it is removed and the run done again/);
+    expect(again.stderr).toMatch(/4 runs to do \(2 already done, skipped\) of 6/);
+    const after = resultFiles(join(dir, 'ev')).map((f) => JSON.parse(read(join(dir, 'ev', 'results', f))) as RunResult);
+    expect(after.filter((x) => x.stress?.kind === 'path').every((x) => x.prices === undefined && x.events.length === 0)).toBe(true);
+    for (const x of after.filter((y) => !y.stress)) expect(JSON.stringify(x)).toBe(before.get(x.runId));
+    expect(read(join(dir, 'ev', 'report.md'))).toContain('4 Monte Carlo path runs keep their outcome only');
   }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {

@@ -225,7 +225,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   }
   if (!opts.resume) withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => rmSync(resultsDir, { recursive: true, force: true }));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
-  // --resume: a result counts as done only when it parses, its RunId re-derives from its spec and it is of this shard;
+  // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
+  // and (a Monte Carlo path run) it holds its event log exactly when stress.pathEvents asks for it;
   // damaged ones (0 bytes, cut short, edited) are named, removed and run again
   const existing = new Set<string>();
   /** outcome of each result kept by --resume (read once, here) */
@@ -237,6 +238,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       try {
         const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
+        const pathEvents = c.stress?.pathEvents ?? false;
+        if (r.status === 'ok' && r.spec.stress?.kind === 'path' && (r.prices !== undefined) !== pathEvents)
+          problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }

@@ -79,15 +79,19 @@ describe('marginlab stress', () => {
     expect(shocked.some((r) => JSON.stringify(r.curves.equity.at(-1)) !== JSON.stringify(hist.curves.equity.at(-1)))).toBe(true);
   }, 240_000);
 
-  it('stress.pathEvents keeps the event log of path runs', async () => {
+  /** a small stress config without scenarios, with stress.pathEvents as given */
+  const evConfig = (pathEvents: boolean) =>
     writeConfig(dir, 'stress-ev.config.ts', {
       name: 'st-ev',
       data: './data',
       strategyDirs: [FIXTURE_STRATEGIES],
       strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
       leverage: [3],
-      stress: { scenarios: [], paths: 2, seed: 5, pathEvents: true },
+      stress: { scenarios: [], paths: 2, seed: 5, pathEvents },
     });
+
+  it('stress.pathEvents keeps the event log of path runs', async () => {
+    evConfig(true);
     const r = await runCli(['stress', '-c', 'stress-ev.config.ts', '--workers', '1', '--out', 'ev', '--quiet'], dir);
     expect(r.code).toBe(0);
     const results = resultFiles(join(dir, 'ev')).map((f) => JSON.parse(read(join(dir, 'ev', 'results', f))) as RunResult);
@@ -98,14 +102,7 @@ describe('marginlab stress', () => {
     expect(read(join(dir, 'ev', 'report.md'))).not.toContain('keep their outcome only');
     // --resume after turning it off: the path runs are done again without their event log, the others kept
     const before = new Map(results.map((x) => [x.runId, JSON.stringify(x)]));
-    writeConfig(dir, 'stress-ev.config.ts', {
-      name: 'st-ev',
-      data: './data',
-      strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
-      leverage: [3],
-      stress: { scenarios: [], paths: 2, seed: 5, pathEvents: false },
-    });
+    evConfig(false);
     const again = await runCli(['stress', '-c', 'stress-ev.config.ts', '--workers', '1', '--out', 'ev', '--resume'], dir);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/--resume: .*results\/[0-9a-f]{16}\.json was written with stress\.pathEvents true, the config now says false; it is removed and the run done again/);

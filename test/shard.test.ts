@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,17 @@ describe('canonical JSON and ids', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: -0 } })).toBe('{"a":{"c":0,"d":[3,{"z":1}]},"b":1}');
     expect(() => canonicalJson({ x: NaN })).toThrow(/non-finite number at \.x/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/cannot encode function/);
+  });
+  it('writes every string, key and number as JSON.stringify does (quotes, control characters, lone surrogates)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), (s, n, b) => {
+        expect(canonicalJson(s)).toBe(JSON.stringify(s));
+        expect(canonicalJson({ [s]: [n, b] })).toBe(`{${JSON.stringify(s)}:[${JSON.stringify(Object.is(n, -0) ? 0 : n)},${b}]}`);
+        expect(JSON.parse(canonicalJson({ k: s }))).toEqual({ k: s });
+      }),
+      { numRuns: 2000 },
+    );
+    expect(canonicalJson(['"\\\n\u0001\ud800 ok'])).toBe(JSON.stringify(['"\\\n\u0001\ud800 ok']));
   });
   it('setups of one pass share a TaskId but not a RunId', () => {
     const a = spec();

@@ -101,13 +101,16 @@ export function parseRunManifest(text: string, path: string): RunManifest {
  * (a result whose spec was edited, or that is not the run its file name says, is refused).
  * UserError 65 naming the file otherwise.
  */
+/** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */
+const RunIdAndSpec = RunResultSchema.pick({ runId: true, spec: true }).loose();
+
 export function parseRunResult(text: string, path: string, expectedId?: string): RunResult {
   const json = parseJson(text, path);
   // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first
   const problems = resultProblems(json);
   if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
   // then what this module needs: a RunId and a spec it re-derives from (the rest is result-schema.ts's)
-  const r = RunResultSchema.pick({ runId: true, spec: true }).loose().safeParse(json);
+  const r = RunIdAndSpec.safeParse(json);
   if (!r.success) throw dataError(`${path} is not a valid run result`, issues(r.error));
   const result = r.data as unknown as RunResult;
   const derived = runIdOf(result.spec);

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
+import { loadConfig } from '../src/config/index.js';
+import { runSweep } from '../src/shard/run.js';
+import { createProgress } from '../src/shard/progress.js';
 
 let dir: string;
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -111,6 +114,15 @@ describe('marginlab stress', () => {
     expect(after.filter((x) => x.stress?.kind === 'path').every((x) => x.prices === undefined && x.events.length === 0)).toBe(true);
     for (const x of after.filter((y) => !y.stress)) expect(JSON.stringify(x)).toBe(before.get(x.runId));
     expect(read(join(dir, 'ev', 'report.md'))).toContain('4 Monte Carlo path runs keep their outcome only');
+    // a resume stopped before any run: the results it removed are not counted as finished
+    evConfig(true);
+    const stopped = new AbortController();
+    stopped.abort();
+    const warnings: string[] = [];
+    const out = await runSweep({ loaded: await loadConfig(join(dir, 'stress-ev.config.ts')), outDir: join(dir, 'ev'), shard: null, resume: true, progress: createProgress('quiet'), signal: stopped.signal, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toHaveLength(4);
+    expect([out.interrupted, out.ok, resultFiles(join(dir, 'ev')).length]).toEqual([true, 2, 2]);
+    expect((JSON.parse(read(join(dir, 'ev', 'manifest.json'))) as { runs: unknown }).runs).toEqual({ total: 6, ok: 2, errored: 0 });
   }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {

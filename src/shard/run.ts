@@ -248,6 +248,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       if (problem !== null) {
         opts.onWarning?.(`--resume: ${problem}; it is removed and the run done again`);
         withFsErrors(outCtx(p, 'remove'), () => rmSync(p, { force: true }));
+        kept.delete(id); // not done: an interrupted resume must not count it
       } else existing.add(id);
     }
   }

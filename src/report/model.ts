@@ -6,6 +6,7 @@
  */
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import { expectedRunCount } from '../shard/schema.js';
+import { outcomeOnly } from '../shard/records.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
@@ -366,13 +367,13 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   if (short) notes.push(short);
   // Monte Carlo path runs keep their outcome, not their event log, unless stress.pathEvents was set
   // (docs/stress.md): told by each result (a --resume or merge can mix both), never by the config
-  const outcomeOnly = new Set(runs.filter((r) => r.status === 'ok' && r.spec.stress?.kind === 'path' && r.prices === undefined));
-  if (outcomeOnly.size) {
+  const light = new Set(runs.filter(outcomeOnly));
+  if (light.size) {
     notes.push(
-      `${outcomeOnly.size} Monte Carlo path runs keep their outcome only (stress.pathEvents is off): trades.csv and liquidations.csv have no rows for them; their metrics, books, curves and stress figures cover the whole run.`,
+      `${light.size} Monte Carlo path runs keep their outcome only (stress.pathEvents is off): trades.csv and liquidations.csv have no rows for them; their metrics, books, curves and stress figures cover the whole run.`,
     );
   }
-  const capped = runs.filter((r) => r.eventsCap && !outcomeOnly.has(r));
+  const capped = runs.filter((r) => r.eventsCap && !light.has(r));
   if (capped.length) {
     const limits = [...new Set(capped.map((r) => r.eventsCap!.limit))].join(', ');
     notes.push(

@@ -7,6 +7,20 @@ import { fromU, toU } from '../analysis/money.js';
 import type { AccountEvent } from '../account/types.js';
 import type { LiquidationDetail, LiquidationPriceSteps } from '../engine/types.js';
 import type { EventsCap, LiquidationPriceSeries, RunEventRecord } from './result-schema.js';
+import type { RunResult, RunSpec } from './types.js';
+
+/**
+ * Whether a run's result holds its event log, liquidation-price steps and price curves: every run
+ * but a Monte Carlo path run without stress.pathEvents (docs/stress.md), which keeps its outcome.
+ */
+export function keepsDetail(spec: RunSpec, pathEvents: boolean): boolean {
+  return spec.stress?.kind !== 'path' || pathEvents;
+}
+
+/** A result written without that detail, told by the result itself (a resume or merge can mix both kinds). */
+export function outcomeOnly(r: RunResult): boolean {
+  return r.status === 'ok' && r.spec.stress?.kind === 'path' && r.prices === undefined;
+}
 
 /** finite number, or null (JSON has no NaN) */
 const fin = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);

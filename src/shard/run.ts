@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
+import { keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -159,6 +160,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const t0 = Date.now();
   const { loaded, outDir } = opts;
   const c = loaded.config;
+  /** Monte Carlo path runs keep their event log (stress.pathEvents; records.ts keepsDetail) */
+  const pathEvents = c.stress?.pathEvents ?? false;
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
   const { ENGINE_VERSION } = await import('../engine/index.js');
   const datasets = await loadDatasets(loaded);
@@ -196,7 +199,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
       seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
     };
-    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, c.stress.pathEvents, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
+    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, pathEvents, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
   }
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
@@ -238,8 +241,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       try {
         const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
-        const pathEvents = c.stress?.pathEvents ?? false;
-        if (r.status === 'ok' && r.spec.stress?.kind === 'path' && (r.prices !== undefined) !== pathEvents)
+        if (r.status === 'ok' && keepsDetail(r.spec, pathEvents) === outcomeOnly(r))
           problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
@@ -307,7 +309,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     initialWorkers,
     timeoutMs: c.timeoutMs,
     maxEvents: c.maxEventsPerRun,
-    pathEvents: c.stress?.pathEvents ?? false,
+    pathEvents,
     curvePoints: CURVE_POINTS,
     scenarios: scenarioTable(c.stress),
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -12,7 +12,7 @@ import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
-import { capRecords, eventRecords, liquidationPriceSeries } from './records.js';
+import { capRecords, eventRecords, keepsDetail, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
@@ -212,8 +212,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
     const records = eventRecords(so.events, out.symbols, so.liquidations);
     const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, records });
-    // a Monte Carlo path's result holds its outcome, not its event log (docs/stress.md, stress.pathEvents)
-    const detail = run.spec.stress?.kind !== 'path' || task.pathEvents;
+    const detail = keepsDetail(run.spec, task.pathEvents);
     const result: RunResult = {
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,

@@ -121,7 +121,7 @@ describe('data synth flags', () => {
     expect(r.stderr).toBe('');
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m.generator).toMatchObject({
-      symbols: 2, bars: 1000, timeframe: '1h', seed: -9, start: Date.UTC(2024, 2, 1), vols: [0.5, 0.9], correlation: 0.3, drift: 0.1,
+      kind: 'synth', version: 2, symbols: 2, bars: 1000, timeframe: '1h', seed: -9, start: Date.UTC(2024, 2, 1), vols: [0.5, 0.9], correlation: 0.3, drift: 0.1,
       crashesPerYear: 0, crashSize: 0.2, wicksPerYear: 3, wickSize: 0.02, basisBps: 7, fundingMean: 0.0002, mark: false,
     });
     expect(readdirSync(out).filter((f) => f.includes('-mark-'))).toEqual([]);

@@ -323,11 +323,10 @@ export function unitsPerQty(u: bigint, lots: number, step: number): number {
 
 /** the small factors' product must stay below this for the two-limb path (A × 1e9 < 2^53) */
 const LIMB_A = 9e6;
-/** a long factor's digits as hi × 1e8 + lo (set by longDigits), its places and sign */
+/** a long factor's digits as hi × 1e8 + lo (set by longDigits) and its places (the caller keeps the sign) */
 let lh = 0;
 let ll = 0;
 let lk = 0;
-let lneg = false;
 const LMEMO = 8;
 const lmX = new Float64Array(LMEMO).fill(Number.NaN);
 const lmH = new Float64Array(LMEMO);
@@ -341,7 +340,6 @@ let lmNext = 0;
  */
 function longDigits(x: number): boolean {
   const ax = x < 0 ? -x : x;
-  lneg = x < 0;
   for (let i = 0; i < LMEMO; i++) {
     if (lmX[i] === ax) {
       lh = lmH[i]!;

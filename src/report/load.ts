@@ -8,7 +8,6 @@ import { dataError, missingInput } from '../errors.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
-import { resultProblems } from '../shard/result-schema.js';
 import { byRunId } from './model.js';
 
 const RESULT_FILE = /^([0-9a-f]{16})\.json$/;

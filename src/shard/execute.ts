@@ -9,7 +9,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { MarketData } from '../feed/types.js';
-import type { RunResult } from './types.js';
 import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
 import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';

@@ -12,7 +12,6 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
-import { resultProblems } from './result-schema.js';
 import { listResultIds, marginlabVersion, gitCommit } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
 

@@ -6,8 +6,7 @@
  * tier = highest tier whose floor ≤ notional).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';

@@ -192,7 +192,9 @@ function divRound(n: number, d: number): number {
 
 /**
  * Units of a × b × c × e ÷ den (each factor the shortest decimal of its double), rounded once,
- * half-even, to a unit: round(a·b·c·e / den × 1e8). den must be > 0.
+ * half-even, to a unit: round(a·b·c·e / den × 1e8). den must be > 0. The four factors are
+ * decomposed one after the other, written out (a loop over them measured slower on tick prices:
+ * 0.29 → 0.36–0.40 µs for three bookings).
  */
 export function roundUnits(a: number, b: number, c: number, e: number, den: number): bigint {
   let exp = UNIT_DP;

@@ -39,6 +39,9 @@ export const ENGINE_VERSION = '1.4.0';
  */
 const RATIO_CAP = 10;
 if (RATIO_CAP !== MARGIN_RATIO_CAP) throw new Error('internal: RATIO_CAP differs from the account\'s MARGIN_RATIO_CAP');
+/** ROW_BLOCK as a module-local literal (the stride of the row block's columns in the bar step) */
+const RB = 2048;
+if (RB !== ROW_BLOCK) throw new Error('internal: RB differs from ROW_BLOCK');
 
 /** an error that is not the strategy's, as the EngineInvariantError that leaves replay() */
 function internalFailure(e: unknown, setup: string, bar: number): EngineInvariantError {
@@ -124,19 +127,19 @@ class SetupRunner extends IntrabarRunner {
     if (advRatio > peak) peak = advRatio;
     if (this.liquidatedThisBar && peak < 1) peak = 1;
     if (!(peak <= RATIO_CAP)) peak = RATIO_CAP; // an account without the cap (accountFactory)
-    // one row of the eight series into a small row-major block (one write stream, cache-resident);
-    // the block is copied into the columns every ROW_BLOCK bars, one column at a time
+    // one row of the eight series into a small column-major block (cache-resident), copied into
+    // the columns every ROW_BLOCK bars with one TypedArray.set per column
     const rows = this.rows;
     if (this.rowCount === 0) this.rowStart = k;
-    const o = this.rowCount * 8;
+    const o = this.rowCount;
     rows[o] = snap.equity;
-    rows[o + 1] = snap.marginBalance;
-    rows[o + 2] = snap.maintenanceMargin;
-    rows[o + 3] = snap.marginRatio;
-    rows[o + 4] = peak;
-    rows[o + 5] = snap.initialMargin;
-    rows[o + 6] = snap.capitalAtRisk;
-    rows[o + 7] = snap.grossNotional;
+    rows[o + RB] = snap.marginBalance;
+    rows[o + 2 * RB] = snap.maintenanceMargin;
+    rows[o + 3 * RB] = snap.marginRatio;
+    rows[o + 4 * RB] = peak;
+    rows[o + 5 * RB] = snap.initialMargin;
+    rows[o + 6 * RB] = snap.capitalAtRisk;
+    rows[o + 7 * RB] = snap.grossNotional;
     if (++this.rowCount === ROW_BLOCK) this.flushRows();
 
     // 5. strategy

@@ -88,7 +88,7 @@ export abstract class RunnerState implements ContextHost {
   protected readonly lq: Float64Array;
   /** scratch price vectors */
   protected readonly pbuf: Float64Array;
-  /** series rows not yet copied into the columns (8 values per bar, row-major) */
+  /** series rows not yet copied into the columns (column-major: series j of row t at j·ROW_BLOCK + t) */
   protected readonly rows = new Float64Array(8 * ROW_BLOCK);
   protected rowStart = 0;
   protected rowCount = 0;
@@ -347,10 +347,7 @@ export abstract class RunnerState implements ContextHost {
     const rows = this.rows;
     const base = this.rowStart;
     const cols = this.columns;
-    for (let j = 0; j < 8; j++) {
-      const col = cols[j]!;
-      for (let t = 0, q = j; t < n; t++, q += 8) col[base + t] = rows[q]!;
-    }
+    for (let j = 0; j < 8; j++) cols[j]!.set(rows.subarray(j * ROW_BLOCK, j * ROW_BLOCK + n), base);
     this.rowCount = 0;
   }
 

@@ -15,7 +15,7 @@ import { makeData, T0, HOUR, type Bar } from './engine-fixtures.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import { getVenue } from '../src/venue/index.js';
 import { computeMetrics } from '../src/analysis/index.js';
-import { reconstructTrades } from '../src/analysis/trades.js';
+import { closedTradePnls, closedTrades, reconstructTrades } from '../src/analysis/trades.js';
 import { eventRecords } from '../src/shard/records.js';
 import { RunEventRecordSchema, type RunEventRecord } from '../src/shard/result-schema.js';
 import type { BooksSnapshot } from '../src/account/types.js';
@@ -60,6 +60,14 @@ function checkSetup(so: SetupOutput, symbols: string[]) {
     for (const leg of l.legs) expect(leg.triggerPrice).not.toBeNull();
   }
   expect(trades.filter((t) => t.exitReason === 'liquidation').length).toBe(liqs.reduce((a, l) => a + l.legs.length, 0));
+  // the metrics' own walk (net PnL only) gives the closed trips' pnl, and the trade metrics from them
+  const closed = closedTrades(trades);
+  expect(closedTradePnls(records)).toEqual(closed.map((t) => t.pnl));
+  expect(m.trades).toBe(closed.length);
+  expect(m.winRate).toBe(closed.length ? (100 * closed.filter((t) => t.pnl > 0).length) / closed.length : null);
+  const win = closed.reduce((a, t) => a + (t.pnl > 0 ? t.pnl : 0), 0);
+  const loss = closed.reduce((a, t) => a - (t.pnl > 0 ? 0 : t.pnl), 0);
+  expect(m.profitFactor).toBe(loss > 0 ? win / loss : null);
   // every record is valid against the result schema after a JSON round trip
   for (const r of JSON.parse(JSON.stringify(records)) as unknown[]) expect(RunEventRecordSchema.safeParse(r).success).toBe(true);
   return { trades, liqs };

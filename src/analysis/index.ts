@@ -13,9 +13,9 @@ import { toU, uToNumber } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { eventRecords } from '../shard/records.js';
-import { closedTrades, reconstructTrades, type RoundTrip } from './trades.js';
+import { closedTradePnls } from './trades.js';
 
-export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
+export { reconstructTrades, closedTrades, closedTradePnls, type RoundTrip, type ExitReason } from './trades.js';
 export { buildCurves, buildPriceCurves, downsampleIndices } from './curves.js';
 
 export const YEAR_MS = 365 * 86_400_000;
@@ -71,8 +71,8 @@ export interface MetricContext {
   maxDrawdown: number;
   /** longest underwater stretch in bars */
   maxDrawdownBars: number;
-  /** closed round trips */
-  trades: RoundTrip[];
+  /** net PnL of each closed round trip, in close order (./trades.ts) */
+  tradePnls: number[];
   /** sums over events (exact BigInt sums, ./money.ts, converted once) */
   ledger: {
     fees: number;
@@ -235,7 +235,7 @@ export function buildContext(input: MetricsInput): MetricContext {
     netPnl: finalEquity - initialCapital,
     maxDrawdown: maxDd,
     maxDrawdownBars: maxUnderwater,
-    trades: closedTrades(reconstructTrades(input.records ?? eventRecords(output.events, input.symbols, output.liquidations))),
+    tradePnls: closedTradePnls(input.records ?? eventRecords(output.events, input.symbols, output.liquidations)),
     ledger: {
       fees: uToNumber(fees),
       fundingPaid: uToNumber(fundingPaid),
@@ -321,12 +321,17 @@ export const METRICS: readonly MetricDef[] = [
   {
     id: 'trades', title: 'Trades (round trips)', short: 'Trades', unit: 'count', tags: ['core'], higherIsBetter: null, format: 'int',
     description: 'closed round trips: flat → flat, a flip closes one and opens the next, liquidation closes',
-    compute: (c) => c.trades.length,
+    compute: (c) => c.tradePnls.length,
   },
   {
     id: 'winRate', title: 'Win rate (%)', short: 'Win rate', unit: '%', tags: ['core'], higherIsBetter: true, format: 'pct',
     description: 'share of round trips with net PnL > 0',
-    compute: (c) => (c.trades.length ? (100 * c.trades.filter((t) => t.pnl > 0).length) / c.trades.length : null),
+    compute: (c) => {
+      const p = c.tradePnls;
+      let wins = 0;
+      for (let k = 0; k < p.length; k++) if (p[k]! > 0) wins++;
+      return p.length ? (100 * wins) / p.length : null;
+    },
   },
   {
     id: 'profitFactor', title: 'Profit factor (×)', short: 'PF', unit: 'ratio', tags: ['core'], higherIsBetter: true, format: 'ratio',
@@ -334,9 +339,9 @@ export const METRICS: readonly MetricDef[] = [
     compute: (c) => {
       let win = 0;
       let loss = 0;
-      for (const t of c.trades) {
-        if (t.pnl > 0) win += t.pnl;
-        else loss -= t.pnl;
+      for (const pnl of c.tradePnls) {
+        if (pnl > 0) win += pnl;
+        else loss -= pnl;
       }
       return loss > 0 ? win / loss : null;
     },

@@ -25,6 +25,10 @@ import type { RunEventRecord } from '../shard/result-schema.js';
 
 const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
 const PLACES = 18;
+/** 10^k as BigInt for the decimal places of a double's shortest decimal (k ≤ 30 in practice; more: computed) */
+const POW10N: readonly bigint[] = Array.from({ length: 31 }, (_, k) => 10n ** BigInt(k));
+const pow10n = (k: number): bigint => (k < POW10N.length ? POW10N[k]! : 10n ** BigInt(k));
+
 /** round(u × a ÷ b), half-even, a and b doubles meaning their shortest decimals (b ≠ 0) */
 function mulDiv(u: U, a: number, b: number): U {
   const da = decompose(a);
@@ -33,8 +37,8 @@ function mulDiv(u: U, a: number, b: number): U {
     // u·(ma·10^-ka) / (mb·10^-kb) = u·ma·10^kb / (mb·10^ka)
     let num = u * BigInt(da.mantissa);
     let den = BigInt(db.mantissa);
-    if (db.places > 0) num *= 10n ** BigInt(db.places);
-    if (da.places > 0) den *= 10n ** BigInt(da.places);
+    if (db.places > 0) num *= pow10n(db.places);
+    if (da.places > 0) den *= pow10n(da.places);
     if (den < 0n) {
       num = -num;
       den = -den;
@@ -99,9 +103,11 @@ interface Open {
 /** volume-weighted average price, to 12 significant digits (the float sum's noise removed) */
 const vwap = (value: number, qty: number): number => Number((value / qty).toPrecision(12));
 
+/** a trip's net PnL in units: realised − fees + funding − penalty + insurance draw */
+const netOf = (t: Open): U => t.realized - t.fees + t.funding - t.penalty + t.draw;
+
 function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTrip {
-  const net = t.realized - t.fees + t.funding - t.penalty + t.draw;
-  const netS = fromU(net);
+  const netS = fromU(netOf(t));
   return {
     symbol: t.symbol,
     side: t.side,
@@ -145,14 +151,14 @@ function split(amount: U, weights: readonly number[]): U[] {
 }
 
 /**
- * Every round trip of the records, in close order; trades still open after the last event follow
- * (closeTime null, exitReason 'open'), in order of symbol first seen.
+ * The walk over the records that every reader of round trips shares: `closed` receives each trip
+ * as it closes (in close order); the trips still open after the last event are returned, in order
+ * of symbol first seen.
  */
-export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[] {
+function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTime: number, reason: ExitReason) => void): Iterable<Open> {
   const open = new Map<string, Open>();
   /** last known signed position per symbol */
   const qty = new Map<string, number>();
-  const out: RoundTrip[] = [];
 
   for (const ev of events) {
     switch (ev.type) {
@@ -173,7 +179,7 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
           t.outQty += closing;
           t.outVal += closing * ev.price;
           t.fills++;
-          out.push(finish(t, ev.time, flips ? 'flip' : 'close'));
+          closed(t, ev.time, flips ? 'flip' : 'close');
           open.delete(ev.symbol);
           if (flips) {
             const n = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
@@ -242,7 +248,7 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
           t.draw += draw[k]!;
           t.outQty += l.qty;
           t.outVal += l.qty * l.closePrice;
-          out.push(finish(t, ev.time, 'liquidation'));
+          closed(t, ev.time, 'liquidation');
           open.delete(l.symbol);
           qty.set(l.symbol, 0);
         }
@@ -252,7 +258,27 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
         break;
     }
   }
-  for (const t of open.values()) out.push(finish(t, null, 'open'));
+  return open.values();
+}
+
+/**
+ * Every round trip of the records, in close order; trades still open after the last event follow
+ * (closeTime null, exitReason 'open'), in order of symbol first seen.
+ */
+export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[] {
+  const out: RoundTrip[] = [];
+  const open = walkTrades(events, (t, time, reason) => out.push(finish(t, time, reason)));
+  for (const t of open) out.push(finish(t, null, 'open'));
+  return out;
+}
+
+/**
+ * The net PnL of every closed round trip, in close order: `pnl` of closedTrades(reconstructTrades(events)),
+ * without building the trips (what the metrics read).
+ */
+export function closedTradePnls(events: readonly RunEventRecord[]): number[] {
+  const out: number[] = [];
+  walkTrades(events, (t) => out.push(Number(fromU(netOf(t)))));
   return out;
 }
 

@@ -99,6 +99,17 @@ function collect(): void {
   collecting = true;
 }
 
+/**
+ * The engine, venue and analysis modules, imported once per worker: an import() per task, even of
+ * a module already loaded, is resolved through the loader hooks (tsx), which run on a thread of
+ * their own, a round trip per import and task.
+ */
+type CoreModules = [typeof import('../engine/index.js'), typeof import('../venue/index.js'), typeof import('../analysis/index.js')];
+let coreModules: Promise<CoreModules> | null = null;
+const loadCore = (): Promise<CoreModules> => (coreModules ??= Promise.all([import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js')]));
+let stressModule: Promise<typeof import('../stress/view.js')> | null = null;
+const loadStress = (): Promise<typeof import('../stress/view.js')> => (stressModule ??= import('../stress/view.js'));
+
 async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModule> {
   let mod = strategyCache.get(name);
   if (!mod) {
@@ -145,16 +156,11 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   if (!base) throw new Error(`worker: dataset '${task.datasetKey}' not in worker data`);
   const first = task.runs[0]!.spec;
   // a stress run replays a view of the shared base columns (fresh arrays in this worker; the base is only read)
-  const stressMod = first.stress ? await import('../stress/view.js') : null;
+  const stressMod = first.stress ? await loadStress() : null;
   const scenarios = init.scenarios ?? {};
   const data = stressMod && first.stress ? stressMod.stressView(base, first.stress, scenarios) : base;
   const curvePoints = first.stress ? Math.min(task.curvePoints, STRESS_CURVE_POINTS) : task.curvePoints;
-  const [{ replay, SeriesPool }, { getVenue }, analysis, strategy] = await Promise.all([
-    import('../engine/index.js'),
-    import('../venue/index.js'),
-    import('../analysis/index.js'),
-    loadStrategy(first.strategy, init.strategyDirs),
-  ]);
+  const [[{ replay, SeriesPool }, { getVenue }, analysis], strategy] = await Promise.all([loadCore(), loadStrategy(first.strategy, init.strategyDirs)]);
   const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);
   // modules are loaded: the pass's timeout starts now
   if (startedFlags) Atomics.store(startedFlags, task.lane, 1);
@@ -242,10 +248,7 @@ export interface WarmupTask {
 }
 
 async function warmup(): Promise<RunResult[]> {
-  await Promise.all([
-    import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js'), import('../strategy/registry.js'),
-    ...(init && init.scenarios && Object.keys(init.scenarios).length > 0 ? [import('../stress/view.js')] : []),
-  ]);
+  await Promise.all([loadCore(), import('../strategy/registry.js'), ...(init && init.scenarios && Object.keys(init.scenarios).length > 0 ? [loadStress()] : [])]);
   return [];
 }
 

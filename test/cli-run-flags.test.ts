@@ -153,3 +153,45 @@ describe('internal errors', () => {
     expect(debug.stderr).toMatch(/^marginlab: internal error: stdout is gone\nTypeError: stdout is gone\n\s+at /);
   });
 });
+
+describe('marginlab run --resume across a change of maxEventsPerRun', () => {
+  it('results kept under another cap are named, removed and run again; the others are skipped', async () => {
+    const capped = (max: number | null) =>
+      writeConfig(dir, 'cap.config.ts', {
+        name: 'cap',
+        data: './data',
+        strategyDirs: [FIXTURE_STRATEGIES],
+        strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12] } }],
+        leverage: [3],
+        workers: 1,
+        maxEventsPerRun: max,
+        output: { formats: ['json'] },
+      });
+    const run = (args: string[]) => runCli(['run', '-c', 'cap.config.ts', '--out', 'cap', ...args], dir);
+    capped(5);
+    expect((await run(['--quiet'])).code).toBe(0);
+    const first = results(join(dir, 'cap'));
+    expect(first).toHaveLength(4);
+    expect(first.every((r) => r.events.length === 5 && r.eventsCap?.limit === 5 && r.eventsCap.total > 5)).toBe(true);
+    // the same cap: nothing to do
+    const same = await run(['--resume']);
+    expect(same.code).toBe(0);
+    expect(same.stderr).toMatch(/0 runs to do \(4 already done, skipped\) of 4/);
+    // no cap: every result is done again with all its events
+    capped(null);
+    const all = await run(['--resume']);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toMatch(/--resume: .*results\/[0-9a-f]{16}\.json keeps 5 of its \d+ events, maxEventsPerRun null now keeps \d+; it is removed and the run done again/);
+    expect(all.stderr).toMatch(/: 4 runs to do of 4 on/);
+    const full = results(join(dir, 'cap'));
+    for (const r of full) expect([r.eventsCap, r.events.length]).toEqual([undefined, first.find((f) => f.runId === r.runId)!.eventsCap!.total]);
+    // a cap above every run's count keeps them all: the results stand
+    capped(100_000);
+    expect((await run(['--resume'])).stderr).toMatch(/0 runs to do \(4 already done, skipped\) of 4/);
+    // a lower cap cuts them: done again
+    capped(3);
+    const lower = await run(['--resume']);
+    expect(lower.stderr).toMatch(/: 4 runs to do of 4 on/);
+    expect(results(join(dir, 'cap')).every((r) => r.events.length === 3 && r.eventsCap?.limit === 3)).toBe(true);
+  }, 120_000);
+});

@@ -91,6 +91,18 @@ export function capRecords(records: RunEventRecord[], limit: number | null | und
   return { events: records.slice(0, limit), eventsCap: { limit, total: records.length, kept: limit } };
 }
 
+/**
+ * Whether a result holds the events capRecords would keep under `limit` now (a --resume across a
+ * change of maxEventsPerRun): null when it does, else what differs. Only for results that keep
+ * their event log (keepsDetail); the total is the result's own (eventsCap.total, else its events).
+ */
+export function capMismatch(r: Pick<RunResult, 'events' | 'eventsCap'>, limit: number | null): string | null {
+  const total = r.eventsCap?.total ?? r.events.length;
+  const want = limit === null || total <= limit ? total : limit;
+  if (r.events.length === want) return null;
+  return `keeps ${r.events.length} of its ${total} events, maxEventsPerRun ${limit === null ? 'null' : limit} now keeps ${want}`;
+}
+
 /** The engine's liquidation-price steps per symbol name (NaN → null). */
 export function liquidationPriceSeries(steps: LiquidationPriceSteps | undefined, symbols: readonly string[]): LiquidationPriceSeries {
   const out: LiquidationPriceSeries = {};

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
-import { keepsDetail, outcomeOnly } from './records.js';
+import { capMismatch, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -229,7 +229,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   if (!opts.resume) withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => rmSync(resultsDir, { recursive: true, force: true }));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
-  // and (a Monte Carlo path run) it holds its event log exactly when stress.pathEvents asks for it;
+  // and it holds the events the config keeps now (a Monte Carlo path run: its event log exactly when
+  // stress.pathEvents asks for it; every other run: as many as maxEventsPerRun keeps);
   // damaged ones (0 bytes, cut short, edited) are named, removed and run again
   const existing = new Set<string>();
   /** outcome of each result kept by --resume (read once, here) */
@@ -243,6 +244,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         if (r.status === 'ok' && keepsDetail(r.spec, pathEvents) === outcomeOnly(r))
           problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
+        else if (r.status === 'ok' && !outcomeOnly(r)) {
+          const cap = capMismatch(r, c.maxEventsPerRun);
+          if (cap !== null) problem = `${p} ${cap}`;
+        }
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }

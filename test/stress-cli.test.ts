@@ -12,6 +12,7 @@ import type { RunResult } from '../src/shard/types.js';
 import { loadConfig } from '../src/config/index.js';
 import { runSweep } from '../src/shard/run.js';
 import { createProgress } from '../src/shard/progress.js';
+import { loadRunFolder, writeReport } from '../src/report/index.js';
 
 let dir: string;
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -76,6 +77,19 @@ describe('marginlab stress', () => {
     expect(paths.some((r) => (r.eventsCap?.total ?? 0) > 0 && r.eventsCap!.limit === 0)).toBe(true);
     expect(results.filter((r) => r.stress?.kind !== 'path').every((r) => r.prices !== undefined && r.eventsCap === undefined)).toBe(true);
     expect(read(join(dir, 'w1', 'report.md'))).toContain('8 Monte Carlo path runs keep their outcome only (stress.pathEvents is off)');
+    // the report's reading leaves out the path runs' curves (drawn from the equity grid) and writes the same report files
+    const whole = loadRunFolder(join(dir, 'w1'));
+    const light = loadRunFolder(join(dir, 'w1'), { forReport: true });
+    expect(light.results.filter((r) => r.curves.time.length === 0).map((r) => r.runId).sort()).toEqual(paths.map((r) => r.runId).sort());
+    expect(whole.results.every((r) => r.curves.time.length > 0)).toBe(true);
+    const written = await Promise.all(
+      [whole, light].map(async (f, k) => {
+        const out = join(dir, `reading-${k}`);
+        await writeReport({ dir: out, results: f.results, manifest: f.manifest });
+        return ['summary.json', 'report.md', 'report.html', 'runs.csv'].map((name) => read(join(out, name)));
+      }),
+    );
+    expect(written[1]).toEqual(written[0]);
     // the shocks bite: the scenario runs differ from history
     const hist = results.find((r) => !r.spec.stress && r.spec.leverage === 3 && r.spec.setup === 'cross')!;
     const shocked = stress.filter((r) => r.stress!.kind === 'scenario' && r.spec.leverage === 3 && r.spec.setup === 'cross');

@@ -28,12 +28,24 @@ export interface RunFolder {
   expected: number;
 }
 
+export interface LoadRunFolderOptions {
+  /**
+   * The report's own reading: a Monte Carlo path run whose stress figures hold its equity grid is
+   * kept without its per-run curves (the report draws path runs from the grid, and thousands of
+   * paths would otherwise hold ≈ 11 kB of curves each in memory). Default false: every result whole.
+   */
+  forReport?: boolean;
+}
+
+/** what a path run's curves become in the report's reading (see LoadRunFolderOptions) */
+const NO_CURVES = Object.freeze({ time: Object.freeze([]), equity: Object.freeze([]), drawdown: Object.freeze([]), marginRatio: Object.freeze([]) }) as unknown as RunResult['curves'];
+
 /**
  * Results and manifest of a run folder, everything validated by its schema first. UserError 66
  * when the folder, manifest or results are missing; 65 when a file is malformed or a result's
  * RunId does not re-derive from its spec. Results of other plans are left out (listed in `foreign`).
  */
-export function loadRunFolder(dir: string): RunFolder {
+export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): RunFolder {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`run folder ${dir} does not exist (expected a folder written by \`marginlab run\`)`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw missingInput(`${manifestPath} is missing: ${dir} is not a run folder (expected manifest.json and results/*.json)`);
@@ -51,6 +63,7 @@ export function loadRunFolder(dir: string): RunFolder {
     const p = join(resultsDir, f);
     const id = RESULT_FILE.exec(f)?.[1];
     const r = parseRunResult(readText(p), p, id);
+    if (opts.forReport && r.spec.stress?.kind === 'path' && r.stress !== undefined && r.stress.equityGrid.length > 0) r.curves = NO_CURVES;
     if (plannedSet && !plannedSet.has(r.runId)) foreign.push(join('results', f));
     else results.push(r);
   }

@@ -29,7 +29,7 @@ export function register(program: Command): void {
       let outcome;
       try {
         outcome = await mergeRunFolders(dirs, flags.out, { out, ...(flags.force ? { force: true } : {}) });
-        const folder = loadRunFolder(outcome.outDir);
+        const folder = loadRunFolder(outcome.outDir, { forReport: true });
         const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
         await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
       } catch (err) {

@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);
       const { loadRunFolder, writeReport } = await import('../../report/index.js');
       const { openOutDir } = await import('../../util/outdir.js');
-      const { results, manifest, foreign, missing, expected } = loadRunFolder(dir);
+      const { results, manifest, foreign, missing, expected } = loadRunFolder(dir, { forReport: true });
       // the folder is validated as a run folder: lock it while the report files are replaced
       const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true });
       let written: string[];

@@ -116,7 +116,7 @@ async function runInto(
   }
 
   const { loadRunFolder, writeReport } = await import('../../report/index.js');
-  const folder = loadRunFolder(outDir);
+  const folder = loadRunFolder(outDir, { forReport: true });
   const written = await writeReport({
     dir: outDir,
     results: folder.results,

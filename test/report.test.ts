@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -323,6 +323,22 @@ describe('loading a run folder', () => {
     expect(df.columns).toEqual([...TRADE_COLUMNS]);
     const net = df.column('netPnl').values as number[];
     expect(net[0]).toBeCloseTo(Number(rows[0]!.netPnl), 6);
+  });
+  it('loadTrades names the runs whose events were cut in a warning (MARGINLAB_PARTIAL_EVENTS), and only then', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      await loadTrades(dir);
+      expect(warn).not.toHaveBeenCalled();
+      const cut = [{ ...results[0]!, ...capRecords(results[0]!.events, 5) }, { ...results[1]!, ...capRecords(results[1]!.events, 0) }, ...results.slice(2)];
+      const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-cut-')), cut, makeManifest(cut));
+      const df = await loadTrades(d);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(new RegExp(`^loadTrades\\(.*\\): 2 of ${results.length} runs keep part of their events .*their trades are missing or cover the kept events only`));
+      expect(warn.mock.calls[0]![1]).toEqual({ code: 'MARGINLAB_PARTIAL_EVENTS' });
+      expect(df.shape[0]).toBeLessThan((await loadTrades(dir)).shape[0]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 

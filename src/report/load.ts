@@ -91,10 +91,22 @@ export async function loadResults(dir: string): Promise<DataFrame> {
 /**
  * Every round trip of every run of a folder as a danfo.js DataFrame, one row per trade, the
  * columns of trades.csv (docs/report.md) in the same order: times as ISO strings, money columns
- * as numbers (the exact decimal strings are in trades.csv and `runTrades(result)`).
+ * as numbers (the exact decimal strings are in trades.csv and `runTrades(result)`). Runs that
+ * kept only part of their events (`eventsCap`) are named in a process warning with code
+ * MARGINLAB_PARTIAL_EVENTS: their trades are missing or partial.
  */
 export async function loadTrades(dir: string): Promise<DataFrame> {
   const { results } = loadRunFolder(dir);
+  // a frame cannot carry a note: runs that kept part of their events (or none) are named in a warning
+  const cut = results.filter((r) => r.eventsCap !== undefined);
+  if (cut.length > 0) {
+    const none = cut.filter((r) => r.eventsCap!.kept === 0).length;
+    process.emitWarning(
+      `loadTrades(${dir}): ${cut.length} of ${results.length} runs keep ${none === cut.length ? 'none' : 'part'} of their events ` +
+        `(maxEventsPerRun, or Monte Carlo path runs without stress.pathEvents): their trades are ${none === cut.length ? 'missing' : 'missing or cover the kept events only'}; metrics and books cover the whole runs`,
+      { code: 'MARGINLAB_PARTIAL_EVENTS' },
+    );
+  }
   const [{ loadDanfo }, { runTrades, tradeCells, TRADE_COLUMNS, MONEY_COLUMNS }] = await Promise.all([import('./aggregate.js'), import('./trades.js')]);
   const dfd = await loadDanfo();
   const numeric = new Set<string>([...MONEY_COLUMNS, 'leverage', 'size', 'entryPrice', 'exitPrice', 'fills']);

@@ -152,8 +152,8 @@ function split(amount: U, weights: readonly number[]): U[] {
 
 /**
  * The walk over the records that every reader of round trips shares: `closed` receives each trip
- * as it closes (in close order); the trips still open after the last event are returned, in order
- * of symbol first seen.
+ * as it closes (in close order); the trips still open after the last event are returned, in the
+ * order they opened.
  */
 function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTime: number, reason: ExitReason) => void): Iterable<Open> {
   const open = new Map<string, Open>();
@@ -263,7 +263,7 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
 
 /**
  * Every round trip of the records, in close order; trades still open after the last event follow
- * (closeTime null, exitReason 'open'), in order of symbol first seen.
+ * (closeTime null, exitReason 'open'), in the order they opened.
  */
 export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[] {
   const out: RoundTrip[] = [];

@@ -194,4 +194,29 @@ describe('marginlab run --resume across a change of maxEventsPerRun', () => {
     expect(lower.stderr).toMatch(/: 4 runs to do of 4 on/);
     expect(results(join(dir, 'cap')).every((r) => r.events.length === 3 && r.eventsCap?.limit === 3)).toBe(true);
   }, 120_000);
+
+  it('an errored run (its strategy threw) keeps its events too: it is run again under another cap', async () => {
+    const capped = (max: number | null) =>
+      writeConfig(dir, 'capthrow.config.ts', {
+        name: 'capthrow',
+        data: './data',
+        strategyDirs: [FIXTURE_STRATEGIES],
+        strategies: [{ name: 'fixture-trades-then-throws', params: { at: 200 } }],
+        setups: ['cross'],
+        workers: 1,
+        maxEventsPerRun: max,
+        output: { formats: ['json'] },
+      });
+    const run = (args: string[]) => runCli(['run', '-c', 'capthrow.config.ts', '--out', 'capthrow', ...args], dir);
+    capped(4);
+    expect((await run(['--quiet'])).code).toBe(1); // a run errored
+    const [first] = results(join(dir, 'capthrow'));
+    expect([first!.status, first!.events.length, first!.eventsCap?.limit]).toEqual(['errored', 4, 4]);
+    expect(first!.eventsCap!.total).toBeGreaterThan(4);
+    capped(null);
+    const again = await run(['--resume']);
+    expect(again.stderr).toMatch(/--resume: .*keeps 4 of its \d+ events, maxEventsPerRun null now keeps \d+; it is removed and the run done again/);
+    const [second] = results(join(dir, 'capthrow'));
+    expect([second!.status, second!.events.length, second!.eventsCap]).toEqual(['errored', first!.eventsCap!.total, undefined]);
+  }, 120_000);
 });

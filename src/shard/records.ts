@@ -17,9 +17,13 @@ export function keepsDetail(spec: RunSpec, pathEvents: boolean): boolean {
   return spec.stress?.kind !== 'path' || pathEvents;
 }
 
-/** A result written without that detail, told by the result itself (a resume or merge can mix both kinds). */
+/**
+ * A result written without that detail, told by the result itself (a resume or merge can mix both
+ * kinds): an ok path run without price curves, or an errored one (its strategy threw) whose events
+ * were left out (eventsCap); a run that produced no output (an internal error, a timeout) is neither.
+ */
 export function outcomeOnly(r: RunResult): boolean {
-  return r.status === 'ok' && r.spec.stress?.kind === 'path' && r.prices === undefined;
+  return r.spec.stress?.kind === 'path' && r.prices === undefined && (r.status === 'ok' || r.eventsCap !== undefined);
 }
 
 /** finite number, or null (JSON has no NaN) */
@@ -93,14 +97,17 @@ export function capRecords(records: RunEventRecord[], limit: number | null | und
 
 /**
  * Whether a result holds the events capRecords would keep under `limit` now (a --resume across a
- * change of maxEventsPerRun): null when it does, else what differs. Only for results that keep
- * their event log (keepsDetail); the total is the result's own (eventsCap.total, else its events).
+ * change of maxEventsPerRun or stress.pathEvents): null when it does, else what differs. `limit`
+ * is what the worker would pass now (maxEventsPerRun, or 0 for a run without its detail), `why`
+ * names it for the message; the
+ * total is the result's own (eventsCap.total, else its events). Any status: a run whose strategy
+ * threw keeps its events too.
  */
-export function capMismatch(r: Pick<RunResult, 'events' | 'eventsCap'>, limit: number | null): string | null {
+export function capMismatch(r: Pick<RunResult, 'events' | 'eventsCap'>, limit: number | null, why: string): string | null {
   const total = r.eventsCap?.total ?? r.events.length;
   const want = limit === null || total <= limit ? total : limit;
   if (r.events.length === want) return null;
-  return `keeps ${r.events.length} of its ${total} events, maxEventsPerRun ${limit === null ? 'null' : limit} now keeps ${want}`;
+  return `keeps ${r.events.length} of its ${total} events, ${why} now keeps ${want}`;
 }
 
 /** The engine's liquidation-price steps per symbol name (NaN → null). */

@@ -244,8 +244,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         if (r.status === 'ok' && keepsDetail(r.spec, pathEvents) === outcomeOnly(r))
           problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
-        else if (r.status === 'ok' && !outcomeOnly(r)) {
-          const cap = capMismatch(r, c.maxEventsPerRun);
+        else {
+          const detail = keepsDetail(r.spec, pathEvents);
+          const cap = capMismatch(r, detail ? c.maxEventsPerRun : 0, detail ? `maxEventsPerRun ${String(c.maxEventsPerRun)}` : 'stress.pathEvents false');
           if (cap !== null) problem = `${p} ${cap}`;
         }
       } catch (err) {

@@ -155,18 +155,12 @@ describe('internal errors', () => {
 });
 
 describe('marginlab run --resume across a change of maxEventsPerRun', () => {
+  /** writes <name>.config.ts: the fixture data, one worker, JSON output, the given cap and the rest */
+  const capConfig = (name: string, max: number | null, rest: Record<string, unknown>) =>
+    writeConfig(dir, `${name}.config.ts`, { name, data: './data', strategyDirs: [FIXTURE_STRATEGIES], workers: 1, maxEventsPerRun: max, output: { formats: ['json'] }, ...rest });
+
   it('results kept under another cap are named, removed and run again; the others are skipped', async () => {
-    const capped = (max: number | null) =>
-      writeConfig(dir, 'cap.config.ts', {
-        name: 'cap',
-        data: './data',
-        strategyDirs: [FIXTURE_STRATEGIES],
-        strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12] } }],
-        leverage: [3],
-        workers: 1,
-        maxEventsPerRun: max,
-        output: { formats: ['json'] },
-      });
+    const capped = (max: number | null) => capConfig('cap', max, { strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12] } }], leverage: [3] });
     const run = (args: string[]) => runCli(['run', '-c', 'cap.config.ts', '--out', 'cap', ...args], dir);
     capped(5);
     expect((await run(['--quiet'])).code).toBe(0);
@@ -196,17 +190,7 @@ describe('marginlab run --resume across a change of maxEventsPerRun', () => {
   }, 120_000);
 
   it('an errored run (its strategy threw) keeps its events too: it is run again under another cap', async () => {
-    const capped = (max: number | null) =>
-      writeConfig(dir, 'capthrow.config.ts', {
-        name: 'capthrow',
-        data: './data',
-        strategyDirs: [FIXTURE_STRATEGIES],
-        strategies: [{ name: 'fixture-trades-then-throws', params: { at: 200 } }],
-        setups: ['cross'],
-        workers: 1,
-        maxEventsPerRun: max,
-        output: { formats: ['json'] },
-      });
+    const capped = (max: number | null) => capConfig('capthrow', max, { strategies: [{ name: 'fixture-trades-then-throws', params: { at: 200 } }], setups: ['cross'] });
     const run = (args: string[]) => runCli(['run', '-c', 'capthrow.config.ts', '--out', 'capthrow', ...args], dir);
     capped(4);
     expect((await run(['--quiet'])).code).toBe(1); // a run errored

@@ -78,6 +78,26 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
     expect(Array.prototype.push).toBe(push);
     expect('evil' in Array.prototype).toBe(false);
   });
+  it('finds a change of a property\'s attributes or kind with the same value, and undoes it', () => {
+    const g = new RealmGuard();
+    const before = (o: object, k: PropertyKey) => Object.getOwnPropertyDescriptor(o, k);
+    const max = Math.max;
+    const cases: [string, object, PropertyKey, PropertyDescriptor][] = [
+      ['Math.sqrt', Math, 'sqrt', { value: Math.sqrt, writable: false }], // writable flipped, same value
+      ['Array.prototype.map', Array.prototype, 'map', { enumerable: true }],
+      ['Object.keys', Object, 'keys', { writable: false, enumerable: true }],
+      ['Math.max', Math, 'max', { get: () => max }], // data → accessor, the same value read
+      ['Map.prototype.size', Map.prototype, 'size', { value: undefined, writable: true }], // accessor → data
+      ['Map.prototype.size', Map.prototype, 'size', { set: () => undefined }], // a setter added to the getter
+    ];
+    for (const [name, o, k, change] of cases) {
+      const was = before(o, k)!;
+      Object.defineProperty(o, k, change);
+      expect(g.restore()).toEqual([name]);
+      expect(before(o, k)).toEqual(was);
+      expect(g.restore()).toEqual([]);
+    }
+  });
   it('a callback returning a promise throws; a plain return value passes', () => {
     expect(() => checkSync(undefined, 'onBar')).not.toThrow();
     expect(() => checkSync(1, 'onBar')).not.toThrow();

@@ -43,6 +43,8 @@ interface ObjSnap {
   obj: object;
   /** key → descriptor, null prototype */
   descs: Record<PropertyKey, Desc>;
+  /** the keys of `descs` (listed once: restore() runs after every pass) */
+  keys: PropertyKey[];
   proto: object | null;
   extensible: boolean;
 }
@@ -96,21 +98,26 @@ function copyDesc(d: PropertyDescriptor): Desc {
 
 function snapObj(name: string, obj: object): ObjSnap {
   const descs = R.create(null) as Record<PropertyKey, Desc>;
+  const keys: PropertyKey[] = [];
   for (const k of R.ownKeys(obj)) {
     const d = R.getDesc(obj, k);
-    if (d) descs[k] = copyDesc(d);
+    if (d) {
+      descs[k] = copyDesc(d);
+      keys.push(k);
+    }
   }
-  return { name, obj, descs, proto: R.getProto(obj), extensible: R.isExtensible(obj) };
+  return { name, obj, descs, keys, proto: R.getProto(obj), extensible: R.isExtensible(obj) };
 }
 
-/** same descriptor; `now` comes from getOwnPropertyDescriptor (own fields only) */
+/**
+ * same descriptor; `now` comes from getOwnPropertyDescriptor, which gives a data property own
+ * value, writable, enumerable and configurable fields and an accessor own get, set, enumerable and
+ * configurable (so the fields read below are own ones: nothing inherited can answer)
+ */
 function sameDesc(now: PropertyDescriptor, d: Desc): boolean {
-  for (let i = 0; i < DESC_FIELDS.length; i++) {
-    const f = DESC_FIELDS[i]!;
-    const a = R.hasOwn(now, f) ? (now as Record<string, unknown>)[f] : undefined;
-    if (!R.is(a, d[f])) return false;
-  }
-  return true;
+  if (now.enumerable !== d.enumerable || now.configurable !== d.configurable) return false;
+  if (R.hasOwn(now, 'value')) return d.get === undefined && d.set === undefined && now.writable === d.writable && R.is(now.value, d.value) && R.hasOwn(d, 'value');
+  return d.value === undefined && d.writable === undefined && !R.hasOwn(d, 'value') && now.get === d.get && now.set === d.set;
 }
 
 const keyName = (owner: string, k: PropertyKey): string =>
@@ -171,7 +178,7 @@ export class RealmGuard {
         note(`${name} (added)`);
         if (!R.del(s.obj, k)) note(`${name} (cannot be undone)`);
       }
-      const snapKeys = R.ownKeys(s.descs);
+      const snapKeys = s.keys;
       for (let j = 0; j < snapKeys.length; j++) {
         const k = snapKeys[j]!;
         const d = s.descs[k]!;

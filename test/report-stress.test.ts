@@ -133,8 +133,10 @@ describe('verdicts and report.md with stress runs', () => {
     // an errored path run (its strategy threw) without its event log is one of them, not a maxEventsPerRun cut;
     // one that produced nothing (an internal error, a timeout: no events, no cap) is neither
     const threw = { ...light.find((r) => r.spec.stress?.kind === 'path')!, status: 'errored' as const, error: 'strategy threw: x', events: [], eventsCap: { limit: 0, total: 7, kept: 0 } };
-    const nothing = { ...light.filter((r) => r.spec.stress?.kind === 'path')[1]!, status: 'errored' as const, error: 'timed out', events: [], eventsCap: undefined };
-    const withErrors = light.map((r) => (r.runId === threw.runId ? threw : r.runId === nothing.runId ? nothing : r));
+    const nothing = { ...light.filter((r) => r.spec.stress?.kind === 'path')[1]!, status: 'errored' as const, error: 'timed out', events: [], eventsCap: undefined, books: {}, metrics: {} };
+    // and an errored one that threw before any event still counts (its books say it ran)
+    const early = { ...light.filter((r) => r.spec.stress?.kind === 'path')[2]!, status: 'errored' as const, error: 'strategy threw: x', events: [], eventsCap: undefined };
+    const withErrors = light.map((r) => (r.runId === threw.runId ? threw : r.runId === nothing.runId ? nothing : r.runId === early.runId ? early : r));
     const notes = buildModel(withErrors, makeManifest(withErrors)).notes;
     expect(notes.find((n) => n.includes('keep their outcome only'))).toMatch(new RegExp(`^${paths.length - 1} Monte Carlo path runs`));
     expect(notes.some((n) => n.startsWith('maxEventsPerRun'))).toBe(false);

@@ -139,6 +139,29 @@ describe('marginlab stress', () => {
     expect((JSON.parse(read(join(dir, 'ev', 'manifest.json'))) as { runs: unknown }).runs).toEqual({ total: 6, ok: 2, errored: 0 });
   }, 120_000);
 
+  it('--resume after a change of stress.pathEvents also redoes errored path runs that kept no events', async () => {
+    const cfg = (pathEvents: boolean) =>
+      writeConfig(dir, 'stress-err.config.ts', {
+        name: 'st-err',
+        data: './data',
+        strategyDirs: [FIXTURE_STRATEGIES],
+        strategies: [{ name: 'fixture-trades-then-throws', params: { at: 0 } }],
+        setups: ['cross'],
+        leverage: [3],
+        stress: { scenarios: [], paths: 2, seed: 5, pathEvents },
+      });
+    cfg(true);
+    expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
+    const paths = () => resultFiles(join(dir, 'err')).map((f) => JSON.parse(read(join(dir, 'err', 'results', f))) as RunResult).filter((x) => x.stress?.kind === 'path');
+    expect(paths().map((x) => [x.status, x.events.length, x.prices !== undefined])).toEqual([['errored', 0, true], ['errored', 0, true]]);
+    cfg(false);
+    const again = await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--resume'], dir);
+    expect(again.stderr).toMatch(/was written with stress\.pathEvents true, the config now says false; it is removed and the run done again/);
+    expect(again.stderr).toMatch(/2 runs to do \(1 already done, skipped\) of 3/);
+    expect(paths().map((x) => [x.status, x.prices === undefined])).toEqual([['errored', true], ['errored', true]]);
+    expect(read(join(dir, 'err', 'report.md'))).toContain('2 Monte Carlo path runs keep their outcome only');
+  }, 120_000);
+
   it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {
     const r = await runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'w1', '--resume'], dir);
     expect(r.code).toBe(0);

@@ -101,9 +101,10 @@ export async function loadTrades(dir: string): Promise<DataFrame> {
   const cut = results.filter((r) => r.eventsCap !== undefined);
   if (cut.length > 0) {
     const none = cut.filter((r) => r.eventsCap!.kept === 0).length;
+    const part = cut.length - none;
+    const which = [part ? `${part} ${part === 1 ? 'keeps' : 'keep'} part of their events (their trades cover those events only)` : '', none ? `${none} ${none === 1 ? 'keeps' : 'keep'} none (no trades)` : ''].filter(Boolean).join(' and ');
     process.emitWarning(
-      `loadTrades(${dir}): ${cut.length} of ${results.length} runs keep ${none === cut.length ? 'none' : 'part'} of their events ` +
-        `(maxEventsPerRun, or Monte Carlo path runs without stress.pathEvents): their trades are ${none === cut.length ? 'missing' : 'missing or cover the kept events only'}; metrics and books cover the whole runs`,
+      `loadTrades(${dir}): of ${results.length} runs, ${which}: maxEventsPerRun, or Monte Carlo path runs without stress.pathEvents; metrics and books cover the whole runs`,
       { code: 'MARGINLAB_PARTIAL_EVENTS' },
     );
   }

@@ -17,13 +17,18 @@ export function keepsDetail(spec: RunSpec, pathEvents: boolean): boolean {
   return spec.stress?.kind !== 'path' || pathEvents;
 }
 
+/** Whether the replay produced the result's books (ok, or errored because its strategy threw); an internal error or a timeout leaves them empty. */
+export function hasOutput(r: RunResult): boolean {
+  return Object.keys(r.books).length > 0;
+}
+
 /**
  * A result written without that detail, told by the result itself (a resume or merge can mix both
- * kinds): an ok path run without price curves, or an errored one (its strategy threw) whose events
- * were left out (eventsCap); a run that produced no output (an internal error, a timeout) is neither.
+ * kinds): a path run with output (ok, or errored because its strategy threw) but no price curves;
+ * a run that produced no output (an internal error, a timeout) is neither.
  */
 export function outcomeOnly(r: RunResult): boolean {
-  return r.spec.stress?.kind === 'path' && r.prices === undefined && (r.status === 'ok' || r.eventsCap !== undefined);
+  return r.spec.stress?.kind === 'path' && r.prices === undefined && hasOutput(r);
 }
 
 /** finite number, or null (JSON has no NaN) */

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
-import { capMismatch, keepsDetail, outcomeOnly } from './records.js';
+import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -242,7 +242,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       try {
         const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
-        if (r.status === 'ok' && keepsDetail(r.spec, pathEvents) === outcomeOnly(r))
+        if (hasOutput(r) && keepsDetail(r.spec, pathEvents) === outcomeOnly(r))
           problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
         else {
           const detail = keepsDetail(r.spec, pathEvents);

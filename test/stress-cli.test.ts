@@ -96,16 +96,10 @@ describe('marginlab stress', () => {
     expect(shocked.some((r) => JSON.stringify(r.curves.equity.at(-1)) !== JSON.stringify(hist.curves.equity.at(-1)))).toBe(true);
   }, 240_000);
 
-  /** a small stress config without scenarios, with stress.pathEvents as given */
-  const evConfig = (pathEvents: boolean) =>
-    writeConfig(dir, 'stress-ev.config.ts', {
-      name: 'st-ev',
-      data: './data',
-      strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
-      leverage: [3],
-      stress: { scenarios: [], paths: 2, seed: 5, pathEvents },
-    });
+  /** a small stress config without scenarios (<name>.config.ts), with stress.pathEvents as given */
+  const smallStress = (name: string, pathEvents: boolean, rest: Record<string, unknown>) =>
+    writeConfig(dir, `${name}.config.ts`, { name, data: './data', strategyDirs: [FIXTURE_STRATEGIES], leverage: [3], stress: { scenarios: [], paths: 2, seed: 5, pathEvents }, ...rest });
+  const evConfig = (pathEvents: boolean) => smallStress('stress-ev', pathEvents, { strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }] });
 
   it('stress.pathEvents keeps the event log of path runs', async () => {
     evConfig(true);
@@ -140,16 +134,7 @@ describe('marginlab stress', () => {
   }, 120_000);
 
   it('--resume after a change of stress.pathEvents also redoes errored path runs that kept no events', async () => {
-    const cfg = (pathEvents: boolean) =>
-      writeConfig(dir, 'stress-err.config.ts', {
-        name: 'st-err',
-        data: './data',
-        strategyDirs: [FIXTURE_STRATEGIES],
-        strategies: [{ name: 'fixture-trades-then-throws', params: { at: 0 } }],
-        setups: ['cross'],
-        leverage: [3],
-        stress: { scenarios: [], paths: 2, seed: 5, pathEvents },
-      });
+    const cfg = (pathEvents: boolean) => smallStress('stress-err', pathEvents, { strategies: [{ name: 'fixture-trades-then-throws', params: { at: 0 } }], setups: ['cross'] });
     cfg(true);
     expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
     const paths = () => resultFiles(join(dir, 'err')).map((f) => JSON.parse(read(join(dir, 'err', 'results', f))) as RunResult).filter((x) => x.stress?.kind === 'path');

@@ -104,9 +104,8 @@ export function capRecords(records: RunEventRecord[], limit: number | null | und
  * Whether a result holds the events capRecords would keep under `limit` now (a --resume across a
  * change of maxEventsPerRun or stress.pathEvents): null when it does, else what differs. `limit`
  * is what the worker would pass now (maxEventsPerRun, or 0 for a run without its detail), `why`
- * names it for the message; the
- * total is the result's own (eventsCap.total, else its events). Any status: a run whose strategy
- * threw keeps its events too.
+ * names it for the message; the total is the result's own (eventsCap.total, else its events).
+ * Any status: a run whose strategy threw keeps its events too.
  */
 export function capMismatch(r: Pick<RunResult, 'events' | 'eventsCap'>, limit: number | null, why: string): string | null {
   const total = r.eventsCap?.total ?? r.events.length;

@@ -98,6 +98,15 @@ interface Open {
   funding: U;
   penalty: U;
   draw: U;
+  /** when it was registered as its symbol's open trip (the order of the trips still open at the end) */
+  seq: number;
+}
+
+/** a symbol in the walk: its open trip (null when flat) and its last known signed position */
+interface SymbolWalk {
+  trip: Open | null;
+  qty: number;
+  known: boolean;
 }
 
 /** volume-weighted average price, to 12 significant digits (the float sum's noise removed) */
@@ -131,7 +140,7 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
 }
 
 function opened(symbol: string, side: 1 | -1, mode: 'isolated' | 'cross', time: number): Open {
-  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n };
+  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n, seq: 0 };
 }
 
 /** `amount` split by `weights` (≥ 0), each share rounded half-even to 18 places, the last share the exact remainder */
@@ -155,21 +164,27 @@ function split(amount: U, weights: readonly number[]): U[] {
  * as it closes (in close order); the trips still open after the last event are returned, in the
  * order they opened.
  */
-function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTime: number, reason: ExitReason) => void): Iterable<Open> {
-  const open = new Map<string, Open>();
-  /** last known signed position per symbol */
-  const qty = new Map<string, number>();
+function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTime: number, reason: ExitReason) => void): Open[] {
+  // one record per symbol, changed in place (no map entry made or dropped per trip)
+  const symbols = new Map<string, SymbolWalk>();
+  const walkOf = (symbol: string): SymbolWalk => {
+    let w = symbols.get(symbol);
+    if (!w) symbols.set(symbol, (w = { trip: null, qty: 0, known: false }));
+    return w;
+  };
+  let seq = 0;
 
   for (const ev of events) {
     switch (ev.type) {
       case 'fill': {
         const signed = ev.side === 'buy' ? ev.qty : -ev.qty;
         const after = ev.positionQty;
-        const before = qty.get(ev.symbol) ?? after - signed;
+        const w = walkOf(ev.symbol);
+        const before = w.known ? w.qty : after - signed;
         const fee = toU(ev.fee);
         const realized = toU(ev.realizedPnl);
         const flips = before !== 0 && after !== 0 && Math.sign(before) !== Math.sign(after);
-        let t = open.get(ev.symbol);
+        let t = w.trip;
         if (t && (after === 0 || flips)) {
           // closing (part of) the fill: |before| of |qty|; it carries the fill's realised PnL
           const closing = flips ? Math.abs(before) : ev.qty;
@@ -180,7 +195,7 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
           t.outVal += closing * ev.price;
           t.fills++;
           closed(t, ev.time, flips ? 'flip' : 'close');
-          open.delete(ev.symbol);
+          w.trip = null;
           if (flips) {
             const n = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
             const rest = Math.abs(after);
@@ -189,13 +204,15 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
             n.inVal = rest * ev.price;
             n.size = rest;
             n.fills = 1;
-            open.set(ev.symbol, n);
+            n.seq = seq++;
+            w.trip = n;
           }
         } else {
           if (!t && after !== 0) {
             // opening from flat (or the first sight of a position whose opening we did not see)
             t = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
-            open.set(ev.symbol, t);
+            t.seq = seq++;
+            w.trip = t;
           }
           if (t) {
             t.realized += realized;
@@ -211,17 +228,18 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
             if (Math.abs(after) > t.size) t.size = Math.abs(after);
           }
         }
-        qty.set(ev.symbol, after);
+        w.qty = after;
+        w.known = true;
         break;
       }
       case 'funding': {
-        const t = open.get(ev.symbol);
+        const t = symbols.get(ev.symbol)?.trip;
         if (t) t.funding += toU(ev.amount);
         break;
       }
       case 'liquidation': {
         const legs = ev.legs;
-        const trades = legs.map((l) => open.get(l.symbol));
+        const trades = legs.map((l) => symbols.get(l.symbol)?.trip ?? undefined);
         // each leg's own PnL from its entry, the last leg the exact remainder of the pool's
         const own = legs.map((l, k) => {
           const t = trades[k];
@@ -249,8 +267,10 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
           t.outQty += l.qty;
           t.outVal += l.qty * l.closePrice;
           closed(t, ev.time, 'liquidation');
-          open.delete(l.symbol);
-          qty.set(l.symbol, 0);
+          const w = walkOf(l.symbol);
+          w.trip = null;
+          w.qty = 0;
+          w.known = true;
         }
         break;
       }
@@ -258,7 +278,9 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
         break;
     }
   }
-  return open.values();
+  const still: Open[] = [];
+  for (const w of symbols.values()) if (w.trip) still.push(w.trip);
+  return still.sort((a, b) => a.seq - b.seq);
 }
 
 /**

@@ -13,7 +13,8 @@ import { dataError } from '../errors.js';
 import { loadRunFolder } from '../report/load.js';
 import { paramsLabel } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
-import { SETUP_ORDER, cmpStr, type SetupId } from '../report/model.js';
+import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
+import { cmpStr } from '../report/model.js';
 import { canonicalJson } from '../shard/hash.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { applyOp, ruleFails, type Rule } from './rules.js';
@@ -185,7 +186,7 @@ function sortLabels<T extends RunLabel>(xs: T[]): T[] {
       cmpStr(a.dataset, b.dataset) ||
       cmpStr(a.stressRun ?? '', b.stressRun ?? '') ||
       a.leverage - b.leverage ||
-      SETUP_ORDER.indexOf(a.setup) - SETUP_ORDER.indexOf(b.setup),
+      setupRank(a.setup) - setupRank(b.setup),
   );
 }
 
@@ -258,7 +259,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
   }
 
   const setups: SetupSummary[] = [];
-  for (const setup of SETUP_ORDER) {
+  for (const setup of SETUP_IDS) {
     const ps = pairs.filter((p) => p.setup === setup);
     if (ps.length === 0) continue;
     const mean = (id: string): number | null => {

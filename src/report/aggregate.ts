@@ -12,7 +12,8 @@ import { METRICS } from '../analysis/index.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
-import { cmpStr, SETUP_ORDER, sweepKey, type SetupId, type SweepRow } from './model.js';
+import { setupRank, type SetupId } from '../engine/setups.js';
+import { cmpStr, sweepKey, type SweepRow } from './model.js';
 import { paramsLabel } from './format.js';
 
 type Danfo = typeof import('danfojs');
@@ -107,7 +108,7 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
   }
   return out.sort(
     (a, b) =>
-      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || SETUP_ORDER.indexOf(a.setup) - SETUP_ORDER.indexOf(b.setup),
+      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || setupRank(a.setup) - setupRank(b.setup),
   );
 }
 
@@ -133,5 +134,5 @@ export function modeTotals(results: readonly RunResult[]): ModeTotals[] {
     t.runsLiquidated += liq > 0 ? 1 : 0;
     t.nearMisses += Math.round(r.metrics.nearMisses ?? 0);
   }
-  return [...by.values()].sort((a, b) => SETUP_ORDER.indexOf(a.mode) - SETUP_ORDER.indexOf(b.mode));
+  return [...by.values()].sort((a, b) => setupRank(a.mode) - setupRank(b.mode));
 }

@@ -13,7 +13,8 @@ import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, rejectionsLabel } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
-import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
+import { dataPeriod, dataSummary, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { pricePanel } from './price-chart.js';
@@ -195,8 +196,8 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
     configs: s.configs.map((c) => ({
       id: c.id,
       label: configLabel(c),
-      runs: SETUP_ORDER.filter((k) => c.runs[k]).map((k) => chartRun(k, c.runs[k]!, perRun)),
-      price: pricePanel(SETUP_ORDER.filter((k) => c.runs[k]).map((k) => [k, c.runs[k]!] as [SetupId, RunResult]), perRun),
+      runs: SETUP_IDS.filter((k) => c.runs[k]).map((k) => chartRun(k, c.runs[k]!, perRun)),
+      price: pricePanel(SETUP_IDS.filter((k) => c.runs[k]).map((k) => [k, c.runs[k]!] as [SetupId, RunResult]), perRun),
     })),
   }));
 
@@ -258,7 +259,7 @@ ${cfgVerdicts}
   const ds = dataSummary(model.runs);
   if (!showVenue && model.configs.length) ds.unshift(model.configs[0]!.venue);
   const period = dataPeriod(model.runs);
-  const legend = SETUP_ORDER.filter((s) => model.runs.some((r) => r.spec.setup === s))
+  const legend = SETUP_IDS.filter((s) => model.runs.some((r) => r.spec.setup === s))
     .map((s) => modeChip(s))
     .join(' ');
 

@@ -3,7 +3,8 @@
  */
 import type { RunResult } from '../shard/types.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
-import { dataPeriod, dataSummary, SETUP_ORDER, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { SETUP_IDS } from '../engine/setups.js';
+import { dataPeriod, dataSummary, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
 
@@ -34,9 +35,9 @@ export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], str
   sharpe: 'Sharpe',
 };
 
-export function comparisonRows(model: ReportModel): { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] {
-  const out: { config: ConfigGroup; setup: (typeof SETUP_ORDER)[number]; run: RunResult }[] = [];
-  for (const c of model.configs) for (const s of SETUP_ORDER) if (c.runs[s]) out.push({ config: c, setup: s, run: c.runs[s]! });
+export function comparisonRows(model: ReportModel): { config: ConfigGroup; setup: (typeof SETUP_IDS)[number]; run: RunResult }[] {
+  const out: { config: ConfigGroup; setup: (typeof SETUP_IDS)[number]; run: RunResult }[] = [];
+  for (const c of model.configs) for (const s of SETUP_IDS) if (c.runs[s]) out.push({ config: c, setup: s, run: c.runs[s]! });
   return out;
 }
 

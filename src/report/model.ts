@@ -13,10 +13,8 @@ import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
-import { SETUP_IDS } from '../engine/setups.js';
+import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 
-export type SetupId = RunSpec['setup'];
-export const SETUP_ORDER: readonly SetupId[] = SETUP_IDS;
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
 export function canonical(v: unknown): unknown {
@@ -181,9 +179,9 @@ function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: 
 
 /** Verdict of one configuration from its ok runs (null when fewer than two setups completed). */
 export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict | null {
-  const ok = SETUP_ORDER.filter((s) => runs[s]?.status === 'ok').map((s) => ({ s, r: runs[s]! }));
+  const ok = SETUP_IDS.filter((s) => runs[s]?.status === 'ok').map((s) => ({ s, r: runs[s]! }));
   if (ok.length < 2) return null;
-  const ranked = [...ok].sort((x, y) => compareRuns(x.r, y.r) || SETUP_ORDER.indexOf(x.s) - SETUP_ORDER.indexOf(y.s));
+  const ranked = [...ok].sort((x, y) => compareRuns(x.r, y.r) || setupRank(x.s) - setupRank(y.s));
   const w = ranked[0]!;
   const l = ranked[1]!;
   const pair = (id: string) => `${f(id, num(w.r, id))} vs ${f(id, num(l.r, id))}`;
@@ -251,13 +249,13 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
     const k = c.verdict!.winner ?? 'tie';
     wins.set(k, (wins.get(k) ?? 0) + 1);
   }
-  const order = [...SETUP_ORDER, 'tie'];
+  const order = [...SETUP_IDS, 'tie'];
   const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
   const top = ranked[0]!;
   const tieTop = ranked.length > 1 && ranked[1]![1] === top[1];
   const parts = ranked.map(([k, n]) => (k === 'tie' ? `${n} tied` : `${k} in ${n}`)).join(', ');
   // aggregate numbers per setup across the configurations
-  const stats = SETUP_ORDER.map((s) => {
+  const stats = SETUP_IDS.map((s) => {
     const rs = judged.map((c) => c.runs[s]).filter((r): r is RunResult => r?.status === 'ok');
     if (!rs.length) return null;
     const liqs = rs.reduce((a, r) => a + (num(r, 'liquidations') ?? 0), 0);

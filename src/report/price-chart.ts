@@ -8,7 +8,7 @@
  */
 import { downsampleIndices } from '../analysis/curves.js';
 import type { RunResult } from '../shard/types.js';
-import type { SetupId } from './model.js';
+import type { SetupId } from '../engine/setups.js';
 
 type Point = [number, number];
 type MaybePoint = [number, number | null];

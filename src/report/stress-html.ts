@@ -4,14 +4,13 @@
  * and the median, per setup) and the sortable odds, difference and scenario tables. Text is
  * escaped here; chart data goes through the page's JSON block and the script inserts no HTML.
  */
-import { SETUP_IDS } from '../engine/setups.js';
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
-import { POPULATIONS, fmtLossAtShock, type Population, type SetupId, type StressModel } from './stress.js';
+import { POPULATIONS, fmtLossAtShock, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
 
-const SETUPS = SETUP_IDS;
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
@@ -46,7 +45,7 @@ export function stressChartData(m: StressModel): StressChartData {
     for (const pop of POPULATIONS) {
       const ps = c.populations[pop];
       if (!ps) continue;
-      const setups = SETUPS.filter((s) => ps.fan[s] && ps.fan[s]!.runs > 0).map((s) => ({
+      const setups = SETUP_IDS.filter((s) => ps.fan[s] && ps.fan[s]!.runs > 0).map((s) => ({
         mode: s,
         t: ps.fan[s]!.time,
         bands: ps.fan[s]!.bands.map((b) => b.map((x) => round(x, 2))),
@@ -185,7 +184,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   const scenRows: { cells: Cell[] }[] = [];
   for (const c of m.configs) {
     for (const row of c.scenarios) {
-      for (const s of SETUPS) {
+      for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
         if (!x) continue;
         scenRows.push({

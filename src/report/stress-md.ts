@@ -2,12 +2,11 @@
  * The Stress section of report.md (the HTML one is in stress-html.ts; both read the same rows).
  */
 import { isoTime } from '../feed/timeframe.js';
-import { SETUP_IDS } from '../engine/setups.js';
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
-import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel, type SetupId } from './stress.js';
+import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel } from './stress.js';
 
-const SETUPS = SETUP_IDS;
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
 
 /** '12% [5–24%]' or '3 of 12 [..]' style: the probability with its 95 % Wilson interval. */
@@ -36,7 +35,7 @@ const q = (i: number) => QUANTILES.indexOf(i as (typeof QUANTILES)[number]);
 /** Rows shared by both renderers: one per configuration × population × setup. */
 export function oddsRows(m: StressModel): { c: StressConfig; pop: Population; setup: SetupId }[] {
   const out: { c: StressConfig; pop: Population; setup: SetupId }[] = [];
-  for (const c of m.configs) for (const pop of POPULATIONS) for (const s of SETUPS) if (c.populations[pop]?.bySetup[s]) out.push({ c, pop, setup: s });
+  for (const c of m.configs) for (const pop of POPULATIONS) for (const s of SETUP_IDS) if (c.populations[pop]?.bySetup[s]) out.push({ c, pop, setup: s });
   return out;
 }
 
@@ -150,7 +149,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   const scenRows: string[][] = [];
   for (const c of m.configs) {
     for (const row of c.scenarios) {
-      for (const s of SETUPS) {
+      for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
         if (!x) continue;
         scenRows.push([

@@ -6,7 +6,7 @@
  * turned into the sentence that says whether the history verdict holds under stress. Pure and
  * deterministic: runs are sorted by runId, pairs by their stress identity, the bootstrap is seeded.
  */
-import { SETUP_IDS, type SetupId } from '../engine/setups.js';
+import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
 import type { RunStressSpec } from '../stress/types.js';
@@ -27,8 +27,6 @@ import {
 } from '../analysis/stress.js';
 import { fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
 
-export type { SetupId };
-const SETUPS = SETUP_IDS;
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
 
@@ -169,7 +167,7 @@ function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 
 }
 
 function summarizePopulation(pop: Population, runs: RunResult[], seed: number): PopulationSummary {
-  const setups = SETUPS.filter((s) => runs.some((r) => r.spec.setup === s && r.status === 'ok'));
+  const setups = SETUP_IDS.filter((s) => runs.some((r) => r.spec.setup === s && r.status === 'ok'));
   const bySetup: Partial<Record<SetupId, OutcomeSummary>> = {};
   const fan: Partial<Record<SetupId, FanBands>> = {};
   const lossAtShock: Partial<Record<SetupId, Distribution>> = {};
@@ -223,7 +221,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
   // rank the setups pairwise (ties broken by setup order)
   const ranked = [...setups].sort((x, y) => {
     const f = diffOf(diffs, x, y);
-    return (f ? f.sign * stressOrder(f.d).order : 0) || SETUPS.indexOf(x) - SETUPS.indexOf(y);
+    return (f ? f.sign * stressOrder(f.d).order : 0) || setupRank(x) - setupRank(y);
   });
   let winner: SetupId | null = null;
   let tail = '';
@@ -326,7 +324,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   });
   survival.sort(
     (a, b) =>
-      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || SETUPS.indexOf(a.setup) - SETUPS.indexOf(b.setup),
+      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || setupRank(a.setup) - setupRank(b.setup),
   );
   const ok = runs.filter((r) => r.status === 'ok' && r.spec.stress);
   return {

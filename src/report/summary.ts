@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { METRICS } from '../analysis/index.js';
-import { SETUP_IDS } from '../engine/setups.js';
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import type { RunResult } from '../shard/types.js';
-import { canonical, cmpStr, SETUP_ORDER, type ReportModel, type SetupId, type SweepRow } from './model.js';
+import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
 import { POPULATIONS, type StressModel } from './stress.js';
 import type { ModeTotals } from './aggregate.js';
@@ -240,7 +240,7 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
 
 function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchema> | null {
   if (!m) return null;
-  const pick = <T>(rec: Partial<Record<SetupId, T>>): [SetupId, T][] => SETUP_ORDER.filter((s) => rec[s] !== undefined).map((s) => [s, rec[s]!]);
+  const pick = <T>(rec: Partial<Record<SetupId, T>>): [SetupId, T][] => SETUP_IDS.filter((s) => rec[s] !== undefined).map((s) => [s, rec[s]!]);
   const iv = (x: PairedInterval) => ({ n: x.n, mean: x.mean, lo: x.lo, hi: x.hi, noise: x.noise });
   return {
     quantiles: [...QUANTILES],
@@ -311,7 +311,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     runs: model.runs.map(summaryRun),
     comparisons: model.configs.map((c) => {
       const runs: Partial<Record<SetupId, string>> = {};
-      for (const s of SETUP_ORDER) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
+      for (const s of SETUP_IDS) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
       return {
         id: c.id,
         strategy: c.strategy,

@@ -15,7 +15,7 @@ import type { RunEventRecord } from '../shard/result-schema.js';
 import { eventRecords } from '../shard/records.js';
 import { closedTradePnls } from './trades.js';
 
-export { reconstructTrades, closedTrades, closedTradePnls, type RoundTrip, type ExitReason } from './trades.js';
+export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
 export { buildCurves, buildPriceCurves, downsampleIndices } from './curves.js';
 
 export const YEAR_MS = 365 * 86_400_000;

@@ -329,4 +329,36 @@ describe('series rows across blocks', () => {
       }
     }
   });
+
+  it('a full block is copied without making a view: the views a replay makes do not grow with its bars', () => {
+    const bars: Bar[] = Array.from({ length: 20_000 }, (_, i) => {
+      const p = 100 + Math.sin(i / 50) * 5;
+      return [p, p + 1, p - 1, p] as Bar;
+    });
+    const strategy = scripted({ 0: (c) => c.buy(0, 1) }, ['BTCUSDT']);
+    const proto = Float64Array.prototype;
+    const subarray = proto.subarray;
+    const viewsOf = (n: number) => {
+      const data = makeData({ BTCUSDT: { bars: bars.slice(0, n) } });
+      let views = 0;
+      proto.subarray = function (this: Float64Array, begin?: number, end?: number) {
+        views++;
+        return subarray.call(this, begin, end);
+      };
+      let out: ReturnType<typeof run>;
+      try {
+        out = run(data, strategy);
+      } finally {
+        proto.subarray = subarray;
+      }
+      return { views, out };
+    };
+    // 1 full block and a partial one, against 9 full blocks and a partial one
+    const short = viewsOf(3_000);
+    const long = viewsOf(20_000);
+    expect(long.views).toBe(short.views);
+    const iso = setupOf(long.out, 'isolated');
+    expect(iso.series.equity.length).toBe(20_000);
+    for (const k of [1, 2047, 2048, 2049, 18_431, 18_432, 19_999]) expect(iso.series.grossNotional[k]).toBeCloseTo(bars[k]![3], 9);
+  });
 });

@@ -90,6 +90,8 @@ export abstract class RunnerState implements ContextHost {
   protected readonly pbuf: Float64Array;
   /** series rows not yet copied into the columns (column-major: series j of row t at j·ROW_BLOCK + t) */
   protected readonly rows = new Float64Array(8 * ROW_BLOCK);
+  /** the 8 column blocks of `rows` as views, made once: a full block is copied without making a view per flush (the bar loop allocates nothing) */
+  private readonly rowBlocks: Float64Array[] = Array.from({ length: 8 }, (_, j) => this.rows.subarray(j * ROW_BLOCK, (j + 1) * ROW_BLOCK));
   protected rowStart = 0;
   protected rowCount = 0;
   /** the series columns in row order: equity, marginBalance, maintenanceMargin, marginRatio, marginRatioPeak, initialMargin, capitalAtRisk, grossNotional */
@@ -347,7 +349,9 @@ export abstract class RunnerState implements ContextHost {
     const rows = this.rows;
     const base = this.rowStart;
     const cols = this.columns;
-    for (let j = 0; j < 8; j++) cols[j]!.set(rows.subarray(j * ROW_BLOCK, j * ROW_BLOCK + n), base);
+    // a full block (every ROW_BLOCK bars) from the views made once; the last, partial one through new views
+    if (n === ROW_BLOCK) for (let j = 0; j < 8; j++) cols[j]!.set(this.rowBlocks[j]!, base);
+    else for (let j = 0; j < 8; j++) cols[j]!.set(rows.subarray(j * ROW_BLOCK, j * ROW_BLOCK + n), base);
     this.rowCount = 0;
   }
 

@@ -51,43 +51,49 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   const sweep = leverageSweep(model.history);
   const modes = modeTotals(model.history);
 
-  const rendered: [string, string][] = [];
-  for (const f of formats) {
-    switch (f) {
-      case 'json':
-        rendered.push([REPORT_FILES.json, renderSummaryJson(buildSummary(model, sweep, modes))]);
-        break;
-      case 'csv': {
-        rendered.push([REPORT_FILES.csv, renderCsv(model.runs)]);
-        const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
-        rendered.push([TRADES_FILE, renderTradesCsv(model.runs)], [LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs)]);
-        break;
-      }
-      case 'md':
-        rendered.push([REPORT_FILES.md, renderMarkdown(model, sweep, modes)]);
-        break;
-      case 'html': {
-        const { renderHtml } = await import('./html.js');
-        rendered.push([REPORT_FILES.html, renderHtml(model, sweep, modes)]);
-        break;
-      }
-    }
-  }
-
   // Not src/util/atomic: writeDirAtomic would replace the whole run folder (results/ and
   // manifest.json live there too), and writeFileAtomic file by file would rename the first file
   // before the next is written (a failed write would leave a mixed old/new set and its temp file).
-  // Here every file is written before any is renamed, and the temp folder is always removed.
+  // Here every file is written before any is renamed, and the temp folder is always removed. Each
+  // file is written as soon as it is rendered, so only one rendered text is in memory at a time
+  // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
   mkdirs(p.dir);
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  mkdirSync(tmp);
+  const written: string[] = [];
+  const write = (name: string, text: string) => {
+    writeFileSync(join(tmp, name), text);
+    written.push(name);
+  };
   try {
-    for (const [name, text] of rendered) writeFileSync(join(tmp, name), text);
-    for (const [name] of rendered) renameSync(join(tmp, name), join(p.dir, name));
+    mkdirSync(tmp);
+    for (const f of formats) {
+      switch (f) {
+        case 'json':
+          write(REPORT_FILES.json, renderSummaryJson(buildSummary(model, sweep, modes)));
+          break;
+        case 'csv': {
+          write(REPORT_FILES.csv, renderCsv(model.runs));
+          const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
+          write(TRADES_FILE, renderTradesCsv(model.runs));
+          write(LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs));
+          break;
+        }
+        case 'md':
+          write(REPORT_FILES.md, renderMarkdown(model, sweep, modes));
+          break;
+        case 'html': {
+          const { renderHtml } = await import('./html.js');
+          write(REPORT_FILES.html, renderHtml(model, sweep, modes));
+          break;
+        }
+      }
+    }
+    for (const name of written) renameSync(join(tmp, name), join(p.dir, name));
   } catch (err) {
+    // a file system error names the folder and what to do (a rendering error passes unchanged)
     throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return rendered.map(([name]) => join(p.dir, name));
+  return written.map((name) => join(p.dir, name));
 }

@@ -82,6 +82,15 @@ describe('marginlab stress', () => {
     const light = loadRunFolder(join(dir, 'w1'), { forReport: true });
     expect(light.results.filter((r) => r.curves.time.length === 0).map((r) => r.runId).sort()).toEqual(paths.map((r) => r.runId).sort());
     expect(whole.results.every((r) => r.curves.time.length > 0)).toBe(true);
+    // … and holds one copy of what results repeat value for value (the report only reads them)
+    const lightPaths = light.results.filter((r) => r.spec.stress?.kind === 'path');
+    const wholePaths = whole.results.filter((r) => r.spec.stress?.kind === 'path');
+    expect(lightPaths.length).toBeGreaterThan(1);
+    for (const key of ['dataHashes', 'execution', 'params', 'symbols'] as const) {
+      expect(new Set(lightPaths.map((r) => r.spec[key])).size, key).toBe(new Set(lightPaths.map((r) => JSON.stringify(r.spec[key]))).size);
+      expect(new Set(wholePaths.map((r) => r.spec[key])).size, key).toBe(wholePaths.length);
+    }
+    expect(new Set(lightPaths.map((r) => r.stress!.equityGridTime)).size).toBe(new Set(lightPaths.map((r) => JSON.stringify(r.stress!.equityGridTime))).size);
     const written = await Promise.all(
       [whole, light].map(async (f, k) => {
         const out = join(dir, `reading-${k}`);

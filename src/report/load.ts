@@ -32,9 +32,28 @@ export interface LoadRunFolderOptions {
   /**
    * The report's own reading: a Monte Carlo path run whose stress figures hold its equity grid is
    * kept without its per-run curves (the report draws path runs from the grid, and thousands of
-   * paths would otherwise hold ≈ 11 kB of curves each in memory). Default false: every result whole.
+   * paths would otherwise hold ≈ 11 kB of curves each in memory), and the parts results repeat
+   * value for value are shared between them (see interner). Default false: every result whole and
+   * its own.
    */
   forReport?: boolean;
+}
+
+/**
+ * The report's reading keeps one copy of the parts that thousands of results repeat value for value
+ * (a stress folder's path runs all carry the same data hashes, execution options and equity-grid
+ * times): the first result's object stands for every equal one. The report only reads them.
+ */
+function interner(): <T>(v: T) => T {
+  const seen = new Map<string, unknown>();
+  return <T>(v: T): T => {
+    if (v === null || typeof v !== 'object') return v;
+    const key = JSON.stringify(v);
+    const hit = seen.get(key);
+    if (hit !== undefined) return hit as T;
+    seen.set(key, v);
+    return v;
+  };
 }
 
 /** what a path run's curves become in the report's reading (see LoadRunFolderOptions) */
@@ -59,11 +78,21 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   const plannedSet = planned ? new Set(planned) : null;
   const results: RunResult[] = [];
   const foreign: string[] = [];
+  const shared = interner();
   for (const f of files) {
     const p = join(resultsDir, f);
     const id = RESULT_FILE.exec(f)?.[1];
     const r = parseRunResult(readText(p), p, id);
-    if (opts.forReport && r.spec.stress?.kind === 'path' && r.stress !== undefined && r.stress.equityGrid.length > 0) r.curves = NO_CURVES;
+    if (opts.forReport) {
+      if (r.spec.stress?.kind === 'path' && r.stress !== undefined && r.stress.equityGrid.length > 0) r.curves = NO_CURVES;
+      const spec = r.spec;
+      spec.params = shared(spec.params);
+      spec.execution = shared(spec.execution);
+      spec.dataHashes = shared(spec.dataHashes);
+      spec.symbols = shared(spec.symbols);
+      if (spec.venueOverrides !== undefined) spec.venueOverrides = shared(spec.venueOverrides);
+      if (r.stress !== undefined) r.stress.equityGridTime = shared(r.stress.equityGridTime);
+    }
     if (plannedSet && !plannedSet.has(r.runId)) foreign.push(join('results', f));
     else results.push(r);
   }

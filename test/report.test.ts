@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
+import { summaryJsonPieces } from '../src/report/summary.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
@@ -44,6 +45,25 @@ describe('writeReport', () => {
     // no wall-clock fields
     const text = readFileSync(join(dir, 'summary.json'), 'utf8');
     expect(text).not.toMatch(/createdAt|wallClock|workers/);
+  });
+
+  it('summary.json, written piece by piece, is exactly JSON.stringify(summary, null, 2) and a newline', () => {
+    const text = readFileSync(join(dir, 'summary.json'), 'utf8');
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    // the pieces on the shapes JSON.stringify treats apart: empty arrays and objects, undefined and function values, nesting, escapes
+    const odd = {
+      a: [],
+      b: {},
+      c: undefined,
+      d: () => 1,
+      e: [1, undefined, { x: [[]], y: 'q"\n\u2028' }, [2, [3]]],
+      f: null,
+      g: [{ h: { i: [{}] } }],
+      t: new Date(0),
+    };
+    expect([...summaryJsonPieces(odd as never)].join('')).toBe(`${JSON.stringify(odd, null, 2)}\n`);
+    expect([...summaryJsonPieces({} as never)].join('')).toBe(`${JSON.stringify({}, null, 2)}\n`);
+    expect([...summaryJsonPieces({ only: undefined } as never)].join('')).toBe(`${JSON.stringify({ only: undefined }, null, 2)}\n`);
   });
 
   it('the schema rejects a malformed summary', () => {

@@ -3,7 +3,7 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
@@ -12,7 +12,7 @@ import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
 import { fsError } from '../util/fs-errors.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
-import { buildSummary, renderSummaryJson } from './summary.js';
+import { buildSummary, summaryJsonPieces } from './summary.js';
 import { renderCsv } from './csv.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -60,8 +60,28 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   mkdirs(p.dir);
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const written: string[] = [];
-  const write = (name: string, text: string) => {
-    writeFileSync(join(tmp, name), text);
+  const write = (name: string, text: string | Iterable<string>) => {
+    const path = join(tmp, name);
+    if (typeof text === 'string') writeFileSync(path, text);
+    else {
+      // pieces gathered into chunks of about 1 MB, each written as it fills
+      const fd = openSync(path, 'w');
+      try {
+        let chunk = '';
+        const flush = () => {
+          const buf = Buffer.from(chunk);
+          for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+          chunk = '';
+        };
+        for (const piece of text) {
+          chunk += piece;
+          if (chunk.length >= 1 << 20) flush();
+        }
+        if (chunk.length > 0) flush();
+      } finally {
+        closeSync(fd);
+      }
+    }
     written.push(name);
   };
   try {
@@ -69,7 +89,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     for (const f of formats) {
       switch (f) {
         case 'json':
-          write(REPORT_FILES.json, renderSummaryJson(buildSummary(model, sweep, modes)));
+          write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes)));
           break;
         case 'csv': {
           write(REPORT_FILES.csv, renderCsv(model.runs));

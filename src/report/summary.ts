@@ -341,6 +341,32 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
   };
 }
 
-export function renderSummaryJson(summary: Summary): string {
-  return `${JSON.stringify(summary, null, 2)}\n`;
+/** JSON.stringify(v, null, 2) as it reads nested `level` levels deep (its inner lines indented by as much) */
+const nestedJson = (v: unknown, level: number): string => (JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', `\n${'  '.repeat(level)}`);
+
+/**
+ * summary.json in pieces whose concatenation is exactly JSON.stringify(summary, null, 2) and a
+ * newline: one piece per top-level key, and one per element of a top-level array (the runs, the
+ * comparisons). Written piece by piece, a large folder's summary (hundreds of MB for a stress run
+ * over thousands of paths) is never one string in memory.
+ */
+export function* summaryJsonPieces(summary: Summary): Generator<string> {
+  // what JSON.stringify writes of an object: its own enumerable keys, without undefined or function values
+  const entries = Object.entries(summary).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  if (entries.length === 0) {
+    yield '{}\n';
+    return;
+  }
+  yield '{\n';
+  for (let k = 0; k < entries.length; k++) {
+    const [key, v] = entries[k]!;
+    const head = `  ${JSON.stringify(key)}: `;
+    const tail = k + 1 < entries.length ? ',\n' : '\n';
+    if (Array.isArray(v) && v.length > 0) {
+      yield `${head}[\n`;
+      for (let j = 0; j < v.length; j++) yield `    ${nestedJson(v[j], 2)}${j + 1 < v.length ? ',' : ''}\n`;
+      yield `  ]${tail}`;
+    } else yield `${head}${nestedJson(v, 1)}${tail}`;
+  }
+  yield '}\n';
 }

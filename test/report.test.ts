@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
-import { summaryJsonPieces } from '../src/report/summary.js';
+import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
+import { leverageSweep, modeTotals } from '../src/report/aggregate.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
@@ -50,6 +51,12 @@ describe('writeReport', () => {
   it('summary.json, written piece by piece, is exactly JSON.stringify(summary, null, 2) and a newline', () => {
     const text = readFileSync(join(dir, 'summary.json'), 'utf8');
     expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    // the runs made one at a time as they are written: the same text as the whole summary's
+    const model = buildModel(results, makeManifest(results));
+    const [sweep, modes] = [leverageSweep(model.history), modeTotals(model.history)];
+    const whole = buildSummary(model, sweep, modes);
+    expect(whole.runs.length).toBeGreaterThan(1);
+    expect([...summaryJsonPieces(buildSummary(model, sweep, modes, false), summaryRuns(model))].join('')).toBe(`${JSON.stringify(whole, null, 2)}\n`);
     // the pieces on the shapes JSON.stringify treats apart: empty arrays and objects, undefined and function values, nesting, escapes
     const odd = {
       a: [],

@@ -12,7 +12,7 @@ import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
 import { fsError } from '../util/fs-errors.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
-import { buildSummary, summaryJsonPieces } from './summary.js';
+import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
 import { renderCsv } from './csv.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -89,7 +89,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     for (const f of formats) {
       switch (f) {
         case 'json':
-          write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes)));
+          write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes, false), summaryRuns(model)));
           break;
         case 'csv': {
           write(REPORT_FILES.csv, renderCsv(model.runs));

@@ -293,7 +293,11 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
   };
 }
 
-export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeTotals[]): Summary {
+/**
+ * The summary of a report model. `withRuns` false leaves `runs` empty, for summaryJsonPieces to
+ * write them from the model one at a time (see summaryRuns).
+ */
+export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeTotals[], withRuns = true): Summary {
   const m = model.manifest;
   return {
     schema: 'marginlab.summary',
@@ -308,7 +312,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     counts: { ...model.counts, planned: model.planned, missing: model.missing },
     complete: model.missing === 0,
     metrics: METRICS.map((d) => ({ id: d.id, title: d.title, unit: d.unit, tags: [...d.tags], higherIsBetter: d.higherIsBetter })),
-    runs: model.runs.map(summaryRun),
+    runs: withRuns ? model.runs.map(summaryRun) : [],
     comparisons: model.configs.map((c) => {
       const runs: Partial<Record<SetupId, string>> = {};
       for (const s of SETUP_IDS) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
@@ -348,9 +352,21 @@ const nestedJson = (v: unknown, level: number): string => (JSON.stringify(v, nul
  * summary.json in pieces whose concatenation is exactly JSON.stringify(summary, null, 2) and a
  * newline: one piece per top-level key, and one per element of a top-level array (the runs, the
  * comparisons). Written piece by piece, a large folder's summary (hundreds of MB for a stress run
- * over thousands of paths) is never one string in memory.
+ * over thousands of paths) is never one string in memory. `runs`, when given, stands for the
+ * summary's runs (built without them): each run's entry is then made as it is written.
  */
-export function* summaryJsonPieces(summary: Summary): Generator<string> {
+/** the summary's runs of a model, each made when it is read (for summaryJsonPieces) */
+export function summaryRuns(model: ReportModel): LazyItems {
+  return { count: model.runs.length, item: (j) => summaryRun(model.runs[j]!) };
+}
+
+/** items of an array made one at a time */
+export interface LazyItems {
+  count: number;
+  item: (j: number) => unknown;
+}
+
+export function* summaryJsonPieces(summary: Summary, runs?: LazyItems): Generator<string> {
   // what JSON.stringify writes of an object: its own enumerable keys, without undefined or function values
   const entries = Object.entries(summary).filter(([, v]) => v !== undefined && typeof v !== 'function');
   if (entries.length === 0) {
@@ -362,9 +378,10 @@ export function* summaryJsonPieces(summary: Summary): Generator<string> {
     const [key, v] = entries[k]!;
     const head = `  ${JSON.stringify(key)}: `;
     const tail = k + 1 < entries.length ? ',\n' : '\n';
-    if (Array.isArray(v) && v.length > 0) {
+    const items: LazyItems | null = key === 'runs' && runs ? runs : Array.isArray(v) ? { count: v.length, item: (j) => v[j] } : null;
+    if (items && items.count > 0) {
       yield `${head}[\n`;
-      for (let j = 0; j < v.length; j++) yield `    ${nestedJson(v[j], 2)}${j + 1 < v.length ? ',' : ''}\n`;
+      for (let j = 0; j < items.count; j++) yield `    ${nestedJson(items.item(j), 2)}${j + 1 < items.count ? ',' : ''}\n`;
       yield `  ]${tail}`;
     } else yield `${head}${nestedJson(v, 1)}${tail}`;
   }

@@ -8,7 +8,7 @@ import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
 import { leverageSweep, modeTotals } from '../src/report/aggregate.js';
-import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
+import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
 import { parseFormats } from '../src/cli/commands/report.js';
@@ -127,6 +127,11 @@ describe('writeReport', () => {
       expect(row.totalReturn).toBe(v === null || v === undefined ? '' : String(v));
     }
     expect(rows.some((r) => r.strategy === XSS_NAME)).toBe(true);
+    // written line by line: the same text as renderCsv, CRLF after every line
+    const text = readFileSync(join(dir, 'runs.csv'), 'utf8');
+    expect(text).toBe(renderCsv(results));
+    expect(text.split('\r\n')).toHaveLength(results.length + 2);
+    expect(text.endsWith('\r\n')).toBe(true);
   });
 
   it('report.md has the comparison table, a verdict per strategy, the sweep and failures', () => {

@@ -38,20 +38,22 @@ export const CSV_ID_COLUMNS = [
 const iso = (ms: number | null): string => (ms === null ? '' : isoTime(ms));
 
 export function renderCsv(results: readonly RunResult[]): string {
+  return [...csvLines(results)].join('');
+}
+
+/** runs.csv line by line (each with its CRLF): written as they come, the file is never one string in memory */
+export function* csvLines(results: readonly RunResult[]): Generator<string> {
   const runs = [...results].sort(byRunId);
   const header = [...CSV_ID_COLUMNS, ...METRICS.map((m) => m.id), 'rejections', 'error'];
-  const lines = [csvLine(header)];
+  yield `${csvLine(header)}\r\n`;
   for (const r of runs) {
     const s = r.spec;
-    lines.push(
-      csvLine([
-        r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, s.dataset, s.timeframe, s.symbols.join(' '),
-        iso(s.from), iso(s.to), s.initialCapital, r.bars, r.liquidationPriceSource, r.crossCheck,
-        ...METRICS.map((m) => r.metrics[m.id] ?? null),
-        Object.keys(r.rejections).length ? canonicalJson(r.rejections) : '',
-        r.status === 'ok' ? '' : (r.error ?? 'unknown error'),
-      ]),
-    );
+    yield `${csvLine([
+      r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, s.dataset, s.timeframe, s.symbols.join(' '),
+      iso(s.from), iso(s.to), s.initialCapital, r.bars, r.liquidationPriceSource, r.crossCheck,
+      ...METRICS.map((m) => r.metrics[m.id] ?? null),
+      Object.keys(r.rejections).length ? canonicalJson(r.rejections) : '',
+      r.status === 'ok' ? '' : (r.error ?? 'unknown error'),
+    ])}\r\n`;
   }
-  return `${lines.join('\r\n')}\r\n`;
 }

@@ -13,7 +13,7 @@ import { mkdirs } from '../util/outdir.js';
 import { fsError } from '../util/fs-errors.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
-import { renderCsv } from './csv.js';
+import { csvLines } from './csv.js';
 import { renderMarkdown } from './markdown.js';
 
 export { loadRunFolder, loadResults, loadTrades } from './load.js';
@@ -92,7 +92,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
           write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes, false), summaryRuns(model)));
           break;
         case 'csv': {
-          write(REPORT_FILES.csv, renderCsv(model.runs));
+          write(REPORT_FILES.csv, csvLines(model.runs));
           const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
           write(TRADES_FILE, renderTradesCsv(model.runs));
           write(LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs));

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const fail = { on: false };
+const fail = { on: false, fd: false };
 vi.mock('node:fs', async (orig) => {
   const fs = await orig<typeof import('node:fs')>();
   const writeFileSync = (path: realFs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: realFs.WriteFileOptions) => {
@@ -19,7 +19,15 @@ vi.mock('node:fs', async (orig) => {
     }
     return fs.writeFileSync(path, data, opts);
   };
-  return { ...fs, writeFileSync, default: { ...fs, writeFileSync } };
+  // summary.json is written through a descriptor in chunks: the first chunk fails part-way
+  const writeSync = ((fd: number, buffer: NodeJS.ArrayBufferView, ...rest: unknown[]) => {
+    if (fail.on && fail.fd) {
+      (fs.writeSync as (fd: number, b: NodeJS.ArrayBufferView, o: number, l: number) => number)(fd, buffer, 0, 3);
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' });
+    }
+    return (fs.writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
+  }) as typeof fs.writeSync;
+  return { ...fs, writeFileSync, writeSync, default: { ...fs, writeFileSync, writeSync } };
 });
 
 const { writeFileAtomic } = await import('../src/util/atomic.js');
@@ -49,6 +57,19 @@ describe('ENOSPC', () => {
       await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['json', 'md'] })).rejects.toMatchObject({ exitCode: 70, message: expect.stringContaining(`cannot write the report into ${d}: no space left on the device (ENOSPC)`) });
     } finally {
       fail.on = false;
+    }
+    expect(readdirSync(d)).toEqual([]);
+  });
+  it('summary.json, written in chunks, fails the same way', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-enospc-s-'));
+    const results = makeResults(24 * 10);
+    fail.on = true;
+    fail.fd = true;
+    try {
+      await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['json'] })).rejects.toMatchObject({ exitCode: 70, message: expect.stringContaining(`cannot write the report into ${d}: no space left on the device (ENOSPC)`) });
+    } finally {
+      fail.on = false;
+      fail.fd = false;
     }
     expect(readdirSync(d)).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
@@ -57,20 +57,33 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // Here every file is written before any is renamed, and the temp folder is always removed. Each
   // file is written as soon as it is rendered, so only one rendered text is in memory at a time
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
-  mkdirs(p.dir);
+  // only the file system calls are mapped to a user error naming the folder: an error of the
+  // rendering (which now runs between the writes) passes unchanged, whatever its code
+  const fs = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
+    }
+  };
+  const existed = existsSync(p.dir);
+  fs(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  fs(() => mkdirSync(tmp));
   const written: string[] = [];
   const write = (name: string, text: string | Iterable<string>) => {
     const path = join(tmp, name);
-    if (typeof text === 'string') writeFileSync(path, text);
+    if (typeof text === 'string') fs(() => writeFileSync(path, text));
     else {
       // pieces gathered into chunks of about 1 MB, each written as it fills
-      const fd = openSync(path, 'w');
+      const fd = fs(() => openSync(path, 'w'));
       try {
         let chunk = '';
         const flush = () => {
           const buf = Buffer.from(chunk);
-          for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+          fs(() => {
+            for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+          });
           chunk = '';
         };
         for (const piece of text) {
@@ -79,13 +92,13 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
         }
         if (chunk.length > 0) flush();
       } finally {
-        closeSync(fd);
+        fs(() => closeSync(fd));
       }
     }
     written.push(name);
   };
+  let done = false;
   try {
-    mkdirSync(tmp);
     for (const f of formats) {
       switch (f) {
         case 'json':
@@ -108,12 +121,18 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
         }
       }
     }
-    for (const name of written) renameSync(join(tmp, name), join(p.dir, name));
-  } catch (err) {
-    // a file system error names the folder and what to do (a rendering error passes unchanged)
-    throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
+    for (const name of written) fs(() => renameSync(join(tmp, name), join(p.dir, name)));
+    done = true;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // a report that failed leaves no folder it made (an empty one: rmdir removes nothing else)
+    if (!done && !existed) {
+      try {
+        rmdirSync(p.dir);
+      } catch {
+        /* not empty or already gone */
+      }
+    }
   }
   return written.map((name) => join(p.dir, name));
 }

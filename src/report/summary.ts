@@ -348,13 +348,6 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
 /** JSON.stringify(v, null, 2) as it reads nested `level` levels deep (its inner lines indented by as much) */
 const nestedJson = (v: unknown, level: number): string => (JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', `\n${'  '.repeat(level)}`);
 
-/**
- * summary.json in pieces whose concatenation is exactly JSON.stringify(summary, null, 2) and a
- * newline: one piece per top-level key, and one per element of a top-level array (the runs, the
- * comparisons). Written piece by piece, a large folder's summary (hundreds of MB for a stress run
- * over thousands of paths) is never one string in memory. `runs`, when given, stands for the
- * summary's runs (built without them): each run's entry is then made as it is written.
- */
 /** the summary's runs of a model, each made when it is read (for summaryJsonPieces) */
 export function summaryRuns(model: ReportModel): LazyItems {
   return { count: model.runs.length, item: (j) => summaryRun(model.runs[j]!) };
@@ -366,6 +359,15 @@ export interface LazyItems {
   item: (j: number) => unknown;
 }
 
+/**
+ * summary.json in pieces whose concatenation is exactly JSON.stringify(summary, null, 2) and a
+ * newline: one piece per top-level key, and one per element of a top-level array (the runs, the
+ * comparisons). Written piece by piece, a large folder's summary (hundreds of MB for a stress run
+ * over thousands of paths) is never one string in memory. `runs`, when given, stands for the
+ * summary's runs (built without them): each run's entry is then made as it is written. For plain
+ * data, as a Summary is: a top-level value with a toJSON or a symbol is not treated as
+ * JSON.stringify would treat it.
+ */
 export function* summaryJsonPieces(summary: Summary, runs?: LazyItems): Generator<string> {
   // what JSON.stringify writes of an object: its own enumerable keys, without undefined or function values
   const entries = Object.entries(summary).filter(([, v]) => v !== undefined && typeof v !== 'function');

@@ -59,7 +59,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
   // only the file system calls are mapped to a user error naming the folder: an error of the
   // rendering (which now runs between the writes) passes unchanged, whatever its code
-  const fs = <T>(fn: () => T): T => {
+  const fsCall = <T>(fn: () => T): T => {
     try {
       return fn();
     } catch (err) {
@@ -67,21 +67,21 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     }
   };
   const existed = existsSync(p.dir);
-  fs(() => mkdirs(p.dir));
+  fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  fs(() => mkdirSync(tmp));
+  fsCall(() => mkdirSync(tmp));
   const written: string[] = [];
   const write = (name: string, text: string | Iterable<string>) => {
     const path = join(tmp, name);
-    if (typeof text === 'string') fs(() => writeFileSync(path, text));
+    if (typeof text === 'string') fsCall(() => writeFileSync(path, text));
     else {
       // pieces gathered into chunks of about 1 MB, each written as it fills
-      const fd = fs(() => openSync(path, 'w'));
+      const fd = fsCall(() => openSync(path, 'w'));
       try {
         let chunk = '';
         const flush = () => {
           const buf = Buffer.from(chunk);
-          fs(() => {
+          fsCall(() => {
             for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
           });
           chunk = '';
@@ -92,7 +92,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
         }
         if (chunk.length > 0) flush();
       } finally {
-        fs(() => closeSync(fd));
+        fsCall(() => closeSync(fd));
       }
     }
     written.push(name);
@@ -121,7 +121,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
         }
       }
     }
-    for (const name of written) fs(() => renameSync(join(tmp, name), join(p.dir, name)));
+    for (const name of written) fsCall(() => renameSync(join(tmp, name), join(p.dir, name)));
     done = true;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
@@ -66,10 +66,8 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
       throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
     }
   };
-  const existed = existsSync(p.dir);
-  fsCall(() => mkdirs(p.dir));
+  const made = fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  fsCall(() => mkdirSync(tmp));
   const written: string[] = [];
   const write = (name: string, text: string | Iterable<string>) => {
     const path = join(tmp, name);
@@ -77,6 +75,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     else {
       // pieces gathered into chunks of about 1 MB, each written as it fills
       const fd = fsCall(() => openSync(path, 'w'));
+      let complete = false;
       try {
         let chunk = '';
         const flush = () => {
@@ -91,14 +90,26 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
           if (chunk.length >= 1 << 20) flush();
         }
         if (chunk.length > 0) flush();
+        complete = true;
       } finally {
-        fsCall(() => closeSync(fd));
+        // after an error the descriptor is closed quietly: the error on its way out says what happened
+        if (complete) fsCall(() => closeSync(fd));
+        else {
+          try {
+            closeSync(fd);
+          } catch {
+            /* see above */
+          }
+        }
       }
     }
     written.push(name);
   };
+  let tmpMade = false;
   let done = false;
   try {
+    fsCall(() => mkdirSync(tmp));
+    tmpMade = true;
     for (const f of formats) {
       switch (f) {
         case 'json':
@@ -124,13 +135,16 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     for (const name of written) fsCall(() => renameSync(join(tmp, name), join(p.dir, name)));
     done = true;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    // a report that failed leaves no folder it made (an empty one: rmdir removes nothing else)
-    if (!done && !existed) {
-      try {
-        rmdirSync(p.dir);
-      } catch {
-        /* not empty or already gone */
+    // (only a temp folder this call made: a name taken by someone else is left alone)
+    if (tmpMade) rmSync(tmp, { recursive: true, force: true });
+    // a report that failed leaves none of the folders it made, if they are empty (rmdir removes nothing else)
+    if (!done) {
+      for (const dir of [...made].reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          break; // not empty (a file renamed into it before the failure) or gone: its parents stay too
+        }
       }
     }
   }

@@ -256,9 +256,10 @@ const isSymlink = (p: string): boolean => {
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a parent exists but a
- * child cannot be made with ENOENT (e.g. under /proc); here the first failure is thrown.
+ * child cannot be made with ENOENT (e.g. under /proc); here the first failure is thrown. Returns the
+ * folders it made, outermost first.
  */
-export function mkdirs(path: string): void {
+export function mkdirs(path: string): string[] {
   const missing: string[] = [];
   let p = resolve(path);
   while (!existsSync(p)) {
@@ -267,13 +268,16 @@ export function mkdirs(path: string): void {
     if (parent === p) break;
     p = parent;
   }
+  const made: string[] = [];
   for (const dir of missing.reverse()) {
     try {
       mkdirSync(dir);
+      made.push(dir);
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
     }
   }
+  return made;
 }
 
 /** Check an output folder against the rules above, create it, take its lock and mark it. */

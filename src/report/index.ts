@@ -57,8 +57,8 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // Here every file is written before any is renamed, and the temp folder is always removed. Each
   // file is written as soon as it is rendered, so only one rendered text is in memory at a time
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
-  // only the file system calls are mapped to a user error naming the folder: an error of the
-  // rendering (which now runs between the writes) passes unchanged, whatever its code
+  // Only the file system calls are mapped to a user error naming the folder: an error of the
+  // rendering, which runs between the writes, passes unchanged whatever its code.
   const fsCall = <T>(fn: () => T): T => {
     try {
       return fn();

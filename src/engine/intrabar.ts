@@ -12,6 +12,13 @@ import { checkSync, RunnerState } from './runner-state.js';
 import { EngineInvariantError } from './types.js';
 
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
+
+/** removes arr[k] in place (splice(k, 1) makes an array of the removed element: an allocation per fill) */
+function removeAt<T>(arr: T[], k: number): void {
+  for (let j = k + 1; j < arr.length; j++) arr[j - 1] = arr[j]!;
+  arr.pop();
+}
+
 export abstract class IntrabarRunner extends RunnerState {
   /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
   protected adverse(i: number, out: Float64Array): void {
@@ -173,7 +180,7 @@ export abstract class IntrabarRunner extends RunnerState {
         j++;
         continue;
       }
-      this.orders.splice(j, 1);
+      removeAt(this.orders, j);
       const open = m.cols[o.symbol]!.open[i]!;
       if (!(open === open)) {
         this.reject(o.symbol, 'symbolUnavailable', `market order #${o.id} on ${this.ctx.symbols[o.symbol]}: no candle at ${new Date(m.time[i]!).toISOString()}`);
@@ -256,7 +263,7 @@ export abstract class IntrabarRunner extends RunnerState {
         this.liquidate(pool, prices);
       } else {
         const o = orders[which]!;
-        orders.splice(which, 1);
+        removeAt(orders, which);
         const p = priceAt(this.tp, o.symbol, tau);
         const up = triggersUp(o);
         // at or beyond the level: the level, or the price at τ when it gapped past it

@@ -56,6 +56,34 @@ describe('order management', () => {
     expect(fills(out, 'isolated')).toHaveLength(0);
   });
 
+  it('plain market orders (one reused request object) are each their own order; an order with options right after is unaffected', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) }, ETHUSDT: { bars: flat(10, 3) } });
+    const seen: unknown[] = [];
+    run(
+      data,
+      scripted(
+        {
+          0: (c) => {
+            c.buy(0, 1);
+            c.sell(1, 2);
+            c.buy(1, 3, { type: 'limit', price: 5, tag: 't' });
+            c.targetPosition(0, -4);
+            seen.push(c.openOrders().map((o) => [o.symbol, o.qty, o.type, o.price, o.reduceOnly, o.closePosition, o.mode, o.tag]));
+          },
+        },
+        ['BTCUSDT', 'ETHUSDT'],
+      ),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([
+      [
+        [1, -2, 'market', NaN, false, false, undefined, undefined],
+        [1, 3, 'limit', 5, false, false, undefined, 't'],
+        [0, -4, 'market', NaN, false, false, undefined, undefined],
+      ],
+    ]);
+  });
+
   it('targetPosition cancels the symbol\'s pending market orders, orders the difference, and returns 0 at the target', () => {
     const ids: number[] = [];
     const out = run(

@@ -174,6 +174,7 @@ export interface ContextHost {
   positionMode(s: number): ModeId | null;
   leverage(s: number): number;
   liquidationPrice(s: number): number;
+  /** places an order; reads `req` during the call only (the context reuses one request object for plain market orders) */
   submit(req: OrderRequest): number;
   cancel(id: number): boolean;
   cancelAll(s: number): number;
@@ -256,6 +257,8 @@ export class EngineContext implements StrategyContext {
   readonly #positions: PositionView[];
   readonly #nameToIndex = new Map<string, number>();
   readonly #closes: readonly Float64Array[];
+  /** the request of a market order without options (see #market) */
+  readonly #marketReq: { type: 'market'; symbol: number; qty: number } = { type: 'market', symbol: 0, qty: 0 };
 
   constructor(
     h: ContextHost,
@@ -308,11 +311,18 @@ export class EngineContext implements StrategyContext {
   order(req: OrderRequest): number {
     return this.#h.submit(req);
   }
+  /** a market order without options through one reused request object (no allocation per order) */
+  #market(s: number, qty: number): number {
+    const req = this.#marketReq;
+    req.symbol = s;
+    req.qty = qty;
+    return this.#h.submit(req);
+  }
   buy(s: number, qty: number, opts?: OrderOptions): number {
-    return this.#h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
+    return opts === undefined ? this.#market(s, Math.abs(qty)) : this.#h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
   }
   sell(s: number, qty: number, opts?: OrderOptions): number {
-    return this.#h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
+    return opts === undefined ? this.#market(s, -Math.abs(qty)) : this.#h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
   }
   closePosition(s: number, opts?: OrderOptions): number {
     const q = this.#h.positionQty(s);
@@ -325,7 +335,7 @@ export class EngineContext implements StrategyContext {
     const target = this.#h.floorQty(s, qty);
     const diff = this.#h.floorQty(s, target - this.#h.positionQty(s));
     if (diff === 0) return 0;
-    return this.#h.submit(opts === undefined ? { type: 'market', symbol: s, qty: diff } : { ...opts, type: 'market', symbol: s, qty: diff });
+    return opts === undefined ? this.#market(s, diff) : this.#h.submit({ ...opts, type: 'market', symbol: s, qty: diff });
   }
   cancel(id: number): boolean {
     return this.#h.cancel(id);

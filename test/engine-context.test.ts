@@ -59,7 +59,7 @@ describe('order management', () => {
   it('plain market orders (one reused request object) are each their own order; an order with options right after is unaffected', () => {
     const data = makeData({ BTCUSDT: { bars: flat(100, 3) }, ETHUSDT: { bars: flat(10, 3) } });
     const seen: unknown[] = [];
-    run(
+    const out = run(
       data,
       scripted(
         {
@@ -75,6 +75,11 @@ describe('order management', () => {
       ),
       { setups: ISO },
     );
+    // and they fill as placed at the next open (the limit at 5 does not: the price stays at 10)
+    expect(fills(out, 'isolated').map((f) => [(f as unknown as { symbol: number }).symbol, f.qty, f.price])).toEqual([
+      [1, -2, 10],
+      [0, -4, 100],
+    ]);
     expect(seen).toEqual([
       [
         [1, -2, 'market', NaN, false, false, undefined, undefined],

@@ -11,14 +11,13 @@ import { EventDetails } from './event-details.js';
 import { checkSync, RunnerState } from './runner-state.js';
 import { EngineInvariantError } from './types.js';
 
-/** The event side of a setup's bar: everything the bar step calls when a bar has events. */
-
 /** removes arr[k] in place (splice(k, 1) makes an array of the removed element: an allocation per fill) */
 function removeAt<T>(arr: T[], k: number): void {
   for (let j = k + 1; j < arr.length; j++) arr[j - 1] = arr[j]!;
   arr.pop();
 }
 
+/** The event side of a setup's bar: everything the bar step calls when a bar has events. */
 export abstract class IntrabarRunner extends RunnerState {
   /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
   protected adverse(i: number, out: Float64Array): void {

@@ -10,7 +10,7 @@ import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
-import { fsError } from '../util/fs-errors.js';
+import { withFsErrors } from '../util/fs-errors.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
 import { csvLines } from './csv.js';
@@ -59,13 +59,8 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
   // Only the file system calls are mapped to a user error naming the folder: an error of the
   // rendering, which runs between the writes, passes unchanged whatever its code.
-  const fsCall = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      throw fsError(err, { path: p.dir, action: 'write the report into', role: 'output' });
-    }
-  };
+  const ctx = { path: p.dir, action: 'write the report into', role: 'output' } as const;
+  const fsCall = <T>(fn: () => T): T => withFsErrors(ctx, fn);
   const made = fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const written: string[] = [];

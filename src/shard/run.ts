@@ -243,9 +243,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         const detail = keepsDetail(r.spec, pathEvents);
-        const cap = capMismatch(r, detail ? c.maxEventsPerRun : 0, detail ? `maxEventsPerRun ${String(c.maxEventsPerRun)}` : 'stress.pathEvents false');
         if (hasOutput(r) && detail === outcomeOnly(r)) problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
-        else if (cap !== null) problem = `${p} ${cap}`;
+        else {
+          const cap = capMismatch(r, detail ? c.maxEventsPerRun : 0, detail ? `maxEventsPerRun ${String(c.maxEventsPerRun)}` : 'stress.pathEvents false');
+          if (cap !== null) problem = `${p} ${cap}`;
+        }
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }

@@ -15,7 +15,6 @@ import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 
-
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
 export function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);

@@ -11,7 +11,6 @@ import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScr
 import { POPULATIONS, fmtLossAtShock, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
 
-
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
   sortableTable(id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: Cell[]; cls?: string }[]): string;

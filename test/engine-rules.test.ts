@@ -77,13 +77,54 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     expect(booksImbalance(s.books)).toBe('0');
   });
 
+  it('a position opened and closed at the same open is checked at that open: slippage past the threshold liquidates it', () => {
+    // flat into bar 1; its open fills a buy of 1 at 30 300 (100 bp) and a reduce-only sell at 29 700:
+    // −600 against 300 of capital at 125x (isolated margin 242.4). Before the fix the second fill was
+    // not checked (the account had no position when the bar began): wallet −300, no liquidation.
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { reduceOnly: true })) }, ['BTCUSDT']), {
+      leverage: 125,
+      capital: '300',
+      setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
+      execution: { slippageBps: 100 },
+      venue: zeroFeeVenue(),
+    });
+    for (const s of out.setups) {
+      expect(fills(s.events), s.setup.id).toHaveLength(1);
+      expect(liqs(s.events), s.setup.id).toHaveLength(1);
+      expect(liqs(s.events)[0]).toMatchObject({ time: T0 + HOUR, prices: [29700], realizedPnl: '-600' });
+      expect(booksImbalance(s.books), s.setup.id).toBe('0');
+    }
+    // isolated loses exactly its margin 30 300 / 125; cross its whole wallet
+    expect(setupOf(out, 'isolated').books).toMatchObject({ wallet: '57.6', insuranceDraws: '357.6' });
+    expect(setupOf(out, 'cross').books).toMatchObject({ wallet: '0', insuranceDraws: '300' });
+  });
+
+  it('a limit placed in onStart, with no close to judge it by, is judged at the first open (marketable: taker at the open)', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const limitAt = (price: number): StrategyModule => ({
+      ...scripted({}, ['BTCUSDT']),
+      create: () => ({ onStart: (c) => void c.buy(0, 1, { type: 'limit', price }), onBar: () => {} }),
+    });
+    // at or better than the open: fills there as taker (it was filled at its own 200, maker, before)
+    const taken = run(data, limitAt(200), { setups: [SETUPS.cross], venue: zeroFeeVenue() });
+    expect(fills(setupOf(taken, 'cross').events)).toMatchObject([{ time: T0, price: 100, qty: 1 }]);
+    // worse than the open: it rests and never fills on flat bars
+    const rests = run(data, limitAt(90), { setups: [SETUPS.cross], venue: zeroFeeVenue() });
+    expect(fills(setupOf(rests, 'cross').events)).toHaveLength(0);
+  });
+
   it('property: across random gaps, slippage and orders, a wallet never ends negative and isolated losses stop at the margin', () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(fc.double({ min: -0.7, max: -0.2, noNaN: true }), fc.double({ min: -0.05, max: 0.05, noNaN: true }), fc.double({ min: 0.2, max: 0.7, noNaN: true })), { minLength: 4, maxLength: 12 }),
-        fc.array(fc.record({ act: fc.constantFrom('buy', 'sell', 'close', 'close', 'stop'), qty: fc.integer({ min: 1, max: 20 }) }), { minLength: 4, maxLength: 12 }),
-        fc.integer({ min: 1, max: 100 }),
-        fc.integer({ min: 0, max: 200 }),
+        // one to three orders per bar: an open and a close queued at the same close fill at the same open
+        fc.array(fc.array(fc.record({ act: fc.constantFrom('buy', 'sell', 'close', 'close', 'stop', 'reduce'), qty: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 3 }), {
+          minLength: 4,
+          maxLength: 12,
+        }),
+        fc.integer({ min: 1, max: 125 }),
+        fc.integer({ min: 0, max: 300 }),
         (moves, acts, leverage, slippageBps) => {
           const bars: Bar[] = [];
           let p = 1000;
@@ -95,13 +136,16 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
           }
           const data = makeData({ ETHUSDT: { bars } });
           const script: Record<number, (c: StrategyContext) => void> = {};
-          acts.forEach((a, k) => {
+          acts.forEach((list, k) => {
             script[k] = (c) => {
-              const qty = (a.qty / 20) * Math.max(1, Math.min(leverage, 75) / 5); // up to the leverage's worth of the capital
-              if (a.act === 'buy') c.buy(0, qty);
-              else if (a.act === 'sell') c.sell(0, qty);
-              else if (a.act === 'close') c.closePosition(0);
-              else if (c.position(0).qty !== 0) c.closePosition(0, { type: 'stop', price: c.close(0) * (c.position(0).qty > 0 ? 0.9 : 1.1) });
+              for (const a of list) {
+                const qty = (a.qty / 20) * Math.max(1, Math.min(leverage, 75) / 5); // up to the leverage's worth of the capital
+                if (a.act === 'buy') c.buy(0, qty);
+                else if (a.act === 'sell') c.sell(0, qty);
+                else if (a.act === 'close') c.closePosition(0);
+                else if (a.act === 'reduce') c.order({ symbol: 0, qty: a.qty % 2 ? qty : -qty, reduceOnly: true });
+                else if (c.position(0).qty !== 0) c.closePosition(0, { type: 'stop', price: c.close(0) * (c.position(0).qty > 0 ? 0.9 : 1.1) });
+              }
             };
           });
           const out = run(data, scripted(script, ['ETHUSDT']), {
@@ -119,7 +163,7 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
           }
         },
       ),
-      { numRuns: 60, seed: 9 },
+      { numRuns: 150, seed: 9 },
     );
   });
 });

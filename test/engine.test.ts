@@ -100,19 +100,30 @@ describe('orders', () => {
             c.buy(0, 1000); // 100 000 notional at 10× needs 10 000 + fee > deposit
             c.closePosition(0); // flat
           },
-          1: (c) => c.transferMargin(0, 10), // no isolated position
+          1: (c) => {
+            c.transferMargin(0, 10); // no isolated position
+            c.setLeverage(0, 500); // above the venue's maximum
+            c.buy(7, 1); // no such symbol
+          },
         },
         ['BTCUSDT'],
       ),
       { setups: ISO, venue: getVenue('binance-usdm') },
     );
-    expect(setupOf(out, 'isolated').rejections).toEqual({
+    const so = setupOf(out, 'isolated');
+    expect(so.rejections).toEqual({
       reduceOnlyViolation: 1,
       invalidQuantity: 1,
       invalidPrice: 1,
       insufficientMargin: 1,
       noPosition: 2,
+      exceedsMaxLeverage: 1,
+      symbolUnavailable: 1,
     });
+    // the counts are the ledger's rejection entries, reason by reason
+    const fromLedger: Record<string, number> = {};
+    for (const e of so.events) if (e.type === 'rejection') fromLedger[e.reason] = (fromLedger[e.reason] ?? 0) + 1;
+    expect(so.rejections).toEqual(fromLedger);
   });
 
   it('volume participation fills at most maxFraction × bar volume and carries the rest to the next open', () => {

@@ -87,6 +87,7 @@ export abstract class IntrabarRunner extends RunnerState {
     const m = this.m;
     const mode = m.exec.intrabarPath;
     const pess = m.exec.crossCheck === 'pessimistic' && this.multi.length > 0;
+    this.pathsBar = i;
     for (let s = 0; s < m.n; s++) {
       const c = m.cols[s]!;
       const o = c.open[i]!;
@@ -342,8 +343,13 @@ export abstract class IntrabarRunner extends RunnerState {
    * the threshold. Returns true when it liquidated.
    */
   protected liquidatedBeforeFill(s: number, price: number, tau: number): boolean {
-    if (!this.hasPositions || this.acct.positionQty(s) === 0) return false;
+    // the account's own position, not hasPositions: an earlier fill at this open may have opened it
+    // since the last refresh
+    if (this.acct.positionQty(s) === 0) return false;
     if (this.dirty) this.refresh();
+    // the paths are built at the open only when positions were held into it: a position opened by a
+    // fill at this open is checked against this bar's prices, not a previous bar's
+    if (this.pathsBar !== this.bar) this.buildPaths(this.bar);
     let pool: MarginPool | null = null;
     for (let j = 0; j < this.nSingle && pool === null; j++) if (this.sSym[j] === s) pool = this.sPool[j]!;
     for (let j = 0; j < this.multi.length && pool === null; j++) if (this.multi[j]!.symbols.includes(s)) pool = this.multi[j]!;
@@ -381,15 +387,17 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
-    const r = acct.trade({
-      symbol: s,
-      qty,
-      price,
-      liquidity,
-      mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
-      reduceOnly: o.reduceOnly || o.closePosition,
-      time: this.eventTime,
-    });
+    const r = this.tally(
+      acct.trade({
+        symbol: s,
+        qty,
+        price,
+        liquidity,
+        mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
+        reduceOnly: o.reduceOnly || o.closePosition,
+        time: this.eventTime,
+      }),
+    );
     this.dirty = true;
     this.changed = true;
     if (!r.ok) return;

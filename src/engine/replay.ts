@@ -31,7 +31,7 @@ import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.4.0';
+export const ENGINE_VERSION = '1.5.0';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
@@ -158,8 +158,6 @@ class SetupRunner extends IntrabarRunner {
   output(bars: number): SetupOutput {
     this.flushRows();
     const acct = this.acct;
-    const rejections: Record<string, number> = {};
-    for (const e of acct.events) if (e.type === 'rejection') rejections[e.reason] = (rejections[e.reason] ?? 0) + 1;
     const n = this.dead ? this.endBar : bars;
     const m = this.m;
     let marks = 0;
@@ -167,9 +165,13 @@ class SetupRunner extends IntrabarRunner {
     const out: SetupOutput = {
       setup: this.spec,
       series: n === bars ? this.series : truncateSeries(this.series, n),
-      events: acct.events,
+      // read when a consumer reads it: the fills' ledger entries are built from the columnar fill
+      // log on first access (Account.events), not by every replay
+      get events() {
+        return acct.events;
+      },
       books: acct.books(),
-      rejections,
+      rejections: { ...this.rejectionCounts },
       liquidationPriceSource: marks === m.n ? 'mark' : marks === 0 ? 'trade' : 'mixed',
       crossCheck: m.exec.crossCheck,
       liquidations: this.details?.liquidations ?? [],

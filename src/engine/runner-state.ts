@@ -53,6 +53,8 @@ export abstract class RunnerState implements ContextHost {
   readonly defaultMode: ModeId;
 
   protected orders: PendingOrder[] = [];
+  /** rejections the account returned to this setup, by reason (SetupOutput.rejections; counted here so the output needs no pass over the ledger) */
+  protected readonly rejectionCounts: Record<string, number> = {};
   protected nextOrderId = 1;
   /** pools or thresholds must be re-derived (set by every event) */
   protected dirty = true;
@@ -86,6 +88,8 @@ export abstract class RunnerState implements ContextHost {
   // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
   protected readonly tp: Float64Array;
   protected readonly lq: Float64Array;
+  /** the data index the paths were last built for (−1: never) */
+  protected pathsBar = -1;
   /** scratch price vectors */
   protected readonly pbuf: Float64Array;
   /** series rows not yet copied into the columns (column-major: series j of row t at j·ROW_BLOCK + t) */
@@ -184,7 +188,16 @@ export abstract class RunnerState implements ContextHost {
 
   protected reject(s: number, reason: RejectReason, message: string): Rejection {
     this.changed = true;
-    return this.acct.recordRejection(s, reason, message, this.eventTime);
+    return this.tally(this.acct.recordRejection(s, reason, message, this.eventTime));
+  }
+
+  /** counts a rejection the account returned (every account call that can refuse passes its result through here) */
+  protected tally<R extends { ok: boolean }>(r: R): R {
+    if (!r.ok) {
+      const reason = (r as unknown as Rejection).reason;
+      this.rejectionCounts[reason] = (this.rejectionCounts[reason] ?? 0) + 1;
+    }
+    return r;
   }
 
   submit(req: OrderRequest): number {
@@ -240,8 +253,11 @@ export abstract class RunnerState implements ContextHost {
     }
     let marketable = false;
     if (type === 'limit') {
-      const c = this.m.cols[s]!.close[this.cursor.i]!;
-      marketable = qty > 0 ? price >= c : price <= c;
+      // against the latest close the strategy sees; with none (onStart before the first bar, or no
+      // candle of the symbol there) the order is judged when it arrives: at or better than the open
+      // it takes the open, else it rests
+      const c = this.cursor.i >= 0 ? this.m.cols[s]!.close[this.cursor.i]! : NaN;
+      marketable = c === c ? (qty > 0 ? price >= c : price <= c) : true;
     }
     const id = this.nextOrderId++;
     this.orders.push({
@@ -295,13 +311,13 @@ export abstract class RunnerState implements ContextHost {
   }
   setLeverage(s: number, lev: number): boolean {
     // the account rejects a bad symbol index (symbolUnavailable), as it does a bad leverage
-    const r = this.host(() => this.acct.setLeverage(s, lev, this.eventTime));
+    const r = this.tally(this.host(() => this.acct.setLeverage(s, lev, this.eventTime)));
     this.dirty = true;
     this.changed = true;
     return r.ok;
   }
   transferMargin(s: number, amount: number): boolean {
-    const r = this.host(() => this.acct.transferMargin(s, amount, this.eventTime));
+    const r = this.tally(this.host(() => this.acct.transferMargin(s, amount, this.eventTime)));
     this.dirty = true;
     this.changed = true;
     return r.ok;

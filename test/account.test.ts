@@ -93,6 +93,23 @@ describe('trades', () => {
     expect(booksImbalance(b.books())).toBe('0');
   });
 
+  it('an open isolated position: raising its leverage is allowed, lowering it is refused leverageLocked (Binance −4161)', () => {
+    const a = acct('binance-usdm', 'isolated', '10000', 10);
+    expect(a.setLeverage(0, 5)).toEqual({ ok: true }); // flat: any leverage within the tier
+    expect(a.trade({ symbol: 0, qty: 0.1, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    const wallet = a.isolatedWallet(0);
+    expect(a.setLeverage(0, 4, 7)).toMatchObject({ ok: false, reason: 'leverageLocked' });
+    expect(a.leverage(0)).toBe(5);
+    expect(a.setLeverage(0, 20)).toEqual({ ok: true });
+    expect(a.isolatedWallet(0)).toBe(wallet); // the isolated wallet is not re-sized
+    expect(a.setLeverage(0, 10)).toMatchObject({ ok: false, reason: 'leverageLocked' });
+    expect(a.events.filter((e) => e.type === 'rejection').map((e) => e.time)).toEqual([7, Number.NaN]);
+    // closed: lowering is allowed again
+    expect(a.trade({ symbol: 0, qty: -0.1, price: 30000, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true });
+    expect(a.setLeverage(0, 3)).toEqual({ ok: true });
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
   it('checks leverage against the tier at the resulting notional (BTCUSDT 2024-10: 125x up to 50k)', () => {
     const a = acct('binance-usdm', 'cross', '100000', 125);
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });

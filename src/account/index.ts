@@ -281,11 +281,12 @@ export class AccountImpl implements Account {
       return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
     const before = p.leverage;
     p.leverage = leverage;
-    // the position's margin mode decides whether the change is allowed (cross: lowering needs the extra initial margin)
+    // the position's margin mode decides whether the change is allowed (cross: lowering needs the extra
+    // initial margin; isolated: lowering is refused while open)
     const refusal = p.absQ > 0 && p.mode ? p.mode.leverageChangeRefusal(this, p, before, leverage) : null;
     if (refusal !== null) {
       p.leverage = before;
-      return this.reject(symbol, 'insufficientMargin', refusal, time);
+      return this.reject(symbol, refusal.reason, refusal.message, time);
     }
     return { ok: true };
   }

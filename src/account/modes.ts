@@ -9,7 +9,7 @@ import { divUnits, mulDivUnits, roundUnits } from './fixed.js';
 import { CrossPool, IsolatedPool } from './pools.js';
 import type { AccountImpl } from './index.js';
 import type { Position } from './position.js';
-import type { MarginPool, ModeId } from './types.js';
+import type { MarginPool, ModeId, RejectReason } from './types.js';
 
 /** How a margin mode holds margin, books funding and forms pools. */
 export interface MarginMode {
@@ -23,10 +23,10 @@ export interface MarginMode {
   /** true: each position is its own pool (isolated); false: every position of the mode shares one pool (cross) */
   ownsPool: boolean;
   /**
-   * why changing the leverage of the open position p from `from` to `to` is refused (message), or
-   * null when allowed; p.leverage is already `to` when called
+   * why changing the leverage of the open position p from `from` to `to` is refused (reason code
+   * and message), or null when allowed; p.leverage is already `to` when called
    */
-  leverageChangeRefusal(acc: AccountImpl, p: Position, from: number, to: number): string | null;
+  leverageChangeRefusal(acc: AccountImpl, p: Position, from: number, to: number): { reason: RejectReason; message: string } | null;
   /** the key of the pool p belongs to (positions with the same key share one pool) */
   poolKey(p: Position): string;
   /** the pool of `members` (symbol indexes) under `key`; `previous` is the position's pool before the event, reused when still valid */
@@ -44,9 +44,12 @@ export interface MarginMode {
 export const IsolatedMargin: MarginMode = {
   id: 'isolated',
   ownsPool: true,
-  leverageChangeRefusal() {
-    // the isolated wallet is not re-sized: the leverage applies to what the position opens next
-    return null;
+  leverageChangeRefusal(_acc, p, from, to) {
+    // raising: the isolated wallet is not re-sized, the leverage applies to what the position opens
+    // next. Lowering an open isolated position is refused, as on Binance (error −4161, "leverage
+    // reduction is not supported in Isolated Margin Mode with open positions")
+    if (to >= from) return null;
+    return { reason: 'leverageLocked', message: `${p.symbol}: the leverage of an open isolated position cannot be lowered (${from}x to ${to}x); close it first or add margin with transferMargin` };
   },
   poolKey(p) {
     return `isolated:${p.symbol}`;
@@ -107,7 +110,7 @@ export const CrossMargin: MarginMode = {
     // raising the leverage lowers the initial margin (always allowed, as on the exchanges);
     // lowering it raises the initial margin, which must fit in the available balance
     if (to >= from || acc.availableF() >= 0) return null;
-    return `${p.symbol}: lowering leverage from ${from}x to ${to}x needs more initial margin than the available balance`;
+    return { reason: 'insufficientMargin', message: `${p.symbol}: lowering leverage from ${from}x to ${to}x needs more initial margin than the available balance` };
   },
   poolKey() {
     return 'cross';

@@ -30,7 +30,9 @@ export type RejectReason =
   /** an order whose `type` is not one of market, limit, stop, takeProfit */
   | 'invalidOrderType'
   /** an order whose `mode` is not 'isolated' or 'cross' */
-  | 'invalidMode';
+  | 'invalidMode'
+  /** lowering the leverage of an open isolated position (Binance refuses it: error −4161) */
+  | 'leverageLocked';
 
 export interface Rejection {
   ok: false;

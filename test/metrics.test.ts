@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { AccountEvent } from '../src/account/types.js';
 import type { SetupOutput } from '../src/engine/types.js';
 import { METRICS, MIN_ANNUALISE_DAYS, computeMetrics, countNearMisses, reconstructTrades as fromRecords, closedTrades } from '../src/analysis/index.js';
@@ -337,5 +338,56 @@ describe('curves', () => {
     expect(downsampleIndices(10, 6, { min: [s], max: [s] })).toEqual([0, 1, 2, 5, 8, 9]);
     const allNaN = new Float64Array(10).fill(Number.NaN);
     expect(downsampleIndices(10, 6, { min: [allNaN], max: [allNaN] })).toEqual([0, 5, 9]);
+  });
+});
+
+describe('the per-bar aggregates (one fused pass) equal each metric computed on its own', () => {
+  // the definitions, one pass per metric over the series (as before the passes were fused)
+  const meanOf = (a: ArrayLike<number>) => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i]!;
+    return a.length ? s / a.length : NaN;
+  };
+  const maxOf = (a: ArrayLike<number>) => {
+    let m = -Infinity;
+    for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+    return m;
+  };
+  const pctOf = (a: ArrayLike<number>, ok: (x: number) => boolean) => {
+    let c = 0;
+    for (let i = 0; i < a.length; i++) if (ok(a[i]!)) c++;
+    return a.length ? (100 * c) / a.length : null;
+  };
+  const val = fc.oneof({ weight: 8, arbitrary: fc.double({ min: 0, max: 2, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(Number.NaN) });
+  it('property: volatility, Sharpe, Sortino, exposure, margin ratio and margin figures, bit for bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: 6 }, () => fc.array(val, { minLength: n, maxLength: n })))), ([eq, mr, pk, im, car, gross]) => {
+        const equity = eq.map((x) => 50 + 100 * x);
+        const out = output({ equity, marginRatio: mr, marginRatioPeak: pk, initialMargin: im, capitalAtRisk: car, grossNotional: gross });
+        const m = computeMetrics({ output: out, initialCapital: 100, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+        const n = equity.length;
+        const r = equity.map((e, i) => (i === 0 ? e / 100 - 1 : equity[i - 1] !== 0 ? e / equity[i - 1]! - 1 : 0));
+        const mean = meanOf(r);
+        let sq = 0;
+        for (const x of r) sq += (x - mean) ** 2;
+        const sd = n < 2 ? NaN : Math.sqrt(sq / (n - 1));
+        let down = 0;
+        for (const x of r) down += Math.min(x, 0) ** 2;
+        const dd = Math.sqrt(down / n);
+        const bpy = 365;
+        const fin = (x: number) => (Number.isFinite(x) ? x : null);
+        expect(m.volatility).toBe(fin(100 * sd * Math.sqrt(bpy)));
+        expect(m.sharpe).toBe(sd > 0 ? fin((mean / sd) * Math.sqrt(bpy)) : null);
+        expect(m.sortino).toBe(n >= 2 && dd > 0 ? fin((mean / dd) * Math.sqrt(bpy)) : null);
+        expect(m.exposureTime).toBe(pctOf(gross, (x) => x > 0));
+        expect(m.timeAbove60).toBe(pctOf(mr, (x) => x >= 0.6));
+        expect(m.timeAbove80).toBe(pctOf(mr, (x) => x >= 0.8));
+        expect(m.marginRatioMax).toBe(n ? fin(100 * maxOf(pk)) : null);
+        expect(m.marginUsedMax).toBe(n ? fin(maxOf(im)) : null);
+        expect(m.marginUsedAvg).toBe(n ? fin(meanOf(im)) : null);
+        expect(m.capitalAtRiskAvg).toBe(n ? fin(meanOf(car)) : null);
+      }),
+      { numRuns: 300, seed: 5 },
+    );
   });
 });

@@ -3,7 +3,7 @@
  * counts and shards, resume after a kill, failure isolation, Ctrl-C, and every exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -173,6 +173,33 @@ describe('resume', () => {
 });
 
 describe('failure isolation', () => {
+  it("a run again into its folder (plain and --force) replaces only its own results: a user's file in results/ stays", async () => {
+    writeConfig(dir, 'keep.config.ts', sweep({ leverage: [3] }));
+    const first = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const note = join(dir, 'keep', 'results', 'notes.txt');
+    writeFileSync(note, 'mine');
+    // a result of an earlier plan: marginlab's, so a new run clears it
+    writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{}');
+    for (const extra of [[], ['--force']]) {
+      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(read(note)).toBe('mine');
+      expect(existsSync(join(dir, 'keep', 'results', '0123456789abcdef.json'))).toBe(false);
+      expect(resultFiles(join(dir, 'keep'))).toHaveLength(4); // 2 lookbacks × 2 setups × 1 leverage
+    }
+    // a .json of the user's there is refused before any work (the report would read it), and kept
+    const mine = join(dir, 'keep', 'results', 'my-analysis.json');
+    writeFileSync(mine, '{"mine":true}');
+    for (const extra of [['--force'], ['--resume']]) {
+      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+      expect(r.code).toBe(64);
+      expect(r.stderr.trim()).toBe(`marginlab: ${mine} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`);
+      expect(read(mine)).toBe('{"mine":true}');
+      expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
+    }
+  });
+
   it('a throwing, a hanging and a dying strategy become errored results; the others finish; exit 1', async () => {
     writeConfig(dir, 'fail.config.ts', sweep({
       strategies: ['fixture-trend', { name: 'fixture-throws', params: { at: 1000 } }, 'fixture-hangs', 'fixture-dies'],

@@ -122,6 +122,29 @@ describe('run plan', () => {
     await expect(plan({ strategies: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: ["strategies[0].name: unknown strategy 'nope'"] });
   });
 
+  it('a misspelt parameter in params or grid is a config error naming the key and the known parameters (it was dropped, merging its grid points into the default)', async () => {
+    await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookbak: [5, 10, 20] }, params: { sise: 1 } }] })).rejects.toMatchObject({
+      exitCode: 78,
+      details: [
+        expect.stringMatching(/^strategies\[0\]\.params\.sise: strategy 'fixture-trend' has no parameter 'sise' \(its parameters: .*lookback.*\); check the spelling$/),
+        expect.stringMatching(/^strategies\[0\]\.grid\.lookbak: strategy 'fixture-trend' has no parameter 'lookbak'/),
+      ],
+    });
+    // through refinements, transforms and defaults the keys are still known
+    const base = trend as unknown as StrategyModule;
+    for (const params of [base.params.refine(() => true), base.params.transform((p) => p), base.params.optional().default({} as never)]) {
+      const mod = { ...base, params } as unknown as StrategyModule;
+      const only: StrategySource = { load: async () => mod, list: async () => ['fixture-trend'] };
+      const c = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-trend', grid: { lookbak: [5] } }] }, { configDir: '/x' });
+      await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: [expect.stringContaining("has no parameter 'lookbak'")] });
+    }
+    // a schema that accepts any key (loose) is left to itself
+    const loose = { ...base, params: (trend.params as unknown as { loose(): unknown }).loose() } as unknown as StrategyModule;
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-trend', params: { extra: 1 } }] }, { configDir: '/x' });
+    const p = await buildPlan(c, [ds], { load: async () => loose, list: async () => ['fixture-trend'] }, 'E1');
+    expect(p.runs.length).toBeGreaterThan(0);
+  });
+
   it('a problem of the params object as a whole is reported at the entry\'s params key', async () => {
     const base = trend as unknown as StrategyModule;
     const refined = { ...base, name: 'fixture-refined', params: (trend.params as typeof trend.params).refine((p) => p.lookback < 100, 'lookback must be below 100') } as unknown as StrategyModule;

@@ -97,6 +97,30 @@ export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<
 }
 
 /** Setups a strategy module asks for beyond the config's list (StrategyModule.setups, e.g. ['mixed']). */
+/**
+ * The parameter names a strategy's params schema knows: the keys of its object schema (through
+ * transforms, pipes, optional and default wrappers), or null when it cannot say (not an object
+ * schema, or one that passes unknown keys through: a catchall). Duck-typed on zod's definitions,
+ * so a strategy built with its own copy of zod is read the same way.
+ */
+export function paramKeys(schema: unknown): string[] | null {
+  let s = schema as { def?: { type?: string; in?: unknown; innerType?: unknown; catchall?: unknown; shape?: Record<string, unknown> } } | undefined;
+  for (let depth = 0; depth < 8 && s?.def; depth++) {
+    const d = s.def;
+    if (d.type === 'object') {
+      const shape = (s as { shape?: Record<string, unknown> }).shape ?? d.shape;
+      if (!shape || typeof shape !== 'object') return null;
+      const c = d.catchall as { def?: { type?: string } } | undefined;
+      if (c && c.def?.type !== 'never') return null; // loose / passthrough: any key is accepted
+      return Object.keys(shape);
+    }
+    if (d.type === 'pipe') s = d.in as typeof s;
+    else if (d.type === 'optional' || d.type === 'default' || d.type === 'prefault' || d.type === 'nullable' || d.type === 'readonly') s = d.innerType as typeof s;
+    else return null;
+  }
+  return null;
+}
+
 function moduleSetups(mod: StrategyModule): SetupId[] {
   const asked: readonly unknown[] = Array.isArray(mod.setups) ? mod.setups : [];
   return asked.filter((s): s is SetupId => (SETUP_IDS as readonly unknown[]).includes(s));
@@ -169,6 +193,18 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       : [...new Set([...config.setups, ...moduleSetups(mod)])];
     setups.sort((a, b) => setupRank(a) - setupRank(b));
     const leverages = entry.leverage ?? config.leverage;
+    // a misspelt parameter would otherwise be dropped by the schema and its grid points merge into the default
+    const known = paramKeys(mod.params);
+    if (known) {
+      const unknown = [
+        ...Object.keys(entry.params).filter((k) => !known.includes(k)).map((k) => `${path}.params.${k}`),
+        ...Object.keys(entry.grid).filter((k) => !known.includes(k)).map((k) => `${path}.grid.${k}`),
+      ];
+      if (unknown.length > 0) {
+        for (const key of unknown) problems.push(`${key}: strategy '${entry.name}' has no parameter '${key.slice(key.lastIndexOf('.') + 1)}' (its parameters: ${known.join(', ') || 'none'}); check the spelling`);
+        continue;
+      }
+    }
     for (const point of expandGrid(entry.grid)) {
       const raw = { ...entry.params, ...point };
       const parsed = mod.params.safeParse(raw);

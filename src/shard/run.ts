@@ -4,7 +4,7 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -147,6 +147,31 @@ export function poolSize(c: Pick<ResolvedConfig, 'workers' | 'workersAuto'>, tas
   return { max, initial: Math.max(1, Math.min(max, Math.floor(units / UNITS_PER_WORKER))) };
 }
 
+/** what marginlab writes into results/: result files and their temp files (writeFileAtomic); anything else there is the user's */
+const OWN_RESULT_ENTRY = /^(?:[0-9a-f]{16}\.json|\.[0-9a-f]{16}\.json\.\d+\.[0-9a-f]{8}\.tmp)$/;
+
+/**
+ * Prepares `resultsDir` before the pool starts: refuses a results/ that is not a folder, or that
+ * holds a .json file marginlab did not write (the report reads every .json there, so the run would
+ * stop at its report after all the work); without --resume clears the result files and temp files
+ * of an earlier run, nothing else (a user's note there stays).
+ */
+function prepareResults(resultsDir: string, clear: boolean): void {
+  let st;
+  try {
+    st = lstatSync(resultsDir);
+  } catch {
+    return; // none yet
+  }
+  if (!st.isDirectory())
+    throw new UserError(`${resultsDir} is not a folder of results marginlab wrote (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}); move it away or choose another --out`, ExitCode.USAGE);
+  const names = readdirSync(resultsDir);
+  const alien = names.find((f) => f.endsWith('.json') && !f.startsWith('.') && !OWN_RESULT_ENTRY.test(f));
+  if (alien !== undefined)
+    throw new UserError(`${join(resultsDir, alien)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, ExitCode.USAGE);
+  if (clear) for (const f of names) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
+}
+
 export function listResultIds(resultsDir: string): Set<string> {
   if (!existsSync(resultsDir)) return new Set();
   return new Set(readdirSync(resultsDir).map((f) => RESULT_FILE.exec(f)?.[1]).filter((x): x is string => !!x));
@@ -226,7 +251,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       );
     }
   }
-  if (!opts.resume) withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => rmSync(resultsDir, { recursive: true, force: true }));
+  withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
   // and it holds the events the config keeps now (a Monte Carlo path run: its event log exactly when

@@ -135,6 +135,15 @@ describe('paired bootstrap of the mode difference', () => {
     expect(clear.noise).toBe(false);
     expect(clear.lo!).toBeGreaterThan(0);
   });
+  it('pairs equal but for rounding (the same wallet under both modes) are a tie, not a winner', () => {
+    // total returns of one wallet reached by two summation orders: 2e-14 apart on 3 of 6 views
+    const a = [-0.895485428, -0.895485428, 1.2, 0.3, 0.3, -0.1];
+    const b = a.map((x, i) => (i % 2 ? x + 2e-14 * Math.max(1, Math.abs(x)) : x));
+    const r = pairedBootstrap(b, a, { seed: 3 });
+    expect(r).toMatchObject({ mean: 0, lo: 0, hi: 0, noise: true });
+    // a real difference of 1e-6 stays one
+    expect(pairedBootstrap(a.map((x) => x + 1e-6), a, { seed: 3 }).noise).toBe(false);
+  });
   it('drops unpaired values; too few pairs give no interval', () => {
     expect(pairedBootstrap([1, null], [0, 2])).toMatchObject({ n: 1, mean: 1, lo: null, hi: null, noise: true });
     expect(() => pairedBootstrap([1], [1, 2])).toThrow(RangeError);

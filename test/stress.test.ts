@@ -13,7 +13,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
 import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
-import { compileShock, factorAt, keyMatches, parseDuration, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { checkPlanSize, injectionTimes, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
@@ -99,6 +99,18 @@ describe('scenario splice', () => {
     expect(factorAt(c, 13 * HOUR)).toBeCloseTo(0.77, 12);
     expect(factorAt(c, 16.25 * HOUR)).toBeCloseTo(0.49, 12);
     expect(factorAt(c, 100 * HOUR)).toBeCloseTo(0.49, 12);
+  });
+
+  it('legs given out of time order are the same shock (same keypoints, same scenario hash)', () => {
+    const legs: { at: string | number; depth: number; duration: string }[] = [{ at: 0, depth: -0.23, duration: '1h' }, { at: '13h', depth: -0.51, duration: '3h15m' }];
+    const mk = (l: typeof legs) => scenarioSchema.parse({ id: 'x', symbols: { BTC: { legs: l, recovery: 0.5 } } } as ScenarioInput);
+    const a = mk(legs);
+    const b = mk([...legs].reverse());
+    expect(compileShock(b.symbols.BTC!)).toEqual(compileShock(a.symbols.BTC!));
+    expect(scenarioHash(b)).toBe(scenarioHash(a));
+    // the first leg starts at its own time, the recovery runs over the last leg's duration
+    expect(factorAt(compileShock(b.symbols.BTC!), 6 * HOUR)).toBeCloseTo(0.77, 12);
+    expect(compileShock(b.symbols.BTC!).t.at(-1)).toBe(16.25 * HOUR + 3.25 * HOUR);
   });
 
   it('keeps OHLC and mark invariants, leaves bars before the shock untouched, continues from the shocked level, never writes the base', () => {

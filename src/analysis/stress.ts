@@ -193,13 +193,22 @@ export interface PairedInterval {
   seed: number;
 }
 
+/**
+ * Equal within a relative 1e-9: money summed in a different order (the same trades under two
+ * modes) may differ in the last bits. The one rule for "the same figure" in verdicts.
+ */
+export function nearlyEqual(x: number, y: number): boolean {
+  return Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+}
+
 export const BOOTSTRAP_ITERATIONS = 2000;
 export const BOOTSTRAP_SEED = 20_251_010;
 
 /**
  * Percentile bootstrap of the mean paired difference a[i] − b[i] (pairs: the same path or
  * injection replayed under both modes, so path-to-path variation cancels). Resamples pairs with
- * replacement `iterations` times from a seeded PRNG: deterministic. Non-finite pairs are dropped.
+ * replacement `iterations` times from a seeded PRNG: deterministic. Non-finite pairs are dropped;
+ * a pair equal within a relative 1e-9 (nearlyEqual) counts as a difference of 0.
  */
 export function pairedBootstrap(
   a: readonly (number | null)[],
@@ -213,7 +222,8 @@ export function pairedBootstrap(
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
-    if (typeof x === 'number' && typeof y === 'number' && Number.isFinite(x - y)) d.push(x - y);
+    // a pair equal but for rounding (the same wallet reached under both modes) differs by 0, not by its noise
+    if (typeof x === 'number' && typeof y === 'number' && Number.isFinite(x - y)) d.push(nearlyEqual(x, y) ? 0 : x - y);
   }
   const n = d.length;
   if (n === 0) return { n, mean: null, lo: null, hi: null, noise: true, iterations, seed };

@@ -9,7 +9,7 @@ import { expectedRunCount } from '../shard/schema.js';
 import { outcomeOnly } from '../shard/records.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
-import { DEFAULT_SURVIVAL_THRESHOLD } from '../analysis/stress.js';
+import { DEFAULT_SURVIVAL_THRESHOLD, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
@@ -158,8 +158,8 @@ function liqPhrase(setup: SetupId, r: RunResult): string {
   return `${setup} ${n}× (${f('liquidationLoss', num(r, 'liquidationLoss'))} lost)`;
 }
 
-/** Equal within a relative 1e-9 (money summed in a different order may differ in the last bits). */
-const near = (x: number | null, y: number | null): boolean => x !== null && y !== null && Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+/** Equal within a relative 1e-9 (analysis/stress.ts nearlyEqual); null is never near */
+const near = (x: number | null, y: number | null): boolean => x !== null && y !== null && nearlyEqual(x, y);
 
 /** Both runs made the same round trips at the same cost: the trade count and the fees agree. */
 export function sameTrades(a: RunResult, b: RunResult): boolean {

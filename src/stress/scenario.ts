@@ -77,7 +77,10 @@ export const symbolShockSchema = z
     const single = s.depth !== undefined || s.duration !== undefined || s.shape !== undefined || s.at !== undefined;
     if (s.legs && single) ctx.addIssue({ code: 'custom', message: "give either 'legs' or a single leg's 'depth'/'duration'/'shape'/'at', not both" });
     if (!s.legs && s.depth === undefined) ctx.addIssue({ code: 'custom', path: ['depth'], message: "a shock needs a 'depth' (or 'legs')" });
-  });
+  })
+  // legs in time order (stable for equal starts): the same shock written in another order is the
+  // same scenario, with the same hash
+  .transform((s) => (s.legs ? { ...s, legs: [...s.legs].sort((a, b) => a.at - b.at) } : s));
 
 const scenarioIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected an id of letters, digits, ".", "_" or "-"');
 
@@ -117,9 +120,10 @@ export interface CompiledShock {
 
 /** Keypoints of a shock, depths scaled by `scale` (beta), depths kept above −0.95. */
 export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
-  const legs =
-    s.legs ??
-    [{ depth: s.depth ?? 0, duration: s.duration ?? 0, shape: s.shape ?? 'slide', at: s.at ?? 0, recovery: s.shape === 'wick' ? s.recovery : undefined }];
+  // in time order: the first leg starts the shock, the last one's duration sets the default recovery time
+  const legs = [
+    ...(s.legs ?? [{ depth: s.depth ?? 0, duration: s.duration ?? 0, shape: s.shape ?? 'slide', at: s.at ?? 0, recovery: s.shape === 'wick' ? s.recovery : undefined }]),
+  ].sort((a, b) => a.at - b.at);
   const clampDepth = (d: number) => Math.max(-0.95, d * scale);
   const t: number[] = [];
   const f: number[] = [];
@@ -128,7 +132,7 @@ export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
   t.push(last);
   f.push(1);
   let lastWick = false;
-  for (const leg of [...legs].sort((a, b) => a.at - b.at)) {
+  for (const leg of legs) {
     const start = Math.max(leg.at, last);
     const target = 1 + clampDepth(leg.depth);
     if (start > last) {

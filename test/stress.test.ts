@@ -272,6 +272,35 @@ describe('hand-computed: a two-symbol long book under a −20 % correlated shock
   });
 });
 
+describe('the change at the shock', () => {
+  // long 1 BTC from bar 0 on flat bars; every bar's P&L is visible in the equity
+  const n = 12;
+  const bars = (p: number) => Array.from({ length: n }, () => [p, p, p, p] as Bar);
+  // BTC steps up to 110 at bar 6, the bar right after a 2h window starting at bar 4
+  const btc = Array.from({ length: n }, (_, i) => (i < 6 ? [100, 100, 100, 100] : [110, 110, 110, 110]) as Bar);
+  const base = makeData({ BTCUSDT: { bars: btc }, ADAUSDT: { bars: bars(1) } });
+  const strategy = scripted({ 0: (ctx) => void ctx.buy(0, 1) }, ['BTCUSDT']);
+  const figsOf = (input: ScenarioInput) => {
+    const sc = scenarioSchema.parse(input);
+    const stress = { kind: 'scenario' as const, scenario: sc.id, injectAt: T0 + 4 * HOUR };
+    const view = stressView(base, stress, { [sc.id]: sc });
+    const out = run(view, strategy, { setups: [SETUPS.cross], leverage: 2 });
+    // the run's symbols are its strategy's (the worker replays those); this fixture replays every symbol of the data
+    return { f: stressFigures(stress, setupOf(out, 'cross'), ['BTCUSDT'], 10_000, view, { [sc.id]: sc }), eq: setupOf(out, 'cross').series.equity };
+  };
+  it('a window ending where a bar opens ends with the bar before it', () => {
+    // −10 % over exactly 2h from a bar open: bars 4 and 5; bar 6 (the base's step up, 99 after the shock) is after it
+    const { f, eq } = figsOf({ id: 'two-hours', symbols: { BTC: { depth: -0.1, duration: '2h', shape: 'slide' } } });
+    expect(eq[6]! - eq[5]!).toBeCloseTo(9, 6);
+    expect(Number(f.lossAtShock)).toBeCloseTo(eq[5]! - eq[3]!, 6);
+    expect(Number(f.lossAtShock)).toBeCloseTo(-10, 6);
+  });
+  it('a scenario that moves none of the run\'s symbols has no change at the shock (null, not one ordinary bar)', () => {
+    const { f } = figsOf({ id: 'ada-only', symbols: { ADA: { depth: -0.4, duration: '1h', shape: 'wick' } } });
+    expect(f.lossAtShock).toBeNull();
+  });
+});
+
 describe('survival over a fixed path set', () => {
   it('is monotone in leverage (buy-and-hold, isolated and cross)', async () => {
     const md = await loadDataset(BUNDLED, { timeframe: '1h', symbols: ['BTCUSDT'], to: Date.UTC(2025, 5, 22) });

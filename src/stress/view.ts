@@ -47,9 +47,14 @@ export function stressView(base: MarketData, stress: RunStressSpec, scenarios: R
   return view;
 }
 
-/** The shock window [start, end] (ms UTC) of an injection on `data`. */
-export function injectionWindow(data: MarketData, scenario: Scenario, injectAt: number): [number, number] {
-  const [a, b] = scenarioWindow(symbolShocks(data, scenario, null));
+/**
+ * The shock window [start, end] (ms UTC) of an injection on `data`, over the symbols it moves
+ * among `only` (default: every symbol of `data`); null when it moves none of them.
+ */
+export function injectionWindow(data: MarketData, scenario: Scenario, injectAt: number, only?: readonly string[]): [number, number] | null {
+  const shocks = symbolShocks(data, scenario, null).map((c, s) => (only === undefined || only.includes(data.symbols[s]!) ? c : null));
+  if (!shocks.some((c) => c !== null)) return null;
+  const [a, b] = scenarioWindow(shocks);
   return [injectAt + a, injectAt + b];
 }
 
@@ -100,16 +105,21 @@ export function stressFigures(
   const origin = stress.kind === 'scenario' ? stress.injectAt : n > 0 ? time[0]! : 0;
   let peakFrom = 0;
   let lossAtShock: string | null = null;
-  if (firstCrash && n > 0) {
-    const [wa, wb] = injectionWindow(data, scenarioOf(scenarios, firstCrash.scenario), firstCrash.injectAt);
+  // the window over the run's own symbols: a scenario moving none of them has no change at the shock
+  const window = firstCrash && n > 0 ? injectionWindow(data, scenarioOf(scenarios, firstCrash.scenario), firstCrash.injectAt, symbols) : null;
+  if (window) {
+    const [wa, wb] = window;
     const first = Math.min(barOf(time, wa, data.timeframeMs), n);
-    const last = Math.min(barOf(time, wb, data.timeframeMs), n - 1);
+    let last = barOf(time, wb, data.timeframeMs);
+    // a window ending where a bar opens ends with the bar before it
+    if (wb > wa && last < n && time[last]! >= wb) last--;
+    last = Math.min(last, n - 1);
     if (stress.kind === 'scenario') peakFrom = first;
     if (first < n) {
       const before = first > 0 ? equity[first - 1]! : initialCapital;
       lossAtShock = decimalString(equity[Math.max(last, first)]! - before);
     }
-  }
+  } else if (stress.kind === 'scenario' && n > 0) peakFrom = Math.min(barOf(time, stress.injectAt, data.timeframeMs), n);
   let peak = 0;
   for (let i = peakFrom; i < n; i++) {
     const v = marginRatioPeak[i]!;

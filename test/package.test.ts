@@ -156,7 +156,7 @@ describe('installed from the tarball', () => {
 
     // the analysis API without danfo.js: one line saying what to install
     const lr = await sh(process.execPath, ['--input-type=module', '-e', "import { loadResults } from 'marginlab'; try { await loadResults('reports/example'); } catch (e) { console.log(e.exitCode, e.message); }"], dir);
-    expect(lr.stdout).toMatch(/^66 loadResults needs danfo\.js.*npm install danfojs/);
+    expect(lr.stdout).toMatch(/^66 loadResults and loadTrades need danfo\.js.*npm install danfojs/);
   }, TIMEOUT);
 
   it('the user project (init\'s tsconfig) type-checks against the shipped .d.ts', async () => {

@@ -21,7 +21,7 @@ let danfoPromise: Promise<Danfo> | null = null;
 
 /** The one-line instruction for installing danfo.js in a project that has only the npm registry. */
 export const DANFO_INSTALL_HINT =
-  'loadResults needs danfo.js, an optional peer dependency of marginlab: run `npm install danfojs@^1.2.0`; if the install fails fetching xlsx from cdn.sheetjs.com, first add "overrides": { "xlsx": "0.18.5" } to your package.json';
+  'loadResults and loadTrades need danfo.js, an optional peer dependency of marginlab: run `npm install danfojs@^1.2.0`; if the install fails fetching xlsx from cdn.sheetjs.com, first add "overrides": { "xlsx": "0.18.5" } to your package.json';
 
 /** danfo.js, imported once per process; a UserError (66) saying what to install when it is missing. */
 export function loadDanfo(): Promise<Danfo> {

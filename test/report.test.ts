@@ -134,6 +134,25 @@ describe('writeReport', () => {
     expect(text.endsWith('\r\n')).toBe(true);
   });
 
+  it('runs.csv, trades.csv and liquidations.csv tell history, scenario and path runs apart (variant, scenario, injectAt, pathIndex)', () => {
+    const base = results[0]!;
+    const at = Date.UTC(2025, 2, 1, 8);
+    const variants: RunResult[] = [
+      base,
+      { ...base, runId: 'a000000000000001', spec: { ...base.spec, stress: { kind: 'scenario', scenario: 'crash-2020-03-12', injectAt: at } } },
+      { ...base, runId: 'a000000000000002', spec: { ...base.spec, stress: { kind: 'path', seed: 1, pathIndex: 7, blockBars: 24 } } },
+      { ...base, runId: 'a000000000000003', spec: { ...base.spec, stress: { kind: 'path', seed: 1, pathIndex: 8, blockBars: 24, crashes: [{ scenario: 'evil', injectAt: at }, { scenario: 'wick', injectAt: at + 3_600_000 }] } } },
+    ];
+    const rows = parse(renderCsv(variants), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.runId, r.variant, r.scenario, r.injectAt, r.pathIndex])).toEqual([
+      ['a000000000000001', 'scenario', 'crash-2020-03-12', '2025-03-01T08:00:00.000Z', ''],
+      ['a000000000000002', 'path', '', '', '7'],
+      ['a000000000000003', 'path', 'evil wick', '2025-03-01T08:00:00.000Z 2025-03-01T09:00:00.000Z', '8'],
+      [base.runId, 'history', '', '', ''],
+    ]);
+    for (const cols of [TRADE_COLUMNS, LIQUIDATION_COLUMNS]) expect(cols.slice(5, 9)).toEqual(['variant', 'scenario', 'injectAt', 'pathIndex']);
+  });
+
   it('report.md has the comparison table, a verdict per strategy, the sweep and failures', () => {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toContain('## Comparison: strategy × margin mode');

@@ -15,6 +15,7 @@ import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr, sweepKey, type SweepRow } from './model.js';
 import { paramsLabel } from './format.js';
+import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
 type Danfo = typeof import('danfojs');
 let danfoPromise: Promise<Danfo> | null = null;
@@ -36,6 +37,12 @@ export function loadDanfo(): Promise<Danfo> {
 
 export type RunRow = Record<string, string | number | boolean>;
 
+/** the variant columns of runs.csv (csv.ts variantCells) as DataFrame cells: pathIndex NaN when empty */
+function variantRow(r: RunResult): Record<(typeof VARIANT_COLUMNS)[number], string | number> {
+  const [variant, scenario, injectAt, pathIndex] = variantCells(r.spec);
+  return { variant, scenario, injectAt, pathIndex: pathIndex ?? NaN };
+}
+
 /** One flat row per run: identity columns then every registry metric (NaN for null). */
 export function runRows(results: readonly RunResult[]): RunRow[] {
   return results.map((r) => {
@@ -47,6 +54,7 @@ export function runRows(results: readonly RunResult[]): RunRow[] {
       venue: r.spec.venue,
       mode: r.spec.setup,
       leverage: r.spec.leverage,
+      ...variantRow(r),
       dataset: r.spec.dataset,
       timeframe: r.spec.timeframe,
       symbols: r.spec.symbols.join(' '),
@@ -65,7 +73,7 @@ export async function runsDataFrame(results: readonly RunResult[]): Promise<Data
   const dfd = await loadDanfo();
   const rows = runRows(results);
   if (rows.length === 0) {
-    const columns = ['runId', 'status', 'strategy', 'params', 'venue', 'mode', 'leverage', 'dataset', 'timeframe', 'symbols', 'bars', ...METRICS.map((m) => m.id)];
+    const columns = ['runId', 'status', 'strategy', 'params', 'venue', 'mode', 'leverage', ...VARIANT_COLUMNS, 'dataset', 'timeframe', 'symbols', 'bars', ...METRICS.map((m) => m.id)];
     return new dfd.DataFrame([], { columns });
   }
   return new dfd.DataFrame(rows);

@@ -5,7 +5,7 @@
  * formula); null metrics are empty cells.
  */
 import { METRICS } from '../analysis/index.js';
-import type { RunResult } from '../shard/types.js';
+import type { RunResult, RunSpec } from '../shard/types.js';
 import { isoTime } from '../feed/timeframe.js';
 import { canonicalJson } from '../shard/hash.js';
 import { byRunId } from './model.js';
@@ -30,8 +30,24 @@ export function csvLine(cells: readonly CsvCell[]): string {
   return cells.map(csvCell).join(',');
 }
 
+/**
+ * Which replay of the data a run is (one home for runs.csv, trades.csv, liquidations.csv and the
+ * DataFrames): `variant` history | scenario | path; `scenario` the scenario id (a path: the ids of
+ * its crashes, space-separated, in time order); `injectAt` the shock start (ISO; a path: its
+ * crashes' starts); `pathIndex` the Monte Carlo path's index (empty otherwise).
+ */
+export const VARIANT_COLUMNS = ['variant', 'scenario', 'injectAt', 'pathIndex'] as const;
+
+export function variantCells(spec: RunSpec): [string, string, string, number | null] {
+  const st = spec.stress;
+  if (!st) return ['history', '', '', null];
+  if (st.kind === 'scenario') return ['scenario', st.scenario, isoTime(st.injectAt), null];
+  const crashes = st.crashes ?? [];
+  return ['path', crashes.map((c) => c.scenario).join(' '), crashes.map((c) => isoTime(c.injectAt)).join(' '), st.pathIndex];
+}
+
 export const CSV_ID_COLUMNS = [
-  'runId', 'status', 'strategy', 'params', 'venue', 'mode', 'leverage', 'dataset', 'timeframe', 'symbols',
+  'runId', 'status', 'strategy', 'params', 'venue', 'mode', 'leverage', ...VARIANT_COLUMNS, 'dataset', 'timeframe', 'symbols',
   'from', 'to', 'initialCapital', 'bars', 'liquidationPriceSource', 'crossCheck',
 ] as const;
 
@@ -49,7 +65,7 @@ export function* csvLines(results: readonly RunResult[]): Generator<string> {
   for (const r of runs) {
     const s = r.spec;
     yield `${csvLine([
-      r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, s.dataset, s.timeframe, s.symbols.join(' '),
+      r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, ...variantCells(s), s.dataset, s.timeframe, s.symbols.join(' '),
       iso(s.from), iso(s.to), s.initialCapital, r.bars, r.liquidationPriceSource, r.crossCheck,
       ...METRICS.map((m) => r.metrics[m.id] ?? null),
       Object.keys(r.rejections).length ? canonicalJson(r.rejections) : '',

@@ -139,7 +139,7 @@ export async function loadTrades(dir: string): Promise<DataFrame> {
   }
   const [{ loadDanfo }, { runTrades, tradeCells, TRADE_COLUMNS, MONEY_COLUMNS }] = await Promise.all([import('./aggregate.js'), import('./trades.js')]);
   const dfd = await loadDanfo();
-  const numeric = new Set<string>([...MONEY_COLUMNS, 'leverage', 'size', 'entryPrice', 'exitPrice', 'fills']);
+  const numeric = new Set<string>([...MONEY_COLUMNS, 'leverage', 'pathIndex', 'size', 'entryPrice', 'exitPrice', 'fills']);
   const rows: Record<string, string | number>[] = [];
   for (const r of results) {
     for (const t of runTrades(r)) {

@@ -9,11 +9,11 @@ import { reconstructTrades, type RoundTrip } from '../analysis/trades.js';
 import { isoTime } from '../feed/timeframe.js';
 import { canonicalJson } from '../shard/hash.js';
 import type { LiquidationRecord, RunResult } from '../shard/types.js';
-import { csvLine, type CsvCell } from './csv.js';
+import { csvLine, variantCells, VARIANT_COLUMNS, type CsvCell } from './csv.js';
 import { byRunId } from './model.js';
 
 export const TRADE_COLUMNS = [
-  'runId', 'strategy', 'params', 'mode', 'leverage', 'symbol', 'side', 'positionMode', 'entryTime', 'exitTime',
+  'runId', 'strategy', 'params', 'mode', 'leverage', ...VARIANT_COLUMNS, 'symbol', 'side', 'positionMode', 'entryTime', 'exitTime',
   'size', 'entryPrice', 'exitPrice', 'fills', 'realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl', 'exitReason',
 ] as const;
 
@@ -21,15 +21,15 @@ export const TRADE_COLUMNS = [
 export const MONEY_COLUMNS = ['realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl'] as const;
 
 export const LIQUIDATION_COLUMNS = [
-  'runId', 'strategy', 'params', 'mode', 'leverage', 'time', 'pool', 'positionMode', 'symbols', 'sides', 'qty', 'closePrice', 'triggerPrice',
+  'runId', 'strategy', 'params', 'mode', 'leverage', ...VARIANT_COLUMNS, 'time', 'pool', 'positionMode', 'symbols', 'sides', 'qty', 'closePrice', 'triggerPrice',
   'liquidationPrice', 'marginRatio', 'realizedPnl', 'penalty', 'insuranceDraw', 'loss',
 ] as const;
 
 const iso = (ms: number | null): string => (ms === null || !Number.isFinite(ms) ? '' : isoTime(ms));
 const num = (x: number | null): CsvCell => (x === null || !Number.isFinite(x) ? null : x);
 
-/** the run's identifying cells (the first five columns of both files) */
-const runCells = (r: RunResult): CsvCell[] => [r.runId, r.spec.strategy, canonicalJson(r.spec.params), r.spec.setup, r.spec.leverage];
+/** the run's identifying cells (the first nine columns of both files) */
+const runCells = (r: RunResult): CsvCell[] => [r.runId, r.spec.strategy, canonicalJson(r.spec.params), r.spec.setup, r.spec.leverage, ...variantCells(r.spec)];
 
 /** Every round trip of a run (closed ones in close order, then those still open at the end). */
 export function runTrades(r: RunResult): RoundTrip[] {

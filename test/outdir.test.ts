@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCK_FILE, MARKER_FILE, openOutDir, writeOutDir } from '../src/util/outdir.js';
+import { LOCK_FILE, MARKER_FILE, liveLock, openOutDir, writeOutDir } from '../src/util/outdir.js';
 import { fsError } from '../src/util/fs-errors.js';
 import { UserError } from '../src/errors.js';
 
@@ -91,6 +91,46 @@ describe('output folder ownership', () => {
     openOutDir(old, { kind: 'run' }).release();
   });
 
+  it("a dataset's manifest.json makes a folder a dataset without a marker (refused as another kind even with --force); a compare folder is no run folder", () => {
+    const d = tmp();
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1 }));
+    writeFileSync(join(d, 'BTCUSDT-candles-1h.arrow'), 'x');
+    for (const kind of ['run', 'compare'] as const) expect(userError(() => openOutDir(d, { kind, force: true, accept: () => true })).message).toMatch(/is a marginlab dataset, not a (run|compare) folder/);
+    expect(readdirSync(d).sort()).toEqual(['BTCUSDT-candles-1h.arrow', 'manifest.json']);
+    openOutDir(d, { kind: 'dataset', accept: (_d, entries) => entries.includes('manifest.json') }).release();
+    const c = tmp();
+    openOutDir(c, { kind: 'compare' }).release();
+    expect(userError(() => openOutDir(c, { kind: 'run', force: true })).message).toMatch(/is a marginlab compare folder, not a run folder/);
+    // alsoInto: a run folder accepted by a compare, keeping its kind
+    const r = tmp();
+    openOutDir(r, { kind: 'run' }).release();
+    const o = openOutDir(r, { kind: 'compare', alsoInto: ['run'] });
+    expect(o.kind).toBe('run');
+    o.release();
+  });
+
+  it('claimFiles: a file of that name is replaced only when the marker lists it (or --force); the claim survives a replaceEntries', async () => {
+    const d = tmp();
+    openOutDir(d, { kind: 'run' }).release();
+    writeFileSync(join(d, 'compare.md'), 'mine');
+    const o = openOutDir(d, { kind: 'run' });
+    const e = userError(() => o.claimFiles(['compare.md', 'compare.html']));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toMatch(/holds a compare\.md that marginlab did not write; move it away, choose another folder, or add --force to replace it/);
+    mkdirSync(join(d, 'compare.html'));
+    expect(userError(() => o.claimFiles(['compare.html'], true)).message).toMatch(/holds a folder named compare\.html/);
+    rmSync(join(d, 'compare.html'), { recursive: true });
+    o.claimFiles(['compare.md', 'compare.html'], true);
+    o.release();
+    expect((JSON.parse(readFileSync(join(d, MARKER_FILE), 'utf8')) as { entries: string[] }).entries).toEqual(expect.arrayContaining(['compare.md', 'compare.html']));
+    // a merge-like rewrite of the run folder keeps compare.md listed: the next claim needs no --force
+    await writeOutDir(d, { kind: 'run' }, (t) => writeFileSync(join(t, 'manifest.json'), '{}'));
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('mine');
+    const again = openOutDir(d, { kind: 'run' });
+    again.claimFiles(['compare.md']);
+    again.release();
+  });
+
   it('refuses an output equal to, inside or containing an input, comparing real paths; config folder only when equal', () => {
     const root = tmp();
     const data = join(root, 'data');
@@ -121,6 +161,15 @@ describe('locks', () => {
     const second = openOutDir(d, { kind: 'run' });
     expect(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
     second.release();
+  });
+  it('liveLock: the holder of a live lock, null for none or a stale one', () => {
+    const d = tmp();
+    expect(liveLock(d)).toBeNull();
+    const o = openOutDir(d, { kind: 'run' });
+    expect(liveLock(d)).toMatchObject({ pid: process.pid, host: hostname() });
+    o.release();
+    writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'then', command: 'run' }));
+    expect(liveLock(d)).toBeNull();
   });
   it("another host's lock is refused unless --force", () => {
     const d = tmp();

@@ -1,15 +1,18 @@
 /**
  * Output folders: the one module every command that writes a folder goes through (run, merge,
- * report, data synth, import, writeDataset).
+ * report, compare, data synth, import, writeDataset).
  *
  * Rules (docs/scaling.md, "Output folders"):
  * - A marker file (`.marginlab.json`) says a folder is marginlab's own, and of which kind (a run
- *   folder or a dataset). marginlab deletes or replaces only what it wrote: the entries the marker
- *   lists (datasets, merges) or the names a run folder is made of (results/, manifest.json and the
- *   report files).
+ *   folder, a dataset, or a compare folder: compare.md/html only). marginlab deletes or replaces
+ *   only what it wrote: the entries the marker lists (datasets, merges, compare files) or the names
+ *   a run folder is made of (results/, manifest.json and the report files). A file written into a
+ *   folder one by one (compare.md in a run folder) replaces a file of that name only when the
+ *   marker lists it (OutDir.claimFiles).
  * - A non-empty folder without a marker is refused (`--force` writes into it anyway, replacing only
- *   files with the names marginlab writes, touching nothing else). A folder of the other kind (a
- *   dataset as a run's output) is refused always.
+ *   files with the names marginlab writes, touching nothing else). A folder of another kind (a
+ *   dataset as a run's output) is refused always; a folder holding a dataset's manifest.json
+ *   (format marginlab-dataset) is a dataset, marker or not.
  * - An output equal to, inside, or containing an input (dataset, shard, baseline, run folder) is
  *   refused, comparing real paths (symlinks resolved); an output equal to the config's folder too.
  *   `--force` never overrides this.
@@ -27,7 +30,9 @@ import { fsError, withFsErrors } from './fs-errors.js';
 export const MARKER_FILE = '.marginlab.json';
 export const LOCK_FILE = '.marginlab.lock';
 
-export type OutKind = 'run' | 'dataset';
+export type OutKind = 'run' | 'dataset' | 'compare';
+const OUT_KINDS: readonly OutKind[] = ['run', 'dataset', 'compare'];
+const KIND_NAMES: Record<OutKind, string> = { run: 'run folder', dataset: 'dataset', compare: 'compare folder' };
 
 /** a held lock is refreshed this often; a lock of another host older than LOCK_STALE_MS is stale (its process is gone) */
 export const LOCK_REFRESH_MS = 10_000;
@@ -56,6 +61,8 @@ export interface OutDirOptions {
   name?: string;
   /** a non-empty folder without a marker that is acceptable anyway (e.g. an existing dataset for import) */
   accept?: (dir: string, entries: string[]) => boolean;
+  /** marginlab folders of these kinds are accepted too, keeping their kind (compare writes into a run folder) */
+  alsoInto?: OutKind[];
 }
 
 interface Marker {
@@ -65,7 +72,7 @@ interface Marker {
   entries: string[];
 }
 
-interface LockInfo {
+export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
@@ -103,10 +110,19 @@ function readMarker(dir: string): Marker | null {
   if (!existsSync(p)) return null;
   try {
     const m = JSON.parse(readFileSync(p, 'utf8')) as Partial<Marker>;
-    if (m.tool !== 'marginlab' || (m.kind !== 'run' && m.kind !== 'dataset')) return null;
-    return { tool: 'marginlab', kind: m.kind, entries: Array.isArray(m.entries) ? m.entries.filter((e): e is string => typeof e === 'string' && !e.includes('/') && !e.includes('\\') && e !== '..' && e !== '.') : [] };
+    if (m.tool !== 'marginlab' || !OUT_KINDS.includes(m.kind as OutKind)) return null;
+    return { tool: 'marginlab', kind: m.kind as OutKind, entries: Array.isArray(m.entries) ? m.entries.filter((e): e is string => typeof e === 'string' && !e.includes('/') && !e.includes('\\') && e !== '..' && e !== '.') : [] };
   } catch {
     return null;
+  }
+}
+
+/** true when `dir` holds a marginlab dataset's manifest.json (a dataset written before markers, or copied without its marker) */
+function holdsDatasetManifest(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown }).format === 'marginlab-dataset';
+  } catch {
+    return false;
   }
 }
 
@@ -129,6 +145,29 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** A lock is stale when its process is dead (this host) or it was not refreshed for LOCK_STALE_MS (another host). */
+function lockIsStale(held: LockInfo, lockPath: string): boolean {
+  if (held.host === hostname()) return !pidAlive(held.pid);
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs > LOCK_STALE_MS;
+  } catch {
+    return true; // released meanwhile
+  }
+}
+
+/**
+ * The marginlab process writing `dir` now (its live lock), or null: no lock, or a stale one. For a
+ * command that reads a folder (compare): a folder being written is not complete yet.
+ */
+export function liveLock(dir: string): LockInfo | null {
+  const lockPath = join(dir, LOCK_FILE);
+  const held = readLock(lockPath);
+  return held !== null && !lockIsStale(held, lockPath) ? held : null;
+}
+
+/** How a lock holder is named in messages: pid, host, start time and command. */
+export const lockHolder = (held: LockInfo): string => `pid ${held.pid} on ${held.host}, since ${held.startedAt}: ${held.command}`;
+
 function readLock(path: string): LockInfo | null {
   try {
     const l = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
@@ -146,6 +185,8 @@ export class OutDir {
   readonly created: boolean;
   /** entries the marker listed before this invocation (what marginlab may replace or delete) */
   readonly previous: readonly string[];
+  /** the entries the marker lists now (what marginlab wrote; kept up to date by replaceEntries and claimFiles) */
+  private own: string[];
   private readonly lockPath: string;
   private readonly lockText: string;
   private released = false;
@@ -156,11 +197,12 @@ export class OutDir {
   private readonly source: 'flag' | 'config';
 
   /** @internal use openOutDir */
-  constructor(path: string, kind: OutKind, created: boolean, previous: string[], lockPath: string, lockText: string, name: string, source: 'flag' | 'config') {
+  constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: 'flag' | 'config') {
     this.path = path;
     this.kind = kind;
     this.created = created;
     this.previous = previous;
+    this.own = own;
     this.lockPath = lockPath;
     this.lockText = lockText;
     this.name = name;
@@ -203,9 +245,37 @@ export class OutDir {
         } else renameSync(join(tmp, e), dest);
       }
       for (const e of this.previous) if (!entries.includes(e)) rmSync(join(this.path, e), { recursive: true, force: true });
-      writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries });
+      // what marginlab wrote beside the replaced set stays listed (compare.md in a run folder)
+      const kept = this.own.filter((e) => !entries.includes(e) && !this.previous.includes(e) && (existsSync(join(this.path, e)) || isSymlink(join(this.path, e))));
+      this.own = [...entries, ...kept].sort();
+      writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own });
     });
     rmSync(tmp, { recursive: true, force: true });
+  }
+
+  /**
+   * Before files are written into the folder one by one (compare.md and compare.html, see
+   * writeFilesAtomic): an existing file of one of these names is replaced only when the marker
+   * lists it (marginlab wrote it) or with `force`; else a UserError (64) names it. A folder of such
+   * a name is refused always. The names are then listed in the marker.
+   */
+  claimFiles(names: readonly string[], force = false): void {
+    const usage = this.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
+    for (const n of names) {
+      const p = join(this.path, n);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue; // not there
+      }
+      if (st.isDirectory()) throw new UserError(`${this.name} ${this.path} holds a folder named ${n}, where marginlab writes a file; move it away or choose another folder`, usage);
+      if (!force && !this.own.includes(n)) {
+        throw new UserError(`${this.name} ${this.path} holds a ${n} that marginlab did not write; move it away, choose another folder, or add --force to replace it`, usage);
+      }
+    }
+    this.own = [...new Set([...this.own, ...names])].sort();
+    this.fs('write into', () => writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own }));
   }
 
   /** After a failure: remove a temp folder, and the output folder itself if this invocation created it and it holds nothing else. */
@@ -321,14 +391,18 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   try {
     const entries = readdirSync(path).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f));
     const marker = readMarker(path);
+    // a dataset's manifest.json makes a folder a dataset, marker or not
+    const found: OutKind | null = marker?.kind ?? (entries.includes('manifest.json') && holdsDatasetManifest(path) ? 'dataset' : null);
+    const accepted = [opts.kind, ...(opts.alsoInto ?? [])];
+    if (found !== null && !accepted.includes(found)) {
+      throw new UserError(`${name} ${path} is a marginlab ${KIND_NAMES[found]}, not a ${accepted.map((k) => KIND_NAMES[k]).join(' or ')}; choose another folder`, usage);
+    }
+    const kind = found ?? opts.kind;
     let previous: string[] = [];
     if (marker) {
-      if (marker.kind !== opts.kind) {
-        throw new UserError(`${name} ${path} is a marginlab ${marker.kind === 'run' ? 'run folder' : 'dataset'}, not a ${opts.kind === 'run' ? 'run folder' : 'dataset'}; choose another folder`, usage);
-      }
       previous = marker.kind === 'run' ? [...RUN_FOLDER_ENTRIES] : marker.entries;
     } else if (entries.length > 0) {
-      const legacyRun = opts.kind === 'run' && entries.every((e) => (RUN_FOLDER_ENTRIES as readonly string[]).includes(e)) && entries.includes('manifest.json');
+      const legacyRun = kind === 'run' && entries.every((e) => (RUN_FOLDER_ENTRIES as readonly string[]).includes(e)) && entries.includes('manifest.json');
       if (legacyRun) previous = [...RUN_FOLDER_ENTRIES];
       else if (opts.accept?.(path, entries)) previous = [];
       else if (!opts.force) {
@@ -339,10 +413,9 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
         );
       }
     }
-    withFsErrors({ ...ctx, action: 'write into the output folder' }, () =>
-      writeMarker(path, { tool: 'marginlab', kind: opts.kind, entries: marker?.entries ?? (opts.kind === 'run' ? [...RUN_FOLDER_ENTRIES] : []) }),
-    );
-    return new OutDir(path, opts.kind, created, previous, lockPath, lockText, name, source);
+    const own = marker?.entries ?? (kind === 'run' ? [...RUN_FOLDER_ENTRIES] : []);
+    withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeMarker(path, { tool: 'marginlab', kind, entries: own }));
+    return new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
   } catch (err) {
     release();
     if (created) {
@@ -381,17 +454,11 @@ function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78
     }
     const held = readLock(lockPath);
     const sameHost = held?.host === hostname();
-    let age = 0;
-    try {
-      age = Date.now() - statSync(lockPath).mtimeMs;
-    } catch {
-      continue;
-    }
-    const stale = held !== null && (sameHost ? !pidAlive(held.pid) : age > LOCK_STALE_MS);
+    const stale = held !== null && lockIsStale(held, lockPath);
     const foreignTakeover = held !== null && !sameHost && force;
     if (held !== null && !stale && !foreignTakeover) {
       throw new UserError(
-        `${name} ${dir} is being written by another marginlab process (pid ${held.pid} on ${held.host}, since ${held.startedAt}: ${held.command}); ` +
+        `${name} ${dir} is being written by another marginlab process (${lockHolder(held)}); ` +
           (sameHost
             ? 'wait for it to finish, or choose another folder'
             : `wait for it to finish or choose another folder; if that process is gone, add --force to take the lock over (or delete ${lockPath})`),

@@ -30,7 +30,7 @@ vi.mock('node:fs', async (orig) => {
   return { ...fs, writeFileSync, writeSync, default: { ...fs, writeFileSync, writeSync } };
 });
 
-const { writeFileAtomic } = await import('../src/util/atomic.js');
+const { writeFileAtomic, writeFilesAtomic } = await import('../src/util/atomic.js');
 const { withFsErrors } = await import('../src/util/fs-errors.js');
 const { writeReport } = await import('../src/report/index.js');
 const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
@@ -48,6 +48,18 @@ describe('ENOSPC', () => {
       fail.on = false;
     }
     expect(readdirSync(join(d, 'results'))).toEqual([]);
+  });
+  it('compare.md and compare.html (writeFilesAtomic): a failed write leaves the earlier files as they were and no temp file', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-enospc-c-'));
+    writeFilesAtomic(d, [{ name: 'compare.md', data: 'old md' }, { name: 'compare.html', data: 'old html' }]);
+    fail.on = true;
+    try {
+      expect(() => writeFilesAtomic(d, [{ name: 'compare.md', data: 'new md' }, { name: 'compare.html', data: 'new html' }])).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    } finally {
+      fail.on = false;
+    }
+    expect(readdirSync(d).sort()).toEqual(['compare.html', 'compare.md']);
+    expect(realFs.readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md');
   });
   it('a report write fails and leaves neither a temp folder nor a half file', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-enospc-r-'));

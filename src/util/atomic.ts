@@ -10,14 +10,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdirs, writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirs(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFilesAtomic(dirname(path), [{ name: basename(path), data }]);
+}
+
+/**
+ * Several files of one folder (compare.md and compare.html): every file is written to a temp name
+ * first, and only when all are written is each renamed into place, so a failed write (disk full)
+ * leaves the earlier files as they were. No temp file is left behind.
+ */
+export function writeFilesAtomic(dir: string, files: readonly { name: string; data: string | Uint8Array }[]): void {
+  mkdirs(dir);
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const tmps = files.map((f) => join(dir, `.${f.name}.${tag}.tmp`));
   try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    files.forEach((f, i) => writeFileSync(tmps[i]!, f.data));
+    files.forEach((f, i) => renameSync(tmps[i]!, join(dir, f.name)));
+  } finally {
+    for (const t of tmps) rmSync(t, { force: true });
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
-import { loadRunFolder } from '../report/load.js';
+import { loadRunFolder, type RunFolder } from '../report/load.js';
 import { paramsLabel } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
@@ -32,6 +32,12 @@ export interface Side {
   marginlabVersion: string;
   createdAt: string;
   runs: number;
+  /** runs the folder holds when complete (its plan, or its shard's part of it) */
+  planned: number;
+  /** planned runs with no result */
+  missing: number;
+  /** the run writing the folder did not finish (interrupted or killed: manifest.json still says inProgress) */
+  interrupted: boolean;
 }
 
 export interface MetricDiff {
@@ -190,15 +196,34 @@ function sortLabels<T extends RunLabel>(xs: T[]): T[] {
   );
 }
 
-function side(dir: string, manifest: RunManifest, runs: number): Side {
-  return { dir, name: manifest.name, engineVersion: manifest.engineVersion, marginlabVersion: manifest.marginlabVersion, createdAt: manifest.createdAt, runs };
+function side(dir: string, folder: RunFolder): Side {
+  const m = folder.manifest;
+  return {
+    dir,
+    name: m.name,
+    engineVersion: m.engineVersion,
+    marginlabVersion: m.marginlabVersion,
+    createdAt: m.createdAt,
+    runs: folder.results.length,
+    planned: folder.expected,
+    missing: folder.missing,
+    interrupted: m.inProgress === true,
+  };
+}
+
+/** What makes a compared folder incomplete, in words (null when it is complete). */
+export function incompleteNote(s: Side): string | null {
+  const parts: string[] = [];
+  if (s.interrupted) parts.push('the run writing it did not finish (interrupted or killed)');
+  if (s.missing > 0) parts.push(`${s.missing} of the ${s.planned} planned runs have no result`);
+  return parts.length ? parts.join('; ') : null;
 }
 
 /** Compare two run folders (written by `marginlab run` or `merge`) under `rules`. */
 export function compareFolders(baselineDir: string, currentDir: string, rules: readonly Rule[]): Comparison {
   const base = loadRunFolder(baselineDir);
   const cur = loadRunFolder(currentDir);
-  return compareResults(side(baselineDir, base.manifest, base.results.length), base.results, side(currentDir, cur.manifest, cur.results.length), cur.results, rules);
+  return compareResults(side(baselineDir, base), base.results, side(currentDir, cur), cur.results, rules);
 }
 
 /** The comparison of two sets of results (compareFolders without the folders). */

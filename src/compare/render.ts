@@ -3,7 +3,7 @@
  * self-contained page, no script, every value escaped).
  */
 import { escapeHtml, escapeMd, fmtLeverage, fmtMetric } from '../report/format.js';
-import { COMPARE_METRICS, HIGHER_IS_BETTER, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
+import { COMPARE_METRICS, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
@@ -21,14 +21,28 @@ function fmtDelta(id: string, d: number | null): string {
 
 const cell = (id: string, m: MetricDiff): string => `${fmtMetric(id, m.baseline)} → ${fmtMetric(id, m.current)} (${fmtDelta(id, m.delta)})`;
 
-function headline(c: Comparison): string[] {
+/** `withIncomplete`: the warnings of incomplete folders (the terminal has them on stderr) */
+function headline(c: Comparison, withIncomplete = true): string[] {
   const eng = c.engineVersionChanged ? `engine ${c.baseline.engineVersion} → ${c.current.engineVersion} (changed)` : `engine ${c.current.engineVersion}`;
   return [
     `baseline ${c.baseline.dir} (${c.baseline.name}, ${c.baseline.runs} runs, ${c.baseline.createdAt})`,
     `current  ${c.current.dir} (${c.current.name}, ${c.current.runs} runs, ${c.current.createdAt})`,
     `${c.pairs.length} matched, ${c.onlyInBaseline.length} only in baseline, ${c.onlyInCurrent.length} only in current; ${eng}`,
+    ...(withIncomplete ? incompleteLines(c) : []),
   ];
 }
+
+/** One line per compared folder that is incomplete: its runs are compared as they are. */
+export function incompleteLines(c: Comparison): string[] {
+  const out: string[] = [];
+  for (const [which, s] of [['baseline', c.baseline], ['current', c.current]] as const) {
+    const note = incompleteNote(s);
+    if (note !== null) out.push(`warning: the ${which} folder ${s.dir} is incomplete: ${note}; its runs are compared as they are`);
+  }
+  return out;
+}
+
+const verdict = (c: Comparison): string => `${c.passed ? 'pass' : 'FAIL'}${incompleteLines(c).length ? ' (of incomplete folders)' : ''}`;
 
 function ruleLines(c: Comparison): string[] {
   if (c.rules.length === 0) return ['no --fail-on rules: exit 0'];
@@ -53,7 +67,7 @@ function pairLine(p: RunPair): string {
 
 /** The terminal summary: rules, setups, failing / changed runs, the largest return changes, one-sided runs. */
 export function renderText(c: Comparison): string {
-  const out = [...headline(c), '', ...ruleLines(c), ''];
+  const out = [...headline(c, false), '', ...ruleLines(c), ''];
   for (const s of c.setups) out.push(setupLine(s));
   const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current);
   const rest = c.pairs
@@ -65,7 +79,7 @@ export function renderText(c: Comparison): string {
   const one = (title: string, xs: OneSided[]) =>
     xs.length ? ['', `${title} (${xs.length}):`, ...xs.map((x) => `  ${runName(x)} [${x.status}]${x.failedRules.length ? ` FAILS ${x.failedRules.join(', ')}` : ''}`)] : [];
   out.push(...one('only in baseline', c.onlyInBaseline), ...one('only in current', c.onlyInCurrent));
-  out.push('', c.passed ? 'result: pass' : 'result: FAIL (exit 1)');
+  out.push('', `result: ${verdict(c)}${c.passed ? '' : ' (exit 1)'}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -73,7 +87,7 @@ export function renderText(c: Comparison): string {
 export function renderMarkdown(c: Comparison): string {
   const md = escapeMd;
   const out: string[] = ['# marginlab compare', '', ...headline(c).map((l) => `- ${md(l)}`), '', '## Rules', ''];
-  out.push(...ruleLines(c).map((l) => `- ${md(l)}`), '', `**${c.passed ? 'pass' : 'FAIL'}**`, '', '## Per setup', '');
+  out.push(...ruleLines(c).map((l) => `- ${md(l)}`), '', `**${verdict(c)}**`, '', '## Per setup', '');
   if (c.setups.length === 0) out.push('No matched runs.');
   else {
     out.push('| setup | runs | Δ return (mean) | Δ max DD (mean) | liquidations | liquidation loss | funding net | fees | status changed | failing |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -138,7 +152,7 @@ th{background:#f4f4f5}.up{color:#15803d}.down{color:#b91c1c}tr.fail{background:#
 </style></head><body>
 <h1>marginlab compare</h1>
 <ul>${headline(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-<p class="verdict ${c.passed ? 'pass' : 'fail'}">${c.passed ? 'pass' : 'FAIL'}</p>
+<p class="verdict ${c.passed ? 'pass' : 'fail'}">${e(verdict(c))}</p>
 <h2>Rules</h2><ul>${ruleLines(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 <h2>Per setup</h2>${c.setups.length ? `<table><tr><th>setup</th><th>changes</th></tr>${setupRows}</table>` : '<p>No matched runs.</p>'}
 <h2>Runs (${c.pairs.length})</h2>${c.pairs.length ? `<table><tr><th>run</th><th>status</th>${COMPARE_METRICS.map((id) => `<th>${e(METRIC_TITLES[id] ?? id)}</th>`).join('')}<th>notes</th></tr>\n${rows}</table>` : '<p>No matched runs.</p>'}

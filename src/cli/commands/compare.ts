@@ -1,12 +1,22 @@
 /**
- * `marginlab compare <baseline> <current> [--fail-on rules] [--json] [--out dir]`: the regression
- * gate of nightly sweeps (docs/scaling.md). Prints the differences that matter, writes
+ * `marginlab compare <baseline> <current> [--fail-on rules] [--json] [--out dir] [--force]`: the
+ * regression gate of nightly sweeps (docs/scaling.md). Prints the differences that matter, writes
  * compare.md and compare.html (into the current folder unless --out), exits 1 when a --fail-on
- * rule fails, 0 otherwise; 64 for a bad rule, 66 for a missing folder, 65 for a malformed one.
+ * rule fails, 0 otherwise; 64 for a bad rule, a refused output folder or a compared folder another
+ * marginlab process is writing, 66 for a missing folder, 65 for a malformed one.
+ *
+ * The output folder follows the rules of every folder marginlab writes (src/util/outdir.ts): a new
+ * or empty folder, a run folder, or a folder compare wrote before; never a dataset, never the
+ * baseline or inside / around either input (the current folder itself is the default); a foreign
+ * non-empty folder only with --force; locked while written. A compare.md or compare.html that
+ * marginlab did not write is replaced only with --force. An incomplete compared folder
+ * (interrupted, or planned runs without a result) is compared as it is, with a warning.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
+
+export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
 
 export function register(program: Command): void {
   program
@@ -16,21 +26,52 @@ export function register(program: Command): void {
     .argument('<current>', 'current run folder')
     .option('--fail-on <rules...>', 'rules, comma-separated, e.g. "liquidations>0,maxDrawdown>+2pp,totalReturn<-1pp,status!=ok" (docs/scaling.md)')
     .option('--json', 'print the comparison as JSON on stdout')
-    .option('--out <dir>', 'folder for compare.md and compare.html (default: the current run folder)')
-    .action(async (baselineDir: string, currentDir: string, flags: { failOn?: string[]; json?: boolean; out?: string }) => {
-      const [{ parseRules }, { compareFolders }, { renderText, renderMarkdown, renderHtml }, { writeFileAtomic }] = await Promise.all([
-        import('../../compare/rules.js'),
-        import('../../compare/index.js'),
-        import('../../compare/render.js'),
-        import('../../util/atomic.js'),
-      ]);
+    .option('--out <dir>', 'folder for compare.md and compare.html (default: the current run folder): a new or empty folder, a run folder, or one compare wrote before')
+    .option('--force', 'write into a non-empty folder marginlab did not make, and replace a compare.md / compare.html marginlab did not write')
+    .action(async (baselineDir: string, currentDir: string, flags: { failOn?: string[]; json?: boolean; out?: string; force?: boolean }) => {
+      const [{ parseRules }, { compareFolders }, { renderText, renderMarkdown, renderHtml, incompleteLines }, { writeFilesAtomic }, { liveLock, lockHolder, openOutDir, realPathOf }, { withFsErrors }] =
+        await Promise.all([
+          import('../../compare/rules.js'),
+          import('../../compare/index.js'),
+          import('../../compare/render.js'),
+          import('../../util/atomic.js'),
+          import('../../util/outdir.js'),
+          import('../../util/fs-errors.js'),
+        ]);
       const rules = parseRules(flags.failOn ?? []);
+      // a folder another marginlab command is writing has not got all its results yet: not compared
+      for (const [which, dir] of [['baseline', baselineDir], ['current', currentDir]] as const) {
+        const held = liveLock(resolve(dir));
+        if (held) throw new UserError(`${which} run folder ${resolve(dir)} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then compare`, ExitCode.USAGE);
+      }
       const c = compareFolders(baselineDir, currentDir, rules);
-      const out = resolve(flags.out ?? currentDir);
-      writeFileAtomic(resolve(out, 'compare.md'), renderMarkdown(c));
-      writeFileAtomic(resolve(out, 'compare.html'), renderHtml(c));
+      for (const line of incompleteLines(c)) {
+        process.stderr.write(`marginlab: ${line}; finish it (\`marginlab run --resume\`, or merge the missing shards) for a full comparison\n`);
+      }
+
+      const target = resolve(flags.out ?? currentDir);
+      const force = flags.force ? { force: true } : {};
+      const baseline = { label: 'baseline run folder', path: resolve(baselineDir) };
+      // the default: the current run folder itself (validated as one above); compare adds its two files there
+      const out =
+        realPathOf(target) === realPathOf(currentDir)
+          ? openOutDir(target, { kind: 'run', name: flags.out ? '--out' : 'current run folder', inputs: realPathOf(baselineDir) === realPathOf(currentDir) ? [] : [baseline], accept: () => true, ...force })
+          : openOutDir(target, { kind: 'compare', alsoInto: ['run'], inputs: [baseline, { label: 'current run folder', path: resolve(currentDir) }], ...force });
+      try {
+        out.claimFiles(COMPARE_FILES, !!flags.force);
+        const files = [
+          { name: COMPARE_FILES[0], data: renderMarkdown(c) },
+          { name: COMPARE_FILES[1], data: renderHtml(c) },
+        ];
+        withFsErrors({ path: out.path, action: 'write compare.md and compare.html into', role: 'output' }, () => writeFilesAtomic(out.path, files));
+      } catch (err) {
+        out.discard();
+        throw err;
+      } finally {
+        out.release();
+      }
       if (flags.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
-      else process.stdout.write(`${renderText(c)}wrote ${resolve(out, 'compare.md')} and compare.html\n`);
+      else process.stdout.write(`${renderText(c)}wrote ${resolve(out.path, COMPARE_FILES[0])} and ${COMPARE_FILES[1]}\n`);
       process.exitCode = c.passed ? ExitCode.OK : ExitCode.FAILED;
     });
 }

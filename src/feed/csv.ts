@@ -301,13 +301,13 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       parser.on('end', () => res());
       input.pipe(parser);
     });
-    if (headerIndex === null || w === null) throw dataError(`${file}: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows)`);
+    if (headerIndex === null || w === null) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
     flush();
     if (badCount > 0 && !opts.skipBadRows) {
       const more = badCount > bad.length ? [`... and ${badCount - bad.length} more bad rows (${badCount} in all)`] : [];
       throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (--skip-bad-rows leaves them out)`, [...bad, ...more]);
     }
-    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ''}`, bad);
+    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, bad);
     const sha256 = w.close();
 
     if (tfMs !== null) spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);

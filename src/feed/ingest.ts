@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { dataError } from '../errors.js';
+import { dataError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
@@ -58,6 +58,15 @@ export interface CommitResult {
 }
 
 const MAX_LISTED = 200;
+
+/**
+ * The error for an input with no data rows (an empty file, a header only, `[]`, an archive member
+ * with nothing in it): every importer refuses it (65) rather than write a series file with no rows,
+ * which no backtest can load. `what` names the file (and the archive member).
+ */
+export function noRowsError(what: string): UserError {
+  return dataError(`${what}: no data rows (the file is empty or holds a header only); nothing was imported. Re-download or re-export it, or leave it out of the import`);
+}
 export const KIND_NAMES: Record<FileKind, readonly string[]> = {
   candles: ['open', 'high', 'low', 'close', 'volume'],
   mark: ['open', 'high', 'low', 'close'],
@@ -274,6 +283,8 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
     const results: CommitResult[] = [];
     let working = manifest;
     for (const parts of groups.values()) {
+      // the readers refuse an input with no rows naming its file; this guards every other caller
+      if (parts.every((p) => p.time.length === 0)) throw dataError(`${label(parts[0]!)}: no data rows to import; nothing was written`);
       const s = normalizeSeries(concatSeries(parts));
       const rel = seriesPath(working, s.symbol, s.kind, s.timeframe);
       const listed = manifest?.files.find((f) => f.path === rel);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type FileKind, type Manifest } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { ProblemList, checkSeries, describeGap } from './validate.js';
+import { NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 
 export interface FileSummary {
@@ -50,6 +50,7 @@ export function inspectDataset(dir: string): DatasetSummary {
     if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
     const tfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, tfMs, problems);
+    if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
     let pmin = Infinity, pmax = -Infinity;
     if (f.kind !== 'funding') {
       const lo = d.columns.low!, hi = d.columns.high!;

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { ProblemList, checkSeries, describeGap, gapText, type GapInfo } from './validate.js';
+import { NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
@@ -186,7 +186,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     }
     const gaps: GapInfo[] = checkSeries(f.path, f.kind, data.timestamp, data.columns, tfOf, problems);
     for (const g of gaps) gapList.push({ file: f.path, gap: g });
-    if (data.rows === 0) problems.add(f.path, null, 'has no rows');
+    if (data.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
     return { file: f, tfMs: tfOf ?? 0, data };
   };
 

@@ -116,6 +116,9 @@ export function checkSeries(
   return gaps;
 }
 
+/** The problem a series file with no rows is (load and inspect agree: no backtest can use it). */
+export const NO_ROWS_PROBLEM = 'has no rows (no backtest can load it): re-import the series from a file with rows (import --replace), or remove its entry from manifest.json';
+
 export function gapText(g: GapInfo): string {
   return `gap of ${g.missingBars} bar${g.missingBars === 1 ? '' : 's'} between ${fmtTime(g.from)} and ${fmtTime(g.to)}`;
 }

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
-import type { SeriesData } from '../ingest.js';
+import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, isNumeric, listFiles, splitCsv } from './common.js';
 import { isZip, readZip } from './zip.js';
 
@@ -56,14 +56,18 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
       throw usageError(`${file}: the file name says ${interval} candles, but --timeframe ${opts.timeframe} was given`);
     }
     const buf = readFileSync(file);
-    const texts: { label: string; text: string }[] = [];
+    const texts: { label: string; what: string; text: string }[] = [];
     if (isZip(buf)) {
-      for (const e of readZip(buf, file)) if (e.name.toLowerCase().endsWith('.csv')) texts.push({ label: `${name}:${e.name}`, text: e.data.toString('utf8') });
+      for (const e of readZip(buf, file)) if (e.name.toLowerCase().endsWith('.csv')) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
       if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
     } else if (name.endsWith('.zip')) {
       throw dataError(`${file}: not a ZIP archive (the download may have been cut or replaced by an error page)`);
-    } else texts.push({ label: name, text: buf.toString('utf8') });
-    for (const t of texts) out.push(parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval));
+    } else texts.push({ label: name, what: file, text: buf.toString('utf8') });
+    for (const t of texts) {
+      const s = parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval);
+      if (s.time.length === 0) throw noRowsError(t.what);
+      out.push(s);
+    }
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
-import type { SeriesData } from '../ingest.js';
+import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, listFiles } from './common.js';
 import { columnF64, readArrowTable } from './feather.js';
 
@@ -89,6 +89,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
       for (let k = 0; k < nc; k++) cols[k]![i] = cell(k + 1);
     }
   }
+  if (time.length === 0) throw noRowsError(file);
   return {
     symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
     where: (i) => `${name} row ${i + 1}`,

@@ -19,7 +19,7 @@ import { basename } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
 import type { FileKind } from '../manifest.js';
-import type { SeriesData } from '../ingest.js';
+import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles, splitCsv } from './common.js';
 
 export type Venue = 'bybit' | 'okx';
@@ -101,7 +101,7 @@ function readTable(file: string, venue: Venue): Table {
     return { ...fromJson(json, venue, file), json: true };
   }
   const rows = splitCsv(text);
-  if (rows.length === 0) throw dataError(`${file}: the file is empty`);
+  if (rows.length === 0) throw noRowsError(file);
   return { head: rows[0]!.cells.map((c) => c.toLowerCase()), rows: rows.slice(1).map((r) => r.cells), lines: rows.slice(1).map((r) => r.line) };
 }
 
@@ -113,6 +113,7 @@ export function readVenue(venue: Venue, paths: readonly string[], opts: VenueOpt
 function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesData {
   const name = basename(file);
   const t = readTable(file, venue);
+  if (t.rows.length === 0) throw noRowsError(file);
   const where = (i: number) => `${name} ${t.json ? 'row' : 'line'} ${t.lines[i]}`;
   const isFunding = col(t.head, 'ftime') >= 0;
   const hasVolume = col(t.head, 'volume') >= 0;
@@ -162,6 +163,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   const keep: number[] = [];
   for (let i = 0; i < n; i++) if (ci < 0 || t.rows[i]![ci] !== '0') keep.push(i);
   const m = keep.length;
+  if (m === 0) throw dataError(`${file}: no confirmed candles (all ${n} rows have confirm = 0, the candle still open); nothing was imported. Export again once a candle has closed`);
   const time = new Float64Array(m);
   const nc = kind === 'candles' ? 5 : 4;
   const cols = Array.from({ length: nc }, () => new Float64Array(m));

@@ -27,7 +27,7 @@ const render = (rs: RunResult[]) => {
   return { md: renderMarkdown(model, sweep, modes), html: renderHtml(model, sweep, modes) };
 };
 const clone = (r: RunResult): RunResult => JSON.parse(JSON.stringify(r)) as RunResult;
-const TRADE_NOTE = 'checked liquidations on trade prices (no mark-price candles for every symbol): liquidations may trigger earlier or later than on the venue.';
+const TRADE_NOTE = 'checked liquidations on trade prices at some or all bars (no mark-price candle for a symbol at those bars): liquidations may trigger earlier or later than on the venue.';
 const CROSS_NOTE = 'multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.';
 
 describe('liquidation-price-source note', () => {

@@ -48,12 +48,19 @@ export class Market {
    * between a loaded dataset and a stress view — that made V8 deoptimise the bar step)
    */
   readonly fundingStart: SymbolColumns['fundingStart'][];
+  /**
+   * which prices the liquidation checks of the replayed bars [from, to) use (counted once, here):
+   * 'mark' when every symbol's bar with a price has a mark candle, 'trade' when none has, else 'mixed'
+   */
+  readonly liquidationPriceSource: 'mark' | 'trade' | 'mixed';
   constructor(
     cols: SymbolColumns[],
     time: Float64Array,
     tf: number,
     readonly exec: ExecutionOptions,
     readonly lots: readonly LotSize[],
+    from = 0,
+    to = time.length,
   ) {
     this.grids = lots.map((l) => new LotGrid(l.step));
     this.n = cols.length;
@@ -78,6 +85,7 @@ export class Market {
     this.tradeHigh = cols.map((c) => c.high);
     this.closeMarks = new Float64Array(this.n).fill(NaN);
     this.lastMarks = new Float64Array(this.n).fill(NaN);
+    this.liquidationPriceSource = liquidationSourceOf(cols, this.liqMark, from, to);
   }
 
   /** seed last marks with the most recent price before `from` */
@@ -103,6 +111,34 @@ export class Market {
       if (v === v) this.closeMarks[s] = v;
     }
   }
+}
+
+/**
+ * The liquidation price source of bars [from, to): a symbol's bar is checked on its mark candle
+ * when liqMark is set and the mark open is a number (src/engine/intrabar.ts), else on its trade
+ * candle when it has one. With no such bar at all (an empty range) the per-symbol flags decide.
+ */
+export function liquidationSourceOf(cols: readonly SymbolColumns[], liqMark: Uint8Array, from: number, to: number): 'mark' | 'trade' | 'mixed' {
+  let mark = 0, trade = 0;
+  for (let s = 0; s < cols.length; s++) {
+    const c = cols[s]!;
+    const present = c.present;
+    if (liqMark[s] === 1) {
+      const mo = c.markOpen;
+      for (let i = from; i < to; i++) {
+        if (mo[i]! === mo[i]!) mark++;
+        else if (present[i] === 1) trade++;
+      }
+    } else {
+      for (let i = from; i < to && trade === 0; i++) if (present[i] === 1) trade++;
+    }
+  }
+  if (mark === 0 && trade === 0) {
+    let flags = 0;
+    for (let s = 0; s < liqMark.length; s++) flags += liqMark[s]!;
+    return flags === liqMark.length ? 'mark' : flags === 0 ? 'trade' : 'mixed';
+  }
+  return trade === 0 ? 'mark' : mark === 0 ? 'trade' : 'mixed';
 }
 
 export function allocSeries(time: Float64Array, pool?: SeriesPool): SetupSeries {

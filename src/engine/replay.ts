@@ -5,7 +5,7 @@
  *   2.+3. pending market orders fill at the open; then the intrabar path (open → nearer extreme →
  *      farther extreme → close by default) is walked as a parameter τ ∈ [0, 3] (segment k spans
  *      [k, k+1]); stop, take-profit and limit triggers (trade prices) and liquidations (mark
- *      prices when the symbol has mark candles at the bar timeframe, else trade prices) are
+ *      prices at the bars where the symbol has a mark candle at the bar timeframe, else trade prices) are
  *      processed in τ order, liquidations first on ties. All symbols walk their paths in step.
  *      A cross pool holding several symbols is checked pessimistically (its legs take their
  *      adverse extremes first, all at once, and the liquidation point is bisected on excess = 0)
@@ -160,8 +160,6 @@ class SetupRunner extends IntrabarRunner {
     const acct = this.acct;
     const n = this.dead ? this.endBar : bars;
     const m = this.m;
-    let marks = 0;
-    for (let s = 0; s < m.n; s++) marks += m.liqMark[s]!;
     const out: SetupOutput = {
       setup: this.spec,
       series: n === bars ? this.series : truncateSeries(this.series, n),
@@ -172,7 +170,7 @@ class SetupRunner extends IntrabarRunner {
       },
       books: acct.books(),
       rejections: { ...this.rejectionCounts },
-      liquidationPriceSource: marks === m.n ? 'mark' : marks === 0 ? 'trade' : 'mixed',
+      liquidationPriceSource: m.liquidationPriceSource,
       crossCheck: m.exec.crossCheck,
       liquidations: this.details?.liquidations ?? [],
       liquidationPrices: this.details?.steps ?? { time: [], symbol: [], price: [] },
@@ -248,7 +246,7 @@ export function replay(p: ReplayParams): ReplayOutput {
     if (!(Number.isFinite(ls.step) && ls.step > 0)) throw new RangeError(`replay: quantity step of ${name} must be > 0, got ${ls.step}`);
     return ls;
   });
-  const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes);
+  const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes, from, to);
   market.seed(from);
   const time = data.time.slice(from, to);
   const factory: AccountFactory = p.accountFactory ?? createAccount;

@@ -73,7 +73,10 @@ export interface SetupOutput {
   books: BooksSnapshot;
   /** rejected orders by reason code */
   rejections: Record<string, number>;
-  /** which prices liquidation checks used: mark candles at bar timeframe for every symbol, trade prices, or a mix */
+  /**
+   * which prices the liquidation checks of the replayed bars used: 'mark' when every symbol's bar had
+   * a mark candle, 'trade' when none had, 'mixed' when some had (counted once per replay, Market)
+   */
   liquidationPriceSource: 'mark' | 'trade' | 'mixed';
   /** how multi-symbol cross pools were checked intrabar */
   crossCheck: 'pessimistic' | 'optimistic';

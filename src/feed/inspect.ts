@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, type FileKind, type Manifest } from './manifest.js';
+import { readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, markCoverageText, markCoveredBars } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 
 export interface FileSummary {
@@ -36,13 +36,20 @@ export interface DatasetSummary {
   files: FileSummary[];
   problems: string[];
   problemCount: number;
+  /** mark candles covering few of a symbol's candle bars (docs/data-format.md, "Mark coverage"); not problems */
+  warnings: string[];
 }
 
 export function inspectDataset(dir: string): DatasetSummary {
   const { manifest } = readManifest(dir);
   const problems = new ProblemList();
   const files: FileSummary[] = [];
+  const warnings: string[] = [];
+  // candle and mark times of the current symbol (files come per symbol), for the mark coverage
+  let held: { symbol: string; series: { f: ManifestFile; time: Float64Array }[] } = { symbol: '', series: [] };
+  const coverage = () => warnings.push(...markCoverageWarnings(held.series));
   for (const f of sortFiles(manifest)) {
+    if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
     if (!existsSync(path)) { problems.add(f.path, null, 'file listed in the manifest is missing'); continue; }
     const d = readKindFile(path, f.path, f.kind, problems);
@@ -51,6 +58,7 @@ export function inspectDataset(dir: string): DatasetSummary {
     const tfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, tfMs, problems);
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
+    else if (f.kind !== 'funding') held.series.push({ f, time: d.timestamp });
     let pmin = Infinity, pmax = -Infinity;
     if (f.kind !== 'funding') {
       const lo = d.columns.low!, hi = d.columns.high!;
@@ -70,10 +78,35 @@ export function inspectDataset(dir: string): DatasetSummary {
       fundingCount: f.kind === 'funding' ? d.rows : null, fundingMeanRate: mean,
     });
   }
+  coverage();
   return {
     dir, name: manifest.name, venue: manifest.venue, timeframe: manifest.timeframe, symbols: manifest.symbols,
-    provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count,
+    provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count, warnings,
   };
+}
+
+/**
+ * One symbol's candle files against its mark files, as the loader pairs them: the mark candles at
+ * the candles' timeframe, else the coarsest finer ones that divide it (aggregated per bar).
+ */
+function markCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[]): string[] {
+  const out: string[] = [];
+  const marks = series.filter((x) => x.f.kind === 'mark').map((x) => ({ ...x, ms: timeframeMsOrNaN(x.f.timeframe!) }));
+  for (const c of series) {
+    if (c.f.kind !== 'candles') continue;
+    const barMs = timeframeMsOrNaN(c.f.timeframe!);
+    const m = marks.find((x) => x.ms === barMs) ?? marks.filter((x) => x.ms < barMs && barMs % x.ms === 0).sort((a, b) => b.ms - a.ms)[0];
+    if (!m) continue;
+    const covered = markCoveredBars(c.time, barMs, m.time, m.ms);
+    const bars = c.time.length;
+    if (covered < MARK_COVERAGE_WARN * bars) {
+      out.push(markCoverageText({
+        markPath: m.f.path, symbol: c.f.symbol, timeframe: c.f.timeframe!, covered, bars,
+        markFirst: m.time[0]!, markLast: m.time[m.time.length - 1]!, candleFirst: c.time[0]!, candleLast: c.time[bars - 1]!,
+      }));
+    }
+  }
+  return out;
 }
 
 function sortFiles(m: Manifest) {
@@ -108,6 +141,10 @@ export function formatSummary(s: DatasetSummary): string {
     lines.push('', 'gaps:');
     for (const g of gapLines.slice(0, 50)) lines.push(`  ${g}`);
     if (gapLines.length > 50) lines.push(`  ... and ${gapLines.length - 50} more`);
+  }
+  if (s.warnings.length) {
+    lines.push('', 'warnings:');
+    for (const w of s.warnings) lines.push(`  ${w}`);
   }
   lines.push('', s.problemCount ? `${s.problemCount} validation problem${s.problemCount === 1 ? '' : 's'}:` : 'validation: ok (no problems)');
   for (const p of s.problems) lines.push(`  ${p}`);

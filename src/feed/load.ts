@@ -8,7 +8,9 @@
  *
  * Mark candles: at the bar timeframe they fill mark* directly; finer mark candles whose timeframe
  * divides the bar's are aggregated (open of the first, max high, min low, close of the last) when
- * every sub-candle of the bar is there; coarser ones only price funding events.
+ * every sub-candle of the bar is there; coarser ones only price funding events. Mark candles that
+ * reach none of the timeline's bars leave markAtBarTimeframe false; covering fewer than
+ * MARK_COVERAGE_WARN of a symbol's bars, they add a warning to md.warnings.
  *
  * Funding: an event's settlement time is its funding time, normalised down to the whole minute
  * when it lies less than 1 s past it (Binance fundingTime jitter such as 1747872000001). It settles
@@ -25,7 +27,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapText, markCoverageText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
@@ -308,6 +310,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     return { cols, hit };
   };
 
+  const markWarnings: string[] = [];
   const columns: SymbolColumns[] = loaded.map((l) => {
     const c = l.candles!.data;
     const placed = place(c.timestamp, [c.columns.open!, c.columns.high!, c.columns.low!, c.columns.close!, c.columns.volume!]);
@@ -329,6 +332,31 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       if (finer) {
         markAtBarTimeframe = true;
         aggregateMark(finer, tfMs, anchor, barOf, time, markOpen, markHigh, markLow, markClose);
+      }
+    }
+    // how many of the symbol's bars have a mark candle (once, here: the engine reads mark* per bar
+    // and checks liquidation on trade prices where one is NaN); none at all: no mark at the bar
+    // timeframe (mark candles of May beside candles of July); few: a warning
+    const usable = exact ?? finer;
+    if (usable) {
+      let any = false, bars = 0, covered = 0, firstBar = -1, lastBar = -1;
+      for (let i = 0; i < nBars; i++) {
+        const has = markOpen[i] === markOpen[i];
+        if (has) any = true;
+        if (present[i]) {
+          bars++;
+          if (has) covered++;
+          if (firstBar < 0) firstBar = i;
+          lastBar = i;
+        }
+      }
+      if (!any) markAtBarTimeframe = false;
+      if (bars > 0 && covered < MARK_COVERAGE_WARN * bars) {
+        const mt = usable.data.timestamp;
+        markWarnings.push(markCoverageText({
+          markPath: usable.file.path, symbol: l.plan.symbol, timeframe: tf, covered, bars,
+          markFirst: mt[0]!, markLast: mt[mt.length - 1]!, candleFirst: time[firstBar]!, candleLast: time[lastBar]!,
+        }));
       }
     }
 
@@ -389,7 +417,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     columns: kept.columns,
     hashes,
   };
-  if (opts.gaps === 'warn' && gapList.length) md.warnings = gapList.map(({ file, gap }) => describeGap(file, gap));
+  const warnings = [...markWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : [])];
+  if (warnings.length) md.warnings = warnings;
   return md;
 }
 

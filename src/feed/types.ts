@@ -19,10 +19,12 @@ export interface SymbolColumns {
   /** base-asset volume */
   volume: Float64Array;
   /**
-   * true when the dataset has mark-price candles at the bar timeframe for this symbol; then
-   * markOpen..markClose hold them (NaN where a mark candle is missing) and liquidation uses mark.
-   * false when mark candles are coarser or missing; then the mark* columns are all NaN and
-   * liquidation/marking uses trade prices (the result records which).
+   * true when the dataset has mark-price candles at the bar timeframe (or finer, aggregated) for
+   * this symbol at one bar of the timeline at least; then markOpen..markClose hold them (NaN where a
+   * mark candle is missing) and liquidation uses mark where there is one. false when mark candles
+   * are coarser, missing, or cover none of the bars (May mark candles beside July candles); then
+   * the mark* columns are all NaN and liquidation/marking uses trade prices. A replay's
+   * liquidationPriceSource counts the bars it used mark candles at.
    */
   markAtBarTimeframe: boolean;
   markOpen: Float64Array;

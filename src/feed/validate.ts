@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtTime } from './timeframe.js';
+import { fmtTime, isoTime } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -114,6 +114,42 @@ export function checkSeries(
     }
   }
   return gaps;
+}
+
+/**
+ * Mark candles covering less than this share of a symbol's candle bars (at the bar timeframe, or
+ * finer ones aggregated) draw a warning from `data validate`, `data inspect` and `run`: at the
+ * bars without one, liquidation is checked on trade prices.
+ */
+export const MARK_COVERAGE_WARN = 0.9;
+
+/** What the mark coverage of one symbol's bars is, as a warning (see MARK_COVERAGE_WARN). */
+export function markCoverageText(o: {
+  markPath: string; symbol: string; timeframe: string; covered: number; bars: number;
+  markFirst: number; markLast: number; candleFirst: number; candleLast: number;
+}): string {
+  const pct = o.bars > 0 ? (100 * o.covered) / o.bars : 0;
+  const share = o.covered === 0 ? 'none' : `${o.covered} (${pct < 1 ? pct.toFixed(2) : pct.toFixed(0)} %)`;
+  return `${o.markPath}: mark candles cover ${share} of the ${o.bars} ${o.timeframe} bars of ${o.symbol} ` +
+    `(mark ${isoTime(o.markFirst)} → ${isoTime(o.markLast)}, candles ${isoTime(o.candleFirst)} → ${isoTime(o.candleLast)}); ` +
+    `liquidation is checked on trade prices at the ${o.bars - o.covered} bars without one`;
+}
+
+/**
+ * Bars of sorted candle open times `candles` (bar length `barMs`) a sorted mark series covers: at
+ * the bar timeframe, a mark candle at the bar's open; finer (`markMs` divides `barMs`), every
+ * sub-candle of the bar (as the loader aggregates them).
+ */
+export function markCoveredBars(candles: Float64Array, barMs: number, marks: Float64Array, markMs: number): number {
+  const per = barMs / markMs;
+  let covered = 0;
+  let j = 0;
+  for (let i = 0; i < candles.length; i++) {
+    const t = candles[i]!;
+    while (j < marks.length && marks[j]! < t) j++;
+    if (j + per - 1 < marks.length && marks[j] === t && marks[j + per - 1] === t + (per - 1) * markMs) covered++;
+  }
+  return covered;
 }
 
 /** The problem a series file with no rows is (load and inspect agree: no backtest can use it). */

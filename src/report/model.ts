@@ -355,7 +355,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   const tradeSrc = runs.filter((r) => r.status === 'ok' && r.liquidationPriceSource !== 'mark');
   if (tradeSrc.length) {
     notes.push(
-      `${tradeSrc.length} of ${runs.length} runs checked liquidations on trade prices (no mark-price candles for every symbol): liquidations may trigger earlier or later than on the venue.`,
+      `${tradeSrc.length} of ${runs.length} runs checked liquidations on trade prices at some or all bars (no mark-price candle for a symbol at those bars): liquidations may trigger earlier or later than on the venue.`,
     );
   }
   const optimistic = runs.filter((r) => r.crossCheck === 'optimistic' && r.spec.symbols.length > 1);

@@ -1,0 +1,142 @@
+/**
+ * Mark candles that cover few or none of the candles' bars: the loader reports what it has (no mark
+ * at the bar timeframe when no bar has a mark candle; a warning when few have), `data validate` and
+ * `data inspect` warn, and a replay's liquidationPriceSource says what its bars used: 'trade' when
+ * none had a mark candle, 'mixed' when some had, 'mark' when all had.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDataset, type SeriesInput } from '../src/feed/write.js';
+import { loadDataset } from '../src/feed/load.js';
+import { inspectDataset } from '../src/feed/inspect.js';
+import { markCoveredBars } from '../src/feed/validate.js';
+import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
+import type { MarketData } from '../src/feed/types.js';
+import { run, scripted, setupOf, zeroFeeVenue } from './engine-fixtures.js';
+import { feedCli } from './fixtures/feed/cli.js';
+
+const H = 3_600_000;
+const MAY = Date.UTC(2025, 4, 1);
+const JULY = Date.UTC(2025, 6, 1);
+const BARS = 31 * 24; // 744 1h bars in May, and in July
+const DIP = 100; // the July bar whose trade low dips to 85 (the mark low only to 99)
+const root = mkdtempSync(join(tmpdir(), 'ml-mark-cov-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** flat candles at 100 (July: a dip of the trade low to 85 at bar DIP; mark candles: low 99 there) */
+function series(kind: 'candles' | 'mark', start: number, n: number, tf = H, tfName = '1h'): SeriesInput {
+  const time: number[] = [], open: number[] = [], high: number[] = [], low: number[] = [], close: number[] = [], volume: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = start + i * tf;
+    const dip = t === JULY + DIP * H;
+    time.push(t); open.push(100); high.push(101); close.push(100); volume.push(1000);
+    low.push(dip ? (kind === 'candles' ? 85 : 99) : 99.5);
+  }
+  return { symbol: 'BTCUSDT', kind, timeframe: tfName, time, columns: kind === 'candles' ? { open, high, low, close, volume } : { open, high, low, close } };
+}
+
+const ds = (name: string) => join(root, name);
+beforeAll(async () => {
+  const july = series('candles', JULY, BARS);
+  await writeDataset(ds('none'), { venue: 'binance-usdm', timeframe: '1h', series: [july] });
+  await writeDataset(ds('may'), { venue: 'binance-usdm', timeframe: '1h', series: [july, series('mark', MAY, BARS)] });
+  await writeDataset(ds('half'), { venue: 'binance-usdm', timeframe: '1h', series: [july, series('mark', JULY, BARS / 2)] });
+  await writeDataset(ds('full'), { venue: 'binance-usdm', timeframe: '1h', series: [july, series('mark', JULY, BARS)] });
+  // 15m mark candles of May only: aggregated to 1h bars, none of which they reach
+  await writeDataset(ds('may15'), { venue: 'binance-usdm', timeframe: '1h', series: [july, series('mark', MAY, 4 * BARS, H / 4, '15m')] });
+});
+
+const NONE_WARNING = 'BTCUSDT-mark-1h.arrow: mark candles cover none of the 744 1h bars of BTCUSDT (mark 2025-05-01T00:00:00.000Z → 2025-05-31T23:00:00.000Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); liquidation is checked on trade prices at the 744 bars without one';
+
+describe('the loader: mark candles that do not overlap the candles', () => {
+  it('May mark candles beside July candles: no mark at the bar timeframe, all mark columns NaN, a warning naming both spans', async () => {
+    const md = await loadDataset(ds('may'));
+    const c = md.columns[0]!;
+    expect(c.markAtBarTimeframe).toBe(false);
+    expect(c.markLow.every((v) => Number.isNaN(v))).toBe(true);
+    expect(md.warnings).toEqual([NONE_WARNING]);
+    const fine = await loadDataset(ds('may15'));
+    expect(fine.columns[0]!.markAtBarTimeframe).toBe(false);
+    expect(fine.warnings).toEqual([NONE_WARNING.replace('BTCUSDT-mark-1h.arrow', 'BTCUSDT-mark-15m.arrow').replace('2025-05-31T23:00', '2025-05-31T23:45')]);
+  });
+
+  it('half covered: mark at the bar timeframe, with a warning; fully covered: no warning; a --to inside the covered part: no warning', async () => {
+    const half = await loadDataset(ds('half'));
+    expect(half.columns[0]!.markAtBarTimeframe).toBe(true);
+    expect(half.warnings).toEqual([
+      'BTCUSDT-mark-1h.arrow: mark candles cover 372 (50 %) of the 744 1h bars of BTCUSDT (mark 2025-07-01T00:00:00.000Z → 2025-07-16T11:00:00.000Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); liquidation is checked on trade prices at the 372 bars without one',
+    ]);
+    expect((await loadDataset(ds('full'))).warnings).toBeUndefined();
+    expect((await loadDataset(ds('half'), { to: JULY + 300 * H })).warnings).toBeUndefined();
+  });
+
+  it('markCoveredBars: exact timeframe by open time; finer ones only when every sub-candle of the bar is there', () => {
+    const bars = Float64Array.from([0, H, 2 * H, 3 * H]);
+    expect(markCoveredBars(bars, H, Float64Array.from([H, 3 * H, 9 * H]), H)).toBe(2);
+    const q = H / 4;
+    // bar 0: all four; bar 1: one missing; bar 2: all four; bar 3: none
+    const fine = [0, q, 2 * q, 3 * q, H, H + q, H + 3 * q, 2 * H, 2 * H + q, 2 * H + 2 * q, 2 * H + 3 * q];
+    expect(markCoveredBars(bars, H, Float64Array.from(fine), q)).toBe(2);
+  });
+});
+
+describe('data validate and data inspect warn when mark candles cover little or none of the candles', () => {
+  it('validate: mark at bar timeframe 0/1 and the warning on stderr (exit 0); inspect lists it under warnings (exit 0)', async () => {
+    const v = await feedCli(['data', 'validate', ds('may')]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain('mark at bar timeframe: 0/1');
+    expect(v.stderr).toBe(`warning: ${NONE_WARNING}\n`);
+    const i = await feedCli(['data', 'inspect', ds('may')]);
+    expect(i.code).toBe(0);
+    expect(i.stdout).toContain(`warnings:\n  ${NONE_WARNING}\n`);
+    expect(i.stdout).toContain('validation: ok');
+    const full = await feedCli(['data', 'validate', ds('full')]);
+    expect(full.stdout).toContain('mark at bar timeframe: 1/1');
+    expect(full.stderr).toBe('');
+    expect(inspectDataset(ds('full')).warnings).toEqual([]);
+    expect(inspectDataset(ds('half')).warnings).toEqual((await loadDataset(ds('half'))).warnings);
+    expect(inspectDataset(ds('may15')).warnings).toEqual((await loadDataset(ds('may15'))).warnings);
+  });
+});
+
+describe('liquidationPriceSource says which prices the replayed bars used', () => {
+  const buy = () => scripted({ 0: (c) => c.buy(0, 1) }, ['BTCUSDT']);
+  const liqs = (out: ReturnType<typeof run>) => out.setups.map((s) => s.liquidations?.length ?? 0);
+
+  it('May mark candles: the run equals the run without mark candles, and says trade', async () => {
+    const none = run(await loadDataset(ds('none')), buy());
+    const may = run(await loadDataset(ds('may')), buy());
+    expect(liqs(none)).toEqual([1, 0]); // the trade low 85 at the dip liquidates isolated 10x (cross has the whole wallet)
+    expect(liqs(may)).toEqual(liqs(none));
+    for (const id of ['isolated', 'cross']) {
+      expect(Array.from(setupOf(may, id).series.equity)).toEqual(Array.from(setupOf(none, id).series.equity));
+      expect(setupOf(may, id).liquidationPriceSource).toBe('trade');
+    }
+  });
+
+  it('a MarketData flagged markAtBarTimeframe whose mark columns are NaN over the replay (as the old loader gave): trade', async () => {
+    const md = await loadDataset(ds('none'));
+    const c = md.columns[0]!;
+    const flagged: MarketData = { ...md, columns: [{ ...c, markAtBarTimeframe: true }] };
+    expect(setupOf(run(flagged, buy()), 'isolated').liquidationPriceSource).toBe('trade');
+  });
+
+  it('full cover: mark (the dip is not a liquidation on mark); half: mixed; a replay inside the covered half: mark, inside the other: trade', async () => {
+    const full = run(await loadDataset(ds('full')), buy());
+    expect(liqs(full)).toEqual([0, 0]);
+    expect(setupOf(full, 'isolated').liquidationPriceSource).toBe('mark');
+    const half = await loadDataset(ds('half'));
+    const out = run(half, buy());
+    expect(liqs(out)).toEqual([0, 0]); // the dip (bar 100) is in the covered half
+    expect(setupOf(out, 'cross').liquidationPriceSource).toBe('mixed');
+    const part = (fromIndex: number, toIndex: number) => replay({
+      data: half, symbols: ['BTCUSDT'], strategy: buy(), params: {}, venue: zeroFeeVenue(), setups: [SETUPS.isolated],
+      initialCapital: '10000', leverage: 10, execution: { ...DEFAULT_EXECUTION, slippageBps: 0 }, fromIndex, toIndex,
+    }).setups[0]!.liquidationPriceSource;
+    expect(part(0, 372)).toBe('mark');
+    expect(part(372, BARS)).toBe('trade');
+    expect(part(300, 400)).toBe('mixed');
+  });
+});

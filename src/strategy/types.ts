@@ -67,7 +67,7 @@ export interface SymbolView {
   /** 1 when the symbol traded in the bar, 0 when the candle is absent */
   readonly present: Series;
   readonly funding: FundingHistory;
-  /** which prices liquidation checks use for this symbol */
+  /** which prices liquidation checks use for this symbol: 'mark' when it has mark candles at the bar timeframe (trade prices at a bar without one), else 'trade' */
   readonly liquidationSource: 'mark' | 'trade';
 }
 

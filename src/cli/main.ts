@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
+import { installInterruptHandler } from '../util/interrupt.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -69,6 +70,8 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
 async function main(): Promise<void> {
   endQuietlyOnClosedPipe(process.stdout);
   endQuietlyOnClosedPipe(process.stderr);
+  // Ctrl-C and SIGTERM: every command removes its temp files and its lock, says so, exits 130
+  installInterruptHandler();
   let code: number;
   try {
     const program = await buildProgram();

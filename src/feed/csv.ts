@@ -21,6 +21,7 @@ import { seriesPath, writeManifest, type FileKind, type Manifest, type ManifestF
 import { fmtTime, timeframeMs } from './timeframe.js';
 import { commitSeries, nextManifest, openDataset, rowProblem, spacingVerdict, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
+import { trackTemp } from '../util/interrupt.js';
 
 export interface CsvImportOptions {
   file: string;
@@ -189,8 +190,11 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   const createdDir = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
   const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // removed on Ctrl-C too (src/util/interrupt.ts)
+  const untrack = trackTemp(tmp);
   const cleanup = () => {
     rmSync(tmp, { force: true });
+    untrack();
     if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
   };
 
@@ -318,6 +322,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       const problems = new ProblemList();
       const read = readKindFile(tmp, label, kind, problems)!;
       rmSync(tmp, { force: true });
+      untrack();
       const cols = KIND_NAMES[kind].filter((c) => read.columns[c] !== undefined).map((c) => read.columns[c]!);
       const [r] = commitSeries(outDir, [{
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${i + 1}`,
@@ -333,6 +338,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     };
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     renameSync(tmp, join(outDir, rel));
+    untrack();
     writeManifest(outDir, m);
     return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
   } catch (err) {

@@ -19,6 +19,7 @@ import {
 } from './manifest.js';
 import { fmtTime, timeframeMs } from './timeframe.js';
 import { ProblemList } from './validate.js';
+import { trackTemp } from '../util/interrupt.js';
 
 /** One series as read from a source, before it meets the dataset. */
 export interface SeriesData {
@@ -273,9 +274,12 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
   }
   const createdDir = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
-  const tmps: { tmp: string; rel: string }[] = [];
+  const tmps: { tmp: string; rel: string; untrack: () => void }[] = [];
   const cleanup = () => {
-    for (const t of tmps) rmSync(t.tmp, { force: true });
+    for (const t of tmps) {
+      rmSync(t.tmp, { force: true });
+      t.untrack();
+    }
     if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
   };
   try {
@@ -300,7 +304,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       const where = time === s.time ? s.where : (i: number) => `${rel} row ${i + 1}`;
       const gaps = checkSpacing({ ...s, time, where });
       const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      tmps.push({ tmp, rel });
+      tmps.push({ tmp, rel, untrack: trackTemp(tmp) });
       const withPrice = s.kind === 'funding' && cols.length > 1 && cols[1]!.some((x) => !Number.isNaN(x));
       const w = new KindFileWriter(tmp, s.kind, { withPrice });
       const useCols = s.kind === 'funding' ? cols.slice(0, withPrice ? 2 : 1) : cols;
@@ -319,7 +323,10 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps });
     }
     const m = nextManifest(outDir, manifest, entries, opts);
-    for (const t of tmps) renameSync(t.tmp, join(outDir, t.rel));
+    for (const t of tmps) {
+      renameSync(t.tmp, join(outDir, t.rel));
+      t.untrack();
+    }
     writeManifest(outDir, m);
     return results;
   } catch (err) {

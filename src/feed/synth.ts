@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { yieldToSignals } from '../util/interrupt.js';
 import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { timeframeMs } from './timeframe.js';
@@ -140,7 +141,7 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     fundingHalfLife: opts.fundingHalfLife ?? 6, fundingIntervalHours: fIntMs / 3_600_000, mark: withMark,
   };
 
-  return writeDirAtomic(opts.out, (tmp) => {
+  return writeDirAtomic(opts.out, async (tmp) => {
     const main = new Rng(opts.seed, 0);
     const jumps = new Rng(opts.seed, 1);
     const fundRng = new Rng(opts.seed, 2);
@@ -237,6 +238,8 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
         if (withMark) markW[i]!.writeBatch(time, [c[5]!, c[6]!, c[7]!, c[8]!], len);
       }
       opts.onProgress?.(b0 + len);
+      // a Ctrl-C is handled between batches (src/util/interrupt.ts: the temp folder is removed)
+      await yieldToSignals();
     }
 
     const files: ManifestFile[] = [];

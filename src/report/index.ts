@@ -11,6 +11,7 @@ import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
 import { csvLines } from './csv.js';
@@ -64,7 +65,8 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   const made = fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const written: string[] = [];
-  const write = (name: string, text: string | Iterable<string>) => {
+  // after each file and each MB written, a Ctrl-C gets its turn (src/util/interrupt.ts removes the temp folder)
+  const write = async (name: string, text: string | Iterable<string>): Promise<void> => {
     const path = join(tmp, name);
     if (typeof text === 'string') fsCall(() => writeFileSync(path, text));
     else {
@@ -82,7 +84,10 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
         };
         for (const piece of text) {
           chunk += piece;
-          if (chunk.length >= 1 << 20) flush();
+          if (chunk.length >= 1 << 20) {
+            flush();
+            await yieldToSignals();
+          }
         }
         if (chunk.length > 0) flush();
         complete = true;
@@ -99,30 +104,33 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
       }
     }
     written.push(name);
+    await yieldToSignals();
   };
   let tmpMade = false;
   let done = false;
+  let untrack = () => {};
   try {
     fsCall(() => mkdirSync(tmp));
     tmpMade = true;
+    untrack = trackTemp(tmp);
     for (const f of formats) {
       switch (f) {
         case 'json':
-          write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes, false), summaryRuns(model)));
+          await write(REPORT_FILES.json, summaryJsonPieces(buildSummary(model, sweep, modes, false), summaryRuns(model)));
           break;
         case 'csv': {
-          write(REPORT_FILES.csv, csvLines(model.runs));
+          await write(REPORT_FILES.csv, csvLines(model.runs));
           const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
-          write(TRADES_FILE, renderTradesCsv(model.runs));
-          write(LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs));
+          await write(TRADES_FILE, renderTradesCsv(model.runs));
+          await write(LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs));
           break;
         }
         case 'md':
-          write(REPORT_FILES.md, renderMarkdown(model, sweep, modes));
+          await write(REPORT_FILES.md, renderMarkdown(model, sweep, modes));
           break;
         case 'html': {
           const { renderHtml } = await import('./html.js');
-          write(REPORT_FILES.html, renderHtml(model, sweep, modes));
+          await write(REPORT_FILES.html, renderHtml(model, sweep, modes));
           break;
         }
       }
@@ -132,6 +140,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   } finally {
     // (only a temp folder this call made: a name taken by someone else is left alone)
     if (tmpMade) rmSync(tmp, { recursive: true, force: true });
+    untrack();
     // a report that failed leaves none of the folders it made, if they are empty (rmdir removes nothing else)
     if (!done) {
       for (const dir of [...made].reverse()) {

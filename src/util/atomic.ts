@@ -8,6 +8,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mkdirs, writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
+import { trackTemp } from './interrupt.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeFilesAtomic(dirname(path), [{ name: basename(path), data }]);
@@ -16,17 +17,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 /**
  * Several files of one folder (compare.md and compare.html): every file is written to a temp name
  * first, and only when all are written is each renamed into place, so a failed write (disk full)
- * leaves the earlier files as they were. No temp file is left behind.
+ * leaves the earlier files as they were. No temp file is left behind (an interrupt removes them:
+ * ./interrupt.ts).
  */
 export function writeFilesAtomic(dir: string, files: readonly { name: string; data: string | Uint8Array }[]): void {
   mkdirs(dir);
   const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const tmps = files.map((f) => join(dir, `.${f.name}.${tag}.tmp`));
+  const untrack = tmps.map((t) => trackTemp(t));
   try {
     files.forEach((f, i) => writeFileSync(tmps[i]!, f.data));
     files.forEach((f, i) => renameSync(tmps[i]!, join(dir, f.name)));
   } finally {
     for (const t of tmps) rmSync(t, { force: true });
+    for (const u of untrack) u();
   }
 }
 

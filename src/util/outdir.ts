@@ -26,6 +26,7 @@ import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'nod
 import { randomBytes } from 'node:crypto';
 import { ExitCode, UserError } from '../errors.js';
 import { fsError, withFsErrors } from './fs-errors.js';
+import { onInterrupt, trackTemp } from './interrupt.js';
 
 export const MARKER_FILE = '.marginlab.json';
 export const LOCK_FILE = '.marginlab.lock';
@@ -80,6 +81,46 @@ export interface LockInfo {
 }
 
 const isOurTemp = (f: string): boolean => f.startsWith('.') && /\.(tmp|old)$/.test(f);
+
+/**
+ * The names of marginlab's temp files and folders: `.<name>.<pid>.<8 hex>.tmp` (a file or folder
+ * being written: `.build.…`, `.report.…`, `.<file>.…`, `.lock.…`) and `.<name>.<pid>.<8 hex>.old`
+ * (an entry being replaced, a stale lock moved aside).
+ */
+const OWN_TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.(tmp|old)$/;
+
+/**
+ * Remove the temp files and folders a marginlab process that is gone (killed, or interrupted twice)
+ * left in `dir`: only names of OWN_TEMP, made before `before` (ms; the lock this process just took),
+ * by a process that is not alive on this host. An `.old` entry is removed only when the entry it
+ * was replaced by exists (otherwise it may be the only copy). Called with the folder's lock held,
+ * so no other marginlab process is writing there. Returns the names removed.
+ */
+export function removeStaleTemps(dir: string, before: number): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const f of names) {
+    const m = OWN_TEMP.exec(f);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    const p = join(dir, f);
+    try {
+      if (lstatSync(p).mtimeMs >= before) continue;
+      if (m[3] === 'old' && !m[1]!.startsWith('lock.stale') && !existsSync(join(dir, m[1]!))) continue;
+      rmSync(p, { recursive: true, force: true });
+      removed.push(f);
+    } catch {
+      /* gone meanwhile, or not ours to remove: leave it */
+    }
+  }
+  return removed;
+}
 
 /** The real path of `p`: symlinks of its existing part resolved, the rest appended. */
 export function realPathOf(p: string): string {
@@ -191,6 +232,10 @@ export class OutDir {
   private readonly lockText: string;
   private released = false;
   private readonly onExit = () => this.release();
+  /** what an interrupt (Ctrl-C) says is left of the folder; default: as it was before, or not created */
+  interruptNote: string | null = null;
+  private readonly temps = new Map<string, () => void>();
+  private readonly offInterrupt: () => void;
   /** the lock's mtime is refreshed while held: a lock of another host not refreshed for LOCK_STALE_MS is stale */
   private readonly heartbeat: NodeJS.Timeout;
   private readonly name: string;
@@ -208,6 +253,11 @@ export class OutDir {
     this.name = name;
     this.source = source;
     process.once('exit', this.onExit);
+    this.offInterrupt = onInterrupt(() => {
+      const gone = this.discard();
+      this.release();
+      return this.interruptNote ?? (gone ? `${this.path} was not created` : `${this.path} is as it was before`);
+    });
     this.heartbeat = setInterval(() => {
       try {
         const now = new Date();
@@ -223,6 +273,7 @@ export class OutDir {
   tempDir(): string {
     const tmp = join(this.path, `.build.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     this.fs('create a temp folder in', () => mkdirSync(tmp));
+    this.temps.set(tmp, trackTemp(tmp));
     return tmp;
   }
 
@@ -250,7 +301,7 @@ export class OutDir {
       this.own = [...entries, ...kept].sort();
       writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own });
     });
-    rmSync(tmp, { recursive: true, force: true });
+    this.removeTemp(tmp);
   }
 
   /**
@@ -278,20 +329,32 @@ export class OutDir {
     this.fs('write into', () => writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own }));
   }
 
-  /** After a failure: remove a temp folder, and the output folder itself if this invocation created it and it holds nothing else. */
-  discard(tmp?: string): void {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-    if (!this.created) return;
+  private removeTemp(tmp: string): void {
+    rmSync(tmp, { recursive: true, force: true });
+    this.temps.get(tmp)?.();
+    this.temps.delete(tmp);
+  }
+
+  /**
+   * After a failure or an interrupt: remove a temp folder (without `tmp`: every temp folder of
+   * tempDir not yet removed), and the output folder itself if this invocation created it and it
+   * holds nothing else. Returns true when the folder was removed.
+   */
+  discard(tmp?: string): boolean {
+    for (const t of tmp ? [tmp] : [...this.temps.keys()]) this.removeTemp(t);
+    if (!this.created) return false;
     try {
       const left = readdirSync(this.path).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f));
       if (left.length === 0) {
         this.release();
         rmSync(join(this.path, MARKER_FILE), { force: true });
         rmdirSync(this.path);
+        return true;
       }
     } catch {
       /* leave it */
     }
+    return false;
   }
 
   /** Give the lock back (idempotent; also done at process exit). */
@@ -300,6 +363,7 @@ export class OutDir {
     this.released = true;
     clearInterval(this.heartbeat);
     process.off('exit', this.onExit);
+    this.offInterrupt();
     try {
       if (readFileSync(this.lockPath, 'utf8') === this.lockText) unlinkSync(this.lockPath);
     } catch {
@@ -381,6 +445,14 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   }
   const lockPath = join(path, LOCK_FILE);
   const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx);
+  // what an earlier marginlab process that was killed left here: the lock is ours, so nobody is writing
+  try {
+    const since = statSync(lockPath).mtimeMs;
+    removeStaleTemps(path, since);
+    if (opts.kind === 'run') removeStaleTemps(join(path, 'results'), since);
+  } catch {
+    /* nothing to clean */
+  }
   const release = () => {
     try {
       if (readFileSync(lockPath, 'utf8') === lockText) unlinkSync(lockPath);

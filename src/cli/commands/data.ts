@@ -89,6 +89,7 @@ export function register(program: Command): void {
       // the dataset folder through the output-folder rules (src/util/outdir.ts): locked while written; an existing dataset or a resumed download is fine
       const { openOutDir } = await import('../../util/outdir.js');
       const lock = openOutDir(out, { kind: 'dataset', name: '--out', accept: (_dir, entries) => entries.includes('manifest.json') || entries.every((e) => e === '.download-cache') });
+      lock.interruptNote = `the dataset ${out} is as it was before; the verified archives downloaded so far are kept in the cache (run the command again to resume)`;
       try {
         const r = await downloadBinanceUsdm({
           symbols: flags.symbols.split(',').map((s) => s.trim()).filter(Boolean), from: flags.from, to: flags.to,

@@ -5,7 +5,8 @@
  * result and the report are still written) · 78 bad config · 130 interrupted (finished results
  * are kept; --resume goes on).
  */
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError, usageError } from '../../errors.js';
 
@@ -63,8 +64,10 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
     source: flags.out ? 'flag' : 'config',
     name: flags.out ? '--out' : 'output.dir',
   });
+  // a second Ctrl-C during the sweep (the first stops it softly, see runInto) ends the process at once
+  out.interruptNote = `finished results are kept in ${join(out.path, 'results')} (run again with --resume to finish)`;
   try {
-    return await runInto(out.path, flags.out ? 'flag' : 'config', loaded, shard, flags);
+    return await runInto(out, flags.out ? 'flag' : 'config', loaded, shard, flags);
   } catch (err) {
     out.discard();
     throw err;
@@ -74,31 +77,31 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
 }
 
 async function runInto(
-  outDir: string,
+  out: import('../../util/outdir.js').OutDir,
   outSource: 'flag' | 'config',
   loaded: import('../../config/index.js').LoadedConfig,
   shard: import('../../shard/plan.js').ShardSpec | null,
   flags: RunFlags,
 ): Promise<number> {
-
-  const [{ runSweep }, { createProgress, chooseProgressMode }] = await Promise.all([import('../../shard/run.js'), import('../../shard/progress.js')]);
+  const outDir = out.path;
+  const [{ runSweep }, { createProgress, chooseProgressMode }, { onInterrupt, setSoftStop }, { writeFileAtomic }] = await Promise.all([
+    import('../../shard/run.js'),
+    import('../../shard/progress.js'),
+    import('../../util/interrupt.js'),
+    import('../../util/atomic.js'),
+  ]);
   const mode = chooseProgressMode({ quiet: !!flags.quiet, json: !!flags.json });
   const progress = createProgress(mode);
   const say = (line: string) => {
     if (mode !== 'quiet' && mode !== 'json') process.stderr.write(`${line}\n`);
   };
 
+  // the first Ctrl-C (SIGINT, SIGTERM) stops the sweep softly; a second one ends the process (src/util/interrupt.ts)
   const stop = new AbortController();
-  let sigints = 0;
-  const onSigint = () => {
-    sigints++;
-    if (sigints === 1) {
-      say('marginlab: stopping (Ctrl-C again to quit at once); finished results are kept');
-      stop.abort();
-    } else process.exit(ExitCode.INTERRUPTED);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  setSoftStop(() => {
+    say('marginlab: stopping (Ctrl-C again to quit at once); finished results are kept');
+    stop.abort();
+  });
   let outcome;
   try {
     const onWarning = (message: string) => {
@@ -107,22 +110,32 @@ async function runInto(
     };
     outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning });
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    setSoftStop(null);
   }
   const done = outcome.ok + outcome.errored;
   if (outcome.interrupted) {
     throw new UserError(`interrupted: ${done} of ${outcome.total} runs finished, kept in ${outDir}/results (run again with --resume to finish)`, ExitCode.INTERRUPTED);
   }
 
-  const { loadRunFolder, writeReport } = await import('../../report/index.js');
-  const folder = loadRunFolder(outDir, { forReport: true });
-  const written = await writeReport({
-    dir: outDir,
-    results: folder.results,
-    manifest: folder.manifest,
-    formats: [...loaded.config.output.formats],
-  });
+  // a Ctrl-C while the report is written: its temp folder is removed, the results stay, and the
+  // manifest says "interrupted" (the report files are missing or of an earlier run)
+  const manifestPath = join(outDir, 'manifest.json');
+  out.interruptNote = `the ${done} results are kept in ${outDir} but the report was not written (\`marginlab report ${outDir}\` writes it)`;
+  const offInterrupt = onInterrupt(() => markInterrupted(manifestPath, writeFileAtomic));
+  let written: string[];
+  try {
+    const { loadRunFolder, writeReport } = await import('../../report/index.js');
+    const folder = loadRunFolder(outDir, { forReport: true });
+    written = await writeReport({
+      dir: outDir,
+      results: folder.results,
+      manifest: folder.manifest,
+      formats: [...loaded.config.output.formats],
+    });
+  } finally {
+    offInterrupt();
+    out.interruptNote = null;
+  }
   if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
   say(
     `marginlab: ${outcome.ok} ok, ${outcome.errored} errored${outcome.skipped ? ` (${outcome.skipped} kept from before)` : ''} of ${outcome.total} runs` +
@@ -139,6 +152,17 @@ async function runInto(
   if (code === ExitCode.INTERNAL)
     process.stderr.write(`marginlab: an internal engine invariant failed in ${outcome.failures.filter((f) => f.internal).length} run(s): a marginlab bug, not your strategy's; the results and the report are written (exit 70)\n`);
   return code;
+}
+
+/** Record `"interrupted": true` in a run folder's manifest.json (an interrupt in the report step). */
+function markInterrupted(manifestPath: string, writeFileAtomic: (path: string, data: string) => void): void {
+  try {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+    if (m.interrupted === true) return;
+    writeFileAtomic(manifestPath, `${JSON.stringify({ ...m, interrupted: true }, null, 2)}\n`);
+  } catch {
+    /* no manifest to mark */
+  }
 }
 
 /** 0 when no run errored, 70 when an internal engine invariant failed in any run, else 1 */

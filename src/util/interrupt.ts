@@ -1,0 +1,104 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM for every command (docs/scaling.md, "Interrupted commands").
+ *
+ * The CLI installs one handler (installInterruptHandler, src/cli/main.ts). Code that makes a temp
+ * file or folder registers it (trackTemp) until it is renamed into place or removed; an open output
+ * folder registers what to do with it (onInterrupt: src/util/outdir.ts removes a folder this
+ * command created and left empty, and gives its lock back). On a signal the handler removes every
+ * registered temp path, runs the hooks, prints one line saying what is left, and exits 130.
+ *
+ * `run` stops its sweep softly instead (setSoftStop): the first signal asks the sweep to stop
+ * (finished results are kept, its manifest says "interrupted"); a second one, or a signal after the
+ * sweep (while the report is written), is handled as above.
+ *
+ * A handler runs only when the event loop turns: long synchronous stretches (a synthetic dataset,
+ * a report file) give it a turn now and then (yieldToSignals). Whatever a killed process (SIGKILL,
+ * power loss) leaves is removed by the next command that locks the folder (src/util/outdir.ts,
+ * removeStaleTemps).
+ */
+import { rmSync } from 'node:fs';
+import { ExitCode } from '../errors.js';
+
+const temps = new Set<string>();
+/** hooks run on an interrupt, newest first; each may return a sentence for the closing line */
+const hooks: (() => string | null | void)[] = [];
+let softStop: (() => void) | null = null;
+let signals = 0;
+let installed = false;
+
+/** Register a temp file or folder this process made; call the returned function once it is renamed or removed. */
+export function trackTemp(path: string): () => void {
+  temps.add(path);
+  return () => {
+    temps.delete(path);
+  };
+}
+
+/** Run `hook` on an interrupt (before exit 130); returns the function that unregisters it. */
+export function onInterrupt(hook: () => string | null | void): () => void {
+  hooks.push(hook);
+  return () => {
+    const i = hooks.lastIndexOf(hook);
+    if (i >= 0) hooks.splice(i, 1);
+  };
+}
+
+/** While set, the first signal calls `stop` instead of ending the process (run's sweep). */
+export function setSoftStop(stop: (() => void) | null): void {
+  softStop = stop;
+  if (stop) signals = 0;
+}
+
+/** Give a pending Ctrl-C its turn (between batches of a long synchronous job). */
+export function yieldToSignals(): Promise<void> {
+  return new Promise((res) => setImmediate(res));
+}
+
+/** Remove every registered temp path and run the hooks; returns the hooks' sentences and how many temp paths were removed. */
+export function cleanUpForInterrupt(): { removed: number; notes: string[] } {
+  let removed = 0;
+  for (const p of [...temps]) {
+    try {
+      rmSync(p, { recursive: true, force: true });
+      removed++;
+    } catch {
+      /* the next command that locks the folder removes it (removeStaleTemps) */
+    }
+    temps.delete(p);
+  }
+  const notes: string[] = [];
+  for (const hook of hooks.splice(0).reverse()) {
+    try {
+      const note = hook();
+      if (typeof note === 'string' && note) notes.push(note);
+    } catch {
+      /* an interrupt must end the process whatever a hook does */
+    }
+  }
+  return { removed, notes };
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  signals++;
+  if (softStop && signals === 1) {
+    softStop();
+    return;
+  }
+  const { removed, notes } = cleanUpForInterrupt();
+  const temp = removed === 0 ? 'no temp files are left' : 'its temp files are removed';
+  const line = `marginlab: interrupted (${signal}); ${temp}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
+  try {
+    process.stderr.write(line);
+  } catch {
+    /* stderr closed */
+  }
+  process.exit(ExitCode.INTERRUPTED);
+}
+
+/** Install the handler of SIGINT and SIGTERM (once, by the CLI). */
+export function installInterruptHandler(): void {
+  if (installed) return;
+  installed = true;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -77,7 +77,7 @@ async function load(e: Entry): Promise<StrategyModule> {
   try {
     mod = await withConsoleOnStderr(async () => (await import(pathToFileURL(e.file).href)) as Record<string, unknown>);
   } catch (err) {
-    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${excerpt(loadErrorMessage(err))}`);
+    throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${excerpt(loadErrorMessage(err), 400)}`);
   }
   const changed = guard.restore();
   if (changed.length > 0) {

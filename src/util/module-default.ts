@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+
 /**
  * The default export of a dynamically imported user module (config or strategy), whether the
  * file was loaded as ESM or — in a project whose package.json says "type": "commonjs" (or none),
@@ -16,12 +18,58 @@ export function moduleDefault(mod: Record<string, unknown>): unknown {
   return def;
 }
 
+/** Where a TypeScript/JavaScript file failed to compile (esbuild, through tsx), and why. */
+export interface SyntaxErrorAt {
+  file: string;
+  /** 1-based */
+  line: number;
+  /** 1-based (esbuild counts from 0) */
+  column: number;
+  text: string;
+  /** further errors esbuild reported */
+  more: number;
+}
+
+/**
+ * The first error of esbuild's TransformError (tsx compiling a config or strategy): from its
+ * `errors` array when the error was thrown in this thread, else from its message
+ * ("Transform failed with N errors:\n<file>:<line>:<column>: ERROR: <text>"), which is all that
+ * crosses from tsx's loader thread. null for any other error.
+ */
+export function syntaxErrorOf(err: unknown): SyntaxErrorAt | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { errors?: unknown; message?: unknown };
+  const list = Array.isArray(e.errors) ? (e.errors as { text?: unknown; location?: { file?: unknown; line?: unknown; column?: unknown } | null }[]) : [];
+  const first = list[0];
+  if (first && typeof first.text === 'string' && first.location && typeof first.location.file === 'string' && typeof first.location.line === 'number' && typeof first.location.column === 'number') {
+    return { file: first.location.file, line: first.location.line, column: first.location.column + 1, text: first.text, more: list.length - 1 };
+  }
+  const msg = typeof e.message === 'string' ? e.message : '';
+  const head = /^(?:Transform|Build) failed with (\d+) errors?:/.exec(msg);
+  if (!head) return null;
+  const at = /^(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(msg);
+  if (!at) return null;
+  return { file: at[1]!, line: Number(at[2]), column: Number(at[3]) + 1, text: at[4]!, more: Number(head[1]) - 1 };
+}
+
+/** A path as the user wrote it: relative to the working folder when inside it. */
+function shownPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const r = relative(process.cwd(), file);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
+}
+
 /**
  * The first line of a user module's load error, plus what to do when the cause is a known one:
  * a package not installed in the user's project, or an ES module required from a file that Node
  * treats as CommonJS (package.json without "type": "module").
  */
 export function loadErrorMessage(err: unknown): string {
+  const syntax = syntaxErrorOf(err);
+  if (syntax) {
+    const more = syntax.more > 0 ? ` (and ${syntax.more} more error${syntax.more === 1 ? '' : 's'})` : '';
+    return `syntax error at ${shownPath(syntax.file)}:${syntax.line}:${syntax.column}: ${syntax.text}${more}`;
+  }
   const msg = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   const code = (err as { code?: unknown })?.code;
   const missing = /Cannot find (?:package|module) '([^']+)'/.exec(msg);

@@ -11,6 +11,7 @@ import { FIXTURE_STRATEGIES, runCli, startCli, writeConfig } from './fixtures/ru
 import { writeDataset } from '../src/feed/write.js';
 import { loadDataset } from '../src/feed/load.js';
 import type { RunManifest } from '../src/shard/types.js';
+import { loadErrorMessage, syntaxErrorOf } from '../src/util/module-default.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -53,6 +54,45 @@ describe('config code that misbehaves', () => {
     const r = await runCli(['run', '-c', 'bad.config.ts', '--out', 'o-bad'], dir);
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/^marginlab: bad\.config\.ts: invalid config \(2 problems\)\n {2}data\.timeframe: expected a timeframe: a number and a unit .*\n {2}initialCapital: expected a positive decimal/);
+  });
+});
+
+describe('syntax errors in user code', () => {
+  it('a config that does not compile: 78, one line naming file:line:column and the compiler message', async () => {
+    writeFileSync(join(dir, 'syntax.config.ts'), "export default { name: 'x' data: 'data/ft' };\n");
+    const r = await runCli(['run', '-c', 'syntax.config.ts', '--out', 'o-syntax'], dir);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toBe('marginlab: syntax.config.ts: could not load the config: syntax error at syntax.config.ts:1:28: Expected "}" but found "data"\n');
+  });
+
+  it('a strategy that does not compile: 78 from run and from strategies, naming file:line:column and the compiler message', async () => {
+    mkdirSync(join(dir, 'broken-strats'), { recursive: true });
+    writeFileSync(join(dir, 'broken-strats', 'broken.ts'), "export default {\n  name: 'broken'\n  description: 'x',\n};\n");
+    writeConfig(dir, 'broken-strat.config.ts', { name: 'b', data: './data', strategyDirs: ['./broken-strats'], strategies: ['broken'] });
+    const [run, list] = await Promise.all([
+      runCli(['run', '-c', 'broken-strat.config.ts', '--out', 'o-broken-strat'], dir),
+      runCli(['strategies', '--dir', 'broken-strats'], dir),
+    ]);
+    const where = /strategy 'broken' \(\S*broken-strats\/broken\.ts\) failed to load: syntax error at broken-strats\/broken\.ts:3:3: Expected "}" but found "description"$/m;
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(where);
+    expect(list.code).toBe(78);
+    expect(list.stderr).toMatch(where);
+    expect(list.stderr.trim().split('\n')).toHaveLength(1);
+    for (const r of [run, list]) expect(r.stderr).not.toMatch(/Transform failed|internal error/);
+  });
+
+  it("esbuild's TransformError thrown in this thread (its errors array) reads the same; other errors are left alone", () => {
+    const err = Object.assign(new Error('Transform failed with 2 errors:\n/p/a.ts:2:4: ERROR: Unexpected "}"'), {
+      errors: [
+        { text: 'Unexpected "}"', location: { file: '/p/a.ts', line: 2, column: 4, lineText: '  } }' } },
+        { text: 'Expected ";"', location: { file: '/p/a.ts', line: 3, column: 0, lineText: 'x' } },
+      ],
+    });
+    expect(syntaxErrorOf(err)).toEqual({ file: '/p/a.ts', line: 2, column: 5, text: 'Unexpected "}"', more: 1 });
+    expect(loadErrorMessage(err)).toBe('syntax error at /p/a.ts:2:5: Unexpected "}" (and 1 more error)');
+    expect(syntaxErrorOf(new Error('Transform failed with 1 error:\n/p/b.ts:10:0: ERROR: Unterminated string literal'))).toEqual({ file: '/p/b.ts', line: 10, column: 1, text: 'Unterminated string literal', more: 0 });
+    expect(syntaxErrorOf(new Error("Cannot find package 'x'"))).toBeNull();
   });
 });
 

@@ -1,0 +1,177 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM through the CLI (docs/scaling.md, "Interrupted commands"): a command
+ * interrupted while it writes removes the temp files and folders it made and the lock it holds,
+ * prints one line saying it was interrupted and what is left, and exits 130; `run` interrupted in
+ * its report step records "interrupted" in its manifest; a later command removes what a killed
+ * one left. Each signal is sent once the command is seen writing (its temp path exists and holds
+ * data), and every wait polls with a generous limit, so a slow machine only makes it slower.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import type { RunManifest } from '../src/shard/types.js';
+
+const SLOW_REPORT = ['--import', join(REPO, 'test', 'fixtures', 'interrupt', 'slow-report.mjs')];
+const REPORT_FILES = ['summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'];
+
+let dir: string;
+const read = (p: string) => readFileSync(p, 'utf8');
+
+/** marginlab's temp names and locks anywhere under `root` (relative paths) */
+function leftovers(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    if (!existsSync(d)) return;
+    for (const f of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${f.name}` : f.name;
+      if (/^\..*\.(tmp|old)$/.test(f.name) || f.name === '.marginlab.lock') out.push(r);
+      else if (f.isDirectory()) walk(join(d, f.name), r);
+    }
+  };
+  walk(root, '');
+  return out.sort();
+}
+
+/** the temp entries of `d` whose name matches `re` */
+const temps = (d: string, re: RegExp): string[] => (existsSync(d) ? readdirSync(d).filter((f) => re.test(f)).map((f) => join(d, f)) : []);
+const size = (p: string): number => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
+/** a `.build.*.tmp` folder of `out` holding a file with data: data synth is writing */
+const synthWriting = (out: string) => temps(out, /^\.build\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => readdirSync(t).some((f) => size(join(t, f)) > 0));
+const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
+
+const bigSynth = (out: string) => ['data', 'synth', '--symbols', '1', '--bars', '6000000', '--timeframe', '1m', '--no-mark', '--out', out];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-interrupt-'));
+  await makeDataset(join(dir, 'data'), { bars: 300, seed: 5 });
+  writeConfig(dir, 'r.config.ts', {
+    name: 'int',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }],
+    leverage: [3, 20],
+    workers: 1,
+  });
+  // a CSV of 1.5 M one-minute candles (about 50 MB): its import runs for seconds
+  const lines = ['timestamp,open,high,low,close,volume'];
+  const t0 = Date.UTC(2020, 0, 1);
+  for (let i = 0; i < 1_500_000; i++) lines.push(`${t0 + i * 60_000},100,101,99,100.5,10`);
+  writeFileSync(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
+}, 300_000);
+
+describe('Ctrl-C while a dataset is written', () => {
+  it('data synth into a new folder, SIGINT: exit 130, one line, no temp folder, no lock, the folder it created is gone', async () => {
+    const out = join(dir, 'synth-new');
+    const { child, done } = startCli(bigSynth(out), dir);
+    await waitFor(() => synthWriting(out), 180_000, 'data synth to write into its temp folder');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*synth-new was not created\n$/);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('data synth into an existing dataset, SIGTERM: the dataset is as it was, no temp folder, no lock', async () => {
+    const out = join(dir, 'synth-old');
+    const first = await runCli(['data', 'synth', '--symbols', '1', '--bars', '500', '--timeframe', '1h', '--out', out], dir);
+    expect(first.code).toBe(0);
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]));
+    const { child, done } = startCli([...bigSynth(out), '--seed', '2'], dir);
+    await waitFor(() => synthWriting(out), 180_000, 'data synth to write into its temp folder');
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGTERM\); its temp files are removed; \S*synth-old is as it was before\n$/);
+    expect(Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]))).toEqual(before);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('import csv, SIGINT: exit 130, one line, no .arrow temp file, no lock, no dataset folder', async () => {
+    const out = join(dir, 'imported');
+    const { child, done } = startCli(['import', 'csv', 'big.csv', '--kind', 'candles', '--symbol', 'SOLUSDT', '--timeframe', '1m', '--out', out], dir);
+    await waitFor(() => temps(out, /^\.SOLUSDT-candles-1m\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*imported was not created\n$/);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('a later command removes what a killed one left (its own temp names, of a dead process), nothing else', async () => {
+    const out = join(dir, 'killed');
+    const { child, done } = startCli(bigSynth(out), dir);
+    await waitFor(() => synthWriting(out), 180_000, 'data synth to write into its temp folder');
+    child.kill('SIGKILL'); // no handler runs: the temp folder and the lock stay
+    await done;
+    const stale = temps(out, /^\.build\./);
+    expect(stale).toHaveLength(1);
+    expect(existsSync(join(out, '.marginlab.lock'))).toBe(true);
+    // look-alikes that are not a dead marginlab process's temp files
+    const live = `.BTCUSDT-candles-1m.arrow.${process.pid}.0123abcd.tmp`; // a live process
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const orphanOld = `.gone.arrow.${dead}.0123abcd.old`; // the entry it replaced is missing: maybe the only copy
+    for (const f of [live, orphanOld, '.notes.tmp', `.build.${dead}.not-hex.tmp`, 'keep.txt']) writeFileSync(join(out, f), 'user');
+    const r = await runCli(['data', 'synth', '--symbols', '1', '--bars', '100', '--timeframe', '1h', '--out', out], dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(stale[0]!)).toBe(false);
+    expect(readdirSync(out).filter((f) => f.startsWith('.') || f === 'keep.txt').sort()).toEqual(
+      ['.marginlab.json', '.notes.tmp', `.build.${dead}.not-hex.tmp`, live, orphanOld, 'keep.txt'].sort(),
+    );
+    rmSync(out, { recursive: true, force: true });
+  });
+});
+
+describe('Ctrl-C while a report is written', () => {
+  it('report, SIGINT: exit 130, one line, no temp folder, no lock; the folder is as it was', async () => {
+    const out = join(dir, 'rep');
+    const first = await runCli(['run', '-c', 'r.config.ts', '--out', 'rep', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    for (const f of REPORT_FILES) rmSync(join(out, f), { force: true });
+    const before = readdirSync(out).sort();
+    const { child, done } = startCli(['report', 'rep'], dir, { nodeArgs: SLOW_REPORT });
+    await waitFor(() => temps(out, /^\.report\./).length > 0, 180_000, 'the report temp folder');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*rep is as it was before\n$/);
+    expect(readdirSync(out).sort()).toEqual(before);
+    expect(leftovers(out)).toEqual([]);
+  });
+
+  it("run interrupted in its report step: exit 130, results kept, manifest says interrupted, no temp folder, no lock; `report` then renders it", async () => {
+    const out = join(dir, 'run-rep');
+    const { child, done } = startCli(['run', '-c', 'r.config.ts', '--out', 'run-rep', '--quiet'], dir, { nodeArgs: SLOW_REPORT });
+    await waitFor(() => temps(out, /^\.report\./).length > 0, 180_000, 'the report temp folder');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(130);
+    expect(lastLine(r.stderr)).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the 8 results are kept in \S*run-rep but the report was not written \(`marginlab report \S*run-rep` writes it\)$/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const man = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
+    expect(man.interrupted).toBe(true);
+    expect(man.runs).toMatchObject({ total: 8, ok: 8 });
+    expect(resultFiles(out)).toHaveLength(8);
+    for (const f of REPORT_FILES) expect(existsSync(join(out, f))).toBe(false);
+    expect(leftovers(out)).toEqual([]);
+    const again = await runCli(['report', 'run-rep', '--quiet'], dir);
+    expect(again.code).toBe(0);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+    expect(leftovers(out)).toEqual([]);
+  });
+});

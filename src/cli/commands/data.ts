@@ -1,6 +1,6 @@
 /**
  * `marginlab data inspect|validate|synth`: look into, check and generate datasets (docs/data.md).
- * Exit codes: 0 ok · 64 bad flags · 65 bad data · 66 missing dataset.
+ * Exit codes: 0 ok · 64 bad flags · 65 bad data · 66 missing dataset · 130 interrupted (src/util/interrupt.ts: temp files and lock removed).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';

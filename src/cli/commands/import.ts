@@ -4,7 +4,7 @@
  * `marginlab import csv <file> ...` is the same as `--format csv`. New rows extend a symbol's
  * series; overlapping rows must be identical (else exit 65, nothing written); `--replace` replaces.
  * Exit codes: 0 ok · 64 bad flags · 65 bad rows / conflicts / missing columns (nothing written) ·
- * 66 file not found.
+ * 66 file not found · 130 interrupted (src/util/interrupt.ts: temp files and lock removed, the dataset as it was).
  */
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';

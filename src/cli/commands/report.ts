@@ -2,7 +2,7 @@
  * `marginlab report <dir>`: re-render a run folder's reports (summary.json, runs.csv, report.md,
  * report.html) from its stored results/*.json and manifest.json, without rerunning anything.
  * Only the runs of the manifest's plan are rendered (other result files are named and left out).
- * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing.
+ * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing · 130 interrupted (the report files as they were).
  */
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';

@@ -3,7 +3,7 @@
  * Exit codes: 0 all runs ok · 1 some runs errored · 64 bad flags · 65 bad data · 66 missing
  * config/dataset · 70 an internal engine invariant failed in some run (a marginlab bug; every
  * result and the report are still written) · 78 bad config · 130 interrupted (finished results
- * are kept; --resume goes on).
+ * are kept; --resume goes on; interrupted while the report is written: the manifest says "interrupted", `marginlab report` writes the report).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

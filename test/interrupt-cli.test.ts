@@ -36,8 +36,15 @@ function leftovers(root: string): string[] {
   return out.sort();
 }
 
-/** the temp entries of `d` whose name matches `re` */
-const temps = (d: string, re: RegExp): string[] => (existsSync(d) ? readdirSync(d).filter((f) => re.test(f)).map((f) => join(d, f)) : []);
+/** the entries of `d` whose name matches `re` (none while `d` does not exist: the command may not have made it yet) */
+const ls = (d: string): string[] => {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+};
+const temps = (d: string, re: RegExp): string[] => ls(d).filter((f) => re.test(f)).map((f) => join(d, f));
 const size = (p: string): number => {
   try {
     return statSync(p).size;
@@ -46,7 +53,7 @@ const size = (p: string): number => {
   }
 };
 /** a `.build.*.tmp` folder of `out` holding a file with data: data synth is writing */
-const synthWriting = (out: string) => temps(out, /^\.build\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => readdirSync(t).some((f) => size(join(t, f)) > 0));
+const synthWriting = (out: string) => temps(out, /^\.build\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => ls(t).some((f) => size(join(t, f)) > 0));
 const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 
 const bigSynth = (out: string) => ['data', 'synth', '--symbols', '1', '--bars', '6000000', '--timeframe', '1m', '--no-mark', '--out', out];

@@ -6,7 +6,7 @@
  * one left. Each signal is sent once the command is seen writing (its temp path exists and holds
  * data), and every wait polls with a generous limit, so a slow machine only makes it slower.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -75,6 +75,8 @@ beforeAll(async () => {
   for (let i = 0; i < 1_500_000; i++) lines.push(`${t0 + i * 60_000},100,101,99,100.5,10`);
   writeFileSync(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
 }, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Ctrl-C while a dataset is written', () => {
   it('data synth into a new folder, SIGINT: exit 130, one line, no temp folder, no lock, the folder it created is gone', async () => {

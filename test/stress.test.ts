@@ -13,7 +13,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
 import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
-import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { checkPlanSize, injectionTimes, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
@@ -99,6 +99,14 @@ describe('scenario splice', () => {
     expect(factorAt(c, 13 * HOUR)).toBeCloseTo(0.77, 12);
     expect(factorAt(c, 16.25 * HOUR)).toBeCloseTo(0.49, 12);
     expect(factorAt(c, 100 * HOUR)).toBeCloseTo(0.49, 12);
+  });
+
+  it('scenarioMovesNone: no market shock and no key naming a symbol (run warns: the runs replay the data unchanged)', () => {
+    const doge = scenarioSchema.parse({ id: 'doge', symbols: { DOGE: { depth: -0.3, duration: '1h' } } } as ScenarioInput);
+    expect(scenarioMovesNone(doge, ['BTCUSDT', 'ETHUSDT'])).toBe(true);
+    expect(scenarioMovesNone(doge, ['BTCUSDT', 'DOGEUSDT'])).toBe(false);
+    const market = scenarioSchema.parse({ id: 'm', market: { depth: -0.1, duration: '1h' } } as ScenarioInput);
+    expect(scenarioMovesNone(market, ['BTCUSDT'])).toBe(false);
   });
 
   it('legs given out of time order are the same shock (same keypoints, same scenario hash)', () => {

@@ -200,6 +200,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     for (const w of ws.slice(0, 20)) warnings.push(`dataset ${d.name}: ${w}`);
     if (ws.length > 20) warnings.push(`dataset ${d.name}: ... and ${ws.length - 20} more warnings (marginlab data validate ${d.name} --gaps warn lists them all)`);
   }
+  // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there
+  if (c.stress) {
+    const { scenarioMovesNone } = await import('../stress/scenario.js');
+    for (const sc of c.stress.scenarios) {
+      for (const d of datasets.plan) {
+        if (scenarioMovesNone(sc, d.symbols)) warnings.push(`stress scenario '${sc.id}' moves none of the symbols of dataset ${d.name} (${Object.keys(sc.symbols).join(', ')} vs ${d.symbols.join(', ')}): its runs there replay the data unchanged`);
+      }
+    }
+  }
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);

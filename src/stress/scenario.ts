@@ -234,6 +234,11 @@ export function keyMatches(key: string, symbol: string): boolean {
   return s.startsWith(k) && QUOTE_SUFFIX.test(s.slice(k.length));
 }
 
+/** True when `scenario` moves none of `symbols`: no market shock and no symbol key naming one of them. */
+export function scenarioMovesNone(scenario: Pick<Scenario, 'symbols' | 'market'>, symbols: readonly string[]): boolean {
+  return !scenario.market && symbols.every((s) => shockKeyFor(scenario, s) === null);
+}
+
 /** The scenario key naming `symbol` (exact match first), or null. */
 export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string): string | null {
   const keys = Object.keys(scenario.symbols);

@@ -47,6 +47,10 @@ describe('output folder ownership', () => {
     const e = userError(() => openOutDir(q, { kind: 'run' }));
     expect(e.exitCode).toBe(64);
     expect(e.message).toMatch(/is not empty and was not written by marginlab .*--force/);
+    // a command without --force (import, data download) does not suggest one
+    const noFlag = userError(() => openOutDir(q, { kind: 'dataset', forceFlag: false }));
+    expect(noFlag.message).toMatch(/is not empty and was not written by marginlab .*choose a new or empty folder$/);
+    expect(noFlag.message).not.toMatch(/--force/);
     expect(readdirSync(q).sort()).toEqual(['notes.md', 'src']);
     await writeOutDir(q, { kind: 'dataset', force: true }, (t) => writeFileSync(join(t, 'manifest.json'), '{}'));
     expect(readFileSync(join(q, 'src', 'main.ts'), 'utf8')).toBe('user code');

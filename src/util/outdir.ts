@@ -64,6 +64,8 @@ export interface OutDirOptions {
   accept?: (dir: string, entries: string[]) => boolean;
   /** marginlab folders of these kinds are accepted too, keeping their kind (compare writes into a run folder) */
   alsoInto?: OutKind[];
+  /** false for a command without a --force flag (import, data download): its messages do not suggest one */
+  forceFlag?: boolean;
 }
 
 interface Marker {
@@ -444,7 +446,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     created = true;
   }
   const lockPath = join(path, LOCK_FILE);
-  const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx);
+  const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx, opts.forceFlag !== false);
   // what an earlier marginlab process that was killed left here: the lock is ours, so nobody is writing
   try {
     const since = statSync(lockPath).mtimeMs;
@@ -480,7 +482,9 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       else if (!opts.force) {
         throw new UserError(
           `${name} ${path} is not empty and was not written by marginlab (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}); ` +
-            'choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched)',
+            (opts.forceFlag === false
+              ? 'choose a new or empty folder'
+              : 'choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched)'),
           usage,
         );
       }
@@ -502,7 +506,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   }
 }
 
-function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: 'flag' | 'config' }): string {
+function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: 'flag' | 'config' }, forceFlag = true): string {
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200) };
   const text = `${JSON.stringify(info)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -533,7 +537,7 @@ function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78
         `${name} ${dir} is being written by another marginlab process (${lockHolder(held)}); ` +
           (sameHost
             ? 'wait for it to finish, or choose another folder'
-            : `wait for it to finish or choose another folder; if that process is gone, add --force to take the lock over (or delete ${lockPath})`),
+            : `wait for it to finish or choose another folder; if that process is gone, ${forceFlag ? `add --force to take the lock over (or delete ${lockPath})` : `delete ${lockPath}`}`),
         usage,
       );
     }

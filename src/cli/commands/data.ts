@@ -88,7 +88,7 @@ export function register(program: Command): void {
       let started = false;
       // the dataset folder through the output-folder rules (src/util/outdir.ts): locked while written; an existing dataset or a resumed download is fine
       const { openOutDir } = await import('../../util/outdir.js');
-      const lock = openOutDir(out, { kind: 'dataset', name: '--out', accept: (_dir, entries) => entries.includes('manifest.json') || entries.every((e) => e === '.download-cache') });
+      const lock = openOutDir(out, { kind: 'dataset', name: '--out', accept: (_dir, entries) => entries.includes('manifest.json') || entries.every((e) => e === '.download-cache'), forceFlag: false });
       lock.interruptNote = `the dataset ${out} is as it was before; the verified archives downloaded so far are kept in the cache (run the command again to resume)`;
       try {
         const r = await downloadBinanceUsdm({

@@ -162,3 +162,25 @@ describe('a dataset that holds a series file with no rows', () => {
     expect((await feedCli(['data', 'validate', out])).code).toBe(0);
   });
 });
+
+describe('an input folder is never the output, inside it or inside the output', () => {
+  it('import of a folder of dumps into itself or a folder within it is refused (64) and writes nothing there', async () => {
+    const raw = inDir();
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(raw, 'BTCUSDT-1h-2025-06.zip'));
+    const before = snapshot(raw);
+    for (const [out, re] of [
+      [raw, /is the input folder/],
+      [join(raw, 'reports', 'out'), /is inside the input folder/],
+    ] as const) {
+      const r = await feedCli(['import', raw, '--out', out]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr).not.toMatch(/--force/);
+      expect(snapshot(raw)).toEqual(before);
+    }
+    // an output holding the input folder is refused too
+    const r = await feedCli(['import', raw, '--out', root]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/contains the input folder/);
+  });
+});

@@ -49,7 +49,22 @@ export function register(program: Command): void {
       // the dataset folder: new, empty, marginlab's, or an existing dataset (it has a manifest.json), never an input file; locked while written
       const { openOutDir } = await import('../../util/outdir.js');
       const { resolve } = await import('node:path');
-      const out = openOutDir(flags.out, { kind: 'dataset', notEqual: paths.map((p) => ({ label: 'input file', path: resolve(p) })), accept: (_dir, entries) => entries.includes('manifest.json'), forceFlag: false });
+      const { statSync } = await import('node:fs');
+      const isDir = (p: string): boolean => {
+        try {
+          return statSync(p).isDirectory();
+        } catch {
+          return false;
+        }
+      };
+      // an input folder (of dumps) may not be, hold or sit inside the output; an input file may not be it
+      const out = openOutDir(flags.out, {
+        kind: 'dataset',
+        inputs: paths.filter(isDir).map((p) => ({ label: 'input folder', path: resolve(p) })),
+        notEqual: paths.filter((p) => !isDir(p)).map((p) => ({ label: 'input file', path: resolve(p) })),
+        accept: (_dir, entries) => entries.includes('manifest.json'),
+        forceFlag: false,
+      });
       try {
         if (fmt === 'csv') {
           if (!kind) throw usageError('--kind is required for a CSV import (candles, mark or funding)');

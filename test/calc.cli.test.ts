@@ -165,6 +165,16 @@ const usage = async (args: string[]): Promise<string> => {
 describe('marginlab calc liq: every flag', () => {
   const base = ['--side', 'long', '--entry', '100', '--qty', '1'];
 
+  it('says when the answer is hypothetical (already past the price at entry, leverage above the tier maximum); refuses an overflowing size', async () => {
+    const under = await liq(['--side', 'long', '--entry', '30000', '--qty', '1000', '--wallet', '1500']);
+    expect(under).toMatch(/^note: the position is already at or past its liquidation price at the entry .*liquidate it at once$/m);
+    const lev = JSON.parse(await liq(['--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '1e9', '--json'])) as { notes?: string[] };
+    expect(lev.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^leverage 1000000000x is above the \d+x maximum of the tier at the entry notional 30000: a venue would refuse the order$/)]));
+    // a plain position has no notes
+    expect(JSON.parse(await liq(['--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '20', '--json']))).not.toHaveProperty('notes');
+    expect(await usage(['--side', 'short', '--entry', '30000', '--qty', '1e305', '--leverage', '20', '--wallet', '1500'])).toMatch(/overflows a number/);
+  });
+
   it('--cum is the maintenance amount with --mmr (Binance: LP = (WB + cum − Q·EP) / (Q·MMR − Q))', async () => {
     const args = ['--venue', 'binance', ...base, '--wallet', '10', '--mmr', '0.01'];
     expect((await liqJson(args)).liquidationPrice).toBeCloseTo(90 / 0.99, 9);

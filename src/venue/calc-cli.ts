@@ -75,6 +75,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const tableLabel = mmrFlag !== undefined ? 'given by --mmr/--cum' : symbol
         ? (venue.tierSource?.(symbol, asOf) ?? 'venue table')
         : `${(venue.tierSource?.('__default__', asOf) ?? 'venue default table').replace(/ for \S+$/, '')}; pass --symbol for a symbol's table`;
+  if (!Number.isFinite(q * ep) || !Number.isFinite(wallet)) throw usageError(`--qty × --entry (${fmt(q)} × ${fmt(ep)}) or the margin overflows a number; give a realistic position`);
   const side = s === 1 ? 'long' : 'short';
   const lines: string[] = [];
   let lp: number;
@@ -117,9 +118,15 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
   }
   const bp = bankruptcyPriceOf(s, q, ep, wallet);
+  // what makes the answer hypothetical: said with it, never silently
+  const notes: string[] = [];
+  if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))
+    notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);
+  if (lev !== undefined && lev > entryTier.maxLeverage)
+    notes.push(`leverage ${fmt(lev)}x is above the ${fmt(entryTier.maxLeverage)}x maximum of the tier at the entry notional ${fmt(q * ep)}: a venue would refuse the order`);
   if (opts.json) {
     const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : {}; // said only when marginlab chose it
-    return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote })}\n`;
+    return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote, ...(notes.length ? { notes } : {}) })}\n`;
   }
   const head = [
     `liquidation price: ${Number.isFinite(lp) ? fmt(lp) : 'none (no positive price: the position cannot be liquidated)'}`,
@@ -129,5 +136,6 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     `  ${'entry'.padEnd(12)}${fmt(ep)} (EP, average entry price)`,
   ];
   lines.push(`  ${'bankruptcy'.padEnd(12)}${fmt(bp)} (price at which the position's margin balance is 0)`);
+  for (const n of notes) lines.push(`note: ${n}`);
   return `${[...head, ...lines].join('\n')}\n`;
 }

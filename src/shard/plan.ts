@@ -127,7 +127,8 @@ function moduleSetups(mod: StrategyModule): SetupId[] {
 }
 
 
-export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string): Promise<RunPlan> {
+/** `where` names the config in messages (its file; default 'config') */
+export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string, where = 'the config'): Promise<RunPlan> {
   const problems: string[] = [];
   let entries: { entry: ResolvedStrategyEntry; path: string }[];
   if (config.strategies === 'all') {
@@ -274,7 +275,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
   }
   if (problems.length > 0) {
     const uniq = [...new Set(problems)];
-    throw configError(`invalid strategies in the config (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
+    throw configError(`${where === 'the config' ? 'invalid strategies in the config' : `${where}: invalid strategies`} (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
   }
   const runs = [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   const tasksById = new Map<string, PlanTask>();

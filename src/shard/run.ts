@@ -4,7 +4,7 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -189,6 +189,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const pathEvents = c.stress?.pathEvents ?? false;
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
   const { ENGINE_VERSION } = await import('../engine/index.js');
+  // a strategy folder the config names must exist (reported at its key, not at the first strategy's)
+  strategyDirs.forEach((d, k) => {
+    let dir = false;
+    try {
+      dir = statSync(d).isDirectory();
+    } catch {
+      /* missing */
+    }
+    if (!dir) throw new UserError(`${loaded.path ?? 'config'}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
+  });
   const datasets = await loadDatasets(loaded);
   const warnings = fundingIntervalWarnings(
     c,
@@ -212,7 +222,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
-  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION);
+  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, loaded.path ?? 'the config');
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

@@ -114,6 +114,15 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     expect(fills(setupOf(rests, 'cross').events)).toHaveLength(0);
   });
 
+  it('a marketable limit on a symbol without candles yet arrives at its first candle: taker at that open, not maker at its own price', () => {
+    // ETH lists at bar 3 (open 100); a buy limit at 200 placed at bar 0, 1 or 2 fills at 100
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 6) }, ETHUSDT: { bars: [null, null, null, ...flat(100, 3)] as unknown as Bar[] } });
+    for (const at of [0, 1, 2]) {
+      const out = run(data, scripted({ [at]: (c) => void c.buy(1, 1, { type: 'limit', price: 200 }) }, ['BTCUSDT', 'ETHUSDT']), { setups: [SETUPS.cross], venue: zeroFeeVenue() });
+      expect(fills(setupOf(out, 'cross').events), `placed at bar ${at}`).toMatchObject([{ time: T0 + 3 * HOUR, price: 100, qty: 1 }]);
+    }
+  });
+
   it('property: across random gaps, slippage and orders, a wallet never ends negative and isolated losses stop at the margin', () => {
     fc.assert(
       fc.property(

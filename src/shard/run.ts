@@ -156,7 +156,10 @@ const OWN_RESULT_ENTRY = /^(?:[0-9a-f]{16}\.json|\.[0-9a-f]{16}\.json\.\d+\.[0-9
  * stop at its report after all the work); without --resume clears the result files and temp files
  * of an earlier run, nothing else (a user's note there stays).
  */
-function prepareResults(resultsDir: string, clear: boolean): void {
+function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config'): void {
+  // the output folder named by --out is a usage error (64), by the config's output.dir a config error (78)
+  const code = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
+  const where = source === 'config' ? "the config's output.dir" : '--out';
   let st;
   try {
     st = lstatSync(resultsDir);
@@ -164,11 +167,11 @@ function prepareResults(resultsDir: string, clear: boolean): void {
     return; // none yet
   }
   if (!st.isDirectory())
-    throw new UserError(`${resultsDir} is not a folder of results marginlab wrote (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}); move it away or choose another --out`, ExitCode.USAGE);
+    throw new UserError(`${resultsDir} is not a folder of results marginlab wrote (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}); move it away or choose another ${where}`, code);
   const names = readdirSync(resultsDir);
   const alien = names.find((f) => f.endsWith('.json') && !f.startsWith('.') && !OWN_RESULT_ENTRY.test(f));
   if (alien !== undefined)
-    throw new UserError(`${join(resultsDir, alien)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, ExitCode.USAGE);
+    throw new UserError(`${join(resultsDir, alien)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, code);
   if (clear) for (const f of names) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
 }
 
@@ -270,7 +273,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       );
     }
   }
-  withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume));
+  withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
   // and it holds the events the config keeps now (a Monte Carlo path run: its event log exactly when

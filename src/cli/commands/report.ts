@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const { openOutDir } = await import('../../util/outdir.js');
       const { results, manifest, foreign, missing, expected } = loadRunFolder(dir, { forReport: true });
       // the folder is validated as a run folder: lock it while the report files are replaced
-      const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true });
+      const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true, forceFlag: false });
       let written: string[];
       try {
         written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}) });

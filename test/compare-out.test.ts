@@ -55,6 +55,12 @@ describe('compare output folder', () => {
     const again = await runCli(['compare', 'base', 'cur-notes'], root);
     expect(again.code).toBe(0);
     expect(readdirSync(join(root, 'cur-notes')).filter((f) => f.endsWith('.tmp') || f.endsWith('.old') || f === '.marginlab.lock')).toEqual([]);
+    // files an earlier marginlab wrote before the marker listed them are recognised by their content
+    const marker = join(root, 'cur-notes', '.marginlab.json');
+    const m = JSON.parse(read(marker)) as { entries: string[] };
+    writeFileSync(marker, JSON.stringify({ ...m, entries: m.entries.filter((e) => !e.startsWith('compare.')) }));
+    const upgraded = await runCli(['compare', 'base', 'cur-notes'], root);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
   });
 
   it('refuses datasets (marker or not, even with --force), the inputs and what holds them; --force writes into a foreign folder touching nothing else', async () => {

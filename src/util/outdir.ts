@@ -310,9 +310,10 @@ export class OutDir {
    * Before files are written into the folder one by one (compare.md and compare.html, see
    * writeFilesAtomic): an existing file of one of these names is replaced only when the marker
    * lists it (marginlab wrote it) or with `force`; else a UserError (64) names it. A folder of such
-   * a name is refused always. The names are then listed in the marker.
+   * a name is refused always. The names are then listed in the marker. `writtenBy(path)` may
+   * recognise a file an earlier marginlab version wrote before it listed such files (by content).
    */
-  claimFiles(names: readonly string[], force = false): void {
+  claimFiles(names: readonly string[], force = false, writtenBy?: (path: string) => boolean): void {
     const usage = this.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
     for (const n of names) {
       const p = join(this.path, n);
@@ -323,7 +324,7 @@ export class OutDir {
         continue; // not there
       }
       if (st.isDirectory()) throw new UserError(`${this.name} ${this.path} holds a folder named ${n}, where marginlab writes a file; move it away or choose another folder`, usage);
-      if (!force && !this.own.includes(n)) {
+      if (!force && !this.own.includes(n) && !(st.isFile() && writtenBy?.(p))) {
         throw new UserError(`${this.name} ${this.path} holds a ${n} that marginlab did not write; move it away, choose another folder, or add --force to replace it`, usage);
       }
     }

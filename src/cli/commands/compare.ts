@@ -12,11 +12,32 @@
  * marginlab did not write is replaced only with --force. An incomplete compared folder
  * (interrupted, or planned runs without a result) is compared as it is, with a warning.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
 
 export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
+
+/**
+ * A compare.md / compare.html an earlier marginlab wrote before the folder's marker listed them:
+ * recognised by how compare starts each file (the Markdown heading, the HTML title).
+ */
+function writtenByCompare(path: string): boolean {
+  let head = '';
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return path.endsWith('.md') ? head.startsWith('# marginlab compare\n') : /<title>marginlab compare: /.test(head);
+}
 
 export function register(program: Command): void {
   program
@@ -58,7 +79,7 @@ export function register(program: Command): void {
           ? openOutDir(target, { kind: 'run', name: flags.out ? '--out' : 'current run folder', inputs: realPathOf(baselineDir) === realPathOf(currentDir) ? [] : [baseline], accept: () => true, ...force })
           : openOutDir(target, { kind: 'compare', alsoInto: ['run'], inputs: [baseline, { label: 'current run folder', path: resolve(currentDir) }], ...force });
       try {
-        out.claimFiles(COMPARE_FILES, !!flags.force);
+        out.claimFiles(COMPARE_FILES, !!flags.force, writtenByCompare);
         const files = [
           { name: COMPARE_FILES[0], data: renderMarkdown(c) },
           { name: COMPARE_FILES[1], data: renderHtml(c) },

@@ -448,14 +448,6 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   }
   const lockPath = join(path, LOCK_FILE);
   const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx, opts.forceFlag !== false);
-  // what an earlier marginlab process that was killed left here: the lock is ours, so nobody is writing
-  try {
-    const since = statSync(lockPath).mtimeMs;
-    removeStaleTemps(path, since);
-    if (opts.kind === 'run') removeStaleTemps(join(path, 'results'), since);
-  } catch {
-    /* nothing to clean */
-  }
   const release = () => {
     try {
       if (readFileSync(lockPath, 'utf8') === lockText) unlinkSync(lockPath);
@@ -489,6 +481,15 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
           usage,
         );
       }
+    }
+    // what an earlier marginlab process that was killed left here (the lock is ours, so nobody is
+    // writing; only in a folder accepted above as marginlab's or as this command's to write into)
+    try {
+      const since = statSync(lockPath).mtimeMs;
+      removeStaleTemps(path, since);
+      if (kind === 'run') removeStaleTemps(join(path, 'results'), since);
+    } catch {
+      /* nothing to clean */
     }
     const own = marker?.entries ?? (kind === 'run' ? [...RUN_FOLDER_ENTRIES] : []);
     withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeMarker(path, { tool: 'marginlab', kind, entries: own }));

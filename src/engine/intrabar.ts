@@ -173,6 +173,12 @@ export abstract class IntrabarRunner extends RunnerState {
     // a pool whose liquidation threshold the open gapped through is liquidated at the open before
     // any order fills there (DESIGN §4.2: the venue liquidates while the price travels to the open)
     let openSeen = this.gapLiquidations(i);
+    // a marketable limit arrives at its symbol's first candle: without one at this bar it waits (it
+    // would otherwise rest from here and fill at its own price, not at that first open)
+    for (let j = 0; j < this.orders.length; j++) {
+      const o = this.orders[j]!;
+      if (o.marketable && o.activeFrom === i && !(m.cols[o.symbol]!.open[i]! === m.cols[o.symbol]!.open[i]!)) o.activeFrom = i + 1;
+    }
     // market orders at the open, in submission order
     for (let j = 0; j < this.orders.length; ) {
       const o = this.orders[j]!;

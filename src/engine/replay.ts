@@ -77,18 +77,10 @@ class SetupRunner extends IntrabarRunner {
       // 2.+3. fills and the intrabar path
       const orders = this.orders;
       for (let j = 0; j < orders.length; j++) {
-        const o = orders[j]!;
-        if (o.activeFrom > i) continue;
-        // a marketable limit arrives at its symbol's first candle: without one at this bar it waits
-        // (it would otherwise rest from here and fill at its own price, not at that first open)
-        if (o.marketable && o.activeFrom === i) {
-          const open = m.cols[o.symbol]!.open[i]!;
-          if (!(open === open)) {
-            o.activeFrom = i + 1;
-            continue;
-          }
+        if (orders[j]!.activeFrom <= i) {
+          general = true;
+          break;
         }
-        general = true;
       }
       if (!general && this.hasPositions) general = this.quickTrigger(i);
       if (general) {

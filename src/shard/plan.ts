@@ -96,7 +96,6 @@ export function expandGrid(grid: Record<string, unknown[] | GridRange>): Record<
   return points;
 }
 
-/** Setups a strategy module asks for beyond the config's list (StrategyModule.setups, e.g. ['mixed']). */
 /**
  * The parameter names a strategy's params schema knows: the keys of its object schema (through
  * transforms, pipes, optional and default wrappers), or null when it cannot say (not an object
@@ -121,14 +120,15 @@ export function paramKeys(schema: unknown): string[] | null {
   return null;
 }
 
+/** Setups a strategy module asks for beyond the config's list (StrategyModule.setups, e.g. ['mixed']). */
 function moduleSetups(mod: StrategyModule): SetupId[] {
   const asked: readonly unknown[] = Array.isArray(mod.setups) ? mod.setups : [];
   return asked.filter((s): s is SetupId => (SETUP_IDS as readonly unknown[]).includes(s));
 }
 
 
-/** `where` names the config in messages (its file; default 'config') */
-export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string, where = 'the config'): Promise<RunPlan> {
+/** `configFile` names the config in messages (omitted: "the config") */
+export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string, configFile?: string): Promise<RunPlan> {
   const problems: string[] = [];
   let entries: { entry: ResolvedStrategyEntry; path: string }[];
   if (config.strategies === 'all') {
@@ -275,7 +275,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
   }
   if (problems.length > 0) {
     const uniq = [...new Set(problems)];
-    throw configError(`${where === 'the config' ? 'invalid strategies in the config' : `${where}: invalid strategies`} (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
+    throw configError(`${configFile === undefined ? 'invalid strategies in the config' : `${configFile}: invalid strategies`} (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
   }
   const runs = [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   const tasksById = new Map<string, PlanTask>();

@@ -225,7 +225,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
-  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, loaded.path ?? 'the config');
+  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, loaded.path ?? undefined);
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

@@ -166,6 +166,16 @@ describe('marginlab stress', () => {
     const usage = await runCli(['stress', '-c', 'stress.config.ts', '--paths', 'many'], dir);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/--paths: expected a whole number/);
+    // a scenario that moves none of the dataset's symbols: a warning on stderr and in the manifest
+    writeConfig(dir, 'doge.config.ts', {
+      name: 'doge', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }], leverage: [3],
+      stress: { scenarios: [{ id: 'doge-only', symbols: { DOGE: { depth: -0.3, duration: '1h' } } }], inject: { random: 1 }, paths: 0, seed: 5 },
+    });
+    const doge = await runCli(['stress', '-c', 'doge.config.ts', '--out', 'doge'], dir);
+    expect(doge.code, doge.stderr).toBe(0);
+    const warning = /stress scenario 'doge-only' moves none of the symbols of dataset \S+ \(DOGE vs AAAUSDT, BBBUSDT\): its runs there replay the data unchanged/;
+    expect(doge.stderr).toMatch(warning);
+    expect((JSON.parse(read(join(dir, 'doge', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(warning)]));
   }, 120_000);
 
   it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {

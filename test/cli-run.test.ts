@@ -198,6 +198,12 @@ describe('failure isolation', () => {
       expect(read(mine)).toBe('{"mine":true}');
       expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
     }
+    // the same folder named by the config's output.dir: a config error (78)
+    writeConfig(dir, 'keep-dir.config.ts', sweep({ leverage: [3], output: { dir: 'keep' } }));
+    const fromConfig = await runCli(['run', '-c', 'keep-dir.config.ts', '--quiet'], dir);
+    expect(fromConfig.code).toBe(78);
+    expect(fromConfig.stderr).toContain(`${mine} is not a result marginlab wrote`);
+    expect(read(mine)).toBe('{"mine":true}');
   });
 
   it('a throwing, a hanging and a dying strategy become errored results; the others finish; exit 1', async () => {

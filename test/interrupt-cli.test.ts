@@ -182,5 +182,9 @@ describe('Ctrl-C while a report is written', () => {
     expect(again.code).toBe(0);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     expect(leftovers(out)).toEqual([]);
+    // every result is there and the report is now written: the manifest no longer says interrupted
+    const after = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
+    expect(after.interrupted).toBeUndefined();
+    expect(after).toEqual({ ...man, interrupted: undefined });
   });
 });

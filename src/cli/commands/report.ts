@@ -4,6 +4,8 @@
  * Only the runs of the manifest's plan are rendered (other result files are named and left out).
  * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing · 130 interrupted (the report files as they were).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
 
@@ -47,6 +49,9 @@ export function register(program: Command): void {
       let written: string[];
       try {
         written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}) });
+        // a run interrupted in its report step left "interrupted": true with every result written:
+        // once its report is rendered nothing of it is missing any more
+        if (missing === 0) await clearInterrupted(join(dir, 'manifest.json'));
       } finally {
         out.release();
       }
@@ -61,4 +66,13 @@ export function register(program: Command): void {
       // 1: a run errored or planned runs are missing (as `run` and `merge`)
       process.exitCode = errored > 0 || missing > 0 ? ExitCode.FAILED : ExitCode.OK;
     });
+}
+
+/** Drop `"interrupted": true` from a run folder's manifest.json (written atomically; the rest of the file as it was). */
+async function clearInterrupted(manifestPath: string): Promise<void> {
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+  if (m.interrupted !== true) return;
+  delete m.interrupted;
+  const { writeFileAtomic } = await import('../../util/atomic.js');
+  writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
 }

@@ -139,4 +139,16 @@ describe('liquidationPriceSource says which prices the replayed bars used', () =
     expect(part(372, BARS)).toBe('trade');
     expect(part(300, 400)).toBe('mixed');
   });
+
+  it('a setup stopped by its strategy\'s error inside the covered half says mark, counted over the bars it replayed; the others over the whole range', async () => {
+    const half = await loadDataset(ds('half'));
+    // the isolated setup's strategy throws at bar 200 (the mark candles cover bars 0–371)
+    const failing = scripted({ 0: (c) => c.buy(0, 1), 200: (c) => { if (c.setup === 'isolated') throw new Error('boom'); } }, ['BTCUSDT']);
+    const out = run(half, failing);
+    const iso = setupOf(out, 'isolated');
+    expect(iso.error).toMatch(/boom/);
+    expect(iso.series.equity.length).toBeLessThan(372);
+    expect(iso.liquidationPriceSource).toBe('mark');
+    expect(setupOf(out, 'cross').liquidationPriceSource).toBe('mixed');
+  });
 });

@@ -24,7 +24,7 @@ import type { AccountFactory } from '../account/types.js';
 import { createAccount, MARGIN_RATIO_CAP } from '../account/index.js';
 import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
-import { Market, truncateSeries } from './market.js';
+import { liquidationSourceOf, Market, truncateSeries } from './market.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
@@ -170,7 +170,8 @@ class SetupRunner extends IntrabarRunner {
       },
       books: acct.books(),
       rejections: { ...this.rejectionCounts },
-      liquidationPriceSource: m.liquidationPriceSource,
+      // counted over the bars this setup replayed (a setup stopped by its strategy's error replays fewer)
+      liquidationPriceSource: n === bars ? m.liquidationPriceSource : liquidationSourceOf(m.cols, m.liqMark, this.fromIndex, this.fromIndex + n),
       crossCheck: m.exec.crossCheck,
       liquidations: this.details?.liquidations ?? [],
       liquidationPrices: this.details?.steps ?? { time: [], symbol: [], price: [] },

@@ -157,6 +157,38 @@ describe('funding', () => {
   });
 });
 
+describe('the ledger of funding settlements (columnar until read)', () => {
+  it('keeps the order of fills and settlements, each settlement with its time, symbol, rate, price and exact amount', () => {
+    const a = acct('binance-usdm', 'cross', '100000');
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    const r = a.applyFunding(0, 0.0001, 30123.45, 2)!;
+    expect({ symbol: r.symbol, received: r.received, rate: r.rate, price: r.price }).toEqual({ symbol: 0, received: '-3.012345', rate: 0.0001, price: 30123.45 });
+    a.trade({ symbol: 1, qty: -2, price: 2000, liquidity: 'taker', time: 3 });
+    a.applyFunding(1, 0.0003, 2001, 4); // a short receives
+    a.applyFunding(0, -0.00005, 30000, 4);
+    const ev = a.events;
+    expect(ev.map((e) => `${e.type}@${e.time}`)).toEqual(['fill@1', 'funding@2', 'fill@3', 'funding@4', 'funding@4']);
+    expect(ev[1]).toEqual({ type: 'funding', time: 2, symbol: 0, received: '-3.012345', rate: 0.0001, price: 30123.45 });
+    expect(ev[3]).toEqual({ type: 'funding', time: 4, symbol: 1, received: '1.2006', rate: 0.0003, price: 2001 });
+    expect(ev[4]).toEqual({ type: 'funding', time: 4, symbol: 0, received: '1.5', rate: -0.00005, price: 30000 });
+    // reading the ledger again gives the same objects; later events join it
+    expect(a.events[1]).toBe(ev[1]);
+    a.applyFunding(0, 0.0001, 30000, 5);
+    expect(a.events.map((e) => e.type)).toEqual(['fill', 'funding', 'fill', 'funding', 'funding', 'funding']);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('a settlement beyond the ±9.2e10 USDT of a BigInt64 cell keeps its exact amount', () => {
+    const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '1e15', defaultMode: 'cross', leverage: 1, asOfMs: T2025 });
+    expect(a.trade({ symbol: 0, qty: 1_000_000, price: 10_000_000, liquidity: 'maker', time: 1 }).ok).toBe(true);
+    const r = a.applyFunding(0, 0.0123, 10_000_000, 2)!;
+    expect(r.received).toBe('-123000000000');
+    expect(a.events[1]).toMatchObject({ type: 'funding', received: '-123000000000' });
+    expect(a.books().fundingPaid).toBe('123000000000');
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+});
+
 describe('margin transfers', () => {
   it('adds and removes isolated margin within Binance limits', () => {
     const a = acct('binance-usdm', 'isolated', '5000', 10);

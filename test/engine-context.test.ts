@@ -169,6 +169,17 @@ describe('history views', () => {
     expect(setupOf(out, 'isolated').error).toBe('LookAheadError: look-ahead: funding(-1) reads an event after the current bar');
   });
 
+  it('onFunding gets the settlement as the ledger records it (symbol, amount as a decimal string, rate, price, time)', () => {
+    const got: unknown[] = [];
+    const strategy = scripted({ 0: (c) => c.buy(0, 2) }, ['BTCUSDT']);
+    const create = strategy.create.bind(strategy);
+    strategy.create = (p) => ({ ...create(p), onFunding: (f) => void got.push({ ...f }) });
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, 4), funding: [{ bar: 2, rate: 0.0001, price: 101 }] } }), strategy, { setups: ISO });
+    const ledger = setupOf(out, 'isolated').events.filter((e) => e.type === 'funding');
+    expect(got).toEqual([{ symbol: 0, received: '-0.0202', rate: 0.0001, price: 101, time: T0 + 2 * HOUR }]);
+    expect(ledger).toEqual([{ type: 'funding', symbol: 0, received: '-0.0202', rate: 0.0001, price: 101, time: T0 + 2 * HOUR }]);
+  });
+
   it('present is 1 for a bar with a candle and 0 without; mark falls back to the trade close', () => {
     const bars: (Bar | null)[] = [[100, 100, 100, 100], null, [102, 102, 102, 102]];
     const mark: (Bar | null)[] = [[99, 99, 99, 99], [99, 99, 99, 99], null];

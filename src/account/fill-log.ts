@@ -1,5 +1,5 @@
 /**
- * Columnar log of booked fills. A replay books tens of thousands of fills; keeping one object per
+ * Columnar logs of booked fills and funding settlements. A replay books tens of thousands of fills; keeping one object per
  * fill alive until the end makes every young-generation GC copy and promote them. Here a fill is a
  * row of typed arrays (the numbers as they are, fee and realised PnL in units of 1e-8 in a
  * BigInt64Array, an amount beyond its ±9.2e10 USDT kept aside); the ledger's AccountEvent objects,
@@ -99,6 +99,59 @@ export class FillLog {
       realizedPnl: unitsToString(wide ? wide[1] : this.realized[k]!),
       positionQty: this.posQty[k]!,
       mode: this.mode[k] === 1 ? 'cross' : 'isolated',
+    };
+  }
+}
+
+/**
+ * Columnar log of funding settlements (the most frequent event of a replay that holds positions:
+ * one per symbol held and funding time). The amount received is in units of 1e-8 in a
+ * BigInt64Array (beyond its range kept aside); the ledger's AccountEvent is built when read.
+ */
+export class FundingLog {
+  n = 0;
+  private cap = 0;
+  private time = new Float64Array(0);
+  private rate = new Float64Array(0);
+  private price = new Float64Array(0);
+  private received = new BigInt64Array(0);
+  private sym = new Int32Array(0);
+  /** amounts outside the BigInt64 range, by index */
+  private readonly wide = new Map<number, bigint>();
+
+  private grow(): void {
+    const cap = this.cap === 0 ? 256 : this.cap * 2;
+    this.time = grown(this.time, cap);
+    this.rate = grown(this.rate, cap);
+    this.price = grown(this.price, cap);
+    this.received = grown(this.received, cap);
+    this.sym = grown(this.sym, cap);
+    this.cap = cap;
+  }
+
+  /** records a settlement (received in units: > 0 received, < 0 paid); returns its index */
+  push(time: number, symbol: number, rate: number, price: number, received: bigint): number {
+    if (this.n === this.cap) this.grow();
+    const k = this.n++;
+    this.time[k] = time;
+    this.sym[k] = symbol;
+    this.rate[k] = rate;
+    this.price[k] = price;
+    if (received < I64_MAX && received > -I64_MAX) this.received[k] = received;
+    else this.wide.set(k, received);
+    return k;
+  }
+
+  /** the plain AccountEvent of settlement k */
+  event(k: number): AccountEvent {
+    const wide = this.wide.get(k);
+    return {
+      type: 'funding',
+      time: this.time[k]!,
+      symbol: this.sym[k]!,
+      received: unitsToString(wide ?? this.received[k]!),
+      rate: this.rate[k]!,
+      price: this.price[k]!,
     };
   }
 }

@@ -26,7 +26,7 @@ import type { VenueProfile } from '../venue/types.js';
 import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
-import { FillLog } from './fill-log.js';
+import { FillLog, FundingLog } from './fill-log.js';
 import { marginRatioOf } from './books.js';
 import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
@@ -80,12 +80,29 @@ class FillRecord implements Fill {
   }
 }
 
+/** A funding settlement as booked: the amount is units, a decimal string only when read. */
+class FundingRecord implements FundingSettlement {
+  constructor(
+    readonly symbol: number,
+    private readonly receivedU: bigint,
+    readonly rate: number,
+    readonly price: number,
+  ) {}
+  get received(): string {
+    return unitsToString(this.receivedU);
+  }
+}
+
 export class AccountImpl implements Account {
   readonly symbols: readonly string[];
   readonly venue: VenueProfile;
-  /** the ledger as recorded: fills are indices into the columnar fill log until read */
+  /**
+   * the ledger as recorded: fills are indices k ≥ 0 into the columnar fill log, funding settlements
+   * −1 − k into the funding log, until read
+   */
   private readonly rawEvents: (AccountEvent | number)[] = [];
   private readonly fillLog = new FillLog();
+  private readonly fundingLog = new FundingLog();
   private materialized = 0;
   readonly mm: MaintenanceModel;
   readonly pos: Position[];
@@ -188,12 +205,12 @@ export class AccountImpl implements Account {
     p.isoWalletF = unitsToNumber(p.isoWallet);
   }
 
-  /** the ledger: every event in order (plain objects; fills are materialised here, once) */
+  /** the ledger: every event in order (plain objects; fills and funding settlements are materialised here, once) */
   get events(): readonly AccountEvent[] {
     const raw = this.rawEvents;
     for (let k = this.materialized; k < raw.length; k++) {
       const e = raw[k]!;
-      if (typeof e === 'number') raw[k] = this.fillLog.event(e);
+      if (typeof e === 'number') raw[k] = e >= 0 ? this.fillLog.event(e) : this.fundingLog.event(-1 - e);
     }
     this.materialized = raw.length;
     return raw as AccountEvent[];
@@ -421,9 +438,8 @@ export class AccountImpl implements Account {
     if (received >= 0n) this.fundingReceived = this.fundingReceived + received;
     else this.fundingPaid = this.fundingPaid - received;
     this.refreshOne(p);
-    const out: FundingSettlement = { symbol, received: unitsToString(received), rate, price };
-    this.rawEvents.push({ type: 'funding', time, ...out });
-    return out;
+    this.rawEvents.push(-1 - this.fundingLog.push(time, symbol, rate, price, received));
+    return new FundingRecord(symbol, received, rate, price);
   }
 
   recordRejection(symbol: number, reason: RejectReason, message: string, time: number): Rejection {

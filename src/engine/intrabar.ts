@@ -74,7 +74,8 @@ export abstract class IntrabarRunner extends RunnerState {
         this.changed = true;
         const st = this.strat;
         if (st.onFunding) {
-          const info = { ...r, time };
+          // (the settlement's amount is a getter: the info is written out, not spread)
+          const info = { symbol: r.symbol, received: r.received, rate: r.rate, price: r.price, time };
           this.call(() => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
         }
       }

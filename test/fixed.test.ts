@@ -118,6 +118,27 @@ describe('roundUnits = decimal.js, half-even to 1e-8', () => {
       { numRuns: 3000 },
     );
   });
+  it('funding of a large position: short factors whose product of the small ones passes 9e6 (certified, else exact), ties included, both signs', () => {
+    const bigLots = fc.oneof(fc.integer({ min: 9_000, max: 1e9 }), fc.integer({ min: 1, max: 2 ** 40 }));
+    const tick = fc.tuple(fc.integer({ min: 1, max: 9_999_999 }), fc.integer({ min: 0, max: 4 })).map(([m, k]) => Number(`${m}e-${k}`));
+    // funding rates with up to 8 places, and multiples of 5e-9 (products at exactly half a unit)
+    const frate = fc.oneof(fc.integer({ min: 1, max: 300_000 }).map((m) => m / 1e8), fc.integer({ min: 1, max: 200_000 }).map((m) => Number(`${5 * m}e-9`)));
+    let n = 0;
+    fc.assert(
+      fc.property(bigLots, fc.constantFrom(1, 0.1, 0.01, 0.001, 0.0001), fc.oneof(tick, anyPos), frate, fc.boolean(), (l, st, px, r, neg) => {
+        const rr = neg ? -r : r;
+        n++;
+        expect(u(roundUnits(l, st, px, rr, 1))).toBe(ref(new W(l).times(st).times(px).times(rr)));
+        expect(u(roundUnits(-l, st, px, rr, 1))).toBe(ref(new W(-l).times(st).times(px).times(rr)));
+      }),
+      { numRuns: 6000 },
+    );
+    expect(n).toBe(6000);
+    // exact half units through this path: 10,001,000 × 0.001 × 0.5 × 1e-8 = 5000.5 units → 5000 (even); 10,003,000 → 5001.5 → 5002
+    expect(roundUnits(10_001_000, 0.001, 0.5, 1e-8, 1)).toBe(5000n);
+    expect(roundUnits(10_003_000, 0.001, 0.5, 1e-8, 1)).toBe(5002n);
+    expect(roundUnits(-10_003_000, 0.001, 0.5, 1e-8, 1)).toBe(-5002n);
+  });
   it('ties go to the even unit, on both signs', () => {
     expect(roundUnits(1, 0.000000005, 1, 1, 1)).toBe(0n);
     expect(roundUnits(1, 0.000000015, 1, 1, 1)).toBe(2n);

@@ -233,7 +233,7 @@ export function roundUnits(a: number, b: number, c: number, e: number, den: numb
   }
   if (lw >= 0) {
     // one long decimal (a 17-digit price) times short ones: the certified double product
-    if (den === 1 && p < LIMB_A && p > -LIMB_A) {
+    if (den === 1 && p < FAST_LIMIT && p > -FAST_LIMIT) {
       const x = lw === 0 ? a : lw === 1 ? b : lw === 2 ? c : e;
       if (x - x === 0) {
         const r = certified(x < 0 ? -x : x, 1, p < 0 ? -p : p, exp);
@@ -426,7 +426,8 @@ function wideUnits(a: number, b: number, c: number, e: number, den: number): big
     A *= fM[f]!;
     kA += fK[f]!;
   }
-  if (!(A < LIMB_A && A > -LIMB_A)) return slowUnits(a, b, c, e, 1);
+  // A exact (below 2^52) is all the certified product needs; the limbs below need A < LIMB_A
+  if (!(A < FAST_LIMIT && A > -FAST_LIMIT)) return slowUnits(a, b, c, e, 1);
   const wx = w === 0 ? a : w === 1 ? b : w === 2 ? c : e;
   const wy = w2 < 0 ? 1 : w2 === 0 ? a : w2 === 1 ? b : w2 === 2 ? c : e;
   if (!Number.isFinite(wx) || !Number.isFinite(wy)) return slowUnits(a, b, c, e, 1);
@@ -434,7 +435,7 @@ function wideUnits(a: number, b: number, c: number, e: number, den: number): big
   const aa = A < 0 ? -A : A;
   const r = certified(wx < 0 ? -wx : wx, wy < 0 ? -wy : wy, aa, UNIT_DP - kA);
   if (r === r) return BigInt(neg ? -r : r);
-  if (w2 >= 0) return slowUnits(a, b, c, e, 1);
+  if (w2 >= 0 || !(aa < LIMB_A)) return slowUnits(a, b, c, e, 1);
   if (fK[w]! >= 0) {
     // a short wide factor: its mantissa's limbs
     const m = Math.abs(fM[w]!);

@@ -46,6 +46,27 @@ describe('SeriesPool', () => {
       }
     }
   });
+  it('the row buffers a finished replay gives back are reused without two setups sharing one (long and short runs, a setup stopped by its strategy)', () => {
+    const venue = getVenue('binance-usdm');
+    const long = makeData({ BTCUSDT: { bars: bars(5000, 7) } });
+    const short = makeData({ BTCUSDT: { bars: bars(300, 8) } });
+    const sma = smaCross.params.parse({ symbol: 'BTCUSDT', fast: 5, slow: 20 });
+    const run = (data: typeof long, setups = [SETUPS.isolated, SETUPS.cross, SETUPS.mixed], strategy = smaCross) =>
+      replay({ data, symbols: ['BTCUSDT'], strategy, params: sma, venue, setups, initialCapital: '10000', leverage: 20 });
+    const series = (o: ReturnType<typeof run>) => o.setups.map((so) => Object.values(so.series).map((c) => Array.from(c as Float64Array)));
+    const first = series(run(long));
+    // each setup alone (other buffers, other neighbours) gives the same series
+    for (const [k, setup] of [SETUPS.isolated, SETUPS.cross, SETUPS.mixed].entries()) expect(series(run(long, [setup]))[0]).toEqual(first[k]);
+    const failing = { ...smaCross, create: (p: typeof sma) => { const inner = smaCross.create(p); let n = 0; return { ...inner, onBar: (ctx: Parameters<typeof inner.onBar>[0]) => { if (++n === 2500 && ctx.setup === 'cross') throw new Error('stop'); inner.onBar(ctx); } }; } };
+    const stopped = run(long, undefined, failing as typeof smaCross);
+    expect(stopped.setups[1]!.error).toMatch(/stop/);
+    expect(stopped.setups[1]!.series.equity.length).toBe(2500); // the series keep the bar whose onBar threw
+    expect(series(stopped)[0]).toEqual(first[0]);
+    expect(series(stopped)[1]).toEqual(first[1]!.map((c) => c.slice(0, 2500)));
+    run(short);
+    run(short, [SETUPS.cross]);
+    expect(series(run(long))).toEqual(first);
+  });
   it('take reuses a released buffer with room, as a view of the asked length', () => {
     const pool = new SeriesPool();
     const a = pool.take(100);

@@ -156,7 +156,7 @@ class SetupRunner extends IntrabarRunner {
   }
 
   output(bars: number): SetupOutput {
-    this.flushRows();
+    this.releaseRows();
     const acct = this.acct;
     const n = this.dead ? this.endBar : bars;
     const m = this.m;

@@ -31,6 +31,22 @@ export function checkSync(returned: unknown, name: string): void {
 /** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
 
+interface RowBuffer {
+  rows: Float64Array;
+  blocks: Float64Array[];
+}
+function newRowBuffer(): RowBuffer {
+  const rows = new Float64Array(8 * ROW_BLOCK);
+  return { rows, blocks: Array.from({ length: 8 }, (_, j) => rows.subarray(j * ROW_BLOCK, (j + 1) * ROW_BLOCK)) };
+}
+/**
+ * Row buffers of finished setups, reused by the next replays in this thread: each is 128 KB, and a
+ * worker replaying thousands of short paths (stress) would otherwise allocate and collect one per
+ * setup and replay. A replay that throws leaves its buffers to the garbage collector.
+ */
+const ROW_BUFFERS: RowBuffer[] = [];
+const ROW_BUFFERS_KEPT = 16;
+
 /** Internal: a strategy callback threw; the setup stops. */
 export class StrategyFailure extends Error {
   constructor(readonly inner: unknown) {
@@ -92,10 +108,11 @@ export abstract class RunnerState implements ContextHost {
   protected pathsBar = -1;
   /** scratch price vectors */
   protected readonly pbuf: Float64Array;
-  /** series rows not yet copied into the columns (column-major: series j of row t at j·ROW_BLOCK + t) */
-  protected readonly rows = new Float64Array(8 * ROW_BLOCK);
+  /** series rows not yet copied into the columns (column-major: series j of row t at j·ROW_BLOCK + t); from ROW_BUFFERS, given back by releaseRows() */
+  protected readonly rows: Float64Array;
   /** the 8 column blocks of `rows` as views, made once: a full block is copied without making a view per flush (the bar loop allocates nothing) */
-  private readonly rowBlocks: Float64Array[] = Array.from({ length: 8 }, (_, j) => this.rows.subarray(j * ROW_BLOCK, (j + 1) * ROW_BLOCK));
+  private readonly rowBlocks: Float64Array[];
+  private rowsReleased = false;
   protected rowStart = 0;
   protected rowCount = 0;
   /** the series columns in row order: equity, marginBalance, maintenanceMargin, marginRatio, marginRatioPeak, initialMargin, capitalAtRisk, grossNotional */
@@ -129,6 +146,9 @@ export abstract class RunnerState implements ContextHost {
     pool?: SeriesPool,
   ) {
     const n = m.n;
+    const rb = ROW_BUFFERS.pop() ?? newRowBuffer();
+    this.rows = rb.rows;
+    this.rowBlocks = rb.blocks;
     this.time = m.time;
     this.timeframeMs = m.tf;
     this.setupId = spec.id;
@@ -369,6 +389,14 @@ export abstract class RunnerState implements ContextHost {
     if (n === ROW_BLOCK) for (let j = 0; j < 8; j++) cols[j]!.set(this.rowBlocks[j]!, base);
     else for (let j = 0; j < 8; j++) cols[j]!.set(rows.subarray(j * ROW_BLOCK, j * ROW_BLOCK + n), base);
     this.rowCount = 0;
+  }
+
+  /** flush the last rows and give the row buffer back for the next replay (once; the setup steps no more) */
+  releaseRows(): void {
+    this.flushRows();
+    if (this.rowsReleased) return;
+    this.rowsReleased = true;
+    if (ROW_BUFFERS.length < ROW_BUFFERS_KEPT) ROW_BUFFERS.push({ rows: this.rows, blocks: this.rowBlocks });
   }
 
   fail(e: unknown, seriesLen: number): void {

@@ -8,10 +8,6 @@ import { scaledToString } from '../account/fixed.js';
 
 const PLACES = 18;
 const ZEROS18 = '000000000000000000';
-/** a plain decimal with at most 18 places (what the books and earlier engine versions write) */
-const PLAIN = /^-?\d+(?:\.\d{1,18})?$/;
-/** 10^k as doubles, k = 0..18 (exact up to 10^22) */
-const POW10: readonly number[] = Array.from({ length: PLACES + 1 }, (_, k) => 10 ** k);
 /** money: BigInt units of 1e-18 */
 export type U = bigint;
 
@@ -20,16 +16,33 @@ const SCALE: readonly bigint[] = Array.from({ length: PLACES + 1 }, (_, k) => 10
 
 /** an exact decimal string (a record's amount) in units of 1e-18; more places or an exponent: rounded half-even through decimal.js */
 export function toU(s: string): U {
-  if (PLAIN.test(s)) {
-    const dot = s.indexOf('.');
-    const k = dot < 0 ? 0 : s.length - dot - 1;
-    // at most 15 digits (sign and point aside): the digits m are an integer below 10^15 < 2^50, and
-    // Number(s) · 10^k is within m · 2^-52 < 1/2 of it, so the rounding recovers m exactly (the
-    // books' amounts, 8 places, always take this path); one BigInt instead of a parsed string
-    if (s.length - (dot < 0 ? 0 : 1) - (s.charCodeAt(0) === 45 ? 1 : 0) <= 15) return BigInt(Math.round(Number(s) * POW10[k]!)) * SCALE[k]!;
-    // one BigInt parse: the digits without the point, padded to 18 places
-    return BigInt(dot < 0 ? s + ZEROS18 : s.slice(0, dot) + s.slice(dot + 1) + ZEROS18.slice(k));
+  // a plain decimal (-?digits[.digits], at most 18 places), read in one scan: while it has at most
+  // 15 digits their integer m is exact in a double (< 10^15 < 2^53), and the value is m × 10^(18 − k)
+  const len = s.length;
+  const neg = len > 0 && s.charCodeAt(0) === 45;
+  let dot = -1;
+  let m = 0;
+  let digits = 0;
+  for (let j = neg ? 1 : 0; j < len; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && dot < 0 && digits > 0) dot = j;
+    else return fromDecimal(s);
   }
+  const k = dot < 0 ? 0 : len - dot - 1;
+  if (digits === 0 || (dot >= 0 && (k === 0 || k > PLACES))) return fromDecimal(s);
+  if (digits <= 15) {
+    const u = BigInt(m) * SCALE[k]!;
+    return neg ? -u : u;
+  }
+  // one BigInt parse: the digits without the point, padded to 18 places
+  return BigInt(dot < 0 ? s + ZEROS18 : s.slice(0, dot) + s.slice(dot + 1) + ZEROS18.slice(k));
+}
+
+/** any other decimal string: rounded half-even to 18 places through decimal.js (throws on what is not a number) */
+function fromDecimal(s: string): U {
   return BigInt(new Decimal(s).toFixed(PLACES, Decimal.ROUND_HALF_EVEN).replace('.', ''));
 }
 

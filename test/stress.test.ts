@@ -247,6 +247,34 @@ describe('Monte Carlo paths (stationary block bootstrap)', () => {
   });
 });
 
+describe('a stress view made for the run\'s symbols only', () => {
+  it('gives those symbols exactly the columns of the view of every symbol (paths, crashes with beta-scaled market shocks, scenarios)', async () => {
+    const base = await loadDataset(BUNDLED, { timeframe: '1h' });
+    const pack = Object.fromEntries(CRASH_PACK.map((sc) => [sc.id, sc]));
+    // Black Thursday names BTC only: ETH, XRP and ADA take the market shock scaled by their betas
+    const withMarket = CRASH_PACK.find((sc) => sc.id === 'crash-2020-03-12')!;
+    expect(Object.keys(withMarket.symbols)).toEqual(['BTC']);
+    const at = base.time[200]!;
+    const specs = [
+      { kind: 'path' as const, seed: 11, pathIndex: 3, blockBars: 24 },
+      { kind: 'path' as const, seed: 11, pathIndex: 4, blockBars: 24, crashes: [{ scenario: withMarket.id, injectAt: at }] },
+      { kind: 'scenario' as const, scenario: withMarket.id, injectAt: at },
+    ];
+    const cols = (c: MarketData['columns'][number]) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v]));
+    for (const spec of specs) {
+      const full = stressView(base, spec, pack);
+      for (const only of [['ETHUSDT'], ['XRPUSDT', 'ADAUSDT'], ['ADAUSDT', 'XRPUSDT']]) {
+        const part = stressView(base, spec, pack, only);
+        expect(part.symbols).toEqual(base.symbols.filter((x) => only.includes(x)));
+        for (const [k, name] of part.symbols.entries()) expect(cols(part.columns[k]!), `${spec.kind} ${name}`).toEqual(cols(full.columns[full.symbols.indexOf(name)]!));
+      }
+      // the shock moved the columns (the comparison is not between unshocked copies)
+      const eth = base.symbols.indexOf('ETHUSDT');
+      expect(Array.from(full.columns[eth]!.close)).not.toEqual(Array.from(base.columns[eth]!.close));
+    }
+  });
+});
+
 describe('hand-computed: a two-symbol long book under a −20 % correlated shock', () => {
   it('wipes the cross pool and liquidates only the leveraged isolated leg', () => {
     // 10,000 USDT; long 0.5 BTC at 100,000 at 10× (isolated margin 5,000) and 50 ETH at 100 at 2× (margin 2,500); zero fees.

@@ -158,7 +158,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   // a stress run replays a view of the shared base columns (fresh arrays in this worker; the base is only read)
   const stressMod = first.stress ? await loadStress() : null;
   const scenarios = init.scenarios ?? {};
-  const data = stressMod && first.stress ? stressMod.stressView(base, first.stress, scenarios) : base;
+  const data = stressMod && first.stress ? stressMod.stressView(base, first.stress, scenarios, first.symbols) : base;
   const curvePoints = first.stress ? Math.min(task.curvePoints, STRESS_CURVE_POINTS) : task.curvePoints;
   const [[{ replay, SeriesPool }, { getVenue }, analysis], strategy] = await Promise.all([loadCore(), loadStrategy(first.strategy, init.strategyDirs)]);
   const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);

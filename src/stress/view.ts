@@ -33,16 +33,26 @@ function scenarioOf(scenarios: Readonly<Record<string, Scenario>>, id: string): 
   return s;
 }
 
-/** The data a stress run replays. Betas are always measured on the base data. */
-export function stressView(base: MarketData, stress: RunStressSpec, scenarios: Readonly<Record<string, Scenario>>): MarketData {
+/**
+ * The data a stress run replays. Betas are always measured on the base data. With `symbols`, only
+ * those symbols' columns are made (a run replays its own symbols; each symbol's path and shock
+ * depend on the base, the seed and the scenario alone, not on which other symbols are made).
+ */
+export function stressView(base: MarketData, stress: RunStressSpec, scenarios: Readonly<Record<string, Scenario>>, symbols?: readonly string[]): MarketData {
+  const keep = symbols ? base.symbols.flatMap((name, k) => (symbols.includes(name) ? [k] : [])) : null;
+  const sub: MarketData = keep && keep.length < base.symbols.length ? { ...base, symbols: keep.map((k) => base.symbols[k]!), columns: keep.map((k) => base.columns[k]!) } : base;
+  const betas = (marketKey: string | undefined): Float64Array => {
+    const b = betasOf(base, marketKey);
+    return sub === base ? b : Float64Array.from(keep!, (k) => b[k]!);
+  };
   if (stress.kind === 'scenario') {
     const sc = scenarioOf(scenarios, stress.scenario);
-    return applyScenario(base, sc, stress.injectAt, betasOf(base, sc.marketSymbol));
+    return applyScenario(sub, sc, stress.injectAt, betas(sc.marketSymbol));
   }
-  let view = bootstrapPath(base, stress.seed, stress.pathIndex, stress.blockBars);
+  let view = bootstrapPath(sub, stress.seed, stress.pathIndex, stress.blockBars);
   for (const c of stress.crashes ?? []) {
     const sc = scenarioOf(scenarios, c.scenario);
-    view = applyScenario(view, sc, c.injectAt, betasOf(base, sc.marketSymbol));
+    view = applyScenario(view, sc, c.injectAt, betas(sc.marketSymbol));
   }
   return view;
 }

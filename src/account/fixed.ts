@@ -201,35 +201,44 @@ export function roundUnits(a: number, b: number, c: number, e: number, den: numb
   let p = 1;
   /** the one factor with a long decimal (index, −1: none yet) */
   let lw = -1;
+  // the short factors' mantissas and places (for a product too wide for the fast path)
+  let ma = 1;
+  let mb = 1;
+  let mc = 1;
+  let me = 1;
+  let ka = 0;
+  let kb = 0;
+  let kc = 0;
+  let ke = 0;
   let k = places(a);
   if (k < 0) lw = 0;
   else {
-    p = mant;
-    exp -= k;
+    p = ma = mant;
+    exp -= ka = k;
   }
   k = places(b);
   if (k < 0) {
     if (lw >= 0) return wideUnits(a, b, c, e, den);
     lw = 1;
   } else {
-    p *= mant;
-    exp -= k;
+    p *= mb = mant;
+    exp -= kb = k;
   }
   k = places(c);
   if (k < 0) {
     if (lw >= 0) return wideUnits(a, b, c, e, den);
     lw = 2;
   } else {
-    p *= mant;
-    exp -= k;
+    p *= mc = mant;
+    exp -= kc = k;
   }
   k = places(e);
   if (k < 0) {
     if (lw >= 0) return wideUnits(a, b, c, e, den);
     lw = 3;
   } else {
-    p *= mant; // |p| only grows (or becomes an exact 0): one range test suffices
-    exp -= k;
+    p *= me = mant; // |p| only grows (or becomes an exact 0): one range test suffices
+    exp -= ke = k;
   }
   if (lw >= 0) {
     // one long decimal (a 17-digit price) times short ones: the certified double product
@@ -242,7 +251,37 @@ export function roundUnits(a: number, b: number, c: number, e: number, den: numb
     }
     return wideUnits(a, b, c, e, den);
   }
-  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) return wideUnits(a, b, c, e, den);
+  if (!(p < FAST_LIMIT && p > -FAST_LIMIT)) {
+    if (den === 1) {
+      // short decimals whose product passes 2^52 (a 15-digit price times a count): the factor with
+      // the largest mantissa as the certified product's double, the others' mantissas exactly
+      // (what wideUnits does, without decomposing the factors again)
+      const aa = ma < 0 ? -ma : ma;
+      const ab = mb < 0 ? -mb : mb;
+      const ac = mc < 0 ? -mc : mc;
+      const ae = me < 0 ? -me : me;
+      let w = 0;
+      let top = aa;
+      if (ab > top) {
+        w = 1;
+        top = ab;
+      }
+      if (ac > top) {
+        w = 2;
+        top = ac;
+      }
+      if (ae > top) w = 3;
+      const A = w === 0 ? mb * mc * me : w === 1 ? ma * mc * me : w === 2 ? ma * mb * me : ma * mb * mc;
+      const kw = w === 0 ? ka : w === 1 ? kb : w === 2 ? kc : ke;
+      if (A < FAST_LIMIT && A > -FAST_LIMIT) {
+        const x = w === 0 ? a : w === 1 ? b : w === 2 ? c : e;
+        // exp = UNIT_DP − Σ places; the others' places are Σ places − kw
+        const r = certified(x < 0 ? -x : x, 1, A < 0 ? -A : A, exp + kw);
+        if (r === r) return BigInt(x < 0 !== A < 0 ? -r : r);
+      }
+    }
+    return wideUnits(a, b, c, e, den);
+  }
   k = places(den);
   if (k < 0 || !(mant > 0)) return wideUnits(a, b, c, e, den);
   let d = mant;

@@ -31,7 +31,7 @@ import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput } from './types.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.0';
+export const ENGINE_VERSION = '1.5.1';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported

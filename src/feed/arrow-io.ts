@@ -18,12 +18,13 @@ import {
   Float64,
   RecordBatch,
   RecordBatchFileWriter,
+  RecordBatchReader,
   Schema,
   Struct,
+  Table,
   TimestampMillisecond,
   Type,
   makeData,
-  tableFromIPC,
   TimeUnit,
   type Data,
   type DataType,
@@ -180,10 +181,41 @@ export function timeScaleToMs(type: DataType): number | null {
   return null;
 }
 
+/**
+ * An Arrow IPC file (or stream) as a Table. apache-arrow's own tableFromIPC loops forever on a
+ * file whose footer points at a message that is not a record batch (one damaged byte does it):
+ * a file is read here batch by batch from its footer, each block checked against the file's
+ * size, and any block that is not a record batch is an error. Throws on anything unreadable.
+ */
+export function readIpcTable(buf: Uint8Array): Table {
+  const reader = RecordBatchReader.from(buf);
+  if (!reader.isFile()) return new Table(reader.readAll());
+  reader.open();
+  const footer = reader.footer;
+  if (!footer) throw new Error('no Arrow file footer');
+  const n = reader.numRecordBatches;
+  // a Block is 24 bytes of the footer, which lies inside the file
+  if (!Number.isSafeInteger(n) || n < 0 || n * 24 > buf.byteLength) throw new Error(`the footer lists ${n} record batches, more than a file of ${buf.byteLength} bytes can hold`);
+  const batches: RecordBatch[] = [];
+  for (let i = 0; i < n; i++) {
+    const block = footer.getRecordBatch(i);
+    const end = block ? Number(block.offset) + block.metaDataLength + Number(block.bodyLength) : NaN;
+    if (!block || !(block.offset >= 0) || !(end <= buf.byteLength)) {
+      throw new Error(`record batch ${i + 1} of ${n} lies outside the file (${buf.byteLength} bytes)`);
+    }
+    const batch = reader.readRecordBatch(i);
+    if (!batch) throw new Error(`record batch ${i + 1} of ${n} is not a record batch message`);
+    batches.push(batch);
+  }
+  return new Table(reader.schema, batches);
+}
+
 function copyChunk(data: Data, out: Float64Array, at: number, scale: number): void {
   const n = data.length;
   const typeId = data.type.typeId;
   const values = data.values as ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number };
+  // a damaged file can claim more rows than its buffers hold
+  if (!values || values.length < n) throw new Error(`a record batch of ${n} rows holds ${values ? values.length : 0} values`);
   if (typeId === Type.Float && values instanceof Float64Array) {
     out.set(values.subarray(0, n), at);
   } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
@@ -240,11 +272,12 @@ function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array
 export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList, storage: ReadStorage = {}): ReadColumns | null {
   const buf = readWhole(path, storage.file ?? ((n) => new Uint8Array(n)));
   const sha256 = createHash('sha256').update(buf).digest('hex');
+  const unreadable = (e: unknown) => problems.add(label, null, `not a readable Arrow IPC file (${e instanceof Error ? e.message : String(e)}): the file is damaged or truncated; re-import or re-download it`);
   let table;
   try {
-    table = tableFromIPC(buf);
+    table = readIpcTable(buf);
   } catch (e) {
-    problems.add(label, null, `not a readable Arrow IPC file (${(e as Error).message})`);
+    unreadable(e);
     return null;
   }
   const rows = table.numRows;
@@ -269,9 +302,14 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
     const arr = isTime ? (storage.timestamp?.(rows) ?? new Float64Array(rows)) : (storage.values?.(rows) ?? new Float64Array(rows));
     const vec = table.getChild(name)!;
     let at = 0;
-    for (const chunk of vec.data) {
-      copyChunk(chunk as Data, arr, at, scale);
-      at += chunk.length;
+    try {
+      for (const chunk of vec.data) {
+        copyChunk(chunk as Data, arr, at, scale);
+        at += chunk.length;
+      }
+    } catch (e) {
+      unreadable(e);
+      return null;
     }
     if (isTime) timestamp = arr;
     else out[name] = arr;

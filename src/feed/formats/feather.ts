@@ -4,11 +4,11 @@
  * registered with apache-arrow's compressionRegistry on first use.
  */
 import { excerptList } from '../../util/excerpt.js';
-import { compressionRegistry, CompressionType, tableFromIPC, Type, type Data, type Table } from 'apache-arrow';
+import { compressionRegistry, CompressionType, Type, type Data, type Table } from 'apache-arrow';
 import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4js';
 import { dataError } from '../../errors.js';
-import { timeScaleToMs } from '../arrow-io.js';
+import { readIpcTable, timeScaleToMs } from '../arrow-io.js';
 
 let registered = false;
 export function registerArrowCodecs(): void {
@@ -21,7 +21,7 @@ export function registerArrowCodecs(): void {
 export function readArrowTable(buf: Uint8Array, label: string): Table {
   registerArrowCodecs();
   try {
-    return tableFromIPC(buf);
+    return readIpcTable(buf);
   } catch (err) {
     throw dataError(`${label}: not a readable Arrow IPC / feather file (${(err as Error).message})`);
   }

@@ -1,0 +1,101 @@
+/**
+ * Damaged Arrow files behind a manifest whose hashes were updated to match (a file edited or
+ * produced elsewhere): every one is a data error (65) naming the file, never a hang or an
+ * internal error (70). Each case runs `marginlab data validate` as a subprocess with a time
+ * limit, since a hang blocks the event loop (no in-process timeout could fire).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ByteBuffer } from 'flatbuffers';
+import { RecordBatchReader } from 'apache-arrow';
+import { Message } from 'apache-arrow/fb/message';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { writeDataset } from '../src/feed/write.js';
+import { readArrowTable } from '../src/feed/formats/feather.js';
+import { UserError } from '../src/errors.js';
+
+const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
+const H = 3_600_000;
+const T0 = Date.UTC(2025, 0, 1);
+const FILE = 'BTCUSDT-candles-1h.arrow';
+const root = mkdtempSync(join(tmpdir(), 'ml-arrow-damaged-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function validate(dir: string): Promise<{ code: number | string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, 'data', 'validate', dir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
+      const e = err as (Error & { code?: unknown; killed?: boolean }) | null;
+      res({ code: e ? (e.killed ? 'killed (hang)' : typeof e.code === 'number' ? e.code : 1) : 0, stderr });
+    });
+  });
+}
+
+async function dataset(name: string): Promise<string> {
+  const dir = join(root, name);
+  const n = 8;
+  const t = [], o = [], h = [], l = [], c = [], v = [];
+  for (let i = 0; i < n; i++) { t.push(T0 + i * H); o.push(100 + i); h.push(102 + i); l.push(99 + i); c.push(101 + i); v.push(5); }
+  await writeDataset(dir, { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: t, columns: { open: o, high: h, low: l, close: c, volume: v } }] });
+  return dir;
+}
+
+/** Change the file's bytes, then update the manifest's sha256 so that only the reader can object. */
+function damage(dir: string, edit: (buf: Buffer) => void): void {
+  const path = join(dir, FILE);
+  const buf = readFileSync(path);
+  edit(buf);
+  writeFileSync(path, buf);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+  for (const f of m.files) if (f.path === FILE) f.sha256 = createHash('sha256').update(buf).digest('hex');
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 2));
+}
+
+/** The first record batch's message (flatbuffer) and the file offset of its table. */
+function firstBatchMessage(buf: Buffer): { msg: Message; base: number; bb: ByteBuffer } {
+  const reader = RecordBatchReader.from(buf);
+  reader.open();
+  const block = (reader as unknown as { footer: { getRecordBatch(i: number): { offset: number | bigint } } }).footer.getRecordBatch(0);
+  const base = Number(block.offset) + 8; // continuation marker and metadata length
+  const bb = new ByteBuffer(new Uint8Array(buf.buffer, buf.byteOffset + base, buf.byteLength - base));
+  return { msg: Message.getRootAsMessage(bb), base, bb };
+}
+
+describe('damaged Arrow files', () => {
+  it('a record batch block whose message is not a record batch is exit 65 naming the file, not a hang', async () => {
+    const dir = await dataset('header-type');
+    damage(dir, (buf) => {
+      const { msg, base, bb } = firstBatchMessage(buf);
+      const at = bb.__offset(msg.bb_pos, 6); // Message.header_type
+      expect(at).toBeGreaterThan(0);
+      buf[base + msg.bb_pos + at] = 4; // Tensor: neither schema, record batch nor dictionary
+    });
+    const r = await validate(dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file`);
+    expect(r.stderr).toContain('re-import or re-download it');
+    // the freqtrade importer reads feather files through the same reader
+    let err: unknown;
+    try { readArrowTable(readFileSync(join(dir, FILE)), FILE); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(65);
+  }, 60_000);
+
+  it('a record batch claiming more rows than its buffers hold is exit 65 naming the file, not an internal error', async () => {
+    const dir = await dataset('row-count');
+    damage(dir, (buf) => {
+      const { msg, base } = firstBatchMessage(buf);
+      const rb = msg.header(new FbRecordBatch()) as FbRecordBatch;
+      const at = rb.bb!.__offset(rb.bb_pos, 4); // RecordBatch.length
+      expect(at).toBeGreaterThan(0);
+      buf.writeBigInt64LE(100_000n, base + rb.bb_pos + at);
+    });
+    const r = await validate(dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file`);
+    expect(r.stderr).not.toContain('internal error');
+  }, 60_000);
+});

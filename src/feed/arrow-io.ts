@@ -16,6 +16,7 @@ import {
   AsyncByteQueue,
   Field,
   Float64,
+  Precision,
   RecordBatch,
   RecordBatchFileWriter,
   RecordBatchReader,
@@ -177,8 +178,16 @@ export function timeScaleToMs(type: DataType): number | null {
     const unit = (type as unknown as { unit: TimeUnit }).unit;
     return unit === TimeUnit.SECOND ? 1000 : unit === TimeUnit.MILLISECOND ? 1 : unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;
   }
-  if (type.typeId === Type.Int || type.typeId === Type.Float) return 1;
-  return null;
+  return isNumberColumn(type) ? 1 : null;
+}
+
+/**
+ * An integer or a float column whose values read as numbers. Float16 is not one: apache-arrow
+ * hands its raw 16-bit patterns (100.0 reads as 22080), and no price fits its 11-bit precision.
+ */
+export function isNumberColumn(type: DataType): boolean {
+  if (type.typeId === Type.Int) return true;
+  return type.typeId === Type.Float && (type as unknown as { precision: Precision }).precision !== Precision.HALF;
 }
 
 /**
@@ -294,7 +303,7 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
   for (const name of wanted) {
     const field = table.schema.fields.find((f) => f.name === name)!;
     const isTime = name === 'timestamp';
-    const scale = isTime ? timeScaleToMs(field.type) : field.type.typeId === Type.Float || field.type.typeId === Type.Int ? 1 : null;
+    const scale = isTime ? timeScaleToMs(field.type) : isNumberColumn(field.type) ? 1 : null;
     if (scale === null) {
       problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or integer ms)' : 'Float64'}`);
       return null;

@@ -4,11 +4,11 @@
  * registered with apache-arrow's compressionRegistry on first use.
  */
 import { excerptList } from '../../util/excerpt.js';
-import { compressionRegistry, CompressionType, Type, type Data, type Table } from 'apache-arrow';
+import { compressionRegistry, CompressionType, type Data, type Table } from 'apache-arrow';
 import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4js';
 import { dataError } from '../../errors.js';
-import { readIpcTable, timeScaleToMs } from '../arrow-io.js';
+import { isNumberColumn, readIpcTable, timeScaleToMs } from '../arrow-io.js';
 
 let registered = false;
 export function registerArrowCodecs(): void {
@@ -31,7 +31,7 @@ export function readArrowTable(buf: Uint8Array, label: string): Table {
 export function columnF64(table: Table, name: string, label: string, asTime = false): Float64Array {
   const field = table.schema.fields.find((f) => f.name === name);
   if (!field) throw dataError(`${label}: no column '${name}' (has: ${excerptList(table.schema.fields.map((f) => f.name))})`);
-  const scale = asTime ? timeScaleToMs(field.type) : field.type.typeId === Type.Float || field.type.typeId === Type.Int ? 1 : null;
+  const scale = asTime ? timeScaleToMs(field.type) : isNumberColumn(field.type) ? 1 : null;
   if (scale === null) throw dataError(`${label}: column '${name}' has type ${String(field.type)}, expected ${asTime ? 'a timestamp' : 'numbers'}`);
   const out = new Float64Array(table.numRows);
   let at = 0;

@@ -8,6 +8,7 @@ import { readManifest, type FileKind, type Manifest, type ManifestFile } from '.
 import { readKindFile } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, markCoverageText, markCoveredBars } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
+import { withFsErrors } from '../util/fs-errors.js';
 
 export interface FileSummary {
   path: string;
@@ -52,7 +53,7 @@ export function inspectDataset(dir: string): DatasetSummary {
     if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
     if (!existsSync(path)) { problems.add(f.path, null, 'file listed in the manifest is missing'); continue; }
-    const d = readKindFile(path, f.path, f.kind, problems);
+    const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));
     if (!d) continue;
     if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
     const tfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { dataError, missingInput } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { timeframeMsOrNaN } from './timeframe.js';
+import { withFsErrors } from '../util/fs-errors.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -56,7 +57,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir}`);
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with 'marginlab import csv' or 'marginlab data synth')`);
-  const raw = readFileSync(path);
+  const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));

@@ -41,7 +41,16 @@ export function register(program: Command): void {
         throw usageError(`--kind: expected candles, mark or funding, got '${flags.kind}'`);
       }
       const kind = flags.kind as 'candles' | 'mark' | 'funding' | undefined;
-      const fmt = (format ?? detectFormat(paths)) as (typeof IMPORT_FORMATS)[number];
+      const { errnoOf, fsError } = await import('../../util/fs-errors.js');
+      let fmt: (typeof IMPORT_FORMATS)[number];
+      try {
+        fmt = (format ?? detectFormat(paths)) as (typeof IMPORT_FORMATS)[number];
+      } catch (err) {
+        // an input (or a folder inside one) that cannot be read: 66 naming it
+        const at = (err as { path?: unknown } | null)?.path;
+        if (errnoOf(err) && typeof at === 'string') throw fsError(err, { path: at, action: 'read the input', role: 'input' });
+        throw err;
+      }
       if (fmt !== 'csv' && (flags.columns !== undefined || flags.header === false || flags.skipBadRows)) {
         throw usageError(`--columns, --no-header and --skip-bad-rows apply to --format csv only (this is ${fmt} data)`);
       }
@@ -110,6 +119,13 @@ export function register(program: Command): void {
         process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s\n`);
       } catch (err) {
         out.discard();
+        // an errno error (an input that cannot be read, a dataset folder that cannot be written) is the user's, named with its path
+        const { isInside } = await import('../../util/outdir.js');
+        if (errnoOf(err)) {
+          const at = (err as { path?: unknown }).path;
+          if (typeof at === 'string' && !isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'read the input', role: 'input' });
+          throw fsError(err, { path: typeof at === 'string' ? at : out.path, action: 'write the dataset', role: 'output', source: 'flag' });
+        }
         throw err;
       } finally {
         out.release();

@@ -136,6 +136,24 @@ describe('an input with no rows is refused by every importer; the dataset is unc
     expect((e as UserError).message).toBe('candles XRPUSDT 1h: no data rows to import; nothing was written');
     expect(snapshot(out)).toEqual(before);
   });
+
+  it('Bybit and OKX: a folder with no export files is refused (65), creates no dataset and leaves one unchanged; commitSeries refuses no series', async () => {
+    const d = inDir();
+    const fresh = join(root, `ds-${++n}`);
+    for (const format of ['bybit', 'okx']) {
+      const r = await feedCli(['import', d, '--format', format, '--out', fresh]);
+      expect(r.code, r.stdout + r.stderr).toBe(65);
+      expect(r.stderr.trimEnd()).toBe(`marginlab: no ${format === 'bybit' ? 'Bybit' : 'OKX'} export files (.csv or .json) in ${d}; nothing was imported`);
+      expect(readdirSync(root)).not.toContain(`ds-${n}`);
+    }
+    const out = await goodDataset();
+    const before = snapshot(out);
+    const r = await feedCli(['import', d, '--format', 'okx', '--out', out]);
+    expect(r.code).toBe(65);
+    expect(snapshot(out)).toEqual(before);
+    expect(() => commitSeries(out, [])).toThrow(/no series to import .*; nothing was written/);
+    expect(snapshot(out)).toEqual(before);
+  });
 });
 
 describe('a dataset that holds a series file with no rows', () => {

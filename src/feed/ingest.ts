@@ -263,6 +263,8 @@ export function nextManifest(outDir: string, m: Manifest | null, entries: Manife
  */
 export function commitSeries(out: string, input: SeriesData[], opts: CommitOptions = {}): CommitResult[] {
   const outDir = resolve(out);
+  // the readers refuse inputs without files or rows; this guards every other caller (a manifest without symbols is invalid)
+  if (input.length === 0) throw dataError(`no series to import in ${outDir}; nothing was written`);
   const manifest = openDataset(outDir);
   // group per key, in first-seen order
   const groups = new Map<string, SeriesData[]>();

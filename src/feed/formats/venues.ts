@@ -107,6 +107,7 @@ function readTable(file: string, venue: Venue): Table {
 
 export function readVenue(venue: Venue, paths: readonly string[], opts: VenueOptions = {}): SeriesData[] {
   const files = listFiles(paths, (n) => /\.(csv|json)$/i.test(n));
+  if (files.length === 0) throw dataError(`no ${venue === 'bybit' ? 'Bybit' : 'OKX'} export files (.csv or .json) in ${paths.join(', ')}; nothing was imported`);
   return files.map((f) => readVenueFile(venue, f, opts));
 }
 

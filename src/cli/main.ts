@@ -14,6 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { installInterruptHandler } from '../util/interrupt.js';
+import { thrownText } from '../util/excerpt.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -49,7 +50,7 @@ export function reportError(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
     return ExitCode.USAGE;
   }
-  const e = err instanceof Error ? err : new Error(String(err));
+  const e = err instanceof Error ? err : new Error(thrownText(err));
   process.stderr.write(`marginlab: internal error: ${e.message}\n`);
   if (process.env.MARGINLAB_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
   else process.stderr.write('  (set MARGINLAB_DEBUG=1 for the stack trace; please report it)\n');

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
 import { configError, missingInput, UserError } from '../errors.js';
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, thrownText } from '../util/excerpt.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -162,7 +162,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     });
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw configError(`${where}: evaluating the config failed: ${excerpt(err instanceof Error ? err.message : String(err), 300)}`);
+    throw configError(`${where}: evaluating the config failed: ${excerpt(thrownText(err), 300)}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(`${where}: expected the default export to be a config object (use defineConfig({...})), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
@@ -406,7 +406,7 @@ function settle(v: unknown, where: string): Promise<unknown> {
       (err: unknown) => {
         done();
         if (err instanceof UserError) return reject(err);
-        reject(configError(`${where}: the config's promise was rejected: ${excerpt(err instanceof Error ? err.message : String(err), 300)}`));
+        reject(configError(`${where}: the config's promise was rejected: ${excerpt(thrownText(err), 300)}`));
       },
     );
   });

@@ -29,6 +29,7 @@ import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput } from './types.js';
+import { thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
 export const ENGINE_VERSION = '1.5.1';
@@ -46,7 +47,7 @@ if (RB !== ROW_BLOCK) throw new Error('internal: RB differs from ROW_BLOCK');
 /** an error that is not the strategy's, as the EngineInvariantError that leaves replay() */
 function internalFailure(e: unknown, setup: string, bar: number): EngineInvariantError {
   if (e instanceof EngineInvariantError) return e;
-  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const what = thrownText(e, true);
   return new EngineInvariantError(`setup ${setup}, bar ${bar}: ${what}`, { cause: e });
 }
 

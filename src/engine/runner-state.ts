@@ -14,6 +14,7 @@ import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec } from './types.js';
 import { grown } from '../util/typed-array.js';
+import { thrownText } from '../util/excerpt.js';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -50,7 +51,7 @@ const ROW_BUFFERS_KEPT = 16;
 /** Internal: a strategy callback threw; the setup stops. */
 export class StrategyFailure extends Error {
   constructor(readonly inner: unknown) {
-    super(inner instanceof Error ? inner.message : String(inner));
+    super(thrownText(inner));
   }
 }
 
@@ -348,7 +349,7 @@ export abstract class RunnerState implements ContextHost {
     try {
       return fn();
     } catch (e) {
-      throw e instanceof EngineInvariantError ? e : new EngineInvariantError(`setup ${this.setupId}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+      throw e instanceof EngineInvariantError ? e : new EngineInvariantError(`setup ${this.setupId}: ${thrownText(e, true)}`, { cause: e });
     }
   }
 
@@ -403,7 +404,7 @@ export abstract class RunnerState implements ContextHost {
     this.flushRows();
     const inner = e instanceof StrategyFailure ? e.inner : e;
     this.dead = true;
-    const text = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
+    const text = thrownText(inner, true);
     this.error = text === '' ? 'the strategy threw an empty value' : text;
     this.endBar = seriesLen;
   }

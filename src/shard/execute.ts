@@ -12,6 +12,7 @@ import type { MarketData } from '../feed/types.js';
 import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
 import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
+import { thrownText } from '../util/excerpt.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -60,7 +61,7 @@ export const taskUnits = (t: Pick<PlanTask, 'cost'>): number => t.cost + TASK_OV
 class TimeoutReason extends Error {}
 
 function describe(err: unknown): string {
-  const e = err instanceof Error ? err : new Error(String(err));
+  const e = err instanceof Error ? err : new Error(thrownText(err));
   const exited = /worker exited with code:?\s*(-?\d+)/.exec(e.message);
   if (exited) return `worker died (exit code ${exited[1]})`;
   return e.message.split('\n')[0] || e.name;

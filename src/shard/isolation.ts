@@ -17,6 +17,7 @@
  */
 import { Console } from 'node:console';
 import { Decimal } from 'decimal.js';
+import { thrownText } from '../util/excerpt.js';
 
 // Everything restore() uses before the realm is clean again is captured here, at module load:
 // it must work whatever a strategy did to Array.prototype, Map.prototype, Object.prototype, ...
@@ -222,7 +223,7 @@ interface Pass {
 let current: Pass | null = null;
 let installed = false;
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] || e.name : String(e));
+const describe = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] || e.name : thrownText(e));
 
 /**
  * In a worker: wrap the timer functions so the timers of a pass can be cancelled when it ends,

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadOptions, MarketData } from '../feed/types.js';
+import { thrownText } from '../util/excerpt.js';
 
 export interface LoadRequest {
   datasets: { dir: string; options: LoadOptions }[];
@@ -25,7 +26,7 @@ try {
   const e = err as { message?: unknown; exitCode?: unknown; details?: unknown; stack?: unknown };
   reply = {
     ok: false,
-    message: typeof e?.message === 'string' ? e.message : String(err),
+    message: typeof e?.message === 'string' ? e.message : thrownText(err),
     exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
     details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
     ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),

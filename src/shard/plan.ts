@@ -14,6 +14,7 @@ import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
 import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
+import { thrownText } from '../util/excerpt.js';
 
 export { setupSpec };
 
@@ -162,7 +163,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     try {
       mod = await source.load(entry.name);
     } catch (err) {
-      problems.push(`${path}.name: ${err instanceof Error ? err.message : String(err)}`);
+      problems.push(`${path}.name: ${thrownText(err)}`);
       mods.push(null);
       continue;
     }
@@ -222,7 +223,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       try {
         symbols = [...mod.symbols(parsed.data)];
       } catch (err) {
-        problems.push(`${path}: symbols(params) failed: ${err instanceof Error ? err.message : String(err)}`);
+        problems.push(`${path}: symbols(params) failed: ${thrownText(err)}`);
         continue;
       }
       const twice = symbols.filter((s, k) => symbols.indexOf(s) !== k);

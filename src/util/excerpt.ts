@@ -18,3 +18,25 @@ export function excerptList(items: readonly string[], maxItems = 10, maxChars = 
   const shown = items.slice(0, maxItems).map((i) => excerpt(i, maxChars));
   return items.length > maxItems ? `${shown.join(', ')} and ${items.length - maxItems} more` : shown.join(', ');
 }
+
+/**
+ * A thrown or rejected value as text, for messages: an Error's message (`withName`: `Name: message`),
+ * anything else `String(value)`. Never throws: user code may throw a value that has no text
+ * (`Object.create(null)`, an object whose toString throws), and describing it must not turn the
+ * user's error into another one (an internal error, or a promise that never settles).
+ */
+export function thrownText(value: unknown, withName = false): string {
+  try {
+    if (value instanceof Error) return withName ? `${value.name}: ${value.message}` : value.message;
+    return String(value);
+  } catch {
+    let tag = 'an object';
+    try {
+      const t = Object.prototype.toString.call(value).slice(8, -1);
+      tag = `${/^[AEIOU]/.test(t) ? 'an' : 'a'} ${t}`;
+    } catch {
+      /* a revoked proxy */
+    }
+    return `${tag} value that cannot be shown as text`;
+  }
+}

@@ -1,4 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
+import { thrownText } from './excerpt.js';
 
 /**
  * The default export of a dynamically imported user module (config or strategy), whether the
@@ -70,7 +71,7 @@ export function loadErrorMessage(err: unknown): string {
     const more = syntax.more > 0 ? ` (and ${syntax.more} more error${syntax.more === 1 ? '' : 's'})` : '';
     return `syntax error at ${shownPath(syntax.file)}:${syntax.line}:${syntax.column}: ${syntax.text}${more}`;
   }
-  const msg = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  const msg = thrownText(err).split('\n')[0] ?? '';
   const code = (err as { code?: unknown })?.code;
   const missing = /Cannot find (?:package|module) '([^']+)'/.exec(msg);
   if (missing && !missing[1]!.startsWith('.') && !missing[1]!.startsWith('/')) {

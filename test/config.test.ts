@@ -113,6 +113,16 @@ describe('config schema', () => {
     expect(b.initialCapital).toBe('10000');
   });
 
+  it('refuses an initial capital too large for the books (a run of 1e308 wrote results it then refused as bad data, 65)', async () => {
+    for (const initialCapital of [1e308, 1e16, '1' + '0'.repeat(20)]) {
+      const p = await problemsOf({ ...base, initialCapital });
+      expect(p.code).toBe(78);
+      expect(p.details).toEqual(['initialCapital: expected at most 1e15 USDT (1,000,000,000,000,000)']);
+    }
+    const ok = await resolveConfig({ ...base, initialCapital: 1e15 }, { configDir: '/x' });
+    expect(ok.initialCapital).toBe('1000000000000000');
+  });
+
   it('planRelevantConfig leaves out runtime-only keys', async () => {
     const a = await resolveConfig({ ...base, workers: 1, output: { dir: 'a' } }, { configDir: '/x' });
     const b = await resolveConfig({ ...base, workers: 4, output: { dir: 'b' } }, { configDir: '/x' });

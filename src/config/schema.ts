@@ -53,6 +53,9 @@ export type GridRange = z.infer<typeof rangeSchema>;
 const gridValue = z.union([z.array(z.unknown()).min(1, 'a grid list needs at least one value'), rangeSchema]);
 
 /** A leverage: 1 = no leverage; below 1 no venue accepts it (the venue's maximum is checked against the data, see checkLeverageLimits). */
+/** the largest initialCapital a config accepts (USDT) */
+export const MAX_INITIAL_CAPITAL = 1e15;
+
 const leverageSchema = z.number().min(1, 'expected a leverage ≥ 1 (1 = no leverage)');
 
 const strategyObject = z
@@ -135,6 +138,8 @@ export const configSchema = z
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)]).default([3]),
     initialCapital: z
       .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"').refine((v) => Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
+      // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
+      .refine((v) => Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
       .default('10000'),
     execution: executionSchema.default({ ...DEFAULT_EXECUTION, participation: null }),
     output: z

@@ -74,6 +74,15 @@ describe('inputs that cannot be read', () => {
     }
   }, 60_000);
 
+  it('an unreadable config file: run exits 66 naming it (was 78, "could not load the config")', async () => {
+    const c = join(root, 'secret.config.ts');
+    writeFileSync(c, "export default { name: 'x', data: './data', strategies: ['sma-cross'] };\n");
+    chmodSync(c, 0o600);
+    const r = await cli(['run', '-c', c, '--out', join(root, 'o-cfg')], true);
+    expect(r.code).toBe(66);
+    expect(r.stderr).toBe(`marginlab: cannot read the config file ${c}: permission denied (EACCES); check the path and its permissions\n`);
+  }, 60_000);
+
   it('import: an unreadable input file (csv, bybit, freqtrade) or a folder inside an input folder exits 66 naming it, and creates no dataset', async () => {
     const csv = join(root, 'prices.csv');
     writeFileSync(csv, `timestamp,open,high,low,close,volume\n${T0},100,102,99,101,5\n${T0 + H},100,102,99,101,5\n`);

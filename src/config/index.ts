@@ -2,7 +2,8 @@
  * backtest.config.ts: defineConfig, loading (through tsx), validation (every problem with its key
  * path, exit 78), CLI overrides, and the frozen ResolvedConfig written into the manifest.
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { withFsErrors } from '../util/fs-errors.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -453,6 +454,8 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   const abs = resolve(path);
   path = shownAs;
   if (!existsSync(abs) || !statSync(abs).isFile()) throw missingInput(`config file not found: ${path}`);
+  // an unreadable config is a missing input (66, naming it), not code that failed to load
+  withFsErrors({ path, action: 'read the config file', role: 'input' }, () => accessSync(abs, fsConstants.R_OK));
   let mod: Record<string, unknown>;
   try {
     const { tsImport } = await import('tsx/esm/api');

@@ -170,6 +170,13 @@ describe('config files', () => {
     expect(loaded.baseDir).toBe(local);
   });
 
+  it('a config file with no export at all in a CommonJS folder is "no default export", not three missing keys', async () => {
+    // no package.json above the temp folder: tsx compiles the file as CommonJS, whose exports object is {}
+    const noexp = join(dir, 'noexp.config.ts');
+    writeFileSync(noexp, `const c = { name: 'x', data: 'd', strategies: 'all' };\nvoid c;\n`);
+    await expect(loadConfig(noexp)).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/noexp\.config\.ts: no default export/), details: [] });
+  });
+
   it('missing file is exit 66; syntax errors and missing default export are exit 78', async () => {
     await expect(loadConfig(join(dir, 'nope.config.ts'))).rejects.toMatchObject({ exitCode: 66 });
     const bad = join(dir, 'bad.config.ts');

@@ -472,6 +472,9 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   }
   const def = moduleDefault(mod);
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
+  // a file with no export at all, compiled as CommonJS ("type": "commonjs" or no type), comes back as an empty exports object
+  if (def !== null && typeof def === 'object' && Object.getPrototypeOf(def) === Object.prototype && Reflect.ownKeys(def).length === 0)
+    throw configError(`${path}: no default export, or an empty object as the default export (write \`export default defineConfig({...})\`)`);
   return { input: def as ConfigInput };
 }
 

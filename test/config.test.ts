@@ -63,8 +63,17 @@ describe('config schema', () => {
 
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
-    expect(p.details).toContain('name: Invalid input: expected string, received undefined');
-    expect(p.details.some((l) => l.startsWith('strategies:'))).toBe(true);
+    expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");
+    expect(p.details).toContain("strategies: required: 'all' or a list of strategy names or entries, e.g. strategies: ['sma-cross']");
+    expect(p.details).toHaveLength(2);
+    // data and strategies are unions: an absent one was 'Invalid input' / 'expected "all"'
+    const q = await problemsOf({ name: 'n' });
+    expect(q.details).toEqual([
+      "data: required: a dataset folder, e.g. data: 'data/my-set' or { path: 'data/my-set', timeframe: '1h' }",
+      "strategies: required: 'all' or a list of strategy names or entries, e.g. strategies: ['sma-cross']",
+    ]);
+    // a present but wrong value keeps the schema's message
+    expect((await problemsOf({ ...base, name: 'bad name!' })).details[0]).toMatch(/^name: expected a name of letters/);
   });
 
   it('accepts an async object and a function of the environment', async () => {

@@ -149,6 +149,13 @@ function plainClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
+/** The keys a config must give, and what to write there. */
+const REQUIRED_KEYS: readonly (readonly [string, string])[] = [
+  ['name', "the run's name, e.g. name: 'my-sweep'"],
+  ['data', "a dataset folder, e.g. data: 'data/my-set' or { path: 'data/my-set', timeframe: '1h' }"],
+  ['strategies', "'all' or a list of strategy names or entries, e.g. strategies: ['sma-cross']"],
+];
+
 /**
  * Validate a user config (after evaluating a function/promise) and apply CLI overrides.
  * Throws a UserError (exit 78) listing every problem with its key path.
@@ -197,7 +204,12 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     obj.stress = block;
   }
   const parsed = configSchema.safeParse(obj);
-  const lines = parsed.success ? [] : formatIssues(parsed.error.issues);
+  let lines = parsed.success ? [] : formatIssues(parsed.error.issues);
+  // a required key that is absent: say so, instead of what its schema's union reports for undefined
+  for (const [key, hint] of REQUIRED_KEYS) {
+    if (obj[key] !== undefined || !lines.some((l) => l.startsWith(`${key}:`))) continue;
+    lines = [...lines.filter((l) => !l.startsWith(`${key}:`)), `${key}: required: ${hint}`];
+  }
   // the venue (id and overrides) is checked by building it, when its shape passed the schema
   if (parsed.success || !parsed.error.issues.some((i) => i.path[0] === 'venue')) {
     const v = obj.venue === undefined ? { id: 'binance-usdm' } : typeof obj.venue === 'string' ? { id: obj.venue } : (obj.venue as { id: string; overrides?: Record<string, unknown> });

@@ -76,6 +76,14 @@ describe('config schema', () => {
     expect((await problemsOf({ ...base, name: 'bad name!' })).details[0]).toMatch(/^name: expected a name of letters/);
   });
 
+  it('from/to that are not a date say what a date is, also for a Date object (not "Invalid input")', async () => {
+    const p = await problemsOf({ ...base, from: new Date('2025-06-01'), to: true });
+    expect(p.details).toEqual([
+      "from: expected a date (ms UTC or ISO-8601 like '2025-01-01'), got a Date object (write its .toISOString() or .getTime())",
+      "to: expected a date (ms UTC or ISO-8601 like '2025-01-01'), got true",
+    ]);
+  });
+
   it('accepts an async object and a function of the environment', async () => {
     const a = await resolveConfig(Promise.resolve(base), { configDir: '/x' });
     expect(a.name).toBe('demo');

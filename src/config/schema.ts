@@ -17,7 +17,9 @@ export const REPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** A date: ms UTC, or an ISO-8601 string ('2025-01-01' is midnight UTC). */
-export const dateSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+export const dateSchema = z.union([z.number().int().nonnegative(), z.string()], {
+  error: (iss) => `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${iss.input instanceof Date ? 'a Date object (write its .toISOString() or .getTime())' : typeof iss.input === 'number' || typeof iss.input === 'boolean' || iss.input === null ? String(iss.input) : typeof iss.input}`,
+}).transform((v, ctx) => {
   const ms = parseDate(v);
   if (ms === null) {
     ctx.addIssue({ code: 'custom', message: `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${JSON.stringify(v)}` });

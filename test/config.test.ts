@@ -84,6 +84,16 @@ describe('config schema', () => {
     ]);
   });
 
+  it('a malformed initialCapital string is one problem, not the same key twice', async () => {
+    for (const initialCapital of ['10,000', '1e4', '-5']) {
+      const p = await problemsOf({ ...base, initialCapital });
+      expect(p.message).toMatch(/invalid config \(1 problem\)/);
+      expect(p.details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);
+    }
+    expect((await problemsOf({ ...base, initialCapital: '0' })).details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);
+    expect((await resolveConfig({ ...base, initialCapital: '10000.50' }, { configDir: '/x' })).initialCapital).toBe('10000.5');
+  });
+
   it('accepts an async object and a function of the environment', async () => {
     const a = await resolveConfig(Promise.resolve(base), { configDir: '/x' });
     expect(a.name).toBe('demo');

@@ -139,7 +139,7 @@ export const configSchema = z
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)]).default([3]),
     initialCapital: z
-      .union([z.number().positive(), z.string().regex(decimalString, 'expected a positive decimal like "10000"').refine((v) => Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
+      .union([z.number().positive(), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
       .refine((v) => Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
       .default('10000'),

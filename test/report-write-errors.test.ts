@@ -2,7 +2,7 @@
  * writeReport's failure modes that a rendering error brings: files are written as they are rendered,
  * so a renderer can fail after other files of the report are written into the temp folder.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -104,6 +104,23 @@ describe('writeReport when the file system fails', () => {
       reset();
     }
     expect(readdirSync(dir)).toEqual(['summary.json']);
+  });
+
+  it('a folder in the place of a report file is refused before any file is replaced, naming that file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-report-fs-'));
+    const results = makeResults();
+    await writeReport({ dir, results, manifest: makeManifest(results), formats: ['json', 'csv'] });
+    const before = Object.fromEntries(['summary.json', 'runs.csv', 'trades.csv'].map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    rmSync(join(dir, 'liquidations.csv'));
+    mkdirSync(join(dir, 'liquidations.csv'));
+    // other results: had summary.json been replaced, it would differ
+    const fewer = results.slice(1);
+    await expect(writeReport({ dir, results: fewer, manifest: makeManifest(fewer), formats: ['json', 'csv'] })).rejects.toMatchObject({
+      exitCode: 64,
+      message: expect.stringContaining(`cannot write the report file ${join(dir, 'liquidations.csv')}: is a folder, not a file (EISDIR)`),
+    });
+    for (const [f, text] of Object.entries(before)) expect(readFileSync(join(dir, f), 'utf8')).toBe(text);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
   it('a failed write is the error reported, also when closing the file then fails too', async () => {

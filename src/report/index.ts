@@ -3,14 +3,14 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
-import { withFsErrors } from '../util/fs-errors.js';
+import { fsError, withFsErrors } from '../util/fs-errors.js';
 import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
@@ -134,6 +134,18 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
           break;
         }
       }
+    }
+    // a report file's name taken by a folder would fail its rename after the files before it were
+    // renamed (a mixed old/new set): refuse before renaming any, naming the file
+    for (const name of written) {
+      const target = join(p.dir, name);
+      let st;
+      try {
+        st = lstatSync(target);
+      } catch {
+        continue; // none yet
+      }
+      if (st.isDirectory()) throw fsError(Object.assign(new Error(`EISDIR: ${target}`), { code: 'EISDIR' }), { ...ctx, path: target, action: 'write the report file' });
     }
     for (const name of written) fsCall(() => renameSync(join(tmp, name), join(p.dir, name)));
     done = true;

@@ -94,6 +94,21 @@ describe('config schema', () => {
     expect((await resolveConfig({ ...base, initialCapital: '10000.50' }, { configDir: '/x' })).initialCapital).toBe('10000.5');
   });
 
+  it('a value of none of a key\'s accepted types says every accepted form, not the first branch\'s ("expected \"all\"", "Invalid input")', async () => {
+    const one = async (extra: Record<string, unknown>) => (await problemsOf({ ...base, ...extra })).details;
+    expect(await one({ strategies: 'sma-cross' })).toEqual([
+      `strategies: expected 'all' or a list of strategy names or entries, got "sma-cross" (one strategy: write strategies: ["sma-cross"])`,
+    ]);
+    expect(await one({ leverage: '10' })).toEqual(['leverage: expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got "10"']);
+    expect(await one({ workers: 'two' })).toEqual([`workers: expected 'auto' or a number of worker threads ≥ 1, got "two"`]);
+    expect(await one({ data: 5 })).toEqual(['data: expected a dataset folder, { path, timeframe?, symbols?, gaps? } or a list of them, got 5']);
+    expect(await one({ venue: 5 })).toEqual([`venue: expected a venue id such as 'binance-usdm', or { id, overrides }, got 5`]);
+    // a value of the right type keeps its branch's own message
+    expect(await one({ leverage: 0.5 })).toEqual(['leverage: expected a leverage ≥ 1 (1 = no leverage)']);
+    expect(await one({ leverage: [3, 'x'] })).toEqual(['leverage[1]: Invalid input: expected number, received string']);
+    expect(await one({ strategies: [] })).toEqual(['strategies: Too small: expected array to have >=1 items']);
+  });
+
   it('accepts an async object and a function of the environment', async () => {
     const a = await resolveConfig(Promise.resolve(base), { configDir: '/x' });
     expect(a.name).toBe('demo');

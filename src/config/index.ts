@@ -109,6 +109,15 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
     if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
       // report the branch that got furthest (most specific path), once
       const branches = issue.errors as z.core.$ZodIssue[][];
+      // a union with a message of its own says it when the value matched no branch's type at all
+      // ('meanrev' for strategies: not "expected "all"", which only the literal branch would say)
+      const typeOnly = branches.every((b) => b.every(typeOnlyIssue));
+      if (typeOnly && issue.message !== 'Invalid input') {
+        const path = formatPath(issue.path);
+        const where = prefix && path && !path.startsWith('[') ? `${prefix}.${path}` : prefix + path;
+        lines.push(`${where || '(root)'}: ${issue.message}`);
+        continue;
+      }
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       if (depth(best) > 0 || branches.every((b) => b.length === 0)) {
         lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix));
@@ -122,6 +131,13 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
     lines.push(`${where || '(root)'}: ${msg}`);
   }
   return [...new Set(lines)];
+}
+
+/** an issue saying only that a value is of none of the accepted types (nested unions included), at the value itself */
+function typeOnlyIssue(i: z.core.$ZodIssue): boolean {
+  if (i.path.length > 0) return false;
+  if (i.code === 'invalid_type' || i.code === 'invalid_value') return true;
+  return i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && (i.errors as z.core.$ZodIssue[][]).every((b) => b.every(typeOnlyIssue));
 }
 
 function depth(issues: readonly z.core.$ZodIssue[]): number {

@@ -16,6 +16,10 @@ export { SETUP_IDS, type SetupId };
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+/** what a config value was, for a message: a short excerpt of strings and numbers, else its kind */
+const given = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : Array.isArray(v) ? 'a list' : typeof v;
+
 /** A date: ms UTC, or an ISO-8601 string ('2025-01-01' is midnight UTC). */
 export const dateSchema = z.union([z.number().int().nonnegative(), z.string()], {
   error: (iss) => `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${iss.input instanceof Date ? 'a Date object (write its .toISOString() or .getTime())' : typeof iss.input === 'number' || typeof iss.input === 'boolean' || iss.input === null ? String(iss.input) : typeof iss.input}`,
@@ -122,7 +126,9 @@ export const configSchema = z
     /** run name: the report goes to reports/<name>/ unless output.dir says otherwise */
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
     /** one dataset or several (every run is planned on each) */
-    data: z.union([datasetSchema, z.array(datasetSchema).min(1)]),
+    data: z.union([datasetSchema, z.array(datasetSchema).min(1)], {
+      error: (iss) => `expected a dataset folder, { path, timeframe?, symbols?, gaps? } or a list of them, got ${given(iss.input)}`,
+    }),
     /** inclusive start / exclusive end of the replay, ms UTC or ISO date (null = dataset bounds) */
     from: dateSchema.nullable().default(null),
     to: dateSchema.nullable().default(null),
@@ -130,14 +136,17 @@ export const configSchema = z
       .union([
         z.string().min(1).transform((id) => ({ id, overrides: {} as Record<string, unknown> })),
         z.object({ id: z.string().min(1), overrides: z.record(z.string(), z.unknown()).default({}) }).strict(),
-      ])
+      ], { error: (iss) => `expected a venue id such as 'binance-usdm', or { id, overrides }, got ${given(iss.input)}` })
       .default({ id: 'binance-usdm', overrides: {} }),
     /** 'all' = every strategy the registry finds, default params; in a list, the name '*' stands for every strategy the list does not name */
-    strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1)]),
+    strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1)], {
+      error: (iss) =>
+        `expected 'all' or a list of strategy names or entries, got ${given(iss.input)}${typeof iss.input === 'string' ? ` (one strategy: write strategies: [${JSON.stringify(iss.input)}])` : ''}`,
+    }),
     setups: z.array(z.enum(SETUP_IDS)).min(1).default(['isolated', 'cross']),
     /** mode of positions whose order names no mode, in the 'mixed' setup */
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
-    leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)]).default([3]),
+    leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)], { error: (iss) => `expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got ${given(iss.input)}` }).default([3]),
     initialCapital: z
       .union([z.number().positive(), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
@@ -153,7 +162,7 @@ export const configSchema = z
       .strict()
       .default({ formats: [...REPORT_FORMATS] }),
     /** worker threads ('auto' = os.availableParallelism()) */
-    workers: z.union([z.literal('auto'), z.number().int().positive().max(1024)]).default('auto'),
+    workers: z.union([z.literal('auto'), z.number().int().positive().max(1024)], { error: (iss) => `expected 'auto' or a number of worker threads ≥ 1, got ${given(iss.input)}` }).default('auto'),
     /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
     timeoutMs: z.number().int().positive().default(600_000),
     /** extra folders of strategy files, relative to the config file */

@@ -5,7 +5,7 @@
  * report, the same shard twice, missing shards.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -37,6 +37,26 @@ beforeAll(async () => {
   ]);
   expect([s1.code, s2.code, b.code]).toEqual([0, 0, 0]);
 }, 300_000);
+
+describe('a report that cannot be written says what to do for the command given', () => {
+  it('report <dir> (no --out) says to make the folder writable, not to use --out; output.dir from the config is 78', async () => {
+    cpSync(join(dir, 'B'), join(dir, 'Brep'), { recursive: true });
+    const summary = read(join(dir, 'Brep', 'summary.json'));
+    rmSync(join(dir, 'Brep', 'report.md'));
+    mkdirSync(join(dir, 'Brep', 'report.md'));
+    const rep = await runCli(['report', 'Brep'], dir);
+    expect(rep.code).toBe(64);
+    expect(rep.stderr.trim().split('\n')).toHaveLength(1);
+    expect(rep.stderr).toContain(`cannot write the report file ${join('Brep', 'report.md')}: is a folder, not a file (EISDIR); make it writable, or copy the run folder somewhere writable`);
+    expect(rep.stderr).not.toContain('--out');
+    expect(read(join(dir, 'Brep', 'summary.json'))).toBe(summary);
+    // the same folder as the config's output.dir: a config error (78) whose hint names the key
+    writeConfig(dir, 'od.config.ts', sweep({ leverage: [3, 11], output: { dir: 'Brep' } }));
+    const run = await runCli(['run', '-c', 'od.config.ts', '--quiet'], dir);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(/report\.md: is a folder, not a file \(EISDIR\); choose a writable folder \(config key output\.dir, or --out\)/);
+  });
+});
 
 describe('never lose a user file', () => {
   it('merge refuses a foreign non-empty --out, an input\'s parent, and the working directory; inputs and user files intact', async () => {

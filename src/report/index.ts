@@ -10,7 +10,7 @@ import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { buildModel } from './model.js';
 import { mkdirs } from '../util/outdir.js';
-import { fsError, withFsErrors } from '../util/fs-errors.js';
+import { fsError, withFsErrors, type OutSource } from '../util/fs-errors.js';
 import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
@@ -42,6 +42,8 @@ export interface WriteReportParams {
   formats?: ReportFormat[];
   /** liquidation-probability threshold of the stress survival table (default: the config's stress.survivalThreshold, else 5 %) */
   survivalThreshold?: number;
+  /** where `dir` came from, for the exit code and hint of a file-system error: --out (default), the config's output.dir, or a command's argument */
+  outSource?: OutSource;
 }
 
 /** Render the chosen formats into `dir`; returns the paths written. */
@@ -60,7 +62,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
   // Only the file system calls are mapped to a user error naming the folder: an error of the
   // rendering, which runs between the writes, passes unchanged whatever its code.
-  const ctx = { path: p.dir, action: 'write the report into', role: 'output' } as const;
+  const ctx = { path: p.dir, action: 'write the report into', role: 'output', source: p.outSource ?? 'flag' } as const;
   const fsCall = <T>(fn: () => T): T => withFsErrors(ctx, fn);
   const made = fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

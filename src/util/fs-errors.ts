@@ -14,14 +14,17 @@ import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 
 export type FsRole = 'input' | 'data' | 'output';
 
+/** where an output path came from: --out, the config's output.dir, or a command's argument (`report <dir>`, which has no --out) */
+export type OutSource = 'flag' | 'config' | 'argument';
+
 export interface FsErrorContext {
   /** the path the operation was about */
   path: string;
   /** what marginlab was doing, e.g. 'create the output folder', 'write a result' */
   action: string;
   role: FsRole;
-  /** for outputs: where the path came from ('--out', 'output.dir'); decides 64 or 78 */
-  source?: 'flag' | 'config';
+  /** for outputs: where the path came from ('--out', 'output.dir', an argument); decides 64 or 78 and the hint */
+  source?: OutSource;
 }
 
 export const errnoOf = (err: unknown): string | undefined =>
@@ -67,7 +70,10 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
         : 'fix the device and run the command again; this is not a marginlab bug';
   } else if (ctx.role === 'output') {
     exit = ctx.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
-    hint = `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ' with --out'}`;
+    hint =
+      ctx.source === 'argument'
+        ? 'make it writable, or copy the run folder somewhere writable and run the command on the copy'
+        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ' with --out'}`;
   } else if (ctx.role === 'data' && (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP')) {
     exit = ExitCode.DATA;
     hint = 'fix the entry that names it';

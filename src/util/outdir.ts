@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ExitCode, UserError } from '../errors.js';
-import { fsError, withFsErrors } from './fs-errors.js';
+import { fsError, withFsErrors, type OutSource } from './fs-errors.js';
 import { onInterrupt, trackTemp } from './interrupt.js';
 
 export const MARKER_FILE = '.marginlab.json';
@@ -57,7 +57,7 @@ export interface OutDirOptions {
   /** write into a non-empty folder marginlab did not make (and take over another host's lock) */
   force?: boolean;
   /** where the path came from, for the exit code of an unusable path: a flag (64) or the config (78) */
-  source?: 'flag' | 'config';
+  source?: OutSource;
   /** how the path is named in messages, e.g. '--out', 'output.dir' */
   name?: string;
   /** a non-empty folder without a marker that is acceptable anyway (e.g. an existing dataset for import) */
@@ -241,10 +241,10 @@ export class OutDir {
   /** the lock's mtime is refreshed while held: a lock of another host not refreshed for LOCK_STALE_MS is stale */
   private readonly heartbeat: NodeJS.Timeout;
   private readonly name: string;
-  private readonly source: 'flag' | 'config';
+  private readonly source: OutSource;
 
   /** @internal use openOutDir */
-  constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: 'flag' | 'config') {
+  constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: OutSource) {
     this.path = path;
     this.kind = kind;
     this.created = created;
@@ -508,7 +508,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   }
 }
 
-function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: 'flag' | 'config' }, forceFlag = true): string {
+function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: OutSource }, forceFlag = true): string {
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200) };
   const text = `${JSON.stringify(info)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -131,6 +131,7 @@ async function runInto(
       results: folder.results,
       manifest: folder.manifest,
       formats: [...loaded.config.output.formats],
+      outSource,
     });
   } finally {
     offInterrupt();

@@ -1,10 +1,12 @@
 /** Synthetic markets: determinism, realised volatility and correlation, crashes, wicks, mark basis, funding. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../src/feed/synth.js';
 import { loadDataset } from '../src/feed/load.js';
+import { importCsv } from '../src/feed/csv.js';
+import { openOutDir } from '../src/util/outdir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-synth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -101,6 +103,25 @@ describe('synthesize', () => {
       }
     }
     expect(Math.abs(mean(c.fundingRate) - 0.0001)).toBeLessThan(0.00003);
+  });
+
+  it('refuses to write over a dataset of imported data (64, nothing changed) unless force; replaces its own synthetic dataset', async () => {
+    const dir = join(root, 'imported');
+    const csv = join(root, 'btc.csv');
+    writeFileSync(csv, 'timestamp,open,high,low,close,volume\n' + [0, 1, 2, 3].map((i) => `${Date.UTC(2024, 0, 1, i)},100,101,99,100,5`).join('\n') + '\n');
+    // as `marginlab import` does: the folder is opened (marked as marginlab's dataset) and locked while imported into
+    const out = openOutDir(dir, { kind: 'dataset', accept: (_d, entries) => entries.includes('manifest.json'), forceFlag: false });
+    await importCsv({ file: csv, kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: dir });
+    out.release();
+    const before = bytes(dir);
+    const o = { symbols: 1, bars: 10, timeframe: '1h', seed: 1, out: dir };
+    await expect(synthesize(o)).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/holds the dataset 'imported' of imported or downloaded data.*--force/) });
+    expect(bytes(dir)).toEqual(before);
+    await synthesize({ ...o, force: true });
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).generator.kind).toBe('synth');
+    // a synthetic dataset is synth's to regenerate
+    await synthesize({ ...o, seed: 2 });
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).generator.seed).toBe(2);
   });
 
   it('rejects bad options with a usage error (64)', async () => {

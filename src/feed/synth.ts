@@ -8,6 +8,7 @@
  * Deterministic: the same options give the same bytes (own PRNG, fixed draw order, no clock).
  * Streams record batches to disk, so memory stays bounded for any number of bars.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { Rng } from '../util/rng.js';
@@ -141,6 +142,21 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     fundingHalfLife: opts.fundingHalfLife ?? 6, fundingIntervalHours: fIntMs / 3_600_000, mark: withMark,
   };
 
+  // a dataset synth did not write (imported or downloaded market data) is the user's: synthetic files
+  // of the same names would replace its series and leave the others orphaned beside a new manifest
+  if (!opts.force) {
+    let existing: { name?: unknown; generator?: { kind?: unknown } } | null = null;
+    try {
+      existing = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8'));
+    } catch {
+      /* no dataset there (the output-folder rules judge the folder) */
+    }
+    if (existing && typeof existing === 'object' && existing.generator?.kind !== 'synth') {
+      throw usageError(
+        `data synth: ${opts.out} holds the dataset ${typeof existing.name === 'string' ? `'${existing.name}' ` : ''}of imported or downloaded data, whose files synthetic ones would replace; choose another --out, or add --force to replace them`,
+      );
+    }
+  }
   return writeDirAtomic(opts.out, async (tmp) => {
     const main = new Rng(opts.seed, 0);
     const jumps = new Rng(opts.seed, 1);

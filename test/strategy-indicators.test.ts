@@ -131,6 +131,9 @@ describe('registry', () => {
     expect(await configErr(resolveStrategy('grid', [twice]))).toMatch(/^strategy 'sma-cross' is defined twice: .*strategies\/sma-cross\.ts and .*sma-cross\.mjs$/);
     const broken = folder({ 'broken.mjs': 'export default {' });
     expect(await configErr(resolveStrategy('broken', [broken]))).toMatch(/^strategy 'broken' \(.*broken\.mjs\) failed to load: /);
+    // a helper module (named exports only) in a strategy folder: the message says how to keep it there
+    const helper = folder({ 'helpers.mjs': 'export const clamp = (x, lo, hi) => Math.max(lo, Math.min(hi, x));\n', 'my-two.mjs': module('my-two') });
+    expect(await configErr(listStrategies([helper]))).toMatch(/^strategy file .*helpers\.mjs has no default export; .*a helper module goes in a subfolder or gets a name starting with _ \(e\.g\. _helpers\.mjs\)/);
     const bad = folder({ 'bad.mjs': 'export default { name: "bad" };' });
     expect(await configErr(resolveStrategy('bad', [bad]))).toMatch(/^strategy file .*bad\.mjs must default-export \{ name, description, params \(zod schema\), symbols\(params\), create\(params\) \}$/);
     const renamed = folder({ 'wrong-name.mjs': module('other') });

@@ -86,6 +86,12 @@ async function load(e: Entry): Promise<StrategyModule> {
     throw configError(message);
   }
   const m = moduleDefault(mod);
+  if (m === undefined) {
+    // most often a helper module beside the strategies: every file of a strategy folder is loaded as one
+    throw configError(
+      `strategy file ${e.file} has no default export; a strategy file default-exports { name, description, params, symbols, create }, and a helper module goes in a subfolder or gets a name starting with _ (e.g. _${e.name}${extname(e.file)}), which the strategy folders' scan skips`,
+    );
+  }
   if (!isModule(m)) {
     throw configError(
       `strategy file ${e.file} must default-export { name, description, params (zod schema), symbols(params), create(params) }`,

@@ -58,6 +58,38 @@ describe('a report that cannot be written says what to do for the command given'
   });
 });
 
+describe('results of another version of a strategy file are not resumed or merged', () => {
+  it('--resume after the strategy code changed is refused (64), naming the file; merge of shards run with two versions is refused (65)', async () => {
+    const strat = (qty: number) =>
+      `export default { name: 'edited', description: 'buys once', params: { safeParse: (x) => ({ success: true, data: { ...x } }) },\n` +
+      `  symbols: () => ['AAAUSDT'], create: () => ({ onBar(ctx) { if (ctx.index === 5) ctx.buy(0, ${qty}); } }) };\n`;
+    mkdirSync(join(dir, 'edited-strats'), { recursive: true });
+    const file = join(dir, 'edited-strats', 'edited.mjs');
+    writeFileSync(file, strat(1));
+    writeConfig(dir, 'edited.config.ts', sweep({ strategyDirs: ['./edited-strats'], strategies: ['edited'], leverage: [3] }));
+    const first = await runCli(['run', '-c', 'edited.config.ts', '--out', 'E', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const s1 = await runCli(['run', '-c', 'edited.config.ts', '--shard', '1/2', '--out', 'E1', '--quiet'], dir);
+    expect(s1.code).toBe(0);
+    const results = readdirSync(join(dir, 'E', 'results')).sort();
+    // same name and params, other code: the RunIds are the same, the results would be stale
+    writeFileSync(file, strat(2));
+    const resumed = await runCli(['run', '-c', 'edited.config.ts', '--out', 'E', '--resume', '--quiet'], dir);
+    expect(resumed.code).toBe(64);
+    expect(resumed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(resumed.stderr).toContain(`--resume: strategy 'edited' (${file}) changed since the results in`);
+    expect(readdirSync(join(dir, 'E', 'results')).sort()).toEqual(results);
+    const s2 = await runCli(['run', '-c', 'edited.config.ts', '--shard', '2/2', '--out', 'E2', '--quiet'], dir);
+    expect(s2.code).toBe(0);
+    const merged = await runCli(['merge', 'E1', 'E2', '--out', 'EM'], dir);
+    expect(merged.code).toBe(65);
+    expect(merged.stderr).toContain("strategy code: E1 and E2 ran different versions of 'edited'");
+    // the same code again: resume goes on
+    writeFileSync(file, strat(1));
+    expect((await runCli(['run', '-c', 'edited.config.ts', '--out', 'E', '--resume', '--quiet'], dir)).code).toBe(0);
+  });
+});
+
 describe('never lose a user file', () => {
   it('merge refuses a foreign non-empty --out, an input\'s parent, and the working directory; inputs and user files intact', async () => {
     mkdirSync(join(dir, 'Q', 'src'), { recursive: true });

@@ -75,6 +75,11 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
       problems.push(`data hashes: ${a} and ${b} were run on different data files`);
     }
     if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) problems.push(`plan: ${a} and ${b} have different run plans (${ref.plan.hash} vs ${m.plan.hash})`);
+    // the same plan run with other code of a strategy file (the RunIds hold its name and params only)
+    const ha = ref.plan?.strategyHashes ?? {};
+    const hb = m.plan?.strategyHashes ?? {};
+    const code = Object.keys(ha).filter((n) => hb[n] !== undefined && hb[n] !== ha[n]).sort();
+    if (code.length > 0) problems.push(`strategy code: ${a} and ${b} ran different versions of ${code.map((n) => `'${n}'`).join(', ')}`);
   });
   if (problems.length > 0) throw new UserError(`merge: the folders do not belong to one sweep (${problems.length} mismatch${problems.length === 1 ? '' : 'es'})`, ExitCode.DATA, problems);
   // the same shard twice

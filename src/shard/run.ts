@@ -255,6 +255,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const shardIds = new Set(shardRuns.map((r) => r.runId));
   const outCtx = (path: string, action: string) => ({ path, action, role: 'output' as const, source: opts.outSource ?? ('flag' as const) });
 
+  // the code of each strategy the plan runs (the RunIds hold its name and params, not its code):
+  // --resume and merge refuse results of another version of a strategy file
+  const { strategyFiles } = await import('../strategy/registry.js');
+  const files = strategyFiles(plan.strategies, strategyDirs);
+  const strategyHashes: Record<string, string> = {};
+  for (const [name, file] of files) strategyHashes[name] = sha256Hex(withFsErrors({ path: file, action: 'read the strategy file', role: 'input' }, () => readFileSync(file, 'utf8'))).slice(0, 16);
+
   // the folder's previous plan: --resume goes on only with the same plan and shard; a fresh run replaces the folder's results
   const manifestPath = join(outDir, 'manifest.json');
   if (opts.resume && existsSync(manifestPath)) {
@@ -269,6 +276,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
           `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): the config, data or --shard changed; ` +
           'run without --resume to replace the folder\'s results, or choose another --out',
+        ExitCode.USAGE,
+      );
+    }
+    const before = prev?.plan?.strategyHashes;
+    const changed = before ? Object.keys(strategyHashes).filter((n) => before[n] !== undefined && before[n] !== strategyHashes[n]) : [];
+    if (changed.length > 0) {
+      throw new UserError(
+        `--resume: ${changed.map((n) => `strategy '${n}' (${files.get(n)})`).join(', ')} changed since the results in ${outDir} were written, ` +
+          'so they are of the old code; run without --resume to run them again, or choose another --out',
         ExitCode.USAGE,
       );
     }
@@ -320,7 +336,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),
     shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
     workers: poolSize(c, tasks).max,
-    plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, runIds: plan.runs.map((r) => r.runId) },
+    plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, strategyHashes, runIds: plan.runs.map((r) => r.runId) },
     ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
     configHash: configHash(loaded),
     ...(warnings.length > 0 ? { warnings } : {}),

@@ -66,7 +66,7 @@ export const RunManifestSchema = z.object({
   shard,
   workers: z.number().int().positive(),
   wallClockMs: z.number().nonnegative(),
-  plan: z.object({ hash: z.string(), total: int, strategies: z.array(z.string()), runIds: z.array(runId).optional() }).loose().optional(),
+  plan: z.object({ hash: z.string(), total: int, strategies: z.array(z.string()), strategyHashes: z.record(z.string(), z.string()).optional(), runIds: z.array(runId).optional() }).loose().optional(),
   runIds: z.array(runId).optional(),
   configHash: z.string().optional(),
   interrupted: z.boolean().optional(),

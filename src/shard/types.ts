@@ -109,7 +109,7 @@ export interface RunManifest {
   workers: number;
   wallClockMs: number;
   /** (added by src/shard) the whole plan this folder belongs to, before any --shard slicing */
-  plan?: { hash: string; total: number; strategies: string[]; runIds?: string[] };
+  plan?: { hash: string; total: number; strategies: string[]; /** sha256 (16 hex) of each strategy's file: results of another version are not resumed or merged */ strategyHashes?: Record<string, string>; runIds?: string[] };
   /** (added by src/shard) the RunIds this folder holds when complete: its shard's slice of the plan (absent: the whole plan, plan.runIds) */
   runIds?: string[];
   /** (added by src/shard) true while `run` is writing the folder (the manifest is written before the first run, and again at the end) */

@@ -113,6 +113,12 @@ export async function resolveStrategy(name: string, extraDirs: string[] = []): P
   return load(e);
 }
 
+/** The file of each named strategy (names not found are left out): what a run records the code of. */
+export function strategyFiles(names: readonly string[], extraDirs: string[] = []): Map<string, string> {
+  const want = new Set(names);
+  return new Map(scan(extraDirs).filter((e) => want.has(e.name)).map((e) => [e.name, e.file] as const));
+}
+
 /** Every strategy available, sorted by name, with its loaded module. */
 export async function listStrategies(extraDirs: string[] = []): Promise<{ name: string; description: string; file: string; module: StrategyModule }[]> {
   const out: { name: string; description: string; file: string; module: StrategyModule }[] = [];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { parseRules } from '../src/compare/rules.js';
 import { compareFolders, COMPARE_METRICS, type Comparison } from '../src/compare/index.js';
-import { renderHtml } from '../src/compare/render.js';
+import { renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
 import { runIdOf } from '../src/shard/hash.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -119,6 +119,14 @@ describe('compare', () => {
     expect(Object.keys(c).sort()).toEqual(['baseline', 'current', 'engineVersionChanged', 'onlyInBaseline', 'onlyInCurrent', 'pairs', 'passed', 'rules', 'schemaVersion', 'setups']);
     expect(Object.keys(c.pairs[0]!.metrics)).toEqual([...COMPARE_METRICS]);
     expect(c.pairs.every((p) => p.stress === undefined)).toBe(true);
+  });
+
+  it('a change carries one sign, also for signed metrics (return, funding net): never ++, −+, +− or −−', () => {
+    const text = [renderText(c), renderMarkdown(c), renderHtml(c)].join('\n');
+    expect(text).not.toMatch(/[+\u2212-][+\u2212]\d/);
+    const hit = c.pairs.find((p) => p.failedRules.length > 0)!;
+    const md = renderMarkdown(c).split('\n').find((l) => l.includes(`${hit.leverage}× ${hit.setup}`) && l.includes('ma-trend'))!;
+    expect(md).toContain('(\u22120.5pp)');
   });
 
   it('escapes names in compare.html (no script, no raw markup)', () => {

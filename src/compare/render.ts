@@ -14,7 +14,8 @@ const runName = (r: RunLabel): string =>
 function fmtDelta(id: string, d: number | null): string {
   if (d === null) return '—';
   if (d === 0) return '±0';
-  const s = fmtMetric(id, Math.abs(d));
+  // signed metrics (return, funding net) are formatted with their sign: the delta's sign replaces it
+  const s = fmtMetric(id, Math.abs(d)).replace(/^[+\u2212-]/, '');
   const pp = s.endsWith('%') ? `${s.slice(0, -1)}pp` : s.endsWith('%/yr') ? `${s.slice(0, -4)}pp/yr` : s;
   return `${d > 0 ? '+' : '−'}${pp}`;
 }

@@ -85,7 +85,8 @@ describe('config schema', () => {
   });
 
   it('a malformed initialCapital string is one problem, not the same key twice', async () => {
-    for (const initialCapital of ['10,000', '1e4', '-5']) {
+    // (not also 'at most 1e15': '10,000' and 'abc' read as NaN, '1e20' as a number above it)
+    for (const initialCapital of ['10,000', '1e4', '-5', 'abc', '1e20', '2,000,000,000,000,000']) {
       const p = await problemsOf({ ...base, initialCapital });
       expect(p.message).toMatch(/invalid config \(1 problem\)/);
       expect(p.details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);

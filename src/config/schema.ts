@@ -150,7 +150,8 @@ export const configSchema = z
     initialCapital: z
       .union([z.number().positive(), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
-      .refine((v) => Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
+      // (a string the branch above refused is its one problem: '10,000' is not also "more than 1e15")
+      .refine((v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
       .default('10000'),
     execution: executionSchema.default({ ...DEFAULT_EXECUTION, participation: null }),
     output: z

@@ -178,6 +178,14 @@ describe('the ledger of funding settlements (columnar until read)', () => {
     expect(booksImbalance(a.books())).toBe('0');
   });
 
+  it('the Fill of trade() and the settlement of applyFunding serialise to JSON with their amounts as strings', () => {
+    const a = acct('binance-usdm', 'cross', '100000');
+    const f = a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 });
+    expect(JSON.parse(JSON.stringify(f))).toEqual({ ok: true, symbol: 0, qty: 1, price: 30000, fee: '15', realizedPnl: '0', positionQty: 1, mode: 'cross' });
+    const r = a.applyFunding(0, 0.0001, 30000, 2);
+    expect(JSON.parse(JSON.stringify(r))).toEqual({ symbol: 0, received: '-3', rate: 0.0001, price: 30000 });
+  });
+
   it('a settlement beyond the ±9.2e10 USDT of a BigInt64 cell keeps its exact amount', () => {
     const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '1e15', defaultMode: 'cross', leverage: 1, asOfMs: T2025 });
     expect(a.trade({ symbol: 0, qty: 1_000_000, price: 10_000_000, liquidity: 'maker', time: 1 }).ok).toBe(true);

@@ -59,37 +59,52 @@ const CONST_CELLS = new Float64Array([0, Number.NaN]);
 
 /**
  * A fill as booked: the amounts are units, turned into decimal strings only when read (the
- * ledger materialises plain AccountEvent objects when `events` is read).
+ * ledger materialises plain AccountEvent objects when `events` is read). The units are private
+ * fields (not enumerable: JSON.stringify never meets a BigInt), and toJSON writes the strings.
  */
 class FillRecord implements Fill {
   readonly ok = true as const;
+  readonly #feeU: bigint;
+  readonly #realizedU: bigint;
   constructor(
     readonly symbol: number,
     readonly qty: number,
     readonly price: number,
-    private readonly feeU: bigint,
-    private readonly realizedU: bigint,
+    feeU: bigint,
+    realizedU: bigint,
     readonly positionQty: number,
     readonly mode: ModeId,
-  ) {}
+  ) {
+    this.#feeU = feeU;
+    this.#realizedU = realizedU;
+  }
   get fee(): string {
-    return unitsToString(this.feeU);
+    return unitsToString(this.#feeU);
   }
   get realizedPnl(): string {
-    return unitsToString(this.realizedU);
+    return unitsToString(this.#realizedU);
+  }
+  toJSON(): Fill {
+    return { ok: true, symbol: this.symbol, qty: this.qty, price: this.price, fee: this.fee, realizedPnl: this.realizedPnl, positionQty: this.positionQty, mode: this.mode };
   }
 }
 
-/** A funding settlement as booked: the amount is units, a decimal string only when read. */
+/** A funding settlement as booked: the amount is units (a private field), a decimal string only when read; toJSON writes it. */
 class FundingRecord implements FundingSettlement {
+  readonly #receivedU: bigint;
   constructor(
     readonly symbol: number,
-    private readonly receivedU: bigint,
+    receivedU: bigint,
     readonly rate: number,
     readonly price: number,
-  ) {}
+  ) {
+    this.#receivedU = receivedU;
+  }
   get received(): string {
-    return unitsToString(this.receivedU);
+    return unitsToString(this.#receivedU);
+  }
+  toJSON(): FundingSettlement {
+    return { symbol: this.symbol, received: this.received, rate: this.rate, price: this.price };
   }
 }
 

@@ -4,7 +4,6 @@
  * Only the runs of the manifest's plan are rendered (other result files are named and left out).
  * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing · 130 interrupted (the report files as they were).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
@@ -51,7 +50,10 @@ export function register(program: Command): void {
         written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}), outSource: 'argument' });
         // a run interrupted in its report step left "interrupted": true with every result written:
         // once its report is rendered nothing of it is missing any more
-        if (missing === 0) await clearInterrupted(join(dir, 'manifest.json'));
+        if (missing === 0) {
+          const { setInterruptedMark } = await import('../../shard/manifest-mark.js');
+          setInterruptedMark(join(dir, 'manifest.json'), false);
+        }
       } finally {
         out.release();
       }
@@ -68,11 +70,3 @@ export function register(program: Command): void {
     });
 }
 
-/** Drop `"interrupted": true` from a run folder's manifest.json (written atomically; the rest of the file as it was). */
-async function clearInterrupted(manifestPath: string): Promise<void> {
-  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-  if (m.interrupted !== true) return;
-  delete m.interrupted;
-  const { writeFileAtomic } = await import('../../util/atomic.js');
-  writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
-}

@@ -5,7 +5,6 @@
  * result and the report are still written) · 78 bad config · 130 interrupted (finished results
  * are kept; --resume goes on; interrupted while the report is written: the manifest says "interrupted", `marginlab report` writes the report).
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError, usageError } from '../../errors.js';
@@ -84,11 +83,11 @@ async function runInto(
   flags: RunFlags,
 ): Promise<number> {
   const outDir = out.path;
-  const [{ runSweep }, { createProgress, chooseProgressMode }, { onInterrupt, setSoftStop }, { writeFileAtomic }] = await Promise.all([
+  const [{ runSweep }, { createProgress, chooseProgressMode }, { onInterrupt, setSoftStop }, { setInterruptedMark }] = await Promise.all([
     import('../../shard/run.js'),
     import('../../shard/progress.js'),
     import('../../util/interrupt.js'),
-    import('../../util/atomic.js'),
+    import('../../shard/manifest-mark.js'),
   ]);
   const mode = chooseProgressMode({ quiet: !!flags.quiet, json: !!flags.json });
   const progress = createProgress(mode);
@@ -121,7 +120,13 @@ async function runInto(
   // manifest says "interrupted" (the report files are missing or of an earlier run)
   const manifestPath = join(outDir, 'manifest.json');
   out.interruptNote = `the ${done} results are kept in ${outDir} but the report was not written (\`marginlab report ${outDir}\` writes it)`;
-  const offInterrupt = onInterrupt(() => markInterrupted(manifestPath, writeFileAtomic));
+  const offInterrupt = onInterrupt(() => {
+    try {
+      setInterruptedMark(manifestPath, true);
+    } catch {
+      /* no manifest to mark */
+    }
+  });
   let written: string[];
   try {
     const { loadRunFolder, writeReport } = await import('../../report/index.js');
@@ -153,17 +158,6 @@ async function runInto(
   if (code === ExitCode.INTERNAL)
     process.stderr.write(`marginlab: an internal engine invariant failed in ${outcome.failures.filter((f) => f.internal).length} run(s): a marginlab bug, not your strategy's; the results and the report are written (exit 70)\n`);
   return code;
-}
-
-/** Record `"interrupted": true` in a run folder's manifest.json (an interrupt in the report step). */
-function markInterrupted(manifestPath: string, writeFileAtomic: (path: string, data: string) => void): void {
-  try {
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-    if (m.interrupted === true) return;
-    writeFileAtomic(manifestPath, `${JSON.stringify({ ...m, interrupted: true }, null, 2)}\n`);
-  } catch {
-    /* no manifest to mark */
-  }
 }
 
 /** 0 when no run errored, 70 when an internal engine invariant failed in any run, else 1 */

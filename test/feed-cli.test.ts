@@ -34,7 +34,7 @@ beforeAll(async () => {
     venue: 'v', timeframe: '1h', provenance: 'first line\nsecond line',
     series: [candles('BTCUSDT', 6, H, '1h'), candles('BTCUSDT', 12, H / 2, '30m'), candles('ETHUSDT', 6, H, '1h'), candles('ETHUSDT', 12, H / 2, '30m'), funding],
   });
-  // ETH: a gap of 2 bars after row 3 (listed, not a problem for inspect) and a negative volume at row 2 (a problem)
+  // ETH: a gap of 2 bars after row 3 (a problem under the default gap policy, listed only under --gaps warn) and a negative volume at row 2 (a problem)
   await writeDataset(flawed, {
     venue: 'v', timeframe: '1h',
     series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h', (c) => { for (let i = 3; i < 6; i++) c.time[i]! += 2 * H; c.volume[1] = -1; })],
@@ -73,11 +73,41 @@ describe('data inspect', () => {
     expect(text.code).toBe(65);
     expect(text.stdout).toMatch(/^ETHUSDT {2}candles {2}1h .* 1 \(2 bars\) /m);
     expect(text.stdout).toContain('gaps:\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars between 2025-01-01T02:00:00.000Z (1735696800000) and 2025-01-01T05:00:00.000Z (1735707600000)');
-    expect(text.stdout).toContain('1 validation problem:\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0');
+    // the gap is a problem, as data validate and a backtest judge it (the default gap policy)
+    expect(text.stdout).toContain('2 validation problems:\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars');
+    expect(text.stdout).toContain("(gaps are errors; the 'warn' gap policy loads anyway)");
     expect(json.code).toBe(65);
     const s = JSON.parse(json.stdout);
-    expect(s.problemCount).toBe(1);
+    expect(s.problemCount).toBe(2);
     expect(s.files.find((f: { path: string }) => f.path === 'ETHUSDT-candles-1h.arrow')).toMatchObject({ gaps: 1, missingBars: 2 });
+  });
+
+  it('--gaps warn lists a gap without counting it; a bad --gaps value is a usage error (64)', async () => {
+    const [warn, bad] = await Promise.all([feedCli(['data', 'inspect', flawed, '--gaps', 'warn']), feedCli(['data', 'inspect', flawed, '--gaps', 'ignore'])]);
+    expect(warn.code).toBe(65);
+    expect(warn.stdout).toContain('gaps:\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars');
+    expect(warn.stdout).toContain('1 validation problem:\n  ETHUSDT-candles-1h.arrow row 2: volume -1');
+    expect(bad.code).toBe(64);
+  });
+
+  it('never calls a dataset clean that data validate refuses: gaps, a symbol without default-timeframe candles, candles off the shared grid', async () => {
+    const gapped = join(root, 'gapped');
+    const noDefault = join(root, 'no-default');
+    const offGrid = join(root, 'off-grid');
+    await writeDataset(gapped, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h', (c) => { c.time[5]! += H; })] });
+    await writeDataset(noDefault, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 12, H / 2, '30m')] });
+    await writeDataset(offGrid, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h', (c) => { for (let i = 0; i < 6; i++) c.time[i]! += H / 2; })] });
+    for (const [dir, text] of [
+      [gapped, 'BTCUSDT-candles-1h.arrow row 5: gap of 1 bar'],
+      [noDefault, 'manifest.json: no 1h candles (the default timeframe) for ETHUSDT'],
+      [offGrid, "ETHUSDT-candles-1h.arrow row 1: timestamp 2025-01-01T00:30:00.000Z (1735691400000) is off the dataset's 1h grid"],
+    ] as const) {
+      const [inspect, validate] = await Promise.all([feedCli(['data', 'inspect', dir]), feedCli(['data', 'validate', dir])]);
+      expect(validate.code, dir).not.toBe(0);
+      expect(inspect.code, dir).toBe(65);
+      expect(inspect.stdout, dir).toContain(text);
+      expect(inspect.stdout, dir).not.toContain('validation: ok');
+    }
   });
 
   it('exits 66 for a missing dataset folder', async () => {

@@ -1,13 +1,16 @@
 /**
  * `marginlab data inspect`: per file of a dataset, rows, time range, gaps, price range, and for
- * funding the event count and mean rate; plus every validation problem found.
+ * funding the event count and mean rate; plus every validation problem found: those of each file,
+ * and those the loader finds at the manifest's default timeframe (a symbol without candles there,
+ * candles off the symbols' shared grid; gaps under the 'error' gap policy, the default), so that a
+ * dataset inspect calls clean is one `data validate` and a backtest load.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, markCoverageText, markCoveredBars } from './validate.js';
-import { isoTime, timeframeMsOrNaN } from './timeframe.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, markCoveredBars } from './validate.js';
+import { fmtTime, isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
 export interface FileSummary {
@@ -41,9 +44,24 @@ export interface DatasetSummary {
   warnings: string[];
 }
 
-export function inspectDataset(dir: string): DatasetSummary {
+export interface InspectOptions {
+  /** 'error' (default, as `data validate` and a backtest): a gap is a problem; 'warn': listed only */
+  gaps?: 'error' | 'warn';
+}
+
+export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetSummary {
   const { manifest } = readManifest(dir);
   const problems = new ProblemList();
+  const tf = manifest.timeframe;
+  const tfMs = timeframeMsOrNaN(tf);
+  // the default timeframe's candles: every symbol needs them, and their first rows must share one grid
+  for (const symbol of manifest.symbols) {
+    if (!manifest.files.some((f) => f.symbol === symbol && f.kind === 'candles' && f.timeframe === tf)) {
+      problems.add('manifest.json', null, `no ${tf} candles (the default timeframe) for ${symbol}, so no backtest of this dataset can load it: import them, or remove the symbol`);
+    }
+  }
+  if (manifest.symbols.length === 0) problems.add('manifest.json', null, 'lists no symbols: import data into the dataset first');
+  const firstRows: { path: string; t0: number }[] = [];
   const files: FileSummary[] = [];
   const warnings: string[] = [];
   // candle and mark times of the current symbol (files come per symbol), for the mark coverage
@@ -56,9 +74,14 @@ export function inspectDataset(dir: string): DatasetSummary {
     const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));
     if (!d) continue;
     if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
-    const tfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
-    const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, tfMs, problems);
+    const fileTfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
+    const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, fileTfMs, problems);
+    if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapProblemText(g));
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
+    else if (f.kind !== 'funding') {
+      held.series.push({ f, time: d.timestamp });
+      if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, t0: d.timestamp[0]! });
+    }
     else if (f.kind !== 'funding') held.series.push({ f, time: d.timestamp });
     let pmin = Infinity, pmax = -Infinity;
     if (f.kind !== 'funding') {
@@ -80,6 +103,13 @@ export function inspectDataset(dir: string): DatasetSummary {
     });
   }
   coverage();
+  if (problems.count === 0 && firstRows.length > 0) {
+    // as the loader: every spacing is a whole number of bars (checked), so the first rows decide the grid
+    const anchor = Math.min(...firstRows.map((r) => r.t0));
+    for (const r of firstRows) {
+      if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, `timestamp ${fmtTime(r.t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`);
+    }
+  }
   return {
     dir, name: manifest.name, venue: manifest.venue, timeframe: manifest.timeframe, symbols: manifest.symbols,
     provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count, warnings,

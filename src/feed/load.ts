@@ -27,7 +27,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapText, markCoverageText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
@@ -208,7 +208,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   });
 
   if (opts.gaps !== 'warn') {
-    for (const { file, gap } of gapList) problems.add(file, gap.row, `${gapText(gap)} (gaps are errors; the 'warn' gap policy loads anyway)`);
+    for (const { file, gap } of gapList) problems.add(file, gap.row, gapProblemText(gap));
   }
 
   // timeline on the grid anchored at the earliest candle

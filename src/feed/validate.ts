@@ -159,6 +159,11 @@ export function gapText(g: GapInfo): string {
   return `gap of ${g.missingBars} bar${g.missingBars === 1 ? '' : 's'} between ${fmtTime(g.from)} and ${fmtTime(g.to)}`;
 }
 
+/** A gap as a problem under the 'error' gap policy (the loader's and `data inspect`'s wording). */
+export function gapProblemText(g: GapInfo): string {
+  return `${gapText(g)} (gaps are errors; the 'warn' gap policy loads anyway)`;
+}
+
 export function describeGap(file: string, g: GapInfo): string {
   return `${file} row ${g.row}: ${gapText(g)}`;
 }

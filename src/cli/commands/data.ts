@@ -25,9 +25,11 @@ export function register(program: Command): void {
     .command('inspect <dataset>')
     .description('per file: rows, time range, gaps, price range, funding count and mean rate; lists validation problems (exit 65 if any)')
     .option('--json', 'print the summary as JSON')
-    .action(async (dataset: string, flags: { json?: boolean }) => {
+    .option('--gaps <policy>', 'error (a gap is a problem, as in a backtest) | warn (gaps listed only)', 'error')
+    .action(async (dataset: string, flags: { json?: boolean; gaps: string }) => {
+      if (flags.gaps !== 'error' && flags.gaps !== 'warn') throw usageError(`--gaps: expected error or warn, got '${flags.gaps}'`);
       const { inspectDataset, formatSummary } = await import('../../feed/inspect.js');
-      const s = inspectDataset(resolve(dataset));
+      const s = inspectDataset(resolve(dataset), { gaps: flags.gaps });
       process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSummary(s)}\n`);
       if (s.problemCount > 0) process.exitCode = 65;
     });

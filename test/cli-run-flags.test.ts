@@ -70,7 +70,7 @@ describe('marginlab run: --strategies, --from, --to', () => {
   });
 });
 
-describe('marginlab merge: --json, --quiet, missing runs, exit codes', () => {
+describe('marginlab merge: --json, --quiet (which still says why it exits 1), missing runs, exit codes', () => {
   it('reports the merge as JSON, warns about missing planned runs, exits 1 when a merged run errored, 64 without --out', async () => {
     const shards = await Promise.all([
       runCli(['run', '-c', 'flags.config.ts', '--shard', '1/2', '--out', 's1', '--quiet'], dir),
@@ -78,6 +78,9 @@ describe('marginlab merge: --json, --quiet, missing runs, exit codes', () => {
       runCli(['run', '-c', 'throws.config.ts', '--out', 'failed', '--quiet'], dir),
     ]);
     expect(shards.map((r) => r.code)).toEqual([0, 0, 1]);
+    // --quiet drops progress and the summary, never the reason for exit 1
+    expect(shards[0]).toMatchObject({ stdout: '', stderr: '' });
+    expect(shards[2]!.stderr).toMatch(/^marginlab: 1 run failed:\n {2}\S+ fixture-throws \S+ \d+x: .+\n$/);
     const [json, partial, quiet, failed, noOut] = await Promise.all([
       runCli(['merge', 's1', 's2', '--out', 'm-json', '--json'], dir),
       runCli(['merge', 's1', '--out', 'm-partial'], dir),
@@ -97,9 +100,9 @@ describe('marginlab merge: --json, --quiet, missing runs, exit codes', () => {
         'marginlab: incomplete: 2 of 4 planned runs are missing (a shard not merged, or not finished); exit 1\n',
     );
     expect(resultFiles(join(dir, 'm-partial'))).toHaveLength(2);
-    expect(quiet).toMatchObject({ code: 1, stdout: '', stderr: '' });
+    expect(quiet).toMatchObject({ code: 1, stdout: '', stderr: 'marginlab: incomplete: 2 of 4 planned runs are missing (a shard not merged, or not finished); exit 1\n' });
     expect(resultFiles(join(dir, 'm-quiet'))).toEqual(resultFiles(join(dir, 's1')));
-    expect(failed).toMatchObject({ code: 1, stderr: '' });
+    expect(failed).toMatchObject({ code: 1, stderr: `marginlab: 1 merged run errored (the report in ${join(dir, 'm-failed')} gives their errors); exit 1\n` });
     expect(noOut.code).toBe(64);
     expect(noOut.stderr).toMatch(/required option '-o, --out <dir>' not specified/);
   });

@@ -147,8 +147,9 @@ async function runInto(
     `marginlab: ${outcome.ok} ok, ${outcome.errored} errored${outcome.skipped ? ` (${outcome.skipped} kept from before)` : ''} of ${outcome.total} runs` +
       `${shard ? ` (shard ${shard.index}/${shard.count} of ${outcome.plan.runs.length})` : ''} in ${(outcome.manifest.wallClockMs / 1000).toFixed(1)}s; report: ${outDir}`,
   );
+  // failed runs are said even under --quiet (no progress, no summary): a silent exit 1 in a nightly job's log explains nothing
   if (outcome.errored > 0) {
-    if (mode !== 'json' && !flags.quiet) {
+    if (mode !== 'json') {
       process.stderr.write(`marginlab: ${outcome.errored} run${outcome.errored === 1 ? '' : 's'} failed:\n`);
       for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy} ${f.setup} ${f.leverage}x: ${f.error}\n`);
       if (outcome.failures.length > 20) process.stderr.write(`  ... and ${outcome.failures.length - 20} more (see report.md)\n`);
@@ -175,7 +176,7 @@ export function sweepOptions(cmd: Command): Command {
     .option('--shard <i/N>', 'run only the i-th of N deterministic slices (1-based)')
     .option('--from <date>', 'replay start (ISO date or ms UTC), overrides the config')
     .option('--to <date>', 'replay end, exclusive (ISO date or ms UTC), overrides the config')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress, warnings or summary (failed runs are still listed on stderr)')
     .option('--json', 'machine-readable progress events on stdout (one JSON object per line)')
     .option('-r, --resume', 'skip runs whose result already exists in the output folder (same plan only)')
     .option('--force', 'write into a non-empty folder marginlab did not make (only the files marginlab writes are replaced)');

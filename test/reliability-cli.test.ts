@@ -84,8 +84,8 @@ describe('results of another version of a strategy file are not resumed or merge
     const merged = await runCli(['merge', 'E1', 'E2', '--out', 'EM'], dir);
     expect(merged.code).toBe(65);
     expect(merged.stderr).toContain("strategy code: E1 and E2 ran different versions of 'edited'");
-    // the same code again: resume goes on
-    writeFileSync(file, strat(1));
+    // the same code again, checked out with CRLF line endings and a byte-order mark (git autocrlf): resume goes on
+    writeFileSync(file, `\uFEFF${strat(1).replace(/\n/g, '\r\n')}`);
     expect((await runCli(['run', '-c', 'edited.config.ts', '--out', 'E', '--resume', '--quiet'], dir)).code).toBe(0);
   });
 });

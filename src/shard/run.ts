@@ -260,7 +260,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const { strategyFiles } = await import('../strategy/registry.js');
   const files = strategyFiles(plan.strategies, strategyDirs);
   const strategyHashes: Record<string, string> = {};
-  for (const [name, file] of files) strategyHashes[name] = sha256Hex(withFsErrors({ path: file, action: 'read the strategy file', role: 'input' }, () => readFileSync(file, 'utf8'))).slice(0, 16);
+  for (const [name, file] of files) strategyHashes[name] = strategyCodeHash(withFsErrors({ path: file, action: 'read the strategy file', role: 'input' }, () => readFileSync(file, 'utf8')));
 
   // the folder's previous plan: --resume goes on only with the same plan and shard; a fresh run replaces the folder's results
   const manifestPath = join(outDir, 'manifest.json');
@@ -429,4 +429,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   writeManifest(manifest);
   opts.progress.finish({ ok, errored, skipped, interrupted: exec.interrupted, wallClockMs: manifest.wallClockMs, outDir: resolve(outDir) });
   return { outDir, plan, total: shardRuns.length, ok, errored, skipped, interrupted: exec.interrupted, failures, manifest };
+}
+
+/**
+ * The identity of a strategy file's code (16 hex of a sha256) for --resume and merge: line endings
+ * and a byte-order mark are not code, so a CRLF checkout (git autocrlf on Windows) and an LF one of
+ * the same file agree.
+ */
+export function strategyCodeHash(text: string): string {
+  return sha256Hex(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')).slice(0, 16);
 }

@@ -128,7 +128,11 @@ describe('registry', () => {
 
   it('a name defined twice, a file that fails to load, a wrong export or a name other than the file name is a configuration error (exit 78)', async () => {
     const twice = folder({ 'sma-cross.mjs': module('sma-cross') });
-    expect(await configErr(resolveStrategy('grid', [twice]))).toMatch(/^strategy 'sma-cross' is defined twice: .*strategies\/sma-cross\.ts and .*sma-cross\.mjs$/);
+    // a library name: the message says to rename the user's file
+    expect(await configErr(resolveStrategy('grid', [twice]))).toMatch(/^strategy 'sma-cross' is defined twice: .*strategies\/sma-cross\.ts and .*sma-cross\.mjs: 'sma-cross' is a library strategy; rename your file \(e\.g\. my-sma-cross\.mjs\) and use that name in the config$/);
+    const twiceA = folder({ 'mine.mjs': module('mine') });
+    const twiceB = folder({ 'mine.mjs': module('mine') });
+    expect(await configErr(resolveStrategy('mine', [twiceA, twiceB]))).toMatch(/^strategy 'mine' is defined twice: .*mine\.mjs and .*mine\.mjs: rename one of the files \(the registry name is the file name\)$/);
     const broken = folder({ 'broken.mjs': 'export default {' });
     expect(await configErr(resolveStrategy('broken', [broken]))).toMatch(/^strategy 'broken' \(.*broken\.mjs\) failed to load: /);
     // a helper module (named exports only) in a strategy folder: the message says how to keep it there

@@ -42,7 +42,10 @@ function scan(dirs: readonly string[]): Entry[] {
       const prev = seen.get(name);
       if (prev !== undefined) {
         if (dirname(prev) === dir) continue; // same name, other extension in one folder: first wins (sorted)
-        throw configError(`strategy '${name}' is defined twice: ${prev} and ${file}`);
+        const hint = dirname(prev) === BUILTIN_STRATEGY_DIR
+          ? `: '${name}' is a library strategy; rename your file (e.g. my-${name}${ext}) and use that name in the config`
+          : ': rename one of the files (the registry name is the file name)';
+        throw configError(`strategy '${name}' is defined twice: ${prev} and ${file}${hint}`);
       }
       seen.set(name, file);
       out.push({ name, file });

@@ -144,6 +144,21 @@ describe('config schema', () => {
     ]);
   });
 
+  it("--strategies all (or '*'): the config's entries with their grids, and every other strategy", async () => {
+    const cfg = { ...base, strategies: [{ name: 'fixture-trend', grid: { lookback: [10, 20] } }, 'fixture-throws'] };
+    const trend = { name: 'fixture-trend', params: {}, grid: { lookback: [10, 20] }, setups: null, leverage: null };
+    const star = { name: '*', params: {}, grid: {}, setups: null, leverage: null };
+    for (const all of ['all', '*']) {
+      const c = await resolveConfig(cfg, { configDir: '/x', overrides: { strategies: [all] } });
+      expect(c.strategies).toEqual([trend, { name: 'fixture-throws', params: {}, grid: {}, setups: null, leverage: null }, star]);
+    }
+    // a name listed beside it takes its own place; a config of 'all' stays every strategy
+    const named = await resolveConfig(cfg, { configDir: '/x', overrides: { strategies: ['fixture-throws', 'all'] } });
+    expect(named.strategies).toEqual([{ name: 'fixture-throws', params: {}, grid: {}, setups: null, leverage: null }, trend, star]);
+    const fromAll = await resolveConfig({ ...base, strategies: 'all' }, { configDir: '/x', overrides: { strategies: ['all'] } });
+    expect(fromAll.strategies).toEqual([star]);
+  });
+
   it('checks from < to', async () => {
     const p = await problemsOf({ ...base, from: '2025-02-01', to: '2025-01-01' });
     expect(p.details).toEqual(["to: 'to' must be after 'from'"]);

@@ -86,7 +86,7 @@ export const RUNTIME_ONLY_KEYS = ['workers', 'workersAuto', 'output', 'timeoutMs
 
 export interface ConfigOverrides {
   workers?: number;
-  /** strategy names: keep the config's entries for these names, add default entries for others */
+  /** strategy names: keep the config's entries for these names, add default entries for others; 'all' (or '*') = the config's entries and every other strategy */
   strategies?: string[];
   from?: string | number | null;
   to?: string | number | null;
@@ -202,7 +202,14 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     const nameOf = (e: unknown): string | undefined =>
       typeof e === 'string' ? e : e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? (e as { name: string }).name : undefined;
     const next: unknown[] = [];
+    const every = (n: string) => n === 'all' || n === '*';
     for (const name of ov.strategies) {
+      if (every(name)) {
+        // every strategy: the config's entries (grids included) but those of names listed beside it, and '*' for the rest
+        for (const e of entries) if (!ov.strategies.some((n) => !every(n) && n === nameOf(e)) && !next.includes(e)) next.push(e);
+        if (!next.some((e) => nameOf(e) === '*')) next.push('*');
+        continue;
+      }
       const mine = entries.filter((e) => nameOf(e) === name);
       next.push(...(mine.length > 0 ? mine : [name]));
     }

@@ -13,7 +13,7 @@ import { readFreqtrade, freqtradeSymbol } from '../src/feed/formats/freqtrade.js
 import { readVenue } from '../src/feed/formats/venues.js';
 import { detectFormat } from '../src/feed/formats/index.js';
 import { readZip, writeZip } from '../src/feed/formats/zip.js';
-import { commitSeries } from '../src/feed/ingest.js';
+import { commitSeries, defaultTimeframe, nextManifest } from '../src/feed/ingest.js';
 import { importCsv } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
 import { readKindFile } from '../src/feed/arrow-io.js';
@@ -254,5 +254,20 @@ describe('symbols, spacing, columns', () => {
     expect(again.stdout).toContain('imported 0 new rows from freqtrade data into 3 series');
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m.provenance).toBe('freqtrade import of futures\nfreqtrade import of futures');
+    expect(again.stdout).toContain("the dataset's default timeframe is 1h (a config's data.timeframe chooses another)");
+  });
+
+  it("a new dataset's default timeframe is the finest one every symbol has candles for (not the first file's)", () => {
+    const f = (symbol: string, kind: 'candles' | 'mark' | 'funding', timeframe?: string) => ({ path: `${symbol}-${kind}-${timeframe}.arrow`, symbol, kind, ...(timeframe ? { timeframe } : {}), rows: 1, first: 0, last: 0, sha256: '' });
+    // freqtrade names sort 1d before 1h before 30m: the first file's timeframe was the coarsest
+    expect(nextManifest('/x/ds', null, [f('BTCUSDT', 'candles', '1d'), f('BTCUSDT', 'candles', '1h'), f('BTCUSDT', 'candles', '30m'), f('BTCUSDT', 'mark', '5m')], {}).timeframe).toBe('30m');
+    // 30m only for one symbol: 1h is the finest both have
+    expect(defaultTimeframe([f('BTCUSDT', 'candles', '1d'), f('BTCUSDT', 'candles', '1h'), f('BTCUSDT', 'candles', '30m'), f('ETHUSDT', 'candles', '1h'), f('ETHUSDT', 'funding')])).toBe('1h');
+    // none shared: the finest
+    expect(defaultTimeframe([f('BTCUSDT', 'candles', '4h'), f('ETHUSDT', 'candles', '1d')])).toBe('4h');
+    expect(defaultTimeframe([f('BTCUSDT', 'funding')])).toBeNull();
+    // an existing dataset keeps its default while it has candles at it
+    const m = nextManifest('/x/ds', null, [f('BTCUSDT', 'candles', '1h')], {});
+    expect(nextManifest('/x/ds', m, [f('BTCUSDT', 'candles', '5m')], {}).timeframe).toBe('1h');
   });
 });

@@ -237,14 +237,29 @@ export function openDataset(outDir: string): Manifest | null {
   return null;
 }
 
-/** The manifest after adding or replacing `entries` (the first candles set the default timeframe of a new dataset). */
+/**
+ * The default timeframe for candle files: the finest one every symbol with candles has (a run at the
+ * default loads every symbol, at the finest detail imported), else the finest one; null without candles.
+ */
+export function defaultTimeframe(files: readonly ManifestFile[]): string | null {
+  const candles = files.filter((f) => f.kind === 'candles' && f.timeframe);
+  if (candles.length === 0) return null;
+  const symbols = new Set(candles.map((f) => f.symbol));
+  const tfs = [...new Set(candles.map((f) => f.timeframe!))].sort((a, b) => timeframeMs(a) - timeframeMs(b));
+  const shared = tfs.find((tf) => [...symbols].every((sym) => candles.some((f) => f.symbol === sym && f.timeframe === tf)));
+  return shared ?? tfs[0]!;
+}
+
+/**
+ * The manifest after adding or replacing `entries`. A new dataset's default timeframe is
+ * defaultTimeframe() of its files; an existing dataset keeps its own while it has candles at it.
+ */
 export function nextManifest(outDir: string, m: Manifest | null, entries: ManifestFile[], opts: { venue?: string; provenance?: string[] }): Manifest {
   const prov = (opts.provenance ?? []).filter(Boolean).join('\n');
-  const firstCandles = entries.find((e) => e.kind === 'candles')?.timeframe;
   if (!m) {
     return {
       format: FORMAT_ID, version: FORMAT_VERSION, name: basename(outDir), venue: opts.venue ?? 'binance-usdm',
-      timeframe: firstCandles ?? entries.find((e) => e.timeframe)?.timeframe ?? '1h',
+      timeframe: defaultTimeframe(entries) ?? entries.find((e) => e.timeframe)?.timeframe ?? '1h',
       symbols: [...new Set(entries.map((e) => e.symbol))], files: entries, provenance: prov,
     };
   }
@@ -253,7 +268,7 @@ export function nextManifest(outDir: string, m: Manifest | null, entries: Manife
   const symbols = [...m.symbols];
   for (const e of entries) if (!symbols.includes(e.symbol)) symbols.push(e.symbol);
   let timeframe = m.timeframe;
-  if (firstCandles && !files.some((f) => f.kind === 'candles' && f.timeframe === timeframe)) timeframe = firstCandles;
+  if (!files.some((f) => f.kind === 'candles' && f.timeframe === timeframe)) timeframe = defaultTimeframe(files) ?? timeframe;
   return { ...m, symbols, files, timeframe, provenance: m.provenance && prov ? `${m.provenance}\n${prov}` : m.provenance || prov };
 }
 

@@ -116,7 +116,8 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
         }
-        process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s\n`);
+        const { readManifest } = await import('../../feed/manifest.js');
+        process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
       } catch (err) {
         out.discard();
         // an errno error (an input that cannot be read, a dataset folder that cannot be written) is the user's, named with its path

@@ -93,6 +93,13 @@ describe('config schema', () => {
     }
     expect((await problemsOf({ ...base, initialCapital: '0' })).details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);
     expect((await resolveConfig({ ...base, initialCapital: '10000.50' }, { configDir: '/x' })).initialCapital).toBe('10000.5');
+    // not a number or a string, or a number that is not a positive amount: what was given, not zod's "Invalid input"
+    for (const [initialCapital, got] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [null, 'null'], [true, 'true'], [[1], 'a list']] as const) {
+      expect((await problemsOf({ ...base, initialCapital })).details).toEqual([`initialCapital: expected a positive amount like 10000 or "10000", got ${got}`]);
+    }
+    for (const initialCapital of [-5, 0]) {
+      expect((await problemsOf({ ...base, initialCapital })).details).toEqual([`initialCapital: expected a positive amount like 10000, got ${initialCapital}`]);
+    }
   });
 
   it('a value of none of a key\'s accepted types says every accepted form, not the first branch\'s ("expected \"all\"", "Invalid input")', async () => {

@@ -148,7 +148,9 @@ export const configSchema = z
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)], { error: (iss) => `expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got ${given(iss.input)}` }).default([3]),
     initialCapital: z
-      .union([z.number().positive(), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')])
+      .union([z.number().positive({ error: (iss) => `expected a positive amount like 10000, got ${given(iss.input)}` }), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')], {
+        error: (iss) => `expected a positive amount like 10000 or "10000", got ${given(iss.input)}`,
+      })
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
       // (a string the branch above refused is its one problem: '10,000' is not also "more than 1e15")
       .refine((v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')

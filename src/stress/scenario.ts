@@ -200,12 +200,17 @@ export function factorBefore(c: CompiledShock, x: number): number {
   return t1 === t0 ? f[k]! : f[k]! + ((f[k + 1]! - f[k]!) * (x - t0)) / (t1 - t0);
 }
 
-/** Lowest and highest factor over offsets [a, b). */
+/**
+ * Lowest and highest factor over offsets [a, b). The first keypoint at an offset is the level
+ * just before it (a jump's start), so at x = a it is skipped: a bar that opens at a jump opens
+ * after it and never prints the level before it (an instantaneous wick's depth at a counts).
+ */
 export function factorRange(c: CompiledShock, a: number, b: number): [number, number] {
   let lo = Math.min(factorAt(c, a), factorBefore(c, b));
   let hi = Math.max(factorAt(c, a), factorBefore(c, b));
   for (let k = 0; k < c.t.length; k++) {
     const x = c.t[k]!;
+    if (x === a && (k === 0 || c.t[k - 1]! < a)) continue;
     if (x >= a && x < b) {
       lo = Math.min(lo, c.f[k]!);
       hi = Math.max(hi, c.f[k]!);

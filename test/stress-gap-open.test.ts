@@ -1,0 +1,66 @@
+/**
+ * A jump (gap, zero-length slide or wick) that starts exactly at a bar open: the bar opens at the
+ * jumped level, so its range is the base range under the factor from the jump on, never the
+ * level before the jump (docs/stress.md, The splice: "low × min g over the bar", g right-continuous).
+ */
+import { describe, expect, it } from 'vitest';
+import { SETUPS } from '../src/engine/index.js';
+import { applyScenario } from '../src/stress/overlay.js';
+import { compileShock, factorRange, scenarioSchema } from '../src/stress/scenario.js';
+import { stressFigures, stressView } from '../src/stress/view.js';
+import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
+
+const n = 20;
+const bars = (): Bar[] => Array.from({ length: n }, () => [100, 100.5, 99.5, 100] as Bar);
+
+describe('a jump at a bar open', () => {
+  it('factorRange over [a, b) starting at the jump holds only the jumped level', () => {
+    const gap = compileShock(scenarioSchema.parse({ id: 'g', symbols: { X: { depth: -0.3, shape: 'gap', duration: '2h' } } }).symbols.X!);
+    expect(factorRange(gap, 0, HOUR)).toEqual([0.7, 0.7]);
+    const jump = compileShock(scenarioSchema.parse({ id: 'j', symbols: { X: { depth: -0.3, shape: 'slide', duration: 0 } } }).symbols.X!);
+    expect(factorRange(jump, 0, HOUR)).toEqual([0.7, 0.7]);
+    // a zero-length wick at the open is a spike inside the bar: its depth counts, the level before it does not
+    const wick = compileShock(scenarioSchema.parse({ id: 'w', symbols: { X: { depth: 0.2, shape: 'wick', duration: 0, recovery: 0.5 } } }).symbols.X!);
+    const [lo, hi] = factorRange(wick, 0, HOUR);
+    expect(lo).toBeCloseTo(1.1, 12);
+    expect(hi).toBeCloseTo(1.2, 12);
+    // a jump inside the bar still spans both levels
+    expect(factorRange(gap, -HOUR / 2, HOUR / 2)).toEqual([0.7, 1]);
+  });
+
+  it('the gapped bar keeps the base range scaled by the gapped level (trade and mark)', () => {
+    const base = makeData({ BTCUSDT: { bars: bars(), mark: bars() } });
+    const sc = scenarioSchema.parse({ id: 'gap', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: '1h' } } });
+    const v = applyScenario(base, sc, T0 + 10 * HOUR, null).columns[0]!;
+    expect(v.open[10]).toBeCloseTo(70, 9);
+    expect(v.high[10]).toBeCloseTo(70.35, 9);
+    expect(v.low[10]).toBeCloseTo(69.65, 9);
+    expect(v.markHigh[10]).toBeCloseTo(70.35, 9);
+  });
+
+  it('a hedged cross pool is not liquidated by a correlated gap at a bar open (pessimistic check)', () => {
+    // long 500 BTC and short 500 ETH at 100, 10×, cross, zero fees; both gap −30 % at bar 10's open:
+    // the legs cancel (−15,000 + 15,000). The short's adverse extreme is the gapped bar's high, 70.35.
+    const base = makeData({ BTCUSDT: { bars: bars() }, ETHUSDT: { bars: bars() } });
+    const strategy = scripted({ 0: (ctx) => { ctx.buy(0, 500); ctx.sell(1, 500); } }, ['BTCUSDT', 'ETHUSDT']);
+    const sc = scenarioSchema.parse({ id: 'gap', market: { depth: -0.3, shape: 'gap', duration: '1h' } });
+    const stress = { kind: 'scenario' as const, scenario: 'gap', injectAt: T0 + 10 * HOUR };
+    const view = stressView(base, stress, { gap: sc });
+    const out = run(view, strategy, { setups: [SETUPS.cross], leverage: 10, execution: { crossCheck: 'pessimistic' } });
+    const f = stressFigures(stress, setupOf(out, 'cross'), out.symbols, 10_000, view, { gap: sc });
+    expect(f.firstLiquidated).toEqual([]);
+    expect(f.survived).toBe(true);
+  });
+
+  it("a short's stop inside the gap bar's pre-shock range is not triggered by a gap down", () => {
+    // bars ranging 99.8–100.2, except bar 10 (the gap bar): 99.5–100.5 before the shock
+    const b = Array.from({ length: n }, (_, i) => (i === 10 ? [100, 100.5, 99.5, 100] : [100, 100.2, 99.8, 100]) as Bar);
+    const base = makeData({ BTCUSDT: { bars: b } });
+    const strategy = scripted({ 0: (ctx) => { ctx.sell(0, 10); ctx.buy(0, 10, { type: 'stop', price: 100.4, reduceOnly: true }); } }, ['BTCUSDT']);
+    const sc = scenarioSchema.parse({ id: 'gap', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: '1h' } } });
+    const view = stressView(base, { kind: 'scenario', scenario: 'gap', injectAt: T0 + 10 * HOUR }, { gap: sc });
+    const out = run(view, strategy, { setups: [SETUPS.isolated], leverage: 2 });
+    const fills = setupOf(out, 'isolated').events.filter((e) => e.type === 'fill');
+    expect(fills).toHaveLength(1);
+  });
+});

@@ -11,10 +11,12 @@
  * continue from the shocked level, or from the level recovered to), and bars before it are
  * untouched. Mark candles take the mark factor 1 + (g − 1) × (1 + markExtra) the same way.
  * Funding events settling in the shock window take the scenario's rate; every funding price after
- * the shock start is scaled by the mark factor at its time. Volumes of bars overlapping the window
+ * the shock start is scaled by the mark factor at its time (an event's time: its settlement time,
+ * fundingSettleTime, so Binance's stamps a few ms past the minute count at the minute). Volumes of bars overlapping the window
  * are multiplied by the scenario's volume scale.
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
+import { fundingSettleTime } from '../feed/load.js';
 import { compileShock, factorAt, factorBefore, factorRange, keyMatches, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
 
 /** Betas of each symbol of `data` to the market (see marketReturns), log close-to-close returns. */
@@ -142,7 +144,8 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
       if (a < wEnd) volume[i] = volume[i]! * shock.volume;
     }
     for (let e = c.fundingStart[i]!; e < c.fundingStart[i + 1]!; e++) {
-      const x = c.fundingTime[e]! - injectAt;
+      // by its settlement time, as the feed places it (a stamp 1–999 ms past the minute settles at the minute)
+      const x = fundingSettleTime(c.fundingTime[e]!) - injectAt;
       if (x < wStart) continue;
       fundingPrice[e] = fundingPrice[e]! * markMap(factorAt(shock, x), m);
       if (shock.fundingRate !== null && x <= wEnd) fundingRate[e] = shock.fundingRate;

@@ -63,8 +63,8 @@ describe('trades', () => {
   it('every other rejection site: setLeverage, transferMargin, sub-step quantities, recordRejection', () => {
     const a = acct('binance-usdm', 'cross', '1000', 20);
     expect(a.setLeverage(7, 10)).toMatchObject({ ok: false, reason: 'symbolUnavailable', message: 'no symbol with index 7' });
-    expect(a.setLeverage(0, 0.5)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage', message: 'leverage must be a number ≥ 1, got 0.5' });
-    expect(a.setLeverage(0, Number.NaN)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
+    expect(a.setLeverage(0, 0.5)).toMatchObject({ ok: false, reason: 'invalidLeverage', message: 'leverage must be a number ≥ 1, got 0.5' });
+    for (const bad of [0, -3, NaN, Infinity]) expect(a.setLeverage(0, bad)).toMatchObject({ ok: false, reason: 'invalidLeverage' });
     // BTCUSDT step 0.001: 0.0004 is below half a step
     expect(a.trade({ symbol: 0, qty: 0.0004, price: 30000, liquidity: 'taker', time: 1 })).toMatchObject({
       ok: false,

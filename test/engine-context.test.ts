@@ -132,7 +132,7 @@ describe('margin mode and leverage', () => {
     expect(setupOf(out, 'mixed').rejections).toEqual({ modeLocked: 1 });
   });
 
-  it('setLeverage above the tier maximum or below 1 returns false, records exceedsMaxLeverage and keeps the leverage', () => {
+  it('setLeverage above the tier maximum (exceedsMaxLeverage) or below 1 (invalidLeverage) returns false, records the rejection and keeps the leverage', () => {
     const seen: unknown[] = [];
     const out = run(
       makeData({ BTCUSDT: { bars: flat(100, 2) } }),
@@ -140,7 +140,7 @@ describe('margin mode and leverage', () => {
       { setups: ISO },
     );
     expect(seen).toEqual([false, false, 10, 10]);
-    expect(setupOf(out, 'isolated').rejections).toEqual({ exceedsMaxLeverage: 2 });
+    expect(setupOf(out, 'isolated').rejections).toEqual({ exceedsMaxLeverage: 1, invalidLeverage: 1 });
   });
 });
 

@@ -306,7 +306,7 @@ export class AccountImpl implements Account {
     if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
     const p = this.pos[symbol]!;
     if (!Number.isFinite(leverage) || leverage < 1)
-      return this.reject(symbol, 'exceedsMaxLeverage', `leverage must be a number ≥ 1, got ${leverage}`, time);
+      return this.reject(symbol, 'invalidLeverage', `leverage must be a number ≥ 1, got ${leverage}`, time);
     const notional = p.absQ * this.markOf(symbol, null);
     const tier = tierFor(p.tiers, notional);
     if (leverage > tier.maxLeverage)

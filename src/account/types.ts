@@ -32,7 +32,9 @@ export type RejectReason =
   /** an order whose `mode` is not 'isolated' or 'cross' */
   | 'invalidMode'
   /** lowering the leverage of an open isolated position (Binance refuses it: error −4161) */
-  | 'leverageLocked';
+  | 'leverageLocked'
+  /** a leverage that is not a finite number ≥ 1 (setLeverage(0), NaN) */
+  | 'invalidLeverage';
 
 export interface Rejection {
   ok: false;

@@ -28,6 +28,18 @@ describe('a jump at a bar open', () => {
     expect(factorRange(gap, -HOUR / 2, HOUR / 2)).toEqual([0.7, 1]);
   });
 
+  it("a zero-length jump's volume multiplier scales the bar it falls in, also at the bar's open", () => {
+    const base = makeData({ BTCUSDT: { bars: bars() } });
+    const vol = (injectAt: number) => {
+      const sc = scenarioSchema.parse({ id: 'z', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: 0, volume: 5 } } });
+      const v = applyScenario(base, sc, injectAt, null).columns[0]!;
+      return Array.from(v.volume).map((x, i) => x / base.columns[0]!.volume[i]!);
+    };
+    const only = (k: number) => Array.from({ length: n }, (_, i) => (i === k ? 5 : 1));
+    expect(vol(T0 + 10 * HOUR)).toEqual(only(10));
+    expect(vol(T0 + 10.5 * HOUR)).toEqual(only(10));
+  });
+
   it('the gapped bar keeps the base range scaled by the gapped level (trade and mark)', () => {
     const base = makeData({ BTCUSDT: { bars: bars(), mark: bars() } });
     const sc = scenarioSchema.parse({ id: 'gap', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: '1h' } } });

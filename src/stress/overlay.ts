@@ -141,7 +141,8 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
       markClose[i] = mc;
       markHigh[i] = Math.max(mo, mc, markHigh[i]! * markMap(hi, m));
       markLow[i] = Math.min(mo, mc, markLow[i]! * markMap(lo, m));
-      if (a < wEnd) volume[i] = volume[i]! * shock.volume;
+      // the bars overlapping the window; a zero-length window (a jump) overlaps the bar it falls in, also at its open
+      if (a < wEnd || (a === wEnd && wStart === wEnd)) volume[i] = volume[i]! * shock.volume;
     }
     for (let e = c.fundingStart[i]!; e < c.fundingStart[i + 1]!; e++) {
       // by its settlement time, as the feed places it (a stamp 1–999 ms past the minute settles at the minute)

@@ -160,6 +160,28 @@ describe('compare', () => {
     expect(r.rules).toEqual([{ rule: 'status!=ok', failures: 1 }]);
   });
 
+  it('names the dataset and timeframe of each listed run when the runs span more than one (else unpaired runs read alike)', () => {
+    const b = base.slice(0, 2).map(clone);
+    const cu = b.map(clone);
+    cu[0]!.spec.dataset = 'my-import';
+    cu[0]!.runId = runIdOf(cu[0]!.spec);
+    cu[1]!.spec.timeframe = '30m';
+    cu[1]!.runId = runIdOf(cu[1]!.spec);
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-data-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), []);
+    expect([r.pairs.length, r.onlyInBaseline.length, r.onlyInCurrent.length]).toEqual([0, 2, 2]);
+    const text = renderText(r);
+    const lines = (title: string) => text.split(`${title} (2):\n`)[1]!.split('\n').slice(0, 2);
+    expect(lines('only in baseline').every((l) => l.includes(' · synthetic-btc 1h · '))).toBe(true);
+    const cur = lines('only in current');
+    expect(cur.some((l) => l.includes(' · my-import 1h · '))).toBe(true);
+    expect(cur.some((l) => l.includes(' · synthetic-btc 30m · '))).toBe(true);
+    expect(renderMarkdown(r)).toContain(' · my-import 1h · ');
+    expect(renderHtml(r)).toContain(' · my-import 1h · ');
+    // one dataset and timeframe throughout: the names stay as they were
+    expect(renderText(c)).not.toContain('synthetic-btc 1h');
+  });
+
   it('CLI: exit 1 when a rule fails, 0 when none does, 64 for a bad rule, 66 for a missing folder; --json; writes compare.md/html', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ml-compare-out-'));
     const fail = await runCli(['compare', baseDir, curDir, '--fail-on', 'liquidations>0,maxDrawdown>+2pp', '--json', '--out', out], process.cwd());

@@ -8,8 +8,17 @@ import { COMPARE_METRICS, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
 
-const runName = (r: RunLabel): string =>
-  `${r.strategy}${r.params ? ` ${r.params}` : ''} · ${r.venue} · ${fmtLeverage(r.leverage)} ${r.setup}${r.stressRun ? ` · ${r.stressRun}` : ''}`;
+/**
+ * The name of a run in the listings. Runs are paired by their dataset and timeframe too, so when
+ * the compared runs span more than one of them (two folders run on different datasets, a config
+ * with several `data` entries) the name says which, or runs that were not paired would read alike.
+ */
+function namer(c: Comparison): (r: RunLabel) => string {
+  const all: RunLabel[] = [...c.pairs, ...c.onlyInBaseline, ...c.onlyInCurrent];
+  const withData = new Set(all.map((r) => `${r.dataset}\u0000${r.timeframe}`)).size > 1;
+  return (r) =>
+    `${r.strategy}${r.params ? ` ${r.params}` : ''} · ${r.venue}${withData ? ` · ${r.dataset} ${r.timeframe}` : ''} · ${fmtLeverage(r.leverage)} ${r.setup}${r.stressRun ? ` · ${r.stressRun}` : ''}`;
+}
 
 function fmtDelta(id: string, d: number | null): string {
   if (d === null) return '—';
@@ -54,7 +63,7 @@ function setupLine(s: Comparison['setups'][number]): string {
   return `${s.setup}: ${s.matched} runs, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
 }
 
-function pairLine(p: RunPair): string {
+function pairLine(p: RunPair, runName: (r: RunLabel) => string): string {
   const parts = [
     `return ${cell('totalReturn', p.metrics.totalReturn!)}`,
     `max DD ${cell('maxDrawdown', p.metrics.maxDrawdown!)}`,
@@ -68,6 +77,7 @@ function pairLine(p: RunPair): string {
 
 /** The terminal summary: rules, setups, failing / changed runs, the largest return changes, one-sided runs. */
 export function renderText(c: Comparison): string {
+  const runName = namer(c);
   const out = [...headline(c, false), '', ...ruleLines(c), ''];
   for (const s of c.setups) out.push(setupLine(s));
   const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current);
@@ -75,8 +85,8 @@ export function renderText(c: Comparison): string {
     .filter((p) => !flagged.includes(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
     .sort((a, b) => Math.abs(b.metrics.totalReturn!.delta ?? 0) - Math.abs(a.metrics.totalReturn!.delta ?? 0))
     .slice(0, TERMINAL_TOP);
-  if (flagged.length) out.push('', 'runs failing a rule or changing status:', ...flagged.map((p) => `  ${pairLine(p)}`));
-  if (rest.length) out.push('', `largest return changes${flagged.length ? ' among the other runs' : ''}:`, ...rest.map((p) => `  ${pairLine(p)}`));
+  if (flagged.length) out.push('', 'runs failing a rule or changing status:', ...flagged.map((p) => `  ${pairLine(p, runName)}`));
+  if (rest.length) out.push('', `largest return changes${flagged.length ? ' among the other runs' : ''}:`, ...rest.map((p) => `  ${pairLine(p, runName)}`));
   const one = (title: string, xs: OneSided[]) =>
     xs.length ? ['', `${title} (${xs.length}):`, ...xs.map((x) => `  ${runName(x)} [${x.status}]${x.failedRules.length ? ` FAILS ${x.failedRules.join(', ')}` : ''}`)] : [];
   out.push(...one('only in baseline', c.onlyInBaseline), ...one('only in current', c.onlyInCurrent));
@@ -86,6 +96,7 @@ export function renderText(c: Comparison): string {
 
 /** compare.md: everything, every matched run. */
 export function renderMarkdown(c: Comparison): string {
+  const runName = namer(c);
   const md = escapeMd;
   const out: string[] = ['# marginlab compare', '', ...headline(c).map((l) => `- ${md(l)}`), '', '## Rules', ''];
   out.push(...ruleLines(c).map((l) => `- ${md(l)}`), '', `**${verdict(c)}**`, '', '## Per setup', '');
@@ -127,6 +138,7 @@ function stressNote(p: RunPair): string {
 
 /** compare.html: the same content as compare.md, one page without scripts or external resources. */
 export function renderHtml(c: Comparison): string {
+  const runName = namer(c);
   const e = escapeHtml;
   const cls = (d: number | null, higherIsBetter: boolean | null) =>
     d === null || d === 0 || higherIsBetter === null ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';

@@ -18,6 +18,7 @@ import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
+import { describePlanChange } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
 import { executeTasks, taskUnits } from './execute.js';
 import type { SerializedResult } from './worker.js';
@@ -274,8 +275,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
       throw new UserError(
         `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
-          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): the config, data or --shard changed; ` +
-          'run without --resume to replace the folder\'s results, or choose another --out',
+          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard)}; ` +
+          'otherwise run without --resume to replace the folder\'s results, or choose another --out',
         ExitCode.USAGE,
       );
     }

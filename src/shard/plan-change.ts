@@ -1,0 +1,70 @@
+/**
+ * What differs between the plan a run folder holds and the plan of this command, said so that
+ * the user knows which command resumes the folder: `--resume` refuses another plan (exit 64), and
+ * the commonest cause is a folder written by `marginlab stress` (or with other `--paths`,
+ * `--seed`, `--scenarios`) resumed with `marginlab run` or with other flags.
+ */
+import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
+import { canonicalJson } from './hash.js';
+
+type Shard = { index: number; count: number } | null;
+
+interface StressLike {
+  paths?: unknown;
+  seed?: unknown;
+  scenarios?: unknown;
+}
+
+const asRecord = (x: unknown): Record<string, unknown> | null => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null);
+
+function scenarioIds(s: StressLike): string {
+  if (!Array.isArray(s.scenarios)) return '?';
+  const ids = s.scenarios.map((x) => (typeof x === 'string' ? x : String(asRecord(x)?.id ?? '?')));
+  return ids.length === 0 ? 'none' : ids.join(',');
+}
+
+/** The flags of `marginlab stress` that give a stress block its paths, seed and scenarios. */
+function stressFlags(s: StressLike): string {
+  return `--paths ${String(s.paths)} --seed ${String(s.seed)} --scenarios ${scenarioIds(s)}`;
+}
+
+/**
+ * One clause (no trailing punctuation) saying what changed between the folder's plan and this
+ * command's: the stress runs and the flags that resume them, the config keys, the shard, or the data.
+ */
+export function describePlanChange(prevConfig: unknown, prevShard: Shard, config: ResolvedConfig, shard: Shard): string {
+  const parts: string[] = [];
+  const prev = asRecord(prevConfig);
+  if (prev) {
+    const a = planRelevantConfig(prev as unknown as ResolvedConfig);
+    const b = planRelevantConfig(config);
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null)).sort();
+    const ps = asRecord(a.stress) as StressLike | null;
+    const cs = asRecord(b.stress) as StressLike | null;
+    if (keys.includes('stress')) {
+      if (ps && !cs) {
+        parts.push(`the folder holds the stress runs of \`marginlab stress ${stressFlags(ps)}\` and this command runs history only; resume it with \`marginlab stress --resume ${stressFlags(ps)}\``);
+      } else if (!ps && cs) {
+        parts.push('the folder holds the history runs of `marginlab run` and this command adds stress runs; resume it with `marginlab run --resume`');
+      } else if (ps && cs) {
+        const diffs: string[] = [];
+        if (canonicalJson(ps.paths ?? null) !== canonicalJson(cs.paths ?? null)) diffs.push(`--paths ${String(ps.paths)} (this command: ${String(cs.paths)})`);
+        if (canonicalJson(ps.seed ?? null) !== canonicalJson(cs.seed ?? null)) diffs.push(`--seed ${String(ps.seed)} (this command: ${String(cs.seed)})`);
+        if (canonicalJson(ps.scenarios ?? null) !== canonicalJson(cs.scenarios ?? null)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
+        parts.push(
+          diffs.length > 0
+            ? `the folder's stress runs were planned with ${diffs.join(', ')}; resume it with \`marginlab stress --resume ${stressFlags(ps)}\``
+            : 'the config\'s stress block changed',
+        );
+      }
+    }
+    const others = keys.filter((k) => k !== 'stress');
+    if (others.length > 0) parts.push(`the config differs in ${others.join(', ')}`);
+  }
+  if (canonicalJson(prevShard) !== canonicalJson(shard)) {
+    const s = (x: Shard) => (x ? `--shard ${x.index}/${x.count}` : 'no --shard');
+    parts.push(`the folder was run with ${s(prevShard)}, this command with ${s(shard)}`);
+  }
+  if (parts.length === 0) parts.push('the data files changed');
+  return parts.join('; ');
+}

@@ -1,0 +1,67 @@
+/**
+ * `--resume` into a folder of another plan says what changed and which command resumes it: the
+ * folder of an interrupted `marginlab stress --paths N` resumed with `marginlab run`, or with
+ * `marginlab stress` and other --paths, used to be told only "the config, data or --shard changed".
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, writeConfig } from './fixtures/run/cli.js';
+import { loadConfig, type ConfigOverrides } from '../src/config/index.js';
+import { runSweep } from '../src/shard/run.js';
+import { createProgress } from '../src/shard/progress.js';
+import { UserError } from '../src/errors.js';
+
+let dir: string;
+let cfg: string;
+const sweep = async (overrides: ConfigOverrides, resume: boolean, shard: { index: number; count: number } | null = null) =>
+  runSweep({ loaded: await loadConfig(cfg, overrides), outDir: join(dir, 'out'), shard, resume, progress: createProgress('quiet') });
+const refusal = async (overrides: ConfigOverrides, shard: { index: number; count: number } | null = null): Promise<UserError> => {
+  try {
+    await sweep(overrides, true, shard);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return e as UserError;
+  }
+  throw new Error('--resume was not refused');
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-resume-plan-'));
+  await makeDataset(join(dir, 'data'), { bars: 120, seed: 4 });
+  cfg = writeConfig(dir, 'r.config.ts', {
+    name: 'r',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }],
+    leverage: [3],
+  });
+  // the folder of `marginlab stress --paths 1 --scenarios alt-wick`
+  const out = await sweep({ stress: { paths: 1, scenarios: ['alt-wick'] } }, false);
+  expect(out.ok).toBeGreaterThan(2);
+});
+
+describe('--resume into a folder of another plan', () => {
+  it('a stress folder resumed by `run`: names the stress command and its flags (64)', async () => {
+    const e = await refusal({});
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toContain('holds the stress runs of `marginlab stress --paths 1 --seed 1 --scenarios alt-wick`');
+    expect(e.message).toContain('resume it with `marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick`');
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('a stress folder resumed with other --paths: names the flag and both values', async () => {
+    const e = await refusal({ stress: { paths: 3, scenarios: ['alt-wick'] } });
+    expect(e.message).toContain('planned with --paths 1 (this command: 3)');
+    expect(e.message).not.toContain('--seed 1 (this command');
+  });
+
+  it('another config key or --shard: named', async () => {
+    const e = await refusal({ stress: { paths: 1, scenarios: ['alt-wick'] }, from: '2025-01-02' }, { index: 1, count: 2 });
+    expect(e.message).toContain('the config differs in from');
+    expect(e.message).toContain('the folder was run with no --shard, this command with --shard 1/2');
+    expect(e.message).toMatch(/otherwise run without --resume to replace/);
+  });
+});

@@ -4,7 +4,7 @@
  * `marginlab stress` and other --paths, used to be told only "the config, data or --shard changed".
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -13,6 +13,9 @@ import { loadConfig, type ConfigOverrides } from '../src/config/index.js';
 import { runSweep } from '../src/shard/run.js';
 import { createProgress } from '../src/shard/progress.js';
 import { UserError } from '../src/errors.js';
+import { compareFolders } from '../src/compare/index.js';
+import { incompleteLines } from '../src/compare/render.js';
+import { mergeRunFolders } from '../src/shard/merge.js';
 
 let dir: string;
 let cfg: string;
@@ -63,5 +66,18 @@ describe('--resume into a folder of another plan', () => {
     expect(e.message).toContain('the config differs in from');
     expect(e.message).toContain('the folder was run with no --shard, this command with --shard 1/2');
     expect(e.message).toMatch(/otherwise run without --resume to replace/);
+  });
+
+  it('compare and merge name the command that finishes an interrupted stress folder', async () => {
+    const half = join(dir, 'half');
+    cpSync(join(dir, 'out'), half, { recursive: true });
+    const mp = join(half, 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as object), inProgress: true }));
+    const c = compareFolders(join(dir, 'out'), half, []);
+    const lines = incompleteLines(c, true);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`finish it (\`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick --out ${half}\`, or merge the missing shards)`);
+    expect(incompleteLines(c)[0]).not.toContain('finish it');
+    await expect(mergeRunFolders([half], join(dir, 'merged'))).rejects.toThrow(`finish it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick --out ${half}\` first`);
   });
 });

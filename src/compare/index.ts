@@ -16,6 +16,7 @@ import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr } from '../report/model.js';
 import { canonicalJson } from '../shard/hash.js';
+import { resumeCommand } from '../shard/plan-change.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { applyOp, ruleFails, type Rule } from './rules.js';
 
@@ -38,6 +39,8 @@ export interface Side {
   missing: number;
   /** the run writing the folder did not finish (interrupted or killed: manifest.json still says inProgress) */
   interrupted: boolean;
+  /** the command that finishes the folder: `marginlab run --resume`, or `marginlab stress --resume` with the flags of its stress runs */
+  resumeWith: string;
 }
 
 export interface MetricDiff {
@@ -208,6 +211,7 @@ function side(dir: string, folder: RunFolder): Side {
     planned: folder.expected,
     missing: folder.missing,
     interrupted: m.inProgress === true,
+    resumeWith: resumeCommand(m.config, dir, m.shard),
   };
 }
 

@@ -42,12 +42,17 @@ function headline(c: Comparison, withIncomplete = true): string[] {
   ];
 }
 
-/** One line per compared folder that is incomplete: its runs are compared as they are. */
-export function incompleteLines(c: Comparison): string[] {
+/**
+ * One line per compared folder that is incomplete: its runs are compared as they are. `hint`: and
+ * the command that finishes it (the terminal's warning).
+ */
+export function incompleteLines(c: Comparison, hint = false): string[] {
   const out: string[] = [];
   for (const [which, s] of [['baseline', c.baseline], ['current', c.current]] as const) {
     const note = incompleteNote(s);
-    if (note !== null) out.push(`warning: the ${which} folder ${s.dir} is incomplete: ${note}; its runs are compared as they are`);
+    if (note === null) continue;
+    const finish = hint ? `; finish it (\`${s.resumeWith}\`, or merge the missing shards) for a full comparison` : '';
+    out.push(`warning: the ${which} folder ${s.dir} is incomplete: ${note}; its runs are compared as they are${finish}`);
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * different engine versions, configs (the plan-relevant part: worker counts and output paths may
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
+import { resumeCommand } from './plan-change.js';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
@@ -30,7 +31,7 @@ function readManifest(dir: string): RunManifest {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`merge: folder not found: ${dir}`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
   const m = parseRunManifest(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p);
-  if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`marginlab run --resume\` first`);
+  if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard)}\` first`);
   return m;
 }
 

@@ -68,3 +68,10 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
   if (parts.length === 0) parts.push('the data files changed');
   return parts.join('; ');
 }
+
+/** The command that goes on with the folder `dir` whose manifest holds `config` (and `shard`): `marginlab stress` with its flags for a folder of stress runs. */
+export function resumeCommand(config: unknown, dir: string, shard: Shard = null): string {
+  const s = asRecord(asRecord(config)?.stress) as StressLike | null;
+  const where = `${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${dir}`;
+  return s ? `marginlab stress --resume ${stressFlags(s)}${where}` : `marginlab run --resume${where}`;
+}

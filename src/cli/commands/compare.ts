@@ -66,9 +66,7 @@ export function register(program: Command): void {
         if (held) throw new UserError(`${which} run folder ${resolve(dir)} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then compare`, ExitCode.USAGE);
       }
       const c = compareFolders(baselineDir, currentDir, rules);
-      for (const line of incompleteLines(c)) {
-        process.stderr.write(`marginlab: ${line}; finish it (\`marginlab run --resume\`, or merge the missing shards) for a full comparison\n`);
-      }
+      for (const line of incompleteLines(c, true)) process.stderr.write(`marginlab: ${line}\n`);
 
       const target = resolve(flags.out ?? currentDir);
       const force = flags.force ? { force: true } : {};

@@ -69,6 +69,30 @@ function isModule(m: unknown): m is StrategyModule {
   );
 }
 
+/** What `ensureTypeScriptLoader` needs of src/util/register-loaders.mjs. */
+export interface LoaderRegistration {
+  FROM_SOURCE: boolean;
+  registerLoaders(): void;
+}
+
+/**
+ * A TypeScript strategy file needs tsx. The CLI and its worker threads register it at start-up;
+ * plain `node` running the compiled package (a script of the user's calling `resolveStrategy` or
+ * `listStrategies`) has not, and Node refused the file ("Unknown file extension .ts"). Registers
+ * it (once per thread) before such a file is imported; returns whether it did. From the sources
+ * (this repository, its tests) the entry point has done it already.
+ */
+export async function ensureTypeScriptLoader(
+  file: string,
+  loaders: () => Promise<LoaderRegistration> = () => import('../util/register-loaders.mjs'),
+): Promise<boolean> {
+  if (!/\.(?:ts|mts|cts)$/i.test(file)) return false;
+  const l = await loaders();
+  if (l.FROM_SOURCE) return false;
+  l.registerLoaders();
+  return true;
+}
+
 async function load(e: Entry): Promise<StrategyModule> {
   const known = tampered.get(e.file);
   if (known) throw configError(known);
@@ -76,6 +100,8 @@ async function load(e: Entry): Promise<StrategyModule> {
   // a module's top-level code must not change shared built-ins (they are shared with every run and
   // the report), and its console output goes to stderr (stdout carries --json and command output)
   const { RealmGuard, tamperMessage, withConsoleOnStderr } = await import('../shard/isolation.js');
+  // before the guard's snapshot: registering tsx is marginlab's doing, not the strategy's
+  await ensureTypeScriptLoader(e.file);
   const guard = new RealmGuard();
   try {
     mod = await withConsoleOnStderr(async () => (await import(pathToFileURL(e.file).href)) as Record<string, unknown>);

@@ -226,7 +226,9 @@ describe('marginlab calc liq: every flag', () => {
     expect(await usage(['--venue', 'binance', '--side', 'up', '--entry', '100', '--qty', '1', '--wallet', '1'])).toBe('--side: expected long or short, got "up"');
     expect(await usage(['--venue', 'binance', ...base])).toBe('give --wallet (the position margin) or --leverage (margin = qty × entry / leverage)');
     expect(await usage(['--venue', 'binance', ...base, '--leverage', '0.5'])).toBe('--leverage: expected a number ≥ 1, got 0.5');
-    expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '100', '--qty', '0', '--wallet', '1'])).toMatch(/^--qty: expected a number ≥ /);
+    // "> 0", not "≥ 5e-324" (Number.MIN_VALUE)
+    expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '100', '--qty', '0', '--wallet', '1'])).toBe('--qty: expected a positive number, got 0');
+    expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '-5', '--qty', '1', '--wallet', '1'])).toBe('--entry: expected a positive number, got -5');
     expect(await usage(['--venue', 'binance', ...base, '--wallet', 'x'])).toBe('--wallet: expected a number, got "x"');
   });
 });

@@ -33,7 +33,8 @@ function flagNum(opts: Record<string, unknown>, key: string, flag: string, optio
   }
   const n = Number(v);
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
-  if (min !== undefined && n < min) throw usageError(`--${flag}: expected a number ≥ ${min}, got ${n}`);
+  // Number.MIN_VALUE stands for "> 0": said so, not as 5e-324
+  if (min !== undefined && n < min) throw usageError(`--${flag}: expected ${min === Number.MIN_VALUE ? 'a positive number' : `a number ≥ ${min}`}, got ${n}`);
   return n;
 }
 

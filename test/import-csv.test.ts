@@ -190,6 +190,14 @@ describe('import csv flags', () => {
     const m2 = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m2.venue).toBe('okx');
     expect(m2.provenance).toMatch(/^exported by hand\nfunding BTCUSDT imported from in-\d+\.csv$/);
+    // the same rows again (appended, or with --replace): nothing new, the manifest is left byte for byte as it was
+    const before = readFileSync(join(out, 'manifest.json'), 'utf8');
+    for (const extra of [[], ['--replace']]) {
+      const r3 = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--delimiter', ';', ...extra]);
+      expect(r3.code).toBe(0);
+      expect(r3.stdout).toMatch(/; nothing new: the dataset is unchanged\n$/);
+      expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
+    }
     // the default delimiter is ',': the same ';' file is then missing its columns
     const strict = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
     expect(strict.code).toBe(65);

@@ -250,10 +250,20 @@ describe('symbols, spacing, columns', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('candles XRPUSDT 1h: 100 new rows, 100 in');
     expect(r.stdout).toContain('funding XRPUSDT: 91 new rows');
+    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
     const again = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', out]);
     expect(again.stdout).toContain('imported 0 new rows from freqtrade data into 3 series');
-    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    expect(m.provenance).toBe('freqtrade import of futures\nfreqtrade import of futures');
+    expect(again.stdout).toContain('(nothing new: the dataset is unchanged)');
+    // nothing new: the manifest (whose hash is part of every RunId) is left as it was, no second provenance line
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    const m = JSON.parse(manifest);
+    expect(m.provenance).toBe('freqtrade import of futures');
+    // the same rows with --replace: unchanged too; other content: replaced, with its provenance line
+    const replaced = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', out, '--replace']);
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toContain('imported 0 new rows from freqtrade data into 3 series');
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(again.stdout).toContain("the dataset's default timeframe is 1h (a config's data.timeframe chooses another)");
   });
 

@@ -19,7 +19,7 @@ import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { fmtTime, timeframeMs } from './timeframe.js';
-import { commitSeries, nextManifest, openDataset, rowProblem, spacingVerdict, KIND_NAMES } from './ingest.js';
+import { commitSeries, nextManifest, openDataset, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -336,6 +336,12 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       path: rel, symbol, kind, ...(opts.timeframe ? { timeframe: opts.timeframe } : {}),
       rows: w.rows, first: w.first, last: w.last, sha256,
     };
+    if (unchangedFiles(manifest, [entry])) {
+      // --replace with the same rows: the dataset stays as it is (its manifest's hash is part of every RunId)
+      rmSync(tmp, { force: true });
+      untrack();
+      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: manifest! };
+    }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     renameSync(tmp, join(outDir, rel));
     untrack();

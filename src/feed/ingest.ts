@@ -272,8 +272,18 @@ export function nextManifest(outDir: string, m: Manifest | null, entries: Manife
   return { ...m, symbols, files, timeframe, provenance: m.provenance && prov ? `${m.provenance}\n${prov}` : m.provenance || prov };
 }
 
+/** Whether every entry is listed in the manifest with the same content (an import that changes nothing). */
+export function unchangedFiles(m: Manifest | null, entries: readonly ManifestFile[]): boolean {
+  if (!m || entries.length === 0) return false;
+  return entries.every((e) => {
+    const l = m.files.find((f) => f.path === e.path);
+    return l !== undefined && l.sha256 === e.sha256 && l.rows === e.rows && l.symbol === e.symbol && l.kind === e.kind && l.timeframe === e.timeframe;
+  });
+}
+
 /**
- * Append (or with `replace`, replace) series into the dataset folder `out`. All files are written
+ * Append (or with `replace`, replace) series into the dataset folder `out`. An import that
+ * changes no file's content writes nothing (the manifest, its provenance included, stays as it was). All files are written
  * under temp names first; any error leaves the folder as it was.
  */
 export function commitSeries(out: string, input: SeriesData[], opts: CommitOptions = {}): CommitResult[] {
@@ -338,6 +348,12 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       entries.push(entry);
       working = nextManifest(outDir, working, [entry], {});
       results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps });
+    }
+    if (unchangedFiles(manifest, entries)) {
+      // every series is already in the dataset as it is: nothing is written, not even a provenance
+      // line (the manifest's hash is part of every RunId: --resume and compare pairing stay valid)
+      cleanup();
+      return results.map((r) => ({ ...r, added: 0 }));
     }
     const m = nextManifest(outDir, manifest, entries, opts);
     for (const t of tmps) {

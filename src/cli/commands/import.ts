@@ -93,7 +93,7 @@ export function register(program: Command): void {
           }
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
-          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s\n`);
+          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
           return;
         }
         let contractSize: number | undefined;
@@ -117,7 +117,8 @@ export function register(program: Command): void {
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
         }
         const { readManifest } = await import('../../feed/manifest.js');
-        process.stdout.write(`imported ${results.reduce((a, r) => a + r.added, 0)} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
+        const addedRows = results.reduce((a, r) => a + r.added, 0);
+        process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
       } catch (err) {
         out.discard();
         // an errno error (an input that cannot be read, a dataset folder that cannot be written) is the user's, named with its path

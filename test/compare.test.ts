@@ -112,6 +112,24 @@ describe('compare', () => {
     expect(d.totalReturn!.delta).toBeCloseTo(-0.5, 9);
   });
 
+  it('counts missing / added rules by the runs they count, and a rule given twice once', () => {
+    const base3 = makeResults(24 * 30);
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-count-'));
+    const cur3 = base3.slice(3).map(clone);
+    const r = compareFolders(
+      writeRunFolder(join(root, 'a'), base3, makeManifest(base3)),
+      writeRunFolder(join(root, 'b'), cur3, makeManifest(cur3)),
+      parseRules(['missing>0', 'missing>0,status!=ok']),
+    );
+    expect(r.onlyInBaseline.length).toBe(3);
+    expect(r.rules).toEqual([
+      { rule: 'missing>0', failures: 3 },
+      { rule: 'status!=ok', failures: r.pairs.filter((p) => p.status.current !== 'ok').length },
+    ]);
+    expect(renderText(r)).toContain('FAIL  missing>0 (3 runs missing)\n');
+    expect(renderMarkdown(r).match(/missing&gt;0/g)?.length).toBe(1);
+  });
+
   it('sums per setup and keeps the JSON shape', () => {
     const iso = c.setups.find((s) => s.setup === 'isolated')!;
     expect(iso.failing).toBe(1);

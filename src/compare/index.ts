@@ -108,7 +108,7 @@ export interface SetupSummary {
 
 export interface RuleOutcome {
   rule: string;
-  /** runs (or, for missing/added, 1) that fail it */
+  /** runs that fail it (for missing/added: the runs missing / added when the count fails the rule, else 0) */
   failures: number;
 }
 
@@ -234,6 +234,8 @@ export function compareFolders(baselineDir: string, currentDir: string, rules: r
 export function compareResults(baseline: Side, baseResults: readonly RunResult[], current: Side, curResults: readonly RunResult[], rules: readonly Rule[]): Comparison {
   const b = index(baseResults, baseline.dir);
   const c = index(curResults, current.dir);
+  // a rule given twice (two --fail-on flags, or once in each of two lists) is one rule: counted once
+  rules = rules.filter((r, i) => rules.findIndex((x) => x.text === r.text) === i);
   const runRules = rules.filter((r) => r.kind !== 'count');
   const failures = new Map<string, number>(rules.map((r) => [r.text, 0]));
   const fail = (r: Rule) => failures.set(r.text, (failures.get(r.text) ?? 0) + 1);
@@ -284,7 +286,8 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
   for (const rule of rules) {
     if (rule.kind !== 'count') continue;
     const n = rule.field === 'missing' ? onlyInBaseline.length : onlyInCurrent.length;
-    if (applyOp(rule.op, n, rule.threshold)) fail(rule);
+    // its failures are the runs it counts (missing>0 with 3 runs missing: 3 runs), not 1
+    if (applyOp(rule.op, n, rule.threshold)) failures.set(rule.text, Math.max(n, 1));
   }
 
   const setups: SetupSummary[] = [];

@@ -61,7 +61,14 @@ const verdict = (c: Comparison): string => `${c.passed ? 'pass' : 'FAIL'}${incom
 
 function ruleLines(c: Comparison): string[] {
   if (c.rules.length === 0) return ['no --fail-on rules: exit 0'];
-  return c.rules.map((r) => `${r.failures === 0 ? 'pass' : 'FAIL'}  ${r.rule}${r.failures ? ` (${r.failures} run${r.failures === 1 ? '' : 's'})` : ''}`);
+  const count = (r: { rule: string; failures: number }): string => {
+    // missing / added count runs of one folder: say how many, also when the rule fails on none (missing==0)
+    const k = /^(missing|added)\W/.exec(r.rule)?.[1];
+    if (k === 'missing') return `${c.onlyInBaseline.length} run${c.onlyInBaseline.length === 1 ? '' : 's'} missing`;
+    if (k === 'added') return `${c.onlyInCurrent.length} run${c.onlyInCurrent.length === 1 ? '' : 's'} added`;
+    return `${r.failures} run${r.failures === 1 ? '' : 's'}`;
+  };
+  return c.rules.map((r) => `${r.failures === 0 ? 'pass' : 'FAIL'}  ${r.rule}${r.failures ? ` (${count(r)})` : ''}`);
 }
 
 function setupLine(s: Comparison['setups'][number]): string {

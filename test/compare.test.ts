@@ -176,6 +176,13 @@ describe('compare', () => {
     expect(changed.failedRules).toEqual(['status!=ok']);
     expect(changed.error).toBe('strategy threw');
     expect(r.rules).toEqual([{ rule: 'status!=ok', failures: 1 }]);
+    // the peak margin ratio is stored as a fraction and the change at the shock as a decimal string: shown
+    // as the report shows them (40.0%, −120.50), never as a bare 0.4 a reader takes for 0.4 %
+    for (const text of [renderMarkdown(r), renderHtml(r)]) {
+      expect(text).toContain('peak margin ratio 40.0% → 40.0%');
+      expect(text).toContain('change at the shock \u2212120.50 → \u2212120.50');
+      expect(text).not.toMatch(/peak margin ratio 0\.4/);
+    }
   });
 
   it('names the dataset and timeframe of each listed run when the runs span more than one (else unpaired runs read alike)', () => {

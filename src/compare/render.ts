@@ -2,7 +2,7 @@
  * Renderings of a Comparison: the terminal summary, compare.md and compare.html (one
  * self-contained page, no script, every value escaped).
  */
-import { escapeHtml, escapeMd, fmtLeverage, fmtMetric } from '../report/format.js';
+import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney } from '../report/format.js';
 import { COMPARE_METRICS, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
@@ -145,7 +145,10 @@ export function renderMarkdown(c: Comparison): string {
 function stressNote(p: RunPair): string {
   const s = p.stress!;
   const yn = (b: boolean) => (b ? 'yes' : 'no');
-  return `stress: survived ${yn(s.survived.baseline)} → ${yn(s.survived.current)}, wiped out ${yn(s.wipedOut.baseline)} → ${yn(s.wipedOut.current)}, peak margin ratio ${s.peakMarginRatio.baseline ?? '—'} → ${s.peakMarginRatio.current ?? '—'}, loss at shock ${s.lossAtShock.baseline ?? '—'} → ${s.lossAtShock.current ?? '—'}`;
+  // the stored peak margin ratio is a fraction (1 = liquidation): shown in % like every margin ratio of the reports
+  const mr = (x: number | null) => fmtMetric('marginRatioMax', x === null ? null : 100 * x);
+  const money = (x: string | null) => (x === null ? '—' : fmtMoney(Number(x), true));
+  return `stress: survived ${yn(s.survived.baseline)} → ${yn(s.survived.current)}, wiped out ${yn(s.wipedOut.baseline)} → ${yn(s.wipedOut.current)}, peak margin ratio ${mr(s.peakMarginRatio.baseline)} → ${mr(s.peakMarginRatio.current)}, change at the shock ${money(s.lossAtShock.baseline)} → ${money(s.lossAtShock.current)}`;
 }
 
 /** compare.html: the same content as compare.md, one page without scripts or external resources. */

@@ -135,3 +135,19 @@ describe('run warnings from the manifest', () => {
     expect(html).toContain('<p class="note">dataset d: 1d bars are longer than binance-usdm&#39;s 8h funding interval; &lt;funding&gt; settles at bar opens</p>');
   });
 });
+
+describe('user text with line breaks in report.md', () => {
+  it('a carriage return (a Markdown line ending on its own) in a param or an error message cannot end a table row or a list item', () => {
+    const rs = results.map(clone);
+    const ok = rs.find((r) => r.status === 'ok')!;
+    ok.spec.params = { ...ok.spec.params, label: 'a\r# all passed\u2028x' };
+    const err = rs.find((r) => r.status === 'errored')!;
+    err.error = 'boom\r| injected | row |\r\n\n## Verdicts';
+    const { md } = render(rs);
+    expect(md).not.toMatch(/[\r\u2028\u2029]/);
+    // every line that holds the injected text is still one line of its table / list
+    for (const line of md.split('\n').filter((l) => l.includes('all passed') || l.includes('injected'))) {
+      expect(line.startsWith('| ') || line.startsWith('- ') || line.startsWith('  - ')).toBe(true);
+    }
+  });
+});

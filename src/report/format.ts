@@ -95,7 +95,9 @@ export function escapeMd(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/([*_`[\]])/g, '\\$1')
-    .replace(/\r?\n/g, ' ');
+    // every line ending (CommonMark: LF, CRLF and a lone CR; and the Unicode separators) becomes a space,
+    // so user text cannot end a table row or list item and start a line of its own
+    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 
 /** JSON safe to embed inside an HTML <script> element. */

@@ -178,6 +178,25 @@ describe('report.html in headless Chromium', () => {
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
   });
 
+  it("labels an errored run's partial curves and costs as errored (the tables show it without figures)", async () => {
+    const names = await page.evaluate<Record<string, string[]>>(`(() => {
+      const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'breakout-swing');
+      const sel = sec.querySelector('select');
+      const opt = Array.from(sel.options).find((o) => o.textContent.includes('50×'));
+      sel.value = opt.value;
+      sel.dispatchEvent(new Event('change'));
+      const out = {};
+      for (const kind of ['equity', 'drawdown', 'margin', 'costs']) {
+        out[kind] = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="' + kind + '"]')).getOption().series.map((s) => s.name);
+      }
+      sel.value = '0';
+      sel.dispatchEvent(new Event('change'));
+      return out;
+    })()`);
+    for (const kind of ['equity', 'drawdown', 'margin', 'costs']) expect(names[kind], kind).toEqual(['cross (errored: until it stopped)']);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('shows a hostile strategy name as text and runs nothing', async () => {
     expect(dialogs).toEqual([]);
     expect(await page.locator('img').count()).toBe(0);

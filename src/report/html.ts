@@ -438,10 +438,13 @@ const CLIENT_JS = String.raw`
     while (lo <= hi) { var mid = (lo + hi) >> 1; if (run.t[mid] <= t) { best = mid; lo = mid + 1; } else hi = mid - 1; }
     return arr[best];
   }
+  // an errored run's curves and costs stop where it failed: its legend entry says so, so its partial
+  // figures are never read as a whole run's (the tables show it as errored, without figures)
+  function runName(run) { return run.status === 'ok' ? run.mode : run.mode + ' (errored: until it stopped)'; }
   function lineSeries(run, key) {
     // isolated drawn wide and translucent underneath, so an identical cross curve on top leaves both visible
     var under = run.mode === 'isolated';
-    return { name: run.mode, type: 'line', showSymbol: false, symbol: 'none', z: under ? 2 : 3,
+    return { name: runName(run), type: 'line', showSymbol: false, symbol: 'none', z: under ? 2 : 3,
       lineStyle: { width: under ? 3 : 1.3, opacity: under ? 0.55 : 1 }, color: COLORS[run.mode],
       data: zip(run.t, run[key]), emphasis: { disabled: true } };
   }
@@ -509,7 +512,7 @@ const CLIENT_JS = String.raw`
         yAxis: { type: 'value', name: 'quote', nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
         series: cfg.runs.map(function (r) {
           var c = r.costs;
-          return { name: r.mode, type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
+          return { name: runName(r), type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
             data: [c.fees, c.fundingPaid, c.fundingReceived, c.liquidationLoss, c.insuranceShortfall] };
         }) };
     }

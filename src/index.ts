@@ -52,7 +52,7 @@ export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
 
 export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError } from './engine/index.js';
-export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions } from './engine/index.js';
+export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions, StrategyCallback, StrategyErrorPlace } from './engine/index.js';
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
 export { writeReport, loadResults, loadRunFolder, loadTrades, runTrades, runLiquidations } from './report/index.js';

@@ -221,7 +221,8 @@ describe('failure isolation', () => {
     expect(by('fixture-trend').map((x) => x.status)).toEqual(['ok', 'ok']);
     for (const x of by('fixture-throws')) {
       expect(x.status).toBe('errored');
-      expect(x.error).toMatch(/strategy threw: .*boom at bar 1000/);
+      // what it threw, then where: the callback, the event time (the failing bar's close) and the strategy's own line
+      expect(x.error).toMatch(/^strategy threw: Error: fixture-throws: boom at bar 1000 \(in onBar at \d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z, \/.*\/fixture-throws\.ts:14:\d+\)$/);
       expect(x.bars).toBeGreaterThanOrEqual(1000);
       expect(x.bars).toBeLessThan(1500);
     }

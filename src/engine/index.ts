@@ -12,6 +12,8 @@ export type {
   SetupOutput,
   SetupSeries,
   SetupSpec,
+  StrategyCallback,
+  StrategyErrorPlace,
 } from './types.js';
 
 export { DEFAULT_EXECUTION, SETUPS, SETUP_IDS, setupRank, type SetupId } from './setups.js';

@@ -76,7 +76,7 @@ export abstract class IntrabarRunner extends RunnerState {
         if (st.onFunding) {
           // (the settlement's amount is a getter: the info is written out, not spread)
           const info = { symbol: r.symbol, received: r.received, rate: r.rate, price: r.price, time };
-          this.call(() => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
+          this.call('onFunding', () => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
         }
       }
     }
@@ -427,7 +427,7 @@ export abstract class IntrabarRunner extends RunnerState {
         mode: r.mode,
         time: this.eventTime,
       };
-      this.call(() => checkSync(st.onFill!(info, this.ctx), 'onFill'));
+      this.call('onFill', () => checkSync(st.onFill!(info, this.ctx), 'onFill'));
     }
   }
 
@@ -442,7 +442,7 @@ export abstract class IntrabarRunner extends RunnerState {
     const st = this.strat;
     if (st.onLiquidation) {
       const info = { ...out, time: this.eventTime };
-      this.call(() => checkSync(st.onLiquidation!(info, this.ctx), 'onLiquidation'));
+      this.call('onLiquidation', () => checkSync(st.onLiquidation!(info, this.ctx), 'onLiquidation'));
     }
   }
 }

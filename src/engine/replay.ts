@@ -152,7 +152,7 @@ class SetupRunner extends IntrabarRunner {
     } catch (e) {
       // an engine failure inside a host call made by onBar is not the strategy's error
       if (e instanceof EngineInvariantError) throw e;
-      this.fail(e, k + 1);
+      this.fail(e, k + 1, 'onBar');
     }
   }
 
@@ -178,6 +178,7 @@ class SetupRunner extends IntrabarRunner {
       liquidationPrices: this.details?.steps ?? { time: [], symbol: [], price: [] },
     };
     if (this.error !== undefined) out.error = this.error;
+    if (this.errorAt !== undefined) out.errorAt = this.errorAt;
     return out;
   }
 }

@@ -12,9 +12,11 @@ import { EventDetails } from './event-details.js';
 import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
 import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
-import { EngineInvariantError, type SetupSeries, type SetupSpec } from './types.js';
+import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
 import { thrownText } from '../util/excerpt.js';
+import { isAbsolute, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -50,9 +52,42 @@ const ROW_BUFFERS_KEPT = 16;
 
 /** Internal: a strategy callback threw; the setup stops. */
 export class StrategyFailure extends Error {
-  constructor(readonly inner: unknown) {
+  constructor(readonly inner: unknown, readonly callback: StrategyCallback) {
     super(thrownText(inner));
   }
+}
+
+/** marginlab's own modules (src/ or dist/src/): their stack frames are not the strategy's */
+const OWN_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * The strategy's line that threw: the first frame of `e`'s stack outside marginlab's modules,
+ * node's internals and node_modules (`file:line:column`, relative to the working folder when inside it).
+ */
+export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
+  let stack: unknown;
+  try {
+    stack = e instanceof Error ? e.stack : null;
+  } catch {
+    return null;
+  }
+  if (typeof stack !== 'string') return null;
+  for (const line of stack.split('\n')) {
+    const m = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m) continue;
+    let file = m[1]!;
+    if (file.startsWith('file://')) {
+      try {
+        file = fileURLToPath(file);
+      } catch {
+        continue;
+      }
+    }
+    if (file.startsWith(OWN_DIR) || file.includes('/node_modules/')) continue;
+    const rel = relative(cwd, file);
+    return `${rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file}:${m[2]}:${m[3]}`;
+  }
+  return null;
 }
 
 /** One account setup's state and its host side (see the file header). */
@@ -134,6 +169,7 @@ export abstract class RunnerState implements ContextHost {
   protected details: EventDetails | null = null;
   dead = false;
   error: string | undefined;
+  errorAt: StrategyErrorPlace | undefined;
   endBar = -1;
 
   constructor(
@@ -355,13 +391,13 @@ export abstract class RunnerState implements ContextHost {
 
   // ---- callbacks -----------------------------------------------------------------------------
 
-  protected call(fn: () => void): void {
+  protected call(callback: StrategyCallback, fn: () => void): void {
     try {
       fn();
     } catch (e) {
       // an engine failure raised by a host call inside the callback is not the strategy's
       if (e instanceof EngineInvariantError) throw e;
-      throw new StrategyFailure(e);
+      throw new StrategyFailure(e, callback);
     }
   }
 
@@ -374,7 +410,7 @@ export abstract class RunnerState implements ContextHost {
       try {
         checkSync(st.onStart(this.ctx), 'onStart');
       } catch (e) {
-        this.fail(e, 0);
+        this.fail(e, 0, 'onStart');
       }
     }
   }
@@ -400,12 +436,13 @@ export abstract class RunnerState implements ContextHost {
     if (ROW_BUFFERS.length < ROW_BUFFERS_KEPT) ROW_BUFFERS.push({ rows: this.rows, blocks: this.rowBlocks });
   }
 
-  fail(e: unknown, seriesLen: number): void {
+  fail(e: unknown, seriesLen: number, callback: StrategyCallback = e instanceof StrategyFailure ? e.callback : 'onBar'): void {
     this.flushRows();
     const inner = e instanceof StrategyFailure ? e.inner : e;
     this.dead = true;
     const text = thrownText(inner, true);
     this.error = text === '' ? 'the strategy threw an empty value' : text;
+    this.errorAt = { callback, time: this.eventTime, location: strategyFrame(inner) };
     this.endBar = seriesLen;
   }
 

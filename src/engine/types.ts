@@ -86,6 +86,19 @@ export interface SetupOutput {
   liquidationPrices?: LiquidationPriceSteps;
   /** set when the strategy threw under this setup; series then end at the failing bar */
   error?: string;
+  /** where the strategy threw (with `error`): the callback, the engine's event time, the strategy's own source line */
+  errorAt?: StrategyErrorPlace;
+}
+
+/** The callbacks of a strategy the engine calls. */
+export type StrategyCallback = 'onStart' | 'onBar' | 'onFill' | 'onFunding' | 'onLiquidation';
+
+export interface StrategyErrorPlace {
+  callback: StrategyCallback;
+  /** the engine's event time when it threw (ms UTC): onBar's is the bar's close, onStart's the first bar's open */
+  time: number;
+  /** the first frame of the thrown error's stack outside marginlab's engine (`file:line:column`, relative to the working folder when inside it), null without one */
+  location: string | null;
 }
 
 export interface ReplayOutput {

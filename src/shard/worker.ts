@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
-import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type SetupSpec } from '../engine/types.js';
+import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type SetupSpec, type StrategyErrorPlace } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
@@ -147,6 +147,16 @@ export function erroredResult(runId: string, spec: RunSpec, message: string, int
   };
 }
 
+/**
+ * An errored run's text: what the strategy threw, then where (callback, event time, its source
+ * line), e.g. `strategy threw: Error: kaboom (in onBar at 2025-06-05T05:00:00.000Z, strategies/x.ts:31:15)`.
+ */
+export function strategyErrorText(error: string, at: StrategyErrorPlace | undefined): string {
+  if (!at) return `strategy threw: ${error}`;
+  const when = Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
+  return `strategy threw: ${error} (in ${at.callback}${when}${at.location ? `, ${at.location}` : ''})`;
+}
+
 function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
 }
@@ -223,7 +233,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
       spec: run.spec,
-      ...(so.error !== undefined ? { status: 'errored' as const, error: `strategy threw: ${so.error}` } : { status: 'ok' as const }),
+      ...(so.error !== undefined ? { status: 'errored' as const, error: strategyErrorText(so.error, so.errorAt) } : { status: 'ok' as const }),
       metrics,
       books: { ...so.books } as unknown as Record<string, string>,
       rejections: sortedRecord(so.rejections),

@@ -35,17 +35,27 @@ function atError(label: string, i: number, last: number): never {
 }
 
 /**
+ * The length of a typed array through the intrinsic getter captured when this module loads. The
+ * views must not ask the array itself (`arr.length` is a getter on %TypedArray%.prototype): a
+ * strategy that redefines that getter, calls a view and puts the getter back would be handed the
+ * shared column, future bars included, and the built-ins would look untouched after the pass.
+ */
+const typedLength: (a: ArrayBufferView) => number = Function.prototype.call.bind(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float64Array.prototype) as object, 'length')!.get!,
+) as (a: ArrayBufferView) => number;
+
+/**
  * NaN read from a typed array: returning the literal NaN in one branch and an element in another
  * makes the optimiser box the element into a heap number (a per-bar allocation); two typed-array
  * loads keep the value unboxed.
  */
 const NAN_CELL = new Float64Array([Number.NaN]);
-/** arr[j], or NaN outside 0..length−1 */
-function cell(arr: Float64Array, j: number): number {
-  return j >= 0 && j < arr.length ? arr[j]! : NAN_CELL[0]!;
+/** arr[j], or NaN outside 0..n−1 (n = the array's length, held by the caller: see typedLength) */
+function cell(arr: Float64Array, n: number, j: number): number {
+  return j >= 0 && j < n ? arr[j]! : NAN_CELL[0]!;
 }
-function cell8(arr: Uint8Array, j: number): number {
-  return j >= 0 && j < arr.length ? arr[j]! : NAN_CELL[0]!;
+function cell8(arr: Uint8Array, n: number, j: number): number {
+  return j >= 0 && j < n ? arr[j]! : NAN_CELL[0]!;
 }
 
 function symbolError(what: string, s: number, n: number): never {
@@ -56,10 +66,12 @@ function symbolError(what: string, s: number, n: number): never {
 class SeriesView implements Series {
   // ECMAScript private fields: no property of a view reaches the array past the cursor or the cursor itself
   readonly #arr: Float64Array;
+  readonly #n: number;
   readonly #cur: Cursor;
   readonly #label: string;
   constructor(arr: Float64Array, cur: Cursor, label: string) {
     this.#arr = arr;
+    this.#n = typedLength(arr);
     this.#cur = cur;
     this.#label = label;
   }
@@ -68,21 +80,23 @@ class SeriesView implements Series {
   }
   ago(k = 0): number {
     if (k < 0) agoError(this.#label, k);
-    return cell(this.#arr, this.#cur.i - k);
+    return cell(this.#arr, this.#n, this.#cur.i - k);
   }
   at(i: number): number {
     if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
-    return cell(this.#arr, i);
+    return cell(this.#arr, this.#n, i);
   }
 }
 
 class PresenceView implements Series {
   // ECMAScript private fields: no property of a view reaches the array past the cursor or the cursor itself
   readonly #arr: Uint8Array;
+  readonly #n: number;
   readonly #cur: Cursor;
   readonly #label: string;
   constructor(arr: Uint8Array, cur: Cursor, label: string) {
     this.#arr = arr;
+    this.#n = typedLength(arr);
     this.#cur = cur;
     this.#label = label;
   }
@@ -91,11 +105,11 @@ class PresenceView implements Series {
   }
   ago(k = 0): number {
     if (k < 0) agoError(this.#label, k);
-    return cell8(this.#arr, this.#cur.i - k);
+    return cell8(this.#arr, this.#n, this.#cur.i - k);
   }
   at(i: number): number {
     if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
-    return cell8(this.#arr, i);
+    return cell8(this.#arr, this.#n, i);
   }
 }
 
@@ -257,6 +271,7 @@ export class EngineContext implements StrategyContext {
   readonly #positions: PositionView[];
   readonly #nameToIndex = new Map<string, number>();
   readonly #closes: readonly Float64Array[];
+  readonly #closeLengths: readonly number[];
   /** the request of a market order without options (see #market) */
   readonly #marketReq: { type: 'market'; symbol: number; qty: number } = { type: 'market', symbol: 0, qty: 0 };
 
@@ -267,11 +282,25 @@ export class EngineContext implements StrategyContext {
     markCloses: readonly Float64Array[],
   ) {
     this.#h = h;
-    this.data = Object.freeze(columns.map((c, s) => Object.freeze(new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor))));
-    this.#closes = columns.map((c) => c.close);
-    this.#positions = symbols.map((_, s) => new PositionViewImpl(s, h));
+    // indexed loops, no Array.prototype method: a strategy of an earlier setup of this pass may have
+    // replaced one (the column arrays must not pass through its code)
+    const views: SymbolView[] = [];
+    const closes: Float64Array[] = [];
+    const closeLengths: number[] = [];
+    const positions: PositionView[] = [];
+    for (let s = 0; s < columns.length; s++) {
+      const c = columns[s]!;
+      views[s] = Object.freeze(new SymbolViewImpl(s, symbols[s]!, c, markCloses[s]!, h.cursor));
+      closes[s] = c.close;
+      closeLengths[s] = typedLength(c.close);
+      positions[s] = new PositionViewImpl(s, h);
+      this.#nameToIndex.set(symbols[s]!, s);
+    }
+    this.data = Object.freeze(views);
+    this.#closes = closes;
+    this.#closeLengths = closeLengths;
+    this.#positions = positions;
     this.account = new AccountViewImpl(h.snap);
-    symbols.forEach((n, s) => this.#nameToIndex.set(n, s));
   }
 
   get setup(): string {
@@ -296,7 +325,7 @@ export class EngineContext implements StrategyContext {
   close(s: number): number {
     const arr = this.#closes[s];
     if (arr === undefined) symbolError('close', s, this.symbols.length);
-    return cell(arr, this.#h.cursor.i);
+    return cell(arr, this.#closeLengths[s]!, this.#h.cursor.i);
   }
   symbolIndex(name: string): number {
     const s = this.#nameToIndex.get(name);

@@ -4,12 +4,14 @@
  * on the trade path, liquidations on the liquidation source, in τ order — with the margin ratio's
  * peak tracked over each stretch. The pure path functions are in ./path.ts.
  */
-import type { MarginPool } from '../account/types.js';
+import type { Account, MarginPool } from '../account/types.js';
+import type { Strategy } from '../strategy/types.js';
+import type { Market, SeriesPool } from './market.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from './path.js';
 import { triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
 import { checkSync, RunnerState } from './runner-state.js';
-import { EngineInvariantError } from './types.js';
+import { EngineInvariantError, type SetupSpec } from './types.js';
 
 /** removes arr[k] in place (splice(k, 1) makes an array of the removed element: an allocation per fill) */
 function removeAt<T>(arr: T[], k: number): void {
@@ -19,6 +21,13 @@ function removeAt<T>(arr: T[], k: number): void {
 
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
 export abstract class IntrabarRunner extends RunnerState {
+  // an explicit constructor with named parameters: a class without one may be compiled to
+  // \`constructor(...args) { super(...args) }\`, whose spread runs the array iterator (a strategy that
+  // replaced it would be handed the arguments: the market, whose columns hold the later bars)
+  constructor(spec: SetupSpec, acct: Account, strat: Strategy, m: Market, symbols: readonly string[], fromIndex: number, time: Float64Array, pool?: SeriesPool) {
+    super(spec, acct, strat, m, symbols, fromIndex, time, pool);
+  }
+
   /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
   protected adverse(i: number, out: Float64Array): void {
     const m = this.m;
@@ -55,7 +64,7 @@ export abstract class IntrabarRunner extends RunnerState {
       if (m.exec.crossCheck === 'pessimistic') {
         this.adverse(i, this.pbuf);
       } else {
-        this.pbuf.set(m.closeMarks);
+        for (let s = 0; s < m.n; s++) this.pbuf[s] = m.closeMarks[s]!; // (no TypedArray.prototype.set: see context.ts typedLength)
       }
       for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
     }

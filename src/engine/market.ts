@@ -26,6 +26,8 @@ export class Market {
   readonly n: number;
   readonly cols: SymbolColumns[];
   readonly time: Float64Array;
+  /** time.length, read once here, before any strategy code runs (see context.ts typedLength) */
+  readonly timeLength: number;
   readonly tf: number;
   /** liquidation uses mark candles for symbol s */
   readonly liqMark: Uint8Array;
@@ -66,6 +68,7 @@ export class Market {
     this.n = cols.length;
     this.cols = cols;
     this.time = time;
+    this.timeLength = time.length;
     this.tf = tf;
     this.liqMark = new Uint8Array(this.n);
     this.markClose = cols.map((c, s) => {

@@ -20,15 +20,16 @@
  * bar (gap liquidations, fills, the intrabar path, liquidations); ./runner-state.ts a setup's state,
  * its order entry for the strategy and the pools it watches; ./path.ts the pure path functions.
  */
-import type { AccountFactory } from '../account/types.js';
+import type { Account, AccountFactory } from '../account/types.js';
 import { createAccount, MARGIN_RATIO_CAP } from '../account/index.js';
 import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
-import { liquidationSourceOf, Market, truncateSeries } from './market.js';
+import type { Strategy } from '../strategy/types.js';
+import { liquidationSourceOf, Market, truncateSeries, type SeriesPool } from './market.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
-import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput } from './types.js';
+import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
 import { thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
@@ -53,6 +54,13 @@ function internalFailure(e: unknown, setup: string, bar: number): EngineInvarian
 
 /** One account setup: the bar step (the events of a bar are ./intrabar.ts, the state ./runner-state.ts). */
 class SetupRunner extends IntrabarRunner {
+  // an explicit constructor with named parameters: a class without one may be compiled to
+  // \`constructor(...args) { super(...args) }\`, whose spread runs the array iterator (a strategy that
+  // replaced it would be handed the arguments: the market, whose columns hold the later bars)
+  constructor(spec: SetupSpec, acct: Account, strat: Strategy, m: Market, symbols: readonly string[], fromIndex: number, time: Float64Array, pool?: SeriesPool) {
+    super(spec, acct, strat, m, symbols, fromIndex, time, pool);
+  }
+
   // ---- the bar step --------------------------------------------------------------------------
 
   /** bar i (data index), k = replayed bar number */
@@ -254,8 +262,13 @@ export function replay(p: ReplayParams): ReplayOutput {
   const time = data.time.slice(from, to);
   const factory: AccountFactory = p.accountFactory ?? createAccount;
   const asOfMs = from < nAll ? data.time[from]! : 0;
+  // the strategy instances before the setups' runners: from the first strategy code on, the engine
+  // must not pass anything holding the market through a built-in the strategy may have replaced (an
+  // array method or an iterator would hand it the shared columns, later bars included)
+  const strats: Strategy[] = [];
+  for (let j = 0; j < p.setups.length; j++) strats[j] = p.strategy.create(p.params);
 
-  const runners = p.setups.map((spec) => {
+  const runners = p.setups.map((spec, j) => {
     const acct = factory({
       venue: p.venue,
       symbols: p.symbols,
@@ -265,16 +278,18 @@ export function replay(p: ReplayParams): ReplayOutput {
       asOfMs,
       lotSizes,
     });
-    const strat = p.strategy.create(p.params);
-    return new SetupRunner(spec, acct, strat, market, p.symbols, from, time, p.seriesPool);
+    return new SetupRunner(spec, acct, strats[j]!, market, p.symbols, from, time, p.seriesPool);
   });
-  for (const r of runners) r.start();
+  // from here on strategy code has run (create, onStart): no Array.prototype method or iterator on
+  // the runners, which hold the market (a replaced one would hand them to the strategy)
+  for (let j = 0; j < runners.length; j++) runners[j]!.start();
 
   const bars = to - from;
   runBars(market, runners, from, to, p.onProgress);
   let setups: SetupOutput[];
   try {
-    setups = runners.map((r) => r.output(bars));
+    setups = [];
+    for (let j = 0; j < runners.length; j++) setups[j] = runners[j]!.output(bars);
   } catch (e) {
     throw internalFailure(e, 'output', to);
   }

@@ -403,7 +403,7 @@ export abstract class RunnerState implements ContextHost {
 
   start(): void {
     this.cursor.i = this.fromIndex - 1;
-    this.eventTime = this.fromIndex < this.time.length ? this.time[this.fromIndex]! : 0;
+    this.eventTime = this.fromIndex < this.m.timeLength ? this.time[this.fromIndex]! : 0;
     this.bar = this.fromIndex - 1;
     const st = this.strat;
     if (st.onStart) {

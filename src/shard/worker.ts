@@ -4,6 +4,8 @@
  * columns: shared, not copied) and stay cached for every task. Returns plain RunResult JSON.
  */
 import { workerData } from 'node:worker_threads';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { dirname, join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
@@ -45,6 +47,26 @@ export interface WorkerTask {
 }
 
 const init = workerData as WorkerInit | undefined;
+// the worker data (every dataset's columns, the whole future included, in memory shared by every
+// worker) is kept in this module only: a strategy must not reach it through
+// `import { workerData } from 'node:worker_threads'` or piscina's `workerData` (it could read
+// later bars, or write into the columns other runs read)
+if (init) hideWorkerData();
+
+function hideWorkerData(): void {
+  const req = createRequire(import.meta.url);
+  (req('node:worker_threads') as { workerData: unknown }).workerData = null;
+  syncBuiltinESMExports();
+  try {
+    // piscina's worker keeps its own reference (Piscina.workerData); its modules are CommonJS, cached by file
+    const dir = dirname(req.resolve('piscina'));
+    (req(join(dir, 'common.js')) as { commonState: { workerData: unknown } }).commonState.workerData = null;
+    const index = req.cache[join(dir, 'index.js')]?.exports as { workerData?: unknown } | undefined;
+    if (index && 'workerData' in index) index.workerData = null;
+  } catch {
+    // another piscina layout: nothing of ours to hide there
+  }
+}
 // a worker's realm is shared by the passes it runs: see isolation.ts
 if (init) installWorkerIsolation();
 let guard: RealmGuard | null = null;

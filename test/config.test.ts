@@ -211,6 +211,15 @@ describe('config schema', () => {
     expect(parseDate('2025-13-45')).toBeNull();
   });
 
+  it('refuses a day the month does not have (Date.parse would roll it into the next month)', () => {
+    expect(parseDate('2025-02-30')).toBeNull();
+    expect(parseDate('2025-02-29T12:00:00Z')).toBeNull();
+    expect(parseDate('2025-04-31 08:00')).toBeNull();
+    expect(parseDate('2025-00-10')).toBeNull();
+    expect(parseDate('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseDate('2025-12-31T23:00:00-01:00')).toBe(Date.UTC(2026, 0, 1));
+  });
+
   it('formatIssues writes array indexes in brackets', () => {
     const r = configSchema.safeParse({ ...base, data: [{ path: 'x', symbols: ['A', 5] }] });
     expect(r.success).toBe(false);

@@ -40,6 +40,10 @@ describe('parseTime', () => {
     expect(parseTime('2025-05-22')).toBe(1747872000000);
     expect(parseTime('2025-05-22T02:00:00+02:00')).toBe(1747872000000);
     expect(parseTime('2025-05-22T00:00:00.001Z')).toBe(1747872000001);
+    // a day the month does not have is a bad row, not the next month's day (Date.parse rolls it over)
+    expect(parseTime('2025-02-30 00:00:00')).toMatch(/no such day/);
+    expect(parseTime('2025-02-29')).toMatch(/no such day/);
+    expect(parseTime('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
     expect(parseTime('1747872000')).toBe(1747872000000);
     expect(parseTime('1747872000.5')).toBe(1747872000500);
     expect(parseTime('1747872000001')).toBe(1747872000001);

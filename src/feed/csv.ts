@@ -11,6 +11,7 @@
  * is then created or updated atomically.
  */
 import { excerpt } from '../util/excerpt.js';
+import { isCalendarDate } from '../util/time.js';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -158,6 +159,7 @@ export function parseTime(cell: string): number | string {
   if (ISO_NO_ZONE.test(s)) iso = `${s.replace(' ', 'T')}${s.length === 10 ? 'T00:00:00' : ''}Z`;
   else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T');
   else return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time`;
+  if (!isCalendarDate(s)) return `time '${excerpt(s, 40)}' is not a valid date-time (no such day)`;
   const ms = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(ms) ? ms : `time '${excerpt(s, 40)}' is not a valid date-time`;
 }

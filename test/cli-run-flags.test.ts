@@ -68,6 +68,12 @@ describe('marginlab run: --strategies, --from, --to', () => {
     expect(badTo.code).toBe(64);
     expect(badTo.stderr).toMatch(/^marginlab: --to: expected a date \(ISO-8601 like 2025-06-01, or ms UTC\), got 'next week'\n/);
   });
+
+  it('--to not after --from is a usage error of the flags (64), not an invalid config file', async () => {
+    const r = await runCli(['run', '-c', 'flags.config.ts', '--quiet', '--from', '2025-01-05', '--to', '2025-01-03', '--out', 'swapped'], dir);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe('marginlab: --to 2025-01-03 must be after --from 2025-01-05 (swap them?)\n');
+  });
 });
 
 describe('marginlab merge: --json, --quiet (which still says why it exits 1), missing runs, exit codes', () => {

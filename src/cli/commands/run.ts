@@ -37,6 +37,10 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
     if (parseDate(v) === null) throw usageError(`--${k}: expected a date (ISO-8601 like 2025-06-01, or ms UTC), got '${v}'`);
     overrides[k] = v;
   }
+  // both bounds on the command line: their order is a usage error of the flags, not of the config file
+  if (flags.from !== undefined && flags.to !== undefined && parseDate(flags.to)! <= parseDate(flags.from)!) {
+    throw usageError(`--to ${flags.to} must be after --from ${flags.from} (swap them?)`);
+  }
   if (flags.strategies !== undefined) {
     const names = flags.strategies.split(',').map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) throw usageError('--strategies: expected a comma-separated list of strategy names');

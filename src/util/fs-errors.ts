@@ -25,6 +25,8 @@ export interface FsErrorContext {
   role: FsRole;
   /** for outputs: where the path came from ('--out', 'output.dir', an argument); decides 64 or 78 and the hint */
   source?: OutSource;
+  /** false: the command has no --resume (import, data synth): the hint does not offer it */
+  resume?: false;
 }
 
 export const errnoOf = (err: unknown): string | undefined =>
@@ -66,7 +68,7 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
     exit = ExitCode.INTERNAL;
     hint =
       ctx.role === 'output'
-        ? 'free space (or fix the device) and run the command again (a run keeps its finished results: use --resume); this is not a marginlab bug'
+        ? `free space (or fix the device) and run the command again${ctx.resume === false ? '' : ' (a run keeps its finished results: use --resume)'}; this is not a marginlab bug`
         : 'fix the device and run the command again; this is not a marginlab bug';
   } else if (ctx.role === 'output') {
     exit = ctx.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;

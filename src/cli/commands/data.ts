@@ -154,6 +154,9 @@ export function register(program: Command): void {
       const { synthesize } = await import('../../feed/synth.js');
       const t0 = performance.now();
       const quiet = !!flags.quiet || !process.stderr.isTTY;
+      const { errnoOf, fsError } = await import('../../util/fs-errors.js');
+      // a full disk or a file-size limit while writing is said as such (70, not an internal error); a
+      // place that cannot be written is 64 (the temp folder is gone, nothing is left half-written)
       const m = await synthesize({
         out, symbols, bars, timeframe: tf, seed, start, vols,
         correlation: num('correlation', flags.correlation as string),
@@ -167,6 +170,8 @@ export function register(program: Command): void {
         mark: flags.mark !== false,
         force: flags.force === true,
         onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${done.toLocaleString('en-US')} / ${bars.toLocaleString('en-US')} bars`),
+      }).catch((err: unknown) => {
+        throw errnoOf(err) ? fsError(err, { path: out, action: 'write the dataset', role: 'output', source: 'flag', resume: false }) : err;
       });
       if (!quiet) process.stderr.write('\n');
       const s = (performance.now() - t0) / 1000;

@@ -266,3 +266,14 @@ describe('an order, leverage change or margin transfer on a symbol index the run
     expect(rej[0]!.type === 'rejection' && Number.isFinite(rej[0]!.time)).toBe(true);
   });
 });
+
+describe('what create() returns', () => {
+  it('an object without an onBar function is refused naming what it has (a misspelt callback)', () => {
+    const data = makeData({ A: { bars: flat(100, 5) } });
+    const base = scripted({}, ['A']);
+    const typo = { ...base, create: () => ({ onbar() {}, onEnd() {} }) as unknown as ReturnType<typeof base.create> };
+    expect(() => run(data, typo, { setups: ISO })).toThrow("strategy 'scripted': create() must return an object with an onBar(ctx) function; it returned an object with onbar, onEnd");
+    const none = { ...base, create: () => undefined as unknown as ReturnType<typeof base.create> };
+    expect(() => run(data, none, { setups: ISO })).toThrow(/it returned undefined$/);
+  });
+});

@@ -266,7 +266,15 @@ export function replay(p: ReplayParams): ReplayOutput {
   // must not pass anything holding the market through a built-in the strategy may have replaced (an
   // array method or an iterator would hand it the shared columns, later bars included)
   const strats: Strategy[] = [];
-  for (let j = 0; j < p.setups.length; j++) strats[j] = p.strategy.create(p.params);
+  for (let j = 0; j < p.setups.length; j++) {
+    const st: unknown = p.strategy.create(p.params);
+    // a misspelt callback (onbar, onBars) made every bar fail with "this.strat.onBar is not a function"
+    if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {
+      const got = typeof st !== 'object' || st === null ? String(st) : `an object with ${Object.keys(st).length > 0 ? Object.keys(st).join(', ') : 'no keys'}`;
+      throw new TypeError(`strategy '${p.strategy.name}': create() must return an object with an onBar(ctx) function; it returned ${got}`);
+    }
+    strats[j] = st as Strategy;
+  }
 
   const runners = p.setups.map((spec, j) => {
     const acct = factory({

@@ -118,3 +118,22 @@ describe('the shared columns stay out of reach of strategies', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe("marginlab's shared tables", () => {
+  it('a strategy cannot change the metric definitions, the indicators or the crash pack for itself or later runs', async () => {
+    const { METRICS } = await import('../src/analysis/index.js');
+    const { indicators, Sma } = await import('../src/strategy/indicators.js');
+    const { CRASH_PACK } = await import('../src/stress/pack.js');
+    for (const o of [METRICS, METRICS[0], METRICS[0]!.tags, indicators, Sma, Sma.prototype, CRASH_PACK, CRASH_PACK[0]]) expect(Object.isFrozen(o)).toBe(true);
+    writeConfig(dir, 'tables.config.ts', { ...base, strategies: ['tamper-library', trend] });
+    writeConfig(dir, 'tables-clean.config.ts', { ...base, strategies: [trend] });
+    const [r, clean] = await Promise.all([runCli(['run', '-c', 'tables.config.ts', '--out', 'tables', '--quiet'], dir), runCli(['run', '-c', 'tables-clean.config.ts', '--out', 'tables-clean', '--quiet'], dir)]);
+    expect([r.code, clean.code]).toEqual([0, 0]);
+    const res = resultFiles(join(dir, 'tables')).map((f) => JSON.parse(readFileSync(join(dir, 'tables', 'results', f), 'utf8')) as RunResult);
+    const own = res.find((x) => x.spec.strategy === 'tamper-library')!;
+    expect(own.status).toBe('ok');
+    expect(own.metrics.totalReturn).not.toBe(12345);
+    expect(Object.keys(own.metrics)).not.toContain('injected');
+    for (const f of resultFiles(join(dir, 'tables-clean'))) expect(readFileSync(join(dir, 'tables', 'results', f), 'utf8')).toBe(readFileSync(join(dir, 'tables-clean', 'results', f), 'utf8'));
+  });
+});

@@ -14,6 +14,7 @@ import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { eventRecords } from '../shard/records.js';
 import { closedTradePnls } from './trades.js';
+import { deepFreeze } from '../util/freeze.js';
 
 export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
 export { buildCurves, buildPriceCurves, downsampleIndices } from './curves.js';
@@ -281,7 +282,7 @@ function cagr(c: MetricContext): number | null {
 
 // ---------------------------------------------------------------- registry
 
-export const METRICS: readonly MetricDef[] = [
+export const METRICS: readonly MetricDef[] = deepFreeze<MetricDef[]>([
   {
     id: 'totalReturn', title: 'Total return (%)', short: 'Return', unit: '%', tags: ['core'], higherIsBetter: true, format: 'pct',
     description: 'final equity ÷ initial capital − 1',
@@ -464,7 +465,7 @@ export const METRICS: readonly MetricDef[] = [
     description: 'net PnL ÷ time-average initial margin used',
     compute: (c) => (c.initialMarginAvg > 0 ? finite((100 * c.netPnl) / c.initialMarginAvg) : null),
   },
-];
+]);
 
 export const METRIC_BY_ID: ReadonlyMap<string, MetricDef> = new Map(METRICS.map((m) => [m.id, m]));
 

@@ -2,6 +2,7 @@
  * backtest.config.ts: defineConfig, loading (through tsx), validation (every problem with its key
  * path, exit 78), CLI overrides, and the frozen ResolvedConfig written into the manifest.
  */
+import { deepFreeze } from '../util/freeze.js';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { withFsErrors } from '../util/fs-errors.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -153,13 +154,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object') {
-    for (const x of Object.values(v as object)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
-}
 
 function plainClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

@@ -3,6 +3,7 @@
  * once at construction). Values are NaN until `period` inputs have been seen. A NaN input (an
  * absent candle) is ignored: the indicator keeps its state and value.
  */
+import { freezeClass } from '../util/freeze.js';
 import type { AtrIndicator, Indicator, IndicatorFactory } from './types.js';
 
 function checkPeriod(name: string, period: number): void {
@@ -251,7 +252,10 @@ export class RollingExtreme implements Indicator {
   }
 }
 
-export const indicators: IndicatorFactory = {
+// frozen: one instance serves every pass of a worker (a strategy that replaced a method or a factory would change other runs)
+for (const c of [Sma, Ema, RollingStdev, ZScore, Atr, RollingExtreme]) freezeClass(c);
+
+export const indicators: IndicatorFactory = Object.freeze<IndicatorFactory>({
   max: (n) => new RollingExtreme(n, 'max'),
   min: (n) => new RollingExtreme(n, 'min'),
   sma: (n) => new Sma(n),
@@ -259,4 +263,4 @@ export const indicators: IndicatorFactory = {
   stdev: (n) => new RollingStdev(n),
   zscore: (n) => new ZScore(n),
   atr: (n) => new Atr(n),
-};
+});

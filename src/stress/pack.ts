@@ -4,6 +4,7 @@
  * peak-to-trough moves of the figures; the shapes, durations and recoveries are modelling choices
  * stated in docs/stress.md.
  */
+import { deepFreeze } from '../util/freeze.js';
 import { scenarioSchema, type Scenario, type ScenarioInput, type SymbolShockInput } from './scenario.js';
 
 const BINANCE_1M = (sym: string, day: string) => `https://data.binance.vision/data/futures/um/daily/klines/${sym}/1m/${sym}-1m-${day}.zip`;
@@ -97,7 +98,7 @@ const PACK_INPUT: ScenarioInput[] = [
 ];
 
 /** The crash pack, resolved (schema defaults applied), by id. */
-export const CRASH_PACK: readonly Scenario[] = PACK_INPUT.map((s) => scenarioSchema.parse(s));
+export const CRASH_PACK: readonly Scenario[] = deepFreeze(PACK_INPUT.map((s) => scenarioSchema.parse(s)));
 
 export function packScenario(id: string): Scenario | undefined {
   return CRASH_PACK.find((s) => s.id === id);

@@ -185,6 +185,36 @@ describe('compare', () => {
     }
   });
 
+  it('pairs scenario runs by the rank of their injection time and path runs by index when the window moved the times (a refreshed dataset)', () => {
+    const one = base[0]!;
+    const day = 86_400_000;
+    const scenarioRun = (injectAt: number, survived: boolean) => {
+      const r = clone(one);
+      r.spec.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, scenarioHash: 'h' };
+      r.runId = runIdOf(r.spec);
+      r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, survived, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-1', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
+      return r;
+    };
+    const pathRun = (injectAt: number) => {
+      const r = clone(one);
+      r.spec.stress = { kind: 'path', seed: 1, pathIndex: 0, blockBars: 24, crashes: [{ scenario: 'luna-2022', injectAt, scenarioHash: 'h' }] };
+      r.runId = runIdOf(r.spec);
+      return r;
+    };
+    const t0 = Date.UTC(2024, 0, 1);
+    // random draws over a longer window: every time moved, the order kept
+    const b = [scenarioRun(t0 + 5 * day, true), scenarioRun(t0 + 9 * day, false), scenarioRun(t0 + 20 * day, true), pathRun(t0 + 7 * day)];
+    const cu = [scenarioRun(t0 + 6 * day, true), scenarioRun(t0 + 11 * day, false), scenarioRun(t0 + 24 * day, true), pathRun(t0 + 8 * day)];
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-inject-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), parseRules(['missing>0', 'added>0']));
+    expect([r.pairs.length, r.onlyInBaseline.length, r.onlyInCurrent.length, r.passed]).toEqual([4, 0, 0, true]);
+    const scen = r.pairs.filter((p) => p.stress?.kind === 'scenario');
+    // the k-th time pairs with the k-th: the second run (not survived) on both sides
+    expect(scen.map((p) => [p.stress!.survived.baseline, p.stress!.survived.current])).toEqual([[true, true], [false, false], [true, true]]);
+    expect(scen.every((p) => p.specDifferences.some((d) => d.startsWith('shock at ')))).toBe(true);
+    expect(r.pairs.find((p) => p.stressRun?.startsWith('path'))!.specDifferences).toContain('crash times moved with the window');
+  });
+
   it('names the dataset and timeframe of each listed run when the runs span more than one (else unpaired runs read alike)', () => {
     const b = base.slice(0, 2).map(clone);
     const cu = b.map(clone);

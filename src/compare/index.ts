@@ -126,9 +126,22 @@ export interface Comparison {
   onlyInCurrent: OneSided[];
 }
 
+/**
+ * A run's spec without what a nightly job changes on its own, and without its injection times: a
+ * scenario run's time (drawn from the window, or every N bars of it) and the times of a path's
+ * crashes move when the window does. Scenario runs are paired by the rank of their time among their
+ * group's (index()); a path's crashes by their order.
+ */
 function matchKey(spec: RunSpec): string {
   const rest: Record<string, unknown> = { ...spec };
   for (const k of UNKEYED) delete rest[k];
+  const st = spec.stress;
+  if (st?.kind === 'scenario') {
+    const { injectAt: _t, ...keyed } = st;
+    rest.stress = keyed;
+  } else if (st?.kind === 'path' && st.crashes) {
+    rest.stress = { ...st, crashes: st.crashes.map(({ injectAt: _t, ...c }) => c) };
+  }
   return canonicalJson(rest);
 }
 
@@ -157,8 +170,14 @@ function label(r: RunResult): RunLabel {
 
 function index(results: readonly RunResult[], dir: string): Map<string, RunResult> {
   const m = new Map<string, RunResult>();
-  for (const r of results) {
-    const k = matchKey(r.spec);
+  // scenario runs of one spec at several times: the k-th time of one folder pairs with the k-th of the other
+  const keyed = results.map((r) => ({ r, k: matchKey(r.spec) }));
+  const times = new Map<string, number[]>();
+  for (const { r, k } of keyed) if (r.spec.stress?.kind === 'scenario') (times.get(k) ?? times.set(k, []).get(k)!).push(r.spec.stress.injectAt);
+  for (const t of times.values()) t.sort((a, b) => a - b);
+  for (const { r, k: base } of keyed) {
+    const st = r.spec.stress;
+    const k = st?.kind === 'scenario' ? `${base}#${times.get(base)!.indexOf(st.injectAt)}` : base;
     const prev = m.get(k);
     if (prev) throw dataError(`${dir}: runs ${prev.runId} and ${r.runId} have the same spec apart from engine version, data hashes and window; compare cannot pair them`);
     m.set(k, r);
@@ -183,6 +202,10 @@ function specDifferences(a: RunSpec, b: RunSpec): string[] {
   const win = (x: number | null) => (x === null ? 'dataset bounds' : new Date(x).toISOString());
   if (a.from !== b.from) out.push(`from ${win(a.from)} → ${win(b.from)}`);
   if (a.to !== b.to) out.push(`to ${win(a.to)} → ${win(b.to)}`);
+  // injection times move with the window (paired by rank / order: matchKey)
+  const sa = a.stress, sb = b.stress;
+  if (sa?.kind === 'scenario' && sb?.kind === 'scenario' && sa.injectAt !== sb.injectAt) out.push(`shock at ${win(sa.injectAt)} → ${win(sb.injectAt)}`);
+  if (sa?.kind === 'path' && sb?.kind === 'path' && canonicalJson(sa.crashes ?? []) !== canonicalJson(sb.crashes ?? [])) out.push('crash times moved with the window');
   return out;
 }
 

@@ -185,6 +185,25 @@ describe('compare', () => {
     }
   });
 
+  it('the terminal summary lists at most 20 runs per list (those failing a rule first); compare.md lists every one', () => {
+    const one = base[0]!;
+    const many = Array.from({ length: 45 }, (_, i) => {
+      const r = clone(one);
+      r.spec.leverage = 100 + i;
+      r.runId = runIdOf(r.spec);
+      return r;
+    });
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-cap-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), [one], makeManifest([one])), writeRunFolder(join(root, 'b'), [one, ...many], makeManifest([one, ...many])), parseRules(['added>100', 'maxDrawdown>+1000pp']));
+    expect(r.onlyInCurrent.length).toBe(45);
+    const text = renderText(r);
+    const list = text.split('only in current (45):\n')[1]!.split('\n');
+    expect(list.slice(0, 20).every((l) => l.startsWith('  '))).toBe(true);
+    expect(list[20]).toBe('  ... and 25 more (compare.md and --json list every run)');
+    expect(text).toContain(', 1 run, ');
+    expect(renderMarkdown(r).split('\n').filter((l) => l.includes('100×') || /\b1[0-4]\d×/.test(l)).length).toBeGreaterThanOrEqual(45);
+  });
+
   it('pairs scenario runs by the rank of their injection time and path runs by index when the window moved the times (a refreshed dataset)', () => {
     const one = base[0]!;
     const day = 86_400_000;

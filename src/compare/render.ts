@@ -7,6 +7,10 @@ import { COMPARE_METRICS, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type 
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
+/** lines per list of the terminal summary (failing runs, runs in one folder only); compare.md and --json list every run */
+const TERMINAL_LIST = 20;
+const capped = (lines: string[]): string[] =>
+  lines.length > TERMINAL_LIST ? [...lines.slice(0, TERMINAL_LIST), `  ... and ${lines.length - TERMINAL_LIST} more (compare.md and --json list every run)`] : lines;
 
 /**
  * The name of a run in the listings. Runs are paired by their dataset and timeframe too, so when
@@ -35,8 +39,8 @@ const cell = (id: string, m: MetricDiff): string => `${fmtMetric(id, m.baseline)
 function headline(c: Comparison, withIncomplete = true): string[] {
   const eng = c.engineVersionChanged ? `engine ${c.baseline.engineVersion} → ${c.current.engineVersion} (changed)` : `engine ${c.current.engineVersion}`;
   return [
-    `baseline ${c.baseline.dir} (${c.baseline.name}, ${c.baseline.runs} runs, ${c.baseline.createdAt})`,
-    `current  ${c.current.dir} (${c.current.name}, ${c.current.runs} runs, ${c.current.createdAt})`,
+    `baseline ${c.baseline.dir} (${c.baseline.name}, ${c.baseline.runs} run${c.baseline.runs === 1 ? '' : 's'}, ${c.baseline.createdAt})`,
+    `current  ${c.current.dir} (${c.current.name}, ${c.current.runs} run${c.current.runs === 1 ? '' : 's'}, ${c.current.createdAt})`,
     `${c.pairs.length} matched, ${c.onlyInBaseline.length} only in baseline, ${c.onlyInCurrent.length} only in current; ${eng}`,
     ...(withIncomplete ? incompleteLines(c) : []),
   ];
@@ -97,10 +101,12 @@ export function renderText(c: Comparison): string {
     .filter((p) => !flagged.includes(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
     .sort((a, b) => Math.abs(b.metrics.totalReturn!.delta ?? 0) - Math.abs(a.metrics.totalReturn!.delta ?? 0))
     .slice(0, TERMINAL_TOP);
-  if (flagged.length) out.push('', 'runs failing a rule or changing status:', ...flagged.map((p) => `  ${pairLine(p, runName)}`));
+  if (flagged.length) out.push('', `runs failing a rule or changing status (${flagged.length}):`, ...capped(flagged.map((p) => `  ${pairLine(p, runName)}`)));
   if (rest.length) out.push('', `largest return changes${flagged.length ? ' among the other runs' : ''}:`, ...rest.map((p) => `  ${pairLine(p, runName)}`));
   const one = (title: string, xs: OneSided[]) =>
-    xs.length ? ['', `${title} (${xs.length}):`, ...xs.map((x) => `  ${runName(x)} [${x.status}]${x.failedRules.length ? ` FAILS ${x.failedRules.join(', ')}` : ''}`)] : [];
+    xs.length
+      ? ['', `${title} (${xs.length}):`, ...capped([...xs].sort((a, b) => Number(b.failedRules.length > 0) - Number(a.failedRules.length > 0)).map((x) => `  ${runName(x)} [${x.status}]${x.failedRules.length ? ` FAILS ${x.failedRules.join(', ')}` : ''}`))]
+      : [];
   out.push(...one('only in baseline', c.onlyInBaseline), ...one('only in current', c.onlyInCurrent));
   out.push('', `result: ${verdict(c)}${c.passed ? '' : ' (exit 1)'}`);
   return `${out.join('\n')}\n`;

@@ -279,7 +279,7 @@ ${cfgVerdicts}
 <header>
   <div class="brand">marginlab report</div>
   <h1>${esc(model.name)}</h1>
-  <p class="meta">${model.counts.total} runs · <span class="good">${model.counts.ok} ok</span>${model.counts.errored ? ` · <span class="bad">${model.counts.errored} errored</span>` : ''} · ${esc(ds.join(' | ') || 'no data')}${period ? ` · ${esc(period)}` : ''}</p>
+  <p class="meta">${model.counts.total} run${model.counts.total === 1 ? '' : 's'} · <span class="good">${model.counts.ok} ok</span>${model.counts.errored ? ` · <span class="bad">${model.counts.errored} errored</span>` : ''} · ${esc(ds.join(' | ') || 'no data')}${period ? ` · ${esc(period)}` : ''}</p>
   <p class="legend">${legend}</p>
 </header>
 <main>

@@ -48,7 +48,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   const ds = dataSummary(model.runs);
   const period = dataPeriod(model.runs);
   L.push(
-    `${model.counts.total} runs (${model.counts.ok} ok, ${model.counts.errored} errored) · data: ${escapeMd(ds.join('; ') || 'none')}` +
+    `${model.counts.total} run${model.counts.total === 1 ? '' : 's'} (${model.counts.ok} ok, ${model.counts.errored} errored) · data: ${escapeMd(ds.join('; ') || 'none')}` +
       (period ? ` · ${period}` : '') +
       ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
     '',

@@ -118,11 +118,19 @@ describe('strategy errors name the config file and the key', () => {
   it('a missing strategyDirs folder is 66 at strategyDirs[k]; an unknown strategy is 78 under the config file', async () => {
     writeConfig(dir, 'nodir.config.ts', { name: 'nodir', data: './data', strategyDirs: [FIXTURE_STRATEGIES, 'nowhere'], strategies: ['fixture-trend'] });
     writeConfig(dir, 'nostrat.config.ts', { name: 'nostrat', data: './data', strategies: ['no-such-strategy'] });
-    const [nodir, nostrat] = await Promise.all([runCli(['run', '-c', 'nodir.config.ts', '--out', 'o-nodir'], dir), runCli(['run', '-c', 'nostrat.config.ts', '--out', 'o-nostrat'], dir)]);
+    writeConfig(dir, 'flagstrat.config.ts', { name: 'flagstrat', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'] });
+    const [nodir, nostrat, flagstrat] = await Promise.all([
+      runCli(['run', '-c', 'nodir.config.ts', '--out', 'o-nodir'], dir),
+      runCli(['run', '-c', 'nostrat.config.ts', '--out', 'o-nostrat'], dir),
+      runCli(['run', '-c', 'flagstrat.config.ts', '--strategies', 'fixture-trend,nope', '--out', 'o-flagstrat'], dir),
+    ]);
     expect(nodir.code).toBe(66);
     expect(nodir.stderr).toBe(`marginlab: ${join(dir, 'nodir.config.ts')}: strategyDirs[1]: strategy folder '${join(dir, 'nowhere')}' does not exist or is not a folder\n`);
     expect(nostrat.code).toBe(78);
     expect(nostrat.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'nostrat.config.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: invalid strategies \\(1 problem\\)\n  strategies\\[0\\]\\.name: unknown strategy 'no-such-strategy'`));
+    // a name given with --strategies: the message says it came from the flag
+    expect(flagstrat.code).toBe(78);
+    expect(flagstrat.stderr).toContain(`marginlab: ${join(dir, 'flagstrat.config.ts')} with --strategies fixture-trend,nope: invalid strategies (1 problem)\n  strategies[1].name: unknown strategy 'nope'`);
   });
 });
 

@@ -169,6 +169,9 @@ describe('config schema', () => {
   it('checks from < to', async () => {
     const p = await problemsOf({ ...base, from: '2025-02-01', to: '2025-01-01' });
     expect(p.details).toEqual(["to: 'to' must be after 'from'"]);
+    // one bound from a flag: the problem names it (and the config's value)
+    const flagged = await resolveConfig({ ...base, to: '2025-01-01' }, { configDir: '/x', overrides: { from: '2025-02-01' } }).catch((e: UserError) => e);
+    expect((flagged as UserError).details).toEqual(["to: the config's 'to' (2025-01-01) must be after --from 2025-02-01"]);
   });
 
   it('normalises initial capital so equal amounts give equal ids', async () => {

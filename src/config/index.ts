@@ -101,6 +101,8 @@ export interface LoadedConfig {
   path: string | null;
   /** folder relative paths of the config are resolved against */
   baseDir: string;
+  /** the command-line overrides applied (messages name the flag a value came from) */
+  overrides?: ConfigOverrides;
 }
 
 /** zod issues → one line each: `key.path[0]: message`; `prefix` (a key path) goes before each issue's path. */
@@ -222,6 +224,11 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   const parsed = configSchema.safeParse(obj);
   let lines = parsed.success ? [] : formatIssues(parsed.error.issues);
+  // a window bound given as a flag: the problem names the flag, not only the config's key
+  if (ov.from !== undefined || ov.to !== undefined) {
+    const side = (k: 'from' | 'to') => (ov[k] !== undefined ? `--${k} ${String(ov[k])}` : `the config's '${k}' (${String(obj[k])})`);
+    lines = lines.map((l) => (l === "to: 'to' must be after 'from'" ? `to: ${side('to')} must be after ${side('from')}` : l));
+  }
   // a required key that is absent: say so, instead of what its schema's union reports for undefined
   for (const [key, hint] of REQUIRED_KEYS) {
     if (obj[key] !== undefined || !lines.some((l) => l.startsWith(`${key}:`))) continue;
@@ -513,7 +520,7 @@ export async function loadConfig(path: string, overrides: ConfigOverrides = {}):
   const { input } = await importConfigBox(abs, path);
   const baseDir = dirname(abs);
   const config = await resolveConfig(input, { configDir: baseDir, overrides, source: path });
-  return { config, path: abs, baseDir };
+  return { config, path: abs, baseDir, overrides };
 }
 
 /** Resolve a path of the config against its folder. */

@@ -226,7 +226,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
-  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, loaded.path ?? undefined);
+  // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
+  const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${loaded.path} with --strategies ${loaded.overrides.strategies.join(',')}` : loaded.path;
+  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, planSource);
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

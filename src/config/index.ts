@@ -2,9 +2,9 @@
  * backtest.config.ts: defineConfig, loading (through tsx), validation (every problem with its key
  * path, exit 78), CLI overrides, and the frozen ResolvedConfig written into the manifest.
  */
-import { deepFreeze } from '../util/freeze.js';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { withFsErrors } from '../util/fs-errors.js';
+import { deepFreeze } from '../util/freeze.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -155,7 +155,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
-
 
 function plainClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

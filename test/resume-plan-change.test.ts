@@ -16,6 +16,7 @@ import { UserError } from '../src/errors.js';
 import { compareFolders } from '../src/compare/index.js';
 import { incompleteLines } from '../src/compare/render.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
+import { resumeCommand } from '../src/shard/plan-change.js';
 
 let dir: string;
 let cfg: string;
@@ -76,8 +77,23 @@ describe('--resume into a folder of another plan', () => {
     const c = compareFolders(join(dir, 'out'), half, []);
     const lines = incompleteLines(c, true);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`finish it (\`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick --out ${half}\`, or merge the missing shards)`);
+    // the config file is not the working folder's backtest.config.ts: the command names it
+    expect(lines[0]).toContain(`finish it (\`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\`, or merge the missing shards)`);
     expect(incompleteLines(c)[0]).not.toContain('finish it');
-    await expect(mergeRunFolders([half], join(dir, 'merged'))).rejects.toThrow(`finish it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick --out ${half}\` first`);
+    await expect(mergeRunFolders([half], join(dir, 'merged'))).rejects.toThrow(`finish it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\` first`);
+  });
+
+  it('the command that finishes a folder repeats the flags that made its plan (--strategies, --from, --to) and the config file', async () => {
+    const out = join(dir, 'flags out');
+    await runSweep({ loaded: await loadConfig(cfg, { strategies: ['fixture-trend'], from: '2025-01-02' }), outDir: out, shard: { index: 1, count: 2 }, resume: false, progress: createProgress('quiet') });
+    const mp = join(out, 'manifest.json');
+    const m = JSON.parse(readFileSync(mp, 'utf8')) as Record<string, unknown>;
+    expect(m.command).toEqual({ config: cfg, strategies: ['fixture-trend'], from: '2025-01-02' });
+    writeFileSync(mp, JSON.stringify({ ...m, inProgress: true }));
+    const hint = incompleteLines(compareFolders(out, out, []), true)[0]!;
+    expect(hint).toContain(`\`marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --shard 1/2 --out '${out}'\``);
+    // from the config's folder: the config is its backtest.config.ts or named relative to it
+    expect(resumeCommand(null, 'o', null, { config: join(dir, 'backtest.config.ts') }, dir)).toBe('marginlab run --resume --out o');
+    expect(resumeCommand(null, 'o', null, { config: cfg }, dir)).toBe('marginlab run --resume -c r.config.ts --out o');
   });
 });

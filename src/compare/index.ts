@@ -234,7 +234,7 @@ function side(dir: string, folder: RunFolder): Side {
     planned: folder.expected,
     missing: folder.missing,
     interrupted: m.inProgress === true,
-    resumeWith: resumeCommand(m.config, dir, m.shard),
+    resumeWith: resumeCommand(m.config, dir, m.shard, m.command),
   };
 }
 

@@ -31,7 +31,7 @@ function readManifest(dir: string): RunManifest {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`merge: folder not found: ${dir}`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
   const m = parseRunManifest(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p);
-  if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard)}\` first`);
+  if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
   return m;
 }
 

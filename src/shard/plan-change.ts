@@ -5,7 +5,9 @@
  * `--seed`, `--scenarios`) resumed with `marginlab run` or with other flags.
  */
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { canonicalJson } from './hash.js';
+import type { RunCommand } from './types.js';
 
 type Shard = { index: number; count: number } | null;
 
@@ -69,9 +71,26 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
   return parts.join('; ');
 }
 
-/** The command that goes on with the folder `dir` whose manifest holds `config` (and `shard`): `marginlab stress` with its flags for a folder of stress runs. */
-export function resumeCommand(config: unknown, dir: string, shard: Shard = null): string {
+/**
+ * The command that goes on with the folder `dir` whose manifest holds `config` (and `shard`, and the
+ * `command` that wrote it): `marginlab stress` with its flags for a folder of stress runs, the config
+ * file when it is not the working folder's backtest.config.ts, and the flags that changed the plan.
+ */
+export function resumeCommand(config: unknown, dir: string, shard: Shard = null, command?: RunCommand, cwd = process.cwd()): string {
   const s = asRecord(asRecord(config)?.stress) as StressLike | null;
-  const where = `${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${dir}`;
+  const flags: string[] = [];
+  if (command?.config && command.config !== resolve(cwd, 'backtest.config.ts')) {
+    const rel = relative(cwd, command.config);
+    flags.push(`-c ${quoteArg(rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : command.config)}`);
+  }
+  if (command?.strategies) flags.push(`--strategies ${quoteArg(command.strategies.join(','))}`);
+  if (command?.from !== undefined && command.from !== null) flags.push(`--from ${quoteArg(String(command.from))}`);
+  if (command?.to !== undefined && command.to !== null) flags.push(`--to ${quoteArg(String(command.to))}`);
+  const where = `${flags.length ? ` ${flags.join(' ')}` : ''}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${quoteArg(dir)}`;
   return s ? `marginlab stress --resume ${stressFlags(s)}${where}` : `marginlab run --resume${where}`;
+}
+
+/** a shell word: as it is when plain, else in single quotes */
+function quoteArg(x: string): string {
+  return /^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`;
 }

@@ -342,6 +342,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, strategyHashes, runIds: plan.runs.map((r) => r.runId) },
     ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
     configHash: configHash(loaded),
+    command: {
+      config: loaded.path,
+      ...(loaded.overrides?.strategies ? { strategies: [...loaded.overrides.strategies] } : {}),
+      ...(loaded.overrides?.from !== undefined ? { from: loaded.overrides.from } : {}),
+      ...(loaded.overrides?.to !== undefined ? { to: loaded.overrides.to } : {}),
+    },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   // written before the first run: the folder says which plan it belongs to even when the run is killed

@@ -93,6 +93,14 @@ export interface RunResultBase {
  * manifest.json of a run folder: everything needed to reproduce it. Wall-clock figures live
  * here (never in summary.json, which must be byte-identical across worker counts and shards).
  */
+/** The config file and plan-changing flags of the command that wrote a run folder (`--resume` needs them again). */
+export interface RunCommand {
+  config: string | null;
+  strategies?: string[];
+  from?: string | number | null;
+  to?: string | number | null;
+}
+
 export interface RunManifest {
   schemaVersion: 1;
   name: string;
@@ -116,6 +124,8 @@ export interface RunManifest {
   inProgress?: boolean;
   /** (added by src/shard) hash of the plan-relevant config (what merge compares) */
   configHash?: string;
+  /** (added by src/shard) how the run was started, for the command that resumes it: the config file (absolute) and the flags that changed the plan */
+  command?: RunCommand;
   /** (added by src/shard) true when the run was stopped (Ctrl-C) before every run finished */
   interrupted?: boolean;
   /** (added by src/shard) wall-clock phases of this invocation, ms: loading data, planning, the pool (first task to last result), and the CPU time of the whole process (all threads) during the pool phase */

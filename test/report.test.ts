@@ -404,6 +404,11 @@ describe('marginlab report <dir>', () => {
     expect(r.status).toBe(1);
     expect(readFileSync(join(d, 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(existsSync(join(d, 'report.html'))).toBe(false);
+    expect(r.stderr).not.toContain('not re-rendered');
+    // a later render of one format says which files of the others an earlier render left
+    const md = cli('report', d, '--formats', 'md');
+    expect(md.stderr).toContain('rendered 1 file for 11 runs');
+    expect(md.stderr).toContain('marginlab: not re-rendered (other formats), as an earlier render left them: summary.json\n');
   });
   it('exits 66 with one line for a missing folder and 64 for a bad format', () => {
     const missing = cli('report', join(tmpdir(), 'definitely-not-here-ml'));

@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .action(async (dir: string, flags: { formats?: string; quiet?: boolean; survivalThreshold?: string }) => {
       const formats = parseFormats(flags.formats);
       const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);
-      const { loadRunFolder, writeReport } = await import('../../report/index.js');
+      const { loadRunFolder, writeReport, REPORT_FILES, TRADES_FILE, LIQUIDATIONS_FILE } = await import('../../report/index.js');
       const { openOutDir } = await import('../../util/outdir.js');
       const { results, manifest, foreign, missing, expected } = loadRunFolder(dir, { forReport: true });
       // the folder is validated as a run folder: lock it while the report files are replaced
@@ -63,7 +63,12 @@ export function register(program: Command): void {
       }
       if (missing > 0) process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result\n`);
       if (!flags.quiet) {
-        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} runs (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);
+        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);
+        // report files of the formats not asked for stay as an earlier render left them: say so
+        const names = new Set(written.map((p) => p.slice(p.lastIndexOf('/') + 1)));
+        const { existsSync } = await import('node:fs');
+        const older = [...Object.values(REPORT_FILES), TRADES_FILE, LIQUIDATIONS_FILE].filter((f) => !names.has(f) && existsSync(join(dir, f)));
+        if (older.length > 0) process.stderr.write(`marginlab: not re-rendered (other formats), as an earlier render left them: ${older.join(', ')}\n`);
       }
       // 1: a run errored or planned runs are missing (as `run` and `merge`)
       process.exitCode = errored > 0 || missing > 0 ? ExitCode.FAILED : ExitCode.OK;

@@ -35,8 +35,13 @@ export type ConfigInput = UserConfig | Promise<UserConfig> | ((env: ConfigEnv) =
 /**
  * Declare a backtest config: an object, a promise of one, or a function of the environment
  * (sync or async). Returns its argument unchanged; it exists for types and editor help.
+ * Not generic on purpose: a config object literal is checked against UserConfig itself, so a
+ * misspelt or unknown key (`levrage`, `oops`) is a type error, as it is an error when run (78).
  */
-export function defineConfig<T extends ConfigInput>(config: T): T {
+export function defineConfig(config: UserConfig): UserConfig;
+export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
+export function defineConfig(config: (env: ConfigEnv) => UserConfig | Promise<UserConfig>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
+export function defineConfig(config: ConfigInput): ConfigInput {
   return config;
 }
 

@@ -1,0 +1,74 @@
+/**
+ * The public types as a strict consumer project sees them (`strict`, `exactOptionalPropertyTypes`,
+ * `noUncheckedIndexedAccess`, NodeNext): small files importing 'marginlab' (here src/index.ts)
+ * are type-checked with the TypeScript compiler API. Each snippet must compile cleanly; the
+ * invalid usages it holds are marked `// @ts-expect-error`, so a type that accepts one fails the
+ * test ("Unused '@ts-expect-error' directive").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
+
+const REPO = resolve(import.meta.dirname, '..');
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-types-'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Diagnostics of one consumer file (the library's own files are not reported). */
+function check(name: string, code: string): string[] {
+  const file = join(dir, `${name}.ts`);
+  writeFileSync(file, code);
+  const program = ts.createProgram([file], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+    typeRoots: [join(REPO, 'node_modules', '@types')],
+    paths: { marginlab: [join(REPO, 'src', 'index.ts')] },
+  });
+  const sf = program.getSourceFile(file)!;
+  return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map((d) => {
+    const { line } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
+    return `${name}.ts:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}
+
+describe('public types in a strict consumer project', () => {
+  it('defineConfig checks a config object against UserConfig: an unknown or misspelt key is a type error', () => {
+    const diags = check(
+      'config',
+      `import { defineConfig, SAMPLE_DATA } from 'marginlab';
+export const ok = defineConfig({
+  name: 'my-sweep',
+  data: { path: SAMPLE_DATA, timeframe: '1h' },
+  venue: 'binance-usdm',
+  strategies: [{ name: 'sma-cross', grid: { fast: [10, 20], slow: { from: 50, to: 200, step: 50 } } }, 'pairs'],
+  setups: ['isolated', 'cross'],
+  leverage: [3, 10, 25],
+  initialCapital: 10_000,
+});
+export const fn = defineConfig(({ env }) => ({ name: 'x', data: { path: SAMPLE_DATA }, strategies: 'all', workers: env['CI'] ? 2 : 'auto' }));
+export const later = defineConfig(Promise.resolve({ name: 'x', data: { path: SAMPLE_DATA }, strategies: ['pairs'] }));
+export const name: string = ok.name;
+// @ts-expect-error misspelt key (the run refuses it: exit 78, "unknown key 'levrage'")
+export const typo = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, strategies: 'all', levrage: [3] });
+// @ts-expect-error unknown setup
+export const setup = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, strategies: 'all', setups: ['isloated'] });
+`,
+    );
+    expect(diags).toEqual([]);
+  });
+});

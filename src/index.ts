@@ -47,7 +47,7 @@ export { loadDataset, sliceMarketData, sliceByTime, selectSymbols, synthesize, w
 export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './feed/index.js';
 
 export { getVenue, listVenues } from './venue/index.js';
-export type { VenueProfile, Tier, VenueOverrides } from './venue/index.js';
+export type { VenueProfile, BuiltVenueProfile, Tier, VenueOverrides } from './venue/index.js';
 export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
 

@@ -71,4 +71,20 @@ export const setup = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, stra
     );
     expect(diags).toEqual([]);
   });
+
+  it('getVenue gives a profile whose lotSize, tierSource and maintenance are always there (docs/margin.md)', () => {
+    const diags = check(
+      'venue',
+      `import { getVenue, type VenueProfile } from 'marginlab';
+const venue = getVenue('binance-usdm', { fees: { maker: 0.0001, taker: 0.0004 }, lotSizes: { BTCUSDT: 0.01 } });
+export const lot: { step: number; minQty: number; tick: number; source: string } = venue.lotSize('BTCUSDT');
+export const table: string = getVenue('bybit-linear').tierSource('BTCUSDT', Date.parse('2025-06-01'));
+export const basis: 'mark' | 'entry' = venue.maintenance.basis;
+export const asProfile: VenueProfile = venue;
+// a hand-made profile may leave them out
+export const lotOf = (p: VenueProfile) => p.lotSize?.('BTCUSDT');
+`,
+    );
+    expect(diags).toEqual([]);
+  });
 });

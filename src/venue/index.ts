@@ -6,12 +6,12 @@
  * Bad overrides are configuration errors (exit 78) naming the key.
  */
 import { configError } from '../errors.js';
-import type { Tier, VenueProfile } from './types.js';
+import type { BuiltVenueProfile, Tier, VenueProfile } from './types.js';
 import { BUILT_IN, profileFromDefinition, type VenueDefinition } from './profiles.js';
 import { buildTiers, type TierInput } from './tiers.js';
 import { checkLotSizeInput, type LotSizeInput } from './lots.js';
 
-export type { Tier, VenueProfile, Side } from './types.js';
+export type { Tier, VenueProfile, BuiltVenueProfile, Side } from './types.js';
 export { LotGrid, defaultLotSize, defaultStep, DEFAULT_STEP_VALUE, BINANCE_LOT_SIZES, type LotSize, type LotSizeInput } from './lots.js';
 export { buildTiers, tierFor, tierIndex, maintenanceFor, type TierInput } from './tiers.js';
 export {
@@ -57,7 +57,7 @@ export interface VenueInfo {
 }
 
 const builtIn = new Map<string, VenueDefinition>(BUILT_IN.map((d) => [d.id, d]));
-const plainCache = new Map<string, VenueProfile>();
+const plainCache = new Map<string, BuiltVenueProfile>();
 
 export function listVenues(): VenueInfo[] {
   return BUILT_IN.map((d) => ({ id: d.id, name: d.name, fees: { ...d.fees }, fundingIntervalHours: d.funding.intervalHours }));
@@ -77,7 +77,7 @@ function rate(v: unknown, key: string, lo: number, hi: number): number {
  * The profile of a built-in venue, optionally with overrides. Unknown ids are configuration errors
  * (exit 78) listing the known venues.
  */
-export function getVenue(id: string, overrides?: VenueOverrides): VenueProfile {
+export function getVenue(id: string, overrides?: VenueOverrides): BuiltVenueProfile {
   const base = builtIn.get(id);
   if (!base) throw configError(`unknown venue "${id}"; known venues: ${venueIds().join(', ')}`);
   if (!overrides || Object.keys(overrides).length === 0) {

@@ -4,7 +4,7 @@
  *
  * Sources and the choices made where the venues do not publish a number are in docs/margin.md.
  */
-import type { Side, Tier, VenueProfile } from './types.js';
+import type { BuiltVenueProfile, Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, loadBracketSnapshots, pickDated, BINANCE_TIERS_DIR, type DatedTable, type TierInput } from './tiers.js';
 import { BINANCE_LOT_SIZES, HYPERLIQUID_LOT_SIZES, defaultLotSize, type LotSize, type LotSizeInput } from './lots.js';
 import {
@@ -301,7 +301,7 @@ export function resolveMaintenance(def: VenueDefinition): MaintenanceModel {
 }
 
 /** Builds the VenueProfile of a definition. Tier lookups are cached per (symbol, table). */
-export function profileFromDefinition(def: VenueDefinition): VenueProfile {
+export function profileFromDefinition(def: VenueDefinition): BuiltVenueProfile {
   const maintenance = Object.freeze(resolveMaintenance(def));
   const cache = new Map<string, { tiers: readonly Tier[]; label: string }>();
   const lookup = (symbol: string, asOfMs: number): { tiers: readonly Tier[]; label: string } => {
@@ -331,7 +331,7 @@ export function profileFromDefinition(def: VenueDefinition): VenueProfile {
     if (d) return { step: d.step, minQty: d.minQty ?? d.step, tick: d.tick ?? NaN, source: `${def.id} custom default lot size` };
     return defaultLotSize(referencePrice);
   };
-  const profile: VenueProfile = {
+  const profile: BuiltVenueProfile = {
     id: def.id,
     name: def.name,
     fees: Object.freeze({ ...def.fees }),

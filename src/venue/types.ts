@@ -69,3 +69,10 @@ export interface VenueProfile {
   /** bankruptcy price of an isolated position (margin balance = 0). NaN when none. */
   bankruptcyPrice(p: { side: Side; qty: number; entryPrice: number; walletBalance: number }): number;
 }
+
+/**
+ * A profile as `getVenue` builds it: the parts optional in a hand-made `VenueProfile`
+ * (`maintenance`, `tierSource`, `lotSize`) are always there, so `getVenue(id).lotSize(symbol)`
+ * needs no check.
+ */
+export type BuiltVenueProfile = VenueProfile & Required<Pick<VenueProfile, 'maintenance' | 'tierSource' | 'lotSize'>>;

@@ -166,4 +166,36 @@ describe('installed from the tarball', () => {
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, TIMEOUT);
+
+  it('a strict project without skipLibCheck type-checks against the shipped .d.ts with danfo.js not installed; loadResults gives unknown, not any', async () => {
+    const dir = projectDir('module');
+    const tsconfig = {
+      compilerOptions: {
+        target: 'ES2022', lib: ['ES2023'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
+        exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, skipLibCheck: false,
+        types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')],
+      },
+      files: ['strict-check.ts'],
+    };
+    writeFileSync(join(dir, 'tsconfig.strict.json'), JSON.stringify(tsconfig, null, 2));
+    writeFileSync(
+      join(dir, 'strict-check.ts'),
+      `import { loadResults, loadTrades, loadRunFolder, runTrades } from 'marginlab';
+export async function analyse(dir: string): Promise<string | undefined> {
+  const runs = await loadResults(dir);
+  // @ts-expect-error danfo.js is not installed: the DataFrame is unknown (it was any)
+  runs.print();
+  const trades = await loadTrades(dir);
+  // @ts-expect-error as above
+  const n: number = trades;
+  const { results } = loadRunFolder(dir);
+  return runTrades(results[0]!)[0]?.netPnl ?? String(n);
+}
+`,
+    );
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const r = await sh(process.execPath, [tsc, '-p', 'tsconfig.strict.json'], dir);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, TIMEOUT);
 });

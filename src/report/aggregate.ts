@@ -7,7 +7,7 @@
  * dependency's `overrides` do not apply to its dependents: as a hard dependency it would make
  * `npm install marginlab` fail on exactly those machines.
  */
-import type { DataFrame } from 'danfojs';
+import type { DataFrame } from './dataframe.js';
 import { METRICS } from '../analysis/index.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { RunResult } from '../shard/types.js';

@@ -3,7 +3,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataFrame } from 'danfojs';
+import type { DataFrame } from './dataframe.js';
 import { dataError, missingInput } from '../errors.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';

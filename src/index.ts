@@ -6,7 +6,7 @@
  *   resolveStrategy / listStrategies — everything a strategy file needs
  * - data: loadDataset, synthesize, slicing helpers
  * - margin: getVenue, listVenues, createAccount, booksImbalance (the books identity, exact)
- * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS
+ * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, SeriesPool
  * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
  *   run), loadTrades (one row per round trip), loadRunFolder, runTrades / runLiquidations (exact,
  *   from one stored result), writeReport
@@ -51,7 +51,7 @@ export type { VenueProfile, BuiltVenueProfile, Tier, VenueOverrides } from './ve
 export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
 
-export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError } from './engine/index.js';
+export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError, SeriesPool } from './engine/index.js';
 export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions, StrategyCallback, StrategyErrorPlace } from './engine/index.js';
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';

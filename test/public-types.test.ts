@@ -87,4 +87,16 @@ export const lotOf = (p: VenueProfile) => p.lotSize?.('BTCUSDT');
     );
     expect(diags).toEqual([]);
   });
+
+  it('replay() takes a SeriesPool from the package (docs/engine.md), and the SetupOutput says where a strategy threw', () => {
+    const diags = check(
+      'pool',
+      `import { replay, SeriesPool, type SetupOutput, type StrategyErrorPlace, type ReplayParams } from 'marginlab';
+const pool = new SeriesPool();
+export const withPool = (p: Omit<ReplayParams, 'seriesPool'>) => replay({ ...p, seriesPool: pool });
+export const where = (s: SetupOutput): StrategyErrorPlace | undefined => s.errorAt;
+`,
+    );
+    expect(diags).toEqual([]);
+  });
 });

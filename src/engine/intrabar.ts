@@ -216,7 +216,16 @@ export abstract class IntrabarRunner extends RunnerState {
         this.orders.splice(j, 0, { ...o, qty: remaining, activeFrom: i + 1 });
         j++;
       }
-      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
+      if (o.qty !== 0) {
+        this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
+        // a fill can cancel queued orders (a protective close-position order dying with its
+        // position, a liquidation before the fill, a callback's cancel), which shifts the queue:
+        // continue after this order's place, by id (the queue is in submission = id order)
+        const q = this.orders;
+        let k = 0;
+        while (k < q.length && q[k]!.id <= o.id) k++;
+        j = k;
+      }
     }
     if (this.dirty) this.refresh();
     // paths depend on the positions after the open (pessimistic cross legs go adverse-first)

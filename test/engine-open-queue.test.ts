@@ -29,3 +29,24 @@ describe('market orders at the open', () => {
     }
   });
 });
+
+describe('the mark path of a bar without a trade candle', () => {
+  it("nearest-first walks the mark candle's nearer extreme first (there is no trade path to follow)", () => {
+    // BUSDT has no trade candle at bar 3 but a mark candle whose high (+3) is nearer than its low (−30):
+    // a short liquidated at the high is liquidated a third of the way into the bar, before the low
+    const bars = flat(100, 6);
+    const mark = flat(100, 6);
+    const b = flat(50, 6) as (ReturnType<typeof flat>[number] | null)[];
+    b[3] = null;
+    const bMark = flat(50, 6);
+    bMark[3] = [50, 53, 20, 50];
+    const data = makeData({ AUSDT: { bars, mark }, BUSDT: { bars: b as ReturnType<typeof flat>, mark: bMark } });
+    const strategy = scripted({ 0: (ctx) => ctx.sell(1, 20) }, ['AUSDT', 'BUSDT']);
+    const out = run(data, strategy, { setups: [SETUPS.isolated], leverage: 20, execution: { intrabarPath: 'nearest-first' } });
+    const liq = setupOf(out, 'isolated').events.find((e) => e.type === 'liquidation')!;
+    expect(liq).toBeDefined();
+    // path open → high → low → close over τ ∈ [0, 3]: the liquidation is on the first segment (before T0 + 3h + 1/3 of the bar)
+    expect(liq.time).toBeGreaterThan(T0 + 3 * HOUR);
+    expect(liq.time).toBeLessThan(T0 + 3 * HOUR + HOUR / 3);
+  });
+});

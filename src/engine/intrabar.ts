@@ -108,9 +108,11 @@ export abstract class IntrabarRunner extends RunnerState {
       // a multi-leg cross pool takes its legs adverse-first (the pessimistic bound, DESIGN §4.3)
       const hiFirst = highFirst(mode, o, h, l);
       const leg = pess ? this.legSign[s]! : 0;
-      const lqHiFirst = leg !== 0 ? leg < 0 : hiFirst;
-      writePath(this.tp, s, o, h, l, cl, hiFirst);
       const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+      // the mark path follows the trade path's order; a bar with a mark candle but no trade candle
+      // has no trade path, so its mark candle's own extremes decide (nearest-first: the nearer one)
+      const lqHiFirst = leg !== 0 ? leg < 0 : o !== o && mo === mo ? highFirst(mode, mo, c.markHigh[i]!, c.markLow[i]!) : hiFirst;
+      writePath(this.tp, s, o, h, l, cl, hiFirst);
       if (mo === mo) writePath(this.lq, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, lqHiFirst);
       else writePath(this.lq, s, o, h, l, cl, lqHiFirst);
     }

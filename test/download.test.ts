@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { writeZip } from '../src/feed/formats/zip.js';
 import { downloadBinanceUsdm, planArchives } from '../src/feed/download.js';
@@ -50,6 +50,7 @@ beforeAll(async () => {
     publish(`data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-07-${d}.zip`, k.head, k.rows.filter(inPeriod(`2025-07-${d}`)));
     publish(`data/futures/um/daily/markPriceKlines/BTCUSDT/8h/BTCUSDT-8h-2025-07-${d}.zip`, k.head, m.rows.filter(inPeriod(`2025-07-${d}`)));
   }
+  publish('data/futures/um/monthly/klines/ADAUSDT/1h/ADAUSDT-1h-2025-06.zip', k.head, k.rows.filter(inPeriod('2025-06')));
   // ETHUSDT June: a published checksum that does not match the archive
   publish('data/futures/um/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-2025-06.zip', k.head, k.rows.filter(inPeriod('2025-06')), 'ab'.repeat(32));
   dropOnce.add('/data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-06.zip');
@@ -61,6 +62,8 @@ beforeAll(async () => {
     if (url.includes('/XRPUSDT/')) { res.writeHead(503).end('unavailable'); return; }
     const body = files.get(url);
     if (!body) { res.writeHead(404).end('not found'); return; }
+    // ADAUSDT: sent gzip-encoded (as a CDN does for text), Content-Length the compressed size
+    if (url.includes('/ADAUSDT/')) { const z = gzipSync(body); res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(z.length) }).end(z); return; }
     if (dropOnce.delete(url)) {
       // headers and half the body, then the connection drops
       res.writeHead(200, { 'content-length': String(body.length) });
@@ -168,6 +171,15 @@ describe('data download binance-usdm', () => {
     expect(requests.slice(before).filter((u) => u.includes('/XRPUSDT/'))).toHaveLength(2);
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     for (const r of [r403, r503]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a gzip-encoded answer (Content-Length the compressed size) is not taken for a cut one', async () => {
+    const out = join(root, 'ds-gzip');
+    const retries: string[] = [];
+    const r = await downloadBinanceUsdm({ symbols: ['ADAUSDT'], from: '2025-06', to: '2025-06', timeframe: '1h', kinds: ['candles'], out, baseUrl: base, now: NOW, retries: 1, retryDelayMs: 5, onRetry: (l) => retries.push(l) });
+    expect(retries).toEqual([]);
+    expect(r).toMatchObject({ downloaded: 1, missing: [] });
+    expect(r.results[0]).toMatchObject({ kind: 'candles', symbol: 'ADAUSDT', rows: 720 });
   });
 
   it.each([

@@ -124,8 +124,11 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
       if (res.status === 404) { await res.arrayBuffer().catch(() => undefined); return null; }
       if (!res.ok) { last = `HTTP ${res.status}`; await res.arrayBuffer().catch(() => undefined); if (res.status >= 500 || res.status === 429) continue; throw missingInput(`${url}: HTTP ${res.status}`); }
       const body = Buffer.from(await res.arrayBuffer());
+      // Content-Length counts the bytes on the wire: with a Content-Encoding (gzip from a CDN) fetch
+      // hands over the decoded body, whose length is another number
       const len = res.headers.get('content-length');
-      if (len !== null && Number(len) !== body.length) { last = `got ${body.length} of ${len} bytes`; continue; }
+      const enc = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+      if (len !== null && enc === 'identity' && Number(len) !== body.length) { last = `got ${body.length} of ${len} bytes`; continue; }
       return body;
     } catch (err) {
       if (err instanceof UserError) throw err;

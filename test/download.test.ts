@@ -60,6 +60,9 @@ beforeAll(async () => {
     // SOLUSDT: refused (403); XRPUSDT: the server keeps failing (503)
     if (url.includes('/SOLUSDT/')) { res.writeHead(403).end('forbidden'); return; }
     if (url.includes('/XRPUSDT/')) { res.writeHead(503).end('unavailable'); return; }
+    // DOGEUSDT: never answers; TRXUSDT: headers and a few bytes, then nothing
+    if (url.includes('/DOGEUSDT/')) return;
+    if (url.includes('/TRXUSDT/')) { res.writeHead(200, { 'content-length': '1000' }); res.write('abc'); return; }
     const body = files.get(url);
     if (!body) { res.writeHead(404).end('not found'); return; }
     // ADAUSDT: sent gzip-encoded (as a CDN does for text), Content-Length the compressed size
@@ -76,6 +79,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((r) => server.close(r));
   rmSync(root, { recursive: true, force: true });
 });
@@ -181,6 +185,23 @@ describe('data download binance-usdm', () => {
     expect(r).toMatchObject({ downloaded: 1, missing: [] });
     expect(r.results[0]).toMatchObject({ kind: 'candles', symbol: 'ADAUSDT', rows: 720 });
   });
+
+  it('a server that stops answering (no headers, or a body that stalls) is given up on after the idle timeout, retried, then fails (66)', async () => {
+    const out = join(root, 'ds-silent');
+    for (const sym of ['DOGEUSDT', 'TRXUSDT']) {
+      const retries: string[] = [];
+      const t0 = Date.now();
+      let err: unknown;
+      try {
+        await downloadBinanceUsdm({ symbols: [sym], from: '2025-06', to: '2025-06', timeframe: '1h', kinds: ['candles'], out, baseUrl: base, now: NOW, retries: 1, retryDelayMs: 5, timeoutMs: 200, onRetry: (l) => retries.push(l) });
+      } catch (e) { err = e; }
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect((err as UserError).exitCode).toBe(66);
+      expect((err as UserError).message).toContain(`${sym}-1h-2025-06.zip.CHECKSUM: failed after 2 tries (nothing received for 0.2 s); run the command again to resume`);
+      expect(retries).toHaveLength(1);
+    }
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  }, 15_000);
 
   it.each([
     [['nosuchvenue'], /only binance-usdm is supported, got 'nosuchvenue'/],

@@ -38,6 +38,8 @@ export interface DownloadOptions {
   retries?: number;
   /** first backoff delay in ms, doubled per retry (default 1000) */
   retryDelayMs?: number;
+  /** a request that receives nothing (no headers, no body bytes) for this long is abandoned and retried (ms; default 30000) */
+  timeoutMs?: number;
   /** import around archives that are not published (404) instead of failing */
   allowMissing?: boolean;
   replace?: boolean;
@@ -112,6 +114,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
   const retries = o.retries ?? 4;
   const base = o.retryDelayMs ?? 1000;
+  const idle = o.timeoutMs ?? 30_000;
   let last = '';
   for (let k = 0; k <= retries; k++) {
     if (k > 0) {
@@ -119,11 +122,23 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
       o.onRetry?.(`retry ${k}/${retries} of ${url} in ${wait} ms (${last})`);
       await sleep(wait);
     }
+    // an idle timer: armed for the headers and again at every chunk of the body (a server that
+    // stops answering would otherwise hold the command for undici's 300 s per try)
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { timedOut = true; ac.abort(); }, idle);
+    };
     try {
-      const res = await fetch(url);
+      arm();
+      const res = await fetch(url, { signal: ac.signal });
       if (res.status === 404) { await res.arrayBuffer().catch(() => undefined); return null; }
       if (!res.ok) { last = `HTTP ${res.status}`; await res.arrayBuffer().catch(() => undefined); if (res.status >= 500 || res.status === 429) continue; throw missingInput(`${url}: HTTP ${res.status}`); }
-      const body = Buffer.from(await res.arrayBuffer());
+      const chunks: Buffer[] = [];
+      if (res.body) for await (const c of res.body) { chunks.push(Buffer.from(c)); arm(); }
+      const body = Buffer.concat(chunks);
       // Content-Length counts the bytes on the wire: with a Content-Encoding (gzip from a CDN) fetch
       // hands over the decoded body, whose length is another number
       const len = res.headers.get('content-length');
@@ -133,7 +148,9 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
     } catch (err) {
       if (err instanceof UserError) throw err;
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      last = e.cause?.code ?? e.cause?.message ?? e.message;
+      last = timedOut ? `nothing received for ${idle / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    } finally {
+      clearTimeout(timer);
     }
   }
   throw missingInput(`${url}: failed after ${retries + 1} tries (${last}); run the command again to resume`);

@@ -23,6 +23,7 @@ const root = mkdtempSync(join(tmpdir(), 'ml-download-'));
 const files = new Map<string, Buffer>();
 const requests: string[] = [];
 const dropOnce = new Set<string>();
+const closedHung: string[] = [];
 let server: Server;
 let base = '';
 const NOW = Date.UTC(2025, 6, 4, 12); // 2025-07-04: June is complete, July is daily up to the 3rd
@@ -62,6 +63,12 @@ beforeAll(async () => {
     if (url.includes('/XRPUSDT/')) { res.writeHead(503).end('unavailable'); return; }
     // DOGEUSDT: never answers; TRXUSDT: headers and a few bytes, then nothing
     if (url.includes('/DOGEUSDT/')) return;
+    // BADUSDT: January's checksum is an error page (fails at once), every other request hangs
+    if (url.includes('/BADUSDT/')) {
+      if (url.endsWith('2025-01.zip.CHECKSUM')) { res.writeHead(200).end('<html>error</html>'); return; }
+      res.on('close', () => closedHung.push(url));
+      return;
+    }
     if (url.includes('/TRXUSDT/')) { res.writeHead(200, { 'content-length': '1000' }); res.write('abc'); return; }
     const body = files.get(url);
     if (!body) { res.writeHead(404).end('not found'); return; }
@@ -202,6 +209,24 @@ describe('data download binance-usdm', () => {
     }
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
   }, 15_000);
+
+  it('the first failure stops the other requests: nothing in flight is left hanging, nothing new is requested', async () => {
+    const out = join(root, 'ds-stop');
+    const before = requests.length;
+    const progress: string[] = [];
+    let err: unknown;
+    await downloadBinanceUsdm({ symbols: ['BADUSDT'], from: '2025-01', to: '2025-04', timeframe: '1h', kinds: ['candles'], out, baseUrl: base, now: NOW, retryDelayMs: 5, concurrency: 2, onProgress: (p) => progress.push(p.path), onRetry: (l) => progress.push(l) }).catch((e) => { err = e; });
+    expect((err as UserError).exitCode).toBe(65);
+    expect((err as UserError).message).toContain('BADUSDT-1h-2025-01.zip.CHECKSUM: not a sha256 checksum file');
+    const asked = requests.slice(before);
+    // January's checksum, and February's, which was in flight
+    expect(asked).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(closedHung.some((u) => u.endsWith('BADUSDT-1h-2025-02.zip.CHECKSUM'))).toBe(true);
+    expect(requests.length - before).toBe(2);
+    expect(progress).toEqual([]);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
 
   it.each([
     [['nosuchvenue'], /only binance-usdm is supported, got 'nosuchvenue'/],

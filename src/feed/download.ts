@@ -107,11 +107,17 @@ export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' 
   return { archives, pending };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A wait that ends early (rejecting) when `stop` is aborted. */
+const sleep = (ms: number, stop?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (stop?.aborted) { reject(stop.reason); return; }
+  const onStop = () => { clearTimeout(t); reject(stop!.reason); };
+  const t = setTimeout(() => { stop?.removeEventListener('abort', onStop); resolve(); }, ms);
+  stop?.addEventListener('abort', onStop, { once: true });
+});
 
 
-/** GET a URL's whole body with retries; null on 404. */
-async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
+/** GET a URL's whole body with retries; null on 404. `stop` (another archive failed) ends it at once, rejecting. */
+async function get(url: string, o: DownloadOptions, stop?: AbortSignal): Promise<Buffer | null> {
   const retries = o.retries ?? 4;
   const base = o.retryDelayMs ?? 1000;
   const idle = o.timeoutMs ?? 30_000;
@@ -120,8 +126,9 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
     if (k > 0) {
       const wait = base * 2 ** (k - 1);
       o.onRetry?.(`retry ${k}/${retries} of ${url} in ${wait} ms (${last})`);
-      await sleep(wait);
+      await sleep(wait, stop);
     }
+    if (stop?.aborted) throw stop.reason;
     // an idle timer: armed for the headers and again at every chunk of the body (a server that
     // stops answering would otherwise hold the command for undici's 300 s per try)
     const ac = new AbortController();
@@ -131,6 +138,8 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
       clearTimeout(timer);
       timer = setTimeout(() => { timedOut = true; ac.abort(); }, idle);
     };
+    const onStop = () => ac.abort();
+    stop?.addEventListener('abort', onStop, { once: true });
     try {
       arm();
       const res = await fetch(url, { signal: ac.signal });
@@ -147,10 +156,12 @@ async function get(url: string, o: DownloadOptions): Promise<Buffer | null> {
       return body;
     } catch (err) {
       if (err instanceof UserError) throw err;
+      if (stop?.aborted) throw stop.reason;
       const e = err as Error & { cause?: { code?: string; message?: string } };
       last = timedOut ? `nothing received for ${idle / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
   throw missingInput(`${url}: failed after ${retries + 1} tries (${last}); run the command again to resume`);
@@ -166,7 +177,7 @@ function cachedOk(zip: string): boolean {
 }
 
 /** Fetch one archive into the cache (checksum verified); 'missing' on 404. */
-async function fetchArchive(a: Archive, base: string, cache: string, o: DownloadOptions): Promise<'cached' | 'downloaded' | 'missing'> {
+async function fetchArchive(a: Archive, base: string, cache: string, o: DownloadOptions, stop: AbortSignal): Promise<'cached' | 'downloaded' | 'missing'> {
   const dest = join(cache, ...a.path.split('/'));
   if (cachedOk(dest)) return 'cached';
   // leftovers of an interrupted run
@@ -175,12 +186,13 @@ async function fetchArchive(a: Archive, base: string, cache: string, o: Download
   const tries = (o.retries ?? 4) + 1;
   let got = '', want = '';
   for (let k = 0; k < tries; k++) {
-    const sum = await get(`${url}.CHECKSUM`, o);
-    const zip = sum === null ? null : await get(url, o);
-    if (sum === null || zip === null) return 'missing';
+    const sum = await get(`${url}.CHECKSUM`, o, stop);
+    if (sum === null) return 'missing';
     const text = sum.toString('utf8').trim();
     want = text.split(/\s+/)[0]!.toLowerCase();
     if (!/^[0-9a-f]{64}$/.test(want)) throw dataError(`${url}.CHECKSUM: not a sha256 checksum file ('${excerpt(text, 80)}')`);
+    const zip = await get(url, o, stop);
+    if (zip === null) return 'missing';
     got = sha256(zip);
     if (got === want) {
       writeFileAtomic(dest, zip);
@@ -202,16 +214,26 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
   const cache = resolve(o.cacheDir ?? join(out, '.download-cache'));
   const status: ('cached' | 'downloaded' | 'missing')[] = new Array(archives.length);
   let next = 0, done = 0;
+  // the first failure stops the other workers (no new archive, requests in flight aborted) and is
+  // thrown once they have all ended: nothing is fetched, printed or written to the cache after it
+  const stop = new AbortController();
+  let failure: { err: unknown } | null = null;
   const worker = async () => {
-    while (next < archives.length) {
+    while (!stop.signal.aborted && next < archives.length) {
       const i = next++;
       const a = archives[i]!;
-      status[i] = await fetchArchive(a, base, cache, o);
+      try {
+        status[i] = await fetchArchive(a, base, cache, o, stop.signal);
+      } catch (err) {
+        if (!failure) { failure = { err }; stop.abort(err); }
+        return;
+      }
       done++;
       o.onProgress?.({ done, total: archives.length, path: a.path, status: status[i]! });
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, archives.length)) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
   const missing = archives.filter((_, i) => status[i] === 'missing').map((a) => `${base}/${a.path}`);
   if (missing.length && !o.allowMissing) {
     throw missingInput(`${missing.length} archive${missing.length === 1 ? ' is' : 's are'} not published (404); nothing was imported (--allow-missing imports around them; verified archives are kept in ${cache})`, missing);

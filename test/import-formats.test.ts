@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
 import { readBinance } from '../src/feed/formats/binance.js';
 import { readFreqtrade, freqtradeSymbol } from '../src/feed/formats/freqtrade.js';
 import { readVenue } from '../src/feed/formats/venues.js';
@@ -30,6 +30,20 @@ const outDir = () => join(root, `ds-${++n}`);
 async function userError(p: Promise<unknown> | (() => unknown)): Promise<UserError> {
   try { await (typeof p === 'function' ? p() : p); } catch (e) { if (e instanceof UserError) return e; throw e; }
   throw new Error('expected a UserError');
+}
+/** A one-entry ZIP of already-deflated data with the given CRC-32 and uncompressed size. */
+function zipOf(name: string, comp: Buffer, crc: number, usize: number): Buffer {
+  const nm = Buffer.from(name);
+  const lh = Buffer.alloc(30);
+  lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(8, 8);
+  lh.writeUInt32LE(crc >>> 0, 14); lh.writeUInt32LE(comp.length, 18); lh.writeUInt32LE(usize, 22); lh.writeUInt16LE(nm.length, 26);
+  const ch = Buffer.alloc(46);
+  ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(8, 10);
+  ch.writeUInt32LE(crc >>> 0, 16); ch.writeUInt32LE(comp.length, 20); ch.writeUInt32LE(usize, 24); ch.writeUInt16LE(nm.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + nm.length, 12); end.writeUInt32LE(30 + nm.length + comp.length, 16);
+  return Buffer.concat([lh, nm, comp, ch, nm, end]);
 }
 /** The real BTC 1h rows (Binance layout, ms) the Binance fixtures were cut from. */
 const series = readFileSync(join(FX, 'binance', 'series', 'BTCUSDT-1h.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
@@ -97,6 +111,24 @@ describe('Binance public data', () => {
     const cut = join(root, 'BTCUSDT-1h-2025-04.zip');
     writeFileSync(cut, readFileSync(june).subarray(0, 2000));
     expect((await userError(() => readBinance([cut]))).message).toContain('not a readable ZIP archive');
+  });
+
+  it('a zip bomb (545 KB deflating to 512 MiB) is a data error naming the member, not an internal error; an entry inflating past its stated size is refused', async () => {
+    // 512 copies of one sync-flushed deflate block of 1 MiB of '1', then an empty final block
+    const MiB = Buffer.alloc(1 << 20, 0x31);
+    const block = deflateRawSync(MiB, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const copies = 512;
+    const comp = Buffer.concat([...Array.from({ length: copies }, () => block), Buffer.from([0x03, 0x00])]);
+    let crc = 0;
+    for (let i = 0; i < copies; i++) crc = zlibCrc32(MiB, crc);
+    const file = join(root, 'BTCUSDT-1h-2024-02.zip');
+    writeFileSync(file, zipOf('BTCUSDT-1h-2024-02.csv', comp, crc, copies * MiB.length));
+    const r = await feedCli(['import', file, '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${file}: not a readable ZIP archive (BTCUSDT-1h-2024-02.csv is 536870912 bytes uncompressed, more than the`);
+    // the directory says 100 bytes: inflating stops there
+    writeFileSync(file, zipOf('BTCUSDT-1h-2024-02.csv', comp, crc, 100));
+    expect((await userError(() => readZip(readFileSync(file), file))).message).toContain('BTCUSDT-1h-2024-02.csv inflates to more than the 100 bytes the directory says');
   });
 
   it('--timeframe must agree with the file name', async () => {

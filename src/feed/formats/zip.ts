@@ -2,6 +2,7 @@
  * A small ZIP reader (what Binance's public-data archives need): the central directory, stored
  * and deflated entries (node:zlib), ZIP64 sizes and offsets, and a CRC-32 check of every entry.
  */
+import { constants } from 'node:buffer';
 import { inflateRawSync } from 'node:zlib';
 import { dataError } from '../../errors.js';
 
@@ -24,6 +25,9 @@ export function crc32(buf: Uint8Array): number {
   for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/** the largest entry read (the longest string Node makes) */
+const MAX_ENTRY = constants.MAX_STRING_LENGTH;
 
 export const isZip = (buf: Uint8Array): boolean => buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && (buf[2] === 3 || buf[2] === 5);
 
@@ -74,11 +78,16 @@ export function readZip(buf: Buffer, label: string): ZipEntry[] {
     if (lho + 30 > buf.length || buf.readUInt32LE(lho) !== 0x04034b50) throw bad(`local header of ${name} is damaged`);
     const start = lho + 30 + buf.readUInt16LE(lho + 26) + buf.readUInt16LE(lho + 28);
     if (start + csize > buf.length) throw bad(`${name} is cut short`);
+    // an entry is read as one string: a larger one (a few hundred KB of deflated zeros can say
+    // 600 MB) is refused before it is inflated, and inflating stops at the size the directory gives
+    if (usize > MAX_ENTRY) throw bad(`${name} is ${usize} bytes uncompressed, more than the ${MAX_ENTRY} bytes marginlab reads from one archive member`);
     const raw = buf.subarray(start, start + csize);
     let data: Buffer;
     if (method === 0) data = raw;
     else if (method === 8) {
-      try { data = inflateRawSync(raw); } catch (err) { throw bad(`${name}: ${(err as Error).message}`); }
+      try { data = inflateRawSync(raw, { maxOutputLength: Math.max(1, usize) }); } catch (err) {
+        throw bad((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `${name} inflates to more than the ${usize} bytes the directory says` : `${name}: ${(err as Error).message}`);
+      }
     } else throw bad(`${name} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
     if (data.length !== usize) throw bad(`${name} inflates to ${data.length} bytes, the directory says ${usize}`);
     if (crc32(data) !== crc) throw bad(`${name} fails its CRC-32 check`);

@@ -228,6 +228,25 @@ describe('data download binance-usdm', () => {
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
   });
 
+  it('a --cache that is a file, or holds a file where a folder goes, fails (64) naming it and --cache, not as an internal error', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const cacheFile = join(root, 'cache-is-a-file');
+    writeFileSync(cacheFile, 'mine');
+    const args = ['data', 'download', 'binance-usdm', '--symbols', 'BTCUSDT', '--from', '2025-05', '--to', '2025-05', '--kinds', 'candles', '--base-url', base];
+    const r1 = await feedCli([...args, '--out', join(root, 'ds-cachefile'), '--cache', cacheFile]);
+    expect(r1.code).toBe(64);
+    expect(r1.stderr).toBe(`marginlab: --cache ${cacheFile} is a file, not a folder; choose a folder with --cache (default <out>/.download-cache)\n`);
+    const cache2 = join(root, 'cache-with-a-file');
+    mkdirSync(join(cache2, 'data', 'futures'), { recursive: true });
+    writeFileSync(join(cache2, 'data', 'futures', 'um'), 'mine');
+    const r2 = await feedCli([...args, '--out', join(root, 'ds-cachefile2'), '--cache', cache2]);
+    expect(r2.code).toBe(64);
+    expect(r2.stderr).toMatch(/^marginlab: cannot keep the verified archive in the cache as .*BTCUSDT-1h-2025-05\.zip: a part of the path is a file, not a folder \(ENOTDIR\); choose a writable folder with --cache \(the cache is .*cache-with-a-file\)\n$/);
+    expect(readFileSync(cacheFile, 'utf8')).toBe('mine');
+    expect(readFileSync(join(cache2, 'data', 'futures', 'um'), 'utf8')).toBe('mine');
+    expect(existsSync(join(root, 'ds-cachefile2', 'manifest.json'))).toBe(false);
+  });
+
   it.each([
     [['nosuchvenue'], /only binance-usdm is supported, got 'nosuchvenue'/],
     [['binance-usdm', '--from', '2025-13'], /--from: expected a month YYYY-MM, got '2025-13'/],

@@ -10,9 +10,10 @@
  * the one commit path (append / --replace), with a provenance line per series in the manifest.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { dataError, missingInput, usageError, UserError } from '../errors.js';
+import { dataError, ExitCode, missingInput, usageError, UserError } from '../errors.js';
+import { fsError } from '../util/fs-errors.js';
 import type { FileKind } from './manifest.js';
 import { commitSeries, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
@@ -176,12 +177,29 @@ function cachedOk(zip: string): boolean {
   return want === sha256(readFileSync(zip));
 }
 
+/**
+ * A file-system error in the cache folder (a file where a folder should be, no permission, a full
+ * disk) said as such, naming the path and --cache (64; a full disk or I/O error 70), not as an
+ * internal error.
+ */
+function inCache<T>(cache: string, path: string, action: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const e = fsError(err, { path, action, role: 'output', source: 'flag', resume: false });
+    if (e instanceof UserError && e.exitCode === ExitCode.USAGE) throw usageError(e.message.replace(/; choose a writable folder with --out$/, `; choose a writable folder with --cache (the cache is ${cache})`));
+    throw e;
+  }
+}
+
 /** Fetch one archive into the cache (checksum verified); 'missing' on 404. */
 async function fetchArchive(a: Archive, base: string, cache: string, o: DownloadOptions, stop: AbortSignal): Promise<'cached' | 'downloaded' | 'missing'> {
   const dest = join(cache, ...a.path.split('/'));
-  if (cachedOk(dest)) return 'cached';
+  if (inCache(cache, dest, 'read the cached archive', () => cachedOk(dest))) return 'cached';
   // leftovers of an interrupted run
-  if (existsSync(dirname(dest))) for (const f of readdirSync(dirname(dest))) if (f.startsWith(`.${basename(dest)}.`) && f.endsWith('.tmp')) rmSync(join(dirname(dest), f), { force: true });
+  inCache(cache, dirname(dest), 'clean up the cache folder', () => {
+    if (existsSync(dirname(dest))) for (const f of readdirSync(dirname(dest))) if (f.startsWith(`.${basename(dest)}.`) && f.endsWith('.tmp')) rmSync(join(dirname(dest), f), { force: true });
+  });
   const url = `${base}/${a.path}`;
   const tries = (o.retries ?? 4) + 1;
   let got = '', want = '';
@@ -195,8 +213,10 @@ async function fetchArchive(a: Archive, base: string, cache: string, o: Download
     if (zip === null) return 'missing';
     got = sha256(zip);
     if (got === want) {
-      writeFileAtomic(dest, zip);
-      writeFileAtomic(`${dest}.CHECKSUM`, Buffer.from(`${text}\n`));
+      inCache(cache, dest, 'keep the verified archive in the cache as', () => {
+        writeFileAtomic(dest, zip);
+        writeFileAtomic(`${dest}.CHECKSUM`, Buffer.from(`${text}\n`));
+      });
       return 'downloaded';
     }
     o.onRetry?.(`checksum mismatch for ${url} (sha256 ${got}, published ${want}); downloading again`);
@@ -212,6 +232,9 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
   if (!/^https?:\/\//.test(base)) throw usageError(`--base-url: expected an http(s) URL, got '${o.baseUrl}'`);
   const out = resolve(o.out);
   const cache = resolve(o.cacheDir ?? join(out, '.download-cache'));
+  let cacheIsFile = false;
+  try { cacheIsFile = !statSync(cache).isDirectory(); } catch { /* not there yet, made when the first archive is kept */ }
+  if (cacheIsFile) throw usageError(`--cache ${cache} is a file, not a folder; choose a folder with --cache (default <out>/.download-cache)`);
   const status: ('cached' | 'downloaded' | 'missing')[] = new Array(archives.length);
   let next = 0, done = 0;
   // the first failure stops the other workers (no new archive, requests in flight aborted) and is

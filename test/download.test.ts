@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { writeZip } from '../src/feed/formats/zip.js';
-import { downloadBinanceUsdm, planArchives } from '../src/feed/download.js';
+import { downloadBinanceUsdm, planArchives, retryWait } from '../src/feed/download.js';
+import { errnoOf } from '../src/util/fs-errors.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
 import { feedCli } from './fixtures/feed/cli.js';
@@ -268,5 +269,19 @@ describe('data download binance-usdm', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(requests.length).toBe(before);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('retry waits and error codes', () => {
+  it('the backoff doubles from its base but waits at most a minute (--retries 20 waited 2^19 s once, and past 2^31 ms setTimeout fired at once)', () => {
+    expect([1, 2, 3, 4, 5].map((k) => retryWait(1000, k))).toEqual([1000, 2000, 4000, 8000, 16000]);
+    expect(retryWait(1000, 7)).toBe(60_000);
+    expect(retryWait(1000, 40)).toBe(60_000);
+  });
+  it("only a system error's errno is a file-system fault: Node's ERR_* codes (ERR_STRING_TOO_LONG) and parser codes are not", () => {
+    const withCode = (code: unknown) => Object.assign(new Error('x'), { code });
+    expect(errnoOf(withCode('ENOSPC'))).toBe('ENOSPC');
+    expect(errnoOf(withCode('EACCES'))).toBe('EACCES');
+    for (const code of ['ERR_STRING_TOO_LONG', 'ERR_INVALID_ARG_TYPE', 'CSV_INVALID_CLOSING_QUOTE', 42, undefined]) expect(errnoOf(withCode(code))).toBeUndefined();
   });
 });

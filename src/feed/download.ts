@@ -117,6 +117,14 @@ const sleep = (ms: number, stop?: AbortSignal) => new Promise<void>((resolve, re
 });
 
 
+/** the longest wait between two tries (ms) */
+export const MAX_RETRY_WAIT_MS = 60_000;
+
+/** the wait before retry k (1-based): doubling from `base`, never more than a minute (--retries 20 would otherwise wait days, and past 2^31 ms setTimeout fires at once) */
+export function retryWait(base: number, k: number): number {
+  return Math.min(base * 2 ** (k - 1), MAX_RETRY_WAIT_MS);
+}
+
 /** GET a URL's whole body with retries; null on 404. `stop` (another archive failed) ends it at once, rejecting. */
 async function get(url: string, o: DownloadOptions, stop?: AbortSignal): Promise<Buffer | null> {
   const retries = o.retries ?? 4;
@@ -125,7 +133,7 @@ async function get(url: string, o: DownloadOptions, stop?: AbortSignal): Promise
   let last = '';
   for (let k = 0; k <= retries; k++) {
     if (k > 0) {
-      const wait = base * 2 ** (k - 1);
+      const wait = retryWait(base, k);
       o.onRetry?.(`retry ${k}/${retries} of ${url} in ${wait} ms (${last})`);
       await sleep(wait, stop);
     }

@@ -29,8 +29,11 @@ export interface FsErrorContext {
   resume?: false;
 }
 
-export const errnoOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
+/** the errno code of a system error (ENOENT, ENOSPC, …); undefined for anything else, Node's own ERR_* codes included (ERR_STRING_TOO_LONG is no file-system fault) */
+export const errnoOf = (err: unknown): string | undefined => {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+};
 
 const ENV_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG', 'EMFILE', 'ENFILE', 'ENOMEM']);
 

@@ -234,6 +234,28 @@ describe('compare', () => {
     expect(r.pairs.find((p) => p.stressRun?.startsWith('path'))!.specDifferences).toContain('crash times moved with the window');
   });
 
+  it('pairs scenario runs by their exact time when a folder misses runs (a shard, an interrupted run: the ranks shift)', () => {
+    const one = base[0]!;
+    const day = 86_400_000;
+    const scenarioRun = (injectAt: number, survived: boolean) => {
+      const r = clone(one);
+      r.spec.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, scenarioHash: 'h' };
+      r.runId = runIdOf(r.spec);
+      r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, survived, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-1', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
+      return r;
+    };
+    const t0 = Date.UTC(2024, 0, 1);
+    const full = [scenarioRun(t0 + 5 * day, true), scenarioRun(t0 + 9 * day, false), scenarioRun(t0 + 20 * day, true)];
+    // the current folder planned the same three runs; the first has no result (another shard, or not run yet)
+    const partial = full.slice(1).map(clone);
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-inject-partial-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), full, makeManifest(full)), writeRunFolder(join(root, 'b'), partial, makeManifest(full)), []);
+    expect([r.pairs.length, r.onlyInBaseline.length, r.onlyInCurrent.length, r.current.missing]).toEqual([2, 1, 0, 1]);
+    // each run pairs with the run at its own time: no shock moved, no status flipped
+    expect(r.pairs.every((p) => !p.specDifferences.some((d) => d.startsWith('shock at ')))).toBe(true);
+    expect(r.pairs.map((p) => [p.stress!.survived.baseline, p.stress!.survived.current])).toEqual([[false, false], [true, true]]);
+  });
+
   it('names the dataset and timeframe of each listed run when the runs span more than one (else unpaired runs read alike)', () => {
     const b = base.slice(0, 2).map(clone);
     const cu = b.map(clone);

@@ -168,16 +168,21 @@ function label(r: RunResult): RunLabel {
   return l;
 }
 
-function index(results: readonly RunResult[], dir: string): Map<string, RunResult> {
+/**
+ * The runs of a folder by the key they pair on. `byRank`: scenario runs of one spec at several
+ * times pair the k-th time of one folder with the k-th of the other (the window, and with it the
+ * times, may have moved); a folder missing runs (a shard, an interrupted run) has no reliable
+ * ranks, and its scenario runs pair by their exact time instead.
+ */
+function index(results: readonly RunResult[], dir: string, byRank: boolean): Map<string, RunResult> {
   const m = new Map<string, RunResult>();
-  // scenario runs of one spec at several times: the k-th time of one folder pairs with the k-th of the other
   const keyed = results.map((r) => ({ r, k: matchKey(r.spec) }));
   const times = new Map<string, number[]>();
   for (const { r, k } of keyed) if (r.spec.stress?.kind === 'scenario') (times.get(k) ?? times.set(k, []).get(k)!).push(r.spec.stress.injectAt);
   for (const t of times.values()) t.sort((a, b) => a - b);
   for (const { r, k: base } of keyed) {
     const st = r.spec.stress;
-    const k = st?.kind === 'scenario' ? `${base}#${times.get(base)!.indexOf(st.injectAt)}` : base;
+    const k = st?.kind === 'scenario' ? (byRank ? `${base}#${times.get(base)!.indexOf(st.injectAt)}` : `${base}@${st.injectAt}`) : base;
     const prev = m.get(k);
     if (prev) throw dataError(`${dir}: runs ${prev.runId} and ${r.runId} have the same spec apart from engine version, data hashes and window; compare cannot pair them`);
     m.set(k, r);
@@ -255,8 +260,10 @@ export function compareFolders(baselineDir: string, currentDir: string, rules: r
 
 /** The comparison of two sets of results (compareFolders without the folders). */
 export function compareResults(baseline: Side, baseResults: readonly RunResult[], current: Side, curResults: readonly RunResult[], rules: readonly Rule[]): Comparison {
-  const b = index(baseResults, baseline.dir);
-  const c = index(curResults, current.dir);
+  // ranks pair only complete folders: with a run missing on one side, every later time's rank shifts
+  const byRank = baseline.missing === 0 && current.missing === 0;
+  const b = index(baseResults, baseline.dir, byRank);
+  const c = index(curResults, current.dir, byRank);
   // a rule given twice (two --fail-on flags, or once in each of two lists) is one rule: counted once
   rules = rules.filter((r, i) => rules.findIndex((x) => x.text === r.text) === i);
   const runRules = rules.filter((r) => r.kind !== 'count');

@@ -52,13 +52,15 @@ describe('--resume into a folder of another plan', () => {
     const e = await refusal({});
     expect(e.exitCode).toBe(64);
     expect(e.message).toContain('holds the stress runs of `marginlab stress --paths 1 --seed 1 --scenarios alt-wick`');
-    expect(e.message).toContain('resume it with `marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick`');
+    // the whole command, as compare and merge give it: without the config file and --out it would resume another folder
+    expect(e.message).toContain(`resume it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
     expect(e.message).not.toContain('\n');
   });
 
   it('a stress folder resumed with other --paths: names the flag and both values', async () => {
     const e = await refusal({ stress: { paths: 3, scenarios: ['alt-wick'] } });
     expect(e.message).toContain('planned with --paths 1 (this command: 3)');
+    expect(e.message).toContain(`resume it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
     expect(e.message).not.toContain('--seed 1 (this command');
   });
 

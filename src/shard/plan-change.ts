@@ -34,8 +34,10 @@ function stressFlags(s: StressLike): string {
  * One clause (no trailing punctuation) saying what changed between the folder's plan and this
  * command's: the stress runs and the flags that resume them, the config keys, the shard, or the data.
  */
-export function describePlanChange(prevConfig: unknown, prevShard: Shard, config: ResolvedConfig, shard: Shard): string {
+export function describePlanChange(prevConfig: unknown, prevShard: Shard, config: ResolvedConfig, shard: Shard, folder: { dir: string; command?: RunCommand | undefined }): string {
   const parts: string[] = [];
+  // the whole command that goes on with the folder (its config file, flags, --shard, --out), as compare and merge give it
+  const resume = () => resumeCommand(prevConfig, folder.dir, prevShard, folder.command);
   const prev = asRecord(prevConfig);
   if (prev) {
     const a = planRelevantConfig(prev as unknown as ResolvedConfig);
@@ -45,9 +47,9 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
     const cs = asRecord(b.stress) as StressLike | null;
     if (keys.includes('stress')) {
       if (ps && !cs) {
-        parts.push(`the folder holds the stress runs of \`marginlab stress ${stressFlags(ps)}\` and this command runs history only; resume it with \`marginlab stress --resume ${stressFlags(ps)}\``);
+        parts.push(`the folder holds the stress runs of \`marginlab stress ${stressFlags(ps)}\` and this command runs history only; resume it with \`${resume()}\``);
       } else if (!ps && cs) {
-        parts.push('the folder holds the history runs of `marginlab run` and this command adds stress runs; resume it with `marginlab run --resume`');
+        parts.push(`the folder holds the history runs of \`marginlab run\` and this command adds stress runs; resume it with \`${resume()}\``);
       } else if (ps && cs) {
         const diffs: string[] = [];
         if (canonicalJson(ps.paths ?? null) !== canonicalJson(cs.paths ?? null)) diffs.push(`--paths ${String(ps.paths)} (this command: ${String(cs.paths)})`);
@@ -55,7 +57,7 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
         if (canonicalJson(ps.scenarios ?? null) !== canonicalJson(cs.scenarios ?? null)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
         parts.push(
           diffs.length > 0
-            ? `the folder's stress runs were planned with ${diffs.join(', ')}; resume it with \`marginlab stress --resume ${stressFlags(ps)}\``
+            ? `the folder's stress runs were planned with ${diffs.join(', ')}; resume it with \`${resume()}\``
             : 'the config\'s stress block changed',
         );
       }

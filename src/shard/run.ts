@@ -277,7 +277,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
       throw new UserError(
         `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
-          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard)}; ` +
+          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard, { dir: outDir, command: prev.command })}; ` +
           'otherwise run without --resume to replace the folder\'s results, or choose another --out',
         ExitCode.USAGE,
       );

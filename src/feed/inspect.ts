@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, markCoveredBars } from './validate.js';
-import { fmtTime, isoTime, timeframeMsOrNaN } from './timeframe.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
+import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
 export interface FileSummary {
@@ -82,7 +82,6 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
       held.series.push({ f, time: d.timestamp });
       if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, t0: d.timestamp[0]! });
     }
-    else if (f.kind !== 'funding') held.series.push({ f, time: d.timestamp });
     let pmin = Infinity, pmax = -Infinity;
     if (f.kind !== 'funding') {
       const lo = d.columns.low!, hi = d.columns.high!;
@@ -107,7 +106,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     // as the loader: every spacing is a whole number of bars (checked), so the first rows decide the grid
     const anchor = Math.min(...firstRows.map((r) => r.t0));
     for (const r of firstRows) {
-      if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, `timestamp ${fmtTime(r.t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`);
+      if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
     }
   }
   return {

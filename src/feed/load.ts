@@ -27,7 +27,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
@@ -233,7 +233,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     for (const l of loaded) {
       const t0 = l.candles!.data.timestamp[0]!;
       if ((t0 - anchor) % tfMs !== 0) {
-        problems.add(l.candles!.file.path, 1, `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`);
+        problems.add(l.candles!.file.path, 1, offGridText(t0, tf, anchor));
       }
     }
   }

@@ -164,6 +164,11 @@ export function gapProblemText(g: GapInfo): string {
   return `${gapText(g)} (gaps are errors; the 'warn' gap policy loads anyway)`;
 }
 
+/** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
+export function offGridText(t0: number, tf: string, anchor: number): string {
+  return `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`;
+}
+
 export function describeGap(file: string, g: GapInfo): string {
   return `${file} row ${g.row}: ${gapText(g)}`;
 }

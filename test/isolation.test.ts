@@ -109,7 +109,7 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
 
 describe('the shared columns stay out of reach of strategies', () => {
   it('neither the worker data (node:worker_threads, piscina) nor a built-in replaced for a moment hands a strategy the columns', async () => {
-    const via = ['workerData', 'piscina', 'lengthGetter', 'arrayMap', 'arrayIterator'];
+    const via = ['workerData', 'piscina', 'lengthGetter', 'arrayMap', 'arrayMapResult', 'arrayIterator'];
     writeConfig(dir, 'peek.config.ts', { ...base, setups: ['isolated', 'cross'], strategies: [{ name: 'peek-future', grid: { via } }] });
     const r = await runCli(['run', '-c', 'peek.config.ts', '--out', 'peek', '--quiet'], dir);
     const res = resultFiles(join(dir, 'peek')).map((f) => JSON.parse(readFileSync(join(dir, 'peek', 'results', f), 'utf8')) as RunResult);

@@ -276,7 +276,11 @@ export function replay(p: ReplayParams): ReplayOutput {
     strats[j] = st as Strategy;
   }
 
-  const runners = p.setups.map((spec, j) => {
+  // an indexed loop, not p.setups.map(): create() has run, and a map() it replaced would be handed
+  // the array of runners it returns (they hold the market)
+  const runners: SetupRunner[] = [];
+  for (let j = 0; j < p.setups.length; j++) {
+    const spec = p.setups[j]!;
     const acct = factory({
       venue: p.venue,
       symbols: p.symbols,
@@ -286,8 +290,8 @@ export function replay(p: ReplayParams): ReplayOutput {
       asOfMs,
       lotSizes,
     });
-    return new SetupRunner(spec, acct, strats[j]!, market, p.symbols, from, time, p.seriesPool);
-  });
+    runners[j] = new SetupRunner(spec, acct, strats[j]!, market, p.symbols, from, time, p.seriesPool);
+  }
   // from here on strategy code has run (create, onStart): no Array.prototype method or iterator on
   // the runners, which hold the market (a replaced one would hand them to the strategy)
   for (let j = 0; j < runners.length; j++) runners[j]!.start();

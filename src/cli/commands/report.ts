@@ -4,7 +4,7 @@
  * Only the runs of the manifest's plan are rendered (other result files are named and left out).
  * Exit codes: 0 rendered, every planned run ok · 1 rendered, but a run errored or planned runs are missing · 64 bad flags · 65 malformed result/manifest · 66 folder, manifest or results missing · 130 interrupted (the report files as they were).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
 
@@ -63,9 +63,9 @@ export function register(program: Command): void {
       }
       if (missing > 0) process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result\n`);
       if (!flags.quiet) {
-        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}\n`);
+        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => basename(p)).join(', ')}\n`);
         // report files of the formats not asked for stay as an earlier render left them: say so
-        const names = new Set(written.map((p) => p.slice(p.lastIndexOf('/') + 1)));
+        const names = new Set(written.map((p) => basename(p)));
         const { existsSync } = await import('node:fs');
         const older = [...Object.values(REPORT_FILES), TRADES_FILE, LIQUIDATIONS_FILE].filter((f) => !names.has(f) && existsSync(join(dir, f)));
         if (older.length > 0) process.stderr.write(`marginlab: not re-rendered (other formats), as an earlier render left them: ${older.join(', ')}\n`);

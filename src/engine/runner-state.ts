@@ -73,7 +73,8 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
   }
   if (typeof stack !== 'string') return null;
   for (const line of stack.split('\n')) {
-    const m = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line);
+    // `at fn (location)` or `at location`; the location a file URL or an absolute path (POSIX or Windows)
+    const m = /^\s*at (?:.*\()?(.+?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith('file://')) {
@@ -83,7 +84,7 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
         continue;
       }
     }
-    if (file.startsWith(OWN_DIR) || file.includes('/node_modules/')) continue;
+    if (!isAbsolute(file) || file.startsWith(OWN_DIR) || /[\\/]node_modules[\\/]/.test(file)) continue;
     const rel = relative(cwd, file);
     return `${rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file}:${m[2]}:${m[3]}`;
   }

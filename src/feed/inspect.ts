@@ -57,7 +57,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   // the default timeframe's candles: every symbol needs them, and their first rows must share one grid
   for (const symbol of manifest.symbols) {
     if (!manifest.files.some((f) => f.symbol === symbol && f.kind === 'candles' && f.timeframe === tf)) {
-      problems.add('manifest.json', null, `no ${tf} candles (the default timeframe) for ${symbol}, so no backtest of this dataset can load it: import them, or remove the symbol`);
+      problems.add('manifest.json', null, `no ${tf} candles (the default timeframe) for ${symbol}, so a backtest at the default timeframe with every symbol cannot load it: import them, remove the symbol, or choose data.timeframe / data.symbols in the config`);
     }
   }
   if (manifest.symbols.length === 0) problems.add('manifest.json', null, 'lists no symbols: import data into the dataset first');

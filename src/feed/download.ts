@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { dataError, ExitCode, missingInput, usageError, UserError } from '../errors.js';
-import { fsError } from '../util/fs-errors.js';
+import { dataError, missingInput, usageError, UserError } from '../errors.js';
+import { withFsErrors } from '../util/fs-errors.js';
 import type { FileKind } from './manifest.js';
 import { commitSeries, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
@@ -191,13 +191,7 @@ function cachedOk(zip: string): boolean {
  * internal error.
  */
 function inCache<T>(cache: string, path: string, action: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const e = fsError(err, { path, action, role: 'output', source: 'flag', resume: false });
-    if (e instanceof UserError && e.exitCode === ExitCode.USAGE) throw usageError(e.message.replace(/; choose a writable folder with --out$/, `; choose a writable folder with --cache (the cache is ${cache})`));
-    throw e;
-  }
+  return withFsErrors({ path, action, role: 'output', source: 'flag', resume: false, flag: `--cache (the cache is ${cache})` }, fn);
 }
 
 /** Fetch one archive into the cache (checksum verified); 'missing' on 404. */

@@ -27,6 +27,8 @@ export interface FsErrorContext {
   source?: OutSource;
   /** false: the command has no --resume (import, data synth): the hint does not offer it */
   resume?: false;
+  /** for outputs from a flag: the flag the hint names (default --out), e.g. --cache */
+  flag?: string;
 }
 
 /** the errno code of a system error (ENOENT, ENOSPC, …); undefined for anything else, Node's own ERR_* codes included (ERR_STRING_TOO_LONG is no file-system fault) */
@@ -78,7 +80,7 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
     hint =
       ctx.source === 'argument'
         ? 'make it writable, or copy the run folder somewhere writable and run the command on the copy'
-        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ' with --out'}`;
+        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ` with ${ctx.flag ?? '--out'}`}`;
   } else if (ctx.role === 'data' && (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP')) {
     exit = ExitCode.DATA;
     hint = 'fix the entry that names it';

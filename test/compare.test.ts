@@ -204,16 +204,18 @@ describe('compare', () => {
     expect(renderMarkdown(r).split('\n').filter((l) => l.includes('100×') || /\b1[0-4]\d×/.test(l)).length).toBeGreaterThanOrEqual(45);
   });
 
+  /** a scenario run of `base[0]`'s spec at `injectAt` with its stress figures (the pairing tests below) */
+  const day = 86_400_000;
+  const scenarioRun = (injectAt: number, survived: boolean) => {
+    const r = clone(base[0]!);
+    r.spec.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, scenarioHash: 'h' };
+    r.runId = runIdOf(r.spec);
+    r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, survived, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-1', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
+    return r;
+  };
+
   it('pairs scenario runs by the rank of their injection time and path runs by index when the window moved the times (a refreshed dataset)', () => {
     const one = base[0]!;
-    const day = 86_400_000;
-    const scenarioRun = (injectAt: number, survived: boolean) => {
-      const r = clone(one);
-      r.spec.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, scenarioHash: 'h' };
-      r.runId = runIdOf(r.spec);
-      r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, survived, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-1', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
-      return r;
-    };
     const pathRun = (injectAt: number) => {
       const r = clone(one);
       r.spec.stress = { kind: 'path', seed: 1, pathIndex: 0, blockBars: 24, crashes: [{ scenario: 'luna-2022', injectAt, scenarioHash: 'h' }] };
@@ -235,15 +237,6 @@ describe('compare', () => {
   });
 
   it('pairs scenario runs by their exact time when a folder misses runs (a shard, an interrupted run: the ranks shift)', () => {
-    const one = base[0]!;
-    const day = 86_400_000;
-    const scenarioRun = (injectAt: number, survived: boolean) => {
-      const r = clone(one);
-      r.spec.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, scenarioHash: 'h' };
-      r.runId = runIdOf(r.spec);
-      r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt, survived, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-1', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
-      return r;
-    };
     const t0 = Date.UTC(2024, 0, 1);
     const full = [scenarioRun(t0 + 5 * day, true), scenarioRun(t0 + 9 * day, false), scenarioRun(t0 + 20 * day, true)];
     // the current folder planned the same three runs; the first has no result (another shard, or not run yet)

@@ -15,7 +15,8 @@ import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
 import { thrownText } from '../util/excerpt.js';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute } from 'node:path';
+import { shownPath } from '../util/module-default.js';
 import { fileURLToPath } from 'node:url';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
@@ -85,8 +86,7 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
       }
     }
     if (!isAbsolute(file) || file.startsWith(OWN_DIR) || /[\\/]node_modules[\\/]/.test(file)) continue;
-    const rel = relative(cwd, file);
-    return `${rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file}:${m[2]}:${m[3]}`;
+    return `${shownPath(file, cwd)}:${m[2]}:${m[3]}`;
   }
   return null;
 }

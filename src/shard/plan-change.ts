@@ -5,7 +5,8 @@
  * `--seed`, `--scenarios`) resumed with `marginlab run` or with other flags.
  */
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { shownPath } from '../util/module-default.js';
 import { canonicalJson } from './hash.js';
 import type { RunCommand } from './types.js';
 
@@ -82,8 +83,7 @@ export function resumeCommand(config: unknown, dir: string, shard: Shard = null,
   const s = asRecord(asRecord(config)?.stress) as StressLike | null;
   const flags: string[] = [];
   if (command?.config && command.config !== resolve(cwd, 'backtest.config.ts')) {
-    const rel = relative(cwd, command.config);
-    flags.push(`-c ${quoteArg(rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : command.config)}`);
+    flags.push(`-c ${quoteArg(shownPath(command.config, cwd))}`);
   }
   if (command?.strategies) flags.push(`--strategies ${quoteArg(command.strategies.join(','))}`);
   if (command?.from !== undefined && command.from !== null) flags.push(`--from ${quoteArg(String(command.from))}`);

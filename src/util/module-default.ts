@@ -53,10 +53,10 @@ export function syntaxErrorOf(err: unknown): SyntaxErrorAt | null {
   return { file: at[1]!, line: Number(at[2]), column: Number(at[3]) + 1, text: at[4]!, more: Number(head[1]) - 1 };
 }
 
-/** A path as the user wrote it: relative to the working folder when inside it. */
-function shownPath(file: string): string {
+/** A path as the user wrote it: relative to the working folder (`cwd`) when inside it. */
+export function shownPath(file: string, cwd = process.cwd()): string {
   if (!isAbsolute(file)) return file;
-  const r = relative(process.cwd(), file);
+  const r = relative(cwd, file);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
 }
 

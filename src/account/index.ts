@@ -297,6 +297,23 @@ export class AccountImpl implements Account {
 
   // ------------------------------------------------------------------ events
 
+  useTiersAt(asOfMs: number): boolean {
+    let changed = false;
+    for (let i = 0; i < this.pos.length; i++) {
+      const p = this.pos[i]!;
+      const tiers = this.venue.tiers(p.symbol, asOfMs);
+      if (tiers === p.tiers) continue;
+      p.tiers = tiers;
+      // the cached bracket belongs to the old table: the next valuation looks the tier up again
+      p.tierLo = NO_TIER.tierLo;
+      p.tierHi = NO_TIER.tierHi;
+      p.tierMmr = NO_TIER.tierMmr;
+      p.tierCum = NO_TIER.tierCum;
+      changed = true;
+    }
+    return changed;
+  }
+
   leverage(symbol: number): number {
     const ok = symbol === (symbol | 0) && symbol >= 0 && symbol < this.pos.length;
     return ok ? this.pos[symbol]!.leverage : CONST_CELLS[1]!;

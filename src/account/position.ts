@@ -10,7 +10,8 @@ import type { MarginPool } from './types.js';
 export interface Position {
   readonly idx: number;
   readonly symbol: string;
-  readonly tiers: readonly Tier[];
+  /** the venue's table in force (replaced when a later dated table takes effect: Account.useTiersAt) */
+  tiers: readonly Tier[];
   /** quantity grid: every order and position is an integer number of steps */
   readonly grid: LotGrid;
   /** the quantity step (its shortest decimal is the step) */

@@ -216,6 +216,13 @@ export interface Account {
    */
   marginRatioInto?(prices: Float64Array, out: Float64Array): void;
   books(): BooksSnapshot;
+  /**
+   * (optional) take the venue's tier tables in force at `asOfMs` (`venue.tiers(symbol, asOfMs)`) for
+   * every symbol, open positions included; true when any table changed. The engine calls it at the
+   * bars where a later dated table takes effect (`venue.tierChanges`). Books are unchanged; the
+   * maintenance margins, liquidation prices and leverage checks from then on use the new tables.
+   */
+  useTiersAt?(asOfMs: number): boolean;
 }
 
 export interface AccountFactory {

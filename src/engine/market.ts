@@ -6,6 +6,7 @@
 import type { MarkSnapshot } from '../account/types.js';
 import type { SymbolColumns } from '../feed/types.js';
 import { LotGrid, type LotSize } from '../venue/lots.js';
+import type { VenueProfile } from '../venue/types.js';
 import type { ExecutionOptions, SetupSeries } from './types.js';
 
 export function newSnapshot(): MarkSnapshot {
@@ -63,6 +64,8 @@ export class Market {
     readonly lots: readonly LotSize[],
     from = 0,
     to = time.length,
+    /** the replayed bars at whose open a later dated tier table takes effect, ascending (tierSwitchBars) */
+    readonly tierBars: Int32Array = new Int32Array(0),
   ) {
     this.grids = lots.map((l) => new LotGrid(l.step));
     this.n = cols.length;
@@ -114,6 +117,28 @@ export class Market {
       if (v === v) this.closeMarks[s] = v;
     }
   }
+}
+
+/**
+ * The bars of [from, to) at whose open a later dated tier table of `venue` takes effect: for each
+ * `venue.tierChanges` date after the first bar's open, the first bar opening at or after it
+ * (ascending, each bar once). Empty when the venue has no dated tables.
+ */
+export function tierSwitchBars(venue: VenueProfile, time: Float64Array, from: number, to: number): Int32Array {
+  if (to - from < 2 || venue.tierChanges === undefined) return new Int32Array(0);
+  const dates = venue.tierChanges(time[from]!, time[to - 1]!);
+  const out: number[] = [];
+  for (let d = 0; d < dates.length; d++) {
+    let lo = from + 1;
+    let hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (time[mid]! >= dates[d]!) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < to && (out.length === 0 || out[out.length - 1]! < lo)) out.push(lo);
+  }
+  return Int32Array.from(out);
 }
 
 /**

@@ -25,7 +25,7 @@ import { createAccount, MARGIN_RATIO_CAP } from '../account/index.js';
 import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
-import { liquidationSourceOf, Market, truncateSeries, type SeriesPool } from './market.js';
+import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
@@ -33,7 +33,7 @@ import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type Re
 import { thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.4';
+export const ENGINE_VERSION = '1.5.5';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
@@ -74,6 +74,9 @@ class SetupRunner extends IntrabarRunner {
     let general = false;
 
     try {
+      // 0. a later dated tier table takes effect at this bar's open (rare: an integer compare per bar)
+      const tb = m.tierBars;
+      if (this.tierNext < tb.length && tb[this.tierNext] === i) this.switchTiers(t0);
       // 1. funding
       for (let s = 0; s < n; s++) {
         const fs = m.fundingStart[s]!;
@@ -257,7 +260,7 @@ export function replay(p: ReplayParams): ReplayOutput {
     if (!(Number.isFinite(ls.step) && ls.step > 0)) throw new RangeError(`replay: quantity step of ${name} must be > 0, got ${ls.step}`);
     return ls;
   });
-  const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes, from, to);
+  const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes, from, to, tierSwitchBars(p.venue, data.time, from, to));
   market.seed(from);
   const time = data.time.slice(from, to);
   const factory: AccountFactory = p.accountFactory ?? createAccount;

@@ -114,6 +114,8 @@ export abstract class RunnerState implements ContextHost {
   /** an event happened since the last mark to market */
   protected changed = true;
   protected hasPositions = false;
+  /** index into Market.tierBars of the next bar where a dated tier table takes effect */
+  protected tierNext = 0;
   protected liquidatedThisBar = false;
   // single-symbol pools: the symbol, side and liquidation price (derived at events)
   protected nSingle = 0;
@@ -448,6 +450,16 @@ export abstract class RunnerState implements ContextHost {
   }
 
   // ---- pools ---------------------------------------------------------------------------------
+
+  /** a later dated tier table takes effect (at time t): the account takes it; thresholds are derived again */
+  protected switchTiers(t: number): void {
+    this.tierNext++;
+    this.eventTime = t;
+    if (this.acct.useTiersAt !== undefined && this.acct.useTiersAt(t)) {
+      this.dirty = true;
+      this.changed = true;
+    }
+  }
 
   protected refresh(): void {
     const acct = this.acct;

@@ -340,6 +340,13 @@ export function profileFromDefinition(def: VenueDefinition): BuiltVenueProfile {
     maintenance,
     tiers: (symbol, asOfMs) => lookup(symbol, asOfMs).tiers,
     tierSource: (symbol, asOfMs) => lookup(symbol, asOfMs).label,
+    tierChanges: (fromMs, toMs) => {
+      // the earliest table is in force before its date too (pickDated): only the later dates switch
+      const dates = def.tables().map((t) => t.fromMs).sort((a, b) => a - b);
+      const out: number[] = [];
+      for (let k = 1; k < dates.length; k++) if (dates[k]! > fromMs && dates[k]! <= toMs && dates[k] !== dates[k - 1]) out.push(dates[k]!);
+      return out;
+    },
     lotSize,
     isolatedLiquidationPrice(p) {
       const q = Math.abs(p.qty);

@@ -61,6 +61,12 @@ export interface VenueProfile {
   /** (added by the margin engine) label of the tier table used for `symbol` at `asOfMs`, for reports */
   tierSource?(symbol: string, asOfMs: number): string;
   /**
+   * (added for dated tier tables) the times t with fromMs < t ≤ toMs at which another dated table
+   * takes effect, ascending: a replay switches its positions' tiers at the first bar opening at or
+   * after each (docs/margin.md). Absent: the table in force at a replay's first bar is kept.
+   */
+  tierChanges?(fromMs: number, toMs: number): readonly number[];
+  /**
    * (added for lot sizes) quantity grid of `symbol`: step, minimum order quantity, price tick.
    * Symbols without a table entry follow the default rule from `referencePrice` (docs/margin.md).
    * Absent on a hand-made profile = the default rule.
@@ -72,7 +78,7 @@ export interface VenueProfile {
 
 /**
  * A profile as `getVenue` builds it: the parts optional in a hand-made `VenueProfile`
- * (`maintenance`, `tierSource`, `lotSize`) are always there, so `getVenue(id).lotSize(symbol)`
+ * (`maintenance`, `tierSource`, `tierChanges`, `lotSize`) are always there, so `getVenue(id).lotSize(symbol)`
  * needs no check.
  */
-export type BuiltVenueProfile = VenueProfile & Required<Pick<VenueProfile, 'maintenance' | 'tierSource' | 'lotSize'>>;
+export type BuiltVenueProfile = VenueProfile & Required<Pick<VenueProfile, 'maintenance' | 'tierSource' | 'tierChanges' | 'lotSize'>>;

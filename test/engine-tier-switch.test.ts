@@ -44,7 +44,7 @@ describe('dated maintenance tiers inside a replay', () => {
     expect(iso.series.grossNotional[4]).toBe(0);
     // the liquidation-price record steps at the switch
     const steps = iso.liquidationPrices;
-    expect(steps.time).toContain(SWITCH);
+    expect(steps?.time).toContain(SWITCH);
   });
 
   it('a bar opening after the date (not exactly on it) switches, a run inside one table does not', () => {

@@ -89,6 +89,53 @@ describe('order management', () => {
     ]);
   });
 
+  it('orders with options (one reused request): options read by name (class getters too), null = none, an option getter that places an order does not change the outer one', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const seen: unknown[] = [];
+    class Opts {
+      get type() {
+        return 'limit' as const;
+      }
+      get price() {
+        return 90;
+      }
+      tag = 'cls';
+    }
+    const out = run(
+      data,
+      scripted(
+        {
+          0: (c) => {
+            c.buy(0, 1, new Opts());
+            c.sell(0, 2, null as unknown as undefined);
+            const sneaky = {
+              type: 'stop' as const,
+              get price() {
+                c.buy(0, 7, { type: 'limit', price: 50, tag: 'inner' });
+                return 120;
+              },
+              tag: 'outer',
+            };
+            c.buy(0, 3, sneaky);
+            c.closePosition(0, { tag: 'close' }); // flat: rejected noPosition
+            seen.push(c.openOrders().map((o) => [o.qty, o.type, o.price, o.reduceOnly, o.closePosition, o.tag]));
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([
+      [
+        [1, 'limit', 90, false, false, 'cls'],
+        [-2, 'market', NaN, false, false, undefined],
+        [7, 'limit', 50, false, false, 'inner'],
+        [3, 'stop', 120, false, false, 'outer'],
+      ],
+    ]);
+    expect(setupOf(out, 'isolated').rejections).toEqual({ noPosition: 1 });
+  });
+
   it('targetPosition cancels the symbol\'s pending market orders, orders the difference, and returns 0 at the target', () => {
     const ids: number[] = [];
     const out = run(

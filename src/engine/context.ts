@@ -13,6 +13,7 @@ import {
   type IndicatorFactory,
   type OpenOrder,
   type OrderOptions,
+  type OrderType,
   type OrderRequest,
   type PositionView,
   type Series,
@@ -274,6 +275,8 @@ export class EngineContext implements StrategyContext {
   readonly #closeLengths: readonly number[];
   /** the request of a market order without options (see #market) */
   readonly #marketReq: { type: 'market'; symbol: number; qty: number } = { type: 'market', symbol: 0, qty: 0 };
+  /** the request of an order with options (see #withOptions; submit() copies what it keeps) */
+  readonly #optReq: OrderRequest = { symbol: 0, qty: 0, type: undefined, price: undefined, reduceOnly: undefined, closePosition: undefined, mode: undefined, tag: undefined };
 
   constructor(
     h: ContextHost,
@@ -347,24 +350,49 @@ export class EngineContext implements StrategyContext {
     req.qty = qty;
     return this.#h.submit(req);
   }
+  /**
+   * An order with options through one reused request: the options are read once, by name, before
+   * the request is filled (an object spread per order was ≈ 8 % of a stress worker's time with the
+   * grid strategy). `type`/`closePosition` given here override the options' (targetPosition,
+   * closePosition); null or a non-object counts as no options.
+   */
+  #withOptions(s: number, qty: number, o: OrderOptions | null | undefined, type: OrderType | undefined, close: boolean | undefined): number {
+    const opts: Partial<OrderOptions> = typeof o === 'object' && o !== null ? o : {};
+    const t = type ?? opts.type;
+    const price = opts.price;
+    const reduceOnly = opts.reduceOnly;
+    const closePosition = close ?? opts.closePosition;
+    const mode = opts.mode;
+    const tag = opts.tag;
+    const req = this.#optReq;
+    req.symbol = s;
+    req.qty = qty;
+    req.type = t;
+    req.price = price;
+    req.reduceOnly = reduceOnly;
+    req.closePosition = closePosition;
+    req.mode = mode;
+    req.tag = tag;
+    return this.#h.submit(req);
+  }
   buy(s: number, qty: number, opts?: OrderOptions): number {
-    return opts === undefined ? this.#market(s, Math.abs(qty)) : this.#h.submit({ ...opts, symbol: s, qty: Math.abs(qty) });
+    return opts === undefined ? this.#market(s, Math.abs(qty)) : this.#withOptions(s, Math.abs(qty), opts, undefined, undefined);
   }
   sell(s: number, qty: number, opts?: OrderOptions): number {
-    return opts === undefined ? this.#market(s, -Math.abs(qty)) : this.#h.submit({ ...opts, symbol: s, qty: -Math.abs(qty) });
+    return opts === undefined ? this.#market(s, -Math.abs(qty)) : this.#withOptions(s, -Math.abs(qty), opts, undefined, undefined);
   }
   closePosition(s: number, opts?: OrderOptions): number {
     const q = this.#h.positionQty(s);
-    return this.#h.submit({ ...opts, symbol: s, qty: q === 0 ? 0 : -q, closePosition: true });
+    return this.#withOptions(s, q === 0 ? 0 : -q, opts, undefined, true);
   }
   targetPosition(s: number, qty: number, opts?: OrderOptions): number {
     this.#h.cancelMarket(s);
-    if (!Number.isFinite(qty)) return this.#h.submit({ ...opts, type: 'market', symbol: s, qty });
+    if (!Number.isFinite(qty)) return this.#withOptions(s, qty, opts, 'market', undefined);
     // the target on the quantity grid (toward zero); already there → no order
     const target = this.#h.floorQty(s, qty);
     const diff = this.#h.floorQty(s, target - this.#h.positionQty(s));
     if (diff === 0) return 0;
-    return opts === undefined ? this.#market(s, diff) : this.#h.submit({ ...opts, type: 'market', symbol: s, qty: diff });
+    return opts === undefined ? this.#market(s, diff) : this.#withOptions(s, diff, opts, 'market', undefined);
   }
   cancel(id: number): boolean {
     return this.#h.cancel(id);

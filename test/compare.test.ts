@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
-import { parseRules } from '../src/compare/rules.js';
+import { parseRules, ruleFails } from '../src/compare/rules.js';
 import { compareFolders, COMPARE_METRICS, type Comparison } from '../src/compare/index.js';
 import { renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
 import { runIdOf } from '../src/shard/hash.js';
@@ -35,6 +35,21 @@ describe('--fail-on rules', () => {
       ['sharpe', '<=', 'delta', -0.5],
     ]);
   });
+  it('a value of the metric itself with a sign goes in parentheses (a bare signed number is a change)', () => {
+    const r = parseRules(['totalReturn<(-5), sharpe<=(-0.5)', 'fees>(+100),liquidations>=(2)']);
+    expect(r.map((x) => [x.field, x.op, x.kind, x.threshold])).toEqual([
+      ['totalReturn', '<', 'value', -5],
+      ['sharpe', '<=', 'value', -0.5],
+      ['fees', '>', 'value', 100],
+      ['liquidations', '>=', 'value', 2],
+    ]);
+    const cur = { status: 'ok' as const, metrics: { totalReturn: -7 } };
+    const base = { status: 'ok' as const, metrics: { totalReturn: -8 } };
+    // the value −7 is below −5 (fails), though the change +1 is not below −5
+    expect(ruleFails(r[0]!, cur, base)).toBe(true);
+    expect(ruleFails(parseRules(['totalReturn<-5'])[0]!, cur, base)).toBe(false);
+    expect(ruleFails(r[0]!, cur, null)).toBe(true); // a run only in the current folder too
+  });
   it.each([
     ['liqudations>0'], // unknown field
     ['liquidations>+2pp'], // pp on a count
@@ -44,6 +59,12 @@ describe('--fail-on rules', () => {
     ['totalReturn=>1'],
     ['totalReturn<abc'],
     ['missing>+1'],
+    ['missing>(-1)'],
+    ['totalReturn<(-5pp)'],
+    ['totalReturn<(-5%)'],
+    ['totalReturn<(--5)'],
+    ['totalReturn<(-5'],
+    ['nosuch<(-5)'],
     ['liquidations>0,'],
     [''],
   ])('%s is a usage error (64)', (rule) => {

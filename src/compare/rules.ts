@@ -8,6 +8,8 @@
  *             | missing | added             (counts of runs in only one folder; absolute values)
  *   op       := > | >= | < | <= | == | !=
  *   value    := number                      the current run's value          (liquidations>0)
+ *             | ( (+|-)number )             the current run's value, any sign (totalReturn<(-5),
+ *                                           sharpe<(-0.5)): a bare signed number is a change
  *             | (+|-)number pp              change current − baseline, in percentage points;
  *                                           only for metrics measured in %    (maxDrawdown>+2pp)
  *             | (+|-)number                 change current − baseline, in the metric's unit
@@ -44,7 +46,7 @@ export const RULE_FIELDS = ['status', 'missing', 'added', ...METRICS.map((m) => 
 
 function usage(rule: string, what: string): UserError {
   return new UserError(`--fail-on: rule '${rule}': ${what}`, ExitCode.USAGE, [
-    'grammar: <field><op><value>, e.g. liquidations>0, maxDrawdown>+2pp, totalReturn<-1pp, fees>+10%, status!=ok, missing>0',
+    'grammar: <field><op><value>, e.g. liquidations>0, maxDrawdown>+2pp, totalReturn<-1pp, fees>+10%, status!=ok, missing>0; a negative value itself in parentheses: totalReturn<(-5)',
     `fields: status, missing, added, or a metric id (${METRICS.map((m) => m.id).join(', ')})`,
   ]);
 }
@@ -67,8 +69,16 @@ export function parseRules(specs: readonly string[]): Rule[] {
         out.push({ text, field, op, kind: 'status', threshold: Number.NaN, status: value });
         continue;
       }
+      // a value of the metric itself with any sign: in parentheses (a bare signed number is a change)
+      const whole = /^\(([+-]?(?:\d+(?:\.\d+)?|\.\d+))\)$/.exec(value);
+      if (whole) {
+        if (field === 'missing' || field === 'added') throw usage(text, `${field} is a count of runs: compare it with a plain number (${field}>0)`);
+        if (!METRIC_IDS.has(field)) throw usage(text, `unknown field '${field}'`);
+        out.push({ text, field, op, kind: 'value', threshold: Number(whole[1]) });
+        continue;
+      }
       const num = /^([+-])?(\d+(?:\.\d+)?|\.\d+)(pp|%)?$/.exec(value);
-      if (!num) throw usage(text, `'${value}' is not a number (signed for a change: +2pp, -1, +10%)`);
+      if (!num) throw usage(text, `'${value}' is not a number (signed for a change: +2pp, -1, +10%; a negative value itself in parentheses: (-5))`);
       const signed = num[1] !== undefined;
       const n = Number(`${num[1] ?? ''}${num[2]}`);
       const suffix = num[3];

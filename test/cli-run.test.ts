@@ -235,6 +235,35 @@ describe('failure isolation', () => {
   });
 });
 
+describe('short passes travel several per pool message', () => {
+  it('a batch is split when a pass kills its worker: only that pass is errored; results equal one pass per message', async () => {
+    const trend = { name: 'fixture-trend', grid: { lookback: [4, 6, 8, 10, 12, 14, 16, 18, 20, 22] } };
+    writeConfig(dir, 'batch.config.ts', sweep({ strategies: [trend], leverage: [3], workers: 1 }));
+    const ok = await runCli(['run', '-c', 'batch.config.ts', '--out', 'batch', '--quiet'], dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    const man = JSON.parse(read(join(dir, 'batch', 'manifest.json'))) as RunManifest;
+    expect(man.runs.total).toBe(20);
+    // 10 passes of 1,500 bars: fewer messages than passes
+    expect(man.timings?.poolMessages).toBeGreaterThan(1);
+    expect(man.timings?.poolMessages).toBeLessThan(10);
+    // the same passes among others whose worker dies: the batches holding a dying pass are run again
+    // pass by pass, so the trend passes come out ok and byte-identical
+    writeConfig(dir, 'batch-dies.config.ts', sweep({ strategies: [trend, { name: 'fixture-dies', grid: { at: [10, 20] } }], leverage: [3], workers: 1 }));
+    const r = await runCli(['run', '-c', 'batch-dies.config.ts', '--out', 'batch-dies', '--quiet'], dir);
+    expect(r.code).toBe(1);
+    const res = results(join(dir, 'batch-dies'));
+    expect(res).toHaveLength(24);
+    for (const x of res.filter((x) => x.spec.strategy === 'fixture-dies')) expect(x).toMatchObject({ status: 'errored', error: 'worker died (exit code 9)' });
+    const trendRuns = res.filter((x) => x.spec.strategy === 'fixture-trend');
+    expect(trendRuns.map((x) => x.status)).toEqual(Array(20).fill('ok'));
+    for (const x of trendRuns) expect(read(join(dir, 'batch-dies', 'results', `${x.runId}.json`))).toBe(read(join(dir, 'batch', 'results', `${x.runId}.json`)));
+    // 12 passes in 6 messages (5, 3, then 4 alone as the queue runs short), plus the passes of each
+    // split batch run again alone
+    const dies = JSON.parse(read(join(dir, 'batch-dies', 'manifest.json'))) as RunManifest;
+    expect(dies.timings?.poolMessages).toBeGreaterThan(6);
+  });
+});
+
 describe('Ctrl-C and exit codes', () => {
   it('SIGINT stops cleanly with 130, keeping finished results; --resume finishes the sweep', async () => {
     writeConfig(dir, 'int.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import type { MarketData } from '../feed/types.js';
 import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
-import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerInit, type WorkerTask } from './worker.js';
+import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerBatch, type WorkerInit, type WorkerTask } from './worker.js';
 import { thrownText } from '../util/excerpt.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -47,6 +47,8 @@ export interface ExecuteOutcome {
   interrupted: boolean;
   /** worker threads that ran at least one pass */
   workersUsed: number;
+  /** task messages posted to the pool (fewer than passes when short ones travel together; more when a failed message was run again pass by pass) */
+  messages: number;
 }
 
 /** earliest start of each worker beyond `initialWorkers`, after the previous one */
@@ -57,6 +59,15 @@ export const RAMP_WORTH_MS = 4000;
 export const TASK_OVERHEAD_UNITS = 20_000;
 /** the work units of a pass (its cost plus the fixed part), as the pool sizes itself */
 export const taskUnits = (t: Pick<PlanTask, 'cost'>): number => t.cost + TASK_OVERHEAD_UNITS;
+/**
+ * Short passes travel to a worker several in one message, up to this many work units (≈ 50 ms of a
+ * warm worker): a stress sweep's passes take a few ms each, and the round trip between two of them
+ * (the result back, the main thread's turn, the next task out) left a worker idle about a quarter
+ * of the time. A pass at or above it travels alone, as every pass of an ordinary sweep does.
+ */
+export const BATCH_UNITS = 150_000;
+/** the most passes in one message */
+export const BATCH_MAX = 16;
 
 class TimeoutReason extends Error {}
 
@@ -72,14 +83,14 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const progress = new BigInt64Array(progressBuf);
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
   const initial = Math.max(1, Math.min(opts.initialWorkers ?? workers, workers));
-  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, workersUsed: 0 };
+  if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, workersUsed: 0, messages: 0 };
   const startedBuf = new SharedArrayBuffer(4 * workers);
   const started = new Int32Array(startedBuf);
   const init: WorkerInit = {
     datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf,
     ...(opts.scenarios && Object.keys(opts.scenarios).length > 0 ? { scenarios: opts.scenarios } : {}),
   };
-  const pool = new Piscina<WorkerTask | WarmupTask, SerializedResult[]>({
+  const pool = new Piscina<WorkerTask | WorkerBatch | WarmupTask, SerializedResult[]>({
     filename: WORKER_ENTRY,
     minThreads: initial,
     maxThreads: workers,
@@ -104,8 +115,63 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   };
   opts.signal?.addEventListener('abort', onStop, { once: true });
 
-  /** runs one task on lane `lane`; its results, or null when interrupted (the task is posted to the pool before the first await) */
-  const runOne = async (task: PlanTask, lane: number): Promise<SerializedResult[] | null> => {
+  /**
+   * The next passes to post: one, or (short ones, while enough wait for every worker to get some)
+   * several in one message (BATCH_UNITS)
+   */
+  const takeBatch = (): PlanTask[] => {
+    const first = queue.shift();
+    if (first === undefined) return [];
+    const batch = [first];
+    const most = Math.min(BATCH_MAX, Math.floor(queue.length / (2 * workers)));
+    let units = taskUnits(first);
+    while (batch.length < most && queue.length > 0 && units + taskUnits(queue[0]!) <= BATCH_UNITS) {
+      const t = queue.shift()!;
+      units += taskUnits(t);
+      batch.push(t);
+    }
+    return batch;
+  };
+
+  /**
+   * runs passes on lane `lane` (one message); their results, or null when interrupted (posted to
+   * the pool before the first await). A message of several passes that fails as a whole (a
+   * timeout, a worker that died, a pass that threw) is run again pass by pass, so that only the
+   * pass at fault gets errored results and every message (and timeout) is its own.
+   */
+  const runBatch = async (batch: readonly PlanTask[], lane: number): Promise<SerializedResult[] | null> => {
+    if (batch.length === 1) return runOne(batch[0]!, lane, null);
+    const together = await runOne(batch[0]!, lane, batch);
+    if (together !== 'split') return together;
+    const all: SerializedResult[] = [];
+    for (let k = 0; k < batch.length; k++) {
+      const r = await runOne(batch[k]!, lane, null);
+      if (r === null) return null;
+      for (const x of r) all.push(x);
+    }
+    return all;
+  };
+
+  const workerTask = (task: PlanTask, lane: number): WorkerTask => ({
+    taskId: task.taskId,
+    datasetKey: task.datasetKey,
+    runs: task.runs.map((r) => ({ runId: r.runId, spec: r.spec })),
+    setups: task.setups,
+    maxEvents: opts.maxEvents,
+    pathEvents: opts.pathEvents ?? false,
+    curvePoints: opts.curvePoints,
+    lane,
+  });
+
+  /**
+   * runs one task (or, with `batch`, those passes in one message: 'split' when that fails) on lane
+   * `lane`; its results, or null when interrupted (the task is posted to the pool before the first await)
+   */
+  function runOne(task: PlanTask, lane: number, batch: null): Promise<SerializedResult[] | null>;
+  function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[]): Promise<SerializedResult[] | null | 'split'>;
+  async function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[] | null): Promise<SerializedResult[] | null | 'split'> {
+    // a message of n passes has n times a pass's time limit (the passes run one after another)
+    const timeoutMs = opts.timeoutMs * (batch ? batch.length : 1);
     const ac = new AbortController();
     const onAll = () => ac.abort(new Error('interrupted'));
     stopAll.signal.addEventListener('abort', onAll, { once: true });
@@ -118,27 +184,20 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     const timer = setInterval(() => {
       const now = Date.now();
       if (startedAt === 0 && Atomics.load(started, lane) === 1) startedAt = now;
-      if (startedAt !== 0 && now - startedAt > opts.timeoutMs) {
+      if (startedAt !== 0 && now - startedAt > timeoutMs) {
         ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`));
       } else if (startedAt === 0 && now - submitted > startLimit) {
         ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));
       }
     }, Math.min(50, Math.max(5, Math.floor(opts.timeoutMs / 10))));
-    const msg: WorkerTask = {
-      taskId: task.taskId,
-      datasetKey: task.datasetKey,
-      runs: task.runs.map((r) => ({ runId: r.runId, spec: r.spec })),
-      setups: task.setups,
-      maxEvents: opts.maxEvents,
-      pathEvents: opts.pathEvents ?? false,
-      curvePoints: opts.curvePoints,
-      lane,
-    };
+    const msg: WorkerTask | WorkerBatch = batch ? { batch: batch.map((t) => workerTask(t, lane)) } : workerTask(task, lane);
     let results: SerializedResult[];
+    messages++;
     try {
       results = await pool.run(msg, { signal: ac.signal });
     } catch (err) {
       if (interrupted) return null;
+      if (batch) return 'split';
       const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
       const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
       results = task.runs.map((r) => serializeResult(erroredResult(r.runId, r.spec, message)));
@@ -147,7 +206,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       stopAll.signal.removeEventListener('abort', onAll);
     }
     return interrupted ? null : results;
-  };
+  }
 
   // start the first workers and load their modules before the first timeout starts (a worker started
   // later loads its modules before it raises its lane's started flag, so its timeout excludes them too)
@@ -165,6 +224,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const lanes: Promise<void>[] = [];
   const t0 = Date.now();
   let used = 0;
+  let messages = 0;
   /** work units of the passes finished so far (the pace of the running workers) */
   let doneUnits = 0;
   /** a further worker is worth starting: no pass has finished yet, or the waiting ones would take the running workers more than RAMP_WORTH_MS */
@@ -194,12 +254,12 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         // workers idle about a tenth of the time otherwise)
         let done: SerializedResult[] | null = null;
         for (;;) {
-          const task = interrupted ? undefined : queue.shift();
-          const running = task ? runOne(task, w) : null;
+          const batch = interrupted ? [] : takeBatch();
+          const running = batch.length > 0 ? runBatch(batch, w) : null;
           if (done && !interrupted) await opts.onResults(done);
           if (!running) return;
           done = await running;
-          doneUnits += taskUnits(task!);
+          for (const t of batch) doneUnits += taskUnits(t);
         }
       })(),
     );
@@ -212,5 +272,5 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     opts.signal?.removeEventListener('abort', onStop);
     await pool.destroy().catch(() => undefined);
   }
-  return { interrupted, workersUsed: used };
+  return { interrupted, workersUsed: used, messages };
 }

@@ -432,7 +432,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     // the worker threads that ran passes (with workers 'auto', as many as the work called for)
     workers: Math.max(1, exec.workersUsed),
     wallClockMs: Date.now() - t0,
-    timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs },
+    timings: { loadMs: tLoaded - t0, planMs: tPlanned - tLoaded, sweepMs, sweepCpuMs, poolMessages: exec.messages },
     ...(exec.interrupted ? { interrupted: true } : {}),
   };
   writeManifest(manifest);

@@ -129,7 +129,7 @@ export interface RunManifest {
   /** (added by src/shard) true when the run was stopped (Ctrl-C) before every run finished */
   interrupted?: boolean;
   /** (added by src/shard) wall-clock phases of this invocation, ms: loading data, planning, the pool (first task to last result), and the CPU time of the whole process (all threads) during the pool phase */
-  timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number };
+  timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number; /** task messages posted to the worker pool (short passes travel several per message) */ poolMessages?: number };
   /** (added by the config checks) warnings about the config meeting the data, e.g. bars longer than the venue's funding interval; absent when none */
   warnings?: string[];
   /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */

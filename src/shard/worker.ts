@@ -311,10 +311,29 @@ export function serializeResult(r: RunResult): SerializedResult {
   };
 }
 
+/** several short passes in one message (src/shard/execute.ts BATCH_UNITS), run one after another as separate messages would be */
+export interface WorkerBatch {
+  batch: WorkerTask[];
+}
+
 /** piscina handler */
-export default async function handler(task: WorkerTask | WarmupTask): Promise<SerializedResult[]> {
+export default async function handler(task: WorkerTask | WorkerBatch | WarmupTask): Promise<SerializedResult[]> {
   if (!init) throw new Error('worker started without worker data');
   if ('warmup' in task) return (await warmup()).map(serializeResult);
+  if ('batch' in task) {
+    const out: SerializedResult[] = [];
+    try {
+      for (let k = 0; k < task.batch.length; k++) {
+        // between passes what would run between two messages (each pass ends with the realm restored)
+        if (k > 0) collect();
+        const results = await runTask(task.batch[k]!, init);
+        for (let j = 0; j < results.length; j++) out.push(serializeResult(results[j]!));
+      }
+      return out;
+    } finally {
+      setImmediate(collect);
+    }
+  }
   try {
     return (await runTask(task, init)).map(serializeResult);
   } finally {

@@ -64,7 +64,16 @@ export abstract class IntrabarRunner extends RunnerState {
       if (m.exec.crossCheck === 'pessimistic') {
         this.adverse(i, this.pbuf);
       } else {
+        // the close; and the open, which gapLiquidations checks in every cross-check mode (§4.2): a
+        // pool gapped through at the open and back by the close is liquidated at the open
         for (let s = 0; s < m.n; s++) this.pbuf[s] = m.closeMarks[s]!; // (no TypedArray.prototype.set: see context.ts typedLength)
+        for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
+        for (let s = 0; s < m.n; s++) {
+          const c = m.cols[s]!;
+          let v = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+          if (v !== v) v = c.open[i]!;
+          this.pbuf[s] = v === v ? v : m.lastMarks[s]!;
+        }
       }
       for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
     }

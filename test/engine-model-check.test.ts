@@ -35,4 +35,37 @@ describe('engine vs the documented bar step', () => {
     const liqs = setupOf(out, 'cross').events.filter((e) => e.type === 'liquidation');
     expect(liqs.map((e) => ({ time: e.time, prices: (e as { prices: number[] }).prices }))).toEqual([{ time: T0 + 2 * HOUR, prices: [88, 8.8] }]);
   });
+
+  // Cross A long 80 @ 100 and B long 100 @ 10 (one two-leg pool). At bar 2's open B's reduce-only
+  // sell limit (marketable: 9 ≤ the close 10) fills at τ = 0, leaving A alone: a single-symbol pool,
+  // liquidation price 7000 / 79.2 = 88.38. A's bar (100, 105, 80, 90) goes high first (nearest-first),
+  // so its take-profit at 104 fills at τ = 0.8 before the path comes down. The engine kept checking A
+  // on the adverse-first path of the pessimistic multi-leg bound it was built with (low first) and
+  // liquidated A at τ = 0.58 — docs: the pessimistic bound is for the multi-leg check only; a
+  // single-symbol pool's liquidation source follows the trade path's segment order.
+  it('a leg left alone when its multi-leg cross pool dissolves mid-bar is checked on the real path', () => {
+    const data = makeData({
+      AUSDT: { bars: [[100, 100, 100, 100], [100, 100, 100, 100], [100, 105, 80, 90], [90, 90, 90, 90]] },
+      BUSDT: { bars: [[10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10]] },
+    });
+    const strat = scripted(
+      {
+        0: (ctx) => {
+          ctx.buy(0, 80);
+          ctx.buy(1, 100);
+        },
+        1: (ctx) => {
+          ctx.closePosition(0, { type: 'takeProfit', price: 104 });
+          ctx.order({ symbol: 1, qty: -100, type: 'limit', price: 9, reduceOnly: true });
+        },
+      },
+      ['AUSDT', 'BUSDT'],
+    );
+    const out = run(data, strat, { setups: [SETUPS.cross], leverage: 10, capital: '1000' });
+    const ev = setupOf(out, 'cross').events.filter((e) => e.time >= T0 + 2 * HOUR);
+    expect(ev.map((e) => [e.type, e.time, (e as { price?: number }).price])).toEqual([
+      ['fill', T0 + 2 * HOUR, 10],
+      ['fill', T0 + 2 * HOUR + 0.8 * HOUR / 3, 104],
+    ]);
+  });
 });

@@ -120,10 +120,16 @@ export abstract class IntrabarRunner extends RunnerState {
       const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
       // the mark path follows the trade path's order; a bar with a mark candle but no trade candle
       // has no trade path, so its mark candle's own extremes decide (nearest-first: the nearer one)
-      const lqHiFirst = leg !== 0 ? leg < 0 : o !== o && mo === mo ? highFirst(mode, mo, c.markHigh[i]!, c.markLow[i]!) : hiFirst;
+      const ownHiFirst = o !== o && mo === mo ? highFirst(mode, mo, c.markHigh[i]!, c.markLow[i]!) : hiFirst;
+      const lqHiFirst = leg !== 0 ? leg < 0 : ownHiFirst;
       writePath(this.tp, s, o, h, l, cl, hiFirst);
-      if (mo === mo) writePath(this.lq, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, lqHiFirst);
-      else writePath(this.lq, s, o, h, l, cl, lqHiFirst);
+      if (mo === mo) {
+        writePath(this.lq, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, lqHiFirst);
+        writePath(this.lqSingle, s, mo, c.markHigh[i]!, c.markLow[i]!, c.markClose[i]!, ownHiFirst);
+      } else {
+        writePath(this.lq, s, o, h, l, cl, lqHiFirst);
+        writePath(this.lqSingle, s, o, h, l, cl, ownHiFirst);
+      }
     }
   }
 
@@ -175,7 +181,8 @@ export abstract class IntrabarRunner extends RunnerState {
     const out = this.adv;
     for (let s = 0; s < m.n; s++) {
       const q = sign[s]!;
-      const v = q === 0 ? NaN : adverseOverStretch(lq, s, q, a, b);
+      // a leg of a multi-leg pool on its adverse-first path, any other position on its own path
+      const v = q === 0 ? NaN : adverseOverStretch(this.legSign[s] !== 0 ? lq : this.lqSingle, s, q, a, b);
       out[s] = v === v ? v : m.closeMarks[s]!;
     }
     this.acct.marginRatioInto!(out, this.ratioOut);
@@ -250,7 +257,9 @@ export abstract class IntrabarRunner extends RunnerState {
       let kind = 0; // 1 single pool, 2 multi pool, 3 order
       let which = -1;
       for (let j = 0; j < this.nSingle; j++) {
-        const t = hitTime(this.lq, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
+        // a single-symbol pool on its own liquidation-source path (trade order), also when the
+        // symbol was a leg of a multi-leg pool when the paths were built (adverse-first in lq)
+        const t = hitTime(this.lqSingle, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
         if (t < best) {
           best = t;
           kind = 1;
@@ -285,7 +294,7 @@ export abstract class IntrabarRunner extends RunnerState {
       if (kind === 1) {
         const s = this.sSym[which]!;
         const lp = this.sLp[which]!;
-        const p = priceAt(this.lq, s, tau);
+        const p = priceAt(this.lqSingle, s, tau);
         const px = this.sSide[which]! > 0 ? (p < lp ? p : lp) : p > lp ? p : lp;
         this.pricesAt(tau, this.pbuf);
         this.pbuf2.set(this.pbuf);

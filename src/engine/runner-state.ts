@@ -143,6 +143,8 @@ export abstract class RunnerState implements ContextHost {
   // intrabar paths, 4 points per symbol: trade prices and liquidation-source prices
   protected readonly tp: Float64Array;
   protected readonly lq: Float64Array;
+  /** liquidation-source prices in the trade path's segment order (single-symbol pools; lq takes a multi-leg pool's legs adverse-first) */
+  protected readonly lqSingle: Float64Array;
   /** the data index the paths were last built for (−1: never) */
   protected pathsBar = -1;
   /** scratch price vectors */
@@ -204,6 +206,7 @@ export abstract class RunnerState implements ContextHost {
     this.posSign = new Float64Array(n);
     this.tp = new Float64Array(4 * n);
     this.lq = new Float64Array(4 * n);
+    this.lqSingle = new Float64Array(4 * n);
     this.pbuf = new Float64Array(n);
     this.pbuf2 = new Float64Array(n);
     this.adv = new Float64Array(n);

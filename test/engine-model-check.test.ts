@@ -69,3 +69,100 @@ describe('engine vs the documented bar step', () => {
     ]);
   });
 });
+
+describe('participation: the carried rest of a close-position order is still a close-position order', () => {
+  // AUSDT, volume 40 per bar, maxFraction 0.1: at most 4 a bar. Long 10 (bought over three opens),
+  // then a market closePosition: 4 close at bar 4's open and 6 are carried. During bar 4 a buy stop
+  // adds 5 (position 11). docs/engine.md: a closePosition order "at execution closes whatever the
+  // position is"; the carried rest (same order id) is that order. It had become a plain reduce-only
+  // order of 6 (the slice's flags were copied into the rest), so 5 stayed open after bar 5's open.
+  const bars = (n: number) => Array.from({ length: n }, () => [100, 100, 100, 100] as [number, number, number, number]);
+  it('closes the whole position at the next opens when the position grew meanwhile', () => {
+    const b = bars(9);
+    b[4] = [100, 103, 100, 102];
+    const data = makeData({ AUSDT: { bars: b, volume: 40 } });
+    const strat = scripted(
+      {
+        0: (ctx) => ctx.buy(0, 10),
+        3: (ctx) => {
+          ctx.closePosition(0);
+          ctx.order({ symbol: 0, qty: 5, type: 'stop', price: 102 });
+        },
+      },
+      ['AUSDT'],
+    );
+    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
+    const fills = setupOf(out, 'isolated').events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
+    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
+      [4, 4],
+      [4, 8],
+      [2, 10],
+      [-4, 6],
+      [5, 11],
+      [-4, 7],
+      [-4, 3],
+      [-3, 0],
+    ]);
+    expect(setupOf(out, 'isolated').rejections).toEqual({});
+  });
+
+  it('dies with the position when the position is closed otherwise (no reduce-only rejection later)', () => {
+    const b = bars(8);
+    b[4] = [100, 100, 95, 96];
+    const data = makeData({ AUSDT: { bars: b, volume: 40 } });
+    const strat = scripted(
+      {
+        0: (ctx) => ctx.buy(0, 10),
+        3: (ctx) => {
+          ctx.closePosition(0);
+          ctx.closePosition(0, { type: 'stop', price: 97 });
+        },
+      },
+      ['AUSDT'],
+    );
+    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
+    const s = setupOf(out, 'isolated');
+    const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
+    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
+      [4, 4],
+      [4, 8],
+      [2, 10],
+      [-4, 6],
+      [-6, 0],
+    ]);
+    expect(s.rejections).toEqual({});
+  });
+});
+
+describe('participation: a close-position order facing a position on its own side', () => {
+  // Long 10; a market closePosition (a sell) closes 4 at bar 4's open (cap 4 = 0.1 × volume 40) and
+  // carries 6; a sell stop of 20 then flips the position to a short of 14 inside bar 4. At bar 5's
+  // open the carried close-position sell meets a position on its own side: docs/engine.md, rejected
+  // reduceOnlyViolation (once). Sliced by the cap first, it would have traded as a reduce-only buy.
+  it('is rejected once at the next open, not sliced into a reduce-only order of the other side', () => {
+    const bars = Array.from({ length: 8 }, () => [100, 100, 100, 100] as [number, number, number, number]);
+    bars[4] = [100, 100, 98, 98];
+    const data = makeData({ AUSDT: { bars, volume: 40 } });
+    const strat = scripted(
+      {
+        0: (ctx) => ctx.buy(0, 10),
+        3: (ctx) => {
+          ctx.closePosition(0);
+          ctx.order({ symbol: 0, qty: -20, type: 'stop', price: 99 });
+        },
+      },
+      ['AUSDT'],
+    );
+    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
+    const s = setupOf(out, 'isolated');
+    const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
+    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
+      [4, 4],
+      [4, 8],
+      [2, 10],
+      [-4, 6],
+      [-20, -14],
+    ]);
+    expect(s.rejections).toEqual({ reduceOnlyViolation: 1 });
+  });
+});

@@ -228,10 +228,14 @@ export abstract class IntrabarRunner extends RunnerState {
           this.stretchPeak(0, 0);
         }
       }
+      const closePosition = o.closePosition;
+      const reduceOnly = o.reduceOnly;
       const remaining = this.participationRemainder(o, i);
       if (remaining !== 0) {
-        // carry the rest to the next bar's open, keeping the queue order
-        this.orders.splice(j, 0, { ...o, qty: remaining, activeFrom: i + 1 });
+        // carry the rest to the next bar's open, keeping the queue order and the order's own
+        // flags (the slice filled now is an explicit reduce-only quantity; a close-position rest
+        // still closes whatever the position is then, and dies with the position)
+        this.orders.splice(j, 0, { ...o, qty: remaining, closePosition, reduceOnly, activeFrom: i + 1 });
         j++;
       }
       if (o.qty !== 0) {
@@ -358,6 +362,12 @@ export abstract class IntrabarRunner extends RunnerState {
   protected participationRemainder(o: PendingOrder, i: number): number {
     const part = this.m.exec.participation;
     if (!part) return 0;
+    // a close-position order that execute() refuses (flat, or the position now on the order's side)
+    // is not sliced: sliced, it would trade as a reduce-only order of the position's opposite side
+    if (o.closePosition) {
+      const pos = this.acct.positionQty(o.symbol);
+      if (pos === 0 || pos > 0 === o.qty > 0) return 0;
+    }
     const vol = this.m.cols[o.symbol]!.volume[i]!;
     const g = this.m.grids[o.symbol]!;
     // on the quantity grid: the cap rounds down; a cap below one step fills nothing this bar
@@ -367,7 +377,8 @@ export abstract class IntrabarRunner extends RunnerState {
     if (want <= capLots) return 0;
     const rest = g.qty(want - capLots);
     if (o.closePosition || o.reduceOnly) {
-      // turn it into an explicit reduce-only slice; the rest keeps the original intent
+      // turn it into an explicit reduce-only slice; the rest keeps the original intent (runPath
+      // carries it with the order's own flags)
       const sign = o.closePosition ? -Math.sign(this.acct.positionQty(o.symbol)) : Math.sign(o.qty);
       o.closePosition = false;
       o.reduceOnly = true;

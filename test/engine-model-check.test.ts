@@ -5,7 +5,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
-import { HOUR, T0, makeData, run, scripted, setupOf } from './engine-fixtures.js';
+import type { ExecutionOptions } from '../src/engine/types.js';
+import type { StrategyContext } from '../src/strategy/types.js';
+import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
+
+/** cross setup, wallet 1000, 10×, no fees or slippage: long `qa` AUSDT and `qb` BUSDT bought at bar 1's open, then `bar1` in bar 1's onBar */
+function twoLegs(a: Bar[], b: Bar[], qa: number, qb: number, bar1: (ctx: StrategyContext) => void, execution: Partial<ExecutionOptions> = {}) {
+  const strat = scripted(
+    {
+      0: (ctx) => {
+        ctx.buy(0, qa);
+        ctx.buy(1, qb);
+      },
+      1: bar1,
+    },
+    ['AUSDT', 'BUSDT'],
+  );
+  return setupOf(run(makeData({ AUSDT: { bars: a }, BUSDT: { bars: b } }), strat, { setups: [SETUPS.cross], leverage: 10, capital: '1000', execution }), 'cross');
+}
+
+/** isolated, AUSDT at 100 unless `bars` says otherwise, volume 40 a bar, participation 0.1 (4 a bar): long 10 (filled 4, 4, 2 at bars 1–3), then `bar3` in bar 3's onBar */
+function capped(n: number, bars: Record<number, Bar>, bar3: (ctx: StrategyContext) => void) {
+  const b = Array.from({ length: n }, (_, i) => bars[i] ?? ([100, 100, 100, 100] as Bar));
+  const strat = scripted({ 0: (ctx) => ctx.buy(0, 10), 3: bar3 }, ['AUSDT']);
+  const s = setupOf(run(makeData({ AUSDT: { bars: b, volume: 40 } }), strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } }), 'isolated');
+  const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
+  return { fills: fills.map((f) => [f.qty, f.positionQty]), rejections: s.rejections };
+}
 
 describe('engine vs the documented bar step', () => {
   // A two-leg cross pool (A long 45 @ 100, B long 450 @ 10, wallet 1000, 10×) gaps 12 % down at the
@@ -15,24 +41,17 @@ describe('engine vs the documented bar step', () => {
   // engine walked the bar only when the close was past the threshold, so the gap went unseen unless
   // some unrelated order happened to be pending (then the same pool was liquidated at the open).
   it.each([false, true])('optimistic cross check: a multi-leg pool gapped through at the open is liquidated there (unrelated pending order: %s)', (pending) => {
-    const data = makeData({
-      AUSDT: { bars: [[100, 100, 100, 100], [100, 100, 100, 100], [88, 100, 88, 100], [100, 100, 100, 100]] },
-      BUSDT: { bars: [[10, 10, 10, 10], [10, 10, 10, 10], [8.8, 10, 8.8, 10], [10, 10, 10, 10]] },
-    });
-    const strat = scripted(
-      {
-        0: (ctx) => {
-          ctx.buy(0, 45);
-          ctx.buy(1, 450);
-        },
-        1: (ctx) => {
-          if (pending) ctx.order({ symbol: 0, qty: 1, type: 'limit', price: 1 });
-        },
+    const s = twoLegs(
+      [[100, 100, 100, 100], [100, 100, 100, 100], [88, 100, 88, 100], [100, 100, 100, 100]],
+      [[10, 10, 10, 10], [10, 10, 10, 10], [8.8, 10, 8.8, 10], [10, 10, 10, 10]],
+      45,
+      450,
+      (ctx) => {
+        if (pending) ctx.order({ symbol: 0, qty: 1, type: 'limit', price: 1 });
       },
-      ['AUSDT', 'BUSDT'],
+      { crossCheck: 'optimistic' },
     );
-    const out = run(data, strat, { setups: [SETUPS.cross], leverage: 10, capital: '1000', execution: { crossCheck: 'optimistic' } });
-    const liqs = setupOf(out, 'cross').events.filter((e) => e.type === 'liquidation');
+    const liqs = s.events.filter((e) => e.type === 'liquidation');
     expect(liqs.map((e) => ({ time: e.time, prices: (e as { prices: number[] }).prices }))).toEqual([{ time: T0 + 2 * HOUR, prices: [88, 8.8] }]);
   });
 
@@ -44,25 +63,17 @@ describe('engine vs the documented bar step', () => {
   // liquidated A at τ = 0.58 — docs: the pessimistic bound is for the multi-leg check only; a
   // single-symbol pool's liquidation source follows the trade path's segment order.
   it('a leg left alone when its multi-leg cross pool dissolves mid-bar is checked on the real path', () => {
-    const data = makeData({
-      AUSDT: { bars: [[100, 100, 100, 100], [100, 100, 100, 100], [100, 105, 80, 90], [90, 90, 90, 90]] },
-      BUSDT: { bars: [[10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10]] },
-    });
-    const strat = scripted(
-      {
-        0: (ctx) => {
-          ctx.buy(0, 80);
-          ctx.buy(1, 100);
-        },
-        1: (ctx) => {
-          ctx.closePosition(0, { type: 'takeProfit', price: 104 });
-          ctx.order({ symbol: 1, qty: -100, type: 'limit', price: 9, reduceOnly: true });
-        },
+    const s = twoLegs(
+      [[100, 100, 100, 100], [100, 100, 100, 100], [100, 105, 80, 90], [90, 90, 90, 90]],
+      [[10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10], [10, 10, 10, 10]],
+      80,
+      100,
+      (ctx) => {
+        ctx.closePosition(0, { type: 'takeProfit', price: 104 });
+        ctx.order({ symbol: 1, qty: -100, type: 'limit', price: 9, reduceOnly: true });
       },
-      ['AUSDT', 'BUSDT'],
     );
-    const out = run(data, strat, { setups: [SETUPS.cross], leverage: 10, capital: '1000' });
-    const ev = setupOf(out, 'cross').events.filter((e) => e.time >= T0 + 2 * HOUR);
+    const ev = s.events.filter((e) => e.time >= T0 + 2 * HOUR);
     expect(ev.map((e) => [e.type, e.time, (e as { price?: number }).price])).toEqual([
       ['fill', T0 + 2 * HOUR, 10],
       ['fill', T0 + 2 * HOUR + 0.8 * HOUR / 3, 104],
@@ -72,97 +83,40 @@ describe('engine vs the documented bar step', () => {
 
 describe('participation: the carried rest of a close-position order is still a close-position order', () => {
   // AUSDT, volume 40 per bar, maxFraction 0.1: at most 4 a bar. Long 10 (bought over three opens),
-  // then a market closePosition: 4 close at bar 4's open and 6 are carried. During bar 4 a buy stop
-  // adds 5 (position 11). docs/engine.md: a closePosition order "at execution closes whatever the
-  // position is"; the carried rest (same order id) is that order. It had become a plain reduce-only
-  // order of 6 (the slice's flags were copied into the rest), so 5 stayed open after bar 5's open.
-  const bars = (n: number) => Array.from({ length: n }, () => [100, 100, 100, 100] as [number, number, number, number]);
+  // then a market closePosition: 4 close at bar 4's open and 6 are carried. docs/engine.md: a
+  // closePosition order "at execution closes whatever the position is" and dies with the position;
+  // the carried rest (same order id) is that order. It had become a plain reduce-only order of 6
+  // (the slice's flags were copied into the rest).
   it('closes the whole position at the next opens when the position grew meanwhile', () => {
-    const b = bars(9);
-    b[4] = [100, 103, 100, 102];
-    const data = makeData({ AUSDT: { bars: b, volume: 40 } });
-    const strat = scripted(
-      {
-        0: (ctx) => ctx.buy(0, 10),
-        3: (ctx) => {
-          ctx.closePosition(0);
-          ctx.order({ symbol: 0, qty: 5, type: 'stop', price: 102 });
-        },
-      },
-      ['AUSDT'],
-    );
-    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
-    const fills = setupOf(out, 'isolated').events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
-    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
-      [4, 4],
-      [4, 8],
-      [2, 10],
-      [-4, 6],
-      [5, 11],
-      [-4, 7],
-      [-4, 3],
-      [-3, 0],
-    ]);
-    expect(setupOf(out, 'isolated').rejections).toEqual({});
+    // a buy stop adds 5 inside bar 4 (position 11): the rest closes 4, 4, 3 (it left 5 open)
+    const r = capped(9, { 4: [100, 103, 100, 102] }, (ctx) => {
+      ctx.closePosition(0);
+      ctx.order({ symbol: 0, qty: 5, type: 'stop', price: 102 });
+    });
+    expect(r.fills).toEqual([[4, 4], [4, 8], [2, 10], [-4, 6], [5, 11], [-4, 7], [-4, 3], [-3, 0]]);
+    expect(r.rejections).toEqual({});
   });
 
   it('dies with the position when the position is closed otherwise (no reduce-only rejection later)', () => {
-    const b = bars(8);
-    b[4] = [100, 100, 95, 96];
-    const data = makeData({ AUSDT: { bars: b, volume: 40 } });
-    const strat = scripted(
-      {
-        0: (ctx) => ctx.buy(0, 10),
-        3: (ctx) => {
-          ctx.closePosition(0);
-          ctx.closePosition(0, { type: 'stop', price: 97 });
-        },
-      },
-      ['AUSDT'],
-    );
-    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
-    const s = setupOf(out, 'isolated');
-    const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
-    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
-      [4, 4],
-      [4, 8],
-      [2, 10],
-      [-4, 6],
-      [-6, 0],
-    ]);
-    expect(s.rejections).toEqual({});
+    // a close-position stop closes the 6 inside bar 4 (the rest was rejected at bars 5 and 6)
+    const r = capped(8, { 4: [100, 100, 95, 96] }, (ctx) => {
+      ctx.closePosition(0);
+      ctx.closePosition(0, { type: 'stop', price: 97 });
+    });
+    expect(r.fills).toEqual([[4, 4], [4, 8], [2, 10], [-4, 6], [-6, 0]]);
+    expect(r.rejections).toEqual({});
   });
-});
 
-describe('participation: a close-position order facing a position on its own side', () => {
-  // Long 10; a market closePosition (a sell) closes 4 at bar 4's open (cap 4 = 0.1 × volume 40) and
-  // carries 6; a sell stop of 20 then flips the position to a short of 14 inside bar 4. At bar 5's
-  // open the carried close-position sell meets a position on its own side: docs/engine.md, rejected
-  // reduceOnlyViolation (once). Sliced by the cap first, it would have traded as a reduce-only buy.
-  it('is rejected once at the next open, not sliced into a reduce-only order of the other side', () => {
-    const bars = Array.from({ length: 8 }, () => [100, 100, 100, 100] as [number, number, number, number]);
-    bars[4] = [100, 100, 98, 98];
-    const data = makeData({ AUSDT: { bars, volume: 40 } });
-    const strat = scripted(
-      {
-        0: (ctx) => ctx.buy(0, 10),
-        3: (ctx) => {
-          ctx.closePosition(0);
-          ctx.order({ symbol: 0, qty: -20, type: 'stop', price: 99 });
-        },
-      },
-      ['AUSDT'],
-    );
-    const out = run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } });
-    const s = setupOf(out, 'isolated');
-    const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
-    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([
-      [4, 4],
-      [4, 8],
-      [2, 10],
-      [-4, 6],
-      [-20, -14],
-    ]);
-    expect(s.rejections).toEqual({ reduceOnlyViolation: 1 });
+  // Keeping the flags exposed the other half: a sell stop of 20 flips the position to a short of
+  // 14 inside bar 4, so at bar 5's open the carried close-position sell meets a position on its own
+  // side — docs/engine.md: rejected reduceOnlyViolation (once). Sliced by the cap first, it traded
+  // as a reduce-only buy of 4.
+  it('is rejected once at the next open when the position is on its own side, not sliced into a reduce-only order of the other side', () => {
+    const r = capped(8, { 4: [100, 100, 98, 98] }, (ctx) => {
+      ctx.closePosition(0);
+      ctx.order({ symbol: 0, qty: -20, type: 'stop', price: 99 });
+    });
+    expect(r.fills).toEqual([[4, 4], [4, 8], [2, 10], [-4, 6], [-20, -14]]);
+    expect(r.rejections).toEqual({ reduceOnlyViolation: 1 });
   });
 });

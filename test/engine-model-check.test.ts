@@ -120,3 +120,29 @@ describe('participation: the carried rest of a close-position order is still a c
     expect(r.rejections).toEqual({ reduceOnlyViolation: 1 });
   });
 });
+
+describe('nearest-first: ties go high first, in the data\'s decimals', () => {
+  // Open 100.13, high 100.26, low 100.00: both extremes 0.13 away, a tie (docs/engine.md: ties
+  // high first). In doubles 100.26 − 100.13 = 0.13000000000000966 > 100.13 − 100.00 =
+  // 0.12999999999999545, so the bar went low first: a long's stop at the low filled before its
+  // take-profit at the high. (In the bundled 1h data 6 of 20 such ties went low first.)
+  it('a take-profit at the high fills before a stop at the low', () => {
+    const data = makeData({ AUSDT: { bars: [[100.13, 100.13, 100.13, 100.13], [100.13, 100.13, 100.13, 100.13], [100.13, 100.26, 100, 100.1], [100.1, 100.1, 100.1, 100.1]] } });
+    const strat = scripted(
+      {
+        0: (ctx) => ctx.buy(0, 1),
+        1: (ctx) => {
+          ctx.closePosition(0, { type: 'stop', price: 100 });
+          ctx.closePosition(0, { type: 'takeProfit', price: 100.26 });
+        },
+      },
+      ['AUSDT'],
+    );
+    const s = setupOf(run(data, strat, { setups: [SETUPS.isolated] }), 'isolated');
+    const fills = s.events.filter((e) => e.type === 'fill') as { price: number; time: number }[];
+    expect(fills.map((f) => [f.price, f.time])).toEqual([
+      [100.13, T0 + HOUR],
+      [100.26, T0 + 2 * HOUR + HOUR / 3],
+    ]);
+  });
+});

@@ -8,9 +8,14 @@
 /** bisection steps for a liquidation point inside a segment (2^-60 of a segment: exact to the double) */
 export const BISECT_STEPS = 60;
 
-/** the bar's order of extremes: true = high first (ties of nearest-first go high first) */
+/**
+ * the bar's order of extremes: true = high first (ties of nearest-first go high first). A tie is a
+ * tie in the data's decimals: as doubles, two equal distances can differ by a few ulps (100.26 −
+ * 100.13 = 0.13000000000000966 > 100.13 − 100 = 0.12999999999999545), so they are compared with a
+ * margin of 1e-12 of the open, far below any price's own precision.
+ */
 export function highFirst(mode: 'nearest-first' | 'high-first' | 'low-first', open: number, high: number, low: number): boolean {
-  return mode === 'high-first' ? true : mode === 'low-first' ? false : high - open <= open - low;
+  return mode === 'high-first' ? true : mode === 'low-first' ? false : high - open <= open - low + 1e-12 * Math.abs(open);
 }
 
 /** writes the path of symbol s into p: open → (high, low | low, high) → close */

@@ -14,9 +14,11 @@ import {
   bankruptcyPriceOf,
   binanceLiquidationPrice,
   bybitLiquidationPrice,
+  ClosedForm,
   gateLiquidationPrice,
   hyperliquidLiquidationPrice,
   maintenanceMargin,
+  tieredLiquidationPrice,
 } from './math.js';
 
 export class CalcInputError extends Error {}
@@ -130,11 +132,12 @@ function liquidationPrice(o: Obj): Out {
     }
     case 'okx': {
       const wb = walletOf(o, q, ep);
-      const taker = num(o, 'takerFee', { min: 0, optional: true }) ?? venue.fees.taker;
+      const taker = okxTaker(o, venue);
       const mmr = num(o, 'mmr', { min: 0, optional: true });
       if (mmr !== undefined) return { liquidationPrice: out(gateLiquidationPrice(s, q, ep, wb, mmr, taker, num(o, 'maintenanceAmount', { optional: true }) ?? 0)) };
       const { tiers } = tiersFor(o, venue);
-      return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wb, leverage: 1, tiers })) };
+      // the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
+      return { liquidationPrice: out(tieredLiquidationPrice(ClosedForm.Gate, s, q, ep, wb, tiers, taker)) };
     }
     default: {
       const wb = walletOf(o, q, ep);
@@ -143,6 +146,11 @@ function liquidationPrice(o: Obj): Out {
       return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wb, leverage: 1, tiers })) };
     }
   }
+}
+
+/** OKX: the liquidation fee rate added to the MMR (`takerFee`, default the venue's taker rate) */
+function okxTaker(o: Obj, venue: VenueProfile): number {
+  return num(o, 'takerFee', { min: 0, optional: true }) ?? venue.fees.taker;
 }
 
 /** walletBalance, or Q × EP / leverage when only the leverage is given */
@@ -161,7 +169,9 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   if (positions.length === 0) return fail('"positions" must list at least one position');
   let wb = wallet;
   let found: { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean } | null = null;
-  const model = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
+  // OKX: the given taker rate is the add-on of every leg's maintenance margin and of the target's formula
+  const taker = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
+  const model = taker !== undefined ? { basis: 'mark' as const, extraRate: taker } : (venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 });
   positions.forEach((raw, i) => {
     if (!raw || typeof raw !== 'object') fail(`positions[${i}] must be an object`);
     const p = raw as Obj;
@@ -189,6 +199,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   if (!found) return fail(`"target" ${target} is not among "positions"`);
   const f = found as { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean };
   if (venue.id === 'binance-usdm' && f.single) return { liquidationPrice: out(binanceLiquidationPrice(f.s, f.q, f.ep, wb, f.tiers[0]!.mmr, f.tiers[0]!.cum)) };
+  if (taker !== undefined) return { liquidationPrice: out(tieredLiquidationPrice(ClosedForm.Gate, f.s, f.q, f.ep, wb, f.tiers, taker)) };
   return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, leverage: 1, tiers: f.tiers })) };
 }
 

@@ -1,6 +1,6 @@
 /** `marginlab calc` review: inputs a demanding user sends (independent decimal reference in the comments). */
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../src/venue/calc.js';
+import { evaluate, evaluateLine } from '../src/venue/calc.js';
 
 describe('calc liquidationPrice, okx', () => {
   it('takerFee enters the condition with a symbol tier table too (not only with mmr)', () => {
@@ -25,5 +25,19 @@ describe('calc liquidationPrice, okx cross', () => {
     const lp = (t: number) => (1000 - (900 - 1100 * (0.01 + t))) / (1 - (0.01 + t));
     expect(evaluate(line(0.001)).liquidationPrice).toBeCloseTo(lp(0.001), 9);
     expect(evaluate(line()).liquidationPrice).toBeCloseTo(lp(0.0005), 9);
+  });
+});
+
+describe('calc op and venue names', () => {
+  it('names of Object.prototype members are unknown ops and venues, not a copy of the input or an internal error', () => {
+    for (const op of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const r = evaluateLine(JSON.stringify({ op, side: 'long' }));
+      expect(r.ok).toBe(false);
+      expect(JSON.parse(r.text).error).toMatch(new RegExp(`^unknown op "${op}"; known ops: liquidationPrice, `));
+    }
+    for (const venue of ['constructor', '__proto__', 'toString']) {
+      const r = evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue, side: 'long', qty: 1, entryPrice: 1, walletBalance: 1, mmr: 0.01 }));
+      expect(JSON.parse(r.text).error).toBe(`unknown venue "${venue}"; known venues: binance-usdm, bybit-linear, hyperliquid, okx`);
+    }
   });
 });

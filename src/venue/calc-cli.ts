@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ExitCode, usageError } from '../errors.js';
-import { evaluateLine, VENUE_ALIASES } from './calc.js';
+import { evaluateLine, venueIdOf } from './calc.js';
 import { parseDate } from '../util/time.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
@@ -48,7 +48,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   /** the venue when --venue is not given; the answer says it was defaulted */
   const defaulted = typeof opts.venue !== 'string';
   const venueId = defaulted ? DEFAULT_CALC_VENUE : String(opts.venue);
-  const id = VENUE_ALIASES[venueId] ?? venueId;
+  const id = venueIdOf(venueId);
   if (!venueIds().includes(id)) throw usageError(`--venue: unknown venue "${venueId}"; known venues: ${venueIds().join(', ')}`);
   const venue = getVenue(id);
   if (opts.side !== 'long' && opts.side !== 'short') throw usageError(`--side: expected long or short, got ${JSON.stringify(opts.side)}`);

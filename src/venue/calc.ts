@@ -76,11 +76,14 @@ function time(o: Obj, key: string, optional = false): number | undefined {
 /** short names `calc` and `calc liq` accept for the venue ids */
 export const VENUE_ALIASES: Readonly<Record<string, string>> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
 
+/** the venue id a name stands for (an alias resolved; own keys only, so "constructor" stays itself) */
+export const venueIdOf = (name: string): string => (Object.hasOwn(VENUE_ALIASES, name) ? VENUE_ALIASES[name]! : name);
+
 function venueOf(o: Obj, required = true): VenueProfile | undefined {
   const v = o.venue;
   if (v === undefined || v === null) return required ? fail(`"venue" is required (one of ${venueIds().join(', ')})`) : undefined;
   if (typeof v !== 'string') return fail(`"venue" must be a string, got ${JSON.stringify(v)}`);
-  const id = VENUE_ALIASES[v] ?? v;
+  const id = venueIdOf(v);
   if (!venueIds().includes(id)) return fail(`unknown venue "${v}"; known venues: ${venueIds().join(', ')}`);
   return getVenue(id);
 }
@@ -373,7 +376,8 @@ export function evaluate(input: unknown): Out {
   const o = input as Obj;
   const op = o.op;
   if (typeof op !== 'string') return fail(`"op" is required; one of ${Object.keys(OPS).join(', ')}`);
-  const f = OPS[op];
+  // own keys only: "constructor" or "__proto__" are not ops
+  const f = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   if (!f) return fail(`unknown op ${JSON.stringify(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
   return f(o);
 }

@@ -41,3 +41,39 @@ describe('calc op and venue names', () => {
     }
   });
 });
+
+describe('calc keys', () => {
+  const err = (o: object) => {
+    const r = evaluateLine(JSON.stringify(o));
+    expect(r.ok).toBe(false);
+    return (JSON.parse(r.text) as { error: string }).error;
+  };
+  it('a misspelt optional key is an error naming it and the known keys, not silently ignored', () => {
+    expect(err({ op: 'liquidationPrice', venue: 'okx', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01, takerfee: 0.001 })).toBe(
+      'unknown key "takerfee" for liquidationPrice on okx (isolated); known keys: op, venue, mode, side, qty, entryPrice, walletBalance, leverage, takerFee, mmr, maintenanceAmount, symbol, asOf',
+    );
+    expect(err({ op: 'fundingFees', side: 'long', qty: 1, openTime: 0, closeTIme: 1, events: [] })).toMatch(/^unknown key "closeTIme" for fundingFees; known keys: /);
+    expect(err({ op: 'tradePnl', side: 'long', qty: 1, entryPrice: 1, exitPrice: 2, fundingRecieved: 1 })).toMatch(/^unknown key "fundingRecieved" for tradePnl/);
+    expect(err({ op: 'fundingFee', side: 'long', qyt: 1, price: 1, rate: 0.001 })).toMatch(/^unknown key "qyt" for fundingFee; known keys: op, side, qty, price, rate$/);
+    // a key of another venue's formula
+    expect(err({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01, takerFee: 0.001 })).toMatch(/^unknown key "takerFee" for liquidationPrice on binance-usdm/);
+    expect(err({ op: 'liquidationPrice', venue: 'bybit', side: 'long', qty: 1, entryPrice: 10, leverage: 5, mmr: 0.01, walletBalance: 9 })).toMatch(/^unknown key "walletBalance" for liquidationPrice on bybit-linear/);
+    // isolated lines take no positions
+    expect(err({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01, positions: [] })).toMatch(/^unknown key "positions"/);
+    expect(err({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: 2, target: 'A', positions: {} })).toMatch(/^"positions" must be an array/);
+  });
+  it('keys inside positions, tiers and events are checked too', () => {
+    const leg = { symbol: 'BTCUSDT', side: 'long', qty: 1, entryPrice: 100, markPrice: 100, mmr: 0.01 };
+    expect(err({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: 20, target: 'BTCUSDT', positions: [leg, { ...leg, symbol: 'ETHUSDT', markprice: 90 }] })).toMatch(/^positions\[1\]: unknown key "markprice" for a position; known keys: symbol, side, qty, entryPrice, markPrice, /);
+    expect(err({ op: 'maintenanceTier', notional: 5, tiers: [{ minNotional: 0, mmr: 0.01, maxLev: 50 }] })).toMatch(/^tiers\[0\]: unknown key "maxLev" for a tier/);
+    expect(err({ op: 'maintenanceTier', notional: 5, tiers: [{ minNotional: 0, mmr: 0.01 }], symbol: 'BTCUSDT' })).toMatch(/^unknown key "symbol" for maintenanceTier with "tiers"/);
+    expect(err({ op: 'fundingFees', side: 'long', qty: 1, openTime: 0, events: [{ time: 0, rate: 0.001, markPrice: 5 }] })).toMatch(/^events\[0\]: unknown key "markPrice" for a funding event; known keys: time, rate, price$/);
+  });
+  it('maintenanceAmount without mmr (a symbol table has its own) is an error, not ignored', () => {
+    expect(err({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: 1, entryPrice: 30000, walletBalance: 1500, symbol: 'BTCUSDT', maintenanceAmount: 50 })).toBe('"maintenanceAmount" goes with "mmr" (one tier given by hand); a symbol\'s table has its own');
+  });
+  it('fundingRate is Hyperliquid\'s formula: another venue is refused', () => {
+    expect(evaluate({ op: 'fundingRate', venue: 'hl', premium: 0.01 })).toEqual({ fundingRate8h: 0.0095, fundingRateHourly: 0.0011875 });
+    expect(err({ op: 'fundingRate', venue: 'binance', premium: 0.01 })).toMatch(/^fundingRate is Hyperliquid's formula/);
+  });
+});

@@ -60,6 +60,25 @@ function side(o: Obj, key = 'side'): Side {
   return fail(`"${key}" must be "long" or "short", got ${JSON.stringify(v)}`);
 }
 
+/**
+ * Refuses a key the op does not read: a misspelt optional key ("takerfee", "asof", "closeTIme")
+ * would otherwise be ignored and the answer silently computed without it.
+ */
+function onlyKeys(o: Obj, known: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) fail(`unknown key ${JSON.stringify(k)} for ${what}; known keys: ${known.join(', ')}`);
+  }
+}
+
+/** the keys `liquidationPrice` reads, per venue (isolated) */
+const LIQ_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'binance-usdm': ['walletBalance', 'leverage', 'mmr', 'maintenanceAmount', 'symbol', 'asOf'],
+  'bybit-linear': ['leverage', 'mmr', 'maintenanceAmount', 'symbol', 'asOf', 'extraMargin', 'mmDeduction'],
+  hyperliquid: ['margin', 'maxLeverage', 'symbol', 'asOf'],
+  okx: ['walletBalance', 'leverage', 'takerFee', 'mmr', 'maintenanceAmount', 'symbol', 'asOf'],
+};
+const POSITION_KEYS = ['symbol', 'side', 'qty', 'entryPrice', 'markPrice', 'mmr', 'maintenanceAmount', 'asOf'];
+
 
 /** ms UTC from a number (ms) or an ISO date string (see parseDate in src/util/time.ts) */
 function time(o: Obj, key: string, optional = false): number | undefined {
@@ -102,6 +121,7 @@ function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'mainten
     const cum = num(o, cumKey, { optional: true }) ?? 0;
     return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr, maxLeverage: Number.POSITIVE_INFINITY, cum }], single: true };
   }
+  if (o[cumKey] !== undefined && o[cumKey] !== null) return fail(`"${cumKey}" goes with "${mmrKey}" (one tier given by hand); a symbol's table has its own`);
   const symbol = str(o, 'symbol', true);
   if (!symbol) return fail(`"${mmrKey}" is required unless "symbol" names the tier table to use`);
   return { tiers: venue.tiers(symbol, asOfOf(o)), single: false };
@@ -111,7 +131,11 @@ function liquidationPrice(o: Obj): Out {
   const venue = venueOf(o)!;
   const mode = o.mode ?? 'isolated';
   if (mode !== 'isolated' && mode !== 'cross') return fail(`"mode" must be "isolated" or "cross", got ${JSON.stringify(mode)}`);
-  if (mode === 'cross' && Array.isArray(o.positions)) return crossLiquidationPrice(o, venue);
+  if (mode === 'cross' && o.positions !== undefined) {
+    if (!Array.isArray(o.positions)) return fail('"positions" must be an array of {symbol, side, qty, entryPrice, markPrice, mmr?, maintenanceAmount?}');
+    return crossLiquidationPrice(o, venue);
+  }
+  onlyKeys(o, ['op', 'venue', 'mode', 'side', 'qty', 'entryPrice', ...LIQ_KEYS[venue.id]!], `liquidationPrice on ${venue.id} (${mode}${mode === 'cross' ? ' without "positions"' : ''})`);
   const s = side(o);
   const q = num(o, 'qty', { positive: true });
   const ep = num(o, 'entryPrice', { positive: true });
@@ -166,6 +190,7 @@ function walletOf(o: Obj, q: number, ep: number): number {
 }
 
 function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
+  onlyKeys(o, ['op', 'venue', 'mode', 'walletBalance', ...(venue.id === 'hyperliquid' ? ['margin'] : []), ...(venue.id === 'okx' ? ['takerFee'] : []), 'target', 'positions', 'asOf'], `liquidationPrice on ${venue.id} (cross)`);
   const wallet = venue.id === 'hyperliquid' && o.walletBalance === undefined ? num(o, 'margin', {}) : num(o, 'walletBalance', {});
   const target = str(o, 'target')!;
   const positions = o.positions as unknown[];
@@ -180,6 +205,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
     const p = raw as Obj;
     const at = (e: unknown): never => fail(`positions[${i}]: ${(e as Error).message}`);
     try {
+      onlyKeys(p, POSITION_KEYS, 'a position');
       const sym = str(p, 'symbol')!;
       const s = side(p);
       const q = num(p, 'qty', { positive: true });
@@ -207,6 +233,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
 }
 
 function bankruptcyPrice(o: Obj): Out {
+  onlyKeys(o, ['op', 'side', 'entryPrice', 'leverage', 'qty', 'walletBalance'], 'bankruptcyPrice');
   const s = side(o);
   const ep = num(o, 'entryPrice', { positive: true });
   const lev = num(o, 'leverage', { min: 1, optional: true });
@@ -226,6 +253,7 @@ interface TierRow {
 }
 
 function maintenanceTier(o: Obj): Out {
+  onlyKeys(o, o.tiers !== undefined ? ['op', 'notional', 'tiers'] : ['op', 'notional', 'venue', 'symbol', 'asOf'], `maintenanceTier${o.tiers !== undefined ? ' with "tiers"' : ''}`);
   const notional = num(o, 'notional', { min: 0 });
   let rows: TierRow[];
   if (o.tiers !== undefined) {
@@ -236,6 +264,7 @@ function maintenanceTier(o: Obj): Out {
       if (!r || typeof r !== 'object') fail(`tiers[${i}] must be an object`);
       const t = r as Obj;
       try {
+        onlyKeys(t, ['minNotional', 'floor', 'mmr', 'maintenanceAmount', 'cum', 'maxLeverage'], 'a tier');
         const floor = num(t, t.minNotional !== undefined ? 'minNotional' : 'floor', { min: 0 });
         const mmr = num(t, 'mmr', { min: 0 });
         const cum = num(t, t.maintenanceAmount !== undefined ? 'maintenanceAmount' : 'cum', { optional: true });
@@ -264,6 +293,7 @@ function maintenanceTier(o: Obj): Out {
 }
 
 function fundingFee(o: Obj): Out {
+  onlyKeys(o, ['op', 'side', 'qty', 'price', 'rate'], 'fundingFee');
   const s = side(o);
   const q = num(o, 'qty', { min: 0 });
   const price = num(o, 'price', { min: 0 });
@@ -278,6 +308,7 @@ function fundingFee(o: Obj): Out {
  * (Binance 15 s, freqtrade funding_fee_cutoff).
  */
 function fundingFees(o: Obj): Out {
+  onlyKeys(o, ['op', 'side', 'qty', 'openTime', 'closeTime', 'venue', 'cutoffMs', 'events'], 'fundingFees');
   const s = side(o);
   const q = num(o, 'qty', { min: 0 });
   const open = time(o, 'openTime')!;
@@ -293,6 +324,7 @@ function fundingFees(o: Obj): Out {
     if (!r || typeof r !== 'object') fail(`events[${i}] must be an object`);
     const e = r as Obj;
     try {
+      onlyKeys(e, ['time', 'rate', 'price'], 'a funding event');
       const t = time(e, 'time')!;
       const rate = num(e, 'rate', {});
       const price = num(e, 'price', { min: 0 });
@@ -307,6 +339,9 @@ function fundingFees(o: Obj): Out {
 
 /** Hyperliquid: F = P + clamp(I − P, −0.05 %, +0.05 %) per 8 h; paid hourly at F/8, capped at 4 %/h */
 function fundingRate(o: Obj): Out {
+  onlyKeys(o, ['op', 'premium', 'interestRate', 'venue'], 'fundingRate');
+  // Hyperliquid's formula: a venue, when given, must be that one
+  if (o.venue !== undefined && venueOf(o)!.id !== 'hyperliquid') return fail(`fundingRate is Hyperliquid's formula; "venue" must be hyperliquid (or left out), got ${JSON.stringify(o.venue)}`);
   const premium = num(o, 'premium', {});
   const interest = num(o, 'interestRate', { optional: true }) ?? 0.0001;
   const d = new D(interest).minus(premium);
@@ -317,6 +352,7 @@ function fundingRate(o: Obj): Out {
 }
 
 function tradePnl(o: Obj): Out {
+  onlyKeys(o, ['op', 'side', 'qty', 'entryPrice', 'exitPrice', 'feeRateOpen', 'feeRateClose', 'fundingReceived', 'leverage'], 'tradePnl');
   const s = side(o);
   const q = dn(num(o, 'qty', { positive: true }));
   const ep = dn(num(o, 'entryPrice', { positive: true }));
@@ -333,6 +369,7 @@ function tradePnl(o: Obj): Out {
 }
 
 function marginRatio(o: Obj): Out {
+  onlyKeys(o, ['op', 'walletBalance', 'unrealizedPnl', 'maintenanceMargin'], 'marginRatio');
   const wb = dn(num(o, 'walletBalance', {}));
   const upnl = num(o, 'unrealizedPnl', {});
   const mm = dn(num(o, 'maintenanceMargin', { min: 0 }));
@@ -347,6 +384,7 @@ function marginRatio(o: Obj): Out {
 
 /** position figures as Binance's positionRisk reports them: signed notional, uPnL, isolated margin */
 function position(o: Obj): Out {
+  onlyKeys(o, ['op', 'side', 'qty', 'entryPrice', 'markPrice', 'isolatedWallet'], 'position');
   const s = side(o);
   const q = dn(num(o, 'qty', { positive: true }));
   const ep = dn(num(o, 'entryPrice', { positive: true }));

@@ -1,6 +1,25 @@
 /** `marginlab calc` review: inputs a demanding user sends (independent decimal reference in the comments). */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluateLine } from '../src/venue/calc.js';
+import { runCalcStream } from '../src/venue/calc-cli.js';
+import { UserError } from '../src/errors.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = (args: string[], input: string | Buffer = '', stdin?: number) =>
+  spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), ...args], { input, encoding: 'utf8', cwd: root, ...(stdin !== undefined ? { stdio: [stdin, 'pipe', 'pipe'] } : {}) });
+
+/** runCalcStream over `chunks` (strings or buffers, as they arrive): the output lines and the exit code */
+async function stream(chunks: (string | Buffer)[], opts?: Parameters<typeof runCalcStream>[2]) {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d: Buffer) => (text += d.toString()));
+  const code = await runCalcStream(Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))), out, opts);
+  return { code, lines: text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
 
 describe('calc liquidationPrice, okx', () => {
   it('takerFee enters the condition with a symbol tier table too (not only with mmr)', () => {
@@ -75,5 +94,30 @@ describe('calc keys', () => {
   it('fundingRate is Hyperliquid\'s formula: another venue is refused', () => {
     expect(evaluate({ op: 'fundingRate', venue: 'hl', premium: 0.01 })).toEqual({ fundingRate8h: 0.0095, fundingRateHourly: 0.0011875 });
     expect(err({ op: 'fundingRate', venue: 'binance', premium: 0.01 })).toMatch(/^fundingRate is Hyperliquid's formula/);
+  });
+});
+
+const FEE = '{"op":"fundingFee","side":"long","qty":1,"price":2,"rate":0.0001}';
+
+describe('calc stream: line length and input errors', () => {
+  it('a line longer than the limit gets one {"error"} line and the stream goes on, memory bounded', async () => {
+    const long = `{"op":"fundingFee","pad":"${'x'.repeat(5000)}"}`;
+    // the long line arrives in pieces, split mid-line and with its newline in a later chunk
+    const r = await stream([FEE + '\n' + long.slice(0, 100), long.slice(100, 3000), long.slice(3000) + '\n' + FEE, '\n'], { maxLineBytes: 1000 });
+    expect(r.code).toBe(65);
+    expect(r.lines).toHaveLength(3);
+    expect(r.lines[0]).toEqual({ received: -0.0002 });
+    expect(r.lines[1]!.error).toMatch(/^line 2 is longer than 1000 bytes/);
+    expect(r.lines[2]).toEqual({ received: -0.0002 });
+  });
+  it('a line split across chunks, in the middle of a UTF-8 character, is read whole', async () => {
+    const line = Buffer.from('{"op":"fundingFee","side":"long","qty":1,"price":2,"rate":0.0001}\r\n{"op":"fundingFee","side":"lång"}\n');
+    const at = line.indexOf(Buffer.from('å')) + 1;
+    const r = await stream([line.subarray(0, 10), line.subarray(10, at), line.subarray(at)]);
+    expect(r.lines[0]).toEqual({ received: -0.0002 });
+    expect(r.lines[1]!.error).toContain('"lång"');
+  });
+  it('a last line without a newline is answered', async () => {
+    expect((await stream([FEE + '\n' + FEE])).lines).toHaveLength(2);
   });
 });

@@ -1,27 +1,72 @@
 /**
  * The I/O side of `marginlab calc` (kept out of src/cli/commands so the command module stays light).
  */
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ExitCode, usageError } from '../errors.js';
 import { evaluateLine, venueIdOf } from './calc.js';
 import { parseDate } from '../util/time.js';
+import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
 import { bankruptcyPriceOf, bybitLiquidationPrice, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
 import type { Side, Tier } from './types.js';
 
-/** Reads JSON Lines from `input`, writes one JSON line per non-blank input line. Returns the exit code. */
-export async function runCalcStream(input: Readable, output: Writable): Promise<number> {
-  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+/** the longest input line `calc` reads (64 MiB); a longer one is answered with an {"error"} line and skipped */
+export const MAX_CALC_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads JSON Lines from `input`, writes one JSON line per non-blank input line. Returns the exit code.
+ * Lines are split on bytes (LF; a CR before it, a BOM and blanks are trimmed), so memory stays bounded
+ * by `maxLineBytes` whatever the input: a longer line is skipped to its end and answered with an error.
+ */
+export async function runCalcStream(input: Readable, output: Writable, opts: { maxLineBytes?: number } = {}): Promise<number> {
+  const max = opts.maxLineBytes ?? MAX_CALC_LINE_BYTES;
   let allOk = true;
-  for await (const raw of rl) {
-    const line = raw.trim();
-    if (line.length === 0) continue;
-    const { text, ok } = evaluateLine(line);
-    if (!ok) allOk = false;
-    if (!output.write(`${text}\n`)) await new Promise<void>((r) => output.once('drain', () => r()));
+  let lineNo = 0;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let overlong = false;
+  const endLine = async (): Promise<void> => {
+    lineNo++;
+    let res: { text: string; ok: boolean } | null = null;
+    if (overlong) res = { text: JSON.stringify({ error: `line ${lineNo} is longer than ${max} bytes, the limit of one input line; it was skipped` }), ok: false };
+    else {
+      const line = Buffer.concat(parts, size).toString('utf8').trim();
+      if (line.length > 0) res = evaluateLine(line);
+    }
+    parts = [];
+    size = 0;
+    overlong = false;
+    if (!res) return;
+    if (!res.ok) allOk = false;
+    if (!output.write(`${res.text}\n`)) await new Promise<void>((r) => output.once('drain', () => r()));
+  };
+  try {
+    for await (const chunk of input) {
+      const buf: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        const end = nl === -1 ? buf.length : nl;
+        if (!overlong && end > start) {
+          if (size + (end - start) > max) {
+            overlong = true;
+            parts = [];
+            size = 0;
+          } else {
+            parts.push(buf.subarray(start, end));
+            size += end - start;
+          }
+        }
+        if (nl === -1) break;
+        await endLine();
+        start = nl + 1;
+      }
+    }
+  } catch (e) {
+    throw fsError(e, { action: 'read', path: 'standard input', role: 'input' });
   }
+  if (size > 0 || overlong) await endLine();
   return allOk ? ExitCode.OK : ExitCode.DATA;
 }
 

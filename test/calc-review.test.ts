@@ -120,4 +120,15 @@ describe('calc stream: line length and input errors', () => {
   it('a last line without a newline is answered', async () => {
     expect((await stream([FEE + '\n' + FEE])).lines).toHaveLength(2);
   });
+  it('stdin that cannot be read (a folder) is one line, exit 66, not a silent exit 0', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const fd = openSync(root, 'r');
+    try {
+      const r = cli(['calc'], '', fd);
+      expect(r.status).toBe(66);
+      expect(r.stderr).toBe('marginlab: cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (marginlab calc < lines.jsonl) or pipe into marginlab calc\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
 });

@@ -2,7 +2,8 @@
  * The I/O side of `marginlab calc` (kept out of src/cli/commands so the command module stays light).
  */
 import type { Readable, Writable } from 'node:stream';
-import { ExitCode, usageError } from '../errors.js';
+import { fstatSync } from 'node:fs';
+import { ExitCode, missingInput, usageError } from '../errors.js';
 import { evaluateLine, venueIdOf } from './calc.js';
 import { parseDate } from '../util/time.js';
 import { fsError } from '../util/fs-errors.js';
@@ -68,6 +69,12 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
   }
   if (size > 0 || overlong) await endLine();
   return allOk ? ExitCode.OK : ExitCode.DATA;
+}
+
+/** `marginlab calc`: stdin to stdout. A folder redirected into stdin reads as empty in Node: said, not a silent exit 0. */
+export async function runCalcStdin(): Promise<number> {
+  if (fstatSync(0).isDirectory()) throw missingInput('cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (marginlab calc < lines.jsonl) or pipe into marginlab calc');
+  return runCalcStream(process.stdin, process.stdout);
 }
 
 function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number): number | undefined {

@@ -21,8 +21,8 @@ Examples:
 Exit codes: 0 every line handled, 65 some line answered {"error": ...}. Field reference: docs/margin.md`,
     )
     .action(async () => {
-      const { runCalcStream } = await import('../../venue/calc-cli.js');
-      process.exitCode = await runCalcStream(process.stdin, process.stdout);
+      const { runCalcStdin } = await import('../../venue/calc-cli.js');
+      process.exitCode = await runCalcStdin();
     });
 
   calc

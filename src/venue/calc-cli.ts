@@ -27,7 +27,8 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
   let parts: Buffer[] = [];
   let size = 0;
   let overlong = false;
-  const endLine = async (): Promise<void> => {
+  /** answers the line read so far; a promise only when the output asks to wait (drain) */
+  const endLine = (): Promise<void> | undefined => {
     lineNo++;
     let res: { text: string; ok: boolean } | null = null;
     if (overlong) res = { text: JSON.stringify({ error: `line ${lineNo} is longer than ${max} bytes, the limit of one input line; it was skipped` }), ok: false };
@@ -38,9 +39,10 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
     parts = [];
     size = 0;
     overlong = false;
-    if (!res) return;
+    if (!res) return undefined;
     if (!res.ok) allOk = false;
-    if (!output.write(`${res.text}\n`)) await new Promise<void>((r) => output.once('drain', () => r()));
+    if (!output.write(`${res.text}\n`)) return new Promise<void>((r) => output.once('drain', () => r()));
+    return undefined;
   };
   try {
     for await (const chunk of input) {
@@ -60,7 +62,8 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
           }
         }
         if (nl === -1) break;
-        await endLine();
+        const wait = endLine();
+        if (wait) await wait;
         start = nl + 1;
       }
     }

@@ -107,7 +107,7 @@ describe('calc stream: line length and input errors', () => {
     expect(r.code).toBe(65);
     expect(r.lines).toHaveLength(3);
     expect(r.lines[0]).toEqual({ received: -0.0002 });
-    expect(r.lines[1]!.error).toMatch(/^line 2 is longer than 1000 bytes/);
+    expect(r.lines[1]).toEqual({ error: 'the line is longer than 1000 bytes, the limit of one input line; it was skipped', line: 2 });
     expect(r.lines[2]).toEqual({ received: -0.0002 });
   });
   it('a line split across chunks, in the middle of a UTF-8 character, is read whole', async () => {
@@ -130,5 +130,18 @@ describe('calc stream: line length and input errors', () => {
     } finally {
       closeSync(fd);
     }
+  });
+});
+
+describe('calc stream: where the bad lines are', () => {
+  it('an {"error"} line gives the input line number (blank lines counted), and stderr says how many lines failed', () => {
+    const r = cli(['calc'], [FEE, '', '   ', '{"op":"fundingFee"', FEE, '{"op":"nope"}', ''].join('\r\n'));
+    expect(r.status).toBe(65);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out).toHaveLength(4);
+    expect(out[1]).toMatchObject({ line: 4 });
+    expect(out[1]!.error).toMatch(/^not valid JSON/);
+    expect(out[3]).toEqual({ error: 'unknown op "nope"; known ops: liquidationPrice, bankruptcyPrice, maintenanceTier, fundingFee, fundingFees, fundingRate, tradePnl, marginRatio, position', line: 6 });
+    expect(r.stderr).toBe('marginlab: calc: 2 of 4 input lines answered with {"error"} on stdout (the first at line 4); exit 65\n');
   });
 });

@@ -4,7 +4,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
-import { evaluateLine, venueIdOf } from './calc.js';
+import { errorLine, evaluateLine, venueIdOf } from './calc.js';
 import { parseDate } from '../util/time.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
@@ -20,9 +20,11 @@ export const MAX_CALC_LINE_BYTES = 64 * 1024 * 1024;
  * Lines are split on bytes (LF; a CR before it, a BOM and blanks are trimmed), so memory stays bounded
  * by `maxLineBytes` whatever the input: a longer line is skipped to its end and answered with an error.
  */
-export async function runCalcStream(input: Readable, output: Writable, opts: { maxLineBytes?: number } = {}): Promise<number> {
+export async function runCalcStream(input: Readable, output: Writable, opts: { maxLineBytes?: number; summary?: Writable } = {}): Promise<number> {
   const max = opts.maxLineBytes ?? MAX_CALC_LINE_BYTES;
-  let allOk = true;
+  let answered = 0;
+  let failed = 0;
+  let firstFailed = 0;
   let lineNo = 0;
   let parts: Buffer[] = [];
   let size = 0;
@@ -31,16 +33,17 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
   const endLine = (): Promise<void> | undefined => {
     lineNo++;
     let res: { text: string; ok: boolean } | null = null;
-    if (overlong) res = { text: JSON.stringify({ error: `line ${lineNo} is longer than ${max} bytes, the limit of one input line; it was skipped` }), ok: false };
+    if (overlong) res = { text: errorLine(`the line is longer than ${max} bytes, the limit of one input line; it was skipped`, lineNo), ok: false };
     else {
       const line = Buffer.concat(parts, size).toString('utf8').trim();
-      if (line.length > 0) res = evaluateLine(line);
+      if (line.length > 0) res = evaluateLine(line, lineNo);
     }
     parts = [];
     size = 0;
     overlong = false;
     if (!res) return undefined;
-    if (!res.ok) allOk = false;
+    answered++;
+    if (!res.ok && failed++ === 0) firstFailed = lineNo;
     if (!output.write(`${res.text}\n`)) return new Promise<void>((r) => output.once('drain', () => r()));
     return undefined;
   };
@@ -71,13 +74,15 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
     throw fsError(e, { action: 'read', path: 'standard input', role: 'input' });
   }
   if (size > 0 || overlong) await endLine();
-  return allOk ? ExitCode.OK : ExitCode.DATA;
+  if (failed === 0) return ExitCode.OK;
+  opts.summary?.write(`marginlab: calc: ${failed} of ${answered} input lines answered with {"error"} on stdout (the first at line ${firstFailed}); exit ${ExitCode.DATA}\n`);
+  return ExitCode.DATA;
 }
 
 /** `marginlab calc`: stdin to stdout. A folder redirected into stdin reads as empty in Node: said, not a silent exit 0. */
 export async function runCalcStdin(): Promise<number> {
   if (fstatSync(0).isDirectory()) throw missingInput('cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (marginlab calc < lines.jsonl) or pipe into marginlab calc');
-  return runCalcStream(process.stdin, process.stdout);
+  return runCalcStream(process.stdin, process.stdout, { summary: process.stderr });
 }
 
 function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number): number | undefined {

@@ -420,20 +420,26 @@ export function evaluate(input: unknown): Out {
   return f(o);
 }
 
-/** Evaluates one line of JSON Lines input; returns the output line (without newline) and whether it was handled. */
-export function evaluateLine(line: string): { text: string; ok: boolean } {
+/** the {"error"} line of an input line: the message, and the input line number when known */
+export const errorLine = (message: string, lineNo?: number): string => JSON.stringify(lineNo === undefined ? { error: message } : { error: message, line: lineNo });
+
+/**
+ * Evaluates one line of JSON Lines input; returns the output line (without newline) and whether it
+ * was handled. `lineNo` (1-based, blank lines counted) goes into an {"error"} line as "line".
+ */
+export function evaluateLine(line: string, lineNo?: number): { text: string; ok: boolean } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch (e) {
-    return { text: JSON.stringify({ error: `not valid JSON: ${(e as Error).message}` }), ok: false };
+    return { text: errorLine(`not valid JSON: ${(e as Error).message}`, lineNo), ok: false };
   }
   try {
     return { text: JSON.stringify(evaluate(parsed)), ok: true };
   } catch (e) {
-    if (e instanceof CalcInputError) return { text: JSON.stringify({ error: e.message }), ok: false };
+    if (e instanceof CalcInputError) return { text: errorLine(e.message, lineNo), ok: false };
     const err = e as Error & { exitCode?: number };
-    if (err && typeof err.exitCode === 'number') return { text: JSON.stringify({ error: err.message }), ok: false };
+    if (err && typeof err.exitCode === 'number') return { text: errorLine(err.message, lineNo), ok: false };
     throw e;
   }
 }

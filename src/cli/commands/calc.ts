@@ -1,6 +1,6 @@
 /**
  * `marginlab calc`: the margin calculator. JSON Lines on stdin → one JSON line per input line on
- * stdout, in order; a line it cannot handle gets {"error": "..."} and processing goes on.
+ * stdout, in order; a line it cannot handle gets {"error": "...", "line": N} and processing goes on.
  * Exit 0 when every line was handled, 65 otherwise.
  *
  * `marginlab calc liq --venue … --side … --entry … --qty … (--wallet … | --leverage …)` answers one
@@ -18,7 +18,7 @@ export function register(program: Command): void {
 Examples:
   echo '{"op":"bankruptcyPrice","side":"long","entryPrice":10000,"leverage":50}' | marginlab calc
   marginlab calc liq --venue binance-usdm --side long --entry 30000 --qty 1 --leverage 20 --wallet 1500
-Exit codes: 0 every line handled, 65 some line answered {"error": ...}. Field reference: docs/margin.md`,
+Exit codes: 0 every line handled, 65 some line answered {"error": ..., "line": N} (stderr says how many), 66 stdin unreadable. Field reference: docs/margin.md`,
     )
     .action(async () => {
       const { runCalcStdin } = await import('../../venue/calc-cli.js');

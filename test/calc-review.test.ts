@@ -145,3 +145,18 @@ describe('calc stream: where the bad lines are', () => {
     expect(r.stderr).toBe('marginlab: calc: 2 of 4 input lines answered with {"error"} on stdout (the first at line 4); exit 65\n');
   });
 });
+
+describe('calc error messages', () => {
+  const err = (line: string) => (JSON.parse(evaluateLine(line).text) as { error: string }).error;
+  it('a number too large for a double says so (JSON.parse made it Infinity), not "got null"', () => {
+    expect(err('{"op":"fundingFee","side":"long","qty":1e400,"price":2,"rate":0.0001}')).toBe('"qty" is too large for a number (above 1.8e308)');
+    expect(err('{"op":"fundingFee","side":"long","qty":-1e400,"price":2,"rate":0.0001}')).toBe('"qty" is too large for a number (above 1.8e308)');
+  });
+  it('a missing side is "required", and a value shown back is cut to 60 characters', () => {
+    expect(err('{"op":"fundingFee","qty":1,"price":2,"rate":0.0001}')).toBe('"side" is required ("long" or "short")');
+    const e = err(JSON.stringify({ op: 'fundingFee', side: 'x'.repeat(100000), qty: 1, price: 2, rate: 0.0001 }));
+    expect(e).toBe(`"side" must be "long" or "short", got "${'x'.repeat(56)}…`);
+    expect(err(JSON.stringify({ op: 'y'.repeat(1000) })).length).toBeLessThan(300);
+    expect(err(JSON.stringify({ op: 'liquidationPrice', venue: 'v'.repeat(1000), side: 'long' })).length).toBeLessThan(200);
+  });
+});

@@ -32,6 +32,12 @@ const fail = (msg: string): never => {
   throw new CalcInputError(msg);
 };
 
+/** a value as a message shows it back: JSON, at most 60 characters (an input line may be megabytes) */
+export function shown(v: unknown): string {
+  const t = v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
+  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+}
+
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: false }): number;
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional: true }): number | undefined;
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: boolean }): number | undefined {
@@ -40,7 +46,9 @@ function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; opti
     if (opts.optional) return undefined;
     return fail(`"${key}" is required (a number)`);
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a JSON number, got ${JSON.stringify(v)}`);
+  // JSON.parse reads 1e400 as Infinity (JSON has no NaN or Infinity literals)
+  if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return fail(`"${key}" is too large for a number (above 1.8e308)`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a JSON number, got ${shown(v)}`);
   if (opts.positive && !(v > 0)) return fail(`"${key}" must be > 0, got ${v}`);
   if (opts.min !== undefined && v < opts.min) return fail(`"${key}" must be ≥ ${opts.min}, got ${v}`);
   return v;
@@ -49,7 +57,7 @@ function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; opti
 function str(o: Obj, key: string, optional = false): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (a string)`);
-  if (typeof v !== 'string' || v.length === 0) return fail(`"${key}" must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.length === 0) return fail(`"${key}" must be a non-empty string, got ${shown(v)}`);
   return v;
 }
 
@@ -57,7 +65,8 @@ function side(o: Obj, key = 'side'): Side {
   const v = o[key];
   if (v === 'long') return 1;
   if (v === 'short') return -1;
-  return fail(`"${key}" must be "long" or "short", got ${JSON.stringify(v)}`);
+  if (v === undefined || v === null) return fail(`"${key}" is required ("long" or "short")`);
+  return fail(`"${key}" must be "long" or "short", got ${shown(v)}`);
 }
 
 /**
@@ -66,7 +75,7 @@ function side(o: Obj, key = 'side'): Side {
  */
 function onlyKeys(o: Obj, known: readonly string[], what: string): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) fail(`unknown key ${JSON.stringify(k)} for ${what}; known keys: ${known.join(', ')}`);
+    if (!known.includes(k)) fail(`unknown key ${shown(k)} for ${what}; known keys: ${known.join(', ')}`);
   }
 }
 
@@ -89,7 +98,7 @@ function time(o: Obj, key: string, optional = false): number | undefined {
     const ms = parseDate(v);
     if (ms !== null) return ms;
   }
-  return fail(`"${key}" must be ms since epoch or an ISO date, got ${JSON.stringify(v)}`);
+  return fail(`"${key}" must be ms since epoch or an ISO date, got ${shown(v)}`);
 }
 
 /** short names `calc` and `calc liq` accept for the venue ids */
@@ -101,9 +110,9 @@ export const venueIdOf = (name: string): string => (Object.hasOwn(VENUE_ALIASES,
 function venueOf(o: Obj, required = true): VenueProfile | undefined {
   const v = o.venue;
   if (v === undefined || v === null) return required ? fail(`"venue" is required (one of ${venueIds().join(', ')})`) : undefined;
-  if (typeof v !== 'string') return fail(`"venue" must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') return fail(`"venue" must be a string, got ${shown(v)}`);
   const id = venueIdOf(v);
-  if (!venueIds().includes(id)) return fail(`unknown venue "${v}"; known venues: ${venueIds().join(', ')}`);
+  if (!venueIds().includes(id)) return fail(`unknown venue ${shown(v)}; known venues: ${venueIds().join(', ')}`);
   return getVenue(id);
 }
 
@@ -130,7 +139,7 @@ function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'mainten
 function liquidationPrice(o: Obj): Out {
   const venue = venueOf(o)!;
   const mode = o.mode ?? 'isolated';
-  if (mode !== 'isolated' && mode !== 'cross') return fail(`"mode" must be "isolated" or "cross", got ${JSON.stringify(mode)}`);
+  if (mode !== 'isolated' && mode !== 'cross') return fail(`"mode" must be "isolated" or "cross", got ${shown(mode)}`);
   if (mode === 'cross' && o.positions !== undefined) {
     if (!Array.isArray(o.positions)) return fail('"positions" must be an array of {symbol, side, qty, entryPrice, markPrice, mmr?, maintenanceAmount?}');
     return crossLiquidationPrice(o, venue);
@@ -341,7 +350,7 @@ function fundingFees(o: Obj): Out {
 function fundingRate(o: Obj): Out {
   onlyKeys(o, ['op', 'premium', 'interestRate', 'venue'], 'fundingRate');
   // Hyperliquid's formula: a venue, when given, must be that one
-  if (o.venue !== undefined && venueOf(o)!.id !== 'hyperliquid') return fail(`fundingRate is Hyperliquid's formula; "venue" must be hyperliquid (or left out), got ${JSON.stringify(o.venue)}`);
+  if (o.venue !== undefined && venueOf(o)!.id !== 'hyperliquid') return fail(`fundingRate is Hyperliquid's formula; "venue" must be hyperliquid (or left out), got ${shown(o.venue)}`);
   const premium = num(o, 'premium', {});
   const interest = num(o, 'interestRate', { optional: true }) ?? 0.0001;
   const d = new D(interest).minus(premium);
@@ -416,7 +425,7 @@ export function evaluate(input: unknown): Out {
   if (typeof op !== 'string') return fail(`"op" is required; one of ${Object.keys(OPS).join(', ')}`);
   // own keys only: "constructor" or "__proto__" are not ops
   const f = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
-  if (!f) return fail(`unknown op ${JSON.stringify(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
+  if (!f) return fail(`unknown op ${shown(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
   return f(o);
 }
 

@@ -160,3 +160,22 @@ describe('calc error messages', () => {
     expect(err(JSON.stringify({ op: 'liquidationPrice', venue: 'v'.repeat(1000), side: 'long' })).length).toBeLessThan(200);
   });
 });
+
+describe('calc liq: flags the venue formula does not read', () => {
+  const base = ['--side', 'long', '--entry', '100', '--qty', '1', '--wallet', '10'];
+  const usage = (args: string[]) => {
+    const r = cli(['calc', 'liq', ...args, '--json']);
+    expect(r.status).toBe(64);
+    expect(r.stdout).toBe('');
+    return r.stderr.trim();
+  };
+  it('are usage errors naming the flag and the venues it applies to, not ignored', () => {
+    expect(usage(['--venue', 'binance', ...base, '--taker', '0.001'])).toBe('marginlab: --taker applies to okx only (the liquidation fee in its formula), not to binance-usdm');
+    expect(usage(['--venue', 'okx', ...base, '--extra-margin', '5'])).toBe('marginlab: --extra-margin applies to bybit-linear only (margin added after opening), not to okx; add it to --wallet');
+    expect(usage(['--venue', 'binance', ...base, '--max-leverage', '20'])).toBe('marginlab: --max-leverage applies to hyperliquid only (its MMR is 1/(2 × max leverage)), not to binance-usdm; give --mmr');
+    expect(usage(['--venue', 'binance', ...base, '--cum', '5'])).toBe('marginlab: --cum goes with --mmr (one tier given by hand); a tier table has its own maintenance amounts');
+  });
+  it('hyperliquid: --mmr (which set the maintenance rate to 0) is refused for --max-leverage', () => {
+    expect(usage(['--venue', 'hl', ...base, '--mmr', '0.01'])).toBe('marginlab: --mmr does not apply to hyperliquid: give --max-leverage (its MMR is 1/(2 × max leverage))');
+  });
+});

@@ -111,6 +111,18 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const id = venueIdOf(venueId);
   if (!venueIds().includes(id)) throw usageError(`--venue: unknown venue "${venueId}"; known venues: ${venueIds().join(', ')}`);
   const venue = getVenue(id);
+  // a flag the venue's formula does not read would be ignored: refused, naming where it applies
+  const onlyFor: [key: string, flag: string, venue: string, what: string][] = [
+    ['taker', 'taker', 'okx', 'the liquidation fee in its formula'],
+    ['extraMargin', 'extra-margin', 'bybit-linear', 'margin added after opening'],
+    ['maxLeverage', 'max-leverage', 'hyperliquid', 'its MMR is 1/(2 × max leverage)'],
+  ];
+  for (const [key, flag, only, what] of onlyFor) {
+    if (opts[key] !== undefined && id !== only)
+      throw usageError(`--${flag} applies to ${only} only (${what}), not to ${id}${key === 'extraMargin' ? '; add it to --wallet' : key === 'maxLeverage' ? '; give --mmr' : ''}`);
+  }
+  if (id === 'hyperliquid' && (opts.mmr !== undefined || opts.cum !== undefined)) throw usageError(`--${opts.mmr !== undefined ? 'mmr' : 'cum'} does not apply to hyperliquid: give --max-leverage (its MMR is 1/(2 × max leverage))`);
+  if (opts.cum !== undefined && opts.mmr === undefined) throw usageError('--cum goes with --mmr (one tier given by hand); a tier table has its own maintenance amounts');
   if (opts.side !== 'long' && opts.side !== 'short') throw usageError(`--side: expected long or short, got ${JSON.stringify(opts.side)}`);
   const s: Side = opts.side === 'long' ? 1 : -1;
   const mode = String(opts.mode ?? 'isolated');

@@ -179,3 +179,24 @@ describe('calc liq: flags the venue formula does not read', () => {
     expect(usage(['--venue', 'hl', ...base, '--mmr', '0.01'])).toBe('marginlab: --mmr does not apply to hyperliquid: give --max-leverage (its MMR is 1/(2 × max leverage))');
   });
 });
+
+describe('calc numbers', () => {
+  it('mmr is a rate in [0, 1) as in a tier table (1.5 gave "no price"), JSON and --mmr', () => {
+    const r = evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: 1, entryPrice: 100, walletBalance: 10, mmr: 1.5 }));
+    expect(JSON.parse(r.text).error).toBe('"mmr" must be a rate in [0, 1), got 1.5');
+    const leg = { symbol: 'A', side: 'long', qty: 1, entryPrice: 100, markPrice: 100, mmr: 1 };
+    expect(JSON.parse(evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue: 'okx', mode: 'cross', walletBalance: 10, target: 'A', positions: [leg] })).text).error).toBe('positions[0]: "mmr" must be a rate in [0, 1), got 1');
+    const c = cli(['calc', 'liq', '--side', 'long', '--entry', '100', '--qty', '1', '--wallet', '10', '--mmr', '1.5']);
+    expect(c.status).toBe(64);
+    expect(c.stderr).toBe('marginlab: --mmr: expected a rate in [0, 1), got 1.5\n');
+  });
+  it('a flag number is decimal: 0x10, 0b11 or 1_000 are refused, not read as 16, 3', () => {
+    for (const v of ['0x10', '0b11', '0o7', '1_000']) {
+      const c = cli(['calc', 'liq', '--side', 'long', '--entry', v, '--qty', '1', '--wallet', '10']);
+      expect(c.status).toBe(64);
+      expect(c.stderr).toBe(`marginlab: --entry: expected a number, got "${v}"\n`);
+    }
+    const ok = cli(['calc', 'liq', '--side', 'long', '--entry', '1e2', '--qty', '.5', '--wallet', '+10', '--mmr', '0', '--json']);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ liquidationPrice: 80 });
+  });
+});

@@ -85,14 +85,18 @@ export async function runCalcStdin(): Promise<number> {
   return runCalcStream(process.stdin, process.stdout, { summary: process.stderr });
 }
 
-function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number): number | undefined {
+/** a decimal number as a flag gives it (Number() would also read 0x10, 0b11 and 0o7) */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number, below?: number): number | undefined {
   const v = opts[key];
   if (v === undefined) {
     if (optional) return undefined;
     throw usageError(`--${flag} is required`);
   }
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !DECIMAL.test(v.trim()) || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
+  if (below !== undefined && !(n >= (min ?? -Infinity) && n < below)) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${n}`);
   // Number.MIN_VALUE stands for "> 0": said so, not as 5e-324
   if (min !== undefined && n < min) throw usageError(`--${flag}: expected ${min === Number.MIN_VALUE ? 'a positive number' : `a number ≥ ${min}`}, got ${n}`);
   return n;
@@ -138,7 +142,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const asOfRaw = opts.asOf;
   const asOf = typeof asOfRaw === 'string' ? parseDate(asOfRaw) : Date.now();
   if (asOf === null) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}`);
-  const mmrFlag = flagNum(opts, 'mmr', 'mmr', true, 0);
+  const mmrFlag = flagNum(opts, 'mmr', 'mmr', true, 0, 1);
   const cumFlag = flagNum(opts, 'cum', 'cum', true) ?? 0;
   const symbol = typeof opts.symbol === 'string' ? opts.symbol : undefined;
   const tiers: readonly Tier[] =

@@ -38,9 +38,10 @@ export function shown(v: unknown): string {
   return t.length > 60 ? `${t.slice(0, 57)}…` : t;
 }
 
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: false }): number;
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional: true }): number | undefined;
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; optional?: boolean }): number | undefined {
+/** opts.rate: a rate in [0, 1) (an MMR, as a tier table requires) */
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: false }): number;
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional: true }): number | undefined;
+function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: boolean }): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) {
     if (opts.optional) return undefined;
@@ -50,6 +51,7 @@ function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; opti
   if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return fail(`"${key}" is too large for a number (above 1.8e308)`);
   if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a JSON number, got ${shown(v)}`);
   if (opts.positive && !(v > 0)) return fail(`"${key}" must be > 0, got ${v}`);
+  if (opts.rate && !(v >= 0 && v < 1)) return fail(`"${key}" must be a rate in [0, 1), got ${v}`);
   if (opts.min !== undefined && v < opts.min) return fail(`"${key}" must be ≥ ${opts.min}, got ${v}`);
   return v;
 }
@@ -125,7 +127,7 @@ const dn = (x: number) => new D(x);
 
 /** tier table from a `symbol` (venue table at asOf) or from explicit mmr/cum (one open-ended tier) */
 function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'maintenanceAmount'): { tiers: readonly Tier[]; single: boolean } {
-  const mmr = num(o, mmrKey, { min: 0, optional: true });
+  const mmr = num(o, mmrKey, { rate: true, optional: true });
   if (mmr !== undefined) {
     const cum = num(o, cumKey, { optional: true }) ?? 0;
     return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr, maxLeverage: Number.POSITIVE_INFINITY, cum }], single: true };
@@ -169,7 +171,7 @@ function liquidationPrice(o: Obj): Out {
     case 'okx': {
       const wb = walletOf(o, q, ep);
       const taker = okxTaker(o, venue);
-      const mmr = num(o, 'mmr', { min: 0, optional: true });
+      const mmr = num(o, 'mmr', { rate: true, optional: true });
       if (mmr !== undefined) return { liquidationPrice: out(gateLiquidationPrice(s, q, ep, wb, mmr, taker, num(o, 'maintenanceAmount', { optional: true }) ?? 0)) };
       const { tiers } = tiersFor(o, venue);
       // the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
@@ -275,7 +277,7 @@ function maintenanceTier(o: Obj): Out {
       try {
         onlyKeys(t, ['minNotional', 'floor', 'mmr', 'maintenanceAmount', 'cum', 'maxLeverage'], 'a tier');
         const floor = num(t, t.minNotional !== undefined ? 'minNotional' : 'floor', { min: 0 });
-        const mmr = num(t, 'mmr', { min: 0 });
+        const mmr = num(t, 'mmr', { rate: true });
         const cum = num(t, t.maintenanceAmount !== undefined ? 'maintenanceAmount' : 'cum', { optional: true });
         const maxLeverage = num(t, 'maxLeverage', { min: 1, optional: true });
         given.set(floor, maxLeverage !== undefined);

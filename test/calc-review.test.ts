@@ -200,3 +200,15 @@ describe('calc numbers', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ liquidationPrice: 80 });
   });
 });
+
+describe('calc liq bybit: --wallet and --extra-margin', () => {
+  const json = (args: string[]) => JSON.parse(cli(['calc', 'liq', '--venue', 'bybit', ...args, '--json']).stdout) as Record<string, unknown>;
+  it('--wallet is the position margin with --leverage too (it was dropped for Q·EP/leverage)', () => {
+    // MM = 40000 × 0.5 % = 200; LP = EP − (WB − MM)/Q = 36200, BP = EP − WB/Q = 36000
+    expect(json(['--side', 'long', '--entry', '40000', '--qty', '1', '--leverage', '50', '--wallet', '4000', '--symbol', 'BTCUSDT'])).toEqual({ liquidationPrice: 36200, bankruptcyPrice: 36000 });
+    expect(json(['--side', 'long', '--entry', '40000', '--qty', '1', '--leverage', '50', '--symbol', 'BTCUSDT'])).toEqual({ liquidationPrice: 39400, bankruptcyPrice: 39200 });
+  });
+  it('the bankruptcy price counts the extra margin (margin balance 0 with IM + extra)', () => {
+    expect(json(['--side', 'short', '--entry', '10', '--qty', '1', '--leverage', '5', '--mmr', '0.01', '--extra-margin', '0.5'])).toEqual({ liquidationPrice: 12.4, bankruptcyPrice: 12.5 });
+  });
+});

@@ -9,7 +9,7 @@ import { parseDate } from '../util/time.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
-import { bankruptcyPriceOf, bybitLiquidationPrice, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
+import { bankruptcyPriceOf, bybitLiquidationPrice, bybitLiquidationPriceWallet, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
 import type { Side, Tier } from './types.js';
 
 /** the longest input line `calc` reads (64 MiB); a longer one is answered with an {"error"} line and skipped */
@@ -135,6 +135,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const q = flagNum(opts, 'qty', 'qty', false, Number.MIN_VALUE)!;
   const lev = flagNum(opts, 'leverage', 'leverage', true, 1);
   let wallet = flagNum(opts, 'wallet', 'wallet', true);
+  const walletGiven = wallet !== undefined;
   if (wallet === undefined) {
     if (lev === undefined) throw usageError('give --wallet (the position margin) or --leverage (margin = qty × entry / leverage)');
     wallet = (q * ep) / lev;
@@ -156,19 +157,24 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const side = s === 1 ? 'long' : 'short';
   const lines: string[] = [];
   let lp: number;
+  /** the margin whose balance is 0 at the bankruptcy price (Bybit: with the extra margin) */
+  let marginBalance = wallet;
   let formula: string;
   const entryTier = tierFor(tiers, q * ep);
   const term = (name: string, text: string) => lines.push(`  ${name.padEnd(12)}${text}`);
 
   if (id === 'bybit-linear') {
     const extra = flagNum(opts, 'extraMargin', 'extra-margin', true) ?? 0;
-    const l = lev ?? (q * ep) / wallet;
-    lp = bybitLiquidationPrice(s, q, ep, l, entryTier.mmr, extra, entryTier.cum);
+    const mm = q * ep * entryTier.mmr - entryTier.cum;
+    // --wallet is the position margin (IM) as given; without it IM = Q·EP/leverage (the published form)
+    lp = walletGiven ? bybitLiquidationPriceWallet(s, q, ep, wallet + extra, mm) : bybitLiquidationPrice(s, q, ep, lev!, entryTier.mmr, extra, entryTier.cum);
+    marginBalance = wallet + extra;
     formula = 'LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/leverage, MM = Q·EP·MMR − deduction (Bybit isolated, entry notional)';
-    term('leverage', `${fmt(l)}x → IM = ${fmt((q * ep) / l)} (initial margin at entry)`);
+    if (walletGiven) term('IM', `${fmt(wallet)} (--wallet: the position margin at entry${lev !== undefined ? `; --leverage ${fmt(lev)}x would give ${fmt((q * ep) / lev)}` : ''})`);
+    else term('leverage', `${fmt(lev!)}x → IM = ${fmt(wallet)} (initial margin at entry)`);
     term('extra', `${fmt(extra)} (margin added after opening)`);
     term('MMR', `${fmt(entryTier.mmr)}, deduction ${fmt(entryTier.cum)} (tier at entry notional ${fmt(q * ep)}; table: ${tableLabel})`);
-    term('MM', `${fmt(q * ep * entryTier.mmr - entryTier.cum)} (maintenance margin on the entry notional)`);
+    term('MM', `${fmt(mm)} (maintenance margin on the entry notional)`);
   } else if (id === 'hyperliquid') {
     const maxLev = flagNum(opts, 'maxLeverage', 'max-leverage', true, 1) ?? entryTier.maxLeverage;
     lp = hyperliquidLiquidationPrice(s, q, ep, wallet, maxLev);
@@ -194,7 +200,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     if (lev !== undefined) term('leverage', `${fmt(lev)}x (initial margin ${fmt((q * ep) / lev)}; tier maximum at entry notional ${fmt(entryTier.maxLeverage)}x)`);
     term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
   }
-  const bp = bankruptcyPriceOf(s, q, ep, wallet);
+  const bp = bankruptcyPriceOf(s, q, ep, marginBalance);
   // what makes the answer hypothetical: said with it, never silently
   const notes: string[] = [];
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))

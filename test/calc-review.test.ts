@@ -212,3 +212,11 @@ describe('calc liq bybit: --wallet and --extra-margin', () => {
     expect(json(['--side', 'short', '--entry', '10', '--qty', '1', '--leverage', '5', '--mmr', '0.01', '--extra-margin', '0.5'])).toEqual({ liquidationPrice: 12.4, bankruptcyPrice: 12.5 });
   });
 });
+
+describe('maintenanceTier cum recurrence', () => {
+  it('is computed in decimals along the whole chain (no rounding to a double at each tier)', () => {
+    // cum_1 = 614.3858165240023 × (0.01707 − 0.0042) = 7.907145458663909601…; cum_2 = cum_1 + 700 × (0.008735 − 0.01707) = 2.07264545866390960…
+    const r = evaluate({ op: 'maintenanceTier', notional: 700, tiers: [{ minNotional: 0, mmr: 0.0042 }, { minNotional: 614.3858165240023, mmr: 0.01707 }, { minNotional: 700, mmr: 0.008735 }] });
+    expect(r.maintenanceAmount).toBe(2.0726454586639096);
+  });
+});

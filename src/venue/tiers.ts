@@ -31,6 +31,8 @@ export function buildTiers(input: readonly TierInput[], where: string, onError =
   if (!Array.isArray(input) || input.length === 0) throw onError(`${where}: a tier table needs at least one tier`);
   const rows = [...input].sort((a, b) => a.floor - b.floor);
   const out: Tier[] = [];
+  /** the previous tier's cum as an exact decimal: the chain is not rounded to a double at each tier */
+  let prevCum = new Decimal(0);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const at = `${where} tier ${i + 1}`;
@@ -45,9 +47,11 @@ export function buildTiers(input: readonly TierInput[], where: string, onError =
     if (!Number.isFinite(maxLeverage) || maxLeverage < 1) throw onError(`${at}: maxLeverage must be ≥ 1, got ${String(r.maxLeverage)}`);
     const prev = out[i - 1];
     // the recurrence in decimal arithmetic, so that round tables give round cum values
-    const cum = r.cum ?? (prev ? new Decimal(prev.cum).plus(new Decimal(r.floor).times(new Decimal(r.mmr).minus(prev.mmr))).toNumber() : 0);
+    const chained = r.cum !== undefined ? null : prev ? prevCum.plus(new Decimal(r.floor).times(new Decimal(r.mmr).minus(prev.mmr))) : new Decimal(0);
+    const cum = r.cum ?? chained!.toNumber();
     if (!Number.isFinite(cum)) throw onError(`${at}: cum must be a number, got ${String(r.cum)}`);
     out.push({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum });
+    prevCum = chained ?? new Decimal(cum);
   }
   return out;
 }

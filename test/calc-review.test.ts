@@ -220,3 +220,11 @@ describe('maintenanceTier cum recurrence', () => {
     expect(r.maintenanceAmount).toBe(2.0726454586639096);
   });
 });
+
+describe('calc contradictory inputs', () => {
+  const err = (o: object) => (JSON.parse(evaluateLine(JSON.stringify(o)).text) as { error?: string }).error;
+  it('cross: any symbol listed twice is refused (it was counted twice unless it was the target)', () => {
+    const leg = (symbol: string) => ({ symbol, side: 'long', qty: 1, entryPrice: 100, markPrice: 100, mmr: 0.01 });
+    expect(err({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: 50, target: 'A', positions: [leg('A'), leg('B'), leg('B')] })).toBe('positions[2]: symbol B appears twice (one-way mode holds one position per symbol)');
+  });
+});

@@ -211,6 +211,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   // OKX: the given taker rate is the add-on of every leg's maintenance margin and of the target's formula
   const taker = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
   const model = taker !== undefined ? { basis: 'mark' as const, extraRate: taker } : (venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 });
+  const seen = new Set<string>();
   positions.forEach((raw, i) => {
     if (!raw || typeof raw !== 'object') fail(`positions[${i}] must be an object`);
     const p = raw as Obj;
@@ -223,8 +224,9 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
       const ep = num(p, 'entryPrice', { positive: true });
       const merged: Obj = { ...p, asOf: p.asOf ?? o.asOf };
       const { tiers, single } = tiersFor(merged, venue);
+      if (seen.has(sym)) fail(`symbol ${sym} appears twice (one-way mode holds one position per symbol)`);
+      seen.add(sym);
       if (sym === target) {
-        if (found) fail(`symbol ${sym} appears twice (one-way mode holds one position per symbol)`);
         found = { s, q, ep, tiers, single };
         return;
       }

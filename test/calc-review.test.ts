@@ -228,3 +228,12 @@ describe('calc contradictory inputs', () => {
     expect(err({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: 50, target: 'A', positions: [leg('A'), leg('B'), leg('B')] })).toBe('positions[2]: symbol B appears twice (one-way mode holds one position per symbol)');
   });
 });
+
+describe('calc fundingFees window', () => {
+  it('a closeTime before the openTime is refused (it answered 0: no event in the window)', () => {
+    const r = evaluateLine(JSON.stringify({ op: 'fundingFees', side: 'long', qty: 1, openTime: '2024-03-01T08:00:00Z', closeTime: '2024-03-01T00:00:00Z', events: [{ time: '2024-03-01T04:00:00Z', rate: 0.001, price: 100 }] }));
+    expect(JSON.parse(r.text).error).toBe('"closeTime" (2024-03-01T00:00:00.000Z) is before "openTime" (2024-03-01T08:00:00.000Z)');
+    const far = evaluateLine(JSON.stringify({ op: 'fundingFees', side: 'long', qty: 1, openTime: 1e20, closeTime: 0, events: [] }));
+    expect(JSON.parse(far.text).error).toBe('"closeTime" (1970-01-01T00:00:00.000Z) is before "openTime" (100000000000000000000 ms)');
+  });
+});

@@ -326,6 +326,9 @@ function fundingFees(o: Obj): Out {
   const q = num(o, 'qty', { min: 0 });
   const open = time(o, 'openTime')!;
   const close = time(o, 'closeTime', true) ?? Number.POSITIVE_INFINITY;
+  // a time as the message shows it (ISO when a Date can hold it; any finite number is accepted as ms)
+  const at = (t: number) => (Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`);
+  if (close < open) return fail(`"closeTime" (${at(close)}) is before "openTime" (${at(open)})`);
   const venue = venueOf(o, false);
   const cutoff = num(o, 'cutoffMs', { min: 0, optional: true }) ?? venue?.funding.openCutoffMs ?? 0;
   if (!Array.isArray(o.events)) return fail('"events" must be an array of {time, rate, price}');

@@ -237,3 +237,10 @@ describe('calc fundingFees window', () => {
     expect(JSON.parse(far.text).error).toBe('"closeTime" (1970-01-01T00:00:00.000Z) is before "openTime" (100000000000000000000 ms)');
   });
 });
+
+describe('calc bankruptcyPrice inputs', () => {
+  it('leverage together with qty/walletBalance is refused (leverage won silently)', () => {
+    const r = evaluateLine(JSON.stringify({ op: 'bankruptcyPrice', side: 'long', entryPrice: 100, leverage: 10, qty: 1, walletBalance: 50 }));
+    expect(JSON.parse(r.text).error).toBe('give "leverage" or "qty" with "walletBalance", not both');
+  });
+});

@@ -250,6 +250,7 @@ function bankruptcyPrice(o: Obj): Out {
   const s = side(o);
   const ep = num(o, 'entryPrice', { positive: true });
   const lev = num(o, 'leverage', { min: 1, optional: true });
+  if (lev !== undefined && (o.qty !== undefined || o.walletBalance !== undefined)) return fail('give "leverage" or "qty" with "walletBalance", not both');
   if (lev !== undefined) {
     // Bybit "Bankruptcy Price (USDT Contract)": EP × (1 ∓ 1/leverage), in Decimal for exact round numbers
     const bp = dn(ep).times(new D(1).minus(new D(s).div(lev))).toNumber();

@@ -153,6 +153,27 @@ describe('report.html in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('dates the time axes in UTC whatever the reader\'s time zone', async () => {
+    // a reader in India (UTC+5:30): local midnights fall at hh:30 UTC, so a tick off the UTC hour is a local date
+    const ctx = await browser.newContext({ timezoneId: 'Asia/Kolkata', viewport: { width: 1440, height: 1000 } });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+      await p.waitForFunction('Array.isArray(window.__marginlabCharts)');
+      const ticks = await p.evaluate<{ kind: string; t: number; label: string }[]>(`Array.from(document.querySelectorAll('.chart:not([data-kind="costs"])')).flatMap((el) =>
+        echarts.getInstanceByDom(el).getModel().getComponent('xAxis', 0).axis.getViewLabels().map((l) => ({ kind: el.getAttribute('data-kind'), t: l.tickValue, label: l.formattedLabel })))`);
+      expect(ticks.length).toBeGreaterThan(20);
+      for (const x of ticks) {
+        expect(x.t % 3_600_000, `${x.kind} tick ${x.label} at ${new Date(x.t).toISOString()}`).toBe(0);
+        // a day label names the UTC day of its tick
+        const day = /^(\d+) [A-Z][a-z]{2}$/.exec(x.label);
+        if (day) expect(Number(day[1]), x.label).toBe(new Date(x.t).getUTCDate());
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('has one comparison row per run', async () => {
     const rows = await page.locator('#comparison-table tbody tr').count();
     expect(rows).toBe(results.length);

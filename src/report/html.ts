@@ -421,6 +421,8 @@ const CLIENT_JS = String.raw`
   function fmt(v) { return v === null || v === undefined ? '—' : nf.format(v); }
   function baseOption(yName, yFmt) {
     return {
+      // timestamps are UTC (the data's time base), never the reader's local time zone
+      useUTC: true,
       animation: false,
       grid: { left: 64, right: 18, top: 30, bottom: 28 },
       legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },

@@ -234,7 +234,7 @@ export const STRESS_CLIENT_JS = String.raw`
   var charts = window.__marginlabCharts || (window.__marginlabCharts = []);
   var nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
   function base(yName) {
-    return { animation: false, grid: { left: 64, right: 18, top: 30, bottom: 34 },
+    return { useUTC: true, animation: false, grid: { left: 64, right: 18, top: 30, bottom: 34 },
       legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', valueFormatter: function (v) { return v === null || v === undefined ? '—' : nf.format(v); } },
       yAxis: { type: 'value', name: yName, nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },

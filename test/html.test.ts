@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { openReport } from './fixtures/report/browser.js';
 import { writeReport } from '../src/report/index.js';
 import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
@@ -63,6 +63,19 @@ afterAll(async () => {
   await browser?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** the report opened in a fresh browser context of its own (time zone, viewport) */
+async function inContext(options: BrowserContextOptions, fn: (p: Page) => Promise<void>): Promise<void> {
+  const ctx = await browser.newContext(options);
+  try {
+    const p = await ctx.newPage();
+    await p.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+    await p.waitForFunction('Array.isArray(window.__marginlabCharts)');
+    await fn(p);
+  } finally {
+    await ctx.close();
+  }
+}
 
 describe('report.html in headless Chromium', () => {
   it('is one self-contained file: no network request, no console error', async () => {
@@ -155,11 +168,7 @@ describe('report.html in headless Chromium', () => {
 
   it('dates the time axes in UTC whatever the reader\'s time zone', async () => {
     // a reader in India (UTC+5:30): local midnights fall at hh:30 UTC, so a tick off the UTC hour is a local date
-    const ctx = await browser.newContext({ timezoneId: 'Asia/Kolkata', viewport: { width: 1440, height: 1000 } });
-    try {
-      const p = await ctx.newPage();
-      await p.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
-      await p.waitForFunction('Array.isArray(window.__marginlabCharts)');
+    await inContext({ timezoneId: 'Asia/Kolkata', viewport: { width: 1440, height: 1000 } }, async (p) => {
       const ticks = await p.evaluate<{ kind: string; t: number; label: string }[]>(`Array.from(document.querySelectorAll('.chart:not([data-kind="costs"])')).flatMap((el) =>
         echarts.getInstanceByDom(el).getModel().getComponent('xAxis', 0).axis.getViewLabels().map((l) => ({ kind: el.getAttribute('data-kind'), t: l.tickValue, label: l.formattedLabel })))`);
       expect(ticks.length).toBeGreaterThan(20);
@@ -169,9 +178,21 @@ describe('report.html in headless Chromium', () => {
         const day = /^(\d+) [A-Z][a-z]{2}$/.exec(x.label);
         if (day) expect(Number(day[1]), x.label).toBe(new Date(x.t).getUTCDate());
       }
-    } finally {
-      await ctx.close();
-    }
+    });
+  });
+
+  it('fits a phone screen: nothing wider than the viewport but what scrolls inside a table box', async () => {
+    await inContext({ viewport: { width: 375, height: 800 } }, async (p) => {
+      const wide = await p.evaluate<string[]>(`(() => {
+        const vw = document.documentElement.clientWidth;
+        // inside a box that scrolls sideways (the tables) is fine
+        const scrolls = (el) => { for (let a = el.parentElement; a; a = a.parentElement) if (/auto|scroll/.test(getComputedStyle(a).overflowX)) return true; return false; };
+        return Array.from(document.querySelectorAll('main *, header *')).filter((el) => el.getBoundingClientRect().right > vw + 0.5 && !scrolls(el))
+          .map((el) => el.tagName + '.' + el.className + ' right ' + Math.round(el.getBoundingClientRect().right));
+      })()`);
+      expect(wide).toEqual([]);
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    });
   });
 
   it('has one comparison row per run', async () => {

@@ -332,7 +332,7 @@ h2{font-size:19px;font-weight:650;margin:0 0 10px}
 h3{margin:0 0 4px;font-size:16px;word-break:break-word}
 .hint,.foot{color:var(--muted);font-size:12.5px;margin:4px 0 8px}
 .note{background:#fff7e6;border:1px solid #f5d18a;border-radius:8px;padding:8px 12px;margin:16px 0 0}
-.verdicts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
+.verdicts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(340px,100%),1fr));gap:12px}
 .verdict{background:var(--card);border:1px solid var(--line);border-left:4px solid #9ca3af;border-radius:8px;padding:12px 14px}
 .verdict.won-isolated{border-left-color:var(--iso)}.verdict.won-cross{border-left-color:var(--cross)}.verdict.won-mixed{border-left-color:var(--mixed)}
 .verdict p{margin:4px 0;color:#374151}.verdict .winner{font-weight:600;color:var(--fg)}
@@ -355,7 +355,7 @@ tbody tr:hover{background:#f8fafc}
 tr.winner td{background:#fffbeb}
 tr.errored td{color:var(--muted)}
 .good{color:var(--good)}.bad{color:var(--bad)}.alarm{color:var(--bad);font-weight:700}.warn{color:var(--warn)}.muted{color:var(--muted)}
-table.plain{margin-top:14px;width:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
+table.plain{margin-top:14px;width:auto;max-width:100%;display:block;overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
 .strategy{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px}
 .strategy h2{word-break:break-word}
 .cfg{font-size:13px;color:var(--muted)}
@@ -363,7 +363,8 @@ table.plain{margin-top:14px;width:auto;background:var(--card);border:1px solid v
 .cfg-one{color:var(--muted);font-size:13px;margin:0}
 .cfg-verdict{margin:8px 0 4px;color:#374151}
 #stress h3{margin:18px 0 6px;font-size:15px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px 20px;margin-top:8px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(480px,100%),1fr));gap:12px 20px;margin-top:8px}
+figure{min-width:0}
 figure{margin:0}
 figcaption{font-size:13px;font-weight:600;color:#374151;margin:6px 0 2px}
 figcaption small{font-weight:400;color:var(--muted);margin-left:6px}

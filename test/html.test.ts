@@ -195,6 +195,18 @@ describe('report.html in headless Chromium', () => {
     });
   });
 
+  it('prints: page.pdf works and every chart is redrawn to its box in the print layout', async () => {
+    await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
+      // recorded when the print layout applies (after the page's own listeners)
+      await p.evaluate(`(() => { window.__print = []; matchMedia('print').addEventListener('change', (e) => { if (e.matches) window.__print.push(Array.from(document.querySelectorAll('.chart')).map((el) => [el.clientWidth, el.querySelector('canvas').clientWidth])); }); })()`);
+      const pdf = await p.pdf({ format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      const layouts = await p.evaluate<[number, number][][]>('window.__print');
+      expect(layouts.length).toBeGreaterThan(0);
+      for (const [box, canvas] of layouts[0]!) expect(canvas, `a chart ${box} px wide in print`).toBeLessThanOrEqual(box);
+    });
+  });
+
   it('has one comparison row per run', async () => {
     const rows = await page.locator('#comparison-table tbody tr').count();
     expect(rows).toBe(results.length);

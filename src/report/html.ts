@@ -543,6 +543,12 @@ const CLIENT_JS = String.raw`
   Array.prototype.forEach.call(document.querySelectorAll('select[data-symbol]'), function (sel) {
     sel.addEventListener('change', function () { var si = Number(sel.getAttribute('data-symbol')); draw(si, selectedConfig(si)); });
   });
-  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+  function fit() { charts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener('resize', fit);
+  // printing lays the page out at the paper's width without a resize event: redraw every chart
+  // (the stress charts too, same array) to its box when the print layout applies and again after
+  var printing = window.matchMedia ? window.matchMedia('print') : null;
+  if (printing && printing.addEventListener) printing.addEventListener('change', fit);
+  else if (printing && printing.addListener) printing.addListener(fit);
 })();
 `;

@@ -120,7 +120,7 @@ describe('report.md sections after the comparison', () => {
     const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Strategy') && !l.startsWith('| :'));
     expect(rows).toHaveLength(rs.filter((r) => r.status === 'ok').length);
     expect(rows.filter((l) => l.endsWith(' | 0 |'))).toHaveLength(rows.length - 1);
-    expect(section).toMatch(/\| breakout-swing \| 5× \| cross \|( [^|]+ \|){6} insufficientMargin 4, x\\\|y 1 \|/);
+    expect(section).toMatch(/\| breakout-swing \| fast=6, slow=100 \| 5× \| cross \|( [^|]+ \|){6} insufficientMargin 4, x\\\|y 1 \|/);
     expect(html).toContain('>insufficientMargin 4, x|y 1</td>');
   });
 });
@@ -149,5 +149,56 @@ describe('user text with line breaks in report.md', () => {
     for (const line of md.split('\n').filter((l) => l.includes('all passed') || l.includes('injected'))) {
       expect(line.startsWith('| ') || line.startsWith('- ') || line.startsWith('  - ')).toBe(true);
     }
+  });
+});
+
+describe('a sweep over two datasets or timeframes (config data: [...])', () => {
+  // the same configurations on the 1h bars and on 30m bars: every row and configuration label must say which
+  const twoData = (): RunResult[] => {
+    const rs = results.filter((r) => r.status === 'ok').map(clone);
+    const other = rs.map((r) => {
+      const x = clone(r);
+      x.spec.timeframe = '30m';
+      x.runId = `${r.runId.slice(0, 12)}3030`;
+      x.metrics.totalReturn = (x.metrics.totalReturn ?? 0) + 1;
+      return x;
+    });
+    return [...rs, ...other];
+  };
+  /** the identity cells (every column but the figures) of each row of the Markdown table under `heading` */
+  const mdIdentities = (md: string, heading: string): string[] => {
+    const lines = md.split(`## ${heading}`)[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| '));
+    const head = lines[0]!.slice(2, -2).split(' | ');
+    const keep = head.map((h) => ['Strategy', 'Params', 'Venue', 'Data', 'Lev', 'Mode'].includes(h));
+    return lines.slice(2).map((l) => l.slice(2, -2).split(' | ').filter((_, i) => keep[i]).join(' | '));
+  };
+  const unique = (xs: string[]) => expect(new Set(xs).size, xs.join('\n')).toBe(xs.length);
+
+  it('report.md: comparison, leverage sweep, perp costs and per-configuration verdicts name the data', () => {
+    const rs = twoData();
+    const model = buildModel(rs, makeManifest(rs));
+    const md = renderMarkdown(model, leverageSweep(rs), modeTotals(rs));
+    for (const h of ['Comparison: strategy × margin mode', 'Leverage sweep: highest leverage without a liquidation', 'Perp costs and rejections']) {
+      const ids = mdIdentities(md, h);
+      expect(ids.length, h).toBeGreaterThan(4);
+      unique(ids);
+      expect(ids.some((x) => x.includes('synthetic-btc 30m')), h).toBe(true);
+    }
+    unique(md.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.split(': ')[0]!));
+  });
+
+  it('report.html: table rows and the configuration selector name the data', () => {
+    const rs = twoData();
+    const model = buildModel(rs, makeManifest(rs));
+    const html = renderHtml(model, leverageSweep(rs), modeTotals(rs));
+    for (const id of ['comparison-table', 'sweep-table', 'costs-table']) {
+      const table = html.split(`id="${id}"`)[1]!.split('</table>')[0]!;
+      const heads = [...table.matchAll(/<button type="button">([^<]*)</g)].map((m) => m[1]!);
+      const keep = heads.map((h) => ['Strategy', 'Params', 'Venue', 'Data', 'Lev', 'Mode'].includes(h));
+      const rows = [...table.matchAll(/<tr[^>]*>(<td.*?)<\/tr>/g)].map((m) => [...m[1]!.matchAll(/data-v="([^"]*)"/g)].map((x) => x[1]!).filter((_, i) => keep[i]).join(' | '));
+      expect(rows.length, id).toBeGreaterThan(4);
+      unique(rows);
+    }
+    for (const sel of html.match(/<select data-strategy="\d+">.*?<\/select>/g)!) unique([...sel.matchAll(/<option[^>]*>([^<]*)</g)].map((m) => m[1]!));
   });
 });

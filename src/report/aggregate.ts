@@ -13,7 +13,7 @@ import { ExitCode, UserError } from '../errors.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
-import { cmpStr, sweepKey, type SweepRow } from './model.js';
+import { cmpStr, dataLabeller, sweepKey, type SweepRow } from './model.js';
 import { paramsLabel } from './format.js';
 import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
@@ -93,6 +93,7 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
     else groups.set(g, [r]);
   }
   const out: SweepRow[] = [];
+  const dataLabel = dataLabeller(ok);
   // in key order (as before the stable sort below), so ties in the sort keep one order
   for (const g of [...groups.keys()].sort()) {
     const runs = groups.get(g)!;
@@ -108,6 +109,7 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       strategy: spec.strategy,
       paramsLabel: paramsLabel(spec.params),
       venue: spec.venue,
+      dataLabel: dataLabel(spec),
       setup: spec.setup as SetupId,
       leverages: [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b),
       maxSafeLeverage: safe,
@@ -116,7 +118,7 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
   }
   return out.sort(
     (a, b) =>
-      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || setupRank(a.setup) - setupRank(b.setup),
+      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || cmpStr(a.dataLabel, b.dataLabel) || setupRank(a.setup) - setupRank(b.setup),
   );
 }
 

@@ -114,13 +114,19 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   const rows = comparisonRows(model);
   const showParams = model.configs.some((c) => c.paramsLabel !== '');
   const showVenue = new Set(model.configs.map((c) => c.venue)).size > 1;
+  const showData = model.configs.some((c) => c.dataLabel !== '');
+  const paramsHead = showParams ? [{ label: 'Params', num: false }] : [];
+  const dataHead = showData ? [{ label: 'Data', num: false }] : [];
+  const paramsCell = (p: string) => (showParams ? [{ html: esc(p), v: p, cls: 'params' }] : []);
+  const dataCell = (d: string) => (showData ? [{ html: esc(d), v: d }] : []);
   const perRun = pointsPerRun(model.runs.length);
 
   // ------------------------------------------------------------- comparison table
   const compHead = [
     { label: 'Strategy', num: false },
-    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    ...paramsHead,
     ...(showVenue ? [{ label: 'Venue', num: false }] : []),
+    ...dataHead,
     { label: 'Lev', num: true, title: 'leverage' },
     { label: 'Mode', num: false },
     ...COMPARISON_METRICS.map((id) => ({ label: COMPARISON_HEADERS[id], num: true, title: METRIC_BY_ID.get(id)?.title ?? id })),
@@ -131,8 +137,9 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       cls: `${win ? 'winner' : ''}${run.status !== 'ok' ? ' errored' : ''}`.trim(),
       cells: [
         { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-        ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+        ...paramsCell(c.paramsLabel),
         ...(showVenue ? [{ html: esc(c.venue), v: c.venue }] : []),
+        ...dataCell(c.dataLabel),
         { html: lev(c.leverage), v: c.leverage },
         { html: modeChip(setup, win ? ' <b class="star" title="served this configuration best">★</b>' : ''), v: setup },
         ...COMPARISON_METRICS.map((id, i) => {
@@ -147,8 +154,9 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   // ------------------------------------------------------------- sweep table
   const sweepHead = [
     { label: 'Strategy', num: false },
-    ...(showParams ? [{ label: 'Params', num: false }] : []),
+    ...paramsHead,
     { label: 'Venue', num: false },
+    ...dataHead,
     { label: 'Mode', num: false },
     { label: 'Leverages tested', num: false },
     { label: 'Highest with 0 liquidations', num: true },
@@ -157,8 +165,9 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   const sweepRows = sweep.map((r) => ({
     cells: [
       { html: esc(r.strategy), v: r.strategy, cls: 'strat' },
-      ...(showParams ? [{ html: esc(r.paramsLabel), v: r.paramsLabel, cls: 'params' }] : []),
+      ...paramsCell(r.paramsLabel),
       { html: esc(r.venue), v: r.venue },
+      ...dataCell(r.dataLabel),
       { html: modeChip(r.setup), v: r.setup },
       { html: esc(r.leverages.map(lev).join(', ')), v: r.leverages.length },
       { html: r.maxSafeLeverage === null ? '<span class="bad">none</span>' : lev(r.maxSafeLeverage), v: r.maxSafeLeverage ?? -1, cls: r.maxSafeLeverage === null ? '' : 'good' },
@@ -170,6 +179,8 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   const costIds = ['fundingPaid', 'fundingReceived', 'fees', 'liquidationPenalty', 'insuranceShortfall', 'nearMisses', 'rejectedOrders'] as const;
   const costHead = [
     { label: 'Strategy', num: false },
+    ...paramsHead,
+    ...dataHead,
     { label: 'Lev', num: true },
     { label: 'Mode', num: false },
     ...costIds.map((id) => ({ label: METRIC_BY_ID.get(id)!.short, num: true, title: METRIC_BY_ID.get(id)!.title })),
@@ -180,6 +191,8 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
     .map(({ config: c, setup, run }) => ({
       cells: [
         { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+        ...paramsCell(c.paramsLabel),
+        ...dataCell(c.dataLabel),
         { html: lev(c.leverage), v: c.leverage },
         { html: modeChip(setup), v: setup },
         ...costIds.map((id) => ({ html: esc(fmtMetric(id, run.metrics[id])), v: run.metrics[id] ?? null })),

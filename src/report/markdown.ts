@@ -72,15 +72,16 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
 
   L.push('## Comparison: strategy × margin mode', '');
   const showParams = model.configs.some((c) => c.paramsLabel !== '');
-  const header = ['Strategy', ...(showParams ? ['Params'] : []), 'Venue', 'Lev', 'Mode', ...COMPARISON_METRICS.map((id) => COMPARISON_HEADERS[id])];
-  const align: ('l' | 'r')[] = ['l', ...(showParams ? ['l' as const] : []), 'l', 'r', 'l', ...COMPARISON_METRICS.map(() => 'r' as const)];
+  const showData = model.configs.some((c) => c.dataLabel !== '');
+  const header = ['Strategy', ...(showParams ? ['Params'] : []), 'Venue', ...(showData ? ['Data'] : []), 'Lev', 'Mode', ...COMPARISON_METRICS.map((id) => COMPARISON_HEADERS[id])];
+  const align: ('l' | 'r')[] = ['l', ...(showParams ? ['l' as const] : []), 'l', ...(showData ? ['l' as const] : []), 'r', 'l', ...COMPARISON_METRICS.map(() => 'r' as const)];
   const rows = comparisonRows(model).map(({ config: c, setup, run }) => {
     const star = c.verdict?.winner === setup ? ' ★' : '';
     const cells =
       run.status === 'ok'
         ? COMPARISON_METRICS.map((id) => fmtMetric(id, run.metrics[id]))
         : COMPARISON_METRICS.map((_, i) => (i === 0 ? 'errored' : '—'));
-    return [escapeMd(c.strategy), ...(showParams ? [escapeMd(c.paramsLabel)] : []), escapeMd(c.venue), lev(c.leverage), `${setup}${star}`, ...cells];
+    return [escapeMd(c.strategy), ...(showParams ? [escapeMd(c.paramsLabel)] : []), escapeMd(c.venue), ...(showData ? [escapeMd(c.dataLabel)] : []), lev(c.leverage), `${setup}${star}`, ...cells];
   });
   L.push(rows.length ? table(header, align, rows) : 'No runs.', '');
   L.push(
@@ -92,14 +93,16 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   if (!sweep.length) L.push('No completed runs.', '');
   else {
     const sh = sweep.some((r) => r.paramsLabel !== '');
+    const sd = sweep.some((r) => r.dataLabel !== '');
     L.push(
       table(
-        ['Strategy', ...(sh ? ['Params'] : []), 'Venue', 'Mode', 'Leverages tested', 'Highest with 0 liquidations', 'Lowest liquidated'],
-        ['l', ...(sh ? ['l' as const] : []), 'l', 'l', 'l', 'r', 'r'],
+        ['Strategy', ...(sh ? ['Params'] : []), 'Venue', ...(sd ? ['Data'] : []), 'Mode', 'Leverages tested', 'Highest with 0 liquidations', 'Lowest liquidated'],
+        ['l', ...(sh ? ['l' as const] : []), 'l', ...(sd ? ['l' as const] : []), 'l', 'l', 'r', 'r'],
         sweep.map((r) => [
           escapeMd(r.strategy),
           ...(sh ? [escapeMd(r.paramsLabel)] : []),
           escapeMd(r.venue),
+          ...(sd ? [escapeMd(r.dataLabel)] : []),
           r.setup,
           r.leverages.map(lev).join(', '),
           r.maxSafeLeverage === null ? 'none' : lev(r.maxSafeLeverage),
@@ -130,6 +133,8 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
     .filter((x) => x.run.status === 'ok')
     .map(({ config: c, setup, run }) => [
       escapeMd(c.strategy),
+      ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+      ...(showData ? [escapeMd(c.dataLabel)] : []),
       lev(c.leverage),
       setup,
       fmtMetric('fundingPaid', run.metrics.fundingPaid),
@@ -143,8 +148,8 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   L.push(
     costRows.length
       ? table(
-          ['Strategy', 'Lev', 'Mode', 'Funding paid', 'Funding received', 'Fees', 'Liq penalty', 'Insurance shortfall', 'Near misses', 'Rejected orders'],
-          ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+          ['Strategy', ...(showParams ? ['Params'] : []), ...(showData ? ['Data'] : []), 'Lev', 'Mode', 'Funding paid', 'Funding received', 'Fees', 'Liq penalty', 'Insurance shortfall', 'Near misses', 'Rejected orders'],
+          ['l', ...(showParams ? ['l' as const] : []), ...(showData ? ['l' as const] : []), 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
           costRows,
         )
       : 'No completed runs.',
@@ -164,5 +169,5 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
 }
 
 export function configLabel(c: ConfigGroup): string {
-  return [c.paramsLabel, c.venue, lev(c.leverage)].filter(Boolean).join(' · ');
+  return [c.paramsLabel, c.venue, c.dataLabel, lev(c.leverage)].filter(Boolean).join(' · ');
 }

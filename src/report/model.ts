@@ -63,6 +63,8 @@ export interface ConfigGroup {
   leverage: number;
   dataset: string;
   timeframe: string;
+  /** `dataset timeframe` when the folder's configurations span more than one of them (config `data: [...]`), else '' */
+  dataLabel: string;
   symbols: string[];
   initialCapital: string;
   /** runs of this configuration by setup (ok or errored) */
@@ -83,6 +85,8 @@ export interface SweepRow {
   strategy: string;
   paramsLabel: string;
   venue: string;
+  /** as ConfigGroup.dataLabel */
+  dataLabel: string;
   setup: SetupId;
   /** leverages run (ok runs), ascending */
   leverages: number[];
@@ -299,6 +303,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   );
   const stressById = new Map((stress?.configs ?? []).map((c) => [c.id, c]));
   const byKey = new Map<string, ConfigGroup>();
+  const dataLabel = dataLabeller(history);
   for (const r of history) {
     const ident = configIdentity(r.spec, true);
     let g = byKey.get(ident);
@@ -312,6 +317,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
         leverage: r.spec.leverage,
         dataset: r.spec.dataset,
         timeframe: r.spec.timeframe,
+        dataLabel: dataLabel(r.spec),
         symbols: [...r.spec.symbols],
         initialCapital: r.spec.initialCapital,
         runs: {},
@@ -330,6 +336,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
       cmpStr(a.paramsLabel, b.paramsLabel) ||
       a.leverage - b.leverage ||
       cmpStr(a.dataset, b.dataset) ||
+      cmpStr(a.timeframe, b.timeframe) ||
       cmpStr(a.id, b.id),
   );
   for (const c of configs) {
@@ -433,6 +440,17 @@ export function cmpStr(a: string, b: string): number {
 export const byRunId = (a: RunResult, b: RunResult): number => cmpStr(a.runId, b.runId);
 
 /** Sweep identity: configuration without leverage. */
+/**
+ * What tells a configuration's data apart in the reports' labels and tables: `dataset timeframe`
+ * when the runs span more than one dataset or timeframe (a config with several `data` entries),
+ * '' when they share one (the header names it).
+ */
+export function dataLabeller(runs: readonly RunResult[]): (spec: RunSpec) => string {
+  const k = (s: RunSpec) => `${s.dataset} ${s.timeframe}`;
+  const several = new Set(runs.map((r) => k(r.spec))).size > 1;
+  return (spec) => (several ? k(spec) : '');
+}
+
 export function sweepKey(spec: RunSpec): string {
   return configIdentity(spec, false);
 }

@@ -202,3 +202,17 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
     for (const sel of html.match(/<select data-strategy="\d+">.*?<\/select>/g)!) unique([...sel.matchAll(/<option[^>]*>([^<]*)</g)].map((m) => m[1]!));
   });
 });
+
+describe('character references in user text in report.md', () => {
+  it('a param or error holding &lt; &copy; &#60; shows those characters as written, not as < © <', () => {
+    const rs = results.map(clone);
+    const ok = rs.find((r) => r.status === 'ok')!;
+    ok.spec.params = { ...ok.spec.params, label: 'R&D &lt;b&gt; &copy; &#60; &#x3C;' };
+    rs.find((r) => r.status === 'errored')!.error = 'failed on &quot;x&quot;';
+    const { md } = render(rs);
+    expect(md).toContain('label=R&D &amp;lt;b&amp;gt; &amp;copy; &amp;#60; &amp;#x3C;');
+    expect(md).toContain('failed on &amp;quot;x&amp;quot;');
+    // a reference that is text in the report (our own &lt; for a <) is left alone
+    expect(md).not.toMatch(/&(?!amp;|lt;|gt;)[#A-Za-z0-9]+;/);
+  });
+});

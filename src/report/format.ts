@@ -90,6 +90,8 @@ export function mdTable(header: string[], align: ('l' | 'r')[], rows: string[][]
 
 export function escapeMd(s: string): string {
   return s
+    // a character reference (&lt; &copy; &#60;) would be shown as the character it names: its & is escaped
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '&amp;')
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')

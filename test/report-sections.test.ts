@@ -216,3 +216,17 @@ describe('character references in user text in report.md', () => {
     expect(md).not.toMatch(/&(?!amp;|lt;|gt;)[#A-Za-z0-9]+;/);
   });
 });
+
+describe('the data period in the header', () => {
+  it('comes from the bars when the config set no from / to (the usual case), in both reports', () => {
+    const rs = results.map(clone);
+    for (const r of rs) { r.spec.from = null; r.spec.to = null; }
+    const ok = rs.filter((r) => r.status === 'ok');
+    const first = Math.min(...ok.map((r) => r.curves.time[0]!));
+    const end = Math.max(...ok.map((r) => r.curves.time.at(-1)! + 3_600_000));
+    const period = `${new Date(first).toISOString().slice(0, 10)} → ${new Date(end).toISOString().slice(0, 10)}`;
+    const { md, html } = render(rs);
+    expect(md.split('\n')[2]).toContain(` · ${period} · `);
+    expect(html).toMatch(new RegExp(`<p class="meta">[^\\n]* · ${period}</p>`));
+  });
+});

@@ -467,10 +467,21 @@ export function dataSummary(runs: readonly RunResult[]): string[] {
   return [...m.keys()].sort().map((k) => `${k} (${[...m.get(k)!].sort().join(', ')})`);
 }
 
-/** 'YYYY-MM-DD → YYYY-MM-DD' from the earliest `from` to the latest `to` of the runs; '' when unknown. */
+/**
+ * 'YYYY-MM-DD → YYYY-MM-DD' from the earliest start to the latest (exclusive) end of the runs; ''
+ * when unknown. A run's start is its `from`, else its first bar; its end its `to`, else its last
+ * bar's close (a config without from / to replays the dataset's whole span).
+ */
 export function dataPeriod(runs: readonly RunResult[]): string {
-  const from = Math.min(...runs.map((r) => r.spec.from ?? Infinity));
-  const to = Math.max(...runs.map((r) => r.spec.to ?? -Infinity));
+  let from = Infinity;
+  let to = -Infinity;
+  for (const r of runs) {
+    const t = r.curves?.time ?? [];
+    const start = r.spec.from ?? t[0] ?? Infinity;
+    const end = r.spec.to ?? (t.length ? t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe) : -Infinity);
+    if (start < from) from = start;
+    if (end > to) to = end;
+  }
   return Number.isFinite(from) && Number.isFinite(to) ? `${isoDate(from)} → ${isoDate(to)}` : '';
 }
 

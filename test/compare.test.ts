@@ -206,6 +206,27 @@ describe('compare', () => {
     }
   });
 
+  it("an errored run's partial figures are not compared: shown as —, no value rule fires on them, status!=ok does", () => {
+    const b: RunResult[] = base.filter((r) => r.status === 'ok').slice(0, 2).map(clone);
+    const cu = b.map(clone);
+    // errored after a liquidation: its figures cover the bars before it stopped
+    cu[0]!.status = 'errored';
+    cu[0]!.error = 'strategy threw';
+    cu[0]!.metrics.liquidations = 1;
+    cu[0]!.metrics.totalReturn = -60;
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-errored-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), parseRules(['liquidations>0', 'totalReturn<-1pp', 'status!=ok']));
+    const p = r.pairs.find((x) => x.status.current === 'errored')!;
+    expect(p.failedRules).toEqual(['status!=ok']);
+    expect(p.metrics.totalReturn).toEqual({ baseline: b[0]!.metrics.totalReturn, current: null, delta: null });
+    expect(p.metrics.liquidations!.current).toBeNull();
+    const setup = r.setups.find((x) => x.setup === p.setup)!;
+    expect(setup.liquidations.current).toBe(r.pairs.filter((x) => x.setup === p.setup && x.status.current === 'ok').reduce((a, x) => a + (x.metrics.liquidations!.current ?? 0), 0));
+    const row = renderMarkdown(r).split('\n').find((l) => l.includes('| ok → errored |'))!;
+    expect(row).toContain(' → — (—)');
+    expect(row).not.toContain('−60.0%');
+  });
+
   it('the terminal summary lists at most 20 runs per list (those failing a rule first); compare.md lists every one', () => {
     const one = base[0]!;
     const many = Array.from({ length: 45 }, (_, i) => {

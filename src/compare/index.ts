@@ -191,6 +191,14 @@ function index(results: readonly RunResult[], dir: string, byRank: boolean): Map
 }
 
 const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/**
+ * A run's figures as compared: an errored run has none (its metrics cover only the bars before it
+ * stopped, and the report shows it without figures too), so no value rule fires on it and its
+ * cells read —; `status!=ok` is the rule that catches it.
+ */
+const NO_FIGURES: Record<string, number | null> = {};
+const figures = (r: RunResult): { status: RunResult['status']; metrics: Record<string, number | null> } => ({ status: r.status, metrics: r.status === 'ok' ? r.metrics : NO_FIGURES });
+
 const diff = (b: number | null | undefined, c: number | null | undefined): MetricDiff => {
   const bb = num(b);
   const cc = num(c);
@@ -276,7 +284,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
     const br = b.get(k);
     const failed: string[] = [];
     for (const rule of runRules) {
-      if (ruleFails(rule, cr, br ?? null)) {
+      if (ruleFails(rule, figures(cr), br ? figures(br) : null)) {
         failed.push(rule.text);
         fail(rule);
       }
@@ -286,7 +294,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       continue;
     }
     const metrics: Record<string, MetricDiff> = {};
-    for (const id of COMPARE_METRICS) metrics[id] = diff(br.metrics[id], cr.metrics[id]);
+    for (const id of COMPARE_METRICS) metrics[id] = diff(figures(br).metrics[id], figures(cr).metrics[id]);
     const pair: RunPair = {
       ...label(cr),
       baselineRunId: br.runId,

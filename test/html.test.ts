@@ -195,15 +195,19 @@ describe('report.html in headless Chromium', () => {
     });
   });
 
-  it('prints: page.pdf works and every chart is redrawn to its box in the print layout', async () => {
+  it('prints: page.pdf works, every chart is redrawn to its box and every table fits the paper', async () => {
     await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
       // recorded when the print layout applies (after the page's own listeners)
-      await p.evaluate(`(() => { window.__print = []; matchMedia('print').addEventListener('change', (e) => { if (e.matches) window.__print.push(Array.from(document.querySelectorAll('.chart')).map((el) => [el.clientWidth, el.querySelector('canvas').clientWidth])); }); })()`);
+      await p.evaluate(`(() => { window.__print = []; matchMedia('print').addEventListener('change', (e) => { if (e.matches) window.__print.push({
+        charts: Array.from(document.querySelectorAll('.chart')).map((el) => [el.clientWidth, el.querySelector('canvas').clientWidth]),
+        tables: Array.from(document.querySelectorAll('.table-wrap')).map((el) => [el.querySelector('table').id, el.clientWidth, el.scrollWidth]) }); }); })()`);
       const pdf = await p.pdf({ format: 'A4' });
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
-      const layouts = await p.evaluate<[number, number][][]>('window.__print');
+      const layouts = await p.evaluate<{ charts: [number, number][]; tables: [string, number, number][] }[]>('window.__print');
       expect(layouts.length).toBeGreaterThan(0);
-      for (const [box, canvas] of layouts[0]!) expect(canvas, `a chart ${box} px wide in print`).toBeLessThanOrEqual(box);
+      for (const [box, canvas] of layouts[0]!.charts) expect(canvas, `a chart ${box} px wide in print`).toBeLessThanOrEqual(box);
+      // paper does not scroll: a table wider than its box would lose its last columns
+      for (const [id, box, content] of layouts[0]!.tables) expect(content, `${id} in a ${box} px box in print`).toBeLessThanOrEqual(box);
     });
   });
 

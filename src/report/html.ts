@@ -387,7 +387,11 @@ figcaption .cfg{margin-left:10px;font-weight:400}
 .failures{padding-left:18px}.failures li{margin:4px 0}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px}
 footer{max-width:1440px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
-@media print{.chart{break-inside:avoid}}
+@media print{.chart{break-inside:avoid}
+.table-wrap,table.plain{overflow:visible}
+th,td{white-space:normal;padding:4px 5px;font-size:11px}
+td.strat,td.params{min-width:0}
+th{position:static}}
 `;
 
 /** Page script: plain ES2017, no string-built HTML from data (textContent only). */

@@ -12,6 +12,7 @@ import { renderHtml } from '../src/report/html.js';
 import type { SweepRow } from '../src/report/model.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults } from './fixtures/report/fixture.js';
+import { makeStressResults } from './fixtures/report/stress-fixture.js';
 
 let results: RunResult[];
 let sweep: SweepRow[];
@@ -200,6 +201,30 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
       unique(rows);
     }
     for (const sel of html.match(/<select data-strategy="\d+">.*?<\/select>/g)!) unique([...sel.matchAll(/<option[^>]*>([^<]*)</g)].map((m) => m[1]!));
+  });
+
+  it('report.md and report.html Stress sections: every table row and chart caption names the data', () => {
+    const one = makeStressResults({ bars: 24 * 10, paths: 3, leverages: [3, 25] });
+    const rs = [...one, ...one.map((r) => {
+      const x = clone(r);
+      x.spec.timeframe = '30m';
+      x.runId = `${r.runId.slice(0, 12)}3030`;
+      return x;
+    })];
+    const model = buildModel(rs, makeManifest(rs));
+    const md = renderMarkdown(model, leverageSweep(model.history), modeTotals(model.history));
+    const stress = md.split('## Stress')[1]!.split('\n## ')[0]!;
+    const tables = stress.split('\n\n').filter((b) => b.startsWith('| '));
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    const ident = ['Strategy', 'Params', 'Venue', 'Data', 'Lev', 'Population', 'Mode', 'Scenario', 'Injected at', 'b − a'];
+    for (const t of tables) {
+      const lines = t.split('\n');
+      const head = lines[0]!.slice(2, -2).split(' | ');
+      expect(head).toContain('Data');
+      unique(lines.slice(2).map((l) => l.slice(2, -2).split(' | ').filter((_, i) => ident.includes(head[i]!)).join(' | ')));
+    }
+    const html = renderHtml(model, leverageSweep(model.history), modeTotals(model.history));
+    unique([...html.split('id="stress"')[1]!.matchAll(/<figcaption>(.*?)<\/figcaption>/g)].map((m) => m[1]!));
   });
 });
 

@@ -13,8 +13,8 @@ import { ExitCode, UserError } from '../errors.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
-import { cmpStr, dataLabeller, sweepKey, type SweepRow } from './model.js';
-import { paramsLabel } from './format.js';
+import { cmpStr, sweepKey, type SweepRow } from './model.js';
+import { dataLabeller, paramsLabel } from './format.js';
 import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
 type Danfo = typeof import('danfojs');

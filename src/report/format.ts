@@ -71,6 +71,17 @@ export function isoDate(ms: number | null): string {
   return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString().slice(0, 10);
 }
 
+/**
+ * What tells a configuration's data apart in the reports' labels and tables: `dataset timeframe`
+ * when the runs span more than one dataset or timeframe (a config with several `data` entries),
+ * '' when they share one (the header names it).
+ */
+export function dataLabeller(runs: readonly { spec: { dataset: string; timeframe: string } }[]): (spec: { dataset: string; timeframe: string }) => string {
+  const k = (s: { dataset: string; timeframe: string }) => `${s.dataset} ${s.timeframe}`;
+  const several = new Set(runs.map((r) => k(r.spec))).size > 1;
+  return (spec) => (several ? k(spec) : '');
+}
+
 /** Compact params label: `fast=10, slow=50` (nested values as JSON). */
 export function paramsLabel(params: Record<string, unknown>): string {
   const keys = Object.keys(params).sort();

@@ -12,7 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
+import { dataLabeller, fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
@@ -440,17 +440,6 @@ export function cmpStr(a: string, b: string): number {
 export const byRunId = (a: RunResult, b: RunResult): number => cmpStr(a.runId, b.runId);
 
 /** Sweep identity: configuration without leverage. */
-/**
- * What tells a configuration's data apart in the reports' labels and tables: `dataset timeframe`
- * when the runs span more than one dataset or timeframe (a config with several `data` entries),
- * '' when they share one (the header names it).
- */
-export function dataLabeller(runs: readonly RunResult[]): (spec: RunSpec) => string {
-  const k = (s: RunSpec) => `${s.dataset} ${s.timeframe}`;
-  const several = new Set(runs.map((r) => k(r.spec))).size > 1;
-  return (spec) => (several ? k(spec) : '');
-}
-
 export function sweepKey(spec: RunSpec): string {
   return configIdentity(spec, false);
 }

@@ -27,7 +27,7 @@ const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 export function stressChartData(m: StressModel): StressChartData {
   const groups = new Map<string, StressChartData['survival'][number]>();
   for (const r of m.survival) {
-    const label = [r.strategy, r.paramsLabel, r.venue].filter(Boolean).join(' · ');
+    const label = [r.strategy, r.paramsLabel, r.venue, r.dataLabel].filter(Boolean).join(' · ');
     const k = `${label}\u0000${r.population}`;
     const g = groups.get(k) ?? { label, population: r.population, threshold: 100 * m.threshold, setups: [] };
     g.setups.push({
@@ -49,7 +49,7 @@ export function stressChartData(m: StressModel): StressChartData {
         t: ps.fan[s]!.time,
         bands: ps.fan[s]!.bands.map((b) => b.map((x) => round(x, 2))),
       }));
-      if (setups.length) fans.push({ label: `${[c.strategy, c.paramsLabel, c.venue, lev(c.leverage)].filter(Boolean).join(' · ')} — ${POPULATION_LABEL[pop]} (${ps.views})`, population: pop, setups });
+      if (setups.length) fans.push({ label: `${[c.strategy, c.paramsLabel, c.venue, c.dataLabel, lev(c.leverage)].filter(Boolean).join(' · ')} — ${POPULATION_LABEL[pop]} (${ps.views})`, population: pop, setups });
     }
   }
   return { survival: [...groups.values()], fans };
@@ -66,10 +66,14 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     .join('\n');
 
   const showParams = m.configs.some((c) => c.paramsLabel !== '');
+  const showData = m.configs.some((c) => c.dataLabel !== '');
+  const dataHead = showData ? [{ label: 'Data', num: false }] : [];
+  const dataCell = (d: string) => (showData ? [{ html: esc(d), v: d }] : []);
   const q = (x: number) => QUANTILES.indexOf(x as (typeof QUANTILES)[number]);
   const oddsHead = [
     { label: 'Strategy', num: false },
     ...(showParams ? [{ label: 'Params', num: false }] : []),
+    ...dataHead,
     { label: 'Lev', num: true },
     { label: 'Population', num: false },
     { label: 'Mode', num: false },
@@ -91,6 +95,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       cells: [
         { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
         ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+        ...dataCell(c.dataLabel),
         { html: lev(c.leverage), v: c.leverage },
         { html: esc(POPULATION_LABEL[pop]), v: pop },
         { html: h.modeChip(setup), v: setup },
@@ -111,6 +116,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     { label: 'Strategy', num: false },
     { label: 'Params', num: false },
     { label: 'Venue', num: false },
+    ...dataHead,
     { label: 'Population', num: false },
     { label: 'Mode', num: false },
     { label: 'P(liquidation) by leverage', num: false },
@@ -121,6 +127,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       { html: esc(r.strategy), v: r.strategy, cls: 'strat' },
       { html: esc(r.paramsLabel), v: r.paramsLabel, cls: 'params' },
       { html: esc(r.venue), v: r.venue },
+      ...dataCell(r.dataLabel),
       { html: esc(POPULATION_LABEL[r.population]), v: r.population },
       { html: h.modeChip(r.setup), v: r.setup },
       { html: esc(r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; ')), v: r.curve.length, cls: 'params' },
@@ -131,6 +138,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   const diffHead = [
     { label: 'Strategy', num: false },
     ...(showParams ? [{ label: 'Params', num: false }] : []),
+    ...dataHead,
     { label: 'Lev', num: true },
     { label: 'Population', num: false },
     { label: 'b − a', num: false },
@@ -151,6 +159,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
           cells: [
             { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
             ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+            ...dataCell(c.dataLabel),
             { html: lev(c.leverage), v: c.leverage },
             { html: esc(POPULATION_LABEL[pop]), v: pop },
             { html: `${esc(d.b)} − ${esc(d.a)}`, v: `${d.b}-${d.a}` },
@@ -168,6 +177,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   const scenHead = [
     { label: 'Strategy', num: false },
     ...(showParams ? [{ label: 'Params', num: false }] : []),
+    ...dataHead,
     { label: 'Lev', num: true },
     { label: 'Scenario', num: false },
     { label: 'Injected at', num: false },
@@ -190,6 +200,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
           cells: [
             { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
             ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+            ...dataCell(c.dataLabel),
             { html: lev(c.leverage), v: c.leverage },
             { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
             { html: esc(isoTime(row.injectAt)), v: row.injectAt },

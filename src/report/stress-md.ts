@@ -65,18 +65,23 @@ export function renderStressMarkdown(m: StressModel | null): string {
     '',
   );
   const showParams = m.configs.some((c) => c.paramsLabel !== '');
+  const showData = m.configs.some((c) => c.dataLabel !== '');
+  const dataHead: string[] = showData ? ['Data'] : [];
+  const dataAlign: 'l'[] = showData ? ['l'] : [];
+  const dataCell = (d: string) => (showData ? [escapeMd(d)] : []);
 
   L.push('### Liquidation and wipe-out odds', '');
   L.push(
     table(
-      ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Population', 'Mode', 'P(liquidation)', 'P(wipe-out)', 'Return p5 / median / p95', 'ES 5%', 'Max DD median', 'Liq loss median', 'Time to liq. median'],
-      ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Population', 'Mode', 'P(liquidation)', 'P(wipe-out)', 'Return p5 / median / p95', 'ES 5%', 'Max DD median', 'Liq loss median', 'Time to liq. median'],
+      ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       oddsRows(m).map(({ c, pop, setup }) => {
         const o = c.populations[pop]!.bySetup[setup]!;
         const r = o.totalReturn.q;
         return [
           escapeMd(c.strategy),
           ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          ...dataCell(c.dataLabel),
           lev(c.leverage),
           POPULATION_LABEL[pop],
           setup,
@@ -97,12 +102,13 @@ export function renderStressMarkdown(m: StressModel | null): string {
   const sp = m.survival.some((r) => r.paramsLabel !== '');
   L.push(
     table(
-      ['Strategy', ...(sp ? ['Params'] : []), 'Venue', 'Population', 'Mode', 'P(liquidation) by leverage', 'Highest under threshold'],
-      ['l', ...(sp ? ['l' as const] : []), 'l', 'l', 'l', 'l', 'r'],
+      ['Strategy', ...(sp ? ['Params'] : []), 'Venue', ...dataHead, 'Population', 'Mode', 'P(liquidation) by leverage', 'Highest under threshold'],
+      ['l', ...(sp ? ['l' as const] : []), 'l', ...dataAlign, 'l', 'l', 'l', 'r'],
       m.survival.map((r) => [
         escapeMd(r.strategy),
         ...(sp ? [escapeMd(r.paramsLabel)] : []),
         escapeMd(r.venue),
+        ...dataCell(r.dataLabel),
         POPULATION_LABEL[r.population],
         r.setup,
         r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; '),
@@ -123,6 +129,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         diffRows.push([
           escapeMd(c.strategy),
           ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          ...dataCell(c.dataLabel),
           lev(c.leverage),
           POPULATION_LABEL[pop],
           `${d.b} − ${d.a}`,
@@ -138,8 +145,8 @@ export function renderStressMarkdown(m: StressModel | null): string {
   L.push(
     diffRows.length
       ? table(
-          ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Population', 'b − a', 'Pairs', 'Return', 'Wipe-out', 'Liquidation', 'Reading'],
-          ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
+          ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Population', 'b − a', 'Pairs', 'Return', 'Wipe-out', 'Liquidation', 'Reading'],
+          ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
           diffRows,
         )
       : 'Only one margin mode completed: no difference to measure.',
@@ -155,6 +162,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         scenRows.push([
           escapeMd(c.strategy),
           ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+          ...dataCell(c.dataLabel),
           lev(c.leverage),
           escapeMd(row.scenario),
           isoTime(row.injectAt),
@@ -174,8 +182,8 @@ export function renderStressMarkdown(m: StressModel | null): string {
     L.push('### Scenarios × injection times', '');
     L.push(
       table(
-        ['Strategy', ...(showParams ? ['Params'] : []), 'Lev', 'Scenario', 'Injected at', 'Mode', 'Survived', 'Wiped out', 'Return', 'Change at shock', 'Peak MR', 'Time to liq.', 'First liquidated'],
-        ['l', ...(showParams ? ['l' as const] : []), 'r', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
+        ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Scenario', 'Injected at', 'Mode', 'Survived', 'Wiped out', 'Return', 'Change at shock', 'Peak MR', 'Time to liq.', 'First liquidated'],
+        ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
         scenRows,
       ),
       '',

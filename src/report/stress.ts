@@ -25,7 +25,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+import { dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
 
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
@@ -87,6 +87,8 @@ export interface StressConfig {
   strategy: string;
   paramsLabel: string;
   venue: string;
+  /** `dataset timeframe` when the stress runs span more than one (format.ts dataLabeller), else '' */
+  dataLabel: string;
   leverage: number;
   initialCapital: string;
   populations: Partial<Record<Population, PopulationSummary>>;
@@ -97,6 +99,7 @@ export interface SurvivalRow {
   strategy: string;
   paramsLabel: string;
   venue: string;
+  dataLabel: string;
   setup: SetupId;
   population: Population;
   curve: SurvivalPoint[];
@@ -267,6 +270,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
     else groups.set(k, [r]);
   }
   const configs: StressConfig[] = [];
+  const dataLabel = dataLabeller(runs);
   for (const [k, rs] of groups) {
     const first = rs[0]!.spec;
     const id = sha256Hex(k).slice(0, 12);
@@ -299,6 +303,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
       strategy: first.strategy,
       paramsLabel: paramsLabel(first.params),
       venue: first.venue,
+      dataLabel: dataLabel(first),
       leverage: first.leverage,
       initialCapital: first.initialCapital,
       populations,
@@ -306,7 +311,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
     });
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
+  configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
 
   // leverage survival per configuration without leverage × setup × population
   const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean }[] }>();
@@ -320,11 +325,11 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {
     const curve = survivalCurve(e.points);
-    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
+    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, dataLabel: dataLabel(e.spec), setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
   });
   survival.sort(
     (a, b) =>
-      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || setupRank(a.setup) - setupRank(b.setup),
+      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || setupRank(a.setup) - setupRank(b.setup),
   );
   const ok = runs.filter((r) => r.status === 'ok' && r.spec.stress);
   return {

@@ -192,6 +192,22 @@ describe('report.html in headless Chromium', () => {
       })()`);
       expect(wide).toEqual([]);
       expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+      // the cost chart's category labels are readable: no two overlap
+      const labels = await p.evaluate<[string, number, number, number, number][]>(`(() => {
+        const inst = echarts.getInstanceByDom(document.querySelector('.chart[data-kind="costs"]'));
+        const names = ['Fees', 'Funding paid', 'Funding received', 'Liquidation loss', 'Insurance shortfall'];
+        return inst.getZr().storage.getDisplayList().filter((e) => e.style && names.includes(e.style.text)).map((e) => {
+          const r = e.getBoundingRect().clone();
+          r.applyTransform(e.getComputedTransform());
+          return [e.style.text, r.x, r.y, r.x + r.width, r.y + r.height];
+        });
+      })()`);
+      expect(labels.map((l) => l[0]).sort()).toEqual(['Fees', 'Funding paid', 'Funding received', 'Insurance shortfall', 'Liquidation loss']);
+      for (const a of labels) for (const b of labels) {
+        if (a === b) continue;
+        const overlap = a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4];
+        expect(overlap, `${a[0]} overlaps ${b[0]}`).toBe(false);
+      }
     });
   });
 

@@ -480,7 +480,7 @@ const CLIENT_JS = String.raw`
     if (sel && P.symbols.indexOf(sel.value) >= 0) return sel.value;
     return P.symbols.length ? P.symbols[0] : null;
   }
-  function optionFor(kind, cfg, si) {
+  function optionFor(kind, cfg, si, width) {
     var o;
     if (kind === 'equity') {
       o = baseOption('quote', '');
@@ -525,11 +525,16 @@ const CLIENT_JS = String.raw`
       if (note) note.textContent = omitted ? '(' + omitted + ' fill markers thinned out)' : '';
     } else {
       var cats = ['Fees', 'Funding paid', 'Funding received', 'Liquidation loss', 'Insurance shortfall'];
-      o = { animation: false, grid: { left: 64, right: 18, top: 30, bottom: 28 },
+      var catAxis = { type: 'category', data: cats, axisLabel: { fontSize: 11, interval: 0 } };
+      var valAxis = { type: 'value', name: 'quote', nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, hideOverlap: true, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } };
+      // too narrow for the five category names side by side (a phone): bars run sideways, names stacked on the left
+      var sideways = width < 560;
+      if (sideways) { catAxis.inverse = true; valAxis.nameTextStyle.align = 'right'; }
+      o = { animation: false, grid: sideways ? { left: 8, right: 24, top: 30, bottom: 8, containLabel: true } : { left: 64, right: 18, top: 30, bottom: 28 },
         legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: fmt },
-        xAxis: { type: 'category', data: cats, axisLabel: { fontSize: 11, interval: 0 } },
-        yAxis: { type: 'value', name: 'quote', nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+        xAxis: sideways ? valAxis : catAxis,
+        yAxis: sideways ? catAxis : valAxis,
         series: cfg.runs.map(function (r) {
           var c = r.costs;
           return { name: runName(r), type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
@@ -543,7 +548,7 @@ const CLIENT_JS = String.raw`
     Array.prototype.forEach.call(document.querySelectorAll('.chart[data-strategy="' + si + '"]'), function (el) {
       var inst = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
       if (charts.indexOf(inst) < 0) charts.push(inst);
-      inst.setOption(optionFor(el.getAttribute('data-kind'), cfg, si), true);
+      inst.setOption(optionFor(el.getAttribute('data-kind'), cfg, si, el.clientWidth), true);
     });
     Array.prototype.forEach.call(document.querySelectorAll('.cfg-verdict[data-strategy="' + si + '"]'), function (p) {
       p.hidden = p.getAttribute('data-config') !== String(ci);

@@ -255,3 +255,15 @@ describe('the data period in the header', () => {
     expect(html).toMatch(new RegExp(`<p class="meta">[^\\n]* · ${period}</p>`));
   });
 });
+
+describe('a shard folder', () => {
+  it('says in both reports that it covers one shard of the sweep', () => {
+    const model = buildModel(results, { ...makeManifest(results), shard: { index: 2, count: 4 } });
+    const md = renderMarkdown(model, sweep, modes);
+    const html = renderHtml(model, sweep, modes);
+    expect(md).toContain('> **Note:** This folder is shard 2 of 4: it holds that shard');
+    expect(html).toContain('<p class="note">This folder is shard 2 of 4: it holds that shard');
+    const whole = buildModel(results, makeManifest(results));
+    expect(renderMarkdown(whole, sweep, modes)).not.toContain('This folder is shard');
+  });
+});

@@ -384,6 +384,12 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
       `maxEventsPerRun (${limits}) cut the events of ${capped.length} of ${runs.length} runs (kept the first events only): their trades.csv and liquidations.csv rows and the price chart cover those events only (metrics and books cover the whole run).`,
     );
   }
+  // one shard's folder: its tables cover part of the sweep (the footer alone said so, and report.md not at all)
+  if (manifest.shard && manifest.shard.count > 1) {
+    notes.push(
+      `This folder is shard ${manifest.shard.index} of ${manifest.shard.count}: it holds that shard's runs only, so the verdicts, medians and totals below cover part of the sweep; marginlab merge joins the shards' folders into the whole.`,
+    );
+  }
   // warnings about the config meeting the data (e.g. bars longer than the funding interval), recorded at run time
   for (const w of manifest.warnings ?? []) notes.push(w);
 

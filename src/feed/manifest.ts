@@ -22,7 +22,8 @@ const timeframeSchema = z.string().refine((s) => Number.isFinite(timeframeMsOrNa
 
 const fileSchema = z.object({
   /** path relative to the dataset folder */
-  path: z.string().min(1).refine((p) => !p.includes('..') && !p.startsWith('/'), { message: 'must be a relative path inside the dataset folder' }),
+  // no '..' step and not absolute; '..' inside a name ('..-candles-1h.arrow', a symbol's dots) is a file of the folder
+  path: z.string().min(1).refine((p) => !p.split(/[\\/]/).includes('..') && !/^[\\/]/.test(p), { message: 'must be a relative path inside the dataset folder' }),
   symbol: z.string().min(1),
   kind: z.enum(['candles', 'mark', 'funding']),
   /** candle timeframe (candles and mark); for funding the nominal interval (informational) */

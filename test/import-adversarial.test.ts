@@ -1,0 +1,50 @@
+/**
+ * Import edge cases real users hit (review of data import): odd symbols, empty inputs of every
+ * format, flags that cannot work, re-imports that must change nothing.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importCsv } from '../src/feed/csv.js';
+import { loadDataset } from '../src/feed/load.js';
+import { readManifest } from '../src/feed/manifest.js';
+import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ml-import-adv-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const outDir = () => join(root, `ds-${++n}`);
+const file = (name: string, text: string | Buffer): string => {
+  const p = join(root, `${++n}-${name}`);
+  writeFileSync(p, text);
+  return p;
+};
+/** three real BTCUSDT 1h candles (Binance USDⓈ-M, 2025-05-22) */
+const CANDLES = 'timestamp,open,high,low,close,volume\n1747872000000,109609.6,110146.4,109153.4,109925.4,16028.352\n1747875600000,109925.3,110549.9,109640.3,109892.5,12972.009\n1747879200000,109892.5,110977.2,109792.8,110440.8,14969.67\n';
+
+describe('symbols', () => {
+  it("a symbol holding '..' (a file name part, not a path step) imports into a dataset that loads", async () => {
+    const out = outDir();
+    const f = file('c.csv', CANDLES);
+    for (const symbol of ['..', 'BTC..USDT']) await importCsv({ file: f, kind: 'candles', symbol, timeframe: '1h', out });
+    expect(readManifest(out).manifest.files.map((x) => x.path)).toEqual(['..-candles-1h.arrow', 'BTC..USDT-candles-1h.arrow']);
+    const md = await loadDataset(out);
+    expect(md.symbols).toEqual(['..', 'BTC..USDT']);
+    expect(md.columns[1]!.close[2]).toBe(110440.8);
+  });
+
+  it("a manifest path that steps out of the folder ('..' as a path step) is still refused", async () => {
+    const out = outDir();
+    await importCsv({ file: file('c.csv', CANDLES), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    for (const p of ['../BTCUSDT-candles-1h.arrow', 'sub/../../x.arrow', '..\\x.arrow', '/etc/passwd']) {
+      m.files[0].path = p;
+      writeFileSync(join(out, 'manifest.json'), JSON.stringify(m));
+      let details: readonly string[] = [];
+      try { readManifest(out); } catch (e) { details = (e as UserError).details; }
+      expect(details, p).toEqual(['files.0.path: must be a relative path inside the dataset folder']);
+    }
+  });
+});

@@ -48,3 +48,37 @@ describe('symbols', () => {
     }
   });
 });
+
+describe('empty inputs', () => {
+  it('an empty freqtrade file (0-byte feather, json, json.gz; a gzip of nothing) is "no data rows" naming it (65), like every format', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const dir = join(root, `ft-${++n}`);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const cases: [string, Buffer][] = [
+      ['BTC_USDT_USDT-1h-futures.feather', Buffer.alloc(0)],
+      ['BTC_USDT_USDT-1h-mark.json', Buffer.alloc(0)],
+      ['BTC_USDT_USDT-8h-funding_rate.json.gz', Buffer.alloc(0)],
+      ['ETH_USDT_USDT-1h-futures.json.gz', gzipSync(Buffer.from('\n'))],
+    ];
+    for (const [name, data] of cases) {
+      const p = join(dir, name);
+      writeFileSync(p, data);
+      const out = outDir();
+      const r = await feedCli(['import', p, '--out', out]);
+      expect(r.code, name).toBe(65);
+      expect(r.stderr, name).toBe(`marginlab: ${p}: no data rows (the file is empty or holds a header only); nothing was imported. Re-download or re-export it, or leave it out of the import\n`);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('a dataset file emptied behind its manifest (0 bytes) is named as empty when loaded, not as a file missing its columns', async () => {
+    const out = outDir();
+    await importCsv({ file: file('c.csv', CANDLES), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    writeFileSync(join(out, 'BTCUSDT-candles-1h.arrow'), '');
+    const r = await feedCli(['data', 'validate', out]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain('BTCUSDT-candles-1h.arrow: the file is empty (0 bytes), not an Arrow IPC file: re-import or re-download it');
+    expect(r.stderr).not.toContain('missing column');
+  });
+});

@@ -282,6 +282,10 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
   const buf = readWhole(path, storage.file ?? ((n) => new Uint8Array(n)));
   const sha256 = createHash('sha256').update(buf).digest('hex');
   const unreadable = (e: unknown) => problems.add(label, null, `not a readable Arrow IPC file (${e instanceof Error ? e.message : String(e)}): the file is damaged or truncated; re-import or re-download it`);
+  if (buf.length === 0) {
+    problems.add(label, null, 'the file is empty (0 bytes), not an Arrow IPC file: re-import or re-download it');
+    return null;
+  }
   let table;
   try {
     table = readIpcTable(buf);

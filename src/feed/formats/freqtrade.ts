@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { dataError, usageError } from '../../errors.js';
+import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, listFiles } from './common.js';
@@ -63,6 +63,8 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
 function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: string): SeriesData {
   const name = basename(file);
   const buf = readFileSync(file);
+  // an empty file (0 bytes, or a gzip of nothing) is an input with no rows, as in every format
+  if (buf.length === 0) throw noRowsError(file);
   let time: Float64Array;
   let cols: Float64Array[];
   if (name.endsWith('.feather')) {
@@ -73,8 +75,11 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   } else {
     let json: unknown;
     try {
-      json = JSON.parse((name.endsWith('.json') ? buf : gunzipSync(buf)).toString('utf8'));
+      const text = (name.endsWith('.json') ? buf : gunzipSync(buf)).toString('utf8');
+      if (text.trim() === '') throw noRowsError(file);
+      json = JSON.parse(text);
     } catch (err) {
+      if (err instanceof UserError) throw err;
       throw dataError(`${file}: not readable freqtrade JSON (${(err as Error).message})`);
     }
     if (!Array.isArray(json)) throw dataError(`${file}: expected an array of [date, open, high, low, close, volume] rows`);

@@ -82,3 +82,15 @@ describe('empty inputs', () => {
     expect(r.stderr).not.toContain('missing column');
   });
 });
+
+describe('re-imports that change nothing', () => {
+  it('a funding CSV imported again with --replace and no --timeframe leaves the manifest as it was (nominal interval and all)', async () => {
+    const out = outDir();
+    const f = file('funding.csv', 'timestamp,rate\n1747872000001,0.0001\n1747900800000,0.0001\n1747929600002,0.00005\n');
+    await importCsv({ file: f, kind: 'funding', symbol: 'BTCUSDT', timeframe: '8h', out });
+    const before = readFileSync(join(out, 'manifest.json'));
+    const r = await importCsv({ file: f, kind: 'funding', symbol: 'BTCUSDT', out, replace: true });
+    expect(r.added).toBe(0);
+    expect(readFileSync(join(out, 'manifest.json')).equals(before)).toBe(true);
+  });
+});

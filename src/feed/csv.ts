@@ -334,8 +334,10 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     }
 
     // place the file and update the manifest
+    // funding without --timeframe keeps the nominal interval the dataset lists (as commitSeries does)
+    const tf = opts.timeframe ?? manifest?.files.find((f) => f.path === rel)?.timeframe;
     const entry: ManifestFile = {
-      path: rel, symbol, kind, ...(opts.timeframe ? { timeframe: opts.timeframe } : {}),
+      path: rel, symbol, kind, ...(tf ? { timeframe: tf } : {}),
       rows: w.rows, first: w.first, last: w.last, sha256,
     };
     if (unchangedFiles(manifest, [entry])) {

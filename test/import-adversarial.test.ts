@@ -94,3 +94,27 @@ describe('re-imports that change nothing', () => {
     expect(readFileSync(join(out, 'manifest.json')).equals(before)).toBe(true);
   });
 });
+
+describe('csv flags', () => {
+  it("--delimiter '' and --columns #0 are usage errors (64) naming the flag, not a data error or a bad row per line", async () => {
+    const f = file('c.csv', CANDLES);
+    const base = ['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h'];
+    let out = outDir();
+    let r = await feedCli([...base, '--delimiter', '', '--out', out]);
+    expect([r.code, r.stderr]).toEqual([64, "marginlab: --delimiter: expected one or more characters (e.g. ';', or '\\t' for a tab), got ''\n"]);
+    expect(existsSync(out)).toBe(false);
+    out = outDir();
+    r = await feedCli([...base, '--columns', 'timestamp=#0,open=#2,high=#3,low=#4,close=#5,volume=#6', '--out', out]);
+    expect([r.code, r.stderr]).toEqual([64, 'marginlab: --columns timestamp=#0: columns are numbered from #1\n']);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("--delimiter '\\t' as typed in a shell is a tab", async () => {
+    const out = outDir();
+    const f = file('c.tsv', CANDLES.replace(/,/g, '\t'));
+    const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--delimiter', '\\t', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const md = await loadDataset(out);
+    expect(Array.from(md.columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+  });
+});

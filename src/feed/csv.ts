@@ -103,6 +103,7 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
       const name = k.toLowerCase();
       check(name);
       const pos = /^#(\d+)$/.exec(v);
+      if (pos && Number(pos[1]) < 1) throw usageError(`--columns ${it}: columns are numbered from #1`);
       if (pos) index[name] = Number(pos[1]) - 1;
       else {
         if (!norm) throw usageError(`--columns ${it}: without a header line, name columns by position (${name}=#N) or list them in order`);
@@ -181,6 +182,9 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
   const label = basename(file);
 
+  // '\t' as typed in a shell is a tab; an empty delimiter cannot split anything
+  const delimiter = (opts.delimiter ?? ',').replace(/\\t/g, '\t');
+  if (delimiter === '') throw usageError(`--delimiter: expected one or more characters (e.g. ';', or '\\t' for a tab), got ''`);
   if (opts.header === false && !opts.columns) throw usageError('--no-header needs --columns naming the columns in order, e.g. --columns timestamp,open,high,low,close,volume');
 
   // existing manifest (validated) or a new one
@@ -227,7 +231,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   try {
     const parser = parse({
       bom: true,
-      delimiter: opts.delimiter ?? ',',
+      delimiter,
       skip_empty_lines: false,
       relax_column_count: true,
       relax_quotes: true,

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--provenance <text>', 'provenance line added to the manifest')
     .option('--columns <spec>', 'csv: column mapping, e.g. timestamp=open_time,open=o,... or the columns in order')
     .option('--no-header', 'csv: the file has no header line (--columns lists the columns in order)')
-    .option('--delimiter <c>', 'csv: field delimiter', ',')
+    .option('--delimiter <c>', 'csv: field delimiter (\\t: a tab)', ',')
     .option('--skip-bad-rows', 'csv: leave bad rows out (reported and counted) instead of failing')
     .option('--contract-size <n>', 'okx: base units per contract (ctVal) when the built-in table lacks the symbol')
     .action(async (paths: string[], flags: ImportFlags) => {

@@ -117,4 +117,16 @@ describe('csv flags', () => {
     const md = await loadDataset(out);
     expect(Array.from(md.columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
   });
+
+  it("a ';'-separated file (Excel in many locales) imported without --delimiter says which delimiter to give", async () => {
+    for (const [sep, flag] of [[';', "--delimiter ';'"], ['\t', "--delimiter '\\t'"], ['|', "--delimiter '|'"]] as const) {
+      const f = file('semi.csv', `\uFEFF${CANDLES.replace(/,/g, sep).replace(/\n/g, '\r\n')}`);
+      const out = outDir();
+      const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+      expect(r.code).toBe(65);
+      expect(r.stderr.split('\n').length, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`the header line has no ',' but has '${sep === '\t' ? '\\t' : sep}': give ${flag}`);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 });

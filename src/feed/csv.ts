@@ -253,6 +253,10 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       if (headerIndex === null) {
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {
+          // one cell holding another usual separator: a file saved with ';' (Excel in many locales), tabs or '|'
+          const other = record.length === 1 ? [';', '\t', '|'].find((c) => c !== delimiter && record[0]!.includes(c)) : undefined;
+          const shown = (c: string) => (c === '\t' ? '\\t' : c);
+          if (other) throw dataError(`${file}: the header line has no '${shown(delimiter)}' but has '${shown(other)}': give --delimiter '${shown(other)}' (line ${line}: ${excerpt(record[0]!)})`);
           throw dataError(
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
           );

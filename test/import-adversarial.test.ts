@@ -130,3 +130,13 @@ describe('csv flags', () => {
     }
   });
 });
+
+describe('output folder', () => {
+  it('--out naming the input file is refused (64) suggesting a folder beside it, not one inside the file', async () => {
+    const f = file('prices.csv', CANDLES);
+    const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', f]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe(`marginlab: --out ${f} is the input file; choose a folder of its own (e.g. ${f.replace(/\.csv$/, '-dataset')})\n`);
+    expect(readFileSync(f, 'utf8')).toBe(CANDLES);
+  });
+});

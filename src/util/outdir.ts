@@ -434,7 +434,11 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     }
   }
   for (const ne of opts.notEqual ?? []) {
-    if (realPathOf(ne.path) === real) throw new UserError(`${name} ${path} is the ${ne.label}; choose a folder of its own (e.g. ${join(path, 'reports', 'out')})`, usage);
+    if (realPathOf(ne.path) !== real) continue;
+    // a folder (the config's): a folder inside it; a file (an input): a folder beside it
+    const isDir = (() => { try { return statSync(path).isDirectory(); } catch { return true; } })();
+    const eg = isDir ? join(path, 'reports', 'out') : join(dirname(path), `${basename(path).replace(/\.[^.]*$/, '')}-${opts.kind}`);
+    throw new UserError(`${name} ${path} is the ${ne.label}; choose a folder of its own (e.g. ${eg})`, usage);
   }
   const ctx = { path, role: 'output' as const, source };
   let created = false;

@@ -140,3 +140,40 @@ describe('output folder', () => {
     expect(readFileSync(f, 'utf8')).toBe(CANDLES);
   });
 });
+
+describe('--symbol over inputs of several symbols', () => {
+  it('is refused (64) naming the symbols, for every format, instead of merging two markets into one series', async () => {
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    const FX = resolve(__dirname, 'fixtures', 'import');
+    // Binance: BTC funding and an ETH funding file whose times differ by a few ms (they would interleave)
+    const bin = join(root, `bin-${++n}`);
+    mkdirSync(bin);
+    const btc = readFileSync(join(FX, 'binance', 'series', 'BTCUSDT-fundingRate.csv'), 'utf8');
+    writeFileSync(join(bin, 'BTCUSDT-fundingRate-2025-06.csv'), btc);
+    writeFileSync(join(bin, 'ETHUSDT-fundingRate-2025-06.csv'), btc.replace(/^(\d+),8,/gm, (_, t: string) => `${Number(t) + 3},8,`));
+    // freqtrade: two pairs
+    const ft = join(root, `ft-${++n}`);
+    mkdirSync(ft);
+    copyFileSync(join(FX, 'freqtrade', 'plain', 'XRP_USDT_USDT-5m-futures.feather'), join(ft, 'XRP_USDT_USDT-5m-futures.feather'));
+    copyFileSync(join(FX, 'freqtrade', 'plain', 'XRP_USDT_USDT-5m-futures.feather'), join(ft, 'ADA_USDT_USDT-5m-futures.feather'));
+    // Bybit: the ETHUSDT answer and the same rows said to be of SOLUSDT
+    const by = join(root, `by-${++n}`);
+    mkdirSync(by);
+    const eth = readFileSync(join(FX, 'bybit', 'ETHUSDT-kline-60.json'), 'utf8');
+    writeFileSync(join(by, 'a.json'), eth);
+    writeFileSync(join(by, 'b.json'), eth.replace('"symbol":"ETHUSDT"', '"symbol":"SOLUSDT"'));
+    for (const [input, names, fmt] of [[bin, 'BTCUSDT, ETHUSDT', 'binance'], [ft, 'ADAUSDT, XRPUSDT', 'freqtrade'], [by, 'ETHUSDT, SOLUSDT', 'bybit']] as const) {
+      const out = outDir();
+      const r = await feedCli(['import', input, '--format', fmt, '--symbol', 'BTCUSDT', '--out', out]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr).toBe(`marginlab: --symbol BTCUSDT would name the data of 2 symbols (${names}) one symbol; import one symbol's files at a time, or leave --symbol out\n`);
+      expect(existsSync(out)).toBe(false);
+    }
+    // one symbol's files renamed by --symbol is fine
+    const out = outDir();
+    const r = await feedCli(['import', join(bin, 'BTCUSDT-fundingRate-2025-06.csv'), '--symbol', 'BTC-PERP', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(out).manifest.symbols).toEqual(['BTC-PERP']);
+  });
+});

@@ -33,6 +33,8 @@ export interface SeriesData {
   cols: Float64Array[];
   /** where row i came from (file and line), for messages */
   where: (i: number) => string;
+  /** the symbol the input itself names (file name or content), when any: --symbol may rename one, never several */
+  named?: string;
 }
 
 export interface CommitOptions {

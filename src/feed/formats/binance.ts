@@ -66,7 +66,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     for (const t of texts) {
       const s = parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval);
       if (s.time.length === 0) throw noRowsError(t.what);
-      out.push(s);
+      out.push({ ...s, named: m[1]! });
     }
   }
   return out;

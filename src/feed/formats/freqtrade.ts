@@ -55,7 +55,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
     if (seen.has(key)) continue;
     seen.add(key);
     const s = readFreqtradeFile(file, opts.symbol ?? freqtradeSymbol(m[1]!), kind, tf);
-    out.push(s);
+    out.push({ ...s, named: freqtradeSymbol(m[1]!) });
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { readBinance, isBinanceFile } from './binance.js';
 import { readFreqtrade, isFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
 import { listFiles } from './common.js';
+import { excerptList } from '../../util/excerpt.js';
 
 export const IMPORT_FORMATS = ['binance', 'freqtrade', 'bybit', 'okx', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -53,9 +54,13 @@ function safeJson(f: string): unknown {
 
 /** Read the inputs of a non-CSV format into series (CSV streams through ../csv.ts). */
 export function readSources(format: Exclude<ImportFormat, 'csv'>, paths: readonly string[], o: ReadOptions): SeriesData[] {
-  switch (format) {
-    case 'binance': return readBinance(paths, o);
-    case 'freqtrade': return readFreqtrade(paths, o.kind ? { ...o, kinds: [o.kind] } : o);
-    case 'bybit': case 'okx': return readVenue(format, paths, o);
+  const series = format === 'binance' ? readBinance(paths, o)
+    : format === 'freqtrade' ? readFreqtrade(paths, o.kind ? { ...o, kinds: [o.kind] } : o)
+    : readVenue(format, paths, o);
+  // --symbol renames one symbol's data; over several it would merge markets into one series
+  const named = [...new Set(series.map((s) => s.named).filter((x): x is string => !!x))].sort();
+  if (o.symbol !== undefined && named.length > 1) {
+    throw usageError(`--symbol ${o.symbol} would name the data of ${named.length} symbols (${excerptList(named)}) one symbol; import one symbol's files at a time, or leave --symbol out`);
   }
+  return series;
 }

@@ -121,7 +121,8 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   const kind: FileKind = opts.kind ?? (isFunding ? 'funding' : hasVolume ? 'candles' : 'mark');
   if (kind === 'funding' && !isFunding) throw usageError(`${file}: --kind funding, but the file has no funding time column (${ALIAS.ftime!.join(', ')})`);
   const symCol = col(t.head, 'symbol');
-  const symbol = opts.symbol ?? t.symbol ?? (symCol >= 0 ? t.rows[0]?.[symCol] : undefined) ?? symbolFromName(name);
+  const named = t.symbol ?? (symCol >= 0 ? t.rows[0]?.[symCol] : undefined) ?? symbolFromName(name);
+  const symbol = opts.symbol ?? named;
   if (!symbol) throw usageError(`${file}: the file does not name its symbol; give --symbol`);
   if (symCol >= 0 && !opts.symbol) {
     const other = t.rows.findIndex((r) => r[symCol] !== undefined && r[symCol] !== symbol);
@@ -141,7 +142,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
       time[i] = epochMs(num(r, ti));
       rate[i] = Number.isFinite(num(r, ri)) ? num(r, ri) : num(r, fi);
     }
-    return { symbol, kind, timeframe: fundingInterval(time), time, cols: [rate], where };
+    return { symbol, kind, timeframe: fundingInterval(time), time, cols: [rate], where, named };
   }
   const need = ['time', 'open', 'high', 'low', 'close'];
   const idx = need.map((c) => col(t.head, c));
@@ -176,7 +177,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   }
   const timeframe = opts.timeframe ?? inferTimeframe(time) ?? undefined;
   if (!timeframe) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);
-  return { symbol, kind, timeframe, time, cols, where: (j) => where(keep[j]!) };
+  return { symbol, kind, timeframe, time, cols, where: (j) => where(keep[j]!), named };
 }
 
 /** 'BTC-USDT-SWAP' or 'BTCUSDT' at the start of a file name (e.g. BTC-USDT-SWAP-1h.json, BTCUSDT_kline.csv). */

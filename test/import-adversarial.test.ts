@@ -177,3 +177,16 @@ describe('--symbol over inputs of several symbols', () => {
     expect(readManifest(out).manifest.symbols).toEqual(['BTC-PERP']);
   });
 });
+
+describe('OKX contract volume', () => {
+  it('vol × ctVal is the exact decimal product: equal to OKX\'s own base volume (volCcy) in every row', async () => {
+    const { resolve } = await import('node:path');
+    const { readVenue } = await import('../src/feed/formats/venues.js');
+    const src = resolve(__dirname, 'fixtures', 'import', 'okx', 'ETH-USDT-SWAP-1H.json');
+    const rows = JSON.parse(readFileSync(src, 'utf8')).data as string[][];
+    const volCcy = new Map(rows.map((r) => [Number(r[0]), Number(r[6])]));
+    const [s] = readVenue('okx', [src]);
+    const got = Array.from(s!.time, (t, i) => [t, s!.cols[4]![i]]);
+    expect(got).toEqual(Array.from(s!.time, (t) => [t, volCcy.get(t)]));
+  });
+});

@@ -15,6 +15,7 @@
  *   (confirm = 0: still forming) are left out.
  */
 import { readFileSync } from 'node:fs';
+import { Decimal } from 'decimal.js';
 import { basename } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
@@ -173,7 +174,8 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
     const r = t.rows[keep[j]!]!;
     time[j] = epochMs(num(r, idx[0]!));
     for (let k = 0; k < 4; k++) cols[k]![j] = num(r, idx[k + 1]!);
-    if (kind === 'candles') cols[4]![j] = num(r, volIdx) * volScale;
+    // contracts × ctVal as an exact decimal product, rounded once (0.1 × 1075846.18 in binary is 1 ulp off OKX's volCcy)
+    if (kind === 'candles') cols[4]![j] = volScale === 1 || !isNumeric(r[volIdx]) ? num(r, volIdx) * volScale : new Decimal(r[volIdx]!.trim()).times(volScale).toNumber();
   }
   const timeframe = opts.timeframe ?? inferTimeframe(time) ?? undefined;
   if (!timeframe) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);

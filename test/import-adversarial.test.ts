@@ -190,3 +190,26 @@ describe('OKX contract volume', () => {
     expect(got).toEqual(Array.from(s!.time, (t) => [t, volCcy.get(t)]));
   });
 });
+
+describe('Binance mark-price archives outside a markPriceKlines folder', () => {
+  it('are refused (65) instead of becoming trade candles: klines and markPriceKlines share file names, mark rows have volume 0', async () => {
+    const { resolve } = await import('node:path');
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    const dir = join(root, `dl-${++n}`);
+    mkdirSync(dir);
+    const zip = join(dir, 'BTCUSDT-8h-2025-06.zip');
+    copyFileSync(resolve(__dirname, 'fixtures', 'import', 'binance', 'markPriceKlines', 'BTCUSDT-8h-2025-06.zip'), zip);
+    let out = outDir();
+    let r = await feedCli(['import', zip, '--out', out]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toBe(`marginlab: ${zip} (archive member BTCUSDT-8h-2025-06.csv): volume is 0 in all 90 rows, as in Binance's markPriceKlines archives (they have the klines' file names); give --kind mark for mark candles, or --kind candles if these are trade candles\n`);
+    expect(existsSync(out)).toBe(false);
+    r = await feedCli(['import', zip, '--kind', 'mark', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(out).manifest.files.map((f) => f.kind)).toEqual(['mark']);
+    out = outDir();
+    r = await feedCli(['import', zip, '--kind', 'candles', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(out).manifest.files.map((f) => f.kind)).toEqual(['candles']);
+  });
+});

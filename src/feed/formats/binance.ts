@@ -66,6 +66,10 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     for (const t of texts) {
       const s = parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval);
       if (s.time.length === 0) throw noRowsError(t.what);
+      // a markPriceKlines archive has the klines' name and volume 0 in every row: refused as trade candles unless --kind candles says so
+      if (kind === 'candles' && opts.kind !== 'candles' && s.cols[4]!.every((v) => v === 0)) {
+        throw dataError(`${t.what}: volume is 0 in all ${s.time.length} rows, as in Binance's markPriceKlines archives (they have the klines' file names); give --kind mark for mark candles, or --kind candles if these are trade candles`);
+      }
       out.push({ ...s, named: m[1]! });
     }
   }

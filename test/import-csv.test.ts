@@ -202,10 +202,10 @@ describe('import csv flags', () => {
       expect(r3.stdout).toMatch(/; nothing new: the dataset is unchanged\n$/);
       expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
     }
-    // the default delimiter is ',': the same ';' file is then missing its columns
+    // the default delimiter is ',': the same ';' file fails, saying which --delimiter to give
     const strict = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
     expect(strict.code).toBe(65);
-    expect(strict.stderr).toContain('missing columns timestamp, open, high, low, close, volume in the header');
+    expect(strict.stderr).toContain("the header line has no ',' but has ';': give --delimiter ';'");
   });
 
   it('--timeframe is required for candles and mark and must be a timeframe; --symbol must be a plain name (64)', async () => {

@@ -213,3 +213,36 @@ describe('Binance mark-price archives outside a markPriceKlines folder', () => {
     expect(readManifest(out).manifest.files.map((f) => f.kind)).toEqual(['candles']);
   });
 });
+
+describe('newest-first CSV', () => {
+  it('a descending file (as many exports are) imports to the same ascending series; more rows than a batch; a row out of that order is a bad row', async () => {
+    const lines = CANDLES.trim().split('\n');
+    const head = lines[0]!;
+    // 70,000 hourly rows, newest first (beyond one 65,536-row batch)
+    const N = 70_000;
+    const t0 = 1747872000000;
+    const rows: string[] = [];
+    for (let i = N - 1; i >= 0; i--) rows.push(`${t0 + i * 3_600_000},${100 + (i % 7)},${110 + (i % 7)},${90 + (i % 7)},${101 + (i % 7)},${i / 8}`);
+    const out = outDir();
+    const r = await importCsv({ file: file('desc.csv', `${head}\r\n${rows.join('\r\n')}\r\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    expect([r.rows, r.first, r.last, r.gaps]).toEqual([N, t0, t0 + (N - 1) * 3_600_000, 0]);
+    const md = await loadDataset(out);
+    const c = md.columns[0]!;
+    for (const i of [0, 1, 65_535, 65_536, N - 1]) {
+      expect([md.time[i], c.open[i], c.close[i], c.volume[i]]).toEqual([t0 + i * 3_600_000, 100 + (i % 7), 101 + (i % 7), i / 8]);
+    }
+    // funding newest-first, with a price column
+    const fo = outDir();
+    await importCsv({ file: file('f.csv', 'fundingTime,fundingRate,markPrice\n1747929600002,0.00005,110000.5\n1747900800000,0.0001,\n1747872000001,-0.0001,109609.6\n'), kind: 'funding', symbol: 'BTCUSDT', out: fo });
+    const { readKindFile } = await import('../src/feed/arrow-io.js');
+    const { ProblemList } = await import('../src/feed/validate.js');
+    const fr = readKindFile(join(fo, 'BTCUSDT-funding.arrow'), 'f', 'funding', new ProblemList())!;
+    expect(Array.from(fr.timestamp)).toEqual([1747872000001, 1747900800000, 1747929600002]);
+    expect(Array.from(fr.columns.rate!)).toEqual([-0.0001, 0.0001, 0.00005]);
+    expect(Array.from(fr.columns.price!)).toEqual([109609.6, NaN, 110000.5]);
+    // a row out of the descending order
+    const bad = [lines[3], lines[2], lines[1], lines[3]].join('\n');
+    const e = await importCsv({ file: file('d.csv', `${head}\n${bad}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: outDir() }).catch((x: UserError) => x);
+    expect((e as UserError).details).toEqual([expect.stringContaining('line 5: timestamp 2025-05-22T02:00:00.000Z (1747879200000) is out of order (later than line 4')]);
+  });
+});

@@ -216,6 +216,10 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
   let lastT = NaN;
+  /** whether times descend (a newest-first file), known from the second row; such rows are held here */
+  let desc: boolean | null = null;
+  const descTime: number[] = [];
+  const descCols: number[][] = Array.from({ length: 5 }, () => []);
   let lastLine = 0;
   const steps = new Map<number, number>();
   const flush = () => {
@@ -278,16 +282,28 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         vals[nv++] = v;
       }
       if (reason === null) reason = rowProblem(kind, vals, nv);
+      // newest-first files (many exports) are read too: the first two rows set the direction
+      if (reason === null && Number.isFinite(lastT) && desc === null) desc = t < lastT;
+      const step = desc ? lastT - t : t - lastT;
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
-        else if (t < lastT) reason = `timestamp ${fmtTime(t)} is out of order (earlier than line ${lastLine}: ${fmtTime(lastT)})`;
-        else if (tfMs !== null && t - lastT !== tfMs) {
-          if ((t - lastT) % tfMs === 0) gaps++;
-          else reason = `timestamp ${fmtTime(t)} is ${t - lastT} ms after line ${lastLine}; expected a multiple of the ${opts.timeframe} timeframe`;
+        else if (step < 0) reason = `timestamp ${fmtTime(t)} is out of order (${desc ? 'later' : 'earlier'} than line ${lastLine}: ${fmtTime(lastT)}, in a file of ${desc ? 'descending' : 'ascending'} times)`;
+        else if (tfMs !== null && step !== tfMs) {
+          if (step % tfMs === 0) gaps++;
+          else reason = `timestamp ${fmtTime(t)} is ${step} ms ${desc ? 'before' : 'after'} line ${lastLine}; expected a multiple of the ${opts.timeframe} timeframe`;
         }
       }
       if (reason !== null) { reject(line, reason); return; }
-      if (tfMs !== null && Number.isFinite(lastT)) steps.set(t - lastT, (steps.get(t - lastT) ?? 0) + 1);
+      if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
+      if (desc) {
+        // held until the end, then written oldest first (the batch holds the first row)
+        if (fill > 0) { for (let i = 0; i < fill; i++) { descTime.push(time[i]!); for (let c = 0; c < nv; c++) descCols[c]!.push(cols[c]![i]!); } fill = 0; }
+        descTime.push(t);
+        for (let c = 0; c < nv; c++) descCols[c]!.push(vals[c]!);
+        lastT = t;
+        lastLine = line;
+        return;
+      }
       time[fill] = t;
       for (let c = 0; c < nv; c++) cols[c]![fill] = vals[c]!;
       fill++;
@@ -316,6 +332,11 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       input.pipe(parser);
     });
     if (headerIndex === null || w === null) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
+    for (let i = descTime.length - 1; i >= 0; i--) {
+      time[fill] = descTime[i]!;
+      for (let c = 0; c < nCols; c++) cols[c]![fill] = descCols[c]![i]!;
+      if (++fill === BATCH) flush();
+    }
     flush();
     if (badCount > 0 && !opts.skipBadRows) {
       const more = badCount > bad.length ? [`... and ${badCount - bad.length} more bad rows (${badCount} in all)`] : [];

@@ -246,3 +246,25 @@ describe('newest-first CSV', () => {
     expect((e as UserError).details).toEqual([expect.stringContaining('line 5: timestamp 2025-05-22T02:00:00.000Z (1747879200000) is out of order (later than line 4')]);
   });
 });
+
+describe('archives re-zipped on a Mac', () => {
+  it("a Binance archive holding Finder's __MACOSX/._*.csv resource forks imports its one real CSV", async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    const { writeZip } = await import('../src/feed/formats/zip.js');
+    const { readBinance } = await import('../src/feed/formats/binance.js');
+    const { mkdirSync } = await import('node:fs');
+    const dir = join(root, `mac-${++n}`);
+    mkdirSync(dir);
+    const csv = 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n1747872000000,109609.6,110146.4,109153.4,109925.4,16028.352,1747875599999,0,1,0,0,0\n1747875600000,109925.3,110549.9,109640.3,109892.5,12972.009,1747879199999,0,1,0,0,0\n';
+    const fork = Buffer.concat([Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        '), Buffer.alloc(64)]);
+    const zip = join(dir, 'BTCUSDT-1h-2025-05.zip');
+    writeFileSync(zip, writeZip([
+      { name: 'BTCUSDT-1h-2025-05.csv', data: Buffer.from(csv) },
+      { name: '__MACOSX/', data: Buffer.alloc(0) },
+      { name: '__MACOSX/._BTCUSDT-1h-2025-05.csv', data: fork },
+      { name: '._BTCUSDT-1h-2025-05.csv', data: fork },
+    ], (b) => deflateRawSync(b)));
+    const series = readBinance([zip]);
+    expect(series.map((x) => [x.symbol, x.kind, x.time.length])).toEqual([['BTCUSDT', 'candles', 2]]);
+  });
+});

@@ -58,7 +58,9 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     const buf = readFileSync(file);
     const texts: { label: string; what: string; text: string }[] = [];
     if (isZip(buf)) {
-      for (const e of readZip(buf, file)) if (e.name.toLowerCase().endsWith('.csv')) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
+      // members under __MACOSX/ and '._' files are the resource forks a Mac's Finder adds when re-zipping, not data
+      const isData = (n: string) => n.toLowerCase().endsWith('.csv') && !n.split('/').some((p) => p === '__MACOSX' || p.startsWith('._'));
+      for (const e of readZip(buf, file)) if (isData(e.name)) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
       if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
     } else if (name.endsWith('.zip')) {
       throw dataError(`${file}: not a ZIP archive (the download may have been cut or replaced by an error page)`);

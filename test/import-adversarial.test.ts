@@ -268,3 +268,35 @@ describe('archives re-zipped on a Mac', () => {
     expect(series.map((x) => [x.symbol, x.kind, x.time.length])).toEqual([['BTCUSDT', 'candles', 2]]);
   });
 });
+
+describe('compressed CSV', () => {
+  it('import csv reads a .csv.gz (streamed) and a ZIP of one .csv; an archive of none or several, or a cut gzip, is one line (65), nothing written', async () => {
+    const { gzipSync, deflateRawSync } = await import('node:zlib');
+    const { writeZip } = await import('../src/feed/formats/zip.js');
+    const args = (f: string, out: string) => ['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out];
+    const gz = file('p.csv.gz', gzipSync(CANDLES));
+    const one = file('p.zip', writeZip([{ name: 'p.csv', data: Buffer.from(CANDLES) }, { name: '__MACOSX/._p.csv', data: Buffer.alloc(40) }], (b) => deflateRawSync(b)));
+    for (const f of [gz, one]) {
+      const out = outDir();
+      const r = await feedCli(args(f, out));
+      expect(r.code, r.stderr).toBe(0);
+      expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+    }
+    // the generic command detects a .csv.gz as CSV
+    const out = outDir();
+    expect((await feedCli(['import', gz, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out])).code).toBe(0);
+    const two = file('two.zip', writeZip([{ name: 'a.csv', data: Buffer.from(CANDLES) }, { name: 'b.csv', data: Buffer.from(CANDLES) }], (b) => deflateRawSync(b)));
+    const none = file('none.zip', writeZip([{ name: 'readme.txt', data: Buffer.from('x') }], (b) => deflateRawSync(b)));
+    const cut = file('cut.csv.gz', gzipSync(CANDLES.repeat(50)).subarray(0, 60));
+    for (const [f, msg] of [
+      [two, `${two}: the archive holds 2 .csv files (a.csv, b.csv); a CSV import reads one: extract it and import it by name`],
+      [none, `${none}: the archive holds no .csv file; nothing was imported`],
+      [cut, `${cut}: not a readable gzip file (unexpected end of file); it may be cut short: download or compress it again`],
+    ] as const) {
+      const o = outDir();
+      const r = await feedCli(args(f, o));
+      expect([r.code, r.stderr]).toEqual([65, `marginlab: ${msg}\n`]);
+      expect(existsSync(o)).toBe(false);
+    }
+  });
+});

@@ -10,9 +10,12 @@
  * are left out and counted. The Arrow file is written under a temp name and renamed; the manifest
  * is then created or updated atomically.
  */
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, excerptList } from '../util/excerpt.js';
 import { isCalendarDate } from '../util/time.js';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { isDataMember, isZip, readZip } from './formats/zip.js';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, type Options as CsvOptions } from 'csv-parse';
@@ -171,6 +174,31 @@ function parseNum(cell: string | undefined): number {
   return s === '' || !NUMERIC.test(s) ? NaN : Number(s);
 }
 
+/**
+ * The CSV text of `file` as a stream: the file itself, a gzip of it (`prices.csv.gz`, streamed), or
+ * a ZIP archive holding one .csv file (read into memory). Errors name the file (65).
+ */
+function openCsvInput(file: string): Readable {
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  let got: number;
+  try { got = readSync(fd, head, 0, 4, 0); } finally { closeSync(fd); }
+  if (got >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    // a damaged gzip fails with a Z_* code, turned into a data error by importCsv
+    const gunzip = createGunzip();
+    const raw = createReadStream(file);
+    raw.on('error', (e) => gunzip.destroy(e));
+    return raw.pipe(gunzip);
+  }
+  if (isZip(head.subarray(0, got))) {
+    const members = readZip(readFileSync(file), file).filter((e) => e.name.toLowerCase().endsWith('.csv') && isDataMember(e.name));
+    if (members.length === 0) throw dataError(`${file}: the archive holds no .csv file; nothing was imported`);
+    if (members.length > 1) throw dataError(`${file}: the archive holds ${members.length} .csv files (${excerptList(members.map((e) => e.name))}); a CSV import reads one: extract it and import it by name`);
+    return Readable.from([members[0]!.data]);
+  }
+  return createReadStream(file);
+}
+
 export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult> {
   const { file, kind, symbol } = opts;
   if (!existsSync(file)) throw missingInput(`CSV file not found: ${file}`);
@@ -312,7 +340,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       if (fill === BATCH) flush();
     };
     await new Promise<void>((res, rej) => {
-      const input = createReadStream(file);
+      const input = openCsvInput(file);
       input.on('error', rej);
       parser.on('error', rej);
       parser.on('readable', () => {
@@ -386,6 +414,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) {
       throw dataError(`${file}: CSV syntax error: ${err.message}`);
     }
+    if (err instanceof Error && /^Z_/.test(String((err as { code?: unknown }).code))) throw dataError(`${file}: not a readable gzip file (${err.message}); it may be cut short: download or compress it again`);
     throw err;
   }
 }

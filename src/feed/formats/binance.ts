@@ -18,7 +18,7 @@ import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, isNumeric, listFiles, splitCsv } from './common.js';
-import { isZip, readZip } from './zip.js';
+import { isDataMember, isZip, readZip } from './zip.js';
 
 export const BINANCE_NAME = /^([A-Z0-9]+)-(\d+[smhdwM]|fundingRate)-(\d{4}-\d{2}(?:-\d{2})?)\.(zip|csv)$/;
 
@@ -58,8 +58,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     const buf = readFileSync(file);
     const texts: { label: string; what: string; text: string }[] = [];
     if (isZip(buf)) {
-      // members under __MACOSX/ and '._' files are the resource forks a Mac's Finder adds when re-zipping, not data
-      const isData = (n: string) => n.toLowerCase().endsWith('.csv') && !n.split('/').some((p) => p === '__MACOSX' || p.startsWith('._'));
+      const isData = (n: string) => n.toLowerCase().endsWith('.csv') && isDataMember(n);
       for (const e of readZip(buf, file)) if (isData(e.name)) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
       if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
     } else if (name.endsWith('.zip')) {

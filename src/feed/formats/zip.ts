@@ -29,6 +29,9 @@ export function crc32(buf: Uint8Array): number {
 /** the largest entry read (the longest string Node makes) */
 const MAX_ENTRY = constants.MAX_STRING_LENGTH;
 
+/** A member that is data, not a resource fork Finder adds when zipping on a Mac (`__MACOSX/…`, `._name`). */
+export const isDataMember = (name: string): boolean => !name.split('/').some((p) => p === '__MACOSX' || p.startsWith('._'));
+
 export const isZip = (buf: Uint8Array): boolean => buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && (buf[2] === 3 || buf[2] === 5);
 
 /** Every file entry of a ZIP archive held in memory (folders are skipped). `label` names it in errors. */

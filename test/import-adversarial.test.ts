@@ -240,6 +240,13 @@ describe('newest-first CSV', () => {
     expect(Array.from(fr.timestamp)).toEqual([1747872000001, 1747900800000, 1747929600002]);
     expect(Array.from(fr.columns.rate!)).toEqual([-0.0001, 0.0001, 0.00005]);
     expect(Array.from(fr.columns.price!)).toEqual([109609.6, NaN, 110000.5]);
+    // appended with a conflict: the data row is counted from the top of the newest-first file
+    const [h, r1, r2, r3] = CANDLES.trim().split('\n');
+    const ao = outDir();
+    await importCsv({ file: file('a.csv', `${h}\n${r1}\n${r2}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: ao });
+    const changed = r1!.replace('109925.4', '109925.5');
+    const ce = await importCsv({ file: file('b.csv', `${h}\n${r3}\n${r2}\n${changed}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: ao }).catch((x: UserError) => x);
+    expect((ce as UserError).message).toContain('b.csv data row 3: the row at 2025-05-22T00:00:00.000Z');
     // a row out of the descending order
     const bad = [lines[3], lines[2], lines[1], lines[3]].join('\n');
     const e = await importCsv({ file: file('d.csv', `${head}\n${bad}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: outDir() }).catch((x: UserError) => x);

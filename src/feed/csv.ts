@@ -384,7 +384,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       untrack();
       const cols = KIND_NAMES[kind].filter((c) => read.columns[c] !== undefined).map((c) => read.columns[c]!);
       const [r] = commitSeries(outDir, [{
-        symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${i + 1}`,
+        symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
       return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: bad, gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m };

@@ -307,3 +307,23 @@ describe('compressed CSV', () => {
     }
   });
 });
+
+describe('Bybit kline answers', () => {
+  it("leave out the still-forming candle Bybit puts first (its end is after the answer's time), so a later answer appends instead of conflicting", async () => {
+    const { resolve } = await import('node:path');
+    const src = JSON.parse(readFileSync(resolve(__dirname, 'fixtures', 'import', 'bybit', 'ETHUSDT-kline-60.json'), 'utf8'));
+    const list = src.result.list as string[][];
+    // an answer made at 00:20 past the newest candle's open: that candle is still forming
+    const early = { ...src, result: { ...src.result, list: [['1748995200000', '2592.16', '2593', '2590', '2591', '1000', '2591000'], ...list] }, time: 1748995200000 + 20 * 60_000 };
+    const later = { ...src, result: { ...src.result, list: [['1748995200000', '2592.16', '2599', '2580', '2596.5', '88000', '228000000'], ...list] }, time: 1748995200000 + 3_600_000 };
+    const out = outDir();
+    let r = await feedCli(['import', file('early.json', JSON.stringify(early)), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('candles ETHUSDT 1h: 72 new rows');
+    r = await feedCli(['import', file('later.json', JSON.stringify(later)), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('candles ETHUSDT 1h: 1 new row, 73 in');
+    const md = await loadDataset(out);
+    expect(md.columns[0]!.close[72]).toBe(2596.5);
+  });
+});

@@ -22,6 +22,7 @@ import { excerpt, excerptList } from '../../util/excerpt.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles, splitCsv } from './common.js';
+import { timeframeMsOrNaN } from '../timeframe.js';
 
 export type Venue = 'bybit' | 'okx';
 
@@ -39,7 +40,11 @@ export const OKX_CONTRACT_VALUE: Record<string, number> = {
   'SOL-USDT-SWAP': 1, 'DOGE-USDT-SWAP': 1000, 'LTC-USDT-SWAP': 1, 'BNB-USDT-SWAP': 0.01,
 };
 
-interface Table { head: string[]; rows: (string | undefined)[][]; lines: number[]; symbol?: string; category?: string; json?: boolean }
+interface Table {
+  head: string[]; rows: (string | undefined)[][]; lines: number[]; symbol?: string; category?: string; json?: boolean;
+  /** Bybit: the answer's server time (ms); a candle that had not closed by then is still forming */
+  asOf?: number;
+}
 
 const ALIAS: Record<string, string[]> = {
   time: ['starttime', 'start_time', 'ts', 'open_time', 'opentime', 'timestamp', 'time'],
@@ -68,7 +73,9 @@ function fromJson(json: unknown, venue: Venue, label: string): Table {
   let list: unknown;
   let symbol: string | undefined;
   let category: string | undefined;
+  let asOf: number | undefined;
   if (venue === 'bybit') {
+    asOf = typeof o?.time === 'number' && Number.isFinite(o.time) ? o.time : undefined;
     const r = o?.result as Record<string, unknown> | undefined;
     list = r?.list;
     symbol = typeof r?.symbol === 'string' ? r.symbol : undefined;
@@ -84,13 +91,13 @@ function fromJson(json: unknown, venue: Venue, label: string): Table {
   if (first !== undefined && !Array.isArray(first) && typeof first === 'object') {
     const head = Object.keys(first as object).map((k) => k.toLowerCase());
     const keys = Object.keys(first as object);
-    return { head, rows: list.map((r) => keys.map((k) => { const v = (r as Record<string, unknown>)[k]; return v === undefined || v === null ? undefined : String(v); })), lines: list.map((_, i) => i + 1), symbol, category };
+    return { head, rows: list.map((r) => keys.map((k) => { const v = (r as Record<string, unknown>)[k]; return v === undefined || v === null ? undefined : String(v); })), lines: list.map((_, i) => i + 1), symbol, category, asOf };
   }
   const width = Array.isArray(first) ? first.length : 0;
   const head = venue === 'bybit'
     ? (width >= 6 ? ['starttime', 'openprice', 'highprice', 'lowprice', 'closeprice', 'volume', 'turnover'] : ['starttime', 'open', 'high', 'low', 'close'])
     : (width >= 7 ? ['ts', 'o', 'h', 'l', 'c', 'vol', 'volccy', 'volccyquote', 'confirm'] : ['ts', 'o', 'h', 'l', 'c', 'confirm']);
-  return { head, rows: list.map((r) => (Array.isArray(r) ? r.map((x) => (x === null || x === undefined ? undefined : String(x))) : [])), lines: list.map((_, i) => i + 1), symbol, category };
+  return { head, rows: list.map((r) => (Array.isArray(r) ? r.map((x) => (x === null || x === undefined ? undefined : String(x))) : [])), lines: list.map((_, i) => i + 1), symbol, category, asOf };
 }
 
 function readTable(file: string, venue: Venue): Table {
@@ -163,10 +170,16 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
     if (volIdx < 0) throw dataError(`${file}: no volume column`);
   }
   const ci = col(t.head, 'confirm');
-  const keep: number[] = [];
+  let keep: number[] = [];
   for (let i = 0; i < n; i++) if (ci < 0 || t.rows[i]![ci] !== '0') keep.push(i);
+  // Bybit answers with the current, still-forming candle first (no confirm flag): one whose end is after the answer's time is left out
+  if (t.asOf !== undefined) {
+    const tf = opts.timeframe ?? inferTimeframe(Float64Array.from(keep, (i) => epochMs(num(t.rows[i]!, idx[0]!))));
+    const tfMs = tf ? timeframeMsOrNaN(tf) : NaN;
+    if (Number.isFinite(tfMs)) keep = keep.filter((i) => !(epochMs(num(t.rows[i]!, idx[0]!)) + tfMs > t.asOf!));
+  }
   const m = keep.length;
-  if (m === 0) throw dataError(`${file}: no confirmed candles (all ${n} rows have confirm = 0, the candle still open); nothing was imported. Export again once a candle has closed`);
+  if (m === 0) throw dataError(`${file}: no confirmed candles (every row is a candle still open when the answer was made${ci >= 0 ? ': confirm = 0' : ''}); nothing was imported. Export again once a candle has closed`);
   const time = new Float64Array(m);
   const nc = kind === 'candles' ? 5 : 4;
   const cols = Array.from({ length: nc }, () => new Float64Array(m));

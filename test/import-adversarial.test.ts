@@ -327,3 +327,22 @@ describe('Bybit kline answers', () => {
     expect(md.columns[0]!.close[72]).toBe(2596.5);
   });
 });
+
+describe('a failed import into a dataset made before marker files', () => {
+  it('leaves the folder exactly as it was: no .marginlab.json added', async () => {
+    const { readdirSync, unlinkSync } = await import('node:fs');
+    const out = outDir();
+    await importCsv({ file: file('c.csv', CANDLES), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    const marker = join(out, '.marginlab.json');
+    if (existsSync(marker)) unlinkSync(marker);
+    const before = readdirSync(out).sort();
+    const conflicting = CANDLES.replace('110440.8', '110440.9');
+    const r = await feedCli(['import', 'csv', file('d.csv', conflicting), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code).toBe(65);
+    expect(readdirSync(out).sort()).toEqual(before);
+    // a successful import marks it
+    const ok = await feedCli(['import', 'csv', file('e.csv', CANDLES), '--kind', 'candles', '--symbol', 'ETHUSDT', '--timeframe', '1h', '--out', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});

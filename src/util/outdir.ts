@@ -242,6 +242,8 @@ export class OutDir {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly name: string;
   private readonly source: OutSource;
+  /** the folder existed without a marker and this invocation wrote one (a dataset from before markers) */
+  markerAdded = false;
 
   /** @internal use openOutDir */
   constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: OutSource) {
@@ -345,7 +347,11 @@ export class OutDir {
    */
   discard(tmp?: string): boolean {
     for (const t of tmp ? [tmp] : [...this.temps.keys()]) this.removeTemp(t);
-    if (!this.created) return false;
+    if (!this.created) {
+      // a marker this invocation added to a folder that had none goes too, while it records nothing written
+      if (this.markerAdded && this.own.length === 0) rmSync(join(this.path, MARKER_FILE), { force: true });
+      return false;
+    }
     try {
       const left = readdirSync(this.path).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f));
       if (left.length === 0) {
@@ -496,8 +502,11 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       /* nothing to clean */
     }
     const own = marker?.entries ?? (kind === 'run' ? [...RUN_FOLDER_ENTRIES] : []);
+    const hadMarker = existsSync(join(path, MARKER_FILE));
     withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeMarker(path, { tool: 'marginlab', kind, entries: own }));
-    return new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
+    const out = new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
+    out.markerAdded = !created && !hadMarker;
+    return out;
   } catch (err) {
     release();
     if (created) {

@@ -247,6 +247,10 @@ describe('newest-first CSV', () => {
     const changed = r1!.replace('109925.4', '109925.5');
     const ce = await importCsv({ file: file('b.csv', `${h}\n${r3}\n${r2}\n${changed}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: ao }).catch((x: UserError) => x);
     expect((ce as UserError).message).toContain('b.csv data row 3: the row at 2025-05-22T00:00:00.000Z');
+    // a newest-first file whose first row is repeated: one duplicate bad row, the order still found
+    const [, d1, d2, d3] = CANDLES.trim().split('\n');
+    const de = await importCsv({ file: file('dd.csv', `${head}\n${d3}\n${d3}\n${d2}\n${d1}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: outDir() }).catch((x: UserError) => x);
+    expect((de as UserError).details).toEqual([expect.stringContaining('line 3: duplicate timestamp 2025-05-22T02:00:00.000Z')]);
     // a row out of the descending order
     const bad = [lines[3], lines[2], lines[1], lines[3]].join('\n');
     const e = await importCsv({ file: file('d.csv', `${head}\n${bad}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out: outDir() }).catch((x: UserError) => x);

@@ -311,7 +311,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       }
       if (reason === null) reason = rowProblem(kind, vals, nv);
       // newest-first files (many exports) are read too: the first two rows set the direction
-      if (reason === null && Number.isFinite(lastT) && desc === null) desc = t < lastT;
+      if (reason === null && Number.isFinite(lastT) && desc === null && t !== lastT) desc = t < lastT;
       const step = desc ? lastT - t : t - lastT;
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;

@@ -107,6 +107,11 @@ describe('csv flags', () => {
     r = await feedCli([...base, '--columns', 'timestamp=#0,open=#2,high=#3,low=#4,close=#5,volume=#6', '--out', out]);
     expect([r.code, r.stderr]).toEqual([64, 'marginlab: --columns timestamp=#0: columns are numbered from #1\n']);
     expect(existsSync(out)).toBe(false);
+    // a column past the header's: one line naming the header, not a bad row per line
+    out = outDir();
+    r = await feedCli([...base, '--columns', 'timestamp=#1,open=#2,high=#3,low=#4,close=#5,volume=#9', '--out', out]);
+    expect([r.code, r.stderr]).toEqual([65, 'marginlab: --columns volume=#9: the header has 6 columns (timestamp, open, high, low, close, volume)\n']);
+    expect(existsSync(out)).toBe(false);
   });
 
   it("--delimiter '\\t' as typed in a shell is a tab", async () => {

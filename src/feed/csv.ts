@@ -107,6 +107,7 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
       check(name);
       const pos = /^#(\d+)$/.exec(v);
       if (pos && Number(pos[1]) < 1) throw usageError(`--columns ${it}: columns are numbered from #1`);
+      if (pos && norm && Number(pos[1]) > norm.length) throw dataError(`--columns ${it}: the header has ${norm.length} column${norm.length === 1 ? '' : 's'} (${excerptList(norm)})`);
       if (pos) index[name] = Number(pos[1]) - 1;
       else {
         if (!norm) throw usageError(`--columns ${it}: without a header line, name columns by position (${name}=#N) or list them in order`);

@@ -13,6 +13,7 @@ import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
@@ -37,7 +38,7 @@ export interface SweepOptions {
   shard: ShardSpec | null;
   resume: boolean;
   progress: ProgressReporter;
-  /** abort = Ctrl-C */
+  /** abort = Ctrl-C; aborted before the runs start (while the data loads or the plan is built): a UserError 130, the folder untouched */
   signal?: AbortSignal;
   /** where outDir came from (--out or the config's output.dir): decides the exit code of an unusable folder (64 or 78) */
   outSource?: 'flag' | 'config';
@@ -292,6 +293,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       );
     }
   }
+  // a Ctrl-C while the data loaded or the plan was built: stop before the folder is touched (a fresh
+  // run would clear the previous results below, and the manifest would claim the folder for this plan)
+  await yieldToSignals();
+  if (opts.signal?.aborted) throw new UserError(`interrupted before any run started: nothing in ${outDir} was changed`, ExitCode.INTERRUPTED);
   withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard

@@ -1,0 +1,72 @@
+/**
+ * The batch-job machinery a nightly job relies on, through the CLI: Ctrl-C while `run` loads its
+ * data and builds its plan, shard specs, merge into a folder holding the user's files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+
+let dir: string;
+const read = (p: string) => readFileSync(p, 'utf8');
+const SLOW_LOAD = join(REPO, 'test', 'fixtures', 'shard', 'slow-load');
+/** every file of a folder (relative path → content), marginlab's lock and temp names included */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const f of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${f.name}` : f.name;
+      if (f.isDirectory()) walk(join(d, f.name), r);
+      else out[r] = read(join(d, f.name));
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-batch-'));
+  await makeDataset(join(dir, 'data'), { bars: 200, seed: 3 });
+  writeConfig(dir, 'b.config.ts', {
+    name: 'batch',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES, SLOW_LOAD],
+    strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }, 'fixture-slow-load'],
+    leverage: [3],
+    workers: 1,
+  });
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Ctrl-C while run plans', () => {
+  it('a run (no --resume) interrupted while it builds its plan leaves the folder of the previous run as it was: exit 130, one line', async () => {
+    const out = join(dir, 'prev');
+    expect((await runCli(['run', '-c', 'b.config.ts', '--out', 'prev', '--quiet'], dir)).code).toBe(0);
+    expect(resultFiles(out)).toHaveLength(6);
+    const before = snapshot(out);
+    const mark = join(dir, 'planning-prev');
+    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'prev', '--quiet'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark } });
+    await waitFor(() => existsSync(mark), 60_000, 'the plan being built');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted before any run started: nothing in \S*prev was changed\n$/);
+    expect(snapshot(out)).toEqual(before);
+  }, 120_000);
+
+  it('into a new folder: no folder is left, and the line does not claim results are kept there', async () => {
+    const out = join(dir, 'fresh');
+    const mark = join(dir, 'planning-fresh');
+    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'fresh'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark } });
+    await waitFor(() => existsSync(mark), 60_000, 'the plan being built');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^marginlab: interrupted before any run started: nothing in \S*fresh was changed$/);
+    expect(r.stderr).not.toMatch(/kept in|run again with --resume/);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+});

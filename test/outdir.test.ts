@@ -10,6 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, MARKER_FILE, liveLock, openOutDir, writeOutDir } from '../src/util/outdir.js';
 import { fsError } from '../src/util/fs-errors.js';
+import { cleanUpForInterrupt } from '../src/util/interrupt.js';
 import { UserError } from '../src/errors.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ml-outdir-'));
@@ -60,6 +61,19 @@ describe('output folder ownership', () => {
     expect(existsSync(join(q, 'manifest.json'))).toBe(false);
     expect(readdirSync(q).filter((f) => !f.startsWith('.')).sort()).toEqual(['notes.md', 'other.arrow', 'src']);
     expect(readdirSync(q).filter((f) => f.endsWith('.tmp') || f.endsWith('.old') || f === LOCK_FILE)).toEqual([]);
+  });
+
+  it("an interrupt that removes the empty folder this command created says so, not the command's note about what is kept there", () => {
+    const root = tmp();
+    const made = openOutDir(join(root, 'made'), { kind: 'run' });
+    made.interruptNote = `finished results are kept in ${join(root, 'made', 'results')}`;
+    mkdirSync(join(root, 'old'));
+    writeFileSync(join(root, 'old', 'manifest.json'), '{}');
+    const kept = openOutDir(join(root, 'old'), { kind: 'run' });
+    kept.interruptNote = 'the results are kept';
+    const { notes } = cleanUpForInterrupt();
+    expect(notes.sort()).toEqual([`${join(root, 'made')} was not created`, 'the results are kept']);
+    expect(existsSync(join(root, 'made'))).toBe(false);
   });
 
   it('a user file added to a marked folder survives the next write', async () => {

@@ -260,7 +260,8 @@ export class OutDir {
     this.offInterrupt = onInterrupt(() => {
       const gone = this.discard();
       this.release();
-      return this.interruptNote ?? (gone ? `${this.path} was not created` : `${this.path} is as it was before`);
+      // a folder this command created and left empty is gone: its note (results kept there) no longer applies
+      return gone ? `${this.path} was not created` : (this.interruptNote ?? `${this.path} is as it was before`);
     });
     this.heartbeat = setInterval(() => {
       try {

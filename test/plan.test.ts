@@ -159,6 +159,8 @@ describe('shards', () => {
     expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
     expect(parseShard(' 4 / 4 ')).toEqual({ index: 4, count: 4 });
     for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1', '-1/2', '1/2/3']) expect(parseShard(bad)).toBeNull();
+    // beyond the safe integers: the manifest could not record it (the run used to stop at its report, exit 65)
+    for (const bad of ['1/99999999999999999999', '99999999999999999999/99999999999999999999', '9007199254740993/9007199254740993']) expect(parseShard(bad)).toBeNull();
   });
 
   it('slices are disjoint, cover the plan, and never split a task', async () => {

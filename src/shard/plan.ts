@@ -316,7 +316,7 @@ export function parseShard(s: string): ShardSpec | null {
   if (!m) return null;
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) return null;
+  if (!Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) return null;
   return { index, count };
 }
 

@@ -70,3 +70,35 @@ describe('Ctrl-C while run plans', () => {
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 });
+
+describe('merge into a folder holding the user’s files', () => {
+  it("keeps the user's files in results/ (as run does), refuses a .json there that marginlab did not write (64, before any work)", async () => {
+    for (const i of [1, 2]) expect((await runCli(['run', '-c', 'b.config.ts', '--shard', `${i}/2`, '--out', `sh-${i}`, '--quiet'], dir)).code).toBe(0);
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    // an earlier merge, then the user's notes in its results/
+    expect((await runCli(['merge', 'sh-1', 'sh-2', '--out', 'merged', '--quiet'], dir)).code).toBe(0);
+    const res = join(dir, 'merged', 'results');
+    writeFileSync(join(res, 'NOTES.md'), 'why run 3 failed');
+    mkdirSync(join(res, 'plots'));
+    writeFileSync(join(res, 'plots', 'a.svg'), '<svg/>');
+    expect((await runCli(['merge', 'sh-1', 'sh-2', '--out', 'merged', '--quiet'], dir)).code).toBe(0);
+    expect(read(join(res, 'NOTES.md'))).toBe('why run 3 failed');
+    expect(read(join(res, 'plots', 'a.svg'))).toBe('<svg/>');
+    expect(resultFiles(join(dir, 'merged'))).toHaveLength(6);
+    // a folder marginlab did not write, with --force: its results/ notes stay too
+    const foreign = join(dir, 'foreign');
+    mkdirSync(join(foreign, 'results'), { recursive: true });
+    writeFileSync(join(foreign, 'results', 'keep.txt'), 'mine');
+    expect((await runCli(['merge', 'sh-1', 'sh-2', '--out', 'foreign', '--force', '--quiet'], dir)).code).toBe(0);
+    expect(read(join(foreign, 'results', 'keep.txt'))).toBe('mine');
+    expect(resultFiles(foreign)).toHaveLength(6);
+    // a .json of the user's in results/: refused before anything is written, naming it
+    writeFileSync(join(res, 'my-analysis.json'), '{}');
+    const before = snapshot(join(dir, 'merged'));
+    const r = await runCli(['merge', 'sh-1', 'sh-2', '--out', 'merged'], dir);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/^marginlab: \S*merged\/results\/my-analysis\.json is not a result marginlab wrote.*move it out of that folder/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(snapshot(join(dir, 'merged'))).toEqual(before);
+  }, 120_000);
+});

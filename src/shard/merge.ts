@@ -4,7 +4,7 @@
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
 import { resumeCommand } from './plan-change.js';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -13,7 +13,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
-import { listResultIds, marginlabVersion, gitCommit } from './run.js';
+import { listResultIds, marginlabVersion, gitCommit, userResultEntries } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
 
 export interface MergeOutcome {
@@ -162,11 +162,14 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
   const outOpts = { kind: 'run' as const, inputs: dirs.map((d, i) => ({ label: 'input folder', path: inputs[i] ?? d })), ...(opts.force ? { force: true } : {}) };
   const out = opts.out ?? openOutDir(outDir, outOpts);
   try {
+    // the merged results/ replaces the folder's whole: what the user keeps there goes along (as `run` keeps it)
+    const userEntries = userResultEntries(join(out.path, 'results'), 'flag');
     await writeDirAtomic(
       out,
       (tmp) => {
         mkdirSync(join(tmp, 'results'), { recursive: true });
         for (const id of ids) copyFileSync(chosen.get(id)!.path, join(tmp, 'results', `${id}.json`));
+        for (const e of userEntries) cpSync(join(out.path, 'results', e), join(tmp, 'results', e), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
         writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       },
       outOpts,

@@ -153,12 +153,13 @@ export function poolSize(c: Pick<ResolvedConfig, 'workers' | 'workersAuto'>, tas
 const OWN_RESULT_ENTRY = /^(?:[0-9a-f]{16}\.json|\.[0-9a-f]{16}\.json\.\d+\.[0-9a-f]{8}\.tmp)$/;
 
 /**
- * Prepares `resultsDir` before the pool starts: refuses a results/ that is not a folder, or that
- * holds a .json file marginlab did not write (the report reads every .json there, so the run would
- * stop at its report after all the work); without --resume clears the result files and temp files
- * of an earlier run, nothing else (a user's note there stays).
+ * Checks the `results/` folder of an output folder before any work (run, merge): refuses a
+ * results/ that is not a folder, or that holds a .json file marginlab did not write (the report
+ * reads every .json there, so the command would stop at its report after all the work). Returns
+ * the entries that are the user's (everything but result files and their temp files): marginlab
+ * keeps them.
  */
-function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config'): void {
+export function userResultEntries(resultsDir: string, source: 'flag' | 'config'): string[] {
   // the output folder named by --out is a usage error (64), by the config's output.dir a config error (78)
   const code = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
   const where = source === 'config' ? "the config's output.dir" : '--out';
@@ -166,7 +167,7 @@ function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'co
   try {
     st = lstatSync(resultsDir);
   } catch {
-    return; // none yet
+    return []; // none yet
   }
   if (!st.isDirectory())
     throw new UserError(`${resultsDir} is not a folder of results marginlab wrote (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}); move it away or choose another ${where}`, code);
@@ -174,7 +175,16 @@ function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'co
   const alien = names.find((f) => f.endsWith('.json') && !f.startsWith('.') && !OWN_RESULT_ENTRY.test(f));
   if (alien !== undefined)
     throw new UserError(`${join(resultsDir, alien)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, code);
-  if (clear) for (const f of names) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
+  return names.filter((f) => !OWN_RESULT_ENTRY.test(f));
+}
+
+/**
+ * Prepares `resultsDir` before the pool starts (userResultEntries); without --resume clears the
+ * result files and temp files of an earlier run, nothing else (a user's note there stays).
+ */
+function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config'): void {
+  userResultEntries(resultsDir, source);
+  if (clear && existsSync(resultsDir)) for (const f of readdirSync(resultsDir)) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
 }
 
 export function listResultIds(resultsDir: string): Set<string> {

@@ -71,9 +71,12 @@ describe('Ctrl-C while run plans', () => {
   }, 120_000);
 });
 
-describe('merge into a folder holding the user’s files', () => {
-  it("keeps the user's files in results/ (as run does), refuses a .json there that marginlab did not write (64, before any work)", async () => {
+describe('merge', () => {
+  beforeAll(async () => {
     for (const i of [1, 2]) expect((await runCli(['run', '-c', 'b.config.ts', '--shard', `${i}/2`, '--out', `sh-${i}`, '--quiet'], dir)).code).toBe(0);
+  }, 120_000);
+
+  it("keeps the user's files in results/ (as run does), refuses a .json there that marginlab did not write (64, before any work)", async () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
     // an earlier merge, then the user's notes in its results/
     expect((await runCli(['merge', 'sh-1', 'sh-2', '--out', 'merged', '--quiet'], dir)).code).toBe(0);
@@ -101,4 +104,21 @@ describe('merge into a folder holding the user’s files', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(snapshot(join(dir, 'merged'))).toEqual(before);
   }, 120_000);
+
+  it('a shard interrupted in its report step (every result written) does not mark the complete merge "interrupted"; a missing run does', async () => {
+    const { cpSync, rmSync: rm, writeFileSync } = await import('node:fs');
+    const { mergeRunFolders } = await import('../src/shard/merge.js');
+    const a = join(dir, 'int-1');
+    cpSync(join(dir, 'sh-1'), a, { recursive: true });
+    const man = JSON.parse(read(join(a, 'manifest.json'))) as Record<string, unknown>;
+    writeFileSync(join(a, 'manifest.json'), `${JSON.stringify({ ...man, interrupted: true }, null, 2)}\n`);
+    const whole = await mergeRunFolders([a, join(dir, 'sh-2')], join(dir, 'int-merged'));
+    expect(whole.missing).toBe(0);
+    expect(whole.manifest.interrupted).toBeUndefined();
+    // the interrupted shard lacks a run: the merge is incomplete and says so
+    rm(join(a, 'results', resultFiles(a)[0]!));
+    const part = await mergeRunFolders([a, join(dir, 'sh-2')], join(dir, 'int-merged-2'));
+    expect(part.missing).toBe(1);
+    expect(part.manifest.interrupted).toBe(true);
+  });
 });

@@ -155,7 +155,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     wallClockMs: manifests.reduce((s, m) => s + m.wallClockMs, 0),
     ...(ref.plan ? { plan: ref.plan } : {}),
     configHash: fingerprint(ref),
-    ...(manifests.some((m) => m.interrupted) ? { interrupted: true } : {}),
+    // an input interrupted in its report step holds every result: the merge, whose report is rendered here, is then whole (as `marginlab report` drops the mark)
+    ...(manifests.some((m) => m.interrupted) && ids.length < total ? { interrupted: true } : {}),
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
     mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]! })),
   };

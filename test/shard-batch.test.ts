@@ -121,4 +121,20 @@ describe('merge', () => {
     expect(part.missing).toBe(1);
     expect(part.manifest.interrupted).toBe(true);
   });
+
+  it('merge interrupted while its report is written: exit 130, the line says the merged results are there without a report, the manifest is marked until `report` renders it', async () => {
+    const out = join(dir, 'int-report');
+    const slow = ['--import', join(REPO, 'test', 'fixtures', 'interrupt', 'slow-report.mjs')];
+    const { child, done } = startCli(['merge', 'sh-1', 'sh-2', '--out', 'int-report'], dir, { nodeArgs: slow });
+    await waitFor(() => existsSync(out) && readdirSync(out).some((f) => f.startsWith('.report.')), 60_000, 'the report temp folder');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the merged results are in \S*int-report but the report was not written \(`marginlab report \S*int-report` writes it\)\n$/);
+    expect(resultFiles(out)).toHaveLength(6);
+    expect((JSON.parse(read(join(out, 'manifest.json'))) as { interrupted?: boolean }).interrupted).toBe(true);
+    expect(readdirSync(out).filter((f) => /\.(tmp|old)$/.test(f) || f === '.marginlab.lock')).toEqual([]);
+    expect((await runCli(['report', 'int-report', '--quiet'], dir)).code).toBe(0);
+    expect((JSON.parse(read(join(out, 'manifest.json'))) as { interrupted?: boolean }).interrupted).toBeUndefined();
+  }, 120_000);
 });

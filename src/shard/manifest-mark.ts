@@ -1,10 +1,13 @@
 /**
  * The `"interrupted": true` mark of a run folder's manifest.json: set by `run` when a Ctrl-C stops
- * it in its report step, dropped by `report` once every planned run has a result and the report is
+ * it in its report step (also `merge`), dropped by `report` once every planned run has a result and the report is
  * rendered. The file is rewritten atomically with the rest of it as it was.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { onInterrupt } from '../util/interrupt.js';
+import type { OutDir } from '../util/outdir.js';
 
 /** Set (`on`) or drop the mark; false when the manifest already was so. Throws when it cannot be read or written. */
 export function setInterruptedMark(manifestPath: string, on: boolean): boolean {
@@ -14,4 +17,25 @@ export function setInterruptedMark(manifestPath: string, on: boolean): boolean {
   else delete m.interrupted;
   writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
   return true;
+}
+
+/**
+ * The report step of a command whose results and manifest are in place (`run` after its sweep,
+ * `merge` after it wrote the merged folder): until the returned function is called, a Ctrl-C
+ * marks the manifest "interrupted" (the report files are missing or of an earlier run) and says
+ * that `marginlab report` writes the report.
+ */
+export function guardReportStep(out: OutDir, what: string): () => void {
+  out.interruptNote = `${what} ${out.path} but the report was not written (\`marginlab report ${out.path}\` writes it)`;
+  const off = onInterrupt(() => {
+    try {
+      setInterruptedMark(join(out.path, 'manifest.json'), true);
+    } catch {
+      /* no manifest to mark */
+    }
+  });
+  return () => {
+    off();
+    out.interruptNote = null;
+  };
 }

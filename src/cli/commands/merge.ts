@@ -23,15 +23,22 @@ export function register(program: Command): void {
       const { mergeRunFolders } = await import('../../shard/merge.js');
       const { loadRunFolder, writeReport } = await import('../../report/index.js');
       const { openOutDir } = await import('../../util/outdir.js');
+      const { guardReportStep } = await import('../../shard/manifest-mark.js');
       const { resolve } = await import('node:path');
       // the output folder stays locked from the merge to the last report file
       const out = openOutDir(flags.out, { kind: 'run', inputs: dirs.map((d) => ({ label: 'input folder', path: resolve(d) })), ...(flags.force ? { force: true } : {}) });
       let outcome;
       try {
         outcome = await mergeRunFolders(dirs, flags.out, { out, ...(flags.force ? { force: true } : {}) });
-        const folder = loadRunFolder(outcome.outDir, { forReport: true });
-        const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
-        await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+        // the merged results and manifest are in place: a Ctrl-C now leaves them with the mark (not "as it was before")
+        const endReportStep = guardReportStep(out, 'the merged results are in');
+        try {
+          const folder = loadRunFolder(outcome.outDir, { forReport: true });
+          const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
+          await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+        } finally {
+          endReportStep();
+        }
       } catch (err) {
         out.discard();
         throw err;

@@ -87,7 +87,7 @@ async function runInto(
   flags: RunFlags,
 ): Promise<number> {
   const outDir = out.path;
-  const [{ runSweep }, { createProgress, chooseProgressMode }, { onInterrupt, setSoftStop }, { setInterruptedMark }] = await Promise.all([
+  const [{ runSweep }, { createProgress, chooseProgressMode }, { setSoftStop }, { guardReportStep }] = await Promise.all([
     import('../../shard/run.js'),
     import('../../shard/progress.js'),
     import('../../util/interrupt.js'),
@@ -122,15 +122,7 @@ async function runInto(
 
   // a Ctrl-C while the report is written: its temp folder is removed, the results stay, and the
   // manifest says "interrupted" (the report files are missing or of an earlier run)
-  const manifestPath = join(outDir, 'manifest.json');
-  out.interruptNote = `the ${done} results are kept in ${outDir} but the report was not written (\`marginlab report ${outDir}\` writes it)`;
-  const offInterrupt = onInterrupt(() => {
-    try {
-      setInterruptedMark(manifestPath, true);
-    } catch {
-      /* no manifest to mark */
-    }
-  });
+  const endReportStep = guardReportStep(out, `the ${done} results are kept in`);
   let written: string[];
   try {
     const { loadRunFolder, writeReport } = await import('../../report/index.js');
@@ -143,8 +135,7 @@ async function runInto(
       outSource,
     });
   } finally {
-    offInterrupt();
-    out.interruptNote = null;
+    endReportStep();
   }
   if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
   say(

@@ -137,4 +137,22 @@ describe('merge', () => {
     expect((await runCli(['report', 'int-report', '--quiet'], dir)).code).toBe(0);
     expect((JSON.parse(read(join(out, 'manifest.json'))) as { interrupted?: boolean }).interrupted).toBeUndefined();
   }, 120_000);
+
+  it('refuses (64) an input folder another marginlab process is writing, naming it and the holder', async () => {
+    const { cpSync, writeFileSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    const busy = join(dir, 'busy-1');
+    cpSync(join(dir, 'sh-1'), busy, { recursive: true });
+    // a live process of this host holds the folder's lock (as a `run --resume` on it would)
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(busy, '.marginlab.lock'), `${JSON.stringify({ pid: holder.pid, host: (await import('node:os')).hostname(), startedAt: new Date().toISOString(), command: 'run --resume' })}\n`);
+      const r = await runCli(['merge', 'busy-1', 'sh-2', '--out', 'busy-merged'], dir);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toMatch(new RegExp(`^marginlab: merge: \\S*busy-1 is being written by another marginlab process \\(pid ${holder.pid} .*run --resume\\); wait for it to finish, then merge\\n$`));
+      expect(existsSync(join(dir, 'busy-merged'))).toBe(false);
+    } finally {
+      holder.kill();
+    }
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, wr
 import { join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
+import { liveLock, lockHolder, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
@@ -30,6 +30,9 @@ function readManifest(dir: string): RunManifest {
   const p = join(dir, 'manifest.json');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`merge: folder not found: ${dir}`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
+  // a folder another marginlab command is writing (a shard's retry with --resume, a run in its report step): its results may change under the merge
+  const held = liveLock(dir);
+  if (held) throw usageError(`merge: ${dir} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then merge`);
   const m = parseRunManifest(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p);
   if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
   return m;

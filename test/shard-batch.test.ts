@@ -3,7 +3,7 @@
  * data and builds its plan, shard specs, merge into a folder holding the user's files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -48,9 +48,11 @@ describe('Ctrl-C while run plans', () => {
     expect(resultFiles(out)).toHaveLength(6);
     const before = snapshot(out);
     const mark = join(dir, 'planning-prev');
-    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'prev', '--quiet'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark } });
+    const go = join(dir, 'go-prev');
+    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'prev', '--quiet'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark, MARGINLAB_TEST_LOAD_GO: go } });
     await waitFor(() => existsSync(mark), 60_000, 'the plan being built');
     child.kill('SIGINT');
+    writeFileSync(go, '');
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^marginlab: interrupted before any run started: nothing in \S*prev was changed\n$/);
@@ -60,9 +62,11 @@ describe('Ctrl-C while run plans', () => {
   it('into a new folder: no folder is left, and the line does not claim results are kept there', async () => {
     const out = join(dir, 'fresh');
     const mark = join(dir, 'planning-fresh');
-    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'fresh'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark } });
+    const go = join(dir, 'go-fresh');
+    const { child, done } = startCli(['run', '-c', 'b.config.ts', '--out', 'fresh'], dir, { env: { MARGINLAB_TEST_LOAD_MARK: mark, MARGINLAB_TEST_LOAD_GO: go } });
     await waitFor(() => existsSync(mark), 60_000, 'the plan being built');
     child.kill('SIGINT');
+    writeFileSync(go, '');
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr.trimEnd().split('\n').pop()).toMatch(/^marginlab: interrupted before any run started: nothing in \S*fresh was changed$/);
@@ -77,7 +81,7 @@ describe('merge', () => {
   }, 120_000);
 
   it("keeps the user's files in results/ (as run does), refuses a .json there that marginlab did not write (64, before any work)", async () => {
-    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { mkdirSync } = await import('node:fs');
     // an earlier merge, then the user's notes in its results/
     expect((await runCli(['merge', 'sh-1', 'sh-2', '--out', 'merged', '--quiet'], dir)).code).toBe(0);
     const res = join(dir, 'merged', 'results');
@@ -106,7 +110,7 @@ describe('merge', () => {
   }, 120_000);
 
   it('a shard interrupted in its report step (every result written) does not mark the complete merge "interrupted"; a missing run does', async () => {
-    const { cpSync, rmSync: rm, writeFileSync } = await import('node:fs');
+    const { cpSync, rmSync: rm } = await import('node:fs');
     const { mergeRunFolders } = await import('../src/shard/merge.js');
     const a = join(dir, 'int-1');
     cpSync(join(dir, 'sh-1'), a, { recursive: true });
@@ -139,7 +143,7 @@ describe('merge', () => {
   }, 120_000);
 
   it('refuses (64) an input folder another marginlab process is writing, naming it and the holder', async () => {
-    const { cpSync, writeFileSync } = await import('node:fs');
+    const { cpSync } = await import('node:fs');
     const { spawn } = await import('node:child_process');
     const busy = join(dir, 'busy-1');
     cpSync(join(dir, 'sh-1'), busy, { recursive: true });

@@ -305,6 +305,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   }
   // a Ctrl-C while the data loaded or the plan was built: stop before the folder is touched (a fresh
   // run would clear the previous results below, and the manifest would claim the folder for this plan)
+  // (two turns: the first may run in the check phase of the poll that came before the signal)
+  await yieldToSignals();
   await yieldToSignals();
   if (opts.signal?.aborted) throw new UserError(`interrupted before any run started: nothing in ${outDir} was changed`, ExitCode.INTERRUPTED);
   withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));

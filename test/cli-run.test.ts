@@ -248,16 +248,18 @@ describe('short passes travel several per pool message', () => {
     expect(man.timings?.poolMessages).toBeLessThan(10);
     // the same passes among others whose worker dies: the batches holding a dying pass are run again
     // pass by pass, so the trend passes come out ok and byte-identical
-    writeConfig(dir, 'batch-dies.config.ts', sweep({ strategies: [trend, { name: 'fixture-dies', grid: { at: [10, 20] } }], leverage: [3], workers: 1 }));
+    writeConfig(dir, 'batch-dies.config.ts', sweep({ strategies: [trend, { name: 'fixture-dies', grid: { at: [10, 20] } }, 'fixture-hangs'], leverage: [3], workers: 1, timeoutMs: 3000 }));
     const r = await runCli(['run', '-c', 'batch-dies.config.ts', '--out', 'batch-dies', '--quiet'], dir);
     expect(r.code).toBe(1);
     const res = results(join(dir, 'batch-dies'));
-    expect(res).toHaveLength(24);
+    expect(res).toHaveLength(26);
     for (const x of res.filter((x) => x.spec.strategy === 'fixture-dies')) expect(x).toMatchObject({ status: 'errored', error: 'worker died (exit code 9)' });
+    // a hanging pass has its own limit inside a message, and is reported with it
+    for (const x of res.filter((x) => x.spec.strategy === 'fixture-hangs')) expect(x).toMatchObject({ status: 'errored', error: expect.stringMatching(/^timeout: the run passed its 3000 ms limit/) });
     const trendRuns = res.filter((x) => x.spec.strategy === 'fixture-trend');
     expect(trendRuns.map((x) => x.status)).toEqual(Array(20).fill('ok'));
     for (const x of trendRuns) expect(read(join(dir, 'batch-dies', 'results', `${x.runId}.json`))).toBe(read(join(dir, 'batch', 'results', `${x.runId}.json`)));
-    // 12 passes in 6 messages (5, 3, then 4 alone as the queue runs short), plus the passes of each
+    // 13 passes in 6 messages (6, 3, then 4 alone as the queue runs short), plus the passes of each
     // split batch run again alone
     const dies = JSON.parse(read(join(dir, 'batch-dies', 'manifest.json'))) as RunManifest;
     expect(dies.timings?.poolMessages).toBeGreaterThan(6);

@@ -170,8 +170,6 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   function runOne(task: PlanTask, lane: number, batch: null): Promise<SerializedResult[] | null>;
   function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[]): Promise<SerializedResult[] | null | 'split'>;
   async function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[] | null): Promise<SerializedResult[] | null | 'split'> {
-    // a message of n passes has n times a pass's time limit (the passes run one after another)
-    const timeoutMs = opts.timeoutMs * (batch ? batch.length : 1);
     const ac = new AbortController();
     const onAll = () => ac.abort(new Error('interrupted'));
     stopAll.signal.addEventListener('abort', onAll, { once: true });
@@ -180,11 +178,17 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     Atomics.store(started, lane, 0);
     const submitted = Date.now();
     let startedAt = 0;
+    let seen = 0;
     const startLimit = Math.max(120_000, opts.timeoutMs);
     const timer = setInterval(() => {
       const now = Date.now();
-      if (startedAt === 0 && Atomics.load(started, lane) === 1) startedAt = now;
-      if (startedAt !== 0 && now - startedAt > timeoutMs) {
+      // the worker counts the passes it has started on this lane: each pass of a message has its own limit
+      const passes = Atomics.load(started, lane);
+      if (passes !== seen) {
+        seen = passes;
+        startedAt = now;
+      }
+      if (startedAt !== 0 && now - startedAt > opts.timeoutMs) {
         ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`));
       } else if (startedAt === 0 && now - submitted > startLimit) {
         ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));

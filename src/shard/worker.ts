@@ -26,7 +26,7 @@ export interface WorkerInit {
   strategyDirs: string[];
   /** SharedArrayBuffer of one BigInt64: bars replayed by all workers (progress) */
   progress: SharedArrayBuffer;
-  /** SharedArrayBuffer of one Int32 per lane: set to 1 when the lane's task starts replaying (its timeout starts then) */
+  /** SharedArrayBuffer of one Int32 per lane: the passes of the lane's message started so far (each start restarts the timeout) */
   started: SharedArrayBuffer;
   /** stress scenario definitions by id (src/stress); absent or empty without stress runs */
   scenarios?: Record<string, Scenario>;
@@ -195,7 +195,8 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   const [[{ replay, SeriesPool }, { getVenue }, analysis], strategy] = await Promise.all([loadCore(), loadStrategy(first.strategy, init.strategyDirs)]);
   const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);
   // modules are loaded: the pass's timeout starts now
-  if (startedFlags) Atomics.store(startedFlags, task.lane, 1);
+  // one more pass started on this lane (a message of several counts each: each has its own time limit)
+  if (startedFlags) Atomics.add(startedFlags, task.lane, 1);
   let reported = 0;
   guard ??= new RealmGuard();
   beginPass();

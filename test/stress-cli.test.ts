@@ -131,15 +131,20 @@ describe('marginlab stress', () => {
     expect(after.filter((x) => x.stress?.kind === 'path').every((x) => x.prices === undefined && x.events.length === 0)).toBe(true);
     for (const x of after.filter((y) => !y.stress)) expect(JSON.stringify(x)).toBe(before.get(x.runId));
     expect(read(join(dir, 'ev', 'report.md'))).toContain('4 Monte Carlo path runs keep their outcome only');
-    // a resume stopped before any run: the results it removed are not counted as finished
+    // a resume stopped before any run started (a Ctrl-C while it loaded or planned): nothing in the
+    // folder changes, not even the results the new config would redo
     evConfig(true);
     const stopped = new AbortController();
     stopped.abort();
     const warnings: string[] = [];
-    const out = await runSweep({ loaded: await loadConfig(join(dir, 'stress-ev.config.ts')), outDir: join(dir, 'ev'), shard: null, resume: true, progress: createProgress('quiet'), signal: stopped.signal, onWarning: (w) => warnings.push(w) });
-    expect(warnings).toHaveLength(4);
-    expect([out.interrupted, out.ok, resultFiles(join(dir, 'ev')).length]).toEqual([true, 2, 2]);
-    expect((JSON.parse(read(join(dir, 'ev', 'manifest.json'))) as { runs: unknown }).runs).toEqual({ total: 6, ok: 2, errored: 0 });
+    const files = new Map(resultFiles(join(dir, 'ev')).map((f) => [f, read(join(dir, 'ev', 'results', f))]));
+    const manifest = read(join(dir, 'ev', 'manifest.json'));
+    await expect(
+      runSweep({ loaded: await loadConfig(join(dir, 'stress-ev.config.ts')), outDir: join(dir, 'ev'), shard: null, resume: true, progress: createProgress('quiet'), signal: stopped.signal, onWarning: (w) => warnings.push(w) }),
+    ).rejects.toMatchObject({ exitCode: 130, message: expect.stringMatching(/^interrupted before any run started: nothing in .* was changed$/) });
+    expect(warnings).toHaveLength(0);
+    expect(new Map(resultFiles(join(dir, 'ev')).map((f) => [f, read(join(dir, 'ev', 'results', f))]))).toEqual(files);
+    expect(read(join(dir, 'ev', 'manifest.json'))).toBe(manifest);
   }, 120_000);
 
   it('--resume after a change of stress.pathEvents also redoes errored path runs that kept no events', async () => {

@@ -7,6 +7,7 @@ import type { MarkSnapshot } from '../account/types.js';
 import type { SymbolColumns } from '../feed/types.js';
 import { LotGrid, type LotSize } from '../venue/lots.js';
 import type { VenueProfile } from '../venue/types.js';
+import { lowerBound } from '../util/typed-array.js';
 import type { ExecutionOptions, SetupSeries } from './types.js';
 
 export function newSnapshot(): MarkSnapshot {
@@ -129,14 +130,8 @@ export function tierSwitchBars(venue: VenueProfile, time: Float64Array, from: nu
   const dates = venue.tierChanges(time[from]!, time[to - 1]!);
   const out: number[] = [];
   for (let d = 0; d < dates.length; d++) {
-    let lo = from + 1;
-    let hi = to;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (time[mid]! >= dates[d]!) hi = mid;
-      else lo = mid + 1;
-    }
-    if (lo < to && (out.length === 0 || out[out.length - 1]! < lo)) out.push(lo);
+    const i = lowerBound(time, dates[d]!, from + 1);
+    if (i < to && (out.length === 0 || out[out.length - 1]! < i)) out.push(i);
   }
   return Int32Array.from(out);
 }

@@ -29,6 +29,7 @@ import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from '.
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { lowerBound } from '../util/typed-array.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
 export const FUNDING_JITTER_MS = 1000;
@@ -450,16 +451,6 @@ function sameTimes(a: Float64Array, b: Float64Array, off: number, n: number): bo
   if (a[off] !== b[0] || a[off + n - 1] !== b[n - 1]) return false;
   for (let k = 0; k < n; k++) if (a[off + k] !== b[k]) return false;
   return true;
-}
-
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN; `marks` is finest first (as planned) */

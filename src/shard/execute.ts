@@ -140,13 +140,12 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
    * pass at fault gets errored results and every message (and timeout) is its own.
    */
   const runBatch = async (batch: readonly PlanTask[], lane: number): Promise<SerializedResult[] | null> => {
-    if (batch.length === 1) return runOne(batch[0]!, lane, null);
-    const together = await runOne(batch[0]!, lane, batch);
+    const together = await runOne(batch, lane);
     if (together !== 'split') return together;
     const all: SerializedResult[] = [];
     for (let k = 0; k < batch.length; k++) {
-      const r = await runOne(batch[k]!, lane, null);
-      if (r === null) return null;
+      const r = await runOne([batch[k]!], lane);
+      if (r === null || r === 'split') return null; // (a message of one pass is never split)
       for (const x of r) all.push(x);
     }
     return all;
@@ -164,12 +163,11 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   });
 
   /**
-   * runs one task (or, with `batch`, those passes in one message: 'split' when that fails) on lane
-   * `lane`; its results, or null when interrupted (the task is posted to the pool before the first await)
+   * runs the passes of `batch` in one message on lane `lane`: their results; null when interrupted
+   * (the message is posted to the pool before the first await); 'split' when a message of several
+   * fails (one pass alone that fails gets errored results)
    */
-  function runOne(task: PlanTask, lane: number, batch: null): Promise<SerializedResult[] | null>;
-  function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[]): Promise<SerializedResult[] | null | 'split'>;
-  async function runOne(task: PlanTask, lane: number, batch: readonly PlanTask[] | null): Promise<SerializedResult[] | null | 'split'> {
+  async function runOne(batch: readonly PlanTask[], lane: number): Promise<SerializedResult[] | null | 'split'> {
     const ac = new AbortController();
     const onAll = () => ac.abort(new Error('interrupted'));
     stopAll.signal.addEventListener('abort', onAll, { once: true });
@@ -194,17 +192,17 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));
       }
     }, Math.min(50, Math.max(5, Math.floor(opts.timeoutMs / 10))));
-    const msg: WorkerTask | WorkerBatch = batch ? { batch: batch.map((t) => workerTask(t, lane)) } : workerTask(task, lane);
+    const msg: WorkerTask | WorkerBatch = batch.length > 1 ? { batch: batch.map((t) => workerTask(t, lane)) } : workerTask(batch[0]!, lane);
     let results: SerializedResult[];
     messages++;
     try {
       results = await pool.run(msg, { signal: ac.signal });
     } catch (err) {
       if (interrupted) return null;
-      if (batch) return 'split';
+      if (batch.length > 1) return 'split';
       const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
       const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
-      results = task.runs.map((r) => serializeResult(erroredResult(r.runId, r.spec, message)));
+      results = batch[0]!.runs.map((r) => serializeResult(erroredResult(r.runId, r.spec, message)));
     } finally {
       clearInterval(timer);
       stopAll.signal.removeEventListener('abort', onAll);

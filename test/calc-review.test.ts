@@ -201,6 +201,26 @@ describe('calc numbers', () => {
   });
 });
 
+describe('calc decimal strings', () => {
+  const ask = (o: Record<string, unknown>) => JSON.parse(evaluateLine(JSON.stringify(o)).text) as Record<string, unknown>;
+  it('a decimal string reads as its number (result files write money as strings), nested inputs too', () => {
+    const asNumbers = ask({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: 0.5, entryPrice: 30000, walletBalance: 1500, mmr: 0.004 });
+    const asStrings = ask({ op: 'liquidationPrice', venue: 'binance', side: 'long', qty: '0.5', entryPrice: ' 3e4 ', walletBalance: '1500.00', mmr: '.004' });
+    expect(asStrings).toEqual(asNumbers);
+    // decimal ops stay exact: 0.1 × 3 × 0.0001 funding
+    expect(ask({ op: 'fundingFee', side: 'short', qty: '3', price: '0.1', rate: '0.0001' })).toEqual(ask({ op: 'fundingFee', side: 'short', qty: 3, price: 0.1, rate: 0.0001 }));
+    const leg = { symbol: 'A', side: 'long', qty: '1', entryPrice: '100', markPrice: '100', mmr: '0.01' };
+    expect(ask({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: '10', target: 'A', positions: [leg] })).toMatchObject({ liquidationPrice: expect.any(Number) });
+  });
+  it('text that is not a decimal number is refused naming the key, as are overflowing strings', () => {
+    for (const bad of ['0x10', '', ' ', 'Infinity', 'NaN', '1_000', '1,5', '12abc', '--1']) {
+      expect(ask({ op: 'fundingFee', side: 'long', qty: bad, price: 1, rate: 0.0001 }).error).toBe(`"qty" must be a number (a JSON number or a decimal string such as "1234.5"), got ${JSON.stringify(bad)}`);
+    }
+    expect(ask({ op: 'fundingFee', side: 'long', qty: '1e400', price: 1, rate: 0.0001 }).error).toBe('"qty" is too large for a number (above 1.8e308)');
+    expect(ask({ op: 'fundingFee', side: 'long', qty: '-1', price: 1, rate: 0.0001 }).error).toBe('"qty" must be ≥ 0, got -1');
+  });
+});
+
 describe('calc liq bybit: --wallet and --extra-margin', () => {
   const json = (args: string[]) => JSON.parse(cli(['calc', 'liq', '--venue', 'bybit', ...args, '--json']).stdout) as Record<string, unknown>;
   it('--wallet is the position margin with --leverage too (it was dropped for Q·EP/leverage)', () => {

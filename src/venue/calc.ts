@@ -10,6 +10,7 @@ import { getVenue, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { parseDate } from '../util/time.js';
+import { parseDecimalText } from '../util/decimal-text.js';
 import {
   bankruptcyPriceOf,
   binanceLiquidationPrice,
@@ -42,14 +43,16 @@ export function shown(v: unknown): string {
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: false }): number;
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional: true }): number | undefined;
 function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: boolean }): number | undefined {
-  const v = o[key];
-  if (v === undefined || v === null) {
+  const raw = o[key];
+  if (raw === undefined || raw === null) {
     if (opts.optional) return undefined;
     return fail(`"${key}" is required (a number)`);
   }
-  // JSON.parse reads 1e400 as Infinity (JSON has no NaN or Infinity literals)
+  // a decimal string reads as its number: marginlab's own result files write money that way ("1234.5")
+  const v = typeof raw === 'string' ? (parseDecimalText(raw) ?? raw) : raw;
+  // JSON.parse reads 1e400 as Infinity (JSON has no NaN or Infinity literals); so does a decimal string
   if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return fail(`"${key}" is too large for a number (above 1.8e308)`);
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a JSON number, got ${shown(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a number (a JSON number or a decimal string such as "1234.5"), got ${shown(v)}`);
   if (opts.positive && !(v > 0)) return fail(`"${key}" must be > 0, got ${v}`);
   if (opts.rate && !(v >= 0 && v < 1)) return fail(`"${key}" must be a rate in [0, 1), got ${v}`);
   if (opts.min !== undefined && v < opts.min) return fail(`"${key}" must be ≥ ${opts.min}, got ${v}`);

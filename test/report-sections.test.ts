@@ -10,6 +10,7 @@ import { leverageSweep, modeTotals, type ModeTotals } from '../src/report/aggreg
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderHtml } from '../src/report/html.js';
 import type { SweepRow } from '../src/report/model.js';
+import { buildSummary, SummarySchema } from '../src/report/summary.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults } from './fixtures/report/fixture.js';
 import { makeStressResults } from './fixtures/report/stress-fixture.js';
@@ -225,6 +226,25 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
     }
     const html = renderHtml(model, leverageSweep(model.history), modeTotals(model.history));
     unique([...html.split('id="stress"')[1]!.matchAll(/<figcaption>(.*?)<\/figcaption>/g)].map((m) => m[1]!));
+  });
+
+  it('summary.json: leverage-sweep, stress-config and survival rows carry dataset and timeframe (rows otherwise alike)', () => {
+    const one = makeStressResults({ bars: 24 * 10, paths: 3, leverages: [3, 25] });
+    const rs = [...one, ...one.map((r) => {
+      const x = clone(r);
+      x.spec.timeframe = '30m';
+      x.runId = `${r.runId.slice(0, 12)}3030`;
+      return x;
+    })];
+    const model = buildModel(rs, makeManifest(rs));
+    const s = SummarySchema.parse(buildSummary(model, leverageSweep(model.history), modeTotals(model.history)));
+    const rowsOf = (xs: readonly object[]) => xs.map((x) => JSON.stringify(Object.fromEntries(Object.entries(x).filter(([k]) => !['leverages', 'maxSafeLeverage', 'minLiquidatedLeverage', 'curve', 'maxLeverage', 'populations', 'scenarios', 'id'].includes(k)))));
+    for (const [name, rows] of [['leverageSweep', s.leverageSweep], ['stress.configs', s.stress!.configs], ['stress.survival', s.stress!.survival]] as const) {
+      expect(rows.length, name).toBeGreaterThan(1);
+      unique(rowsOf(rows));
+      expect(new Set(rows.map((r) => r.timeframe)), name).toEqual(new Set(['1h', '30m']));
+      for (const r of rows) expect(r.dataset, name).toBe(rs[0]!.spec.dataset);
+    }
   });
 });
 

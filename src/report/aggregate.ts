@@ -110,6 +110,8 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       paramsLabel: paramsLabel(spec.params),
       venue: spec.venue,
       dataLabel: dataLabel(spec),
+      dataset: spec.dataset,
+      timeframe: spec.timeframe,
       setup: spec.setup as SetupId,
       leverages: [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b),
       maxSafeLeverage: safe,

@@ -87,6 +87,9 @@ export interface SweepRow {
   venue: string;
   /** as ConfigGroup.dataLabel */
   dataLabel: string;
+  /** the runs' dataset and timeframe (one each: both are part of the configuration) */
+  dataset: string;
+  timeframe: string;
   setup: SetupId;
   /** leverages run (ok runs), ascending */
   leverages: number[];

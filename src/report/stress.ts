@@ -89,6 +89,8 @@ export interface StressConfig {
   venue: string;
   /** `dataset timeframe` when the stress runs span more than one (format.ts dataLabeller), else '' */
   dataLabel: string;
+  dataset: string;
+  timeframe: string;
   leverage: number;
   initialCapital: string;
   populations: Partial<Record<Population, PopulationSummary>>;
@@ -100,6 +102,8 @@ export interface SurvivalRow {
   paramsLabel: string;
   venue: string;
   dataLabel: string;
+  dataset: string;
+  timeframe: string;
   setup: SetupId;
   population: Population;
   curve: SurvivalPoint[];
@@ -304,6 +308,8 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
       paramsLabel: paramsLabel(first.params),
       venue: first.venue,
       dataLabel: dataLabel(first),
+      dataset: first.dataset,
+      timeframe: first.timeframe,
       leverage: first.leverage,
       initialCapital: first.initialCapital,
       populations,
@@ -325,7 +331,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {
     const curve = survivalCurve(e.points);
-    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, dataLabel: dataLabel(e.spec), setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
+    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, dataLabel: dataLabel(e.spec), dataset: e.spec.dataset, timeframe: e.spec.timeframe, setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
   });
   survival.sort(
     (a, b) =>

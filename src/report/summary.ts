@@ -48,6 +48,8 @@ export const SummaryStressSchema = z.strictObject({
       strategy: z.string(),
       params: z.string(),
       venue: z.string(),
+      dataset: z.string(),
+      timeframe: z.string(),
       leverage: z.number(),
       populations: z.array(
         z.strictObject({
@@ -98,6 +100,8 @@ export const SummaryStressSchema = z.strictObject({
       strategy: z.string(),
       params: z.string(),
       venue: z.string(),
+      dataset: z.string(),
+      timeframe: z.string(),
       setup: setupEnum,
       population: populationEnum,
       curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema })),
@@ -173,6 +177,8 @@ export const SummarySchema = z.strictObject({
       strategy: z.string(),
       params: z.string(),
       venue: z.string(),
+      dataset: z.string(),
+      timeframe: z.string(),
       setup: setupEnum,
       leverages: z.array(z.number()),
       maxSafeLeverage: z.number().nullable(),
@@ -252,6 +258,8 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
       strategy: c.strategy,
       params: c.paramsLabel,
       venue: c.venue,
+      dataset: c.dataset,
+      timeframe: c.timeframe,
       leverage: c.leverage,
       populations: POPULATIONS.filter((p) => c.populations[p]).map((p) => {
         const ps = c.populations[p]!;
@@ -285,6 +293,8 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
       strategy: r.strategy,
       params: r.paramsLabel,
       venue: r.venue,
+      dataset: r.dataset,
+      timeframe: r.timeframe,
       setup: r.setup,
       population: r.population,
       curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation } })),
@@ -335,6 +345,8 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
       strategy: r.strategy,
       params: r.paramsLabel,
       venue: r.venue,
+      dataset: r.dataset,
+      timeframe: r.timeframe,
       setup: r.setup,
       leverages: r.leverages,
       maxSafeLeverage: r.maxSafeLeverage,

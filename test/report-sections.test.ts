@@ -167,6 +167,16 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
     });
     return [...rs, ...other];
   };
+  /** stress runs on the 1h bars and the same on 30m bars */
+  const twoDataStress = (): RunResult[] => {
+    const one = makeStressResults({ bars: 24 * 10, paths: 3, leverages: [3, 25] });
+    return [...one, ...one.map((r) => {
+      const x = clone(r);
+      x.spec.timeframe = '30m';
+      x.runId = `${r.runId.slice(0, 12)}3030`;
+      return x;
+    })];
+  };
   /** the identity cells (every column but the figures) of each row of the Markdown table under `heading` */
   const mdIdentities = (md: string, heading: string): string[] => {
     const lines = md.split(`## ${heading}`)[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| '));
@@ -205,13 +215,7 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
   });
 
   it('report.md and report.html Stress sections: every table row and chart caption names the data', () => {
-    const one = makeStressResults({ bars: 24 * 10, paths: 3, leverages: [3, 25] });
-    const rs = [...one, ...one.map((r) => {
-      const x = clone(r);
-      x.spec.timeframe = '30m';
-      x.runId = `${r.runId.slice(0, 12)}3030`;
-      return x;
-    })];
+    const rs = twoDataStress();
     const model = buildModel(rs, makeManifest(rs));
     const md = renderMarkdown(model, leverageSweep(model.history), modeTotals(model.history));
     const stress = md.split('## Stress')[1]!.split('\n## ')[0]!;
@@ -229,13 +233,7 @@ describe('a sweep over two datasets or timeframes (config data: [...])', () => {
   });
 
   it('summary.json: leverage-sweep, stress-config and survival rows carry dataset and timeframe (rows otherwise alike)', () => {
-    const one = makeStressResults({ bars: 24 * 10, paths: 3, leverages: [3, 25] });
-    const rs = [...one, ...one.map((r) => {
-      const x = clone(r);
-      x.spec.timeframe = '30m';
-      x.runId = `${r.runId.slice(0, 12)}3030`;
-      return x;
-    })];
+    const rs = twoDataStress();
     const model = buildModel(rs, makeManifest(rs));
     const s = SummarySchema.parse(buildSummary(model, leverageSweep(model.history), modeTotals(model.history)));
     const rowsOf = (xs: readonly object[]) => xs.map((x) => JSON.stringify(Object.fromEntries(Object.entries(x).filter(([k]) => !['leverages', 'maxSafeLeverage', 'minLiquidatedLeverage', 'curve', 'maxLeverage', 'populations', 'scenarios', 'id'].includes(k)))));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
+import { erroredResult } from '../src/shard/worker.js';
 
 let dir: string;
 const sweep = (extra: Record<string, unknown> = {}) => ({
@@ -146,7 +147,7 @@ describe('never mix runs', () => {
     expect(read(join(dir, 'R', 's1', 'results', files[0]!))).toBe(read(join(dir, 'P', 'shard-1', 'results', files[0]!)));
   });
 
-  it('merge and report keep to the plan: foreign and edited results, the same shard twice, a missing shard', async () => {
+  it('merge and report keep to the plan: foreign and edited results, a shard retried in a new folder, a missing shard', async () => {
     const { mergeRunFolders } = await import('../src/shard/merge.js');
     const { loadRunFolder } = await import('../src/report/index.js');
     // a result of another config copied into a shard folder
@@ -172,10 +173,18 @@ describe('never mix runs', () => {
       exitCode: 65,
       message: expect.stringMatching(new RegExp(`${f}: its RunId ${f.slice(0, 16)} does not re-derive from its spec`)),
     });
-    // the same shard twice (a copy of the folder)
-    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'copy-1'), { recursive: true });
-    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'copy-1')], join(dir, 'x3'))).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/shard 1\/2 given twice/) });
-    for (const x of ['x1', 'x2', 'x3']) expect(existsSync(join(dir, x))).toBe(false);
+    for (const x of ['x1', 'x2']) expect(existsSync(join(dir, x))).toBe(false);
+    // the same shard in two folders: a retry of shard 1's failed run into a new folder is merged, the ok result winning
+    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'failed-1'), { recursive: true });
+    const g = resultFiles(join(dir, 'failed-1'))[0]!;
+    const good = JSON.parse(read(join(dir, 'failed-1', 'results', g))) as RunResult;
+    writeFileSync(join(dir, 'failed-1', 'results', g), JSON.stringify(erroredResult(good.runId, good.spec, 'run timed out after 1000 ms')));
+    for (const [k, order] of [['x3', ['failed-1', 'P/shard-2', 'P/shard-1']], ['x4', ['P/shard-1', 'failed-1', 'P/shard-2']]] as const) {
+      const merged = await mergeRunFolders(order.map((d) => join(dir, d)), join(dir, k));
+      expect(merged).toMatchObject({ runs: 8, missing: 0, duplicates: 4 });
+      expect(JSON.parse(read(join(dir, k, 'results', g)))).toMatchObject({ status: 'ok' });
+      expect(merged.manifest.runs).toMatchObject({ total: 8, errored: 0 });
+    }
     // a missing shard: said in summary.json, report.md, report.html and by exit 1
     const half = await runCli(['merge', 'P/shard-1', '--out', 'half'], dir);
     expect(half.code).toBe(1);

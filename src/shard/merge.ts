@@ -86,15 +86,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     if (code.length > 0) problems.push(`strategy code: ${a} and ${b} ran different versions of ${code.map((n) => `'${n}'`).join(', ')}`);
   });
   if (problems.length > 0) throw new UserError(`merge: the folders do not belong to one sweep (${problems.length} mismatch${problems.length === 1 ? '' : 'es'})`, ExitCode.DATA, problems);
-  // the same shard twice
-  const shardSeen = new Map<string, string>();
-  manifests.forEach((m, i) => {
-    if (!m.shard) return;
-    const k = `${m.shard.index}/${m.shard.count}`;
-    const prev = shardSeen.get(k);
-    if (prev !== undefined) throw usageError(`merge: shard ${k} given twice (${prev} and ${inputs[i]}); name each shard once`);
-    shardSeen.set(k, inputs[i]!);
-  });
+  // the same shard in two folders is allowed: a shard re-run into a new folder to retry its errored
+  // runs (same RunIds; below, an ok result wins over an errored one), as for an unsharded re-run
 
   // the plan: the whole plan's RunIds (folders written before plans were recorded have none: then only RunIds re-derived from specs are checked)
   const planIds = ref.plan?.runIds ?? null;

@@ -2,7 +2,7 @@
  * `marginlab merge <dir>... --out <dir>`: combine run folders (e.g. the N shards of one sweep)
  * into one and render its report. Refuses folders of different engine versions, configs or data
  * hashes (exit 65), results whose RunId does not re-derive from their spec or that are not in their
- * folder's plan (65, the files named), the same folder or shard twice or a folder another process is writing (64), and an --out that is an
+ * folder's plan (65, the files named), the same folder twice or a folder another process is writing (64), and an --out that is an
  * input, inside one, or a non-empty folder marginlab did not make (64; --force for the last).
  * Exit 1 when a merged run errored or planned runs are missing.
  */

@@ -260,7 +260,7 @@ describe('report.html in headless Chromium', () => {
       sel.value = opt.value;
       sel.dispatchEvent(new Event('change'));
       const out = {};
-      for (const kind of ['equity', 'drawdown', 'margin', 'costs']) {
+      for (const kind of ['equity', 'drawdown', 'margin', 'costs', 'price']) {
         out[kind] = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="' + kind + '"]')).getOption().series.map((s) => s.name);
       }
       sel.value = '0';
@@ -268,6 +268,10 @@ describe('report.html in headless Chromium', () => {
       return out;
     })()`);
     for (const kind of ['equity', 'drawdown', 'margin', 'costs']) expect(names[kind], kind).toEqual(['cross (errored: until it stopped)']);
+    // the price chart shows its fills up to where it stopped, named the same way (they were left out)
+    expect(names.price!.length).toBeGreaterThan(1);
+    expect(names.price!.slice(1).every((n) => n.startsWith('cross (errored: until it stopped) ')), names.price!.join(', ')).toBe(true);
+    expect(names.price).toContain('cross (errored: until it stopped) entry');
     expect(consoleErrors).toEqual([]);
   });
 

@@ -510,14 +510,14 @@ const CLIENT_JS = String.raw`
         data: zip(P.t, P.close[sym]), connectNulls: false, emphasis: { disabled: true } });
       var omitted = 0;
       P.runs.forEach(function (r) {
-        var m = r.marks[sym], c = COLORS[r.mode];
-        if (r.lp[sym] && r.lp[sym].length) o.series.push({ name: r.mode + ' liquidation price', type: 'line', step: 'end', showSymbol: false, symbol: 'none',
+        var m = r.marks[sym], c = COLORS[r.mode], nm = runName(r);
+        if (r.lp[sym] && r.lp[sym].length) o.series.push({ name: nm + ' liquidation price', type: 'line', step: 'end', showSymbol: false, symbol: 'none',
           color: c, lineStyle: { width: 1.4, type: 'dashed' }, z: 3, data: r.lp[sym], connectNulls: false, emphasis: { disabled: true } });
         if (!m) return;
         omitted += m.omitted;
-        if (m.entry.length) o.series.push({ name: r.mode + ' entry', type: 'scatter', symbol: 'triangle', symbolSize: 8, color: c, z: 4, data: m.entry });
-        if (m.exit.length) o.series.push({ name: r.mode + ' exit', type: 'scatter', symbol: 'triangle', symbolRotate: 180, symbolSize: 8, color: c, itemStyle: { opacity: 0.7 }, z: 4, data: m.exit });
-        if (m.liq.length) o.series.push({ name: r.mode + ' liquidation', type: 'scatter', symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, color: c,
+        if (m.entry.length) o.series.push({ name: nm + ' entry', type: 'scatter', symbol: 'triangle', symbolSize: 8, color: c, z: 4, data: m.entry });
+        if (m.exit.length) o.series.push({ name: nm + ' exit', type: 'scatter', symbol: 'triangle', symbolRotate: 180, symbolSize: 8, color: c, itemStyle: { opacity: 0.7 }, z: 4, data: m.exit });
+        if (m.liq.length) o.series.push({ name: nm + ' liquidation', type: 'scatter', symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, color: c,
           itemStyle: { borderColor: c, borderWidth: 2.5 }, z: 5, data: m.liq });
       });
       o.legend.type = 'scroll';

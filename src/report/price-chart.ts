@@ -2,7 +2,8 @@
  * Data of report.html's price chart for one configuration: per traded symbol the close price
  * (downsampled, extremes kept), and per setup the entries, exits and liquidations as markers at
  * their fill / close prices and the liquidation price over time (a step line; null = flat).
- * Everything comes from the stored results (prices, events, liquidationPrices). Large series are
+ * Everything comes from the stored results (prices, events, liquidationPrices), an errored run's
+ * up to where it failed. Large series are
  * thinned to the page's point budget: price and liquidation-price lines keep each bucket's
  * extremes; markers are thinned evenly (liquidations never) and the count left out is reported.
  */
@@ -23,6 +24,8 @@ export interface PriceMarks {
 
 export interface PricePanelRun {
   mode: SetupId;
+  /** an errored run's markers and liquidation price stop where it failed (the page names it so) */
+  status: RunResult['status'];
   /** per symbol */
   marks: Record<string, PriceMarks>;
   /** per symbol: the liquidation price as [time, price | null] steps, ending at the last bar */
@@ -70,7 +73,6 @@ export function pricePanel(runs: readonly [SetupId, RunResult][], maxPoints: num
   const markerBudget = Math.max(100, Math.floor(maxPoints / 2));
 
   const panelRuns: PricePanelRun[] = runs
-    .filter(([, r]) => r.status === 'ok')
     .map(([mode, r]) => {
       const marks: Record<string, PriceMarks> = {};
       for (const s of symbols) marks[s] = { entry: [], exit: [], liq: [], omitted: 0 };
@@ -108,10 +110,11 @@ export function pricePanel(runs: readonly [SetupId, RunResult][], maxPoints: num
         }
         const pts = thinSteps(steps.time, steps.price, maxPoints);
         const last = pts[pts.length - 1]!;
-        if (last[1] !== null && last[0] < end) pts.push([end, last[1]]);
+        // held to the last bar; an errored run's line stops at its last step (it replayed no further)
+        if (r.status === 'ok' && last[1] !== null && last[0] < end) pts.push([end, last[1]]);
         lp[s] = pts;
       }
-      return { mode, marks, lp };
+      return { mode, status: r.status, marks, lp };
     });
   return { symbols, t, close, runs: panelRuns };
 }

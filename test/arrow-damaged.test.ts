@@ -43,10 +43,10 @@ async function dataset(name: string): Promise<string> {
   return dir;
 }
 
-/** Change the file's bytes, then update the manifest's sha256 so that only the reader can object. */
-function damage(dir: string, edit: (buf: Buffer) => void): void {
+/** Change the file's bytes (or replace them all), then update the manifest's sha256 so that only the reader can object. */
+function damage(dir: string, edit: (buf: Buffer) => void, replace?: Buffer): void {
   const path = join(dir, FILE);
-  const buf = readFileSync(path);
+  const buf = replace ?? readFileSync(path);
   edit(buf);
   writeFileSync(path, buf);
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
@@ -98,4 +98,34 @@ describe('damaged Arrow files', () => {
     expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file`);
     expect(r.stderr).not.toContain('internal error');
   }, 60_000);
+
+  it('a file cut short at any length is exit 65 in one line naming the file and saying it was cut short, never JavaScript internals', async () => {
+    const dir = await dataset('cut');
+    const full = readFileSync(join(dir, FILE));
+    // the header, inside the schema, inside a record batch, inside the footer, one byte short
+    const lengths = [6, 9, 40, 200, Math.floor(full.length / 2), full.length - 20, full.length - 1];
+    for (const n of lengths) {
+      damage(dir, () => undefined, full.subarray(0, n));
+      const r = await validate(dir);
+      expect(r.code, `cut at ${n}`).toBe(65);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[1], `cut at ${n}`).toBe(`  ${FILE}: not a readable Arrow IPC file: the file ends after ${n} bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write); re-import or re-download it`);
+      expect(lines).toHaveLength(2);
+    }
+    // a file that is no Arrow at all, and damaged metadata past the signature: one sentence, no JavaScript error text
+    damage(dir, () => undefined, Buffer.from('timestamp,open,high,low,close,volume\n1,2,3,1,2,5\n'));
+    let r = await validate(dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file: it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file; re-import or re-download it`);
+    const meta = Buffer.from(full);
+    meta.fill(0, 8, 64); // the schema message's length and flatbuffer root
+    damage(dir, () => undefined, meta);
+    r = await validate(dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).not.toMatch(/Cannot read properties|DataView|TypeError|RangeError|internal error/);
+    expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file: `);
+    // the freqtrade importer reads feather files through the same reader
+    expect(() => readArrowTable(full.subarray(0, 200), 'XRP_USDT_USDT-5m-futures.feather')).toThrow(
+      'XRP_USDT_USDT-5m-futures.feather: not a readable Arrow IPC / feather file: the file ends after 200 bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write); export it again');
+  }, 120_000);
 });

@@ -194,9 +194,35 @@ export function isNumberColumn(type: DataType): boolean {
  * An Arrow IPC file (or stream) as a Table. apache-arrow's own tableFromIPC loops forever on a
  * file whose footer points at a message that is not a record batch (one damaged byte does it):
  * a file is read here batch by batch from its footer, each block checked against the file's
- * size, and any block that is not a record batch is an error. Throws on anything unreadable.
+ * size, and any block that is not a record batch is an error.
+ * Throws on anything unreadable, with a sentence for the user: a file cut short says so, and
+ * apache-arrow's own failures on damaged metadata (a TypeError about `fieldsLength`, a DataView
+ * RangeError) become "its Arrow metadata is damaged" rather than JavaScript internals.
  */
 export function readIpcTable(buf: Uint8Array): Table {
+  if (startsWithMagic(buf, 0) && !(buf.byteLength >= 2 * ARROW_MAGIC.length && startsWithMagic(buf, buf.byteLength - ARROW_MAGIC.length))) {
+    throw new Error(`the file ends after ${buf.byteLength} bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write)`);
+  }
+  try {
+    return readIpcTableUnchecked(buf);
+  } catch (e) {
+    // neither a file nor a stream (continuation marker 0xFFFFFFFF) at its first bytes: something else
+    if (!startsWithMagic(buf, 0) && !(buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff)) {
+      throw new Error("it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file");
+    }
+    // the engine's own errors (null dereferences, DataView bounds) say nothing to a user
+    if (e instanceof TypeError || e instanceof RangeError) throw new Error('its Arrow metadata is damaged (the schema or a record batch header does not parse)');
+    throw e;
+  }
+}
+
+/** 'ARROW1': the first and last bytes of an Arrow IPC file (not of a stream) */
+const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
+function startsWithMagic(buf: Uint8Array, at: number): boolean {
+  return buf.byteLength >= at + ARROW_MAGIC.length && ARROW_MAGIC.every((b, i) => buf[at + i] === b);
+}
+
+function readIpcTableUnchecked(buf: Uint8Array): Table {
   const reader = RecordBatchReader.from(buf);
   if (!reader.isFile()) return new Table(reader.readAll());
   reader.open();
@@ -281,7 +307,7 @@ function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array
 export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList, storage: ReadStorage = {}): ReadColumns | null {
   const buf = readWhole(path, storage.file ?? ((n) => new Uint8Array(n)));
   const sha256 = createHash('sha256').update(buf).digest('hex');
-  const unreadable = (e: unknown) => problems.add(label, null, `not a readable Arrow IPC file (${e instanceof Error ? e.message : String(e)}): the file is damaged or truncated; re-import or re-download it`);
+  const unreadable = (e: unknown) => problems.add(label, null, `not a readable Arrow IPC file: ${e instanceof Error ? e.message : String(e)}; re-import or re-download it`);
   if (buf.length === 0) {
     problems.add(label, null, 'the file is empty (0 bytes), not an Arrow IPC file: re-import or re-download it');
     return null;

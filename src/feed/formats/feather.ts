@@ -23,7 +23,7 @@ export function readArrowTable(buf: Uint8Array, label: string): Table {
   try {
     return readIpcTable(buf);
   } catch (err) {
-    throw dataError(`${label}: not a readable Arrow IPC / feather file (${(err as Error).message})`);
+    throw dataError(`${label}: not a readable Arrow IPC / feather file: ${(err as Error).message}; export it again`);
   }
 }
 

@@ -14,7 +14,7 @@ import { CompressionType, RecordBatchFileWriter, compressionRegistry, TimestampN
 import lz4 from 'lz4js';
 import { readBinance } from '../src/feed/formats/binance.js';
 import { readFreqtrade } from '../src/feed/formats/freqtrade.js';
-import { registerArrowCodecs } from '../src/feed/formats/feather.js';
+import { registerArrowCodecs } from '../src/feed/arrow-io.js';
 import { writeZip } from '../src/feed/formats/zip.js';
 import { commitSeries } from '../src/feed/ingest.js';
 

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
-import { RecordBatchReader } from 'apache-arrow';
+import { CompressionType, RecordBatchFileWriter, RecordBatchReader, compressionRegistry, tableFromIPC } from 'apache-arrow';
+import lz4 from 'lz4js';
 import { Message } from 'apache-arrow/fb/message';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { writeDataset } from '../src/feed/write.js';
@@ -62,6 +63,18 @@ function firstBatchMessage(buf: Buffer): { msg: Message; base: number; bb: ByteB
   const base = Number(block.offset) + 8; // continuation marker and metadata length
   const bb = new ByteBuffer(new Uint8Array(buf.buffer, buf.byteOffset + base, buf.byteLength - base));
   return { msg: Message.getRootAsMessage(bb), base, bb };
+}
+
+/** A Zstandard frame of raw (stored) blocks: valid ZSTD that any decoder reads (no encoder in the dependencies). */
+function zstdRawFrame(b: Uint8Array): Uint8Array {
+  const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0xa0, b.length & 0xff, (b.length >>> 8) & 0xff, (b.length >>> 16) & 0xff, b.length >>> 24];
+  for (let at = 0; at < b.length || at === 0; at += 100_000) {
+    const n = Math.min(100_000, b.length - at);
+    const header = (n << 3) | (at + n >= b.length ? 1 : 0); // Block_Type 0 = raw
+    parts.push(header & 0xff, (header >>> 8) & 0xff, (header >>> 16) & 0xff, ...b.subarray(at, at + n));
+    if (n === 0) break;
+  }
+  return Uint8Array.from(parts);
 }
 
 describe('damaged Arrow files', () => {
@@ -128,4 +141,30 @@ describe('damaged Arrow files', () => {
     expect(() => readArrowTable(full.subarray(0, 200), 'XRP_USDT_USDT-5m-futures.feather')).toThrow(
       'XRP_USDT_USDT-5m-futures.feather: not a readable Arrow IPC / feather file: the file ends after 200 bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write); export it again');
   }, 120_000);
+
+  it('a data file rewritten with LZ4 frame or ZSTD compressed record batches (pyarrow compression=) loads with the same values', async () => {
+    const { loadDataset } = await import('../src/feed/load.js');
+    const plain = await dataset('plain');
+    const want = await loadDataset(plain);
+    const codecs = [
+      [CompressionType.LZ4_FRAME, (b: Uint8Array) => Uint8Array.from(lz4.compress(b))],
+      [CompressionType.ZSTD, zstdRawFrame],
+    ] as const;
+    for (const [type, encode] of codecs) {
+      const prev = compressionRegistry.get(type);
+      compressionRegistry.set(type, { encode, decode: (b: Uint8Array) => b });
+      const bytes = new RecordBatchFileWriter({ compressionType: type } as never).writeAll(tableFromIPC(readFileSync(join(plain, FILE)))).toUint8Array(true);
+      compressionRegistry.set(type, prev as never);
+      const dir = await dataset(`compressed-${type}`);
+      damage(dir, () => undefined, Buffer.from(bytes));
+      // the CLI process reads it through the loader alone (no importer has run there)
+      const r = await validate(dir);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const md = await loadDataset(dir);
+      expect(Array.from(md.time)).toEqual(Array.from(want.time));
+      expect(Array.from(md.columns[0]!.close)).toEqual(Array.from(want.columns[0]!.close));
+      expect(Array.from(md.columns[0]!.volume)).toEqual(Array.from(want.columns[0]!.volume));
+    }
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   AsyncByteQueue,
+  CompressionType,
   Field,
   Float64,
   Precision,
@@ -22,6 +23,7 @@ import {
   RecordBatchReader,
   Schema,
   Struct,
+  compressionRegistry,
   Table,
   TimestampMillisecond,
   Type,
@@ -30,6 +32,8 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
+import { decompress as zstdDecompress } from 'fzstd';
+import lz4 from 'lz4js';
 import type { FileKind } from './manifest.js';
 import type { ProblemList } from './validate.js';
 
@@ -194,12 +198,14 @@ export function isNumberColumn(type: DataType): boolean {
  * An Arrow IPC file (or stream) as a Table. apache-arrow's own tableFromIPC loops forever on a
  * file whose footer points at a message that is not a record batch (one damaged byte does it):
  * a file is read here batch by batch from its footer, each block checked against the file's
- * size, and any block that is not a record batch is an error.
+ * size, and any block that is not a record batch is an error. Record batches compressed with
+ * LZ4 frame or ZSTD (pyarrow's and freqtrade's feather options) are decoded (registerArrowCodecs).
  * Throws on anything unreadable, with a sentence for the user: a file cut short says so, and
  * apache-arrow's own failures on damaged metadata (a TypeError about `fieldsLength`, a DataView
  * RangeError) become "its Arrow metadata is damaged" rather than JavaScript internals.
  */
 export function readIpcTable(buf: Uint8Array): Table {
+  registerArrowCodecs();
   if (startsWithMagic(buf, 0) && !(buf.byteLength >= 2 * ARROW_MAGIC.length && startsWithMagic(buf, buf.byteLength - ARROW_MAGIC.length))) {
     throw new Error(`the file ends after ${buf.byteLength} bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write)`);
   }
@@ -220,6 +226,15 @@ export function readIpcTable(buf: Uint8Array): Table {
 const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
 function startsWithMagic(buf: Uint8Array, at: number): boolean {
   return buf.byteLength >= at + ARROW_MAGIC.length && ARROW_MAGIC.every((b, i) => buf[at + i] === b);
+}
+
+let codecsRegistered = false;
+/** LZ4 frame and ZSTD record batches through pure-JavaScript codecs (lz4js, fzstd), registered with apache-arrow once. */
+export function registerArrowCodecs(): void {
+  if (codecsRegistered) return;
+  codecsRegistered = true;
+  compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (b: Uint8Array) => Uint8Array.from(lz4.decompress(b)) });
+  compressionRegistry.set(CompressionType.ZSTD, { decode: (b: Uint8Array) => zstdDecompress(b) });
 }
 
 function readIpcTableUnchecked(buf: Uint8Array): Table {

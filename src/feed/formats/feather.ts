@@ -1,25 +1,14 @@
 /**
  * Reading Arrow IPC / Feather v2 files as freqtrade and pandas write them: uncompressed, LZ4
- * frame or ZSTD compressed record batches. The codecs (pure JavaScript: lz4js, fzstd) are
- * registered with apache-arrow's compressionRegistry on first use.
+ * frame or ZSTD compressed record batches (decoded by ../arrow-io.ts's readIpcTable, as the
+ * loader's files are).
  */
 import { excerptList } from '../../util/excerpt.js';
-import { compressionRegistry, CompressionType, type Data, type Table } from 'apache-arrow';
-import { decompress as zstdDecompress } from 'fzstd';
-import lz4 from 'lz4js';
+import type { Data, Table } from 'apache-arrow';
 import { dataError } from '../../errors.js';
 import { isNumberColumn, readIpcTable, timeScaleToMs } from '../arrow-io.js';
 
-let registered = false;
-export function registerArrowCodecs(): void {
-  if (registered) return;
-  registered = true;
-  compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (b: Uint8Array) => Uint8Array.from(lz4.decompress(b)) });
-  compressionRegistry.set(CompressionType.ZSTD, { decode: (b: Uint8Array) => zstdDecompress(b) });
-}
-
 export function readArrowTable(buf: Uint8Array, label: string): Table {
-  registerArrowCodecs();
   try {
     return readIpcTable(buf);
   } catch (err) {

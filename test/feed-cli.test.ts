@@ -110,6 +110,20 @@ describe('data inspect', () => {
     }
   });
 
+  it('a file the manifest lists that does not exist is 66 for inspect (summary and every problem still printed) as for validate, one rule', async () => {
+    const dir = join(root, 'missing-file');
+    await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h', (c) => { c.volume[1] = -1; }), candles('ETHUSDT', 12, H / 2, '30m')] });
+    rmSync(join(dir, 'ETHUSDT-candles-30m.arrow'));
+    const [text, json, validate] = await Promise.all([feedCli(['data', 'inspect', dir]), feedCli(['data', 'inspect', dir, '--json']), feedCli(['data', 'validate', dir, '--timeframe', '30m', '--symbols', 'ETHUSDT'])]);
+    expect(text.code).toBe(66);
+    expect(text.stdout).toContain(`2 validation problems:\n  ETHUSDT-candles-30m.arrow: file listed in the manifest is missing: ${join(dir, 'ETHUSDT-candles-30m.arrow')} (restore it, re-import the series, or remove its entry from manifest.json)\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0\n`);
+    expect(text.stdout).toMatch(/^ETHUSDT {2}candles {2}1h /m);
+    expect(json.code).toBe(66);
+    expect(JSON.parse(json.stdout)).toMatchObject({ problemCount: 2, missingFiles: ['ETHUSDT-candles-30m.arrow'] });
+    expect(validate.code).toBe(66);
+    expect(validate.stderr).toContain(`file listed in the manifest is missing: ${join(dir, 'ETHUSDT-candles-30m.arrow')}`);
+  });
+
   it('exits 66 for a missing dataset folder', async () => {
     const r = await feedCli(['data', 'inspect', join(root, 'nope')]);
     expect(r.code).toBe(66);

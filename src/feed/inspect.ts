@@ -40,6 +40,8 @@ export interface DatasetSummary {
   files: FileSummary[];
   problems: string[];
   problemCount: number;
+  /** files the manifest lists that do not exist (each is also a problem); any makes `data inspect` exit 66, as a load */
+  missingFiles: string[];
   /** mark candles covering few of a symbol's candle bars (docs/data-format.md, "Mark coverage"); not problems */
   warnings: string[];
 }
@@ -64,13 +66,18 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   const firstRows: { path: string; t0: number }[] = [];
   const files: FileSummary[] = [];
   const warnings: string[] = [];
+  const missingFiles: string[] = [];
   // candle and mark times of the current symbol (files come per symbol), for the mark coverage
   let held: { symbol: string; series: { f: ManifestFile; time: Float64Array }[] } = { symbol: '', series: [] };
   const coverage = () => warnings.push(...markCoverageWarnings(held.series));
   for (const f of sortFiles(manifest)) {
     if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
-    if (!existsSync(path)) { problems.add(f.path, null, 'file listed in the manifest is missing'); continue; }
+    if (!existsSync(path)) {
+      problems.add(f.path, null, `file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)`);
+      missingFiles.push(f.path);
+      continue;
+    }
     const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));
     if (!d) continue;
     if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
@@ -111,7 +118,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   }
   return {
     dir, name: manifest.name, venue: manifest.venue, timeframe: manifest.timeframe, symbols: manifest.symbols,
-    provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count, warnings,
+    provenance: manifest.provenance, files, problems: problems.finish(), problemCount: problems.count, missingFiles, warnings,
   };
 }
 

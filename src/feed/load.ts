@@ -158,7 +158,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
 
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
-    if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path}`);
+    if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)`);
     // a link may point inside the dataset folder, not out of it (as a path with '..' may not)
     if (lstatSync(path).isSymbolicLink()) {
       const target = realPathOf(path);

@@ -23,7 +23,7 @@ export function register(program: Command): void {
 
   data
     .command('inspect <dataset>')
-    .description('per file: rows, time range, gaps, price range, funding count and mean rate; lists validation problems (exit 65 if any)')
+    .description('per file: rows, time range, gaps, price range, funding count and mean rate; lists validation problems (exit 65 if any; 66 if a listed file is missing)')
     .option('--json', 'print the summary as JSON')
     .option('--gaps <policy>', 'error (a gap is a problem, as in a backtest) | warn (gaps listed only)', 'error')
     .action(async (dataset: string, flags: { json?: boolean; gaps: string }) => {
@@ -31,7 +31,9 @@ export function register(program: Command): void {
       const { inspectDataset, formatSummary } = await import('../../feed/inspect.js');
       const s = inspectDataset(resolve(dataset), { gaps: flags.gaps });
       process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSummary(s)}\n`);
-      if (s.problemCount > 0) process.exitCode = 65;
+      // a listed file that does not exist is missing input (66), as for data validate and a backtest's load
+      if (s.missingFiles.length > 0) process.exitCode = 66;
+      else if (s.problemCount > 0) process.exitCode = 65;
     });
 
   data

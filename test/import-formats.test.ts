@@ -220,6 +220,19 @@ describe('Bybit and OKX exports', () => {
     expect(detectFormat([join(FX, 'freqtrade', 'binance', 'futures')])).toBe('freqtrade');
     expect(detectFormat([join(FX, 'bybit', 'ETHUSDT-kline-60.csv')])).toBe('bybit');
     expect(detectFormat([join(FX, 'okx', 'ETH-USDT-SWAP-1H.json')])).toBe('okx');
+    // a folder of Bybit or OKX exports, as of Binance or freqtrade files (was 64 'no importable files')
+    expect(detectFormat([join(FX, 'bybit')])).toBe('bybit');
+    expect(detectFormat([join(FX, 'okx')])).toBe('okx');
+    expect(detectFormat([join(FX, 'freqtrade')])).toBe('freqtrade');
+    expect(detectFormat([join(FX, 'binance')])).toBe('binance');
+  });
+
+  it('a folder of OKX exports imports through the CLI with the format detected, as its files one by one do', async () => {
+    const out = outDir();
+    const r = await feedCli(['import', join(FX, 'okx'), '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('from okx data into 2 series');
   });
 });
 

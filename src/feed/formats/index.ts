@@ -28,10 +28,15 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
   const found = new Set<ImportFormat>();
   for (const p of paths) {
     if (!existsSync(p)) throw missingInput(`not found: ${p}`);
-    const files = statSync(p).isDirectory() ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n)) : [p];
+    const folder = statSync(p).isDirectory();
+    // in a folder: the Binance and freqtrade names, and Bybit/OKX exports (.csv/.json) told by their fields
+    const files = folder ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n) || /\.(csv|json)$/i.test(n)) : [p];
     for (const f of files) {
       const n = basename(f);
-      if (isBinanceFile(n)) found.add('binance');
+      if (folder && !isBinanceFile(n) && !isFreqtradeFile(n)) {
+        const v = sniffVenue(f);
+        if (v) found.add(v);
+      } else if (isBinanceFile(n)) found.add('binance');
       else if (isFreqtradeFile(n)) found.add('freqtrade');
       else if (/\.(feather|json\.gz)$/.test(n)) found.add('freqtrade');
       else if (/\.zip$/i.test(n)) found.add('binance');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset, fundingSettleTime, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
-import type { MarketData } from '../src/feed/types.js';
+import type { LoadOptions, MarketData } from '../src/feed/types.js';
 import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
 
 const H = 3_600_000;
@@ -111,6 +111,25 @@ describe('loadDataset: one timeline', () => {
     expect(selectSymbols(full, ['BUSDT', 'AUSDT']).columns.map((c) => c.symbol)).toEqual(['BUSDT', 'AUSDT']);
     await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ exitCode: 78 });
     await expect(loadDataset(mixed, { timeframe: '4h' })).rejects.toMatchObject({ exitCode: 78 });
+  });
+
+  it('from is inclusive and to exclusive at bar open times, on one symbol and on the union timeline; a window without a bar is 78 saying where the bars are', async () => {
+    const times = async (o: { symbols?: string[]; from?: number; to?: number }) => Array.from((await loadDataset(mixed, o)).time).map((t) => (t - T0) / H);
+    for (const symbols of [['BUSDT'], ['AUSDT', 'BUSDT']]) {
+      expect(await times({ symbols, from: T0 + 6 * H, to: T0 + 8 * H })).toEqual([6, 7]);
+      expect(await times({ symbols, from: T0 + 6 * H - 1, to: T0 + 8 * H + 1 })).toEqual([6, 7, 8]);
+      expect(await times({ symbols, from: T0 + 6 * H + 1, to: T0 + 8 * H - 1 })).toEqual([7]);
+      expect(await times({ symbols, from: T0 + 14 * H })).toEqual(symbols.length === 1 ? [14] : [14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
+    }
+    const cases: [LoadOptions, string][] = [
+      [{ symbols: ['BUSDT'], to: T0 + 5 * H }, 'to 2025-05-22T05:00:00.000Z (1747890000000) (exclusive); the 1h bars of BUSDT open from 2025-05-22T05:00:00.000Z (1747890000000) to 2025-05-22T14:00:00.000Z (1747922400000)'],
+      [{ symbols: ['BUSDT'], from: T0 + 14 * H + 1 }, 'from 2025-05-22T14:00:00.001Z (1747922400001) (inclusive); the 1h bars of BUSDT open'],
+      [{ from: T0 + 3 * H + 1, to: T0 + 4 * H }, 'from 2025-05-22T03:00:00.001Z (1747882800001) (inclusive) to 2025-05-22T04:00:00.000Z (1747886400000) (exclusive); the 1h bars of the 2 symbols open from 2025-05-22T00:00:00.000Z (1747872000000) to 2025-05-22T23:00:00.000Z (1747954800000)'],
+    ];
+    for (const [o, text] of cases) {
+      await expect(loadDataset(mixed, o)).rejects.toMatchObject({ exitCode: 78, message: expect.stringContaining(`no 1h bars in the selected range ${text}`) });
+      await expect(loadDataset(mixed, o)).rejects.toMatchObject({ message: expect.stringContaining("choose a window that holds at least one bar's open time") });
+    }
   });
 
   it('rejects symbols on different grids', async () => {

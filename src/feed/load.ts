@@ -274,7 +274,9 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     for (let s = 0; s < nSlots; s++) if (occupied[s]) time[slotToIdx[s]!] = anchor + s * tfMs;
   }
   if (nBars === 0) {
-    throw configError(`dataset ${dir}: no ${tf} bars in the selected range${opts.from !== undefined ? ` from ${fmtTime(opts.from)}` : ''}${opts.to !== undefined ? ` to ${fmtTime(opts.to)}` : ''}`);
+    // the range is [from, to): say where the bars are, so the user can choose a window that holds some
+    const range = `${opts.from !== undefined ? `from ${fmtTime(opts.from)} (inclusive)` : ''}${opts.from !== undefined && opts.to !== undefined ? ' ' : ''}${opts.to !== undefined ? `to ${fmtTime(opts.to)} (exclusive)` : ''}`;
+    throw configError(`dataset ${dir}: no ${tf} bars in the selected range ${range}; the ${tf} bars of ${symbols.length === 1 ? symbols[0] : `the ${symbols.length} symbols`} open from ${fmtTime(anchor)} to ${fmtTime(end)}: choose a window that holds at least one bar's open time`);
   }
   const barOf = (t: number): number => {
     if (allSame) {

@@ -7,7 +7,8 @@
  *   funding: timestamp, rate, price (Float64, nullable; optional)
  *
  * Writing streams record batches straight to a file descriptor (bounded memory, deterministic
- * bytes). Reading accepts any timestamp unit (s/ms/us/ns) or an Int64/Float64 column of ms, and
+ * bytes). Reading accepts any timestamp unit (s/ms/us/ns) or a plain number column of epoch s/ms/µs/ns
+ * (plainEpochToMs), and
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
@@ -289,6 +290,24 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
   }
 }
 
+/**
+ * A time column of plain numbers (no Timestamp unit: pandas' and polars' int64 epochs, a CSV turned
+ * into Arrow) in place to ms, its unit told by the magnitude of its first finite value as the
+ * importers read epoch numbers: < 1e11 seconds, < 1e14 ms, < 1e17 µs, else ns. One unit for the
+ * whole column, so a column mixing units fails validation rather than being read row by row.
+ */
+export function plainEpochToMs(a: Float64Array): void {
+  let v = NaN;
+  for (let i = 0; i < a.length && !Number.isFinite(v); i++) v = a[i]!;
+  if (!Number.isFinite(v) || v < 0 || (v >= 1e11 && v < 1e14)) return;
+  if (v < 1e11) {
+    for (let i = 0; i < a.length; i++) a[i] = Math.round(a[i]! * 1000);
+  } else {
+    const div = v < 1e17 ? 1e3 : 1e6;
+    for (let i = 0; i < a.length; i++) a[i] = Math.floor(a[i]! / div);
+  }
+}
+
 /** Where readKindFile puts what it reads (each defaults to a fresh array). */
 export interface ReadStorage {
   /** the file's bytes, needed only until readKindFile returns */
@@ -350,7 +369,7 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
     const isTime = name === 'timestamp';
     const scale = isTime ? timeScaleToMs(field.type) : isNumberColumn(field.type) ? 1 : null;
     if (scale === null) {
-      problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or integer ms)' : 'Float64'}`);
+      problems.add(label, null, `column '${name}' has type ${String(field.type)}; expected ${isTime ? 'Timestamp (or epoch numbers)' : 'Float64'}`);
       return null;
     }
     const arr = isTime ? (storage.timestamp?.(rows) ?? new Float64Array(rows)) : (storage.values?.(rows) ?? new Float64Array(rows));
@@ -365,8 +384,10 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
       unreadable(e);
       return null;
     }
-    if (isTime) timestamp = arr;
-    else out[name] = arr;
+    if (isTime) {
+      timestamp = arr;
+      if (field.type.typeId !== Type.Timestamp) plainEpochToMs(arr);
+    } else out[name] = arr;
   }
   return { rows, timestamp, columns: out, sha256 };
 }

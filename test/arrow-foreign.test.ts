@@ -1,0 +1,94 @@
+/**
+ * Dataset files written by other tools (pandas, pyarrow, polars) behind a manifest whose hash was
+ * updated: every time unit and number type the docs accept loads with the same timeline and
+ * values as marginlab's own file; other types are refused in one line naming file and column.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DateMillisecond, Table, TimestampMicrosecond, TimestampNanosecond, TimestampSecond, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { writeDataset } from '../src/feed/write.js';
+import { loadDataset } from '../src/feed/load.js';
+import { UserError } from '../src/errors.js';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2025, 0, 1);
+const N = 6;
+const FILE = 'BTCUSDT-candles-1h.arrow';
+const root = mkdtempSync(join(tmpdir(), 'ml-arrow-foreign-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const T = Array.from({ length: N }, (_, i) => T0 + i * H);
+const PX = { open: T.map((_, i) => 100 + i), high: T.map((_, i) => 102 + i), low: T.map((_, i) => 99 + i), close: T.map((_, i) => 101 + i), volume: T.map((_, i) => i) };
+
+let k = 0;
+/** a one-symbol dataset whose candle file is replaced by a table of these columns (standard ones where not given) */
+async function withFile(cols: Record<string, Vector>): Promise<string> {
+  const dir = join(root, `ds${k++}`);
+  await writeDataset(dir, { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: T, columns: PX }] });
+  const f64 = (a: number[]) => makeVector(Float64Array.from(a));
+  const table = new Table({ timestamp: makeVector(BigInt64Array.from(T.map(BigInt))), open: f64(PX.open), high: f64(PX.high), low: f64(PX.low), close: f64(PX.close), volume: f64(PX.volume), ...cols });
+  const bytes = tableToIPC(table, 'file');
+  writeFileSync(join(dir, FILE), bytes);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+  for (const f of m.files) if (f.path === FILE) f.sha256 = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+  return dir;
+}
+
+describe('time columns of other tools', () => {
+  it('Timestamp in s, ms, µs, ns and plain epoch numbers in s, ms, µs, ns (int32, int64, float64) all give the same timeline', async () => {
+    const big = (f: (t: number) => bigint) => makeVector(BigInt64Array.from(T.map(f)));
+    const cases: [string, Vector][] = [
+      ['Timestamp[s]', vectorFromArray(T, new TimestampSecond())],
+      ['Timestamp[us]', vectorFromArray(T, new TimestampMicrosecond())],
+      ['Timestamp[ns]', makeVector({ type: new TimestampNanosecond(), data: BigInt64Array.from(T.map((t) => BigInt(t) * 1_000_000n)) } as never)],
+      ['int64 ms', big((t) => BigInt(t))],
+      ['float64 ms', makeVector(Float64Array.from(T))],
+      // pandas' and polars' epoch columns: was read as ms, so seconds gave 1970-01-20 and a spacing error per row
+      ['int32 s', makeVector(Int32Array.from(T.map((t) => t / 1000)))],
+      ['float64 s', makeVector(Float64Array.from(T.map((t) => t / 1000)))],
+      ['int64 µs', big((t) => BigInt(t) * 1000n)],
+      ['int64 ns', big((t) => BigInt(t) * 1_000_000n)],
+    ];
+    for (const [name, timestamp] of cases) {
+      const md = await loadDataset(await withFile({ timestamp }));
+      expect(Array.from(md.time), name).toEqual(T);
+      expect(Array.from(md.columns[0]!.close), name).toEqual(PX.close);
+    }
+  });
+
+  it('a plain column mixing units is not read row by row: its first value sets the unit and the rest fail validation', async () => {
+    const mixed = makeVector(BigInt64Array.from(T.map((t, i) => BigInt(i === 3 ? t : t / 1000))));
+    await expect(loadDataset(await withFile({ timestamp: mixed }))).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([expect.stringContaining(`${FILE} row 5: timestamp 2025-01-01T04:00:00.000Z (1735704000000) is out of order`)]) });
+  });
+
+  it('other time types (Date64, strings) are refused in one line naming the file and the column', async () => {
+    for (const [timestamp, type] of [[vectorFromArray(T.map((t) => new Date(t)), new DateMillisecond()), 'Date64'], [vectorFromArray(T.map((t) => new Date(t).toISOString())), 'Utf8']] as const) {
+      let err: unknown;
+      try { await loadDataset(await withFile({ timestamp })); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(65);
+      expect((err as UserError).details).toEqual([expect.stringMatching(new RegExp(`^${FILE}: column 'timestamp' has type .*${type}.*; expected Timestamp \\(or epoch numbers\\)$`))]);
+    }
+  });
+});
+
+describe('value columns of other tools', () => {
+  it('integer, float32 and uint64 columns load as numbers; extra columns are ignored', async () => {
+    const md = await loadDataset(await withFile({
+      open: makeVector(Int32Array.from(PX.open)), volume: makeVector(BigUint64Array.from(PX.volume.map(BigInt))),
+      high: makeVector(Float32Array.from(PX.high)), trades: makeVector(Float64Array.from(T)), note: vectorFromArray(T.map(String)),
+    }));
+    const c = md.columns[0]!;
+    expect([Array.from(c.open), Array.from(c.high), Array.from(c.volume)]).toEqual([PX.open, PX.high, PX.volume]);
+  });
+
+  it('strings, booleans and decimals are refused naming the column', async () => {
+    for (const open of [vectorFromArray(PX.open.map(String)), vectorFromArray(PX.open.map(() => true))]) {
+      await expect(loadDataset(await withFile({ open }))).rejects.toMatchObject({ exitCode: 65, details: [expect.stringMatching(new RegExp(`^${FILE}: column 'open' has type .*; expected Float64$`))] });
+    }
+  });
+});

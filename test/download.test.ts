@@ -53,6 +53,10 @@ beforeAll(async () => {
     publish(`data/futures/um/daily/markPriceKlines/BTCUSDT/8h/BTCUSDT-8h-2025-07-${d}.zip`, k.head, m.rows.filter(inPeriod(`2025-07-${d}`)));
   }
   publish('data/futures/um/monthly/klines/ADAUSDT/1h/ADAUSDT-1h-2025-06.zip', k.head, k.rows.filter(inPeriod('2025-06')));
+  // LTCUSDT June: a checksum file written in capitals (sha256sum's output is lower case; the hash is the same)
+  const ltc = 'data/futures/um/monthly/klines/LTCUSDT/1h/LTCUSDT-1h-2025-06.zip';
+  publish(ltc, k.head, k.rows.filter(inPeriod('2025-06')));
+  files.set(`/${ltc}.CHECKSUM`, Buffer.from(files.get(`/${ltc}.CHECKSUM`)!.toString('utf8').replace(/^[0-9a-f]+/, (h) => h.toUpperCase())));
   // ETHUSDT June: a published checksum that does not match the archive
   publish('data/futures/um/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-2025-06.zip', k.head, k.rows.filter(inPeriod('2025-06')), 'ab'.repeat(32));
   dropOnce.add('/data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-06.zip');
@@ -125,6 +129,15 @@ describe('data download binance-usdm', () => {
     expect(again).toMatchObject({ downloaded: 0, cached: 7 });
     expect(requests.length).toBe(before);
     expect(again.results.map((x) => x.added)).toEqual([0, 0]);
+  });
+
+  it('an archive whose checksum file is in capitals is kept in the cache and not fetched again on the next run', async () => {
+    const out = join(root, 'ds-upper');
+    const o = { symbols: ['LTCUSDT'], from: '2025-06', to: '2025-06', timeframe: '1h', kinds: ['candles' as const], out, baseUrl: base, now: NOW, retryDelayMs: 5 };
+    expect(await downloadBinanceUsdm(o)).toMatchObject({ downloaded: 1, cached: 0 });
+    const before = requests.length;
+    expect(await downloadBinanceUsdm(o)).toMatchObject({ downloaded: 0, cached: 1 });
+    expect(requests.length).toBe(before);
   });
 
   it('an interrupted run resumes: a damaged cached archive is fetched again, verified ones are kept', async () => {

@@ -181,7 +181,8 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** A cached archive is usable when its .CHECKSUM is cached too and matches. */
 function cachedOk(zip: string): boolean {
   if (!existsSync(zip) || !existsSync(`${zip}.CHECKSUM`)) return false;
-  const want = readFileSync(`${zip}.CHECKSUM`, 'utf8').trim().split(/\s+/)[0];
+  // lower-cased as when it was checked on download (a checksum file in capitals is the same hash)
+  const want = readFileSync(`${zip}.CHECKSUM`, 'utf8').trim().split(/\s+/)[0]!.toLowerCase();
   return want === sha256(readFileSync(zip));
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync, appendFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, unlinkSync, appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
@@ -63,6 +63,9 @@ const cases: Case[] = [
   },
   { name: 'tampered', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); appendFileSync(join(d, 'BTCUSDT-candles-1h.arrow'), Buffer.from([0])); } },
   { name: 'missingfile', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); unlinkSync(join(d, 'BTCUSDT-candles-1h.arrow')); } },
+  // a manifest saved by an editor that writes a byte-order mark (Windows Notepad): still the dataset
+  { name: 'bom', cli: true, build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); writeFileSync(join(d, 'manifest.json'), `\uFEFF${readFileSync(join(d, 'manifest.json'), 'utf8')}`); } },
+  { name: 'badjson2', build: async (d) => { mkdirSync(d, { recursive: true }); writeFileSync(join(d, 'manifest.json'), '{\n  "format": "marginlab-dataset",\n  "version": 1\n  "name": "x"\n}\n'); } },
   { name: 'badjson', build: async (d) => { mkdirSync(d, { recursive: true }); writeFileSync(join(d, 'manifest.json'), '{"format": "marginlab-dataset", '); } },
   { name: 'badmanifest', cli: true, build: async (d) => { mkdirSync(d, { recursive: true }); writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1, name: 'x', venue: 'v', timeframe: '7q', symbols: [], files: [] })); } },
   { name: 'nomanifest', build: async (d) => { mkdirSync(d, { recursive: true }); } },
@@ -185,6 +188,15 @@ describe('data validate (load boundary) through the CLI', () => {
   it('exits 65 for a malformed manifest, naming the key', () => {
     expect(r('badjson').code).toBe(65);
     expect(r('badjson').stderr).toContain('not valid JSON');
+    // where, as an editor counts: line 4 column 3 is the "name" key after the missing comma
+    expect(r('badjson2').code).toBe(65);
+    expect(r('badjson2').stderr).toMatch(/manifest\.json: not valid JSON \(.*, line 4 column 3\); fix the file by hand or restore it/);
+  });
+  it('a manifest beginning with a byte-order mark loads (as the editor that saved it shows it), and synth still takes the folder for a dataset of imported data', async () => {
+    expect(r('bom').code).toBe(0);
+    expect(r('bom').stdout).toMatch(/^ok: bom 1h: 5 bars/);
+    const { synthesize } = await import('../src/feed/synth.js');
+    await expect(synthesize({ out: join(root, 'bom'), symbols: 1, bars: 3, timeframe: '1h', seed: 1 })).rejects.toMatchObject({ exitCode: 64 });
     expect(r('badmanifest').code).toBe(65);
     expect(r('badmanifest').stderr).toContain('timeframe: expected a timeframe such as 1m, 1h, 8h, 1d');
     expect(r('badmanifest').stderr).toMatch(/symbols: /);

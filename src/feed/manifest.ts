@@ -60,10 +60,11 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with 'marginlab import csv' or 'marginlab data synth')`);
   const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));
   let json: unknown;
+  const text = raw.toString('utf8').replace(/^\uFEFF/, ''); // an editor's byte-order mark (Windows Notepad) is not JSON, but not an error either
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    throw dataError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw dataError(`${path}: not valid JSON (${jsonErrorAt(text, (e as Error).message)}); fix the file by hand or restore it (an import writes it anew)`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -89,6 +90,15 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   }
   if (problems.length) throw dataError(`${path}: invalid dataset manifest (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   return { manifest: m, raw };
+}
+
+/** V8's JSON.parse message with its 'position N' also as a line and column (1-based), as an editor shows them. */
+function jsonErrorAt(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  return `${message}, line ${line} column ${before.length - before.lastIndexOf('\n')}`;
 }
 
 /** Serialise deterministically (stable key order as built, 2-space indent, trailing newline). */

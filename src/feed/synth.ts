@@ -147,7 +147,7 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   if (!opts.force) {
     let existing: { name?: unknown; generator?: { kind?: unknown } } | null = null;
     try {
-      existing = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8'));
+      existing = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8').replace(/^\uFEFF/, ''));
     } catch {
       /* no dataset there (the output-folder rules judge the folder) */
     }

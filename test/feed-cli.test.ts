@@ -5,7 +5,7 @@
  * and the default --out folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
@@ -90,14 +90,24 @@ describe('data inspect', () => {
     expect(bad.code).toBe(64);
   });
 
-  it('never calls a dataset clean that data validate refuses: gaps, a symbol without default-timeframe candles, candles off the shared grid', async () => {
+  it('never calls a dataset clean that data validate refuses: gaps, a symbol without default-timeframe candles, candles off the shared grid, an entry linking out of the folder or naming a folder', async () => {
     const gapped = join(root, 'gapped');
     const noDefault = join(root, 'no-default');
     const offGrid = join(root, 'off-grid');
     await writeDataset(gapped, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h', (c) => { c.time[5]! += H; })] });
     await writeDataset(noDefault, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 12, H / 2, '30m')] });
     await writeDataset(offGrid, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h', (c) => { for (let i = 0; i < 6; i++) c.time[i]! += H / 2; })] });
+    // an entry that is a link out of the folder, and one that is a folder: inspect said 'validation: ok' (exit 0) and stopped at the first, respectively
+    const linked = join(root, 'linked-out');
+    const folderEntry = join(root, 'folder-entry');
+    for (const d of [linked, folderEntry]) await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), funding] });
+    renameSync(join(linked, 'BTCUSDT-funding.arrow'), join(root, 'outside-funding.arrow'));
+    symlinkSync(join(root, 'outside-funding.arrow'), join(linked, 'BTCUSDT-funding.arrow'));
+    rmSync(join(folderEntry, 'BTCUSDT-funding.arrow'));
+    mkdirSync(join(folderEntry, 'BTCUSDT-funding.arrow'));
     for (const [dir, text] of [
+      [linked, `manifest.json: BTCUSDT-funding.arrow is a symbolic link to ${join(root, 'outside-funding.arrow')}, outside the dataset folder`],
+      [folderEntry, 'manifest.json: BTCUSDT-funding.arrow (listed in manifest.json) is a folder, not an Arrow file'],
       [gapped, 'BTCUSDT-candles-1h.arrow row 5: gap of 1 bar'],
       [noDefault, 'manifest.json: no 1h candles (the default timeframe) for ETHUSDT'],
       [offGrid, "ETHUSDT-candles-1h.arrow row 1: timestamp 2025-01-01T00:30:00.000Z (1735691400000) is off the dataset's 1h grid"],

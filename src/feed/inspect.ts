@@ -5,9 +5,8 @@
  * candles off the symbols' shared grid; gaps under the 'error' gap policy, the default), so that a
  * dataset inspect calls clean is one `data validate` and a backtest load.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
+import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
@@ -73,9 +72,11 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   for (const f of sortFiles(manifest)) {
     if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
-    if (!existsSync(path)) {
-      problems.add(f.path, null, `file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)`);
-      missingFiles.push(f.path);
+    // as the loader judges the entry: missing (66), a link out of the folder or a folder (65)
+    const fault = entryFault(dir, f);
+    if (fault) {
+      problems.add(fault.missing ? f.path : 'manifest.json', null, fault.text);
+      if (fault.missing) missingFiles.push(f.path);
       continue;
     }
     const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));

@@ -18,14 +18,12 @@
  * events outside the loaded range are dropped. Price: the file's price column, else the open of
  * the finest mark candle containing the funding time, else the bar's trade open.
  */
-import { existsSync, lstatSync, statSync } from 'node:fs';
-import { isInside, realPathOf } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
-import { readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
+import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
@@ -158,15 +156,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
 
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
-    if (!existsSync(path)) throw missingInput(`dataset ${dir}: file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)`);
-    // a link may point inside the dataset folder, not out of it (as a path with '..' may not)
-    if (lstatSync(path).isSymbolicLink()) {
-      const target = realPathOf(path);
-      if (!isInside(target, realPathOf(dir))) {
-        throw dataError(`dataset ${dir}: ${f.path} is a symbolic link to ${target}, outside the dataset folder; copy the file into the folder (links inside it are fine)`);
-      }
-    }
-    if (statSync(path).isDirectory()) throw dataError(`dataset ${dir}: ${f.path} (listed in manifest.json) is a folder, not an Arrow file; fix the manifest entry`);
+    const fault = entryFault(dir, f);
+    if (fault) throw (fault.missing ? missingInput : dataError)(`dataset ${dir}: ${fault.text}`);
     // price columns go straight into the column slabs (when the file's rows are the timeline they are
     // used as they are); the file's bytes, timestamps and funding values are temporaries, kept in
     // slabs of their own (see ColumnSlabs), dropped when the load returns

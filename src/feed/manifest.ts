@@ -2,13 +2,14 @@
  * The dataset manifest (`manifest.json` in the dataset folder): which files hold which symbol,
  * kind and timeframe, plus venue and provenance. Format documented in docs/data-format.md.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { dataError, missingInput } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { isInside, realPathOf } from '../util/outdir.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -99,6 +100,23 @@ function jsonErrorAt(text: string, message: string): string {
   const before = text.slice(0, Number(m[1]));
   const line = before.split('\n').length;
   return `${message}, line ${line} column ${before.length - before.lastIndexOf('\n')}`;
+}
+
+/**
+ * Why the file of a manifest entry cannot be read as one, or null: missing (66 for every command),
+ * a symbolic link resolving outside the dataset folder (a dataset is the folder, and its hashes
+ * describe the folder, as for a '..' path), or a folder (65). One home for the loader and
+ * `data inspect`, so inspect never calls a dataset clean that a load refuses.
+ */
+export function entryFault(dir: string, f: ManifestFile): { missing: boolean; text: string } | null {
+  const path = join(dir, f.path);
+  if (!existsSync(path)) return { missing: true, text: `file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)` };
+  if (lstatSync(path).isSymbolicLink()) {
+    const target = realPathOf(path);
+    if (!isInside(target, realPathOf(dir))) return { missing: false, text: `${f.path} is a symbolic link to ${target}, outside the dataset folder; copy the file into the folder (links inside it are fine)` };
+  }
+  if (statSync(path).isDirectory()) return { missing: false, text: `${f.path} (listed in manifest.json) is a folder, not an Arrow file; fix the manifest entry` };
+  return null;
 }
 
 /** Serialise deterministically (stable key order as built, 2-space indent, trailing newline). */

@@ -74,6 +74,9 @@ beforeAll(async () => {
       res.on('close', () => closedHung.push(url));
       return;
     }
+    // CUTUSDT: the archive's answer always ends after 100 of its bytes (the connection closes)
+    if (url.includes('/CUTUSDT/') && url.endsWith('.zip')) { res.writeHead(200, { 'content-length': '5000' }); res.end(Buffer.alloc(100)); return; }
+    if (url.includes('/CUTUSDT/')) { res.writeHead(200).end(`${'ab'.repeat(32)}  CUTUSDT-1h-2025-06.zip\n`); return; }
     if (url.includes('/TRXUSDT/')) { res.writeHead(200, { 'content-length': '1000' }); res.write('abc'); return; }
     const body = files.get(url);
     if (!body) { res.writeHead(404).end('not found'); return; }
@@ -239,6 +242,23 @@ describe('data download binance-usdm', () => {
     expect(closedHung.some((u) => u.endsWith('BADUSDT-1h-2025-02.zip.CHECKSUM'))).toBe(true);
     expect(requests.length - before).toBe(2);
     expect(progress).toEqual([]);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
+  it('a connection that keeps closing mid-answer, and a refused connection, fail (66) saying so in words, not as undici codes alone', async () => {
+    const out = join(root, 'ds-net');
+    const o = { from: '2025-06', to: '2025-06', timeframe: '1h', kinds: ['candles' as const], out, now: NOW, retries: 1, retryDelayMs: 5 };
+    await expect(downloadBinanceUsdm({ ...o, symbols: ['CUTUSDT'], baseUrl: base })).rejects.toMatchObject({
+      exitCode: 66, message: expect.stringContaining('CUTUSDT-1h-2025-06.zip: failed after 2 tries (the server closed the connection before the whole answer arrived, UND_ERR_SOCKET); run the command again to resume'),
+    });
+    // a port nothing listens on: the server's port once it is closed
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    await expect(downloadBinanceUsdm({ ...o, symbols: ['BTCUSDT'], baseUrl: `http://127.0.0.1:${port}` })).rejects.toMatchObject({
+      exitCode: 66, message: expect.stringContaining('failed after 2 tries (the connection was refused (nothing listens at that address), ECONNREFUSED)'),
+    });
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
   });
 

@@ -167,13 +167,31 @@ async function get(url: string, o: DownloadOptions, stop?: AbortSignal): Promise
       if (err instanceof UserError) throw err;
       if (stop?.aborted) throw stop.reason;
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      last = timedOut ? `nothing received for ${idle / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      last = timedOut ? `nothing received for ${idle / 1000} s` : networkReason(e.cause?.code, e.cause?.message ?? e.message);
     } finally {
       clearTimeout(timer);
       stop?.removeEventListener('abort', onStop);
     }
   }
   throw missingInput(`${url}: failed after ${retries + 1} tries (${last}); run the command again to resume`);
+}
+
+/** Node's and undici's error codes for a failed request, as a user reads them (the code kept, for a search) */
+const NETWORK_REASONS: Record<string, string> = {
+  UND_ERR_SOCKET: 'the server closed the connection before the whole answer arrived',
+  ECONNRESET: 'the connection was reset',
+  ECONNREFUSED: 'the connection was refused (nothing listens at that address)',
+  ENOTFOUND: 'the host name was not found (DNS)',
+  EAI_AGAIN: 'the host name could not be looked up (DNS; offline?)',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable (offline?)',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+};
+function networkReason(code: string | undefined, message: string): string {
+  const known = code ? NETWORK_REASONS[code] : undefined;
+  return known ? `${known}, ${code}` : code ?? message;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -61,6 +61,9 @@ const cases: Case[] = [
       candles(5, (c) => { c.time[2] = c.time[1]!; }, 'ETHUSDT'),
     ] }).then(() => undefined),
   },
+  // 30m candles behind an entry that says 1h (a manifest edited by hand), and 2h candles behind one that says 1h
+  { name: 'finertf', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(300, (c) => { c.time = c.time.map((_, i) => T0 + i * H / 2); })] }); } },
+  { name: 'coarsertf', cli: true, args: ['--gaps', 'warn'], build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(300, (c) => { c.time = c.time.map((_, i) => T0 + i * 2 * H); })] }); } },
   { name: 'tampered', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); appendFileSync(join(d, 'BTCUSDT-candles-1h.arrow'), Buffer.from([0])); } },
   { name: 'missingfile', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); unlinkSync(join(d, 'BTCUSDT-candles-1h.arrow')); } },
   // a manifest saved by an editor that writes a byte-order mark (Windows Notepad): still the dataset
@@ -152,6 +155,16 @@ describe('data validate (load boundary) through the CLI', () => {
   it('rejects spacing that is not a whole number of bars (65)', () => {
     expect(r('spacing').code).toBe(65);
     expect(r('spacing').stderr).toContain('row 3: timestamp 2025-01-01T02:01:00.000Z (1735696860000) is 3660000 ms after row 2; expected a multiple of the 3600000 ms timeframe');
+  });
+  it("a file holding another timeframe's candles than its entry says is one problem naming both spacings, not a spacing error or gap per row (also under gaps=warn)", () => {
+    expect(r('finertf').code).toBe(65);
+    expect(r('finertf').stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('1 problem in 1 file'),
+      "  BTCUSDT-candles-1h.arrow: the file's spacing is 30m (299 of 299 steps), not its timeframe 1h in manifest.json: set the entry's timeframe (and name) to 30m, or re-import the series",
+    ]);
+    expect(r('coarsertf').code).toBe(65);
+    expect(r('coarsertf').stderr).toContain("BTCUSDT-candles-1h.arrow: the file's spacing is 2h (299 of 299 steps), not its timeframe 1h in manifest.json");
+    expect(r('coarsertf').stderr).not.toContain('gap of');
   });
   it('reports every problem of every file together', () => {
     const { code, stderr } = r('many');

@@ -17,7 +17,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { fmtTime, timeframeMs } from './timeframe.js';
+import { fmtStep, fmtTime, timeframeMs } from './timeframe.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -99,14 +99,6 @@ const label = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) =>
 const keyOf = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) => `${s.symbol}|${s.kind}|${s.kind === 'funding' ? '' : s.timeframe}`;
 
 const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
-
-/** Human form of a step in ms: '1h', '30m', '8h', '1d', '90s', else 'N ms'. */
-export function fmtStep(ms: number): string {
-  for (const [u, k] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
-    if (ms >= k && ms % k === 0) return `${ms / k}${u}`;
-  }
-  return `${ms} ms`;
-}
 
 /**
  * Sort by time and check every row; rows repeated with identical values (a daily file inside a

@@ -33,3 +33,11 @@ export function isoTime(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
 }
+
+/** Human form of a step in ms: '1h', '30m', '8h', '1d', '90s', else 'N ms'. */
+export function fmtStep(ms: number): string {
+  for (const [u, k] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= k && ms % k === 0) return `${ms / k}${u}`;
+  }
+  return `${ms} ms`;
+}

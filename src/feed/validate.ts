@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtTime, isoTime } from './timeframe.js';
+import { fmtStep, fmtTime, isoTime } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -60,7 +60,11 @@ export function checkSeries(
   problems: ProblemList,
 ): GapInfo[] {
   const n = timestamp.length;
-  const gaps: GapInfo[] = [];
+  let gaps: GapInfo[] = [];
+  /** steps that are no whole number of bars, held until the spacing of the whole file is known */
+  let offSteps: { row: number; text: string }[] = [];
+  /** how often each step (ms) occurs between rows in order */
+  const steps = new Map<number, number>();
   let prev = NaN;
   for (let i = 0; i < n; i++) {
     const t = timestamp[i]!;
@@ -72,13 +76,27 @@ export function checkSeries(
     if (Number.isFinite(prev)) {
       if (t === prev) problems.add(file, row, `duplicate timestamp ${fmtTime(t)} (same as row ${row - 1})`);
       else if (t < prev) problems.add(file, row, `timestamp ${fmtTime(t)} is out of order (earlier than row ${row - 1}: ${fmtTime(prev)})`);
-      else if (tfMs !== null && t - prev !== tfMs) {
+      else if (tfMs !== null) {
         const d = t - prev;
-        if (d % tfMs === 0) gaps.push({ row: row - 1, from: prev, to: t, missingBars: d / tfMs - 1 });
-        else problems.add(file, row, `timestamp ${fmtTime(t)} is ${d} ms after row ${row - 1}; expected a multiple of the ${tfMs} ms timeframe`);
+        steps.set(d, (steps.get(d) ?? 0) + 1);
+        if (d === tfMs) { /* the timeframe */ }
+        else if (d % tfMs === 0) gaps.push({ row: row - 1, from: prev, to: t, missingBars: d / tfMs - 1 });
+        else offSteps.push({ row, text: `timestamp ${fmtTime(t)} is ${d} ms after row ${row - 1}; expected a multiple of the ${tfMs} ms timeframe` });
       }
     }
     prev = t;
+  }
+  if (tfMs !== null) {
+    // most steps another one than the timeframe: the file holds another timeframe's candles (an entry
+    // edited by hand, a file renamed), said once rather than as a spacing error or gap on every row
+    let best = tfMs, bestN = steps.get(tfMs) ?? 0, all = 0;
+    for (const [d, c] of steps) { all += c; if (c > bestN) { best = d; bestN = c; } }
+    if (best !== tfMs) {
+      problems.add(file, null, `the file's spacing is ${fmtStep(best)} (${bestN} of ${all} steps), not its timeframe ${fmtStep(tfMs)} in manifest.json: set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series`);
+      offSteps = [];
+      gaps = [];
+    }
+    for (const o of offSteps) problems.add(file, o.row, o.text);
   }
   if (kind === 'funding') {
     const rate = cols.rate!;

@@ -5,7 +5,7 @@
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingInput } from '../../errors.js';
-import { fmtStep } from '../ingest.js';
+import { fmtStep } from '../timeframe.js';
 
 /** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
 export function listFiles(paths: readonly string[], keep: (name: string) => boolean): string[] {

@@ -5,7 +5,7 @@
  * and the default --out folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
@@ -105,6 +105,16 @@ describe('data inspect', () => {
     symlinkSync(join(root, 'outside-funding.arrow'), join(linked, 'BTCUSDT-funding.arrow'));
     rmSync(join(folderEntry, 'BTCUSDT-funding.arrow'));
     mkdirSync(join(folderEntry, 'BTCUSDT-funding.arrow'));
+    // a data file changed behind the manifest's back: the same line (and advice) from both
+    const tampered = join(root, 'tampered');
+    await writeDataset(tampered, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h', (c) => { c.close[2] = 104; })] });
+    const m = JSON.parse(readFileSync(join(tampered, 'manifest.json'), 'utf8')) as { files: { sha256: string }[] };
+    m.files[0]!.sha256 = '0'.repeat(64);
+    writeFileSync(join(tampered, 'manifest.json'), JSON.stringify(m));
+    const [ti, tv] = await Promise.all([feedCli(['data', 'inspect', tampered]), feedCli(['data', 'validate', tampered])]);
+    const hashLine = /BTCUSDT-candles-1h\.arrow: sha256 [0-9a-f]{64} differs from the manifest's 0{64} \(the file changed after the manifest was written; re-import it\)/;
+    expect(ti.stdout).toMatch(hashLine);
+    expect(tv.stderr).toMatch(hashLine);
     for (const [dir, text] of [
       [linked, `manifest.json: BTCUSDT-funding.arrow is a symbolic link to ${join(root, 'outside-funding.arrow')}, outside the dataset folder`],
       [folderEntry, 'manifest.json: BTCUSDT-funding.arrow (listed in manifest.json) is a folder, not an Arrow file'],

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -81,7 +81,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     }
     const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));
     if (!d) continue;
-    if (d.sha256 !== f.sha256) problems.add(f.path, null, `sha256 ${d.sha256} differs from the manifest's ${f.sha256}`);
+    if (d.sha256 !== f.sha256) problems.add(f.path, null, hashProblemText(d.sha256, f.sha256));
     const fileTfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, fileTfMs, problems);
     if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapProblemText(g));

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 
@@ -176,7 +176,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     if (!data) return null;
     hashes[f.path] = data.sha256;
     if (data.sha256 !== f.sha256) {
-      problems.add(f.path, null, `sha256 ${data.sha256} differs from the manifest's ${f.sha256} (the file changed after the manifest was written; re-import it)`);
+      problems.add(f.path, null, hashProblemText(data.sha256, f.sha256));
     }
     const gaps: GapInfo[] = checkSeries(f.path, f.kind, data.timestamp, data.columns, tfOf, problems);
     for (const g of gaps) gapList.push({ file: f.path, gap: g });

@@ -36,6 +36,11 @@ export class ProblemList {
   }
 }
 
+/** A data file whose bytes are not those the manifest recorded (loader and `data inspect` alike). */
+export function hashProblemText(actual: string, listed: string): string {
+  return `sha256 ${actual} differs from the manifest's ${listed} (the file changed after the manifest was written; re-import it)`;
+}
+
 const num = (v: number): string => (Number.isNaN(v) ? 'NaN (missing)' : String(v));
 
 export interface GapInfo {

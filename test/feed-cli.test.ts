@@ -115,6 +115,17 @@ describe('data inspect', () => {
     const hashLine = /BTCUSDT-candles-1h\.arrow: sha256 [0-9a-f]{64} differs from the manifest's 0{64} \(the file changed after the manifest was written; re-import it\)/;
     expect(ti.stdout).toMatch(hashLine);
     expect(tv.stderr).toMatch(hashLine);
+    // the manifest's default timeframe names no candles at all: a data problem for both (validate said 78, a config error)
+    const noCandles = join(root, 'default-without-candles');
+    await writeDataset(noCandles, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h')] });
+    const nm = JSON.parse(readFileSync(join(noCandles, 'manifest.json'), 'utf8')) as { timeframe: string };
+    nm.timeframe = '4h';
+    writeFileSync(join(noCandles, 'manifest.json'), JSON.stringify(nm));
+    const [ni, nv, asked] = await Promise.all([feedCli(['data', 'inspect', noCandles]), feedCli(['data', 'validate', noCandles]), feedCli(['data', 'validate', noCandles, '--timeframe', '4h'])]);
+    expect([ni.code, nv.code]).toEqual([65, 65]);
+    expect(nv.stderr).toContain(`${join(noCandles, 'manifest.json')}: its default timeframe 4h has no candles (timeframes: 1h); set "timeframe" in manifest.json to one of them`);
+    // asked for by the user, the same timeframe stays a choice the dataset cannot serve (78)
+    expect(asked.code).toBe(78);
     for (const [dir, text] of [
       [linked, `manifest.json: BTCUSDT-funding.arrow is a symbolic link to ${join(root, 'outside-funding.arrow')}, outside the dataset folder`],
       [folderEntry, 'manifest.json: BTCUSDT-funding.arrow (listed in manifest.json) is a folder, not an Arrow file'],

@@ -121,6 +121,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const tfMs = timeframeMs(tf);
   const available = datasetTimeframes(manifest);
   if (!available.includes(tf)) {
+    // the manifest's own default names no candles: the dataset is at fault (65, as data inspect says),
+    // not a choice of the caller's (a timeframe asked for that the dataset lacks: 78)
+    if (opts.timeframe === undefined) {
+      throw dataError(`${join(dir, MANIFEST_FILE)}: its default timeframe ${tf} has no candles (timeframes: ${available.join(', ') || 'none'}); set "timeframe" in manifest.json to one of them, or choose a timeframe (data.timeframe, --timeframe)`);
+    }
     throw configError(`dataset ${dir} has no ${tf} candles (timeframes: ${available.join(', ') || 'none'})`);
   }
   const symbols = opts.symbols ?? manifest.symbols;

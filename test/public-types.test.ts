@@ -72,6 +72,38 @@ export const setup = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, stra
     expect(diags).toEqual([]);
   });
 
+  it('defineConfig in its function form (sync or async) refuses a misspelt key at any depth, as the object form does', () => {
+    const diags = check(
+      'config-fn',
+      `import { defineConfig, SAMPLE_DATA, type UserConfig } from 'marginlab';
+const base: UserConfig = { name: 'x', data: SAMPLE_DATA, strategies: 'all' };
+export const ok = defineConfig(async ({ ci, env }) => ({
+  name: 'x',
+  data: [{ path: SAMPLE_DATA, timeframe: '1h', gaps: 'warn' }, SAMPLE_DATA],
+  strategies: [{ name: 'sma-cross', params: { anyParam: 1 }, grid: { fast: [10, 20], slow: { from: 50, to: 200, step: 50 } }, setups: ['isolated'] }, 'pairs'],
+  leverage: ci ? 2 : [3, 10],
+  venue: { id: 'binance-usdm', overrides: { fees: { maker: 0 } } },
+  output: { dir: env['OUT'] ?? 'out', formats: ['md'] },
+  execution: { participation: { maxFraction: 0.1 } },
+  stress: { scenarios: ['ftx-2022'], inject: { at: ['2025-01-01'] } },
+}));
+export const spread = defineConfig(() => ({ ...base, leverage: [5] }));
+export const variable = defineConfig(({ env }) => (env['X'] ? { ...base, workers: 2 } : base));
+// @ts-expect-error misspelt top-level key
+export const top = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', levrage: [3] }));
+// @ts-expect-error misspelt key of output, async
+export const nested = defineConfig(async () => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', output: { dirr: 'a' } }));
+// @ts-expect-error misspelt key of a dataset in a list
+export const inList = defineConfig(() => ({ name: 'x', data: [SAMPLE_DATA, { path: 'a', symbol: ['BTCUSDT'] }], strategies: 'all' }));
+// @ts-expect-error misspelt key of a strategy entry
+export const entry = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: [{ name: 'pairs', parms: {} }] }));
+// @ts-expect-error misspelt key of stress.inject
+export const deep = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', stress: { inject: { evry: 3 } } }));
+`,
+    );
+    expect(diags).toEqual([]);
+  });
+
   it('getVenue gives a profile whose lotSize, tierSource and maintenance are always there (docs/margin.md)', () => {
     const diags = check(
       'venue',

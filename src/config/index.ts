@@ -32,15 +32,33 @@ export interface ConfigEnv {
 
 export type ConfigInput = UserConfig | Promise<UserConfig> | ((env: ConfigEnv) => UserConfig | Promise<UserConfig>);
 
+type KeysOfUnion<U> = U extends unknown ? keyof U : never;
+type ValueAt<S, K> = S extends unknown ? (K extends keyof S ? S[K] : never) : never;
+type ElementOf<S> = S extends readonly (infer E)[] ? E : never;
+/**
+ * T with every key the config shape S has no place for turned into `never`, at every depth (S a
+ * union: the keys of any of its object members). A returned object literal gets no excess-property
+ * check of its own (TypeScript checks only fresh literals passed or assigned as they are), so this
+ * is how a config function's misspelt key (`levrage`, `output.dirr`) becomes a type error there too.
+ */
+export type ExactConfig<T, S = UserConfig> = unknown extends S
+  ? T
+  : T extends readonly unknown[]
+    ? { [I in keyof T]: ExactConfig<T[I], ElementOf<S>> }
+    : T extends object
+      ? { [K in keyof T]: K extends KeysOfUnion<Extract<S, object>> ? ExactConfig<T[K], ValueAt<Extract<S, object>, K>> : never }
+      : T;
+
 /**
  * Declare a backtest config: an object, a promise of one, or a function of the environment
  * (sync or async). Returns its argument unchanged; it exists for types and editor help.
- * Not generic on purpose: a config object literal is checked against UserConfig itself, so a
- * misspelt or unknown key (`levrage`, `oops`) is a type error, as it is an error when run (78).
+ * A config object literal is checked against UserConfig itself (not generic on purpose), and a
+ * function's returned object through ExactConfig, so a misspelt or unknown key (`levrage`, `oops`)
+ * is a type error in every form, as it is an error when run (78).
  */
+export function defineConfig<T extends UserConfig>(config: (env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
 export function defineConfig(config: UserConfig): UserConfig;
 export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
-export function defineConfig(config: (env: ConfigEnv) => UserConfig | Promise<UserConfig>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
 export function defineConfig(config: ConfigInput): ConfigInput {
   return config;
 }

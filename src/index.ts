@@ -21,6 +21,7 @@ export { defineStrategy, LookAheadError } from './strategy/types.js';
 export type {
   StrategyModule,
   Strategy,
+  SyncResult,
   StrategyContext,
   Series,
   FundingHistory,

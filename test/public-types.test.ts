@@ -104,6 +104,33 @@ export const deep = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategi
     expect(diags).toEqual([]);
   });
 
+  it('a strategy callback that returns a promise (async onBar, onFill, ...) is a type error; any other return value is accepted', () => {
+    const diags = check(
+      'strategy-sync',
+      `import { defineStrategy, z, type Strategy, type StrategyContext } from 'marginlab';
+const params = z.object({ symbol: z.string().default('BTCUSDT') });
+const base = { name: 's', description: 'd', params, symbols: (p: { symbol: string }) => [p.symbol] };
+export const plain = defineStrategy({ ...base, create: () => ({ onBar(ctx) { ctx.buy(0, 1); } }) });
+export const arrowValue = defineStrategy({ ...base, create: () => ({ onBar: (ctx) => ctx.buy(0, 1), onFill: (_f, ctx) => ctx.openOrders() }) });
+class ByClass implements Strategy {
+  onBar(ctx: StrategyContext): void { ctx.cancelAll(); }
+  onStart(ctx: StrategyContext) { ctx.setLeverage(0, 2); }
+}
+export const byClass = defineStrategy({ ...base, create: () => new ByClass() });
+// @ts-expect-error async onBar: the engine does not await it
+export const asyncBar = defineStrategy({ ...base, create: () => ({ async onBar(ctx) { ctx.buy(0, 1); } }) });
+// @ts-expect-error an onFill returning a promise
+export const promiseFill = defineStrategy({ ...base, create: () => ({ onBar() {}, onFill: (_f, ctx) => Promise.resolve(ctx.bar) }) });
+class AsyncClass implements Strategy {
+  // @ts-expect-error async method of a class implementing Strategy
+  async onBar(ctx: StrategyContext) { ctx.cancelAll(); }
+}
+export const asyncClass = AsyncClass;
+`,
+    );
+    expect(diags).toEqual([]);
+  });
+
   it('getVenue gives a profile whose lotSize, tierSource and maintenance are always there (docs/margin.md)', () => {
     const diags = check(
       'venue',

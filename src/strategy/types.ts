@@ -227,13 +227,21 @@ export interface StrategyContext {
   transferMargin(s: number, amount: number): boolean;
 }
 
+/**
+ * What a strategy callback may return: nothing, or any value but a promise (the engine ignores it).
+ * Callbacks are synchronous and the engine does not wait: `async onBar` is a type error here (a
+ * `void` return type would accept a promise), as it makes the run errored when run ("onBar returned
+ * a Promise", src/engine/runner-state.ts checkSync).
+ */
+export type SyncResult = void | undefined | null | string | number | boolean | bigint | symbol | readonly unknown[] | ({ readonly then?: never } & object);
+
 export interface Strategy {
   /** called once before the first replayed bar; history holds the bars before it (none when the replay starts at index 0: `at(i)` throws, `ago(k)` is NaN) */
-  onStart?(ctx: StrategyContext): void;
-  onBar(ctx: StrategyContext): void;
-  onFill?(fill: FillInfo, ctx: StrategyContext): void;
-  onFunding?(funding: FundingInfo, ctx: StrategyContext): void;
-  onLiquidation?(liquidation: LiquidationInfo, ctx: StrategyContext): void;
+  onStart?(ctx: StrategyContext): SyncResult;
+  onBar(ctx: StrategyContext): SyncResult;
+  onFill?(fill: FillInfo, ctx: StrategyContext): SyncResult;
+  onFunding?(funding: FundingInfo, ctx: StrategyContext): SyncResult;
+  onLiquidation?(liquidation: LiquidationInfo, ctx: StrategyContext): SyncResult;
 }
 
 /** Thrown by history views when a strategy reads a bar after the current one. */

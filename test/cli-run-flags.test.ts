@@ -69,6 +69,12 @@ describe('marginlab run: --strategies, --from, --to', () => {
     expect(badTo.stderr).toMatch(/^marginlab: --to: expected a date \(ISO-8601 like 2025-06-01, or ms UTC\), got 'next week'\n/);
   });
 
+  it('--from 20250101 (a compact date) is a usage error (64) saying what to write, not a replay from 1970', async () => {
+    const r = await runCli(['run', '-c', 'flags.config.ts', '--quiet', '--from', '20250101', '--out', 'compact'], dir);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe("marginlab: --from: expected a date (ISO-8601 like 2025-06-01, or ms UTC), got '20250101' (20250101 reads as ms UTC (1970-01-01T05:37:30.101Z), not as the compact date it looks like: write '2025-01-01')\n");
+  });
+
   it('--to not after --from is a usage error of the flags (64), not an invalid config file', async () => {
     const r = await runCli(['run', '-c', 'flags.config.ts', '--quiet', '--from', '2025-01-05', '--to', '2025-01-03', '--out', 'swapped'], dir);
     expect(r.code).toBe(64);

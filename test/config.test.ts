@@ -223,6 +223,18 @@ describe('config schema', () => {
     expect(parseDate('2025-12-31T23:00:00-01:00')).toBe(Date.UTC(2026, 0, 1));
   });
 
+  it('refuses an integer that reads as a compact date, epoch seconds or a compact date-time, saying what to write', async () => {
+    for (const v of [20250101, '20250101', 1735689600, '1735689600', 20250101120000, 1e20, '99999999999999999999']) expect(parseDate(v)).toBeNull();
+    // ms a dataset can hold, and 8-digit integers that are no calendar date, are still ms
+    for (const v of [0, 3_600_000, 12_345_678, 20_251_301, 946_684_800_000, 1_735_689_600_000]) expect(parseDate(v)).toBe(v);
+    const p = await problemsOf({ ...base, from: 20250101, to: '1735689600', stress: { inject: { at: [20250601120000] } } });
+    expect(p.details).toEqual([
+      "from: expected a date (ms UTC or ISO-8601 like '2025-01-01'), got 20250101 (20250101 reads as ms UTC (1970-01-01T05:37:30.101Z), not as the compact date it looks like: write '2025-01-01')",
+      "to: expected a date (ms UTC or ISO-8601 like '2025-01-01'), got \"1735689600\" (1735689600 reads as ms UTC (1970-01-21T02:08:09.600Z), not as the epoch seconds it looks like (2025-01-01T00:00:00.000Z): write 1735689600000 (ms) or an ISO date)",
+      "stress.inject.at[0]: expected a date (ms UTC or ISO-8601 like '2025-01-01'), got 20250601120000 (20250601120000 reads as ms UTC (2611-09-19T22:58:40.000Z), not as the compact date-time it looks like: write '2025-06-01T12:00:00Z')",
+    ]);
+  });
+
   it('formatIssues writes array indexes in brackets', () => {
     const r = configSchema.safeParse({ ...base, data: [{ path: 'x', symbols: ['A', 5] }] });
     expect(r.success).toBe(false);

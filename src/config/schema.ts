@@ -5,7 +5,7 @@
  */
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { z } from 'zod';
-import { parseDate } from '../util/time.js';
+import { dateHint, parseDate } from '../util/time.js';
 import { scenarioSchema } from '../stress/scenario.js';
 
 export { parseDate };
@@ -26,7 +26,7 @@ export const dateSchema = z.union([z.number().int().nonnegative(), z.string()], 
 }).transform((v, ctx) => {
   const ms = parseDate(v);
   if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${JSON.stringify(v)}` });
+    ctx.addIssue({ code: 'custom', message: `expected a date (ms UTC or ISO-8601 like '2025-01-01'), got ${JSON.stringify(v)}${dateHint(v)}` });
     return z.NEVER;
   }
   return ms;

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
 import { errorLine, evaluateLine, venueIdOf } from './calc.js';
-import { parseDate } from '../util/time.js';
+import { dateHint, parseDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
@@ -142,7 +142,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   }
   const asOfRaw = opts.asOf;
   const asOf = typeof asOfRaw === 'string' ? parseDate(asOfRaw) : Date.now();
-  if (asOf === null) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}`);
+  if (asOf === null) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}${dateHint(asOfRaw)}`);
   const mmrFlag = flagNum(opts, 'mmr', 'mmr', true, 0, 1);
   const cumFlag = flagNum(opts, 'cum', 'cum', true) ?? 0;
   const symbol = typeof opts.symbol === 'string' ? opts.symbol : undefined;

@@ -9,7 +9,7 @@ import { Decimal } from 'decimal.js';
 import { getVenue, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
-import { parseDate } from '../util/time.js';
+import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
 import {
   bankruptcyPriceOf,
@@ -103,7 +103,7 @@ function time(o: Obj, key: string, optional = false): number | undefined {
     const ms = parseDate(v);
     if (ms !== null) return ms;
   }
-  return fail(`"${key}" must be ms since epoch or an ISO date, got ${shown(v)}`);
+  return fail(`"${key}" must be ms since epoch or an ISO date, got ${shown(v)}${dateHint(v)}`);
 }
 
 /** short names `calc` and `calc liq` accept for the venue ids */

@@ -148,9 +148,9 @@ export function register(program: Command): void {
       const seed = Number(seedStr);
       const tf = String(flags.timeframe);
       const startStr = String(flags.start);
-      const { parseDate } = await import('../../util/time.js');
+      const { parseDate, dateHint } = await import('../../util/time.js');
       const start = parseDate(startStr);
-      if (start === null) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'`);
+      if (start === null) throw usageError(`--start: expected an ISO date or ms UTC, got '${startStr}'${dateHint(startStr)}`);
       const vols = typeof flags.vol === 'string' ? flags.vol.split(',').map((v) => num('vol', v)!) : undefined;
       const out = resolve(typeof flags.out === 'string' ? flags.out : `data/synth-${symbols}x${bars}-${tf}-s${seed}`);
       const { synthesize } = await import('../../feed/synth.js');

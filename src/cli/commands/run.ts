@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError, usageError } from '../../errors.js';
+import { dateHint } from '../../util/time.js';
 
 export interface RunFlags {
   config: string;
@@ -34,7 +35,7 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
   for (const k of ['from', 'to'] as const) {
     const v = flags[k];
     if (v === undefined) continue;
-    if (parseDate(v) === null) throw usageError(`--${k}: expected a date (ISO-8601 like 2025-06-01, or ms UTC), got '${v}'`);
+    if (parseDate(v) === null) throw usageError(`--${k}: expected a date (ISO-8601 like 2025-06-01, or ms UTC), got '${v}'${dateHint(v)}`);
     overrides[k] = v;
   }
   // both bounds on the command line: their order is a usage error of the flags, not of the config file

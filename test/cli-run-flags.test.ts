@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -67,6 +67,24 @@ describe('marginlab run: --strategies, --from, --to', () => {
     expect(emptyList.stderr).toMatch(/^marginlab: --strategies: expected a comma-separated list of strategy names\n/);
     expect(badTo.code).toBe(64);
     expect(badTo.stderr).toMatch(/^marginlab: --to: expected a date \(ISO-8601 like 2025-06-01, or ms UTC\), got 'next week'\n/);
+  });
+
+  it('commander usage errors are one line naming the flag with the nearest one, and a value flag given twice is refused (64)', async () => {
+    const [typo, twice, twiceEq, extra, unknownCmd, list] = await Promise.all([
+      runCli(['run', '-c', 'flags.config.ts', '--wokers', '2'], dir),
+      runCli(['run', '-c', 'flags.config.ts', '--workers', '1', '--workers', '2', '--out', 'twice'], dir),
+      runCli(['run', '-c', 'flags.config.ts', '-w', '1', '--workers=2', '--out', 'twice'], dir),
+      runCli(['run', '-c', 'flags.config.ts', 'extra'], dir),
+      runCli(['rnu'], dir),
+      runCli(['data', 'synth', '--symbols', '2', '--symbols', '3', '--bars', '10', '--out', 'synth-twice'], dir),
+    ]);
+    expect(typo).toMatchObject({ code: 64, stdout: '', stderr: "marginlab: unknown option '--wokers' (did you mean --workers?); see marginlab run --help\n" });
+    expect(twice).toMatchObject({ code: 64, stderr: "marginlab: --workers given twice ('1', then '2'): give it once\n" });
+    expect(twiceEq).toMatchObject({ code: 64, stderr: "marginlab: --workers given twice ('1', then '2'): give it once\n" });
+    expect(extra).toMatchObject({ code: 64, stderr: "marginlab: too many arguments for 'run'. Expected 0 arguments but got 1; see marginlab run --help\n" });
+    expect(unknownCmd).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'rnu' (did you mean run?); see marginlab --help\n" });
+    expect(list).toMatchObject({ code: 64, stderr: "marginlab: --symbols given twice ('2', then '3'): give it once\n" });
+    for (const out of ['twice', 'synth-twice']) expect(existsSync(join(dir, out))).toBe(false);
   });
 
   it('--from 20250101 (a compact date) is a usage error (64) saying what to write, not a replay from 1970', async () => {

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { installInterruptHandler } from '../util/interrupt.js';
 import { thrownText } from '../util/excerpt.js';
@@ -26,7 +26,6 @@ async function buildProgram(): Promise<Command> {
     .name('marginlab')
     .description('Backtest crypto perpetual-futures strategies under isolated and cross margin, side by side.')
     .version(packageVersion())
-    .showHelpAfterError()
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = readdirSync(dir)
@@ -36,7 +35,50 @@ async function buildProgram(): Promise<Command> {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as Partial<CommandModule>;
     if (typeof mod.register === 'function') mod.register(program);
   }
+  for (const c of allCommands(program)) oneLineUsageErrors(c);
   return program;
+}
+
+function allCommands(c: Command): Command[] {
+  return [c, ...c.commands.flatMap((s) => allCommands(s))];
+}
+
+/** `marginlab data synth`, the way a user types the command */
+function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x; x = x.parent) names.unshift(x.name());
+  return names.join(' ');
+}
+
+/**
+ * A usage error of commander (unknown option or command, missing argument) is one line like
+ * marginlab's own: `marginlab: unknown option '--wokers' (did you mean --workers?); see marginlab run --help`,
+ * not commander's "error: ..." followed by the whole help. And an option that takes a value given
+ * twice (`--workers 1 --workers 2`) is refused (64) instead of the last one silently winning;
+ * a list option (`--fail-on <rules...>`) may be repeated.
+ */
+function oneLineUsageErrors(c: Command): void {
+  const help = `see ${commandPath(c)} --help`;
+  c.showHelpAfterError(false);
+  c.configureOutput({
+    outputError: (str, write) => {
+      const text = str
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\s*\(Did you mean (.+)\?\)$/s, ' (did you mean $1?)')
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/\.$/, '');
+      write(`marginlab: ${text}; ${help}\n`);
+    },
+  });
+  for (const o of c.options) {
+    if (o.variadic || !(o.required || o.optional)) continue;
+    const given: string[] = [];
+    c.on(`option:${o.name()}`, (val: string) => {
+      given.push(val);
+      if (given.length === 2) throw usageError(`${o.long ?? o.short} given twice ('${given[0]}', then '${given[1]}'): give it once`);
+    });
+  }
 }
 
 export function reportError(err: unknown): number {

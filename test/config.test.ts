@@ -61,6 +61,27 @@ describe('config schema', () => {
     ]) expect(text).toContain(key);
   });
 
+  it('an unknown key names the nearest known key at its place, at any depth, and only a near one', async () => {
+    const p = await problemsOf({
+      ...base,
+      levrage: [3],
+      oops: 1,
+      data: { path: 'd', timefrme: '1h' },
+      output: { dirr: 'x' },
+      execution: { slipageBps: 2 },
+      stress: { inject: { evry: 3 } },
+      strategies: ['pairs', { name: 'sma-cross', parms: {} }],
+    });
+    expect(p.details).toEqual([
+      "data: unknown key 'timefrme' (did you mean 'timeframe'?)",
+      "strategies[1]: unknown key 'parms' (did you mean 'params'?)",
+      "execution: unknown key 'slipageBps' (did you mean 'slippageBps'?)",
+      "output: unknown key 'dirr' (did you mean 'dir'?)",
+      "stress.inject: unknown key 'evry' (did you mean 'every'?)",
+      "(root): unknown keys 'levrage' (did you mean 'leverage'?), 'oops'",
+    ]);
+  });
+
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
     expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");

@@ -120,14 +120,15 @@ describe('run plan', () => {
       details: [expect.stringMatching(/^strategies\[0\]: strategy 'fixture-trend' trades ZZZUSDT, not in dataset 'fx'/)],
     });
     await expect(plan({ strategies: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: ["strategies[0].name: unknown strategy 'nope'"] });
+    await expect(plan({ strategies: [{ name: 'fixture-trend', params: { xyzzy: 1 } }] })).rejects.toMatchObject({ details: [expect.stringMatching(/has no parameter 'xyzzy' \(its parameters/)] });
   });
 
   it('a misspelt parameter in params or grid is a config error naming the key and the known parameters (it was dropped, merging its grid points into the default)', async () => {
     await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookbak: [5, 10, 20] }, params: { sise: 1 } }] })).rejects.toMatchObject({
       exitCode: 78,
       details: [
-        expect.stringMatching(/^strategies\[0\]\.params\.sise: strategy 'fixture-trend' has no parameter 'sise' \(its parameters: .*lookback.*\); check the spelling$/),
-        expect.stringMatching(/^strategies\[0\]\.grid\.lookbak: strategy 'fixture-trend' has no parameter 'lookbak'/),
+        expect.stringMatching(/^strategies\[0\]\.params\.sise: strategy 'fixture-trend' has no parameter 'sise' \(did you mean 'size'\?\) \(its parameters: .*lookback.*\); check the spelling$/),
+        expect.stringMatching(/^strategies\[0\]\.grid\.lookbak: strategy 'fixture-trend' has no parameter 'lookbak' \(did you mean 'lookback'\?\)/),
       ],
     });
     // through refinements, transforms and defaults the keys are still known

@@ -12,6 +12,7 @@ import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
 import { configError, missingInput, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
+import { didYouMean } from '../util/nearest.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -128,8 +129,12 @@ export interface LoadedConfig {
   overrides?: ConfigOverrides;
 }
 
-/** zod issues → one line each: `key.path[0]: message`; `prefix` (a key path) goes before each issue's path. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+/**
+ * zod issues → one line each: `key.path[0]: message`; `prefix` (a key path) goes before each issue's
+ * path. With the `schema` the issues came from, an unknown key names the known key nearest to it
+ * (`unknown key 'levrage' (did you mean 'leverage'?)`).
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', schema?: unknown): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
@@ -146,17 +151,59 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
       }
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       if (depth(best) > 0 || branches.every((b) => b.length === 0)) {
-        lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix));
+        lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix, schema));
         continue;
       }
     }
     const path = formatPath(issue.path);
     let msg = issue.message;
-    if (issue.code === 'unrecognized_keys') msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys') {
+      const known = schema === undefined ? [] : objectKeysAt(schema, issue.path);
+      msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ')}`;
+    }
     const where = prefix && path && !path.startsWith('[') ? `${prefix}.${path}` : prefix + path;
     lines.push(`${where || '(root)'}: ${msg}`);
   }
   return [...new Set(lines)];
+}
+
+interface SchemaDef {
+  type?: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  in?: unknown;
+  options?: unknown[];
+  element?: unknown;
+  valueType?: unknown;
+  left?: unknown;
+  right?: unknown;
+}
+const defOf = (s: unknown): SchemaDef | undefined => (s as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+
+/** The keys the object schemas at `path` inside a zod schema know (every branch of a union), duck-typed on zod 4's definitions. */
+export function objectKeysAt(schema: unknown, path: readonly PropertyKey[], depth = 0): string[] {
+  const d = defOf(schema);
+  if (!d || depth > 64) return [];
+  const again = (s: unknown, p: readonly PropertyKey[] = path) => objectKeysAt(s, p, depth + 1);
+  switch (d.type) {
+    case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
+      return again(d.innerType);
+    case 'pipe':
+      return again(d.in);
+    case 'union':
+      return [...new Set((d.options ?? []).flatMap((o) => again(o)))];
+    case 'intersection':
+      return [...new Set([...again(d.left), ...again(d.right)])];
+    case 'array':
+      return path.length > 0 && typeof path[0] === 'number' ? again(d.element, path.slice(1)) : [];
+    case 'record':
+      return path.length > 0 ? again(d.valueType, path.slice(1)) : [];
+    case 'object':
+      if (path.length === 0) return Object.keys(d.shape ?? {});
+      return typeof path[0] === 'string' && d.shape && Object.hasOwn(d.shape, path[0]) ? again(d.shape[path[0]], path.slice(1)) : [];
+    default:
+      return [];
+  }
 }
 
 /** an issue saying only that a value is of none of the accepted types (nested unions included), at the value itself */
@@ -245,7 +292,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     obj.stress = block;
   }
   const parsed = configSchema.safeParse(obj);
-  let lines = parsed.success ? [] : formatIssues(parsed.error.issues);
+  let lines = parsed.success ? [] : formatIssues(parsed.error.issues, '', configSchema);
   // a window bound given as a flag: the problem names the flag, not only the config's key
   if (ov.from !== undefined || ov.to !== undefined) {
     const side = (k: 'from' | 'to') => (ov[k] !== undefined ? `--${k} ${String(ov[k])}` : `the config's '${k}' (${String(obj[k])})`);

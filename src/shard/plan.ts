@@ -15,6 +15,7 @@ import type { RunStressSpec } from '../stress/types.js';
 import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
 import { thrownText } from '../util/excerpt.js';
+import { didYouMean } from '../util/nearest.js';
 
 export { setupSpec };
 
@@ -203,7 +204,10 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         ...Object.keys(entry.grid).filter((k) => !known.includes(k)).map((k) => `${path}.grid.${k}`),
       ];
       if (unknown.length > 0) {
-        for (const key of unknown) problems.push(`${key}: strategy '${entry.name}' has no parameter '${key.slice(key.lastIndexOf('.') + 1)}' (its parameters: ${known.join(', ') || 'none'}); check the spelling`);
+        for (const key of unknown) {
+          const given = key.slice(key.lastIndexOf('.') + 1);
+          problems.push(`${key}: strategy '${entry.name}' has no parameter '${given}'${didYouMean(given, known)} (its parameters: ${known.join(', ') || 'none'}); check the spelling`);
+        }
         continue;
       }
     }

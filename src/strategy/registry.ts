@@ -11,6 +11,7 @@ import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { excerpt } from '../util/excerpt.js';
+import { didYouMean } from '../util/nearest.js';
 
 /** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
 const tampered = new Map<string, string>();
@@ -137,7 +138,7 @@ export async function resolveStrategy(name: string, extraDirs: string[] = []): P
   const entries = scan(extraDirs);
   const e = entries.find((x) => x.name === name);
   if (!e) {
-    throw configError(`unknown strategy '${name}'; available: ${entries.map((x) => x.name).join(', ') || '(none)'}`);
+    throw configError(`unknown strategy '${name}'${didYouMean(name, entries.map((x) => x.name))}; available: ${entries.map((x) => x.name).join(', ') || '(none)'}`);
   }
   return load(e);
 }

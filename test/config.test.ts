@@ -82,6 +82,14 @@ describe('config schema', () => {
     ]);
   });
 
+  it('a grid range with a step that is not positive is one problem (step), not also "more than 10,000 values"', async () => {
+    for (const step of [0, -5]) {
+      const p = await problemsOf({ ...base, strategies: [{ name: 'sma-cross', grid: { fast: { from: 5, to: 20, step } } }] });
+      expect(p.details).toEqual(['strategies[0].grid.fast.step: Too small: expected number to be >0']);
+    }
+    expect((await problemsOf({ ...base, strategies: [{ name: 'sma-cross', grid: { fast: { from: 0, to: 1e6, step: 1 } } }] })).details).toEqual(['strategies[0].grid.fast: range has more than 10,000 values']);
+  });
+
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
     expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");

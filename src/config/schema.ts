@@ -52,7 +52,8 @@ const rangeSchema = z
   .strict()
   .superRefine((r, ctx) => {
     if (r.to < r.from) ctx.addIssue({ code: 'custom', message: `range 'to' (${r.to}) is below 'from' (${r.from})` });
-    else if ((r.to - r.from) / r.step > 10_000) ctx.addIssue({ code: 'custom', message: 'range has more than 10,000 values' });
+    // a step that is not positive is its own problem (step: ...), not also "more than 10,000 values"
+    else if (r.step > 0 && (r.to - r.from) / r.step > 10_000) ctx.addIssue({ code: 'custom', message: 'range has more than 10,000 values' });
   });
 export type GridRange = z.infer<typeof rangeSchema>;
 

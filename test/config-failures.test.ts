@@ -12,6 +12,7 @@ import { writeDataset } from '../src/feed/write.js';
 import { loadDataset } from '../src/feed/load.js';
 import type { RunManifest } from '../src/shard/types.js';
 import { loadErrorMessage, syntaxErrorOf } from '../src/util/module-default.js';
+import { loadConfig } from '../src/config/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -47,6 +48,25 @@ describe('config code that misbehaves', () => {
     expect(never.stderr).toMatch(/^marginlab: never\.config\.ts: the config's promise did not settle within 1\.5 s/);
     expect(exit.stderr).toMatch(/^marginlab: exit\.config\.ts: the config called process\.exit\(0\); a config must export a config object/);
     expect(exitfn.stderr).toMatch(/exitfn\.config\.ts: the config called process\.exit\(3\)/);
+  });
+
+  it('a JSON config is read as data (it was "no default export"); bad JSON names file:line:column; a folder given as the config says so (66)', async () => {
+    const ok = { name: 'js', data: './data', strategies: ['sma-cross'], leverage: [2] };
+    writeFileSync(join(dir, 'ok.json'), `\uFEFF${JSON.stringify(ok, null, 2)}\n`);
+    const loaded = await loadConfig(join(dir, 'ok.json'));
+    expect(loaded.config).toMatchObject({ name: 'js', leverage: [2], data: [{ path: './data' }] });
+    expect(loaded.baseDir).toBe(dir);
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ ...ok, levrage: 3 }));
+    await expect(loadConfig(join(dir, 'typo.json'), {})).rejects.toMatchObject({ exitCode: 78, details: ["(root): unknown key 'levrage' (did you mean 'leverage'?)"] });
+    writeFileSync(join(dir, 'bad.json'), '{ "name": "p",\n  "data": "./data",, }');
+    await expect(loadConfig('bad.json'.replace(/^/, `${dir}/`))).rejects.toMatchObject({
+      exitCode: 78,
+      message: `${dir}/bad.json: not valid JSON at ${dir}/bad.json:2:20: Expected double-quoted property name`,
+    });
+    mkdirSync(join(dir, 'cfgdir'), { recursive: true });
+    writeFileSync(join(dir, 'cfgdir', 'backtest.config.ts'), 'export default {};\n');
+    await expect(loadConfig(join(dir, 'cfgdir'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/cfgdir is a folder, not a file; give the config file (-c ${dir}/cfgdir/backtest.config.ts)` });
+    await expect(loadConfig(join(dir, 'data'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/data is a folder, not a file; give the config file` });
   });
 
   it("data.timeframe '7x' and initialCapital '0' name the key and the file", async () => {

@@ -2,10 +2,10 @@
  * backtest.config.ts: defineConfig, loading (through tsx), validation (every problem with its key
  * path, exit 78), CLI overrides, and the frozen ResolvedConfig written into the manifest.
  */
-import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
 import { withFsErrors } from '../util/fs-errors.js';
 import { deepFreeze } from '../util/freeze.js';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
@@ -558,9 +558,27 @@ export async function importConfigFile(path: string, shownAs: string = path): Pr
 async function importConfigBox(path: string, shownAs: string = path): Promise<{ input: ConfigInput }> {
   const abs = resolve(path);
   path = shownAs;
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw missingInput(`config file not found: ${path}`);
+  if (!existsSync(abs)) throw missingInput(`config file not found: ${path}`);
+  if (statSync(abs).isDirectory()) {
+    const inside = join(abs, 'backtest.config.ts');
+    throw missingInput(`config file ${path} is a folder, not a file; give the config file${existsSync(inside) ? ` (-c ${join(path, 'backtest.config.ts')})` : ''}`);
+  }
   // an unreadable config is a missing input (66, naming it), not code that failed to load
   withFsErrors({ path, action: 'read the config file', role: 'input' }, () => accessSync(abs, fsConstants.R_OK));
+  // a JSON config is data: parsed as it is (tsx would import it as a module whose keys are named exports)
+  if (extname(abs).toLowerCase() === '.json') {
+    const text = withFsErrors({ path, action: 'read the config file', role: 'input' }, () => readFileSync(abs, 'utf8')).replace(/^\uFEFF/, '');
+    try {
+      return { input: JSON.parse(text) as ConfigInput };
+    } catch (err) {
+      // V8 says where as "at position N": the place as file:line:column, as a syntax error of a .ts config says it
+      const msg = err instanceof Error ? err.message : String(err);
+      const at = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(msg);
+      const before = at ? text.slice(0, Number(at[1])).split('\n') : null;
+      const where = before ? ` at ${path}:${before.length}:${before[before.length - 1]!.length + 1}` : '';
+      throw configError(`${path}: not valid JSON${where}: ${excerpt(at ? msg.replace(at[0], '') : msg, 200)}`);
+    }
+  }
   let mod: Record<string, unknown>;
   try {
     const { tsImport } = await import('tsx/esm/api');

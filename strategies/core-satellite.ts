@@ -23,7 +23,7 @@ const params = z.object({
   satLeverage: z.number().min(1).default(20),
   fast: z.number().int().positive().default(12),
   slow: z.number().int().positive().default(48),
-});
+}).refine((p) => p.fast < p.slow, { message: 'fast must be below slow', path: ['fast'] });
 
 export default defineStrategy({
   name: 'core-satellite',

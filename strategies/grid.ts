@@ -16,6 +16,10 @@ const params = z.object({
   levels: z.number().int().positive().default(5),
   stepPct: z.number().positive().default(0.01),
   levelFraction: z.number().positive().max(0.2).default(0.04),
+}).refine((p) => p.levels * p.stepPct < 1, {
+  // the lowest buy is price × (1 − levels × stepPct): at or below 0 it is no price
+  message: 'levels × stepPct must be below 1 (the lowest buy level is price × (1 − levels × stepPct))',
+  path: ['stepPct'],
 });
 
 export default defineStrategy({

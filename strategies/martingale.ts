@@ -14,7 +14,8 @@ const params = z.object({
   symbol: z.string().default('ETHUSDT'),
   /** initial margin of the first buy, fraction of equity */
   baseFraction: z.number().positive().max(0.5).default(0.02),
-  stepPct: z.number().positive().default(0.02),
+  /** below 1: a fall of 100 % or more never comes, so no add would ever be made */
+  stepPct: z.number().positive().lt(1).default(0.02),
   multiplier: z.number().min(1).default(2),
   maxAdds: z.number().int().min(0).default(6),
   takeProfitPct: z.number().positive().default(0.01),

@@ -17,6 +17,9 @@ import { resolveConfig, type UserConfig } from '../src/config/index.js';
 import { buildPlan, type PlanDataset, type StrategySource } from '../src/shard/plan.js';
 import smaCross from '../strategies/sma-cross.js';
 import pairs from '../strategies/pairs.js';
+import coreSatellite from '../strategies/core-satellite.js';
+import grid from '../strategies/grid.js';
+import martingale from '../strategies/martingale.js';
 import { flat, makeData, run, scripted, setupOf, zeroFeeVenue, HOUR, T0, type Bar } from './engine-fixtures.js';
 
 const fills = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'fill');
@@ -415,7 +418,14 @@ describe('order rules', () => {
 describe('plan-time checks (exit 78)', () => {
   const ds: PlanDataset = { key: 'd0', name: 'fx', timeframe: '1h', symbols: ['BTCUSDT', 'ETHUSDT'], bars: 1000, hashes: {} };
   const dup: StrategyModule = { ...scripted({}, []), name: 'dup', params: z.object({ a: z.string().default('BTCUSDT') }), symbols: (p: { a: string }) => [p.a, 'ETHUSDT', p.a] } as unknown as StrategyModule;
-  const modules: Record<string, StrategyModule> = { dup, 'sma-cross': smaCross as unknown as StrategyModule, pairs: pairs as unknown as StrategyModule };
+  const modules: Record<string, StrategyModule> = {
+    dup,
+    'sma-cross': smaCross as unknown as StrategyModule,
+    pairs: pairs as unknown as StrategyModule,
+    'core-satellite': coreSatellite as unknown as StrategyModule,
+    grid: grid as unknown as StrategyModule,
+    martingale: martingale as unknown as StrategyModule,
+  };
   const source: StrategySource = { load: async (n) => modules[n]!, list: async () => Object.keys(modules) };
   const plan = async (strategies: UserConfig['strategies']) =>
     buildPlan(await resolveConfig({ name: 'p', data: 'x', strategies } as UserConfig, { configDir: '/x' }), [ds], source, 'E1');
@@ -433,6 +443,13 @@ describe('plan-time checks (exit 78)', () => {
     await expect(plan([{ name: 'sma-cross', grid: { fast: [5, 60] } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/grid.*fast must be below slow/)] });
     await expect(plan([{ name: 'pairs', params: { entryZ: 1, exitZ: 1.5 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/exitZ must be below entryZ/)] });
     await expect(plan([{ name: 'sma-cross', params: { fast: 5, slow: 20 } }])).resolves.toBeDefined();
+    // core-satellite's satellite EMAs are fast/slow too; grid's lowest buy level and martingale's add step must be prices
+    const ds4: PlanDataset = { ...ds, symbols: ['BTCUSDT', 'ETHUSDT', 'XRPUSDT', 'ADAUSDT'] };
+    const plan4 = async (strategies: UserConfig['strategies']) => buildPlan(await resolveConfig({ name: 'p', data: 'x', strategies } as UserConfig, { configDir: '/x' }), [ds4], source, 'E1');
+    await expect(plan4([{ name: 'core-satellite', grid: { fast: [12, 60] } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.grid\.fast: fast must be below slow/)] });
+    await expect(plan4([{ name: 'grid', params: { levels: 5, stepPct: 0.2 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.params\.stepPct: levels × stepPct must be below 1/)] });
+    await expect(plan4([{ name: 'martingale', params: { stepPct: 1 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.params\.stepPct: Too big: expected number to be <1/)] });
+    await expect(plan4(['core-satellite', 'grid', 'martingale'])).resolves.toBeDefined();
   });
 });
 

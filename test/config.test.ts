@@ -10,6 +10,7 @@ import { FIXTURE_STRATEGIES, REPO, runCli, writeConfig } from './fixtures/run/cl
 import type { RunManifest } from '../src/shard/types.js';
 import { defineConfig as publicDefineConfig } from '../src/index.js';
 import { UserError } from '../src/errors.js';
+import { Decimal } from 'decimal.js';
 
 const base = { name: 'demo', data: 'data/binance-usdm-2025', strategies: ['fixture-trend'] };
 
@@ -88,6 +89,14 @@ describe('config schema', () => {
       expect(p.details).toEqual(['strategies[0].grid.fast.step: Too small: expected number to be >0']);
     }
     expect((await problemsOf({ ...base, strategies: [{ name: 'sma-cross', grid: { fast: { from: 0, to: 1e6, step: 1 } } }] })).details).toEqual(['strategies[0].grid.fast: range has more than 10,000 values']);
+  });
+
+  it('initialCapital with more decimals than the books count (1e-9 ran as a capital of 0, every run ok at -100 %) and a name too long for a folder are refused', async () => {
+    const decimals = 'initialCapital: expected at most 8 decimals, at least 0.00000001 (the books count 0.00000001 USDT)';
+    for (const initialCapital of [1e-9, '0.000000001', '10000.123456789', 0.123456789]) expect((await problemsOf({ ...base, initialCapital })).details).toEqual([decimals]);
+    for (const initialCapital of ['0.00000001', 1e-8, 0.1, '10000.12345678']) expect((await resolveConfig({ ...base, initialCapital }, { configDir: '/x' })).initialCapital).toBe(new Decimal(initialCapital).toFixed());
+    expect((await problemsOf({ ...base, name: 'a'.repeat(101) })).details).toEqual(['name: expected a name of at most 100 characters (it names the report folder reports/<name>)']);
+    expect((await resolveConfig({ ...base, name: 'a'.repeat(100) }, { configDir: '/x' })).name).toHaveLength(100);
   });
 
   it('names a missing required key', async () => {

@@ -5,6 +5,8 @@
  */
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { z } from 'zod';
+import { Decimal } from 'decimal.js';
+import { UNIT_DP as BOOK_DECIMALS } from '../account/fixed.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { scenarioSchema } from '../stress/scenario.js';
 
@@ -122,10 +124,17 @@ const stressSchema = z
 
 const decimalString = /^\d+(\.\d+)?$/;
 
+/** the longest run name: it names the report folder, and a file system's limit is 255 bytes a name */
+export const MAX_NAME_LENGTH = 100;
+
 export const configSchema = z
   .object({
     /** run name: the report goes to reports/<name>/ unless output.dir says otherwise */
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"')
+      // it names the report folder (reports/<name>): a file system refuses a folder name of more than 255 bytes
+      .max(MAX_NAME_LENGTH, `expected a name of at most ${MAX_NAME_LENGTH} characters (it names the report folder reports/<name>)`),
     /** one dataset or several (every run is planned on each) */
     data: z.union([datasetSchema, z.array(datasetSchema).min(1)], {
       error: (iss) => `expected a dataset folder, { path, timeframe?, symbols?, gaps? } or a list of them, got ${given(iss.input)}`,
@@ -155,6 +164,11 @@ export const configSchema = z
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
       // (a string the branch above refused is its one problem: '10,000' is not also "more than 1e15")
       .refine((v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
+      // the books count 0.00000001 USDT: a 9th decimal was dropped by the account, and 1e-9 ran as a capital of 0 (every run 'ok', -100 %)
+      .refine(
+        (v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || (typeof v === 'number' && !(v > 0)) || new Decimal(v).decimalPlaces() <= BOOK_DECIMALS,
+        `expected at most ${BOOK_DECIMALS} decimals, at least 0.00000001 (the books count 0.00000001 USDT)`,
+      )
       .default('10000'),
     execution: executionSchema.default({ ...DEFAULT_EXECUTION, participation: null }),
     output: z

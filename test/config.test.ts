@@ -99,6 +99,15 @@ describe('config schema', () => {
     expect((await resolveConfig({ ...base, name: 'a'.repeat(100) }, { configDir: '/x' })).name).toHaveLength(100);
   });
 
+  it('a dataset listed twice (the same folder written two ways, same timeframe and symbols) is refused naming both entries', async () => {
+    const p = await problemsOf({ ...base, data: ['./d', { path: 'd/' }, { path: '/x/d', timeframe: '1h' }, { path: 'd', symbols: ['B', 'A'] }, { path: '/x/d/', symbols: ['A', 'B'] }] });
+    expect(p.details).toEqual([
+      'data[1]: the same dataset as data[0] (folder "d/", timeframe and symbols); list it once',
+      'data[4]: the same dataset as data[3] (folder "/x/d/", timeframe and symbols); list it once',
+    ]);
+    expect((await resolveConfig({ ...base, data: ['d', { path: 'd', timeframe: '4h' }, { path: 'd', symbols: ['A'] }] }, { configDir: '/x' })).data).toHaveLength(3);
+  });
+
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
     expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");

@@ -309,6 +309,17 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     const problem = venueProblem(v.id, v.overrides ?? {}, typeof obj.venue === 'string' ? 'venue' : 'venue.id');
     if (problem) lines.push(problem);
   }
+  // a dataset listed twice ('./data' and 'data/'): its runs were one set, while the reports listed the dataset twice
+  if (parsed.success && Array.isArray(parsed.data.data)) {
+    const seen = new Map<string, number>();
+    parsed.data.data.forEach((d, i) => {
+      const o = d as { path: string; timeframe?: string; symbols?: string[] };
+      const key = JSON.stringify([resolve(opts.configDir, o.path), o.timeframe ?? null, o.symbols ? [...new Set(o.symbols)].sort() : null]);
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else lines.push(`data[${i}]: the same dataset as data[${first}] (folder ${JSON.stringify(o.path)}, timeframe and symbols); list it once`);
+    });
+  }
   let stress: ResolvedStress | null = null;
   if (parsed.success && parsed.data.stress) {
     const r = resolveStress(parsed.data.stress);

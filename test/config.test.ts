@@ -339,6 +339,11 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
       [{ id: 'binance-usdm', overrides: { bogus: 1 } }, 'venue.overrides: unknown key "bogus"'],
       [{ id: 'binance-usdm', overrides: { fees: 'abc' } }, 'venue.overrides.fees: expected an object, got "abc"'],
       [{ id: 'binance-usdm', overrides: { funding: 5 } }, 'venue.overrides.funding: expected an object, got 5'],
+      // what was given, not JSON's null for NaN and Infinity (nor a TypeError for a bigint)
+      [{ id: 'binance-usdm', overrides: { fees: { taker: Infinity } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got Infinity'],
+      [{ id: 'binance-usdm', overrides: { fees: { maker: NaN } } }, 'venue.overrides.fees.maker: expected a number in [-0.01, 0.1], got NaN'],
+      [{ id: 'binance-usdm', overrides: { fees: { taker: 1n } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got 1n'],
+      [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: { step: -Infinity } } } }, 'venue.overrides.lotSizes.BTCUSDT: step: expected a number > 0, got -Infinity'],
     ];
     for (const [venue, line] of cases) {
       const p = await problemsOf({ ...base, venue });

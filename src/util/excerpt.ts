@@ -40,3 +40,25 @@ export function thrownText(value: unknown, withName = false): string {
     return `${tag} value that cannot be shown as text`;
   }
 }
+
+/**
+ * A user value as a message shows it back: JSON for data (strings quoted), numbers as JavaScript
+ * writes them (NaN, Infinity: JSON would say null), a bigint as 5n, at most `max` characters.
+ * Never throws (a bigint inside an object, a cycle).
+ */
+export function shownValue(v: unknown, max = 60): string {
+  let t: string;
+  if (typeof v === 'number') t = Object.is(v, -0) ? '-0' : String(v);
+  else if (typeof v === 'bigint') t = `${v}n`;
+  else if (v === undefined) t = 'nothing';
+  else if (typeof v === 'function') t = 'a function';
+  else if (typeof v === 'symbol') t = 'a symbol';
+  else {
+    try {
+      t = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) ?? thrownText(v);
+    } catch {
+      t = thrownText(v);
+    }
+  }
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}

@@ -6,6 +6,7 @@
  * Bad overrides are configuration errors (exit 78) naming the key.
  */
 import { configError } from '../errors.js';
+import { shownValue } from '../util/excerpt.js';
 import type { BuiltVenueProfile, Tier, VenueProfile } from './types.js';
 import { BUILT_IN, profileFromDefinition, type VenueDefinition } from './profiles.js';
 import { buildTiers, type TierInput } from './tiers.js';
@@ -69,7 +70,7 @@ export function venueIds(): string[] {
 
 function rate(v: unknown, key: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
-    throw configError(`venue override ${key}: expected a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    throw configError(`venue override ${key}: expected a number in [${lo}, ${hi}], got ${shownValue(v)}`);
   return v;
 }
 
@@ -98,11 +99,11 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
   for (const k of ['fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes'] as const) {
     const v: unknown = o[k];
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v)))
-      throw configError(`venue override ${k}: expected an object, got ${JSON.stringify(v)}`);
+      throw configError(`venue override ${k}: expected an object, got ${shownValue(v)}`);
   }
   const def: VenueDefinition = { ...base };
   if (o.id !== undefined) {
-    if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.id)}`);
+    if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${shownValue(o.id)}`);
     def.id = o.id;
   }
   if (o.name !== undefined) def.name = String(o.name);
@@ -116,12 +117,12 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
     const f = { ...base.funding };
     if (o.funding.intervalHours !== undefined) f.intervalHours = rate(o.funding.intervalHours, 'funding.intervalHours', 1 / 60, 24 * 7);
     if (o.funding.priceSource !== undefined) {
-      if (o.funding.priceSource !== 'mark' && o.funding.priceSource !== 'oracle') throw configError(`venue override funding.priceSource: expected "mark" or "oracle", got ${JSON.stringify(o.funding.priceSource)}`);
+      if (o.funding.priceSource !== 'mark' && o.funding.priceSource !== 'oracle') throw configError(`venue override funding.priceSource: expected "mark" or "oracle", got ${shownValue(o.funding.priceSource)}`);
       f.priceSource = o.funding.priceSource;
     }
     if (o.funding.isolatedBooking !== undefined) {
       if (o.funding.isolatedBooking !== 'isolatedWallet' && o.funding.isolatedBooking !== 'availableFirst')
-        throw configError(`venue override funding.isolatedBooking: expected "isolatedWallet" or "availableFirst", got ${JSON.stringify(o.funding.isolatedBooking)}`);
+        throw configError(`venue override funding.isolatedBooking: expected "isolatedWallet" or "availableFirst", got ${shownValue(o.funding.isolatedBooking)}`);
       f.isolatedBooking = o.funding.isolatedBooking;
     }
     if (o.funding.openCutoffMs !== undefined) f.openCutoffMs = rate(o.funding.openCutoffMs, 'funding.openCutoffMs', 0, 3_600_000);
@@ -131,12 +132,12 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
     const p = o.liquidation.penalty;
     if (p === 'remainingMargin') def.penalty = p;
     else if (p && typeof p === 'object') def.penalty = { feeRate: rate(p.feeRate, 'liquidation.penalty.feeRate', 0, 1) };
-    else throw configError(`venue override liquidation.penalty: expected "remainingMargin" or { feeRate }, got ${JSON.stringify(p)}`);
+    else throw configError(`venue override liquidation.penalty: expected "remainingMargin" or { feeRate }, got ${shownValue(p)}`);
   }
   if (o.maintenance) {
     const m = { ...base.maintenance };
     if (o.maintenance.basis !== undefined) {
-      if (o.maintenance.basis !== 'mark' && o.maintenance.basis !== 'entry') throw configError(`venue override maintenance.basis: expected "mark" or "entry", got ${JSON.stringify(o.maintenance.basis)}`);
+      if (o.maintenance.basis !== 'mark' && o.maintenance.basis !== 'entry') throw configError(`venue override maintenance.basis: expected "mark" or "entry", got ${shownValue(o.maintenance.basis)}`);
       m.basis = o.maintenance.basis;
     }
     if (o.maintenance.extraRate !== undefined) m.extraRate = o.maintenance.extraRate === 'taker' ? 'taker' : rate(o.maintenance.extraRate, 'maintenance.extraRate', 0, 0.5);

@@ -12,6 +12,7 @@
  * Quantities on the grid are held as integer numbers of steps ("lots"): exact in a double up to
  * 2^53 lots, so sums and comparisons of positions never leave floating-point dust.
  */
+import { shownValue } from '../util/excerpt.js';
 
 export interface LotSize {
   /** quantity step (base units); every order and position is an integer multiple of it */
@@ -88,11 +89,11 @@ export function checkLotSizeInput(v: unknown): { ok: true; value: LotSizeInput }
   const r = o as Record<string, unknown>;
   for (const k of Object.keys(r)) if (k !== 'step' && k !== 'minQty' && k !== 'tick') return { ok: false, reason: `unknown key "${k}" (known: step, minQty, tick)` };
   const step = r.step;
-  if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > 1e6) return { ok: false, reason: `step: expected a number > 0, got ${JSON.stringify(step)}` };
+  if (typeof step !== 'number' || !Number.isFinite(step) || step <= 0 || step > 1e6) return { ok: false, reason: `step: expected a number > 0, got ${shownValue(step)}` };
   const minQty = r.minQty === undefined ? step : r.minQty;
-  if (typeof minQty !== 'number' || !Number.isFinite(minQty) || minQty < step) return { ok: false, reason: `minQty: expected a number ≥ step (${step}), got ${JSON.stringify(r.minQty)}` };
+  if (typeof minQty !== 'number' || !Number.isFinite(minQty) || minQty < step) return { ok: false, reason: `minQty: expected a number ≥ step (${step}), got ${shownValue(r.minQty)}` };
   const tick = r.tick === undefined ? NaN : r.tick;
-  if (typeof tick !== 'number' || (r.tick !== undefined && !(Number.isFinite(tick) && tick > 0))) return { ok: false, reason: `tick: expected a number > 0, got ${JSON.stringify(r.tick)}` };
+  if (typeof tick !== 'number' || (r.tick !== undefined && !(Number.isFinite(tick) && tick > 0))) return { ok: false, reason: `tick: expected a number > 0, got ${shownValue(r.tick)}` };
   return { ok: true, value: { step, minQty, tick } };
 }
 

@@ -132,6 +132,11 @@ describe('loadDataset: one timeline', () => {
     }
   });
 
+  it('a symbol the dataset lacks names the nearest one (78)', async () => {
+    await expect(loadDataset(mixed, { symbols: ['AUSD'] })).rejects.toMatchObject({ exitCode: 78, message: `dataset ${mixed} has no symbol AUSD (did you mean 'AUSDT'?) (symbols: AUSDT, BUSDT)` });
+    await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ message: `dataset ${mixed} has no symbol ZZZ (symbols: AUSDT, BUSDT)` });
+  });
+
   it('rejects symbols on different grids', async () => {
     const dir = join(root, 'offgrid');
     await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });

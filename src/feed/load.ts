@@ -28,6 +28,7 @@ import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js'
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
+import { didYouMean } from '../util/nearest.js';
 
 /** Funding times less than this many ms past a whole minute settle at that minute. */
 export const FUNDING_JITTER_MS = 1000;
@@ -130,7 +131,10 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   }
   const symbols = opts.symbols ?? manifest.symbols;
   const unknown = symbols.filter((s) => !manifest.symbols.includes(s));
-  if (unknown.length) throw configError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (symbols: ${manifest.symbols.join(', ')})`);
+  if (unknown.length) {
+    const hint = unknown.length === 1 ? didYouMean(unknown[0]!, manifest.symbols) : '';
+    throw configError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${hint} (symbols: ${manifest.symbols.join(', ')})`);
+  }
   if (new Set(symbols).size !== symbols.length) throw configError(`data.symbols for dataset ${dir}: a symbol is listed twice (${symbols.join(', ')})`);
   if (symbols.length === 0) throw configError('no symbols selected');
   if (opts.from !== undefined && opts.to !== undefined && !(opts.from < opts.to)) {

@@ -132,6 +132,24 @@ describe('data checks', () => {
     expect(readFileSync(join(dir, 'o-gaps', 'report.md'), 'utf8')).toMatch(/> \*\*Note:\*\* dataset gappy: .*gap/i);
   });
 
+  it('more than 20 gap warnings: the hint is a command that lists them all (the dataset folder, quoted, at the config\'s timeframe)', async () => {
+    const H = 3_600_000;
+    // 30 one-bar gaps, in a folder whose name is not the path and needs quoting
+    const time = Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 1).map((i) => Date.UTC(2025, 0, 1) + i * H);
+    const n = time.length;
+    const c = (v: number) => Array.from({ length: n }, () => v);
+    await writeDataset(join(dir, 'my data', 'gappy many'), { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'AAAUSDT', kind: 'candles', timeframe: '1h', time, columns: { open: c(100), high: c(101), low: c(99), close: c(100), volume: c(5) } }] });
+    writeConfig(dir, 'gaps-many.config.ts', { name: 'gm', data: { path: './my data/gappy many', timeframe: '1h', gaps: 'warn' }, strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 3 } }], leverage: [3], workers: 1 });
+    const r = await runCli(['run', '-c', 'gaps-many.config.ts', '--out', 'o-gaps-many'], dir);
+    expect(r.code).toBe(0);
+    const hint = /\.\.\. and 10 more warnings \(`marginlab (data validate .*)` lists them all\)/.exec(r.stderr);
+    expect(hint?.[1]).toBe("data validate 'my data/gappy many' --timeframe 1h --gaps warn");
+    // the hint, run as written (a shell splits it into these words), lists all 30
+    const v = await runCli(['data', 'validate', 'my data/gappy many', '--timeframe', '1h', '--gaps', 'warn'], dir);
+    expect(v.code).toBe(0);
+    expect(v.stderr.match(/gap of 1 bar/g)).toHaveLength(30);
+  });
+
   it('a data file that is a link out of the dataset folder is refused (as ".." is); a link inside it loads; a symbol listed twice names the manifest', async () => {
     const ds = join(dir, 'linked');
     cpSync(join(dir, 'data'), ds, { recursive: true });

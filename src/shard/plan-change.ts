@@ -6,7 +6,7 @@
  */
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { resolve } from 'node:path';
-import { shownPath } from '../util/module-default.js';
+import { shellArg, shellPath } from '../util/shell.js';
 import { canonicalJson } from './hash.js';
 import type { RunCommand } from './types.js';
 
@@ -83,16 +83,12 @@ export function resumeCommand(config: unknown, dir: string, shard: Shard = null,
   const s = asRecord(asRecord(config)?.stress) as StressLike | null;
   const flags: string[] = [];
   if (command?.config && command.config !== resolve(cwd, 'backtest.config.ts')) {
-    flags.push(`-c ${quoteArg(shownPath(command.config, cwd))}`);
+    flags.push(`-c ${shellPath(command.config, cwd)}`);
   }
-  if (command?.strategies) flags.push(`--strategies ${quoteArg(command.strategies.join(','))}`);
-  if (command?.from !== undefined && command.from !== null) flags.push(`--from ${quoteArg(String(command.from))}`);
-  if (command?.to !== undefined && command.to !== null) flags.push(`--to ${quoteArg(String(command.to))}`);
-  const where = `${flags.length ? ` ${flags.join(' ')}` : ''}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${quoteArg(dir)}`;
+  if (command?.strategies) flags.push(`--strategies ${shellArg(command.strategies.join(','))}`);
+  if (command?.from !== undefined && command.from !== null) flags.push(`--from ${shellArg(String(command.from))}`);
+  if (command?.to !== undefined && command.to !== null) flags.push(`--to ${shellArg(String(command.to))}`);
+  const where = `${flags.length ? ` ${flags.join(' ')}` : ''}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${shellArg(dir)}`;
   return s ? `marginlab stress --resume ${stressFlags(s)}${where}` : `marginlab run --resume${where}`;
 }
 
-/** a shell word: as it is when plain, else in single quotes */
-function quoteArg(x: string): string {
-  return /^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`;
-}

@@ -1,0 +1,15 @@
+/**
+ * Commands marginlab prints for the user to copy (`cd …`, `marginlab report …`, `--resume …`): each
+ * argument one shell word, so a path with spaces, quotes or non-ASCII letters pastes as it is.
+ */
+import { shownPath } from './module-default.js';
+
+/** a shell word: as it is when plain, else in single quotes */
+export function shellArg(x: string): string {
+  return /^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`;
+}
+
+/** a path as one shell word, relative to the working folder (`cwd`) when inside it */
+export function shellPath(file: string, cwd = process.cwd()): string {
+  return shellArg(shownPath(file, cwd));
+}

@@ -6,6 +6,7 @@ import { initProject } from '../src/cli/commands/init.js';
 import { UserError } from '../src/errors.js';
 import { SAMPLE_DATA } from '../src/index.js';
 import { importConfigFile, resolveConfig } from '../src/config/index.js';
+import { runCli } from './fixtures/run/cli.js';
 
 describe('marginlab init', () => {
   it('writes package.json (when missing), config, example strategy, tsconfig and .gitignore', async () => {
@@ -27,6 +28,15 @@ describe('marginlab init', () => {
     expect(cfg.strategyDirs).toEqual(['strategies']);
     expect(cfg.data[0]!.path).toBe(SAMPLE_DATA);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("the next steps it prints paste into a shell: a folder with spaces or non-ASCII letters is one quoted word", async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    const r = await runCli(['init', "Mes backtests d'été"], parent);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("\n  cd 'Mes backtests d'\\''été'\n");
+    const plain = await runCli(['init', 'plain-dir'], parent);
+    expect(plain.stdout).toContain('\n  cd plain-dir\n');
   });
 
   it('never overwrites: one existing file → nothing written, exit 64 naming it; an existing package.json is kept', async () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { onInterrupt } from '../util/interrupt.js';
+import { shellArg } from '../util/shell.js';
 import type { OutDir } from '../util/outdir.js';
 
 /** Set (`on`) or drop the mark; false when the manifest already was so. Throws when it cannot be read or written. */
@@ -26,7 +27,7 @@ export function setInterruptedMark(manifestPath: string, on: boolean): boolean {
  * that `marginlab report` writes the report.
  */
 export function guardReportStep(out: OutDir, what: string): () => void {
-  out.interruptNote = `${what} ${out.path} but the report was not written (\`marginlab report ${out.path}\` writes it)`;
+  out.interruptNote = `${what} ${out.path} but the report was not written (\`marginlab report ${shellArg(out.path)}\` writes it)`;
   const off = onInterrupt(() => {
     try {
       setInterruptedMark(join(out.path, 'manifest.json'), true);

@@ -10,6 +10,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
 import { packageVersion } from '../../util/package-root.js';
+import { shellArg } from '../../util/shell.js';
 
 const CONFIG = `/**
  * marginlab config. \`npx marginlab run\` replays every strategy below under isolated and cross
@@ -167,7 +168,7 @@ export function register(program: Command): void {
       process.stdout.write(
         [
           'next:',
-          rel === '.' ? null : `  cd ${rel}`,
+          rel === '.' ? null : `  cd ${shellArg(rel)}`,
           needsInstall ? `  npm install --save-dev marginlab   # (or the tarball you installed from)` : null,
           `  npx marginlab run   # the sample data, strategies/example.ts, isolated vs cross at 3x and 10x`,
           `  then open reports/example/report.html`,

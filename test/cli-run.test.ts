@@ -287,6 +287,25 @@ describe('Ctrl-C and exit codes', () => {
     expect(resultFiles(out)).toHaveLength(12);
   });
 
+  it('a missing config (66) says what to do: the config of a folder above, a backtest.config of another extension, else init or --config', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const proj = join(dir, 'my project');
+    mkdirSync(join(proj, 'strategies', 'deep'), { recursive: true });
+    writeFileSync(join(proj, 'backtest.config.ts'), 'export default {};\n');
+    mkdirSync(join(dir, 'js-proj'));
+    writeFileSync(join(dir, 'js-proj', 'backtest.config.js'), 'export default {};\n');
+    mkdirSync(join(dir, 'nothing'));
+    const [sub, js, none] = await Promise.all([runCli(['run'], join(proj, 'strategies', 'deep')), runCli(['stress'], join(dir, 'js-proj')), runCli(['run'], join(dir, 'nothing'))]);
+    for (const r of [sub, js, none]) {
+      expect(r.code).toBe(66);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const q = (p: string) => `'${p}'`;
+    expect(sub.stderr).toBe(`marginlab: config file not found: backtest.config.ts (found ${q(join(proj, 'backtest.config.ts'))}: run from ${q(proj)}, or pass --config ${q(join(proj, 'backtest.config.ts'))})\n`);
+    expect(js.stderr).toBe('marginlab: config file not found: backtest.config.ts (found backtest.config.js: pass --config backtest.config.js)\n');
+    expect(none.stderr).toBe('marginlab: config file not found: backtest.config.ts (`npx marginlab init` writes one, or pass --config <file>)\n');
+  });
+
   it('64 usage, 65 bad data, 66 missing input, 78 bad config', async () => {
     const { cpSync, mkdirSync, writeFileSync } = await import('node:fs');
     cpSync(join(dir, 'data'), join(dir, 'bad-data'), { recursive: true });

@@ -5,7 +5,7 @@
 import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
 import { withFsErrors } from '../util/fs-errors.js';
 import { deepFreeze } from '../util/freeze.js';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
@@ -17,6 +17,7 @@ import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index
 import type { ExecutionOptions } from '../engine/types.js';
 import { resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
+import { shellPath } from '../util/shell.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -565,11 +566,32 @@ export async function importConfigFile(path: string, shownAs: string = path): Pr
   return (await importConfigBox(path, shownAs)).input;
 }
 
+const CONFIG_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+const isFile = (p: string): boolean => existsSync(p) && statSync(p).isFile();
+
+/**
+ * What to do about a config file that is not there: the same file in a folder above (marginlab run
+ * from a subfolder of the project), the same name with another extension (a JavaScript project's
+ * backtest.config.js), else how to make one.
+ */
+function missingConfigHint(abs: string): string {
+  const name = basename(abs);
+  for (let dir = dirname(dirname(abs)); ; dir = dirname(dir)) {
+    const above = join(dir, name);
+    if (isFile(above)) return `found ${shellPath(above)}: run from ${shellPath(dir)}, or pass --config ${shellPath(above)}`;
+    if (dirname(dir) === dir) break;
+  }
+  const stem = CONFIG_EXTENSIONS.reduce((n, ext) => (n.endsWith(ext) ? n.slice(0, -ext.length) : n), name);
+  const other = CONFIG_EXTENSIONS.map((ext) => join(dirname(abs), stem + ext)).find((p) => p !== abs && isFile(p));
+  if (other) return `found ${shellPath(other)}: pass --config ${shellPath(other)}`;
+  return `\`npx marginlab init\` writes one, or pass --config <file>`;
+}
+
 /** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */
 async function importConfigBox(path: string, shownAs: string = path): Promise<{ input: ConfigInput }> {
   const abs = resolve(path);
   path = shownAs;
-  if (!existsSync(abs)) throw missingInput(`config file not found: ${path}`);
+  if (!existsSync(abs)) throw missingInput(`config file not found: ${path} (${missingConfigHint(abs)})`);
   if (statSync(abs).isDirectory()) {
     const inside = join(abs, 'backtest.config.ts');
     throw missingInput(`config file ${path} is a folder, not a file; give the config file${existsSync(inside) ? ` (-c ${join(path, 'backtest.config.ts')})` : ''}`);

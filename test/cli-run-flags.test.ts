@@ -139,6 +139,19 @@ describe('marginlab merge: --json, --quiet (which still says why it exits 1), mi
 });
 
 describe('strategy errors name the config file and the key', () => {
+  it('a missing dataset folder is 66 at data.path (data[k].path in a list), saying how to import data into it or use the sample', async () => {
+    writeConfig(dir, 'nodata.config.ts', { name: 'nodata', data: { path: 'data/binance-usdm-2025', timeframe: '1h' }, strategies: ['sma-cross'] });
+    writeConfig(dir, 'nodata2.config.ts', { name: 'nodata2', data: ['./data', 'my data/set'], strategies: ['sma-cross'] });
+    const [one, two] = await Promise.all([runCli(['run', '-c', 'nodata.config.ts', '--out', 'o-nodata'], dir), runCli(['stress', '-c', 'nodata2.config.ts', '--out', 'o-nodata2'], dir)]);
+    expect(one.code).toBe(66);
+    expect(one.stderr).toBe(
+      `marginlab: ${join(dir, 'nodata.config.ts')}: data.path: dataset folder 'data/binance-usdm-2025' does not exist (${join(dir, 'data', 'binance-usdm-2025')}); import your data into it (\`npx marginlab import <files> --out data/binance-usdm-2025\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')\n`,
+    );
+    expect(two.code).toBe(66);
+    expect(two.stderr).toMatch(/^marginlab: \S+nodata2\.config\.ts: data\[1\]\.path: dataset folder 'my data\/set' does not exist .*--out 'my data\/set'`/);
+    expect(two.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('a missing strategyDirs folder is 66 at strategyDirs[k]; an unknown strategy is 78 under the config file', async () => {
     writeConfig(dir, 'nodir.config.ts', { name: 'nodir', data: './data', strategyDirs: [FIXTURE_STRATEGIES, 'nowhere'], strategies: ['fixture-trend'] });
     writeConfig(dir, 'nostrat.config.ts', { name: 'nostrat', data: './data', strategies: ['no-such-strategy'] });

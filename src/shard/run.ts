@@ -215,6 +215,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
     if (!dir) throw new UserError(`${loaded.path ?? 'config'}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
   });
+  // so must a dataset folder, and the message says how to fill one (a config copied from the docs names data/binance-usdm-2025)
+  c.data.forEach((d, k) => {
+    const abs = configPath(loaded, d.path);
+    if (existsSync(abs)) return;
+    const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
+    throw new UserError(
+      `${loaded.path ?? 'config'}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
+      ExitCode.NO_INPUT,
+    );
+  });
   const datasets = await loadDatasets(loaded);
   const warnings = fundingIntervalWarnings(
     c,

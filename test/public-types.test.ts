@@ -6,7 +6,7 @@
  * test ("Unused '@ts-expect-error' directive").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
@@ -22,11 +22,14 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Diagnostics of one consumer file (the library's own files are not reported). */
-function check(name: string, code: string): string[] {
-  const file = join(dir, `${name}.ts`);
-  writeFileSync(file, code);
-  const program = ts.createProgram([file], {
+/** Diagnostics of consumer files, type-checked in one program (the library's own files are not reported). */
+function checkAll(sources: { name: string; code: string }[]): string[] {
+  const files = sources.map(({ name, code }) => {
+    const file = join(dir, `${name}.ts`);
+    writeFileSync(file, code);
+    return { name, file };
+  });
+  const program = ts.createProgram(files.map((f) => f.file), {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -39,11 +42,18 @@ function check(name: string, code: string): string[] {
     typeRoots: [join(REPO, 'node_modules', '@types')],
     paths: { marginlab: [join(REPO, 'src', 'index.ts')] },
   });
-  const sf = program.getSourceFile(file)!;
-  return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map((d) => {
-    const { line } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
-    return `${name}.ts:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  return files.flatMap(({ name, file }) => {
+    const sf = program.getSourceFile(file)!;
+    return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map((d) => {
+      const { line } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `${name}.ts:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
   });
+}
+
+/** Diagnostics of one consumer file. */
+function check(name: string, code: string): string[] {
+  return checkAll([{ name, code }]);
 }
 
 describe('public types in a strict consumer project', () => {
@@ -144,6 +154,24 @@ export const asProfile: VenueProfile = venue;
 export const lotOf = (p: VenueProfile) => p.lotSize?.('BTCUSDT');
 `,
     );
+    expect(diags).toEqual([]);
+  });
+
+  it("every TypeScript example of README.md and docs/*.md that imports 'marginlab' compiles as written", () => {
+    const files = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const blocks: { where: string; code: string }[] = [];
+    for (const f of files) {
+      const lines = readFileSync(join(REPO, f), 'utf8').split('\n');
+      lines.forEach((l, i) => {
+        if (!/^```ts\s*$/.test(l)) return;
+        const end = lines.findIndex((x, j) => j > i && /^```\s*$/.test(x));
+        const code = lines.slice(i + 1, end).join('\n');
+        if (/from 'marginlab'/.test(code)) blocks.push({ where: `${f}:${i + 2}`, code });
+      });
+    }
+    expect(blocks.length).toBeGreaterThanOrEqual(7);
+    // each block a module of its own (\`export {}\`: top-level await, no clash of names between blocks)
+    const diags = checkAll(blocks.map((b, k) => ({ name: `doc${k}`, code: `// ${b.where}\n${b.code}\nexport {};\n` })));
     expect(diags).toEqual([]);
   });
 

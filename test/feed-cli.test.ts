@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { feedCli } from './fixtures/feed/cli.js';
 import { runCli } from './fixtures/run/cli.js';
+import { SAMPLE_DATA } from '../src/util/package-root.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -159,6 +160,8 @@ describe('data inspect', () => {
     const r = await feedCli(['data', 'inspect', join(root, 'nope')]);
     expect(r.code).toBe(66);
     expect(r.stderr).toContain('dataset folder not found');
+    // and what to do: how to make one, and where the bundled sample is (a user's project has no data/binance-usdm-2025)
+    expect(r.stderr).toBe(`marginlab: dataset folder not found: ${join(root, 'nope')} (make one with 'marginlab import' or 'marginlab data synth', docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})\n`);
   });
 });
 

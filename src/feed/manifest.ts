@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { isInside, realPathOf } from '../util/outdir.js';
+import { SAMPLE_DATA } from '../util/package-root.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -56,7 +57,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Read and validate `<dir>/manifest.json`: 66 when the folder or manifest is missing, 65 when it is malformed. */
 export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
-  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir}`);
+  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with 'marginlab import' or 'marginlab data synth', docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with 'marginlab import csv' or 'marginlab data synth')`);
   const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));

@@ -201,6 +201,13 @@ export function nearlyEqual(x: number, y: number): boolean {
   return Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
 }
 
+/**
+ * Total returns (in %) that differ by at most this many percentage points count as the same
+ * return in every verdict: a history comparison (src/report/model.ts) and a stress population's
+ * mean paired difference (src/report/stress.ts) alike.
+ */
+export const RETURN_TOL_PP = 1;
+
 export const BOOTSTRAP_ITERATIONS = 2000;
 export const BOOTSTRAP_SEED = 20_251_010;
 

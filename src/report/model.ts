@@ -9,7 +9,7 @@ import { expectedRunCount } from '../shard/schema.js';
 import { outcomeOnly } from '../shard/records.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
-import { DEFAULT_SURVIVAL_THRESHOLD, nearlyEqual } from '../analysis/stress.js';
+import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { dataLabeller, fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
@@ -125,8 +125,7 @@ const num = (r: RunResult, id: string): number | null => {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 };
 
-/** Tolerances under which two modes count as equal on a criterion. */
-const RETURN_TOL_PP = 1;
+/** Tolerances under which two modes count as equal on a criterion (the return's: analysis/stress.ts). */
 const DD_TOL_PP = 1;
 
 /**

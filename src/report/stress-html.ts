@@ -8,7 +8,7 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
-import { POPULATIONS, fmtLossAtShock, type Population, type StressModel } from './stress.js';
+import { POPULATIONS, fmtLossAtShock, pairReading, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
@@ -154,7 +154,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       const ps = c.populations[pop];
       if (!ps) continue;
       for (const d of ps.diffs) {
-        const noise = d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise;
+        const reading = pairReading(d);
         diffRows.push({
           cells: [
             { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
@@ -167,7 +167,9 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
             { html: esc(fmtInterval(d.totalReturn)), v: d.totalReturn.mean, cls: d.totalReturn.noise ? 'muted' : '' },
             { html: esc(fmtInterval(d.wipeOut, 100)), v: d.wipeOut.mean, cls: d.wipeOut.noise ? 'muted' : '' },
             { html: esc(fmtInterval(d.liquidation, 100)), v: d.liquidation.mean, cls: d.liquidation.noise ? 'muted' : '' },
-            { html: noise ? '<span class="muted">noise</span>' : ps.winner ? `${h.modeChip(ps.winner)} served it` : 'mixed', v: noise ? 'noise' : (ps.winner ?? 'mixed') },
+            reading === 'decides'
+              ? { html: ps.winner ? `${h.modeChip(ps.winner)} served it` : 'mixed', v: ps.winner ?? 'mixed' }
+              : { html: `<span class="muted">${reading === 'noise' ? 'noise' : 'tie (within 1 pp)'}</span>`, v: reading === 'noise' ? 'noise' : 'tie' },
           ],
         });
       }

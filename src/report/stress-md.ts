@@ -5,7 +5,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
-import { POPULATIONS, fmtLossAtShock, type Population, type StressConfig, type StressModel } from './stress.js';
+import { POPULATIONS, fmtLossAtShock, pairReading, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
 
@@ -125,7 +125,8 @@ export function renderStressMarkdown(m: StressModel | null): string {
       const ps = c.populations[pop];
       if (!ps) continue;
       for (const d of ps.diffs) {
-        const reading = d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise ? 'noise' : ps.winner ? `${ps.winner} served it` : 'mixed';
+        const r = pairReading(d);
+        const reading = r === 'noise' ? 'noise' : r === 'within 1 pp' ? 'tie (within 1 pp)' : ps.winner ? `${ps.winner} served it` : 'mixed';
         diffRows.push([
           escapeMd(c.strategy),
           ...(showParams ? [escapeMd(c.paramsLabel)] : []),

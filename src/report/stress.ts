@@ -12,6 +12,7 @@ import type { RunResult } from '../shard/types.js';
 import type { RunStressSpec } from '../stress/types.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
+  RETURN_TOL_PP,
   fanBands,
   maxLeverageUnder,
   pairedBootstrap,
@@ -153,16 +154,30 @@ function share(pop: Population, x: { k: number; n: number; p: number | null; lo:
   return pop === 'crash' ? `${x.k} of ${x.n}` : `${pct(x.p)}${interval(x)}`;
 }
 
+/** A return difference that decides: its interval excludes 0 and its mean is beyond the verdicts' 1 pp (RETURN_TOL_PP). */
+const returnDecides = (r: PairedInterval): boolean => !r.noise && Math.abs(r.mean!) > RETURN_TOL_PP;
+
 /**
  * Order two setups under a population from their paired differences (b − a): negative when `a`
- * served better. Fewer wipe-outs, then a higher return, then fewer liquidations; each counts
- * only when its bootstrap interval excludes 0 (otherwise it is noise). 0 = tie.
+ * served better. Fewer wipe-outs, then a higher return (by more than 1 pp on average, as in the
+ * history verdicts), then fewer liquidations; each counts only when its bootstrap interval
+ * excludes 0 (otherwise it is noise). 0 = tie.
  */
 function stressOrder(d: PairDiff): { order: number; by: 'wipeOut' | 'totalReturn' | 'liquidation' | 'none' } {
   if (!d.wipeOut.noise) return { order: d.wipeOut.mean! > 0 ? -1 : 1, by: 'wipeOut' };
-  if (!d.totalReturn.noise) return { order: d.totalReturn.mean! > 0 ? 1 : -1, by: 'totalReturn' };
+  if (returnDecides(d.totalReturn)) return { order: d.totalReturn.mean! > 0 ? 1 : -1, by: 'totalReturn' };
   if (!d.liquidation.noise) return { order: d.liquidation.mean! > 0 ? -1 : 1, by: 'liquidation' };
   return { order: 0, by: 'none' };
+}
+
+/**
+ * How a pair's differences read in the mode-difference tables: 'noise' (every interval contains
+ * 0), 'within 1 pp' (only the return differs beyond noise, by 1 pp or less on average: a tie), or
+ * 'decides' (the pair is ordered).
+ */
+export function pairReading(d: PairDiff): 'noise' | 'within 1 pp' | 'decides' {
+  if (d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise) return 'noise';
+  return stressOrder(d).order === 0 ? 'within 1 pp' : 'decides';
 }
 
 function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 | -1 } | null {
@@ -245,7 +260,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
       tail = `${w} served it (${why}; ${retDiff})`;
     } else {
-      tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : ''})`;
+      tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }
   }
   const n = views.length;

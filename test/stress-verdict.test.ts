@@ -1,0 +1,66 @@
+/**
+ * The stress population verdict weighs a return difference as the history verdict does: two
+ * setups whose returns differ by a consistent but immaterial amount (both wiped out, one keeping
+ * 15 cents of 10,000) tie; a difference beyond 1 pp still decides.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildModel } from '../src/report/index.js';
+import type { RunResult } from '../src/shard/types.js';
+import { makeManifest } from './fixtures/report/fixture.js';
+import { makeStressResults } from './fixtures/report/stress-fixture.js';
+
+/** Every run of the fixture with a fixed outcome per setup: both liquidated and wiped out, returns as given. */
+function withReturns(iso: number, cross: number): RunResult[] {
+  return makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r) => {
+    const ret = r.spec.setup === 'isolated' ? iso : cross;
+    const out: RunResult = { ...r, metrics: { ...r.metrics, totalReturn: ret, liquidations: 1, maxDrawdown: 100 } };
+    if (r.stress) out.stress = { ...r.stress, survived: false, wipedOut: true, firstLiquidated: [{ symbol: 'BTCUSDT', time: r.stress.equityGridTime[1]! }], timeToLiquidationMs: 3_600_000 };
+    return out;
+  });
+}
+
+describe('stress population verdict', () => {
+  it('a consistent return difference within 1 pp is a tie, not a winner (0.0016 pp: both wiped out)', () => {
+    const results = withReturns(-99.9984, -100);
+    const model = buildModel(results, makeManifest(results));
+    const c = model.configs[0]!;
+    for (const p of ['crash', 'paths'] as const) {
+      const pop = c.stress!.populations[p]!;
+      expect(pop.diffs[0]!.totalReturn.noise).toBe(false);
+      expect(pop.winner).toBeNull();
+      expect(pop.line).toMatch(/tie: no difference beyond noise \(return difference isolated − cross [+−]?0\.0 pp \[.*\], within 1 pp\)\.$/);
+    }
+    // history: the same returns are a tie too (within 1 pp, same liquidation count and drawdown), so the verdict holds
+    expect(c.verdict!.line).toContain('The history verdict (a tie in history) holds under the crash pack and over the Monte Carlo paths.');
+  });
+
+  it('a difference beyond 1 pp still decides', () => {
+    const results = withReturns(-97, -100);
+    const model = buildModel(results, makeManifest(results));
+    for (const p of ['crash', 'paths'] as const) {
+      const pop = model.configs[0]!.stress!.populations[p]!;
+      expect(pop.winner).toBe('isolated');
+      expect(pop.line).toContain('isolated served it (a higher return; return difference isolated − cross +3.0 pp');
+    }
+  });
+});
+
+describe('the mode-difference tables', () => {
+  it('read a consistent difference within 1 pp as a tie, not as "mixed"', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport } = await import('../src/report/index.js');
+    const results = withReturns(-99.9984, -100);
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-verdict-'));
+    await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html'] });
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    const rows = md.split('\n').filter((l) => /^\| ma-trend .*\| cross − isolated \|/.test(l));
+    expect(rows).toHaveLength(2);
+    for (const l of rows) expect(l).toMatch(/\| tie \(within 1 pp\) \|$/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<span class="muted">tie (within 1 pp)</span>');
+    expect(html).not.toMatch(/>mixed</);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -384,6 +384,22 @@ describe('stress config and plan', () => {
     expect((await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp' })).stress).toBeNull();
   });
 
+  it('an unknown id given with --scenarios names the flag, and a case slip names the id meant', async () => {
+    const withFlag = (scenarios: string[]) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp', overrides: { stress: { scenarios } } });
+    await expect(withFlag(['alt-wick', 'ALT-WICK'])).rejects.toMatchObject({
+      exitCode: 78,
+      details: [expect.stringMatching(/^--scenarios ALT-WICK: unknown scenario 'ALT-WICK' \(ids are case-sensitive: 'alt-wick'\) \(known: crash-2025-10-10/)],
+    });
+    await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
+  });
+
+  it('--paths above the schema limit is a usage error naming the flag (64), not two config lines', async () => {
+    const { stressCommand } = await import('../src/cli/commands/stress.js');
+    for (const v of ['1000001', '99999999999999999999']) {
+      await expect(stressCommand({ paths: v } as never)).rejects.toMatchObject({ exitCode: 64, message: `--paths: expected a whole number from 0 to 1000000, got '${v}'` });
+    }
+  });
+
   it('injection times and paths are seeded choices; a date outside the data is a config error', () => {
     const { stress } = resolveStress({ scenarios: ['alt-wick'], inject: { random: 2, every: 100 }, paths: 3, crashesPerPath: 2, seed: 9 });
     const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);

@@ -324,7 +324,9 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   let stress: ResolvedStress | null = null;
   if (parsed.success && parsed.data.stress) {
     const r = resolveStress(parsed.data.stress);
-    lines.push(...r.problems);
+    // ids given with --scenarios: the problem names the flag, not a key the config may not have
+    const flagIds = ov.stress?.scenarios;
+    lines.push(...(flagIds === undefined ? r.problems : r.problems.map((l) => l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `))));
     stress = r.stress;
   }
   if (!parsed.success || lines.length > 0) {

@@ -9,6 +9,7 @@ import { Decimal } from 'decimal.js';
 import { UNIT_DP as BOOK_DECIMALS } from '../account/fixed.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { scenarioSchema } from '../stress/scenario.js';
+import { MAX_PATHS } from '../stress/plan.js';
 
 export { parseDate };
 
@@ -106,7 +107,7 @@ const stressSchema = z
       .strict()
       .default({}),
     /** Monte Carlo paths per configuration (stationary block bootstrap of the data's joint bars) */
-    paths: z.number().int().min(0).max(1_000_000).default(100),
+    paths: z.number().int().min(0).max(MAX_PATHS).default(100),
     /** mean block length of the bootstrap, bars (default: one day of bars) */
     blockBars: z.number().int().positive().optional(),
     /** crashes spliced into each path at seeded random times (default 0) */

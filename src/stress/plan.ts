@@ -51,6 +51,9 @@ export interface StressInput {
 
 export const PACK_IDS: readonly string[] = CRASH_PACK.map((s) => s.id);
 
+/** Most Monte Carlo paths per configuration (`stress.paths`, `--paths`). */
+export const MAX_PATHS = 1_000_000;
+
 /** Resolve the block; problems come back as `stress.<key>: ...` lines. */
 export function resolveStress(input: StressInput): { stress: ResolvedStress | null; problems: string[] } {
   const problems: string[] = [];
@@ -69,7 +72,11 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
     ids.forEach((x, i) => {
       const id = typeof x === 'string' ? x : x.id;
       const s = defined.get(id);
-      if (!s) problems.push(`${key}[${i}]: unknown scenario '${id}' (known: ${known()}; define custom ones in stress.scenarios)`);
+      if (!s) {
+        // ids are case-sensitive: name the one a different case meant
+        const near = [...defined.keys()].find((k) => k.toLowerCase() === id.toLowerCase());
+        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : ''} (known: ${known()}; define custom ones in stress.scenarios)`);
+      }
       else if (!seen.has(id)) {
         seen.add(id);
         out.push(s);

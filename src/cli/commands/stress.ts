@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { runCommand, sweepOptions, type RunFlags } from './run.js';
+import { MAX_PATHS } from '../../stress/plan.js';
 
 export interface StressFlags extends RunFlags {
   paths?: string;
@@ -18,7 +19,7 @@ export interface StressFlags extends RunFlags {
 export async function stressCommand(flags: StressFlags): Promise<number> {
   const stress: { paths?: number; scenarios?: string[]; seed?: number } = {};
   if (flags.paths !== undefined) {
-    if (!/^\d+$/.test(flags.paths)) throw usageError(`--paths: expected a whole number ≥ 0, got '${flags.paths}'`);
+    if (!/^\d+$/.test(flags.paths) || Number(flags.paths) > MAX_PATHS) throw usageError(`--paths: expected a whole number from 0 to ${MAX_PATHS}, got '${flags.paths}'`);
     stress.paths = Number(flags.paths);
   }
   if (flags.seed !== undefined) {

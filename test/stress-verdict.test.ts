@@ -64,3 +64,32 @@ describe('the mode-difference tables', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('errored stress runs', () => {
+  it('a population where one setup errored on every run has no verdict (not "a tie there") and says so', () => {
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r): RunResult =>
+      r.spec.setup === 'cross' && r.spec.stress?.kind === 'path' ? ({ ...r, status: 'errored', error: 'timed out' } as unknown as RunResult) : r,
+    );
+    const model = buildModel(results, makeManifest(results));
+    const c = model.configs[0]!;
+    const paths = c.stress!.populations.paths!;
+    expect(paths.judged).toBe(false);
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/^over 6 Monte Carlo paths: isolated wiped out .*; 6 cross runs errored; no verdict: cross completed no run here\.$/);
+    const line = c.verdict!.line;
+    expect(line).not.toContain('over the Monte Carlo paths (a tie there)');
+    expect(line).toMatch(/The history verdict \(.*\) (holds|does not hold) under the crash pack[^.]*\.$/);
+    expect(c.stress!.populations.crash!.judged).toBe(true);
+  });
+
+  it('some errored runs are counted in the line; the verdict stands on the completed pairs', () => {
+    let k = 0;
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r): RunResult =>
+      r.spec.setup === 'isolated' && r.spec.stress?.kind === 'path' && k++ < 2 ? ({ ...r, status: 'errored', error: 'timed out' } as unknown as RunResult) : r,
+    );
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    expect(paths.judged).toBe(true);
+    expect(paths.bySetup.isolated!.runs).toBe(4);
+    expect(paths.line).toMatch(/; 2 isolated runs errored(; .*)?\.$/);
+  });
+});

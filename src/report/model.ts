@@ -431,7 +431,7 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
 function stressHoldsLine(configs: ConfigGroup[]): string {
   const parts: string[] = [];
   for (const [pop, name] of [['crash', 'under the crash pack'], ['paths', 'over the Monte Carlo paths']] as const) {
-    const judged = configs.filter((c) => c.verdict && c.stress?.populations[pop]);
+    const judged = configs.filter((c) => c.verdict && c.stress?.populations[pop]?.judged);
     if (!judged.length) continue;
     const held = judged.filter((c) => c.stress!.populations[pop]!.winner === c.verdict!.winner).length;
     parts.push(`${held} of ${judged.length} configurations ${name}`);

@@ -50,8 +50,10 @@ export interface PopulationSummary {
   bySetup: Partial<Record<SetupId, OutcomeSummary>>;
   /** paired differences between the setups present, a before b in setup order */
   diffs: PairDiff[];
-  /** the setup that served the configuration under this population; null on a tie */
+  /** the setup that served the configuration under this population; null on a tie or without a verdict */
   winner: SetupId | null;
+  /** false when fewer than two setups completed a run here (the others errored): no verdict, neither a tie nor a win */
+  judged: boolean;
   /** one sentence with the numbers */
   line: string;
   /** equity quantile bands per setup (quote), over the views */
@@ -263,6 +265,14 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }
   }
+  // errored runs never win; a population with fewer than two completed setups has no verdict
+  const erroredBy = SETUP_IDS.map((s) => [s, runs.filter((r) => r.spec.setup === s && r.status !== 'ok').length] as const).filter(([, k]) => k > 0);
+  const judged = setups.length >= 2;
+  if (!judged) {
+    const missing = SETUP_IDS.filter((s) => !setups.includes(s) && runs.some((r) => r.spec.setup === s));
+    tail = missing.length ? `no verdict: ${missing.join(' and ')} completed no run here` : '';
+  }
+  if (erroredBy.length) tail = `${erroredBy.map(([s, k]) => `${k} ${s} run${k === 1 ? '' : 's'} errored`).join(', ')}${tail ? `; ${tail}` : ''}`;
   const n = views.length;
   const head = pop === 'crash' ? `under the crash pack (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}`;
   const parts = setups.map((s) => {
@@ -272,7 +282,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
     return `${s} wiped out ${pop === 'crash' ? 'on ' : ''}${share(pop, o.wipeOut)}, liquidated ${pop === 'crash' ? 'on ' : ''}${share(pop, o.liquidation)}, median return ${fmtMetric('totalReturn', med)} (5% expected shortfall ${fmtMetric('totalReturn', o.expectedShortfall5)})${shock}`;
   });
   const line = `${head}: ${parts.join('; ')}${tail ? `; ${tail}` : ''}.`;
-  return { population: pop, views: n, bySetup, diffs, winner, line, fan, lossAtShock };
+  return { population: pop, views: n, bySetup, diffs, winner, judged, line, fan, lossAtShock };
 }
 
 /** Identity of a configuration, as the history comparison groups it (see model.ts configIdentity). */
@@ -376,17 +386,20 @@ export function stressVerdictLine(history: SetupId | null, sc: StressConfig): st
   const holds: string[] = [];
   const fails: string[] = [];
   for (const p of pops) {
+    if (!sc.populations[p]!.judged) continue;
     const w = sc.populations[p]!.winner;
     if (w === history) holds.push(name(p));
     else fails.push(`${name(p)} (${w ? `${w} served it there` : 'a tie there'})`);
   }
   const hist = history === null ? 'a tie in history' : `${history} was best in history`;
   const verdict =
-    fails.length === 0
-      ? ` The history verdict (${hist}) holds ${holds.join(' and ')}.`
-      : holds.length === 0
-        ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
-        : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
+    holds.length === 0 && fails.length === 0
+      ? ''
+      : fails.length === 0
+        ? ` The history verdict (${hist}) holds ${holds.join(' and ')}.`
+        : holds.length === 0
+          ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
+          : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
   const lines = pops.map((p) => sc.populations[p]!.line.replace(/^./, (c) => c.toUpperCase()));
   return ` Stress: ${lines.join(' ')}${verdict}`;
 }

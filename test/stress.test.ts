@@ -203,6 +203,31 @@ describe('Monte Carlo paths (stationary block bootstrap)', () => {
     }
   });
 
+  it('a funding event that settled inside a gap of the timeline stays inside its path bar\'s window (time[j − 1], time[j]]', () => {
+    const n = 200;
+    const bars = Array.from({ length: n }, (_, i): Bar => [100 + i, 101 + i, 99 + i, 100.5 + i]);
+    const md = makeData({ BTCUSDT: { bars, funding: [{ bar: 100, rate: 0.0003, price: 200 }, { bar: 150, rate: 0.0001, price: 250 }] } });
+    // a 3-bar gap before bar 100 (gaps: 'warn'); the event of bar 100 settled inside it, 2 h before the bar
+    for (let i = 100; i < n; i++) md.time[i] = md.time[i]! + 3 * HOUR;
+    const col = md.columns[0]!;
+    col.fundingTime[0] = md.time[100]! - 2 * HOUR;
+    col.fundingTime[1] = md.time[150]!;
+    let moved = 0;
+    for (let p = 0; p < 40; p++) {
+      const path = bootstrapPath(md, 3, p, 8);
+      const c = path.columns[0]!;
+      for (let j = 0; j < n; j++) {
+        for (let e = c.fundingStart[j]!; e < c.fundingStart[j + 1]!; e++) {
+          const t = c.fundingTime[e]!;
+          if (j > 0) expect(t).toBeGreaterThan(path.time[j - 1]!);
+          expect(t).toBeLessThanOrEqual(path.time[j]!);
+          if (c.fundingRate[e] === 0.0003 && t === path.time[j]! && path.time[j]! - path.time[j - 1]! === HOUR) moved++;
+        }
+      }
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
   it('block lengths are geometric with the configured mean, blocks shared by every symbol', () => {
     const n = 20_000;
     const idx = bootstrapIndices(n, 1, 0, 24);

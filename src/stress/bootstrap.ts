@@ -11,10 +11,12 @@
  * Prices are chained: bar k's prices (trade and mark OHLC, funding price) are scaled by
  * L = (the path's previous close) / (bar k's reference: the base close of bar k−1, or bar k's
  * open when k−1 is absent), so each path bar has the base bar's return and shape, starting from
- * where the path stands. Funding events keep their rate, shifted to the path bar's time.
+ * where the path stands. Funding events keep their rate, shifted to the path bar's time (one that
+ * settled inside a gap of the timeline, more than a bar before its bar, settles at the path bar's open).
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
 import { Rng } from '../util/rng.js';
+import { fundingSettleTime } from '../feed/load.js';
 
 /** Default mean block length: one day of bars (at least 2), at most a quarter of the data. */
 export function defaultBlockBars(bars: number, timeframeMs: number): number {
@@ -91,7 +93,10 @@ function pathColumns(c: SymbolColumns, time: Float64Array, idx: Int32Array): Sym
     fundingStart[j] = e;
     const shift = time[j]! - time[k]!;
     for (let q = c.fundingStart[k]!; q < c.fundingStart[k + 1]!; q++) {
-      fundingTime[e] = c.fundingTime[q]! + shift;
+      // an event settling in a gap of the timeline before bar k (longer than a bar) would land at
+      // or before path bar j − 1: it settles at bar j's open instead, the bar it is applied at
+      const t = c.fundingTime[q]! + shift;
+      fundingTime[e] = j > 0 && fundingSettleTime(t) <= time[j - 1]! ? time[j]! : t;
       fundingRate[e] = c.fundingRate[q]!;
       fundingPrice[e] = c.fundingPrice[q]! * level;
       e++;

@@ -415,6 +415,15 @@ describe('stress config and plan', () => {
       exitCode: 78,
       details: [expect.stringMatching(/^--scenarios ALT-WICK: unknown scenario 'ALT-WICK' \(ids are case-sensitive: 'alt-wick'\) \(known: crash-2025-10-10/)],
     });
+    // --scenarios none under a config with crashes per path: the message names the flag and the way out
+    const crashes = (scenarios: string[]) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { crashesPerPath: 2 } } as never, { configDir: '/tmp', overrides: { stress: { scenarios } } });
+    await expect(crashes([])).rejects.toMatchObject({
+      exitCode: 78,
+      details: ['stress.crashesPerPath: 2 crash(es) per path need scenarios to draw from, and --scenarios none leaves stress.scenarios empty: list them in stress.crashScenarios, or drop --scenarios none'],
+    });
+    expect((await crashes(['alt-wick'])).stress!.crashScenarios.map((s) => s.id)).toEqual(['alt-wick']);
+    await expect(cfg({ scenarios: [], crashesPerPath: 1 })).rejects.toMatchObject({ details: ['stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)'] });
     await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
   });
 

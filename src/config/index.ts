@@ -15,7 +15,7 @@ import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
-import { resolveStress, type ResolvedStress } from '../stress/plan.js';
+import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { shellPath } from '../util/shell.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
@@ -326,7 +326,13 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     const r = resolveStress(parsed.data.stress);
     // ids given with --scenarios: the problem names the flag, not a key the config may not have
     const flagIds = ov.stress?.scenarios;
-    lines.push(...(flagIds === undefined ? r.problems : r.problems.map((l) => l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `))));
+    const named = (l: string): string =>
+      l === CRASHES_WITHOUT_SCENARIOS && flagIds?.length === 0
+        ? `stress.crashesPerPath: ${parsed.data.stress!.crashesPerPath} crash(es) per path need scenarios to draw from, and --scenarios none leaves stress.scenarios empty: list them in stress.crashScenarios, or drop --scenarios none`
+        : flagIds === undefined
+          ? l
+          : l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `);
+    lines.push(...r.problems.map(named));
     stress = r.stress;
   }
   if (!parsed.success || lines.length > 0) {

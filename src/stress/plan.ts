@@ -51,6 +51,9 @@ export interface StressInput {
 
 export const PACK_IDS: readonly string[] = CRASH_PACK.map((s) => s.id);
 
+/** The problem of crashes per path with no scenario to draw them from. */
+export const CRASHES_WITHOUT_SCENARIOS = 'stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)';
+
 /** Most Monte Carlo paths per configuration (`stress.paths`, `--paths`). */
 export const MAX_PATHS = 1_000_000;
 
@@ -86,7 +89,7 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
   };
   const scenarios = pick(input.scenarios ?? PACK_IDS, 'stress.scenarios');
   const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios') : scenarios;
-  if (input.crashesPerPath > 0 && crashScenarios.length === 0) problems.push('stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)');
+  if (input.crashesPerPath > 0 && crashScenarios.length === 0) problems.push(CRASHES_WITHOUT_SCENARIOS);
   const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
   if (problems.length > 0) return { stress: null, problems };
   return {

@@ -15,7 +15,7 @@ import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
 import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
-import { checkPlanSize, injectionTimes, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, injectionTimes, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -446,6 +446,22 @@ describe('stress config and plan', () => {
     expect(v.filter((x) => x.kind === 'path').map((x) => (x.kind === 'path' ? x.crashes!.length : 0))).toEqual([2, 2, 2]);
     const { stress: s2 } = resolveStress({ inject: { at: [T0 - HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
     expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
+  });
+
+  it('warns when a dataset is too short for the paths to differ (fewer than 3 bars: every path is the data)', () => {
+    const { stress } = resolveStress({ inject: {}, paths: 12, crashesPerPath: 0, seed: 1 });
+    const ds = (n: number) => ({ name: 'd', time: Float64Array.from({ length: n }, (_, i) => T0 + i * HOUR) });
+    for (const n of [1, 2]) {
+      expect(pathsWarning(stress!, ds(n))).toMatch(new RegExp(`^stress: dataset d has ${n} bars?: every Monte Carlo path is the data itself .* its 12 paths per configuration are one replay counted 12 times`));
+      // and it is true: every path of such data is byte for byte the data
+      const md = makeData({ BTCUSDT: { bars: Array.from({ length: n }, (_, i): Bar => [10 + i, 11 + i, 9 + i, 10.5 + i]) } });
+      for (let p = 0; p < 5; p++) expect(snapshot(bootstrapPath(md, 1, p, 2))).toBe(snapshot(md));
+    }
+    expect(pathsWarning(stress!, ds(3))).toBeNull();
+    expect(pathsWarning({ ...stress!, paths: 0 }, ds(1))).toBeNull();
+    // three bars already give different paths
+    const md3 = makeData({ BTCUSDT: { bars: [[10, 11, 9, 10.5], [10.5, 12, 10, 11], [11, 11.5, 9.5, 10]] } });
+    expect(new Set(Array.from({ length: 20 }, (_, p) => snapshot(bootstrapPath(md3, 1, p, 2)))).size).toBeGreaterThan(1);
   });
 
   it('refuses a plan too large for the machine with the numbers (exit 78)', () => {

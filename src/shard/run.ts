@@ -242,6 +242,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there
   if (c.stress) {
     const { scenarioMovesNone } = await import('../stress/scenario.js');
+    const { pathsWarning } = await import('../stress/plan.js');
+    for (const d of datasets.plan) {
+      const w = pathsWarning(c.stress, { name: d.name, time: datasets.data[d.key]!.time });
+      if (w) warnings.push(w);
+    }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {
         if (scenarioMovesNone(sc, d.symbols)) warnings.push(`stress scenario '${sc.id}' moves none of the symbols of dataset ${d.name} (${Object.keys(sc.symbols).join(', ')} vs ${d.symbols.join(', ')}): its runs there replay the data unchanged`);

@@ -164,6 +164,17 @@ export function stressVariants(stress: ResolvedStress, ds: StressTimeline): RunS
   return out;
 }
 
+/**
+ * A warning when a dataset is too short for the paths to differ: a path keeps bar 0 and draws
+ * bars 1 … n − 1, so with fewer than 3 bars every path is the data itself (and its P(liquidation)
+ * over N paths counts one replay N times). null otherwise.
+ */
+export function pathsWarning(stress: ResolvedStress, ds: Pick<StressTimeline, 'name' | 'time'>): string | null {
+  const n = ds.time.length;
+  if (stress.paths === 0 || n >= 3) return null;
+  return `stress: dataset ${ds.name} has ${n} bar${n === 1 ? '' : 's'}: every Monte Carlo path is the data itself (a path keeps bar 0 and resamples bars 1 … n − 1), so its ${stress.paths} paths per configuration are one replay counted ${stress.paths} times; use a longer window or stress.paths: 0`;
+}
+
 /** Every scenario definition a run may need in a worker, by id. */
 export function scenarioTable(stress: ResolvedStress | null): Record<string, Scenario> {
   const out: Record<string, Scenario> = {};

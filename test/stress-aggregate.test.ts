@@ -96,7 +96,15 @@ describe('leverage survival', () => {
     expect(maxLeverageUnder(c)!.leverage).toBe(10); // 2.5 % < 5 %
     expect(maxLeverageUnder(c, 0.02)!.leverage).toBe(5);
     expect(maxLeverageUnder(survivalCurve(pts(3, 2, 10)))).toBeNull();
-    // stays under: a leverage above a failing one never counts
+    // a leverage where no run held a position (every order rejected) is untested: it never counts as surviving
+    const rejected = (lev: number, n: number) => Array.from({ length: n }, () => ({ leverage: lev, liquidated: false, inPosition: false }));
+    const u = survivalCurve([...pts(3, 0, 10), ...rejected(125, 10)]);
+    expect(u.map((x) => [x.leverage, x.untested])).toEqual([[3, false], [125, true]]);
+    expect(maxLeverageUnder(u)!.leverage).toBe(3);
+    expect(maxLeverageUnder(survivalCurve(rejected(3, 5)))).toBeNull();
+    // one run in a position makes the leverage tested
+    expect(survivalCurve([...rejected(10, 4), { leverage: 10, liquidated: false, inPosition: true }])[0]!.untested).toBe(false);
+        // stays under: a leverage above a failing one never counts
     expect(maxLeverageUnder(survivalCurve([...pts(3, 5, 10), ...pts(5, 0, 10)]))).toBeNull();
   });
   it('liquidation probability is monotone in leverage when liquidation is (property: fixed path set)', () => {

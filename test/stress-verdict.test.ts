@@ -93,3 +93,29 @@ describe('errored stress runs', () => {
     expect(paths.line).toMatch(/; 2 isolated runs errored(; .*)?\.$/);
   });
 });
+
+describe('leverage survival with a leverage that never opened a position', () => {
+  it('is "untested", not 0 % liquidated, and is never the highest surviving leverage', async () => {
+    // 25x: every order rejected (no exposure, no liquidation, no trade); 3x: traded and survived
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [3, 25] }).map((r): RunResult => {
+      if (r.spec.leverage === 3) return { ...r, metrics: { ...r.metrics, liquidations: 0, exposureTime: 40 }, ...(r.stress ? { stress: { ...r.stress, survived: true, firstLiquidated: [], timeToLiquidationMs: null } } : {}) };
+      return { ...r, metrics: { ...r.metrics, liquidations: 0, exposureTime: 0, trades: 0, totalReturn: 0, rejectedOrders: 1 }, ...(r.stress ? { stress: { ...r.stress, survived: true, wipedOut: false, firstLiquidated: [], timeToLiquidationMs: null } } : {}) };
+    });
+    const model = buildModel(results, makeManifest(results));
+    expect(model.stress!.survival).toHaveLength(4);
+    for (const row of model.stress!.survival) {
+      expect(row.curve.map((p) => [p.leverage, p.untested])).toEqual([[3, false], [25, true]]);
+      expect(row.maxLeverage!.leverage).toBe(3);
+    }
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport, SummarySchema } = await import('../src/report/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-untested-'));
+    await writeReport({ dir, results, manifest: makeManifest(results), formats: ['json', 'md'] });
+    const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+    expect(summary.stress!.survival.every((r) => r.maxLeverage === 3 && r.curve[1]!.untested && !r.curve[0]!.untested)).toBe(true);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('25× untested (no run held a position) | 3× |');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

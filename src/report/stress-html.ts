@@ -8,7 +8,7 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
-import { POPULATIONS, fmtLossAtShock, pairReading, type Population, type StressModel } from './stress.js';
+import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
@@ -30,12 +30,14 @@ export function stressChartData(m: StressModel): StressChartData {
     const label = [r.strategy, r.paramsLabel, r.venue, r.dataLabel].filter(Boolean).join(' · ');
     const k = `${label}\u0000${r.population}`;
     const g = groups.get(k) ?? { label, population: r.population, threshold: 100 * m.threshold, setups: [] };
+    // an untested leverage (no run held a position) has no liquidation probability to draw
+    const curve = r.curve.filter((p) => !p.untested);
     g.setups.push({
       mode: r.setup,
-      lev: r.curve.map((p) => p.leverage),
-      p: r.curve.map((p) => round(100 * (p.liquidation.p ?? 0), 3)),
-      lo: r.curve.map((p) => round(100 * (p.liquidation.lo ?? 0), 3)),
-      hi: r.curve.map((p) => round(100 * (p.liquidation.hi ?? 0), 3)),
+      lev: curve.map((p) => p.leverage),
+      p: curve.map((p) => round(100 * (p.liquidation.p ?? 0), 3)),
+      lo: curve.map((p) => round(100 * (p.liquidation.lo ?? 0), 3)),
+      hi: curve.map((p) => round(100 * (p.liquidation.hi ?? 0), 3)),
     });
     groups.set(k, g);
   }
@@ -130,7 +132,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       ...dataCell(r.dataLabel),
       { html: esc(POPULATION_LABEL[r.population]), v: r.population },
       { html: h.modeChip(r.setup), v: r.setup },
-      { html: esc(r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; ')), v: r.curve.length, cls: 'params' },
+      { html: esc(r.curve.map((pt) => `${lev(pt.leverage)} ${pt.untested ? UNTESTED : fmtProportion(pt.liquidation)}`).join('; ')), v: r.curve.length, cls: 'params' },
       { html: r.maxLeverage ? lev(r.maxLeverage.leverage) : '<span class="bad">none</span>', v: r.maxLeverage?.leverage ?? -1, cls: r.maxLeverage ? 'good' : '' },
     ],
   }));

@@ -5,7 +5,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
-import { POPULATIONS, fmtLossAtShock, pairReading, type Population, type StressConfig, type StressModel } from './stress.js';
+import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
 
@@ -111,7 +111,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         ...dataCell(r.dataLabel),
         POPULATION_LABEL[r.population],
         r.setup,
-        r.curve.map((pt) => `${lev(pt.leverage)} ${fmtProportion(pt.liquidation)}`).join('; '),
+        r.curve.map((pt) => `${lev(pt.leverage)} ${pt.untested ? UNTESTED : fmtProportion(pt.liquidation)}`).join('; '),
         r.maxLeverage ? lev(r.maxLeverage.leverage) : 'none',
       ]),
     ),

@@ -31,6 +31,9 @@ import { dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './for
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
 
+/** How the survival tables show a leverage where no run held a position (SurvivalPoint.untested). */
+export const UNTESTED = 'untested (no run held a position)';
+
 export interface PairDiff {
   /** the difference is b − a */
   a: SetupId;
@@ -345,13 +348,13 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
 
   // leverage survival per configuration without leverage × setup × population
-  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean }[] }>();
+  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean; inPosition: boolean }[] }>();
   for (const r of runs) {
     if (r.status !== 'ok' || !r.spec.stress) continue;
     const population = populationOf(r.spec.stress);
     const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
     const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
-    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated });
+    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated, inPosition: (num(r, 'exposureTime') ?? 0) > 0 });
     sweeps.set(k, e);
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {

@@ -104,7 +104,7 @@ export const SummaryStressSchema = z.strictObject({
       timeframe: z.string(),
       setup: setupEnum,
       population: populationEnum,
-      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema })),
+      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema, untested: z.boolean() })),
       maxLeverage: z.number().nullable(),
     }),
   ),
@@ -297,7 +297,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
       timeframe: r.timeframe,
       setup: r.setup,
       population: r.population,
-      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation } })),
+      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation }, untested: pt.untested })),
       maxLeverage: r.maxLeverage?.leverage ?? null,
     })),
   };

@@ -424,6 +424,14 @@ describe('stress config and plan', () => {
     });
     expect((await crashes(['alt-wick'])).stress!.crashScenarios.map((s) => s.id)).toEqual(['alt-wick']);
     await expect(cfg({ scenarios: [], crashesPerPath: 1 })).rejects.toMatchObject({ details: ['stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)'] });
+    // an id given twice with the flag runs once, a pack id or one the config defines alike
+    const mine = { id: 'mine', symbols: { BTC: { depth: -0.1 } } };
+    const twice = await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { scenarios: [mine] } } as never, {
+      configDir: '/tmp',
+      overrides: { stress: { scenarios: ['mine', 'alt-wick', 'mine', 'alt-wick'] } },
+    });
+    expect(twice.stress!.scenarios.map((s) => s.id)).toEqual(['mine', 'alt-wick']);
+    await expect(withFlag(['alt-wick', 'alt-wick', 'nope'])).rejects.toMatchObject({ details: [expect.stringMatching(/^--scenarios nope: unknown scenario 'nope'/)] });
     await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
   });
 

@@ -281,6 +281,8 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     }
     obj.strategies = next;
   }
+  // scenario ids given as a flag, each once (an id given twice runs once, a pack id or one the config defines alike)
+  const flagIds = ov.stress?.scenarios === undefined ? undefined : [...new Set(ov.stress.scenarios)];
   if (ov.stress !== undefined) {
     const block = obj.stress && typeof obj.stress === 'object' && !Array.isArray(obj.stress) ? { ...(obj.stress as Record<string, unknown>) } : {};
     if (ov.stress.paths !== undefined) block.paths = ov.stress.paths;
@@ -288,7 +290,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     if (ov.stress.scenarios !== undefined) {
       // inline definitions of the config stay available by id
       const defs = Array.isArray(block.scenarios) ? (block.scenarios as unknown[]).filter((x) => x && typeof x === 'object') : [];
-      block.scenarios = ov.stress.scenarios.map((id) => defs.find((d) => (d as { id?: unknown }).id === id) ?? id);
+      block.scenarios = (flagIds ?? []).map((id) => defs.find((d) => (d as { id?: unknown }).id === id) ?? id);
     }
     obj.stress = block;
   }
@@ -325,7 +327,6 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   if (parsed.success && parsed.data.stress) {
     const r = resolveStress(parsed.data.stress);
     // ids given with --scenarios: the problem names the flag, not a key the config may not have
-    const flagIds = ov.stress?.scenarios;
     const named = (l: string): string =>
       l === CRASHES_WITHOUT_SCENARIOS && flagIds?.length === 0
         ? `stress.crashesPerPath: ${parsed.data.stress!.crashesPerPath} crash(es) per path need scenarios to draw from, and --scenarios none leaves stress.scenarios empty: list them in stress.crashScenarios, or drop --scenarios none`

@@ -193,6 +193,34 @@ describe('look-ahead protection', () => {
     expect(setupOf(neg, 'cross').error).toMatch(/look-ahead/);
   });
 
+  // An index that converts differently each time it is read: the views checked it with one value
+  // and read with another, so bar 2 saw bar 7's close and the funding event of bar 6.
+  it('an index object whose valueOf / toString changes between reads cannot pass the check with one value and read another', () => {
+    const bars = Array.from({ length: 10 }, (_, i) => [100 + i, 100 + i, 100 + i, 100 + i] as Bar);
+    const data = makeData({ BTCUSDT: { bars, funding: bars.map((_, i) => ({ bar: i, rate: i / 1000, price: 1 })) } });
+    const flip = (a: number, b: number) => {
+      let n = 0;
+      return { valueOf: () => (n++ === 0 ? a : b) } as unknown as number;
+    };
+    const split = { valueOf: () => 0, toString: () => '7' } as unknown as number;
+    const seen: number[] = [];
+    run(
+      data,
+      scripted(
+        {
+          2: (c) => {
+            const v = c.data[0]!;
+            seen.push(v.close.ago(flip(0, -5)), v.close.at(split), v.present.ago(flip(0, -5)), v.present.at(split), v.funding.rate(flip(0, -4)), v.funding.time(flip(0, -4)), v.funding.price(flip(0, -4)));
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: ISO },
+    );
+    // the current bar (close 102), index 0 (close 100), presence 1, the latest settled event (bar 2)
+    expect(seen).toEqual([102, 100, 1, 1, 0.002, T0 + 2 * HOUR, 1]);
+  });
+
   it('callbacks inside a bar see history only up to the previous bar', () => {
     const seen: number[] = [];
     const mod: StrategyModule = {

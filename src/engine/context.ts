@@ -46,6 +46,13 @@ const typedLength: (a: ArrayBufferView) => number = Function.prototype.call.bind
 ) as (a: ArrayBufferView) => number;
 
 /**
+ * toIndex: every view converts the index it is given to a number once (`+k`) and uses that
+ * number for both the look-ahead check and the read. Used as given, an object index is converted
+ * twice, and each conversion may answer differently: `ago({ valueOf })` passed the check with
+ * valueOf's 0 and read with its −5, and `at({ valueOf: () => 0, toString: () => '150' })` was
+ * checked as 0 and read as element '150' (the typed-array read converts with toString) — both
+ * returned a later bar. (`+` of a BigInt or a Symbol throws a TypeError: the strategy's error.)
+ *
  * NaN read from a typed array: returning the literal NaN in one branch and an element in another
  * makes the optimiser box the element into a heap number (a per-bar allocation); two typed-array
  * loads keep the value unboxed.
@@ -80,12 +87,14 @@ class SeriesView implements Series {
     return this.#cur.i + 1;
   }
   ago(k = 0): number {
-    if (k < 0) agoError(this.#label, k);
-    return cell(this.#arr, this.#n, this.#cur.i - k);
+    const d = +k; // one conversion: see toIndex
+    if (d < 0) agoError(this.#label, d);
+    return cell(this.#arr, this.#n, this.#cur.i - d);
   }
   at(i: number): number {
-    if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
-    return cell(this.#arr, this.#n, i);
+    const j = +i; // one conversion: see toIndex
+    if (j > this.#cur.i) atError(this.#label, j, this.#cur.i);
+    return cell(this.#arr, this.#n, j);
   }
 }
 
@@ -105,12 +114,14 @@ class PresenceView implements Series {
     return this.#cur.i + 1;
   }
   ago(k = 0): number {
-    if (k < 0) agoError(this.#label, k);
-    return cell8(this.#arr, this.#n, this.#cur.i - k);
+    const d = +k; // one conversion: see toIndex
+    if (d < 0) agoError(this.#label, d);
+    return cell8(this.#arr, this.#n, this.#cur.i - d);
   }
   at(i: number): number {
-    if (i > this.#cur.i) atError(this.#label, i, this.#cur.i);
-    return cell8(this.#arr, this.#n, i);
+    const j = +i; // one conversion: see toIndex
+    if (j > this.#cur.i) atError(this.#label, j, this.#cur.i);
+    return cell8(this.#arr, this.#n, j);
   }
 }
 
@@ -125,8 +136,9 @@ class FundingView implements FundingHistory {
     return this.#cur.i < 0 ? 0 : this.#col.fundingStart[this.#cur.i + 1]!;
   }
   #idx(k: number): number {
-    if (k < 0) throw new LookAheadError(`look-ahead: funding(${k}) reads an event after the current bar`);
-    return this.count - 1 - k;
+    const d = +k; // one conversion: see toIndex
+    if (d < 0) throw new LookAheadError(`look-ahead: funding(${d}) reads an event after the current bar`);
+    return this.count - 1 - d;
   }
   rate(k = 0): number {
     const j = this.#idx(k);

@@ -130,6 +130,11 @@ describe('damaged Arrow files', () => {
     let r = await validate(dir);
     expect(r.code).toBe(65);
     expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file: it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file; re-import or re-download it`);
+    // a file of zeros (what a copy cut by a crash can leave) read as an empty stream: 'missing columns (has: none)'
+    damage(dir, () => undefined, Buffer.alloc(full.length));
+    r = await validate(dir);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`${FILE}: not a readable Arrow IPC file: it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file; re-import or re-download it`);
     const meta = Buffer.from(full);
     meta.fill(0, 8, 64); // the schema message's length and flatbuffer root
     damage(dir, () => undefined, meta);

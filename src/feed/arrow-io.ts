@@ -210,13 +210,14 @@ export function readIpcTable(buf: Uint8Array): Table {
   if (startsWithMagic(buf, 0) && !(buf.byteLength >= 2 * ARROW_MAGIC.length && startsWithMagic(buf, buf.byteLength - ARROW_MAGIC.length))) {
     throw new Error(`the file ends after ${buf.byteLength} bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write)`);
   }
+  // neither a file nor a stream (continuation marker 0xFFFFFFFF) at its first bytes: something else
+  // (a file of zeros, as a copy cut by a crash can leave, otherwise reads as an empty stream)
+  if (!startsWithMagic(buf, 0) && !(buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff)) {
+    throw new Error("it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file");
+  }
   try {
     return readIpcTableUnchecked(buf);
   } catch (e) {
-    // neither a file nor a stream (continuation marker 0xFFFFFFFF) at its first bytes: something else
-    if (!startsWithMagic(buf, 0) && !(buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff)) {
-      throw new Error("it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file");
-    }
     // the engine's own errors (null dereferences, DataView bounds) say nothing to a user
     if (e instanceof TypeError || e instanceof RangeError) throw new Error('its Arrow metadata is damaged (the schema or a record batch header does not parse)');
     throw e;

@@ -12,6 +12,7 @@
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
   AsyncByteQueue,
@@ -317,15 +318,25 @@ export interface ReadStorage {
   values?(n: number): Float64Array;
 }
 
-/** The whole file at `path`, into storage from `get` (a file that grows while read is cut at its size when opened). */
-function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array {
+/** The most bytes one readSync is asked for: Node refuses a length of 2 GiB or more (ERR_OUT_OF_RANGE). */
+const READ_CHUNK = 1 << 30;
+
+/** The largest file readKindFile reads: a file is read whole into one typed array, which holds at most this many bytes. */
+export const MAX_FILE_BYTES = bufferConstants.MAX_LENGTH;
+
+/**
+ * The whole file at `path`, into storage from `get` (a file that grows while read is cut at its
+ * size when opened); a number (its size) when it is larger than MAX_FILE_BYTES.
+ */
+function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array | number {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
+    if (size > MAX_FILE_BYTES) return size;
     const buf = get(size);
     let at = 0;
     while (at < size) {
-      const n = readSync(fd, buf, at, size - at, null);
+      const n = readSync(fd, buf, at, Math.min(size - at, READ_CHUNK), null);
       if (n === 0) break;
       at += n;
     }
@@ -341,7 +352,14 @@ function readWhole(path: string, get: (bytes: number) => Uint8Array): Uint8Array
  */
 export function readKindFile(path: string, label: string, kind: FileKind, problems: ProblemList, storage: ReadStorage = {}): ReadColumns | null {
   const buf = readWhole(path, storage.file ?? ((n) => new Uint8Array(n)));
-  const sha256 = createHash('sha256').update(buf).digest('hex');
+  if (typeof buf === 'number') {
+    problems.add(label, null, `the file is ${(buf / 2 ** 30).toFixed(1)} GiB, more than the ${(MAX_FILE_BYTES / 2 ** 30).toFixed(0)} GiB a file may hold to be read; keep a series below it (a coarser timeframe, or a shorter period per dataset)`);
+    return null;
+  }
+  // in pieces: a hash takes at most 2 GiB per update ('data is too long')
+  const hash = createHash('sha256');
+  for (let at = 0; at < buf.byteLength; at += READ_CHUNK) hash.update(buf.subarray(at, at + READ_CHUNK));
+  const sha256 = hash.digest('hex');
   const unreadable = (e: unknown) => problems.add(label, null, `not a readable Arrow IPC file: ${e instanceof Error ? e.message : String(e)}; re-import or re-download it`);
   if (buf.length === 0) {
     problems.add(label, null, 'the file is empty (0 bytes), not an Arrow IPC file: re-import or re-download it');

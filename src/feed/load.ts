@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
-import { readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
+import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
@@ -172,7 +172,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     // slabs of their own (see ColumnSlabs), dropped when the load returns
     const storage: ReadStorage = {
       file: (bytes) => {
-        if (fileBuf.byteLength < bytes) fileBuf = new Uint8Array(Math.max(bytes, 2 * fileBuf.byteLength, SLAB_BYTES));
+        if (fileBuf.byteLength < bytes) fileBuf = new Uint8Array(Math.min(MAX_FILE_BYTES, Math.max(bytes, 2 * fileBuf.byteLength, SLAB_BYTES)));
         return fileBuf.subarray(0, bytes);
       },
       timestamp: (n) => scratch.f64(n),

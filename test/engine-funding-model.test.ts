@@ -5,7 +5,7 @@
  * 8 h, booking into the isolated wallet or available-balance-first, cross), maintenance tiers
  * (positions crossing brackets at mark, cum, the leverage check at the resulting notional, the
  * dated Binance tables switching at 2026-05-03), market orders with reduce-only / close-position /
- * per-order mode, setLeverage and transferMargin under isolated / cross / mixed, gap liquidations
+ * per-order mode and slippage, setLeverage and transferMargin under isolated / cross / mixed, gap liquidations
  * at the open, the check before a fill, single-symbol pools liquidated on their liquidation-source
  * path, a two-leg cross pool at the close (optimistic), penalties (remaining margin, fee rate) and
  * insurance draws, symbols without a candle, missing mark candles; and windows of the bundled
@@ -181,7 +181,7 @@ function strategyOf(plan: Act[][], names: string[]): StrategyModule {
 
 // ---------------- model
 const VIEWS: Record<string, number[][]> = {};
-const VAR: { availFirst: boolean; feeRate: number; real: boolean; holes: boolean } = { availFirst: false, feeRate: 0, real: false, holes: false };
+const VAR: { availFirst: boolean; feeRate: number; real: boolean; holes: boolean; slipBps: number } = { availFirst: false, feeRate: 0, real: false, holes: false, slipBps: 0 };
 interface Pos { lots: number; basis: Decimal; mode: 'isolated' | 'cross'; wallet: Decimal }
 interface Ord { id: number; s: number; lots: number; mode?: 'isolated' | 'cross'; ro: boolean; close: boolean; side: number }
 type Ev = Record<string, unknown>;
@@ -357,7 +357,9 @@ function model(setup: 'isolated' | 'cross' | 'mixed', syms: Sym[], plan: Act[][]
     for (const o of active) {
       if (dead.has(o.id)) continue;
       if (!syms[o.s]!.pr[i]) { orders = orders.filter((x) => x !== o); rej(t0, o.s, 'symbolUnavailable'); continue; }
-      const price = D(syms[o.s]!.o[i]!);
+      const side = o.close ? o.side : Math.sign(o.lots);
+      const slip = VAR.slipBps / 1e4;
+      const price = D(side > 0 ? syms[o.s]!.o[i]! * (1 + slip) : syms[o.s]!.o[i]! * (1 - slip));
       const p = pos[o.s];
       if (p) {
         const mk = openMk.slice(); mk[o.s] = price;
@@ -496,6 +498,7 @@ function compareSeed(seed: number, variant: Variant) {
   const taker = 0.0005;
   VAR.availFirst = rand() < 0.4;
   VAR.feeRate = rand() < 0.4 ? 0.005 : 0;
+  VAR.slipBps = [0, 1, 2.5, 10][Math.floor(rand() * 4)]!;
   const venue = getVenue('binance-usdm', {
     id: 'model', fees: { maker: 0.0002, taker }, ...(VAR.real ? {} : { tiers: { '*': TIER_IN } }), lotSizes: { '*': { step: 0.001 } },
     funding: { isolatedBooking: VAR.availFirst ? 'availableFirst' : 'isolatedWallet' }, liquidation: { penalty: VAR.feeRate ? { feeRate: VAR.feeRate } : 'remainingMargin' },
@@ -522,7 +525,7 @@ function compareSeed(seed: number, variant: Variant) {
     TBL = names.map((nm) => realTable('binance-usdm-2024-10-24.json', nm));
   }
   for (const k of Object.keys(VIEWS)) delete VIEWS[k];
-  const out = replay({ data, symbols: names, strategy: strategyOf(plan, names), params: {}, venue, setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed], initialCapital: cap, leverage: lev0, execution: { slippageBps: 0, participation: null, intrabarPath: 'nearest-first', crossCheck: crossCheck as 'optimistic' } });
+  const out = replay({ data, symbols: names, strategy: strategyOf(plan, names), params: {}, venue, setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed], initialCapital: cap, leverage: lev0, execution: { slippageBps: VAR.slipBps, participation: null, intrabarPath: 'nearest-first', crossCheck: crossCheck as 'optimistic' } });
   for (const so of out.setups) {
     const id = so.setup.id as 'isolated';
     if (so.error) { msgs.push(`seed ${seed} ${id}: ${so.error}`); continue; }

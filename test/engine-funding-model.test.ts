@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { makeData, run, scripted, setupOf, T0 as FIX_T0 } from './engine-fixtures.js';
 import { replay, SETUPS } from '../src/engine/index.js';
 import { getVenue } from '../src/venue/index.js';
 import { loadDataset } from '../src/feed/load.js';
@@ -582,5 +583,23 @@ describe('replay() vs an independent model of funding, tiers, transfers, leverag
     expect(total.funding).toBeGreaterThan(100);
     expect(total.liquidations).toBeGreaterThan(variant === 'synthetic' || variant === 'holes' ? 10 : 0);
     if (variant === 'dated tiers') expect(total.switchLiquidations).toBeGreaterThan(0);
+  });
+});
+
+describe('a pool of a symbol without a candle', () => {
+  // AUSDT long 10 @ 100, isolated 10× (wallet 100), no fees. Funding of −12 % at bar 3 takes the
+  // isolated wallet below zero (the pool is past its liquidation price at any price near 100), but
+  // bar 3 has no candle: there is no open to liquidate at, so the pool waits for its next candle and
+  // is liquidated at that open (bar 4, 99), not at the last known price.
+  it('is liquidated at the open of its next candle', () => {
+    const b = (p: number) => [p, p, p, p] as [number, number, number, number];
+    const data = makeData({ AUSDT: { bars: [b(100), b(100), b(100), null, b(99), b(99)], funding: [{ bar: 3, rate: 0.12, price: 100 }] } });
+    const out = run(data, scripted({ 0: (c) => c.buy(0, 10) }, ['AUSDT']), { setups: [SETUPS.isolated] });
+    const s = setupOf(out, 'isolated');
+    expect(s.events.filter((e) => e.type !== 'fill').map((e) => [e.type, (e.time - FIX_T0) / HOUR])).toEqual([
+      ['funding', 3],
+      ['liquidation', 4],
+    ]);
+    expect((s.events.find((e) => e.type === 'liquidation') as { prices: number[] }).prices).toEqual([99]);
   });
 });

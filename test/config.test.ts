@@ -108,6 +108,29 @@ describe('config schema', () => {
     expect((await resolveConfig({ ...base, data: ['d', { path: 'd', timeframe: '4h' }, { path: 'd', symbols: ['A'] }] }, { configDir: '/x' })).data).toHaveLength(3);
   });
 
+  it('a value a flag put there is named as the flag: 64 when only flags are wrong, 78 naming the flag beside the file\'s problems', async () => {
+    const err = async (input: unknown, overrides: object) => {
+      try {
+        await resolveConfig(input as never, { configDir: '/x', overrides, source: 'c.ts' });
+      } catch (e) {
+        if (e instanceof UserError) return { code: e.exitCode, message: e.message, details: e.details };
+        throw e;
+      }
+      throw new Error('resolved');
+    };
+    expect(await err(base, { workers: 5000 })).toEqual({ code: 64, message: '--workers 5000: expected at most 1024 worker threads', details: [] });
+    expect(await err({ ...base, stress: { crashesPerPath: 1 } }, { stress: { scenarios: ['alt-wik'] } })).toEqual({
+      code: 64,
+      message: expect.stringMatching(/^--scenarios alt-wik: unknown scenario 'alt-wik' \(did you mean 'alt-wick'\?\) \(known: /),
+      details: [],
+    });
+    expect(await err({ ...base, leverage: [0] }, { workers: 5000, stress: { paths: 2_000_000 } })).toEqual({
+      code: 78,
+      message: 'c.ts: invalid config (3 problems)',
+      details: ['leverage[0]: expected a leverage ≥ 1 (1 = no leverage)', '--workers 5000: expected at most 1024 worker threads', '--paths 2000000: Too big: expected number to be <=1000000'],
+    });
+  });
+
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
     expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");

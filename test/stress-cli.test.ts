@@ -161,13 +161,17 @@ describe('marginlab stress', () => {
     expect(read(join(dir, 'err', 'report.md'))).toContain('2 Monte Carlo path runs keep their outcome only');
   }, 120_000);
 
-  it('--resume skips finished runs; an unknown scenario is a config error (78); --paths must be a number (64)', async () => {
+  it('--resume skips finished runs; an unknown scenario of --scenarios and --paths beyond the limit or not a number are usage errors (64) naming the flag', async () => {
     const r = await runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'w1', '--resume'], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/0 runs to do \(20 already done, skipped\) of 20/);
-    const bad = await runCli(['stress', '-c', 'stress.config.ts', '--scenarios', 'crash-1987', '--out', 'bad'], dir);
-    expect(bad.code).toBe(78);
-    expect(bad.stderr).toMatch(/--scenarios crash-1987: unknown scenario 'crash-1987'/);
+    const bad = await runCli(['stress', '-c', 'stress.config.ts', '--scenarios', 'crash-2021-05-1', '--out', 'bad'], dir);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/^marginlab: --scenarios crash-2021-05-1: unknown scenario 'crash-2021-05-1' \(did you mean 'crash-2021-05-19'\?\) \(known: /);
+    const many = await runCli(['stress', '-c', 'stress.config.ts', '--paths', '2000000', '--out', 'many'], dir);
+    expect(many).toMatchObject({ code: 64, stderr: "marginlab: --paths: expected a whole number from 0 to 1000000, got '2000000'\n" });
+    const workers = await runCli(['run', '-c', 'stress.config.ts', '--workers', '5000', '--out', 'workers'], dir);
+    expect(workers).toMatchObject({ code: 64, stderr: 'marginlab: --workers 5000: expected at most 1024 worker threads\n' });
     const usage = await runCli(['stress', '-c', 'stress.config.ts', '--paths', 'many'], dir);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/--paths: expected a whole number/);

@@ -411,9 +411,10 @@ describe('stress config and plan', () => {
 
   it('an unknown id given with --scenarios names the flag, and a case slip names the id meant', async () => {
     const withFlag = (scenarios: string[]) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp', overrides: { stress: { scenarios } } });
+    // only a flag is wrong: a usage error (64) naming it
     await expect(withFlag(['alt-wick', 'ALT-WICK'])).rejects.toMatchObject({
-      exitCode: 78,
-      details: [expect.stringMatching(/^--scenarios ALT-WICK: unknown scenario 'ALT-WICK' \(ids are case-sensitive: 'alt-wick'\) \(known: crash-2025-10-10/)],
+      exitCode: 64,
+      message: expect.stringMatching(/^--scenarios ALT-WICK: unknown scenario 'ALT-WICK' \(ids are case-sensitive: 'alt-wick'\) \(known: crash-2025-10-10/),
     });
     // --scenarios none under a config with crashes per path: the message names the flag and the way out
     const crashes = (scenarios: string[]) =>
@@ -431,7 +432,7 @@ describe('stress config and plan', () => {
       overrides: { stress: { scenarios: ['mine', 'alt-wick', 'mine', 'alt-wick'] } },
     });
     expect(twice.stress!.scenarios.map((s) => s.id)).toEqual(['mine', 'alt-wick']);
-    await expect(withFlag(['alt-wick', 'alt-wick', 'nope'])).rejects.toMatchObject({ details: [expect.stringMatching(/^--scenarios nope: unknown scenario 'nope'/)] });
+    await expect(withFlag(['alt-wick', 'alt-wick', 'nope'])).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/^--scenarios nope: unknown scenario 'nope'/) });
     await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
   });
 

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
-import { configError, missingInput, UserError } from '../errors.js';
+import { configError, missingInput, usageError, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
@@ -231,6 +231,27 @@ function plainClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
+/** config keys a flag overrides, and the flag (from/to have their own wording, above) */
+const FLAG_KEYS: readonly { key: string; flag: string; value: (ov: ConfigOverrides) => unknown }[] = [
+  { key: 'workers', flag: '--workers', value: (ov) => ov.workers },
+  { key: 'stress.paths', flag: '--paths', value: (ov) => ov.stress?.paths },
+  { key: 'stress.seed', flag: '--seed', value: (ov) => ov.stress?.seed },
+  // its problems name the scenario id
+  { key: 'stress.scenarios', flag: '--scenarios', value: (ov) => (ov.stress?.scenarios ? '' : undefined) },
+];
+
+/** a problem line of a key a flag set: `--workers 99999: <problem>`; null when no flag set its key */
+function flagProblem(line: string, ov: ConfigOverrides): string | null {
+  // already named after its flag (the --scenarios ids, above)
+  if (line.startsWith('--')) return line;
+  for (const { key, flag, value } of FLAG_KEYS) {
+    const v = value(ov);
+    if (v === undefined || !(line.startsWith(`${key}:`) || line.startsWith(`${key}[`) || line.startsWith(`${key}.`))) continue;
+    return `${flag}${v === '' ? '' : ` ${String(v)}`}: ${line.slice(line.indexOf(': ') + 2)}`;
+  }
+  return null;
+}
+
 /** The keys a config must give, and what to write there. */
 const REQUIRED_KEYS: readonly (readonly [string, string])[] = [
   ['name', "the run's name, e.g. name: 'my-sweep'"],
@@ -337,6 +358,13 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     stress = r.stress;
   }
   if (!parsed.success || lines.length > 0) {
+    // a value a flag put there (--workers 99999, --paths 2000000, --scenarios typo) is the flag's problem: named as the flag,
+    // and a usage error (64) when every problem is a flag's
+    const flagged = lines.map((l) => flagProblem(l, ov));
+    if (flagged.every((l) => l !== null)) {
+      throw usageError(flagged.length === 1 ? flagged[0]! : `invalid command-line values (${flagged.length} problems)`, flagged.length === 1 ? [] : flagged as string[]);
+    }
+    lines = lines.map((l, i) => flagged[i] ?? l);
     throw configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
   }
   const c = parsed.data;

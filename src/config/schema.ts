@@ -125,6 +125,9 @@ const stressSchema = z
 
 const decimalString = /^\d+(\.\d+)?$/;
 
+/** the most worker threads a config (or --workers) asks for */
+export const MAX_WORKERS = 1024;
+
 /** the longest run name: it names the report folder, and a file system's limit is 255 bytes a name */
 export const MAX_NAME_LENGTH = 100;
 
@@ -181,7 +184,7 @@ export const configSchema = z
       .strict()
       .default({ formats: [...REPORT_FORMATS] }),
     /** worker threads ('auto' = os.availableParallelism()) */
-    workers: z.union([z.literal('auto'), z.number().int().positive().max(1024)], { error: (iss) => `expected 'auto' or a number of worker threads ≥ 1, got ${given(iss.input)}` }).default('auto'),
+    workers: z.union([z.literal('auto'), z.number().int().positive().max(MAX_WORKERS, `expected at most ${MAX_WORKERS} worker threads`)], { error: (iss) => `expected 'auto' or a number of worker threads ≥ 1, got ${given(iss.input)}` }).default('auto'),
     /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
     timeoutMs: z.number().int().positive().default(600_000),
     /** extra folders of strategy files, relative to the config file */

@@ -14,6 +14,7 @@ import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
 import { scenarioHash, type Scenario } from './scenario.js';
 import type { RunStressSpec } from './types.js';
+import { didYouMean } from '../util/nearest.js';
 
 /** The config's `stress` block, resolved (plain JSON, part of the frozen ResolvedConfig). */
 export interface ResolvedStress {
@@ -76,9 +77,9 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
       const id = typeof x === 'string' ? x : x.id;
       const s = defined.get(id);
       if (!s) {
-        // ids are case-sensitive: name the one a different case meant
+        // ids are case-sensitive: name the one a different case meant, else the nearest one
         const near = [...defined.keys()].find((k) => k.toLowerCase() === id.toLowerCase());
-        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : ''} (known: ${known()}; define custom ones in stress.scenarios)`);
+        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, defined.keys())} (known: ${known()}; define custom ones in stress.scenarios)`);
       }
       else if (!seen.has(id)) {
         seen.add(id);
@@ -87,9 +88,11 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
     });
     return out;
   };
+  const before = problems.length;
   const scenarios = pick(input.scenarios ?? PACK_IDS, 'stress.scenarios');
   const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios') : scenarios;
-  if (input.crashesPerPath > 0 && crashScenarios.length === 0) problems.push(CRASHES_WITHOUT_SCENARIOS);
+  // (a list left empty by its unknown ids: those are the problem, not also "no scenario")
+  if (input.crashesPerPath > 0 && crashScenarios.length === 0 && problems.length === before) problems.push(CRASHES_WITHOUT_SCENARIOS);
   const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
   if (problems.length > 0) return { stress: null, problems };
   return {

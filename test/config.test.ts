@@ -11,6 +11,7 @@ import type { RunManifest } from '../src/shard/types.js';
 import { defineConfig as publicDefineConfig } from '../src/index.js';
 import { UserError } from '../src/errors.js';
 import { Decimal } from 'decimal.js';
+import { getVenue } from '../src/venue/index.js';
 
 const base = { name: 'demo', data: 'data/binance-usdm-2025', strategies: ['fixture-trend'] };
 
@@ -129,6 +130,26 @@ describe('config schema', () => {
       message: 'c.ts: invalid config (3 problems)',
       details: ['leverage[0]: expected a leverage ≥ 1 (1 = no leverage)', '--workers 5000: expected at most 1024 worker threads', '--paths 2000000: Too big: expected number to be <=1000000'],
     });
+  });
+
+  it('params, grid values and venue overrides must be JSON data: NaN became null (\'expected number, received null\'), a bigint an internal error (70)', async () => {
+    const json = 'expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got';
+    const p = await problemsOf({
+      ...base,
+      strategies: [
+        { name: 'sma-cross', params: { marginFraction: NaN, fast: undefined, nested: { list: [1, -Infinity] } } },
+        { name: 'pairs', params: { lookback: 5n, since: new Date(0) }, grid: { entryZ: [1, Infinity] } },
+      ],
+    });
+    expect(p.details).toEqual([
+      `strategies[0].params.marginFraction: ${json} NaN`,
+      `strategies[1].params.lookback: ${json} 5n (a bigint: write a number)`,
+      `strategies[1].grid.entryZ[1]: ${json} Infinity`,
+    ]);
+    // one problem per value tree (the first), and undefined is an absent key
+    expect((await problemsOf({ ...base, strategies: [{ name: 'pairs', params: { since: new Date(0) } }] })).details).toEqual([`strategies[0].params.since: ${json} a Date object (write its .toISOString())`]);
+    const ok = await resolveConfig({ ...base, strategies: [{ name: 'pairs', params: { a: undefined, b: [null, 'x', { c: true }] } }] }, { configDir: '/x' });
+    expect(ok.strategies).toEqual([{ name: 'pairs', params: { b: [null, 'x', { c: true }] }, grid: {}, setups: null, leverage: null }]);
   });
 
   it('names a missing required key', async () => {
@@ -362,12 +383,15 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
       [{ id: 'binance-usdm', overrides: { bogus: 1 } }, 'venue.overrides: unknown key "bogus"'],
       [{ id: 'binance-usdm', overrides: { fees: 'abc' } }, 'venue.overrides.fees: expected an object, got "abc"'],
       [{ id: 'binance-usdm', overrides: { funding: 5 } }, 'venue.overrides.funding: expected an object, got 5'],
-      // what was given, not JSON's null for NaN and Infinity (nor a TypeError for a bigint)
-      [{ id: 'binance-usdm', overrides: { fees: { taker: Infinity } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got Infinity'],
-      [{ id: 'binance-usdm', overrides: { fees: { maker: NaN } } }, 'venue.overrides.fees.maker: expected a number in [-0.01, 0.1], got NaN'],
-      [{ id: 'binance-usdm', overrides: { fees: { taker: 1n } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got 1n'],
-      [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: { step: -Infinity } } } }, 'venue.overrides.lotSizes.BTCUSDT: step: expected a number > 0, got -Infinity'],
+      // overrides are JSON data (the RunSpec records them): NaN, Infinity, a bigint are refused at their key
+      [{ id: 'binance-usdm', overrides: { fees: { taker: Infinity } } }, 'venue.overrides.fees.taker: expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got Infinity'],
+      [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: { step: 1n } } } }, 'venue.overrides.lotSizes.BTCUSDT.step: expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got 1n (a bigint: write a number)'],
     ];
+    // getVenue (the library) shows what was given, not JSON's null for NaN and Infinity (nor a TypeError for a bigint)
+    expect(() => getVenue('binance-usdm', { fees: { taker: Infinity } } as never)).toThrow('venue override fees.taker: expected a number in [-0.01, 0.1], got Infinity');
+    expect(() => getVenue('binance-usdm', { fees: { maker: NaN } } as never)).toThrow('got NaN');
+    expect(() => getVenue('binance-usdm', { fees: { taker: 1n } } as never)).toThrow('got 1n');
+    expect(() => getVenue('binance-usdm', { lotSizes: { BTCUSDT: { step: -Infinity } } } as never)).toThrow('step: expected a number > 0, got -Infinity');
     for (const [venue, line] of cases) {
       const p = await problemsOf({ ...base, venue });
       expect(p.code).toBe(78);

@@ -49,6 +49,40 @@ const datasetObject = z
   .strict();
 const datasetSchema = z.union([z.string().min(1).transform((path) => ({ path, gaps: 'error' as const })), datasetObject]);
 
+/**
+ * The first place in `v` that is not JSON data (a run records params, grid values and venue
+ * overrides in its RunSpec, JSON, hashed): NaN and ±Infinity (JSON would write null), a bigint, a
+ * function, a symbol, undefined in a list, an object that is not plain (a Date, a Map, a class
+ * instance). A key whose value is undefined is an absent key. null when it is all JSON data.
+ */
+export function nonJsonAt(v: unknown, path: (string | number)[] = []): { path: (string | number)[]; got: string } | null {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? null : { path, got: String(v) };
+  if (typeof v === 'bigint') return { path, got: `${v}n (a bigint: write a number)` };
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return { path, got: v === undefined ? 'undefined' : `a ${typeof v}` };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = nonJsonAt(v[i], [...path, i]);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return { path, got: v instanceof Date ? 'a Date object (write its .toISOString())' : `a ${(v as object).constructor?.name ?? 'non-plain'} object` };
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === undefined) continue;
+    const bad = nonJsonAt(x, [...path, k]);
+    if (bad) return bad;
+  }
+  return null;
+}
+
+/** a refinement: every value JSON data (nonJsonAt), the first other one reported at its path */
+const jsonData = (v: unknown, ctx: z.RefinementCtx): void => {
+  const bad = nonJsonAt(v);
+  if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: `expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got ${bad.got}` });
+};
+
 /** A numeric range, inclusive at both ends: { from: 10, to: 50, step: 10 } = 10, 20, 30, 40, 50. */
 const rangeSchema = z
   .object({ from: z.number(), to: z.number(), step: z.number().positive() })
@@ -72,9 +106,9 @@ const strategyObject = z
   .object({
     name: z.string().min(1),
     /** fixed param values (passed as they are; arrays are values, not grids) */
-    params: z.record(z.string(), z.unknown()).default({}),
+    params: z.record(z.string(), z.unknown()).superRefine(jsonData).default({}),
     /** param grid: each key a list of values or a range; the plan takes the cartesian product */
-    grid: z.record(z.string(), gridValue).default({}),
+    grid: z.record(z.string(), gridValue).superRefine(jsonData).default({}),
     /** margin setups compared for this strategy (default: the top-level `setups`, plus 'mixed' when the strategy asks for it) */
     setups: z.array(z.enum(SETUP_IDS)).min(1).optional(),
     /** leverage list for this strategy (default: the top-level `leverage`) */
@@ -149,7 +183,7 @@ export const configSchema = z
     venue: z
       .union([
         z.string().min(1).transform((id) => ({ id, overrides: {} as Record<string, unknown> })),
-        z.object({ id: z.string().min(1), overrides: z.record(z.string(), z.unknown()).default({}) }).strict(),
+        z.object({ id: z.string().min(1), overrides: z.record(z.string(), z.unknown()).superRefine(jsonData).default({}) }).strict(),
       ], { error: (iss) => `expected a venue id such as 'binance-usdm', or { id, overrides }, got ${given(iss.input)}` })
       .default({ id: 'binance-usdm', overrides: {} }),
     /** 'all' = every strategy the registry finds, default params; in a list, the name '*' stands for every strategy the list does not name */

@@ -12,7 +12,7 @@ import { writeDataset } from '../src/feed/write.js';
 import { loadDataset } from '../src/feed/load.js';
 import type { RunManifest } from '../src/shard/types.js';
 import { loadErrorMessage, syntaxErrorOf } from '../src/util/module-default.js';
-import { loadConfig } from '../src/config/index.js';
+import { loadConfig, resolveConfig } from '../src/config/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -67,6 +67,23 @@ describe('config code that misbehaves', () => {
     writeFileSync(join(dir, 'cfgdir', 'backtest.config.ts'), 'export default {};\n');
     await expect(loadConfig(join(dir, 'cfgdir'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/cfgdir is a folder, not a file; give the config file (-c ${dir}/cfgdir/backtest.config.ts)` });
     await expect(loadConfig(join(dir, 'data'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/data is a folder, not a file; give the config file` });
+  });
+
+  it('a getter or proxy of the config that throws, and a config value that contains itself, are 78 naming the key (they were internal errors, 70)', async () => {
+    const base = { name: 'p', data: './data', strategies: ['sma-cross'] };
+    const err = (input: unknown) => resolveConfig(input as never, { configDir: dir, source: 'c.ts' });
+    await expect(err({ ...base, get leverage() { throw new Error('getter boom'); } })).rejects.toMatchObject({ exitCode: 78, message: "c.ts: reading the config's key leverage failed: getter boom" });
+    await expect(err({ ...base, output: { get dir() { throw new Error('deep'); } } })).rejects.toMatchObject({ exitCode: 78, message: "c.ts: reading the config's key output.dir failed: deep" });
+    await expect(err({ ...base, execution: new Proxy({}, { ownKeys: () => { throw new Error('keys'); } }) })).rejects.toMatchObject({ exitCode: 78, message: 'c.ts: reading the config at execution failed: keys' });
+    const params: Record<string, unknown> = { fast: 5 };
+    params.self = params;
+    await expect(err({ ...base, strategies: [{ name: 'sma-cross', params }] })).rejects.toMatchObject({ exitCode: 78, message: 'c.ts: strategies[0].params.self contains itself (it is strategies[0].params); a config is plain data, without cycles' });
+    // a value used twice is no cycle
+    const shared = { slippageBps: 2 };
+    const twice = await resolveConfig({ ...base, execution: shared, strategies: [{ name: 'sma-cross', params: { a: shared, b: shared } }] } as never, { configDir: dir });
+    expect(twice.strategies).toEqual([expect.objectContaining({ params: { a: { slippageBps: 2 }, b: { slippageBps: 2 } } })]);
+    writeFileSync(join(dir, 'proxy.config.ts'), "export default new Proxy({}, { ownKeys() { throw new Error('proxy boom'); } });\n");
+    await expect(loadConfig(join(dir, 'proxy.config.ts'))).rejects.toMatchObject({ exitCode: 78, message: `${join(dir, 'proxy.config.ts')}: reading the config's default export failed: proxy boom` });
   });
 
   it("data.timeframe '7x' and initialCapital '0' name the key and the file", async () => {

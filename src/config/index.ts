@@ -231,6 +231,54 @@ function plainClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
+/**
+ * A copy of a config's plain objects and lists (other values as they are), read once: a getter or a
+ * proxy that throws, and a value that contains itself, are config errors naming the key (they were
+ * internal errors, 70, in the validation or in a JSON copy of the params).
+ */
+function configData(raw: Record<string, unknown>, where: string): Record<string, unknown> {
+  const key = (path: readonly (string | number)[]) => formatPath(path) || '(root)';
+  const copy = (v: unknown, path: (string | number)[], open: unknown[]): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    let plain: boolean;
+    try {
+      plain = Array.isArray(v) || [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+    } catch (err) {
+      throw configError(`${where}: reading the config at ${key(path)} failed: ${excerpt(thrownText(err), 200)}`);
+    }
+    if (!plain) return v;
+    const at = open.indexOf(v);
+    if (at >= 0) throw configError(`${where}: ${key(path)} contains itself (it is ${key(path.slice(0, at))}); a config is plain data, without cycles`);
+    open.push(v);
+    try {
+      if (Array.isArray(v)) {
+        const out: unknown[] = [];
+        for (let i = 0; i < v.length; i++) out.push(copy(read(v, i, [...path, i]), [...path, i], open));
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      let keys: string[];
+      try {
+        keys = Object.keys(v);
+      } catch (err) {
+        throw configError(`${where}: reading the config at ${key(path)} failed: ${excerpt(thrownText(err), 200)}`);
+      }
+      for (const k of keys) out[k] = copy(read(v, k, [...path, k]), [...path, k], open);
+      return out;
+    } finally {
+      open.pop();
+    }
+  };
+  const read = (o: object, k: string | number, path: (string | number)[]): unknown => {
+    try {
+      return (o as Record<string | number, unknown>)[k];
+    } catch (err) {
+      throw configError(`${where}: reading the config's key ${key(path)} failed: ${excerpt(thrownText(err), 200)}`);
+    }
+  };
+  return copy(raw, [], []) as Record<string, unknown>;
+}
+
 /** config keys a flag overrides, and the flag (from/to have their own wording, above) */
 const FLAG_KEYS: readonly { key: string; flag: string; value: (ov: ConfigOverrides) => unknown }[] = [
   { key: 'workers', flag: '--workers', value: (ov) => ov.workers },
@@ -278,7 +326,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(`${where}: expected the default export to be a config object (use defineConfig({...})), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
   }
-  const obj: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const obj = configData(raw as Record<string, unknown>, where);
   const ov = opts.overrides ?? {};
   if (ov.workers !== undefined) obj.workers = ov.workers;
   if (ov.from !== undefined) obj.from = ov.from;
@@ -663,11 +711,18 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
     if (err instanceof UserError) throw err;
     throw configError(`${path}: could not load the config: ${loadErrorMessage(err)}`);
   }
-  const def = moduleDefault(mod);
+  let def: unknown;
+  let empty: boolean;
+  try {
+    def = moduleDefault(mod);
+    // a file with no export at all, compiled as CommonJS ("type": "commonjs" or no type), comes back as an empty exports object
+    empty = def !== null && typeof def === 'object' && Object.getPrototypeOf(def) === Object.prototype && Reflect.ownKeys(def).length === 0;
+  } catch (err) {
+    // a default export that throws when read (a proxy, a getter): the config's code, not marginlab's
+    throw configError(`${path}: reading the config's default export failed: ${excerpt(thrownText(err), 300)}`);
+  }
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
-  // a file with no export at all, compiled as CommonJS ("type": "commonjs" or no type), comes back as an empty exports object
-  if (def !== null && typeof def === 'object' && Object.getPrototypeOf(def) === Object.prototype && Reflect.ownKeys(def).length === 0)
-    throw configError(`${path}: no default export, or an empty object as the default export (write \`export default defineConfig({...})\`)`);
+  if (empty) throw configError(`${path}: no default export, or an empty object as the default export (write \`export default defineConfig({...})\`)`);
   return { input: def as ConfigInput };
 }
 

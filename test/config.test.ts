@@ -152,6 +152,17 @@ describe('config schema', () => {
     expect(ok.strategies).toEqual([{ name: 'pairs', params: { b: [null, 'x', { c: true }] }, grid: {}, setups: null, leverage: null }]);
   });
 
+  it('a value listed twice in setups, output.formats, strategyDirs or an entry\'s setups/leverage is refused at its index, as a duplicate leverage is (it was dropped silently)', async () => {
+    const p = await problemsOf({ ...base, setups: ['cross', 'cross'], output: { formats: ['json', 'md', 'json'] }, strategyDirs: ['s', 's'], strategies: [{ name: 'sma-cross', setups: ['mixed', 'mixed'], leverage: [2, 5, 2] }] });
+    expect(p.details).toEqual([
+      'strategies[0].setups[1]: "mixed" is listed twice; list it once',
+      'strategies[0].leverage[2]: 2 is listed twice; list it once',
+      'setups[1]: "cross" is listed twice; list it once',
+      'output.formats[2]: "json" is listed twice; list it once',
+      'strategyDirs[1]: "s" is listed twice; list it once',
+    ]);
+  });
+
   it('names a missing required key', async () => {
     const p = await problemsOf({ data: 'd' });
     expect(p.details).toContain("name: required: the run's name, e.g. name: 'my-sweep'");

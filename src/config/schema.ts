@@ -83,6 +83,15 @@ const jsonData = (v: unknown, ctx: z.RefinementCtx): void => {
   if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: `expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got ${bad.got}` });
 };
 
+/** a refinement of a list: a value given twice is refused at its index (`setups[1]: 'cross' is listed twice`), as a leverage is */
+const noDuplicates = (list: readonly unknown[], ctx: z.RefinementCtx): void => {
+  const seen = new Set<unknown>();
+  list.forEach((v, i) => {
+    if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [i], message: `${JSON.stringify(v)} is listed twice; list it once` });
+    seen.add(v);
+  });
+};
+
 /** A numeric range, inclusive at both ends: { from: 10, to: 50, step: 10 } = 10, 20, 30, 40, 50. */
 const rangeSchema = z
   .object({ from: z.number(), to: z.number(), step: z.number().positive() })
@@ -110,9 +119,9 @@ const strategyObject = z
     /** param grid: each key a list of values or a range; the plan takes the cartesian product */
     grid: z.record(z.string(), gridValue).superRefine(jsonData).default({}),
     /** margin setups compared for this strategy (default: the top-level `setups`, plus 'mixed' when the strategy asks for it) */
-    setups: z.array(z.enum(SETUP_IDS)).min(1).optional(),
+    setups: z.array(z.enum(SETUP_IDS)).min(1).superRefine(noDuplicates).optional(),
     /** leverage list for this strategy (default: the top-level `leverage`) */
-    leverage: z.array(leverageSchema).min(1).optional(),
+    leverage: z.array(leverageSchema).min(1).superRefine(noDuplicates).optional(),
   })
   .strict();
 const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, params: {}, grid: {} })), strategyObject]);
@@ -191,7 +200,7 @@ export const configSchema = z
       error: (iss) =>
         `expected 'all' or a list of strategy names or entries, got ${given(iss.input)}${typeof iss.input === 'string' ? ` (one strategy: write strategies: [${JSON.stringify(iss.input)}])` : ''}`,
     }),
-    setups: z.array(z.enum(SETUP_IDS)).min(1).default(['isolated', 'cross']),
+    setups: z.array(z.enum(SETUP_IDS)).min(1).superRefine(noDuplicates).default(['isolated', 'cross']),
     /** mode of positions whose order names no mode, in the 'mixed' setup */
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)], { error: (iss) => `expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got ${given(iss.input)}` }).default([3]),
@@ -213,7 +222,7 @@ export const configSchema = z
       .object({
         /** report folder, relative to the config file (default reports/<name>) */
         dir: z.string().min(1).optional(),
-        formats: z.array(z.enum(REPORT_FORMATS)).min(1).default([...REPORT_FORMATS]),
+        formats: z.array(z.enum(REPORT_FORMATS)).min(1).superRefine(noDuplicates).default([...REPORT_FORMATS]),
       })
       .strict()
       .default({ formats: [...REPORT_FORMATS] }),
@@ -222,7 +231,7 @@ export const configSchema = z
     /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
     timeoutMs: z.number().int().positive().default(600_000),
     /** extra folders of strategy files, relative to the config file */
-    strategyDirs: z.array(z.string().min(1)).default([]),
+    strategyDirs: z.array(z.string().min(1)).superRefine(noDuplicates).default([]),
     /** events kept per run in results: null (default) keeps every event; a number keeps the first N and the report says where it cut */
     maxEventsPerRun: z.number().int().nonnegative().nullable().default(null),
     /** the largest plan (runs before --shard) a run accepts; counted before the plan is built */

@@ -85,6 +85,11 @@ describe('marginlab run: --strategies, --from, --to', () => {
     expect(unknownCmd).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'rnu' (did you mean run?); see marginlab --help\n" });
     expect(list).toMatchObject({ code: 64, stderr: "marginlab: --symbols given twice ('2', then '3'): give it once\n" });
     for (const out of ['twice', 'synth-twice']) expect(existsSync(join(dir, out))).toBe(false);
+    // an empty value (an unset shell variable) wrote into the config's output.dir
+    const [emptyOut, emptyConfig] = await Promise.all([runCli(['run', '-c', 'flags.config.ts', '--out', ''], dir), runCli(['run', '-c', ' '], dir)]);
+    expect(emptyOut).toMatchObject({ code: 64, stderr: 'marginlab: --out: expected a value, got an empty string\n' });
+    expect(emptyConfig).toMatchObject({ code: 64, stderr: 'marginlab: --config: expected a value, got an empty string\n' });
+    expect(existsSync(join(dir, 'reports'))).toBe(false);
   });
 
   it('--from 20250101 (a compact date) is a usage error (64) saying what to write, not a replay from 1970', async () => {

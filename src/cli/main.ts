@@ -54,8 +54,8 @@ function commandPath(c: Command): string {
  * A usage error of commander (unknown option or command, missing argument) is one line like
  * marginlab's own: `marginlab: unknown option '--wokers' (did you mean --workers?); see marginlab run --help`,
  * not commander's "error: ..." followed by the whole help. And an option that takes a value given
- * twice (`--workers 1 --workers 2`) is refused (64) instead of the last one silently winning;
- * a list option (`--fail-on <rules...>`) may be repeated.
+ * twice (`--workers 1 --workers 2`) is refused (64) instead of the last one silently winning,
+ * and so is an empty value (`--out "$UNSET"`); a list option (`--fail-on <rules...>`) may be repeated.
  */
 function oneLineUsageErrors(c: Command): void {
   const help = `see ${commandPath(c)} --help`;
@@ -75,6 +75,8 @@ function oneLineUsageErrors(c: Command): void {
     if (o.variadic || !(o.required || o.optional)) continue;
     const given: string[] = [];
     c.on(`option:${o.name()}`, (val: string) => {
+      // --out "" (an unset shell variable): not the default folder, silently
+      if (typeof val === 'string' && val.trim() === '') throw usageError(`${o.long ?? o.short}: expected a value, got an empty string`);
       given.push(val);
       if (given.length === 2) throw usageError(`${o.long ?? o.short} given twice ('${given[0]}', then '${given[1]}'): give it once`);
     });

@@ -191,5 +191,8 @@ describe('plan size limit (maxRuns)', () => {
     const small = { strategies: [{ name: 'fixture-trend', grid: { lookback: [5, 10, 15] } }], leverage: [3] };
     await expect(plan({ ...small, maxRuns: 5 })).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^the plan has 6 runs, above the limit of 5/) });
     expect((await plan({ ...small, maxRuns: 6 })).runs).toHaveLength(6);
+    // with the config file known (marginlab run), the line names it, as every other config problem does
+    const c = await resolveConfig({ name: 'p', data: 'x', ...small, maxRuns: 5 } as UserConfig, { configDir: '/x' });
+    await expect(buildPlan(c, [ds], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 6 runs, above the limit of 5 \(config key maxRuns\)/) });
   });
 });

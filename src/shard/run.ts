@@ -28,6 +28,7 @@ import type { ProgressReporter } from './progress.js';
 import type { RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
+import { shownPath } from '../util/module-default.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
 export const CURVE_POINTS = 2000;
@@ -213,7 +214,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     } catch {
       /* missing */
     }
-    if (!dir) throw new UserError(`${loaded.path ?? 'config'}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
+    if (!dir) throw new UserError(`${loaded.path ? shownPath(loaded.path) : 'config'}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
   });
   // so must a dataset folder, and the message says how to fill one (a config copied from the docs names data/binance-usdm-2025)
   c.data.forEach((d, k) => {
@@ -257,7 +258,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
   // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
-  const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${loaded.path} with --strategies ${loaded.overrides.strategies.join(',')}` : loaded.path;
+  // the config file as the schema's messages name it (relative to the working folder when inside it)
+  const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${shownPath(loaded.path)} with --strategies ${loaded.overrides.strategies.join(',')}` : shownPath(loaded.path);
   const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, planSource);
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(

@@ -14,9 +14,10 @@
  * maintenance margin, available balance, each symbol's liquidation price — cross legs valued at
  * mark) and the final wallet are compared.
  *
- * The model's choices where the docs leave room (each confirmed on the engine): "last known marks"
- * of the available-balance check are the previous close's marks, or the fill price of a symbol that
- * traded earlier at the same open; a pool of a symbol without a candle waits for its next candle.
+ * The model's choices where the docs leave room (each confirmed on the engine): the margin checks
+ * of a fill at the open value every symbol at its liquidation-source open (the last known price
+ * without a candle), the traded one at the fill price; a pool of a symbol without a candle waits for
+ * its next candle.
  */
 import { readFileSync } from 'node:fs';
 import { Decimal } from 'decimal.js';
@@ -369,6 +370,8 @@ function model(setup: 'isolated' | 'cross' | 'mixed', syms: Sym[], plan: Act[][]
       }
       if (o.close && !pos[o.s]) continue; // died with the position
       orders = orders.filter((x) => x !== o);
+      // the margin checks value every symbol at its liquidation-source open (last known without a candle)
+      for (let s = 0; s < ns; s++) marks[s] = src(s, 'o');
       trade(o, price, t0, syms.map((_, s) => D(marks[s]!)));
     }
     // 3. intrabar: single-symbol pools on the liquidation-source path; multi-leg cross at the close (optimistic) / pessimistic

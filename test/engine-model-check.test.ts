@@ -146,3 +146,31 @@ describe('nearest-first: ties go high first, in the data\'s decimals', () => {
     ]);
   });
 });
+
+describe('the margin check of a fill at a gapped open values the other legs at that open', () => {
+  // Cross, wallet 1000, 10×, no fees: long 80 AUSDT @ 100. AUSDT gaps to 90 at bar 2's open (margin
+  // balance 200 > MM: no liquidation); a market buy of 15 BUSDT @ 10 (IM 15) fills at that open.
+  // At the open the available balance is 1000 − 800 − 720 − 15 < 0: refused. The account valued
+  // AUSDT at the previous close (100) — available 185, accepted — unless an unrelated AUSDT fill
+  // earlier at the same open had moved its mark to 90: the same order was accepted or refused
+  // depending on that fill.
+  it.each([false, true])('a buy of BUSDT is refused insufficientMargin (an AUSDT reduce fills first: %s)', (reduceFirst) => {
+    const b = (p: number) => [p, p, p, p] as Bar;
+    const strat = scripted(
+      {
+        0: (ctx) => ctx.buy(0, 80),
+        1: (ctx) => {
+          if (reduceFirst) ctx.sell(0, 1);
+          ctx.buy(1, 15);
+        },
+      },
+      ['AUSDT', 'BUSDT'],
+    );
+    const s = setupOf(run(makeData({ AUSDT: { bars: [b(100), b(100), b(90), b(90)] }, BUSDT: { bars: [b(10), b(10), b(10), b(10)] } }), strat, { setups: [SETUPS.cross], capital: '1000' }), 'cross');
+    const atOpen = s.events.filter((e) => e.time === T0 + 2 * HOUR);
+    expect(atOpen.map((e) => (e.type === 'rejection' ? [e.symbol, e.reason] : [e.type, (e as { symbol: number }).symbol]))).toEqual([
+      ...(reduceFirst ? [['fill', 0]] : []),
+      [1, 'insufficientMargin'],
+    ]);
+  });
+});

@@ -142,6 +142,12 @@ export abstract class IntrabarRunner extends RunnerState {
     }
   }
 
+  /** every symbol's liquidation-source price at τ on its own path (trade order; absent → NaN, which Account.mark keeps at the last known price) */
+  protected marksAt(tau: number, out: Float64Array): void {
+    if (this.pathsBar !== this.bar) this.buildPaths(this.bar);
+    for (let s = 0; s < this.m.n; s++) out[s] = priceAt(this.lqSingle, s, tau);
+  }
+
   protected excessAt(pool: MarginPool, tau: number): number {
     this.pricesAt(tau, this.pbuf);
     return pool.excess(this.pbuf);
@@ -443,6 +449,12 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
+    // the account's margin checks (available balance, leverage tier) value the other positions at
+    // their liquidation-source prices at this point of the path, as the check before the fill does:
+    // at a gapped open the previous close's marks were used, unless the symbol happened to trade
+    // earlier at the same open, so one order was accepted or refused depending on an unrelated fill
+    this.marksAt(tau, this.fillMarks);
+    acct.mark(this.fillMarks, this.fillSnap);
     const r = this.tally(
       acct.trade({
         symbol: s,

@@ -96,6 +96,8 @@ export abstract class RunnerState implements ContextHost {
   readonly cursor: Cursor = { i: -1 };
   readonly snap: MarkSnapshot = newSnapshot();
   protected readonly peakSnap: MarkSnapshot = newSnapshot();
+  /** the account's snapshot at a fill's point of the path (read by nothing: Account.mark is called for its marks, intrabar.ts) */
+  protected readonly fillSnap: MarkSnapshot = newSnapshot();
   readonly ctx: EngineContext;
   readonly series: SetupSeries;
   readonly time: Float64Array;
@@ -159,6 +161,8 @@ export abstract class RunnerState implements ContextHost {
   /** the series columns in row order: equity, marginBalance, maintenanceMargin, marginRatio, marginRatioPeak, initialMargin, capitalAtRisk, grossNotional */
   protected readonly columns: Float64Array[];
   protected readonly pbuf2: Float64Array;
+  /** every symbol's liquidation-source price at a fill's point of the path (intrabar.ts execute) */
+  protected readonly fillMarks: Float64Array;
   protected readonly adv: Float64Array;
   /** the multi-symbol pool the path functions below value (set before each use) */
   protected curPool: MarginPool | null = null;
@@ -209,6 +213,7 @@ export abstract class RunnerState implements ContextHost {
     this.lqSingle = new Float64Array(4 * n);
     this.pbuf = new Float64Array(n);
     this.pbuf2 = new Float64Array(n);
+    this.fillMarks = new Float64Array(n);
     this.adv = new Float64Array(n);
     this.pathPeaks = acct.marginRatioInto !== undefined;
     this.cursor.i = fromIndex - 1;

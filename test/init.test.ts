@@ -56,4 +56,23 @@ describe('marginlab init', () => {
     expect(out.kept).toEqual(['package.json']);
     expect(readFileSync(join(dir2, 'package.json'), 'utf8')).toBe('{"name":"mine","type":"commonjs"}\n');
   });
+
+  it("in an existing repository: its tsconfig.json and .gitignore are kept as they are, and what the .gitignore lacks is said", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(dir, '.gitignore'), '/node_modules\n*.log\n');
+    writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }\n');
+    const out = await initProject(dir);
+    expect(out.written).toEqual(['package.json', 'backtest.config.ts', join('strategies', 'example.ts')]);
+    expect(out.kept).toEqual(['tsconfig.json', '.gitignore']);
+    expect(out.gitignoreLacks).toEqual(['reports/']);
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('/node_modules\n*.log\n');
+    expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toBe('{ "compilerOptions": { "strict": true } }\n');
+    // the CLI says it
+    const repo = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(repo, '.gitignore'), 'dist\n');
+    const said = await runCli(['init'], repo);
+    expect(said.code).toBe(0);
+    expect(said.stdout).toContain('(kept your .gitignore)');
+    expect(said.stdout).toContain('marginlab: your .gitignore lacks node_modules/ and reports/ (installed packages, run folders): add them so that git leaves them out');
+  });
 });

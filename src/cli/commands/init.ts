@@ -1,11 +1,12 @@
 /**
  * `marginlab init [dir]`: a new project that runs right away — backtest.config.ts (the bundled
  * sample data, the example strategy, isolated vs cross at 3× and 10×), strategies/example.ts
- * (imports only from 'marginlab'), tsconfig.json, .gitignore (reports/), and package.json when
- * there is none. It never overwrites: if any of the files it would write exists (package.json
- * excepted: an existing one is left as it is), it writes nothing, names them and exits 64.
+ * (imports only from 'marginlab'), and package.json, tsconfig.json and .gitignore (reports/) when
+ * there are none (an existing repository keeps its own, and is told what its .gitignore lacks). It
+ * never overwrites: if backtest.config.ts or strategies/example.ts exists, it writes nothing,
+ * names them and exits 64.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
@@ -119,18 +120,30 @@ function packageJson(dir: string): string {
 export interface InitOutcome {
   dir: string;
   written: string[];
+  /** the user's own files init left as they are (package.json, tsconfig.json, .gitignore) */
   kept: string[];
+  /** lines the kept .gitignore lacks (what init's own would hold) */
+  gitignoreLacks: string[];
 }
 
-/** Write the project files into `dir` (created if missing); UserError 64 when one of them exists. */
+/** the lines of GITIGNORE an existing .gitignore does not hold (as written, or without the trailing slash) */
+function gitignoreLacks(path: string): string[] {
+  let have: Set<string>;
+  try {
+    have = new Set(readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim().replace(/^\//, '')));
+  } catch {
+    return [];
+  }
+  return GITIGNORE.split('\n').filter((l) => l !== '' && !have.has(l) && !have.has(l.replace(/\/$/, '')));
+}
+
+/** Write the project files into `dir` (created if missing); UserError 64 when the config or the example strategy exists. */
 export async function initProject(dirArg: string): Promise<InitOutcome> {
   const dir = resolve(dirArg);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dirArg} exists and is not a folder`, ExitCode.USAGE);
   const files: [string, string][] = [
     ['backtest.config.ts', CONFIG],
     [join('strategies', 'example.ts'), STRATEGY],
-    ['tsconfig.json', TSCONFIG],
-    ['.gitignore', GITIGNORE],
   ];
   const existing = files.map(([f]) => f).filter((f) => existsSync(join(dir, f)));
   if (existing.length > 0) {
@@ -139,9 +152,15 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
       ExitCode.USAGE,
     );
   }
+  // a repository's own package.json, tsconfig.json and .gitignore stay as they are
   const kept: string[] = [];
   if (existsSync(join(dir, 'package.json'))) kept.push('package.json');
   else files.unshift(['package.json', packageJson(dir)]);
+  for (const [f, text] of [['tsconfig.json', TSCONFIG], ['.gitignore', GITIGNORE]] as const) {
+    if (existsSync(join(dir, f))) kept.push(f);
+    else files.push([f, text]);
+  }
+  const lacks = kept.includes('.gitignore') ? gitignoreLacks(join(dir, '.gitignore')) : [];
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const written: string[] = [];
   for (const [f, text] of files) {
@@ -151,19 +170,23 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     writeFileAtomic(p, text);
     written.push(f);
   }
-  return { dir, written, kept };
+  return { dir, written, kept, gitignoreLacks: lacks };
 }
 
 export function register(program: Command): void {
   program
     .command('init')
-    .description('start a project: backtest.config.ts, strategies/example.ts, tsconfig.json, .gitignore (and package.json if missing); never overwrites (exit 64)')
+    .description('start a project: backtest.config.ts, strategies/example.ts (and package.json, tsconfig.json, .gitignore where missing); never overwrites (exit 64)')
     .argument('[dir]', 'project folder (created if missing)', '.')
     .action(async (dirArg: string) => {
       const out = await initProject(dirArg);
       const r = relative(process.cwd(), out.dir);
       const rel = r === '' ? '.' : r.startsWith('..') ? out.dir : r;
       process.stdout.write(`marginlab: initialised ${rel}: ${out.written.join(', ')}${out.kept.length ? ` (kept your ${out.kept.join(', ')})` : ''}\n`);
+      if (out.gitignoreLacks.length > 0) {
+        const one = out.gitignoreLacks.length === 1;
+        process.stdout.write(`marginlab: your .gitignore lacks ${out.gitignoreLacks.join(' and ')} (installed packages, run folders): add ${one ? 'it' : 'them'} so that git leaves ${one ? 'it' : 'them'} out\n`);
+      }
       const needsInstall = !existsSync(join(out.dir, 'node_modules', 'marginlab'));
       process.stdout.write(
         [

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -199,6 +199,19 @@ describe('marginlab strategies', () => {
     });
     expect(missing.code).toBe(66);
     expect(missing.stderr).toMatch(/^marginlab: strategy folder '.*nowhere' does not exist or is not a folder\n$/);
+  });
+
+  it("from a project's subfolder, says that the project's config (and its strategyDirs) was not read", async () => {
+    const project = mkdtempSync(join(tmpdir(), 'ml-strategies-'));
+    mkdirSync(join(project, 'strategies'));
+    writeFileSync(join(project, 'backtest.config.ts'), 'export default {};\n');
+    const sub = await runCli(['strategies'], join(project, 'strategies'));
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toMatch(/^buy-and-hold /m);
+    expect(sub.stderr).toBe(`marginlab: no backtest.config.ts here, so the list holds the library only (found ${join(project, 'backtest.config.ts')}: run from ${project}, or pass --config ${join(project, 'backtest.config.ts')})\n`);
+    // nothing said where no config is near
+    const alone = await runCli(['strategies'], mkdtempSync(join(tmpdir(), 'ml-strategies-')));
+    expect(alone.stderr).toBe('');
   });
 });
 

@@ -660,6 +660,14 @@ const isFile = (p: string): boolean => existsSync(p) && statSync(p).isFile();
  * backtest.config.js), else how to make one.
  */
 function missingConfigHint(abs: string): string {
+  return nearbyConfig(abs) ?? `\`npx marginlab init\` writes one, or pass --config <file>`;
+}
+
+/**
+ * Where the config a missing `abs` may have meant is: the same name in a folder above (a command run
+ * from a project's subfolder), or the same stem with another extension; what to do about it, or null.
+ */
+export function nearbyConfig(abs: string): string | null {
   const name = basename(abs);
   for (let dir = dirname(dirname(abs)); ; dir = dirname(dir)) {
     const above = join(dir, name);
@@ -669,7 +677,7 @@ function missingConfigHint(abs: string): string {
   const stem = CONFIG_EXTENSIONS.reduce((n, ext) => (n.endsWith(ext) ? n.slice(0, -ext.length) : n), name);
   const other = CONFIG_EXTENSIONS.map((ext) => join(dirname(abs), stem + ext)).find((p) => p !== abs && isFile(p));
   if (other) return `found ${shellPath(other)}: pass --config ${shellPath(other)}`;
-  return `\`npx marginlab init\` writes one, or pass --config <file>`;
+  return null;
 }
 
 /** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */

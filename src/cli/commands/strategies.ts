@@ -1,6 +1,7 @@
 /**
  * `marginlab strategies`: list the strategy library plus the config's `strategyDirs` (the config
- * given with --config, or ./backtest.config.ts when it exists) and folders given with --dir.
+ * given with --config, or ./backtest.config.ts when it exists; when it does not but one is found
+ * above or with another extension, stderr says so) and folders given with --dir.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,7 +18,12 @@ export function register(program: Command): void {
       const { listStrategies } = await import('../../strategy/registry.js');
       const dirs: string[] = [];
       const configFile = flags.config ?? (existsSync('backtest.config.ts') ? 'backtest.config.ts' : undefined);
-      if (configFile !== undefined) {
+      if (configFile === undefined) {
+        // run from a project's subfolder (or beside a backtest.config.js): its strategyDirs would be missing from the list silently
+        const { nearbyConfig } = await import('../../config/index.js');
+        const near = nearbyConfig(resolve('backtest.config.ts'));
+        if (near !== null) process.stderr.write(`marginlab: no backtest.config.ts here, so the list holds the library only (${near})\n`);
+      } else {
         const { loadConfig, configPath } = await import('../../config/index.js');
         const loaded = await loadConfig(configFile);
         dirs.push(...loaded.config.strategyDirs.map((d) => configPath(loaded, d)));

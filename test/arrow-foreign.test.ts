@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateMillisecond, Table, TimestampMicrosecond, TimestampNanosecond, TimestampSecond, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { writeDataset } from '../src/feed/write.js';
+import { float32Decimal } from '../src/feed/arrow-io.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
 
@@ -84,6 +85,20 @@ describe('value columns of other tools', () => {
     }));
     const c = md.columns[0]!;
     expect([Array.from(c.open), Array.from(c.high), Array.from(c.volume)]).toEqual([PX.open, PX.high, PX.volume]);
+  });
+
+  it('a float32 price reads as the decimal it was written from (100.1, not 100.0999984741211)', async () => {
+    const px = [100.1, 0.000123457, 27123.5, 1.1, 65535.99, 3e-8];
+    const f32 = () => makeVector(Float32Array.from(px));
+    const md = await loadDataset(await withFile({ open: f32(), high: f32(), low: f32(), close: f32() }));
+    for (const k of ['open', 'high', 'low', 'close'] as const) expect(Array.from(md.columns[0]![k]), k).toEqual(px);
+    // every float32 value comes back to itself, and with at most 9 significant digits
+    for (const f of [Math.fround(1 / 3), Math.fround(123456.789), Math.fround(1e-7), Math.fround(3.4e38)]) {
+      const d = float32Decimal(f);
+      expect(Math.fround(d)).toBe(f);
+      expect(d.toPrecision(9)).toBe(Number(d.toPrecision(9)).toPrecision(9));
+    }
+    expect(float32Decimal(Math.fround(100.1))).toBe(100.1);
   });
 
   it('strings, booleans and decimals are refused naming the column', async () => {

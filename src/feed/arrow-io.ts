@@ -263,6 +263,16 @@ function readIpcTableUnchecked(buf: Uint8Array): Table {
   return new Table(reader.schema, batches);
 }
 
+/** the shortest decimal (6 to 9 significant digits: every 6-digit decimal survives float32) that rounds to the float32 value `f` */
+export function float32Decimal(f: number): number {
+  if (!Number.isFinite(f) || f === 0) return f;
+  for (let p = 6; p < 9; p++) {
+    const d = Number(f.toPrecision(p));
+    if (Math.fround(d) === f) return d;
+  }
+  return Number(f.toPrecision(9));
+}
+
 function copyChunk(data: Data, out: Float64Array, at: number, scale: number): void {
   const n = data.length;
   const typeId = data.type.typeId;
@@ -271,6 +281,16 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
   if (!values || values.length < n) throw new Error(`a record batch of ${n} rows holds ${values ? values.length : 0} values`);
   if (typeId === Type.Float && values instanceof Float64Array) {
     out.set(values.subarray(0, n), at);
+  } else if (values instanceof Float32Array) {
+    // a float32 price as the decimal it was written from (100.1, not 100.0999984741211): the
+    // shortest decimal that rounds to it in float32 (as a float32 formatter prints it)
+    const seen = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const f = values[i]!;
+      let d = seen.get(f);
+      if (d === undefined) seen.set(f, (d = float32Decimal(f)));
+      out[at + i] = d * scale;
+    }
   } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     // int64: combine the two 32-bit halves (exact below 2^53)
     const i32 = new Int32Array(values.buffer, values.byteOffset, n * 2);

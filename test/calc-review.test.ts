@@ -221,6 +221,26 @@ describe('calc decimal strings', () => {
   });
 });
 
+describe('liquidation price of a position that cannot be liquidated', () => {
+  it('a 1x isolated long (margin = entry notional) has none on every venue form, not a price of ~1e-13 from rounding', async () => {
+    const { binanceLiquidationPrice, gateLiquidationPrice, bankruptcyPriceOf, bybitLiquidationPriceWallet, tieredLiquidationPrice, ClosedForm } = await import('../src/venue/math.js');
+    const { buildTiers } = await import('../src/venue/tiers.js');
+    const tiers = buildTiers([{ floor: 0, mmr: 0.004, maxLeverage: 125 }], 'test');
+    // (the doubles gave 1.1e-12, 1.2e-12, 2.6e-14 for the first three)
+    for (const [q, ep] of [[6.590000000000001, 8478.72], [6.058000000000001, 7467.83], [4.390000000000001, 222.88], [0.003, 30000.1], [1, 1]] as const) {
+      const wb = Number((q * ep).toFixed(8)); // the wallet as the books hold it (integer units of 1e-8)
+      expect(binanceLiquidationPrice(1, q, ep, wb, 0.004, 0), `${q} @ ${ep}`).toBeNaN();
+      expect(tieredLiquidationPrice(ClosedForm.Binance, 1, q, ep, wb, tiers, 0)).toBeNaN();
+      expect(gateLiquidationPrice(1, q, ep, wb, 0.004, 0.0005)).toBeNaN();
+      expect(bankruptcyPriceOf(1, q, ep, wb)).toBeNaN();
+      expect(bybitLiquidationPriceWallet(1, q, ep, wb, 0)).toBeNaN();
+    }
+    // a real price stays as it was: 2x long, and 1x with a fee taken from the margin
+    expect(binanceLiquidationPrice(1, 1, 30000, 15000, 0.004, 0)).toBeCloseTo(15000 / 0.996, 9);
+    expect(binanceLiquidationPrice(1, 1, 30000, 29999.99, 0.004, 0) / (0.01 / 0.996)).toBeCloseTo(1, 8);
+  });
+});
+
 describe('calc liq bybit: --wallet and --extra-margin', () => {
   const json = (args: string[]) => JSON.parse(cli(['calc', 'liq', '--venue', 'bybit', ...args, '--json']).stdout) as Record<string, unknown>;
   it('--wallet is the position margin with --leverage too (it was dropped for Q·EP/leverage)', () => {

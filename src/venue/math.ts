@@ -36,6 +36,14 @@ export function maintenanceMargin(model: MaintenanceModel, tiers: readonly Tier[
 /** a price, or NaN when it is not positive and finite (every closed form below answers through this) */
 const positiveOrNaN = (p: number): number => (p > 0 && Number.isFinite(p) ? p : Number.NaN);
 
+/**
+ * `x`, the difference of terms whose magnitudes add up to `scale`, or 0 when it lies within the
+ * rounding of those terms (4 ε·scale): a 1× isolated long's margin equals its entry notional, so
+ * its root is exactly 0 (no liquidation price), which the doubles gave as ±1e-14 — a price of
+ * 1.6e-14 instead of none.
+ */
+const beyondRounding = (x: number, scale: number): number => (Math.abs(x) <= 4 * Number.EPSILON * scale ? 0 : x);
+
 // ---------------------------------------------------------------------------------------------
 // Binance USDⓈ-M (§1.1)
 
@@ -51,7 +59,7 @@ export function binanceLiquidationPrice(s: Side, q: number, ep: number, walletBa
 
 /** the raw root (tieredLiquidationPrice needs it unfiltered to find the consistent tier) */
 function binanceRoot(s: Side, q: number, ep: number, walletBalance: number, mmr: number, cum: number): number {
-  return (walletBalance + cum - s * q * ep) / (q * mmr - s * q);
+  return beyondRounding(walletBalance + cum - s * q * ep, Math.abs(walletBalance) + Math.abs(cum) + q * ep) / (q * mmr - s * q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +74,8 @@ export function hyperliquidLiquidationPrice(s: Side, q: number, price: number, m
 function hyperliquidRoot(s: Side, q: number, price: number, margin: number, l: number, cum: number): number {
   const mmRequired = q * price * l - cum;
   const marginAvailable = margin - mmRequired;
-  return price - (s * marginAvailable) / q / (1 - l * s);
+  const move = (s * marginAvailable) / q / (1 - l * s);
+  return beyondRounding(price - move, price + Math.abs(move) + (Math.abs(margin) + q * price * l + Math.abs(cum)) / q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +88,7 @@ export function gateLiquidationPrice(s: Side, q: number, ep: number, margin: num
 }
 
 function gateRoot(s: Side, q: number, ep: number, margin: number, mmr: number, takerFee: number, cum: number): number {
-  return (ep - (s * (margin + cum)) / q) / (1 - s * (mmr + takerFee));
+  return beyondRounding(ep - (s * (margin + cum)) / q, ep + (Math.abs(margin) + Math.abs(cum)) / q) / (1 - s * (mmr + takerFee));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,11 +99,11 @@ function gateRoot(s: Side, q: number, ep: number, margin: number, mmr: number, t
 export function bybitLiquidationPrice(s: Side, q: number, ep: number, leverage: number, mmr: number, extraMargin = 0, mmDeduction = 0): number {
   const im = (q * ep) / leverage;
   const mm = q * ep * mmr - mmDeduction;
-  return positiveOrNaN(ep - (s * (im - mm)) / q - (s * extraMargin) / q);
+  return positiveOrNaN(beyondRounding(ep - (s * (im - mm)) / q - (s * extraMargin) / q, ep + (im + Math.abs(mm) + Math.abs(extraMargin)) / q));
 }
 
 export function bybitLiquidationPriceWallet(s: Side, q: number, ep: number, walletBalance: number, mm: number): number {
-  return positiveOrNaN(ep - (s * (walletBalance - mm)) / q);
+  return positiveOrNaN(beyondRounding(ep - (s * (walletBalance - mm)) / q, ep + (Math.abs(walletBalance) + Math.abs(mm)) / q));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +111,7 @@ export function bybitLiquidationPriceWallet(s: Side, q: number, ep: number, wall
 // With WB = Q × EP / leverage this is Bybit's published BP = EP × (1 ∓ 1/leverage) (§2.2).
 
 export function bankruptcyPriceOf(s: Side, q: number, ep: number, walletBalance: number): number {
-  return positiveOrNaN(ep - (s * walletBalance) / q);
+  return positiveOrNaN(beyondRounding(ep - (s * walletBalance) / q, ep + Math.abs(walletBalance) / q));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -218,6 +218,17 @@ describe('verdicts', () => {
     expect(v.line).toContain('isolated put an average 4,926.93 at risk (its allocated margins), cross 9,774.88 (the whole pool behind the positions)');
     expect(v.line).not.toMatch(/served it/);
   });
+  it('a tie of two runs whose every order was rejected says so, not "made the same trades"', () => {
+    const none = { totalReturn: 0, maxDrawdown: 0, trades: 0, fees: 0, exposureTime: 0, rejectedOrders: 25 };
+    const iso = { ...run('isolated', none), rejections: { leverageAboveTierMax: 25 } } as RunResult;
+    const cross = { ...run('cross', none), rejections: { leverageAboveTierMax: 20, insufficientMargin: 5 } } as RunResult;
+    const v = verdictFor({ isolated: iso, cross })!;
+    expect(v.winner).toBeNull();
+    expect(v.line).toMatch(/^tie: isolated and cross held no position: every order was rejected \(isolated 25 rejected, all for leverageAboveTierMax; cross 25 rejected, most for leverageAboveTierMax\), so the modes were not compared: /);
+    // a run that traded is compared as before
+    const traded = verdictFor({ isolated: run('isolated', { ...none, exposureTime: 40, fees: 3 }), cross: run('cross', { ...none, exposureTime: 40, fees: 3 }) })!;
+    expect(traded.line).toMatch(/made the same trades/);
+  });
   it('the same drawdown and liquidations but a return 2 pp apart is not a tie', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 7, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 9, maxDrawdown: 10 }) })!;
     expect(v.winner).toBe('cross');

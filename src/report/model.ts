@@ -172,6 +172,20 @@ export function sameTrades(a: RunResult, b: RunResult): boolean {
   return near(num(a, 'trades'), num(b, 'trades')) && near(num(a, 'fees'), num(b, 'fees'));
 }
 
+/** A run that never held a position although it placed orders: all were rejected (a leverage above the venue's tier maximum, margin too small, ...). */
+function neverTraded(r: RunResult): boolean {
+  return (num(r, 'exposureTime') ?? 0) === 0 && (num(r, 'rejectedOrders') ?? 0) > 0 && (num(r, 'fees') ?? 0) === 0;
+}
+
+/** `1,234 orders rejected, most for leverageAboveMax` */
+function rejectedPhrase(r: RunResult): string {
+  const n = num(r, 'rejectedOrders') ?? 0;
+  let top = '';
+  let most = 0;
+  for (const [k, c] of Object.entries(r.rejections ?? {})) if (c > most || (c === most && k < top)) [top, most] = [k, c];
+  return `${r.spec.setup} ${f('rejectedOrders', n)} rejected${top ? `, ${most === n ? 'all' : 'most'} for ${top}` : ''}`;
+}
+
 /** The capital-at-risk difference of a tie, as a fact (not a win). */
 function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: RunResult }): string {
   const ca = num(a.r, 'capitalAtRiskAvg');
@@ -198,9 +212,11 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
 
   if (compareRuns(w.r, l.r) === 0) {
     const nt = num(w.r, 'trades') ?? 0;
-    const trades = sameTrades(w.r, l.r)
-      ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
-      : `ended within ${RETURN_TOL_PP} pp of each other`;
+    const trades = neverTraded(w.r) && neverTraded(l.r)
+      ? `held no position: every order was rejected (${rejectedPhrase(w.r)}; ${rejectedPhrase(l.r)}), so the modes were not compared`
+      : sameTrades(w.r, l.r)
+        ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
+        : `ended within ${RETURN_TOL_PP} pp of each other`;
     return {
       winner: null,
       line: `tie: ${w.s} and ${l.s}${others} ${trades}: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.${capitalAtRiskFact(w, l)}`,

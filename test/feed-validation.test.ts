@@ -64,6 +64,8 @@ const cases: Case[] = [
   // 30m candles behind an entry that says 1h (a manifest edited by hand), and 2h candles behind one that says 1h
   { name: 'finertf', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(300, (c) => { c.time = c.time.map((_, i) => T0 + i * H / 2); })] }); } },
   { name: 'coarsertf', cli: true, args: ['--gaps', 'warn'], build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(300, (c) => { c.time = c.time.map((_, i) => T0 + i * 2 * H); })] }); } },
+  // a 1h series with a one-bar gap after every other bar: more 2h steps than 1h ones, yet gaps of its timeframe (2h does not fit its 1h steps)
+  { name: 'gappy', cli: true, args: ['--gaps', 'warn'], build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(41, (c) => { c.time = c.time.map((_, i) => T0 + (i + Math.floor(i / 2)) * H); })] }); } },
   { name: 'tampered', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); appendFileSync(join(d, 'BTCUSDT-candles-1h.arrow'), Buffer.from([0])); } },
   { name: 'missingfile', build: async (d) => { await writeDataset(d, { venue: 'v', timeframe: '1h', series: [candles(5)] }); unlinkSync(join(d, 'BTCUSDT-candles-1h.arrow')); } },
   // a manifest saved by an editor that writes a byte-order mark (Windows Notepad): still the dataset
@@ -165,6 +167,17 @@ describe('data validate (load boundary) through the CLI', () => {
     expect(r('coarsertf').code).toBe(65);
     expect(r('coarsertf').stderr).toContain("BTCUSDT-candles-1h.arrow: the file's spacing is 2h (299 of 299 steps), not its timeframe 1h in manifest.json");
     expect(r('coarsertf').stderr).not.toContain('gap of');
+    // a gappy 1h file whose 2h steps outnumber its 1h ones is not called a 2h file (2h does not fit its 1h steps)
+    expect(r('gappy').code).toBe(0);
+    expect(r('gappy').stderr.match(/gap of 1 bar/g)).toHaveLength(20);
+    expect(r('gappy').stderr).not.toContain('spacing is 2h');
+  });
+  it("the importers' spacing rule is the loader's: another timeframe only when the data fits it", async () => {
+    const { spacingVerdict } = await import('../src/feed/ingest.js');
+    const gappy = new Map([[H, 20], [2 * H, 21]]);
+    expect(() => spacingVerdict('x', gappy, H, '1h', 41)).not.toThrow();
+    expect(() => spacingVerdict('x', new Map([[2 * H, 299]]), H, '1h', 299)).toThrow("x: the data's spacing is 2h (299 of 299 steps), not the timeframe 1h; import it with --timeframe 2h");
+    expect(() => spacingVerdict('x', new Map([[H / 2, 290], [H, 9]]), H, '1h', 299)).toThrow(/spacing is 30m \(290 of 299 steps\)/);
   });
   it('reports every problem of every file together', () => {
     const { code, stderr } = r('many');

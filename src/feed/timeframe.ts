@@ -41,3 +41,19 @@ export function fmtStep(ms: number): string {
   }
   return `${ms} ms`;
 }
+
+/**
+ * The spacing a series holds when it is not its timeframe `tf`: the most common step between rows
+ * (`counts`: step → how often), when that is another step and every step is a whole number of it
+ * (30m candles behind '1h', 2h candles behind '1h'); null when the timeframe is the most common step,
+ * or when the data does not fit the other step either (a 1h series with many one-bar gaps has 2h
+ * steps beside its 1h ones: those are gaps of its timeframe, not another timeframe).
+ */
+export function otherSpacing(counts: ReadonlyMap<number, number>, tf: number): { step: number; count: number } | null {
+  let best = tf;
+  let bestN = counts.get(tf) ?? 0;
+  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
+  if (best === tf) return null;
+  for (const d of counts.keys()) if (d % best !== 0) return null;
+  return { step: best, count: bestN };
+}

@@ -150,11 +150,21 @@ describe('strategy errors name the config file and the key', () => {
     const [one, two] = await Promise.all([runCli(['run', '-c', 'nodata.config.ts', '--out', 'o-nodata'], dir), runCli(['stress', '-c', 'nodata2.config.ts', '--out', 'o-nodata2'], dir)]);
     expect(one.code).toBe(66);
     expect(one.stderr).toBe(
-      `marginlab: ${join(dir, 'nodata.config.ts')}: data.path: dataset folder 'data/binance-usdm-2025' does not exist (${join(dir, 'data', 'binance-usdm-2025')}); import your data into it (\`npx marginlab import <files> --out data/binance-usdm-2025\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')\n`,
+      `marginlab: nodata.config.ts: data.path: dataset folder 'data/binance-usdm-2025' does not exist (${join(dir, 'data', 'binance-usdm-2025')}); import your data into it (\`npx marginlab import <files> --out data/binance-usdm-2025\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')\n`,
     );
     expect(two.code).toBe(66);
-    expect(two.stderr).toMatch(/^marginlab: \S+nodata2\.config\.ts: data\[1\]\.path: dataset folder 'my data\/set' does not exist .*--out 'my data\/set'`/);
+    expect(two.stderr).toMatch(/^marginlab: nodata2\.config\.ts: data\[1\]\.path: dataset folder 'my data\/set' does not exist .*--out 'my data\/set'`/);
     expect(two.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a timeframe or symbol the dataset lacks is 78 naming the config file and its data entry', async () => {
+    writeConfig(dir, 'tf2h.config.ts', { name: 'tf2h', data: { path: './data', timeframe: '2h' }, strategies: ['sma-cross'] });
+    writeConfig(dir, 'sym2.config.ts', { name: 'sym2', data: ['./data', { path: './data', symbols: ['NOPEUSDT'] }], strategies: ['sma-cross'] });
+    const [tf, sym] = await Promise.all([runCli(['run', '-c', 'tf2h.config.ts', '--out', 'o-tf2h'], dir), runCli(['run', '-c', 'sym2.config.ts', '--out', 'o-sym2'], dir)]);
+    expect(tf.code).toBe(78);
+    expect(tf.stderr).toMatch(/^marginlab: tf2h\.config\.ts: data: dataset \S+ has no 2h candles \(timeframes: 1h\)\n$/);
+    expect(sym.code).toBe(78);
+    expect(sym.stderr).toMatch(/^marginlab: sym2\.config\.ts: data\[1\]: dataset \S+ has no symbol NOPEUSDT/);
   });
 
   it('a missing strategyDirs folder is 66 at strategyDirs[k]; an unknown strategy is 78 under the config file', async () => {

@@ -13,14 +13,18 @@ export interface LoadRequest {
 
 export type LoadReply =
   | { ok: true; data: MarketData[] }
-  | { ok: false; message: string; exitCode: number | null; details: string[]; stack?: string };
+  | { ok: false; message: string; exitCode: number | null; details: string[]; stack?: string; /** the dataset being loaded (index into `datasets`) */ index: number };
 
 const req = workerData as LoadRequest;
 let reply: LoadReply;
+let index = -1;
 try {
   const { loadDataset } = await import('../feed/index.js');
   const data: MarketData[] = [];
-  for (const d of req.datasets) data.push(await loadDataset(d.dir, d.options));
+  for (const d of req.datasets) {
+    index++;
+    data.push(await loadDataset(d.dir, d.options));
+  }
   reply = { ok: true, data };
 } catch (err) {
   const e = err as { message?: unknown; exitCode?: unknown; details?: unknown; stack?: unknown };
@@ -30,6 +34,7 @@ try {
     exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
     details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
     ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+    index,
   };
 }
 parentPort!.postMessage(reply);

@@ -89,8 +89,12 @@ export async function registrySource(extraDirs: string[]): Promise<StrategySourc
 
 const LOAD_ENTRY = fileURLToPath(new URL('./load-entry.mjs', import.meta.url));
 
-/** Load MarketData in a short-lived loader thread (see load-entry.mjs); columns come back shared. */
-export async function loadInThread(datasets: LoadRequest['datasets']): Promise<MarketData[]> {
+/**
+ * Load MarketData in a short-lived loader thread (see load-entry.mjs); columns come back shared. A
+ * config error of dataset k (78: a timeframe, symbol or window it does not hold) is prefixed by
+ * `blame(k)` (the config file and key), so the user is told where to change it.
+ */
+export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (index: number) => string): Promise<MarketData[]> {
   const worker = new Worker(LOAD_ENTRY, { workerData: { datasets } satisfies LoadRequest, execArgv: [] });
   const reply = await new Promise<LoadReply>((res, rej) => {
     worker.once('message', res);
@@ -100,7 +104,8 @@ export async function loadInThread(datasets: LoadRequest['datasets']): Promise<M
   await worker.terminate();
   if (reply.ok) return reply.data;
   if (reply.exitCode !== null && Object.values(ExitCode).includes(reply.exitCode as ExitCodeValue)) {
-    throw new UserError(reply.message, reply.exitCode as ExitCodeValue, reply.details);
+    const prefix = blame && reply.exitCode === ExitCode.CONFIG && reply.index >= 0 ? `${blame(reply.index)}: ` : '';
+    throw new UserError(`${prefix}${reply.message}`, reply.exitCode as ExitCodeValue, reply.details);
   }
   const err = new Error(reply.message);
   if (reply.stack) err.stack = reply.stack;
@@ -120,6 +125,8 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
         gaps: d.gaps,
       },
     })),
+    // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
+    (k) => `${loaded.path ? shownPath(loaded.path) : 'config'}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`,
   );
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];
@@ -222,7 +229,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (existsSync(abs)) return;
     const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
     throw new UserError(
-      `${loaded.path ?? 'config'}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
+      `${loaded.path ? shownPath(loaded.path) : 'config'}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
       ExitCode.NO_INPUT,
     );
   });

@@ -323,6 +323,9 @@ describe('Ctrl-C and exit codes', () => {
       [['run', '-c', 'sweep.config.ts', '--workers', 'two'], 64, /--workers: expected a positive integer/],
       [['run', '-c', 'sweep.config.ts', '--from', 'someday'], 64, /--from: expected a date/],
       [['run', '--bogus-flag'], 64, /unknown option/],
+      // no command (a dropped command word in a script): help on stderr, a usage error; --help and `help` are answers (0, checked below)
+      [[], 64, /Usage: marginlab/],
+      [['data'], 64, /Usage: marginlab data/],
       [['run', '-c', 'bad-data.config.ts', '--quiet', '--out', 'o-bad'], 65, /bad-data/],
       [['run', '-c', 'missing.config.ts'], 66, /config file not found: missing\.config\.ts/],
       [['run', '-c', 'no-data.config.ts', '--out', 'o-nodata'], 66, /nowhere/],
@@ -337,6 +340,7 @@ describe('Ctrl-C and exit codes', () => {
       expect(o.stderr).toMatch(re);
       expect(o.stderr).not.toMatch(/internal error|\n\s+at /);
     });
+    for (const args of [['--help'], ['help'], ['help', 'run'], ['data', '--help'], ['--version']]) expect({ args, code: (await runCli(args, dir)).code }).toEqual({ args, code: 0 });
     // the default config is ./backtest.config.ts
     const d = await runCli(['run', '--quiet', '--to', '2025-01-20'], join(dir, 'sub'));
     expect(d.code).toBe(0);

@@ -90,8 +90,10 @@ export function reportError(err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof CommanderError) {
-    // commander already printed its message
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
+    // commander already printed its message. `--help` and `--version` are answers (0); the help
+    // commander prints on stderr for a missing command (`marginlab`, `marginlab data`) is a usage
+    // error (64), so a script with a dropped command word fails instead of passing silently
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return ExitCode.OK;
     return ExitCode.USAGE;
   }
   const e = err instanceof Error ? err : new Error(thrownText(err));

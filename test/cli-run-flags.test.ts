@@ -144,7 +144,7 @@ describe('marginlab merge: --json, --quiet (which still says why it exits 1), mi
 });
 
 describe('strategy errors name the config file and the key', () => {
-  it('a missing dataset folder is 66 at data.path (data[k].path in a list), saying how to import data into it or use the sample', async () => {
+  it('a missing dataset folder is 66 at data.path (data[k].path in a list), under the config file as the other problems name it, saying how to import data into it or use the sample', async () => {
     writeConfig(dir, 'nodata.config.ts', { name: 'nodata', data: { path: 'data/binance-usdm-2025', timeframe: '1h' }, strategies: ['sma-cross'] });
     writeConfig(dir, 'nodata2.config.ts', { name: 'nodata2', data: ['./data', 'my data/set'], strategies: ['sma-cross'] });
     const [one, two] = await Promise.all([runCli(['run', '-c', 'nodata.config.ts', '--out', 'o-nodata'], dir), runCli(['stress', '-c', 'nodata2.config.ts', '--out', 'o-nodata2'], dir)]);

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
@@ -212,6 +212,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   /** Monte Carlo path runs keep their event log (stress.pathEvents; records.ts keepsDetail) */
   const pathEvents = c.stress?.pathEvents ?? false;
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
+  // the config file as every problem below names it, as the schema's messages do (relative to the working folder when inside it)
+  const configName = loaded.path ? shownPath(loaded.path) : 'config';
   const { ENGINE_VERSION } = await import('../engine/index.js');
   // a strategy folder the config names must exist (reported at its key, not at the first strategy's)
   strategyDirs.forEach((d, k) => {
@@ -221,7 +223,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     } catch {
       /* missing */
     }
-    if (!dir) throw new UserError(`${loaded.path ? shownPath(loaded.path) : 'config'}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
+    if (!dir) throw new UserError(`${configName}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
   });
   // so must a dataset folder, and the message says how to fill one (a config copied from the docs names data/binance-usdm-2025)
   c.data.forEach((d, k) => {
@@ -229,7 +231,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (existsSync(abs)) return;
     const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
     throw new UserError(
-      `${loaded.path ? shownPath(loaded.path) : 'config'}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
+      `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
       ExitCode.NO_INPUT,
     );
   });
@@ -265,8 +267,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const tLoaded = Date.now();
   const source = await registrySource(strategyDirs);
   // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
-  // the config file as the schema's messages name it (relative to the working folder when inside it)
-  const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${shownPath(loaded.path)} with --strategies ${loaded.overrides.strategies.join(',')}` : shownPath(loaded.path);
+  const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${configName} with --strategies ${loaded.overrides.strategies.join(',')}` : configName;
   const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, planSource);
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
@@ -276,7 +277,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       const startMs = time.length > 0 ? time[0]! : Number.NaN;
       return t.runs.map((r) => ({ strategy: r.spec.strategy, leverage: r.spec.leverage, symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
     }),
-    loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config',
+    configName,
   );
   let stressSummary: StressPlanSummary | undefined;
   if (c.stress) {
@@ -288,7 +289,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
       seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
     };
-    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, pathEvents, outDir, loaded.path ? relative(process.cwd(), loaded.path) || loaded.path : 'config');
+    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, pathEvents, outDir, configName);
   }
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { configError, missingInput, usageError, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
+import { jsonFault } from '../util/json-text.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -697,12 +698,9 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
     try {
       return { input: JSON.parse(text) as ConfigInput };
     } catch (err) {
-      // V8 says where as "at position N": the place as file:line:column, as a syntax error of a .ts config says it
-      const msg = err instanceof Error ? err.message : String(err);
-      const at = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(msg);
-      const before = at ? text.slice(0, Number(at[1])).split('\n') : null;
-      const where = before ? ` at ${path}:${before.length}:${before[before.length - 1]!.length + 1}` : '';
-      throw configError(`${path}: not valid JSON${where}: ${excerpt(at ? msg.replace(at[0], '') : msg, 200)}`);
+      // the place as file:line:column, as a syntax error of a .ts config says it
+      const f = jsonFault(text, err);
+      throw configError(`${path}: not valid JSON${f.line === null ? '' : ` at ${path}:${f.line}:${f.column}`}: ${f.message}`);
     }
   }
   let mod: Record<string, unknown>;

@@ -11,6 +11,7 @@ import { timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { isInside, realPathOf } from '../util/outdir.js';
 import { SAMPLE_DATA } from '../util/package-root.js';
+import { jsonFaultText } from '../util/json-text.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -66,7 +67,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw dataError(`${path}: not valid JSON (${jsonErrorAt(text, (e as Error).message)}); fix the file by hand or restore it (an import writes it anew)`);
+    throw dataError(`${path}: not valid JSON (${jsonFaultText(text, e)}); fix the file by hand or restore it (an import writes it anew)`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -92,15 +93,6 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   }
   if (problems.length) throw dataError(`${path}: invalid dataset manifest (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   return { manifest: m, raw };
-}
-
-/** V8's JSON.parse message with its 'position N' also as a line and column (1-based), as an editor shows them. */
-function jsonErrorAt(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return message;
-  const before = text.slice(0, Number(m[1]));
-  const line = before.split('\n').length;
-  return `${message}, line ${line} column ${before.length - before.lastIndexOf('\n')}`;
 }
 
 /**

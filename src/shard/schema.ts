@@ -8,6 +8,7 @@ import { SETUP_IDS } from '../engine/setups.js';
 import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
 import { resultProblems } from './result-schema.js';
+import { jsonFaultText } from '../util/json-text.js';
 import type { RunManifest, RunResult } from './types.js';
 
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -86,7 +87,7 @@ function parseJson(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw dataError(`${path} is not valid JSON (${(e as Error).message}): a damaged or unfinished file`);
+    throw dataError(`${path} is not valid JSON (${jsonFaultText(text, e)}): a damaged or unfinished file`);
   }
 }
 

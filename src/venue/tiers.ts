@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { jsonFaultText } from '../util/json-text.js';
 import type { Tier } from './types.js';
 
 /** A tier as a user or a table gives it: cap and cum optional (cap = next floor, cum by recurrence). */
@@ -129,10 +130,12 @@ export function loadBracketSnapshots(dir: string, prefix: string): DatedTable[] 
       if (!m) continue;
       const file = join(dir, f);
       let parsed: BracketFile;
+      let text = '';
       try {
-        parsed = JSON.parse(readFileSync(file, 'utf8')) as BracketFile;
+        text = readFileSync(file, 'utf8');
+        parsed = JSON.parse(text) as BracketFile;
       } catch (e) {
-        throw dataError(`${file}: not valid JSON (${(e as Error).message})`);
+        throw dataError(`${file}: not valid JSON (${jsonFaultText(text, e)})`);
       }
       const cols = parsed.columns;
       const want = ['floor', 'cap', 'mmr', 'maxLeverage', 'cum'];

@@ -19,6 +19,7 @@ import { Decimal } from 'decimal.js';
 import { basename } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
+import { jsonFaultText } from '../../util/json-text.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles, splitCsv } from './common.js';
@@ -105,7 +106,7 @@ function readTable(file: string, venue: Venue): Table {
   const t = text.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
     let json: unknown;
-    try { json = JSON.parse(t); } catch (err) { throw dataError(`${file}: not valid JSON (${(err as Error).message})`); }
+    try { json = JSON.parse(t); } catch (err) { throw dataError(`${file}: not valid JSON (${jsonFaultText(t, err)})`); }
     return { ...fromJson(json, venue, file), json: true };
   }
   const rows = splitCsv(text);

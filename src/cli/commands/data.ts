@@ -38,7 +38,7 @@ export function register(program: Command): void {
 
   data
     .command('validate <dataset>')
-    .description('load the dataset exactly as a backtest would (full validation); exit 65 with every problem listed')
+    .description('load the dataset exactly as a backtest would (full validation); exit 65 with every problem listed (66 if a listed file is missing)')
     .option('--timeframe <tf>', 'candle timeframe (default: the manifest default)')
     .option('--symbols <list>', 'comma-separated subset of symbols')
     .option('--gaps <policy>', 'error | warn', 'error')

@@ -43,17 +43,13 @@ export function fmtStep(ms: number): string {
 }
 
 /**
- * The spacing a series holds when it is not its timeframe `tf`: the most common step between rows
- * (`counts`: step → how often), when that is another step and every step is a whole number of it
- * (30m candles behind '1h', 2h candles behind '1h'); null when the timeframe is the most common step,
- * or when the data does not fit the other step either (a 1h series with many one-bar gaps has 2h
- * steps beside its 1h ones: those are gaps of its timeframe, not another timeframe).
+ * The most common step of a series (`counts`: step in ms → how often it occurs between rows), with
+ * how often: `prefer` (the timeframe a file says it has) wins a tie. The importers' spacing verdict,
+ * their timeframe inference and the loader's check of a manifest entry all judge spacing by it.
  */
-export function otherSpacing(counts: ReadonlyMap<number, number>, tf: number): { step: number; count: number } | null {
-  let best = tf;
-  let bestN = counts.get(tf) ?? 0;
-  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
-  if (best === tf) return null;
-  for (const d of counts.keys()) if (d % best !== 0) return null;
-  return { step: best, count: bestN };
+export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0): { step: number; n: number } {
+  let step = prefer;
+  let n = counts.get(prefer) ?? 0;
+  for (const [d, c] of counts) if (c > n) { step = d; n = c; }
+  return { step, n };
 }

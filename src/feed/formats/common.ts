@@ -5,7 +5,7 @@
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingInput } from '../../errors.js';
-import { fmtStep } from '../timeframe.js';
+import { fmtStep, mostCommonStep } from '../timeframe.js';
 
 /** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
 export function listFiles(paths: readonly string[], keep: (name: string) => boolean): string[] {
@@ -62,8 +62,7 @@ export function inferTimeframe(time: Float64Array): string | null {
     const d = sorted[i]! - sorted[i - 1]!;
     if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
-  let best = 0, bestN = 0;
-  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
+  const best = mostCommonStep(counts).step;
   return best > 0 ? fmtStep(best) : null;
 }
 

@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
 import { errorLine, evaluateLine, venueIdOf } from './calc.js';
 import { dateHint, parseDate } from '../util/time.js';
-import { DECIMAL_TEXT } from '../util/decimal-text.js';
+import { parseDecimalText } from '../util/decimal-text.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
@@ -86,16 +86,15 @@ export async function runCalcStdin(): Promise<number> {
   return runCalcStream(process.stdin, process.stdout, { summary: process.stderr });
 }
 
-/** a decimal number as a flag gives it (Number() would also read 0x10, 0b11 and 0o7) */
-
+/** a flag's number: decimal text only (util/decimal-text.ts; Number() would also read 0x10, 0b11 and 0o7), finite, in range */
 function flagNum(opts: Record<string, unknown>, key: string, flag: string, optional: boolean, min?: number, below?: number): number | undefined {
   const v = opts[key];
   if (v === undefined) {
     if (optional) return undefined;
     throw usageError(`--${flag} is required`);
   }
-  const n = Number(v);
-  if (typeof v !== 'string' || !DECIMAL_TEXT.test(v.trim()) || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
+  const n = typeof v === 'string' ? parseDecimalText(v) : null;
+  if (n === null || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
   if (below !== undefined && !(n >= (min ?? -Infinity) && n < below)) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${n}`);
   // Number.MIN_VALUE stands for "> 0": said so, not as 5e-324
   if (min !== undefined && n < min) throw usageError(`--${flag}: expected ${min === Number.MIN_VALUE ? 'a positive number' : `a number ≥ ${min}`}, got ${n}`);

@@ -151,9 +151,9 @@ describe('data checks', () => {
 
   it('more than 20 gap warnings: the hint is a command that lists them all (the dataset folder, quoted, at the config\'s timeframe)', async () => {
     const H = 3_600_000;
-    // 30 one-bar gaps, in a folder whose name is not the path and needs quoting; most steps stay 1h (with every
-    // third bar missing, 2h would be the most common step: a file of 2h candles behind its 1h entry, 65)
-    const time = Array.from({ length: 120 }, (_, i) => i).filter((i) => i % 4 !== 1).map((i) => Date.UTC(2025, 0, 1) + i * H);
+    // 30 one-bar gaps, in a folder whose name is not the path and needs quoting (every third bar missing: 2h is the most
+    // common step, yet the 1h steps fit no 2h timeframe, so these are a 1h series' gaps, not 2h candles)
+    const time = Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 1).map((i) => Date.UTC(2025, 0, 1) + i * H);
     const n = time.length;
     const c = (v: number) => Array.from({ length: n }, () => v);
     await writeDataset(join(dir, 'my data', 'gappy many'), { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'AAAUSDT', kind: 'candles', timeframe: '1h', time, columns: { open: c(100), high: c(101), low: c(99), close: c(100), volume: c(5) } }] });

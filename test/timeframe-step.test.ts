@@ -1,28 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { mostCommonStep } from '../src/feed/timeframe.js';
-import { inferTimeframe } from '../src/feed/formats/common.js';
+import { mostCommonStep, otherSpacing } from '../src/feed/timeframe.js';
 import { ProblemList, checkSeries } from '../src/feed/validate.js';
 import { spacingVerdict } from '../src/feed/ingest.js';
 
 const H = 3_600_000;
+const stepsOf = (t: Float64Array) => {
+  const counts = new Map<number, number>();
+  for (let i = 1; i < t.length; i++) counts.set(t[i]! - t[i - 1]!, (counts.get(t[i]! - t[i - 1]!) ?? 0) + 1);
+  return counts;
+};
+/** the loader's problems for candles at `t` behind an entry of timeframe `tf`, and the gaps it finds */
+const loaderSays = (t: Float64Array, tf: number) => {
+  const problems = new ProblemList();
+  const one = (v: number) => new Float64Array(t.length).fill(v);
+  const gaps = checkSeries('X-candles.arrow', 'candles', t, { open: one(100), high: one(101), low: one(99), close: one(100), volume: one(1) }, tf, problems);
+  return { problems: problems.finish(), gaps: gaps.length };
+};
 
-describe('spacing: one judge (mostCommonStep) for the importers, their timeframe inference and the loader', () => {
-  it('the most common step, the preferred (a file\'s own timeframe) winning a tie', () => {
+describe('spacing: one judge for the importers and the loader (feed/timeframe.ts)', () => {
+  it('mostCommonStep: the most common step, the preferred one (a file\'s own timeframe) winning a tie', () => {
     expect(mostCommonStep(new Map([[H, 3], [2 * H, 5]]), H)).toEqual({ step: 2 * H, n: 5 });
     expect(mostCommonStep(new Map([[H, 5], [2 * H, 5]]), 2 * H)).toEqual({ step: 2 * H, n: 5 });
     expect(mostCommonStep(new Map(), H)).toEqual({ step: H, n: 0 });
-    expect(mostCommonStep(new Map([[H / 2, 4]]))).toEqual({ step: H / 2, n: 4 });
   });
 
-  it('importer and loader agree on a series of 30 2h steps and 29 1h ones: 2h, said once', () => {
+  it('a 1h series missing every third bar (30 2h steps, 29 1h) is 1h with 30 gaps for both, not "2h candles" (its 1h steps fit no 2h timeframe)', () => {
     const t = Float64Array.from(Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 1), (i) => i * H);
-    expect(inferTimeframe(t)).toBe('2h');
-    const counts = new Map<number, number>();
-    for (let i = 1; i < t.length; i++) counts.set(t[i]! - t[i - 1]!, (counts.get(t[i]! - t[i - 1]!) ?? 0) + 1);
-    expect(() => spacingVerdict('candles X 1h', counts, H, '1h', t.length - 1)).toThrow(/spacing is 2h \(30 of 59 steps\)/);
-    const problems = new ProblemList();
-    const one = (v: number) => new Float64Array(t.length).fill(v);
-    checkSeries('X-candles-1h.arrow', 'candles', t, { open: one(100), high: one(101), low: one(99), close: one(100), volume: one(1) }, H, problems);
-    expect(problems.finish()).toEqual([expect.stringMatching(/the file's spacing is 2h \(30 of 59 steps\), not its timeframe 1h/)]);
+    expect(otherSpacing(stepsOf(t), H)).toBeNull();
+    expect(() => spacingVerdict('candles X 1h', stepsOf(t), H, '1h', t.length - 1)).not.toThrow();
+    expect(loaderSays(t, H)).toEqual({ problems: [], gaps: 30 });
+  });
+
+  it('finer or coarser candles than the timeframe are said once, by both, a stray step aside', () => {
+    const finer = Float64Array.from({ length: 40 }, (_, i) => (i < 20 ? i : i + 1) * (H / 2)); // 30m with one missing bar (a 1h step)
+    const coarser = Float64Array.from({ length: 40 }, (_, i) => (i < 20 ? 2 * i : 2 * i + 1) * H); // 2h with one 3h step
+    for (const [t, step, n] of [[finer, H / 2, 38], [coarser, 2 * H, 38]] as const) {
+      expect(otherSpacing(stepsOf(t), H)).toEqual({ step, n });
+      expect(() => spacingVerdict('candles X 1h', stepsOf(t), H, '1h', t.length - 1)).toThrow(new RegExp(`spacing is ${step === H / 2 ? '30m' : '2h'} \\(38 of 39 steps\\)`));
+      expect(loaderSays(t, H).problems).toEqual([expect.stringMatching(new RegExp(`^X-candles\\.arrow: the file's spacing is ${step === H / 2 ? '30m' : '2h'} \\(38 of 39 steps\\), not its timeframe 1h`))]);
+    }
   });
 });

@@ -17,7 +17,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { fmtStep, fmtTime, mostCommonStep, timeframeMs } from './timeframe.js';
+import { fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -173,10 +173,11 @@ export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'
   return gaps;
 }
 
-/** Throws (65) when the most common step of a series (`counts`: step → how often) is not the timeframe. */
+/** Throws (65) when the spacing of a series (`counts`: step → how often) shows another timeframe (otherSpacing). */
 export function spacingVerdict(what: string, counts: Map<number, number>, tf: number, tfLabel: string, steps: number): void {
-  const { step: best, n: bestN } = mostCommonStep(counts, tf);
-  if (best !== tf) {
+  const other = otherSpacing(counts, tf);
+  if (other) {
+    const { step: best, n: bestN } = other;
     throw dataError(`${what}: the data's spacing is ${fmtStep(best)} (${bestN} of ${steps} steps), not the timeframe ${tfLabel}; import it with --timeframe ${fmtStep(best)}`);
   }
 }

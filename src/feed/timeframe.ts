@@ -53,3 +53,17 @@ export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0):
   for (const [d, c] of counts) if (c > n) { step = d; n = c; }
   return { step, n };
 }
+
+/**
+ * The step a series' spacing shows instead of `tf` (the timeframe its file or flag names), or null
+ * when it fits `tf`, gaps aside: its most common step, when that is not `tf` and can be the series'
+ * own timeframe: finer than `tf` (30m candles behind 1h), or coarser with no step finer than it (2h
+ * candles behind 1h). A 1h series missing every third bar has 2h as its most common step, but its
+ * 1h steps fit no 2h timeframe: it is 1h with gaps.
+ */
+export function otherSpacing(counts: ReadonlyMap<number, number>, tf: number): { step: number; n: number } | null {
+  const best = mostCommonStep(counts, tf);
+  if (best.step === tf) return null;
+  if (best.step > tf) for (const d of counts.keys()) if (d < best.step) return null;
+  return best;
+}

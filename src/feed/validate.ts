@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, isoTime, mostCommonStep } from './timeframe.js';
+import { fmtStep, fmtTime, isoTime, otherSpacing } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -92,10 +92,11 @@ export function checkSeries(
     prev = t;
   }
   if (tfMs !== null) {
-    // most steps another one than the timeframe: the file holds another timeframe's candles (an entry
-    // edited by hand, a file renamed), said once rather than as a spacing error or gap on every row
-    const { step: best, n: bestN } = mostCommonStep(steps, tfMs);
-    if (best !== tfMs) {
+    // the spacing shows another timeframe (otherSpacing): the file holds its candles (an entry edited
+    // by hand, a file renamed), said once rather than as a spacing error or gap on every row
+    const other = otherSpacing(steps, tfMs);
+    if (other) {
+      const { step: best, n: bestN } = other;
       let all = 0;
       for (const c of steps.values()) all += c;
       problems.add(file, null, `the file's spacing is ${fmtStep(best)} (${bestN} of ${all} steps), not its timeframe ${fmtStep(tfMs)} in manifest.json: set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series`);

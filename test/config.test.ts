@@ -154,6 +154,8 @@ describe('config schema', () => {
 
   it('a value listed twice in setups, output.formats, strategyDirs or an entry\'s setups/leverage is refused at its index, as a duplicate leverage is (it was dropped silently)', async () => {
     const p = await problemsOf({ ...base, setups: ['cross', 'cross'], output: { formats: ['json', 'md', 'json'] }, strategyDirs: ['s', 's'], strategies: [{ name: 'sma-cross', setups: ['mixed', 'mixed'], leverage: [2, 5, 2] }] });
+    // the top-level leverage in the same words (it said 'duplicate leverage 3')
+    expect((await problemsOf({ ...base, leverage: [3, 5, 3] })).details).toEqual(['leverage[2]: 3 is listed twice; list it once']);
     expect(p.details).toEqual([
       'strategies[0].setups[1]: "mixed" is listed twice; list it once',
       'strategies[0].leverage[2]: 2 is listed twice; list it once',

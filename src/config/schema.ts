@@ -83,11 +83,14 @@ const jsonData = (v: unknown, ctx: z.RefinementCtx): void => {
   if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: `expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got ${bad.got}` });
 };
 
-/** a refinement of a list: a value given twice is refused at its index (`setups[1]: 'cross' is listed twice`), as a leverage is */
+/** the problem of a value a list holds twice, every list of the config alike */
+const listedTwice = (v: unknown): string => `${JSON.stringify(v)} is listed twice; list it once`;
+
+/** a refinement of a list: a value given twice is refused at its index (`setups[1]: "cross" is listed twice; list it once`), as a leverage is */
 const noDuplicates = (list: readonly unknown[], ctx: z.RefinementCtx): void => {
   const seen = new Set<unknown>();
   list.forEach((v, i) => {
-    if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [i], message: `${JSON.stringify(v)} is listed twice; list it once` });
+    if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [i], message: listedTwice(v) });
     seen.add(v);
   });
 };
@@ -244,7 +247,7 @@ export const configSchema = z
     if (c.from !== null && c.to !== null && c.to <= c.from) ctx.addIssue({ code: 'custom', path: ['to'], message: `'to' must be after 'from'` });
     const lev = new Set<number>();
     (Array.isArray(c.leverage) ? c.leverage : [c.leverage]).forEach((l, i) => {
-      if (lev.has(l)) ctx.addIssue({ code: 'custom', path: ['leverage', i], message: `duplicate leverage ${l}` });
+      if (lev.has(l)) ctx.addIssue({ code: 'custom', path: ['leverage', i], message: listedTwice(l) });
       lev.add(l);
     });
   });

@@ -67,6 +67,10 @@ describe('config code that misbehaves', () => {
     writeFileSync(join(dir, 'cfgdir', 'backtest.config.ts'), 'export default {};\n');
     await expect(loadConfig(join(dir, 'cfgdir'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/cfgdir is a folder, not a file; give the config file (-c ${dir}/cfgdir/backtest.config.ts)` });
     await expect(loadConfig(join(dir, 'data'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/data is a folder, not a file; give the config file` });
+    // the -c it suggests pastes into a shell as one word (util/shell.ts), as every command marginlab prints
+    mkdirSync(join(dir, 'my cfg'), { recursive: true });
+    writeFileSync(join(dir, 'my cfg', 'backtest.config.ts'), 'export default {};\n');
+    await expect(loadConfig(join(dir, 'my cfg'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/my cfg is a folder, not a file; give the config file (-c '${dir}/my cfg/backtest.config.ts')` });
   });
 
   it('a getter or proxy of the config that throws, and a config value that contains itself, are 78 naming the key (they were internal errors, 70)', async () => {

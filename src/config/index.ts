@@ -18,7 +18,7 @@ import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
-import { shellPath } from '../util/shell.js';
+import { shellArg, shellPath } from '../util/shell.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -688,7 +688,7 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   if (!existsSync(abs)) throw missingInput(`config file not found: ${path} (${missingConfigHint(abs)})`);
   if (statSync(abs).isDirectory()) {
     const inside = join(abs, 'backtest.config.ts');
-    throw missingInput(`config file ${path} is a folder, not a file; give the config file${existsSync(inside) ? ` (-c ${join(path, 'backtest.config.ts')})` : ''}`);
+    throw missingInput(`config file ${path} is a folder, not a file; give the config file${existsSync(inside) ? ` (-c ${shellArg(join(path, 'backtest.config.ts'))})` : ''}`);
   }
   // an unreadable config is a missing input (66, naming it), not code that failed to load
   withFsErrors({ path, action: 'read the config file', role: 'input' }, () => accessSync(abs, fsConstants.R_OK));

@@ -11,6 +11,7 @@ import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
+import { shownValue } from '../util/excerpt.js';
 import {
   bankruptcyPriceOf,
   binanceLiquidationPrice,
@@ -33,10 +34,9 @@ const fail = (msg: string): never => {
   throw new CalcInputError(msg);
 };
 
-/** a value as a message shows it back: JSON, at most 60 characters (an input line may be megabytes) */
+/** a value as a message shows it back, at most 60 characters (an input line may be megabytes): util/excerpt.ts shownValue, the one home */
 export function shown(v: unknown): string {
-  const t = v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
-  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+  return shownValue(v, 60);
 }
 
 /** opts.rate: a rate in [0, 1) (an MMR, as a tier table requires) */

@@ -213,6 +213,11 @@ describe('calc decimal strings', () => {
     const leg = { symbol: 'A', side: 'long', qty: '1', entryPrice: '100', markPrice: '100', mmr: '0.01' };
     expect(ask({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: '10', target: 'A', positions: [leg] })).toMatchObject({ liquidationPrice: expect.any(Number) });
   });
+  it('a time as a digit string is the number it spells, as a JSON number is (relative times: 30 days = 2592000000)', () => {
+    const fees = (openTime: unknown, closeTime: unknown) => ask({ op: 'fundingFees', side: 'long', qty: 1, openTime, closeTime, events: [{ time: 28800000, rate: 0.0001, price: 100 }] });
+    expect(fees('0', '2592000000')).toEqual(fees(0, 2592000000));
+    expect(fees(0, 2592000000)).toEqual({ received: -0.01 });
+  });
   it('text that is not a decimal number is refused naming the key, as are overflowing strings', () => {
     for (const bad of ['0x10', '', ' ', 'Infinity', 'NaN', '1_000', '1,5', '12abc', '--1']) {
       expect(ask({ op: 'fundingFee', side: 'long', qty: bad, price: 1, rate: 0.0001 }).error).toBe(`"qty" must be a number (a JSON number or a decimal string such as "1234.5"), got ${JSON.stringify(bad)}`);

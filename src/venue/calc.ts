@@ -99,6 +99,8 @@ function time(o: Obj, key: string, optional = false): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return optional ? undefined : fail(`"${key}" is required (ms UTC or an ISO date)`);
   if (typeof v === 'number' && Number.isFinite(v)) return v;
+  // a digit string is the number it spells, as a JSON number is (calc's times may be relative: 0, 2592000000 = 30 days)
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
   if (typeof v === 'string') {
     const ms = parseDate(v);
     if (ms !== null) return ms;

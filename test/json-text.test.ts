@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonFault, jsonFaultText } from '../src/util/json-text.js';
+import { jsonErrorOffset, jsonFault, jsonFaultText } from '../src/util/json-text.js';
 import { readManifest } from '../src/feed/manifest.js';
 import { parseRunManifest } from '../src/shard/schema.js';
 
@@ -34,7 +34,28 @@ describe('JSON a file holds that does not parse: one line, with the place when V
     // Node 20's "Unexpected token" quotes the text, newlines and all: escaped, one line
     const quoted = faultOf('{\n"format": }\n');
     expect(quoted.text).not.toMatch(/\n/);
-    expect(quoted.fault.line).toBeNull();
+    // ... and names no position: the place is found by scanning the text (docs/config.md promises file:line:column)
+    expect(quoted.fault).toMatchObject({ line: 2, column: 11 });
+  });
+
+  it('jsonErrorOffset: the first character at which a text stops being JSON, null for JSON', () => {
+    const cases: [string, number | null][] = [
+      ['{"a": [3,]}', 9], ['{"a": 1,}', 8], ['{"a" 1}', 5], ['[1 2]', 3], ['{"a": tru}', 6], ['{"a": 01}', 7], ['"abc', 4],
+      ['{"a": "x\\u12g4"}', 8], ['{"a": "\\q"}', 7], ['{"a": 1} x', 9], ['', 0], ['  ', 2], ['{', 1], ['[1,', 3], ["{'a': 1}", 1],
+      ['{"a": [1, {"b": null}], "c": -1.5e+3, "d": "\\\"\u00e9"}', null], ['\ufeff{"a": 1}', null], [' 7 ', null],
+    ];
+    for (const [text, at] of cases) expect(jsonErrorOffset(text), text).toBe(at);
+    // whatever JSON.stringify writes is JSON; any prefix of it that JSON.parse refuses has an offset within it
+    const doc = JSON.stringify({ name: 'x', list: [1, -2.5e-7, 'a"b\\c', null, true, { deep: [[], {}] }], s: 'é\u0001' }, null, 2);
+    expect(jsonErrorOffset(doc)).toBeNull();
+    for (let k = 0; k < doc.length; k++) {
+      const cut = doc.slice(0, k);
+      let parses = true;
+      try { JSON.parse(cut); } catch { parses = false; }
+      const at = jsonErrorOffset(cut);
+      if (parses) expect(at, cut).toBeNull();
+      else expect(at !== null && at <= k, cut).toBe(true);
+    }
   });
 
   it('manifest.json and a run folder\'s manifest.json: the problem is one line (it printed the file\'s own lines)', () => {

@@ -18,9 +18,101 @@ export interface JsonFault {
 export function jsonFault(text: string, err: unknown): JsonFault {
   const msg = err instanceof Error ? err.message : String(err);
   const at = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(msg);
-  if (!at) return { message: excerpt(msg, 200), line: null, column: null };
-  const before = text.slice(0, Number(at[1])).split('\n');
-  return { message: excerpt(msg.replace(at[0], ''), 200), line: before.length, column: before[before.length - 1]!.length + 1 };
+  // V8 names no position for an unexpected token on Node 20: found by scanning the text
+  const pos = at ? Number(at[1]) : jsonErrorOffset(text);
+  if (pos === null) return { message: excerpt(msg, 200), line: null, column: null };
+  const before = text.slice(0, pos).split('\n');
+  return { message: excerpt(at ? msg.replace(at[0], '') : msg, 200), line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+/**
+ * The offset of the first character at which `text` stops being JSON (RFC 8259; a leading BOM is
+ * skipped as the readers do), or null when it is JSON or nests deeper than 512 levels.
+ */
+export function jsonErrorOffset(text: string): number | null {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const ws = () => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  class Bad extends Error {}
+  const bad = (): never => {
+    throw new Bad();
+  };
+  const lit = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else bad();
+  };
+  const str = () => {
+    i++; // the opening quote
+    for (;;) {
+      if (i >= text.length) bad();
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) bad();
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) bad();
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
+        else bad();
+      } else i++;
+    }
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) bad();
+    i += m![0].length;
+  };
+  const value = (depth: number): void => {
+    if (depth > 512) throw new RangeError('too deep');
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') bad();
+        str();
+        ws();
+        if (text[i] !== ':') bad();
+        i++;
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else bad();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else bad();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return num();
+    bad();
+  };
+  try {
+    value(0);
+    ws();
+    return i < text.length ? i : null;
+  } catch (e) {
+    if (e instanceof Bad) return Math.min(i, text.length);
+    return null;
+  }
 }
 
 /** jsonFault as text: `<message>, line L column C` (the place when known). */

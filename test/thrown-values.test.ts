@@ -93,3 +93,43 @@ describe('thrown values without text', () => {
     expect(res.internal).toBeFalsy();
   }, 60_000);
 });
+
+describe('a thrown proxy whose every trap throws', () => {
+  // `e instanceof X` runs the getPrototypeOf trap: the engine's catch blocks asked it of what the
+  // strategy threw, and the trap's error left replay() as an internal engine error (exit 70)
+  const hostile = () =>
+    new Proxy(
+      {},
+      {
+        get: () => { throw new Error('get trap'); },
+        getPrototypeOf: () => { throw new Error('getPrototypeOf trap'); },
+        has: () => { throw new Error('has trap'); },
+        ownKeys: () => { throw new Error('ownKeys trap'); },
+        getOwnPropertyDescriptor: () => { throw new Error('gopd trap'); },
+      },
+    );
+  it.each(['onStart', 'onBar', 'onFill'] as const)('thrown from %s: the setup errors as the strategy\'s, replay() does not throw', async (where) => {
+    const { flat, makeData, run } = await import('./engine-fixtures.js');
+    const { SETUPS } = await import('../src/engine/index.js');
+    const data = makeData({ BTCUSDT: { bars: flat(100, 5) } });
+    const out = run(
+      data,
+      {
+        name: 'hostile',
+        description: 'throws a hostile proxy',
+        params: (await import('zod')).z.object({}),
+        symbols: () => ['BTCUSDT'],
+        create: () => ({
+          onStart() { if (where === 'onStart') throw hostile(); },
+          onBar(ctx) { if (ctx.bar === 0) ctx.buy(0, 1); if (where === 'onBar' && ctx.bar === 1) throw hostile(); },
+          onFill() { if (where === 'onFill') throw hostile(); },
+        }),
+      },
+      { setups: [SETUPS.isolated, SETUPS.cross] },
+    );
+    for (const s of out.setups) {
+      expect(s.error).toBe('an object value that cannot be shown as text');
+      expect(s.errorAt?.callback).toBe(where);
+    }
+  });
+});

@@ -47,7 +47,7 @@ if (RB !== ROW_BLOCK) throw new Error('internal: RB differs from ROW_BLOCK');
 
 /** an error that is not the strategy's, as the EngineInvariantError that leaves replay() */
 function internalFailure(e: unknown, setup: string, bar: number): EngineInvariantError {
-  if (e instanceof EngineInvariantError) return e;
+  if (EngineInvariantError.is(e)) return e;
   const what = thrownText(e, true);
   return new EngineInvariantError(`setup ${setup}, bar ${bar}: ${what}`, { cause: e });
 }
@@ -103,7 +103,7 @@ class SetupRunner extends IntrabarRunner {
     } catch (e) {
       // only a strategy callback's error stops the setup (wrapped in StrategyFailure by call());
       // anything else is an internal invariant failure of the engine or account: it leaves replay()
-      if (!(e instanceof StrategyFailure)) throw internalFailure(e, this.setupId, i);
+      if (!StrategyFailure.is(e)) throw internalFailure(e, this.setupId, i);
       this.fail(e, k);
       return;
     }
@@ -162,7 +162,7 @@ class SetupRunner extends IntrabarRunner {
       if (returned !== undefined) checkSync(returned, 'onBar');
     } catch (e) {
       // an engine failure inside a host call made by onBar is not the strategy's error
-      if (e instanceof EngineInvariantError) throw e;
+      if (EngineInvariantError.is(e)) throw e;
       this.fail(e, k + 1, 'onBar');
     }
   }

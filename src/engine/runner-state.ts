@@ -53,8 +53,13 @@ const ROW_BUFFERS_KEPT = 16;
 
 /** Internal: a strategy callback threw; the setup stops. */
 export class StrategyFailure extends Error {
+  readonly #brand = true;
   constructor(readonly inner: unknown, readonly callback: StrategyCallback) {
     super(thrownText(inner));
+  }
+  /** whether `e` is one, without running code of `e` (see EngineInvariantError.is) */
+  static is(e: unknown): e is StrategyFailure {
+    return (typeof e === 'object' || typeof e === 'function') && e !== null && #brand in e && e.#brand;
   }
 }
 
@@ -396,7 +401,7 @@ export abstract class RunnerState implements ContextHost {
     try {
       return fn();
     } catch (e) {
-      throw e instanceof EngineInvariantError ? e : new EngineInvariantError(`setup ${this.setupId}: ${thrownText(e, true)}`, { cause: e });
+      throw EngineInvariantError.is(e) ? e : new EngineInvariantError(`setup ${this.setupId}: ${thrownText(e, true)}`, { cause: e });
     }
   }
 
@@ -407,7 +412,7 @@ export abstract class RunnerState implements ContextHost {
       fn();
     } catch (e) {
       // an engine failure raised by a host call inside the callback is not the strategy's
-      if (e instanceof EngineInvariantError) throw e;
+      if (EngineInvariantError.is(e)) throw e;
       throw new StrategyFailure(e, callback);
     }
   }
@@ -447,9 +452,9 @@ export abstract class RunnerState implements ContextHost {
     if (ROW_BUFFERS.length < ROW_BUFFERS_KEPT) ROW_BUFFERS.push({ rows: this.rows, blocks: this.rowBlocks });
   }
 
-  fail(e: unknown, seriesLen: number, callback: StrategyCallback = e instanceof StrategyFailure ? e.callback : 'onBar'): void {
+  fail(e: unknown, seriesLen: number, callback: StrategyCallback = StrategyFailure.is(e) ? e.callback : 'onBar'): void {
     this.flushRows();
-    const inner = e instanceof StrategyFailure ? e.inner : e;
+    const inner = StrategyFailure.is(e) ? e.inner : e;
     this.dead = true;
     const text = thrownText(inner, true);
     this.error = text === '' ? 'the strategy threw an empty value' : text;

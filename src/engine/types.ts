@@ -160,8 +160,17 @@ export interface ReplayParams {
  * `internal: true`, and `marginlab run` / `stress` exit 70 after writing every result.
  */
 export class EngineInvariantError extends Error {
+  readonly #brand = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EngineInvariantError';
+  }
+  /**
+   * Whether `e` is one, asked without running any code of `e`: `instanceof` reads the prototype
+   * chain, and a value a strategy threw may be a proxy whose getPrototypeOf trap throws (that
+   * throw would leave the engine's catch as an internal error). A private-field check runs no trap.
+   */
+  static is(e: unknown): e is EngineInvariantError {
+    return (typeof e === 'object' || typeof e === 'function') && e !== null && #brand in e && e.#brand;
   }
 }

@@ -225,7 +225,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   } catch (e) {
     // an internal invariant of the engine failed (a marginlab bug): its runs are errored as internal
     // (run / stress exit 70); anything else (a config error replay() refused) stays a task failure
-    if (!(e instanceof EngineInvariantError)) throw e;
+    if (!EngineInvariantError.is(e)) throw e;
     internalError = `internal engine error (a marginlab bug; please report it with this run's spec): ${e.message}`;
   } finally {
     // errors after a callback returned are this pass's; its timers are cancelled; built-ins it changed are restored before any metric is computed

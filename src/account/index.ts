@@ -25,6 +25,7 @@
 import type { VenueProfile } from '../venue/types.js';
 import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
+import { shownValue } from '../util/excerpt.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog, FundingLog } from './fill-log.js';
 import { marginRatioOf } from './books.js';
@@ -320,10 +321,10 @@ export class AccountImpl implements Account {
   }
 
   setLeverage(symbol: number, leverage: number, time = Number.NaN): { ok: true } | Rejection {
-    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${shownValue(symbol)}`, time);
     const p = this.pos[symbol]!;
     if (!Number.isFinite(leverage) || leverage < 1)
-      return this.reject(symbol, 'invalidLeverage', `leverage must be a number ≥ 1, got ${leverage}`, time);
+      return this.reject(symbol, 'invalidLeverage', `leverage must be a number ≥ 1, got ${shownValue(leverage)}`, time);
     const notional = p.absQ * this.markOf(symbol, null);
     const tier = tierFor(p.tiers, notional);
     if (leverage > tier.maxLeverage)
@@ -342,10 +343,10 @@ export class AccountImpl implements Account {
 
   trade(req: TradeRequest): Fill | Rejection {
     const { symbol, time } = req;
-    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${shownValue(symbol)}`, time);
     const p = this.pos[symbol]!;
-    if (!Number.isFinite(req.price) || req.price <= 0) return this.reject(symbol, 'invalidPrice', `${p.symbol}: price must be > 0, got ${req.price}`, time);
-    if (!Number.isFinite(req.qty) || req.qty === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: quantity must be a non-zero number, got ${req.qty}`, time);
+    if (!Number.isFinite(req.price) || req.price <= 0) return this.reject(symbol, 'invalidPrice', `${p.symbol}: price must be > 0, got ${shownValue(req.price)}`, time);
+    if (!Number.isFinite(req.qty) || req.qty === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: quantity must be a non-zero number, got ${shownValue(req.qty)}`, time);
     if (p.absQ > 0 && req.mode && p.mode && req.mode !== p.mode.id)
       return this.reject(symbol, 'modeLocked', `${p.symbol}: the open position is ${p.mode.id}; a ${req.mode} order cannot change it until it is closed`, time);
 
@@ -441,11 +442,11 @@ export class AccountImpl implements Account {
   }
 
   transferMargin(symbol: number, amount: number, time: number): { ok: true } | Rejection {
-    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${symbol}`, time);
+    if (!this.checkSymbol(symbol)) return this.reject(symbol, 'symbolUnavailable', `no symbol with index ${shownValue(symbol)}`, time);
     const p = this.pos[symbol]!;
     const refusal = p.absQ === 0 || !p.mode ? `${p.symbol}: margin can only be moved for an open isolated position` : p.mode.transferRefusal(p);
     if (refusal !== null) return this.reject(symbol, 'noPosition', refusal, time);
-    if (!Number.isFinite(amount) || amount === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount must be a non-zero number, got ${amount}`, time);
+    if (!Number.isFinite(amount) || amount === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount must be a non-zero number, got ${shownValue(amount)}`, time);
     const { addable, removable } = this.marginLimits(symbol);
     if (amount > 0 && amount > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${amount}; at most ${addable} can be added`, time);
     if (amount < 0 && -amount > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${-amount}; at most ${removable} can be removed`, time);

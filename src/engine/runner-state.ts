@@ -14,7 +14,7 @@ import { ORDER_TYPES, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
-import { thrownText } from '../util/excerpt.js';
+import { shownValue, thrownText } from '../util/excerpt.js';
 import { isAbsolute } from 'node:path';
 import { shownPath } from '../util/module-default.js';
 import { fileURLToPath } from 'node:url';
@@ -277,16 +277,16 @@ export abstract class RunnerState implements ContextHost {
     const s = req.symbol;
     // an order on a symbol the run does not have is a rejection (counted, recorded), like any other bad order
     if (!this.validSymbol(s)) {
-      this.reject(s, 'symbolUnavailable', `order: symbol index ${String(s)} is not one of the run's symbols (0..${this.m.n - 1})`);
+      this.reject(s, 'symbolUnavailable', `order: symbol index ${shownValue(s)} is not one of the run's symbols (0..${this.m.n - 1})`);
       return -1;
     }
     const type = (req.type ?? 'market') as OrderType;
     if (!ORDER_TYPES.has(type)) {
-      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${JSON.stringify(req.type)} (market, limit, stop, takeProfit)`);
+      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${shownValue(req.type)} (market, limit, stop, takeProfit)`);
       return -1;
     }
     if (req.mode !== undefined && req.mode !== 'isolated' && req.mode !== 'cross') {
-      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${JSON.stringify(req.mode)} (isolated, cross)`);
+      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${shownValue(req.mode)} (isolated, cross)`);
       return -1;
     }
     const closePosition = req.closePosition === true;
@@ -300,7 +300,7 @@ export abstract class RunnerState implements ContextHost {
       }
       qty = -pos;
     } else if (!(Number.isFinite(qty) && qty !== 0)) {
-      this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity must be a finite non-zero number, got ${qty}`);
+      this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity must be a finite non-zero number, got ${shownValue(qty)}`);
       return -1;
     } else {
       // the venue's quantity grid: round down (toward zero) to the step, at least the minimum quantity
@@ -320,7 +320,7 @@ export abstract class RunnerState implements ContextHost {
     if (type !== 'market') {
       price = req.price ?? NaN;
       if (!(Number.isFinite(price) && price > 0)) {
-        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${req.price}`);
+        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${shownValue(req.price)}`);
         return -1;
       }
     }

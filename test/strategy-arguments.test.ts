@@ -1,0 +1,64 @@
+/**
+ * What a strategy passes to the context's order, leverage and transfer methods is untrusted: any
+ * value (a Symbol, a bigint, an object whose toString throws). A bad one is a recorded rejection
+ * with its reason code, its message showing the value; describing it never runs the value's code
+ * nor throws (a Symbol in a message template threw a TypeError, from the account an internal
+ * engine error: exit 70).
+ */
+import { describe, expect, it } from 'vitest';
+import { SETUPS } from '../src/engine/index.js';
+import type { StrategyContext } from '../src/strategy/types.js';
+import { flat, makeData, run, scripted, setupOf } from './engine-fixtures.js';
+
+const hostile = {
+  toString(): string {
+    throw new Error('toString called');
+  },
+  valueOf(): number {
+    throw new Error('valueOf called');
+  },
+};
+const BAD: [string, unknown, string][] = [
+  ['a Symbol', Symbol('x'), 'a symbol'],
+  ['a bigint', 5n, '5n'],
+  ['an object whose toString throws', hostile, '{}'],
+];
+
+function rejections(act: (c: StrategyContext, v: unknown) => void, v: unknown) {
+  const data = makeData({ BTCUSDT: { bars: flat(100, 4) } });
+  const out = run(data, scripted({ 0: (c) => void c.buy(0, 1), 1: (c) => act(c, v) }, ['BTCUSDT']), { setups: [SETUPS.isolated, SETUPS.cross] });
+  return out.setups.map((s) => {
+    expect(s.error).toBeUndefined();
+    return (s.events.filter((e) => e.type === 'rejection') as unknown as { reason: string; message: string }[]).map((e) => `${e.reason}: ${e.message}`);
+  });
+}
+
+describe.each(BAD)('%s as an argument', (_name, v, shown) => {
+  it('setLeverage(s, value): invalidLeverage showing it', () => {
+    for (const r of rejections((c, x) => c.setLeverage(0, x as number), v)) expect(r).toEqual([`invalidLeverage: leverage must be a number ≥ 1, got ${shown}`]);
+  });
+  it('setLeverage(value, 5) and transferMargin(value, 1): symbolUnavailable showing it', () => {
+    for (const r of rejections((c, x) => { c.setLeverage(x as number, 5); c.transferMargin(x as number, 1); }, v))
+      expect(r).toEqual([`symbolUnavailable: no symbol with index ${shown}`, `symbolUnavailable: no symbol with index ${shown}`]);
+  });
+  it('transferMargin(s, value): invalidQuantity showing it (isolated; cross has no isolated margin to move)', () => {
+    const [iso] = rejections((c, x) => c.transferMargin(0, x as number), v);
+    expect(iso).toEqual([`invalidQuantity: BTCUSDT: margin amount must be a non-zero number, got ${shown}`]);
+  });
+  it('order({ qty | price | symbol | type | mode: value }): each its reason code, showing it', () => {
+    for (const r of rejections((c, x) => {
+      c.order({ symbol: 0, qty: x as number });
+      c.order({ symbol: 0, qty: 1, type: 'limit', price: x as number });
+      c.order({ symbol: x as number, qty: 1 });
+      c.order({ symbol: 0, qty: 1, type: x as 'limit' });
+      c.order({ symbol: 0, qty: 1, mode: x as 'cross' });
+    }, v))
+      expect(r).toEqual([
+        `invalidQuantity: market order on BTCUSDT: quantity must be a finite non-zero number, got ${shown}`,
+        `invalidPrice: limit order on BTCUSDT: price must be a positive number, got ${shown}`,
+        `symbolUnavailable: order: symbol index ${shown} is not one of the run's symbols (0..0)`,
+        `invalidOrderType: order on BTCUSDT: unknown order type ${shown} (market, limit, stop, takeProfit)`,
+        `invalidMode: market order on BTCUSDT: unknown margin mode ${shown} (isolated, cross)`,
+      ]);
+  });
+});

@@ -62,3 +62,30 @@ describe.each(BAD)('%s as an argument', (_name, v, shown) => {
       ]);
   });
 });
+
+describe('a quantity that is not a number', () => {
+  // buy/sell converted it with Math.abs: buy(0, '1') bought 1 while order({ qty: '1' }) was
+  // refused, buy(0, { valueOf }) ran the strategy's valueOf, buy(0, 1n) threw a TypeError
+  it.each<[string, unknown, string]>([
+    ['a numeric string', '1', '"1"'],
+    ['an object with valueOf', { valueOf: () => 1 }, '{}'],
+    ['a bigint', 1n, '1n'],
+    ['an object whose toString throws', hostile, '{}'],
+  ])('%s is rejected invalidQuantity by buy, sell, order and targetPosition alike (no fill)', (_n, v, shown) => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 4) } });
+    const ids: number[] = [];
+    const out = run(
+      data,
+      scripted({ 1: (c) => void ids.push(c.buy(0, v as number), c.sell(0, v as number), c.buy(0, v as number, { tag: 't' }), c.sell(0, v as number, { type: 'limit', price: 90 }), c.order({ symbol: 0, qty: v as number }), c.targetPosition(0, v as number)) }, ['BTCUSDT']),
+      { setups: [SETUPS.isolated] },
+    );
+    const s = setupOf(out, 'isolated');
+    expect(s.error).toBeUndefined();
+    expect(ids).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect(s.events.filter((e) => e.type === 'fill')).toHaveLength(0);
+    expect(s.rejections).toEqual({ invalidQuantity: 6 });
+    const msgs = (s.events as unknown as { message?: string }[]).map((e) => e.message);
+    expect(msgs).toContain(`market order on BTCUSDT: quantity must be a finite non-zero number, got ${shown}`);
+    expect(msgs).toContain(`limit order on BTCUSDT: quantity must be a finite non-zero number, got ${shown}`);
+  });
+});

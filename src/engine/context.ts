@@ -387,11 +387,18 @@ export class EngineContext implements StrategyContext {
     req.tag = tag;
     return this.#h.submit(req);
   }
+  /**
+   * buy/sell take the size and give it the side. Only a number is sized: anything else goes to
+   * submit() as given and is rejected `invalidQuantity` there, as order() rejects it (Math.abs would
+   * convert it: buy(0, '1') bought while order({ qty: '1' }) was refused, and a bigint threw).
+   */
   buy(s: number, qty: number, opts?: OrderOptions): number {
-    return opts === undefined ? this.#market(s, Math.abs(qty)) : this.#withOptions(s, Math.abs(qty), opts, undefined, undefined);
+    const q = typeof qty === 'number' ? Math.abs(qty) : qty;
+    return opts === undefined ? this.#market(s, q) : this.#withOptions(s, q, opts, undefined, undefined);
   }
   sell(s: number, qty: number, opts?: OrderOptions): number {
-    return opts === undefined ? this.#market(s, -Math.abs(qty)) : this.#withOptions(s, -Math.abs(qty), opts, undefined, undefined);
+    const q = typeof qty === 'number' ? -Math.abs(qty) : qty;
+    return opts === undefined ? this.#market(s, q) : this.#withOptions(s, q, opts, undefined, undefined);
   }
   closePosition(s: number, opts?: OrderOptions): number {
     const q = this.#h.positionQty(s);

@@ -324,3 +324,36 @@ describe('what create() returns', () => {
     expect(() => run(data, none, { setups: ISO })).toThrow(/it returned undefined$/);
   });
 });
+
+describe('ctx.symbols', () => {
+  it("is one frozen copy: a setup's strategy cannot reorder the names another setup, the output or the caller sees", () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) }, ETHUSDT: { bars: flat(10, 3) } });
+    const names = ['BTCUSDT', 'ETHUSDT'];
+    const seen: string[] = [];
+    const out = replay({
+      data,
+      symbols: names,
+      strategy: {
+        ...scripted({}, names),
+        create: () => ({
+          onBar(c: StrategyContext) {
+            seen.push(`${c.setup}:${c.symbols.join(',')}`);
+            // strategy modules are ES modules (strict): writing a frozen array throws, the setup errors
+            if (c.setup === 'isolated') (c.symbols as string[]).reverse();
+          },
+        }),
+      },
+      params: {},
+      venue: zeroFeeVenue(),
+      setups: [SETUPS.isolated, SETUPS.cross],
+      initialCapital: '10000',
+      leverage: 10,
+      execution: DEFAULT_EXECUTION,
+    });
+    expect(seen).toEqual(['isolated:BTCUSDT,ETHUSDT', 'cross:BTCUSDT,ETHUSDT', 'cross:BTCUSDT,ETHUSDT', 'cross:BTCUSDT,ETHUSDT']);
+    expect(out.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(names).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(out.setups[0]!.error).toMatch(/^TypeError: Cannot assign to read only property '0'/);
+    expect(out.setups[1]!.error).toBeUndefined();
+  });
+});

@@ -229,9 +229,13 @@ function runBars(market: Market, runners: SetupRunner[], from: number, to: numbe
 /** Run one strategy under every setup of `p.setups` in one pass over the bars. */
 export function replay(p: ReplayParams): ReplayOutput {
   const data = p.data;
-  const twice = p.symbols.filter((s, k) => p.symbols.indexOf(s) !== k);
+  // one frozen copy, made before any strategy code runs: every setup's ctx.symbols is this array,
+  // and a strategy that reordered or emptied the caller's array changed the names the other setups
+  // saw and the output's symbols (the names of every event's symbol index)
+  const symbols: readonly string[] = Object.freeze(p.symbols.slice());
+  const twice = symbols.filter((s, k) => symbols.indexOf(s) !== k);
   if (twice.length > 0) throw new RangeError(`replay: symbol '${twice[0]}' is listed twice (each symbol once)`);
-  const cols: SymbolColumns[] = p.symbols.map((name) => {
+  const cols: SymbolColumns[] = symbols.map((name) => {
     const k = data.symbols.indexOf(name);
     if (k < 0) throw new RangeError(`replay: symbol '${name}' is not in dataset '${data.dataset}' (${data.symbols.join(', ')})`);
     return data.columns[k]!;
@@ -246,7 +250,7 @@ export function replay(p: ReplayParams): ReplayOutput {
   const exec: ExecutionOptions = { ...DEFAULT_EXECUTION, ...p.execution };
   // quantity grid per symbol: the venue's table, else its default rule at the symbol's first price
   // in the dataset (not the replayed slice: the grid must not depend on where a replay starts)
-  const lotSizes: LotSize[] = p.symbols.map((name, s) => {
+  const lotSizes: LotSize[] = symbols.map((name, s) => {
     const close = cols[s]!.close;
     let ref = NaN;
     for (let i = 0; i < close.length; i++) {
@@ -286,14 +290,14 @@ export function replay(p: ReplayParams): ReplayOutput {
     const spec = p.setups[j]!;
     const acct = factory({
       venue: p.venue,
-      symbols: p.symbols,
+      symbols,
       initialDeposit: p.initialCapital,
       defaultMode: spec.defaultMode,
       leverage: p.leverage,
       asOfMs,
       lotSizes,
     });
-    runners[j] = new SetupRunner(spec, acct, strats[j]!, market, p.symbols, from, time, p.seriesPool);
+    runners[j] = new SetupRunner(spec, acct, strats[j]!, market, symbols, from, time, p.seriesPool);
   }
   // from here on strategy code has run (create, onStart): no Array.prototype method or iterator on
   // the runners, which hold the market (a replaced one would hand them to the strategy)
@@ -308,5 +312,5 @@ export function replay(p: ReplayParams): ReplayOutput {
   } catch (e) {
     throw internalFailure(e, 'output', to);
   }
-  return { symbols: [...p.symbols], bars, setups };
+  return { symbols: [...symbols], bars, setups };
 }

@@ -51,6 +51,15 @@ describe('one worker shared by hostile strategies', () => {
     for (const f of cleanFiles) expect(readFileSync(join(dir, 'all', 'results', f), 'utf8')).toBe(readFileSync(join(dir, 'clean', 'results', f), 'utf8'));
   });
 
+  it('a promise rejected after the callback returned with a proxy whose traps throw: that run errors saying so (was the trap\'s own message, "proxy trap ran")', async () => {
+    writeConfig(dir, 'proxy.config.ts', { ...base, strategies: [{ name: 'stray-timer', params: { mode: 'proxy' } }] });
+    const r = await runCli(['run', '-c', 'proxy.config.ts', '--out', 'proxy', '--quiet'], dir);
+    expect(r.code).toBe(1);
+    const res = resultFiles(join(dir, 'proxy')).map((f) => JSON.parse(readFileSync(join(dir, 'proxy', 'results', f), 'utf8')) as RunResult);
+    expect(res.length).toBeGreaterThan(0);
+    for (const x of res) expect(x.error).toMatch(/^strategy code threw after its callback returned: unhandled promise rejection: an object value that cannot be shown as text/);
+  });
+
   it('a strategy changing built-ins when its module loads is a config error (78) naming the file', async () => {
     writeConfig(dir, 'load.config.ts', { ...base, strategies: ['fixture-trend', 'tamper-load'] });
     const r = await runCli(['run', '-c', 'load.config.ts', '--out', 'load', '--quiet'], dir);

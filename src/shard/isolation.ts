@@ -223,7 +223,19 @@ interface Pass {
 let current: Pass | null = null;
 let installed = false;
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] || e.name : thrownText(e));
+/**
+ * a value strategy code threw or rejected with after its callback returned, as one line; never
+ * throws: `instanceof` runs a proxy's getPrototypeOf trap and `message` may be a getter (what such
+ * a trap threw replaced the run's error text, e.g. 'gp')
+ */
+const describe = (e: unknown): string => {
+  try {
+    if (e instanceof Error) return String(e.message).split('\n')[0] || String(e.name);
+  } catch {
+    /* shown as a value below */
+  }
+  return thrownText(e);
+};
 
 /**
  * In a worker: wrap the timer functions so the timers of a pass can be cancelled when it ends,

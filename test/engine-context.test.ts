@@ -280,6 +280,11 @@ describe('strategy errors end the setup with a one-line message', () => {
     ['an unknown symbol name', (c) => c.symbolIndex('DOGEUSDT'), "RangeError: unknown symbol 'DOGEUSDT' (this run trades BTCUSDT)"],
     ['position() of a symbol index out of range', (c) => c.position(1), 'RangeError: position(1): symbol index out of range 0..0'],
     ['close() of a symbol index out of range', (c) => c.close(-1), 'RangeError: close(-1): symbol index out of range 0..0'],
+    // cancelAll(NaN) and cancelAll('0') cancelled the orders of every symbol, cancelAll(1) none, silently
+    ['cancelAll() of NaN', (c) => c.cancelAll(NaN), 'RangeError: cancelAll(NaN): symbol index out of range 0..0'],
+    ["cancelAll() of the string '0'", (c) => c.cancelAll('0' as unknown as number), 'RangeError: cancelAll("0"): symbol index out of range 0..0'],
+    ['cancelAll() of a symbol index out of range', (c) => c.cancelAll(1), 'RangeError: cancelAll(1): symbol index out of range 0..0'],
+    ['openOrders() of a symbol index out of range', (c) => c.openOrders(-1), 'RangeError: openOrders(-1): symbol index out of range 0..0'],
     ['a look-ahead with ago(-k)', (c) => c.data[0]!.present.ago(-2), 'LookAheadError: look-ahead: BTCUSDT.present.ago(-2) reads a bar after the current one'],
     ['a look-ahead with at(i)', (c) => c.data[0]!.volume.at(2), 'LookAheadError: look-ahead: BTCUSDT.volume.at(2) reads a bar after the current one (last visible index 1)'],
   ];

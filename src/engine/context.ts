@@ -6,6 +6,7 @@
 import type { MarkSnapshot, ModeId } from '../account/types.js';
 import type { SymbolColumns } from '../feed/types.js';
 import { indicators } from '../strategy/indicators.js';
+import { shownValue } from '../util/excerpt.js';
 import {
   LookAheadError,
   type AccountView,
@@ -66,8 +67,8 @@ function cell8(arr: Uint8Array, n: number, j: number): number {
   return j >= 0 && j < n ? arr[j]! : NAN_CELL[0]!;
 }
 
-function symbolError(what: string, s: number, n: number): never {
-  throw new RangeError(`${what}(${s}): symbol index out of range 0..${n - 1}`);
+function symbolError(what: string, s: unknown, n: number): never {
+  throw new RangeError(`${what}(${shownValue(s)}): symbol index out of range 0..${n - 1}`);
 }
 
 /** price/volume history (one class per array type, so element loads stay monomorphic) */
@@ -416,10 +417,19 @@ export class EngineContext implements StrategyContext {
   cancel(id: number): boolean {
     return this.#h.cancel(id);
   }
-  cancelAll(s = -1): number {
+  /**
+   * cancelAll() / openOrders(): every symbol; with a symbol, that symbol's index, else a RangeError
+   * as close() and position() throw (cancelAll(NaN) or cancelAll('0') cancelled every symbol's
+   * orders: the host's filter kept none of the orders whose symbol was not equal to NaN or '0')
+   */
+  cancelAll(s?: number): number {
+    if (s === undefined) return this.#h.cancelAll(-1);
+    if (typeof s !== 'number' || this.#positions[s] === undefined) symbolError('cancelAll', s, this.symbols.length);
     return this.#h.cancelAll(s);
   }
-  openOrders(s = -1): OpenOrder[] {
+  openOrders(s?: number): OpenOrder[] {
+    if (s === undefined) return this.#h.openOrders(-1);
+    if (typeof s !== 'number' || this.#positions[s] === undefined) symbolError('openOrders', s, this.symbols.length);
     return this.#h.openOrders(s);
   }
   setLeverage(s: number, leverage: number): boolean {

@@ -89,3 +89,37 @@ describe('a quantity that is not a number', () => {
     expect(msgs).toContain(`limit order on BTCUSDT: quantity must be a finite non-zero number, got ${shown}`);
   });
 });
+
+describe('order(req) reads each field of the request once', () => {
+  // a getter answering 'cross' while the request was checked and 'bogus' when the order was stored
+  // reached the account at the fill: an internal engine error (exit 70)
+  it.each<[string, unknown[], Record<string, number>, number]>([
+    ['mode', ['cross', 'bogus'], {}, 1],
+    ['mode', ['bogus', 'cross'], { invalidMode: 1 }, 0],
+    ['type', ['market', 'bogus'], {}, 1],
+    ['qty', [1, NaN], {}, 1],
+    ['price', [undefined, 50], {}, 1],
+  ])('a getter of %s answering %j: judged and kept by its first answer', (field, answers, rejections, nFills) => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 4) } });
+    const out = run(
+      data,
+      scripted(
+        {
+          1: (c) => {
+            let n = 0;
+            const req = { symbol: 0, qty: 1 } as Record<string, unknown>;
+            Object.defineProperty(req, field, { get: () => answers[Math.min(n++, answers.length - 1)] });
+            c.order(req as never);
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: [SETUPS.mixed, SETUPS.isolated] },
+    );
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      expect(s.rejections).toEqual(rejections);
+      expect(s.events.filter((e) => e.type === 'fill')).toHaveLength(nFills);
+    }
+  });
+});

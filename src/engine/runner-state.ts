@@ -274,23 +274,33 @@ export abstract class RunnerState implements ContextHost {
   }
 
   submit(req: OrderRequest): number {
+    // every field of the request is read once, here: `req` is the strategy's object (ctx.order), and a
+    // getter may answer differently on each read — a mode that was 'cross' when checked and 'bogus'
+    // when stored reached the account, an internal engine error (exit 70)
     const s = req.symbol;
+    const reqType = req.type;
+    const reqMode = req.mode;
+    const reqClose = req.closePosition;
+    const reqQty = req.qty;
+    const reqPrice = req.price;
+    const reduceOnly = req.reduceOnly === true;
+    const tag = req.tag;
     // an order on a symbol the run does not have is a rejection (counted, recorded), like any other bad order
     if (!this.validSymbol(s)) {
       this.reject(s, 'symbolUnavailable', `order: symbol index ${shownValue(s)} is not one of the run's symbols (0..${this.m.n - 1})`);
       return -1;
     }
-    const type = (req.type ?? 'market') as OrderType;
+    const type = (reqType ?? 'market') as OrderType;
     if (!ORDER_TYPES.has(type)) {
-      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${shownValue(req.type)} (market, limit, stop, takeProfit)`);
+      this.reject(s, 'invalidOrderType', `order on ${this.ctx.symbols[s]}: unknown order type ${shownValue(reqType)} (market, limit, stop, takeProfit)`);
       return -1;
     }
-    if (req.mode !== undefined && req.mode !== 'isolated' && req.mode !== 'cross') {
-      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${shownValue(req.mode)} (isolated, cross)`);
+    if (reqMode !== undefined && reqMode !== 'isolated' && reqMode !== 'cross') {
+      this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${shownValue(reqMode)} (isolated, cross)`);
       return -1;
     }
-    const closePosition = req.closePosition === true;
-    let qty = req.qty;
+    const closePosition = reqClose === true;
+    let qty = reqQty;
     if (closePosition) {
       // one rule: a closePosition order ignores qty; its side is fixed now, against the open position
       const pos = this.acct.positionQty(s);
@@ -311,16 +321,16 @@ export abstract class RunnerState implements ContextHost {
         return -1;
       }
       const minQty = this.m.lots[s]!.minQty;
-      if (req.reduceOnly !== true && Math.abs(qty) < minQty * (1 - 1e-9)) {
+      if (!reduceOnly && Math.abs(qty) < minQty * (1 - 1e-9)) {
         this.reject(s, 'invalidQuantity', `${type} order on ${this.ctx.symbols[s]}: quantity ${qty} is below the minimum quantity ${minQty}`);
         return -1;
       }
     }
     let price = NaN;
     if (type !== 'market') {
-      price = req.price ?? NaN;
+      price = reqPrice ?? NaN;
       if (!(Number.isFinite(price) && price > 0)) {
-        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${shownValue(req.price)}`);
+        this.reject(s, 'invalidPrice', `${type} order on ${this.ctx.symbols[s]}: price must be a positive number, got ${shownValue(reqPrice)}`);
         return -1;
       }
     }
@@ -339,10 +349,10 @@ export abstract class RunnerState implements ContextHost {
       qty,
       type,
       price,
-      reduceOnly: req.reduceOnly === true,
+      reduceOnly,
       closePosition,
-      mode: req.mode,
-      tag: req.tag,
+      mode: reqMode,
+      tag,
       activeFrom: this.cursor.i + 1 > this.bar ? this.cursor.i + 1 : this.bar + 1,
       marketable,
     });

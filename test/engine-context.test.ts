@@ -362,3 +362,15 @@ describe('ctx.symbols', () => {
     expect(out.setups[1]!.error).toBeUndefined();
   });
 });
+
+describe('history views at an index that is not a whole number', () => {
+  it('answer NaN, a number (ago(0.5) read the typed array at 4.5: undefined)', () => {
+    const seen: unknown[] = [];
+    run(
+      makeData({ BTCUSDT: { bars: flat(100, 4), funding: [{ bar: 1, rate: 0.001, price: 100 }] } }),
+      scripted({ 2: (c) => void seen.push(c.data[0]!.close.ago(0.5), c.data[0]!.close.at(1.5), c.data[0]!.present.ago(1.5), c.data[0]!.mark.at(0.25), c.data[0]!.funding.rate(0.5), c.data[0]!.funding.time(0.5), c.data[0]!.funding.price(0.5), c.data[0]!.funding.rate(0)) }, ['BTCUSDT']),
+      { setups: ISO },
+    );
+    expect(seen).toEqual([NaN, NaN, NaN, NaN, NaN, NaN, NaN, 0.001]);
+  });
+});

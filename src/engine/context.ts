@@ -59,12 +59,15 @@ const typedLength: (a: ArrayBufferView) => number = Function.prototype.call.bind
  * loads keep the value unboxed.
  */
 const NAN_CELL = new Float64Array([Number.NaN]);
-/** arr[j], or NaN outside 0..n−1 (n = the array's length, held by the caller: see typedLength) */
+/**
+ * arr[j], or NaN outside 0..n−1 (n = the array's length, held by the caller: see typedLength) and
+ * for a j that is not a whole number (ago(0.5) read arr[4.5]: undefined, not a number)
+ */
 function cell(arr: Float64Array, n: number, j: number): number {
-  return j >= 0 && j < n ? arr[j]! : NAN_CELL[0]!;
+  return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
 }
 function cell8(arr: Uint8Array, n: number, j: number): number {
-  return j >= 0 && j < n ? arr[j]! : NAN_CELL[0]!;
+  return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
 }
 
 function symbolError(what: string, s: unknown, n: number): never {
@@ -143,15 +146,15 @@ class FundingView implements FundingHistory {
   }
   rate(k = 0): number {
     const j = this.#idx(k);
-    return j >= 0 ? this.#col.fundingRate[j]! : NaN;
+    return j >= 0 && j === Math.floor(j) ? this.#col.fundingRate[j]! : NaN;
   }
   time(k = 0): number {
     const j = this.#idx(k);
-    return j >= 0 ? this.#col.fundingTime[j]! : NaN;
+    return j >= 0 && j === Math.floor(j) ? this.#col.fundingTime[j]! : NaN;
   }
   price(k = 0): number {
     const j = this.#idx(k);
-    return j >= 0 ? this.#col.fundingPrice[j]! : NaN;
+    return j >= 0 && j === Math.floor(j) ? this.#col.fundingPrice[j]! : NaN;
   }
 }
 

@@ -374,3 +374,32 @@ describe('history views at an index that is not a whole number', () => {
     expect(seen).toEqual([NaN, NaN, NaN, NaN, NaN, NaN, NaN, 0.001]);
   });
 });
+
+describe('params', () => {
+  it("each setup's create() gets its own copy: one that changes its params does not change another setup's, nor the caller's", () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 4) } });
+    const params = { size: 1, list: [1] };
+    const out = replay({
+      data,
+      symbols: ['BTCUSDT'],
+      strategy: {
+        ...scripted({}, ['BTCUSDT']),
+        create: (p: Record<string, unknown>) => {
+          p.size = (p.size as number) * 10;
+          (p.list as number[]).push(2);
+          const size = p.size as number;
+          return { onBar: (c: StrategyContext) => void (c.bar === 0 && c.buy(0, size)) };
+        },
+      },
+      params,
+      venue: zeroFeeVenue(),
+      setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
+      initialCapital: '1000000',
+      leverage: 10,
+      execution: DEFAULT_EXECUTION,
+    });
+    // was 10, 100, 1000: the setups shared one params object
+    expect(out.setups.map((s) => (s.events.filter((e) => e.type === 'fill') as unknown as { qty: number }[]).map((e) => e.qty))).toEqual([[10], [10], [10]]);
+    expect(params).toEqual({ size: 1, list: [1] });
+  });
+});

@@ -226,6 +226,18 @@ function runBars(market: Market, runners: SetupRunner[], from: number, to: numbe
   if (onProgress && (bars & 0xffff) !== 0) onProgress(bars);
 }
 
+/**
+ * A deep copy of a run's params (zod output: plain data). Params holding what structured cloning
+ * cannot copy (a function) are passed as they are.
+ */
+function paramsCopy<T>(params: T): T {
+  try {
+    return structuredClone(params);
+  } catch {
+    return params;
+  }
+}
+
 /** Run one strategy under every setup of `p.setups` in one pass over the bars. */
 export function replay(p: ReplayParams): ReplayOutput {
   const data = p.data;
@@ -272,9 +284,14 @@ export function replay(p: ReplayParams): ReplayOutput {
   // the strategy instances before the setups' runners: from the first strategy code on, the engine
   // must not pass anything holding the market through a built-in the strategy may have replaced (an
   // array method or an iterator would hand it the shared columns, later bars included)
+  // each setup's create() gets its own copy of the params, all made before the first create() runs: one
+  // shared object let a create() that changed its params (p.size *= 10) hand the next setup other
+  // params (sizes 10, 100, 1000 under isolated, cross, mixed), a difference that is not the margin mode's
+  const params: unknown[] = [];
+  for (let j = 0; j < p.setups.length; j++) params[j] = paramsCopy(p.params);
   const strats: Strategy[] = [];
   for (let j = 0; j < p.setups.length; j++) {
-    const st: unknown = p.strategy.create(p.params);
+    const st: unknown = p.strategy.create(params[j] as typeof p.params);
     // a misspelt callback (onbar, onBars) made every bar fail with "this.strat.onBar is not a function"
     if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {
       const got = typeof st !== 'object' || st === null ? String(st) : `an object with ${Object.keys(st).length > 0 ? Object.keys(st).join(', ') : 'no keys'}`;

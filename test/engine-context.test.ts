@@ -403,3 +403,19 @@ describe('params', () => {
     expect(params).toEqual({ size: 1, list: [1] });
   });
 });
+
+describe('a context kept after its replay', () => {
+  it('shows no bar, price or valuation of that replay (a later run in the worker would read bars after its own)', () => {
+    let kept: StrategyContext | null = null;
+    const data = makeData({ BTCUSDT: { bars: [...flat(100, 3), ...flat(150, 3)] } });
+    run(
+      data,
+      scripted({ 0: (c) => void ((kept = c), c.buy(0, 1)) }, ['BTCUSDT']),
+      { setups: ISO },
+    );
+    const c = kept! as StrategyContext;
+    expect([c.close(0), c.data[0]!.close.ago(0), c.data[0]!.close.length, c.time, c.data[0]!.funding.count]).toEqual([NaN, NaN, 0, NaN, 0]);
+    expect(() => c.data[0]!.close.at(5)).toThrow(LookAheadError);
+    expect([c.account.equity, c.account.available, c.position(0).unrealizedPnl, c.position(0).notional]).toEqual([NaN, NaN, NaN, NaN]);
+  });
+});

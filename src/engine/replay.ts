@@ -318,16 +318,20 @@ export function replay(p: ReplayParams): ReplayOutput {
   }
   // from here on strategy code has run (create, onStart): no Array.prototype method or iterator on
   // the runners, which hold the market (a replaced one would hand them to the strategy)
-  for (let j = 0; j < runners.length; j++) runners[j]!.start();
-
   const bars = to - from;
-  runBars(market, runners, from, to, p.onProgress);
   let setups: SetupOutput[];
   try {
-    setups = [];
-    for (let j = 0; j < runners.length; j++) setups[j] = runners[j]!.output(bars);
-  } catch (e) {
-    throw internalFailure(e, 'output', to);
+    for (let j = 0; j < runners.length; j++) runners[j]!.start();
+    runBars(market, runners, from, to, p.onProgress);
+    try {
+      setups = [];
+      for (let j = 0; j < runners.length; j++) setups[j] = runners[j]!.output(bars);
+    } catch (e) {
+      throw internalFailure(e, 'output', to);
+    }
+  } finally {
+    // a context the strategy kept (in a module variable) sees nothing of this replay once it is over
+    for (let j = 0; j < runners.length; j++) runners[j]!.retire();
   }
   return { symbols: [...symbols], bars, setups };
 }

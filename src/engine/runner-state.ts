@@ -239,9 +239,26 @@ export abstract class RunnerState implements ContextHost {
   leverage(s: number): number {
     return this.acct.leverage(s);
   }
-  /** marks at the close of the bar the strategy sees (inside a bar: the previous close) */
+  /** marks at the close of the bar the strategy sees (inside a bar: the previous close); none once retired */
   protected visibleMarks(): Float64Array {
+    if (this.retiredMarks !== null) return this.retiredMarks;
     return this.cursor.i === this.bar ? this.m.closeMarks : this.m.lastMarks;
+  }
+  /** NaN marks, set by retire() */
+  private retiredMarks: Float64Array | null = null;
+
+  /**
+   * The replay is over (its output taken): the context shows no bar, price or valuation of it any
+   * more. A strategy that kept its context in a module variable and read it during a later run in
+   * the same worker (another timeframe of the dataset, another path) read this replay's history up
+   * to its last bar, and its last marks and account values — later bars than that run's.
+   */
+  retire(): void {
+    this.retiredMarks = new Float64Array(this.m.n).fill(Number.NaN);
+    this.cursor.i = -1;
+    const snap = this.snap;
+    snap.equity = snap.marginBalance = snap.maintenanceMargin = snap.marginRatio = NaN;
+    snap.initialMargin = snap.capitalAtRisk = snap.grossNotional = snap.available = NaN;
   }
   markOf(s: number): number {
     return this.visibleMarks()[s]!;

@@ -123,3 +123,44 @@ describe('order(req) reads each field of the request once', () => {
     }
   });
 });
+
+describe('a symbol argument that is not one of the run\'s indexes', () => {
+  // closePosition(Symbol()) and leverage(1n) threw a TypeError from the account (`symbol | 0`), and
+  // position('1') / position(1n) read symbol 1 through the array's key coercion
+  it.each<[string, unknown]>([['a Symbol', Symbol('x')], ['a bigint', 1n], ['a numeric string', '0'], ['NaN', NaN], ['1.5', 1.5], ['-1', -1]])(
+    '%s: closePosition and targetPosition are rejected symbolUnavailable as buy is; position and leverage throw a RangeError as position did',
+    (_n, v) => {
+      const data = makeData({ BTCUSDT: { bars: flat(100, 4) } });
+      const thrown: string[] = [];
+      const out = run(
+        data,
+        scripted(
+          {
+            0: (c) => void c.buy(0, 1),
+            2: (c) => {
+              expect(c.closePosition(v as number)).toBe(-1);
+              expect(c.targetPosition(v as number, 0)).toBe(-1);
+              expect(c.buy(v as number, 1)).toBe(-1);
+              for (const f of [() => c.position(v as number), () => c.leverage(v as number)]) {
+                try {
+                  f();
+                  thrown.push('no throw');
+                } catch (e) {
+                  thrown.push(e instanceof RangeError ? 'RangeError' : String(e));
+                }
+              }
+            },
+          },
+          ['BTCUSDT'],
+        ),
+        { setups: [SETUPS.isolated, SETUPS.cross] },
+      );
+      for (const s of out.setups) {
+        expect(s.error).toBeUndefined();
+        expect(s.rejections).toEqual({ symbolUnavailable: 3 });
+        expect(s.events.filter((e) => e.type === 'fill')).toHaveLength(1);
+      }
+      expect(thrown).toEqual(['RangeError', 'RangeError', 'RangeError', 'RangeError']);
+    },
+  );
+});

@@ -351,10 +351,13 @@ export class EngineContext implements StrategyContext {
     if (s === undefined) throw new RangeError(`unknown symbol '${name}' (this run trades ${this.symbols.join(', ')})`);
     return s;
   }
+  /** `s` is one of the run's symbol indexes: a number (position('1') and position(1n) read symbol 1 through the array's key coercion) */
+  #known(s: unknown): s is number {
+    return typeof s === 'number' && this.#positions[s] !== undefined;
+  }
   position(s: number): PositionView {
-    const p = this.#positions[s];
-    if (p === undefined) symbolError('position', s, this.symbols.length);
-    return p;
+    if (!this.#known(s)) symbolError('position', s, this.symbols.length);
+    return this.#positions[s]!;
   }
   order(req: OrderRequest): number {
     return this.#h.submit(req);
@@ -405,10 +408,12 @@ export class EngineContext implements StrategyContext {
     return opts === undefined ? this.#market(s, q) : this.#withOptions(s, q, opts, undefined, undefined);
   }
   closePosition(s: number, opts?: OrderOptions): number {
-    const q = this.#h.positionQty(s);
+    // an unknown symbol goes to submit() as it is, to be rejected symbolUnavailable as buy() is
+    const q = this.#known(s) ? this.#h.positionQty(s) : 0;
     return this.#withOptions(s, q === 0 ? 0 : -q, opts, undefined, true);
   }
   targetPosition(s: number, qty: number, opts?: OrderOptions): number {
+    if (!this.#known(s)) return this.#withOptions(s, qty, opts, 'market', undefined);
     this.#h.cancelMarket(s);
     if (!Number.isFinite(qty)) return this.#withOptions(s, qty, opts, 'market', undefined);
     // the target on the quantity grid (toward zero); already there → no order
@@ -427,18 +432,19 @@ export class EngineContext implements StrategyContext {
    */
   cancelAll(s?: number): number {
     if (s === undefined) return this.#h.cancelAll(-1);
-    if (typeof s !== 'number' || this.#positions[s] === undefined) symbolError('cancelAll', s, this.symbols.length);
+    if (!this.#known(s)) symbolError('cancelAll', s, this.symbols.length);
     return this.#h.cancelAll(s);
   }
   openOrders(s?: number): OpenOrder[] {
     if (s === undefined) return this.#h.openOrders(-1);
-    if (typeof s !== 'number' || this.#positions[s] === undefined) symbolError('openOrders', s, this.symbols.length);
+    if (!this.#known(s)) symbolError('openOrders', s, this.symbols.length);
     return this.#h.openOrders(s);
   }
   setLeverage(s: number, leverage: number): boolean {
     return this.#h.setLeverage(s, leverage);
   }
   leverage(s: number): number {
+    if (!this.#known(s)) symbolError('leverage', s, this.symbols.length);
     return this.#h.leverage(s);
   }
   transferMargin(s: number, amount: number): boolean {

@@ -499,5 +499,4 @@ export function dataPeriod(runs: readonly RunResult[]): string {
 }
 
 /** How a configuration's winner is picked, for table footnotes. */
-export const VERDICT_RULE =
-  'higher return; within 1 pp, fewer liquidations, then a shallower drawdown (within 1 pp: a tie, whatever the capital at risk)';
+export const VERDICT_RULE = `higher return; within ${RETURN_TOL_PP} pp, fewer liquidations, then a shallower drawdown (within ${DD_TOL_PP} pp: a tie, whatever the capital at risk)`;

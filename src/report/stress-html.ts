@@ -6,7 +6,7 @@
  */
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
-import { QUANTILES } from '../analysis/stress.js';
+import { QUANTILES, RETURN_TOL_PP } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
@@ -171,7 +171,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
             { html: esc(fmtInterval(d.liquidation, 100)), v: d.liquidation.mean, cls: d.liquidation.noise ? 'muted' : '' },
             reading === 'decides'
               ? { html: ps.winner ? `${h.modeChip(ps.winner)} served it` : 'mixed', v: ps.winner ?? 'mixed' }
-              : { html: `<span class="muted">${reading === 'noise' ? 'noise' : 'tie (within 1 pp)'}</span>`, v: reading === 'noise' ? 'noise' : 'tie' },
+              : { html: `<span class="muted">${reading === 'noise' ? 'noise' : `tie (within ${RETURN_TOL_PP} pp)`}</span>`, v: reading === 'noise' ? 'noise' : 'tie' },
           ],
         });
       }

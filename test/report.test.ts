@@ -266,6 +266,43 @@ describe('verdicts', () => {
   });
 });
 
+describe('leverage sweep', () => {
+  it('a leverage where no run held a position (every order rejected) is untested, never the highest safe leverage', async () => {
+    // ma-trend at 3x/10x/25x; its 25x runs made into buy-and-hold at 125x on BTC: every order rejected, no exposure
+    const rs = results.map((r): RunResult =>
+      r.spec.strategy === 'ma-trend' && r.spec.leverage === 25
+        ? ({ ...r, metrics: { ...r.metrics, totalReturn: 0, liquidations: 0, exposureTime: 0, trades: 0, fees: 0, rejectedOrders: 1 }, rejections: { exceedsMaxLeverage: 1 } } as RunResult)
+        : r,
+    );
+    const rows = leverageSweep(rs).filter((r) => r.strategy === 'ma-trend');
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.leverages).toEqual([3, 10, 25]);
+      expect(row.untestedLeverages).toEqual([25]);
+      expect(row.maxSafeLeverage === null || row.maxSafeLeverage < 25).toBe(true);
+    }
+    const d = mkdtempSync(join(tmpdir(), 'ml-sweep-'));
+    try {
+      await writeReport({ dir: d, results: rs, manifest: makeManifest(rs), formats: ['json', 'md', 'html'] });
+      const s = SummarySchema.parse(JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')));
+      const js = s.leverageSweep.filter((r) => r.strategy === 'ma-trend');
+      expect(js.map((r) => [r.untestedLeverages, r.maxSafeLeverage])).toEqual(rows.map((r) => [[25], r.maxSafeLeverage]));
+      const md = readFileSync(join(d, 'report.md'), 'utf8');
+      expect(md).toContain('| 3×, 10×, 25× (no position) |');
+      expect(md).not.toMatch(/\(no position\) \| 25× \|/);
+      expect(readFileSync(join(d, 'report.html'), 'utf8')).toContain('3×, 10×, 25× (no position)');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('a strategy that never held a position at any leverage has no highest safe leverage and is not "none" (nothing was liquidated)', () => {
+    const rs = results
+      .filter((r) => r.spec.strategy === 'ma-trend')
+      .map((r) => ({ ...r, metrics: { ...r.metrics, liquidations: 0, exposureTime: 0, rejectedOrders: 1 } }) as RunResult);
+    for (const row of leverageSweep(rs)) expect([row.untestedLeverages, row.maxSafeLeverage, row.minLiquidatedLeverage]).toEqual([[3, 10, 25], null, null]);
+  });
+});
+
 describe('loading a run folder', () => {
   it('reads results and manifest, sorted by runId', () => {
     const f = loadRunFolder(dir);

@@ -81,7 +81,9 @@ export async function runsDataFrame(results: readonly RunResult[]): Promise<Data
 
 /**
  * Highest leverage with zero liquidations and lowest leverage with any, per strategy
- * configuration (everything but leverage) and mode, over ok runs.
+ * configuration (everything but leverage) and mode, over ok runs. A leverage where no run held a
+ * position (exposure 0, e.g. every order rejected above the venue's tier limit) is untested: its 0
+ * liquidations never make it the highest safe leverage (as SurvivalPoint.untested in stress).
  */
 export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
   const ok = results.filter((r) => r.status === 'ok');
@@ -100,11 +102,15 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
     const spec = runs[0]!.spec;
     let safe: number | null = null;
     let liquidated: number | null = null;
+    const held = new Set<number>();
     for (const r of runs) {
       const lev = r.spec.leverage;
       if ((r.metrics.liquidations ?? 0) > 0) liquidated = liquidated === null ? lev : Math.min(liquidated, lev);
-      else safe = safe === null ? lev : Math.max(safe, lev);
+      // a run that never held a position (every order rejected above the tier limit) says nothing about its leverage
+      else if ((r.metrics.exposureTime ?? 0) > 0) safe = safe === null ? lev : Math.max(safe, lev);
+      if ((r.metrics.liquidations ?? 0) > 0 || (r.metrics.exposureTime ?? 0) > 0) held.add(lev);
     }
+    const leverages = [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b);
     out.push({
       strategy: spec.strategy,
       paramsLabel: paramsLabel(spec.params),
@@ -113,7 +119,8 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       dataset: spec.dataset,
       timeframe: spec.timeframe,
       setup: spec.setup as SetupId,
-      leverages: [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b),
+      leverages,
+      untestedLeverages: leverages.filter((l) => !held.has(l)),
       maxSafeLeverage: safe,
       minLiquidatedLeverage: liquidated,
     });

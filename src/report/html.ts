@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, rejectionsLabel } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { dataPeriod, dataSummary, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { pricePanel } from './price-chart.js';
@@ -169,8 +169,12 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       { html: esc(r.venue), v: r.venue },
       ...dataCell(r.dataLabel),
       { html: modeChip(r.setup), v: r.setup },
-      { html: esc(r.leverages.map(lev).join(', ')), v: r.leverages.length },
-      { html: r.maxSafeLeverage === null ? '<span class="bad">none</span>' : lev(r.maxSafeLeverage), v: r.maxSafeLeverage ?? -1, cls: r.maxSafeLeverage === null ? '' : 'good' },
+      { html: esc(sweepLeverages(r)), v: r.leverages.length },
+      r.maxSafeLeverage !== null
+        ? { html: lev(r.maxSafeLeverage), v: r.maxSafeLeverage, cls: 'good' }
+        : r.minLiquidatedLeverage === null
+          ? { html: '—', v: -1, cls: 'muted' }
+          : { html: '<span class="bad">none</span>', v: -1, cls: '' },
       { html: r.minLiquidatedLeverage === null ? '—' : lev(r.minLiquidatedLeverage), v: r.minLiquidatedLeverage ?? Number.MAX_SAFE_INTEGER, cls: r.minLiquidatedLeverage === null ? 'muted' : 'bad' },
     ],
   }));

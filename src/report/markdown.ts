@@ -4,7 +4,7 @@
 import type { RunResult } from '../shard/types.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
 import { SETUP_IDS } from '../engine/setups.js';
-import { dataPeriod, dataSummary, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
 
@@ -104,8 +104,8 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
           escapeMd(r.venue),
           ...(sd ? [escapeMd(r.dataLabel)] : []),
           r.setup,
-          r.leverages.map(lev).join(', '),
-          r.maxSafeLeverage === null ? 'none' : lev(r.maxSafeLeverage),
+          sweepLeverages(r),
+          r.maxSafeLeverage !== null ? lev(r.maxSafeLeverage) : r.minLiquidatedLeverage === null ? '—' : 'none',
           r.minLiquidatedLeverage === null ? '—' : lev(r.minLiquidatedLeverage),
         ]),
       ),

@@ -12,7 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { dataLabeller, fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
+import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
@@ -93,7 +93,9 @@ export interface SweepRow {
   setup: SetupId;
   /** leverages run (ok runs), ascending */
   leverages: number[];
-  /** highest tested leverage with zero liquidations; null when every leverage was liquidated */
+  /** leverages of `leverages` where no run held a position (every order rejected): not evidence of safety */
+  untestedLeverages: number[];
+  /** highest leverage with zero liquidations where a run held a position; null when there is none */
   maxSafeLeverage: number | null;
   /** lowest tested leverage with at least one liquidation; null when none was */
   minLiquidatedLeverage: number | null;
@@ -296,6 +298,11 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   } else if (top[0] === 'tie' && ranked.length === 1) head = `tie in all ${judged.length} configurations`;
   else head = `no mode served it consistently across ${judged.length} configurations`;
   return { winner, line: `${head} (${parts}); ${agg.join('; ')}.` };
+}
+
+/** The leverages of a sweep row as report.md/html list them: `1×, 125× (no position)` (an untested leverage, where no run held a position, is marked). */
+export function sweepLeverages(r: SweepRow): string {
+  return r.leverages.map((l) => (r.untestedLeverages.includes(l) ? `${fmtLeverage(l)} (no position)` : fmtLeverage(l))).join(', ');
 }
 
 export interface BuildModelOptions {

@@ -229,6 +229,22 @@ describe('verdicts', () => {
     const traded = verdictFor({ isolated: run('isolated', { ...none, exposureTime: 40, fees: 3 }), cross: run('cross', { ...none, exposureTime: 40, fees: 3 }) })!;
     expect(traded.line).toMatch(/made the same trades/);
   });
+  it("a strategy's headline leaves out configurations where every order was rejected in every mode (not compared): not counted as ties, not in the medians", () => {
+    const rejectedAll = (r: RunResult): RunResult =>
+      ({ ...r, metrics: { ...r.metrics, totalReturn: 0, maxDrawdown: 0, liquidations: 0, liquidationLoss: 0, exposureTime: 0, trades: 0, fees: 0, rejectedOrders: 3 }, rejections: { exceedsMaxLeverage: 3 } }) as RunResult;
+    const line = (rs: RunResult[]) => buildModel(rs, makeManifest(rs)).strategies.find((s) => s.strategy === 'ma-trend')!.verdict!.line;
+    const before = line(results);
+    expect(before).toMatch(/ 3 configurations/);
+    // 25x as buy-and-hold at 125x on BTC: every order rejected in both modes
+    const one = line(results.map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 ? rejectedAll(r) : r)));
+    expect(one).not.toMatch(/3 configurations/);
+    expect(one).toMatch(/ 2 configurations/);
+    expect(one).toMatch(/isolated: median return [^;]*, \d+ liquidations? in 2 runs; cross: median return [^;]*in 2 runs\./);
+    expect(one).toMatch(/ 1 more configuration not compared: every order was rejected in every mode\.$/);
+    // every configuration not compared: said so, never 'tie in all 3 configurations'
+    const all = line(results.map((r) => (r.spec.strategy === 'ma-trend' ? rejectedAll(r) : r)));
+    expect(all).toBe('the modes were not compared: in all 3 configurations every mode held no position (every order was rejected).');
+  });
   it('the same drawdown and liquidations but a return 2 pp apart is not a tie', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 7, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 9, maxDrawdown: 10 }) })!;
     expect(v.winner).toBe('cross');

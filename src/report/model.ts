@@ -264,9 +264,19 @@ export function lowerMedian(xs: readonly number[]): number | null {
  * 80 pp is not "the mode that served it").
  */
 function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
-  const judged = configs.filter((c) => c.verdict);
-  if (judged.length === 0) return null;
-  if (judged.length === 1) return judged[0]!.verdict;
+  const withVerdict = configs.filter((c) => c.verdict);
+  if (withVerdict.length === 0) return null;
+  // a configuration whose every mode held no position (every order rejected) compared nothing:
+  // it is left out of the counts and medians, and said apart
+  const judged = withVerdict.filter((c) => !notCompared(c));
+  const skipped = withVerdict.length - judged.length;
+  if (judged.length === 0) {
+    return withVerdict.length === 1
+      ? withVerdict[0]!.verdict
+      : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (every order was rejected).` };
+  }
+  const notComparedNote = skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: every order was rejected in every mode.` : '';
+  if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
   const wins = new Map<string, number>();
   for (const c of judged) {
     const k = c.verdict!.winner ?? 'tie';
@@ -297,7 +307,13 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
     head = `no mode served it consistently across ${judged.length} configurations: ${candidate} won more of them, but ${b.s} has the higher median return (${f('totalReturn', b.med)} vs ${f('totalReturn', candMed)})`;
   } else if (top[0] === 'tie' && ranked.length === 1) head = `tie in all ${judged.length} configurations`;
   else head = `no mode served it consistently across ${judged.length} configurations`;
-  return { winner, line: `${head} (${parts}); ${agg.join('; ')}.` };
+  return { winner, line: `${head} (${parts}); ${agg.join('; ')}.${notComparedNote}` };
+}
+
+/** A configuration with a verdict whose every completed mode held no position because every order was rejected (verdictFor: 'so the modes were not compared'). */
+function notCompared(c: ConfigGroup): boolean {
+  const ok = SETUP_IDS.map((s) => c.runs[s]).filter((r): r is RunResult => r?.status === 'ok');
+  return c.verdict !== null && ok.length >= 2 && ok.every(neverTraded);
 }
 
 /** The leverages of a sweep row as report.md/html list them: `1×, 125× (no position)` (an untested leverage, where no run held a position, is marked). */
@@ -379,7 +395,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   for (const s of strategies) {
     s.verdict = strategyVerdict(s.configs);
     const held = stressHoldsLine(s.configs);
-    if (s.verdict && held && s.configs.filter((c) => c.verdict).length > 1) s.verdict = { ...s.verdict, line: `${s.verdict.line} ${held}` };
+    if (s.verdict && held && s.configs.filter((c) => c.verdict && !notCompared(c)).length > 1) s.verdict = { ...s.verdict, line: `${s.verdict.line} ${held}` };
   }
 
   const failures = runs.filter((r) => r.status !== 'ok');
@@ -454,7 +470,7 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
 function stressHoldsLine(configs: ConfigGroup[]): string {
   const parts: string[] = [];
   for (const [pop, name] of [['crash', 'under the crash pack'], ['paths', 'over the Monte Carlo paths']] as const) {
-    const judged = configs.filter((c) => c.verdict && c.stress?.populations[pop]?.judged);
+    const judged = configs.filter((c) => c.verdict && !notCompared(c) && c.stress?.populations[pop]?.judged);
     if (!judged.length) continue;
     const held = judged.filter((c) => c.stress!.populations[pop]!.winner === c.verdict!.winner).length;
     parts.push(`${held} of ${judged.length} configurations ${name}`);

@@ -58,7 +58,10 @@ function thinSteps(time: readonly number[], price: readonly (number | null)[], m
 }
 
 export function pricePanel(runs: readonly [SetupId, RunResult][], maxPoints: number): PricePanel | null {
-  const withPrices = runs.find(([, r]) => r.prices && r.prices.time.length > 0);
+  // the price line of the run that covers the most bars: an errored run's prices stop where it
+  // failed, so an ok run's (the whole window) are taken before it whatever the setup order
+  let withPrices: readonly [SetupId, RunResult] | undefined;
+  for (const x of runs) if (x[1].prices && x[1].prices.time.length > (withPrices?.[1].prices!.time.length ?? 0)) withPrices = x;
   if (!withPrices) return null;
   const prices = withPrices[1].prices!;
   const symbols = withPrices[1].spec.symbols.filter((s) => prices.close[s]);

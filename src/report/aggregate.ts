@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr, sweepKey, type SweepRow } from './model.js';
-import { dataLabeller, paramsLabel } from './format.js';
+import { dataLabeller, heldPosition, paramsLabel } from './format.js';
 import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
 type Danfo = typeof import('danfojs');
@@ -82,7 +82,7 @@ export async function runsDataFrame(results: readonly RunResult[]): Promise<Data
 /**
  * Highest leverage with zero liquidations and lowest leverage with any, per strategy
  * configuration (everything but leverage) and mode, over ok runs. A leverage where no run held a
- * position (exposure 0, e.g. every order rejected above the venue's tier limit) is untested: its 0
+ * position (format.ts heldPosition: e.g. every order rejected above the venue's tier limit) is untested: its 0
  * liquidations never make it the highest safe leverage (as SurvivalPoint.untested in stress).
  */
 export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
@@ -107,8 +107,8 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       const lev = r.spec.leverage;
       if ((r.metrics.liquidations ?? 0) > 0) liquidated = liquidated === null ? lev : Math.min(liquidated, lev);
       // a run that never held a position (every order rejected above the tier limit) says nothing about its leverage
-      else if ((r.metrics.exposureTime ?? 0) > 0) safe = safe === null ? lev : Math.max(safe, lev);
-      if ((r.metrics.liquidations ?? 0) > 0 || (r.metrics.exposureTime ?? 0) > 0) held.add(lev);
+      else if (heldPosition(r)) safe = safe === null ? lev : Math.max(safe, lev);
+      if (heldPosition(r)) held.add(lev);
     }
     const leverages = [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b);
     out.push({

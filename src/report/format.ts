@@ -3,6 +3,7 @@
  * en-US grouping, no locale lookups at run time).
  */
 import { METRIC_BY_ID } from '../analysis/index.js';
+import type { RunResult } from '../shard/types.js';
 
 /** Metrics shown with an explicit + sign when positive. */
 const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnCapitalAtRisk', 'returnOnMargin']);
@@ -121,4 +122,18 @@ export function jsonForScript(value: unknown): string {
     .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * Whether a run ever held a position: time in the market or a liquidation. A run that did not says nothing about its leverage or mode
+ * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
+ * curve call such a leverage untested, and a verdict between such runs compares nothing.
+ */
+export function heldPosition(r: RunResult): boolean {
+  const m = r.metrics;
+  const pos = (id: string) => {
+    const v = m[id];
+    return typeof v === 'number' && v > 0;
+  };
+  return pos('exposureTime') || pos('liquidations');
 }

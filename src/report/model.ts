@@ -12,7 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, isoDate, paramsLabel } from './format.js';
+import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
@@ -51,6 +51,8 @@ export interface Verdict {
   winner: SetupId | null;
   /** one line with the numbers why (plain text) */
   line: string;
+  /** true when no completed mode held a position (every order rejected): a tie that compared nothing */
+  notCompared?: true;
 }
 
 export interface ConfigGroup {
@@ -176,7 +178,7 @@ export function sameTrades(a: RunResult, b: RunResult): boolean {
 
 /** A run that never held a position although it placed orders: all were rejected (a leverage above the venue's tier maximum, margin too small, ...). */
 function neverTraded(r: RunResult): boolean {
-  return (num(r, 'exposureTime') ?? 0) === 0 && (num(r, 'rejectedOrders') ?? 0) > 0 && (num(r, 'fees') ?? 0) === 0;
+  return !heldPosition(r) && (num(r, 'rejectedOrders') ?? 0) > 0 && (num(r, 'fees') ?? 0) === 0;
 }
 
 /** `1,234 orders rejected, most for leverageAboveMax` */
@@ -214,13 +216,15 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
 
   if (compareRuns(w.r, l.r) === 0) {
     const nt = num(w.r, 'trades') ?? 0;
-    const trades = neverTraded(w.r) && neverTraded(l.r)
+    const none = ok.every((x) => neverTraded(x.r));
+    const trades = none
       ? `held no position: every order was rejected (${rejectedPhrase(w.r)}; ${rejectedPhrase(l.r)}), so the modes were not compared`
       : sameTrades(w.r, l.r)
         ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
         : `ended within ${RETURN_TOL_PP} pp of each other`;
     return {
       winner: null,
+      ...(none ? { notCompared: true as const } : {}),
       line: `tie: ${w.s} and ${l.s}${others} ${trades}: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.${capitalAtRiskFact(w, l)}`,
     };
   }
@@ -310,11 +314,8 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   return { winner, line: `${head} (${parts}); ${agg.join('; ')}.${notComparedNote}` };
 }
 
-/** A configuration with a verdict whose every completed mode held no position because every order was rejected (verdictFor: 'so the modes were not compared'). */
-function notCompared(c: ConfigGroup): boolean {
-  const ok = SETUP_IDS.map((s) => c.runs[s]).filter((r): r is RunResult => r?.status === 'ok');
-  return c.verdict !== null && ok.length >= 2 && ok.every(neverTraded);
-}
+/** A configuration whose verdict compared nothing: every completed mode held no position (verdictFor). */
+const notCompared = (c: ConfigGroup): boolean => c.verdict?.notCompared === true;
 
 /** The leverages of a sweep row as report.md/html list them: `1×, 125× (no position)` (an untested leverage, where no run held a position, is marked). */
 export function sweepLeverages(r: SweepRow): string {

@@ -26,7 +26,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+import { heldPosition, dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
 
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
@@ -354,7 +354,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
     const population = populationOf(r.spec.stress);
     const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
     const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
-    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated, inPosition: (num(r, 'exposureTime') ?? 0) > 0 });
+    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated, inPosition: heldPosition(r) });
     sweeps.set(k, e);
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {

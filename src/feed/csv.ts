@@ -12,6 +12,7 @@
  */
 import { excerpt, excerptList } from '../util/excerpt.js';
 import { isCalendarDate } from '../util/time.js';
+import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -144,7 +145,6 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
 
 const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
 const ISO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parse a time cell to ms UTC, or return a reason string. Numbers by magnitude: < 1e11 seconds,
@@ -153,7 +153,7 @@ const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function parseTime(cell: string): number | string {
   const s = cell.trim();
   if (s === '') return 'empty time';
-  if (NUMERIC.test(s)) {
+  if (DECIMAL_TEXT.test(s)) {
     const v = Number(s);
     if (!Number.isFinite(v) || v < 0) return `time '${excerpt(s, 40)}' is not a valid epoch value`;
     const ms = v < 1e11 ? Math.round(v * 1000) : v < 1e14 ? v : v < 1e17 ? Math.floor(v / 1e3) : Math.floor(v / 1e6);
@@ -172,7 +172,7 @@ export function parseTime(cell: string): number | string {
 function parseNum(cell: string | undefined): number {
   if (cell === undefined) return NaN;
   const s = cell.trim();
-  return s === '' || !NUMERIC.test(s) ? NaN : Number(s);
+  return s === '' || !DECIMAL_TEXT.test(s) ? NaN : Number(s);
 }
 
 /**

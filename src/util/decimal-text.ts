@@ -4,7 +4,7 @@
  * an optional exponent. Nothing else: no hex (`0x10`), binary, `Infinity`, `NaN`, separators or
  * an empty string, all of which `Number()` would read as something.
  */
-export const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+export const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** the number a decimal text stands for (surrounding blanks ignored), or null when it is not one; ±Infinity when it overflows a double */
 export function parseDecimalText(s: string): number | null {

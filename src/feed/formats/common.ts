@@ -6,6 +6,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingInput } from '../../errors.js';
 import { fmtStep, mostCommonStep } from '../timeframe.js';
+import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
 /** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
 export function listFiles(paths: readonly string[], keep: (name: string) => boolean): string[] {
@@ -51,7 +52,7 @@ export function epochMs(v: number): number {
   return v < 1e11 ? Math.round(v * 1000) : v < 1e14 ? v : v < 1e17 ? Math.floor(v / 1e3) : Math.floor(v / 1e6);
 }
 
-export const isNumeric = (s: string | undefined): boolean => s !== undefined && /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s.trim());
+export const isNumeric = (s: string | undefined): boolean => s !== undefined && DECIMAL_TEXT.test(s.trim());
 
 /** The timeframe of a candle series from its most common step ('1h'); null with fewer than 2 rows. */
 export function inferTimeframe(time: Float64Array): string | null {

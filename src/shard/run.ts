@@ -112,6 +112,9 @@ export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (i
   throw err;
 }
 
+/** The config file as every problem of a run names it (relative to the working folder when inside it). */
+const configNameOf = (loaded: LoadedConfig): string => (loaded.path ? shownPath(loaded.path) : 'config');
+
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
   const c = loaded.config;
   const loadedData = await loadInThread(
@@ -126,7 +129,7 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
       },
     })),
     // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
-    (k) => `${loaded.path ? shownPath(loaded.path) : 'config'}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`,
+    (k) => `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`,
   );
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];
@@ -213,7 +216,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const pathEvents = c.stress?.pathEvents ?? false;
   const strategyDirs = c.strategyDirs.map((d) => configPath(loaded, d));
   // the config file as every problem below names it, as the schema's messages do (relative to the working folder when inside it)
-  const configName = loaded.path ? shownPath(loaded.path) : 'config';
+  const configName = configNameOf(loaded);
   const { ENGINE_VERSION } = await import('../engine/index.js');
   // a strategy folder the config names must exist (reported at its key, not at the first strategy's)
   strategyDirs.forEach((d, k) => {

@@ -13,14 +13,10 @@ import { EventDetails } from './event-details.js';
 import { checkSync, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
 
-/** removes arr[k] in place (splice(k, 1) makes an array of the removed element: an allocation per fill) */
-function removeAt<T>(arr: T[], k: number): void {
-  for (let j = k + 1; j < arr.length; j++) arr[j - 1] = arr[j]!;
-  arr.pop();
-}
-
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
 export abstract class IntrabarRunner extends RunnerState {
+  /** the event loop's candidate orders (reused) */
+  private readonly cand: PendingOrder[] = [];
   // an explicit constructor with named parameters: a class without one may be compiled to
   // \`constructor(...args) { super(...args) }\`, whose spread runs the array iterator (a strategy that
   // replaced it would be handed the arguments: the market, whose columns hold the later bars)
@@ -209,20 +205,26 @@ export abstract class IntrabarRunner extends RunnerState {
     let openSeen = this.gapLiquidations(i);
     // a marketable limit arrives at its symbol's first candle: without one at this bar it waits (it
     // would otherwise rest from here and fill at its own price, not at that first open)
-    for (let j = 0; j < this.orders.length; j++) {
-      const o = this.orders[j]!;
-      if (o.marketable && o.activeFrom === i && !(m.cols[o.symbol]!.open[i]! === m.cols[o.symbol]!.open[i]!)) o.activeFrom = i + 1;
-    }
-    // market orders at the open, in submission order
-    for (let j = 0; j < this.orders.length; ) {
-      const o = this.orders[j]!;
-      if (o.type !== 'market' || o.activeFrom > i) {
-        j++;
-        continue;
+    const arrivals = this.arrivals;
+    if (arrivals.length) {
+      let w = 0;
+      for (let j = 0; j < arrivals.length; j++) {
+        const o = arrivals[j]!;
+        if (o.dead || o.activeFrom < i) continue;
+        if (o.activeFrom === i && !(m.cols[o.symbol]!.open[i]! === m.cols[o.symbol]!.open[i]!)) o.activeFrom = i + 1;
+        arrivals[w++] = o;
       }
-      removeAt(this.orders, j);
+      arrivals.length = w;
+    }
+    // market orders at the open, in submission order (a callback's new orders join the queue's end
+    // for a later bar; its cancels mark queued orders dead)
+    const mq = this.marketQ;
+    for (let j = 0; j < mq.length; j++) {
+      let o = mq[j]!;
+      if (o.dead || o.activeFrom > i) continue;
       const open = m.cols[o.symbol]!.open[i]!;
       if (!(open === open)) {
+        this.retireOrder(o);
         this.reject(o.symbol, 'symbolUnavailable', `market order #${o.id} on ${this.ctx.symbols[o.symbol]}: no candle at ${new Date(m.time[i]!).toISOString()}`);
         continue;
       }
@@ -238,22 +240,25 @@ export abstract class IntrabarRunner extends RunnerState {
       const reduceOnly = o.reduceOnly;
       const remaining = this.participationRemainder(o, i);
       if (remaining !== 0) {
-        // carry the rest to the next bar's open, keeping the queue order and the order's own
-        // flags (the slice filled now is an explicit reduce-only quantity; a close-position rest
-        // still closes whatever the position is then, and dies with the position)
-        this.orders.splice(j, 0, { ...o, qty: remaining, closePosition, reduceOnly, activeFrom: i + 1 });
-        j++;
+        // carry the rest to the next bar's open: the order stays in its place in the queue with
+        // the rest and its own flags, and the slice filled now (an explicit reduce-only quantity
+        // for a close-position or reduce-only order) executes as a copy; a close-position rest
+        // still closes whatever the position is then, and dies with the position
+        const slice = { ...o, dead: true };
+        o.qty = remaining;
+        o.closePosition = closePosition;
+        o.reduceOnly = reduceOnly;
+        o.activeFrom = i + 1;
+        o = slice;
+      } else {
+        this.retireOrder(o);
       }
-      if (o.qty !== 0) {
-        this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
-        // a fill can cancel queued orders (a protective close-position order dying with its
-        // position, a liquidation before the fill, a callback's cancel), which shifts the queue:
-        // continue after this order's place, by id (the queue is in submission = id order)
-        const q = this.orders;
-        let k = 0;
-        while (k < q.length && q[k]!.id <= o.id) k++;
-        j = k;
-      }
+      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
+    }
+    if (mq.length) {
+      let w = 0;
+      for (let j = 0; j < mq.length; j++) if (!mq[j]!.dead) mq[w++] = mq[j]!;
+      mq.length = w;
     }
     if (this.dirty) this.refresh();
     // paths depend on the positions after the open (pessimistic cross legs go adverse-first)
@@ -284,15 +289,43 @@ export abstract class IntrabarRunner extends RunnerState {
           which = j;
         }
       }
-      const orders = this.orders;
-      for (let j = 0; j < orders.length; j++) {
-        const o = orders[j]!;
-        if (o.activeFrom > i || o.type === 'market') continue;
-        const t = hitTime(this.tp, o.symbol, o.price, triggersUp(o), tau);
-        if (t < best) {
-          best = t;
+      // the resting orders the rest of the path reaches: the first to trigger, ties to the earlier order
+      let order: PendingOrder | null = null;
+      if (this.book.any()) {
+        const cand = this.cand;
+        cand.length = 0;
+        const tp = this.tp;
+        const t0 = Math.floor(tau);
+        for (let s = 0; s < m.n; s++) {
+          if (!this.book.has(s)) continue;
+          // the path's range from τ on: its price at τ and the corners after it (what hitTime crosses)
+          let lo = priceAt(tp, s, tau);
+          let hi = lo;
+          if (!(lo === lo)) {
+            lo = Infinity;
+            hi = -Infinity;
+          }
+          for (let k = t0 + 1; k <= 3; k++) {
+            const v = tp[4 * s + k]!;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+          this.book.reachable(s, lo, hi, cand);
+        }
+        let tOrder = Infinity;
+        for (let j = 0; j < cand.length; j++) {
+          const o = cand[j]!;
+          if (o.activeFrom > i) continue;
+          const t = hitTime(tp, o.symbol, o.price, triggersUp(o), tau);
+          if (t < tOrder || (t === tOrder && order !== null && o.id < order.id)) {
+            tOrder = t;
+            order = o;
+          }
+        }
+        cand.length = 0;
+        if (tOrder < best) {
+          best = tOrder;
           kind = 3;
-          which = j;
         }
       }
       // the positions held from τ to the event (or to the close) meet their worst point on the way
@@ -317,8 +350,8 @@ export abstract class IntrabarRunner extends RunnerState {
         else this.optimisticPrices(pool, prevTau, prices);
         this.liquidate(pool, prices);
       } else {
-        const o = orders[which]!;
-        removeAt(orders, which);
+        const o = order!;
+        this.retireOrder(o);
         const p = priceAt(this.tp, o.symbol, tau);
         const up = triggersUp(o);
         // at or beyond the level: the level, or the price at τ when it gapped past it
@@ -471,7 +504,7 @@ export abstract class IntrabarRunner extends RunnerState {
     if (!r.ok) return;
     if (r.positionQty === 0) {
       // protective close-position orders die with the position
-      if (this.orders.length) this.orders = this.orders.filter((x) => !(x.symbol === s && x.closePosition));
+      if (this.orders.length) this.dropOrders((x) => x.symbol === s && x.closePosition);
     }
     const st = this.strat;
     if (st.onFill) {
@@ -499,7 +532,7 @@ export abstract class IntrabarRunner extends RunnerState {
     this.changed = true;
     this.liquidatedThisBar = true;
     // orders of liquidated symbols are cancelled
-    if (this.orders.length) this.orders = this.orders.filter((o) => !out.symbols.includes(o.symbol));
+    if (this.orders.length) this.dropOrders((o) => out.symbols.includes(o.symbol));
     const st = this.strat;
     if (st.onLiquidation) {
       const info = { ...out, time: this.eventTime };

@@ -22,6 +22,8 @@ export interface PendingOrder {
   activeFrom: number;
   /** limit order that was marketable against the close it was placed at */
   marketable: boolean;
+  /** set when the order leaves the list of pending orders (filled, cancelled, died); TriggerBook skips it */
+  dead: boolean;
 }
 
 /** direction in which the order's trigger is crossed: up = price rising to the level */
@@ -39,3 +41,124 @@ export function triggersUp(o: PendingOrder): boolean {
   }
 }
 
+
+/**
+ * The resting (non-market) orders of a setup indexed by trigger level, per symbol and direction, so
+ * that a bar's event loop looks only at the orders its path can reach (a strategy with thousands of
+ * far orders resting pays nothing for them per bar). Each direction is a binary heap on the
+ * level, signed so that the top is the level reached first (orders triggered by a rising price: the
+ * lowest level; by a falling one: the highest); the heap is walked, not popped, to collect every
+ * order whose level lies within a price range, at a cost proportional to the orders found.
+ * Removal marks the order (`PendingOrder.dead`); a heap is rebuilt without its dead orders when
+ * they outnumber its live ones. The engine's list of pending orders stays the order of record
+ * (submission order, ties of an event's time go to the earlier order); this is its index.
+ */
+export class TriggerBook {
+  /** per symbol: [rising, falling] heaps of orders; keys (level × sign) in parallel arrays */
+  private readonly heaps: PendingOrder[][];
+  private readonly keys: number[][];
+  private readonly dead: Int32Array;
+  /** the heap walk's stack (reused) */
+  private stack: number[] = [];
+  /** entries in all heaps, dead ones included */
+  private entries = 0;
+
+  constructor(readonly symbols: number) {
+    this.heaps = Array.from({ length: 2 * symbols }, () => []);
+    this.keys = Array.from({ length: 2 * symbols }, () => []);
+    this.dead = new Int32Array(2 * symbols);
+  }
+
+  private static slot(o: PendingOrder): number {
+    return 2 * o.symbol + (triggersUp(o) ? 0 : 1);
+  }
+
+  /** indexes a resting order (market orders are not indexed) */
+  add(o: PendingOrder): void {
+    if (o.type === 'market') return;
+    const h = TriggerBook.slot(o);
+    const heap = this.heaps[h]!;
+    const keys = this.keys[h]!;
+    const key = h & 1 ? -o.price : o.price;
+    // sift up
+    let k = heap.length;
+    this.entries++;
+    heap.push(o);
+    keys.push(key);
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (!(keys[parent]! > key)) break;
+      heap[k] = heap[parent]!;
+      keys[k] = keys[parent]!;
+      k = parent;
+    }
+    heap[k] = o;
+    keys[k] = key;
+  }
+
+  /** an indexed order left the list of pending orders (already marked dead) */
+  removed(o: PendingOrder): void {
+    if (o.type === 'market') return;
+    const h = TriggerBook.slot(o);
+    const n = this.heaps[h]!.length;
+    if (++this.dead[h]! * 2 > n) this.rebuild(h);
+  }
+
+  private rebuild(h: number): void {
+    const live = this.heaps[h]!.filter((o) => !o.dead);
+    this.entries -= this.heaps[h]!.length;
+    this.heaps[h]!.length = 0;
+    this.keys[h]!.length = 0;
+    this.dead[h] = 0;
+    for (const o of live) this.add(o);
+  }
+
+  /**
+   * appends to `out` every live order of symbol s that a price path ranging over [lo, hi] reaches:
+   * rising orders with level ≤ hi, falling orders with level ≥ lo (none when the range is empty or
+   * NaN). Returns the number appended.
+   */
+  reachable(s: number, lo: number, hi: number, out: PendingOrder[]): number {
+    let found = 0;
+    for (let d = 0; d < 2; d++) {
+      const h = 2 * s + d;
+      const heap = this.heaps[h]!;
+      if (heap.length === 0) continue;
+      const keys = this.keys[h]!;
+      const limit = d === 0 ? hi : -lo;
+      if (!(keys[0]! <= limit)) continue;
+      const stack = this.stack;
+      stack.length = 0;
+      stack.push(0);
+      while (stack.length) {
+        const k = stack.pop()!;
+        const o = heap[k]!;
+        if (!o.dead) {
+          out.push(o);
+          found++;
+        }
+        const c = 2 * k + 1;
+        if (c < heap.length && keys[c]! <= limit) stack.push(c);
+        if (c + 1 < heap.length && keys[c + 1]! <= limit) stack.push(c + 1);
+      }
+    }
+    return found;
+  }
+
+  /** whether any order is indexed (dead ones may be among them) */
+  any(): boolean {
+    return this.entries > 0;
+  }
+
+  /** whether symbol s has indexed orders (dead ones may be among them) */
+  has(s: number): boolean {
+    return this.heaps[2 * s]!.length + this.heaps[2 * s + 1]!.length > 0;
+  }
+
+  /** live indexed orders (tests) */
+  size(): number {
+    let n = 0;
+    for (const heap of this.heaps) for (const o of heap) if (!o.dead) n++;
+    return n;
+  }
+}

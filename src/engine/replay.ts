@@ -89,7 +89,8 @@ class SetupRunner extends IntrabarRunner {
       // 2.+3. fills and the intrabar path
       const orders = this.orders;
       for (let j = 0; j < orders.length; j++) {
-        if (orders[j]!.activeFrom <= i) {
+        const o = orders[j]!;
+        if (o.activeFrom <= i && !o.dead) {
           general = true;
           break;
         }

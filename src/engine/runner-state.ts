@@ -10,7 +10,7 @@ import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/t
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
 import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
-import { ORDER_TYPES, type PendingOrder } from './orders.js';
+import { ORDER_TYPES, TriggerBook, type PendingOrder } from './orders.js';
 import type { PathFunction } from './path.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
@@ -112,7 +112,19 @@ export abstract class RunnerState implements ContextHost {
   readonly perOrderMode: boolean;
   readonly defaultMode: ModeId;
 
+  /**
+   * the pending orders in submission (= id) order, the order of record; an order that leaves is
+   * marked dead and dropped from the list when the dead outnumber the live (retireOrder), so every
+   * reader skips dead entries
+   */
   protected orders: PendingOrder[] = [];
+  protected deadOrders = 0;
+  /** the resting orders by trigger level (the event loop asks it which orders a bar's path reaches) */
+  protected readonly book: TriggerBook;
+  /** pending market orders in submission order (dead entries dropped after each bar's open) */
+  protected marketQ: PendingOrder[] = [];
+  /** marketable limit orders that have not yet arrived at their first candle */
+  protected arrivals: PendingOrder[] = [];
   /** rejections the account returned to this setup, by reason (SetupOutput.rejections; counted here so the output needs no pass over the ledger) */
   protected readonly rejectionCounts: Record<string, number> = {};
   protected nextOrderId = 1;
@@ -208,6 +220,7 @@ export abstract class RunnerState implements ContextHost {
     this.series = allocSeries(time, pool);
     const se = this.series;
     this.columns = [se.equity, se.marginBalance, se.maintenanceMargin, se.marginRatio, se.marginRatioPeak, se.initialMargin, se.capitalAtRisk, se.grossNotional];
+    this.book = new TriggerBook(n);
     this.sSym = new Int32Array(n + 1);
     this.sSide = new Float64Array(n + 1);
     this.sLp = new Float64Array(n + 1);
@@ -360,7 +373,7 @@ export abstract class RunnerState implements ContextHost {
       marketable = c === c ? (qty > 0 ? price >= c : price <= c) : true;
     }
     const id = this.nextOrderId++;
-    this.orders.push({
+    const order: PendingOrder = {
       id,
       symbol: s,
       qty,
@@ -372,27 +385,61 @@ export abstract class RunnerState implements ContextHost {
       tag,
       activeFrom: this.cursor.i + 1 > this.bar ? this.cursor.i + 1 : this.bar + 1,
       marketable,
-    });
+      dead: false,
+    };
+    this.orders.push(order);
+    if (type === 'market') this.marketQ.push(order);
+    else this.book.add(order);
+    if (marketable) this.arrivals.push(order);
     return id;
   }
 
+  /** an order leaves the pending orders (filled, cancelled, died with its position or pool) */
+  protected retireOrder(o: PendingOrder): void {
+    if (o.dead) return;
+    o.dead = true;
+    this.book.removed(o);
+    const list = this.orders;
+    if (++this.deadOrders * 2 > list.length) {
+      let w = 0;
+      for (let j = 0; j < list.length; j++) if (!list[j]!.dead) list[w++] = list[j]!;
+      list.length = w;
+      this.deadOrders = 0;
+    }
+  }
+
+  /** retires every pending order `drop` selects; returns how many */
+  protected dropOrders(drop: (o: PendingOrder) => boolean): number {
+    let n = 0;
+    const list = this.orders;
+    // retireOrder may compact the list in place: collect first
+    const gone: PendingOrder[] = [];
+    for (let j = 0; j < list.length; j++) {
+      const o = list[j]!;
+      if (!o.dead && drop(o)) gone.push(o);
+    }
+    for (const o of gone) {
+      this.retireOrder(o);
+      n++;
+    }
+    return n;
+  }
+
   cancel(id: number): boolean {
-    const k = this.orders.findIndex((o) => o.id === id);
-    if (k < 0) return false;
-    this.orders.splice(k, 1);
+    const o = this.orders.find((x) => x.id === id && !x.dead);
+    if (o === undefined) return false;
+    this.retireOrder(o);
     return true;
   }
   cancelAll(s: number): number {
-    const before = this.orders.length;
-    this.orders = s < 0 ? [] : this.orders.filter((o) => o.symbol !== s);
-    return before - this.orders.length;
+    return this.dropOrders((o) => s < 0 || o.symbol === s);
   }
   cancelMarket(s: number): void {
-    if (this.orders.length) this.orders = this.orders.filter((o) => !(o.symbol === s && o.type === 'market'));
+    if (this.orders.length) this.dropOrders((o) => o.symbol === s && o.type === 'market');
   }
   openOrders(s: number): OpenOrder[] {
     return this.orders
-      .filter((o) => s < 0 || o.symbol === s)
+      .filter((o) => !o.dead && (s < 0 || o.symbol === s))
       .map((o) => ({
         id: o.id,
         symbol: o.symbol,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mostCommonStep, otherSpacing } from '../src/feed/timeframe.js';
+import { mostCommonStep, otherSpacing, seriesStep } from '../src/feed/timeframe.js';
+import { inferTimeframe } from '../src/feed/formats/common.js';
 import { ProblemList, checkSeries } from '../src/feed/validate.js';
 import { spacingVerdict } from '../src/feed/ingest.js';
 
@@ -29,6 +30,22 @@ describe('spacing: one judge for the importers and the loader (feed/timeframe.ts
     expect(otherSpacing(stepsOf(t), H)).toBeNull();
     expect(() => spacingVerdict('candles X 1h', stepsOf(t), H, '1h', t.length - 1)).not.toThrow();
     expect(loaderSays(t, H)).toEqual({ problems: [], gaps: 30 });
+  });
+
+  it('inferred timeframe (no file or flag names one): a finer step every step is a multiple of, if a tenth of the steps; a stray one is not', () => {
+    const every3rd = Float64Array.from(Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 1), (i) => i * H);
+    expect(inferTimeframe(every3rd)).toBe('1h');
+    // only 3h steps: a 3h series
+    expect(inferTimeframe(Float64Array.from({ length: 30 }, (_, i) => 3 * i * H))).toBe('3h');
+    // a 1h series with one row half an hour off: two 30m steps in 60, too rare to be the timeframe
+    const stray = Float64Array.from([...Array.from({ length: 60 }, (_, i) => i * H), 30.5 * H].sort((a, b) => a - b));
+    expect(inferTimeframe(stray)).toBe('1h');
+    // a finer step: a tenth of the steps (6 of 57) and a divisor of every step wins; not a divisor (1.5h of 3h... 2h) or
+    // fewer than a tenth (4 of 54), the most common step stays
+    expect(seriesStep(new Map([[2 * H, 50], [H, 6], [3 * H, 1]]))).toBe(H);
+    expect(seriesStep(new Map([[2 * H, 50], [1.5 * H, 6], [3 * H, 1]]))).toBe(2 * H);
+    expect(seriesStep(new Map([[2 * H, 50], [H, 4]]))).toBe(2 * H);
+    expect(seriesStep(new Map())).toBe(0);
   });
 
   it('finer or coarser candles than the timeframe are said once, by both, a stray step aside', () => {

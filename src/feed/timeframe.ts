@@ -55,6 +55,26 @@ export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0):
 }
 
 /**
+ * The timeframe a series' steps show when no file or flag names one: its most common step, unless
+ * every step is a multiple of a finer step that makes at least a tenth of them — then the finest
+ * such step, the series being that timeframe with gaps (a 1h series missing every third bar has
+ * as many 2h steps as 1h ones, or more; a stray finer step, a duplicate half a bar off, is too rare
+ * to count). 0 when there are no steps.
+ */
+export function seriesStep(counts: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const c of counts.values()) total += c;
+  let step = mostCommonStep(counts).step;
+  for (const [d, c] of counts) {
+    if (!(d > 0 && d < step && c * 10 >= total)) continue;
+    let fits = true;
+    for (const x of counts.keys()) if (x % d !== 0) fits = false;
+    if (fits) step = d;
+  }
+  return step;
+}
+
+/**
  * The step a series' spacing shows instead of `tf` (the timeframe its file or flag names), or null
  * when it fits `tf`, gaps aside: its most common step, when that is not `tf` and can be the series'
  * own timeframe: finer than `tf` (30m candles behind 1h), or coarser with no step finer than it (2h

@@ -5,7 +5,7 @@
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingInput } from '../../errors.js';
-import { fmtStep, mostCommonStep } from '../timeframe.js';
+import { fmtStep, seriesStep } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
 /** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
@@ -54,7 +54,7 @@ export function epochMs(v: number): number {
 
 export const isNumeric = (s: string | undefined): boolean => s !== undefined && DECIMAL_TEXT.test(s.trim());
 
-/** The timeframe of a candle series from its most common step ('1h'); null with fewer than 2 rows. */
+/** The timeframe of a candle series from its steps ('1h', feed/timeframe.ts seriesStep); null with fewer than 2 rows. */
 export function inferTimeframe(time: Float64Array): string | null {
   if (time.length < 2) return null;
   const sorted = Float64Array.from(time).sort();
@@ -63,7 +63,7 @@ export function inferTimeframe(time: Float64Array): string | null {
     const d = sorted[i]! - sorted[i - 1]!;
     if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
-  const best = mostCommonStep(counts).step;
+  const best = seriesStep(counts);
   return best > 0 ? fmtStep(best) : null;
 }
 

@@ -226,7 +226,8 @@ describe('failure isolation', () => {
       expect(x.bars).toBeGreaterThanOrEqual(1000);
       expect(x.bars).toBeLessThan(1500);
     }
-    for (const x of by('fixture-hangs')) expect(x).toMatchObject({ status: 'errored', error: expect.stringMatching(/^timeout: the run passed its 4000 ms limit/) });
+    // where it hung: the bar (as the strategy counts it, ctx.bar) and its time
+    for (const x of by('fixture-hangs')) expect(x).toMatchObject({ status: 'errored', error: expect.stringMatching(/^timeout: the run passed its 4000 ms limit at bar 10 \(ctx\.bar; its open \d{4}-\d\d-\d\dT\d\d:00:00\.000Z\) and was stopped$/) });
     for (const x of by('fixture-dies')) expect(x).toMatchObject({ status: 'errored', error: 'worker died (exit code 9)' });
     expect(r.stderr).toMatch(/6 runs failed:/);
     const man = JSON.parse(read(join(dir, 'fail', 'manifest.json'))) as RunManifest;

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
-import { LookAheadError, type StrategyContext } from '../src/strategy/types.js';
+import { LookAheadError, type StrategyContext, type StrategyModule } from '../src/strategy/types.js';
+import { z } from 'zod';
 import { flat, HOUR, makeData, run, scripted, setupOf, T0, zeroFeeVenue, type Bar } from './engine-fixtures.js';
 
 type FillEv = { type: 'fill'; qty: number; price: number; mode: string };
@@ -417,5 +418,30 @@ describe('a context kept after its replay', () => {
     expect([c.close(0), c.data[0]!.close.ago(0), c.data[0]!.close.length, c.time, c.data[0]!.funding.count]).toEqual([NaN, NaN, 0, NaN, 0]);
     expect(() => c.data[0]!.close.at(5)).toThrow(LookAheadError);
     expect([c.account.equity, c.account.available, c.position(0).unrealizedPnl, c.position(0).notional]).toEqual([NaN, NaN, NaN, NaN]);
+  });
+});
+
+describe('ReplayParams.position (what a timed-out run\'s message names)', () => {
+  it('is −1 while create() runs, then each bar\'s ctx.bar and its open time while the bar is stepped', () => {
+    const position = new Float64Array(new SharedArrayBuffer(16));
+    const seen: number[][] = [];
+    const strat: StrategyModule = {
+      name: 'where',
+      description: 'records the position slot',
+      params: z.object({}),
+      symbols: () => ['BTCUSDT'],
+      create: () => {
+        seen.push([position[0]!, position[1]!]);
+        return {
+          onBar(ctx) {
+            seen.push([position[0]!, position[1]!, ctx.bar]);
+          },
+        };
+      },
+    };
+    const data = makeData({ BTCUSDT: { bars: flat(100, 6) } });
+    replay({ data, symbols: data.symbols, strategy: strat, params: {}, venue: zeroFeeVenue(), setups: [SETUPS.isolated], initialCapital: '1000', leverage: 2, execution: DEFAULT_EXECUTION, fromIndex: 2, position });
+    expect(seen[0]).toEqual([-1, NaN]);
+    expect(seen.slice(1)).toEqual([0, 1, 2, 3].map((k) => [k, T0 + (k + 2) * HOUR, k]));
   });
 });

@@ -201,14 +201,19 @@ class SetupRunner extends IntrabarRunner {
  * object from call to call, stays out of it (in one function the loop's optimized code was thrown
  * away at the next call's set-up and compiled again, every pass of a sweep).
  */
-function runBars(market: Market, runners: SetupRunner[], from: number, to: number, onProgress: ((bars: number) => void) | undefined): void {
+function runBars(market: Market, runners: SetupRunner[], from: number, to: number, onProgress: ((bars: number) => void) | undefined, position: Float64Array | undefined): void {
   const bars = to - from;
+  const time = market.time;
   const nr = runners.length;
   let alive = 0;
   for (let j = 0; j < nr; j++) if (!runners[j]!.dead) alive++;
   for (let i = from; i < to; i++) {
     const k = i - from;
     let j = -1;
+    if (position !== undefined) {
+      position[0] = k;
+      position[1] = time[i]!;
+    }
     try {
       market.advance(i);
       for (j = 0; j < nr; j++) {
@@ -290,6 +295,10 @@ export function replay(p: ReplayParams): ReplayOutput {
   // params (sizes 10, 100, 1000 under isolated, cross, mixed), a difference that is not the margin mode's
   const params: unknown[] = [];
   for (let j = 0; j < p.setups.length; j++) params[j] = paramsCopy(p.params);
+  if (p.position !== undefined) {
+    p.position[0] = -1;
+    p.position[1] = NaN;
+  }
   const strats: Strategy[] = [];
   for (let j = 0; j < p.setups.length; j++) {
     const st: unknown = p.strategy.create(params[j] as typeof p.params);
@@ -323,7 +332,7 @@ export function replay(p: ReplayParams): ReplayOutput {
   let setups: SetupOutput[];
   try {
     for (let j = 0; j < runners.length; j++) runners[j]!.start();
-    runBars(market, runners, from, to, p.onProgress);
+    runBars(market, runners, from, to, p.onProgress, p.position);
     try {
       setups = [];
       for (let j = 0; j < runners.length; j++) setups[j] = runners[j]!.output(bars);

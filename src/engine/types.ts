@@ -144,6 +144,12 @@ export interface ReplayParams {
   toIndex?: number;
   /** called about every 65,536 bars with bars done; may throw to abort */
   onProgress?: (barsDone: number) => void;
+  /**
+   * where the replay is, for a watchdog on another thread (a Float64Array over a SharedArrayBuffer;
+   * plain stores): [0] the replayed bar being stepped (−1 while create() and onStart run), [1] that
+   * bar's time (ms UTC; NaN before the first bar). A timed-out run's message names its bar by it.
+   */
+  position?: Float64Array;
   /** (added by the engine) account constructor (default: createAccount from src/account) */
   accountFactory?: AccountFactory;
   /**

@@ -13,6 +13,7 @@ import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
 import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerBatch, type WorkerInit, type WorkerTask } from './worker.js';
 import { thrownText } from '../util/excerpt.js';
+import { isoTime } from '../feed/timeframe.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -71,6 +72,14 @@ export const BATCH_MAX = 16;
 
 class TimeoutReason extends Error {}
 
+/** where a lane's pass is, for the timeout's message: ' at bar 1234 (ctx.bar; its open 2025-03-04T10:00:00.000Z)', ' in create() or onStart …', or '' */
+function whereText(where: Float64Array, lane: number): string {
+  const bar = where[2 * lane]!;
+  if (!(bar === bar)) return '';
+  if (bar < 0) return ' in create() or onStart, before the first bar';
+  return ` at bar ${bar} (ctx.bar; its open ${isoTime(where[2 * lane + 1]!)})`;
+}
+
 function describe(err: unknown): string {
   const e = err instanceof Error ? err : new Error(thrownText(err));
   const exited = /worker exited with code:?\s*(-?\d+)/.exec(e.message);
@@ -86,8 +95,10 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   if (tasks.length === 0 || opts.signal?.aborted) return { interrupted: !!opts.signal?.aborted, workersUsed: 0, messages: 0 };
   const startedBuf = new SharedArrayBuffer(4 * workers);
   const started = new Int32Array(startedBuf);
+  const whereBuf = new SharedArrayBuffer(16 * workers);
+  const where = new Float64Array(whereBuf);
   const init: WorkerInit = {
-    datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf,
+    datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf, where: whereBuf,
     ...(opts.scenarios && Object.keys(opts.scenarios).length > 0 ? { scenarios: opts.scenarios } : {}),
   };
   const pool = new Piscina<WorkerTask | WorkerBatch | WarmupTask, SerializedResult[]>({
@@ -174,6 +185,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     // the timeout runs from the moment the worker starts the pass (modules loaded), so the start-up
     // of a replacement worker never counts; a worker that does not start at all is stopped too
     Atomics.store(started, lane, 0);
+    where[2 * lane] = NaN;
     const submitted = Date.now();
     let startedAt = 0;
     let seen = 0;
@@ -187,7 +199,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         startedAt = now;
       }
       if (startedAt !== 0 && now - startedAt > opts.timeoutMs) {
-        ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit and was stopped`));
+        ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit${whereText(where, lane)} and was stopped`));
       } else if (startedAt === 0 && now - submitted > startLimit) {
         ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));
       }

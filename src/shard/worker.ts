@@ -28,6 +28,8 @@ export interface WorkerInit {
   progress: SharedArrayBuffer;
   /** SharedArrayBuffer of one Int32 per lane: the passes of the lane's message started so far (each start restarts the timeout) */
   started: SharedArrayBuffer;
+  /** SharedArrayBuffer of two Float64 per lane: where the lane's pass is (ReplayParams.position: bar, its time), for the timeout's message */
+  where: SharedArrayBuffer;
   /** stress scenario definitions by id (src/stress); absent or empty without stress runs */
   scenarios?: Record<string, Scenario>;
 }
@@ -74,6 +76,7 @@ let guard: RealmGuard | null = null;
 const tainted = new Map<string, string>();
 const progress = init ? new BigInt64Array(init.progress) : null;
 const startedFlags = init ? new Int32Array(init.started) : null;
+const whereOf = (lane: number): Float64Array | undefined => (init ? new Float64Array(init.where, 16 * lane, 2) : undefined);
 const strategyCache = new Map<string, StrategyModule>();
 /** the worker's reusable series buffers (src/engine/market.ts SeriesPool), made on the first task */
 let seriesPool: import('../engine/market.js').SeriesPool | null = null;
@@ -217,6 +220,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     leverage: first.leverage,
     execution: first.execution as unknown as ExecutionOptions,
     seriesPool,
+    position: whereOf(task.lane),
     onProgress: (done: number) => {
       if (progress) Atomics.add(progress, 0, BigInt(done - reported));
       reported = done;

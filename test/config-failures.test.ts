@@ -96,6 +96,22 @@ describe('config code that misbehaves', () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/^marginlab: bad\.config\.ts: invalid config \(2 problems\)\n {2}data\.timeframe: expected a timeframe: a number and a unit .*\n {2}initialCapital: expected a positive decimal/);
   });
+
+  it('a config outside the working folder is named one way by every message: its absolute path (schema errors said ../p/c.ts, plan-time ones the absolute path)', async () => {
+    mkdirSync(join(dir, 'elsewhere', 'cwd'), { recursive: true });
+    writeConfig(join(dir, 'elsewhere'), 'schema.config.ts', { name: 'x', data: { path: '../data', timeframe: '7x' }, strategies: ['sma-cross'] });
+    writeConfig(join(dir, 'elsewhere'), 'plan.config.ts', { name: 'x', data: { path: './nope' }, strategies: ['sma-cross'] });
+    const cwd = join(dir, 'elsewhere', 'cwd');
+    const schema = await runCli(['run', '-c', '../schema.config.ts', '--out', 'o'], cwd);
+    expect(schema.code).toBe(78);
+    expect(schema.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'elsewhere', 'schema.config.ts').replace(/[.\\/]/g, '\\$&')}: invalid config \\(1 problem\\)`));
+    const plan = await runCli(['run', '-c', '../plan.config.ts', '--out', 'o'], cwd);
+    expect(plan.code).toBe(66);
+    expect(plan.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'elsewhere', 'plan.config.ts').replace(/[.\\/]/g, '\\$&')}: data\\.path: dataset folder`));
+    // inside the working folder: relative, however it was given
+    const inside = await runCli(['run', '-c', `${join(dir, 'elsewhere', 'schema.config.ts')}`, '--out', 'o'], join(dir, 'elsewhere'));
+    expect(inside.stderr).toMatch(/^marginlab: schema\.config\.ts: invalid config/);
+  });
 });
 
 describe('syntax errors in user code', () => {

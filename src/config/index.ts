@@ -17,7 +17,7 @@ import { jsonFault } from '../util/json-text.js';
 import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
-import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
+import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
@@ -735,9 +735,12 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
 /** Load, validate and resolve a config file. */
 export async function loadConfig(path: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
   const abs = resolve(path);
-  const { input } = await importConfigBox(abs, path);
+  // named as every later message names it (shard/run.ts configNameOf): relative to the working folder
+  // when inside it, else absolute (`../p/c.ts` was named so here and by its absolute path at plan time)
+  const shown = shownPath(abs);
+  const { input } = await importConfigBox(abs, shown);
   const baseDir = dirname(abs);
-  const config = await resolveConfig(input, { configDir: baseDir, overrides, source: path });
+  const config = await resolveConfig(input, { configDir: baseDir, overrides, source: shown });
   return { config, path: abs, baseDir, overrides };
 }
 

@@ -411,13 +411,16 @@ describe('a context kept after its replay', () => {
     const data = makeData({ BTCUSDT: { bars: [...flat(100, 3), ...flat(150, 3)] } });
     run(
       data,
-      scripted({ 0: (c) => void ((kept = c), c.buy(0, 1)) }, ['BTCUSDT']),
+      scripted({ 0: (c) => void ((kept = c), c.buy(0, 1), c.buy(0, 1, { type: 'limit', price: 1 })) }, ['BTCUSDT']),
       { setups: ISO },
     );
     const c = kept! as StrategyContext;
     expect([c.close(0), c.data[0]!.close.ago(0), c.data[0]!.close.length, c.time, c.data[0]!.funding.count]).toEqual([NaN, NaN, 0, NaN, 0]);
     expect(() => c.data[0]!.close.at(5)).toThrow(LookAheadError);
     expect([c.account.equity, c.account.available, c.position(0).unrealizedPnl, c.position(0).notional]).toEqual([NaN, NaN, NaN, NaN]);
+    // nor how it ended: its final position (long 1 here), entry, mode, leverage, liquidation price, resting orders
+    const p = c.position(0);
+    expect([p.qty, p.entryPrice, p.mode, p.leverage, p.liquidationPrice, c.openOrders().length]).toEqual([NaN, NaN, null, NaN, NaN, 0]);
   });
 });
 

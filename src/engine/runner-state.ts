@@ -240,17 +240,19 @@ export abstract class RunnerState implements ContextHost {
 
   // ---- ContextHost -------------------------------------------------------------------------
 
+  // (after retire() the position, its entry, mode and leverage are not shown either: the replay's
+  // final position would tell a later run of the worker how this one ended)
   positionQty(s: number): number {
-    return this.acct.positionQty(s);
+    return this.retiredMarks === null ? this.acct.positionQty(s) : NaN;
   }
   entryPrice(s: number): number {
-    return this.acct.entryPrice(s);
+    return this.retiredMarks === null ? this.acct.entryPrice(s) : NaN;
   }
   positionMode(s: number): ModeId | null {
-    return this.acct.positionMode(s);
+    return this.retiredMarks === null ? this.acct.positionMode(s) : null;
   }
   leverage(s: number): number {
-    return this.acct.leverage(s);
+    return this.retiredMarks === null ? this.acct.leverage(s) : NaN;
   }
   /** marks at the close of the bar the strategy sees (inside a bar: the previous close); none once retired */
   protected visibleMarks(): Float64Array {
@@ -277,6 +279,7 @@ export abstract class RunnerState implements ContextHost {
     return this.visibleMarks()[s]!;
   }
   liquidationPrice(s: number): number {
+    if (this.retiredMarks !== null) return NaN;
     const pools = this.acct.pools();
     for (let j = 0; j < pools.length; j++) {
       const p = pools[j]!;
@@ -438,6 +441,7 @@ export abstract class RunnerState implements ContextHost {
     if (this.orders.length) this.dropOrders((o) => o.symbol === s && o.type === 'market');
   }
   openOrders(s: number): OpenOrder[] {
+    if (this.retiredMarks !== null) return [];
     return this.orders
       .filter((o) => !o.dead && (s < 0 || o.symbol === s))
       .map((o) => ({

@@ -121,6 +121,119 @@ describe('participation: the carried rest of a close-position order is still a c
   });
 });
 
+describe('participation: a rejected slice ends its order (the rest is not carried)', () => {
+  // AUSDT, volume 40 a bar, maxFraction 0.1: at most 4 a bar. docs/engine.md: an order the engine
+  // cannot execute is a rejection, and a close-position order that meets a flat position is
+  // "rejected whole, not sliced". The rest of any other order was carried before its slice was
+  // tried, so a rejected slice left the rest queued: it was rejected again at every later open
+  // (one rejection per slice of one order) and, once a position allowed it, filled — a reduce-only
+  // sell placed while flat sold part of a long opened two bars later.
+  const partRun = (script: Record<number, (ctx: StrategyContext) => void>, capital = '10000') => {
+    const b = Array.from({ length: 8 }, () => [100, 100, 100, 100] as Bar);
+    const s = setupOf(
+      run(makeData({ AUSDT: { bars: b, volume: 40 } }), scripted(script, ['AUSDT']), {
+        setups: [SETUPS.isolated],
+        capital,
+        leverage: 1,
+        execution: { participation: { maxFraction: 0.1 } },
+      }),
+      'isolated',
+    );
+    const fills = s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number; time: number }[];
+    return { fills: fills.map((f) => [(f.time - T0) / HOUR, f.qty, f.positionQty]), rejections: s.rejections };
+  };
+
+  it('a reduce-only order that meets a flat position is rejected once and never fills later', () => {
+    // bar 0: reduce-only sell 10 while flat (rejected at bar 1's open); bar 1: buy 10 (4, 4, 2 at bars 2–4)
+    const r = partRun({ 0: (ctx) => ctx.sell(0, 10, { reduceOnly: true }), 1: (ctx) => ctx.buy(0, 10) });
+    expect(r.fills).toEqual([[2, 4, 4], [3, 4, 8], [4, 2, 10]]);
+    expect(r.rejections).toEqual({ reduceOnlyViolation: 1 });
+  });
+
+  it('a reduce-only order larger than the position is shrunk to it before it is sliced (no rest past the close)', () => {
+    // docs/margin.md: a reduce-only order larger than the position is shrunk to a close. Sliced at
+    // its own size (30) it carried a rest of 18 past the close, rejected at the next open.
+    const r = capped(9, {}, (ctx) => ctx.sell(0, 30, { reduceOnly: true }));
+    expect(r.fills).toEqual([[4, 4], [4, 8], [2, 10], [-4, 6], [-4, 2], [-2, 0]]);
+    expect(r.rejections).toEqual({});
+  });
+
+  it('a bar whose cap is below one step leaves a reduce-only order as it is (not shrunk to the position then)', () => {
+    // long 10 (4, 4, 2 at bars 1–3); at bar 3 a reduce-only sell 30; bar 4 trades no volume (cap 0)
+    // while a buy stop inside it adds 5: the order, untouched at bar 4, closes all 15 from bar 5
+    const b = Array.from({ length: 10 }, (_, i) => (i === 4 ? [100, 103, 100, 102] : [100, 100, 100, 100]) as Bar);
+    const data = makeData({ AUSDT: { bars: b, volume: 40 } });
+    data.columns[0]!.volume[4] = 0;
+    const strat = scripted({ 0: (ctx) => ctx.buy(0, 10), 3: (ctx) => { ctx.sell(0, 30, { reduceOnly: true }); ctx.order({ symbol: 0, qty: 5, type: 'stop', price: 102 }); } }, ['AUSDT']);
+    const s = setupOf(run(data, strat, { setups: [SETUPS.isolated], execution: { participation: { maxFraction: 0.1 } } }), 'isolated');
+    const fills = (s.events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[]).map((f) => [f.qty, f.positionQty]);
+    expect(fills).toEqual([[4, 4], [4, 8], [2, 10], [5, 15], [-4, 11], [-4, 7], [-4, 3], [-3, 0]]);
+    expect(s.rejections).toEqual({});
+  });
+
+  it('an order whose slice the margin check refuses is rejected once, not once per slice', () => {
+    // 1000 at 1x: a buy of 20 fills 4, 4 (800 of margin); the third slice (400) is refused
+    const r = partRun({ 0: (ctx) => ctx.buy(0, 20) }, '1000');
+    expect(r.fills).toEqual([[1, 4, 4], [2, 4, 8]]);
+    expect(r.rejections).toEqual({ insufficientMargin: 1 });
+  });
+});
+
+describe('a marketable limit takes liquidity at the open like a market order: slippage, capped at its price', () => {
+  // A limit marketable against the close it was placed at fills at the next open as taker. It filled
+  // at the bare open while a market order at the same open paid `slippageBps`, so a buy limit at
+  // twice the price was a market order without slippage. On an exchange a marketable limit crosses
+  // the book as a market order does, up to its limit price: open ± slippage, never past its price.
+  const fillAt = (place: (ctx: StrategyContext) => void) => {
+    const strat = scripted({ 0: place }, ['BTCUSDT']);
+    const s = setupOf(run(makeData({ BTCUSDT: { bars: Array.from({ length: 3 }, () => [100, 100, 100, 100] as Bar) } }), strat, { setups: [SETUPS.isolated], execution: { slippageBps: 10 } }), 'isolated');
+    return (s.events.filter((e) => e.type === 'fill') as { price: number; time: number }[]).map((f) => [(f.time - T0) / HOUR, f.price]);
+  };
+
+  it('a buy limit far above the open pays the slippage of a market order', () => {
+    expect(fillAt((ctx) => ctx.buy(0, 1))).toEqual([[1, 100 * 1.001]]);
+    expect(fillAt((ctx) => ctx.buy(0, 1, { type: 'limit', price: 200 }))).toEqual([[1, 100 * 1.001]]);
+    expect(fillAt((ctx) => ctx.sell(0, 1, { type: 'limit', price: 50 }))).toEqual([[1, 100 * 0.999]]);
+  });
+
+  it('a limit between the open and the slipped open fills at its own price', () => {
+    expect(fillAt((ctx) => ctx.buy(0, 1, { type: 'limit', price: 100.05 }))).toEqual([[1, 100.05]]);
+    expect(fillAt((ctx) => ctx.sell(0, 1, { type: 'limit', price: 99.95 }))).toEqual([[1, 99.95]]);
+  });
+});
+
+describe('a resting reduce-only limit expires when its position closes', () => {
+  // Binance (dev.binance.vision "Futures LIMIT order got expired, what could be the reason?", a
+  // Binance answer): "The reduceOnly open order is expired due to current position has been
+  // closed", while a reduce-only stop / take-profit stays and expires only if it triggers with no
+  // position to reduce. The engine kept the limit, which then sold part of the next long.
+  const bars: Bar[] = [[100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 88, 92], [95, 95, 95, 95], [95, 95, 95, 95], [100, 112, 100, 111], [111, 111, 111, 111]];
+  const strat = (stopType: 'limit' | 'takeProfit') =>
+    scripted(
+      {
+        0: (ctx) => ctx.buy(0, 1),
+        1: (ctx) => {
+          ctx.sell(0, 1, { type: stopType, price: 110, reduceOnly: true });
+          ctx.closePosition(0, { type: 'stop', price: 90 });
+        },
+        3: (ctx) => ctx.buy(0, 1),
+      },
+      ['AUSDT'],
+    );
+  const fillsOf = (stopType: 'limit' | 'takeProfit') => {
+    const s = setupOf(run(makeData({ AUSDT: { bars } }), strat(stopType), { setups: [SETUPS.cross] }), 'cross');
+    return (s.events.filter((e) => e.type === 'fill') as { qty: number; price: number; positionQty: number }[]).map((f) => [f.qty, f.price, f.positionQty]);
+  };
+
+  it('the limit is gone after the stop closes the position: the next long keeps its size', () => {
+    expect(fillsOf('limit')).toEqual([[1, 100, 1], [-1, 90, 0], [1, 95, 1]]);
+  });
+
+  it('a reduce-only take-profit stays (Binance keeps conditional reduce-only orders) and reduces the next long', () => {
+    expect(fillsOf('takeProfit')).toEqual([[1, 100, 1], [-1, 90, 0], [1, 95, 1], [-1, 110, 0]]);
+  });
+});
+
 describe('nearest-first: ties go high first, in the data\'s decimals', () => {
   // Open 100.13, high 100.26, low 100.00: both extremes 0.13 away, a tie (docs/engine.md: ties
   // high first). In doubles 100.26 − 100.13 = 0.13000000000000966 > 100.13 − 100.00 =

@@ -239,21 +239,26 @@ export abstract class IntrabarRunner extends RunnerState {
       const closePosition = o.closePosition;
       const reduceOnly = o.reduceOnly;
       const remaining = this.participationRemainder(o, i);
+      let rest: PendingOrder | null = null;
       if (remaining !== 0) {
         // carry the rest to the next bar's open: the order stays in its place in the queue with
         // the rest and its own flags, and the slice filled now (an explicit reduce-only quantity
         // for a close-position or reduce-only order) executes as a copy; a close-position rest
-        // still closes whatever the position is then, and dies with the position
+        // still closes whatever the position is then, and dies with the position. The rest is
+        // queued before the slice executes, so the slice's onFill sees it (openOrders, cancel)
         const slice = { ...o, dead: true };
         o.qty = remaining;
         o.closePosition = closePosition;
         o.reduceOnly = reduceOnly;
         o.activeFrom = i + 1;
+        rest = o;
         o = slice;
       } else {
         this.retireOrder(o);
       }
-      if (o.qty !== 0) this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0);
+      // a slice that is rejected (or cancelled by a liquidation) ends its order: the rest is not
+      // carried, so one order is rejected once and never fills after its rejection
+      if (o.qty !== 0 && !this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0) && rest !== null) this.retireOrder(rest);
     }
     if (mq.length) {
       let w = 0;
@@ -357,8 +362,12 @@ export abstract class IntrabarRunner extends RunnerState {
         // at or beyond the level: the level, or the price at τ when it gapped past it
         const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
         if (o.type === 'limit') {
-          if (o.marketable && tau === 0 && o.activeFrom === i) this.execute(o, p, 'taker', tau);
-          else this.execute(o, o.price, 'maker', tau);
+          if (o.marketable && tau === 0 && o.activeFrom === i) {
+            // a marketable limit takes liquidity as a market order does: the open ± slippage, but
+            // never past its own price (it was at or better than the open, so the cap is ≥ the open)
+            const px = o.qty > 0 ? p * (1 + slip) : p * (1 - slip);
+            this.execute(o, o.qty > 0 ? (px < o.price ? px : o.price) : px > o.price ? px : o.price, 'taker', tau);
+          } else this.execute(o, o.price, 'maker', tau);
         } else {
           this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker', tau);
         }
@@ -403,16 +412,17 @@ export abstract class IntrabarRunner extends RunnerState {
     if (!part) return 0;
     // a close-position order that execute() refuses (flat, or the position now on the order's side)
     // is not sliced: sliced, it would trade as a reduce-only order of the position's opposite side
-    if (o.closePosition) {
-      const pos = this.acct.positionQty(o.symbol);
-      if (pos === 0 || pos > 0 === o.qty > 0) return 0;
-    }
+    // (nor is a reduce-only order that execute() refuses: flat, or the position on its side)
+    const pos = this.acct.positionQty(o.symbol);
+    if ((o.closePosition || o.reduceOnly) && (pos === 0 || pos > 0 === o.qty > 0)) return 0;
     const vol = this.m.cols[o.symbol]!.volume[i]!;
     const g = this.m.grids[o.symbol]!;
     // on the quantity grid: the cap rounds down; a cap below one step fills nothing this bar
     const capLots = g.lots(part.maxFraction * (vol === vol ? vol : 0), 'down');
-    const wantLots = g.lots(o.closePosition ? this.acct.positionQty(o.symbol) : o.qty, 'nearest');
-    const want = Math.abs(wantLots);
+    // a reduce-only order larger than the position is shrunk to a close (docs/margin.md) before it
+    // is sliced: sliced at its own size it left a rest past the close, rejected at the next open.
+    // A bar whose cap is below one step fills nothing and leaves the order as it is.
+    const want = Math.abs(g.lots(o.closePosition ? pos : o.reduceOnly && capLots > 0 && Math.abs(o.qty) > Math.abs(pos) ? -pos : o.qty, 'nearest'));
     if (want <= capLots) return 0;
     const rest = g.qty(want - capLots);
     if (o.closePosition || o.reduceOnly) {
@@ -458,27 +468,28 @@ export abstract class IntrabarRunner extends RunnerState {
     return true;
   }
 
-  protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): void {
+  /** fills `o` at `price`; false when it did not fill (rejected, or its pool liquidated first) */
+  protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
     const s = o.symbol;
     const acct = this.acct;
-    if (this.liquidatedBeforeFill(s, price, tau)) return;
+    if (this.liquidatedBeforeFill(s, price, tau)) return false;
     const pos = acct.positionQty(s);
     let qty = o.qty;
     const sym = this.ctx.symbols[s];
     if (o.closePosition) {
       if (pos === 0) {
         this.reject(s, 'noPosition', `closePosition order #${o.id} on ${sym}: no open position`);
-        return;
+        return false;
       }
       if (pos > 0 === qty > 0) {
         this.reject(s, 'reduceOnlyViolation', `closePosition order #${o.id} on ${sym}: the position is now on the order's side`);
-        return;
+        return false;
       }
       qty = -pos;
     } else if (o.reduceOnly) {
       if (pos === 0 || pos > 0 === qty > 0) {
         this.reject(s, 'reduceOnlyViolation', `reduce-only order #${o.id} on ${sym} would ${pos === 0 ? 'open' : 'increase'} a position`);
-        return;
+        return false;
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
@@ -501,10 +512,12 @@ export abstract class IntrabarRunner extends RunnerState {
     );
     this.dirty = true;
     this.changed = true;
-    if (!r.ok) return;
+    if (!r.ok) return false;
     if (r.positionQty === 0) {
-      // protective close-position orders die with the position
-      if (this.orders.length) this.dropOrders((x) => x.symbol === s && x.closePosition);
+      // protective close-position orders die with the position, and so do resting reduce-only
+      // limits (Binance expires them when the position closes; reduce-only stops and take-profits
+      // stay and are refused only if they trigger with nothing to reduce)
+      if (this.orders.length) this.dropOrders((x) => x.symbol === s && (x.closePosition || (x.reduceOnly && x.type === 'limit')));
     }
     const st = this.strat;
     if (st.onFill) {
@@ -523,6 +536,7 @@ export abstract class IntrabarRunner extends RunnerState {
       };
       this.call('onFill', () => checkSync(st.onFill!(info, this.ctx), 'onFill'));
     }
+    return true;
   }
 
   protected liquidate(pool: MarginPool, prices: Float64Array, trigger: Float64Array = prices): void {

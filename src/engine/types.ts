@@ -115,7 +115,7 @@ import type { StrategyModule } from '../strategy/types.js';
 
 /** Fill, slippage and intrabar options (part of RunSpec.execution). */
 export interface ExecutionOptions {
-  /** market/stop fills move against the order by this many basis points */
+  /** market, stop and take-profit fills move against the order by this many basis points (a marketable limit's fill at the open too, up to its price) */
   slippageBps: number;
   /** optional volume participation: a market order fills at most maxFraction × bar volume; the rest is rejected or carried (engine docs) */
   participation?: { maxFraction: number } | null;

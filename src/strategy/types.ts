@@ -99,11 +99,13 @@ export interface AccountView {
 
 /**
  * market: next bar's open (± slippage, taker). limit: rests; fills at its price (maker) when the
- * path reaches it, or at the next open (taker) if it was marketable when placed. stop: a
+ * path reaches it, or at the next open (taker: ± slippage, never past its price) if it was
+ * marketable when placed. stop: a
  * stop-market that triggers when the trade price moves through `price` against the current
  * price (buy stop above, sell stop below); fills at the trigger, or at the open on a gap
  * (± slippage, taker). takeProfit: a market order triggered in the favourable direction
- * (buy below, sell above).
+ * (buy below, sell above). A stop or take-profit placed already past its trigger fills at the next
+ * open when that open is still past it (Binance would refuse it, error −2021).
  */
 export type OrderType = 'market' | 'limit' | 'stop' | 'takeProfit';
 
@@ -111,7 +113,7 @@ export interface OrderOptions {
   type?: OrderType;
   /** limit price or trigger price (required except for market orders) */
   price?: number;
-  /** may only reduce the position (clipped to it; rejected when it would open or flip) */
+  /** may only reduce the position (clipped to it; rejected when it would open or flip); a resting reduce-only limit expires when the position closes */
   reduceOnly?: boolean;
   /**
    * closes the whole position at execution time; `qty` is ignored (any value, sign or 0). The side is

@@ -15,6 +15,7 @@
  * fill; setLeverage and transferMargin with their rejections; single-symbol liquidation (at the open
  * when gapped, on the path at the liquidation price, and before a fill past the threshold).
  */
+import { rng } from './fixtures/report/fixture.js';
 import { z } from 'zod';
 import type { StrategyContext, StrategyModule } from '../src/strategy/types.js';
 
@@ -346,18 +347,6 @@ function openOrdersText(os: { type: string; qty: number; price: number; reduceOn
   return JSON.stringify(os.map((x) => [x.type, x.closePosition ? 'C' : +x.qty.toFixed(3), Number.isNaN(x.price) ? null : x.price, x.reduceOnly, x.closePosition]));
 }
 
-/** xorshift32: the cases are a pure function of the seed */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 /**
  * A random case: 6–13 bars around 100 in tenths (gaps, open = high / low, equal distances, missing

@@ -92,6 +92,28 @@ describe('account on the quantity grid', () => {
     expect(a.trade({ symbol: 1, qty: 0.0004, price: 30000, liquidity: 'taker', time: 3 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
   });
 
+  it('an order or a position beyond 2^53 steps is refused invalidQuantity: no step is lost from the position', () => {
+    // step 1e-8, 1e12 base units = 1e20 steps: one step more was lost (1e20 + 1 = 1e20 in a double),
+    // so buy 1e12, buy 1e-8, sell 1e12 ended flat with the 1e-8 bought gone and realised PnL −0.00000001
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.001, maxLeverage: 125 }] } });
+    const a = createAccount({ venue, symbols: ['AUSDT'], initialDeposit: '1000000000000000', defaultMode: 'cross', leverage: 1, asOfMs: T2025, lotSizes: [{ step: 1e-8, minQty: 1e-8, tick: NaN, source: 'test' }] });
+    const big = a.trade({ symbol: 0, qty: 1e12, price: 1, liquidity: 'taker', time: 1 });
+    expect(big).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(big.ok === false && big.message).toMatch(/more than 2\^53 quantity steps of 1e-8/);
+    // the largest position that fits, then one step more
+    const max = Number.MAX_SAFE_INTEGER / 1e8;
+    expect(a.trade({ symbol: 0, qty: max, price: 1, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true, positionQty: max });
+    expect(a.trade({ symbol: 0, qty: 1e-8, price: 1, liquidity: 'taker', time: 3 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    // a reduce-only order larger than that is shrunk to the position (Binance) and closes it
+    expect(a.trade({ symbol: 0, qty: -1e12, price: 1, liquidity: 'taker', time: 4, reduceOnly: true })).toMatchObject({ ok: true, positionQty: 0 });
+    expect(a.books()).toMatchObject({ realizedPnl: '0', wallet: '1000000000000000' });
+    // a flip is held to the same bound on the position it leaves
+    a.trade({ symbol: 0, qty: max, price: 1, liquidity: 'taker', time: 5 });
+    expect(a.trade({ symbol: 0, qty: -2 * max - 1e-8, price: 1, liquidity: 'taker', time: 6 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(a.positionQty(0)).toBe(max);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
   it('property: after every trade of random float quantities |qty| is 0 or a whole number of steps ≥ one step', () => {
     fc.assert(
       fc.property(

@@ -35,6 +35,11 @@ export interface LotSizeInput {
 export const DEFAULT_STEP_VALUE = 0.1;
 const MIN_STEP = 1e-8;
 const MAX_STEP = 1000;
+/**
+ * the most steps an order or a position can count: lots are integers held in doubles, exact (and
+ * their sums exact) up to 2^53 − 1; beyond, a lot added to a position is lost
+ */
+export const MAX_LOTS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Binance USDⓈ-M futures filters (exchangeInfo, 2024–2025): [stepSize, minQty, tickSize].

@@ -10,7 +10,7 @@ import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { createAccount, booksImbalance } from '../src/account/index.js';
 import type { AccountEvent, ModeId } from '../src/account/types.js';
-import { getVenue, venueIds } from '../src/venue/index.js';
+import { getVenue, venueIds, type VenueProfile } from '../src/venue/index.js';
 
 const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_EVEN });
 type Dec = InstanceType<typeof D>;
@@ -42,16 +42,20 @@ const opArb = fc.oneof(
   fc.record({ k: fc.constant('liquidate' as const), pick: fc.nat(5), px: fc.double({ min: 20, max: 200, noNaN: true }) }),
 );
 
-describe('books = their decimal.js reference, booking by booking', () => {
-  it('every fill, funding, transfer and liquidation amount and every total agree exactly', () => {
-    const checkedEvents = { fill: 0, funding: 0, transfer: 0, liquidation: 0 };
-    fc.assert(
-      fc.property(fc.constantFrom(...venueIds()), fc.constantFrom('isolated' as const, 'cross' as const), fc.array(opArb, { minLength: 10, maxLength: 60 }), (venueId, defaultMode, ops) => {
-        const venue = getVenue(venueId);
-        const a = createAccount({ venue, symbols: SYMS, initialDeposit: '1000.123456789', defaultMode, leverage: 5, asOfMs: Date.parse('2024-11-01'), lotSizes: SYMS.map(() => ({ step: STEP, minQty: STEP, tick: 0.0001, source: 'test' })) });
+type Op = { k: 'trade'; sym: number; qty: number; px: number; mode: ModeId | undefined; maker: boolean; ro: boolean } | { k: 'funding'; sym: number; rate: number; px: number } | { k: 'transfer'; sym: number; amt: number } | { k: 'leverage'; sym: number; lev: number } | { k: 'liquidate'; pick: number; px: number };
+type Checked = { fill: number; funding: number; transfer: number; liquidation: number; wide?: number; tiny?: number };
+
+/**
+ * Runs `ops` through an account and through the decimal.js reference of the booking rules, and
+ * asserts that every booked amount and every total agree exactly. `step` is every symbol's
+ * quantity step, `deposit` the initial deposit, `leverage` the starting leverage.
+ */
+function checkAgainstReference(venue: VenueProfile, defaultMode: ModeId, ops: readonly Op[], checkedEvents: Checked, o: { step: number; deposit: string; leverage: number } = { step: STEP, deposit: '1000.123456789', leverage: 5 }): void {
+        const STEP = o.step;
+        const a = createAccount({ venue, symbols: SYMS, initialDeposit: o.deposit, defaultMode, leverage: o.leverage, asOfMs: Date.parse('2024-11-01'), lotSizes: SYMS.map(() => ({ step: STEP, minQty: STEP, tick: 0.0001, source: 'test' })) });
         // the reference state
-        const pos: RefPos[] = SYMS.map(() => ({ lots: 0, cost: ZERO, iso: ZERO, mode: null, lev: 5 }));
-        let cross = R(dec('1000.123456789'));
+        const pos: RefPos[] = SYMS.map(() => ({ lots: 0, cost: ZERO, iso: ZERO, mode: null, lev: o.leverage }));
+        let cross = R(dec(o.deposit));
         const tot = { realized: ZERO, fees: ZERO, fr: ZERO, fp: ZERO, pen: ZERO, ins: ZERO };
         let seen = 0;
         const next = (): AccountEvent[] => {
@@ -111,6 +115,8 @@ describe('books = their decimal.js reference, booking by booking', () => {
               expect(e.realizedPnl).toBe(realized.toFixed());
               expect(Math.round(e.positionQty / STEP)).toBe(p.lots);
               checkedEvents.fill++;
+              if (checkedEvents.wide !== undefined && dec(Math.abs(lots)).times(STEP).times(price).gt('90071992.54740992')) checkedEvents.wide++;
+              if (checkedEvents.tiny !== undefined && e.price < 1e-6) checkedEvents.tiny++;
             }
           } else if (op.k === 'funding') {
             const avail = a.availableF();
@@ -182,7 +188,7 @@ describe('books = their decimal.js reference, booking by booking', () => {
         const b = a.books();
         const wallet = pos.reduce((w, p) => w.plus(p.iso), cross);
         expect(b).toEqual({
-          initialDeposit: '1000.12345679',
+          initialDeposit: R(dec(o.deposit)).toFixed(),
           wallet: wallet.toFixed(),
           realizedPnl: tot.realized.toFixed(),
           fees: tot.fees.toFixed(),
@@ -193,11 +199,78 @@ describe('books = their decimal.js reference, booking by booking', () => {
         });
         expect(booksImbalance(b)).toBe('0');
         SYMS.forEach((_, i) => expect(a.isolatedWallet(i)).toBe(pos[i]!.iso.toNumber()));
+}
+
+describe('books = their decimal.js reference, booking by booking', () => {
+  it('every fill, funding, transfer and liquidation amount and every total agree exactly', () => {
+    const checkedEvents: Checked = { fill: 0, funding: 0, transfer: 0, liquidation: 0 };
+    fc.assert(
+      fc.property(fc.constantFrom(...venueIds()), fc.constantFrom('isolated' as const, 'cross' as const), fc.array(opArb, { minLength: 10, maxLength: 60 }), (venueId, defaultMode, ops) => {
+        checkAgainstReference(getVenue(venueId), defaultMode, ops, checkedEvents);
       }),
       { numRuns: 300 },
     );
     // the sequences exercised every kind of booking
     expect(checkedEvents.fill).toBeGreaterThan(300);
+    expect(checkedEvents.funding).toBeGreaterThan(50);
+    expect(checkedEvents.transfer).toBeGreaterThan(3);
+    expect(checkedEvents.liquidation).toBeGreaterThan(20);
+  });
+
+  it('at extreme magnitudes too: prices 1e-8 to 1e9, steps 1e-8 to 1000, deposits 1e-8 to 1e15, leverage 1 to 125, fee rates with many decimals, funding ±0.75 %', () => {
+    const checkedEvents: Checked = { fill: 0, funding: 0, transfer: 0, liquidation: 0, wide: 0, tiny: 0 };
+    // fee rates as a config may write them (many decimals, a maker rebate) and tiers up to 125x that
+    // step down to 1x above 1e13 of notional
+    const fees = fc.constantFrom({ maker: 0.000123456789, taker: 0.00050000001 }, { maker: -0.0001, taker: 0.0007 }, { maker: 0, taker: 0.000000001 }, { maker: 0.0002, taker: 0.0005 });
+    const tiers = [
+      { floor: 0, mmr: 0.004, maxLeverage: 125 },
+      { floor: 50_000, mmr: 0.005, maxLeverage: 100 },
+      { floor: 1e6, mmr: 0.01, maxLeverage: 50 },
+      { floor: 1e9, mmr: 0.1, maxLeverage: 5 },
+      { floor: 1e13, mmr: 0.25, maxLeverage: 1 },
+    ];
+    const scaleArb = fc.record({
+      step: fc.constantFrom(1e-8, 0.001, 1, 1000),
+      deposit: fc.constantFrom('0.00000001', '1000.123456789', '123456789012.34567891', '1000000000000000'),
+      leverage: fc.constantFrom(1, 2.5, 125),
+      price: fc.constantFrom(1e-8, 0.00012345, 1, 65432.1, 1e9),
+    });
+    // prices relative to the scale: short decimals (the double fast path) and 17-digit doubles
+    const rel = fc.oneof(fc.integer({ min: 5_000, max: 15_000 }).map((t) => t / 10_000), fc.double({ min: 0.5, max: 1.5, noNaN: true }));
+    const relOp = fc.oneof(
+      // quantity: a signed fraction of what the deposit buys at the leverage, or a few steps
+      { arbitrary: fc.record({ k: fc.constant('trade' as const), sym: fc.nat(2), frac: fc.oneof(fc.double({ min: -1.2, max: 1.2, noNaN: true }), fc.double({ min: -0.3, max: 0.3, noNaN: true }), fc.integer({ min: -3, max: 3 }).map((n) => n * 1e-30)), px: rel, mode: fc.constantFrom('isolated' as const, 'cross' as const, undefined), maker: fc.boolean(), ro: fc.constantFrom(false, false, false, true) }), weight: 4 },
+      fc.record({ k: fc.constant('funding' as const), sym: fc.nat(2), rate: fc.oneof(fc.double({ min: -0.0075, max: 0.0075, noNaN: true }), fc.constantFrom(0.0075, -0.0075, 0.00375, 0.0001)), px: rel }),
+      fc.record({ k: fc.constant('transfer' as const), sym: fc.nat(2), frac: fc.oneof(fc.double({ min: -0.02, max: 0.02, noNaN: true }), fc.constantFrom(1e-9, -1e-9, 1e-16)) }),
+      fc.record({ k: fc.constant('leverage' as const), sym: fc.nat(2), lev: fc.constantFrom(1, 3, 20, 75, 125, 12.5) }),
+      fc.record({ k: fc.constant('liquidate' as const), pick: fc.nat(5), px: fc.double({ min: 0.2, max: 2, noNaN: true }) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...venueIds()), fees, fc.constantFrom('isolated' as const, 'cross' as const), scaleArb, fc.array(relOp, { minLength: 10, maxLength: 40 }), (venueId, fee, defaultMode, sc, relOps) => {
+        const venue = getVenue(venueId, { id: `${venueId}-wide`, fees: fee, tiers: { '*': tiers } });
+        const capital = Number(sc.deposit);
+        // at most 1e14 steps, so that a fill's quantity (a double) names its steps exactly
+        const maxQty = 1e14 * sc.step;
+        const ops: Op[] = relOps.map((op) => {
+          if (op.k === 'trade') {
+            const px = op.px * sc.price;
+            const q = (op.frac * capital * sc.leverage) / px;
+            const qty = op.frac !== 0 && Math.abs(op.frac) < 1e-20 ? (op.frac / 1e-30) * sc.step : Math.max(-maxQty, Math.min(maxQty, q));
+            return { k: 'trade', sym: op.sym, qty, px, mode: op.mode, maker: op.maker, ro: op.ro };
+          }
+          if (op.k === 'funding') return { ...op, px: op.px * sc.price };
+          if (op.k === 'transfer') return { k: 'transfer', sym: op.sym, amt: op.frac * capital };
+          if (op.k === 'liquidate') return { ...op, px: op.px * sc.price };
+          return op;
+        });
+        checkAgainstReference(venue, defaultMode, ops, checkedEvents, { step: sc.step, deposit: sc.deposit, leverage: sc.leverage });
+      }),
+      { numRuns: 600 },
+    );
+    expect(checkedEvents.fill).toBeGreaterThan(400);
+    // fills whose notional passes 2^53 units (90,071,992.55 USDT) and fills at prices below 1e-6
+    expect(checkedEvents.wide).toBeGreaterThan(10);
+    expect(checkedEvents.tiny).toBeGreaterThan(50);
     expect(checkedEvents.funding).toBeGreaterThan(50);
     expect(checkedEvents.transfer).toBeGreaterThan(3);
     expect(checkedEvents.liquidation).toBeGreaterThan(20);

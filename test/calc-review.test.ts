@@ -152,6 +152,27 @@ describe('calc error messages', () => {
     expect(err('{"op":"fundingFee","side":"long","qty":1e400,"price":2,"rate":0.0001}')).toBe('"qty" is too large for a number (above 1.8e308)');
     expect(err('{"op":"fundingFee","side":"long","qty":-1e400,"price":2,"rate":0.0001}')).toBe('"qty" is too large for a number (above 1.8e308)');
   });
+  it('an answer beyond a double is an error line, not null (JSON writes Infinity as null, which reads "no price")', () => {
+    // each answered {"received": null}, {"pnl": null}, {"liquidationPrice": null}, … before
+    const cases: [object, RegExp][] = [
+      [{ op: 'fundingFee', side: 'long', qty: 1e300, price: 1e300, rate: 0.0075 }, /"received" of the answer does not fit a number/],
+      [{ op: 'fundingFees', side: 'long', qty: 1e300, openTime: 0, events: [{ time: 1, rate: 0.0075, price: 1e300 }] }, /"received" of the answer/],
+      [{ op: 'tradePnl', side: 'long', qty: 1e300, entryPrice: 1e300, exitPrice: 2e300 }, /"pnl" of the answer/],
+      [{ op: 'tradePnl', side: 'short', qty: 1, entryPrice: 1, exitPrice: 1.1, feeRateOpen: 1, leverage: 125 }, /"profitRatio" of the answer .*division by zero/],
+      [{ op: 'position', side: 'long', qty: 1e300, entryPrice: 1e300, markPrice: 2e300 }, /"notional" of the answer/],
+      [{ op: 'marginRatio', walletBalance: 1e308, unrealizedPnl: 1e308, maintenanceMargin: 1 }, /"marginBalance" of the answer/],
+      [{ op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1e200, entryPrice: 1e200, leverage: 125, mmr: 0.004 }, /^"qty" × "entryPrice" \(1e\+200 × 1e\+200\) overflows a number/],
+      [{ op: 'liquidationPrice', venue: 'hyperliquid', side: 'short', qty: 1e200, entryPrice: 1e200, margin: 1, maxLeverage: 50 }, /overflows a number/],
+      [{ op: 'liquidationPrice', venue: 'bybit-linear', side: 'short', qty: 1e200, entryPrice: 1e200, leverage: 5, mmr: 0.01 }, /overflows a number/],
+      [{ op: 'liquidationPrice', venue: 'binance-usdm', mode: 'cross', walletBalance: 1000, target: 'A', positions: [{ symbol: 'A', side: 'long', qty: 1e200, entryPrice: 1e200, markPrice: 1, mmr: 0.004 }] }, /^positions\[0\]: "qty" × "entryPrice"/],
+      [{ op: 'liquidationPrice', venue: 'binance-usdm', mode: 'cross', walletBalance: 1e308, target: 'A', positions: [{ symbol: 'A', side: 'long', qty: 1, entryPrice: 1, markPrice: 1, mmr: 0.004 }, { symbol: 'B', side: 'long', qty: 1e150, entryPrice: 1e150, markPrice: 1e158, mmr: 0.004 }] }, /other positions' uPnL and maintenance margin overflow/],
+      [{ op: 'bankruptcyPrice', side: 'short', entryPrice: 1e300, qty: 1e-10, walletBalance: 1e300 }, /"walletBalance" ÷ "qty" .* overflows a number/],
+    ];
+    for (const [line, msg] of cases) expect(err(JSON.stringify(line))).toMatch(msg);
+    // prices that do not exist are still null, and large but finite answers are numbers
+    expect(evaluate({ op: 'bankruptcyPrice', side: 'long', entryPrice: 100, leverage: 1 })).toEqual({ bankruptcyPrice: null });
+    expect(evaluate({ op: 'fundingFee', side: 'short', qty: 1e12, price: 1e9, rate: 0.0075 })).toEqual({ received: 7.5e18 });
+  });
   it('a missing side is "required", and a value shown back is cut to 60 characters', () => {
     expect(err('{"op":"fundingFee","qty":1,"price":2,"rate":0.0001}')).toBe('"side" is required ("long" or "short")');
     const e = err(JSON.stringify({ op: 'fundingFee', side: 'x'.repeat(100000), qty: 1, price: 2, rate: 0.0001 }));

@@ -127,7 +127,20 @@ function asOfOf(o: Obj): number {
   return time(o, 'asOf', true) ?? Date.now();
 }
 
-const out = (x: number): number | null => (Number.isFinite(x) && x > 0 ? x : null);
+/**
+ * a price as answered: null when it does not exist (≤ 0, or −∞: a long with more margin than a
+ * double can count); +∞ or NaN means the inputs overflowed a double (a notional above 1.8e308), an
+ * error, not "no price"
+ */
+const out = (x: number): number | null => {
+  if (x === Number.POSITIVE_INFINITY) return fail('the price overflows a number (above 1.8e308): give a position of a realistic size');
+  return x > 0 ? x : null;
+};
+
+/** refuses a position whose notional overflows a double (the closed forms would answer NaN: "no price") */
+function checkNotional(q: number, ep: number, where = ''): void {
+  if (!Number.isFinite(q * ep)) fail(`${where}"qty" × "entryPrice" (${q} × ${ep}) overflows a number (above 1.8e308); give a position of a realistic size`);
+}
 const dn = (x: number) => new D(x);
 
 /** tier table from a `symbol` (venue table at asOf) or from explicit mmr/cum (one open-ended tier) */
@@ -155,6 +168,7 @@ function liquidationPrice(o: Obj): Out {
   const s = side(o);
   const q = num(o, 'qty', { positive: true });
   const ep = num(o, 'entryPrice', { positive: true });
+  checkNotional(q, ep);
   switch (venue.id) {
     case 'bybit-linear': {
       const lev = num(o, 'leverage', { min: 1 });
@@ -228,6 +242,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
       const s = side(p);
       const q = num(p, 'qty', { positive: true });
       const ep = num(p, 'entryPrice', { positive: true });
+      checkNotional(q, ep);
       const merged: Obj = { ...p, asOf: p.asOf ?? o.asOf };
       const { tiers, single } = tiersFor(merged, venue);
       if (seen.has(sym)) fail(`symbol ${sym} appears twice (one-way mode holds one position per symbol)`);
@@ -245,6 +260,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
     }
   });
   if (!found) return fail(`"target" ${target} is not among "positions"`);
+  if (!Number.isFinite(wb)) return fail('the other positions\' uPnL and maintenance margin overflow a number (above 1.8e308); give positions of a realistic size');
   const f = found as { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean };
   if (venue.id === 'binance-usdm' && f.single) return { liquidationPrice: out(binanceLiquidationPrice(f.s, f.q, f.ep, wb, f.tiers[0]!.mmr, f.tiers[0]!.cum)) };
   if (taker !== undefined) return { liquidationPrice: out(tieredLiquidationPrice(ClosedForm.Gate, f.s, f.q, f.ep, wb, f.tiers, taker)) };
@@ -264,6 +280,7 @@ function bankruptcyPrice(o: Obj): Out {
   }
   const q = num(o, 'qty', { positive: true });
   const wb = num(o, 'walletBalance', {});
+  if (!Number.isFinite(ep + Math.abs(wb) / q)) return fail(`"walletBalance" ÷ "qty" (${wb} ÷ ${q}) overflows a number (above 1.8e308); give a position of a realistic size`);
   return { bankruptcyPrice: out(bankruptcyPriceOf(s, q, ep, wb)) };
 }
 
@@ -440,7 +457,12 @@ export function evaluate(input: unknown): Out {
   // own keys only: "constructor" or "__proto__" are not ops
   const f = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   if (!f) return fail(`unknown op ${shown(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
-  return f(o);
+  const res = f(o);
+  // JSON writes a non-finite number as null, which would read as "does not exist": an answer beyond a double is an error
+  for (const [k, v] of Object.entries(res)) {
+    if (typeof v === 'number' && !Number.isFinite(v)) fail(`"${k}" of the answer does not fit a number (it came out ${v}: inputs beyond a realistic size, or a division by zero); check the inputs`);
+  }
+  return res;
 }
 
 /** the {"error"} line of an input line: the message, and the input line number when known */

@@ -282,6 +282,19 @@ describe('books = their decimal.js reference, booking by booking', () => {
     expect(booksImbalance({ ...b, realizedPnl: '0.00000004' })).toBe('0.00000003');
   });
 
+  it('booksImbalance is exact beyond 200 digits (an account fed a funding rate of 1e300 at a price of 1e9)', () => {
+    // the account books any finite rate it is given (the data validation refuses |rate| ≥ 1 before a replay):
+    // its books balance, and the check said −999.95 when it kept 200 digits
+    const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['AUSDT'], initialDeposit: '1000', defaultMode: 'cross', leverage: 1, asOfMs: Date.parse('2024-11-01'), lotSizes: [{ step: 1, minQty: 1, tick: 0.0001, source: 'test' }] });
+    a.trade({ symbol: 0, qty: 1, price: 100, liquidity: 'taker', time: 0 });
+    a.applyFunding(0, 1e300, 1e9, 1);
+    const b = a.books();
+    expect(b.fundingPaid).toBe(`1${'0'.repeat(309)}`);
+    expect(booksImbalance(b)).toBe('0');
+    const big = `9${'0'.repeat(400)}.00000001`;
+    expect(booksImbalance({ initialDeposit: big, realizedPnl: '0.00000001', fees: '0', fundingReceived: '0', fundingPaid: '0', liquidationPenalties: '0', insuranceDraws: '0', wallet: `9${'0'.repeat(400)}.00000002` })).toBe('0');
+  });
+
   it('sums beyond 2^53 units stay exact (a top-tier position of 1e9 USDT notional)', () => {
     const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '2000000000.00000001', defaultMode: 'cross', leverage: 1, asOfMs: Date.parse('2024-11-01') });
     expect(a.trade({ symbol: 0, qty: 15_000, price: 65432.12345678, liquidity: 'taker', time: 0 }).ok).toBe(true);

@@ -26,8 +26,12 @@ export function marginRatioOf(mm: number, mb: number): number {
   return !(mm > 0) ? 0 : mb * RATIO_CAP > mm ? mm / mb : RATIO_CAP;
 }
 
-/** wide enough that no sum of booked amounts rounds (decimal.js's default keeps 20 digits) */
-const Exact = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_EVEN });
+/**
+ * wide enough that no sum of booked amounts rounds, at any size (decimal.js's default keeps 20
+ * digits; 200 made a funding payment of 1e310 units show an imbalance of −999.95 on books that
+ * balance): decimal.js's largest precision, so only a string of a billion digits could round
+ */
+const Exact = Decimal.clone({ precision: 1e9, rounding: Decimal.ROUND_HALF_EVEN });
 
 /** Checks the books invariant exactly in Decimal; returns the difference (0 when the books balance). */
 export function booksImbalance(b: BooksSnapshot): string {

@@ -276,6 +276,44 @@ describe('books = their decimal.js reference, booking by booking', () => {
     expect(checkedEvents.liquidation).toBeGreaterThan(20);
   });
 
+  it('100,000 one-step fills: every rounding stays in its booking, the totals are the exact sums', () => {
+    // isolated 125x at a step of 1e-8: each notional about 1e-6, its fee 1e-10 (rounds to 0), its margin 8e-9 (rounds to 1 unit)
+    const venue = getVenue('binance-usdm', { id: 'tiny', fees: { maker: 0.000123456789, taker: 0.00050000001 }, tiers: { '*': [{ floor: 0, mmr: 0.004, maxLeverage: 125 }] } });
+    const a = createAccount({ venue, symbols: ['AUSDT'], initialDeposit: '1000', defaultMode: 'isolated', leverage: 125, asOfMs: Date.parse('2024-11-01'), lotSizes: [{ step: 1e-8, minQty: 1e-8, tick: 0.0001, source: 'test' }] });
+    let lots = 0;
+    let cost = ZERO;
+    let iso = ZERO;
+    let realized = ZERO;
+    let fees = ZERO;
+    for (let i = 0; i < 100_000; i++) {
+      const px = 100 + (i % 1000) * 0.0123456789 + (i % 7) * 1e-9;
+      const sell = i % 3 === 2;
+      const maker = i % 2 === 1;
+      expect(a.trade({ symbol: 0, qty: sell ? -1e-8 : 1e-8, price: px, liquidity: maker ? 'maker' : 'taker', time: i }).ok).toBe(true);
+      const value = dec('0.00000001').times(px);
+      fees = fees.plus(R(value.times(maker ? venue.fees.maker : venue.fees.taker)));
+      if (!sell) {
+        const notional = R(value);
+        cost = cost.plus(notional);
+        iso = iso.plus(R(notional.div(125)));
+        lots++;
+      } else {
+        const basis = lots === 1 ? cost : R(cost.div(lots));
+        const released = lots === 1 ? iso : R(iso.div(lots));
+        realized = realized.plus(R(value).minus(basis));
+        cost = cost.minus(basis);
+        iso = iso.minus(released);
+        lots--;
+      }
+    }
+    const b = a.books();
+    expect(b.realizedPnl).toBe(realized.toFixed());
+    expect(b.fees).toBe(fees.toFixed());
+    expect(a.isolatedWallet(0)).toBe(iso.toNumber());
+    expect(a.positionQty(0)).toBe(lots / 1e8);
+    expect(booksImbalance(b)).toBe('0');
+  });
+
   it('booksImbalance is exact at any size (decimal.js keeps 20 digits by default)', () => {
     const b = { initialDeposit: '1000000000000', realizedPnl: '0.00000001', fees: '0', fundingReceived: '0', fundingPaid: '0', liquidationPenalties: '0', insuranceDraws: '0', wallet: '1000000000000.00000001' };
     expect(booksImbalance(b)).toBe('0');

@@ -16,8 +16,15 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const DATES = [Date.parse('2024-11-01'), Date.parse('2026-06-01')];
 const RUNS = 150;
 
-function account(venue: string, mode: 'isolated' | 'cross', deposit: string, leverage: number, asOf = DATES[0]!): AccountImpl {
-  return createAccount({ venue: getVenue(venue), symbols: SYMBOLS, initialDeposit: deposit, defaultMode: mode, leverage, asOfMs: asOf });
+/**
+ * `prices`: each symbol's reference price for the venue's quantity grid (the engine passes the
+ * symbol's first close): without one an untabulated symbol's step is 1e-8, and a 1e9 notional at a
+ * price of 1 would be 1e17 steps, beyond the 2^53 a position can count (refused invalidQuantity)
+ */
+function account(venue: string, mode: 'isolated' | 'cross', deposit: string, leverage: number, asOf = DATES[0]!, prices?: readonly number[]): AccountImpl {
+  const v = getVenue(venue);
+  const lotSizes = prices ? SYMBOLS.map((s, i) => v.lotSize!(s, prices[i])) : undefined;
+  return createAccount({ venue: v, symbols: SYMBOLS, initialDeposit: deposit, defaultMode: mode, leverage, asOfMs: asOf, lotSizes });
 }
 
 /**
@@ -97,7 +104,7 @@ describe('closed form = margin check (1e-9 relative)', () => {
           const tier = tiers.find((t, i) => i === tiers.length - 1 || notional < tiers[i + 1]!.floor)!;
           const lev = Math.max(1, Math.min(tier.maxLeverage, 1 + levFrac * (tier.maxLeverage - 1)));
           const qty = notional / price;
-          const a = account(venue, 'isolated', String(Math.ceil(notional * 3)), lev, asOf);
+          const a = account(venue, 'isolated', String(Math.ceil(notional * 3)), lev, asOf, [price, price, price]);
           const fill = a.trade({ symbol: sym, qty: side * qty, price, liquidity: 'taker', time: 0 });
           expect(fill.ok).toBe(true);
           if (extraFrac > 0) a.transferMargin(sym, Math.min(a.marginLimits(sym).addable, (extraFrac * notional) / lev), 1);
@@ -124,7 +131,7 @@ describe('closed form = margin check (1e-9 relative)', () => {
             return Math.min(2, tiers.find((t, k) => k === tiers.length - 1 || l.notional < tiers[k + 1]!.floor)!.maxLeverage);
           });
           const im = legs.reduce((s, l, i) => s + l.notional / levs[i]!, 0);
-          const a = account(venue, 'cross', String(Math.ceil(im * depositMult + 0.001 * legs.reduce((s, l) => s + l.notional, 0))), 1);
+          const a = account(venue, 'cross', String(Math.ceil(im * depositMult + 0.001 * legs.reduce((s, l) => s + l.notional, 0))), 1, DATES[0]!, SYMBOLS.map((_, i) => legs[i]?.price ?? 1));
           legs.forEach((l, i) => {
             expect(a.setLeverage(i, levs[i]!)).toEqual({ ok: true });
             expect(a.trade({ symbol: i, qty: (l.side * l.notional) / l.price, price: l.price, liquidity: 'taker', time: 0 }).ok).toBe(true);

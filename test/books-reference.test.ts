@@ -11,6 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { createAccount, booksImbalance } from '../src/account/index.js';
 import type { AccountEvent, ModeId } from '../src/account/types.js';
 import { getVenue, venueIds, type VenueProfile } from '../src/venue/index.js';
+import { z } from 'zod';
+import { eventRecords } from '../src/shard/records.js';
+import type { RunEventRecord } from '../src/shard/types.js';
+import type { StrategyModule } from '../src/strategy/types.js';
+import { makeData, run, type Bar } from './engine-fixtures.js';
 
 const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_EVEN });
 type Dec = InstanceType<typeof D>;
@@ -343,5 +348,115 @@ describe('books = their decimal.js reference, booking by booking', () => {
     expect(fills[0]!.type === 'fill' && fills[0]!.fee).toBe(R(dec(15_000).times('65432.12345678').times('0.0005')).toFixed());
     expect(booksImbalance(a.books())).toBe('0');
     expect(a.books().wallet).toBe(dec('2000000000.00000001').plus('0.00015').minus(R(dec(15_000).times('65432.12345678').times('0.0005'))).minus(R(dec(15_000).times('65432.12345679').times('0.0005'))).toFixed());
+  });
+});
+
+describe('result records of replays at extreme magnitudes = their decimal.js reference', () => {
+  // prices 1e-8 … 1e9 with 17-digit slipped fills, capitals 1e-8 … 1e15, leverage 1 and 125, funding ±0.75 %, a
+  // strategy that flips long → short in one order and closes exactly; the records as a results file writes them
+  const MONEY = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+  const walk = (scale: number, n: number): Bar[] => {
+    let p = 1;
+    let seed = 7;
+    const out: Bar[] = [];
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 16807) % 2147483647;
+      const c = p * Math.exp((seed / 2147483647 - 0.5) * 0.03);
+      out.push([p * scale, Math.max(p, c) * 1.004 * scale, Math.min(p, c) * 0.996 * scale, c * scale]);
+      p = c;
+    }
+    return out;
+  };
+  const flipper: StrategyModule = {
+    name: 'flipper',
+    description: 'long, short, flat in turns at a fraction of equity × leverage',
+    params: z.object({}),
+    symbols: () => ['AUSDT'],
+    create: () => ({
+      onBar(ctx) {
+        const c = ctx.close(0);
+        const q = (0.9 * ctx.account.equity * ctx.leverage(0)) / c;
+        if (!(q > 0)) return;
+        const k = Math.floor(ctx.bar / 5) % 3;
+        ctx.targetPosition(0, k === 0 ? q : k === 1 ? -q : 0);
+      },
+    }),
+  };
+  it('every fill, funding and liquidation record and every total agree exactly; positions are the sums of the fills', () => {
+    const venue = getVenue('binance-usdm', { id: 'wide', fees: { maker: 0.000123456789, taker: 0.00050000001 }, tiers: { '*': [{ floor: 0, mmr: 0.004, maxLeverage: 125 }] } });
+    const seen = { fills: 0, funding: 0, liquidations: 0, flips: 0, closes: 0, refused: 0 };
+    for (const scale of [1e-8, 1, 1e9])
+      for (const capital of ['0.00000001', '12345.67891234', '1000000000000000'])
+        for (const leverage of [1, 125])
+          for (const step of [1e-8, 1000]) {
+            const bars = walk(scale, 60);
+            const funding = Array.from({ length: 7 }, (_, k) => ({ bar: 8 * (k + 1), rate: k % 2 ? 0.0075 : -0.0075, price: bars[8 * (k + 1)]![0] }));
+            const data = makeData({ AUSDT: { bars, funding } });
+            const v = getVenue('binance-usdm', { id: 'wide', fees: venue.fees, tiers: { '*': [{ floor: 0, mmr: 0.004, maxLeverage: 125 }] }, lotSizes: { '*': { step } } });
+            const out = run(data, flipper, { venue: v, capital, leverage, execution: { slippageBps: 1 } });
+            for (const s of out.setups) {
+              const records = JSON.parse(JSON.stringify(eventRecords(s.events, ['AUSDT'], s.liquidations))) as RunEventRecord[];
+              let held = ZERO;
+              let cost = ZERO;
+              const tot = { fees: ZERO, realized: ZERO, fr: ZERO, fp: ZERO, pen: ZERO, ins: ZERO };
+              for (const e of records) {
+                if (e.type === 'rejection') {
+                  if (/2\^53 quantity steps/.test(e.message)) seen.refused++;
+                  continue;
+                }
+                for (const k of ['fee', 'realizedPnl', 'amount', 'penalty', 'insuranceDraw', 'loss'] as const) if (k in e) expect((e as Record<string, unknown>)[k]).toMatch(MONEY);
+                if (e.type === 'fill') {
+                  const q = dec(e.qty).times(e.side === 'sell' ? -1 : 1);
+                  const px = dec(e.price);
+                  const fee = e.fee === R(q.abs().times(px).times(v.fees.taker)).toFixed() ? e.fee : R(q.abs().times(px).times(v.fees.maker)).toFixed();
+                  expect(e.fee).toBe(fee);
+                  const reducing = !held.isZero() && held.isNeg() !== q.isNeg();
+                  const closeQ = reducing ? D.min(q.abs(), held.abs()) : ZERO;
+                  const openQ = q.abs().minus(closeQ);
+                  let realized = ZERO;
+                  if (closeQ.gt(0)) {
+                    const basis = closeQ.eq(held.abs()) ? cost : R(cost.times(closeQ).div(held.abs()));
+                    const proceeds = R(closeQ.times(px));
+                    realized = held.isNeg() ? basis.minus(proceeds) : proceeds.minus(basis);
+                    cost = cost.minus(basis);
+                    held = held.isNeg() ? held.plus(closeQ) : held.minus(closeQ);
+                    if (held.isZero()) seen.closes++;
+                  }
+                  if (openQ.gt(0)) {
+                    if (closeQ.gt(0)) seen.flips++;
+                    cost = cost.plus(R(openQ.times(px)));
+                    held = held.plus(q.isNeg() ? openQ.neg() : openQ);
+                  }
+                  expect(e.realizedPnl).toBe(realized.toFixed());
+                  // the position is the sum of the fills, exactly
+                  expect(dec(e.positionQty).eq(held), `${scale} ${capital} ${leverage}x step ${step}: position ${e.positionQty}, fills sum to ${held.toFixed()}`).toBe(true);
+                  tot.fees = tot.fees.plus(e.fee);
+                  tot.realized = tot.realized.plus(e.realizedPnl);
+                  seen.fills++;
+                } else if (e.type === 'funding') {
+                  const amt = R(held.times(e.price).times(e.rate).neg());
+                  expect(e.amount).toBe(amt.toFixed());
+                  if (amt.gte(0)) tot.fr = tot.fr.plus(amt);
+                  else tot.fp = tot.fp.minus(amt);
+                  seen.funding++;
+                } else if (e.type === 'liquidation') {
+                  const proceeds = R(held.abs().times(e.legs[0]!.closePrice));
+                  expect(e.realizedPnl).toBe((held.isNeg() ? cost.minus(proceeds) : proceeds.minus(cost)).toFixed());
+                  tot.realized = tot.realized.plus(e.realizedPnl);
+                  tot.pen = tot.pen.plus(e.penalty);
+                  tot.ins = tot.ins.plus(e.insuranceDraw);
+                  held = ZERO;
+                  cost = ZERO;
+                  seen.liquidations++;
+                }
+              }
+              const b = s.books;
+              expect(b).toMatchObject({ fees: tot.fees.toFixed(), realizedPnl: tot.realized.toFixed(), fundingReceived: tot.fr.toFixed(), fundingPaid: tot.fp.toFixed(), liquidationPenalties: tot.pen.toFixed(), insuranceDraws: tot.ins.toFixed() });
+              for (const x of Object.values(b)) expect(x).toMatch(MONEY);
+              expect(booksImbalance(b)).toBe('0');
+            }
+          }
+    // every kind of booking happened, and orders beyond 2^53 steps (1e15 at a 1e-8 price and step 1e-8) were refused
+    expect(seen).toEqual({ fills: 679, funding: 96, liquidations: 54, flips: 65, closes: 127, refused: 720 });
   });
 });

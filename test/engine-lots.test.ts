@@ -92,26 +92,48 @@ describe('account on the quantity grid', () => {
     expect(a.trade({ symbol: 1, qty: 0.0004, price: 30000, liquidity: 'taker', time: 3 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
   });
 
-  it('an order or a position beyond 2^53 steps is refused invalidQuantity: no step is lost from the position', () => {
+  it('an order or a position beyond 2^52 steps is refused invalidQuantity: no step is lost from the position, every quantity prints exactly', () => {
     // step 1e-8, 1e12 base units = 1e20 steps: one step more was lost (1e20 + 1 = 1e20 in a double),
     // so buy 1e12, buy 1e-8, sell 1e12 ended flat with the 1e-8 bought gone and realised PnL −0.00000001
     const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.001, maxLeverage: 125 }] } });
     const a = createAccount({ venue, symbols: ['AUSDT'], initialDeposit: '1000000000000000', defaultMode: 'cross', leverage: 1, asOfMs: T2025, lotSizes: [{ step: 1e-8, minQty: 1e-8, tick: NaN, source: 'test' }] });
     const big = a.trade({ symbol: 0, qty: 1e12, price: 1, liquidity: 'taker', time: 1 });
     expect(big).toMatchObject({ ok: false, reason: 'invalidQuantity' });
-    expect(big.ok === false && big.message).toMatch(/more than 2\^53 quantity steps of 1e-8/);
-    // the largest position that fits, then one step more
-    const max = Number.MAX_SAFE_INTEGER / 1e8;
-    expect(a.trade({ symbol: 0, qty: max, price: 1, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true, positionQty: max });
+    expect(big.ok === false && big.message).toMatch(/counts more than 4503599627370495 quantity steps of 1e-8, the most a position can hold exactly/);
+    // the largest position that fits (2^52 − 1 steps), then one step more
+    expect(a.trade({ symbol: 0, qty: 45035996.27370495, price: 1, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true, positionQty: 45035996.27370495 });
+    expect(String(a.positionQty(0))).toBe('45035996.27370495');
     expect(a.trade({ symbol: 0, qty: 1e-8, price: 1, liquidity: 'taker', time: 3 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
     // a reduce-only order larger than that is shrunk to the position (Binance) and closes it
     expect(a.trade({ symbol: 0, qty: -1e12, price: 1, liquidity: 'taker', time: 4, reduceOnly: true })).toMatchObject({ ok: true, positionQty: 0 });
     expect(a.books()).toMatchObject({ realizedPnl: '0', wallet: '1000000000000000' });
     // a flip is held to the same bound on the position it leaves
-    a.trade({ symbol: 0, qty: max, price: 1, liquidity: 'taker', time: 5 });
-    expect(a.trade({ symbol: 0, qty: -2 * max - 1e-8, price: 1, liquidity: 'taker', time: 6 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
-    expect(a.positionQty(0)).toBe(max);
+    a.trade({ symbol: 0, qty: 45035996.27370495, price: 1, liquidity: 'taker', time: 5 });
+    expect(a.trade({ symbol: 0, qty: -2 * 45035996.27370495 - 1e-8, price: 1, liquidity: 'taker', time: 6 })).toMatchObject({ ok: false, reason: 'invalidQuantity' });
     expect(booksImbalance(a.books())).toBe('0');
+  });
+
+  it('near the bound, selling -positionQty closes the position (its quantity turns back into its steps exactly)', () => {
+    // |q| ÷ 1e-8 is off by about a step at 4.5e15 steps: 45035996.27340493 read back as 4503599627340494 steps, so
+    // the close flipped the position to one step short
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.001, maxLeverage: 125 }] } });
+    for (const [step, qty] of [[1e-8, 45035996.27340493], [0.001, 4503599627340.485], [1000, 4503599627340384000], [1e-7, 450359962.7340493]] as const) {
+      const a = createAccount({ venue, symbols: ['AUSDT'], initialDeposit: '1000000000000000000000000', defaultMode: 'cross', leverage: 1, asOfMs: T2025, lotSizes: [{ step, minQty: step, tick: NaN, source: 'test' }] });
+      expect(a.trade({ symbol: 0, qty, price: 1e-9, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true, positionQty: qty });
+      expect(a.trade({ symbol: 0, qty: -a.positionQty(0), price: 1e-9, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true, positionQty: 0 });
+    }
+  });
+
+  it('a step that is not a power of ten: quantities are the exact multiples, never float dust', () => {
+    // 3 × 0.003 was 0.009000000000000001 and 3 × 0.3 was 0.8999999999999999 (lots × step as a float product)
+    expect(new LotGrid(0.003).qty(3)).toBe(0.009);
+    expect(new LotGrid(0.3).qty(3)).toBe(0.9);
+    expect(new LotGrid(0.025).qty(7)).toBe(0.175);
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, lotSizes: { XRPUSDT: { step: 0.3 } } });
+    const a = createAccount({ venue, symbols: ['XRPUSDT'], initialDeposit: '1000', defaultMode: 'cross', leverage: 1, asOfMs: T2025 });
+    for (let i = 0; i < 3; i++) a.trade({ symbol: 0, qty: 0.3, price: 0.5, liquidity: 'taker', time: i });
+    expect(a.positionQty(0)).toBe(0.9);
+    expect(a.events.filter((e) => e.type === 'fill').map((e) => e.type === 'fill' && e.positionQty)).toEqual([0.3, 0.6, 0.9]);
   });
 
   it('property: after every trade of random float quantities |qty| is 0 or a whole number of steps ≥ one step', () => {

@@ -26,7 +26,7 @@ import type { VenueProfile } from '../venue/types.js';
 import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { shownValue } from '../util/excerpt.js';
-import { LotGrid, MAX_LOTS, defaultLotSize, type LotSize } from '../venue/lots.js';
+import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog, FundingLog } from './fill-log.js';
 import { marginRatioOf } from './books.js';
 import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
@@ -361,9 +361,11 @@ export class AccountImpl implements Account {
       if (!reducing) return this.reject(symbol, 'reduceOnlyViolation', `${p.symbol}: a reduce-only order must reduce the open position (position ${p.qtyF}, order ${req.qty})`, time);
       if (Math.abs(lots) > Math.abs(cur)) lots = -cur; // Binance shrinks a reduce-only order to the position size
     }
-    // positions are whole steps in a double: beyond 2^53 steps a step added is lost (the fills would no longer add up to the position)
-    if (lots > MAX_LOTS || lots < -MAX_LOTS || cur + lots > MAX_LOTS || cur + lots < -MAX_LOTS)
-      return this.reject(symbol, 'invalidQuantity', `${p.symbol}: an order of ${req.qty} on a position of ${p.qtyF} counts more than 2^53 quantity steps of ${g.step}; the books hold a position exactly in whole steps only up to 2^53 (trade a smaller size or use a coarser lotSizes step)`, time);
+    // positions are whole steps in a double: beyond 2^53 steps a step added is lost (the fills would no longer add up
+    // to the position), and from 2^52 steps of the step's last decimal place a quantity no longer prints exactly
+    const maxL = g.maxLots;
+    if (lots > maxL || lots < -maxL || cur + lots > maxL || cur + lots < -maxL)
+      return this.reject(symbol, 'invalidQuantity', `${p.symbol}: an order of ${req.qty} on a position of ${p.qtyF} counts more than ${maxL} quantity steps of ${g.step}, the most a position can hold exactly (trade a smaller size or use a coarser lotSizes step)`, time);
     const price = req.price;
     const absL = Math.abs(lots);
     const absCur = Math.abs(cur);

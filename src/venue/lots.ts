@@ -35,11 +35,10 @@ export interface LotSizeInput {
 export const DEFAULT_STEP_VALUE = 0.1;
 const MIN_STEP = 1e-8;
 const MAX_STEP = 1000;
-/**
- * the most steps an order or a position can count: lots are integers held in doubles, exact (and
- * their sums exact) up to 2^53 − 1; beyond, a lot added to a position is lost
- */
-export const MAX_LOTS = Number.MAX_SAFE_INTEGER;
+/** 2^52: a quantity q = lots × step below 2^52 units of the step's last decimal place is written exactly by String(q) */
+const EXACT_LIMIT = 2 ** 52;
+/** below this many steps |q| ÷ step is within far less than half a step of the grid point */
+const LOTS_EXACT = 2 ** 40;
 
 /**
  * Binance USDⓈ-M futures filters (exchangeInfo, 2024–2025): [stepSize, minQty, tickSize].
@@ -107,28 +106,64 @@ export function checkLotSizeInput(v: unknown): { ok: true; value: LotSizeInput }
  * than asked); `lots(q, 'nearest')` snaps to the nearest grid point (the account: within half a
  * step of a grid point is that point, so a position within half a step of 0 is flat). A relative
  * tolerance of 1e-9 of a step absorbs the float error of q computed as a multiple of the step.
+ *
+ * The step is its shortest decimal m × 10^e (m an integer without trailing zeros: 0.001 = 1 × 10^-3,
+ * 0.003 = 3 × 10^-3, 1000 = 1 × 10^3). `qty(lots)` is the double nearest to the exact decimal
+ * lots × m × 10^e (one correctly rounded operation on exact integers), so String(qty) writes that
+ * decimal as long as lots × m ≤ `maxLots` × m < 2^52 (the double's spacing is then finer than the
+ * decimal's last place); lots × 0.003 as a float product made 3 steps 0.009000000000000001.
  */
 export class LotGrid {
   readonly step: number;
-  /** 1/step when it is an integer (steps of 10^-k): qty = lots / inv is then the closest double to the decimal */
-  private readonly inv: number;
+  /** the most steps an order or a position may count: lots × m below 2^52 (so lots and their sums are exact integers, and every quantity is written exactly) */
+  readonly maxLots: number;
+  /** the step's decimal mantissa m and power of ten e (step = m × 10^e) */
+  private readonly m: number;
+  private readonly p10: number;
+  private readonly e: number;
   constructor(step: number) {
     if (!(Number.isFinite(step) && step > 0)) throw new RangeError(`quantity step must be > 0, got ${step}`);
     this.step = step;
-    const inv = Math.round(1 / step);
-    this.inv = step < 1 && Math.abs(inv * step - 1) < 1e-12 ? inv : 0;
+    // the shortest decimal of the step: digits and exponent of String(step) ("0.003", "1e-8", "2.5e-7", "1000")
+    const [, int = '', frac = '', ex = '0'] = /^(\d*)\.?(\d*)(?:e([+-]?\d+))?$/.exec(String(step)) ?? [];
+    let digits = (int + frac).replace(/^0+/, '');
+    let e = Number(ex) - frac.length;
+    while (digits.length > 1 && digits.endsWith('0')) {
+      digits = digits.slice(0, -1);
+      e++;
+    }
+    const m = Number(digits);
+    const exactP10 = e >= -22 && e <= 22 && Number.isSafeInteger(m);
+    this.m = exactP10 ? m : 0;
+    this.e = e;
+    this.p10 = exactP10 ? Number(`1e${e < 0 ? -e : e}`) : 0;
+    this.maxLots = Math.max(1, Math.floor((EXACT_LIMIT - 1) / (exactP10 ? m : 1)));
   }
   /** signed number of steps of q (toward zero or nearest); 0 for non-finite q */
   lots(q: number, mode: 'down' | 'nearest'): number {
     if (!Number.isFinite(q)) return 0;
-    const a = Math.abs(q) / this.step;
-    const n = mode === 'down' ? Math.floor(a + 1e-9) : Math.round(a);
+    const aq = Math.abs(q);
+    const a = aq / this.step;
+    let n = mode === 'down' ? Math.floor(a + 1e-9) : Math.round(a);
+    if (n > LOTS_EXACT && n <= this.maxLots + 1) {
+      // the quotient's rounding is about a step here: the grid point whose quantity is nearest (not above, 'down') to |q|,
+      // so qty(lots) turns back into lots exactly (a close of -positionQty closes, not flips by one step)
+      if (mode === 'down') {
+        while (this.qty(n + 1) <= aq) n++;
+        while (n > 0 && this.qty(n) > aq) n--;
+      } else {
+        while (Math.abs(this.qty(n + 1) - aq) < Math.abs(this.qty(n) - aq)) n++;
+        while (n > 0 && Math.abs(this.qty(n - 1) - aq) < Math.abs(this.qty(n) - aq)) n--;
+      }
+    }
     return q < 0 ? -n : n;
   }
-  /** the quantity of `lots` steps (the closest double to the exact decimal when the step is 10^-k) */
+  /** the quantity of `lots` steps: the double nearest to the exact decimal lots × step while lots × m is below 2^53 */
   qty(lots: number): number {
     if (lots === 0) return 0;
-    return this.inv !== 0 ? lots / this.inv : lots * this.step;
+    const p = lots * this.m;
+    if (this.m === 0 || !(p < 2 ** 53 && p > -(2 ** 53))) return lots * this.step;
+    return this.e < 0 ? p / this.p10 : p * this.p10;
   }
   /** q rounded toward zero to the grid */
   floor(q: number): number {

@@ -190,10 +190,14 @@ describe('config schema', () => {
 
   it('a malformed initialCapital string is one problem, not the same key twice', async () => {
     // (not also 'at most 1e15': '10,000' and 'abc' read as NaN, '1e20' as a number above it)
-    for (const initialCapital of ['10,000', '1e4', '-5', 'abc', '1e20', '2,000,000,000,000,000']) {
+    for (const initialCapital of ['10,000', '-5', 'abc', '1e20', '1e-9', '2,000,000,000,000,000']) {
       const p = await problemsOf({ ...base, initialCapital });
       expect(p.message).toMatch(/invalid config \(1 problem\)/);
       expect(p.details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);
+    }
+    // an exponent the books could hold: the problem says how to write it
+    for (const [initialCapital, plain] of [['1e4', '10000'], ['2.5E+6', '2500000'], ['1e-8', '0.00000001']]) {
+      expect((await problemsOf({ ...base, initialCapital })).details).toEqual([`initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule) (without an exponent: write "${plain}")`]);
     }
     expect((await problemsOf({ ...base, initialCapital: '0' })).details).toEqual(['initialCapital: expected a positive decimal like "10000" (a number or a string, the same rule)']);
     expect((await resolveConfig({ ...base, initialCapital: '10000.50' }, { configDir: '/x' })).initialCapital).toBe('10000.5');

@@ -208,7 +208,14 @@ export const configSchema = z
     mixedDefaultMode: z.enum(['isolated', 'cross']).default('cross'),
     leverage: z.union([leverageSchema, z.array(leverageSchema).min(1)], { error: (iss) => `expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got ${given(iss.input)}` }).default([3]),
     initialCapital: z
-      .union([z.number().positive({ error: (iss) => `expected a positive amount like 10000, got ${given(iss.input)}` }), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, 'expected a positive decimal like "10000" (a number or a string, the same rule)')], {
+      .union([z.number().positive({ error: (iss) => `expected a positive amount like 10000, got ${given(iss.input)}` }), z.string().refine((v) => decimalString.test(v) && Number(v) > 0, {
+          error: (iss) => {
+            const v = String(iss.input);
+            // "1e6" reads as a number to a person: say that the exponent is the problem
+            const exp = /^\s*\+?(\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$/.test(v) && Number(v) > 0 && Number(v) <= MAX_INITIAL_CAPITAL && new Decimal(v.trim()).decimalPlaces() <= BOOK_DECIMALS ? ` (without an exponent: write "${new Decimal(v.trim()).toFixed()}")` : '';
+            return `expected a positive decimal like "10000" (a number or a string, the same rule)${exp}`;
+          },
+        })], {
         error: (iss) => `expected a positive amount like 10000 or "10000", got ${given(iss.input)}`,
       })
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity

@@ -61,6 +61,20 @@ describe('time columns of other tools', () => {
     }
   });
 
+  it('µs and ns times off the whole second (funding jitter, 00:00:00.017) read to the exact ms, as Timestamp or plain int64', async () => {
+    // ns values pass 2^53: a float product gave 1735689600016 for 1735689600017
+    const J = T.map((t) => t + 17);
+    const cases: [string, Vector][] = [
+      ['Timestamp[ns]', makeVector({ type: new TimestampNanosecond(), data: BigInt64Array.from(J.map((t) => BigInt(t) * 1_000_000n)) } as never)],
+      ['Timestamp[us]', makeVector({ type: new TimestampMicrosecond(), data: BigInt64Array.from(J.map((t) => BigInt(t) * 1000n + 999n)) } as never)],
+      ['int64 ns', makeVector(BigInt64Array.from(J.map((t) => BigInt(t) * 1_000_000n + 999_999n)))],
+    ];
+    for (const [name, timestamp] of cases) {
+      const md = await loadDataset(await withFile({ timestamp }));
+      expect(Array.from(md.time), name).toEqual(J);
+    }
+  });
+
   it('a plain column mixing units is not read row by row: its first value sets the unit and the rest fail validation', async () => {
     const mixed = makeVector(BigInt64Array.from(T.map((t, i) => BigInt(i === 3 ? t : t / 1000))));
     await expect(loadDataset(await withFile({ timestamp: mixed }))).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([expect.stringContaining(`${FILE} row 5: timestamp 2025-01-01T04:00:00.000Z (1735704000000) is out of order`)]) });

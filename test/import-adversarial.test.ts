@@ -355,3 +355,38 @@ describe('a failed import into a dataset made before marker files', () => {
     expect(existsSync(marker)).toBe(true);
   });
 });
+
+describe('freqtrade feather column types', () => {
+  it('float32 prices and rates read as the decimals written (as the loader reads them); int32 epoch seconds and int64 epoch ns by magnitude', async () => {
+    const A = await import('apache-arrow');
+    const { mkdirSync } = await import('node:fs');
+    const { readFreqtrade } = await import('../src/feed/formats/freqtrade.js');
+    const rows = CANDLES.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const write = (name: string, date: import('apache-arrow').Vector, priceType: import('apache-arrow').DataType, cols = ['open', 'high', 'low', 'close', 'volume']) => {
+      const dir = join(root, `ft-types-${++n}`);
+      mkdirSync(dir);
+      const v: Record<string, import('apache-arrow').Vector> = { date };
+      cols.forEach((c, k) => { v[c] = A.vectorFromArray(rows.map((r) => r[k + 1]!), priceType); });
+      writeFileSync(join(dir, name), A.tableToIPC(new A.Table(v), 'file'));
+      return dir;
+    };
+    const ms = rows.map((r) => r[0]!);
+    const cases = [
+      write('BTC_USDT_USDT-1h-futures.feather', A.vectorFromArray(ms, new A.TimestampMillisecond()), new A.Float32()),
+      write('BTC_USDT_USDT-1h-futures.feather', A.vectorFromArray(ms.map((t) => t / 1000), new A.Int32()), new A.Float64()),
+      write('BTC_USDT_USDT-1h-futures.feather', A.vectorFromArray(ms.map((t) => BigInt(t) * 1_000_000n), new A.Int64()), new A.Float64()),
+    ];
+    for (const dir of cases) {
+      const [s] = readFreqtrade([dir]);
+      expect(Array.from(s!.time), dir).toEqual(ms);
+      for (let k = 0; k < 5; k++) expect(Array.from(s!.cols[k]!), `${dir} column ${k}`).toEqual(rows.map((r) => r[k + 1]));
+    }
+    // a float32 funding file: the rate in open as written (0.0001, not 0.00009999999747378752)
+    const fdir = join(root, `ft-types-${++n}`);
+    mkdirSync(fdir);
+    const f: Record<string, import('apache-arrow').Vector> = { date: A.vectorFromArray([1747872000001, 1747900800000], new A.TimestampMillisecond()) };
+    for (const c of ['open', 'high', 'low', 'close', 'volume']) f[c] = A.vectorFromArray(c === 'open' ? [0.0001, 0.00009321] : [0, 0], new A.Float32());
+    writeFileSync(join(fdir, 'BTC_USDT_USDT-8h-funding_rate.feather'), A.tableToIPC(new A.Table(f), 'file'));
+    expect(Array.from(readFreqtrade([fdir])[0]!.cols[0]!)).toEqual([0.0001, 0.00009321]);
+  });
+});

@@ -8,7 +8,7 @@
  *
  * Writing streams record batches straight to a file descriptor (bounded memory, deterministic
  * bytes). Reading accepts any timestamp unit (s/ms/us/ns) or a plain number column of epoch s/ms/µs/ns
- * (plainEpochToMs), and
+ * (by magnitude, plainEpochScale; µs and ns divided exactly from the stored int64), and
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
@@ -291,6 +291,16 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
       if (d === undefined) seen.set(f, (d = float32Decimal(f)));
       out[at + i] = d * scale;
     }
+  } else if ((values instanceof BigInt64Array || values instanceof BigUint64Array) && scale < 1) {
+    // µs or ns to ms: divided exactly (pandas' ns times pass 2^53, so a float product is off by
+    // one ms at times like 1637193600017), floored (toward −∞, as below)
+    const d = BigInt(Math.round(1 / scale));
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      const q = v / d;
+      out[at + i] = Number(v < 0n && q * d !== v ? q - 1n : q);
+    }
+    return nullsToNaN(data, out, at);
   } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     // int64: combine the two 32-bit halves (exact below 2^53)
     const i32 = new Int32Array(values.buffer, values.byteOffset, n * 2);
@@ -302,6 +312,12 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
   if (scale !== 1 && scale < 1) {
     for (let i = 0; i < n; i++) out[at + i] = Math.floor(out[at + i]!);
   }
+  nullsToNaN(data, out, at);
+}
+
+/** Null slots of `data` (copied to `out` from `at`) as NaN. */
+function nullsToNaN(data: Data, out: Float64Array, at: number): void {
+  const n = data.length;
   if (data.nullCount > 0 && data.nullBitmap) {
     const bm = data.nullBitmap;
     const off = data.offset;
@@ -313,21 +329,40 @@ function copyChunk(data: Data, out: Float64Array, at: number, scale: number): vo
 }
 
 /**
- * A time column of plain numbers (no Timestamp unit: pandas' and polars' int64 epochs, a CSV turned
- * into Arrow) in place to ms, its unit told by the magnitude of its first finite value as the
- * importers read epoch numbers: < 1e11 seconds, < 1e14 ms, < 1e17 µs, else ns. One unit for the
- * whole column, so a column mixing units fails validation rather than being read row by row.
+ * The column `field` of `table` into `out` as float64 (nulls as NaN), `scale` from timeScaleToMs
+ * for a time column (then plain epoch numbers are read by magnitude, plainEpochScale) or 1 for
+ * values (float32 as the decimal it was written from). The one reader of Arrow columns: dataset
+ * files (readKindFile) and imported feather files alike. Throws on a damaged record batch.
  */
-export function plainEpochToMs(a: Float64Array): void {
+export function fillColumn(table: Table, field: Field, out: Float64Array, scale: number, isTime: boolean): void {
+  const copy = (f: number) => {
+    let at = 0;
+    for (const chunk of table.getChild(field.name)!.data) {
+      copyChunk(chunk as Data, out, at, f);
+      at += chunk.length;
+    }
+  };
+  copy(scale);
+  if (!isTime || field.type.typeId === Type.Timestamp) return;
+  const unit = plainEpochScale(out);
+  if (unit === 1) return;
+  if (unit > 1) for (let i = 0; i < out.length; i++) out[i] = Math.round(out[i]! * unit);
+  else if (field.type.typeId === Type.Int && (field.type as unknown as { bitWidth: number }).bitWidth === 64) copy(unit); // µs or ns: again from the stored integers, divided exactly
+  else for (let i = 0, div = Math.round(1 / unit); i < out.length; i++) out[i] = Math.floor(out[i]! / div);
+}
+
+/**
+ * The factor to ms of a time column of plain numbers (no Timestamp unit: pandas' and polars' int64
+ * epochs, a CSV turned into Arrow), told by the magnitude of its first finite value as the
+ * importers read epoch numbers: < 1e11 seconds (1000), < 1e14 ms (1), < 1e17 µs (1e-3), else ns
+ * (1e-6). One unit for the whole column, so a column mixing units fails validation rather than
+ * being read row by row.
+ */
+function plainEpochScale(a: Float64Array): number {
   let v = NaN;
   for (let i = 0; i < a.length && !Number.isFinite(v); i++) v = a[i]!;
-  if (!Number.isFinite(v) || v < 0 || (v >= 1e11 && v < 1e14)) return;
-  if (v < 1e11) {
-    for (let i = 0; i < a.length; i++) a[i] = Math.round(a[i]! * 1000);
-  } else {
-    const div = v < 1e17 ? 1e3 : 1e6;
-    for (let i = 0; i < a.length; i++) a[i] = Math.floor(a[i]! / div);
-  }
+  if (!Number.isFinite(v) || v < 0 || (v >= 1e11 && v < 1e14)) return 1;
+  return v < 1e11 ? 1000 : v < 1e17 ? 1e-3 : 1e-6;
 }
 
 /** Where readKindFile puts what it reads (each defaults to a fresh array). */
@@ -412,21 +447,14 @@ export function readKindFile(path: string, label: string, kind: FileKind, proble
       return null;
     }
     const arr = isTime ? (storage.timestamp?.(rows) ?? new Float64Array(rows)) : (storage.values?.(rows) ?? new Float64Array(rows));
-    const vec = table.getChild(name)!;
-    let at = 0;
     try {
-      for (const chunk of vec.data) {
-        copyChunk(chunk as Data, arr, at, scale);
-        at += chunk.length;
-      }
+      fillColumn(table, field, arr, scale, isTime);
     } catch (e) {
       unreadable(e);
       return null;
     }
-    if (isTime) {
-      timestamp = arr;
-      if (field.type.typeId !== Type.Timestamp) plainEpochToMs(arr);
-    } else out[name] = arr;
+    if (isTime) timestamp = arr;
+    else out[name] = arr;
   }
   return { rows, timestamp, columns: out, sha256 };
 }

@@ -390,3 +390,32 @@ describe('freqtrade feather column types', () => {
     expect(Array.from(readFreqtrade([fdir])[0]!.cols[0]!)).toEqual([0.0001, 0.00009321]);
   });
 });
+
+describe('a file in the dataset folder that the manifest does not list', () => {
+  it('is never overwritten by an import of a new series (csv or any format): 64 naming it, the folder as it was', async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const out = outDir();
+    expect((await feedCli(['import', 'csv', file('c.csv', CANDLES), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out])).code).toBe(0);
+    writeFileSync(join(out, 'BTCUSDT-funding.arrow'), 'my own notes\n');
+    writeFileSync(join(out, 'BTCUSDT-candles-30m.arrow'), 'my own file\n');
+    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
+    const entries = readdirSync(out).sort();
+    const funding = file('f.csv', 'timestamp,rate\n1747872000001,0.0001\n1747900800000,0.0001\n');
+    const ft = join(root, `ft-${++n}`);
+    mkdirSync(ft);
+    writeFileSync(join(ft, 'BTC_USDT_USDT-30m-futures.json'), JSON.stringify([[1747872000000, 1, 2, 0.5, 1.5, 10], [1747873800000, 1, 2, 0.5, 1.5, 10]]));
+    for (const [args, name] of [
+      [['import', 'csv', funding, '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out], 'BTCUSDT-funding.arrow'],
+      [['import', 'csv', funding, '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out, '--replace'], 'BTCUSDT-funding.arrow'],
+      [['import', ft, '--out', out], 'BTCUSDT-candles-30m.arrow'],
+    ] as const) {
+      const r = await feedCli([...args]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr).toBe(`marginlab: ${join(out, name)} exists but manifest.json does not list it, so it is not marginlab's: it would be overwritten by this import. Move it out of the dataset folder (or remove it if it is a leftover), or import into another --out\n`);
+    }
+    expect(readFileSync(join(out, 'BTCUSDT-funding.arrow'), 'utf8')).toBe('my own notes\n');
+    expect(readFileSync(join(out, 'BTCUSDT-candles-30m.arrow'), 'utf8')).toBe('my own file\n');
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(readdirSync(out).sort()).toEqual(entries);
+  });
+});

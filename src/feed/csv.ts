@@ -24,7 +24,7 @@ import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { fmtTime, timeframeMs } from './timeframe.js';
-import { commitSeries, nextManifest, openDataset, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
+import { commitSeries, nextManifest, openDataset, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -220,6 +220,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   const outDir = resolve(opts.out);
   const manifest: Manifest | null = openDataset(outDir);
   const rel = seriesPath(manifest, symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
+  refuseUnlisted(outDir, manifest, rel);
   const appendTo = opts.replace ? undefined : manifest?.files.find((f) => f.path === rel);
 
   const createdDir = !existsSync(outDir);

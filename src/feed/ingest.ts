@@ -8,10 +8,10 @@
  * must be identical (every column, exactly), else the import fails naming the first conflicting
  * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { dataError, type UserError } from '../errors.js';
+import { dataError, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
@@ -231,6 +231,21 @@ export function openDataset(outDir: string): Manifest | null {
 }
 
 /**
+ * Refuses (64) to place a series file the manifest does not list yet at `rel` when a file (or
+ * anything else) is already there: it is not marginlab's (a file a user put in the dataset
+ * folder, or one left when its entry was removed from manifest.json), and marginlab never
+ * overwrites a file it did not write.
+ */
+export function refuseUnlisted(outDir: string, m: Manifest | null, rel: string): void {
+  if (m?.files.some((f) => f.path === rel)) return;
+  let there = false;
+  try { lstatSync(join(outDir, rel)); there = true; } catch { /* free */ }
+  if (there) {
+    throw usageError(`${join(outDir, rel)} exists but ${MANIFEST_FILE} does not list it, so it is not marginlab's: it would be overwritten by this import. Move it out of the dataset folder (or remove it if it is a leftover), or import into another --out`);
+  }
+}
+
+/**
  * The default timeframe for candle files: the finest one every symbol with candles has (a run at the
  * default loads every symbol, at the finest detail imported), else the finest one; null without candles.
  */
@@ -311,6 +326,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       if (parts.every((p) => p.time.length === 0)) throw dataError(`${label(parts[0]!)}: no data rows to import; nothing was written`);
       const s = normalizeSeries(concatSeries(parts));
       const rel = seriesPath(working, s.symbol, s.kind, s.timeframe);
+      refuseUnlisted(outDir, manifest, rel);
       const listed = manifest?.files.find((f) => f.path === rel);
       let time = s.time, cols = s.cols, added = s.time.length;
       if (listed && !opts.replace) {

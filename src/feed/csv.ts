@@ -13,7 +13,7 @@
 import { excerpt, excerptList } from '../util/excerpt.js';
 import { isCalendarDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isDataMember, isZip, readZip } from './formats/zip.js';
@@ -22,9 +22,9 @@ import { randomBytes } from 'node:crypto';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
-import { seriesPath, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
+import { seriesPath, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { fmtTime, timeframeMs } from './timeframe.js';
-import { commitSeries, nextManifest, openDataset, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
+import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -406,9 +406,8 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
       return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: manifest! };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
-    renameSync(tmp, join(outDir, rel));
+    placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    writeManifest(outDir, m);
     return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent

@@ -8,13 +8,13 @@
  * must be identical (every column, exactly), else the import fails naming the first conflicting
  * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dataError, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import {
-  FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, readManifest, seriesPath, writeManifest,
+  FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
@@ -364,17 +364,55 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       cleanup();
       return results.map((r) => ({ ...r, added: 0 }));
     }
-    const m = nextManifest(outDir, manifest, entries, opts);
-    for (const t of tmps) {
-      renameSync(t.tmp, join(outDir, t.rel));
-      t.untrack();
-    }
-    writeManifest(outDir, m);
+    placeFiles(outDir, tmps, nextManifest(outDir, manifest, entries, opts));
+    for (const t of tmps) t.untrack();
     return results;
   } catch (err) {
     cleanup();
     throw err;
   }
+}
+
+/**
+ * Put written temp files in place (`rel` in `outDir`) and the manifest `m` beside them, all or
+ * nothing: the manifest is written to a temp name first, the files it replaces are set aside until
+ * the manifest is renamed into place, and when any step fails (a manifest.json that cannot be
+ * replaced, a full disk) every file is put back as it was. The temp files stay the caller's to remove.
+ */
+export function placeFiles(outDir: string, files: readonly { tmp: string; rel: string }[], m: Manifest): void {
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const manifestTmp = join(outDir, `.${MANIFEST_FILE}.${tag}.tmp`);
+  const untrack = trackTemp(manifestTmp);
+  /** per file placed: its backup (the file it replaced, set aside) */
+  const placed: { dest: string; backup: string | null; moved: boolean }[] = [];
+  try {
+    writeFileSync(manifestTmp, manifestToJson(m));
+    for (const f of files) {
+      const dest = join(outDir, f.rel);
+      const p = { dest, backup: null as string | null, moved: false };
+      placed.push(p);
+      if (existsSync(dest)) {
+        const backup = join(outDir, `.${f.rel}.${tag}.old`);
+        renameSync(dest, backup);
+        p.backup = backup;
+      }
+      renameSync(f.tmp, dest);
+      p.moved = true;
+    }
+    renameSync(manifestTmp, join(outDir, MANIFEST_FILE));
+  } catch (err) {
+    for (const p of placed.reverse()) {
+      try {
+        if (p.moved) rmSync(p.dest, { force: true });
+        if (p.backup) renameSync(p.backup, p.dest);
+      } catch { /* as much as can be put back */ }
+    }
+    rmSync(manifestTmp, { force: true });
+    untrack();
+    throw err;
+  }
+  untrack();
+  for (const p of placed) if (p.backup) rmSync(p.backup, { force: true });
 }
 
 /** Concatenate same-key series (rows keep their own `where`). */

@@ -126,7 +126,9 @@ export function register(program: Command): void {
         if (errnoOf(err)) {
           const at = (err as { path?: unknown }).path;
           if (typeof at === 'string' && !isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'read the input', role: 'input' });
-          throw fsError(err, { path: typeof at === 'string' ? at : out.path, action: 'write the dataset', role: 'output', source: 'flag', resume: false });
+          // a rename names the file it could not replace (manifest.json), not the temp file
+          const dest = (err as { dest?: unknown }).dest;
+          throw fsError(err, { path: typeof dest === 'string' ? dest : typeof at === 'string' ? at : out.path, action: 'write the dataset', role: 'output', source: 'flag', resume: false });
         }
         throw err;
       } finally {

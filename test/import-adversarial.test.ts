@@ -419,3 +419,24 @@ describe('a file in the dataset folder that the manifest does not list', () => {
     expect(readdirSync(out).sort()).toEqual(entries);
   });
 });
+
+describe('funding rates written as percentages', () => {
+  it("'0.0100%' (as exchange pages and exports show funding) is exactly a hundredth: 0.0001; a bad percentage is a bad row", async () => {
+    const { readKindFile } = await import('../src/feed/arrow-io.js');
+    const { ProblemList } = await import('../src/feed/validate.js');
+    const out = outDir();
+    const f = file('funding.csv', 'timestamp,rate\n1747872000001,0.0100%\n1747900800000,-0.0075%\n1747929600002, 1.5e-2 %\n1747958400006,0.00009321\n');
+    const r = await importCsv({ file: f, kind: 'funding', symbol: 'BTCUSDT', out });
+    expect(r.rows).toBe(4);
+    const read = readKindFile(join(out, 'BTCUSDT-funding.arrow'), 'f', 'funding', new ProblemList())!;
+    expect(Array.from(read.columns.rate!)).toEqual([0.0001, -0.000075, 0.00015, 0.00009321]);
+    const bf = file('bad.csv', 'timestamp,rate\n1747872000001,%\n1747900800000,0.01%%\n1747929600002,150%\n');
+    const bad = await importCsv({ file: bf, kind: 'funding', symbol: 'BTCUSDT', out: outDir() }).catch((e: UserError) => e);
+    const name = bf.split('/').pop();
+    expect((bad as UserError).details).toEqual([
+      `${name} line 2: rate '%' is not a number`,
+      `${name} line 3: rate '0.01%%' is not a number`,
+      `${name} line 4: rate 1.5 is implausible (|rate| must be < 1; rates are fractions, 0.0001 = 0.01 %)`,
+    ]);
+  });
+});

@@ -176,6 +176,20 @@ function parseNum(cell: string | undefined): number {
 }
 
 /**
+ * A funding rate cell: a fraction ('0.0001') or a percentage as exchange pages and exports show
+ * funding ('0.0100%'), read as exactly a hundredth of it (the decimal's exponent moved, no float
+ * division): '0.01%' is 0.0001.
+ */
+export function parseRate(cell: string | undefined): number {
+  const s = cell?.trim() ?? '';
+  if (!s.endsWith('%')) return parseNum(s);
+  const t = s.slice(0, -1).trim();
+  if (!DECIMAL_TEXT.test(t)) return NaN;
+  const m = /^(.*?)(?:[eE]([+-]?\d+))?$/.exec(t)!;
+  return Number(`${m[1]}e${Number(m[2] ?? 0) - 2}`);
+}
+
+/**
  * The CSV text of `file` as a stream: the file itself, a gzip of it (`prices.csv.gz`, streamed), or
  * a ZIP archive holding one .csv file (read into memory). Errors name the file (65).
  */
@@ -307,7 +321,7 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
         const nm = names[k]!;
         const raw = record[idx[nm]!];
         if (nm === 'price' && (raw === undefined || raw.trim() === '')) { vals[nv++] = NaN; continue; }
-        const v = parseNum(raw);
+        const v = nm === 'rate' ? parseRate(raw) : parseNum(raw);
         if (!Number.isFinite(v)) { reason = `${nm} '${excerpt(raw ?? '', 40)}' is not a number`; break; }
         vals[nv++] = v;
       }

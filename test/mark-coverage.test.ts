@@ -152,3 +152,30 @@ describe('liquidationPriceSource says which prices the replayed bars used', () =
     expect(setupOf(out, 'cross').liquidationPriceSource).toBe('mixed');
   });
 });
+
+describe('funding events that do not reach the candles', () => {
+  /** 8h funding events from `start`, n of them (the rate 0.0001, jitter of 1 ms as Binance's) */
+  const funding = (start: number, n: number): SeriesInput => ({
+    symbol: 'BTCUSDT', kind: 'funding', time: Array.from({ length: n }, (_, i) => start + i * 8 * H + 1), columns: { rate: Array.from({ length: n }, () => 0.0001) },
+  });
+  it('May funding beside July candles: no event settles, and validate, inspect and the load warn naming both spans; funding to the last bar: no warning', async () => {
+    const july = series('candles', JULY, BARS);
+    await writeDataset(ds('fmay'), { venue: 'binance-usdm', timeframe: '1h', series: [july, funding(MAY, 93)] });
+    await writeDataset(ds('fjuly'), { venue: 'binance-usdm', timeframe: '1h', series: [july, funding(JULY, 93)] });
+    // funding for the first half of July only (the last event at bar 368): bars 0 … 376 reached, 367 not
+    await writeDataset(ds('fhalf'), { venue: 'binance-usdm', timeframe: '1h', series: [july, funding(JULY, 47)] });
+    const warning = 'BTCUSDT-funding.arrow: funding events reach none of the 744 1h bars of BTCUSDT (funding 2025-05-01T00:00:00.001Z → 2025-05-31T16:00:00.001Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); no funding is booked at the 744 bars more than one funding interval (8h) before its first or after its last event: import funding for them';
+    const md = await loadDataset(ds('fmay'));
+    expect(md.columns[0]!.fundingRate.length).toBe(0);
+    expect(md.warnings).toEqual([warning]);
+    const v = await feedCli(['data', 'validate', ds('fmay')]);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toBe(`warning: ${warning}\n`);
+    expect(inspectDataset(ds('fmay')).warnings).toEqual([warning]);
+    expect((await loadDataset(ds('fjuly'))).warnings).toBeUndefined();
+    expect(inspectDataset(ds('fjuly')).warnings).toEqual([]);
+    const half = await loadDataset(ds('fhalf'));
+    expect(half.warnings).toEqual([expect.stringMatching(/^BTCUSDT-funding\.arrow: funding events reach 377 of the 744 1h bars of BTCUSDT .* no funding is booked at the 367 bars /)]);
+    expect(inspectDataset(ds('fhalf')).warnings).toEqual(half.warnings);
+  });
+});

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, fundingUncoveredBars, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -68,7 +68,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   const missingFiles: string[] = [];
   // candle and mark times of the current symbol (files come per symbol), for the mark coverage
   let held: { symbol: string; series: { f: ManifestFile; time: Float64Array }[] } = { symbol: '', series: [] };
-  const coverage = () => warnings.push(...markCoverageWarnings(held.series));
+  const coverage = () => warnings.push(...markCoverageWarnings(held.series), ...fundingCoverageWarnings(held.series, tf));
   for (const f of sortFiles(manifest)) {
     if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
@@ -86,7 +86,8 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, fileTfMs, problems);
     if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapProblemText(g));
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
-    else if (f.kind !== 'funding') {
+    else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp });
+    else {
       held.series.push({ f, time: d.timestamp });
       if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, t0: d.timestamp[0]! });
     }
@@ -145,6 +146,21 @@ function markCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[])
     }
   }
   return out;
+}
+
+/** One symbol's candles at the default timeframe `tf` against its funding file, as the loader judges them (fundingUncoveredBars). */
+function fundingCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[], tf: string): string[] {
+  const c = series.find((x) => x.f.kind === 'candles' && x.f.timeframe === tf);
+  const fu = series.find((x) => x.f.kind === 'funding');
+  if (!c || !fu || c.time.length === 0 || fu.time.length === 0) return [];
+  const intervalMs = fundingIntervalMs(fu.f.timeframe, fu.time);
+  const first = fu.time[0]!, last = fu.time[fu.time.length - 1]!;
+  const uncovered = fundingUncoveredBars(c.time, first, last, intervalMs);
+  if (!fundingCoverageShort(uncovered, c.time.length)) return [];
+  return [fundingCoverageText({
+    fundingPath: fu.f.path, symbol: c.f.symbol, timeframe: tf, uncovered, bars: c.time.length, intervalMs,
+    fundingFirst: first, fundingLast: last, candleFirst: c.time[0]!, candleLast: c.time[c.time.length - 1]!,
+  })];
 }
 
 function sortFiles(m: Manifest) {

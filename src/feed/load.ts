@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, beyondFunding, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -313,7 +313,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     return { cols, hit };
   };
 
-  const markWarnings: string[] = [];
+  /** mark and funding coverage warnings */
+  const coverageWarnings: string[] = [];
   const columns: SymbolColumns[] = loaded.map((l) => {
     const c = l.candles!.data;
     const placed = place(c.timestamp, [c.columns.open!, c.columns.high!, c.columns.low!, c.columns.close!, c.columns.volume!]);
@@ -356,7 +357,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       if (!any) markAtBarTimeframe = false;
       if (bars > 0 && covered < MARK_COVERAGE_WARN * bars) {
         const mt = usable.data.timestamp;
-        markWarnings.push(markCoverageText({
+        coverageWarnings.push(markCoverageText({
           markPath: usable.file.path, symbol: l.plan.symbol, timeframe: tf, covered, bars,
           markFirst: mt[0]!, markLast: mt[mt.length - 1]!, candleFirst: time[firstBar]!, candleLast: time[lastBar]!,
         }));
@@ -382,6 +383,25 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       const counts = new Int32Array(nb1);
       for (let k = 0; k < f.rows; k++) if (barIdx[k]! >= 0) counts[barIdx[k]! + 1]!++;
       for (let i = 0; i < nBars; i++) fundingStart[i + 1] = fundingStart[i]! + counts[i + 1]!;
+      if (f.rows > 0) {
+        // bars beyond the funding file's reach settle no funding: many of them, a warning (as for mark candles)
+        const interval = fundingIntervalMs(l.plan.funding!.timeframe, f.timestamp);
+        const first = f.timestamp[0]!, last = f.timestamp[f.rows - 1]!;
+        let bars = 0, uncovered = 0, firstBar = -1, lastBar = -1;
+        for (let i = 0; i < nBars; i++) {
+          if (!present[i]) continue;
+          bars++;
+          if (beyondFunding(time[i]!, first, last, interval)) uncovered++;
+          if (firstBar < 0) firstBar = i;
+          lastBar = i;
+        }
+        if (fundingCoverageShort(uncovered, bars)) {
+          coverageWarnings.push(fundingCoverageText({
+            fundingPath: l.plan.funding!.path, symbol: l.plan.symbol, timeframe: tf, uncovered, bars, intervalMs: interval,
+            fundingFirst: first, fundingLast: last, candleFirst: time[firstBar]!, candleLast: time[lastBar]!,
+          }));
+        }
+      }
       let e = 0; // events are in time order and bars are monotone, so a running index suffices
       const fp = f.columns.price;
       for (let k = 0; k < f.rows; k++) {
@@ -420,7 +440,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     columns: kept.columns,
     hashes,
   };
-  const warnings = [...markWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : [])];
+  const warnings = [...coverageWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : [])];
   if (warnings.length) md.warnings = warnings;
   return md;
 }

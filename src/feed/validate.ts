@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, isoTime, otherSpacing } from './timeframe.js';
+import { fmtStep, fmtTime, isoTime, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -144,7 +144,8 @@ export function checkSeries(
 /**
  * Mark candles covering less than this share of a symbol's candle bars (at the bar timeframe, or
  * finer ones aggregated) draw a warning from `data validate`, `data inspect` and `run`: at the
- * bars without one, liquidation is checked on trade prices.
+ * bars without one, liquidation is checked on trade prices. Funding events reaching less than this
+ * share of the bars (fundingUncoveredBars) draw one too: beyond them no funding is booked.
  */
 export const MARK_COVERAGE_WARN = 0.9;
 
@@ -158,6 +159,54 @@ export function markCoverageText(o: {
   return `${o.markPath}: mark candles cover ${share} of the ${o.bars} ${o.timeframe} bars of ${o.symbol} ` +
     `(mark ${isoTime(o.markFirst)} → ${isoTime(o.markLast)}, candles ${isoTime(o.candleFirst)} → ${isoTime(o.candleLast)}); ` +
     `liquidation is checked on trade prices at the ${o.bars - o.covered} bars without one`;
+}
+
+/**
+ * The funding interval of a funding file: its manifest entry's nominal interval, else the most
+ * common step between its events (jitter rounded to the minute), else 8 h (one event).
+ */
+export function fundingIntervalMs(listed: string | undefined, times: Float64Array): number {
+  if (listed) {
+    const ms = timeframeMsOrNaN(listed);
+    if (ms > 0) return ms;
+  }
+  const counts = new Map<number, number>();
+  for (let i = 1; i < times.length; i++) {
+    const d = Math.round(times[i]! / 60_000) * 60_000 - Math.round(times[i - 1]! / 60_000) * 60_000;
+    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  let best = 8 * 3_600_000, n = 0;
+  for (const [d, c] of counts) if (c > n || (c === n && d < best)) { best = d; n = c; }
+  return best;
+}
+
+/**
+ * How many of sorted candle open times `candles` lie beyond a funding file's reach: more than one
+ * interval before its first event or after its last. Bars beyond it (funding downloaded for fewer
+ * months than the candles) settle no funding at all, so a run there books none: when they are
+ * more than 1 − MARK_COVERAGE_WARN of the bars, a warning (fundingCoverageShort), as for mark candles.
+ */
+export function fundingUncoveredBars(candles: ArrayLike<number>, first: number, last: number, intervalMs: number): number {
+  let out = 0;
+  for (let i = 0; i < candles.length; i++) if (beyondFunding(candles[i]!, first, last, intervalMs)) out++;
+  return out;
+}
+
+/** Whether `uncovered` of `bars` bars beyond the funding events are enough for a warning (see MARK_COVERAGE_WARN). */
+export const fundingCoverageShort = (uncovered: number, bars: number): boolean => bars > 0 && bars - uncovered < MARK_COVERAGE_WARN * bars;
+
+/** Whether a bar opening at `t` is beyond the reach of funding events from `first` to `last` (see fundingUncoveredBars). */
+export const beyondFunding = (t: number, first: number, last: number, intervalMs: number): boolean => t < first - intervalMs || t > last + intervalMs;
+
+/** The funding coverage of one symbol's bars, as a warning (see fundingUncoveredBars). */
+export function fundingCoverageText(o: {
+  fundingPath: string; symbol: string; timeframe: string; uncovered: number; bars: number;
+  fundingFirst: number; fundingLast: number; candleFirst: number; candleLast: number; intervalMs: number;
+}): string {
+  const share = o.uncovered === o.bars ? 'none' : `${o.bars - o.uncovered}`;
+  return `${o.fundingPath}: funding events reach ${share} of the ${o.bars} ${o.timeframe} bars of ${o.symbol} ` +
+    `(funding ${isoTime(o.fundingFirst)} → ${isoTime(o.fundingLast)}, candles ${isoTime(o.candleFirst)} → ${isoTime(o.candleLast)}); ` +
+    `no funding is booked at the ${o.uncovered} bars more than one funding interval (${fmtStep(o.intervalMs)}) before its first or after its last event: import funding for them`;
 }
 
 /**

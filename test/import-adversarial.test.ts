@@ -35,6 +35,37 @@ describe('symbols', () => {
     expect(md.columns[1]!.close[2]).toBe(110440.8);
   });
 
+  it('one rule for every symbol, the flag\'s and the one an input names: no spaces or control characters, at most 64 characters; any script', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const answer = (symbol: string) => JSON.stringify({ retCode: 0, result: { symbol, category: 'linear', list: [['1747875600000', '2', '3', '1', '2', '5', '10'], ['1747872000000', '1', '2', '0.5', '1.5', '3', '4']] }, time: 1747990000000 });
+    for (const [symbol, why] of [['BTC\nUSDT', 'holds a space or a control character'], ['A'.repeat(300), 'has 300 characters (at most 64; it becomes a file name)']] as const) {
+      const dir = join(root, `bybit-${++n}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'kline.json'), answer(symbol));
+      const out = outDir();
+      const r = await feedCli(['import', dir, '--format', 'bybit', '--out', out]);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+      expect(r.stderr).toContain(`kline.json row 1: the symbol '`);
+      expect(r.stderr).toContain(`' the input names ${why}; give --symbol to name it`);
+      expect(existsSync(out)).toBe(false);
+      // --symbol names it
+      expect((await feedCli(['import', dir, '--format', 'bybit', '--symbol', 'BTCUSDT', '--out', out])).code).toBe(0);
+    }
+    const f = file('c.csv', CANDLES);
+    const dir = join(root, `bn-${++n}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'BTCUSDT-1h-2025-05.csv'), CANDLES.replace('timestamp', 'open_time'));
+    for (const args of [['import', 'csv', f, '--kind', 'candles', '--timeframe', '1h'], ['import', dir]]) {
+      const r = await feedCli([...args, '--symbol', 'BTC USDT', '--out', outDir()]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr).toBe("marginlab: invalid --symbol 'BTC USDT': it holds a space or a control character\n");
+    }
+    const out = outDir();
+    expect((await feedCli(['import', 'csv', f, '--kind', 'candles', '--timeframe', '1h', '--symbol', '币安人生USDT', '--out', out])).code).toBe(0);
+    expect((await loadDataset(out)).symbols).toEqual(['币安人生USDT']);
+  });
+
   it("a manifest path that steps out of the folder ('..' as a path step) is still refused", async () => {
     const out = outDir();
     await importCsv({ file: file('c.csv', CANDLES), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });

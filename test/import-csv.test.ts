@@ -224,7 +224,7 @@ describe('import csv flags', () => {
     expect(badFundingTf.code).toBe(64);
     expect(badFundingTf.stderr).toContain("invalid timeframe '8x'");
     expect(badSym.code).toBe(64);
-    expect(badSym.stderr).toContain("invalid --symbol 'BTC USDT'");
+    expect(badSym.stderr).toContain("invalid --symbol 'BTC USDT': it holds a space");
     expect(outs.filter((o) => existsSync(o))).toEqual([]);
   });
 

@@ -149,6 +149,21 @@ export function symbolFilePart(symbol: string): string {
   return out;
 }
 
+/**
+ * Why `symbol` cannot name a series, or null: it becomes a file name (symbolFilePart) and a word
+ * in one-line messages and CSV reports, so 1 to 64 characters, no spaces or control characters
+ * (letters of any script are fine: exchanges list such symbols), and a file-name part of at most
+ * 150 bytes. The one rule for --symbol and for the symbols inputs name (Bybit, OKX, Binance file names).
+ */
+export function symbolProblem(symbol: string): string | null {
+  const chars = [...symbol].length;
+  if (chars === 0) return 'is empty';
+  if (chars > 64) return `has ${chars} characters (at most 64; it becomes a file name)`;
+  if (/[\s\p{Cc}\p{Cf}]/u.test(symbol)) return 'holds a space or a control character';
+  if (symbolFilePart(symbol).length > 150) return 'is too long once written as a file name (at most 150 bytes)';
+  return null;
+}
+
 /** Canonical file name of a data file inside a dataset folder. */
 export function dataFileName(symbol: string, kind: FileKind, timeframe?: string): string {
   const safe = symbolFilePart(symbol);

@@ -4,14 +4,14 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { missingInput, usageError } from '../../errors.js';
-import type { FileKind } from '../manifest.js';
+import { dataError, missingInput, usageError } from '../../errors.js';
+import { symbolProblem, type FileKind } from '../manifest.js';
 import type { SeriesData } from '../ingest.js';
 import { readBinance, isBinanceFile } from './binance.js';
 import { readFreqtrade, isFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
 import { listFiles } from './common.js';
-import { excerptList } from '../../util/excerpt.js';
+import { excerpt, excerptList } from '../../util/excerpt.js';
 
 export const IMPORT_FORMATS = ['binance', 'freqtrade', 'bybit', 'okx', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -63,6 +63,13 @@ export function readSources(format: Exclude<ImportFormat, 'csv'>, paths: readonl
   const series = format === 'binance' ? readBinance(paths, o)
     : format === 'freqtrade' ? readFreqtrade(paths, o.kind ? { ...o, kinds: [o.kind] } : o)
     : readVenue(format, paths, o);
+  // one rule for every symbol (a file name, a word in one-line messages): --symbol's, or the one an input names
+  const badFlag = o.symbol !== undefined ? symbolProblem(o.symbol) : null;
+  if (badFlag) throw usageError(`invalid --symbol '${excerpt(o.symbol!, 60)}': it ${badFlag}`);
+  for (const s of series) {
+    const bad = symbolProblem(s.symbol);
+    if (bad) throw dataError(`${s.where(0)}: the symbol '${excerpt(s.symbol, 60)}' the input names ${bad}; give --symbol to name it`);
+  }
   // --symbol renames one symbol's data; over several it would merge markets into one series
   const named = [...new Set(series.map((s) => s.named).filter((x): x is string => !!x))].sort();
   if (o.symbol !== undefined && named.length > 1) {

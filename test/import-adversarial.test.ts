@@ -471,3 +471,42 @@ describe('funding rates written as percentages', () => {
     ]);
   });
 });
+
+describe('JSON rows of another shape', () => {
+  it('a null row, a row of another shape, a nested cell: one line naming the file and row (65) or a bad row, never an internal error', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const put = (name: string, json: unknown) => {
+      const dir = join(root, `json-${++n}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, name), JSON.stringify(json));
+      return dir;
+    };
+    const row = ['1747872000000', '1', '2', '0.5', '1.5', '3', '4'];
+    const cases: [string[], string][] = [
+      [[put('BTCUSDT-kline.json', { retCode: 0, result: { symbol: 'BTCUSDT', list: [null, null] } }), '--format', 'bybit'], 'BTCUSDT-kline.json: row 1 is null, not an array of values; export the answer again'],
+      [[put('BTCUSDT-kline.json', { retCode: 0, result: { symbol: 'BTCUSDT', list: [{ startTime: '1747872000000' }, null] } }), '--format', 'bybit'], 'BTCUSDT-kline.json: row 2 is null, not an object of fields like row 1; export the answer again'],
+      [[put('BTC-USDT-SWAP-1h.json', { code: '0', data: [row, 'x'] }), '--format', 'okx'], `BTC-USDT-SWAP-1h.json: row 2 is "x", not an array of values; export the answer again`],
+      [[put('BTC_USDT_USDT-1h-futures.json', [{ date: 1747872000000, open: 1 }])], 'BTC_USDT_USDT-1h-futures.json: row 1 is {"date":1747872000000,"open":1}, not an array [date, open, high, low, close, volume] as freqtrade writes'],
+    ];
+    for (const [args, text] of cases) {
+      const out = outDir();
+      const r = await feedCli(['import', ...args, '--out', out]);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr.split('\n'), r.stderr).toHaveLength(2);
+      expect(r.stderr).toContain(text);
+      expect(existsSync(out)).toBe(false);
+    }
+    // a cell holding an array (arbitrarily deep) or a blank string is not a number: a bad row, not a stack overflow or 0
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const answer = JSON.stringify({ retCode: 0, result: { symbol: 'BTCUSDT', list: [row, ['1747875600000', 'DEEP', '2', '0.5', '1.5', '3', '4'], ['1747879200000', '1', '2', '0.5', '1.5', ' ', '4']] } }).replace('"DEEP"', deep);
+    const dir = put('BTCUSDT-kline.json', {});
+    writeFileSync(join(dir, 'BTCUSDT-kline.json'), answer);
+    const r = await feedCli(['import', dir, '--format', 'bybit', '--timeframe', '1h', '--out', outDir()]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toMatch(/kline\.json row 2: open NaN is not a number\n.*kline\.json row 3: volume NaN is not a number\n$/);
+    const ft = put('BTC_USDT_USDT-1h-futures.json', [[1747872000000, 1, 2, 0.5, 1.5, 3], [1747875600000, 1, 2, 0.5, 1.5, ' ']]);
+    const f = await feedCli(['import', ft, '--out', outDir()]);
+    expect(f.code, f.stderr).toBe(65);
+    expect(f.stderr).toContain('BTC_USDT_USDT-1h-futures.json row 2: volume NaN is not a number');
+  });
+});

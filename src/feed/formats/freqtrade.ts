@@ -14,7 +14,8 @@ import { gunzipSync } from 'node:zlib';
 import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, listFiles } from './common.js';
+import { epochMs, fundingInterval, isNumeric, listFiles } from './common.js';
+import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
 
 export const FREQTRADE_NAME = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)-(\d+[smhdwM])(?:-(futures|mark|funding_rate))?\.(feather|json|json\.gz|jsongz)$/;
@@ -84,12 +85,14 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
     }
     if (!Array.isArray(json)) throw dataError(`${file}: expected an array of [date, open, high, low, close, volume] rows`);
     const rows = json as unknown[];
+    const bad = rows.findIndex((r) => !Array.isArray(r));
+    if (bad >= 0) throw dataError(`${file}: row ${bad + 1} is ${excerpt(JSON.stringify(rows[bad]) ?? String(rows[bad]), 60)}, not an array [date, open, high, low, close, volume] as freqtrade writes; export it again (freqtrade download-data --data-format-ohlcv json)`);
     const nc = kind === 'funding' ? 1 : kind === 'mark' ? 4 : 5;
     time = new Float64Array(rows.length);
     cols = Array.from({ length: nc }, () => new Float64Array(rows.length));
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      const cell = (k: number) => (Array.isArray(r) && typeof r[k] === 'number' ? (r[k] as number) : Array.isArray(r) && typeof r[k] === 'string' && r[k] !== '' ? Number(r[k]) : NaN);
+      const r = rows[i] as unknown[];
+      const cell = (k: number) => (typeof r[k] === 'number' ? (r[k] as number) : typeof r[k] === 'string' && isNumeric(r[k]) ? Number(r[k]) : NaN);
       time[i] = epochMs(cell(0));
       for (let k = 0; k < nc; k++) cols[k]![i] = cell(k + 1);
     }

@@ -89,16 +89,21 @@ function fromJson(json: unknown, venue: Venue, label: string): Table {
   if (Array.isArray(json)) list = json;
   if (!Array.isArray(list)) throw dataError(`${label}: expected a ${venue === 'bybit' ? 'Bybit v5 answer ({"result":{"list":[…]}})' : 'OKX v5 answer ({"data":[…]})'} or an array of rows`);
   const first = list[0];
-  if (first !== undefined && !Array.isArray(first) && typeof first === 'object') {
-    const head = Object.keys(first as object).map((k) => k.toLowerCase());
+  // every row of one shape: objects (field names) or arrays (the API's column order); a cell is a string or a number
+  const objects = first !== null && typeof first === 'object' && !Array.isArray(first);
+  const bad = list.findIndex((r) => (objects ? r === null || typeof r !== 'object' || Array.isArray(r) : !Array.isArray(r)));
+  if (bad >= 0) throw dataError(`${label}: row ${bad + 1} is ${excerpt(JSON.stringify(list[bad]) ?? String(list[bad]), 60)}, not ${objects ? 'an object of fields like row 1' : 'an array of values'}; export the answer again`);
+  const cell = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  if (objects) {
     const keys = Object.keys(first as object);
-    return { head, rows: list.map((r) => keys.map((k) => { const v = (r as Record<string, unknown>)[k]; return v === undefined || v === null ? undefined : String(v); })), lines: list.map((_, i) => i + 1), symbol, category, asOf };
+    const head = keys.map((k) => k.toLowerCase());
+    return { head, rows: list.map((r) => keys.map((k) => cell((r as Record<string, unknown>)[k]))), lines: list.map((_, i) => i + 1), symbol, category, asOf };
   }
   const width = Array.isArray(first) ? first.length : 0;
   const head = venue === 'bybit'
     ? (width >= 6 ? ['starttime', 'openprice', 'highprice', 'lowprice', 'closeprice', 'volume', 'turnover'] : ['starttime', 'open', 'high', 'low', 'close'])
     : (width >= 7 ? ['ts', 'o', 'h', 'l', 'c', 'vol', 'volccy', 'volccyquote', 'confirm'] : ['ts', 'o', 'h', 'l', 'c', 'confirm']);
-  return { head, rows: list.map((r) => (Array.isArray(r) ? r.map((x) => (x === null || x === undefined ? undefined : String(x))) : [])), lines: list.map((_, i) => i + 1), symbol, category, asOf };
+  return { head, rows: list.map((r) => (r as unknown[]).map(cell)), lines: list.map((_, i) => i + 1), symbol, category, asOf };
 }
 
 function readTable(file: string, venue: Venue): Table {

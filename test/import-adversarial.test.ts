@@ -503,10 +503,40 @@ describe('JSON rows of another shape', () => {
     writeFileSync(join(dir, 'BTCUSDT-kline.json'), answer);
     const r = await feedCli(['import', dir, '--format', 'bybit', '--timeframe', '1h', '--out', outDir()]);
     expect(r.code, r.stderr).toBe(65);
-    expect(r.stderr).toMatch(/kline\.json row 2: open NaN is not a number\n.*kline\.json row 3: volume NaN is not a number\n$/);
-    const ft = put('BTC_USDT_USDT-1h-futures.json', [[1747872000000, 1, 2, 0.5, 1.5, 3], [1747875600000, 1, 2, 0.5, 1.5, ' ']]);
+    expect(r.stderr).toMatch(/kline\.json row 2: open '' is not a number\n.*kline\.json row 3: volume ' ' is not a number\n$/);
+    const ft = put('BTC_USDT_USDT-1h-futures.json', [[1747872000000, 1, 2, 0.5, 1.5, 3], [1747875600000, 1, 2, 0.5, 1.5, ' '], [1747879200000, [[1]], 2, 0.5, 1.5, 3]]);
     const f = await feedCli(['import', ft, '--out', outDir()]);
     expect(f.code, f.stderr).toBe(65);
-    expect(f.stderr).toContain('BTC_USDT_USDT-1h-futures.json row 2: volume NaN is not a number');
+    expect(f.stderr).toContain("BTC_USDT_USDT-1h-futures.json row 2: volume ' ' is not a number");
+    expect(f.stderr).toContain("BTC_USDT_USDT-1h-futures.json row 3: open '[…]' is not a number");
+  });
+});
+
+describe('cells that are not numbers, in every format', () => {
+  it('are quoted as the input has them (not "NaN"), and a time that is no epoch number says what is expected', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const dir = (name: string, text: string) => {
+      const d = join(root, `cells-${++n}`);
+      mkdirSync(d);
+      writeFileSync(join(d, name), text);
+      return d;
+    };
+    const cases: [string[], string[]][] = [
+      [[dir('BTCUSDT-1h-2025-05.csv', 'open_time,open,high,low,close,volume\n2025-05-22 00:00:00,1,2,0.5,1.5,3\n1747875600000,n/a,2,0.5,1.5,3\n')], [
+        "BTCUSDT-1h-2025-05.csv line 2: time '2025-05-22 00:00:00' is not an epoch time (s, ms, µs or ns)",
+        "BTCUSDT-1h-2025-05.csv line 3: open 'n/a' is not a number"]],
+      [[dir('BTCUSDT-fundingRate-2025-05.csv', 'calc_time,funding_interval_hours,last_funding_rate\n1747872000000,8,0.01%\n')], ["BTCUSDT-fundingRate-2025-05.csv line 2: rate '0.01%' is not a number"]],
+      [[dir('BTC_USDT_USDT-1h-futures.json', '[[1747872000000,null,2,0.5,1.5,3],["x",1,2,0.5,1.5,3]]')], [
+        "BTC_USDT_USDT-1h-futures.json row 1: open 'null' is not a number",
+        "BTC_USDT_USDT-1h-futures.json row 2: time 'x' is not an epoch time (s, ms, µs or ns)"]],
+      [[dir('BTC-USDT-SWAP-1h.csv', 'ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm\n1747872000000,1,2,0.5,1.5,abc,1,1,1\n1747875600000,1,2,0.5,1.5,3,1,1,1\n'), '--format', 'okx'], ["BTC-USDT-SWAP-1h.csv line 2: volume 'abc' is not a number"]],
+    ];
+    for (const [args, lines] of cases) {
+      const out = outDir();
+      const r = await feedCli(['import', ...args, '--out', out]);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr.trimEnd().split('\n').slice(1).map((l) => l.trim()), r.stderr).toEqual(lines);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 });

@@ -20,6 +20,7 @@ import {
 import { fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
+import { excerpt } from '../util/excerpt.js';
 
 /** One series as read from a source, before it meets the dataset. */
 export interface SeriesData {
@@ -33,6 +34,8 @@ export interface SeriesData {
   cols: Float64Array[];
   /** where row i came from (file and line), for messages */
   where: (i: number) => string;
+  /** the text of row i's time (k = -1) or value column k in the input, when a cell read as no number, for messages */
+  raw?: (i: number, k: number) => string | undefined;
   /** the symbol the input itself names (file name or content), when any: --symbol may rename one, never several */
   named?: string;
 }
@@ -120,9 +123,22 @@ export function normalizeSeries(s: SeriesData): SeriesData {
   for (let j = 0; j < n; j++) {
     const i = idx[j]!;
     const t = s.time[i]!;
-    if (!Number.isInteger(t) || t < 0) { count++; if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: time ${t} is not a valid ms UTC value`); continue; }
+    if (!Number.isInteger(t) || t < 0) {
+      const text = Number.isNaN(t) ? s.raw?.(i, -1) : undefined;
+      count++;
+      if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: time ${text !== undefined ? `'${excerpt(text, 40)}' is not an epoch time (s, ms, µs or ns)` : `${t} is not a valid ms UTC value`}`);
+      continue;
+    }
     for (let k = 0; k < nc; k++) row[k] = s.cols[k]![i]!;
-    const why = rowProblem(s.kind, row, nc);
+    // a cell that read as no number is quoted as the input has it (a funding price may be empty: not given)
+    let why: string | null = null;
+    for (let k = 0; k < nc && why === null && s.raw; k++) {
+      if (Number.isNaN(row[k]!) && !(s.kind === 'funding' && k === 1)) {
+        const text = s.raw(i, k);
+        if (text !== undefined) why = `${KIND_NAMES[s.kind][k]} '${excerpt(text, 40)}' is not a number`;
+      }
+    }
+    why ??= rowProblem(s.kind, row, nc);
     if (why !== null) { count++; if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: ${why}`); continue; }
     if (m > 0 && s.time[keep[m - 1]!] === t) {
       const p = keep[m - 1]!;
@@ -430,10 +446,12 @@ export function concatSeries(parts: SeriesData[]): SeriesData {
     for (let k = 0; k < p.cols.length; k++) cols[k]!.set(p.cols[k]!, at);
     at += p.time.length;
   }
-  const where = (i: number) => {
+  const part = (i: number) => {
     let q = starts.length - 1;
     while (starts[q]! > i) q--;
-    return parts[q]!.where(i - starts[q]!);
+    return q;
   };
-  return { symbol: parts[0]!.symbol, kind: parts[0]!.kind, timeframe: parts[0]!.timeframe, time, cols, where };
+  const where = (i: number) => { const q = part(i); return parts[q]!.where(i - starts[q]!); };
+  const raw = (i: number, k: number) => { const q = part(i); return parts[q]!.raw?.(i - starts[q]!, k); };
+  return { symbol: parts[0]!.symbol, kind: parts[0]!.kind, timeframe: parts[0]!.timeframe, time, cols, where, raw };
 }

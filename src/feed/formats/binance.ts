@@ -111,5 +111,8 @@ export function parseBinanceCsv(text: string, label: string, symbol: string, kin
       cols[k]![r] = isNumeric(c) ? Number(c) : NaN;
     }
   }
-  return { symbol, kind, timeframe, time, cols, where: (i) => `${label} line ${lines[i]}` };
+  return {
+    symbol, kind, timeframe, time, cols, where: (i) => `${label} line ${lines[i]}`,
+    raw: (i, k) => rows[i + start]!.cells[idx[k + 1]!] ?? '',
+  };
 }

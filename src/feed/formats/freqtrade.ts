@@ -68,6 +68,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   if (buf.length === 0) throw noRowsError(file);
   let time: Float64Array;
   let cols: Float64Array[];
+  let raw: SeriesData['raw'];
   if (name.endsWith('.feather')) {
     const t = readArrowTable(buf, file);
     time = columnF64(t, 'date', file, true);
@@ -85,6 +86,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
     }
     if (!Array.isArray(json)) throw dataError(`${file}: expected an array of [date, open, high, low, close, volume] rows`);
     const rows = json as unknown[];
+    raw = (i, k) => { const v = (rows[i] as unknown[])[k + 1]; return v === undefined ? '' : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? '[…]' : '{…}'; };
     const bad = rows.findIndex((r) => !Array.isArray(r));
     if (bad >= 0) throw dataError(`${file}: row ${bad + 1} is ${excerpt(JSON.stringify(rows[bad]) ?? String(rows[bad]), 60)}, not an array [date, open, high, low, close, volume] as freqtrade writes; export it again (freqtrade download-data --data-format-ohlcv json)`);
     const nc = kind === 'funding' ? 1 : kind === 'mark' ? 4 : 5;
@@ -100,6 +102,6 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   if (time.length === 0) throw noRowsError(file);
   return {
     symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
-    where: (i) => `${name} row ${i + 1}`,
+    where: (i) => `${name} row ${i + 1}`, ...(raw ? { raw } : {}),
   };
 }

@@ -156,7 +156,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
       time[i] = epochMs(num(r, ti));
       rate[i] = Number.isFinite(num(r, ri)) ? num(r, ri) : num(r, fi);
     }
-    return { symbol, kind, timeframe: fundingInterval(time), time, cols: [rate], where, named };
+    return { symbol, kind, timeframe: fundingInterval(time), time, cols: [rate], where, named, raw: (i, k) => t.rows[i]![k < 0 ? ti : ri] ?? '' };
   }
   const need = ['time', 'open', 'high', 'low', 'close'];
   const idx = need.map((c) => col(t.head, c));
@@ -198,7 +198,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   }
   const timeframe = opts.timeframe ?? inferTimeframe(time) ?? undefined;
   if (!timeframe) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);
-  return { symbol, kind, timeframe, time, cols, where: (j) => where(keep[j]!), named };
+  return { symbol, kind, timeframe, time, cols, where: (j) => where(keep[j]!), named, raw: (j, k) => t.rows[keep[j]!]![k < 0 ? idx[0]! : k < 4 ? idx[k + 1]! : volIdx] ?? '' };
 }
 
 /** 'BTC-USDT-SWAP' or 'BTCUSDT' at the start of a file name (e.g. BTC-USDT-SWAP-1h.json, BTCUSDT_kline.csv). */

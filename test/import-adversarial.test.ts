@@ -540,3 +540,28 @@ describe('cells that are not numbers, in every format', () => {
     }
   });
 });
+
+describe('appending to a series file changed behind the manifest', () => {
+  it('is refused (65) naming the file and both hashes, instead of listing the changed file (and the rows merged into it) as the dataset', async () => {
+    const out = outDir();
+    await importCsv({ file: file('c.csv', CANDLES), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    // the file rewritten by another tool with other prices (a valid Arrow file, its hash not in the manifest)
+    const A = await import('apache-arrow');
+    const rows = CANDLES.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const cols: Record<string, import('apache-arrow').Vector> = { timestamp: A.vectorFromArray(rows.map((r) => r[0]!), new A.TimestampMillisecond('UTC')) };
+    ['open', 'high', 'low', 'close', 'volume'].forEach((c, k) => { cols[c] = A.vectorFromArray(rows.map((r) => 2 * r[k + 1]!), new A.Float64()); });
+    const path = join(out, 'BTCUSDT-candles-1h.arrow');
+    writeFileSync(path, A.tableToIPC(new A.Table(cols), 'file'));
+    const edited = readFileSync(path);
+    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
+    const later = file('later.csv', 'timestamp,open,high,low,close,volume\n1747882800000,110440.7,111866.4,110304.9,111755.9,20784.985\n');
+    const r = await feedCli(['import', 'csv', later, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toMatch(new RegExp(`^marginlab: ${path.replace(/[.]/g, '\\.')}: sha256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64} .*; nothing was written\\. Import the whole series again with --replace, or restore the file\\n$`));
+    expect(readFileSync(path).equals(edited)).toBe(true);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    // --replace is the way out
+    expect((await feedCli(['import', 'csv', later, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--replace'])).code).toBe(0);
+    expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([111755.9]);
+  });
+});

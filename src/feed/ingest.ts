@@ -18,7 +18,7 @@ import {
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
-import { ProblemList } from './validate.js';
+import { ProblemList, hashProblemText } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { excerpt } from '../util/excerpt.js';
 
@@ -349,6 +349,8 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
         const problems = new ProblemList();
         const old = readKindFile(join(outDir, rel), rel, s.kind, problems);
         if (!old) throw dataError(`${rel}: cannot read the dataset's file to append to it`, problems.finish());
+        // a file changed behind the manifest (edited, rewritten by another tool) is not merged into: that would list its changes as the dataset's
+        if (old.sha256 !== listed.sha256) throw dataError(`${join(outDir, rel)}: ${hashProblemText(old.sha256, listed.sha256)}; nothing was written. Import the whole series again with --replace, or restore the file`);
         const oldCols = KIND_NAMES[s.kind].filter((c) => old.columns[c] !== undefined).map((c) => old.columns[c]!);
         const merged = mergeSeries({ time: old.timestamp, cols: oldCols }, s, rel);
         time = merged.time; cols = merged.cols; added = merged.added;

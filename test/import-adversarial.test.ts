@@ -565,3 +565,31 @@ describe('appending to a series file changed behind the manifest', () => {
     expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([111755.9]);
   });
 });
+
+describe('a CSV from a pipe (/dev/stdin, a shell\'s <(zcat prices.csv.gz))', () => {
+  it('imports as the file would: plain, gzip or a ZIP of one .csv; a cut gzip is a data error naming the pipe, not "cannot write the dataset: ESPIPE"', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { createWriteStream } = await import('node:fs');
+    const { gzipSync, deflateRawSync } = await import('node:zlib');
+    const { writeZip } = await import('../src/feed/formats/zip.js');
+    const viaFifo = async (bytes: Buffer, args: string[] = []) => {
+      const fifo = join(root, `fifo-${++n}`);
+      execFileSync('mkfifo', [fifo]);
+      const w = createWriteStream(fifo);
+      w.on('error', () => { /* the reader may stop early */ });
+      w.end(bytes);
+      return feedCli(['import', 'csv', fifo, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', ...args]);
+    };
+    for (const bytes of [Buffer.from(CANDLES), gzipSync(CANDLES), writeZip([{ name: 'prices.csv', data: Buffer.from(CANDLES) }], (b) => deflateRawSync(b))]) {
+      const out = outDir();
+      const r = await viaFifo(bytes, ['--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+    }
+    const out = outDir();
+    const cut = await viaFifo(gzipSync(CANDLES).subarray(0, 40), ['--out', out]);
+    expect(cut.code, cut.stderr).toBe(65);
+    expect(cut.stderr).toMatch(/^marginlab: \/.*fifo-\d+: not a readable gzip file \(unexpected end of file\); it may be cut short: download or compress it again\n$/);
+    expect(existsSync(out)).toBe(false);
+  });
+});

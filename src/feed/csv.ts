@@ -194,6 +194,8 @@ export function parseRate(cell: string | undefined): number {
  * a ZIP archive holding one .csv file (read into memory). Errors name the file (65).
  */
 function openCsvInput(file: string): Readable {
+  // a pipe (/dev/stdin, a shell's <(zcat prices.csv.gz)) cannot be read at a position: told by its first bytes as they stream
+  if (!statSync(file).isFile()) return Readable.from(pipedCsv(file), { objectMode: false });
   const head = Buffer.alloc(4);
   const fd = openSync(file, 'r');
   let got: number;
@@ -205,13 +207,40 @@ function openCsvInput(file: string): Readable {
     raw.on('error', (e) => gunzip.destroy(e));
     return raw.pipe(gunzip);
   }
-  if (isZip(head.subarray(0, got))) {
-    const members = readZip(readFileSync(file), file).filter((e) => e.name.toLowerCase().endsWith('.csv') && isDataMember(e.name));
-    if (members.length === 0) throw dataError(`${file}: the archive holds no .csv file; nothing was imported`);
-    if (members.length > 1) throw dataError(`${file}: the archive holds ${members.length} .csv files (${excerptList(members.map((e) => e.name))}); a CSV import reads one: extract it and import it by name`);
-    return Readable.from([members[0]!.data]);
-  }
+  if (isZip(head.subarray(0, got))) return Readable.from([zipMember(readFileSync(file), file)]);
   return createReadStream(file);
+}
+
+/** The CSV text of a pipe, as openCsvInput reads a file: plain, a gzip (streamed) or a ZIP of one .csv (read whole). */
+async function* pipedCsv(file: string): AsyncGenerator<Buffer> {
+  const it = createReadStream(file)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < 4 && !done) {
+    const n = await it.next();
+    if (n.done) done = true;
+    else head = Buffer.concat([head, n.value]);
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+  }
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    yield* Readable.from(all()).pipe(createGunzip());
+  } else if (isZip(head)) {
+    const parts: Buffer[] = [];
+    for await (const b of all()) parts.push(b);
+    yield zipMember(Buffer.concat(parts), file);
+  } else yield* all();
+}
+
+/** The one .csv of a ZIP archive (65 naming the archive when it holds none or several). */
+function zipMember(buf: Buffer, file: string): Buffer {
+  const members = readZip(buf, file).filter((e) => e.name.toLowerCase().endsWith('.csv') && isDataMember(e.name));
+  if (members.length === 0) throw dataError(`${file}: the archive holds no .csv file; nothing was imported`);
+  if (members.length > 1) throw dataError(`${file}: the archive holds ${members.length} .csv files (${excerptList(members.map((e) => e.name))}); a CSV import reads one: extract it and import it by name`);
+  return members[0]!.data;
 }
 
 export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult> {
@@ -223,7 +252,8 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
   if (kind !== 'funding' && !opts.timeframe) throw usageError(`--timeframe is required for --kind ${kind}`);
   const tfMs = kind === 'funding' ? null : timeframeMs(opts.timeframe!);
   if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
-  const label = basename(file);
+  // a pipe's name says little (/dev/fd/63): messages give its whole path
+  const label = statSync(file).isFile() ? basename(file) : file;
 
   // '\t' as typed in a shell is a tab; an empty delimiter cannot split anything
   const delimiter = (opts.delimiter ?? ',').replace(/\\t/g, '\t');

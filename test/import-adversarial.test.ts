@@ -593,3 +593,25 @@ describe('a CSV from a pipe (/dev/stdin, a shell\'s <(zcat prices.csv.gz))', () 
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('lone CR line ends (classic Mac, some spreadsheet exports)', () => {
+  it('split lines in the Binance, Bybit and OKX readers as in the csv format: every row imported, not one row (headerless) or "no data rows"', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { readBinance } = await import('../src/feed/formats/binance.js');
+    const { readVenue } = await import('../src/feed/formats/venues.js');
+    const rows = CANDLES.trim().split('\n').slice(1);
+    const put = (name: string, text: string) => {
+      const d = join(root, `cr-${++n}`);
+      mkdirSync(d);
+      writeFileSync(join(d, name), text);
+      return join(d, name);
+    };
+    for (const text of [`open_time,open,high,low,close,volume\r${rows.join('\r')}\r`, `${rows.join('\r')}\r`]) {
+      const [s] = readBinance([put('BTCUSDT-1h-2025-05.csv', text)]);
+      expect(Array.from(s!.time)).toEqual([1747872000000, 1747875600000, 1747879200000]);
+      expect(Array.from(s!.cols[3]!)).toEqual([109925.4, 109892.5, 110440.8]);
+    }
+    const [b] = readVenue('bybit', [put('BTCUSDT-kline.csv', `startTime,openPrice,highPrice,lowPrice,closePrice,volume,turnover\r${rows.map((r) => `${r},1`).join('\r')}`)]);
+    expect(Array.from(b!.cols[3]!)).toEqual([109925.4, 109892.5, 110440.8]);
+  });
+});

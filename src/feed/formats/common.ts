@@ -27,12 +27,15 @@ export function listFiles(paths: readonly string[], keep: (name: string) => bool
   return out;
 }
 
-/** Rows of a machine-written CSV (no quoting), BOM and CRLF tolerated, empty lines dropped; with 1-based line numbers. */
+/**
+ * Rows of a machine-written CSV (no quoting), BOM tolerated, lines ending in LF, CRLF or a lone CR
+ * (classic Mac line ends, as some spreadsheet exports still write), empty lines dropped; with 1-based line numbers.
+ */
 export function splitCsv(text: string, delimiter = ','): { cells: string[]; line: number }[] {
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   const rows: { cells: string[]; line: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+    const l = lines[i]!;
     if (l.trim() === '') continue;
     const cells = l.split(delimiter);
     for (let k = 0; k < cells.length; k++) {

@@ -615,3 +615,26 @@ describe('lone CR line ends (classic Mac, some spreadsheet exports)', () => {
     expect(Array.from(b!.cols[3]!)).toEqual([109925.4, 109892.5, 110440.8]);
   });
 });
+
+describe('one written form per timeframe', () => {
+  it("--timeframe ' 1h', 60m and 3600s are the series 1h (one file, one manifest entry), for csv and the other formats", async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const out = outDir();
+    const f = file('c.csv', CANDLES);
+    for (const tf of [' 1h', '60m', '3600s', '1h']) {
+      const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', tf, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const m = readManifest(out).manifest;
+    expect(m.timeframe).toBe('1h');
+    expect(m.files.map((x) => [x.path, x.timeframe])).toEqual([['BTCUSDT-candles-1h.arrow', '1h']]);
+    expect(readdirSync(out).filter((x) => x.endsWith('.arrow'))).toEqual(['BTCUSDT-candles-1h.arrow']);
+    // a Binance file named 1h with --timeframe 60m: the same timeframe, not a contradiction
+    const dir = join(root, `bn-${++n}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'BTCUSDT-1h-2025-05.csv'), CANDLES.replace('timestamp', 'open_time'));
+    const r = await feedCli(['import', dir, '--timeframe', '60m', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(out).manifest.files).toHaveLength(1);
+  });
+});

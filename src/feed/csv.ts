@@ -23,7 +23,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { fmtTime, timeframeMs } from './timeframe.js';
+import { canonicalTimeframe, fmtTime, timeframeMs } from './timeframe.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
@@ -243,7 +243,9 @@ function zipMember(buf: Buffer, file: string): Buffer {
   return members[0]!.data;
 }
 
-export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult> {
+export async function importCsv(options: CsvImportOptions): Promise<CsvImportResult> {
+  // one written form per timeframe ('60m' and ' 1h' are the series 1h)
+  const opts = options.timeframe ? { ...options, timeframe: canonicalTimeframe(options.timeframe) } : options;
   const { file, kind, symbol } = opts;
   if (!existsSync(file)) throw missingInput(`CSV file not found: ${file}`);
   if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);

@@ -17,7 +17,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList, hashProblemText } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { excerpt } from '../util/excerpt.js';
@@ -319,6 +319,8 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
   const groups = new Map<string, SeriesData[]>();
   for (const s of input) {
     if (s.kind !== 'funding' && !s.timeframe) throw dataError(`${label(s)}: a timeframe is needed for ${s.kind}`);
+    // one written form per timeframe ('60m' is the series 1h)
+    if (s.timeframe) s.timeframe = canonicalTimeframe(s.timeframe);
     const g = groups.get(keyOf(s));
     if (g) g.push(s);
     else groups.set(keyOf(s), [s]);

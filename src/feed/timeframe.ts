@@ -21,6 +21,14 @@ export function timeframeMs(tf: string): number {
   return ms;
 }
 
+/**
+ * A timeframe in its one written form ('60m' → '1h', ' 1h' → '1h', '3600s' → '1h'): the name a
+ * series has in a dataset's manifest and file names, so one timeframe is never two series. Throws as timeframeMs.
+ */
+export function canonicalTimeframe(tf: string): string {
+  return fmtStep(timeframeMs(tf));
+}
+
 /** ms UTC as 'YYYY-MM-DDTHH:MM:SS.sssZ (ms)' for messages. */
 export function fmtTime(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);

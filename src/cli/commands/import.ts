@@ -102,8 +102,9 @@ export function register(program: Command): void {
           if (!(contractSize > 0) || !Number.isFinite(contractSize)) throw usageError(`--contract-size: expected a positive number, got '${flags.contractSize}'`);
         }
         if (flags.timeframe !== undefined) {
-          const { timeframeMs } = await import('../../feed/timeframe.js');
-          timeframeMs(flags.timeframe);
+          // one written form ('60m' is 1h), so the file names' timeframes compare with it
+          const { canonicalTimeframe } = await import('../../feed/timeframe.js');
+          flags.timeframe = canonicalTimeframe(flags.timeframe);
         }
         const series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;

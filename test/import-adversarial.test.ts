@@ -638,3 +638,21 @@ describe('one written form per timeframe', () => {
     expect(readManifest(out).manifest.files).toHaveLength(1);
   });
 });
+
+describe('header names with spaces', () => {
+  it("'Funding Rate', 'Open Time', 'mark-price' match their aliases (Binance's funding history export imports as it is, rates in %)", async () => {
+    const { readKindFile } = await import('../src/feed/arrow-io.js');
+    const { ProblemList } = await import('../src/feed/validate.js');
+    const out = outDir();
+    const ui = file('Funding Rate History.csv', '"Time","Contracts","Funding Interval","Funding Rate"\n"2025-05-22 00:00:00","BTCUSDT","8h","0.0100%"\n"2025-05-22 08:00:00","BTCUSDT","8h","-0.0052%"\n');
+    await importCsv({ file: ui, kind: 'funding', symbol: 'BTCUSDT', out });
+    const f = readKindFile(join(out, 'BTCUSDT-funding.arrow'), 'f', 'funding', new ProblemList())!;
+    expect(Array.from(f.timestamp)).toEqual([1747872000000, 1747900800000]);
+    expect(Array.from(f.columns.rate!)).toEqual([0.0001, -0.000052]);
+    const withPrice = file('f.csv', 'Funding-Time,funding rate,Mark Price\n1747872000001,0.0001,109000.5\n');
+    await importCsv({ file: withPrice, kind: 'funding', symbol: 'ETHUSDT', out });
+    expect(Array.from(readKindFile(join(out, 'ETHUSDT-funding.arrow'), 'f', 'funding', new ProblemList())!.columns.price!)).toEqual([109000.5]);
+    await importCsv({ file: file('k.csv', 'Open Time,Open,High,Low,Close,Base Volume\n2025-05-22 00:00:00,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    expect(Array.from((await loadDataset(out, { symbols: ['BTCUSDT'] })).columns[0]!.volume)).toEqual([3]);
+  });
+});

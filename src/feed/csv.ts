@@ -130,13 +130,17 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
   return index;
 }
 
+/** A header name as the aliases are matched: any case, and spaces, '_' and '-' alike ('Funding Rate' is funding_rate). */
+const aliasKey = (h: string) => h.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s_-]+/g, '_');
+
 /** Map header cells to canonical columns; returns index per canonical name. */
 export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
-  const norm = header.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const norm = header.map(aliasKey);
   const index: Record<string, number> = {};
   const wanted = kind === 'funding' ? [...REQUIRED.funding, 'price'] : REQUIRED[kind];
   for (const col of wanted) {
-    const i = norm.findIndex((h) => ALIASES[col]!.includes(h));
+    const keys = ALIASES[col]!.map(aliasKey);
+    const i = norm.findIndex((h) => keys.includes(h));
     if (i >= 0) index[col] = i;
   }
   const missing = REQUIRED[kind].filter((c) => index[c] === undefined);

@@ -656,3 +656,27 @@ describe('header names with spaces', () => {
     expect(Array.from((await loadDataset(out, { symbols: ['BTCUSDT'] })).columns[0]!.volume)).toEqual([3]);
   });
 });
+
+describe('folders of symbolic links', () => {
+  it('a linked month folder is read (it was skipped: a partial import, or "no importable files"); a link back up is no loop; a dangling data link is 66', async () => {
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const base = join(root, `links-${++n}`);
+    const may = join(base, 'store', 'may');
+    const set = join(base, 'set');
+    mkdirSync(may, { recursive: true });
+    mkdirSync(join(set, 'june'), { recursive: true });
+    const rows = CANDLES.trim().split('\n').slice(1);
+    writeFileSync(join(may, 'BTCUSDT-1h-2025-05.csv'), `${rows.slice(0, 2).join('\n')}\n`);
+    writeFileSync(join(set, 'june', 'BTCUSDT-1h-2025-06.csv'), `${rows[2]}\n`);
+    symlinkSync(may, join(set, 'may'));
+    symlinkSync('..', join(set, 'june', 'up'));
+    const out = outDir();
+    const r = await feedCli(['import', set, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Array.from((await loadDataset(out)).time)).toEqual([1747872000000, 1747875600000, 1747879200000]);
+    symlinkSync(join(base, 'gone', 'BTCUSDT-1h-2025-07.zip'), join(set, 'BTCUSDT-1h-2025-07.zip'));
+    const broken = await feedCli(['import', set, '--out', outDir()]);
+    expect(broken.code, broken.stderr).toBe(66);
+    expect(broken.stderr).toBe(`marginlab: ${join(set, 'BTCUSDT-1h-2025-07.zip')} is a symbolic link to ${join(base, 'gone', 'BTCUSDT-1h-2025-07.zip')}, which does not exist; fix or remove the link\n`);
+  });
+});

@@ -2,20 +2,39 @@
  * Shared pieces of the format readers: file lists from paths and folders, a plain CSV splitter for
  * machine-written files, time cells in s/ms/µs/ns, and the timeframe a series' spacing implies.
  */
-import { readdirSync, statSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { missingInput } from '../../errors.js';
 import { fmtStep, seriesStep } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
-/** Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder. */
+/**
+ * Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder.
+ * Symbolic links are followed (a folder of links to the months of a download), each folder once
+ * (a link back up is no loop); a link that leads nowhere, named as a data file, is 66 naming it.
+ */
 export function listFiles(paths: readonly string[], keep: (name: string) => boolean): string[] {
   const out: string[] = [];
-  const walk = (dir: string) => {
+  const seen = new Set<string>();
+  const walk = (dir: string, above: readonly string[] = []) => {
+    const real = realpathSync(dir);
+    // a folder walked already, or a link back up to a folder being walked (a loop, not more data)
+    if (seen.has(real) || above.some((a) => a === real || a.startsWith(real + sep))) return;
+    seen.add(real);
+    const chain = [...above, real];
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
+      let isDir = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        try {
+          isDir = statSync(p).isDirectory();
+        } catch {
+          if (keep(e.name)) throw missingInput(`${p} is a symbolic link to ${readlinkSync(p)}, which does not exist; fix or remove the link`);
+          continue;
+        }
+      }
+      if (isDir) walk(p, chain);
       else if (keep(e.name)) out.push(p);
     }
   };

@@ -179,3 +179,18 @@ describe('funding events that do not reach the candles', () => {
     expect(inspectDataset(ds('fhalf')).warnings).toEqual(half.warnings);
   });
 });
+
+describe('a symbol without funding beside symbols with it', () => {
+  it('warns in the load (only for the selected symbols) and in data inspect; no warning when no symbol has funding', async () => {
+    const july = series('candles', JULY, BARS);
+    const eth: SeriesInput = { ...july, symbol: 'ETHUSDT' };
+    const funding: SeriesInput = { symbol: 'BTCUSDT', kind: 'funding', time: Array.from({ length: 93 }, (_, i) => JULY + i * 8 * H), columns: { rate: Array.from({ length: 93 }, () => 0.0001) } };
+    await writeDataset(ds('eth-nofunding'), { venue: 'binance-usdm', timeframe: '1h', series: [july, eth, funding] });
+    const warning = 'ETHUSDT: no funding file, while BTCUSDT has one (BTCUSDT-funding.arrow); no funding is booked for ETHUSDT: import its funding';
+    expect((await loadDataset(ds('eth-nofunding'))).warnings).toEqual([warning]);
+    expect((await loadDataset(ds('eth-nofunding'), { symbols: ['BTCUSDT'] })).warnings).toBeUndefined();
+    expect(inspectDataset(ds('eth-nofunding')).warnings).toEqual([warning]);
+    await writeDataset(ds('no-funding'), { venue: 'binance-usdm', timeframe: '1h', series: [july, eth] });
+    expect((await loadDataset(ds('no-funding'))).warnings).toBeUndefined();
+  });
+});

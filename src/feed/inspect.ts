@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, fundingUncoveredBars, gapProblemText, markCoverageText, markCoveredBars, offGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, fundingUncoveredBars, gapProblemText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -64,7 +64,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   if (manifest.symbols.length === 0) problems.add('manifest.json', null, 'lists no symbols: import data into the dataset first');
   const firstRows: { path: string; t0: number }[] = [];
   const files: FileSummary[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = missingFundingTexts(manifest.files, manifest.symbols);
   const missingFiles: string[] = [];
   // candle and mark times of the current symbol (files come per symbol), for the mark coverage
   let held: { symbol: string; series: { f: ManifestFile; time: Float64Array }[] } = { symbol: '', series: [] };

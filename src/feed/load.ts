@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, beyondFunding, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, gapProblemText, markCoverageText, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, beyondFunding, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, gapProblemText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -314,7 +314,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   };
 
   /** mark and funding coverage warnings */
-  const coverageWarnings: string[] = [];
+  const coverageWarnings: string[] = missingFundingTexts(plan.flatMap((p) => (p.funding ? [p.funding] : [])), symbols);
   const columns: SymbolColumns[] = loaded.map((l) => {
     const c = l.candles!.data;
     const placed = place(c.timestamp, [c.columns.open!, c.columns.high!, c.columns.low!, c.columns.close!, c.columns.volume!]);

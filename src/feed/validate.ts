@@ -198,6 +198,18 @@ export const fundingCoverageShort = (uncovered: number, bars: number): boolean =
 /** Whether a bar opening at `t` is beyond the reach of funding events from `first` to `last` (see fundingUncoveredBars). */
 export const beyondFunding = (t: number, first: number, last: number, intervalMs: number): boolean => t < first - intervalMs || t > last + intervalMs;
 
+/**
+ * Symbols without a funding file in a dataset where others have one (funding imported for BTCUSDT,
+ * forgotten for ETHUSDT): a run books no funding for them, so a warning each. None when no symbol has funding.
+ */
+export function missingFundingTexts(files: readonly { symbol: string; kind: string; path: string }[], symbols: readonly string[]): string[] {
+  const withFunding = symbols.filter((s) => files.some((f) => f.symbol === s && f.kind === 'funding'));
+  if (withFunding.length === 0) return [];
+  const example = files.find((f) => f.symbol === withFunding[0] && f.kind === 'funding')!.path;
+  return symbols.filter((s) => !withFunding.includes(s)).map((s) =>
+    `${s}: no funding file, while ${withFunding.length === 1 ? withFunding[0] : `${withFunding.length} other symbols`} ${withFunding.length === 1 ? 'has' : 'have'} one (${example}); no funding is booked for ${s}: import its funding`);
+}
+
 /** The funding coverage of one symbol's bars, as a warning (see fundingUncoveredBars). */
 export function fundingCoverageText(o: {
   fundingPath: string; symbol: string; timeframe: string; uncovered: number; bars: number;

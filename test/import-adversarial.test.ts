@@ -680,3 +680,27 @@ describe('folders of symbolic links', () => {
     expect(broken.stderr).toBe(`marginlab: ${join(set, 'BTCUSDT-1h-2025-07.zip')} is a symbolic link to ${join(base, 'gone', 'BTCUSDT-1h-2025-07.zip')}, which does not exist; fix or remove the link\n`);
   });
 });
+
+describe('a dataset whose manifest lists files in a sub-folder', () => {
+  it('is appended to and replaced (csv and other formats) with temp files beside the file, not at "<dataset>/.data/…" (ENOENT, blamed on --out)', async () => {
+    const { mkdirSync, renameSync, readdirSync } = await import('node:fs');
+    const out = outDir();
+    const rows = CANDLES.trim().split('\n');
+    await importCsv({ file: file('c.csv', `${rows.slice(0, 3).join('\n')}\n`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    mkdirSync(join(out, 'data'));
+    renameSync(join(out, 'BTCUSDT-candles-1h.arrow'), join(out, 'data', 'BTCUSDT-candles-1h.arrow'));
+    writeFileSync(join(out, 'manifest.json'), readFileSync(join(out, 'manifest.json'), 'utf8').replace('"path": "BTCUSDT-candles-1h.arrow"', '"path": "data/BTCUSDT-candles-1h.arrow"'));
+    const later = file('later.csv', `${rows[0]}\n${rows[3]}\n`);
+    const r = await feedCli(['import', 'csv', later, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+    const dir = join(root, `bn-${++n}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'BTCUSDT-1h-2025-05.csv'), `${rows.slice(0, 2).join('\n').replace('timestamp', 'open_time')}\n`);
+    const f = await feedCli(['import', dir, '--replace', '--out', out]);
+    expect(f.code, f.stderr).toBe(0);
+    expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4]);
+    expect(readManifest(out).manifest.files.map((x) => x.path)).toEqual(['data/BTCUSDT-candles-1h.arrow']);
+    expect(readdirSync(join(out, 'data'))).toEqual(['BTCUSDT-candles-1h.arrow']);
+  });
+});

@@ -18,13 +18,12 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isDataMember, isZip, readZip } from './formats/zip.js';
 import { basename, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { canonicalTimeframe, fmtTime, timeframeMs } from './timeframe.js';
-import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
+import { commitSeries, nextManifest, openDataset, placeFiles, tempBeside, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -275,7 +274,7 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
 
   const createdDir = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
-  const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempBeside(outDir, rel, 'tmp');
   // removed on Ctrl-C too (src/util/interrupt.ts)
   const untrack = trackTemp(tmp);
   const cleanup = () => {

@@ -9,7 +9,7 @@
  * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dataError, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
@@ -359,7 +359,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       }
       const where = time === s.time ? s.where : (i: number) => `${rel} row ${i + 1}`;
       const gaps = checkSpacing({ ...s, time, where });
-      const tmp = join(outDir, `.${rel}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      const tmp = tempBeside(outDir, rel, 'tmp');
       tmps.push({ tmp, rel, untrack: trackTemp(tmp) });
       const withPrice = s.kind === 'funding' && cols.length > 1 && cols[1]!.some((x) => !Number.isNaN(x));
       const w = new KindFileWriter(tmp, s.kind, { withPrice });
@@ -394,6 +394,15 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
 }
 
 /**
+ * A temp name for the dataset file `rel` (which may be in a sub-folder: a manifest lists any path
+ * inside the dataset folder), in the same folder so that a rename puts it in place:
+ * `<dir>/.<name>.<pid>.<8 hex>.<ext>`, the pattern the output-folder rules know (src/util/outdir.ts).
+ */
+export function tempBeside(outDir: string, rel: string, ext: 'tmp' | 'old', tag = `${process.pid}.${randomBytes(4).toString('hex')}`): string {
+  return join(outDir, dirname(rel), `.${basename(rel)}.${tag}.${ext}`);
+}
+
+/**
  * Put written temp files in place (`rel` in `outDir`) and the manifest `m` beside them, all or
  * nothing: the manifest is written to a temp name first, the files it replaces are set aside until
  * the manifest is renamed into place, and when any step fails (a manifest.json that cannot be
@@ -412,7 +421,7 @@ export function placeFiles(outDir: string, files: readonly { tmp: string; rel: s
       const p = { dest, backup: null as string | null, moved: false };
       placed.push(p);
       if (existsSync(dest)) {
-        const backup = join(outDir, `.${f.rel}.${tag}.old`);
+        const backup = tempBeside(outDir, f.rel, 'old', tag);
         renameSync(dest, backup);
         p.backup = backup;
       }

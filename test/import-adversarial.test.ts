@@ -704,3 +704,14 @@ describe('a dataset whose manifest lists files in a sub-folder', () => {
     expect(readdirSync(join(out, 'data'))).toEqual(['BTCUSDT-candles-1h.arrow']);
   });
 });
+
+describe('OKX symbols named like Object members', () => {
+  it("--symbol toString or constructor is not found in the contract-value table (it was an internal error, 70): the volCcy column is used", async () => {
+    const { readVenue } = await import('../src/feed/formats/venues.js');
+    const f = file('okx.csv', 'ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm\n1747872000000,1,2,0.5,1.5,3,0.03,1,1\n1747875600000,1,2,0.5,1.5,3,0.03,1,1\n');
+    for (const symbol of ['toString', 'constructor', '__proto__']) {
+      const [s] = readVenue('okx', [f], { symbol });
+      expect(Array.from(s!.cols[4]!), symbol).toEqual([0.03, 0.03]);
+    }
+  });
+});

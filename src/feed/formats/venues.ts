@@ -167,7 +167,8 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   if (kind === 'candles') {
     if (venue === 'bybit' && t.category === 'inverse') volIdx = col(t.head, 'turnover');
     if (venue === 'okx') {
-      const ct = opts.contractSize ?? OKX_CONTRACT_VALUE[symbol];
+      // own keys only: a symbol such as toString or constructor is not in the table
+      const ct = opts.contractSize ?? (Object.hasOwn(OKX_CONTRACT_VALUE, symbol) ? OKX_CONTRACT_VALUE[symbol] : undefined);
       const ccy = col(t.head, 'volccy');
       if (ct !== undefined) volScale = ct;
       else if (ccy >= 0) volIdx = ccy;

@@ -216,7 +216,7 @@ describe('data validate (load boundary) through the CLI', () => {
     expect(r('badjson').stderr).toContain('not valid JSON');
     // where, as an editor counts: line 4 column 3 is the "name" key after the missing comma
     expect(r('badjson2').code).toBe(65);
-    expect(r('badjson2').stderr).toMatch(/manifest\.json: not valid JSON \(.*, line 4 column 3\); fix the file by hand or restore it/);
+    expect(r('badjson2').stderr).toMatch(/manifest\.json: not valid JSON \(.*, line 4 column 3\); fix the file by hand or restore it from a copy \(an import into this folder refuses it too: if it is lost, import your data into a new folder\)$/m);
   });
   it('a manifest beginning with a byte-order mark loads (as the editor that saved it shows it), and synth still takes the folder for a dataset of imported data', async () => {
     expect(r('bom').code).toBe(0);

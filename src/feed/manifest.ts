@@ -67,7 +67,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw dataError(`${path}: not valid JSON (${jsonFaultText(text, e)}); fix the file by hand or restore it (an import writes it anew)`);
+    throw dataError(`${path}: not valid JSON (${jsonFaultText(text, e)}); fix the file by hand or restore it from a copy (an import into this folder refuses it too: if it is lost, import your data into a new folder)`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {

@@ -499,6 +499,11 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       const since = statSync(lockPath).mtimeMs;
       removeStaleTemps(path, since);
       if (kind === 'run') removeStaleTemps(join(path, 'results'), since);
+      // a dataset's series may sit in sub-folders (a manifest may list data/BTCUSDT-candles-1h.arrow),
+      // and an import writes its temps beside them
+      if (kind === 'dataset') {
+        for (const e of readdirSync(path, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) removeStaleTemps(join(path, e.name), since);
+      }
     } catch {
       /* nothing to clean */
     }

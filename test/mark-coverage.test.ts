@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset } from '../src/feed/load.js';
 import { inspectDataset } from '../src/feed/inspect.js';
-import { markCoveredBars } from '../src/feed/validate.js';
+import { fundingIntervalMs, markCoveredBars } from '../src/feed/validate.js';
+import { fundingInterval } from '../src/feed/formats/common.js';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
 import type { MarketData } from '../src/feed/types.js';
 import { run, scripted, setupOf, zeroFeeVenue } from './engine-fixtures.js';
@@ -177,6 +178,20 @@ describe('funding events that do not reach the candles', () => {
     const half = await loadDataset(ds('fhalf'));
     expect(half.warnings).toEqual([expect.stringMatching(/^BTCUSDT-funding\.arrow: funding events reach 377 of the 744 1h bars of BTCUSDT .* no funding is booked at the 367 bars /)]);
     expect(inspectDataset(ds('fhalf')).warnings).toEqual(half.warnings);
+  });
+});
+
+describe('the funding interval the coverage judges by', () => {
+  it('is the one an import lists for the same events (fundingStepMs): 8h events turning 4h are 4h, not the most common 8h', async () => {
+    // Binance moved symbols from 8h to 4h funding: 20 events 8h apart, then 12 events 4h apart (the last at hour 200)
+    const time = [...Array.from({ length: 20 }, (_, i) => JULY + i * 8 * H + 1), ...Array.from({ length: 12 }, (_, i) => JULY + (156 + 4 * i) * H + 1)];
+    expect(fundingInterval(Float64Array.from(time))).toBe('4h');
+    expect(fundingIntervalMs(undefined, Float64Array.from(time))).toBe(4 * H);
+    await writeDataset(ds('f8to4'), { venue: 'binance-usdm', timeframe: '1h', series: [series('candles', JULY, BARS), { symbol: 'BTCUSDT', kind: 'funding', time, columns: { rate: time.map(() => 0.0001) } }] });
+    // bars 0 … 204 are within 4h of an event (it said 0 … 208, one interval of 8h after the last event)
+    const w = (await loadDataset(ds('f8to4'))).warnings;
+    expect(w).toEqual([expect.stringMatching(/funding events reach 205 of the 744 1h bars .* no funding is booked at the 539 bars more than one funding interval \(4h\) /)]);
+    expect(inspectDataset(ds('f8to4')).warnings).toEqual(w);
   });
 });
 

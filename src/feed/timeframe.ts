@@ -62,6 +62,27 @@ export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0):
   return { step, n };
 }
 
+/** The step of a series of times as seriesStep judges it (the times in any order); 0 without two distinct times. */
+export function stepOfTimes(time: ArrayLike<number>): number {
+  if (time.length < 2) return 0;
+  const sorted = Float64Array.from(time).sort();
+  const counts = new Map<number, number>();
+  for (let i = 1; i < sorted.length; i++) {
+    const d = sorted[i]! - sorted[i - 1]!;
+    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  return seriesStep(counts);
+}
+
+/**
+ * The nominal interval (ms) of funding event times: their step with the jitter of a few ms rounded
+ * to the minute (Binance's fundingTime 1747872000001), judged as a candle series' step is; 0 without
+ * two events. The one rule for the interval an import lists and the one the load's coverage uses.
+ */
+export function fundingStepMs(time: ArrayLike<number>): number {
+  return stepOfTimes(Array.from(time, (t) => Math.round(t / 60_000) * 60_000));
+}
+
 /**
  * The timeframe a series' steps show when no file or flag names one: its most common step, unless
  * every step is a multiple of a finer step that makes at least a tenth of them — then the finest

@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, isoTime, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
+import { fmtStep, fmtTime, fundingStepMs, isoTime, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -162,22 +162,16 @@ export function markCoverageText(o: {
 }
 
 /**
- * The funding interval of a funding file: its manifest entry's nominal interval, else the most
- * common step between its events (jitter rounded to the minute), else 8 h (one event).
+ * The funding interval of a funding file: its manifest entry's nominal interval, else the interval
+ * an import lists for such events (fundingStepMs), else 8 h (one event).
  */
 export function fundingIntervalMs(listed: string | undefined, times: Float64Array): number {
   if (listed) {
     const ms = timeframeMsOrNaN(listed);
     if (ms > 0) return ms;
   }
-  const counts = new Map<number, number>();
-  for (let i = 1; i < times.length; i++) {
-    const d = Math.round(times[i]! / 60_000) * 60_000 - Math.round(times[i - 1]! / 60_000) * 60_000;
-    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let best = 8 * 3_600_000, n = 0;
-  for (const [d, c] of counts) if (c > n || (c === n && d < best)) { best = d; n = c; }
-  return best;
+  const ms = fundingStepMs(times);
+  return ms > 0 ? ms : 8 * 3_600_000;
 }
 
 /**

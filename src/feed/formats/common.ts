@@ -5,7 +5,7 @@
 import { readdirSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { missingInput } from '../../errors.js';
-import { fmtStep, seriesStep } from '../timeframe.js';
+import { fmtStep, fundingStepMs, stepOfTimes } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
 /**
@@ -78,20 +78,13 @@ export const isNumeric = (s: string | undefined): boolean => s !== undefined && 
 
 /** The timeframe of a candle series from its steps ('1h', feed/timeframe.ts seriesStep); null with fewer than 2 rows. */
 export function inferTimeframe(time: Float64Array): string | null {
-  if (time.length < 2) return null;
-  const sorted = Float64Array.from(time).sort();
-  const counts = new Map<number, number>();
-  for (let i = 1; i < sorted.length; i++) {
-    const d = sorted[i]! - sorted[i - 1]!;
-    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  const best = seriesStep(counts);
+  const best = stepOfTimes(time);
   return best > 0 ? fmtStep(best) : null;
 }
 
-/** The nominal interval of funding times (jitter of a few ms rounded to the minute), e.g. '8h'. */
+/** The nominal interval of funding times (feed/timeframe.ts fundingStepMs), e.g. '8h'. */
 export function fundingInterval(time: Float64Array): string | undefined {
-  const rounded = time.map((t) => Math.round(t / 60_000) * 60_000);
-  const tf = inferTimeframe(rounded);
+  const ms = fundingStepMs(time);
+  const tf = ms > 0 ? fmtStep(ms) : null;
   return tf && /^\d+[mhdw]$/.test(tf) ? tf : undefined;
 }

@@ -422,6 +422,35 @@ describe('a context kept after its replay', () => {
     const p = c.position(0);
     expect([p.qty, p.entryPrice, p.mode, p.leverage, p.liquidationPrice, c.openOrders().length]).toEqual([NaN, NaN, null, NaN, NaN, 0]);
   });
+
+  it('acts on nothing of that replay: orders, cancels, leverage and transfers answer the same whether it ended flat or long, and its events stay as returned', () => {
+    // closePosition answered an order id when the replay ended long and -1 when flat, cancelAll the
+    // number of orders left, setLeverage / transferMargin the finished account's verdict, and each
+    // call appended a rejection or a transfer to the events of the output already returned
+    const answers = [true, false].map((long) => {
+      let kept: StrategyContext | null = null;
+      const data = makeData({ BTCUSDT: { bars: [...flat(100, 3), ...flat(150, 3)] } });
+      const out = run(
+        data,
+        scripted({ 0: (c) => void ((kept = c), long && c.buy(0, 1), c.buy(0, 1, { type: 'limit', price: 1 })) }, ['BTCUSDT']),
+        { setups: ISO },
+      );
+      const so = setupOf(out, 'isolated');
+      const events = JSON.stringify(so.events);
+      const books = JSON.stringify(so.books);
+      const c = kept! as StrategyContext;
+      const got = [
+        c.closePosition(0), c.buy(0, 1), c.sell(0, 1, { reduceOnly: true }), c.targetPosition(0, 0), c.order({ symbol: 0, qty: 1, type: 'limit', price: 1 }),
+        c.cancel(2), c.cancel(1), c.cancelAll(), c.cancelAll(0), c.setLeverage(0, 1), c.setLeverage(0, 20), c.transferMargin(0, 1), c.transferMargin(0, -1),
+      ];
+      expect(JSON.stringify(so.events), `ended ${long ? 'long' : 'flat'}`).toBe(events);
+      expect(JSON.stringify(so.books)).toBe(books);
+      return got;
+    });
+    expect(answers[0]).toEqual(answers[1]);
+    // (targetPosition: 0, no order, as the position it would be measured against is not shown)
+    expect(answers[0]).toEqual([-1, -1, -1, 0, -1, false, false, 0, 0, false, false, false, false]);
+  });
 });
 
 describe('ReplayParams.position (what a timed-out run\'s message names)', () => {

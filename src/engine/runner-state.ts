@@ -306,7 +306,19 @@ export abstract class RunnerState implements ContextHost {
     return r;
   }
 
+  /**
+   * whether the replay is over (retire()): a context kept past it acts on nothing — no order is
+   * placed (-1), cancelled (false, 0), no leverage set or margin moved (false), and nothing is
+   * recorded — since the finished account's answers (an order id for a closePosition, a count of
+   * orders left, leverageLocked) would tell a later run how this one ended, and its events are
+   * the returned output's
+   */
+  protected get over(): boolean {
+    return this.retiredMarks !== null;
+  }
+
   submit(req: OrderRequest): number {
+    if (this.over) return -1;
     // every field of the request is read once, here: `req` is the strategy's object (ctx.order), and a
     // getter may answer differently on each read — a mode that was 'cross' when checked and 'bogus'
     // when stored reached the account, an internal engine error (exit 70)
@@ -429,19 +441,21 @@ export abstract class RunnerState implements ContextHost {
   }
 
   cancel(id: number): boolean {
+    if (this.over) return false;
     const o = this.orders.find((x) => x.id === id && !x.dead);
     if (o === undefined) return false;
     this.retireOrder(o);
     return true;
   }
   cancelAll(s: number): number {
+    if (this.over) return 0;
     return this.dropOrders((o) => s < 0 || o.symbol === s);
   }
   cancelMarket(s: number): void {
-    if (this.orders.length) this.dropOrders((o) => o.symbol === s && o.type === 'market');
+    if (this.orders.length && !this.over) this.dropOrders((o) => o.symbol === s && o.type === 'market');
   }
   openOrders(s: number): OpenOrder[] {
-    if (this.retiredMarks !== null) return [];
+    if (this.over) return [];
     return this.orders
       .filter((o) => !o.dead && (s < 0 || o.symbol === s))
       .map((o) => ({
@@ -461,6 +475,7 @@ export abstract class RunnerState implements ContextHost {
     return this.validSymbol(s) ? this.m.grids[s]!.floor(q) : NaN;
   }
   setLeverage(s: number, lev: number): boolean {
+    if (this.over) return false;
     // the account rejects a bad symbol index (symbolUnavailable), as it does a bad leverage
     const r = this.tally(this.host(() => this.acct.setLeverage(s, lev, this.eventTime)));
     this.dirty = true;
@@ -468,6 +483,7 @@ export abstract class RunnerState implements ContextHost {
     return r.ok;
   }
   transferMargin(s: number, amount: number): boolean {
+    if (this.over) return false;
     const r = this.tally(this.host(() => this.acct.transferMargin(s, amount, this.eventTime)));
     this.dirty = true;
     this.changed = true;

@@ -4,6 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { SETUPS } from '../src/engine/index.js';
 import { z } from 'zod';
 import { TriggerBook, triggersUp, type PendingOrder } from '../src/engine/orders.js';
 import type { OrderType, StrategyModule } from '../src/strategy/types.js';
@@ -153,5 +156,34 @@ describe('orders resting without filling', () => {
     run(makeData({ BTCUSDT: { bars } }), strat);
     // the falling path meets the highest level first; the two at 1.03 fill in submission order
     expect(fills).toEqual(['1.06#1@1.06', '1.05#5@1.05', '1.03#3@1.03', '1.03#4@1.03', '1#2@1']);
+  });
+});
+
+describe('cancelled orders are not kept', () => {
+  it('a market order placed and cancelled on every bar: the heap does not grow with the bars (the queues kept every cancelled order)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap: number[] = [];
+    const n = 200_000;
+    const strat: StrategyModule = {
+      name: 'fickle',
+      description: 'places a market order and cancels it, every bar',
+      params: z.object({}),
+      symbols: () => ['BTCUSDT'],
+      create: () => ({
+        onBar(ctx) {
+          ctx.cancel(ctx.buy(0, 0.001));
+          ctx.cancel(ctx.buy(0, 0.001, { type: 'limit', price: 1e6 })); // a marketable limit too
+          if (ctx.bar === 10_000 || ctx.bar === n - 1) {
+            gc();
+            heap.push(process.memoryUsage().heapUsed);
+          }
+        },
+      }),
+    };
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, n) } }), strat, { setups: [SETUPS.isolated] });
+    expect(setupOf(out, 'isolated').events.length).toBe(0);
+    // 190,000 bars × 2 orders of ≈ 150 bytes each were ≈ 55 MB kept; now what the run allocates anyway
+    expect(heap[1]! - heap[0]!).toBeLessThan(8_000_000);
   });
 });

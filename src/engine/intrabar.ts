@@ -10,7 +10,7 @@ import type { Market, SeriesPool } from './market.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from './path.js';
 import { triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
-import { checkSync, RunnerState } from './runner-state.js';
+import { checkSync, dropDead, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
 
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
@@ -219,6 +219,7 @@ export abstract class IntrabarRunner extends RunnerState {
     // market orders at the open, in submission order (a callback's new orders join the queue's end
     // for a later bar; its cancels mark queued orders dead)
     const mq = this.marketQ;
+    this.openQueueBusy = true;
     for (let j = 0; j < mq.length; j++) {
       let o = mq[j]!;
       if (o.dead || o.activeFrom > i) continue;
@@ -260,11 +261,9 @@ export abstract class IntrabarRunner extends RunnerState {
       // carried, so one order is rejected once and never fills after its rejection
       if (o.qty !== 0 && !this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0) && rest !== null) this.retireOrder(rest);
     }
-    if (mq.length) {
-      let w = 0;
-      for (let j = 0; j < mq.length; j++) if (!mq[j]!.dead) mq[w++] = mq[j]!;
-      mq.length = w;
-    }
+    // (a strategy's error in a callback above ends the setup: the flag of a dead runner is never read again)
+    this.openQueueBusy = false;
+    if (mq.length) dropDead(mq);
     if (this.dirty) this.refresh();
     // paths depend on the positions after the open (pessimistic cross legs go adverse-first)
     this.buildPaths(i);

@@ -97,6 +97,13 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
 }
 
 /** One account setup's state and its host side (see the file header). */
+/** removes the dead orders of `list` in place, keeping the order of the rest */
+export function dropDead(list: PendingOrder[]): void {
+  let w = 0;
+  for (let j = 0; j < list.length; j++) if (!list[j]!.dead) list[w++] = list[j]!;
+  list.length = w;
+}
+
 export abstract class RunnerState implements ContextHost {
   readonly cursor: Cursor = { i: -1 };
   readonly snap: MarkSnapshot = newSnapshot();
@@ -125,6 +132,8 @@ export abstract class RunnerState implements ContextHost {
   protected marketQ: PendingOrder[] = [];
   /** marketable limit orders that have not yet arrived at their first candle */
   protected arrivals: PendingOrder[] = [];
+  /** set while the open's market loop walks marketQ by index (intrabar.ts runPath) */
+  protected openQueueBusy = false;
   /** rejections the account returned to this setup, by reason (SetupOutput.rejections; counted here so the output needs no pass over the ledger) */
   protected readonly rejectionCounts: Record<string, number> = {};
   protected nextOrderId = 1;
@@ -414,12 +423,13 @@ export abstract class RunnerState implements ContextHost {
     if (o.dead) return;
     o.dead = true;
     this.book.removed(o);
-    const list = this.orders;
-    if (++this.deadOrders * 2 > list.length) {
-      let w = 0;
-      for (let j = 0; j < list.length; j++) if (!list[j]!.dead) list[w++] = list[j]!;
-      list.length = w;
+    if (++this.deadOrders * 2 > this.orders.length) {
+      dropDead(this.orders);
       this.deadOrders = 0;
+      // the queues too (a market order placed and cancelled every bar, on bars that never walk the
+      // path, piled up in them), except while the open's market loop walks the market queue by index
+      if (!this.openQueueBusy) dropDead(this.marketQ);
+      dropDead(this.arrivals);
     }
   }
 

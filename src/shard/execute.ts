@@ -4,7 +4,10 @@
  * `workers` tasks are in flight, so each task's timeout starts when it starts running.
  * A task that throws, times out (its worker is terminated) or whose worker dies becomes errored
  * results; the others go on. Aborting `signal` (Ctrl-C) stops everything: in-flight tasks are
- * terminated and produce no result.
+ * terminated and produce no result. So does a failure of `onResults` (a result that cannot be
+ * written: a full disk): no further pass starts and no further result is handed on, and
+ * executeTasks rejects with that failure once every lane has stopped (the passes stopped by it must
+ * not become errored results, which --resume would keep).
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -118,6 +121,10 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
 
   const ticker = opts.onBars ? setInterval(() => opts.onBars!(Number(Atomics.load(progress, 0))), 250) : null;
   let interrupted = false;
+  /** the first failure of onResults (a result that could not be written): everything stops, then it is thrown */
+  let failed: { error: unknown } | null = null;
+  /** no pass starts and no result is handed on once interrupted or failed */
+  const halted = (): boolean => interrupted || failed !== null;
   const queue = [...tasks];
   const stopAll = new AbortController();
   const onStop = () => {
@@ -145,7 +152,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   };
 
   /**
-   * runs passes on lane `lane` (one message); their results, or null when interrupted (posted to
+   * runs passes on lane `lane` (one message); their results, or null when halted (posted to
    * the pool before the first await). A message of several passes that fails as a whole (a
    * timeout, a worker that died, a pass that threw) is run again pass by pass, so that only the
    * pass at fault gets errored results and every message (and timeout) is its own.
@@ -174,9 +181,9 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   });
 
   /**
-   * runs the passes of `batch` in one message on lane `lane`: their results; null when interrupted
-   * (the message is posted to the pool before the first await); 'split' when a message of several
-   * fails (one pass alone that fails gets errored results)
+   * runs the passes of `batch` in one message on lane `lane`: their results; null when halted
+   * (interrupted, or onResults failed; the message is posted to the pool before the first await);
+   * 'split' when a message of several fails (one pass alone that fails gets errored results)
    */
   async function runOne(batch: readonly PlanTask[], lane: number): Promise<SerializedResult[] | null | 'split'> {
     const ac = new AbortController();
@@ -210,7 +217,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     try {
       results = await pool.run(msg, { signal: ac.signal });
     } catch (err) {
-      if (interrupted) return null;
+      if (halted()) return null;
       if (batch.length > 1) return 'split';
       const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
       const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
@@ -219,7 +226,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       clearInterval(timer);
       stopAll.signal.removeEventListener('abort', onAll);
     }
-    return interrupted ? null : results;
+    return halted() ? null : results;
   }
 
   // start the first workers and load their modules before the first timeout starts (a worker started
@@ -255,7 +262,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         // a lane beyond the initial ones starts its worker only when that is worth it (see worthAnother)
         if (w >= initial) {
           for (;;) {
-            if (interrupted || queue.length === 0) return;
+            if (halted() || queue.length === 0) return;
             const at = lastStart + RAMP_MS;
             if (Date.now() >= at && used === w && worthAnother()) break;
             await new Promise((res) => setTimeout(res, Math.max(10, Math.min(250, at - Date.now()))));
@@ -268,9 +275,17 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         // workers idle about a tenth of the time otherwise)
         let done: SerializedResult[] | null = null;
         for (;;) {
-          const batch = interrupted ? [] : takeBatch();
+          const batch = halted() ? [] : takeBatch();
           const running = batch.length > 0 ? runBatch(batch, w) : null;
-          if (done && !interrupted) await opts.onResults(done);
+          if (done && !halted()) {
+            try {
+              await opts.onResults(done);
+            } catch (error) {
+              // stop the other lanes' passes (their results would be dropped) and take no more
+              failed ??= { error };
+              stopAll.abort(new Error('stopped: a result could not be handed on'));
+            }
+          }
           if (!running) return;
           done = await running;
           for (const t of batch) doneUnits += taskUnits(t);
@@ -286,5 +301,6 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     opts.signal?.removeEventListener('abort', onStop);
     await pool.destroy().catch(() => undefined);
   }
+  if (failed) throw (failed as { error: unknown }).error;
   return { interrupted, workersUsed: used, messages };
 }

@@ -1,0 +1,65 @@
+/**
+ * Faults of an unattended run, through the CLI as separate processes: a disk that fills up in the
+ * middle of a sweep of several workers. It leaves the folder so that the same command with --resume
+ * finishes it as an uninterrupted run would, byte for byte, and says what happened in one line with
+ * its documented exit code.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, writeConfig } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+
+const FULL_DISK = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'full-disk.mjs')];
+
+let dir: string;
+const read = (p: string) => readFileSync(p, 'utf8');
+
+/** marginlab's temp names and locks in a run folder and its results/ */
+const leftovers = (out: string): string[] =>
+  [out, join(out, 'results')].flatMap((d) => (existsSync(d) ? readdirSync(d) : []).filter((f) => /^\..*\.(tmp|old)$/.test(f) || f === '.marginlab.lock'));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-faults-'));
+  await makeDataset(join(dir, 'data'), { bars: 1500, seed: 11 });
+  // 12 passes of 2 setups on 2 workers: passes are in flight on the other worker when a write fails
+  writeConfig(dir, 'f.config.ts', {
+    name: 'faults',
+    data: './data',
+    strategyDirs: [FIXTURE_STRATEGIES],
+    strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12, 24, 48] } }],
+    leverage: [3, 10, 20],
+    workers: 2,
+  });
+}, 120_000);
+
+describe('a full disk in the middle of a sweep', () => {
+  it('stops at the first result it cannot write (exit 70, one line); the passes it stopped leave no errored result; --resume finishes it byte for byte', async () => {
+    const ref = await runCli(['run', '-c', 'f.config.ts', '--out', 'ref', '--quiet'], dir);
+    expect(ref.code).toBe(0);
+    const refFiles = resultFiles(join(dir, 'ref'));
+    expect(refFiles).toHaveLength(24);
+
+    // the disk is full after 3 results: bigger files fail part-way, small ones (an errored result) would still fit
+    const full = await startCli(['run', '-c', 'f.config.ts', '--out', 'full', '--quiet'], dir, { nodeArgs: FULL_DISK, env: { FULL_DISK_AFTER: '3' } }).done;
+    expect(full.code).toBe(70);
+    expect(full.stderr).toMatch(/^marginlab: cannot write the result \S+\.json: no space left on the device \(ENOSPC\); .*--resume.*this is not a marginlab bug\n$/);
+    const kept = resultFiles(join(dir, 'full'));
+    expect(kept).toHaveLength(3);
+    for (const f of kept) {
+      // no pass stopped by the failure became an errored result ("The task has been aborted"): --resume would keep it
+      expect((JSON.parse(read(join(dir, 'full', 'results', f))) as RunResult).status).toBe('ok');
+      expect(read(join(dir, 'full', 'results', f))).toBe(read(join(dir, 'ref', 'results', f)));
+    }
+    expect(leftovers(join(dir, 'full'))).toEqual([]);
+
+    const resumed = await runCli(['run', '-c', 'f.config.ts', '--out', 'full', '--resume', '--quiet'], dir);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resultFiles(join(dir, 'full'))).toEqual(refFiles);
+    for (const f of refFiles) expect(read(join(dir, 'full', 'results', f))).toBe(read(join(dir, 'ref', 'results', f)));
+    for (const f of ['summary.json', 'runs.csv', 'trades.csv', 'report.md']) expect(read(join(dir, 'full', f))).toBe(read(join(dir, 'ref', f)));
+  }, 180_000);
+});

@@ -1,15 +1,15 @@
 /**
  * Faults of an unattended run, through the CLI as separate processes: a disk that fills up in the
- * middle of a sweep of several workers. It leaves the folder so that the same command with --resume
- * finishes it as an uninterrupted run would, byte for byte, and says what happened in one line with
- * its documented exit code.
+ * middle of a sweep of several workers, a signal while the config loads. Each leaves the folder so
+ * that the same command with --resume finishes it as an uninterrupted run would, byte for byte, and
+ * says what happened in one line with its documented exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
-import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, writeConfig } from './fixtures/run/cli.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
 
 const FULL_DISK = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'full-disk.mjs')];
@@ -62,4 +62,25 @@ describe('a full disk in the middle of a sweep', () => {
     for (const f of refFiles) expect(read(join(dir, 'full', 'results', f))).toBe(read(join(dir, 'ref', 'results', f)));
     for (const f of ['summary.json', 'runs.csv', 'trades.csv', 'report.md']) expect(read(join(dir, 'full', f))).toBe(read(join(dir, 'ref', f)));
   }, 180_000);
+});
+
+describe('a signal while the config loads', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: exit 130 with the one interrupt line, not a config error with a stack (marginlab exits, the config may not)', async (signal) => {
+    // a config that takes its time (top-level await) and says when it started
+    const marker = join(dir, `loading-${signal}`);
+    writeFileSync(
+      join(dir, `slow-${signal}.config.mts`),
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nawait new Promise((r) => setTimeout(r, 30_000));\n` +
+        `export default ${JSON.stringify({ name: 'slow', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3] })};\n`,
+    );
+    const { child, done } = startCli(['run', '-c', `slow-${signal}.config.mts`, '--out', `slow-${signal}`], dir);
+    await waitFor(() => existsSync(marker), 60_000, 'the config to start loading');
+    child.kill(signal);
+    const r = await done;
+    expect(r.signal).toBeNull();
+    // (the output folder is not opened before the config is loaded)
+    expect(r.stderr).toBe(`marginlab: interrupted (${signal}); no temp files are left\n`);
+    expect(r.code).toBe(130);
+    expect(existsSync(join(dir, `slow-${signal}`))).toBe(false);
+  }, 120_000);
 });

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
-import { installInterruptHandler } from '../util/interrupt.js';
+import { exitProcess, installInterruptHandler } from '../util/interrupt.js';
 import { thrownText } from '../util/excerpt.js';
 
 export interface CommandModule {
@@ -109,7 +109,7 @@ export function reportError(err: unknown): number {
  */
 function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') exitProcess(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
     throw err;
   });
 }

@@ -19,6 +19,13 @@
 import { rmSync } from 'node:fs';
 import { ExitCode } from '../errors.js';
 
+/**
+ * process.exit as it was when marginlab started. Config code runs with process.exit replaced (a
+ * config that calls it gets a config error: src/config, guardConfigCode), and marginlab's own exits
+ * in that time (a Ctrl-C while the config loads, a closed pipe) must still end the process.
+ */
+export const exitProcess: (code?: number) => never = process.exit.bind(process);
+
 const temps = new Set<string>();
 /** hooks run on an interrupt, newest first; each may return a sentence for the closing line */
 const hooks: (() => string | null | void)[] = [];
@@ -92,7 +99,7 @@ function onSignal(signal: NodeJS.Signals): void {
   } catch {
     /* stderr closed */
   }
-  process.exit(ExitCode.INTERRUPTED);
+  exitProcess(ExitCode.INTERRUPTED);
 }
 
 /** Install the handler of SIGINT and SIGTERM (once, by the CLI). */

@@ -4,7 +4,7 @@
  * is writing; errno codes become one-line errors (src/util/fs-errors.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +205,36 @@ describe('locks', () => {
     o.release();
     writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'then', command: 'run' }));
     expect(liveLock(d)).toBeNull();
+  });
+  it.runIf(process.platform === 'linux')('a lock whose pid is now another process (reused: started after the lock was written, or this process itself: a container restarted as pid 1) is stale; its temp files go too', async () => {
+    const d = tmp();
+    writeFileSync(join(d, MARKER_FILE), JSON.stringify({ tool: 'marginlab', kind: 'run', entries: [] }));
+    const before = new Date(Date.now() - 3_600_000).toISOString();
+    // this process's own pid, in a lock it did not take (the run killed before the container restarted had the same pid)
+    writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: before, command: 'run' }));
+    const ownTemp = `.manifest.json.${process.pid}.0123abcd.tmp`;
+    writeFileSync(join(d, ownTemp), '{"cut');
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(join(d, ownTemp), old, old);
+    expect(liveLock(d)).toBeNull();
+    const o = openOutDir(d, { kind: 'run' });
+    expect(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
+    expect(existsSync(join(d, ownTemp))).toBe(false);
+    o.release();
+    // a live process that started after the lock was written: the pid was reused
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((res) => sleeper.once('spawn', res));
+      writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: before, command: 'run' }));
+      expect(liveLock(d)).toBeNull();
+      openOutDir(d, { kind: 'run' }).release();
+      // the same process holding a lock it wrote after it started: live, refused
+      writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'run' }));
+      expect(liveLock(d)).toMatchObject({ pid: sleeper.pid });
+      expect(userError(() => openOutDir(d, { kind: 'run' })).message).toContain(`is being written by another marginlab process (pid ${sleeper.pid} on ${hostname()}`);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
   it("another host's lock is refused unless --force", () => {
     const d = tmp();

@@ -18,7 +18,9 @@
  *   `--force` never overrides this.
  * - A folder another live process is writing is refused: a lock file (`.marginlab.lock`, with pid,
  *   host and start time) is taken with an atomic link; a lock of a dead process on this host is
- *   stale and taken over; a lock from another host is refused unless `--force`.
+ *   stale and taken over (so is one whose pid now belongs to a process started after the lock was
+ *   written, or to this process: a container restarted as pid 1); a lock from another host is
+ *   refused unless `--force`.
  */
 import { existsSync, linkSync, utimesSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -94,7 +96,7 @@ const OWN_TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.(tmp|old)$/;
 /**
  * Remove the temp files and folders a marginlab process that is gone (killed, or interrupted twice)
  * left in `dir`: only names of OWN_TEMP, made before `before` (ms; the lock this process just took),
- * by a process that is not alive on this host. An `.old` entry is removed only when the entry it
+ * by a process that is not running on this host (dead, or its pid now another process's). An `.old` entry is removed only when the entry it
  * was replaced by exists (otherwise it may be the only copy). Called with the folder's lock held,
  * so no other marginlab process is writing there. Returns the names removed.
  */
@@ -110,10 +112,13 @@ export function removeStaleTemps(dir: string, before: number): string[] {
     const m = OWN_TEMP.exec(f);
     if (!m) continue;
     const pid = Number(m[2]);
-    if (pid === process.pid || pidAlive(pid)) continue;
     const p = join(dir, f);
     try {
-      if (lstatSync(p).mtimeMs >= before) continue;
+      const made = lstatSync(p).mtimeMs;
+      if (made >= before) continue;
+      // made by a process still running (not this one: what has its pid from before it took the lock
+      // is an earlier process's, e.g. a container restarted as pid 1; nor one started after it was made)
+      if (pid !== process.pid && runningSince(pid, made)) continue;
       if (m[3] === 'old' && !m[1]!.startsWith('lock.stale') && !existsSync(join(dir, m[1]!))) continue;
       rmSync(p, { recursive: true, force: true });
       removed.push(f);
@@ -188,9 +193,47 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** A lock is stale when its process is dead (this host) or it was not refreshed for LOCK_STALE_MS (another host). */
+/** the start times (LockInfo.startedAt) of the locks this process took: a lock of its own pid is its own only when listed here */
+const ownLocks = new Set<string>();
+/** a process started this long after a lock was written is not the one that wrote it (clock ticks and boot-time rounding) */
+const PID_REUSE_SLACK_MS = 2_000;
+
+/**
+ * When process `pid` started (ms UTC), or null where it cannot be told (no /proc: not Linux). From
+ * /proc/<pid>/stat's start time (clock ticks after boot, USER_HZ = 100) and /proc/stat's boot time.
+ */
+function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (in parentheses, it may hold spaces and parentheses): the 22nd field is the start time
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return boot && Number.isFinite(ticks) ? Number(boot[1]) * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process that wrote a lock of this host is still running: its pid is alive and is
+ * neither this process (a container restarted as pid 1 after its run was killed: the lock is not one
+ * this process took) nor a process started after the lock was written (the pid was reused).
+ */
+function holderAlive(held: LockInfo): boolean {
+  if (held.pid === process.pid) return ownLocks.has(held.startedAt);
+  return runningSince(held.pid, Date.parse(held.startedAt));
+}
+
+/** whether process `pid` of this host is alive and was running at `atMs` already (not a later process given the same pid) */
+function runningSince(pid: number, atMs: number): boolean {
+  if (!pidAlive(pid)) return false;
+  const started = processStartMs(pid);
+  return started === null || !Number.isFinite(atMs) || started <= atMs + PID_REUSE_SLACK_MS;
+}
+
+/** A lock is stale when its process is gone (this host: dead, or its pid reused) or it was not refreshed for LOCK_STALE_MS (another host). */
 function lockIsStale(held: LockInfo, lockPath: string): boolean {
-  if (held.host === hostname()) return !pidAlive(held.pid);
+  if (held.host === hostname()) return !holderAlive(held);
   try {
     return Date.now() - statSync(lockPath).mtimeMs > LOCK_STALE_MS;
   } catch {
@@ -536,6 +579,7 @@ function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78
       withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeFileSync(tmp, text));
       try {
         linkSync(tmp, lockPath); // atomic: fails when a lock exists
+        ownLocks.add(info.startedAt);
         return text;
       } catch (err) {
         if ((err as { code?: string }).code !== 'EEXIST') throw fsError(err, { ...ctx, action: 'lock the output folder' });

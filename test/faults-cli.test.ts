@@ -5,7 +5,7 @@
  * says what happened in one line with its documented exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -82,5 +82,37 @@ describe('a signal while the config loads', () => {
     expect(r.stderr).toBe(`marginlab: interrupted (${signal}); no temp files are left\n`);
     expect(r.code).toBe(130);
     expect(existsSync(join(dir, `slow-${signal}`))).toBe(false);
+  }, 120_000);
+});
+
+describe('an entry of results/ that is not a file', () => {
+  it('a folder or a symbolic link named like a result: run and run --resume refuse it (64, one line) before any work and touch nothing', async () => {
+    writeConfig(dir, 'one.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3], workers: 1 });
+    const first = await runCli(['run', '-c', 'one.config.ts', '--out', 'one', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const [a, b] = resultFiles(join(dir, 'one'));
+    const results = join(dir, 'one', 'results');
+    const summary = read(join(dir, 'one', 'summary.json'));
+    // a folder where a result was
+    rmSync(join(results, a!));
+    mkdirSync(join(results, a!));
+    writeFileSync(join(results, a!, 'notes.txt'), 'mine');
+    for (const extra of [['--resume'], []]) {
+      const r = await runCli(['run', '-c', 'one.config.ts', '--out', 'one', '--quiet', ...extra], dir);
+      expect(r.stderr).toBe(`marginlab: ${join(results, a!)} is a folder, not a result marginlab wrote: move it out of that folder (marginlab never deletes it)\n`);
+      expect(r.code).toBe(64);
+      expect(read(join(results, a!, 'notes.txt'))).toBe('mine');
+      expect(read(join(dir, 'one', 'summary.json'))).toBe(summary);
+    }
+    rmSync(join(results, a!), { recursive: true });
+    // a symbolic link where a result was (to a file of the user's)
+    writeFileSync(join(dir, 'mine.json'), '{"mine":true}');
+    rmSync(join(results, b!));
+    symlinkSync(join(dir, 'mine.json'), join(results, b!));
+    const r = await runCli(['run', '-c', 'one.config.ts', '--out', 'one', '--resume', '--quiet'], dir);
+    expect(r.stderr).toMatch(/^marginlab: \S+ is a symbolic link, not a result marginlab wrote: move it out of that folder \(marginlab never deletes it\)\n$/);
+    expect(r.code).toBe(64);
+    expect(lstatSync(join(results, b!)).isSymbolicLink()).toBe(true);
+    expect(read(join(dir, 'mine.json'))).toBe('{"mine":true}');
   }, 120_000);
 });

@@ -183,11 +183,15 @@ export function userResultEntries(resultsDir: string, source: 'flag' | 'config')
   }
   if (!st.isDirectory())
     throw new UserError(`${resultsDir} is not a folder of results marginlab wrote (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}); move it away or choose another ${where}`, code);
-  const names = readdirSync(resultsDir);
-  const alien = names.find((f) => f.endsWith('.json') && !f.startsWith('.') && !OWN_RESULT_ENTRY.test(f));
+  const entries = readdirSync(resultsDir, { withFileTypes: true });
+  const alien = entries.find((e) => e.name.endsWith('.json') && !e.name.startsWith('.') && !OWN_RESULT_ENTRY.test(e.name));
   if (alien !== undefined)
-    throw new UserError(`${join(resultsDir, alien)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, code);
-  return names.filter((f) => !OWN_RESULT_ENTRY.test(f));
+    throw new UserError(`${join(resultsDir, alien.name)} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`, code);
+  // a result's name on a folder or a link: marginlab writes files only (and would clear or replace it)
+  const notFile = entries.find((e) => RESULT_FILE.test(e.name) && !e.isFile());
+  if (notFile !== undefined)
+    throw new UserError(`${join(resultsDir, notFile.name)} is a ${notFile.isDirectory() ? 'folder' : notFile.isSymbolicLink() ? 'symbolic link' : 'special file'}, not a result marginlab wrote: move it out of that folder (marginlab never deletes it)`, code);
+  return entries.map((e) => e.name).filter((f) => !OWN_RESULT_ENTRY.test(f));
 }
 
 /**

@@ -5,7 +5,7 @@
  * says what happened in one line with its documented exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -114,5 +114,26 @@ describe('an entry of results/ that is not a file', () => {
     expect(r.code).toBe(64);
     expect(lstatSync(join(results, b!)).isSymbolicLink()).toBe(true);
     expect(read(join(dir, 'mine.json'))).toBe('{"mine":true}');
+  }, 120_000);
+});
+
+describe('a strategy that throws a huge error', () => {
+  it('its result, report and stderr keep at most 1,000 characters of it, on one line', async () => {
+    writeConfig(dir, 'big-error.config.ts', {
+      name: 'big-error', data: './data', strategyDirs: [join(REPO, 'test', 'fixtures', 'faults', 'strategies')], strategies: ['fixture-throws-big'], leverage: [3], workers: 1,
+    });
+    const r = await runCli(['run', '-c', 'big-error.config.ts', '--out', 'big-error'], dir);
+    expect(r.code).toBe(1);
+    // each line naming a failed run (as it fails, then in the list at the end) is short
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.includes('strategy threw'))).toHaveLength(4);
+    for (const l of lines) expect(l.length).toBeLessThan(1300);
+    for (const f of resultFiles(join(dir, 'big-error'))) {
+      const res = JSON.parse(read(join(dir, 'big-error', 'results', f))) as RunResult;
+      expect(res.status).toBe('errored');
+      expect(res.error).toMatch(/^strategy threw: Error: line 0: x+\\nline 1: x+.*… \([\d,]+ characters\) \(in onBar at \S+, \S+fixture-throws-big\.ts:\d+:\d+\)$/);
+      expect(res.error!.length).toBeLessThan(1300);
+    }
+    expect(statSync(join(dir, 'big-error', 'summary.json')).size).toBeLessThan(50_000);
   }, 120_000);
 });

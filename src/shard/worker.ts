@@ -14,6 +14,7 @@ import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
+import { excerpt } from '../util/excerpt.js';
 import { capRecords, eventRecords, keepsDetail, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
@@ -153,13 +154,20 @@ async function loadStrategy(name: string, dirs: string[]): Promise<StrategyModul
 const EMPTY_CURVES = { time: [], equity: [], drawdown: [], marginRatio: [] };
 
 /** A RunResult for a run that produced no output (replay threw, timed out, worker died). */
+/**
+ * The most characters of what a strategy threw (or a failure's message) an errored result keeps: a
+ * strategy may throw a 5 MB string or an error holding a JSON dump, which the result file, the
+ * report and every stderr line naming the failure would repeat. Shown as one line (excerpt).
+ */
+export const ERROR_TEXT_CHARS = 1000;
+
 export function erroredResult(runId: string, spec: RunSpec, message: string, internal = false): RunResultErrored {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
     spec,
     status: 'errored',
-    error: message,
+    error: excerpt(message, ERROR_TEXT_CHARS),
     ...(internal ? { internal: true as const } : {}),
     metrics: {},
     books: {},
@@ -177,9 +185,10 @@ export function erroredResult(runId: string, spec: RunSpec, message: string, int
  * line), e.g. `strategy threw: Error: kaboom (in onBar at 2025-06-05T05:00:00.000Z, strategies/x.ts:31:15)`.
  */
 export function strategyErrorText(error: string, at: StrategyErrorPlace | undefined): string {
-  if (!at) return `strategy threw: ${error}`;
+  const what = excerpt(error, ERROR_TEXT_CHARS);
+  if (!at) return `strategy threw: ${what}`;
   const when = Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
-  return `strategy threw: ${error} (in ${at.callback}${when}${at.location ? `, ${at.location}` : ''})`;
+  return `strategy threw: ${what} (in ${at.callback}${when}${at.location ? `, ${at.location}` : ''})`;
 }
 
 function sortedRecord<T>(r: Record<string, T>): Record<string, T> {

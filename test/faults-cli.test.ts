@@ -33,6 +33,8 @@ beforeAll(async () => {
     leverage: [3, 10, 20],
     workers: 2,
   });
+  writeConfig(dir, 'one.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3], workers: 1 });
+  writeConfig(dir, 'two.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3, 10], workers: 1 });
 }, 120_000);
 
 describe('a full disk in the middle of a sweep', () => {
@@ -64,6 +66,34 @@ describe('a full disk in the middle of a sweep', () => {
   }, 180_000);
 });
 
+describe('a full disk in the report step', () => {
+  it("run and merge mark the manifest (the report files are not this run's, as after a Ctrl-C there); marginlab report writes them and drops the mark", async () => {
+    const first = await runCli(['run', '-c', 'one.config.ts', '--out', 'stale', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const manifest = (d: string) => JSON.parse(read(join(dir, d, 'manifest.json'))) as { interrupted?: boolean; runs: { total: number } };
+    const summaryTotal = (d: string) => (JSON.parse(read(join(dir, d, 'summary.json'))) as { counts: { total: number } }).counts.total;
+    expect(summaryTotal('stale')).toBe(2);
+    // another plan into the folder: its 4 results are written, its report is not
+    const r = await startCli(['run', '-c', 'two.config.ts', '--out', 'stale', '--quiet'], dir, { nodeArgs: FULL_DISK, env: { FULL_DISK_REPORT: '1' } }).done;
+    expect(r.stderr).toMatch(/^marginlab: cannot write the report into \S+: no space left on the device \(ENOSPC\); .*this is not a marginlab bug\n$/);
+    expect(r.code).toBe(70);
+    expect(resultFiles(join(dir, 'stale'))).toHaveLength(4);
+    expect(summaryTotal('stale')).toBe(2); // the earlier run's report, left as it was
+    expect(manifest('stale')).toMatchObject({ interrupted: true, runs: { total: 4 } });
+    expect(leftovers(join(dir, 'stale'))).toEqual([]);
+    const rep = await runCli(['report', 'stale'], dir);
+    expect(rep.code).toBe(0);
+    expect(summaryTotal('stale')).toBe(4);
+    expect(manifest('stale').interrupted).toBeUndefined();
+    // merge: the merged results and manifest are in place, the report is not
+    const m = await startCli(['merge', 'stale', '--out', 'merged-stale', '--quiet'], dir, { nodeArgs: FULL_DISK, env: { FULL_DISK_REPORT: '1' } }).done;
+    expect(m.code).toBe(70);
+    expect(resultFiles(join(dir, 'merged-stale'))).toHaveLength(4);
+    expect(manifest('merged-stale')).toMatchObject({ interrupted: true });
+    expect(existsSync(join(dir, 'merged-stale', 'summary.json'))).toBe(false);
+  }, 120_000);
+});
+
 describe('a signal while the config loads', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s: exit 130 with the one interrupt line, not a config error with a stack (marginlab exits, the config may not)', async (signal) => {
     // a config that takes its time (top-level await) and says when it started
@@ -87,7 +117,6 @@ describe('a signal while the config loads', () => {
 
 describe('an entry of results/ that is not a file', () => {
   it('a folder or a symbolic link named like a result: run and run --resume refuse it (64, one line) before any work and touch nothing', async () => {
-    writeConfig(dir, 'one.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3], workers: 1 });
     const first = await runCli(['run', '-c', 'one.config.ts', '--out', 'one', '--quiet'], dir);
     expect(first.code).toBe(0);
     const [a, b] = resultFiles(join(dir, 'one'));

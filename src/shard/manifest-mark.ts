@@ -20,23 +20,29 @@ export function setInterruptedMark(manifestPath: string, on: boolean): boolean {
   return true;
 }
 
+/** Set the mark if the manifest can be read and written (a command that is ending anyway: best effort). */
+function markInterrupted(out: OutDir): void {
+  try {
+    setInterruptedMark(join(out.path, 'manifest.json'), true);
+  } catch {
+    /* no manifest to mark, or the disk refuses even that */
+  }
+}
+
 /**
  * The report step of a command whose results and manifest are in place (`run` after its sweep,
  * `merge` after it wrote the merged folder): until the returned function is called, a Ctrl-C
  * marks the manifest "interrupted" (the report files are missing or of an earlier run) and says
- * that `marginlab report` writes the report.
+ * that `marginlab report` writes the report. Call it with `written` false when the step failed (a
+ * full disk, an I/O error): the manifest gets the same mark, so that `report`, `compare` and
+ * `merge` see the report files are not this run's.
  */
-export function guardReportStep(out: OutDir, what: string): () => void {
+export function guardReportStep(out: OutDir, what: string): (written: boolean) => void {
   out.interruptNote = `${what} ${out.path} but the report was not written (\`marginlab report ${shellArg(out.path)}\` writes it)`;
-  const off = onInterrupt(() => {
-    try {
-      setInterruptedMark(join(out.path, 'manifest.json'), true);
-    } catch {
-      /* no manifest to mark */
-    }
-  });
-  return () => {
+  const off = onInterrupt(() => markInterrupted(out));
+  return (written) => {
     off();
     out.interruptNote = null;
+    if (!written) markInterrupted(out);
   };
 }

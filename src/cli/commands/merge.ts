@@ -32,12 +32,14 @@ export function register(program: Command): void {
         outcome = await mergeRunFolders(dirs, flags.out, { out, ...(flags.force ? { force: true } : {}) });
         // the merged results and manifest are in place: a Ctrl-C now leaves them with the mark (not "as it was before")
         const endReportStep = guardReportStep(out, 'the merged results are in');
+        let written = false;
         try {
           const folder = loadRunFolder(outcome.outDir, { forReport: true });
           const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
           await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+          written = true;
         } finally {
-          endReportStep();
+          endReportStep(written);
         }
       } catch (err) {
         out.discard();

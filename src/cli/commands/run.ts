@@ -124,7 +124,7 @@ async function runInto(
   // a Ctrl-C while the report is written: its temp folder is removed, the results stay, and the
   // manifest says "interrupted" (the report files are missing or of an earlier run)
   const endReportStep = guardReportStep(out, `the ${done} results are kept in`);
-  let written: string[];
+  let written: string[] | null = null;
   try {
     const { loadRunFolder, writeReport } = await import('../../report/index.js');
     const folder = loadRunFolder(outDir, { forReport: true });
@@ -136,7 +136,7 @@ async function runInto(
       outSource,
     });
   } finally {
-    endReportStep();
+    endReportStep(written !== null);
   }
   if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
   say(

@@ -144,6 +144,19 @@ describe('an entry of results/ that is not a file', () => {
     expect(lstatSync(join(results, b!)).isSymbolicLink()).toBe(true);
     expect(read(join(dir, 'mine.json'))).toBe('{"mine":true}');
   }, 120_000);
+
+  it('a run folder whose results/ is a file: report, compare and merge say so in one line (65), none is an internal error', async () => {
+    const first = await runCli(['run', '-c', 'one.config.ts', '--out', 'flat', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    rmSync(join(dir, 'flat', 'results'), { recursive: true });
+    writeFileSync(join(dir, 'flat', 'results'), 'not a folder');
+    for (const args of [['report', 'flat'], ['compare', 'flat', 'flat', '--out', 'flat-compare'], ['merge', 'flat', '--out', 'flat-merged']]) {
+      const r = await runCli(args, dir);
+      expect(r.stderr).toMatch(/^marginlab: cannot read \S*flat\/results: a part of the path is a file, not a folder \(ENOTDIR\); [^\n]*\n$/);
+      expect(r.code).toBe(65);
+    }
+    expect(existsSync(join(dir, 'flat-merged'))).toBe(false);
+  }, 120_000);
 });
 
 describe('a strategy that throws a huge error', () => {

@@ -103,7 +103,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const own = folderRunIds(manifests[k]!);
     const ownSet = own ? new Set(own) : plan;
     const rdir = join(dir, 'results');
-    const found = listResultIds(rdir);
+    // results/ a file, or unreadable: one line naming it (65), as the report says it
+    const found = withFsErrors({ path: rdir, action: 'read', role: 'data' }, () => listResultIds(rdir));
     counts.push(found.size);
     for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);

@@ -32,6 +32,7 @@ vi.mock('node:fs', async (orig) => {
 
 const { writeFileAtomic, writeFilesAtomic } = await import('../src/util/atomic.js');
 const { withFsErrors } = await import('../src/util/fs-errors.js');
+const { openOutDir } = await import('../src/util/outdir.js');
 const { writeReport } = await import('../src/report/index.js');
 const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
 
@@ -60,6 +61,20 @@ describe('ENOSPC', () => {
     }
     expect(readdirSync(d).sort()).toEqual(['compare.html', 'compare.md']);
     expect(realFs.readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md');
+  });
+  it('a full disk while a dataset or compare folder is opened (its lock) does not offer --resume; a run folder does', () => {
+    for (const kind of ['dataset', 'compare', 'run'] as const) {
+      const d = mkdtempSync(join(tmpdir(), 'ml-enospc-o-'));
+      fail.on = true;
+      try {
+        expect(() => openOutDir(d, { kind })).toThrow(
+          expect.objectContaining({ exitCode: 70, message: expect.stringMatching(kind === 'run' ? /no space left on the device \(ENOSPC\); .*use --resume/ : /no space left on the device \(ENOSPC\); free space \(or fix the device\) and run the command again; this is not a marginlab bug$/) }),
+        );
+      } finally {
+        fail.on = false;
+      }
+      expect(readdirSync(d)).toEqual([]);
+    }
   });
   it('a report write fails and leaves neither a temp folder nor a half file', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-enospc-r-'));

@@ -41,6 +41,9 @@ const KIND_NAMES: Record<OutKind, string> = { run: 'run folder', dataset: 'datas
 export const LOCK_REFRESH_MS = 10_000;
 export const LOCK_STALE_MS = 60_000;
 
+/** a full disk's hint offers --resume (finished results are kept) only for a run folder: a dataset or a compare folder is written whole or not at all */
+const resumeHint = (kind: OutKind): { resume?: false } => (kind === 'run' ? {} : { resume: false });
+
 /** The names a run folder is made of (marginlab writes these and nothing else there). */
 export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
 
@@ -425,7 +428,7 @@ export class OutDir {
   }
 
   private fs<T>(action: string, fn: () => T): T {
-    return withFsErrors({ path: this.path, action, role: 'output', source: this.source }, fn);
+    return withFsErrors({ path: this.path, action, role: 'output', source: this.source, ...resumeHint(this.kind) }, fn);
   }
 
   toString(): string {
@@ -490,7 +493,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const eg = isDir ? join(path, 'reports', 'out') : join(dirname(path), `${basename(path).replace(/\.[^.]*$/, '')}-${opts.kind}`);
     throw new UserError(`${name} ${path} is the ${ne.label}; choose a folder of its own (e.g. ${eg})`, usage);
   }
-  const ctx = { path, role: 'output' as const, source };
+  const ctx = { path, role: 'output' as const, source, ...resumeHint(opts.kind) };
   let created = false;
   if (existsSync(path)) {
     if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
@@ -643,7 +646,7 @@ export async function writeOutDir<T>(target: string | OutDir, opts: OutDirOption
     out.discard(tmp);
     // an errno error about a path of the output folder is the output's; others (inputs) pass through
     const at = (err as { path?: unknown } | null)?.path;
-    if (typeof at === 'string' && isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag' });
+    if (typeof at === 'string' && isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag', ...resumeHint(opts.kind) });
     throw err;
   } finally {
     if (typeof target === 'string') out.release();

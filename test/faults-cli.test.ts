@@ -13,6 +13,7 @@ import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, write
 import type { RunResult } from '../src/shard/types.js';
 
 const FULL_DISK = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'full-disk.mjs')];
+const MERGE_RACE = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'merge-race.mjs')];
 
 let dir: string;
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -91,6 +92,18 @@ describe('a full disk in the report step', () => {
     expect(resultFiles(join(dir, 'merged-stale'))).toHaveLength(4);
     expect(manifest('merged-stale')).toMatchObject({ interrupted: true });
     expect(existsSync(join(dir, 'merged-stale', 'summary.json'))).toBe(false);
+  }, 120_000);
+});
+
+describe('a folder written while merge reads it', () => {
+  it.each(['delete', 'manifest'] as const)('%s: merge refuses (64, one line) and writes nothing', async (race) => {
+    const src = `race-${race}`;
+    const first = await runCli(['run', '-c', 'two.config.ts', '--out', src, '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const m = await startCli(['merge', src, '--out', `${src}-merged`, '--quiet'], dir, { nodeArgs: MERGE_RACE, env: { MERGE_RACE: race } }).done;
+    expect(m.stderr).toMatch(new RegExp(`^marginlab: merge: \\S*${src} changed while it was merged \\(another marginlab command wrote it\\); merge again once that command has finished\\n$`));
+    expect(m.code).toBe(64);
+    expect(existsSync(join(dir, `${src}-merged`))).toBe(false);
   }, 120_000);
 });
 

@@ -5,7 +5,7 @@
  */
 import { resumeCommand } from './plan-change.js';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { liveLock, lockHolder, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
@@ -38,6 +38,20 @@ function readManifest(dir: string): RunManifest {
   return m;
 }
 
+/** what identifies a source's manifest.json as merge read it: a command that writes the folder rewrites it (run: when it starts and ends) */
+function manifestStamp(dir: string): string {
+  try {
+    const st = statSync(join(dir, 'manifest.json'), { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return 'gone';
+  }
+}
+
+/** A source folder another marginlab command wrote while merge read it: its results may be of two runs. */
+const changedWhileMerged = (dir: string): UserError =>
+  usageError(`merge: ${dir} changed while it was merged (another marginlab command wrote it); merge again once that command has finished`);
+
 function readResult(path: string, id: string): RunResult {
   return parseRunResult(withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path, 'utf8')), path, id);
 }
@@ -62,6 +76,13 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     if (j !== i) throw usageError(`merge: ${inputs[i]} and ${inputs[j]} are the same folder; name each folder once`);
   });
   const manifests = dirs.map(readManifest);
+  // a command may start writing a source after the check of its lock (a fresh run clears its results):
+  // its lock and manifest are checked again once the results are copied
+  const stamps = dirs.map(manifestStamp);
+  const unchanged = () =>
+    dirs.forEach((d, k) => {
+      if (liveLock(d) !== null || manifestStamp(d) !== stamps[k]) throw changedWhileMerged(d);
+    });
   const ref = manifests[0]!;
   const problems: string[] = [];
   manifests.forEach((m, i) => {
@@ -166,7 +187,17 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
       out,
       (tmp) => {
         mkdirSync(join(tmp, 'results'), { recursive: true });
-        for (const id of ids) copyFileSync(chosen.get(id)!.path, join(tmp, 'results', `${id}.json`));
+        for (const id of ids) {
+          const from = chosen.get(id)!.path;
+          try {
+            copyFileSync(from, join(tmp, 'results', `${id}.json`));
+          } catch (err) {
+            // a result read a moment ago and gone now: a command cleared the folder meanwhile
+            if ((err as { code?: string }).code === 'ENOENT') throw changedWhileMerged(dirname(dirname(from)));
+            throw err;
+          }
+        }
+        unchanged();
         for (const e of userEntries) cpSync(join(out.path, 'results', e), join(tmp, 'results', e), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
         writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       },

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import * as realFs from 'node:fs';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,12 +27,17 @@ vi.mock('node:fs', async (orig) => {
     }
     return (fs.writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
   }) as typeof fs.writeSync;
-  return { ...fs, writeFileSync, writeSync, default: { ...fs, writeFileSync, writeSync } };
+  // a copy fails at its destination; the error names the source in `path` and the destination in `dest`
+  const copyFileSync = (src: realFs.PathLike, dest: realFs.PathLike, mode?: number) => {
+    if (fail.on) throw Object.assign(new Error(`ENOSPC: no space left on device, copyfile '${String(src)}' -> '${String(dest)}'`), { code: 'ENOSPC', path: String(src), dest: String(dest) });
+    return fs.copyFileSync(src, dest, mode);
+  };
+  return { ...fs, writeFileSync, writeSync, copyFileSync, default: { ...fs, writeFileSync, writeSync, copyFileSync } };
 });
 
 const { writeFileAtomic, writeFilesAtomic } = await import('../src/util/atomic.js');
 const { withFsErrors } = await import('../src/util/fs-errors.js');
-const { openOutDir } = await import('../src/util/outdir.js');
+const { openOutDir, writeOutDir } = await import('../src/util/outdir.js');
 const { writeReport } = await import('../src/report/index.js');
 const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
 
@@ -75,6 +80,25 @@ describe('ENOSPC', () => {
       }
       expect(readdirSync(d)).toEqual([]);
     }
+  });
+  it('a copy into an output folder (merge copying results) fails at its destination: the full disk is said, not an internal error', async () => {
+    const src = join(mkdtempSync(join(tmpdir(), 'ml-enospc-src-')), 'r.json');
+    realFs.writeFileSync(src, '{}');
+    const d = join(mkdtempSync(join(tmpdir(), 'ml-enospc-cp-')), 'out');
+    const build = (tmp: string) => {
+      realFs.mkdirSync(join(tmp, 'results'));
+      fail.on = true; // (the lock and the marker are written)
+      copyFileSync(src, join(tmp, 'results', 'r.json'));
+    };
+    try {
+      await expect(writeOutDir(d, { kind: 'run' }, build)).rejects.toMatchObject({
+        exitCode: 70,
+        message: expect.stringMatching(/^cannot write \S+r\.json: no space left on the device \(ENOSPC\); .*this is not a marginlab bug$/),
+      });
+    } finally {
+      fail.on = false;
+    }
+    expect(realFs.existsSync(d)).toBe(false);
   });
   it('a report write fails and leaves neither a temp folder nor a half file', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-enospc-r-'));

@@ -644,9 +644,11 @@ export async function writeOutDir<T>(target: string | OutDir, opts: OutDirOption
     return result;
   } catch (err) {
     out.discard(tmp);
-    // an errno error about a path of the output folder is the output's; others (inputs) pass through
-    const at = (err as { path?: unknown } | null)?.path;
-    if (typeof at === 'string' && isInside(resolve(at), out.path)) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag', ...resumeHint(opts.kind) });
+    // an errno error about a path of the output folder is the output's (also as the destination of a
+    // copy: copyFileSync names its source in `path`, e.g. a full disk while merge copies results); others (inputs) pass through
+    const e = err as { path?: unknown; dest?: unknown } | null;
+    const at = [e?.path, e?.dest].find((p): p is string => typeof p === 'string' && isInside(resolve(p), out.path));
+    if (at !== undefined) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag', ...resumeHint(opts.kind) });
     throw err;
   } finally {
     if (typeof target === 'string') out.release();

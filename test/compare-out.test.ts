@@ -17,8 +17,9 @@ import { runCli } from './fixtures/run/cli.js';
 
 let root: string;
 const read = (p: string) => readFileSync(p, 'utf8');
+// (written now: a lock whose process started after it was written is one of a reused pid, stale)
 const lock = (dir: string, pid: number) =>
-  writeFileSync(join(dir, '.marginlab.lock'), `${JSON.stringify({ pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'run --out cur' })}\n`);
+  writeFileSync(join(dir, '.marginlab.lock'), `${JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString(), command: 'run --out cur' })}\n`);
 const oneLine = (stderr: string) => expect(stderr.trim().split('\n')).toHaveLength(1);
 
 beforeAll(() => {

@@ -111,6 +111,20 @@ describe('ENOSPC', () => {
     }
     expect(readdirSync(d)).toEqual([]);
   });
+  it('a full disk while merge or report writes a run folder does not offer --resume (they have none); run does', async () => {
+    const results = makeResults(24 * 2);
+    for (const resume of [false, undefined] as const) {
+      const d = mkdtempSync(join(tmpdir(), 'ml-enospc-h-'));
+      fail.on = true;
+      try {
+        const hint = resume === false ? /\(ENOSPC\); free space \(or fix the device\) and run the command again; this is not a marginlab bug$/ : /\(ENOSPC\); .*use --resume\); this is not a marginlab bug$/;
+        await expect(writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['md'], ...(resume === false ? { resume } : {}) })).rejects.toMatchObject({ exitCode: 70, message: expect.stringMatching(hint) });
+        expect(() => openOutDir(d, { kind: 'run', ...(resume === false ? { resume } : {}) })).toThrow(expect.objectContaining({ exitCode: 70, message: expect.stringMatching(hint) }));
+      } finally {
+        fail.on = false;
+      }
+    }
+  });
   it('summary.json, written in chunks, fails the same way', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-enospc-s-'));
     const results = makeResults(24 * 10);

@@ -44,6 +44,8 @@ export interface WriteReportParams {
   survivalThreshold?: number;
   /** where `dir` came from, for the exit code and hint of a file-system error: --out (default), the config's output.dir, or a command's argument */
   outSource?: OutSource;
+  /** false: the command has no --resume (report, merge): a full disk's hint does not offer it */
+  resume?: false;
 }
 
 /** Render the chosen formats into `dir`; returns the paths written. */
@@ -62,7 +64,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   // (a stress report over thousands of paths renders a summary.json of hundreds of MB).
   // Only the file system calls are mapped to a user error naming the folder: an error of the
   // rendering, which runs between the writes, passes unchanged whatever its code.
-  const ctx = { path: p.dir, action: 'write the report into', role: 'output', source: p.outSource ?? 'flag' } as const;
+  const ctx = { path: p.dir, action: 'write the report into', role: 'output', source: p.outSource ?? 'flag', ...(p.resume === false ? { resume: false as const } : {}) } as const;
   const fsCall = <T>(fn: () => T): T => withFsErrors(ctx, fn);
   const made = fsCall(() => mkdirs(p.dir));
   const tmp = join(p.dir, `.report.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

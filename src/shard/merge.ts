@@ -178,7 +178,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
     mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]! })),
   };
-  const outOpts = { kind: 'run' as const, inputs: dirs.map((d, i) => ({ label: 'input folder', path: inputs[i] ?? d })), ...(opts.force ? { force: true } : {}) };
+  const outOpts = { kind: 'run' as const, inputs: dirs.map((d, i) => ({ label: 'input folder', path: inputs[i] ?? d })), ...(opts.force ? { force: true } : {}), resume: false as const };
   const out = opts.out ?? openOutDir(outDir, outOpts);
   try {
     // the merged results/ replaces the folder's whole: what the user keeps there goes along (as `run` keeps it)

@@ -41,8 +41,11 @@ const KIND_NAMES: Record<OutKind, string> = { run: 'run folder', dataset: 'datas
 export const LOCK_REFRESH_MS = 10_000;
 export const LOCK_STALE_MS = 60_000;
 
-/** a full disk's hint offers --resume (finished results are kept) only for a run folder: a dataset or a compare folder is written whole or not at all */
-const resumeHint = (kind: OutKind): { resume?: false } => (kind === 'run' ? {} : { resume: false });
+/**
+ * a full disk's hint offers --resume (finished results are kept) only for a run folder of a command
+ * that has it (run, stress): a dataset or a compare folder is written whole or not at all
+ */
+const resumeHint = (o: { kind: OutKind; resume?: false }): { resume?: false } => (o.kind === 'run' && o.resume !== false ? {} : { resume: false });
 
 /** The names a run folder is made of (marginlab writes these and nothing else there). */
 export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
@@ -71,6 +74,8 @@ export interface OutDirOptions {
   alsoInto?: OutKind[];
   /** false for a command without a --force flag (import, data download): its messages do not suggest one */
   forceFlag?: boolean;
+  /** false for a command without --resume writing a run folder (merge, report): a full disk's hint does not offer it */
+  resume?: false;
 }
 
 interface Marker {
@@ -290,6 +295,8 @@ export class OutDir {
   private readonly source: OutSource;
   /** the folder existed without a marker and this invocation wrote one (a dataset from before markers) */
   markerAdded = false;
+  /** false: the command writing it has no --resume (OutDirOptions.resume) */
+  resume?: false;
 
   /** @internal use openOutDir */
   constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: OutSource) {
@@ -428,7 +435,7 @@ export class OutDir {
   }
 
   private fs<T>(action: string, fn: () => T): T {
-    return withFsErrors({ path: this.path, action, role: 'output', source: this.source, ...resumeHint(this.kind) }, fn);
+    return withFsErrors({ path: this.path, action, role: 'output', source: this.source, ...resumeHint(this) }, fn);
   }
 
   toString(): string {
@@ -493,7 +500,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const eg = isDir ? join(path, 'reports', 'out') : join(dirname(path), `${basename(path).replace(/\.[^.]*$/, '')}-${opts.kind}`);
     throw new UserError(`${name} ${path} is the ${ne.label}; choose a folder of its own (e.g. ${eg})`, usage);
   }
-  const ctx = { path, role: 'output' as const, source, ...resumeHint(opts.kind) };
+  const ctx = { path, role: 'output' as const, source, ...resumeHint(opts) };
   let created = false;
   if (existsSync(path)) {
     if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
@@ -557,6 +564,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const hadMarker = existsSync(join(path, MARKER_FILE));
     withFsErrors({ ...ctx, action: 'write into the output folder' }, () => writeMarker(path, { tool: 'marginlab', kind, entries: own }));
     const out = new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
+    if (opts.resume === false) out.resume = false;
     out.markerAdded = !created && !hadMarker;
     return out;
   } catch (err) {
@@ -648,7 +656,7 @@ export async function writeOutDir<T>(target: string | OutDir, opts: OutDirOption
     // copy: copyFileSync names its source in `path`, e.g. a full disk while merge copies results); others (inputs) pass through
     const e = err as { path?: unknown; dest?: unknown } | null;
     const at = [e?.path, e?.dest].find((p): p is string => typeof p === 'string' && isInside(resolve(p), out.path));
-    if (at !== undefined) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag', ...resumeHint(opts.kind) });
+    if (at !== undefined) throw fsError(err, { path: at, action: 'write', role: 'output', source: opts.source ?? 'flag', ...resumeHint(opts) });
     throw err;
   } finally {
     if (typeof target === 'string') out.release();

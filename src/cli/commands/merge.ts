@@ -26,7 +26,7 @@ export function register(program: Command): void {
       const { guardReportStep } = await import('../../shard/manifest-mark.js');
       const { resolve } = await import('node:path');
       // the output folder stays locked from the merge to the last report file
-      const out = openOutDir(flags.out, { kind: 'run', inputs: dirs.map((d) => ({ label: 'input folder', path: resolve(d) })), ...(flags.force ? { force: true } : {}) });
+      const out = openOutDir(flags.out, { kind: 'run', inputs: dirs.map((d) => ({ label: 'input folder', path: resolve(d) })), ...(flags.force ? { force: true } : {}), resume: false });
       let outcome;
       try {
         outcome = await mergeRunFolders(dirs, flags.out, { out, ...(flags.force ? { force: true } : {}) });
@@ -36,7 +36,7 @@ export function register(program: Command): void {
         try {
           const folder = loadRunFolder(outcome.outDir, { forReport: true });
           const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
-          await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}) });
+          await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}), resume: false });
           written = true;
         } finally {
           endReportStep(written);

@@ -44,10 +44,10 @@ export function register(program: Command): void {
       const { openOutDir } = await import('../../util/outdir.js');
       const { results, manifest, foreign, missing, expected } = loadRunFolder(dir, { forReport: true });
       // the folder is validated as a run folder: lock it while the report files are replaced
-      const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true, forceFlag: false, source: 'argument' });
+      const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true, forceFlag: false, source: 'argument', resume: false });
       let written: string[];
       try {
-        written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}), outSource: 'argument' });
+        written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}), outSource: 'argument', resume: false });
         // a run interrupted in its report step left "interrupted": true with every result written:
         // once its report is rendered nothing of it is missing any more
         if (missing === 0) {

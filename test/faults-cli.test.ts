@@ -169,6 +169,10 @@ describe('an entry of results/ that is not a file', () => {
       expect(r.code).toBe(65);
     }
     expect(existsSync(join(dir, 'flat-merged'))).toBe(false);
+    // the run folder named is a file: said so (66), not 'does not exist'
+    const file = await runCli(['report', join('flat', 'results')], dir);
+    expect(file.stderr).toBe(`marginlab: run folder ${join('flat', 'results')} is a file, not a folder (expected a folder written by \`marginlab run\`)\n`);
+    expect(file.code).toBe(66);
   }, 120_000);
 });
 

@@ -65,7 +65,8 @@ const NO_CURVES = Object.freeze({ time: Object.freeze([]), equity: Object.freeze
  * RunId does not re-derive from its spec. Results of other plans are left out (listed in `foreign`).
  */
 export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): RunFolder {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`run folder ${dir} does not exist (expected a folder written by \`marginlab run\`)`);
+  if (!existsSync(dir)) throw missingInput(`run folder ${dir} does not exist (expected a folder written by \`marginlab run\`)`);
+  if (!statSync(dir).isDirectory()) throw missingInput(`run folder ${dir} is a file, not a folder (expected a folder written by \`marginlab run\`)`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw missingInput(`${manifestPath} is missing: ${dir} is not a run folder (expected manifest.json and results/*.json)`);
   const resultsDir = join(dir, 'results');

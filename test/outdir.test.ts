@@ -232,6 +232,17 @@ describe('locks', () => {
       writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'run' }));
       expect(liveLock(d)).toMatchObject({ pid: sleeper.pid });
       expect(userError(() => openOutDir(d, { kind: 'run' })).message).toContain(`is being written by another marginlab process (pid ${sleeper.pid} on ${hostname()}`);
+      // a lock that records its holder's start (clock ticks after boot) is judged by it, whatever the wall clock did since
+      const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+      const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: before, command: 'run', procStart: ticks }));
+      expect(liveLock(d)).toMatchObject({ pid: sleeper.pid }); // written 'an hour before' the holder started: a clock stepped forward
+      writeFileSync(join(d, LOCK_FILE), JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'run', procStart: String(Number(ticks) - 1) }));
+      expect(liveLock(d)).toBeNull(); // another start: the pid was reused
+      // marginlab's own locks record it
+      const mine = openOutDir(d, { kind: 'run' });
+      expect(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, procStart: expect.stringMatching(/^\d+$/) });
+      mine.release();
     } finally {
       sleeper.kill('SIGKILL');
     }

@@ -90,6 +90,8 @@ export interface LockInfo {
   host: string;
   startedAt: string;
   command: string;
+  /** the holder's start, in clock ticks after boot (/proc/<pid>/stat; Linux): a live pid that started at another tick is a later process given the same pid */
+  procStart?: string;
 }
 
 const isOurTemp = (f: string): boolean => f.startsWith('.') && /\.(tmp|old)$/.test(f);
@@ -206,17 +208,24 @@ const ownLocks = new Set<string>();
 /** a process started this long after a lock was written is not the one that wrote it (clock ticks and boot-time rounding) */
 const PID_REUSE_SLACK_MS = 2_000;
 
-/**
- * When process `pid` started (ms UTC), or null where it cannot be told (no /proc: not Linux). From
- * /proc/<pid>/stat's start time (clock ticks after boot, USER_HZ = 100) and /proc/stat's boot time.
- */
-function processStartMs(pid: number): number | null {
+/** When process `pid` started, in clock ticks after boot (the 22nd field of /proc/<pid>/stat), or null where it cannot be told (no /proc: not Linux). */
+function procStartTicks(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the fields after the command name (in parentheses, it may hold spaces and parentheses): the 22nd field is the start time
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    // the fields after the command name (in parentheses, it may hold spaces and parentheses)
+    const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
+/** When process `pid` started (ms UTC; USER_HZ = 100 and /proc/stat's boot time), or null where it cannot be told. */
+function processStartMs(pid: number): number | null {
+  try {
+    const ticks = procStartTicks(pid);
     const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    return boot && Number.isFinite(ticks) ? Number(boot[1]) * 1000 + ticks * 10 : null;
+    return boot && ticks !== null ? Number(boot[1]) * 1000 + Number(ticks) * 10 : null;
   } catch {
     return null;
   }
@@ -225,11 +234,16 @@ function processStartMs(pid: number): number | null {
 /**
  * Whether the process that wrote a lock of this host is still running: its pid is alive and is
  * neither this process (a container restarted as pid 1 after its run was killed: the lock is not one
- * this process took) nor a process started after the lock was written (the pid was reused).
+ * this process took) nor a later process given the same pid: one whose start differs from the
+ * lock's procStart (exact, whatever the wall clock does), or, for a lock without it (an older
+ * marginlab's), one started after the lock was written.
  */
 function holderAlive(held: LockInfo): boolean {
   if (held.pid === process.pid) return ownLocks.has(held.startedAt);
-  return runningSince(held.pid, Date.parse(held.startedAt));
+  if (held.procStart === undefined) return runningSince(held.pid, Date.parse(held.startedAt));
+  if (!pidAlive(held.pid)) return false;
+  const now = procStartTicks(held.pid);
+  return now === null || now === held.procStart;
 }
 
 /** whether process `pid` of this host is alive and was running at `atMs` already (not a later process given the same pid) */
@@ -266,7 +280,7 @@ function readLock(path: string): LockInfo | null {
   try {
     const l = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
     if (typeof l.pid !== 'number' || typeof l.host !== 'string') return null;
-    return { pid: l.pid, host: l.host, startedAt: String(l.startedAt ?? '?'), command: String(l.command ?? '?') };
+    return { pid: l.pid, host: l.host, startedAt: String(l.startedAt ?? '?'), command: String(l.command ?? '?'), ...(typeof l.procStart === 'string' ? { procStart: l.procStart } : {}) };
   } catch {
     return null;
   }
@@ -582,7 +596,8 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
 }
 
 function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: OutSource }, forceFlag = true): string {
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200) };
+  const procStart = procStartTicks(process.pid);
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200), ...(procStart !== null ? { procStart } : {}) };
   const text = `${JSON.stringify(info)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
     const tmp = join(dir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -4,7 +4,7 @@
  * that the same command with --resume finishes it as an uninterrupted run would, byte for byte, and
  * says what happened in one line with its documented exit code.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,8 @@ beforeAll(async () => {
   writeConfig(dir, 'one.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3], workers: 1 });
   writeConfig(dir, 'two.config.ts', { name: 'one', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3, 10], workers: 1 });
 }, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a full disk in the middle of a sweep', () => {
   it('stops at the first result it cannot write (exit 70, one line); the passes it stopped leave no errored result; --resume finishes it byte for byte', async () => {

@@ -98,18 +98,18 @@ describe('config code that misbehaves', () => {
   });
 
   it('a config outside the working folder is named one way by every message: its absolute path (schema errors said ../p/c.ts, plan-time ones the absolute path)', async () => {
-    mkdirSync(join(dir, 'elsewhere', 'cwd'), { recursive: true });
-    writeConfig(join(dir, 'elsewhere'), 'schema.config.ts', { name: 'x', data: { path: '../data', timeframe: '7x' }, strategies: ['sma-cross'] });
-    writeConfig(join(dir, 'elsewhere'), 'plan.config.ts', { name: 'x', data: { path: './nope' }, strategies: ['sma-cross'] });
-    const cwd = join(dir, 'elsewhere', 'cwd');
+    mkdirSync(join(dir, 'outside-cwd', 'cwd'), { recursive: true });
+    writeConfig(join(dir, 'outside-cwd'), 'schema.config.ts', { name: 'x', data: { path: '../data', timeframe: '7x' }, strategies: ['sma-cross'] });
+    writeConfig(join(dir, 'outside-cwd'), 'plan.config.ts', { name: 'x', data: { path: './nope' }, strategies: ['sma-cross'] });
+    const cwd = join(dir, 'outside-cwd', 'cwd');
     const schema = await runCli(['run', '-c', '../schema.config.ts', '--out', 'o'], cwd);
     expect(schema.code).toBe(78);
-    expect(schema.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'elsewhere', 'schema.config.ts').replace(/[.\\/]/g, '\\$&')}: invalid config \\(1 problem\\)`));
+    expect(schema.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'outside-cwd', 'schema.config.ts').replace(/[.\\/]/g, '\\$&')}: invalid config \\(1 problem\\)`));
     const plan = await runCli(['run', '-c', '../plan.config.ts', '--out', 'o'], cwd);
     expect(plan.code).toBe(66);
-    expect(plan.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'elsewhere', 'plan.config.ts').replace(/[.\\/]/g, '\\$&')}: data\\.path: dataset folder`));
+    expect(plan.stderr).toMatch(new RegExp(`^marginlab: ${join(dir, 'outside-cwd', 'plan.config.ts').replace(/[.\\/]/g, '\\$&')}: data\\.path: dataset folder`));
     // inside the working folder: relative, however it was given
-    const inside = await runCli(['run', '-c', `${join(dir, 'elsewhere', 'schema.config.ts')}`, '--out', 'o'], join(dir, 'elsewhere'));
+    const inside = await runCli(['run', '-c', `${join(dir, 'outside-cwd', 'schema.config.ts')}`, '--out', 'o'], join(dir, 'outside-cwd'));
     expect(inside.stderr).toMatch(/^marginlab: schema\.config\.ts: invalid config/);
   });
 });

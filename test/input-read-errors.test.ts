@@ -80,7 +80,8 @@ describe('inputs that cannot be read', () => {
     chmodSync(c, 0o600);
     const r = await cli(['run', '-c', c, '--out', join(root, 'o-cfg')], true);
     expect(r.code).toBe(66);
-    expect(r.stderr).toBe(`marginlab: cannot read the config file ${c}: permission denied (EACCES); check the path and its permissions\n`);
+    // (named as every message names a config: relative to the working folder, here the folder it is in)
+    expect(r.stderr).toBe(`marginlab: cannot read the config file secret.config.ts: permission denied (EACCES); check the path and its permissions\n`);
   }, 60_000);
 
   it('import: an unreadable input file (csv, bybit, freqtrade) or a folder inside an input folder exits 66 naming it, and creates no dataset', async () => {

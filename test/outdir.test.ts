@@ -180,21 +180,25 @@ describe('locks', () => {
     expect(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
     second.release();
   });
-  it("a killed process's temps are removed when the folder is next locked: a dataset's sub-folders too (an import writes beside the series), a live process's kept", () => {
+  it("a killed process's temps are removed when the folder is next locked: a dataset's sub-folders too (an import writes beside the series), a live process's kept", async () => {
     const d = tmp();
     writeFileSync(join(d, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1 }));
     mkdirSync(join(d, 'data'));
     const dead = deadPid();
     const stale = [join(d, `.BTCUSDT-candles-1h.arrow.${dead}.0123abcd.tmp`), join(d, 'data', `.ETHUSDT-candles-1h.arrow.${dead}.89abcdef.tmp`)];
-    const live = join(d, 'data', `.SOLUSDT-candles-1h.arrow.${process.pid}.00000000.tmp`);
-    const old = new Date(Date.now() - 3_600_000);
-    for (const f of [...stale, live]) {
-      writeFileSync(f, 'partial');
-      utimesSync(f, old, old);
+    // a process that is running (and started before its temp was made): its temp is kept
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const live = join(d, 'data', `.SOLUSDT-candles-1h.arrow.${other.pid}.00000000.tmp`);
+      for (const f of [...stale, live]) writeFileSync(f, 'partial');
+      await new Promise((r) => setTimeout(r, 50));
+      openOutDir(d, { kind: 'dataset', accept: (_d, entries) => entries.includes('manifest.json') }).release();
+      expect(stale.map((f) => existsSync(f))).toEqual([false, false]);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      other.kill();
     }
-    openOutDir(d, { kind: 'dataset', accept: (_d, entries) => entries.includes('manifest.json') }).release();
-    expect(stale.map((f) => existsSync(f))).toEqual([false, false]);
-    expect(existsSync(live)).toBe(true);
   });
 
   it('liveLock: the holder of a live lock, null for none or a stale one', () => {

@@ -96,7 +96,6 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
   return null;
 }
 
-/** One account setup's state and its host side (see the file header). */
 /** removes the dead orders of `list` in place, keeping the order of the rest */
 export function dropDead(list: PendingOrder[]): void {
   let w = 0;
@@ -104,6 +103,7 @@ export function dropDead(list: PendingOrder[]): void {
   list.length = w;
 }
 
+/** One account setup's state and its host side (see the file header). */
 export abstract class RunnerState implements ContextHost {
   readonly cursor: Cursor = { i: -1 };
   readonly snap: MarkSnapshot = newSnapshot();
@@ -252,16 +252,16 @@ export abstract class RunnerState implements ContextHost {
   // (after retire() the position, its entry, mode and leverage are not shown either: the replay's
   // final position would tell a later run of the worker how this one ended)
   positionQty(s: number): number {
-    return this.retiredMarks === null ? this.acct.positionQty(s) : NaN;
+    return this.over ? NaN : this.acct.positionQty(s);
   }
   entryPrice(s: number): number {
-    return this.retiredMarks === null ? this.acct.entryPrice(s) : NaN;
+    return this.over ? NaN : this.acct.entryPrice(s);
   }
   positionMode(s: number): ModeId | null {
-    return this.retiredMarks === null ? this.acct.positionMode(s) : null;
+    return this.over ? null : this.acct.positionMode(s);
   }
   leverage(s: number): number {
-    return this.retiredMarks === null ? this.acct.leverage(s) : NaN;
+    return this.over ? NaN : this.acct.leverage(s);
   }
   /** marks at the close of the bar the strategy sees (inside a bar: the previous close); none once retired */
   protected visibleMarks(): Float64Array {
@@ -288,7 +288,7 @@ export abstract class RunnerState implements ContextHost {
     return this.visibleMarks()[s]!;
   }
   liquidationPrice(s: number): number {
-    if (this.retiredMarks !== null) return NaN;
+    if (this.over) return NaN;
     const pools = this.acct.pools();
     for (let j = 0; j < pools.length; j++) {
       const p = pools[j]!;

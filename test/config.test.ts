@@ -217,6 +217,8 @@ describe('config schema', () => {
     ]);
     expect(await one({ leverage: '10' })).toEqual(['leverage: expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got "10"']);
     expect(await one({ workers: 'two' })).toEqual([`workers: expected 'auto' or a number of worker threads ≥ 1, got "two"`]);
+    expect(await one({ workerMemoryMb: '2GB' })).toEqual([`workerMemoryMb: expected 'auto' or a heap limit per worker in MB, a whole number from 64 to 1048576, got "2GB"`]);
+    expect(await one({ workerMemoryMb: 32 })).toEqual(['workerMemoryMb: expected at least 64 MB (a worker needs about 40 MB to load marginlab and a strategy)']);
     expect(await one({ data: 5 })).toEqual(['data: expected a dataset folder, { path, timeframe?, symbols?, gaps? } or a list of them, got 5']);
     expect(await one({ venue: 5 })).toEqual([`venue: expected a venue id such as 'binance-usdm', or { id, overrides }, got 5`]);
     // a value of the right type keeps its branch's own message

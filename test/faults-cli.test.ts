@@ -6,11 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
+import { WORKER_HEAP_FLOOR_MB, outOfMemoryText, processMemoryBytes, workerHeapLimit } from '../src/shard/execute.js';
 
 const FULL_DISK = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'full-disk.mjs')];
 const MERGE_RACE = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'merge-race.mjs')];
@@ -197,4 +199,49 @@ describe('a strategy that throws a huge error', () => {
     }
     expect(statSync(join(dir, 'big-error', 'summary.json')).size).toBeLessThan(50_000);
   }, 120_000);
+});
+
+describe('a strategy that keeps allocating', () => {
+  it('ends only its own worker at the heap limit: its runs are errored with the limit and what to do, the others finish, exit 1', async () => {
+    writeConfig(dir, 'leak.config.ts', {
+      name: 'leak',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12] } }, 'fixture-leaks'],
+      leverage: [3],
+      workers: 2,
+      workerMemoryMb: 64,
+    });
+    const r = await runCli(['run', '-c', 'leak.config.ts', '--out', 'leak', '--quiet'], dir);
+    expect(r.code).toBe(1);
+    const message = 'worker ran out of memory: its heap limit is 64 MB (workerMemoryMb in the config); raise workerMemoryMb, or fix a strategy that keeps what it allocates';
+    const res = resultFiles(join(dir, 'leak')).map((f) => JSON.parse(read(join(dir, 'leak', 'results', f))) as RunResult);
+    const leaks = res.filter((x) => x.spec.strategy === 'fixture-leaks');
+    const trend = res.filter((x) => x.spec.strategy === 'fixture-trend');
+    expect(leaks.length).toBeGreaterThan(0);
+    for (const x of leaks) expect(x).toMatchObject({ status: 'errored', error: message });
+    expect(trend.length).toBeGreaterThan(0);
+    expect(trend.every((x) => x.status === 'ok' && x.bars === 1500)).toBe(true);
+    expect(r.stderr).toContain(`fixture-leaks isolated 3x: ${message}\n`);
+    expect(r.stderr).toMatch(new RegExp(`^marginlab: ${leaks.length} runs failed:\n`));
+    expect(leftovers(join(dir, 'leak'))).toEqual([]);
+  }, 120_000);
+
+  it('the heap limit: the memory the process may use less the data and the main thread, shared by the workers, within a floor and V8\'s own default', () => {
+    const MB = 2 ** 20;
+    const v8Default = Math.floor(getHeapStatistics().heap_size_limit / MB);
+    // a 4 GB container, 4 workers, 200 MB of data: (4096 - 200 - 512) / 4 - 64 = 782
+    expect(workerHeapLimit(4, 200 * MB, null, 4096 * MB)).toEqual({ mb: 782, configured: false, memoryMb: 4096, workers: 4 });
+    // a small container: never below the floor
+    expect(workerHeapLimit(8, 0, null, 1024 * MB).mb).toBe(WORKER_HEAP_FLOOR_MB);
+    // a large machine: V8's own default, as before (a run that fitted then still fits)
+    expect(workerHeapLimit(1, 0, null, 1024 * 1024 * MB).mb).toBe(v8Default);
+    // the config's value as it is
+    expect(workerHeapLimit(4, 0, 100, 4096 * MB)).toMatchObject({ mb: 100, configured: true });
+    expect(processMemoryBytes()).toBeGreaterThan(0);
+    expect(processMemoryBytes()).toBeLessThanOrEqual(totalmem());
+    expect(outOfMemoryText(workerHeapLimit(4, 200 * MB, null, 4096 * MB))).toBe(
+      'worker ran out of memory: its heap limit is 782 MB (4096 MB this process may use, shared by 4 workers and the data); run with fewer workers (--workers) or set workerMemoryMb in the config, or fix a strategy that keeps what it allocates',
+    );
+  });
 });

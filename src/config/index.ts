@@ -100,6 +100,8 @@ export interface ResolvedConfig {
   /** workers was 'auto' (not set by the config or --workers): the sweep may start fewer (src/shard/run.ts poolSize) */
   workersAuto: boolean;
   timeoutMs: number;
+  /** heap limit of each worker thread in MB; null ('auto'): sized from the memory the process may use (src/shard/execute.ts workerHeapLimit) */
+  workerMemoryMb: number | null;
   strategyDirs: string[];
   maxEventsPerRun: number | null;
   /** the largest plan accepted (counted before it is built; exit 78 above it) */
@@ -109,7 +111,7 @@ export interface ResolvedConfig {
 }
 
 /** Keys of ResolvedConfig that change how a run executes but never what it computes. */
-export const RUNTIME_ONLY_KEYS = ['workers', 'workersAuto', 'output', 'timeoutMs', 'maxRuns'] as const;
+export const RUNTIME_ONLY_KEYS = ['workers', 'workersAuto', 'output', 'timeoutMs', 'workerMemoryMb', 'maxRuns'] as const;
 
 export interface ConfigOverrides {
   workers?: number;
@@ -442,6 +444,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     workers: c.workers === 'auto' ? availableParallelism() : c.workers,
     workersAuto: c.workers === 'auto',
     timeoutMs: c.timeoutMs,
+    workerMemoryMb: c.workerMemoryMb === 'auto' ? null : c.workerMemoryMb,
     strategyDirs: [...c.strategyDirs],
     maxEventsPerRun: c.maxEventsPerRun,
     maxRuns: c.maxRuns,

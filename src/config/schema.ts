@@ -171,6 +171,9 @@ const stressSchema = z
 
 const decimalString = /^\d+(\.\d+)?$/;
 
+/** the smallest and largest workerMemoryMb (a worker needs about 40 MB to load marginlab and a strategy) */
+export const MIN_WORKER_MEMORY_MB = 64;
+export const MAX_WORKER_MEMORY_MB = 1_048_576;
 /** the most worker threads a config (or --workers) asks for */
 export const MAX_WORKERS = 1024;
 
@@ -238,6 +241,12 @@ export const configSchema = z
       .default({ formats: [...REPORT_FORMATS] }),
     /** worker threads ('auto' = os.availableParallelism()) */
     workers: z.union([z.literal('auto'), z.number().int().positive().max(MAX_WORKERS, `expected at most ${MAX_WORKERS} worker threads`)], { error: (iss) => `expected 'auto' or a number of worker threads ≥ 1, got ${given(iss.input)}` }).default('auto'),
+    /** heap limit of each worker thread, MB ('auto' = the memory the process may use, shared among the workers; src/shard/execute.ts workerHeapLimit) */
+    workerMemoryMb: z
+      .union([z.literal('auto'), z.number().int().min(MIN_WORKER_MEMORY_MB, `expected at least ${MIN_WORKER_MEMORY_MB} MB (a worker needs about 40 MB to load marginlab and a strategy)`).max(MAX_WORKER_MEMORY_MB, `expected at most ${MAX_WORKER_MEMORY_MB} MB (1 TB)`)], {
+        error: (iss) => `expected 'auto' or a heap limit per worker in MB, a whole number from ${MIN_WORKER_MEMORY_MB} to ${MAX_WORKER_MEMORY_MB}, got ${given(iss.input)}`,
+      })
+      .default('auto'),
     /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
     timeoutMs: z.number().int().positive().default(600_000),
     /** extra folders of strategy files, relative to the config file */

@@ -9,13 +9,16 @@
  * executeTasks rejects with that failure once every lane has stopped (the passes stopped by it must
  * not become errored results, which --resume would keep).
  */
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
 import type { MarketData } from '../feed/types.js';
 import type { PlanTask } from './plan.js';
 import type { Scenario } from '../stress/scenario.js';
 import { erroredResult, serializeResult, type SerializedResult, type WarmupTask, type WorkerBatch, type WorkerInit, type WorkerTask } from './worker.js';
 import { thrownText } from '../util/excerpt.js';
+import { ExitCode, UserError } from '../errors.js';
 import { isoTime } from '../feed/timeframe.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -33,6 +36,8 @@ export interface ExecuteOptions {
    */
   initialWorkers?: number;
   timeoutMs: number;
+  /** each worker's heap limit in MB (config workerMemoryMb); null or absent: sized from the memory the process may use (workerHeapLimit) */
+  workerMemoryMb?: number | null;
   maxEvents: number | null;
   /** config stress.pathEvents: Monte Carlo path runs keep their events, liquidation-price steps and price curves */
   pathEvents?: boolean;
@@ -73,6 +78,74 @@ export const BATCH_UNITS = 150_000;
 /** the most passes in one message */
 export const BATCH_MAX = 16;
 
+/** the main thread's memory beyond the datasets' columns: its heap (the plan, results on their way to disk) and Node itself */
+export const MAIN_RESERVE_MB = 512;
+/** a worker's memory outside its old generation: young generation, compiled code, stack, the tsx loader */
+export const WORKER_OVERHEAD_MB = 64;
+/** the smallest automatic heap limit of a worker (below it a worker cannot hold a long pass's results) */
+export const WORKER_HEAP_FLOOR_MB = 256;
+
+/** The memory this process may use, in bytes: its cgroup limit (a container, a Slurm job) when it has one below the machine's, else the machine's. */
+export function processMemoryBytes(): number {
+  const total = totalmem();
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined;
+  return constrained !== undefined && constrained > 0 && constrained < total ? constrained : total;
+}
+
+/** The bytes of the shared columns of `datasets` (each SharedArrayBuffer once): held by the main thread, seen by every worker. */
+export function sharedDataBytes(datasets: Record<string, MarketData>): number {
+  const seen = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  const add = (a: unknown) => {
+    if (!ArrayBuffer.isView(a) || seen.has(a.buffer)) return;
+    seen.add(a.buffer);
+    bytes += a.buffer.byteLength;
+  };
+  for (const md of Object.values(datasets)) {
+    add(md.time);
+    for (const cols of md.columns) for (const col of Object.values(cols)) add(col);
+  }
+  return bytes;
+}
+
+export interface WorkerHeapLimit {
+  /** maxOldGenerationSizeMb of each worker */
+  mb: number;
+  /** set by the config (workerMemoryMb), or sized here */
+  configured: boolean;
+  /** what it was sized from (for the out-of-memory message) */
+  memoryMb: number;
+  workers: number;
+}
+
+/**
+ * Each worker's heap limit: the config's workerMemoryMb, or the memory the process may use
+ * (processMemoryBytes) less the datasets' shared columns and the main thread's MAIN_RESERVE_MB,
+ * divided among the workers, less each one's WORKER_OVERHEAD_MB; at least WORKER_HEAP_FLOOR_MB
+ * and at most V8's own default limit (the main thread's), which a worker had before: a run that
+ * fitted then fits now on the same machine, while the workers together never claim more than the
+ * process may use, so a strategy that keeps allocating ends its worker (its runs errored), never
+ * the whole process (the kernel's OOM killer).
+ */
+export function workerHeapLimit(workers: number, dataBytes: number, configured: number | null | undefined, memoryBytes = processMemoryBytes()): WorkerHeapLimit {
+  const memoryMb = Math.floor(memoryBytes / 2 ** 20);
+  if (configured != null) return { mb: configured, configured: true, memoryMb, workers };
+  const share = Math.floor((memoryMb - dataBytes / 2 ** 20 - MAIN_RESERVE_MB) / Math.max(1, workers)) - WORKER_OVERHEAD_MB;
+  const v8Default = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+  return { mb: Math.max(WORKER_HEAP_FLOOR_MB, Math.min(share, v8Default)), configured: false, memoryMb, workers };
+}
+
+/** a worker ended by its heap limit (resourceLimits): Node's ERR_WORKER_OUT_OF_MEMORY */
+const outOfMemory = (e: Error): boolean => (e as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY' || /reaching memory limit/.test(e.message);
+
+/** the one-line error of the runs of a pass whose worker ran out of memory: the limit and what to do */
+export function outOfMemoryText(limit: WorkerHeapLimit): string {
+  return limit.configured
+    ? `worker ran out of memory: its heap limit is ${limit.mb} MB (workerMemoryMb in the config); raise workerMemoryMb, or fix a strategy that keeps what it allocates`
+    : `worker ran out of memory: its heap limit is ${limit.mb} MB (${limit.memoryMb} MB this process may use, shared by ${limit.workers} worker${limit.workers === 1 ? '' : 's'} and the data); ` +
+        'run with fewer workers (--workers) or set workerMemoryMb in the config, or fix a strategy that keeps what it allocates';
+}
+
 class TimeoutReason extends Error {}
 
 /** where a lane's pass is, for the timeout's message: ' at bar 1234 (ctx.bar; its open 2025-03-04T10:00:00.000Z)', ' in create() or onStart …', or '' */
@@ -83,8 +156,9 @@ function whereText(where: Float64Array, lane: number): string {
   return ` at bar ${bar} (ctx.bar; its open ${isoTime(where[2 * lane + 1]!)})`;
 }
 
-function describe(err: unknown): string {
+function describe(err: unknown, limit: WorkerHeapLimit): string {
   const e = err instanceof Error ? err : new Error(thrownText(err));
+  if (outOfMemory(e)) return outOfMemoryText(limit);
   const exited = /worker exited with code:?\s*(-?\d+)/.exec(e.message);
   if (exited) return `worker died (exit code ${exited[1]})`;
   return e.message.split('\n')[0] || e.name;
@@ -104,6 +178,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     datasets: opts.datasets, strategyDirs: opts.strategyDirs, progress: progressBuf, started: startedBuf, where: whereBuf,
     ...(opts.scenarios && Object.keys(opts.scenarios).length > 0 ? { scenarios: opts.scenarios } : {}),
   };
+  const heap = workerHeapLimit(workers, sharedDataBytes(opts.datasets), opts.workerMemoryMb);
   const pool = new Piscina<WorkerTask | WorkerBatch | WarmupTask, SerializedResult[]>({
     filename: WORKER_ENTRY,
     minThreads: initial,
@@ -113,8 +188,9 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     workerData: init,
     // the main thread may have been started with loader flags; the entry registers tsx itself
     execArgv: [],
-    // a small young generation: the replay loop allocates little, and per-worker memory adds up
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    // a small young generation: the replay loop allocates little, and per-worker memory adds up;
+    // a heap limit per worker: the workers together stay within the memory the process may use
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heap.mb },
   });
   // errors of idle workers (no task to blame) must not crash the process
   pool.on('error', () => undefined);
@@ -220,7 +296,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       if (halted()) return null;
       if (batch.length > 1) return 'split';
       const reason = ac.signal.aborted ? (ac.signal.reason as unknown) : err;
-      const message = reason instanceof TimeoutReason ? reason.message : describe(reason);
+      const message = reason instanceof TimeoutReason ? reason.message : describe(reason, heap);
       results = batch[0]!.runs.map((r) => serializeResult(erroredResult(r.runId, r.spec, message)));
     } finally {
       clearInterval(timer);
@@ -238,7 +314,11 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
       await pool.destroy().catch(() => undefined);
       if (ticker) clearInterval(ticker);
       opts.signal?.removeEventListener('abort', onStop);
-      throw new Error(`could not start the worker pool: ${describe(err)}`);
+      const text = describe(err, heap);
+      // a workerMemoryMb too small for a worker to load marginlab and the strategies: the config's to change
+      if (heap.configured && err instanceof Error && outOfMemory(err))
+        throw new UserError(`workerMemoryMb: ${heap.mb} MB is too small for a worker to load marginlab and the strategies; raise it (or remove it: sized from the memory the process may use)`, ExitCode.CONFIG);
+      throw new Error(`could not start the worker pool: ${text}`);
     }
   }
 

@@ -438,6 +438,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     workers,
     initialWorkers,
     timeoutMs: c.timeoutMs,
+    workerMemoryMb: c.workerMemoryMb,
     maxEvents: c.maxEventsPerRun,
     pathEvents,
     curvePoints: CURVE_POINTS,

@@ -245,3 +245,45 @@ describe('a strategy that keeps allocating', () => {
     );
   });
 });
+
+describe('the output folder deleted while run writes it', () => {
+  it('the folder, its results/ or its lock deleted at the first result: stopped (70, one line naming the folder), never made again, never exit 0', async () => {
+    writeConfig(dir, 'slow.config.ts', {
+      name: 'slow',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] }, params: { spinUs: 120 } }],
+      leverage: [7],
+      workers: 1,
+    });
+    const tail = 'while marginlab was writing it (a user or a cleanup job?): stopped, nothing more is written there; make sure nothing else removes it, then';
+    const cases = [
+      { victim: '', what: 'was deleted', again: 'run the command again' },
+      { victim: 'results', what: 'lost its results/ (deleted)', again: 'run the command again with --resume to finish it' },
+      { victim: '.marginlab.lock', what: 'lost its lock .marginlab.lock (deleted)', again: 'run the command again with --resume to finish it' },
+    ];
+    for (const [k, c] of cases.entries()) {
+      const out = join(dir, `deleted-${k}`);
+      const { done } = startCli(['run', '-c', 'slow.config.ts', '--out', out, '--quiet'], dir);
+      await waitFor(() => resultFiles(out).length >= 1, 60_000, 'the first result');
+      rmSync(join(out, c.victim), { recursive: true, force: true, maxRetries: 10 });
+      const r = await done;
+      expect(r.stderr).toBe(`marginlab: --out ${out} ${c.what} ${tail} ${c.again}; this is not a marginlab bug\n`);
+      expect(r.code).toBe(70);
+      if (c.victim === '') expect(existsSync(out)).toBe(false);
+      else {
+        // nothing was made again, no report claims the folder, and the marker stays
+        expect(existsSync(join(out, 'results'))).toBe(c.victim !== 'results');
+        expect(existsSync(join(out, 'summary.json'))).toBe(false);
+        expect(existsSync(join(out, '.marginlab.json'))).toBe(true);
+        expect(leftovers(out)).toEqual([]);
+        expect((JSON.parse(read(join(out, 'manifest.json'))) as { inProgress?: boolean }).inProgress).toBe(true);
+      }
+    }
+    // --resume finishes a folder that lost its results/
+    const resumed = await runCli(['run', '-c', 'slow.config.ts', '--out', join(dir, 'deleted-1'), '--resume', '--quiet'], dir);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resultFiles(join(dir, 'deleted-1'))).toHaveLength(24);
+  }, 180_000);
+});

@@ -29,9 +29,12 @@ import type { RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
+import type { OutDir } from '../util/outdir.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
 export const CURVE_POINTS = 2000;
+/** the output folder is checked to be still the run's (OutDir.assertHeld) before a result write at most this often, ms */
+export const HELD_CHECK_MS = 100;
 
 export interface SweepOptions {
   loaded: LoadedConfig;
@@ -46,6 +49,12 @@ export interface SweepOptions {
   outSource?: 'flag' | 'config';
   /** called once per warning about the config meeting the data, before the runs start (also kept in manifest.warnings) */
   onWarning?: (message: string) => void;
+  /**
+   * the output folder as the command holds it (its lock): before each write the sweep checks it is
+   * still its own (OutDir.assertHeld), and stops (70) when it was deleted meanwhile; it never makes
+   * the folder or its results/ again
+   */
+  out?: OutDir;
 }
 
 export interface SweepOutcome {
@@ -345,6 +354,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   await yieldToSignals();
   await yieldToSignals();
   if (opts.signal?.aborted) throw new UserError(`interrupted before any run started: nothing in ${outDir} was changed`, ExitCode.INTERRUPTED);
+  // the folder may have been deleted while the data loaded (that can take minutes): never made again
+  const held = (...sub: string[]) => opts.out?.assertHeld(...sub);
+  held();
   withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
@@ -379,8 +391,29 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   }
 
-  const writeManifest = (m: RunManifest) =>
-    withFsErrors(outCtx(manifestPath, 'write'), () => writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`));
+  /**
+   * writes a file of the folder (the manifest, a result) into a folder that must still be this
+   * command's: a folder (or results/) deleted meanwhile stops the sweep (70), never made again.
+   * Results are checked at most every HELD_CHECK_MS (a stress sweep writes thousands a second);
+   * between two checks a deleted folder still fails the write (its folder is never made), and the
+   * manifest is always checked.
+   */
+  let checkedAt = -Infinity;
+  const writeOwn = (file: string, action: string, text: string, always = false) =>
+    withFsErrors(outCtx(file, action), () => {
+      const now = Date.now();
+      if (always || now - checkedAt >= HELD_CHECK_MS) {
+        held('results');
+        checkedAt = now;
+      }
+      try {
+        writeFileAtomic(file, text, { createDir: false });
+      } catch (err) {
+        held('results');
+        throw err;
+      }
+    });
+  const writeManifest = (m: RunManifest) => writeOwn(manifestPath, 'write', `${JSON.stringify(m, null, 2)}\n`, true);
   const base: Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> = {
     schemaVersion: 1,
     name: c.name,
@@ -447,7 +480,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     onResults: (results: SerializedResult[]) => {
       for (const r of results) {
         const file = join(resultsDir, `${r.runId}.json`);
-        withFsErrors(outCtx(file, 'write the result'), () => writeFileAtomic(file, r.json));
+        writeOwn(file, 'write the result', r.json);
         writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,

@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirs, writeOutDir, type OutDir, type OutDirOptions } from './outdir.js';
 import { trackTemp } from './interrupt.js';
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  writeFilesAtomic(dirname(path), [{ name: basename(path), data }]);
+/** `opts.createDir` false: the folder must exist (a run's results/: one deleted meanwhile is not made again, see OutDir.assertHeld) */
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: { createDir?: boolean } = {}): void {
+  writeFilesAtomic(dirname(path), [{ name: basename(path), data }], opts);
 }
 
 /**
@@ -20,8 +21,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * leaves the earlier files as they were. No temp file is left behind (an interrupt removes them:
  * ./interrupt.ts).
  */
-export function writeFilesAtomic(dir: string, files: readonly { name: string; data: string | Uint8Array }[]): void {
-  mkdirs(dir);
+export function writeFilesAtomic(dir: string, files: readonly { name: string; data: string | Uint8Array }[], opts: { createDir?: boolean } = {}): void {
+  if (opts.createDir !== false) mkdirs(dir);
   const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const tmps = files.map((f) => join(dir, `.${f.name}.${tag}.tmp`));
   const untrack = tmps.map((t) => trackTemp(t));

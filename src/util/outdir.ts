@@ -311,6 +311,8 @@ export class OutDir {
   markerAdded = false;
   /** false: the command writing it has no --resume (OutDirOptions.resume) */
   resume?: false;
+  /** the folder stopped being this command's while it wrote it (lostError) */
+  private lost = false;
 
   /** @internal use openOutDir */
   constructor(path: string, kind: OutKind, created: boolean, previous: string[], own: string[], lockPath: string, lockText: string, name: string, source: OutSource) {
@@ -415,6 +417,7 @@ export class OutDir {
    */
   discard(tmp?: string): boolean {
     for (const t of tmp ? [tmp] : [...this.temps.keys()]) this.removeTemp(t);
+    if (this.lost) return false;
     if (!this.created) {
       // a marker this invocation added to a folder that had none goes too, while it records nothing written
       if (this.markerAdded && this.own.length === 0) rmSync(join(this.path, MARKER_FILE), { force: true });
@@ -432,6 +435,48 @@ export class OutDir {
       /* leave it */
     }
     return false;
+  }
+
+  /**
+   * Throws (70) when the folder is no longer this command's while it writes it: deleted (by a user,
+   * a cleanup job), its lock gone or another process's, or one of `sub` (folders inside it the
+   * command writes into, e.g. results/) gone. A command must stop then, never recreate the folder:
+   * one without its marker and lock would not be recognised later, and its report would claim
+   * success. Checked before each write of a long command (each result of a run) and at its end.
+   */
+  assertHeld(...sub: string[]): void {
+    const lost = this.lostError(sub);
+    if (lost) throw lost;
+  }
+
+  /** The error of assertHeld, or null while the folder is this command's. */
+  lostError(sub: readonly string[] = []): UserError | null {
+    // given back (the command is done with it): its lock is gone by design
+    if (this.released) return null;
+    let lock: string | null = null;
+    try {
+      lock = readFileSync(this.lockPath, 'utf8');
+    } catch {
+      /* gone */
+    }
+    let what: string | null = null;
+    if (!existsSync(this.path)) what = 'was deleted';
+    else if (lock === null) what = `lost its lock ${LOCK_FILE} (deleted)`;
+    else if (lock !== this.lockText) {
+      const other = readLock(this.lockPath);
+      what = `was taken over by another marginlab process${other ? ` (${lockHolder(other)})` : ''}: its lock ${LOCK_FILE} was deleted or replaced`;
+    } else {
+      const gone = sub.find((s) => !existsSync(join(this.path, s)));
+      if (gone !== undefined) what = `lost its ${gone}/ (deleted)`;
+    }
+    if (what === null) return null;
+    // from now on discard() removes only this command's temp folders: the folder may be another's
+    this.lost = true;
+    const again = this.kind === 'run' && this.resume !== false && existsSync(this.path) ? 'run the command again with --resume to finish it' : 'run the command again';
+    return new UserError(
+      `${this.name} ${this.path} ${what} while marginlab was writing it (a user or a cleanup job?): stopped, nothing more is written there; make sure nothing else removes it, then ${again}; this is not a marginlab bug`,
+      ExitCode.INTERNAL,
+    );
   }
 
   /** Give the lock back (idempotent; also done at process exit). */
@@ -666,7 +711,10 @@ export async function writeOutDir<T>(target: string | OutDir, opts: OutDirOption
     out.replaceEntries(tmp);
     return result;
   } catch (err) {
+    // the folder deleted (or its lock taken) while it was built: that is what failed, not the write it broke
+    const lost = out.lostError();
     out.discard(tmp);
+    if (lost) throw lost;
     // an errno error about a path of the output folder is the output's (also as the destination of a
     // copy: copyFileSync names its source in `path`, e.g. a full disk while merge copies results); others (inputs) pass through
     const e = err as { path?: unknown; dest?: unknown } | null;

@@ -41,9 +41,13 @@ export function register(program: Command): void {
         } finally {
           endReportStep(written);
         }
+        // a folder deleted (or its lock taken) while it was written must not end in success
+        out.assertHeld('results');
       } catch (err) {
+        // the folder deleted meanwhile: that is what failed (OutDir.assertHeld)
+        const lost = out.lostError();
         out.discard();
-        throw err;
+        throw lost ?? err;
       } finally {
         out.release();
       }

@@ -54,6 +54,11 @@ export function register(program: Command): void {
           const { setInterruptedMark } = await import('../../shard/manifest-mark.js');
           setInterruptedMark(join(dir, 'manifest.json'), false);
         }
+        // a folder deleted (or its lock taken) while the report was written must not end in success
+        out.assertHeld();
+      } catch (err) {
+        // the folder deleted meanwhile: that is what failed (OutDir.assertHeld)
+        throw out.lostError() ?? err;
       } finally {
         out.release();
       }

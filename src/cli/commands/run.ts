@@ -2,7 +2,8 @@
  * `marginlab run`: run the sweep of a backtest.config.ts and render its report folder.
  * Exit codes: 0 all runs ok · 1 some runs errored · 64 bad flags · 65 bad data · 66 missing
  * config/dataset · 70 an internal engine invariant failed in some run (a marginlab bug; every
- * result and the report are still written) · 78 bad config · 130 interrupted (finished results
+ * result and the report are still written), a full disk, or the output folder deleted while the
+ * run wrote it (OutDir.assertHeld: stopped, never made again) · 78 bad config · 130 interrupted (finished results
  * are kept; --resume goes on; interrupted while the report is written: the manifest says "interrupted", `marginlab report` writes the report).
  */
 import { join, resolve } from 'node:path';
@@ -112,7 +113,7 @@ async function runInto(
       if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'warning', message })}\n`);
       else if (mode !== 'quiet') process.stderr.write(`marginlab: warning: ${message}\n`);
     };
-    outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning });
+    outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning, out });
   } finally {
     setSoftStop(null);
   }
@@ -125,7 +126,10 @@ async function runInto(
   // manifest says "interrupted" (the report files are missing or of an earlier run)
   const endReportStep = guardReportStep(out, `the ${done} results are kept in`);
   let written: string[] | null = null;
+  /** the folder is not this command's any more (deleted, its lock taken): its manifest is left alone */
+  let lost = false;
   try {
+    out.assertHeld('results');
     const { loadRunFolder, writeReport } = await import('../../report/index.js');
     const folder = loadRunFolder(outDir, { forReport: true });
     written = await writeReport({
@@ -135,9 +139,16 @@ async function runInto(
       formats: [...loaded.config.output.formats],
       outSource,
     });
+  } catch (err) {
+    // the folder deleted while the report was written: that is what failed
+    const gone = out.lostError(['results']);
+    lost = gone !== null;
+    throw gone ?? err;
   } finally {
-    endReportStep(written !== null);
+    endReportStep(written !== null || lost);
   }
+  // a folder deleted (or its lock taken) while the report was written must not end in success
+  out.assertHeld('results');
   if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
   say(
     `marginlab: ${outcome.ok} ok, ${outcome.errored} errored${outcome.skipped ? ` (${outcome.skipped} kept from before)` : ''} of ${outcome.total} runs` +

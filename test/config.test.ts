@@ -42,6 +42,30 @@ describe('config schema', () => {
     }).toThrow();
   });
 
+  it('configs resolved many at once keep one listener of each rejection event (a listener each made Node warn of a leak past ten)', async () => {
+    await new Promise((r) => setImmediate(r));
+    const before = [process.listenerCount('unhandledRejection'), process.listenerCount('rejectionHandled')];
+    const counts: number[][] = [];
+    const watch = setInterval(() => counts.push([process.listenerCount('unhandledRejection'), process.listenerCount('rejectionHandled')]), 0);
+    await Promise.all(Array.from({ length: 25 }, async () => {
+      const c = resolveConfig(base, { configDir: '/x' });
+      counts.push([process.listenerCount('unhandledRejection'), process.listenerCount('rejectionHandled')]);
+      return c;
+    }));
+    for (let k = 0; k < 15; k++) {
+      await resolveConfig(base, { configDir: '/x' });
+      counts.push([process.listenerCount('unhandledRejection'), process.listenerCount('rejectionHandled')]);
+    }
+    clearInterval(watch);
+    for (const [u, h] of counts) {
+      expect(u - before[0]!).toBeLessThanOrEqual(1);
+      expect(h - before[1]!).toBeLessThanOrEqual(1);
+    }
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect([process.listenerCount('unhandledRejection'), process.listenerCount('rejectionHandled')]).toEqual(before);
+  });
+
   it('reports every problem with its key path, exit 78', async () => {
     const p = await problemsOf({
       name: 'bad name!',

@@ -624,6 +624,15 @@ function settle(v: unknown, where: string): Promise<unknown> {
  * config error (78) naming the file: process.exit() is refused instead of ending marginlab, and a
  * promise it rejects without handling is reported instead of crashing.
  */
+/** configs being guarded (or just done): the one no-op 'rejectionHandled' listener stays while any is */
+let guardedConfigs = 0;
+const onRejectionHandled = (): undefined => undefined;
+/** the guarded configs' rejection handlers, fed by one 'unhandledRejection' listener */
+const rejectionSinks = new Set<(reason: unknown) => void>();
+const onUnhandledRejection = (reason: unknown): void => {
+  for (const sink of rejectionSinks) sink(reason);
+};
+
 async function guardConfigCode<T>(where: string, fn: () => Promise<T>): Promise<T> {
   const exit = process.exit;
   let rejected: unknown = undefined;
@@ -632,21 +641,26 @@ async function guardConfigCode<T>(where: string, fn: () => Promise<T>): Promise<
     sawRejection = true;
     rejected = reason;
   };
-  const onHandled = () => undefined;
   process.exit = ((code?: number | string | null) => {
     throw configError(`${where}: the config called process.exit(${code ?? ''}); a config must export a config object (defineConfig({...})), not end the process`);
   }) as typeof process.exit;
-  process.on('unhandledRejection', onRejection);
-  process.on('rejectionHandled', onHandled);
+  // one listener of each however many configs are loaded at once (a listener each made Node warn of
+  // a leak past ten configs loaded at once, as a program resolving many configs does)
+  if (rejectionSinks.size === 0) process.on('unhandledRejection', onUnhandledRejection);
+  rejectionSinks.add(onRejection);
+  if (guardedConfigs++ === 0) process.on('rejectionHandled', onRejectionHandled);
   try {
     const v = await fn();
     if (sawRejection) throw configError(`${where}: the config left a rejected promise unhandled: ${excerpt(rejected instanceof Error ? rejected.message : String(rejected), 300)}`);
     return v;
   } finally {
     process.exit = exit;
-    process.off('unhandledRejection', onRejection);
+    rejectionSinks.delete(onRejection);
+    if (rejectionSinks.size === 0) process.off('unhandledRejection', onUnhandledRejection);
     // a rejection handled later (the config's own default export, awaited below) must not warn
-    setImmediate(() => process.off('rejectionHandled', onHandled)).unref();
+    setImmediate(() => {
+      if (--guardedConfigs === 0) process.off('rejectionHandled', onRejectionHandled);
+    }).unref();
   }
 }
 

@@ -167,6 +167,26 @@ describe('installed from the tarball', () => {
     expect(r.code).toBe(0);
   }, TIMEOUT);
 
+  it("type-checking as README.md says (npm install --save-dev typescript @types/node, npx tsc) with the TypeScript a user gets today: Node's globals are known", async () => {
+    // a fresh project: init's next steps name the install; TypeScript 6 and later include no @types
+    // package unless tsconfig's `types` names it, so `console` was unknown ("Cannot find name 'console'")
+    const dir = join(root, 'typecheck');
+    mkdirSync(dir);
+    const init = await sh(process.execPath, [join(projectDir('module'), 'node_modules', 'marginlab', 'dist', 'src', 'cli', 'bin.mjs'), 'init'], dir);
+    expect(init.code, init.stderr).toBe(0);
+    const hint = init.stdout.split('\n').find((l) => l.includes('npx tsc'));
+    expect(hint).toContain('npm install --save-dev typescript @types/node && npx tsc');
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    expect(readme).toContain('`npm install --save-dev typescript @types/node`,\nthen `npx tsc`');
+    const inst = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', '--save-dev', tarball, 'typescript', '@types/node'], dir);
+    expect(inst.code, inst.stderr).toBe(0);
+    // a helper module among the strategies (not loaded as one: '_'), logging as strategies may
+    writeFileSync(join(dir, 'strategies', '_log.ts'), "export function note(s: string): void {\n  if (process.env.DEBUG) console.log(s);\n  setTimeout(() => undefined, 0);\n}\n");
+    const r = await sh('npx', ['--no', 'tsc'], dir);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, TIMEOUT);
+
   it('a strict project without skipLibCheck type-checks against the shipped .d.ts with danfo.js not installed; loadResults gives unknown, not any', async () => {
     const dir = projectDir('module');
     const tsconfig = {

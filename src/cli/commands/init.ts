@@ -78,12 +78,15 @@ export default defineStrategy({
 `;
 
 // Type checking only (tsx runs the files): 'Bundler' resolution reads marginlab's "exports"
-// whatever the package's "type" is.
+// whatever the package's "type" is. `types: ['node']` names Node's globals (console, process,
+// setTimeout): TypeScript 6 and later include no @types package unless `types` names it, so
+// without it `console.log` in a strategy is a type error ("Cannot find name 'console'").
 const TSCONFIG = `${JSON.stringify(
   {
     compilerOptions: {
       target: 'ES2022',
       lib: ['ES2023'],
+      types: ['node'],
       module: 'ESNext',
       moduleResolution: 'Bundler',
       strict: true,
@@ -195,6 +198,7 @@ export function register(program: Command): void {
           needsInstall ? `  npm install --save-dev marginlab   # (or the tarball you installed from)` : null,
           `  npx marginlab run   # the sample data, strategies/example.ts, isolated vs cross at 3x and 10x`,
           `  then open reports/example/report.html`,
+          out.written.includes('tsconfig.json') ? `to type-check your config and strategies: npm install --save-dev typescript @types/node && npx tsc` : null,
         ]
           .filter((l) => l !== null)
           .join('\n') + '\n',

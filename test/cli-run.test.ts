@@ -278,12 +278,16 @@ describe('Ctrl-C and exit codes', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/interrupted: \d+ of 12 runs finished/);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+    // the line names the command that finishes the folder (it said "run again with --resume", which
+    // would take backtest.config.ts and its own output folder), and that command, copied, does it
+    const hint = /\(finish with `marginlab (run --resume -c int\.config\.ts --out int)`\)$/m.exec(r.stderr);
+    expect(hint, r.stderr).not.toBeNull();
     const man = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
     expect(man.interrupted).toBe(true);
     const kept = resultFiles(out).length;
     expect(kept).toBeGreaterThanOrEqual(2);
     expect(kept).toBeLessThan(12);
-    const again = await runCli(['run', '-c', 'int.config.ts', '--out', 'int', '--resume', '--quiet'], dir);
+    const again = await runCli([...hint![1]!.split(' '), '--quiet'], dir);
     expect(again.code).toBe(0);
     expect(resultFiles(out)).toHaveLength(12);
   });

@@ -20,12 +20,12 @@ import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
-import { describePlanChange } from './plan-change.js';
+import { describePlanChange, resumeCommand } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
 import { executeTasks, taskUnits } from './execute.js';
 import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
-import type { RunManifest, RunResult } from './types.js';
+import type { RunCommand, RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
@@ -215,6 +215,21 @@ function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'co
 export function listResultIds(resultsDir: string): Set<string> {
   if (!existsSync(resultsDir)) return new Set();
   return new Set(readdirSync(resultsDir).map((f) => RESULT_FILE.exec(f)?.[1]).filter((x): x is string => !!x));
+}
+
+/** The config file and the plan-changing flags of this command, as the manifest records them (`command`). */
+export function runCommandOf(loaded: LoadedConfig): RunCommand {
+  return {
+    config: loaded.path,
+    ...(loaded.overrides?.strategies ? { strategies: [...loaded.overrides.strategies] } : {}),
+    ...(loaded.overrides?.from !== undefined ? { from: loaded.overrides.from } : {}),
+    ...(loaded.overrides?.to !== undefined ? { to: loaded.overrides.to } : {}),
+  };
+}
+
+/** The command that finishes the folder `outDir` this command writes (`marginlab run --resume …`), to print when it stops. */
+export function resumeHint(loaded: LoadedConfig, shard: ShardSpec | null, outDir: string): string {
+  return resumeCommand(JSON.parse(JSON.stringify(loaded.config)) as unknown, shownPath(outDir, process.cwd()), shard ? { index: shard.index, count: shard.count } : null, runCommandOf(loaded));
 }
 
 export function configHash(loaded: LoadedConfig): string {
@@ -428,12 +443,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     plan: { hash: plan.planHash, total: plan.runs.length, strategies: plan.strategies, strategyHashes, runIds: plan.runs.map((r) => r.runId) },
     ...(opts.shard ? { runIds: shardRuns.map((r) => r.runId).sort() } : {}),
     configHash: configHash(loaded),
-    command: {
-      config: loaded.path,
-      ...(loaded.overrides?.strategies ? { strategies: [...loaded.overrides.strategies] } : {}),
-      ...(loaded.overrides?.from !== undefined ? { from: loaded.overrides.from } : {}),
-      ...(loaded.overrides?.to !== undefined ? { to: loaded.overrides.to } : {}),
-    },
+    command: runCommandOf(loaded),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   // written before the first run: the folder says which plan it belongs to even when the run is killed

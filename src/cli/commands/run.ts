@@ -70,7 +70,8 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
     name: flags.out ? '--out' : 'output.dir',
   });
   // a second Ctrl-C during the sweep (the first stops it softly, see runInto) ends the process at once
-  out.interruptNote = `finished results are kept in ${join(out.path, 'results')} (run again with --resume to finish)`;
+  const { resumeHint } = await import('../../shard/run.js');
+  out.interruptNote = `finished results are kept in ${join(out.path, 'results')} (finish with \`${resumeHint(loaded, shard, out.path)}\`)`;
   try {
     return await runInto(out, flags.out ? 'flag' : 'config', loaded, shard, flags);
   } catch (err) {
@@ -89,7 +90,7 @@ async function runInto(
   flags: RunFlags,
 ): Promise<number> {
   const outDir = out.path;
-  const [{ runSweep }, { createProgress, chooseProgressMode }, { setSoftStop }, { guardReportStep }] = await Promise.all([
+  const [{ runSweep, resumeHint }, { createProgress, chooseProgressMode }, { setSoftStop }, { guardReportStep }] = await Promise.all([
     import('../../shard/run.js'),
     import('../../shard/progress.js'),
     import('../../util/interrupt.js'),
@@ -119,7 +120,7 @@ async function runInto(
   }
   const done = outcome.ok + outcome.errored;
   if (outcome.interrupted) {
-    throw new UserError(`interrupted: ${done} of ${outcome.total} runs finished, kept in ${outDir}/results (run again with --resume to finish)`, ExitCode.INTERRUPTED);
+    throw new UserError(`interrupted: ${done} of ${outcome.total} runs finished, kept in ${outDir}/results (finish with \`${resumeHint(loaded, shard, outDir)}\`)`, ExitCode.INTERRUPTED);
   }
 
   // a Ctrl-C while the report is written: its temp folder is removed, the results stay, and the

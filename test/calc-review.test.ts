@@ -126,7 +126,7 @@ describe('calc stream: line length and input errors', () => {
     try {
       const r = cli(['calc'], '', fd);
       expect(r.status).toBe(66);
-      expect(r.stderr).toBe('marginlab: cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (marginlab calc < lines.jsonl) or pipe into marginlab calc\n');
+      expect(r.stderr).toBe('marginlab: cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (npx marginlab calc < lines.jsonl) or pipe into npx marginlab calc\n');
     } finally {
       closeSync(fd);
     }

@@ -280,7 +280,7 @@ describe('Ctrl-C and exit codes', () => {
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
     // the line names the command that finishes the folder (it said "run again with --resume", which
     // would take backtest.config.ts and its own output folder), and that command, copied, does it
-    const hint = /\(finish with `marginlab (run --resume -c int\.config\.ts --out int)`\)$/m.exec(r.stderr);
+    const hint = /\(finish with `npx marginlab (run --resume -c int\.config\.ts --out int)`\)$/m.exec(r.stderr);
     expect(hint, r.stderr).not.toBeNull();
     const man = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
     expect(man.interrupted).toBe(true);

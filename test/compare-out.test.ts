@@ -138,7 +138,7 @@ describe('compared folders', () => {
     const text = await runCli(['compare', 'base', 'half'], root);
     expect(text.code).toBe(0);
     expect(text.stderr).toMatch(warning);
-    expect(text.stderr).toMatch(/finish it \(`marginlab run --resume (-c \S+ )?--out half`, or merge the missing shards\)/);
+    expect(text.stderr).toMatch(/finish it \(`npx marginlab run --resume (-c \S+ )?--out half`, or merge the missing shards\)/);
     oneLine(text.stderr);
     expect(text.stdout).toMatch(/result: pass \(of incomplete folders\)/);
     expect(read(join(root, 'half', 'compare.md'))).toMatch(warning);

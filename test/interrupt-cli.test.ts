@@ -170,7 +170,7 @@ describe('Ctrl-C while a report is written', () => {
     const r = await done;
     expect(r.signal).toBeNull();
     expect(r.code).toBe(130);
-    expect(lastLine(r.stderr)).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the 8 results are kept in \S*run-rep but the report was not written \(`marginlab report \S*run-rep` writes it\)$/);
+    expect(lastLine(r.stderr)).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the 8 results are kept in \S*run-rep but the report was not written \(`npx marginlab report \S*run-rep` writes it\)$/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     const man = JSON.parse(read(join(out, 'manifest.json'))) as RunManifest;
     expect(man.interrupted).toBe(true);

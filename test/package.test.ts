@@ -154,6 +154,19 @@ describe('installed from the tarball', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('trend-mine');
     expect(readdirSync(join(out, 'results')).length).toBe(8);
 
+    // a command marginlab prints for copying runs as it is in this project, where the PATH has no
+    // `marginlab` (it said `marginlab run --resume …`: "marginlab: command not found")
+    const half = await marginlab(dir, 'run', '--quiet', '--strategies', 'trend-mine', '--out', 'reports/half');
+    expect(half.code, half.stderr).toBe(0);
+    rmSync(join(dir, 'reports', 'half', 'results', readdirSync(join(dir, 'reports', 'half', 'results'))[0]!));
+    const cmp = await marginlab(dir, 'compare', 'reports/example', 'reports/half');
+    const hint = /finish it \(`([^`]+)`/.exec(cmp.stderr);
+    expect(hint, cmp.stderr).not.toBeNull();
+    const pathWithoutBin = (process.env.PATH ?? '').split(':').filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(':');
+    const copied = await sh('sh', ['-c', `PATH='${pathWithoutBin}' ${hint![1]!} --quiet`], dir);
+    expect(copied.code, `${hint![1]}: ${copied.stderr}`).toBe(0);
+    expect(readdirSync(join(dir, 'reports', 'half', 'results')).length).toBe(4);
+
     // the analysis API without danfo.js: one line saying what to install
     const lr = await sh(process.execPath, ['--input-type=module', '-e', "import { loadResults } from 'marginlab'; try { await loadResults('reports/example'); } catch (e) { console.log(e.exitCode, e.message); }"], dir);
     expect(lr.stdout).toMatch(/^66 loadResults and loadTrades need danfo\.js.*npm install danfojs/);

@@ -53,14 +53,14 @@ describe('--resume into a folder of another plan', () => {
     expect(e.exitCode).toBe(64);
     expect(e.message).toContain('holds the stress runs of `marginlab stress --paths 1 --seed 1 --scenarios alt-wick`');
     // the whole command, as compare and merge give it: without the config file and --out it would resume another folder
-    expect(e.message).toContain(`resume it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
+    expect(e.message).toContain(`resume it with \`npx marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
     expect(e.message).not.toContain('\n');
   });
 
   it('a stress folder resumed with other --paths: names the flag and both values', async () => {
     const e = await refusal({ stress: { paths: 3, scenarios: ['alt-wick'] } });
     expect(e.message).toContain('planned with --paths 1 (this command: 3)');
-    expect(e.message).toContain(`resume it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
+    expect(e.message).toContain(`resume it with \`npx marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${join(dir, 'out')}\``);
     expect(e.message).not.toContain('--seed 1 (this command');
   });
 
@@ -80,9 +80,9 @@ describe('--resume into a folder of another plan', () => {
     const lines = incompleteLines(c, true);
     expect(lines).toHaveLength(1);
     // the config file is not the working folder's backtest.config.ts: the command names it
-    expect(lines[0]).toContain(`finish it (\`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\`, or merge the missing shards)`);
+    expect(lines[0]).toContain(`finish it (\`npx marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\`, or merge the missing shards)`);
     expect(incompleteLines(c)[0]).not.toContain('finish it');
-    await expect(mergeRunFolders([half], join(dir, 'merged'))).rejects.toThrow(`finish it with \`marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\` first`);
+    await expect(mergeRunFolders([half], join(dir, 'merged'))).rejects.toThrow(`finish it with \`npx marginlab stress --resume --paths 1 --seed 1 --scenarios alt-wick -c ${cfg} --out ${half}\` first`);
   });
 
   it('the command that finishes a folder repeats the flags that made its plan (--strategies, --from, --to) and the config file', async () => {
@@ -93,9 +93,9 @@ describe('--resume into a folder of another plan', () => {
     expect(m.command).toEqual({ config: cfg, strategies: ['fixture-trend'], from: '2025-01-02' });
     writeFileSync(mp, JSON.stringify({ ...m, inProgress: true }));
     const hint = incompleteLines(compareFolders(out, out, []), true)[0]!;
-    expect(hint).toContain(`\`marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --shard 1/2 --out '${out}'\``);
+    expect(hint).toContain(`\`npx marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --shard 1/2 --out '${out}'\``);
     // from the config's folder: the config is its backtest.config.ts or named relative to it
-    expect(resumeCommand(null, 'o', null, { config: join(dir, 'backtest.config.ts') }, dir)).toBe('marginlab run --resume --out o');
-    expect(resumeCommand(null, 'o', null, { config: cfg }, dir)).toBe('marginlab run --resume -c r.config.ts --out o');
+    expect(resumeCommand(null, 'o', null, { config: join(dir, 'backtest.config.ts') }, dir)).toBe('npx marginlab run --resume --out o');
+    expect(resumeCommand(null, 'o', null, { config: cfg }, dir)).toBe('npx marginlab run --resume -c r.config.ts --out o');
   });
 });

@@ -134,7 +134,7 @@ describe('merge', () => {
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the merged results are in \S*int-report but the report was not written \(`marginlab report \S*int-report` writes it\)\n$/);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; the merged results are in \S*int-report but the report was not written \(`npx marginlab report \S*int-report` writes it\)\n$/);
     expect(resultFiles(out)).toHaveLength(6);
     expect((JSON.parse(read(join(out, 'manifest.json'))) as { interrupted?: boolean }).interrupted).toBe(true);
     expect(readdirSync(out).filter((f) => /\.(tmp|old)$/.test(f) || f === '.marginlab.lock')).toEqual([]);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { onInterrupt } from '../util/interrupt.js';
-import { shellArg } from '../util/shell.js';
+import { cliCommand, shellArg } from '../util/shell.js';
 import type { OutDir } from '../util/outdir.js';
 
 /** Set (`on`) or drop the mark; false when the manifest already was so. Throws when it cannot be read or written. */
@@ -38,7 +38,7 @@ function markInterrupted(out: OutDir): void {
  * `merge` see the report files are not this run's.
  */
 export function guardReportStep(out: OutDir, what: string): (written: boolean) => void {
-  out.interruptNote = `${what} ${out.path} but the report was not written (\`marginlab report ${shellArg(out.path)}\` writes it)`;
+  out.interruptNote = `${what} ${out.path} but the report was not written (\`${cliCommand(`report ${shellArg(out.path)}`)}\` writes it)`;
   const off = onInterrupt(() => markInterrupted(out));
   return (written) => {
     off();

@@ -6,7 +6,7 @@
  */
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { resolve } from 'node:path';
-import { shellArg, shellPath } from '../util/shell.js';
+import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { canonicalJson } from './hash.js';
 import type { RunCommand } from './types.js';
 
@@ -89,6 +89,6 @@ export function resumeCommand(config: unknown, dir: string, shard: Shard = null,
   if (command?.from !== undefined && command.from !== null) flags.push(`--from ${shellArg(String(command.from))}`);
   if (command?.to !== undefined && command.to !== null) flags.push(`--to ${shellArg(String(command.to))}`);
   const where = `${flags.length ? ` ${flags.join(' ')}` : ''}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${shellArg(dir)}`;
-  return s ? `marginlab stress --resume ${stressFlags(s)}${where}` : `marginlab run --resume${where}`;
+  return cliCommand(s ? `stress --resume ${stressFlags(s)}${where}` : `run --resume${where}`);
 }
 

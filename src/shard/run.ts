@@ -13,7 +13,7 @@ import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
-import { shellArg, shellPath } from '../util/shell.js';
+import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
@@ -277,7 +277,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     for (const w of ws.slice(0, 20)) warnings.push(`dataset ${d.name}: ${w}`);
     // the command that lists them: the dataset's folder (its name is the manifest's), loaded as the config loads it
     const { path, timeframe, symbols } = c.data[i]!;
-    const validate = `marginlab data validate ${shellPath(configPath(loaded, path))}${timeframe ? ` --timeframe ${timeframe}` : ''}${symbols ? ` --symbols ${shellArg(symbols.join(','))}` : ''} --gaps warn`;
+    const validate = cliCommand(`data validate ${shellPath(configPath(loaded, path))}${timeframe ? ` --timeframe ${timeframe}` : ''}${symbols ? ` --symbols ${shellArg(symbols.join(','))}` : ''} --gaps warn`);
     if (ws.length > 20) warnings.push(`dataset ${d.name}: ... and ${ws.length - 20} more warnings (\`${validate}\` lists them all)`);
   });
   // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there

@@ -82,7 +82,7 @@ export async function runCalcStream(input: Readable, output: Writable, opts: { m
 
 /** `marginlab calc`: stdin to stdout. A folder redirected into stdin reads as empty in Node: said, not a silent exit 0. */
 export async function runCalcStdin(): Promise<number> {
-  if (fstatSync(0).isDirectory()) throw missingInput('cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (marginlab calc < lines.jsonl) or pipe into marginlab calc');
+  if (fstatSync(0).isDirectory()) throw missingInput('cannot read standard input: it is a folder, not a file; redirect a JSON Lines file (npx marginlab calc < lines.jsonl) or pipe into npx marginlab calc');
   return runCalcStream(process.stdin, process.stdout, { summary: process.stderr });
 }
 

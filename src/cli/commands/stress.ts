@@ -29,7 +29,7 @@ export async function stressCommand(flags: StressFlags): Promise<number> {
   if (flags.scenarios !== undefined) {
     const ids = flags.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
     if (ids.length === 1 && ids[0] === 'none') stress.scenarios = [];
-    else if (ids.length === 0) throw usageError("--scenarios: expected a comma-separated list of scenario ids (or 'none'); 'marginlab stress --list' shows them");
+    else if (ids.length === 0) throw usageError("--scenarios: expected a comma-separated list of scenario ids (or 'none'); `npx marginlab stress --list` shows them");
     else stress.scenarios = ids;
   }
   return runCommand(flags, { stress });

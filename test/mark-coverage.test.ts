@@ -5,7 +5,7 @@
  * none had a mark candle, 'mixed' when some had, 'mark' when all had.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
@@ -207,5 +207,13 @@ describe('a symbol without funding beside symbols with it', () => {
     expect(inspectDataset(ds('eth-nofunding')).warnings).toEqual([warning]);
     await writeDataset(ds('no-funding'), { venue: 'binance-usdm', timeframe: '1h', series: [july, eth] });
     expect((await loadDataset(ds('no-funding'))).warnings).toBeUndefined();
+  });
+
+  it("docs/config.md's Warnings (what `marginlab run` prints and records) names the load's coverage warnings: it listed only the funding-interval and gap ones", () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'config.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Warnings'), doc.indexOf('## Command-line overrides'));
+    for (const what of ['mark candles cover fewer', 'funding events reach fewer', 'no funding file while another has one', '"Mark coverage"', '"Funding coverage"']) {
+      expect(section.replace(/\s+/g, ' ')).toContain(what);
+    }
   });
 });

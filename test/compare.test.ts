@@ -50,6 +50,11 @@ describe('--fail-on rules', () => {
     expect(ruleFails(parseRules(['totalReturn<-5'])[0]!, cur, base)).toBe(false);
     expect(ruleFails(r[0]!, cur, null)).toBe(true); // a run only in the current folder too
   });
+  it('an unknown field names the nearest one (`maxDrawdon>+2pp`: did you mean maxDrawdown?), as an unknown config key or flag does', () => {
+    expect(() => parseRules(['status!=ok,maxDrawdon>+2pp'])).toThrow("--fail-on: rule 'maxDrawdon>+2pp': unknown field 'maxDrawdon' (did you mean 'maxDrawdown'?)");
+    expect(() => parseRules(['liqudations>(1)'])).toThrow("unknown field 'liqudations' (did you mean 'liquidations'?)");
+    expect(() => parseRules(['mising>0'])).toThrow("unknown field 'mising' (did you mean 'missing'?)");
+  });
   it.each([
     ['liqudations>0'], // unknown field
     ['liquidations>+2pp'], // pp on a count

@@ -24,6 +24,7 @@
  */
 import { METRICS } from '../analysis/index.js';
 import { ExitCode, UserError } from '../errors.js';
+import { didYouMean } from '../util/nearest.js';
 
 export type RuleOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
 export type RuleKind = 'value' | 'delta' | 'relative' | 'status' | 'count';
@@ -73,7 +74,7 @@ export function parseRules(specs: readonly string[]): Rule[] {
       const whole = /^\(([+-]?(?:\d+(?:\.\d+)?|\.\d+))\)$/.exec(value);
       if (whole) {
         if (field === 'missing' || field === 'added') throw usage(text, `${field} is a count of runs: compare it with a plain number (${field}>0)`);
-        if (!METRIC_IDS.has(field)) throw usage(text, `unknown field '${field}'`);
+        if (!METRIC_IDS.has(field)) throw usage(text, `unknown field '${field}'${didYouMean(field, RULE_FIELDS)}`);
         out.push({ text, field, op, kind: 'value', threshold: Number(whole[1]) });
         continue;
       }
@@ -88,7 +89,7 @@ export function parseRules(specs: readonly string[]): Rule[] {
         continue;
       }
       const metric = METRIC_IDS.get(field);
-      if (!metric) throw usage(text, `unknown field '${field}'`);
+      if (!metric) throw usage(text, `unknown field '${field}'${didYouMean(field, RULE_FIELDS)}`);
       if (suffix && !signed) throw usage(text, `a ${suffix === 'pp' ? 'change in percentage points' : 'relative change'} needs a sign: ${field}${op}+${num[2]}${suffix} or ${field}${op}-${num[2]}${suffix}`);
       if (suffix === 'pp' && metric.format !== 'pct') throw usage(text, `${field} is not measured in % (unit: ${metric.unit}); write the change without pp`);
       if (suffix === '%') out.push({ text, field, op, kind: 'relative', threshold: n / 100 });

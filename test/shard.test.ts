@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,23 @@ describe('progress', () => {
     expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
     expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
     expect(o.get()).toMatch(/1\/3 runs \(33%\), 1 errored, .* bars\/s, ETA/);
+    // every run done, one of them stopped early (its bars never counted): ETA 0s, not the time the missing bars would take
+    const d = sink();
+    let now = 1_000_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const q = createProgress('plain', { stdout: d.w, stderr: d.w }, 0);
+      q.start({ totalRuns: 2, skipped: 0, pending: 2, totalBars: 4000, workers: 1, shard: null });
+      now += 2000;
+      q.bars(2000);
+      q.runDone({ runId: 'a', strategy: 's', setup: 'cross', leverage: 3, status: 'ok' });
+      now += 193; // 1,000 bars/s: the 1,807 bars never replayed would take 2 s more
+      q.bars(2193);
+      q.runDone({ runId: 'b', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'timeout' });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(d.get()).toMatch(/2\/2 runs \(100%\), 1 errored, 1\.0k bars\/s, ETA 0s\n$/);
     // workers: 'auto' starts fewer than it may use, and says so
     const a = sink();
     createProgress('plain', { stdout: a.w, stderr: a.w }, 60_000).start({ totalRuns: 51, skipped: 0, pending: 51, totalBars: 9, workers: 2, initialWorkers: 1, shard: null });

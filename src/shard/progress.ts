@@ -71,6 +71,9 @@ class Tracker {
     return s > 0 ? this.bars / s : 0;
   }
   eta(): number {
+    // every run done: nothing left, though the bars count falls short of the total (a run that errored
+    // or timed out early never replays the rest of its bars; it said "100%, ETA 3s")
+    if (this.start.pending > 0 && this.done >= this.start.pending) return 0;
     const r = this.rate();
     if (this.start.totalBars > 0 && r > 0) return ((this.start.totalBars - this.bars) / r) * 1000;
     if (this.done > 0) return ((Date.now() - this.t0) / this.done) * (this.start.pending - this.done);

@@ -202,6 +202,12 @@ describe('config schema', () => {
     ]);
     // a present but wrong value keeps the schema's message
     expect((await problemsOf({ ...base, name: 'bad name!' })).details[0]).toMatch(/^name: expected a name of letters/);
+    // a dataset object without its path (or with it misspelt) says what to write, in every position
+    // (it was zod's 'Invalid input: expected string, received undefined')
+    const path = "required: the dataset folder, e.g. path: 'data/my-set' (relative to the config file), or SAMPLE_DATA from 'marginlab'";
+    expect((await problemsOf({ ...base, data: { timeframe: '1h' } })).details).toEqual([`data.path: ${path}`]);
+    expect((await problemsOf({ ...base, data: [{ path: 'd' }, { pth: 'e' }] })).details).toEqual([`data[1].path: ${path}`, "data[1]: unknown key 'pth' (did you mean 'path'?)"]);
+    expect((await problemsOf({ ...base, data: { path: 3 } })).details).toEqual(['data.path: expected a dataset folder (a string), got 3']);
   });
 
   it('from/to that are not a date say what a date is, also for a Date object (not "Invalid input")', async () => {

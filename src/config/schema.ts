@@ -38,7 +38,7 @@ export const dateSchema = z.union([z.number().int().nonnegative(), z.string()], 
 const datasetObject = z
   .object({
     /** dataset folder, relative to the config file */
-    path: z.string().min(1),
+    path: z.string({ error: (iss) => (iss.input === undefined ? "required: the dataset folder, e.g. path: 'data/my-set' (relative to the config file), or SAMPLE_DATA from 'marginlab'" : `expected a dataset folder (a string), got ${given(iss.input)}`) }).min(1),
     /** candle timeframe (default: the dataset's default) */
     timeframe: z.string().min(1).refine((tf) => Number.isFinite(timeframeMsOrNaN(tf)), 'expected a timeframe: a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)').optional(),
     /** subset of symbols to load (default: all) */

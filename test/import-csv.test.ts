@@ -219,6 +219,10 @@ describe('import csv flags', () => {
     ];
     expect(noTf.code).toBe(64);
     expect(noTf.stderr).toContain('--timeframe is required for --kind mark');
+    // and data-format.md's CSV section says so (it said the timeframe is read from the steps for "any importer")
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'data-format.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(doc).not.toContain('(any importer)');
+    expect(doc).toContain('`--timeframe` is required for `--kind candles` and `--kind mark` of the `csv` format (64 without it');
     expect(badTf.code).toBe(64);
     expect(badTf.stderr).toContain("invalid timeframe 'hourly'");
     expect(badFundingTf.code).toBe(64);

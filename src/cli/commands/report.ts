@@ -66,7 +66,12 @@ export function register(program: Command): void {
       if (foreign.length > 0) {
         process.stderr.write(`marginlab: warning: ${foreign.length} result file${foreign.length === 1 ? ' is' : 's are'} not in the folder's plan and ${foreign.length === 1 ? 'was' : 'were'} left out: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}\n`);
       }
-      if (missing > 0) process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result\n`);
+      if (missing > 0) {
+        // the command that finishes the folder, as compare and merge say it
+        const { resumeCommand } = await import('../../shard/plan-change.js');
+        const again = resumeCommand(manifest.config, dir, manifest.shard, manifest.command);
+        process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result (finish it with \`${again}\`, or merge the missing shards)\n`);
+      }
       if (!flags.quiet) {
         process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => basename(p)).join(', ')}\n`);
         // report files of the formats not asked for stay as an earlier render left them: say so

@@ -78,11 +78,11 @@ describe('marginlab run: --strategies, --from, --to', () => {
       runCli(['rnu'], dir),
       runCli(['data', 'synth', '--symbols', '2', '--symbols', '3', '--bars', '10', '--out', 'synth-twice'], dir),
     ]);
-    expect(typo).toMatchObject({ code: 64, stdout: '', stderr: "marginlab: unknown option '--wokers' (did you mean --workers?); see marginlab run --help\n" });
+    expect(typo).toMatchObject({ code: 64, stdout: '', stderr: "marginlab: unknown option '--wokers' (did you mean --workers?); see npx marginlab run --help\n" });
     expect(twice).toMatchObject({ code: 64, stderr: "marginlab: --workers given twice ('1', then '2'): give it once\n" });
     expect(twiceEq).toMatchObject({ code: 64, stderr: "marginlab: --workers given twice ('1', then '2'): give it once\n" });
-    expect(extra).toMatchObject({ code: 64, stderr: "marginlab: too many arguments for 'run'. Expected 0 arguments but got 1; see marginlab run --help\n" });
-    expect(unknownCmd).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'rnu' (did you mean run?); see marginlab --help\n" });
+    expect(extra).toMatchObject({ code: 64, stderr: "marginlab: too many arguments for 'run'. Expected 0 arguments but got 1; see npx marginlab run --help\n" });
+    expect(unknownCmd).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'rnu' (did you mean run?); see npx marginlab --help\n" });
     expect(list).toMatchObject({ code: 64, stderr: "marginlab: --symbols given twice ('2', then '3'): give it once\n" });
     for (const out of ['twice', 'synth-twice']) expect(existsSync(join(dir, out))).toBe(false);
     // an empty value (an unset shell variable) wrote into the config's output.dir

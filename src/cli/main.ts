@@ -15,6 +15,7 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { exitProcess, installInterruptHandler } from '../util/interrupt.js';
 import { thrownText } from '../util/excerpt.js';
+import { cliCommand } from '../util/shell.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -52,13 +53,14 @@ function commandPath(c: Command): string {
 
 /**
  * A usage error of commander (unknown option or command, missing argument) is one line like
- * marginlab's own: `marginlab: unknown option '--wokers' (did you mean --workers?); see marginlab run --help`,
+ * marginlab's own: `marginlab: unknown option '--wokers' (did you mean --workers?); see npx marginlab run --help`,
  * not commander's "error: ..." followed by the whole help. And an option that takes a value given
  * twice (`--workers 1 --workers 2`) is refused (64) instead of the last one silently winning,
  * and so is an empty value (`--out "$UNSET"`); a list option (`--fail-on <rules...>`) may be repeated.
  */
 function oneLineUsageErrors(c: Command): void {
-  const help = `see ${commandPath(c)} --help`;
+  const sub = commandPath(c).replace(/^marginlab ?/, '');
+  const help = `see ${cliCommand(`${sub ? `${sub} ` : ''}--help`)}`;
   c.showHelpAfterError(false);
   c.configureOutput({
     outputError: (str, write) => {

@@ -12,6 +12,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { isInside, realPathOf } from '../util/outdir.js';
 import { SAMPLE_DATA } from '../util/package-root.js';
 import { jsonFaultText } from '../util/json-text.js';
+import { cliCommand, shellPath } from '../util/shell.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -58,9 +59,9 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Read and validate `<dir>/manifest.json`: 66 when the folder or manifest is missing, 65 when it is malformed. */
 export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
-  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with 'marginlab import' or 'marginlab data synth', docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
+  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`, docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with 'marginlab import csv' or 'marginlab data synth')`);
+  if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`)`);
   const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));
   let json: unknown;
   const text = raw.toString('utf8').replace(/^\uFEFF/, ''); // an editor's byte-order mark (Windows Notepad) is not JSON, but not an error either

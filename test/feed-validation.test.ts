@@ -83,7 +83,7 @@ async function inProcess(c: Case): Promise<{ code: number; stdout: string; stder
     const md = await loadDataset(join(root, c.name), { gaps: c.args?.includes('warn') ? 'warn' : 'error' });
     return {
       code: 0,
-      stdout: `ok: ${md.dataset} ${md.timeframe}: ${md.time.length} bars × ${md.symbols.length} symbols`,
+      stdout: `ok: ${md.dataset} ${md.timeframe}: ${md.time.length} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'}`,
       stderr: (md.warnings ?? []).map((w) => `warning: ${w}\n`).join(''),
     };
   } catch (e) {
@@ -108,7 +108,7 @@ describe('data validate (load boundary) through the CLI', () => {
   it('accepts a clean dataset (exit 0)', () => {
     expect(r('ok').stderr).toBe('');
     expect(r('ok').code).toBe(0);
-    expect(r('ok').stdout).toMatch(/ok: ok 1h: 5 bars × 1 symbols/);
+    expect(r('ok').stdout).toMatch(/ok: ok 1h: 5 bars × 1 symbol/);
     expect(viaCli.get('ok')!.code).toBe(0);
   });
   it('names a duplicate timestamp with file, row and value (65)', () => {
@@ -196,7 +196,7 @@ describe('data validate (load boundary) through the CLI', () => {
       for (const line of inproc.stderr.split('\n').filter(Boolean)) expect(res.stderr, name).toContain(line.trim());
       expect(res.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
     }
-    expect(viaCli.get('ok')!.stdout).toMatch(/^ok: ok 1h: 5 bars × 1 symbols \(BTCUSDT\)/);
+    expect(viaCli.get('ok')!.stdout).toMatch(/^ok: ok 1h: 5 bars × 1 symbol \(BTCUSDT\)/);
     expect(viaCli.get('gapwarn')!.code).toBe(0);
   });
   it('detects a file changed after the manifest was written (65)', () => {

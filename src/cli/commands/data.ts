@@ -55,7 +55,7 @@ export function register(program: Command): void {
       for (const w of md.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
       const n = md.time.length;
       process.stdout.write(
-        `ok: ${md.dataset} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbols (${md.symbols.join(', ')}), ` +
+        `ok: ${md.dataset} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'} (${md.symbols.join(', ')}), ` +
         `${new Date(md.time[0]!).toISOString()} → ${new Date(md.time[n - 1]!).toISOString()}, ` +
         `mark at bar timeframe: ${md.columns.filter((c) => c.markAtBarTimeframe).length}/${md.symbols.length}, ` +
         `funding events: ${md.columns.reduce((a, c) => a + c.fundingTime.length, 0)}; loaded in ${ms.toFixed(0)} ms\n`,
@@ -177,6 +177,6 @@ export function register(program: Command): void {
       });
       if (!quiet) process.stderr.write('\n');
       const s = (performance.now() - t0) / 1000;
-      process.stdout.write(`wrote ${out}: ${m.symbols.length} symbols (${m.symbols.join(', ')}) × ${bars} ${tf} bars, ${m.files.length} files in ${s.toFixed(1)} s\n`);
+      process.stdout.write(`wrote ${out}: ${m.symbols.length} symbol${m.symbols.length === 1 ? '' : 's'} (${m.symbols.join(', ')}) × ${bars} ${tf} bars, ${m.files.length} files in ${s.toFixed(1)} s\n`);
     });
 }

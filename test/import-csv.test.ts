@@ -219,6 +219,12 @@ describe('import csv flags', () => {
     ];
     expect(noTf.code).toBe(64);
     expect(noTf.stderr).toContain('--timeframe is required for --kind mark');
+    // every missing flag at once, not one per attempt
+    const bare = await feedCli(['import', 'csv', f, '--out', outDir()]);
+    expect(bare.code).toBe(64);
+    expect(bare.stderr).toBe('marginlab: a CSV import needs --kind (candles, mark or funding), --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h) unless --kind funding: add them (`npx marginlab import --help`)\n');
+    const noSym = await feedCli(['import', 'csv', f, '--kind', 'candles', '--out', outDir()]);
+    expect(noSym.stderr).toBe('marginlab: a CSV import needs --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h; --kind candles needs it): add them (`npx marginlab import --help`)\n');
     // and data-format.md's CSV section says so (it said the timeframe is read from the steps for "any importer")
     const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'data-format.md'), 'utf8').replace(/\s+/g, ' ');
     expect(doc).not.toContain('(any importer)');

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
+import { cliCommand } from '../../util/shell.js';
 
 interface ImportFlags {
   format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue: string;
@@ -76,8 +77,15 @@ export function register(program: Command): void {
       });
       try {
         if (fmt === 'csv') {
-          if (!kind) throw usageError('--kind is required for a CSV import (candles, mark or funding)');
-          if (!flags.symbol) throw usageError('--symbol is required for a CSV import');
+          // every flag a CSV import lacks, at once (one per attempt took three tries)
+          if (!kind || !flags.symbol) {
+            const missing = [
+              ...(kind ? [] : ['--kind (candles, mark or funding)']),
+              ...(flags.symbol ? [] : ['--symbol (e.g. BTCUSDT)']),
+              ...(kind === 'funding' || flags.timeframe ? [] : [kind ? `--timeframe (e.g. 1h; --kind ${kind} needs it)` : '--timeframe (e.g. 1h) unless --kind funding']),
+            ];
+            throw usageError(`a CSV import needs ${missing.join(', ')}: add ${missing.length === 1 ? 'it' : 'them'} (\`${cliCommand('import --help')}\`)`);
+          }
           if (paths.length !== 1) throw usageError(`a CSV import takes one file (got ${paths.length})`);
           const { importCsv } = await import('../../feed/csv.js');
           const r = await importCsv({

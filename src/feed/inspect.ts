@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, fundingUncoveredBars, gapProblemText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, gapProblemText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -148,19 +148,13 @@ function markCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[])
   return out;
 }
 
-/** One symbol's candles at the default timeframe `tf` against its funding file, as the loader judges them (fundingUncoveredBars). */
+/** One symbol's candles at the default timeframe `tf` against its funding file, as the loader judges them (fundingCoverageWarning). */
 function fundingCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[], tf: string): string[] {
   const c = series.find((x) => x.f.kind === 'candles' && x.f.timeframe === tf);
   const fu = series.find((x) => x.f.kind === 'funding');
-  if (!c || !fu || c.time.length === 0 || fu.time.length === 0) return [];
-  const intervalMs = fundingIntervalMs(fu.f.timeframe, fu.time);
-  const first = fu.time[0]!, last = fu.time[fu.time.length - 1]!;
-  const uncovered = fundingUncoveredBars(c.time, first, last, intervalMs);
-  if (!fundingCoverageShort(uncovered, c.time.length)) return [];
-  return [fundingCoverageText({
-    fundingPath: fu.f.path, symbol: c.f.symbol, timeframe: tf, uncovered, bars: c.time.length, intervalMs,
-    fundingFirst: first, fundingLast: last, candleFirst: c.time[0]!, candleLast: c.time[c.time.length - 1]!,
-  })];
+  if (!c || !fu) return [];
+  const w = fundingCoverageWarning({ fundingPath: fu.f.path, symbol: c.f.symbol, timeframe: tf, listedInterval: fu.f.timeframe, candles: c.time, funding: fu.time });
+  return w === null ? [] : [w];
 }
 
 function sortFiles(m: Manifest) {

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, beyondFunding, describeGap, fundingCoverageShort, fundingCoverageText, fundingIntervalMs, gapProblemText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, gapProblemText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -385,22 +385,13 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       for (let i = 0; i < nBars; i++) fundingStart[i + 1] = fundingStart[i]! + counts[i + 1]!;
       if (f.rows > 0) {
         // bars beyond the funding file's reach settle no funding: many of them, a warning (as for mark candles)
-        const interval = fundingIntervalMs(l.plan.funding!.timeframe, f.timestamp);
-        const first = f.timestamp[0]!, last = f.timestamp[f.rows - 1]!;
-        let bars = 0, uncovered = 0, firstBar = -1, lastBar = -1;
-        for (let i = 0; i < nBars; i++) {
-          if (!present[i]) continue;
-          bars++;
-          if (beyondFunding(time[i]!, first, last, interval)) uncovered++;
-          if (firstBar < 0) firstBar = i;
-          lastBar = i;
-        }
-        if (fundingCoverageShort(uncovered, bars)) {
-          coverageWarnings.push(fundingCoverageText({
-            fundingPath: l.plan.funding!.path, symbol: l.plan.symbol, timeframe: tf, uncovered, bars, intervalMs: interval,
-            fundingFirst: first, fundingLast: last, candleFirst: time[firstBar]!, candleLast: time[lastBar]!,
-          }));
-        }
+        const candles: number[] = [];
+        for (let i = 0; i < nBars; i++) if (present[i]) candles.push(time[i]!);
+        const w = fundingCoverageWarning({
+          fundingPath: l.plan.funding!.path, symbol: l.plan.symbol, timeframe: tf, listedInterval: l.plan.funding!.timeframe,
+          candles, funding: f.timestamp.subarray(0, f.rows),
+        });
+        if (w !== null) coverageWarnings.push(w);
       }
       let e = 0; // events are in time order and bars are monotone, so a running index suffices
       const fp = f.columns.price;

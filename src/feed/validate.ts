@@ -145,7 +145,7 @@ export function checkSeries(
  * Mark candles covering less than this share of a symbol's candle bars (at the bar timeframe, or
  * finer ones aggregated) draw a warning from `data validate`, `data inspect` and `run`: at the
  * bars without one, liquidation is checked on trade prices. Funding events reaching less than this
- * share of the bars (fundingUncoveredBars) draw one too: beyond them no funding is booked.
+ * share of the bars (fundingCoverageWarning) draw one too: beyond them no funding is booked.
  */
 export const MARK_COVERAGE_WARN = 0.9;
 
@@ -174,23 +174,35 @@ export function fundingIntervalMs(listed: string | undefined, times: Float64Arra
   return ms > 0 ? ms : 8 * 3_600_000;
 }
 
+/** Bars beyond `first − interval` … `last + interval` settle no funding: when more than 1 − MARK_COVERAGE_WARN of them, a warning. */
+const beyondFunding = (t: number, first: number, last: number, intervalMs: number): boolean => t < first - intervalMs || t > last + intervalMs;
+
 /**
- * How many of sorted candle open times `candles` lie beyond a funding file's reach: more than one
- * interval before its first event or after its last. Bars beyond it (funding downloaded for fewer
- * months than the candles) settle no funding at all, so a run there books none: when they are
- * more than 1 − MARK_COVERAGE_WARN of the bars, a warning (fundingCoverageShort), as for mark candles.
+ * The funding coverage warning of one symbol, or null: its candle open times `candles` (sorted)
+ * against its funding file's event times. Bars more than one funding interval before the first
+ * event or after the last (funding downloaded for fewer months than the candles) settle no funding
+ * at all, so a run there books none: when they are more than 1 − MARK_COVERAGE_WARN of the bars, a
+ * warning, as for mark candles. The one judgement of the loader and of `data inspect`.
  */
-export function fundingUncoveredBars(candles: ArrayLike<number>, first: number, last: number, intervalMs: number): number {
-  let out = 0;
-  for (let i = 0; i < candles.length; i++) if (beyondFunding(candles[i]!, first, last, intervalMs)) out++;
-  return out;
+export function fundingCoverageWarning(o: {
+  fundingPath: string; symbol: string; timeframe: string;
+  /** the manifest entry's nominal interval (fundingIntervalMs) */
+  listedInterval: string | undefined;
+  candles: ArrayLike<number>; funding: Float64Array;
+}): string | null {
+  const { candles, funding } = o;
+  if (candles.length === 0 || funding.length === 0) return null;
+  const intervalMs = fundingIntervalMs(o.listedInterval, funding);
+  const first = funding[0]!, last = funding[funding.length - 1]!;
+  let uncovered = 0;
+  for (let i = 0; i < candles.length; i++) if (beyondFunding(candles[i]!, first, last, intervalMs)) uncovered++;
+  const bars = candles.length;
+  if (!(bars - uncovered < MARK_COVERAGE_WARN * bars)) return null;
+  const share = uncovered === bars ? 'none' : `${bars - uncovered}`;
+  return `${o.fundingPath}: funding events reach ${share} of the ${bars} ${o.timeframe} bars of ${o.symbol} ` +
+    `(funding ${isoTime(first)} → ${isoTime(last)}, candles ${isoTime(candles[0]!)} → ${isoTime(candles[bars - 1]!)}); ` +
+    `no funding is booked at the ${uncovered} bars more than one funding interval (${fmtStep(intervalMs)}) before its first or after its last event: import funding for them`;
 }
-
-/** Whether `uncovered` of `bars` bars beyond the funding events are enough for a warning (see MARK_COVERAGE_WARN). */
-export const fundingCoverageShort = (uncovered: number, bars: number): boolean => bars > 0 && bars - uncovered < MARK_COVERAGE_WARN * bars;
-
-/** Whether a bar opening at `t` is beyond the reach of funding events from `first` to `last` (see fundingUncoveredBars). */
-export const beyondFunding = (t: number, first: number, last: number, intervalMs: number): boolean => t < first - intervalMs || t > last + intervalMs;
 
 /**
  * Symbols without a funding file in a dataset where others have one (funding imported for BTCUSDT,
@@ -204,16 +216,6 @@ export function missingFundingTexts(files: readonly { symbol: string; kind: stri
     `${s}: no funding file, while ${withFunding.length === 1 ? withFunding[0] : `${withFunding.length} other symbols`} ${withFunding.length === 1 ? 'has' : 'have'} one (${example}); no funding is booked for ${s}: import its funding`);
 }
 
-/** The funding coverage of one symbol's bars, as a warning (see fundingUncoveredBars). */
-export function fundingCoverageText(o: {
-  fundingPath: string; symbol: string; timeframe: string; uncovered: number; bars: number;
-  fundingFirst: number; fundingLast: number; candleFirst: number; candleLast: number; intervalMs: number;
-}): string {
-  const share = o.uncovered === o.bars ? 'none' : `${o.bars - o.uncovered}`;
-  return `${o.fundingPath}: funding events reach ${share} of the ${o.bars} ${o.timeframe} bars of ${o.symbol} ` +
-    `(funding ${isoTime(o.fundingFirst)} → ${isoTime(o.fundingLast)}, candles ${isoTime(o.candleFirst)} → ${isoTime(o.candleLast)}); ` +
-    `no funding is booked at the ${o.uncovered} bars more than one funding interval (${fmtStep(o.intervalMs)}) before its first or after its last event: import funding for them`;
-}
 
 /**
  * Bars of sorted candle open times `candles` (bar length `barMs`) a sorted mark series covers: at

@@ -8,9 +8,8 @@
  * must be identical (every column, exactly), else the import fails naming the first conflicting
  * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { dataError, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import {
@@ -20,6 +19,7 @@ import {
 import { canonicalTimeframe, fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList, hashProblemText } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
+import { placeAll, tempBeside } from '../util/atomic.js';
 import { excerpt } from '../util/excerpt.js';
 
 /** One series as read from a source, before it meets the dataset. */
@@ -394,54 +394,22 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
 }
 
 /**
- * A temp name for the dataset file `rel` (which may be in a sub-folder: a manifest lists any path
- * inside the dataset folder), in the same folder so that a rename puts it in place:
- * `<dir>/.<name>.<pid>.<8 hex>.<ext>`, the pattern the output-folder rules know (src/util/outdir.ts).
- */
-export function tempBeside(outDir: string, rel: string, ext: 'tmp' | 'old', tag = `${process.pid}.${randomBytes(4).toString('hex')}`): string {
-  return join(outDir, dirname(rel), `.${basename(rel)}.${tag}.${ext}`);
-}
-
-/**
  * Put written temp files in place (`rel` in `outDir`) and the manifest `m` beside them, all or
- * nothing: the manifest is written to a temp name first, the files it replaces are set aside until
- * the manifest is renamed into place, and when any step fails (a manifest.json that cannot be
- * replaced, a full disk) every file is put back as it was. The temp files stay the caller's to remove.
+ * nothing (util/atomic.ts placeAll): the manifest is written to a temp name first, the files it
+ * replaces are set aside until the manifest is renamed into place, and when any step fails (a
+ * manifest.json that cannot be replaced, a full disk) every file is put back as it was. The temp
+ * files stay the caller's to remove. (A file in a sub-folder has its temps beside it: tempBeside.)
  */
 export function placeFiles(outDir: string, files: readonly { tmp: string; rel: string }[], m: Manifest): void {
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const manifestTmp = join(outDir, `.${MANIFEST_FILE}.${tag}.tmp`);
+  const manifestTmp = tempBeside(outDir, MANIFEST_FILE, 'tmp');
   const untrack = trackTemp(manifestTmp);
-  /** per file placed: its backup (the file it replaced, set aside) */
-  const placed: { dest: string; backup: string | null; moved: boolean }[] = [];
   try {
     writeFileSync(manifestTmp, manifestToJson(m));
-    for (const f of files) {
-      const dest = join(outDir, f.rel);
-      const p = { dest, backup: null as string | null, moved: false };
-      placed.push(p);
-      if (existsSync(dest)) {
-        const backup = tempBeside(outDir, f.rel, 'old', tag);
-        renameSync(dest, backup);
-        p.backup = backup;
-      }
-      renameSync(f.tmp, dest);
-      p.moved = true;
-    }
-    renameSync(manifestTmp, join(outDir, MANIFEST_FILE));
-  } catch (err) {
-    for (const p of placed.reverse()) {
-      try {
-        if (p.moved) rmSync(p.dest, { force: true });
-        if (p.backup) renameSync(p.backup, p.dest);
-      } catch { /* as much as can be put back */ }
-    }
+    placeAll([...files.map((f) => ({ tmp: f.tmp, dest: join(outDir, f.rel) })), { tmp: manifestTmp, dest: join(outDir, MANIFEST_FILE) }]);
+  } finally {
     rmSync(manifestTmp, { force: true });
     untrack();
-    throw err;
   }
-  untrack();
-  for (const p of placed) if (p.backup) rmSync(p.backup, { force: true });
 }
 
 /** Concatenate same-key series (rows keep their own `where`). */

@@ -448,7 +448,7 @@ describe('plan-time checks (exit 78)', () => {
     const plan4 = async (strategies: UserConfig['strategies']) => buildPlan(await resolveConfig({ name: 'p', data: 'x', strategies } as UserConfig, { configDir: '/x' }), [ds4], source, 'E1');
     await expect(plan4([{ name: 'core-satellite', grid: { fast: [12, 60] } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.grid\.fast: fast must be below slow/)] });
     await expect(plan4([{ name: 'grid', params: { levels: 5, stepPct: 0.2 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.params\.stepPct: levels × stepPct must be below 1/)] });
-    await expect(plan4([{ name: 'martingale', params: { stepPct: 1 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.params\.stepPct: Too big: expected number to be <1/)] });
+    await expect(plan4([{ name: 'martingale', params: { stepPct: 1 } }])).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^strategies\[0\]\.params\.stepPct: expected a number < 1, got 1$/)] });
     await expect(plan4(['core-satellite', 'grid', 'martingale'])).resolves.toBeDefined();
   });
 });

@@ -111,8 +111,8 @@ describe('run plan', () => {
     await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [10, -1] }, params: { size: 'big' } }] })).rejects.toMatchObject({
       exitCode: 78,
       details: expect.arrayContaining([
-        'strategies[0].grid.lookback: Too small: expected number to be >0',
-        'strategies[0].params.size: Invalid input: expected number, received string',
+        'strategies[0].grid.lookback: expected a number > 0, got -1',
+        'strategies[0].params.size: expected a number, got "big"',
       ]),
     });
     await expect(plan({ strategies: [{ name: 'fixture-trend', params: { symbol: 'ZZZUSDT' } }] })).rejects.toMatchObject({

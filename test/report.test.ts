@@ -378,7 +378,7 @@ describe('loading a run folder', () => {
       expect65(d, new RegExp(`results: run ${results[0]!.runId} is stored twice`));
       rmSync(join(d, 'results', 'copy.json'));
       writeFileSync(join(d, 'manifest.json'), JSON.stringify({ ...makeManifest(results), engineVersion: 2 }));
-      expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: Invalid input: expected string');
+      expect65(d, /manifest\.json is not a valid run manifest/, 'engineVersion: expected a string, got 2');
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
@@ -525,7 +525,7 @@ describe('marginlab report <dir>', () => {
       expect(r.status).toBe(65);
       const lines = r.stderr.trim().split('\n');
       expect(lines[0]).toBe(`marginlab: ${join(d, 'results', `${bad.runId}.json`)} is not a valid run result`);
-      expect(lines.slice(1).join('\n')).toContain(`events.${k}.fee: Invalid input: expected string, received number`);
+      expect(lines.slice(1).join('\n')).toContain(`events.${k}.fee: expected a string, got 0.25`);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(d, 'report.md'))).toBe(false);
     } finally {

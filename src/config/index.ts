@@ -19,6 +19,7 @@ import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
+import { issueMessage, valueAt } from '../util/issue-text.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -136,9 +137,10 @@ export interface LoadedConfig {
 /**
  * zod issues → one line each: `key.path[0]: message`; `prefix` (a key path) goes before each issue's
  * path. With the `schema` the issues came from, an unknown key names the known key nearest to it
- * (`unknown key 'levrage' (did you mean 'leverage'?)`).
+ * (`unknown key 'levrage' (did you mean 'leverage'?)`). With `root` (the value the issues came from),
+ * each message shows the value given at its path (util/issue-text.ts).
  */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', schema?: unknown): string[] {
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', schema?: unknown, root?: { value: unknown }): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
@@ -155,12 +157,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', s
       }
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       if (depth(best) > 0 || branches.every((b) => b.length === 0)) {
-        lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix, schema));
+        lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix, schema, root));
         continue;
       }
     }
     const path = formatPath(issue.path);
-    let msg = issue.message;
+    let msg = issueMessage(issue, root && { value: valueAt(root.value, issue.path) });
     if (issue.code === 'unrecognized_keys') {
       const known = schema === undefined ? [] : objectKeysAt(schema, issue.path);
       msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ')}`;
@@ -367,7 +369,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     obj.stress = block;
   }
   const parsed = configSchema.safeParse(obj);
-  let lines = parsed.success ? [] : formatIssues(parsed.error.issues, '', configSchema);
+  let lines = parsed.success ? [] : formatIssues(parsed.error.issues, '', configSchema, { value: obj });
   // a window bound given as a flag: the problem names the flag, not only the config's key
   if (ov.from !== undefined || ov.to !== undefined) {
     const side = (k: 'from' | 'to') => (ov[k] !== undefined ? `--${k} ${String(ov[k])}` : `the config's '${k}' (${String(obj[k])})`);

@@ -218,7 +218,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         for (const issue of parsed.error.issues) {
           const key = issue.path[0];
           const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
-          problems.push(...formatIssues([issue], base));
+          problems.push(...formatIssues([issue], base, undefined, { value: raw }));
         }
         continue;
       }

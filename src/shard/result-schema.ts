@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
+import { issueMessage, shownValue, valueAt } from '../util/issue-text.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
 
@@ -186,10 +187,11 @@ export function resultProblems(v: unknown, max = 5): string[] {
   if (r.success) return [];
   return r.error.issues.slice(0, max).map((i) => {
     // the value at the issue's path (a union's issue carries the whole object as its input)
-    let at: unknown = v;
-    for (const k of i.path) at = typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
-    const shown = at !== undefined ? at : 'input' in i ? i.input : undefined;
-    const got = shown !== undefined ? `, got ${JSON.stringify(shown)?.slice(0, 60)}` : '';
-    return `${i.path.length ? i.path.join('.') : '(file)'}: ${i.message}${got}`;
+    const at = valueAt(v, i.path);
+    const given = at !== undefined ? { value: at } : undefined;
+    const msg = issueMessage(i, given);
+    // a schema's own message shows the value given too
+    const got = msg === i.message && at !== undefined ? `, got ${shownValue(at)}` : '';
+    return `${i.path.length ? i.path.join('.') : '(file)'}: ${msg}${got}`;
   });
 }

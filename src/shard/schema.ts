@@ -9,6 +9,7 @@ import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
 import { resultProblems } from './result-schema.js';
 import { jsonFaultText } from '../util/json-text.js';
+import { issueMessage, valueAt } from '../util/issue-text.js';
 import type { RunManifest, RunResult } from './types.js';
 
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -78,8 +79,8 @@ export const RunManifestSchema = z.object({
   mergedFrom: z.array(z.object({ path: z.string(), shard, runs: int }).loose()).optional(),
 }).loose();
 
-function issues(err: z.ZodError): string[] {
-  return err.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+function issues(err: z.ZodError, root: unknown): string[] {
+  return err.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) })}`);
 }
 
 function parseJson(text: string, path: string): unknown {
@@ -93,8 +94,9 @@ function parseJson(text: string, path: string): unknown {
 
 /** Parse and validate a manifest.json's text; UserError 65 naming the file otherwise. */
 export function parseRunManifest(text: string, path: string): RunManifest {
-  const r = RunManifestSchema.safeParse(parseJson(text, path));
-  if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error));
+  const json = parseJson(text, path);
+  const r = RunManifestSchema.safeParse(json);
+  if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error, json));
   return r.data as unknown as RunManifest;
 }
 
@@ -113,7 +115,7 @@ export function parseRunResult(text: string, path: string, expectedId?: string):
   if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
   // then what this module needs: a RunId and a spec it re-derives from (the rest is result-schema.ts's)
   const r = RunIdAndSpec.safeParse(json);
-  if (!r.success) throw dataError(`${path} is not a valid run result`, issues(r.error));
+  if (!r.success) throw dataError(`${path} is not a valid run result`, issues(r.error, json));
   const result = r.data as unknown as RunResult;
   const derived = runIdOf(result.spec);
   if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged`);

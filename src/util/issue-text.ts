@@ -1,0 +1,127 @@
+/**
+ * A schema issue in plain words: zod's own default messages ("Invalid input: expected int, received
+ * number", "Too small: expected number to be >0", "Invalid option: expected one of "a"|"b"") become
+ * what was expected and what was given ("expected a whole number, got 1.5", "expected a number > 0,
+ * got -1", "expected one of 'a', 'b', got 'c'"). A schema's own message (a refinement's text) is kept
+ * as written. The one home of this wording: config keys,
+ * strategy parameters, result files, run and dataset manifests.
+ */
+import { didYouMean } from './nearest.js';
+
+/** the fields of a zod 4 issue this reads (duck-typed: a strategy may bring its own zod) */
+interface IssueLike {
+  code?: string;
+  message: string;
+  path: readonly PropertyKey[];
+  expected?: unknown;
+  origin?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: unknown;
+  values?: unknown;
+  input?: unknown;
+}
+
+const NOUNS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  bigint: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  record: 'an object',
+  date: 'a date',
+  null: 'null',
+  undefined: 'nothing',
+  nan: 'NaN',
+  tuple: 'a list',
+  map: 'a Map',
+  set: 'a Set',
+  function: 'a function',
+  symbol: 'a symbol',
+};
+
+/** a value as a message shows it: JSON for plain data, shortened; a description otherwise */
+export function shownValue(v: unknown, max = 60): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : `Date ${v.toISOString()}`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return Array.isArray(v) ? 'a list' : 'an object';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** the value at `path` inside `root` (undefined where the path leaves plain data) */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at = root;
+  for (const k of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[k];
+  }
+  return at;
+}
+
+const bound = (n: unknown): string => (typeof n === 'bigint' ? String(n) : typeof n === 'number' ? String(n) : shownValue(n));
+
+/**
+ * The message of `issue` in plain words; `given` is the value at the issue's path when the caller
+ * has it (else the issue's own `input`, present when parsed with `reportInput`).
+ */
+export function issueMessage(issue: IssueLike, given?: { value: unknown }): string {
+  const has = given !== undefined || 'input' in issue;
+  const value = given !== undefined ? given.value : issue.input;
+  const got = has ? (value === undefined ? ', got nothing' : `, got ${shownValue(value)}`) : '';
+  const msg = issue.message;
+  const zodDefault = /^(Invalid input|Too small|Too big|Invalid option)\b/.test(msg);
+  if (!zodDefault) return msg;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const noun = typeof issue.expected === 'string' ? (NOUNS[issue.expected] ?? issue.expected) : 'another type';
+      if (has && value === undefined) return `required: expected ${noun}`;
+      return `expected ${noun}${got}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const limit = small ? issue.minimum : issue.maximum;
+      const inclusive = issue.inclusive !== false;
+      switch (issue.origin) {
+        case 'number':
+        case 'int':
+        case 'bigint':
+          return `expected a number ${small ? (inclusive ? '≥' : '>') : inclusive ? '≤' : '<'} ${bound(limit)}${got}`;
+        case 'array':
+        case 'set': {
+          const n = Number(limit) + (inclusive ? 0 : small ? 1 : -1);
+          return `expected ${small ? 'at least' : 'at most'} ${n} item${n === 1 ? '' : 's'}${got}`;
+        }
+        case 'string': {
+          const n = Number(limit) + (inclusive ? 0 : small ? 1 : -1);
+          if (small && n === 1) return `must not be empty${got}`;
+          return `expected ${small ? 'at least' : 'at most'} ${n} character${n === 1 ? '' : 's'}${got}`;
+        }
+        case 'date':
+          return `expected a date ${small ? 'on or after' : 'on or before'} ${limit instanceof Date ? limit.toISOString() : bound(limit)}${got}`;
+        default:
+          return `${small ? 'too small' : 'too big'}${got}`;
+      }
+    }
+    case 'invalid_value': {
+      const values = Array.isArray(issue.values) ? (issue.values as unknown[]) : [];
+      const listed = values.map((x) => (typeof x === 'string' ? `'${x}'` : shownValue(x))).join(', ');
+      const hint = typeof value === 'string' ? didYouMean(value, values.filter((x): x is string => typeof x === 'string')) : '';
+      return `${values.length === 1 ? `expected ${listed}` : `expected one of ${listed}`}${got}${hint}`;
+    }
+    default:
+      return `${msg.replace(/^Invalid input:?\s*/, '').replace(/^./, (c) => c.toLowerCase()) || 'invalid value'}${got}`;
+  }
+}

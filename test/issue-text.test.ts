@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { issueMessage, shownValue, valueAt } from '../src/util/issue-text.js';
+
+/** the plain message of the first issue of `schema` on `value` (the value given read from the input, as the callers do) */
+function first(schema: z.ZodType, value: unknown, reportInput = false): string {
+  const r = schema.safeParse(value, { reportInput });
+  if (r.success) throw new Error('expected a failure');
+  const i = r.error.issues[0]!;
+  return reportInput ? issueMessage(i) : issueMessage(i, { value: valueAt(value, i.path) });
+}
+
+describe('schema issues in plain words (one home: config, strategy params, results, manifests)', () => {
+  const o = (shape: z.ZodRawShape) => z.object(shape);
+  it.each<[string, z.ZodType, unknown, string]>([
+    ['a whole number', o({ a: z.number().int() }), { a: 1.5 }, 'expected a whole number, got 1.5'],
+    ['a number of another type', o({ a: z.number() }), { a: 'x' }, 'expected a number, got "x"'],
+    ['a missing key', o({ a: z.string() }), {}, 'required: expected a string'],
+    ['> bound', o({ a: z.number().gt(0) }), { a: -1 }, 'expected a number > 0, got -1'],
+    ['≥ bound', o({ a: z.number().min(0) }), { a: -1 }, 'expected a number ≥ 0, got -1'],
+    ['< bound', o({ a: z.number().lt(1) }), { a: 1 }, 'expected a number < 1, got 1'],
+    ['≤ bound', o({ a: z.number().max(5) }), { a: 9 }, 'expected a number ≤ 5, got 9'],
+    ['a list too short', o({ a: z.array(z.string()).min(1) }), { a: [] }, 'expected at least 1 item, got []'],
+    ['a list too long', o({ a: z.array(z.number()).max(2) }), { a: [1, 2, 3] }, 'expected at most 2 items, got [1,2,3]'],
+    ['an empty string', o({ a: z.string().min(1) }), { a: '' }, 'must not be empty, got ""'],
+    ['a string too long', o({ a: z.string().max(3) }), { a: 'abcd' }, 'expected at most 3 characters, got "abcd"'],
+    ['an option, with the nearest', o({ a: z.enum(['isolated', 'cross', 'mixed']) }), { a: 'isolatd' }, `expected one of 'isolated', 'cross', 'mixed', got "isolatd" (did you mean 'isolated'?)`],
+    ['one literal', o({ a: z.literal('all') }), { a: 'al' }, `expected 'all', got "al" (did you mean 'all'?)`],
+    ['an object given a list', o({ a: o({ b: z.number() }) }), { a: [1] }, 'expected an object, got [1]'],
+    ["a schema's own message stays", o({ a: z.number().refine((v) => v > 1, 'expected a leverage ≥ 1') }), { a: 0 }, 'expected a leverage ≥ 1'],
+  ])('%s', (_name, schema, value, text) => {
+    expect(first(schema, value)).toBe(text);
+    // the same from the issue's own input (reportInput), as result files are parsed
+    expect(first(schema, value, true)).toBe(text);
+  });
+
+  it('without the value given, says what was expected only', () => {
+    const r = z.object({ a: z.number() }).safeParse({ a: 'x' });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(issueMessage(r.error.issues[0]!)).toBe('expected a number');
+  });
+
+  it('keeps the message of an issue it does not know (another zod, a custom code)', () => {
+    expect(issueMessage({ code: 'invalid_type', message: 'Expected number, received string', path: ['a'] })).toBe('Expected number, received string');
+    expect(issueMessage({ code: 'custom', message: 'Invalid input', path: [] }, { value: 3 })).toBe('invalid value, got 3');
+  });
+
+  it('shows values short and safely', () => {
+    expect(shownValue('x'.repeat(100))).toHaveLength(60);
+    expect(shownValue('x'.repeat(100)).endsWith('…')).toBe(true);
+    expect(shownValue(undefined)).toBe('nothing');
+    expect(shownValue(() => 1)).toBe('a function');
+    expect(shownValue(10n)).toBe('10n');
+    expect(shownValue(new Date(0))).toBe('Date 1970-01-01T00:00:00.000Z');
+    expect(shownValue(new Date(NaN))).toBe('an invalid Date');
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(shownValue(circular)).toBe('an object');
+    expect(valueAt({ a: [{ b: 7 }] }, ['a', 0, 'b'])).toBe(7);
+    expect(valueAt({ a: 1 }, ['a', 'b'])).toBeUndefined();
+  });
+});

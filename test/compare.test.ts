@@ -23,6 +23,34 @@ const usage = (specs: string[]) => {
 };
 
 describe('--fail-on rules', () => {
+  it('every mistake in a rule is one line (no detail lines) naming the rule and what to write', () => {
+    const cases: [string, RegExp][] = [
+      ['maxDrawdon>+2pp', /unknown field 'maxDrawdon' \(did you mean 'maxDrawdown'\?\)$/],
+      ['zzz>1', /unknown field 'zzz' \(use status, missing, added or a metric id: totalReturn, .*returnOnMargin\)$/],
+      ['zzz<(-1)', /unknown field 'zzz' \(use status/],
+      ['maxDrawdown', /expected <field><op><value> with op one of .*, e\.g\. liquidations>0/],
+      ['maxDrawdown>>2', /'>2' is not a number/],
+      ['maxDrawdown>2pp', /needs a sign: maxDrawdown>\+2pp or maxDrawdown>-2pp$/],
+      ['status>ok', /status takes == or !=$/],
+      ['missing>+1', /missing is a count of runs/],
+      ['trades>+1pp', /trades is not measured in %/],
+    ];
+    for (const [rule, text] of cases) {
+      let err: unknown;
+      try {
+        parseRules([rule]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, rule).toBeInstanceOf(UserError);
+      const u = err as UserError;
+      expect(u.exitCode, rule).toBe(64);
+      expect(u.message, rule).toMatch(text);
+      expect(u.message.startsWith(`--fail-on: rule '${rule}': `), rule).toBe(true);
+      expect(u.details ?? [], rule).toEqual([]);
+    }
+  });
+
   it('parses values, changes in pp / units / %, status and counts', () => {
     const r = parseRules(['liquidations>0, maxDrawdown>+2pp', 'totalReturn<-1pp,status!=ok', 'fees>=+10%', 'missing>0', 'sharpe<=-0.5']);
     expect(r.map((x) => [x.field, x.op, x.kind, x.threshold])).toEqual([

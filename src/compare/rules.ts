@@ -45,11 +45,14 @@ const OPS: RuleOp[] = ['>=', '<=', '==', '!=', '>', '<'];
 const METRIC_IDS = new Map(METRICS.map((m) => [m.id, m]));
 export const RULE_FIELDS = ['status', 'missing', 'added', ...METRICS.map((m) => m.id)];
 
+/** A rule's mistake: one line naming the rule and what to write instead. */
 function usage(rule: string, what: string): UserError {
-  return new UserError(`--fail-on: rule '${rule}': ${what}`, ExitCode.USAGE, [
-    'grammar: <field><op><value>, e.g. liquidations>0, maxDrawdown>+2pp, totalReturn<-1pp, fees>+10%, status!=ok, missing>0; a negative value itself in parentheses: totalReturn<(-5)',
-    `fields: status, missing, added, or a metric id (${METRICS.map((m) => m.id).join(', ')})`,
-  ]);
+  return new UserError(`--fail-on: rule '${rule}': ${what}`, ExitCode.USAGE);
+}
+
+function unknownField(rule: string, field: string): UserError {
+  const near = didYouMean(field, RULE_FIELDS);
+  return usage(rule, `unknown field '${field}'${near || ` (use status, missing, added or a metric id: ${METRICS.map((m) => m.id).join(', ')})`}`);
 }
 
 /** Parse the rules of one or more --fail-on flags. UserError 64 on any mistake. */
@@ -60,7 +63,7 @@ export function parseRules(specs: readonly string[]): Rule[] {
       const text = raw.replace(/\s+/g, '');
       if (text === '') throw usage(spec, 'empty rule (check the commas)');
       const m = /^([A-Za-z][A-Za-z0-9]*)(>=|<=|==|!=|>|<)(.+)$/.exec(text);
-      if (!m) throw usage(text, `expected <field><op><value> with op one of ${OPS.join(' ')}`);
+      if (!m) throw usage(text, `expected <field><op><value> with op one of ${OPS.join(' ')}, e.g. liquidations>0, maxDrawdown>+2pp, totalReturn<-1pp, fees>+10%, status!=ok, missing>0 (a negative value itself in parentheses: totalReturn<(-5))`);
       const field = m[1]!;
       const op = m[2] as RuleOp;
       const value = m[3]!;
@@ -74,7 +77,7 @@ export function parseRules(specs: readonly string[]): Rule[] {
       const whole = /^\(([+-]?(?:\d+(?:\.\d+)?|\.\d+))\)$/.exec(value);
       if (whole) {
         if (field === 'missing' || field === 'added') throw usage(text, `${field} is a count of runs: compare it with a plain number (${field}>0)`);
-        if (!METRIC_IDS.has(field)) throw usage(text, `unknown field '${field}'${didYouMean(field, RULE_FIELDS)}`);
+        if (!METRIC_IDS.has(field)) throw unknownField(text, field);
         out.push({ text, field, op, kind: 'value', threshold: Number(whole[1]) });
         continue;
       }
@@ -89,7 +92,7 @@ export function parseRules(specs: readonly string[]): Rule[] {
         continue;
       }
       const metric = METRIC_IDS.get(field);
-      if (!metric) throw usage(text, `unknown field '${field}'${didYouMean(field, RULE_FIELDS)}`);
+      if (!metric) throw unknownField(text, field);
       if (suffix && !signed) throw usage(text, `a ${suffix === 'pp' ? 'change in percentage points' : 'relative change'} needs a sign: ${field}${op}+${num[2]}${suffix} or ${field}${op}-${num[2]}${suffix}`);
       if (suffix === 'pp' && metric.format !== 'pct') throw usage(text, `${field} is not measured in % (unit: ${metric.unit}); write the change without pp`);
       if (suffix === '%') out.push({ text, field, op, kind: 'relative', threshold: n / 100 });

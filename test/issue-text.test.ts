@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { issueMessage, shownValue, valueAt } from '../src/util/issue-text.js';
+import { issueMessage, valueAt } from '../src/util/issue-text.js';
 
 /** the plain message of the first issue of `schema` on `value` (the value given read from the input, as the callers do) */
 function first(schema: z.ZodType, value: unknown, reportInput = false): string {
@@ -45,18 +45,9 @@ describe('schema issues in plain words (one home: config, strategy params, resul
     expect(issueMessage({ code: 'custom', message: 'Invalid input', path: [] }, { value: 3 })).toBe('invalid value, got 3');
   });
 
-  it('shows values short and safely', () => {
-    expect(shownValue('x'.repeat(100))).toHaveLength(60);
-    expect(shownValue('x'.repeat(100)).endsWith('…')).toBe(true);
-    expect(shownValue(undefined)).toBe('nothing');
-    expect(shownValue(() => 1)).toBe('a function');
-    expect(shownValue(10n)).toBe('10n');
-    expect(shownValue(new Date(0))).toBe('Date 1970-01-01T00:00:00.000Z');
-    expect(shownValue(new Date(NaN))).toBe('an invalid Date');
-    const circular: Record<string, unknown> = {};
-    circular.self = circular;
-    expect(shownValue(circular)).toBe('an object');
+  it('reads the value given at an issue\'s path', () => {
     expect(valueAt({ a: [{ b: 7 }] }, ['a', 0, 'b'])).toBe(7);
     expect(valueAt({ a: 1 }, ['a', 'b'])).toBeUndefined();
+    expect(valueAt(null, ['a'])).toBeUndefined();
   });
 });

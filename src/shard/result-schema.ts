@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
-import { issueMessage, shownValue, valueAt } from '../util/issue-text.js';
+import { issueMessage, valueAt } from '../util/issue-text.js';
+import { shownValue } from '../util/excerpt.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
 

@@ -6,6 +6,7 @@
  * as written. The one home of this wording: config keys,
  * strategy parameters, result files, run and dataset manifests.
  */
+import { shownValue } from './excerpt.js';
 import { didYouMean } from './nearest.js';
 
 /** the fields of a zod 4 issue this reads (duck-typed: a strategy may bring its own zod) */
@@ -41,24 +42,6 @@ const NOUNS: Record<string, string> = {
   function: 'a function',
   symbol: 'a symbol',
 };
-
-/** a value as a message shows it: JSON for plain data, shortened; a description otherwise */
-export function shownValue(v: unknown, max = 60): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'symbol') return v.toString();
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : `Date ${v.toISOString()}`;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(v);
-  } catch {
-    text = undefined;
-  }
-  if (text === undefined) return Array.isArray(v) ? 'a list' : 'an object';
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
 
 /** the value at `path` inside `root` (undefined where the path leaves plain data) */
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -32,6 +32,7 @@ import { marginRatioOf } from './books.js';
 import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
 import { NO_TIER, positionMaintenance, type Position } from './position.js';
+import { doubleFields } from '../util/double-fields.js';
 
 export { BOOK_DP, MARGIN_RATIO_CAP, marginRatioOf, booksImbalance } from './books.js';
 export { UNIT_DP, unitsToString } from './fixed.js';
@@ -57,6 +58,8 @@ export type * from './types.js';
 
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
+/** a position's fields that hold fractions or large step counts (util/double-fields.ts) */
+const DOUBLE_POSITION_FIELDS = ['leverage', 'lots', 'qtyF', 'absQ', 'entryF', 'isoWalletF', 'tierMmr', 'tierCum'] as const;
 
 /**
  * A fill as booked: the amounts are units, turned into decimal strings only when read (the
@@ -169,7 +172,7 @@ export class AccountImpl implements Account {
     this.pos = this.symbols.map((symbol, idx) => {
       const lot = lotSizes?.[idx] ?? params.venue.lotSize?.(symbol) ?? defaultLotSize(undefined);
       if (!(Number.isFinite(lot.step) && lot.step > 0)) throw new TypeError(`createAccount: quantity step of ${symbol} must be > 0, got ${lot.step}`);
-      return {
+      const p: Position = {
         idx,
         symbol,
         tiers: params.venue.tiers(symbol, params.asOfMs),
@@ -189,6 +192,8 @@ export class AccountImpl implements Account {
         pool: null,
         ...NO_TIER,
       };
+      // fields that take fractions (or more than 2^30 steps) laid out as doubles from the start
+      return doubleFields(p, DOUBLE_POSITION_FIELDS);
     });
     this.refresh();
   }

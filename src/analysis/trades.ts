@@ -22,6 +22,7 @@ import { Decimal } from 'decimal.js';
 import { bigDivRound, decompose } from '../account/fixed.js';
 import { fromU, toU, type U } from './money.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
+import { doubleFields } from '../util/double-fields.js';
 
 const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
 const PLACES = 18;
@@ -139,8 +140,11 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
   };
 }
 
+/** an open trip's fields that take fractions (util/double-fields.ts) */
+const DOUBLE_TRIP_FIELDS = ['size', 'inQty', 'inVal', 'outQty', 'outVal'] as const;
+
 function opened(symbol: string, side: 1 | -1, mode: 'isolated' | 'cross', time: number): Open {
-  return { symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n, seq: 0 };
+  return doubleFields({ symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n, seq: 0 }, DOUBLE_TRIP_FIELDS);
 }
 
 /** `amount` split by `weights` (≥ 0), each share rounded half-even to 18 places, the last share the exact remainder */
@@ -169,7 +173,7 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
   const symbols = new Map<string, SymbolWalk>();
   const walkOf = (symbol: string): SymbolWalk => {
     let w = symbols.get(symbol);
-    if (!w) symbols.set(symbol, (w = { trip: null, qty: 0, known: false }));
+    if (!w) symbols.set(symbol, (w = doubleFields<SymbolWalk>({ trip: null, qty: 0, known: false }, ['qty'])));
     return w;
   };
   let seq = 0;

@@ -65,6 +65,39 @@ describe('the mode-difference tables', () => {
   });
 });
 
+describe('the mode-difference rows name the better setup of their own pair', () => {
+  it('a decided pair that excludes the population winner reads as that pair (not "isolated served it" on mixed − cross)', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport } = await import('../src/report/index.js');
+    // isolated: +10 %, never wiped out; mixed: 0 %, never wiped out; cross: wiped out every time.
+    // Population winner: isolated (vs mixed: a higher return; vs cross: fewer wipe-outs); mixed − cross: mixed (fewer wipe-outs)
+    const outcome = { isolated: { ret: 10, wiped: false }, cross: { ret: -100, wiped: true }, mixed: { ret: 0, wiped: false } } as const;
+    const base = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] });
+    const results = [...base, ...base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `${r.runId}m`, spec: { ...r.spec, setup: 'mixed' } }))].map((r): RunResult => {
+      const o = outcome[r.spec.setup as keyof typeof outcome];
+      const out: RunResult = { ...r, metrics: { ...r.metrics, totalReturn: o.ret, liquidations: 0 } };
+      if (r.stress) out.stress = { ...r.stress, survived: true, wipedOut: o.wiped, firstLiquidated: [], timeToLiquidationMs: null };
+      return out;
+    });
+    const model = buildModel(results, makeManifest(results));
+    for (const p of ['crash', 'paths'] as const) expect(model.configs[0]!.stress!.populations[p]!.winner).toBe('isolated');
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-pair-'));
+    await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html'] });
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    const reading = (pair: string) => md.split('\n').filter((l) => l.startsWith('| ma-trend ') && l.includes(`| ${pair} |`)).map((l) => l.split('|').at(-2)!.trim());
+    expect(reading('cross − isolated')).toEqual(['isolated served it', 'isolated served it']);
+    expect(reading('mixed − isolated')).toEqual(['isolated served it', 'isolated served it']);
+    expect(reading('mixed − cross')).toEqual(['mixed served it', 'mixed served it']);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const rows = html.split('<tr').filter((l) => l.includes('mixed − cross'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toContain('<span class="mode mode-mixed"><i></i>mixed</span> served it');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('errored stress runs', () => {
   it('a population where one setup errored on every run has no verdict (not "a tie there") and says so', () => {
     const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r): RunResult =>

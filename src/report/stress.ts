@@ -185,6 +185,16 @@ export function pairReading(d: PairDiff): 'noise' | 'within 1 pp' | 'decides' {
   return stressOrder(d).order === 0 ? 'within 1 pp' : 'decides';
 }
 
+/**
+ * The setup of the pair that its differences prefer (the order of the population verdict applied
+ * to these two alone), null when they tie. A row of the mode-difference tables reads this, not the
+ * population's winner, which may be neither of the pair.
+ */
+export function pairWinner(d: PairDiff): SetupId | null {
+  const { order } = stressOrder(d);
+  return order < 0 ? d.a : order > 0 ? d.b : null;
+}
+
 function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 | -1 } | null {
   for (const d of ds) {
     if (d.a === x && d.b === y) return { d, sign: 1 };

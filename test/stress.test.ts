@@ -424,6 +424,10 @@ describe('stress config and plan', () => {
       details: ['stress.crashesPerPath: 2 crash(es) per path need scenarios to draw from, and --scenarios none leaves stress.scenarios empty: list them in stress.crashScenarios, or drop --scenarios none'],
     });
     expect((await crashes(['alt-wick'])).stress!.crashScenarios.map((s) => s.id)).toEqual(['alt-wick']);
+    // with no paths there are no crashes to draw: --paths 0 --scenarios none (history only) is a plan, not a config error
+    const historyOnly = await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { crashesPerPath: 2 } } as never, { configDir: '/tmp', overrides: { stress: { scenarios: [], paths: 0 } } });
+    expect(historyOnly.stress).toMatchObject({ scenarios: [], paths: 0, crashesPerPath: 2 });
+    expect((await cfg({ scenarios: [], crashesPerPath: 1, paths: 0 })).stress!.scenarios).toEqual([]);
     await expect(cfg({ scenarios: [], crashesPerPath: 1 })).rejects.toMatchObject({ details: ['stress.crashesPerPath: no scenario to draw crashes from (stress.crashScenarios or stress.scenarios is empty)'] });
     // an id given twice with the flag runs once, a pack id or one the config defines alike
     const mine = { id: 'mine', symbols: { BTC: { depth: -0.1 } } };

@@ -91,8 +91,9 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
   const before = problems.length;
   const scenarios = pick(input.scenarios ?? PACK_IDS, 'stress.scenarios');
   const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios') : scenarios;
-  // (a list left empty by its unknown ids: those are the problem, not also "no scenario")
-  if (input.crashesPerPath > 0 && crashScenarios.length === 0 && problems.length === before) problems.push(CRASHES_WITHOUT_SCENARIOS);
+  // (a list left empty by its unknown ids: those are the problem, not also "no scenario"; no paths
+  // draw no crashes: `--paths 0 --scenarios none`, history only, is a plan)
+  if (input.crashesPerPath > 0 && input.paths > 0 && crashScenarios.length === 0 && problems.length === before) problems.push(CRASHES_WITHOUT_SCENARIOS);
   const inject = { at: [...(input.inject.at ?? [])], every: input.inject.every ?? null, random: input.inject.random ?? (input.inject.at || input.inject.every ? 0 : 3) };
   if (problems.length > 0) return { stress: null, problems };
   return {

@@ -98,6 +98,38 @@ describe('the mode-difference rows name the better setup of their own pair', () 
   });
 });
 
+describe('a population whose pairs disagree (no setup served better than every other one)', () => {
+  it('names no winner and says so (it named the first of the sort, isolated, which mixed beat)', () => {
+    // over 20 paths: isolated beats cross (fewer wipe-outs: 0 vs 6), cross beats mixed (wipe-outs 6 vs 3 are noise; +10 pp),
+    // mixed beats isolated (wipe-outs 3 vs 0 are noise; +10 pp): a cycle, so no setup served it
+    const wipes = { isolated: 0, mixed: 3, cross: 6 } as const;
+    const ret = { isolated: 0, mixed: 10, cross: 20 } as const;
+    const base = makeStressResults({ bars: 24 * 10, paths: 20, leverages: [25] });
+    const results = [...base, ...base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `${r.runId}m`, spec: { ...r.spec, setup: 'mixed' } }))].map((r): RunResult => {
+      const s = r.spec.stress;
+      if (!s || s.kind !== 'path' || !r.stress) return r;
+      const setup = r.spec.setup as keyof typeof wipes;
+      return { ...r, metrics: { ...r.metrics, totalReturn: ret[setup], liquidations: 0 }, stress: { ...r.stress, survived: true, wipedOut: s.pathIndex < wipes[setup], firstLiquidated: [], timeToLiquidationMs: null } };
+    });
+    const c = buildModel(results, makeManifest(results)).configs[0]!;
+    const paths = c.stress!.populations.paths!;
+    const decided = (a: string, b: string) => {
+      const d = paths.diffs.find((x) => x.a === a && x.b === b)!;
+      return { wipeOut: !d.wipeOut.noise, totalReturn: !d.totalReturn.noise };
+    };
+    // the premise: the pairwise readings form a cycle
+    expect(decided('isolated', 'cross')).toEqual({ wipeOut: true, totalReturn: true });
+    expect(decided('isolated', 'mixed')).toEqual({ wipeOut: false, totalReturn: true });
+    expect(decided('cross', 'mixed')).toEqual({ wipeOut: false, totalReturn: true });
+    expect(paths.judged).toBe(true);
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; no single setup served it: \w+ served better than \w+ \(.*\), but \w+ served better than \w+ \((fewer wipe-outs|a higher return)\)\.$/);
+    expect(paths.line).not.toMatch(/(isolated|cross|mixed) served it \(/);
+    // the history tie is not contradicted by a setup the paths did not name
+    expect(c.verdict!.line).not.toMatch(/over the Monte Carlo paths \(\w+ served it there\)/);
+  });
+});
+
 describe('errored stress runs', () => {
   it('a population where one setup errored on every run has no verdict (not "a tie there") and says so', () => {
     const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r): RunResult =>

@@ -262,18 +262,30 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
   });
   let winner: SetupId | null = null;
   let tail = '';
+  // x served better than y (their pair's order); the winner is the setup that served better than every other one
+  const served = (x: SetupId, y: SetupId): { yes: boolean; by: ReturnType<typeof stressOrder>['by'] } => {
+    const f = diffOf(diffs, x, y)!;
+    const o = stressOrder(f.d);
+    return { yes: f.sign * o.order < 0, by: o.by };
+  };
+  const whyOf = (by: ReturnType<typeof stressOrder>['by']): string => (by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations');
   if (ranked.length >= 2) {
-    const w = ranked[0]!;
-    const l = ranked[1]!;
+    const best = ranked.find((x) => ranked.every((y) => y === x || served(x, y).yes));
+    const w = best ?? ranked[0]!;
+    const l = ranked.find((x) => x !== w)!;
     const f = diffOf(diffs, w, l)!;
-    const { order, by } = stressOrder(f.d);
+    const { by } = stressOrder(f.d);
     const r = f.d.totalReturn; // stored as b − a; turned into w − l
     const wl = f.sign === 1 ? { mean: r.mean === null ? null : -r.mean, lo: r.hi === null ? null : -r.hi, hi: r.lo === null ? null : -r.lo } : r;
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
-    if (f.sign * order < 0) {
+    if (best !== undefined) {
       winner = w;
-      const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
-      tail = `${w} served it (${why}; ${retDiff})`;
+      tail = `${w} served it (${whyOf(by)}; ${retDiff})`;
+    } else if (served(w, l).yes) {
+      // the pairs disagree (w served better than l, but not better than every setup): no single setup served it
+      const o = ranked.find((x) => x !== w && !served(w, x).yes)!;
+      const back = served(o, w);
+      tail = `no single setup served it: ${w} served better than ${l} (${whyOf(by)}; ${retDiff}), but ${back.yes ? `${o} served better than ${w} (${whyOf(back.by)})` : `not better than ${o} (no difference beyond noise)`}`;
     } else {
       tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }

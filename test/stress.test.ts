@@ -15,7 +15,7 @@ import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
 import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
-import { checkPlanSize, injectionTimes, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, injectionTimes, injectionWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -472,6 +472,16 @@ describe('stress config and plan', () => {
     }
     expect(pathsWarning(stress!, ds(3))).toBeNull();
     expect(pathsWarning({ ...stress!, paths: 0 }, ds(1))).toBeNull();
+    // scenarios that get no injection time on a dataset run nowhere: said, not silent
+    const tl = (n: number) => ({ ...ds(n), timeframeMs: HOUR });
+    expect(injectionWarning(stress!, tl(100))).toBeNull();
+    const every = resolveStress({ inject: { every: 100 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!;
+    expect(injectionWarning(every, tl(101))).toBeNull();
+    expect(injectionWarning(every, tl(100))).toBe(
+      'stress: dataset d gets no injection time (stress.inject.every (100) is not below its 100 bars, and no inject.at or inject.random time): its 5 scenarios run nowhere; lower inject.every, add inject.random or inject.at, or --scenarios none',
+    );
+    expect(injectionWarning(resolveStress({ inject: { random: 0 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, tl(100))).toMatch(/^stress: dataset d gets no injection time \(stress\.inject\.random is 0, /);
+    expect(injectionWarning({ ...every, scenarios: [] }, tl(10))).toBeNull();
     // three bars already give different paths
     const md3 = makeData({ BTCUSDT: { bars: [[10, 11, 9, 10.5], [10.5, 12, 10, 11], [11, 11.5, 9.5, 10]] } });
     expect(new Set(Array.from({ length: 20 }, (_, p) => snapshot(bootstrapPath(md3, 1, p, 2)))).size).toBeGreaterThan(1);

@@ -283,10 +283,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there
   if (c.stress) {
     const { scenarioMovesNone } = await import('../stress/scenario.js');
-    const { pathsWarning } = await import('../stress/plan.js');
+    const { pathsWarning, injectionWarning } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
-      const w = pathsWarning(c.stress, { name: d.name, time: datasets.data[d.key]!.time });
-      if (w) warnings.push(w);
+      const data = datasets.data[d.key]!;
+      for (const w of [pathsWarning(c.stress, { name: d.name, time: data.time }), injectionWarning(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs })]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {

@@ -179,6 +179,19 @@ export function pathsWarning(stress: ResolvedStress, ds: Pick<StressTimeline, 'n
   return `stress: dataset ${ds.name} has ${n} bar${n === 1 ? '' : 's'}: every Monte Carlo path is the data itself (a path keeps bar 0 and resamples bars 1 … n − 1), so its ${stress.paths} paths per configuration are one replay counted ${stress.paths} times; use a longer window or stress.paths: 0`;
 }
 
+/**
+ * A warning when the scenarios get no injection time on a dataset (`inject.every` not below its
+ * bar count, or `inject.random: 0`, and no `inject.at`): its scenario runs would silently be none.
+ * null otherwise.
+ */
+export function injectionWarning(stress: ResolvedStress, ds: StressTimeline): string | null {
+  const k = stress.scenarios.length;
+  if (k === 0 || injectionTimes(stress, ds).length > 0) return null;
+  const n = ds.time.length;
+  const why = stress.inject.every !== null ? `stress.inject.every (${stress.inject.every}) is not below its ${n} bar${n === 1 ? '' : 's'}` : 'stress.inject.random is 0';
+  return `stress: dataset ${ds.name} gets no injection time (${why}, and no inject.at or inject.random time): its ${k} scenario${k === 1 ? '' : 's'} run${k === 1 ? 's' : ''} nowhere; lower inject.every, add inject.random or inject.at, or --scenarios none`;
+}
+
 /** Every scenario definition a run may need in a worker, by id. */
 export function scenarioTable(stress: ResolvedStress | null): Record<string, Scenario> {
   const out: Record<string, Scenario> = {};

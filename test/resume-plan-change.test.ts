@@ -99,3 +99,21 @@ describe('--resume into a folder of another plan', () => {
     expect(resumeCommand(null, 'o', null, { config: cfg }, dir)).toBe('npx marginlab run --resume -c r.config.ts --out o');
   });
 });
+
+describe('--resume after an edit of the config stress block', () => {
+  it('names the scenario defined anew under the same id and the changed keys, not "--scenarios mine (this command: mine)" with a resume command that cannot give it back', async () => {
+    const { resolveConfig } = await import('../src/config/index.js');
+    const { describePlanChange } = await import('../src/shard/plan-change.js');
+    const conf = (depth: number, extra: Record<string, unknown> = {}) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { scenarios: [{ id: 'mine', symbols: { BTC: { depth, duration: '1h' } } }], crashesPerPath: 1, paths: 2, ...extra } } as never, { configDir: '/tmp' });
+    const a = await conf(-0.3);
+    const edited = describePlanChange(a, null, await conf(-0.4), null, { dir: '/tmp/out' });
+    expect(edited).toBe("the config's stress block changed (the definition of scenario 'mine')");
+    expect(edited).not.toContain('--scenarios mine (this command: mine)');
+    expect(describePlanChange(a, null, await conf(-0.4, { inject: { every: 10 }, paths: 3 }), null, { dir: '/tmp/out' })).toBe(
+      "the config's stress block changed (the definition of scenario 'mine', stress.inject), and the folder's stress runs were planned with --paths 2 (this command: 3)",
+    );
+    // what the flags set alone still comes with the command that resumes the folder
+    expect(describePlanChange(a, null, await conf(-0.3, { paths: 3 }), null, { dir: '/tmp/out' })).toMatch(/^the folder's stress runs were planned with --paths 2 \(this command: 3\); resume it with `.*stress --resume --paths 2 --seed 1 --scenarios mine --out \/tmp\/out`$/);
+  });
+});

@@ -16,6 +16,7 @@ interface StressLike {
   paths?: unknown;
   seed?: unknown;
   scenarios?: unknown;
+  crashScenarios?: unknown;
 }
 
 const asRecord = (x: unknown): Record<string, unknown> | null => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null);
@@ -24,6 +25,11 @@ function scenarioIds(s: StressLike): string {
   if (!Array.isArray(s.scenarios)) return '?';
   const ids = s.scenarios.map((x) => (typeof x === 'string' ? x : String(asRecord(x)?.id ?? '?')));
   return ids.length === 0 ? 'none' : ids.join(',');
+}
+
+/** [id, canonical definition] of each scenario of a list (stress.scenarios, stress.crashScenarios). */
+function scenarioDefs(list: unknown): [string, string][] {
+  return Array.isArray(list) ? list.map((x): [string, string] => [typeof x === 'string' ? x : String(asRecord(x)?.id ?? '?'), canonicalJson(x)]) : [];
 }
 
 /** The flags of `marginlab stress` that give a stress block its paths, seed and scenarios. */
@@ -52,14 +58,28 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
       } else if (!ps && cs) {
         parts.push(`the folder holds the history runs of \`marginlab run\` and this command adds stress runs; resume it with \`${resume()}\``);
       } else if (ps && cs) {
+        // what the flags of `marginlab stress` set (a resume command can give it back) ...
         const diffs: string[] = [];
         if (canonicalJson(ps.paths ?? null) !== canonicalJson(cs.paths ?? null)) diffs.push(`--paths ${String(ps.paths)} (this command: ${String(cs.paths)})`);
         if (canonicalJson(ps.seed ?? null) !== canonicalJson(cs.seed ?? null)) diffs.push(`--seed ${String(ps.seed)} (this command: ${String(cs.seed)})`);
-        if (canonicalJson(ps.scenarios ?? null) !== canonicalJson(cs.scenarios ?? null)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
+        if (scenarioIds(ps) !== scenarioIds(cs)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
+        // ... and what only the config sets: a scenario defined anew under the same id, the block's other keys
+        const before = [...scenarioDefs(ps.scenarios), ...scenarioDefs(ps.crashScenarios)];
+        const after = [...scenarioDefs(cs.scenarios), ...scenarioDefs(cs.crashScenarios)];
+        const edited = [...new Set(before.filter(([id, def]) => after.some(([id2, def2]) => id2 === id && def2 !== def)).map(([id]) => `'${id}'`))];
+        // (the crash pool by its ids: an edited definition is named above)
+        const value = (st: StressLike, k: string): string => canonicalJson(k === 'crashScenarios' ? scenarioDefs(st.crashScenarios).map(([id]) => id) : ((st as Record<string, unknown>)[k] ?? null));
+        const keys = [...new Set([...Object.keys(ps), ...Object.keys(cs)])]
+          .filter((k) => !['paths', 'seed', 'scenarios'].includes(k) && value(ps, k) !== value(cs, k))
+          .sort()
+          .map((k) => `stress.${k}`);
+        const config = [...(edited.length ? [`the definition of scenario${edited.length === 1 ? '' : 's'} ${edited.join(', ')}`] : []), ...keys];
         parts.push(
-          diffs.length > 0
-            ? `the folder's stress runs were planned with ${diffs.join(', ')}; resume it with \`${resume()}\``
-            : 'the config\'s stress block changed',
+          config.length > 0
+            ? `the config's stress block changed (${config.join(', ')})${diffs.length > 0 ? `, and the folder's stress runs were planned with ${diffs.join(', ')}` : ''}`
+            : diffs.length > 0
+              ? `the folder's stress runs were planned with ${diffs.join(', ')}; resume it with \`${resume()}\``
+              : 'the config\'s stress block changed',
         );
       }
     }

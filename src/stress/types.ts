@@ -27,7 +27,8 @@ export interface StressInjection {
  *
  * `scenarioHash` (scenario kind) / `crashes[].scenarioHash` are not in the first contract draft:
  * they are the first 12 hex digits of the sha256 of the scenario's resolved definition, so that a
- * custom scenario edited under the same id changes the RunId (--resume then reruns it). Readers
+ * custom scenario edited under the same id changes the RunId (and the plan: --resume into the old
+ * folder is refused, naming the scenario defined anew; a fresh run replays it). Readers
  * may ignore them.
  */
 export type RunStressSpec =

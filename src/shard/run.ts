@@ -26,7 +26,7 @@ import { executeTasks, taskUnits } from './execute.js';
 import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunCommand, RunManifest, RunResult } from './types.js';
-import { checkPlanSize, injectionTimes, scenarioTable, type StressPlanSummary } from '../stress/plan.js';
+import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
 import type { OutDir } from '../util/outdir.js';
@@ -320,12 +320,20 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
       seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
     };
-    checkPlanSize({ history, scenario: scenarioRuns, path: plan.runs.length - history - scenarioRuns }, pathEvents, outDir, configName);
   }
   const tPlanned = Date.now();
   const tasks = shardTasks(plan.tasks, opts.shard);
   const resultsDir = join(outDir, 'results');
   const shardRuns = tasks.flatMap((t) => t.runs);
+  if (stressSummary) {
+    // the results this machine writes and reads back are its shard's: --shard i/N is a way out of a plan too large for one machine
+    const counts = (runs: readonly { spec: { stress?: { kind: 'scenario' | 'path' } } }[]): RunCounts => {
+      const n: RunCounts = { history: 0, scenario: 0, path: 0 };
+      for (const r of runs) n[r.spec.stress?.kind ?? 'history']++;
+      return n;
+    };
+    checkPlanSize(counts(plan.runs), pathEvents, outDir, configName, opts.shard && opts.shard.count > 1 ? { runs: counts(shardRuns), shard: opts.shard } : undefined);
+  }
   const shardIds = new Set(shardRuns.map((r) => r.runId));
   const outCtx = (path: string, action: string) => ({ path, action, role: 'output' as const, source: opts.outSource ?? ('flag' as const) });
 

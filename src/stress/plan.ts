@@ -230,29 +230,40 @@ export const RESULT_BYTES = { history: 170_000, scenario: 85_000, path: 11_000 }
 /** Runs above which a plan is refused whatever the machine. */
 export const MAX_RUNS = 2_000_000;
 
+/** Runs of a plan (or of one shard of it) by kind. */
+export interface RunCounts {
+  history: number;
+  scenario: number;
+  path: number;
+}
+
 /**
- * Refuse (exit 78) a plan the machine cannot hold: result files larger than the free disk space
- * of the output folder, or more than the memory the report step needs to read them back
- * (≈ 4 × their size must stay under half the machine's memory), or more than MAX_RUNS runs.
+ * Refuse (exit 78) a plan the machine cannot hold: more than MAX_RUNS runs in the plan (every
+ * shard plans them all), or result files of the runs this machine writes (`here`: the shard's,
+ * else the whole plan's) larger than the free disk space of the output folder, or more than the
+ * memory the report step needs to read them back (≈ 4 × their size must stay under half the
+ * machine's memory).
  */
-export function checkPlanSize(runs: { history: number; scenario: number; path: number }, pathEvents: boolean, outDir: string, source: string): void {
+export function checkPlanSize(runs: RunCounts, pathEvents: boolean, outDir: string, source: string, here?: { runs: RunCounts; shard: { index: number; count: number } }): void {
   const stress = runs.scenario + runs.path;
   const total = runs.history + stress;
-  const bytes = runs.history * RESULT_BYTES.history + runs.scenario * RESULT_BYTES.scenario + runs.path * (pathEvents ? RESULT_BYTES.scenario : RESULT_BYTES.path);
+  const mine = here?.runs ?? runs;
+  const bytes = mine.history * RESULT_BYTES.history + mine.scenario * RESULT_BYTES.scenario + mine.path * (pathEvents ? RESULT_BYTES.scenario : RESULT_BYTES.path);
   const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
   const lines: string[] = [];
   if (total > MAX_RUNS) lines.push(`${total.toLocaleString('en-US')} runs is above the limit of ${MAX_RUNS.toLocaleString('en-US')}`);
+  const whose = here ? `shard ${here.shard.index}/${here.shard.count}'s results (${(mine.history + mine.scenario + mine.path).toLocaleString('en-US')} runs)` : 'its results';
   let dir = outDir;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   try {
     const st = statfsSync(dir);
     const free = Number(st.bavail) * Number(st.bsize);
-    if (bytes > free) lines.push(`its results need about ${mb(bytes)} on disk; ${dir} has ${mb(free)} free`);
+    if (bytes > free) lines.push(`${whose} need about ${mb(bytes)} on disk; ${dir} has ${mb(free)} free`);
   } catch {
     // no statfs (unusual file system): the disk check is skipped
   }
   const mem = totalmem();
-  if (bytes * 4 > mem / 2) lines.push(`reading its results back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
+  if (bytes * 4 > mem / 2) lines.push(`reading ${whose} back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
   if (lines.length > 0) {
     throw configError(
       `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,

@@ -13,7 +13,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
 import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
-import { compileShock, factorAt, keyMatches, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { checkPlanSize, injectionTimes, injectionWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
@@ -107,6 +107,30 @@ describe('scenario splice', () => {
     expect(scenarioMovesNone(doge, ['BTCUSDT', 'DOGEUSDT'])).toBe(false);
     const market = scenarioSchema.parse({ id: 'm', market: { depth: -0.1, duration: '1h' } } as ScenarioInput);
     expect(scenarioMovesNone(market, ['BTCUSDT'])).toBe(false);
+  });
+
+  it('marketFallbackWarning: a market shock whose market is none of the dataset\'s symbols says the betas fall back to the mean of all', () => {
+    const ds = (...symbols: string[]) => ({ name: 'd', symbols });
+    const pack = CRASH_PACK.find((s) => s.id === 'crash-2025-10-10')!;
+    // the pack's market is BTC: present (exactly or as a base asset), or every symbol named by the scenario itself
+    expect(marketFallbackWarning(pack, ds('BTCUSDT', 'LINKUSDT'))).toBeNull();
+    expect(marketFallbackWarning(pack, ds('ETHUSDT', 'SOLUSDT'))).toBeNull();
+    expect(marketFallbackWarning(pack, ds('ETHUSDT', 'LINKUSDT', 'DOTUSDT'))).toBe(
+      "stress scenario 'crash-2025-10-10': its marketSymbol 'BTC' is none of the symbols of dataset d (ETHUSDT, LINKUSDT, DOTUSDT), so the market shock it gives LINKUSDT, DOTUSDT is scaled by their betas to the equal-weighted mean of all 3 symbols; set marketSymbol to one of them to choose the market",
+    );
+    const mine = scenarioSchema.parse({ id: 'mine', market: { depth: -0.2, duration: '1h' }, marketSymbol: 'SOL' } as ScenarioInput);
+    expect(marketFallbackWarning(mine, ds('SOLUSDT', 'LINKUSDT'))).toBeNull();
+    expect(marketFallbackWarning(mine, ds('BTCUSDT', 'LINKUSDT'))).toMatch(/^stress scenario 'mine': its marketSymbol 'SOL' is none of the symbols of dataset d \(BTCUSDT, LINKUSDT\)/);
+    const noKey = scenarioSchema.parse({ id: 'nokey', market: { depth: -0.2, duration: '1h' } } as ScenarioInput);
+    expect(marketFallbackWarning(noKey, ds('ETHUSDT'))).toMatch(/^stress scenario 'nokey': its default market BTC \(no marketSymbol\) is none/);
+    expect(marketFallbackWarning(noKey, ds('BTCUSDT'))).toBeNull();
+    // no market shock: nothing is scaled by a beta
+    const doge = scenarioSchema.parse({ id: 'doge', symbols: { DOGE: { depth: -0.3, duration: '1h' } } } as ScenarioInput);
+    expect(marketFallbackWarning(doge, ds('ETHUSDT'))).toBeNull();
+    // the market the betas use is the one the warning checks
+    expect(marketIndex('BTC', ['ETHUSDT', 'BTCUSDT'])).toBe(1);
+    expect(marketIndex('BTCUSDT', ['BTCUSDT_PERP', 'BTCUSDT'])).toBe(1);
+    expect(marketIndex('SOL', ['ETHUSDT'])).toBe(-1);
   });
 
   it('legs given out of time order are the same shock (same keypoints, same scenario hash)', () => {

@@ -17,7 +17,7 @@
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
 import { fundingSettleTime } from '../feed/load.js';
-import { compileShock, factorAt, factorBefore, factorRange, keyMatches, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
+import { compileShock, factorAt, factorBefore, factorRange, marketIndex, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
 
 /** Betas of each symbol of `data` to the market (see marketReturns), log close-to-close returns. */
 export function computeBetas(data: MarketData, marketKey: string | undefined): Float64Array {
@@ -51,9 +51,7 @@ export function computeBetas(data: MarketData, marketKey: string | undefined): F
 export function marketReturns(data: MarketData, marketKey: string | undefined): Float64Array {
   const n = data.time.length;
   const r = new Float64Array(n).fill(Number.NaN);
-  const key = marketKey ?? 'BTC';
-  const exact = data.symbols.indexOf(key);
-  const idx = exact >= 0 ? exact : data.symbols.findIndex((s) => keyMatches(key, s));
+  const idx = marketIndex(marketKey ?? 'BTC', data.symbols);
   const cols = idx >= 0 ? [data.columns[idx]!] : data.columns;
   for (let i = 1; i < n; i++) {
     let sum = 0;

@@ -244,6 +244,27 @@ export function scenarioMovesNone(scenario: Pick<Scenario, 'symbols' | 'market'>
   return !scenario.market && symbols.every((s) => shockKeyFor(scenario, s) === null);
 }
 
+/** The index of the symbol of `symbols` that market key `key` names (exact match first), or −1. */
+export function marketIndex(key: string, symbols: readonly string[]): number {
+  const exact = symbols.indexOf(key);
+  return exact >= 0 ? exact : symbols.findIndex((s) => keyMatches(key, s));
+}
+
+/**
+ * A warning when `scenario`'s market shock reaches symbols of a dataset (those its `symbols` map
+ * does not name) but its market (`marketSymbol`, default BTC) is none of the dataset's symbols:
+ * their betas are then measured against the equal-weighted mean of every symbol, silently. null otherwise.
+ */
+export function marketFallbackWarning(scenario: Pick<Scenario, 'id' | 'symbols' | 'market' | 'marketSymbol'>, dataset: { name: string; symbols: readonly string[] }): string | null {
+  if (!scenario.market) return null;
+  const shocked = dataset.symbols.filter((s) => shockKeyFor(scenario, s) === null);
+  if (shocked.length === 0) return null;
+  const key = scenario.marketSymbol ?? 'BTC';
+  if (marketIndex(key, dataset.symbols) >= 0) return null;
+  const named = scenario.marketSymbol !== undefined ? `its marketSymbol '${key}'` : `its default market BTC (no marketSymbol)`;
+  return `stress scenario '${scenario.id}': ${named} is none of the symbols of dataset ${dataset.name} (${dataset.symbols.join(', ')}), so the market shock it gives ${shocked.join(', ')} is scaled by their betas to the equal-weighted mean of all ${dataset.symbols.length} symbols; set marketSymbol to one of them to choose the market`;
+}
+
 /** The scenario key naming `symbol` (exact match first), or null. */
 export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string): string | null {
   const keys = Object.keys(scenario.symbols);

@@ -249,6 +249,33 @@ describe('verdicts', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 7, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 9, maxDrawdown: 10 }) })!;
     expect(v.winner).toBe('cross');
   });
+  it('three modes: the winner beats both others; when the 1 pp rules go round in a circle it is a tie that says so', () => {
+    const run3 = (setup: 'isolated' | 'cross' | 'mixed', m: Record<string, number>): RunResult =>
+      ({ status: 'ok', runId: setup, spec: { setup }, metrics: { liquidations: 0, liquidationLoss: 0, marginRatioMax: 50, maxDrawdown: 10, ...m } }) as unknown as RunResult;
+    // isolated beats cross (returns within 1 pp, fewer liquidations), cross beats mixed the same way,
+    // and mixed beats isolated (return 1.8 pp higher): no mode served it better than both others
+    const circle = verdictFor({
+      isolated: run3('isolated', { totalReturn: 0 }),
+      cross: run3('cross', { totalReturn: 0.9, liquidations: 1, liquidationLoss: 10 }),
+      mixed: run3('mixed', { totalReturn: 1.8, liquidations: 2, liquidationLoss: 20 }),
+    })!;
+    expect(circle.winner).toBeNull();
+    expect(circle.line).toBe(
+      'tie: no mode served it better than every other, the rules go round in a circle (isolated over cross with fewer liquidations, mixed over isolated with a higher return (+1.8% vs 0.0%), cross over mixed with fewer liquidations): return isolated 0.0%, cross +0.9%, mixed +1.8%; max drawdown isolated 10.0%, cross 10.0%, mixed 10.0%; liquidations isolated 0, cross 1× (10.00 lost), mixed 2× (20.00 lost); max margin ratio isolated 50.0%, cross 50.0%, mixed 50.0%.',
+    );
+    // mixed beats isolated by 1.8 pp and ties cross (0.9 pp): a tie of mixed and cross, isolated last
+    const tie = verdictFor({ isolated: run3('isolated', { totalReturn: 0 }), cross: run3('cross', { totalReturn: 0.9 }), mixed: run3('mixed', { totalReturn: 1.8 }) })!;
+    expect(tie.winner).toBeNull();
+    expect(tie.line).toMatch(/^tie: mixed and cross \(then isolated 0\.0%\) ended within 1 pp of each other: return \+1\.8% vs \+0\.9%/);
+    // isolated beats cross by return but ties mixed: the tie names isolated and mixed, not isolated and cross
+    const tie2 = verdictFor({ isolated: run3('isolated', { totalReturn: 2 }), cross: run3('cross', { totalReturn: 0.5, liquidations: 1, liquidationLoss: 5 }), mixed: run3('mixed', { totalReturn: 1.2 }) })!;
+    expect(tie2.winner).toBeNull();
+    expect(tie2.line).toMatch(/^tie: isolated and mixed \(then cross \+0\.5%\) ended within 1 pp of each other: return \+2\.0% vs \+1\.2%/);
+    // a mode that beats both others still wins, against the better of the two
+    const win = verdictFor({ isolated: run3('isolated', { totalReturn: 5 }), cross: run3('cross', { totalReturn: 1 }), mixed: run3('mixed', { totalReturn: 3 }) })!;
+    expect(win.winner).toBe('isolated');
+    expect(win.line).toMatch(/^isolated served it better than mixed \(then cross \+1\.0%\): return \+5\.0% vs \+3\.0%/);
+  });
   it('one mode alone gives no verdict', () => {
     expect(verdictFor({ cross: run('cross', { totalReturn: 5 }) })).toBeNull();
   });

@@ -45,6 +45,22 @@ describe('stress population verdict', () => {
   });
 });
 
+describe('stress population verdict of three setups', () => {
+  it('names no winner unless one setup beats both others (the 1 pp rule need not be transitive)', () => {
+    // every run wiped out and liquidated: only the return can decide. isolated −100, cross −99.2, mixed −98.4:
+    // mixed beats isolated by 1.6 pp, each neighbour pair is within 1 pp: a tie of mixed and cross
+    const base = withReturns(-100, -99.2);
+    const mixed = base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `m${r.runId.slice(1)}`, spec: { ...r.spec, setup: 'mixed' }, metrics: { ...r.metrics, totalReturn: -98.4 } }));
+    const results = [...base, ...mixed];
+    const model = buildModel(results, makeManifest(results));
+    for (const p of ['crash', 'paths'] as const) {
+      const pop = model.configs[0]!.stress!.populations[p]!;
+      expect(pop.winner).toBeNull();
+      expect(pop.line).toMatch(/tie: no difference beyond noise \(return difference mixed − cross \+0\.8 pp \[.*\], within 1 pp\)\.$/);
+    }
+  });
+});
+
 describe('the mode-difference tables', () => {
   it('read a consistent difference within 1 pp as a tie, not as "mixed"', async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');

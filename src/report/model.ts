@@ -14,6 +14,7 @@ import { buildStressModel, stressVerdictLine, type StressConfig, type StressMode
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
+import { rankSetups } from './rank.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
 export function canonical(v: unknown): unknown {
@@ -204,7 +205,8 @@ function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: 
 export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict | null {
   const ok = SETUP_IDS.filter((s) => runs[s]?.status === 'ok').map((s) => ({ s, r: runs[s]! }));
   if (ok.length < 2) return null;
-  const ranked = [...ok].sort((x, y) => compareRuns(x.r, y.r) || setupRank(x.s) - setupRank(y.s));
+  // the winner beats every other mode (with three modes the rule's tolerances can go round in a circle: report/rank.ts)
+  const { ranked, winner, circular } = rankSetups(ok, (x) => x.s, (x, y) => compareRuns(x.r, y.r));
   const w = ranked[0]!;
   const l = ranked[1]!;
   const pair = (id: string) => `${f(id, num(w.r, id))} vs ${f(id, num(l.r, id))}`;
@@ -214,7 +216,14 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
   const mr = `max margin ratio ${pair('marginRatioMax')}`;
   const others = ranked.length > 2 ? ` (then ${ranked.slice(2).map((x) => `${x.s} ${f('totalReturn', num(x.r, 'totalReturn'))}`).join(', ')})` : '';
 
-  if (compareRuns(w.r, l.r) === 0) {
+  if (winner === null && circular) {
+    const each = (id: string) => ok.map((x) => `${x.s} ${f(id, num(x.r, id))}`).join(', ');
+    return {
+      winner: null,
+      line: `tie: no mode served it better than every other, the rules go round in a circle (${circlePhrase(ok)}): return ${each('totalReturn')}; max drawdown ${each('maxDrawdown')}; liquidations ${ok.map((x) => liqPhrase(x.s, x.r)).join(', ')}; max margin ratio ${each('marginRatioMax')}.`,
+    };
+  }
+  if (winner === null) {
     const nt = num(w.r, 'trades') ?? 0;
     const none = ok.every((x) => neverTraded(x.r));
     const trades = none
@@ -251,6 +260,20 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
     winner: w.s,
     line: `${w.s} served it better than ${l.s}${others}: ${why}; ${liq}; ${mr}${buts.length ? `; but ${buts.join(', and ')}` : ''}.`,
   };
+}
+
+/** `isolated over cross on liquidations, cross over mixed on liquidations, mixed over isolated on return`: each pair's better mode and why */
+function circlePhrase(ok: readonly { s: SetupId; r: RunResult }[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ok.length; i++) {
+    for (let j = i + 1; j < ok.length; j++) {
+      const { order, by } = decideRuns(ok[i]!.r, ok[j]!.r);
+      if (order === 0) continue;
+      const [a, b] = order < 0 ? [ok[i]!, ok[j]!] : [ok[j]!, ok[i]!];
+      parts.push(`${a.s} over ${b.s} with ${by === 'return' ? `a higher return (${f('totalReturn', num(a.r, 'totalReturn'))} vs ${f('totalReturn', num(b.r, 'totalReturn'))})` : by === 'liquidations' ? 'fewer liquidations' : 'a shallower drawdown'}`);
+    }
+  }
+  return parts.join(', ');
 }
 
 /** Lower median (the middle value, the lower of the two middles for an even count); null when empty. */

@@ -27,6 +27,7 @@ import {
   type SurvivalPoint,
 } from '../analysis/stress.js';
 import { heldPosition, dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+import { rankSetups } from './rank.js';
 
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
@@ -255,37 +256,33 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       });
     }
   }
-  // rank the setups pairwise (ties broken by setup order)
-  const ranked = [...setups].sort((x, y) => {
+  // rank the setups pairwise: the winner beats every other setup (with three the rule can go round in a circle: rank.ts)
+  const pairOrder = (x: SetupId, y: SetupId): number => {
     const f = diffOf(diffs, x, y);
-    return (f ? f.sign * stressOrder(f.d).order : 0) || setupRank(x) - setupRank(y);
-  });
+    return f ? f.sign * stressOrder(f.d).order : 0;
+  };
+  const ranking = rankSetups(setups, (x) => x, pairOrder);
+  const ranked = ranking.ranked;
   let winner: SetupId | null = null;
   let tail = '';
-  // x served better than y (their pair's order); the winner is the setup that served better than every other one
-  const served = (x: SetupId, y: SetupId): { yes: boolean; by: ReturnType<typeof stressOrder>['by'] } => {
-    const f = diffOf(diffs, x, y)!;
-    const o = stressOrder(f.d);
-    return { yes: f.sign * o.order < 0, by: o.by };
-  };
-  const whyOf = (by: ReturnType<typeof stressOrder>['by']): string => (by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations');
-  if (ranked.length >= 2) {
-    const best = ranked.find((x) => ranked.every((y) => y === x || served(x, y).yes));
-    const w = best ?? ranked[0]!;
-    const l = ranked.find((x) => x !== w)!;
+  if (ranking.circular) {
+    tail = `tie: no setup served it better than every other, the differences go round in a circle (${ranked
+      .flatMap((x, i) => ranked.slice(i + 1).map((y) => [x, y] as const))
+      .filter(([x, y]) => pairOrder(x, y) !== 0)
+      .map(([x, y]) => (pairOrder(x, y) < 0 ? `${x} over ${y}` : `${y} over ${x}`))
+      .join(', ')})`;
+  } else if (ranked.length >= 2) {
+    const w = ranked[0]!;
+    const l = ranked[1]!;
     const f = diffOf(diffs, w, l)!;
     const { by } = stressOrder(f.d);
     const r = f.d.totalReturn; // stored as b − a; turned into w − l
     const wl = f.sign === 1 ? { mean: r.mean === null ? null : -r.mean, lo: r.hi === null ? null : -r.hi, hi: r.lo === null ? null : -r.lo } : r;
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
-    if (best !== undefined) {
+    if (ranking.winner === w) {
       winner = w;
-      tail = `${w} served it (${whyOf(by)}; ${retDiff})`;
-    } else if (served(w, l).yes) {
-      // the pairs disagree (w served better than l, but not better than every setup): no single setup served it
-      const o = ranked.find((x) => x !== w && !served(w, x).yes)!;
-      const back = served(o, w);
-      tail = `no single setup served it: ${w} served better than ${l} (${whyOf(by)}; ${retDiff}), but ${back.yes ? `${o} served better than ${w} (${whyOf(back.by)})` : `not better than ${o} (no difference beyond noise)`}`;
+      const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
+      tail = `${w} served it (${why}; ${retDiff})`;
     } else {
       tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }

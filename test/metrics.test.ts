@@ -92,6 +92,20 @@ const handCase = output({
   rejections: { insufficientMargin: 2, modeLocked: 1 },
 });
 
+describe('money metrics are exact sums converted to a number once', () => {
+  it('funding net is the exact difference (16.97208183 received − 32.42687825 paid = −15.45479642, not −15.454796420000001)', () => {
+    const ev: AccountEvent[] = [
+      fill(0, 1, 100, '0', '0', 1),
+      { type: 'funding', time: T0 + 0.5 * DAY, symbol: 0, received: '16.97208183', rate: -0.001, price: 100 },
+      { type: 'funding', time: T0 + 1.5 * DAY, symbol: 0, received: '-32.42687825', rate: 0.001, price: 100 },
+    ];
+    const m = computeMetrics({ output: output({ equity: [100, 100, 100], events: ev }), initialCapital: 100, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+    expect(m.fundingReceived).toBe(16.97208183);
+    expect(m.fundingPaid).toBe(32.42687825);
+    expect(m.fundingNet).toBe(-15.45479642);
+  });
+});
+
 describe('computeMetrics on a hand-worked series', () => {
   const m = computeMetrics({ output: handCase, initialCapital: 100, timeframeMs: DAY, symbols: ['BTCUSDT'] });
   // bar returns, written out by hand

@@ -88,6 +88,7 @@ export interface MetricContext {
     fees: number;
     fundingPaid: number;
     fundingReceived: number;
+    fundingNet: number;
     liquidations: number;
     liquidationLoss: number;
     liquidationPenalty: number;
@@ -264,6 +265,8 @@ export function buildContext(input: MetricsInput): MetricContext {
       fees: uToNumber(fees),
       fundingPaid: uToNumber(fundingPaid),
       fundingReceived: uToNumber(fundingReceived),
+      // the exact difference, converted once (the difference of the two numbers can be off in the last digit)
+      fundingNet: uToNumber(fundingReceived - fundingPaid),
       liquidations,
       liquidationLoss: uToNumber(liqLoss),
       liquidationPenalty: uToNumber(liqPenalty),
@@ -402,7 +405,7 @@ export const METRICS: readonly MetricDef[] = deepFreeze<MetricDef[]>([
   {
     id: 'fundingNet', title: 'Funding net (quote)', short: 'Funding', unit: 'quote', tags: ['perp'], higherIsBetter: true, format: 'money',
     description: 'funding received − funding paid',
-    compute: (c) => c.ledger.fundingReceived - c.ledger.fundingPaid,
+    compute: (c) => c.ledger.fundingNet,
   },
   {
     id: 'fees', title: 'Fees (quote)', short: 'Fees', unit: 'quote', tags: ['perp'], higherIsBetter: false, format: 'money',

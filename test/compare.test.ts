@@ -255,6 +255,11 @@ describe('compare', () => {
     expect(p.metrics.liquidations!.current).toBeNull();
     const setup = r.setups.find((x) => x.setup === p.setup)!;
     expect(setup.liquidations.current).toBe(r.pairs.filter((x) => x.setup === p.setup && x.status.current === 'ok').reduce((a, x) => a + (x.metrics.liquidations!.current ?? 0), 0));
+    // the per-setup sums cover the same runs on both sides: the errored run's baseline figures are left out too
+    // (its baseline fees in the baseline sum only read as fees that fell)
+    const okBoth = r.pairs.filter((x) => x.setup === p.setup && x.status.baseline === 'ok' && x.status.current === 'ok');
+    expect(setup.fees).toEqual({ baseline: okBoth.reduce((a, x) => a + x.metrics.fees!.baseline!, 0), current: okBoth.reduce((a, x) => a + x.metrics.fees!.current!, 0) });
+    expect(setup.liquidations.baseline).toBe(okBoth.reduce((a, x) => a + x.metrics.liquidations!.baseline!, 0));
     const row = renderMarkdown(r).split('\n').find((l) => l.includes('| ok → errored |'))!;
     expect(row).toContain(' → — (—)');
     expect(row).not.toContain('−60.0%');

@@ -336,10 +336,15 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       const ds = ps.map((p) => p.metrics[id]!.delta).filter((d): d is number => d !== null);
       return ds.length ? ds.reduce((s, d) => s + d, 0) / ds.length : null;
     };
-    const sum = (id: string) => ({
-      baseline: ps.reduce((s, p) => s + (p.metrics[id]!.baseline ?? 0), 0),
-      current: ps.reduce((s, p) => s + (p.metrics[id]!.current ?? 0), 0),
-    });
+    // both sides summed over the same runs: the pairs with figures on both sides (as the mean changes), so a run
+    // that errored on one side (no figures) does not leave its other side's fees or liquidations in one sum only
+    const sum = (id: string) => {
+      const both = ps.filter((p) => p.metrics[id]!.baseline !== null && p.metrics[id]!.current !== null);
+      return {
+        baseline: both.reduce((s, p) => s + p.metrics[id]!.baseline!, 0),
+        current: both.reduce((s, p) => s + p.metrics[id]!.current!, 0),
+      };
+    };
     setups.push({
       setup,
       matched: ps.length,

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
-import { leverageSweep, modeTotals } from '../src/report/aggregate.js';
+import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
@@ -43,6 +43,9 @@ describe('writeReport', () => {
     expect(s.metrics.map((m) => m.id)).toEqual(METRICS.map((m) => m.id));
     const errored = s.runs.find((r) => r.status === 'errored')!;
     expect(errored.error).toMatch(/strategy threw/);
+    // an errored run has no figures in any format (its stored metrics cover only the bars before it stopped)
+    expect(results.find((r) => r.status === 'errored')!.metrics.totalReturn).toEqual(expect.any(Number));
+    expect(Object.values(errored.metrics).every((v) => v === null)).toBe(true);
     // no wall-clock fields
     const text = readFileSync(join(dir, 'summary.json'), 'utf8');
     expect(text).not.toMatch(/createdAt|wallClock|workers/);
@@ -123,9 +126,13 @@ describe('writeReport', () => {
     for (const row of rows) {
       const r = byId.get(row.runId!)!;
       expect(row.mode).toBe(r.spec.setup);
-      const v = r.metrics.totalReturn;
+      const v = r.status === 'ok' ? r.metrics.totalReturn : null;
       expect(row.totalReturn).toBe(v === null || v === undefined ? '' : String(v));
+      // an errored run: no figures (empty cells), as report.md/html show it; loadResults' rows NaN
+      if (r.status !== 'ok') for (const m of METRICS) expect(row[m.id]).toBe('');
     }
+    const erroredRow = runRows(results).find((x) => x.status === 'errored')!;
+    expect(METRICS.every((m) => Number.isNaN(erroredRow[m.id]))).toBe(true);
     expect(rows.some((r) => r.strategy === XSS_NAME)).toBe(true);
     // written line by line: the same text as renderCsv, CRLF after every line
     const text = readFileSync(join(dir, 'runs.csv'), 'utf8');

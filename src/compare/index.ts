@@ -11,7 +11,7 @@
 import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder, type RunFolder } from '../report/load.js';
-import { paramsLabel } from '../report/format.js';
+import { paramsLabel, shownMetrics } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr } from '../report/model.js';
@@ -196,8 +196,7 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
  * stopped, and the report shows it without figures too), so no value rule fires on it and its
  * cells read —; `status!=ok` is the rule that catches it.
  */
-const NO_FIGURES: Record<string, number | null> = {};
-const figures = (r: RunResult): { status: RunResult['status']; metrics: Record<string, number | null> } => ({ status: r.status, metrics: r.status === 'ok' ? r.metrics : NO_FIGURES });
+const figures = (r: RunResult): { status: RunResult['status']; metrics: Readonly<Record<string, number | null>> } => ({ status: r.status, metrics: shownMetrics(r) });
 
 const diff = (b: number | null | undefined, c: number | null | undefined): MetricDiff => {
   const bb = num(b);

@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr, sweepKey, type SweepRow } from './model.js';
-import { dataLabeller, heldPosition, paramsLabel } from './format.js';
+import { dataLabeller, heldPosition, paramsLabel, shownMetrics } from './format.js';
 import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
 type Danfo = typeof import('danfojs');
@@ -60,8 +60,9 @@ export function runRows(results: readonly RunResult[]): RunRow[] {
       symbols: r.spec.symbols.join(' '),
       bars: r.bars,
     };
+    const shown = shownMetrics(r);
     for (const m of METRICS) {
-      const v = r.metrics[m.id];
+      const v = shown[m.id];
       row[m.id] = typeof v === 'number' && Number.isFinite(v) ? v : NaN;
     }
     return row;

@@ -124,6 +124,18 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+const NO_FIGURES: Readonly<Record<string, number | null>> = Object.freeze({});
+
+/**
+ * The metrics every report shows for a run (summary.json, runs.csv, loadResults, report.md/html,
+ * compare): an errored run has none. Its stored metrics cover only the bars before it stopped (a
+ * strategy that threw) or are empty (a timeout, a dead worker), so a figure of it would read as the
+ * whole run's; the result file keeps what was stored.
+ */
+export function shownMetrics(r: RunResult): Readonly<Record<string, number | null>> {
+  return r.status === 'ok' ? r.metrics : NO_FIGURES;
+}
+
 /**
  * Whether a run ever held a position: time in the market or a liquidation. A run that did not says nothing about its leverage or mode
  * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival

@@ -12,6 +12,7 @@ import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
 import { POPULATIONS, type StressModel } from './stress.js';
 import type { ModeTotals } from './aggregate.js';
+import { shownMetrics } from './format.js';
 
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
 export const SUMMARY_SCHEMA_VERSION = 2 as const;
@@ -203,12 +204,13 @@ export type Summary = z.infer<typeof SummarySchema>;
 
 function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
   const metrics: Record<string, number | null> = {};
+  const shown = shownMetrics(r);
   for (const m of METRICS) {
-    const v = r.metrics[m.id];
+    const v = shown[m.id];
     metrics[m.id] = typeof v === 'number' && Number.isFinite(v) ? v : null;
   }
   // metrics the registry does not know (newer writer) are kept, after the registry's
-  for (const k of Object.keys(r.metrics).sort()) if (!(k in metrics)) metrics[k] = r.metrics[k] ?? null;
+  for (const k of Object.keys(shown).sort()) if (!(k in metrics)) metrics[k] = shown[k] ?? null;
   return {
     runId: r.runId,
     status: r.status,

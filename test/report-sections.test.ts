@@ -113,7 +113,7 @@ describe('report.md sections after the comparison', () => {
     }
   });
 
-  it('perp costs: one row per ok run, rejections by reason (escaped) or 0', () => {
+  it('perp costs: one row per ok run, the rejected count, rejections by reason (escaped) or —', () => {
     const rs = results.map(clone);
     const target = rs.find((r) => r.status === 'ok' && r.spec.strategy === 'breakout-swing' && r.spec.setup === 'cross')!;
     target.rejections = { 'x|y': 1, insufficientMargin: 4 };
@@ -121,8 +121,8 @@ describe('report.md sections after the comparison', () => {
     const section = md.slice(md.indexOf('## Perp costs and rejections'), md.indexOf('## Failures'));
     const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Strategy') && !l.startsWith('| :'));
     expect(rows).toHaveLength(rs.filter((r) => r.status === 'ok').length);
-    expect(rows.filter((l) => l.endsWith(' | 0 |'))).toHaveLength(rows.length - 1);
-    expect(section).toMatch(/\| breakout-swing \| fast=6, slow=100 \| 5× \| cross \|( [^|]+ \|){6} insufficientMargin 4, x\\\|y 1 \|/);
+    expect(rows.filter((l) => l.endsWith(' | — |'))).toHaveLength(rows.length - 1);
+    expect(section).toMatch(/\| breakout-swing \| fast=6, slow=100 \| 5× \| cross \|( [^|]+ \|){7} insufficientMargin 4, x\\\|y 1 \|/);
     expect(html).toContain('>insufficientMargin 4, x|y 1</td>');
   });
 });
@@ -283,5 +283,29 @@ describe('a shard folder', () => {
     expect(html).toContain('<p class="note">This folder is shard 2 of 4: it holds that shard');
     const whole = buildModel(results, makeManifest(results));
     expect(renderMarkdown(whole, sweep, modes)).not.toContain('This folder is shard');
+  });
+});
+
+describe('report.md and report.html label their tables alike', () => {
+  it('the perp-costs and per-mode totals tables have the same title and headers in both (the mode totals count completed runs)', () => {
+    const rs = makeResults();
+    const model = buildModel(rs, makeManifest(rs));
+    const md = renderMarkdown(model, leverageSweep(rs), modeTotals(rs));
+    const html = renderHtml(model, leverageSweep(rs), modeTotals(rs));
+    const mdHeader = (after: string) => {
+      const lines = md.slice(md.indexOf(after)).split('\n');
+      return lines.find((l) => l.startsWith('| '))!.slice(2, -2).split(' | ');
+    };
+    const text = (s: string) => s.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').trim();
+    const htmlHeaders = [...html.matchAll(/<thead><tr>(.*?)<\/tr><\/thead>/g)].map((m) => [...m[1]!.matchAll(/<th[^>]*>(.*?)<\/th>/g)].map((t) => text(t[1]!)));
+    const costs = htmlHeaders.find((h) => h.includes('Fees') && h.includes('Liq penalty'))!;
+    expect(md).toContain('## Perp costs and rejections');
+    expect(html).toContain('<h2>Perp costs and rejections</h2>');
+    // the HTML names the venue in its header when there is one (no Venue column), as in its comparison table
+    expect(costs).toEqual(mdHeader('## Perp costs and rejections'));
+    expect(costs.slice(-3)).toEqual(['Near misses', 'Rejected orders', 'Rejections by reason']);
+    const modes = htmlHeaders.find((h) => h[0] === 'Mode' && h.includes('Runs liquidated'))!;
+    expect(modes).toEqual(mdHeader('## Totals by mode'));
+    expect(modes[1]).toBe('Completed runs');
   });
 });

@@ -12,7 +12,7 @@ import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, rejectionsLabel } from './format.js';
-import { COMPARISON_HEADERS, COMPARISON_METRICS, comparisonRows, configLabel } from './markdown.js';
+import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
@@ -180,15 +180,15 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   }));
 
   // ------------------------------------------------------------- costs table
-  const costIds = ['fundingPaid', 'fundingReceived', 'fees', 'liquidationPenalty', 'insuranceShortfall', 'nearMisses', 'rejectedOrders'] as const;
+  const costIds = COST_METRICS;
   const costHead = [
     { label: 'Strategy', num: false },
     ...paramsHead,
     ...dataHead,
     { label: 'Lev', num: true },
     { label: 'Mode', num: false },
-    ...costIds.map((id) => ({ label: METRIC_BY_ID.get(id)!.short, num: true, title: METRIC_BY_ID.get(id)!.title })),
-    { label: 'Rejections by reason', num: false },
+    ...costIds.map((id) => ({ label: COST_HEADERS[id], num: true, title: METRIC_BY_ID.get(id)!.title })),
+    { label: REJECTIONS_HEADER, num: false },
   ];
   const costRows = rows
     .filter((x) => x.run.status === 'ok')
@@ -259,7 +259,7 @@ ${cfgVerdicts}
     .join('\n');
 
   const modeTable = modes.length
-    ? `<table class="plain"><thead><tr><th>Mode</th><th class="num">Runs</th><th class="num">Liquidations</th><th class="num">Runs liquidated</th><th class="num">Near misses</th></tr></thead><tbody>${modes
+    ? `<table class="plain"><thead><tr>${MODE_TOTAL_HEADERS.map((h, i) => `<th${i ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${modes
         .map(
           (x) =>
             `<tr><td>${modeChip(x.mode)}</td><td class="num">${x.runs}</td><td class="num ${x.liquidations ? 'bad' : 'muted'}">${x.liquidations}</td><td class="num">${x.runsLiquidated}</td><td class="num">${x.nearMisses}</td></tr>`,
@@ -313,7 +313,7 @@ ${modeTable}
 </section>
 ${renderStressHtml(model.stress, { sortableTable, modeChip })}
 ${sections}
-<section id="costs"><h2>Perp costs and rejected orders</h2>
+<section id="costs"><h2>${esc(COSTS_TITLE)}</h2>
 ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class="muted">No completed runs.</p>'}
 </section>
 <section id="failures"><h2>Failures</h2>${failures}</section>

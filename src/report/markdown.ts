@@ -22,6 +22,22 @@ export const COMPARISON_METRICS = [
   'sharpe',
 ] as const;
 
+/** Columns of the perp-costs table (metric ids) and their headers, shared with the HTML report; a last column lists the rejections by reason. */
+export const COST_METRICS = ['fundingPaid', 'fundingReceived', 'fees', 'liquidationPenalty', 'insuranceShortfall', 'nearMisses', 'rejectedOrders'] as const;
+export const COST_HEADERS: Record<(typeof COST_METRICS)[number], string> = {
+  fundingPaid: 'Funding paid',
+  fundingReceived: 'Funding received',
+  fees: 'Fees',
+  liquidationPenalty: 'Liq penalty',
+  insuranceShortfall: 'Insurance shortfall',
+  nearMisses: 'Near misses',
+  rejectedOrders: 'Rejected orders',
+};
+export const REJECTIONS_HEADER = 'Rejections by reason';
+export const COSTS_TITLE = 'Perp costs and rejections';
+/** Headers of the per-mode totals table (completed runs only: an errored run's counts cover part of it), shared with the HTML report. */
+export const MODE_TOTAL_HEADERS = ['Mode', 'Completed runs', 'Liquidations', 'Runs liquidated', 'Near misses (MR ≥ 90%)'] as const;
+
 export const COMPARISON_HEADERS: Record<(typeof COMPARISON_METRICS)[number], string> = {
   totalReturn: 'Return',
   maxDrawdown: 'Max DD',
@@ -117,7 +133,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
     L.push('## Totals by mode', '');
     L.push(
       table(
-        ['Mode', 'Runs', 'Liquidations', 'Runs liquidated', 'Near misses (MR ≥ 90%)'],
+        [...MODE_TOTAL_HEADERS],
         ['l', 'r', 'r', 'r', 'r'],
         modes.map((x) => [x.mode, String(x.runs), String(x.liquidations), String(x.runsLiquidated), String(x.nearMisses)]),
       ),
@@ -128,7 +144,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   const stress = renderStressMarkdown(model.stress);
   if (stress) L.push(stress);
 
-  L.push('## Perp costs and rejections', '');
+  L.push(`## ${COSTS_TITLE}`, '');
   const costRows = comparisonRows(model)
     .filter((x) => x.run.status === 'ok')
     .map(({ config: c, setup, run }) => [
@@ -137,19 +153,14 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       ...(showData ? [escapeMd(c.dataLabel)] : []),
       lev(c.leverage),
       setup,
-      fmtMetric('fundingPaid', run.metrics.fundingPaid),
-      fmtMetric('fundingReceived', run.metrics.fundingReceived),
-      fmtMetric('fees', run.metrics.fees),
-      fmtMetric('liquidationPenalty', run.metrics.liquidationPenalty),
-      fmtMetric('insuranceShortfall', run.metrics.insuranceShortfall),
-      fmtMetric('nearMisses', run.metrics.nearMisses),
-      escapeMd(rejectionsLabel(run.rejections)) || '0',
+      ...COST_METRICS.map((id) => fmtMetric(id, run.metrics[id])),
+      escapeMd(rejectionsLabel(run.rejections)) || '—',
     ]);
   L.push(
     costRows.length
       ? table(
-          ['Strategy', ...(showParams ? ['Params'] : []), ...(showData ? ['Data'] : []), 'Lev', 'Mode', 'Funding paid', 'Funding received', 'Fees', 'Liq penalty', 'Insurance shortfall', 'Near misses', 'Rejected orders'],
-          ['l', ...(showParams ? ['l' as const] : []), ...(showData ? ['l' as const] : []), 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+          ['Strategy', ...(showParams ? ['Params'] : []), ...(showData ? ['Data'] : []), 'Lev', 'Mode', ...COST_METRICS.map((id) => COST_HEADERS[id]), REJECTIONS_HEADER],
+          ['l', ...(showParams ? ['l' as const] : []), ...(showData ? ['l' as const] : []), 'r', 'l', ...COST_METRICS.map(() => 'r' as const), 'l'],
           costRows,
         )
       : 'No completed runs.',

@@ -232,6 +232,16 @@ describe('report.html in headless Chromium', () => {
     expect(rows).toBe(results.length);
   });
 
+  it('the drawdown chart, drawn below 0, reads as the tables give it: 6.8% below the peak, never −6.8%', async () => {
+    const r = await page.evaluate<{ tip: string; axis: string; min: number }>(`(() => {
+      const o = echarts.getInstanceByDom(document.querySelector('.chart[data-kind="drawdown"]')).getOption();
+      return { tip: o.tooltip[0].valueFormatter(-6.79), axis: o.yAxis[0].axisLabel.formatter(-20), min: Math.min(...o.series.flatMap((x) => x.data.map((d) => d[1]))) };
+    })()`);
+    expect(r.min).toBeLessThan(0); // the curve is drawn under water
+    expect(r.tip).toBe('6.79%');
+    expect(r.axis).toBe('20%');
+  });
+
   it('sorts a table by clicking a header, both directions', async () => {
     const header = page.locator('#comparison-table thead th', { hasText: /^Return$/ });
     const values = async () =>

@@ -492,6 +492,9 @@ const CLIENT_JS = String.raw`
     } else if (kind === 'drawdown') {
       o = baseOption('%', '%');
       o.yAxis.scale = false; o.yAxis.max = 0;
+      // drawn below 0, read as the tables give it: the % below the running peak (a drawdown of 6.8%, never −6.8%)
+      o.tooltip.valueFormatter = function (v) { return v === null || v === undefined ? '—' : nf.format(Math.abs(v)) + '%'; };
+      o.yAxis.axisLabel.formatter = function (v) { return nf.format(Math.abs(v)) + '%'; };
       cfg.runs.forEach(function (r) { o.series.push(lineSeries(r, 'dd')); });
     } else if (kind === 'margin') {
       o = baseOption('%', '%');

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resultProblems } from '../src/shard/result-schema.js';
+import { METRICS } from '../src/analysis/index.js';
 import { erroredResult } from '../src/shard/worker.js';
 import { sweepExitCode } from '../src/cli/commands/run.js';
 import { ENGINE_VERSION } from '../src/engine/index.js';
@@ -22,9 +23,21 @@ describe('RunResult: a union on status', () => {
     expect(resultProblems({ ...errored, error: undefined })[0]).toMatch(/^error: /);
     expect(resultProblems({ ...errored, error: '' })[0]).toMatch(/^error: /);
     const { error: _e, ...base } = errored;
-    expect(resultProblems({ ...base, status: 'ok' })).toEqual([]);
+    const allMetrics = Object.fromEntries(METRICS.map((m) => [m.id, null]));
+    expect(resultProblems({ ...base, status: 'ok', metrics: allMetrics })).toEqual([]);
     expect(resultProblems({ ...errored, status: 'ok' })[0]).toMatch(/^error: /);
     expect(resultProblems({ ...errored, status: 'done' })[0]).toMatch(/^status: /);
+  });
+  it('an ok result stores every metric of the registry (null when undefined): a missing one is named, not read as null', () => {
+    const { error: _e, ...base } = erroredResult('r4', spec, 'x');
+    const metrics: Record<string, number | null> = Object.fromEntries(METRICS.map((m) => [m.id, 1]));
+    expect(resultProblems({ ...base, status: 'ok', metrics })).toEqual([]);
+    const { totalReturn: _t, ...without } = metrics;
+    expect(resultProblems({ ...base, status: 'ok', metrics: without })).toEqual(['metrics.totalReturn: missing (an ok result stores every metric, null when undefined; run it again)']);
+    // an errored result keeps what was stored (its metrics are not shown)
+    expect(resultProblems({ ...base, status: 'errored', error: 'x', metrics: {} })).toEqual([]);
+    // a metric this version does not know (a newer writer) is kept
+    expect(resultProblems({ ...base, status: 'ok', metrics: { ...metrics, later: 2 } })).toEqual([]);
   });
   it('an internal engine failure is marked internal: true (only on errored results)', () => {
     const internal = erroredResult('r2', spec, 'internal engine error: x', true);

@@ -13,6 +13,7 @@ import { poolSize, UNITS_PER_WORKER } from '../src/shard/run.js';
 import { TASK_OVERHEAD_UNITS } from '../src/shard/execute.js';
 import type { AccountEvent } from '../src/account/types.js';
 import type { RunManifest, RunResult, RunSpec } from '../src/shard/types.js';
+import { METRICS } from '../src/analysis/index.js';
 
 const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   strategy: 's', params: { a: 1 }, venue: 'binance-usdm', setup: 'isolated', leverage: 3, dataset: 'd', timeframe: '1h',
@@ -149,7 +150,7 @@ describe('merge', () => {
     const id2 = runIdOf(s2);
     const failed = erroredResult(id2, s2, 'timeout');
     const { error: _unused, internal: _none, ...okBase } = erroredResult(id2, s2, 'x');
-    const ok2: RunResult = { ...okBase, status: 'ok' };
+    const ok2: RunResult = { ...okBase, status: 'ok', metrics: Object.fromEntries(METRICS.map((m) => [m.id, null])) };
     const a = folder(root, 'a', manifest(), [erroredResult(id1, s1, 'x'), failed]);
     const b = folder(root, 'b', manifest({ shard: { index: 2, count: 2 }, config: { name: 'n', leverage: [3], workers: 8, output: { dir: 'b' } } }), [ok2]);
     const out = await mergeRunFolders([a, b], join(root, 'm'));

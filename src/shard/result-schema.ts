@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
 import { issueMessage, valueAt } from '../util/issue-text.js';
 import { shownValue } from '../util/excerpt.js';
+import { METRICS } from '../analysis/index.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
 
@@ -185,7 +186,14 @@ export function resultProblems(v: unknown, max = 5): string[] {
     }
   }
   const r = RunResultSchema.safeParse(v, { reportInput: true });
-  if (r.success) return [];
+  if (r.success) {
+    // an ok result stores every metric of the registry (null when undefined): a missing one (a hand-edited file)
+    // would read as null and decide verdicts ("return −1.6% vs —": the run without it loses)
+    if (r.data.status !== 'ok') return [];
+    return METRICS.filter((m) => !Object.hasOwn(r.data.metrics, m.id))
+      .slice(0, max)
+      .map((m) => `metrics.${m.id}: missing (an ok result stores every metric, null when undefined; run it again)`);
+  }
   return r.error.issues.slice(0, max).map((i) => {
     // the value at the issue's path (a union's issue carries the whole object as its input)
     const at = valueAt(v, i.path);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { parseRules, ruleFails } from '../src/compare/rules.js';
 import { compareFolders, COMPARE_METRICS, type Comparison } from '../src/compare/index.js';
-import { renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
+import { fmtDelta, renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
+import { missingRunsText } from '../src/report/format.js';
 import { runIdOf } from '../src/shard/hash.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -21,6 +22,23 @@ const usage = (specs: string[]) => {
   }
   return 0;
 };
+
+describe('compare wording', () => {
+  it('a change that rounds to zero has no sign (it printed −0.00 and +0.0pp)', () => {
+    expect(fmtDelta('totalReturn', -0.004)).toBe('±0.0pp');
+    expect(fmtDelta('totalReturn', 1e-9)).toBe('±0.0pp');
+    expect(fmtDelta('fees', -0.001)).toBe('±0.00');
+    expect(fmtDelta('fees', 0)).toBe('±0');
+    expect(fmtDelta('fees', 0.5)).toBe('+0.50');
+    expect(fmtDelta('totalReturn', -1.26)).toBe('−1.3pp');
+    expect(fmtDelta('totalReturn', null)).toBe('—');
+  });
+
+  it('one run without a result is "has", several "have" (reports, compare and the CLI share the sentence)', () => {
+    expect(missingRunsText(1, 51)).toBe('1 of the 51 planned runs has no result');
+    expect(missingRunsText(4, 8)).toBe('4 of the 8 planned runs have no result');
+  });
+});
 
 describe('--fail-on rules', () => {
   it('every mistake in a rule is one line (no detail lines) naming the rule and what to write', () => {

@@ -165,7 +165,7 @@ describe('installed from the tarball', () => {
     // report says the same command (it said only "incomplete: 1 of the 4 planned runs have no result")
     const rep = await marginlab(dir, 'report', 'reports/half', '--quiet');
     expect(rep.code).toBe(1);
-    expect(rep.stderr).toBe(`marginlab: incomplete: 1 of the 4 planned runs have no result (finish it with \`${hint![1]!}\`, or merge the missing shards)\n`);
+    expect(rep.stderr).toBe(`marginlab: incomplete: 1 of the 4 planned runs has no result (finish it with \`${hint![1]!}\`, or merge the missing shards)\n`);
     const pathWithoutBin = (process.env.PATH ?? '').split(':').filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(':');
     const copied = await sh('sh', ['-c', `PATH='${pathWithoutBin}' ${hint![1]!} --quiet`], dir);
     expect(copied.code, `${hint![1]}: ${copied.stderr}`).toBe(0);

@@ -11,7 +11,7 @@
 import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder, type RunFolder } from '../report/load.js';
-import { paramsLabel, shownMetrics } from '../report/format.js';
+import { missingRunsText, paramsLabel, shownMetrics } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr } from '../report/model.js';
@@ -254,7 +254,7 @@ function side(dir: string, folder: RunFolder): Side {
 export function incompleteNote(s: Side): string | null {
   const parts: string[] = [];
   if (s.interrupted) parts.push('the run writing it did not finish (interrupted or killed)');
-  if (s.missing > 0) parts.push(`${s.missing} of the ${s.planned} planned runs have no result`);
+  if (s.missing > 0) parts.push(missingRunsText(s.missing, s.planned));
   return parts.length ? parts.join('; ') : null;
 }
 

@@ -24,12 +24,14 @@ function namer(c: Comparison): (r: RunLabel) => string {
     `${r.strategy}${r.params ? ` ${r.params}` : ''} · ${r.venue}${withData ? ` · ${r.dataset} ${r.timeframe}` : ''} · ${fmtLeverage(r.leverage)} ${r.setup}${r.stressRun ? ` · ${r.stressRun}` : ''}`;
 }
 
-function fmtDelta(id: string, d: number | null): string {
+export function fmtDelta(id: string, d: number | null): string {
   if (d === null) return '—';
   if (d === 0) return '±0';
   // signed metrics (return, funding net) are formatted with their sign: the delta's sign replaces it
   const s = fmtMetric(id, Math.abs(d)).replace(/^[+\u2212-]/, '');
   const pp = s.endsWith('%') ? `${s.slice(0, -1)}pp` : s.endsWith('%/yr') ? `${s.slice(0, -4)}pp/yr` : s;
+  // a change that rounds to zero at the shown precision has no sign ('+0.00' and '−0.0pp' read as changes)
+  if (!/[1-9]/.test(pp)) return `±${pp}`;
   return `${d > 0 ? '+' : '−'}${pp}`;
 }
 

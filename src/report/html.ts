@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, rejectionsLabel } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, rejectionsLabel } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
@@ -300,7 +300,7 @@ ${cfgVerdicts}
   <p class="legend">${legend}</p>
 </header>
 <main>
-${model.missing > 0 ? `<p class="note incomplete"><b>Incomplete:</b> ${model.missing} of the ${model.planned} planned runs have no result (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.</p>\n` : ''}${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
+${model.missing > 0 ? `<p class="note incomplete"><b>Incomplete:</b> ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.</p>\n` : ''}${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 <section id="verdicts"><h2>Which margin mode served each strategy</h2><div class="verdicts">${verdictCards || '<p class="muted">No runs.</p>'}</div></section>
 <section id="comparison"><h2>Comparison: strategy × margin mode</h2>
 <p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (${esc(VERDICT_RULE)}).</p>

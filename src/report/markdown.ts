@@ -2,7 +2,7 @@
  * report.md: the comparison for people, in plain Markdown (GitHub-flavoured tables).
  */
 import type { RunResult } from '../shard/types.js';
-import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, rejectionsLabel } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, missingRunsText, rejectionsLabel } from './format.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
@@ -69,7 +69,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
     '',
   );
-  if (model.missing > 0) L.push(`> **Incomplete:** ${model.missing} of the ${model.planned} planned runs have no result (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.`, '');
+  if (model.missing > 0) L.push(`> **Incomplete:** ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.`, '');
   for (const n of model.notes) L.push(`> **Note:** ${escapeMd(n)}`, '');
 
   // verdicts first: the answer people came for

@@ -68,9 +68,9 @@ export function register(program: Command): void {
       }
       if (missing > 0) {
         // the command that finishes the folder, as compare and merge say it
-        const { resumeCommand } = await import('../../shard/plan-change.js');
+        const [{ resumeCommand }, { missingRunsText }] = await Promise.all([import('../../shard/plan-change.js'), import('../../report/format.js')]);
         const again = resumeCommand(manifest.config, dir, manifest.shard, manifest.command);
-        process.stderr.write(`marginlab: incomplete: ${missing} of the ${expected} planned runs have no result (finish it with \`${again}\`, or merge the missing shards)\n`);
+        process.stderr.write(`marginlab: incomplete: ${missingRunsText(missing, expected)} (finish it with \`${again}\`, or merge the missing shards)\n`);
       }
       if (!flags.quiet) {
         process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => basename(p)).join(', ')}\n`);

@@ -53,12 +53,12 @@ export function fmtMetric(id: string, v: number | null | undefined): string {
   }
 }
 
-/** Leverage as `10×` (two decimals when fractional). */
 /** '1 of the 51 planned runs has no result' / '3 of the 51 planned runs have no result' (reports, compare, the CLI alike) */
 export function missingRunsText(missing: number, planned: number): string {
   return `${missing} of the ${planned} planned runs ${missing === 1 ? 'has' : 'have'} no result`;
 }
 
+/** Leverage as `10×` (two decimals when fractional). */
 export function fmtLeverage(x: number): string {
   return `${fmtNumber(x, Number.isInteger(x) ? 0 : 2)}×`;
 }

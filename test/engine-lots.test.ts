@@ -63,6 +63,22 @@ describe('venue lot sizes', () => {
     expect(new LotGrid(0.001).qty(667)).toBe(0.667);
     expect(new LotGrid(5).floor(12.3)).toBe(10);
   });
+
+  // found by test/engine-barstep-model.test.ts: selling 21645.207 ETHUSDT at step 0.001 filled 21645.206 — the quotient
+  // 21645.207 / 0.001 is 21645206.999999996 in doubles, 4e-9 of a step below the grid point, past the 1e-9 tolerance
+  it('property: a grid point\'s quantity rounds down to exactly that point at any size (both signs)', () => {
+    expect(new LotGrid(0.001).lots(-21645.207, 'down')).toBe(-21645207);
+    expect(new LotGrid(0.001).floor(21645.207)).toBe(21645.207);
+    fc.assert(
+      fc.property(fc.constantFrom(0.001, 0.01, 0.1, 1e-8, 0.003, 2.5e-7, 1, 1000), fc.integer({ min: 1, max: 2 ** 40 }), fc.boolean(), (step, l, neg) => {
+        const g = new LotGrid(step);
+        const q = neg ? -g.qty(l) : g.qty(l);
+        expect(g.lots(q, 'down')).toBe(neg ? -l : l);
+        expect(g.lots(q, 'nearest')).toBe(neg ? -l : l);
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
 });
 
 describe('account on the quantity grid', () => {
@@ -195,6 +211,16 @@ describe('engine orders on the quantity grid', () => {
     expect(fills.map((f) => f.qty)).toEqual([0.067, -0.067]);
     expect(s.rejections).toEqual({ invalidQuantity: 1 });
     expect(fills.at(-1)!.positionQty).toBe(0);
+  });
+
+  it('a large order on the grid fills its whole quantity (sell 21645.207 ETHUSDT at step 0.001 filled 21645.206)', () => {
+    const out = run(
+      makeData({ ETHUSDT: { bars: flat(2426.6, 4) } }),
+      scripted({ 0: (c) => c.sell(0, 21645.207), 1: (c) => c.buy(0, 21645.207) }, ['ETHUSDT']),
+      { setups: ISO, capital: '1000000000' },
+    );
+    const fills = setupOf(out, 'isolated').events.filter((e) => e.type === 'fill') as { qty: number; positionQty: number }[];
+    expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([[-21645.207, -21645.207], [21645.207, 0]]);
   });
 
   it('minimum quantity: opening orders below it are rejected, reduce-only ones are not', () => {

@@ -104,8 +104,9 @@ export function checkLotSizeInput(v: unknown): { ok: true; value: LotSizeInput }
 /**
  * Quantity ↔ lots for one step. `lots(q, 'down')` rounds |q| down to the grid (orders: never more
  * than asked); `lots(q, 'nearest')` snaps to the nearest grid point (the account: within half a
- * step of a grid point is that point, so a position within half a step of 0 is flat). A relative
- * tolerance of 1e-9 of a step absorbs the float error of q computed as a multiple of the step.
+ * step of a grid point is that point, so a position within half a step of 0 is flat). A tolerance
+ * of 1e-9 of a step absorbs the float error of q computed as a multiple of the step, and a q whose double is
+ * at or above a grid point's quantity (`qty(n)`) is at least that point, however large the quotient.
  *
  * The step is its shortest decimal m × 10^e (m an integer without trailing zeros: 0.001 = 1 × 10^-3,
  * 0.003 = 3 × 10^-3, 1000 = 1 × 10^3). `qty(lots)` is the double nearest to the exact decimal
@@ -145,6 +146,9 @@ export class LotGrid {
     const aq = Math.abs(q);
     const a = aq / this.step;
     let n = mode === 'down' ? Math.floor(a + 1e-9) : Math.round(a);
+    // the quotient's error grows with it (about 1e-16 of a, past the 1e-9 tolerance from 1e7 steps on): a quantity
+    // that is a grid point's decimal (21645.207 at 0.001 gave 21645206.999999996) is that point, never a step below
+    if (mode === 'down' && n < this.maxLots && this.qty(n + 1) <= aq) n++;
     if (n > LOTS_EXACT && n <= this.maxLots + 1) {
       // the quotient's rounding is about a step here: the grid point whose quantity is nearest (not above, 'down') to |q|,
       // so qty(lots) turns back into lots exactly (a close of -positionQty closes, not flips by one step)

@@ -81,6 +81,30 @@ describe('engine vs the documented bar step', () => {
   });
 });
 
+describe('optimistic cross check: the line to the close starts at the previous event of the path', () => {
+  // Cross A long 45 @ 100 and B long 450 @ 10 (wallet 1000, 10×, AUSDT/BUSDT default bracket 1 %). In bar 2
+  // A (100, 104, 79, 80) and B (10, 10.1, 7.9, 8) both go high first; A's take-profit sells 20 at 103 at τ = 0.75
+  // (B at 10.075 then), realising 60. At the close the pool (A 25, B 450, wallet 1060) is past its threshold,
+  // so its close prices are bisected on the straight line from the prices of that fill — not from the open —
+  // to the close (docs/engine.md step 3; the line from the open would give A 85.71…, B 8.571…, not 86.10…, 8.550…).
+  it('liquidates at the root of excess on the line from (103, 10.075) to (80, 8)', () => {
+    const s = twoLegs(
+      [[100, 100, 100, 100], [100, 100, 100, 100], [100, 104, 79, 80], [80, 80, 80, 80]],
+      [[10, 10, 10, 10], [10, 10, 10, 10], [10, 10.1, 7.9, 8], [8, 8, 8, 8]],
+      45,
+      450,
+      (ctx) => ctx.order({ symbol: 0, qty: -20, type: 'takeProfit', price: 103 }),
+      { crossCheck: 'optimistic' },
+    );
+    const excess = (a: number, b: number) => 1060 + 25 * (a - 100) + 450 * (b - 10) - 0.01 * (25 * a + 450 * b);
+    const f = excess(103, 10.075) / (excess(103, 10.075) - excess(80, 8));
+    const liq = s.events.filter((e) => e.type === 'liquidation') as { prices: number[] }[];
+    expect(liq).toHaveLength(1);
+    expect(liq[0]!.prices[0]).toBeCloseTo(103 - 23 * f, 7);
+    expect(liq[0]!.prices[1]).toBeCloseTo(10.075 - 2.075 * f, 8);
+  });
+});
+
 describe('participation: the carried rest of a close-position order is still a close-position order', () => {
   // AUSDT, volume 40 per bar, maxFraction 0.1: at most 4 a bar. Long 10 (bought over three opens),
   // then a market closePosition: 4 close at bar 4's open and 6 are carried. docs/engine.md: a

@@ -10,7 +10,8 @@
  *      A cross pool holding several symbols is checked pessimistically (its legs take their
  *      adverse extremes first, all at once, and the liquidation point is bisected on excess = 0)
  *      or optimistically (only at the close; the close prices are bisected on the straight line
- *      from the open). A gap past a liquidation price liquidates at the open.
+ *      from the prices at the bar's previous event on the path, the open when there was none). A gap
+ *      past a liquidation price liquidates at the open.
  *   4. mark to market at the close (mark close, else trade close) into the setup's Float64Arrays;
  *   5. the strategy's onBar with history up to and including this bar.
  * The fast path (no pending orders, no funding, no liquidation trigger in the bar's range)

@@ -339,7 +339,11 @@ function model(setup: 'isolated' | 'cross' | 'mixed', syms: Sym[], plan: Act[][]
     const t0 = TIME[i]!;
     if (VAR.real) TBL = t0 >= REAL.switchAt ? REAL.b : REAL.a;
     // 1. funding
-    for (let s = 0; s < ns; s++) for (const [fj, f] of syms[s]!.fund.entries()) if (f.bar === i) {
+    // every symbol's stamps of the bar in time order (ties: symbol order)
+    const due: { s: number; fj: number; f: Sym['fund'][number] }[] = [];
+    for (let s = 0; s < ns; s++) for (const [fj, f] of syms[s]!.fund.entries()) if (f.bar === i) due.push({ s, fj, f });
+    due.sort((a, b) => syms[b.s]!.fo[b.fj]! - syms[a.s]!.fo[a.fj]! || a.s - b.s);
+    for (const { s, fj, f } of due) {
       const p = pos[s]; if (!p) continue;
       const amt = R(q(p).neg().times(f.price).times(f.rate));
       if (p.mode === 'isolated' && VAR.availFirst) {
@@ -604,5 +608,30 @@ describe('a pool of a symbol without a candle', () => {
       ['liquidation', 4],
     ]);
     expect((s.events.find((e) => e.type === 'liquidation') as { prices: number[] }).prices).toEqual([99]);
+  });
+});
+
+describe('funding settles in time order across symbols', () => {
+  // Isolated AUSDT and BUSDT longs of 10 @ 100 at 10× (isolated wallets 100 each), capital 210: the
+  // available balance is 10. Both pay 8 at bar 2: BUSDT's stamp is 5 ms past bar 1's open (a Binance-style
+  // late stamp, so it settles at bar 2's open), AUSDT's is bar 2's open. On an available-balance-first
+  // venue BUSDT's earlier payment takes 8 of the 10, and AUSDT's then takes 2 from the available balance
+  // and 6 from its own wallet (94): its liquidation price moves, BUSDT's does not. Symbol by symbol the
+  // engine settled AUSDT first and charged BUSDT's wallet instead, and listed the events out of time order.
+  it('books each payment after the earlier ones (available balance first) and lists them in time order', () => {
+    const b = (p: number) => [p, p, p, p] as [number, number, number, number];
+    const bars = [b(100), b(100), b(100), b(100)];
+    const data = makeData({ AUSDT: { bars, funding: [{ bar: 2, rate: 0.008, price: 100 }] }, BUSDT: { bars, funding: [{ bar: 2, rate: 0.008, price: 100 }] } });
+    data.columns[1]!.fundingTime[0] = FIX_T0 + HOUR + 5;
+    const lps: number[][] = [];
+    const strat = scripted({ 0: (c) => { c.buy(0, 10); c.buy(1, 10); }, 2: (c) => lps.push([c.position(0).liquidationPrice, c.position(1).liquidationPrice]) }, ['AUSDT', 'BUSDT']);
+    const venue = getVenue('binance-usdm', { id: 'avail-first', fees: { maker: 0, taker: 0 }, funding: { isolatedBooking: 'availableFirst' } } as never);
+    const s = setupOf(run(data, strat, { setups: [SETUPS.isolated], capital: '210', venue }), 'isolated');
+    expect(s.events.filter((e) => e.type === 'funding').map((e) => [e.symbol, e.time - FIX_T0])).toEqual([[1, HOUR + 5], [0, 2 * HOUR]]);
+    // Binance isolated closed form, tier 1 (1 %, cum 0): LP = (WB − Q·EP) / (Q·MMR − Q)
+    const lp = (wb: number) => (wb - 1000) / (10 * 0.01 - 10);
+    expect(lps[0]![0]).toBeCloseTo(lp(94), 9);
+    expect(lps[0]![1]).toBeCloseTo(lp(100), 9);
+    expect(s.books.wallet).toBe('194');
   });
 });

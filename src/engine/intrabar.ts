@@ -76,22 +76,58 @@ export abstract class IntrabarRunner extends RunnerState {
     return false;
   }
 
-  protected funding(s: number, a: number, b: number): void {
-    const c = this.m.cols[s]!;
-    for (let e = a; e < b; e++) {
-      if (this.acct.positionQty(s) === 0) return;
-      const time = c.fundingTime[e]!;
-      this.eventTime = time;
-      const r = this.acct.applyFunding(s, c.fundingRate[e]!, c.fundingPrice[e]!, time);
-      if (r) {
-        this.dirty = true;
-        this.changed = true;
-        const st = this.strat;
-        if (st.onFunding) {
-          // (the settlement's amount is a getter: the info is written out, not spread)
-          const info = { symbol: r.symbol, received: r.received, rate: r.rate, price: r.price, time };
-          this.call('onFunding', () => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
+  /**
+   * Step 1: every funding stamp of bar i (in (previous open, this open]) settles, in time order across
+   * the symbols (ties: symbol order). A bar coarser than the funding interval holds several stamps of
+   * a symbol, and a stamp a few ms past an open (Binance) settles at the next open with the others':
+   * symbol by symbol they were booked out of time order, and on an available-balance-first venue
+   * which wallet pays a payment depends on the payments booked before it.
+   */
+  protected settleFunding(i: number): void {
+    const fsAll = this.m.fundingStart;
+    const cols = this.m.cols;
+    const cur = this.fundCur;
+    const n = this.m.n;
+    let left = 0;
+    for (let s = 0; s < n; s++) {
+      const fs = fsAll[s]!;
+      cur[s] = fs[i]!;
+      left += fs[i + 1]! - fs[i]!;
+    }
+    while (left > 0) {
+      let best = -1;
+      let bt = 0;
+      for (let s = 0; s < n; s++) {
+        const e = cur[s]!;
+        if (e < fsAll[s]![i + 1]!) {
+          const t = cols[s]!.fundingTime[e]!;
+          if (best < 0 || t < bt) {
+            best = s;
+            bt = t;
+          }
         }
+      }
+      this.settleOne(best, cur[best]!);
+      cur[best] = cur[best]! + 1;
+      left--;
+    }
+  }
+
+  /** one funding event e of symbol s, for the position held now */
+  private settleOne(s: number, e: number): void {
+    if (this.acct.positionQty(s) === 0) return;
+    const c = this.m.cols[s]!;
+    const time = c.fundingTime[e]!;
+    this.eventTime = time;
+    const r = this.acct.applyFunding(s, c.fundingRate[e]!, c.fundingPrice[e]!, time);
+    if (r) {
+      this.dirty = true;
+      this.changed = true;
+      const st = this.strat;
+      if (st.onFunding) {
+        // (the settlement's amount is a getter: the info is written out, not spread)
+        const info = { symbol: r.symbol, received: r.received, rate: r.rate, price: r.price, time };
+        this.call('onFunding', () => checkSync(st.onFunding!(info, this.ctx), 'onFunding'));
       }
     }
   }

@@ -34,7 +34,7 @@ import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type Re
 import { thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.19';
+export const ENGINE_VERSION = '1.5.20';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
@@ -78,13 +78,8 @@ class SetupRunner extends IntrabarRunner {
       // 0. a later dated tier table takes effect at this bar's open (rare: an integer compare per bar)
       const tb = m.tierBars;
       if (this.tierNext < tb.length && tb[this.tierNext] === i) this.switchTiers(t0);
-      // 1. funding
-      for (let s = 0; s < n; s++) {
-        const fs = m.fundingStart[s]!;
-        const a = fs[i]!;
-        const b = fs[i + 1]!;
-        if (b > a) this.funding(s, a, b);
-      }
+      // 1. funding, every symbol's stamps of the bar in time order
+      this.settleFunding(i);
       if (this.dirty) this.refresh();
 
       // 2.+3. fills and the intrabar path

@@ -157,6 +157,8 @@ export abstract class RunnerState implements ContextHost {
   protected legSign: Float64Array;
   /** per symbol: sign of the position (+1, −1, 0), refreshed at events (read per bar without calls) */
   protected posSign: Float64Array;
+  /** per symbol: the next funding event of the bar to settle (step 1 merges the symbols' stamps in time order) */
+  protected fundCur: Int32Array;
   /** markWithPeakInto's adverse-extreme ratio (a typed-array slot: a returned double would be boxed) */
   protected readonly peakOut = new Float64Array(1);
   /** [0]: the worst margin ratio met on the intrabar path of the current bar (bars that walk the path) */
@@ -235,6 +237,7 @@ export abstract class RunnerState implements ContextHost {
     this.sLp = new Float64Array(n + 1);
     this.legSign = new Float64Array(n);
     this.posSign = new Float64Array(n);
+    this.fundCur = new Int32Array(n);
     this.tp = new Float64Array(4 * n);
     this.lq = new Float64Array(4 * n);
     this.lqSingle = new Float64Array(4 * n);

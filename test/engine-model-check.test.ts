@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
+import { getVenue } from '../src/venue/index.js';
 import type { ExecutionOptions } from '../src/engine/types.js';
 import type { StrategyContext } from '../src/strategy/types.js';
 import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
@@ -102,6 +103,29 @@ describe('optimistic cross check: the line to the close starts at the previous e
     expect(liq).toHaveLength(1);
     expect(liq[0]!.prices[0]).toBeCloseTo(103 - 23 * f, 7);
     expect(liq[0]!.prices[1]).toBeCloseTo(10.075 - 2.075 * f, 8);
+  });
+});
+
+describe('gap liquidations at one open: isolated pools before the cross pool, whatever the order of the symbols', () => {
+  // Mixed, no fees, liquidation penalty 0.1 % of the closed notional (the rest returned), capital 207: AUSDT
+  // cross long 10 @ 100 and BUSDT isolated long 10 @ 100 at 10× (isolated wallet 100, cross wallet 107). Bar 2
+  // opens at A 90, B 90.5: both pools are past their thresholds (cross 107 − 100 − 9 = −2; isolated
+  // 100 − 95 − 9.05 = −4.05). The isolated pool's liquidation leaves 5 − 0.905 = 4.095, returned to the cross
+  // wallet (111.095), which keeps the cross pool (111.095 − 109 = 2.095 > 0). The engine took the pools in the
+  // order of their first symbol, so with the symbols listed [AUSDT, BUSDT] the cross pool went first and was
+  // liquidated (final wallet 10.195), with [BUSDT, AUSDT] it survived: the result depended on the list's order.
+  it.each([[['AUSDT', 'BUSDT']], [['BUSDT', 'AUSDT']]])('symbols %j: only the isolated pool is liquidated', (order) => {
+    const b = (p: number): Bar => [p, p, p, p];
+    const bars: Record<string, Bar[]> = { AUSDT: [b(100), b(100), b(90), b(90)], BUSDT: [b(100), b(100), b(90.5), b(90.5)] };
+    const data = makeData(Object.fromEntries(order.map((n) => [n, { bars: bars[n]! }])));
+    const ia = order.indexOf('AUSDT');
+    const ib = order.indexOf('BUSDT');
+    const venue = getVenue('binance-usdm', { id: 'fee-penalty', fees: { maker: 0, taker: 0 }, liquidation: { penalty: { feeRate: 0.001 } } } as never);
+    const strat = scripted({ 0: (c) => { c.order({ symbol: ia, qty: 10, type: 'market', mode: 'cross' }); c.order({ symbol: ib, qty: 10, type: 'market', mode: 'isolated' }); } }, order);
+    const s = setupOf(run(data, strat, { setups: [SETUPS.mixed], capital: '207', venue }), 'mixed');
+    const liqs = s.events.filter((e) => e.type === 'liquidation') as { poolId: string; penalty: string; time: number }[];
+    expect(liqs.map((e) => [e.poolId, e.penalty, e.time])).toEqual([['isolated:BUSDT', '0.905', T0 + 2 * HOUR]]);
+    expect(s.books.wallet).toBe('111.095');
   });
 });
 

@@ -266,11 +266,18 @@ export class AccountImpl implements Account {
     }
     const list: MarginPool[] = [];
     for (const p of this.pos) if (p.absQ === 0 || !p.mode) p.pool = null;
-    for (const [key, g] of groups) {
-      const first = this.pos[g.members[0]!]!;
-      const pool = g.mode.createPool(this, key, g.members, g.members.length === 1 ? first.pool : null);
-      for (const i of g.members) this.pos[i]!.pool = pool;
-      list.push(pool);
+    // pools that own their margin (isolated) come before the shared one (cross), each in symbol order: a
+    // liquidation of the former returns its rest to the wallet the latter draws on, so the engine, which
+    // liquidates the pools gapped through at one open in this order, judges the shared pool after them
+    // whatever the order of the run's symbols
+    for (let own = 1; own >= 0; own--) {
+      for (const [key, g] of groups) {
+        if (g.mode.ownsPool !== (own === 1)) continue;
+        const first = this.pos[g.members[0]!]!;
+        const pool = g.mode.createPool(this, key, g.members, g.members.length === 1 ? first.pool : null);
+        for (const i of g.members) this.pos[i]!.pool = pool;
+        list.push(pool);
+      }
     }
     this.poolList = list;
   }

@@ -191,7 +191,11 @@ export interface Account {
   /** record a rejection that happened outside the account (e.g. an order the engine could not place) */
   recordRejection(symbol: number, reason: RejectReason, message: string, time: number): Rejection;
 
-  /** current pools; the returned array is stable between events (same identity until positions change) */
+  /**
+   * current pools, those that own their margin (isolated) first, in symbol order, then the shared
+   * cross pool (the engine liquidates the pools gapped through at one open in this order); the
+   * returned array is stable between events (same identity until positions change)
+   */
   pools(): readonly MarginPool[];
   /** close every position of `pool` at prices[symbol] (Decimal books: PnL, penalty, insurance shortfall) */
   liquidate(pool: MarginPool, prices: Float64Array, time: number): LiquidationOutcome;

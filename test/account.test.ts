@@ -110,6 +110,16 @@ describe('trades', () => {
     expect(booksImbalance(a.books())).toBe('0');
   });
 
+  // docs/margin.md, Trades: the available-balance check allows a shortfall below 1e-9 USDT (float mirrors)
+  it('insufficientMargin: a shortfall of up to 1e-9 USDT passes, a larger one is refused', () => {
+    const buy = (price: number) => {
+      const a = createAccount({ venue: getVenue('binance-usdm', { fees: { maker: 0, taker: 0 } }), symbols: ['AUSDT'], initialDeposit: '1', defaultMode: 'cross', leverage: 11, asOfMs: T2025 });
+      return a.trade({ symbol: 0, qty: 1, price, liquidity: 'taker', time: 1 });
+    };
+    expect(buy(11.00000001)).toMatchObject({ ok: true }); // available 1 − 11.00000001 / 11 = −9.1e-10
+    expect(buy(11.00000002)).toMatchObject({ ok: false, reason: 'insufficientMargin' }); // −1.8e-9
+  });
+
   it('checks leverage against the tier at the resulting notional (BTCUSDT 2024-10: 125x up to 50k)', () => {
     const a = acct('binance-usdm', 'cross', '100000', 125);
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });

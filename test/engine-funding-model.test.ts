@@ -634,4 +634,21 @@ describe('funding settles in time order across symbols', () => {
     expect(lps[0]![1]).toBeCloseTo(lp(100), 9);
     expect(s.books.wallet).toBe('194');
   });
+
+  // The same two positions, both stamps at bar 2's open (one funding time): the payments settle in the order of
+  // the symbols' names whatever order the strategy lists them in — AUSDT takes 8 of the 10 available, BUSDT 2
+  // and 6 from its own wallet. In the order of the list, [BUSDT, AUSDT] charged AUSDT's wallet instead.
+  it.each([[['AUSDT', 'BUSDT']], [['BUSDT', 'AUSDT']]])('stamps of the same time settle in the order of the names (symbols %j)', (order) => {
+    const b = (p: number) => [p, p, p, p] as [number, number, number, number];
+    const bars = [b(100), b(100), b(100), b(100)];
+    const data = makeData(Object.fromEntries(order.map((n) => [n, { bars, funding: [{ bar: 2, rate: 0.008, price: 100 }] }])));
+    const lps: Record<string, number>[] = [];
+    const strat = scripted({ 0: (c) => { c.buy(0, 10); c.buy(1, 10); }, 2: (c) => lps.push({ [order[0]!]: c.position(0).liquidationPrice, [order[1]!]: c.position(1).liquidationPrice }) }, order);
+    const venue = getVenue('binance-usdm', { id: 'avail-first', fees: { maker: 0, taker: 0 }, funding: { isolatedBooking: 'availableFirst' } } as never);
+    const s = setupOf(run(data, strat, { setups: [SETUPS.isolated], capital: '210', venue }), 'isolated');
+    expect(s.events.filter((e) => e.type === 'funding').map((e) => order[e.symbol])).toEqual(['AUSDT', 'BUSDT']);
+    const lp = (wb: number) => (wb - 1000) / (10 * 0.01 - 10);
+    expect(lps[0]!.AUSDT).toBeCloseTo(lp(100), 9);
+    expect(lps[0]!.BUSDT).toBeCloseTo(lp(94), 9);
+  });
 });

@@ -78,15 +78,17 @@ export abstract class IntrabarRunner extends RunnerState {
 
   /**
    * Step 1: every funding stamp of bar i (in (previous open, this open]) settles, in time order across
-   * the symbols (ties: symbol order). A bar coarser than the funding interval holds several stamps of
-   * a symbol, and a stamp a few ms past an open (Binance) settles at the next open with the others':
-   * symbol by symbol they were booked out of time order, and on an available-balance-first venue
-   * which wallet pays a payment depends on the payments booked before it.
+   * the symbols (stamps of the same time: in the order of the symbols' names, Market.nameRank). A bar
+   * coarser than the funding interval holds several stamps of a symbol, and a stamp a few ms past an
+   * open (Binance) settles at the next open with the others': symbol by symbol they were booked out of
+   * time order, and on an available-balance-first venue which wallet pays a payment depends on the
+   * payments booked before it.
    */
   protected settleFunding(i: number): void {
     const fsAll = this.m.fundingStart;
     const cols = this.m.cols;
     const cur = this.fundCur;
+    const rank = this.m.nameRank;
     const n = this.m.n;
     let left = 0;
     for (let s = 0; s < n; s++) {
@@ -101,7 +103,7 @@ export abstract class IntrabarRunner extends RunnerState {
         const e = cur[s]!;
         if (e < fsAll[s]![i + 1]!) {
           const t = cols[s]!.fundingTime[e]!;
-          if (best < 0 || t < bt) {
+          if (best < 0 || t < bt || (t === bt && rank[s]! < rank[best]!)) {
             best = s;
             bt = t;
           }

@@ -53,6 +53,12 @@ export class Market {
    */
   readonly fundingStart: SymbolColumns['fundingStart'][];
   /**
+   * each symbol's rank among the run's symbols by name: funding stamps of the same time settle in this
+   * order, so which wallet pays when the available balance runs short does not follow the order the
+   * strategy lists its symbols in
+   */
+  readonly nameRank: Int32Array;
+  /**
    * which prices the liquidation checks of the replayed bars [from, to) use (counted once, here):
    * 'mark' when every symbol's bar with a price has a mark candle, 'trade' when none has, else 'mixed'
    */
@@ -89,6 +95,11 @@ export class Market {
     this.lqHigh = cols.map((c) => (c.markAtBarTimeframe ? c.markHigh : c.high));
     this.tradeLow = cols.map((c) => c.low);
     this.fundingStart = cols.map((c) => c.fundingStart);
+    this.nameRank = new Int32Array(this.n);
+    cols
+      .map((c, s) => ({ name: c.symbol, s }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.s - b.s))
+      .forEach((x, r) => (this.nameRank[x.s] = r));
     this.tradeHigh = cols.map((c) => c.high);
     this.closeMarks = new Float64Array(this.n).fill(NaN);
     this.lastMarks = new Float64Array(this.n).fill(NaN);

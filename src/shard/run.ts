@@ -282,7 +282,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   });
   // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there
   if (c.stress) {
-    const { scenarioMovesNone, marketFallbackWarning } = await import('../stress/scenario.js');
+    const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
     const { pathsWarning, injectionWarning } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
@@ -293,9 +293,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         if (scenarioMovesNone(sc, d.symbols)) warnings.push(`stress scenario '${sc.id}' moves none of the symbols of dataset ${d.name} (${Object.keys(sc.symbols).join(', ')} vs ${d.symbols.join(', ')}): its runs there replay the data unchanged`);
       }
     }
-    // betas are measured on the whole dataset: a market the dataset lacks falls back to the mean of its symbols
+    // betas are measured on the whole dataset: a market the dataset lacks falls back to the mean of its
+    // symbols, as documented for the crash pack (BTC); said for a scenario the config defines
+    const { packScenario } = await import('../stress/pack.js');
     const drawn = c.stress.paths > 0 && c.stress.crashesPerPath > 0 ? c.stress.crashScenarios : [];
     for (const sc of new Map([...c.stress.scenarios, ...drawn].map((x) => [x.id, x])).values()) {
+      const pack = packScenario(sc.id);
+      if (pack && scenarioHash(pack) === scenarioHash(sc)) continue;
       for (const d of datasets.plan) {
         const w = marketFallbackWarning(sc, { name: d.name, symbols: datasets.data[d.key]!.symbols });
         if (w) warnings.push(w);

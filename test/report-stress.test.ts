@@ -105,7 +105,7 @@ describe('verdicts and report.md with stress runs', () => {
     const model = buildModel(results, makeManifest(results));
     for (const c of model.configs) {
       const line = c.verdict!.line;
-      expect(line).toMatch(/ Stress: Under the crash pack \(9 injections\): isolated wiped out on \d of 9, liquidated on \d of 9, median return [−+]?[\d.,]+%/);
+      expect(line).toMatch(/ Stress: Under the crash pack \(9 injections\): isolated wiped out by the shock on \d of 9, liquidated by the shock on \d of 9( \(before the shock: [^)]*\))?, median return [−+]?[\d.,]+%/);
       expect(line).toMatch(/ Over 6 Monte Carlo paths: isolated wiped out \d+% \[\d+(\.\d)?–\d+(\.\d)?%\]/);
       expect(line).toMatch(/The history verdict \((a tie in history|(isolated|cross) was best in history)\) (holds|does not hold)/);
       const crash = c.stress!.populations.crash!;

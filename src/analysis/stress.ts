@@ -17,12 +17,14 @@ export interface StressOutcome {
   maxDrawdown: number | null;
   /** what the wallet lost to liquidations, quote */
   liquidationLoss: number | null;
-  /** at least one liquidation */
+  /** at least one liquidation (a crash-pack run: at least one by the shock, at or after its start) */
   liquidated: boolean;
-  /** equity fell below 5 % of the start at some time */
+  /** equity fell below 5 % of the start at some time (a crash-pack run: by the shock, not before it) */
   wipedOut: boolean;
-  /** from the first bar (or the shock) to the first liquidation, ms; null when never liquidated */
+  /** from the first bar (or the shock) to the first liquidation (by the shock), ms; null when never liquidated */
   timeToLiquidationMs: number | null;
+  /** crash-pack runs: what happened before the shock, counted apart (absent for Monte Carlo paths) */
+  beforeShock?: { liquidated: boolean; wipedOut: boolean };
 }
 
 export interface Proportion {
@@ -121,6 +123,11 @@ export interface OutcomeSummary {
   liquidationLoss: Distribution;
   /** time to the first liquidation, ms, over the liquidated runs only */
   timeToLiquidationMs: Distribution;
+  /**
+   * runs liquidated / wiped out before the shock (crash-pack runs; null when the outcomes carry no
+   * shock): apart from `liquidation` and `wipeOut`, which count what the shock did
+   */
+  beforeShock: { liquidation: Proportion; wipeOut: Proportion } | null;
 }
 
 /** Everything reported for one configuration × margin setup over a set of stress runs. */
@@ -135,6 +142,10 @@ export function summarizeOutcomes(outcomes: readonly StressOutcome[]): OutcomeSu
     maxDrawdown: distribution(outcomes.map((o) => o.maxDrawdown)),
     liquidationLoss: distribution(outcomes.map((o) => o.liquidationLoss ?? 0)),
     timeToLiquidationMs: distribution(outcomes.filter((o) => o.liquidated).map((o) => o.timeToLiquidationMs)),
+    beforeShock:
+      n > 0 && outcomes.every((o) => o.beforeShock !== undefined)
+        ? { liquidation: wilson(outcomes.filter((o) => o.beforeShock!.liquidated).length, n), wipeOut: wilson(outcomes.filter((o) => o.beforeShock!.wipedOut).length, n) }
+        : null,
   };
 }
 

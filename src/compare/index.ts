@@ -19,6 +19,7 @@ import { canonicalJson } from '../shard/hash.js';
 import { resumeCommand } from '../shard/plan-change.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { applyOp, ruleFails, type Rule } from './rules.js';
+import { shockOutcome, type ShockOutcome } from '../stress/types.js';
 
 /** The metrics compared per run, in this order: the report's comparison columns (one list for both). */
 export const COMPARE_METRICS = COMPARISON_METRICS;
@@ -58,6 +59,8 @@ export interface StressDiff {
   /** decimal strings as stored */
   lossAtShock: { baseline: string | null; current: string | null };
   timeToLiquidationMs: { baseline: number | null; current: number | null };
+  /** scenario runs: what the shock did, apart from what happened before it (src/stress/types.ts shockOutcome) */
+  shock?: { [K in Exclude<keyof ShockOutcome, 'timeToLiquidationMs'>]: { baseline: boolean; current: boolean } };
 }
 
 export interface RunLabel {
@@ -314,6 +317,17 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
         lossAtShock: { baseline: br.stress.lossAtShock, current: cr.stress.lossAtShock },
         timeToLiquidationMs: { baseline: br.stress.timeToLiquidationMs, current: cr.stress.timeToLiquidationMs },
       };
+      const bs = shockOutcome(br.stress);
+      const cs = shockOutcome(cr.stress);
+      if (bs && cs) {
+        const two = (k: Exclude<keyof ShockOutcome, 'timeToLiquidationMs'>) => ({ baseline: bs[k], current: cs[k] });
+        pair.stress.shock = {
+          liquidatedBeforeShock: two('liquidatedBeforeShock'),
+          liquidatedByShock: two('liquidatedByShock'),
+          wipedOutBeforeShock: two('wipedOutBeforeShock'),
+          wipedOutByShock: two('wipedOutByShock'),
+        };
+      }
     }
     pairs.push(pair);
   }

@@ -156,7 +156,12 @@ function stressNote(p: RunPair): string {
   // the stored peak margin ratio is a fraction (1 = liquidation): shown in % like every margin ratio of the reports
   const mr = (x: number | null) => fmtMetric('marginRatioMax', x === null ? null : 100 * x);
   const money = (x: string | null) => (x === null ? '—' : fmtMoney(Number(x), true));
-  return `stress: survived ${yn(s.survived.baseline)} → ${yn(s.survived.current)}, wiped out ${yn(s.wipedOut.baseline)} → ${yn(s.wipedOut.current)}, peak margin ratio ${mr(s.peakMarginRatio.baseline)} → ${mr(s.peakMarginRatio.current)}, change at the shock ${money(s.lossAtShock.baseline)} → ${money(s.lossAtShock.current)}`;
+  const two = (x: { baseline: boolean; current: boolean }) => `${yn(x.baseline)} → ${yn(x.current)}`;
+  // a scenario run: what the shock did, and apart from it what happened before the shock (not the crash's doing)
+  const outcome = s.shock
+    ? `liquidated by the shock ${two(s.shock.liquidatedByShock)} (before it ${two(s.shock.liquidatedBeforeShock)}), wiped out by the shock ${two(s.shock.wipedOutByShock)} (before it ${two(s.shock.wipedOutBeforeShock)})`
+    : `survived ${two(s.survived)}, wiped out ${two(s.wipedOut)}`;
+  return `stress: ${outcome}, peak margin ratio ${mr(s.peakMarginRatio.baseline)} → ${mr(s.peakMarginRatio.current)}, change at the shock ${money(s.lossAtShock.baseline)} → ${money(s.lossAtShock.current)}`;
 }
 
 /** compare.html: the same content as compare.md, one page without scripts or external resources. */

@@ -9,7 +9,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES, RETURN_TOL_PP } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, pairWinner, type Population, type StressModel } from './stress.js';
-import { POPULATION_LABEL, firstLiquidatedLabel, fmtDuration, fmtInterval, fmtProportion, oddsRows } from './stress-md.js';
+import { POPULATION_LABEL, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
@@ -81,6 +81,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     { label: 'Mode', num: false },
     { label: 'P(liquidation)', num: true, title: 'probability of at least one liquidation, 95% Wilson interval' },
     { label: 'P(wipe-out)', num: true, title: 'probability that equity falls below 5% of the start, 95% Wilson interval' },
+    { label: 'Before the shock', num: true, title: 'crash pack: runs liquidated / wiped out before the shock (not the crash\'s doing; not counted in P(liquidation) and P(wipe-out), which count what the shock did)' },
     { label: 'Return p5', num: true },
     { label: 'Median', num: true },
     { label: 'p95', num: true },
@@ -103,6 +104,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
         { html: h.modeChip(setup), v: setup },
         { html: esc(fmtProportion(o.liquidation)), v: o.liquidation.p, cls: o.liquidation.k ? 'bad' : 'muted' },
         { html: esc(fmtProportion(o.wipeOut)), v: o.wipeOut.p, cls: o.wipeOut.k ? 'alarm' : 'muted' },
+        { html: esc(fmtBeforeShock(o.beforeShock)), v: o.beforeShock ? o.beforeShock.liquidation.k + o.beforeShock.wipeOut.k : null, cls: o.beforeShock && (o.beforeShock.liquidation.k || o.beforeShock.wipeOut.k) ? '' : 'muted' },
         pc('totalReturn', r[q(0.05)]),
         pc('totalReturn', r[q(0.5)]),
         pc('totalReturn', r[q(0.95)]),
@@ -186,8 +188,8 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     { label: 'Scenario', num: false },
     { label: 'Injected at', num: false },
     { label: 'Mode', num: false },
-    { label: 'Survived', num: false },
-    { label: 'Wiped out', num: false },
+    { label: 'Liquidated', num: false, title: 'by the shock (from the bar it starts in on) or before it (not the crash\'s doing)' },
+    { label: 'Wiped out', num: false, title: 'equity below 5% of the start at a bar close: by the shock, or already before it' },
     { label: 'Return', num: true },
     { label: 'Change at shock', num: true },
     { label: 'Peak MR', num: true },
@@ -209,8 +211,8 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
             { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
             { html: esc(isoTime(row.injectAt)), v: row.injectAt },
             { html: h.modeChip(s), v: s },
-            { html: x.survived ? 'yes' : '<span class="bad">no</span>', v: x.survived ? 1 : 0 },
-            { html: x.wipedOut ? '<span class="alarm">yes</span>' : 'no', v: x.wipedOut ? 1 : 0 },
+            { html: x.liquidatedByShock ? `<span class="bad">${fmtShockPlace(x.liquidatedBeforeShock, true)}</span>` : fmtShockPlace(x.liquidatedBeforeShock, false), v: (x.liquidatedByShock ? 2 : 0) + (x.liquidatedBeforeShock ? 1 : 0) },
+            { html: x.wipedOutByShock ? `<span class="alarm">${fmtShockPlace(false, true)}</span>` : fmtShockPlace(x.wipedOutBeforeShock, false), v: x.wipedOutByShock ? 2 : x.wipedOutBeforeShock ? 1 : 0 },
             { html: esc(fmtMetric('totalReturn', x.totalReturn)), v: x.totalReturn, cls: x.totalReturn === null ? 'muted' : x.totalReturn < 0 ? 'bad' : 'good' },
             { html: esc(fmtLossAtShock(x.lossAtShock)), v: x.lossAtShock === null ? null : Number(x.lossAtShock) },
             { html: esc(fmtMetric('marginRatioMax', x.peakMarginRatio)), v: x.peakMarginRatio, cls: x.peakMarginRatio >= 100 ? 'alarm' : x.peakMarginRatio >= 80 ? 'warn' : '' },
@@ -223,7 +225,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   }
 
   return `<section id="stress"><h2>Stress: crash pack and Monte Carlo paths</h2>
-<p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. Probabilities carry their 95% Wilson interval; the mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise). Wiped out = equity below 5% of the start.</p>
+<p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. Probabilities carry their 95% Wilson interval; the crash pack's count what the shock did (a liquidation from the bar it starts in on, a wipe-out not there before it), what happened before the shock is in its own column. The mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise). Wiped out = equity below 5% of the start.</p>
 <h3>Leverage survival</h3>
 <div class="charts">${survivalFigs}</div>
 ${h.sortableTable('stress-survival-table', survHead, survRows)}

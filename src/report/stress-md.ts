@@ -23,6 +23,16 @@ export function fmtInterval(x: PairedInterval, scale = 1): string {
   return x.lo === null || x.hi === null ? `${f(x.mean)} pp` : `${f(x.mean)} pp [${f(x.lo)}, ${f(x.hi)}]`;
 }
 
+/** The crash pack's runs liquidated / wiped out before the shock, apart from P(liquidation) and P(wipe-out): 'liq. 3/12, wiped 0/12'; '—' for paths. */
+export function fmtBeforeShock(b: { liquidation: Proportion; wipeOut: Proportion } | null): string {
+  return b ? `liq. ${b.liquidation.k}/${b.liquidation.n}, wiped ${b.wipeOut.k}/${b.wipeOut.n}` : '—';
+}
+
+/** A scenario run's liquidation or wipe-out, placed against the shock: 'no', 'by the shock', 'before the shock', 'before and by the shock'. */
+export function fmtShockPlace(before: boolean, by: boolean): string {
+  return before && by ? 'before and by the shock' : by ? 'by the shock' : before ? 'before the shock' : 'no';
+}
+
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   const h = ms / 3_600_000;
@@ -61,7 +71,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   L.push('## Stress: crash pack and Monte Carlo paths', '');
   L.push(
     `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. ` +
-      'Probabilities with their 95% Wilson interval; quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise. Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: docs/report.md, Stress.',
+      'Probabilities with their 95% Wilson interval; the crash pack\'s count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise. Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: docs/report.md, Stress.',
     '',
   );
   const showParams = m.configs.some((c) => c.paramsLabel !== '');
@@ -73,8 +83,8 @@ export function renderStressMarkdown(m: StressModel | null): string {
   L.push('### Liquidation and wipe-out odds', '');
   L.push(
     table(
-      ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Population', 'Mode', 'P(liquidation)', 'P(wipe-out)', 'Return p5 / median / p95', 'ES 5%', 'Max DD median', 'Liq loss median', 'Time to liq. median'],
-      ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Population', 'Mode', 'P(liquidation)', 'P(wipe-out)', 'Before the shock', 'Return p5 / median / p95', 'ES 5%', 'Max DD median', 'Liq loss median', 'Time to liq. median'],
+      ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       oddsRows(m).map(({ c, pop, setup }) => {
         const o = c.populations[pop]!.bySetup[setup]!;
         const r = o.totalReturn.q;
@@ -87,6 +97,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
           setup,
           fmtProportion(o.liquidation),
           fmtProportion(o.wipeOut),
+          fmtBeforeShock(o.beforeShock),
           `${fmtMetric('totalReturn', r[q(0.05)])} / ${fmtMetric('totalReturn', r[q(0.5)])} / ${fmtMetric('totalReturn', r[q(0.95)])}`,
           fmtMetric('totalReturn', o.expectedShortfall5),
           fmtMetric('maxDrawdown', o.maxDrawdown.q[q(0.5)]),
@@ -168,8 +179,8 @@ export function renderStressMarkdown(m: StressModel | null): string {
           escapeMd(row.scenario),
           isoTime(row.injectAt),
           s,
-          x.survived ? 'yes' : 'no',
-          x.wipedOut ? 'yes' : 'no',
+          fmtShockPlace(x.liquidatedBeforeShock, x.liquidatedByShock),
+          fmtShockPlace(x.wipedOutBeforeShock, x.wipedOutByShock),
           fmtMetric('totalReturn', x.totalReturn),
           fmtLossAtShock(x.lossAtShock),
           fmtMetric('marginRatioMax', x.peakMarginRatio),
@@ -183,12 +194,12 @@ export function renderStressMarkdown(m: StressModel | null): string {
     L.push('### Scenarios × injection times', '');
     L.push(
       table(
-        ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Scenario', 'Injected at', 'Mode', 'Survived', 'Wiped out', 'Return', 'Change at shock', 'Peak MR', 'Time to liq.', 'First liquidated'],
+        ['Strategy', ...(showParams ? ['Params'] : []), ...dataHead, 'Lev', 'Scenario', 'Injected at', 'Mode', 'Liquidated', 'Wiped out', 'Return', 'Change at shock', 'Peak MR', 'Time to liq.', 'First liquidated'],
         ['l', ...(showParams ? ['l' as const] : []), ...dataAlign, 'r', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
         scenRows,
       ),
       '',
-      'Survived = no liquidation during the run. Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
+      'Liquidated / Wiped out: by the shock (a liquidation from the bar the shock starts in on; equity below 5% at a bar close from it on, not before) or before the shock (in the history before it: not the crash\'s doing, and not counted in P(liquidation) and P(wipe-out) of the crash pack, which shows it apart as "Before the shock"). Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
       '',
     );
   }

@@ -9,7 +9,7 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import type { RunStressSpec } from '../stress/types.js';
+import { shockOutcome, type RunStressSpec } from '../stress/types.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
   RETURN_TOL_PP,
@@ -76,6 +76,11 @@ export interface ScenarioRow {
         runId: string;
         survived: boolean;
         wipedOut: boolean;
+        /** what the shock did, apart from what happened before it (RunStressResult, shockOutcome) */
+        liquidatedBeforeShock: boolean;
+        liquidatedByShock: boolean;
+        wipedOutBeforeShock: boolean;
+        wipedOutByShock: boolean;
         totalReturn: number | null;
         /** decimal string, quote; negative = loss */
         lossAtShock: string | null;
@@ -138,17 +143,30 @@ function viewKey(s: RunStressSpec): string {
   return canonicalJson(s);
 }
 
+/**
+ * A stress run as the aggregation sees it. A crash-pack run counts what the shock did (a
+ * liquidation at or after its start, a wipe-out not already there before it) and carries what
+ * happened before the shock apart (`beforeShock`): the run replays the whole window, and a
+ * position liquidated in calm markets before the crash says nothing about the crash.
+ */
 export function outcomeOf(r: RunResult): StressOutcome {
   const st = r.stress;
   const liqs = num(r, 'liquidations') ?? 0;
-  return {
+  const base = {
     totalReturn: num(r, 'totalReturn'),
     maxDrawdown: num(r, 'maxDrawdown'),
     liquidationLoss: num(r, 'liquidationLoss') ?? 0,
-    liquidated: st ? !st.survived : liqs > 0,
-    wipedOut: st?.wipedOut ?? false,
-    timeToLiquidationMs: st?.timeToLiquidationMs ?? null,
   };
+  const shock = st ? shockOutcome(st) : null;
+  if (shock)
+    return {
+      ...base,
+      liquidated: shock.liquidatedByShock,
+      wipedOut: shock.wipedOutByShock,
+      timeToLiquidationMs: shock.timeToLiquidationMs,
+      beforeShock: { liquidated: shock.liquidatedBeforeShock, wipedOut: shock.wipedOutBeforeShock },
+    };
+  return { ...base, liquidated: st ? !st.survived : liqs > 0, wipedOut: st?.wipedOut ?? false, timeToLiquidationMs: st?.timeToLiquidationMs ?? null };
 }
 
 const pct = (p: number | null): string => (p === null ? '—' : `${fmtNumber(100 * p, p > 0 && p < 0.01 ? 1 : 0)}%`);
@@ -301,7 +319,11 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
     const o = bySetup[s]!;
     const med = o.totalReturn.q[2] ?? null;
     const shock = lossAtShock[s]!.n ? `, median change at the shock ${fmtMetric('totalReturn', lossAtShock[s]!.q[2] ?? null)} of the account` : '';
-    return `${s} wiped out ${pop === 'crash' ? 'on ' : ''}${share(pop, o.wipeOut)}, liquidated ${pop === 'crash' ? 'on ' : ''}${share(pop, o.liquidation)}, median return ${fmtMetric('totalReturn', med)} (5% expected shortfall ${fmtMetric('totalReturn', o.expectedShortfall5)})${shock}`;
+    // the crash pack counts what the shock did; what happened before it is said apart, never mixed in
+    const by = pop === 'crash' ? 'by the shock on ' : '';
+    const bs = o.beforeShock;
+    const before = bs && (bs.liquidation.k > 0 || bs.wipeOut.k > 0) ? ` (before the shock: liquidated on ${share(pop, bs.liquidation)}, wiped out on ${share(pop, bs.wipeOut)})` : '';
+    return `${s} wiped out ${by}${share(pop, o.wipeOut)}, liquidated ${by}${share(pop, o.liquidation)}${before}, median return ${fmtMetric('totalReturn', med)} (5% expected shortfall ${fmtMetric('totalReturn', o.expectedShortfall5)})${shock}`;
   });
   const line = `${head}: ${parts.join('; ')}${tail ? `; ${tail}` : ''}.`;
   return { population: pop, views: n, bySetup, diffs, winner, judged, line, fan, lossAtShock };
@@ -337,10 +359,15 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
       if (!s || s.kind !== 'scenario' || r.status !== 'ok' || !r.stress) continue;
       const key = `${s.scenario}\u0000${String(s.injectAt).padStart(16, '0')}`;
       const row = rows.get(key) ?? { scenario: s.scenario, injectAt: s.injectAt, bySetup: {} };
+      const shock = shockOutcome(r.stress);
       row.bySetup[r.spec.setup] ??= {
         runId: r.runId,
         survived: r.stress.survived,
         wipedOut: r.stress.wipedOut,
+        liquidatedBeforeShock: shock?.liquidatedBeforeShock ?? false,
+        liquidatedByShock: shock?.liquidatedByShock ?? !r.stress.survived,
+        wipedOutBeforeShock: shock?.wipedOutBeforeShock ?? false,
+        wipedOutByShock: shock?.wipedOutByShock ?? r.stress.wipedOut,
         totalReturn: num(r, 'totalReturn'),
         lossAtShock: r.stress.lossAtShock,
         peakMarginRatio: 100 * r.stress.peakMarginRatio,

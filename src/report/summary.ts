@@ -11,6 +11,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
 import { POPULATIONS, type StressModel } from './stress.js';
+import { shockOutcome, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics } from './format.js';
 
@@ -31,6 +32,11 @@ const runStressSchema = z.strictObject({
   view: z.record(z.string(), z.unknown()),
   survived: z.boolean().nullable(),
   wipedOut: z.boolean().nullable(),
+  /** scenario runs: what the shock did, apart from what happened before it; null for path runs */
+  liquidatedBeforeShock: z.boolean().nullable(),
+  liquidatedByShock: z.boolean().nullable(),
+  wipedOutBeforeShock: z.boolean().nullable(),
+  wipedOutByShock: z.boolean().nullable(),
   timeToLiquidationMs: z.number().nullable(),
   peakMarginRatio: z.number().nullable(),
   lossAtShock: z.string().nullable(),
@@ -70,6 +76,8 @@ export const SummaryStressSchema = z.strictObject({
               liquidationLoss: distributionSchema,
               timeToLiquidationMs: distributionSchema,
               lossAtShockPct: distributionSchema,
+              /** crash pack: runs liquidated / wiped out before the shock (not in liquidation / wipeOut); null over paths */
+              beforeShock: z.strictObject({ liquidation: proportionSchema, wipeOut: proportionSchema }).nullable(),
             }),
           ),
           diffs: z.array(z.strictObject({ a: setupEnum, b: setupEnum, totalReturn: intervalSchema, wipeOut: intervalSchema, liquidation: intervalSchema })),
@@ -85,6 +93,10 @@ export const SummaryStressSchema = z.strictObject({
               runId: z.string(),
               survived: z.boolean(),
               wipedOut: z.boolean(),
+              liquidatedBeforeShock: z.boolean(),
+              liquidatedByShock: z.boolean(),
+              wipedOutBeforeShock: z.boolean(),
+              wipedOutByShock: z.boolean(),
               totalReturn: z.number().nullable(),
               lossAtShock: z.string().nullable(),
               peakMarginRatio: z.number(),
@@ -238,6 +250,7 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
           view: canonical(r.spec.stress) as Record<string, unknown>,
           survived: r.stress?.survived ?? null,
           wipedOut: r.stress?.wipedOut ?? null,
+          ...shockFields(r.stress ? shockOutcome(r.stress) : null),
           timeToLiquidationMs: r.stress?.timeToLiquidationMs ?? null,
           peakMarginRatio: r.stress?.peakMarginRatio ?? null,
           lossAtShock: r.stress?.lossAtShock ?? null,
@@ -246,6 +259,13 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
       : null,
   };
 }
+
+const shockFields = (x: ShockOutcome | null) => ({
+  liquidatedBeforeShock: x?.liquidatedBeforeShock ?? null,
+  liquidatedByShock: x?.liquidatedByShock ?? null,
+  wipedOutBeforeShock: x?.wipedOutBeforeShock ?? null,
+  wipedOutByShock: x?.wipedOutByShock ?? null,
+});
 
 function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchema> | null {
   if (!m) return null;
@@ -282,6 +302,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
             liquidationLoss: { ...o.liquidationLoss, q: [...o.liquidationLoss.q] },
             timeToLiquidationMs: { ...o.timeToLiquidationMs, q: [...o.timeToLiquidationMs.q] },
             lossAtShockPct: { ...ps.lossAtShock[setup]!, q: [...ps.lossAtShock[setup]!.q] },
+            beforeShock: o.beforeShock ? { liquidation: { ...o.beforeShock.liquidation }, wipeOut: { ...o.beforeShock.wipeOut } } : null,
           })),
           diffs: ps.diffs.map((d) => ({ a: d.a, b: d.b, totalReturn: iv(d.totalReturn), wipeOut: iv(d.wipeOut), liquidation: iv(d.liquidation) })),
         };

@@ -67,10 +67,21 @@ export interface RunStressResult {
   /** crashes spliced into the path (kind 'path', when any) */
   crashes?: StressInjection[];
 
-  /** no liquidation at all during the run */
+  /** no liquidation at all during the run (a scenario run: before the shock too, see liquidatedByShock) */
   survived: boolean;
-  /** equity below 5 % of the initial capital at some bar close (WIPEOUT_FRACTION) */
+  /** equity below 5 % of the initial capital at some bar close (WIPEOUT_FRACTION), anywhere in the run */
   wipedOut: boolean;
+  /**
+   * Scenario runs only (absent on path runs, and in results written before it: readers use
+   * `shockOutcome`, which then takes `injectAt`). A scenario run replays the whole window with the
+   * crash spliced in, so what happened before the shock is not the crash's doing. This is the line:
+   * the open (ms UTC) of the bar the shock starts in, i.e. the injection time when that is a bar
+   * open; from that bar on the bars are the shocked ones. A liquidation at or after it is one of
+   * the shock's, one before it is not.
+   */
+  shockBarOpen?: number;
+  /** scenario runs only: equity below 5 % of the initial capital at the close of a bar before the shock's bar */
+  wipedOutBeforeShock?: boolean;
   /**
    * ms from the shock start (scenario runs) or from the first bar's open (path runs) to the first
    * liquidation; null when none. For a scenario run a liquidation before the shock gives a
@@ -107,3 +118,37 @@ export interface RunStressResult {
 export const WIPEOUT_FRACTION = 0.05;
 /** Points of RunStressResult.equityGrid. */
 export const EQUITY_GRID_POINTS = 101;
+
+/** What the shock did to a scenario run, apart from what happened before it (RunStressResult). */
+export interface ShockOutcome {
+  /** a liquidation before the shock's bar */
+  liquidatedBeforeShock: boolean;
+  /** a liquidation at or after the open of the shock's bar (also when the run was liquidated before) */
+  liquidatedByShock: boolean;
+  /** equity below 5 % at a bar close before the shock's bar */
+  wipedOutBeforeShock: boolean;
+  /** equity below 5 % at a bar close from the shock's bar on, and not before */
+  wipedOutByShock: boolean;
+  /** ms from the shock start to the first liquidation by the shock; null when none */
+  timeToLiquidationMs: number | null;
+}
+
+/**
+ * The shock outcome of a scenario run's figures; null for a path run. A result written before
+ * `shockBarOpen` / `wipedOutBeforeShock` existed takes the injection time as the line (the same
+ * for a shock starting at a bar open, as every `inject.every` / `inject.random` time does); its
+ * wipe-out cannot be placed and counts as the shock's (the reading of those files).
+ */
+export function shockOutcome(st: RunStressResult): ShockOutcome | null {
+  if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
+  const line = st.shockBarOpen ?? st.injectAt;
+  const by = st.firstLiquidated.find((x) => x.time >= line);
+  const wipedOutBeforeShock = st.wipedOutBeforeShock ?? false;
+  return {
+    liquidatedBeforeShock: st.firstLiquidated.some((x) => x.time < line),
+    liquidatedByShock: by !== undefined,
+    wipedOutBeforeShock,
+    wipedOutByShock: st.wipedOut && !wipedOutBeforeShock,
+    timeToLiquidationMs: by === undefined ? null : by.time - st.injectAt,
+  };
+}

@@ -130,6 +130,14 @@ export function stressFigures(
       lossAtShock = decimalString(equity[Math.max(last, first)]! - before);
     }
   } else if (stress.kind === 'scenario' && n > 0) peakFrom = Math.min(barOf(time, stress.injectAt, data.timeframeMs), n);
+  // scenario runs: the line between what the run did before the shock and what the shock did, the open of the bar it starts in
+  let shock: Pick<RunStressResult, 'shockBarOpen' | 'wipedOutBeforeShock'> = {};
+  if (stress.kind === 'scenario') {
+    const k = n > 0 ? barOf(time, stress.injectAt, data.timeframeMs) : 0;
+    let before = false;
+    for (let i = 0; i < k && i < n; i++) if (equity[i]! < WIPEOUT_FRACTION * initialCapital) before = true;
+    shock = { shockBarOpen: k < n ? Math.min(time[k]!, stress.injectAt) : stress.injectAt, wipedOutBeforeShock: before };
+  }
   let peak = 0;
   for (let i = peakFrom; i < n; i++) {
     const v = marginRatioPeak[i]!;
@@ -156,6 +164,7 @@ export function stressFigures(
     survived: firstLiquidated.length === 0,
     wipedOut: wiped,
     timeToLiquidationMs: firstLiquidated.length > 0 ? firstLiquidated[0]!.time - origin : null,
+    ...shock,
     peakMarginRatio: round10(peak),
     lossAtShock,
     firstLiquidated,

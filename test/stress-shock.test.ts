@@ -1,0 +1,194 @@
+/**
+ * The crash pack counts what the shock did. A scenario run replays the whole window with the crash
+ * spliced in, so a liquidation or a wipe-out in the calm history before the shock is not the
+ * crash's doing: it is reported apart ("before the shock"), never mixed into P(liquidation) and
+ * P(wipe-out) of the crash pack, the mode differences or the verdicts. Monte Carlo paths keep
+ * counting the whole run.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SETUPS } from '../src/engine/index.js';
+import { scenarioSchema } from '../src/stress/scenario.js';
+import { shockOutcome } from '../src/stress/types.js';
+import { stressFigures, stressView } from '../src/stress/view.js';
+import { buildModel, writeReport, SummarySchema } from '../src/report/index.js';
+import type { RunResult } from '../src/shard/types.js';
+import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
+import { makeManifest } from './fixtures/report/fixture.js';
+import { makeStressResults } from './fixtures/report/stress-fixture.js';
+
+describe('a scenario run liquidated before the shock (worker figures)', () => {
+  // a BTC long at 100,000 with 10,000 at 10×: the dip to 85,000 at bar 5 liquidates it. 1 BTC under cross: the account
+  // is gone (equity below 5 %). 0.5 BTC isolated: half the account is gone; bar 12 buys 0.5 BTC again, which the −30 % gap
+  // at bar 20 (the shock) liquidates, taking the rest
+  const n = 30;
+  const btc = Array.from({ length: n }, (_, i) => (i === 5 ? [100_000, 100_000, 85_000, 100_000] : [100_000, 100_000, 100_000, 100_000]) as Bar);
+  const base = makeData({ BTCUSDT: { bars: btc } });
+  const sc = scenarioSchema.parse({ id: 'gap30', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: '1h' } } });
+  const figs = (rebuy: boolean, injectAt: number, setup: 'isolated' | 'cross') => {
+    const script: Parameters<typeof scripted>[0] = { 0: (ctx) => void ctx.buy(0, rebuy ? 0.5 : 1) };
+    if (rebuy) script[12] = (ctx) => void ctx.buy(0, 0.5);
+    const strategy = scripted(script, ['BTCUSDT']);
+    const stress = { kind: 'scenario' as const, scenario: sc.id, injectAt };
+    const view = stressView(base, stress, { [sc.id]: sc });
+    const out = run(view, strategy, { setups: [SETUPS[setup]], leverage: 10 });
+    return stressFigures(stress, setupOf(out, setup), ['BTCUSDT'], 10_000, view, { [sc.id]: sc });
+  };
+
+  it('keeps the whole-run figures and adds the line of the shock: liquidated before it only', () => {
+    const f = figs(false, T0 + 20 * HOUR, 'cross');
+    expect(f.survived).toBe(false);
+    expect(f.wipedOut).toBe(true);
+    expect(f.timeToLiquidationMs).toBeLessThan(0);
+    expect(f.shockBarOpen).toBe(T0 + 20 * HOUR);
+    expect(f.wipedOutBeforeShock).toBe(true);
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, wipedOutBeforeShock: true, wipedOutByShock: false, timeToLiquidationMs: null });
+  });
+
+  it('a position opened again after the early liquidation and liquidated by the shock counts as the shock\'s', () => {
+    const f = figs(true, T0 + 20 * HOUR, 'isolated');
+    const hours = f.firstLiquidated.map((x) => (x.time - T0) / HOUR);
+    expect(hours).toHaveLength(2);
+    expect(Math.floor(hours[0]!)).toBe(5);
+    expect(hours[1]).toBe(20);
+    expect(f.wipedOut).toBe(true);
+    expect(f.wipedOutBeforeShock).toBe(false);
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: true, wipedOutBeforeShock: false, wipedOutByShock: true, timeToLiquidationMs: 0 });
+  });
+
+  it('a shock starting inside a bar draws the line at that bar\'s open (its bars are the shocked ones from there)', () => {
+    const f = figs(true, T0 + 20 * HOUR + 30 * 60_000, 'isolated');
+    expect(f.shockBarOpen).toBe(T0 + 20 * HOUR);
+  });
+
+  it('a path run has no shock line', () => {
+    const strategy = scripted({ 0: (ctx) => void ctx.buy(0, 0.1) }, ['BTCUSDT']);
+    const stress = { kind: 'path' as const, seed: 1, pathIndex: 0, blockBars: 4 };
+    const view = stressView(base, stress, {});
+    const out = run(view, strategy, { setups: [SETUPS.cross], leverage: 10 });
+    const f = stressFigures(stress, setupOf(out, 'cross'), ['BTCUSDT'], 10_000, view, {});
+    expect(f.shockBarOpen).toBeUndefined();
+    expect(f.wipedOutBeforeShock).toBeUndefined();
+    expect(shockOutcome(f)).toBeNull();
+  });
+});
+
+/**
+ * isolated: every crash run liquidated (and wiped out) 2 bars before the shock and never after it; cross: never
+ * liquidated, never wiped out. Path runs: isolated liquidated on every path too (a path has no shock: the whole run counts).
+ */
+function earlyLiquidations(opts: { stored: boolean }): RunResult[] {
+  return makeStressResults({ bars: 24 * 10, paths: 6, leverages: [10] }).map((r) => {
+    if (!r.stress) return r;
+    const iso = r.spec.setup === 'isolated';
+    const s = r.spec.stress!;
+    const early = s.kind === 'scenario' ? s.injectAt - 2 * 3_600_000 : r.stress.equityGridTime[3]!;
+    const stress = { ...r.stress, survived: !iso, wipedOut: iso, firstLiquidated: iso ? [{ symbol: 'BTCUSDT', time: early }] : [], timeToLiquidationMs: iso ? (s.kind === 'scenario' ? -2 * 3_600_000 : 3 * 3_600_000) : null };
+    if (opts.stored && s.kind === 'scenario') Object.assign(stress, { shockBarOpen: s.injectAt, wipedOutBeforeShock: iso });
+    return { ...r, metrics: { ...r.metrics, liquidations: iso ? 1 : 0, totalReturn: iso ? -96 : -5 }, stress };
+  });
+}
+
+describe('the crash pack counts liquidations and wipe-outs by the shock', () => {
+  it('a run liquidated and wiped out before the shock only is neither in P(liquidation) nor P(wipe-out): it is in "before the shock"', () => {
+    const results = earlyLiquidations({ stored: true });
+    const c = buildModel(results, makeManifest(results)).configs[0]!;
+    const crash = c.stress!.populations.crash!;
+    const iso = crash.bySetup.isolated!;
+    expect(crash.views).toBe(9);
+    expect(iso.liquidation.k).toBe(0);
+    expect(iso.wipeOut.k).toBe(0);
+    expect(iso.timeToLiquidationMs.n).toBe(0);
+    expect(iso.beforeShock).toEqual({ liquidation: expect.objectContaining({ k: 9, n: 9 }), wipeOut: expect.objectContaining({ k: 9, n: 9 }) });
+    expect(crash.bySetup.cross!.beforeShock).toEqual({ liquidation: expect.objectContaining({ k: 0, n: 9 }), wipeOut: expect.objectContaining({ k: 0, n: 9 }) });
+    // no difference the shock made: the wipe-out and liquidation differences are 0
+    const d = crash.diffs[0]!;
+    expect([d.wipeOut.mean, d.liquidation.mean]).toEqual([0, 0]);
+    expect(crash.line).toContain('isolated wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9 (before the shock: liquidated on 9 of 9, wiped out on 9 of 9)');
+    expect(crash.line).toContain('cross wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9, median');
+    // paths keep the whole run
+    const paths = c.stress!.populations.paths!;
+    expect(paths.bySetup.isolated!.liquidation.k).toBe(6);
+    expect(paths.bySetup.isolated!.wipeOut.k).toBe(6);
+    expect(paths.bySetup.isolated!.beforeShock).toBeNull();
+  });
+
+  it('reads a result written before the shock line existed from its liquidation times (wipe-outs then count as the shock\'s)', () => {
+    const results = earlyLiquidations({ stored: false });
+    const iso = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.crash!.bySetup.isolated!;
+    expect(iso.liquidation.k).toBe(0);
+    expect(iso.beforeShock!.liquidation.k).toBe(9);
+    expect(iso.wipeOut.k).toBe(9);
+    expect(iso.beforeShock!.wipeOut.k).toBe(0);
+  });
+
+  it('report.md, report.html and summary.json show the shock\'s figures and what came before apart', async () => {
+    const results = earlyLiquidations({ stored: true });
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-shock-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html', 'json'] });
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      const odds = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| crash pack \| isolated \|/.test(l));
+      expect(odds).toHaveLength(1);
+      expect(odds[0]).toContain('| 0% [0–30%] (0/9) | 0% [0–30%] (0/9) | liq. 9/9, wiped 9/9 |');
+      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| crash-2025-10-10 \| .* \| isolated \|/.test(l));
+      expect(scen).toHaveLength(3);
+      for (const l of scen) expect(l).toMatch(/\| isolated \| before the shock \| before the shock \|/);
+      const pathRow = md.split('\n').find((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| Monte Carlo \| isolated \|/.test(l))!;
+      expect(pathRow).toMatch(/\(6\/6\) \| — \|/);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      expect(html).toContain('liq. 9/9, wiped 9/9');
+      expect(html).toContain('<th');
+      expect(html).toMatch(/>Before the shock</);
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const crash = summary.stress!.configs[0]!.populations.find((p) => p.population === 'crash')!;
+      const iso = crash.setups.find((s) => s.setup === 'isolated')!;
+      expect([iso.liquidation.k, iso.wipeOut.k, iso.beforeShock!.liquidation.k, iso.beforeShock!.wipeOut.k]).toEqual([0, 0, 9, 9]);
+      expect(summary.stress!.configs[0]!.populations.find((p) => p.population === 'paths')!.setups[0]!.beforeShock).toBeNull();
+      const row = summary.stress!.configs[0]!.scenarios[0]!.setups.find((s) => s.setup === 'isolated')!;
+      expect([row.survived, row.liquidatedBeforeShock, row.liquidatedByShock, row.wipedOutBeforeShock, row.wipedOutByShock]).toEqual([false, true, false, true, false]);
+      const run = summary.runs.find((r) => r.stress?.view.kind === 'scenario' && r.setup === 'isolated')!;
+      expect([run.stress!.liquidatedBeforeShock, run.stress!.liquidatedByShock]).toEqual([true, false]);
+      expect(summary.runs.find((r) => r.stress?.view.kind === 'path')!.stress!.liquidatedByShock).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("compare's stress note", () => {
+  it('says what the shock did and what happened before it, for a scenario run (a path run keeps survived / wiped out)', async () => {
+    const { compareFolders } = await import('../src/compare/index.js');
+    const { renderMarkdown } = await import('../src/compare/render.js');
+    const { writeRunFolder } = await import('./fixtures/report/fixture.js');
+    const all = earlyLiquidations({ stored: true });
+    const pick = all.filter((r) => r.spec.setup === 'isolated' && r.stress && (r.spec.stress!.kind === 'path' ? r.spec.stress!.pathIndex === 0 : r.spec.stress!.scenario === 'crash-2025-10-10'));
+    const before = [pick.find((r) => r.spec.stress!.kind === 'scenario')!, pick.find((r) => r.spec.stress!.kind === 'path')!];
+    // the current side: the same runs, the scenario run liquidated by the shock too
+    const after = before.map((r): RunResult => {
+      const c = structuredClone(r);
+      const s = c.spec.stress!;
+      if (s.kind === 'scenario') c.stress!.firstLiquidated.push({ symbol: 'BTCUSDT', time: s.injectAt + 3_600_000 });
+      return c;
+    });
+    const root = mkdtempSync(join(tmpdir(), 'ml-stress-shock-cmp-'));
+    try {
+      const r = compareFolders(writeRunFolder(join(root, 'a'), before, makeManifest(before)), writeRunFolder(join(root, 'b'), after, makeManifest(after)), []);
+      const scen = r.pairs.find((p) => p.stress?.kind === 'scenario')!;
+      expect(scen.stress!.shock).toEqual({
+        liquidatedBeforeShock: { baseline: true, current: true },
+        liquidatedByShock: { baseline: false, current: true },
+        wipedOutBeforeShock: { baseline: true, current: true },
+        wipedOutByShock: { baseline: false, current: false },
+      });
+      const md = renderMarkdown(r);
+      expect(md).toContain('stress: liquidated by the shock no → yes (before it yes → yes), wiped out by the shock no → no (before it yes → yes), peak margin ratio');
+      expect(r.pairs.find((p) => p.stress?.kind === 'path')!.stress!.shock).toBeUndefined();
+      expect(md).toContain('stress: survived no → no, wiped out yes → yes, peak');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../src/report/index.js';
+import { pairReadingText } from '../src/report/stress.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest } from './fixtures/report/fixture.js';
 import { makeStressResults } from './fixtures/report/stress-fixture.js';
@@ -114,35 +115,96 @@ describe('the mode-difference rows name the better setup of their own pair', () 
   });
 });
 
+/** The fixture with a mixed setup (a copy of cross) and, on every path run, the outcome `of` gives per setup and path index. */
+function threeSetups(paths: number, of: (setup: 'isolated' | 'cross' | 'mixed', pathIndex: number) => { ret: number; wiped: boolean; liquidated: boolean }): RunResult[] {
+  const base = makeStressResults({ bars: 24 * 10, paths, leverages: [25] });
+  return [...base, ...base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `${r.runId}m`, spec: { ...r.spec, setup: 'mixed' } }))].map((r): RunResult => {
+    const s = r.spec.stress;
+    if (!s || s.kind !== 'path' || !r.stress) return r;
+    const o = of(r.spec.setup as 'isolated' | 'cross' | 'mixed', s.pathIndex);
+    const liq = o.liquidated ? [{ symbol: 'BTCUSDT', time: r.stress.equityGridTime[2]! }] : [];
+    return { ...r, metrics: { ...r.metrics, totalReturn: o.ret, liquidations: liq.length }, stress: { ...r.stress, survived: !o.liquidated, wipedOut: o.wiped, firstLiquidated: liq, timeToLiquidationMs: o.liquidated ? 1 : null } };
+  });
+}
+
 describe('a population whose pairs disagree (no setup served better than every other one)', () => {
   it('names no winner and says so (it named the first of the sort, isolated, which mixed beat)', () => {
-    // over 20 paths: isolated beats cross (fewer wipe-outs: 0 vs 6), cross beats mixed (wipe-outs 6 vs 3 are noise; +10 pp),
-    // mixed beats isolated (wipe-outs 3 vs 0 are noise; +10 pp): a cycle, so no setup served it
-    const wipes = { isolated: 0, mixed: 3, cross: 6 } as const;
-    const ret = { isolated: 0, mixed: 10, cross: 20 } as const;
-    const base = makeStressResults({ bars: 24 * 10, paths: 20, leverages: [25] });
-    const results = [...base, ...base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `${r.runId}m`, spec: { ...r.spec, setup: 'mixed' } }))].map((r): RunResult => {
-      const s = r.spec.stress;
-      if (!s || s.kind !== 'path' || !r.stress) return r;
-      const setup = r.spec.setup as keyof typeof wipes;
-      return { ...r, metrics: { ...r.metrics, totalReturn: ret[setup], liquidations: 0 }, stress: { ...r.stress, survived: true, wipedOut: s.pathIndex < wipes[setup], firstLiquidated: [], timeToLiquidationMs: null } };
-    });
+    // over 20 paths, nobody wiped out: isolated beats mixed (fewer liquidations: 0 vs 10; returns within 1 pp), mixed beats
+    // cross (fewer liquidations: 10 vs 20; within 1 pp), cross beats isolated (+1.6 pp): a cycle, so no setup served it
+    const ret = { isolated: 0, mixed: 0.8, cross: 1.6 } as const;
+    const liq = { isolated: 0, mixed: 10, cross: 20 } as const;
+    const results = threeSetups(20, (setup, i) => ({ ret: ret[setup], wiped: false, liquidated: i < liq[setup] }));
     const c = buildModel(results, makeManifest(results)).configs[0]!;
     const paths = c.stress!.populations.paths!;
     const decided = (a: string, b: string) => {
       const d = paths.diffs.find((x) => x.a === a && x.b === b)!;
-      return { wipeOut: !d.wipeOut.noise, totalReturn: !d.totalReturn.noise };
+      return { liquidation: !d.liquidation.noise, totalReturn: !d.totalReturn.noise };
     };
     // the premise: the pairwise readings form a cycle
-    expect(decided('isolated', 'cross')).toEqual({ wipeOut: true, totalReturn: true });
-    expect(decided('isolated', 'mixed')).toEqual({ wipeOut: false, totalReturn: true });
-    expect(decided('cross', 'mixed')).toEqual({ wipeOut: false, totalReturn: true });
+    expect(decided('isolated', 'cross')).toEqual({ liquidation: true, totalReturn: true });
+    expect(decided('isolated', 'mixed')).toEqual({ liquidation: true, totalReturn: true });
+    expect(decided('cross', 'mixed')).toEqual({ liquidation: true, totalReturn: true });
     expect(paths.judged).toBe(true);
     expect(paths.winner).toBeNull();
-    expect(paths.line).toMatch(/; tie: no setup served it better than every other, the differences go round in a circle \(isolated over cross, mixed over isolated, cross over mixed\)\.$/);
+    expect(paths.line).toMatch(/; tie: no setup served it better than every other, the differences go round in a circle \((\w+ over \w+, ){2}\w+ over \w+\)\.$/);
+    for (const x of ['cross over isolated', 'isolated over mixed', 'mixed over cross']) expect(paths.line).toContain(x);
     expect(paths.line).not.toMatch(/(isolated|cross|mixed) served it \(/);
     // the history tie is not contradicted by a setup the paths did not name
     expect(c.verdict!.line).not.toMatch(/over the Monte Carlo paths \(\w+ served it there\)/);
+  });
+});
+
+describe('a setup that wiped out more often never served it for its return or its liquidations', () => {
+  it('fewer liquidations do not make cross the one that served when it wiped out 3 times in 15 and isolated never (wipe-outs within noise)', async () => {
+    // buy-and-hold 5× under a crash, 15 views: isolated liquidated every time and never wiped out; cross liquidated and wiped
+    // out on 3 (the pool went), else neither. Liquidations (−80 pp) decide beyond noise, wipe-outs (+20 pp [0, 40]) do not.
+    const results = threeSetups(15, (setup, i) => (setup === 'isolated' ? { ret: -20, wiped: false, liquidated: true } : { ret: i < 3 ? -96 : -20, wiped: i < 3, liquidated: i < 3 })).filter((r) => r.spec.setup !== 'mixed');
+    const c = buildModel(results, makeManifest(results)).configs[0]!;
+    const paths = c.stress!.populations.paths!;
+    const d = paths.diffs[0]!;
+    expect([d.a, d.b, d.wipeOut.noise, d.liquidation.noise]).toEqual(['isolated', 'cross', true, false]);
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; tie: cross had fewer liquidations but wiped out more often \(20% \[7–45%\] against 0% \[0–20%\], a difference within noise; return difference/);
+    expect(paths.line).not.toContain('served it');
+    expect(c.verdict!.line).not.toContain('(cross served it there)');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport } = await import('../src/report/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-wipe-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html'] });
+      const row = readFileSync(join(dir, 'report.md'), 'utf8').split('\n').find((l) => l.includes('| Monte Carlo | cross − isolated |'))!;
+      expect(row).toMatch(/\| tie \(cross: fewer liquidations, more wipe-outs\) \|$/);
+      expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<span class="muted">tie (cross: fewer liquidations, more wipe-outs)</span>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a higher return does not either; the same criteria agreeing with the wipe-outs still decide', () => {
+    // over 20 paths: mixed wiped out 3 times (noise against isolated's 0) with +10 pp: a tie, not "mixed served it"
+    const wipes = { isolated: 0, mixed: 3, cross: 0 } as const;
+    const ret = { isolated: 0, mixed: 10, cross: 12 } as const;
+    const results = threeSetups(20, (setup, i) => ({ ret: ret[setup], wiped: i < wipes[setup], liquidated: false }));
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    const pair = (a: string, b: string) => paths.diffs.find((x) => x.a === a && x.b === b)!;
+    expect(pair('isolated', 'mixed').wipeOut.noise).toBe(true);
+    // cross: +12 pp without a wipe-out beats both (over mixed the return and the wipe-outs agree); mixed − isolated is a tie for its wipe-outs
+    expect(pairReadingText(pair('isolated', 'mixed'))).toBe('tie (mixed: a higher return, more wipe-outs)');
+    expect(pairReadingText(pair('cross', 'mixed'))).toBe('cross served it');
+    expect(paths.winner).toBe('cross');
+    expect(paths.line).toContain('cross served it (a higher return;');
+    expect(paths.diffs.map((x) => `${x.b} − ${x.a}`)).toContain('mixed − isolated');
+  });
+
+  it('with three setups, the tie names the pair where it happened (cross beat isolated; mixed\'s higher return came with more wipe-outs)', () => {
+    const wipes = { isolated: 0, mixed: 3, cross: 0 } as const;
+    const ret = { isolated: 0, mixed: 20, cross: 10 } as const;
+    const results = threeSetups(20, (setup, i) => ({ ret: ret[setup], wiped: i < wipes[setup], liquidated: false }));
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; tie: mixed had a higher return but wiped out more often \(15% \[5–36%\] against 0% \[0–16%\], a difference within noise; return difference/);
   });
 });
 

@@ -6,9 +6,9 @@
  */
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
-import { QUANTILES, RETURN_TOL_PP } from '../analysis/stress.js';
+import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
-import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, pairWinner, type Population, type StressModel } from './stress.js';
+import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
@@ -173,7 +173,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
             { html: esc(fmtInterval(d.liquidation, 100)), v: d.liquidation.mean, cls: d.liquidation.noise ? 'muted' : '' },
             reading === 'decides'
               ? { html: `${h.modeChip(pairWinner(d)!)} served it`, v: pairWinner(d)! }
-              : { html: `<span class="muted">${reading === 'noise' ? 'noise' : `tie (within ${RETURN_TOL_PP} pp)`}</span>`, v: reading === 'noise' ? 'noise' : 'tie' },
+              : { html: `<span class="muted">${esc(pairReadingText(d))}</span>`, v: reading === 'noise' ? 'noise' : 'tie' },
           ],
         });
       }

@@ -3,9 +3,9 @@
  */
 import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { QUANTILES, RETURN_TOL_PP, type Proportion, type PairedInterval } from '../analysis/stress.js';
+import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
-import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, pairWinner, type Population, type StressConfig, type StressModel } from './stress.js';
+import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
 
@@ -136,8 +136,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
       const ps = c.populations[pop];
       if (!ps) continue;
       for (const d of ps.diffs) {
-        const r = pairReading(d);
-        const reading = r === 'noise' ? 'noise' : r === 'within 1 pp' ? `tie (within ${RETURN_TOL_PP} pp)` : `${pairWinner(d)} served it`;
+        const reading = pairReadingText(d);
         diffRows.push([
           escapeMd(c.strategy),
           ...(showParams ? [escapeMd(c.paramsLabel)] : []),

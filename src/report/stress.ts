@@ -185,23 +185,48 @@ const returnDecides = (r: PairedInterval): boolean => !r.noise && Math.abs(r.mea
  * Order two setups under a population from their paired differences (b − a): negative when `a`
  * served better. Fewer wipe-outs, then a higher return (by more than 1 pp on average, as in the
  * history verdicts), then fewer liquidations; each counts only when its bootstrap interval
- * excludes 0 (otherwise it is noise). 0 = tie.
+ * excludes 0 (otherwise it is noise). 0 = tie. A return or liquidation difference never orders the
+ * pair against its wipe-outs: when one setup wiped out more often (a difference within noise, else
+ * the wipe-outs decide), the other criteria cannot name it the one that served (`against`: the
+ * setup they favoured, and by what) — a setup wiped out 3 times in 15 did not serve better than
+ * one never wiped out for having fewer liquidations.
  */
-function stressOrder(d: PairDiff): { order: number; by: 'wipeOut' | 'totalReturn' | 'liquidation' | 'none' } {
+function stressOrder(d: PairDiff): { order: number; by: 'wipeOut' | 'totalReturn' | 'liquidation' | 'none'; against?: { favoured: SetupId; by: 'totalReturn' | 'liquidation' } } {
   if (!d.wipeOut.noise) return { order: d.wipeOut.mean! > 0 ? -1 : 1, by: 'wipeOut' };
-  if (returnDecides(d.totalReturn)) return { order: d.totalReturn.mean! > 0 ? 1 : -1, by: 'totalReturn' };
-  if (!d.liquidation.noise) return { order: d.liquidation.mean! > 0 ? -1 : 1, by: 'liquidation' };
-  return { order: 0, by: 'none' };
+  const lower: { order: number; by: 'totalReturn' | 'liquidation' } | null = returnDecides(d.totalReturn)
+    ? { order: d.totalReturn.mean! > 0 ? 1 : -1, by: 'totalReturn' }
+    : !d.liquidation.noise
+      ? { order: d.liquidation.mean! > 0 ? -1 : 1, by: 'liquidation' }
+      : null;
+  if (!lower) return { order: 0, by: 'none' };
+  // the wipe-outs' own direction (b − a > 0: b wiped out more, which favours a: −1)
+  const w = d.wipeOut.mean === null || d.wipeOut.mean === 0 ? 0 : d.wipeOut.mean > 0 ? -1 : 1;
+  if (w !== 0 && w !== lower.order) return { order: 0, by: 'none', against: { favoured: lower.order < 0 ? d.a : d.b, by: lower.by } };
+  return lower;
 }
 
 /**
  * How a pair's differences read in the mode-difference tables: 'noise' (every interval contains
- * 0), 'within 1 pp' (only the return differs beyond noise, by 1 pp or less on average: a tie), or
- * 'decides' (the pair is ordered).
+ * 0), 'within 1 pp' (only the return differs beyond noise, by 1 pp or less on average: a tie),
+ * 'more wipe-outs' (the return or the liquidations favour a setup that wiped out more often: a
+ * tie, see stressOrder) or 'decides' (the pair is ordered).
  */
-export function pairReading(d: PairDiff): 'noise' | 'within 1 pp' | 'decides' {
+export function pairReading(d: PairDiff): 'noise' | 'within 1 pp' | 'more wipe-outs' | 'decides' {
   if (d.totalReturn.noise && d.wipeOut.noise && d.liquidation.noise) return 'noise';
-  return stressOrder(d).order === 0 ? 'within 1 pp' : 'decides';
+  const o = stressOrder(d);
+  return o.order !== 0 ? 'decides' : o.against ? 'more wipe-outs' : 'within 1 pp';
+}
+
+/** The reading of a pair in words, as both report tables show it: 'noise', 'tie (within 1 pp)', 'tie (cross: fewer liquidations, more wipe-outs)', 'isolated served it'. */
+export function pairReadingText(d: PairDiff): string {
+  const r = pairReading(d);
+  if (r === 'noise') return 'noise';
+  if (r === 'within 1 pp') return `tie (within ${RETURN_TOL_PP} pp)`;
+  if (r === 'more wipe-outs') {
+    const a = stressOrder(d).against!;
+    return `tie (${a.favoured}: ${a.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'}, more wipe-outs)`;
+  }
+  return `${pairWinner(d)} served it`;
 }
 
 /**
@@ -302,7 +327,15 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
       tail = `${w} served it (${why}; ${retDiff})`;
     } else {
-      tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
+      // the return or the liquidations favoured a setup that wiped out more often: said, not crowned (the first
+      // pair of the top setup where that happened: with three setups it may be with the third)
+      const held = [f.d, ...ranked.slice(2).map((x) => diffOf(diffs, w, x)?.d)].find((d) => d && stressOrder(d).against);
+      const against = held ? stressOrder(held).against : undefined;
+      if (held && against) {
+        const other = against.favoured === held.a ? held.b : held.a;
+        const wo = (x: SetupId) => share(pop, bySetup[x]!.wipeOut);
+        tail = `tie: ${against.favoured} had ${against.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}, a difference within noise; ${retDiff})`;
+      } else tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }
   }
   // errored runs never win; a population with fewer than two completed setups has no verdict

@@ -145,7 +145,7 @@ describe('verdicts and report.md with stress runs', () => {
   it('report.md has the Stress section, escaped', () => {
     const md = read('report.md');
     expect(md).toContain('## Stress: crash pack and Monte Carlo paths');
-    expect(md).toContain('### Leverage survival: highest leverage with P(liquidation) under 5%');
+    expect(md).toContain('### Leverage survival: highest leverage with P(liquidation or wipe-out) under 5%');
     expect(md).toContain('### Mode difference (paired bootstrap, b − a)');
     expect(md).toContain('### Scenarios × injection times');
     expect(md).not.toContain(STRESS_XSS_SCENARIO);

@@ -107,6 +107,17 @@ describe('leverage survival', () => {
         // stays under: a leverage above a failing one never counts
     expect(maxLeverageUnder(survivalCurve([...pts(3, 5, 10), ...pts(5, 0, 10)]))).toBeNull();
   });
+  it('a run wiped out without a liquidation did not survive: the highest leverage weighs liquidations and wipe-outs', () => {
+    // 20×: 1 of 12 paths lost the account without a liquidation (sma-cross on the Monte Carlo paths)
+    const c = survivalCurve([...pts(3, 0, 12), ...pts(10, 0, 12), ...Array.from({ length: 12 }, (_, i) => ({ leverage: 20, liquidated: false, wipedOut: i === 0 }))]);
+    const at20 = c.find((x) => x.leverage === 20)!;
+    expect([at20.liquidation.k, at20.failure.k, at20.failure.n]).toEqual([0, 1, 12]);
+    expect(maxLeverageUnder(c)!.leverage).toBe(10);
+    // a run liquidated and wiped out counts once
+    expect(survivalCurve([{ leverage: 5, liquidated: true, wipedOut: true }, { leverage: 5, liquidated: false }])[0]!.failure.k).toBe(1);
+    // a wiped-out run held a position: the leverage is tested
+    expect(survivalCurve([{ leverage: 5, liquidated: false, wipedOut: true, inPosition: false }])[0]!.untested).toBe(false);
+  });
   it('liquidation probability is monotone in leverage when liquidation is (property: fixed path set)', () => {
     // on a fixed set of paths, a path that liquidates a position at leverage L also liquidates it at L' > L
     // (the liquidation threshold only moves closer); the curve built from such outcomes never decreases

@@ -262,3 +262,41 @@ describe('leverage survival with a leverage that never opened a position', () =>
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('leverage survival of a stress population', () => {
+  it('a leverage where a path wiped the account out without a liquidation is not safe (report.md, report.html, summary.json)', async () => {
+    // 25×: the first path wiped out without a liquidation; nothing else liquidated or wiped out anywhere
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [3, 10, 25] }).map((r): RunResult => {
+      if (!r.stress) return r;
+      const wiped = r.spec.leverage === 25 && r.spec.stress!.kind === 'path' && r.spec.stress!.pathIndex === 0;
+      return { ...r, metrics: { ...r.metrics, liquidations: 0, exposureTime: 40 }, stress: { ...r.stress, survived: true, wipedOut: wiped, firstLiquidated: [], timeToLiquidationMs: null } };
+    });
+    const model = buildModel(results, makeManifest(results));
+    const rows = model.stress!.survival.filter((r) => r.population === 'paths');
+    expect(rows).toHaveLength(2);
+    const iso = rows.find((r) => r.setup === 'isolated')!;
+    expect(iso.curve.map((p) => [p.leverage, p.liquidation.k, p.failure.k])).toEqual([[3, 0, 0], [10, 0, 0], [25, 0, 1]]);
+    expect(iso.maxLeverage!.leverage).toBe(10);
+    // the crash pack, where nothing failed, keeps 25×
+    expect(model.stress!.survival.find((r) => r.population === 'crash' && r.setup === 'isolated')!.maxLeverage!.leverage).toBe(25);
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport, SummarySchema } = await import('../src/report/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-survival-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html', 'json'] });
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      expect(md).toContain('### Leverage survival: highest leverage with P(liquidation or wipe-out) under 5%');
+      expect(md).toContain('| Monte Carlo | isolated | 3× 0% [0–39%] (0/6); 10× 0% [0–39%] (0/6); 25× 17% [3.0–56%] (1/6, 0 liquidated) | 10× |');
+      expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('25× 17% [3.0–56%] (1/6, 0 liquidated)');
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const row = summary.stress!.survival.find((r) => r.population === 'paths' && r.setup === 'isolated')!;
+      expect(row.maxLeverage).toBe(10);
+      expect(row.curve[2]!.failure.k).toBe(1);
+      expect(row.curve[2]!.liquidation.k).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

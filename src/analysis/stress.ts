@@ -156,6 +156,12 @@ export interface SurvivalPoint {
   /** P(at least one liquidation) at this leverage */
   liquidation: Proportion;
   /**
+   * P(liquidated or wiped out) at this leverage: a run survives when neither happened. Wiped out
+   * without a liquidation (a strategy that loses the account by trading, or whose stops close at
+   * the bottom) is no more a survival than a liquidation is; this is what `maxLeverageUnder` weighs.
+   */
+  failure: Proportion;
+  /**
    * no run at this leverage was ever in a position (e.g. every order rejected above the venue's
    * tier limit): its 0 liquidations say nothing about the leverage, so it never counts as surviving
    */
@@ -163,36 +169,38 @@ export interface SurvivalPoint {
 }
 
 /**
- * Liquidation probability per leverage (ascending), from (leverage, liquidated, inPosition)
- * triples; `inPosition` (the run held a position at some time) defaults to true.
+ * Liquidation and failure (liquidated or wiped out) probabilities per leverage (ascending), from
+ * (leverage, liquidated, wipedOut, inPosition) points; `wipedOut` defaults to false and
+ * `inPosition` (the run held a position at some time) to true.
  */
-export function survivalCurve(points: readonly { leverage: number; liquidated: boolean; inPosition?: boolean }[]): SurvivalPoint[] {
-  const by = new Map<number, { k: number; n: number; held: number }>();
+export function survivalCurve(points: readonly { leverage: number; liquidated: boolean; wipedOut?: boolean; inPosition?: boolean }[]): SurvivalPoint[] {
+  const by = new Map<number, { k: number; f: number; n: number; held: number }>();
   for (const p of points) {
-    const c = by.get(p.leverage) ?? { k: 0, n: 0, held: 0 };
+    const c = by.get(p.leverage) ?? { k: 0, f: 0, n: 0, held: 0 };
     c.n++;
     if (p.liquidated) c.k++;
-    if (p.liquidated || p.inPosition !== false) c.held++;
+    if (p.liquidated || p.wipedOut === true) c.f++;
+    if (p.liquidated || p.wipedOut === true || p.inPosition !== false) c.held++;
     by.set(p.leverage, c);
   }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([leverage, c]) => ({ leverage, liquidation: wilson(c.k, c.n), untested: c.held === 0 }));
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([leverage, c]) => ({ leverage, liquidation: wilson(c.k, c.n), failure: wilson(c.f, c.n), untested: c.held === 0 }));
 }
 
-/** Default threshold of maxLeverageUnder: 5 % liquidation probability. */
+/** Default threshold of maxLeverageUnder: 5 % probability of a liquidation or a wipe-out. */
 export const DEFAULT_SURVIVAL_THRESHOLD = 0.05;
 
 /**
- * Highest tested leverage whose liquidation probability stays under `threshold` (strictly): the
- * estimate at it and at every lower tested leverage is below the threshold (an untested leverage,
- * where no run held a position, ends the search like a failing one). null when even the
- * lowest leverage reaches it (or the curve is empty). The Wilson interval at that leverage says
- * how sure the estimate is (0 of 20 paths still allows up to 16 %).
+ * Highest tested leverage whose failure probability (liquidated or wiped out) stays under
+ * `threshold` (strictly): the estimate at it and at every lower tested leverage is below the
+ * threshold (an untested leverage, where no run held a position, ends the search like a failing
+ * one). null when even the lowest leverage reaches it (or the curve is empty). The Wilson interval
+ * at that leverage says how sure the estimate is (0 of 20 paths still allows up to 16 %).
  */
 export function maxLeverageUnder(curve: readonly SurvivalPoint[], threshold: number = DEFAULT_SURVIVAL_THRESHOLD): SurvivalPoint | null {
   if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`maxLeverageUnder: threshold must be in (0, 1] (got ${threshold})`);
   let best: SurvivalPoint | null = null;
   for (const pt of [...curve].sort((a, b) => a.leverage - b.leverage)) {
-    if (pt.untested || pt.liquidation.p === null || pt.liquidation.p >= threshold) break;
+    if (pt.untested || pt.failure.p === null || pt.failure.p >= threshold) break;
     best = pt;
   }
   return best;

@@ -162,7 +162,7 @@ const stressSchema = z
     crashScenarios: z.array(z.string().min(1)).optional(),
     /** seed of every random choice (paths, injection times, crashes) */
     seed: z.number().int().min(0).max(4_294_967_295).default(1),
-    /** reports: liquidation probability under which a leverage counts as surviving (docs/report.md, Stress) */
+    /** reports: probability of a liquidation or a wipe-out under which a leverage counts as surviving (docs/report.md, Stress) */
     survivalThreshold: z.number().gt(0).max(1).default(0.05),
     /** Monte Carlo path runs keep their event log, liquidation-price steps and price curves (default false: outcome, metrics, books and curves only) */
     pathEvents: z.boolean().default(false),

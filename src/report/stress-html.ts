@@ -1,5 +1,5 @@
 /**
- * The Stress section of report.html: leverage-survival curves per setup (liquidation probability
+ * The Stress section of report.html: leverage-survival curves per setup (probability of a liquidation or a wipe-out
  * against leverage, with the 95 % Wilson interval), equity fan charts (5–95 % and 25–75 % bands
  * and the median, per setup) and the sortable odds, difference and scenario tables. Text is
  * escaped here; chart data goes through the page's JSON block and the script inserts no HTML.
@@ -8,8 +8,8 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
-import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
-import { POPULATION_LABEL, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows } from './stress-md.js';
+import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
+import { POPULATION_LABEL, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
@@ -30,14 +30,14 @@ export function stressChartData(m: StressModel): StressChartData {
     const label = [r.strategy, r.paramsLabel, r.venue, r.dataLabel].filter(Boolean).join(' · ');
     const k = `${label}\u0000${r.population}`;
     const g = groups.get(k) ?? { label, population: r.population, threshold: 100 * m.threshold, setups: [] };
-    // an untested leverage (no run held a position) has no liquidation probability to draw
+    // an untested leverage (no run held a position) has no probability to draw
     const curve = r.curve.filter((p) => !p.untested);
     g.setups.push({
       mode: r.setup,
       lev: curve.map((p) => p.leverage),
-      p: curve.map((p) => round(100 * (p.liquidation.p ?? 0), 3)),
-      lo: curve.map((p) => round(100 * (p.liquidation.lo ?? 0), 3)),
-      hi: curve.map((p) => round(100 * (p.liquidation.hi ?? 0), 3)),
+      p: curve.map((p) => round(100 * (p.failure.p ?? 0), 3)),
+      lo: curve.map((p) => round(100 * (p.failure.lo ?? 0), 3)),
+      hi: curve.map((p) => round(100 * (p.failure.hi ?? 0), 3)),
     });
     groups.set(k, g);
   }
@@ -61,7 +61,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   if (!m) return '';
   const data = stressChartData(m);
   const survivalFigs = data.survival
-    .map((g, i) => `<figure><figcaption>${esc(g.label)} <small>${esc(POPULATION_LABEL[g.population])}: P(liquidation) vs leverage, 95% interval dashed</small></figcaption><div class="chart" data-kind="survival" data-index="${i}"></div></figure>`)
+    .map((g, i) => `<figure><figcaption>${esc(g.label)} <small>${esc(POPULATION_LABEL[g.population])}: P(liquidation or wipe-out) vs leverage, 95% interval dashed</small></figcaption><div class="chart" data-kind="survival" data-index="${i}"></div></figure>`)
     .join('\n');
   const fanFigs = data.fans
     .map((g, i) => `<figure><figcaption>${esc(g.label)} <small>equity: median, 25–75% and 5–95% bands</small></figcaption><div class="chart" data-kind="fan" data-index="${i}"></div></figure>`)
@@ -123,7 +123,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     ...dataHead,
     { label: 'Population', num: false },
     { label: 'Mode', num: false },
-    { label: 'P(liquidation) by leverage', num: false },
+    { label: 'P(liquidation or wipe-out) by leverage', num: false, title: 'a leverage survives when its runs were neither liquidated nor wiped out; the liquidated count follows when they differ' },
     { label: `Highest under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, num: true },
   ];
   const survRows = m.survival.map((r) => ({
@@ -134,7 +134,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       ...dataCell(r.dataLabel),
       { html: esc(POPULATION_LABEL[r.population]), v: r.population },
       { html: h.modeChip(r.setup), v: r.setup },
-      { html: esc(r.curve.map((pt) => `${lev(pt.leverage)} ${pt.untested ? UNTESTED : fmtProportion(pt.liquidation)}`).join('; ')), v: r.curve.length, cls: 'params' },
+      { html: esc(survivalCurveLabel(r.curve)), v: r.curve.length, cls: 'params' },
       { html: r.maxLeverage ? lev(r.maxLeverage.leverage) : '<span class="bad">none</span>', v: r.maxLeverage?.leverage ?? -1, cls: r.maxLeverage ? 'good' : '' },
     ],
   }));
@@ -259,7 +259,7 @@ export const STRESS_CLIENT_JS = String.raw`
   }
   function zip(a, b) { var o = new Array(a.length); for (var i = 0; i < a.length; i++) o[i] = [a[i], b[i]]; return o; }
   function survival(g) {
-    var o = base('% liquidated');
+    var o = base('% liquidated or wiped out');
     o.xAxis = { type: 'log', logBase: 2, name: 'leverage', nameLocation: 'middle', nameGap: 22, nameTextStyle: { fontSize: 11 }, axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v) + '×'; } } };
     o.yAxis.min = 0; o.yAxis.max = 100;
     o.tooltip = { trigger: 'item' };

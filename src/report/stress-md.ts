@@ -3,7 +3,7 @@
  */
 import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { QUANTILES, type Proportion, type PairedInterval } from '../analysis/stress.js';
+import { QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
@@ -31,6 +31,21 @@ export function fmtBeforeShock(b: { liquidation: Proportion; wipeOut: Proportion
 /** A scenario run's liquidation or wipe-out, placed against the shock: 'no', 'by the shock', 'before the shock', 'before and by the shock'. */
 export function fmtShockPlace(before: boolean, by: boolean): string {
   return before && by ? 'before and by the shock' : by ? 'by the shock' : before ? 'before the shock' : 'no';
+}
+
+/**
+ * A survival curve in words: '3× 0% [0–24%] (0/12); 20× 8.3% [1.5–35%] (1/12, 0 liquidated)': the
+ * probability of a liquidation or a wipe-out at each leverage, and how many of those runs were
+ * liquidated when not all of them were (the others wiped out without a liquidation).
+ */
+export function survivalCurveLabel(curve: readonly SurvivalPoint[]): string {
+  return curve
+    .map((pt) => {
+      if (pt.untested) return `${lev(pt.leverage)} ${UNTESTED}`;
+      const s = fmtProportion(pt.failure);
+      return `${lev(pt.leverage)} ${pt.liquidation.k === pt.failure.k ? s : `${s.slice(0, -1)}, ${pt.liquidation.k} liquidated)`}`;
+    })
+    .join('; ');
 }
 
 export function fmtDuration(ms: number | null | undefined): string {
@@ -109,11 +124,11 @@ export function renderStressMarkdown(m: StressModel | null): string {
     '',
   );
 
-  L.push(`### Leverage survival: highest leverage with P(liquidation) under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, '');
+  L.push(`### Leverage survival: highest leverage with P(liquidation or wipe-out) under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, '');
   const sp = m.survival.some((r) => r.paramsLabel !== '');
   L.push(
     table(
-      ['Strategy', ...(sp ? ['Params'] : []), 'Venue', ...dataHead, 'Population', 'Mode', 'P(liquidation) by leverage', 'Highest under threshold'],
+      ['Strategy', ...(sp ? ['Params'] : []), 'Venue', ...dataHead, 'Population', 'Mode', 'P(liquidation or wipe-out) by leverage', 'Highest under threshold'],
       ['l', ...(sp ? ['l' as const] : []), 'l', ...dataAlign, 'l', 'l', 'l', 'r'],
       m.survival.map((r) => [
         escapeMd(r.strategy),
@@ -122,7 +137,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         ...dataCell(r.dataLabel),
         POPULATION_LABEL[r.population],
         r.setup,
-        r.curve.map((pt) => `${lev(pt.leverage)} ${pt.untested ? UNTESTED : fmtProportion(pt.liquidation)}`).join('; '),
+        survivalCurveLabel(r.curve),
         r.maxLeverage ? lev(r.maxLeverage.leverage) : 'none',
       ]),
     ),

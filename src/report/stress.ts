@@ -119,12 +119,12 @@ export interface SurvivalRow {
   setup: SetupId;
   population: Population;
   curve: SurvivalPoint[];
-  /** highest leverage whose liquidation probability stays under the threshold; null when none */
+  /** highest leverage whose probability of a liquidation or a wipe-out stays under the threshold; null when none */
   maxLeverage: SurvivalPoint | null;
 }
 
 export interface StressModel {
-  /** liquidation-probability threshold of the survival table */
+  /** threshold of the survival table: the probability of a liquidation or a wipe-out */
   threshold: number;
   runs: { crash: number; paths: number; errored: number };
   configs: StressConfig[];
@@ -427,13 +427,15 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
 
   // leverage survival per configuration without leverage × setup × population
-  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean; inPosition: boolean }[] }>();
+  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean; wipedOut: boolean; inPosition: boolean }[] }>();
   for (const r of runs) {
     if (r.status !== 'ok' || !r.spec.stress) continue;
     const population = populationOf(r.spec.stress);
     const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
     const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
-    e.points.push({ leverage: r.spec.leverage, liquidated: outcomeOf(r).liquidated, inPosition: heldPosition(r) });
+    // survival = neither liquidated nor wiped out (the crash pack: by the shock)
+    const o = outcomeOf(r);
+    e.points.push({ leverage: r.spec.leverage, liquidated: o.liquidated, wipedOut: o.wipedOut, inPosition: heldPosition(r) });
     sweeps.set(k, e);
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {

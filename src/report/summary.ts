@@ -117,7 +117,8 @@ export const SummaryStressSchema = z.strictObject({
       timeframe: z.string(),
       setup: setupEnum,
       population: populationEnum,
-      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema, untested: z.boolean() })),
+      /** failure: liquidated or wiped out (what maxLeverage weighs); liquidation: liquidated */
+      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema, failure: proportionSchema, untested: z.boolean() })),
       maxLeverage: z.number().nullable(),
     }),
   ),
@@ -321,7 +322,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
       timeframe: r.timeframe,
       setup: r.setup,
       population: r.population,
-      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation }, untested: pt.untested })),
+      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation }, failure: { ...pt.failure }, untested: pt.untested })),
       maxLeverage: r.maxLeverage?.leverage ?? null,
     })),
   };

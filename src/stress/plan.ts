@@ -31,7 +31,7 @@ export interface ResolvedStress {
   /** scenarios the path crashes are drawn from (definitions) */
   crashScenarios: Scenario[];
   seed: number;
-  /** reports only: liquidation probability under which a leverage counts as surviving (src/report/stress.ts) */
+  /** reports only: probability of a liquidation or a wipe-out under which a leverage counts as surviving (src/report/stress.ts) */
   survivalThreshold: number;
   /** path runs keep their events, liquidation-price steps and price curves (false: their results hold no per-event detail) */
   pathEvents: boolean;

@@ -25,7 +25,7 @@ export function parseSurvivalThreshold(s: string | undefined): number | undefine
   if (s === undefined) return undefined;
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(s);
   const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
-  if (!(v > 0 && v <= 1)) throw usageError(`--survival-threshold: expected a liquidation probability in (0, 1] such as 0.05 or 5%, got '${s}'`);
+  if (!(v > 0 && v <= 1)) throw usageError(`--survival-threshold: expected a probability (of a liquidation or a wipe-out) in (0, 1] such as 0.05 or 5%, got '${s}'`);
   return v;
 }
 
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'run folder written by `marginlab run` (holds manifest.json and results/)')
     .option('-f, --formats <list>', `formats to render, comma-separated (${FORMATS.join(',')}; default all)`)
     .option('-q, --quiet', 'print nothing on success')
-    .option('--survival-threshold <p>', "stress: liquidation probability under which a leverage counts as surviving (0.05 or 5%; default the config's stress.survivalThreshold, else 5%)")
+    .option('--survival-threshold <p>', "stress: probability of a liquidation or a wipe-out under which a leverage counts as surviving (0.05 or 5%; default the config's stress.survivalThreshold, else 5%)")
     .action(async (dir: string, flags: { formats?: string; quiet?: boolean; survivalThreshold?: string }) => {
       const formats = parseFormats(flags.formats);
       const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);

@@ -299,4 +299,38 @@ describe('leverage survival of a stress population', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('under the crash pack, a leverage whose runs all went before the shock did not survive it (they never reached the crash)', async () => {
+    // 25×: every crash run liquidated 2 h before the shock and never after it; 3× and 10×: nothing
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [3, 10, 25] }).map((r): RunResult => {
+      if (!r.stress) return r;
+      const s = r.spec.stress!;
+      const early = r.spec.leverage === 25 && s.kind === 'scenario';
+      const firstLiquidated = early ? [{ symbol: 'BTCUSDT', time: s.injectAt - 7_200_000 }] : [];
+      return { ...r, metrics: { ...r.metrics, liquidations: firstLiquidated.length, exposureTime: 40 }, stress: { ...r.stress, survived: !early, wipedOut: false, firstLiquidated, timeToLiquidationMs: early ? -7_200_000 : null, ...(s.kind === 'scenario' ? { shockBarOpen: s.injectAt, wipedOutBeforeShock: false } : {}) } };
+    });
+    const model = buildModel(results, makeManifest(results));
+    const crash = model.stress!.survival.find((r) => r.population === 'crash' && r.setup === 'isolated')!;
+    expect(crash.curve.map((p) => [p.leverage, p.failure.k, p.failedBeforeShock])).toEqual([[3, 0, 0], [10, 0, 0], [25, 9, 9]]);
+    expect(crash.maxLeverage!.leverage).toBe(10);
+    // the odds table still counts what the shock did: 0 liquidated by it, 9 before it
+    const odds = model.configs.find((c) => c.leverage === 25)!.stress!.populations.crash!.bySetup.isolated!;
+    expect([odds.liquidation.k, odds.beforeShock!.liquidation.k]).toEqual([0, 9]);
+    expect(model.stress!.survival.find((r) => r.population === 'paths' && r.setup === 'isolated')!.curve[0]!.failedBeforeShock).toBeUndefined();
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeReport, SummarySchema } = await import('../src/report/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-survival-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
+      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| crash pack | isolated | 3× 0% [0–30%] (0/9); 10× 0% [0–30%] (0/9); 25× 100% [70–100%] (9/9, 9 before the shock) | 10× |');
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const row = summary.stress!.survival.find((r) => r.population === 'crash' && r.setup === 'isolated')!;
+      expect([row.maxLeverage, row.curve[2]!.failedBeforeShock, row.curve[2]!.failure.k]).toEqual([10, 9, 9]);
+      expect(summary.stress!.survival.find((r) => r.population === 'paths')!.curve[0]!.failedBeforeShock).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

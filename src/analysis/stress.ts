@@ -162,6 +162,11 @@ export interface SurvivalPoint {
    */
   failure: Proportion;
   /**
+   * crash-pack runs: how many of the `failure.k` failed before the shock (liquidated or wiped out in
+   * the history before it; they never reached the crash alive); absent for Monte Carlo paths
+   */
+  failedBeforeShock?: number;
+  /**
    * no run at this leverage was ever in a position (e.g. every order rejected above the venue's
    * tier limit): its 0 liquidations say nothing about the leverage, so it never counts as surviving
    */
@@ -170,20 +175,26 @@ export interface SurvivalPoint {
 
 /**
  * Liquidation and failure (liquidated or wiped out) probabilities per leverage (ascending), from
- * (leverage, liquidated, wipedOut, inPosition) points; `wipedOut` defaults to false and
- * `inPosition` (the run held a position at some time) to true.
+ * (leverage, liquidated, wipedOut, inPosition, beforeShock) points; `wipedOut` defaults to false,
+ * `inPosition` (the run held a position at some time) to true; `beforeShock` (crash-pack runs: the
+ * run was liquidated or wiped out before the shock) is counted in `failedBeforeShock` when every
+ * point of a leverage carries it.
  */
-export function survivalCurve(points: readonly { leverage: number; liquidated: boolean; wipedOut?: boolean; inPosition?: boolean }[]): SurvivalPoint[] {
-  const by = new Map<number, { k: number; f: number; n: number; held: number }>();
+export function survivalCurve(points: readonly { leverage: number; liquidated: boolean; wipedOut?: boolean; inPosition?: boolean; beforeShock?: boolean }[]): SurvivalPoint[] {
+  const by = new Map<number, { k: number; f: number; n: number; held: number; before: number; shock: boolean }>();
   for (const p of points) {
-    const c = by.get(p.leverage) ?? { k: 0, f: 0, n: 0, held: 0 };
+    const c = by.get(p.leverage) ?? { k: 0, f: 0, n: 0, held: 0, before: 0, shock: true };
     c.n++;
     if (p.liquidated) c.k++;
     if (p.liquidated || p.wipedOut === true) c.f++;
     if (p.liquidated || p.wipedOut === true || p.inPosition !== false) c.held++;
+    if (p.beforeShock === undefined) c.shock = false;
+    else if (p.beforeShock) c.before++;
     by.set(p.leverage, c);
   }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([leverage, c]) => ({ leverage, liquidation: wilson(c.k, c.n), failure: wilson(c.f, c.n), untested: c.held === 0 }));
+  return [...by.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([leverage, c]) => ({ leverage, liquidation: wilson(c.k, c.n), failure: wilson(c.f, c.n), ...(c.shock ? { failedBeforeShock: c.before } : {}), untested: c.held === 0 }));
 }
 
 /** Default threshold of maxLeverageUnder: 5 % probability of a liquidation or a wipe-out. */

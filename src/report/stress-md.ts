@@ -35,15 +35,17 @@ export function fmtShockPlace(before: boolean, by: boolean): string {
 
 /**
  * A survival curve in words: '3× 0% [0–24%] (0/12); 20× 8.3% [1.5–35%] (1/12, 0 liquidated)': the
- * probability of a liquidation or a wipe-out at each leverage, and how many of those runs were
- * liquidated when not all of them were (the others wiped out without a liquidation).
+ * probability of a liquidation or a wipe-out at each leverage, how many of those runs were
+ * liquidated when not all of them were (the others wiped out without a liquidation) and, under the
+ * crash pack, how many failed before the shock ('10/10, 10 before the shock').
  */
 export function survivalCurveLabel(curve: readonly SurvivalPoint[]): string {
   return curve
     .map((pt) => {
       if (pt.untested) return `${lev(pt.leverage)} ${UNTESTED}`;
       const s = fmtProportion(pt.failure);
-      return `${lev(pt.leverage)} ${pt.liquidation.k === pt.failure.k ? s : `${s.slice(0, -1)}, ${pt.liquidation.k} liquidated)`}`;
+      const notes = [...(pt.liquidation.k !== pt.failure.k ? [`${pt.liquidation.k} liquidated`] : []), ...(pt.failedBeforeShock ? [`${pt.failedBeforeShock} before the shock`] : [])];
+      return `${lev(pt.leverage)} ${notes.length ? `${s.slice(0, -1)}, ${notes.join(', ')})` : s}`;
     })
     .join('; ');
 }

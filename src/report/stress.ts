@@ -427,15 +427,24 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
   configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
 
   // leverage survival per configuration without leverage × setup × population
-  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: { leverage: number; liquidated: boolean; wipedOut: boolean; inPosition: boolean }[] }>();
+  const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: Parameters<typeof survivalCurve>[0][number][] }>();
   for (const r of runs) {
     if (r.status !== 'ok' || !r.spec.stress) continue;
     const population = populationOf(r.spec.stress);
     const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
     const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
-    // survival = neither liquidated nor wiped out (the crash pack: by the shock)
+    // survival = neither liquidated nor wiped out. Under the crash pack a run that went before the shock did not
+    // survive either (it never reached the crash alive; counting it as a survivor made a leverage whose every run
+    // died in the history before the crash look safe): it fails, and the table says how many failed that way
     const o = outcomeOf(r);
-    e.points.push({ leverage: r.spec.leverage, liquidated: o.liquidated, wipedOut: o.wipedOut, inPosition: heldPosition(r) });
+    const b = o.beforeShock;
+    e.points.push({
+      leverage: r.spec.leverage,
+      liquidated: o.liquidated || (b?.liquidated ?? false),
+      wipedOut: o.wipedOut || (b?.wipedOut ?? false),
+      inPosition: heldPosition(r),
+      ...(b ? { beforeShock: b.liquidated || b.wipedOut } : {}),
+    });
     sweeps.set(k, e);
   }
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {

@@ -118,7 +118,7 @@ export const SummaryStressSchema = z.strictObject({
       setup: setupEnum,
       population: populationEnum,
       /** failure: liquidated or wiped out (what maxLeverage weighs); liquidation: liquidated */
-      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema, failure: proportionSchema, untested: z.boolean() })),
+      curve: z.array(z.strictObject({ leverage: z.number(), liquidation: proportionSchema, failure: proportionSchema, failedBeforeShock: z.number().int().nonnegative().nullable(), untested: z.boolean() })),
       maxLeverage: z.number().nullable(),
     }),
   ),
@@ -322,7 +322,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
       timeframe: r.timeframe,
       setup: r.setup,
       population: r.population,
-      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation }, failure: { ...pt.failure }, untested: pt.untested })),
+      curve: r.curve.map((pt) => ({ leverage: pt.leverage, liquidation: { ...pt.liquidation }, failure: { ...pt.failure }, failedBeforeShock: pt.failedBeforeShock ?? null, untested: pt.untested })),
       maxLeverage: r.maxLeverage?.leverage ?? null,
     })),
   };

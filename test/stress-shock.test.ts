@@ -103,9 +103,9 @@ describe('the crash pack counts liquidations and wipe-outs by the shock', () => 
     expect(iso.timeToLiquidationMs.n).toBe(0);
     expect(iso.beforeShock).toEqual({ liquidation: expect.objectContaining({ k: 9, n: 9 }), wipeOut: expect.objectContaining({ k: 9, n: 9 }) });
     expect(crash.bySetup.cross!.beforeShock).toEqual({ liquidation: expect.objectContaining({ k: 0, n: 9 }), wipeOut: expect.objectContaining({ k: 0, n: 9 }) });
-    // no difference the shock made: the wipe-out and liquidation differences are 0
+    // the shock liquidated neither (difference 0); the wipe-out difference weighs isolated's account, gone before the crash
     const d = crash.diffs[0]!;
-    expect([d.wipeOut.mean, d.liquidation.mean]).toEqual([0, 0]);
+    expect([d.wipeOut.mean, d.liquidation.mean]).toEqual([-1, 0]);
     expect(crash.line).toContain('isolated wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9 (before the shock: liquidated on 9 of 9, wiped out on 9 of 9)');
     expect(crash.line).toContain('cross wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9, median');
     // paths keep the whole run
@@ -190,5 +190,30 @@ describe("compare's stress note", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the crash verdict weighs a wipe-out before the shock', () => {
+  it('a setup whose account was gone before the crash did not serve better for not being wiped out by it', () => {
+    // cross: every crash run wiped out (and liquidated) 2 h before the shock; isolated: wiped out by the shock on 5 of 9
+    let k = 0;
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [10] }).map((r): RunResult => {
+      const s = r.spec.stress;
+      if (!s || s.kind !== 'scenario' || !r.stress) return r;
+      const cross = r.spec.setup === 'cross';
+      const wipedByShock = !cross && k++ % 9 < 5;
+      const firstLiquidated = cross ? [{ symbol: 'BTCUSDT', time: s.injectAt - 7_200_000 }] : wipedByShock ? [{ symbol: 'BTCUSDT', time: s.injectAt }] : [];
+      return {
+        ...r,
+        metrics: { ...r.metrics, totalReturn: cross ? -96 : wipedByShock ? -97 : -10, liquidations: firstLiquidated.length },
+        stress: { ...r.stress, survived: firstLiquidated.length === 0, wipedOut: cross || wipedByShock, firstLiquidated, timeToLiquidationMs: firstLiquidated.length ? firstLiquidated[0]!.time - s.injectAt : null, shockBarOpen: s.injectAt, wipedOutBeforeShock: cross },
+      };
+    });
+    const crash = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.crash!;
+    // the odds keep the shock's figures apart from what came before
+    expect([crash.bySetup.cross!.wipeOut.k, crash.bySetup.cross!.beforeShock!.wipeOut.k, crash.bySetup.isolated!.wipeOut.k]).toEqual([0, 9, 5]);
+    expect(crash.diffs[0]!.wipeOut.mean).toBeCloseTo(4 / 9, 12); // cross − isolated, before or by the shock
+    expect(crash.winner).toBe('isolated');
+    expect(crash.line).toContain('isolated served it (fewer wipe-outs, before or by the shock;');
   });
 });

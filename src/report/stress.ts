@@ -18,11 +18,13 @@ import {
   pairedBootstrap,
   summarizeOutcomes,
   survivalCurve,
+  wilson,
   distribution,
   type Distribution,
   type FanBands,
   type OutcomeSummary,
   type PairedInterval,
+  type Proportion,
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
@@ -41,7 +43,7 @@ export interface PairDiff {
   b: SetupId;
   /** total return, percentage points */
   totalReturn: PairedInterval;
-  /** wiped out (1) or not (0): difference of probabilities */
+  /** wiped out (1) or not (0): difference of probabilities (the crash pack: before or by the shock) */
   wipeOut: PairedInterval;
   /** liquidated at least once (1) or not (0) */
   liquidation: PairedInterval;
@@ -169,6 +171,20 @@ export function outcomeOf(r: RunResult): StressOutcome {
   return { ...base, liquidated: st ? !st.survived : liqs > 0, wipedOut: st?.wipedOut ?? false, timeToLiquidationMs: st?.timeToLiquidationMs ?? null };
 }
 
+/**
+ * Wiped out before or by the shock. A wipe-out is the end of the account: under the crash pack the
+ * odds table counts the shock's apart from the ones before it, but a setup whose account was gone
+ * before the crash did not serve better for not being wiped out by it, so the mode differences and
+ * the verdicts weigh both (a liquidation, after which the account trades on, is weighed by the shock
+ * only). Over paths: the run's wipe-out.
+ */
+const wipedOutAtAll = (o: StressOutcome): boolean => o.wipedOut || (o.beforeShock?.wipedOut ?? false);
+
+/** The wipe-outs of `wipedOutAtAll` over a setup's runs (the two counts are of disjoint runs). */
+function wipeOutsAtAll(o: OutcomeSummary): Proportion {
+  return o.beforeShock ? wilson(o.wipeOut.k + o.beforeShock.wipeOut.k, o.wipeOut.n) : o.wipeOut;
+}
+
 const pct = (p: number | null): string => (p === null ? '—' : `${fmtNumber(100 * p, p > 0 && p < 0.01 ? 1 : 0)}%`);
 const interval = (x: { lo: number | null; hi: number | null }): string => (x.lo === null || x.hi === null ? '' : ` [${pct(x.lo).slice(0, -1)}–${pct(x.hi)}]`);
 const pp = (v: number | null): string => (v === null ? '—' : `${fmtNumber(v, 1, true)} pp`);
@@ -294,7 +310,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
         a,
         b,
         totalReturn: pairedBootstrap(ob.map((o) => o.totalReturn), oa.map((o) => o.totalReturn), opts),
-        wipeOut: pairedBootstrap(ob.map((o) => +o.wipedOut), oa.map((o) => +o.wipedOut), opts),
+        wipeOut: pairedBootstrap(ob.map((o) => +wipedOutAtAll(o)), oa.map((o) => +wipedOutAtAll(o)), opts),
         liquidation: pairedBootstrap(ob.map((o) => +o.liquidated), oa.map((o) => +o.liquidated), opts),
       });
     }
@@ -324,7 +340,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
     if (ranking.winner === w) {
       winner = w;
-      const why = by === 'wipeOut' ? 'fewer wipe-outs' : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
+      const why = by === 'wipeOut' ? (pop === 'crash' ? 'fewer wipe-outs, before or by the shock' : 'fewer wipe-outs') : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
       tail = `${w} served it (${why}; ${retDiff})`;
     } else {
       // the return or the liquidations favoured a setup that wiped out more often: said, not crowned (the first
@@ -333,8 +349,8 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       const against = held ? stressOrder(held).against : undefined;
       if (held && against) {
         const other = against.favoured === held.a ? held.b : held.a;
-        const wo = (x: SetupId) => share(pop, bySetup[x]!.wipeOut);
-        tail = `tie: ${against.favoured} had ${against.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}, a difference within noise; ${retDiff})`;
+        const wo = (x: SetupId) => share(pop, wipeOutsAtAll(bySetup[x]!));
+        tail = `tie: ${against.favoured} had ${against.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`;
       } else tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
     }
   }

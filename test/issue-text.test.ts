@@ -51,3 +51,22 @@ describe('schema issues in plain words (one home: config, strategy params, resul
     expect(valueAt(null, ['a'])).toBeUndefined();
   });
 });
+
+describe('schema issues stay on one line', () => {
+  it("escapes a newline in a schema's own message, in an option, in a key and in an unknown key", async () => {
+    const { formatIssues } = await import('../src/config/index.js');
+    const { resultProblems } = await import('../src/shard/result-schema.js');
+    expect(first(z.object({ a: z.number().refine((v) => v > 1, 'too low:\nraise it') }), { a: 0 })).toBe('too low:\\nraise it');
+    expect(first(z.object({ a: z.enum(['up\nward', 'down']) }), { a: 'x' })).toBe(`expected one of 'up\\nward', 'down', got "x"`);
+    const strict = z.strictObject({ leverage: z.number() });
+    const keyed = strict.safeParse({ 'lever\nage': 3, leverage: 3 });
+    expect(keyed.success).toBe(false);
+    if (!keyed.success) expect(formatIssues(keyed.error.issues, '', strict, { value: { 'lever\nage': 3 } })).toEqual(["(root): unknown key 'lever\\nage' (did you mean 'leverage'?)"]);
+    const rec = z.object({ symbols: z.record(z.string(), z.number()) });
+    const bad = { symbols: { 'BT\nC': 'x' } };
+    const r = rec.safeParse(bad);
+    if (!r.success) expect(formatIssues(r.error.issues, 'stress', rec, { value: bad })).toEqual(['stress.symbols.BT\\nC: expected a number, got "x"']);
+    // a hand-edited result file: a key of its metrics with a newline
+    for (const line of resultProblems({ schemaVersion: 2, metrics: { 'a\nb': 'x' } })) expect(line).not.toMatch(/[\n\r]/);
+  });
+});

@@ -19,7 +19,7 @@ import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
-import { issueMessage, valueAt } from '../util/issue-text.js';
+import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -152,7 +152,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', s
       if (typeOnly && issue.message !== 'Invalid input') {
         const path = formatPath(issue.path);
         const where = prefix && path && !path.startsWith('[') ? `${prefix}.${path}` : prefix + path;
-        lines.push(`${where || '(root)'}: ${issue.message}`);
+        lines.push(oneLine(`${where || '(root)'}: ${issue.message}`));
         continue;
       }
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
@@ -168,7 +168,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', s
       msg = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ')}`;
     }
     const where = prefix && path && !path.startsWith('[') ? `${prefix}.${path}` : prefix + path;
-    lines.push(`${where || '(root)'}: ${msg}`);
+    lines.push(oneLine(`${where || '(root)'}: ${msg}`));
   }
   return [...new Set(lines)];
 }

@@ -12,7 +12,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { isInside, realPathOf } from '../util/outdir.js';
 import { SAMPLE_DATA } from '../util/package-root.js';
 import { jsonFaultText } from '../util/json-text.js';
-import { issueMessage, valueAt } from '../util/issue-text.js';
+import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { cliCommand, shellPath } from '../util/shell.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -73,7 +73,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${issueMessage(i, { value: valueAt(json, i.path) })}`);
+    const details = parsed.error.issues.map((i) => `${i.path.length ? oneLine(i.path.join('.')) : '(root)'}: ${issueMessage(i, { value: valueAt(json, i.path) })}`);
     throw dataError(`${path}: invalid dataset manifest (${details.length} problem${details.length === 1 ? '' : 's'})`, details);
   }
   const m = parsed.data;

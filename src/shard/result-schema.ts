@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
-import { issueMessage, valueAt } from '../util/issue-text.js';
+import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { shownValue } from '../util/excerpt.js';
 import { METRICS } from '../analysis/index.js';
 
@@ -201,6 +201,6 @@ export function resultProblems(v: unknown, max = 5): string[] {
     const msg = issueMessage(i, given);
     // a schema's own message shows the value given too
     const got = msg === i.message && at !== undefined ? `, got ${shownValue(at)}` : '';
-    return `${i.path.length ? i.path.join('.') : '(file)'}: ${msg}${got}`;
+    return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${msg}${got}`;
   });
 }

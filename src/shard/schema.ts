@@ -9,7 +9,7 @@ import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
 import { resultProblems } from './result-schema.js';
 import { jsonFaultText } from '../util/json-text.js';
-import { issueMessage, valueAt } from '../util/issue-text.js';
+import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import type { RunManifest, RunResult } from './types.js';
 
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -80,7 +80,7 @@ export const RunManifestSchema = z.object({
 }).loose();
 
 function issues(err: z.ZodError, root: unknown): string[] {
-  return err.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) })}`);
+  return err.issues.slice(0, 10).map((i) => `${oneLine(i.path.map(String).join('.')) || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) })}`);
 }
 
 function parseJson(text: string, path: string): unknown {

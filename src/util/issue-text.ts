@@ -6,7 +6,7 @@
  * as written. The one home of this wording: config keys,
  * strategy parameters, result files, run and dataset manifests.
  */
-import { shownValue } from './excerpt.js';
+import { excerpt, shownValue } from './excerpt.js';
 import { didYouMean } from './nearest.js';
 
 /** the fields of a zod 4 issue this reads (duck-typed: a strategy may bring its own zod) */
@@ -55,11 +55,18 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 const bound = (n: unknown): string => (typeof n === 'bigint' ? String(n) : typeof n === 'number' ? String(n) : shownValue(n));
 
+/** `s` on one line: control characters (a newline in a refinement's message, an option, a key) shown escaped */
+export const oneLine = (s: string): string => excerpt(s, Number.POSITIVE_INFINITY);
+
 /**
- * The message of `issue` in plain words; `given` is the value at the issue's path when the caller
+ * The message of `issue` in plain words, on one line; `given` is the value at the issue's path when the caller
  * has it (else the issue's own `input`, present when parsed with `reportInput`).
  */
 export function issueMessage(issue: IssueLike, given?: { value: unknown }): string {
+  return oneLine(plainMessage(issue, given));
+}
+
+function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
   const has = given !== undefined || 'input' in issue;
   const value = given !== undefined ? given.value : issue.input;
   const got = has ? (value === undefined ? ', got nothing' : `, got ${shownValue(value)}`) : '';

@@ -70,3 +70,18 @@ describe('schema issues stay on one line', () => {
     for (const line of resultProblems({ schemaVersion: 2, metrics: { 'a\nb': 'x' } })) expect(line).not.toMatch(/[\n\r]/);
   });
 });
+
+describe('a union whose every branch refused the value itself', () => {
+  it('lists what each branch takes (not only the last branch: "expected \'auto\'" for a param that takes a number too)', async () => {
+    const { formatIssues } = await import('../src/config/index.js');
+    const params = z.object({ size: z.union([z.number().positive(), z.literal('auto')]), when: z.union([z.string(), z.number(), z.null()]) });
+    expect(first(params, { size: 'x', when: null })).toBe(`expected a number or 'auto', got "x"`);
+    expect(first(params, { size: 1, when: true })).toBe('expected a string, a number or null, got true');
+    expect(first(z.object({ a: z.union([z.enum(['up', 'down']), z.union([z.literal(0), z.boolean()])]) }), { a: 'upp' })).toBe(`expected 'up', 'down', 0, true or false, got "upp"`);
+    // a strategy's params through the config's formatter (the plan validates every grid point so)
+    const r = params.safeParse({ size: 'x', when: 1 });
+    if (!r.success) expect(formatIssues(r.error.issues, 'strategies[0].params', undefined, { value: { size: 'x', when: 1 } })).toEqual([`strategies[0].params.size: expected a number or 'auto', got "x"`]);
+    // a branch that got further says more: its own issue is shown
+    expect(first(z.object({ a: z.union([z.number().positive(), z.literal('auto')]) }), { a: -1 })).toBe('expected a number > 0, got -1');
+  });
+});

@@ -148,6 +148,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', s
       const branches = issue.errors as z.core.$ZodIssue[][];
       // a union with a message of its own says it when the value matched no branch's type at all
       // ('meanrev' for strategies: not "expected "all"", which only the literal branch would say)
+      // (without a message of its own, issueMessage lists what every branch takes: "expected a number or 'auto'")
       const typeOnly = branches.every((b) => b.every(typeOnlyIssue));
       if (typeOnly && issue.message !== 'Invalid input') {
         const path = formatPath(issue.path);
@@ -156,7 +157,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', s
         continue;
       }
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
-      if (depth(best) > 0 || branches.every((b) => b.length === 0)) {
+      if (!typeOnly && (depth(best) > 0 || branches.every((b) => b.length === 0))) {
         lines.push(...formatIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix, schema, root));
         continue;
       }

@@ -21,6 +21,8 @@ interface IssueLike {
   inclusive?: unknown;
   values?: unknown;
   input?: unknown;
+  /** invalid_union: each branch's issues */
+  errors?: unknown;
 }
 
 const NOUNS: Record<string, string> = {
@@ -105,13 +107,45 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
           return `${small ? 'too small' : 'too big'}${got}`;
       }
     }
+    case 'invalid_union': {
+      // every branch refused the value's type or value itself: what each would take ("a number or 'auto'")
+      const alts = unionAlternatives(issue);
+      if (alts) return `expected ${alts.length === 1 ? alts[0] : `${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}`}${got}`;
+      break;
+    }
     case 'invalid_value': {
       const values = Array.isArray(issue.values) ? (issue.values as unknown[]) : [];
-      const listed = values.map((x) => (typeof x === 'string' ? `'${x}'` : shownValue(x))).join(', ');
+      const listed = values.map(optionText).join(', ');
       const hint = typeof value === 'string' ? didYouMean(value, values.filter((x): x is string => typeof x === 'string')) : '';
       return `${values.length === 1 ? `expected ${listed}` : `expected one of ${listed}`}${got}${hint}`;
     }
-    default:
-      return `${msg.replace(/^Invalid input:?\s*/, '').replace(/^./, (c) => c.toLowerCase()) || 'invalid value'}${got}`;
   }
+  return `${msg.replace(/^Invalid input:?\s*/, '').replace(/^./, (c) => c.toLowerCase()) || 'invalid value'}${got}`;
+}
+
+const optionText = (x: unknown): string => (typeof x === 'string' ? `'${x}'` : shownValue(x));
+
+/**
+ * What the branches of a union would take, when each failed on the value's type or value at the
+ * union's own path (z.union([z.number(), z.literal('auto')]) → a number, 'auto'); null when a branch
+ * got further (its own issue says more) or is not of that kind.
+ */
+function unionAlternatives(issue: IssueLike): string[] | null {
+  const branches = issue.errors;
+  if (!Array.isArray(branches) || branches.length === 0) return null;
+  const out: string[] = [];
+  for (const b of branches as unknown[]) {
+    if (!Array.isArray(b) || b.length === 0) return null;
+    for (const i of b as IssueLike[]) {
+      if (!i || typeof i !== 'object' || !Array.isArray(i.path) || i.path.length > 0) return null;
+      if (i.code === 'invalid_type' && typeof i.expected === 'string') out.push(...(i.expected === 'boolean' ? ['true', 'false'] : [NOUNS[i.expected] ?? i.expected]));
+      else if (i.code === 'invalid_value' && Array.isArray(i.values)) out.push(...(i.values as unknown[]).map(optionText));
+      else if (i.code === 'invalid_union') {
+        const inner = unionAlternatives(i);
+        if (!inner) return null;
+        out.push(...inner);
+      } else return null;
+    }
+  }
+  return [...new Set(out)];
 }

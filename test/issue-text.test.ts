@@ -85,3 +85,14 @@ describe('a union whose every branch refused the value itself', () => {
     expect(first(z.object({ a: z.union([z.number().positive(), z.literal('auto')]) }), { a: -1 })).toBe('expected a number > 0, got -1');
   });
 });
+
+describe('bounds as zod 4 gives them', () => {
+  it.each<[string, z.ZodType, unknown, string]>([
+    ['a string of an exact length', z.object({ a: z.string().length(3) }), { a: 'ab' }, 'expected exactly 3 characters, got "ab"'],
+    ['a string of one character exactly', z.object({ a: z.string().length(1) }), { a: '' }, 'expected exactly 1 character, got ""'],
+    ['a list of an exact length', z.object({ a: z.array(z.number()).length(2) }), { a: [1, 2, 3] }, 'expected exactly 2 items, got [1,2,3]'],
+    ['a date bound (given in ms)', z.object({ a: z.date().min(new Date('2024-01-01T00:00:00Z')) }), { a: new Date('2023-06-01T00:00:00Z') }, 'expected a date on or after 2024-01-01T00:00:00.000Z, got "2023-06-01T00:00:00.000Z"'],
+  ])('%s', (_name, schema, value, text) => {
+    expect(first(schema, value)).toBe(text);
+  });
+});

@@ -19,6 +19,8 @@ interface IssueLike {
   minimum?: unknown;
   maximum?: unknown;
   inclusive?: unknown;
+  /** too_small / too_big of a length that must be exact (z.string().length(3)) */
+  exact?: unknown;
   values?: unknown;
   input?: unknown;
   /** invalid_union: each branch's issues */
@@ -94,15 +96,19 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
         case 'array':
         case 'set': {
           const n = Number(limit) + (inclusive ? 0 : small ? 1 : -1);
-          return `expected ${small ? 'at least' : 'at most'} ${n} item${n === 1 ? '' : 's'}${got}`;
+          return `expected ${issue.exact === true ? 'exactly' : small ? 'at least' : 'at most'} ${n} item${n === 1 ? '' : 's'}${got}`;
         }
         case 'string': {
           const n = Number(limit) + (inclusive ? 0 : small ? 1 : -1);
-          if (small && n === 1) return `must not be empty${got}`;
-          return `expected ${small ? 'at least' : 'at most'} ${n} character${n === 1 ? '' : 's'}${got}`;
+          if (small && n === 1 && issue.exact !== true) return `must not be empty${got}`;
+          return `expected ${issue.exact === true ? 'exactly' : small ? 'at least' : 'at most'} ${n} character${n === 1 ? '' : 's'}${got}`;
         }
-        case 'date':
-          return `expected a date ${small ? 'on or after' : 'on or before'} ${limit instanceof Date ? limit.toISOString() : bound(limit)}${got}`;
+        case 'date': {
+          // (zod 4 gives a date's bound as its time in ms)
+          const at = limit instanceof Date ? limit : typeof limit === 'number' ? new Date(limit) : null;
+          const when = at && Number.isFinite(at.getTime()) ? at.toISOString() : bound(limit);
+          return `expected a date ${small ? 'on or after' : 'on or before'} ${when}${got}`;
+        }
         default:
           return `${small ? 'too small' : 'too big'}${got}`;
       }

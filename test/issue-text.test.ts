@@ -96,3 +96,15 @@ describe('bounds as zod 4 gives them', () => {
     expect(first(schema, value)).toBe(text);
   });
 });
+
+describe("zod's messages of a format and a multiple", () => {
+  it.each<[string, z.ZodType, unknown, string]>([
+    ['a pattern (the dataset manifest\'s sha256)', z.object({ sha256: z.string().regex(/^[0-9a-f]{4}$/) }), { sha256: 'xyz' }, 'must match pattern /^[0-9a-f]{4}$/, got "xyz"'],
+    ['a named format', z.object({ a: z.email() }), { a: 'xyz' }, 'Invalid email address, got "xyz"'],
+    ['a multiple', z.object({ a: z.number().multipleOf(5) }), { a: 7 }, 'must be a multiple of 5, got 7'],
+    ["a pattern's own message is kept as written", z.object({ a: z.string().regex(/^a$/, 'expected the letter a') }), { a: 'b' }, 'expected the letter a'],
+  ])('%s: with the value given', (_name, schema, value, text) => {
+    expect(first(schema, value)).toBe(text);
+    expect(first(schema, value, true)).toBe(text);
+  });
+});

@@ -76,7 +76,11 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
   const got = has ? (value === undefined ? ', got nothing' : `, got ${shownValue(value)}`) : '';
   const msg = issue.message;
   const zodDefault = /^(Invalid input|Too small|Too big|Invalid option)\b/.test(msg);
-  if (!zodDefault) return msg;
+  if (!zodDefault) {
+    // zod's message of a format or a multiple ("Invalid string: must match pattern /…/", "Invalid email address"): with the value given
+    if ((issue.code === 'invalid_format' || issue.code === 'not_multiple_of') && /^Invalid /.test(msg) && value !== undefined) return `${msg.replace(/^Invalid (string|number): /, '')}${got}`;
+    return msg;
+  }
   switch (issue.code) {
     case 'invalid_type': {
       const noun = typeof issue.expected === 'string' ? (NOUNS[issue.expected] ?? issue.expected) : 'another type';

@@ -96,6 +96,21 @@ describe('--fail-on rules', () => {
     expect(ruleFails(parseRules(['totalReturn<-5'])[0]!, cur, base)).toBe(false);
     expect(ruleFails(r[0]!, cur, null)).toBe(true); // a run only in the current folder too
   });
+  it('a mistake stays on one line whatever the flag holds (a newline between rules, a control character, a long value)', () => {
+    for (const spec of ['liquidations>0,\n,fees>+10%', 'fees>\u0001', `fees>${'9'.repeat(5000)}x`, 'status==\u0007']) {
+      let err: unknown;
+      try {
+        parseRules([spec]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(spec)).toBeInstanceOf(UserError);
+      const u = err as UserError;
+      expect(u.exitCode).toBe(64);
+      expect(u.message, JSON.stringify(spec)).not.toMatch(/[\u0000-\u001f]/);
+      expect(u.message.length, JSON.stringify(spec)).toBeLessThan(1000);
+    }
+  });
   it('an unknown field names the nearest one (`maxDrawdon>+2pp`: did you mean maxDrawdown?), as an unknown config key or flag does', () => {
     expect(() => parseRules(['status!=ok,maxDrawdon>+2pp'])).toThrow("--fail-on: rule 'maxDrawdon>+2pp': unknown field 'maxDrawdon' (did you mean 'maxDrawdown'?)");
     expect(() => parseRules(['liqudations>(1)'])).toThrow("unknown field 'liqudations' (did you mean 'liquidations'?)");

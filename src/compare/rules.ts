@@ -25,6 +25,7 @@
 import { METRICS } from '../analysis/index.js';
 import { ExitCode, UserError } from '../errors.js';
 import { didYouMean } from '../util/nearest.js';
+import { excerpt } from '../util/excerpt.js';
 
 export type RuleOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
 export type RuleKind = 'value' | 'delta' | 'relative' | 'status' | 'count';
@@ -47,7 +48,8 @@ export const RULE_FIELDS = ['status', 'missing', 'added', ...METRICS.map((m) => 
 
 /** A rule's mistake: one line naming the rule and what to write instead. */
 function usage(rule: string, what: string): UserError {
-  return new UserError(`--fail-on: rule '${rule}': ${what}`, ExitCode.USAGE);
+  // (the flag's text is the user's: a newline or a control character in it is shown escaped, a long one cut)
+  return new UserError(`--fail-on: rule '${excerpt(rule)}': ${excerpt(what, 600)}`, ExitCode.USAGE);
 }
 
 function unknownField(rule: string, field: string): UserError {

@@ -255,6 +255,9 @@ export function pairWinner(d: PairDiff): SetupId | null {
   return order < 0 ? d.a : order > 0 ? d.b : null;
 }
 
+/** why a pair is ordered, in the verdict's words */
+const WHY = { wipeOut: 'fewer wipe-outs', totalReturn: 'a higher return', liquidation: 'fewer liquidations', none: 'nothing' } as const;
+
 function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 | -1 } | null {
   for (const d of ds) {
     if (d.a === x && d.b === y) return { d, sign: 1 };
@@ -322,13 +325,19 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
   };
   const ranking = rankSetups(setups, (x) => x, pairOrder);
   const ranked = ranking.ranked;
+  // why a pair is ordered (under the crash pack a wipe-out counts before or by the shock: it ends the account either way)
+  const whyOf = (by: keyof typeof WHY): string => (by === 'wipeOut' && pop === 'crash' ? `${WHY.wipeOut}, before or by the shock` : WHY[by]);
   let winner: SetupId | null = null;
   let tail = '';
   if (ranking.circular) {
-    tail = `tie: no setup served it better than every other, the differences go round in a circle (${ranked
+    // (worded as the history verdict's circle: the better mode of each decided pair and why)
+    tail = `tie: no mode served it better than every other, the differences go round in a circle (${ranked
       .flatMap((x, i) => ranked.slice(i + 1).map((y) => [x, y] as const))
       .filter(([x, y]) => pairOrder(x, y) !== 0)
-      .map(([x, y]) => (pairOrder(x, y) < 0 ? `${x} over ${y}` : `${y} over ${x}`))
+      .map(([x, y]) => {
+        const [a, b] = pairOrder(x, y) < 0 ? [x, y] : [y, x];
+        return `${a} over ${b} with ${whyOf(stressOrder(diffOf(diffs, a, b)!.d).by)}`;
+      })
       .join(', ')})`;
   } else if (ranked.length >= 2) {
     const w = ranked[0]!;
@@ -340,8 +349,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
     if (ranking.winner === w) {
       winner = w;
-      const why = by === 'wipeOut' ? (pop === 'crash' ? 'fewer wipe-outs, before or by the shock' : 'fewer wipe-outs') : by === 'totalReturn' ? 'a higher return' : 'fewer liquidations';
-      tail = `${w} served it (${why}; ${retDiff})`;
+      tail = `${w} served it (${whyOf(by)}; ${retDiff})`;
     } else {
       // the return or the liquidations favoured a setup that wiped out more often: said, not crowned (the first
       // pair of the top setup where that happened: with three setups it may be with the third)

@@ -108,3 +108,16 @@ describe("zod's messages of a format and a multiple", () => {
     expect(first(schema, value, true)).toBe(text);
   });
 });
+
+describe('never throws', () => {
+  it('on an issue of another library without a message, with a path through a cycle, a bigint, a throwing getter', () => {
+    expect(issueMessage({ code: 'custom', path: ['a'] } as never, { value: 3 })).toBe('invalid value, got 3');
+    expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 7 as never, path: [] }, { value: 'x' })).toBe('expected a number, got "x"');
+    const cyc: Record<string, unknown> = {};
+    cyc.self = cyc;
+    expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 'Invalid input: expected number, received object', path: ['a'] }, { value: cyc })).toBe('expected a number, got [object Object]');
+    const hostile = { toJSON() { throw new Error('no'); }, toString() { throw new Error('no'); } };
+    expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 'Invalid input', path: [] }, { value: hostile })).toMatch(/^expected a number, got an? \w+ value that cannot be shown as text$/);
+    expect(issueMessage({ code: 'invalid_union', errors: [[null], 5], message: 'Invalid input', path: [] }, { value: 10n })).toBe('invalid value, got 10n');
+  });
+});

@@ -74,7 +74,8 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
   const has = given !== undefined || 'input' in issue;
   const value = given !== undefined ? given.value : issue.input;
   const got = has ? (value === undefined ? ', got nothing' : `, got ${shownValue(value)}`) : '';
-  const msg = issue.message;
+  // (duck-typed: an issue of another library may carry no text)
+  const msg = typeof issue.message === 'string' ? issue.message : 'Invalid input';
   const zodDefault = /^(Invalid input|Too small|Too big|Invalid option)\b/.test(msg);
   if (!zodDefault) {
     // zod's message of a format or a multiple ("Invalid string: must match pattern /…/", "Invalid email address"): with the value given

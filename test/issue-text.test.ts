@@ -121,3 +121,14 @@ describe('never throws', () => {
     expect(issueMessage({ code: 'invalid_union', errors: [[null], 5], message: 'Invalid input', path: [] }, { value: 10n })).toBe('invalid value, got 10n');
   });
 });
+
+describe('the value given inside a Map or where the path cannot be followed', () => {
+  it('reads a Map entry, and never calls a value zod saw "required"', () => {
+    const m = z.object({ a: z.map(z.string(), z.number()) });
+    expect(first(m, { a: new Map([['x', 'y']]) })).toBe('expected a number, got "y"');
+    expect(valueAt({ a: new Map([['x', 7]]) }, ['a', 'x'])).toBe(7);
+    // a value zod saw but the caller could not reach (a Set's element): what was expected, not "required"
+    expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 'Invalid input: expected number, received string', path: ['a', 0] }, { value: undefined })).toBe('expected a number');
+    expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 'Invalid input: expected number, received undefined', path: ['a'] }, { value: undefined })).toBe('required: expected a number');
+  });
+});

@@ -47,12 +47,12 @@ const NOUNS: Record<string, string> = {
   symbol: 'a symbol',
 };
 
-/** the value at `path` inside `root` (undefined where the path leaves plain data) */
+/** the value at `path` inside `root` (a Map's entry by its key; undefined where the path leaves plain data) */
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let at = root;
   for (const k of path) {
     if (typeof at !== 'object' || at === null) return undefined;
-    at = (at as Record<PropertyKey, unknown>)[k];
+    at = at instanceof Map ? at.get(k) : (at as Record<PropertyKey, unknown>)[k];
   }
   return at;
 }
@@ -85,7 +85,8 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
   switch (issue.code) {
     case 'invalid_type': {
       const noun = typeof issue.expected === 'string' ? (NOUNS[issue.expected] ?? issue.expected) : 'another type';
-      if (has && value === undefined) return `required: expected ${noun}`;
+      // nothing read at the path: missing, unless zod saw a value there (a path this could not follow)
+      if (has && value === undefined) return /\breceived (?!undefined\b)/.test(msg) ? `expected ${noun}` : `required: expected ${noun}`;
       return `expected ${noun}${got}`;
     }
     case 'too_small':

@@ -502,9 +502,12 @@ describe('stress config and plan', () => {
     const every = resolveStress({ inject: { every: 100 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!;
     expect(injectionWarning(every, tl(101))).toBeNull();
     expect(injectionWarning(every, tl(100))).toBe(
-      'stress: dataset d gets no injection time (stress.inject.every (100) is not below its 100 bars, and no inject.at or inject.random time): its 5 scenarios run nowhere; lower inject.every, add inject.random or inject.at, or --scenarios none',
+      'stress: dataset d gets no injection time (stress.inject.every (100) is not below its 100 bars, and stress.inject.random is 0 with no stress.inject.at): its 5 scenarios run nowhere; lower stress.inject.every, add stress.inject.random or stress.inject.at, or --scenarios none',
     );
-    expect(injectionWarning(resolveStress({ inject: { random: 0 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, tl(100))).toMatch(/^stress: dataset d gets no injection time \(stress\.inject\.random is 0, /);
+    // (not "random is 0, and no … inject.random time", nor "lower inject.every" when there is none)
+    expect(injectionWarning(resolveStress({ inject: { random: 0 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, tl(100))).toBe(
+      'stress: dataset d gets no injection time (stress.inject.random is 0, with no stress.inject.at or stress.inject.every): its 5 scenarios run nowhere; set stress.inject.random, stress.inject.at or stress.inject.every, or --scenarios none',
+    );
     expect(injectionWarning({ ...every, scenarios: [] }, tl(10))).toBeNull();
     // three bars already give different paths
     const md3 = makeData({ BTCUSDT: { bars: [[10, 11, 9, 10.5], [10.5, 12, 10, 11], [11, 11.5, 9.5, 10]] } });

@@ -188,8 +188,11 @@ export function injectionWarning(stress: ResolvedStress, ds: StressTimeline): st
   const k = stress.scenarios.length;
   if (k === 0 || injectionTimes(stress, ds).length > 0) return null;
   const n = ds.time.length;
-  const why = stress.inject.every !== null ? `stress.inject.every (${stress.inject.every}) is not below its ${n} bar${n === 1 ? '' : 's'}` : 'stress.inject.random is 0';
-  return `stress: dataset ${ds.name} gets no injection time (${why}, and no inject.at or inject.random time): its ${k} scenario${k === 1 ? '' : 's'} run${k === 1 ? 's' : ''} nowhere; lower inject.every, add inject.random or inject.at, or --scenarios none`;
+  const [why, fix] =
+    stress.inject.every !== null
+      ? [`stress.inject.every (${stress.inject.every}) is not below its ${n} bar${n === 1 ? '' : 's'}, and stress.inject.random is 0 with no stress.inject.at`, 'lower stress.inject.every, add stress.inject.random or stress.inject.at']
+      : ['stress.inject.random is 0, with no stress.inject.at or stress.inject.every', 'set stress.inject.random, stress.inject.at or stress.inject.every'];
+  return `stress: dataset ${ds.name} gets no injection time (${why}): its ${k} scenario${k === 1 ? '' : 's'} run${k === 1 ? 's' : ''} nowhere; ${fix}, or --scenarios none`;
 }
 
 /** Every scenario definition a run may need in a worker, by id. */

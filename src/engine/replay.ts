@@ -71,7 +71,6 @@ class SetupRunner extends IntrabarRunner {
     this.cursor.i = i - 1;
     this.liquidatedThisBar = false;
     const t0 = m.time[i]!;
-    const n = m.n;
     let general = false;
 
     try {

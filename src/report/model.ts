@@ -13,7 +13,7 @@ import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analy
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
-import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
+import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */

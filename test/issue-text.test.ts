@@ -132,3 +132,12 @@ describe('the value given inside a Map or where the path cannot be followed', ()
     expect(issueMessage({ code: 'invalid_type', expected: 'number', message: 'Invalid input: expected number, received undefined', path: ['a'] }, { value: undefined })).toBe('required: expected a number');
   });
 });
+
+describe("zod's other expected types", () => {
+  it.each<[string, z.ZodType, unknown, string]>([
+    ['a key a schema forbids (z.never())', z.object({ a: z.number(), legacy: z.never().optional() }), { a: 1, legacy: 2 }, 'expected no value here (remove it), got 2'],
+    ['a required value (nonoptional)', z.object({ a: z.number().optional().nonoptional() }), {}, 'required: expected a value'],
+  ])('%s', (_name, schema, value, text) => {
+    expect(first(schema, value)).toBe(text);
+  });
+});

@@ -45,6 +45,10 @@ const NOUNS: Record<string, string> = {
   set: 'a Set',
   function: 'a function',
   symbol: 'a symbol',
+  // z.never() (a key not allowed: an object's catchall), .nonoptional()
+  never: 'no value here (remove it)',
+  nonoptional: 'a value',
+  void: 'nothing',
 };
 
 /** the value at `path` inside `root` (a Map's entry by its key; undefined where the path leaves plain data) */

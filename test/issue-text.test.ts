@@ -141,3 +141,21 @@ describe("zod's other expected types", () => {
     expect(first(schema, value)).toBe(text);
   });
 });
+
+describe('config keys that are unions of a name and an object', () => {
+  it('say both forms (they read "invalid value, got 5")', async () => {
+    const { resolveConfig } = await import('../src/config/index.js');
+    const details = async (extra: Record<string, unknown>) => {
+      try {
+        await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], ...extra } as never, { configDir: '/tmp' });
+        return [];
+      } catch (e) {
+        return (e as { details?: string[] }).details;
+      }
+    };
+    expect(await details({ data: [5] })).toEqual(['data[0]: expected a string or an object, got 5']);
+    expect(await details({ strategies: [5] })).toEqual(['strategies[0]: expected a string or an object, got 5']);
+    expect(await details({ stress: { scenarios: [5] } })).toEqual(['stress.scenarios[0]: expected a string or an object, got 5']);
+    expect(await details({ stress: { scenarios: [{ id: 'a', symbols: { BTC: { duration: true, depth: -0.1 } } }] } })).toEqual(['stress.scenarios[0].symbols.BTC.duration: expected a number or a string, got true']);
+  });
+});

@@ -159,3 +159,37 @@ describe('config keys that are unions of a name and an object', () => {
     expect(await details({ stress: { scenarios: [{ id: 'a', symbols: { BTC: { duration: true, depth: -0.1 } } }] } })).toEqual(['stress.scenarios[0].symbols.BTC.duration: expected a number or a string, got true']);
   });
 });
+
+describe('a strategy that brings zod 3 (zod/v3) for its params', () => {
+  it("reads in the same plain words as zod 4 (it kept zod 3's 'Expected number, received string', 'Required', and a union read 'invalid value, got nothing')", async () => {
+    const z3 = (await import('zod/v3')).z;
+    const { formatIssues } = await import('../src/config/index.js');
+    const s = z3.object({ a: z3.number().positive(), b: z3.enum(['long', 'short']), c: z3.string().min(2), d: z3.union([z3.number(), z3.literal('auto')]), e: z3.array(z3.number()).min(1), f: z3.number().int(), g: z3.boolean(), h: z3.number().max(5, 'at most 5 steps') });
+    const lines = (v: Record<string, unknown>) => {
+      const r = s.safeParse(v);
+      return r.success ? [] : formatIssues(r.error.issues as never, 'strategies[0].params', undefined, { value: v });
+    };
+    expect(lines({ a: -1, b: 'shrt', c: 'q', d: 'w', e: [], f: 1.5, g: 'no', h: 9 })).toEqual([
+      'strategies[0].params.a: expected a number > 0, got -1',
+      "strategies[0].params.b: expected one of 'long', 'short', got \"shrt\" (did you mean 'short'?)",
+      'strategies[0].params.c: expected at least 2 characters, got "q"',
+      "strategies[0].params.d: expected a number or 'auto', got \"w\"",
+      'strategies[0].params.e: expected at least 1 item, got []',
+      'strategies[0].params.f: expected a whole number, got 1.5',
+      'strategies[0].params.g: expected true or false, got "no"',
+      'strategies[0].params.h: at most 5 steps',
+    ]);
+    expect(lines({ e: [1], h: 1 })).toEqual([
+      'strategies[0].params.a: required: expected a number',
+      "strategies[0].params.b: required: expected one of 'long', 'short'",
+      'strategies[0].params.c: required: expected a string',
+      "strategies[0].params.d: required: expected a number or 'auto'",
+      'strategies[0].params.f: required: expected a number',
+      'strategies[0].params.g: required: expected true or false',
+    ]);
+  });
+
+  it('a missing union value is required (zod 4 too), not "got nothing"', () => {
+    expect(first(z.object({ d: z.union([z.number(), z.literal('auto')]) }), {})).toBe("required: expected a number or 'auto'");
+  });
+});

@@ -3,7 +3,7 @@
  * number", "Too small: expected number to be >0", "Invalid option: expected one of "a"|"b"") become
  * what was expected and what was given ("expected a whole number, got 1.5", "expected a number > 0,
  * got -1", "expected one of 'a', 'b', got 'c'"). A schema's own message (a refinement's text) is kept
- * as written. The one home of this wording: config keys,
+ * as written. A strategy's params schema of zod 3 (zod/v3) reads in the same words. The one home of this wording: config keys,
  * strategy parameters, result files, run and dataset manifests.
  */
 import { excerpt, shownValue } from './excerpt.js';
@@ -71,7 +71,51 @@ export const oneLine = (s: string): string => excerpt(s, Number.POSITIVE_INFINIT
  * has it (else the issue's own `input`, present when parsed with `reportInput`).
  */
 export function issueMessage(issue: IssueLike, given?: { value: unknown }): string {
-  return oneLine(plainMessage(issue, given));
+  return oneLine(plainMessage(fromZod3(issue) ?? issue, given));
+}
+
+/** a zod 3 issue's fields (zod/v3, which a strategy may bring for its params) */
+interface Zod3Issue extends IssueLike {
+  received?: unknown;
+  options?: unknown;
+  type?: unknown;
+  unionErrors?: unknown;
+}
+
+/**
+ * A zod 3 issue with zod 3's own message ("Expected number, received string", "Required", "Number
+ * must be greater than 0", "Invalid enum value. Expected 'x' | 'y', received 'z'") as the zod 4 issue
+ * it stands for, so it reads in the same words; null for any other issue (a zod 4 one, a message of the schema's own).
+ */
+function fromZod3(i: Zod3Issue): IssueLike | null {
+  if (!i || typeof i !== 'object' || 'origin' in i) return null;
+  const m = typeof i.message === 'string' ? i.message : '';
+  switch (i.code) {
+    case 'invalid_type':
+      if (!('received' in i) || !(m === 'Required' || /^Expected .+, received .+$/.test(m))) return null;
+      // (an enum's expected is its options as one string: "'x' | 'y'")
+      return { ...i, message: 'Invalid input', expected: i.expected === 'integer' ? 'int' : typeof i.expected === 'string' && i.expected.includes(' | ') ? `one of ${i.expected.split(' | ').join(', ')}` : i.expected };
+    case 'too_small':
+    case 'too_big':
+      if (typeof i.type !== 'string' || !/^(Number|String|Array|Set|Date|BigInt) must /.test(m)) return null;
+      return { ...i, message: 'Too small', origin: i.type };
+    case 'invalid_enum_value':
+      return /^Invalid enum value\./.test(m) ? { ...i, code: 'invalid_value', values: i.options, message: 'Invalid option' } : null;
+    case 'invalid_literal':
+      return /^Invalid literal value/.test(m) ? { ...i, code: 'invalid_value', values: [i.expected], message: 'Invalid input' } : null;
+    case 'invalid_union': {
+      // zod 3 keeps each branch's issues in a ZodError, their paths from the root: made relative to the union's
+      if (!Array.isArray(i.unionErrors) || m !== 'Invalid input') return null;
+      const at = Array.isArray(i.path) ? i.path.length : 0;
+      const errors = (i.unionErrors as unknown[]).map((e) => {
+        const list = (e as { issues?: unknown } | null)?.issues;
+        return Array.isArray(list) ? (list as Zod3Issue[]).map((x) => (x && typeof x === 'object' ? { ...(fromZod3(x) ?? x), path: Array.isArray(x.path) ? x.path.slice(at) : [] } : x)) : [];
+      });
+      return { ...i, errors };
+    }
+    default:
+      return null;
+  }
 }
 
 function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
@@ -126,7 +170,10 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
     case 'invalid_union': {
       // every branch refused the value's type or value itself: what each would take ("a number or 'auto'")
       const alts = unionAlternatives(issue);
-      if (alts) return `expected ${alts.length === 1 ? alts[0] : `${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}`}${got}`;
+      if (alts) {
+        const expected = `expected ${alts.length === 1 ? alts[0] : `${alts.slice(0, -1).join(', ')} or ${alts[alts.length - 1]}`}`;
+        return has && value === undefined ? `required: ${expected}` : `${expected}${got}`;
+      }
       break;
     }
     case 'invalid_value': {

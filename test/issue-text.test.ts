@@ -193,3 +193,21 @@ describe('a strategy that brings zod 3 (zod/v3) for its params', () => {
     expect(first(z.object({ d: z.union([z.number(), z.literal('auto')]) }), {})).toBe("required: expected a number or 'auto'");
   });
 });
+
+describe("a file's own schema messages show the value given (result files, run and dataset manifests alike)", () => {
+  it('a run manifest with a RunId that is not one names it, as a result file does', async () => {
+    const { parseRunManifest } = await import('../src/shard/schema.js');
+    let err: unknown;
+    try {
+      const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
+      const rs = makeResults();
+      parseRunManifest(JSON.stringify({ ...makeManifest(rs), runIds: ['xyz'] }), 'run/manifest.json');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { details?: string[] }).details).toEqual(['runIds.0: expected a RunId (16 hex digits), got "xyz"']);
+    // the config words its own messages with the value where it helps: not appended there
+    expect(issueMessage({ code: 'custom', message: 'expected a leverage ≥ 1', path: ['a'] }, { value: 0 })).toBe('expected a leverage ≥ 1');
+    expect(issueMessage({ code: 'custom', message: 'expected a leverage ≥ 1', path: ['a'] }, { value: 0 }, { ownWithValue: true })).toBe('expected a leverage ≥ 1, got 0');
+  });
+});

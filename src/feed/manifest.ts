@@ -73,7 +73,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${i.path.length ? oneLine(i.path.join('.')) : '(root)'}: ${issueMessage(i, { value: valueAt(json, i.path) })}`);
+    const details = parsed.error.issues.map((i) => `${i.path.length ? oneLine(i.path.join('.')) : '(root)'}: ${issueMessage(i, { value: valueAt(json, i.path) }, { ownWithValue: true })}`);
     throw dataError(`${path}: invalid dataset manifest (${details.length} problem${details.length === 1 ? '' : 's'})`, details);
   }
   const m = parsed.data;

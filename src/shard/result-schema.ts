@@ -8,7 +8,6 @@
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
-import { shownValue } from '../util/excerpt.js';
 import { METRICS } from '../analysis/index.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
@@ -198,9 +197,6 @@ export function resultProblems(v: unknown, max = 5): string[] {
     // the value at the issue's path (a union's issue carries the whole object as its input)
     const at = valueAt(v, i.path);
     const given = at !== undefined ? { value: at } : undefined;
-    const msg = issueMessage(i, given);
-    // a schema's own message shows the value given too
-    const got = msg === i.message && at !== undefined ? `, got ${shownValue(at)}` : '';
-    return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${msg}${got}`;
+    return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${issueMessage(i, given, { ownWithValue: true })}`;
   });
 }

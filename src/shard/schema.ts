@@ -80,7 +80,7 @@ export const RunManifestSchema = z.object({
 }).loose();
 
 function issues(err: z.ZodError, root: unknown): string[] {
-  return err.issues.slice(0, 10).map((i) => `${oneLine(i.path.map(String).join('.')) || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) })}`);
+  return err.issues.slice(0, 10).map((i) => `${oneLine(i.path.map(String).join('.')) || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) }, { ownWithValue: true })}`);
 }
 
 function parseJson(text: string, path: string): unknown {

@@ -70,8 +70,13 @@ export const oneLine = (s: string): string => excerpt(s, Number.POSITIVE_INFINIT
  * The message of `issue` in plain words, on one line; `given` is the value at the issue's path when the caller
  * has it (else the issue's own `input`, present when parsed with `reportInput`).
  */
-export function issueMessage(issue: IssueLike, given?: { value: unknown }): string {
-  return oneLine(plainMessage(fromZod3(issue) ?? issue, given));
+export function issueMessage(issue: IssueLike, given?: { value: unknown }, opts: { ownWithValue?: boolean } = {}): string {
+  const plain = plainMessage(fromZod3(issue) ?? issue, given);
+  // a file's schema words its own messages without the value (`expected a RunId (16 hex digits)`): with
+  // `ownWithValue` (result files, run and dataset manifests) the value given follows them, as it follows zod's
+  const value = given !== undefined ? given.value : issue.input;
+  const own = plain === issue.message && value !== undefined && issue.code !== 'unrecognized_keys' && issue.code !== 'invalid_key' && issue.code !== 'invalid_element';
+  return oneLine(opts.ownWithValue && own ? `${plain}, got ${shownValue(value)}` : plain);
 }
 
 /** a zod 3 issue's fields (zod/v3, which a strategy may bring for its params) */

@@ -77,6 +77,44 @@ describe('failures section', () => {
   });
 });
 
+describe('verdicts say which setups errored', () => {
+  /** ma-trend at 10x under isolated (errored), cross and mixed (a copy of cross) */
+  const withErroredIsolated = (): RunResult[] => {
+    const rs = results.map(clone);
+    const iso = rs.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 10 && r.spec.setup === 'isolated')!;
+    iso.status = 'errored';
+    iso.error = 'strategy threw at bar 9';
+    const mixed = clone(rs.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 10 && r.spec.setup === 'cross')!);
+    mixed.spec.setup = 'mixed';
+    mixed.runId = 'ffffffffffffff01' as RunResult['runId'];
+    return [...rs, mixed];
+  };
+  // a configuration whose isolated run errored was judged on cross and mixed as if isolated had not been planned,
+  // and a configuration left without a verdict by errored runs dropped out of the strategy's headline in silence
+  it('a configuration judged without an errored setup says so, in report.md, report.html and summary.json', () => {
+    const rs = withErroredIsolated();
+    const model = buildModel(rs, makeManifest(rs));
+    const c = model.configs.find((x) => x.strategy === 'ma-trend' && x.leverage === 10)!;
+    expect(c.verdict!.line).toMatch(/ isolated errored \(no figures: see Failures\), so it is not compared\.$/);
+    const { md, html } = render(rs);
+    expect(md).toContain('isolated errored (no figures: see Failures), so it is not compared.');
+    expect(html).toContain('isolated errored (no figures: see Failures), so it is not compared.');
+    const summary = buildSummary(model, sweep, modes);
+    expect(summary.comparisons.find((x) => x.id === c.id)!.verdict).toContain('isolated errored');
+  });
+  it('a configuration left without a verdict by errored runs is counted in the strategy headline', () => {
+    const model = buildModel(results, makeManifest(results));
+    const s = model.strategies.find((x) => x.strategy === 'breakout-swing')!;
+    // the 50x configuration planned cross only, and its run errored
+    expect(s.verdict!.line).toContain('1 more configuration not judged: fewer than two modes completed (fast=6, slow=100 · binance-usdm · 50×: cross errored; see Failures).');
+  });
+  it('one run, not "1 runs"', () => {
+    const rs = withErroredIsolated();
+    const model = buildModel(rs.filter((r) => !(r.spec.strategy === 'ma-trend' && r.spec.leverage === 25)), makeManifest(rs));
+    expect(model.strategies.find((x) => x.strategy === 'ma-trend')!.verdict!.line).toMatch(/isolated: [^;]* in 1 run;/);
+  });
+});
+
 describe('an empty run folder', () => {
   it('renders every section with a placeholder', () => {
     const model = buildModel([], makeManifest([]));

@@ -205,6 +205,19 @@ function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: 
 export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict | null {
   const ok = SETUP_IDS.filter((s) => runs[s]?.status === 'ok').map((s) => ({ s, r: runs[s]! }));
   if (ok.length < 2) return null;
+  const v = verdictOfCompleted(ok);
+  // a setup whose run errored is not in the comparison: said, so the verdict never reads as if it was not planned
+  const errored = SETUP_IDS.filter((s) => runs[s] !== undefined && runs[s]!.status !== 'ok');
+  return errored.length ? { ...v, line: `${v.line} ${erroredSetupsText(errored)}` } : v;
+}
+
+/** 'isolated errored (no figures: see Failures), so it is not compared.' */
+function erroredSetupsText(errored: readonly SetupId[]): string {
+  const one = errored.length === 1;
+  return `${errored.join(' and ')} errored (no figures: see Failures), so ${one ? 'it is' : 'they are'} not compared.`;
+}
+
+function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdict {
   // the winner beats every other mode (with three modes the rule's tolerances can go round in a circle: report/rank.ts)
   const { ranked, winner, circular } = rankSetups(ok, (x) => x.s, (x, y) => compareRuns(x.r, y.r));
   const w = ranked[0]!;
@@ -297,12 +310,22 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   // it is left out of the counts and medians, and said apart
   const judged = withVerdict.filter((c) => !notCompared(c));
   const skipped = withVerdict.length - judged.length;
+  // a configuration with errored runs and fewer than two completed setups has no verdict: counted apart, never silently left out
+  const unjudged = configs.filter((c) => !c.verdict && SETUP_IDS.some((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'));
+  const unjudgedNote = unjudged.length
+    ? ` ${unjudged.length} more configuration${unjudged.length === 1 ? '' : 's'} not judged: fewer than two modes completed (${unjudged
+        .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok').join(' and ')} errored`)
+        .join('; ')}; see Failures).`
+    : '';
   if (judged.length === 0) {
-    return withVerdict.length === 1
-      ? withVerdict[0]!.verdict
-      : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (every order was rejected).` };
+    const v =
+      withVerdict.length === 1
+        ? withVerdict[0]!.verdict!
+        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (every order was rejected).` };
+    return { ...v, line: v.line + unjudgedNote };
   }
-  const notComparedNote = skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: every order was rejected in every mode.` : '';
+  const notComparedNote =
+    (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: every order was rejected in every mode.` : '') + unjudgedNote;
   if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
   const wins = new Map<string, number>();
   for (const c of judged) {
@@ -322,7 +345,7 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
     const med = lowerMedian(rs.map((r) => num(r, 'totalReturn')).filter((x): x is number => x !== null));
     return { s, runs: rs.length, liqs, med };
   }).filter((x): x is { s: SetupId; runs: number; liqs: number; med: number | null } => x !== null);
-  const agg = stats.map((x) => `${x.s}: median return ${f('totalReturn', x.med)}, ${x.liqs} liquidation${x.liqs === 1 ? '' : 's'} in ${x.runs} runs`);
+  const agg = stats.map((x) => `${x.s}: median return ${f('totalReturn', x.med)}, ${x.liqs} liquidation${x.liqs === 1 ? '' : 's'} in ${x.runs} run${x.runs === 1 ? '' : 's'}`);
   const candidate = tieTop || top[0] === 'tie' ? null : (top[0] as SetupId);
   const candMed = stats.find((x) => x.s === candidate)?.med ?? null;
   const better = candidate === null ? [] : stats.filter((x) => x.s !== candidate && x.med !== null && (candMed === null || x.med > candMed + RETURN_TOL_PP));

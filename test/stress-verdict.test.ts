@@ -57,7 +57,8 @@ describe('stress population verdict of three setups', () => {
     for (const p of ['crash', 'paths'] as const) {
       const pop = model.configs[0]!.stress!.populations[p]!;
       expect(pop.winner).toBeNull();
-      expect(pop.line).toMatch(/tie: no difference beyond noise \(return difference mixed − cross \+0\.8 pp \[.*\], within 1 pp\)\.$/);
+      // the tie is of mixed and cross; the third setup, which mixed beat, is said (the sentence read as if no setup served better than another)
+      expect(pop.line).toMatch(/tie: no difference beyond noise \(return difference mixed − cross \+0\.8 pp \[.*\], within 1 pp\); mixed served it better than isolated \(a higher return\)\.$/);
     }
   });
 });
@@ -205,6 +206,16 @@ describe('a setup that wiped out more often never served it for its return or it
     const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
     expect(paths.winner).toBeNull();
     expect(paths.line).toMatch(/; tie: mixed had a higher return but wiped out more often \(15% \[5–36%\] against 0% \[0–16%\], a difference within noise; return difference/);
+  });
+});
+
+describe('a tie of two setups that both served it better than the third', () => {
+  it('says so: "tie: no difference beyond noise (…); isolated and mixed both served it better than cross (fewer wipe-outs)"', () => {
+    // isolated and mixed never wiped out and returned the same; cross wiped out on 8 of 20 paths
+    const results = threeSetups(20, (setup, i) => ({ ret: setup === 'cross' ? (i < 8 ? -100 : 5) : 10, wiped: setup === 'cross' && i < 8, liquidated: false }));
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; tie: no difference beyond noise \(return difference isolated − mixed 0\.0 pp .*\); isolated and mixed both served it better than cross \(fewer wipe-outs\)\.$/);
   });
 });
 

@@ -360,6 +360,16 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
         const wo = (x: SetupId) => share(pop, wipeOutsAtAll(bySetup[x]!));
         tail = `tie: ${against.favoured} had ${against.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`;
       } else tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
+      // with three setups the tie is of the first two: a third that one or both of them beat is said (the
+      // sentence read as if no setup had served better than another, while the tied two both beat cross)
+      const beaten = ranked.slice(2).flatMap((x) => {
+        const over = [w, l].filter((y) => pairOrder(y, x) < 0);
+        if (!over.length) return [];
+        const why = over.map((y) => whyOf(stressOrder(diffOf(diffs, y, x)!.d).by));
+        const because = why.every((b) => b === why[0]) ? why[0]! : over.map((y, i) => `${y} with ${why[i]}`).join(', ');
+        return [`${over.length === 2 ? `${over[0]} and ${over[1]} both` : over[0]} served it better than ${x} (${because})`];
+      });
+      if (beaten.length) tail += `; ${beaten.join('; ')}`;
     }
   }
   // errored runs never win; a population with fewer than two completed setups has no verdict

@@ -123,6 +123,12 @@ describe('scenario splice', () => {
     expect(marketFallbackWarning(mine, ds('BTCUSDT', 'LINKUSDT'))).toMatch(/^stress scenario 'mine': its marketSymbol 'SOL' is none of the symbols of dataset d \(BTCUSDT, LINKUSDT\)/);
     const noKey = scenarioSchema.parse({ id: 'nokey', market: { depth: -0.2, duration: '1h' } } as ScenarioInput);
     expect(marketFallbackWarning(noKey, ds('ETHUSDT'))).toMatch(/^stress scenario 'nokey': its default market BTC \(no marketSymbol\) is none/);
+    // one symbol: the mean of one symbol is itself (beta 1), not 'the equal-weighted mean of all 1 symbols'
+    expect(marketFallbackWarning(noKey, ds('ETHUSDT'))).toBe(
+      "stress scenario 'nokey': its default market BTC (no marketSymbol) is none of the symbols of dataset d (ETHUSDT), so the market shock reaches ETHUSDT unscaled (its beta to the mean of one symbol, itself, is 1); set marketSymbol to ETHUSDT to say so",
+    );
+    const eth = scenarioSchema.parse({ id: 'eth', market: { depth: -0.2, duration: '1h' }, symbols: { ETH: { depth: -0.3, duration: '1h' } } } as ScenarioInput);
+    expect(marketFallbackWarning(eth, ds('ETHUSDT', 'LINKUSDT'))).toContain('the market shock it gives LINKUSDT is scaled by its beta to the equal-weighted mean of all 2 symbols;');
     expect(marketFallbackWarning(noKey, ds('BTCUSDT'))).toBeNull();
     // no market shock: nothing is scaled by a beta
     const doge = scenarioSchema.parse({ id: 'doge', symbols: { DOGE: { depth: -0.3, duration: '1h' } } } as ScenarioInput);

@@ -262,7 +262,11 @@ export function marketFallbackWarning(scenario: Pick<Scenario, 'id' | 'symbols' 
   const key = scenario.marketSymbol ?? 'BTC';
   if (marketIndex(key, dataset.symbols) >= 0) return null;
   const named = scenario.marketSymbol !== undefined ? `its marketSymbol '${key}'` : `its default market BTC (no marketSymbol)`;
-  return `stress scenario '${scenario.id}': ${named} is none of the symbols of dataset ${dataset.name} (${dataset.symbols.join(', ')}), so the market shock it gives ${shocked.join(', ')} is scaled by their betas to the equal-weighted mean of all ${dataset.symbols.length} symbols; set marketSymbol to one of them to choose the market`;
+  const head = `stress scenario '${scenario.id}': ${named} is none of the symbols of dataset ${dataset.name} (${dataset.symbols.join(', ')}), so the market shock`;
+  // one symbol: the mean is that symbol, its beta 1 ('the mean of all 1 symbols' said nothing of the kind)
+  if (dataset.symbols.length === 1) return `${head} reaches ${shocked[0]} unscaled (its beta to the mean of one symbol, itself, is 1); set marketSymbol to ${shocked[0]} to say so`;
+  const betas = shocked.length === 1 ? 'its beta' : 'their betas';
+  return `${head} it gives ${shocked.join(', ')} is scaled by ${betas} to the equal-weighted mean of all ${dataset.symbols.length} symbols; set marketSymbol to one of them to choose the market`;
 }
 
 /** The scenario key naming `symbol` (exact match first), or null. */

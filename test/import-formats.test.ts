@@ -138,6 +138,26 @@ describe('Binance public data', () => {
   });
 });
 
+describe('a folder import says which data files its importer left out', () => {
+  it('a CSV of another symbol beside freqtrade files is named on stderr, not dropped in silence', async () => {
+    // a user's download folder: freqtrade's XRP files and a plain CSV of ETH candles (the real data's CSV copy)
+    const inc = join(root, 'incoming');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures'), inc, { recursive: true });
+    writeFileSync(join(inc, 'ETH_USDT_USDT-1h-futures.csv'), 'timestamp,open,high,low,close,volume\n1747872000000,2500,2510,2490,2505,10\n');
+    writeFileSync(join(inc, 'notes.md'), 'not data\n');
+    const r = await feedCli(['import', inc, '--out', outDir()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('from freqtrade data into');
+    expect(r.stderr).toBe(
+      "marginlab: warning: left out 1 file of the input folder that the freqtrade importer does not read: ETH_USDT_USDT-1h-futures.csv; import it on its own (`npx marginlab import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR`) if it holds data you want\n",
+    );
+    // a folder whose every data file is read: no warning
+    const clean = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', outDir()]);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toBe('');
+  });
+});
+
 describe('freqtrade', () => {
   const expected5m = () => readFreqtrade([join(FX, 'freqtrade', 'plain')])[0]!;
   it('reads feather uncompressed, LZ4 (freqtrade\'s default, the real file) and ZSTD to the same values', () => {

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], flags: ImportFlags) => {
       let format = flags.format;
       if (paths[0] === 'csv' && paths.length > 1) { format ??= 'csv'; paths = paths.slice(1); }
-      const { IMPORT_FORMATS, detectFormat, readSources } = await import('../../feed/formats/index.js');
+      const { IMPORT_FORMATS, detectFormat, readSources, unreadFiles } = await import('../../feed/formats/index.js');
       if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw usageError(`--format: expected ${IMPORT_FORMATS.join(', ')}, got '${format}'`);
       if (flags.kind !== undefined && flags.kind !== 'candles' && flags.kind !== 'mark' && flags.kind !== 'funding') {
         throw usageError(`--kind: expected candles, mark or funding, got '${flags.kind}'`);
@@ -128,6 +128,14 @@ export function register(program: Command): void {
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
+        // data files of the input folders this format does not read: said, never left out in silence
+        const unread = unreadFiles(fmt, paths);
+        if (unread.length) {
+          const { excerptList } = await import('../../util/excerpt.js');
+          process.stderr.write(
+            `marginlab: warning: left out ${unread.length} file${unread.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} that the ${fmt} importer does not read: ${excerptList(unread.map((f) => basename(f)), 5, 60)}; import ${unread.length === 1 ? 'it' : 'each'} on its own (\`${cliCommand('import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR')}\`) if it holds data you want\n`,
+          );
+        }
       } catch (err) {
         out.discard();
         // an errno error (an input that cannot be read, a dataset folder that cannot be written) is the user's, named with its path

@@ -54,6 +54,29 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
   return [...found][0]!;
 }
 
+/** Names of files that hold market data in some form (what a folder of downloads or exports may hold). */
+const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|parquet)$/i;
+
+/** The files of a folder each importer reads (its reader lists the folder with the same test). */
+const READS: Record<Exclude<ImportFormat, 'csv'>, (name: string) => boolean> = {
+  binance: isBinanceFile,
+  freqtrade: isFreqtradeFile,
+  bybit: (n) => /\.(csv|json)$/i.test(n),
+  okx: (n) => /\.(csv|json)$/i.test(n),
+};
+
+/**
+ * Data files inside the input folders that `format`'s importer does not read (a CSV copy beside
+ * freqtrade's feather files, a plain CSV of another symbol): an import of the folder leaves them
+ * out, which the command says rather than importing part of a folder in silence.
+ */
+export function unreadFiles(format: ImportFormat, paths: readonly string[]): string[] {
+  if (format === 'csv') return [];
+  const reads = READS[format];
+  const folders = paths.filter((p) => existsSync(p) && statSync(p).isDirectory());
+  return listFiles(folders, (n) => DATA_FILE.test(n) && !reads(n));
+}
+
 function safeJson(f: string): unknown {
   try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return null; }
 }

@@ -19,6 +19,8 @@ describe('marginlab init', () => {
     expect(pkg.devDependencies.marginlab).toMatch(/^\^\d+\.\d+\.\d+/);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('reports/');
     expect(readFileSync(join(dir, 'strategies', 'example.ts'), 'utf8')).toContain("from 'marginlab'");
+    // npx tsc checks every config of the project (a second one, research.config.ts, was left out) and the strategies
+    expect((JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')) as { include: string[] }).include).toEqual(['*.config.ts', 'strategies']);
     expect(existsSync(join(SAMPLE_DATA, 'manifest.json'))).toBe(true);
     // the config it writes is valid and points at the bundled sample data ('marginlab' = this repository, as if installed)
     mkdirSync(join(dir, 'node_modules'));

@@ -95,7 +95,8 @@ const TSCONFIG = `${JSON.stringify(
       isolatedModules: true,
       esModuleInterop: true,
     },
-    include: ['backtest.config.ts', 'strategies'],
+    // every config of the project (`-c research.config.ts` beside backtest.config.ts), not the first one only
+    include: ['*.config.ts', 'strategies'],
   },
   null,
   2,

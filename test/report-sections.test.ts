@@ -11,6 +11,7 @@ import { renderMarkdown } from '../src/report/markdown.js';
 import { renderHtml } from '../src/report/html.js';
 import type { SweepRow } from '../src/report/model.js';
 import { buildSummary, SummarySchema } from '../src/report/summary.js';
+import { renderCsv } from '../src/report/csv.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults } from './fixtures/report/fixture.js';
 import { makeStressResults } from './fixtures/report/stress-fixture.js';
@@ -112,6 +113,34 @@ describe('verdicts say which setups errored', () => {
     const rs = withErroredIsolated();
     const model = buildModel(rs.filter((r) => !(r.spec.strategy === 'ma-trend' && r.spec.leverage === 25)), makeManifest(rs));
     expect(model.strategies.find((x) => x.strategy === 'ma-trend')!.verdict!.line).toMatch(/isolated: [^;]* in 1 run;/);
+  });
+});
+
+describe("an errored run's books, rejections and stress figures", () => {
+  // summary.json kept the books of an errored run (a strategy that threw after a liquidation: its penalty
+  // and loss up to there) and runs.csv / summary.json its rejections, while report.md, report.html and
+  // compare show it without figures (shownMetrics): summing fees over summary.json counted part of a run
+  it('are not shown: books {}, rejections {} (runs.csv: empty), stress figures null', () => {
+    const rs = results.map(clone);
+    const err = rs.find((r) => r.status === 'errored')!;
+    expect(Object.keys(err.books).length).toBeGreaterThan(0);
+    err.rejections = { insufficientMargin: 2 };
+    const stressRun = makeStressResults({ bars: 24 * 10, paths: 1, leverages: [3] }).find((r) => r.spec.stress?.kind === 'path')!;
+    expect(stressRun.stress).toBeDefined();
+    const stressErr: RunResult = { ...clone(stressRun), status: 'errored', error: 'strategy threw' };
+    const all = [...rs, stressErr];
+    const model = buildModel(all, makeManifest(all));
+    const summary = SummarySchema.parse(buildSummary(model, sweep, modes));
+    const e = summary.runs.find((r) => r.runId === err.runId)!;
+    expect(e.books).toEqual({});
+    expect(e.rejections).toEqual({});
+    const se = summary.runs.find((r) => r.runId === stressErr.runId)!;
+    expect(se.stress).toMatchObject({ survived: null, wipedOut: null, peakMarginRatio: null, lossAtShock: null, firstLiquidated: [] });
+    // an ok run keeps them
+    const ok = rs.find((r) => r.status === 'ok')!;
+    expect(summary.runs.find((r) => r.runId === ok.runId)!.books).toEqual(ok.books);
+    const row = renderCsv(all).split('\r\n').find((l) => l.startsWith(err.runId))!;
+    expect(row).not.toContain('insufficientMargin');
   });
 });
 

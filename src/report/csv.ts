@@ -9,7 +9,7 @@ import type { RunResult, RunSpec } from '../shard/types.js';
 import { isoTime } from '../feed/timeframe.js';
 import { canonicalJson } from '../shard/hash.js';
 import { byRunId } from './model.js';
-import { shownMetrics } from './format.js';
+import { shownMetrics, shownOutcome } from './format.js';
 
 export type CsvCell = string | number | null | undefined;
 
@@ -69,7 +69,7 @@ export function* csvLines(results: readonly RunResult[]): Generator<string> {
       r.runId, r.status, s.strategy, canonicalJson(s.params), s.venue, s.setup, s.leverage, ...variantCells(s), s.dataset, s.timeframe, s.symbols.join(' '),
       iso(s.from), iso(s.to), s.initialCapital, r.bars, r.liquidationPriceSource, r.crossCheck,
       ...METRICS.map((m) => shownMetrics(r)[m.id] ?? null),
-      Object.keys(r.rejections).length ? canonicalJson(r.rejections) : '',
+      Object.keys(shownOutcome(r).rejections).length ? canonicalJson(shownOutcome(r).rejections) : '',
       r.status === 'ok' ? '' : (r.error ?? 'unknown error'),
     ])}\r\n`;
   }

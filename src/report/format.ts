@@ -142,6 +142,15 @@ export function shownMetrics(r: RunResult): Readonly<Record<string, number | nul
 }
 
 /**
+ * The rest of a run's figures as the reports show them (summary.json's books, rejections and stress
+ * figures, runs.csv's rejections): an errored run has none, for the reason of shownMetrics (its books
+ * stop where it failed: a strategy that threw after a liquidation kept the penalty and the loss).
+ */
+export function shownOutcome(r: RunResult): { books: Readonly<Record<string, string>>; rejections: Readonly<Record<string, number>>; stress: RunResult['stress'] } {
+  return r.status === 'ok' ? { books: r.books, rejections: r.rejections, stress: r.stress } : { books: {}, rejections: {}, stress: undefined };
+}
+
+/**
  * Whether a run ever held a position: time in the market or a liquidation. A run that did not says nothing about its leverage or mode
  * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
  * curve call such a leverage untested, and a verdict between such runs compares nothing.

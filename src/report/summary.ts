@@ -13,7 +13,7 @@ import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysi
 import { POPULATIONS, type StressModel } from './stress.js';
 import { shockOutcome, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
-import { shownMetrics } from './format.js';
+import { shownMetrics, shownOutcome } from './format.js';
 
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
 export const SUMMARY_SCHEMA_VERSION = 2 as const;
@@ -218,6 +218,9 @@ export type Summary = z.infer<typeof SummarySchema>;
 function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
   const metrics: Record<string, number | null> = {};
   const shown = shownMetrics(r);
+  // an errored run shows no books, rejections or stress figures either (they stop where it failed)
+  const out = shownOutcome(r);
+  const st = out.stress;
   for (const m of METRICS) {
     const v = shown[m.id];
     metrics[m.id] = typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -244,18 +247,18 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
     liquidationPriceSource: r.liquidationPriceSource,
     crossCheck: r.crossCheck,
     metrics,
-    rejections: canonical(r.rejections) as Record<string, number>,
-    books: canonical(r.books) as Record<string, string>,
+    rejections: canonical(out.rejections) as Record<string, number>,
+    books: canonical(out.books) as Record<string, string>,
     stress: r.spec.stress
       ? {
           view: canonical(r.spec.stress) as Record<string, unknown>,
-          survived: r.stress?.survived ?? null,
-          wipedOut: r.stress?.wipedOut ?? null,
-          ...shockFields(r.stress ? shockOutcome(r.stress) : null),
-          timeToLiquidationMs: r.stress?.timeToLiquidationMs ?? null,
-          peakMarginRatio: r.stress?.peakMarginRatio ?? null,
-          lossAtShock: r.stress?.lossAtShock ?? null,
-          firstLiquidated: (r.stress?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
+          survived: st?.survived ?? null,
+          wipedOut: st?.wipedOut ?? null,
+          ...shockFields(st ? shockOutcome(st) : null),
+          timeToLiquidationMs: st?.timeToLiquidationMs ?? null,
+          peakMarginRatio: st?.peakMarginRatio ?? null,
+          lossAtShock: st?.lossAtShock ?? null,
+          firstLiquidated: (st?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
         }
       : null,
   };

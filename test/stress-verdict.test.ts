@@ -165,7 +165,8 @@ describe('a setup that wiped out more often never served it for its return or it
     const d = paths.diffs[0]!;
     expect([d.a, d.b, d.wipeOut.noise, d.liquidation.noise]).toEqual(['isolated', 'cross', true, false]);
     expect(paths.winner).toBeNull();
-    expect(paths.line).toMatch(/; tie: cross had fewer liquidations but wiped out more often \(20% \[7–45%\] against 0% \[0–20%\], a difference within noise; return difference/);
+    // the interval as the odds table prints it (the sentence had its own digits: [7–45%] beside the table's [7.0–45%])
+    expect(paths.line).toMatch(/; tie: cross had fewer liquidations but wiped out more often \(20% \[7\.0–45%\] against 0% \[0–20%\], a difference within noise; return difference/);
     expect(paths.line).not.toContain('served it');
     expect(c.verdict!.line).not.toContain('(cross served it there)');
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
@@ -177,6 +178,8 @@ describe('a setup that wiped out more often never served it for its return or it
       await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html'] });
       const row = readFileSync(join(dir, 'report.md'), 'utf8').split('\n').find((l) => l.includes('| Monte Carlo | cross − isolated |'))!;
       expect(row).toMatch(/\| tie \(cross: fewer liquidations, more wipe-outs\) \|$/);
+      const odds = readFileSync(join(dir, 'report.md'), 'utf8').split('\n').find((l) => l.includes('| Monte Carlo | cross |') && l.includes('(3/15)'))!;
+      expect(odds).toContain('| 20% [7.0–45%] (3/15) |');
       expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<span class="muted">tie (cross: fewer liquidations, more wipe-outs)</span>');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -205,7 +208,7 @@ describe('a setup that wiped out more often never served it for its return or it
     const results = threeSetups(20, (setup, i) => ({ ret: ret[setup], wiped: i < wipes[setup], liquidated: false }));
     const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
     expect(paths.winner).toBeNull();
-    expect(paths.line).toMatch(/; tie: mixed had a higher return but wiped out more often \(15% \[5–36%\] against 0% \[0–16%\], a difference within noise; return difference/);
+    expect(paths.line).toMatch(/; tie: mixed had a higher return but wiped out more often \(15% \[5\.2–36%\] against 0% \[0–16%\], a difference within noise; return difference/);
   });
 });
 

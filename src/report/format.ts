@@ -27,6 +27,15 @@ export function fmtNumber(v: number, decimals: number, signed = false): string {
   return signed ? `+${s}` : s;
 }
 
+/**
+ * A probability in percent without the sign, as every stress table and verdict sentence prints it:
+ * one decimal below 10 % (4.6, 0.4), none from there (25). The verdict sentence had its own rule
+ * (a decimal below 1 % only), so the interval the table gave as [4.6–70%] read [5–70%] beside it.
+ */
+export function fmtProbabilityPct(p: number): string {
+  return fmtNumber(100 * p, p > 0 && p < 0.1 ? 1 : 0);
+}
+
 export function fmtMoney(v: number, signed = false): string {
   const a = Math.abs(v);
   return fmtNumber(v, a >= 10_000 ? 0 : 2, signed);

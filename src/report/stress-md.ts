@@ -4,7 +4,7 @@
 import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
-import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
@@ -12,7 +12,7 @@ export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack
 /** '12% [5–24%]' or '3 of 12 [..]' style: the probability with its 95 % Wilson interval. */
 export function fmtProportion(x: Proportion): string {
   if (x.p === null) return '—';
-  const f = (v: number) => fmtNumber(100 * v, v > 0 && v < 0.1 ? 1 : 0);
+  const f = fmtProbabilityPct;
   return `${f(x.p)}% [${f(x.lo!)}–${f(x.hi!)}%] (${x.k}/${x.n})`;
 }
 

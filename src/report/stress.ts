@@ -28,7 +28,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { heldPosition, dataLabeller, fmtMetric, fmtMoney, fmtNumber, paramsLabel } from './format.js';
+import { heldPosition, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
 import { rankSetups } from './rank.js';
 
 export type Population = 'crash' | 'paths';
@@ -185,7 +185,7 @@ function wipeOutsAtAll(o: OutcomeSummary): Proportion {
   return o.beforeShock ? wilson(o.wipeOut.k + o.beforeShock.wipeOut.k, o.wipeOut.n) : o.wipeOut;
 }
 
-const pct = (p: number | null): string => (p === null ? '—' : `${fmtNumber(100 * p, p > 0 && p < 0.01 ? 1 : 0)}%`);
+const pct = (p: number | null): string => (p === null ? '—' : `${fmtProbabilityPct(p)}%`);
 const interval = (x: { lo: number | null; hi: number | null }): string => (x.lo === null || x.hi === null ? '' : ` [${pct(x.lo).slice(0, -1)}–${pct(x.hi)}]`);
 const pp = (v: number | null): string => (v === null ? '—' : `${fmtNumber(v, 1, true)} pp`);
 

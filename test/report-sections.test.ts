@@ -109,6 +109,11 @@ describe('verdicts say which setups errored', () => {
     // the 50x configuration planned cross only, and its run errored
     expect(s.verdict!.line).toContain('1 more configuration not judged: fewer than two modes completed (fast=6, slow=100 · binance-usdm · 50×: cross errored; see Failures).');
   });
+  it('three errored setups are listed as a list ("isolated, cross and mixed errored", not "isolated and cross and mixed")', () => {
+    const rs = withErroredIsolated().map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 10 ? { ...r, status: 'errored' as const, error: 'x' } : r));
+    const model = buildModel(rs, makeManifest(rs));
+    expect(model.strategies.find((x) => x.strategy === 'ma-trend')!.verdict!.line).toContain('fast=12, slow=48 · binance-usdm · 10×: isolated, cross and mixed errored; see Failures).');
+  });
   it('one run, not "1 runs"', () => {
     const rs = withErroredIsolated();
     const model = buildModel(rs.filter((r) => !(r.spec.strategy === 'ma-trend' && r.spec.leverage === 25)), makeManifest(rs));

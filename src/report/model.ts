@@ -211,10 +211,13 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
   return errored.length ? { ...v, line: `${v.line} ${erroredSetupsText(errored)}` } : v;
 }
 
+/** 'isolated', 'isolated and cross', 'isolated, cross and mixed' */
+const setupList = (xs: readonly SetupId[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
 /** 'isolated errored (no figures: see Failures), so it is not compared.' */
 function erroredSetupsText(errored: readonly SetupId[]): string {
   const one = errored.length === 1;
-  return `${errored.join(' and ')} errored (no figures: see Failures), so ${one ? 'it is' : 'they are'} not compared.`;
+  return `${setupList(errored)} errored (no figures: see Failures), so ${one ? 'it is' : 'they are'} not compared.`;
 }
 
 function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdict {
@@ -314,7 +317,7 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const unjudged = configs.filter((c) => !c.verdict && SETUP_IDS.some((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'));
   const unjudgedNote = unjudged.length
     ? ` ${unjudged.length} more configuration${unjudged.length === 1 ? '' : 's'} not judged: fewer than two modes completed (${unjudged
-        .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok').join(' and ')} errored`)
+        .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${setupList(SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'))} errored`)
         .join('; ')}; see Failures).`
     : '';
   if (judged.length === 0) {

@@ -149,6 +149,19 @@ describe("an errored run's books, rejections and stress figures", () => {
   });
 });
 
+describe("report.md names marginlab's docs, not a docs/ folder of the reader's project", () => {
+  // in a project that installed marginlab there is no docs/ folder: 'Definitions: docs/metrics.md' sent the reader nowhere
+  it('every docs/ reference reads "marginlab’s docs/…" (comparison legend, short-window note, stress legend, footer)', () => {
+    const stress = makeStressResults({ bars: 24 * 10, paths: 2, leverages: [3] });
+    for (const rs of [results, stress]) {
+      const md = renderMarkdown(buildModel(rs, makeManifest(rs)), sweep, modes);
+      const refs = md.match(/.{0,12}docs\/[a-z-]+\.md/g) ?? [];
+      expect(refs.length).toBeGreaterThan(0);
+      for (const r of refs) expect(r).toContain("marginlab's docs/");
+    }
+  });
+});
+
 describe('an empty run folder', () => {
   it('renders every section with a placeholder', () => {
     const model = buildModel([], makeManifest([]));

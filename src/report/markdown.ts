@@ -101,7 +101,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   });
   L.push(rows.length ? table(header, align, rows) : 'No runs.', '');
   L.push(
-    `★ = the mode that served the configuration (${VERDICT_RULE}). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Return on CaR = net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity), over the whole window. Money in the quote currency. Definitions: docs/metrics.md.`,
+    `★ = the mode that served the configuration (${VERDICT_RULE}). Max MR = highest intrabar margin ratio (maintenance margin ÷ margin balance; 100% = liquidation). Time MR≥80% = share of bar closes at or above 80%. Return on CaR = net PnL ÷ time-average capital at risk (isolated: Σ isolated margins; cross: pool equity), over the whole window. Money in the quote currency. Definitions: marginlab's docs/metrics.md.`,
     '',
   );
 
@@ -175,7 +175,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
     }
     L.push('');
   }
-  L.push('---', '', `Runs: results/<runId>.json · machine-readable: summary.json (schema: docs/report.md), runs.csv · reproduce: manifest.json.`, '');
+  L.push('---', '', `Runs: results/<runId>.json · machine-readable: summary.json (schema: marginlab's docs/report.md), runs.csv · reproduce: manifest.json.`, '');
   return L.join('\n');
 }
 

@@ -513,7 +513,7 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
     if (Number.isFinite(tf)) longest = Math.max(longest, (r.bars * tf) / DAY_MS);
   }
   if (longest < 0 || longest >= MIN_ANNUALISE_DAYS) return null;
-  return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (docs/metrics.md, Annualisation).`;
+  return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (marginlab's docs/metrics.md, Annualisation).`;
 }
 
 /** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash pack and 3 of 3 over the Monte Carlo paths.' */

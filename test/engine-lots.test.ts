@@ -223,6 +223,27 @@ describe('engine orders on the quantity grid', () => {
     expect(fills.map((f) => [f.qty, f.positionQty])).toEqual([[-21645.207, -21645.207], [21645.207, 0]]);
   });
 
+  it('a quantity whose step count overflows (Number.MAX_VALUE at step 0.001) is ordered as given and refused at execution like any size past 2^52 steps', () => {
+    // its floor on the grid was Infinity: buy() placed an order of Infinity (refused at execution as "got Infinity"), and
+    // targetPosition() ordered nothing and returned 0 ("already there": the difference Infinity floored to 0)
+    expect(new LotGrid(0.001).floor(Number.MAX_VALUE)).toBe(Number.MAX_VALUE);
+    expect(new LotGrid(0.001).floor(-Number.MAX_VALUE)).toBe(-Number.MAX_VALUE);
+    expect(new LotGrid(0.001).floor(Number.POSITIVE_INFINITY)).toBe(0);
+    const ret: number[] = [];
+    const qtys: number[] = [];
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(30000, 5) } }),
+      scripted({ 0: (c) => { ret.push(c.buy(0, Number.MAX_VALUE)); qtys.push(...c.openOrders(0).map((o) => o.qty)); }, 1: (c) => void ret.push(c.targetPosition(0, -Number.MAX_VALUE)) }, ['BTCUSDT']),
+      { setups: ISO },
+    );
+    const s = setupOf(out, 'isolated');
+    expect(ret).toEqual([1, 2]);
+    expect(qtys).toEqual([Number.MAX_VALUE]);
+    const rej = s.events.filter((e) => e.type === 'rejection') as unknown as { reason: string; message: string }[];
+    expect(rej.map((r) => r.reason)).toEqual(['invalidQuantity', 'invalidQuantity']);
+    for (const r of rej) expect(r.message).toMatch(/counts more than \d+ quantity steps of 0\.001, the most a position can hold exactly/);
+  });
+
   it('minimum quantity: opening orders below it are rejected, reduce-only ones are not', () => {
     const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, lotSizes: { BTCUSDT: { step: 0.001, minQty: 0.01 } } });
     const out = run(

@@ -34,7 +34,7 @@ import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type Re
 import { thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.22';
+export const ENGINE_VERSION = '1.5.23';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported

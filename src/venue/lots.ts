@@ -169,8 +169,15 @@ export class LotGrid {
     if (this.m === 0 || !(p < 2 ** 53 && p > -(2 ** 53))) return lots * this.step;
     return this.e < 0 ? p / this.p10 : p * this.p10;
   }
-  /** q rounded toward zero to the grid */
+  /**
+   * q rounded toward zero to the grid. A finite q whose quotient by the step overflows (|q| near
+   * Number.MAX_VALUE at a step below 1) is its own floor: the grid cannot count it, and the account
+   * refuses it as more steps than a position can hold. (Its step count was Infinity, so the floor
+   * was Infinity: buy(s, Number.MAX_VALUE) placed an order of Infinity, and targetPosition(s,
+   * Number.MAX_VALUE) ordered nothing and returned 0, "already there", since floor(Infinity) is 0.)
+   */
   floor(q: number): number {
-    return this.qty(this.lots(q, 'down'));
+    const f = this.qty(this.lots(q, 'down'));
+    return Number.isFinite(f) || !Number.isFinite(q) ? f : q;
   }
 }

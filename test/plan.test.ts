@@ -155,6 +155,28 @@ describe('run plan', () => {
   });
 });
 
+describe('symbols(params)', () => {
+  // a string was spread into its letters ("lists A twice"), an empty list planned runs that trade nothing, a number
+  // read "trades 1, not in dataset"
+  it('must return a list of one or more symbol names: anything else is exit 78 naming what it returned', async () => {
+    const base = trend as unknown as StrategyModule;
+    const cases: [unknown, string][] = [
+      ['AAAUSDT', `returned "AAAUSDT", not a list of symbol names (e.g. ['BTCUSDT'])`],
+      [new Set(['AAAUSDT']), `returned {}, not a list of symbol names (e.g. ['BTCUSDT'])`],
+      [undefined, `returned nothing, not a list of symbol names (e.g. ['BTCUSDT'])`],
+      [[], "returned no symbol: a run trades at least one of the dataset's symbols (e.g. ['BTCUSDT'])"],
+      [['AAAUSDT', 1], 'lists 1 (index 1): every entry is a symbol name (a non-empty string)'],
+      [[''], 'lists "" (index 0): every entry is a symbol name (a non-empty string)'],
+    ];
+    for (const [listed, why] of cases) {
+      const mod = { ...base, symbols: () => listed } as unknown as StrategyModule;
+      const only: StrategySource = { load: async () => mod, list: async () => ['fixture-trend'] };
+      const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
+      await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: [`strategies[0]: symbols(params) of strategy 'fixture-trend' ${why}`] });
+    }
+  });
+});
+
 describe('shards', () => {
   it('parses i/N (1-based)', () => {
     expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });

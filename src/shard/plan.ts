@@ -14,7 +14,7 @@ import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
 import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
-import { thrownText } from '../util/excerpt.js';
+import { shownValue, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 
 export { setupSpec };
@@ -129,6 +129,21 @@ function moduleSetups(mod: StrategyModule): SetupId[] {
 }
 
 
+/**
+ * What is wrong with what a strategy's symbols(params) returned, or null: it must be an array of one
+ * or more symbol names. A string was spread into its letters ('lists A twice'), and an empty list
+ * planned runs that trade nothing.
+ */
+function symbolsProblem(listed: unknown): string | null {
+  if (!Array.isArray(listed)) return `returned ${shownValue(listed)}, not a list of symbol names (e.g. ['BTCUSDT'])`;
+  if (listed.length === 0) return "returned no symbol: a run trades at least one of the dataset's symbols (e.g. ['BTCUSDT'])";
+  for (let k = 0; k < listed.length; k++) {
+    const v: unknown = listed[k];
+    if (typeof v !== 'string' || v === '') return `lists ${shownValue(v)} (index ${k}): every entry is a symbol name (a non-empty string)`;
+  }
+  return null;
+}
+
 /** `configFile` names the config in messages (omitted: "the config") */
 export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string, configFile?: string): Promise<RunPlan> {
   const problems: string[] = [];
@@ -225,7 +240,13 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       const params = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;
       let symbols: string[];
       try {
-        symbols = [...mod.symbols(parsed.data)];
+        const listed: unknown = mod.symbols(parsed.data);
+        const bad = symbolsProblem(listed);
+        if (bad !== null) {
+          problems.push(`${path}: symbols(params) of strategy '${entry.name}' ${bad}`);
+          continue;
+        }
+        symbols = [...(listed as string[])];
       } catch (err) {
         problems.push(`${path}: symbols(params) failed: ${thrownText(err)}`);
         continue;

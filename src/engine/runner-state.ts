@@ -29,7 +29,20 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 export function checkSync(returned: unknown, name: string): void {
   if (returned === undefined || !isThenable(returned)) return;
   returned.then(undefined, () => undefined);
-  throw new Error(`${name} returned a Promise: strategy callbacks are synchronous (remove async/await; the engine does not wait for promises)`);
+  throw new PromiseReturned(`${name} returned a Promise: strategy callbacks are synchronous (remove async/await; the engine does not wait for promises)`);
+}
+
+/**
+ * checkSync's error. It is raised by marginlab after the callback returned, so no line of the
+ * strategy is on its stack: its errorAt.location is null (the first frame outside marginlab was
+ * the code that called replay(), e.g. test/engine-fixtures.ts:107:10, named as the strategy's line).
+ */
+class PromiseReturned extends Error {
+  readonly #brand = true;
+  /** whether `e` is one, without running code of `e` (see StrategyFailure.is) */
+  static is(e: unknown): e is PromiseReturned {
+    return (typeof e === 'object' || typeof e === 'function') && e !== null && #brand in e && e.#brand;
+  }
 }
 
 /** bars of series rows buffered before they are copied into the columns */
@@ -565,7 +578,7 @@ export abstract class RunnerState implements ContextHost {
     this.dead = true;
     const text = thrownText(inner, true);
     this.error = text === '' ? 'the strategy threw an empty value' : text;
-    this.errorAt = { callback, time: this.eventTime, location: strategyFrame(inner) };
+    this.errorAt = { callback, time: this.eventTime, location: PromiseReturned.is(inner) ? null : strategyFrame(inner) };
     this.endBar = seriesLen;
   }
 

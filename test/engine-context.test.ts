@@ -281,6 +281,9 @@ describe('strategy errors end the setup with a one-line message', () => {
     ['an unknown symbol name', (c) => c.symbolIndex('DOGEUSDT'), "RangeError: unknown symbol 'DOGEUSDT' (this run trades BTCUSDT)"],
     ['position() of a symbol index out of range', (c) => c.position(1), 'RangeError: position(1): symbol index out of range 0..0'],
     ['close() of a symbol index out of range', (c) => c.close(-1), 'RangeError: close(-1): symbol index out of range 0..0'],
+    // close('0') and close(0n) read symbol 0 (the array's key coercion) while position('0') threw
+    ["close() of the string '0'", (c) => c.close('0' as unknown as number), 'RangeError: close("0"): symbol index out of range 0..0'],
+    ['close() of the bigint 0n', (c) => c.close(0n as unknown as number), 'RangeError: close(0n): symbol index out of range 0..0'],
     // cancelAll(NaN) and cancelAll('0') cancelled the orders of every symbol, cancelAll(1) none, silently
     ['cancelAll() of NaN', (c) => c.cancelAll(NaN), 'RangeError: cancelAll(NaN): symbol index out of range 0..0'],
     ["cancelAll() of the string '0'", (c) => c.cancelAll('0' as unknown as number), 'RangeError: cancelAll("0"): symbol index out of range 0..0'],

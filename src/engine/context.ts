@@ -342,7 +342,8 @@ export class EngineContext implements StrategyContext {
     return this.#h.timeframeMs;
   }
   close(s: number): number {
-    const arr = this.#closes[s];
+    // a number only, as #known: close('0') and close(0n) read symbol 0 through the array's key coercion
+    const arr = typeof s === 'number' ? this.#closes[s] : undefined;
     if (arr === undefined) symbolError('close', s, this.symbols.length);
     return cell(arr, this.#closeLengths[s]!, this.#h.cursor.i);
   }

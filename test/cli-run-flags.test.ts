@@ -211,6 +211,17 @@ describe('marginlab strategies', () => {
     expect(missing.stderr).toMatch(/^marginlab: strategy folder '.*nowhere' does not exist or is not a folder\n$/);
   });
 
+  it('a strategy whose defaults are not plain data or whose schema throws is listed without them, saying why (was exit 70)', async () => {
+    const folder = join(import.meta.dirname, 'fixtures', 'params', 'strategies');
+    const [text, json] = await Promise.all([runCli(['strategies', '--dir', folder], dir), runCli(['strategies', '--dir', folder, '--json'], dir)]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^bigint-default +test fixture: a bigint default\n +defaults: not shown \(params\.n resolves to a bigint \(5n\)\)\n/m);
+    expect(text.stdout).toMatch(/^throwing-default +test fixture: a default that throws\n +defaults: not shown \(its params schema threw: no default today\)\n/m);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as { name: string; defaults: unknown }[];
+    expect(rows.filter((r) => r.name.endsWith('-default')).map((r) => r.defaults)).toEqual([null, null]);
+  });
+
   it("from a project's subfolder, says that the project's config (and its strategyDirs) was not read", async () => {
     const project = mkdtempSync(join(tmpdir(), 'ml-strategies-'));
     mkdirSync(join(project, 'strategies'));

@@ -3,6 +3,7 @@ import { resolveConfig, type UserConfig } from '../src/config/index.js';
 import { buildPlan, expandGrid, expandGridValue, parseShard, shardTasks, type PlanDataset, type StrategySource } from '../src/shard/plan.js';
 import { canonicalJson, runIdOf } from '../src/shard/hash.js';
 import type { StrategyModule } from '../src/strategy/types.js';
+import { z } from 'zod';
 import trend from './fixtures/run/strategies/fixture-trend.js';
 import throws from './fixtures/run/strategies/fixture-throws.js';
 
@@ -174,6 +175,52 @@ describe('symbols(params)', () => {
       const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
       await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: [`strategies[0]: symbols(params) of strategy 'fixture-trend' ${why}`] });
     }
+  });
+});
+
+describe('params that are not plain data', () => {
+  // NaN / Infinity defaults, a function, a symbol or a cycle stopped the plan as an internal error (exit 70, "please
+  // report it"); a bigint or a Date reached create() as a string and a Set as {}; a default function that threw was exit 70
+  it('are exit 78 naming the parameter and what it resolves to', async () => {
+    const base = trend as unknown as StrategyModule;
+    const cyc: Record<string, unknown> = {};
+    cyc.self = cyc;
+    const cases: [z.ZodType, string, string][] = [
+      [z.number().default(Number.NaN), '.v', 'NaN'],
+      [z.number().default(Number.POSITIVE_INFINITY), '.v', 'Infinity'],
+      [z.bigint().default(5n), '.v', 'a bigint (5n)'],
+      [z.date().default(new Date(0)), '.v', 'a Date object'],
+      [z.set(z.string()).default(new Set(['a'])), '.v', 'a Set object'],
+      [z.any().default(() => () => 1), '.v', 'a function'],
+      [z.any().default(Symbol('s')), '.v', 'a symbol'],
+      [z.number().default(1).transform(() => cyc), '.v.self', 'an object that contains itself'],
+      [z.array(z.number()).default([1, Number.NaN]), '.v[1]', 'NaN'],
+    ];
+    for (const [v, at, what] of cases) {
+      const mod = { ...base, params: z.object({ v }) } as unknown as StrategyModule;
+      const only: StrategySource = { load: async () => mod, list: async () => ['fixture-trend'] };
+      const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
+      await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({
+        exitCode: 78,
+        details: [`strategies[0].params${at}: strategy 'fixture-trend' resolves this parameter to ${what}; a parameter is plain data — a finite number, a string, a boolean, null, or an array or object of them — as a run is keyed by its params and sent to its worker as JSON (check the schema's default or transform)`],
+      });
+    }
+  });
+  it('a params schema that throws (a default function) is exit 78 with its message', async () => {
+    const base = trend as unknown as StrategyModule;
+    const mod = { ...base, params: z.object({ v: z.number().default(() => { throw new Error('no default today'); }) }) } as unknown as StrategyModule;
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
+    await expect(buildPlan(c, [ds], { load: async () => mod, list: async () => ['fixture-trend'] }, 'E1')).rejects.toMatchObject({
+      exitCode: 78,
+      details: ["strategies[0].params: strategy 'fixture-trend': its params schema threw: no default today"],
+    });
+  });
+  it('plain data passes, -0 and members left undefined included', async () => {
+    const base = trend as unknown as StrategyModule;
+    const mod = { ...base, params: z.object({ symbol: z.string().default('AAAUSDT'), a: z.number().default(-0), b: z.any().default(undefined), c: z.object({ d: z.array(z.string()) }).default({ d: ['x'] }) }) } as unknown as StrategyModule;
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
+    const p = await buildPlan(c, [ds], { load: async () => mod, list: async () => ['fixture-trend'] }, 'E1');
+    expect(p.runs[0]!.spec.params).toEqual({ symbol: 'AAAUSDT', a: 0, c: { d: ['x'] } });
   });
 });
 

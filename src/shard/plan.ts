@@ -16,6 +16,7 @@ import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
+import { PLAIN_PARAMS, paramPath, paramsDataProblem } from '../strategy/params.js';
 
 export { setupSpec };
 
@@ -228,13 +229,29 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     }
     for (const point of expandGrid(entry.grid)) {
       const raw = { ...entry.params, ...point };
-      const parsed = mod.params.safeParse(raw);
+      let parsed: ReturnType<typeof mod.params.safeParse>;
+      try {
+        parsed = mod.params.safeParse(raw);
+      } catch (err) {
+        // the schema's own code (a default function, a refine, a transform) threw
+        problems.push(`${path}.params: strategy '${entry.name}': its params schema threw: ${thrownText(err)}`);
+        continue;
+      }
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const key = issue.path[0];
           const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
           problems.push(...formatIssues([issue], base, undefined, { value: raw }));
         }
+        continue;
+      }
+      const notData = paramsDataProblem(parsed.data);
+      if (notData !== null) {
+        const key = notData.at[0];
+        const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
+        problems.push(
+          `${base}${paramPath(notData.at)}: strategy '${entry.name}' resolves this parameter to ${notData.what}; ${PLAIN_PARAMS}`,
+        );
         continue;
       }
       const params = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;

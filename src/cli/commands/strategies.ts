@@ -30,10 +30,24 @@ export function register(program: Command): void {
       }
       for (const d of flags.dir ?? []) if (!dirs.includes(resolve(d))) dirs.push(resolve(d));
       const list = await listStrategies(dirs);
+      const { paramPath, paramsDataProblem } = await import('../../strategy/params.js');
+      const { thrownText } = await import('../../util/excerpt.js');
       const rows: { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[] = [];
+      /** why a strategy's defaults are not listed (text output; the JSON has defaults: null) */
+      const unlisted = new Map<string, string>();
       for (const entry of list) {
-        const defaults = entry.module.params.safeParse({});
-        rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults: defaults.success ? (defaults.data as Record<string, unknown>) : null });
+        // the schema is the strategy's code: its default functions may throw, and its output need not be
+        // plain data (a bigint default stopped the listing, exit 70)
+        let defaults: Record<string, unknown> | null = null;
+        try {
+          const parsed = entry.module.params.safeParse({});
+          const bad = parsed.success ? paramsDataProblem(parsed.data) : null;
+          if (bad !== null) unlisted.set(entry.name, `params${paramPath(bad.at)} resolves to ${bad.what}`);
+          else if (parsed.success) defaults = parsed.data as Record<string, unknown>;
+        } catch (err) {
+          unlisted.set(entry.name, `its params schema threw: ${thrownText(err)}`);
+        }
+        rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults });
       }
       rows.sort((a, b) => (a.name < b.name ? -1 : 1));
       if (flags.json) {
@@ -44,6 +58,7 @@ export function register(program: Command): void {
       for (const r of rows) {
         process.stdout.write(`${r.name.padEnd(w)}  ${r.description}\n`);
         if (r.defaults) process.stdout.write(`${''.padEnd(w)}  defaults: ${JSON.stringify(r.defaults)}\n`);
+        else if (unlisted.has(r.name)) process.stdout.write(`${''.padEnd(w)}  defaults: not shown (${unlisted.get(r.name)!})\n`);
       }
     });
 }

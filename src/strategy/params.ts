@@ -1,0 +1,50 @@
+/**
+ * A strategy's resolved params (its zod schema's output) as the run layer needs them: plain JSON
+ * data. The plan hashes them into the RunId and a worker's create() receives them through JSON.
+ */
+import { shownValue } from '../util/excerpt.js';
+
+/** what a parameter may be, for messages */
+export const PLAIN_PARAMS =
+  "a parameter is plain data — a finite number, a string, a boolean, null, or an array or object of them — as a run is keyed by its params and sent to its worker as JSON (check the schema's default or transform)";
+
+/** `.a[0].b` for the path ['a', 0, 'b'] */
+export function paramPath(at: readonly (string | number)[]): string {
+  return at.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+}
+
+/**
+ * The first value in a strategy's resolved params that is not plain JSON data, with its path, or
+ * null. A run's params are hashed into its RunId and reach create() in the worker through JSON, so
+ * anything else either stopped the plan as an internal error (exit 70: a NaN or Infinity default, a
+ * function, a symbol, a cycle) or reached create() as something else than the schema gave (a bigint
+ * or a Date as a string, a Set or a Map as {}).
+ */
+export function paramsDataProblem(value: unknown): { at: (string | number)[]; what: string } | null {
+  const at: (string | number)[] = [];
+  const seen = new Set<object>();
+  const walk = (v: unknown): string | null => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return null;
+    if (typeof v === 'number') return Number.isFinite(v) ? null : shownValue(v);
+    if (typeof v === 'bigint') return `a bigint (${shownValue(v)})`;
+    if (typeof v !== 'object') return typeof v === 'undefined' ? 'nothing (undefined)' : `a ${typeof v}`;
+    const proto: unknown = Object.getPrototypeOf(v);
+    const isArray = Array.isArray(v);
+    if (!isArray && proto !== Object.prototype && proto !== null) return `a ${Object.prototype.toString.call(v).slice(8, -1)} object`;
+    if (seen.has(v)) return 'an object that contains itself';
+    seen.add(v);
+    const keys = isArray ? [...v.keys()] : Object.keys(v);
+    for (const k of keys) {
+      const x: unknown = (v as Record<string | number, unknown>)[k];
+      if (x === undefined && !isArray) continue; // a member left out reads the same
+      at.push(k);
+      const bad = walk(x);
+      if (bad !== null) return bad;
+      at.pop();
+    }
+    seen.delete(v);
+    return null;
+  };
+  const what = walk(value);
+  return what === null ? null : { at, what };
+}

@@ -332,6 +332,20 @@ describe('what create() returns', () => {
     const none = { ...base, create: () => undefined as unknown as ReturnType<typeof base.create> };
     expect(() => run(data, none, { setups: ISO })).toThrow(/it returned undefined$/);
   });
+  // a truthy callback that is not a function made the setup error at its first fill / funding / start with
+  // "TypeError: st.onFill is not a function" (marginlab's variable), its location the code that called replay()
+  it('an optional callback that is given but not a function is refused naming it; a falsy one counts as left out', () => {
+    const data = makeData({ A: { bars: flat(100, 5) } });
+    const base = scripted({ 0: (c) => void c.buy(0, 1) }, ['A']);
+    for (const [name, v, shown] of [['onFill', 'log', '"log"'], ['onFunding', {}, '{}'], ['onStart', 1, '1'], ['onLiquidation', true, 'true']] as const) {
+      const mod = { ...base, create: () => ({ onBar() {}, [name]: v }) as unknown as ReturnType<typeof base.create> };
+      expect(() => run(data, mod, { setups: ISO })).toThrow(
+        `strategy 'scripted': create() returned an object whose ${name} is ${shown}, not a function (onStart, onFill, onFunding and onLiquidation are optional: give a function or leave it out)`,
+      );
+    }
+    const falsy = { ...base, create: () => ({ ...base.create({}), onFill: null, onFunding: undefined, onStart: false }) as unknown as ReturnType<typeof base.create> };
+    expect(setupOf(run(data, falsy, { setups: ISO }), 'isolated').error).toBeUndefined();
+  });
 });
 
 describe('ctx.symbols', () => {

@@ -31,9 +31,12 @@ import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
-import { thrownText } from '../util/excerpt.js';
+import { shownValue, thrownText } from '../util/excerpt.js';
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
+/** the callbacks a strategy may leave out (onBar is required) */
+const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] as const;
+
 export const ENGINE_VERSION = '1.5.23';
 
 /**
@@ -301,6 +304,15 @@ export function replay(p: ReplayParams): ReplayOutput {
     if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {
       const got = typeof st !== 'object' || st === null ? String(st) : `an object with ${Object.keys(st).length > 0 ? Object.keys(st).join(', ') : 'no keys'}`;
       throw new TypeError(`strategy '${p.strategy.name}': create() must return an object with an onBar(ctx) function; it returned ${got}`);
+    }
+    // the optional callbacks are called when truthy: one that is not a function (onFill: 'log') made the
+    // setup error at its first fill with "TypeError: st.onFill is not a function", marginlab's variable
+    for (let c = 0; c < OPTIONAL_CALLBACKS.length; c++) {
+      const name = OPTIONAL_CALLBACKS[c]!;
+      const v: unknown = (st as Record<string, unknown>)[name];
+      if (v && typeof v !== 'function') {
+        throw new TypeError(`strategy '${p.strategy.name}': create() returned an object whose ${name} is ${shownValue(v)}, not a function (onStart, onFill, onFunding and onLiquidation are optional: give a function or leave it out)`);
+      }
     }
     strats[j] = st as Strategy;
   }

@@ -186,15 +186,16 @@ describe('params that are not plain data', () => {
     const cyc: Record<string, unknown> = {};
     cyc.self = cyc;
     const cases: [z.ZodType, string, string][] = [
-      [z.number().default(Number.NaN), '.v', 'NaN'],
-      [z.number().default(Number.POSITIVE_INFINITY), '.v', 'Infinity'],
+      // (z.number() refuses NaN and Infinity: its default of one is refused as a failing default, below)
+      [z.any().default(Number.NaN), '.v', 'NaN'],
+      [z.number().default(1).transform(() => Number.POSITIVE_INFINITY), '.v', 'Infinity'],
       [z.bigint().default(5n), '.v', 'a bigint (5n)'],
       [z.date().default(new Date(0)), '.v', 'a Date object'],
       [z.set(z.string()).default(new Set(['a'])), '.v', 'a Set object'],
       [z.any().default(() => () => 1), '.v', 'a function'],
       [z.any().default(Symbol('s')), '.v', 'a symbol'],
       [z.number().default(1).transform(() => cyc), '.v.self', 'an object that contains itself'],
-      [z.array(z.number()).default([1, Number.NaN]), '.v[1]', 'NaN'],
+      [z.array(z.any()).default([1, Number.NaN]), '.v[1]', 'NaN'],
     ];
     for (const [v, at, what] of cases) {
       const mod = { ...base, params: z.object({ v }) } as unknown as StrategyModule;
@@ -221,6 +222,30 @@ describe('params that are not plain data', () => {
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
     const p = await buildPlan(c, [ds], { load: async () => mod, list: async () => ['fixture-trend'] }, 'E1');
     expect(p.runs[0]!.spec.params).toEqual({ symbol: 'AAAUSDT', a: 0, c: { d: ['x'] } });
+  });
+});
+
+describe('a default its own schema refuses', () => {
+  // zod 4's .default(v) hands v out unchecked: z.number().positive().default(-1) ran with -1 while a given -1 is refused
+  it('is exit 78 at the parameter, saying it is the default; a given value, a transform\'s default and a good default pass', async () => {
+    const base = trend as unknown as StrategyModule;
+    const params = z.object({
+      symbol: z.string().default('AAAUSDT'),
+      n: z.number().positive().default(-1),
+      e: z.enum(['a', 'b']).default('c' as 'a'),
+      t: z.string().transform(Number).default(3),
+      ok: z.number().int().default(2),
+    });
+    const mod = { ...base, params } as unknown as StrategyModule;
+    const only: StrategySource = { load: async () => mod, list: async () => ['fixture-trend'] };
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'] }, { configDir: '/x' });
+    const tail = " (the default of strategy 'fixture-trend', which its own schema refuses: fix the default, or give the parameter)";
+    await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({
+      exitCode: 78,
+      details: [`strategies[0].params.n: expected a number > 0, got -1${tail}`, `strategies[0].params.e: expected one of 'a', 'b', got "c" (did you mean 'a'?)${tail}`],
+    });
+    const given = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-trend', params: { n: 2, e: 'b' } }] }, { configDir: '/x' });
+    expect((await buildPlan(given, [ds], only, 'E1')).runs[0]!.spec.params).toEqual({ symbol: 'AAAUSDT', n: 2, e: 'b', t: 3, ok: 2 });
   });
 });
 

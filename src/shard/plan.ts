@@ -16,7 +16,7 @@ import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
-import { PLAIN_PARAMS, paramPath, paramsDataProblem } from '../strategy/params.js';
+import { PLAIN_PARAMS, failingDefaults, paramPath, paramsDataProblem } from '../strategy/params.js';
 
 export { setupSpec };
 
@@ -242,6 +242,13 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
           const key = issue.path[0];
           const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
           problems.push(...formatIssues([issue], base, undefined, { value: raw }));
+        }
+        continue;
+      }
+      const badDefaults = failingDefaults(mod.params, raw, parsed.data as Record<string, unknown>);
+      if (badDefaults.length > 0) {
+        for (const line of formatIssues(badDefaults, `${path}.params`, undefined, { value: parsed.data })) {
+          problems.push(`${line} (the default of strategy '${entry.name}', which its own schema refuses: fix the default, or give the parameter)`);
         }
         continue;
       }

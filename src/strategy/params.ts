@@ -2,6 +2,7 @@
  * A strategy's resolved params (its zod schema's output) as the run layer needs them: plain JSON
  * data. The plan hashes them into the RunId and a worker's create() receives them through JSON.
  */
+import { z } from 'zod';
 import { shownValue } from '../util/excerpt.js';
 
 /** what a parameter may be, for messages */
@@ -47,4 +48,28 @@ export function paramsDataProblem(value: unknown): { at: (string | number)[]; wh
   };
   const what = walk(value);
   return what === null ? null : { at, what };
+}
+
+/**
+ * The defaults a strategy's params schema filled in that fail the schema they default: zod 4's
+ * `.default(v)` hands `v` out without checking it against the schema it wraps, so
+ * `z.number().positive().default(-1)` ran with -1 while a given -1 is refused. Checked for the
+ * top-level keys of an object schema that were not given and whose default wraps a schema without a
+ * transform (a transform's default is its output, not something to parse); `z` is marginlab's zod
+ * (a zod 3 schema, which checks its defaults itself, is left alone). Returns the issues with their
+ * paths from the params' root.
+ */
+export function failingDefaults(schema: unknown, given: Record<string, unknown>, resolved: Record<string, unknown>): z.core.$ZodIssue[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  const shape = schema.shape as Record<string, unknown>;
+  const out: z.core.$ZodIssue[] = [];
+  for (const key of Object.keys(shape)) {
+    const field = shape[key];
+    if (given[key] !== undefined || !(field instanceof z.ZodDefault)) continue;
+    const inner: unknown = field.unwrap();
+    if (!(inner instanceof z.ZodType) || inner instanceof z.ZodPipe || inner instanceof z.ZodTransform) continue;
+    const r = inner.safeParse(resolved[key]);
+    if (!r.success) for (const issue of r.error.issues) out.push({ ...issue, path: [key, ...issue.path] });
+  }
+  return out;
 }

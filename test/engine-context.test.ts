@@ -494,3 +494,32 @@ describe('ReplayParams.position (what a timed-out run\'s message names)', () => 
     expect(seen.slice(1)).toEqual([0, 1, 2, 3].map((k) => [k, T0 + (k + 2) * HOUR, k]));
   });
 });
+
+describe('the time of an in-bar callback', () => {
+  // the fill's time on the path is linear in τ within a segment: from two fills of one bar (limits at 99 and 98 on
+  // the way from the high 101 to the low 80) onFill worked out the low, 80.00003, before the path reached it
+  it('is the open of the bar the event happened in; the result records keep the time on the path', () => {
+    const bars: Bar[] = [[100, 100, 100, 100], [100, 100, 100, 100], [100, 101, 80, 90], [90, 90, 90, 90]];
+    const got: string[] = [];
+    const mod: StrategyModule = {
+      name: 'probe',
+      description: 'x',
+      params: z.object({}),
+      symbols: () => ['BTCUSDT'],
+      create: () => ({
+        onBar(c) {
+          if (c.bar === 1) for (const price of [99, 98]) c.buy(0, 1, { type: 'limit', price });
+        },
+        onFill: (f) => void got.push(`fill ${f.price} ${f.time}`),
+        onLiquidation: (l) => void got.push(`liquidation ${l.time}`),
+      }),
+    };
+    const s = setupOf(run(makeData({ BTCUSDT: { bars } }), mod, { setups: ISO, leverage: 20 }), 'isolated');
+    const open = T0 + 2 * HOUR;
+    expect(got).toEqual([`fill 99 ${open}`, `fill 98 ${open}`, `liquidation ${open}`]);
+    const times = s.events.map((e) => e.time);
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t).toBeGreaterThan(open);
+    expect(new Set(times).size).toBe(3);
+  });
+});

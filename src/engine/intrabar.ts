@@ -234,6 +234,17 @@ export abstract class IntrabarRunner extends RunnerState {
     return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf);
   }
 
+  /**
+   * The `time` of the info an in-bar callback gets (onFill, onLiquidation): the open of the bar the
+   * event happened in, not the event's time on the path (which the result records keep). That time
+   * is linear in τ within a segment, so two fills of a bar told a strategy where the segment ends —
+   * the bar's low, say, before the path got there — and it could act on it in the same bar (cancel a
+   * stop the low would trigger).
+   */
+  protected get callbackTime(): number {
+    return this.m.time[this.bar]!;
+  }
+
   protected runPath(i: number): void {
     const m = this.m;
     const slip = m.exec.slippageBps / 1e4;
@@ -569,7 +580,7 @@ export abstract class IntrabarRunner extends RunnerState {
         realizedPnl: r.realizedPnl,
         positionQty: r.positionQty,
         mode: r.mode,
-        time: this.eventTime,
+        time: this.callbackTime,
       };
       this.call('onFill', () => checkSync(st.onFill!(info, this.ctx), 'onFill'));
     }
@@ -586,7 +597,7 @@ export abstract class IntrabarRunner extends RunnerState {
     if (this.orders.length) this.dropOrders((o) => out.symbols.includes(o.symbol));
     const st = this.strat;
     if (st.onLiquidation) {
-      const info = { ...out, time: this.eventTime };
+      const info = { ...out, time: this.callbackTime };
       this.call('onLiquidation', () => checkSync(st.onLiquidation!(info, this.ctx), 'onLiquidation'));
     }
   }

@@ -157,10 +157,16 @@ export interface FillInfo {
   realizedPnl: string;
   positionQty: number;
   mode: ModeId;
+  /**
+   * open time of the bar the fill happened in (ms UTC). The result's fill record has the time on the
+   * bar's path; a callback does not get it, since within a bar it would tell where the path goes next.
+   */
   time: number;
 }
 
+/** `time`: the funding time */
 export type FundingInfo = FundingSettlement & { time: number };
+/** `time`: open time of the bar the liquidation happened in (as FillInfo.time) */
 export type LiquidationInfo = LiquidationOutcome & { time: number };
 
 /** Incremental indicator: O(1) per update, no allocation. */

@@ -523,3 +523,16 @@ describe('the time of an in-bar callback', () => {
     expect(new Set(times).size).toBe(3);
   });
 });
+
+describe("replay()'s symbols", () => {
+  // [] replayed a run that traded nothing (every order symbolUnavailable); a string threw "symbols.filter is not a function"
+  it('must be an array of one or more names: anything else throws naming what was given', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const mod = scripted({ 0: (c) => void c.buy(0, 1) }, ['BTCUSDT']);
+    for (const [symbols, shown] of [[[], '[]'], ['BTCUSDT', '"BTCUSDT"'], [undefined, 'nothing']] as const) {
+      expect(() =>
+        replay({ data, symbols: symbols as unknown as string[], strategy: mod, params: {}, venue: zeroFeeVenue(), setups: ISO, initialCapital: '1000', leverage: 5, execution: DEFAULT_EXECUTION }),
+      ).toThrow(`replay: symbols must be an array of one or more symbol names of dataset 'fixture' (BTCUSDT), got ${shown}`);
+    }
+  });
+});

@@ -248,6 +248,11 @@ export function replay(p: ReplayParams): ReplayOutput {
   // one frozen copy, made before any strategy code runs: every setup's ctx.symbols is this array,
   // and a strategy that reordered or emptied the caller's array changed the names the other setups
   // saw and the output's symbols (the names of every event's symbol index)
+  // an array of one or more names, as the plan requires of symbols(params): [] replayed a run that traded
+  // nothing (every order symbolUnavailable), a string failed with "symbols.filter is not a function"
+  if (!Array.isArray(p.symbols) || p.symbols.length === 0) {
+    throw new TypeError(`replay: symbols must be an array of one or more symbol names of dataset '${data.dataset}' (${data.symbols.join(', ')}), got ${shownValue(p.symbols)}`);
+  }
   const symbols: readonly string[] = Object.freeze(p.symbols.slice());
   const twice = symbols.filter((s, k) => symbols.indexOf(s) !== k);
   if (twice.length > 0) throw new RangeError(`replay: symbol '${twice[0]}' is listed twice (each symbol once)`);

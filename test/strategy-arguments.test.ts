@@ -164,3 +164,38 @@ describe('a symbol argument that is not one of the run\'s indexes', () => {
     },
   );
 });
+
+describe('reduceOnly and closePosition that are not true or false', () => {
+  // a truthy non-boolean counted as false: sell(0, 5, { reduceOnly: 1 }) on a long of 1 sold 5 (flipped to a short of 4),
+  // and buy(0, 3, { closePosition: 'yes' }) on a long bought 3 more instead of closing
+  it.each<[string, Record<string, unknown>, string]>([
+    ['reduceOnly: 1', { reduceOnly: 1 }, 'reduceOnly must be true or false, got 1'],
+    ["reduceOnly: 'true'", { reduceOnly: 'true' }, 'reduceOnly must be true or false, got "true"'],
+    ["closePosition: 'yes'", { closePosition: 'yes' }, 'closePosition must be true or false, got "yes"'],
+    ['closePosition: a Symbol', { closePosition: Symbol('x') }, 'closePosition must be true or false, got a symbol'],
+  ])('%s is rejected invalidOption showing it, by order(), buy/sell with options and targetPosition (no fill)', (_n, flag, why) => {
+    const ids: number[] = [];
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 5) } }),
+      scripted({ 0: (c) => void c.buy(0, 1), 1: (c) => void ids.push(c.sell(0, 5, flag), c.order({ symbol: 0, qty: -5, ...flag }), c.targetPosition(0, -4, flag)) }, ['BTCUSDT']),
+      { setups: [SETUPS.isolated, SETUPS.cross] },
+    );
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      expect(s.rejections).toEqual({ invalidOption: 3 });
+      expect((s.events.filter((e) => e.type === 'fill') as { positionQty: number }[]).map((f) => f.positionQty)).toEqual([1]);
+      expect((s.events as unknown as { message?: string }[]).filter((e) => e.message).map((e) => e.message)).toEqual([`market order on BTCUSDT: ${why}`, `market order on BTCUSDT: ${why}`, `market order on BTCUSDT: ${why}`]);
+    }
+    expect(ids).toEqual([-1, -1, -1, -1, -1, -1]);
+  });
+  it('left out, null, true or false are taken as before', () => {
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 5) } }),
+      scripted({ 0: (c) => void c.buy(0, 2, { reduceOnly: null as unknown as boolean, closePosition: false }), 1: (c) => void c.sell(0, 5, { reduceOnly: true }) }, ['BTCUSDT']),
+      { setups: [SETUPS.isolated] },
+    );
+    const s = setupOf(out, 'isolated');
+    expect(s.rejections).toEqual({});
+    expect((s.events.filter((e) => e.type === 'fill') as { positionQty: number }[]).map((f) => f.positionQty)).toEqual([2, 0]);
+  });
+});

@@ -34,7 +34,9 @@ export type RejectReason =
   /** lowering the leverage of an open isolated position (Binance refuses it: error −4161) */
   | 'leverageLocked'
   /** a leverage that is not a finite number ≥ 1 (setLeverage(0), NaN) */
-  | 'invalidLeverage';
+  | 'invalidLeverage'
+  /** an order whose `reduceOnly` or `closePosition` is given but is not true or false (reduceOnly: 1) */
+  | 'invalidOption';
 
 export interface Rejection {
   ok: false;

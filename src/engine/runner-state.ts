@@ -45,6 +45,9 @@ class PromiseReturned extends Error {
   }
 }
 
+/** an order flag (reduceOnly, closePosition) given as something else than true or false (null: left out) */
+const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof v !== 'boolean';
+
 /** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
 
@@ -353,7 +356,7 @@ export abstract class RunnerState implements ContextHost {
     const reqClose = req.closePosition;
     const reqQty = req.qty;
     const reqPrice = req.price;
-    const reduceOnly = req.reduceOnly === true;
+    const reqReduce = req.reduceOnly;
     const tag = req.tag;
     // an order on a symbol the run does not have is a rejection (counted, recorded), like any other bad order
     if (!this.validSymbol(s)) {
@@ -369,6 +372,15 @@ export abstract class RunnerState implements ContextHost {
       this.reject(s, 'invalidMode', `${type} order on ${this.ctx.symbols[s]}: unknown margin mode ${shownValue(reqMode)} (isolated, cross)`);
       return -1;
     }
+    // reduceOnly and closePosition are true or false (left out or null: false): a truthy non-boolean
+    // (reduceOnly: 1, closePosition: 'yes') counted as false, so a JavaScript strategy's protective order
+    // opened or flipped a position, or bought its qty instead of closing
+    const badFlag = notFlag(reqReduce) ? 'reduceOnly' : notFlag(reqClose) ? 'closePosition' : null;
+    if (badFlag !== null) {
+      this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${badFlag} must be true or false, got ${shownValue(badFlag === 'reduceOnly' ? reqReduce : reqClose)}`);
+      return -1;
+    }
+    const reduceOnly = reqReduce === true;
     const closePosition = reqClose === true;
     let qty = reqQty;
     if (closePosition) {

@@ -129,11 +129,14 @@ describe('the shared columns stay out of reach of strategies', () => {
 });
 
 describe("marginlab's shared tables", () => {
-  it('a strategy cannot change the metric definitions, the indicators or the crash pack for itself or later runs', async () => {
+  it('a strategy cannot change the metric definitions, the indicators, the crash pack or the context\'s classes for itself or later runs (a replaced Object.getPrototypeOf(ctx).buy made the later runs trade nothing)', async () => {
     const { METRICS } = await import('../src/analysis/index.js');
     const { indicators, Sma } = await import('../src/strategy/indicators.js');
     const { CRASH_PACK } = await import('../src/stress/pack.js');
     for (const o of [METRICS, METRICS[0], METRICS[0]!.tags, indicators, Sma, Sma.prototype, CRASH_PACK, CRASH_PACK[0]]) expect(Object.isFrozen(o)).toBe(true);
+    const { EngineContext } = await import('../src/engine/context.js');
+    const { LookAheadError } = await import('../src/strategy/types.js');
+    for (const o of [EngineContext, EngineContext.prototype, LookAheadError, LookAheadError.prototype]) expect(Object.isFrozen(o)).toBe(true);
     writeConfig(dir, 'tables.config.ts', { ...base, strategies: ['tamper-library', trend] });
     writeConfig(dir, 'tables-clean.config.ts', { ...base, strategies: [trend] });
     const [r, clean] = await Promise.all([runCli(['run', '-c', 'tables.config.ts', '--out', 'tables', '--quiet'], dir), runCli(['run', '-c', 'tables-clean.config.ts', '--out', 'tables-clean', '--quiet'], dir)]);

@@ -7,6 +7,7 @@ import type { MarkSnapshot, ModeId } from '../account/types.js';
 import type { SymbolColumns } from '../feed/types.js';
 import { indicators } from '../strategy/indicators.js';
 import { shownValue } from '../util/excerpt.js';
+import { freezeClass } from '../util/freeze.js';
 import {
   LookAheadError,
   type AccountView,
@@ -452,3 +453,9 @@ export class EngineContext implements StrategyContext {
     return this.#h.transferMargin(s, amount);
   }
 }
+
+// The context's classes and their prototypes are frozen: each is one instance per worker, shared by
+// every run it replays, and a strategy that replaced a method on one (Object.getPrototypeOf(ctx).buy =
+// () => -1, or `ago` on a history view's prototype) changed every later run of that worker — the
+// innocent runs of another strategy made no trade at all while the run that did it ended ok.
+for (const c of [EngineContext, SeriesView, PresenceView, FundingView, SymbolViewImpl, PositionViewImpl, AccountViewImpl]) freezeClass(c);

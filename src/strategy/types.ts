@@ -259,3 +259,6 @@ export class LookAheadError extends Error {
     this.name = 'LookAheadError';
   }
 }
+// one class per worker, shared by every run (see src/engine/context.ts): frozen like the context's own
+Object.freeze(LookAheadError.prototype);
+Object.freeze(LookAheadError);

@@ -2,6 +2,8 @@
  * Exit codes (DESIGN §10) and the error type for problems a user can cause.
  * A UserError is printed as one line (no stack trace) and mapped to its exit code by the CLI.
  */
+import { freezeClass } from './util/freeze.js';
+
 export const ExitCode = {
   OK: 0,
   /** some runs failed, or a gate failed */
@@ -42,3 +44,8 @@ export const usageError = (message: string, details: readonly string[] = []) =>
   new UserError(message, ExitCode.USAGE, details);
 export const missingInput = (message: string, details: readonly string[] = []) =>
   new UserError(message, ExitCode.NO_INPUT, details);
+
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+freezeClass(UserError);
+Object.freeze(ExitCode);

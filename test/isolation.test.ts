@@ -129,14 +129,20 @@ describe('the shared columns stay out of reach of strategies', () => {
 });
 
 describe("marginlab's shared tables", () => {
-  it('a strategy cannot change the metric definitions, the indicators, the crash pack or the context\'s classes for itself or later runs (a replaced Object.getPrototypeOf(ctx).buy made the later runs trade nothing)', async () => {
+  it('a strategy cannot change the metric definitions, the indicators, the crash pack, the context\'s or the account\'s classes or the tier tables for itself or later runs (a replaced Object.getPrototypeOf(ctx).buy made the later runs trade nothing)', async () => {
     const { METRICS } = await import('../src/analysis/index.js');
     const { indicators, Sma } = await import('../src/strategy/indicators.js');
     const { CRASH_PACK } = await import('../src/stress/pack.js');
     for (const o of [METRICS, METRICS[0], METRICS[0]!.tags, indicators, Sma, Sma.prototype, CRASH_PACK, CRASH_PACK[0]]) expect(Object.isFrozen(o)).toBe(true);
     const { EngineContext } = await import('../src/engine/context.js');
     const { LookAheadError } = await import('../src/strategy/types.js');
-    for (const o of [EngineContext, EngineContext.prototype, LookAheadError, LookAheadError.prototype]) expect(Object.isFrozen(o)).toBe(true);
+    const { createAccount } = await import('../src/account/index.js');
+    const { getVenue } = await import('../src/venue/index.js');
+    const { SeriesPool } = await import('../src/engine/index.js');
+    const { ExitCode, UserError } = await import('../src/errors.js');
+    const acct = createAccount({ venue: getVenue('binance-usdm'), symbols: ['AAAUSDT'], initialDeposit: '1', defaultMode: 'cross', leverage: 1, asOfMs: 0 });
+    const shared = [EngineContext, EngineContext.prototype, LookAheadError, LookAheadError.prototype, Object.getPrototypeOf(acct), getVenue('binance-usdm').tiers('AAAUSDT', 0)[0], SeriesPool.prototype, ExitCode, UserError.prototype];
+    for (const o of shared) expect(Object.isFrozen(o)).toBe(true);
     writeConfig(dir, 'tables.config.ts', { ...base, strategies: ['tamper-library', trend] });
     writeConfig(dir, 'tables-clean.config.ts', { ...base, strategies: [trend] });
     const [r, clean] = await Promise.all([runCli(['run', '-c', 'tables.config.ts', '--out', 'tables', '--quiet'], dir), runCli(['run', '-c', 'tables-clean.config.ts', '--out', 'tables-clean', '--quiet'], dir)]);

@@ -8,6 +8,7 @@
 import { grown } from '../util/typed-array.js';
 import { unitsToString } from './fixed.js';
 import type { AccountEvent, ModeId } from './types.js';
+import { freezeClass } from '../util/freeze.js';
 
 const I64_MAX = 2n ** 63n - 1n;
 
@@ -155,3 +156,7 @@ export class FundingLog {
     };
   }
 }
+
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+for (const c of [FillLog, FundingLog]) freezeClass(c);

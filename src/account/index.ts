@@ -53,6 +53,7 @@ import type {
   Rejection,
   TradeRequest,
 } from './types.js';
+import { freezeClass } from '../util/freeze.js';
 
 export type * from './types.js';
 
@@ -781,3 +782,6 @@ export function createAccount(params: AccountParams): AccountImpl {
   return new AccountImpl(params);
 }
 
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+for (const c of [AccountImpl, FillRecord, FundingRecord]) freezeClass(c);

@@ -9,6 +9,7 @@ import { LotGrid, type LotSize } from '../venue/lots.js';
 import type { VenueProfile } from '../venue/types.js';
 import { lowerBound } from '../util/typed-array.js';
 import type { ExecutionOptions, SetupSeries } from './types.js';
+import { freezeClass } from '../util/freeze.js';
 
 export function newSnapshot(): MarkSnapshot {
   return {
@@ -250,3 +251,6 @@ export function truncateSeries(s: SetupSeries, n: number): SetupSeries {
   };
 }
 
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+freezeClass(SeriesPool);

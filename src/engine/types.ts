@@ -112,6 +112,7 @@ import type { MarketData } from '../feed/types.js';
 import type { SeriesPool } from './market.js';
 import type { VenueProfile } from '../venue/types.js';
 import type { StrategyModule } from '../strategy/types.js';
+import { freezeClass } from '../util/freeze.js';
 
 /** Fill, slippage and intrabar options (part of RunSpec.execution). */
 export interface ExecutionOptions {
@@ -180,3 +181,7 @@ export class EngineInvariantError extends Error {
     return (typeof e === 'object' || typeof e === 'function') && e !== null && #brand in e && e.#brand;
   }
 }
+
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+freezeClass(EngineInvariantError);

@@ -13,6 +13,7 @@
  * 2^53 lots, so sums and comparisons of positions never leave floating-point dust.
  */
 import { shownValue } from '../util/excerpt.js';
+import { freezeClass } from '../util/freeze.js';
 
 export interface LotSize {
   /** quantity step (base units); every order and position is an integer multiple of it */
@@ -181,3 +182,7 @@ export class LotGrid {
     return Number.isFinite(f) || !Number.isFinite(q) ? f : q;
   }
 }
+
+// one per worker, reachable from a strategy (through createAccount, the context or the package entry):
+// frozen so that a strategy changing it cannot change the later runs of its worker (src/engine/context.ts)
+freezeClass(LotGrid);

@@ -51,7 +51,8 @@ export function buildTiers(input: readonly TierInput[], where: string, onError =
     const chained = r.cum !== undefined ? null : prev ? prevCum.plus(new Decimal(r.floor).times(new Decimal(r.mmr).minus(prev.mmr))) : new Decimal(0);
     const cum = r.cum ?? chained!.toNumber();
     if (!Number.isFinite(cum)) throw onError(`${at}: cum must be a number, got ${String(r.cum)}`);
-    out.push({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum });
+    // frozen: a venue's tier tables are shared by every run of a worker (a strategy reaches them through createAccount)
+    out.push(Object.freeze({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum }));
     prevCum = chained ?? new Decimal(cum);
   }
   return out;

@@ -352,9 +352,13 @@ describe('order rules', () => {
       leverage: 10,
       accountFactory: (p: Parameters<typeof createAccount>[0]) => {
         const a = createAccount(p);
-        a.trade = () => {
-          throw new Error('internal: books out of balance');
-        };
+        // defined, not assigned: the account's prototype is frozen (a strategy must not change it for the later runs of
+        // its worker), and an assignment cannot shadow a read-only inherited method
+        Object.defineProperty(a, 'trade', {
+          value: () => {
+            throw new Error('internal: books out of balance');
+          },
+        });
         return a;
       },
     };
@@ -371,9 +375,11 @@ describe('order rules', () => {
     // the mark at the close (step 4) and an account call made for onBar (step 5) are engine failures too
     const throwing = (what: 'mark' | 'setLeverage') => (p: Parameters<typeof createAccount>[0]) => {
       const a = createAccount(p);
-      a[what] = () => {
-        throw new TypeError(`internal: ${what} broke`);
-      };
+      Object.defineProperty(a, what, {
+        value: () => {
+          throw new TypeError(`internal: ${what} broke`);
+        },
+      });
       return a;
     };
     expect(() => replay({ ...params, accountFactory: throwing('mark') })).toThrow(EngineInvariantError);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
 import { LookAheadError, type StrategyContext, type StrategyModule } from '../src/strategy/types.js';
 import { z } from 'zod';
+import { createAccount } from '../src/account/index.js';
 import { flat, HOUR, makeData, run, scripted, setupOf, T0, zeroFeeVenue, type Bar } from './engine-fixtures.js';
 
 type FillEv = { type: 'fill'; qty: number; price: number; mode: string };
@@ -534,5 +535,48 @@ describe("replay()'s symbols", () => {
         replay({ data, symbols: symbols as unknown as string[], strategy: mod, params: {}, venue: zeroFeeVenue(), setups: ISO, initialCapital: '1000', leverage: 5, execution: DEFAULT_EXECUTION }),
       ).toThrow(`replay: symbols must be an array of one or more symbol names of dataset 'fixture' (BTCUSDT), got ${shown}`);
     }
+  });
+});
+
+describe('an error inside a host call', () => {
+  // setLeverage called at the bottom of a deep recursion overflowed inside the account: host() reported it as an
+  // EngineInvariantError (an internal engine failure), and a strategy that caught it went on — its run ended ok
+  // (the account here throws as the overflow did: where a real one happens depends on the stack)
+  const throwing = (err: Error) => (p: Parameters<typeof createAccount>[0]) => {
+    const a = createAccount(p);
+    return new Proxy(a, {
+      get(t, k) {
+        if (k === 'setLeverage') return () => { throw err; };
+        const v: unknown = Reflect.get(t, k, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  };
+  const catching: StrategyModule = {
+    name: 'catching',
+    description: 'x',
+    params: z.object({}),
+    symbols: () => ['BTCUSDT'],
+    create: () => ({
+      onBar(c) {
+        if (c.bar !== 1) return;
+        try {
+          c.setLeverage(0, 2);
+        } catch {
+          // swallowed
+        }
+      },
+    }),
+  };
+  const replayWith = (err: Error) =>
+    replay({ data: makeData({ BTCUSDT: { bars: flat(100, 4) } }), symbols: ['BTCUSDT'], strategy: catching, params: {}, venue: zeroFeeVenue(), setups: ISO, initialCapital: '1000', leverage: 5, execution: DEFAULT_EXECUTION, accountFactory: throwing(err) });
+  it("a stack overflow is the strategy's error and ends the setup, even when the strategy caught it", () => {
+    const s = replayWith(new RangeError('Maximum call stack size exceeded')).setups[0]!;
+    expect(s.error).toBe('RangeError: Maximum call stack size exceeded');
+    expect(s.errorAt).toMatchObject({ callback: 'onBar' });
+    expect(s.series.equity.length).toBe(2);
+  });
+  it('any other is an engine failure that leaves replay(), even when the strategy caught it', () => {
+    expect(() => replayWith(new TypeError('account bug'))).toThrow(/setup isolated: TypeError: account bug/);
   });
 });

@@ -156,14 +156,17 @@ class SetupRunner extends IntrabarRunner {
     // 5. strategy
     this.cursor.i = i;
     this.eventTime = t0 + m.tf;
+    let threw = false;
+    let thrown: unknown;
     try {
       const returned: unknown = this.strat.onBar(this.ctx);
       if (returned !== undefined) checkSync(returned, 'onBar');
     } catch (e) {
-      // an engine failure inside a host call made by onBar is not the strategy's error
-      if (EngineInvariantError.is(e)) throw e;
-      this.fail(e, k + 1, 'onBar');
+      threw = true;
+      thrown = e;
     }
+    // an engine failure inside a host call made by onBar is not the strategy's error (callbackOutcome throws it)
+    if (threw || this.hostFailure !== null) this.fail(this.callbackOutcome(threw, thrown), k + 1, 'onBar');
   }
 
   output(bars: number): SetupOutput {

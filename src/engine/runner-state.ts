@@ -48,6 +48,9 @@ class PromiseReturned extends Error {
 /** an order flag (reduceOnly, closePosition) given as something else than true or false (null: left out) */
 const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof v !== 'boolean';
 
+/** a RangeError of an exhausted call stack (V8's message) */
+const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && e.message === 'Maximum call stack size exceeded';
+
 /** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
 
@@ -528,25 +531,53 @@ export abstract class RunnerState implements ContextHost {
     return r.ok;
   }
 
-  /** an account call made for the strategy: what it throws is an engine failure, never the strategy's */
+  /**
+   * what an account call made for the strategy threw (host()): the setup ends with it when the callback
+   * returns, whatever the callback did with the error — the account may be half-way through the change
+   * (a strategy that caught the error went on, and its run ended ok)
+   */
+  protected hostFailure: unknown = null;
+
+  /**
+   * An account call made for the strategy: what it throws is an engine failure, never the strategy's —
+   * except a stack overflow, which the strategy's recursion caused (setLeverage called at the bottom of
+   * a deep recursion overflowed inside the account and was reported as an internal engine error).
+   */
   protected host<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      throw EngineInvariantError.is(e) ? e : new EngineInvariantError(`setup ${this.setupId}: ${thrownText(e, true)}`, { cause: e });
+      const err = isStackOverflow(e) || EngineInvariantError.is(e) ? e : new EngineInvariantError(`setup ${this.setupId}: ${thrownText(e, true)}`, { cause: e });
+      if (this.hostFailure === null) this.hostFailure = err;
+      throw err;
     }
+  }
+
+  /**
+   * What a callback's run comes to: a failed host call first (see hostFailure), then what the callback
+   * threw (`threw`: whether it did). Throws an EngineInvariantError (it leaves replay()) or returns the
+   * strategy's error for the setup to end with, or null.
+   */
+  protected callbackOutcome(threw: boolean, thrown: unknown): unknown {
+    const f = this.hostFailure;
+    const e = f !== null ? f : threw ? thrown : null;
+    if (e !== null && EngineInvariantError.is(e)) throw e;
+    return f !== null || threw ? e : null;
   }
 
   // ---- callbacks -----------------------------------------------------------------------------
 
   protected call(callback: StrategyCallback, fn: () => void): void {
+    let threw = false;
+    let thrown: unknown;
     try {
       fn();
     } catch (e) {
-      // an engine failure raised by a host call inside the callback is not the strategy's
-      if (EngineInvariantError.is(e)) throw e;
-      throw new StrategyFailure(e, callback);
+      threw = true;
+      thrown = e;
     }
+    // an engine failure raised by a host call inside the callback is not the strategy's
+    if (threw || this.hostFailure !== null) throw new StrategyFailure(this.callbackOutcome(threw, thrown), callback);
   }
 
   start(): void {
@@ -555,11 +586,15 @@ export abstract class RunnerState implements ContextHost {
     this.bar = this.fromIndex - 1;
     const st = this.strat;
     if (st.onStart) {
+      let threw = false;
+      let thrown: unknown;
       try {
         checkSync(st.onStart(this.ctx), 'onStart');
       } catch (e) {
-        this.fail(e, 0, 'onStart');
+        threw = true;
+        thrown = e;
       }
+      if (threw || this.hostFailure !== null) this.fail(this.callbackOutcome(threw, thrown), 0, 'onStart');
     }
   }
 

@@ -150,7 +150,7 @@ describe('strategy errors name the config file and the key', () => {
     const [one, two] = await Promise.all([runCli(['run', '-c', 'nodata.config.ts', '--out', 'o-nodata'], dir), runCli(['stress', '-c', 'nodata2.config.ts', '--out', 'o-nodata2'], dir)]);
     expect(one.code).toBe(66);
     expect(one.stderr).toBe(
-      `marginlab: nodata.config.ts: data.path: dataset folder 'data/binance-usdm-2025' does not exist (${join(dir, 'data', 'binance-usdm-2025')}); import your data into it (\`npx marginlab import <files> --out data/binance-usdm-2025\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')\n`,
+      `marginlab: nodata.config.ts: data.path: dataset folder 'data/binance-usdm-2025' does not exist (${join(dir, 'data', 'binance-usdm-2025')}); import your data into it (\`npx marginlab import <files> --out data/binance-usdm-2025\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')\n`,
     );
     expect(two.code).toBe(66);
     expect(two.stderr).toMatch(/^marginlab: nodata2\.config\.ts: data\[1\]\.path: dataset folder 'my data\/set' does not exist .*--out 'my data\/set'`/);

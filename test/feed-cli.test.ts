@@ -162,7 +162,7 @@ describe('data inspect', () => {
     expect(r.stderr).toContain('dataset folder not found');
     // and what to do: how to make one, and where the bundled sample is (a user's project has no data/binance-usdm-2025)
     // as commands to copy (they named 'marginlab import', no folder, a command not found in a user's project)
-    expect(r.stderr).toBe(`marginlab: dataset folder not found: ${join(root, 'nope')} (make one with \`npx marginlab import <files> --out ${join(root, 'nope')}\` or \`npx marginlab data synth --symbols 4 --bars 20000 --timeframe 1h --out ${join(root, 'nope')}\`, docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})\n`);
+    expect(r.stderr).toBe(`marginlab: dataset folder not found: ${join(root, 'nope')} (make one with \`npx marginlab import <files> --out ${join(root, 'nope')}\` or \`npx marginlab data synth --symbols 4 --bars 20000 --timeframe 1h --out ${join(root, 'nope')}\`, marginlab's docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})\n`);
   });
 });
 

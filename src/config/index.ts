@@ -575,7 +575,7 @@ export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, d
     .map(
       (d) =>
         `dataset ${d.name}: ${d.timeframe} bars are longer than ${venue.id}'s ${hours}h funding interval; ` +
-        'funding events between two bar opens settle at the next open, to the positions held then (docs/config.md, "Known semantics")',
+        'funding events between two bar opens settle at the next open, to the positions held then (marginlab\'s docs/config.md, "Known semantics")',
     );
 }
 

@@ -60,7 +60,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Read and validate `<dir>/manifest.json`: 66 when the folder or manifest is missing, 65 when it is malformed. */
 export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
-  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`, docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
+  if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`, marginlab's docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`)`);
   const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));

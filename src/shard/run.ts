@@ -262,7 +262,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (existsSync(abs)) return;
     const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
     throw new UserError(
-      `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
+      `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
       ExitCode.NO_INPUT,
     );
   });

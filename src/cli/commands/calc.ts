@@ -18,7 +18,7 @@ export function register(program: Command): void {
 Examples:
   echo '{"op":"bankruptcyPrice","side":"long","entryPrice":10000,"leverage":50}' | marginlab calc
   marginlab calc liq --venue binance-usdm --side long --entry 30000 --qty 1 --leverage 20 --wallet 1500
-Exit codes: 0 every line handled, 65 some line answered {"error": ..., "line": N} (stderr says how many), 66 stdin unreadable. Field reference: docs/margin.md`,
+Exit codes: 0 every line handled, 65 some line answered {"error": ..., "line": N} (stderr says how many), 66 stdin unreadable. Field reference: marginlab's docs/margin.md`,
     )
     .action(async () => {
       const { runCalcStdin } = await import('../../venue/calc-cli.js');

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .description('compare two run folders (e.g. last night and tonight): differences per run and per setup, compare.md/html; exit 1 when a --fail-on rule fails')
     .argument('<baseline>', 'baseline run folder (the last good one)')
     .argument('<current>', 'current run folder')
-    .option('--fail-on <rules...>', 'rules, comma-separated, e.g. "liquidations>0,maxDrawdown>+2pp,totalReturn<-1pp,status!=ok" (docs/scaling.md)')
+    .option('--fail-on <rules...>', 'rules, comma-separated, e.g. "liquidations>0,maxDrawdown>+2pp,totalReturn<-1pp,status!=ok" (marginlab\'s docs/scaling.md)')
     .option('--json', 'print the comparison as JSON on stdout')
     .option('--out <dir>', 'folder for compare.md and compare.html (default: the current run folder): a new or empty folder, a run folder, or one compare wrote before')
     .option('--force', 'write into a non-empty folder marginlab did not make, and replace a compare.md / compare.html marginlab did not write')

@@ -46,7 +46,7 @@ export function register(program: Command): void {
   sweepOptions(
     program
       .command('stress')
-      .description('crash test the sweep of a config: history, the crash pack at injection times, and Monte Carlo paths (docs/stress.md)')
+      .description('crash test the sweep of a config: history, the crash pack at injection times, and Monte Carlo paths (marginlab\'s docs/stress.md)')
       .option('-c, --config <file>', 'config file', 'backtest.config.ts')
       .option('-p, --paths <n>', 'Monte Carlo paths per configuration (default: config stress.paths, else 100)')
       .option('--scenarios <ids>', "comma-separated scenario ids (crash pack or the config's stress.scenarios), or 'none'")

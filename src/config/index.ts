@@ -622,11 +622,6 @@ function settle(v: unknown, where: string): Promise<unknown> {
   });
 }
 
-/**
- * Run config code (its import, its function, its promise) so that what it does wrong becomes a
- * config error (78) naming the file: process.exit() is refused instead of ending marginlab, and a
- * promise it rejects without handling is reported instead of crashing.
- */
 /** configs being guarded (or just done): the one no-op 'rejectionHandled' listener stays while any is */
 let guardedConfigs = 0;
 const onRejectionHandled = (): undefined => undefined;
@@ -636,6 +631,11 @@ const onUnhandledRejection = (reason: unknown): void => {
   for (const sink of rejectionSinks) sink(reason);
 };
 
+/**
+ * Run config code (its import, its function, its promise) so that what it does wrong becomes a
+ * config error (78) naming the file: process.exit() is refused instead of ending marginlab, and a
+ * promise it rejects without handling is reported instead of crashing.
+ */
 async function guardConfigCode<T>(where: string, fn: () => Promise<T>): Promise<T> {
   const exit = process.exit;
   let rejected: unknown = undefined;

@@ -108,10 +108,10 @@ export type GridRange = z.infer<typeof rangeSchema>;
 
 const gridValue = z.union([z.array(z.unknown()).min(1, 'a grid list needs at least one value'), rangeSchema]);
 
-/** A leverage: 1 = no leverage; below 1 no venue accepts it (the venue's maximum is checked against the data, see checkLeverageLimits). */
 /** the largest initialCapital a config accepts (USDT) */
 export const MAX_INITIAL_CAPITAL = 1e15;
 
+/** A leverage: 1 = no leverage; below 1 no venue accepts it (the venue's maximum is checked against the data, see checkLeverageLimits). */
 const leverageSchema = z.number().min(1, 'expected a leverage ≥ 1 (1 = no leverage)');
 
 const strategyObject = z

@@ -107,13 +107,13 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Markdown table cell: escape the characters that would change table structure or inline HTML. */
 /** a Markdown table: header row, alignment row (l / r), body rows (cells already escaped) */
 export function mdTable(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const sep = align.map((a) => (a === 'r' ? '---:' : ':---'));
   return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/** Markdown table cell: escape the characters that would change table structure or inline HTML. */
 export function escapeMd(s: string): string {
   return s
     // a character reference (&lt; &copy; &#60;) would be shown as the character it names: its & is escaped

@@ -100,14 +100,14 @@ export function parseRunManifest(text: string, path: string): RunManifest {
   return r.data as unknown as RunManifest;
 }
 
+/** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */
+const RunIdAndSpec = RunResultSchema.pick({ runId: true, spec: true }).loose();
+
 /**
  * Parse and validate a result file's text: the schema, then the RunId re-derived from its spec
  * (a result whose spec was edited, or that is not the run its file name says, is refused).
  * UserError 65 naming the file otherwise.
  */
-/** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */
-const RunIdAndSpec = RunResultSchema.pick({ runId: true, spec: true }).loose();
-
 export function parseRunResult(text: string, path: string, expectedId?: string): RunResult {
   const json = parseJson(text, path);
   // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first

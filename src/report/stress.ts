@@ -233,6 +233,9 @@ export function pairReading(d: PairDiff): 'noise' | 'within 1 pp' | 'more wipe-o
   return o.order !== 0 ? 'decides' : o.against ? 'more wipe-outs' : 'within 1 pp';
 }
 
+/** why a pair is ordered, in the verdict's words */
+const WHY = { wipeOut: 'fewer wipe-outs', totalReturn: 'a higher return', liquidation: 'fewer liquidations', none: 'nothing' } as const;
+
 /** The reading of a pair in words, as both report tables show it: 'noise', 'tie (within 1 pp)', 'tie (cross: fewer liquidations, more wipe-outs)', 'isolated served it'. */
 export function pairReadingText(d: PairDiff): string {
   const r = pairReading(d);
@@ -240,7 +243,7 @@ export function pairReadingText(d: PairDiff): string {
   if (r === 'within 1 pp') return `tie (within ${RETURN_TOL_PP} pp)`;
   if (r === 'more wipe-outs') {
     const a = stressOrder(d).against!;
-    return `tie (${a.favoured}: ${a.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'}, more wipe-outs)`;
+    return `tie (${a.favoured}: ${WHY[a.by]}, more wipe-outs)`;
   }
   return `${pairWinner(d)} served it`;
 }
@@ -254,9 +257,6 @@ export function pairWinner(d: PairDiff): SetupId | null {
   const { order } = stressOrder(d);
   return order < 0 ? d.a : order > 0 ? d.b : null;
 }
-
-/** why a pair is ordered, in the verdict's words */
-const WHY = { wipeOut: 'fewer wipe-outs', totalReturn: 'a higher return', liquidation: 'fewer liquidations', none: 'nothing' } as const;
 
 function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 | -1 } | null {
   for (const d of ds) {
@@ -358,7 +358,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       if (held && against) {
         const other = against.favoured === held.a ? held.b : held.a;
         const wo = (x: SetupId) => share(pop, wipeOutsAtAll(bySetup[x]!));
-        tail = `tie: ${against.favoured} had ${against.by === 'totalReturn' ? 'a higher return' : 'fewer liquidations'} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`;
+        tail = `tie: ${against.favoured} had ${WHY[against.by]} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`;
       } else tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
       // with three setups the tie is of the first two: a third that one or both of them beat is said (the
       // sentence read as if no setup had served better than another, while the tied two both beat cross)

@@ -227,6 +227,8 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         continue;
       }
     }
+    // where a parameter's problem is named: the grid when it sweeps the key, else params
+    const keyBase = (key: PropertyKey | undefined): string => (typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`);
     for (const point of expandGrid(entry.grid)) {
       const raw = { ...entry.params, ...point };
       let parsed: ReturnType<typeof mod.params.safeParse>;
@@ -239,9 +241,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       }
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
-          const key = issue.path[0];
-          const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
-          problems.push(...formatIssues([issue], base, undefined, { value: raw }));
+          problems.push(...formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw }));
         }
         continue;
       }
@@ -254,10 +254,8 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       }
       const notData = paramsDataProblem(parsed.data);
       if (notData !== null) {
-        const key = notData.at[0];
-        const base = typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`;
         problems.push(
-          `${base}${paramPath(notData.at)}: strategy '${entry.name}' resolves this parameter to ${notData.what}; ${PLAIN_PARAMS}`,
+          `${keyBase(notData.at[0])}${paramPath(notData.at)}: strategy '${entry.name}' resolves this parameter to ${notData.what}; ${PLAIN_PARAMS}`,
         );
         continue;
       }

@@ -178,13 +178,21 @@ describe('marginlab stress', () => {
     // a scenario that moves none of the dataset's symbols: a warning on stderr and in the manifest
     writeConfig(dir, 'doge.config.ts', {
       name: 'doge', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }], leverage: [3],
-      stress: { scenarios: [{ id: 'doge-only', symbols: { DOGE: { depth: -0.3, duration: '1h' } } }], inject: { random: 1 }, paths: 0, seed: 5 },
+      stress: {
+        scenarios: [{ id: 'doge-only', symbols: { DOGE: { depth: -0.3, duration: '1h' } } }, { id: 'sol-market', market: { depth: -0.2, duration: '1h' }, marketSymbol: 'SOL' }],
+        inject: { random: 1 }, paths: 0, seed: 5,
+      },
     });
     const doge = await runCli(['stress', '-c', 'doge.config.ts', '--out', 'doge'], dir);
     expect(doge.code, doge.stderr).toBe(0);
     const warning = /stress scenario 'doge-only' moves none of the symbols of dataset \S+ \(DOGE vs AAAUSDT, BBBUSDT\): its runs there replay the data unchanged/;
     expect(doge.stderr).toMatch(warning);
-    expect((JSON.parse(read(join(dir, 'doge', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(warning)]));
+    // a market shock whose market is none of the dataset's symbols: said for the config's own scenario (the crash pack's
+    // documented fallback to the mean is not: stress.config.ts's first stderr line is the plan, tested above)
+    const market = /stress scenario 'sol-market': its marketSymbol 'SOL' is none of the symbols of dataset \S+ \(AAAUSDT, BBBUSDT\), so the market shock it gives AAAUSDT, BBBUSDT is scaled by their betas to the equal-weighted mean of all 2 symbols; set marketSymbol to one of them to choose the market/;
+    expect(doge.stderr).toMatch(market);
+    expect(doge.stderr).not.toMatch(/stress scenario 'crash-/);
+    expect((JSON.parse(read(join(dir, 'doge', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(warning), expect.stringMatching(market)]));
   }, 120_000);
 
   it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {

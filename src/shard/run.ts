@@ -280,7 +280,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     const validate = cliCommand(`data validate ${shellPath(configPath(loaded, path))}${timeframe ? ` --timeframe ${timeframe}` : ''}${symbols ? ` --symbols ${shellArg(symbols.join(','))}` : ''} --gaps warn`);
     if (ws.length > 20) warnings.push(`dataset ${d.name}: ... and ${ws.length - 20} more warnings (\`${validate}\` lists them all)`);
   });
-  // a stress scenario that moves none of a dataset's symbols (no market shock, no symbol key matching) is a plain replay there
+  // stress plans that would not do what they seem to: too short for paths, no injection time, a scenario that moves none
+  // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
     const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
     const { pathsWarning, injectionWarning } = await import('../stress/plan.js');

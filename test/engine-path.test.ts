@@ -73,36 +73,43 @@ describe('hitTime', () => {
 
 describe('adverseOverStretch', () => {
   const p = path([100, 104, 95, 101]);
+  const at = (q: number, a: number, b: number) => {
+    const out = new Float64Array(1);
+    adverseOverStretch(p, 0, q, a, b, out);
+    return out[0];
+  };
   it('takes the ends and the corners inside the stretch, per side', () => {
-    expect(adverseOverStretch(p, 0, 1, 0, 3)).toBe(95);
-    expect(adverseOverStretch(p, 0, -1, 0, 3)).toBe(104);
-    expect(adverseOverStretch(p, 0, 1, 0, 0.5)).toBe(100);
-    expect(adverseOverStretch(p, 0, -1, 0, 0.5)).toBe(102);
-    expect(adverseOverStretch(p, 0, 1, 2.5, 3)).toBe(98);
-    expect(adverseOverStretch(p, 0, 1, 0, 0)).toBe(100);
+    expect(at(1, 0, 3)).toBe(95);
+    expect(at(-1, 0, 3)).toBe(104);
+    expect(at(1, 0, 0.5)).toBe(100);
+    expect(at(-1, 0, 0.5)).toBe(102);
+    expect(at(1, 2.5, 3)).toBe(98);
+    expect(at(1, 0, 0)).toBe(100);
   });
 });
 
 describe('bisection', () => {
+  /** f as the engine's path functions give it: whether f(τ) ≤ 0 */
+  const judged = (f: (t: number) => number) => ({ nonPositiveAt: (t: number) => f(t) <= 0 });
   it('firstNonPositive returns τ when already ≤ 0, Infinity when never, and the root of a linear segment', () => {
-    expect(firstNonPositive({ at: () => -1 }, 0.4)).toBe(0.4);
-    expect(firstNonPositive({ at: () => 1 }, 0)).toBe(Infinity);
+    expect(firstNonPositive(judged(() => -1), 0.4)).toBe(0.4);
+    expect(firstNonPositive(judged(() => 1), 0)).toBe(Infinity);
     // f falls linearly from 1 at τ = 1 to −1 at τ = 2 (root 1.5), and is positive before
-    const f = { at: (t: number) => (t < 1 ? 1 : 1 - 2 * (t - 1)) };
-    expect(firstNonPositive(f, 0)).toBeCloseTo(1.5, 12);
-    expect(f.at(firstNonPositive(f, 0))).toBeLessThanOrEqual(0);
+    const f = (t: number) => (t < 1 ? 1 : 1 - 2 * (t - 1));
+    expect(firstNonPositive(judged(f), 0)).toBeCloseTo(1.5, 12);
+    expect(f(firstNonPositive(judged(f), 0))).toBeLessThanOrEqual(0);
     // starting inside the segment
-    expect(firstNonPositive(f, 1.2)).toBeCloseTo(1.5, 12);
+    expect(firstNonPositive(judged(f), 1.2)).toBeCloseTo(1.5, 12);
   });
   it('bisectLine finds the prices on the line where excess reaches 0', () => {
     const start = Float64Array.from([100, 50]);
     const end = Float64Array.from([80, 40]);
     const out = new Float64Array(2);
     // excess = price of symbol 0 − 90: the line crosses at its middle
-    bisectLine(start, end, out, (x) => x[0]! - 90);
+    bisectLine(start, end, out, (x) => x[0]! - 90 <= 0);
     expect(out[0]).toBeCloseTo(90, 9);
     expect(out[1]).toBeCloseTo(45, 9);
-    bisectLine(start, end, out, (x) => x[0]! - 200);
+    bisectLine(start, end, out, (x) => x[0]! - 200 <= 0);
     expect([...out]).toEqual([100, 50]);
   });
 });

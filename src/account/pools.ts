@@ -53,6 +53,9 @@ export class IsolatedPool implements MarginPool {
     if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
     return this.marginBalance(marks) - this.maintenance(marks);
   }
+  breached(marks: Float64Array): boolean {
+    return this.p.absQ !== 0 && this.marginBalance(marks) - this.maintenance(marks) <= 0;
+  }
   liquidationPrice(symbol: number, _marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
@@ -94,6 +97,9 @@ export class CrossPool implements MarginPool {
   }
   excess(marks: Float64Array): number {
     return this.marginBalance(marks) - this.maintenance(marks);
+  }
+  breached(marks: Float64Array): boolean {
+    return this.marginBalance(marks) - this.maintenance(marks) <= 0;
   }
   /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
   private others(symbol: number, marks: Float64Array, withMM: boolean): number {

@@ -4,7 +4,7 @@
  * position, or the cross pool holding every cross position) behind one interface, and the
  * account's MarginMode objects (IsolatedMargin, CrossMargin) decide how positions form pools.
  *
- * Hot-loop rule: every method the engine calls per bar (pools(), MarginPool.excess,
+ * Hot-loop rule: every method the engine calls per bar (pools(), MarginPool.breached,
  * MarginPool.liquidationPrice, Account.mark, position getters) works on numbers (float mirrors
  * of the books refreshed at events) and allocates nothing. Decimal work happens only in event
  * methods (trade, applyFunding, transferMargin, liquidate).
@@ -119,6 +119,11 @@ export interface MarginPool {
   readonly symbols: readonly number[];
   /** margin balance − maintenance margin, in floats, with each symbol of the pool valued at marks[symbol]. ≤ 0 means liquidation. */
   excess(marks: Float64Array): number;
+  /**
+   * excess(marks) ≤ 0 as a boolean: the engine's per-bar check. A double returned by a call V8 does
+   * not inline is boxed, an allocation per call; a boolean never is.
+   */
+  breached(marks: Float64Array): boolean;
   /** (added for the event records) the pool's margin balance (its wallet part + uPnL) at marks, float */
   marginBalance(marks: Float64Array): number;
   /** (added for the event records) the pool's maintenance margin at marks, float */

@@ -63,7 +63,7 @@ export abstract class IntrabarRunner extends RunnerState {
         // the close; and the open, which gapLiquidations checks in every cross-check mode (§4.2): a
         // pool gapped through at the open and back by the close is liquidated at the open
         for (let s = 0; s < m.n; s++) this.pbuf[s] = m.closeMarks[s]!; // (no TypedArray.prototype.set: see context.ts typedLength)
-        for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
+        for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.breached(this.pbuf)) return true;
         for (let s = 0; s < m.n; s++) {
           const c = m.cols[s]!;
           let v = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
@@ -71,7 +71,7 @@ export abstract class IntrabarRunner extends RunnerState {
           this.pbuf[s] = v === v ? v : m.lastMarks[s]!;
         }
       }
-      for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.excess(this.pbuf) <= 0) return true;
+      for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.breached(this.pbuf)) return true;
     }
     return false;
   }
@@ -182,9 +182,9 @@ export abstract class IntrabarRunner extends RunnerState {
     for (let s = 0; s < this.m.n; s++) out[s] = priceAt(this.lqSingle, s, tau);
   }
 
-  protected excessAt(pool: MarginPool, tau: number): number {
+  protected breachedAt(pool: MarginPool, tau: number): boolean {
     this.pricesAt(tau, this.pbuf);
-    return pool.excess(this.pbuf);
+    return pool.breached(this.pbuf);
   }
 
   /** pessimistic multi-leg check: first τ' ≥ τ with excess ≤ 0 (segment ends checked, bisected inside) */
@@ -200,7 +200,7 @@ export abstract class IntrabarRunner extends RunnerState {
     this.pricesAt(tau, start);
     this.pricesAt(3, end);
     this.curPool = pool;
-    bisectLine(start, end, out, this.poolExcess);
+    bisectLine(start, end, out, this.poolBreached);
   }
 
   /**
@@ -222,7 +222,9 @@ export abstract class IntrabarRunner extends RunnerState {
     for (let s = 0; s < m.n; s++) {
       const q = sign[s]!;
       // a leg of a multi-leg pool on its adverse-first path, any other position on its own path
-      const v = q === 0 ? NaN : adverseOverStretch(this.legSign[s] !== 0 ? lq : this.lqSingle, s, q, a, b);
+      if (q === 0) out[s] = NaN;
+      else adverseOverStretch(this.legSign[s] !== 0 ? lq : this.lqSingle, s, q, a, b, out);
+      const v = out[s]!;
       out[s] = v === v ? v : m.closeMarks[s]!;
     }
     this.acct.marginRatioInto!(out, this.ratioOut);
@@ -335,7 +337,7 @@ export abstract class IntrabarRunner extends RunnerState {
         }
       }
       for (let j = 0; j < this.multi.length; j++) {
-        const t = pess ? this.multiHit(this.multi[j]!, tau) : this.excessAt(this.multi[j]!, 3) <= 0 ? 3 : Infinity;
+        const t = pess ? this.multiHit(this.multi[j]!, tau) : this.breachedAt(this.multi[j]!, 3) ? 3 : Infinity;
         if (t < best) {
           best = t;
           kind = 2;
@@ -443,7 +445,7 @@ export abstract class IntrabarRunner extends RunnerState {
         const lp = this.sLp[j]!;
         if (this.sSide[j]! > 0 ? open <= lp : open >= lp) hit = this.sPool[j]!;
       }
-      for (let j = 0; j < this.multi.length && hit === null; j++) if (this.excessAt(this.multi[j]!, 0) <= 0) hit = this.multi[j]!;
+      for (let j = 0; j < this.multi.length && hit === null; j++) if (this.breachedAt(this.multi[j]!, 0)) hit = this.multi[j]!;
       if (hit === null) return valued;
       if (!valued && this.pathPeaks) this.stretchPeak(0, 0);
       valued = true;
@@ -510,7 +512,7 @@ export abstract class IntrabarRunner extends RunnerState {
     const prices = this.pbuf;
     this.pricesAt(tau, prices);
     prices[s] = price;
-    if (!(pool.excess(prices) <= 0)) return false;
+    if (!pool.breached(prices)) return false;
     this.liquidate(pool, prices);
     if (this.dirty) this.refresh();
     return true;

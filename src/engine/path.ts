@@ -56,10 +56,11 @@ export function hitTime(p: Float64Array, s: number, level: number, up: boolean, 
 
 /**
  * the most adverse price of symbol s over the stretch [a, b] of path p for a position of sign q
- * (long: lowest, short: highest of the path at a, at b and at the corners in between); NaN when
- * the path has no price there
+ * (long: lowest, short: highest of the path at a, at b and at the corners in between), written to
+ * out[s]; NaN when the path has no price there. (Written, not returned: a double returned by a call
+ * V8 does not inline is boxed, and the engine asks for it at every stretch of a bar with events.)
  */
-export function adverseOverStretch(p: Float64Array, s: number, q: number, a: number, b: number): number {
+export function adverseOverStretch(p: Float64Array, s: number, q: number, a: number, b: number, out: Float64Array): void {
   let v = priceAt(p, s, a);
   const e = priceAt(p, s, b);
   if (!(v === v) || (e === e && (q > 0 ? e < v : e > v))) v = e;
@@ -67,12 +68,16 @@ export function adverseOverStretch(p: Float64Array, s: number, q: number, a: num
     const c = p[4 * s + k]!;
     if (!(v === v) || (c === c && (q > 0 ? c < v : c > v))) v = c;
   }
-  return v;
+  out[s] = v;
 }
 
-/** something that can be valued at a point τ of the path (a pool's excess at the path's prices) */
+/**
+ * something that can be judged at a point τ of the path: whether f(τ) ≤ 0 (a pool's excess at the
+ * path's prices at or below 0). A boolean, not the value: a double returned by a call V8 does not
+ * inline is boxed, an allocation per evaluation on the bar's event path.
+ */
 export interface PathFunction {
-  at(tau: number): number;
+  nonPositiveAt(tau: number): boolean;
 }
 
 /**
@@ -82,15 +87,15 @@ export interface PathFunction {
  * bounds the crossing.)
  */
 export function firstNonPositive(f: PathFunction, tau: number): number {
-  if (f.at(tau) <= 0) return tau;
+  if (f.nonPositiveAt(tau)) return tau;
   for (let seg = Math.floor(tau); seg < 3; seg++) {
     const end = seg + 1;
-    if (f.at(end) <= 0) {
+    if (f.nonPositiveAt(end)) {
       let lo = tau > seg ? tau : seg;
       let hi = end;
       for (let it = 0; it < BISECT_STEPS; it++) {
         const mid = 0.5 * (lo + hi);
-        if (f.at(mid) <= 0) hi = mid;
+        if (f.nonPositiveAt(mid)) hi = mid;
         else lo = mid;
       }
       return hi;
@@ -100,12 +105,13 @@ export function firstNonPositive(f: PathFunction, tau: number): number {
 }
 
 /**
- * the prices on the straight line from `start` to `end` (per symbol) where `excess` first reaches
- * ≤ 0, bisected on the line's fraction, into `out` (start itself when excess(start) ≤ 0; end when
- * the crossing is at the end). The optimistic cross check's liquidation prices.
+ * the prices on the straight line from `start` to `end` (per symbol) where the excess first reaches
+ * ≤ 0 (`breached`: excess ≤ 0 at the prices), bisected on the line's fraction, into `out` (start
+ * itself when breached there; end when the crossing is at the end). The optimistic cross check's
+ * liquidation prices.
  */
-export function bisectLine(start: Float64Array, end: Float64Array, out: Float64Array, excess: (prices: Float64Array) => number): void {
-  if (excess(start) <= 0) {
+export function bisectLine(start: Float64Array, end: Float64Array, out: Float64Array, breached: (prices: Float64Array) => boolean): void {
+  if (breached(start)) {
     out.set(start);
     return;
   }
@@ -115,7 +121,7 @@ export function bisectLine(start: Float64Array, end: Float64Array, out: Float64A
   for (let it = 0; it < BISECT_STEPS; it++) {
     const mid = 0.5 * (lo + hi);
     for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * mid;
-    if (excess(out) <= 0) hi = mid;
+    if (breached(out)) hi = mid;
     else lo = mid;
   }
   for (let s = 0; s < n; s++) out[s] = start[s]! + (end[s]! - start[s]!) * hi;

@@ -213,11 +213,11 @@ export abstract class RunnerState implements ContextHost {
   protected readonly adv: Float64Array;
   /** the multi-symbol pool the path functions below value (set before each use) */
   protected curPool: MarginPool | null = null;
-  /** the current pool's excess at τ on the liquidation-source path (./intrabar.ts) */
-  protected abstract excessAt(pool: MarginPool, tau: number): number;
-  /** the current pool's excess at a point of the path / at given prices (made once: no allocation per call) */
-  protected readonly excessPath: PathFunction = { at: (tau) => this.excessAt(this.curPool!, tau) };
-  protected readonly poolExcess = (prices: Float64Array): number => this.curPool!.excess(prices);
+  /** whether the current pool's excess is ≤ 0 at τ on the liquidation-source path (./intrabar.ts) */
+  protected abstract breachedAt(pool: MarginPool, tau: number): boolean;
+  /** whether the current pool's excess is ≤ 0 at a point of the path / at given prices (made once: no allocation per call) */
+  protected readonly excessPath: PathFunction = { nonPositiveAt: (tau) => this.breachedAt(this.curPool!, tau) };
+  protected readonly poolBreached = (prices: Float64Array): boolean => this.curPool!.breached(prices);
   /** bar currently processed and the event time */
   protected bar = -1;
   protected eventTime = 0;

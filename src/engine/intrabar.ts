@@ -14,6 +14,12 @@ import { checkSync, dropDead, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
 
 /** The event side of a setup's bar: everything the bar step calls when a bar has events. */
+/**
+ * NaN as a typed-array element: a literal NaN in one branch and an element in the other make the
+ * optimiser box the element (an allocation per bar; see context.ts)
+ */
+const NAN_CELL = new Float64Array([Number.NaN]);
+
 export abstract class IntrabarRunner extends RunnerState {
   /** the event loop's candidate orders (reused) */
   private readonly cand: PendingOrder[] = [];
@@ -66,7 +72,7 @@ export abstract class IntrabarRunner extends RunnerState {
         for (let j = 0; j < this.multi.length; j++) if (this.multi[j]!.breached(this.pbuf)) return true;
         for (let s = 0; s < m.n; s++) {
           const c = m.cols[s]!;
-          let v = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+          let v = m.liqMark[s] === 1 ? c.markOpen[i]! : NAN_CELL[0]!;
           if (v !== v) v = c.open[i]!;
           this.pbuf[s] = v === v ? v : m.lastMarks[s]!;
         }
@@ -151,7 +157,7 @@ export abstract class IntrabarRunner extends RunnerState {
       // a multi-leg cross pool takes its legs adverse-first (the pessimistic bound, DESIGN §4.3)
       const hiFirst = highFirst(mode, o, h, l);
       const leg = pess ? this.legSign[s]! : 0;
-      const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NaN;
+      const mo = m.liqMark[s] === 1 ? c.markOpen[i]! : NAN_CELL[0]!;
       // the mark path follows the trade path's order; a bar with a mark candle but no trade candle
       // has no trade path, so its mark candle's own extremes decide (nearest-first: the nearer one)
       const ownHiFirst = o !== o && mo === mo ? highFirst(mode, mo, c.markHigh[i]!, c.markLow[i]!) : hiFirst;

@@ -202,7 +202,7 @@ export class AccountImpl implements Account {
   // ------------------------------------------------------------------ float helpers (no allocation)
 
   markOf(i: number, marks: Float64Array | null): number {
-    const m = marks ? marks[i]! : Number.NaN;
+    const m = marks ? marks[i]! : CONST_CELLS[1]!;
     if (m === m) return m; // not NaN
     const l = this.lastMark[i]!;
     return l === l ? l : this.pos[i]!.entryF;

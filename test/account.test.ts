@@ -222,6 +222,25 @@ describe('margin transfers', () => {
     expect(a.transferMargin(1, 10, 3)).toMatchObject({ ok: false, reason: 'noPosition' });
     expect(booksImbalance(a.books())).toBe('0');
   });
+
+  // docs/margin.md, Rounding rule of every booking: the limits are checked against the amount rounded to 1e-8, the one booked
+  it('checks the limits against the amount rounded to the books unit, and an amount that rounds to 0 is invalidQuantity whatever the limits', () => {
+    const a = acct('binance-usdm', 'isolated', '5000', 10);
+    a.trade({ symbol: 0, qty: 1, price: 30000, liquidity: 'taker', time: 1 }); // IM 3000, fee 15: 1985 addable
+    expect(a.marginLimits(0)).toEqual({ addable: 1985, removable: 0 });
+    // nothing removable: a removal that rounds to 0 is still a zero amount
+    expect(a.transferMargin(0, -4e-9, 2)).toMatchObject({ ok: false, reason: 'invalidQuantity' });
+    expect(a.transferMargin(0, 1985.000000006, 2)).toMatchObject({ ok: false, reason: 'insufficientMargin', message: 'BTCUSDT: cannot add 1985.00000001; at most 1985 can be added' });
+    expect(a.transferMargin(0, 1985.000000004, 2)).toEqual({ ok: true }); // rounds to 1985 = the limit
+    expect(a.events.at(-1)).toEqual({ type: 'transfer', time: 2, symbol: 0, amount: '1985' });
+    expect(a.marginLimits(0)).toEqual({ addable: 0, removable: 1985 });
+    expect(a.transferMargin(0, 4e-9, 3)).toMatchObject({ ok: false, reason: 'invalidQuantity' }); // not insufficientMargin
+    expect(a.transferMargin(0, -1985.000000006, 3)).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin', message: 'BTCUSDT: cannot remove 1985.00000001; at most 1985 can be removed' });
+    expect(a.transferMargin(0, -1985.000000004, 3)).toEqual({ ok: true });
+    expect(a.events.at(-1)).toEqual({ type: 'transfer', time: 3, symbol: 0, amount: '-1985' });
+    expect(a.isolatedWallet(0)).toBe(3000);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
 });
 
 describe('liquidation', () => {

@@ -465,12 +465,13 @@ export class AccountImpl implements Account {
     const refusal = p.absQ === 0 || !p.mode ? `${p.symbol}: margin can only be moved for an open isolated position` : p.mode.transferRefusal(p);
     if (refusal !== null) return this.reject(symbol, 'noPosition', refusal, time);
     if (!Number.isFinite(amount) || amount === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount must be a non-zero number, got ${shownValue(amount)}`, time);
-    const { addable, removable } = this.marginLimits(symbol);
-    if (amount > 0 && amount > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${amount}; at most ${addable} can be added`, time);
-    if (amount < 0 && -amount > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${-amount}; at most ${removable} can be removed`, time);
-    // the amount (its shortest decimal) in units, rounded half-even
+    // the amount (its shortest decimal) in units, rounded half-even: the limits are checked against what is booked
     const d = roundUnits(amount, 1, 1, 1, 1);
     if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} rounds to 0 at the books' unit (1e-8)`, time);
+    const booked = unitsToNumber(d < 0n ? -d : d);
+    const { addable, removable } = this.marginLimits(symbol);
+    if (d > 0n && booked > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${unitsToString(d)}; at most ${addable} can be added`, time);
+    if (d < 0n && booked > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${unitsToString(-d)}; at most ${removable} can be removed`, time);
     p.isoWallet = p.isoWallet + d;
     this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);

@@ -37,7 +37,7 @@ import { shownValue, thrownText } from '../util/excerpt.js';
 /** the callbacks a strategy may leave out (onBar is required) */
 const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] as const;
 
-export const ENGINE_VERSION = '1.5.23';
+export const ENGINE_VERSION = '1.5.24';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported

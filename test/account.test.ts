@@ -120,6 +120,17 @@ describe('trades', () => {
     expect(buy(11.00000002)).toMatchObject({ ok: false, reason: 'insufficientMargin' }); // −1.8e-9
   });
 
+  // docs/margin.md, setLeverage: lowering a cross position's leverage uses the fill's check, tolerance included
+  it('lowering a cross leverage: a shortfall of up to 1e-9 USDT passes, a larger one is refused, as for a fill', () => {
+    const lower = (price: number) => {
+      const a = createAccount({ venue: getVenue('binance-usdm', { fees: { maker: 0, taker: 0 } }), symbols: ['AUSDT'], initialDeposit: '1', defaultMode: 'cross', leverage: 12, asOfMs: T2025 });
+      expect(a.trade({ symbol: 0, qty: 1, price, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+      return a.setLeverage(0, 11, 2);
+    };
+    expect(lower(11.00000001)).toEqual({ ok: true }); // available at 11x: 1 − 11.00000001 / 11 = −9.1e-10
+    expect(lower(11.00000002)).toMatchObject({ ok: false, reason: 'insufficientMargin' }); // −1.8e-9
+  });
+
   it('checks leverage against the tier at the resulting notional (BTCUSDT 2024-10: 125x up to 50k)', () => {
     const a = acct('binance-usdm', 'cross', '100000', 125);
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });

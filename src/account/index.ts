@@ -57,6 +57,11 @@ import { freezeClass } from '../util/freeze.js';
 
 export type * from './types.js';
 
+/**
+ * The shortfall of the available balance a margin check lets pass (USDT): a tenth of the books' unit. One home for the
+ * fill's check and the cross leverage lowering's (availableCovers).
+ */
+const AVAILABLE_SHORTFALL_TOLERANCE = 1e-9;
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 /** a position's fields that hold fractions or large step counts (util/double-fields.ts) */
@@ -206,6 +211,15 @@ export class AccountImpl implements Account {
     if (m === m) return m; // not NaN
     const l = this.lastMark[i]!;
     return l === l ? l : this.pos[i]!.entryF;
+  }
+
+  /**
+   * The margin check of a fill and of a cross leverage lowering (docs/margin.md, Trades): the available balance after
+   * the change is not negative, up to a shortfall of AVAILABLE_SHORTFALL_TOLERANCE (the check runs on float mirrors,
+   * and the initial margin notional ÷ leverage is not on the unit grid)
+   */
+  availableCovers(): boolean {
+    return this.availableF() >= -AVAILABLE_SHORTFALL_TOLERANCE;
   }
 
   /** Binance available balance: cross wallet + Σ cross uPnL − Σ cross IM (at last marks), not floored */
@@ -429,7 +443,7 @@ export class AccountImpl implements Account {
     this.crossWallet = this.crossWallet - fee;
     this.refreshOne(p);
 
-    if (openL > 0 && this.availableF() < -1e-9) {
+    if (openL > 0 && !this.availableCovers()) {
       const need = (g.qty(openL) * price) / p.leverage;
       this.restore(p);
       this.lastMark[symbol] = prevMark;

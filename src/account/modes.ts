@@ -108,8 +108,8 @@ export const CrossMargin: MarginMode = {
   ownsPool: false,
   leverageChangeRefusal(acc, p, from, to) {
     // raising the leverage lowers the initial margin (always allowed, as on the exchanges);
-    // lowering it raises the initial margin, which must fit in the available balance
-    if (to >= from || acc.availableF() >= 0) return null;
+    // lowering it raises the initial margin, which must fit in the available balance (the fill's check and tolerance)
+    if (to >= from || acc.availableCovers()) return null;
     return { reason: 'insufficientMargin', message: `${p.symbol}: lowering leverage from ${from}x to ${to}x needs more initial margin than the available balance` };
   },
   poolKey() {

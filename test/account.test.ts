@@ -252,6 +252,19 @@ describe('margin transfers', () => {
     expect(a.isolatedWallet(0)).toBe(3000);
     expect(booksImbalance(a.books())).toBe('0');
   });
+
+  // docs/margin.md, transferMargin: the limits are sums of doubles, checked with the margin checks' 1e-9 USDT tolerance
+  it('the exact limit can be moved when the doubles put it a few ulps below, one unit more cannot', () => {
+    const a = createAccount({ venue: getVenue('binance-usdm', { fees: { maker: 0, taker: 0 } }), symbols: ['BTCUSDT'], initialDeposit: '100000', defaultMode: 'isolated', leverage: 20, asOfMs: T2025 });
+    a.trade({ symbol: 0, qty: 0.32, price: 34435.5, liquidity: 'taker', time: 1 }); // isolated wallet 11019.36 / 20 = 550.968
+    a.mark(new Float64Array([34587.5]), snap());
+    // removable = min(550.968 − 44.272, 550.968 + 48.64 − 553.4) = 46.208 exactly; in doubles 46.20799999999997
+    expect(a.marginLimits(0).removable).toBeLessThan(46.208);
+    expect(a.transferMargin(0, -46.20800001, 2)).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin' });
+    expect(a.transferMargin(0, -46.208, 2)).toEqual({ ok: true });
+    expect(a.isolatedWallet(0)).toBe(504.76);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
 });
 
 describe('liquidation', () => {

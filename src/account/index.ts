@@ -58,10 +58,14 @@ import { freezeClass } from '../util/freeze.js';
 export type * from './types.js';
 
 /**
- * The shortfall of the available balance a margin check lets pass (USDT): a tenth of the books' unit. One home for the
- * fill's check and the cross leverage lowering's (availableCovers).
+ * What a margin check lets pass beyond its limit (USDT): a tenth of the books' unit. The checks run on float mirrors
+ * (the initial margin notional ÷ leverage is not on the unit grid, and a limit summed in doubles can land a few ulps
+ * below the exact amount), so an exact limit of 145.12608 can come out as 145.12607999999997. One home for the fill's
+ * available-balance check, the cross leverage lowering's (availableCovers) and the transfer limits (withinLimit).
  */
-const AVAILABLE_SHORTFALL_TOLERANCE = 1e-9;
+const MARGIN_CHECK_TOLERANCE = 1e-9;
+/** a booked amount fits a limit computed on the float mirrors (MARGIN_CHECK_TOLERANCE) */
+const withinLimit = (amount: number, limit: number): boolean => amount <= limit + MARGIN_CHECK_TOLERANCE;
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 /** a position's fields that hold fractions or large step counts (util/double-fields.ts) */
@@ -215,11 +219,10 @@ export class AccountImpl implements Account {
 
   /**
    * The margin check of a fill and of a cross leverage lowering (docs/margin.md, Trades): the available balance after
-   * the change is not negative, up to a shortfall of AVAILABLE_SHORTFALL_TOLERANCE (the check runs on float mirrors,
-   * and the initial margin notional ÷ leverage is not on the unit grid)
+   * the change is not negative, up to a shortfall of MARGIN_CHECK_TOLERANCE
    */
   availableCovers(): boolean {
-    return this.availableF() >= -AVAILABLE_SHORTFALL_TOLERANCE;
+    return withinLimit(0, this.availableF());
   }
 
   /** Binance available balance: cross wallet + Σ cross uPnL − Σ cross IM (at last marks), not floored */
@@ -484,8 +487,8 @@ export class AccountImpl implements Account {
     if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} rounds to 0 at the books' unit (1e-8)`, time);
     const booked = unitsToNumber(d < 0n ? -d : d);
     const { addable, removable } = this.marginLimits(symbol);
-    if (d > 0n && booked > addable) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${unitsToString(d)}; at most ${addable} can be added`, time);
-    if (d < 0n && booked > removable) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${unitsToString(-d)}; at most ${removable} can be removed`, time);
+    if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${unitsToString(d)}; at most ${addable} can be added`, time);
+    if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${unitsToString(-d)}; at most ${removable} can be removed`, time);
     p.isoWallet = p.isoWallet + d;
     this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);

@@ -250,6 +250,8 @@ describe('margin transfers', () => {
     expect(a.transferMargin(0, -1985.000000004, 3)).toEqual({ ok: true });
     expect(a.events.at(-1)).toEqual({ type: 'transfer', time: 3, symbol: 0, amount: '-1985' });
     expect(a.isolatedWallet(0)).toBe(3000);
+    // an amount the rounding leaves alone is named as given, not in its 300 digits
+    expect(a.transferMargin(0, 1e300, 4)).toMatchObject({ ok: false, reason: 'insufficientMargin', message: 'BTCUSDT: cannot add 1e+300; at most 1985 can be added' });
     expect(booksImbalance(a.books())).toBe('0');
   });
 

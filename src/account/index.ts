@@ -486,9 +486,11 @@ export class AccountImpl implements Account {
     const d = roundUnits(amount, 1, 1, 1, 1);
     if (d === 0n) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: margin amount ${amount} rounds to 0 at the books' unit (1e-8)`, time);
     const booked = unitsToNumber(d < 0n ? -d : d);
+    // the amount as checked: as given when rounding left it alone (1e+300, not its 300 digits), else its rounded decimal
+    const shown = booked === Math.abs(amount) ? String(booked) : unitsToString(d < 0n ? -d : d);
     const { addable, removable } = this.marginLimits(symbol);
-    if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${unitsToString(d)}; at most ${addable} can be added`, time);
-    if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${unitsToString(-d)}; at most ${removable} can be removed`, time);
+    if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${shown}; at most ${addable} can be added`, time);
+    if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${shown}; at most ${removable} can be removed`, time);
     p.isoWallet = p.isoWallet + d;
     this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);

@@ -14,7 +14,9 @@
  *   leverage checks, the transfer limits and the maintenance margin follow the table in force, open
  *   positions keep a leverage above the new maximum, and a position past its new maintenance margin
  *   is liquidated at the switch's open;
- * - mixed accounts with either default mode, the per-order mode, `modeLocked`; both cross checks.
+ * - mixed accounts with either default mode, the per-order mode, `modeLocked`; both cross checks;
+ * - the maintenance models the limits read: MM on the mark notional, with an add-on rate (OKX) or on the entry
+ *   notional (Bybit).
  *
  * Bars are flat (open = high = low = close) and move by gaps between bars, so every fill, liquidation
  * and check happens at an open or a close and the model needs no intrabar path. The model runs inside
@@ -140,7 +142,8 @@ function genPlan(rand: () => number, n: number, ns: number, cap: number): Act[][
 type Ev = Record<string, unknown>;
 interface Pos { lots: number; basis: D; mode: 'isolated' | 'cross'; wallet: D }
 interface Ord { s: number; lots: number; mode?: 'isolated' | 'cross'; close: boolean; side: number }
-interface Opts { setup: 'isolated' | 'cross' | 'mixed'; defMode: 'isolated' | 'cross'; lev0: number; cap: string; taker: number; crossCheck: 'pessimistic' | 'optimistic' }
+interface Opts { setup: 'isolated' | 'cross' | 'mixed'; defMode: 'isolated' | 'cross'; lev0: number; cap: string; taker: number; crossCheck: 'pessimistic' | 'optimistic'; mm: 'mark' | 'extra' | 'entry' }
+const EXTRA_RATE = D('0.0005');
 
 class Model {
   readonly ev: Ev[] = [];
@@ -167,7 +170,12 @@ class Model {
   q = (p: Pos) => D(p.lots).div(1000);
   upnl = (p: Pos, m: D) => this.q(p).times(m).minus(p.lots > 0 ? p.basis : p.basis.neg());
   notional = (p: Pos, m: D) => this.q(p).abs().times(m);
-  mmPos = (s: number, p: Pos) => mmOf(this.tb[s]!, this.notional(p, this.mk[s]!));
+  /** the venue's maintenance model (docs/margin.md): on the mark notional, + an add-on rate (OKX), or on the entry notional (Bybit) */
+  mmPos = (s: number, p: Pos) => {
+    if (this.o.mm === 'entry') return mmOf(this.tb[s]!, p.basis);
+    const n = this.notional(p, this.mk[s]!);
+    return this.o.mm === 'extra' ? mmOf(this.tb[s]!, n).plus(n.times(EXTRA_RATE)) : mmOf(this.tb[s]!, n);
+  };
   crossLegs() { const r: number[] = []; this.pos.forEach((p, s) => { if (p && p.mode === 'cross') r.push(s); }); return r; }
   /** Binance available balance: cross wallet + Σ cross (uPnL − IM) */
   available() { let a = this.cw; for (const s of this.crossLegs()) { const p = this.pos[s]!; a = a.plus(this.upnl(p, this.mk[s]!)).minus(this.notional(p, this.mk[s]!).div(this.lev[s]!)); } return a; }
@@ -441,10 +449,13 @@ export function compareCase(seed: number) {
   const capN = [100, 1000, 20000, 500000][Math.floor(rand() * 4)]!;
   const plan = genPlan(rand, c.n, ns, capN);
   const lr = rand();
-  const o = { defMode: (rand() < 0.5 ? 'isolated' : 'cross') as 'isolated' | 'cross', lev0: lr < 0.15 ? 125 : lr < 0.25 ? 20 : 1 + Math.floor(rand() * 75), cap: String(capN), taker: rand() < 0.3 ? 0 : 0.0005, crossCheck: 'pessimistic' as Opts['crossCheck'] };
+  const o = { defMode: (rand() < 0.5 ? 'isolated' : 'cross') as 'isolated' | 'cross', lev0: lr < 0.15 ? 125 : lr < 0.25 ? 20 : 1 + Math.floor(rand() * 75), cap: String(capN), taker: rand() < 0.3 ? 0 : 0.0005, crossCheck: 'pessimistic' as Opts['crossCheck'], mm: 'mark' as Opts['mm'] };
   const crossCheck: Opts['crossCheck'] = rand() < 0.5 ? 'pessimistic' : 'optimistic';
   o.crossCheck = crossCheck;
-  const venue = getVenue('binance-usdm', { id: 'rules', fees: { maker: 0.0002, taker: o.taker }, lotSizes: Object.fromEntries(names.map((x) => [x, { step: 0.001, minQty: 0.001 }])) } as never);
+  const mr = rand();
+  o.mm = mr < 0.2 ? 'extra' : mr > 0.8 ? 'entry' : 'mark';
+  const venue = getVenue('binance-usdm', { id: 'rules', fees: { maker: 0.0002, taker: o.taker }, lotSizes: Object.fromEntries(names.map((x) => [x, { step: 0.001, minQty: 0.001 }])),
+    ...(o.mm === 'extra' ? { maintenance: { extraRate: EXTRA_RATE.toNumber() } } : o.mm === 'entry' ? { maintenance: { basis: 'entry' } } : {}) } as never);
   const stats: Record<string, number> = { fills: 0, liquidations: 0, gap: 0, beforeFill: 0, afterFill: 0, switchLiq: 0, floorOrders: 0, knife: 0, transfers: 0, xferEdge: 0, levEdge: 0, levNegative: 0, crossLowered: 0, raiseNegative: 0, answers: 0, events: 0, bars: 0 };
   const models = new Map<string, Model>();
   const out = replay({

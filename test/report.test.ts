@@ -9,7 +9,7 @@ import { METRICS } from '../src/analysis/index.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
 import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
-import { MONEY_COLUMNS } from '../src/report/trades.js';
+import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
 import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
@@ -454,6 +454,37 @@ describe('loading a run folder', () => {
       expect(Number(x.triggerPrice)).toBeGreaterThan(0);
       expect(Number(x.marginRatio)).toBeGreaterThanOrEqual(1);
       expect(x.loss).toMatch(/^-?\d+(\.\d+)?$/);
+    }
+  });
+  // trades.csv and liquidations.csv listed the rows of an errored run (its trades up to where its strategy
+  // threw) like a whole run's, while runs.csv says it errored and shows no figures of it: a sum over
+  // trades.csv counted part of a run with nothing to tell it apart
+  it("trades.csv, liquidations.csv and loadTrades end with the run's status: an errored run's rows say so", async () => {
+    const rs = results.map((r) => structuredClone(r));
+    const err = rs.find((r) => r.status === 'ok' && (r.metrics.liquidations ?? 0) > 0 && runTrades(r).length > 1)!;
+    Object.assign(err, { status: 'errored', error: 'strategy threw: Error: x (in onBar at 2024-01-05T00:00:00.000Z)' });
+    const trades = parse(renderTradesCsv(rs), { columns: true }) as Record<string, string>[];
+    const liqs = parse(renderLiquidationsCsv(rs), { columns: true }) as Record<string, string>[];
+    for (const [rows, cols] of [[trades, TRADE_COLUMNS], [liqs, LIQUIDATION_COLUMNS]] as const) {
+      // appended: every earlier column keeps its place
+      expect(cols.at(-1)).toBe('status');
+      expect(Object.keys(rows[0]!)).toEqual([...cols]);
+      const mine = rows.filter((x) => x.runId === err.runId);
+      expect(mine.length).toBeGreaterThan(0);
+      expect(mine.every((x) => x.status === 'errored')).toBe(true);
+      const others = rows.filter((x) => x.runId !== err.runId);
+      expect(others.every((x) => x.status === rs.find((r) => r.runId === x.runId)!.status)).toBe(true);
+    }
+    const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-errored-trades-')), rs, makeManifest(rs));
+    try {
+      const df = await loadTrades(d);
+      expect(df.columns.at(-1)).toBe('status');
+      const status = df.column('status').values as string[];
+      const ids = df.column('runId').values as string[];
+      expect(ids.map((id) => rs.find((r) => r.runId === id)!.status)).toEqual(status);
+      expect(status.filter((x) => x === 'errored').length).toBe(trades.filter((x) => x.status === 'errored').length);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
   it('a configured event cap is recorded and the report says so', () => {

@@ -4,6 +4,8 @@
  * reconstruction (src/analysis/trades.ts); money columns are the exact decimal strings, so the
  * trades of a run sum to its books (realised PnL, fees, funding, penalties, insurance draws).
  * Same CSV conventions as runs.csv (RFC 4180, formula-injection safe, runs sorted by runId).
+ * The last column of both, `status`, is the run's (runs.csv's): an errored run's rows are the
+ * trades and liquidations up to where it stopped, so a reader filters them by it (docs/report.md).
  */
 import { reconstructTrades, type RoundTrip } from '../analysis/trades.js';
 import { isoTime } from '../feed/timeframe.js';
@@ -14,7 +16,7 @@ import { byRunId } from './model.js';
 
 export const TRADE_COLUMNS = [
   'runId', 'strategy', 'params', 'mode', 'leverage', ...VARIANT_COLUMNS, 'symbol', 'side', 'positionMode', 'entryTime', 'exitTime',
-  'size', 'entryPrice', 'exitPrice', 'fills', 'realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl', 'exitReason',
+  'size', 'entryPrice', 'exitPrice', 'fills', 'realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl', 'exitReason', 'status',
 ] as const;
 
 /** columns holding exact decimal strings (money) */
@@ -22,7 +24,7 @@ export const MONEY_COLUMNS = ['realizedPnl', 'fees', 'funding', 'liquidationPena
 
 export const LIQUIDATION_COLUMNS = [
   'runId', 'strategy', 'params', 'mode', 'leverage', ...VARIANT_COLUMNS, 'time', 'pool', 'positionMode', 'symbols', 'sides', 'qty', 'closePrice', 'triggerPrice',
-  'liquidationPrice', 'marginRatio', 'realizedPnl', 'penalty', 'insuranceDraw', 'loss',
+  'liquidationPrice', 'marginRatio', 'realizedPnl', 'penalty', 'insuranceDraw', 'loss', 'status',
 ] as const;
 
 const iso = (ms: number | null): string => (ms === null || !Number.isFinite(ms) ? '' : isoTime(ms));
@@ -44,7 +46,7 @@ export function runLiquidations(r: RunResult): LiquidationRecord[] {
 export function tradeCells(r: RunResult, t: RoundTrip): CsvCell[] {
   return [
     ...runCells(r), t.symbol, t.side > 0 ? 'long' : 'short', t.mode, iso(t.openTime), iso(t.closeTime),
-    t.size, num(t.entryPrice), num(t.exitPrice), t.fills, t.realizedPnl, t.fees, t.funding, t.liquidationPenalty, t.insuranceDraw, t.netPnl, t.exitReason,
+    t.size, num(t.entryPrice), num(t.exitPrice), t.fills, t.realizedPnl, t.fees, t.funding, t.liquidationPenalty, t.insuranceDraw, t.netPnl, t.exitReason, r.status,
   ];
 }
 
@@ -67,7 +69,7 @@ export function renderLiquidationsCsv(results: readonly RunResult[]): string {
           ...(legs.length === 1
             ? [legs[0]!.qty, legs[0]!.closePrice, num(legs[0]!.triggerPrice), num(legs[0]!.liquidationPrice)]
             : [list(legs.map((l) => l.qty)), list(legs.map((l) => l.closePrice)), list(legs.map((l) => l.triggerPrice)), list(legs.map((l) => l.liquidationPrice))]),
-          num(e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss,
+          num(e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss, r.status,
         ]),
       );
     }

@@ -262,7 +262,7 @@ describe('report.html in headless Chromium', () => {
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
   });
 
-  it("labels an errored run's partial curves and costs as errored (the tables show it without figures)", async () => {
+  it("labels an errored run's partial curves as errored, and shows no costs of it (the tables show it without figures)", async () => {
     const names = await page.evaluate<Record<string, string[]>>(`(() => {
       const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'breakout-swing');
       const sel = sec.querySelector('select');
@@ -273,11 +273,27 @@ describe('report.html in headless Chromium', () => {
       for (const kind of ['equity', 'drawdown', 'margin', 'costs', 'price']) {
         out[kind] = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="' + kind + '"]')).getOption().series.map((s) => s.name);
       }
+      const costs = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="costs"]')).getOption();
+      out.costBars = costs.series.flatMap((s) => s.data).filter((v) => v !== null && v !== '-').map(String);
+      out.costTitle = (costs.title || []).map((t) => t.text);
       sel.value = '0';
       sel.dispatchEvent(new Event('change'));
       return out;
     })()`);
-    for (const kind of ['equity', 'drawdown', 'margin', 'costs']) expect(names[kind], kind).toEqual(['cross (errored: until it stopped)']);
+    for (const kind of ['equity', 'drawdown', 'margin']) expect(names[kind], kind).toEqual(['cross (errored: until it stopped)']);
+    // the costs chart gives totals, as the perp-costs table, which leaves an errored run out: it drew the
+    // partial fees and funding of the run (up to where it stopped) as bars beside the whole runs'
+    expect(names.costs).toEqual(['cross (errored: no figures)']);
+    expect(names.costBars).toEqual([]);
+    expect(names.costTitle).toEqual(['no figures: every run of this configuration errored (see Failures)']);
+    // nor does the page carry them: its data holds the numbers of summary.json and runs.csv only
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const data = JSON.parse(html.slice(html.indexOf('id="ml-data">') + 'id="ml-data">'.length, html.indexOf('</script>', html.indexOf('id="ml-data">')))) as {
+      strategies: { configs: { runs: { status: string; costs: unknown }[] }[] }[];
+    };
+    const runs = data.strategies.flatMap((s) => s.configs.flatMap((c) => c.runs));
+    expect(runs.filter((r) => r.status !== 'ok').map((r) => r.costs)).toEqual([null]);
+    expect(runs.filter((r) => r.status === 'ok').every((r) => r.costs !== null)).toBe(true);
     // the price chart shows its fills up to where it stopped, named the same way (they were left out)
     expect(names.price!.length).toBeGreaterThan(1);
     expect(names.price!.slice(1).every((n) => n.startsWith('cross (errored: until it stopped) ')), names.price!.join(', ')).toBe(true);

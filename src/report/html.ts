@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, rejectionsLabel } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
@@ -48,15 +48,17 @@ interface ChartRun {
   dd: number[];
   mr: number[];
   liq: { t: number; amount: number | null; detail: string }[];
-  costs: { fees: number; fundingPaid: number; fundingReceived: number; liquidationLoss: number; insuranceShortfall: number };
+  /** the run's totals, as the perp-costs table gives them; null for an errored run (the table leaves it out: its figures stop where it failed) */
+  costs: { fees: number; fundingPaid: number; fundingReceived: number; liquidationLoss: number; insuranceShortfall: number } | null;
 }
 
 function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
   const c = r.curves;
   const n = Math.min(c.time.length, c.equity.length, c.drawdown.length, c.marginRatio.length);
   const idx = downsampleIndices(n, maxPoints, { min: [c.equity], max: [c.equity, c.drawdown, c.marginRatio] });
+  const shown = shownMetrics(r);
   const m = (id: string) => {
-    const v = r.metrics[id];
+    const v = shown[id];
     return typeof v === 'number' && Number.isFinite(v) ? v : 0;
   };
   return {
@@ -70,13 +72,16 @@ function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
     liq: r.events
       .filter((e) => e.type === 'liquidation')
       .map((e) => ({ t: e.time, amount: -Number(e.loss), detail: `${e.pool} closed at ${e.legs.map((l) => `${l.symbol} ${l.closePrice}`).join(', ')}` })),
-    costs: {
-      fees: m('fees'),
-      fundingPaid: m('fundingPaid'),
-      fundingReceived: m('fundingReceived'),
-      liquidationLoss: m('liquidationLoss'),
-      insuranceShortfall: m('insuranceShortfall'),
-    },
+    costs:
+      r.status === 'ok'
+        ? {
+            fees: m('fees'),
+            fundingPaid: m('fundingPaid'),
+            fundingReceived: m('fundingReceived'),
+            liquidationLoss: m('liquidationLoss'),
+            insuranceShortfall: m('insuranceShortfall'),
+          }
+        : null,
   };
 }
 
@@ -462,8 +467,8 @@ const CLIENT_JS = String.raw`
     while (lo <= hi) { var mid = (lo + hi) >> 1; if (run.t[mid] <= t) { best = mid; lo = mid + 1; } else hi = mid - 1; }
     return arr[best];
   }
-  // an errored run's curves and costs stop where it failed: its legend entry says so, so its partial
-  // figures are never read as a whole run's (the tables show it as errored, without figures)
+  // an errored run's curves stop where it failed: its legend entry says so, so its partial curves are
+  // never read as a whole run's (the tables show it as errored, without figures)
   function runName(run) { return run.status === 'ok' ? run.mode : run.mode + ' (errored: until it stopped)'; }
   function lineSeries(run, key) {
     // isolated drawn wide and translucent underneath, so an identical cross curve on top leaves both visible
@@ -542,11 +547,15 @@ const CLIENT_JS = String.raw`
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: fmt },
         xAxis: sideways ? valAxis : catAxis,
         yAxis: sideways ? catAxis : valAxis,
+        // a run's totals, as the perp-costs table gives them: an errored run has none there (its costs stop
+        // where it failed, and a bar of them would read as the whole run's), so here its legend entry says
+        // so and it has no bar
         series: cfg.runs.map(function (r) {
           var c = r.costs;
-          return { name: runName(r), type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
-            data: [c.fees, c.fundingPaid, c.fundingReceived, c.liquidationLoss, c.insuranceShortfall] };
+          return { name: c ? r.mode : r.mode + ' (errored: no figures)', type: 'bar', color: COLORS[r.mode], barMaxWidth: 28,
+            data: c ? [c.fees, c.fundingPaid, c.fundingReceived, c.liquidationLoss, c.insuranceShortfall] : [null, null, null, null, null] };
         }) };
+      if (!cfg.runs.some(function (r) { return r.costs; })) o.title = { text: 'no figures: every run of this configuration errored (see Failures)', left: 'center', top: 'middle', textStyle: { fontSize: 12, color: '#6b7785' } };
     }
     return o;
   }

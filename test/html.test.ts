@@ -301,6 +301,39 @@ describe('report.html in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  // the liquidation markers of an errored run's equity and margin curves were named '<mode> liquidation', as
+  // a whole run's, beside its curve '<mode> (errored: until it stopped)' (the price chart named them so)
+  it("names an errored run's liquidation markers on the equity and margin charts as its curves", async () => {
+    const rs = results.map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated' ? { ...r, status: 'errored' as const, error: 'strategy threw' } : r));
+    expect(rs.find((r) => r.status === 'errored' && r.spec.strategy === 'ma-trend')!.events.some((e) => e.type === 'liquidation')).toBe(true);
+    const d = mkdtempSync(join(tmpdir(), 'ml-html-errliq-'));
+    try {
+      await writeReport({ dir: d, results: rs, manifest: makeManifest(rs), formats: ['html'] });
+      const p = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      try {
+        await p.goto(pathToFileURL(join(d, 'report.html')).href, { waitUntil: 'load' });
+        await p.waitForFunction('Array.isArray(window.__marginlabCharts)');
+        const names = await p.evaluate<Record<string, string[]>>(`(() => {
+          const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'ma-trend');
+          const sel = sec.querySelector('select');
+          sel.value = Array.from(sel.options).find((o) => o.textContent.includes('25×')).value;
+          sel.dispatchEvent(new Event('change'));
+          const out = {};
+          for (const kind of ['equity', 'margin', 'price']) {
+            out[kind] = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="' + kind + '"]')).getOption().series.filter((s) => s.type === 'scatter' && / liquidation$/.test(s.name)).map((s) => s.name);
+          }
+          return out;
+        })()`);
+        for (const kind of ['equity', 'margin', 'price']) expect(names[kind], kind).toContain('isolated (errored: until it stopped) liquidation');
+        for (const kind of ['equity', 'margin']) expect(names[kind], kind).not.toContain('isolated liquidation');
+      } finally {
+        await p.close();
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('shows a hostile strategy name as text and runs nothing', async () => {
     expect(dialogs).toEqual([]);
     expect(await page.locator('img').count()).toBe(0);

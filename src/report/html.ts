@@ -478,7 +478,7 @@ const CLIENT_JS = String.raw`
       data: zip(run.t, run[key]), emphasis: { disabled: true } };
   }
   function liqSeries(run, key) {
-    return { name: run.mode + ' liquidation', type: 'scatter', symbol: 'triangle', symbolSize: 11, color: COLORS[run.mode],
+    return { name: runName(run) + ' liquidation', type: 'scatter', symbol: 'triangle', symbolSize: 11, color: COLORS[run.mode],
       itemStyle: { borderColor: '#111827', borderWidth: 1 }, z: 5,
       data: run.liq.map(function (e) { return [e.t, valueAt(run, run[key], e.t)]; }),
       tooltip: { trigger: 'item' } };

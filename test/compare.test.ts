@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { parseRules, ruleFails } from '../src/compare/rules.js';
-import { compareFolders, COMPARE_METRICS, type Comparison } from '../src/compare/index.js';
+import { compareFolders, COMPARE_METRICS, type Comparison, type RunPair } from '../src/compare/index.js';
 import { fmtDelta, renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
-import { missingRunsText } from '../src/report/format.js';
+import { fmtLeverage, missingRunsText } from '../src/report/format.js';
 import { runIdOf } from '../src/shard/hash.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -296,6 +296,37 @@ describe('compare', () => {
     const row = renderMarkdown(r).split('\n').find((l) => l.includes('| ok → errored |'))!;
     expect(row).toContain(' → — (—)');
     expect(row).not.toContain('−60.0%');
+  });
+
+  // a run that errored last night and again tonight was said nowhere in the terminal summary (it changed no
+  // status, has no return change and, without status!=ok, fails no rule) nor in the per-setup counts of
+  // --json, compare.md and compare.html, while the same run errored on one side read 'status ok → errored'
+  // and counted in 'N changed status'
+  it('a run that errored on both sides is said as one that errored on one side: status errored → errored, counted per setup', () => {
+    const b: RunResult[] = base.filter((r) => r.status === 'ok').slice(0, 3).map(clone);
+    const cu = b.map(clone);
+    for (const r of [b[0]!, cu[0]!, cu[1]!]) Object.assign(r, { status: 'errored', error: 'strategy threw' });
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-both-errored-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), []);
+    const both = r.pairs.find((p) => p.baselineRunId === b[0]!.runId)!;
+    const one = r.pairs.find((p) => p.baselineRunId === b[1]!.runId)!;
+    expect(both.status).toEqual({ baseline: 'errored', current: 'errored' });
+    expect(one.status).toEqual({ baseline: 'ok', current: 'errored' });
+    const name = (p: RunPair) => `${p.strategy}${p.params ? ` ${p.params}` : ''} · ${p.venue} · ${fmtLeverage(p.leverage)} ${p.setup}`;
+    const text = renderText(r);
+    expect(text).toContain(`runs failing a rule, changing status or errored on both sides (2):`);
+    expect(text).toContain(`  ${name(both)}: status errored → errored, return`);
+    expect(text).toContain(`  ${name(one)}: status ok → errored, return`);
+    // per setup (--json, the terminal, compare.md and compare.html), beside 'N changed status'
+    const json = JSON.parse(JSON.stringify(r)) as Comparison;
+    expect(json.setups.find((s) => s.setup === both.setup)!.erroredOnBothSides).toBe(1);
+    expect(json.setups.reduce((a, s) => a + s.erroredOnBothSides, 0)).toBe(1);
+    expect(json.setups.reduce((a, s) => a + s.statusChanged, 0)).toBe(1);
+    expect(text).toMatch(new RegExp(`^${both.setup}: .*, 1 errored on both sides`, 'm'));
+    expect(renderHtml(r)).toContain('1 errored on both sides');
+    const md = renderMarkdown(r);
+    expect(md).toContain('| status changed | errored on both sides | failing |');
+    expect(md).toContain('| errored → errored |');
   });
 
   it('the terminal summary lists at most 20 runs per list (those failing a rule first); compare.md lists every one', () => {

@@ -98,7 +98,10 @@ export interface OneSided extends RunLabel {
 export interface SetupSummary {
   setup: SetupId;
   matched: number;
+  /** pairs whose status differs between the sides (ok → errored, errored → ok) */
   statusChanged: number;
+  /** pairs that errored in both folders (status errored → errored): no figures on either side */
+  erroredOnBothSides: number;
   meanReturnDelta: number | null;
   meanMaxDrawdownDelta: number | null;
   liquidations: { baseline: number; current: number };
@@ -200,6 +203,9 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
  * cells read —; `status!=ok` is the rule that catches it.
  */
 const figures = (r: RunResult): { status: RunResult['status']; metrics: Readonly<Record<string, number | null>> } => ({ status: r.status, metrics: shownMetrics(r) });
+
+/** A pair whose run errored in both folders: nothing of it is compared, so the outputs name it beside the status changes. */
+export const erroredOnBothSides = (p: RunPair): boolean => p.status.baseline === 'errored' && p.status.current === 'errored';
 
 const diff = (b: number | null | undefined, c: number | null | undefined): MetricDiff => {
   const bb = num(b);
@@ -362,6 +368,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       setup,
       matched: ps.length,
       statusChanged: ps.filter((p) => p.status.baseline !== p.status.current).length,
+      erroredOnBothSides: ps.filter(erroredOnBothSides).length,
       meanReturnDelta: mean('totalReturn'),
       meanMaxDrawdownDelta: mean('maxDrawdown'),
       liquidations: sum('liquidations'),

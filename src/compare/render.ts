@@ -3,7 +3,7 @@
  * self-contained page, no script, every value escaped).
  */
 import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney } from '../report/format.js';
-import { COMPARE_METRICS, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
+import { COMPARE_METRICS, erroredOnBothSides, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
@@ -78,7 +78,7 @@ function ruleLines(c: Comparison): string[] {
 }
 
 function setupLine(s: Comparison['setups'][number]): string {
-  return `${s.setup}: ${s.matched} runs, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
+  return `${s.setup}: ${s.matched} runs, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.erroredOnBothSides ? `, ${s.erroredOnBothSides} errored on both sides` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
 }
 
 function pairLine(p: RunPair, runName: (r: RunLabel) => string): string {
@@ -87,7 +87,8 @@ function pairLine(p: RunPair, runName: (r: RunLabel) => string): string {
     `max DD ${cell('maxDrawdown', p.metrics.maxDrawdown!)}`,
     `liqs ${fmtMetric('liquidations', p.metrics.liquidations!.baseline)} → ${fmtMetric('liquidations', p.metrics.liquidations!.current)}`,
   ];
-  if (p.status.baseline !== p.status.current) parts.unshift(`status ${p.status.baseline} → ${p.status.current}`);
+  // a run that errored is said whichever side: 'status ok → errored', and 'status errored → errored' (not compared at all)
+  if (p.status.baseline !== p.status.current || erroredOnBothSides(p)) parts.unshift(`status ${p.status.baseline} → ${p.status.current}`);
   if (p.specDifferences.length) parts.push(p.specDifferences.join('; '));
   if (p.failedRules.length) parts.push(`FAILS ${p.failedRules.join(', ')}`);
   return `${runName(p)}: ${parts.join(', ')}`;
@@ -98,12 +99,12 @@ export function renderText(c: Comparison): string {
   const runName = namer(c);
   const out = [...headline(c, false), '', ...ruleLines(c), ''];
   for (const s of c.setups) out.push(setupLine(s));
-  const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current);
+  const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current || erroredOnBothSides(p));
   const rest = c.pairs
     .filter((p) => !flagged.includes(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
     .sort((a, b) => Math.abs(b.metrics.totalReturn!.delta ?? 0) - Math.abs(a.metrics.totalReturn!.delta ?? 0))
     .slice(0, TERMINAL_TOP);
-  if (flagged.length) out.push('', `runs failing a rule or changing status (${flagged.length}):`, ...capped(flagged.map((p) => `  ${pairLine(p, runName)}`)));
+  if (flagged.length) out.push('', `runs failing a rule, changing status or errored on both sides (${flagged.length}):`, ...capped(flagged.map((p) => `  ${pairLine(p, runName)}`)));
   if (rest.length) out.push('', `largest return changes${flagged.length ? ' among the other runs' : ''}:`, ...rest.map((p) => `  ${pairLine(p, runName)}`));
   const one = (title: string, xs: OneSided[]) =>
     xs.length
@@ -122,10 +123,10 @@ export function renderMarkdown(c: Comparison): string {
   out.push(...ruleLines(c).map((l) => `- ${md(l)}`), '', `**${verdict(c)}**`, '', '## Per setup', '');
   if (c.setups.length === 0) out.push('No matched runs.');
   else {
-    out.push('| setup | runs | Δ return (mean) | Δ max DD (mean) | liquidations | liquidation loss | funding net | fees | status changed | failing |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| setup | runs | Δ return (mean) | Δ max DD (mean) | liquidations | liquidation loss | funding net | fees | status changed | errored on both sides | failing |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of c.setups) {
       out.push(
-        `| ${s.setup} | ${s.matched} | ${fmtDelta('totalReturn', s.meanReturnDelta)} | ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)} | ${s.liquidations.baseline} → ${s.liquidations.current} | ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)} | ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)} | ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)} | ${s.statusChanged} | ${s.failing} |`,
+        `| ${s.setup} | ${s.matched} | ${fmtDelta('totalReturn', s.meanReturnDelta)} | ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)} | ${s.liquidations.baseline} → ${s.liquidations.current} | ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)} | ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)} | ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)} | ${s.statusChanged} | ${s.erroredOnBothSides} | ${s.failing} |`,
       );
     }
   }

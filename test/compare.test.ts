@@ -242,7 +242,7 @@ describe('compare', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
-  it('compares stress figures when both sides have them, and errored runs fail status!=ok', () => {
+  it('compares stress figures when both sides completed (not an errored run\'s partial ones), and errored runs fail status!=ok', () => {
     const b = base.slice(0, 2).map(clone);
     const stress = { kind: 'scenario' as const, scenario: 'luna-2022', injectAt: Date.UTC(2024, 0, 5) };
     for (const r of b) {
@@ -251,17 +251,24 @@ describe('compare', () => {
       r.stress = { kind: 'scenario', scenario: 'luna-2022', injectAt: stress.injectAt, survived: true, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: '-120.5', firstLiquidated: [], equityGrid: [], equityGridTime: [] };
     }
     const cu = b.map(clone);
+    cu[0]!.stress!.survived = false;
+    // errored after a liquidation: its stress figures, as its metrics, cover the bars before it stopped
     cu[1]!.stress!.survived = false;
+    cu[1]!.stress!.peakMarginRatio = 1.2;
     cu[1]!.status = 'errored';
     cu[1]!.error = 'strategy threw';
     const root = mkdtempSync(join(tmpdir(), 'ml-compare-stress-'));
     const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), parseRules(['status!=ok']));
     expect(r.pairs.length).toBe(2);
     expect(r.pairs.every((p) => p.stressRun?.startsWith('scenario luna-2022'))).toBe(true);
-    const changed = r.pairs.find((p) => p.stress!.survived.current === false)!;
-    expect(changed.stress!.survived.baseline).toBe(true);
-    expect(changed.failedRules).toEqual(['status!=ok']);
-    expect(changed.error).toBe('strategy threw');
+    const changed = r.pairs.find((p) => p.status.current === 'ok')!;
+    expect(changed.stress!.survived).toEqual({ baseline: true, current: false });
+    // the errored run's partial stress figures are not compared (compare.md said 'survived yes → no, peak margin ratio 40.0% → 120.0%')
+    const errored = r.pairs.find((p) => p.status.current === 'errored')!;
+    expect(errored.stress).toBeUndefined();
+    expect(errored.failedRules).toEqual(['status!=ok']);
+    expect(errored.error).toBe('strategy threw');
+    expect(renderMarkdown(r)).not.toContain('120.0%');
     expect(r.rules).toEqual([{ rule: 'status!=ok', failures: 1 }]);
     // the peak margin ratio is stored as a fraction and the change at the shock as a decimal string: shown
     // as the report shows them (40.0%, −120.50), never as a bare 0.4 a reader takes for 0.4 %

@@ -11,7 +11,7 @@
 import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder, type RunFolder } from '../report/load.js';
-import { missingRunsText, paramsLabel, shownMetrics } from '../report/format.js';
+import { missingRunsText, paramsLabel, shownMetrics, shownOutcome } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr } from '../report/model.js';
@@ -83,6 +83,7 @@ export interface RunPair extends RunLabel {
   error?: string;
   engineVersion: { baseline: string; current: string };
   metrics: Record<string, MetricDiff>;
+  /** stress runs whose both sides completed (an errored run's stress figures stop where it failed: none are compared) */
   stress?: StressDiff;
   /** spec fields outside the key that differ (engine version, data hashes, window) */
   specDifferences: string[];
@@ -314,17 +315,21 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       failedRules: failed,
     };
     if (cr.status === 'errored' && cr.error) pair.error = cr.error;
-    if (br.stress && cr.stress) {
+    // the stress figures as the report shows them: an errored run has none (they stop where it failed, as its
+    // metrics), so a pair is compared under stress only when both of its runs completed
+    const bst = shownOutcome(br).stress;
+    const cst = shownOutcome(cr).stress;
+    if (bst && cst) {
       pair.stress = {
-        kind: cr.stress.kind,
-        survived: { baseline: br.stress.survived, current: cr.stress.survived },
-        wipedOut: { baseline: br.stress.wipedOut, current: cr.stress.wipedOut },
-        peakMarginRatio: diff(br.stress.peakMarginRatio, cr.stress.peakMarginRatio),
-        lossAtShock: { baseline: br.stress.lossAtShock, current: cr.stress.lossAtShock },
-        timeToLiquidationMs: { baseline: br.stress.timeToLiquidationMs, current: cr.stress.timeToLiquidationMs },
+        kind: cst.kind,
+        survived: { baseline: bst.survived, current: cst.survived },
+        wipedOut: { baseline: bst.wipedOut, current: cst.wipedOut },
+        peakMarginRatio: diff(bst.peakMarginRatio, cst.peakMarginRatio),
+        lossAtShock: { baseline: bst.lossAtShock, current: cst.lossAtShock },
+        timeToLiquidationMs: { baseline: bst.timeToLiquidationMs, current: cst.timeToLiquidationMs },
       };
-      const bs = shockOutcome(br.stress);
-      const cs = shockOutcome(cr.stress);
+      const bs = shockOutcome(bst);
+      const cs = shockOutcome(cst);
       if (bs && cs) {
         const two = (k: Exclude<keyof ShockOutcome, 'timeToLiquidationMs'>) => ({ baseline: bs[k], current: cs[k] });
         pair.stress.shock = {

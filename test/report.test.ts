@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
+import { mergeRunFolders } from '../src/shard/merge.js';
 import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
@@ -615,4 +616,53 @@ describe('marginlab report <dir>', () => {
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// `run` refuses a plan whose results it could not read back for the report (src/stress/plan.ts
+// checkPlanSize), but `report` and `merge` read every result of a folder with no such check: a folder
+// of 13,000 history runs (2.2 GB) ran `marginlab report` for 2 minutes into V8's 'JavaScript heap out
+// of memory' (a native stack, exit 134), and `merge` joins shards that each fitted their machine
+describe("a folder larger than the process's heap", () => {
+  const bytes = (d: string) => readdirSync(join(d, 'results')).reduce((a, f) => a + statSync(join(d, 'results', f)).size, 0);
+  it('report: refused with one line (exit 78) naming the folder, its size and the heap it needs, before the heap runs out', () => {
+    const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-heap-')), results, makeManifest(results));
+    try {
+      const size = bytes(d);
+      // every result kept whole (no path run here): 1.85 × its file, and the rendering 1.4 × that
+      const need = size * 1.85 * 1.4;
+      expect(loadRunFolder(d, { forReport: true, heapBudget: need * 1.01 }).results).toHaveLength(results.length);
+      let err: unknown;
+      try {
+        loadRunFolder(d, { forReport: true, heapBudget: need * 0.99 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(78);
+      expect((err as UserError).message).toMatch(new RegExp(`^run folder ${d} is too large for this machine's memory \\(11 results, \\d+ MB on disk\\): reading them for the report needs about \\d+ MB of heap; this process has \\d+ MB$`));
+      expect((err as UserError).details).toEqual([expect.stringMatching(/^run it on a machine with more memory, or give Node more heap \(NODE_OPTIONS=--max-old-space-size=<MB>/)]);
+      // compare and loadResults read results whole, without the rendering
+      expect(() => loadRunFolder(d, { heapBudget: need * 0.99 })).not.toThrow();
+      // far too large: refused from the files' sizes, before any is read (a broken file is not reached)
+      writeFileSync(join(d, 'results', '0000000000000000.json'), '{');
+      expect(() => loadRunFolder(d, { forReport: true, heapBudget: size * 0.1 })).toThrow(/too large for this machine's memory \(12 results/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  it('merge: refused before the merged folder is written', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ml-heap-merge-'));
+    try {
+      const d = writeRunFolder(join(root, 'a'), results, makeManifest(results));
+      const need = bytes(d) * 1.85 * 1.4;
+      await expect(mergeRunFolders([d], join(root, 'm'), { heapBudget: need * 0.99 })).rejects.toMatchObject({
+        exitCode: 78,
+        message: expect.stringMatching(/^merge: the merged folder is too large for this machine's memory \(11 results, \d+ MB on disk\): reading them for the report needs about \d+ MB of heap; this process has \d+ MB$/),
+      });
+      expect(existsSync(join(root, 'm'))).toBe(false);
+      expect((await mergeRunFolders([d], join(root, 'm2'), { heapBudget: need * 1.01 })).runs).toBe(results.length);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

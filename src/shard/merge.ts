@@ -15,6 +15,7 @@ import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { listResultIds, marginlabVersion, gitCommit, userResultEntries } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
+import { checkHeapNeed, heapBudget, reportHeap, resultHeapBytes } from '../report/load.js';
 
 export interface MergeOutcome {
   outDir: string;
@@ -52,8 +53,9 @@ function manifestStamp(dir: string): string {
 const changedWhileMerged = (dir: string): UserError =>
   usageError(`merge: ${dir} changed while it was merged (another marginlab command wrote it); merge again once that command has finished`);
 
-function readResult(path: string, id: string): RunResult {
-  return parseRunResult(withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path, 'utf8')), path, id);
+function readResult(path: string, id: string): { result: RunResult; bytes: number } {
+  const text = withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path));
+  return { result: parseRunResult(text.toString('utf8'), path, id), bytes: text.length };
 }
 
 const fingerprint = (m: RunManifest): string =>
@@ -64,6 +66,8 @@ export interface MergeOptions {
   force?: boolean;
   /** an output folder the caller already opened (and keeps locked while it renders the report) */
   out?: OutDir;
+  /** heap the merged folder's report may take (bytes); default what this process has (report/load.ts heapBudget) */
+  heapBudget?: number;
 }
 
 export async function mergeRunFolders(inputs: string[], outDir: string, opts: MergeOptions = {}): Promise<MergeOutcome> {
@@ -115,7 +119,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
   const plan = planIds ? new Set(planIds) : null;
 
   // collect results; one file per RunId. Only the path and status of each result are kept (results are copied by file, not re-serialised)
-  const chosen = new Map<string, { path: string; status: RunResult['status'] }>();
+  // with the heap each takes in the report rendered once merged (report/load.ts resultHeapBytes)
+  const chosen = new Map<string, { path: string; status: RunResult['status']; bytes: number; heap: number }>();
   let duplicates = 0;
   const counts: number[] = [];
   const foreign: string[] = [];
@@ -129,7 +134,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     counts.push(found.size);
     for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);
-      const result = readResult(p, id);
+      const { result, bytes } = readResult(p, id);
+      const entry = { path: p, status: result.status, bytes, heap: resultHeapBytes(result, bytes, true) };
       if (result.spec.engineVersion !== ref.engineVersion) throw dataError(`merge: ${p} was computed by engine ${result.spec.engineVersion}, the folders by ${ref.engineVersion}`);
       if (ownSet && !ownSet.has(id)) {
         foreign.push(p);
@@ -139,10 +145,10 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
       if (prev) {
         duplicates++;
         // a re-run of a failed run in a later folder wins over the failure
-        if (prev.status === 'errored' && result.status === 'ok') chosen.set(id, { path: p, status: result.status });
+        if (prev.status === 'errored' && result.status === 'ok') chosen.set(id, entry);
         continue;
       }
-      chosen.set(id, { path: p, status: result.status });
+      chosen.set(id, entry);
     }
   }
   if (foreign.length > 0) {
@@ -153,6 +159,19 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     );
   }
   const ids = [...chosen.keys()].sort();
+  // the merged folder's report holds every result: refused before the folder is written when this
+  // process cannot hold them (each shard fitted its own machine; the whole plan may not fit one)
+  let bytes = 0;
+  let heap = 0;
+  for (const c of chosen.values()) {
+    bytes += c.bytes;
+    heap += c.heap;
+  }
+  checkHeapNeed(
+    { doing: 'reading them for the report', runs: ids.length, bytes, need: reportHeap(heap), budget: opts.heapBudget ?? heapBudget() },
+    'merge: the merged folder',
+    "merge on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md); each merged folder keeps its own report",
+  );
   let ok = 0;
   let errored = 0;
   for (const id of ids) chosen.get(id)!.status === 'ok' ? ok++ : errored++;

@@ -640,7 +640,7 @@ describe("a folder larger than the process's heap", () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as UserError).exitCode).toBe(78);
       expect((err as UserError).message).toMatch(new RegExp(`^run folder ${d} is too large for this machine's memory \\(11 results, \\d+ MB on disk\\): reading them for the report needs about \\d+ MB of heap; this process has \\d+ MB$`));
-      expect((err as UserError).details).toEqual([expect.stringMatching(/^run it on a machine with more memory, or give Node more heap \(NODE_OPTIONS=--max-old-space-size=<MB>/)]);
+      expect((err as UserError).details).toEqual([`render its report (\`marginlab report ${d}\`) on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md)`]);
       // compare and loadResults read results whole, without the rendering
       expect(() => loadRunFolder(d, { heapBudget: need * 0.99 })).not.toThrow();
       // far too large: refused from the files' sizes, before any is read (a broken file is not reached)

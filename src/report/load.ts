@@ -116,8 +116,9 @@ export function checkHeapNeed(n: HeapNeed, what: string, hint: string): void {
   );
 }
 
-/** how to get past checkHeapNeed (report, compare, loadResults) */
-export const HEAP_HINT = "run it on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md)";
+/** how to get past checkHeapNeed: `doing` on a machine with more memory, or with more heap */
+export const heapHint = (doing: string): string =>
+  `${doing} on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md)`;
 
 /**
  * Results and manifest of a run folder, everything validated by its schema first. UserError 66
@@ -148,9 +149,11 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   const budget = opts.heapBudget ?? heapBudget();
   const doing = opts.forReport ? 'reading them for the report' : 'reading them';
   const scale = (heap: number): number => (opts.forReport ? reportHeap(heap) : heap);
+  // the results stay in the folder (a run's report step): its report can be rendered where it fits
+  const hint = heapHint(opts.forReport ? `render its report (\`marginlab report ${dir}\`)` : 'read it');
   const need = (held: number, read: number): HeapNeed => ({ doing, runs: files.length, bytes: totalBytes, need: scale(read > 0 ? (held * totalBytes) / read : 0), budget });
   // at least the smallest a result can take: a folder far too large is refused before any is read
-  checkHeapNeed({ ...need(0, 0), need: scale(totalBytes * HEAP_PER_FILE_BYTE.withoutCurves) }, `run folder ${dir}`, HEAP_HINT);
+  checkHeapNeed({ ...need(0, 0), need: scale(totalBytes * HEAP_PER_FILE_BYTE.withoutCurves) }, `run folder ${dir}`, hint);
   let held = 0;
   let read = 0;
   for (const [k, f] of files.entries()) {
@@ -173,7 +176,7 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
       results.push(r);
       held += resultHeapBytes(r, sizes[k]!, opts.forReport === true);
     }
-    if ((k + 1) % CHECK_EVERY === 0 || k === files.length - 1) checkHeapNeed(need(held, read), `run folder ${dir}`, HEAP_HINT);
+    if ((k + 1) % CHECK_EVERY === 0 || k === files.length - 1) checkHeapNeed(need(held, read), `run folder ${dir}`, hint);
   }
   const seen = new Set<string>();
   for (const r of results) {

@@ -15,7 +15,7 @@ import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { listResultIds, marginlabVersion, gitCommit, userResultEntries } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
-import { checkHeapNeed, heapBudget, reportHeap, resultHeapBytes } from '../report/load.js';
+import { checkHeapNeed, heapBudget, heapHint, reportHeap, resultHeapBytes } from '../report/load.js';
 
 export interface MergeOutcome {
   outDir: string;
@@ -170,7 +170,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
   checkHeapNeed(
     { doing: 'reading them for the report', runs: ids.length, bytes, need: reportHeap(heap), budget: opts.heapBudget ?? heapBudget() },
     'merge: the merged folder',
-    "merge on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md); each merged folder keeps its own report",
+    `${heapHint('merge')}; each folder merged keeps its own report`,
   );
   let ok = 0;
   let errored = 0;

@@ -2,11 +2,10 @@
  * Reading a run folder (reports/<name>/): results/<runId>.json and manifest.json.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
 import type { DataFrame } from './dataframe.js';
-import { configError, dataError, missingInput } from '../errors.js';
+import { dataError, missingInput } from '../errors.js';
+import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint, reportHeap, type HeapNeed } from './heap.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
@@ -63,16 +62,6 @@ function interner(): <T>(v: T) => T {
 /** what a path run's curves become in the report's reading (see LoadRunFolderOptions) */
 const NO_CURVES = Object.freeze({ time: Object.freeze([]), equity: Object.freeze([]), drawdown: Object.freeze([]), marginRatio: Object.freeze([]) }) as unknown as RunResult['curves'];
 
-/**
- * Heap a result takes once read, per byte of its file (measured with the bundled config: a history
- * run, 172 kB on disk, holds 314 kB; a Monte Carlo path run read for the report without its curves,
- * 9.9 kB on disk, 3.0 kB), rounded up.
- */
-export const HEAP_PER_FILE_BYTE = { whole: 1.85, withoutCurves: 0.35 } as const;
-/** The report's rendering on top of the results it holds (measured: at most 1.4 × their heap, a 9,000-run folder). */
-const RENDER_HEAP = 1.4;
-/** The heap of the report of results holding `heap` (their own and the rendering's). */
-export const reportHeap = (heap: number): number => heap * RENDER_HEAP;
 /** Results read between two checks of the projected heap while a folder is read. */
 const CHECK_EVERY = 256;
 
@@ -83,42 +72,6 @@ const readWithoutCurves = (r: RunResult): boolean => r.spec.stress?.kind === 'pa
 export function resultHeapBytes(r: RunResult, bytes: number, forReport: boolean): number {
   return bytes * (forReport && readWithoutCurves(r) ? HEAP_PER_FILE_BYTE.withoutCurves : HEAP_PER_FILE_BYTE.whole);
 }
-
-/** Heap this process may still take: its V8 heap limit (never more than the machine's memory) less what it holds. */
-export function heapBudget(): number {
-  const h = getHeapStatistics();
-  return Math.min(h.heap_size_limit, totalmem()) - h.used_heap_size;
-}
-
-export interface HeapNeed {
-  /** what takes the heap, as the message says it: 'reading them', 'reading them for the report' */
-  doing: string;
-  /** results of the folder and the bytes of their files */
-  runs: number;
-  bytes: number;
-  /** heap the reading (and, for the report, the rendering) takes, projected (bytes) */
-  need: number;
-  budget: number;
-}
-
-const mb = (b: number): string => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
-
-/**
- * Refuse (exit 78, one line) a folder whose results this process cannot hold, before it runs out
- * of heap (V8 aborts with a stack and exit 134 minutes into the reading: a 13,000-run folder of
- * 2.2 GB under the default 4 GB heap). `what`: the folder, as the message names it; `hint`: what to do.
- */
-export function checkHeapNeed(n: HeapNeed, what: string, hint: string): void {
-  if (n.need <= n.budget) return;
-  throw configError(
-    `${what} is too large for this machine's memory (${n.runs.toLocaleString('en-US')} results, ${mb(n.bytes)} on disk): ${n.doing} needs about ${mb(n.need)} of heap; this process has ${mb(n.budget)}`,
-    [hint],
-  );
-}
-
-/** how to get past checkHeapNeed: `doing` on a machine with more memory, or with more heap */
-export const heapHint = (doing: string): string =>
-  `${doing} on a machine with more memory, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory; marginlab's docs/scaling.md)`;
 
 /**
  * Results and manifest of a run folder, everything validated by its schema first. UserError 66

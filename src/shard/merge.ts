@@ -15,7 +15,8 @@ import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { listResultIds, marginlabVersion, gitCommit, userResultEntries } from './run.js';
 import type { RunManifest, RunResult } from './types.js';
-import { checkHeapNeed, heapBudget, heapHint, reportHeap, resultHeapBytes } from '../report/load.js';
+import { resultHeapBytes } from '../report/load.js';
+import { checkHeapNeed, heapBudget, heapHint, reportHeap } from '../report/heap.js';
 
 export interface MergeOutcome {
   outDir: string;

@@ -9,6 +9,7 @@ import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
 import { configError } from '../errors.js';
+import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
@@ -245,7 +246,7 @@ export interface RunCounts {
  * shard plans them all), or result files of the runs this machine writes (`here`: the shard's,
  * else the whole plan's) larger than the free disk space of the output folder, or more than the
  * memory the report step needs to read them back (≈ 4 × their size must stay under half the
- * machine's memory).
+ * machine's memory, and the heap they and the rendering take under this process's: report/heap.ts).
  */
 export function checkPlanSize(runs: RunCounts, pathEvents: boolean, outDir: string, source: string, here?: { runs: RunCounts; shard: { index: number; count: number } }): void {
   const stress = runs.scenario + runs.path;
@@ -267,10 +268,21 @@ export function checkPlanSize(runs: RunCounts, pathEvents: boolean, outDir: stri
   }
   const mem = totalmem();
   if (bytes * 4 > mem / 2) lines.push(`reading ${whose} back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
+  // the report runs in this process: what it holds must fit its heap too, which Node caps well below
+  // the memory of a large machine (≈ 4 GB); a path run without its event log is read without its curves
+  const whole = mine.history * RESULT_BYTES.history + (mine.scenario + (pathEvents ? mine.path : 0)) * RESULT_BYTES.scenario;
+  const heap = reportHeap(whole * HEAP_PER_FILE_BYTE.whole + (pathEvents ? 0 : mine.path * RESULT_BYTES.path * HEAP_PER_FILE_BYTE.withoutCurves));
+  const budget = heapBudget();
+  const heapShort = heap > budget;
+  if (heapShort) lines.push(`reading ${whose} back for the report needs about ${mb(heap)} of heap; this process has ${mb(budget)}`);
   if (lines.length > 0) {
     throw configError(
       `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,
-      ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],
+      [
+        `lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines${
+          heapShort ? " (merged, the whole plan's report must fit one process), or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory)" : ''
+        }`,
+      ],
     );
   }
 }

@@ -38,7 +38,7 @@ export interface LoadRunFolderOptions {
    * its own.
    */
   forReport?: boolean;
-  /** heap the reading may take (bytes); default what this process has (heapBudget) */
+  /** heap the reading may take (bytes); default what this process has (report/heap.ts heapBudget) */
   heapBudget?: number;
 }
 

@@ -67,7 +67,7 @@ export interface MergeOptions {
   force?: boolean;
   /** an output folder the caller already opened (and keeps locked while it renders the report) */
   out?: OutDir;
-  /** heap the merged folder's report may take (bytes); default what this process has (report/load.ts heapBudget) */
+  /** heap the merged folder's report may take (bytes); default what this process has (report/heap.ts heapBudget) */
   heapBudget?: number;
 }
 

@@ -21,6 +21,8 @@ import { makeData, type Bar } from './engine-fixtures.js';
 const BARS = 200_000;
 /** bytes per setup-bar the loop may allocate: the three fills and a replay's first bars spread over the run (one object per bar would be ≥ 16) */
 const LIMIT = 0.5;
+/** unsampled passes before each sampled one: V8 optimizes the loop, as in a worker's passes after its first */
+const WARM = 6;
 
 /** quiet prices (no funding): positions at 3x are never near liquidation */
 function walk(seed: number, start: number): Bar[] {
@@ -81,7 +83,7 @@ const holder = (brackets: boolean): StrategyModule => ({
 });
 
 /** bytes allocated per setup-bar inside runBars over `passes` replays (sampled; collected objects included) */
-async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets: boolean): Promise<{ perSetupBar: number; outs: ReplayOutput[] }> {
+async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets: boolean, skip = 0, rounds = 4): Promise<{ perSetupBar: number; outs: ReplayOutput[] }> {
   const pool = new SeriesPool();
   const venue = getVenue('binance-usdm');
   const outs: ReplayOutput[] = [];
@@ -101,15 +103,18 @@ async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets
     for (const s of out.setups) pool.release(s.series);
     outs.push(out);
   };
-  for (let k = 0; k < 6; k++) once();
-  // one pass sampled at a time, the least of up to four kept: V8 compiles on helper threads, and on
+  // one pass sampled at a time, the least of up to `rounds` kept: V8 compiles on helper threads, and on
   // a loaded machine a function may still run unoptimized (boxing its doubles) in the first sampled
-  // pass; an allocation the optimized loop makes shows in every pass
+  // pass; an allocation the optimized loop makes shows in every pass. Each sampled pass comes after
+  // WARM passes unsampled: the passes right after a sampled one box doubles in step, quickTrigger,
+  // adverse, advance (3–9 bytes per setup-bar, every time), so a retry straight after a sampled pass
+  // measured the profiler, not the loop. `skip`: sampled rounds left out (a loaded machine's first).
   const session = new Session();
   session.connect();
   let least = Infinity;
   try {
-    for (let round = 0; round < 4 && least >= LIMIT * 3 * BARS; round++) {
+    for (let round = 0; round < rounds && least >= LIMIT * 3 * BARS; round++) {
+      for (let k = 0; k < WARM; k++) once();
       let bytes = 0;
       await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       once();
@@ -121,7 +126,7 @@ async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets
         for (const c of n.children) visit(c, here);
       };
       visit(profile.head, false);
-      least = Math.min(least, bytes);
+      if (round >= skip) least = Math.min(least, bytes);
     }
   } finally {
     session.disconnect();
@@ -149,4 +154,11 @@ describe('the bar loop allocates nothing (issue 9)', () => {
       expect(perSetupBar).toBeLessThan(LIMIT);
     });
   }
+
+  // the retry that covers a loaded machine (a first sampled pass still unoptimized) measures the loop:
+  // the first sampled round left out, the next ones decide
+  it('a round sampled after another measures the loop, not the profiler (the retry on a loaded machine)', async () => {
+    const { perSetupBar } = await barLoopBytes('pessimistic', false, 1, 3);
+    expect(perSetupBar).toBeLessThan(LIMIT);
+  });
 });

@@ -8,6 +8,7 @@ import { UserError } from '../src/errors.js';
 import { METRICS } from '../src/analysis/index.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
 import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
+import { resultHeapBytes } from '../src/report/load.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
@@ -649,6 +650,28 @@ describe("a folder larger than the process's heap", () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+  // the report reads a path run without its curves, and 0.35 × its file is what one without its event log
+  // holds (its curves are most of it); one written with stress.pathEvents keeps its events, liquidation-price
+  // steps and price curves, and was weighed at 0.35 too: a folder (or a merge) of them projected at a
+  // fraction of what it holds, past the check into V8's out-of-memory abort
+  it('a path run written with stress.pathEvents is weighed whole; one without its event log at 0.35 × its file', () => {
+    const base = results.find((r) => r.status === 'ok' && r.prices !== undefined && r.events.length > 0)!;
+    const pathRun = (detail: boolean): RunResult => {
+      const r = structuredClone(base);
+      r.spec.stress = { kind: 'path' } as unknown as NonNullable<RunResult['spec']['stress']>;
+      r.stress = { kind: 'path', equityGrid: [1, 0.9, 1.1] } as unknown as NonNullable<RunResult['stress']>;
+      if (!detail) {
+        r.events = [];
+        delete r.prices;
+        delete r.liquidationPrices;
+      }
+      return r;
+    };
+    expect(resultHeapBytes(pathRun(true), 1000, true)).toBeCloseTo(1850);
+    expect(resultHeapBytes(pathRun(false), 1000, true)).toBeCloseTo(350);
+    // read whole (compare, loadResults), either is weighed whole
+    expect(resultHeapBytes(pathRun(false), 1000, false)).toBeCloseTo(1850);
   });
   it('merge: refused before the merged folder is written', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ml-heap-merge-'));

@@ -8,6 +8,7 @@ import { dataError, missingInput } from '../errors.js';
 import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint, reportHeap, type HeapNeed } from './heap.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
+import { outcomeOnly } from '../shard/records.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
 import { byRunId } from './model.js';
 
@@ -68,9 +69,14 @@ const CHECK_EVERY = 256;
 /** The report's reading keeps a Monte Carlo path run without its curves when its stress figures hold the equity grid (see LoadRunFolderOptions). */
 const readWithoutCurves = (r: RunResult): boolean => r.spec.stress?.kind === 'path' && r.stress !== undefined && r.stress.equityGrid.length > 0;
 
-/** What a result from a file of `bytes` holds on the heap once read (HEAP_PER_FILE_BYTE); `forReport`: read as the report reads it. */
+/**
+ * What a result from a file of `bytes` holds on the heap once read (HEAP_PER_FILE_BYTE); `forReport`: read as the report reads it.
+ * The smaller ratio is a path run's without its event log (stress.pathEvents off: its curves are most of its file); one written
+ * with stress.pathEvents keeps its events, liquidation-price steps and price curves without its curves, and is weighed whole
+ * (as stress/plan.ts checkPlanSize weighs it).
+ */
 export function resultHeapBytes(r: RunResult, bytes: number, forReport: boolean): number {
-  return bytes * (forReport && readWithoutCurves(r) ? HEAP_PER_FILE_BYTE.withoutCurves : HEAP_PER_FILE_BYTE.whole);
+  return bytes * (forReport && readWithoutCurves(r) && outcomeOnly(r) ? HEAP_PER_FILE_BYTE.withoutCurves : HEAP_PER_FILE_BYTE.whole);
 }
 
 /**

@@ -673,6 +673,25 @@ describe("a folder larger than the process's heap", () => {
     // read whole (compare, loadResults), either is weighed whole
     expect(resultHeapBytes(pathRun(false), 1000, false)).toBeCloseTo(1850);
   });
+  // the projection was checked every 256 results and at the last one, and before any from the sizes at 0.35 × (a
+  // path run read without its curves) for any reading: a folder of fewer than 256 large results was read to its
+  // end before the check, and compare's second folder of 11 results of 6 MB each (67 MB, 124 MB of heap read
+  // whole, 89 MB left after the first folder) ran into V8's out-of-memory abort (exit 134) instead of exit 78
+  it('a folder of few large results is refused as it is read, and one read whole from its sizes, before its heap runs out', () => {
+    const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-heap-few-')), results, makeManifest(results));
+    try {
+      const size = bytes(d);
+      // read whole (compare, loadResults): every result takes 1.85 × its file, known before any is read
+      writeFileSync(join(d, 'results', '0000000000000000.json'), '{');
+      expect(() => loadRunFolder(d, { heapBudget: size * 1.85 * 0.99 })).toThrow(/too large for this machine's memory \(12 results/);
+      // the report's reading: refused once what it holds and the rest at 0.35 × exceed the heap, before the last file
+      rmSync(join(d, 'results', '0000000000000000.json'));
+      writeFileSync(join(d, 'results', 'ffffffffffffffff.json'), '{');
+      expect(() => loadRunFolder(d, { forReport: true, heapBudget: size * 1.85 * 1.4 * 0.5 })).toThrow(/too large for this machine's memory \(12 results/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   it('merge: refused before the merged folder is written', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ml-heap-merge-'));
     try {

@@ -111,8 +111,13 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   // the results stay in the folder (a run's report step): its report can be rendered where it fits
   const hint = heapHint(opts.forReport ? `render its report (\`marginlab report ${dir}\`)` : 'read it');
   const need = (held: number, read: number): HeapNeed => ({ doing, runs: files.length, bytes: totalBytes, need: scale(read > 0 ? (held * totalBytes) / read : 0), budget });
-  // at least the smallest a result can take: a folder far too large is refused before any is read
-  checkHeapNeed({ ...need(0, 0), need: scale(totalBytes * HEAP_PER_FILE_BYTE.withoutCurves) }, `run folder ${dir}`, hint);
+  // what the results held take, and the rest at the least a result can take (a path run without its curves
+  // in the report's reading, else a whole one: reading them whole, the need is known from the sizes): a
+  // bound checked before any is read and after each one, so that a folder of fewer than CHECK_EVERY large
+  // results is refused before it runs out of heap, not once it has been read
+  const least = opts.forReport ? HEAP_PER_FILE_BYTE.withoutCurves : HEAP_PER_FILE_BYTE.whole;
+  const bound = (held: number, read: number): HeapNeed => ({ ...need(0, 0), need: scale(held + (totalBytes - read) * least) });
+  checkHeapNeed(bound(0, 0), `run folder ${dir}`, hint);
   let held = 0;
   let read = 0;
   for (const [k, f] of files.entries()) {
@@ -135,6 +140,7 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
       results.push(r);
       held += resultHeapBytes(r, sizes[k]!, opts.forReport === true);
     }
+    checkHeapNeed(bound(held, read), `run folder ${dir}`, hint);
     if ((k + 1) % CHECK_EVERY === 0 || k === files.length - 1) checkHeapNeed(need(held, read), `run folder ${dir}`, hint);
   }
   const seen = new Set<string>();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
@@ -440,5 +440,37 @@ describe('compare', () => {
     expect(bad.stderr).toMatch(/needs a sign/);
     const missing = await runCli(['compare', join(out, 'nope'), curDir, '--out', out], process.cwd());
     expect(missing.code).toBe(66);
+  });
+});
+
+// compare holds both folders at once, but each was weighed alone as it was read: the baseline was read
+// whole (minutes for a large one) before the current folder was refused with the heap the first left
+describe("two folders larger together than the process's heap", () => {
+  it('are refused before the first is read (exit 78, one line naming both)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-heap-'));
+    try {
+      const rs = makeResults(24 * 30);
+      const a = writeRunFolder(join(root, 'a'), rs, makeManifest(rs));
+      const b = writeRunFolder(join(root, 'b'), rs, makeManifest(rs));
+      const size = (d: string) => readdirSync(join(d, 'results')).reduce((n, f) => n + statSync(join(d, 'results', f)).size, 0);
+      const whole = (size(a) + size(b)) * 1.85;
+      expect(compareFolders(a, b, [], { heapBudget: whole * 1.01 }).pairs).toHaveLength(rs.length);
+      // a broken first file of the baseline: reading it would fail (65); the weighing comes first
+      writeFileSync(join(a, 'results', '0000000000000000.json'), '{');
+      let err: unknown;
+      try {
+        compareFolders(a, b, [], { heapBudget: whole * 0.99 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(78);
+      expect((err as UserError).message).toMatch(
+        new RegExp(`^compare: ${a} with ${b} is too large for this machine's memory \\(${2 * rs.length + 1} results, \\d+ MB on disk\\): reading them needs about \\d+ MB of heap; this process has \\d+ MB$`),
+      );
+      expect((err as UserError).details).toEqual([expect.stringMatching(/^compare them on a machine with more memory, or give Node more heap/)]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

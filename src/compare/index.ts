@@ -10,7 +10,8 @@
  */
 import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
-import { loadRunFolder, type RunFolder } from '../report/load.js';
+import { loadRunFolder, resultFilesSize, type RunFolder } from '../report/load.js';
+import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint } from '../report/heap.js';
 import { missingRunsText, paramsLabel, shownMetrics, shownOutcome } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
@@ -268,8 +269,21 @@ export function incompleteNote(s: Side): string | null {
   return parts.length ? parts.join('; ') : null;
 }
 
-/** Compare two run folders (written by `marginlab run` or `merge`) under `rules`. */
-export function compareFolders(baselineDir: string, currentDir: string, rules: readonly Rule[]): Comparison {
+/**
+ * Compare two run folders (written by `marginlab run` or `merge`) under `rules`. Both are held at once:
+ * refused (exit 78) before the first is read when their results together would take more heap than the
+ * process has (`heapBudget`, default report/heap.ts heapBudget), as each folder is by loadRunFolder.
+ */
+export function compareFolders(baselineDir: string, currentDir: string, rules: readonly Rule[], opts: { heapBudget?: number } = {}): Comparison {
+  const sizes = [baselineDir, currentDir].map(resultFilesSize);
+  if (sizes[0] && sizes[1]) {
+    const bytes = sizes[0].bytes + sizes[1].bytes;
+    checkHeapNeed(
+      { doing: 'reading them', runs: sizes[0].runs + sizes[1].runs, bytes, need: bytes * HEAP_PER_FILE_BYTE.whole, budget: opts.heapBudget ?? heapBudget() },
+      `compare: ${baselineDir} with ${currentDir}`,
+      heapHint('compare them'),
+    );
+  }
   const base = loadRunFolder(baselineDir);
   const cur = loadRunFolder(currentDir);
   return compareResults(side(baselineDir, base), base.results, side(currentDir, cur), cur.results, rules);

@@ -79,6 +79,26 @@ export function resultHeapBytes(r: RunResult, bytes: number, forReport: boolean)
   return bytes * (forReport && readWithoutCurves(r) && outcomeOnly(r) ? HEAP_PER_FILE_BYTE.withoutCurves : HEAP_PER_FILE_BYTE.whole);
 }
 
+/** the result files of a folder's results/, sorted (the RunId order) */
+const resultFileNames = (resultsDir: string): string[] =>
+  withFsErrors({ path: resultsDir, action: 'read', role: 'data' }, () => readdirSync(resultsDir))
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort();
+const fileSizes = (resultsDir: string, files: readonly string[]): number[] =>
+  files.map((f) => withFsErrors({ path: join(resultsDir, f), action: 'read', role: 'data' }, () => statSync(join(resultsDir, f)).size));
+
+/**
+ * The result files of a run folder and their bytes, before anything is read (null when it has no
+ * results/ folder: loadRunFolder then says what is missing). For a caller holding several folders at
+ * once (compare), to weigh them together before it reads the first.
+ */
+export function resultFilesSize(dir: string): { runs: number; bytes: number } | null {
+  const resultsDir = join(dir, 'results');
+  if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) return null;
+  const files = resultFileNames(resultsDir);
+  return { runs: files.length, bytes: fileSizes(resultsDir, files).reduce((a, b) => a + b, 0) };
+}
+
 /**
  * Results and manifest of a run folder, everything validated by its schema first. UserError 66
  * when the folder, manifest or results are missing; 65 when a file is malformed or a result's
@@ -93,9 +113,7 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   const resultsDir = join(dir, 'results');
   if (!existsSync(resultsDir)) throw missingInput(`${resultsDir} is missing: no stored results to report on`);
   const manifest = parseRunManifest(readText(manifestPath), manifestPath);
-  const files = withFsErrors({ path: resultsDir, action: 'read', role: 'data' }, () => readdirSync(resultsDir))
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .sort();
+  const files = resultFileNames(resultsDir);
   const planned = folderRunIds(manifest);
   const plannedSet = planned ? new Set(planned) : null;
   const results: RunResult[] = [];
@@ -103,7 +121,7 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   const shared = interner();
   // the heap the results take is projected as they are read (their files are in RunId order, which is
   // random, so the first ones are a fair sample), and a folder this process cannot hold is refused
-  const sizes = files.map((f) => withFsErrors({ path: join(resultsDir, f), action: 'read', role: 'data' }, () => statSync(join(resultsDir, f)).size));
+  const sizes = fileSizes(resultsDir, files);
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const budget = opts.heapBudget ?? heapBudget();
   const doing = opts.forReport ? 'reading them for the report' : 'reading them';

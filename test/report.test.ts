@@ -9,6 +9,7 @@ import { METRICS } from '../src/analysis/index.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from '../src/report/summary.js';
 import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
 import { resultHeapBytes } from '../src/report/load.js';
+import { heapBudget } from '../src/report/heap.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
 import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv } from '../src/report/trades.js';
 import { capRecords } from '../src/shard/records.js';
@@ -690,6 +691,25 @@ describe("a folder larger than the process's heap", () => {
       expect(() => loadRunFolder(d, { forReport: true, heapBudget: size * 1.85 * 1.4 * 0.5 })).toThrow(/too large for this machine's memory \(12 results/);
     } finally {
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+  // the heap a reading may take was capped by the machine's memory only: in a container (or a Slurm job) of
+  // 2 GB on a large machine the guard let a report grow to V8's 4 GB limit, and the kernel killed it
+  it("the heap a reading may take stays within the process's cgroup limit", () => {
+    const limit = 200e6;
+    const spy = vi.spyOn(process, 'constrainedMemory').mockReturnValue(limit);
+    try {
+      expect(heapBudget()).toBeLessThanOrEqual(limit);
+      // the default budget of a reading is it: this folder of 11 results (a few MB) is refused under a 1 kB cgroup
+      spy.mockReturnValue(1000);
+      const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-heap-cgroup-')), results, makeManifest(results));
+      try {
+        expect(() => loadRunFolder(d, { forReport: true })).toThrow(/too large for this machine's memory/);
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    } finally {
+      spy.mockRestore();
     }
   });
   it('merge: refused before the merged folder is written', async () => {

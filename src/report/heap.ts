@@ -3,9 +3,9 @@
  * whose results a process cannot hold: `report`, `merge`, `compare` and the loaders (report/load.ts)
  * project it from the result files, `run` / `stress` from the plan (stress/plan.ts checkPlanSize).
  */
-import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { configError } from '../errors.js';
+import { processMemoryBytes } from '../util/memory.js';
 
 /**
  * Heap a result takes once read, per byte of its file (measured with the bundled config: a history
@@ -18,10 +18,13 @@ const RENDER_HEAP = 1.4;
 /** The heap of the report of results holding `heap` (their own and the rendering's). */
 export const reportHeap = (heap: number): number => heap * RENDER_HEAP;
 
-/** Heap this process may still take: its V8 heap limit (never more than the machine's memory) less what it holds. */
+/**
+ * Heap this process may still take: its V8 heap limit (never more than the memory the process may use:
+ * its container's or job's cgroup limit, else the machine's) less what it holds.
+ */
 export function heapBudget(): number {
   const h = getHeapStatistics();
-  return Math.min(h.heap_size_limit, totalmem()) - h.used_heap_size;
+  return Math.min(h.heap_size_limit, processMemoryBytes()) - h.used_heap_size;
 }
 
 export interface HeapNeed {

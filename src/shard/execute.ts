@@ -9,7 +9,6 @@
  * executeTasks rejects with that failure once every lane has stopped (the passes stopped by it must
  * not become errored results, which --resume would keep).
  */
-import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
@@ -20,6 +19,7 @@ import { erroredResult, serializeResult, type SerializedResult, type WarmupTask,
 import { thrownText } from '../util/excerpt.js';
 import { ExitCode, UserError } from '../errors.js';
 import { isoTime } from '../feed/timeframe.js';
+import { processMemoryBytes } from '../util/memory.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -85,12 +85,7 @@ export const WORKER_OVERHEAD_MB = 64;
 /** the smallest automatic heap limit of a worker (below it a worker cannot hold a long pass's results) */
 export const WORKER_HEAP_FLOOR_MB = 256;
 
-/** The memory this process may use, in bytes: its cgroup limit (a container, a Slurm job) when it has one below the machine's, else the machine's. */
-export function processMemoryBytes(): number {
-  const total = totalmem();
-  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined;
-  return constrained !== undefined && constrained > 0 && constrained < total ? constrained : total;
-}
+export { processMemoryBytes } from '../util/memory.js';
 
 /** The bytes of the shared columns of `datasets` (each SharedArrayBuffer once): held by the main thread, seen by every worker. */
 export function sharedDataBytes(datasets: Record<string, MarketData>): number {

@@ -17,6 +17,7 @@ import { mergeRunFolders } from '../src/shard/merge.js';
 import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
+import { makeStressResults } from './fixtures/report/stress-fixture.js';
 
 let results: RunResult[];
 let dir: string;
@@ -710,6 +711,30 @@ describe("a folder larger than the process's heap", () => {
       }
     } finally {
       spy.mockRestore();
+    }
+  });
+  // the projection every 256 results took the rest at the ratio of those read: in RunId order a folder's
+  // few large whole results can all come first (here the history and scenario runs whose RunId begins
+  // below 4, before every path run), and a stress folder that fits was projected at 1.25 × its need
+  it('a folder whose few large results come first is not refused when it fits', () => {
+    const all = makeStressResults({ paths: 100 });
+    for (const r of all) {
+      if (r.spec.stress?.kind !== 'path') continue;
+      // as a path run without stress.pathEvents is written: no event log, about 200 curve points
+      r.events = [];
+      delete r.liquidationPrices;
+      const c = r.curves as unknown as Record<string, unknown[]>;
+      for (const key of Object.keys(c)) c[key] = c[key]!.filter((_, i) => i % 6 === 0);
+    }
+    const rs = [...all.filter((r) => r.spec.stress?.kind !== 'path' && r.runId < '4'), ...all.filter((r) => r.spec.stress?.kind === 'path' && r.runId >= '4')];
+    const d = writeRunFolder(mkdtempSync(join(tmpdir(), 'ml-heap-skew-')), rs, makeManifest(rs));
+    try {
+      const need = rs.reduce((a, r) => a + resultHeapBytes(r, statSync(join(d, 'results', `${r.runId}.json`)).size, true), 0) * 1.4;
+      expect(rs.length).toBeGreaterThan(256);
+      expect(loadRunFolder(d, { forReport: true, heapBudget: need * 1.15 }).results).toHaveLength(rs.length);
+      expect(() => loadRunFolder(d, { forReport: true, heapBudget: need * 0.99 })).toThrow(/too large for this machine's memory/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
   it('merge: refused before the merged folder is written', async () => {

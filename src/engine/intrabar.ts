@@ -13,13 +13,13 @@ import { EventDetails } from './event-details.js';
 import { checkSync, dropDead, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
 
-/** The event side of a setup's bar: everything the bar step calls when a bar has events. */
 /**
  * NaN as a typed-array element: a literal NaN in one branch and an element in the other make the
  * optimiser box the element (an allocation per bar; see context.ts)
  */
 const NAN_CELL = new Float64Array([Number.NaN]);
 
+/** The event side of a setup's bar: everything the bar step calls when a bar has events. */
 export abstract class IntrabarRunner extends RunnerState {
   /** the event loop's candidate orders (reused) */
   private readonly cand: PendingOrder[] = [];

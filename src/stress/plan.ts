@@ -248,7 +248,15 @@ export interface RunCounts {
  * memory the report step needs to read them back (≈ 4 × their size must stay under half the
  * machine's memory, and the heap they and the rendering take under this process's: report/heap.ts).
  */
-export function checkPlanSize(runs: RunCounts, pathEvents: boolean, outDir: string, source: string, here?: { runs: RunCounts; shard: { index: number; count: number } }): void {
+export function checkPlanSize(
+  runs: RunCounts,
+  pathEvents: boolean,
+  outDir: string,
+  source: string,
+  here?: { runs: RunCounts; shard: { index: number; count: number } },
+  /** heap the report step may take (bytes); default what this process has (report/heap.ts heapBudget) */
+  budget: number = heapBudget(),
+): void {
   const stress = runs.scenario + runs.path;
   const total = runs.history + stress;
   const mine = here?.runs ?? runs;
@@ -272,7 +280,6 @@ export function checkPlanSize(runs: RunCounts, pathEvents: boolean, outDir: stri
   // the memory of a large machine (≈ 4 GB); a path run without its event log is read without its curves
   const whole = mine.history * RESULT_BYTES.history + (mine.scenario + (pathEvents ? mine.path : 0)) * RESULT_BYTES.scenario;
   const heap = reportHeap(whole * HEAP_PER_FILE_BYTE.whole + (pathEvents ? 0 : mine.path * RESULT_BYTES.path * HEAP_PER_FILE_BYTE.withoutCurves));
-  const budget = heapBudget();
   const heapShort = heap > budget;
   if (heapShort) lines.push(`reading ${whose} back for the report needs about ${mb(heap)} of heap; this process has ${mb(budget)}`);
   if (lines.length > 0) {

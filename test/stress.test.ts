@@ -4,7 +4,7 @@
  * hand-computed −20 % correlated shock on a two-symbol long book, survival monotone in leverage,
  * config and plan checks.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import { totalmem } from 'node:os';
@@ -558,5 +558,19 @@ describe('stress config and plan', () => {
     expect((err as UserError).details[0]).toMatch(/\(merged, the whole plan's report must fit one process\), or give Node more heap \(NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory\)$/);
     // a path run without its event log is read without its curves: 30,000 of them fit
     expect(() => checkPlanSize({ history: 0, scenario: 0, path: 30_000 }, false, '/tmp', 'c', undefined, HEAP)).not.toThrow();
+  });
+  // the memory check took the machine's memory whatever the process may use: in a container or a Slurm job of
+  // 1 GB on a large machine, 2,000 scenario runs (≈ 680 MB to read back) passed and the kernel killed the report
+  it("weighs the results read back against the memory this process may use (a container's limit), not the machine's", () => {
+    const spy = vi.spyOn(process, 'constrainedMemory').mockReturnValue(1e9);
+    try {
+      expect(() => checkPlanSize({ history: 0, scenario: 2_000, path: 0 }, false, '/tmp', 'c', undefined, HEAP)).toThrow(
+        /reading its results back for the report needs about 680 MB of memory; this process may use 1,000 MB$/,
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    // without a limit below the machine's, the machine's memory (this one's: far above 1.4 GB)
+    expect(() => checkPlanSize({ history: 0, scenario: 2_000, path: 0 }, false, '/tmp', 'c', undefined, HEAP)).not.toThrow();
   });
 });

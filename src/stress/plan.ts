@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
 import { configError } from '../errors.js';
 import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
+import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
@@ -245,8 +246,9 @@ export interface RunCounts {
  * Refuse (exit 78) a plan the machine cannot hold: more than MAX_RUNS runs in the plan (every
  * shard plans them all), or result files of the runs this machine writes (`here`: the shard's,
  * else the whole plan's) larger than the free disk space of the output folder, or more than the
- * memory the report step needs to read them back (≈ 4 × their size must stay under half the
- * machine's memory, and the heap they and the rendering take under this process's: report/heap.ts).
+ * memory the report step needs to read them back (≈ 4 × their size must stay under half the memory
+ * this process may use — a container's limit, else the machine's —, and the heap they and the
+ * rendering take under this process's: report/heap.ts).
  */
 export function checkPlanSize(
   runs: RunCounts,
@@ -274,8 +276,9 @@ export function checkPlanSize(
   } catch {
     // no statfs (unusual file system): the disk check is skipped
   }
-  const mem = totalmem();
-  if (bytes * 4 > mem / 2) lines.push(`reading ${whose} back for the report needs about ${mb(bytes * 4)} of memory; the machine has ${mb(mem)}`);
+  // the memory this process may use: a container's or a Slurm job's limit, else the machine's
+  const mem = processMemoryBytes();
+  if (bytes * 4 > mem / 2) lines.push(`reading ${whose} back for the report needs about ${mb(bytes * 4)} of memory; ${mem < totalmem() ? 'this process may use' : 'the machine has'} ${mb(mem)}`);
   // the report runs in this process: what it holds must fit its heap too, which Node caps well below
   // the memory of a large machine (≈ 4 GB); a path run without its event log is read without its curves
   const whole = mine.history * RESULT_BYTES.history + (mine.scenario + (pathEvents ? mine.path : 0)) * RESULT_BYTES.scenario;

@@ -1,5 +1,5 @@
 /**
- * Margin pools: an isolated position's own pool and the cross pool. Per-bar methods (excess,
+ * Margin pools: an isolated position's own pool and the cross pool. Per-bar methods (breached,
  * liquidation and bankruptcy prices) read only the float mirrors and allocate nothing.
  */
 import type { Tier } from '../venue/types.js';

@@ -139,8 +139,28 @@ describe('registry', () => {
     const helper = folder({ 'helpers.mjs': 'export const clamp = (x, lo, hi) => Math.max(lo, Math.min(hi, x));\n', 'my-two.mjs': module('my-two') });
     expect(await configErr(listStrategies([helper]))).toMatch(/^strategy file .*helpers\.mjs has no default export; .*a helper module goes in a subfolder or gets a name starting with _ \(e\.g\. _helpers\.mjs\)/);
     const bad = folder({ 'bad.mjs': 'export default { name: "bad" };' });
-    expect(await configErr(resolveStrategy('bad', [bad]))).toMatch(/^strategy file .*bad\.mjs must default-export \{ name, description, params \(zod schema\), symbols\(params\), create\(params\) \}$/);
+    expect(await configErr(resolveStrategy('bad', [bad]))).toMatch(/^strategy file .*bad\.mjs must default-export \{ name, description, params \(zod schema\), symbols\(params\), create\(params\) \} \(and optionally setups\): 'description' is missing \(a string\); 'params' is missing \(a zod schema: z\.object\(\{ \.\.\. \}\)\); 'symbols' is missing .*; 'create' is missing .*$/);
     const renamed = folder({ 'wrong-name.mjs': module('other') });
     expect(await configErr(listStrategies([renamed]))).toMatch(/^strategy file .*wrong-name\.mjs exports name 'other'; the name must equal the file name 'wrong-name'$/);
+  });
+
+  it('a misspelt or unknown key of a strategy module, or setups that are not setup ids, is refused naming the key (exit 78), not ignored', async () => {
+    const src = (name: string, extra: string) =>
+      `export default { name: '${name}', description: 'test', params: { safeParse() {} }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }), ${extra} };\n`;
+    // `setup` for `setups`: the mixed setup it asked for was dropped and the sweep ran without it
+    const setup = folder({ 'ask-mixed.mjs': src('ask-mixed', "setup: ['mixed']") });
+    expect(await configErr(resolveStrategy('ask-mixed', [setup]))).toMatch(/^strategy file .*ask-mixed\.mjs must default-export .*: unknown key 'setup' \(did you mean 'setups'\?\)$/);
+    // `symbol` for `symbols`: named with the missing key
+    const symbol = folder({ 'one.mjs': `export default { name: 'one', description: 'd', params: { safeParse() {} }, symbol: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n` });
+    expect(await configErr(resolveStrategy('one', [symbol]))).toMatch(/: unknown key 'symbol' \(did you mean 'symbols'\?\); 'symbols' is missing \(a function of the params returning the symbols traded\)$/);
+    const typo = folder({ 'typo.mjs': src('typo', "setups: ['mixd']") });
+    expect(await configErr(resolveStrategy('typo', [typo]))).toMatch(/: 'setups' must be a list of 'isolated', 'cross', 'mixed', got \["mixd"\]$/);
+    const str = folder({ 'str.mjs': src('str', "setups: 'mixed'") });
+    expect(await configErr(resolveStrategy('str', [str]))).toMatch(/: 'setups' must be a list of .*, got "mixed"$/);
+    const fn = folder({ 'fn.mjs': 'export default () => ({});\n' });
+    expect(await configErr(resolveStrategy('fn', [fn]))).toMatch(/^strategy file .*fn\.mjs must default-export .*: it exports a function, not an object$/);
+    // a valid setups list loads
+    const ok = folder({ 'fine.mjs': src('fine', "setups: ['mixed']") });
+    expect((await resolveStrategy('fine', [ok])).setups).toEqual(['mixed']);
   });
 });

@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, shownValue } from '../util/excerpt.js';
+import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
 
 /** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
@@ -55,19 +56,36 @@ function scan(dirs: readonly string[]): Entry[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function isModule(m: unknown): m is StrategyModule {
-  if (typeof m !== 'object' || m === null) return false;
+/** The keys of a StrategyModule (types.ts): the first five are required. */
+const MODULE_KEYS = ['name', 'description', 'params', 'symbols', 'create', 'setups'] as const;
+const MODULE_SHAPE = '{ name, description, params (zod schema), symbols(params), create(params) }';
+
+/**
+ * What is wrong with a strategy file's default export, one entry per key: a required key missing
+ * or of the wrong type, an unknown key (a misspelt `symbol` or `setup` was ignored, and the strategy
+ * ran without it), `setups` that is not a list of setup ids. Empty when it is a StrategyModule.
+ */
+function moduleProblems(m: unknown): string[] {
+  if (typeof m !== 'object' || m === null) return [`it exports ${typeof m === 'function' ? 'a function' : shownValue(m)}, not an object`];
   const r = m as Record<string, unknown>;
+  const problems: string[] = [];
+  const unknown = Object.keys(r).filter((k) => k !== '__esModule' && !(MODULE_KEYS as readonly string[]).includes(k));
+  for (const k of unknown) problems.push(`unknown key '${k}'${didYouMean(k, MODULE_KEYS)}`);
+  const want = (k: string, ok: boolean, what: string): void => {
+    if (ok) return;
+    problems.push(r[k] === undefined ? `'${k}' is missing (${what})` : `'${k}' must be ${what}, got ${shownValue(r[k])}`);
+  };
+  want('name', typeof r.name === 'string', 'a string: the file name');
+  want('description', typeof r.description === 'string', 'a string');
   const params = r.params as { safeParse?: unknown } | undefined;
-  return (
-    typeof r.name === 'string' &&
-    typeof r.description === 'string' &&
-    typeof r.create === 'function' &&
-    typeof r.symbols === 'function' &&
-    typeof params === 'object' &&
-    params !== null &&
-    typeof params.safeParse === 'function'
-  );
+  want('params', typeof params === 'object' && params !== null && typeof params.safeParse === 'function', 'a zod schema: z.object({ ... })');
+  want('symbols', typeof r.symbols === 'function', 'a function of the params returning the symbols traded');
+  want('create', typeof r.create === 'function', 'a function of the params returning { onBar(ctx) { ... } }');
+  if (r.setups !== undefined) {
+    const ok = Array.isArray(r.setups) && r.setups.every((x) => (SETUP_IDS as readonly unknown[]).includes(x));
+    want('setups', ok, `a list of ${SETUP_IDS.map((x) => `'${x}'`).join(', ')}`);
+  }
+  return problems;
 }
 
 /** What `ensureTypeScriptLoader` needs of src/util/register-loaders.mjs. */
@@ -122,15 +140,15 @@ async function load(e: Entry): Promise<StrategyModule> {
       `strategy file ${e.file} has no default export; a strategy file default-exports { name, description, params, symbols, create }, and a helper module goes in a subfolder or gets a name starting with _ (e.g. _${e.name}${extname(e.file)}), which the strategy folders' scan skips`,
     );
   }
-  if (!isModule(m)) {
-    throw configError(
-      `strategy file ${e.file} must default-export { name, description, params (zod schema), symbols(params), create(params) }`,
-    );
+  const problems = moduleProblems(m);
+  if (problems.length > 0) {
+    throw configError(`strategy file ${e.file} must default-export ${MODULE_SHAPE} (and optionally setups): ${problems.join('; ')}`);
   }
-  if (m.name !== e.name) {
-    throw configError(`strategy file ${e.file} exports name '${m.name}'; the name must equal the file name '${e.name}'`);
+  const sm = m as StrategyModule;
+  if (sm.name !== e.name) {
+    throw configError(`strategy file ${e.file} exports name '${sm.name}'; the name must equal the file name '${e.name}'`);
   }
-  return m;
+  return sm;
 }
 
 /** Find a strategy by registry name in <repo>/strategies and `extraDirs`; unknown names exit 78 listing the available ones. */

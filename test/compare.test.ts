@@ -441,6 +441,33 @@ describe('compare', () => {
     const missing = await runCli(['compare', join(out, 'nope'), curDir, '--out', out], process.cwd());
     expect(missing.code).toBe(66);
   });
+
+  it('says when baseline runs pair with nothing and no missing rule looks at them (a gate whose runs all changed spec passed having compared nothing)', async () => {
+    // a parameter default edited: every run of the current folder has another spec
+    const cur = base.map(clone);
+    for (const r of cur) {
+      r.spec.params = { ...r.spec.params, fast: 13 };
+      r.runId = runIdOf(r.spec);
+    }
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-unpaired-'));
+    const other = writeRunFolder(join(root, 'cur'), cur, makeManifest(cur, 'nightly'));
+    const gate = await runCli(['compare', baseDir, other, '--fail-on', 'maxDrawdown>+2pp,totalReturn<-1pp'], process.cwd());
+    expect(gate.code, gate.stdout + gate.stderr).toBe(0);
+    const warning = gate.stderr.split('\n').filter((l) => l.includes('warning: '));
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatch(new RegExp(`^marginlab: warning: no run of the current folder ${other} pairs with one of the baseline's ${base.length} \\(${base.length} only in baseline, ${cur.length} only in current\\): runs pair by their spec .*; the --fail-on rules compared none of them; add missing>0 to --fail-on to fail the gate on them$`));
+    expect(readFileSync(join(other, 'compare.md'), 'utf8')).toContain("- warning: no run of the current folder");
+    expect(readFileSync(join(other, 'compare.html'), 'utf8')).toContain('warning: no run of the current folder');
+    // with missing>0 the gate fails on them and nothing is said twice; without rules there is no gate to warn about
+    const strict = await runCli(['compare', baseDir, other, '--fail-on', 'missing>0,totalReturn<-1pp'], process.cwd());
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).not.toContain('warning: ');
+    const plain = await runCli(['compare', baseDir, other], process.cwd());
+    expect([plain.code, plain.stderr.includes('warning: ')]).toEqual([0, false]);
+    // some runs unpaired: counted among the baseline's
+    const some = await runCli(['compare', baseDir, curDir, '--fail-on', 'totalReturn<-1pp', '--out', mkdtempSync(join(tmpdir(), 'ml-compare-out-'))], process.cwd());
+    expect(some.stderr).toMatch(new RegExp(`warning: 1 of the baseline's ${base.length} runs have no run of the same spec in the current folder ${curDir}: `));
+  });
 });
 
 // compare holds both folders at once, but each was weighed alone as it was read: the baseline was read

@@ -44,8 +44,25 @@ function headline(c: Comparison, withIncomplete = true): string[] {
     `baseline ${c.baseline.dir} (${c.baseline.name}, ${c.baseline.runs} run${c.baseline.runs === 1 ? '' : 's'}, ${c.baseline.createdAt})`,
     `current  ${c.current.dir} (${c.current.name}, ${c.current.runs} run${c.current.runs === 1 ? '' : 's'}, ${c.current.createdAt})`,
     `${c.pairs.length} matched, ${c.onlyInBaseline.length} only in baseline, ${c.onlyInCurrent.length} only in current; ${eng}`,
-    ...(withIncomplete ? incompleteLines(c) : []),
+    ...(withIncomplete ? [...incompleteLines(c), ...unpairedLines(c)] : []),
   ];
+}
+
+/**
+ * A line when runs of the baseline have no run of the same spec in the current folder and no
+ * `missing` rule looks at them: the rules compared only the runs that pair, so a gate whose runs all
+ * changed spec (a parameter default, a grid or a leverage edited) passed having compared nothing.
+ * `hint`: and what to add to --fail-on (the terminal's warning).
+ */
+export function unpairedLines(c: Comparison, hint = false): string[] {
+  const n = c.onlyInBaseline.length;
+  if (n === 0 || c.rules.length === 0 || c.rules.some((r) => /^missing\W/.test(r.rule))) return [];
+  const total = n + c.pairs.length;
+  const what = c.pairs.length === 0
+    ? `no run of the current folder ${c.current.dir} pairs with one of the baseline's ${total} (${n} only in baseline, ${c.onlyInCurrent.length} only in current)`
+    : `${n} of the baseline's ${total} run${total === 1 ? '' : 's'} have no run of the same spec in the current folder ${c.current.dir}`;
+  const fix = hint ? '; add missing>0 to --fail-on to fail the gate on them' : '';
+  return [`warning: ${what}: runs pair by their spec (strategy, params, venue, leverage, setup, dataset, timeframe, symbols, capital, execution), so a changed parameter default, grid or leverage makes new runs; the --fail-on rules compared none of them${fix}`];
 }
 
 /**

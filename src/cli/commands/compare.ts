@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'folder for compare.md and compare.html (default: the current run folder): a new or empty folder, a run folder, or one compare wrote before')
     .option('--force', 'write into a non-empty folder marginlab did not make, and replace a compare.md / compare.html marginlab did not write')
     .action(async (baselineDir: string, currentDir: string, flags: { failOn?: string[]; json?: boolean; out?: string; force?: boolean }) => {
-      const [{ parseRules }, { compareFolders }, { renderText, renderMarkdown, renderHtml, incompleteLines }, { writeFilesAtomic }, { liveLock, lockHolder, openOutDir, realPathOf }, { withFsErrors }] =
+      const [{ parseRules }, { compareFolders }, { renderText, renderMarkdown, renderHtml, incompleteLines, unpairedLines }, { writeFilesAtomic }, { liveLock, lockHolder, openOutDir, realPathOf }, { withFsErrors }] =
         await Promise.all([
           import('../../compare/rules.js'),
           import('../../compare/index.js'),
@@ -66,7 +66,7 @@ export function register(program: Command): void {
         if (held) throw new UserError(`${which} run folder ${resolve(dir)} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then compare`, ExitCode.USAGE);
       }
       const c = compareFolders(baselineDir, currentDir, rules);
-      for (const line of incompleteLines(c, true)) process.stderr.write(`marginlab: ${line}\n`);
+      for (const line of [...incompleteLines(c, true), ...unpairedLines(c, true)]) process.stderr.write(`marginlab: ${line}\n`);
 
       const target = resolve(flags.out ?? currentDir);
       const force = flags.force ? { force: true } : {};

@@ -76,7 +76,8 @@ describe('data inspect', () => {
     expect(text.stdout).toContain('gaps:\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars between 2025-01-01T02:00:00.000Z (1735696800000) and 2025-01-01T05:00:00.000Z (1735707600000)');
     // the gap is a problem, as data validate and a backtest judge it (the default gap policy)
     expect(text.stdout).toContain('2 validation problems:\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars');
-    expect(text.stdout).toContain("(gaps are errors; the 'warn' gap policy loads anyway)");
+    // says where the policy is set (it said "the 'warn' gap policy loads anyway", and a run's user had to find data.gaps)
+    expect(text.stdout).toContain("(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle)");
     expect(json.code).toBe(65);
     const s = JSON.parse(json.stdout);
     expect(s.problemCount).toBe(2);

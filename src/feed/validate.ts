@@ -241,9 +241,13 @@ export function gapText(g: GapInfo): string {
   return `gap of ${g.missingBars} bar${g.missingBars === 1 ? '' : 's'} between ${fmtTime(g.from)} and ${fmtTime(g.to)}`;
 }
 
-/** A gap as a problem under the 'error' gap policy (the loader's and `data inspect`'s wording). */
+/**
+ * A gap as a problem under the 'error' gap policy (the loader's and `data inspect`'s wording), with
+ * where that policy is set: a config's `data.gaps`, the flag of `data validate` / `data inspect`, and
+ * loadDataset's option.
+ */
 export function gapProblemText(g: GapInfo): string {
-  return `${gapText(g)} (gaps are errors; the 'warn' gap policy loads anyway)`;
+  return `${gapText(g)} (gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle)`;
 }
 
 /** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */

@@ -82,6 +82,25 @@ export const setup = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, stra
     expect(diags).toEqual([]);
   });
 
+  it("a misspelt key of a config object is the error TypeScript reports: the last overload's (tsc 7 shows only that one)", () => {
+    // the Promise overload was last: tsc 7 printed "'name' does not exist in type 'Promise<…>'" at the
+    // object's first line, naming neither the misspelt key nor its line
+    const diags = check(
+      'config-typo',
+      `import { defineConfig, SAMPLE_DATA } from 'marginlab';
+export default defineConfig({
+  name: 'x',
+  data: { path: SAMPLE_DATA },
+  strategies: 'all',
+  levrage: [3],
+});
+`,
+    );
+    expect(diags).toHaveLength(1);
+    const last = diags[0]!.split(/Overload \d of \d/).at(-1)!;
+    expect(last).toMatch(/'levrage' does not exist in type '\{ name: string; .*Did you mean to write 'leverage'\?/s);
+  });
+
   it('defineConfig in its function form (sync or async) refuses a misspelt key at any depth, as the object form does', () => {
     const diags = check(
       'config-fn',

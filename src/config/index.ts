@@ -61,8 +61,11 @@ export type ExactConfig<T, S = UserConfig> = unknown extends S
  * is a type error in every form, as it is an error when run (78).
  */
 export function defineConfig<T extends UserConfig>(config: (env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
-export function defineConfig(config: UserConfig): UserConfig;
 export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
+// last: when no overload matches, TypeScript (tsc 7 only) reports the last one's error, and for the
+// object form, the common one, that is the misspelt key itself ("'levrage' does not exist in type
+// 'UserConfig'"); with the Promise overload last a typo read "'name' does not exist in type 'Promise<…>'"
+export function defineConfig(config: UserConfig): UserConfig;
 export function defineConfig(config: ConfigInput): ConfigInput {
   return config;
 }

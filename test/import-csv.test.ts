@@ -223,6 +223,10 @@ describe('import csv flags', () => {
     const bare = await feedCli(['import', 'csv', f, '--out', outDir()]);
     expect(bare.code).toBe(64);
     expect(bare.stderr).toBe('marginlab: a CSV import needs --kind (candles, mark or funding), --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h) unless --kind funding: add them (`npx marginlab import --help`)\n');
+    // several files: said first (it asked for --symbol, then, given, said 'takes one file (got 2)' and no more)
+    const two = await feedCli(['import', f, file('timestamp,open,high,low,close,volume\n'), '--format', 'csv', '--out', outDir()]);
+    expect(two.code).toBe(64);
+    expect(two.stderr).toMatch(/^marginlab: a CSV import takes one file, got 2 \(.*\.csv, .*\.csv\): one file is one series, so import each on its own with its own --kind and --symbol \(`npx marginlab import <file> --format csv --kind candles\|mark\|funding --symbol S --timeframe 1h --out DIR`\)\n$/);
     const noSym = await feedCli(['import', 'csv', f, '--kind', 'candles', '--out', outDir()]);
     expect(noSym.stderr).toBe('marginlab: a CSV import needs --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h; --kind candles needs it): add them (`npx marginlab import --help`)\n');
     // and data-format.md's CSV section says so (it said the timeframe is read from the steps for "any importer")

@@ -77,6 +77,13 @@ export function register(program: Command): void {
       });
       try {
         if (fmt === 'csv') {
+          // first: several files would be told to add --symbol, then that they are too many
+          if (paths.length !== 1) {
+            const [{ excerptList }, { basename }] = await Promise.all([import('../../util/excerpt.js'), import('node:path')]);
+            throw usageError(
+              `a CSV import takes one file, got ${paths.length} (${excerptList(paths.map((f) => basename(f)), 3, 60)}): one file is one series, so import each on its own with its own --kind and --symbol (\`${cliCommand('import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR')}\`)`,
+            );
+          }
           // every flag a CSV import lacks, at once (one per attempt took three tries)
           if (!kind || !flags.symbol) {
             const missing = [
@@ -86,7 +93,6 @@ export function register(program: Command): void {
             ];
             throw usageError(`a CSV import needs ${missing.join(', ')}: add ${missing.length === 1 ? 'it' : 'them'} (\`${cliCommand('import --help')}\`)`);
           }
-          if (paths.length !== 1) throw usageError(`a CSV import takes one file (got ${paths.length})`);
           const { importCsv } = await import('../../feed/csv.js');
           const r = await importCsv({
             file: paths[0]!, kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,

@@ -14,7 +14,7 @@ import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, thrownText } from '../util/excerpt.js';
 import { capRecords, eventRecords, keepsDetail, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
@@ -180,11 +180,18 @@ export function erroredResult(runId: string, spec: RunSpec, message: string, int
   };
 }
 
+/** where a strategy's create() threw: before any bar, so no event time */
+interface CreatePlace {
+  callback: 'create';
+  time: number;
+  location: string | null;
+}
+
 /**
  * An errored run's text: what the strategy threw, then where (callback, event time, its source
  * line), e.g. `strategy threw: Error: kaboom (in onBar at 2025-06-05T05:00:00.000Z, strategies/x.ts:31:15)`.
  */
-export function strategyErrorText(error: string, at: StrategyErrorPlace | undefined): string {
+export function strategyErrorText(error: string, at: StrategyErrorPlace | CreatePlace | undefined): string {
   const what = excerpt(error, ERROR_TEXT_CHARS);
   if (!at) return `strategy threw: ${what}`;
   const when = Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
@@ -215,6 +222,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   seriesPool ??= new SeriesPool();
   let out: ReturnType<typeof replay> | null = null;
   let internalError: string | null = null;
+  let createError: string | null = null;
   let stray: string[];
   let changed: string[];
   try {
@@ -237,9 +245,18 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   });
   } catch (e) {
     // an internal invariant of the engine failed (a marginlab bug): its runs are errored as internal
-    // (run / stress exit 70); anything else (a config error replay() refused) stays a task failure
-    if (!EngineInvariantError.is(e)) throw e;
-    internalError = `internal engine error (a marginlab bug; please report it with this run's spec): ${e.message}`;
+    // (run / stress exit 70); what the strategy's create() threw (a line of the strategy on its stack)
+    // errors the runs as a callback's throw does, saying where ('Cannot read properties of undefined'
+    // and 'import_marginlab.SMA is not a constructor' came without the file or line); anything else
+    // (a config error replay() refused) stays a task failure
+    if (EngineInvariantError.is(e)) internalError = `internal engine error (a marginlab bug; please report it with this run's spec): ${e.message}`;
+    else {
+      const { strategyFrame } = await import('../engine/runner-state.js');
+      const location = strategyFrame(e);
+      if (location === null) throw e;
+      const text = thrownText(e, true);
+      createError = strategyErrorText(text === '' ? 'the strategy threw an empty value' : text, { callback: 'create', time: NaN, location });
+    }
   } finally {
     // errors after a callback returned are this pass's; its timers are cancelled; built-ins it changed are restored before any metric is computed
     stray = await endPass();
@@ -248,6 +265,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   // the strategy's own misconduct first: a strategy that broke a shared built-in can make the engine fail, and that is not a marginlab bug
   const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `strategy code threw after its callback returned: ${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
   if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
+  if (createError !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, createError));
   if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));
   if (progress && out.bars > reported) Atomics.add(progress, 0, BigInt(out.bars - reported));
   const initialCapital = Number(first.initialCapital);

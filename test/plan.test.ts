@@ -147,6 +147,19 @@ describe('run plan', () => {
     expect(p.runs.length).toBeGreaterThan(0);
   });
 
+  it('a parameter without a default that the entry does not give says where a value goes (it said only "required: expected a number")', async () => {
+    const bare = { ...(trend as unknown as StrategyModule), name: 'fixture-bare', params: z.object({ n: z.number(), side: z.enum(['long', 'short']).default('long') }) } as unknown as StrategyModule;
+    const only: StrategySource = { load: async () => bare, list: async () => ['fixture-bare'] };
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-bare'] }, { configDir: '/x' });
+    await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({
+      exitCode: 78,
+      details: ["strategies[0].params.n: required: expected a number (strategy 'fixture-bare' has no default for 'n': give it in the entry's params, e.g. { name: 'fixture-bare', params: { n: … } }, or add .default(…) to its schema)"],
+    });
+    // a value given but wrong keeps its own message
+    const given = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 'x' } }] }, { configDir: '/x' });
+    await expect(buildPlan(given, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].params.n: expected a number, got "x"'] });
+  });
+
   it('a problem of the params object as a whole is reported at the entry\'s params key', async () => {
     const base = trend as unknown as StrategyModule;
     const refined = { ...base, name: 'fixture-refined', params: (trend.params as typeof trend.params).refine((p) => p.lookback < 100, 'lookback must be below 100') } as unknown as StrategyModule;

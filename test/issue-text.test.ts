@@ -191,6 +191,10 @@ describe('a strategy that brings zod 3 (zod/v3) for its params', () => {
 
   it('a missing union value is required (zod 4 too), not "got nothing"', () => {
     expect(first(z.object({ d: z.union([z.number(), z.literal('auto')]) }), {})).toBe("required: expected a number or 'auto'");
+    // an enum or a literal (zod 4: invalid_value) said "expected one of 'long', 'short', got nothing"
+    expect(first(z.object({ side: z.enum(['long', 'short']) }), {})).toBe("required: expected one of 'long', 'short'");
+    expect(first(z.object({ kind: z.literal('perp') }), {})).toBe("required: expected 'perp'");
+    expect(first(z.object({ side: z.enum(['long', 'short']) }), { side: 'lng' })).toBe("expected one of 'long', 'short', got \"lng\" (did you mean 'long'?)");
   });
 });
 

@@ -185,7 +185,10 @@ function plainMessage(issue: IssueLike, given?: { value: unknown }): string {
       const values = Array.isArray(issue.values) ? (issue.values as unknown[]) : [];
       const listed = values.map(optionText).join(', ');
       const hint = typeof value === 'string' ? didYouMean(value, values.filter((x): x is string => typeof x === 'string')) : '';
-      return `${values.length === 1 ? `expected ${listed}` : `expected one of ${listed}`}${got}${hint}`;
+      const expected = values.length === 1 ? `expected ${listed}` : `expected one of ${listed}`;
+      // nothing at the path (zod 4 reports a missing enum member so): required, as a missing type is
+      if (has && value === undefined) return `required: ${expected}`;
+      return `${expected}${got}${hint}`;
     }
   }
   return `${msg.replace(/^Invalid input:?\s*/, '').replace(/^./, (c) => c.toLowerCase()) || 'invalid value'}${got}`;

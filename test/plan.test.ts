@@ -148,15 +148,21 @@ describe('run plan', () => {
   });
 
   it('a parameter without a default that the entry does not give says where a value goes (it said only "required: expected a number")', async () => {
-    const bare = { ...(trend as unknown as StrategyModule), name: 'fixture-bare', params: z.object({ n: z.number(), side: z.enum(['long', 'short']).default('long') }) } as unknown as StrategyModule;
+    const bare = { ...(trend as unknown as StrategyModule), name: 'fixture-bare', params: z.object({ symbol: z.string().default('AAAUSDT'), n: z.number(), side: z.enum(['long', 'short']), k: z.number().default(1) }).refine((p) => p.k < 5, { message: 'k must be below 5', path: ['k'] }) } as unknown as StrategyModule;
     const only: StrategySource = { load: async () => bare, list: async () => ['fixture-bare'] };
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-bare'] }, { configDir: '/x' });
     await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({
       exitCode: 78,
-      details: ["strategies[0].params.n: required: expected a number (strategy 'fixture-bare' has no default for 'n': give it in the entry's params, e.g. { name: 'fixture-bare', params: { n: … } }, or add .default(…) to its schema)"],
+      details: [
+        "strategies[0].params.n: required: expected a number (strategy 'fixture-bare' has no default for 'n': give it in the entry's params, e.g. { name: 'fixture-bare', params: { n: … } }, or add .default(…) to its schema)",
+        "strategies[0].params.side: required: expected one of 'long', 'short' (strategy 'fixture-bare' has no default for 'side': give it in the entry's params, e.g. { name: 'fixture-bare', params: { side: … } }, or add .default(…) to its schema)",
+      ],
     });
+    // a refinement naming a defaulted parameter the entry does not give is not a missing default
+    const refined = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 1, side: 'long' }, grid: { k: [1, 9] } }] }, { configDir: '/x' });
+    await expect(buildPlan(refined, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].grid.k: k must be below 5'] });
     // a value given but wrong keeps its own message
-    const given = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 'x' } }] }, { configDir: '/x' });
+    const given = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 'x', side: 'long' } }] }, { configDir: '/x' });
     await expect(buildPlan(given, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].params.n: expected a number, got "x"'] });
   });
 

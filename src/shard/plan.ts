@@ -244,8 +244,8 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
           // a parameter the schema gives no default and the entry no value: say where a value goes
           const key = issue.path.length === 1 && typeof issue.path[0] === 'string' ? issue.path[0] : null;
-          const noDefault = key !== null && !Object.hasOwn(raw, key) && issue.code === 'invalid_type';
-          problems.push(...(noDefault ? lines.map((l) => `${l} (strategy '${entry.name}' has no default for '${key}': give it in the entry's params, e.g. { name: '${entry.name}', params: { ${key}: … } }, or add .default(…) to its schema)`) : lines));
+          const noDefault = key !== null && !Object.hasOwn(raw, key);
+          problems.push(...(noDefault ? lines.map((l) => (!l.includes(': required: ') ? l : `${l} (strategy '${entry.name}' has no default for '${key}': give it in the entry's params, e.g. { name: '${entry.name}', params: { ${key}: … } }, or add .default(…) to its schema)`)) : lines));
         }
         continue;
       }

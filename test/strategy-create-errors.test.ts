@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
+import { misspeltCallbacks } from '../src/strategy/registry.js';
 import type { RunResult } from '../src/shard/types.js';
 
 let dir: string;
@@ -20,7 +21,9 @@ beforeAll(async () => {
   const mod = (name: string, create: string) =>
     `export default {\n  name: '${name}',\n  description: 'test',\n  params: { safeParse: (v) => ({ success: true, data: v ?? {} }) },\n  symbols: () => ['AAAUSDT'],\n${create}\n};\n`;
   writeFileSync(join(dir, 'mine', 'create-throws.mjs'), mod('create-throws', "  create(p) {\n    const sizes = [];\n    return { onBar() {}, size: sizes[3].toFixed(2) };\n  },"));
-  writeFileSync(join(dir, 'mine', 'fine.mjs'), mod('fine', '  create() {\n    return { onBar() {} };\n  },'));
+  writeFileSync(join(dir, 'mine', 'fine.mjs'), mod('fine', '  create() {\n    return { onBar() {}, onSignal() {} };\n  },'));
+  writeFileSync(join(dir, 'mine', 'fil.mjs'), mod('fil', '  create() {\n    return { onBar() {}, onFil() {} };\n  },'));
+  writeFileSync(join(dir, 'mine', 'klass.mjs'), `class S { onBar() {} onliquidation() {} }\n${mod('klass', '  create: () => new S(),')}`);
 });
 
 describe("a strategy's create() that throws", () => {
@@ -39,5 +42,24 @@ describe("a strategy's create() that throws", () => {
     expect(results.filter((x) => x.spec.strategy === 'fine').map((x) => x.status)).toEqual(['ok', 'ok']);
     expect(r.stderr).toContain("errored: strategy threw: TypeError: Cannot read properties of undefined (reading 'toFixed') (in create, mine/create-throws.mjs:8:41)");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a misspelt callback in what create() returns", () => {
+  // marginlab never called onFil: the strategy ran without its fill handler (its brackets never placed), silently
+  it('errors the runs naming it and the callback meant; helpers further from every callback are fine', async () => {
+    expect(misspeltCallbacks({ onBar() {}, onFil() {}, onSignal() {}, state: 1 })).toEqual(["'onFil' (did you mean 'onFill'?)"]);
+    expect(misspeltCallbacks({ onbar() {} })).toEqual(["'onbar' (did you mean 'onBar'?)"]);
+    expect(misspeltCallbacks({ onBar() {}, onLiquidate() {}, onFundings: 1 })).toEqual(["'onLiquidate' (did you mean 'onLiquidation'?)", "'onFundings' (did you mean 'onFunding'?)"]);
+    expect(misspeltCallbacks({ onBar() {}, onFill() {}, onFil() {} })).toEqual([]);
+    expect(misspeltCallbacks(null)).toEqual([]);
+    writeConfig(dir, 'f.config.ts', { name: 'f', data: './data', workers: 1, leverage: [3], setups: ['cross'], strategyDirs: ['./mine'], strategies: ['fil', 'klass', 'fine'] });
+    const r = await runCli(['run', '-c', 'f.config.ts', '--out', 'fout'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    const results = resultFiles(join(dir, 'fout')).map((f) => JSON.parse(readFileSync(join(dir, 'fout', 'results', f), 'utf8')) as RunResult);
+    const error = (name: string) => results.filter((x) => x.spec.strategy === name).map((x) => (x.status === 'errored' ? x.error : x.status));
+    expect(error('fil')).toEqual(["strategy 'fil': create() returned 'onFil' (did you mean 'onFill'?), which marginlab never calls: the callbacks are onStart, onBar, onFill, onFunding, onLiquidation"]);
+    expect(error('klass')).toEqual([expect.stringMatching(/^strategy 'klass': create\(\) returned 'onliquidation' \(did you mean 'onLiquidation'\?\), which marginlab never calls/)]);
+    expect(error('fine')).toEqual(['ok']);
   });
 });

@@ -58,3 +58,23 @@ describe('spacing: one judge for the importers and the loader (feed/timeframe.ts
     }
   });
 });
+
+describe('a timeframe written in upper case (pandas, TradingView: 1H, 4H, 1D)', () => {
+  // it said only "expected a number and a unit s, m, h, d or w", in the config without the value given
+  it('is refused with the lower-case form meant, by the flags and the config alike; 1M (a month) is not read as minutes', async () => {
+    const { timeframeHint, timeframeMs } = await import('../src/feed/timeframe.js');
+    expect(timeframeHint('1H')).toBe(" (units are lower case: did you mean '1h'?)");
+    expect(timeframeHint('1D')).toBe(" (units are lower case: did you mean '1d'?)");
+    expect(timeframeHint('1M')).toBe(" (units are lower case, and 'M', a month, is not one: minutes are m)");
+    expect(timeframeHint('1h')).toBe('');
+    expect(timeframeHint('hourly')).toBe('');
+    expect(timeframeHint('1HOUR')).toBe('');
+    expect(() => timeframeMs('4H')).toThrow("invalid timeframe '4H': expected a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d) (units are lower case: did you mean '4h'?)");
+    const { resolveConfig } = await import('../src/config/index.js');
+    const err = await resolveConfig({ name: 'x', data: { path: 'd', timeframe: '1H' }, strategies: 'all' }, { configDir: '/x' }).catch((e: unknown) => e);
+    expect((err as { exitCode: number }).exitCode).toBe(78);
+    expect((err as { details: string[] }).details).toEqual([
+      `data.timeframe: expected a timeframe: a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d), got "1H" (units are lower case: did you mean '1h'?)`,
+    ]);
+  });
+});

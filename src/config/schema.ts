@@ -3,7 +3,7 @@
  * problem with its key path; `resolveConfig` turns the validated input into the frozen
  * ResolvedConfig the run layer uses and the manifest records.
  */
-import { timeframeMsOrNaN } from '../feed/timeframe.js';
+import { TIMEFRAME_FORM, timeframeHint, timeframeMsOrNaN } from '../feed/timeframe.js';
 import { z } from 'zod';
 import { Decimal } from 'decimal.js';
 import { UNIT_DP as BOOK_DECIMALS } from '../account/fixed.js';
@@ -40,7 +40,7 @@ const datasetObject = z
     /** dataset folder, relative to the config file */
     path: z.string({ error: (iss) => (iss.input === undefined ? "required: the dataset folder, e.g. path: 'data/my-set' (relative to the config file), or SAMPLE_DATA from 'marginlab'" : `expected a dataset folder (a string), got ${given(iss.input)}`) }).min(1),
     /** candle timeframe (default: the dataset's default) */
-    timeframe: z.string().min(1).refine((tf) => Number.isFinite(timeframeMsOrNaN(tf)), 'expected a timeframe: a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)').optional(),
+    timeframe: z.string().min(1).refine((tf) => Number.isFinite(timeframeMsOrNaN(tf)), { error: (iss) => `expected a timeframe: ${TIMEFRAME_FORM}${typeof iss.input === 'string' ? `, got ${given(iss.input)}${timeframeHint(iss.input)}` : ''}` }).optional(),
     /** subset of symbols to load (default: all) */
     symbols: z.array(z.string().min(1)).min(1).optional(),
     /** what a gap in candle spacing does (default 'error') */

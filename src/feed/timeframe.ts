@@ -12,11 +12,26 @@ export function timeframeMsOrNaN(tf: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
+/** What a timeframe is, for messages (the flags' and the config's). */
+export const TIMEFRAME_FORM = 'a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)';
+
+/**
+ * A hint for a string that is not a timeframe but one in upper case (pandas' and TradingView's
+ * '1H', '4H', '1D'): units are lower case. 'M' is a month on exchanges, not a minute: said so. '' otherwise.
+ */
+export function timeframeHint(tf: string): string {
+  const m = /^\s*([1-9][0-9]*)([A-Za-z]+)\s*$/.exec(tf);
+  if (!m || m[2] === m[2]!.toLowerCase()) return '';
+  if (m[2] === 'M') return " (units are lower case, and 'M', a month, is not one: minutes are m)";
+  const lower = `${m[1]}${m[2]!.toLowerCase()}`;
+  return Number.isFinite(timeframeMsOrNaN(lower)) ? ` (units are lower case: did you mean '${lower}'?)` : '';
+}
+
 /** Milliseconds of a timeframe string; throws a usage error (64) naming the expected form. */
 export function timeframeMs(tf: string): number {
   const ms = timeframeMsOrNaN(tf);
   if (!Number.isFinite(ms)) {
-    throw usageError(`invalid timeframe '${tf}': expected a number and a unit s, m, h, d or w (e.g. 1m, 30m, 1h, 8h, 1d)`);
+    throw usageError(`invalid timeframe '${tf}': expected ${TIMEFRAME_FORM}${timeframeHint(tf)}`);
   }
   return ms;
 }

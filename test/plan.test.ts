@@ -160,7 +160,7 @@ describe('run plan', () => {
     });
     // a refinement naming a defaulted parameter the entry does not give is not a missing default
     const refined = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 1, side: 'long' }, grid: { k: [1, 9] } }] }, { configDir: '/x' });
-    await expect(buildPlan(refined, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].grid.k: k must be below 5'] });
+    await expect(buildPlan(refined, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].grid.k: k must be below 5 (grid point k=9)'] });
     // a value given but wrong keeps its own message
     const given = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-bare', params: { n: 'x', side: 'long' } }] }, { configDir: '/x' });
     await expect(buildPlan(given, [ds], only, 'E1')).rejects.toMatchObject({ details: ['strategies[0].params.n: expected a number, got "x"'] });
@@ -171,7 +171,13 @@ describe('run plan', () => {
     const refined = { ...base, name: 'fixture-refined', params: (trend.params as typeof trend.params).refine((p) => p.lookback < 100, 'lookback must be below 100') } as unknown as StrategyModule;
     const only: StrategySource = { load: async () => refined, list: async () => ['fixture-refined'] };
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-refined', grid: { lookback: [10, 200] } }] }, { configDir: '/x' });
-    await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: ['strategies[0].params: lookback must be below 100'] });
+    await expect(buildPlan(c, [ds], only, 'E1')).rejects.toMatchObject({ exitCode: 78, details: ['strategies[0].params: lookback must be below 100 (grid point lookback=200)'] });
+    // a refinement of two swept parameters: the first grid point it refused and how many more (it named none, so
+    // 'fast must be < slow' of a 3 × 3 grid did not say which combinations)
+    const pair = { ...base, name: 'fixture-pair', params: z.object({ symbol: z.string().default('AAAUSDT'), fast: z.number(), slow: z.number() }).refine((p) => p.fast < p.slow, { message: 'fast must be < slow', path: ['fast'] }) } as unknown as StrategyModule;
+    const two: StrategySource = { load: async () => pair, list: async () => ['fixture-pair'] };
+    const g = await resolveConfig({ name: 'p', data: 'x', strategies: [{ name: 'fixture-pair', grid: { fast: [10, 20, 30], slow: [15, 25, 35] } }] }, { configDir: '/x' });
+    await expect(buildPlan(g, [ds], two, 'E1')).rejects.toMatchObject({ exitCode: 78, details: ['strategies[0].grid.fast: fast must be < slow (grid point fast=20, slow=15 and 2 more)'] });
   });
 });
 

@@ -229,6 +229,8 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
     }
     // where a parameter's problem is named: the grid when it sweeps the key, else params
     const keyBase = (key: PropertyKey | undefined): string => (typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`);
+    // a refinement's line (fast must be < slow) names no value: the grid points it refused, the first and a count
+    const refused = new Map<string, { point: string; more: number }>();
     for (const point of expandGrid(entry.grid)) {
       const raw = { ...entry.params, ...point };
       let parsed: ReturnType<typeof mod.params.safeParse>;
@@ -242,6 +244,15 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
+          if (issue.code === 'custom' && Object.keys(point).length > 0) {
+            const at = Object.entries(point).map(([k, v]) => `${k}=${shownValue(v)}`).join(', ');
+            for (const l of lines) {
+              const seen = refused.get(l);
+              if (seen) seen.more++;
+              else refused.set(l, { point: at, more: 0 });
+            }
+            continue;
+          }
           // a parameter the schema gives no default and the entry no value: say where a value goes
           const key = issue.path.length === 1 && typeof issue.path[0] === 'string' ? issue.path[0] : null;
           const noDefault = key !== null && !Object.hasOwn(raw, key);
@@ -323,6 +334,9 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
           }
         }
       }
+    }
+    for (const [line, { point, more }] of refused) {
+      problems.push(`${line} (grid point ${point}${more > 0 ? ` and ${more} more` : ''})`);
     }
   }
   if (problems.length > 0) {

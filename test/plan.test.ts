@@ -181,6 +181,21 @@ describe('run plan', () => {
   });
 });
 
+describe('stress keys the data refuses', () => {
+  // an injection time outside the window read 'marginlab: stress.inject.at[0]: … is outside dataset …', naming no file
+  it('are config problems naming the config file, as its other problems are', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 0, 1);
+    const timed: PlanDataset = { ...ds, time: Array.from({ length: 1000 }, (_, i) => t0 + i * H), timeframeMs: H };
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], stress: { inject: { at: ['2024-06-20T14:00:00Z'] } } }, { configDir: '/x' });
+    await expect(buildPlan(c, [timed], source, 'E1', 'b.config.ts')).rejects.toMatchObject({
+      exitCode: 78,
+      message: 'b.config.ts: invalid config (1 problem)',
+      details: [expect.stringMatching(/^stress\.inject\.at\[0\]: 2024-06-20T14:00:00\.000Z is outside dataset fx \(2025-01-01T00:00:00\.000Z – .*\); pick a date inside the replayed window$/)],
+    });
+  });
+});
+
 describe('symbols(params)', () => {
   // a string was spread into its letters ("lists A twice"), an empty list planned runs that trade nothing, a number
   // read "trades 1, not in dataset"

@@ -4,7 +4,7 @@
  * version included). Runs are sorted by RunId. Runs that differ only in their setup form one
  * task: a single replay pass runs all of them (each setup keeps its own RunResult and RunId).
  */
-import { configError } from '../errors.js';
+import { ExitCode, UserError, configError } from '../errors.js';
 import type { SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '../config/index.js';
@@ -166,9 +166,17 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
 
   const byId = new Map<string, PlannedRun>();
   // stress variants (src/stress/plan.ts) of each dataset: every history run is repeated under each
-  const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(
-    datasets.map((ds) => [ds.key, [undefined, ...(config.stress ? stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 }) : [])]]),
-  );
+  // a stress key the data refuses (an injection time outside the window) is the config's problem: said as its others are, naming the file
+  const variants = (ds: PlanDataset): RunStressSpec[] => {
+    if (!config.stress) return [];
+    try {
+      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 });
+    } catch (err) {
+      if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || configFile === undefined) throw err;
+      throw configError(`${configFile}: invalid config (1 problem)`, [err.message, ...(err.details ?? [])]);
+    }
+  };
+  const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(datasets.map((ds) => [ds.key, [undefined, ...variants(ds)]]));
   const datasetKeyOf = new Map<string, string>();
   // count the plan before building it: a grid of 10^7 points is refused with the numbers, not built
   const mods: (StrategyModule | null)[] = [];

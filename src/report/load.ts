@@ -7,6 +7,7 @@ import type { DataFrame } from './dataframe.js';
 import { dataError, missingInput } from '../errors.js';
 import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint, reportHeap, type HeapNeed } from './heap.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { holdsDatasetManifest } from '../util/outdir.js';
 import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
 import { outcomeOnly } from '../shard/records.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
@@ -112,6 +113,8 @@ export function loadRunFolder(dir: string, opts: LoadRunFolderOptions = {}): Run
   if (!statSync(dir).isDirectory()) throw missingInput(`run folder ${dir} is a file, not a folder (expected a folder written by \`marginlab run\`)`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw missingInput(`${manifestPath} is missing: ${dir} is not a run folder (expected manifest.json and results/*.json)`);
+  // a dataset's folder (its manifest lists market data) given for a run folder: 'results is missing' read as a damaged run folder
+  if (holdsDatasetManifest(dir)) throw missingInput(`${dir} is a dataset (market data), not a run folder: give a folder \`marginlab run\` wrote (its --out, by default reports/<name>)`);
   const resultsDir = join(dir, 'results');
   if (!existsSync(resultsDir)) throw missingInput(`${resultsDir} is missing: no stored results to report on`);
   const manifest = parseRunManifest(readText(manifestPath), manifestPath);

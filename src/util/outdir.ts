@@ -176,7 +176,7 @@ function readMarker(dir: string): Marker | null {
 }
 
 /** true when `dir` holds a marginlab dataset's manifest.json (a dataset written before markers, or copied without its marker) */
-function holdsDatasetManifest(dir: string): boolean {
+export function holdsDatasetManifest(dir: string): boolean {
   try {
     return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8').replace(/^\uFEFF/, '')) as { format?: unknown }).format === 'marginlab-dataset';
   } catch {

@@ -129,6 +129,28 @@ describe('import csv', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('lists a few rows of each kind of problem and counts the rest (a day-first file listed 200 lines alike), and says what a day-first time needs', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 4, 22);
+    const dd = (ms: number) => { const d = new Date(ms); const p = (n: number) => String(n).padStart(2, '0'); return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:00`; };
+    const rows = Array.from({ length: 500 }, (_, i) => `${i < 400 ? dd(t0 + i * H) : t0 + i * H},1,2,0.5,1.5,${i >= 400 && i % 2 ? 'x' : '3'}`);
+    const f = file(`timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`);
+    const r = await cli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
+    expect(r.code).toBe(65);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/: 450 bad rows; nothing was written \(--skip-bad-rows leaves them out\)$/);
+    expect(lines.slice(1).map((l) => l.trim().replace(/^\S+ line/, 'line'))).toEqual([
+      "line 2: time '22/05/2025 00:00' is neither an epoch number nor an ISO-8601 date-time (day/month/year and month/day/year read alike: export the times as ISO-8601, 2025-05-22T00:00:00Z, or epoch ms)",
+      "line 3: time '22/05/2025 01:00' is neither an epoch number nor an ISO-8601 date-time (day/month/year and month/day/year read alike: export the times as ISO-8601, 2025-05-22T00:00:00Z, or epoch ms)",
+      "line 4: time '22/05/2025 02:00' is neither an epoch number nor an ISO-8601 date-time (day/month/year and month/day/year read alike: export the times as ISO-8601, 2025-05-22T00:00:00Z, or epoch ms)",
+      "line 403: volume 'x' is not a number",
+      "line 405: volume 'x' is not a number",
+      "line 407: volume 'x' is not a number",
+      '... and 397 more rows like line 2',
+      '... and 47 more rows like line 403',
+    ]);
+  });
+
   it('--skip-bad-rows leaves bad rows out and reports the count (CLI, exit 0); without it the CLI exits 65', async () => {
     const out = outDir();
     const f = file('time,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\nbad,1,2,1,1,1\n1735693200000,1.5,2,1,1.2,3\n');

@@ -59,7 +59,10 @@ export interface CsvImportResult {
   /** rows the dataset did not have before */
   added: number;
   badRows: number;
-  /** listed bad rows (capped at MAX_LISTED) */
+  /**
+   * the bad rows listed: at most LISTED_PER_KIND of each kind of problem (and MAX_LISTED in all),
+   * then per kind with more one line counting the rest; complete, nothing more to add
+   */
   badRowLines: string[];
   gaps: number;
   first: number | null;
@@ -68,7 +71,17 @@ export interface CsvImportResult {
 }
 
 const MAX_LISTED = 200;
+/**
+ * Rows listed of one kind of problem: a file whose every time is day-first ('22/05/2025 00:00')
+ * listed 200 lines alike, then '... and 1258 more bad rows'; the rest of a kind is one counted line.
+ */
+const LISTED_PER_KIND = 3;
 const BATCH = 65_536;
+
+/** A problem with its values left out (quoted cells, numbers, times): rows of one kind share it. */
+function problemKind(reason: string): string {
+  return reason.replace(/'[^']*'/g, "'…'").replace(/\d[\d.:TZ+-]*/g, '#');
+}
 
 const ALIASES: Record<string, readonly string[]> = {
   timestamp: ['timestamp', 'time', 'date', 'open_time', 'opentime', 'open time', 'datetime', 'date_time', 'ts', 'open_timestamp', 'fundingtime', 'funding_time', 'calc_time'],
@@ -167,6 +180,7 @@ export function parseTime(cell: string): number | string {
   let iso = s;
   if (ISO_NO_ZONE.test(s)) iso = `${s.replace(' ', 'T')}${s.length === 10 ? 'T00:00:00' : ''}Z`;
   else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T');
+  else if (/^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b/.test(s)) return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time (day/month/year and month/day/year read alike: export the times as ISO-8601, 2025-05-22T00:00:00Z, or epoch ms)`;
   else return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time`;
   if (!isCalendarDate(s)) return `time '${excerpt(s, 40)}' is not a valid date-time (no such day)`;
   const ms = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
@@ -287,6 +301,8 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   // created once the header is read (a funding file's schema has a price column only when the CSV has one)
   let w = null as KindFileWriter | null;
   const bad: string[] = [];
+  /** per kind of problem (problemKind): rows listed, rows counted only, the first such row's reason */
+  const badKinds = new Map<string, { listed: number; more: number; line: number; reason: string }>();
   let badCount = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
@@ -309,8 +325,19 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   };
   const reject = (line: number, reason: string) => {
     badCount++;
-    if (bad.length < MAX_LISTED) bad.push(`${label} line ${line}: ${reason}`);
+    const kind = problemKind(reason);
+    let k = badKinds.get(kind);
+    if (!k) badKinds.set(kind, (k = { listed: 0, more: 0, line, reason }));
+    if (k.listed < LISTED_PER_KIND && bad.length < MAX_LISTED) {
+      k.listed++;
+      bad.push(`${label} line ${line}: ${reason}`);
+    } else k.more++;
   };
+  /** the listed rows, then a count per kind of problem of the rows not listed */
+  const badLines = (): string[] => [
+    ...bad,
+    ...[...badKinds.values()].filter((k) => k.more > 0).map((k) => `... and ${k.more} more row${k.more === 1 ? '' : 's'} like line ${k.line}${k.listed > 0 ? '' : `: ${k.reason}`}`),
+  ];
 
   try {
     const parser = parse({
@@ -419,10 +446,9 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
     }
     flush();
     if (badCount > 0 && !opts.skipBadRows) {
-      const more = badCount > bad.length ? [`... and ${badCount - bad.length} more bad rows (${badCount} in all)`] : [];
-      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (--skip-bad-rows leaves them out)`, [...bad, ...more]);
+      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (--skip-bad-rows leaves them out)`, badLines());
     }
-    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, bad);
+    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, badLines());
     const sha256 = w.close();
 
     if (tfMs !== null) spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
@@ -439,7 +465,7 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: bad, gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m };
     }
 
     // place the file and update the manifest
@@ -453,12 +479,12 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
       // --replace with the same rows: the dataset stays as it is (its manifest's hash is part of every RunId)
       rmSync(tmp, { force: true });
       untrack();
-      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: manifest! };
+      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest! };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: bad, gaps, first: w.first, last: w.last, manifest: m };
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

@@ -103,7 +103,6 @@ export function register(program: Command): void {
           if (r.badRows > 0) {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
-            if (r.badRows > r.badRowLines.length) process.stderr.write(`  ... and ${r.badRows - r.badRowLines.length} more\n`);
           }
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';

@@ -42,6 +42,24 @@ beforeAll(async () => {
   });
 });
 
+describe('gaps refused by the loader', () => {
+  // the gap policy's hint was on every gap line: 145 gaps printed it 145 times
+  it('say where the gap policy is set once, on the first gap (data validate, data inspect)', async () => {
+    const many = join(root, 'many-gaps');
+    // every third bar missing: 9 gaps
+    await writeDataset(many, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 20, H, '1h', (c) => { for (let i = 0; i < c.time.length; i++) c.time[i] = T0 + Math.floor((i * 3) / 2) * H; })] });
+    const hint = "(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle)";
+    const [validate, inspect] = await Promise.all([feedCli(['data', 'validate', many]), feedCli(['data', 'inspect', many])]);
+    expect(validate.code).toBe(65);
+    const gapLines = validate.stderr.split('\n').filter((l) => l.includes(': gap of '));
+    expect(gapLines.length).toBeGreaterThan(5);
+    expect(gapLines[0]!.endsWith(hint)).toBe(true);
+    expect(validate.stderr.split(hint).length - 1).toBe(1);
+    expect(inspect.code).toBe(65);
+    expect(inspect.stdout.split(hint).length - 1).toBe(1);
+  });
+});
+
 describe('data inspect', () => {
   it('prints a per-file table and "validation: ok" for a clean dataset (exit 0)', async () => {
     const r = await feedCli(['data', 'inspect', clean]);

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, gapProblemText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -209,7 +209,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   });
 
   if (opts.gaps !== 'warn') {
-    for (const { file, gap } of gapList) problems.add(file, gap.row, gapProblemText(gap));
+    for (const { file, gap } of gapList) problems.add(file, gap.row, gapText(gap), GAP_POLICY_HINT);
   }
 
   // timeline on the grid anchored at the earliest candle

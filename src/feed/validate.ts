@@ -12,11 +12,22 @@ export class ProblemList {
   readonly lines: string[] = [];
   private readonly perFile = new Map<string, number>();
   private total = 0;
-  add(file: string, row: number | null, text: string): void {
+  private readonly hinted = new Set<string>();
+  /**
+   * `hint`: what to do about this kind of problem, said once, on its first listed line (145 gaps
+   * repeated the gap policy's hint 145 times)
+   */
+  add(file: string, row: number | null, text: string, hint?: string): void {
     const n = (this.perFile.get(file) ?? 0) + 1;
     this.perFile.set(file, n);
     this.total++;
-    if (n <= MAX_PROBLEMS_PER_FILE) this.lines.push(row === null ? `${file}: ${text}` : `${file} row ${row}: ${text}`);
+    if (n > MAX_PROBLEMS_PER_FILE) return;
+    let t = text;
+    if (hint !== undefined && !this.hinted.has(hint)) {
+      this.hinted.add(hint);
+      t = `${text} (${hint})`;
+    }
+    this.lines.push(row === null ? `${file}: ${t}` : `${file} row ${row}: ${t}`);
   }
   /** total problems, including those beyond the listing cap */
   get count(): number {
@@ -242,13 +253,10 @@ export function gapText(g: GapInfo): string {
 }
 
 /**
- * A gap as a problem under the 'error' gap policy (the loader's and `data inspect`'s wording), with
- * where that policy is set: a config's `data.gaps`, the flag of `data validate` / `data inspect`, and
- * loadDataset's option.
+ * A gap is a problem under the 'error' gap policy (the loader's and `data inspect`'s wording): where
+ * that policy is set, said once with the first gap listed (ProblemList.add's hint).
  */
-export function gapProblemText(g: GapInfo): string {
-  return `${gapText(g)} (gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle)`;
-}
+export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle";
 
 /** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
 export function offGridText(t0: number, tf: string, anchor: number): string {

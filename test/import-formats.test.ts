@@ -306,6 +306,17 @@ describe('symbols, spacing, columns', () => {
     const bad = await feedCli(['import', 'csv', f2, '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir(), '--no-header']);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('--no-header needs --columns');
+    // the names a header may use (time, o, h, l, c, v) name the columns too; a misspelt one is said with the name meant
+    const f3 = join(root, 'c3.csv');
+    writeFileSync(f3, `${series.slice(8, 10).map((r) => [r[0], r[4], r[1], r[2], r[3], r[5]].join(';')).join('\n')}\n`);
+    const r3 = await feedCli(['import', f3, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--no-header', '--delimiter', ';', '--columns', 'time,c,o,h,l,v']);
+    expect([r3.code, r3.stderr]).toEqual([0, '']);
+    expect(Array.from(readArrow(join(out, 'BTCUSDT-candles-1h.arrow'), 'candles').columns.close!)).toEqual(series.slice(0, 10).map((r) => r[4]));
+    const typo = await feedCli(['import', f3, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir(), '--no-header', '--delimiter', ';', '--columns', 'timestamp,close,open,hgh,low,volume']);
+    expect(typo.code).toBe(64);
+    expect(typo.stderr).toMatch(/^marginlab: --columns: unknown column 'hgh' \(did you mean 'high'\?\) \(expected timestamp, open, high, low, close, volume, rate, price, or an alias a header may use: timestamp=time\|date\|open_time; open=o\|open_price; .*\)\n$/);
+    const twice = await feedCli(['import', f3, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir(), '--no-header', '--delimiter', ';', '--columns', 'timestamp,close,open,high,low,vol,volume']);
+    expect(twice.stderr).toContain("--columns: 'volume' is given twice");
   });
 
   it('the CLI detects the format of a folder and appends on a second run', async () => {

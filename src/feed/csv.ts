@@ -26,6 +26,7 @@ import { canonicalTimeframe, fmtTime, timeframeMs } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
+import { didYouMean } from '../util/nearest.js';
 import { trackTemp } from '../util/interrupt.js';
 
 export interface CsvImportOptions {
@@ -110,15 +111,23 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
   const items = spec.split(',').map((x) => x.trim());
   const index: Record<string, number> = {};
   const norm = header?.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase()) ?? null;
-  const check = (name: string) => {
-    if (!CANONICAL.includes(name)) throw usageError(`--columns: unknown column '${name}' (expected ${CANONICAL.join(', ')})`);
-    if (index[name] !== undefined) throw usageError(`--columns: '${name}' is given twice`);
+  // a column named as a header may name it (time, o, h, l, c, v): the aliases of mapHeader; else the nearest name
+  const canonical = (given: string): string => {
+    if (CANONICAL.includes(given)) return given;
+    const key = aliasKey(given);
+    const col = CANONICAL.find((c) => ALIASES[c]!.map(aliasKey).includes(key));
+    if (col !== undefined) return col;
+    throw usageError(`--columns: unknown column '${given}'${didYouMean(given, CANONICAL)} (expected ${CANONICAL.join(', ')}, or an alias a header may use: ${CANONICAL.map((c) => `${c}=${ALIASES[c]!.slice(1, 4).join('|')}`).join('; ')})`);
+  };
+  const check = (given: string): string => {
+    const name = canonical(given);
+    if (index[name] !== undefined) throw usageError(`--columns: '${name}' is given twice${name === given ? '' : ` ('${given}' is ${name})`}`);
+    return name;
   };
   if (items.every((x) => x.includes('='))) {
     for (const it of items) {
       const [k, v] = it.split('=').map((x) => x.trim()) as [string, string];
-      const name = k.toLowerCase();
-      check(name);
+      const name = check(k.toLowerCase());
       const pos = /^#(\d+)$/.exec(v);
       if (pos && Number(pos[1]) < 1) throw usageError(`--columns ${it}: columns are numbered from #1`);
       if (pos && norm && Number(pos[1]) > norm.length) throw dataError(`--columns ${it}: the header has ${norm.length} column${norm.length === 1 ? '' : 's'} (${excerptList(norm)})`);
@@ -133,8 +142,7 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
   } else {
     items.forEach((it, i) => {
       if (it === '' || it === '_') return;
-      const name = it.toLowerCase();
-      check(name);
+      const name = check(it.toLowerCase());
       index[name] = i;
     });
   }

@@ -8,9 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { makeDataset } from './fixtures/run/data.js';
 import { resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
-import { misspeltCallbacks } from '../src/strategy/registry.js';
+import { misspeltCallbacks } from '../src/engine/replay.js';
+import { resolveStrategy } from '../src/strategy/registry.js';
 import type { RunResult } from '../src/shard/types.js';
 
 let dir: string;
@@ -61,5 +63,26 @@ describe("a misspelt callback in what create() returns", () => {
     expect(error('fil')).toEqual(["strategy 'fil': create() returned 'onFil' (did you mean 'onFill'?), which marginlab never calls: the callbacks are onStart, onBar, onFill, onFunding, onLiquidation"]);
     expect(error('klass')).toEqual([expect.stringMatching(/^strategy 'klass': create\(\) returned 'onliquidation' \(did you mean 'onLiquidation'\?\), which marginlab never calls/)]);
     expect(error('fine')).toEqual(['ok']);
+  });
+
+  // the check wrapped the module in the registry (Object.create(m)): resolveStrategy gave another object,
+  // whose spread held only create, and a class-instance module's members ran with `this` the wrapper
+  // ('Cannot read private member #syms'); members not named on… (start, funding, liquidations) were refused
+  it('leaves the module as its file exports it, and state a strategy keeps near a callback name alone', async () => {
+    expect(misspeltCallbacks({ onBar() {}, start: 0, restart() {}, funding: 0, liquidations: 0, fill: null })).toEqual([]);
+    writeFileSync(
+      join(dir, 'mine', 'klass-mod.mjs'),
+      "class M {\n  #syms = ['AAAUSDT'];\n  name = 'klass-mod';\n  params = { safeParse: (v) => ({ success: true, data: v ?? {} }) };\n  get description() { return `trades ${this.#syms.length}`; }\n  symbols() { return this.#syms; }\n  create() { return { start: 0, funding: 0, onBar() {} }; }\n}\nexport default new M();\n",
+    );
+    const file = join(dir, 'mine', 'klass-mod.mjs');
+    const m = await resolveStrategy('klass-mod', [join(dir, 'mine')]);
+    expect(m).toBe((await import(pathToFileURL(file).href) as { default: unknown }).default);
+    expect(m.description).toBe('trades 1');
+    expect(m.symbols({})).toEqual(['AAAUSDT']);
+    const lib = await resolveStrategy('buy-and-hold');
+    expect(Object.keys({ ...lib }).sort()).toEqual(['create', 'description', 'name', 'params', 'symbols']);
+    writeConfig(dir, 'k.config.ts', { name: 'k', data: './data', workers: 1, leverage: [3], setups: ['cross'], strategyDirs: ['./mine'], strategies: ['klass-mod'] });
+    const r = await runCli(['run', '-c', 'k.config.ts', '--out', 'kout'], dir);
+    expect(r.code, r.stderr).toBe(0);
   });
 });

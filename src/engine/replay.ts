@@ -32,11 +32,38 @@ import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
+import { nearest } from '../util/nearest.js';
 
-/** Part of every RunId: bump whenever a change can alter replay results. */
 /** the callbacks a strategy may leave out (onBar is required) */
 const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] as const;
+/** The callbacks marginlab calls on a strategy instance (types.ts Strategy). */
+const CALLBACKS = ['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const;
 
+/**
+ * Members of what create() returned that are named on… and a letter or two from a callback it lacks
+ * (`onFil`, `onfill`, `onLiquidate`; own keys and class methods, read by name only, no getter runs):
+ * marginlab never calls them, so a misspelt onFill was a strategy whose stop-loss orders were never
+ * placed, silently (TypeScript does not check a returned object literal's extra keys). A helper
+ * further from every callback (`onSignal`) or not named on… (`start`, `funding`, `liquidations`:
+ * state a strategy keeps, near onStart, onFunding, onLiquidation) is not one.
+ */
+export function misspeltCallbacks(st: unknown): string[] {
+  if ((typeof st !== 'object' && typeof st !== 'function') || st === null) return [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let o: object | null = st; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (seen.has(k) || !/^on/i.test(k)) continue;
+      seen.add(k);
+      if ((CALLBACKS as readonly string[]).includes(k)) continue;
+      const n = nearest(k, CALLBACKS);
+      if (n !== null && !(n in st)) out.push(`'${k}' (did you mean '${n}'?)`);
+    }
+  }
+  return out;
+}
+
+/** Part of every RunId: bump whenever a change can alter replay results. */
 export const ENGINE_VERSION = '1.5.24';
 
 /**
@@ -308,6 +335,11 @@ export function replay(p: ReplayParams): ReplayOutput {
   const strats: Strategy[] = [];
   for (let j = 0; j < p.setups.length; j++) {
     const st: unknown = p.strategy.create(params[j] as typeof p.params);
+    // a misspelt callback (onFil) was never called: the strategy ran without it, silently
+    const misspelt = misspeltCallbacks(st);
+    if (misspelt.length > 0) {
+      throw new TypeError(`strategy '${p.strategy.name}': create() returned ${misspelt.join(', ')}, which marginlab never calls: the callbacks are ${CALLBACKS.join(', ')}`);
+    }
     // a misspelt callback (onbar, onBars) made every bar fail with "this.strat.onBar is not a function"
     if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {
       const got = typeof st !== 'object' || st === null ? String(st) : `an object with ${Object.keys(st).length > 0 ? Object.keys(st).join(', ') : 'no keys'}`;

@@ -12,7 +12,7 @@ import type { StrategyModule } from './types.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { excerpt, shownValue } from '../util/excerpt.js';
 import { SETUP_IDS } from '../engine/setups.js';
-import { didYouMean, nearest } from '../util/nearest.js';
+import { didYouMean } from '../util/nearest.js';
 
 /** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
 const tampered = new Map<string, string>();
@@ -88,51 +88,6 @@ function moduleProblems(m: unknown): string[] {
   return problems;
 }
 
-/** The callbacks marginlab calls on a strategy instance (types.ts Strategy). */
-const CALLBACKS = ['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const;
-
-/**
- * Members of what create() returned that are a letter or two from a callback it lacks (`onFil`,
- * `onfill`, `onLiquidate`; own keys and class methods): marginlab never calls them, so a
- * misspelt onFill was a strategy whose stop-loss orders were never placed, silently (TypeScript
- * does not check a returned object literal's extra keys). A helper further from every callback
- * (`onSignal`) is not one.
- */
-export function misspeltCallbacks(st: unknown): string[] {
-  if ((typeof st !== 'object' && typeof st !== 'function') || st === null) return [];
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (let o: object | null = st; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
-    for (const k of Object.getOwnPropertyNames(o)) {
-      if (seen.has(k) || k === 'constructor') continue;
-      seen.add(k);
-      if ((CALLBACKS as readonly string[]).includes(k)) continue;
-      const n = nearest(k, CALLBACKS);
-      if (n !== null && !(n in st)) out.push(`'${k}' (did you mean '${n}'?)`);
-    }
-  }
-  return out;
-}
-
-/**
- * The module with a create() that refuses an instance with a misspelt callback (misspeltCallbacks):
- * the run errors naming it. The module's own members are read through the prototype.
- */
-function checkingCallbacks(m: StrategyModule): StrategyModule {
-  const w = Object.create(m) as StrategyModule;
-  const create = m.create;
-  // defined, not assigned: a frozen module's read-only create would refuse an assignment on its heir
-  Object.defineProperty(w, 'create', { enumerable: true, value: function create_(params: Parameters<StrategyModule['create']>[0]) {
-    const st = create.call(m, params);
-    const bad = misspeltCallbacks(st);
-    if (bad.length > 0) {
-      throw new TypeError(`strategy '${m.name}': create() returned ${bad.join(', ')}, which marginlab never calls: the callbacks are ${CALLBACKS.join(', ')}`);
-    }
-    return st;
-  } });
-  return w;
-}
-
 /** What `ensureTypeScriptLoader` needs of src/util/register-loaders.mjs. */
 export interface LoaderRegistration {
   FROM_SOURCE: boolean;
@@ -193,7 +148,7 @@ async function load(e: Entry): Promise<StrategyModule> {
   if (sm.name !== e.name) {
     throw configError(`strategy file ${e.file} exports name '${sm.name}'; the name must equal the file name '${e.name}'`);
   }
-  return checkingCallbacks(sm);
+  return sm;
 }
 
 /** Find a strategy by registry name in <repo>/strategies and `extraDirs`; unknown names exit 78 listing the available ones. */

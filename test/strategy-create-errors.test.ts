@@ -23,6 +23,8 @@ beforeAll(async () => {
   const mod = (name: string, create: string) =>
     `export default {\n  name: '${name}',\n  description: 'test',\n  params: { safeParse: (v) => ({ success: true, data: v ?? {} }) },\n  symbols: () => ['AAAUSDT'],\n${create}\n};\n`;
   writeFileSync(join(dir, 'mine', 'create-throws.mjs'), mod('create-throws', "  create(p) {\n    const sizes = [];\n    return { onBar() {}, size: sizes[3].toFixed(2) };\n  },"));
+  writeFileSync(join(dir, 'mine', 'throws-string.mjs'), mod('throws-string', "  create() {\n    throw 'no sizes given';\n  },"));
+  writeFileSync(join(dir, 'mine', 'throws-stackless.mjs'), mod('throws-stackless', "  create() {\n    const e = new RangeError('size out of range');\n    e.stack = undefined;\n    throw e;\n  },"));
   writeFileSync(join(dir, 'mine', 'fine.mjs'), mod('fine', '  create() {\n    return { onBar() {}, onSignal() {} };\n  },'));
   writeFileSync(join(dir, 'mine', 'fil.mjs'), mod('fil', '  create() {\n    return { onBar() {}, onFil() {} };\n  },'));
   writeFileSync(join(dir, 'mine', 'klass.mjs'), `class S { onBar() {} onliquidation() {} }\n${mod('klass', '  create: () => new S(),')}`);
@@ -44,6 +46,20 @@ describe("a strategy's create() that throws", () => {
     expect(results.filter((x) => x.spec.strategy === 'fine').map((x) => x.status)).toEqual(['ok', 'ok']);
     expect(r.stderr).toContain("errored: strategy threw: TypeError: Cannot read properties of undefined (reading 'toFixed') (in create, mine/create-throws.mjs:8:41)");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a strategy's create() that throws a value with no stack", () => {
+  // a string, undefined or an error without a stack has no line of the strategy on it: the runs
+  // errored with the bare 'no sizes given', not saying the strategy threw it nor in create
+  it('errors its runs saying the strategy threw it in create', async () => {
+    writeConfig(dir, 's.config.ts', { name: 's', data: './data', workers: 1, leverage: [3], setups: ['cross'], strategyDirs: ['./mine'], strategies: ['throws-string', 'throws-stackless'] });
+    const r = await runCli(['run', '-c', 's.config.ts', '--out', 'sout'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    const results = resultFiles(join(dir, 'sout')).map((f) => JSON.parse(readFileSync(join(dir, 'sout', 'results', f), 'utf8')) as RunResult);
+    const error = (name: string) => results.filter((x) => x.spec.strategy === name).map((x) => (x.status === 'errored' ? x.error : x.status));
+    expect(error('throws-string')).toEqual(['strategy threw: no sizes given (in create)']);
+    expect(error('throws-stackless')).toEqual(['strategy threw: RangeError: size out of range (in create)']);
   });
 });
 

@@ -334,7 +334,14 @@ export function replay(p: ReplayParams): ReplayOutput {
   }
   const strats: Strategy[] = [];
   for (let j = 0; j < p.setups.length; j++) {
-    const st: unknown = p.strategy.create(params[j] as typeof p.params);
+    // what create() throws is the strategy's whatever it is (a string, undefined, an error without a
+    // stack): the worker errors the runs with it, as a callback's throw
+    let st: unknown;
+    try {
+      st = p.strategy.create(params[j] as typeof p.params);
+    } catch (e) {
+      throw new StrategyFailure(e, 'create');
+    }
     // a misspelt callback (onFil) was never called: the strategy ran without it, silently
     const misspelt = misspeltCallbacks(st);
     if (misspelt.length > 0) {

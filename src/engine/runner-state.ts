@@ -73,7 +73,7 @@ const ROW_BUFFERS_KEPT = 16;
 /** Internal: a strategy callback threw; the setup stops. */
 export class StrategyFailure extends Error {
   readonly #brand = true;
-  constructor(readonly inner: unknown, readonly callback: StrategyCallback) {
+  constructor(readonly inner: unknown, readonly callback: StrategyCallback | 'create') {
     super(thrownText(inner));
   }
   /** whether `e` is one, without running code of `e` (see EngineInvariantError.is) */
@@ -619,7 +619,7 @@ export abstract class RunnerState implements ContextHost {
     if (ROW_BUFFERS.length < ROW_BUFFERS_KEPT) ROW_BUFFERS.push({ rows: this.rows, blocks: this.rowBlocks });
   }
 
-  fail(e: unknown, seriesLen: number, callback: StrategyCallback = StrategyFailure.is(e) ? e.callback : 'onBar'): void {
+  fail(e: unknown, seriesLen: number, callback: StrategyCallback = StrategyFailure.is(e) && e.callback !== 'create' ? e.callback : 'onBar'): void {
     this.flushRows();
     const inner = StrategyFailure.is(e) ? e.inner : e;
     this.dead = true;

@@ -251,10 +251,14 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     // (a config error replay() refused) stays a task failure
     if (EngineInvariantError.is(e)) internalError = `internal engine error (a marginlab bug; please report it with this run's spec): ${e.message}`;
     else {
-      const { strategyFrame } = await import('../engine/runner-state.js');
-      const location = strategyFrame(e);
-      if (location === null) throw e;
-      const text = thrownText(e, true);
+      // replay() wraps what create() threw (a string, undefined, an error without a stack came as
+      // the bare 'plain string', 'undefined', without 'strategy threw' or where)
+      const { strategyFrame, StrategyFailure } = await import('../engine/runner-state.js');
+      const created = StrategyFailure.is(e) && e.callback === 'create';
+      const thrown = created ? e.inner : e;
+      const location = strategyFrame(thrown);
+      if (location === null && !created) throw e;
+      const text = thrownText(thrown, true);
       createError = strategyErrorText(text === '' ? 'the strategy threw an empty value' : text, { callback: 'create', time: NaN, location });
     }
   } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { parseRules, ruleFails } from '../src/compare/rules.js';
 import { compareFolders, COMPARE_METRICS, type Comparison, type RunPair } from '../src/compare/index.js';
-import { fmtDelta, renderHtml, renderMarkdown, renderText } from '../src/compare/render.js';
+import { fmtDelta, incompleteLines, renderHtml, renderMarkdown, renderText, unpairedLines } from '../src/compare/render.js';
 import { fmtLeverage, missingRunsText } from '../src/report/format.js';
 import { runIdOf } from '../src/shard/hash.js';
 import type { RunResult } from '../src/shard/types.js';
@@ -467,6 +467,18 @@ describe('compare', () => {
     // some runs unpaired: counted among the baseline's
     const some = await runCli(['compare', baseDir, curDir, '--fail-on', 'totalReturn<-1pp', '--out', mkdtempSync(join(tmpdir(), 'ml-compare-out-'))], process.cwd());
     expect(some.stderr).toMatch(new RegExp(`warning: 1 of the baseline's ${base.length} runs have no run of the same spec in the current folder ${curDir}: `));
+  });
+
+  // a shard's folder (or an interrupted run) lacks the planned runs another shard holds: they were
+  // said to be unpaired because 'a changed parameter default, grid or leverage makes new runs'
+  it('does not blame a changed spec for the runs an incomplete current folder has not run yet', () => {
+    const partial = base.slice(1).map(clone);
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-unpaired-shard-'));
+    const r = compareFolders(baseDir, writeRunFolder(join(root, 'b'), partial, makeManifest(base)), parseRules(['totalReturn<-1pp']));
+    expect([r.onlyInBaseline.length, r.current.missing]).toEqual([1, 1]);
+    expect(incompleteLines(r, true)).toEqual([expect.stringMatching(/^warning: the current folder .* is incomplete: /)]);
+    expect(unpairedLines(r, true)).toEqual([]);
+    expect(renderMarkdown(r)).not.toContain('have no run of the same spec');
   });
 });
 

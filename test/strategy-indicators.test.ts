@@ -159,6 +159,13 @@ describe('registry', () => {
     expect(await configErr(resolveStrategy('str', [str]))).toMatch(/: 'setups' must be a list of .*, got "mixed"$/);
     const fn = folder({ 'fn.mjs': 'export default () => ({});\n' });
     expect(await configErr(resolveStrategy('fn', [fn]))).toMatch(/^strategy file .*fn\.mjs must default-export .*: it exports a function, not an object$/);
+    // a class instance may hold fields of its own (TypeScript's `class M implements StrategyModule` allows
+    // them): they were refused ('unknown key 'cache''); a near miss of a module key still is
+    const klass = (name: string, field: string) =>
+      `class M { name = '${name}'; description = 'd'; params = { safeParse() {} }; ${field}; symbols() { return ['BTCUSDT']; } create() { return { onBar() {} }; } }\nexport default new M();\n`;
+    const own = folder({ 'own-fields.mjs': klass('own-fields', 'cache = new Map()'), 'own-typo.mjs': klass('own-typo', "setup = ['mixed']") });
+    expect((await resolveStrategy('own-fields', [own])).name).toBe('own-fields');
+    expect(await configErr(resolveStrategy('own-typo', [own]))).toMatch(/: unknown key 'setup' \(did you mean 'setups'\?\)$/);
     // a valid setups list loads
     const ok = folder({ 'fine.mjs': src('fine', "setups: ['mixed']") });
     expect((await resolveStrategy('fine', [ok])).setups).toEqual(['mixed']);

@@ -69,8 +69,16 @@ function moduleProblems(m: unknown): string[] {
   if (typeof m !== 'object' || m === null) return [`it exports ${typeof m === 'function' ? 'a function' : shownValue(m)}, not an object`];
   const r = m as Record<string, unknown>;
   const problems: string[] = [];
+  // an object literal's other keys are refused, as defineStrategy's type does; a class instance (a
+  // class implementing StrategyModule may hold fields of its own: private cache = new Map()) has
+  // only the ones a letter or two from a module key refused
+  const proto: unknown = Object.getPrototypeOf(r);
+  const literal = proto === Object.prototype || proto === null;
   const unknown = Object.keys(r).filter((k) => k !== '__esModule' && !(MODULE_KEYS as readonly string[]).includes(k));
-  for (const k of unknown) problems.push(`unknown key '${k}'${didYouMean(k, MODULE_KEYS)}`);
+  for (const k of unknown) {
+    const near = didYouMean(k, MODULE_KEYS);
+    if (literal || near !== '') problems.push(`unknown key '${k}'${near}`);
+  }
   const want = (k: string, ok: boolean, what: string): void => {
     if (ok) return;
     problems.push(r[k] === undefined ? `'${k}' is missing (${what})` : `'${k}' must be ${what}, got ${shownValue(r[k])}`);

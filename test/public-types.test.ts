@@ -101,6 +101,21 @@ export default defineConfig({
     expect(last).toMatch(/'levrage' does not exist in type '\{ name: string; .*Did you mean to write 'leverage'\?/s);
   });
 
+  it('defineConfig of a value typed any (JSON.parse) is a config object, as it was before the overloads were reordered', () => {
+    // any matches the first overload: with the function form first, the result read as a function ('leverage' does not exist on type '(env: ConfigEnv) => …')
+    expect(
+      check(
+        'config-any',
+        `import { defineConfig, type UserConfig } from 'marginlab';
+const shared: any = JSON.parse('{}');
+const c = defineConfig(shared);
+export const leverage: UserConfig['leverage'] = c.leverage;
+export default c;
+`,
+      ),
+    ).toEqual([]);
+  });
+
   it('defineConfig in its function form (sync or async) refuses a misspelt key at any depth, as the object form does', () => {
     const diags = check(
       'config-fn',

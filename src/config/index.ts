@@ -60,6 +60,10 @@ export type ExactConfig<T, S = UserConfig> = unknown extends S
  * function's returned object through ExactConfig, so a misspelt or unknown key (`levrage`, `oops`)
  * is a type error in every form, as it is an error when run (78).
  */
+// first: an argument typed any (JSON.parse of a shared file) matches the first overload, and the object
+// form's result is what it is (with the function form first it read as a function: c.leverage refused);
+// for any other argument the parameter is never, and the overloads below decide
+export function defineConfig<T>(config: 0 extends 1 & T ? T : never): UserConfig;
 export function defineConfig<T extends UserConfig>(config: (env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
 export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
 // last: when no overload matches, TypeScript (tsc 7 only) reports the last one's error, and for the

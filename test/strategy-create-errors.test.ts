@@ -86,6 +86,13 @@ describe("a misspelt callback in what create() returns", () => {
   // ('Cannot read private member #syms'); members not named on… (start, funding, liquidations) were refused
   it('leaves the module as its file exports it, and state a strategy keeps near a callback name alone', async () => {
     expect(misspeltCallbacks({ onBar() {}, start: 0, restart() {}, funding: 0, liquidations: 0, fill: null })).toEqual([]);
+    // a long/short strategy's helpers, two letters from onFill / onStart in the middle, were refused; misspellings still are
+    expect(misspeltCallbacks({ onBar() {}, onSell() {}, onShort() {} })).toEqual([]);
+    expect(misspeltCallbacks({ onBar() {}, onLiqudation() {}, onStarted() {}, onFilled() {} })).toEqual([
+      "'onLiqudation' (did you mean 'onLiquidation'?)",
+      "'onStarted' (did you mean 'onStart'?)",
+      "'onFilled' (did you mean 'onFill'?)",
+    ]);
     writeFileSync(
       join(dir, 'mine', 'klass-mod.mjs'),
       "class M {\n  #syms = ['AAAUSDT'];\n  name = 'klass-mod';\n  params = { safeParse: (v) => ({ success: true, data: v ?? {} }) };\n  get description() { return `trades ${this.#syms.length}`; }\n  symbols() { return this.#syms; }\n  create() { return { start: 0, funding: 0, onBar() {} }; }\n}\nexport default new M();\n",

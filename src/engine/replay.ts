@@ -32,7 +32,7 @@ import { IntrabarRunner } from './intrabar.js';
 import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
-import { nearest } from '../util/nearest.js';
+import { editDistance, nearest } from '../util/nearest.js';
 
 /** the callbacks a strategy may leave out (onBar is required) */
 const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] as const;
@@ -40,12 +40,27 @@ const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] a
 const CALLBACKS = ['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const;
 
 /**
- * Members of what create() returned that are named on… and a letter or two from a callback it lacks
+ * Whether member `k`, nearest() to callback `n`, reads as a misspelling of it rather than a word of
+ * its own: a letter off (onFil, onfill, onLiqudation), or the callback's name with its end changed
+ * (onLiquidate, onFilled, onStarted). onSell (onFill) and onShort (onStart), two letters off in the
+ * middle, are helpers a long/short strategy names.
+ */
+function likeCallback(k: string, n: string): boolean {
+  const a = k.toLowerCase();
+  const b = n.toLowerCase();
+  if (editDistance(a, b) <= 1) return true;
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  return p >= b.length - 3;
+}
+
+/**
+ * Members of what create() returned that are named on… and a misspelling of a callback it lacks
  * (`onFil`, `onfill`, `onLiquidate`; own keys and class methods, read by name only, no getter runs):
  * marginlab never calls them, so a misspelt onFill was a strategy whose stop-loss orders were never
  * placed, silently (TypeScript does not check a returned object literal's extra keys). A helper
- * further from every callback (`onSignal`) or not named on… (`start`, `funding`, `liquidations`:
- * state a strategy keeps, near onStart, onFunding, onLiquidation) is not one.
+ * further from every callback (`onSignal`), a word of its own (`onSell`, `onShort`: likeCallback) or
+ * not named on… (`start`, `funding`, `liquidations`: state a strategy keeps) is not one.
  */
 export function misspeltCallbacks(st: unknown): string[] {
   if ((typeof st !== 'object' && typeof st !== 'function') || st === null) return [];
@@ -57,7 +72,7 @@ export function misspeltCallbacks(st: unknown): string[] {
       seen.add(k);
       if ((CALLBACKS as readonly string[]).includes(k)) continue;
       const n = nearest(k, CALLBACKS);
-      if (n !== null && !(n in st)) out.push(`'${k}' (did you mean '${n}'?)`);
+      if (n !== null && !(n in st) && likeCallback(k, n)) out.push(`'${k}' (did you mean '${n}'?)`);
     }
   }
   return out;

@@ -357,11 +357,6 @@ export function replay(p: ReplayParams): ReplayOutput {
     } catch (e) {
       throw new StrategyFailure(e, 'create');
     }
-    // a misspelt callback (onFil) was never called: the strategy ran without it, silently
-    const misspelt = misspeltCallbacks(st);
-    if (misspelt.length > 0) {
-      throw new TypeError(`strategy '${p.strategy.name}': create() returned ${misspelt.join(', ')}, which marginlab never calls: the callbacks are ${CALLBACKS.join(', ')}`);
-    }
     // a misspelt callback (onbar, onBars) made every bar fail with "this.strat.onBar is not a function"
     if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {
       const got = typeof st !== 'object' || st === null ? String(st) : `an object with ${Object.keys(st).length > 0 ? Object.keys(st).join(', ') : 'no keys'}`;
@@ -375,6 +370,11 @@ export function replay(p: ReplayParams): ReplayOutput {
       if (v && typeof v !== 'function') {
         throw new TypeError(`strategy '${p.strategy.name}': create() returned an object whose ${name} is ${shownValue(v)}, not a function (onStart, onFill, onFunding and onLiquidation are optional: give a function or leave it out)`);
       }
+    }
+    // a misspelt callback (onFil) was never called: the strategy ran without it, silently
+    const misspelt = misspeltCallbacks(st);
+    if (misspelt.length > 0) {
+      throw new TypeError(`strategy '${p.strategy.name}': create() returned ${misspelt.join(', ')}, which marginlab never calls: the callbacks are ${CALLBACKS.join(', ')}`);
     }
     strats[j] = st as Strategy;
   }

@@ -169,6 +169,22 @@ describe('data checks', () => {
     expect(readFileSync(join(dir, 'o-gaps', 'report.md'), 'utf8')).toMatch(/> \*\*Note:\*\* dataset gappy: .*gap/i);
   });
 
+  // the loader's hint said 'data.gaps: 'warn' in the config, or --gaps warn' to `marginlab run`, which has no --gaps
+  // (unknown option '--gaps'): the flag is data validate's and data inspect's
+  it('a gap refused by a run names the config key, and the flag only with the commands that take it', async () => {
+    const H = 3_600_000;
+    const time = Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 10).map((i) => Date.UTC(2025, 0, 1) + i * H);
+    const c = (v: number) => time.map(() => v);
+    await writeDataset(join(dir, 'gappy-run'), { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'AAAUSDT', kind: 'candles', timeframe: '1h', time, columns: { open: c(100), high: c(101), low: c(99), close: c(100), volume: c(5) } }] });
+    writeConfig(dir, 'gappy-run.config.ts', { name: 'gr', data: './gappy-run', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 3 } }], leverage: [3], workers: 1 });
+    const r = await runCli(['run', '-c', 'gappy-run.config.ts', '--out', 'o-gappy-run'], dir);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toContain("(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads");
+    expect(r.stderr).not.toContain('or --gaps warn,');
+    const flag = await runCli(['run', '-c', 'gappy-run.config.ts', '--out', 'o-gappy-run2', '--gaps', 'warn'], dir);
+    expect(flag.code).toBe(64);
+  });
+
   it('more than 20 gap warnings: the hint is a command that lists them all (the dataset folder, quoted, at the config\'s timeframe)', async () => {
     const H = 3_600_000;
     // 30 one-bar gaps, in a folder whose name is not the path and needs quoting (every third bar missing: 2h is the most

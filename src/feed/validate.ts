@@ -256,7 +256,7 @@ export function gapText(g: GapInfo): string {
  * A gap is a problem under the 'error' gap policy (the loader's and `data inspect`'s wording): where
  * that policy is set, said once with the first gap listed (ProblemList.add's hint).
  */
-export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn, loads the missing bars as bars without a candle";
+export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the missing bars as bars without a candle";
 
 /** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
 export function offGridText(t0: number, tf: string, anchor: number): string {

@@ -325,6 +325,25 @@ describe('an order, leverage change or margin transfer on a symbol index the run
 });
 
 describe('what create() returns', () => {
+  // 96f1e9e wrapped every throw of create() in marginlab's internal StrategyFailure: replay()'s caller got
+  // another error (not the RangeError it threw, instanceof and its fields lost); only a string or undefined is wrapped
+  it("what create() throws leaves replay() as it was thrown (a value that is not an object, in an Error with its text)", () => {
+    const data = makeData({ A: { bars: flat(100, 5) } });
+    const base = scripted({}, ['A']);
+    const err = new RangeError('bad size');
+    const caught = (create: () => never): unknown => {
+      try {
+        run(data, { ...base, create }, { setups: ISO });
+      } catch (e) {
+        return e;
+      }
+      return 'nothing thrown';
+    };
+    expect(caught(() => { throw err; })).toBe(err);
+    const wrapped = caught(() => { throw 'no sizes'; });
+    expect(wrapped).toBeInstanceOf(Error);
+    expect((wrapped as Error).message).toBe('no sizes');
+  });
   it('an object without an onBar function is refused naming what it has (a misspelt callback)', () => {
     const data = makeData({ A: { bars: flat(100, 5) } });
     const base = scripted({}, ['A']);

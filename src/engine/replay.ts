@@ -29,7 +29,7 @@ import type { Strategy } from '../strategy/types.js';
 import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
 import { DEFAULT_EXECUTION } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
-import { checkSync, ROW_BLOCK, StrategyFailure } from './runner-state.js';
+import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
 import { editDistance, nearest } from '../util/nearest.js';
@@ -350,12 +350,12 @@ export function replay(p: ReplayParams): ReplayOutput {
   const strats: Strategy[] = [];
   for (let j = 0; j < p.setups.length; j++) {
     // what create() throws is the strategy's whatever it is (a string, undefined, an error without a
-    // stack): the worker errors the runs with it, as a callback's throw
+    // stack): it leaves replay() marked as create()'s (createThrown), and the worker errors the runs with it
     let st: unknown;
     try {
       st = p.strategy.create(params[j] as typeof p.params);
     } catch (e) {
-      throw new StrategyFailure(e, 'create');
+      throw createThrown(e);
     }
     // a misspelt callback (onbar, onBars) made every bar fail with "this.strat.onBar is not a function"
     if (typeof st !== 'object' || st === null || typeof (st as { onBar?: unknown }).onBar !== 'function') {

@@ -82,6 +82,29 @@ export class StrategyFailure extends Error {
   }
 }
 
+/** objects create() threw, as replay() let them leave (createThrown) */
+const CREATE_THROWN = new WeakSet<object>();
+
+/**
+ * What replay() throws for what a strategy's create() threw: an object as it is (replay()'s caller
+ * gets the strategy's own error), remembered so the run layer can tell it from marginlab's own
+ * refusals (thrownByCreate); a value that cannot be remembered (a string, undefined) in a StrategyFailure.
+ */
+export function createThrown(e: unknown): unknown {
+  if ((typeof e === 'object' || typeof e === 'function') && e !== null) {
+    CREATE_THROWN.add(e);
+    return e;
+  }
+  return new StrategyFailure(e, 'create');
+}
+
+/** What create() threw when `e` left replay() for it (createThrown), else null. Runs no code of `e`. */
+export function thrownByCreate(e: unknown): { inner: unknown } | null {
+  if (StrategyFailure.is(e) && e.callback === 'create') return { inner: e.inner };
+  if ((typeof e === 'object' || typeof e === 'function') && e !== null && CREATE_THROWN.has(e)) return { inner: e };
+  return null;
+}
+
 /** marginlab's own modules (src/ or dist/src/): their stack frames are not the strategy's */
 const OWN_DIR = fileURLToPath(new URL('../', import.meta.url));
 

@@ -253,9 +253,10 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     else {
       // replay() wraps what create() threw (a string, undefined, an error without a stack came as
       // the bare 'plain string', 'undefined', without 'strategy threw' or where)
-      const { strategyFrame, StrategyFailure } = await import('../engine/runner-state.js');
-      const created = StrategyFailure.is(e) && e.callback === 'create';
-      const thrown = created ? e.inner : e;
+      const { strategyFrame, thrownByCreate } = await import('../engine/runner-state.js');
+      const byCreate = thrownByCreate(e);
+      const created = byCreate !== null;
+      const thrown = byCreate ? byCreate.inner : e;
       const location = strategyFrame(thrown);
       if (location === null && !created) throw e;
       const text = thrownText(thrown, true);

@@ -166,6 +166,19 @@ describe('registry', () => {
     const own = folder({ 'own-fields.mjs': klass('own-fields', 'cache = new Map()'), 'own-typo.mjs': klass('own-typo', "setup = ['mixed']") });
     expect((await resolveStrategy('own-fields', [own])).name).toBe('own-fields');
     expect(await configErr(resolveStrategy('own-typo', [own]))).toMatch(/: unknown key 'setup' \(did you mean 'setups'\?\)$/);
+    // a module namespace as the default export (`import * as m from './_impl.mjs'; export default m`): its other
+    // named exports are its own (it loaded before the check of unknown keys, which took its null prototype for
+    // an object literal's); a near miss of a module key still is refused
+    const impl = (name: string, extra: string) =>
+      `export const name = '${name}';\nexport const description = 'd';\nexport const params = { safeParse() {} };\nexport function symbols() { return ['BTCUSDT']; }\nexport function create() { return { onBar() {} }; }\n${extra}\n`;
+    const ns = folder({
+      '_impl.mjs': impl('ns-fields', 'export const lookback = 20;\nexport function helper() {}'),
+      'ns-fields.mjs': "import * as m from './_impl.mjs';\nexport default m;\n",
+      '_impl2.mjs': impl('ns-typo', "export const setup = ['mixed'];"),
+      'ns-typo.mjs': "import * as m from './_impl2.mjs';\nexport default m;\n",
+    });
+    expect((await resolveStrategy('ns-fields', [ns])).name).toBe('ns-fields');
+    expect(await configErr(resolveStrategy('ns-typo', [ns]))).toMatch(/: unknown key 'setup' \(did you mean 'setups'\?\)$/);
     // a valid setups list loads
     const ok = folder({ 'fine.mjs': src('fine', "setups: ['mixed']") });
     expect((await resolveStrategy('fine', [ok])).setups).toEqual(['mixed']);

@@ -70,10 +70,12 @@ function moduleProblems(m: unknown): string[] {
   const r = m as Record<string, unknown>;
   const problems: string[] = [];
   // an object literal's other keys are refused, as defineStrategy's type does; a class instance (a
-  // class implementing StrategyModule may hold fields of its own: private cache = new Map()) has
-  // only the ones a letter or two from a module key refused
+  // class implementing StrategyModule may hold fields of its own: private cache = new Map()) and a
+  // module namespace (`import * as m from './_impl.js'; export default m`, whose other named exports
+  // are its own; its prototype is null too) have only the ones a letter or two from a module key refused
   const proto: unknown = Object.getPrototypeOf(r);
-  const literal = proto === Object.prototype || proto === null;
+  const namespace = Object.prototype.toString.call(r) === '[object Module]';
+  const literal = !namespace && (proto === Object.prototype || proto === null);
   const unknown = Object.keys(r).filter((k) => k !== '__esModule' && !(MODULE_KEYS as readonly string[]).includes(k));
   for (const k of unknown) {
     const near = didYouMean(k, MODULE_KEYS);

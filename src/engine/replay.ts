@@ -34,10 +34,10 @@ import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type Re
 import { shownValue, thrownText } from '../util/excerpt.js';
 import { editDistance, nearest } from '../util/nearest.js';
 
+/** The callbacks marginlab calls on a strategy instance (types.ts Strategy); frozen: strategy code runs in this realm. */
+const CALLBACKS = Object.freeze(['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const);
 /** the callbacks a strategy may leave out (onBar is required) */
-const OPTIONAL_CALLBACKS = ['onStart', 'onFill', 'onFunding', 'onLiquidation'] as const;
-/** The callbacks marginlab calls on a strategy instance (types.ts Strategy). */
-const CALLBACKS = ['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const;
+const OPTIONAL_CALLBACKS = Object.freeze(CALLBACKS.filter((c) => c !== 'onBar'));
 
 /**
  * Whether member `k`, nearest() to callback `n`, reads as a misspelling of it rather than a word of

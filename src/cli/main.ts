@@ -13,7 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
-import { exitProcess, installInterruptHandler } from '../util/interrupt.js';
+import { cleanUpForInterrupt, exitProcess, installInterruptHandler } from '../util/interrupt.js';
+import { enableTimeLimits, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
 
@@ -116,11 +117,36 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+/**
+ * What ends a command whose config or strategy code ran past its time limit on this thread (the
+ * watchdog has stopped that code): as an interrupt, the temp files and the output folder's lock
+ * are given back; one line; exit 78.
+ */
+function endOnTimeLimit(what: string, limit: TimeLimit, reason: ExpiryReason): void {
+  const { removed, notes } = cleanUpForInterrupt();
+  const secs = limit.ms >= 1000 ? `${+(limit.ms / 1000).toFixed(1)} s` : `${limit.ms} ms`;
+  const left = removed === 0 ? '' : '; its temp files are removed';
+  const why =
+    reason === 'idle'
+      ? `${what} waits for something that never comes (a promise nothing left in the process can settle), so marginlab stopped it`
+      : `${what} ran for more than ${secs} (${limit.key}) without returning, so marginlab stopped it: ` +
+        `look for a loop that never ends or a wait that never finishes there (or raise ${limit.key.split(' ')[0]} if it is only slow)`;
+  const line = `marginlab: ${why}${left}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
+  try {
+    process.stderr.write(line);
+  } catch {
+    /* stderr closed */
+  }
+  exitProcess(ExitCode.CONFIG);
+}
+
 async function main(): Promise<void> {
   endQuietlyOnClosedPipe(process.stdout);
   endQuietlyOnClosedPipe(process.stderr);
   // Ctrl-C and SIGTERM: every command removes its temp files and its lock, says so, exits 130
   installInterruptHandler();
+  // the config's and the strategies' code run here before a sweep under a time limit (src/util/time-limit.ts)
+  enableTimeLimits(endOnTimeLimit);
   let code: number;
   try {
     const program = await buildProgram();

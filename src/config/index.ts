@@ -19,6 +19,7 @@ import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
+import { withTimeLimit, type TimeLimit } from '../util/time-limit.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
@@ -329,7 +330,10 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   const where = opts.source ?? 'config';
   try {
     raw = await guardConfigCode(where, async () => {
-      const v = typeof raw === 'function' ? (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' }) : raw;
+      // the function under the config code's time limit (a loop that never returns), its promise under settle's
+      const v = typeof raw === 'function'
+        ? (await withTimeLimit(configCodeLimit(), `${where}: the config's function`, async () => ({ v: (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' }) }))).v
+        : raw;
       return settle(v, where);
     });
   } catch (err) {
@@ -586,12 +590,15 @@ export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, d
     );
 }
 
-/** How long a config's promise may take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */
+/** How long a config's code may run and its promise take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */
 export const CONFIG_SETTLE_MS = 30_000;
 const settleMs = (): number => {
   const v = Number(process.env.MARGINLAB_CONFIG_TIMEOUT_MS);
   return Number.isFinite(v) && v > 0 ? v : CONFIG_SETTLE_MS;
 };
+
+/** The time limit of a config's code (its top-level code, its function) on the CLI's main thread (src/util/time-limit.ts). */
+const configCodeLimit = (): TimeLimit => ({ ms: settleMs(), key: 'MARGINLAB_CONFIG_TIMEOUT_MS' });
 
 /**
  * Wait for a config's value (a promise or not). A promise that can never settle (nothing left in
@@ -734,7 +741,8 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   try {
     const { tsImport } = await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {
-      const m = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+      // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
+      const m = (await withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, () => tsImport(pathToFileURL(abs).href, import.meta.url))) as Record<string, unknown>;
       // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig)
       const d = m.default as { then?: unknown } | undefined;
       if (d && typeof d.then === 'function') (d as PromiseLike<unknown>).then(undefined, () => undefined);

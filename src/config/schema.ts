@@ -11,6 +11,9 @@ import { dateHint, parseDate } from '../util/time.js';
 import { scenarioSchema } from '../stress/scenario.js';
 import { MAX_PATHS } from '../stress/plan.js';
 
+/** the default of timeoutMs: a pass's time limit, and that of the strategies' code the CLI runs before the sweep (ms) */
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
 export { parseDate };
 
 import { DEFAULT_EXECUTION, SETUP_IDS, type SetupId } from '../engine/setups.js';
@@ -248,7 +251,7 @@ export const configSchema = z
       })
       .default('auto'),
     /** per replay pass (one task = the setups of one strategy × params × leverage), ms */
-    timeoutMs: z.number().int().positive().default(600_000),
+    timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
     /** extra folders of strategy files, relative to the config file */
     strategyDirs: z.array(z.string().min(1)).superRefine(noDuplicates).default([]),
     /** events kept per run in results: null (default) keeps every event; a number keeps the first N and the report says where it cut */

@@ -4,6 +4,7 @@
  * version included). Runs are sorted by RunId. Runs that differ only in their setup form one
  * task: a single replay pass runs all of them (each setup keeps its own RunResult and RunId).
  */
+import { nowRunning } from '../util/time-limit.js';
 import { ExitCode, UserError, configError } from '../errors.js';
 import type { SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
@@ -186,6 +187,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
   for (const { entry, path } of entries) {
     let mod: StrategyModule;
     try {
+      nowRunning(`strategy '${entry.name}' (${path}): loading its module (its top-level code)`);
       mod = await source.load(entry.name);
     } catch (err) {
       problems.push(`${path}.name: ${thrownText(err)}`);
@@ -243,6 +245,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       const raw = { ...entry.params, ...point };
       let parsed: ReturnType<typeof mod.params.safeParse>;
       try {
+        nowRunning(`strategy '${entry.name}' (${path}): its params schema`);
         parsed = mod.params.safeParse(raw);
       } catch (err) {
         // the schema's own code (a default function, a refine, a transform) threw
@@ -285,6 +288,7 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
       const params = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;
       let symbols: string[];
       try {
+        nowRunning(`strategy '${entry.name}' (${path}): symbols(params)`);
         const listed: unknown = mod.symbols(parsed.data);
         const bad = symbolsProblem(listed);
         if (bad !== null) {

@@ -3,6 +3,7 @@
  * slice, skip finished runs (--resume), run the rest on the pool, write each result atomically
  * to <out>/results/<runId>.json, then manifest.json.
  */
+import { withTimeLimit } from '../util/time-limit.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -309,10 +310,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   }
   for (const w of warnings) opts.onWarning?.(w);
   const tLoaded = Date.now();
-  const source = await registrySource(strategyDirs);
   // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
   const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${configName} with --strategies ${loaded.overrides.strategies.join(',')}` : configName;
-  const plan = await buildPlan(c, datasets.plan, source, ENGINE_VERSION, planSource);
+  // the strategies' code the plan runs here (modules, params schemas, symbols()) under the runs' time limit (src/util/time-limit.ts)
+  const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs), ENGINE_VERSION, planSource));
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

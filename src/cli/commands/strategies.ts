@@ -17,6 +17,10 @@ export function register(program: Command): void {
     .action(async (flags: { config?: string; dir?: string[]; json?: boolean }) => {
       const { listStrategies } = await import('../../strategy/registry.js');
       const dirs: string[] = [];
+      // the strategies' code (modules, params schemas) under the runs' time limit (src/util/time-limit.ts)
+      const { withTimeLimit, nowRunning } = await import('../../util/time-limit.js');
+      const { DEFAULT_TIMEOUT_MS } = await import('../../config/schema.js');
+      let limit = { ms: DEFAULT_TIMEOUT_MS, key: 'timeoutMs' };
       const configFile = flags.config ?? (existsSync('backtest.config.ts') ? 'backtest.config.ts' : undefined);
       if (configFile === undefined) {
         // run from a project's subfolder (or beside a backtest.config.js): its strategyDirs would be missing from the list silently
@@ -27,15 +31,18 @@ export function register(program: Command): void {
         const { loadConfig, configPath } = await import('../../config/index.js');
         const loaded = await loadConfig(configFile);
         dirs.push(...loaded.config.strategyDirs.map((d) => configPath(loaded, d)));
+        limit = { ms: loaded.config.timeoutMs, key: `timeoutMs of ${configFile}` };
       }
       for (const d of flags.dir ?? []) if (!dirs.includes(resolve(d))) dirs.push(resolve(d));
-      const list = await listStrategies(dirs);
+      const list = await withTimeLimit(limit, 'loading the strategy files (their top-level code)', () => listStrategies(dirs));
       const { paramPath, paramsDataProblem } = await import('../../strategy/params.js');
       const { thrownText } = await import('../../util/excerpt.js');
       const rows: { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[] = [];
       /** why a strategy's defaults are not listed (text output; the JSON has defaults: null) */
       const unlisted = new Map<string, string>();
+      await withTimeLimit(limit, 'the strategies\' params schemas', async () => {
       for (const entry of list) {
+        nowRunning(`strategy '${entry.name}' (${entry.file}): its params schema`);
         // the schema is the strategy's code: its default functions may throw, and its output need not be
         // plain data (a bigint default stopped the listing, exit 70)
         let defaults: Record<string, unknown> | null = null;
@@ -49,6 +56,7 @@ export function register(program: Command): void {
         }
         rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults });
       }
+      });
       rows.sort((a, b) => (a.name < b.name ? -1 : 1));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

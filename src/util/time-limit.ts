@@ -1,0 +1,174 @@
+/**
+ * A time limit on user code the CLI runs on its main thread before a sweep: a config file (its
+ * top-level code, its function, its promise) and strategy modules (their top-level code, their
+ * params schemas, symbols(params)). A run's own callbacks run in the pool's workers, under the
+ * config's timeoutMs per pass; this code ran with no limit at all, and a `while (true)` in a
+ * strategy's symbols() hung a nightly job for ever (a signal handler runs only when the event loop
+ * turns, so neither Ctrl-C nor SIGTERM ended it either).
+ *
+ * How: a small watchdog thread keeps the timer. When the limit passes it marks the guard as
+ * expired, tells the main thread, and stops the main thread's JavaScript through the inspector
+ * (`Runtime.terminateExecution`: the stuck stack unwinds, nothing in it can catch that); the main
+ * thread's event loop then turns and the message ends the command: the temp files and the output
+ * folder's lock are given back as on an interrupt (src/util/interrupt.ts), one line says what ran
+ * too long, exit 78. The watchdog connects to the inspector only then; until a limit passes it
+ * costs a sleeping thread.
+ *
+ * Off unless the CLI turns it on (enableTimeLimits): a program that loads a config through the
+ * library keeps its own process. Only on the process's main thread (the inspector of a worker
+ * thread's session reaches the main thread, not the caller).
+ */
+import { isMainThread, Worker } from 'node:worker_threads';
+
+/** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
+export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
+
+/** 'limit': the code ran past its limit and was stopped; 'idle': it waits for something nothing left in the process can bring */
+export type ExpiryReason = 'limit' | 'idle';
+
+/** a limit in ms and the setting that gives it (named in the line: `timeoutMs`, an environment variable) */
+export interface TimeLimit {
+  ms: number;
+  key: string;
+}
+
+let onExpired: ExpiredHandler | null = null;
+let watchdog: Worker | null = null;
+/** 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE) */
+let state: Int32Array | null = null;
+const EXPIRED = -1;
+/** the main thread took the expiry and is ending the process */
+const TAKEN = -2;
+let nextId = 1;
+/** the guard running now (guards do not nest: an inner one runs under the outer one's limit) */
+let active: { id: number; limit: TimeLimit; doing: string } | null = null;
+
+/** Turn the limits on for this process (the CLI, once); `handler` must end the process. */
+export function enableTimeLimits(handler: ExpiredHandler): void {
+  onExpired = handler;
+}
+
+/** Say what the guarded code is running now (named in the line when the limit passes). */
+export function nowRunning(what: string): void {
+  if (active) active.doing = what;
+}
+
+/**
+ * The watchdog thread. At the limit it tells the main thread (a message) and gives its event loop
+ * a moment to take it (EXPIRED → TAKEN: the main thread ends the process). A main thread that does
+ * not take it is running JavaScript that does not return: the watchdog stops that code (EXPIRED →
+ * STOPPING → terminateExecution, which also stops the next code to run if none is running) and
+ * tries again, until the main thread takes the message. A Node without the inspector: one line
+ * from here, and SIGKILL.
+ */
+const WATCHDOG_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const state = new Int32Array(workerData.state);
+const EXPIRED = ${EXPIRED}, STOPPING = -3;
+let timer = null;
+parentPort.on('message', (m) => {
+  clearTimeout(timer);
+  timer = m.arm ? setTimeout(() => expire(m.arm), m.ms) : null;
+});
+function fallback() {
+  require('node:fs').writeSync(2, 'marginlab: ' + workerData.fallback + '\\n');
+  process.kill(process.pid, 'SIGKILL');
+}
+function expire(id) {
+  // only the guard that armed this timer, and only while it runs
+  if (Atomics.compareExchange(state, 0, id, EXPIRED) !== id) return;
+  for (let round = 0; round < 40; round++) {
+    parentPort.postMessage({ expired: id });
+    Atomics.wait(state, 0, EXPIRED, 250);
+    if (Atomics.compareExchange(state, 0, EXPIRED, STOPPING) !== EXPIRED) return;
+    try {
+      // a session only for this request: one left connected makes Node print "Waiting for the debugger to disconnect..." at exit
+      const { Session } = require('node:inspector');
+      const session = new Session();
+      session.connectToMainThread();
+      session.post('Runtime.terminateExecution');
+      session.disconnect();
+    } catch (e) {
+      return fallback();
+    }
+    Atomics.store(state, 0, EXPIRED);
+  }
+  fallback();
+}
+`;
+
+function startWatchdog(): Worker {
+  state = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(WATCHDOG_SOURCE, {
+    eval: true,
+    workerData: { state: state.buffer, fallback: 'code of the config or a strategy ran past its time limit and could not be stopped otherwise (this Node has no inspector); ended' },
+    // a thread that only keeps a timer: none of the process's preloads (`--import tsx` registers loader
+    // hooks, whose start waits on this thread's event loop: a loop right after the first guard hung it)
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+  });
+  w.on('message', (m: { expired?: number }) => {
+    if (m.expired !== undefined && Atomics.compareExchange(state!, 0, EXPIRED, TAKEN) === EXPIRED) {
+      Atomics.notify(state!, 0);
+      fire();
+    }
+  });
+  // a watchdog that could not start (no threads left): the guarded code runs without a limit
+  w.on('error', () => {
+    if (watchdog === w) watchdog = null;
+  });
+  // after the listeners (a 'message' listener refs the worker again): the watchdog never keeps the process alive
+  w.unref();
+  return w;
+}
+
+function fire(reason: ExpiryReason = 'limit'): void {
+  onExpired?.(active?.doing ?? 'user code', active?.limit ?? { ms: 0, key: '' }, reason);
+}
+
+/**
+ * The event loop ran dry with a guard armed ('beforeExit'): the guarded code waits for something
+ * nothing left can bring (ended now, not at the limit), or the watchdog stopped it and its message
+ * is still on the way (taken here; while the watchdog is stopping the thread, checked again shortly).
+ */
+function idle(): void {
+  if (active === null || state === null) return;
+  const id = active.id;
+  if (Atomics.compareExchange(state, 0, id, TAKEN) === id) fire('idle');
+  else if (Atomics.compareExchange(state, 0, EXPIRED, TAKEN) === EXPIRED) fire();
+  else if (Atomics.load(state, 0) !== TAKEN) setTimeout(idle, 20);
+}
+
+/**
+ * Run `fn` (user code, or marginlab code calling it) under `limit`; `doing` says what it runs
+ * (changed as it goes with nowRunning). Without enableTimeLimits, off the main thread, or inside
+ * another guard, `fn` runs as it is.
+ */
+export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
+  const limitMs = limit.ms;
+  if (onExpired === null || !isMainThread || active !== null || !(limitMs > 0) || !Number.isFinite(limitMs)) return fn();
+  watchdog ??= startWatchdog();
+  const id = nextId++;
+  const guard = { id, limit, doing };
+  active = guard;
+  Atomics.store(state!, 0, id);
+  // a limit above a 32-bit timer's range (24.8 days) is no limit
+  if (limitMs < 2 ** 31) watchdog.postMessage({ arm: id, ms: limitMs });
+  // the event loop running dry while the guard is armed: stopped code left nothing else in it, or the
+  // guarded code waits on nothing (a promise nothing can settle)
+  process.on('beforeExit', idle);
+  let out: T;
+  try {
+    out = await fn();
+  } finally {
+    const was = Atomics.compareExchange(state!, 0, id, 0);
+    if (was !== id) {
+      // the limit passed as the code returned: the watchdog's message ends the process; nothing after this guard runs
+      await new Promise<never>(() => undefined);
+    }
+    watchdog?.postMessage({ arm: 0 });
+    process.off('beforeExit', idle);
+    active = null;
+  }
+  return out;
+}

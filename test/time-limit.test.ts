@@ -1,0 +1,153 @@
+/**
+ * The time limit on user code the CLI runs on its main thread before a sweep (src/util/time-limit.ts):
+ * a config file's top-level code, function or top-level await, and a strategy's module, params
+ * schema and symbols(params). Each used to hang the command for ever (neither Ctrl-C nor SIGTERM
+ * could end it); now the code is stopped at the limit, the command prints one line naming what ran
+ * too long and the setting that limits it, gives back its output folder, and exits 78.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { REPO, startCli, writeConfig } from './fixtures/run/cli.js';
+
+const STRATS = join(REPO, 'test', 'fixtures', 'time-limit');
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'marginlab-time-limit-'));
+  await makeDataset(join(dir, 'data'), { bars: 60 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = (strategy: string, extra: Record<string, unknown> = {}) => ({
+  name: 'tl',
+  data: './data',
+  strategies: [{ name: strategy }],
+  strategyDirs: [STRATS],
+  setups: ['isolated'],
+  leverage: [3],
+  initialCapital: 10_000,
+  timeoutMs: 1500,
+  ...extra,
+});
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const t0 = Date.now();
+  const r = await startCli(args, dir, { env }).done;
+  return { ...r, ms: Date.now() - t0 };
+}
+
+describe('user code on the CLI main thread runs under a time limit', () => {
+  it.each([
+    ['loop-symbols', 'symbols(params)'],
+    ['loop-top', 'loading its module (its top-level code)'],
+    ['loop-schema', 'its params schema'],
+  ])('a strategy whose %s never returns: exit 78 at timeoutMs, one line, no output folder left', async (name, what) => {
+    writeConfig(dir, `${name}.config.mjs`, config(name));
+    const out = join(dir, `out-${name}`);
+    const r = await run(['run', '-c', `${name}.config.mjs`, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(78);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`strategy '${name}' (strategies[0]): ${what} ran for more than 1.5 s (timeoutMs) without returning`);
+    expect(r.stderr).not.toMatch(/debugger|at .*\.ts:\d+/);
+    // the folder the command made (and its lock) is gone again
+    expect(existsSync(out)).toBe(false);
+    // stopped near the limit, not after the default of 10 minutes (generous for a loaded machine)
+    expect(r.ms).toBeLessThan(60_000);
+  });
+
+  it('a strategy that is only slow (300 ms in symbols) is planned and runs', async () => {
+    writeConfig(dir, 'slow.config.mjs', config('slow-symbols'));
+    const r = await run(['run', '-c', 'slow.config.mjs', '--out', join(dir, 'out-slow'), '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'out-slow', 'manifest.json'))).toBe(true);
+  });
+
+  it('a config whose top-level code never ends: exit 78 naming the file and MARGINLAB_CONFIG_TIMEOUT_MS', async () => {
+    writeFileSync(join(dir, 'top.config.mjs'), `let n = 0;\nwhile (Date.now() > 0) n++;\nexport default ${JSON.stringify(config('slow-symbols'))};\n`);
+    const r = await run(['run', '-c', 'top.config.mjs', '--out', join(dir, 'out-top'), '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^marginlab: top\.config\.mjs: the config file's top-level code ran for more than 1 s \(MARGINLAB_CONFIG_TIMEOUT_MS\) without returning, so marginlab stopped it: .*MARGINLAB_CONFIG_TIMEOUT_MS/),
+    ]);
+    expect(existsSync(join(dir, 'out-top'))).toBe(false);
+  });
+
+  it('a config whose top-level await waits for ever (a timer keeps the process alive): exit 78', async () => {
+    writeFileSync(join(dir, 'tla.config.mjs'), `setInterval(() => {}, 1000);\nawait new Promise(() => {});\nexport default {};\n`);
+    const r = await run(['run', '-c', 'tla.config.mjs', '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toContain("tla.config.mjs: the config file's top-level code ran for more than 1 s");
+  });
+
+  it('a config whose top-level await waits on nothing: exit 78 at once (not at the 30 s limit)', async () => {
+    writeFileSync(join(dir, 'idle.config.mjs'), `await new Promise(() => {});\nexport default {};\n`);
+    const r = await run(['run', '-c', 'idle.config.mjs', '--quiet']);
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      "marginlab: idle.config.mjs: the config file's top-level code waits for something that never comes (a promise nothing left in the process can settle), so marginlab stopped it",
+    ]);
+    expect(r.ms).toBeLessThan(25_000);
+  });
+
+  it("a config function that never returns: exit 78 naming the config's function", async () => {
+    writeFileSync(join(dir, 'fn.config.mjs'), `export default () => { for (;;) {} };\n`);
+    const r = await run(['run', '-c', 'fn.config.mjs', '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toContain("fn.config.mjs: the config's function ran for more than 1 s");
+  });
+
+  it('`marginlab strategies` stops a strategy file whose top level never ends (the config\'s timeoutMs)', async () => {
+    writeConfig(dir, 'list.config.mjs', config('loop-top'));
+    const r = await run(['strategies', '-c', 'list.config.mjs']);
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toContain('loading the strategy files (their top-level code) ran for more than 1.5 s (timeoutMs of list.config.mjs)');
+  });
+});
+
+describe('withTimeLimit as a library function', () => {
+  it('is off unless the CLI turns it on: a program that loads a config keeps its own process', () => {
+    // a child process: enabling the limits is process-wide
+    const code = `
+      const { withTimeLimit } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
+      const t = Date.now();
+      const v = await withTimeLimit({ ms: 200, key: 'k' }, 'spin', async () => { while (Date.now() - t < 600); return 7; });
+      console.log(JSON.stringify({ v }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ v: 7 });
+  });
+
+  it('once on, returns what the code returns within the limit and does not keep the process alive', () => {
+    const code = `
+      const { enableTimeLimits, withTimeLimit } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
+      enableTimeLimits(() => { console.log('expired'); process.exit(78); });
+      const a = await withTimeLimit({ ms: 5000, key: 'k' }, 'quick', async () => 1);
+      const b = await withTimeLimit({ ms: 5000, key: 'k' }, 'quick', async () => { throw new Error('thrown'); }).catch((e) => e.message);
+      console.log(JSON.stringify({ a, b }));
+    `;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ a: 1, b: 'thrown' });
+    // the armed 5 s timers did not keep the process alive
+    expect(Date.now() - t0).toBeLessThan(4500);
+  });
+
+  it('once on, stops a loop at the limit and calls the handler with what ran and the limit', () => {
+    const code = `
+      const { enableTimeLimits, withTimeLimit, nowRunning } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
+      enableTimeLimits((what, limit, reason) => { console.log(JSON.stringify({ what, limit, reason })); process.exit(78); });
+      await withTimeLimit({ ms: 300, key: 'someKey' }, 'first step', async () => { nowRunning('second step'); for (;;) {} });
+      console.log('not reached');
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(78);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ what: 'second step', limit: { ms: 300, key: 'someKey' }, reason: 'limit' });
+  });
+});

@@ -262,9 +262,20 @@ describe('margin transfers', () => {
     a.mark(new Float64Array([34587.5]), snap());
     // removable = min(550.968 − 44.272, 550.968 + 48.64 − 553.4) = 46.208 exactly; in doubles 46.20799999999997
     expect(a.marginLimits(0).removable).toBeLessThan(46.208);
-    expect(a.transferMargin(0, -46.20800001, 2)).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin' });
+    // the message names the limit in the books' unit, an amount that is accepted (not 46.20799999999997)
+    expect(a.transferMargin(0, -46.20800001, 2)).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin', message: 'BTCUSDT: cannot remove 46.20800001; at most 46.208 can be removed' });
     expect(a.transferMargin(0, -46.208, 2)).toEqual({ ok: true });
     expect(a.isolatedWallet(0)).toBe(504.76);
+    // a limit with more places than the unit is floored to it: what the message names is accepted
+    a.mark(new Float64Array([34612.123456789]), snap());
+    const lim = a.marginLimits(0).removable;
+    const r = a.transferMargin(0, -(lim + 1e-6), 3);
+    expect(r).toMatchObject({ ok: false, reason: 'exceedsRemovableMargin' });
+    const named = /at most (\S+) can be removed/.exec(r.ok ? '' : r.message)![1]!;
+    expect(named).toMatch(/^\d+(\.\d{1,8})?$/);
+    expect(Number(named)).toBeLessThanOrEqual(lim + 1e-9);
+    expect(lim - Number(named)).toBeLessThan(1e-8);
+    expect(a.transferMargin(0, -Number(named), 3)).toEqual({ ok: true });
     expect(booksImbalance(a.books())).toBe('0');
   });
 });

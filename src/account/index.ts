@@ -66,6 +66,19 @@ export type * from './types.js';
 const MARGIN_CHECK_TOLERANCE = 1e-9;
 /** a booked amount fits a limit computed on the float mirrors (MARGIN_CHECK_TOLERANCE) */
 const withinLimit = (amount: number, limit: number): boolean => amount <= limit + MARGIN_CHECK_TOLERANCE;
+/**
+ * A limit (a sum of doubles: 13.559388880000142) as a refusal message shows it: in the books' unit
+ * (1e-8), the largest amount withinLimit passes — 1984.9999999999998 reads 1985, 13.559388880000142
+ * reads 13.55938888 (the amount a strategy can copy from the message and have accepted).
+ */
+function limitText(limit: number): string {
+  if (!Number.isFinite(limit) || Math.abs(limit) >= 1e21) return String(limit);
+  let u = roundUnits(limit, 1, 1, 1, 1);
+  if (unitsToNumber(u) - limit > MARGIN_CHECK_TOLERANCE) u -= 1n;
+  return unitsToString(u);
+}
+/** an amount (a notional) in a message: rounded to the books' unit (1e-8) */
+const amountText = (x: number): string => (!Number.isFinite(x) || Math.abs(x) >= 1e21 ? String(x) : unitsToString(roundUnits(x, 1, 1, 1, 1)));
 /** [0, NaN] read as typed-array elements (see positionQty) */
 const CONST_CELLS = new Float64Array([0, Number.NaN]);
 /** a position's fields that hold fractions or large step counts (util/double-fields.ts) */
@@ -358,7 +371,7 @@ export class AccountImpl implements Account {
     const notional = p.absQ * this.markOf(symbol, null);
     const tier = tierFor(p.tiers, notional);
     if (leverage > tier.maxLeverage)
-      return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
+      return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
     const before = p.leverage;
     p.leverage = leverage;
     // the position's margin mode decides whether the change is allowed (cross: lowering needs the extra
@@ -408,7 +421,7 @@ export class AccountImpl implements Account {
       const notional = g.qty(Math.abs(newL)) * price;
       const tier = tierFor(p.tiers, notional);
       if (p.leverage > tier.maxLeverage)
-        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${notional}`, time);
+        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
     }
 
     this.save(p);
@@ -489,8 +502,8 @@ export class AccountImpl implements Account {
     // the amount as checked: as given when rounding left it alone (1e+300, not its 300 digits), else its rounded decimal
     const shown = booked === Math.abs(amount) ? String(booked) : unitsToString(d < 0n ? -d : d);
     const { addable, removable } = this.marginLimits(symbol);
-    if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${shown}; at most ${addable} can be added`, time);
-    if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${shown}; at most ${removable} can be removed`, time);
+    if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${shown}; at most ${limitText(addable)} can be added`, time);
+    if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${shown}; at most ${limitText(removable)} can be removed`, time);
     p.isoWallet = p.isoWallet + d;
     this.crossWallet = this.crossWallet - d;
     this.refreshOne(p);

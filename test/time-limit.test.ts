@@ -101,6 +101,19 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     expect(r.stderr).toContain("fn.config.mjs: the config's function ran for more than 1 s");
   });
 
+  it.each([
+    ['then', "export default { then() { for (;;) {} } };", "reading the config's default export"],
+    ['proxy', 'export default new Proxy({}, { get() { for (;;) {} } });', "reading the config's default export"],
+    ['async-fn', 'export default async () => { await new Promise((r) => setTimeout(r, 50)); for (;;) {} };', "the config's promise"],
+    ['getter', "export default { get name() { for (;;) {} }, data: './data', strategies: ['x'] };", "reading the config's values (its getters)"],
+  ])('config code run after its top level (%s: a thenable, a proxy, a promise\'s continuation, a getter) that never returns: exit 78', async (name, text, what) => {
+    writeFileSync(join(dir, `${name}.config.mjs`), `${text}\n`);
+    const r = await run(['run', '-c', `${name}.config.mjs`, '--out', join(dir, `out-${name}`), '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(`marginlab: ${name}.config.mjs: ${what} ran for more than 1 s (MARGINLAB_CONFIG_TIMEOUT_MS) without returning`)]);
+    expect(r.ms).toBeLessThan(60_000);
+  });
+
   it('`marginlab strategies` stops a strategy file whose top level never ends (the config\'s timeoutMs)', async () => {
     writeConfig(dir, 'list.config.mjs', config('loop-top'));
     const r = await run(['strategies', '-c', 'list.config.mjs']);

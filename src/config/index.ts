@@ -19,7 +19,7 @@ import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
-import { withTimeLimit, type TimeLimit } from '../util/time-limit.js';
+import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
@@ -334,7 +334,10 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
       const v = typeof raw === 'function'
         ? (await withTimeLimit(configCodeLimit(), `${where}: the config's function`, async () => ({ v: (raw as (env: ConfigEnv) => unknown)({ env: process.env, configDir: opts.configDir, ci: process.env.CI === 'true' || process.env.CI === '1' }) }))).v
         : raw;
-      return settle(v, where);
+      // its promise: settle's timer ends a wait at the limit (its own message); the guard, a second later,
+      // code that never returns (a `then` that loops, an async function looping after an await), which
+      // leaves no turn to that timer
+      return withTimeLimit({ ...configCodeLimit(), graceMs: 1000 }, `${where}: the config's promise`, () => settle(v, where));
     });
   } catch (err) {
     if (err instanceof UserError) throw err;
@@ -343,7 +346,8 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(`${where}: expected the default export to be a config object (use defineConfig({...})), got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
   }
-  const obj = configData(raw as Record<string, unknown>, where);
+  // reading its values runs its getters and proxies: under the limit as well
+  const obj = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => configData(raw as Record<string, unknown>, where));
   const ov = opts.overrides ?? {};
   if (ov.workers !== undefined) obj.workers = ov.workers;
   if (ov.from !== undefined) obj.from = ov.from;
@@ -380,7 +384,8 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     }
     obj.stress = block;
   }
-  const parsed = configSchema.safeParse(obj);
+  // objects that are not plain data (class instances) reach the schema as they are: their getters run in its parse
+  const parsed = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => configSchema.safeParse(obj));
   let lines = parsed.success ? [] : formatIssues(parsed.error.issues, '', configSchema, { value: obj });
   // a window bound given as a flag: the problem names the flag, not only the config's key
   if (ov.from !== undefined || ov.to !== undefined) {
@@ -742,26 +747,31 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
     const { tsImport } = await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
-      const m = (await withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, () => tsImport(pathToFileURL(abs).href, import.meta.url))) as Record<string, unknown>;
-      // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig)
-      const d = m.default as { then?: unknown } | undefined;
-      if (d && typeof d.then === 'function') (d as PromiseLike<unknown>).then(undefined, () => undefined);
-      return m;
+      return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {
+        const m = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+        nowRunning(`${path}: reading the config's default export`);
+        // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig);
+        // its `then` (a getter, a proxy, a method of a thenable: the config's code) under the limit as well
+        const d = m.default as { then?: unknown } | undefined;
+        if (d && typeof d.then === 'function') (d as PromiseLike<unknown>).then(undefined, () => undefined);
+        return m;
+      });
     });
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw configError(`${path}: could not load the config: ${loadErrorMessage(err)}`);
   }
-  let def: unknown;
-  let empty: boolean;
-  try {
-    def = moduleDefault(mod);
-    // a file with no export at all, compiled as CommonJS ("type": "commonjs" or no type), comes back as an empty exports object
-    empty = def !== null && typeof def === 'object' && Object.getPrototypeOf(def) === Object.prototype && Reflect.ownKeys(def).length === 0;
-  } catch (err) {
-    // a default export that throws when read (a proxy, a getter): the config's code, not marginlab's
-    throw configError(`${path}: reading the config's default export failed: ${excerpt(thrownText(err), 300)}`);
-  }
+  // a default export that loops when read (a proxy, a getter): under the limit
+  const { def, empty } = await withTimeLimit(configCodeLimit(), `${path}: reading the config's default export`, async () => {
+    try {
+      const d = moduleDefault(mod);
+      // a file with no export at all, compiled as CommonJS ("type": "commonjs" or no type), comes back as an empty exports object
+      return { def: d, empty: d !== null && typeof d === 'object' && Object.getPrototypeOf(d) === Object.prototype && Reflect.ownKeys(d).length === 0 };
+    } catch (err) {
+      // a default export that throws when read (a proxy, a getter): the config's code, not marginlab's
+      throw configError(`${path}: reading the config's default export failed: ${excerpt(thrownText(err), 300)}`);
+    }
+  });
   if (def === undefined) throw configError(`${path}: no default export (write \`export default defineConfig({...})\`)`);
   if (empty) throw configError(`${path}: no default export, or an empty object as the default export (write \`export default defineConfig({...})\`)`);
   return { input: def as ConfigInput };

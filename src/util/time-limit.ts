@@ -1,6 +1,6 @@
 /**
  * A time limit on user code the CLI runs on its main thread before a sweep: a config file (its
- * top-level code, its function, its promise) and strategy modules (their top-level code, their
+ * top-level code, its function, its promise, the getters of its values) and strategy modules (their top-level code, their
  * params schemas, symbols(params)). A run's own callbacks run in the pool's workers, under the
  * config's timeoutMs per pass; this code ran with no limit at all, and a `while (true)` in a
  * strategy's symbols() hung a nightly job for ever (a signal handler runs only when the event loop
@@ -30,6 +30,11 @@ export type ExpiryReason = 'limit' | 'idle';
 export interface TimeLimit {
   ms: number;
   key: string;
+  /**
+   * the watchdog fires this much later than `ms` (the line still names `ms`): for a wait the caller
+   * ends by its own timer at `ms` with its own message, the guard only stops code that never returns
+   */
+  graceMs?: number;
 }
 
 let onExpired: ExpiredHandler | null = null;
@@ -145,7 +150,7 @@ function idle(): void {
  * another guard, `fn` runs as it is.
  */
 export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
-  const limitMs = limit.ms;
+  const limitMs = limit.ms + (limit.graceMs ?? 0);
   if (onExpired === null || !isMainThread || active !== null || !(limitMs > 0) || !Number.isFinite(limitMs)) return fn();
   watchdog ??= startWatchdog();
   const id = nextId++;

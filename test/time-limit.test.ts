@@ -118,7 +118,14 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     writeConfig(dir, 'list.config.mjs', config('loop-top'));
     const r = await run(['strategies', '-c', 'list.config.mjs']);
     expect(r.code, r.stderr).toBe(78);
-    expect(r.stderr).toContain('loading the strategy files (their top-level code) ran for more than 1.5 s (timeoutMs of list.config.mjs)');
+    expect(r.stderr).toContain(`strategy 'loop-top' (${join(STRATS, 'loop-top.ts')}): loading its module (its top-level code) ran for more than 1.5 s (timeoutMs of list.config.mjs)`);
+  });
+
+  it("strategies: 'all' names the strategy file whose top level never ends", async () => {
+    writeConfig(dir, 'all.config.mjs', config('loop-top', { strategies: 'all' }));
+    const r = await run(['run', '-c', 'all.config.mjs', '--out', join(dir, 'out-all'), '--quiet']);
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toContain(`strategy 'loop-top' (${join(STRATS, 'loop-top.ts')}): loading its module (its top-level code) ran for more than 1.5 s (timeoutMs)`);
   });
 });
 

@@ -13,6 +13,7 @@ import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { excerpt, shownValue } from '../util/excerpt.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
+import { nowRunning } from '../util/time-limit.js';
 
 /** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
 const tampered = new Map<string, string>();
@@ -181,6 +182,8 @@ export function strategyFiles(names: readonly string[], extraDirs: string[] = []
 export async function listStrategies(extraDirs: string[] = []): Promise<{ name: string; description: string; file: string; module: StrategyModule }[]> {
   const out: { name: string; description: string; file: string; module: StrategyModule }[] = [];
   for (const e of scan(extraDirs)) {
+    // under a time limit (src/util/time-limit.ts): the file whose top-level code never ends is named
+    nowRunning(`strategy '${e.name}' (${e.file}): loading its module (its top-level code)`);
     const m = await load(e);
     out.push({ name: m.name, description: m.description, file: e.file, module: m });
   }

@@ -60,6 +60,17 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     expect(r.ms).toBeLessThan(60_000);
   });
 
+  it('a strategy blocked in a call that does not return to JavaScript (a synchronous child process): killed after the retries, one line naming it', async () => {
+    writeConfig(dir, 'blocked.config.mjs', config('blocked-symbols'));
+    const r = await run(['run', '-c', 'blocked.config.mjs', '--out', join(dir, 'out-blocked'), '--quiet']);
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^marginlab: strategy 'blocked-symbols' \(strategies\[0\]\): symbols\(params\) ran for more than 1\.5 s \(timeoutMs\) without returning, and it could not be stopped: it waits in a call that does not return to JavaScript/),
+    ]);
+    // before the child's 25 s
+    expect(r.ms).toBeLessThan(24_000);
+  }, 60_000);
+
   it('a strategy that is only slow (300 ms in symbols) is planned and runs', async () => {
     writeConfig(dir, 'slow.config.mjs', config('slow-symbols'));
     const r = await run(['run', '-c', 'slow.config.mjs', '--out', join(dir, 'out-slow'), '--quiet']);

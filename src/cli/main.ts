@@ -14,7 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { cleanUpForInterrupt, exitProcess, installInterruptHandler } from '../util/interrupt.js';
-import { enableTimeLimits, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
+import { enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
 
@@ -124,12 +124,11 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
  */
 function endOnTimeLimit(what: string, limit: TimeLimit, reason: ExpiryReason): void {
   const { removed, notes } = cleanUpForInterrupt();
-  const secs = limit.ms >= 1000 ? `${+(limit.ms / 1000).toFixed(1)} s` : `${limit.ms} ms`;
   const left = removed === 0 ? '' : '; its temp files are removed';
   const why =
     reason === 'idle'
       ? `${what} waits for something that never comes (a promise nothing left in the process can settle), so marginlab stopped it`
-      : `${what} ran for more than ${secs} (${limit.key}) without returning, so marginlab stopped it: ` +
+      : `${what} ran for more than ${limitText(limit)} without returning, so marginlab stopped it: ` +
         `look for a loop that never ends or a wait that never finishes there (or raise ${limit.key.split(' ')[0]} if it is only slow)`;
   const line = `marginlab: ${why}${left}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
   try {

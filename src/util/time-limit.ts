@@ -39,8 +39,14 @@ export interface TimeLimit {
 
 let onExpired: ExpiredHandler | null = null;
 let watchdog: Worker | null = null;
-/** 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE) */
+/**
+ * [0]: 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE);
+ * [1]: the length of what the guard runs now, in `doing` (UTF-8): the watchdog's own line names it
+ */
 let state: Int32Array | null = null;
+let doingText: Uint8Array | null = null;
+const DOING_BYTES = 1024;
+const encoder = new TextEncoder();
 const EXPIRED = -1;
 /** the main thread took the expiry and is ending the process */
 const TAKEN = -2;
@@ -55,7 +61,20 @@ export function enableTimeLimits(handler: ExpiredHandler): void {
 
 /** Say what the guarded code is running now (named in the line when the limit passes). */
 export function nowRunning(what: string): void {
-  if (active) active.doing = what;
+  if (active === null || active.doing === what) return;
+  active.doing = what;
+  shareDoing(what);
+}
+
+/** What the guard runs, for the watchdog's own line (it cannot ask a main thread that does not return). */
+function shareDoing(what: string): void {
+  if (state === null || doingText === null) return;
+  Atomics.store(state, 1, encoder.encodeInto(what, doingText).written);
+}
+
+/** How a limit is named in the lines: `1.5 s (timeoutMs)`, `300 ms (MARGINLAB_CONFIG_TIMEOUT_MS)`. */
+export function limitText(limit: TimeLimit): string {
+  return `${limit.ms >= 1000 ? `${+(limit.ms / 1000).toFixed(1)} s` : `${limit.ms} ms`} (${limit.key})`;
 }
 
 /**
@@ -63,20 +82,26 @@ export function nowRunning(what: string): void {
  * a moment to take it (EXPIRED → TAKEN: the main thread ends the process). A main thread that does
  * not take it is running JavaScript that does not return: the watchdog stops that code (EXPIRED →
  * STOPPING → terminateExecution, which also stops the next code to run if none is running) and
- * tries again, until the main thread takes the message. A Node without the inspector: one line
- * from here, and SIGKILL.
+ * tries again, until the main thread takes the message. A main thread that never takes it (blocked
+ * in a call that does not return to JavaScript, which terminateExecution cannot stop: a synchronous
+ * child process, a read that never ends), or a Node without the inspector: one line from here,
+ * naming what ran, and SIGKILL (the output folder's lock is taken back by the next command).
  */
 const WATCHDOG_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const state = new Int32Array(workerData.state);
+const state = new Int32Array(workerData.state, 0, 2);
+const doing = new Uint8Array(workerData.state, 8);
 const EXPIRED = ${EXPIRED}, STOPPING = -3;
 let timer = null;
+let limit = '';
 parentPort.on('message', (m) => {
   clearTimeout(timer);
   timer = m.arm ? setTimeout(() => expire(m.arm), m.ms) : null;
+  if (m.arm) limit = m.limit;
 });
-function fallback() {
-  require('node:fs').writeSync(2, 'marginlab: ' + workerData.fallback + '\\n');
+function fallback(why) {
+  const what = new TextDecoder().decode(doing.slice(0, Atomics.load(state, 1))) || 'code of the config or a strategy';
+  require('node:fs').writeSync(2, 'marginlab: ' + what + ' ran for more than ' + limit + ' without returning, and ' + why + ', so marginlab ended the process at once (its output folder\\'s lock is taken back by the next command)\\n');
   process.kill(process.pid, 'SIGKILL');
 }
 function expire(id) {
@@ -94,19 +119,21 @@ function expire(id) {
       session.post('Runtime.terminateExecution');
       session.disconnect();
     } catch (e) {
-      return fallback();
+      return fallback('this Node has no inspector to stop it');
     }
     Atomics.store(state, 0, EXPIRED);
   }
-  fallback();
+  fallback('it could not be stopped: it waits in a call that does not return to JavaScript (a synchronous child process, a read that never ends)');
 }
 `;
 
 function startWatchdog(): Worker {
-  state = new Int32Array(new SharedArrayBuffer(4));
+  const shared = new SharedArrayBuffer(8 + DOING_BYTES);
+  state = new Int32Array(shared, 0, 2);
+  doingText = new Uint8Array(shared, 8);
   const w = new Worker(WATCHDOG_SOURCE, {
     eval: true,
-    workerData: { state: state.buffer, fallback: 'code of the config or a strategy ran past its time limit and could not be stopped otherwise (this Node has no inspector); ended' },
+    workerData: { state: shared },
     // a thread that only keeps a timer: none of the process's preloads (`--import tsx` registers loader
     // hooks, whose start waits on this thread's event loop: a loop right after the first guard hung it)
     execArgv: [],
@@ -157,8 +184,9 @@ export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () =
   const guard = { id, limit, doing };
   active = guard;
   Atomics.store(state!, 0, id);
+  shareDoing(doing);
   // a limit above a 32-bit timer's range (24.8 days) is no limit
-  if (limitMs < 2 ** 31) watchdog.postMessage({ arm: id, ms: limitMs });
+  if (limitMs < 2 ** 31) watchdog.postMessage({ arm: id, ms: limitMs, limit: limitText(limit) });
   // the event loop running dry while the guard is armed: stopped code left nothing else in it, or the
   // guarded code waits on nothing (a promise nothing can settle)
   process.on('beforeExit', idle);

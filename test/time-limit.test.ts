@@ -78,6 +78,19 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     expect(existsSync(join(dir, 'out-slow', 'manifest.json'))).toBe(true);
   });
 
+  it('code that replaces Atomics.compareExchange (a strategy, a config) and returns at once: the run goes on (it hung until the limit, then was killed)', async () => {
+    writeConfig(dir, 'tamper.config.mjs', config('tamper-atomics', { timeoutMs: 600_000 }));
+    writeFileSync(join(dir, 'tamperc.config.mjs'), `Atomics.compareExchange = () => 0;\nexport default ${JSON.stringify(config('slow-symbols'))};\n`);
+    for (const c of ['tamper.config.mjs', 'tamperc.config.mjs']) {
+      const out = join(dir, `out-${c}`);
+      const r = await run(['run', '-c', c, '--out', out, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+      // not after the config's 30 s
+      expect(r.ms).toBeLessThan(25_000);
+    }
+  });
+
   it('a config whose top-level code never ends: exit 78 naming the file and MARGINLAB_CONFIG_TIMEOUT_MS', async () => {
     writeFileSync(join(dir, 'top.config.mjs'), `let n = 0;\nwhile (Date.now() > 0) n++;\nexport default ${JSON.stringify(config('slow-symbols'))};\n`);
     const r = await run(['run', '-c', 'top.config.mjs', '--out', join(dir, 'out-top'), '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });

@@ -47,6 +47,12 @@ let state: Int32Array | null = null;
 let doingText: Uint8Array | null = null;
 const DOING_BYTES = 1024;
 const encoder = new TextEncoder();
+/**
+ * The Atomics functions as they were when marginlab started: the guarded code runs in this realm, and
+ * one that replaces Atomics.compareExchange made every guard after it look expired (the command hung
+ * until the limit, then was killed).
+ */
+const atomics = { compareExchange: Atomics.compareExchange, load: Atomics.load, store: Atomics.store, notify: Atomics.notify };
 const EXPIRED = -1;
 /** the main thread took the expiry and is ending the process */
 const TAKEN = -2;
@@ -69,7 +75,7 @@ export function nowRunning(what: string): void {
 /** What the guard runs, for the watchdog's own line (it cannot ask a main thread that does not return). */
 function shareDoing(what: string): void {
   if (state === null || doingText === null) return;
-  Atomics.store(state, 1, encoder.encodeInto(what, doingText).written);
+  atomics.store(state, 1, encoder.encodeInto(what, doingText).written);
 }
 
 /** How a limit is named in the lines: `1.5 s (timeoutMs)`, `300 ms (MARGINLAB_CONFIG_TIMEOUT_MS)`. */
@@ -140,8 +146,8 @@ function startWatchdog(): Worker {
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
   });
   w.on('message', (m: { expired?: number }) => {
-    if (m.expired !== undefined && Atomics.compareExchange(state!, 0, EXPIRED, TAKEN) === EXPIRED) {
-      Atomics.notify(state!, 0);
+    if (m.expired !== undefined && atomics.compareExchange(state!, 0, EXPIRED, TAKEN) === EXPIRED) {
+      atomics.notify(state!, 0);
       fire();
     }
   });
@@ -166,9 +172,9 @@ function fire(reason: ExpiryReason = 'limit'): void {
 function idle(): void {
   if (active === null || state === null) return;
   const id = active.id;
-  if (Atomics.compareExchange(state, 0, id, TAKEN) === id) fire('idle');
-  else if (Atomics.compareExchange(state, 0, EXPIRED, TAKEN) === EXPIRED) fire();
-  else if (Atomics.load(state, 0) !== TAKEN) setTimeout(idle, 20);
+  if (atomics.compareExchange(state, 0, id, TAKEN) === id) fire('idle');
+  else if (atomics.compareExchange(state, 0, EXPIRED, TAKEN) === EXPIRED) fire();
+  else if (atomics.load(state, 0) !== TAKEN) setTimeout(idle, 20);
 }
 
 /**
@@ -183,7 +189,7 @@ export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () =
   const id = nextId++;
   const guard = { id, limit, doing };
   active = guard;
-  Atomics.store(state!, 0, id);
+  atomics.store(state!, 0, id);
   shareDoing(doing);
   // a limit above a 32-bit timer's range (24.8 days) is no limit
   if (limitMs < 2 ** 31) watchdog.postMessage({ arm: id, ms: limitMs, limit: limitText(limit) });
@@ -194,7 +200,7 @@ export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () =
   try {
     out = await fn();
   } finally {
-    const was = Atomics.compareExchange(state!, 0, id, 0);
+    const was = atomics.compareExchange(state!, 0, id, 0);
     if (was !== id) {
       // the limit passed as the code returned: the watchdog's message ends the process; nothing after this guard runs
       await new Promise<never>(() => undefined);

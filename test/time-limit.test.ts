@@ -71,6 +71,18 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     expect(r.ms).toBeLessThan(24_000);
   }, 60_000);
 
+  it('a plan of 100,000 runs whose building takes longer than timeoutMs (each call of the strategy quick) is not stopped', async () => {
+    writeConfig(dir, 'grid.config.mjs', {
+      ...config('quick-grid', { timeoutMs: 1000, maxRuns: 1_000_000, leverage: [2, 3, 4, 5, 6] }),
+      strategies: [{ name: 'quick-grid', grid: { k: { from: 1, to: 10_000, step: 1 }, symbol: ['AAAUSDT', 'BBBUSDT'] } }],
+    });
+    const t0 = Date.now();
+    const r = await run(['run', '-c', 'grid.config.mjs', '--out', join(dir, 'out-grid'), '--quiet', '--shard', '1/20000']);
+    expect(r.code, r.stderr).toBe(0);
+    // the plan took longer than the limit (else this test shows nothing)
+    expect(Date.now() - t0).toBeGreaterThan(1500);
+  });
+
   it('a strategy that is only slow (300 ms in symbols) is planned and runs', async () => {
     writeConfig(dir, 'slow.config.mjs', config('slow-symbols'));
     const r = await run(['run', '-c', 'slow.config.mjs', '--out', join(dir, 'out-slow'), '--quiet']);

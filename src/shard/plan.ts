@@ -300,6 +300,8 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
         problems.push(`${path}: symbols(params) failed: ${thrownText(err)}`);
         continue;
       }
+      // marginlab's own work on plain copies from here (the runs of this point): not under the strategy's time limit
+      nowRunning(null);
       const twice = symbols.filter((s, k) => symbols.indexOf(s) !== k);
       if (twice.length > 0) {
         problems.push(`${path}: strategy '${entry.name}' lists ${[...new Set(twice)].join(', ')} twice in symbols(params); give each symbol once (check the params naming symbols)`);

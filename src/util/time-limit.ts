@@ -41,11 +41,19 @@ let onExpired: ExpiredHandler | null = null;
 let watchdog: Worker | null = null;
 /**
  * [0]: 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE);
- * [1]: the length of what the guard runs now, in `doing` (UTF-8): the watchdog's own line names it
+ * [1]: the length of what the guard runs now, in `doing` (UTF-8): the watchdog's own line names it;
+ * [2]: when that started (ms on the process's monotonic clock after `epoch`), -1 for marginlab's own code (no limit)
  */
 let state: Int32Array | null = null;
 let doingText: Uint8Array | null = null;
 const DOING_BYTES = 1024;
+const DOING_AT = 16;
+/** the monotonic clock (the same in every thread of the process), ms */
+const clockMs = (): number => {
+  const [s, ns] = process.hrtime();
+  return s * 1000 + ns / 1e6;
+};
+let epoch = 0;
 const encoder = new TextEncoder();
 /**
  * The Atomics functions as they were when marginlab started: the guarded code runs in this realm, and
@@ -65,9 +73,18 @@ export function enableTimeLimits(handler: ExpiredHandler): void {
   onExpired = handler;
 }
 
-/** Say what the guarded code is running now (named in the line when the limit passes). */
-export function nowRunning(what: string): void {
-  if (active === null || active.doing === what) return;
+/**
+ * Say what the guarded code runs from now on (named in the line when the limit passes): each piece of
+ * user code (a module's top-level code, a schema's parse, one symbols() call) gets the whole limit,
+ * counted from here; marginlab's own work after it counts to it until the next piece starts. null:
+ * marginlab's own work from here, on its own data (no user code, no user values it could read
+ * through a getter), which the limit does not count: building a plan of many runs is not the
+ * strategy's code running too long.
+ */
+export function nowRunning(what: string | null): void {
+  if (active === null || state === null) return;
+  atomics.store(state, 2, what === null ? -1 : Math.floor(clockMs() - epoch));
+  if (what === null || active.doing === what) return;
   active.doing = what;
   shareDoing(what);
 }
@@ -95,16 +112,28 @@ export function limitText(limit: TimeLimit): string {
  */
 const WATCHDOG_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const state = new Int32Array(workerData.state, 0, 2);
-const doing = new Uint8Array(workerData.state, 8);
+const state = new Int32Array(workerData.state, 0, 3);
+const doing = new Uint8Array(workerData.state, ${DOING_AT});
 const EXPIRED = ${EXPIRED}, STOPPING = -3;
+const now = () => { const [s, ns] = process.hrtime(); return s * 1000 + ns / 1e6 - workerData.epoch; };
 let timer = null;
 let limit = '';
 parentPort.on('message', (m) => {
   clearTimeout(timer);
-  timer = m.arm ? setTimeout(() => expire(m.arm), m.ms) : null;
-  if (m.arm) limit = m.limit;
+  timer = null;
+  if (!m.arm) return;
+  limit = m.limit;
+  timer = setTimeout(() => check(m.arm, m.ms), m.ms);
 });
+// the limit counts from the start of what runs now: a piece that started later gets its own, and marginlab's own work none
+function check(id, ms) {
+  timer = null;
+  if (Atomics.load(state, 0) !== id) return;
+  const start = Atomics.load(state, 2);
+  const left = start < 0 ? ms : start + ms - now();
+  if (left > 0) timer = setTimeout(() => check(id, ms), Math.ceil(left));
+  else expire(id);
+}
 function fallback(why) {
   const what = new TextDecoder().decode(doing.slice(0, Atomics.load(state, 1))) || 'code of the config or a strategy';
   require('node:fs').writeSync(2, 'marginlab: ' + what + ' ran for more than ' + limit + ' without returning, and ' + why + ', so marginlab ended the process at once (its output folder\\'s lock is taken back by the next command)\\n');
@@ -134,12 +163,13 @@ function expire(id) {
 `;
 
 function startWatchdog(): Worker {
-  const shared = new SharedArrayBuffer(8 + DOING_BYTES);
-  state = new Int32Array(shared, 0, 2);
-  doingText = new Uint8Array(shared, 8);
+  const shared = new SharedArrayBuffer(DOING_AT + DOING_BYTES);
+  state = new Int32Array(shared, 0, 3);
+  doingText = new Uint8Array(shared, DOING_AT);
+  epoch = clockMs();
   const w = new Worker(WATCHDOG_SOURCE, {
     eval: true,
-    workerData: { state: shared },
+    workerData: { state: shared, epoch },
     // a thread that only keeps a timer: none of the process's preloads (`--import tsx` registers loader
     // hooks, whose start waits on this thread's event loop: a loop right after the first guard hung it)
     execArgv: [],
@@ -190,6 +220,7 @@ export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () =
   const guard = { id, limit, doing };
   active = guard;
   atomics.store(state!, 0, id);
+  atomics.store(state!, 2, Math.floor(clockMs() - epoch));
   shareDoing(doing);
   // a limit above a 32-bit timer's range (24.8 days) is no limit
   if (limitMs < 2 ** 31) watchdog.postMessage({ arm: id, ms: limitMs, limit: limitText(limit) });

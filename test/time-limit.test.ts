@@ -165,6 +165,23 @@ describe('user code on the CLI main thread runs under a time limit', () => {
   });
 });
 
+describe('what the config or a strategy leaves running does not keep a finished command alive', () => {
+  it.each([
+    ['a config', 'ival', 'slow-symbols', 'setInterval(() => {}, 1000);\n'],
+    ['a strategy module', 'ival-strategy', 'interval-top', ''],
+  ])('%s with a setInterval at its top level: run ends with its own exit code once the sweep is done', async (_, name, strategy, top) => {
+    writeFileSync(join(dir, `${name}.config.mjs`), `${top}export default ${JSON.stringify(config(strategy))};\n`);
+    const { child, done } = startCli(['run', '-c', `${name}.config.mjs`, '--out', join(dir, `out-${name}`), '--quiet'], dir);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const t0 = Date.now();
+    const r = await done;
+    clearTimeout(kill);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, `out-${name}`, 'manifest.json'))).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  });
+});
+
 describe('withTimeLimit as a library function', () => {
   it('is off unless the CLI turns it on: a program that loads a config keeps its own process', () => {
     // a child process: enabling the limits is process-wide

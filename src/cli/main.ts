@@ -155,6 +155,25 @@ async function main(): Promise<void> {
     code = reportError(err);
   }
   process.exitCode = code;
+  endWhenLeftRunning(code);
+}
+
+/**
+ * A finished command ends even when code of the config or a strategy left something on this thread
+ * that keeps the event loop alive (a setInterval, an open socket, a timer: `run` finished its sweep
+ * and never exited). marginlab's own (the pool's threads stopping, output to a slow reader) gets its
+ * turn first: the timer is unref'd, so it fires only while something else keeps the process alive,
+ * and only once the output is written.
+ */
+function endWhenLeftRunning(code: number): void {
+  const end = (): void => {
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) {
+      setTimeout(end, 200).unref();
+      return;
+    }
+    exitProcess(typeof process.exitCode === 'number' ? process.exitCode : code);
+  };
+  setTimeout(end, 1000).unref();
 }
 
 await main();

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
-import { WORKER_HEAP_FLOOR_MB, outOfMemoryText, processMemoryBytes, workerHeapLimit } from '../src/shard/execute.js';
+import { WORKER_HEAP_FLOOR_MB, outOfMemoryText, workerHeapLimit } from '../src/shard/execute.js';
+import { processMemoryBytes } from '../src/util/memory.js';
 
 const FULL_DISK = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'full-disk.mjs')];
 const MERGE_RACE = ['--import', join(REPO, 'test', 'fixtures', 'faults', 'merge-race.mjs')];

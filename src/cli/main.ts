@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
-import { cleanUpForInterrupt, exitProcess, installInterruptHandler } from '../util/interrupt.js';
+import { endAfterCleanUp, exitProcess, installInterruptHandler } from '../util/interrupt.js';
 import { enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
@@ -123,20 +123,14 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
  * are given back; one line; exit 78.
  */
 function endOnTimeLimit(what: string, limit: TimeLimit, reason: ExpiryReason): void {
-  const { removed, notes } = cleanUpForInterrupt();
-  const left = removed === 0 ? '' : '; its temp files are removed';
-  const why =
+  endAfterCleanUp(
     reason === 'idle'
       ? `${what} waits for something that never comes (a promise nothing left in the process can settle), so marginlab stopped it`
       : `${what} ran for more than ${limitText(limit)} without returning, so marginlab stopped it: ` +
-        `look for a loop that never ends or a wait that never finishes there (or raise ${limit.key.split(' ')[0]} if it is only slow)`;
-  const line = `marginlab: ${why}${left}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
-  try {
-    process.stderr.write(line);
-  } catch {
-    /* stderr closed */
-  }
-  exitProcess(ExitCode.CONFIG);
+        `look for a loop that never ends or a wait that never finishes there (or raise ${limit.key.split(' ')[0]} if it is only slow)`,
+    ExitCode.CONFIG,
+    false,
+  );
 }
 
 async function main(): Promise<void> {

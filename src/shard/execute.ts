@@ -85,8 +85,6 @@ export const WORKER_OVERHEAD_MB = 64;
 /** the smallest automatic heap limit of a worker (below it a worker cannot hold a long pass's results) */
 export const WORKER_HEAP_FLOOR_MB = 256;
 
-export { processMemoryBytes } from '../util/memory.js';
-
 /** The bytes of the shared columns of `datasets` (each SharedArrayBuffer once): held by the main thread, seen by every worker. */
 export function sharedDataBytes(datasets: Record<string, MarketData>): number {
   const seen = new Set<ArrayBufferLike>();

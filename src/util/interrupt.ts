@@ -91,15 +91,24 @@ function onSignal(signal: NodeJS.Signals): void {
     softStop();
     return;
   }
+  endAfterCleanUp(`interrupted (${signal})`, ExitCode.INTERRUPTED);
+}
+
+/**
+ * End the process as an interrupt does (an interrupt, a time limit passed: src/util/time-limit.ts):
+ * remove the temp paths and run the hooks (cleanUpForInterrupt), print `marginlab: <what>` and what
+ * is left, exit `code`. `sayNoTemps`: also say when no temp file was left.
+ */
+export function endAfterCleanUp(what: string, code: number, sayNoTemps = true): never {
   const { removed, notes } = cleanUpForInterrupt();
-  const temp = removed === 0 ? 'no temp files are left' : 'its temp files are removed';
-  const line = `marginlab: interrupted (${signal}); ${temp}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
+  const temp = removed > 0 ? '; its temp files are removed' : sayNoTemps ? '; no temp files are left' : '';
+  const line = `marginlab: ${what}${temp}${notes.length ? `; ${notes.join('; ')}` : ''}\n`;
   try {
     process.stderr.write(line);
   } catch {
     /* stderr closed */
   }
-  exitProcess(ExitCode.INTERRUPTED);
+  return exitProcess(code);
 }
 
 /** Install the handler of SIGINT and SIGTERM (once, by the CLI). */

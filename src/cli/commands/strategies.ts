@@ -41,21 +41,21 @@ export function register(program: Command): void {
       /** why a strategy's defaults are not listed (text output; the JSON has defaults: null) */
       const unlisted = new Map<string, string>();
       await withTimeLimit(limit, 'the strategies\' params schemas', async () => {
-      for (const entry of list) {
-        nowRunning(`strategy '${entry.name}' (${entry.file}): its params schema`);
-        // the schema is the strategy's code: its default functions may throw, and its output need not be
-        // plain data (a bigint default stopped the listing, exit 70)
-        let defaults: Record<string, unknown> | null = null;
-        try {
-          const parsed = entry.module.params.safeParse({});
-          const bad = parsed.success ? paramsDataProblem(parsed.data) : null;
-          if (bad !== null) unlisted.set(entry.name, `params${paramPath(bad.at)} resolves to ${bad.what}`);
-          else if (parsed.success) defaults = parsed.data as Record<string, unknown>;
-        } catch (err) {
-          unlisted.set(entry.name, `its params schema threw: ${thrownText(err)}`);
+        for (const entry of list) {
+          nowRunning(`strategy '${entry.name}' (${entry.file}): its params schema`);
+          // the schema is the strategy's code: its default functions may throw, and its output need not be
+          // plain data (a bigint default stopped the listing, exit 70)
+          let defaults: Record<string, unknown> | null = null;
+          try {
+            const parsed = entry.module.params.safeParse({});
+            const bad = parsed.success ? paramsDataProblem(parsed.data) : null;
+            if (bad !== null) unlisted.set(entry.name, `params${paramPath(bad.at)} resolves to ${bad.what}`);
+            else if (parsed.success) defaults = parsed.data as Record<string, unknown>;
+          } catch (err) {
+            unlisted.set(entry.name, `its params schema threw: ${thrownText(err)}`);
+          }
+          rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults });
         }
-        rows.push({ name: entry.name, description: entry.description, file: entry.file, defaults });
-      }
       });
       rows.sort((a, b) => (a.name < b.name ? -1 : 1));
       if (flags.json) {

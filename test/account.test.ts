@@ -137,6 +137,14 @@ describe('trades', () => {
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 2 })).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
     expect(a.setLeverage(0, 126)).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
     expect(a.setLeverage(0, 100)).toEqual({ ok: true });
+    // the refusal names the notional in the books' unit (1e-8), not the product's double (1.3 × 40000.3 = 52000.39000000001)
+    const c = acct('binance-usdm', 'cross', '100000', 125);
+    expect(c.trade({ symbol: 0, qty: 0.3, price: 40000.3, liquidity: 'taker', time: 1 })).toMatchObject({ ok: true });
+    expect(c.trade({ symbol: 0, qty: 1, price: 40000.3, liquidity: 'taker', time: 2 })).toMatchObject({
+      ok: false,
+      reason: 'exceedsMaxLeverage',
+      message: 'BTCUSDT: leverage 125x exceeds the 100x maximum of the tier at notional 52000.39',
+    });
     expect(a.trade({ symbol: 0, qty: 1, price: 40000, liquidity: 'taker', time: 2 })).toMatchObject({ ok: true });
     // 2026-05 table: 150x up to 300k
     const b = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '100000', defaultMode: 'cross', leverage: 150, asOfMs: Date.parse('2026-06-01') });

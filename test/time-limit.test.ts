@@ -157,6 +157,16 @@ describe('user code on the CLI main thread runs under a time limit', () => {
     expect(r.stderr).toContain(`strategy 'loop-top' (${join(STRATS, 'loop-top.ts')}): loading its module (its top-level code) ran for more than 1.5 s (timeoutMs of list.config.mjs)`);
   });
 
+  it('`marginlab strategies` stops a params schema whose default never returns while it lists the defaults', async () => {
+    const listDir = join(STRATS, 'list-schema');
+    writeConfig(dir, 'defaults.config.mjs', config('loop-defaults', { strategyDirs: [listDir] }));
+    const r = await run(['strategies', '-c', 'defaults.config.mjs']);
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringContaining(`marginlab: strategy 'loop-defaults' (${join(listDir, 'loop-defaults.ts')}): its params schema ran for more than 1.5 s (timeoutMs of defaults.config.mjs) without returning`),
+    ]);
+  });
+
   it("strategies: 'all' names the strategy file whose top level never ends", async () => {
     writeConfig(dir, 'all.config.mjs', config('loop-top', { strategies: 'all' }));
     const r = await run(['run', '-c', 'all.config.mjs', '--out', join(dir, 'out-all'), '--quiet']);

@@ -5,7 +5,7 @@
  * says what happened in one line with its documented exit code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
@@ -267,7 +267,11 @@ describe('the output folder deleted while run writes it', () => {
       const out = join(dir, `deleted-${k}`);
       const { done } = startCli(['run', '-c', 'slow.config.ts', '--out', out, '--quiet'], dir);
       await waitFor(() => resultFiles(out).length >= 1, 60_000, 'the first result');
-      rmSync(join(out, c.victim), { recursive: true, force: true, maxRetries: 10 });
+      // taken away at once (a rename out of the folder, then deleted): an rm -rf racing the run's next
+      // write fails with ENOTEMPTY, or lets the run see the lock gone before the folder
+      const gone = join(dir, `gone-${k}`);
+      renameSync(join(out, c.victim), gone);
+      rmSync(gone, { recursive: true, force: true });
       const r = await done;
       expect(r.stderr).toBe(`marginlab: --out ${out} ${c.what} ${tail} ${c.again}; this is not a marginlab bug\n`);
       expect(r.code).toBe(70);

@@ -1,9 +1,25 @@
 /** The intrabar path functions (src/engine/path.ts), without a replay. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from '../src/engine/path.js';
+import { adverseOverStretch, bisectLine, firstNonPositive as firstNonPositiveInto, highFirst, hitTime as hitTimeInto, PATH_HIGH, PATH_LEVEL, PATH_OUT, PATH_TAU, pathCells, priceAt, rangeFrom, writePath, type PathFunction } from '../src/engine/path.js';
 
 const path = (...pts: number[][]): Float64Array => Float64Array.from(pts.flat());
+
+/** the searches take their doubles from cells and answer there (path.ts PATH_TAU): as values, for the tables below */
+const io = pathCells();
+function hitTime(p: Float64Array, s: number, level: number, up: boolean, tau: number): number {
+  io.fill(NaN);
+  io[PATH_TAU] = tau;
+  io[PATH_LEVEL] = level;
+  hitTimeInto(p, s, up, io);
+  return io[PATH_OUT]!;
+}
+function firstNonPositive(f: PathFunction, tau: number): number {
+  io.fill(NaN);
+  io[PATH_TAU] = tau;
+  firstNonPositiveInto(f, io);
+  return io[PATH_OUT]!;
+}
 
 describe('path points and prices', () => {
   it('nearest-first goes to the nearer extreme first, ties high first; fixed modes ignore the bar', () => {
@@ -67,6 +83,42 @@ describe('hitTime', () => {
         }
       }),
       { numRuns: 300, seed: 3 },
+    );
+  });
+});
+
+describe('rangeFrom', () => {
+  const range = (p: Float64Array, s: number, tau: number): [number, number] => {
+    io.fill(NaN);
+    io[PATH_TAU] = tau;
+    rangeFrom(p, s, io);
+    return [io[PATH_OUT]!, io[PATH_HIGH]!];
+  };
+  it('the price at τ and the corners after it; an empty range where the path has no price', () => {
+    const p = path([0, 0, 0, 0], [100, 104, 95, 101]);
+    expect(range(p, 1, 0)).toEqual([95, 104]);
+    expect(range(p, 1, 0.5)).toEqual([95, 104]);
+    expect(range(p, 1, 1.5)).toEqual([95, 101]); // the high is behind
+    expect(range(p, 1, 2.5)).toEqual([98, 101]);
+    expect(range(p, 1, 3)).toEqual([101, 101]);
+    expect(range(path([NaN, NaN, NaN, NaN]), 0, 0)).toEqual([Infinity, -Infinity]);
+  });
+  it('property: every price the rest of the path takes lies in the range, and its ends are taken', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 1, max: 1000, noNaN: true }), { minLength: 4, maxLength: 4 }), fc.double({ min: 0, max: 3, noNaN: true }), (pts, tau) => {
+        const q = Float64Array.from(pts);
+        const [lo, hi] = range(q, 0, tau);
+        const seen: number[] = [];
+        for (let k = 0; k <= 300; k++) seen.push(priceAt(q, 0, tau + ((3 - tau) * k) / 300));
+        for (let k = Math.floor(tau) + 1; k <= 3; k++) seen.push(q[k]!);
+        for (const v of seen) {
+          expect(v).toBeGreaterThanOrEqual(lo);
+          expect(v).toBeLessThanOrEqual(hi);
+        }
+        expect(seen).toContain(lo);
+        expect(seen).toContain(hi);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -49,7 +49,7 @@ describe('TriggerBook', () => {
     for (const o of all) b.add(o);
     const got = (lo: number, hi: number): number[] => {
       const out: PendingOrder[] = [];
-      b.reachable(0, lo, hi, out);
+      b.reachable(0, Float64Array.of(lo, hi), 0, 1, out);
       return out.map((o) => o.id).sort((x, y) => x - y);
     };
     expect(got(97, 103)).toEqual([]);
@@ -92,7 +92,7 @@ describe('TriggerBook', () => {
           const lo = Math.min(a, c);
           const hi = Math.max(a, c);
           const out: PendingOrder[] = [];
-          b.reachable(s, lo, hi, out);
+          b.reachable(s, Float64Array.of(NaN, hi, lo), 2, 1, out);
           expect(out.map((o) => o.id).sort((p, q) => p - q)).toEqual(brute(all, s, lo, hi));
         }
       }),

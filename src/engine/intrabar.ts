@@ -7,7 +7,8 @@
 import type { Account, MarginPool } from '../account/types.js';
 import type { Strategy } from '../strategy/types.js';
 import type { Market, SeriesPool } from './market.js';
-import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, priceAt, writePath } from './path.js';
+import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, PATH_HIGH, PATH_LEVEL, PATH_OUT, PATH_TAU, priceAt, rangeFrom, writePath } from './path.js';
+import { shorten } from '../util/scratch-array.js';
 import { triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
 import { checkSync, dropDead, RunnerState } from './runner-state.js';
@@ -193,10 +194,10 @@ export abstract class IntrabarRunner extends RunnerState {
     return pool.breached(this.pbuf);
   }
 
-  /** pessimistic multi-leg check: first τ' ≥ τ with excess ≤ 0 (segment ends checked, bisected inside) */
-  protected multiHit(pool: MarginPool, tau: number): number {
+  /** pessimistic multi-leg check: first τ' ≥ τ (io[PATH_TAU]) with excess ≤ 0 (segment ends checked, bisected inside), into io[PATH_OUT] */
+  protected multiHit(pool: MarginPool): void {
     this.curPool = pool;
-    return firstNonPositive(this.excessPath, tau);
+    firstNonPositive(this.excessPath, this.io);
   }
 
   /** optimistic: close prices on the straight line from the prices at τ to the close where excess = 0 */
@@ -271,7 +272,7 @@ export abstract class IntrabarRunner extends RunnerState {
         if (o.activeFrom === i && !(m.cols[o.symbol]!.open[i]! === m.cols[o.symbol]!.open[i]!)) o.activeFrom = i + 1;
         arrivals[w++] = o;
       }
-      arrivals.length = w;
+      shorten(arrivals, w);
     }
     // market orders at the open, in submission order (a callback's new orders join the queue's end
     // for a later bar; its cancels mark queued orders dead)
@@ -332,10 +333,15 @@ export abstract class IntrabarRunner extends RunnerState {
       let best = Infinity;
       let kind = 0; // 1 single pool, 2 multi pool, 3 order
       let which = -1;
+      // (the searches read τ and a level from io and write their answer there: no double crosses a call)
+      const io = this.io;
       for (let j = 0; j < this.nSingle; j++) {
         // a single-symbol pool on its own liquidation-source path (trade order), also when the
         // symbol was a leg of a multi-leg pool when the paths were built (adverse-first in lq)
-        const t = hitTime(this.lqSingle, this.sSym[j]!, this.sLp[j]!, this.sSide[j]! < 0, tau);
+        io[PATH_TAU] = tau;
+        io[PATH_LEVEL] = this.sLp[j]!;
+        hitTime(this.lqSingle, this.sSym[j]!, this.sSide[j]! < 0, io);
+        const t = io[PATH_OUT]!;
         if (t < best) {
           best = t;
           kind = 1;
@@ -343,7 +349,12 @@ export abstract class IntrabarRunner extends RunnerState {
         }
       }
       for (let j = 0; j < this.multi.length; j++) {
-        const t = pess ? this.multiHit(this.multi[j]!, tau) : this.breachedAt(this.multi[j]!, 3) ? 3 : Infinity;
+        let t = Infinity;
+        if (pess) {
+          io[PATH_TAU] = tau;
+          this.multiHit(this.multi[j]!);
+          t = io[PATH_OUT]!;
+        } else if (this.breachedAt(this.multi[j]!, 3)) t = 3;
         if (t < best) {
           best = t;
           kind = 2;
@@ -354,36 +365,27 @@ export abstract class IntrabarRunner extends RunnerState {
       let order: PendingOrder | null = null;
       if (this.book.any()) {
         const cand = this.cand;
-        cand.length = 0;
         const tp = this.tp;
-        const t0 = Math.floor(tau);
+        io[PATH_TAU] = tau;
         for (let s = 0; s < m.n; s++) {
           if (!this.book.has(s)) continue;
           // the path's range from τ on: its price at τ and the corners after it (what hitTime crosses)
-          let lo = priceAt(tp, s, tau);
-          let hi = lo;
-          if (!(lo === lo)) {
-            lo = Infinity;
-            hi = -Infinity;
-          }
-          for (let k = t0 + 1; k <= 3; k++) {
-            const v = tp[4 * s + k]!;
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
-          }
-          this.book.reachable(s, lo, hi, cand);
+          rangeFrom(tp, s, io);
+          this.book.reachable(s, io, PATH_OUT, PATH_HIGH, cand);
         }
         let tOrder = Infinity;
         for (let j = 0; j < cand.length; j++) {
           const o = cand[j]!;
           if (o.activeFrom > i) continue;
-          const t = hitTime(tp, o.symbol, o.price, triggersUp(o), tau);
+          io[PATH_LEVEL] = o.price;
+          hitTime(tp, o.symbol, triggersUp(o), io);
+          const t = io[PATH_OUT]!;
           if (t < tOrder || (t === tOrder && order !== null && o.id < order.id)) {
             tOrder = t;
             order = o;
           }
         }
-        cand.length = 0;
+        shorten(cand, 0);
         if (tOrder < best) {
           best = tOrder;
           kind = 3;

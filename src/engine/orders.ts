@@ -4,6 +4,7 @@
  */
 import type { ModeId } from '../account/types.js';
 import type { OrderType } from '../strategy/types.js';
+import { shorten } from '../util/scratch-array.js';
 
 /** the order types the engine executes; any other `type` is rejected `invalidOrderType` */
 export const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(['market', 'limit', 'stop', 'takeProfit']);
@@ -107,8 +108,8 @@ export class TriggerBook {
   private rebuild(h: number): void {
     const live = this.heaps[h]!.filter((o) => !o.dead);
     this.entries -= this.heaps[h]!.length;
-    this.heaps[h]!.length = 0;
-    this.keys[h]!.length = 0;
+    shorten(this.heaps[h]!, 0);
+    shorten(this.keys[h]!, 0);
     this.dead[h] = 0;
     for (const o of live) this.add(o);
   }
@@ -116,9 +117,12 @@ export class TriggerBook {
   /**
    * appends to `out` every live order of symbol s that a price path ranging over [lo, hi] reaches:
    * rising orders with level ≤ hi, falling orders with level ≥ lo (none when the range is empty or
-   * NaN). Returns the number appended.
+   * NaN). The range is read from cells[loAt] and cells[hiAt] (doubles passed to a call V8 does not
+   * inline are boxed: path.ts PATH_TAU). Returns the number appended.
    */
-  reachable(s: number, lo: number, hi: number, out: PendingOrder[]): number {
+  reachable(s: number, cells: Float64Array, loAt: number, hiAt: number, out: PendingOrder[]): number {
+    const lo = cells[loAt]!;
+    const hi = cells[hiAt]!;
     let found = 0;
     for (let d = 0; d < 2; d++) {
       const h = 2 * s + d;
@@ -127,8 +131,8 @@ export class TriggerBook {
       const keys = this.keys[h]!;
       const limit = d === 0 ? hi : -lo;
       if (!(keys[0]! <= limit)) continue;
+      // (empty: each walk pops it to the end; never `length = 0`, which drops its store: util/scratch-array.ts)
       const stack = this.stack;
-      stack.length = 0;
       stack.push(0);
       while (stack.length) {
         const k = stack.pop()!;

@@ -36,22 +36,73 @@ export function priceAt(p: Float64Array, s: number, tau: number): number {
   return a + (p[b + k + 1]! - a) * (tau - k);
 }
 
-/** first τ' ≥ τ at which path p of s is at or beyond `level` (up: ≥ level, down: ≤ level); Infinity when never */
-export function hitTime(p: Float64Array, s: number, level: number, up: boolean, tau: number): number {
+/**
+ * The cells a path search reads its doubles from and writes its answer to: a double passed to or
+ * returned by a call V8 does not inline is boxed (a heap object per call), and whether a helper is
+ * inlined into the engine's event loop depends on V8's inlining budget for the whole loop. With the
+ * doubles in a Float64Array, only integers and booleans cross these calls.
+ */
+export const PATH_TAU = 0;
+/** the level a search looks for (an order's trigger, a liquidation price) */
+export const PATH_LEVEL = 1;
+/** the answer: the hit time, or the range's low */
+export const PATH_OUT = 2;
+/** the range's high (rangeFrom) */
+export const PATH_HIGH = 3;
+/** a Float64Array for the cells above */
+export function pathCells(): Float64Array {
+  return new Float64Array(4);
+}
+
+/**
+ * first τ' ≥ τ at which path p of s is at or beyond the level (up: ≥ level, down: ≤ level), Infinity
+ * when never: reads τ from io[PATH_TAU] and the level from io[PATH_LEVEL], writes the answer to
+ * io[PATH_OUT]
+ */
+export function hitTime(p: Float64Array, s: number, up: boolean, io: Float64Array): void {
+  const tau = io[PATH_TAU]!;
+  const level = io[PATH_LEVEL]!;
   const b = 4 * s;
   const cur = priceAt(p, s, tau);
-  if (up ? cur >= level : cur <= level) return tau;
-  if (tau >= 3) return Infinity;
-  for (let seg = Math.floor(tau); seg < 3; seg++) {
-    const a = p[b + seg]!;
-    const e = p[b + seg + 1]!;
-    if (up ? e >= level : e <= level) {
-      let t = seg + (level - a) / (e - a);
-      if (!(t >= tau)) t = tau;
-      return t > seg + 1 ? seg + 1 : t;
+  if (up ? cur >= level : cur <= level) {
+    io[PATH_OUT] = tau;
+    return;
+  }
+  if (tau < 3) {
+    for (let seg = Math.floor(tau); seg < 3; seg++) {
+      const a = p[b + seg]!;
+      const e = p[b + seg + 1]!;
+      if (up ? e >= level : e <= level) {
+        let t = seg + (level - a) / (e - a);
+        if (!(t >= tau)) t = tau;
+        io[PATH_OUT] = t > seg + 1 ? seg + 1 : t;
+        return;
+      }
     }
   }
-  return Infinity;
+  io[PATH_OUT] = Infinity;
+}
+
+/**
+ * the range of path p of s from τ (io[PATH_TAU]) on: its price at τ and the corners after it (what
+ * hitTime crosses), low into io[PATH_OUT], high into io[PATH_HIGH]; an empty range (low +∞, high −∞)
+ * when the path has no price at τ and no corner after it
+ */
+export function rangeFrom(p: Float64Array, s: number, io: Float64Array): void {
+  const tau = io[PATH_TAU]!;
+  let lo = priceAt(p, s, tau);
+  let hi = lo;
+  if (!(lo === lo)) {
+    lo = Infinity;
+    hi = -Infinity;
+  }
+  for (let k = Math.floor(tau) + 1; k <= 3; k++) {
+    const v = p[4 * s + k]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  io[PATH_OUT] = lo;
+  io[PATH_HIGH] = hi;
 }
 
 /**
@@ -81,13 +132,17 @@ export interface PathFunction {
 }
 
 /**
- * first τ' ≥ τ with f(τ') ≤ 0: segment ends are checked in order and the crossing inside the first
- * segment whose end is ≤ 0 is bisected (BISECT_STEPS); Infinity when f stays > 0 up to the close.
- * (f is a pool's excess with its legs moving linearly on each segment: the first end at or below 0
- * bounds the crossing.)
+ * first τ' ≥ τ (io[PATH_TAU]) with f(τ') ≤ 0, into io[PATH_OUT]: segment ends are checked in order and
+ * the crossing inside the first segment whose end is ≤ 0 is bisected (BISECT_STEPS); Infinity when f
+ * stays > 0 up to the close. (f is a pool's excess with its legs moving linearly on each segment: the
+ * first end at or below 0 bounds the crossing.)
  */
-export function firstNonPositive(f: PathFunction, tau: number): number {
-  if (f.nonPositiveAt(tau)) return tau;
+export function firstNonPositive(f: PathFunction, io: Float64Array): void {
+  const tau = io[PATH_TAU]!;
+  if (f.nonPositiveAt(tau)) {
+    io[PATH_OUT] = tau;
+    return;
+  }
   for (let seg = Math.floor(tau); seg < 3; seg++) {
     const end = seg + 1;
     if (f.nonPositiveAt(end)) {
@@ -98,10 +153,11 @@ export function firstNonPositive(f: PathFunction, tau: number): number {
         if (f.nonPositiveAt(mid)) hi = mid;
         else lo = mid;
       }
-      return hi;
+      io[PATH_OUT] = hi;
+      return;
     }
   }
-  return Infinity;
+  io[PATH_OUT] = Infinity;
 }
 
 /**

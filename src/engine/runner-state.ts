@@ -11,7 +11,8 @@ import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
 import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
 import { ORDER_TYPES, TriggerBook, type PendingOrder } from './orders.js';
-import type { PathFunction } from './path.js';
+import { pathCells, type PathFunction } from './path.js';
+import { shorten } from '../util/scratch-array.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
@@ -142,7 +143,7 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
 export function dropDead(list: PendingOrder[]): void {
   let w = 0;
   for (let j = 0; j < list.length; j++) if (!list[j]!.dead) list[w++] = list[j]!;
-  list.length = w;
+  shorten(list, w);
 }
 
 /** One account setup's state and its host side (see the file header). */
@@ -206,6 +207,8 @@ export abstract class RunnerState implements ContextHost {
   /** [0]: the worst margin ratio met on the intrabar path of the current bar (bars that walk the path) */
   protected readonly pathPeak = new Float64Array(1);
   protected readonly ratioOut = new Float64Array(1);
+  /** the path searches' in/out cells (path.ts PATH_TAU …): the event loop passes them no double */
+  protected readonly io = pathCells();
   /**
    * the account evaluates ratios at given prices (Account.marginRatioInto): the peak of a bar with
    * events is tracked on its path; without it (an accountFactory's account) the bar's adverse

@@ -492,6 +492,27 @@ describe('stress config and plan', () => {
     expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
   });
 
+  it('inject.random K gives K distinct times more, also when two draws meet (seed 1 on 480 bars drew one bar twice)', () => {
+    const tl = (n: number) => ({ name: 'd', time: Float64Array.from({ length: n }, (_, i) => T0 + i * HOUR), timeframeMs: HOUR });
+    const times = (inject: { at?: number[]; every?: number; random?: number }, seed: number, n: number) =>
+      injectionTimes(resolveStress({ inject, paths: 0, crashesPerPath: 0, seed }).stress!, tl(n));
+    const inRange = (n: number, t: number) => t >= T0 + Math.floor(n / 4) * HOUR && t < T0 + Math.floor((9 * n) / 10) * HOUR;
+    for (const [seed, n] of [[1, 480], [15, 1458], [1, 40], [2, 40], [13, 40]] as const) {
+      const t = times({ random: 3 }, seed, n);
+      expect(t).toHaveLength(3);
+      expect(t.every((x) => inRange(n, x))).toBe(true);
+    }
+    // the first K draws that meet no earlier one are the times they were (a plan without a collision is unchanged)
+    expect(times({ random: 2 }, 1, 480)).toEqual(expect.arrayContaining([times({ random: 1 }, 1, 480)[0]!]));
+    // random times come on top of inject.at / inject.every ones, never in their place
+    const every = times({ every: 4, random: 0 }, 3, 40);
+    expect(times({ every: 4, random: 5 }, 3, 40)).toHaveLength(every.length + 5);
+    const at = times({ random: 3 }, 1, 480);
+    expect(times({ at, random: 3 }, 1, 480)).toHaveLength(6);
+    // more than the range holds: every bar of it, once
+    expect(times({ random: 1000 }, 7, 40)).toEqual(Array.from({ length: 36 - 10 }, (_, i) => T0 + (10 + i) * HOUR));
+  });
+
   it('warns when a dataset is too short for the paths to differ (fewer than 3 bars: every path is the data)', () => {
     const { stress } = resolveStress({ inject: {}, paths: 12, crashesPerPath: 0, seed: 1 });
     const ds = (n: number) => ({ name: 'd', time: Float64Array.from({ length: n }, (_, i) => T0 + i * HOUR) });

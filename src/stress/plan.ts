@@ -115,10 +115,15 @@ export interface StressTimeline {
 const STREAM_INJECT = 0x40000000;
 const STREAM_CRASHES = 0x20000000;
 
-/** Random bar in the middle of the window: [n/4, 9n/10), so strategies have warmed up and the shock has bars after it. */
-function randomBar(rng: Rng, n: number): number {
+/** The bars random choices fall on: [n/4, 9n/10) of the window (at least one bar), so strategies have warmed up and the shock has bars after it. */
+function randomRange(n: number): [number, number] {
   const a = Math.floor(n / 4);
-  const b = Math.max(a + 1, Math.floor((9 * n) / 10));
+  return [a, Math.max(a + 1, Math.floor((9 * n) / 10))];
+}
+
+/** Random bar in the middle of the window (randomRange). */
+function randomBar(rng: Rng, n: number): number {
+  const [a, b] = randomRange(n);
   return Math.min(n - 1, a + rng.int(b - a));
 }
 
@@ -138,8 +143,20 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
     out.add(t);
   });
   if (stress.inject.every !== null) for (let i = stress.inject.every; i < n; i += stress.inject.every) out.add(ds.time[i]!);
+  // K random times more: a draw that falls on a time already chosen (by inject.at, inject.every or
+  // an earlier draw) is drawn again, so `random: K` is K scenario runs, not fewer when two draws meet;
+  // every free bar of the range when it holds fewer than K
+  const [a, b] = randomRange(n);
+  let free = 0;
+  for (let i = a; i < Math.min(b, n); i++) if (!out.has(ds.time[i]!)) free++;
   const rng = new Rng(stress.seed, STREAM_INJECT);
-  for (let k = 0; k < stress.inject.random; k++) out.add(ds.time[randomBar(rng, n)]!);
+  for (let k = 0; k < stress.inject.random && free > 0; ) {
+    const t = ds.time[randomBar(rng, n)]!;
+    if (out.has(t)) continue;
+    out.add(t);
+    free--;
+    k++;
+  }
   return [...out].sort((a, b) => a - b);
 }
 

@@ -329,4 +329,18 @@ describe('plan size limit (maxRuns)', () => {
     const c = await resolveConfig({ name: 'p', data: 'x', ...small, maxRuns: 5 } as UserConfig, { configDir: '/x' });
     await expect(buildPlan(c, [ds], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 6 runs, above the limit of 5 \(config key maxRuns\)/) });
   });
+
+  it('a plan the heap cannot hold is refused (78) before it is built, also under maxRuns (2,000,002 runs ended in an out-of-memory abort)', async () => {
+    // 2 setups × (1 history + 2,499 paths) = 5,000 runs: about 20 MB to plan
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], maxRuns: 5_000_000, stress: { paths: 2_499, scenarios: [] } } as UserConfig, { configDir: '/x' });
+    const dsT = { ...ds, time: Array.from({ length: 100 }, (_, i) => i * 3_600_000), timeframeMs: 3_600_000 };
+    const t0 = Date.now();
+    await expect(buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts', 10e6)).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has 5,000 runs: building it needs about 20 MB of heap; this process has 10 MB: lower stress\.paths \(--paths\).*NODE_OPTIONS=--max-old-space-size=<MB>/),
+      details: ['strategies[0] (fixture-trend): 1 grid point × 1 leverage × 2 setups × 2500 dataset variants (history and stress) = 5,000 runs'],
+    });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect((await buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts', 30e6)).runs).toHaveLength(5_000);
+  });
 });

@@ -10,6 +10,7 @@ import type { SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '../config/index.js';
 import { formatIssues } from '../config/index.js';
+import { heapBudget } from '../report/heap.js';
 import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
@@ -81,6 +82,13 @@ export function expandGridValue(v: unknown[] | GridRange): unknown[] {
 /** The default of the config key maxRuns: the largest plan a run accepts. */
 export const DEFAULT_MAX_RUNS = 100_000;
 
+/**
+ * Heap one planned run takes while the plan is built and held (its RunSpec with its own copy of the
+ * data hashes, RunId, TaskId; measured with `marginlab stress` on the bundled config: 2.7–3.1 kB per
+ * path run, 3.6 kB with 3 crashes per path), rounded up. Every shard builds the whole plan.
+ */
+export const PLAN_HEAP_PER_RUN = 4_000;
+
 const fmtCount = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'an unbounded number of');
 
 /** How many values a grid entry has, without building them. */
@@ -147,7 +155,15 @@ function symbolsProblem(listed: unknown): string | null {
 }
 
 /** `configFile` names the config in messages (omitted: "the config") */
-export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[], source: StrategySource, engineVersion: string, configFile?: string): Promise<RunPlan> {
+export async function buildPlan(
+  config: ResolvedConfig,
+  datasets: PlanDataset[],
+  source: StrategySource,
+  engineVersion: string,
+  configFile?: string,
+  /** heap the plan may take (bytes); default what this process has (report/heap.ts heapBudget) */
+  budget: number = heapBudget(),
+): Promise<RunPlan> {
   const problems: string[] = [];
   let entries: { entry: ResolvedStrategyEntry; path: string }[];
   if (config.strategies === 'all') {
@@ -209,6 +225,17 @@ export async function buildPlan(config: ResolvedConfig, datasets: PlanDataset[],
   if (count > maxRuns) {
     throw configError(
       `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
+      parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
+    );
+  }
+  // a plan the heap cannot hold is refused with the numbers before it is built: 2,000,002 runs (under
+  // maxRuns and MAX_RUNS) took the default 4 GB heap in 3 minutes and ended in V8's out-of-memory abort
+  const planHeap = count * PLAN_HEAP_PER_RUN;
+  if (planHeap > budget) {
+    const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
+    throw configError(
+      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs: building it needs about ${mb(planHeap)} of heap; this process has ${mb(budget)}: ` +
+        `lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or narrow the grids, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory); --shard i/N does not help here (every shard builds the whole plan)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
   }

@@ -348,3 +348,16 @@ describe('leverage survival of a stress population', () => {
     }
   });
 });
+
+describe('tiny path counts decide nothing', () => {
+  it('2 of 2 paths wiped out under cross and none under isolated is no verdict: too few pairs for an interval (it read "isolated served it", +100 pp [+100, +100])', () => {
+    const results = threeSetups(2, (setup) => (setup === 'isolated' ? { ret: -50, wiped: false, liquidated: true } : { ret: -100, wiped: true, liquidated: true })).filter((r) => r.spec.setup !== 'mixed');
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    const d = paths.diffs[0]!;
+    expect([d.wipeOut.n, d.wipeOut.lo, d.wipeOut.noise, d.totalReturn.noise]).toEqual([2, null, true, true]);
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; tie: no difference beyond noise \(return difference \w+ − \w+ [+−]50\.0 pp, 2 pairs: too few for an interval \(fewer than 6\)\)\.$/);
+    expect(paths.line).not.toContain('served it');
+    expect(paths.line).not.toContain('an interval containing 0');
+  });
+});

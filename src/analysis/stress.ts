@@ -224,7 +224,7 @@ export interface PairedInterval {
   n: number;
   /** mean of a − b over the pairs */
   mean: number | null;
-  /** 2.5 % and 97.5 % percentiles of the bootstrap means (null with fewer than 2 pairs) */
+  /** 2.5 % and 97.5 % percentiles of the bootstrap means (null with fewer than MIN_PAIRS pairs) */
   lo: number | null;
   hi: number | null;
   /** true when the interval contains 0: the difference is not distinguishable from noise */
@@ -250,11 +250,20 @@ export const RETURN_TOL_PP = 1;
 
 export const BOOTSTRAP_ITERATIONS = 2000;
 export const BOOTSTRAP_SEED = 20_251_010;
+/**
+ * Fewest pairs a mode difference is decided on. With fewer, even every pair differing the same way
+ * is no evidence at 95 %: an exact two-sided sign test gives 2 · 0.5⁵ = 6.25 % for 5 of 5, while the
+ * percentile bootstrap of n equal differences is the point [d, d] for every n (2 of 2 injections,
+ * wiped out under cross and not under isolated, read "+100 pp [+100, +100]: isolated served it",
+ * next to Wilson intervals of 0–66 % and 34–100 % that overlap). Below it no interval is drawn: noise.
+ */
+export const MIN_PAIRS = 6;
 
 /**
  * Percentile bootstrap of the mean paired difference a[i] − b[i] (pairs: the same path or
  * injection replayed under both modes, so path-to-path variation cancels). Resamples pairs with
- * replacement `iterations` times from a seeded PRNG: deterministic. Non-finite pairs are dropped;
+ * replacement `iterations` times from a seeded PRNG: deterministic. With fewer than MIN_PAIRS pairs
+ * there is no interval and the difference is noise. Non-finite pairs are dropped;
  * a pair equal within a relative 1e-9 (nearlyEqual) counts as a difference of 0.
  */
 export function pairedBootstrap(
@@ -275,7 +284,7 @@ export function pairedBootstrap(
   const n = d.length;
   if (n === 0) return { n, mean: null, lo: null, hi: null, noise: true, iterations, seed };
   const mean = d.reduce((s, x) => s + x, 0) / n;
-  if (n < 2) return { n, mean, lo: null, hi: null, noise: true, iterations, seed };
+  if (n < MIN_PAIRS) return { n, mean, lo: null, hi: null, noise: true, iterations, seed };
   const rng = new Rng(seed);
   const means = new Float64Array(iterations);
   for (let it = 0; it < iterations; it++) {

@@ -12,6 +12,7 @@ import type { RunResult } from '../shard/types.js';
 import { shockOutcome, type RunStressSpec } from '../stress/types.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
+  MIN_PAIRS,
   RETURN_TOL_PP,
   fanBands,
   maxLeverageUnder,
@@ -359,7 +360,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
         const other = against.favoured === held.a ? held.b : held.a;
         const wo = (x: SetupId) => share(pop, wipeOutsAtAll(bySetup[x]!));
         tail = `tie: ${against.favoured} had ${WHY[against.by]} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`;
-      } else tail = `tie: no difference beyond noise (${retDiff}${r.noise ? ', an interval containing 0' : `, within ${RETURN_TOL_PP} pp`})`;
+      } else tail = `tie: no difference beyond noise (${retDiff}${!r.noise ? `, within ${RETURN_TOL_PP} pp` : r.lo === null ? `, ${r.n} pair${r.n === 1 ? '' : 's'}: too few for an interval (fewer than ${MIN_PAIRS})` : ', an interval containing 0'})`;
       // with three setups the tie is of the first two: a third that one or both of them beat is said (the
       // sentence read as if no setup had served better than another, while the tied two both beat cross)
       const beaten = ranked.slice(2).flatMap((x) => {

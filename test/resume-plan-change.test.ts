@@ -116,4 +116,17 @@ describe('--resume after an edit of the config stress block', () => {
     // what the flags set alone still comes with the command that resumes the folder
     expect(describePlanChange(a, null, await conf(-0.3, { paths: 3 }), null, { dir: '/tmp/out' })).toMatch(/^the folder's stress runs were planned with --paths 2 \(this command: 3\); resume it with `.*stress --resume --paths 2 --seed 1 --scenarios mine --out \/tmp\/out`$/);
   });
+
+  it('--scenarios alone is a flag change with its resume command, not "the config\'s stress block changed (stress.crashScenarios)" (the crash pool defaults to the scenarios)', async () => {
+    const { resolveConfig } = await import('../src/config/index.js');
+    const { describePlanChange } = await import('../src/shard/plan-change.js');
+    const conf = (scenarios?: string[], crashScenarios?: string[]) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { crashesPerPath: 1, paths: 2, ...(scenarios ? { scenarios } : {}), ...(crashScenarios ? { crashScenarios } : {}) } } as never, { configDir: '/tmp' });
+    const all = await conf();
+    expect(describePlanChange(all, null, await conf(['alt-wick']), null, { dir: '/tmp/out' })).toMatch(
+      /^the folder's stress runs were planned with --scenarios crash-2025-10-10,crash-2021-05-19,crash-2020-03-12,alt-wick,correlation-break \(this command: alt-wick\); resume it with `.*stress --resume --paths 2 --seed 1 --scenarios crash-2025-10-10,crash-2021-05-19,crash-2020-03-12,alt-wick,correlation-break --out \/tmp\/out`$/,
+    );
+    // a crash pool the config gives is a config key, still named
+    expect(describePlanChange(all, null, await conf(undefined, ['alt-wick']), null, { dir: '/tmp/out' })).toBe("the config's stress block changed (stress.crashScenarios)");
+  });
 });

@@ -67,8 +67,13 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
         const before = [...scenarioDefs(ps.scenarios), ...scenarioDefs(ps.crashScenarios)];
         const after = [...scenarioDefs(cs.scenarios), ...scenarioDefs(cs.crashScenarios)];
         const edited = [...new Set(before.filter(([id, def]) => after.some(([id2, def2]) => id2 === id && def2 !== def)).map(([id]) => `'${id}'`))];
-        // (the crash pool by its ids: an edited definition is named above)
-        const value = (st: StressLike, k: string): string => canonicalJson(k === 'crashScenarios' ? scenarioDefs(st.crashScenarios).map(([id]) => id) : ((st as Record<string, unknown>)[k] ?? null));
+        // (the crash pool by its ids: an edited definition is named above; a pool that is the scenarios
+        // themselves, as stress.crashScenarios defaults to, changes with --scenarios and is said there)
+        const crashPool = (st: StressLike): string[] | 'the scenarios' => {
+          const ids = scenarioDefs(st.crashScenarios).map(([id]) => id);
+          return canonicalJson(ids) === canonicalJson(scenarioDefs(st.scenarios).map(([id]) => id)) ? 'the scenarios' : ids;
+        };
+        const value = (st: StressLike, k: string): string => canonicalJson(k === 'crashScenarios' ? crashPool(st) : ((st as Record<string, unknown>)[k] ?? null));
         const keys = [...new Set([...Object.keys(ps), ...Object.keys(cs)])]
           .filter((k) => !['paths', 'seed', 'scenarios'].includes(k) && value(ps, k) !== value(cs, k))
           .sort()

@@ -188,4 +188,13 @@ describe('fan bands', () => {
     expect(g.bands[2]).toEqual([1, 1.5, 3]);
     expect(fanBands([]).runs).toBe(0);
   });
+  it('curves on one time axis (the equity grid: 101 bars of the run) are banded at those times, every point its own', () => {
+    // 480 hourly bars: grid point k is bar round(k · 479 / 100); evenly spaced times fell between bars and half the
+    // points read the one before (the median read 0, 0, 1, 3, 4, 4, …: point 2 never shown, a crash drawn a step late)
+    const t0 = Date.UTC(2025, 5, 1);
+    const gridTime = Array.from({ length: 101 }, (_, k) => t0 + Math.round((k * 479) / 100) * 3_600_000);
+    const f = fanBands([0, 1, 2].map((d) => ({ time: gridTime, value: gridTime.map((_, k) => k + d) })), 101);
+    expect(f.time).toEqual(gridTime);
+    expect(f.bands[2]).toEqual(gridTime.map((_, k) => k + 1));
+  });
 });

@@ -313,15 +313,19 @@ export interface FanBands {
  * Quantile bands of several curves on a common grid of `points` times from the earliest start to
  * the latest end. Each curve is read as a step function (its last point at or before the grid
  * time; before its first point, its first value). Curves keep their extremes when downsampled
- * (src/analysis/curves.ts), so the bands are faithful at the grid times.
+ * (src/analysis/curves.ts), so the bands are faithful at the grid times. Curves that all share one
+ * time axis (the stress runs' equity grid: the same 101 bars) are banded at those times, point by
+ * point: evenly spaced times fall between bars, and read as steps half of them took the point before.
  */
 export function fanBands(curves: readonly { time: readonly number[]; value: readonly number[] }[], points = 120): FanBands {
   const usable = curves.filter((c) => c.time.length > 0 && c.time.length === c.value.length);
   if (!usable.length) return { time: [], bands: QUANTILES.map(() => []), runs: 0 };
   const t0 = Math.min(...usable.map((c) => c.time[0]!));
   const t1 = Math.max(...usable.map((c) => c.time[c.time.length - 1]!));
-  const m = t1 > t0 ? Math.max(2, Math.floor(points)) : 1;
-  const time = Array.from({ length: m }, (_, i) => (m === 1 ? t0 : Math.round(t0 + ((t1 - t0) * i) / (m - 1))));
+  const axis = usable[0]!.time;
+  const shared = axis.length <= Math.max(2, Math.floor(points)) && usable.every((c) => c.time === axis || (c.time.length === axis.length && c.time.every((t, i) => t === axis[i])));
+  const m = shared ? axis.length : t1 > t0 ? Math.max(2, Math.floor(points)) : 1;
+  const time = shared ? [...axis] : Array.from({ length: m }, (_, i) => (m === 1 ? t0 : Math.round(t0 + ((t1 - t0) * i) / (m - 1))));
   const cursor = new Int32Array(usable.length);
   const bands = QUANTILES.map(() => new Array<number>(m));
   const col = new Float64Array(usable.length);

@@ -440,6 +440,20 @@ describe('stress config and plan', () => {
     expect((await resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp' })).stress).toBeNull();
   });
 
+  it('a scenario key that would do nothing is refused naming it: a recovery on a gap or slide leg, a recoveryDuration after a closing wick', async () => {
+    const legRec = { scenarios: [{ id: 'x', symbols: { BTC: { legs: [{ depth: -0.3, duration: '1h' }, { at: '2h', depth: -0.5, duration: '1h', shape: 'gap', recovery: 0.5 }] } } }] };
+    await expect(cfg(legRec)).rejects.toMatchObject({
+      exitCode: 78,
+      details: ["stress.scenarios[0].symbols.BTC.legs[1].recovery: only a 'wick' leg gives back within the leg (this one is a 'gap'); for a recovery after the last leg, set the shock's 'recovery' (and 'recoveryDuration')"],
+    });
+    const wickDur = (shock: unknown) => cfg({ scenarios: [{ id: 'x', market: shock }] });
+    for (const shock of [{ depth: -0.4, duration: '10m', shape: 'wick', recovery: 0.5, recoveryDuration: '3h' }, { legs: [{ depth: -0.2, duration: '1h' }, { at: '1h', depth: -0.4, duration: '10m', shape: 'wick' }], recovery: 0.5, recoveryDuration: '3h' }]) {
+      await expect(wickDur(shock)).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]\.market\.recoveryDuration: a shock whose last leg is a 'wick' gives back within the wick/)] });
+    }
+    // what does something still parses: a wick leg's own recovery, a recovery after a closing slide
+    await expect(cfg({ scenarios: [{ id: 'x', symbols: { BTC: { legs: [{ depth: -0.4, duration: '10m', shape: 'wick', recovery: 0.5 }, { at: '1h', depth: -0.2, duration: '1h' }], recovery: 0.5, recoveryDuration: '3h' } } }] })).resolves.toBeTruthy();
+  });
+
   it('an unknown id given with --scenarios names the flag, and a case slip names the id meant', async () => {
     const withFlag = (scenarios: string[]) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp', overrides: { stress: { scenarios } } });
     // only a flag is wrong: a usage error (64) naming it

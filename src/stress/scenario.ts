@@ -51,7 +51,13 @@ const legSchema = z
     /** wick only: fraction of the leg's move given back by its end (default 1: all of it) */
     recovery: z.number().min(0).max(1).optional(),
   })
-  .strict();
+  .strict()
+  // a gap or a slide leg gives nothing back: its recovery would be dropped without a word
+  .superRefine((l, ctx) => {
+    if (l.recovery !== undefined && l.shape !== 'wick') {
+      ctx.addIssue({ code: 'custom', path: ['recovery'], message: `only a 'wick' leg gives back within the leg (this one is a '${l.shape}'); for a recovery after the last leg, set the shock's 'recovery' (and 'recoveryDuration')` });
+    }
+  });
 
 /** One symbol's shock (or the market shock). Either `legs`, or the fields of a single leg. */
 export const symbolShockSchema = z
@@ -77,6 +83,11 @@ export const symbolShockSchema = z
     const single = s.depth !== undefined || s.duration !== undefined || s.shape !== undefined || s.at !== undefined;
     if (s.legs && single) ctx.addIssue({ code: 'custom', message: "give either 'legs' or a single leg's 'depth'/'duration'/'shape'/'at', not both" });
     if (!s.legs && s.depth === undefined) ctx.addIssue({ code: 'custom', path: ['depth'], message: "a shock needs a 'depth' (or 'legs')" });
+    // a shock ending in a wick gives back within the wick: no recovery after it, so its duration would be dropped without a word
+    const last = s.legs ? [...s.legs].sort((a, b) => a.at - b.at).at(-1)!.shape : (s.shape ?? 'slide');
+    if (s.recoveryDuration !== undefined && last === 'wick') {
+      ctx.addIssue({ code: 'custom', path: ['recoveryDuration'], message: "a shock whose last leg is a 'wick' gives back within the wick (over its 'duration'), with no recovery after it; drop 'recoveryDuration' or end with a 'slide' or 'gap' leg" });
+    }
   })
   // legs in time order (stable for equal starts): the same shock written in another order is the
   // same scenario, with the same hash

@@ -19,6 +19,26 @@ import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-f
 import { makeManifest } from './fixtures/report/fixture.js';
 import { makeStressResults } from './fixtures/report/stress-fixture.js';
 
+describe('a shock starting inside a bar', () => {
+  it('a liquidation it causes is at 0 or more from the shock start, never before it (a shock at 10:45 liquidated "at 10:26": −1,114,458 ms)', () => {
+    // flat BTC at 100, 10× long 500: a 10-minute slide to −30 % from 10:45 liquidates it in bar 10; the engine places the
+    // liquidation inside the bar by its intrabar path (10:26 isolated, 10:33 cross), which knows nothing of 10:45
+    const base = makeData({ BTCUSDT: { bars: Array.from({ length: 30 }, () => [100, 100, 100, 100] as Bar) } });
+    const sc = scenarioSchema.parse({ id: 's', symbols: { BTC: { depth: -0.3, duration: '10m' } } });
+    const stress = { kind: 'scenario' as const, scenario: 's', injectAt: T0 + 10.75 * HOUR };
+    const view = stressView(base, stress, { s: sc });
+    for (const setup of ['isolated', 'cross'] as const) {
+      const out = run(view, scripted({ 0: (ctx) => void ctx.buy(0, 500) }, ['BTCUSDT']), { setups: [SETUPS[setup]], leverage: 10 });
+      const f = stressFigures(stress, setupOf(out, setup), ['BTCUSDT'], 10_000, view, { s: sc });
+      expect(f.firstLiquidated).toHaveLength(1);
+      expect(f.firstLiquidated[0]!.time).toBeLessThan(stress.injectAt); // the premise: stamped inside the bar, before 10:45
+      expect(f.shockBarOpen).toBe(T0 + 10 * HOUR);
+      expect(f.timeToLiquidationMs).toBe(0);
+      expect(shockOutcome(f)).toMatchObject({ liquidatedByShock: true, liquidatedBeforeShock: false, timeToLiquidationMs: 0 });
+    }
+  });
+});
+
 describe('a scenario run liquidated before the shock (worker figures)', () => {
   // a BTC long at 100,000 with 10,000 at 10×: the dip to 85,000 at bar 5 liquidates it. 1 BTC under cross: the account
   // is gone (equity below 5 %). 0.5 BTC isolated: half the account is gone; bar 12 buys 0.5 BTC again, which the −30 % gap

@@ -9,7 +9,7 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { shockOutcome, type RunStressSpec } from '../stress/types.js';
+import { msFromShock, shockOutcome, type RunStressSpec } from '../stress/types.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
   MIN_PAIRS,
@@ -439,7 +439,8 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
         totalReturn: num(r, 'totalReturn'),
         lossAtShock: r.stress.lossAtShock,
         peakMarginRatio: 100 * r.stress.peakMarginRatio,
-        timeToLiquidationMs: r.stress.timeToLiquidationMs,
+        // (msFromShock: a result written before it was never negative for a liquidation in the shock's bar)
+        timeToLiquidationMs: r.stress.firstLiquidated.length > 0 ? msFromShock(r.stress, r.stress.firstLiquidated[0]!.time) : r.stress.timeToLiquidationMs,
         firstLiquidated: r.stress.firstLiquidated.map((x) => ({ symbol: x.symbol, time: x.time })),
       };
       rows.set(key, row);

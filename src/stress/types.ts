@@ -83,9 +83,9 @@ export interface RunStressResult {
   /** scenario runs only: equity below 5 % of the initial capital at the close of a bar before the shock's bar */
   wipedOutBeforeShock?: boolean;
   /**
-   * ms from the shock start (scenario runs) or from the first bar's open (path runs) to the first
-   * liquidation; null when none. For a scenario run a liquidation before the shock gives a
-   * negative value.
+   * ms from the shock start (scenario runs, msFromShock) or from the first bar's open (path runs) to
+   * the first liquidation; null when none. For a scenario run a liquidation before the shock's bar
+   * gives a negative value, one in or after it never does.
    */
   timeToLiquidationMs: number | null;
   /**
@@ -129,8 +129,22 @@ export interface ShockOutcome {
   wipedOutBeforeShock: boolean;
   /** equity below 5 % at a bar close from the shock's bar on, and not before */
   wipedOutByShock: boolean;
-  /** ms from the shock start to the first liquidation by the shock; null when none */
+  /** ms from the shock start to the first liquidation by the shock (msFromShock: never negative); null when none */
   timeToLiquidationMs: number | null;
+}
+
+/**
+ * ms from a scenario run's shock start (`injectAt`) to a liquidation at `time`. A liquidation in the
+ * shock's bar is the shock's (from `shockBarOpen` on), but the engine places it inside the bar by its
+ * intrabar path, which knows nothing of when in the bar the shock began (the shocked bar's range is
+ * the envelope of the base bar under the shock): a shock starting at 10:45 liquidated a position "at
+ * 10:26", −18.6 min. Its time from the shock is then 0, never negative; a liquidation before the
+ * shock's bar keeps its negative time.
+ */
+export function msFromShock(st: Pick<RunStressResult, 'injectAt' | 'shockBarOpen'>, time: number): number {
+  const start = st.injectAt ?? time;
+  const line = st.shockBarOpen ?? start;
+  return time >= line ? Math.max(0, time - start) : time - start;
 }
 
 /**
@@ -149,6 +163,6 @@ export function shockOutcome(st: RunStressResult): ShockOutcome | null {
     liquidatedByShock: by !== undefined,
     wipedOutBeforeShock,
     wipedOutByShock: st.wipedOut && !wipedOutBeforeShock,
-    timeToLiquidationMs: by === undefined ? null : by.time - st.injectAt,
+    timeToLiquidationMs: by === undefined ? null : msFromShock(st, by.time),
   };
 }

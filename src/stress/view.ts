@@ -7,7 +7,7 @@ import type { SetupOutput } from '../engine/types.js';
 import { bootstrapPath } from './bootstrap.js';
 import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
 import type { Scenario } from './scenario.js';
-import { EQUITY_GRID_POINTS, WIPEOUT_FRACTION, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
+import { EQUITY_GRID_POINTS, WIPEOUT_FRACTION, msFromShock, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
 
 /** Betas per (base data, market key), cached for the worker's life. */
 const betaCache = new WeakMap<MarketData, Map<string, Float64Array>>();
@@ -163,7 +163,8 @@ export function stressFigures(
     ...echo,
     survived: firstLiquidated.length === 0,
     wipedOut: wiped,
-    timeToLiquidationMs: firstLiquidated.length > 0 ? firstLiquidated[0]!.time - origin : null,
+    timeToLiquidationMs:
+      firstLiquidated.length === 0 ? null : stress.kind === 'scenario' ? msFromShock({ injectAt: stress.injectAt, ...shock }, firstLiquidated[0]!.time) : firstLiquidated[0]!.time - origin,
     ...shock,
     peakMarginRatio: round10(peak),
     lossAtShock,

@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, injectionTimes, injectionWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, injectionTimes, injectionWarning, pathCoverageWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -525,6 +525,22 @@ describe('stress config and plan', () => {
     expect(times({ at, random: 3 }, 1, 480)).toHaveLength(6);
     // more than the range holds: every bar of it, once
     expect(times({ random: 1000 }, 7, 40)).toEqual(Array.from({ length: 36 - 10 }, (_, i) => T0 + (10 + i) * HOUR));
+  });
+
+  it('warns when a symbol lacks bars: on a path it has none wherever a bar is drawn from outside its span (ETH listed at bar 100 of 200 flickered on and off)', () => {
+    const bars = (from: number) => Array.from({ length: 200 }, (_, i) => (i < from ? null : ([100, 101, 99, 100] as Bar)));
+    const data = makeData({ BTCUSDT: { bars: bars(0) }, ETHUSDT: { bars: bars(100) } });
+    const { stress } = resolveStress({ inject: {}, paths: 4, crashesPerPath: 0, seed: 1 });
+    const w = pathCoverageWarning(stress!, { name: 'd', symbols: data.symbols, columns: data.columns });
+    expect(w).toBe(
+      "stress: dataset d: ETHUSDT (100 of 200) has bars on part of the window only: a Monte Carlo path takes every symbol's bar from the same base bar, so on the path bars drawn from outside a symbol's bars it has none (scattered over the whole path, also before its first bar), and a position in it is held at its last price there, its paths understating its risk; choose a window where every symbol trades (--from/--to) or set stress.paths: 0",
+    );
+    // and it is so: ETH is there before bar 100 of the path and missing after it
+    const p = bootstrapPath(data, 1, 0, 10).columns[1]!.present;
+    expect(p.subarray(1, 100).some((x) => x === 1) && p.subarray(100).some((x) => x === 0)).toBe(true);
+    // every symbol on (nearly) every bar, or no paths: no warning
+    expect(pathCoverageWarning(stress!, { name: 'd', symbols: ['BTCUSDT'], columns: [data.columns[0]!] })).toBeNull();
+    expect(pathCoverageWarning(resolveStress({ inject: {}, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, { name: 'd', symbols: data.symbols, columns: data.columns })).toBeNull();
   });
 
   it('warns when a dataset is too short for the paths to differ (fewer than 3 bars: every path is the data)', () => {

@@ -285,10 +285,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
     const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
-    const { pathsWarning, injectionWarning } = await import('../stress/plan.js');
+    const { pathsWarning, injectionWarning, pathCoverageWarning } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
-      for (const w of [pathsWarning(c.stress, { name: d.name, time: data.time }), injectionWarning(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs })]) if (w) warnings.push(w);
+      for (const w of [pathsWarning(c.stress, { name: d.name, time: data.time }), pathCoverageWarning(c.stress, { name: d.name, symbols: data.symbols, columns: data.columns }), injectionWarning(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs })]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {

@@ -198,6 +198,29 @@ export function pathsWarning(stress: ResolvedStress, ds: Pick<StressTimeline, 'n
   return `stress: dataset ${ds.name} has ${n} bar${n === 1 ? '' : 's'}: every Monte Carlo path is the data itself (a path keeps bar 0 and resamples bars 1 … n − 1), so its ${stress.paths} paths per configuration are one replay counted ${stress.paths} times; use a longer window or stress.paths: 0`;
 }
 
+/** Share of a dataset's bars a symbol may lack before its paths are warned about (pathCoverageWarning). */
+const PATH_COVERAGE_MIN = 0.99;
+
+/**
+ * A warning when symbols of a dataset lack bars (listed late, delisted early, long gaps): a path takes
+ * every symbol's bar from the same base bar, so such a symbol has no bar on every path bar drawn from
+ * outside its span, scattered over the whole path (a symbol listed halfway through is missing on
+ * about half the path bars, also before its listing), and a position in it is held at its last price
+ * there. null when every symbol has at least 99 % of the bars (or no paths are planned).
+ */
+export function pathCoverageWarning(stress: ResolvedStress, ds: { name: string; symbols: readonly string[]; columns: readonly { present: ArrayLike<number> }[] }): string | null {
+  if (stress.paths === 0) return null;
+  const short: string[] = [];
+  ds.columns.forEach((c, s) => {
+    const n = c.present.length;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (c.present[i]) k++;
+    if (n > 0 && k < PATH_COVERAGE_MIN * n) short.push(`${ds.symbols[s]} (${k} of ${n})`);
+  });
+  if (short.length === 0) return null;
+  return `stress: dataset ${ds.name}: ${short.join(', ')} ${short.length === 1 ? 'has' : 'have'} bars on part of the window only: a Monte Carlo path takes every symbol's bar from the same base bar, so on the path bars drawn from outside a symbol's bars it has none (scattered over the whole path, also before its first bar), and a position in it is held at its last price there, its paths understating its risk; choose a window where every symbol trades (--from/--to) or set stress.paths: 0`;
+}
+
 /**
  * A warning when the scenarios get no injection time on a dataset (`inject.every` not below its
  * bar count, or `inject.random: 0`, and no `inject.at`): its scenario runs would silently be none.

@@ -330,6 +330,15 @@ describe('plan size limit (maxRuns)', () => {
     await expect(buildPlan(c, [ds], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 6 runs, above the limit of 5 \(config key maxRuns\)/) });
   });
 
+  it('a plan above maxRuns by its stress variants names what makes them (--paths 1000000 read only "narrow the grids, or raise maxRuns")', async () => {
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], stress: { paths: 100_000, scenarios: [] } } as UserConfig, { configDir: '/x' });
+    const dsT = { ...ds, time: Array.from({ length: 100 }, (_, i) => i * 3_600_000), timeframeMs: 3_600_000 };
+    await expect(buildPlan(c, [dsT], source, 'E1')).rejects.toMatchObject({
+      exitCode: 78,
+      message: 'the plan has 200,002 runs, above the limit of 100,000 (config key maxRuns): lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)',
+    });
+  });
+
   it('a plan the heap cannot hold is refused (78) before it is built, also under maxRuns (2,000,002 runs ended in an out-of-memory abort)', async () => {
     // 2 setups × (1 history + 2,499 paths) = 5,000 runs: about 20 MB to plan
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], maxRuns: 5_000_000, stress: { paths: 2_499, scenarios: [] } } as UserConfig, { configDir: '/x' });

@@ -224,7 +224,7 @@ export async function buildPlan(
   const maxRuns = config.maxRuns ?? DEFAULT_MAX_RUNS;
   if (count > maxRuns) {
     throw configError(
-      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
+      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): ${variantsTotal > datasets.length ? 'lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, ' : ''}narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
   }

@@ -139,6 +139,28 @@ describe('syntax errors in user code', () => {
     for (const r of [run, list]) expect(r.stderr).not.toMatch(/Transform failed|internal error/);
   });
 
+  it('a strategy file given as the config, and a config file in a strategy folder: 78, one line saying which kind of file it is (were lists of unknown and missing keys)', async () => {
+    mkdirSync(join(dir, 'kinds'), { recursive: true });
+    // a strategy as a user writes it (defineStrategy returns its argument)
+    writeFileSync(
+      join(dir, 'kinds', 'mine.ts'),
+      "export default { name: 'mine', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n",
+    );
+    // a config kept in a folder the config scans for strategies
+    writeConfig(join(dir, 'kinds'), 'backtest.config.ts', { name: 'k', data: '../data', strategyDirs: ['.'], strategies: ['mine'] });
+    const [asConfig, scanned] = await Promise.all([
+      runCli(['run', '-c', 'kinds/mine.ts', '--out', 'o-kinds'], dir),
+      runCli(['strategies', '--dir', 'kinds'], dir),
+    ]);
+    expect(asConfig.code).toBe(78);
+    expect(asConfig.stderr).toBe(
+      "marginlab: kinds/mine.ts default-exports a strategy (defineStrategy), not a config: give --config a config file (export default defineConfig({...}), e.g. backtest.config.ts) that names 'mine' in its strategies and the strategy's folder in strategyDirs\n",
+    );
+    expect(scanned.code).toBe(78);
+    expect(scanned.stderr).toMatch(/^marginlab: strategy file \S*kinds\/backtest\.config\.ts default-exports a config \(its data and strategies keys\), not a strategy: move it out of the strategy folder/);
+    for (const r of [asConfig, scanned]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it("esbuild's TransformError thrown in this thread (its errors array) reads the same; other errors are left alone", () => {
     const err = Object.assign(new Error('Transform failed with 2 errors:\n/p/a.ts:2:4: ERROR: Unexpected "}"'), {
       errors: [

@@ -348,6 +348,11 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   // reading its values runs its getters and proxies: under the limit as well
   const obj = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => configData(raw as Record<string, unknown>, where));
+  if (typeof obj.create === 'function' && typeof obj.symbols === 'function' && !('data' in obj) && !('strategies' in obj)) {
+    // a strategy file given as the config (`-c strategies/mine.ts`): say so, not "unknown keys 'params', 'symbols', 'create'; data: required; ..."
+    const name = typeof obj.name === 'string' ? `'${excerpt(obj.name, 60)}'` : 'it';
+    throw configError(`${where} default-exports a strategy (defineStrategy), not a config: give --config a config file (export default defineConfig({...}), e.g. backtest.config.ts) that names ${name} in its strategies and the strategy's folder in strategyDirs`);
+  }
   const ov = opts.overrides ?? {};
   if (ov.workers !== undefined) obj.workers = ov.workers;
   if (ov.from !== undefined) obj.from = ov.from;

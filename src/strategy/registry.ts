@@ -123,6 +123,13 @@ export async function ensureTypeScriptLoader(
   return true;
 }
 
+/** A default export that reads as a config (defineConfig's `data` and `strategies`) rather than a strategy module. */
+function looksLikeConfig(m: unknown): boolean {
+  if (m === null || typeof m !== 'object') return false;
+  const r = m as Record<string, unknown>;
+  return 'data' in r && 'strategies' in r && typeof r.create !== 'function';
+}
+
 async function load(e: Entry): Promise<StrategyModule> {
   const known = tampered.get(e.file);
   if (known) throw configError(known);
@@ -152,6 +159,10 @@ async function load(e: Entry): Promise<StrategyModule> {
     );
   }
   const problems = moduleProblems(m);
+  if (problems.length > 0 && looksLikeConfig(m)) {
+    // a config file among the strategies (`strategyDirs: ['.']`, a config kept in strategies/): say so, not its keys one by one
+    throw configError(`strategy file ${e.file} default-exports a config (its data and strategies keys), not a strategy: move it out of the strategy folder (a config is given with --config), or rename it to start with _ so the scan skips it`);
+  }
   if (problems.length > 0) {
     throw configError(`strategy file ${e.file} must default-export ${MODULE_SHAPE} (and optionally setups): ${problems.join('; ')}`);
   }

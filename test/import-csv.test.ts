@@ -192,6 +192,25 @@ describe('import csv', () => {
     expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
+  it('a header lacking columns says what to give: --no-header for a first line of data, --kind for another kind\'s columns, else --columns', async () => {
+    const rows = '1735689600000,1,2,0.5,1.5,10\n1735693200000,1.5,2,1,1.2,11\n';
+    const err = async (text: string, kind: 'candles' | 'mark' | 'funding') =>
+      (await userError(importCsv({ file: file(text), kind, symbol: 'X', ...(kind === 'funding' ? {} : { timeframe: '1h' }), out: outDir() }))).message;
+    const noHeader = await err(rows, 'candles');
+    expect(noHeader).toMatch(/: the first line is data, not column names: give --no-header --columns timestamp,open,high,low,close,volume \(the file's columns in order, _ skipping one\)$/);
+    // mark candles (no volume) imported as candles; a funding file as candles; candles as funding (the most columns: candles, not mark)
+    expect(await err('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n', 'candles')).toMatch(/: the header has the columns of a mark CSV: if the file holds mark-price candles, give --kind mark; else name the file's columns with --columns timestamp=<column>,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
+    expect(await err('timestamp,rate\n1735689600000,0.0001\n', 'mark')).toContain('the header has the columns of a funding CSV: if the file holds funding rates, give --kind funding;');
+    expect(await err(`date,open,high,low,close,volume\n${rows}`, 'funding')).toMatch(/the header has the columns of a candles CSV: if the file holds trade candles, give --kind candles; else name the file's columns with --columns timestamp=<column>,rate=<column>$/);
+    // names of the user's own
+    expect(await err(`ts,first,max,min,last,qty\n${rows}`, 'candles')).toMatch(/\): name the file's columns with --columns timestamp=<column>,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
+    // through the CLI: one line
+    const r = await cli(['import', 'csv', file(rows), '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('give --no-header --columns timestamp,open,high,low,close,volume');
+  });
+
   it('rejects |rate| ≥ 1 and spacing off the timeframe', async () => {
     const e1 = await userError(importCsv({ file: file('timestamp,rate\n1735689600000,0.0001\n1735718400000,2\n'), kind: 'funding', symbol: 'X', out: outDir() }));
     expect(e1.details[0]).toContain('line 3: rate 2 is implausible');

@@ -207,6 +207,28 @@ describe('Bybit and OKX exports', () => {
     expect(msg).toMatch(/and \d+ more/);
     expect(msg.length).toBeLessThan(2_000);
   });
+  it('a Binance, Bybit or OKX file without the export\'s columns says how to import it instead: --format csv (with --columns for names of its own)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-venue-cols-'));
+    const text = 'ts,first,max,min,last,qty\n1700000000000,1,2,0.5,1.5,10\n1700003600000,1.5,2,1,1.2,11\n';
+    const msgOf = (f: () => unknown): string => {
+      try { f(); } catch (e) { return (e as Error).message; }
+      return '';
+    };
+    writeFileSync(join(dir, 'BTCUSDT-1h-2023-11.csv'), text);
+    writeFileSync(join(dir, 'BTCUSDT-kline.csv'), text);
+    writeFileSync(join(dir, 'BTCUSDT-funding.csv'), 'ts,r\n1700000000000,0.0001\n');
+    writeFileSync(join(dir, 'BTCUSDT-rate.csv'), 'fundingTime,r\n1700000000000,0.0001\n');
+    const binance = msgOf(() => readBinance([join(dir, 'BTCUSDT-1h-2023-11.csv')]));
+    const bybit = msgOf(() => readVenue('bybit', [join(dir, 'BTCUSDT-kline.csv')], { symbol: 'BTCUSDT' }));
+    const okxFunding = msgOf(() => readVenue('okx', [join(dir, 'BTCUSDT-funding.csv')], { symbol: 'BTCUSDT', kind: 'funding' }));
+    const okxRate = msgOf(() => readVenue('okx', [join(dir, 'BTCUSDT-rate.csv')], { symbol: 'BTCUSDT', kind: 'funding' }));
+    rmSync(dir, { recursive: true, force: true });
+    expect(binance).toMatch(/not a Binance klines file: import another CSV with --format csv --kind candles --symbol S --timeframe TF \(--columns maps column names of its own\)$/);
+    expect(bybit).toMatch(/\(has: ts, first, max, min, last, qty\); if it is not a Bybit export, import it with --format csv --kind candles\|mark\|funding --symbol S --timeframe TF \(--columns maps column names of its own\)$/);
+    expect(okxFunding).toMatch(/--kind funding, but the file has no funding time column \(.*\); if it is not an OKX export, import it with --format csv --kind funding --symbol S \(--columns maps column names of its own\)$/);
+    expect(okxRate).toMatch(/no funding rate column \(.*\); if it is not an OKX export, import it with --format csv --kind funding --symbol S \(--columns maps column names of its own\)$/);
+  });
+
   it('Bybit: newest-first JSON and CSV (startTime, openPrice, …) read to the same ascending series; funding by fundingRateTimestamp', () => {
     const [j] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.json')]);
     const [c] = readVenue('bybit', [join(FX, 'bybit', 'ETHUSDT-kline-60.csv')], { symbol: 'ETHUSDT' });

@@ -168,6 +168,22 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
   return { index, missing };
 }
 
+/**
+ * What to do about a header that lacks columns `kind` needs: a first line of data (no header) wants
+ * --no-header; a header with another kind's columns (mark candles imported as candles) wants --kind;
+ * other names want --columns.
+ */
+function missingColumnsFix(header: readonly string[], kind: FileKind): string {
+  const inOrder = REQUIRED[kind].join(',');
+  if (header.length > 1 && header.every((c) => c.trim() !== '' && (Number.isFinite(Number(c.trim())) || typeof parseTime(c) === 'number'))) {
+    return `the first line is data, not column names: give --no-header --columns ${inOrder} (the file's columns in order, _ skipping one)`;
+  }
+  const byColumns = `name the file's columns with --columns ${REQUIRED[kind].map((c) => `${c}=<column>`).join(',')}`;
+  // the kind whose columns the header has (the most of them: a candles header has the mark columns too)
+  const other = (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];
+  return other ? `the header has the columns of a ${other} CSV: if the file holds ${other === 'funding' ? 'funding rates' : other === 'mark' ? 'mark-price candles' : 'trade candles'}, give --kind ${other}; else ${byColumns}` : byColumns;
+}
+
 const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
 const ISO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -377,7 +393,7 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
           const shown = (c: string) => (c === '\t' ? '\\t' : c);
           if (other) throw dataError(`${file}: the header line has no '${shown(delimiter)}' but has '${shown(other)}': give --delimiter '${shown(other)}' (line ${line}: ${excerpt(record[0]!)})`);
           throw dataError(
-            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')})`,
+            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')}): ${missingColumnsFix(record, kind)}`,
           );
         }
         start(index);

@@ -90,7 +90,7 @@ export function parseBinanceCsv(text: string, label: string, symbol: string, kin
     const want = kind === 'funding' ? FUNDING_COLS : KLINE_COLS.slice(0, kind === 'mark' ? 5 : 6);
     idx = want.map((c) => head.indexOf(c));
     const missing = want.filter((_, k) => idx[k]! < 0);
-    if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${excerpt(head.join(', '))}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file`);
+    if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${excerpt(head.join(', '))}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file: import another CSV with --format csv --kind ${kind} --symbol S${kind === 'funding' ? '' : ' --timeframe TF'} (--columns maps column names of its own)`);
     start = 1;
   } else {
     // no header: the published column order

@@ -125,6 +125,11 @@ export function readVenue(venue: Venue, paths: readonly string[], opts: VenueOpt
   return files.map((f) => readVenueFile(venue, f, opts));
 }
 
+/** What to do with a file that lacks the columns of the venue's export: the generic CSV importer maps any names. */
+function notThisFormat(venue: Venue, kind: FileKind | undefined): string {
+  return `if it is not ${venue === 'bybit' ? 'a Bybit' : 'an OKX'} export, import it with --format csv --kind ${kind ?? 'candles|mark|funding'} --symbol S${kind === 'funding' ? '' : ' --timeframe TF'} (--columns maps column names of its own)`;
+}
+
 function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesData {
   const name = basename(file);
   const t = readTable(file, venue);
@@ -133,7 +138,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   const isFunding = col(t.head, 'ftime') >= 0;
   const hasVolume = col(t.head, 'volume') >= 0;
   const kind: FileKind = opts.kind ?? (isFunding ? 'funding' : hasVolume ? 'candles' : 'mark');
-  if (kind === 'funding' && !isFunding) throw usageError(`${file}: --kind funding, but the file has no funding time column (${ALIAS.ftime!.join(', ')})`);
+  if (kind === 'funding' && !isFunding) throw usageError(`${file}: --kind funding, but the file has no funding time column (${ALIAS.ftime!.join(', ')}); ${notThisFormat(venue, kind)}`);
   const symCol = col(t.head, 'symbol');
   const named = t.symbol ?? (symCol >= 0 ? t.rows[0]?.[symCol] : undefined) ?? symbolFromName(name);
   const symbol = opts.symbol ?? named;
@@ -149,7 +154,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
     // OKX: the settled realizedRate when the column is there and filled, else fundingRate
     const ri = col(t.head, 'rate');
     const fi = t.head.findIndex((h) => h === 'fundingrate' || h === 'funding_rate');
-    if (ri < 0) throw dataError(`${file}: no funding rate column (${ALIAS.rate!.join(', ')})`);
+    if (ri < 0) throw dataError(`${file}: no funding rate column (${ALIAS.rate!.join(', ')}); ${notThisFormat(venue, opts.kind)}`);
     const time = new Float64Array(n), rate = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const r = t.rows[i]!;
@@ -161,7 +166,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   const need = ['time', 'open', 'high', 'low', 'close'];
   const idx = need.map((c) => col(t.head, c));
   const miss = need.filter((_, k) => idx[k]! < 0);
-  if (miss.length) throw dataError(`${file}: missing column${miss.length > 1 ? 's' : ''} ${miss.join(', ')} (has: ${excerptList(t.head)})`);
+  if (miss.length) throw dataError(`${file}: missing column${miss.length > 1 ? 's' : ''} ${miss.join(', ')} (has: ${excerptList(t.head)}); ${notThisFormat(venue, opts.kind)}`);
   let volScale = 1;
   let volIdx = col(t.head, 'volume');
   if (kind === 'candles') {

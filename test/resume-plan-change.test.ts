@@ -71,6 +71,31 @@ describe('--resume into a folder of another plan', () => {
     expect(e.message).toMatch(/otherwise run without --resume to replace/);
   });
 
+  it('a folder run with --from/--to/--strategies resumed without them: names the flags and the command that resumes it', async () => {
+    const out = join(dir, 'window');
+    const win = { strategies: ['fixture-trend'], from: '2025-01-02', to: '2025-01-04' };
+    await runSweep({ loaded: await loadConfig(cfg, win), outDir: out, shard: null, resume: false, progress: createProgress('quiet') });
+    let e: unknown;
+    try {
+      await runSweep({ loaded: await loadConfig(cfg, {}), outDir: out, shard: null, resume: true, progress: createProgress('quiet') });
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(UserError);
+    const m = (e as UserError).message;
+    expect(m).toContain(`the config differs in from, to (the folder was run with --from 2025-01-02 --to 2025-01-04); resume it with \`npx marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --to 2025-01-04 --out ${out}\``);
+    expect(m).not.toContain('\n');
+    // a key the flags did not set as well: the flags named, no resume command (the config file itself changed)
+    const cfg5 = writeConfig(dir, 'r5.config.ts', { name: 'r', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }], leverage: [5] });
+    let e5: unknown;
+    try {
+      await runSweep({ loaded: await loadConfig(cfg5, { strategies: ['fixture-trend'] }), outDir: out, shard: null, resume: true, progress: createProgress('quiet') });
+    } catch (err) {
+      e5 = err;
+    }
+    expect((e5 as UserError).message).toContain('the config differs in from, leverage, to (the folder was run with --from 2025-01-02 --to 2025-01-04); otherwise run without --resume');
+  });
+
   it('compare and merge name the command that finishes an interrupted stress folder', async () => {
     const half = join(dir, 'half');
     cpSync(join(dir, 'out'), half, { recursive: true });

@@ -89,7 +89,20 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
       }
     }
     const others = keys.filter((k) => k !== 'stress');
-    if (others.length > 0) parts.push(`the config differs in ${others.join(', ')}`);
+    if (others.length > 0) {
+      // keys the folder's command set by flags (`run --from X --to Y`, `--strategies a,b`): a resume repeats them
+      const cmd = folder.command;
+      const given = (k: string): string | null => {
+        if (k === 'strategies' && cmd?.strategies) return `--strategies ${shellArg(cmd.strategies.join(','))}`;
+        const v = k === 'from' ? cmd?.from : k === 'to' ? cmd?.to : undefined;
+        return v === undefined || v === null ? null : `--${k} ${shellArg(String(v))}`;
+      };
+      const flags = others.map(given).filter((f): f is string => f !== null);
+      let clause = `the config differs in ${others.join(', ')}`;
+      if (flags.length > 0) clause += ` (the folder was run with ${flags.join(' ')})`;
+      if (flags.length === others.length && !keys.includes('stress')) clause += `; resume it with \`${resume()}\``;
+      parts.push(clause);
+    }
   }
   if (canonicalJson(prevShard) !== canonicalJson(shard)) {
     const s = (x: Shard) => (x ? `--shard ${x.index}/${x.count}` : 'no --shard');

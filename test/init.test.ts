@@ -75,6 +75,11 @@ describe('marginlab init', () => {
     const said = await runCli(['init'], repo);
     expect(said.code).toBe(0);
     expect(said.stdout).toContain('(kept your .gitignore)');
-    expect(said.stdout).toContain('marginlab: your .gitignore lacks node_modules/ and reports/ (installed packages, run folders): add them so that git leaves them out');
+    expect(said.stdout).toContain('marginlab: your .gitignore lacks node_modules/ (installed packages) and reports/ (run folders): add them so that git leaves them out');
+    // one missing: only what it holds (it said "lacks reports/ (installed packages, run folders)")
+    const one = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(one, '.gitignore'), 'node_modules\n');
+    const saidOne = await runCli(['init'], one);
+    expect(saidOne.stdout).toContain('marginlab: your .gitignore lacks reports/ (run folders): add it so that git leaves it out\n');
   });
 });

@@ -189,7 +189,9 @@ export function register(program: Command): void {
       process.stdout.write(`marginlab: initialised ${rel}: ${out.written.join(', ')}${out.kept.length ? ` (kept your ${out.kept.join(', ')})` : ''}\n`);
       if (out.gitignoreLacks.length > 0) {
         const one = out.gitignoreLacks.length === 1;
-        process.stdout.write(`marginlab: your .gitignore lacks ${out.gitignoreLacks.join(' and ')} (installed packages, run folders): add ${one ? 'it' : 'them'} so that git leaves ${one ? 'it' : 'them'} out\n`);
+        // each entry with what it holds: `lacks reports/ (installed packages, run folders)` named both whatever was missing
+        const what = (l: string) => `${l}${l === 'node_modules/' ? ' (installed packages)' : l === 'reports/' ? ' (run folders)' : ''}`;
+        process.stdout.write(`marginlab: your .gitignore lacks ${out.gitignoreLacks.map(what).join(' and ')}: add ${one ? 'it' : 'them'} so that git leaves ${one ? 'it' : 'them'} out\n`);
       }
       const needsInstall = !existsSync(join(out.dir, 'node_modules', 'marginlab'));
       process.stdout.write(

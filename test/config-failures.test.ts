@@ -3,7 +3,7 @@
  * line naming the file (and key) with the documented exit code (issue 11).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -159,6 +159,25 @@ describe('syntax errors in user code', () => {
     expect(scanned.code).toBe(78);
     expect(scanned.stderr).toMatch(/^marginlab: strategy file \S*kinds\/backtest\.config\.ts default-exports a config \(its data and strategies keys\), not a strategy: move it out of the strategy folder/);
     for (const r of [asConfig, scanned]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a strategy of the user\'s named by a config without strategyDirs: the unknown name says which key to add (it listed the library only)', async () => {
+    const proj = join(dir, 'no-dirs');
+    mkdirSync(join(proj, 'strategies'), { recursive: true });
+    cpSync(join(FIXTURE_STRATEGIES, 'fixture-trend.ts'), join(proj, 'strategies', 'fixture-trend.ts'));
+    cpSync(join(FIXTURE_STRATEGIES, 'fixture-trend.ts'), join(proj, 'fixture-trend.ts'));
+    writeConfig(proj, 'sub.config.ts', { name: 'nd', data: '../data', strategies: ['fixture-trend'] });
+    const r = await runCli(['run', '-c', 'no-dirs/sub.config.ts', '--out', 'o-no-dirs'], dir);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^ {2}strategies\[0\]\.name: unknown strategy 'fixture-trend'; available: .*; strategies\/fixture-trend\.ts is there, but no strategy folder of the config holds it: add strategyDirs: \['strategies'\] to the config$/m);
+    // only beside the config: not its own folder as a strategy folder (the config would be loaded as a strategy)
+    rmSync(join(proj, 'strategies'), { recursive: true });
+    const here = await runCli(['run', '-c', 'no-dirs/sub.config.ts', '--out', 'o-no-dirs'], dir);
+    expect(here.stderr).toMatch(/; fixture-trend\.ts is there, but no strategy folder of the config holds it: move it into a folder of its own \(e\.g\. strategies\/\) and add strategyDirs: \['strategies'\] to the config$/m);
+    // a name with no such file: as before
+    writeConfig(proj, 'typo.config.ts', { name: 'nd', data: '../data', strategies: ['fixture-trnd'] });
+    const typo = await runCli(['run', '-c', 'no-dirs/typo.config.ts', '--out', 'o-no-dirs'], dir);
+    expect(typo.stderr).toMatch(/unknown strategy 'fixture-trnd'; available: [^;]*$/m);
   });
 
   it("esbuild's TransformError thrown in this thread (its errors array) reads the same; other errors are left alone", () => {

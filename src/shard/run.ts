@@ -6,7 +6,7 @@
 import { withTimeLimit } from '../util/time-limit.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
@@ -85,11 +85,31 @@ export function marginlabVersion(): string {
   return packageVersion();
 }
 
-/** Strategy lookup through the registry (the built-in library plus the config's strategyDirs). */
-export async function registrySource(extraDirs: string[]): Promise<StrategySource> {
+/**
+ * Strategy lookup through the registry (the built-in library plus the config's strategyDirs). With
+ * `configDir`, an unknown name whose file sits in the config's folder or its `strategies/` (a config
+ * without the strategyDirs that names it) says which key to add.
+ */
+export async function registrySource(extraDirs: string[], configDir?: string): Promise<StrategySource> {
   const reg = await import('../strategy/registry.js');
+  const stray = (name: string): string | null => {
+    if (configDir === undefined) return null;
+    const folders = [join(configDir, 'strategies'), configDir].filter((d) => !extraDirs.some((x) => resolve(x) === resolve(d)));
+    return reg.strayStrategyFile(name, folders);
+  };
   return {
-    load: (name) => reg.resolveStrategy(name, extraDirs),
+    load: async (name) => {
+      try {
+        return await reg.resolveStrategy(name, extraDirs);
+      } catch (err) {
+        const file = err instanceof UserError && err.message.startsWith(`unknown strategy '${name}'`) ? stray(name) : null;
+        if (file === null || configDir === undefined) throw err;
+        const folder = relative(configDir, dirname(file));
+        // the config's own folder as a strategy folder would load the config as a strategy too: a folder of their own
+        const todo = folder === '' ? `move it into a folder of its own (e.g. strategies/) and add strategyDirs: ['strategies'] to the config` : `add strategyDirs: ['${folder}'] to the config`;
+        throw new UserError(`${err instanceof Error ? err.message : String(err)}; ${relative(configDir, file)} is there, but no strategy folder of the config holds it: ${todo}`, ExitCode.CONFIG);
+      }
+    },
     list: async () => {
       const list = await reg.listStrategies(extraDirs);
       return list.map((s) => s.name);
@@ -313,7 +333,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
   const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${configName} with --strategies ${loaded.overrides.strategies.join(',')}` : configName;
   // the strategies' code the plan runs here (modules, params schemas, symbols()) under the runs' time limit (src/util/time-limit.ts)
-  const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs), ENGINE_VERSION, planSource));
+  const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs, loaded.baseDir), ENGINE_VERSION, planSource));
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

@@ -183,6 +183,21 @@ export async function resolveStrategy(name: string, extraDirs: string[] = []): P
   return load(e);
 }
 
+/**
+ * A file that would be strategy `name` in one of `folders` that are not strategy folders (a config's
+ * own folder and its `strategies/`, when the config names no strategyDirs): the unknown-name message
+ * points at it. Null when there is none.
+ */
+export function strayStrategyFile(name: string, folders: readonly string[]): string | null {
+  for (const dir of folders) {
+    for (const ext of EXTENSIONS) {
+      const file = join(dir, `${name}${ext}`);
+      if (existsSync(file) && statSync(file).isFile()) return file;
+    }
+  }
+  return null;
+}
+
 /** The file of each named strategy (names not found are left out): what a run records the code of. */
 export function strategyFiles(names: readonly string[], extraDirs: string[] = []): Map<string, string> {
   const want = new Set(names);

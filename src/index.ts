@@ -9,7 +9,7 @@
  * - replay: replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, SeriesPool
  * - results: computeMetrics, METRICS, buildCurves, loadResults (danfo.js DataFrame, one row per
  *   run), loadTrades (one row per round trip), loadRunFolder, runTrades / runLiquidations (exact,
- *   from one stored result), writeReport
+ *   from one stored result), writeReport, SummarySchema (summary.json)
  * - stress: CRASH_PACK, scenarioSchema, applyScenario, computeBetas, bootstrapPath (docs/stress.md)
  * - errors: UserError, ExitCode
  * - SAMPLE_DATA: the bundled sample dataset's folder (what `marginlab init` configures)
@@ -57,6 +57,8 @@ export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptio
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
 export { writeReport, loadResults, loadRunFolder, loadTrades, runTrades, runLiquidations } from './report/index.js';
+/** summary.json's schema (docs/report.md): `SummarySchema.parse(JSON.parse(text))` in a nightly job, `Summary` its type. */
+export { SummarySchema, SUMMARY_SCHEMA_VERSION, type Summary } from './report/index.js';
 export type { RunResult, RunSpec, RunManifest, RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord } from './shard/types.js';
 export type { RoundTrip } from './analysis/trades.js';
 export { WIPEOUT_FRACTION, EQUITY_GRID_POINTS } from './stress/types.js';

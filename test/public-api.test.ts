@@ -18,7 +18,15 @@ import {
   loadDataset,
   replay,
   resolveStrategy,
+  SummarySchema,
+  SUMMARY_SCHEMA_VERSION,
+  type Summary,
 } from 'marginlab';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, runCli, writeConfig } from './fixtures/run/cli.js';
 
 describe('public API', () => {
   it('replays a library strategy under isolated and cross on the bundled data with balanced books', async () => {
@@ -86,5 +94,16 @@ describe('public API', () => {
     });
     expect(caught).toHaveLength(1);
     expect(caught[0]).toBeInstanceOf(LookAheadError);
+  });
+
+  it("exports summary.json's schema (docs/report.md names it for machines): a run's summary.json parses with it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-summary-schema-'));
+    await makeDataset(join(dir, 'data'), { bars: 100, seed: 2 });
+    writeConfig(dir, 'backtest.config.ts', { name: 's', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], leverage: [3] });
+    const r = await runCli(['run', '--quiet', '--out', 'out'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const summary: Summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')));
+    expect(summary.schemaVersion).toBe(SUMMARY_SCHEMA_VERSION);
+    expect(summary.runs).toHaveLength(2);
   });
 });

@@ -197,7 +197,8 @@ describe('import csv', () => {
     const err = async (text: string, kind: 'candles' | 'mark' | 'funding') =>
       (await userError(importCsv({ file: file(text), kind, symbol: 'X', ...(kind === 'funding' ? {} : { timeframe: '1h' }), out: outDir() }))).message;
     const noHeader = await err(rows, 'candles');
-    expect(noHeader).toMatch(/: the first line is data, not column names: give --no-header --columns timestamp,open,high,low,close,volume \(the file's columns in order, _ skipping one\)$/);
+    expect(noHeader).toMatch(/: line 1 is data, not a header naming the columns \(1735689600000,1,2,0\.5,1\.5,10\): give --no-header --columns timestamp,open,high,low,close,volume \(the file's columns in order, _ skipping one\), or add a header line$/);
+    expect(noHeader).not.toContain('missing column');
     // mark candles (no volume) imported as candles; a funding file as candles; candles as funding (the most columns: candles, not mark)
     expect(await err('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n', 'candles')).toMatch(/: the header has the columns of a mark CSV: if the file holds mark-price candles, give --kind mark; else name the file's columns with --columns timestamp=<column>,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
     expect(await err('timestamp,rate\n1735689600000,0.0001\n', 'mark')).toContain('the header has the columns of a funding CSV: if the file holds funding rates, give --kind funding;');
@@ -208,7 +209,7 @@ describe('import csv', () => {
     const r = await cli(['import', 'csv', file(rows), '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir()]);
     expect(r.code).toBe(65);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('give --no-header --columns timestamp,open,high,low,close,volume');
+    expect(r.stderr).toContain('is data, not a header naming the columns (1735689600000,1,2,0.5,1.5,10): give --no-header --columns timestamp,open,high,low,close,volume');
   });
 
   it('rejects |rate| ≥ 1 and spacing off the timeframe', async () => {

@@ -168,16 +168,15 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
   return { index, missing };
 }
 
+/** A first line of numbers and times: a file without a header (it wants --no-header). */
+const looksLikeData = (cells: readonly string[]): boolean =>
+  cells.length > 1 && cells.every((c) => c.trim() !== '' && (Number.isFinite(Number(c.trim())) || typeof parseTime(c) === 'number'));
+
 /**
- * What to do about a header that lacks columns `kind` needs: a first line of data (no header) wants
- * --no-header; a header with another kind's columns (mark candles imported as candles) wants --kind;
- * other names want --columns.
+ * What to do about a header that lacks columns `kind` needs: a header with another kind's columns
+ * (mark candles imported as candles) wants --kind; other names want --columns.
  */
 function missingColumnsFix(header: readonly string[], kind: FileKind): string {
-  const inOrder = REQUIRED[kind].join(',');
-  if (header.length > 1 && header.every((c) => c.trim() !== '' && (Number.isFinite(Number(c.trim())) || typeof parseTime(c) === 'number'))) {
-    return `the first line is data, not column names: give --no-header --columns ${inOrder} (the file's columns in order, _ skipping one)`;
-  }
   const byColumns = `name the file's columns with --columns ${REQUIRED[kind].map((c) => `${c}=<column>`).join(',')}`;
   // the kind whose columns the header has (the most of them: a candles header has the mark columns too)
   const other = (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];
@@ -392,6 +391,9 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
           const other = record.length === 1 ? [';', '\t', '|'].find((c) => c !== delimiter && record[0]!.includes(c)) : undefined;
           const shown = (c: string) => (c === '\t' ? '\\t' : c);
           if (other) throw dataError(`${file}: the header line has no '${shown(delimiter)}' but has '${shown(other)}': give --delimiter '${shown(other)}' (line ${line}: ${excerpt(record[0]!)})`);
+          if (looksLikeData(record)) {
+            throw dataError(`${file}: line ${line} is data, not a header naming the columns (${excerpt(record.join(','))}): give --no-header --columns ${REQUIRED[kind].join(',')} (the file's columns in order, _ skipping one), or add a header line`);
+          }
           throw dataError(
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')}): ${missingColumnsFix(record, kind)}`,
           );

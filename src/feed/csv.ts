@@ -383,7 +383,12 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
     };
     if (opts.header === false) start(mapColumns(opts.columns!, null, kind));
     const handle = (line: number, record: string[]): void => {
-      if (headerIndex === null && opts.columns) { start(mapColumns(opts.columns, record, kind)); return; }
+      if (headerIndex === null && opts.columns) {
+        // --columns without --no-header reads line 1 as the header: a line of data there would be dropped without a word
+        if (looksLikeData(record)) throw dataError(`${file}: line ${line} is data, not a header naming the columns (${excerpt(record.join(','))}): give --no-header as well, or --columns would skip it as the header`);
+        start(mapColumns(opts.columns, record, kind));
+        return;
+      }
       if (headerIndex === null) {
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {

@@ -185,6 +185,33 @@ describe('data inspect', () => {
   });
 });
 
+describe('a path that is not a dataset folder', () => {
+  it("a dataset's manifest or data file, a file of the user's data, a folder of them: 66 saying which folder to give or what to import where (the manifest or the input folder itself were suggested as --out)", async () => {
+    const proj = join(root, 'user-proj');
+    const ds = join(proj, 'data', 'mine');
+    await writeDataset(ds, { venue: 'binance-usdm', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h')] });
+    mkdirSync(join(proj, 'csv'), { recursive: true });
+    writeFileSync(join(proj, 'csv', 'BTC_USDT_USDT-1h-futures.csv'), 'timestamp,open,high,low,close,volume\n');
+    writeFileSync(join(proj, 'csv', 'BTC_USDT_USDT-8h-mark.csv'), 'timestamp,open,high,low,close\n');
+    writeFileSync(join(proj, 'csv', 'ETH_USDT_USDT-1h-futures.feather'), '');
+    writeFileSync(join(proj, 'prices.csv'), 'timestamp,open,high,low,close,volume\n');
+    mkdirSync(join(proj, 'empty'));
+    const v = (p: string) => runCli(['data', 'validate', p], proj);
+    const [manifest, arrow, folder, file, empty] = await Promise.all([v('data/mine/manifest.json'), v('data/mine/BTCUSDT-candles-1h.arrow'), v('csv'), v('prices.csv'), v('empty')]);
+    for (const r of [manifest, arrow, folder, file, empty]) {
+      expect(r.code).toBe(66);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(manifest.stderr).toBe(`marginlab: ${join(proj, 'data', 'mine', 'manifest.json')} is a file, not a dataset folder: give the dataset folder data/mine, which holds the manifest.json\n`);
+    expect(arrow.stderr).toContain('BTCUSDT-candles-1h.arrow is a file, not a dataset folder: give the dataset folder data/mine, which holds the manifest.json');
+    // `import csv ...` would be the `import csv` subcommand: the folder is ./csv; never the input folder as --out (import refuses it)
+    expect(folder.stderr).toBe(`marginlab: dataset manifest not found: ${join(proj, 'csv', 'manifest.json')}: csv holds data files (BTC_USDT_USDT-1h-futures.csv, BTC_USDT_USDT-8h-mark.csv and 1 more) but is not a dataset; import them into a dataset folder of their own (\`npx marginlab import ./csv --out data/csv\`, marginlab's docs/data.md) and give that folder\n`);
+    expect(file.stderr).toBe(`marginlab: ${join(proj, 'prices.csv')} is a file, not a dataset folder (a folder with a manifest.json): import it into one (\`npx marginlab import ./prices.csv --out data/prices\`, marginlab's docs/data.md) and give that folder\n`);
+    // an empty folder: as before, make the dataset there
+    expect(empty.stderr).toContain('(a dataset folder needs a manifest.json; create one with `npx marginlab import <files> --out empty`');
+  });
+});
+
 describe('data validate flags', () => {
   it('--timeframe and --symbols (comma-separated, spaces trimmed, in that order) reach the loader', async () => {
     const r = await feedCli(['data', 'validate', clean, '--timeframe', '30m', '--symbols', ' ETHUSDT , BTCUSDT']);

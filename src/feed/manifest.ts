@@ -2,8 +2,8 @@
  * The dataset manifest (`manifest.json` in the dataset folder): which files hold which symbol,
  * kind and timeframe, plus venue and provenance. Format documented in docs/data-format.md.
  */
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { dataError, missingInput } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -13,7 +13,8 @@ import { isInside, realPathOf } from '../util/outdir.js';
 import { SAMPLE_DATA } from '../util/package-root.js';
 import { jsonFaultText } from '../util/json-text.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
-import { cliCommand, shellPath } from '../util/shell.js';
+import { cliCommand, shellArg, shellPath } from '../util/shell.js';
+import { shownPath } from '../util/module-default.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_ID = 'marginlab-dataset';
@@ -58,11 +59,45 @@ export const manifestSchema = z.object({
 export type ManifestFile = z.infer<typeof fileSchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
+/** Market-data files a user may have (CSV, freqtrade feather/json, Binance zips, Arrow), which a dataset folder holds only with its manifest. */
+const DATA_FILE = /\.(?:csv|tsv|txt|feather|arrow|parquet|json|zip|gz)$/i;
+
+/** An input of `marginlab import` as a command line gives it: `./csv`, not `csv` (that is the `import csv` subcommand). */
+function inputArg(path: string): string {
+  const shown = shownPath(path);
+  return shellArg(isAbsolute(shown) || shown.startsWith('.') ? shown : `./${shown}`);
+}
+
+/** Where to import the data files at `path` (a file or a folder): data/<name> of the working folder, or beside it when that is the path itself. */
+function datasetFolderFor(path: string): string {
+  const name = basename(path).replace(/\.[^.]*$/, '') || 'mine';
+  const at = resolve('data', name);
+  return at === resolve(path) ? `${resolve(path)}-dataset` : at;
+}
+
 /** Read and validate `<dir>/manifest.json`: 66 when the folder or manifest is missing, 65 when it is malformed. */
 export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   if (!existsSync(dir)) throw missingInput(`dataset folder not found: ${dir} (make one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`, marginlab's docs/data.md; the sample dataset bundled with marginlab is ${SAMPLE_DATA})`);
+  if (!statSync(dir).isDirectory()) {
+    // a file where the dataset folder goes: its manifest.json or a data file of it, or a file of the user's own data
+    const folder = dirname(dir);
+    throw missingInput(
+      existsSync(join(folder, MANIFEST_FILE))
+        ? `${dir} is a file, not a dataset folder: give the dataset folder ${shellPath(folder)}, which holds the ${MANIFEST_FILE}`
+        : `${dir} is a file, not a dataset folder (a folder with a ${MANIFEST_FILE}): import it into one (\`${cliCommand(`import ${inputArg(dir)} --out ${shellPath(datasetFolderFor(dir))}`)}\`, marginlab's docs/data.md) and give that folder`,
+    );
+  }
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path)) throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`)`);
+  if (!existsSync(path)) {
+    // a folder of the user's data files (freqtrade's, Binance's, CSVs): import into it is refused (it is the input), so into a folder of its own
+    const data = readdirSync(dir).filter((n) => DATA_FILE.test(n)).sort();
+    if (data.length > 0) {
+      throw missingInput(
+        `dataset manifest not found: ${path}: ${shellPath(dir)} holds data files (${data.slice(0, 2).join(', ')}${data.length > 2 ? ` and ${data.length - 2} more` : ''}) but is not a dataset; import them into a dataset folder of their own (\`${cliCommand(`import ${inputArg(dir)} --out ${shellPath(datasetFolderFor(dir))}`)}\`, marginlab's docs/data.md) and give that folder`,
+      );
+    }
+    throw missingInput(`dataset manifest not found: ${path} (a dataset folder needs a ${MANIFEST_FILE}; create one with \`${cliCommand(`import <files> --out ${shellPath(dir)}`)}\` or \`${cliCommand(`data synth --symbols 4 --bars 20000 --timeframe 1h --out ${shellPath(dir)}`)}\`)`);
+  }
   const raw = withFsErrors({ path, action: 'read the dataset manifest', role: 'input' }, () => readFileSync(path));
   let json: unknown;
   const text = raw.toString('utf8').replace(/^\uFEFF/, ''); // an editor's byte-order mark (Windows Notepad) is not JSON, but not an error either

@@ -187,6 +187,29 @@ describe('freqtrade', () => {
     expect(commitSeries(out, s).map((r) => r.rows)).toEqual([100, 100, 91]);
   });
 
+  it("spot candles (ETH_USDT-1h.feather, no -futures suffix) are not taken for the perpetual's: left out of a folder with a warning, refused when named unless --kind candles", async () => {
+    // the exchange folder of user_data: spot candles at its top, the futures folder below (it was imported whole, spot as ETHUSDT perp candles)
+    const ex = join(root, 'user_data-binance');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures'), join(ex, 'futures'), { recursive: true });
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), join(ex, 'ETH_USDT-1h.feather'));
+    const hint = "freqtrade's spot candles, not the perpetual's: a perpetual-futures backtest reads <PAIR>-<tf>-futures files (user_data/data/<exchange>/futures, from freqtrade download-data --trading-mode futures)";
+    const out = outDir();
+    const folder = await feedCli(['import', ex, '--out', out]);
+    expect(folder.code).toBe(0);
+    expect(folder.stdout).not.toContain('ETHUSDT');
+    expect(folder.stderr).toBe(`marginlab: warning: left out 1 spot candle file of the input folder (ETH_USDT-1h.feather): ${hint}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`);
+    const named = await feedCli(['import', join(ex, 'ETH_USDT-1h.feather'), '--out', outDir()]);
+    expect(named.code).toBe(65);
+    expect(named.stderr).toBe(`marginlab: ${join(ex, 'ETH_USDT-1h.feather')}: ${hint}; to import these spot prices as the candles anyway, add --kind candles\n`);
+    const asked = await feedCli(['import', join(ex, 'ETH_USDT-1h.feather'), '--kind', 'candles', '--out', outDir()]);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toContain('candles ETHUSDT 1h: 100 new rows');
+    // a folder of spot files only: says what it holds
+    const spotOnly = join(root, 'spot-only');
+    cpSync(join(ex, 'ETH_USDT-1h.feather'), join(spotOnly, 'ETH_USDT-1h.feather'));
+    expect(() => readFreqtrade([spotOnly])).toThrow(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${spotOnly}; it holds 1 spot candle file (ETH_USDT-1h.feather): ${hint}`);
+  });
+
   it('pair names become symbols', () => {
     expect(freqtradeSymbol('BTC_USDT_USDT')).toBe('BTCUSDT');
     expect(freqtradeSymbol('1000PEPE_USDT_USDT')).toBe('1000PEPEUSDT');

@@ -134,9 +134,18 @@ export function register(program: Command): void {
         const addedRows = results.reduce((a, r) => a + r.added, 0);
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
         // data files of the input folders this format does not read: said, never left out in silence
-        const unread = unreadFiles(fmt, paths);
+        const { isFreqtradeSpotFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
+        const { excerptList } = await import('../../util/excerpt.js');
+        const left = unreadFiles(fmt, paths);
+        // freqtrade's spot candles beside the futures files (the exchange folder given): left out, and said why
+        const spot = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [];
+        if (spot.length) {
+          process.stderr.write(
+            `marginlab: warning: left out ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(spot.map((f) => basename(f)), 5, 60)}): ${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`,
+          );
+        }
+        const unread = left.filter((f) => !spot.includes(f));
         if (unread.length) {
-          const { excerptList } = await import('../../util/excerpt.js');
           process.stderr.write(
             `marginlab: warning: left out ${unread.length} file${unread.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} that the ${fmt} importer does not read: ${excerptList(unread.map((f) => basename(f)), 5, 60)}; import ${unread.length === 1 ? 'it' : 'each'} on its own (\`${cliCommand('import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR')}\`) if it holds data you want\n`,
           );

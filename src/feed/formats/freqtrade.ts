@@ -22,6 +22,16 @@ export const FREQTRADE_NAME = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)-(\d+[smhdwM])(?
 
 export const isFreqtradeFile = (name: string): boolean => FREQTRADE_NAME.test(basename(name));
 
+/** freqtrade's spot candles: a name without -futures, -mark or -funding_rate (`ETH_USDT-1h.feather`), another market's prices. */
+export const isFreqtradeSpotFile = (name: string): boolean => FREQTRADE_NAME.exec(basename(name))?.[3] === undefined && isFreqtradeFile(name);
+
+/** The files of a folder the freqtrade importer reads: futures candles, mark candles, funding (not spot candles). */
+export const readsFreqtradeFile = (name: string): boolean => isFreqtradeFile(name) && !isFreqtradeSpotFile(name);
+
+/** Why spot candles are not imported, and where a perpetual's candles are. */
+export const FREQTRADE_SPOT_HINT =
+  "freqtrade's spot candles, not the perpetual's: a perpetual-futures backtest reads <PAIR>-<tf>-futures files (user_data/data/<exchange>/futures, from freqtrade download-data --trading-mode futures)";
+
 /** freqtrade's pair part of a file name to a marginlab symbol ('BTC_USDT_USDT' → 'BTCUSDT'). */
 export function freqtradeSymbol(pairPart: string): string {
   const p = pairPart.split('_');
@@ -38,8 +48,17 @@ export interface FreqtradeOptions {
 }
 
 export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions = {}): SeriesData[] {
-  const files = listFiles(paths, (n) => FREQTRADE_NAME.test(n));
-  if (files.length === 0) throw dataError(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${paths.join(', ')}`);
+  // in folders: futures, mark and funding files (spot candles are left out, and the import says so); a file named: as it is
+  const files = listFiles(paths, readsFreqtradeFile);
+  if (files.length === 0) {
+    const spot = listFiles(paths, isFreqtradeSpotFile);
+    throw dataError(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${paths.join(', ')}${spot.length ? `; it holds ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} (${excerpt(basename(spot[0]!))}${spot.length > 1 ? ', …' : ''}): ${FREQTRADE_SPOT_HINT}` : ''}`);
+  }
+  // a spot file named as an input: its prices would stand for the perpetual's without a word, unless --kind candles says so
+  const spotNamed = files.find((f) => isFreqtradeSpotFile(f));
+  if (spotNamed && !opts.kinds?.includes('candles')) {
+    throw dataError(`${spotNamed}: ${FREQTRADE_SPOT_HINT}; to import these spot prices as the candles anyway, add --kind candles`);
+  }
   // a pair stored as both feather and json: read one (feather first)
   const seen = new Set<string>();
   const out: SeriesData[] = [];

@@ -8,7 +8,7 @@ import { dataError, missingInput, usageError } from '../../errors.js';
 import { symbolProblem, type FileKind } from '../manifest.js';
 import type { SeriesData } from '../ingest.js';
 import { readBinance, isBinanceFile } from './binance.js';
-import { readFreqtrade, isFreqtradeFile } from './freqtrade.js';
+import { readFreqtrade, isFreqtradeFile, readsFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
 import { listFiles } from './common.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
@@ -60,7 +60,7 @@ const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|p
 /** The files of a folder each importer reads (its reader lists the folder with the same test). */
 const READS: Record<Exclude<ImportFormat, 'csv'>, (name: string) => boolean> = {
   binance: isBinanceFile,
-  freqtrade: isFreqtradeFile,
+  freqtrade: readsFreqtradeFile,
   bybit: (n) => /\.(csv|json)$/i.test(n),
   okx: (n) => /\.(csv|json)$/i.test(n),
 };

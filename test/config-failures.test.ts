@@ -161,6 +161,17 @@ describe('syntax errors in user code', () => {
     for (const r of [asConfig, scanned]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a config exporting defineConfig itself (not called): 78, one line saying to call it (was the environment object read as the config: unknown keys env, configDir, ci and three missing)', async () => {
+    // a project of the user's: 'marginlab' is this repository, as if installed
+    const proj = join(dir, 'uncalled');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(join(import.meta.dirname, '..'), join(proj, 'node_modules', 'marginlab'), 'dir');
+    writeFileSync(join(proj, 'uncalled.config.ts'), "import { defineConfig } from 'marginlab';\nexport default defineConfig;\n");
+    const r = await runCli(['run', '-c', 'uncalled.config.ts', '--out', 'o-uncalled'], proj);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toBe("marginlab: uncalled.config.ts: the default export is defineConfig itself, not a config: call it, export default defineConfig({ name: ..., data: ..., strategies: [...] })\n");
+  });
+
   it('a strategy of the user\'s named by a config without strategyDirs: the unknown name says which key to add (it listed the library only)', async () => {
     const proj = join(dir, 'no-dirs');
     mkdirSync(join(proj, 'strategies'), { recursive: true });

@@ -328,6 +328,11 @@ const REQUIRED_KEYS: readonly (readonly [string, string])[] = [
 export async function resolveConfig(input: ConfigInput, opts: { configDir: string; overrides?: ConfigOverrides; source?: string }): Promise<ResolvedConfig> {
   let raw: unknown = input;
   const where = opts.source ?? 'config';
+  // `export default defineConfig;` (not called): as a function of the environment it would give the environment back
+  // (config code loaded through tsx may hold its own copy of this module, so by name)
+  if (typeof raw === 'function' && (raw === defineConfig || raw.name === 'defineConfig')) {
+    throw configError(`${where}: the default export is defineConfig itself, not a config: call it, export default defineConfig({ name: ..., data: ..., strategies: [...] })`);
+  }
   try {
     raw = await guardConfigCode(where, async () => {
       // the function under the config code's time limit (a loop that never returns), its promise under settle's

@@ -161,7 +161,7 @@ describe('syntax errors in user code', () => {
     for (const r of [asConfig, scanned]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('a config exporting defineConfig itself (not called): 78, one line saying to call it (was the environment object read as the config: unknown keys env, configDir, ci and three missing)', async () => {
+  it('a config exporting defineConfig itself (not called), a strategy file exporting defineStrategy: 78, one line saying to call it (was the environment object read as the config: unknown keys env, configDir, ci and three missing)', async () => {
     // a project of the user's: 'marginlab' is this repository, as if installed
     const proj = join(dir, 'uncalled');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });
@@ -170,6 +170,12 @@ describe('syntax errors in user code', () => {
     const r = await runCli(['run', '-c', 'uncalled.config.ts', '--out', 'o-uncalled'], proj);
     expect(r.code).toBe(78);
     expect(r.stderr).toBe("marginlab: uncalled.config.ts: the default export is defineConfig itself, not a config: call it, export default defineConfig({ name: ..., data: ..., strategies: [...] })\n");
+    // so for a strategy file exporting defineStrategy (it said "it exports a function, not an object")
+    mkdirSync(join(proj, 'strategies'));
+    writeFileSync(join(proj, 'strategies', 'mine.ts'), "import { defineStrategy } from 'marginlab';\nexport default defineStrategy;\n");
+    const s = await runCli(['strategies', '--dir', 'strategies'], proj);
+    expect(s.code).toBe(78);
+    expect(s.stderr).toBe(`marginlab: strategy file ${join(proj, 'strategies', 'mine.ts')} default-exports defineStrategy itself, not a strategy: call it, export default defineStrategy({ name: 'mine', description, params, symbols, create })\n`);
   });
 
   it('a strategy of the user\'s named by a config without strategyDirs: the unknown name says which key to add (it listed the library only)', async () => {

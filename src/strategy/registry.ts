@@ -158,6 +158,10 @@ async function load(e: Entry): Promise<StrategyModule> {
       `strategy file ${e.file} has no default export; a strategy file default-exports { name, description, params, symbols, create }, and a helper module goes in a subfolder or gets a name starting with _ (e.g. _${e.name}${extname(e.file)}), which the strategy folders' scan skips`,
     );
   }
+  if (typeof m === 'function' && m.name === 'defineStrategy') {
+    // `export default defineStrategy;` (not called): "it exports a function, not an object" said nothing of why
+    throw configError(`strategy file ${e.file} default-exports defineStrategy itself, not a strategy: call it, export default defineStrategy({ name: '${e.name}', description, params, symbols, create })`);
+  }
   const problems = moduleProblems(m);
   if (problems.length > 0 && looksLikeConfig(m)) {
     // a config file among the strategies (`strategyDirs: ['.']`, a config kept in strategies/): say so, not its keys one by one

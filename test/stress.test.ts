@@ -492,6 +492,17 @@ describe('stress config and plan', () => {
     }
   });
 
+  it('a scenario defined under a crash-pack id is a config error naming it (it replaced the pack\'s without a word)', () => {
+    const own = { id: 'alt-wick', symbols: { BTC: { depth: -0.1, duration: '1h' } } };
+    const { stress, problems } = resolveStress({ scenarios: ['crash-2020-03-12', own as never], inject: {}, paths: 0, crashesPerPath: 0, seed: 1 });
+    expect(stress).toBeNull();
+    expect(problems).toEqual([`stress.scenarios[1].id: 'alt-wick' is the id of a crash-pack scenario (marginlab stress --list); give your scenario an id of its own (name 'alt-wick' as a string to run the pack's)`]);
+    // under an id of its own it runs beside the pack's
+    const ok = resolveStress({ scenarios: ['alt-wick', { ...own, id: 'my-wick' } as never], inject: {}, paths: 0, crashesPerPath: 0, seed: 1 });
+    expect(ok.problems).toEqual([]);
+    expect(ok.stress!.scenarios.map((s) => s.id)).toEqual(['alt-wick', 'my-wick']);
+  });
+
   it('injection times and paths are seeded choices; a date outside the data is a config error', () => {
     const { stress } = resolveStress({ scenarios: ['alt-wick'], inject: { random: 2, every: 100 }, paths: 3, crashesPerPath: 2, seed: 9 });
     const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);

@@ -68,6 +68,9 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
   (input.scenarios ?? []).forEach((s, i) => {
     if (typeof s === 'string') return;
     if (inline.has(s.id)) problems.push(`stress.scenarios[${i}].id: duplicate scenario id '${s.id}'`);
+    // a definition under a pack id replaced the pack's scenario without a word, and the reports cite
+    // the pack's history (date, sources) by that id
+    else if (PACK_IDS.includes(s.id)) problems.push(`stress.scenarios[${i}].id: '${s.id}' is the id of a crash-pack scenario (marginlab stress --list); give your scenario an id of its own (name '${s.id}' as a string to run the pack's)`);
     inline.add(s.id);
     defined.set(s.id, s);
   });

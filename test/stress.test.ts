@@ -490,6 +490,8 @@ describe('stress config and plan', () => {
     for (const v of ['1000001', '99999999999999999999']) {
       await expect(stressCommand({ paths: v } as never)).rejects.toMatchObject({ exitCode: 64, message: `--paths: expected a whole number from 0 to 1000000, got '${v}'` });
     }
+    // 'none' inside a list was read as a scenario id ('unknown scenario 'none'')
+    await expect(stressCommand({ scenarios: 'none,alt-wick' } as never)).rejects.toMatchObject({ exitCode: 64, message: "--scenarios: 'none' (no scenario runs) stands alone, got 'none,alt-wick': give --scenarios none, or the list of ids to run without it" });
   });
 
   it('a scenario defined under a crash-pack id is a config error naming it (it replaced the pack\'s without a word)', () => {

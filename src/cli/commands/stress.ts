@@ -30,6 +30,7 @@ export async function stressCommand(flags: StressFlags): Promise<number> {
     const ids = flags.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
     if (ids.length === 1 && ids[0] === 'none') stress.scenarios = [];
     else if (ids.length === 0) throw usageError("--scenarios: expected a comma-separated list of scenario ids (or 'none'); `npx marginlab stress --list` shows them");
+    else if (ids.includes('none')) throw usageError(`--scenarios: 'none' (no scenario runs) stands alone, got '${flags.scenarios}': give --scenarios none, or the list of ids to run without it`);
     else stress.scenarios = ids;
   }
   return runCommand(flags, { stress });

@@ -352,4 +352,11 @@ describe('plan size limit (maxRuns)', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect((await buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts', 30e6)).runs).toHaveLength(5_000);
   });
+
+  it('a plan without stress refused for its heap names no stress key (it read "lower stress.paths (--paths) …" for a plain grid)', async () => {
+    const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], maxRuns: 5_000_000 } as UserConfig, { configDir: '/x' });
+    const err = await buildPlan(c, [ds], source, 'E1', 'sweep.config.ts', 1_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 2 runs: building it needs about 1 MB of heap; this process has 1 MB: narrow the grids, or give Node more heap/) });
+    expect((err as Error).message).not.toMatch(/stress/);
+  });
 });

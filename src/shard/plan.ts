@@ -221,10 +221,12 @@ export async function buildPlan(
       line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${variantsTotal} dataset variants (history and stress)`} = ${fmtCount(n)} runs`,
     });
   }
+  // what makes a large plan smaller, leading with the stress keys when stress variants are in it
+  const lower = `${variantsTotal > datasets.length ? 'lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, ' : ''}narrow the grids`;
   const maxRuns = config.maxRuns ?? DEFAULT_MAX_RUNS;
   if (count > maxRuns) {
     throw configError(
-      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): ${variantsTotal > datasets.length ? 'lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, ' : ''}narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
+      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): ${lower}, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
   }
@@ -235,7 +237,7 @@ export async function buildPlan(
     const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
     throw configError(
       `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs: building it needs about ${mb(planHeap)} of heap; this process has ${mb(budget)}: ` +
-        `lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or narrow the grids, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory); --shard i/N does not help here (every shard builds the whole plan)`,
+        `${lower}, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory); --shard i/N does not help here (every shard builds the whole plan)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
   }

@@ -450,6 +450,17 @@ describe('stress config and plan', () => {
     for (const shock of [{ depth: -0.4, duration: '10m', shape: 'wick', recovery: 0.5, recoveryDuration: '3h' }, { legs: [{ depth: -0.2, duration: '1h' }, { at: '1h', depth: -0.4, duration: '10m', shape: 'wick' }], recovery: 0.5, recoveryDuration: '3h' }]) {
       await expect(wickDur(shock)).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]\.market\.recoveryDuration: a shock whose last leg is a 'wick' gives back within the wick/)] });
     }
+    // a recoveryDuration with no recovery after the last leg (none given, or 0) times nothing: the price stays at the shocked level
+    for (const [shock, said] of [
+      [{ depth: -0.3, duration: '1h', recoveryDuration: '6h' }, "no 'recovery' (0 by default)"],
+      [{ depth: -0.3, duration: '1h', shape: 'gap', recovery: 0, recoveryDuration: '6h' }, "'recovery: 0'"],
+      [{ legs: [{ depth: -0.2, duration: '1h' }, { at: '1h', depth: -0.4, duration: '1h' }], recoveryDuration: '6h' }, "no 'recovery' (0 by default)"],
+    ] as const) {
+      await expect(wickDur(shock)).rejects.toMatchObject({
+        exitCode: 78,
+        details: [`stress.scenarios[0].market.recoveryDuration: nothing to time: this shock has ${said}, so the price stays at the shocked level after its last leg; set 'recovery' (the fraction of the move given back) or drop 'recoveryDuration'`],
+      });
+    }
     // what does something still parses: a wick leg's own recovery, a recovery after a closing slide
     await expect(cfg({ scenarios: [{ id: 'x', symbols: { BTC: { legs: [{ depth: -0.4, duration: '10m', shape: 'wick', recovery: 0.5 }, { at: '1h', depth: -0.2, duration: '1h' }], recovery: 0.5, recoveryDuration: '3h' } } }] })).resolves.toBeTruthy();
   });

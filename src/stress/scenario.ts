@@ -87,6 +87,9 @@ export const symbolShockSchema = z
     const last = s.legs ? [...s.legs].sort((a, b) => a.at - b.at).at(-1)!.shape : (s.shape ?? 'slide');
     if (s.recoveryDuration !== undefined && last === 'wick') {
       ctx.addIssue({ code: 'custom', path: ['recoveryDuration'], message: "a shock whose last leg is a 'wick' gives back within the wick (over its 'duration'), with no recovery after it; drop 'recoveryDuration' or end with a 'slide' or 'gap' leg" });
+    } else if (s.recoveryDuration !== undefined && !((s.recovery ?? 0) > 0)) {
+      // without a recovery (default 0) the price stays at the shocked level: nothing for the duration to time
+      ctx.addIssue({ code: 'custom', path: ['recoveryDuration'], message: `nothing to time: this shock has ${s.recovery === undefined ? "no 'recovery' (0 by default)" : "'recovery: 0'"}, so the price stays at the shocked level after its last leg; set 'recovery' (the fraction of the move given back) or drop 'recoveryDuration'` });
     }
   })
   // legs in time order (stable for equal starts): the same shock written in another order is the

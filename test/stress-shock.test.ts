@@ -39,6 +39,45 @@ describe('a shock starting inside a bar', () => {
   });
 });
 
+describe('a shock starting inside a bar, in a result written before msFromShock', () => {
+  // the shock from 10:45 into its bar, a liquidation in that bar stamped 10:26: written before msFromShock, the
+  // result stored −19 min; the report's scenario table read it 0 (msFromShock) while summary.json and compare kept −19 min
+  const written = (): RunResult[] =>
+    makeStressResults({ bars: 24 * 10, paths: 2, leverages: [10] }).map((r): RunResult => {
+      const s = r.spec.stress;
+      if (!s || s.kind !== 'scenario' || !r.stress || r.spec.setup !== 'isolated') return r;
+      const liq = s.injectAt + 26 * 60_000;
+      const injectAt = s.injectAt + 45 * 60_000;
+      return {
+        ...r,
+        metrics: { ...r.metrics, liquidations: 1 },
+        stress: { ...r.stress, injectAt, shockBarOpen: s.injectAt, survived: false, firstLiquidated: [{ symbol: 'BTCUSDT', time: liq }], timeToLiquidationMs: liq - injectAt },
+      };
+    });
+
+  it('summary.json, the scenario table and compare read its time to liquidation as 0, not −19 min', async () => {
+    const results = written();
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-shock-old-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['json'] });
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const runs = summary.runs.filter((r) => r.stress?.view.kind === 'scenario' && r.setup === 'isolated');
+      expect(runs.length).toBeGreaterThan(0);
+      for (const r of runs) expect([r.stress!.liquidatedByShock, r.stress!.timeToLiquidationMs]).toEqual([true, 0]);
+      for (const sc of summary.stress!.configs[0]!.scenarios) expect(sc.setups.find((x) => x.setup === 'isolated')!.timeToLiquidationMs).toBe(0);
+      const { compareFolders } = await import('../src/compare/index.js');
+      const { writeRunFolder } = await import('./fixtures/report/fixture.js');
+      const r = compareFolders(writeRunFolder(join(dir, 'a'), results, makeManifest(results)), writeRunFolder(join(dir, 'b'), results, makeManifest(results)), []);
+      const altered = new Set(runs.map((x) => x.runId));
+      const pairs = r.pairs.filter((p) => altered.has(p.baselineRunId));
+      expect(pairs.length).toBeGreaterThan(0);
+      for (const p of pairs) expect(p.stress!.timeToLiquidationMs).toEqual({ baseline: 0, current: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a scenario run liquidated before the shock (worker figures)', () => {
   // a BTC long at 100,000 with 10,000 at 10×: the dip to 85,000 at bar 5 liquidates it. 1 BTC under cross: the account
   // is gone (equity below 5 %). 0.5 BTC isolated: half the account is gone; bar 12 buys 0.5 BTC again, which the −30 % gap

@@ -20,7 +20,7 @@ import { canonicalJson } from '../shard/hash.js';
 import { resumeCommand } from '../shard/plan-change.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { applyOp, ruleFails, type Rule } from './rules.js';
-import { shockOutcome, type ShockOutcome } from '../stress/types.js';
+import { shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/types.js';
 
 /** The metrics compared per run, in this order: the report's comparison columns (one list for both). */
 export const COMPARE_METRICS = COMPARISON_METRICS;
@@ -340,7 +340,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
         wipedOut: { baseline: bst.wipedOut, current: cst.wipedOut },
         peakMarginRatio: diff(bst.peakMarginRatio, cst.peakMarginRatio),
         lossAtShock: { baseline: bst.lossAtShock, current: cst.lossAtShock },
-        timeToLiquidationMs: { baseline: bst.timeToLiquidationMs, current: cst.timeToLiquidationMs },
+        timeToLiquidationMs: { baseline: timeToLiquidation(bst), current: timeToLiquidation(cst) },
       };
       const bs = shockOutcome(bst);
       const cs = shockOutcome(cst);

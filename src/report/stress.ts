@@ -9,7 +9,7 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { msFromShock, shockOutcome, type RunStressSpec } from '../stress/types.js';
+import { shockOutcome, timeToLiquidation, type RunStressSpec } from '../stress/types.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
   MIN_PAIRS,
@@ -169,7 +169,7 @@ export function outcomeOf(r: RunResult): StressOutcome {
       timeToLiquidationMs: shock.timeToLiquidationMs,
       beforeShock: { liquidated: shock.liquidatedBeforeShock, wipedOut: shock.wipedOutBeforeShock },
     };
-  return { ...base, liquidated: st ? !st.survived : liqs > 0, wipedOut: st?.wipedOut ?? false, timeToLiquidationMs: st?.timeToLiquidationMs ?? null };
+  return { ...base, liquidated: st ? !st.survived : liqs > 0, wipedOut: st?.wipedOut ?? false, timeToLiquidationMs: st ? timeToLiquidation(st) : null };
 }
 
 /**
@@ -439,8 +439,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
         totalReturn: num(r, 'totalReturn'),
         lossAtShock: r.stress.lossAtShock,
         peakMarginRatio: 100 * r.stress.peakMarginRatio,
-        // (msFromShock: a result written before it was never negative for a liquidation in the shock's bar)
-        timeToLiquidationMs: r.stress.firstLiquidated.length > 0 ? msFromShock(r.stress, r.stress.firstLiquidated[0]!.time) : r.stress.timeToLiquidationMs,
+        timeToLiquidationMs: timeToLiquidation(r.stress),
         firstLiquidated: r.stress.firstLiquidated.map((x) => ({ symbol: x.symbol, time: x.time })),
       };
       rows.set(key, row);

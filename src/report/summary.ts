@@ -11,7 +11,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
 import { POPULATIONS, type StressModel } from './stress.js';
-import { shockOutcome, type ShockOutcome } from '../stress/types.js';
+import { shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
@@ -255,7 +255,7 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
           survived: st?.survived ?? null,
           wipedOut: st?.wipedOut ?? null,
           ...shockFields(st ? shockOutcome(st) : null),
-          timeToLiquidationMs: st?.timeToLiquidationMs ?? null,
+          timeToLiquidationMs: st ? timeToLiquidation(st) : null,
           peakMarginRatio: st?.peakMarginRatio ?? null,
           lossAtShock: st?.lossAtShock ?? null,
           firstLiquidated: (st?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),

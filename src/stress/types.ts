@@ -148,6 +148,15 @@ export function msFromShock(st: Pick<RunStressResult, 'injectAt' | 'shockBarOpen
 }
 
 /**
+ * RunStressResult.timeToLiquidationMs as every reader shows it: a scenario run's first liquidation
+ * timed by msFromShock, also in a result written before it (whose stored time of a liquidation in the
+ * shock's bar is negative); a path run's as stored.
+ */
+export function timeToLiquidation(st: RunStressResult): number | null {
+  return st.kind === 'scenario' && st.injectAt !== undefined && st.firstLiquidated.length > 0 ? msFromShock(st, st.firstLiquidated[0]!.time) : st.timeToLiquidationMs;
+}
+
+/**
  * The shock outcome of a scenario run's figures; null for a path run. A result written before
  * `shockBarOpen` / `wipedOutBeforeShock` existed takes the injection time as the line (the same
  * for a shock starting at a bar open, as every `inject.every` / `inject.random` time does); its

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
+import { writeDataset } from '../src/feed/index.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
 import { loadConfig } from '../src/config/index.js';
@@ -109,6 +110,31 @@ describe('marginlab stress', () => {
   const smallStress = (name: string, pathEvents: boolean, rest: Record<string, unknown>) =>
     writeConfig(dir, `${name}.config.ts`, { name, data: './data', strategyDirs: [FIXTURE_STRATEGIES], leverage: [3], stress: { scenarios: [], paths: 2, seed: 5, pathEvents }, ...rest });
   const evConfig = (pathEvents: boolean) => smallStress('stress-ev', pathEvents, { strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }] });
+
+  it('the warning about a symbol with bars on part of the window names only symbols the path runs trade', async () => {
+    // AAAUSDT on all 200 bars, BBBUSDT listed at bar 120
+    const H = 3_600_000;
+    const start = Date.UTC(2025, 0, 1);
+    const candles = (symbol: string, from: number) => {
+      const time: number[] = [];
+      const col: number[] = [];
+      for (let i = from; i < 200; i++) {
+        time.push(start + i * H);
+        col.push(100 + Math.sin(i / 7) * 3);
+      }
+      return { symbol, kind: 'candles' as const, timeframe: '1h', time, columns: { open: col, high: col.map((x) => x * 1.01), low: col.map((x) => x * 0.99), close: col, volume: col.map(() => 1000) } };
+    };
+    await writeDataset(join(dir, 'late'), { venue: 'binance-usdm', timeframe: '1h', symbols: ['AAAUSDT', 'BBBUSDT'], series: [candles('AAAUSDT', 0), candles('BBBUSDT', 120)] });
+    const sweep = async (symbol: string) => {
+      writeConfig(dir, 'late.config.ts', { name: 'late', data: './late', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol } }], leverage: [3], setups: ['cross'], stress: { scenarios: [], paths: 1, seed: 5 } });
+      const warnings: string[] = [];
+      await runSweep({ loaded: await loadConfig(join(dir, 'late.config.ts')), outDir: join(dir, `late-${symbol}`), shard: null, resume: false, progress: createProgress('quiet'), onWarning: (w) => warnings.push(w) });
+      return warnings.filter((w) => w.includes('on part of the window'));
+    };
+    // the runs trade AAAUSDT only: BBBUSDT's late listing changes none of their paths
+    expect(await sweep('AAAUSDT')).toEqual([]);
+    expect(await sweep('BBBUSDT')).toEqual([expect.stringMatching(/^stress: dataset late: BBBUSDT \(80 of 200\) has bars on part of the window only/)]);
+  }, 120_000);
 
   it('stress.pathEvents keeps the event log of path runs', async () => {
     evConfig(true);

@@ -305,10 +305,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
     const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
-    const { pathsWarning, injectionWarning, pathCoverageWarning } = await import('../stress/plan.js');
+    const { pathsWarning, injectionWarning } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
-      for (const w of [pathsWarning(c.stress, { name: d.name, time: data.time }), pathCoverageWarning(c.stress, { name: d.name, symbols: data.symbols, columns: data.columns }), injectionWarning(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs })]) if (w) warnings.push(w);
+      for (const w of [pathsWarning(c.stress, { name: d.name, time: data.time }), injectionWarning(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs })]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {
@@ -344,6 +344,31 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }),
     configName,
   );
+  // symbols with bars on part of the window, among those the Monte Carlo path runs trade (a symbol of the
+  // dataset no run trades changes no path run)
+  if (c.stress && c.stress.paths > 0) {
+    const { pathCoverageWarning } = await import('../stress/plan.js');
+    const traded = new Map<string, Set<string>>();
+    for (const t of plan.tasks) {
+      for (const r of t.runs) {
+        if (r.spec.stress?.kind !== 'path') continue;
+        let set = traded.get(t.datasetKey);
+        if (!set) traded.set(t.datasetKey, (set = new Set()));
+        for (const x of r.spec.symbols) set.add(x);
+      }
+    }
+    for (const d of datasets.plan) {
+      const set = traded.get(d.key);
+      if (!set) continue;
+      const data = datasets.data[d.key]!;
+      const idx = data.symbols.flatMap((x, i) => (set.has(x) ? [i] : []));
+      const w = pathCoverageWarning(c.stress, { name: d.name, symbols: idx.map((i) => data.symbols[i]!), columns: idx.map((i) => data.columns[i]!) });
+      if (w) {
+        warnings.push(w);
+        opts.onWarning?.(w);
+      }
+    }
+  }
   let stressSummary: StressPlanSummary | undefined;
   if (c.stress) {
     const history = plan.runs.filter((r) => !r.spec.stress).length;

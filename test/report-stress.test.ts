@@ -147,6 +147,8 @@ describe('verdicts and report.md with stress runs', () => {
     expect(md).toContain('## Stress: crash pack and Monte Carlo paths');
     expect(md).toContain('### Leverage survival: highest leverage with P(liquidation or wipe-out) under 5%');
     expect(md).toContain('### Mode difference (paired bootstrap, b − a)');
+    // the hint says when a difference is noise: an interval containing 0, or too few pairs for one
+    expect(md).toContain('an interval containing 0 is noise, as are fewer than 6 pairs (no interval)');
     expect(md).toContain('### Scenarios × injection times');
     expect(md).not.toContain(STRESS_XSS_SCENARIO);
     expect(md).toContain('&lt;svg onload=alert(3)&gt;');

@@ -3,7 +3,7 @@
  */
 import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
+import { MIN_PAIRS, QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
@@ -88,7 +88,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   L.push('## Stress: crash pack and Monte Carlo paths', '');
   L.push(
     `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. ` +
-      'Probabilities with their 95% Wilson interval; the crash pack\'s count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise. Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab\'s docs/report.md, Stress.',
+      `Probabilities with their 95% Wilson interval; the crash pack's count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
     '',
   );
   const showParams = m.configs.some((c) => c.paramsLabel !== '');

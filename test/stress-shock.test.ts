@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Decimal } from 'decimal.js';
 import { SETUPS } from '../src/engine/index.js';
+import { computeMetrics } from '../src/analysis/index.js';
 import { scenarioSchema } from '../src/stress/scenario.js';
 import { shockOutcome } from '../src/stress/types.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
@@ -104,6 +106,23 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     expect(f.shockBarOpen).toBe(T0 + 20 * HOUR);
     expect(f.wipedOutBeforeShock).toBe(true);
     expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, wipedOutBeforeShock: true, wipedOutByShock: false, timeToLiquidationMs: null });
+    // the shock liquidated nothing: it lost nothing to liquidations
+    expect(f.liquidationLossByShock).toBe('0');
+  });
+
+  it('the loss to the shock\'s liquidations leaves out the liquidation before it (the liquidationLoss metric keeps both)', () => {
+    const f = figs(true, T0 + 20 * HOUR, 'isolated');
+    const script: Parameters<typeof scripted>[0] = { 0: (ctx) => void ctx.buy(0, 0.5), 12: (ctx) => void ctx.buy(0, 0.5) };
+    const stress = { kind: 'scenario' as const, scenario: sc.id, injectAt: T0 + 20 * HOUR };
+    const view = stressView(base, stress, { [sc.id]: sc });
+    const so = setupOf(run(view, scripted(script, ['BTCUSDT']), { setups: [SETUPS.isolated], leverage: 10 }), 'isolated');
+    const liqs = so.events.filter((e) => e.type === 'liquidation');
+    expect(liqs).toHaveLength(2);
+    // each one's wallet loss, by the metric's formula in decimal
+    const loss = (e: (typeof liqs)[number]) => new Decimal(e.penalty).minus(e.realizedPnl).minus(e.insuranceDraw);
+    expect(Number(f.liquidationLossByShock)).toBeGreaterThan(0);
+    expect(new Decimal(f.liquidationLossByShock!).eq(loss(liqs[1]!))).toBe(true);
+    expect(computeMetrics({ output: so, initialCapital: 10_000, timeframeMs: HOUR, symbols: ['BTCUSDT'] }).liquidationLoss).toBe(loss(liqs[0]!).plus(loss(liqs[1]!)).toNumber());
   });
 
   it('a position opened again after the early liquidation and liquidated by the shock counts as the shock\'s', () => {
@@ -145,8 +164,8 @@ function earlyLiquidations(opts: { stored: boolean }): RunResult[] {
     const s = r.spec.stress!;
     const early = s.kind === 'scenario' ? s.injectAt - 2 * 3_600_000 : r.stress.equityGridTime[3]!;
     const stress = { ...r.stress, survived: !iso, wipedOut: iso, firstLiquidated: iso ? [{ symbol: 'BTCUSDT', time: early }] : [], timeToLiquidationMs: iso ? (s.kind === 'scenario' ? -2 * 3_600_000 : 3 * 3_600_000) : null };
-    if (opts.stored && s.kind === 'scenario') Object.assign(stress, { shockBarOpen: s.injectAt, wipedOutBeforeShock: iso });
-    return { ...r, metrics: { ...r.metrics, liquidations: iso ? 1 : 0, totalReturn: iso ? -96 : -5 }, stress };
+    if (opts.stored && s.kind === 'scenario') Object.assign(stress, { shockBarOpen: s.injectAt, wipedOutBeforeShock: iso, liquidationLossByShock: '0' });
+    return { ...r, metrics: { ...r.metrics, liquidations: iso ? 1 : 0, liquidationLoss: iso ? 500 : 0, totalReturn: iso ? -96 : -5 }, stress };
   });
 }
 
@@ -167,6 +186,8 @@ describe('the crash pack counts liquidations and wipe-outs by the shock', () => 
     expect([d.wipeOut.mean, d.liquidation.mean]).toEqual([-1, 0]);
     expect(crash.line).toContain('isolated wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9 (before the shock: liquidated on 9 of 9, wiped out on 9 of 9)');
     expect(crash.line).toContain('cross wiped out by the shock on 0 of 9, liquidated by the shock on 0 of 9, median');
+    // the shock's liquidation loss: nothing, although each isolated run lost 500 to its liquidation before it
+    expect(iso.liquidationLoss.q).toEqual([0, 0, 0, 0, 0]);
     // paths keep the whole run
     const paths = c.stress!.populations.paths!;
     expect(paths.bySetup.isolated!.liquidation.k).toBe(6);
@@ -181,6 +202,8 @@ describe('the crash pack counts liquidations and wipe-outs by the shock', () => 
     expect(iso.beforeShock!.liquidation.k).toBe(9);
     expect(iso.wipeOut.k).toBe(9);
     expect(iso.beforeShock!.wipeOut.k).toBe(0);
+    // without liquidationLossByShock: the run's whole liquidation loss, as before
+    expect(iso.liquidationLoss.q).toEqual([500, 500, 500, 500, 500]);
   });
 
   it('report.md, report.html and summary.json show the shock\'s figures and what came before apart', async () => {

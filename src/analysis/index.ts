@@ -9,7 +9,7 @@
  * Per-bar returns are r_i = E_i / E_{i−1} − 1 with E_{−1} = initial capital, E_i = equity at the
  * close of bar i.
  */
-import { toU, uToNumber } from './money.js';
+import { liquidationLossU, toU, uToNumber } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { eventRecords } from '../shard/records.js';
@@ -233,7 +233,7 @@ export function buildContext(input: MetricsInput): MetricContext {
       const draw = toU(ev.insuranceDraw);
       liqPenalty += penalty;
       // what the wallet lost: the insurance fund's draw covered part of the realised loss
-      liqLoss += penalty - toU(ev.realizedPnl) - draw;
+      liqLoss += liquidationLossU(ev);
       shortfall += draw;
     }
   }

@@ -46,6 +46,14 @@ function fromDecimal(s: string): U {
   return BigInt(new Decimal(s).toFixed(PLACES, Decimal.ROUND_HALF_EVEN).replace('.', ''));
 }
 
+/**
+ * What the wallet lost to one liquidation: its penalty less the realised PnL of the forced close, less
+ * what the insurance fund covered (docs/metrics.md, liquidationLoss).
+ */
+export function liquidationLossU(ev: { penalty: string; realizedPnl: string; insuranceDraw: string }): U {
+  return toU(ev.penalty) - toU(ev.realizedPnl) - toU(ev.insuranceDraw);
+}
+
 /** units of 1e-18 as the exact decimal string (Decimal.toFixed() form) */
 export function fromU(u: U): string {
   return scaledToString(u, PLACES);

@@ -164,6 +164,8 @@ export function outcomeOf(r: RunResult): StressOutcome {
   if (shock)
     return {
       ...base,
+      // the shock's liquidations only (a position liquidated in calm markets before it lost nothing to the crash)
+      ...(st!.liquidationLossByShock !== undefined ? { liquidationLoss: Number(st!.liquidationLossByShock) } : {}),
       liquidated: shock.liquidatedByShock,
       wipedOut: shock.wipedOutByShock,
       timeToLiquidationMs: shock.timeToLiquidationMs,

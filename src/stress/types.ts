@@ -101,6 +101,12 @@ export interface RunStressResult {
    * for plain paths.
    */
   lossAtShock: string | null;
+  /**
+   * scenario runs: what the wallet lost to the liquidations at or after the open of the shock's bar
+   * (the liquidationLoss metric over the shock's liquidations only), decimal string; absent for path
+   * runs and in results written before it (their reports take the run's whole liquidationLoss)
+   */
+  liquidationLossByShock?: string;
   /** every position liquidated, in the order they went (a cross pool liquidation lists each of its symbols, same time) */
   firstLiquidated: { symbol: string; time: number }[];
   /**

@@ -4,6 +4,7 @@
  */
 import type { MarketData } from '../feed/types.js';
 import type { SetupOutput } from '../engine/types.js';
+import { fromU, liquidationLossU } from '../analysis/money.js';
 import { bootstrapPath } from './bootstrap.js';
 import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
 import type { Scenario } from './scenario.js';
@@ -138,6 +139,14 @@ export function stressFigures(
     for (let i = 0; i < k && i < n; i++) if (equity[i]! < WIPEOUT_FRACTION * initialCapital) before = true;
     shock = { shockBarOpen: k < n ? Math.min(time[k]!, stress.injectAt) : stress.injectAt, wipedOutBeforeShock: before };
   }
+  // scenario runs: the wallet's loss to the shock's liquidations (from the same line as shockOutcome's)
+  let lossByShock: Pick<RunStressResult, 'liquidationLossByShock'> = {};
+  if (stress.kind === 'scenario') {
+    const line = shock.shockBarOpen ?? stress.injectAt;
+    let u = 0n;
+    for (const e of so.events) if (e.type === 'liquidation' && e.time >= line) u += liquidationLossU(e);
+    lossByShock = { liquidationLossByShock: fromU(u) };
+  }
   let peak = 0;
   for (let i = peakFrom; i < n; i++) {
     const v = marginRatioPeak[i]!;
@@ -168,6 +177,7 @@ export function stressFigures(
     ...shock,
     peakMarginRatio: round10(peak),
     lossAtShock,
+    ...lossByShock,
     firstLiquidated,
     equityGrid: grid,
     equityGridTime: gridTime,

@@ -238,8 +238,11 @@ describe('data download binance-usdm', () => {
     const asked = requests.slice(before);
     // January's checksum, and February's, which was in flight
     expect(asked).toHaveLength(2);
+    // the server sees February's request closed (waited for, not timed: a loaded machine is late), and nothing new comes after
+    const closed = () => closedHung.some((u) => u.endsWith('BADUSDT-1h-2025-02.zip.CHECKSUM'));
+    for (const t0 = Date.now(); !closed() && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
-    expect(closedHung.some((u) => u.endsWith('BADUSDT-1h-2025-02.zip.CHECKSUM'))).toBe(true);
+    expect(closed()).toBe(true);
     expect(requests.length - before).toBe(2);
     expect(progress).toEqual([]);
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);

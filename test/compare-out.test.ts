@@ -65,9 +65,13 @@ describe('compare output folder', () => {
   });
 
   it('refuses datasets (marker or not, even with --force), the inputs and what holds them; --force writes into a foreign folder touching nothing else', async () => {
-    mkdirSync(join(root, 'data', 'ft'), { recursive: true });
-    writeFileSync(join(root, 'data', 'ft', 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1, files: [] }));
-    writeFileSync(join(root, 'data', 'ft', 'BTCUSDT-candles-1h.arrow'), 'arrow');
+    // two datasets alike, one for the plain try and one for --force: the two commands run at once, and one
+    // holding a folder's lock while it judges it is refused to the other as "being written by another process"
+    for (const ft of ['ft', 'ft2']) {
+      mkdirSync(join(root, 'data', ft), { recursive: true });
+      writeFileSync(join(root, 'data', ft, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1, files: [] }));
+      writeFileSync(join(root, 'data', ft, 'BTCUSDT-candles-1h.arrow'), 'arrow');
+    }
     mkdirSync(join(root, 'data', 'marked'));
     writeFileSync(join(root, 'data', 'marked', 'a.arrow'), 'arrow');
     writeFileSync(join(root, 'data', 'marked', '.marginlab.json'), JSON.stringify({ tool: 'marginlab', kind: 'dataset', entries: ['a.arrow'] }));
@@ -75,7 +79,7 @@ describe('compare output folder', () => {
     writeFileSync(join(root, 'mine', 'todo.txt'), 'mine');
     const [ds, dsForce, marked, isBase, inCur, holds, foreign] = await Promise.all([
       runCli(['compare', 'base', 'cur', '--out', 'data/ft'], root),
-      runCli(['compare', 'base', 'cur', '--out', 'data/ft', '--force'], root),
+      runCli(['compare', 'base', 'cur', '--out', 'data/ft2', '--force'], root),
       runCli(['compare', 'base', 'cur', '--out', 'data/marked', '--force'], root),
       runCli(['compare', 'base', 'cur', '--out', 'base'], root),
       runCli(['compare', 'base', 'cur', '--out', 'cur/cmp'], root),
@@ -84,14 +88,14 @@ describe('compare output folder', () => {
     ]);
     expect([ds.code, dsForce.code, marked.code, isBase.code, inCur.code, holds.code, foreign.code]).toEqual([64, 64, 64, 64, 64, 64, 64]);
     expect(ds.stderr).toMatch(/--out .*data\/ft is a marginlab dataset, not a compare folder or run folder; choose another folder/);
-    expect(dsForce.stderr).toMatch(/data\/ft is a marginlab dataset/);
+    expect(dsForce.stderr).toMatch(/data\/ft2 is a marginlab dataset/);
     expect(marked.stderr).toMatch(/data\/marked is a marginlab dataset/);
     expect(isBase.stderr).toMatch(/--out .*base is the baseline run folder .*choose an output folder outside it/);
     expect(inCur.stderr).toMatch(/--out .*cmp is inside the current run folder/);
     expect(holds.stderr).toMatch(/contains the baseline run folder/);
     expect(foreign.stderr).toMatch(/--out .*mine is not empty and was not written by marginlab/);
     for (const r of [ds, dsForce, marked, isBase, inCur, holds, foreign]) oneLine(r.stderr);
-    expect(readdirSync(join(root, 'data', 'ft')).sort()).toEqual(['BTCUSDT-candles-1h.arrow', 'manifest.json']);
+    for (const ft of ['ft', 'ft2']) expect(readdirSync(join(root, 'data', ft)).sort()).toEqual(['BTCUSDT-candles-1h.arrow', 'manifest.json']);
     expect(readdirSync(join(root, 'data', 'marked')).sort()).toEqual(['.marginlab.json', 'a.arrow']);
     expect(existsSync(join(root, 'base', 'compare.md'))).toBe(false);
     expect(existsSync(join(root, 'cur', 'cmp'))).toBe(false);

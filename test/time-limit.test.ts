@@ -196,6 +196,36 @@ describe('what the config or a strategy leaves running does not keep a finished 
   });
 });
 
+describe('timers the config or a strategy leaves on the main thread', () => {
+  // a timer's callback that never returns hung the command for ever: during the sweep, or after its line was printed
+  // (8 s: after the plan on a loaded machine too; the command ends, cancelled or not, within 1 s of its work)
+  it.each([
+    ['a config', 'stray-config', 'slow-symbols', 'setTimeout(() => { for (;;); }, 8000).unref();\n', 'stray-config.config.mjs:1'],
+    ['a strategy module', 'stray-strategy', 'timer-top', '', 'timer-top.ts:5'],
+  ])('%s: a timer still to come after the plan is cancelled, said in the manifest, and the run ends 0', async (_, name, strategy, top, where) => {
+    writeFileSync(join(dir, `${name}.config.mjs`), `${top}export default ${JSON.stringify(config(strategy))};\n`);
+    const out = join(dir, `out-${name}`);
+    const { child, done } = startCli(['run', '-c', `${name}.config.mjs`, '--out', out, '--quiet'], dir);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const r = await done;
+    clearTimeout(kill);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { warnings?: string[] };
+    expect(manifest.warnings).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`left 1 timer on the main thread \\(started at .*${where.replace('.', '\\.')}\\): cancelled`))]));
+  }, 120_000);
+
+  it('a timer whose callback never returns before the plan is ended at the limit with one line naming where it was started (a native stack before)', async () => {
+    writeFileSync(join(dir, 'zero.config.mjs'), `setTimeout(() => { for (;;); }, 0);\nexport default ${JSON.stringify(config('slow-symbols'))};\n`);
+    const r = await run(['run', '-c', 'zero.config.mjs', '--out', join(dir, 'out-zero'), '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '1000' });
+    expect(r.signal ?? r.code).not.toBe(0);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^marginlab: a timer started at .*zero\.config\.mjs:1 ran for more than 1 s \(MARGINLAB_CONFIG_TIMEOUT_MS\) without returning, and it runs in a timer callback/);
+    expect(r.stderr).not.toMatch(/Native stack|async hook/);
+    expect(r.ms).toBeLessThan(60_000);
+  }, 120_000);
+});
+
 describe('withTimeLimit as a library function', () => {
   it('is off unless the CLI turns it on: a program that loads a config keeps its own process', () => {
     // a child process: enabling the limits is process-wide

@@ -14,7 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { endAfterCleanUp, exitProcess, installInterruptHandler } from '../util/interrupt.js';
-import { enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
+import { cancelUserTimers, enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
 
@@ -149,6 +149,8 @@ async function main(): Promise<void> {
     code = reportError(err);
   }
   process.exitCode = code;
+  // what the config's or a strategy's code left scheduled on this thread does not run after the command
+  cancelUserTimers();
   endWhenLeftRunning(code);
 }
 

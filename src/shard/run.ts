@@ -3,7 +3,7 @@
  * slice, skip finished runs (--resume), run the rest on the pool, write each result atomically
  * to <out>/results/<runId>.json, then manifest.json.
  */
-import { withTimeLimit } from '../util/time-limit.js';
+import { cancelUserTimers, withTimeLimit } from '../util/time-limit.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -334,6 +334,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${configName} with --strategies ${loaded.overrides.strategies.join(',')}` : configName;
   // the strategies' code the plan runs here (modules, params schemas, symbols()) under the runs' time limit (src/util/time-limit.ts)
   const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs, loaded.baseDir), ENGINE_VERSION, planSource));
+  // no user code runs on this thread after the plan: what the config's or the strategies' code left
+  // scheduled here would run in the middle of the sweep, outside any time limit (util/time-limit.ts)
+  const leftTimers = cancelUserTimers();
+  if (leftTimers.length > 0) {
+    const w = `the code of the config or a strategy left ${leftTimers.length} timer${leftTimers.length === 1 ? '' : 's'} on the main thread (started at ${[...new Set(leftTimers)].slice(0, 3).join(', ')}${new Set(leftTimers).size > 3 ? ', …' : ''}): cancelled, since they would run during the sweep, where nothing limits them; a run's own code belongs in the strategy's callbacks, which the workers run`;
+    warnings.push(w);
+    opts.onWarning?.(w);
+  }
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
   checkLeverageLimits(
     c,

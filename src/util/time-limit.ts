@@ -14,11 +14,19 @@
  * too long, exit 78. The watchdog connects to the inspector only then; until a limit passes it
  * costs a sleeping thread, and only while a guard runs (it is stopped when its guard ends).
  *
+ * Timers the guarded code starts run their callbacks under the limit of the guard that started them
+ * (there the watchdog ends the process itself: code stopped inside a timer's callback leaves Node's
+ * async bookkeeping broken, and Node aborts with a native stack), and are cancelled when the user
+ * code's part of the command ends (cancelUserTimers).
+ *
  * Off unless the CLI turns it on (enableTimeLimits): a program that loads a config through the
  * library keeps its own process. Only on the process's main thread (the inspector of a worker
  * thread's session reaches the main thread, not the caller).
  */
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
+import { PACKAGE_ROOT } from './package-root.js';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
 export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
@@ -42,7 +50,8 @@ let watchdog: Worker | null = null;
 /**
  * [0]: 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE);
  * [1]: the length of what the guard runs now, in `doing` (UTF-8): the watchdog's own line names it;
- * [2]: when that started (ms on the process's monotonic clock after `epoch`), -1 for marginlab's own code (no limit)
+ * [2]: when that started (ms on the process's monotonic clock after `epoch`), -1 for marginlab's own code (no limit);
+ * [3]: 1 while a timer's callback of user code runs (code stopped there leaves Node broken: the watchdog ends the process instead)
  */
 let state: Int32Array | null = null;
 let doingText: Uint8Array | null = null;
@@ -112,7 +121,7 @@ export function limitText(limit: TimeLimit): string {
  */
 const WATCHDOG_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const state = new Int32Array(workerData.state, 0, 3);
+const state = new Int32Array(workerData.state, 0, 4);
 const doing = new Uint8Array(workerData.state, ${DOING_AT});
 const EXPIRED = ${EXPIRED}, STOPPING = -3;
 const now = () => { const [s, ns] = process.hrtime(); return s * 1000 + ns / 1e6 - workerData.epoch; };
@@ -146,6 +155,9 @@ function expire(id) {
     parentPort.postMessage({ expired: id });
     Atomics.wait(state, 0, EXPIRED, 250);
     if (Atomics.compareExchange(state, 0, EXPIRED, STOPPING) !== EXPIRED) return;
+    // code stopped inside a timer's callback leaves Node's own bookkeeping of that callback broken (it
+    // aborts with "async hook stack has become corrupted" and a native stack): ended from here instead
+    if (Atomics.load(state, 3) === 1) return fallback('it runs in a timer callback, where stopping it would leave Node itself broken');
     try {
       // a session only for this request: one left connected makes Node print "Waiting for the debugger to disconnect..." at exit
       const { Session } = require('node:inspector');
@@ -164,7 +176,7 @@ function expire(id) {
 
 function startWatchdog(): Worker {
   const shared = new SharedArrayBuffer(DOING_AT + DOING_BYTES);
-  state = new Int32Array(shared, 0, 3);
+  state = new Int32Array(shared, 0, 4);
   doingText = new Uint8Array(shared, DOING_AT);
   epoch = clockMs();
   const w = new Worker(WATCHDOG_SOURCE, {
@@ -207,18 +219,127 @@ function idle(): void {
   else if (atomics.load(state, 0) !== TAKEN) setTimeout(idle, 20);
 }
 
+// ---------------------------------------------------------------------------------------------
+// timers the guarded code leaves behind
+
 /**
- * Run `fn` (user code, or marginlab code calling it) under `limit`; `doing` says what it runs
- * (changed as it goes with nowRunning). Without enableTimeLimits, off the main thread, or inside
- * another guard, `fn` runs as it is.
+ * Timers and immediates that user code started on this thread while a guard ran, with the place in
+ * the user's code that started each. Their callbacks would run later outside any guard: a config's
+ * `setTimeout(() => { for (;;) {} }, 1500)`, or an async config function that goes on looping after its
+ * promise's limit was given up on, hung the command (during the sweep, or after its line was
+ * printed) with no time limit at all, and neither Ctrl-C nor SIGTERM could end it. They are cancelled
+ * when the user code's part of the command is over (cancelUserTimers).
  */
-export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
+const userTimers = new Map<object, { type: 'Timeout' | 'Immediate'; where: string }>();
+/** marginlab's own code: a timer it starts inside a guard (a promise's time limit) is its own */
+const OWN_DIRS = ['src', 'dist', 'bin', 'scripts'].map((d) => `${PACKAGE_ROOT}${sep}${d}${sep}`);
+const FRAME_FILE = /(?:\(|at (?:async )?)(file:\/\/[^\s()]+|\/[^\s()]+):(\d+):\d+\)?\s*$/;
+
+/** the first frame of the current stack in user code (not marginlab's, not Node's, not a package's): "file:line", or null */
+function userFrame(): string | null {
+  const depth = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = depth;
+  for (const line of stack.split('\n')) {
+    const m = FRAME_FILE.exec(line);
+    if (!m) continue;
+    let file = m[1]!;
+    if (file.startsWith('file://')) {
+      try {
+        file = fileURLToPath(file);
+      } catch {
+        continue;
+      }
+    }
+    if (file.includes(`${sep}node_modules${sep}`) || OWN_DIRS.some((d) => file.startsWith(d))) continue;
+    return `${file}:${m[2]}`;
+  }
+  return null;
+}
+
+/** the timer functions as they were when marginlab started (those the guards put back) */
+const realTimers = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate };
+
+/**
+ * A timer or immediate user code just started (`t`, from `fn`'s call): kept to be cancelled, and its
+ * callback run under the limit of the guard it was started under (a callback that never returns is
+ * ended and named, as the code that started it would be). Node calls the callback it keeps on the
+ * object; a Node without one runs it as it is.
+ */
+function track<T extends object>(t: T, type: 'Timeout' | 'Immediate'): T {
+  const where = userFrame();
+  if (where === null) return t;
+  userTimers.set(t, { type, where });
+  const limit = active?.limit;
+  const key = type === 'Timeout' ? '_onTimeout' : '_onImmediate';
+  const r = t as Record<string, unknown>;
+  const callback = r[key];
+  if (limit === undefined || typeof callback !== 'function') return t;
+  const doing = `a ${type === 'Timeout' ? 'timer' : 'setImmediate callback'} started at ${where}`;
+  r[key] = function guarded(this: unknown, ...args: unknown[]): unknown {
+    // under its own guard, or the one running now (a timer that fires while a config's promise is awaited)
+    const id = arm(limit, doing);
+    // under a guard running now: named for what runs, as a piece of its own
+    const outer = id === 0 && active !== null ? active.doing : null;
+    if (outer !== null) nowRunning(doing);
+    const cells = state;
+    if (cells !== null) atomics.store(cells, 3, 1);
+    try {
+      return (callback as (...a: unknown[]) => unknown).apply(this, args);
+    } finally {
+      if (cells !== null) atomics.store(cells, 3, 0);
+      if (id !== 0) disarm(id);
+      else if (outer !== null) nowRunning(outer);
+    }
+  };
+  return t;
+}
+
+/**
+ * While a guard runs, the global timer functions note the timers user code starts (`track`). (Not
+ * async_hooks: with a hook enabled Node checks its async bookkeeping, and code stopped by the
+ * watchdog inside a callback then aborts the process with a native stack.)
+ */
+function watchTimers(on: boolean): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  if (!on) {
+    Object.assign(g, realTimers);
+    return;
+  }
+  g.setTimeout = Object.assign((...a: Parameters<typeof setTimeout>) => track(realTimers.setTimeout(...a), 'Timeout'), realTimers.setTimeout);
+  g.setInterval = Object.assign((...a: Parameters<typeof setInterval>) => track(realTimers.setInterval(...a), 'Timeout'), realTimers.setInterval);
+  g.setImmediate = Object.assign((...a: Parameters<typeof setImmediate>) => track(realTimers.setImmediate(...a), 'Immediate'), realTimers.setImmediate);
+}
+
+/**
+ * Cancel the timers and immediates user code started under a guard that have not run (an interval
+ * however often it ran); returns where each was started. Called when no more user code runs on this
+ * thread for the command (after the plan; at the command's end; when a guard ends in an error).
+ */
+export function cancelUserTimers(): string[] {
+  const places: string[] = [];
+  for (const [t, { type, where }] of userTimers) {
+    // (Node marks a timer that ran or was cleared, and an immediate that ran, as destroyed; an interval never is)
+    const live = (t as { _destroyed?: boolean })._destroyed !== true;
+    if (type === 'Timeout') clearTimeout(t as NodeJS.Timeout);
+    else clearImmediate(t as NodeJS.Immediate);
+    if (live) places.push(where);
+  }
+  userTimers.clear();
+  return places;
+}
+
+/**
+ * Arm a guard over code about to run on this thread (synchronous: also around a timer's callback);
+ * its id, or 0 when none was armed (limits off, off the main thread, inside another guard, no limit).
+ */
+function arm(limit: TimeLimit, doing: string): number {
   const limitMs = limit.ms + (limit.graceMs ?? 0);
-  if (onExpired === null || !isMainThread || active !== null || !(limitMs > 0) || !Number.isFinite(limitMs)) return fn();
+  if (onExpired === null || !isMainThread || active !== null || !(limitMs > 0) || !Number.isFinite(limitMs)) return 0;
   watchdog ??= startWatchdog();
   const id = nextId++;
-  const guard = { id, limit, doing };
-  active = guard;
+  active = { id, limit, doing };
   atomics.store(state!, 0, id);
   atomics.store(state!, 2, Math.floor(clockMs() - epoch));
   shareDoing(doing);
@@ -227,22 +348,45 @@ export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () =
   // the event loop running dry while the guard is armed: stopped code left nothing else in it, or the
   // guarded code waits on nothing (a promise nothing can settle)
   process.on('beforeExit', idle);
+  return id;
+}
+
+/**
+ * Disarm guard `id`. false when its limit passed as the code returned: the watchdog's message ends
+ * the process, and nothing after the guard may run (the watchdog stays to finish it).
+ */
+function disarm(id: number): boolean {
+  if (atomics.compareExchange(state!, 0, id, 0) !== id) return false;
+  // the watchdog goes with its guard: a thread (≈ 9 MB resident) kept through a sweep counted against
+  // the memory the run may use; the next guard starts one again (≈ 1 ms)
+  const w = watchdog;
+  watchdog = null;
+  void w?.terminate();
+  process.off('beforeExit', idle);
+  active = null;
+  return true;
+}
+
+/**
+ * Run `fn` (user code, or marginlab code calling it) under `limit`; `doing` says what it runs
+ * (changed as it goes with nowRunning). Without enableTimeLimits, off the main thread, or inside
+ * another guard, `fn` runs as it is. The timers user code starts meanwhile run their callbacks under
+ * the same limit, and are cancelled when the user code's part of the command ends (cancelUserTimers).
+ */
+export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
+  const id = arm(limit, doing);
+  if (id === 0) return fn();
+  watchTimers(true);
   let out: T;
+  let failed = true;
   try {
     out = await fn();
+    failed = false;
   } finally {
-    const was = atomics.compareExchange(state!, 0, id, 0);
-    if (was !== id) {
-      // the limit passed as the code returned: the watchdog's message ends the process; nothing after this guard runs
-      await new Promise<never>(() => undefined);
-    }
-    // the watchdog goes with its guard: a thread (≈ 9 MB resident) kept through a sweep counted against
-    // the memory the run may use; the next guard starts one again (≈ 1 ms)
-    const w = watchdog;
-    watchdog = null;
-    void w?.terminate();
-    process.off('beforeExit', idle);
-    active = null;
+    watchTimers(false);
+    // the user code's part ends here when it failed: what it left scheduled must not run after the line
+    if (failed) cancelUserTimers();
+    if (!disarm(id)) await new Promise<never>(() => undefined);
   }
   return out;
 }

@@ -4,8 +4,10 @@
  * the eight per-bar series without allocating. Measured with V8's sampling heap profiler, counting
  * the objects collected since (every allocation, not only what survives), attributed by stack to the
  * bar loop (runBars): positions held in isolated, cross and mixed accounts of three symbols (a cross
- * pool of several legs), under both cross checks, and with brackets resting on every position (every
- * bar then walks its path) under the optimistic one. The strategy's own onBar does nothing, so anything
+ * pool of several legs), under both cross checks, with brackets resting on every position (every bar
+ * then walks its path) under either check, and with a cancelled limit order left in the trigger index
+ * that the price reaches on many bars. The strategy's own onBar does nothing (but for placing those
+ * orders), so anything
  * counted is the engine's or the account's. The runs before the sampling let V8 optimize the loop,
  * as a worker's passes after its first do.
  */

@@ -16,9 +16,8 @@ import { shorten } from '../util/scratch-array.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
-import { isAbsolute } from 'node:path';
 import { shownPath } from '../util/module-default.js';
-import { fileURLToPath } from 'node:url';
+import { firstUserFrame } from '../util/user-frame.js';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -106,9 +105,6 @@ export function thrownByCreate(e: unknown): { inner: unknown } | null {
   return null;
 }
 
-/** marginlab's own modules (src/ or dist/src/): their stack frames are not the strategy's */
-const OWN_DIR = fileURLToPath(new URL('../', import.meta.url));
-
 /**
  * The strategy's line that threw: the first frame of `e`'s stack outside marginlab's modules,
  * node's internals and node_modules (`file:line:column`, relative to the working folder when inside it).
@@ -121,22 +117,8 @@ export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
     return null;
   }
   if (typeof stack !== 'string') return null;
-  for (const line of stack.split('\n')) {
-    // `at fn (location)` or `at location`; the location a file URL or an absolute path (POSIX or Windows)
-    const m = /^\s*at (?:.*\()?(.+?):(\d+):(\d+)\)?\s*$/.exec(line);
-    if (!m) continue;
-    let file = m[1]!;
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file);
-      } catch {
-        continue;
-      }
-    }
-    if (!isAbsolute(file) || file.startsWith(OWN_DIR) || /[\\/]node_modules[\\/]/.test(file)) continue;
-    return `${shownPath(file, cwd)}:${m[2]}:${m[3]}`;
-  }
-  return null;
+  const f = firstUserFrame(stack);
+  return f === null ? null : `${shownPath(f.file, cwd)}:${f.line}:${f.column}`;
 }
 
 /** removes the dead orders of `list` in place, keeping the order of the rest */

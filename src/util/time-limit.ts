@@ -23,10 +23,8 @@
  * library keeps its own process. Only on the process's main thread (the inspector of a worker
  * thread's session reaches the main thread, not the caller).
  */
-import { sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { PACKAGE_ROOT } from './package-root.js';
+import { firstUserFrame } from './user-frame.js';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
 export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
@@ -231,31 +229,14 @@ function idle(): void {
  * when the user code's part of the command is over (cancelUserTimers).
  */
 const userTimers = new Map<object, { type: 'Timeout' | 'Immediate'; where: string }>();
-/** marginlab's own code: a timer it starts inside a guard (a promise's time limit) is its own */
-const OWN_DIRS = ['src', 'dist', 'bin', 'scripts'].map((d) => `${PACKAGE_ROOT}${sep}${d}${sep}`);
-const FRAME_FILE = /(?:\(|at (?:async )?)(file:\/\/[^\s()]+|\/[^\s()]+):(\d+):\d+\)?\s*$/;
-
-/** the first frame of the current stack in user code (not marginlab's, not Node's, not a package's): "file:line", or null */
+/** the first frame of the current stack in user code (util/user-frame.ts): "file:line", or null (a timer marginlab starts inside a guard, a promise's time limit, is its own) */
 function userFrame(): string | null {
   const depth = Error.stackTraceLimit;
   Error.stackTraceLimit = 64;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = depth;
-  for (const line of stack.split('\n')) {
-    const m = FRAME_FILE.exec(line);
-    if (!m) continue;
-    let file = m[1]!;
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file);
-      } catch {
-        continue;
-      }
-    }
-    if (file.includes(`${sep}node_modules${sep}`) || OWN_DIRS.some((d) => file.startsWith(d))) continue;
-    return `${file}:${m[2]}`;
-  }
-  return null;
+  const f = firstUserFrame(stack);
+  return f === null ? null : `${f.file}:${f.line}`;
 }
 
 /** the timer functions as they were when marginlab started (those the guards put back) */

@@ -18,6 +18,7 @@
 import { Console } from 'node:console';
 import { Decimal } from 'decimal.js';
 import { thrownText } from '../util/excerpt.js';
+import { noteTimers, realTimers } from '../util/timer-globals.js';
 
 // Everything restore() uses before the realm is clean again is captured here, at module load:
 // it must work whatever a strategy did to Array.prototype, Map.prototype, Object.prototype, ...
@@ -244,21 +245,10 @@ const describe = (e: unknown): string => {
 export function installWorkerIsolation(): void {
   if (installed) return;
   installed = true;
-  const g = globalThis as unknown as Record<string, unknown>;
-  const realSetTimeout = globalThis.setTimeout;
-  const realSetInterval = globalThis.setInterval;
-  const realSetImmediate = globalThis.setImmediate;
-  const track = (t: NodeJS.Timeout): NodeJS.Timeout => {
-    current?.timeouts.add(t);
-    return t;
-  };
-  g.setTimeout = Object.assign((...a: Parameters<typeof setTimeout>) => track(realSetTimeout(...a)), realSetTimeout);
-  g.setInterval = Object.assign((...a: Parameters<typeof setInterval>) => track(realSetInterval(...a)), realSetInterval);
-  g.setImmediate = Object.assign((...a: Parameters<typeof setImmediate>) => {
-    const t = realSetImmediate(...a);
-    current?.immediates.add(t);
-    return t;
-  }, realSetImmediate);
+  noteTimers((t, kind) => {
+    if (kind === 'Timeout') current?.timeouts.add(t as NodeJS.Timeout);
+    else current?.immediates.add(t as NodeJS.Immediate);
+  });
   process.on('uncaughtException', (err) => {
     if (current) current.errors.push(describe(err));
     else process.stderr.write(`marginlab: worker: an error outside any run was ignored: ${describe(err)}\n`);
@@ -309,5 +299,5 @@ export async function endPass(): Promise<string[]> {
   return pass.errors;
 }
 
-const setImmediateReal = globalThis.setImmediate;
+const setImmediateReal = realTimers.setImmediate;
 

@@ -25,6 +25,7 @@
  */
 import { isMainThread, Worker } from 'node:worker_threads';
 import { firstUserFrame } from './user-frame.js';
+import { noteTimers, type TimerKind } from './timer-globals.js';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
 export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
@@ -239,24 +240,21 @@ function userFrame(): string | null {
   return f === null ? null : `${f.file}:${f.line}`;
 }
 
-/** the timer functions as they were when marginlab started (those the guards put back) */
-const realTimers = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate };
-
 /**
  * A timer or immediate user code just started (`t`, from `fn`'s call): kept to be cancelled, and its
  * callback run under the limit of the guard it was started under (a callback that never returns is
  * ended and named, as the code that started it would be). Node calls the callback it keeps on the
  * object; a Node without one runs it as it is.
  */
-function track<T extends object>(t: T, type: 'Timeout' | 'Immediate'): T {
+function track(t: object, type: TimerKind): void {
   const where = userFrame();
-  if (where === null) return t;
+  if (where === null) return;
   userTimers.set(t, { type, where });
   const limit = active?.limit;
   const key = type === 'Timeout' ? '_onTimeout' : '_onImmediate';
   const r = t as Record<string, unknown>;
   const callback = r[key];
-  if (limit === undefined || typeof callback !== 'function') return t;
+  if (limit === undefined || typeof callback !== 'function') return;
   const doing = `a ${type === 'Timeout' ? 'timer' : 'setImmediate callback'} started at ${where}`;
   r[key] = function guarded(this: unknown, ...args: unknown[]): unknown {
     // under its own guard, or the one running now (a timer that fires while a config's promise is awaited)
@@ -274,23 +272,6 @@ function track<T extends object>(t: T, type: 'Timeout' | 'Immediate'): T {
       else if (outer !== null) nowRunning(outer);
     }
   };
-  return t;
-}
-
-/**
- * While a guard runs, the global timer functions note the timers user code starts (`track`). (Not
- * async_hooks: with a hook enabled Node checks its async bookkeeping, and code stopped by the
- * watchdog inside a callback then aborts the process with a native stack.)
- */
-function watchTimers(on: boolean): void {
-  const g = globalThis as unknown as Record<string, unknown>;
-  if (!on) {
-    Object.assign(g, realTimers);
-    return;
-  }
-  g.setTimeout = Object.assign((...a: Parameters<typeof setTimeout>) => track(realTimers.setTimeout(...a), 'Timeout'), realTimers.setTimeout);
-  g.setInterval = Object.assign((...a: Parameters<typeof setInterval>) => track(realTimers.setInterval(...a), 'Timeout'), realTimers.setInterval);
-  g.setImmediate = Object.assign((...a: Parameters<typeof setImmediate>) => track(realTimers.setImmediate(...a), 'Immediate'), realTimers.setImmediate);
 }
 
 /**
@@ -357,14 +338,16 @@ function disarm(id: number): boolean {
 export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
   const id = arm(limit, doing);
   if (id === 0) return fn();
-  watchTimers(true);
+  // the global timer functions note the timers user code starts (`track`). (Not async_hooks: with a hook
+  // enabled Node checks its async bookkeeping, and code stopped by the watchdog in a callback aborts it)
+  const unwatchTimers = noteTimers(track);
   let out: T;
   let failed = true;
   try {
     out = await fn();
     failed = false;
   } finally {
-    watchTimers(false);
+    unwatchTimers();
     // the user code's part ends here when it failed: what it left scheduled must not run after the line
     if (failed) cancelUserTimers();
     if (!disarm(id)) await new Promise<never>(() => undefined);

@@ -1,5 +1,5 @@
 /**
- * The Stress part of the reports (no browser): summary.json v2 with the stress aggregates
+ * The Stress part of the reports (no browser): summary.json v3 with the stress aggregates
  * (schema-valid, byte-identical whatever the result order), runs.csv still one row per run, the
  * history comparison untouched by stress runs, verdicts that say whether they hold under stress,
  * the survival threshold option, and the report.md Stress section.
@@ -27,9 +27,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('summary.json with stress runs', () => {
-  it('validates (schema v2) and carries the aggregates', () => {
+  it('validates (schema v3) and carries the aggregates', () => {
     const s = SummarySchema.parse(JSON.parse(read('summary.json')));
-    expect(s.schemaVersion).toBe(2);
+    expect(s.schemaVersion).toBe(3);
     const st = s.stress!;
     expect(st.survivalThreshold).toBe(0.05);
     expect(st.quantiles).toEqual([0.05, 0.25, 0.5, 0.75, 0.95]);
@@ -54,6 +54,27 @@ describe('summary.json with stress runs', () => {
     // the history comparison holds history runs only
     expect(s.comparisons).toHaveLength(2);
     for (const c of s.comparisons) for (const id of Object.values(c.runs)) expect(s.runs.find((r) => r.runId === id)!.stress).toBeNull();
+  });
+
+  it("one unit for margin ratios (%): a run's stress.peakMarginRatio is its scenario row's and 100 x its result's; the shock's liquidation loss is carried", () => {
+    const s = SummarySchema.parse(JSON.parse(read('summary.json')));
+    const rows = new Map(s.stress!.configs.flatMap((c) => c.scenarios.flatMap((sc) => sc.setups.map((x) => [x.runId, x] as const))));
+    let scenarioRuns = 0;
+    let positive = 0;
+    for (const r of s.runs) {
+      if (!r.stress) continue;
+      const res = results.find((x) => x.runId === r.runId)!;
+      expect(r.stress.peakMarginRatio).toBe(100 * res.stress!.peakMarginRatio);
+      if (r.stress.peakMarginRatio! > 1) positive++;
+      if (r.stress.view.kind === 'scenario') {
+        scenarioRuns++;
+        expect(rows.get(r.runId)!.peakMarginRatio).toBe(r.stress.peakMarginRatio);
+        expect(r.stress.liquidationLossByShock).toBe(res.stress!.liquidationLossByShock ?? null);
+      } else expect(r.stress.liquidationLossByShock).toBeNull();
+    }
+    expect(scenarioRuns).toBe(2 * 2 * 9);
+    expect(positive).toBeGreaterThan(0);
+    expect(s.runs.filter((r) => r.stress?.liquidationLossByShock !== null && r.stress?.liquidationLossByShock !== undefined).length).toBeGreaterThan(0);
   });
 
   it('is byte-identical whatever the order of the results', async () => {

@@ -16,7 +16,7 @@ import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
-export const SUMMARY_SCHEMA_VERSION = 2 as const;
+export const SUMMARY_SCHEMA_VERSION = 3 as const;
 
 const setupEnum = z.enum(SETUP_IDS);
 const metricValue = z.number().nullable();
@@ -38,8 +38,11 @@ const runStressSchema = z.strictObject({
   wipedOutBeforeShock: z.boolean().nullable(),
   wipedOutByShock: z.boolean().nullable(),
   timeToLiquidationMs: z.number().nullable(),
+  /** in % (100 = the liquidation point), as metrics.marginRatioMax and the scenario rows (a fraction in schema 2) */
   peakMarginRatio: z.number().nullable(),
   lossAtShock: z.string().nullable(),
+  /** decimal string, quote: what the wallet lost to liquidations from the open of the shock's bar on (scenario runs); null for path runs and for results written before marginlab recorded it */
+  liquidationLossByShock: z.string().nullable(),
   firstLiquidated: liquidatedSchema,
 });
 
@@ -256,8 +259,9 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
           wipedOut: st?.wipedOut ?? null,
           ...shockFields(st ? shockOutcome(st) : null),
           timeToLiquidationMs: st ? timeToLiquidation(st) : null,
-          peakMarginRatio: st?.peakMarginRatio ?? null,
+          peakMarginRatio: st ? 100 * st.peakMarginRatio : null,
           lossAtShock: st?.lossAtShock ?? null,
+          liquidationLossByShock: st?.liquidationLossByShock ?? null,
           firstLiquidated: (st?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
         }
       : null,

@@ -255,7 +255,7 @@ describe('import csv flags', () => {
     expect(strict.stderr).toContain("the header line has no ',' but has ';': give --delimiter ';'");
   });
 
-  it('--timeframe is required for candles and mark and must be a timeframe; --symbol must be a plain name (64)', async () => {
+  it('--timeframe must be a timeframe, and is needed for candles and mark only where the rows cannot tell it (a single row, a pipe); --symbol must be a plain name (64)', async () => {
     const f = file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n');
     const outs = [outDir(), outDir(), outDir(), outDir()];
     const [noTf, badTf, badFundingTf, badSym] = [
@@ -265,21 +265,20 @@ describe('import csv flags', () => {
       await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTC USDT', '--timeframe', '1h', '--out', outs[3]!]),
     ];
     expect(noTf.code).toBe(64);
-    expect(noTf.stderr).toContain('--timeframe is required for --kind mark');
+    expect(noTf.stderr).toContain("the rows' spacing gives no timeframe (fewer than two distinct times): give --timeframe (e.g. --timeframe 1h), the length of the mark candles");
     // every missing flag at once, not one per attempt
     const bare = await feedCli(['import', 'csv', f, '--out', outDir()]);
     expect(bare.code).toBe(64);
-    expect(bare.stderr).toBe('marginlab: a CSV import needs --kind (candles, mark or funding), --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h) unless --kind funding: add them (`npx marginlab import --help`)\n');
+    expect(bare.stderr).toBe('marginlab: a CSV import needs --kind (candles, mark or funding), --symbol (e.g. BTCUSDT): add them (`npx marginlab import --help`)\n');
     // several files: said first (it asked for --symbol, then, given, said 'takes one file (got 2)' and no more)
     const two = await feedCli(['import', f, file('timestamp,open,high,low,close,volume\n'), '--format', 'csv', '--out', outDir()]);
     expect(two.code).toBe(64);
     expect(two.stderr).toMatch(/^marginlab: a CSV import takes one file, got 2 \(.*\.csv, .*\.csv\): one file is one series, so import each on its own with its own --kind and --symbol \(`npx marginlab import <file> --format csv --kind candles\|mark\|funding --symbol S --timeframe 1h --out DIR`\)\n$/);
     const noSym = await feedCli(['import', 'csv', f, '--kind', 'candles', '--out', outDir()]);
-    expect(noSym.stderr).toBe('marginlab: a CSV import needs --symbol (e.g. BTCUSDT), --timeframe (e.g. 1h; --kind candles needs it): add them (`npx marginlab import --help`)\n');
-    // and data-format.md's CSV section says so (it said the timeframe is read from the steps for "any importer")
+    expect(noSym.stderr).toBe('marginlab: a CSV import needs --symbol (e.g. BTCUSDT): add it (`npx marginlab import --help`)\n');
+    // and data-format.md's CSV section says so
     const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'data-format.md'), 'utf8').replace(/\s+/g, ' ');
-    expect(doc).not.toContain('(any importer)');
-    expect(doc).toContain('`--timeframe` is required for `--kind candles` and `--kind mark` of the `csv` format (64 without it');
+    expect(doc).toContain('from a pipe, whose rows cannot be read twice, `--timeframe` is required for `--kind candles` and `--kind mark`: 64 without it');
     expect(badTf.code).toBe(64);
     expect(badTf.stderr).toContain("invalid timeframe 'hourly'");
     expect(badFundingTf.code).toBe(64);
@@ -287,6 +286,66 @@ describe('import csv flags', () => {
     expect(badSym.code).toBe(64);
     expect(badSym.stderr).toContain("invalid --symbol 'BTC USDT': it holds a space");
     expect(outs.filter((o) => existsSync(o))).toEqual([]);
+  });
+
+  it("without --timeframe, candles and mark take the timeframe of the rows' spacing (a first pass): the same file, bytes and manifest as with it; gaps, newest-first, bad rows and header errors as with it", async () => {
+    const { createHash } = await import('node:crypto');
+    const H = 3_600_000;
+    const t0 = 1735689600000;
+    // 1h candles missing every third bar: as many 2h steps as 1h ones, and 1h with gaps
+    const times = Array.from({ length: 30 }, (_, i) => t0 + i * H).filter((_, i) => i % 3 !== 2);
+    const rows = times.map((t, i) => `${t},${100 + i},${102 + i},${99 + i},${101 + i},5`);
+    const text = `timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`;
+    const sha = (d: string, name: string) => createHash('sha256').update(readFileSync(join(d, name))).digest('hex');
+    const [given, read] = [outDir(), outDir()];
+    const a = await feedCli(['import', 'csv', file(text), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', given]);
+    const b = await feedCli(['import', 'csv', file(text), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', read]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(a.stderr).toBe('');
+    expect(b.stderr).toBe("marginlab: timeframe 1h, from the rows' spacing (--timeframe sets it)\n");
+    const shown = (x: string) => x.replace(/in-\d+|ds-\d+/g, '').replace(/in \d+\.\d s/, 'in s');
+    expect(shown(b.stdout)).toBe(shown(a.stdout));
+    expect(b.stdout).toContain(`${times.length} rows`);
+    expect(b.stdout).toContain(', 9 gaps)');
+    expect(sha(read, 'BTCUSDT-candles-1h.arrow')).toBe(sha(given, 'BTCUSDT-candles-1h.arrow'));
+    const manifest = (d: string) => JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')) as { timeframe: string; files: unknown[]; provenance?: string };
+    expect(manifest(read).files).toEqual(manifest(given).files);
+    expect(manifest(read).timeframe).toBe('1h');
+    // the library says which timeframe it read
+    const lib = await importCsv({ file: file(text), kind: 'candles', symbol: 'ETHUSDT', out: outDir() });
+    expect(lib.inferredTimeframe).toBe('1h');
+    expect((await importCsv({ file: file(text), kind: 'candles', symbol: 'ETHUSDT', timeframe: '1h', out: outDir() })).inferredTimeframe).toBeUndefined();
+    // newest-first 30m mark candles
+    const mark = `time,open,high,low,close\n${Array.from({ length: 6 }, (_, i) => `${t0 + (5 - i) * 1_800_000},10,11,9,10`).join('\n')}\n`;
+    const m = outDir();
+    const r = await feedCli(['import', 'csv', file(mark), '--kind', 'mark', '--symbol', 'BTCUSDT', '--out', m]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(m)).toContain('BTCUSDT-mark-30m.arrow');
+    // a bad row: the import's own report (65, the line), nothing written; with --skip-bad-rows left out
+    const bad = text.replace(`${t0 + 4 * H},`, `${t0 + 4 * H + 60_000},`);
+    const o = outDir();
+    const e = await feedCli(['import', 'csv', file(bad), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', o]);
+    expect(e.code, e.stderr).toBe(65);
+    expect(e.stderr).toContain('expected a multiple of the 1h timeframe');
+    expect(existsSync(o)).toBe(false);
+    const skipped = await feedCli(['import', 'csv', file(bad), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', o, '--skip-bad-rows']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toContain('skipped 1 bad row');
+    // a header lacking a column: the same error (65) with or without --timeframe, nothing written
+    const noClose = 'timestamp,open,high,low,volume\n1735689600000,1,2,0.5,3\n1735693200000,1,2,0.5,3\n';
+    const [h1, h2] = [await feedCli(['import', 'csv', file(noClose), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', outDir()]), await feedCli(['import', 'csv', file(noClose), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()])];
+    expect(h1.code).toBe(65);
+    expect(h1.stderr.replace(/in-\d+/g, '')).toBe(h2.stderr.replace(/in-\d+/g, ''));
+    // from a pipe it cannot be read twice: --timeframe is asked for (64), nothing created
+    const { execFileSync } = await import('node:child_process');
+    const fifo = join(root, `fifo-${++n}`);
+    execFileSync('mkfifo', [fifo]);
+    const p = outDir();
+    const piped = await feedCli(['import', 'csv', fifo, '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', p]);
+    expect(piped.code).toBe(64);
+    expect(piped.stderr).toBe(`marginlab: --timeframe is required for --kind candles read from a pipe (${fifo}; its rows cannot be read twice to find their spacing): give the candles' length, e.g. --timeframe 1h\n`);
+    expect(existsSync(p)).toBe(false);
   });
 
   it('refuses a folder with .arrow files but no manifest (65); the first candles import sets the default timeframe', async () => {

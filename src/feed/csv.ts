@@ -22,7 +22,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtTime, timeframeMs } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
@@ -33,7 +33,12 @@ export interface CsvImportOptions {
   file: string;
   kind: FileKind;
   symbol: string;
-  /** required for candles and mark; optional nominal interval for funding */
+  /**
+   * candles and mark: the candles' length; without it, the rows' spacing says (feed/timeframe.ts
+   * seriesStep: the most common step, or the finest step a tenth of the steps make that every step is
+   * a multiple of), read in a first pass over the file (a pipe cannot be read twice: there it is
+   * required). Funding: an optional nominal interval.
+   */
   timeframe?: string;
   /** dataset folder (created when missing) */
   out: string;
@@ -69,6 +74,8 @@ export interface CsvImportResult {
   first: number | null;
   last: number | null;
   manifest: Manifest;
+  /** the timeframe the rows' spacing gave, when the options named none (candles and mark) */
+  inferredTimeframe?: string;
 }
 
 const MAX_LISTED = 200;
@@ -285,6 +292,27 @@ function zipMember(buf: Buffer, file: string): Buffer {
 }
 
 export async function importCsv(options: CsvImportOptions): Promise<CsvImportResult> {
+  const { file, kind } = options;
+  if (kind === 'funding' || options.timeframe) return (await readCsv(options, null))!;
+  if (!existsSync(file)) throw missingInput(`CSV file not found: ${file}`);
+  if (statSync(file).isFile()) {
+    // a first pass reads the rows' spacing (the same parse: header, columns and time errors as the import's)
+    const steps = new Map<number, number>();
+    await readCsv(options, steps);
+    const step = seriesStep(steps);
+    const tf = step > 0 ? fmtStep(step) : '';
+    if (!(timeframeMsOrNaN(tf) > 0))
+      throw usageError(`${file}: the rows' spacing gives no timeframe (${step > 0 ? `their most common step is ${fmtStep(step)}` : 'fewer than two distinct times'}): give --timeframe (e.g. --timeframe 1h), the length of the ${kind === 'mark' ? 'mark candles' : 'candles'}`);
+    return { ...(await readCsv({ ...options, timeframe: tf }, null))!, inferredTimeframe: tf };
+  }
+  throw usageError(`--timeframe is required for --kind ${kind} read from a pipe (${file}; its rows cannot be read twice to find their spacing): give the candles' length, e.g. --timeframe 1h`);
+}
+
+/**
+ * The import (`probe` null), or a first pass that only parses and counts the steps between the
+ * rows' times into `probe` (nothing written; the timeframe is then read from them).
+ */
+async function readCsv(options: CsvImportOptions, probe: Map<number, number> | null): Promise<CsvImportResult | null> {
   // one written form per timeframe ('60m' and ' 1h' are the series 1h)
   const opts = options.timeframe ? { ...options, timeframe: canonicalTimeframe(options.timeframe) } : options;
   const { file, kind, symbol } = opts;
@@ -292,8 +320,8 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);
   const badSymbol = symbolProblem(symbol);
   if (badSymbol) throw usageError(`invalid --symbol '${excerpt(symbol, 60)}': it ${badSymbol}`);
-  if (kind !== 'funding' && !opts.timeframe) throw usageError(`--timeframe is required for --kind ${kind}`);
-  const tfMs = kind === 'funding' ? null : timeframeMs(opts.timeframe!);
+  if (kind !== 'funding' && !opts.timeframe && !probe) throw usageError(`--timeframe is required for --kind ${kind}`);
+  const tfMs = kind === 'funding' || probe ? null : timeframeMs(opts.timeframe!);
   if (kind === 'funding' && opts.timeframe) timeframeMs(opts.timeframe);
   // a pipe's name says little (/dev/fd/63): messages give its whole path
   const label = statSync(file).isFile() ? basename(file) : file;
@@ -304,19 +332,20 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   if (opts.header === false && !opts.columns) throw usageError('--no-header needs --columns naming the columns in order, e.g. --columns timestamp,open,high,low,close,volume');
 
   // existing manifest (validated) or a new one
+  // (the first pass of a timeframe read from the spacing writes nothing and opens no dataset)
   const outDir = resolve(opts.out);
-  const manifest: Manifest | null = openDataset(outDir);
-  const rel = seriesPath(manifest, symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
-  refuseUnlisted(outDir, manifest, rel);
+  const manifest: Manifest | null = probe ? null : openDataset(outDir);
+  const rel = probe ? '' : seriesPath(manifest, symbol, kind, kind === 'funding' ? undefined : opts.timeframe);
+  if (!probe) refuseUnlisted(outDir, manifest, rel);
   const appendTo = opts.replace ? undefined : manifest?.files.find((f) => f.path === rel);
 
-  const createdDir = !existsSync(outDir);
-  mkdirSync(outDir, { recursive: true });
-  const tmp = tempBeside(outDir, rel, 'tmp');
+  const createdDir = !probe && !existsSync(outDir);
+  if (!probe) mkdirSync(outDir, { recursive: true });
+  const tmp = probe ? '' : tempBeside(outDir, rel, 'tmp');
   // removed on Ctrl-C too (src/util/interrupt.ts)
-  const untrack = trackTemp(tmp);
+  const untrack = probe ? () => undefined : trackTemp(tmp);
   const cleanup = () => {
-    rmSync(tmp, { force: true });
+    if (tmp) rmSync(tmp, { force: true });
     untrack();
     if (createdDir) { try { rmdirSync(outDir); } catch { /* not empty: leave it */ } }
   };
@@ -379,7 +408,7 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
       headerIndex = index;
       const withPrice = kind === 'funding' && index.price !== undefined;
       nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
-      w = new KindFileWriter(tmp, kind, { withPrice });
+      if (!probe) w = new KindFileWriter(tmp, kind, { withPrice });
     };
     if (opts.header === false) start(mapColumns(opts.columns!, null, kind));
     const handle = (line: number, record: string[]): void => {
@@ -433,6 +462,13 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
       }
       if (reason !== null) { reject(line, reason); return; }
       if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
+      if (probe) {
+        // the first pass: the steps between good rows, nothing kept
+        if (Number.isFinite(lastT)) probe.set(step, (probe.get(step) ?? 0) + 1);
+        lastT = t;
+        lastLine = line;
+        return;
+      }
       if (desc) {
         // held until the end, then written oldest first (the batch holds the first row)
         if (fill > 0) { for (let i = 0; i < fill; i++) { descTime.push(time[i]!); for (let c = 0; c < nv; c++) descCols[c]!.push(cols[c]![i]!); } fill = 0; }
@@ -469,7 +505,8 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
       parser.on('end', () => res());
       input.pipe(parser);
     });
-    if (headerIndex === null || w === null) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
+    if (headerIndex === null || (w === null && !probe)) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
+    if (probe || w === null) return null;
     for (let i = descTime.length - 1; i >= 0; i--) {
       time[fill] = descTime[i]!;
       for (let c = 0; c < nCols; c++) cols[c]![fill] = descCols[c]![i]!;

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option('--format <f>', 'binance | freqtrade | bybit | okx | csv (default: detected from the files)')
     .option('--kind <kind>', 'candles | mark | funding (csv: required; others: when the file does not tell)')
     .option('--symbol <symbol>', 'symbol, e.g. BTCUSDT (csv: required; others: overrides the name in the file)')
-    .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (csv candles/mark: required; checked against the data)')
+    .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (csv candles/mark: read from the rows\' spacing when not given, except from a pipe; checked against the data)')
     .option('--replace', 'replace the dataset\'s series instead of appending to it')
     .option('--venue <id>', 'venue written when the manifest is created', 'binance-usdm')
     .option('--provenance <text>', 'provenance line added to the manifest')
@@ -89,7 +89,6 @@ export function register(program: Command): void {
             const missing = [
               ...(kind ? [] : ['--kind (candles, mark or funding)']),
               ...(flags.symbol ? [] : ['--symbol (e.g. BTCUSDT)']),
-              ...(kind === 'funding' || flags.timeframe ? [] : [kind ? `--timeframe (e.g. 1h; --kind ${kind} needs it)` : '--timeframe (e.g. 1h) unless --kind funding']),
             ];
             throw usageError(`a CSV import needs ${missing.join(', ')}: add ${missing.length === 1 ? 'it' : 'them'} (\`${cliCommand('import --help')}\`)`);
           }
@@ -100,6 +99,7 @@ export function register(program: Command): void {
             replace: !!flags.replace, columns: flags.columns, header: flags.header,
           });
           const s = (performance.now() - t0) / 1000;
+          if (r.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${r.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
           if (r.badRows > 0) {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);

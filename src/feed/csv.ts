@@ -102,7 +102,8 @@ const ALIASES: Record<string, readonly string[]> = {
   price: ['price', 'mark_price', 'markprice', 'funding_price'],
 };
 
-const REQUIRED: Record<FileKind, readonly string[]> = {
+/** the columns each kind needs (the Parquet importer's too) */
+export const REQUIRED: Record<FileKind, readonly string[]> = {
   candles: ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
   mark: ['timestamp', 'open', 'high', 'low', 'close'],
   funding: ['timestamp', 'rate'],
@@ -183,7 +184,7 @@ const looksLikeData = (cells: readonly string[]): boolean =>
  * What to do about a header that lacks columns `kind` needs: a header with another kind's columns
  * (mark candles imported as candles) wants --kind; other names want --columns.
  */
-function missingColumnsFix(header: readonly string[], kind: FileKind): string {
+export function missingColumnsFix(header: readonly string[], kind: FileKind): string {
   const byColumns = `name the file's columns with --columns ${REQUIRED[kind].map((c) => `${c}=<column>`).join(',')}`;
   // the kind whose columns the header has (the most of them: a candles header has the mark columns too)
   const other = (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];

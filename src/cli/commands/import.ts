@@ -1,5 +1,5 @@
 /**
- * `marginlab import <file|folder...> --out <dataset> [--format binance|freqtrade|bybit|okx|csv]`:
+ * `marginlab import <file|folder...> --out <dataset> [--format binance|freqtrade|bybit|okx|csv|parquet]`:
  * read market data in the formats researchers have into a dataset folder (docs/data.md).
  * `marginlab import csv <file> ...` is the same as `--format csv`. New rows extend a symbol's
  * series; overlapping rows must be identical (else exit 65, nothing written); `--replace` replaces.
@@ -19,16 +19,16 @@ interface ImportFlags {
 export function register(program: Command): void {
   program
     .command('import <paths...>')
-    .description('import market data (Binance public data, freqtrade, Bybit, OKX or any CSV) into a dataset folder; appends, --replace replaces')
+    .description('import market data (Binance public data, freqtrade, Bybit, OKX, any CSV or Parquet file) into a dataset folder; appends, --replace replaces')
     .requiredOption('--out <dataset>', 'dataset folder (created if missing)')
-    .option('--format <f>', 'binance | freqtrade | bybit | okx | csv (default: detected from the files)')
-    .option('--kind <kind>', 'candles | mark | funding (csv: required; others: when the file does not tell)')
-    .option('--symbol <symbol>', 'symbol, e.g. BTCUSDT (csv: required; others: overrides the name in the file)')
-    .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (csv candles/mark: read from the rows\' spacing when not given, except from a pipe; checked against the data)')
+    .option('--format <f>', 'binance | freqtrade | bybit | okx | csv | parquet (default: detected from the files)')
+    .option('--kind <kind>', 'candles | mark | funding (csv, parquet: required; others: when the file does not tell)')
+    .option('--symbol <symbol>', 'symbol, e.g. BTCUSDT (csv, parquet: required; others: overrides the name in the file)')
+    .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (without it: the file name, or the rows\' spacing; csv from a pipe: required; checked against the data)')
     .option('--replace', 'replace the dataset\'s series instead of appending to it')
     .option('--venue <id>', 'venue written when the manifest is created', 'binance-usdm')
     .option('--provenance <text>', 'provenance line added to the manifest')
-    .option('--columns <spec>', 'csv: column mapping, e.g. timestamp=open_time,open=o,... or the columns in order')
+    .option('--columns <spec>', 'csv, parquet: column mapping, e.g. timestamp=open_time,open=o,... (csv: or the columns in order)')
     .option('--no-header', 'csv: the file has no header line (--columns lists the columns in order)')
     .option('--delimiter <c>', 'csv: field delimiter (\\t: a tab)', ',')
     .option('--skip-bad-rows', 'csv: leave bad rows out (reported and counted) instead of failing')
@@ -52,8 +52,8 @@ export function register(program: Command): void {
         if (errnoOf(err) && typeof at === 'string') throw fsError(err, { path: at, action: 'read the input', role: 'input' });
         throw err;
       }
-      if (fmt !== 'csv' && (flags.columns !== undefined || flags.header === false || flags.skipBadRows)) {
-        throw usageError(`--columns, --no-header and --skip-bad-rows apply to --format csv only (this is ${fmt} data)`);
+      if (fmt !== 'csv' && (flags.header === false || flags.skipBadRows || (fmt !== 'parquet' && flags.columns !== undefined))) {
+        throw usageError(`${fmt === 'parquet' ? '--no-header and --skip-bad-rows apply' : '--columns, --no-header and --skip-bad-rows apply'} to --format csv only${fmt === 'parquet' ? ' (--columns to csv and parquet)' : ''} (this is ${fmt} data)`);
       }
       const t0 = performance.now();
       // the dataset folder: new, empty, marginlab's, or an existing dataset (it has a manifest.json), never an input file; locked while written
@@ -119,7 +119,22 @@ export function register(program: Command): void {
           const { canonicalTimeframe } = await import('../../feed/timeframe.js');
           flags.timeframe = canonicalTimeframe(flags.timeframe);
         }
-        const series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
+        let series: import('../../feed/ingest.js').SeriesData[];
+        if (fmt === 'parquet') {
+          // one file is one series, as a CSV file: which symbol and kind it holds is the user's to say
+          if (paths.length !== 1) throw usageError(`a Parquet import takes one file, got ${paths.length}: one file is one series, so import each on its own with its own --kind and --symbol (\`${cliCommand('import <file.parquet> --kind candles|mark|funding --symbol S --out DIR')}\`)`);
+          if (!kind || !flags.symbol) {
+            const missing = [...(kind ? [] : ['--kind (candles, mark or funding)']), ...(flags.symbol ? [] : ['--symbol (e.g. BTCUSDT)'])];
+            throw usageError(`a Parquet import needs ${missing.join(', ')}: add ${missing.length === 1 ? 'it' : 'them'} (\`${cliCommand('import --help')}\`)`);
+          }
+          const { symbolProblem } = await import('../../feed/manifest.js');
+          const bad = symbolProblem(flags.symbol);
+          if (bad) throw usageError(`invalid --symbol '${(await import('../../util/excerpt.js')).excerpt(flags.symbol, 60)}': it ${bad}`);
+          const { readParquet } = await import('../../feed/formats/parquet.js');
+          const s = await readParquet(paths[0]!, { symbol: flags.symbol, kind, timeframe: flags.timeframe, columns: flags.columns });
+          if (s.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${s.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
+          series = [s];
+        } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
         const { commitSeries } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');

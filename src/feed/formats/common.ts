@@ -88,3 +88,6 @@ export function fundingInterval(time: Float64Array): string | undefined {
   const tf = ms > 0 ? fmtStep(ms) : null;
   return tf && /^\d+[mhdw]$/.test(tf) ? tf : undefined;
 }
+
+/** A Parquet file by its name: .parquet (and the short .pq some tools write); read by ./parquet.ts. */
+export const isParquetFile = (name: string): boolean => /\.(parquet|pq)$/i.test(name);

@@ -10,10 +10,10 @@ import type { SeriesData } from '../ingest.js';
 import { readBinance, isBinanceFile } from './binance.js';
 import { readFreqtrade, isFreqtradeFile, readsFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
-import { listFiles } from './common.js';
+import { isParquetFile, listFiles } from './common.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
 
-export const IMPORT_FORMATS = ['binance', 'freqtrade', 'bybit', 'okx', 'csv'] as const;
+export const IMPORT_FORMATS = ['binance', 'freqtrade', 'bybit', 'okx', 'csv', 'parquet'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export interface ReadOptions {
@@ -30,10 +30,11 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
     if (!existsSync(p)) throw missingInput(`not found: ${p}`);
     const folder = statSync(p).isDirectory();
     // in a folder: the Binance and freqtrade names, and Bybit/OKX exports (.csv/.json) told by their fields
-    const files = folder ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n) || /\.(csv|json)$/i.test(n)) : [p];
+    const files = folder ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n) || isParquetFile(n) || /\.(csv|json)$/i.test(n)) : [p];
     for (const f of files) {
       const n = basename(f);
-      if (folder && !isBinanceFile(n) && !isFreqtradeFile(n)) {
+      if (isParquetFile(n)) found.add('parquet');
+      else if (folder && !isBinanceFile(n) && !isFreqtradeFile(n)) {
         const v = sniffVenue(f);
         if (v) found.add(v);
       } else if (isBinanceFile(n)) found.add('binance');
@@ -55,10 +56,10 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
 }
 
 /** Names of files that hold market data in some form (what a folder of downloads or exports may hold). */
-const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|parquet)$/i;
+const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|parquet|pq)$/i;
 
-/** The files of a folder each importer reads (its reader lists the folder with the same test). */
-const READS: Record<Exclude<ImportFormat, 'csv'>, (name: string) => boolean> = {
+/** The files of a folder each importer reads (its reader lists the folder with the same test; csv and parquet read one file named). */
+const READS: Record<Exclude<ImportFormat, 'csv' | 'parquet'>, (name: string) => boolean> = {
   binance: isBinanceFile,
   freqtrade: readsFreqtradeFile,
   bybit: (n) => /\.(csv|json)$/i.test(n),
@@ -71,7 +72,7 @@ const READS: Record<Exclude<ImportFormat, 'csv'>, (name: string) => boolean> = {
  * out, which the command says rather than importing part of a folder in silence.
  */
 export function unreadFiles(format: ImportFormat, paths: readonly string[]): string[] {
-  if (format === 'csv') return [];
+  if (format === 'csv' || format === 'parquet') return [];
   const reads = READS[format];
   const folders = paths.filter((p) => existsSync(p) && statSync(p).isDirectory());
   return listFiles(folders, (n) => DATA_FILE.test(n) && !reads(n));
@@ -82,7 +83,7 @@ function safeJson(f: string): unknown {
 }
 
 /** Read the inputs of a non-CSV format into series (CSV streams through ../csv.ts). */
-export function readSources(format: Exclude<ImportFormat, 'csv'>, paths: readonly string[], o: ReadOptions): SeriesData[] {
+export function readSources(format: Exclude<ImportFormat, 'csv' | 'parquet'>, paths: readonly string[], o: ReadOptions): SeriesData[] {
   const series = format === 'binance' ? readBinance(paths, o)
     : format === 'freqtrade' ? readFreqtrade(paths, o.kind ? { ...o, kinds: [o.kind] } : o)
     : readVenue(format, paths, o);

@@ -1,0 +1,232 @@
+/**
+ * Apache Parquet files (pandas `df.to_parquet`, polars `write_parquet`, pyarrow, DuckDB, Spark):
+ * one file is one series of one symbol, as a CSV file is: `--kind` and `--symbol` name it, and its
+ * columns are found by the CSV importer's names and aliases (`timestamp|time|date|open_time|…`,
+ * `open|o`, …; any case) or mapped with `--columns`. pandas writes an unnamed DatetimeIndex as the
+ * column `__index_level_0__`: it is the time when no column is named like one.
+ *
+ * Times: parquet's TIMESTAMP (ms, µs or ns; floored to the ms), DATE, an integer or floating epoch
+ * read by magnitude as in a CSV (< 1e11 s, < 1e14 ms, < 1e17 µs, else ns; integers exactly), or an
+ * ISO-8601 string. Values: any number type (integers, floats, DECIMAL), or numeric strings; a null
+ * is no number (the row is reported as a CSV's would be). Compression: uncompressed, SNAPPY, GZIP,
+ * BROTLI, ZSTD, LZ4 and LZ4_RAW. The rows are checked and committed by the one path every importer
+ * takes (../ingest.ts): any order, identical overlaps, a bad row fails the import naming it (65).
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
+import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type FileMetaData } from 'hyparquet';
+import { dataError, missingInput } from '../../errors.js';
+import { excerpt, excerptList } from '../../util/excerpt.js';
+import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED } from '../csv.js';
+import type { FileKind } from '../manifest.js';
+import { noRowsError, type SeriesData } from '../ingest.js';
+import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js';
+
+const MAGIC = 0x31524150; // 'PAR1' little-endian
+
+/** Whether the file starts and ends with parquet's magic 'PAR1'. */
+export function hasParquetMagic(file: string): boolean {
+  const size = statSync(file).size;
+  if (size < 12) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, 0);
+    const head = b.readUInt32LE(0);
+    readSync(fd, b, 0, 4, size - 4);
+    return head === MAGIC && b.readUInt32LE(0) === MAGIC;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** LZ4 block (LZ4_RAW, and Hadoop's framing of LZ4 that parquet-mr wrote): its decoded bytes, exactly outputLength of them. */
+function lz4Block(input: Uint8Array, outputLength: number): Uint8Array {
+  const out = new Uint8Array(outputLength);
+  let i = 0;
+  let o = 0;
+  while (i < input.length) {
+    const token = input[i++]!;
+    let lit = token >>> 4;
+    if (lit === 15) for (let b = 255; b === 255 && i < input.length; ) lit += b = input[i++]!;
+    if (o + lit > outputLength || i + lit > input.length) throw new Error('LZ4 block: literals run past the page');
+    out.set(input.subarray(i, i + lit), o);
+    i += lit;
+    o += lit;
+    if (i >= input.length) break;
+    const offset = input[i]! | (input[i + 1]! << 8);
+    i += 2;
+    if (offset === 0 || offset > o) throw new Error('LZ4 block: bad match offset');
+    let len = (token & 15) + 4;
+    if ((token & 15) === 15) for (let b = 255; b === 255 && i < input.length; ) len += b = input[i++]!;
+    if (o + len > outputLength) throw new Error('LZ4 block: match runs past the page');
+    for (let k = 0; k < len; k++, o++) out[o] = out[o - offset]!;
+  }
+  if (o !== outputLength) throw new Error(`LZ4 block: ${o} bytes decoded, the page says ${outputLength}`);
+  return out;
+}
+
+/** parquet's deprecated LZ4: Hadoop's framing (big-endian sizes before each block), or a bare block as some writers wrote it. */
+function lz4Hadoop(input: Uint8Array, outputLength: number): Uint8Array {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  if (input.length >= 8 && view.getUint32(0) === outputLength && view.getUint32(4) === input.length - 8) return lz4Block(input.subarray(8), outputLength);
+  return lz4Block(input, outputLength);
+}
+
+const COMPRESSORS: Compressors = {
+  GZIP: (input) => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
+  ZSTD: (input) => zstdDecompress(input),
+  LZ4_RAW: lz4Block,
+  LZ4: lz4Hadoop,
+};
+
+/** timestamps as ms numbers (floored), dates as ms: no Date objects, no precision lost for ns */
+const PARSERS = {
+  timestampFromMilliseconds: (v: bigint) => Number(v),
+  timestampFromMicroseconds: (v: bigint) => Number(floorDiv(v, 1000n)),
+  timestampFromNanoseconds: (v: bigint) => Number(floorDiv(v, 1_000_000n)),
+  dateFromDays: (d: number) => d * 86_400_000,
+};
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+/** An integer epoch by magnitude (s, ms, µs, ns), exactly (a double holds an ns epoch only to 256 ns). */
+function epochMsBig(v: bigint): number {
+  if (v < 0n) return NaN;
+  return v < 100_000_000_000n ? Number(v) * 1000 : v < 100_000_000_000_000n ? Number(v) : v < 100_000_000_000_000_000n ? Number(v / 1000n) : Number(v / 1_000_000n);
+}
+
+type Cell = unknown;
+
+function timeOf(c: Cell, isTimestamp: boolean): number {
+  if (typeof c === 'number') return isTimestamp ? c : epochMs(c);
+  if (typeof c === 'bigint') return epochMsBig(c);
+  if (c instanceof Date) return c.getTime();
+  if (typeof c === 'string') {
+    const t = parseTime(c);
+    return typeof t === 'number' ? t : NaN;
+  }
+  return NaN;
+}
+
+function valueOf(c: Cell): number {
+  if (typeof c === 'number') return c;
+  if (typeof c === 'bigint') return Number(c);
+  if (typeof c === 'string') {
+    const s = c.trim();
+    if (s.endsWith('%') && isNumeric(s.slice(0, -1))) return Number(s.slice(0, -1)) / 100;
+    return isNumeric(s) ? Number(s) : NaN;
+  }
+  return NaN;
+}
+
+const shown = (c: Cell): string => (c === null || c === undefined ? 'null' : typeof c === 'object' ? (c instanceof Date ? c.toISOString() : Array.isArray(c) ? '[…]' : '{…}') : String(c));
+
+export interface ParquetOptions {
+  symbol: string;
+  kind: FileKind;
+  /** candles and mark: the candles' length; without it, the rows' spacing gives it */
+  timeframe?: string;
+  /** the CSV importer's --columns mapping, against the file's column names */
+  columns?: string;
+}
+
+/** One Parquet file as one series (errors: 66 missing, 65 not parquet / unreadable / missing columns / no rows). */
+export async function readParquet(file: string, o: ParquetOptions): Promise<SeriesData & { inferredTimeframe?: string }> {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw missingInput(`${file} is a folder: a Parquet import reads one file (one symbol's ${o.kind}); name the file`);
+    size = st.size;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw missingInput(`not found: ${file}`);
+    throw e;
+  }
+  const name = basename(file);
+  if (size === 0) throw noRowsError(file);
+  if (!hasParquetMagic(file)) throw dataError(`${file}: not a Parquet file (it lacks the PAR1 marks a Parquet file starts and ends with); is it cut short, or another format? (--format csv for text)`);
+  const buf = readFileSync(file);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(ab);
+  } catch (e) {
+    throw dataError(`${file}: not a readable Parquet file (${excerpt((e as Error).message ?? String(e), 120)})`);
+  }
+  const rows = Number(metadata.num_rows);
+  if (rows === 0) throw noRowsError(file);
+  const fields = parquetSchema(metadata).children;
+  const names = fields.map((f) => f.element.name);
+  const typeOf = new Map(fields.map((f) => [f.element.name, f.element]));
+  // the columns: --columns, or the CSV importer's names and aliases (pandas' unnamed index as the time)
+  let index: Record<string, number>;
+  if (o.columns !== undefined) index = mapColumns(o.columns, names, o.kind);
+  else {
+    const m = mapHeader(names, o.kind);
+    index = m.index;
+    if (index.timestamp === undefined && names.includes('__index_level_0__')) index.timestamp = names.indexOf('__index_level_0__');
+    const missing = REQUIRED[o.kind].filter((c) => index[c] === undefined);
+    if (missing.length) {
+      throw dataError(`${file}: no column for ${missing.join(', ')} among the file's columns (${excerptList(names, 12, 200)}); a ${o.kind} file needs ${REQUIRED[o.kind].join(', ')}: ${missingColumnsFix(names, o.kind).replace('the header has', 'the file has').replace(' CSV', ' file')}`);
+    }
+  }
+  const wanted = o.kind === 'candles' ? ['open', 'high', 'low', 'close', 'volume'] : o.kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['rate', ...(index.price !== undefined ? ['price'] : [])];
+  const colName = (k: string) => names[index[k]!]!;
+  const tCol = colName('timestamp');
+  const tType = typeOf.get(tCol);
+  const isTimestamp = tType?.logical_type?.type === 'TIMESTAMP' || tType?.logical_type?.type === 'DATE' || tType?.converted_type === 'TIMESTAMP_MILLIS' || tType?.converted_type === 'TIMESTAMP_MICROS' || tType?.converted_type === 'DATE' || tType?.type === 'INT96';
+  // every needed column, whole, from its chunks (row groups, pages) in one read
+  const needed = [...new Set([tCol, ...wanted.map(colName)])];
+  const data = new Map<string, Cell[]>(needed.map((c) => [c, new Array<Cell>(rows)]));
+  try {
+    await parquetRead({
+      file: ab, metadata, columns: needed, compressors: COMPRESSORS, parsers: PARSERS,
+      onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+        const out = data.get(columnName);
+        if (!out) return;
+        const end = Math.min(rowEnd, rows);
+        for (let i = rowStart; i < end; i++) out[i] = (columnData as ArrayLike<Cell>)[i - rowStart];
+      },
+    });
+  } catch (e) {
+    throw dataError(`${file}: not a readable Parquet file: reading its columns ${excerptList(needed)} failed (${excerpt((e as Error).message ?? String(e), 120)})`);
+  }
+  const rawT = data.get(tCol)!;
+  const rawV = wanted.map((k) => data.get(colName(k))!);
+  const n = rows;
+  const time = new Float64Array(n);
+  for (let i = 0; i < n; i++) time[i] = timeOf(rawT[i], isTimestamp);
+  const cols = rawV.map((v) => {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = valueOf(v[i]);
+    return out;
+  });
+  if (o.kind === 'funding' && index.price !== undefined) {
+    // a funding price left empty is no price (NaN = none), as in a CSV
+    const p = cols[1]!;
+    for (let i = 0; i < n; i++) if (rawV[1]![i] === null || rawV[1]![i] === undefined) p[i] = NaN;
+  }
+  let timeframe = o.timeframe;
+  let inferred: string | undefined;
+  if (o.kind !== 'funding' && !timeframe) {
+    const tf = inferTimeframe(time);
+    if (tf === null || !/^\d+[smhdw]$/.test(tf)) throw dataError(`${file}: the rows' spacing gives no timeframe (${tf === null ? 'fewer than two distinct times' : `their most common step is ${tf}`}): give --timeframe (e.g. --timeframe 1h), the length of the ${o.kind === 'mark' ? 'mark candles' : 'candles'}`);
+    timeframe = inferred = tf;
+  }
+  return {
+    symbol: o.symbol,
+    kind: o.kind,
+    timeframe: o.kind === 'funding' ? (o.timeframe ?? fundingInterval(time)) : timeframe!,
+    time,
+    cols,
+    where: (i) => `${name} row ${i + 1}`,
+    raw: (i, k) => shown(k < 0 ? rawT[i] : rawV[k]![i]),
+    ...(inferred ? { inferredTimeframe: inferred } : {}),
+  };
+}

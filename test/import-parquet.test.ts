@@ -15,6 +15,7 @@ import { compressBlock } from 'lz4js';
 import { readKindFile } from '../src/feed/arrow-io.js';
 import { ProblemList } from '../src/feed/validate.js';
 import { detectFormat } from '../src/feed/formats/index.js';
+import { decodeParquet } from '../src/feed/formats/parquet.js';
 import { feedCli } from './fixtures/feed/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-parquet-'));
@@ -112,6 +113,14 @@ async function importParquet(file: string, extra: string[] = [], kind = 'candles
   return { ...r, out };
 }
 
+/** the decode alone (in this thread: the format matrix needs no decoding thread of its own each) equals the bundled rows */
+async function decodesToReference(file: string, what: string, columns?: string) {
+  const d = await decodeParquet(file, { symbol: 'BTCUSDT', kind: 'candles', ...(columns ? { columns } : {}) }, () => undefined);
+  expect(d.timeframe, what).toBe('1h');
+  expect(Array.from(d.time), what).toEqual(T);
+  COLS.forEach((c, k) => expect(Array.from(d.cols[k]!), `${what} ${c}`).toEqual(V[c]));
+}
+
 describe('import parquet', () => {
   let reference = '';
   it('the real BTC candles as Parquet import to the Arrow bytes of the same rows as a CSV; the timeframe is read from the spacing', async () => {
@@ -136,10 +145,12 @@ describe('import parquet', () => {
 
   it('every codec (uncompressed, snappy, gzip, brotli, zstd, lz4, lz4_raw) gives the same bytes', async () => {
     for (const codec of ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4_RAW', 'LZ4'] as const) {
-      const r = await importParquet(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols()], { codec })));
-      expect(r.code, `${codec}: ${r.stderr}`).toBe(0);
-      expect(sha(join(r.out, 'BTCUSDT-candles-1h.arrow')), codec).toBe(reference);
+      await decodesToReference(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols()], { codec })), codec);
     }
+    // and through the command (its decoding thread): the same bytes
+    const r = await importParquet(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols()], { codec: 'ZSTD' })));
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha(join(r.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
   });
 
   it('every time form: epoch ms/s/µs/ns numbers and integers (ns exactly), TIMESTAMP in ms/µs/ns, ISO strings, pandas\' unnamed index; capitalised names, string and integer values', async () => {
@@ -162,13 +173,15 @@ describe('import parquet', () => {
       ]),
     ];
     for (const [form, bytes] of forms) {
-      const r = await importParquet(put(bytes), form === 'int64 µs' || form.startsWith('timestamp') ? ['--columns', 'timestamp=ts,open=open,high=high,low=low,close=close,volume=volume'] : []);
-      expect(r.code, `${form}: ${r.stderr}`).toBe(0);
-      expect(sha(join(r.out, 'BTCUSDT-candles-1h.arrow')), form).toBe(reference);
+      await decodesToReference(put(bytes), form, form === 'int64 µs' || form.startsWith('timestamp') ? 'timestamp=ts,open=open,high=high,low=low,close=close,volume=volume' : undefined);
     }
+    // the pandas form through the command: the same bytes
+    const r = await importParquet(put(forms.find(([f]) => f === 'pandas index')![1]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha(join(r.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
     // integer volumes (INT32) are numbers like any other
-    const ints = await importParquet(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols().slice(0, 4), { name: 'volume', data: V.volume.map((x) => Math.round(x)), type: 'INT32' }])));
-    expect(ints.code, ints.stderr).toBe(0);
+    const ints = await decodeParquet(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols().slice(0, 4), { name: 'volume', data: V.volume.map((x) => Math.round(x)), type: 'INT32' }])), { symbol: 'X', kind: 'candles' }, () => undefined);
+    expect(Array.from(ints.cols[4]!)).toEqual(V.volume.map((x) => Math.round(x)));
   });
 
   it('funding: rate and an optional price (a null is no price), the 8h interval read from the times', async () => {
@@ -184,6 +197,12 @@ describe('import parquet', () => {
     expect(Array.from(back.columns.price!).map((x) => (Number.isNaN(x) ? null : x))).toEqual(price);
     const m = JSON.parse(readFileSync(join(r.out, 'manifest.json'), 'utf8'));
     expect(m.files[0].timeframe).toBe('8h');
+    // a price that is no number (not empty) is a bad row, not "no price"
+    const text = price.map((p, i) => (i === 5 ? 'n/a' : p === null ? null : String(p)));
+    const bad = await importParquet(put(parquet([{ name: 'fundingTime', data: ft.map((t) => BigInt(t)), type: 'INT64' }, { name: 'fundingRate', data: rate, type: 'DOUBLE' }, { name: 'markPrice', data: text, type: 'STRING' }])), [], 'funding');
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toMatch(/^marginlab: in-\d+\.parquet row 6: price 'n\/a' is not a number \(an empty price is none\); nothing was written\n$/);
+    expect(existsSync(bad.out)).toBe(false);
   });
 
   it('bad inputs: one line, the documented exit code, nothing written', async () => {
@@ -211,6 +230,21 @@ describe('import parquet', () => {
       else expect(r.stderr.trim().split('\n'), what).toHaveLength(1);
       expect(r.stderr, what).not.toMatch(/\n\s+at /);
       expect(existsSync(r.out), what).toBe(false);
+    }
+    // a page whose run lengths read as garbage sent the decoder through billions of empty steps (the
+    // import hung for minutes or more): a decode that finishes no page for the stall limit is stopped, 65
+    const before = process.env.MARGINLAB_PARQUET_STALL_MS;
+    process.env.MARGINLAB_PARQUET_STALL_MS = '1500';
+    try {
+      const t0 = Date.now();
+      const r = await importParquet(join(import.meta.dirname, 'fixtures', 'parquet', 'damaged-rle.parquet'), ['--timeframe', '1h']);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr).toMatch(/^marginlab: .*damaged-rle\.parquet: decoding its pages made no progress for 1\.5 s: the file is damaged \(a page's lengths or levels read as garbage\); write it again from its source\n$/);
+      expect(existsSync(r.out)).toBe(false);
+      expect(Date.now() - t0).toBeLessThan(60_000);
+    } finally {
+      if (before === undefined) delete process.env.MARGINLAB_PARQUET_STALL_MS;
+      else process.env.MARGINLAB_PARQUET_STALL_MS = before;
     }
     // two files, no --kind or --symbol: said at once (64)
     const f = put(good);

@@ -17,7 +17,8 @@ import { basename } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type FileMetaData } from 'hyparquet';
-import { dataError, missingInput } from '../../errors.js';
+import { fileURLToPath } from 'node:url';
+import { dataError, missingInput, UserError, type ExitCodeValue } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED } from '../csv.js';
 import type { FileKind } from '../manifest.js';
@@ -25,6 +26,8 @@ import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js';
 
 const MAGIC = 0x31524150; // 'PAR1' little-endian
+/** rows one Parquet import reads into memory at once (a 1m series of 190 years; the columns take ≈ 5 GB) */
+const MAX_ROWS = 100_000_000;
 
 /** Whether the file starts and ends with parquet's magic 'PAR1'. */
 export function hasParquetMagic(file: string): boolean {
@@ -137,8 +140,71 @@ export interface ParquetOptions {
   columns?: string;
 }
 
-/** One Parquet file as one series (errors: 66 missing, 65 not parquet / unreadable / missing columns / no rows). */
+/** What the decoding thread sends back: the series' columns (transferred), or the UserError it met. */
+export type DecodeReply =
+  | { ok: true; time: Float64Array; cols: Float64Array[]; timeframe?: string; inferredTimeframe?: string; rawText: [number, string][] }
+  | { ok: false; message: string; exitCode: number | null; details: string[] };
+
+/** How long decoding may go without finishing a page before the file is judged damaged (ms; MARGINLAB_PARQUET_STALL_MS). */
+function stallMs(): number {
+  const v = Number(process.env.MARGINLAB_PARQUET_STALL_MS);
+  return Number.isFinite(v) && v > 0 ? v : 15_000;
+}
+
+const DECODE_ENTRY = new URL('./parquet-entry.mjs', import.meta.url);
+
+/**
+ * One Parquet file as one series (errors: 66 missing, 65 not parquet / unreadable / damaged /
+ * missing columns / no rows). Decoded in a thread of its own: a damaged page can send the decoder
+ * through billions of empty steps (a run length read from garbage), so a decode that finishes no
+ * page for stallMs() is stopped and the file reported as damaged, not left to hang the import.
+ */
 export async function readParquet(file: string, o: ParquetOptions): Promise<SeriesData & { inferredTimeframe?: string }> {
+  const name = basename(file);
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(fileURLToPath(DECODE_ENTRY), { workerData: { file, options: o }, execArgv: [] });
+  const limit = stallMs();
+  let reply: DecodeReply;
+  try {
+    reply = await new Promise<DecodeReply>((res, rej) => {
+      // (the thread's start, loading its modules, is not watched as strictly: a loaded machine may take seconds)
+      let timer = setTimeout(() => stalled(), Math.max(limit, 120_000));
+      const stalled = () => rej(dataError(`${file}: decoding its pages made no progress for ${limit / 1000} s: the file is damaged (a page's lengths or levels read as garbage); write it again from its source`));
+      worker.on('message', (m: DecodeReply | 'page') => {
+        if (m === 'page') {
+          clearTimeout(timer);
+          timer = setTimeout(() => stalled(), limit);
+          return;
+        }
+        clearTimeout(timer);
+        res(m);
+      });
+      worker.once('error', (e) => { clearTimeout(timer); rej(dataError(`${file}: not a readable Parquet file (${excerpt(e.message ?? String(e), 120)})`)); });
+      worker.once('exit', (code) => { clearTimeout(timer); rej(dataError(`${file}: the Parquet decoding thread stopped (exit code ${code}) before it finished`)); });
+    });
+  } finally {
+    await worker.terminate();
+  }
+  if (!reply.ok) {
+    // what the decoder threw unforeseen is the file's: named, one line
+    if (reply.exitCode === null) throw dataError(`${file}: not a readable Parquet file (${excerpt(reply.message, 120)})`);
+    throw new UserError(reply.message, reply.exitCode as ExitCodeValue, reply.details);
+  }
+  const rawText = new Map(reply.rawText);
+  return {
+    symbol: o.symbol,
+    kind: o.kind,
+    ...(reply.timeframe !== undefined ? { timeframe: reply.timeframe } : {}),
+    time: reply.time,
+    cols: reply.cols,
+    where: (i) => `${name} row ${i + 1}`,
+    raw: (i, k) => rawText.get(i * 8 + k + 1),
+    ...(reply.inferredTimeframe ? { inferredTimeframe: reply.inferredTimeframe } : {}),
+  };
+}
+
+/** The decoding itself (run by parquet-worker.ts in its thread); `page` is called as each page is decoded. */
+export async function decodeParquet(file: string, o: ParquetOptions, page: () => void): Promise<Extract<DecodeReply, { ok: true }>> {
   let size: number;
   try {
     const st = statSync(file);
@@ -161,6 +227,7 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
   }
   const rows = Number(metadata.num_rows);
   if (rows === 0) throw noRowsError(file);
+  if (!Number.isSafeInteger(rows) || rows < 0 || rows > MAX_ROWS) throw dataError(`${file}: its metadata counts ${metadata.num_rows} rows, ${rows > MAX_ROWS ? `more than the ${MAX_ROWS.toLocaleString('en-US')} one import reads: split the file (by year, say) and import the parts one after another (they append)` : 'not a row count: the file is damaged'}`);
   const fields = parquetSchema(metadata).children;
   const names = fields.map((f) => f.element.name);
   const typeOf = new Map(fields.map((f) => [f.element.name, f.element]));
@@ -181,37 +248,46 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
   const tCol = colName('timestamp');
   const tType = typeOf.get(tCol);
   const isTimestamp = tType?.logical_type?.type === 'TIMESTAMP' || tType?.logical_type?.type === 'DATE' || tType?.converted_type === 'TIMESTAMP_MILLIS' || tType?.converted_type === 'TIMESTAMP_MICROS' || tType?.converted_type === 'DATE' || tType?.type === 'INT96';
-  // every needed column, whole, from its chunks (row groups, pages) in one read
-  const needed = [...new Set([tCol, ...wanted.map(colName)])];
-  const data = new Map<string, Cell[]>(needed.map((c) => [c, new Array<Cell>(rows)]));
+  // every needed column, from its chunks (row groups, pages) in one read, converted as it arrives;
+  // the text of a cell that is no number is kept for the message that names its row
+  const n = rows;
+  const time = new Float64Array(n);
+  const cols = wanted.map(() => new Float64Array(n));
+  /** column name → its roles: -1 the time, k ≥ 0 value column k (one column may serve two) */
+  const roles = new Map<string, number[]>();
+  const addRole = (c: string, k: number) => roles.set(c, [...(roles.get(c) ?? []), k]);
+  addRole(tCol, -1);
+  wanted.forEach((k, j) => addRole(colName(k), j));
+  const rawText = new Map<number, string>();
+  const priceAt = o.kind === 'funding' ? wanted.indexOf('price') : -1;
+  let notPrice = -1;
   try {
     await parquetRead({
-      file: ab, metadata, columns: needed, compressors: COMPRESSORS, parsers: PARSERS,
+      file: ab, metadata, columns: [...roles.keys()], compressors: COMPRESSORS, parsers: PARSERS,
+      onPage: page,
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
-        const out = data.get(columnName);
-        if (!out) return;
-        const end = Math.min(rowEnd, rows);
-        for (let i = rowStart; i < end; i++) out[i] = (columnData as ArrayLike<Cell>)[i - rowStart];
+        const rs = roles.get(columnName);
+        if (!rs) return;
+        const data = columnData as ArrayLike<Cell>;
+        const end = Math.min(rowEnd, n);
+        for (const k of rs) {
+          const out = k < 0 ? time : cols[k]!;
+          for (let i = rowStart; i < end; i++) {
+            const c = data[i - rowStart];
+            const v = k < 0 ? timeOf(c, isTimestamp) : valueOf(c);
+            out[i] = v;
+            if (v === v) continue;
+            rawText.set(i * 8 + k + 1, shown(c));
+            // a funding price left empty is no price (NaN), as in a CSV; one that is no number is a bad row
+            if (k === priceAt && c !== null && c !== undefined && notPrice < 0) notPrice = i;
+          }
+        }
       },
     });
   } catch (e) {
-    throw dataError(`${file}: not a readable Parquet file: reading its columns ${excerptList(needed)} failed (${excerpt((e as Error).message ?? String(e), 120)})`);
+    throw dataError(`${file}: not a readable Parquet file: reading its columns ${excerptList([...roles.keys()])} failed (${excerpt((e as Error).message ?? String(e), 120)})`);
   }
-  const rawT = data.get(tCol)!;
-  const rawV = wanted.map((k) => data.get(colName(k))!);
-  const n = rows;
-  const time = new Float64Array(n);
-  for (let i = 0; i < n; i++) time[i] = timeOf(rawT[i], isTimestamp);
-  const cols = rawV.map((v) => {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = valueOf(v[i]);
-    return out;
-  });
-  if (o.kind === 'funding' && index.price !== undefined) {
-    // a funding price left empty is no price (NaN = none), as in a CSV
-    const p = cols[1]!;
-    for (let i = 0; i < n; i++) if (rawV[1]![i] === null || rawV[1]![i] === undefined) p[i] = NaN;
-  }
+  if (notPrice >= 0) throw dataError(`${name} row ${notPrice + 1}: price '${excerpt(rawText.get(notPrice * 8 + priceAt + 1) ?? '', 40)}' is not a number (an empty price is none); nothing was written`);
   let timeframe = o.timeframe;
   let inferred: string | undefined;
   if (o.kind !== 'funding' && !timeframe) {
@@ -219,14 +295,6 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
     if (tf === null || !/^\d+[smhdw]$/.test(tf)) throw dataError(`${file}: the rows' spacing gives no timeframe (${tf === null ? 'fewer than two distinct times' : `their most common step is ${tf}`}): give --timeframe (e.g. --timeframe 1h), the length of the ${o.kind === 'mark' ? 'mark candles' : 'candles'}`);
     timeframe = inferred = tf;
   }
-  return {
-    symbol: o.symbol,
-    kind: o.kind,
-    timeframe: o.kind === 'funding' ? (o.timeframe ?? fundingInterval(time)) : timeframe!,
-    time,
-    cols,
-    where: (i) => `${name} row ${i + 1}`,
-    raw: (i, k) => shown(k < 0 ? rawT[i] : rawV[k]![i]),
-    ...(inferred ? { inferredTimeframe: inferred } : {}),
-  };
+  const tf = o.kind === 'funding' ? (o.timeframe ?? fundingInterval(time)) : timeframe!;
+  return { ok: true, time, cols, ...(tf !== undefined ? { timeframe: tf } : {}), ...(inferred ? { inferredTimeframe: inferred } : {}), rawText: [...rawText] };
 }

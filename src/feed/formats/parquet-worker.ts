@@ -1,0 +1,25 @@
+/**
+ * Body of the Parquet decoding thread (see parquet-entry.mjs): decodes the file named in
+ * workerData, posts 'page' as each page is decoded (the main thread's stall watch), then the
+ * columns (transferred) or the UserError met, as plain data.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { thrownText } from '../../util/excerpt.js';
+import { decodeParquet, type DecodeReply, type ParquetOptions } from './parquet.js';
+
+const req = workerData as { file: string; options: ParquetOptions };
+let reply: DecodeReply;
+// the stall watch starts now, not while the thread was starting
+parentPort!.postMessage('page');
+try {
+  reply = await decodeParquet(req.file, req.options, () => parentPort!.postMessage('page'));
+} catch (err) {
+  const e = err as { message?: unknown; exitCode?: unknown; details?: unknown };
+  reply = {
+    ok: false,
+    message: typeof e?.message === 'string' ? e.message : thrownText(err),
+    exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
+    details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
+  };
+}
+parentPort!.postMessage(reply, reply.ok ? [reply.time.buffer as ArrayBuffer, ...reply.cols.map((c) => c.buffer as ArrayBuffer)] : []);

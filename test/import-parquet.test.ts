@@ -218,7 +218,7 @@ describe('import parquet', () => {
     cases.push(['high < low', put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...COLS.map((c) => ({ name: c, data: badHigh[c], type: 'DOUBLE' }))])), [], 65, /row 8/]);
     cases.push(['null close', put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...COLS.map((c) => ({ name: c, data: c === 'close' ? V.close.map((x, i) => (i === 11 ? null : x)) : V[c], type: 'DOUBLE' }))])), [], 65, /row 12: close 'null' is not a number/]);
     // one row: no spacing to read the timeframe from
-    cases.push(['one row', put(parquet([{ name: 'timestamp', data: [new Date(T[0]!)], type: 'TIMESTAMP' }, ...COLS.map((c) => ({ name: c, data: [V[c][0]], type: 'DOUBLE' }))])), [], 65, /the rows' spacing gives no timeframe \(fewer than two distinct times\): give --timeframe/]);
+    cases.push(['one row', put(parquet([{ name: 'timestamp', data: [new Date(T[0]!)], type: 'TIMESTAMP' }, ...COLS.map((c) => ({ name: c, data: [V[c][0]], type: 'DOUBLE' }))])), [], 64, /the rows' spacing gives no timeframe \(fewer than two distinct times\): give --timeframe/]);
     cases.push(['missing file', join(root, 'nope.parquet'), ['--format', 'parquet'], 66, /not found: .*nope\.parquet/]);
     cases.push(['--no-header', put(good), ['--no-header'], 64, /--no-header and --skip-bad-rows apply to --format csv only/]);
     for (const [what, file, extra, code, msg] of cases) {

@@ -128,8 +128,9 @@ export function register(program: Command): void {
             throw usageError(`a Parquet import needs ${missing.join(', ')}: add ${missing.length === 1 ? 'it' : 'them'} (\`${cliCommand('import --help')}\`)`);
           }
           const { symbolProblem } = await import('../../feed/manifest.js');
+          const { excerpt } = await import('../../util/excerpt.js');
           const bad = symbolProblem(flags.symbol);
-          if (bad) throw usageError(`invalid --symbol '${(await import('../../util/excerpt.js')).excerpt(flags.symbol, 60)}': it ${bad}`);
+          if (bad) throw usageError(`invalid --symbol '${excerpt(flags.symbol, 60)}': it ${bad}`);
           const { readParquet } = await import('../../feed/formats/parquet.js');
           const s = await readParquet(paths[0]!, { symbol: flags.symbol, kind, timeframe: flags.timeframe, columns: flags.columns });
           if (s.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${s.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);

@@ -18,7 +18,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type FileMetaData } from 'hyparquet';
 import { fileURLToPath } from 'node:url';
-import { dataError, missingInput, UserError, type ExitCodeValue } from '../../errors.js';
+import { dataError, missingInput, usageError, UserError, type ExitCodeValue } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED } from '../csv.js';
 import type { FileKind } from '../manifest.js';
@@ -28,6 +28,8 @@ import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js
 const MAGIC = 0x31524150; // 'PAR1' little-endian
 /** rows one Parquet import reads into memory at once (a 1m series of 190 years; the columns take ≈ 5 GB) */
 const MAX_ROWS = 100_000_000;
+/** cells that are no number whose text is kept for messages (the import lists a few hundred rows) */
+const MAX_RAW_TEXT = 100_000;
 
 /** Whether the file starts and ends with parquet's magic 'PAR1'. */
 export function hasParquetMagic(file: string): boolean {
@@ -277,7 +279,8 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
             const v = k < 0 ? timeOf(c, isTimestamp) : valueOf(c);
             out[i] = v;
             if (v === v) continue;
-            rawText.set(i * 8 + k + 1, shown(c));
+            // (the messages list a few hundred rows: the text of the first cells is enough)
+            if (rawText.size < MAX_RAW_TEXT) rawText.set(i * 8 + k + 1, shown(c));
             // a funding price left empty is no price (NaN), as in a CSV; one that is no number is a bad row
             if (k === priceAt && c !== null && c !== undefined && notPrice < 0) notPrice = i;
           }
@@ -292,7 +295,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   let inferred: string | undefined;
   if (o.kind !== 'funding' && !timeframe) {
     const tf = inferTimeframe(time);
-    if (tf === null || !/^\d+[smhdw]$/.test(tf)) throw dataError(`${file}: the rows' spacing gives no timeframe (${tf === null ? 'fewer than two distinct times' : `their most common step is ${tf}`}): give --timeframe (e.g. --timeframe 1h), the length of the ${o.kind === 'mark' ? 'mark candles' : 'candles'}`);
+    if (tf === null || !/^\d+[smhdw]$/.test(tf)) throw usageError(`${file}: the rows' spacing gives no timeframe (${tf === null ? 'fewer than two distinct times' : `their most common step is ${tf}`}): give --timeframe (e.g. --timeframe 1h), the length of the ${o.kind === 'mark' ? 'mark candles' : 'candles'}`);
     timeframe = inferred = tf;
   }
   const tf = o.kind === 'funding' ? (o.timeframe ?? fundingInterval(time)) : timeframe!;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -40,7 +40,9 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { ...r, ms: Date.now() - t0 };
 }
 
-describe('user code on the CLI main thread runs under a time limit', () => {
+// the commands of a describe.concurrent run side by side: most of each is waiting (for a limit, a
+// watchdog's retries), and the bounds below are far above a command's time on a loaded machine
+describe.concurrent('user code on the CLI main thread runs under a time limit', () => {
   it.each([
     ['loop-symbols', 'symbols(params)'],
     ['loop-top', 'loading its module (its top-level code)'],
@@ -179,7 +181,7 @@ describe('user code on the CLI main thread runs under a time limit', () => {
   });
 });
 
-describe('what the config or a strategy leaves running does not keep a finished command alive', () => {
+describe.concurrent('what the config or a strategy leaves running does not keep a finished command alive', () => {
   it.each([
     ['a config', 'ival', 'slow-symbols', 'setInterval(() => {}, 1000);\n'],
     ['a strategy module', 'ival-strategy', 'interval-top', ''],
@@ -226,8 +228,17 @@ describe('timers the config or a strategy leaves on the main thread', () => {
   }, 120_000);
 });
 
-describe('withTimeLimit as a library function', () => {
-  it('is off unless the CLI turns it on: a program that loads a config keeps its own process', () => {
+/** `code` as an ES module in a node with tsx: its exit status (null when killed at `timeout` ms) and output; not spawnSync, which would hold up the tests running beside it */
+function node(code: string, timeout = 0): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8', timeout }, (e, stdout, stderr) => {
+      res({ status: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('withTimeLimit as a library function', () => {
+  it('is off unless the CLI turns it on: a program that loads a config keeps its own process', async () => {
     // a child process: enabling the limits is process-wide
     const code = `
       const { withTimeLimit } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
@@ -235,12 +246,12 @@ describe('withTimeLimit as a library function', () => {
       const v = await withTimeLimit({ ms: 200, key: 'k' }, 'spin', async () => { while (Date.now() - t < 600); return 7; });
       console.log(JSON.stringify({ v }));
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' });
+    const r = await node(code);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ v: 7 });
   });
 
-  it('once on, returns what the code returns within the limit and does not keep the process alive', () => {
+  it('once on, returns what the code returns within the limit and does not keep the process alive', async () => {
     const code = `
       const { enableTimeLimits, withTimeLimit } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
       enableTimeLimits(() => { console.log('expired'); process.exit(78); });
@@ -249,22 +260,22 @@ describe('withTimeLimit as a library function', () => {
       console.log(JSON.stringify({ a, b }));
     `;
     const t0 = Date.now();
-    // (a process kept alive by the timers is killed at 90 s: spawnSync blocks the test's own timeout)
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8', timeout: 90_000 });
+    // (a process kept alive by the timers is killed at 90 s)
+    const r = await node(code, 90_000);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ a: 1, b: 'thrown' });
     // the armed 300 s timers did not keep the process alive (the bound far from both: a loaded machine's start-up of tsx is seconds)
     expect(Date.now() - t0).toBeLessThan(60_000);
   });
 
-  it('once on, stops a loop at the limit and calls the handler with what ran and the limit', () => {
+  it('once on, stops a loop at the limit and calls the handler with what ran and the limit', async () => {
     const code = `
       const { enableTimeLimits, withTimeLimit, nowRunning } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
       enableTimeLimits((what, limit, reason) => { console.log(JSON.stringify({ what, limit, reason })); process.exit(78); });
       await withTimeLimit({ ms: 300, key: 'someKey' }, 'first step', async () => { nowRunning('second step'); for (;;) {} });
       console.log('not reached');
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+    const r = await node(code, 60_000);
     expect(r.status, r.stderr).toBe(78);
     expect(JSON.parse(r.stdout.trim())).toEqual({ what: 'second step', limit: { ms: 300, key: 'someKey' }, reason: 'limit' });
   });

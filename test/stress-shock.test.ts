@@ -163,7 +163,9 @@ function earlyLiquidations(opts: { stored: boolean }): RunResult[] {
     const iso = r.spec.setup === 'isolated';
     const s = r.spec.stress!;
     const early = s.kind === 'scenario' ? s.injectAt - 2 * 3_600_000 : r.stress.equityGridTime[3]!;
-    const stress = { ...r.stress, survived: !iso, wipedOut: iso, firstLiquidated: iso ? [{ symbol: 'BTCUSDT', time: early }] : [], timeToLiquidationMs: iso ? (s.kind === 'scenario' ? -2 * 3_600_000 : 3 * 3_600_000) : null };
+    // (the fixture records the shock's liquidation loss as marginlab does now; a result written before it had none)
+    const { liquidationLossByShock: _lossByShock, ...before } = r.stress;
+    const stress = { ...before, survived: !iso, wipedOut: iso, firstLiquidated: iso ? [{ symbol: 'BTCUSDT', time: early }] : [], timeToLiquidationMs: iso ? (s.kind === 'scenario' ? -2 * 3_600_000 : 3 * 3_600_000) : null };
     if (opts.stored && s.kind === 'scenario') Object.assign(stress, { shockBarOpen: s.injectAt, wipedOutBeforeShock: iso, liquidationLossByShock: '0' });
     return { ...r, metrics: { ...r.metrics, liquidations: iso ? 1 : 0, liquidationLoss: iso ? 500 : 0, totalReturn: iso ? -96 : -5 }, stress };
   });

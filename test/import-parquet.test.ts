@@ -175,6 +175,10 @@ describe('import parquet', () => {
     for (const [form, bytes] of forms) {
       await decodesToReference(put(bytes), form, form === 'int64 µs' || form.startsWith('timestamp') ? 'timestamp=ts,open=open,high=high,low=low,close=close,volume=volume' : undefined);
     }
+    // --columns through the command (the flag reaches the Parquet reader): the same bytes
+    const mapped = await importParquet(put(forms.find(([f]) => f === 'int64 µs')![1]), ['--columns', 'timestamp=ts,open=open,high=high,low=low,close=close,volume=volume']);
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(sha(join(mapped.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
     // the pandas form through the command: the same bytes
     const r = await importParquet(put(forms.find(([f]) => f === 'pandas index')![1]));
     expect(r.code, r.stderr).toBe(0);

@@ -15,7 +15,7 @@ import { shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/ty
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
-/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. */
+/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock. */
 export const SUMMARY_SCHEMA_VERSION = 3 as const;
 
 const setupEnum = z.enum(SETUP_IDS);

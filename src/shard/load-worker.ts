@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadOptions, MarketData } from '../feed/types.js';
-import { thrownText } from '../util/excerpt.js';
+import { threadErrorData } from '../util/thread-error.js';
 
 export interface LoadRequest {
   datasets: { dir: string; options: LoadOptions }[];
@@ -27,12 +27,10 @@ try {
   }
   reply = { ok: true, data };
 } catch (err) {
-  const e = err as { message?: unknown; exitCode?: unknown; details?: unknown; stack?: unknown };
+  const e = err as { stack?: unknown } | null;
   reply = {
     ok: false,
-    message: typeof e?.message === 'string' ? e.message : thrownText(err),
-    exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
-    details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
+    ...threadErrorData(err),
     ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
     index,
   };

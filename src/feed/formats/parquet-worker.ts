@@ -4,7 +4,7 @@
  * columns (transferred) or the UserError met, as plain data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { thrownText } from '../../util/excerpt.js';
+import { threadErrorData } from '../../util/thread-error.js';
 import { decodeParquet, type DecodeReply, type ParquetOptions } from './parquet.js';
 
 const req = workerData as { file: string; options: ParquetOptions };
@@ -14,12 +14,6 @@ parentPort!.postMessage('page');
 try {
   reply = await decodeParquet(req.file, req.options, () => parentPort!.postMessage('page'));
 } catch (err) {
-  const e = err as { message?: unknown; exitCode?: unknown; details?: unknown };
-  reply = {
-    ok: false,
-    message: typeof e?.message === 'string' ? e.message : thrownText(err),
-    exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
-    details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
-  };
+  reply = { ok: false, ...threadErrorData(err) };
 }
 parentPort!.postMessage(reply, reply.ok ? [reply.time.buffer as ArrayBuffer, ...reply.cols.map((c) => c.buffer as ArrayBuffer)] : []);

@@ -20,6 +20,7 @@ import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type Fil
 import { fileURLToPath } from 'node:url';
 import { dataError, missingInput, usageError, UserError, type ExitCodeValue } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
+import type { ThreadErrorData } from '../../util/thread-error.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED } from '../csv.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
@@ -145,7 +146,7 @@ export interface ParquetOptions {
 /** What the decoding thread sends back: the series' columns (transferred), or the UserError it met. */
 export type DecodeReply =
   | { ok: true; time: Float64Array; cols: Float64Array[]; timeframe?: string; inferredTimeframe?: string; rawText: [number, string][] }
-  | { ok: false; message: string; exitCode: number | null; details: string[] };
+  | ({ ok: false } & ThreadErrorData);
 
 /** How long decoding may go without finishing a page before the file is judged damaged (ms; MARGINLAB_PARQUET_STALL_MS). */
 function stallMs(): number {

@@ -40,7 +40,7 @@ describe('SeriesPool', () => {
       }
       // scribble over what is given back: the next run must not see it
       for (const s of pooled.setups) {
-        const buffers = [s.series.equity, s.series.marginRatio];
+        const buffers = [s.series.time, s.series.equity, s.series.marginRatio];
         pool.release(s.series);
         for (const c of buffers) new Float64Array(c.buffer).fill(12345);
       }
@@ -66,6 +66,23 @@ describe('SeriesPool', () => {
     run(short);
     run(short, [SETUPS.cross]);
     expect(series(run(long))).toEqual(first);
+  });
+  it("a pooled replay's time column is a pooled copy of the replayed bars' times, shared by its setups and given back once", () => {
+    const pool = new SeriesPool();
+    const venue = getVenue('binance-usdm');
+    const data = makeData({ BTCUSDT: { bars: bars(300, 5) } });
+    const params = { data, symbols: ['BTCUSDT'], strategy: smaCross, params: smaCross.params.parse({ symbol: 'BTCUSDT', fast: 5, slow: 20 }), venue, setups: [SETUPS.isolated, SETUPS.cross], initialCapital: '10000', leverage: 20, fromIndex: 40, toIndex: 260 };
+    const first = replay({ ...params, seriesPool: pool });
+    const t = first.setups[0]!.series.time;
+    expect(first.setups[1]!.series.time).toBe(t);
+    expect(Array.from(t)).toEqual(Array.from(data.time.subarray(40, 260)));
+    expect(t.buffer).not.toBe(data.time.buffer); // a copy: the caller may scribble on it
+    const buffer = t.buffer;
+    for (const s of first.setups) pool.release(s.series);
+    const second = replay({ ...params, seriesPool: pool });
+    const reused = [second.setups[0]!.series, second.setups[1]!.series].flatMap((s) => Object.values(s) as Float64Array[]).filter((c) => c.buffer === buffer);
+    expect(reused.length).toBeGreaterThan(0);
+    expect(Array.from(second.setups[0]!.series.time)).toEqual(Array.from(data.time.subarray(40, 260)));
   });
   it('take reuses a released buffer with room, as a view of the asked length', () => {
     const pool = new SeriesPool();

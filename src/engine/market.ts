@@ -85,6 +85,9 @@ export class Market {
     this.markClose = cols.map((c, s) => {
       if (!c.markAtBarTimeframe) return c.close;
       this.liqMark[s] = 1;
+      // complete mark data is read as it is: a copy is fresh memory, whose first writes page-fault
+      // (≈ 35 ms per million bars on the 2-core VM, more than a quiet replay's bar step of a symbol)
+      if (!hasNaN(c.markClose)) return c.markClose;
       const out = new Float64Array(c.close.length);
       for (let i = 0; i < out.length; i++) {
         const m = c.markClose[i]!;
@@ -130,6 +133,15 @@ export class Market {
       if (v === v) this.closeMarks[s] = v;
     }
   }
+}
+
+/** whether a column holds a NaN (a scan: ≈ 1 ms per million values, stopping at the first) */
+function hasNaN(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v !== v) return true;
+  }
+  return false;
 }
 
 /**
@@ -220,9 +232,16 @@ export class SeriesPool {
     return buf.length === n ? buf : new Float64Array(buf.buffer, buf.byteOffset, n);
   }
 
-  /** gives back the value columns of `s` (not its time, which the engine never takes from the pool) */
+  /** a pooled copy of `src` (the replayed bars' times: a fresh copy would page-fault as a fresh column does) */
+  copy(src: Float64Array): Float64Array {
+    const out = this.take(src.length);
+    out.set(src);
+    return out;
+  }
+
+  /** gives back the columns of `s` (its time too: the setups of one replay share it, and a buffer is kept once) */
   release(s: SetupSeries): void {
-    for (const c of [s.equity, s.marginBalance, s.maintenanceMargin, s.marginRatio, s.marginRatioPeak, s.initialMargin, s.capitalAtRisk, s.grossNotional]) {
+    for (const c of [s.time, s.equity, s.marginBalance, s.maintenanceMargin, s.marginRatio, s.marginRatioPeak, s.initialMargin, s.capitalAtRisk, s.grossNotional]) {
       const whole = new Float64Array(c.buffer, 0, c.buffer.byteLength / 8);
       if (!this.free.some((f) => f.buffer === c.buffer)) this.free.push(whole);
     }
@@ -233,8 +252,8 @@ export class SeriesPool {
     }
   }
 
-  /** buffers kept at most: 8 columns × 4 setups */
-  static readonly MAX_FREE = 32;
+  /** buffers kept at most: 8 columns × 4 setups and their time */
+  static readonly MAX_FREE = 33;
 }
 
 export function truncateSeries(s: SetupSeries, n: number): SetupSeries {

@@ -332,7 +332,7 @@ export function replay(p: ReplayParams): ReplayOutput {
   });
   const market = new Market(cols, data.time, data.timeframeMs, exec, lotSizes, from, to, tierSwitchBars(p.venue, data.time, from, to));
   market.seed(from);
-  const time = data.time.slice(from, to);
+  const time = p.seriesPool ? p.seriesPool.copy(data.time.subarray(from, to)) : data.time.slice(from, to);
   const factory: AccountFactory = p.accountFactory ?? createAccount;
   const asOfMs = from < nAll ? data.time[from]! : 0;
   // the strategy instances before the setups' runners: from the first strategy code on, the engine

@@ -337,6 +337,30 @@ describe('curves', () => {
     console.log(`buildCurves: 1,000,000 bars → ${c.time.length} points in ${ms.toFixed(0)} ms`);
   });
 
+  it('buildCurves gives the same curves whatever it built before (its drawdown column is reused from call to call)', () => {
+    const series = (n: number, seed: number) => {
+      const eq = new Float64Array(n);
+      let x = 1000;
+      for (let i = 0; i < n; i++) eq[i] = x *= 1 + Math.sin(i * seed) * 0.01;
+      const z = new Float64Array(n);
+      const t = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+      return { time: t, equity: eq, marginBalance: z, maintenanceMargin: z, marginRatio: z, marginRatioPeak: Float64Array.from(eq, (e) => 1000 / e / 10), initialMargin: z, capitalAtRisk: z, grossNotional: z };
+    };
+    const short = series(3000, 7);
+    const first = buildCurves(short, 200, 1000);
+    // the drawdowns of a long run that fell far (large values left in the reused column), then the short run again
+    const long = series(20_000, 3);
+    long.equity.fill(1, 10_000);
+    buildCurves(long, 200, 1000);
+    expect(buildCurves(short, 200, 1000)).toEqual(first);
+    // drawdownSeries into a column too short for the run: a new array
+    const into = new Float64Array(2);
+    const dd = drawdownSeries([100, 50, 75], 100, into);
+    expect(Array.from(dd)).toEqual([0, 50, 25]);
+    expect(dd.buffer).not.toBe(into.buffer);
+    expect(Array.from(drawdownSeries([100, 50], 100, into))).toEqual([0, 50]);
+  });
+
   it('downsampleIndices returns sorted unique indices within budget', () => {
     const a = Array.from({ length: 1000 }, (_, i) => Math.sin(i));
     const idx = downsampleIndices(1000, 50, { min: [a], max: [a] });

@@ -59,12 +59,10 @@ export interface MetricContext {
   /** covered span in years (n × timeframe / 365 d) */
   years: number;
   barsPerYear: number;
-  /** per-bar returns, length n */
-  returns: Float64Array;
-  /** mean and sample stdev of `returns` (NaN when undefined) */
+  /** mean and sample stdev of the bar returns (NaN when undefined) */
   returnMean: number;
   returnStdev: number;
-  /** downside deviation √(Σ min(r, 0)² ÷ n) of `returns` (NaN without bars) */
+  /** downside deviation √(Σ min(r, 0)² ÷ n) of the bar returns (NaN without bars) */
   downsideDev: number;
   /** time-averages of initial margin and capital at risk over all bars (NaN without bars) */
   initialMarginAvg: number;
@@ -152,7 +150,8 @@ export function buildContext(input: MetricsInput): MetricContext {
   const years = (n * timeframeMs) / YEAR_MS;
   const barsPerYear = YEAR_MS / timeframeMs;
 
-  const returns = new Float64Array(n);
+  // the bar returns are not kept: the second pass computes each again, to the same double (a
+  // fresh column of n returns page-faulted ≈ 10 ms per 320,000 bars, the largest part of the metrics)
   let returnSum = 0;
   let prev = initialCapital;
   let peak = initialCapital;
@@ -162,7 +161,6 @@ export function buildContext(input: MetricsInput): MetricContext {
   for (let i = 0; i < n; i++) {
     const e = s.equity[i]!;
     const r = prev !== 0 ? e / prev - 1 : 0;
-    returns[i] = r;
     returnSum += r;
     prev = e;
     if (e >= peak) {
@@ -180,8 +178,11 @@ export function buildContext(input: MetricsInput): MetricContext {
   // the returns' squared deviations and downside in one pass (the sums in bar order)
   let sq = 0;
   let down = 0;
+  prev = initialCapital;
   for (let i = 0; i < n; i++) {
-    const r = returns[i]!;
+    const e = s.equity[i]!;
+    const r = prev !== 0 ? e / prev - 1 : 0;
+    prev = e;
     sq += (r - returnMean) ** 2;
     down += Math.min(r, 0) ** 2;
   }
@@ -244,7 +245,6 @@ export function buildContext(input: MetricsInput): MetricContext {
     n,
     years,
     barsPerYear,
-    returns,
     returnMean,
     // sample standard deviation (n − 1)
     returnStdev: n < 2 ? NaN : Math.sqrt(sq / (n - 1)),

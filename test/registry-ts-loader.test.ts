@@ -7,9 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { ensureTypeScriptLoader, type LoaderRegistration } from '../src/strategy/registry.js';
 
-const fake = (fromSource: boolean) => {
+const fake = (fromSource: boolean, cli = false) => {
   const calls: string[] = [];
-  const reg: LoaderRegistration = { FROM_SOURCE: fromSource, registerLoaders: () => void calls.push('register') };
+  const registerLoaders = () => {
+    calls.push('register');
+    return Promise.resolve();
+  };
+  const reg: LoaderRegistration = { FROM_SOURCE: fromSource, registerLoaders, userCodeLoaders: () => (cli ? registerLoaders().then(() => true) : Promise.resolve(false)) };
   return { calls, loaders: () => Promise.resolve(reg) };
 };
 
@@ -24,6 +28,12 @@ describe('ensureTypeScriptLoader', () => {
     const f = fake(false);
     expect(await ensureTypeScriptLoader(file, f.loaders)).toBe(false);
     expect(f.calls).toEqual([]);
+  });
+
+  it.each(['/p/strategies/a.js', '/p/strategies/a.mjs', '/p/strategies/a.ts'])('in the CLI or its workers (compiled): every user module (%s) loads with the loaders', async (file) => {
+    const f = fake(false, true);
+    expect(await ensureTypeScriptLoader(file, f.loaders)).toBe(true);
+    expect(f.calls).toEqual(['register']);
   });
 
   it('from the sources the entry point registered it: nothing to do', async () => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `marginlab` command. The compiled package runs dist/src/cli/main.js with plain Node; tsx is
 // registered only so that the user's TypeScript configs and strategies load (ESM or CommonJS
-// project alike). From the repository's sources, main.ts is loaded through tsx.
-import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
+// project alike), when the first of them loads. From the repository's sources, main.ts is loaded
+// through tsx.
+import { FROM_SOURCE, entryLoaders } from '../util/register-loaders.mjs';
 
-registerLoaders();
+await entryLoaders();
 await import(FROM_SOURCE ? './main.ts' : './main.js');

@@ -753,6 +753,9 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
     }
   }
   let mod: Record<string, unknown>;
+  // the CLI from the compiled package registers tsx when user code first loads: here, before the
+  // config code's guard (tsx's own set-up is marginlab's doing, not the config's)
+  await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
     const { tsImport } = await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {

@@ -2,7 +2,8 @@
 // columns live in SharedArrayBuffers that outlive the thread, while the loader's transient
 // memory (file buffers, Arrow decoding) goes away with it instead of staying in the main
 // thread's allocator for the rest of the sweep.
+// It loads no user code: from dist/ it needs no loaders.
 import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
 
-registerLoaders();
+if (FROM_SOURCE) await registerLoaders();
 await import(FROM_SOURCE ? './load-worker.ts' : './load-worker.js');

@@ -1,8 +1,8 @@
-// Piscina worker entry. Registers the loaders for this thread (tsx for the user's TypeScript
-// strategies; from the sources also for marginlab's own), then loads the handler: compiled
-// worker.js in the package, worker.ts in the repository.
-import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
+// Piscina worker entry. The loaders for this thread (tsx for the user's strategies, registered
+// when the first loads; from the sources at once, for marginlab's own modules), then the handler:
+// compiled worker.js in the package, worker.ts in the repository.
+import { FROM_SOURCE, entryLoaders } from '../util/register-loaders.mjs';
 
-registerLoaders();
+await entryLoaders();
 const mod = await import(FROM_SOURCE ? './worker.ts' : './worker.js');
 export default mod.default;

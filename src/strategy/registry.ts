@@ -102,24 +102,28 @@ function moduleProblems(m: unknown): string[] {
 /** What `ensureTypeScriptLoader` needs of src/util/register-loaders.mjs. */
 export interface LoaderRegistration {
   FROM_SOURCE: boolean;
-  registerLoaders(): void;
+  registerLoaders(): Promise<void>;
+  userCodeLoaders(): Promise<boolean>;
 }
 
 /**
- * A TypeScript strategy file needs tsx. The CLI and its worker threads register it at start-up;
- * plain `node` running the compiled package (a script of the user's calling `resolveStrategy` or
- * `listStrategies`) has not, and Node refused the file ("Unknown file extension .ts"). Registers
- * it (once per thread) before such a file is imported; returns whether it did. From the sources
- * (this repository, its tests) the entry point has done it already.
+ * A strategy file about to be imported gets tsx when it needs it; returns whether marginlab's
+ * loaders are in place for it. The CLI and its worker threads load every user module with tsx,
+ * registered when the first one loads (register-loaders.mjs entryLoaders: registering it at start
+ * made every command ≈ 0.8 s slower). Plain `node` running the compiled package (a script of the
+ * user's calling `resolveStrategy` or `listStrategies`) gets it for a TypeScript file only (Node
+ * refused one: "Unknown file extension .ts"). From the sources (this repository, its tests) the
+ * entry point, or vitest, has done it already.
  */
 export async function ensureTypeScriptLoader(
   file: string,
   loaders: () => Promise<LoaderRegistration> = () => import('../util/register-loaders.mjs'),
 ): Promise<boolean> {
-  if (!/\.(?:ts|mts|cts)$/i.test(file)) return false;
   const l = await loaders();
   if (l.FROM_SOURCE) return false;
-  l.registerLoaders();
+  if (await l.userCodeLoaders()) return true;
+  if (!/\.(?:ts|mts|cts)$/i.test(file)) return false;
+  await l.registerLoaders();
   return true;
 }
 
@@ -138,7 +142,8 @@ async function load(e: Entry): Promise<StrategyModule> {
   // the report), and its console output goes to stderr (stdout carries --json and command output)
   const { RealmGuard, tamperMessage, withConsoleOnStderr } = await import('../shard/isolation.js');
   // before the guard's snapshot: registering tsx is marginlab's doing, not the strategy's
-  await ensureTypeScriptLoader(e.file);
+  // (the library's own strategies are marginlab's compiled JavaScript: they need no loaders)
+  if (dirname(e.file) !== BUILTIN_STRATEGY_DIR) await ensureTypeScriptLoader(e.file);
   const guard = new RealmGuard();
   try {
     mod = await withConsoleOnStderr(async () => (await import(pathToFileURL(e.file).href)) as Record<string, unknown>);

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { evaluate, evaluateLine } from '../src/venue/calc.js';
 import { runCalcStream } from '../src/venue/calc-cli.js';
 import { UserError } from '../src/errors.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = (args: string[], input: string | Buffer = '', stdin?: number) =>
-  spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), ...args], { input, encoding: 'utf8', cwd: root, ...(stdin !== undefined ? { stdio: [stdin, 'pipe', 'pipe'] } : {}) });
+  spawnSync(process.execPath, [CLI_BIN, ...args], { input, encoding: 'utf8', cwd: root, ...(stdin !== undefined ? { stdio: [stdin, 'pipe', 'pipe'] } : {}) });
 
 /** runCalcStream over `chunks` (strings or buffers, as they arrive): the output lines and the exit code */
 async function stream(chunks: (string | Buffer)[], opts?: Parameters<typeof runCalcStream>[2]) {

@@ -7,9 +7,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { evaluate, evaluateLine } from '../src/venue/calc.js';
 import { register } from '../src/cli/commands/calc.js';
 import { UserError } from '../src/errors.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = (args: string[], input = '') => spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), ...args], { input, encoding: 'utf8', cwd: root });
+const cli = (args: string[], input = '') => spawnSync(process.execPath, [CLI_BIN, ...args], { input, encoding: 'utf8', cwd: root });
 
 describe('marginlab calc (JSON Lines)', () => {
   it('answers in order, an {"error"} line for each bad line, blank lines skipped, exit 65', () => {

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -258,7 +259,7 @@ let exitCode: number | null = null;
 
 beforeAll(() => {
   const input = plans.flatMap(({ p }) => p.lines.map((l) => JSON.stringify(l))).join('\n') + '\n';
-  const r = spawnSync(process.execPath, [join(root, 'bin/marginlab.mjs'), 'calc'], { input, encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [CLI_BIN, 'calc'], { input, encoding: 'utf8', cwd: root });
   exitCode = r.status;
   if (r.status !== 0) console.error(r.stderr);
   outputs = r.stdout

@@ -119,6 +119,24 @@ describe('determinism', () => {
     }
   });
 
+  it("the repository's own command (bin/marginlab.mjs, as npm run backtest runs it: the TypeScript sources through tsx) gives the compiled CLI's results", async () => {
+    const out = join(dir, 'bundled-sources');
+    const { child, done } = startCli(['run', '-c', join(REPO, 'backtest.config.ts'), '--strategies', 'grid', '--out', out, '--quiet'], dir, { bin: join(REPO, 'bin', 'marginlab.mjs') });
+    expect(child.spawnargs).toContain(join(REPO, 'bin', 'marginlab.mjs'));
+    const r = await done;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const fromSources = results(out);
+    const compiled = results(join(dir, 'bundled'));
+    expect(fromSources.length).toBeGreaterThan(0);
+    expect(fromSources.map((x) => x.runId)).toEqual(compiled.map((x) => x.runId));
+    for (let k = 0; k < compiled.length; k++) {
+      expect(fromSources[k]!.books).toEqual(compiled[k]!.books);
+      expect(fromSources[k]!.metrics).toEqual(compiled[k]!.metrics);
+      expect(fromSources[k]!.events).toEqual(compiled[k]!.events);
+    }
+  });
+
   it('merge refuses folders of different configs, engines or data, exit 65', async () => {
     writeConfig(dir, 'other.config.ts', sweep({ leverage: [3, 21] }));
     const o = await runCli(['run', '-c', 'other.config.ts', '--shard', '2/2', '--out', 'other', '--quiet'], dir);

@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync, appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
-const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
+const BIN = CLI_BIN;
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);
 

@@ -3,13 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { importCsv, parseTime } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
 import { feedCli } from './fixtures/feed/cli.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
-const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
+const BIN = CLI_BIN;
 const root = mkdtempSync(join(tmpdir(), 'ml-import-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;

@@ -10,8 +10,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, un
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset } from '../src/feed/write.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
-const BIN = resolve(__dirname, '..', 'bin', 'marginlab.mjs');
+const BIN = CLI_BIN;
 const FEATHER = resolve(__dirname, 'fixtures', 'import', 'freqtrade', 'plain', 'XRP_USDT_USDT-5m-futures.feather');
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);

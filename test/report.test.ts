@@ -18,6 +18,7 @@ import { parseFormats } from '../src/cli/commands/report.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest, makeResults, writeRunFolder, XSS_NAME } from './fixtures/report/fixture.js';
 import { makeStressResults } from './fixtures/report/stress-fixture.js';
+import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
 let results: RunResult[];
 let dir: string;
@@ -527,7 +528,7 @@ describe('loading a run folder', () => {
 });
 
 describe('marginlab report <dir>', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/marginlab.mjs', ...args], { encoding: 'utf8', timeout: 90_000 });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI_BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
   it('re-renders from stored results without rerunning', () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-cli-'));
     writeRunFolder(d, results, makeManifest(results));

@@ -753,15 +753,19 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
     }
   }
   let mod: Record<string, unknown>;
-  // the CLI from the compiled package registers tsx when user code first loads: here, before the
-  // config code's guard (tsx's own set-up is marginlab's doing, not the config's)
-  await (await import('../util/register-loaders.mjs')).userCodeLoaders();
+  // the CLI registers tsx when user code first loads: here, before the config code's guard (tsx's
+  // own set-up is marginlab's doing, not the config's). With tsx in place the config is imported
+  // as any module; elsewhere (a script of the user's, the tests) through tsImport, which loads it
+  // and everything it imports — marginlab included — once more, as modules of their own: 1.2 s
+  // of a 5 s `run` in a fresh project, against 0.03–0.1 s (0.5 s under "type": "commonjs")
+  const global = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
-    const { tsImport } = await import('tsx/esm/api');
+    const { tsImport } = global ? { tsImport: null } : await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {
-        const m = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+        const url = pathToFileURL(abs).href;
+        const m = (tsImport === null ? await import(url) : await tsImport(url, import.meta.url)) as Record<string, unknown>;
         nowRunning(`${path}: reading the config's default export`);
         // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig);
         // its `then` (a getter, a proxy, a method of a thenable: the config's code) under the limit as well

@@ -84,17 +84,17 @@ const round = (x: number, digits: number): number => {
 };
 
 /**
- * Downsampled curves of one setup: time (ms), equity (quote), drawdown (% below running peak),
- * margin ratio (% — the intrabar peak ratio of each bar, as in the `marginRatioMax` metric).
- * `initialCapital`, when given, is the starting peak for drawdown (as in the `maxDrawdown` metric).
- */
-/**
  * buildCurves' drawdown column, reused from call to call (grown when a run is longer): a sweep's
  * worker builds the curves of every setup of every pass, and a fresh column each time is fresh
  * memory whose pages fault on first write (≈ 10 ms for 320,000 bars on the 2-core VM)
  */
 let ddScratch = new Float64Array(0);
 
+/**
+ * Downsampled curves of one setup: time (ms), equity (quote), drawdown (% below running peak),
+ * margin ratio (% — the intrabar peak ratio of each bar, as in the `marginRatioMax` metric).
+ * `initialCapital`, when given, is the starting peak for drawdown (as in the `maxDrawdown` metric).
+ */
 export function buildCurves(series: SetupSeries, maxPoints: number = DEFAULT_CURVE_POINTS, initialCapital?: number): RunCurves {
   const n = series.equity.length;
   if (ddScratch.length < n) ddScratch = new Float64Array(n);

@@ -758,9 +758,9 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   // as any module; elsewhere (a script of the user's, the tests) through tsImport, which loads it
   // and everything it imports — marginlab included — once more, as modules of their own: 1.2 s
   // of a 5 s `run` in a fresh project, against 0.03–0.1 s (0.5 s under "type": "commonjs")
-  const global = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
+  const withLoaders = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
-    const { tsImport } = global ? { tsImport: null } : await import('tsx/esm/api');
+    const { tsImport } = withLoaders ? { tsImport: null } : await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {

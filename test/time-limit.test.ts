@@ -173,6 +173,15 @@ describe.concurrent('user code on the CLI main thread runs under a time limit', 
     ]);
   });
 
+  it('a JSON config (no config code, so tsx is registered when the first strategy loads): the registration does not count to timeoutMs', async () => {
+    // it did: 0.3-0.5 s of tsx's set-up were the strategy module's top-level code, over a 200 ms limit
+    const cfg = { ...config('quick-js', { strategyDirs: [join(STRATS, 'quick-js')], timeoutMs: 200 }) };
+    writeFileSync(join(dir, 'quick.config.json'), JSON.stringify(cfg));
+    const r = await run(['strategies', '-c', 'quick.config.json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('quick-js');
+  });
+
   it("strategies: 'all' names the strategy file whose top level never ends", async () => {
     writeConfig(dir, 'all.config.mjs', config('loop-top', { strategies: 'all' }));
     const r = await run(['run', '-c', 'all.config.mjs', '--out', join(dir, 'out-all'), '--quiet']);

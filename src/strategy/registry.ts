@@ -13,7 +13,7 @@ import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
 import { excerpt, shownValue } from '../util/excerpt.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
-import { nowRunning } from '../util/time-limit.js';
+import { notCounted, nowRunning } from '../util/time-limit.js';
 
 /** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
 const tampered = new Map<string, string>();
@@ -121,9 +121,11 @@ export async function ensureTypeScriptLoader(
 ): Promise<boolean> {
   const l = await loaders();
   if (l.FROM_SOURCE) return false;
-  if (await l.userCodeLoaders()) return true;
+  // tsx's set-up is marginlab's work: not counted to the time limit of the module's top-level code
+  // (the first user module of a command whose config is JSON registers it here)
+  if (await notCounted(() => l.userCodeLoaders())) return true;
   if (!/\.(?:ts|mts|cts)$/i.test(file)) return false;
-  await l.registerLoaders();
+  await notCounted(() => l.registerLoaders());
   return true;
 }
 

@@ -97,6 +97,21 @@ export function nowRunning(what: string | null): void {
   shareDoing(what);
 }
 
+/**
+ * marginlab's own set-up inside a piece of user code's window (registering tsx before the first user
+ * module loads): not counted to the limit; the piece's clock starts again when it is done.
+ */
+export async function notCounted<T>(fn: () => Promise<T>): Promise<T> {
+  const doing = active?.doing;
+  if (doing === undefined) return fn();
+  nowRunning(null);
+  try {
+    return await fn();
+  } finally {
+    nowRunning(doing);
+  }
+}
+
 /** What the guard runs, for the watchdog's own line (it cannot ask a main thread that does not return). */
 function shareDoing(what: string): void {
   if (state === null || doingText === null) return;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -174,6 +174,25 @@ describe('installed from the tarball', () => {
     // the analysis API without danfo.js: one line saying what to install
     const lr = await sh(process.execPath, ['--input-type=module', '-e', "import { loadResults } from 'marginlab'; try { await loadResults('reports/example'); } catch (e) { console.log(e.exitCode, e.message); }"], dir);
     expect(lr.stdout).toMatch(/^66 loadResults and loadTrades need danfo\.js.*npm install danfojs/);
+  }, TIMEOUT);
+
+  it.concurrent.each(TYPES)('"type": "%s": a .cts config, and a .ts config importing a .cts helper, load', async (type) => {
+    // the CLI imported them as any module once tsx was registered: Node 20 cannot require() marginlab
+    // (an ES module) from the CommonJS source tsx gives it for a .cts file ("request for
+    // './config/index.js' is not in cache", or a crash with a stack trace); exit 0 before
+    const dir = join(root, `cts-${type}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `cts-${type}`, private: true, type }));
+    symlinkSync(join(projectDir(type), 'node_modules'), join(dir, 'node_modules'));
+    const body = "{ name: 'cts', data: { path: SAMPLE_DATA, timeframe: '1h' }, venue: 'binance-usdm', strategies: ['sma-cross'], setups: ['isolated'], leverage: lev }";
+    writeFileSync(join(dir, 'lev.cts'), "import { z } from 'marginlab';\nexport const lev: number[] = z.array(z.number()).parse([3]);\n");
+    writeFileSync(join(dir, 'a.config.cts'), `import { defineConfig, SAMPLE_DATA } from 'marginlab';\nconst lev = [3];\nexport default defineConfig(${body});\n`);
+    writeFileSync(join(dir, 'b.config.ts'), `import { defineConfig, SAMPLE_DATA } from 'marginlab';\nimport { lev } from './lev.cts';\nexport default defineConfig(${body});\n`);
+    for (const cfg of ['a.config.cts', 'b.config.ts']) {
+      const r = await marginlab(dir, 'strategies', '-c', cfg, '--json');
+      expect(r.stderr, cfg).toBe('');
+      expect(r.code, cfg).toBe(0);
+    }
   }, TIMEOUT);
 
   it('the user project (init\'s tsconfig) type-checks against the shipped .d.ts', async () => {

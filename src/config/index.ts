@@ -730,6 +730,16 @@ export function nearbyConfig(abs: string): string | null {
   return null;
 }
 
+/**
+ * A .cts config, or one naming a .cts file (`./x.cts`, or `./x.cjs` as TypeScript spells it): tsx
+ * hands Node such a file as CommonJS source, whose require() of an ES module (marginlab) Node 20
+ * fails ("request for './config/index.js' is not in cache"), the process crashing after the line;
+ * through tsImport it loads. Only the config's own imports are looked at.
+ */
+function importsCts(abs: string): boolean {
+  return /\.cts$/i.test(abs) || /\.c[jt]s['"`]/.test(readFileSync(abs, 'utf8'));
+}
+
 /** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */
 async function importConfigBox(path: string, shownAs: string = path): Promise<{ input: ConfigInput }> {
   const abs = resolve(path);
@@ -760,7 +770,7 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   // of a 5 s `run` in a fresh project, against 0.03–0.1 s (0.5 s under "type": "commonjs")
   const withLoaders = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
-    const { tsImport } = withLoaders ? { tsImport: null } : await import('tsx/esm/api');
+    const { tsImport } = withLoaders && !importsCts(abs) ? { tsImport: null } : await import('tsx/esm/api');
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {

@@ -176,7 +176,7 @@ describe('installed from the tarball', () => {
     expect(lr.stdout).toMatch(/^66 loadResults and loadTrades need danfo\.js.*npm install danfojs/);
   }, TIMEOUT);
 
-  it.concurrent.each(TYPES)('"type": "%s": a .cts config, and a .ts config importing a .cts helper, load', async (type) => {
+  it.concurrent.each(TYPES)('"type": "%s": a .cts config, and a .ts config importing a .cts helper (itself or through a .ts module), load', async (type) => {
     // the CLI imported them as any module once tsx was registered: Node 20 cannot require() marginlab
     // (an ES module) from the CommonJS source tsx gives it for a .cts file ("request for
     // './config/index.js' is not in cache", or a crash with a stack trace); exit 0 before
@@ -188,7 +188,10 @@ describe('installed from the tarball', () => {
     writeFileSync(join(dir, 'lev.cts'), "import { z } from 'marginlab';\nexport const lev: number[] = z.array(z.number()).parse([3]);\n");
     writeFileSync(join(dir, 'a.config.cts'), `import { defineConfig, SAMPLE_DATA } from 'marginlab';\nconst lev = [3];\nexport default defineConfig(${body});\n`);
     writeFileSync(join(dir, 'b.config.ts'), `import { defineConfig, SAMPLE_DATA } from 'marginlab';\nimport { lev } from './lev.cts';\nexport default defineConfig(${body});\n`);
-    for (const cfg of ['a.config.cts', 'b.config.ts']) {
+    // and one importing it through a .ts module of its own
+    writeFileSync(join(dir, 'mid.ts'), "export { lev } from './lev.cts';\n");
+    writeFileSync(join(dir, 'c.config.ts'), `import { defineConfig, SAMPLE_DATA } from 'marginlab';\nimport { lev } from './mid.ts';\nexport default defineConfig(${body});\n`);
+    for (const cfg of ['a.config.cts', 'b.config.ts', 'c.config.ts']) {
       const r = await marginlab(dir, 'strategies', '-c', cfg, '--json');
       expect(r.stderr, cfg).toBe('');
       expect(r.code, cfg).toBe(0);

@@ -731,13 +731,28 @@ export function nearbyConfig(abs: string): string | null {
 }
 
 /**
- * A .cts config, or one naming a .cts file (`./x.cts`, or `./x.cjs` as TypeScript spells it): tsx
- * hands Node such a file as CommonJS source, whose require() of an ES module (marginlab) Node 20
- * fails ("request for './config/index.js' is not in cache"), the process crashing after the line;
- * through tsImport it loads. Only the config's own imports are looked at.
+ * A .cts config, or one whose local imports (followed from file to file) name a .cts file (`./x.cts`,
+ * or `./x.cjs` as TypeScript spells it): tsx hands Node such a file as CommonJS source, whose
+ * require() of an ES module (marginlab) Node 20 fails ("request for './config/index.js' is not in
+ * cache", or a crash with a stack trace); through tsImport it loads.
  */
-function importsCts(abs: string): boolean {
-  return /\.cts$/i.test(abs) || /\.c[jt]s['"`]/.test(readFileSync(abs, 'utf8'));
+function importsCts(abs: string, seen: Set<string> = new Set()): boolean {
+  if (/\.cts$/i.test(abs)) return true;
+  if (seen.has(abs)) return false;
+  seen.add(abs);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch {
+    return false;
+  }
+  if (/\.c[jt]s['"`]/.test(text)) return true;
+  for (const [, spec] of text.matchAll(/['"`](\.\.?\/[^'"`\n]+)['"`]/g)) {
+    const base = resolve(dirname(abs), spec!);
+    const file = [base, base.replace(/js$/, 'ts'), `${base}.ts`, `${base}.mts`, join(base, 'index.ts')].find((f) => /\.[mc]?[jt]s$/.test(f) && isFile(f));
+    if (file !== undefined && importsCts(file, seen)) return true;
+  }
+  return false;
 }
 
 /** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */

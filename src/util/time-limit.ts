@@ -103,7 +103,8 @@ export function nowRunning(what: string | null): void {
  */
 export async function notCounted<T>(fn: () => Promise<T>): Promise<T> {
   const doing = active?.doing;
-  if (doing === undefined) return fn();
+  // not under a limit, or in marginlab's own work already (not counted): nothing to pause
+  if (doing === undefined || state === null || atomics.load(state, 2) < 0) return fn();
   nowRunning(null);
   try {
     return await fn();

@@ -785,7 +785,7 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   // of a 5 s `run` in a fresh project, against 0.03–0.1 s (0.5 s under "type": "commonjs")
   const withLoaders = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
-    const { tsImport } = withLoaders && !importsCts(abs) ? { tsImport: null } : await import('tsx/esm/api');
+    const tsImport = withLoaders && !importsCts(abs) ? null : (await import('tsx/esm/api')).tsImport;
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {

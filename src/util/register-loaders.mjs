@@ -24,8 +24,8 @@ export function registerLoaders() {
   return (registered ??= (async () => {
     // the package's entry first, without the hooks: user code imports 'marginlab', which is this
     // module graph — loaded through tsx's hooks it took 1.5 s of a worker's start, natively 0.2–0.4 s
-    if (!FROM_SOURCE) await import('../index.js');
     if (FROM_SOURCE) registerHooks(new URL('./source-condition.mjs', import.meta.url));
+    else await import('../index.js');
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     cjs.register();
     esm.register();

@@ -23,7 +23,7 @@ import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantC
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
-import { executeTasks, taskUnits } from './execute.js';
+import { executeTasks, taskUnits, workerHeapLimit, WorkerPool } from './execute.js';
 import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunCommand, RunManifest, RunResult } from './types.js';
@@ -258,6 +258,33 @@ export function configHash(loaded: LoadedConfig): string {
 }
 
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
+  const early: { pool?: WorkerPool } = {};
+  try {
+    return await sweep(opts, early);
+  } finally {
+    // a sweep stopped before its passes (a config or plan error, nothing to do, Ctrl-C) stops the pool it started
+    await early.pool?.destroy();
+  }
+}
+
+/**
+ * The bytes of the files of the dataset folders: what the workers' heap limit is first sized from,
+ * before the data is loaded (executeTasks keeps the pool only when the loaded data gives the same
+ * limit, as it does wherever the memory is ample: V8's default limit either way).
+ */
+function datasetFileBytes(dirs: readonly string[]): number {
+  let bytes = 0;
+  for (const dir of dirs) {
+    try {
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile()) bytes += statSync(join(dir, e.name)).size;
+    } catch {
+      // unreadable: loadDatasets says so
+    }
+  }
+  return bytes;
+}
+
+async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<SweepOutcome> {
   const t0 = Date.now();
   const { loaded, outDir } = opts;
   const c = loaded.config;
@@ -286,6 +313,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
       ExitCode.NO_INPUT,
     );
+  });
+  // one worker starts loading its modules (and the loaders of the user's strategies) while the data
+  // loads and the plan is made: the first pass no longer waits for it (a small run's 0.3–0.7 s)
+  const scenarios = scenarioTable(c.stress);
+  early.pool = WorkerPool.early({
+    strategyDirs,
+    workers: c.workers,
+    heap: workerHeapLimit(c.workers, datasetFileBytes(c.data.map((d) => configPath(loaded, d.path))), c.workerMemoryMb),
+    scenarios,
+    userCode: strategyDirs.length > 0,
   });
   const datasets = await loadDatasets(loaded);
   const warnings = fundingIntervalWarnings(
@@ -560,7 +597,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     maxEvents: c.maxEventsPerRun,
     pathEvents,
     curvePoints: CURVE_POINTS,
-    scenarios: scenarioTable(c.stress),
+    scenarios,
+    pool: early.pool,
     ...(opts.signal ? { signal: opts.signal } : {}),
     onResults: (results: SerializedResult[]) => {
       for (const r of results) {

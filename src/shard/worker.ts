@@ -1,9 +1,11 @@
 /**
  * Piscina worker: one task = one replay pass over the setups of one (strategy, params, venue,
- * leverage, dataset). The datasets arrive once per worker in workerData (SharedArrayBuffer-backed
- * columns: shared, not copied) and stay cached for every task. Returns plain RunResult JSON.
+ * leverage, dataset). The datasets arrive once per worker, before its first task, through a
+ * BroadcastChannel named in workerData (SharedArrayBuffer-backed columns: shared, not copied; the
+ * pool may start before the main thread has loaded them, execute.ts WorkerPool) and stay cached
+ * for every task. Returns plain RunResult JSON.
  */
-import { workerData } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -22,7 +24,12 @@ export const STRESS_CURVE_POINTS = 200;
 import { beginPass, endPass, installWorkerIsolation, RealmGuard, tamperMessage } from './isolation.js';
 
 export interface WorkerInit {
-  datasets: Record<string, MarketData>;
+  /**
+   * the BroadcastChannel the datasets come through (execute.ts WorkerPool): the worker posts
+   * DATASETS_WANTED on it and takes the first { datasets } message. A random name, kept in this
+   * module only (as the worker data is)
+   */
+  dataChannel: string;
   /** absolute folders searched for strategies beyond the built-in library */
   strategyDirs: string[];
   /** SharedArrayBuffer of one BigInt64: bars replayed by all workers (progress) */
@@ -79,6 +86,27 @@ const progress = init ? new BigInt64Array(init.progress) : null;
 const startedFlags = init ? new Int32Array(init.started) : null;
 const whereOf = (lane: number): Float64Array | undefined => (init ? new Float64Array(init.where, 16 * lane, 2) : undefined);
 const strategyCache = new Map<string, StrategyModule>();
+
+/** what a worker posts on WorkerInit.dataChannel to be sent the datasets */
+export const DATASETS_WANTED = 'datasets?';
+/** the message carrying them */
+export interface DatasetsMessage {
+  datasets: Record<string, MarketData>;
+}
+let datasetsOnce: Promise<Record<string, MarketData>> | null = null;
+/** the datasets, asked for once (before the first task: the main thread has loaded them by then) */
+function datasetsOf(channel: string): Promise<Record<string, MarketData>> {
+  return (datasetsOnce ??= new Promise((resolve) => {
+    const ch = new BroadcastChannel(channel);
+    ch.onmessage = (ev: unknown) => {
+      const d = (ev as { data?: unknown }).data;
+      if (typeof d !== 'object' || d === null || !('datasets' in d)) return; // another worker asking
+      ch.close();
+      resolve((d as DatasetsMessage).datasets);
+    };
+    ch.postMessage(DATASETS_WANTED);
+  }));
+}
 /** the worker's reusable series buffers (src/engine/market.ts SeriesPool), made on the first task */
 let seriesPool: import('../engine/market.js').SeriesPool | null = null;
 
@@ -203,7 +231,7 @@ function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
 }
 
 export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunResult[]> {
-  const base = init.datasets[task.datasetKey];
+  const base = (await datasetsOf(init.dataChannel))[task.datasetKey];
   if (!base) throw new Error(`worker: dataset '${task.datasetKey}' not in worker data`);
   const first = task.runs[0]!.spec;
   // a stress run replays a view of the shared base columns (fresh arrays in this worker; the base is only read)
@@ -314,10 +342,17 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
 /** A warm-up message: load the engine's modules before any task's timeout starts. */
 export interface WarmupTask {
   warmup: true;
+  /** the user's strategies will load: register their loaders too (tsx, and marginlab's entry loaded natively: register-loaders.mjs) */
+  userCode?: boolean;
 }
 
-async function warmup(): Promise<RunResult[]> {
-  await Promise.all([loadCore(), import('../strategy/registry.js'), ...(init && init.scenarios && Object.keys(init.scenarios).length > 0 ? [loadStress()] : [])]);
+async function warmup(task: WarmupTask): Promise<RunResult[]> {
+  await Promise.all([
+    loadCore(),
+    import('../strategy/registry.js'),
+    ...(init && init.scenarios && Object.keys(init.scenarios).length > 0 ? [loadStress()] : []),
+    ...(task.userCode ? [import('../util/register-loaders.mjs').then((l) => l.userCodeLoaders())] : []),
+  ]);
   return [];
 }
 
@@ -356,7 +391,7 @@ export interface WorkerBatch {
 /** piscina handler */
 export default async function handler(task: WorkerTask | WorkerBatch | WarmupTask): Promise<SerializedResult[]> {
   if (!init) throw new Error('worker started without worker data');
-  if ('warmup' in task) return (await warmup()).map(serializeResult);
+  if ('warmup' in task) return (await warmup(task)).map(serializeResult);
   if ('batch' in task) {
     const out: SerializedResult[] = [];
     try {

@@ -1,5 +1,6 @@
 /**
- * Body of the loader thread (see load-entry.mjs): loads the datasets named in workerData and
+ * Body of the loader thread (see load-entry.mjs): loads the datasets named in workerData (or, in
+ * a thread started before they were known, run.ts startLoaderThread, in its first message) and
  * posts them back (SharedArrayBuffer columns are shared, not copied). A UserError travels as
  * plain data (message, exit code, details) so the main thread can rethrow it unchanged.
  */
@@ -15,11 +16,14 @@ export type LoadReply =
   | { ok: true; data: MarketData[] }
   | { ok: false; message: string; exitCode: number | null; details: string[]; stack?: string; /** the dataset being loaded (index into `datasets`) */ index: number };
 
-const req = workerData as LoadRequest;
+// the modules load while the request is awaited (a thread started before the datasets were known gets it as its first message)
+const feed = import('../feed/index.js');
+feed.catch(() => undefined); // (its failure is the reply's, below)
+const req = (workerData as LoadRequest | null) ?? (await new Promise<LoadRequest>((res) => parentPort!.once('message', res)));
 let reply: LoadReply;
 let index = -1;
 try {
-  const { loadDataset } = await import('../feed/index.js');
+  const { loadDataset } = await feed;
   const data: MarketData[] = [];
   for (const d of req.datasets) {
     index++;

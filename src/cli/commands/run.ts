@@ -27,7 +27,13 @@ export interface RunFlags {
 
 /** `extra.stress`: `marginlab stress` turns the config's stress runs on (src/cli/commands/stress.ts). */
 export async function runCommand(flags: RunFlags, extra: Pick<import('../../config/index.js').ConfigOverrides, 'stress'> = {}): Promise<number> {
-  const [{ loadConfig, configPath, parseDate }, { parseShard }] = await Promise.all([import('../../config/index.js'), import('../../shard/plan.js')]);
+  const [{ loadConfig, configPath, parseDate }, { parseShard }, { startLoaderThread }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../shard/plan.js'),
+    import('../../shard/run.js'),
+  ]);
+  // the dataset loader thread loads its modules while the config loads
+  startLoaderThread();
   const overrides: import('../../config/index.js').ConfigOverrides = { ...extra };
   if (flags.workers !== undefined) {
     if (!/^\d+$/.test(flags.workers) || Number(flags.workers) < 1) throw usageError(`--workers: expected a positive integer, got '${flags.workers}'`);

@@ -7,6 +7,7 @@ import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset, fundingSettleTime, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
 import type { LoadOptions, MarketData } from '../src/feed/types.js';
 import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
+import { inspectDataset } from '../src/feed/inspect.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 4, 22); // 1747872000000
@@ -141,6 +142,28 @@ describe('loadDataset: one timeline', () => {
     const dir = join(root, 'offgrid');
     await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });
     await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
+  });
+
+  it('symbols whose date ranges leave a stretch no symbol has a candle for: a gap of the timeline (65, or a warning under gaps: warn), not adjacent bars', async () => {
+    const dir = join(root, 'disjoint');
+    // A: 5 bars from T0; B: 5 bars starting 100 h later (a delisted coin beside a new one); C touches A's end: no hole there
+    await writeDataset(dir, {
+      venue: 'v', timeframe: '1h',
+      series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 100 * H, 5), candles('C', H, '1h', T0 + 5 * H, 3),
+        { symbol: 'A', kind: 'funding', time: [T0 + 8 * H, T0 + 16 * H, T0 + 24 * H], columns: { rate: [0.0001, 0.0001, 0.0001] } }],
+    });
+    const text = 'B-candles-1h.arrow row 1: no symbol has a 1h candle for 92 bars between 2025-05-22T07:00:00.000Z (1747897200000) (the last of C) and 2025-05-26T04:00:00.000Z (1748232000000) (the first of B): the timeline would join them as adjacent bars';
+    await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining(text)] });
+    expect(inspectDataset(dir).problems).toEqual([expect.stringContaining(text)]);
+    // under 'warn' it loads as before, and says so
+    const md = await loadDataset(dir, { gaps: 'warn' });
+    expect(md.time.length).toBe(13);
+    expect(md.warnings).toContain(text.replace(' row 1', ''));
+    expect(inspectDataset(dir, { gaps: 'warn' }).warnings).toContain(text.replace(' row 1', ''));
+    // a window, or a choice of symbols, without the stretch loads
+    expect((await loadDataset(dir, { symbols: ['A', 'C'] })).time.length).toBe(8);
+    expect((await loadDataset(dir, { to: T0 + 50 * H })).time.length).toBe(8);
+    expect((await loadDataset(dir, { from: T0 + 50 * H })).time.length).toBe(5);
   });
 });
 

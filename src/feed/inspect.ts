@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, timelineHoles, TIMELINE_HOLE_HINT } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -62,7 +62,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     }
   }
   if (manifest.symbols.length === 0) problems.add('manifest.json', null, 'lists no symbols: import data into the dataset first');
-  const firstRows: { path: string; t0: number }[] = [];
+  const firstRows: { path: string; symbol: string; t0: number; t1: number }[] = [];
   const files: FileSummary[] = [];
   const warnings: string[] = missingFundingTexts(manifest.files, manifest.symbols);
   const missingFiles: string[] = [];
@@ -89,7 +89,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp });
     else {
       held.series.push({ f, time: d.timestamp });
-      if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, t0: d.timestamp[0]! });
+      if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, symbol: f.symbol, t0: d.timestamp[0]!, t1: d.timestamp[d.rows - 1]! });
     }
     let pmin = Infinity, pmax = -Infinity;
     if (f.kind !== 'funding') {
@@ -116,6 +116,12 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     const anchor = Math.min(...firstRows.map((r) => r.t0));
     for (const r of firstRows) {
       if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
+    }
+    if (problems.count === 0) {
+      for (const h of timelineHoles(firstRows.map((r) => ({ path: r.path, symbol: r.symbol, first: r.t0, last: r.t1 })), tfMs, tf)) {
+        if (opts.gaps === 'warn') warnings.push(`${h.path}: ${h.text}`);
+        else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
+      }
     }
   }
   return {

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, timelineHoles, TIMELINE_HOLE_HINT, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -238,6 +238,21 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       }
     }
   }
+  // stretches no symbol has a candle for (disjoint date ranges) within [from, to): judged as gaps
+  const holeWarnings: string[] = [];
+  if (problems.count === 0) {
+    const spans: CandleSpan[] = [];
+    for (const l of loaded) {
+      const ts = l.candles!.data.timestamp;
+      const a = opts.from === undefined ? 0 : lowerBound(ts, opts.from);
+      const b = opts.to === undefined ? ts.length : lowerBound(ts, opts.to);
+      if (b > a) spans.push({ path: l.candles!.file.path, symbol: l.plan.symbol, first: ts[a]!, last: ts[b - 1]! });
+    }
+    for (const h of timelineHoles(spans, tfMs, tf)) {
+      if (opts.gaps === 'warn') holeWarnings.push(`${h.path}: ${h.text}`);
+      else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
+    }
+  }
   if (problems.count > 0) {
     throw dataError(
       `dataset ${dir}: ${problems.count} problem${problems.count === 1 ? '' : 's'} in ${problems.files} file${problems.files === 1 ? '' : 's'}; nothing was loaded`,
@@ -431,7 +446,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     columns: kept.columns,
     hashes,
   };
-  const warnings = [...coverageWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : [])];
+  const warnings = [...coverageWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : []), ...holeWarnings];
   if (warnings.length) md.warnings = warnings;
   return md;
 }

@@ -258,6 +258,53 @@ export function gapText(g: GapInfo): string {
  */
 export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the missing bars as bars without a candle";
 
+/** One symbol's candles on the shared timeline: its candle file and first and last open time (ms). */
+export interface CandleSpan {
+  path: string;
+  symbol: string;
+  first: number;
+  last: number;
+}
+
+/** A stretch of the shared timeline where no symbol has a candle (see timelineHoles). */
+export interface TimelineHole {
+  /** the candle file of the symbol whose series starts after the hole */
+  path: string;
+  text: string;
+}
+
+/**
+ * Stretches where no symbol has a candle because one symbol's series ends before the next one's
+ * starts (symbols with disjoint date ranges, a delisted coin beside a new one). Each series' own
+ * gaps are found by checkSeries; these are not, yet the timeline (the union of the candle times)
+ * would join the bars before and after such a stretch as adjacent bars, as it does a gap: funding
+ * of the stretch settling at its next bar, return and annualisation over bars counting it as one
+ * bar. So they are judged by the gap policy, as gaps are (loader and `data inspect` alike).
+ */
+export function timelineHoles(spans: CandleSpan[], tfMs: number, tf: string): TimelineHole[] {
+  const sorted = [...spans].sort((a, b) => a.first - b.first);
+  const out: TimelineHole[] = [];
+  let reach = -Infinity;
+  let reachSymbol = '';
+  for (const s of sorted) {
+    if (Number.isFinite(reach) && s.first > reach + tfMs) {
+      const missing = Math.round((s.first - reach) / tfMs) - 1;
+      out.push({
+        path: s.path,
+        text: `no symbol has a ${tf} candle for ${missing} bar${missing === 1 ? '' : 's'} between ${fmtTime(reach)} (the last of ${reachSymbol}) and ${fmtTime(s.first)} (the first of ${s.symbol}): the timeline would join them as adjacent bars`,
+      });
+    }
+    if (s.last > reach) {
+      reach = s.last;
+      reachSymbol = s.symbol;
+    }
+  }
+  return out;
+}
+
+/** What to do about a timeline hole under the 'error' gap policy (said once). */
+export const TIMELINE_HOLE_HINT = "symbols whose date ranges neither overlap nor touch: load them apart (data.symbols, or a dataset each), or with data.gaps: 'warn' (--gaps warn) the stretch is left out of the timeline";
+
 /** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
 export function offGridText(t0: number, tf: string, anchor: number): string {
   return `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`;

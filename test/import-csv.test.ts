@@ -74,6 +74,20 @@ describe('import csv', () => {
     rows.forEach((row, i) => cols.forEach((col, k) => expect(Object.is(col[i], Number(row[k + 1]))).toBe(true)));
   });
 
+  it("takes pandas' unnamed index (df.to_csv(): an empty first header cell) as the time when no column is named like one", async () => {
+    const body = '2025-05-22 00:00:00+00:00,1,2,0.5,1.5,3\n2025-05-22 01:00:00+00:00,1.5,2,1,1.2,3\n';
+    for (const head of [',open,high,low,close,volume', '"",Open,High,Low,Close,Volume']) {
+      const out = outDir();
+      const r = await importCsv({ file: file(`${head}\n${body}`), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+      expect(r.rows).toBe(2);
+      expect(Array.from((await loadDataset(out)).time)).toEqual([1747872000000, 1747875600000]);
+    }
+    // a named time column wins over the unnamed index (a RangeIndex beside a 'date' column)
+    const out = outDir();
+    await importCsv({ file: file(',date,open,high,low,close,volume\n0,2025-05-22,1,2,0.5,1.5,3\n1,2025-05-22 01:00,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out });
+    expect(Array.from((await loadDataset(out)).time)).toEqual([1747872000000, 1747875600000]);
+  });
+
   it('imports mark and funding (with optional price) and updates the manifest', async () => {
     const out = outDir();
     await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });
@@ -250,6 +264,11 @@ describe('import csv flags', () => {
       expect(r3.stdout).toMatch(/; nothing new: the dataset is unchanged\n$/);
       expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
     }
+    // a tab typed as a tab ($'\t' in bash), not as \t, is a delimiter, not an empty value
+    const tsv = file('time\topen\thigh\tlow\tclose\tvolume\n1735689600000\t1\t2\t0.5\t1.5\t3\n');
+    const rt = await cli(['import', 'csv', tsv, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir(), '--delimiter', '\t']);
+    expect(rt.stderr).toBe('');
+    expect(rt.code).toBe(0);
     // the default delimiter is ',': the same ';' file fails, saying which --delimiter to give
     const strict = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
     expect(strict.code).toBe(65);

@@ -79,7 +79,8 @@ function oneLineUsageErrors(c: Command): void {
     const given: string[] = [];
     c.on(`option:${o.name()}`, (val: string) => {
       // --out "" (an unset shell variable): not the default folder, silently
-      if (typeof val === 'string' && val.trim() === '') throw usageError(`${o.long ?? o.short}: expected a value, got an empty string`);
+      // (a --delimiter of whitespace is a value: a tab typed as $'\t', a space)
+      if (typeof val === 'string' && (val === '' || (val.trim() === '' && o.long !== '--delimiter'))) throw usageError(`${o.long ?? o.short}: expected a value, got an empty string`);
       given.push(val);
       if (given.length === 2) throw usageError(`${o.long ?? o.short} given twice ('${given[0]}', then '${given[1]}'): give it once`);
     });

@@ -162,6 +162,8 @@ export function mapColumns(spec: string, header: readonly string[] | null, kind:
 /** A header name as the aliases are matched: any case, and spaces, '_' and '-' alike ('Funding Rate' is funding_rate). */
 const aliasKey = (h: string) => h.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s_-]+/g, '_');
 
+const PANDAS_INDEX = aliasKey('__index_level_0__');
+
 /** Map header cells to canonical columns; returns index per canonical name. */
 export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
   const norm = header.map(aliasKey);
@@ -171,6 +173,12 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
     const keys = ALIASES[col]!.map(aliasKey);
     const i = norm.findIndex((h) => keys.includes(h));
     if (i >= 0) index[col] = i;
+  }
+  // pandas' unnamed index (a DatetimeIndex) is the time when no column is named like one:
+  // `df.to_csv()` writes its header cell empty, a Parquet file names it __index_level_0__
+  if (index.timestamp === undefined) {
+    const i = norm.length > 1 && norm[0] === '' ? 0 : norm.indexOf(PANDAS_INDEX);
+    if (i >= 0) index.timestamp = i;
   }
   const missing = REQUIRED[kind].filter((c) => index[c] === undefined);
   return { index, missing };

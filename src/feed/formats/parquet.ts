@@ -234,13 +234,12 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const fields = parquetSchema(metadata).children;
   const names = fields.map((f) => f.element.name);
   const typeOf = new Map(fields.map((f) => [f.element.name, f.element]));
-  // the columns: --columns, or the CSV importer's names and aliases (pandas' unnamed index as the time)
+  // the columns: --columns, or the CSV importer's names and aliases (pandas' unnamed index as the time: mapHeader)
   let index: Record<string, number>;
   if (o.columns !== undefined) index = mapColumns(o.columns, names, o.kind);
   else {
     const m = mapHeader(names, o.kind);
     index = m.index;
-    if (index.timestamp === undefined && names.includes('__index_level_0__')) index.timestamp = names.indexOf('__index_level_0__');
     const missing = REQUIRED[o.kind].filter((c) => index[c] === undefined);
     if (missing.length) {
       throw dataError(`${file}: no column for ${missing.join(', ')} among the file's columns (${excerptList(names, 12, 200)}); a ${o.kind} file needs ${REQUIRED[o.kind].join(', ')}: ${missingColumnsFix(names, o.kind).replace('the header has', 'the file has').replace(' CSV', ' file')}`);

@@ -210,6 +210,28 @@ describe('freqtrade', () => {
     expect(() => readFreqtrade([spotOnly])).toThrow(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${spotOnly}; it holds 1 spot candle file (ETH_USDT-1h.feather): ${hint}`);
   });
 
+  it('freqtrade\'s rows under a name of their own (a CCXT fetch_ohlcv answer saved as JSON) import with --symbol and --kind; without them the error says so', async () => {
+    const rows = series.slice(0, 48).map((r) => r.slice(0, 6));
+    const f = join(root, 'btc_ohlcv.json');
+    writeFileSync(f, JSON.stringify(rows));
+    const bare = await feedCli(['import', f, '--out', outDir()]);
+    expect(bare.code).toBe(65);
+    expect(bare.stderr).toContain('give --symbol and --kind');
+    const out = outDir();
+    const r = await feedCli(['import', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const md = await loadDataset(out);
+    expect(md.timeframe).toBe('1h');
+    expect(Array.from(md.time)).toEqual(rows.map((x) => x[0]));
+    expect(Array.from(md.columns[0]!.close)).toEqual(rows.map((x) => x[4]));
+    // any name, gzip or not; the timeframe given is checked against the rows' spacing
+    const txt = join(root, 'btc_ohlcv.txt');
+    writeFileSync(txt, JSON.stringify(rows));
+    expect(readFreqtrade([txt], { symbol: 'BTCUSDT', kinds: ['candles'], timeframe: '1h' })[0]!.time.length).toBe(48);
+    expect((await feedCli(['import', txt, '--format', 'freqtrade', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '30m', '--out', outDir()])).code).toBe(65);
+  });
+
   it('pair names become symbols', () => {
     expect(freqtradeSymbol('BTC_USDT_USDT')).toBe('BTCUSDT');
     expect(freqtradeSymbol('1000PEPE_USDT_USDT')).toBe('1000PEPEUSDT');

@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, isNumeric, listFiles } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles } from './common.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
 
@@ -65,7 +65,22 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
   const order = (f: string) => (f.endsWith('.feather') ? 0 : 1);
   for (const file of [...files].sort((a, b) => order(a) - order(b))) {
     const m = FREQTRADE_NAME.exec(basename(file));
-    if (!m) throw dataError(`${file}: not a freqtrade data file name (expected e.g. BTC_USDT_USDT-1h-futures.feather)`);
+    if (!m) {
+      // rows freqtrade writes, under a name of its own (a CCXT fetch_ohlcv answer saved as JSON is
+      // exactly [[ms, open, high, low, close, volume], …]): --symbol and --kind say what it holds
+      const kind = opts.kinds?.length === 1 ? opts.kinds[0]! : undefined;
+      if (opts.symbol === undefined || kind === undefined) {
+        throw dataError(`${file}: not a freqtrade data file name (expected e.g. BTC_USDT_USDT-1h-futures.feather); for rows of [time, open, high, low, close, volume] under another name (a CCXT fetch_ohlcv answer saved as JSON), give --symbol and --kind`);
+      }
+      const s = readFreqtradeFile(file, opts.symbol, kind, opts.timeframe ?? '');
+      if (kind !== 'funding' && !opts.timeframe) {
+        const tf = inferTimeframe(s.time);
+        if (!tf) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);
+        s.timeframe = tf;
+      }
+      out.push({ ...s, named: opts.symbol });
+      continue;
+    }
     const kind: FileKind = m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles';
     if (opts.kinds && !opts.kinds.includes(kind)) continue;
     const tf = m[2]!;
@@ -96,7 +111,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   } else {
     let json: unknown;
     try {
-      const text = (name.endsWith('.json') ? buf : gunzipSync(buf)).toString('utf8');
+      const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
       if (text.trim() === '') throw noRowsError(file);
       json = JSON.parse(text);
     } catch (err) {

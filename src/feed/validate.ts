@@ -256,7 +256,7 @@ export function gapText(g: GapInfo): string {
  * A gap is a problem under the 'error' gap policy (the loader's and `data inspect`'s wording): where
  * that policy is set, said once with the first gap listed (ProblemList.add's hint).
  */
-export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the missing bars as bars without a candle";
+export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline)";
 
 /** One symbol's candles on the shared timeline: its candle file and first and last open time (ms). */
 export interface CandleSpan {

@@ -88,6 +88,21 @@ describe('import csv', () => {
     expect(Array.from((await loadDataset(out)).time)).toEqual([1747872000000, 1747875600000]);
   });
 
+  it("a title line above the header (CryptoDataDownload's URL) is left out and said; the header below it is read as usual", async () => {
+    const text = 'https://www.CryptoDataDownload.com\nUnix,Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USDT,tradecount\n1735693200000,2025-01-01 01:00:00,BTCUSDT,1.5,2,1,1.2,11,13,4\n1735689600000,2025-01-01 00:00:00,BTCUSDT,1,2,0.5,1.5,10,15,3\n';
+    const out = outDir();
+    const r = await importCsv({ file: file(text), kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', columns: 'timestamp=Unix,open=Open,high=High,low=Low,close=Close,volume=Volume BTC', out });
+    expect(r.banner).toBe('https://www.CryptoDataDownload.com');
+    const md = await loadDataset(out);
+    expect(Array.from(md.time)).toEqual([1735689600000, 1735693200000]);
+    expect(Array.from(md.columns[0]!.volume)).toEqual([10, 11]);
+    const c = await cli(['import', 'csv', file(text), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--columns', 'timestamp=Date,open=Open,high=High,low=Low,close=Close,volume=Volume BTC', '--out', outDir()]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toBe('marginlab: line 1 is a title, not the header: left out (https://www.CryptoDataDownload.com)\n');
+    // a one-word first line is no title: the header's problem is said as before
+    expect((await userError(importCsv({ file: file('prices\n1735689600000,1,2,0.5,1.5,10\n'), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }))).message).toContain('missing columns');
+  });
+
   it('imports mark and funding (with optional price) and updates the manifest', async () => {
     const out = outDir();
     await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });
@@ -215,11 +230,15 @@ describe('import csv', () => {
     expect(noHeader).toMatch(/: line 1 is data, not a header naming the columns \(1735689600000,1,2,0\.5,1\.5,10\): give --no-header --columns timestamp,open,high,low,close,volume \(the file's columns in order, _ skipping one\), or add a header line$/);
     expect(noHeader).not.toContain('missing column');
     // mark candles (no volume) imported as candles; a funding file as candles; candles as funding (the most columns: candles, not mark)
-    expect(await err('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n', 'candles')).toMatch(/: the header has the columns of a mark CSV: if the file holds mark-price candles, give --kind mark; else name the file's columns with --columns timestamp=<column>,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
+    expect(await err('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n', 'candles')).toMatch(/: the header has the columns of a mark CSV: if the file holds mark-price candles, give --kind mark; else name the file's columns with --columns timestamp=timestamp,open=open,high=high,low=low,close=close,volume=<column>$/);
     expect(await err('timestamp,rate\n1735689600000,0.0001\n', 'mark')).toContain('the header has the columns of a funding CSV: if the file holds funding rates, give --kind funding;');
-    expect(await err(`date,open,high,low,close,volume\n${rows}`, 'funding')).toMatch(/the header has the columns of a candles CSV: if the file holds trade candles, give --kind candles; else name the file's columns with --columns timestamp=<column>,rate=<column>$/);
+    expect(await err(`date,open,high,low,close,volume\n${rows}`, 'funding')).toMatch(/the header has the columns of a candles CSV: if the file holds trade candles, give --kind candles; else name the file's columns with --columns timestamp=date,rate=<column>$/);
     // names of the user's own
-    expect(await err(`ts,first,max,min,last,qty\n${rows}`, 'candles')).toMatch(/\): name the file's columns with --columns timestamp=<column>,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
+    expect(await err(`ts,first,max,min,last,qty\n${rows}`, 'candles')).toMatch(/\): name the file's columns with --columns timestamp=ts,open=<column>,high=<column>,low=<column>,close=<column>,volume=<column>$/);
+    // CryptoDataDownload's columns: trade candles with their volume in two named columns, not mark candles (--kind mark would import trade prices as mark prices)
+    const cdd = await err(`Unix,Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USDT,tradecount\n1735689600000,2025-01-01 00:00:00,BTCUSDT,1,2,0.5,1.5,10,15,3\n`, 'candles');
+    expect(cdd).not.toContain('--kind mark');
+    expect(cdd).toMatch(/: name the file's columns with --columns 'timestamp=Date,open=Open,high=High,low=Low,close=Close,volume=<Volume BTC or Volume USDT: the one in the base currency>'$/);
     // --columns without --no-header read line 1 as the header: its row was dropped (1457 of 1458 rows imported, exit 0)
     const withColumns = (await userError(importCsv({ file: file(rows), kind: 'candles', symbol: 'X', timeframe: '1h', columns: 'timestamp,open,high,low,close,volume', out: outDir() }))).message;
     expect(withColumns).toMatch(/: line 1 is data, not a header naming the columns \(1735689600000,1,2,0\.5,1\.5,10\): give --no-header as well, or --columns would skip it as the header$/);

@@ -76,6 +76,8 @@ export interface CsvImportResult {
   manifest: Manifest;
   /** the timeframe the rows' spacing gave, when the options named none (candles and mark) */
   inferredTimeframe?: string;
+  /** line 1, left out as a title above the header (CryptoDataDownload's URL line) */
+  banner?: string;
 }
 
 const MAX_LISTED = 200;
@@ -184,6 +186,16 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
   return { index, missing };
 }
 
+/**
+ * A title line above the header: one cell (no ',', ';', tab or '|' in it) that reads as a URL or
+ * words, not a column name, a number or a time ("https://www.CryptoDataDownload.com").
+ */
+const isBanner = (cells: readonly string[]): boolean => {
+  if (cells.length !== 1) return false;
+  const c = cells[0]!.trim();
+  return /[\s:/]/.test(c) && !/[;\t|]/.test(c) && !Number.isFinite(Number(c)) && typeof parseTime(c) !== 'number';
+};
+
 /** A first line of numbers and times: a file without a header (it wants --no-header). */
 const looksLikeData = (cells: readonly string[]): boolean =>
   cells.length > 1 && cells.every((c) => c.trim() !== '' && (Number.isFinite(Number(c.trim())) || typeof parseTime(c) === 'number'));
@@ -193,9 +205,16 @@ const looksLikeData = (cells: readonly string[]): boolean =>
  * (mark candles imported as candles) wants --kind; other names want --columns.
  */
 export function missingColumnsFix(header: readonly string[], kind: FileKind): string {
-  const byColumns = `name the file's columns with --columns ${REQUIRED[kind].map((c) => `${c}=<column>`).join(',')}`;
+  // the columns the header names already, filled in; a volume under a name of its own ('Volume BTC',
+  // 'Volume USDT') is offered by those names (a file with one is candles, not mark candles)
+  const { index } = mapHeader(header, kind);
+  const cells = header.map((h) => h.replace(/^\uFEFF/, '').trim());
+  const volumes = kind === 'candles' && index.volume === undefined ? cells.filter((h) => /vol/i.test(h)) : [];
+  const cell = (c: string) => index[c] !== undefined ? cells[index[c]!]! : c === 'volume' && volumes.length ? `<${volumes.slice(0, 4).join(' or ')}: the one in the base currency>` : '<column>';
+  const spec = REQUIRED[kind].map((c) => `${c}=${cell(c)}`).join(',');
+  const byColumns = `name the file's columns with --columns ${/\s/.test(spec) || volumes.length ? `'${spec}'` : spec}`;
   // the kind whose columns the header has (the most of them: a candles header has the mark columns too)
-  const other = (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];
+  const other = volumes.length ? undefined : (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];
   return other ? `the header has the columns of a ${other} CSV: if the file holds ${other === 'funding' ? 'funding rates' : other === 'mark' ? 'mark-price candles' : 'trade candles'}, give --kind ${other}; else ${byColumns}` : byColumns;
 }
 
@@ -367,6 +386,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let badCount = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
+  /** a title line above the header, left out (see isBanner) */
+  let banner: string | null = null;
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
   const time = new Float64Array(BATCH);
@@ -421,6 +442,11 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     };
     if (opts.header === false) start(mapColumns(opts.columns!, null, kind));
     const handle = (line: number, record: string[]): void => {
+      if (headerIndex === null && line === 1 && isBanner(record)) {
+        // a title line above the header (CryptoDataDownload's URL, an export's "Exported from …"): left out, and said
+        banner = record[0]!;
+        return;
+      }
       if (headerIndex === null && opts.columns) {
         // --columns without --no-header reads line 1 as the header: a line of data there would be dropped without a word
         if (looksLikeData(record)) throw dataError(`${file}: line ${line} is data, not a header naming the columns (${excerpt(record.join(','))}): give --no-header as well, or --columns would skip it as the header`);
@@ -542,7 +568,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...(banner !== null ? { banner } : {}) };
     }
 
     // place the file and update the manifest
@@ -556,12 +582,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       // --replace with the same rows: the dataset stays as it is (its manifest's hash is part of every RunId)
       rmSync(tmp, { force: true });
       untrack();
-      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest! };
+      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...(banner !== null ? { banner } : {}) };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m };
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...(banner !== null ? { banner } : {}) };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

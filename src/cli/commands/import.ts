@@ -99,6 +99,10 @@ export function register(program: Command): void {
             replace: !!flags.replace, columns: flags.columns, header: flags.header,
           });
           const s = (performance.now() - t0) / 1000;
+          if (r.banner !== undefined) {
+            const { excerpt } = await import('../../util/excerpt.js');
+            process.stderr.write(`marginlab: line 1 is a title, not the header: left out (${excerpt(r.banner, 80)})\n`);
+          }
           if (r.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${r.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
           if (r.badRows > 0) {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);

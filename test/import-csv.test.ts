@@ -103,6 +103,17 @@ describe('import csv', () => {
     expect((await userError(importCsv({ file: file('prices\n1735689600000,1,2,0.5,1.5,10\n'), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }))).message).toContain('missing columns');
   });
 
+  it('rows out of time order (two monthly files concatenated in the wrong order) are data to sort, not only bad rows to leave out: the error says so', async () => {
+    const feb = '1738368000000,2,3,1,2,5\n1738371600000,2,3,1,2,5\n1738375200000,2,3,1,2,5\n';
+    const jan = '1735689600000,1,2,0.5,1.5,3\n1735693200000,1,2,0.5,1.5,3\n';
+    const e = await userError(importCsv({ file: file(`timestamp,open,high,low,close,volume\n${feb}${jan}`), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toMatch(/: 2 bad rows; nothing was written \(2 of them out of time order: sort the rows by time \(the header line first\), or import the file's parts in time order \(each appends\); --skip-bad-rows leaves them out\)$/);
+    // other bad rows alone keep the short hint
+    const e2 = await userError(importCsv({ file: file(`timestamp,open,high,low,close,volume\n${jan}1735696800000,x,2,0.5,1.5,3\n`), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e2.message).toMatch(/: 1 bad row; nothing was written \(--skip-bad-rows leaves them out\)$/);
+  });
+
   it('imports mark and funding (with optional price) and updates the manifest', async () => {
     const out = outDir();
     await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });

@@ -384,6 +384,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   /** per kind of problem (problemKind): rows listed, rows counted only, the first such row's reason */
   const badKinds = new Map<string, { listed: number; more: number; line: number; reason: string }>();
   let badCount = 0;
+  /** bad rows that are only out of time order */
+  let outOfOrder = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
   /** a title line above the header, left out (see isBanner) */
@@ -489,8 +491,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       const step = desc ? lastT - t : t - lastT;
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
-        else if (step < 0) reason = `timestamp ${fmtTime(t)} is out of order (${desc ? 'later' : 'earlier'} than line ${lastLine}: ${fmtTime(lastT)}, in a file of ${desc ? 'descending' : 'ascending'} times)`;
-        else if (tfMs !== null && step !== tfMs) {
+        else if (step < 0) {
+          outOfOrder++;
+          reason = `timestamp ${fmtTime(t)} is out of order (${desc ? 'later' : 'earlier'} than line ${lastLine}: ${fmtTime(lastT)}, in a file of ${desc ? 'descending' : 'ascending'} times)`;
+        } else if (tfMs !== null && step !== tfMs) {
           if (step % tfMs === 0) gaps++;
           else reason = `timestamp ${fmtTime(t)} is ${step} ms ${desc ? 'before' : 'after'} line ${lastLine}; expected a multiple of the ${opts.timeframe} timeframe`;
         }
@@ -549,7 +553,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     }
     flush();
     if (badCount > 0 && !opts.skipBadRows) {
-      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (--skip-bad-rows leaves them out)`, badLines());
+      // rows out of time order are data to keep: leaving them out is the last thing to advise
+      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time (the header line first), or import the file's parts in time order (each appends); ` : '';
+      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
     }
     if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, badLines());
     const sha256 = w.close();

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCsv, parseTime } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
+import { readKindFile } from '../src/feed/arrow-io.js';
+import { ProblemList } from '../src/feed/validate.js';
 import { UserError } from '../src/errors.js';
 import { feedCli } from './fixtures/feed/cli.js';
 import { BIN as CLI_BIN } from './fixtures/run/cli.js';
@@ -112,6 +114,28 @@ describe('import csv', () => {
     // other bad rows alone keep the short hint
     const e2 = await userError(importCsv({ file: file(`timestamp,open,high,low,close,volume\n${jan}1735696800000,x,2,0.5,1.5,3\n`), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
     expect(e2.message).toMatch(/: 1 bad row; nothing was written \(--skip-bad-rows leaves them out\)$/);
+  });
+
+  it("a time column naming its zone ('Time(UTC)', 'Time(UTC+8)', 'Date (UTC-5)') is found, and its times without a zone are read in that zone; epoch and zoned times stay as they are", async () => {
+    const T = 1747872000000; // 2025-05-22T00:00Z
+    const cases: [string, string[], number][] = [
+      ['Time(UTC)', ['2025-05-22 00:00:00', '2025-05-22 08:00:00'], 0],
+      ['Time(UTC+8)', ['2025-05-22 08:00:00', '2025-05-22 16:00:00'], 8],
+      ['Date (UTC-5)', ['2025-05-21 19:00:00', '2025-05-22 03:00:00'], -5],
+      ['timestamp_utc', ['2025-05-22T00:00:00', '2025-05-22T08:00:00'], 0],
+      // numbers are instants and zoned strings name their own zone, whatever the header says
+      ['Time(UTC+8)', [String(T), '2025-05-22T08:00:00Z'], 8],
+    ];
+    for (const [head, times, h] of cases) {
+      const out = outDir();
+      const r = await importCsv({ file: file(`${head},Symbol,Funding Rate\n${times[0]},BTCUSDT,0.0100%\n${times[1]},BTCUSDT,-0.0050%\n`), kind: 'funding', symbol: 'BTCUSDT', out });
+      expect(r.zoneColumn).toBe(h === 0 ? undefined : head);
+      expect(Array.from(readKindFile(r.path, 'f', 'funding', new ProblemList())!.timestamp), head).toEqual([T, T + 8 * 3_600_000]);
+    }
+    // mapped by --columns too
+    const out = outDir();
+    await importCsv({ file: file('Open time (UTC+2),o,h,l,c,v\n2025-05-22 02:00,1,2,0.5,1.5,3\n2025-05-22 03:00,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '1h', columns: 'timestamp=Open time (UTC+2),open=o,high=h,low=l,close=c,volume=v', out });
+    expect(Array.from((await loadDataset(out)).time)).toEqual([T, T + 3_600_000]);
   });
 
   it('imports mark and funding (with optional price) and updates the manifest', async () => {

@@ -78,6 +78,8 @@ export interface CsvImportResult {
   inferredTimeframe?: string;
   /** line 1, left out as a title above the header (CryptoDataDownload's URL line) */
   banner?: string;
+  /** the time column's header, when it names a UTC offset its zone-less times were read in ('Time(UTC+8)') */
+  zoneColumn?: string;
 }
 
 const MAX_LISTED = 200;
@@ -166,6 +168,19 @@ const aliasKey = (h: string) => h.replace(/^\uFEFF/, '').trim().toLowerCase().re
 
 const PANDAS_INDEX = aliasKey('__index_level_0__');
 
+/** A zone named after a time column's name (its alias key, where '-' reads '_'): '(utc)', '_(utc+8)', '_gmt_3:30', '_utc'. */
+const ZONE_NOTE = /_?[([]?(?:utc|gmt)(?:[+_-]\d{1,2}(?::?\d{2})?)?[)\]]?$/;
+
+/**
+ * The UTC offset (ms) a time column's header names ('Time(UTC+8)': 8 h; 'Time(UTC)', or none: 0).
+ * Times without a zone of their own in such a column are read in it; epoch numbers and times
+ * naming their zone are UTC instants as they are.
+ */
+export function utcOffsetOfHeader(header: string): number {
+  const m = /(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*[)\]]?\s*$/i.exec(header.trim());
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3_600_000 + Number(m[3] ?? 0) * 60_000) : 0;
+}
+
 /** Map header cells to canonical columns; returns index per canonical name. */
 export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
   const norm = header.map(aliasKey);
@@ -173,7 +188,8 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
   const wanted = kind === 'funding' ? [...REQUIRED.funding, 'price'] : REQUIRED[kind];
   for (const col of wanted) {
     const keys = ALIASES[col]!.map(aliasKey);
-    const i = norm.findIndex((h) => keys.includes(h));
+    // a time column may name its zone: 'Time(UTC)', 'Date (UTC+8)', 'timestamp_utc' (see utcOffsetOfHeader)
+    const i = norm.findIndex((h) => keys.includes(col === 'timestamp' ? h.replace(ZONE_NOTE, '') : h));
     if (i >= 0) index[col] = i;
   }
   // pandas' unnamed index (a DatetimeIndex) is the time when no column is named like one:
@@ -388,8 +404,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let outOfOrder = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
-  /** a title line above the header, left out (see isBanner) */
+  /** a title line above the header, left out (see isBanner); a time column naming its zone */
   let banner: string | null = null;
+  const notes: { zoneColumn?: string } = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
   const time = new Float64Array(BATCH);
@@ -436,8 +453,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     const names = kind === 'candles' ? ['open', 'high', 'low', 'close', 'volume'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['rate', 'price'];
     const vals = new Float64Array(5);
     let lineNo = 0;
-    const start = (index: Record<string, number>) => {
+    /** the UTC offset the time column's header names, for its times without a zone (utcOffsetOfHeader) */
+    let zoneOffset = 0;
+    const start = (index: Record<string, number>, header: readonly string[] | null = null) => {
       headerIndex = index;
+      zoneOffset = header ? utcOffsetOfHeader(header[index.timestamp!] ?? '') : 0;
+      if (zoneOffset !== 0) notes.zoneColumn = header![index.timestamp!]!.trim();
       const withPrice = kind === 'funding' && index.price !== undefined;
       nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
       if (!probe) w = new KindFileWriter(tmp, kind, { withPrice });
@@ -452,7 +473,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (headerIndex === null && opts.columns) {
         // --columns without --no-header reads line 1 as the header: a line of data there would be dropped without a word
         if (looksLikeData(record)) throw dataError(`${file}: line ${line} is data, not a header naming the columns (${excerpt(record.join(','))}): give --no-header as well, or --columns would skip it as the header`);
-        start(mapColumns(opts.columns, record, kind));
+        start(mapColumns(opts.columns, record, kind), record);
         return;
       }
       if (headerIndex === null) {
@@ -469,12 +490,14 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')}): ${missingColumnsFix(record, kind)}`,
           );
         }
-        start(index);
+        start(index, record);
         return;
       }
       const idx = headerIndex as Record<string, number>;
-      const t = parseTime(record[idx.timestamp!] ?? '');
+      const cell = record[idx.timestamp!] ?? '';
+      let t = parseTime(cell);
       if (typeof t === 'string') { reject(line, t); return; }
+      if (zoneOffset !== 0 && ISO_NO_ZONE.test(cell.trim())) t -= zoneOffset;
       let reason: string | null = null;
       let nv = 0;
       for (let k = 0; k < nCols; k++) {
@@ -574,7 +597,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...(banner !== null ? { banner } : {}) };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...(banner !== null ? { banner } : {}), ...notes };
     }
 
     // place the file and update the manifest
@@ -588,12 +611,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       // --replace with the same rows: the dataset stays as it is (its manifest's hash is part of every RunId)
       rmSync(tmp, { force: true });
       untrack();
-      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...(banner !== null ? { banner } : {}) };
+      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...(banner !== null ? { banner } : {}), ...notes };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...(banner !== null ? { banner } : {}) };
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...(banner !== null ? { banner } : {}), ...notes };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

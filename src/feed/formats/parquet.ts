@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { dataError, missingInput, usageError, UserError, type ExitCodeValue } from '../../errors.js';
 import { excerpt, excerptList } from '../../util/excerpt.js';
 import type { ThreadErrorData } from '../../util/thread-error.js';
-import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED } from '../csv.js';
+import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, utcOffsetOfHeader } from '../csv.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js';
@@ -248,6 +248,9 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const wanted = o.kind === 'candles' ? ['open', 'high', 'low', 'close', 'volume'] : o.kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['rate', ...(index.price !== undefined ? ['price'] : [])];
   const colName = (k: string) => names[index[k]!]!;
   const tCol = colName('timestamp');
+  // a time column naming a zone other than UTC ('Time(UTC+8)'): the CSV importer reads its zone-less
+  // times in it; here they would be read as UTC, hours off without a word
+  if (utcOffsetOfHeader(tCol) !== 0) throw dataError(`${file}: the time column '${excerpt(tCol, 60)}' names a zone other than UTC, which a Parquet import does not convert: write the times in UTC (pandas: df.index.tz_convert('UTC')), or export the file as CSV, whose import reads them in that zone`);
   const tType = typeOf.get(tCol);
   const isTimestamp = tType?.logical_type?.type === 'TIMESTAMP' || tType?.logical_type?.type === 'DATE' || tType?.converted_type === 'TIMESTAMP_MILLIS' || tType?.converted_type === 'TIMESTAMP_MICROS' || tType?.converted_type === 'DATE' || tType?.type === 'INT96';
   // every needed column, from its chunks (row groups, pages) in one read, converted as it arrives;

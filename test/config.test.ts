@@ -425,6 +425,10 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
     const cases: [unknown, string][] = [
       ['kraken', 'venue: unknown venue "kraken"; known venues: binance-usdm'],
       [{ id: 'kraken' }, 'venue.id: unknown venue "kraken"'],
+      // the short names calc accepts, and a misspelt id, are told the venue id
+      ['bybit', `venue: unknown venue "bybit" (did you mean 'bybit-linear'?); known venues: binance-usdm`],
+      ['binance', `venue: unknown venue "binance" (did you mean 'binance-usdm'?)`],
+      ['okk', `venue: unknown venue "okk" (did you mean 'okx'?)`],
       [{ id: 'binance-usdm', overrides: { fees: { taker: 'abc' } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got "abc"'],
       [{ id: 'binance-usdm', overrides: { funding: { intervalHours: 0 } } }, 'venue.overrides.funding.intervalHours: expected a number'],
       [{ id: 'binance-usdm', overrides: { tiers: { BTCUSDT: [{ floor: 0, mmr: -1 }] } } }, 'venue.overrides.tiers.BTCUSDT tier 1: mmr must be a rate'],

@@ -6,7 +6,7 @@
  * Prices that do not exist (no positive liquidation price) are null.
  */
 import { Decimal } from 'decimal.js';
-import { getVenue, venueIds } from './index.js';
+import { getVenue, venueIdOf, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { dateHint, parseDate } from '../util/time.js';
@@ -108,11 +108,7 @@ function time(o: Obj, key: string, optional = false): number | undefined {
   return fail(`"${key}" must be ms since epoch or an ISO date, got ${shown(v)}${dateHint(v)}`);
 }
 
-/** short names `calc` and `calc liq` accept for the venue ids */
-export const VENUE_ALIASES: Readonly<Record<string, string>> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
-
-/** the venue id a name stands for (an alias resolved; own keys only, so "constructor" stays itself) */
-export const venueIdOf = (name: string): string => (Object.hasOwn(VENUE_ALIASES, name) ? VENUE_ALIASES[name]! : name);
+export { VENUE_ALIASES, venueIdOf } from './index.js';
 
 function venueOf(o: Obj, required = true): VenueProfile | undefined {
   const v = o.venue;

@@ -7,6 +7,7 @@
  */
 import { configError } from '../errors.js';
 import { shownValue } from '../util/excerpt.js';
+import { didYouMean } from '../util/nearest.js';
 import type { BuiltVenueProfile, Tier, VenueProfile } from './types.js';
 import { BUILT_IN, profileFromDefinition, type VenueDefinition } from './profiles.js';
 import { buildTiers, type TierInput } from './tiers.js';
@@ -74,13 +75,19 @@ function rate(v: unknown, key: string, lo: number, hi: number): number {
   return v;
 }
 
+/** short names `calc` and `calc liq` accept for the venue ids (a config names the id: an alias there is told the id) */
+export const VENUE_ALIASES: Readonly<Record<string, string>> = { binance: 'binance-usdm', bybit: 'bybit-linear', gate: 'okx', hl: 'hyperliquid' };
+
+/** the venue id a name stands for (an alias resolved; own keys only, so "constructor" stays itself) */
+export const venueIdOf = (name: string): string => (Object.hasOwn(VENUE_ALIASES, name) ? VENUE_ALIASES[name]! : name);
+
 /**
  * The profile of a built-in venue, optionally with overrides. Unknown ids are configuration errors
  * (exit 78) listing the known venues.
  */
 export function getVenue(id: string, overrides?: VenueOverrides): BuiltVenueProfile {
   const base = builtIn.get(id);
-  if (!base) throw configError(`unknown venue "${id}"; known venues: ${venueIds().join(', ')}`);
+  if (!base) throw configError(`unknown venue "${id}"${venueIdOf(id) !== id ? ` (did you mean '${venueIdOf(id)}'?)` : didYouMean(id, venueIds())}; known venues: ${venueIds().join(', ')}`);
   if (!overrides || Object.keys(overrides).length === 0) {
     let p = plainCache.get(id);
     if (!p) {

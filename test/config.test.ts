@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, fundingIntervalWarnings, venueProblem,
+  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, fundingIntervalWarnings, venueMismatchWarnings, venueProblem,
   type LeverageUse, type ResolvedConfig,
 } from '../src/config/index.js';
 import { FIXTURE_STRATEGIES, REPO, runCli, writeConfig } from './fixtures/run/cli.js';
@@ -527,6 +527,15 @@ describe('leverage against the venue maximum', () => {
     expect(w[0]).toMatch(/^dataset ds: 1d bars are longer than binance-usdm's 8h funding interval/);
     const hl = await resolved({ venue: 'hyperliquid' });
     expect(fundingIntervalWarnings(hl, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * 3_600_000 }])[0]).toMatch(/hyperliquid's 1h funding interval/);
+  });
+
+  it("warns when a dataset's manifest names another built-in venue than the config's (OKX data replayed under binance-usdm's rules)", async () => {
+    const c = await resolved({});
+    expect(venueMismatchWarnings(c, [{ name: 'a', venue: 'binance-usdm' }, { name: 'b', venue: 'v' }, { name: 'c', venue: 'synthetic' }])).toEqual([]);
+    expect(venueMismatchWarnings(c, [{ name: 'okx-set', venue: 'okx' }])).toEqual([
+      "dataset okx-set holds okx data (its manifest's venue), replayed under binance-usdm's fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: 'okx' in the config if that venue is meant",
+    ]);
+    expect(venueMismatchWarnings(await resolved({ venue: { id: 'okx', overrides: { fees: { maker: 0 } } } }), [{ name: 'okx-set', venue: 'okx' }])).toEqual([]);
   });
 });
 

@@ -320,6 +320,14 @@ describe('Bybit and OKX exports', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('from okx data into 2 series');
+    // the manifest names the venue the data is from (a run under another venue's rules warns), unless --venue says otherwise
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).venue).toBe('okx');
+    const by = outDir();
+    expect((await feedCli(['import', join(FX, 'bybit', 'ETHUSDT-kline-60.json'), '--out', by])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(by, 'manifest.json'), 'utf8')).venue).toBe('bybit-linear');
+    const named = outDir();
+    expect((await feedCli(['import', join(FX, 'bybit', 'ETHUSDT-kline-60.json'), '--out', named, '--venue', 'binance-usdm'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(named, 'manifest.json'), 'utf8')).venue).toBe('binance-usdm');
   });
 });
 

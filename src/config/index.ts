@@ -14,7 +14,7 @@ import { configError, missingInput, usageError, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { jsonFault } from '../util/json-text.js';
-import { getVenue, type VenueOverrides, type VenueProfile } from '../venue/index.js';
+import { getVenue, venueIds, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
@@ -603,6 +603,18 @@ export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, d
         `dataset ${d.name}: ${d.timeframe} bars are longer than ${venue.id}'s ${hours}h funding interval; ` +
         'funding events between two bar opens settle at the next open, to the positions held then (marginlab\'s docs/config.md, "Known semantics")',
     );
+}
+
+/**
+ * Datasets whose manifest names another built-in venue than the config's (OKX data imported, the
+ * config left at its default binance-usdm): the runs would replay them under the config venue's
+ * fees, funding, tiers and liquidation rules without a word.
+ */
+export function venueMismatchWarnings(config: Pick<ResolvedConfig, 'venue'>, datasets: readonly { name: string; venue: string }[]): string[] {
+  const venue = configVenue(config);
+  return datasets
+    .filter((d) => d.venue !== venue.id && venueIds().includes(d.venue))
+    .map((d) => `dataset ${d.name} holds ${d.venue} data (its manifest's venue), replayed under ${venue.id}'s fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: '${d.venue}' in the config if that venue is meant`);
 }
 
 /** How long a config's code may run and its promise take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */

@@ -19,7 +19,7 @@ import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
-import { checkLeverageLimits, configPath, fundingIntervalWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
+import { checkLeverageLimits, configPath, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
@@ -355,6 +355,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     c,
     datasets.plan.map((d) => ({ name: d.name, timeframe: d.timeframe, timeframeMs: datasets.data[d.key]!.timeframeMs })),
   );
+  warnings.push(...venueMismatchWarnings(c, datasets.plan.map((d) => ({ name: d.name, venue: datasets.data[d.key]!.venue }))));
   // data warnings (gaps under data.gaps: 'warn'): on stderr, in manifest.warnings and the reports; at most 20 per dataset
   datasets.plan.forEach((d, i) => {
     const ws = datasets.data[d.key]!.warnings ?? [];

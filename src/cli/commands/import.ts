@@ -11,7 +11,7 @@ import { usageError } from '../../errors.js';
 import { cliCommand } from '../../util/shell.js';
 
 interface ImportFlags {
-  format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue: string;
+  format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue?: string;
   skipBadRows?: boolean; delimiter: string; provenance?: string; replace?: boolean; columns?: string;
   header: boolean; contractSize?: string;
 }
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--symbol <symbol>', 'symbol, e.g. BTCUSDT (csv, parquet: required; others: overrides the name in the file)')
     .option('--timeframe <tf>', 'candle timeframe, e.g. 1h (without it: the file name, or the rows\' spacing; csv from a pipe: required; checked against the data)')
     .option('--replace', 'replace the dataset\'s series instead of appending to it')
-    .option('--venue <id>', 'venue written when the manifest is created', 'binance-usdm')
+    .option('--venue <id>', 'venue written when the manifest is created (default: bybit-linear for bybit data, okx for okx, else binance-usdm)')
     .option('--provenance <text>', 'provenance line added to the manifest')
     .option('--columns <spec>', 'csv, parquet: column mapping, e.g. timestamp=open_time,open=o,... (csv: or the columns in order)')
     .option('--no-header', 'csv: the file has no header line (--columns lists the columns in order)')
@@ -145,7 +145,7 @@ export function register(program: Command): void {
         const { commitSeries } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
         const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
-        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue, provenance: [prov] });
+        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue ?? (fmt === 'bybit' ? 'bybit-linear' : fmt === 'okx' ? 'okx' : undefined), provenance: [prov] });
         const s = (performance.now() - t0) / 1000;
         for (const r of results) {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';

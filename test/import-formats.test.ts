@@ -63,6 +63,15 @@ describe('Binance public data', () => {
     expect(Array.from(got.columns.volume!)).toEqual(want.map((x) => x[5]));
   });
 
+  it("spot klines (data.binance.vision's data/spot/…, the futures klines' file names) are not taken for the perpetual's: refused (65) unless --kind candles", async () => {
+    const spot = join(root, 'data', 'spot', 'monthly', 'klines', 'BTCUSDT', '1h');
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(spot, 'BTCUSDT-1h-2025-06.zip'));
+    expect(() => readBinance([join(root, 'data', 'spot')])).toThrow("spot klines (its path has a spot folder, as data.binance.vision's data/spot/…), the spot market's prices, not the perpetual's");
+    const r = await feedCli(['import', spot, '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(readBinance([spot], { kind: 'candles' })[0]).toMatchObject({ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h' });
+  });
+
   it('mark candles by their markPriceKlines folder, funding from fundingRate archives; the dataset loads', async () => {
     const out = outDir();
     const rs = commitSeries(out, readBinance([join(FX, 'binance')].map((p) => join(p, 'klines', 'BTCUSDT-1h-2025-06.zip')).concat([join(FX, 'binance', 'markPriceKlines'), join(FX, 'binance', 'fundingRate')])));

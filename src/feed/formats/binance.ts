@@ -49,6 +49,10 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     else if (parts.includes('markPriceKlines')) kind = 'mark';
     else if (parts.includes('indexPriceKlines') || parts.includes('premiumIndexKlines')) {
       throw dataError(`${file}: index and premium-index klines are not market data marginlab uses (import klines, markPriceKlines or fundingRate)`);
+    } else if (parts.some((p, i) => p === 'spot' && (parts[i + 1] === 'monthly' || parts[i + 1] === 'daily')) && opts.kind !== 'candles') {
+      // data.binance.vision's data/spot/… klines have the futures klines' file names (and µs times since 2025):
+      // another market's prices, which would stand for the perpetual's without a word (as freqtrade's spot files)
+      throw dataError(`${file}: spot klines (its path has a spot folder, as data.binance.vision's data/spot/…), the spot market's prices, not the perpetual's: a perpetual-futures backtest reads data/futures/um/…/klines; to import these spot prices as the candles anyway, add --kind candles`);
     } else kind = opts.kind && opts.kind !== 'funding' ? opts.kind : 'candles';
     if (opts.kind === 'funding' && kind !== 'funding') throw usageError(`${file}: a klines file, but --kind funding was given`);
     if (interval.endsWith('M')) throw dataError(`${file}: monthly (${interval}) candles are not a fixed timeframe; import a fixed interval such as 1d`);

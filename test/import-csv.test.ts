@@ -138,6 +138,15 @@ describe('import csv', () => {
     expect(Array.from((await loadDataset(out)).time)).toEqual([T, T + 3_600_000]);
   });
 
+  it("a number with a decimal comma (a spreadsheet of a ';' locale) is a bad row that says so", async () => {
+    const e = await userError(importCsv({ file: file('Date;Open;High;Low;Close;Volume\n2025-05-22 00:00;109609,6;110146,4;109153,4;109925,4;16028,352\n'), kind: 'candles', symbol: 'X', timeframe: '1h', delimiter: ';', out: outDir() }));
+    expect(e.details[0]).toMatch(/line 2: open '109609,6' is not a number \(written with a decimal comma, as spreadsheets in many locales write numbers: export the file with '\.' as the decimal separator\)$/);
+    const f = await userError(importCsv({ file: file('time;rate\n2025-05-22 00:00;0,0100%\n'), kind: 'funding', symbol: 'X', delimiter: ';', out: outDir() }));
+    expect(f.details[0]).toContain("rate '0,0100%' is not a number (written with a decimal comma");
+    const g = await userError(importCsv({ file: file('time,open,high,low,close,volume\n2025-05-22 00:00,abc,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(g.details[0]).toMatch(/open 'abc' is not a number$/);
+  });
+
   it('imports mark and funding (with optional price) and updates the manifest', async () => {
     const out = outDir();
     await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });

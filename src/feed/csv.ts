@@ -212,6 +212,9 @@ const isBanner = (cells: readonly string[]): boolean => {
   return /[\s:/]/.test(c) && !/[;\t|]/.test(c) && !Number.isFinite(Number(c)) && typeof parseTime(c) !== 'number';
 };
 
+/** A number written with a decimal comma ('109609,6', '1.234,5', '0,0001%'). */
+const DECIMAL_COMMA = /^[+-]?\d{1,3}(?:[.\s]\d{3})*,\d+%?$|^[+-]?\d+,\d+%?$/;
+
 /** A first line of numbers and times: a file without a header (it wants --no-header). */
 const looksLikeData = (cells: readonly string[]): boolean =>
   cells.length > 1 && cells.every((c) => c.trim() !== '' && (Number.isFinite(Number(c.trim())) || typeof parseTime(c) === 'number'));
@@ -505,7 +508,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         const raw = record[idx[nm]!];
         if (nm === 'price' && (raw === undefined || raw.trim() === '')) { vals[nv++] = NaN; continue; }
         const v = nm === 'rate' ? parseRate(raw) : parseNum(raw);
-        if (!Number.isFinite(v)) { reason = `${nm} '${excerpt(raw ?? '', 40)}' is not a number`; break; }
+        if (!Number.isFinite(v)) { reason = `${nm} '${excerpt(raw ?? '', 40)}' is not a number${DECIMAL_COMMA.test((raw ?? '').trim()) ? " (written with a decimal comma, as spreadsheets in many locales write numbers: export the file with '.' as the decimal separator)" : ''}`; break; }
         vals[nv++] = v;
       }
       if (reason === null) reason = rowProblem(kind, vals, nv);

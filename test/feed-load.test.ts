@@ -144,6 +144,15 @@ describe('loadDataset: one timeline', () => {
     await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
   });
 
+  it("a symbol whose candles end well before the others' is warned about (a position held there stays open at its last close), loader and inspect alike", async () => {
+    const text = "BUSDT-candles-1h.arrow: the 1h candles of BUSDT end at 2025-05-22T14:00:00.000Z (1747922400000), 9 bars before the other symbols' (2025-05-22T23:00:00.000Z (1747954800000)): a position a run still holds in BUSDT then stays open at its last close (valued at it, funding still settling on it) and cannot be closed";
+    expect((await loadDataset(mixed)).warnings).toContain(text);
+    expect(inspectDataset(mixed).warnings).toContain(text);
+    // alone, or in a window it reaches the end of (within a tenth of the span), it is not
+    expect((await loadDataset(mixed, { symbols: ['BUSDT'] })).warnings ?? []).not.toContainEqual(expect.stringContaining('candles of BUSDT end'));
+    expect((await loadDataset(mixed, { to: T0 + 16 * H })).warnings ?? []).not.toContainEqual(expect.stringContaining('candles of BUSDT end'));
+  });
+
   it('symbols whose date ranges leave a stretch no symbol has a candle for: a gap of the timeline (65, or a warning under gaps: warn), not adjacent bars', async () => {
     const dir = join(root, 'disjoint');
     // A: 5 bars from T0; B: 5 bars starting 100 h later (a delisted coin beside a new one); C touches A's end: no hole there

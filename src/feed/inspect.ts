@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, timelineHoles, TIMELINE_HOLE_HINT } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, timelineHoles, earlyEndWarnings, TIMELINE_HOLE_HINT } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -118,10 +118,12 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
       if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
     }
     if (problems.count === 0) {
-      for (const h of timelineHoles(firstRows.map((r) => ({ path: r.path, symbol: r.symbol, first: r.t0, last: r.t1 })), tfMs, tf)) {
+      const spans = firstRows.map((r) => ({ path: r.path, symbol: r.symbol, first: r.t0, last: r.t1 }));
+      for (const h of timelineHoles(spans, tfMs, tf)) {
         if (opts.gaps === 'warn') warnings.push(`${h.path}: ${h.text}`);
         else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
       }
+      warnings.push(...earlyEndWarnings(spans, tfMs, tf));
     }
   }
   return {

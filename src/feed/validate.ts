@@ -302,6 +302,22 @@ export function timelineHoles(spans: CandleSpan[], tfMs: number, tf: string): Ti
   return out;
 }
 
+/**
+ * Symbols whose candles end well before the others' (a coin delisted mid-window, an export cut
+ * short): a position a run still holds there is valued at its last close from then on, pays funding
+ * at that price and cannot be closed, which no figure of the run shows. Warned when the stretch
+ * after its last candle is more than the share MARK_COVERAGE_WARN leaves of the symbols' whole span
+ * (loader and `data inspect` alike).
+ */
+export function earlyEndWarnings(spans: CandleSpan[], tfMs: number, tf: string): string[] {
+  if (spans.length < 2) return [];
+  const start = Math.min(...spans.map((s) => s.first));
+  const end = Math.max(...spans.map((s) => s.last));
+  return spans
+    .filter((s) => end - s.last > (1 - MARK_COVERAGE_WARN) * (end - start + tfMs))
+    .map((s) => `${s.path}: the ${tf} candles of ${s.symbol} end at ${fmtTime(s.last)}, ${Math.round((end - s.last) / tfMs)} bars before the other symbols' (${fmtTime(end)}): a position a run still holds in ${s.symbol} then stays open at its last close (valued at it, funding still settling on it) and cannot be closed`);
+}
+
 /** What to do about a timeline hole under the 'error' gap policy (said once). */
 export const TIMELINE_HOLE_HINT = "symbols whose date ranges neither overlap nor touch: load them apart (data.symbols, or a dataset each), or with data.gaps: 'warn' (--gaps warn) the stretch is left out of the timeline";
 

@@ -4,13 +4,15 @@
  * async callbacks are errors; strategy output never reaches stdout (the --json stream).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
 import { RealmGuard } from '../src/shard/isolation.js';
+import { loadConfig } from '../src/config/index.js';
 import { checkSync } from '../src/engine/runner-state.js';
 
 const ISOLATION_STRATEGIES = resolve(import.meta.dirname, 'fixtures', 'isolation', 'strategies');
@@ -65,6 +67,33 @@ describe('one worker shared by hostile strategies', () => {
     const r = await runCli(['run', '-c', 'load.config.ts', '--out', 'load', '--quiet'], dir);
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/tamper-load\.ts\): when its module loaded, the strategy changed shared built-ins \(Math\.log\)/);
+  });
+
+  it('a config that imports such a strategy (itself, through a module of its own, from .ts, .mjs and .cjs): 78 naming the strategy file, by the CLI and loadConfig (the config\'s import evaluated it first, so the registry\'s check saw nothing and every run failed in the worker, exit 1)', async () => {
+    const tamper = join(ISOLATION_STRATEGIES, 'tamper-load.ts');
+    const cfg = JSON.stringify({ ...base, strategies: ['fixture-trend'] });
+    writeFileSync(join(dir, 'tamper-helper.ts'), `export { default } from ${JSON.stringify(tamper)};\n`);
+    writeFileSync(join(dir, 'direct.config.ts'), `import t from ${JSON.stringify(tamper)};\nvoid t;\nexport default ${cfg};\n`);
+    writeFileSync(join(dir, 'helper.config.ts'), `import t from './tamper-helper.ts';\nvoid t;\nexport default ${cfg};\n`);
+    writeFileSync(join(dir, 'js.config.mjs'), `import ${JSON.stringify(pathToFileURL(tamper).href)};\nexport default ${cfg};\n`);
+    writeFileSync(join(dir, 'cjs.config.cjs'), `require(${JSON.stringify(tamper)});\nmodule.exports = ${cfg};\n`);
+    const configs = ['direct.config.ts', 'helper.config.ts', 'js.config.mjs', 'cjs.config.cjs'];
+    const outs = await Promise.all(configs.map((c) => runCli(['run', '-c', c, '--out', `o-${c}`, '--quiet'], dir)));
+    const said = (c: string, t = tamper) => `${c}: while the config's code ran, ${t} changed shared built-ins (Math.log): configs, strategies and the modules they import must not modify built-in objects (they are shared with other runs); the change was undone`;
+    configs.forEach((c, i) => {
+      expect(outs[i]!.stderr, c).toBe(`marginlab: ${said(c)}\n`);
+      expect(outs[i]!.code, c).toBe(78);
+    });
+    // the library: the same (through tsImport; the files named relative to the working folder), the realm put back
+    const log = Math.log;
+    await expect(loadConfig(join(dir, 'direct.config.ts'))).rejects.toMatchObject({ exitCode: 78, message: said(join(dir, 'direct.config.ts'), relative(process.cwd(), tamper)) });
+    expect(Math.log).toBe(log);
+    // the config's own code, and a change no function's source names
+    writeFileSync(join(dir, 'own.config.ts'), `Math.random = () => 4;\nexport default ${cfg};\n`);
+    writeFileSync(join(dir, 'added.config.ts'), `export default () => { (Math as unknown as { x: number }).x = 1; return ${cfg}; };\n`);
+    await expect(loadConfig(join(dir, 'own.config.ts'))).rejects.toThrow(/own\.config\.ts: while the config's code ran, the config changed shared built-ins \(Math\.random\)/);
+    await expect(loadConfig(join(dir, 'added.config.ts'))).rejects.toThrow(/added\.config\.ts: while the config's code ran, the config \(its code or a module it imports\) changed shared built-ins \(Math\.x \(added\)\)/);
+    expect(Object.hasOwn(Math, 'x')).toBe(false);
   });
 });
 

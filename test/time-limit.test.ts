@@ -94,15 +94,21 @@ describe.concurrent('user code on the CLI main thread runs under a time limit', 
     expect(existsSync(join(dir, 'out-slow', 'manifest.json'))).toBe(true);
   });
 
-  it('code that replaces Atomics.compareExchange (a strategy, a config) and returns at once: the run goes on (it hung until the limit, then was killed)', async () => {
+  it('code that replaces Atomics.compareExchange (a strategy, a config) and returns at once: the run goes on, or the config is refused at once (it hung until the limit, then was killed)', async () => {
     writeConfig(dir, 'tamper.config.mjs', config('tamper-atomics', { timeoutMs: 600_000 }));
     writeFileSync(join(dir, 'tamperc.config.mjs'), `Atomics.compareExchange = () => 0;\nexport default ${JSON.stringify(config('slow-symbols'))};\n`);
     for (const c of ['tamper.config.mjs', 'tamperc.config.mjs']) {
       const out = join(dir, `out-${c}`);
       // the config's limit far above the bound (a hang until it shows), the bound far above a run on a loaded machine
       const r = await run(['run', '-c', c, '--out', out, '--quiet'], { MARGINLAB_CONFIG_TIMEOUT_MS: '100000' });
-      expect(r.code, r.stderr).toBe(0);
-      expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+      if (c === 'tamperc.config.mjs') {
+        // a config changing shared built-ins is refused, the change undone (src/config guardConfigCode)
+        expect(r.stderr).toMatch(/^marginlab: tamperc\.config\.mjs: while the config's code ran, the config changed shared built-ins \(Atomics\.compareExchange\)/);
+        expect(r.code).toBe(78);
+      } else {
+        expect(r.code, r.stderr).toBe(0);
+        expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+      }
       // not after the config's 100 s (nor the strategy's 600 s)
       expect(r.ms).toBeLessThan(90_000);
     }

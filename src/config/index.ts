@@ -21,6 +21,7 @@ import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-defau
 import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
+import { definedIn, RealmGuard, tamperMessage, tampered } from '../shard/isolation.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -674,10 +675,34 @@ const onUnhandledRejection = (reason: unknown): void => {
 
 /**
  * Run config code (its import, its function, its promise) so that what it does wrong becomes a
- * config error (78) naming the file: process.exit() is refused instead of ending marginlab, and a
- * promise it rejects without handling is reported instead of crashing.
+ * config error (78) naming the file: process.exit() is refused instead of ending marginlab, a
+ * promise it rejects without handling is reported instead of crashing, and shared built-ins it
+ * changes (Array.prototype.map, Math.random: it or any module its import evaluates, a strategy
+ * among them, which then loads already evaluated, past the registry's own check) are put back and
+ * refused, naming the file whose function replaced them when the inspector can tell.
  */
 async function guardConfigCode<T>(where: string, fn: () => Promise<T>): Promise<T> {
+  // (isolation.js imported statically: an await here left a turn between the import's guard and the
+  // function's, in which the rejected default export of a CommonJS config was unhandled: a crash)
+  const realm = new RealmGuard();
+  try {
+    return await guardedConfigCode(where, fn);
+  } finally {
+    const replaced: unknown[] = [];
+    const changed = realm.restore(replaced);
+    if (changed.length > 0) {
+      const file = await definedIn(replaced);
+      const who = file === null ? 'the config (its code or a module it imports)' : shownPath(file) === where ? 'the config' : shownPath(file);
+      const message = `${where}: while the config's code ran, ${tamperMessage(changed, who)}`;
+      // a strategy among them is refused by the registry too: evaluated already, it changes nothing when it loads there
+      if (file !== null) tampered.set(file, message);
+      // replaces the code's outcome (its value or its error): it came about with the built-ins changed
+      throw configError(message);
+    }
+  }
+}
+
+async function guardedConfigCode<T>(where: string, fn: () => Promise<T>): Promise<T> {
   const exit = process.exit;
   let rejected: unknown = undefined;
   let sawRejection = false;

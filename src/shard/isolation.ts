@@ -16,6 +16,8 @@
  * - Output: console output of strategies goes to stderr, never to stdout (the --json stream).
  */
 import { Console } from 'node:console';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { thrownText } from '../util/excerpt.js';
 import { noteTimers, realTimers } from '../util/timer-globals.js';
@@ -149,13 +151,23 @@ export class RealmGuard {
    * ('Math.sqrt', 'Array.prototype.evil (added)', ...), empty when nothing was.
    * Changes that cannot be undone (a frozen prototype) are reported with "(cannot be undone)".
    */
-  restore(): string[] {
+  restore(newValues?: unknown[]): string[] {
     // first undo everything using only what was captured at load (indexed loops, null-prototype storage) ...
     const found = R.create(null);
     let n = 0;
     const note = (x: string) => {
       found[n] = x;
       n = n + 1;
+    };
+    // what the changed keys held (a replaced function's source names who changed it: definedIn)
+    const held = R.create(null);
+    let h = 0;
+    const keep = (d: PropertyDescriptor | undefined) => {
+      if (!d) return;
+      held[h] = d.value;
+      held[h + 1] = d.get;
+      held[h + 2] = d.set;
+      h = h + 3;
     };
     const g = globalThis as unknown as object;
     const gk = this.globalKeys;
@@ -165,6 +177,7 @@ export class RealmGuard {
       const now = R.getDesc(g, k);
       if (!now || !sameDesc(now, d)) {
         note(`globalThis.${k}`);
+        keep(now);
         R.define(g, k, d as PropertyDescriptor);
       }
     }
@@ -178,6 +191,7 @@ export class RealmGuard {
         const name = keyName(s.name, k);
         if (IGNORED[name]) continue;
         note(`${name} (added)`);
+        keep(R.getDesc(s.obj, k));
         if (!R.del(s.obj, k)) note(`${name} (cannot be undone)`);
       }
       const snapKeys = s.keys;
@@ -189,6 +203,7 @@ export class RealmGuard {
         const name = keyName(s.name, k);
         if (IGNORED[name]) continue;
         note(now ? name : `${name} (deleted)`);
+        keep(now);
         if (!R.define(s.obj, k, d as PropertyDescriptor)) note(`${name} (cannot be undone)`);
       }
       if (R.getProto(s.obj) !== s.proto) {
@@ -203,14 +218,92 @@ export class RealmGuard {
       const x = found[i] as string;
       if (!out.includes(x)) out.push(x);
     }
+    for (let i = 0; newValues && i < h; i++) if (held[i] !== undefined) newValues.push(held[i]);
     return out;
   }
 }
 
+/**
+ * The file of a script's URL: a file: URL (a query of tsx's taken off), a path (CommonJS), or the
+ * data: URL tsx's tsImport evaluates a module as, its source starting `__filename="<path>"`.
+ */
+function urlFile(url: string): string | null {
+  if (url.startsWith('data:')) {
+    let source: string;
+    try {
+      source = decodeURIComponent(url.slice(url.indexOf(',') + 1));
+    } catch {
+      return null;
+    }
+    const named = /^__filename=("(?:[^"\\]|\\.)*")/.exec(source);
+    return named ? urlFile(JSON.parse(named[1]!) as string) : null;
+  }
+  const file = url.replace(/[?#].*$/, '');
+  return file.startsWith('file:') ? fileURLToPath(file) : isAbsolute(file) ? file : null;
+}
+
+/**
+ * The file that defines the first of `values` that is a function with source of its own (a
+ * replaced Array.prototype.map: the module that replaced it, most often), through the inspector;
+ * null when none has (a value, a built-in function) or the inspector is not available.
+ */
+export async function definedIn(values: readonly unknown[]): Promise<string | null> {
+  const fn = values.find((v) => typeof v === 'function');
+  if (fn === undefined) return null;
+  let inspector: typeof import('node:inspector');
+  try {
+    inspector = await import('node:inspector');
+  } catch {
+    return null;
+  }
+  const session = new inspector.Session();
+  const key = `__marginlabDefinedIn${process.hrtime.bigint()}`;
+  const g = globalThis as unknown as Record<string, unknown>;
+  try {
+    session.connect();
+    // the session of the thread itself answers at once: each callback has run when post returns
+    const post = <T>(method: string, params?: object): T | null => {
+      let out: T | null = null;
+      session.post(method, params, (err: Error | null, res: unknown) => {
+        if (!err) out = res as T;
+      });
+      return out;
+    };
+    g[key] = fn;
+    const obj = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis[${JSON.stringify(key)}]` });
+    const objectId = obj?.result.objectId;
+    if (objectId === undefined) return null;
+    const props = post<{ internalProperties?: { name: string; value?: { value?: { scriptId?: string } } }[] }>('Runtime.getProperties', { objectId, ownProperties: true });
+    const scriptId = props?.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value?.scriptId;
+    if (scriptId === undefined) return null;
+    let url: string | null = null;
+    // Debugger.enable reports every script parsed so far, with its URL
+    session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => {
+      if (m.params.scriptId === scriptId) url = m.params.url;
+    });
+    post('Debugger.enable');
+    post('Debugger.disable');
+    return url === null ? null : urlFile(url);
+  } catch {
+    return null;
+  } finally {
+    delete g[key];
+    session.disconnect();
+  }
+}
+
+/**
+ * Files whose top-level code changed shared built-ins, and the message that said so: refused
+ * every time they would load again in this thread (an ES module runs once; the next import finds
+ * it evaluated, the change undone). Filled by the strategy registry and a config's guard.
+ */
+export const tampered = new Map<string, string>();
+
 /** The message of a run whose strategy changed shared built-ins. */
-export function tamperMessage(changed: readonly string[]): string {
+export function tamperMessage(changed: readonly string[], who = 'strategy'): string {
   const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ` and ${changed.length - 5} more` : '');
-  return `strategy changed shared built-ins (${list}): strategies must not modify built-in objects (they are shared with other runs); the change was undone`;
+  const whose = who === 'strategy' ? 'strategies' : 'configs, strategies and the modules they import';
+  return `${who} changed shared built-ins (${list}): ${whose} must not modify built-in objects (they are shared with other runs); the change was undone`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,9 +15,6 @@ import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
 import { notCounted, nowRunning } from '../util/time-limit.js';
 
-/** files whose top-level code changed shared built-ins: refused every time (an ES module runs once) */
-const tampered = new Map<string, string>();
-
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
 
@@ -137,12 +134,13 @@ function looksLikeConfig(m: unknown): boolean {
 }
 
 async function load(e: Entry): Promise<StrategyModule> {
-  const known = tampered.get(e.file);
-  if (known) throw configError(known);
   let mod: Record<string, unknown>;
   // a module's top-level code must not change shared built-ins (they are shared with every run and
   // the report), and its console output goes to stderr (stdout carries --json and command output)
-  const { RealmGuard, tamperMessage, withConsoleOnStderr } = await import('../shard/isolation.js');
+  const { RealmGuard, tamperMessage, tampered, withConsoleOnStderr } = await import('../shard/isolation.js');
+  // found by this load before, or by a config's that imported it (src/config guardConfigCode)
+  const known = tampered.get(e.file);
+  if (known) throw configError(known);
   // before the guard's snapshot: registering tsx is marginlab's doing, not the strategy's
   // (the library's own strategies are marginlab's compiled JavaScript: they need no loaders)
   if (dirname(e.file) !== BUILTIN_STRATEGY_DIR) await ensureTypeScriptLoader(e.file);

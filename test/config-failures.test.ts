@@ -114,6 +114,37 @@ describe('config code that misbehaves', () => {
   });
 });
 
+describe('a .cts file the config reaches through a package name or a tsconfig paths alias ("type": "module")', () => {
+  it('loads (it crashed with a stack trace, exit 1: Node 20 fails a require() of an ES module in it); one that throws is 78, one line (a stack trace followed the line)', async () => {
+    const p = join(dir, 'cts-reach');
+    mkdirSync(join(p, 'lib'), { recursive: true });
+    mkdirSync(join(p, 'node_modules', 'ctslev'), { recursive: true });
+    writeFileSync(join(p, 'package.json'), JSON.stringify({ name: 'cts-reach', private: true, type: 'module' }));
+    writeFileSync(join(p, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', paths: { '@lev': ['./lib/lev.cts'], '@bad': ['./lib/bad.cts'] } } }));
+    // the .cts file imports an ES module: its require() in the CommonJS that tsx makes of it
+    for (const at of ['lib', join('node_modules', 'ctslev')]) {
+      writeFileSync(join(p, at, 'esm.mjs'), 'export const lev = [3];\n');
+      writeFileSync(join(p, at, at === 'lib' ? 'lev.cts' : 'index.cts'), "import { lev as l } from './esm.mjs';\nexport const lev: number[] = l;\n");
+    }
+    writeFileSync(join(p, 'node_modules', 'ctslev', 'package.json'), JSON.stringify({ name: 'ctslev', version: '1.0.0', main: 'index.cts' }));
+    writeFileSync(join(p, 'lib', 'bad.cts'), "import { lev as l } from './esm.mjs';\nthrow new Error('helper broke');\nexport const lev: number[] = l;\n");
+    const body = JSON.stringify({ name: 'cts', data: '../data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'] }).replace(/}$/, ', leverage: lev }');
+    for (const [file, from] of [['pkg.config.ts', 'ctslev'], ['alias.config.ts', '@lev'], ['bad.config.ts', '@bad']]) {
+      writeFileSync(join(p, file!), `import { lev } from '${from}';\nexport default ${body};\n`);
+    }
+    const [pkg, alias, bad] = await Promise.all(['pkg.config.ts', 'alias.config.ts', 'bad.config.ts'].map((c) => runCli(['strategies', '-c', c, '--json'], p)));
+    for (const r of [pkg, alias]) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    expect(bad.stderr).toBe('marginlab: bad.config.ts: could not load the config: helper broke\n');
+    expect(bad.code).toBe(78);
+    // the library (through tsImport) loads them, and a second load after the one that threw finds no stray rejection of it
+    await expect(loadConfig(join(p, 'bad.config.ts'))).rejects.toMatchObject({ exitCode: 78 });
+    await expect(loadConfig(join(p, 'pkg.config.ts'))).resolves.toMatchObject({ config: { leverage: [3] } });
+  });
+});
+
 describe('syntax errors in user code', () => {
   it('a config that does not compile: 78, one line naming file:line:column and the compiler message', async () => {
     writeFileSync(join(dir, 'syntax.config.ts'), "export default { name: 'x' data: 'data/ft' };\n");

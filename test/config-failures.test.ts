@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, runCli, startCli, writeConfig } from './fixtures/run/cli.js';
 import { writeDataset } from '../src/feed/write.js';
@@ -114,7 +116,7 @@ describe('config code that misbehaves', () => {
   });
 });
 
-describe('a .cts file the config reaches through a package name or a tsconfig paths alias ("type": "module")', () => {
+describe('a .cts file a config or a strategy reaches through a package name or a tsconfig paths alias ("type": "module")', () => {
   it('loads (it crashed with a stack trace, exit 1: Node 20 fails a require() of an ES module in it); one that throws is 78, one line (a stack trace followed the line)', async () => {
     const p = join(dir, 'cts-reach');
     mkdirSync(join(p, 'lib'), { recursive: true });
@@ -142,6 +144,22 @@ describe('a .cts file the config reaches through a package name or a tsconfig pa
     // the library (through tsImport) loads them, and a second load after the one that threw finds no stray rejection of it
     await expect(loadConfig(join(p, 'bad.config.ts'))).rejects.toMatchObject({ exitCode: 78 });
     await expect(loadConfig(join(p, 'pkg.config.ts'))).resolves.toMatchObject({ config: { leverage: [3] } });
+
+    // a strategy reaching them so: loads in the CLI and in the workers (it crashed the same way), or is 78, one line
+    const zod = JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('zod')).href);
+    for (const [folder, from] of [['good', 'ctslev'], ['bad', '@bad']]) {
+      mkdirSync(join(p, folder));
+      writeFileSync(
+        join(p, folder, 'cts-user.ts'),
+        `import { z } from ${zod};\nimport { lev } from '${from}';\nexport default { name: 'cts-user', description: 'leverage ' + lev, params: z.object({ symbol: z.string().default('AAAUSDT') }), symbols: (p: { symbol: string }) => [p.symbol], create: () => ({ onBar() {} }) };\n`,
+      );
+      writeFileSync(join(p, `${folder}.config.ts`), `export default ${JSON.stringify({ name: folder, data: '../data', strategyDirs: [folder], strategies: ['cts-user'], leverage: [3], workers: 1 })};\n`);
+    }
+    const [good, badStrategy] = await Promise.all(['good', 'bad'].map((f) => runCli(['run', '-c', `${f}.config.ts`, '--quiet'], p)));
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(badStrategy.stderr).toMatch(/^marginlab: bad\.config\.ts: invalid strategies \(1 problem\)\n {2}strategies\[0\]\.name: strategy 'cts-user' \(\S+cts-user\.ts\) failed to load: helper broke\n$/);
+    expect(badStrategy.code).toBe(78);
   });
 });
 

@@ -22,6 +22,7 @@ import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { definedIn, RealmGuard, tamperMessage, tampered } from '../shard/isolation.js';
+import { importUserModule, isImportFault } from '../util/user-import.js';
 import { configSchema, type GridRange, type ReportFormat, type SetupId, type UserConfig } from './schema.js';
 
 export { configSchema, parseDate, SETUP_IDS, REPORT_FORMATS } from './schema.js';
@@ -669,22 +670,9 @@ let guardedConfigs = 0;
 const onRejectionHandled = (): undefined => undefined;
 /** the guarded configs' rejection handlers, fed by one 'unhandledRejection' listener */
 const rejectionSinks = new Set<(reason: unknown) => void>();
-/** (WeakSet.has runs no code of the reason: a proxy's traps) */
-const importFault = (reason: unknown): boolean => typeof reason === 'object' && reason !== null && importFaults.has(reason);
 const onUnhandledRejection = (reason: unknown): void => {
-  if (importFault(reason)) return;
+  if (isImportFault(reason)) return;
   for (const sink of rejectionSinks) sink(reason);
-};
-/**
- * Once a config's import has failed: importFaults' second rejection, which may come after the
- * config's guard is gone, is ignored; any other rejection no guard takes is left to what Node does
- * without a listener (it crashes the process) when the program has no listener of its own.
- */
-const onStrayRejection = (reason: unknown): void => {
-  if (importFault(reason) || rejectionSinks.size > 0 || process.listenerCount('unhandledRejection') > 1) return;
-  process.nextTick(() => {
-    throw reason;
-  });
 };
 
 /**
@@ -806,47 +794,6 @@ function importsCts(abs: string, seen: Set<string> = new Set()): boolean {
   return false;
 }
 
-/**
- * Node 20 failing a require() inside CommonJS source its ES-module loader runs, as tsx hands it a
- * .cts file, of an ES module (marginlab): "Cannot read properties of undefined (reading 'exports')"
- * thrown by that require, or "request for '…' is not in cache".
- */
-function requireOfEsmFault(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (/^request for '.*' is not in cache$/.test(err.message)) return true;
-  const frame = /\n\s*at (.*)/.exec(String(err.stack));
-  return frame !== null && frame[1]!.startsWith('require (node:internal/modules/esm/translators:');
-}
-
-/**
- * The config imported through tsImport, or as any module (tsImport null); then, when a .cts file
- * that importsCts() cannot see (reached through a package name, a tsconfig `paths` alias, a
- * computed specifier) fails as requireOfEsmFault says, once more through tsImport, which loads it
- * (importsCts() still spares the configs it sees the first, failing, evaluation).
- */
-async function importConfigModule(url: string, tsImport: ((url: string, parent: string) => Promise<unknown>) | null): Promise<unknown> {
-  try {
-    return await (tsImport === null ? import(url) : tsImport(url, import.meta.url));
-  } catch (err) {
-    if (typeof err === 'object' && err !== null) {
-      importFaults.add(err);
-      if (!importFaulted) process.on('unhandledRejection', onStrayRejection);
-      importFaulted = true;
-    }
-    if (tsImport !== null || !requireOfEsmFault(err)) throw err;
-    return importConfigModule(url, (await import('tsx/esm/api')).tsImport);
-  }
-}
-
-/**
- * what a config's import failed with (reported, or retried): a CommonJS module's error (a .cts or
- * .cjs file the config imports) Node rejects a promise of its own with as well, left unhandled,
- * some time later (it crashed marginlab with a stack trace after the one-line message); ignored
- * (onUnhandledRejection, onStrayRejection)
- */
-const importFaults = new WeakSet<object>();
-let importFaulted = false;
-
 /** importConfigFile's work; the default export comes boxed, so a promise is not adopted (awaited) on the way out */
 async function importConfigBox(path: string, shownAs: string = path): Promise<{ input: ConfigInput }> {
   const abs = resolve(path);
@@ -882,7 +829,7 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {
         const url = pathToFileURL(abs).href;
-        const m = (await importConfigModule(url, tsImport)) as Record<string, unknown>;
+        const m = (await importUserModule(url, tsImport)) as Record<string, unknown>;
         nowRunning(`${path}: reading the config's default export`);
         // a default export that is a rejected promise: handled here (it is awaited, and reported, by resolveConfig);
         // its `then` (a getter, a proxy, a method of a thenable: the config's code) under the limit as well

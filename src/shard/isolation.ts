@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { thrownText } from '../util/excerpt.js';
 import { noteTimers, realTimers } from '../util/timer-globals.js';
+import { isImportFault } from '../util/user-import.js';
 
 // Everything restore() uses before the realm is clean again is captured here, at module load:
 // it must work whatever a strategy did to Array.prototype, Map.prototype, Object.prototype, ...
@@ -347,6 +348,8 @@ export function installWorkerIsolation(): void {
     else process.stderr.write(`marginlab: worker: an error outside any run was ignored: ${describe(err)}\n`);
   });
   process.on('unhandledRejection', (reason) => {
+    // a strategy module's import error, rejected by Node a second time (util/user-import.ts): reported by the load
+    if (isImportFault(reason)) return;
     if (current) current.errors.push(`unhandled promise rejection: ${describe(reason)}`);
     else process.stderr.write(`marginlab: worker: an unhandled rejection outside any run was ignored: ${describe(reason)}\n`);
   });

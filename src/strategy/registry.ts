@@ -14,6 +14,7 @@ import { excerpt, shownValue } from '../util/excerpt.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
 import { notCounted, nowRunning } from '../util/time-limit.js';
+import { importUserModule } from '../util/user-import.js';
 
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
@@ -146,7 +147,7 @@ async function load(e: Entry): Promise<StrategyModule> {
   if (dirname(e.file) !== BUILTIN_STRATEGY_DIR) await ensureTypeScriptLoader(e.file);
   const guard = new RealmGuard();
   try {
-    mod = await withConsoleOnStderr(async () => (await import(pathToFileURL(e.file).href)) as Record<string, unknown>);
+    mod = await withConsoleOnStderr(async () => (await importUserModule(pathToFileURL(e.file).href)) as Record<string, unknown>);
   } catch (err) {
     throw configError(`strategy '${e.name}' (${e.file}) failed to load: ${excerpt(loadErrorMessage(err), 400)}`);
   }

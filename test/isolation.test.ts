@@ -116,6 +116,23 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
     expect(Array.prototype.push).toBe(push);
     expect('evil' in Array.prototype).toBe(false);
   });
+  it('restore(newValues) gives what the changed keys held, reading own descriptor fields only (an Object.prototype getter named get or value is never run)', () => {
+    const g = new RealmGuard();
+    const sqrt = Math.sqrt;
+    const mine = (x: number) => x;
+    let ran = 0;
+    Math.sqrt = mine;
+    // (null-prototype descriptors: each one defined makes a plain object's inherited field of that name a trap)
+    for (const k of ['get', 'set', 'value']) Object.defineProperty(Object.prototype, k, Object.assign(Object.create(null) as PropertyDescriptor, { get: () => (ran++, 'trap'), configurable: true }));
+    const held: unknown[] = [];
+    const changed = g.restore(held);
+    expect(ran).toBe(0);
+    expect(held).toContain(mine);
+    expect(changed).toEqual(expect.arrayContaining(['Math.sqrt', 'Object.prototype.get (added)', 'Object.prototype.value (added)']));
+    expect(Math.sqrt).toBe(sqrt);
+    expect(Object.hasOwn(Object.prototype, 'get')).toBe(false);
+  });
+
   it('finds a change of a property\'s attributes or kind with the same value, and undoes it', () => {
     const g = new RealmGuard();
     const before = (o: object, k: PropertyKey) => Object.getOwnPropertyDescriptor(o, k);

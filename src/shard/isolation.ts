@@ -160,15 +160,20 @@ export class RealmGuard {
       found[n] = x;
       n = n + 1;
     };
-    // what the changed keys held (a replaced function's source names who changed it: definedIn)
+    // what the changed keys held, when asked (a replaced function's source names who changed it:
+    // definedIn); own fields only (an inherited `get` or `value` is whatever Object.prototype has now)
     const held = R.create(null);
     let h = 0;
     const keep = (d: PropertyDescriptor | undefined) => {
-      if (!d) return;
-      held[h] = d.value;
-      held[h + 1] = d.get;
-      held[h + 2] = d.set;
-      h = h + 3;
+      if (!newValues || !d) return;
+      if (R.hasOwn(d, 'value')) {
+        held[h] = d.value;
+        h = h + 1;
+        return;
+      }
+      held[h] = d.get;
+      held[h + 1] = d.set;
+      h = h + 2;
     };
     const g = globalThis as unknown as object;
     const gk = this.globalKeys;

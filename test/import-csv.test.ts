@@ -132,6 +132,10 @@ describe('import csv', () => {
       expect(r.zoneColumn).toBe(h === 0 ? undefined : head);
       expect(Array.from(readKindFile(r.path, 'f', 'funding', new ProblemList())!.timestamp), head).toEqual([T, T + 8 * 3_600_000]);
     }
+    // the command says in which zone it read them
+    const c = await cli(['import', 'csv', file('Time(UTC+8),Symbol,Funding Rate\n2025-05-22 08:00:00,BTCUSDT,0.0100%\n'), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', outDir()]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain("marginlab: times without a zone in column 'Time(UTC+8)' read in the zone its name gives\n");
     // mapped by --columns too
     const out = outDir();
     await importCsv({ file: file('Open time (UTC+2),o,h,l,c,v\n2025-05-22 02:00,1,2,0.5,1.5,3\n2025-05-22 03:00,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '1h', columns: 'timestamp=Open time (UTC+2),open=o,high=h,low=l,close=c,volume=v', out });

@@ -407,9 +407,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let outOfOrder = 0;
   let gaps = 0;
   let headerIndex: Record<string, number> | null = null;
-  /** a title line above the header, left out (see isBanner); a time column naming its zone */
-  let banner: string | null = null;
-  const notes: { zoneColumn?: string } = {};
+  /** what the result says besides its rows: a title line above the header, left out (see isBanner); a time column naming its zone */
+  const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn'> = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
   const time = new Float64Array(BATCH);
@@ -470,7 +469,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     const handle = (line: number, record: string[]): void => {
       if (headerIndex === null && line === 1 && isBanner(record)) {
         // a title line above the header (CryptoDataDownload's URL, an export's "Exported from …"): left out, and said
-        banner = record[0]!;
+        notes.banner = record[0]!;
         return;
       }
       if (headerIndex === null && opts.columns) {
@@ -600,7 +599,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...(banner !== null ? { banner } : {}), ...notes };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...notes };
     }
 
     // place the file and update the manifest
@@ -614,12 +613,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       // --replace with the same rows: the dataset stays as it is (its manifest's hash is part of every RunId)
       rmSync(tmp, { force: true });
       untrack();
-      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...(banner !== null ? { banner } : {}), ...notes };
+      return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...notes };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...(banner !== null ? { banner } : {}), ...notes };
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...notes };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, timelineHoles, earlyEndWarnings, TIMELINE_HOLE_HINT } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, judgeSpans } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -119,11 +119,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     }
     if (problems.count === 0) {
       const spans = firstRows.map((r) => ({ path: r.path, symbol: r.symbol, first: r.t0, last: r.t1 }));
-      for (const h of timelineHoles(spans, tfMs, tf)) {
-        if (opts.gaps === 'warn') warnings.push(`${h.path}: ${h.text}`);
-        else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
-      }
-      warnings.push(...earlyEndWarnings(spans, tfMs, tf));
+      warnings.push(...judgeSpans(spans, tfMs, tf, opts.gaps, problems));
     }
   }
   return {

@@ -25,7 +25,7 @@ import { configError, dataError, missingInput } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, timelineHoles, earlyEndWarnings, TIMELINE_HOLE_HINT, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -248,11 +248,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       const b = opts.to === undefined ? ts.length : lowerBound(ts, opts.to);
       if (b > a) spans.push({ path: l.candles!.file.path, symbol: l.plan.symbol, first: ts[a]!, last: ts[b - 1]! });
     }
-    for (const h of timelineHoles(spans, tfMs, tf)) {
-      if (opts.gaps === 'warn') holeWarnings.push(`${h.path}: ${h.text}`);
-      else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
-    }
-    holeWarnings.push(...earlyEndWarnings(spans, tfMs, tf));
+    holeWarnings.push(...judgeSpans(spans, tfMs, tf, opts.gaps, problems));
   }
   if (problems.count > 0) {
     throw dataError(

@@ -321,6 +321,21 @@ export function earlyEndWarnings(spans: CandleSpan[], tfMs: number, tf: string):
 /** What to do about a timeline hole under the 'error' gap policy (said once). */
 export const TIMELINE_HOLE_HINT = "symbols whose date ranges neither overlap nor touch: load them apart (data.symbols, or a dataset each), or with data.gaps: 'warn' (--gaps warn) the stretch is left out of the timeline";
 
+/**
+ * The symbols' spans judged as one timeline (the loader and `data inspect` alike): its holes are
+ * problems under the 'error' gap policy and warnings under 'warn'; early ends are warnings. Returns
+ * the warnings.
+ */
+export function judgeSpans(spans: CandleSpan[], tfMs: number, tf: string, gaps: 'error' | 'warn' | undefined, problems: ProblemList): string[] {
+  const warnings: string[] = [];
+  for (const h of timelineHoles(spans, tfMs, tf)) {
+    if (gaps === 'warn') warnings.push(`${h.path}: ${h.text}`);
+    else problems.add(h.path, 1, h.text, TIMELINE_HOLE_HINT);
+  }
+  warnings.push(...earlyEndWarnings(spans, tfMs, tf));
+  return warnings;
+}
+
 /** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
 export function offGridText(t0: number, tf: string, anchor: number): string {
   return `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`;

@@ -154,8 +154,6 @@ export interface WorkerPoolOptions {
   workers: number;
   heap: WorkerHeapLimit;
   scenarios?: Record<string, Scenario>;
-  /** the plan may load the user's strategies: the warm-up registers their loaders too */
-  userCode: boolean;
 }
 
 type PoolMessage = WorkerTask | WorkerBatch | WarmupTask;
@@ -227,7 +225,8 @@ export class WorkerPool {
   }
 
   private warmupMessage(): WarmupTask {
-    return { warmup: true, ...(this.options.userCode ? { userCode: true } : {}) };
+    // with strategy folders of the user's, the warm-up registers their loaders too
+    return { warmup: true, ...(this.options.strategyDirs.length > 0 ? { userCode: true } : {}) };
   }
 
   /** whether this pool can run `workers` lanes under the heap limit `heap` */
@@ -301,7 +300,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
     await wp.destroy();
     wp = undefined;
   }
-  wp ??= new WorkerPool({ strategyDirs: opts.strategyDirs, workers, heap, ...(opts.scenarios ? { scenarios: opts.scenarios } : {}), userCode: opts.strategyDirs.length > 0 }, initial);
+  wp ??= new WorkerPool({ strategyDirs: opts.strategyDirs, workers, heap, ...(opts.scenarios ? { scenarios: opts.scenarios } : {}) }, initial);
   wp.provide(opts.datasets);
   const { pool, progress, started, where } = wp;
 

@@ -145,19 +145,19 @@ export function startLoaderThread(): void {
  */
 export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (index: number) => string): Promise<MarketData[]> {
   const request: LoadRequest = { datasets };
-  let worker = spareLoader;
+  const spare = spareLoader;
   spareLoader = null;
-  if (worker) {
-    worker.ref();
-    worker.postMessage(request);
-  } else worker = new Worker(LOAD_ENTRY, { workerData: request, execArgv: [] });
-  const w = worker;
+  const w = spare ?? new Worker(LOAD_ENTRY, { workerData: request, execArgv: [] });
+  if (spare) {
+    spare.ref();
+    spare.postMessage(request);
+  }
   const reply = await new Promise<LoadReply>((res, rej) => {
     w.once('message', res);
     w.once('error', rej);
     w.once('exit', (code) => rej(new Error(`dataset loader thread exited with code ${code}`)));
   });
-  await worker.terminate();
+  await w.terminate();
   if (reply.ok) return reply.data;
   if (reply.exitCode !== null && Object.values(ExitCode).includes(reply.exitCode as ExitCodeValue)) {
     const prefix = blame && reply.exitCode === ExitCode.CONFIG && reply.index >= 0 ? `${blame(reply.index)}: ` : '';
@@ -348,7 +348,6 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     workers: c.workers,
     heap: workerHeapLimit(c.workers, datasetFileBytes(c.data.map((d) => configPath(loaded, d.path))), c.workerMemoryMb),
     scenarios,
-    userCode: strategyDirs.length > 0,
   });
   const datasets = await loadDatasets(loaded);
   const warnings = fundingIntervalWarnings(

@@ -4,7 +4,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
-import { errorLine, evaluateLine, venueIdOf } from './calc.js';
+import { errorLine, evaluateLine } from './calc.js';
+import { venueIdOf } from './index.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
 import { fsError } from '../util/fs-errors.js';

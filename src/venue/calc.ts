@@ -108,7 +108,6 @@ function time(o: Obj, key: string, optional = false): number | undefined {
   return fail(`"${key}" must be ms since epoch or an ISO date, got ${shown(v)}${dateHint(v)}`);
 }
 
-export { VENUE_ALIASES, venueIdOf } from './index.js';
 
 function venueOf(o: Obj, required = true): VenueProfile | undefined {
   const v = o.venue;

@@ -145,7 +145,9 @@ export function register(program: Command): void {
         const { commitSeries } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
         const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
-        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue: flags.venue ?? (fmt === 'bybit' ? 'bybit-linear' : fmt === 'okx' ? 'okx' : undefined), provenance: [prov] });
+        const { VENUE_ID } = await import('../../feed/formats/venues.js');
+        const venue = flags.venue ?? (fmt === 'bybit' || fmt === 'okx' ? VENUE_ID[fmt] : undefined);
+        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue, provenance: [prov] });
         const s = (performance.now() - t0) / 1000;
         for (const r of results) {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';

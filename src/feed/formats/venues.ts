@@ -27,6 +27,9 @@ import { timeframeMsOrNaN } from '../timeframe.js';
 
 export type Venue = 'bybit' | 'okx';
 
+/** the venue id (src/venue) a dataset imported from each export is replayed under by default (its manifest's venue) */
+export const VENUE_ID: Readonly<Record<Venue, string>> = { bybit: 'bybit-linear', okx: 'okx' };
+
 export interface VenueOptions {
   symbol?: string;
   kind?: FileKind;

@@ -4,7 +4,6 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { cancelUserTimers, withTimeLimit } from '../util/time-limit.js';
-import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
+import { gitCommit } from '../util/git-head.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
@@ -70,14 +70,6 @@ export interface SweepOutcome {
   /** errored results of this shard (including earlier ones kept by --resume) */
   failures: { runId: string; strategy: string; setup: string; leverage: number; error: string; internal: boolean }[];
   manifest: RunManifest;
-}
-
-export function gitCommit(cwd: string): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    return null;
-  }
 }
 
 /** marginlab's version, from its package.json */

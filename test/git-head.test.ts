@@ -1,0 +1,128 @@
+/**
+ * A run manifest's gitCommit is read from the repository's files (src/util/git-head.ts), without
+ * starting `git`: every case is compared with what `git rev-parse HEAD` says in the same folder.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gitCommit, gitDirOf } from '../src/util/git-head.js';
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'marginlab-git-head-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** git with a fixed identity and no user or system configuration */
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: gitEnv,
+  }).toString().trim();
+}
+
+const gitEnv: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE']) delete gitEnv[k];
+
+function revParse(cwd: string): string | null {
+  try {
+    return git(cwd, 'rev-parse', '--verify', '-q', 'HEAD');
+  } catch {
+    return null;
+  }
+}
+
+let n = 0;
+function repo(commits = 1): string {
+  const dir = join(root, `r${n++}`);
+  mkdirSync(dir);
+  git(dir, 'init', '-q');
+  for (let i = 0; i < commits; i++) git(dir, 'commit', '-q', '--allow-empty', '-m', `c${i}`);
+  return dir;
+}
+
+describe('gitCommit reads HEAD as git rev-parse does', () => {
+  it('on a branch, from the work tree and from a folder below it', () => {
+    const dir = repo(2);
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    const head = revParse(dir);
+    expect(head).toMatch(/^[0-9a-f]{40}$/);
+    expect(gitCommit(dir)).toBe(head);
+    expect(gitCommit(join(dir, 'a', 'b'))).toBe(head);
+  });
+
+  it('with a detached HEAD', () => {
+    const dir = repo(3);
+    const first = git(dir, 'rev-list', '--max-parents=0', 'HEAD');
+    git(dir, 'checkout', '-q', '--detach', first);
+    expect(gitCommit(dir)).toBe(first);
+    expect(gitCommit(dir)).toBe(revParse(dir));
+  });
+
+  it('with the branch only in packed-refs, and a loose ref newer than its packed line', () => {
+    const dir = repo(2);
+    git(dir, 'pack-refs', '--all');
+    expect(gitCommit(dir)).toBe(revParse(dir));
+    git(dir, 'commit', '-q', '--allow-empty', '-m', 'after packing'); // a loose ref again, packed-refs stale
+    expect(gitCommit(dir)).toBe(revParse(dir));
+  });
+
+  it('through a chain of symbolic refs', () => {
+    const dir = repo(1);
+    git(dir, 'symbolic-ref', 'refs/heads/alias', 'refs/heads/main');
+    git(dir, 'symbolic-ref', 'HEAD', 'refs/heads/alias');
+    expect(gitCommit(dir)).toBe(revParse(dir));
+    expect(gitCommit(dir)).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('in a linked worktree (a .git file and a commondir), on its own branch', () => {
+    const dir = repo(1);
+    const wt = join(root, `wt${n++}`);
+    git(dir, 'worktree', 'add', '-q', '-b', 'side', wt);
+    git(wt, 'commit', '-q', '--allow-empty', '-m', 'on side');
+    expect(gitCommit(wt)).toBe(revParse(wt));
+    expect(gitCommit(wt)).not.toBe(gitCommit(dir));
+    expect(gitCommit(dir)).toBe(revParse(dir));
+  });
+
+  it('with the git directory elsewhere (--separate-git-dir)', () => {
+    const dir = join(root, `sep${n++}`);
+    mkdirSync(dir);
+    git(dir, 'init', '-q', '--separate-git-dir', join(root, `sep-git${n++}`));
+    git(dir, 'commit', '-q', '--allow-empty', '-m', 'c');
+    expect(gitDirOf(dir)).not.toBe(join(dir, '.git'));
+    expect(gitCommit(dir)).toBe(revParse(dir));
+  });
+
+  it('null for a branch without commits, a folder in no repository, and a damaged HEAD', () => {
+    const unborn = repo(0);
+    expect(revParse(unborn)).toBeNull();
+    expect(gitCommit(unborn)).toBeNull();
+    const plain = join(root, `plain${n++}`);
+    mkdirSync(plain);
+    expect(gitCommit(plain)).toBeNull();
+    const damaged = repo(1);
+    writeFileSync(join(damaged, '.git', 'HEAD'), 'ref: ../../outside\n');
+    expect(gitCommit(damaged)).toBeNull();
+    writeFileSync(join(damaged, '.git', 'HEAD'), 'not an object name\n');
+    expect(gitCommit(damaged)).toBeNull();
+  });
+
+  it('an invalid .git folder is passed over, as git does (the repository above is used)', () => {
+    const dir = repo(1);
+    mkdirSync(join(dir, 'sub', '.git'), { recursive: true });
+    expect(gitCommit(join(dir, 'sub'))).toBe(revParse(dir));
+  });
+
+  it('needs no git program: the commit is read with PATH emptied', () => {
+    const dir = repo(1);
+    const head = revParse(dir);
+    const path = process.env.PATH;
+    process.env.PATH = '';
+    try {
+      expect(gitCommit(dir)).toBe(head);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});

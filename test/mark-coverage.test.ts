@@ -181,6 +181,36 @@ describe('funding events that do not reach the candles', () => {
   });
 });
 
+describe('funding coverage of a symbol without every bar of the timeline', () => {
+  it('judges its own bars only (ETH from mid-July beside BTC all July): the count, the span and the events per bar', async () => {
+    const eth = (s: SeriesInput): SeriesInput => ({ ...s, symbol: 'ETHUSDT' });
+    const half = BARS / 2;
+    const ethCandles = eth(series('candles', JULY + half * H, half));
+    // 8h events from the 1st of July for BTC (all month) and for ETH the first half only (its last at hour 368)
+    const fund = (symbol: string, n: number): SeriesInput => ({ symbol, kind: 'funding', time: Array.from({ length: n }, (_, i) => JULY + i * 8 * H + 1), columns: { rate: Array.from({ length: n }, (_, i) => 0.0001 * (i + 1)) } });
+    await writeDataset(ds('fpartial'), { venue: 'binance-usdm', timeframe: '1h', series: [series('candles', JULY, BARS), ethCandles, fund('BTCUSDT', 93), fund('ETHUSDT', 47)] });
+    const md = await loadDataset(ds('fpartial'));
+    expect(md.time.length).toBe(BARS);
+    // ETH's 372 bars (not the timeline's 744), from its first candle: the 5 within 8h of its last event are reached
+    expect(md.warnings).toEqual([
+      'ETHUSDT-funding.arrow: funding events reach 5 of the 372 1h bars of ETHUSDT (funding 2025-07-01T00:00:00.001Z → 2025-07-16T08:00:00.001Z, candles 2025-07-16T12:00:00.000Z → 2025-07-31T23:00:00.000Z); no funding is booked at the 367 bars more than one funding interval (8h) before its first or after its last event: import funding for them',
+    ]);
+    // the events per bar (fundingStart): every event settles at the bar opening at its minute, in order
+    for (const c of md.columns) {
+      const n = c.fundingRate.length;
+      expect(c.fundingStart[0]).toBe(0);
+      expect(c.fundingStart[BARS]).toBe(n);
+      for (let e = 0; e < n; e++) {
+        const b = md.time.indexOf(c.fundingTime[e]! - 1);
+        expect(b).toBeGreaterThanOrEqual(0);
+        expect(c.fundingStart[b]).toBe(e);
+        expect(c.fundingStart[b + 1]).toBe(e + 1);
+      }
+    }
+    expect(md.columns.map((c) => c.fundingRate.length)).toEqual([93, 47]);
+  });
+});
+
 describe('the funding interval the coverage judges by', () => {
   it('is the one an import lists for the same events (fundingStepMs): 8h events turning 4h are 4h, not the most common 8h', async () => {
     // Binance moved symbols from 8h to 4h funding: 20 events 8h apart, then 12 events 4h apart (the last at hour 200)

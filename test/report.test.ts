@@ -11,7 +11,8 @@ import { leverageSweep, modeTotals, runRows } from '../src/report/aggregate.js';
 import { resultHeapBytes } from '../src/report/load.js';
 import { heapBudget } from '../src/report/heap.js';
 import { writeReport, loadRunFolder, loadResults, loadTrades, runTrades, SummarySchema, csvCell, renderCsv, verdictFor, buildModel, REPORT_FORMATS, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from '../src/report/index.js';
-import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv } from '../src/report/trades.js';
+import { MONEY_COLUMNS, renderLiquidationsCsv, renderTradesCsv, runLiquidations, tradeCells } from '../src/report/trades.js';
+import { csvLine } from '../src/report/csv.js';
 import { capRecords } from '../src/shard/records.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
 import { parseFormats } from '../src/cli/commands/report.js';
@@ -491,6 +492,25 @@ describe('loading a run folder', () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+  // the files are rendered run by run (the run's cells once, the lines streamed): every line must be
+  // exactly the whole row's cells rendered on their own, whatever the params hold
+  it('trades.csv and liquidations.csv lines are the rows rendered cell by cell (quoted params, an errored run, runs without rows)', () => {
+    const rs = results.map((r) => structuredClone(r));
+    rs[0]!.spec.params = { ...rs[0]!.spec.params, note: 'a "quoted", comma\nline', '=formula': '+1' };
+    const noTrades = rs.find((r) => runTrades(r).length > 0 && r !== rs[0])!;
+    noTrades.events = [];
+    const errored = rs.find((r) => r !== rs[0] && r !== noTrades && runTrades(r).length > 0)!;
+    Object.assign(errored, { status: 'errored', error: 'strategy threw: x' });
+    const sorted = [...rs].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    const trades = [csvLine(TRADE_COLUMNS), ...sorted.flatMap((r) => runTrades(r).map((t) => csvLine(tradeCells(r, t))))];
+    expect(renderTradesCsv(rs)).toBe(`${trades.join('\r\n')}\r\n`);
+    expect(trades.length).toBeGreaterThan(3);
+    expect(renderTradesCsv(rs)).toContain('"{""=formula"":""+1""');
+    const liqs = renderLiquidationsCsv(rs).split('\r\n');
+    expect(liqs[0]).toBe(csvLine(LIQUIDATION_COLUMNS));
+    expect(liqs.length - 2).toBe(sorted.reduce((n, r) => n + runLiquidations(r).length, 0));
+    expect(renderTradesCsv([])).toBe(`${csvLine(TRADE_COLUMNS)}\r\n`);
   });
   it('a configured event cap is recorded and the report says so', () => {
     const r = results[0]!;

@@ -124,9 +124,9 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
           break;
         case 'csv': {
           await write(REPORT_FILES.csv, csvLines(model.runs));
-          const { renderTradesCsv, renderLiquidationsCsv } = await import('./trades.js');
-          await write(TRADES_FILE, renderTradesCsv(model.runs));
-          await write(LIQUIDATIONS_FILE, renderLiquidationsCsv(model.runs));
+          const { tradesCsvLines, liquidationsCsvLines } = await import('./trades.js');
+          await write(TRADES_FILE, tradesCsvLines(model.runs));
+          await write(LIQUIDATIONS_FILE, liquidationsCsvLines(model.runs));
           break;
         }
         case 'md':

@@ -43,36 +43,61 @@ export function runLiquidations(r: RunResult): LiquidationRecord[] {
   return r.events.filter((e): e is LiquidationRecord => e.type === 'liquidation');
 }
 
+/** a trade's own cells (between the run's identifying cells and its status) */
+const tripCells = (t: RoundTrip): CsvCell[] => [
+  t.symbol, t.side > 0 ? 'long' : 'short', t.mode, iso(t.openTime), iso(t.closeTime),
+  t.size, num(t.entryPrice), num(t.exitPrice), t.fills, t.realizedPnl, t.fees, t.funding, t.liquidationPenalty, t.insuranceDraw, t.netPnl, t.exitReason,
+];
+
 export function tradeCells(r: RunResult, t: RoundTrip): CsvCell[] {
-  return [
-    ...runCells(r), t.symbol, t.side > 0 ? 'long' : 'short', t.mode, iso(t.openTime), iso(t.closeTime),
-    t.size, num(t.entryPrice), num(t.exitPrice), t.fills, t.realizedPnl, t.fees, t.funding, t.liquidationPenalty, t.insuranceDraw, t.netPnl, t.exitReason, r.status,
-  ];
+  return [...runCells(r), ...tripCells(t), r.status];
+}
+
+/**
+ * CSV lines (each with its CRLF) of `rows` of each run, runs sorted by runId, after the header:
+ * a run's identifying cells and its status are rendered once per run, not once per row (a sweep's
+ * trades.csv has hundreds of thousands of rows), and the lines are handed to the report writer
+ * one by one instead of joined into one string of the whole file.
+ */
+function* runRowLines<T>(header: readonly string[], results: readonly RunResult[], rows: (r: RunResult) => readonly T[], cells: (row: T, r: RunResult) => CsvCell[]): Generator<string> {
+  yield `${csvLine(header)}\r\n`;
+  for (const r of [...results].sort(byRunId)) {
+    const list = rows(r);
+    if (list.length === 0) continue;
+    const head = csvLine(runCells(r));
+    const tail = csvLine([r.status]);
+    for (const row of list) yield `${head},${csvLine(cells(row, r))},${tail}\r\n`;
+  }
+}
+
+/** trades.csv's lines (src/report/index.ts streams them into the file) */
+export function tradesCsvLines(results: readonly RunResult[]): Generator<string> {
+  return runRowLines(TRADE_COLUMNS, results, runTrades, tripCells);
 }
 
 export function renderTradesCsv(results: readonly RunResult[]): string {
-  const lines = [csvLine(TRADE_COLUMNS)];
-  for (const r of [...results].sort(byRunId)) for (const t of runTrades(r)) lines.push(csvLine(tradeCells(r, t)));
-  return `${lines.join('\r\n')}\r\n`;
+  return [...tradesCsvLines(results)].join('');
+}
+
+/** a liquidation's own cells (between the run's identifying cells and its status) */
+function liquidationCells(e: LiquidationRecord): CsvCell[] {
+  const legs = e.legs;
+  const list = (xs: (number | null)[]): string => xs.map((x) => (x === null ? '' : String(x))).join(' ');
+  return [
+    iso(e.time), e.pool, e.mode, legs.map((l) => l.symbol).join(' '), legs.map((l) => l.side).join(' '),
+    // one leg: plain numbers; a multi-symbol cross pool: space-separated, in the order of `symbols`
+    ...(legs.length === 1
+      ? [legs[0]!.qty, legs[0]!.closePrice, num(legs[0]!.triggerPrice), num(legs[0]!.liquidationPrice)]
+      : [list(legs.map((l) => l.qty)), list(legs.map((l) => l.closePrice)), list(legs.map((l) => l.triggerPrice)), list(legs.map((l) => l.liquidationPrice))]),
+    num(e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss,
+  ];
+}
+
+/** liquidations.csv's lines (src/report/index.ts streams them into the file) */
+export function liquidationsCsvLines(results: readonly RunResult[]): Generator<string> {
+  return runRowLines(LIQUIDATION_COLUMNS, results, runLiquidations, liquidationCells);
 }
 
 export function renderLiquidationsCsv(results: readonly RunResult[]): string {
-  const lines = [csvLine(LIQUIDATION_COLUMNS)];
-  const list = (xs: (number | null)[]): string => xs.map((x) => (x === null ? '' : String(x))).join(' ');
-  for (const r of [...results].sort(byRunId)) {
-    for (const e of runLiquidations(r)) {
-      const legs = e.legs;
-      lines.push(
-        csvLine([
-          ...runCells(r), iso(e.time), e.pool, e.mode, legs.map((l) => l.symbol).join(' '), legs.map((l) => l.side).join(' '),
-          // one leg: plain numbers; a multi-symbol cross pool: space-separated, in the order of `symbols`
-          ...(legs.length === 1
-            ? [legs[0]!.qty, legs[0]!.closePrice, num(legs[0]!.triggerPrice), num(legs[0]!.liquidationPrice)]
-            : [list(legs.map((l) => l.qty)), list(legs.map((l) => l.closePrice)), list(legs.map((l) => l.triggerPrice)), list(legs.map((l) => l.liquidationPrice))]),
-          num(e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss, r.status,
-        ]),
-      );
-    }
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  return [...liquidationsCsvLines(results)].join('');
 }

@@ -122,8 +122,8 @@ class SetupRunner extends IntrabarRunner {
       // 0. a later dated tier table takes effect at this bar's open (rare: an integer compare per bar)
       const tb = m.tierBars;
       if (this.tierNext < tb.length && tb[this.tierNext] === i) this.switchTiers(t0);
-      // 1. funding, every symbol's stamps of the bar in time order
-      this.settleFunding(i);
+      // 1. funding, every symbol's stamps of the bar in time order (Market.advance counted them)
+      if (m.fundingStamps !== 0) this.settleFunding(i);
       if (this.dirty) this.refresh();
 
       // 2.+3. fills and the intrabar path

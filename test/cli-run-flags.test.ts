@@ -187,6 +187,29 @@ describe('strategy errors name the config file and the key', () => {
   });
 });
 
+describe("a dataset of another venue than the config's", () => {
+  // OKX data under a config left at binance-usdm was replayed under Binance's fees, funding, tiers and
+  // liquidation rules without a word (the warning was tested as a function only)
+  it('warns on stderr and records the warning in the manifest; the runs still run (exit 0)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-venue-'));
+    await makeDataset(join(d, 'okx'), { bars: 120, seed: 5 });
+    const mPath = join(d, 'okx', 'manifest.json');
+    writeFileSync(mPath, JSON.stringify({ ...JSON.parse(readFileSync(mPath, 'utf8')), venue: 'okx' }, null, 2));
+    const base = { name: 'venue', data: './okx', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 6 } }], leverage: [3], setups: ['cross'], workers: 1, output: { formats: ['json'] } };
+    writeConfig(d, 'binance.config.ts', base);
+    writeConfig(d, 'okx.config.ts', { ...base, venue: 'okx' });
+    const warning = "dataset okx holds okx data (its manifest's venue), replayed under binance-usdm's fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: 'okx' in the config if that venue is meant";
+    const r = await runCli(['run', '-c', 'binance.config.ts', '--out', 'out-b'], d);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: ${warning}`);
+    expect(JSON.parse(readFileSync(join(d, 'out-b', 'manifest.json'), 'utf8')).warnings).toContain(warning);
+    const o = await runCli(['run', '-c', 'okx.config.ts', '--out', 'out-o'], d);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stderr).not.toContain('replayed under');
+    expect(results(join(d, 'out-o'))[0]!.spec.venue).toBe('okx');
+  });
+});
+
 describe('marginlab strategies', () => {
   it('lists the library with default params; --dir adds folders; --json prints JSON; a missing folder is 66', async () => {
     const [text, json, missing] = await Promise.all([

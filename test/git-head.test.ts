@@ -3,7 +3,7 @@
  * starting `git`: every case is compared with what `git rev-parse HEAD` says in the same folder.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,107 @@ describe('gitCommit reads HEAD as git rev-parse does', () => {
     const dir = repo(1);
     mkdirSync(join(dir, 'sub', '.git'), { recursive: true });
     expect(gitCommit(join(dir, 'sub'))).toBe(revParse(dir));
+  });
+
+  it('follows HEAD and 4 more refs, as git (SYMREF_MAXDEPTH 5): a fifth symbolic ref is too deep', () => {
+    const dir = repo(1);
+    const chain = (links: number): void => {
+      let prev = 'refs/heads/main';
+      for (let i = 1; i <= links; i++) {
+        writeFileSync(join(dir, '.git', 'refs', 'heads', `s${i}`), `ref: ${prev}\n`);
+        prev = `refs/heads/s${i}`;
+      }
+      writeFileSync(join(dir, '.git', 'HEAD'), `ref: ${prev}\n`);
+    };
+    chain(3);
+    expect(gitCommit(dir)).toMatch(/^[0-9a-f]{40}$/);
+    expect(gitCommit(dir)).toBe(revParse(dir));
+    chain(4);
+    expect(revParse(dir)).toBeNull();
+    expect(gitCommit(dir)).toBeNull();
+  });
+
+  it('a .git folder that is no git directory (a HEAD but no objects/ and refs/, or a junk HEAD) is passed over', () => {
+    const dir = repo(1);
+    mkdirSync(join(dir, 'headonly', '.git'), { recursive: true });
+    writeFileSync(join(dir, 'headonly', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    mkdirSync(join(dir, 'junk', '.git', 'objects'), { recursive: true });
+    mkdirSync(join(dir, 'junk', '.git', 'refs'));
+    writeFileSync(join(dir, 'junk', '.git', 'HEAD'), 'junk\n');
+    expect(gitCommit(join(dir, 'headonly'))).toBe(revParse(dir));
+    expect(gitCommit(join(dir, 'junk'))).toBe(revParse(dir));
+    expect(revParse(dir)).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('a .git file is read as git does: "gitdir: " then the path on its first line, else no repository', () => {
+    const dir = repo(1);
+    const head = revParse(dir)!;
+    const moved = join(root, `moved${n++}.git`);
+    renameSync(join(dir, '.git'), moved);
+    const cases: [string, string | null][] = [
+      [`gitdir: ${moved}\r\n`, head],
+      [`gitdir: ${moved}`, head],
+      [`gitdir:${moved}\n`, null],
+      [`gitdir: ${moved} \n`, null],
+      [`x\ngitdir: ${moved}\n`, null],
+    ];
+    for (const [content, want] of cases) {
+      writeFileSync(join(dir, '.git'), content);
+      expect([content, revParse(dir)]).toEqual([content, want]);
+      expect([content, gitCommit(dir)]).toEqual([content, want]);
+    }
+  });
+
+  it('GIT_DIR naming a .git file (a linked worktree\'s) is followed', () => {
+    const dir = repo(1);
+    const wt = join(root, `wt${n++}`);
+    git(dir, 'worktree', 'add', '-q', '-b', 'side', wt);
+    git(wt, 'commit', '-q', '--allow-empty', '-m', 'on side');
+    const saved = process.env.GIT_DIR;
+    process.env.GIT_DIR = join(wt, '.git');
+    try {
+      expect(gitCommit(dir)).toBe(revParse(wt));
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = saved;
+    }
+    expect(gitCommit(dir)).not.toBe(revParse(wt));
+  });
+
+  it('in a bare repository (and not the work tree around it), as git', () => {
+    const dir = repo(2);
+    const bare = join(dir, 'inner.git');
+    git(dir, 'init', '-q', '--bare', bare);
+    git(dir, 'push', '-q', bare, 'HEAD~1:refs/heads/main');
+    const first = git(dir, 'rev-parse', 'HEAD~1');
+    expect(revParse(bare)).toBe(first);
+    expect(gitCommit(bare)).toBe(first);
+    expect(gitCommit(join(bare, 'refs', 'heads'))).toBe(first);
+    expect(gitCommit(dir)).toBe(revParse(dir));
+  });
+
+  it('an object name as git parses it: either case, anything after white space ignored', () => {
+    const dir = repo(1);
+    const head = revParse(dir)!;
+    writeFileSync(join(dir, '.git', 'refs', 'heads', 'main'), `${head.toUpperCase()}\n`);
+    expect(gitCommit(dir)).toBe(head);
+    writeFileSync(join(dir, '.git', 'refs', 'heads', 'main'), `${head} junk\n`);
+    expect(gitCommit(dir)).toBe(head);
+    expect(revParse(dir)).toBe(head);
+    writeFileSync(join(dir, '.git', 'refs', 'heads', 'main'), `${head}junk\n`);
+    expect(gitCommit(dir)).toBeNull();
+    expect(revParse(dir)).toBeNull();
+  });
+
+  it('a symbolic ref to a name git refuses (a..b, x.lock) is not followed', () => {
+    const dir = repo(1);
+    const head = revParse(dir)!;
+    for (const bad of ['a..b', 'x.lock']) {
+      writeFileSync(join(dir, '.git', 'refs', 'heads', bad), `${head}\n`);
+      writeFileSync(join(dir, '.git', 'HEAD'), `ref: refs/heads/${bad}\n`);
+      expect([bad, revParse(dir)]).toEqual([bad, null]);
+      expect([bad, gitCommit(dir)]).toEqual([bad, null]);
+    }
   });
 
   it('needs no git program: the commit is read with PATH emptied', () => {

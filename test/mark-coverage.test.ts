@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
-import { loadDataset } from '../src/feed/load.js';
+import { fundingSettleTime, loadDataset } from '../src/feed/load.js';
 import { inspectDataset } from '../src/feed/inspect.js';
 import { fundingIntervalMs, markCoveredBars } from '../src/feed/validate.js';
 import { fundingInterval } from '../src/feed/formats/common.js';
@@ -208,6 +208,44 @@ describe('funding coverage of a symbol without every bar of the timeline', () =>
       }
     }
     expect(md.columns.map((c) => c.fundingRate.length)).toEqual([93, 47]);
+  });
+});
+
+describe('funding events per bar in a --from/--to window, on a symbol with gaps', () => {
+  it('every event settling in the window sits at the first bar opening at or after it, several in one bar in order; the coverage counts the symbol\'s own bars in the window', async () => {
+    // BTC every hour of July; ETH without every third hour (gaps allowed); ETH's events from 2 days
+    // before the window to 2 days after it, every 5h, with 3 events at one minute (one bar)
+    const keep = (s: SeriesInput, pred: (i: number) => boolean): SeriesInput => ({
+      ...s, symbol: 'ETHUSDT', time: Array.from(s.time).filter((_, i) => pred(i)),
+      columns: Object.fromEntries(Object.entries(s.columns).map(([k, v]) => [k, Array.from(v).filter((_, i) => pred(i))])),
+    });
+    const eth = keep(series('candles', JULY, BARS), (i) => i % 3 !== 1);
+    const from = JULY + 100 * H, to = JULY + 300 * H;
+    const times: number[] = [];
+    for (let t = from - 48 * H + 7 * 60_000; t < to + 48 * H; t += 5 * H) times.push(t);
+    times.push(JULY + 200 * H + 1, JULY + 200 * H + 2, JULY + 200 * H + 3);
+    times.sort((a, b) => a - b);
+    const fund: SeriesInput = { symbol: 'ETHUSDT', kind: 'funding', time: times, columns: { rate: times.map((_, i) => 0.0001 * (i + 1)) } };
+    await writeDataset(ds('fwindow'), { venue: 'binance-usdm', timeframe: '1h', series: [series('candles', JULY, BARS), eth, fund] });
+    const md = await loadDataset(ds('fwindow'), { from, to, gaps: 'warn' });
+    expect(md.time.length).toBe(200);
+    const c = md.columns[1]!;
+    const settle = fundingSettleTime;
+    const inWindow = times.filter((t) => settle(t) > md.time[0]! - H && settle(t) <= md.time[199]!);
+    expect(Array.from(c.fundingTime)).toEqual(inWindow);
+    expect(c.fundingStart[0]).toBe(0);
+    expect(c.fundingStart[200]).toBe(inWindow.length);
+    for (let b = 0; b < 200; b++) {
+      const events = Array.from(c.fundingTime.subarray(c.fundingStart[b]!, c.fundingStart[b + 1]!));
+      expect(events.every((t) => settle(t) <= md.time[b]! && settle(t) > md.time[b]! - H)).toBe(true);
+    }
+    expect(c.fundingStart[101] - c.fundingStart[100]).toBe(3);
+    const ethBars = Array.from(c.present).filter(Boolean).length;
+    expect(ethBars).toBe(133);
+    expect(md.warnings?.filter((w) => w.startsWith('ETHUSDT-funding')) ?? []).toEqual([]);
+    // BTC has no funding file: the missing-funding warning only
+    expect(md.columns[0]!.fundingTime.length).toBe(0);
+    expect(Array.from(md.columns[0]!.fundingStart).every((v) => v === 0)).toBe(true);
   });
 });
 

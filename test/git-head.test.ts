@@ -215,6 +215,17 @@ describe('gitCommit reads HEAD as git rev-parse does', () => {
     }
   });
 
+  it('a FIFO named .git is passed over as git does, not read (the read would wait for a writer forever)', () => {
+    const dir = repo(1);
+    mkdirSync(join(dir, 'fifo'));
+    execFileSync('mkfifo', [join(dir, 'fifo', '.git')]);
+    // in a child with a time limit: the old reader blocked its thread in readFileSync
+    const probe = join(root, `probe${n++}.mts`);
+    writeFileSync(probe, `import { gitCommit } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'util', 'git-head.ts'))};\nconsole.log(String(gitCommit(${JSON.stringify(join(dir, 'fifo'))})));\n`);
+    const out = execFileSync(process.execPath, ['--import', 'tsx', probe], { cwd: join(import.meta.dirname, '..'), timeout: 20_000, env: gitEnv }).toString().trim();
+    expect(out).toBe(revParse(dir));
+  });
+
   it('needs no git program: the commit is read with PATH emptied', () => {
     const dir = repo(1);
     const head = revParse(dir);

@@ -43,11 +43,20 @@ function leadingObjectId(s: string): string | null {
 /** how many refs are read from HEAD to the object name (git's SYMREF_MAXDEPTH: HEAD and 4 more) */
 const MAX_SYMREF_DEPTH = 5;
 
+/** a regular file's text (a FIFO, whose read would wait for a writer forever, or a device is none), null when unreadable */
 function text(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
   } catch {
     return null;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -111,7 +120,7 @@ export function gitDirOf(cwd: string): string | null {
     const dot = join(dir, '.git');
     if (isDirectory(dot)) {
       if (isGitDir(dot)) return dot;
-    } else if (existsSync(dot)) {
+    } else if (isFile(dot)) {
       return gitFileTarget(dot);
     }
     if (isGitDir(dir)) return dir;

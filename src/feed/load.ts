@@ -325,6 +325,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     return { cols, hit };
   };
 
+  /** the bar times of a symbol without every bar of the timeline, for its funding coverage (presentTimes; one buffer for all symbols) */
+  let presentScratch: Float64Array | undefined;
   /** mark and funding coverage warnings */
   const coverageWarnings: string[] = missingFundingTexts(plan.flatMap((p) => (p.funding ? [p.funding] : [])), symbols);
   const columns: SymbolColumns[] = loaded.map((l) => {
@@ -400,7 +402,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         // (the open times of the symbol's candles: the timeline itself when it has every bar, else a
         // temporary copy of its bars' times; not an array grown by push, whose copies of 320,000 bars
         // made a quarter of a large load's fresh memory)
-        const candles = placed.hit === null ? time : presentTimes(present, time, scratch);
+        const candles = placed.hit === null ? time : presentTimes(present, time, (presentScratch ??= scratch.f64(nBars, 0)));
         const w = fundingCoverageWarning({
           fundingPath: l.plan.funding!.path, symbol: l.plan.symbol, timeframe: tf, listedInterval: l.plan.funding!.timeframe,
           candles, funding: f.timestamp.subarray(0, f.rows),
@@ -450,13 +452,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   return md;
 }
 
-/** The times of the bars `present` marks, into a temporary of `scratch`. */
-function presentTimes(present: Uint8Array, time: Float64Array, scratch: ColumnSlabs): Float64Array {
-  let n = 0;
-  for (let i = 0; i < present.length; i++) if (present[i]) n++;
-  const out = scratch.f64(n, 0);
-  for (let i = 0, j = 0; i < present.length; i++) if (present[i]) out[j++] = time[i]!;
-  return out;
+/** The times of the bars `present` marks, into the front of `buf` (a temporary of the timeline's length, reused symbol after symbol). */
+function presentTimes(present: Uint8Array, time: Float64Array, buf: Float64Array): Float64Array {
+  let j = 0;
+  for (let i = 0; i < present.length; i++) if (present[i]) buf[j++] = time[i]!;
+  return buf.subarray(0, j);
 }
 
 /** The timeline and columns copied into fresh slabs. */

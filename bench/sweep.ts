@@ -10,7 +10,7 @@
  *   speedup2EndToEnd  the same for the whole command (load + plan + pool + report)
  *   peakRssBytes   peak resident memory of the whole process tree with 2 workers (worker threads live in
  *                  the CLI process, so its VmHWM is the tree; child processes, if any, are added, except
- *                  a fork of the CLI before it execs, whose pages are the CLI's own)
+ *                  a fork before it execs (the command line of its parent), whose pages are its parent's)
  *   datasetBytes   bytes of the dataset's columns held in memory (SharedArrayBuffer, shared by workers)
  * Goals (not asserted): speedup2 ≥ 1.8; peakRssBytes ≤ 1.5 × datasetBytes + 300 MB.
  *
@@ -56,9 +56,9 @@ function cmdline(pid: number): string | null {
   }
 }
 
-/** pids of the process tree under `pid` (children via /proc/<pid>/task/<tid>/children) */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
+/** the process tree under `pid` (children via /proc/<pid>/task/<tid>/children), each with its parent */
+function descendants(pid: number): { pid: number; parent: number }[] {
+  const out: { pid: number; parent: number }[] = [];
   const walk = (p: number) => {
     let tasks: string[] = [];
     try {
@@ -74,7 +74,7 @@ function descendants(pid: number): number[] {
         /* gone */
       }
       for (const k of kids) {
-        out.push(Number(k));
+        out.push({ pid: Number(k), parent: p });
         walk(Number(k));
       }
     }
@@ -133,11 +133,13 @@ async function measure(dir: string, workers: number): Promise<Measured> {
     cpu = Math.max(cpu, cpuMs(pid));
     // VmHWM of the CLI process (threads included) + current RSS of any child processes
     const own = Math.max(statusKb(pid, 'VmHWM'), statusKb(pid, 'VmRSS'));
-    // a child still running the CLI's own command line is a fork not yet replaced by the program it
-    // starts (exec): its resident memory is the CLI's pages, shared, already counted above (the CLI's
+    // a child still running its parent's command line is a fork not yet replaced by the program it
+    // starts (exec): its resident memory is its parent's pages, shared, already counted (the CLI's
     // `git rev-parse` of earlier stops showed ≈ 790 MiB for 2–6 ms this way, the one-off "spikes")
-    const self = cmdline(pid);
-    const kids = descendants(pid).reduce((s, p) => s + (self !== null && cmdline(p) === self ? 0 : statusKb(p, 'VmRSS')), 0);
+    const kids = descendants(pid).reduce((s, k) => {
+      const line = cmdline(k.pid);
+      return s + (line !== null && line === cmdline(k.parent) ? 0 : statusKb(k.pid, 'VmRSS'));
+    }, 0);
     peakKb = Math.max(peakKb, own + kids);
   };
   const timer = setInterval(sample, 50);

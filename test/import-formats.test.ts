@@ -239,6 +239,14 @@ describe('freqtrade', () => {
     writeFileSync(txt, JSON.stringify(rows));
     expect(readFreqtrade([txt], { symbol: 'BTCUSDT', kinds: ['candles'], timeframe: '1h' })[0]!.time.length).toBe(48);
     expect((await feedCli(['import', txt, '--format', 'freqtrade', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '30m', '--out', outDir()])).code).toBe(65);
+    // one row: no spacing to read the timeframe from, a usage error asking for it (64), nothing written
+    const one = join(root, 'one_ohlcv.json');
+    writeFileSync(one, JSON.stringify(rows.slice(0, 1)));
+    const oneOut = outDir();
+    const r1 = await feedCli(['import', one, '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', oneOut]);
+    expect(r1.code).toBe(64);
+    expect(r1.stderr).toBe(`marginlab: ${one}: cannot tell the timeframe from fewer than two rows; give --timeframe\n`);
+    expect(existsSync(join(oneOut, 'manifest.json'))).toBe(false);
   });
 
   it('pair names become symbols', () => {

@@ -97,12 +97,9 @@ export abstract class IntrabarRunner extends RunnerState {
     const cur = this.fundCur;
     const rank = this.m.nameRank;
     const n = this.m.n;
-    let left = 0;
-    for (let s = 0; s < n; s++) {
-      const fs = fsAll[s]!;
-      cur[s] = fs[i]!;
-      left += fs[i + 1]! - fs[i]!;
-    }
+    // the bar's stamps of all symbols, as Market.advance counted them
+    let left = this.m.fundingStamps;
+    for (let s = 0; s < n; s++) cur[s] = fsAll[s]![i]!;
     while (left > 0) {
       let best = -1;
       let bt = 0;

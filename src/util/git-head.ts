@@ -52,14 +52,6 @@ function text(path: string): string | null {
   }
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -118,9 +110,15 @@ export function gitDirOf(cwd: string): string | null {
   let dir = resolve(cwd);
   for (;;) {
     const dot = join(dir, '.git');
-    if (isDirectory(dot)) {
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(dot);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isDirectory()) {
       if (isGitDir(dot)) return dot;
-    } else if (isFile(dot)) {
+    } else if (st?.isFile()) {
       return gitFileTarget(dot);
     }
     if (isGitDir(dir)) return dir;

@@ -87,6 +87,37 @@ export class FillLog {
     this.summed = this.n;
   }
 
+  /** fill k's fields, read without building its event (src/shard/records.ts) */
+  timeOf(k: number): number {
+    return this.time[k]!;
+  }
+  symbolOf(k: number): number {
+    return this.sym[k]!;
+  }
+  /** signed quantity of the fill */
+  qtyOf(k: number): number {
+    return this.qty[k]!;
+  }
+  priceOf(k: number): number {
+    return this.price[k]!;
+  }
+  positionQtyOf(k: number): number {
+    return this.posQty[k]!;
+  }
+  modeOf(k: number): ModeId {
+    return this.mode[k] === 1 ? 'cross' : 'isolated';
+  }
+  /** the fee as its exact decimal string */
+  feeText(k: number): string {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return unitsToString(wide ? wide[0] : this.fee[k]!);
+  }
+  /** the realised PnL as its exact decimal string */
+  realizedText(k: number): string {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return unitsToString(wide ? wide[1] : this.realized[k]!);
+  }
+
   /** the plain AccountEvent of fill k */
   event(k: number): AccountEvent {
     const wide = this.wide.get(k);
@@ -143,6 +174,25 @@ export class FundingLog {
     return k;
   }
 
+  /** settlement k's fields, read without building its event (src/shard/records.ts) */
+  timeOf(k: number): number {
+    return this.time[k]!;
+  }
+  symbolOf(k: number): number {
+    return this.sym[k]!;
+  }
+  rateOf(k: number): number {
+    return this.rate[k]!;
+  }
+  priceOf(k: number): number {
+    return this.price[k]!;
+  }
+  /** the amount received (< 0 paid) as its exact decimal string */
+  receivedText(k: number): string {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return unitsToString(wide ?? this.received[k]!);
+  }
+
   /** the plain AccountEvent of settlement k */
   event(k: number): AccountEvent {
     const wide = this.wide.get(k);
@@ -155,6 +205,18 @@ export class FundingLog {
       price: this.price[k]!,
     };
   }
+}
+
+/**
+ * The ledger as the account recorded it, for a reader that wants the fills and funding settlements
+ * without their event objects (the result records: src/shard/records.ts): an entry k ≥ 0 is fill k
+ * of `fills`, −1 − k settlement k of `funding`, an object any other event (or a fill or settlement
+ * already built by a read of Account.events). Read-only: valid until the account books again.
+ */
+export interface Ledger {
+  readonly entries: readonly (AccountEvent | number)[];
+  readonly fills: FillLog;
+  readonly funding: FundingLog;
 }
 
 // one per worker, reachable from a strategy (through createAccount, the context or the package entry):

@@ -27,7 +27,7 @@ import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
 import { tierFor } from '../venue/tiers.js';
 import { shownValue } from '../util/excerpt.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
-import { FillLog, FundingLog } from './fill-log.js';
+import { FillLog, FundingLog, type Ledger } from './fill-log.js';
 import { marginRatioOf } from './books.js';
 import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
@@ -135,6 +135,14 @@ class FundingRecord implements FundingSettlement {
   }
 }
 
+/** the accounts this module made (a wrapper of one, e.g. a Proxy, is not one of them) */
+const OWN_ACCOUNTS = new WeakSet<object>();
+
+/** the ledger as recorded of an account this module made, else null (a wrapper or another implementation: read its events) */
+export function ownLedger(a: Account): Ledger | null {
+  return OWN_ACCOUNTS.has(a) ? (a as AccountImpl).ledger() : null;
+}
+
 export class AccountImpl implements Account {
   readonly symbols: readonly string[];
   readonly venue: VenueProfile;
@@ -175,6 +183,7 @@ export class AccountImpl implements Account {
   private poolList: MarginPool[] = [];
 
   constructor(params: AccountParams) {
+    OWN_ACCOUNTS.add(this);
     if (!params.venue) throw new TypeError('createAccount: venue is required');
     this.venue = params.venue;
     this.mm = params.venue.maintenance ?? DEFAULT_MAINTENANCE;
@@ -266,6 +275,11 @@ export class AccountImpl implements Account {
     }
     this.materialized = raw.length;
     return raw as AccountEvent[];
+  }
+
+  /** the ledger as recorded, fills and funding settlements not built into objects (fill-log.ts Ledger) */
+  ledger(): Ledger {
+    return { entries: this.rawEvents, fills: this.fillLog, funding: this.fundingLog };
   }
 
   /** the quantity grid of `symbol` (step, minimum quantity, tick, source) */

@@ -12,7 +12,7 @@
 import { liquidationLossU, toU, uToNumber, type U } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
-import { eventRecords } from '../shard/records.js';
+import { setupRecords } from '../shard/records.js';
 import { closedTradePnls } from './trades.js';
 import { deepFreeze } from '../util/freeze.js';
 
@@ -223,7 +223,7 @@ function marginPass(s: MetricsInput['output']['series'], n: number): { imSum: nu
 }
 
 /** The ledger's totals from the account's events, exact (units of 1e-18), and the liquidations' times. */
-function ledgerPass(events: MetricsInput['output']['events']): { fees: U; fundingPaid: U; fundingReceived: U; liqLoss: U; liqPenalty: U; shortfall: U; liquidations: number; liquidationTimes: number[] } {
+function ledgerPass(events: readonly RunEventRecord[]): { fees: U; fundingPaid: U; fundingReceived: U; liqLoss: U; liqPenalty: U; shortfall: U; liquidations: number; liquidationTimes: number[] } {
   let fees = 0n;
   let fundingPaid = 0n;
   let fundingReceived = 0n;
@@ -235,7 +235,7 @@ function ledgerPass(events: MetricsInput['output']['events']): { fees: U; fundin
   for (const ev of events) {
     if (ev.type === 'fill') fees += toU(ev.fee);
     else if (ev.type === 'funding') {
-      const r = toU(ev.received);
+      const r = toU(ev.amount);
       if (r < 0n) fundingPaid -= r;
       else fundingReceived += r;
     } else if (ev.type === 'liquidation') {
@@ -266,7 +266,9 @@ export function buildContext(input: MetricsInput): MetricContext {
   const { sq, down } = deviationPass(s.equity, initialCapital, returnMean);
   const { imSum, imMax, carSum, peakMax, exposed, above60, above80 } = marginPass(s, n);
   const pct = (c: number): number | null => (n ? (100 * c) / n : null);
-  const { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes } = ledgerPass(output.events);
+  // the events as result records (the worker has them already: they are what its result holds)
+  const records = input.records ?? setupRecords(output, input.symbols);
+  const { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes } = ledgerPass(records);
 
   const finalEquity = n > 0 ? s.equity[n - 1]! : initialCapital;
   return {
@@ -289,7 +291,7 @@ export function buildContext(input: MetricsInput): MetricContext {
     netPnl: finalEquity - initialCapital,
     maxDrawdown: maxDd,
     maxDrawdownBars: maxUnderwater,
-    tradePnls: closedTradePnls(input.records ?? eventRecords(output.events, input.symbols, output.liquidations)),
+    tradePnls: closedTradePnls(records),
     ledger: {
       fees: uToNumber(fees),
       fundingPaid: uToNumber(fundingPaid),

@@ -22,7 +22,8 @@
  * its order entry for the strategy and the pools it watches; ./path.ts the pure path functions.
  */
 import type { Account, AccountFactory } from '../account/types.js';
-import { createAccount, MARGIN_RATIO_CAP } from '../account/index.js';
+import { createAccount, MARGIN_RATIO_CAP, ownLedger } from '../account/index.js';
+import { setLedger } from './ledger.js';
 import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
@@ -234,6 +235,7 @@ class SetupRunner extends IntrabarRunner {
     };
     if (this.error !== undefined) out.error = this.error;
     if (this.errorAt !== undefined) out.errorAt = this.errorAt;
+    if (ownLedger(acct) !== null) setLedger(out, () => ownLedger(acct)!);
     return out;
   }
 }

@@ -5,7 +5,9 @@
  */
 import { fromU, toU } from '../analysis/money.js';
 import type { AccountEvent } from '../account/types.js';
-import type { LiquidationDetail, LiquidationPriceSteps } from '../engine/types.js';
+import type { LiquidationDetail, LiquidationPriceSteps, SetupOutput } from '../engine/types.js';
+import type { Ledger } from '../account/fill-log.js';
+import { ledgerOf } from '../engine/ledger.js';
 import type { EventsCap, LiquidationPriceSeries, RunEventRecord } from './result-schema.js';
 import type { RunResult, RunSpec } from './types.js';
 
@@ -36,22 +38,47 @@ const fin = (x: number | undefined): number | null => (x !== undefined && Number
 
 /** Every account event as a typed record; `liquidations` are the engine's details, one per liquidation event in order. */
 export function eventRecords(events: readonly AccountEvent[], symbols: readonly string[], liquidations: readonly LiquidationDetail[] = []): RunEventRecord[] {
+  return ledgerRecords(events, null, symbols, liquidations);
+}
+
+/**
+ * A setup's events as typed records (as eventRecords(output.events, …)), read from the account's
+ * ledger as recorded when the output has one (src/engine/ledger.ts): its fills and funding
+ * settlements become records without becoming AccountEvents first.
+ */
+export function setupRecords(output: SetupOutput, symbols: readonly string[]): RunEventRecord[] {
+  const ledger = ledgerOf(output);
+  return ledger ? ledgerRecords(ledger.entries, ledger, symbols, output.liquidations ?? []) : eventRecords(output.events, symbols, output.liquidations);
+}
+
+/** the records of ledger entries: events, or (with `logs`) fill k ≥ 0 / settlement −1 − k of the logs */
+function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger | null, symbols: readonly string[], liquidations: readonly LiquidationDetail[]): RunEventRecord[] {
   const name = (s: number): string => symbols[s] ?? String(s);
   /** last known signed position per symbol (fallback for a liquidation without details) */
   const pos = new Map<number, number>();
   let liq = 0;
-  const out: RunEventRecord[] = new Array(events.length);
-  for (let k = 0; k < events.length; k++) {
-    const e = events[k]!;
+  const out: RunEventRecord[] = new Array(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    if (typeof e === 'number') {
+      if (!logs) throw new TypeError(`eventRecords: event ${k} is not an event object`);
+      if (e >= 0) {
+        const f = logs.fills;
+        const s = f.symbolOf(e);
+        const positionQty = f.positionQtyOf(e);
+        pos.set(s, positionQty);
+        out[k] = fillRecord(f.timeOf(e), name(s), f.qtyOf(e), f.priceOf(e), f.feeText(e), f.realizedText(e), positionQty, f.modeOf(e));
+      } else {
+        const f = logs.funding;
+        const j = -1 - e;
+        out[k] = { type: 'funding', time: f.timeOf(j), symbol: name(f.symbolOf(j)), rate: f.rateOf(j), price: f.priceOf(j), amount: f.receivedText(j) };
+      }
+      continue;
+    }
     switch (e.type) {
       case 'fill': {
-        const symbol = name(e.symbol);
         pos.set(e.symbol, e.positionQty);
-        out[k] = {
-          type: 'fill', time: e.time, symbol, side: e.qty >= 0 ? 'buy' : 'sell', qty: Math.abs(e.qty), price: e.price,
-          fee: e.fee, realizedPnl: e.realizedPnl, positionQty: e.positionQty, mode: e.mode,
-          pool: e.mode === 'cross' ? 'cross' : `isolated:${symbol}`,
-        };
+        out[k] = fillRecord(e.time, name(e.symbol), e.qty, e.price, e.fee, e.realizedPnl, e.positionQty, e.mode);
         break;
       }
       case 'funding':
@@ -88,6 +115,15 @@ export function eventRecords(events: readonly AccountEvent[], symbols: readonly 
     }
   }
   return out;
+}
+
+/** a fill's record (`qty` signed: its sign is the side) */
+function fillRecord(time: number, symbol: string, qty: number, price: number, fee: string, realizedPnl: string, positionQty: number, mode: 'isolated' | 'cross'): RunEventRecord {
+  return {
+    type: 'fill', time, symbol, side: qty >= 0 ? 'buy' : 'sell', qty: Math.abs(qty), price,
+    fee, realizedPnl, positionQty, mode,
+    pool: mode === 'cross' ? 'cross' : `isolated:${symbol}`,
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
-import { capRecords, eventRecords, keepsDetail, liquidationPriceSeries } from './records.js';
+import { capRecords, keepsDetail, setupRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
@@ -313,7 +313,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   const results = task.runs.map((run, k): RunResult => {
     const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
-    const records = eventRecords(so.events, out.symbols, so.liquidations);
+    const records = setupRecords(so, out.symbols);
     const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, records });
     const detail = keepsDetail(run.spec, task.pathEvents);
     const result: RunResult = {

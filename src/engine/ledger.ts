@@ -1,0 +1,22 @@
+/**
+ * A setup's ledger as its account recorded it (account/fill-log.ts Ledger), for the result records
+ * (src/shard/records.ts): a replay of tens of thousands of fills builds each fill's record from the
+ * account's columns without building its AccountEvent first (SetupOutput.events builds those on
+ * first read; a worker pass reading both kept two objects per fill alive to the end of the pass).
+ * Kept beside the output, not in it: SetupOutput stays the public shape. An output whose account
+ * is not marginlab's own (ReplayParams.accountFactory) has none: its events are read.
+ */
+import type { Ledger } from '../account/fill-log.js';
+import type { SetupOutput } from './types.js';
+
+const ledgers = new WeakMap<SetupOutput, () => Ledger>();
+
+export function setLedger(out: SetupOutput, ledger: () => Ledger): void {
+  ledgers.set(out, ledger);
+}
+
+/** the output's ledger as recorded, or null (read `events`) */
+export function ledgerOf(out: SetupOutput): Ledger | null {
+  const f = ledgers.get(out);
+  return f ? f() : null;
+}

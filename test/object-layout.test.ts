@@ -10,4 +10,16 @@ describe('object layouts that do not change mid-sweep (util/double-fields.ts)', 
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ filled: true, qty: 1.003, sameMap: true });
   });
+
+  it("a replay's engine objects keep their maps for the next one: no optimized code is thrown away between passes", () => {
+    // eight replays, each followed by a full collection; before the last replay's runners (and an
+    // account's last fill and settlement) were kept, the passes after the third threw away optimized
+    // engine code 90-130 times ("weak objects", "code dependencies") and compiled it again
+    const r = spawnSync(process.execPath, ['--conditions=marginlab-source', '--expose-gc', '--trace-deopt', '--import', 'tsx', join(root, 'test/fixtures/layout/kept-code.ts')], { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
+    expect(r.status).toBe(0);
+    const after = r.stdout.split('--- passes after the warm-up')[1];
+    expect(after).toBeDefined();
+    const thrown = after!.split('\n').filter((l) => l.includes('marking dependent code'));
+    expect(thrown.length, thrown.join('\n')).toBeLessThanOrEqual(10);
+  });
 });

@@ -154,6 +154,13 @@ export class AccountImpl implements Account {
   private readonly fillLog = new FillLog();
   private readonly fundingLog = new FundingLog();
   private materialized = 0;
+  /**
+   * the last fill and settlement handed out: one object of each kept alive while the account is
+   * (src/engine/replay.ts keeps the last replay's accounts): when none is left, a full GC frees their
+   * shapes and V8 throws away the code compiled for them, to compile it again in the next pass
+   */
+  private lastFill: FillRecord | null = null;
+  private lastFunding: FundingRecord | null = null;
   readonly mm: MaintenanceModel;
   readonly pos: Position[];
   readonly asOfMs: number;
@@ -484,7 +491,7 @@ export class AccountImpl implements Account {
     const mode = (p.mode ?? closedMode ?? this.defaultMode).id;
     const qty = g.qty(lots);
     this.rawEvents.push(this.fillLog.push(time, symbol, qty, price, fee, realized, p.qtyF, mode));
-    return new FillRecord(symbol, qty, price, fee, realized, p.qtyF, mode);
+    return (this.lastFill = new FillRecord(symbol, qty, price, fee, realized, p.qtyF, mode));
   }
 
   /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
@@ -537,7 +544,7 @@ export class AccountImpl implements Account {
     else this.fundingPaid = this.fundingPaid - received;
     this.refreshOne(p);
     this.rawEvents.push(-1 - this.fundingLog.push(time, symbol, rate, price, received));
-    return new FundingRecord(symbol, received, rate, price);
+    return (this.lastFunding = new FundingRecord(symbol, received, rate, price));
   }
 
   recordRejection(symbol: number, reason: RejectReason, message: string, time: number): Rejection {

@@ -120,7 +120,9 @@ let seriesPool: import('../engine/market.js').SeriesPool | null = null;
  * not garbage.
  * The collection is requested asynchronously (V8 runs it from a queued task, in practice before the
  * next pass gets far) and what it left is read at the next check (so that baseline includes up to
- * one pass's garbage). A synchronous gc() is a forced collection: it
+ * one pass's garbage). (Any full collection freed the maps of the finished pass's engine objects
+ * until the engine kept the last replay's objects: src/engine/replay.ts, previousRunners.) A
+ * synchronous gc() is a forced collection: it
  * also frees the shapes (maps) no live object has any more, those of the finished pass's engine
  * objects, and so throws away the optimized code of every function that saw them, which V8 then
  * compiles again in the next pass (a 32-pass sweep, one worker: 377 such deoptimizations and

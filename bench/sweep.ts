@@ -18,7 +18,8 @@
  * 10.24 M bars; one run per symbol and setup (sma-cross at 3x, isolated and cross) = 64 runs.
  * BENCH_REPEAT (default 2) interleaved repeats; the best pool time per worker count is used.
  * cpuParallelism2: a calibration before and after (2 threads vs 1 on a fixed compute loop; 2.0 =
- * two idle cores), since the speedup cannot exceed what the machine gives at that moment.
+ * two idle cores), since the speedup cannot exceed what the machine gives at that moment;
+ * allocParallelism2: the same for a loop allocating short-lived objects (see cpuParallelism).
  * Also printed: CPU time of the CLI process (user+sys) and the load average, since a speedup can only
  * show on otherwise idle cores.
  */
@@ -95,12 +96,20 @@ function cpuMs(pid: number): number {
 }
 
 /**
- * What 2 threads buy on this machine right now: the same fixed compute loop twice on 1 thread vs
- * once on each of 2 threads (2.0 = two idle cores; less when other processes share the cores).
+ * What 2 threads buy on this machine right now: the same fixed loop twice on 1 thread vs once on each
+ * of 2 threads (2.0 = two idle cores; less when other processes share the cores). Two loops: a compute
+ * loop that allocates nothing, and one that allocates short-lived objects as a pass does (its
+ * collection runs partly on V8's helper threads, which a second busy thread competes with: on the
+ * project's VM it gets 1.3-1.45 where the compute loop gets 1.8-1.95). A pass of the sweep lies
+ * between the two, so the speedup it can show lies between them.
  */
-async function cpuParallelism(): Promise<number> {
+const CALIBRATION = {
+  compute: `let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; r = x;`,
+  allocating: `let x = 0; for (let k = 0; k < 30; k++) { const a = []; for (let i = 0; i < 100000; i++) a.push({ i, v: i * 0.5, s: 'x' + (i % 100) }); for (const o of a) x += o.v; } r = x;`,
+} as const;
+async function cpuParallelism(kind: keyof typeof CALIBRATION): Promise<number> {
   const { Worker } = await import('node:worker_threads');
-  const code = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x);`;
+  const code = `const { parentPort } = require('node:worker_threads'); let r; ${CALIBRATION[kind]} parentPort.postMessage(r);`;
   const run = async (n: number) => {
     const t = performance.now();
     await Promise.all(Array.from({ length: n }, () => new Promise((res) => new Worker(code, { eval: true }).once('message', res))));
@@ -182,16 +191,18 @@ try {
       `${w} worker${w === 1 ? ' ' : 's'}: ${m.manifest.runs.total} runs, pool ${(m.manifest.timings!.sweepMs / 1000).toFixed(2)}s (CPU ${((m.manifest.timings!.sweepCpuMs ?? 0) / 1000).toFixed(1)}s), whole command ${(m.wallMs / 1000).toFixed(2)}s, ` +
         `peak RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(m.cpuMs / 1000).toFixed(1)}s, load average before ${m.loadAvg.toFixed(2)}`,
     );
-  const par0 = await cpuParallelism();
-  console.log(`CPU parallelism available (2 threads vs 1, ideal 2.0): ${par0.toFixed(2)}`);
+  const par0 = await cpuParallelism('compute');
+  const alloc0 = await cpuParallelism('allocating');
+  console.log(`CPU parallelism available (2 threads vs 1, ideal 2.0): ${par0.toFixed(2)} computing, ${alloc0.toFixed(2)} allocating`);
   for (let k = 0; k < REPEAT; k++) {
     ones.push(await measure(dir, 1));
     line(1, ones.at(-1)!);
     twos.push(await measure(dir, 2));
     line(2, twos.at(-1)!);
   }
-  const par1 = await cpuParallelism();
-  console.log(`CPU parallelism available after the runs: ${par1.toFixed(2)}`);
+  const par1 = await cpuParallelism('compute');
+  const alloc1 = await cpuParallelism('allocating');
+  console.log(`CPU parallelism available after the runs: ${par1.toFixed(2)} computing, ${alloc1.toFixed(2)} allocating`);
   const best = (ms: Measured[]) => ms.reduce((a, b) => (b.manifest.timings!.sweepMs < a.manifest.timings!.sweepMs ? b : a));
   const one = best(ones);
   const two = best(twos);
@@ -222,6 +233,7 @@ try {
     peakRssBytes1: peak1,
     repeats: REPEAT,
     cpuParallelism2: [Number(par0.toFixed(2)), Number(par1.toFixed(2))],
+    allocParallelism2: [Number(alloc0.toFixed(2)), Number(alloc1.toFixed(2))],
     sweepCpuMs1: one.manifest.timings!.sweepCpuMs ?? null,
     sweepCpuMs2: two.manifest.timings!.sweepCpuMs ?? null,
     cpuMs1: Math.round(one.cpuMs),

@@ -413,19 +413,28 @@ export function replay(p: ReplayParams): ReplayOutput {
   } finally {
     // a context the strategy kept (in a module variable) sees nothing of this replay once it is over
     for (let j = 0; j < runners.length; j++) runners[j]!.retire();
-    previousRunners = runners;
+    previousRunners = retainLast ? runners : null;
   }
   return { symbols: [...symbols], bars, setups };
 }
 
 /**
- * The runners of the last replay in this thread (retired), kept until the next one ends. V8 gives
- * an object the shape (map) its constructor's stores lead to, and keeps that map only while some
- * object has it: once a replay's engine objects were all garbage, a full collection freed their
- * maps, and every optimized function that had seen them was thrown away ("weak objects", "code
- * dependencies") and compiled again in the next pass: in a 32-pass sweep on one worker, 196 such
- * deoptimizations and 649 compilations (TurboFan ≈ 60 % of V8's helper threads' time, through the
- * whole pool) against 56 and 540 with one replay's objects kept. A pass's market holds the data it
- * replayed (shared columns, or a stress pass's own view), so a worker holds one replay's view more.
+ * The runners of the last replay in this thread (retired), kept until the next one ends when
+ * retainLastReplay(true) was called (a pool worker does: src/shard/worker.ts). V8 gives an object the
+ * shape (map) its constructor's stores lead to, and keeps that map only while some object has it:
+ * once a replay's engine objects were all garbage, a full collection freed their maps, and every
+ * optimized function that had seen them was thrown away ("weak objects", "code dependencies") and
+ * compiled again in the next pass: in a 32-pass sweep on one worker, 196 such deoptimizations and
+ * 649 compilations (TurboFan ≈ 60 % of V8's helper threads' time, through the whole pool) against 29
+ * and 480 with the last replay's objects kept (and an account's last fill and settlement). Off by
+ * default: a replay's market holds the data it replayed, which a caller of replay() expects to be
+ * free once it drops it; a worker holds one replay's objects more (a stress pass's view among them).
  */
 let previousRunners: SetupRunner[] | null = null;
+let retainLast = false;
+
+/** keep the last replay's engine objects in this thread until the next replay ends (see previousRunners); false drops them */
+export function retainLastReplay(on: boolean): void {
+  retainLast = on;
+  if (!on) previousRunners = null;
+}

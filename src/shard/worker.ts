@@ -162,7 +162,13 @@ function collect(): void {
  */
 type CoreModules = [typeof import('../engine/index.js'), typeof import('../venue/index.js'), typeof import('../analysis/index.js')];
 let coreModules: Promise<CoreModules> | null = null;
-const loadCore = (): Promise<CoreModules> => (coreModules ??= Promise.all([import('../engine/index.js'), import('../venue/index.js'), import('../analysis/index.js')]));
+const loadCore = (): Promise<CoreModules> =>
+  (coreModules ??= Promise.all([
+    // a worker runs pass after pass: the engine keeps the last one's objects, so that their shapes, and the code V8 compiled for them, last (src/engine/replay.ts)
+    import('../engine/index.js').then((engine) => (engine.retainLastReplay(true), engine)),
+    import('../venue/index.js'),
+    import('../analysis/index.js'),
+  ]));
 let stressModule: Promise<typeof import('../stress/view.js')> | null = null;
 const loadStress = (): Promise<typeof import('../stress/view.js')> => (stressModule ??= import('../stress/view.js'));
 

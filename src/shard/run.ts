@@ -544,7 +544,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
    * manifest is always checked.
    */
   let checkedAt = -Infinity;
-  const writeOwn = (file: string, action: string, text: string, always = false) =>
+  const writeOwn = (file: string, action: string, text: string | Uint8Array, always = false) =>
     withFsErrors(outCtx(file, action), () => {
       const now = Date.now();
       if (always || now - checkedAt >= HELD_CHECK_MS) {
@@ -621,7 +621,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     onResults: (results: SerializedResult[]) => {
       for (const r of results) {
         const file = join(resultsDir, `${r.runId}.json`);
-        writeOwn(file, 'write the result', r.json);
+        writeOwn(file, 'write the result', r.bytes);
         writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,

@@ -1,0 +1,46 @@
+/**
+ * A worker's result crosses to the main thread as the result file's bytes, moved, not copied
+ * (src/shard/worker.ts serializeResult): each result owns its whole buffer (a slice of Buffer's
+ * shared pool, which small results would get from Buffer.from, would detach the pool when
+ * transferred), holds its JSON as UTF-8 and ends with the file's newline.
+ */
+import { describe, expect, it } from 'vitest';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { erroredResult, serializeResult } from '../src/shard/worker.js';
+import { ENGINE_VERSION } from '../src/engine/index.js';
+import type { RunSpec } from '../src/shard/types.js';
+
+const spec: RunSpec = {
+  strategy: 'sma-cross', params: { note: 'naïve – ✓ 📉' }, venue: 'binance-usdm', setup: 'cross', leverage: 3, dataset: 'd', timeframe: '1h', symbols: ['BTCUSDT'],
+  from: null, to: null, initialCapital: '10000', execution: {}, dataHashes: {}, engineVersion: ENGINE_VERSION,
+};
+
+describe('a result as the worker hands it over', () => {
+  it.each([
+    ['a small one', 'x'],
+    ['one with text outside ASCII', 'strategy threw: Error: prix négatif — 📉 (in onBar)'],
+    ['a large one', 'y'.repeat(200_000)],
+  ])('%s: its own buffer, the JSON as UTF-8, a newline at the end', (_, message) => {
+    const r = erroredResult('0123456789abcdef', spec, message);
+    const s = serializeResult(r);
+    expect(s.bytes).toBeInstanceOf(Uint8Array);
+    expect(s.bytes.byteOffset).toBe(0);
+    expect(s.bytes.byteLength).toBe(s.bytes.buffer.byteLength);
+    expect(Buffer.from(s.bytes).toString('utf8')).toBe(`${JSON.stringify(r)}\n`);
+    expect({ runId: s.runId, status: s.status, error: s.error }).toEqual({ runId: r.runId, status: 'errored', error: r.error });
+  });
+
+  it('moving two results leaves every other buffer alone (nothing shared is detached)', () => {
+    const a = serializeResult(erroredResult('0123456789abcdef', spec, 'a'));
+    const b = serializeResult(erroredResult('fedcba9876543210', spec, 'b'));
+    const bystander = Buffer.from('kept');
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage([a, b], [a.bytes.buffer, b.bytes.buffer]);
+    const got = receiveMessageOnPort(port2)!.message as (typeof a)[];
+    port1.close();
+    expect(a.bytes.byteLength).toBe(0); // moved
+    expect(Buffer.from(got[0]!.bytes).toString()).toContain('"runId":"0123456789abcdef"');
+    expect(Buffer.from(got[1]!.bytes).toString()).toContain('"runId":"fedcba9876543210"');
+    expect(bystander.toString()).toBe('kept');
+  });
+});

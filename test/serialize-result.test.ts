@@ -35,7 +35,7 @@ describe('a result as the worker hands it over', () => {
     const b = serializeResult(erroredResult('fedcba9876543210', spec, 'b'));
     const bystander = Buffer.from('kept');
     const { port1, port2 } = new MessageChannel();
-    port1.postMessage([a, b], [a.bytes.buffer, b.bytes.buffer]);
+    port1.postMessage([a, b], [a.bytes.buffer as ArrayBuffer, b.bytes.buffer as ArrayBuffer]);
     const got = receiveMessageOnPort(port2)!.message as (typeof a)[];
     port1.close();
     expect(a.bytes.byteLength).toBe(0); // moved

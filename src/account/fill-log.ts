@@ -120,17 +120,16 @@ export class FillLog {
 
   /** the plain AccountEvent of fill k */
   event(k: number): AccountEvent {
-    const wide = this.wide.get(k);
     return {
       type: 'fill',
       time: this.time[k]!,
       symbol: this.sym[k]!,
       qty: this.qty[k]!,
       price: this.price[k]!,
-      fee: unitsToString(wide ? wide[0] : this.fee[k]!),
-      realizedPnl: unitsToString(wide ? wide[1] : this.realized[k]!),
+      fee: this.feeText(k),
+      realizedPnl: this.realizedText(k),
       positionQty: this.posQty[k]!,
-      mode: this.mode[k] === 1 ? 'cross' : 'isolated',
+      mode: this.modeOf(k),
     };
   }
 }
@@ -195,12 +194,11 @@ export class FundingLog {
 
   /** the plain AccountEvent of settlement k */
   event(k: number): AccountEvent {
-    const wide = this.wide.get(k);
     return {
       type: 'funding',
       time: this.time[k]!,
       symbol: this.sym[k]!,
-      received: unitsToString(wide ?? this.received[k]!),
+      received: this.receivedText(k),
       rate: this.rate[k]!,
       price: this.price[k]!,
     };

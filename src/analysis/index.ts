@@ -222,7 +222,7 @@ function marginPass(s: MetricsInput['output']['series'], n: number): { imSum: nu
   return { imSum, imMax, carSum, peakMax, exposed, above60, above80 };
 }
 
-/** The ledger's totals from the account's events, exact (units of 1e-18), and the liquidations' times. */
+/** The ledger's totals from the run's event records, exact (units of 1e-18), and the liquidations' times. */
 function ledgerPass(events: readonly RunEventRecord[]): { fees: U; fundingPaid: U; fundingReceived: U; liqLoss: U; liqPenalty: U; shortfall: U; liquidations: number; liquidationTimes: number[] } {
   let fees = 0n;
   let fundingPaid = 0n;

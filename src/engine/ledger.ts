@@ -9,14 +9,14 @@
 import type { Ledger } from '../account/fill-log.js';
 import type { SetupOutput } from './types.js';
 
-const ledgers = new WeakMap<SetupOutput, () => Ledger>();
+const ledgers = new WeakMap<SetupOutput, () => Ledger | null>();
 
-export function setLedger(out: SetupOutput, ledger: () => Ledger): void {
+/** how to read `out`'s ledger (null from an account that is not marginlab's own) */
+export function setLedger(out: SetupOutput, ledger: () => Ledger | null): void {
   ledgers.set(out, ledger);
 }
 
 /** the output's ledger as recorded, or null (read `events`) */
 export function ledgerOf(out: SetupOutput): Ledger | null {
-  const f = ledgers.get(out);
-  return f ? f() : null;
+  return ledgers.get(out)?.() ?? null;
 }

@@ -235,7 +235,7 @@ class SetupRunner extends IntrabarRunner {
     };
     if (this.error !== undefined) out.error = this.error;
     if (this.errorAt !== undefined) out.errorAt = this.errorAt;
-    if (ownLedger(acct) !== null) setLedger(out, () => ownLedger(acct)!);
+    setLedger(out, () => ownLedger(acct));
     return out;
   }
 }

@@ -71,7 +71,7 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
       } else {
         const f = logs.funding;
         const j = -1 - e;
-        out[k] = { type: 'funding', time: f.timeOf(j), symbol: name(f.symbolOf(j)), rate: f.rateOf(j), price: f.priceOf(j), amount: f.receivedText(j) };
+        out[k] = fundingRecord(f.timeOf(j), name(f.symbolOf(j)), f.rateOf(j), f.priceOf(j), f.receivedText(j));
       }
       continue;
     }
@@ -82,7 +82,7 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
         break;
       }
       case 'funding':
-        out[k] = { type: 'funding', time: e.time, symbol: name(e.symbol), rate: e.rate, price: e.price, amount: e.received };
+        out[k] = fundingRecord(e.time, name(e.symbol), e.rate, e.price, e.received);
         break;
       case 'liquidation': {
         const d = liquidations[liq++];
@@ -124,6 +124,11 @@ function fillRecord(time: number, symbol: string, qty: number, price: number, fe
     fee, realizedPnl, positionQty, mode,
     pool: mode === 'cross' ? 'cross' : `isolated:${symbol}`,
   };
+}
+
+/** a funding settlement's record (`amount` received, < 0 paid) */
+function fundingRecord(time: number, symbol: string, rate: number, price: number, amount: string): RunEventRecord {
+  return { type: 'funding', time, symbol, rate, price, amount };
 }
 
 /**

@@ -52,13 +52,16 @@ function text(path: string): string | null {
   }
 }
 
-function isDirectory(path: string): boolean {
+/** the path's stat, undefined when it cannot be read */
+function statOf(path: string): ReturnType<typeof statSync> | undefined {
   try {
-    return statSync(path).isDirectory();
+    return statSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const isDirectory = (path: string): boolean => statOf(path)?.isDirectory() === true;
 
 /** the common git directory of `gitDir` (a linked worktree's `commondir`, else itself) */
 function commonDirOf(gitDir: string): string {
@@ -110,12 +113,7 @@ export function gitDirOf(cwd: string): string | null {
   let dir = resolve(cwd);
   for (;;) {
     const dot = join(dir, '.git');
-    let st: ReturnType<typeof statSync> | undefined;
-    try {
-      st = statSync(dot);
-    } catch {
-      st = undefined;
-    }
+    const st = statOf(dot);
     if (st?.isDirectory()) {
       if (isGitDir(dot)) return dot;
     } else if (st?.isFile()) {

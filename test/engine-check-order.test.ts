@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
 import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
+import type { StrategyContext } from '../src/strategy/types.js';
 
 const flat100 = (n: number) => Array.from({ length: n }, () => [100, 100, 100, 100] as Bar);
 
@@ -48,4 +49,53 @@ describe('a margin transfer on a symbol with no isolated position', () => {
     const reasons = (s.events.filter((e) => e.type === 'rejection') as { reason: string }[]).map((e) => e.reason);
     expect(reasons).toEqual(['noPosition', 'noPosition', 'invalidQuantity']);
   });
+});
+
+describe('an order its own checks reject never values the pool at its trade price', () => {
+  // a short from bar 1's open, then flipped long at bar 2's open; bar 2's trades dip to 90 while
+  // its mark candle never leaves 99-101: the long (20x, liquidation price ≈ 95) is never liquidated
+  // by the mark. A take-profit buy placed to close the short (close-position, or reduce-only) now
+  // faces the long: it triggers at 90 on the trade path and is rejected, and the pool stays
+  const bars: Bar[] = [
+    [100, 100, 100, 100],
+    [100, 100, 100, 100],
+    [100, 100.5, 90, 100],
+    [100, 100, 100, 100],
+  ];
+  const mark: Bar[] = [
+    [100, 100, 100, 100],
+    [100, 100, 100, 100],
+    [100, 101, 99, 100],
+    [100, 100, 100, 100],
+  ];
+  const cases = [
+    ['a close-position take-profit', (ctx: StrategyContext) => ctx.closePosition(0, { type: 'takeProfit', price: 90 })],
+    ['a reduce-only take-profit', (ctx: StrategyContext) => ctx.buy(0, 1, { type: 'takeProfit', price: 90, reduceOnly: true })],
+  ] as const;
+  for (const [name, place] of cases) {
+    for (const setup of [SETUPS.isolated, SETUPS.cross]) {
+      it(`${name} facing a flipped position (${setup.id})`, () => {
+        const strat = scripted(
+          {
+            0: (ctx) => void ctx.sell(0, 1),
+            1: (ctx) => {
+              place(ctx);
+              ctx.buy(0, 2); // flips the short to a long of 1 at bar 2's open
+            },
+          },
+          ['BTCUSDT'],
+        );
+        const s = setupOf(run(makeData({ BTCUSDT: { bars, mark } }), strat, { setups: [setup], leverage: 20, capital: setup.id === 'cross' ? '10' : '10000' }), setup.id);
+        expect(s.error).toBeUndefined();
+        const events = s.events.map((e) => [e.type, Math.floor((e.time - T0) / HOUR), 'reason' in e ? e.reason : 'qty' in e ? e.qty : null]);
+        expect(events).toEqual([
+          ['fill', 1, -1],
+          ['fill', 2, 2],
+          ['rejection', 2, 'reduceOnlyViolation'],
+        ]);
+        expect(s.liquidations).toEqual([]);
+        expect(s.series.equity[3]).toBeCloseTo(setup.id === 'cross' ? 10 : 10000, 9);
+      });
+    }
+  }
 });

@@ -194,17 +194,20 @@ export function model(c: ModelCase, o: ModelOptions): { events: ModelEvent[]; lo
   }
 
   function execute(od: Order, p: number, liquidity: 'maker' | 'taker', time: number, capLots = Infinity) {
+    // the order's own checks first: a rejected order never values the pool at its price
+    const refused = od.closePosition
+      ? lots === 0 ? 'noPosition' : Math.sign(lots) === od.side ? 'reduceOnlyViolation' : null
+      : od.reduceOnly && (lots === 0 || Math.sign(lots) === Math.sign(od.lots)) ? 'reduceOnlyViolation' : null;
+    if (refused !== null) {
+      orders = orders.filter((x) => x !== od);
+      return reject(time, refused);
+    }
     if (lots !== 0 && excessAt(p) <= 0) return liquidate(p, time);
     const at = orders.indexOf(od);
     orders = orders.filter((x) => x !== od);
     let dl = od.lots;
-    if (od.closePosition) {
-      if (lots === 0 || Math.sign(lots) === od.side) return reject(time, lots === 0 ? 'noPosition' : 'reduceOnlyViolation');
-      dl = -lots;
-    } else if (od.reduceOnly) {
-      if (lots === 0 || Math.sign(lots) === Math.sign(dl)) return reject(time, 'reduceOnlyViolation');
-      if (capLots > 0) dl = Math.sign(dl) * Math.min(Math.abs(dl), Math.abs(lots));
-    }
+    if (od.closePosition) dl = -lots;
+    else if (od.reduceOnly && capLots > 0) dl = Math.sign(dl) * Math.min(Math.abs(dl), Math.abs(lots));
     const want = dl;
     if (Math.abs(dl) > capLots) dl = Math.sign(dl) * capLots;
     if (dl === 0) return void orders.splice(at, 0, od);

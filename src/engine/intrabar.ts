@@ -527,10 +527,12 @@ export abstract class IntrabarRunner extends RunnerState {
   protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
     const s = o.symbol;
     const acct = this.acct;
-    if (this.liquidatedBeforeFill(s, price, tau)) return false;
     const pos = acct.positionQty(s);
     let qty = o.qty;
     const sym = this.ctx.symbols[s];
+    // the order's own checks, which need no price, come first: an order they reject never fills, so it
+    // is no reason to value the pool at its trade price (a close-position order facing a flipped
+    // position does not liquidate a pool whose liquidation-source path never crossed its threshold)
     if (o.closePosition) {
       if (pos === 0) {
         this.reject(s, 'noPosition', `closePosition order #${o.id} on ${sym}: no open position`);
@@ -548,6 +550,7 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
+    if (this.liquidatedBeforeFill(s, price, tau)) return false;
     // the account's margin checks (available balance, leverage tier) value the other positions at
     // their liquidation-source prices at this point of the path, as the check before the fill does:
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
 import { ledgerOf } from '../src/engine/ledger.js';
 import { computeMetrics } from '../src/analysis/index.js';
-import { eventRecords, setupRecords } from '../src/shard/records.js';
+import { eventRecords, recordCount, setupItems, setupRecords } from '../src/shard/records.js';
+import { recordItems, type LedgerItems } from '../src/analysis/trades.js';
 import { createAccount } from '../src/account/index.js';
 import type { Strategy, StrategyModule } from '../src/strategy/types.js';
 import { getVenue } from '../src/venue/index.js';
@@ -69,6 +70,13 @@ function busy(actions: number[], readEvents: boolean): StrategyModule {
   };
 }
 
+/** a walk's items copied (the walk hands out one object per kind, changed from entry to entry) */
+const itemsOf = (items: LedgerItems): unknown[] => {
+  const out: unknown[] = [];
+  items((it) => out.push({ ...it }));
+  return out;
+};
+
 describe('result records from the ledger as recorded', () => {
   it('equal the records of the events, for random runs with every kind of event', () => {
     fc.assert(
@@ -90,10 +98,17 @@ describe('result records from the ledger as recorded', () => {
           for (const so of out.setups) {
             expect(ledgerOf(so)).not.toBeNull();
             const fromLedger = setupRecords(so, out.symbols);
+            // read before so.events, which builds every fill's event into the ledger
+            const ledgerItems = itemsOf(setupItems(so, out.symbols));
+            const base = { output: so, initialCapital: 5000, timeframeMs: data.timeframeMs, symbols: out.symbols };
+            const ledgerMetrics = computeMetrics(base);
             const fromEvents = eventRecords(so.events, out.symbols, so.liquidations);
             // same keys in the same order (the result file's JSON), same values
             expect(JSON.stringify(fromLedger)).toBe(JSON.stringify(fromEvents));
             expect(fromLedger).toEqual(fromEvents);
+            // the items the metrics walk, from the ledger without records, are the records' items
+            expect(ledgerItems).toEqual(itemsOf(recordItems(fromEvents)));
+            expect(ledgerMetrics).toEqual(computeMetrics({ ...base, records: fromEvents }));
           }
         },
       ),
@@ -108,9 +123,19 @@ describe('result records from the ledger as recorded', () => {
       BUSDT: { bars: walk(60, 50, [-0.01, 0.004], 30, 0.4), funding: funding.map((f) => ({ ...f, price: 50 })) },
     });
     const out = run(data, busy([0, 3, 6, 4, 13, 1, 9, 2, 0, 19], true), { setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed], leverage: 50, capital: '5000' });
+    // the same run again, its events not read (the ledger as recorded: fills and settlements as column entries)
+    const fresh = run(data, busy([0, 3, 6, 4, 13, 1, 9, 2, 0, 19], false), { setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed], leverage: 50, capital: '5000' });
     const kinds = new Set(out.setups.flatMap((so) => setupRecords(so, out.symbols).map((r) => r.type)));
     expect([...kinds].sort()).toEqual(['fill', 'funding', 'liquidation', 'rejection', 'transfer']);
-    for (const so of out.setups) expect(setupRecords(so, out.symbols)).toEqual(eventRecords(so.events, out.symbols, so.liquidations));
+    for (const so of out.setups) {
+      expect(setupRecords(so, out.symbols)).toEqual(eventRecords(so.events, out.symbols, so.liquidations));
+      expect(recordCount(so)).toBe(so.events.length);
+    }
+    // the items of every kind the metrics read: fills (both sides), settlements paid and received, liquidations
+    const items = fresh.setups.flatMap((so) => itemsOf(setupItems(so, fresh.symbols))) as { type: string; buy?: boolean; amount?: bigint }[];
+    expect(new Set(items.map((i) => (i.type === 'fill' ? `fill:${i.buy}` : i.type === 'funding' ? `funding:${i.amount! < 0n}` : i.type)))).toEqual(
+      new Set(['fill:true', 'fill:false', 'funding:true', 'funding:false', 'liquidation']),
+    );
   });
 
   it('the metrics read the same records whether the caller gives them or not', () => {

@@ -107,15 +107,23 @@ export class FillLog {
   modeOf(k: number): ModeId {
     return this.mode[k] === 1 ? 'cross' : 'isolated';
   }
+  /** the fee in units (1e-8) */
+  feeUnits(k: number): bigint {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return wide ? wide[0] : this.fee[k]!;
+  }
+  /** the realised PnL in units (1e-8) */
+  realizedUnits(k: number): bigint {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return wide ? wide[1] : this.realized[k]!;
+  }
   /** the fee as its exact decimal string */
   feeText(k: number): string {
-    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
-    return unitsToString(wide ? wide[0] : this.fee[k]!);
+    return unitsToString(this.feeUnits(k));
   }
   /** the realised PnL as its exact decimal string */
   realizedText(k: number): string {
-    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
-    return unitsToString(wide ? wide[1] : this.realized[k]!);
+    return unitsToString(this.realizedUnits(k));
   }
 
   /** the plain AccountEvent of fill k */
@@ -186,10 +194,14 @@ export class FundingLog {
   priceOf(k: number): number {
     return this.price[k]!;
   }
+  /** the amount received (< 0 paid) in units (1e-8) */
+  receivedUnits(k: number): bigint {
+    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
+    return wide ?? this.received[k]!;
+  }
   /** the amount received (< 0 paid) as its exact decimal string */
   receivedText(k: number): string {
-    const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
-    return unitsToString(wide ?? this.received[k]!);
+    return unitsToString(this.receivedUnits(k));
   }
 
   /** the plain AccountEvent of settlement k */

@@ -12,8 +12,8 @@
 import { liquidationLossU, toU, uToNumber, type U } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
-import { setupRecords } from '../shard/records.js';
-import { closedTradePnls } from './trades.js';
+import { setupItems } from '../shard/records.js';
+import { closedTradePnls, recordItems, type LedgerItems } from './trades.js';
 import { deepFreeze } from '../util/freeze.js';
 
 export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
@@ -222,8 +222,11 @@ function marginPass(s: MetricsInput['output']['series'], n: number): { imSum: nu
   return { imSum, imMax, carSum, peakMax, exposed, above60, above80 };
 }
 
-/** The ledger's totals from the run's event records, exact (units of 1e-18), and the liquidations' times. */
-function ledgerPass(events: readonly RunEventRecord[]): { fees: U; fundingPaid: U; fundingReceived: U; liqLoss: U; liqPenalty: U; shortfall: U; liquidations: number; liquidationTimes: number[] } {
+/**
+ * The ledger's totals, exact (units of 1e-18), the liquidations' times and the closed trips' net PnL,
+ * in one walk over the run's ledger items (its records, or its account's ledger as recorded).
+ */
+function ledgerPass(items: LedgerItems): { fees: U; fundingPaid: U; fundingReceived: U; liqLoss: U; liqPenalty: U; shortfall: U; liquidations: number; liquidationTimes: number[]; tradePnls: number[] } {
   let fees = 0n;
   let fundingPaid = 0n;
   let fundingReceived = 0n;
@@ -232,24 +235,27 @@ function ledgerPass(events: readonly RunEventRecord[]): { fees: U; fundingPaid: 
   let shortfall = 0n;
   let liquidations = 0;
   const liquidationTimes: number[] = [];
-  for (const ev of events) {
-    if (ev.type === 'fill') fees += toU(ev.fee);
-    else if (ev.type === 'funding') {
-      const r = toU(ev.amount);
-      if (r < 0n) fundingPaid -= r;
-      else fundingReceived += r;
-    } else if (ev.type === 'liquidation') {
-      liquidations++;
-      liquidationTimes.push(ev.time);
-      const penalty = toU(ev.penalty);
-      const draw = toU(ev.insuranceDraw);
-      liqPenalty += penalty;
-      // what the wallet lost: the insurance fund's draw covered part of the realised loss
-      liqLoss += liquidationLossU(ev);
-      shortfall += draw;
-    }
-  }
-  return { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes };
+  const tradePnls = closedTradePnls((visit) =>
+    items((ev) => {
+      if (ev.type === 'fill') fees += ev.fee;
+      else if (ev.type === 'funding') {
+        const r = ev.amount;
+        if (r < 0n) fundingPaid -= r;
+        else fundingReceived += r;
+      } else {
+        liquidations++;
+        liquidationTimes.push(ev.time);
+        const penalty = toU(ev.penalty);
+        const draw = toU(ev.insuranceDraw);
+        liqPenalty += penalty;
+        // what the wallet lost: the insurance fund's draw covered part of the realised loss
+        liqLoss += liquidationLossU(ev);
+        shortfall += draw;
+      }
+      visit(ev);
+    }),
+  );
+  return { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes, tradePnls };
 }
 
 export function buildContext(input: MetricsInput): MetricContext {
@@ -266,9 +272,9 @@ export function buildContext(input: MetricsInput): MetricContext {
   const { sq, down } = deviationPass(s.equity, initialCapital, returnMean);
   const { imSum, imMax, carSum, peakMax, exposed, above60, above80 } = marginPass(s, n);
   const pct = (c: number): number | null => (n ? (100 * c) / n : null);
-  // the events as result records (the worker has them already: they are what its result holds)
-  const records = input.records ?? setupRecords(output, input.symbols);
-  const { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes } = ledgerPass(records);
+  // the records when the caller has them (the worker's result holds them), else the account's ledger as recorded
+  const items = input.records ? recordItems(input.records) : setupItems(output, input.symbols);
+  const { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes, tradePnls } = ledgerPass(items);
 
   const finalEquity = n > 0 ? s.equity[n - 1]! : initialCapital;
   return {
@@ -291,7 +297,7 @@ export function buildContext(input: MetricsInput): MetricContext {
     netPnl: finalEquity - initialCapital,
     maxDrawdown: maxDd,
     maxDrawdownBars: maxUnderwater,
-    tradePnls: closedTradePnls(records),
+    tradePnls,
     ledger: {
       fees: uToNumber(fees),
       fundingPaid: uToNumber(fundingPaid),

@@ -4,7 +4,7 @@
  * exactly and converted to a number once. The one home of this parsing for metrics and trades.
  */
 import { Decimal } from 'decimal.js';
-import { scaledToString } from '../account/fixed.js';
+import { scaledToString, UNIT_DP } from '../account/fixed.js';
 
 const PLACES = 18;
 const ZEROS18 = '000000000000000000';
@@ -52,6 +52,11 @@ function fromDecimal(s: string): U {
  */
 export function liquidationLossU(ev: { penalty: string; realizedPnl: string; insuranceDraw: string }): U {
   return toU(ev.penalty) - toU(ev.realizedPnl) - toU(ev.insuranceDraw);
+}
+
+/** the books' units (1e-8, account/fixed.ts) as units of 1e-18: what toU gives for their decimal string */
+export function unitsToU(units: bigint): U {
+  return units * SCALE[UNIT_DP]!;
 }
 
 /** units of 1e-18 as the exact decimal string (Decimal.toFixed() form) */

@@ -21,7 +21,7 @@
 import { Decimal } from 'decimal.js';
 import { bigDivRound, decompose } from '../account/fixed.js';
 import { fromU, toU, type U } from './money.js';
-import type { RunEventRecord } from '../shard/result-schema.js';
+import type { LiquidationRecord, RunEventRecord } from '../shard/result-schema.js';
 import { doubleFields } from '../util/double-fields.js';
 
 const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
@@ -110,6 +110,70 @@ interface SymbolWalk {
   known: boolean;
 }
 
+/**
+ * One entry of a run's ledger as the walks over it read it (the trade walk, the metrics' ledger
+ * sums), amounts in units of 1e-18: from result records (recordItems), or from the account's ledger
+ * as recorded without building a record per fill (src/shard/records.ts setupItems). Fills and
+ * settlements are handed out in one object per kind, changed from entry to entry: a reader keeps
+ * nothing of them past its call.
+ */
+export interface FillItem {
+  type: 'fill';
+  time: number;
+  symbol: string;
+  /** |quantity| and its side */
+  qty: number;
+  buy: boolean;
+  price: number;
+  positionQty: number;
+  mode: 'isolated' | 'cross';
+  fee: U;
+  realized: U;
+}
+export interface FundingItem {
+  type: 'funding';
+  symbol: string;
+  /** received (< 0 paid) */
+  amount: U;
+}
+export type LedgerItem = FillItem | FundingItem | LiquidationRecord;
+/** a run's ledger entries (fills, settlements, liquidations; other events left out), in ledger order */
+export type LedgerItems = (visit: (item: LedgerItem) => void) => void;
+
+/** the reusable objects of a walk (one per kind) */
+export function fillItem(): FillItem {
+  return doubleFields<FillItem>({ type: 'fill', time: 0, symbol: '', qty: 0, buy: true, price: 0, positionQty: 0, mode: 'isolated', fee: 0n, realized: 0n }, ['time', 'qty', 'price', 'positionQty']);
+}
+export function fundingItem(): FundingItem {
+  return { type: 'funding', symbol: '', amount: 0n };
+}
+
+/** the ledger items of result records */
+export function recordItems(events: readonly RunEventRecord[]): LedgerItems {
+  return (visit) => {
+    const fill = fillItem();
+    const funding = fundingItem();
+    for (const ev of events) {
+      if (ev.type === 'fill') {
+        fill.time = ev.time;
+        fill.symbol = ev.symbol;
+        fill.qty = ev.qty;
+        fill.buy = ev.side === 'buy';
+        fill.price = ev.price;
+        fill.positionQty = ev.positionQty;
+        fill.mode = ev.mode;
+        fill.fee = toU(ev.fee);
+        fill.realized = toU(ev.realizedPnl);
+        visit(fill);
+      } else if (ev.type === 'funding') {
+        funding.symbol = ev.symbol;
+        funding.amount = toU(ev.amount);
+        visit(funding);
+      } else if (ev.type === 'liquidation') visit(ev);
+    }
+  };
+}
+
 /** volume-weighted average price, to 12 significant digits (the float sum's noise removed) */
 const vwap = (value: number, qty: number): number => Number((value / qty).toPrecision(12));
 
@@ -168,7 +232,7 @@ function split(amount: U, weights: readonly number[]): U[] {
  * as it closes (in close order); the trips still open after the last event are returned, in the
  * order they opened.
  */
-function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTime: number, reason: ExitReason) => void): Open[] {
+function walkTrades(items: LedgerItems, closed: (t: Open, closeTime: number, reason: ExitReason) => void): Open[] {
   // one record per symbol, changed in place (no map entry made or dropped per trip)
   const symbols = new Map<string, SymbolWalk>();
   const walkOf = (symbol: string): SymbolWalk => {
@@ -178,15 +242,15 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
   };
   let seq = 0;
 
-  for (const ev of events) {
+  items((ev) => {
     switch (ev.type) {
       case 'fill': {
-        const signed = ev.side === 'buy' ? ev.qty : -ev.qty;
+        const signed = ev.buy ? ev.qty : -ev.qty;
         const after = ev.positionQty;
         const w = walkOf(ev.symbol);
         const before = w.known ? w.qty : after - signed;
-        const fee = toU(ev.fee);
-        const realized = toU(ev.realizedPnl);
+        const fee = ev.fee;
+        const realized = ev.realized;
         const flips = before !== 0 && after !== 0 && Math.sign(before) !== Math.sign(after);
         let t = w.trip;
         if (t && (after === 0 || flips)) {
@@ -238,7 +302,7 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
       }
       case 'funding': {
         const t = symbols.get(ev.symbol)?.trip;
-        if (t) t.funding += toU(ev.amount);
+        if (t) t.funding += ev.amount;
         break;
       }
       case 'liquidation': {
@@ -278,10 +342,8 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
         }
         break;
       }
-      default:
-        break;
     }
-  }
+  });
   const still: Open[] = [];
   for (const w of symbols.values()) if (w.trip) still.push(w.trip);
   return still.sort((a, b) => a.seq - b.seq);
@@ -293,7 +355,7 @@ function walkTrades(events: readonly RunEventRecord[], closed: (t: Open, closeTi
  */
 export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[] {
   const out: RoundTrip[] = [];
-  const open = walkTrades(events, (t, time, reason) => out.push(finish(t, time, reason)));
+  const open = walkTrades(recordItems(events), (t, time, reason) => out.push(finish(t, time, reason)));
   for (const t of open) out.push(finish(t, null, 'open'));
   return out;
 }
@@ -302,9 +364,9 @@ export function reconstructTrades(events: readonly RunEventRecord[]): RoundTrip[
  * The net PnL of every closed round trip, in close order: `pnl` of closedTrades(reconstructTrades(events)),
  * without building the trips (what the metrics read).
  */
-export function closedTradePnls(events: readonly RunEventRecord[]): number[] {
+export function closedTradePnls(source: readonly RunEventRecord[] | LedgerItems): number[] {
   const out: number[] = [];
-  walkTrades(events, (t) => out.push(Number(fromU(netOf(t)))));
+  walkTrades(typeof source === 'function' ? source : recordItems(source), (t) => out.push(Number(fromU(netOf(t)))));
   return out;
 }
 

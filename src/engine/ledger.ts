@@ -7,6 +7,7 @@
  * is not marginlab's own (ReplayParams.accountFactory) has none: its events are read.
  */
 import type { Ledger } from '../account/fill-log.js';
+import type { AccountEvent } from '../account/types.js';
 import type { SetupOutput } from './types.js';
 
 const ledgers = new WeakMap<SetupOutput, () => Ledger | null>();
@@ -19,4 +20,18 @@ export function setLedger(out: SetupOutput, ledger: () => Ledger | null): void {
 /** the output's ledger as recorded, or null (read `events`) */
 export function ledgerOf(out: SetupOutput): Ledger | null {
   return ledgers.get(out)?.() ?? null;
+}
+
+type LiquidationEvent = Extract<AccountEvent, { type: 'liquidation' }>;
+
+/**
+ * The output's liquidation events in ledger order, read from the ledger as recorded when it has one:
+ * `events` builds an object with decimal strings for every fill and settlement first (a stress pass
+ * asking only for its liquidations spent more on that than on its replay).
+ */
+export function liquidationEvents(out: SetupOutput): LiquidationEvent[] {
+  const ledger = ledgerOf(out);
+  const found: LiquidationEvent[] = [];
+  for (const e of ledger ? ledger.entries : out.events) if (typeof e !== 'number' && e.type === 'liquidation') found.push(e);
+  return found;
 }

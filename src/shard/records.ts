@@ -3,12 +3,13 @@
  * typed record per event, in ledger order, liquidations completed with the engine's trigger
  * details. Also the liquidation-price steps per symbol and the optional cap (maxEventsPerRun).
  */
-import { fromU, toU } from '../analysis/money.js';
+import { fromU, toU, unitsToU } from '../analysis/money.js';
+import { fillItem, fundingItem, recordItems, type LedgerItems } from '../analysis/trades.js';
 import type { AccountEvent } from '../account/types.js';
 import type { LiquidationDetail, LiquidationPriceSteps, SetupOutput } from '../engine/types.js';
 import type { Ledger } from '../account/fill-log.js';
 import { ledgerOf } from '../engine/ledger.js';
-import type { EventsCap, LiquidationPriceSeries, RunEventRecord } from './result-schema.js';
+import type { EventsCap, LiquidationPriceSeries, LiquidationRecord, RunEventRecord } from './result-schema.js';
 import type { RunResult, RunSpec } from './types.js';
 
 /**
@@ -84,28 +85,9 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
       case 'funding':
         out[k] = fundingRecord(e.time, name(e.symbol), e.rate, e.price, e.received);
         break;
-      case 'liquidation': {
-        const d = liquidations[liq++];
-        const legs = e.symbols.map((s, j) => {
-          const leg = d?.legs.find((l) => l.symbol === s);
-          const q = leg ? leg.qty : (pos.get(s) ?? 0);
-          pos.set(s, 0);
-          return {
-            symbol: name(s),
-            side: q < 0 ? ('short' as const) : ('long' as const),
-            qty: Math.abs(q),
-            closePrice: e.prices[j]!,
-            triggerPrice: fin(leg?.triggerPrice),
-            liquidationPrice: fin(leg?.liquidationPrice),
-          };
-        });
-        out[k] = {
-          type: 'liquidation', time: e.time, pool: e.poolId, mode: e.poolId === 'cross' ? 'cross' : 'isolated', legs,
-          marginRatio: fin(d?.marginRatio), realizedPnl: e.realizedPnl, penalty: e.penalty, insuranceDraw: e.insuranceDraw,
-          loss: fromU(toU(e.penalty) - toU(e.realizedPnl) - toU(e.insuranceDraw)),
-        };
+      case 'liquidation':
+        out[k] = liquidationRecord(e, liquidations[liq++], pos, name);
         break;
-      }
       case 'transfer':
         out[k] = { type: 'transfer', time: e.time, symbol: name(e.symbol), amount: e.amount };
         break;
@@ -115,6 +97,100 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
     }
   }
   return out;
+}
+
+/**
+ * A liquidation's record: the account's event completed with the engine's details `d` (trigger and
+ * liquidation prices, the legs' quantities); without them a leg's quantity is its last known
+ * position in `pos` (which the liquidation sets to 0).
+ */
+function liquidationRecord(e: Extract<AccountEvent, { type: 'liquidation' }>, d: LiquidationDetail | undefined, pos: Map<number, number>, name: (s: number) => string): LiquidationRecord {
+  const legs = e.symbols.map((s, j) => {
+    const leg = d?.legs.find((l) => l.symbol === s);
+    const q = leg ? leg.qty : (pos.get(s) ?? 0);
+    pos.set(s, 0);
+    return {
+      symbol: name(s),
+      side: q < 0 ? ('short' as const) : ('long' as const),
+      qty: Math.abs(q),
+      closePrice: e.prices[j]!,
+      triggerPrice: fin(leg?.triggerPrice),
+      liquidationPrice: fin(leg?.liquidationPrice),
+    };
+  });
+  return {
+    type: 'liquidation', time: e.time, pool: e.poolId, mode: e.poolId === 'cross' ? 'cross' : 'isolated', legs,
+    marginRatio: fin(d?.marginRatio), realizedPnl: e.realizedPnl, penalty: e.penalty, insuranceDraw: e.insuranceDraw,
+    loss: fromU(toU(e.penalty) - toU(e.realizedPnl) - toU(e.insuranceDraw)),
+  };
+}
+
+/**
+ * A setup's ledger items (analysis/trades.ts LedgerItems: what the metrics walk), read from the
+ * account's ledger as recorded when the output has one — a fill's amounts straight from its columns,
+ * no record or decimal string made — else from its events' records. The same items as
+ * recordItems(setupRecords(output, symbols)), amount for amount.
+ */
+export function setupItems(output: SetupOutput, symbols: readonly string[]): LedgerItems {
+  const ledger = ledgerOf(output);
+  if (!ledger) return recordItems(eventRecords(output.events, symbols, output.liquidations));
+  const liquidations = output.liquidations ?? [];
+  return (visit) => {
+    const name = (s: number): string => symbols[s] ?? String(s);
+    const pos = new Map<number, number>();
+    const fill = fillItem();
+    const funding = fundingItem();
+    let liq = 0;
+    const { entries, fills, funding: settlements } = ledger;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      if (typeof e === 'number') {
+        if (e >= 0) {
+          const s = fills.symbolOf(e);
+          const q = fills.qtyOf(e);
+          fill.time = fills.timeOf(e);
+          fill.symbol = name(s);
+          fill.qty = Math.abs(q);
+          fill.buy = q >= 0;
+          fill.price = fills.priceOf(e);
+          fill.positionQty = fills.positionQtyOf(e);
+          fill.mode = fills.modeOf(e);
+          fill.fee = unitsToU(fills.feeUnits(e));
+          fill.realized = unitsToU(fills.realizedUnits(e));
+          pos.set(s, fill.positionQty);
+          visit(fill);
+        } else {
+          const j = -1 - e;
+          funding.symbol = name(settlements.symbolOf(j));
+          funding.amount = unitsToU(settlements.receivedUnits(j));
+          visit(funding);
+        }
+        continue;
+      }
+      if (e.type === 'fill') {
+        fill.time = e.time;
+        fill.symbol = name(e.symbol);
+        fill.qty = Math.abs(e.qty);
+        fill.buy = e.qty >= 0;
+        fill.price = e.price;
+        fill.positionQty = e.positionQty;
+        fill.mode = e.mode;
+        fill.fee = toU(e.fee);
+        fill.realized = toU(e.realizedPnl);
+        pos.set(e.symbol, e.positionQty);
+        visit(fill);
+      } else if (e.type === 'funding') {
+        funding.symbol = name(e.symbol);
+        funding.amount = toU(e.received);
+        visit(funding);
+      } else if (e.type === 'liquidation') visit(liquidationRecord(e, liquidations[liq++], pos, name));
+    }
+  };
+}
+
+/** the number of records setupRecords(output) makes (one per ledger entry), without making them */
+export function recordCount(output: SetupOutput): number {
+  return ledgerOf(output)?.entries.length ?? output.events.length;
 }
 
 /** a fill's record (`qty` signed: its sign is the side) */
@@ -139,6 +215,11 @@ function fundingRecord(time: number, symbol: string, rate: number, price: number
 export function capRecords(records: RunEventRecord[], limit: number | null | undefined): { events: RunEventRecord[]; eventsCap?: EventsCap } {
   if (limit === null || limit === undefined || records.length <= limit) return { events: records };
   return { events: records.slice(0, limit), eventsCap: { limit, total: records.length, kept: limit } };
+}
+
+/** capRecords(records, 0) for a run whose `total` records were never made (a path run without its detail) */
+export function noRecords(total: number): { events: RunEventRecord[]; eventsCap?: EventsCap } {
+  return total === 0 ? { events: [] } : { events: [], eventsCap: { limit: 0, total, kept: 0 } };
 }
 
 /**

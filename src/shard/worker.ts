@@ -18,7 +18,7 @@ import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
-import { capRecords, keepsDetail, setupRecords, liquidationPriceSeries } from './records.js';
+import { capRecords, keepsDetail, noRecords, recordCount, setupRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
@@ -322,9 +322,10 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   const results = task.runs.map((run, k): RunResult => {
     const so: SetupOutput | undefined = out.setups.find((s) => s.setup.id === run.spec.setup) ?? out.setups[k];
     if (!so) return erroredResult(run.runId, run.spec, `engine returned no output for setup '${run.spec.setup}'`);
-    const records = setupRecords(so, out.symbols);
-    const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, records });
+    // a run that keeps no events (a Monte Carlo path without its detail) makes no records: its metrics read the ledger
     const detail = keepsDetail(run.spec, task.pathEvents);
+    const records = detail ? setupRecords(so, out.symbols) : null;
+    const metrics = analysis.computeMetrics({ output: so, initialCapital, timeframeMs: data.timeframeMs, symbols: out.symbols, ...(records ? { records } : {}) });
     const result: RunResult = {
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: run.runId,
@@ -336,7 +337,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       liquidationPriceSource: so.liquidationPriceSource,
       crossCheck: so.crossCheck,
       bars: so.series.time.length,
-      ...capRecords(records, detail ? task.maxEvents : 0),
+      ...(records ? capRecords(records, task.maxEvents) : noRecords(recordCount(so))),
       ...(detail ? { liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols), prices: pricesFor(so.series.time) } : {}),
       curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
       ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),

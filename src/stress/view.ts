@@ -4,6 +4,7 @@
  */
 import type { MarketData } from '../feed/types.js';
 import type { SetupOutput } from '../engine/types.js';
+import { liquidationEvents } from '../engine/ledger.js';
 import { fromU, liquidationLossU } from '../analysis/money.js';
 import { bootstrapPath } from './bootstrap.js';
 import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
@@ -104,8 +105,8 @@ export function stressFigures(
   const { time, equity, marginRatioPeak } = so.series;
   const n = time.length;
   const firstLiquidated: { symbol: string; time: number }[] = [];
-  for (const e of so.events) {
-    if (e.type !== 'liquidation') continue;
+  const liquidations = liquidationEvents(so);
+  for (const e of liquidations) {
     for (const s of e.symbols) firstLiquidated.push({ symbol: symbols[s] ?? String(s), time: e.time });
   }
   let wiped = false;
@@ -144,7 +145,7 @@ export function stressFigures(
   if (stress.kind === 'scenario') {
     const line = shock.shockBarOpen ?? stress.injectAt;
     let u = 0n;
-    for (const e of so.events) if (e.type === 'liquidation' && e.time >= line) u += liquidationLossU(e);
+    for (const e of liquidations) if (e.time >= line) u += liquidationLossU(e);
     lossByShock = { liquidationLossByShock: fromU(u) };
   }
   let peak = 0;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
-import { ledgerOf } from '../src/engine/ledger.js';
+import { ledgerOf, liquidationEvents } from '../src/engine/ledger.js';
 import { computeMetrics } from '../src/analysis/index.js';
 import { eventRecords, recordCount, setupItems, setupRecords } from '../src/shard/records.js';
 import { recordItems, type LedgerItems } from '../src/analysis/trades.js';
@@ -131,11 +131,15 @@ describe('result records from the ledger as recorded', () => {
       expect(setupRecords(so, out.symbols)).toEqual(eventRecords(so.events, out.symbols, so.liquidations));
       expect(recordCount(so)).toBe(so.events.length);
     }
+    // the liquidations the stress figures read, from the ledger as recorded, are the events' liquidations
+    const liquidations = fresh.setups.map((so) => liquidationEvents(so));
     // the items of every kind the metrics read: fills (both sides), settlements paid and received, liquidations
     const items = fresh.setups.flatMap((so) => itemsOf(setupItems(so, fresh.symbols))) as { type: string; buy?: boolean; amount?: bigint }[];
     expect(new Set(items.map((i) => (i.type === 'fill' ? `fill:${i.buy}` : i.type === 'funding' ? `funding:${i.amount! < 0n}` : i.type)))).toEqual(
       new Set(['fill:true', 'fill:false', 'funding:true', 'funding:false', 'liquidation']),
     );
+    expect(liquidations.flat().length).toBeGreaterThan(0);
+    fresh.setups.forEach((so, k) => expect(liquidations[k]).toEqual(so.events.filter((e) => e.type === 'liquidation')));
   });
 
   it('the metrics read the same records whether the caller gives them or not', () => {

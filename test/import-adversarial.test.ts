@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { importCsv } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
 import { readManifest } from '../src/feed/manifest.js';
@@ -153,6 +154,25 @@ describe('csv flags', () => {
     expect(r.code, r.stderr).toBe(0);
     const md = await loadDataset(out);
     expect(Array.from(md.columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+  });
+
+  it('a .tsv file (or .tsv.gz) is a CSV import, tab-separated unless --delimiter says otherwise', async () => {
+    const tsv = CANDLES.replace(/,/g, '\t');
+    for (const f of [file('BTCUSDT-1h.tsv', tsv), file('BTCUSDT-1h.TSV.gz', gzipSync(tsv))]) {
+      const out = outDir();
+      // no --format and no --delimiter: detected by the name
+      const r = await feedCli(['import', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4, 109892.5, 110440.8]);
+    }
+    // a .tsv whose fields are in fact comma-separated: --delimiter still decides
+    const out = outDir();
+    const r = await feedCli(['import', file('c.tsv', CANDLES), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--delimiter', ',', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    // and without it, the message names the delimiter to give
+    const bad = await feedCli(['import', file('d.tsv', CANDLES), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toContain("give --delimiter ','");
   });
 
   it("a ';'-separated file (Excel in many locales) imported without --delimiter says which delimiter to give", async () => {

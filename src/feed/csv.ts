@@ -481,8 +481,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (headerIndex === null) {
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {
-          // one cell holding another usual separator: a file saved with ';' (Excel in many locales), tabs or '|'
-          const other = record.length === 1 ? [';', '\t', '|'].find((c) => c !== delimiter && record[0]!.includes(c)) : undefined;
+          // one cell holding another usual separator: a file saved with ';' (Excel in many locales), tabs, '|', or commas in a .tsv
+          const other = record.length === 1 ? [',', ';', '\t', '|'].find((c) => c !== delimiter && record[0]!.includes(c)) : undefined;
           const shown = (c: string) => (c === '\t' ? '\\t' : c);
           if (other) throw dataError(`${file}: the header line has no '${shown(delimiter)}' but has '${shown(other)}': give --delimiter '${shown(other)}' (line ${line}: ${excerpt(record[0]!)})`);
           if (looksLikeData(record)) {

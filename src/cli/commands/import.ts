@@ -10,9 +10,12 @@ import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { cliCommand } from '../../util/shell.js';
 
+/** a tab-separated file by its name (`prices.tsv`, `prices.tsv.gz`): its delimiter is a tab unless --delimiter says otherwise */
+const TSV_FILE = /\.tsv(\.gz)?$/i;
+
 interface ImportFlags {
   format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue?: string;
-  skipBadRows?: boolean; delimiter: string; provenance?: string; replace?: boolean; columns?: string;
+  skipBadRows?: boolean; delimiter?: string; provenance?: string; replace?: boolean; columns?: string;
   header: boolean; contractSize?: string;
 }
 
@@ -30,7 +33,7 @@ export function register(program: Command): void {
     .option('--provenance <text>', 'provenance line added to the manifest')
     .option('--columns <spec>', 'csv, parquet: column mapping, e.g. timestamp=open_time,open=o,... (csv: or the columns in order)')
     .option('--no-header', 'csv: the file has no header line (--columns lists the columns in order)')
-    .option('--delimiter <c>', 'csv: field delimiter (\\t: a tab)', ',')
+    .option('--delimiter <c>', 'csv: field delimiter (\\t: a tab; default: a tab for a .tsv file, else \',\')')
     .option('--skip-bad-rows', 'csv: leave bad rows out (reported and counted) instead of failing')
     .option('--contract-size <n>', 'okx: base units per contract (ctVal) when the built-in table lacks the symbol')
     .action(async (paths: string[], flags: ImportFlags) => {
@@ -95,7 +98,7 @@ export function register(program: Command): void {
           const { importCsv } = await import('../../feed/csv.js');
           const r = await importCsv({
             file: paths[0]!, kind, symbol: flags.symbol, timeframe: flags.timeframe, out: flags.out,
-            venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter, provenance: flags.provenance,
+            venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter ?? (TSV_FILE.test(paths[0]!) ? '\t' : ','), provenance: flags.provenance,
             replace: !!flags.replace, columns: flags.columns, header: flags.header,
           });
           const s = (performance.now() - t0) / 1000;

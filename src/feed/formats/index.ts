@@ -41,7 +41,7 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
       else if (isFreqtradeFile(n)) found.add('freqtrade');
       else if (/\.(feather|json\.gz)$/.test(n)) found.add('freqtrade');
       else if (/\.zip$/i.test(n)) found.add('binance');
-      else if (/\.(csv|txt)\.gz$/i.test(n)) found.add('csv');
+      else if (/\.(csv|txt|tsv)\.gz$/i.test(n) || /\.tsv$/i.test(n)) found.add('csv');
       else if (/\.(csv|json)$/i.test(n)) {
         const v = sniffVenue(f);
         if (v) found.add(v);

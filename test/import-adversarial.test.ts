@@ -173,6 +173,10 @@ describe('csv flags', () => {
     const bad = await feedCli(['import', file('d.tsv', CANDLES), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
     expect(bad.code).toBe(65);
     expect(bad.stderr).toContain("give --delimiter ','");
+    // a ';'-separated header with a comma inside a name: the delimiter that splits it into the most cells is named
+    const semi = await feedCli(['import', file('e.tsv', 'time;open;high;low;close;"vol, base"\n1747872000000;1;1;1;1;1\n'), '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outDir()]);
+    expect(semi.code).toBe(65);
+    expect(semi.stderr).toContain("give --delimiter ';'");
   });
 
   it("a ';'-separated file (Excel in many locales) imported without --delimiter says which delimiter to give", async () => {

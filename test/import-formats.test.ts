@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { constants as zlibConstants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32 as zlibCrc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { readBinance } from '../src/feed/formats/binance.js';
 import { readFreqtrade, freqtradeSymbol } from '../src/feed/formats/freqtrade.js';
 import { readVenue } from '../src/feed/formats/venues.js';
@@ -160,6 +160,14 @@ describe('a folder import says which data files its importer left out', () => {
     expect(r.stderr).toBe(
       "marginlab: warning: left out 1 file of the input folder that the freqtrade importer does not read: ETH_USDT_USDT-1h-futures.csv; import it on its own (`npx marginlab import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR`) if it holds data you want\n",
     );
+    // a tab-separated copy (.tsv, .tsv.gz) is a data file too
+    const tsv = join(root, 'incoming-tsv');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures'), tsv, { recursive: true });
+    writeFileSync(join(tsv, 'ETH-1h.tsv'), 'timestamp\topen\thigh\tlow\tclose\tvolume\n1747872000000\t2500\t2510\t2490\t2505\t10\n');
+    writeFileSync(join(tsv, 'SOL-1h.tsv.gz'), gzipSync('timestamp\topen\thigh\tlow\tclose\tvolume\n1747872000000\t150\t151\t149\t150.5\t10\n'));
+    const t = await feedCli(['import', tsv, '--out', outDir()]);
+    expect(t.code).toBe(0);
+    expect(t.stderr).toContain('left out 2 files of the input folder that the freqtrade importer does not read: ETH-1h.tsv, SOL-1h.tsv.gz;');
     // a folder whose every data file is read: no warning
     const clean = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', outDir()]);
     expect(clean.code).toBe(0);

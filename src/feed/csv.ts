@@ -482,7 +482,15 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         const { index, missing } = mapHeader(record, kind);
         if (missing.length) {
           // one cell holding another usual separator: a file saved with ';' (Excel in many locales), tabs, '|', or commas in a .tsv
-          const other = record.length === 1 ? [',', ';', '\t', '|'].find((c) => c !== delimiter && record[0]!.includes(c)) : undefined;
+          // (the one splitting the header into the most cells: a name such as "vol, base" holds a comma too)
+          let other: string | undefined;
+          let most = 1;
+          if (record.length === 1) {
+            for (const c of [',', ';', '\t', '|']) {
+              const cells = c === delimiter ? 0 : record[0]!.split(c).length;
+              if (cells > most) [other, most] = [c, cells];
+            }
+          }
           const shown = (c: string) => (c === '\t' ? '\\t' : c);
           if (other) throw dataError(`${file}: the header line has no '${shown(delimiter)}' but has '${shown(other)}': give --delimiter '${shown(other)}' (line ${line}: ${excerpt(record[0]!)})`);
           if (looksLikeData(record)) {

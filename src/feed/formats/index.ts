@@ -56,7 +56,7 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
 }
 
 /** Names of files that hold market data in some form (what a folder of downloads or exports may hold). */
-const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|parquet|pq)$/i;
+const DATA_FILE = /\.(csv|json|json\.gz|jsongz|feather|zip|csv\.gz|txt|txt\.gz|tsv|tsv\.gz|parquet|pq)$/i;
 
 /** The files of a folder each importer reads (its reader lists the folder with the same test; csv and parquet read one file named). */
 const READS: Record<Exclude<ImportFormat, 'csv' | 'parquet'>, (name: string) => boolean> = {

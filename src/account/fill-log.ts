@@ -77,10 +77,8 @@ export class FillLog {
     let f = this.feeSum;
     let r = this.realizedSum;
     for (let k = this.summed; k < this.n; k++) {
-      // an amount beyond the column's range was kept aside (its cell holds 0)
-      const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
-      f += wide ? wide[0] : this.fee[k]!;
-      r += wide ? wide[1] : this.realized[k]!;
+      f += this.feeUnits(k);
+      r += this.realizedUnits(k);
     }
     this.feeSum = f;
     this.realizedSum = r;
@@ -107,7 +105,7 @@ export class FillLog {
   modeOf(k: number): ModeId {
     return this.mode[k] === 1 ? 'cross' : 'isolated';
   }
-  /** the fee in units (1e-8) */
+  /** the fee in units (1e-8; an amount beyond the column's range was kept aside, its cell holds 0) */
   feeUnits(k: number): bigint {
     const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
     return wide ? wide[0] : this.fee[k]!;

@@ -144,6 +144,19 @@ export type LedgerItems = (visit: (item: LedgerItem) => void) => void;
 export function fillItem(): FillItem {
   return doubleFields<FillItem>({ type: 'fill', time: 0, symbol: '', qty: 0, buy: true, price: 0, positionQty: 0, mode: 'isolated', fee: 0n, realized: 0n }, ['time', 'qty', 'price', 'positionQty']);
 }
+/** `item` set to a fill of signed quantity `qty` (its sign is the side) */
+export function asFill(item: FillItem, time: number, symbol: string, qty: number, price: number, positionQty: number, mode: 'isolated' | 'cross', fee: U, realized: U): FillItem {
+  item.time = time;
+  item.symbol = symbol;
+  item.qty = Math.abs(qty);
+  item.buy = qty >= 0;
+  item.price = price;
+  item.positionQty = positionQty;
+  item.mode = mode;
+  item.fee = fee;
+  item.realized = realized;
+  return item;
+}
 export function fundingItem(): FundingItem {
   return { type: 'funding', symbol: '', amount: 0n };
 }
@@ -154,18 +167,8 @@ export function recordItems(events: readonly RunEventRecord[]): LedgerItems {
     const fill = fillItem();
     const funding = fundingItem();
     for (const ev of events) {
-      if (ev.type === 'fill') {
-        fill.time = ev.time;
-        fill.symbol = ev.symbol;
-        fill.qty = ev.qty;
-        fill.buy = ev.side === 'buy';
-        fill.price = ev.price;
-        fill.positionQty = ev.positionQty;
-        fill.mode = ev.mode;
-        fill.fee = toU(ev.fee);
-        fill.realized = toU(ev.realizedPnl);
-        visit(fill);
-      } else if (ev.type === 'funding') {
+      if (ev.type === 'fill') visit(asFill(fill, ev.time, ev.symbol, ev.side === 'buy' ? ev.qty : -ev.qty, ev.price, ev.positionQty, ev.mode, toU(ev.fee), toU(ev.realizedPnl)));
+      else if (ev.type === 'funding') {
         funding.symbol = ev.symbol;
         funding.amount = toU(ev.amount);
         visit(funding);

@@ -3,8 +3,8 @@
  * typed record per event, in ledger order, liquidations completed with the engine's trigger
  * details. Also the liquidation-price steps per symbol and the optional cap (maxEventsPerRun).
  */
-import { fromU, toU, unitsToU } from '../analysis/money.js';
-import { fillItem, fundingItem, recordItems, type LedgerItems } from '../analysis/trades.js';
+import { fromU, liquidationLossU, toU, unitsToU } from '../analysis/money.js';
+import { asFill, fillItem, fundingItem, recordItems, type LedgerItems } from '../analysis/trades.js';
 import type { AccountEvent } from '../account/types.js';
 import type { LiquidationDetail, LiquidationPriceSteps, SetupOutput } from '../engine/types.js';
 import type { Ledger } from '../account/fill-log.js';
@@ -121,7 +121,7 @@ function liquidationRecord(e: Extract<AccountEvent, { type: 'liquidation' }>, d:
   return {
     type: 'liquidation', time: e.time, pool: e.poolId, mode: e.poolId === 'cross' ? 'cross' : 'isolated', legs,
     marginRatio: fin(d?.marginRatio), realizedPnl: e.realizedPnl, penalty: e.penalty, insuranceDraw: e.insuranceDraw,
-    loss: fromU(toU(e.penalty) - toU(e.realizedPnl) - toU(e.insuranceDraw)),
+    loss: fromU(liquidationLossU(e)),
   };
 }
 
@@ -147,18 +147,9 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
       if (typeof e === 'number') {
         if (e >= 0) {
           const s = fills.symbolOf(e);
-          const q = fills.qtyOf(e);
-          fill.time = fills.timeOf(e);
-          fill.symbol = name(s);
-          fill.qty = Math.abs(q);
-          fill.buy = q >= 0;
-          fill.price = fills.priceOf(e);
-          fill.positionQty = fills.positionQtyOf(e);
-          fill.mode = fills.modeOf(e);
-          fill.fee = unitsToU(fills.feeUnits(e));
-          fill.realized = unitsToU(fills.realizedUnits(e));
-          pos.set(s, fill.positionQty);
-          visit(fill);
+          const positionQty = fills.positionQtyOf(e);
+          pos.set(s, positionQty);
+          visit(asFill(fill, fills.timeOf(e), name(s), fills.qtyOf(e), fills.priceOf(e), positionQty, fills.modeOf(e), unitsToU(fills.feeUnits(e)), unitsToU(fills.realizedUnits(e))));
         } else {
           const j = -1 - e;
           funding.symbol = name(settlements.symbolOf(j));
@@ -168,17 +159,8 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
         continue;
       }
       if (e.type === 'fill') {
-        fill.time = e.time;
-        fill.symbol = name(e.symbol);
-        fill.qty = Math.abs(e.qty);
-        fill.buy = e.qty >= 0;
-        fill.price = e.price;
-        fill.positionQty = e.positionQty;
-        fill.mode = e.mode;
-        fill.fee = toU(e.fee);
-        fill.realized = toU(e.realizedPnl);
         pos.set(e.symbol, e.positionQty);
-        visit(fill);
+        visit(asFill(fill, e.time, name(e.symbol), e.qty, e.price, e.positionQty, e.mode, toU(e.fee), toU(e.realizedPnl)));
       } else if (e.type === 'funding') {
         funding.symbol = name(e.symbol);
         funding.amount = toU(e.received);

@@ -55,7 +55,7 @@ const data = makeData({
  * with brackets, also a stop-loss and a take-profit on each, 40 % away, resting for the whole run
  * (then every bar walks the intrabar path for them: the common case of a strategy with a stop)
  */
-const holder = (brackets: boolean, cancelled = false): StrategyModule => ({
+const holder = (brackets: boolean, cancelled = false, reads = false): StrategyModule => ({
   name: 'holder',
   description: 'opens three positions, then holds',
   params: z.object({}),
@@ -63,11 +63,19 @@ const holder = (brackets: boolean, cancelled = false): StrategyModule => ({
   create() {
     let bars = 0;
     let limit = -1;
+    let flat = 0;
     return {
       onBar(ctx) {
         // (with `cancelled`: a buy limit 3 % under the price, placed at the second bar and cancelled at the
         // third; it stays in the trigger index as a dead entry, which every bar the price dips 3 % reaches)
         if (++bars === 3 && limit >= 0) ctx.cancel(limit);
+        // (with `reads`: every bar reads every position's quantity and the equity, as a strategy sizing
+        // its next order does; the answers are compared, not kept: a double kept in a closure would be
+        // the strategy's own allocation)
+        if (reads && bars > 2) {
+          for (let s = 0; s < 3; s++) if (ctx.position(s).qty === 0 || !(ctx.account.equity > 0)) flat++;
+          return;
+        }
         if (bars > 2) return;
         if (bars === 1) {
           ctx.buy(0, 0.01);
@@ -90,7 +98,7 @@ const holder = (brackets: boolean, cancelled = false): StrategyModule => ({
 });
 
 /** bytes allocated per setup-bar inside runBars over `passes` replays (sampled; collected objects included) */
-async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets: boolean, skip = 0, rounds = 4, cancelled = false): Promise<{ perSetupBar: number; outs: ReplayOutput[] }> {
+async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets: boolean, skip = 0, rounds = 4, cancelled = false, reads = false): Promise<{ perSetupBar: number; outs: ReplayOutput[] }> {
   const pool = new SeriesPool();
   const venue = getVenue('binance-usdm');
   const outs: ReplayOutput[] = [];
@@ -98,7 +106,7 @@ async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets
     const out = replay({
       data,
       symbols: data.symbols,
-      strategy: holder(brackets, cancelled),
+      strategy: holder(brackets, cancelled, reads),
       params: {},
       venue,
       setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
@@ -178,6 +186,20 @@ describe('the bar loop allocates nothing (issue 9)', () => {
     let dips = 0;
     for (let i = 2; i < c.low.length; i++) if (c.low[i]! <= c.close[1]! * 0.97) dips++;
     expect(dips).toBeGreaterThan(BARS / 10);
+    expect(perSetupBar).toBeLessThan(LIMIT);
+  });
+
+  // ctx.position(s).qty read the account through the host (positionQty: `over ? NaN : acct.positionQty(s)`):
+  // the literal NaN beside the account's double made V8 box the answer, and where the strategy's onBar
+  // used up the inlining budget (sma-cross), the account's own method returned it boxed (≈ 9–25 bytes
+  // per setup-bar, a quarter of sma-cross's allocations per pass); the view now reads a cell
+  it('a strategy that reads its positions and its equity every bar', async () => {
+    const { perSetupBar, outs } = await barLoopBytes('pessimistic', false, 0, 4, false, true);
+    const last = outs[outs.length - 1]!;
+    for (const s of last.setups) {
+      expect(s.error).toBeUndefined();
+      expect(s.events.filter((e) => e.type === 'fill')).toHaveLength(3);
+    }
     expect(perSetupBar).toBeLessThan(LIMIT);
   });
 

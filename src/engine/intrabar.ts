@@ -568,6 +568,7 @@ export abstract class IntrabarRunner extends RunnerState {
         time: this.eventTime,
       }),
     );
+    this.syncPositions();
     this.dirty = true;
     this.changed = true;
     if (!r.ok) return false;
@@ -600,6 +601,7 @@ export abstract class IntrabarRunner extends RunnerState {
   protected liquidate(pool: MarginPool, prices: Float64Array, trigger: Float64Array = prices): void {
     (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
+    this.syncPositions();
     this.dirty = true;
     this.changed = true;
     this.liquidatedThisBar = true;

@@ -19,6 +19,9 @@ import { shownValue, thrownText } from '../util/excerpt.js';
 import { shownPath } from '../util/module-default.js';
 import { firstUserFrame } from '../util/user-frame.js';
 
+/** NaN as a typed-array element (see positionQty) */
+const NAN_CELL = new Float64Array([Number.NaN]);
+
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
@@ -265,6 +268,8 @@ export abstract class RunnerState implements ContextHost {
     this.legSign = new Float64Array(n);
     this.posSign = new Float64Array(n);
     this.fundCur = new Int32Array(n);
+    this.qtyCells = new Float64Array(n + 1);
+    this.syncPositions();
     this.tp = new Float64Array(4 * n);
     this.lq = new Float64Array(4 * n);
     this.lqSingle = new Float64Array(4 * n);
@@ -281,17 +286,37 @@ export abstract class RunnerState implements ContextHost {
 
   // (after retire() the position, its entry, mode and leverage are not shown either: the replay's
   // final position would tell a later run of the worker how this one ended)
+  // NaN as a typed-array element, never a literal: a literal NaN in one branch and a double from
+  // the account in the other made V8 box the result (a 16-byte allocation per call — one per bar
+  // for a strategy that reads its position every bar, a quarter of sma-cross's pass)
   positionQty(s: number): number {
-    return this.over ? NaN : this.acct.positionQty(s);
+    const n = this.m.n;
+    return this.qtyCells[s === (s | 0) && s >= 0 && s < n ? s : n]!;
   }
   entryPrice(s: number): number {
-    return this.over ? NaN : this.acct.entryPrice(s);
+    return this.over ? NAN_CELL[0]! : this.acct.entryPrice(s);
   }
   positionMode(s: number): ModeId | null {
     return this.over ? null : this.acct.positionMode(s);
   }
   leverage(s: number): number {
-    return this.over ? NaN : this.acct.leverage(s);
+    return this.over ? NAN_CELL[0]! : this.acct.leverage(s);
+  }
+
+  /**
+   * Every symbol's position quantity as the strategy sees it (ctx.position(s).qty reads it without
+   * a call into the account: a double returned by a call V8 does not inline is a heap allocation,
+   * one per bar when a strategy reads its position every bar). Entry n (past the symbols) is the
+   * answer for an index that is not a symbol: 0, as the account's. Copied from the account after
+   * every call that can change a position (syncPositions: a fill, a liquidation); NaN once retired.
+   */
+  readonly qtyCells: Float64Array;
+
+  /** copies the account's position quantities into qtyCells (after a trade or a liquidation, before any callback) */
+  protected syncPositions(): void {
+    const cells = this.qtyCells;
+    const acct = this.acct;
+    for (let s = 0; s < this.m.n; s++) cells[s] = acct.positionQty(s);
   }
   /** marks at the close of the bar the strategy sees (inside a bar: the previous close); none once retired */
   protected visibleMarks(): Float64Array {
@@ -309,6 +334,7 @@ export abstract class RunnerState implements ContextHost {
    */
   retire(): void {
     this.retiredMarks = new Float64Array(this.m.n).fill(Number.NaN);
+    this.qtyCells.fill(Number.NaN);
     this.cursor.i = -1;
     const snap = this.snap;
     snap.equity = snap.marginBalance = snap.maintenanceMargin = snap.marginRatio = NaN;

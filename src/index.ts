@@ -44,7 +44,9 @@ export { z } from 'zod';
 export { Sma, Ema, RollingStdev, ZScore, Atr, RollingExtreme, indicators } from './strategy/indicators.js';
 export { resolveStrategy, listStrategies } from './strategy/registry.js';
 
-export { loadDataset, sliceMarketData, sliceByTime, selectSymbols, synthesize, writeDataset } from './feed/index.js';
+// the Arrow reader and writers through ./feed/entry.ts: imported at their first call, not with the entry
+export { loadDataset, synthesize, writeDataset } from './feed/entry.js';
+export { sliceMarketData, sliceByTime, selectSymbols } from './feed/slice.js';
 export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './feed/index.js';
 
 export { getVenue, listVenues } from './venue/index.js';

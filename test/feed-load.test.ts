@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
-import { loadDataset, fundingSettleTime, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
+import { loadDataset, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
+import { fundingSettleTime } from '../src/feed/timeframe.js';
 import type { LoadOptions, MarketData } from '../src/feed/types.js';
 import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
 import { inspectDataset } from '../src/feed/inspect.js';
@@ -248,5 +249,18 @@ describe('bundled datasets', () => {
     expect(md.time.length).toBe(100);
     expect(md.columns[0]!.markAtBarTimeframe).toBe(true);
     expect((await loadDataset(dir, { timeframe: '5m' })).time.length).toBe(1999);
+  });
+});
+
+describe('writeDataset refuses series it cannot write as given', () => {
+  it("an unknown kind is named (a JavaScript caller's 'ohlcv' failed with \"KIND_COLUMNS[s.kind] is not iterable\"); a column of another length than the timestamps too", async () => {
+    const good = candles('AUSDT', H, '1h', T0, 5);
+    const bad = { ...good, kind: 'ohlcv' } as unknown as SeriesInput;
+    await expect(writeDataset(join(root, 'bad-kind'), { venue: 'binance-usdm', timeframe: '1h', series: [bad] })).rejects.toThrow(/AUSDT.*kind must be 'candles', 'mark', 'funding', got "ohlcv"/);
+    const short = { ...good, columns: { ...good.columns, close: [1, 2, 3] } };
+    await expect(writeDataset(join(root, 'short-col'), { venue: 'binance-usdm', timeframe: '1h', series: [short] })).rejects.toThrow(/close has 3 values for 5 timestamps/);
+    // nothing half-written: the folders were never made
+    const { existsSync } = await import('node:fs');
+    expect([existsSync(join(root, 'bad-kind')), existsSync(join(root, 'short-col'))]).toEqual([false, false]);
   });
 });

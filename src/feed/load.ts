@@ -26,17 +26,9 @@ import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
-import { fmtTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
-
-/** Funding times less than this many ms past a whole minute settle at that minute. */
-export const FUNDING_JITTER_MS = 1000;
-
-export function fundingSettleTime(t: number): number {
-  const r = ((t % 60_000) + 60_000) % 60_000;
-  return r < FUNDING_JITTER_MS ? t - r : t;
-}
 
 /** Bytes of one column slab (see ColumnSlabs). */
 export const SLAB_BYTES = 64 * 2 ** 20;

@@ -5,6 +5,7 @@
 import { join, basename, resolve } from 'node:path';
 import { writeDirAtomic } from '../util/atomic.js';
 import { KindFileWriter, KIND_COLUMNS } from './arrow-io.js';
+import { shownValue } from '../util/excerpt.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 
 export interface SeriesInput {
@@ -35,6 +36,10 @@ const f64 = (a: Float64Array | number[]): Float64Array => (a instanceof Float64A
 
 /** Write one series as an Arrow IPC file at `path`; returns its manifest entry (path relative = `rel`). */
 export function writeSeriesFile(path: string, rel: string, s: SeriesInput): ManifestFile {
+  // a JavaScript caller's kind is not checked by the compiler: 'ohlcv' failed with "KIND_COLUMNS[s.kind] is not iterable"
+  if (typeof s.kind !== 'string' || !Object.hasOwn(KIND_COLUMNS, s.kind)) {
+    throw new TypeError(`writeSeriesFile(${rel}): kind must be ${Object.keys(KIND_COLUMNS).map((k) => `'${k}'`).join(', ')}, got ${shownValue(s.kind)}`);
+  }
   const withPrice = s.kind === 'funding' && s.columns.price !== undefined;
   const names = s.kind === 'funding' ? (withPrice ? ['rate', 'price'] : ['rate']) : [...KIND_COLUMNS[s.kind]];
   const missing = names.filter((c) => s.columns[c] === undefined);
@@ -42,6 +47,9 @@ export function writeSeriesFile(path: string, rel: string, s: SeriesInput): Mani
   const w = new KindFileWriter(path, s.kind, { withPrice });
   const time = f64(s.time);
   const cols = names.map((c) => f64(s.columns[c]!));
+  // a column shorter or longer than the timestamps wrote rows of NaN (or dropped values) without a word
+  const uneven = names.filter((c, k) => cols[k]!.length !== time.length);
+  if (uneven.length) throw new RangeError(`writeSeriesFile(${rel}): ${uneven.map((c) => `${c} has ${cols[names.indexOf(c)]!.length} values`).join(', ')} for ${time.length} timestamps (every column one value per timestamp)`);
   const BATCH = 1 << 20;
   for (let a = 0; a < time.length; a += BATCH) {
     const b = Math.min(time.length, a + BATCH);

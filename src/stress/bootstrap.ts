@@ -16,7 +16,7 @@
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
 import { Rng } from '../util/rng.js';
-import { fundingSettleTime } from '../feed/load.js';
+import { fundingSettleTime } from '../feed/timeframe.js';
 
 /** Default mean block length: one day of bars (at least 2), at most a quarter of the data. */
 export function defaultBlockBars(bars: number, timeframeMs: number): number {

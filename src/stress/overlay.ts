@@ -16,7 +16,7 @@
  * are multiplied by the scenario's volume scale.
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
-import { fundingSettleTime } from '../feed/load.js';
+import { fundingSettleTime } from '../feed/timeframe.js';
 import { compileShock, factorAt, factorBefore, factorRange, marketIndex, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
 
 /** Betas of each symbol of `data` to the market (see marketReturns), log close-to-close returns. */

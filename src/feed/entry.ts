@@ -1,0 +1,26 @@
+/**
+ * The data layer's Arrow functions as the package entry (src/index.ts) exports them: the same
+ * functions, with their module (and apache-arrow's 146 modules behind it) imported at the first
+ * call. Every user module that imports 'marginlab' — a config file, a strategy — loads the entry,
+ * in the CLI's main thread and in every worker; none of them reads or writes Arrow files (the data
+ * loads in the loader thread), and importing the reader took ≈ 0.3 s of each.
+ */
+import type { LoadOptions, MarketData } from './types.js';
+import type { Manifest } from './manifest.js';
+import type { SynthOptions } from './synth.js';
+import type { DatasetInput } from './write.js';
+
+/** Load a dataset folder (./load.ts loadDataset). */
+export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<MarketData> {
+  return (await import('./load.js')).loadDataset(dir, opts);
+}
+
+/** Write a synthetic dataset folder (./synth.ts synthesize). */
+export async function synthesize(opts: SynthOptions): Promise<Manifest> {
+  return (await import('./synth.js')).synthesize(opts);
+}
+
+/** Write a whole dataset folder atomically (./write.ts writeDataset). */
+export async function writeDataset(dir: string, input: DatasetInput): Promise<Manifest> {
+  return (await import('./write.js')).writeDataset(dir, input);
+}

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { excerpt } from '../src/util/excerpt.js';
+import { excerpt, grouped } from '../src/util/excerpt.js';
+import fc from 'fast-check';
 import { importCsv } from '../src/feed/csv.js';
 import { UserError } from '../src/errors.js';
 
@@ -39,5 +40,14 @@ describe('importer messages are bounded', () => {
     expect(e!.exitCode).toBe(64);
     expect(e!.message.length).toBeLessThan(300);
     expect(existsSync(join(d, 'ds'))).toBe(false);
+  });
+});
+
+describe('grouped (thousands separators without ICU)', () => {
+  it('writes every integer as toLocaleString(en-US) does', () => {
+    for (const n of [0, 7, -7, 999, 1000, -1000, 12345, 999_999, 1_000_000, -1_234_567, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) expect(grouped(n)).toBe(n.toLocaleString('en-US'));
+    fc.assert(fc.property(fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), (n) => grouped(n) === n.toLocaleString('en-US')), { numRuns: 2000, seed: 36 });
+    // not a safe integer: as toLocaleString writes it
+    for (const n of [1.5, 2 ** 60, NaN, Infinity]) expect(grouped(n)).toBe(n.toLocaleString('en-US'));
   });
 });

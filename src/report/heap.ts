@@ -3,6 +3,7 @@
  * whose results a process cannot hold: `report`, `merge`, `compare` and the loaders (report/load.ts)
  * project it from the result files, `run` / `stress` from the plan (stress/plan.ts checkPlanSize).
  */
+import { grouped } from '../util/excerpt.js';
 import { getHeapStatistics } from 'node:v8';
 import { configError } from '../errors.js';
 import { processMemoryBytes } from '../util/memory.js';
@@ -38,7 +39,7 @@ export interface HeapNeed {
   budget: number;
 }
 
-const mb = (b: number): string => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
+const mb = (b: number): string => `${grouped(Math.ceil(b / 1e6))} MB`;
 
 /**
  * Refuse (exit 78, one line) a folder whose results this process cannot hold, before it runs out
@@ -48,7 +49,7 @@ const mb = (b: number): string => `${Math.ceil(b / 1e6).toLocaleString('en-US')}
 export function checkHeapNeed(n: HeapNeed, what: string, hint: string): void {
   if (n.need <= n.budget) return;
   throw configError(
-    `${what} is too large for this machine's memory (${n.runs.toLocaleString('en-US')} results, ${mb(n.bytes)} on disk): ${n.doing} needs about ${mb(n.need)} of heap; this process has ${mb(n.budget)}`,
+    `${what} is too large for this machine's memory (${grouped(n.runs)} results, ${mb(n.bytes)} on disk): ${n.doing} needs about ${mb(n.need)} of heap; this process has ${mb(n.budget)}`,
     [hint],
   );
 }

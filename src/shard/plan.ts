@@ -16,7 +16,7 @@ import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
 import { MAX_RUNS, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
-import { shownValue, thrownText } from '../util/excerpt.js';
+import { shownValue, thrownText, grouped } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { PLAIN_PARAMS, failingDefaults, paramPath, paramsDataProblem } from '../strategy/params.js';
 
@@ -89,7 +89,7 @@ export const DEFAULT_MAX_RUNS = 100_000;
  */
 export const PLAN_HEAP_PER_RUN = 4_000;
 
-const fmtCount = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'an unbounded number of');
+const fmtCount = (n: number): string => (Number.isFinite(n) ? grouped(n) : 'an unbounded number of');
 
 /** How many values a grid entry has, without building them. */
 export function gridValueCount(v: unknown[] | GridRange): number {
@@ -234,7 +234,7 @@ export async function buildPlan(
   // maxRuns and MAX_RUNS) took the default 4 GB heap in 3 minutes and ended in V8's out-of-memory abort
   const planHeap = count * PLAN_HEAP_PER_RUN;
   if (planHeap > budget) {
-    const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
+    const mb = (b: number) => `${grouped(Math.ceil(b / 1e6))} MB`;
     throw configError(
       `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs: building it needs about ${mb(planHeap)} of heap; this process has ${mb(budget)}: ` +
         `${lower}, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory); --shard i/N does not help here (every shard builds the whole plan)`,
@@ -370,7 +370,7 @@ export async function buildPlan(
             if (byId.size > MAX_RUNS) {
               const perConfig = variantsOf.get(ds.key)!.length;
               throw configError(
-                `the plan is too large for this machine: more than ${MAX_RUNS.toLocaleString('en-US')} runs (${perConfig.toLocaleString('en-US')} per configuration: history + ${(perConfig - 1).toLocaleString('en-US')} stress variants)`,
+                `the plan is too large for this machine: more than ${grouped(MAX_RUNS)} runs (${grouped(perConfig)} per configuration: history + ${grouped(perConfig - 1)} stress variants)`,
                 ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],
               );
             }

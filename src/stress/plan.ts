@@ -5,6 +5,7 @@
  * main thread, from the seed and the dataset's timeline, and written into the RunSpecs: the
  * workers only replay them. Reference: docs/stress.md.
  */
+import { grouped } from '../util/excerpt.js';
 import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
@@ -306,10 +307,10 @@ export function checkPlanSize(
   const total = runs.history + stress;
   const mine = here?.runs ?? runs;
   const bytes = mine.history * RESULT_BYTES.history + mine.scenario * RESULT_BYTES.scenario + mine.path * (pathEvents ? RESULT_BYTES.scenario : RESULT_BYTES.path);
-  const mb = (b: number) => `${Math.ceil(b / 1e6).toLocaleString('en-US')} MB`;
+  const mb = (b: number) => `${grouped(Math.ceil(b / 1e6))} MB`;
   const lines: string[] = [];
-  if (total > MAX_RUNS) lines.push(`${total.toLocaleString('en-US')} runs is above the limit of ${MAX_RUNS.toLocaleString('en-US')}`);
-  const whose = here ? `shard ${here.shard.index}/${here.shard.count}'s results (${(mine.history + mine.scenario + mine.path).toLocaleString('en-US')} runs)` : 'its results';
+  if (total > MAX_RUNS) lines.push(`${grouped(total)} runs is above the limit of ${grouped(MAX_RUNS)}`);
+  const whose = here ? `shard ${here.shard.index}/${here.shard.count}'s results (${grouped(mine.history + mine.scenario + mine.path)} runs)` : 'its results';
   let dir = outDir;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   try {
@@ -330,7 +331,7 @@ export function checkPlanSize(
   if (heapShort) lines.push(`reading ${whose} back for the report needs about ${mb(heap)} of heap; this process has ${mb(budget)}`);
   if (lines.length > 0) {
     throw configError(
-      `${source}: the plan is too large for this machine (${runs.history.toLocaleString('en-US')} history + ${stress.toLocaleString('en-US')} stress runs): ${lines.join('; ')}`,
+      `${source}: the plan is too large for this machine (${grouped(runs.history)} history + ${grouped(stress)} stress runs): ${lines.join('; ')}`,
       [
         `lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines${
           heapShort ? " (merged, the whole plan's report must fit one process), or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory)" : ''

@@ -2,6 +2,7 @@
  * `marginlab data inspect|validate|synth`: look into, check and generate datasets (docs/data.md).
  * Exit codes: 0 ok · 64 bad flags · 65 bad data · 66 missing dataset · 130 interrupted (src/util/interrupt.ts: temp files and lock removed).
  */
+import { grouped } from '../../util/excerpt.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
@@ -171,7 +172,7 @@ export function register(program: Command): void {
         fundingMean: num('funding-mean', flags.fundingMean as string),
         mark: flags.mark !== false,
         force: flags.force === true,
-        onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${done.toLocaleString('en-US')} / ${bars.toLocaleString('en-US')} bars`),
+        onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${grouped(done)} / ${grouped(bars)} bars`),
       }).catch((err: unknown) => {
         throw errnoOf(err) ? fsError(err, { path: out, action: 'write the dataset', role: 'output', source: 'flag', resume: false }) : err;
       });

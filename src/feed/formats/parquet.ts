@@ -19,7 +19,7 @@ import { decompress as zstdDecompress } from 'fzstd';
 import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type FileMetaData } from 'hyparquet';
 import { fileURLToPath } from 'node:url';
 import { dataError, missingInput, usageError, UserError, type ExitCodeValue } from '../../errors.js';
-import { excerpt, excerptList } from '../../util/excerpt.js';
+import { excerpt, excerptList, grouped } from '../../util/excerpt.js';
 import type { ThreadErrorData } from '../../util/thread-error.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, utcOffsetOfHeader } from '../csv.js';
 import type { FileKind } from '../manifest.js';
@@ -230,7 +230,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   }
   const rows = Number(metadata.num_rows);
   if (rows === 0) throw noRowsError(file);
-  if (!Number.isSafeInteger(rows) || rows < 0 || rows > MAX_ROWS) throw dataError(`${file}: its metadata counts ${metadata.num_rows} rows, ${rows > MAX_ROWS ? `more than the ${MAX_ROWS.toLocaleString('en-US')} one import reads: split the file (by year, say) and import the parts one after another (they append)` : 'not a row count: the file is damaged'}`);
+  if (!Number.isSafeInteger(rows) || rows < 0 || rows > MAX_ROWS) throw dataError(`${file}: its metadata counts ${metadata.num_rows} rows, ${rows > MAX_ROWS ? `more than the ${grouped(MAX_ROWS)} one import reads: split the file (by year, say) and import the parts one after another (they append)` : 'not a row count: the file is damaged'}`);
   const fields = parquetSchema(metadata).children;
   const names = fields.map((f) => f.element.name);
   const typeOf = new Map(fields.map((f) => [f.element.name, f.element]));

@@ -64,7 +64,8 @@ export function canonicalJson(value: unknown): string {
   return walk(value);
 }
 
-export function sha256Hex(s: string): string {
+/** sha256 of a string's UTF-8 bytes, or of bytes, in hex */
+export function sha256Hex(s: string | Uint8Array): string {
   return createHash('sha256').update(s).digest('hex');
 }
 

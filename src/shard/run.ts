@@ -70,6 +70,12 @@ export interface SweepOutcome {
   /** errored results of this shard (including earlier ones kept by --resume) */
   failures: { runId: string; strategy: string; setup: string; leverage: number; error: string; internal: boolean }[];
   manifest: RunManifest;
+  /**
+   * sha256 of each result file this invocation wrote, or read and validated (--resume), by RunId: the
+   * report step reads a file whose bytes still hash to this without validating it again
+   * (report/load.ts LoadRunFolderOptions.checked)
+   */
+  checked: ReadonlyMap<string, string>;
 }
 
 /** marginlab's version, from its package.json */
@@ -509,6 +515,8 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // stress.pathEvents asks for it; every other run: as many as maxEventsPerRun keeps);
   // damaged ones (0 bytes, cut short, edited) are named, removed and run again
   const existing = new Set<string>();
+  /** sha256 of the result files written or validated here (SweepOutcome.checked) */
+  const checked = new Map<string, string>();
   /** outcome of each result kept by --resume (read once, here) */
   const kept = new Map<string, Pick<RunResult, 'status' | 'error' | 'internal'>>();
   if (opts.resume) {
@@ -516,7 +524,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       const p = join(resultsDir, `${id}.json`);
       let problem: string | null = null;
       try {
-        const r = parseRunResult(readFileSync(p, 'utf8'), p, id);
+        const text = readFileSync(p, 'utf8');
+        const r = parseRunResult(text, p, id);
+        checked.set(id, sha256Hex(text));
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         const detail = keepsDetail(r.spec, pathEvents);
         if (hasOutput(r) && detail === outcomeOnly(r)) problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;
@@ -532,6 +542,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         opts.onWarning?.(`--resume: ${problem}; it is removed and the run done again`);
         withFsErrors(outCtx(p, 'remove'), () => rmSync(p, { force: true }));
         kept.delete(id); // not done: an interrupted resume must not count it
+        checked.delete(id);
       } else existing.add(id);
     }
   }
@@ -622,6 +633,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       for (const r of results) {
         const file = join(resultsDir, `${r.runId}.json`);
         writeOwn(file, 'write the result', r.bytes);
+        checked.set(r.runId, sha256Hex(r.bytes));
         writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
@@ -665,7 +677,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   };
   writeManifest(manifest);
   opts.progress.finish({ ok, errored, skipped, interrupted: exec.interrupted, wallClockMs: manifest.wallClockMs, outDir: resolve(outDir) });
-  return { outDir, plan, total: shardRuns.length, ok, errored, skipped, interrupted: exec.interrupted, failures, manifest };
+  return { outDir, plan, total: shardRuns.length, ok, errored, skipped, interrupted: exec.interrupted, failures, manifest, checked };
 }
 
 /**

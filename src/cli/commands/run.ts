@@ -138,7 +138,8 @@ async function runInto(
   try {
     out.assertHeld('results');
     const { loadRunFolder, writeReport } = await import('../../report/index.js');
-    const folder = loadRunFolder(outDir, { forReport: true });
+    // the results this command wrote or validated are read without their schema checked again (their bytes' sha256 is compared)
+    const folder = loadRunFolder(outDir, { forReport: true, checked: outcome.checked });
     written = await writeReport({
       dir: outDir,
       results: folder.results,

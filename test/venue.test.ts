@@ -165,3 +165,12 @@ describe('custom venues (built-in + overrides)', () => {
     }
   });
 });
+
+describe('buildTiers: the cum recurrence', () => {
+  it('chains exactly in decimals, from a cum the table gives as well as from one it made', () => {
+    // 250,000 × (0.0065 − 0.005) is 374.99999999999994 in doubles; the decimal chain gives 375
+    expect(buildTiers([{ floor: 0, mmr: 0.004 }, { floor: 50_000, mmr: 0.005 }, { floor: 250_000, mmr: 0.0065 }], 't').map((t) => t.cum)).toEqual([0, 50, 425]);
+    // a given cum (10) starts the chain again: 10 + 250,000 × 0.0015 = 385; the next tier chains from that
+    expect(buildTiers([{ floor: 0, mmr: 0.004 }, { floor: 50_000, mmr: 0.005, cum: 10 }, { floor: 250_000, mmr: 0.0065 }, { floor: 1_000_000, mmr: 0.0075 }], 't').map((t) => t.cum)).toEqual([0, 10, 385, 1385]);
+  });
+});

@@ -2,7 +2,7 @@
  * bench:sweep: a sweep of ≥ 40 runs over a synthetic dataset of ≥ 10 million bars, run by the CLI
  * (a separate process, as users run it: the compiled package, dist/, brought up to date first with
  * `scripts/build.mjs --if-stale`) with 1 and with 2 workers. BENCH_FROM_SOURCES=1 runs the
- * repository's bin/marginlab.mjs instead (the TypeScript sources through tsx, in every worker too).
+ * repository's sources instead (src/cli/bin.mjs: the TypeScript through tsx, in every worker too).
  *
  * Prints one line per measurement, then as its last line one JSON object:
  *   speedup2       pool wall time with 1 worker ÷ with 2 (manifest timings.sweepMs: first task to last
@@ -36,7 +36,7 @@ const BARS = Number(process.env.BENCH_BARS ?? 320_000);
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 2));
 const REPO = resolve(import.meta.dirname, '..');
 const FROM_SOURCES = process.env.BENCH_FROM_SOURCES === '1';
-const BIN = FROM_SOURCES ? join(REPO, 'bin', 'marginlab.mjs') : join(REPO, 'dist', 'src', 'cli', 'bin.mjs');
+const BIN = FROM_SOURCES ? join(REPO, 'src', 'cli', 'bin.mjs') : join(REPO, 'dist', 'src', 'cli', 'bin.mjs');
 if (!FROM_SOURCES) execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
 
 function statusKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
@@ -166,7 +166,7 @@ try {
   let t = performance.now();
   await synthesize({ out: data, symbols: SYMBOLS, bars: BARS, timeframe: '1m', seed: 20250101 });
   console.log(`synthesized ${SYMBOLS} symbols × ${BARS.toLocaleString('en-US')} 1m bars = ${(SYMBOLS * BARS).toLocaleString('en-US')} bars in ${((performance.now() - t) / 1000).toFixed(1)}s`);
-  console.log(`CLI: ${FROM_SOURCES ? 'the sources through tsx (bin/marginlab.mjs)' : 'the compiled package (dist/src/cli/bin.mjs)'}`);
+  console.log(`CLI: ${FROM_SOURCES ? 'the sources through tsx (src/cli/bin.mjs)' : 'the compiled package (dist/src/cli/bin.mjs)'}`);
   const symbols = synthSymbols(SYMBOLS);
   writeFileSync(
     join(dir, 'bench.config.ts'),

@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// The `marginlab` command inside this repository (`npm run backtest`, the tests): runs the
-// TypeScript sources through tsx, no build needed. The published package's bin is
-// dist/src/cli/bin.mjs, the same entry running the compiled JavaScript.
-import '../src/cli/bin.mjs';
+// The `marginlab` command inside this repository (`npm run backtest`): the compiled package in
+// dist/ when it is the build of the current sources (scripts/dist-fresh.mjs: `npm ci` builds it),
+// else the TypeScript sources through tsx (src/cli/bin.mjs), so an edit to src/ counts without a
+// build. Same results either way (test/cli-run.test.ts); dist/ starts ≈ 1 s sooner. The published
+// package's bin is dist/src/cli/bin.mjs.
+import { fileURLToPath } from 'node:url';
+import { distIsFresh } from '../scripts/dist-fresh.mjs';
+
+await import(distIsFresh(fileURLToPath(new URL('..', import.meta.url))) ? '../dist/src/cli/bin.mjs' : '../src/cli/bin.mjs');

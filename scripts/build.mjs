@@ -5,27 +5,17 @@
 // `--if-stale` (prepare, prepack: `npm pack` runs both) skips the build when dist/ is newer than
 // every source file and build setting.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from './dist-fresh.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.build-stamp');
 
-function newest(p) {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let t = st.mtimeMs;
-  for (const e of readdirSync(p)) t = Math.max(t, newest(join(p, e)));
-  return t;
-}
-if (process.argv.includes('--if-stale') && existsSync(stamp)) {
-  const inputs = ['src', 'strategies', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs'];
-  const src = Math.max(...inputs.map((p) => newest(join(root, p))));
-  if (statSync(stamp).mtimeMs > src) process.exit(0);
-}
+if (process.argv.includes('--if-stale') && distIsFresh(root)) process.exit(0);
 rmSync(dist, { recursive: true, force: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Decimal } from 'decimal.js';
 import { makeDataset } from './fixtures/run/data.js';
-import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, SOURCES_BIN, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
 import type { RunManifest, RunResult } from '../src/shard/types.js';
 
 let dir: string;
@@ -119,10 +119,10 @@ describe('determinism', () => {
     }
   });
 
-  it("the repository's own command (bin/marginlab.mjs, as npm run backtest runs it: the TypeScript sources through tsx) gives the compiled CLI's results", async () => {
+  it("the TypeScript sources through tsx (src/cli/bin.mjs: what npm run backtest runs when dist/ is stale) give the compiled CLI's results", async () => {
     const out = join(dir, 'bundled-sources');
-    const { child, done } = startCli(['run', '-c', join(REPO, 'backtest.config.ts'), '--strategies', 'grid', '--out', out, '--quiet'], dir, { bin: join(REPO, 'bin', 'marginlab.mjs') });
-    expect(child.spawnargs).toContain(join(REPO, 'bin', 'marginlab.mjs'));
+    const { child, done } = startCli(['run', '-c', join(REPO, 'backtest.config.ts'), '--strategies', 'grid', '--out', out, '--quiet'], dir, { bin: SOURCES_BIN });
+    expect(child.spawnargs).toContain(SOURCES_BIN);
     const r = await done;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -71,3 +71,43 @@ describe('importing marginlab', () => {
     expect(arrow(r.urls).length).toBeGreaterThan(0);
   });
 });
+
+describe("the repository's command (bin/marginlab.mjs, npm run backtest)", () => {
+  it('runs the compiled package when dist/ is the build of the current sources (the test setup built it)', () => {
+    const r = loadedBy([join(REPO, 'bin', 'marginlab.mjs'), '--version']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.urls.some((u) => u.endsWith('/dist/src/cli/main.js'))).toBe(true);
+    expect(r.urls.some((u) => u.endsWith('/src/cli/main.ts'))).toBe(false);
+  });
+
+  it('dist/ counts as fresh only when its stamp is newer than every build input, and both exist', async () => {
+    const { distIsFresh, BUILD_INPUTS } = (await import(pathToFileURL(join(REPO, 'scripts', 'dist-fresh.mjs')).href)) as { distIsFresh: (root: string) => boolean; BUILD_INPUTS: string[] };
+    const root = join(dir, 'repo');
+    const { mkdirSync, utimesSync } = await import('node:fs');
+    const files = ['src/a/b.ts', 'strategies/s.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs', 'scripts/dist-fresh.mjs'];
+    // every input the build reads is covered by a file here
+    for (const input of BUILD_INPUTS) expect(files.some((f) => f === input || f.startsWith(`${input}/`)), input).toBe(true);
+    const at = (f: string, s: number) => utimesSync(join(root, f), s, s);
+    for (const f of files) {
+      mkdirSync(join(root, f, '..'), { recursive: true });
+      writeFileSync(join(root, f), '');
+    }
+    for (const f of [...files, 'src', 'src/a', 'strategies', 'scripts']) at(f, 1000);
+    expect(distIsFresh(root)).toBe(false); // no stamp (never built, or a build that failed)
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'dist', '.build-stamp'), '');
+    at('dist/.build-stamp', 2000);
+    expect(distIsFresh(root)).toBe(true);
+    // a source edited after the build, deep in src/ or a build setting: stale
+    at('src/a/b.ts', 3000);
+    expect(distIsFresh(root)).toBe(false);
+    at('src/a/b.ts', 1000);
+    at('tsconfig.build.json', 3000);
+    expect(distIsFresh(root)).toBe(false);
+    at('tsconfig.build.json', 1000);
+    expect(distIsFresh(root)).toBe(true);
+    // an input missing: not the build of what is there
+    rmSync(join(root, 'package.json'));
+    expect(distIsFresh(root)).toBe(false);
+  });
+});

@@ -8,7 +8,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { runCommand, sweepOptions, type RunFlags } from './run.js';
-import { MAX_PATHS } from '../../stress/plan.js';
 
 export interface StressFlags extends RunFlags {
   paths?: string;
@@ -18,6 +17,9 @@ export interface StressFlags extends RunFlags {
 
 export async function stressCommand(flags: StressFlags): Promise<number> {
   const stress: { paths?: number; scenarios?: string[]; seed?: number } = {};
+  // the stress modules when the command runs: imported with the CLI's commands, they (and zod behind
+  // them) were loaded by every command, `--version` and `calc` included
+  const { MAX_PATHS } = await import('../../stress/plan.js');
   if (flags.paths !== undefined) {
     if (!/^\d+$/.test(flags.paths) || Number(flags.paths) > MAX_PATHS) throw usageError(`--paths: expected a whole number from 0 to ${MAX_PATHS}, got '${flags.paths}'`);
     stress.paths = Number(flags.paths);

@@ -326,6 +326,49 @@ describe('the per-bar snapshot copies agree', () => {
   });
 });
 
+describe('a pool breached() = its excess ≤ 0', () => {
+  // breached() writes marginBalance − maintenance out in one loop (no double returned by a call: the
+  // bar loop asks it at every point of a path); it must decide exactly as the two sums do
+  const priceOrNaN = fc.oneof(fc.double({ min: 1, max: 400, noNaN: true }), fc.constant(Number.NaN));
+  const tradeArb = fc.record({ sym: fc.nat(2), qty: fc.double({ min: -3, max: 3, noNaN: true }), px: fc.double({ min: 50, max: 150, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const) });
+  it('isolated and cross pools of one and several legs, every venue, marks near and past the thresholds (NaN: the last known price)', () => {
+    let breachedSeen = 0;
+    let notSeen = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...venueIds()), fc.array(tradeArb, { minLength: 1, maxLength: 12 }), fc.array(fc.array(priceOrNaN, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 8 }), (venue, trades, bars) => {
+        const a = createAccount({ venue: getVenue(venue), symbols: ['AUSDT', 'BUSDT', 'CUSDT'], initialDeposit: '300', defaultMode: 'cross', leverage: 20, asOfMs: DATES[0]! });
+        for (const t of trades) a.trade({ symbol: t.sym, qty: t.qty, price: t.px, liquidity: 'taker', time: 0, mode: t.mode });
+        const check = (pool: MarginPool, marks: Float64Array) => {
+          const b = pool.breached(marks);
+          expect(b).toBe(pool.excess(marks) <= 0);
+          if (b) breachedSeen++;
+          else notSeen++;
+        };
+        for (const m of bars) {
+          const marks = new Float64Array(m);
+          for (const pool of a.pools()) {
+            check(pool, marks);
+            // each leg right around its liquidation price (the others at the marks): where the maintenance decides
+            for (const s of pool.symbols) {
+              const lp = pool.liquidationPrice(s, marks);
+              if (!(lp > 0 && Number.isFinite(lp))) continue;
+              for (const e of [-1e-6, -1e-12, 0, 1e-12, 1e-6]) {
+                const at = marks.slice();
+                at[s] = lp * (1 + e);
+                check(pool, at);
+              }
+            }
+          }
+        }
+      }),
+      { numRuns: RUNS * 2, seed: 36 },
+    );
+    // both answers were met (the property is not about one side only)
+    expect(breachedSeen).toBeGreaterThan(20);
+    expect(notSeen).toBeGreaterThan(20);
+  });
+});
+
 describe('columnar fill log rows', () => {
   it('round-trips every field; amounts in units come back as exact decimal strings', async () => {
     const { FillLog } = await import('../src/account/fill-log.js');

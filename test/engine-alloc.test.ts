@@ -9,7 +9,8 @@
  * that the price reaches on many bars. The strategy's own onBar does nothing (but for placing those
  * orders), so anything
  * counted is the engine's or the account's. The runs before the sampling let V8 optimize the loop,
- * as a worker's passes after its first do.
+ * as a worker's passes after its first do. ALLOC_DEBUG=1 prints each sampled round's bytes per
+ * setup-bar and its largest allocation sites.
  */
 import { Session } from 'node:inspector/promises';
 import { describe, expect, it } from 'vitest';
@@ -135,13 +136,16 @@ async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets
       once();
       const { profile } = await session.post('HeapProfiler.stopSampling');
       type Node = (typeof profile)['head'];
+      const sites = new Map<string, number>();
       const visit = (n: Node, inLoop: boolean) => {
         const here = inLoop || n.callFrame.functionName === 'runBars';
         if (here) bytes += n.selfSize;
+        if (here && n.selfSize > 0 && process.env.ALLOC_DEBUG) sites.set(`${n.callFrame.functionName}:${n.callFrame.lineNumber + 1}`, (sites.get(`${n.callFrame.functionName}:${n.callFrame.lineNumber + 1}`) ?? 0) + n.selfSize);
         for (const c of n.children) visit(c, here);
       };
       visit(profile.head, false);
       if (round >= skip) least = Math.min(least, bytes);
+      if (process.env.ALLOC_DEBUG) console.log(`round ${round}: ${(bytes / (3 * BARS)).toFixed(2)} bytes per setup-bar`, [...sites].sort((a, b) => b[1] - a[1]).slice(0, 4));
     }
   } finally {
     session.disconnect();

@@ -53,8 +53,15 @@ export class IsolatedPool implements MarginPool {
     if (this.p.absQ === 0) return Number.POSITIVE_INFINITY;
     return this.marginBalance(marks) - this.maintenance(marks);
   }
+  // breached() is marginBalance(marks) − maintenance(marks) ≤ 0 written out, the same arithmetic:
+  // the engine asks it at every point of a bar's path, and where V8 did not inline marginBalance
+  // into it, its double came back boxed (32 bytes per setup-bar in some runs of
+  // test/engine-alloc.test.ts, the brackets under the pessimistic check)
   breached(marks: Float64Array): boolean {
-    return this.p.absQ !== 0 && this.marginBalance(marks) - this.maintenance(marks) <= 0;
+    const p = this.p;
+    if (p.absQ === 0) return false;
+    const m = this.acc.markOf(p.idx, marks);
+    return p.isoWalletF + p.side * p.absQ * (m - p.entryF) - positionMaintenance(this.acc.mm, p, m) <= 0;
   }
   liquidationPrice(symbol: number, _marks: Float64Array): number {
     const p = this.p;
@@ -98,8 +105,18 @@ export class CrossPool implements MarginPool {
   excess(marks: Float64Array): number {
     return this.marginBalance(marks) - this.maintenance(marks);
   }
+  /** marginBalance(marks) − maintenance(marks) ≤ 0 in one loop, the same sums in the same order (see IsolatedPool.breached) */
   breached(marks: Float64Array): boolean {
-    return this.marginBalance(marks) - this.maintenance(marks) <= 0;
+    const acc = this.acc;
+    let mb = acc.crossWalletF;
+    let mm = 0;
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      const m = acc.markOf(p.idx, marks);
+      mb += p.side * p.absQ * (m - p.entryF);
+      mm += positionMaintenance(acc.mm, p, m);
+    }
+    return mb - mm <= 0;
   }
   /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
   private others(symbol: number, marks: Float64Array, withMM: boolean): number {

@@ -19,7 +19,8 @@
  * BENCH_REPEAT (default 2) interleaved repeats; the best pool time per worker count is used.
  * cpuParallelism2: a calibration before and after (2 threads vs 1 on a fixed compute loop; 2.0 =
  * two idle cores), since the speedup cannot exceed what the machine gives at that moment;
- * allocParallelism2: the same for a loop allocating short-lived objects (see cpuParallelism).
+ * allocParallelism2: the same for a loop allocating short-lived objects; streamParallelism2: for a
+ * loop streaming a pass's columns through memory (see cpuParallelism).
  * Also printed: CPU time of the CLI process (user+sys) and the load average, since a speedup can only
  * show on otherwise idle cores.
  */
@@ -101,11 +102,15 @@ function cpuMs(pid: number): number {
  * loop that allocates nothing, and one that allocates short-lived objects as a pass does (its
  * collection runs partly on V8's helper threads, which a second busy thread competes with: on the
  * project's VM it gets 1.3-1.45 where the compute loop gets 1.8-1.95). A pass of the sweep lies
- * between the two, so the speedup it can show lies between them.
+ * between the two, so the speedup it can show lies between them. A third loop streams through memory
+ * what a pass does (its data columns read, its per-bar series written and read back): 1.21-1.69 on
+ * that VM (stop 36).
  */
 const CALIBRATION = {
   compute: `let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; r = x;`,
   allocating: `let x = 0; for (let k = 0; k < 30; k++) { const a = []; for (let i = 0; i < 100000; i++) a.push({ i, v: i * 0.5, s: 'x' + (i % 100) }); for (const o of a) x += o.v; } r = x;`,
+  // what a pass streams: 9 data columns of 320,000 bars read, 16 series (8 per setup) written and read back
+  streaming: `const n = 320000; const out = Array.from({ length: 16 }, () => new Float64Array(n)); const src = Array.from({ length: 9 }, (_, k) => Float64Array.from({ length: n }, (_, i) => i * (k + 1))); let x = 0; for (let rep = 0; rep < 25; rep++) { for (let i = 0; i < n; i++) { let v = 0; for (let k = 0; k < 9; k++) v += src[k][i]; for (let c = 0; c < 16; c++) out[c][i] = v + c; } for (let c = 0; c < 16; c++) { const col = out[c]; for (let i = 0; i < n; i++) x += col[i]; } } r = x;`,
 } as const;
 async function cpuParallelism(kind: keyof typeof CALIBRATION): Promise<number> {
   const { Worker } = await import('node:worker_threads');
@@ -193,7 +198,8 @@ try {
     );
   const par0 = await cpuParallelism('compute');
   const alloc0 = await cpuParallelism('allocating');
-  console.log(`CPU parallelism available (2 threads vs 1, ideal 2.0): ${par0.toFixed(2)} computing, ${alloc0.toFixed(2)} allocating`);
+  const stream0 = await cpuParallelism('streaming');
+  console.log(`CPU parallelism available (2 threads vs 1, ideal 2.0): ${par0.toFixed(2)} computing, ${alloc0.toFixed(2)} allocating, ${stream0.toFixed(2)} streaming`);
   for (let k = 0; k < REPEAT; k++) {
     ones.push(await measure(dir, 1));
     line(1, ones.at(-1)!);
@@ -202,7 +208,8 @@ try {
   }
   const par1 = await cpuParallelism('compute');
   const alloc1 = await cpuParallelism('allocating');
-  console.log(`CPU parallelism available after the runs: ${par1.toFixed(2)} computing, ${alloc1.toFixed(2)} allocating`);
+  const stream1 = await cpuParallelism('streaming');
+  console.log(`CPU parallelism available after the runs: ${par1.toFixed(2)} computing, ${alloc1.toFixed(2)} allocating, ${stream1.toFixed(2)} streaming`);
   const best = (ms: Measured[]) => ms.reduce((a, b) => (b.manifest.timings!.sweepMs < a.manifest.timings!.sweepMs ? b : a));
   const one = best(ones);
   const two = best(twos);
@@ -234,6 +241,7 @@ try {
     repeats: REPEAT,
     cpuParallelism2: [Number(par0.toFixed(2)), Number(par1.toFixed(2))],
     allocParallelism2: [Number(alloc0.toFixed(2)), Number(alloc1.toFixed(2))],
+    streamParallelism2: [Number(stream0.toFixed(2)), Number(stream1.toFixed(2))],
     sweepCpuMs1: one.manifest.timings!.sweepCpuMs ?? null,
     sweepCpuMs2: two.manifest.timings!.sweepCpuMs ?? null,
     cpuMs1: Math.round(one.cpuMs),

@@ -103,8 +103,8 @@ function cpuMs(pid: number): number {
  * collection runs partly on V8's helper threads, which a second busy thread competes with: on the
  * project's VM it gets 1.3-1.45 where the compute loop gets 1.8-1.95). A pass of the sweep lies
  * between the two, so the speedup it can show lies between them. A third loop streams through memory
- * what a pass does (its data columns read, its per-bar series written and read back): 1.21-1.69 on
- * that VM (stop 36).
+ * what a pass does (its data columns read, its per-bar series written and read back): 1.21-1.94 on
+ * that VM, 1.4-1.6 in most runs (stop 36).
  */
 const CALIBRATION = {
   compute: `let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; r = x;`,

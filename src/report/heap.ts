@@ -3,9 +3,9 @@
  * whose results a process cannot hold: `report`, `merge`, `compare` and the loaders (report/load.ts)
  * project it from the result files, `run` / `stress` from the plan (stress/plan.ts checkPlanSize).
  */
-import { grouped } from '../util/excerpt.js';
 import { getHeapStatistics } from 'node:v8';
 import { configError } from '../errors.js';
+import { grouped } from '../util/excerpt.js';
 import { processMemoryBytes } from '../util/memory.js';
 
 /**

@@ -5,11 +5,11 @@
  * main thread, from the seed and the dataset's timeline, and written into the RunSpecs: the
  * workers only replay them. Reference: docs/stress.md.
  */
-import { grouped } from '../util/excerpt.js';
 import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
 import { configError } from '../errors.js';
+import { grouped } from '../util/excerpt.js';
 import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
 import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';

@@ -2,10 +2,10 @@
  * `marginlab data inspect|validate|synth`: look into, check and generate datasets (docs/data.md).
  * Exit codes: 0 ok · 64 bad flags · 65 bad data · 66 missing dataset · 130 interrupted (src/util/interrupt.ts: temp files and lock removed).
  */
-import { grouped } from '../../util/excerpt.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
+import { grouped } from '../../util/excerpt.js';
 
 const int = (name: string, v: string, min: number): number => {
   const s = v.replace(/_/g, '');

@@ -11,15 +11,15 @@
  *   2. `marginlab stress --paths N`: the default stress plan (the whole crash pack at 3 seeded
  *      times, plus N paths), wall time of the whole command (load, plan, pool, report).
  *
- * The CLI is the repository's command (bin/marginlab.mjs, as `npm run backtest` runs it), which runs
- * the compiled package in dist/ (brought up to date first with `scripts/build.mjs --if-stale`; until
- * stop 36 it ran the TypeScript sources through tsx).
+ * The CLI is the compiled package (dist/src/cli/bin.mjs, brought up to date first with
+ * `scripts/build.mjs --if-stale`, as `npm run backtest` runs it when dist/ is fresh; until stop 36 this
+ * bench ran the TypeScript sources through tsx).
  *
  * BENCH_PATHS (default 200), BENCH_WORKERS (default: the config's 'auto'). Prints one line per
  * measurement, then one JSON object as the last line. Also prints the load average: the figures
  * only mean something on an otherwise idle machine.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,8 +28,9 @@ import type { RunManifest, RunResult } from '../src/shard/types.js';
 const PATHS = Number(process.env.BENCH_PATHS ?? 200);
 const WORKERS = process.env.BENCH_WORKERS;
 const REPO = resolve(import.meta.dirname, '..');
-const BIN = join(REPO, 'bin', 'marginlab.mjs');
-spawnSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
+const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.mjs');
+// (a failed build throws: the figures are never of a stale dist/)
+execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
 
 function stress(extra: string[]): { wallMs: number; manifest: RunManifest; results: RunResult[]; out: string } {
   const out = mkdtempSync(join(tmpdir(), 'ml-bench-stress-'));

@@ -9,13 +9,15 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distIsFresh } from './dist-fresh.mjs';
+import { distIsFresh, newestInput, stampText } from './dist-fresh.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.build-stamp');
 
 if (process.argv.includes('--if-stale') && distIsFresh(root)) process.exit(0);
+// the inputs as this build reads them: one saved while it runs is newer, and dist/ stale (dist-fresh.mjs)
+const inputsAt = newestInput(root);
 rmSync(dist, { recursive: true, force: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -54,4 +56,4 @@ function markDanfoImports(dir) {
 markDanfoImports(dist);
 copyMjs(join(root, 'src'));
 chmodSync(join(dist, 'src', 'cli', 'bin.mjs'), 0o755);
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+writeFileSync(stamp, stampText(inputsAt));

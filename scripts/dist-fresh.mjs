@@ -1,12 +1,14 @@
-// Whether dist/ is the build of the current sources: its stamp, which scripts/build.mjs writes last
-// (a failed build leaves none), is newer than every file the build reads. Used by the build itself
-// (--if-stale) and by the repository's command (bin/marginlab.mjs), which runs dist/ when it is
-// fresh and the sources through tsx when it is not.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Whether dist/ is the build of the current sources. scripts/build.mjs writes dist/.build-stamp last
+// (a failed build leaves none), holding the newest modification time of its inputs taken when the
+// build started: dist/ is fresh while no input is newer than that (a source saved during the build
+// makes it stale; the stamp's own time would not). Used by the build itself (--if-stale) and by the
+// repository's command (bin/marginlab.mjs), which runs dist/ when it is fresh and the sources
+// through tsx when it is not.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** what the build reads, relative to the repository's root */
-export const BUILD_INPUTS = ['src', 'strategies', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs', 'scripts/dist-fresh.mjs'];
+export const BUILD_INPUTS = ['src', 'strategies', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build.mjs', 'scripts/dist-fresh.mjs'];
 
 /** the newest modification time of a file or of anything under a folder */
 function newest(p) {
@@ -17,12 +19,23 @@ function newest(p) {
   return t;
 }
 
-/** true when <root>/dist/.build-stamp is newer than every build input (false when either is missing) */
+/** the newest modification time of the build's inputs under `root` (throws when one is missing) */
+export function newestInput(root) {
+  return Math.max(...BUILD_INPUTS.map((p) => newest(join(root, p))));
+}
+
+/** the stamp's text for a build that started when the newest input was `newestMs` */
+export function stampText(newestMs) {
+  return `${JSON.stringify({ newestInputMs: newestMs, builtAt: new Date().toISOString() })}\n`;
+}
+
+/** true when <root>/dist/.build-stamp exists and no build input is newer than the one it records (false when an input is missing) */
 export function distIsFresh(root) {
   const stamp = join(root, 'dist', '.build-stamp');
   if (!existsSync(stamp)) return false;
   try {
-    return statSync(stamp).mtimeMs > Math.max(...BUILD_INPUTS.map((p) => newest(join(root, p))));
+    const recorded = JSON.parse(readFileSync(stamp, 'utf8')).newestInputMs;
+    return typeof recorded === 'number' && newestInput(root) <= recorded;
   } catch {
     return false;
   }

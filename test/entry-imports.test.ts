@@ -82,11 +82,15 @@ describe("the repository's command (bin/marginlab.mjs, npm run backtest)", () =>
     expect(r.urls.some((u) => u.endsWith('/src/cli/main.ts'))).toBe(false);
   });
 
-  it('dist/ counts as fresh only when its stamp is newer than every build input, and both exist', async () => {
-    const { distIsFresh, BUILD_INPUTS } = (await import(pathToFileURL(join(REPO, 'scripts', 'dist-fresh.mjs')).href)) as { distIsFresh: (root: string) => boolean; BUILD_INPUTS: string[] };
+  it('dist/ counts as fresh only while no build input is newer than the newest one its build read, and both exist', async () => {
+    const { distIsFresh, BUILD_INPUTS, stampText } = (await import(pathToFileURL(join(REPO, 'scripts', 'dist-fresh.mjs')).href)) as {
+      distIsFresh: (root: string) => boolean;
+      BUILD_INPUTS: string[];
+      stampText: (newestMs: number) => string;
+    };
     const root = join(dir, 'repo');
     const { mkdirSync, utimesSync } = await import('node:fs');
-    const files = ['src/a/b.ts', 'strategies/s.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs', 'scripts/dist-fresh.mjs'];
+    const files = ['src/a/b.ts', 'strategies/s.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build.mjs', 'scripts/dist-fresh.mjs'];
     // every input the build reads is covered by a file here
     for (const input of BUILD_INPUTS) expect(files.some((f) => f === input || f.startsWith(`${input}/`)), input).toBe(true);
     const at = (f: string, s: number) => utimesSync(join(root, f), s, s);
@@ -97,10 +101,14 @@ describe("the repository's command (bin/marginlab.mjs, npm run backtest)", () =>
     for (const f of [...files, 'src', 'src/a', 'strategies', 'scripts']) at(f, 1000);
     expect(distIsFresh(root)).toBe(false); // no stamp (never built, or a build that failed)
     mkdirSync(join(root, 'dist'));
-    writeFileSync(join(root, 'dist', '.build-stamp'), '');
+    // a build that read inputs as new as 1000 s, its stamp written at 2000 s
+    writeFileSync(join(root, 'dist', '.build-stamp'), stampText(1000 * 1000));
     at('dist/.build-stamp', 2000);
     expect(distIsFresh(root)).toBe(true);
-    // a source edited after the build, deep in src/ or a build setting: stale
+    // a source saved while that build ran (older than the stamp, newer than what the build read): stale
+    at('src/a/b.ts', 1500);
+    expect(distIsFresh(root)).toBe(false);
+    // edited after the build, deep in src/ or a build setting: stale
     at('src/a/b.ts', 3000);
     expect(distIsFresh(root)).toBe(false);
     at('src/a/b.ts', 1000);
@@ -108,6 +116,10 @@ describe("the repository's command (bin/marginlab.mjs, npm run backtest)", () =>
     expect(distIsFresh(root)).toBe(false);
     at('tsconfig.build.json', 1000);
     expect(distIsFresh(root)).toBe(true);
+    // a stamp of the old kind (a date, no input time): not known to be fresh
+    writeFileSync(join(root, 'dist', '.build-stamp'), '2026-12-02T00:00:00.000Z\n');
+    expect(distIsFresh(root)).toBe(false);
+    writeFileSync(join(root, 'dist', '.build-stamp'), stampText(1000 * 1000));
     // an input missing: not the build of what is there
     rmSync(join(root, 'package.json'));
     expect(distIsFresh(root)).toBe(false);

@@ -48,6 +48,6 @@ describe('grouped (thousands separators without ICU)', () => {
     for (const n of [0, 7, -7, 999, 1000, -1000, 12345, 999_999, 1_000_000, -1_234_567, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) expect(grouped(n)).toBe(n.toLocaleString('en-US'));
     fc.assert(fc.property(fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), (n) => grouped(n) === n.toLocaleString('en-US')), { numRuns: 2000, seed: 36 });
     // not a safe integer: as toLocaleString writes it
-    for (const n of [1.5, 2 ** 60, NaN, Infinity]) expect(grouped(n)).toBe(n.toLocaleString('en-US'));
+    for (const n of [1.5, 2 ** 60, NaN, Infinity, -0]) expect(grouped(n)).toBe(n.toLocaleString('en-US'));
   });
 });

@@ -254,13 +254,18 @@ describe('bundled datasets', () => {
 
 describe('writeDataset refuses series it cannot write as given', () => {
   it("an unknown kind is named (a JavaScript caller's 'ohlcv' failed with \"KIND_COLUMNS[s.kind] is not iterable\"); a column of another length than the timestamps too", async () => {
+    const { existsSync, readdirSync } = await import('node:fs');
+    // open file descriptors of this process (Linux): a refusal must leave none open
+    const fds = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+    const before = fds();
     const good = candles('AUSDT', H, '1h', T0, 5);
     const bad = { ...good, kind: 'ohlcv' } as unknown as SeriesInput;
     await expect(writeDataset(join(root, 'bad-kind'), { venue: 'binance-usdm', timeframe: '1h', series: [bad] })).rejects.toThrow(/AUSDT.*kind must be 'candles', 'mark', 'funding', got "ohlcv"/);
     const short = { ...good, columns: { ...good.columns, close: [1, 2, 3] } };
     await expect(writeDataset(join(root, 'short-col'), { venue: 'binance-usdm', timeframe: '1h', series: [short] })).rejects.toThrow(/close has 3 values for 5 timestamps/);
-    // nothing half-written: the folders were never made
-    const { existsSync } = await import('node:fs');
+    for (let k = 0; k < 4; k++) await expect(writeDataset(join(root, 'short-col'), { venue: 'binance-usdm', timeframe: '1h', series: [short] })).rejects.toThrow(RangeError);
+    // nothing half-written (the folders were never made), nothing left open (the column check ran after the file was opened)
     expect([existsSync(join(root, 'bad-kind')), existsSync(join(root, 'short-col'))]).toEqual([false, false]);
+    expect(fds()).toBe(before);
   });
 });

@@ -207,7 +207,11 @@ export interface Account {
   /** close every position of `pool` at prices[symbol] (Decimal books: PnL, penalty, insurance shortfall) */
   liquidate(pool: MarginPool, prices: Float64Array, time: number): LiquidationOutcome;
 
-  /** float views */
+  /**
+   * float views. A position changes only in trade() and liquidate(): the engine copies every
+   * symbol's positionQty after those two calls (what `ctx.position(s).qty` shows), so an account of
+   * an accountFactory that changed a position in another call would show the strategy a stale quantity
+   */
   positionQty(symbol: number): number;
   entryPrice(symbol: number): number;
   positionMode(symbol: number): ModeId | null;

@@ -10,17 +10,17 @@ import type { Manifest } from './manifest.js';
 import type { SynthOptions } from './synth.js';
 import type { DatasetInput } from './write.js';
 
-/** Load a dataset folder (./load.ts loadDataset). */
+/** Load a dataset folder (its manifest and Arrow files, checked) into shared memory: every symbol on one timeline (docs/data-format.md). */
 export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<MarketData> {
   return (await import('./load.js')).loadDataset(dir, opts);
 }
 
-/** Write a synthetic dataset folder (./synth.ts synthesize). */
+/** Write a synthetic dataset folder (same format as every dataset). */
 export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   return (await import('./synth.js')).synthesize(opts);
 }
 
-/** Write a whole dataset folder atomically (./write.ts writeDataset). */
+/** Write a whole dataset folder atomically (the folder is replaced if it exists). */
 export async function writeDataset(dir: string, input: DatasetInput): Promise<Manifest> {
   return (await import('./write.js')).writeDataset(dir, input);
 }

@@ -44,12 +44,13 @@ export function writeSeriesFile(path: string, rel: string, s: SeriesInput): Mani
   const names = s.kind === 'funding' ? (withPrice ? ['rate', 'price'] : ['rate']) : [...KIND_COLUMNS[s.kind]];
   const missing = names.filter((c) => s.columns[c] === undefined);
   if (missing.length) throw new Error(`writeSeriesFile(${rel}): missing columns ${missing.join(', ')}`);
-  const w = new KindFileWriter(path, s.kind, { withPrice });
   const time = f64(s.time);
   const cols = names.map((c) => f64(s.columns[c]!));
-  // a column shorter or longer than the timestamps wrote rows of NaN (or dropped values) without a word
-  const uneven = names.filter((c, k) => cols[k]!.length !== time.length);
-  if (uneven.length) throw new RangeError(`writeSeriesFile(${rel}): ${uneven.map((c) => `${c} has ${cols[names.indexOf(c)]!.length} values`).join(', ')} for ${time.length} timestamps (every column one value per timestamp)`);
+  // a column shorter than the timestamps wrote rows of NaN, a longer one was cut, without a word
+  // (checked before the file is opened: nothing is left open or half-written)
+  const uneven = names.flatMap((c, k) => (cols[k]!.length !== time.length ? [`${c} has ${cols[k]!.length} values`] : []));
+  if (uneven.length) throw new RangeError(`writeSeriesFile(${rel}): ${uneven.join(', ')} for ${time.length} timestamps (every column one value per timestamp)`);
+  const w = new KindFileWriter(path, s.kind, { withPrice });
   const BATCH = 1 << 20;
   for (let a = 0; a < time.length; a += BATCH) {
     const b = Math.min(time.length, a + BATCH);

@@ -71,9 +71,10 @@ export interface SweepOutcome {
   failures: { runId: string; strategy: string; setup: string; leverage: number; error: string; internal: boolean }[];
   manifest: RunManifest;
   /**
-   * sha256 of each result file this invocation wrote, or read and validated (--resume), by RunId: the
-   * report step reads a file whose bytes still hash to this without validating it again
-   * (report/load.ts LoadRunFolderOptions.checked)
+   * sha256 of each result file this invocation wrote (the bytes its workers serialized from the
+   * engine's output, after a pass's built-ins were restored: not validated by the schema) or read and
+   * validated (--resume), by RunId: the report step reads a file whose bytes still hash to this
+   * without validating it (report/load.ts LoadRunFolderOptions.checked)
    */
   checked: ReadonlyMap<string, string>;
 }
@@ -524,9 +525,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       const p = join(resultsDir, `${id}.json`);
       let problem: string | null = null;
       try {
-        const text = readFileSync(p, 'utf8');
-        const r = parseRunResult(text, p, id);
-        checked.set(id, sha256Hex(text));
+        const bytes = readFileSync(p);
+        const r = parseRunResult(bytes.toString('utf8'), p, id);
+        checked.set(id, sha256Hex(bytes));
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         const detail = keepsDetail(r.spec, pathEvents);
         if (hasOutput(r) && detail === outcomeOnly(r)) problem = `${p} was written with stress.pathEvents ${!pathEvents}, the config now says ${pathEvents}`;

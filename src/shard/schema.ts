@@ -1,7 +1,9 @@
 /**
  * zod schemas of what a run folder holds (manifest.json, results/<runId>.json). Everything loaded
  * from a folder (report, merge, run --resume) is validated here first: a crafted or damaged file is
- * a data error (65) naming the file and the key, never a value rendered unchecked.
+ * a data error (65) naming the file and the key, never a value rendered unchecked. The one exception:
+ * the report step of the `run` that wrote the results reads the files whose bytes still hash to what
+ * its workers serialized without validating them (report/load.ts LoadRunFolderOptions.checked).
  */
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';

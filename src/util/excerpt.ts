@@ -11,7 +11,7 @@ export const EXCERPT_CHARS = 120;
  * every `marginlab run` wrote its plan's counts with one. A non-integer is left to toLocaleString.
  */
 export function grouped(n: number): string {
-  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
   return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 

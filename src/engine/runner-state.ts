@@ -681,8 +681,10 @@ export abstract class RunnerState implements ContextHost {
     this.nSingle = 0;
     if (this.multi.length) this.multi = [];
     this.legSign.fill(0);
+    // the positions as syncPositions copied them after the last fill or liquidation
+    const cells = this.qtyCells;
     for (let s = 0; s < this.m.n; s++) {
-      const q = acct.positionQty(s);
+      const q = cells[s]!;
       this.posSign[s] = q > 0 ? 1 : q < 0 ? -1 : 0;
     }
     let any = false;

@@ -165,6 +165,58 @@ describe('a symbol argument that is not one of the run\'s indexes', () => {
   );
 });
 
+describe('a rejected symbol argument is not kept', () => {
+  // the rejection event kept the strategy's own value as its symbol: the worker, writing the run's
+  // records after the pass (symbols[e.symbol]), ran its toString as strategy code outside every
+  // callback — a change of the built-ins there was blamed on the next run, a throw errored the run
+  // with the bare message
+  it('every way a symbol is rejected records NaN for a value that is not a number, and the records run no strategy code', async () => {
+    const { setupRecords } = await import('../src/shard/records.js');
+    let calls = 0;
+    const spy = {
+      toString(): string {
+        calls++;
+        return '0';
+      },
+      valueOf(): number {
+        calls++;
+        return 0;
+      },
+    };
+    const out = run(
+      makeData({ BTCUSDT: { bars: flat(100, 4) } }),
+      scripted(
+        {
+          0: (c) => void c.buy(0, 1),
+          1: (c) => {
+            c.buy(spy as unknown as number, 1);
+            c.order({ symbol: spy as unknown as number, qty: 1 });
+            c.closePosition(spy as unknown as number);
+            c.targetPosition(spy as unknown as number, 0);
+            c.setLeverage(spy as unknown as number, 5);
+            c.transferMargin(spy as unknown as number, 1);
+            c.buy(7, 1);
+          },
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: [SETUPS.isolated, SETUPS.cross] },
+    );
+    const during = calls;
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      const rej = s.events.filter((e) => e.type === 'rejection') as { symbol: unknown }[];
+      expect(rej).toHaveLength(7);
+      for (const e of rej.slice(0, 6)) expect(Number.isNaN(e.symbol)).toBe(true);
+      expect(rej[6]!.symbol).toBe(7);
+      const records = setupRecords(s, out.symbols).filter((r) => r.type === 'rejection') as { symbol: unknown }[];
+      expect(records.map((r) => r.symbol)).toEqual([null, null, null, null, null, null, null]);
+    }
+    // reading the events and writing the records after the pass ran none of the strategy's code
+    expect(calls).toBe(during);
+  });
+});
+
 describe('reduceOnly and closePosition that are not true or false', () => {
   // a truthy non-boolean counted as false: sell(0, 5, { reduceOnly: 1 }) on a long of 1 sold 5 (flipped to a short of 4),
   // and buy(0, 3, { closePosition: 'yes' }) on a long bought 3 more instead of closing

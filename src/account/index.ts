@@ -335,7 +335,10 @@ export class AccountImpl implements Account {
   }
 
   private reject(symbol: number, reason: RejectReason, message: string, time: number): Rejection {
-    this.rawEvents.push({ type: 'rejection', time, symbol, reason, message });
+    // the event keeps a number: a strategy's own value given as a symbol (an object, a string) would be
+    // converted where the event is read — by the worker writing the run's records, after the pass, its
+    // toString or valueOf running as strategy code outside every callback (NaN: not a symbol, null in results)
+    this.rawEvents.push({ type: 'rejection', time, symbol: typeof symbol === 'number' ? symbol : Number.NaN, reason, message });
     return { ok: false, reason, message };
   }
 

@@ -175,6 +175,20 @@ describe('funding', () => {
     expect(booksImbalance(a.books())).toBe('0');
   });
 
+  it('takes the available balance at its exact value, rounded once half-even: a sum ending on half a unit', () => {
+    const a = acct('bybit-linear', 'isolated', '1000', 1, { fees: { maker: 0, taker: 0 } });
+    expect(a.setLeverage(0, 32)).toEqual({ ok: true });
+    a.trade({ symbol: 0, qty: 1, price: 100, liquidity: 'taker', time: 1, mode: 'cross' });
+    a.trade({ symbol: 1, qty: 1, price: 10, liquidity: 'taker', time: 1 }); // isolated at 1×: its wallet 10, the cross wallet 990
+    a.mark(Float64Array.from([100.00000048, 10]), snap());
+    // available = 990 + 0.00000048 − 100.00000048 ÷ 32 = 986.875000465 exactly (98,687,500,046.5 units) → 986.87500046 (half-even: down)
+    expect(a.availableUnits()).toBe(98_687_500_046n);
+    a.applyFunding(1, 99, 10, 2); // the isolated ETH pays 990: 986.87500046 from the available balance, the rest from its wallet
+    expect(a.crossWalletBalance()).toBe(3.12499954);
+    expect(a.isolatedWallet(1)).toBe(6.87500046);
+    expect(booksImbalance(a.books())).toBe('0');
+  });
+
   it('long pays and short receives (Fastback case: 1000 → 999 → 1000)', () => {
     const a = acct('binance-usdm', 'cross', '1000', 10, { fees: { maker: 0, taker: 0 } });
     a.trade({ symbol: 0, qty: 1, price: 100, liquidity: 'taker', time: 1 });

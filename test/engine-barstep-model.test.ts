@@ -365,6 +365,9 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
     // in time order (ties: symbol order), as the stamps settle
     fevs.sort((a, b) => a.f.time - b.f.time || a.s - b.s);
     if (fevs.length > new Set(fevs.map((x) => x.s)).size) stats.fundingMulti!++;
+    // the stamps settle at the open: the account's marks are the open's (liquidation source) there
+    // (an available-balance-first payment takes what the available balance is at the open)
+    if (fevs.length) for (let s = 0; s < ns; s++) if (has(s)) last[s] = src(s, 0);
     for (const { s, f } of fevs) {
       const p = pos[s];
       if (!p) continue;

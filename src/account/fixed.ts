@@ -69,6 +69,29 @@ export function parseUnits(v: string | number, what: string): bigint {
   return BigInt(d.times(UNITS_PER_QUOTE).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0));
 }
 
+/** units as a Decimal of the parser's width (exact) */
+export function unitsDecimal(u: bigint): Decimal {
+  return new Wide(u.toString());
+}
+
+/**
+ * A position's uPnL minus its initial margin at mark m, in units, exactly (a Decimal; each double
+ * its shortest decimal, as every booking reads it): side × (|lots| × step × m − cost) − |lots| × step
+ * × m ÷ leverage. Summed over the cross positions with the cross wallet and rounded once
+ * (roundedUnits), it is the available balance a booking takes from.
+ */
+export function marginShareUnits(lots: number, step: number, cost: bigint, m: number, leverage: number): Decimal {
+  const notional = new Wide(lots < 0 ? -lots : lots).times(new Wide(step)).times(new Wide(m)).times(UNITS_PER_QUOTE);
+  const basis = new Wide(cost.toString());
+  const upnl = lots < 0 ? basis.minus(notional) : notional.minus(basis);
+  return upnl.minus(notional.div(new Wide(leverage)));
+}
+
+/** a Decimal of units rounded half-even to a whole unit */
+export function roundedUnits(d: Decimal): bigint {
+  return BigInt(d.toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0));
+}
+
 // ---------------------------------------------------------------- decomposition of a double
 
 const P10: readonly number[] = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));

@@ -29,7 +29,7 @@ import { shownValue } from '../util/excerpt.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog, FundingLog, type Ledger } from './fill-log.js';
 import { marginRatioOf } from './books.js';
-import { mulDivUnits, mulUnits, parseUnits, roundUnits, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
+import { mulDivUnits, mulUnits, parseUnits, roundedUnits, roundUnits, unitsDecimal, unitsPerQty, unitsToNumber, unitsToString } from './fixed.js';
 import { MarginModes, type MarginMode } from './modes.js';
 import { NO_TIER, positionMaintenance, type Position } from './position.js';
 import { doubleFields } from '../util/double-fields.js';
@@ -263,6 +263,22 @@ export class AccountImpl implements Account {
       a += p.mode.availableShare(p, this.markOf(i, null));
     }
     return a;
+  }
+
+  /**
+   * The available balance in units, exactly: R(cross wallet + Σ the modes' shares at last marks),
+   * half-even, the shares summed exactly — what a booking takes from it (an available-first funding
+   * payment). The margin checks use availableF, its float view, with a tolerance.
+   */
+  availableUnits(): bigint {
+    let a = unitsDecimal(this.crossWallet);
+    for (let i = 0; i < this.pos.length; i++) {
+      const p = this.pos[i]!;
+      if (p.absQ === 0 || !p.mode) continue;
+      const share = p.mode.availableShareUnits(p, this.markOf(i, null));
+      if (share !== null) a = a.plus(share);
+    }
+    return roundedUnits(a);
   }
 
   private refreshPos(p: Position): void {

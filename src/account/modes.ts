@@ -5,7 +5,8 @@
  * balance, whether a leverage change or a margin transfer is allowed, where a liquidation's margin
  * comes from and where the remainder goes. The account calls these and never compares mode ids.
  */
-import { divUnits, mulDivUnits, roundUnits } from './fixed.js';
+import type { Decimal } from 'decimal.js';
+import { divUnits, marginShareUnits, mulDivUnits } from './fixed.js';
 import { CrossPool, IsolatedPool } from './pools.js';
 import type { AccountImpl } from './index.js';
 import type { Position } from './position.js';
@@ -33,6 +34,8 @@ export interface MarginMode {
   createPool(acc: AccountImpl, key: string, members: readonly number[], previous: MarginPool | null): MarginPool;
   /** p's share of the available balance at mark m, beyond the cross wallet (cross: uPnL − initial margin; isolated: none) */
   availableShare(p: Position, m: number): number;
+  /** the same share in units, exactly (a Decimal), or null for none: what a booking from the available balance sums */
+  availableShareUnits(p: Position, m: number): Decimal | null;
   /** why margin cannot be moved into or out of p (message), or null when it can */
   transferRefusal(p: Position): string | null;
   /** the margin a liquidation of the pool of `members` consumes (the isolated wallet; the cross wallet) */
@@ -59,6 +62,9 @@ export const IsolatedMargin: MarginMode = {
   },
   availableShare() {
     return 0;
+  },
+  availableShareUnits() {
+    return null;
   },
   transferRefusal() {
     return null;
@@ -96,7 +102,10 @@ export const IsolatedMargin: MarginMode = {
       return;
     }
     const need = -received;
-    const avail = roundUnits(Math.max(0, acc.availableF()), 1, 1, 1, 1);
+    // the available balance rounded once from its exact value (its float view, rounded, could land a
+    // unit off where the exact sum ends on half a unit: a quantity × price ÷ leverage often does)
+    const a = acc.availableUnits();
+    const avail = a > 0n ? a : 0n;
     const fromAvail = need < avail ? need : avail;
     acc.crossWallet -= fromAvail;
     p.isoWallet = p.isoWallet - (need - fromAvail);
@@ -120,6 +129,9 @@ export const CrossMargin: MarginMode = {
   },
   availableShare(p, m) {
     return p.side * p.absQ * (m - p.entryF) - (p.absQ * m) / p.leverage;
+  },
+  availableShareUnits(p, m) {
+    return marginShareUnits(p.lots, p.step, p.cost, m, p.leverage);
   },
   transferRefusal(p) {
     return `${p.symbol}: margin can only be moved for an open isolated position`;

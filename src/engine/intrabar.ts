@@ -97,6 +97,11 @@ export abstract class IntrabarRunner extends RunnerState {
     const cur = this.fundCur;
     const rank = this.m.nameRank;
     const n = this.m.n;
+    // the account values the positions at the open, where the stamps settle: what a venue taking
+    // payments from the available balance first takes there, and what onFunding's transfers and
+    // leverage changes are checked against (at the previous close's marks, a gapped open let a
+    // strategy remove margin the open had already lost, for the insurance fund to make good)
+    this.markAt(0);
     // the bar's stamps of all symbols, as Market.advance counted them
     let left = this.m.fundingStamps;
     for (let s = 0; s < n; s++) cur[s] = fsAll[s]![i]!;
@@ -178,6 +183,18 @@ export abstract class IntrabarRunner extends RunnerState {
       const v = priceAt(this.lq, s, tau);
       out[s] = v === v ? v : m.lastMarks[s]!;
     }
+  }
+
+  /**
+   * The account's marks at τ of this bar's path: every symbol's liquidation-source price there (a
+   * symbol without one keeps its last). Set before every booking of a bar's events and before the
+   * strategy's callbacks at them (a fill, a funding settlement, a liquidation), so that the margin
+   * checks of a fill and of a callback's transfers and leverage changes value the other positions
+   * where the path is, not at the previous close.
+   */
+  protected markAt(tau: number): void {
+    this.marksAt(tau, this.fillMarks);
+    this.acct.mark(this.fillMarks, this.fillSnap);
   }
 
   /** every symbol's liquidation-source price at τ on its own path (trade order; absent → NaN, which Account.mark keeps at the last known price) */
@@ -402,13 +419,13 @@ export abstract class IntrabarRunner extends RunnerState {
         this.pricesAt(tau, this.pbuf);
         this.pbuf2.set(this.pbuf);
         this.pbuf[s] = px;
-        this.liquidate(this.sPool[which]!, this.pbuf, this.pbuf2);
+        this.liquidate(this.sPool[which]!, tau, this.pbuf, this.pbuf2);
       } else if (kind === 2) {
         const pool = this.multi[which]!;
         const prices = this.pbuf;
         if (pess) this.pricesAt(tau, prices);
         else this.optimisticPrices(pool, prevTau, prices);
-        this.liquidate(pool, prices);
+        this.liquidate(pool, tau, prices);
       } else {
         const o = order!;
         this.retireOrder(o);
@@ -455,7 +472,7 @@ export abstract class IntrabarRunner extends RunnerState {
       if (!valued && this.pathPeaks) this.stretchPeak(0, 0);
       valued = true;
       this.pricesAt(0, this.pbuf);
-      this.liquidate(hit, this.pbuf);
+      this.liquidate(hit, 0, this.pbuf);
       this.refresh();
     }
     throw new EngineInvariantError('gap liquidations at the open did not terminate');
@@ -518,7 +535,7 @@ export abstract class IntrabarRunner extends RunnerState {
     this.pricesAt(tau, prices);
     prices[s] = price;
     if (!pool.breached(prices)) return false;
-    this.liquidate(pool, prices);
+    this.liquidate(pool, tau, prices);
     if (this.dirty) this.refresh();
     return true;
   }
@@ -555,8 +572,7 @@ export abstract class IntrabarRunner extends RunnerState {
     // their liquidation-source prices at this point of the path, as the check before the fill does:
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade
     // earlier at the same open, so one order was accepted or refused depending on an unrelated fill
-    this.marksAt(tau, this.fillMarks);
-    acct.mark(this.fillMarks, this.fillSnap);
+    this.markAt(tau);
     const r = this.tally(
       acct.trade({
         symbol: s,
@@ -598,9 +614,13 @@ export abstract class IntrabarRunner extends RunnerState {
     return true;
   }
 
-  protected liquidate(pool: MarginPool, prices: Float64Array, trigger: Float64Array = prices): void {
+  /** liquidates `pool` at τ of the path: its positions close at `prices`; `trigger` the liquidation-source prices at the trigger */
+  protected liquidate(pool: MarginPool, tau: number, prices: Float64Array, trigger: Float64Array = prices): void {
     (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
+    // the other positions valued where the path is (markAt): onLiquidation's transfers and leverage
+    // changes, and a pool judged after this one at a gapped open, see the open, not the previous close
+    this.markAt(tau);
     this.syncPositions();
     this.dirty = true;
     this.changed = true;

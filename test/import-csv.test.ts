@@ -375,6 +375,37 @@ describe('import csv flags', () => {
     expect(outs.filter((o) => existsSync(o))).toEqual([]);
   });
 
+  it('without --timeframe, a header only, bad rows and a folder are refused as with it (65, 65, 66), not asked for a timeframe', async () => {
+    const t0 = 1735689600000;
+    const H = 3_600_000;
+    const header = 'timestamp,open,high,low,close,volume\n';
+    // five rows, four bad: high below open, a close that is no number, a negative volume, a missing cell
+    const bad = `${header}${t0},1,2,0.5,1.5,3\n${t0 + H},1,0.8,0.5,0.9,3\n${t0 + 2 * H},1,2,0.5,abc,3\n${t0 + 3 * H},1,2,0.5,1.5,-1\n${t0 + 4 * H},1,2,0.5,1.5\n`;
+    const folder = join(root, `afolder-${++n}`);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(folder);
+    for (const [input, code, says] of [
+      [file(header), 65, 'no data rows (a header only); nothing was imported'],
+      [file(bad), 65, '4 bad rows; nothing was written'],
+      [folder, 66, 'is a folder, not a CSV file'],
+    ] as const) {
+      const outs = [outDir(), outDir()];
+      const without = await feedCli(['import', 'csv', input, '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', outs[0]!]);
+      const withTf = await feedCli(['import', 'csv', input, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', outs[1]!]);
+      expect(without.code, without.stderr).toBe(code);
+      expect(without.stderr).toContain(says);
+      expect(without.stderr.replace(/ds-\d+/g, '')).toBe(withTf.stderr.replace(/ds-\d+/g, ''));
+      expect(outs.filter((o) => existsSync(o))).toEqual([]);
+    }
+    // the bad rows listed by line, as with --timeframe
+    const r = await feedCli(['import', 'csv', file(bad), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', outDir()]);
+    expect(r.stderr).toContain('line 3: high 0.8 is below max(open, close) = 1');
+    // with --skip-bad-rows the one good row is not enough to tell a timeframe: asked for (64)
+    const one = await feedCli(['import', 'csv', file(bad), '--kind', 'candles', '--symbol', 'BTCUSDT', '--skip-bad-rows', '--out', outDir()]);
+    expect(one.code, one.stderr).toBe(64);
+    expect(one.stderr).toContain("the rows' spacing gives no timeframe");
+  });
+
   it("without --timeframe, candles and mark take the timeframe of the rows' spacing (a first pass): the same file, bytes and manifest as with it; gaps, newest-first, bad rows and header errors as with it", async () => {
     const { createHash } = await import('node:crypto');
     const H = 3_600_000;

@@ -352,6 +352,7 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
       throw usageError(`${file}: the rows' spacing gives no timeframe (${step > 0 ? `their most common step is ${fmtStep(step)}` : 'fewer than two distinct times'}): give --timeframe (e.g. --timeframe 1h), the length of the ${kind === 'mark' ? 'mark candles' : 'candles'}`);
     return { ...(await readCsv({ ...options, timeframe: tf }, null))!, inferredTimeframe: tf };
   }
+  if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);
   throw usageError(`--timeframe is required for --kind ${kind} read from a pipe (${file}; its rows cannot be read twice to find their spacing): give the candles' length, e.g. --timeframe 1h`);
 }
 
@@ -415,6 +416,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
   let lastT = NaN;
+  /** good rows the first pass (probe) read */
+  let probeRows = 0;
   /** whether times descend (a newest-first file), known from the second row; such rows are held here */
   let desc: boolean | null = null;
   const descTime: number[] = [];
@@ -536,6 +539,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
       if (probe) {
         // the first pass: the steps between good rows, nothing kept
+        probeRows++;
         if (Number.isFinite(lastT)) probe.set(step, (probe.get(step) ?? 0) + 1);
         lastT = t;
         lastLine = line;
@@ -578,19 +582,31 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       input.pipe(parser);
     });
     if (headerIndex === null || (w === null && !probe)) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
-    if (probe || w === null) return null;
+    const refuseBadRows = () => {
+      if (badCount === 0 || opts.skipBadRows) return;
+      // rows out of time order are data to keep: leaving them out is the last thing to advise
+      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time (the header line first), or import the file's parts in time order (each appends); ` : '';
+      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
+    };
+    const refuseNoRows = (rows: number) => {
+      if (rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, badLines());
+    };
+    if (probe) {
+      // the first pass refuses what the import would, whatever the timeframe (bad rows, no data
+      // rows): the spacing of rows it would refuse gave no timeframe, and asking for --timeframe hid them
+      refuseBadRows();
+      refuseNoRows(probeRows);
+      return null;
+    }
+    if (w === null) return null;
     for (let i = descTime.length - 1; i >= 0; i--) {
       time[fill] = descTime[i]!;
       for (let c = 0; c < nCols; c++) cols[c]![fill] = descCols[c]![i]!;
       if (++fill === BATCH) flush();
     }
     flush();
-    if (badCount > 0 && !opts.skipBadRows) {
-      // rows out of time order are data to keep: leaving them out is the last thing to advise
-      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time (the header line first), or import the file's parts in time order (each appends); ` : '';
-      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
-    }
-    if (w.rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, badLines());
+    refuseBadRows();
+    refuseNoRows(w.rows);
     const sha256 = w.close();
 
     if (tfMs !== null) spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);

@@ -105,6 +105,33 @@ describe('marginlab run: --strategies, --from, --to', () => {
   });
 });
 
+describe('a window holding no bar', () => {
+  // the flags' window past the data named the config file and its data key, exit 78: the config was not wrong
+  it('set by --from/--to is a usage error naming the flags (64); set by the config, the config key (78); nothing written', async () => {
+    writeConfig(dir, 'late.config.ts', {
+      name: 'late',
+      data: './data',
+      from: '2026-01-01',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 6 } }],
+      workers: 1,
+      output: { formats: ['json'] },
+    });
+    const [byFlags, byFrom, byConfig] = await Promise.all([
+      runCli(['run', '-c', 'flags.config.ts', '--quiet', '--from', '2026-01-01', '--to', '2026-02-01', '--out', 'nowindow'], dir),
+      runCli(['run', '-c', 'flags.config.ts', '--quiet', '--from', '2026-01-01', '--out', 'nowindow2'], dir),
+      runCli(['run', '-c', 'late.config.ts', '--quiet', '--out', 'nowindow3'], dir),
+    ]);
+    expect(byFlags.code, byFlags.stderr).toBe(64);
+    expect(byFlags.stderr).toMatch(/^marginlab: --from 2026-01-01 --to 2026-02-01: dataset .*data: no 1h bars in the selected range from 2026-01-01T00:00:00\.000Z .*choose a window that holds at least one bar's open time\n$/);
+    expect(byFrom.code, byFrom.stderr).toBe(64);
+    expect(byFrom.stderr).toMatch(/^marginlab: --from 2026-01-01: dataset /);
+    expect(byConfig.code, byConfig.stderr).toBe(78);
+    expect(byConfig.stderr).toMatch(/^marginlab: late\.config\.ts: data: dataset .*no 1h bars in the selected range/);
+    for (const o of ['nowindow', 'nowindow2', 'nowindow3']) expect(existsSync(join(dir, o, 'results'))).toBe(false);
+  });
+});
+
 describe('marginlab merge: --json, --quiet (which still says why it exits 1), missing runs, exit codes', () => {
   it('reports the merge as JSON, warns about missing planned runs, exits 1 when a merged run errored, 64 without --out', async () => {
     const shards = await Promise.all([

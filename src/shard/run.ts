@@ -19,6 +19,7 @@ import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
+import { IN_THE_WINDOW } from '../feed/timeframe.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
@@ -170,9 +171,26 @@ export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (i
 /** The config file as every problem of a run names it (relative to the working folder when inside it). */
 const configNameOf = (loaded: LoadedConfig): string => (loaded.path ? shownPath(loaded.path) : 'config');
 
+/**
+ * `load()`, with a window holding no bar that a flag set (`--from`, `--to`) said as the flags'
+ * problem (64, naming them) rather than the config's (78): the config file was not what was wrong.
+ */
+async function loadWindow<T>(loaded: LoadedConfig, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const ov = loaded.overrides ?? {};
+    if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || (ov.from === undefined && ov.to === undefined) || !err.message.includes(` bars ${IN_THE_WINDOW} `)) throw err;
+    const flags = [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
+    // (the message after the config's key: 'dataset …: no 1h bars in the selected range …')
+    const at = err.message.indexOf('dataset ');
+    throw new UserError(`${flags}: ${at >= 0 ? err.message.slice(at) : err.message}`, ExitCode.USAGE, err.details);
+  }
+}
+
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
   const c = loaded.config;
-  const loadedData = await loadInThread(
+  const loadedData = await loadWindow(loaded, () => loadInThread(
     c.data.map((d) => ({
       dir: configPath(loaded, d.path),
       options: {
@@ -185,7 +203,7 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
     })),
     // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
     (k) => `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`,
-  );
+  ));
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];
   loadedData.forEach((md, i) => {

@@ -206,7 +206,8 @@ describe('a path that is not a dataset folder', () => {
     expect(arrow.stderr).toContain('BTCUSDT-candles-1h.arrow is a file, not a dataset folder: give the dataset folder data/mine, which holds the manifest.json');
     // `import csv ...` would be the `import csv` subcommand: the folder is ./csv; never the input folder as --out (import refuses it)
     expect(folder.stderr).toBe(`marginlab: dataset manifest not found: ${join(proj, 'csv', 'manifest.json')}: csv holds data files (BTC_USDT_USDT-1h-futures.csv, BTC_USDT_USDT-8h-mark.csv and 1 more) but is not a dataset; import them into a dataset folder of their own (\`npx marginlab import ./csv --out data/csv\`, marginlab's docs/data.md) and give that folder\n`);
-    expect(file.stderr).toBe(`marginlab: ${join(proj, 'prices.csv')} is a file, not a dataset folder (a folder with a manifest.json): import it into one (\`npx marginlab import ./prices.csv --out data/prices\`, marginlab's docs/data.md) and give that folder\n`);
+    // a CSV of the user's own columns is imported with its kind and symbol: the command says so (the one without them is refused, 64)
+    expect(file.stderr).toBe(`marginlab: ${join(proj, 'prices.csv')} is a file, not a dataset folder (a folder with a manifest.json): import it into one (\`npx marginlab import ./prices.csv --out data/prices\`, marginlab's docs/data.md) and give that folder; a CSV of your own columns (not a Binance or venue export) also needs its kind and symbol: \`npx marginlab import ./prices.csv --kind candles --symbol BTCUSDT --out data/prices\`\n`);
     // an empty folder: as before, make the dataset there
     expect(empty.stderr).toContain('(a dataset folder needs a manifest.json; create one with `npx marginlab import <files> --out empty`');
   });

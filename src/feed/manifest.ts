@@ -62,6 +62,9 @@ export type Manifest = z.infer<typeof manifestSchema>;
 /** Market-data files a user may have (CSV, freqtrade feather/json, Binance zips, Arrow), which a dataset folder holds only with its manifest. */
 const DATA_FILE = /\.(?:csv|tsv|txt|feather|arrow|parquet|json|zip|gz)$/i;
 
+/** CSV files (plain or gzipped), which `import` reads as a Binance or venue export by name or content, else as a CSV of the user's own columns */
+const CSV_FILE = /\.(?:csv|tsv|txt)(?:\.gz)?$/i;
+
 /** An input of `marginlab import` as a command line gives it: `./csv`, not `csv` (that is the `import csv` subcommand). */
 function inputArg(path: string): string {
   const shown = shownPath(path);
@@ -84,7 +87,7 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
     throw missingInput(
       existsSync(join(folder, MANIFEST_FILE))
         ? `${dir} is a file, not a dataset folder: give the dataset folder ${shellPath(folder)}, which holds the ${MANIFEST_FILE}`
-        : `${dir} is a file, not a dataset folder (a folder with a ${MANIFEST_FILE}): import it into one (\`${cliCommand(`import ${inputArg(dir)} --out ${shellPath(datasetFolderFor(dir))}`)}\`, marginlab's docs/data.md) and give that folder`,
+        : `${dir} is a file, not a dataset folder (a folder with a ${MANIFEST_FILE}): import it into one (\`${cliCommand(`import ${inputArg(dir)} --out ${shellPath(datasetFolderFor(dir))}`)}\`, marginlab's docs/data.md) and give that folder${CSV_FILE.test(dir) ? `; a CSV of your own columns (not a Binance or venue export) also needs its kind and symbol: \`${cliCommand(`import ${inputArg(dir)} --kind candles --symbol BTCUSDT --out ${shellPath(datasetFolderFor(dir))}`)}\`` : ''}`,
     );
   }
   const path = join(dir, MANIFEST_FILE);

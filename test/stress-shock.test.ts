@@ -105,7 +105,7 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     expect(f.timeToLiquidationMs).toBeLessThan(0);
     expect(f.shockBarOpen).toBe(T0 + 20 * HOUR);
     expect(f.wipedOutBeforeShock).toBe(true);
-    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, wipedOutBeforeShock: true, wipedOutByShock: false, timeToLiquidationMs: null });
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, liquidatedAsHistory: false, wipedOutBeforeShock: true, wipedOutByShock: false, timeToLiquidationMs: null });
     // the shock liquidated nothing: it lost nothing to liquidations
     expect(f.liquidationLossByShock).toBe('0');
   });
@@ -133,7 +133,7 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     expect(hours[1]).toBe(20);
     expect(f.wipedOut).toBe(true);
     expect(f.wipedOutBeforeShock).toBe(false);
-    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: true, wipedOutBeforeShock: false, wipedOutByShock: true, timeToLiquidationMs: 0 });
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: true, liquidatedAsHistory: false, wipedOutBeforeShock: false, wipedOutByShock: true, timeToLiquidationMs: 0 });
   });
 
   it('a shock starting inside a bar draws the line at that bar\'s open (its bars are the shocked ones from there)', () => {
@@ -242,6 +242,72 @@ describe('the crash pack counts liquidations and wipe-outs by the shock', () => 
   });
 });
 
+describe('a liquidation after the shock that the history run has too is not the shock\'s', () => {
+  // a scenario run goes on to the end of the data: a strategy the calm history liquidates weeks after the
+  // crash showed "liquidated by the shock" on every injection (P(liquidation) 100 %), found by a new user
+  const liq = (time: number, loss: string) => ({
+    type: 'liquidation' as const, time, pool: 'isolated:BTCUSDT', mode: 'isolated' as const,
+    legs: [{ symbol: 'BTCUSDT', side: 'long' as const, qty: 1, closePrice: 90, triggerPrice: 90, liquidationPrice: 90 }],
+    marginRatio: 1, realizedPnl: `-${loss}`, penalty: '0', insuranceDraw: '0', loss,
+  });
+  function lateLiquidations(opts: { historyCapped?: boolean } = {}): { results: RunResult[]; late: number } {
+    const base = makeStressResults({ bars: 24 * 10, paths: 2, leverages: [10] });
+    const late = Math.max(...base.filter((r) => !r.spec.stress).map((r) => r.curves.time.at(-1)!));
+    let k = 0;
+    const results = base.map((r) => {
+      if (r.spec.setup !== 'isolated') return r;
+      if (!r.spec.stress) return { ...r, events: [...r.events, liq(late, '700')], ...(opts.historyCapped ? { eventsCap: { limit: 1, total: r.events.length + 1, kept: 1 } } : {}) };
+      const s = r.spec.stress;
+      if (s.kind !== 'scenario') return r;
+      // every scenario run has the history's late liquidation; the first one also one of its own, an hour earlier
+      const own = k++ === 0;
+      const events = [...r.events, ...(own ? [liq(late - 3_600_000, '300')] : []), liq(late, '700')];
+      const first = [...(own ? [{ symbol: 'BTCUSDT', time: late - 3_600_000 }] : []), { symbol: 'BTCUSDT', time: late }];
+      return { ...r, events, stress: { ...r.stress!, survived: false, firstLiquidated: first, shockBarOpen: s.injectAt, wipedOutBeforeShock: false, liquidationLossByShock: own ? '1000' : '700' } };
+    });
+    return { results, late };
+  }
+
+  it('leaves it out of P(liquidation), the time to liquidation and the liquidation loss of the crash pack, and says it apart', () => {
+    const { results } = lateLiquidations();
+    const model = buildModel(results, makeManifest(results));
+    const iso = model.configs[0]!.stress!.populations.crash!.bySetup.isolated!;
+    expect([iso.liquidation.k, iso.liquidation.n]).toEqual([1, 9]);
+    // one run lost 300 to its own liquidation, the others nothing the history did not lose too (700 each)
+    expect(iso.liquidationLoss.q[2]).toBe(0);
+    expect(iso.liquidationLoss.q[4]).toBeGreaterThan(0);
+    expect(iso.liquidationLoss.q[4]).toBeLessThanOrEqual(300);
+    const rows = model.configs[0]!.stress!.scenarios.map((r) => r.bySetup.isolated!);
+    expect(rows.map((r) => r.liquidatedByShock).filter(Boolean)).toHaveLength(1);
+    expect(rows.every((r) => r.liquidatedAsHistory)).toBe(true);
+  });
+
+  it('report.md names it, summary.json carries it (and the shock\'s loss without it)', async () => {
+    const { results } = lateLiquidations();
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-late-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash pack/.test(l));
+      expect(scen).toHaveLength(9);
+      expect(scen.filter((l) => l.includes('| after the shock as in the history |'))).toHaveLength(8);
+      expect(scen.filter((l) => l.includes('| by the shock |'))).toHaveLength(1);
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const runs = summary.runs.filter((r) => r.stress?.view.kind === 'scenario' && r.setup === 'isolated');
+      expect(runs.map((r) => [r.stress!.liquidatedByShock, r.stress!.liquidatedAsHistory, r.stress!.liquidationLossByShock]).sort()).toEqual([[false, true, '0'], ...Array(7).fill([false, true, '0']), [true, true, '300']].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a history run whose events were cut tells nothing: every liquidation after the line counts as the shock\'s, as before', () => {
+    const { results } = lateLiquidations({ historyCapped: true });
+    const iso = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.crash!.bySetup.isolated!;
+    expect([iso.liquidation.k, iso.liquidation.n]).toEqual([9, 9]);
+    expect(iso.liquidationLoss.q[0]).toBe(700);
+  });
+});
+
 describe("compare's stress note", () => {
   it('says what the shock did and what happened before it, for a scenario run (a path run keeps survived / wiped out)', async () => {
     const { compareFolders } = await import('../src/compare/index.js');
@@ -264,6 +330,7 @@ describe("compare's stress note", () => {
       expect(scen.stress!.shock).toEqual({
         liquidatedBeforeShock: { baseline: true, current: true },
         liquidatedByShock: { baseline: false, current: true },
+        liquidatedAsHistory: { baseline: false, current: false },
         wipedOutBeforeShock: { baseline: true, current: true },
         wipedOutByShock: { baseline: false, current: false },
       });

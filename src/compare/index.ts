@@ -15,12 +15,12 @@ import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint } from '../repo
 import { missingRunsText, paramsLabel, shownMetrics, shownOutcome } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
-import { cmpStr } from '../report/model.js';
+import { cmpStr, configIdentity } from '../report/model.js';
 import { canonicalJson } from '../shard/hash.js';
 import { resumeCommand } from '../shard/plan-change.js';
 import type { RunManifest, RunResult, RunSpec } from '../shard/types.js';
 import { applyOp, ruleFails, type Rule } from './rules.js';
-import { shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/types.js';
+import { historyIndex, shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/types.js';
 
 /** The metrics compared per run, in this order: the report's comparison columns (one list for both). */
 export const COMPARE_METRICS = COMPARISON_METRICS;
@@ -295,6 +295,9 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
   const byRank = baseline.missing === 0 && current.missing === 0;
   const b = index(baseResults, baseline.dir, byRank);
   const c = index(curResults, current.dir, byRank);
+  // each folder's history runs: a crash-pack run's liquidation that its history run has too is not the shock's (as the report reads it)
+  const baseHistory = historyIndex(baseResults, (s) => configIdentity(s, true));
+  const curHistory = historyIndex(curResults, (s) => configIdentity(s, true));
   // a rule given twice (two --fail-on flags, or once in each of two lists) is one rule: counted once
   rules = rules.filter((r, i) => rules.findIndex((x) => x.text === r.text) === i);
   const runRules = rules.filter((r) => r.kind !== 'count');
@@ -342,13 +345,14 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
         lossAtShock: { baseline: bst.lossAtShock, current: cst.lossAtShock },
         timeToLiquidationMs: { baseline: timeToLiquidation(bst), current: timeToLiquidation(cst) },
       };
-      const bs = shockOutcome(bst);
-      const cs = shockOutcome(cst);
+      const bs = shockOutcome(bst, baseHistory(br));
+      const cs = shockOutcome(cst, curHistory(cr));
       if (bs && cs) {
         const two = (k: Exclude<keyof ShockOutcome, 'timeToLiquidationMs'>) => ({ baseline: bs[k], current: cs[k] });
         pair.stress.shock = {
           liquidatedBeforeShock: two('liquidatedBeforeShock'),
           liquidatedByShock: two('liquidatedByShock'),
+          liquidatedAsHistory: two('liquidatedAsHistory'),
           wipedOutBeforeShock: two('wipedOutBeforeShock'),
           wipedOutByShock: two('wipedOutByShock'),
         };

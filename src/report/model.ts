@@ -12,6 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
+import { historyIndex, type HistoryLiquidations } from '../stress/types.js';
 import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
@@ -123,6 +124,8 @@ export interface ReportModel {
   missing: number;
   /** notes the reader must see (e.g. liquidation checks on trade prices) */
   notes: string[];
+  /** the liquidations of a run's history run (same configuration and setup; stress/types.ts historyIndex): a crash-pack run's later liquidations that it has too are not the shock's */
+  historyOf: (r: RunResult) => HistoryLiquidations;
 }
 
 const num = (r: RunResult, id: string): number | null => {
@@ -387,10 +390,12 @@ export function survivalThresholdOf(manifest: RunManifest, opts: BuildModelOptio
 export function buildModel(results: readonly RunResult[], manifest: RunManifest, opts: BuildModelOptions = {}): ReportModel {
   const runs = [...results].sort(byRunId);
   const history = runs.filter((r) => !r.spec.stress);
+  const historyOf = historyIndex(history, (s) => configIdentity(s, true));
   const stress = buildStressModel(
     runs.filter((r) => r.spec.stress),
     configIdentity,
     survivalThresholdOf(manifest, opts),
+    historyOf,
   );
   const stressById = new Map((stress?.configs ?? []).map((c) => [c.id, c]));
   const byKey = new Map<string, ConfigGroup>();
@@ -498,6 +503,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
     planned: Math.max(expected, runs.length),
     missing: Math.max(0, expected - runs.length),
     notes,
+    historyOf,
   };
 }
 

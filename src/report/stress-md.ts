@@ -28,9 +28,15 @@ export function fmtBeforeShock(b: { liquidation: Proportion; wipeOut: Proportion
   return b ? `liq. ${b.liquidation.k}/${b.liquidation.n}, wiped ${b.wipeOut.k}/${b.wipeOut.n}` : '—';
 }
 
-/** A scenario run's liquidation or wipe-out, placed against the shock: 'no', 'by the shock', 'before the shock', 'before and by the shock'. */
-export function fmtShockPlace(before: boolean, by: boolean): string {
-  return before && by ? 'before and by the shock' : by ? 'by the shock' : before ? 'before the shock' : 'no';
+/**
+ * A scenario run's liquidation or wipe-out, placed against the shock: 'no', 'by the shock', 'before
+ * the shock', 'before and by the shock'; a liquidation after the shock that the history run has too
+ * (`asHistory`, not the shock's) is said where nothing else is: 'after the shock as in the history'.
+ */
+export function fmtShockPlace(before: boolean, by: boolean, asHistory = false): string {
+  const place = before && by ? 'before and by the shock' : by ? 'by the shock' : before ? 'before the shock' : 'no';
+  if (!asHistory || by) return place;
+  return before ? 'before the shock; after it as in the history' : 'after the shock as in the history';
 }
 
 /**
@@ -195,7 +201,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
           escapeMd(row.scenario),
           isoTime(row.injectAt),
           s,
-          fmtShockPlace(x.liquidatedBeforeShock, x.liquidatedByShock),
+          fmtShockPlace(x.liquidatedBeforeShock, x.liquidatedByShock, x.liquidatedAsHistory),
           fmtShockPlace(x.wipedOutBeforeShock, x.wipedOutByShock),
           fmtMetric('totalReturn', x.totalReturn),
           fmtLossAtShock(x.lossAtShock),

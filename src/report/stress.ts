@@ -9,7 +9,8 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { shockOutcome, timeToLiquidation, type RunStressSpec } from '../stress/types.js';
+import { liquidationKey, shockOutcome, timeToLiquidation, type HistoryLiquidations, type RunStressSpec } from '../stress/types.js';
+import { toU, uToNumber, type U } from '../analysis/money.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
   MIN_PAIRS,
@@ -82,6 +83,8 @@ export interface ScenarioRow {
         /** what the shock did, apart from what happened before it (RunStressResult, shockOutcome) */
         liquidatedBeforeShock: boolean;
         liquidatedByShock: boolean;
+        /** a liquidation after the shock's line that the history run has too: not the shock's */
+        liquidatedAsHistory: boolean;
         wipedOutBeforeShock: boolean;
         wipedOutByShock: boolean;
         totalReturn: number | null;
@@ -147,12 +150,28 @@ function viewKey(s: RunStressSpec): string {
 }
 
 /**
- * A stress run as the aggregation sees it. A crash-pack run counts what the shock did (a
- * liquidation at or after its start, a wipe-out not already there before it) and carries what
- * happened before the shock apart (`beforeShock`): the run replays the whole window, and a
- * position liquidated in calm markets before the crash says nothing about the crash.
+ * What a crash-pack run lost to its liquidations after the shock's line that the history run has too
+ * (every leg, same time; read from the run's events: a run whose events were cut counts none), in
+ * units of 1e-18: taken off its liquidationLossByShock, which counts every liquidation from the line on.
  */
-export function outcomeOf(r: RunResult): StressOutcome {
+export function historyLiquidationLossU(r: RunResult, history: HistoryLiquidations): U {
+  const st = r.stress;
+  if (history === null || st === undefined || st.kind !== 'scenario' || st.injectAt === undefined || r.eventsCap !== undefined) return 0n;
+  const line = st.shockBarOpen ?? st.injectAt;
+  let u = 0n;
+  for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => history.has(liquidationKey(e.time, l.symbol)))) u += toU(e.loss);
+  return u;
+}
+
+/**
+ * A stress run as the aggregation sees it. A crash-pack run counts what the shock did (a
+ * liquidation at or after its start that the history run of its configuration and setup does not
+ * have — `history`, shockOutcome —, a wipe-out not already there before it) and carries what
+ * happened before the shock apart (`beforeShock`): the run replays the whole window, and a
+ * position liquidated in calm markets before the crash, or by the dataset's own later bars as in
+ * the history, says nothing about the crash.
+ */
+export function outcomeOf(r: RunResult, history: HistoryLiquidations = null): StressOutcome {
   const st = r.stress;
   const liqs = num(r, 'liquidations') ?? 0;
   const base = {
@@ -160,17 +179,20 @@ export function outcomeOf(r: RunResult): StressOutcome {
     maxDrawdown: num(r, 'maxDrawdown'),
     liquidationLoss: num(r, 'liquidationLoss') ?? 0,
   };
-  const shock = st ? shockOutcome(st) : null;
-  if (shock)
+  const shock = st ? shockOutcome(st, history) : null;
+  if (shock) {
+    const raw = st!.liquidationLossByShock;
+    const asHistory = raw === undefined ? 0n : historyLiquidationLossU(r, history);
     return {
       ...base,
-      // the shock's liquidations only (a position liquidated in calm markets before it lost nothing to the crash)
-      ...(st!.liquidationLossByShock !== undefined ? { liquidationLoss: Number(st!.liquidationLossByShock) } : {}),
+      // the shock's liquidations only (a position liquidated in calm markets before it, or by the history's own later bars, lost nothing to the crash)
+      ...(raw !== undefined ? { liquidationLoss: asHistory === 0n ? Number(raw) : uToNumber(toU(raw) - asHistory) } : {}),
       liquidated: shock.liquidatedByShock,
       wipedOut: shock.wipedOutByShock,
       timeToLiquidationMs: shock.timeToLiquidationMs,
       beforeShock: { liquidated: shock.liquidatedBeforeShock, wipedOut: shock.wipedOutBeforeShock },
     };
+  }
   return { ...base, liquidated: st ? !st.survived : liqs > 0, wipedOut: st?.wipedOut ?? false, timeToLiquidationMs: st ? timeToLiquidation(st) : null };
 }
 
@@ -269,7 +291,7 @@ function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 
   return null;
 }
 
-function summarizePopulation(pop: Population, runs: RunResult[], seed: number): PopulationSummary {
+function summarizePopulation(pop: Population, runs: RunResult[], seed: number, outcome: (r: RunResult) => StressOutcome): PopulationSummary {
   const setups = SETUP_IDS.filter((s) => runs.some((r) => r.spec.setup === s && r.status === 'ok'));
   const bySetup: Partial<Record<SetupId, OutcomeSummary>> = {};
   const fan: Partial<Record<SetupId, FanBands>> = {};
@@ -286,7 +308,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
   const views = [...byView.keys()].sort();
   for (const s of setups) {
     const rs = views.map((k) => byView.get(k)![s]).filter((r): r is RunResult => r !== undefined);
-    bySetup[s] = summarizeOutcomes(rs.map(outcomeOf));
+    bySetup[s] = summarizeOutcomes(rs.map(outcome));
     lossAtShock[s] = distribution(
       rs.map((r) => {
         const v = r.stress?.lossAtShock;
@@ -309,8 +331,8 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
       const a = setups[i]!;
       const b = setups[j]!;
       const both = views.map((k) => byView.get(k)!).filter((v) => v[a] && v[b]);
-      const oa = both.map((v) => outcomeOf(v[a]!));
-      const ob = both.map((v) => outcomeOf(v[b]!));
+      const oa = both.map((v) => outcome(v[a]!));
+      const ob = both.map((v) => outcome(v[b]!));
       const opts = { seed };
       diffs.push({
         a,
@@ -402,8 +424,18 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number): 
 /** Identity of a configuration, as the history comparison groups it (see model.ts configIdentity). */
 export type ConfigKeyFn = (spec: RunResult['spec'], withLeverage: boolean) => string;
 
-export function buildStressModel(stressRuns: readonly RunResult[], configKey: ConfigKeyFn, threshold: number = DEFAULT_SURVIVAL_THRESHOLD): StressModel | null {
+/**
+ * `historyOf(r)`: the liquidations of the history run of r's configuration and setup (historyIndex),
+ * which a crash-pack run's liquidations after the shock are told apart from; by default none known.
+ */
+export function buildStressModel(
+  stressRuns: readonly RunResult[],
+  configKey: ConfigKeyFn,
+  threshold: number = DEFAULT_SURVIVAL_THRESHOLD,
+  historyOf: (r: RunResult) => HistoryLiquidations = () => null,
+): StressModel | null {
   if (!stressRuns.length) return null;
+  const outcome = (r: RunResult): StressOutcome => outcomeOf(r, historyOf(r));
   const runs = [...stressRuns].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   const groups = new Map<string, RunResult[]>();
   for (const r of runs) {
@@ -421,7 +453,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
     const populations: Partial<Record<Population, PopulationSummary>> = {};
     for (const pop of POPULATIONS) {
       const sub = rs.filter((r) => r.spec.stress && populationOf(r.spec.stress) === pop);
-      if (sub.some((r) => r.status === 'ok')) populations[pop] = summarizePopulation(pop, sub, seed);
+      if (sub.some((r) => r.status === 'ok')) populations[pop] = summarizePopulation(pop, sub, seed, outcome);
     }
     const rows = new Map<string, ScenarioRow>();
     for (const r of rs) {
@@ -429,13 +461,14 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
       if (!s || s.kind !== 'scenario' || r.status !== 'ok' || !r.stress) continue;
       const key = `${s.scenario}\u0000${String(s.injectAt).padStart(16, '0')}`;
       const row = rows.get(key) ?? { scenario: s.scenario, injectAt: s.injectAt, bySetup: {} };
-      const shock = shockOutcome(r.stress);
+      const shock = shockOutcome(r.stress, historyOf(r));
       row.bySetup[r.spec.setup] ??= {
         runId: r.runId,
         survived: r.stress.survived,
         wipedOut: r.stress.wipedOut,
         liquidatedBeforeShock: shock?.liquidatedBeforeShock ?? false,
         liquidatedByShock: shock?.liquidatedByShock ?? !r.stress.survived,
+        liquidatedAsHistory: shock?.liquidatedAsHistory ?? false,
         wipedOutBeforeShock: shock?.wipedOutBeforeShock ?? false,
         wipedOutByShock: shock?.wipedOutByShock ?? r.stress.wipedOut,
         totalReturn: num(r, 'totalReturn'),
@@ -473,7 +506,7 @@ export function buildStressModel(stressRuns: readonly RunResult[], configKey: Co
     // survival = neither liquidated nor wiped out. Under the crash pack a run that went before the shock did not
     // survive either (it never reached the crash alive; counting it as a survivor made a leverage whose every run
     // died in the history before the crash look safe): it fails, and the table says how many failed that way
-    const o = outcomeOf(r);
+    const o = outcome(r);
     const b = o.beforeShock;
     e.points.push({
       leverage: r.spec.leverage,

@@ -10,12 +10,13 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
-import { POPULATIONS, type StressModel } from './stress.js';
-import { shockOutcome, timeToLiquidation, type ShockOutcome } from '../stress/types.js';
+import { historyLiquidationLossU, POPULATIONS, type StressModel } from './stress.js';
+import { fromU, toU } from '../analysis/money.js';
+import { shockOutcome, timeToLiquidation, type HistoryLiquidations, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
-/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock. */
+/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock (added within 3: liquidatedAsHistory; see docs/report.md). */
 export const SUMMARY_SCHEMA_VERSION = 3 as const;
 
 const setupEnum = z.enum(SETUP_IDS);
@@ -35,6 +36,8 @@ const runStressSchema = z.strictObject({
   /** scenario runs: what the shock did, apart from what happened before it; null for path runs */
   liquidatedBeforeShock: z.boolean().nullable(),
   liquidatedByShock: z.boolean().nullable(),
+  /** scenario runs: a liquidation after the shock's line that the history run has too (same time and symbol), not counted as the shock's; null for path runs */
+  liquidatedAsHistory: z.boolean().nullable(),
   wipedOutBeforeShock: z.boolean().nullable(),
   wipedOutByShock: z.boolean().nullable(),
   timeToLiquidationMs: z.number().nullable(),
@@ -98,6 +101,7 @@ export const SummaryStressSchema = z.strictObject({
               wipedOut: z.boolean(),
               liquidatedBeforeShock: z.boolean(),
               liquidatedByShock: z.boolean(),
+              liquidatedAsHistory: z.boolean(),
               wipedOutBeforeShock: z.boolean(),
               wipedOutByShock: z.boolean(),
               totalReturn: z.number().nullable(),
@@ -218,7 +222,7 @@ export const SummarySchema = z.strictObject({
 
 export type Summary = z.infer<typeof SummarySchema>;
 
-function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
+function summaryRun(r: RunResult, history: HistoryLiquidations): z.infer<typeof SummaryRunSchema> {
   const metrics: Record<string, number | null> = {};
   const shown = shownMetrics(r);
   // an errored run shows no books, rejections or stress figures either (they stop where it failed)
@@ -257,20 +261,29 @@ function summaryRun(r: RunResult): z.infer<typeof SummaryRunSchema> {
           view: canonical(r.spec.stress) as Record<string, unknown>,
           survived: st?.survived ?? null,
           wipedOut: st?.wipedOut ?? null,
-          ...shockFields(st ? shockOutcome(st) : null),
+          ...shockFields(st ? shockOutcome(st, history) : null),
           timeToLiquidationMs: st ? timeToLiquidation(st) : null,
           peakMarginRatio: st ? 100 * st.peakMarginRatio : null,
           lossAtShock: st?.lossAtShock ?? null,
-          liquidationLossByShock: st?.liquidationLossByShock ?? null,
+          liquidationLossByShock: st ? shockLoss(r, history) : null,
           firstLiquidated: (st?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
         }
       : null,
   };
 }
 
+/** a scenario run's liquidation loss to the shock (decimal string; the history run's own liquidations left out), null when not recorded */
+function shockLoss(r: RunResult, history: HistoryLiquidations): string | null {
+  const raw = r.stress?.liquidationLossByShock;
+  if (raw === undefined) return null;
+  const asHistory = historyLiquidationLossU(r, history);
+  return asHistory === 0n ? raw : fromU(toU(raw) - asHistory);
+}
+
 const shockFields = (x: ShockOutcome | null) => ({
   liquidatedBeforeShock: x?.liquidatedBeforeShock ?? null,
   liquidatedByShock: x?.liquidatedByShock ?? null,
+  liquidatedAsHistory: x?.liquidatedAsHistory ?? null,
   wipedOutBeforeShock: x?.wipedOutBeforeShock ?? null,
   wipedOutByShock: x?.wipedOutByShock ?? null,
 });
@@ -354,7 +367,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
     counts: { ...model.counts, planned: model.planned, missing: model.missing },
     complete: model.missing === 0,
     metrics: METRICS.map((d) => ({ id: d.id, title: d.title, unit: d.unit, tags: [...d.tags], higherIsBetter: d.higherIsBetter })),
-    runs: withRuns ? model.runs.map(summaryRun) : [],
+    runs: withRuns ? model.runs.map((r) => summaryRun(r, model.historyOf(r))) : [],
     comparisons: model.configs.map((c) => {
       const runs: Partial<Record<SetupId, string>> = {};
       for (const s of SETUP_IDS) if (c.runs[s]) runs[s] = c.runs[s]!.runId;
@@ -395,7 +408,7 @@ const nestedJson = (v: unknown, level: number): string => (JSON.stringify(v, nul
 
 /** the summary's runs of a model, each made when it is read (for summaryJsonPieces) */
 export function summaryRuns(model: ReportModel): LazyItems {
-  return { count: model.runs.length, item: (j) => summaryRun(model.runs[j]!) };
+  return { count: model.runs.length, item: (j) => summaryRun(model.runs[j]!, model.historyOf(model.runs[j]!)) };
 }
 
 /** items of an array made one at a time */

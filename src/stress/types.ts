@@ -13,6 +13,8 @@
  * History runs (the dataset as it is) have no `stress` field, in RunSpec and in RunResult.
  */
 
+import type { RunEventRecord } from '../shard/result-schema.js';
+
 /** One crash spliced into a run: which scenario, and when its shock starts (ms UTC). */
 export interface StressInjection {
   /** scenario id (built-in crash pack or a custom scenario of the config's `stress.scenarios`) */
@@ -129,8 +131,16 @@ export const EQUITY_GRID_POINTS = 101;
 export interface ShockOutcome {
   /** a liquidation before the shock's bar */
   liquidatedBeforeShock: boolean;
-  /** a liquidation at or after the open of the shock's bar (also when the run was liquidated before) */
+  /**
+   * a liquidation at or after the open of the shock's bar (also when the run was liquidated before)
+   * that the history run of the same configuration and setup does not have (HistoryLiquidations)
+   */
   liquidatedByShock: boolean;
+  /**
+   * a liquidation at or after the shock's bar that the history run has too, same time and symbol:
+   * one the dataset's own later bars make whatever the crash did (weeks after it, say), not the shock's
+   */
+  liquidatedAsHistory: boolean;
   /** equity below 5 % at a bar close before the shock's bar */
   wipedOutBeforeShock: boolean;
   /** equity below 5 % at a bar close from the shock's bar on, and not before */
@@ -163,21 +173,58 @@ export function timeToLiquidation(st: RunStressResult): number | null {
 }
 
 /**
- * The shock outcome of a scenario run's figures; null for a path run. A result written before
- * `shockBarOpen` / `wipedOutBeforeShock` existed takes the injection time as the line (the same
- * for a shock starting at a bar open, as every `inject.every` / `inject.random` time does); its
- * wipe-out cannot be placed and counts as the shock's (the reading of those files).
+ * The liquidated positions of a history run (the dataset as it is), each as `liquidationKey` of
+ * its time and symbol; null when they are not all known (its events were cut, or it errored).
  */
-export function shockOutcome(st: RunStressResult): ShockOutcome | null {
+export type HistoryLiquidations = ReadonlySet<string> | null;
+
+/** one liquidated position: its time and symbol */
+export const liquidationKey = (time: number, symbol: string): string => `${time}\u0000${symbol}`;
+
+/** The HistoryLiquidations of a history run's result. */
+export function historyLiquidations(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }): HistoryLiquidations {
+  if (r.status !== 'ok' || r.eventsCap !== undefined) return null;
+  const out = new Set<string>();
+  for (const e of r.events) if (e.type === 'liquidation') for (const l of e.legs) out.add(liquidationKey(e.time, l.symbol));
+  return out;
+}
+
+/**
+ * The shock outcome of a scenario run's figures; null for a path run. `history`: the liquidations of
+ * the history run of the same configuration and setup (the dataset without the crash) — a
+ * liquidation after the shock's line that it has too, same time and symbol, is not the shock's (the
+ * run goes on to the end of the data, and the calm history's own liquidation weeks after the crash
+ * is in it); null when unknown (no such run read, or its events cut): every liquidation after the
+ * line counts as the shock's. A result written before `shockBarOpen` / `wipedOutBeforeShock`
+ * existed takes the injection time as the line (the same for a shock starting at a bar open, as
+ * every `inject.every` / `inject.random` time does); its wipe-out cannot be placed and counts as
+ * the shock's (the reading of those files).
+ */
+export function shockOutcome(st: RunStressResult, history: HistoryLiquidations = null): ShockOutcome | null {
   if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
   const line = st.shockBarOpen ?? st.injectAt;
-  const by = st.firstLiquidated.find((x) => x.time >= line);
+  const inHistory = (x: { symbol: string; time: number }) => history !== null && history.has(liquidationKey(x.time, x.symbol));
+  const by = st.firstLiquidated.find((x) => x.time >= line && !inHistory(x));
   const wipedOutBeforeShock = st.wipedOutBeforeShock ?? false;
   return {
     liquidatedBeforeShock: st.firstLiquidated.some((x) => x.time < line),
     liquidatedByShock: by !== undefined,
+    liquidatedAsHistory: st.firstLiquidated.some((x) => x.time >= line && inHistory(x)),
     wipedOutBeforeShock,
     wipedOutByShock: st.wipedOut && !wipedOutBeforeShock,
     timeToLiquidationMs: by === undefined ? null : msFromShock(st, by.time),
   };
+}
+
+/**
+ * For each run, the HistoryLiquidations of its history run (same configuration by `identity`,
+ * same setup) among `runs`; null when there is none.
+ */
+export function historyIndex<R extends { spec: { setup: string; stress?: unknown }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }>(
+  runs: readonly R[],
+  identity: (spec: R['spec']) => string,
+): (r: R) => HistoryLiquidations {
+  const byKey = new Map<string, HistoryLiquidations>();
+  for (const r of runs) if (!r.spec.stress) byKey.set(`${identity(r.spec)}\u0000${r.spec.setup}`, historyLiquidations(r));
+  return (r) => byKey.get(`${identity(r.spec)}\u0000${r.spec.setup}`) ?? null;
 }

@@ -619,7 +619,8 @@ export abstract class IntrabarRunner extends RunnerState {
     (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
     // the other positions valued where the path is (markAt): onLiquidation's transfers and leverage
-    // changes, and a pool judged after this one at a gapped open, see the open, not the previous close
+    // changes are checked at the open of a gapped bar, not at the previous close (the pools judged
+    // after this one are valued at the path's prices, whatever the account's marks)
     this.markAt(tau);
     this.syncPositions();
     this.dirty = true;

@@ -116,3 +116,50 @@ describe('callbacks at a bar\'s events see the positions at the event\'s prices'
     expect(s.books.wallet).toBe(plain.books.wallet);
   });
 });
+
+describe('mid-bar, a callback is checked at the prices the pools are judged at', () => {
+  // found by a review of 1.5.26: marked on each leg's own path, an onLiquidation transfer out of the
+  // cross wallet passed, and the multi-leg cross pool was liquidated at once on its adverse-first path
+  // (the pessimistic check) with an insurance draw of 1,296
+  it('onLiquidation under the pessimistic check: a transfer that would leave the cross pool past its threshold is refused', () => {
+    const d = makeData({
+      BTCUSDT: { bars: [...flat(10000, 2), [10000, 13000, 8000, 8000], ...flat(8000, 2)] },
+      ETHUSDT: { bars: [...flat(1000, 2), [1000, 1200, 700, 1000], ...flat(1000, 2)] },
+      SOLUSDT: { bars: flat(100, 5) },
+      XRPUSDT: { bars: flat(1, 5) },
+    });
+    const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT'];
+    const open = (c: StrategyContext) => {
+      if (c.bar !== 0) return;
+      c.buy(0, 1, { mode: 'isolated' });
+      c.buy(1, 10, { mode: 'cross' });
+      c.buy(2, 1, { mode: 'cross' });
+      c.buy(3, 1000, { mode: 'isolated' });
+    };
+    const moved: number[] = [];
+    const out = run(
+      d,
+      strategy(symbols, {
+        onBar: open,
+        onLiquidation: (id, c) => {
+          if (!id.includes('BTC')) return;
+          for (const x of [3800, 3750, 3700, 3600, 3000, 2000, 1000]) if (c.transferMargin(3, x)) return void moved.push(x);
+        },
+      }),
+      { setups: [MIXED], capital: '5000' },
+    );
+    const s = setupOf(out, 'mixed');
+    expect(s.error).toBeUndefined();
+    const plain = setupOf(run(d, strategy(symbols, { onBar: open }), { setups: [MIXED], capital: '5000' }), 'mixed');
+    expect(plain.books.insuranceDraws).toBe('0');
+    // the addable amount with ETH on its adverse-first path at the liquidation's point (3,757 on its own path)
+    const rej = s.events.filter((e) => e.type === 'rejection') as { reason: string; message: string }[];
+    expect(rej).toHaveLength(6);
+    expect(rej[0]!.message).toBe('XRPUSDT: cannot add 3800; at most 1588.79518072 can be added');
+    expect(moved).toEqual([1000]);
+    // the transfer the check let through left the cross pool above its threshold there: the path's later
+    // fall liquidates it without a shortfall (with 3,750 moved it was liquidated at once, drawing 1,295.78)
+    expect(s.books.insuranceDraws).toBe('0');
+    expect(identity(s.books as unknown as Record<string, string>)).toBe(true);
+  });
+});

@@ -96,7 +96,7 @@ export const IsolatedMargin: MarginMode = {
     }
     // 'availableFirst': receipts go to the available balance; payments come from it first and
     // from the position margin only for the part the available balance cannot cover (the available
-    // balance, a float view, in units rounded half-even)
+    // balance summed exactly and rounded half-even to a unit: availableUnits)
     if (received >= 0n) {
       acc.crossWallet = acc.crossWallet + received;
       return;

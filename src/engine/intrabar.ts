@@ -101,7 +101,7 @@ export abstract class IntrabarRunner extends RunnerState {
     // payments from the available balance first takes there, and what onFunding's transfers and
     // leverage changes are checked against (at the previous close's marks, a gapped open let a
     // strategy remove margin the open had already lost, for the insurance fund to make good)
-    this.markAt(0);
+    if (this.acct.pools().length > 0) this.markAt(0);
     // the bar's stamps of all symbols, as Market.advance counted them
     let left = this.m.fundingStamps;
     for (let s = 0; s < n; s++) cur[s] = fsAll[s]![i]!;
@@ -186,14 +186,29 @@ export abstract class IntrabarRunner extends RunnerState {
   }
 
   /**
-   * The account's marks at τ of this bar's path: every symbol's liquidation-source price there (a
-   * symbol without one keeps its last). Set before every booking of a bar's events and before the
-   * strategy's callbacks at them (a fill, a funding settlement, a liquidation), so that the margin
-   * checks of a fill and of a callback's transfers and leverage changes value the other positions
-   * where the path is, not at the previous close.
+   * The account's marks at τ of this bar's path: every symbol's liquidation-source price there on
+   * its own path (a symbol without one keeps its last). Set before a fill's booking and before the
+   * funding settlements at the open (τ = 0, where every path is at its open), so that a fill's margin
+   * checks, an available-first funding payment and onFunding's transfers and leverage changes value
+   * the other positions where the path is, not at the previous close.
    */
   protected markAt(tau: number): void {
     this.marksAt(tau, this.fillMarks);
+    this.acct.mark(this.fillMarks, this.fillSnap);
+  }
+
+  /**
+   * The account's marks for a strategy's callback at τ (onFill, onLiquidation): the prices the pools
+   * are judged at there (pricesAt: under the pessimistic check a multi-leg cross pool's legs on
+   * their adverse-first path), `filled` at its fill price. A transfer or leverage change the callback
+   * makes is checked against them, so it cannot leave a pool past its threshold at that very point
+   * (checked on each leg's own path, a transfer out of the cross wallet passed and the cross pool
+   * was liquidated at once on the adverse path, for the insurance fund to make good).
+   */
+  protected markForCallback(tau: number, filled = -1, price = Number.NaN): void {
+    if (this.pathsBar !== this.bar) this.buildPaths(this.bar);
+    this.pricesAt(tau, this.fillMarks);
+    if (filled >= 0) this.fillMarks[filled] = price;
     this.acct.mark(this.fillMarks, this.fillSnap);
   }
 
@@ -596,6 +611,7 @@ export abstract class IntrabarRunner extends RunnerState {
     }
     const st = this.strat;
     if (st.onFill) {
+      this.markForCallback(tau, s, price);
       const info = {
         orderId: o.id,
         tag: o.tag,
@@ -618,10 +634,10 @@ export abstract class IntrabarRunner extends RunnerState {
   protected liquidate(pool: MarginPool, tau: number, prices: Float64Array, trigger: Float64Array = prices): void {
     (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
-    // the other positions valued where the path is (markAt): onLiquidation's transfers and leverage
-    // changes are checked at the open of a gapped bar, not at the previous close (the pools judged
-    // after this one are valued at the path's prices, whatever the account's marks)
-    this.markAt(tau);
+    // the other positions valued where the pools are judged (markForCallback): onLiquidation's
+    // transfers and leverage changes are checked there — at the open of a gapped bar, not at the
+    // previous close; mid-bar, a multi-leg cross pool's legs on their adverse-first path
+    this.markForCallback(tau);
     this.syncPositions();
     this.dirty = true;
     this.changed = true;

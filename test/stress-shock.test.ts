@@ -250,7 +250,7 @@ describe('a liquidation after the shock that the history run has too is not the 
     legs: [{ symbol: 'BTCUSDT', side: 'long' as const, qty: 1, closePrice: 90, triggerPrice: 90, liquidationPrice: 90 }],
     marginRatio: 1, realizedPnl: `-${loss}`, penalty: '0', insuranceDraw: '0', loss,
   });
-  function lateLiquidations(opts: { historyCapped?: boolean } = {}): { results: RunResult[]; late: number } {
+  function lateLiquidations(opts: { historyCapped?: boolean; scenarioCapped?: boolean } = {}): { results: RunResult[]; late: number } {
     const base = makeStressResults({ bars: 24 * 10, paths: 2, leverages: [10] });
     const late = Math.max(...base.filter((r) => !r.spec.stress).map((r) => r.curves.time.at(-1)!));
     let k = 0;
@@ -263,7 +263,8 @@ describe('a liquidation after the shock that the history run has too is not the 
       const own = k++ === 0;
       const events = [...r.events, ...(own ? [liq(late - 3_600_000, '300')] : []), liq(late, '700')];
       const first = [...(own ? [{ symbol: 'BTCUSDT', time: late - 3_600_000 }] : []), { symbol: 'BTCUSDT', time: late }];
-      return { ...r, events, stress: { ...r.stress!, survived: false, firstLiquidated: first, shockBarOpen: s.injectAt, wipedOutBeforeShock: false, liquidationLossByShock: own ? '1000' : '700' } };
+      const cap = opts.scenarioCapped ? { eventsCap: { limit: 1, total: events.length, kept: 1 } } : {};
+      return { ...r, events, ...cap, stress: { ...r.stress!, survived: false, firstLiquidated: first, shockBarOpen: s.injectAt, wipedOutBeforeShock: false, liquidationLossByShock: own ? '1000' : '700' } };
     });
     return { results, late };
   }
@@ -300,11 +301,13 @@ describe('a liquidation after the shock that the history run has too is not the 
     }
   });
 
-  it('a history run whose events were cut tells nothing: every liquidation after the line counts as the shock\'s, as before', () => {
-    const { results } = lateLiquidations({ historyCapped: true });
-    const iso = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.crash!.bySetup.isolated!;
+  it.each([['a history run', { historyCapped: true }], ['a scenario run', { scenarioCapped: true }]] as const)('%s whose events were cut is read unpaired: every liquidation after the line counts as the shock\'s, flag and loss alike', (_n, opts) => {
+    const { results } = lateLiquidations(opts);
+    const model = buildModel(results, makeManifest(results));
+    const iso = model.configs[0]!.stress!.populations.crash!.bySetup.isolated!;
     expect([iso.liquidation.k, iso.liquidation.n]).toEqual([9, 9]);
     expect(iso.liquidationLoss.q[0]).toBe(700);
+    expect(model.configs[0]!.stress!.scenarios.every((r) => !r.bySetup.isolated!.liquidatedAsHistory)).toBe(true);
   });
 });
 

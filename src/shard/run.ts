@@ -175,22 +175,31 @@ const configNameOf = (loaded: LoadedConfig): string => (loaded.path ? shownPath(
  * `load()`, with a window holding no bar that a flag set (`--from`, `--to`) said as the flags'
  * problem (64, naming them) rather than the config's (78): the config file was not what was wrong.
  */
-async function loadWindow<T>(loaded: LoadedConfig, load: () => Promise<T>): Promise<T> {
+async function loadWindow<T>(loaded: LoadedConfig, blame: (k: number) => string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (err) {
     const ov = loaded.overrides ?? {};
     if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || (ov.from === undefined && ov.to === undefined) || !err.message.includes(` bars ${IN_THE_WINDOW} `)) throw err;
     const flags = [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
-    // (the message after the config's key: 'dataset …: no 1h bars in the selected range …')
-    const at = err.message.indexOf('dataset ');
-    throw new UserError(`${flags}: ${at >= 0 ? err.message.slice(at) : err.message}`, ExitCode.USAGE, err.details);
+    // the message without the config's key loadInThread put before it ('dataset …: no 1h bars in the selected range …')
+    let text = err.message;
+    for (let k = 0; k < loaded.config.data.length; k++) {
+      const prefix = `${blame(k)}: `;
+      if (text.startsWith(prefix)) {
+        text = text.slice(prefix.length);
+        break;
+      }
+    }
+    throw new UserError(`${flags}: ${text}`, ExitCode.USAGE, err.details);
   }
 }
 
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
   const c = loaded.config;
-  const loadedData = await loadWindow(loaded, () => loadInThread(
+  // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
+  const blame = (k: number) => `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`;
+  const loadedData = await loadWindow(loaded, blame, () => loadInThread(
     c.data.map((d) => ({
       dir: configPath(loaded, d.path),
       options: {
@@ -201,8 +210,7 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
         gaps: d.gaps,
       },
     })),
-    // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
-    (k) => `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`,
+    blame,
   ));
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];

@@ -218,7 +218,9 @@ export function shockOutcome(st: RunStressResult, history: HistoryLiquidations =
 
 /**
  * For each run, the HistoryLiquidations of its history run (same configuration by `identity`,
- * same setup) among `runs`; null when there is none.
+ * same setup) among `runs`; null when there is none, and for a run whose own events were cut
+ * (`maxEventsPerRun`): its liquidations' losses cannot be told apart, so it is read unpaired, its
+ * flags and its loss alike.
  */
 export function historyIndex<R extends { spec: { setup: string; stress?: unknown }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }>(
   runs: readonly R[],
@@ -226,5 +228,5 @@ export function historyIndex<R extends { spec: { setup: string; stress?: unknown
 ): (r: R) => HistoryLiquidations {
   const byKey = new Map<string, HistoryLiquidations>();
   for (const r of runs) if (!r.spec.stress) byKey.set(`${identity(r.spec)}\u0000${r.spec.setup}`, historyLiquidations(r));
-  return (r) => byKey.get(`${identity(r.spec)}\u0000${r.spec.setup}`) ?? null;
+  return (r) => (r.eventsCap !== undefined ? null : (byKey.get(`${identity(r.spec)}\u0000${r.spec.setup}`) ?? null));
 }

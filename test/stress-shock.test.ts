@@ -287,7 +287,8 @@ describe('a liquidation after the shock that the history run has too is not the 
     const { results } = lateLiquidations();
     const dir = mkdtempSync(join(tmpdir(), 'ml-stress-late-'));
     try {
-      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html', 'json'] });
+      expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('after the shock as in the history');
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
       const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash pack/.test(l));
       expect(scen).toHaveLength(9);
@@ -298,6 +299,22 @@ describe('a liquidation after the shock that the history run has too is not the 
       expect(runs.map((r) => [r.stress!.liquidatedByShock, r.stress!.liquidatedAsHistory, r.stress!.liquidationLossByShock]).sort()).toEqual([[false, true, '0'], ...Array(7).fill([false, true, '0']), [true, true, '300']].sort());
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("compare.md says it when one folder pairs a run with its history run and the other cannot (a folder of stress runs only)", async () => {
+    const { compareFolders } = await import('../src/compare/index.js');
+    const { renderMarkdown } = await import('../src/compare/render.js');
+    const { writeRunFolder } = await import('./fixtures/report/fixture.js');
+    const { results } = lateLiquidations();
+    const stressOnly = results.filter((r) => r.spec.stress);
+    const root = mkdtempSync(join(tmpdir(), 'ml-stress-late-cmp-'));
+    try {
+      const r = compareFolders(writeRunFolder(join(root, 'a'), stressOnly, makeManifest(stressOnly)), writeRunFolder(join(root, 'b'), results, makeManifest(results)), []);
+      const md = renderMarkdown(r);
+      expect(md).toContain('stress: liquidated by the shock yes → no (before it no → no; after it as in the history no → yes)');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -66,7 +66,7 @@ export function parseUnits(v: string | number, what: string): bigint {
     throw new TypeError(`${what} must be a decimal number, got ${JSON.stringify(v)}`);
   }
   if (!d.isFinite()) throw new TypeError(`${what} must be finite, got ${JSON.stringify(v)}`);
-  return BigInt(d.times(UNITS_PER_QUOTE).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0));
+  return roundedUnits(d.times(UNITS_PER_QUOTE));
 }
 
 /** units as a Decimal of the parser's width (exact) */

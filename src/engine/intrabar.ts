@@ -634,10 +634,6 @@ export abstract class IntrabarRunner extends RunnerState {
   protected liquidate(pool: MarginPool, tau: number, prices: Float64Array, trigger: Float64Array = prices): void {
     (this.details ??= new EventDetails(this.m.n)).liquidating(this.eventTime, this.acct, pool, prices, trigger);
     const out = this.acct.liquidate(pool, prices, this.eventTime);
-    // the other positions valued where the pools are judged (markForCallback): onLiquidation's
-    // transfers and leverage changes are checked there — at the open of a gapped bar, not at the
-    // previous close; mid-bar, a multi-leg cross pool's legs on their adverse-first path
-    this.markForCallback(tau);
     this.syncPositions();
     this.dirty = true;
     this.changed = true;
@@ -646,6 +642,10 @@ export abstract class IntrabarRunner extends RunnerState {
     if (this.orders.length) this.dropOrders((o) => out.symbols.includes(o.symbol));
     const st = this.strat;
     if (st.onLiquidation) {
+      // the other positions valued where the pools are judged (markForCallback): onLiquidation's
+      // transfers and leverage changes are checked there — at the open of a gapped bar, not at the
+      // previous close; mid-bar, a multi-leg cross pool's legs on their adverse-first path
+      this.markForCallback(tau);
       const info = { ...out, time: this.callbackTime };
       this.call('onLiquidation', () => checkSync(st.onLiquidation!(info, this.ctx), 'onLiquidation'));
     }

@@ -9,8 +9,8 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { liquidationKey, shockOutcome, timeToLiquidation, type HistoryLiquidations, type RunStressSpec } from '../stress/types.js';
-import { toU, uToNumber, type U } from '../analysis/money.js';
+import { liquidationKey, shockLine, shockOutcome, timeToLiquidation, type HistoryLiquidations, type RunStressSpec } from '../stress/types.js';
+import { fromU, toU } from '../analysis/money.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
   MIN_PAIRS,
@@ -150,17 +150,19 @@ function viewKey(s: RunStressSpec): string {
 }
 
 /**
- * What a crash-pack run lost to its liquidations after the shock's line that the history run has too
- * (every leg, same time; read from the run's events: a run whose events were cut counts none), in
- * units of 1e-18: taken off its liquidationLossByShock, which counts every liquidation from the line on.
+ * A crash-pack run's liquidation loss to the shock, decimal string: its liquidationLossByShock (every
+ * liquidation from the shock's line on) less the liquidations there that the history run has too
+ * (every leg, same time; read from the run's events — a run whose events were cut is read unpaired,
+ * historyIndex); undefined when the result has no liquidationLossByShock (written before it).
  */
-export function historyLiquidationLossU(r: RunResult, history: HistoryLiquidations): U {
+export function shockLiquidationLoss(r: RunResult, history: HistoryLiquidations): string | undefined {
   const st = r.stress;
-  if (history === null || st === undefined || st.kind !== 'scenario' || st.injectAt === undefined || r.eventsCap !== undefined) return 0n;
-  const line = st.shockBarOpen ?? st.injectAt;
+  const raw = st?.liquidationLossByShock;
+  if (raw === undefined || history === null || st!.kind !== 'scenario' || st!.injectAt === undefined) return raw;
+  const line = shockLine(st!);
   let u = 0n;
   for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => history.has(liquidationKey(e.time, l.symbol)))) u += toU(e.loss);
-  return u;
+  return u === 0n ? raw : fromU(toU(raw) - u);
 }
 
 /**
@@ -181,12 +183,11 @@ export function outcomeOf(r: RunResult, history: HistoryLiquidations = null): St
   };
   const shock = st ? shockOutcome(st, history) : null;
   if (shock) {
-    const raw = st!.liquidationLossByShock;
-    const asHistory = raw === undefined ? 0n : historyLiquidationLossU(r, history);
+    const loss = shockLiquidationLoss(r, history);
     return {
       ...base,
       // the shock's liquidations only (a position liquidated in calm markets before it, or by the history's own later bars, lost nothing to the crash)
-      ...(raw !== undefined ? { liquidationLoss: asHistory === 0n ? Number(raw) : uToNumber(toU(raw) - asHistory) } : {}),
+      ...(loss !== undefined ? { liquidationLoss: Number(loss) } : {}),
       liquidated: shock.liquidatedByShock,
       wipedOut: shock.wipedOutByShock,
       timeToLiquidationMs: shock.timeToLiquidationMs,

@@ -10,8 +10,7 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
-import { historyLiquidationLossU, POPULATIONS, type StressModel } from './stress.js';
-import { fromU, toU } from '../analysis/money.js';
+import { POPULATIONS, shockLiquidationLoss, type StressModel } from './stress.js';
 import { shockOutcome, timeToLiquidation, type HistoryLiquidations, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
@@ -265,19 +264,11 @@ function summaryRun(r: RunResult, history: HistoryLiquidations): z.infer<typeof 
           timeToLiquidationMs: st ? timeToLiquidation(st) : null,
           peakMarginRatio: st ? 100 * st.peakMarginRatio : null,
           lossAtShock: st?.lossAtShock ?? null,
-          liquidationLossByShock: st ? shockLoss(r, history) : null,
+          liquidationLossByShock: st ? (shockLiquidationLoss(r, history) ?? null) : null,
           firstLiquidated: (st?.firstLiquidated ?? []).map((x) => ({ symbol: x.symbol, time: x.time })),
         }
       : null,
   };
-}
-
-/** a scenario run's liquidation loss to the shock (decimal string; the history run's own liquidations left out), null when not recorded */
-function shockLoss(r: RunResult, history: HistoryLiquidations): string | null {
-  const raw = r.stress?.liquidationLossByShock;
-  if (raw === undefined) return null;
-  const asHistory = historyLiquidationLossU(r, history);
-  return asHistory === 0n ? raw : fromU(toU(raw) - asHistory);
 }
 
 const shockFields = (x: ShockOutcome | null) => ({

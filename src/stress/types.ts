@@ -172,6 +172,9 @@ export function timeToLiquidation(st: RunStressResult): number | null {
   return st.kind === 'scenario' && st.injectAt !== undefined && st.firstLiquidated.length > 0 ? msFromShock(st, st.firstLiquidated[0]!.time) : st.timeToLiquidationMs;
 }
 
+/** a scenario run's line between its history and the shock: the open of the shock's bar (the injection time in a result written before shockBarOpen existed); NaN for a path run */
+export const shockLine = (st: Pick<RunStressResult, 'shockBarOpen' | 'injectAt'>): number => st.shockBarOpen ?? st.injectAt ?? Number.NaN;
+
 /**
  * The liquidated positions of a history run (the dataset as it is), each as `liquidationKey` of
  * its time and symbol; null when they are not all known (its events were cut, or it errored).
@@ -202,7 +205,7 @@ export function historyLiquidations(r: { status: string; events: readonly RunEve
  */
 export function shockOutcome(st: RunStressResult, history: HistoryLiquidations = null): ShockOutcome | null {
   if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
-  const line = st.shockBarOpen ?? st.injectAt;
+  const line = shockLine(st);
   const inHistory = (x: { symbol: string; time: number }) => history !== null && history.has(liquidationKey(x.time, x.symbol));
   const by = st.firstLiquidated.find((x) => x.time >= line && !inHistory(x));
   const wipedOutBeforeShock = st.wipedOutBeforeShock ?? false;

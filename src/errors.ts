@@ -24,15 +24,25 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * What a UserError is about, where a caller must tell it apart from others of its exit code (it
+ * crosses threads with the error: util/thread-error.ts). `emptyWindow`: a dataset holds no bar in
+ * the selected time window (the CLI says it as the problem of --from/--to when a flag set it).
+ */
+export type UserErrorReason = 'emptyWindow';
+
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;
   /** Further lines (e.g. every validation problem), printed after the message. */
   readonly details: readonly string[];
-  constructor(message: string, exitCode: ExitCodeValue, details: readonly string[] = []) {
+  /** what the error is about, for a caller that handles one kind (null: nothing to tell apart) */
+  readonly reason: UserErrorReason | null;
+  constructor(message: string, exitCode: ExitCodeValue, details: readonly string[] = [], reason: UserErrorReason | null = null) {
     super(message);
     this.name = 'UserError';
     this.exitCode = exitCode;
     this.details = details;
+    this.reason = reason;
   }
 }
 

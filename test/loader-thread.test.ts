@@ -30,12 +30,32 @@ describe('the loader thread started before the datasets are known', () => {
 
   it('a dataset problem is the same error, with the config key it is blamed on; the next load gets a thread of its own', async () => {
     startLoaderThread();
-    const err = await loadInThread([{ dir: SAMPLE, options: { timeframe: '1m', gaps: 'warn' } }], () => 'cfg.ts: data').catch((e: unknown) => e);
+    const reasons: unknown[] = [];
+    const err = await loadInThread([{ dir: SAMPLE, options: { timeframe: '1m', gaps: 'warn' } }], (k, reason) => {
+      reasons.push([k, reason]);
+      return { where: 'cfg.ts: data' };
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).exitCode).toBe(78);
     expect((err as UserError).message).toMatch(/^cfg\.ts: data: /);
+    expect((err as UserError).reason).toBeNull();
+    expect(reasons).toEqual([[0, null]]);
     const [again] = await loadInThread([{ dir: SAMPLE, options: { gaps: 'warn' } }]);
     expect(again!.symbols.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a window holding no bar crosses the thread as reason emptyWindow, and the blame may change its exit code', async () => {
+    const far = Date.UTC(2090, 0, 1);
+    const err = await loadInThread([{ dir: SAMPLE, options: { from: far, gaps: 'warn' } }], (k, reason) =>
+      reason === 'emptyWindow' ? { where: `--from 2090-01-01 (dataset ${k})`, exitCode: 64 } : { where: 'cfg.ts: data' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).reason).toBe('emptyWindow');
+    expect((err as UserError).exitCode).toBe(64);
+    expect((err as UserError).message).toMatch(/^--from 2090-01-01 \(dataset 0\): dataset .*no \w+ bars in the selected range from 2090-01-01/);
+    // without a blame: the loader's own error, unchanged
+    const bare = await loadInThread([{ dir: SAMPLE, options: { from: far, gaps: 'warn' } }]).catch((e: unknown) => e);
+    expect(bare).toMatchObject({ exitCode: 78, reason: 'emptyWindow', message: expect.stringMatching(/^dataset /) });
   }, 60_000);
 
   it('a thread started and never used does not keep the process alive', () => {

@@ -21,12 +21,12 @@
 import { withFsErrors } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { configError, dataError, missingInput } from '../errors.js';
+import { configError, dataError, ExitCode, missingInput, UserError } from '../errors.js';
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
-import { fmtTime, fundingSettleTime, IN_THE_WINDOW, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
 
@@ -280,7 +280,13 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   if (nBars === 0) {
     // the range is [from, to): say where the bars are, so the user can choose a window that holds some
     const range = `${opts.from !== undefined ? `from ${fmtTime(opts.from)} (inclusive)` : ''}${opts.from !== undefined && opts.to !== undefined ? ' ' : ''}${opts.to !== undefined ? `to ${fmtTime(opts.to)} (exclusive)` : ''}`;
-    throw configError(`dataset ${dir}: no ${tf} bars ${IN_THE_WINDOW} ${range}; the ${tf} bars of ${symbols.length === 1 ? symbols[0] : `the ${symbols.length} symbols`} open from ${fmtTime(anchor)} to ${fmtTime(end)}: choose a window that holds at least one bar's open time`);
+    // reason emptyWindow: the CLI says it as the problem of --from/--to when a flag set the window (src/shard/run.ts)
+    throw new UserError(
+      `dataset ${dir}: no ${tf} bars in the selected range ${range}; the ${tf} bars of ${symbols.length === 1 ? symbols[0] : `the ${symbols.length} symbols`} open from ${fmtTime(anchor)} to ${fmtTime(end)}: choose a window that holds at least one bar's open time`,
+      ExitCode.CONFIG,
+      [],
+      'emptyWindow',
+    );
   }
   const barOf = (t: number): number => {
     if (allSame) {

@@ -143,6 +143,3 @@ export function fundingSettleTime(t: number): number {
   const r = ((t % 60_000) + 60_000) % 60_000;
   return r < FUNDING_JITTER_MS ? t - r : t;
 }
-
-/** the words of the loader's refusal of a from/to window holding no bar (src/shard/run.ts tells a window set by flags by them) */
-export const IN_THE_WINDOW = 'in the selected range';

@@ -2,11 +2,11 @@
  * Body of the loader thread (see load-entry.mjs): loads the datasets named in workerData (or, in
  * a thread started before they were known, run.ts startLoaderThread, in its first message) and
  * posts them back (SharedArrayBuffer columns are shared, not copied). A UserError travels as
- * plain data (message, exit code, details) so the main thread can rethrow it unchanged.
+ * plain data (message, exit code, details, reason) so the main thread can rethrow it unchanged.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadOptions, MarketData } from '../feed/types.js';
-import { threadErrorData } from '../util/thread-error.js';
+import { threadErrorData, type ThreadErrorData } from '../util/thread-error.js';
 
 export interface LoadRequest {
   datasets: { dir: string; options: LoadOptions }[];
@@ -14,7 +14,7 @@ export interface LoadRequest {
 
 export type LoadReply =
   | { ok: true; data: MarketData[] }
-  | { ok: false; message: string; exitCode: number | null; details: string[]; stack?: string; /** the dataset being loaded (index into `datasets`) */ index: number };
+  | ({ ok: false; stack?: string; /** the dataset being loaded (index into `datasets`) */ index: number } & ThreadErrorData);
 
 // the modules load while the request is awaited (a thread started before the datasets were known gets it as its first message)
 const feed = import('../feed/index.js');

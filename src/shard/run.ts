@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, UserError, type ExitCodeValue, type UserErrorReason } from '../errors.js';
 import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
@@ -19,7 +19,6 @@ import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
-import { IN_THE_WINDOW } from '../feed/timeframe.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
@@ -139,11 +138,18 @@ export function startLoaderThread(): void {
 }
 
 /**
- * Load MarketData in a short-lived loader thread (see load-entry.mjs); columns come back shared. A
- * config error of dataset k (78: a timeframe, symbol or window it does not hold) is prefixed by
- * `blame(k)` (the config file and key), so the user is told where to change it.
+ * Where a config error (78) of dataset `index` is to be fixed: the words put before the message
+ * (the config file and key) and the exit code it leaves with (the error's own when left out).
  */
-export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (index: number) => string): Promise<MarketData[]> {
+export type LoadBlame = (index: number, reason: UserErrorReason | null) => { where: string; exitCode?: ExitCodeValue };
+
+/**
+ * Load MarketData in a short-lived loader thread (see load-entry.mjs); columns come back shared. A
+ * config error of dataset k (78: a timeframe, symbol or window it does not hold) is said as
+ * `blame(k, reason)` tells (the config file and key, or the flags that set the window), so the user
+ * is told where to change it.
+ */
+export async function loadInThread(datasets: LoadRequest['datasets'], blame?: LoadBlame): Promise<MarketData[]> {
   const request: LoadRequest = { datasets };
   const spare = spareLoader;
   spareLoader = null;
@@ -160,8 +166,9 @@ export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (i
   await w.terminate();
   if (reply.ok) return reply.data;
   if (reply.exitCode !== null && Object.values(ExitCode).includes(reply.exitCode as ExitCodeValue)) {
-    const prefix = blame && reply.exitCode === ExitCode.CONFIG && reply.index >= 0 ? `${blame(reply.index)}: ` : '';
-    throw new UserError(`${prefix}${reply.message}`, reply.exitCode as ExitCodeValue, reply.details);
+    const code = reply.exitCode as ExitCodeValue;
+    const b = blame && code === ExitCode.CONFIG && reply.index >= 0 ? blame(reply.index, reply.reason) : null;
+    throw new UserError(b ? `${b.where}: ${reply.message}` : reply.message, b?.exitCode ?? code, reply.details, reply.reason);
   }
   const err = new Error(reply.message);
   if (reply.stack) err.stack = reply.stack;
@@ -171,35 +178,16 @@ export async function loadInThread(datasets: LoadRequest['datasets'], blame?: (i
 /** The config file as every problem of a run names it (relative to the working folder when inside it). */
 const configNameOf = (loaded: LoadedConfig): string => (loaded.path ? shownPath(loaded.path) : 'config');
 
-/**
- * `load()`, with a window holding no bar that a flag set (`--from`, `--to`) said as the flags'
- * problem (64, naming them) rather than the config's (78): the config file was not what was wrong.
- */
-async function loadWindow<T>(loaded: LoadedConfig, blame: (k: number) => string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    const ov = loaded.overrides ?? {};
-    if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || (ov.from === undefined && ov.to === undefined) || !err.message.includes(` bars ${IN_THE_WINDOW} `)) throw err;
-    const flags = [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
-    // the message without the config's key loadInThread put before it ('dataset …: no 1h bars in the selected range …')
-    let text = err.message;
-    for (let k = 0; k < loaded.config.data.length; k++) {
-      const prefix = `${blame(k)}: `;
-      if (text.startsWith(prefix)) {
-        text = text.slice(prefix.length);
-        break;
-      }
-    }
-    throw new UserError(`${flags}: ${text}`, ExitCode.USAGE, err.details);
-  }
-}
-
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
   const c = loaded.config;
-  // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it
-  const blame = (k: number) => `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}`;
-  const loadedData = await loadWindow(loaded, blame, () => loadInThread(
+  // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it;
+  // a window holding no bar that a flag set (--from, --to) is the flags' problem (64, naming them):
+  // the config file was not what was wrong
+  const ov = loaded.overrides ?? {};
+  const flags = [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
+  const blame: LoadBlame = (k, reason) =>
+    reason === 'emptyWindow' && flags !== '' ? { where: flags, exitCode: ExitCode.USAGE } : { where: `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}` };
+  const loadedData = await loadInThread(
     c.data.map((d) => ({
       dir: configPath(loaded, d.path),
       options: {
@@ -211,7 +199,7 @@ export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record
       },
     })),
     blame,
-  ));
+  );
   const data: Record<string, MarketData> = {};
   const plan: PlanDataset[] = [];
   loadedData.forEach((md, i) => {

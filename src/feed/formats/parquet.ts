@@ -191,7 +191,7 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
   if (!reply.ok) {
     // what the decoder threw unforeseen is the file's: named, one line
     if (reply.exitCode === null) throw dataError(`${file}: not a readable Parquet file (${excerpt(reply.message, 120)})`);
-    throw new UserError(reply.message, reply.exitCode as ExitCodeValue, reply.details);
+    throw new UserError(reply.message, reply.exitCode as ExitCodeValue, reply.details, reply.reason);
   }
   const rawText = new Map(reply.rawText);
   return {

@@ -22,7 +22,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
@@ -423,6 +423,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const descTime: number[] = [];
   const descCols: number[][] = Array.from({ length: 5 }, () => []);
   let lastLine = 0;
+  // the first good row (every later one is a whole number of bars from it: on the exchanges' grid with it, or off it)
+  let firstT = NaN;
+  let firstLine = 0;
   const steps = new Map<number, number>();
   const flush = () => {
     if (fill === 0) return;
@@ -536,6 +539,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         }
       }
       if (reason !== null) { reject(line, reason); return; }
+      if (!Number.isFinite(lastT)) { firstT = t; firstLine = line; }
       if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
       if (probe) {
         // the first pass: the steps between good rows, nothing kept
@@ -609,7 +613,11 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     refuseNoRows(w.rows);
     const sha256 = w.close();
 
-    if (tfMs !== null) spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
+    if (tfMs !== null) {
+      spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
+      const off = offExchangeGrid(firstT, tfMs, opts.timeframe!);
+      if (off !== null) throw dataError(`${file}: line ${firstLine}: ${off}; nothing was imported`);
+    }
     const prov = opts.provenance ?? `${kind} ${symbol}${opts.timeframe ? ` ${opts.timeframe}` : ''} imported from ${label}`;
 
     if (appendTo) {

@@ -16,7 +16,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, otherSpacing, timeframeMs } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList, hashProblemText } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
@@ -175,6 +175,9 @@ export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'
   if (s.kind === 'funding' || !s.timeframe) return 0;
   const tf = timeframeMs(s.timeframe);
   const t = s.time;
+  // the steps are whole multiples of the timeframe (below), so the first row puts every row on the grid or off it
+  const off = t.length > 0 ? offExchangeGrid(t[0]!, tf, s.timeframe) : null;
+  if (off !== null) throw dataError(`${label(s)}: ${s.where(0)}: ${off}`);
   const counts = new Map<number, number>();
   let gaps = 0;
   for (let i = 1; i < t.length; i++) {

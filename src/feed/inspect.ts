@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, offGridText, judgeSpans } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, judgeSpans } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -113,10 +113,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   coverage();
   if (problems.count === 0 && firstRows.length > 0) {
     // as the loader: every spacing is a whole number of bars (checked), so the first rows decide the grid
-    const anchor = Math.min(...firstRows.map((r) => r.t0));
-    for (const r of firstRows) {
-      if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
-    }
+    checkGrid(firstRows, tfMs, tf, problems);
     if (problems.count === 0) {
       const spans = firstRows.map((r) => ({ path: r.path, symbol: r.symbol, first: r.t0, last: r.t1 }));
       warnings.push(...judgeSpans(spans, tfMs, tf, opts.gaps, problems));

@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, offGridText, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -223,12 +223,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   }
   if (problems.count === 0) {
     // every spacing is a whole number of bars (checked), so the first row decides grid alignment
-    for (const l of loaded) {
-      const t0 = l.candles!.data.timestamp[0]!;
-      if ((t0 - anchor) % tfMs !== 0) {
-        problems.add(l.candles!.file.path, 1, offGridText(t0, tf, anchor));
-      }
-    }
+    checkGrid(loaded.map((l) => ({ path: l.candles!.file.path, t0: l.candles!.data.timestamp[0]! })), tfMs, tf, problems);
   }
   // stretches no symbol has a candle for (disjoint date ranges) within [from, to): judged as gaps
   const holeWarnings: string[] = [];

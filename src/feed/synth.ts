@@ -16,7 +16,7 @@ import { writeDirAtomic } from '../util/atomic.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
-import { timeframeMs } from './timeframe.js';
+import { offExchangeGrid, timeframeMs } from './timeframe.js';
 import { writeSeriesFile } from './write.js';
 
 export interface SynthOptions {
@@ -107,7 +107,8 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   const n = opts.symbols;
   const bars = opts.bars;
   const start = opts.start ?? Date.UTC(2024, 0, 1);
-  if (start % tfMs !== 0 && tfMs <= 86_400_000) throw usageError(`data synth: start ${new Date(start).toISOString()} is not on the ${tf} grid`);
+  const off = offExchangeGrid(start, tfMs, tf);
+  if (off !== null) throw usageError(`data synth: start ${off}`);
   const dt = tfMs / YEAR_MS;
   const sqdt = Math.sqrt(dt);
   const rho = opts.correlation ?? 0.6;

@@ -143,3 +143,37 @@ export function fundingSettleTime(t: number): number {
   const r = ((t % 60_000) + 60_000) % 60_000;
   return r < FUNDING_JITTER_MS ? t - r : t;
 }
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 604_800_000;
+/** 1970-01-05T00:00Z, a Monday: exchanges open weekly candles on Mondays at 00:00 UTC */
+const FIRST_MONDAY_MS = 4 * DAY_MS;
+
+const gcd = (a: number, b: number): number => {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+};
+
+/**
+ * Where a candle of the timeframe `tfMs` may open, as exchanges open them: at a whole multiple of
+ * the timeframe after 00:00 UTC when it divides a day (1m, 5m, 1h, 4h, 8h, 1d; 7m: of gcd(7m, 1d) =
+ * 1m), at 00:00 UTC for longer ones (2d, 3d), and on a Monday at 00:00 UTC for weeks. A series off
+ * it has its times shifted (a time zone, seconds read as milliseconds, a stray offset), so its funding
+ * and mark would be matched to the wrong bars. The one rule of the importers, the loader and `data synth`.
+ */
+export function gridOf(tfMs: number): { step: number; anchor: number; text: string } {
+  if (tfMs % WEEK_MS === 0) return { step: WEEK_MS, anchor: FIRST_MONDAY_MS, text: 'a Monday at 00:00 UTC' };
+  const step = gcd(tfMs, DAY_MS);
+  return { step, anchor: 0, text: step === DAY_MS ? '00:00 UTC' : `a whole multiple of ${fmtStep(step)} after 00:00 UTC` };
+}
+
+/**
+ * Null when a candle of the timeframe `tf` (ms `tfMs`) may open at `t` (gridOf), else the words of
+ * the refusal: '2024-01-01T00:30:00.000Z (…) is not on the exchanges' 1h grid: a 1h candle opens at …'.
+ */
+export function offExchangeGrid(t: number, tfMs: number, tf: string): string | null {
+  const g = gridOf(tfMs);
+  const r = (((t - g.anchor) % g.step) + g.step) % g.step;
+  if (r === 0) return null;
+  return `${fmtTime(t)} is not on the exchanges' ${tf} grid: a ${tf} candle opens at ${g.text} (this one is ${fmtStep(r)} past one: are the times shifted, by a time zone or an offset?)`;
+}

@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, fundingStepMs, isoTime, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
+import { fmtStep, fmtTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
@@ -336,9 +336,27 @@ export function judgeSpans(spans: CandleSpan[], tfMs: number, tf: string, gaps: 
   return warnings;
 }
 
-/** A first candle off the symbols' shared grid (the loader's and `data inspect`'s wording). */
-export function offGridText(t0: number, tf: string, anchor: number): string {
+/** A first candle off the symbols' shared grid. */
+function offGridText(t0: number, tf: string, anchor: number): string {
   return `timestamp ${fmtTime(t0)} is off the dataset's ${tf} grid anchored at ${fmtTime(anchor)} (the symbols' candles must share one grid)`;
+}
+
+/**
+ * The loader's and `data inspect`'s check of the symbols' first candles (every spacing a whole number
+ * of bars, checked before): they share one grid, anchored at the earliest, and that grid is where
+ * exchanges open candles (timeframe.ts offExchangeGrid; the importers refuse it too). Adds a problem
+ * per file off it. Returns the anchor (NaN without rows).
+ */
+export function checkGrid(firstRows: readonly { path: string; t0: number }[], tfMs: number, tf: string, problems: ProblemList): number {
+  let anchor = Infinity;
+  for (const r of firstRows) anchor = Math.min(anchor, r.t0);
+  if (!Number.isFinite(anchor)) return NaN;
+  const off = offExchangeGrid(anchor, tfMs, tf);
+  for (const r of firstRows) {
+    if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
+    else if (off !== null && r.t0 === anchor) problems.add(r.path, 1, off);
+  }
+  return anchor;
 }
 
 export function describeGap(file: string, g: GapInfo): string {

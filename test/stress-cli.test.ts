@@ -221,6 +221,31 @@ describe('marginlab stress', () => {
     expect((JSON.parse(read(join(dir, 'doge', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(warning), expect.stringMatching(market)]));
   }, 120_000);
 
+  it("a malformed stress block or an empty 'legs' is 78 naming the key, from stress as from run; --scenarios none ignores inject.at outside the window; 11 workers print no listener warning", async () => {
+    const base = { name: 'bad', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }], leverage: [3] };
+    for (const [file, stress, key] of [
+      ['arr.config.ts', [], 'stress: expected an object, got []'],
+      ['null.config.ts', null, 'stress: expected an object'],
+      ['str.config.ts', 'abc', 'stress: expected an object'],
+      ['legs.config.ts', { scenarios: [{ id: 'a', symbols: { AAA: { legs: [] } } }], paths: 0 }, 'stress.scenarios[0].symbols.AAA.legs: expected at least 1 item, got []'],
+      ['mlegs.config.ts', { scenarios: [{ id: 'a', market: { legs: [] } }], paths: 0 }, 'stress.scenarios[0].market.legs: expected at least 1 item, got []'],
+    ] as const) {
+      writeConfig(dir, file, { ...base, stress });
+      for (const cmd of ['stress', 'run']) {
+        const r = await runCli([cmd, '-c', file, '--out', `o-${file}-${cmd}`, '-q'], dir);
+        // (run ignores a stress block only when there is none)
+        expect([r.code, r.stderr], `${cmd} ${file}`).toEqual([78, expect.stringContaining(key)]);
+        expect(r.stderr, `${cmd} ${file}`).not.toMatch(/internal error|\n\s+at /);
+      }
+    }
+    writeConfig(dir, 'at.config.ts', { ...base, stress: { scenarios: [{ id: 'x', symbols: { AAA: { depth: -0.1, duration: '1h' } } }], inject: { at: ['2020-01-01T00:00:00Z'] }, paths: 1, seed: 2 } });
+    const outside = await runCli(['stress', '-c', 'at.config.ts', '--out', 'at1', '-q'], dir);
+    expect([outside.code, outside.stderr]).toEqual([78, expect.stringContaining('stress.inject.at[0]: 2020-01-01T00:00:00.000Z is outside dataset')]);
+    const none = await runCli(['stress', '-c', 'at.config.ts', '--scenarios', 'none', '--out', 'at2', '-q', '--workers', '11'], dir);
+    expect([none.code, none.stderr]).toEqual([0, '']);
+    expect(resultFiles(join(dir, 'at2')).length).toBe(4); // history and one path, × isolated and cross
+  }, 120_000);
+
   it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {
     const [text, json, empty, seed] = await Promise.all([
       runCli(['stress', '--list'], dir),

@@ -385,8 +385,10 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   // scenario ids given as a flag, each once (an id given twice runs once, a pack id or one the config defines alike)
   const flagIds = ov.stress?.scenarios === undefined ? undefined : [...new Set(ov.stress.scenarios)];
-  if (ov.stress !== undefined) {
-    const block = obj.stress && typeof obj.stress === 'object' && !Array.isArray(obj.stress) ? { ...(obj.stress as Record<string, unknown>) } : {};
+  // a stress block that is not an object ([], null, 'abc') is left as it is: the schema refuses it naming 'stress' (it ran the defaults)
+  const stressBlock = obj.stress === undefined || (typeof obj.stress === 'object' && obj.stress !== null && !Array.isArray(obj.stress));
+  if (ov.stress !== undefined && stressBlock) {
+    const block = obj.stress === undefined ? {} : { ...(obj.stress as Record<string, unknown>) };
     if (ov.stress.paths !== undefined) block.paths = ov.stress.paths;
     if (ov.stress.seed !== undefined) block.seed = ov.stress.seed;
     if (ov.stress.scenarios !== undefined) {

@@ -10,6 +10,7 @@
  * executeTasks rejects with that failure once every lane has stopped (the passes stopped by it must
  * not become errored results, which --resume would keep).
  */
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -312,6 +313,9 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   const halted = (): boolean => interrupted || failed !== null;
   const queue = [...tasks];
   const stopAll = new AbortController();
+  // every lane's pass and every warm-up message listens to it (one listener each): 11 workers or more
+  // passed Node's default of 10 and printed a MaxListenersExceededWarning, under -q too
+  setMaxListeners(0, stopAll.signal);
   const onStop = () => {
     interrupted = true;
     stopAll.abort(new Error('interrupted'));

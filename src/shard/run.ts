@@ -457,7 +457,8 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   if (c.stress) {
     const history = plan.runs.filter((r) => !r.spec.stress).length;
     const scenarioRuns = plan.runs.filter((r) => r.spec.stress?.kind === 'scenario').length;
-    const times = datasets.plan.map((d) => injectionTimes(c.stress!, { name: d.name, time: d.time ?? [], timeframeMs: d.timeframeMs ?? 0 }).length);
+    // no scenario (--scenarios none): no injection time to count, nor one outside the window to refuse
+    const times = c.stress.scenarios.length === 0 ? [] : datasets.plan.map((d) => injectionTimes(c.stress!, { name: d.name, time: d.time ?? [], timeframeMs: d.timeframeMs ?? 0 }).length);
     stressSummary = {
       scenarios: c.stress.scenarios.length, injectionTimes: Math.max(0, ...times), paths: c.stress.paths, crashesPerPath: c.stress.crashesPerPath,
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),

@@ -84,6 +84,8 @@ export const symbolShockSchema = z
     if (s.legs && single) ctx.addIssue({ code: 'custom', message: "give either 'legs' or a single leg's 'depth'/'duration'/'shape'/'at', not both" });
     if (!s.legs && s.depth === undefined) ctx.addIssue({ code: 'custom', path: ['depth'], message: "a shock needs a 'depth' (or 'legs')" });
     // a shock ending in a wick gives back within the wick: no recovery after it, so its duration would be dropped without a word
+    // an empty list is refused by its own .min(1) above, which does not stop this refinement
+    if (s.legs && s.legs.length === 0) return;
     const last = s.legs ? [...s.legs].sort((a, b) => a.at - b.at).at(-1)!.shape : (s.shape ?? 'slide');
     if (s.recoveryDuration !== undefined && last === 'wick') {
       ctx.addIssue({ code: 'custom', path: ['recoveryDuration'], message: "a shock whose last leg is a 'wick' gives back within the wick (over its 'duration'), with no recovery after it; drop 'recoveryDuration' or end with a 'slide' or 'gap' leg" });

@@ -2,11 +2,13 @@
  * A jump (gap, zero-length slide or wick) that starts exactly at a bar open: the bar opens at the
  * jumped level, so its range is the base range under the factor from the jump on, never the
  * level before the jump (docs/stress.md, The splice: "low × min g over the bar", g right-continuous).
+ * A jump inside a bar cannot be shown by it: a slide there, said by a warning.
  */
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
 import { applyScenario } from '../src/stress/overlay.js';
-import { compileShock, factorRange, scenarioSchema } from '../src/stress/scenario.js';
+import { compileShock, factorRange, scenarioSchema, type Scenario } from '../src/stress/scenario.js';
+import { jumpOffsets, midBarJumpWarnings, type ResolvedStress } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
 
@@ -74,5 +76,58 @@ describe('a jump at a bar open', () => {
     const out = run(view, strategy, { setups: [SETUPS.isolated], leverage: 2 });
     const fills = setupOf(out, 'isolated').events.filter((e) => e.type === 'fill');
     expect(fills).toHaveLength(1);
+  });
+});
+
+describe('a jump inside a bar', () => {
+  // long 500 BTC at 100, 10×, 10,000 USDT, zero fees; a −50 % gap at bar 10's open or 1 ms after it
+  const gapRun = (injectAt: number) => {
+    const base = makeData({ BTCUSDT: { bars: bars() } });
+    const strategy = scripted({ 0: (ctx) => { ctx.buy(0, 500); } }, ['BTCUSDT']);
+    const sc = scenarioSchema.parse({ id: 'g', symbols: { BTC: { depth: -0.5, shape: 'gap', duration: '1h' } } });
+    const view = stressView(base, { kind: 'scenario', scenario: 'g', injectAt }, { g: sc });
+    const out = run(view, strategy, { setups: [SETUPS.isolated], leverage: 10 });
+    return setupOf(out, 'isolated').events.flatMap((e) => (e.type === 'liquidation' ? [e] : []));
+  };
+
+  it('is a gap at the open (closed at the gapped open, the shortfall drawn from the insurance fund), a slide inside the bar (closed at the liquidation price, nothing drawn), as docs/stress.md says', () => {
+    const atOpen = gapRun(T0 + 10 * HOUR);
+    expect(atOpen).toHaveLength(1);
+    expect(atOpen[0]!.prices[0]).toBe(50);
+    expect(Number(atOpen[0]!.insuranceDraw)).toBeGreaterThan(0);
+    const inside = gapRun(T0 + 10 * HOUR + 1);
+    expect(inside).toHaveLength(1);
+    expect(inside[0]!.prices[0]).toBeGreaterThan(90);
+    expect(inside[0]!.insuranceDraw).toBe('0');
+  });
+
+  it('is said by a warning naming the scenario, the time and the bar, once per scenario and dataset; a jump on a bar open, a slide or a wick is not', () => {
+    const time = Array.from({ length: n }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const sc = (id: string, shock: Record<string, unknown>) => scenarioSchema.parse({ id, symbols: { BTC: shock } });
+    const stress = (scenarios: Scenario[], at: number[], extra: Partial<ResolvedStress> = {}): ResolvedStress => ({
+      scenarios, inject: { at, every: null, random: 0 }, paths: 0, blockBars: null, crashesPerPath: 0, crashScenarios: [], seed: 1, survivalThreshold: 0.05, pathEvents: false, ...extra,
+    });
+    const gap = sc('g', { depth: -0.3, shape: 'gap', duration: '1h' });
+    const late = sc('late', { legs: [{ depth: -0.1, duration: '1h' }, { depth: -0.3, shape: 'gap', at: '90m' }] });
+    const jump = sc('j', { depth: -0.3, duration: 0 });
+    const slide = sc('s', { depth: -0.3, duration: '90m' });
+    const wick = sc('w', { depth: -0.3, shape: 'wick', duration: 0 });
+    expect(jumpOffsets(gap)).toEqual([0]);
+    expect(jumpOffsets(late)).toEqual([90 * 60_000]);
+    expect(jumpOffsets(slide)).toEqual([]);
+    expect(jumpOffsets(wick)).toEqual([]); // down and back at one instant: no level changes
+    expect(midBarJumpWarnings(stress([gap, jump, slide, wick], [T0 + 5 * HOUR, T0 + 6 * HOUR]), ds)).toEqual([]);
+    const w = midBarJumpWarnings(stress([gap, jump, slide, wick, late], [T0 + 5 * HOUR, T0 + 6.5 * HOUR, T0 + 7.5 * HOUR]), ds);
+    expect(w).toHaveLength(3);
+    expect(w[0]).toBe(
+      `stress scenario 'g': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 6.5 * HOUR).toISOString()} falls inside a 1h bar of dataset d: a bar cannot show a jump inside it, so there the price moves from the old level to the new one along the bar's intrabar path, and a position is liquidated at its liquidation price, not past it (no gap, no insurance draw); put the jump on a bar open (inject.at on a bar open, a leg's 'at' a whole number of 1h bars) to book it as a gap`,
+    );
+    expect(w[1]).toContain("stress scenario 'j':");
+    // the leg 90m after a bar-open start
+    expect(w[2]).toContain(`stress scenario 'late': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 6.5 * HOUR).toISOString()}`);
+    // drawn into the Monte Carlo paths (crashes start at bar opens)
+    const paths = midBarJumpWarnings(stress([], [], { paths: 2, crashesPerPath: 1, crashScenarios: [gap, late] }), ds);
+    expect(paths).toEqual([expect.stringContaining("stress scenario 'late': its price jump (a 'gap' leg, or a 'slide' of duration 0) 90m after its start, in the Monte Carlo paths, falls inside a 1h bar of dataset d")]);
   });
 });

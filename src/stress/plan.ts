@@ -9,13 +9,14 @@ import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
 import { configError } from '../errors.js';
+import { fmtStep } from '../feed/timeframe.js';
 import { grouped } from '../util/excerpt.js';
 import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
 import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
-import { scenarioHash, type Scenario } from './scenario.js';
+import { compileShock, factorAt, factorBefore, scenarioHash, type Scenario } from './scenario.js';
 import type { RunStressSpec } from './types.js';
 import { didYouMean } from '../util/nearest.js';
 
@@ -339,4 +340,57 @@ export function checkPlanSize(
       ],
     );
   }
+}
+
+/** Offsets (ms after the shock start) at which a scenario's price jumps (a 'gap' leg, a 'slide' of duration 0), sorted. */
+export function jumpOffsets(sc: Pick<Scenario, 'symbols' | 'market'>): number[] {
+  const out = new Set<number>();
+  for (const shock of [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])]) {
+    const c = compileShock(shock);
+    for (const x of new Set(c.t)) if (factorBefore(c, x) !== factorAt(c, x)) out.add(x);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * A warning per scenario whose price jump falls inside a bar of a dataset at one of its injection
+ * times (or, drawn into Monte Carlo paths, whose jump is not a whole number of bars after its
+ * start, a bar open): a bar cannot show a jump inside it, so the splice moves the price there along
+ * the bar's intrabar path, and a position is liquidated at its liquidation price, not past it (no
+ * gap, no insurance draw). Said, since the scenario reads as a gap (docs/stress.md, The splice).
+ */
+export function midBarJumpWarnings(stress: ResolvedStress, ds: StressTimeline): string[] {
+  const n = ds.time.length;
+  if (n === 0 || !(ds.timeframeMs > 0)) return [];
+  const first = ds.time[0]!;
+  const onBar = (t: number) => (((t - first) % ds.timeframeMs) + ds.timeframeMs) % ds.timeframeMs === 0;
+  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
+  const bar = fmtStep(ds.timeframeMs);
+  const out: string[] = [];
+  const said = new Set<string>();
+  const say = (sc: Scenario, where: string) => {
+    if (said.has(sc.id)) return;
+    said.add(sc.id);
+    out.push(
+      `stress scenario '${sc.id}': its price jump (a 'gap' leg, or a 'slide' of duration 0) ${where} falls inside a ${bar} bar of dataset ${ds.name}: a bar cannot show a jump inside it, so there the price moves from the old level to the new one along the bar's intrabar path, and a position is liquidated at its liquidation price, not past it (no gap, no insurance draw); put the jump on a bar open (inject.at on a bar open, a leg's 'at' a whole number of ${bar} bars) to book it as a gap`,
+    );
+  };
+  for (const sc of stress.scenarios) {
+    const offs = jumpOffsets(sc);
+    for (const t of times) {
+      const off = offs.find((x) => !onBar(t + x));
+      if (off !== undefined) {
+        say(sc, `at ${new Date(t + off).toISOString()}`);
+        break;
+      }
+    }
+  }
+  if (stress.paths > 0 && stress.crashesPerPath > 0) {
+    // path crashes start at bar opens
+    for (const sc of stress.crashScenarios) {
+      const off = jumpOffsets(sc).find((x) => x % ds.timeframeMs !== 0);
+      if (off !== undefined) say(sc, `${fmtStep(off)} after its start, in the Monte Carlo paths,`);
+    }
+  }
+  return out;
 }

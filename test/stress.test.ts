@@ -108,6 +108,12 @@ describe('scenario splice', () => {
     expect(scenarioMovesNone(doge, ['BTCUSDT', 'DOGEUSDT'])).toBe(false);
     const market = scenarioSchema.parse({ id: 'm', market: { depth: -0.1, duration: '1h' } } as ScenarioInput);
     expect(scenarioMovesNone(market, ['BTCUSDT'])).toBe(false);
+    // one that moves nothing at all (no symbols, no market) is refused: it was a replay under a crash's name
+    for (const empty of [{ id: 'e' }, { id: 'e', symbols: {} }]) {
+      const r = scenarioSchema.safeParse(empty);
+      expect(r.success).toBe(false);
+      expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['symbols'], message: expect.stringContaining("a scenario moves prices: give 'symbols'") })]);
+    }
   });
 
   it('marketFallbackWarning: a market shock whose market is none of the dataset\'s symbols says the betas fall back to the mean of all', () => {

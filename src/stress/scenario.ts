@@ -115,7 +115,13 @@ export const scenarioSchema = z
     /** the market the betas are measured against: a symbol key (default: the symbol matching 'BTC', else the equal-weighted mean of all symbols) */
     marketSymbol: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  // a scenario moving nothing replays the data unchanged under a crash's name (the run warned "moves none of ( vs …)")
+  .superRefine((s, ctx) => {
+    if (Object.keys(s.symbols).length === 0 && s.market === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['symbols'], message: "a scenario moves prices: give 'symbols' (a shock per symbol, e.g. { BTC: { depth: -0.3, duration: '1h' } }) or 'market' (one for every symbol, by its beta)" });
+    }
+  });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

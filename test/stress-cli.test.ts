@@ -3,7 +3,7 @@
  * runs on, the plan summary before the runs, --resume, and config errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -244,6 +244,44 @@ describe('marginlab stress', () => {
     const none = await runCli(['stress', '-c', 'at.config.ts', '--scenarios', 'none', '--out', 'at2', '-q', '--workers', '11'], dir);
     expect([none.code, none.stderr]).toEqual([0, '']);
     expect(resultFiles(join(dir, 'at2')).length).toBe(4); // history and one path, × isolated and cross
+  }, 120_000);
+
+  it("pairs a wipe-out after the shock with the history run's own: a history run wiped out keeps its spans, a scenario run its first wiped-out bar, and a wick the history outlasts is not the shock's", async () => {
+    // flat at 100 for 150 bars, then 80 to the end: a 10× long of 500 is wiped out at bar 150 in cross (the history's own)
+    const H = 3_600_000;
+    const T0 = Date.UTC(2025, 0, 1);
+    const n = 200;
+    const px = Array.from({ length: n }, (_, i) => (i < 150 ? 100 : 80));
+    await writeDataset(join(dir, 'falls'), {
+      venue: 'binance-usdm', timeframe: '1h',
+      series: [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: px.map((_, i) => T0 + i * H), columns: { open: px, high: px, low: px, close: px, volume: px.map(() => 1000) } }],
+    });
+    mkdirSync(join(dir, 'hold'), { recursive: true });
+    // the strategy imports 'marginlab' as a user's does: the package installed beside it
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    if (!existsSync(join(dir, 'node_modules', 'marginlab'))) symlinkSync(join(import.meta.dirname, '..'), join(dir, 'node_modules', 'marginlab'), 'dir');
+    writeFileSync(join(dir, 'hold', 'hold.ts'), `import { defineStrategy, z } from 'marginlab';
+export default defineStrategy({
+  name: 'hold', description: 'buys 500 at the first bar', params: z.object({}), symbols: () => ['BTCUSDT'],
+  create() { let done = false; return { onBar(ctx) { if (!done) { done = true; ctx.buy(0, 500); } } }; },
+});
+`);
+    const base = { name: 'wipe', data: './falls', strategyDirs: ['./hold'], strategies: ['hold'], leverage: [10], setups: ['isolated', 'cross'], venue: { id: 'binance-usdm', overrides: { fees: { maker: 0, taker: 0 } } }, execution: { slippageBps: 0 }, initialCapital: 10_000 };
+    // a -2 % wick at bar 50 (the history's wipe-out is 100 bars later), and a -60 % slide there (the shock's own)
+    writeConfig(dir, 'wipe.config.ts', { ...base, stress: { scenarios: [{ id: 'wick', symbols: { BTC: { depth: -0.02, duration: '2h', shape: 'wick' } } }, { id: 'crash', symbols: { BTC: { depth: -0.6, duration: '1h' } } }], inject: { at: [T0 + 50 * H] }, paths: 0 } });
+    const r = await runCli(['stress', '-c', 'wipe.config.ts', '--out', 'wipe', '-q'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const results = resultFiles(join(dir, 'wipe')).map((f) => JSON.parse(read(join(dir, 'wipe', 'results', f))) as RunResult);
+    const one = (setup: string, scenario: string | null) => results.find((x) => x.spec.setup === setup && (scenario === null ? !x.spec.stress : x.spec.stress?.kind === 'scenario' && x.spec.stress.scenario === scenario))!;
+    expect(one('cross', null).wipeOuts).toEqual([[T0 + 150 * H, null]]);
+    expect(one('isolated', null).wipeOuts).toBeUndefined(); // isolated loses its margin only: never below 5 %
+    expect(one('cross', 'wick').stress!.wipedOutFromShockAt).toBe(T0 + 150 * H);
+    expect(one('cross', 'crash').stress!.wipedOutFromShockAt).toBe(T0 + 50 * H);
+    const summary = JSON.parse(read(join(dir, 'wipe', 'summary.json'))) as { runs: { setup: string; stress: { view: { scenario?: string }; wipedOutByShock: boolean | null; wipedOutAsHistory: boolean | null } | null }[] };
+    const cross = (sc: string) => summary.runs.find((x) => x.setup === 'cross' && x.stress?.view.scenario === sc)!.stress!;
+    expect([cross('wick').wipedOutByShock, cross('wick').wipedOutAsHistory]).toEqual([false, true]);
+    expect([cross('crash').wipedOutByShock, cross('crash').wipedOutAsHistory]).toEqual([true, false]);
+    expect(read(join(dir, 'wipe', 'report.md'))).toMatch(/\| wick \| [^|]+ \| cross \| [^|]+ \| after the shock as in the history \|/);
   }, 120_000);
 
   it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {

@@ -13,7 +13,7 @@ import { Decimal } from 'decimal.js';
 import { SETUPS } from '../src/engine/index.js';
 import { computeMetrics } from '../src/analysis/index.js';
 import { scenarioSchema } from '../src/stress/scenario.js';
-import { shockOutcome } from '../src/stress/types.js';
+import { firstWipeOutFrom, shockOutcome, wipeOutSpans, WIPE_OUT_SPANS, type WipeOutSpan } from '../src/stress/types.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { buildModel, writeReport, SummarySchema } from '../src/report/index.js';
 import type { RunResult } from '../src/shard/types.js';
@@ -105,7 +105,9 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     expect(f.timeToLiquidationMs).toBeLessThan(0);
     expect(f.shockBarOpen).toBe(T0 + 20 * HOUR);
     expect(f.wipedOutBeforeShock).toBe(true);
-    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, liquidatedAsHistory: false, wipedOutBeforeShock: true, wipedOutByShock: false, timeToLiquidationMs: null });
+    // still wiped out at the shock's bar: its open is the first wiped-out bar from the shock on
+    expect(f.wipedOutFromShockAt).toBe(T0 + 20 * HOUR);
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: false, liquidatedAsHistory: false, wipedOutBeforeShock: true, wipedOutByShock: false, wipedOutAsHistory: false, timeToLiquidationMs: null });
     // the shock liquidated nothing: it lost nothing to liquidations
     expect(f.liquidationLossByShock).toBe('0');
   });
@@ -133,7 +135,15 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     expect(hours[1]).toBe(20);
     expect(f.wipedOut).toBe(true);
     expect(f.wipedOutBeforeShock).toBe(false);
-    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: true, liquidatedAsHistory: false, wipedOutBeforeShock: false, wipedOutByShock: true, timeToLiquidationMs: 0 });
+    expect(shockOutcome(f)).toEqual({ liquidatedBeforeShock: true, liquidatedByShock: true, liquidatedAsHistory: false, wipedOutBeforeShock: false, wipedOutByShock: true, wipedOutAsHistory: false, timeToLiquidationMs: 0 });
+    // paired with a history run wiped out from the same bar (or sooner) on, the wipe-out is not the shock's; later, it is
+    const at = f.wipedOutFromShockAt!;
+    expect(at).toBeGreaterThanOrEqual(T0 + 20 * HOUR);
+    const outcome = (wipeOuts: WipeOutSpan[]) => shockOutcome(f, { keys: new Set(), wipeOuts })!;
+    expect([outcome([[at, null]]).wipedOutByShock, outcome([[at, null]]).wipedOutAsHistory]).toEqual([false, true]);
+    expect([outcome([[T0, null]]).wipedOutByShock, outcome([[T0, null]]).wipedOutAsHistory]).toEqual([false, true]);
+    expect([outcome([[at + HOUR, null]]).wipedOutByShock, outcome([[at + HOUR, null]]).wipedOutAsHistory]).toEqual([true, false]);
+    expect(outcome([[T0, T0 + HOUR]]).wipedOutByShock).toBe(true); // the history's ended before the line
   });
 
   it('a shock starting inside a bar draws the line at that bar\'s open (its bars are the shocked ones from there)', () => {
@@ -353,6 +363,7 @@ describe("compare's stress note", () => {
         liquidatedAsHistory: { baseline: false, current: false },
         wipedOutBeforeShock: { baseline: true, current: true },
         wipedOutByShock: { baseline: false, current: false },
+        wipedOutAsHistory: { baseline: false, current: false },
       });
       const md = renderMarkdown(r);
       expect(md).toContain('stress: liquidated by the shock no → yes (before it yes → yes), wiped out by the shock no → no (before it yes → yes), peak margin ratio');
@@ -386,5 +397,76 @@ describe('the crash verdict weighs a wipe-out before the shock', () => {
     expect(crash.diffs[0]!.wipeOut.mean).toBeCloseTo(4 / 9, 12); // cross − isolated, before or by the shock
     expect(crash.winner).toBe('isolated');
     expect(crash.line).toContain('isolated served it (fewer wipe-outs, before or by the shock;');
+  });
+});
+
+describe('wipe-out spans', () => {
+  const T = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => 1000 * i);
+  it.each([
+    [[100, 100, 100, 100, 100, 100, 100, 100], []],
+    [[100, 4, 4, 100, 100, 3, 100, 2], [[1000, 3000], [5000, 6000], [7000, null]]],
+    [[4.99, 5, 4, 4, 4, 4, 4, 4], [[0, 1000], [2000, null]]],
+  ] as const)('equity %j: spans %j (below 5 % of 100 at a close)', (equity, want) => {
+    expect(wipeOutSpans(T, equity, 100)).toEqual(want);
+  });
+  it('keeps at most WIPE_OUT_SPANS, the last then to the end; firstWipeOutFrom reads the first wiped-out bar from a line on', () => {
+    const t = Array.from({ length: 400 }, (_, i) => i);
+    const spans = wipeOutSpans(t, t.map((i) => (i % 2 ? 1 : 100)), 100);
+    expect(spans).toHaveLength(WIPE_OUT_SPANS);
+    expect(spans.at(-1)).toEqual([2 * WIPE_OUT_SPANS - 1, null]);
+    const s: WipeOutSpan[] = [[1000, 3000], [5000, null]];
+    expect([0, 1000, 2000, 3000, 4000, 6000].map((line) => firstWipeOutFrom(s, line))).toEqual([1000, 1000, 2000, 5000, 5000, 6000]);
+    expect(firstWipeOutFrom([[1000, 3000]], 3000)).toBeNull();
+  });
+});
+
+describe("a wipe-out after the shock no sooner than the history run's own is not the shock's", () => {
+  // the history run is wiped out late (the dataset's own bars); every scenario run too, at the same bar,
+  // and the first scenario run an hour sooner: only that one is the shock's
+  function lateWipeOuts(opts: { historyWithout?: boolean; scenarioWithout?: boolean } = {}): RunResult[] {
+    const base = makeStressResults({ bars: 24 * 10, paths: 2, leverages: [10] });
+    const late = Math.max(...base.filter((r) => !r.spec.stress).map((r) => r.curves.time.at(-1)!));
+    let k = 0;
+    return base.map((r) => {
+      if (r.spec.setup !== 'isolated') return r;
+      if (!r.spec.stress) return opts.historyWithout ? r : { ...r, wipeOuts: [[late, null]] as WipeOutSpan[] };
+      const s = r.spec.stress;
+      if (s.kind !== 'scenario') return r;
+      const at = k++ === 0 ? late - 3_600_000 : late;
+      const { wipedOutFromShockAt: _drop, ...st } = r.stress!;
+      return { ...r, stress: { ...st, wipedOut: true, shockBarOpen: s.injectAt, wipedOutBeforeShock: false, ...(opts.scenarioWithout ? {} : { wipedOutFromShockAt: at }) } };
+    });
+  }
+
+  it('leaves it out of P(wipe-out) of the crash pack and the leverage survival, and says it apart (report.md, summary.json)', async () => {
+    const results = lateWipeOuts();
+    const model = buildModel(results, makeManifest(results));
+    const iso = model.configs[0]!.stress!.populations.crash!.bySetup.isolated!;
+    expect([iso.wipeOut.k, iso.wipeOut.n]).toEqual([1, 9]);
+    const rows = model.configs[0]!.stress!.scenarios.map((r) => r.bySetup.isolated!);
+    expect(rows.filter((r) => r.wipedOutByShock)).toHaveLength(1);
+    expect(rows.filter((r) => r.wipedOutAsHistory)).toHaveLength(8);
+    const dir = mkdtempSync(join(tmpdir(), 'ml-stress-wipe-'));
+    try {
+      await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash pack/.test(l));
+      expect(scen).toHaveLength(9);
+      // the Wiped out cell (the Liquidated one is 'no' or the run's own)
+      expect(scen.filter((l) => l.split(' | ')[7] === 'after the shock as in the history')).toHaveLength(8);
+      expect(scen.filter((l) => l.split(' | ')[7] === 'by the shock')).toHaveLength(1);
+      const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
+      const runs = summary.runs.filter((r) => r.stress?.view.kind === 'scenario' && r.setup === 'isolated');
+      expect(runs.map((r) => [r.stress!.wipedOutByShock, r.stress!.wipedOutAsHistory]).sort()).toEqual([[true, false], ...Array(8).fill([false, true])].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([['a history run never wiped out (or written before wipeOuts)', { historyWithout: true }], ['a scenario run written before wipedOutFromShockAt', { scenarioWithout: true }]] as const)('%s: every wipe-out after the line is the shock\'s', (_n, opts) => {
+    const results = lateWipeOuts(opts);
+    const model = buildModel(results, makeManifest(results));
+    expect(model.configs[0]!.stress!.populations.crash!.bySetup.isolated!.wipeOut.k).toBe(9);
+    expect(model.configs[0]!.stress!.scenarios.every((r) => !r.bySetup.isolated!.wipedOutAsHistory)).toBe(true);
   });
 });

@@ -355,6 +355,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
           liquidatedAsHistory: two('liquidatedAsHistory'),
           wipedOutBeforeShock: two('wipedOutBeforeShock'),
           wipedOutByShock: two('wipedOutByShock'),
+          wipedOutAsHistory: two('wipedOutAsHistory'),
         };
       }
     }

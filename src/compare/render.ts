@@ -180,7 +180,7 @@ function stressNote(p: RunPair): string {
   const two = (x: { baseline: boolean; current: boolean }) => `${yn(x.baseline)} → ${yn(x.current)}`;
   // a scenario run: what the shock did, and apart from it what happened before the shock (not the crash's doing)
   const outcome = s.shock
-    ? `liquidated by the shock ${two(s.shock.liquidatedByShock)} (before it ${two(s.shock.liquidatedBeforeShock)}${s.shock.liquidatedAsHistory.baseline || s.shock.liquidatedAsHistory.current ? `; after it as in the history ${two(s.shock.liquidatedAsHistory)}` : ''}), wiped out by the shock ${two(s.shock.wipedOutByShock)} (before it ${two(s.shock.wipedOutBeforeShock)})`
+    ? `liquidated by the shock ${two(s.shock.liquidatedByShock)} (before it ${two(s.shock.liquidatedBeforeShock)}${s.shock.liquidatedAsHistory.baseline || s.shock.liquidatedAsHistory.current ? `; after it as in the history ${two(s.shock.liquidatedAsHistory)}` : ''}), wiped out by the shock ${two(s.shock.wipedOutByShock)} (before it ${two(s.shock.wipedOutBeforeShock)}${s.shock.wipedOutAsHistory.baseline || s.shock.wipedOutAsHistory.current ? `; after it as in the history ${two(s.shock.wipedOutAsHistory)}` : ''})`
     : `survived ${two(s.survived)}, wiped out ${two(s.wipedOut)}`;
   return `stress: ${outcome}, peak margin ratio ${mr(s.peakMarginRatio.baseline)} → ${mr(s.peakMarginRatio.current)}, change at the shock ${money(s.lossAtShock.baseline)} → ${money(s.lossAtShock.current)}`;
 }

@@ -212,7 +212,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
             { html: esc(isoTime(row.injectAt)), v: row.injectAt },
             { html: h.modeChip(s), v: s },
             { html: x.liquidatedByShock ? `<span class="bad">${fmtShockPlace(x.liquidatedBeforeShock, true)}</span>` : fmtShockPlace(x.liquidatedBeforeShock, false, x.liquidatedAsHistory), v: (x.liquidatedByShock ? 2 : 0) + (x.liquidatedBeforeShock ? 1 : 0) },
-            { html: x.wipedOutByShock ? `<span class="alarm">${fmtShockPlace(false, true)}</span>` : fmtShockPlace(x.wipedOutBeforeShock, false), v: x.wipedOutByShock ? 2 : x.wipedOutBeforeShock ? 1 : 0 },
+            { html: x.wipedOutByShock ? `<span class="alarm">${fmtShockPlace(false, true)}</span>` : fmtShockPlace(x.wipedOutBeforeShock, false, x.wipedOutAsHistory), v: x.wipedOutByShock ? 2 : x.wipedOutBeforeShock ? 1 : 0 },
             { html: esc(fmtMetric('totalReturn', x.totalReturn)), v: x.totalReturn, cls: x.totalReturn === null ? 'muted' : x.totalReturn < 0 ? 'bad' : 'good' },
             { html: esc(fmtLossAtShock(x.lossAtShock)), v: x.lossAtShock === null ? null : Number(x.lossAtShock) },
             { html: esc(fmtMetric('marginRatioMax', x.peakMarginRatio)), v: x.peakMarginRatio, cls: x.peakMarginRatio >= 100 ? 'alarm' : x.peakMarginRatio >= 80 ? 'warn' : '' },

@@ -202,7 +202,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
           isoTime(row.injectAt),
           s,
           fmtShockPlace(x.liquidatedBeforeShock, x.liquidatedByShock, x.liquidatedAsHistory),
-          fmtShockPlace(x.wipedOutBeforeShock, x.wipedOutByShock),
+          fmtShockPlace(x.wipedOutBeforeShock, x.wipedOutByShock, x.wipedOutAsHistory),
           fmtMetric('totalReturn', x.totalReturn),
           fmtLossAtShock(x.lossAtShock),
           fmtMetric('marginRatioMax', x.peakMarginRatio),
@@ -221,7 +221,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         scenRows,
       ),
       '',
-      'Liquidated / Wiped out: by the shock (a liquidation from the bar the shock starts in on; equity below 5% at a bar close from it on, not before) or before the shock (in the history before it: not the crash\'s doing, and not counted in P(liquidation) and P(wipe-out) of the crash pack, which shows it apart as "Before the shock"). Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
+      'Liquidated / Wiped out: by the shock (a liquidation from the bar the shock starts in on; equity below 5% at a bar close from it on, not before) or before the shock (in the history before it: not the crash\'s doing, and not counted in P(liquidation) and P(wipe-out) of the crash pack, which shows it apart as "Before the shock"); "after the shock as in the history": a liquidation the history run of the same configuration and setup has too (same time and symbol), a wipe-out no sooner than its own, neither counted as the shock\'s. Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
       '',
     );
   }

@@ -87,6 +87,8 @@ export interface ScenarioRow {
         liquidatedAsHistory: boolean;
         wipedOutBeforeShock: boolean;
         wipedOutByShock: boolean;
+        /** a wipe-out after the shock's line no sooner than the history run's own: not the shock's */
+        wipedOutAsHistory: boolean;
         totalReturn: number | null;
         /** decimal string, quote; negative = loss */
         lossAtShock: string | null;
@@ -161,7 +163,7 @@ export function shockLiquidationLoss(r: RunResult, history: HistoryLiquidations)
   if (raw === undefined || history === null || st!.kind !== 'scenario' || st!.injectAt === undefined) return raw;
   const line = shockLine(st!);
   let u = 0n;
-  for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => history.has(liquidationKey(e.time, l.symbol)))) u += toU(e.loss);
+  for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => history.keys.has(liquidationKey(e.time, l.symbol)))) u += toU(e.loss);
   return u === 0n ? raw : fromU(toU(raw) - u);
 }
 
@@ -472,6 +474,7 @@ export function buildStressModel(
         liquidatedAsHistory: shock?.liquidatedAsHistory ?? false,
         wipedOutBeforeShock: shock?.wipedOutBeforeShock ?? false,
         wipedOutByShock: shock?.wipedOutByShock ?? r.stress.wipedOut,
+        wipedOutAsHistory: shock?.wipedOutAsHistory ?? false,
         totalReturn: num(r, 'totalReturn'),
         lossAtShock: r.stress.lossAtShock,
         peakMarginRatio: 100 * r.stress.peakMarginRatio,

@@ -15,7 +15,7 @@ import { shockOutcome, timeToLiquidation, type HistoryLiquidations, type ShockOu
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
-/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock (added within 3: liquidatedAsHistory; see docs/report.md). */
+/** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock (added within 3: liquidatedAsHistory, wipedOutAsHistory; see docs/report.md). */
 export const SUMMARY_SCHEMA_VERSION = 3 as const;
 
 const setupEnum = z.enum(SETUP_IDS);
@@ -39,6 +39,8 @@ const runStressSchema = z.strictObject({
   liquidatedAsHistory: z.boolean().nullable(),
   wipedOutBeforeShock: z.boolean().nullable(),
   wipedOutByShock: z.boolean().nullable(),
+  /** scenario runs: a wipe-out after the shock's line no sooner than the history run's own, not counted as the shock's; null for path runs */
+  wipedOutAsHistory: z.boolean().nullable(),
   timeToLiquidationMs: z.number().nullable(),
   /** in % (100 = the liquidation point), as metrics.marginRatioMax and the scenario rows (a fraction in schema 2) */
   peakMarginRatio: z.number().nullable(),
@@ -103,6 +105,7 @@ export const SummaryStressSchema = z.strictObject({
               liquidatedAsHistory: z.boolean(),
               wipedOutBeforeShock: z.boolean(),
               wipedOutByShock: z.boolean(),
+              wipedOutAsHistory: z.boolean(),
               totalReturn: z.number().nullable(),
               lossAtShock: z.string().nullable(),
               peakMarginRatio: z.number(),
@@ -277,6 +280,7 @@ const shockFields = (x: ShockOutcome | null) => ({
   liquidatedAsHistory: x?.liquidatedAsHistory ?? null,
   wipedOutBeforeShock: x?.wipedOutBeforeShock ?? null,
   wipedOutByShock: x?.wipedOutByShock ?? null,
+  wipedOutAsHistory: x?.wipedOutAsHistory ?? null,
 });
 
 function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchema> | null {

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
+import { WIPE_OUT_SPANS } from '../stress/types.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
@@ -178,6 +179,7 @@ const RunResultBaseSchema = z.looseObject({
   liquidationPrices: LiquidationPriceSeriesSchema.optional(),
   prices: PriceCurvesSchema.optional(),
   curves: z.looseObject({ time: z.array(time), equity: z.array(num), drawdown: z.array(num), marginRatio: z.array(num) }),
+  wipeOuts: z.array(z.tuple([time, time.nullable()])).max(WIPE_OUT_SPANS).optional(),
 });
 
 /** a result file: a union on `status` (an errored result says what went wrong; an ok one carries no error) */

@@ -3,7 +3,7 @@
  * Everything here is plain JSON: decimals as strings, numbers as numbers, no typed arrays.
  */
 
-import type { RunStressResult, RunStressSpec } from '../stress/types.js';
+import type { RunStressResult, RunStressSpec, WipeOutSpan } from '../stress/types.js';
 import type { SetupId } from '../engine/setups.js';
 
 /** The canonical description of one run; RunId = stable hash of it (sorted keys). */
@@ -85,6 +85,12 @@ export interface RunResultBase {
   /** per traded symbol: trade close prices at downsampled bars, for the report's price chart */
   prices?: PriceCurves;
   curves: RunCurves;
+  /**
+   * history runs (no spec.stress) that were wiped out: the spans of bars whose close had equity below
+   * 5 % of the initial capital (src/stress/types.ts wipeOutSpans), so that a scenario run of the same
+   * configuration wiped out no sooner after its shock is not counted as the shock's; absent otherwise
+   */
+  wipeOuts?: WipeOutSpan[];
   /** stress runs only (present exactly when spec.stress is): survival, time to liquidation, peak margin ratio, loss at the shock, ... (src/stress/types.ts) */
   stress?: RunStressResult;
 }

@@ -16,6 +16,7 @@ import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type Set
 import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
+import { wipeOutSpans } from '../stress/types.js';
 import { RESULT_SCHEMA_VERSION } from './result-schema.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { capRecords, keepsDetail, noRecords, recordCount, setupRecords, liquidationPriceSeries } from './records.js';
@@ -340,6 +341,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
       ...(records ? capRecords(records, task.maxEvents) : noRecords(recordCount(so))),
       ...(detail ? { liquidationPrices: liquidationPriceSeries(so.liquidationPrices, out.symbols), prices: pricesFor(so.series.time) } : {}),
       curves: analysis.buildCurves(so.series, curvePoints, initialCapital),
+      ...(run.spec.stress ? {} : historyWipeOuts(so.series, initialCapital)),
       ...(stressMod && run.spec.stress ? { stress: stressMod.stressFigures(run.spec.stress, so, out.symbols, initialCapital, data, scenarios) } : {}),
     };
     return result;
@@ -347,6 +349,12 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   // the series were read (metrics, curves, stress figures): their buffers serve the next pass
   for (const so of out.setups) seriesPool.release(so.series);
   return results;
+}
+
+/** A history run's wipe-out spans, when it has any (RunResult.wipeOuts: a scenario run of it is paired with them). */
+function historyWipeOuts(series: SetupOutput['series'], initialCapital: number): Pick<RunResult, 'wipeOuts'> {
+  const spans = wipeOutSpans(series.time, series.equity, initialCapital);
+  return spans.length > 0 ? { wipeOuts: spans } : {};
 }
 
 /** A warm-up message: load the engine's modules before any task's timeout starts. */

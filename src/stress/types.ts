@@ -85,6 +85,12 @@ export interface RunStressResult {
   /** scenario runs only: equity below 5 % of the initial capital at the close of a bar before the shock's bar */
   wipedOutBeforeShock?: boolean;
   /**
+   * scenario runs only: the open (ms UTC) of the first bar from the shock's bar on whose close has
+   * equity below 5 % of the initial capital, null when none; paired with the history run's
+   * `RunResult.wipeOuts` (shockOutcome). Absent in results written before it (read unpaired).
+   */
+  wipedOutFromShockAt?: number | null;
+  /**
    * ms from the shock start (scenario runs, msFromShock) or from the first bar's open (path runs) to
    * the first liquidation; null when none. For a scenario run a liquidation before the shock's bar
    * gives a negative value, one in or after it never does.
@@ -124,6 +130,42 @@ export interface RunStressResult {
 
 /** Equity below this fraction of the initial capital = wiped out. */
 export const WIPEOUT_FRACTION = 0.05;
+
+/**
+ * A stretch of bars whose close had equity below WIPEOUT_FRACTION of the initial capital: [the open
+ * of its first bar, the open of the first bar after it back at or above (null: to the run's end)].
+ */
+export type WipeOutSpan = [number, number | null];
+/** The most spans a result keeps (the last one kept then runs to the run's end). */
+export const WIPE_OUT_SPANS = 64;
+
+/** The wipe-out spans of a run's per-bar equity (bar open times `time`), in time order, at most WIPE_OUT_SPANS. */
+export function wipeOutSpans(time: ArrayLike<number>, equity: ArrayLike<number>, initialCapital: number): WipeOutSpan[] {
+  const floor = WIPEOUT_FRACTION * initialCapital;
+  const out: WipeOutSpan[] = [];
+  let open = false;
+  for (let i = 0; i < time.length; i++) {
+    const below = equity[i]! < floor;
+    if (below && !open) {
+      if (out.length === WIPE_OUT_SPANS) {
+        out[out.length - 1]![1] = null;
+        return out;
+      }
+      out.push([time[i]!, null]);
+      open = true;
+    } else if (!below && open) {
+      out[out.length - 1]![1] = time[i]!;
+      open = false;
+    }
+  }
+  return out;
+}
+
+/** The open of the first bar at or after `line` (a bar open) inside a wipe-out span, null when none. */
+export function firstWipeOutFrom(spans: readonly WipeOutSpan[], line: number): number | null {
+  for (const [a, b] of spans) if (b === null || b > line) return Math.max(a, line);
+  return null;
+}
 /** Points of RunStressResult.equityGrid. */
 export const EQUITY_GRID_POINTS = 101;
 
@@ -143,8 +185,16 @@ export interface ShockOutcome {
   liquidatedAsHistory: boolean;
   /** equity below 5 % at a bar close before the shock's bar */
   wipedOutBeforeShock: boolean;
-  /** equity below 5 % at a bar close from the shock's bar on, and not before */
+  /**
+   * equity below 5 % at a bar close from the shock's bar on, and not before, sooner than in the history
+   * run of the same configuration and setup (when known: wipedOutAsHistory)
+   */
   wipedOutByShock: boolean;
+  /**
+   * equity below 5 % from the shock's bar on, and not before, but no sooner than the history run's own
+   * wipe-out from that bar on: the dataset's later bars wipe the account out whatever the crash did
+   */
+  wipedOutAsHistory: boolean;
   /** ms from the shock start to the first liquidation by the shock (msFromShock: never negative); null when none */
   timeToLiquidationMs: number | null;
 }
@@ -176,20 +226,22 @@ export function timeToLiquidation(st: RunStressResult): number | null {
 export const shockLine = (st: Pick<RunStressResult, 'shockBarOpen' | 'injectAt'>): number => st.shockBarOpen ?? st.injectAt ?? Number.NaN;
 
 /**
- * The liquidated positions of a history run (the dataset as it is), each as `liquidationKey` of
- * its time and symbol; null when they are not all known (its events were cut, or it errored).
+ * What a history run (the dataset as it is) did that a scenario run of it may do too: its liquidated
+ * positions, each as `liquidationKey` of its time and symbol, and its wipe-out spans
+ * (RunResult.wipeOuts); null when they are not all known (its events were cut, or it errored).
  */
-export type HistoryLiquidations = ReadonlySet<string> | null;
+export type HistoryLiquidations = { keys: ReadonlySet<string>; wipeOuts: readonly WipeOutSpan[] } | null;
 
 /** one liquidated position: its time and symbol */
 export const liquidationKey = (time: number, symbol: string): string => `${time}\u0000${symbol}`;
 
 /** The HistoryLiquidations of a history run's result. */
-export function historyLiquidations(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }): HistoryLiquidations {
+export function historyLiquidations(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown; wipeOuts?: readonly WipeOutSpan[] }): HistoryLiquidations {
   if (r.status !== 'ok' || r.eventsCap !== undefined) return null;
-  const out = new Set<string>();
-  for (const e of r.events) if (e.type === 'liquidation') for (const l of e.legs) out.add(liquidationKey(e.time, l.symbol));
-  return out;
+  const keys = new Set<string>();
+  for (const e of r.events) if (e.type === 'liquidation') for (const l of e.legs) keys.add(liquidationKey(e.time, l.symbol));
+  // a result without wipeOuts was never wiped out (or was written before them: its scenario runs then have no wipedOutFromShockAt either)
+  return { keys, wipeOuts: r.wipeOuts ?? [] };
 }
 
 /**
@@ -198,23 +250,32 @@ export function historyLiquidations(r: { status: string; events: readonly RunEve
  * liquidation after the shock's line that it has too, same time and symbol, is not the shock's (the
  * run goes on to the end of the data, and the calm history's own liquidation weeks after the crash
  * is in it); null when unknown (no such run read, or its events cut): every liquidation after the
- * line counts as the shock's. A result written before `shockBarOpen` / `wipedOutBeforeShock`
- * existed takes the injection time as the line (the same for a shock starting at a bar open, as
- * every `inject.every` / `inject.random` time does); its wipe-out cannot be placed and counts as
- * the shock's (the reading of those files).
+ * line counts as the shock's. A wipe-out from the line on is paired the same way: when the history
+ * run's own wipe-out from the line on (its `wipeOuts`) comes no later than this run's
+ * (`wipedOutFromShockAt`), it is not the shock's (wipedOutAsHistory). A result written before
+ * `shockBarOpen` / `wipedOutBeforeShock` existed takes the injection time as the line (the same for
+ * a shock starting at a bar open, as every `inject.every` / `inject.random` time does); its wipe-out
+ * cannot be placed and counts as the shock's (the reading of those files), as does one written
+ * before `wipedOutFromShockAt`.
  */
 export function shockOutcome(st: RunStressResult, history: HistoryLiquidations = null): ShockOutcome | null {
   if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
   const line = shockLine(st);
-  const inHistory = (x: { symbol: string; time: number }) => history !== null && history.has(liquidationKey(x.time, x.symbol));
+  const inHistory = (x: { symbol: string; time: number }) => history !== null && history.keys.has(liquidationKey(x.time, x.symbol));
   const by = st.firstLiquidated.find((x) => x.time >= line && !inHistory(x));
   const wipedOutBeforeShock = st.wipedOutBeforeShock ?? false;
+  const wipedFromLine = st.wipedOut && !wipedOutBeforeShock;
+  // the history's own wipe-out from the line on came no later than this run's: not the shock's
+  const own = st.wipedOutFromShockAt;
+  const historyAt = history !== null && own !== undefined && own !== null ? firstWipeOutFrom(history.wipeOuts, line) : null;
+  const asHistory = wipedFromLine && historyAt !== null && historyAt <= own!;
   return {
     liquidatedBeforeShock: st.firstLiquidated.some((x) => x.time < line),
     liquidatedByShock: by !== undefined,
     liquidatedAsHistory: st.firstLiquidated.some((x) => x.time >= line && inHistory(x)),
     wipedOutBeforeShock,
-    wipedOutByShock: st.wipedOut && !wipedOutBeforeShock,
+    wipedOutByShock: wipedFromLine && !asHistory,
+    wipedOutAsHistory: asHistory,
     timeToLiquidationMs: by === undefined ? null : msFromShock(st, by.time),
   };
 }

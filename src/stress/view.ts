@@ -9,7 +9,7 @@ import { fromU, liquidationLossU } from '../analysis/money.js';
 import { bootstrapPath } from './bootstrap.js';
 import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
 import type { Scenario } from './scenario.js';
-import { EQUITY_GRID_POINTS, WIPEOUT_FRACTION, msFromShock, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
+import { EQUITY_GRID_POINTS, firstWipeOutFrom, msFromShock, wipeOutSpans, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
 
 /** Betas per (base data, market key), cached for the worker's life. */
 const betaCache = new WeakMap<MarketData, Map<string, Float64Array>>();
@@ -109,8 +109,8 @@ export function stressFigures(
   for (const e of liquidations) {
     for (const s of e.symbols) firstLiquidated.push({ symbol: symbols[s] ?? String(s), time: e.time });
   }
-  let wiped = false;
-  for (let i = 0; i < n; i++) if (equity[i]! < WIPEOUT_FRACTION * initialCapital) wiped = true;
+  const spans = wipeOutSpans(time, equity, initialCapital);
+  const wiped = spans.length > 0;
 
   const firstCrash: StressInjection | null =
     stress.kind === 'scenario' ? { scenario: stress.scenario, injectAt: stress.injectAt } : (stress.crashes?.[0] ?? null);
@@ -133,12 +133,17 @@ export function stressFigures(
     }
   } else if (stress.kind === 'scenario' && n > 0) peakFrom = Math.min(barOf(time, stress.injectAt, data.timeframeMs), n);
   // scenario runs: the line between what the run did before the shock and what the shock did, the open of the bar it starts in
-  let shock: Pick<RunStressResult, 'shockBarOpen' | 'wipedOutBeforeShock'> = {};
+  let shock: Pick<RunStressResult, 'shockBarOpen' | 'wipedOutBeforeShock' | 'wipedOutFromShockAt'> = {};
   if (stress.kind === 'scenario') {
     const k = n > 0 ? barOf(time, stress.injectAt, data.timeframeMs) : 0;
-    let before = false;
-    for (let i = 0; i < k && i < n; i++) if (equity[i]! < WIPEOUT_FRACTION * initialCapital) before = true;
-    shock = { shockBarOpen: k < n ? Math.min(time[k]!, stress.injectAt) : stress.injectAt, wipedOutBeforeShock: before };
+    // the first wipe-out span starts before the shock's bar (a bar of the run: k < n), or there is none before it
+    const before = spans.length > 0 && (k >= n || spans[0]![0] < time[k]!);
+    shock = {
+      shockBarOpen: k < n ? Math.min(time[k]!, stress.injectAt) : stress.injectAt,
+      wipedOutBeforeShock: before,
+      // from the shock's bar on (its open: a bar of the run; none after the last bar)
+      wipedOutFromShockAt: k < n ? firstWipeOutFrom(spans, time[k]!) : null,
+    };
   }
   // scenario runs: the wallet's loss to the shock's liquidations (from the same line as shockOutcome's)
   let lossByShock: Pick<RunStressResult, 'liquidationLossByShock'> = {};

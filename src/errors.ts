@@ -27,9 +27,10 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /**
  * What a UserError is about, where a caller must tell it apart from others of its exit code (it
  * crosses threads with the error: util/thread-error.ts). `emptyWindow`: a dataset holds no bar in
- * the selected time window (the CLI says it as the problem of --from/--to when a flag set it).
+ * the selected time window; `injectOutsideWindow`: a stress.inject.at date outside it (the CLI says
+ * either as the problem of --from/--to when a flag set the window).
  */
-export type UserErrorReason = 'emptyWindow';
+export type UserErrorReason = 'emptyWindow' | 'injectOutsideWindow';
 
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;

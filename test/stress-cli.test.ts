@@ -240,7 +240,11 @@ describe('marginlab stress', () => {
     }
     writeConfig(dir, 'at.config.ts', { ...base, stress: { scenarios: [{ id: 'x', symbols: { AAA: { depth: -0.1, duration: '1h' } } }], inject: { at: ['2020-01-01T00:00:00Z'] }, paths: 1, seed: 2 } });
     const outside = await runCli(['stress', '-c', 'at.config.ts', '--out', 'at1', '-q'], dir);
-    expect([outside.code, outside.stderr]).toEqual([78, expect.stringContaining('stress.inject.at[0]: 2020-01-01T00:00:00.000Z is outside dataset')]);
+    expect([outside.code, outside.stderr]).toEqual([78, expect.stringContaining('marginlab: at.config.ts: stress.inject.at[0]: 2020-01-01T00:00:00.000Z is outside dataset')]);
+    // inside the dataset but outside the window --from sets: the flag's problem (64), naming it
+    writeConfig(dir, 'at2.config.ts', { ...base, stress: { scenarios: [{ id: 'x', symbols: { AAA: { depth: -0.1, duration: '1h' } } }], inject: { at: ['2025-01-03T00:00:00Z'] }, paths: 0 } });
+    const flag = await runCli(['stress', '-c', 'at2.config.ts', '--from', '2025-01-10', '--out', 'at3', '-q'], dir);
+    expect([flag.code, flag.stderr]).toEqual([64, expect.stringMatching(/^marginlab: --from 2025-01-10: stress\.inject\.at\[0\]: 2025-01-03T00:00:00\.000Z is outside dataset /)]);
     const none = await runCli(['stress', '-c', 'at.config.ts', '--scenarios', 'none', '--out', 'at2', '-q', '--workers', '11'], dir);
     expect([none.code, none.stderr]).toEqual([0, '']);
     expect(resultFiles(join(dir, 'at2')).length).toBe(4); // history and one path, × isolated and cross

@@ -178,13 +178,18 @@ export async function loadInThread(datasets: LoadRequest['datasets'], blame?: Lo
 /** The config file as every problem of a run names it (relative to the working folder when inside it). */
 const configNameOf = (loaded: LoadedConfig): string => (loaded.path ? shownPath(loaded.path) : 'config');
 
+/** The window flags a command was given, as the user wrote them ('--from 2025-01-09 --to …'), '' when none. */
+const windowFlags = (loaded: LoadedConfig): string => {
+  const ov = loaded.overrides ?? {};
+  return [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
+};
+
 export async function loadDatasets(loaded: LoadedConfig): Promise<{ data: Record<string, MarketData>; plan: PlanDataset[] }> {
   const c = loaded.config;
   // a timeframe, symbol or window the dataset does not hold: the config's key says where to change it;
   // a window holding no bar that a flag set (--from, --to) is the flags' problem (64, naming them):
   // the config file was not what was wrong
-  const ov = loaded.overrides ?? {};
-  const flags = [ov.from !== undefined ? `--from ${String(ov.from)}` : '', ov.to !== undefined ? `--to ${String(ov.to)}` : ''].filter(Boolean).join(' ');
+  const flags = windowFlags(loaded);
   const blame: LoadBlame = (k, reason) =>
     reason === 'emptyWindow' && flags !== '' ? { where: flags, exitCode: ExitCode.USAGE } : { where: `${configNameOf(loaded)}: ${c.data.length === 1 ? 'data' : `data[${k}]`}` };
   const loadedData = await loadInThread(
@@ -300,6 +305,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const early: { pool?: WorkerPool } = {};
   try {
     return await sweep(opts, early);
+  } catch (err) {
+    // an injection date outside the window: the config's problem, named under its file as its other
+    // problems are (78), or the flags' when they set the window (64, naming them)
+    if (!(err instanceof UserError) || err.reason !== 'injectOutsideWindow') throw err;
+    const flags = windowFlags(opts.loaded);
+    if (flags !== '') throw new UserError(`${flags}: ${err.message}`, ExitCode.USAGE, err.details, err.reason);
+    throw new UserError(`${configNameOf(opts.loaded)}: ${err.message}`, err.exitCode, err.details, err.reason);
   } finally {
     // a sweep stopped before its passes (a config or plan error, nothing to do, Ctrl-C) stops the pool it started
     await early.pool?.destroy();

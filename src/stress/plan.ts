@@ -8,7 +8,7 @@
 import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
-import { configError } from '../errors.js';
+import { configError, ExitCode, UserError } from '../errors.js';
 import { fmtStep } from '../feed/timeframe.js';
 import { grouped } from '../util/excerpt.js';
 import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
@@ -141,8 +141,11 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
   const out = new Set<number>();
   stress.inject.at.forEach((t, i) => {
     if (t < first || t >= end) {
-      throw configError(
+      throw new UserError(
         `stress.inject.at[${i}]: ${new Date(t).toISOString()} is outside dataset ${ds.name} (${new Date(first).toISOString()} – ${new Date(end).toISOString()}); pick a date inside the replayed window`,
+        ExitCode.CONFIG,
+        [],
+        'injectOutsideWindow',
       );
     }
     out.add(t);

@@ -6,7 +6,7 @@
 import type { UserErrorReason } from '../errors.js';
 import { thrownText } from './excerpt.js';
 
-const REASONS: readonly UserErrorReason[] = ['emptyWindow'];
+const REASONS: readonly UserErrorReason[] = ['emptyWindow', 'injectOutsideWindow'];
 
 export interface ThreadErrorData {
   message: string;

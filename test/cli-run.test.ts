@@ -239,8 +239,9 @@ describe('failure isolation', () => {
     expect(by('fixture-trend').map((x) => x.status)).toEqual(['ok', 'ok']);
     for (const x of by('fixture-throws')) {
       expect(x.status).toBe('errored');
-      // what it threw, then where: the callback, the event time (the failing bar's close) and the strategy's own line
-      expect(x.error).toMatch(/^strategy threw: Error: fixture-throws: boom at bar 1000 \(in onBar at \d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z, \/.*\/fixture-throws\.ts:14:\d+\)$/);
+      // what it threw, then where: the callback, the failing bar (by its open: ctx.time there, the data's row) and the strategy's own line
+      const bar1000 = new Date(Date.UTC(2025, 0, 1) + 1000 * 3_600_000).toISOString();
+      expect(x.error).toMatch(new RegExp(`^strategy threw: Error: fixture-throws: boom at bar 1000 \\(in onBar of the bar at ${bar1000.replace(/\./g, '\\.')}, /.*/fixture-throws\\.ts:14:\\d+\\)$`));
       expect(x.bars).toBeGreaterThanOrEqual(1000);
       expect(x.bars).toBeLessThan(1500);
     }

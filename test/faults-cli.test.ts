@@ -195,7 +195,7 @@ describe('a strategy that throws a huge error', () => {
     for (const f of resultFiles(join(dir, 'big-error'))) {
       const res = JSON.parse(read(join(dir, 'big-error', 'results', f))) as RunResult;
       expect(res.status).toBe('errored');
-      expect(res.error).toMatch(/^strategy threw: Error: line 0: x+\\nline 1: x+.*… \([\d,]+ characters\) \(in onBar at \S+, \S+fixture-throws-big\.ts:\d+:\d+\)$/);
+      expect(res.error).toMatch(/^strategy threw: Error: line 0: x+\\nline 1: x+.*… \([\d,]+ characters\) \(in onBar of the bar at \S+, \S+fixture-throws-big\.ts:\d+:\d+\)$/);
       expect(res.error!.length).toBeLessThan(1300);
     }
     expect(statSync(join(dir, 'big-error', 'summary.json')).size).toBeLessThan(50_000);

@@ -1,6 +1,6 @@
 /**
  * What a strategy's create() throws errors its runs saying where, as a callback's throw does
- * ("strategy threw: … (in onBar at …, strategies/x.ts:31:15)"): it came as the bare message
+ * ("strategy threw: … (in onBar of the bar at …, strategies/x.ts:31:15)"): it came as the bare message
  * ("Cannot read properties of undefined (reading 'toFixed')", "import_marginlab.SMA is not a
  * constructor" for a misspelt import), without the strategy's file or line.
  */

@@ -88,8 +88,8 @@ describe('thrown values without text', () => {
     expect(files).toHaveLength(1);
     const res = JSON.parse(readFileSync(join(dir, 'o-bar', 'results', files[0]!), 'utf8')) as { status: string; error: string; internal?: boolean };
     expect(res.status).toBe('errored');
-    // no stack to name a line: the callback and the time only
-    expect(res.error).toBe(`strategy threw: ${NO_TEXT} (in onBar at 2025-01-01T04:00:00.000Z)`);
+    // no stack to name a line: the callback and the bar only (by its open, ctx.time there: its close is 04:00)
+    expect(res.error).toBe(`strategy threw: ${NO_TEXT} (in onBar of the bar at 2025-01-01T03:00:00.000Z)`);
     expect(res.internal).toBeFalsy();
   }, 60_000);
 });

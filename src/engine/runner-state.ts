@@ -659,7 +659,12 @@ export abstract class RunnerState implements ContextHost {
     this.dead = true;
     const text = thrownText(inner, true);
     this.error = text === '' ? 'the strategy threw an empty value' : text;
-    this.errorAt = { callback, time: this.eventTime, location: PromiseReturned.is(inner) ? null : strategyFrame(inner) };
+    this.errorAt = {
+      callback,
+      time: this.eventTime,
+      ...(callback === 'onBar' && this.bar >= 0 && this.bar < this.m.timeLength ? { barOpen: this.time[this.bar]! } : {}),
+      location: PromiseReturned.is(inner) ? null : strategyFrame(inner),
+    };
     this.endBar = seriesLen;
   }
 

@@ -97,6 +97,8 @@ export interface StrategyErrorPlace {
   callback: StrategyCallback;
   /** the engine's event time when it threw (ms UTC): onBar's is the bar's close, onStart's the first bar's open */
   time: number;
+  /** onBar: the open time of its bar (ctx.time there, the bar's row in the data), which the messages name */
+  barOpen?: number;
   /** the first frame of the thrown error's stack outside marginlab's engine (`file:line:column`, relative to the working folder when inside it), null without one */
   location: string | null;
 }

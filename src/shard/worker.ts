@@ -227,12 +227,15 @@ interface CreatePlace {
 
 /**
  * An errored run's text: what the strategy threw, then where (callback, event time, its source
- * line), e.g. `strategy threw: Error: kaboom (in onBar at 2025-06-05T05:00:00.000Z, strategies/x.ts:31:15)`.
+ * line), e.g. `strategy threw: Error: kaboom (in onBar of the bar at 2025-06-05T04:00:00.000Z, strategies/x.ts:31:15)`
+ * (onBar: its bar's open, ctx.time there; other callbacks: the event's time).
  */
 export function strategyErrorText(error: string, at: StrategyErrorPlace | CreatePlace | undefined): string {
   const what = excerpt(error, ERROR_TEXT_CHARS);
   if (!at) return `strategy threw: ${what}`;
-  const when = Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
+  // onBar: the bar by its open, as ctx.time and the data's rows name it (its event time is the bar's close)
+  const barOpen = 'barOpen' in at ? at.barOpen : undefined;
+  const when = barOpen !== undefined && Number.isFinite(barOpen) ? ` of the bar at ${new Date(barOpen).toISOString()}` : Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
   return `strategy threw: ${what} (in ${at.callback}${when}${at.location ? `, ${at.location}` : ''})`;
 }
 

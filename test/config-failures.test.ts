@@ -303,7 +303,8 @@ describe('data checks', () => {
     writeConfig(dir, 'gaps-many.config.ts', { name: 'gm', data: { path: './my data/gappy many', timeframe: '1h', gaps: 'warn' }, strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 3 } }], leverage: [3], workers: 1 });
     const r = await runCli(['run', '-c', 'gaps-many.config.ts', '--out', 'o-gaps-many'], dir);
     expect(r.code).toBe(0);
-    const hint = /\.\.\. and 10 more warnings \(`npx marginlab (data validate .*)` lists them all\)/.exec(r.stderr);
+    // 31 warnings: the 30 gaps and the dataset's missing funding
+    const hint = /\.\.\. and 11 more warnings \(`npx marginlab (data validate .*)` lists them all\)/.exec(r.stderr);
     expect(hint?.[1]).toBe("data validate 'my data/gappy many' --timeframe 1h --gaps warn");
     // the hint, run as written (a shell splits it into these words), lists all 30
     const v = await runCli(['data', 'validate', 'my data/gappy many', '--timeframe', '1h', '--gaps', 'warn'], dir);

@@ -393,14 +393,14 @@ describe('order rules', () => {
     const out = replay({ ...params, accountFactory: undefined, strategy: scripted({ 1: () => { throw new Error('boom'); } }, ['BTCUSDT']) });
     expect(out.setups[0]!.error).toBe('Error: boom');
     // and says where: the callback, the engine's event time (bar 1's close), the strategy's own line (this file)
-    expect(out.setups[0]!.errorAt).toEqual({ callback: 'onBar', time: T0 + 2 * HOUR, location: expect.stringMatching(/^test\/engine-rules\.test\.ts:\d+:\d+$/) });
+    expect(out.setups[0]!.errorAt).toEqual({ callback: 'onBar', time: T0 + 2 * HOUR, barOpen: T0 + HOUR, location: expect.stringMatching(/^test\/engine-rules\.test\.ts:\d+:\d+$/) });
     // a throw in onFill (bar 1's open fill of the order placed at bar 0), onStart, or with no stack
     const fillThrows: StrategyModule = { ...scripted({ 0: (c) => c.buy(0, 1) }, ['BTCUSDT']), create: () => ({ onBar: (c) => { if (c.bar === 0) c.buy(0, 1); }, onFill: () => { throw new RangeError('in fill'); } }) };
     const f = replay({ ...params, accountFactory: undefined, strategy: fillThrows }).setups[0]!;
     expect([f.error, f.errorAt?.callback, f.errorAt?.time]).toEqual(['RangeError: in fill', 'onFill', T0 + HOUR]);
     const startThrows: StrategyModule = { ...fillThrows, create: () => ({ onStart: () => { throw new Error('no start'); }, onBar: () => {} }) };
     expect(replay({ ...params, accountFactory: undefined, strategy: startThrows }).setups[0]!.errorAt).toMatchObject({ callback: 'onStart', time: T0 });
-    expect(empty.setups[0]!.errorAt).toEqual({ callback: 'onBar', time: T0 + 2 * HOUR, location: null });
+    expect(empty.setups[0]!.errorAt).toEqual({ callback: 'onBar', time: T0 + 2 * HOUR, barOpen: T0 + HOUR, location: null });
   });
 
   it('replay() refuses a symbol listed twice', () => {

@@ -134,6 +134,12 @@ describe('loadDataset: one timeline', () => {
     }
   });
 
+  it('a dataset holding funding only says to import candles (65), not to pick a timeframe among none', async () => {
+    const dir = join(root, 'funding-only');
+    await writeDataset(dir, { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'AUSDT', kind: 'funding', time: [T0, T0 + 8 * H], columns: { rate: [0.0001, 0.0001] } }] });
+    await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, message: `${join(dir, 'manifest.json')}: the dataset holds no candles (only funding), and a backtest replays candles: import them into it (marginlab import <file> --out ${dir}; docs/data.md)` });
+  });
+
   it('a symbol the dataset lacks names the nearest one (78)', async () => {
     await expect(loadDataset(mixed, { symbols: ['AUSD'] })).rejects.toMatchObject({ exitCode: 78, message: `dataset ${mixed} has no symbol AUSD (did you mean 'AUSDT'?) (symbols: AUSDT, BUSDT)` });
     await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ message: `dataset ${mixed} has no symbol ZZZ (symbols: AUSDT, BUSDT)` });

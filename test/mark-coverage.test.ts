@@ -52,26 +52,31 @@ beforeAll(async () => {
 
 const NONE_WARNING = 'BTCUSDT-mark-1h.arrow: mark candles cover none of the 744 1h bars of BTCUSDT (mark 2025-05-01T00:00:00.000Z → 2025-05-31T23:00:00.000Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); liquidation is checked on trade prices at the 744 bars without one';
 
+/** the warning of a dataset holding no funding (feed/validate.ts missingFundingTexts) */
+const NO_FUNDING_BTC = "no funding file for BTCUSDT: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)";
+
 describe('the loader: mark candles that do not overlap the candles', () => {
   it('May mark candles beside July candles: no mark at the bar timeframe, all mark columns NaN, a warning naming both spans', async () => {
     const md = await loadDataset(ds('may'));
     const c = md.columns[0]!;
     expect(c.markAtBarTimeframe).toBe(false);
     expect(c.markLow.every((v) => Number.isNaN(v))).toBe(true);
-    expect(md.warnings).toEqual([NONE_WARNING]);
+    // (these datasets hold no funding: said first)
+    expect(md.warnings).toEqual([NO_FUNDING_BTC, NONE_WARNING]);
     const fine = await loadDataset(ds('may15'));
     expect(fine.columns[0]!.markAtBarTimeframe).toBe(false);
-    expect(fine.warnings).toEqual([NONE_WARNING.replace('BTCUSDT-mark-1h.arrow', 'BTCUSDT-mark-15m.arrow').replace('2025-05-31T23:00', '2025-05-31T23:45')]);
+    expect(fine.warnings).toEqual([NO_FUNDING_BTC, NONE_WARNING.replace('BTCUSDT-mark-1h.arrow', 'BTCUSDT-mark-15m.arrow').replace('2025-05-31T23:00', '2025-05-31T23:45')]);
   });
 
   it('half covered: mark at the bar timeframe, with a warning; fully covered: no warning; a --to inside the covered part: no warning', async () => {
     const half = await loadDataset(ds('half'));
     expect(half.columns[0]!.markAtBarTimeframe).toBe(true);
     expect(half.warnings).toEqual([
+      NO_FUNDING_BTC,
       'BTCUSDT-mark-1h.arrow: mark candles cover 372 (50 %) of the 744 1h bars of BTCUSDT (mark 2025-07-01T00:00:00.000Z → 2025-07-16T11:00:00.000Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); liquidation is checked on trade prices at the 372 bars without one',
     ]);
-    expect((await loadDataset(ds('full'))).warnings).toBeUndefined();
-    expect((await loadDataset(ds('half'), { to: JULY + 300 * H })).warnings).toBeUndefined();
+    expect((await loadDataset(ds('full'))).warnings).toEqual([NO_FUNDING_BTC]);
+    expect((await loadDataset(ds('half'), { to: JULY + 300 * H })).warnings).toEqual([NO_FUNDING_BTC]);
   });
 
   it('markCoveredBars: exact timeframe by open time; finer ones only when every sub-candle of the bar is there', () => {
@@ -89,15 +94,15 @@ describe('data validate and data inspect warn when mark candles cover little or 
     const v = await feedCli(['data', 'validate', ds('may')]);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('mark at bar timeframe: 0/1');
-    expect(v.stderr).toBe(`warning: ${NONE_WARNING}\n`);
+    expect(v.stderr).toBe(`warning: ${NO_FUNDING_BTC}\nwarning: ${NONE_WARNING}\n`);
     const i = await feedCli(['data', 'inspect', ds('may')]);
     expect(i.code).toBe(0);
-    expect(i.stdout).toContain(`warnings:\n  ${NONE_WARNING}\n`);
+    expect(i.stdout).toContain(`warnings:\n  ${NO_FUNDING_BTC}\n  ${NONE_WARNING}\n`);
     expect(i.stdout).toContain('validation: ok');
     const full = await feedCli(['data', 'validate', ds('full')]);
     expect(full.stdout).toContain('mark at bar timeframe: 1/1');
-    expect(full.stderr).toBe('');
-    expect(inspectDataset(ds('full')).warnings).toEqual([]);
+    expect(full.stderr).toBe(`warning: ${NO_FUNDING_BTC}\n`);
+    expect(inspectDataset(ds('full')).warnings).toEqual([NO_FUNDING_BTC]);
     expect(inspectDataset(ds('half')).warnings).toEqual((await loadDataset(ds('half'))).warnings);
     expect(inspectDataset(ds('may15')).warnings).toEqual((await loadDataset(ds('may15'))).warnings);
   });
@@ -265,7 +270,7 @@ describe('the funding interval the coverage judges by', () => {
 });
 
 describe('a symbol without funding beside symbols with it', () => {
-  it('warns in the load (only for the selected symbols) and in data inspect; no warning when no symbol has funding', async () => {
+  it('warns in the load (only for the selected symbols) and in data inspect; one warning when no symbol has funding', async () => {
     const july = series('candles', JULY, BARS);
     const eth: SeriesInput = { ...july, symbol: 'ETHUSDT' };
     const funding: SeriesInput = { symbol: 'BTCUSDT', kind: 'funding', time: Array.from({ length: 93 }, (_, i) => JULY + i * 8 * H), columns: { rate: Array.from({ length: 93 }, () => 0.0001) } };
@@ -275,7 +280,11 @@ describe('a symbol without funding beside symbols with it', () => {
     expect((await loadDataset(ds('eth-nofunding'), { symbols: ['BTCUSDT'] })).warnings).toBeUndefined();
     expect(inspectDataset(ds('eth-nofunding')).warnings).toEqual([warning]);
     await writeDataset(ds('no-funding'), { venue: 'binance-usdm', timeframe: '1h', series: [july, eth] });
-    expect((await loadDataset(ds('no-funding'))).warnings).toBeUndefined();
+    // none at all: one warning (a run's "Funding net 0.00" did not say the data had none)
+    const none = "no funding file for any of its 2 symbols: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)";
+    expect((await loadDataset(ds('no-funding'))).warnings).toEqual([none]);
+    expect((await loadDataset(ds('no-funding'), { symbols: ['ETHUSDT'] })).warnings).toEqual([none.replace('any of its 2 symbols', 'ETHUSDT')]);
+    expect(inspectDataset(ds('no-funding')).warnings).toEqual([none]);
   });
 
   it("docs/config.md's Warnings (what `marginlab run` prints and records) names the load's coverage warnings: it listed only the funding-interval and gap ones", () => {

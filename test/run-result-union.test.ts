@@ -16,6 +16,24 @@ const spec: RunSpec = {
   from: null, to: null, initialCapital: '10000', execution: {}, dataHashes: {}, engineVersion: ENGINE_VERSION,
 };
 
+describe("an ok result's books balance (a hand-edited or damaged file does not)", () => {
+  it('names the books that do not balance, and a deposit that is not the run\'s capital (65 where the report reads it)', () => {
+    const { error: _e, ...base } = erroredResult('r5', spec, 'x');
+    const metrics = Object.fromEntries(METRICS.map((m) => [m.id, null]));
+    const books = { initialDeposit: '10000', wallet: '9368.4', realizedPnl: '-500.25', fees: '12.35', fundingReceived: '3', fundingPaid: '120', liquidationPenalties: '2', insuranceDraws: '0' };
+    expect(resultProblems({ ...base, status: 'ok', metrics, books })).toEqual([]);
+    expect(resultProblems({ ...base, status: 'ok', metrics, books: { ...books, wallet: '109900' } })).toEqual([
+      'books: do not balance (initialDeposit + realizedPnl − fees + fundingReceived − fundingPaid − liquidationPenalties + insuranceDraws is -100531.6 away from wallet 109900): the file was edited or damaged; run it again',
+    ]);
+    expect(resultProblems({ ...base, status: 'ok', metrics, books: { ...books, fees: '0.000000001' } })[0]).toMatch(/^books: do not balance \(.* is 12\.349999999 away from wallet 9368\.4\)/);
+    expect(resultProblems({ ...base, status: 'ok', metrics, books: { ...books, initialDeposit: '20000', wallet: '19368.4' } })).toEqual([
+      "books.initialDeposit: 20000 is not the run's initial capital 10000 (spec.initialCapital): the file was edited or damaged; run it again",
+    ]);
+    // an errored run's books (where it stopped) and books not carried in full are not judged
+    expect(resultProblems({ ...base, status: 'errored', error: 'x', metrics, books: { ...books, wallet: '1' } })).toEqual([]);
+  });
+});
+
 describe('RunResult: a union on status', () => {
   it('an errored result needs its error; an ok result must not carry one', () => {
     const errored = erroredResult('r1', spec, 'strategy threw: boom');

@@ -114,6 +114,10 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const tfMs = timeframeMs(tf);
   const available = datasetTimeframes(manifest);
   if (!available.includes(tf)) {
+    // no candles at all (a dataset of funding only): no timeframe to choose, the candles to import
+    if (available.length === 0) {
+      throw dataError(`${join(dir, MANIFEST_FILE)}: the dataset holds no candles (${manifest.files.length === 0 ? 'no files' : `only ${[...new Set(manifest.files.map((f) => f.kind))].join(' and ')}`}), and a backtest replays candles: import them into it (marginlab import <file> --out ${dir}; docs/data.md)`);
+    }
     // the manifest's own default names no candles: the dataset is at fault (65, as data inspect says),
     // not a choice of the caller's (a timeframe asked for that the dataset lacks: 78)
     if (opts.timeframe === undefined) {

@@ -217,11 +217,17 @@ export function fundingCoverageWarning(o: {
 
 /**
  * Symbols without a funding file in a dataset where others have one (funding imported for BTCUSDT,
- * forgotten for ETHUSDT): a run books no funding for them, so a warning each. None when no symbol has funding.
+ * forgotten for ETHUSDT): a run books no funding for them, so a warning each; one warning when no
+ * symbol has funding (a run books none at all).
  */
 export function missingFundingTexts(files: readonly { symbol: string; kind: string; path: string }[], symbols: readonly string[]): string[] {
   const withFunding = symbols.filter((s) => files.some((f) => f.symbol === s && f.kind === 'funding'));
-  if (withFunding.length === 0) return [];
+  // none at all: the runs are perpetuals that never settle funding, which a report's "Funding net 0.00" does not say
+  if (withFunding.length === 0) {
+    if (symbols.length === 0) return [];
+    const which = symbols.length === 1 ? symbols[0] : `any of its ${symbols.length} symbols`;
+    return [`no funding file for ${which}: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)`];
+  }
   const example = files.find((f) => f.symbol === withFunding[0] && f.kind === 'funding')!.path;
   return symbols.filter((s) => !withFunding.includes(s)).map((s) =>
     `${s}: no funding file, while ${withFunding.length === 1 ? withFunding[0] : `${withFunding.length} other symbols`} ${withFunding.length === 1 ? 'has' : 'have'} one (${example}); no funding is booked for ${s}: import its funding`);

@@ -128,7 +128,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         last = Date.now();
         if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
         out.stderr.write(
-          `marginlab: ${s.pending} runs to do${s.skipped ? ` (${s.skipped} already done, skipped)` : ''} of ${s.totalRuns}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''} on ${workerPhrase(s)}\n`,
+          `marginlab: ${s.pending} ${s.pending === 1 ? 'run' : 'runs'} to do${s.skipped ? ` (${s.skipped} already done, skipped)` : ''} of ${s.totalRuns}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''} on ${workerPhrase(s)}\n`,
         );
       },
       bars(b) {

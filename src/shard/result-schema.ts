@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
 import { WIPE_OUT_SPANS } from '../stress/types.js';
+import { Decimal } from 'decimal.js';
+import { booksImbalance } from '../account/books.js';
+import type { BooksSnapshot } from '../account/types.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
@@ -204,9 +207,10 @@ export function resultProblems(v: unknown, max = 5): string[] {
     // an ok result stores every metric of the registry (null when undefined): a missing one (a hand-edited file)
     // would read as null and decide verdicts ("return −1.6% vs —": the run without it loses)
     if (r.data.status !== 'ok') return [];
-    return SCHEMA_METRICS.filter((id) => !Object.hasOwn(r.data.metrics, id))
+    const missing = SCHEMA_METRICS.filter((id) => !Object.hasOwn(r.data.metrics, id))
       .slice(0, max)
       .map((id) => `metrics.${id}: missing (an ok result stores every metric, null when undefined; run it again)`);
+    return missing.length > 0 ? missing : consistencyProblems(r.data.books, r.data.spec.initialCapital);
   }
   return r.error.issues.slice(0, max).map((i) => {
     // the value at the issue's path (a union's issue carries the whole object as its input)
@@ -214,4 +218,27 @@ export function resultProblems(v: unknown, max = 5): string[] {
     const given = at !== undefined ? { value: at } : undefined;
     return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${issueMessage(i, given, { ownWithValue: true })}`;
   });
+}
+
+const BOOK_KEYS = ['initialDeposit', 'wallet', 'realizedPnl', 'fees', 'fundingReceived', 'fundingPaid', 'liquidationPenalties', 'insuranceDraws'] as const;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * What an ok result's books say of themselves, which a hand-edited or damaged file breaks: they
+ * balance exactly (account/books.ts booksImbalance: the identity every run keeps) and start from
+ * the run's initial capital. A metric edited alone is not caught (metrics are floats derived from
+ * the bars' equity, not from the books); a books figure changed is. Books a result does not carry
+ * in full are not judged.
+ */
+function consistencyProblems(books: Record<string, string>, initialCapital: string): string[] {
+  const out: string[] = [];
+  if (BOOK_KEYS.every((k) => typeof books[k] === 'string' && DECIMAL.test(books[k]!))) {
+    const b = Object.fromEntries(BOOK_KEYS.map((k) => [k, books[k]!])) as unknown as BooksSnapshot;
+    const off = booksImbalance(b);
+    if (off !== '0') out.push(`books: do not balance (initialDeposit + realizedPnl − fees + fundingReceived − fundingPaid − liquidationPenalties + insuranceDraws is ${off} away from wallet ${b.wallet}): the file was edited or damaged; run it again`);
+    if (DECIMAL.test(initialCapital) && !new Decimal(b.initialDeposit).eq(initialCapital)) {
+      out.push(`books.initialDeposit: ${b.initialDeposit} is not the run's initial capital ${initialCapital} (spec.initialCapital): the file was edited or damaged; run it again`);
+    }
+  }
+  return out;
 }

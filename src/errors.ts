@@ -30,7 +30,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * the selected time window; `injectOutsideWindow`: a stress.inject.at date outside it (the CLI says
  * either as the problem of --from/--to when a flag set the window).
  */
-export type UserErrorReason = 'emptyWindow' | 'injectOutsideWindow';
+export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow'] as const;
+export type UserErrorReason = (typeof USER_ERROR_REASONS)[number];
 
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;

@@ -174,6 +174,17 @@ describe('never mix runs', () => {
       message: expect.stringMatching(new RegExp(`${f}: its RunId ${f.slice(0, 16)} does not re-derive from its spec`)),
     });
     for (const x of ['x1', 'x2']) expect(existsSync(join(dir, x))).toBe(false);
+    // a result whose wallet alone was edited (its RunId still re-derives): its books do not balance, and report says so
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'wallet'), { recursive: true });
+    const w = resultFiles(join(dir, 'wallet')).find((x) => (JSON.parse(read(join(dir, 'wallet', 'results', x))) as RunResult).status === 'ok')!;
+    const rw = JSON.parse(read(join(dir, 'wallet', 'results', w))) as RunResult;
+    rw.books.wallet = '109900';
+    writeFileSync(join(dir, 'wallet', 'results', w), JSON.stringify(rw));
+    const walletRep = await runCli(['report', join(dir, 'wallet')], dir);
+    expect(walletRep.code).toBe(65);
+    expect(walletRep.stderr).toContain(`${w}`);
+    expect(walletRep.stderr).toMatch(/books: do not balance \(initialDeposit \+ realizedPnl − fees \+ fundingReceived − fundingPaid − liquidationPenalties \+ insuranceDraws is -?[\d.]+ away from wallet 109900\): the file was edited or damaged; run it again/);
+    expect(walletRep.stderr).not.toMatch(/\n\s+at /);
     // the same shard in two folders: a retry of shard 1's failed run into a new folder is merged, the ok result winning
     cpSync(join(dir, 'P', 'shard-1'), join(dir, 'failed-1'), { recursive: true });
     const g = resultFiles(join(dir, 'failed-1'))[0]!;

@@ -88,6 +88,9 @@ describe('progress', () => {
     p.bars(100);
     p.finish({ ok: 0, errored: 1, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
+    const one = sink();
+    createProgress('plain', { stdout: one.w, stderr: one.w }, 60_000).start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
+    expect(one.get()).toMatch(/^marginlab: 1 run to do of 1 on 1 worker/);
     expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
     expect(o.get()).toMatch(/1\/3 runs \(33%\), 1 errored, .* bars\/s, ETA/);
     // every run done, one of them stopped early (its bars never counted): ETA 0s, not the time the missing bars would take

@@ -285,6 +285,13 @@ export default defineStrategy({
     const cross = (sc: string) => summary.runs.find((x) => x.setup === 'cross' && x.stress?.view.scenario === sc)!.stress!;
     expect([cross('wick').wipedOutByShock, cross('wick').wipedOutAsHistory]).toEqual([false, true]);
     expect([cross('crash').wipedOutByShock, cross('crash').wipedOutAsHistory]).toEqual([true, false]);
+    // a gap 30 minutes into a bar: the run warns that the bar shows it as a move, and records the warning
+    writeConfig(dir, 'midgap.config.ts', { ...base, stress: { scenarios: [{ id: 'midgap', symbols: { BTC: { depth: -0.5, shape: 'gap', duration: '1h' } } }], inject: { at: [T0 + 50 * H + 30 * 60_000] }, paths: 0 } });
+    const mid = await runCli(['stress', '-c', 'midgap.config.ts', '--out', 'midgap'], dir);
+    expect(mid.code, mid.stderr).toBe(0);
+    const said = `stress scenario 'midgap': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 50 * H + 30 * 60_000).toISOString()} falls inside a 1h bar`;
+    expect(mid.stderr).toContain(`marginlab: warning: ${said}`);
+    expect((JSON.parse(read(join(dir, 'midgap', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringContaining(said)]));
     expect(read(join(dir, 'wipe', 'report.md'))).toMatch(/\| wick \| [^|]+ \| cross \| [^|]+ \| after the shock as in the history \|/);
   }, 120_000);
 

@@ -351,18 +351,17 @@ function offGridText(t0: number, tf: string, anchor: number): string {
  * The loader's and `data inspect`'s check of the symbols' first candles (every spacing a whole number
  * of bars, checked before): they share one grid, anchored at the earliest, and that grid is where
  * exchanges open candles (timeframe.ts offExchangeGrid; the importers refuse it too). Adds a problem
- * per file off it. Returns the anchor (NaN without rows).
+ * per file off it.
  */
-export function checkGrid(firstRows: readonly { path: string; t0: number }[], tfMs: number, tf: string, problems: ProblemList): number {
+export function checkGrid(firstRows: readonly { path: string; t0: number }[], tfMs: number, tf: string, problems: ProblemList): void {
   let anchor = Infinity;
   for (const r of firstRows) anchor = Math.min(anchor, r.t0);
-  if (!Number.isFinite(anchor)) return NaN;
+  if (!Number.isFinite(anchor)) return;
   const off = offExchangeGrid(anchor, tfMs, tf);
   for (const r of firstRows) {
     if ((r.t0 - anchor) % tfMs !== 0) problems.add(r.path, 1, offGridText(r.t0, tf, anchor));
     else if (off !== null && r.t0 === anchor) problems.add(r.path, 1, off);
   }
-  return anchor;
 }
 
 export function describeGap(file: string, g: GapInfo): string {

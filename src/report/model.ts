@@ -12,7 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { historyIndex, type HistoryLiquidations } from '../stress/types.js';
+import { historyIndex, type HistoryOutcomes } from '../stress/types.js';
 import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
@@ -125,7 +125,7 @@ export interface ReportModel {
   /** notes the reader must see (e.g. liquidation checks on trade prices) */
   notes: string[];
   /** the liquidations of a run's history run (same configuration and setup; stress/types.ts historyIndex): a crash-pack run's later liquidations that it has too are not the shock's */
-  historyOf: (r: RunResult) => HistoryLiquidations;
+  historyOf: (r: RunResult) => HistoryOutcomes;
 }
 
 const num = (r: RunResult, id: string): number | null => {

@@ -9,7 +9,7 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { liquidationKey, shockLine, shockOutcome, timeToLiquidation, type HistoryLiquidations, type RunStressSpec } from '../stress/types.js';
+import { liquidationKey, shockLine, shockOutcome, timeToLiquidation, type HistoryOutcomes, type RunStressSpec } from '../stress/types.js';
 import { fromU, toU } from '../analysis/money.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
@@ -157,7 +157,7 @@ function viewKey(s: RunStressSpec): string {
  * (every leg, same time; read from the run's events — a run whose events were cut is read unpaired,
  * historyIndex); undefined when the result has no liquidationLossByShock (written before it).
  */
-export function shockLiquidationLoss(r: RunResult, history: HistoryLiquidations): string | undefined {
+export function shockLiquidationLoss(r: RunResult, history: HistoryOutcomes): string | undefined {
   const st = r.stress;
   const raw = st?.liquidationLossByShock;
   if (raw === undefined || history === null || st!.kind !== 'scenario' || st!.injectAt === undefined) return raw;
@@ -175,7 +175,7 @@ export function shockLiquidationLoss(r: RunResult, history: HistoryLiquidations)
  * position liquidated in calm markets before the crash, or by the dataset's own later bars as in
  * the history, says nothing about the crash.
  */
-export function outcomeOf(r: RunResult, history: HistoryLiquidations = null): StressOutcome {
+export function outcomeOf(r: RunResult, history: HistoryOutcomes = null): StressOutcome {
   const st = r.stress;
   const liqs = num(r, 'liquidations') ?? 0;
   const base = {
@@ -435,7 +435,7 @@ export function buildStressModel(
   stressRuns: readonly RunResult[],
   configKey: ConfigKeyFn,
   threshold: number = DEFAULT_SURVIVAL_THRESHOLD,
-  historyOf: (r: RunResult) => HistoryLiquidations = () => null,
+  historyOf: (r: RunResult) => HistoryOutcomes = () => null,
 ): StressModel | null {
   if (!stressRuns.length) return null;
   const outcome = (r: RunResult): StressOutcome => outcomeOf(r, historyOf(r));

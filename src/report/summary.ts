@@ -11,7 +11,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonical, cmpStr, type ReportModel, type SweepRow } from './model.js';
 import { BOOTSTRAP_ITERATIONS, QUANTILES, type PairedInterval } from '../analysis/stress.js';
 import { POPULATIONS, shockLiquidationLoss, type StressModel } from './stress.js';
-import { shockOutcome, timeToLiquidation, type HistoryLiquidations, type ShockOutcome } from '../stress/types.js';
+import { shockOutcome, timeToLiquidation, type HistoryOutcomes, type ShockOutcome } from '../stress/types.js';
 import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
@@ -224,7 +224,7 @@ export const SummarySchema = z.strictObject({
 
 export type Summary = z.infer<typeof SummarySchema>;
 
-function summaryRun(r: RunResult, history: HistoryLiquidations): z.infer<typeof SummaryRunSchema> {
+function summaryRun(r: RunResult, history: HistoryOutcomes): z.infer<typeof SummaryRunSchema> {
   const metrics: Record<string, number | null> = {};
   const shown = shownMetrics(r);
   // an errored run shows no books, rejections or stress figures either (they stop where it failed)

@@ -220,25 +220,28 @@ export function resultProblems(v: unknown, max = 5): string[] {
   });
 }
 
-const BOOK_KEYS = ['initialDeposit', 'wallet', 'realizedPnl', 'fees', 'fundingReceived', 'fundingPaid', 'liquidationPenalties', 'insuranceDraws'] as const;
-const DECIMAL = /^-?\d+(\.\d+)?$/;
+const BOOK_KEYS = ['initialDeposit', 'wallet', 'realizedPnl', 'fees', 'fundingReceived', 'fundingPaid', 'liquidationPenalties', 'insuranceDraws'] as const satisfies readonly (keyof BooksSnapshot)[];
 
 /**
  * What an ok result's books say of themselves, which a hand-edited or damaged file breaks: they
  * balance exactly (account/books.ts booksImbalance: the identity every run keeps) and start from
  * the run's initial capital. A metric edited alone is not caught (metrics are floats derived from
  * the bars' equity, not from the books); a books figure changed is. Books a result does not carry
- * in full are not judged.
+ * in full, or not as numbers, are not judged.
  */
 function consistencyProblems(books: Record<string, string>, initialCapital: string): string[] {
-  const out: string[] = [];
-  if (BOOK_KEYS.every((k) => typeof books[k] === 'string' && DECIMAL.test(books[k]!))) {
-    const b = Object.fromEntries(BOOK_KEYS.map((k) => [k, books[k]!])) as unknown as BooksSnapshot;
-    const off = booksImbalance(b);
-    if (off !== '0') out.push(`books: do not balance (initialDeposit + realizedPnl − fees + fundingReceived − fundingPaid − liquidationPenalties + insuranceDraws is ${off} away from wallet ${b.wallet}): the file was edited or damaged; run it again`);
-    if (DECIMAL.test(initialCapital) && !new Decimal(b.initialDeposit).eq(initialCapital)) {
-      out.push(`books.initialDeposit: ${b.initialDeposit} is not the run's initial capital ${initialCapital} (spec.initialCapital): the file was edited or damaged; run it again`);
-    }
+  if (!BOOK_KEYS.every((k) => typeof books[k] === 'string')) return [];
+  const b = books as unknown as BooksSnapshot;
+  let off: string;
+  let sameDeposit: boolean;
+  try {
+    off = booksImbalance(b);
+    sameDeposit = new Decimal(b.initialDeposit).eq(initialCapital);
+  } catch {
+    return [];
   }
-  return out;
+  return [
+    ...(off !== '0' ? [`books: do not balance (initialDeposit + realizedPnl − fees + fundingReceived − fundingPaid − liquidationPenalties + insuranceDraws is ${off} away from wallet ${b.wallet}): the file was edited or damaged; run it again`] : []),
+    ...(sameDeposit ? [] : [`books.initialDeposit: ${b.initialDeposit} is not the run's initial capital ${initialCapital} (spec.initialCapital): the file was edited or damaged; run it again`]),
+  ];
 }

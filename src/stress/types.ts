@@ -175,7 +175,7 @@ export interface ShockOutcome {
   liquidatedBeforeShock: boolean;
   /**
    * a liquidation at or after the open of the shock's bar (also when the run was liquidated before)
-   * that the history run of the same configuration and setup does not have (HistoryLiquidations)
+   * that the history run of the same configuration and setup does not have (HistoryOutcomes)
    */
   liquidatedByShock: boolean;
   /**
@@ -230,13 +230,13 @@ export const shockLine = (st: Pick<RunStressResult, 'shockBarOpen' | 'injectAt'>
  * positions, each as `liquidationKey` of its time and symbol, and its wipe-out spans
  * (RunResult.wipeOuts); null when they are not all known (its events were cut, or it errored).
  */
-export type HistoryLiquidations = { keys: ReadonlySet<string>; wipeOuts: readonly WipeOutSpan[] } | null;
+export type HistoryOutcomes = { keys: ReadonlySet<string>; wipeOuts: readonly WipeOutSpan[] } | null;
 
 /** one liquidated position: its time and symbol */
 export const liquidationKey = (time: number, symbol: string): string => `${time}\u0000${symbol}`;
 
-/** The HistoryLiquidations of a history run's result. */
-export function historyLiquidations(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown; wipeOuts?: readonly WipeOutSpan[] }): HistoryLiquidations {
+/** The HistoryOutcomes of a history run's result. */
+export function historyOutcomes(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown; wipeOuts?: readonly WipeOutSpan[] }): HistoryOutcomes {
   if (r.status !== 'ok' || r.eventsCap !== undefined) return null;
   const keys = new Set<string>();
   for (const e of r.events) if (e.type === 'liquidation') for (const l of e.legs) keys.add(liquidationKey(e.time, l.symbol));
@@ -258,7 +258,7 @@ export function historyLiquidations(r: { status: string; events: readonly RunEve
  * cannot be placed and counts as the shock's (the reading of those files), as does one written
  * before `wipedOutFromShockAt`.
  */
-export function shockOutcome(st: RunStressResult, history: HistoryLiquidations = null): ShockOutcome | null {
+export function shockOutcome(st: RunStressResult, history: HistoryOutcomes = null): ShockOutcome | null {
   if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
   const line = shockLine(st);
   const inHistory = (x: { symbol: string; time: number }) => history !== null && history.keys.has(liquidationKey(x.time, x.symbol));
@@ -281,7 +281,7 @@ export function shockOutcome(st: RunStressResult, history: HistoryLiquidations =
 }
 
 /**
- * For each run, the HistoryLiquidations of its history run (same configuration by `identity`,
+ * For each run, the HistoryOutcomes of its history run (same configuration by `identity`,
  * same setup) among `runs`; null when there is none, and for a run whose own events were cut
  * (`maxEventsPerRun`): its liquidations' losses cannot be told apart, so it is read unpaired, its
  * flags and its loss alike.
@@ -289,8 +289,8 @@ export function shockOutcome(st: RunStressResult, history: HistoryLiquidations =
 export function historyIndex<R extends { spec: { setup: string; stress?: unknown }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }>(
   runs: readonly R[],
   identity: (spec: R['spec']) => string,
-): (r: R) => HistoryLiquidations {
-  const byKey = new Map<string, HistoryLiquidations>();
-  for (const r of runs) if (!r.spec.stress) byKey.set(`${identity(r.spec)}\u0000${r.spec.setup}`, historyLiquidations(r));
+): (r: R) => HistoryOutcomes {
+  const byKey = new Map<string, HistoryOutcomes>();
+  for (const r of runs) if (!r.spec.stress) byKey.set(`${identity(r.spec)}\u0000${r.spec.setup}`, historyOutcomes(r));
   return (r) => (r.eventsCap !== undefined ? null : (byKey.get(`${identity(r.spec)}\u0000${r.spec.setup}`) ?? null));
 }

@@ -3,10 +3,8 @@
  * UserError's message, exit code, details and reason; anything else's message, with exitCode null). One
  * home for the dataset loader thread (shard/load-worker.ts) and the Parquet decoding thread.
  */
-import type { UserErrorReason } from '../errors.js';
+import { USER_ERROR_REASONS, type UserErrorReason } from '../errors.js';
 import { thrownText } from './excerpt.js';
-
-const REASONS: readonly UserErrorReason[] = ['emptyWindow', 'injectOutsideWindow'];
 
 export interface ThreadErrorData {
   message: string;
@@ -22,6 +20,6 @@ export function threadErrorData(err: unknown): ThreadErrorData {
     message: typeof e?.message === 'string' ? e.message : thrownText(err),
     exitCode: typeof e?.exitCode === 'number' ? e.exitCode : null,
     details: Array.isArray(e?.details) ? (e.details as unknown[]).map(String) : [],
-    reason: REASONS.find((r) => r === e?.reason) ?? null,
+    reason: USER_ERROR_REASONS.find((r) => r === e?.reason) ?? null,
   };
 }

@@ -28,9 +28,10 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * What a UserError is about, where a caller must tell it apart from others of its exit code (it
  * crosses threads with the error: util/thread-error.ts). `emptyWindow`: a dataset holds no bar in
  * the selected time window; `injectOutsideWindow`: a stress.inject.at date outside it (the CLI says
- * either as the problem of --from/--to when a flag set the window).
+ * either as the problem of --from/--to when a flag set the window); `unknownStrategy`: no strategy
+ * folder holds a strategy of that name (a name given with --strategies is the flag's problem, 64).
  */
-export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow'] as const;
+export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy'] as const;
 export type UserErrorReason = (typeof USER_ERROR_REASONS)[number];
 
 export class UserError extends Error {

@@ -194,23 +194,35 @@ describe('strategy errors name the config file and the key', () => {
     expect(sym.stderr).toMatch(/^marginlab: sym2\.config\.ts: data\[1\]: dataset \S+ has no symbol NOPEUSDT/);
   });
 
-  it('a missing strategyDirs folder is 66 at strategyDirs[k]; an unknown strategy is 78 under the config file', async () => {
+  it('a missing strategyDirs folder is 66 at strategyDirs[k]; an unknown strategy is 78 under the config file, 64 when only --strategies names it', async () => {
     writeConfig(dir, 'nodir.config.ts', { name: 'nodir', data: './data', strategyDirs: [FIXTURE_STRATEGIES, 'nowhere'], strategies: ['fixture-trend'] });
     writeConfig(dir, 'nostrat.config.ts', { name: 'nostrat', data: './data', strategies: ['no-such-strategy'] });
     writeConfig(dir, 'flagstrat.config.ts', { name: 'flagstrat', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'] });
-    const [nodir, nostrat, flagstrat] = await Promise.all([
+    // the file wrong too (a parameter fixture-trend does not have): the flag's line beside the file's, 78
+    writeConfig(dir, 'bothstrat.config.ts', { name: 'bothstrat', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookbak: 5 } }] });
+    const [nodir, nostrat, flagstrat, flagtwo, bothstrat] = await Promise.all([
       runCli(['run', '-c', 'nodir.config.ts', '--out', 'o-nodir'], dir),
       runCli(['run', '-c', 'nostrat.config.ts', '--out', 'o-nostrat'], dir),
-      runCli(['run', '-c', 'flagstrat.config.ts', '--strategies', 'fixture-trend,nope', '--out', 'o-flagstrat'], dir),
+      runCli(['run', '-c', 'flagstrat.config.ts', '--strategies', 'fixture-trend,fixture-trnd', '--out', 'o-flagstrat'], dir),
+      runCli(['stress', '-c', 'flagstrat.config.ts', '--quiet', '--strategies', 'nope,fixture-trend,nada', '--out', 'o-flagtwo'], dir),
+      runCli(['run', '-c', 'bothstrat.config.ts', '--strategies', 'fixture-trend,nope', '--out', 'o-bothstrat'], dir),
     ]);
     expect(nodir.code).toBe(66);
     expect(nodir.stderr).toBe(`marginlab: nodir.config.ts: strategyDirs[1]: strategy folder '${join(dir, 'nowhere')}' does not exist or is not a folder\n`);
     expect(nostrat.code).toBe(78);
     // the config file as given (relative to the working folder), as the schema's problems name it
     expect(nostrat.stderr).toMatch(new RegExp(`^marginlab: nostrat\\.config\\.ts: invalid strategies \\(1 problem\\)\n  strategies\\[0\\]\\.name: unknown strategy 'no-such-strategy'`));
-    // a name given with --strategies: the message says it came from the flag
-    expect(flagstrat.code).toBe(78);
-    expect(flagstrat.stderr).toContain(`marginlab: flagstrat.config.ts with --strategies fixture-trend,nope: invalid strategies (1 problem)\n  strategies[1].name: unknown strategy 'nope'`);
+    // a name given with --strategies that no strategy folder holds: only the flag is wrong, a usage error on one line
+    expect(flagstrat.code).toBe(64);
+    expect(flagstrat.stderr).toMatch(/^marginlab: --strategies fixture-trend,fixture-trnd: unknown strategy 'fixture-trnd' \(did you mean 'fixture-trend'\?\); available: [^\n]*fixture-trend[^\n]*\n$/);
+    expect(existsSync(join(dir, 'o-flagstrat', 'results'))).toBe(false);
+    expect(flagtwo.code).toBe(64);
+    expect(flagtwo.stderr).toMatch(/^marginlab: --strategies nope,fixture-trend,nada: 2 unknown strategies\n {2}unknown strategy 'nope'[^\n]*\n {2}unknown strategy 'nada'[^\n]*\n$/);
+    // the file wrong as well: 78, the flag's line beside the file's, the message saying the flag was given
+    expect(bothstrat.code).toBe(78);
+    expect(bothstrat.stderr).toContain(`marginlab: bothstrat.config.ts with --strategies fixture-trend,nope: invalid strategies (2 problems)\n`);
+    expect(bothstrat.stderr).toContain(`  strategies[1].name: unknown strategy 'nope'`);
+    expect(bothstrat.stderr).toContain(`  strategies[0].params.lookbak: strategy 'fixture-trend' has no parameter 'lookbak'`);
   });
 });
 

@@ -5,7 +5,7 @@
  * task: a single replay pass runs all of them (each setup keeps its own RunResult and RunId).
  */
 import { nowRunning } from '../util/time-limit.js';
-import { ExitCode, UserError, configError } from '../errors.js';
+import { ExitCode, UserError, configError, usageError } from '../errors.js';
 import type { SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '../config/index.js';
@@ -163,8 +163,12 @@ export async function buildPlan(
   configFile?: string,
   /** heap the plan may take (bytes); default what this process has (report/heap.ts heapBudget) */
   budget: number = heapBudget(),
+  /** the names given with --strategies: one no strategy folder holds is the flag's problem (64 when it is the only kind) */
+  flagStrategies?: readonly string[],
 ): Promise<RunPlan> {
   const problems: string[] = [];
+  /** the problems that are a name of --strategies no strategy folder holds */
+  const flagProblems = new Set<string>();
   let entries: { entry: ResolvedStrategyEntry; path: string }[];
   if (config.strategies === 'all') {
     const names = [...(await source.list())].sort();
@@ -206,7 +210,9 @@ export async function buildPlan(
       nowRunning(`strategy '${entry.name}' (${path}): loading its module (its top-level code)`);
       mod = await source.load(entry.name);
     } catch (err) {
-      problems.push(`${path}.name: ${thrownText(err)}`);
+      const line = `${path}.name: ${thrownText(err)}`;
+      problems.push(line);
+      if (err instanceof UserError && err.reason === 'unknownStrategy' && flagStrategies?.includes(entry.name)) flagProblems.add(line);
       mods.push(null);
       continue;
     }
@@ -384,6 +390,12 @@ export async function buildPlan(
   }
   if (problems.length > 0) {
     const uniq = [...new Set(problems)];
+    // only names of the flag are wrong: a usage error naming the flag (docs/config.md: 64 when only flags are wrong)
+    if (flagStrategies !== undefined && uniq.every((l) => flagProblems.has(l))) {
+      const flag = `--strategies ${flagStrategies.join(',')}`;
+      const whats = uniq.map((l) => l.slice(l.indexOf('.name: ') + '.name: '.length));
+      throw whats.length === 1 ? usageError(`${flag}: ${whats[0]}`) : usageError(`${flag}: ${whats.length} unknown strategies`, whats);
+    }
     throw configError(`${configFile === undefined ? 'invalid strategies in the config' : `${configFile}: invalid strategies`} (${uniq.length} problem${uniq.length === 1 ? '' : 's'})`, uniq);
   }
   const runs = [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));

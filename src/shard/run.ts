@@ -101,7 +101,7 @@ export async function registrySource(extraDirs: string[], configDir?: string): P
       try {
         return await reg.resolveStrategy(name, extraDirs);
       } catch (err) {
-        const file = err instanceof UserError && err.message.startsWith(`unknown strategy '${name}'`) ? stray(name) : null;
+        const file = err instanceof UserError && err.reason === 'unknownStrategy' ? stray(name) : null;
         if (file === null || configDir === undefined) throw err;
         const folder = relative(configDir, dirname(file));
         // the config's own folder as a strategy folder would load the config as a strategy too: a folder of their own
@@ -422,7 +422,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // strategies given with --strategies: the messages say so (the entries' indexes are those of the list it made)
   const planSource = loaded.path === null ? undefined : loaded.overrides?.strategies ? `${configName} with --strategies ${loaded.overrides.strategies.join(',')}` : configName;
   // the strategies' code the plan runs here (modules, params schemas, symbols()) under the runs' time limit (src/util/time-limit.ts)
-  const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs, loaded.baseDir), ENGINE_VERSION, planSource));
+  const plan = await withTimeLimit({ ms: c.timeoutMs, key: 'timeoutMs' }, 'planning (strategy files)', async () => buildPlan(c, datasets.plan, await registrySource(strategyDirs, loaded.baseDir), ENGINE_VERSION, planSource, undefined, loaded.overrides?.strategies));
   // no user code runs on this thread after the plan: what the config's or the strategies' code left
   // scheduled here would run in the middle of the sweep, outside any time limit (util/time-limit.ts)
   const leftTimers = cancelUserTimers();

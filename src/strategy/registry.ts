@@ -188,7 +188,7 @@ export async function resolveStrategy(name: string, extraDirs: string[] = []): P
   const entries = scan(extraDirs);
   const e = entries.find((x) => x.name === name);
   if (!e) {
-    throw configError(`unknown strategy '${name}'${didYouMean(name, entries.map((x) => x.name))}; available: ${entries.map((x) => x.name).join(', ') || '(none)'}`);
+    throw new UserError(`unknown strategy '${name}'${didYouMean(name, entries.map((x) => x.name))}; available: ${entries.map((x) => x.name).join(', ') || '(none)'}`, ExitCode.CONFIG, [], 'unknownStrategy');
   }
   return load(e);
 }

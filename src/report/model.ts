@@ -348,10 +348,11 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
     const rs = judged.map((c) => c.runs[s]).filter((r): r is RunResult => r?.status === 'ok');
     if (!rs.length) return null;
     const liqs = rs.reduce((a, r) => a + (num(r, 'liquidations') ?? 0), 0);
-    const med = lowerMedian(rs.map((r) => num(r, 'totalReturn')).filter((x): x is number => x !== null));
-    return { s, runs: rs.length, liqs, med };
-  }).filter((x): x is { s: SetupId; runs: number; liqs: number; med: number | null } => x !== null);
-  const agg = stats.map((x) => `${x.s}: median return ${f('totalReturn', x.med)}, ${x.liqs} liquidation${x.liqs === 1 ? '' : 's'} in ${x.runs} run${x.runs === 1 ? '' : 's'}`);
+    const returns = rs.map((r) => num(r, 'totalReturn')).filter((x): x is number => x !== null);
+    return { s, runs: rs.length, liqs, med: lowerMedian(returns), evenCount: returns.length % 2 === 0 };
+  }).filter((x): x is { s: SetupId; runs: number; liqs: number; med: number | null; evenCount: boolean } => x !== null);
+  // an even count's median is the lower of the two middle returns (lowerMedian): said so, a reader averaging them would read another figure
+  const agg = stats.map((x) => `${x.s}: ${x.evenCount && x.med !== null ? 'lower median' : 'median'} return ${f('totalReturn', x.med)}, ${x.liqs} liquidation${x.liqs === 1 ? '' : 's'} in ${x.runs} run${x.runs === 1 ? '' : 's'}`);
   const candidate = tieTop || top[0] === 'tie' ? null : (top[0] as SetupId);
   const candMed = stats.find((x) => x.s === candidate)?.med ?? null;
   const better = candidate === null ? [] : stats.filter((x) => x.s !== candidate && x.med !== null && (candMed === null || x.med > candMed + RETURN_TOL_PP));

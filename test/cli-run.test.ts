@@ -355,7 +355,9 @@ describe('Ctrl-C and exit codes', () => {
       [['run', '-c', 'no-data.config.ts', '--out', 'o-nodata'], 66, /nowhere/],
       [['run'], 66, /config file not found: backtest\.config\.ts/],
       [['run', '-c', 'invalid.config.ts'], 78, /invalid config \(3 problems\)[\s\S]*leverage\[0\]: [\s\S]*workers: [\s\S]*unknown key 'oops'/],
-      [['run', '-c', 'sweep.config.ts', '--strategies', 'no-such-strategy', '--out', 'o-nostrat'], 78, /no-such-strategy/],
+      // a name only the flag gives, which no strategy folder holds: the flag's problem
+      [['run', '-c', 'sweep.config.ts', '--strategies', 'no-such-strategy', '--out', 'o-nostrat'], 64, /^marginlab: --strategies no-such-strategy: unknown strategy 'no-such-strategy'/],
+      [['run', '-c', 'invalid.config.ts', '--strategies', 'no-such-strategy', '--out', 'o-nostrat2'], 78, /invalid config/],
     ];
     const outs = await Promise.all(cases.map(([args]) => runCli(args, dir)));
     outs.forEach((o, i) => {

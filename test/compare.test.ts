@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
@@ -440,6 +440,14 @@ describe('compare', () => {
     expect(bad.stderr).toMatch(/needs a sign/);
     const missing = await runCli(['compare', join(out, 'nope'), curDir, '--out', out], process.cwd());
     expect(missing.code).toBe(66);
+    // a folder compared with itself (also through a symlink) always matched: a gate pointed at the wrong path passed
+    const link = join(mkdtempSync(join(tmpdir(), 'ml-compare-link-')), 'cur');
+    symlinkSync(curDir, link);
+    for (const other of [curDir, link]) {
+      const self = await runCli(['compare', curDir, other, '--fail-on', 'totalReturn<-1pp', '--out', out], process.cwd());
+      expect(self.code).toBe(64);
+      expect(self.stderr).toBe(`marginlab: compare: ${curDir} and ${other} are the same folder, which always matches itself; give the baseline run folder (the last good run) and the current one\n`);
+    }
   });
 
   it('says when baseline runs pair with nothing and no missing rule looks at them (a gate whose runs all changed spec passed having compared nothing)', async () => {

@@ -53,7 +53,7 @@ beforeAll(async () => {
 const NONE_WARNING = 'BTCUSDT-mark-1h.arrow: mark candles cover none of the 744 1h bars of BTCUSDT (mark 2025-05-01T00:00:00.000Z → 2025-05-31T23:00:00.000Z, candles 2025-07-01T00:00:00.000Z → 2025-07-31T23:00:00.000Z); liquidation is checked on trade prices at the 744 bars without one';
 
 /** the warning of a dataset holding no funding (feed/validate.ts missingFundingTexts) */
-const NO_FUNDING_BTC = "no funding file for BTCUSDT: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)";
+const NO_FUNDING_BTC = "no funding file for BTCUSDT: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab data download fetches Binance's)";
 
 describe('the loader: mark candles that do not overlap the candles', () => {
   it('May mark candles beside July candles: no mark at the bar timeframe, all mark columns NaN, a warning naming both spans', async () => {
@@ -281,7 +281,7 @@ describe('a symbol without funding beside symbols with it', () => {
     expect(inspectDataset(ds('eth-nofunding')).warnings).toEqual([warning]);
     await writeDataset(ds('no-funding'), { venue: 'binance-usdm', timeframe: '1h', series: [july, eth] });
     // none at all: one warning (a run's "Funding net 0.00" did not say the data had none)
-    const none = "no funding file for any of its 2 symbols: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)";
+    const none = "no funding file for any of its 2 symbols: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab data download fetches Binance's)";
     expect((await loadDataset(ds('no-funding'))).warnings).toEqual([none]);
     expect((await loadDataset(ds('no-funding'), { symbols: ['ETHUSDT'] })).warnings).toEqual([none.replace('any of its 2 symbols', 'ETHUSDT')]);
     expect(inspectDataset(ds('no-funding')).warnings).toEqual([none]);

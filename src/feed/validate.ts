@@ -226,7 +226,7 @@ export function missingFundingTexts(files: readonly { symbol: string; kind: stri
   if (withFunding.length === 0) {
     if (symbols.length === 0) return [];
     const which = symbols.length === 1 ? symbols[0] : `any of its ${symbols.length} symbols`;
-    return [`no funding file for ${which}: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab download fetches Binance's)`];
+    return [`no funding file for ${which}: no funding is booked (a perpetual pays or receives it every few hours, every 8h on most venues), so the runs leave out what holding costs or earns; import its funding rates into the dataset to include it (marginlab's docs/data.md; marginlab data download fetches Binance's)`];
   }
   const example = files.find((f) => f.symbol === withFunding[0] && f.kind === 'funding')!.path;
   return symbols.filter((s) => !withFunding.includes(s)).map((s) =>

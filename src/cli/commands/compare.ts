@@ -15,7 +15,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, UserError } from '../../errors.js';
+import { ExitCode, UserError, usageError } from '../../errors.js';
 
 export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
 
@@ -60,6 +60,10 @@ export function register(program: Command): void {
           import('../../util/fs-errors.js'),
         ]);
       const rules = parseRules(flags.failOn ?? []);
+      // a folder compared with itself matches whatever it holds: a gate pointed at the wrong path passed every night
+      if (realPathOf(baselineDir) === realPathOf(currentDir)) {
+        throw usageError(`compare: ${baselineDir} and ${currentDir} are the same folder, which always matches itself; give the baseline run folder (the last good run) and the current one`);
+      }
       // a folder another marginlab command is writing has not got all its results yet: not compared
       for (const [which, dir] of [['baseline', baselineDir], ['current', currentDir]] as const) {
         const held = liveLock(resolve(dir));

@@ -322,7 +322,7 @@ describe('data checks', () => {
     const { rmSync } = await import('node:fs');
     rmSync(join(ds, f));
     symlinkSync(join(outside, f), join(ds, f));
-    await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(new RegExp(`${f} is a symbolic link to .*elsewhere.*outside the dataset folder`)) });
+    await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringMatching(new RegExp(`^manifest\\.json: ${f} is a symbolic link to .*elsewhere.*outside the dataset folder`))] });
     rmSync(join(ds, f));
     mkdirSync(join(ds, 'store'));
     cpSync(join(outside, f), join(ds, 'store', f));

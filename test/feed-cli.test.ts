@@ -173,6 +173,18 @@ describe('data inspect', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ problemCount: 2, missingFiles: ['ETHUSDT-candles-30m.arrow'] });
     expect(validate.code).toBe(66);
     expect(validate.stderr).toContain(`file listed in the manifest is missing: ${join(dir, 'ETHUSDT-candles-30m.arrow')}`);
+    // validate lists every problem as inspect does (it stopped at the missing file): a missing funding file beside a cut one
+    const two = join(root, 'missing-and-cut');
+    await writeDataset(two, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 6, H, '1h'), candles('ETHUSDT', 6, H, '1h'), funding, { ...funding, symbol: 'ETHUSDT' }] });
+    rmSync(join(two, 'ETHUSDT-funding.arrow'));
+    const cut = join(two, 'BTCUSDT-funding.arrow');
+    writeFileSync(cut, readFileSync(cut).subarray(0, 100));
+    const [both, bothInspect] = await Promise.all([feedCli(['data', 'validate', two]), feedCli(['data', 'inspect', two])]);
+    expect([both.code, bothInspect.code]).toEqual([66, 66]);
+    expect(both.stderr).toMatch(new RegExp(`^marginlab: dataset ${two.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 2 problems in 2 files \\(1 listed file missing\\); nothing was loaded\n`));
+    expect(both.stderr).toContain(`  ETHUSDT-funding.arrow: file listed in the manifest is missing: ${join(two, 'ETHUSDT-funding.arrow')}`);
+    expect(both.stderr).toMatch(/\n {2}BTCUSDT-funding\.arrow: [^\n]+\n/);
+    expect(both.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('exits 66 for a missing dataset folder', async () => {

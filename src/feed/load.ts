@@ -147,6 +147,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   let readKept = 0;
   const gapList: { file: string; gap: GapInfo }[] = [];
 
+  /** files the manifest lists that do not exist (their problems are listed with the others; the error is then 66) */
+  let missingFiles = 0;
   const plan: SymbolFiles[] = symbols.map((symbol) => {
     const files = manifest.files.filter((f) => f.symbol === symbol);
     const candles = files.find((f) => f.kind === 'candles' && f.timeframe === tf);
@@ -161,8 +163,13 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
 
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
+    // as data inspect judges the entry (one rule): listed with the dataset's other problems, a missing file making the load's error 66
     const fault = entryFault(dir, f);
-    if (fault) throw (fault.missing ? missingInput : dataError)(`dataset ${dir}: ${fault.text}`);
+    if (fault) {
+      problems.add(fault.missing ? f.path : 'manifest.json', null, fault.text);
+      if (fault.missing) missingFiles++;
+      return null;
+    }
     // price columns go straight into the column slabs (when the file's rows are the timeline they are
     // used as they are); the file's bytes, timestamps and funding values are temporaries, kept in
     // slabs of their own (see ColumnSlabs), dropped when the load returns
@@ -242,8 +249,9 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     holeWarnings.push(...judgeSpans(spans, tfMs, tf, opts.gaps, problems));
   }
   if (problems.count > 0) {
-    throw dataError(
-      `dataset ${dir}: ${problems.count} problem${problems.count === 1 ? '' : 's'} in ${problems.files} file${problems.files === 1 ? '' : 's'}; nothing was loaded`,
+    const missing = missingFiles > 0 ? ` (${missingFiles} listed file${missingFiles === 1 ? '' : 's'} missing)` : '';
+    throw (missingFiles > 0 ? missingInput : dataError)(
+      `dataset ${dir}: ${problems.count} problem${problems.count === 1 ? '' : 's'} in ${problems.files} file${problems.files === 1 ? '' : 's'}${missing}; nothing was loaded`,
       problems.finish(),
     );
   }

@@ -188,6 +188,21 @@ describe('syntax errors in user code', () => {
     for (const r of [run, list]) expect(r.stderr).not.toMatch(/Transform failed|internal error/);
   });
 
+  it("an error a strategy's or a config's top-level code throws names its line, as a syntax error does (it gave the message alone)", async () => {
+    mkdirSync(join(dir, 'top-strats'), { recursive: true });
+    writeFileSync(join(dir, 'top-strats', 'top.ts'), "const x = 1;\nconst cfg = JSON.parse('{bad json');\nexport default { name: 'top', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");
+    writeConfig(dir, 'top-strat.config.ts', { name: 't', data: './data', strategyDirs: ['./top-strats'], strategies: ['top'] });
+    writeFileSync(join(dir, 'top-throws.config.ts'), "const n: number = 2;\nif (n > 1) throw new Error('config helper broke');\nexport default { name: 'x', data: './data', strategies: ['sma-cross'] };\n");
+    const [run, config] = await Promise.all([
+      runCli(['run', '-c', 'top-strat.config.ts', '--out', 'o-top-strat'], dir),
+      runCli(['run', '-c', 'top-throws.config.ts', '--out', 'o-top-throws'], dir),
+    ]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(/strategy 'top' \(\S*top-strats\/top\.ts\) failed to load: [^\n]*JSON[^\n]* \(at top-strats\/top\.ts:2:\d+\)$/m);
+    expect(config.code).toBe(78);
+    expect(config.stderr).toMatch(/^marginlab: top-throws\.config\.ts: could not load the config: config helper broke \(at top-throws\.config\.ts:2:\d+\)\n$/);
+  });
+
   it('a strategy file given as the config, and a config file in a strategy folder: 78, one line saying which kind of file it is (were lists of unknown and missing keys)', async () => {
     mkdirSync(join(dir, 'kinds'), { recursive: true });
     // a strategy as a user writes it (defineStrategy returns its argument)

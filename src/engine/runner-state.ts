@@ -16,8 +16,7 @@ import { shorten } from '../util/scratch-array.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
 import { shownValue, thrownText } from '../util/excerpt.js';
-import { shownPath } from '../util/module-default.js';
-import { firstUserFrame } from '../util/user-frame.js';
+import { userFrameOf } from '../util/module-default.js';
 
 /** NaN as a typed-array element (see positionQty) */
 const NAN_CELL = new Float64Array([Number.NaN]);
@@ -108,20 +107,9 @@ export function thrownByCreate(e: unknown): { inner: unknown } | null {
   return null;
 }
 
-/**
- * The strategy's line that threw: the first frame of `e`'s stack outside marginlab's modules,
- * node's internals and node_modules (`file:line:column`, relative to the working folder when inside it).
- */
+/** The strategy's line that threw (util/module-default.ts userFrameOf: `file:line:column`). */
 export function strategyFrame(e: unknown, cwd = process.cwd()): string | null {
-  let stack: unknown;
-  try {
-    stack = e instanceof Error ? e.stack : null;
-  } catch {
-    return null;
-  }
-  if (typeof stack !== 'string') return null;
-  const f = firstUserFrame(stack);
-  return f === null ? null : `${shownPath(f.file, cwd)}:${f.line}:${f.column}`;
+  return userFrameOf(e, cwd);
 }
 
 /** removes the dead orders of `list` in place, keeping the order of the rest */

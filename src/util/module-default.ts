@@ -1,5 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import { thrownText } from './excerpt.js';
+import { firstUserFrame } from './user-frame.js';
 
 /**
  * The default export of a dynamically imported user module (config or strategy), whether the
@@ -81,5 +82,24 @@ export function loadErrorMessage(err: unknown): string {
   if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ASYNC_MODULE' || /require\(\) (of )?ES Module/i.test(msg)) {
     return `${msg} (the file is loaded as CommonJS: add "type": "module" to your package.json, or rename the file to .mts)`;
   }
-  return msg;
+  // an error its top-level code threw (JSON.parse of a bad literal, a helper that throws): the line that threw, as a syntax error's
+  const frame = userFrameOf(err);
+  return frame === null || msg.includes(frame) ? msg : `${msg} (at ${frame})`;
+}
+
+/**
+ * The user-code line a thrown error's stack names first: the first frame outside marginlab's
+ * modules, node's internals and node_modules (`file:line:column`, relative to the working folder
+ * when inside it); null when none.
+ */
+export function userFrameOf(err: unknown, cwd = process.cwd()): string | null {
+  let stack: unknown;
+  try {
+    stack = err instanceof Error ? err.stack : null;
+  } catch {
+    return null;
+  }
+  if (typeof stack !== 'string') return null;
+  const f = firstUserFrame(stack);
+  return f === null ? null : `${shownPath(f.file, cwd)}:${f.line}:${f.column}`;
 }

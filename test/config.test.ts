@@ -255,6 +255,11 @@ describe('config schema', () => {
     expect(await one({ leverage: 0.5 })).toEqual(['leverage: expected a leverage ≥ 1 (1 = no leverage)']);
     expect(await one({ leverage: [3, 'x'] })).toEqual(['leverage[1]: expected a number, got "x"']);
     expect(await one({ strategies: [] })).toEqual(['strategies: expected at least 1 item, got []']);
+    // 'all' inside the list was a strategy named all ("unknown strategy 'all'" at plan time)
+    const allLine = "'all' is the whole value, not a list entry: write strategies: 'all', or '*' inside the list for every strategy it does not name";
+    expect(await one({ strategies: ['all'] })).toEqual([`strategies[0]: ${allLine}`]);
+    expect(await one({ strategies: ['sma-cross', { name: 'all', params: {} }] })).toEqual([`strategies[1]: ${allLine}`]);
+    expect((await resolveConfig({ ...base, strategies: ['sma-cross', '*'] }, { configDir: '/x' })).strategies).toHaveLength(2);
   });
 
   it('accepts an async object and a function of the environment', async () => {

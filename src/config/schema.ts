@@ -130,6 +130,12 @@ const strategyObject = z
     leverage: z.array(leverageSchema).min(1).superRefine(noDuplicates).optional(),
   })
   .strict();
+/** 'all' inside the list read as a strategy named all ("unknown strategy 'all'"): it is the whole value, '*' the list's word */
+function allInList(entries: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  entries.forEach((e, i) => {
+    if (e.name === 'all') ctx.addIssue({ code: 'custom', path: [i], message: "'all' is the whole value, not a list entry: write strategies: 'all', or '*' inside the list for every strategy it does not name" });
+  });
+}
 const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, params: {}, grid: {} })), strategyObject]);
 
 const executionSchema = z
@@ -205,7 +211,7 @@ export const configSchema = z
       ], { error: (iss) => `expected a venue id such as 'binance-usdm', or { id, overrides }, got ${given(iss.input)}` })
       .default({ id: 'binance-usdm', overrides: {} }),
     /** 'all' = every strategy the registry finds, default params; in a list, the name '*' stands for every strategy the list does not name */
-    strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1)], {
+    strategies: z.union([z.literal('all'), z.array(strategyEntry).min(1).superRefine(allInList)], {
       error: (iss) =>
         `expected 'all' or a list of strategy names or entries, got ${given(iss.input)}${typeof iss.input === 'string' ? ` (one strategy: write strategies: [${JSON.stringify(iss.input)}])` : ''}`,
     }),

@@ -40,7 +40,7 @@ describe('compare output folder', () => {
     writeFileSync(join(root, 'notes2', 'compare.md'), 'MY');
     cpSync(join(root, 'cur'), join(root, 'cur-notes'), { recursive: true });
     writeFileSync(join(root, 'cur-notes', 'compare.md'), 'MINE');
-    const [foreign, inRun] = await Promise.all([runCli(['compare', 'base', 'base', '--out', 'notes2'], root), runCli(['compare', 'base', 'cur-notes'], root)]);
+    const [foreign, inRun] = await Promise.all([runCli(['compare', 'base', 'cur', '--out', 'notes2'], root), runCli(['compare', 'base', 'cur-notes'], root)]);
     expect([foreign.code, inRun.code]).toEqual([64, 64]);
     expect(foreign.stderr).toMatch(/--out .*notes2 is not empty and was not written by marginlab .*--force/);
     expect(inRun.stderr).toMatch(/current run folder .*cur-notes holds a compare\.md that marginlab did not write; move it away, choose another folder, or add --force/);

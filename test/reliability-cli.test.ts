@@ -185,6 +185,21 @@ describe('never mix runs', () => {
     expect(walletRep.stderr).toContain(`${w}`);
     expect(walletRep.stderr).toMatch(/books: do not balance \(initialDeposit \+ realizedPnl − fees \+ fundingReceived − fundingPaid − liquidationPenalties \+ insuranceDraws is -?[\d.]+ away from wallet 109900\): the file was edited or damaged; run it again/);
     expect(walletRep.stderr).not.toMatch(/\n\s+at /);
+    // a metric alone edited (the books still balance, the RunId re-derives): the content no longer hashes to the
+    // file's digest (a totalReturn of 99 was rendered beside the run's net PnL); the file pretty-printed is still the same content
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'metric'), { recursive: true });
+    const rm = JSON.parse(read(join(dir, 'metric', 'results', w))) as RunResult;
+    expect(rm.digest).toMatch(/^[0-9a-f]{64}$/);
+    const others = resultFiles(join(dir, 'metric')).filter((x) => x !== w);
+    writeFileSync(join(dir, 'metric', 'results', others[0]!), JSON.stringify(JSON.parse(read(join(dir, 'metric', 'results', others[0]!))), null, 2));
+    rm.metrics.totalReturn = 99;
+    writeFileSync(join(dir, 'metric', 'results', w), JSON.stringify(rm));
+    const metricRep = await runCli(['report', join(dir, 'metric')], dir);
+    expect(metricRep.code).toBe(65);
+    expect(metricRep.stderr).toContain(`${w}`);
+    expect(metricRep.stderr).toMatch(/digest: the file's content hashes to [0-9a-f]{16}…, not to its digest [0-9a-f]{16}…: the file was edited or damaged \(a value in it changed since marginlab wrote it\); run it again/);
+    expect(metricRep.stderr).not.toContain(others[0]!);
+    expect(metricRep.stderr).not.toMatch(/\n\s+at /);
     // the same shard in two folders: a retry of shard 1's failed run into a new folder is merged, the ok result winning
     cpSync(join(dir, 'P', 'shard-1'), join(dir, 'failed-1'), { recursive: true });
     const g = resultFiles(join(dir, 'failed-1'))[0]!;

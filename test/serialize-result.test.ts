@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { digestProblems } from '../src/shard/result-schema.js';
 import { erroredResult, serializeResult } from '../src/shard/worker.js';
 import { ENGINE_VERSION } from '../src/engine/index.js';
 import type { RunSpec } from '../src/shard/types.js';
@@ -26,7 +28,15 @@ describe('a result as the worker hands it over', () => {
     expect(s.bytes).toBeInstanceOf(Uint8Array);
     expect(s.bytes.byteOffset).toBe(0);
     expect(s.bytes.byteLength).toBe(s.bytes.buffer.byteLength);
-    expect(Buffer.from(s.bytes).toString('utf8')).toBe(`${JSON.stringify(r)}\n`);
+    // the JSON with its digest as the last member: the sha256 of the JSON without it (a value edited later no longer hashes to it)
+    const json = JSON.stringify(r);
+    expect(Buffer.from(s.bytes).toString('utf8')).toBe(`${json.slice(0, -1)},"digest":"${createHash('sha256').update(json).digest('hex')}"}\n`);
+    const parsed = JSON.parse(Buffer.from(s.bytes).toString('utf8')) as Record<string, unknown>;
+    expect(Object.keys(parsed).at(-1)).toBe('digest');
+    expect(digestProblems(parsed)).toEqual([]);
+    expect(digestProblems({ ...parsed, error: `${message}!` })).toEqual([expect.stringMatching(/^digest: the file's content hashes to [0-9a-f]{16}…, not to its digest/)]);
+    // a result that carries a digest (read from its file) is written with the digest taken again, once
+    expect(Buffer.from(serializeResult(parsed as unknown as typeof r).bytes).toString('utf8')).toBe(Buffer.from(s.bytes).toString('utf8'));
     expect({ runId: s.runId, status: s.status, error: s.error }).toEqual({ runId: r.runId, status: 'errored', error: r.error });
   });
 

@@ -5,6 +5,7 @@
  * quantities, prices and rates are JSON numbers (the engine's float64 values, round-tripped
  * exactly); times are ms UTC (null where the engine had none, e.g. a rejected setLeverage).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
 import { WIPE_OUT_SPANS } from '../stress/types.js';
@@ -183,6 +184,7 @@ const RunResultBaseSchema = z.looseObject({
   prices: PriceCurvesSchema.optional(),
   curves: z.looseObject({ time: z.array(time), equity: z.array(num), drawdown: z.array(num), marginRatio: z.array(num) }),
   wipeOuts: z.array(z.tuple([time, time.nullable()])).max(WIPE_OUT_SPANS).optional(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'expected the 64 hex digits of a sha256').optional(),
 });
 
 /** a result file: a union on `status` (an errored result says what went wrong; an ok one carries no error) */
@@ -218,6 +220,43 @@ export function resultProblems(v: unknown, max = 5): string[] {
     const given = at !== undefined ? { value: at } : undefined;
     return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${issueMessage(i, given, { ownWithValue: true })}`;
   });
+}
+
+/**
+ * The text a result file is written as (src/shard/worker.ts serializeResult): its JSON with, as the
+ * last member, `digest`, the sha256 of the JSON before it (resultDigest). `r` must hold no digest.
+ */
+export function resultJson(r: object): string {
+  let body: object = r;
+  if (Object.hasOwn(r, 'digest')) {
+    // a result read from a file (it carries the digest of its text then): its own members only, the digest taken again
+    const rest: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(r)) if (k !== 'digest') rest[k] = x;
+    body = rest;
+  }
+  const json = JSON.stringify(body);
+  return `${json.slice(0, -1)},"digest":"${resultDigest(json)}"}`;
+}
+
+/** the sha256 (hex) of a result's JSON text without its digest member */
+export function resultDigest(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
+}
+
+/**
+ * A result whose content no longer hashes to its digest was edited (a metric changed by hand was
+ * rendered as the run's) or damaged. JSON.stringify of the parsed file without the digest is the text
+ * the digest was taken of, whatever the file's whitespace: a value changed, or members reordered, is
+ * caught. A result without a digest (written before marginlab wrote one) is not judged. Checked
+ * last (src/shard/schema.ts parseRunResult): a spec or books edited is named as such first.
+ */
+export function digestProblems(v: Record<string, unknown>): string[] {
+  const d = v.digest;
+  if (typeof d !== 'string') return [];
+  const rest: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) if (k !== 'digest') rest[k] = v[k];
+  const actual = resultDigest(JSON.stringify(rest));
+  return actual === d ? [] : [`digest: the file's content hashes to ${actual.slice(0, 16)}…, not to its digest ${d.slice(0, 16)}…: the file was edited or damaged (a value in it changed since marginlab wrote it); run it again`];
 }
 
 const BOOK_KEYS = ['initialDeposit', 'wallet', 'realizedPnl', 'fees', 'fundingReceived', 'fundingPaid', 'liquidationPenalties', 'insuranceDraws'] as const satisfies readonly (keyof BooksSnapshot)[];

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { SETUP_IDS } from '../engine/setups.js';
 import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
-import { resultProblems } from './result-schema.js';
+import { digestProblems, resultProblems } from './result-schema.js';
 import { jsonFaultText } from '../util/json-text.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import type { RunManifest, RunResult } from './types.js';
@@ -122,6 +122,9 @@ export function parseRunResult(text: string, path: string, expectedId?: string):
   const derived = runIdOf(result.spec);
   if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged`);
   if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}`);
+  // last: any other value edited (a metric) no longer hashes to the file's digest
+  const edited = digestProblems(json as Record<string, unknown>);
+  if (edited.length) throw dataError(`${path} is not a valid run result`, edited);
   return result;
 }
 

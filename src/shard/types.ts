@@ -93,6 +93,11 @@ export interface RunResultBase {
   wipeOuts?: WipeOutSpan[];
   /** stress runs only (present exactly when spec.stress is): survival, time to liquidation, peak margin ratio, loss at the shock, ... (src/stress/types.ts) */
   stress?: RunStressResult;
+  /**
+   * the sha256 of the result's JSON without this member, the file's last member (src/shard/result-schema.ts
+   * resultDigest): a value edited in the file no longer hashes to it, and the file is refused as edited
+   */
+  digest?: string;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { wipeOutSpans } from '../stress/types.js';
-import { RESULT_SCHEMA_VERSION } from './result-schema.js';
+import { RESULT_SCHEMA_VERSION, resultJson } from './result-schema.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { capRecords, keepsDetail, noRecords, recordCount, setupRecords, liquidationPriceSeries } from './records.js';
 
@@ -400,7 +400,8 @@ const utf8 = new TextEncoder();
 
 /** what the main thread receives for a result (made in the worker, or on the main thread for a task that failed as a whole) */
 export function serializeResult(r: RunResult): SerializedResult {
-  const json = JSON.stringify(r);
+  // with its digest (a value edited in the file is then refused: result-schema.ts)
+  const json = resultJson(r);
   const n = Buffer.byteLength(json);
   // a buffer of its own (not a slice of Buffer's shared pool: it is transferred), the newline after the JSON
   const bytes = new Uint8Array(n + 1);

@@ -60,16 +60,17 @@ export function register(program: Command): void {
           import('../../util/fs-errors.js'),
         ]);
       const rules = parseRules(flags.failOn ?? []);
-      // a folder compared with itself matches whatever it holds: a gate pointed at the wrong path passed every night
-      if (realPathOf(baselineDir) === realPathOf(currentDir)) {
-        throw usageError(`compare: ${baselineDir} and ${currentDir} are the same folder, which always matches itself; give the baseline run folder (the last good run) and the current one`);
-      }
       // a folder another marginlab command is writing has not got all its results yet: not compared
       for (const [which, dir] of [['baseline', baselineDir], ['current', currentDir]] as const) {
         const held = liveLock(resolve(dir));
         if (held) throw new UserError(`${which} run folder ${resolve(dir)} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then compare`, ExitCode.USAGE);
       }
       const c = compareFolders(baselineDir, currentDir, rules);
+      // a folder compared with itself matches whatever it holds: a gate pointed at the wrong path passed every night
+      // (after the folders were read: one that is not a run folder is said as such first)
+      if (realPathOf(baselineDir) === realPathOf(currentDir)) {
+        throw usageError(`compare: ${baselineDir} and ${currentDir} are the same folder, which always matches itself; give the baseline run folder (the last good run) and the current one`);
+      }
       for (const line of [...incompleteLines(c, true), ...unpairedLines(c, true)]) process.stderr.write(`marginlab: ${line}\n`);
 
       const target = resolve(flags.out ?? currentDir);

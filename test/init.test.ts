@@ -82,4 +82,22 @@ describe('marginlab init', () => {
     const saidOne = await runCli(['init'], one);
     expect(saidOne.stdout).toContain('marginlab: your .gitignore lacks reports/ (run folders): add it so that git leaves it out\n');
   });
+  it("a folder the file system will not make or write is one line, exit 64 (under /proc it looped forever at full CPU, deaf to Ctrl-C; a file in the path was exit 70)", async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    writeFileSync(join(parent, 'afile'), 'x\n');
+    const cases: [string, RegExp][] = [
+      [join(parent, 'afile', 'proj'), /^marginlab: cannot create the folder .*afile.proj: a part of the path is a file, not a folder \(ENOTDIR\); choose a writable folder for init\n$/],
+      [join(parent, 'afile'), /^marginlab: afile exists and is not a folder|exists and is not a folder/],
+    ];
+    if (process.platform === 'linux' && existsSync('/proc/self')) {
+      cases.push(['/proc/marginlab-init-test/proj', /^marginlab: cannot create the folder \/proc\/marginlab-init-test(\/proj)?: .*\(E[A-Z]+\); choose a writable folder for init\n$/]);
+    }
+    for (const [dir, said] of cases) {
+      const r = await runCli(['init', dir], parent);
+      expect(r.code, `${dir}: ${r.stderr}`).toBe(64);
+      expect(r.stderr).toMatch(said);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readdirSync(parent)).toEqual(['afile']);
+  }, 30_000);
 });

@@ -29,6 +29,8 @@ export interface FsErrorContext {
   resume?: false;
   /** for outputs from a flag: the flag the hint names (default --out), e.g. --cache */
   flag?: string;
+  /** for outputs: what to do, when the command's own words say it better than the flag's (init: choose another folder) */
+  hint?: string;
 }
 
 /** the errno code of a system error (ENOENT, ENOSPC, …); undefined for anything else, Node's own ERR_* codes included (ERR_STRING_TOO_LONG is no file-system fault) */
@@ -78,9 +80,10 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
   } else if (ctx.role === 'output') {
     exit = ctx.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
     hint =
-      ctx.source === 'argument'
+      ctx.hint ??
+      (ctx.source === 'argument'
         ? 'make it writable, or copy the run folder somewhere writable and run the command on the copy'
-        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ` with ${ctx.flag ?? '--out'}`}`;
+        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ` with ${ctx.flag ?? '--out'}`}`);
   } else if (ctx.role === 'data' && (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP')) {
     exit = ExitCode.DATA;
     hint = 'fix the entry that names it';

@@ -6,10 +6,12 @@
  * never overwrites: if backtest.config.ts or strategies/example.ts exists, it writes nothing,
  * names them and exits 64.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
+import { withFsErrors, type FsErrorContext } from '../../util/fs-errors.js';
+import { mkdirs } from '../../util/outdir.js';
 import { packageVersion } from '../../util/package-root.js';
 import { shellArg } from '../../util/shell.js';
 
@@ -144,7 +146,9 @@ function gitignoreLacks(path: string): string[] {
 /** Write the project files into `dir` (created if missing); UserError 64 when the config or the example strategy exists. */
 export async function initProject(dirArg: string): Promise<InitOutcome> {
   const dir = resolve(dirArg);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dirArg} exists and is not a folder`, ExitCode.USAGE);
+  // a folder that cannot be made or written (read-only, under /proc, a file in the path): 64, one line
+  const fsCtx = (path: string, action: string): FsErrorContext => ({ path, action, role: 'output', resume: false, hint: 'choose a writable folder for init' });
+  if (existsSync(dir) && !withFsErrors(fsCtx(dir, 'use the folder'), () => statSync(dir)).isDirectory()) throw new UserError(`${dirArg} exists and is not a folder`, ExitCode.USAGE);
   const files: [string, string][] = [
     ['backtest.config.ts', CONFIG],
     [join('strategies', 'example.ts'), STRATEGY],
@@ -169,9 +173,9 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
   const written: string[] = [];
   for (const [f, text] of files) {
     const p = join(dir, f);
-    mkdirSync(join(p, '..'), { recursive: true });
+    withFsErrors(fsCtx(join(p, '..'), 'create the folder'), () => mkdirs(join(p, '..')));
     if (existsSync(p)) throw new UserError(`${p} appeared while init was writing; stopped (files written: ${written.join(', ') || 'none'})`, ExitCode.USAGE);
-    writeFileAtomic(p, text);
+    withFsErrors(fsCtx(p, 'write'), () => writeFileAtomic(p, text));
     written.push(f);
   }
   return { dir, written, kept, gitignoreLacks: lacks };

@@ -145,6 +145,20 @@ describe('never mix runs', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain(`${files[0]} is empty (0 bytes)`);
     expect(read(join(dir, 'R', 's1', 'results', files[0]!))).toBe(read(join(dir, 'P', 'shard-1', 'results', files[0]!)));
+    // a file of a result's name that is no run of the plan and no result (the user's): refused, nothing
+    // removed (it was deleted with 'run again'); a damaged run of the plan beside it is not removed either
+    const alien = join(dir, 'R', 's1', 'results', '0000000000000000.json');
+    writeFileSync(alien, '{"mine": true}\n');
+    writeFileSync(join(dir, 'R', 's1', 'results', files[1]!), '{');
+    const refused = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'R/s1', '--resume', '--quiet'], dir);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/--resume: .*0000000000000000\.json is not a result marginlab wrote \(.*\) and not a run of this plan: move it out of that folder \(marginlab never deletes it\); nothing was changed/);
+    expect(read(alien)).toBe('{"mine": true}\n');
+    expect(read(join(dir, 'R', 's1', 'results', files[1]!))).toBe('{');
+    rmSync(alien);
+    expect((await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'R/s1', '--resume', '--quiet'], dir)).code).toBe(0);
+    expect(read(join(dir, 'R', 's1', 'results', files[1]!))).toBe(read(join(dir, 'P', 'shard-1', 'results', files[1]!)));
   });
 
   it('merge and report keep to the plan: foreign and edited results, a shard retried in a new folder, a missing shard', async () => {

@@ -13,7 +13,7 @@
 import { excerpt, excerptList } from '../util/excerpt.js';
 import { isCalendarDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isDataMember, isZip, readZip } from './formats/zip.js';
@@ -24,6 +24,7 @@ import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
+import { mkdirs } from '../util/outdir.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
@@ -388,7 +389,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const appendTo = opts.replace ? undefined : manifest?.files.find((f) => f.path === rel);
 
   const createdDir = !probe && !existsSync(outDir);
-  if (!probe) mkdirSync(outDir, { recursive: true });
+  if (!probe) mkdirs(outDir);
   const tmp = probe ? '' : tempBeside(outDir, rel, 'tmp');
   // removed on Ctrl-C too (src/util/interrupt.ts)
   const untrack = probe ? () => undefined : trackTemp(tmp);

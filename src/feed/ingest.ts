@@ -8,7 +8,7 @@
  * must be identical (every column, exactly), else the import fails naming the first conflicting
  * row and nothing is written. `replace` drops the dataset's series for the keys being imported.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { dataError, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
@@ -20,6 +20,7 @@ import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, ti
 import { ProblemList, hashProblemText } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
+import { mkdirs } from '../util/outdir.js';
 import { excerpt } from '../util/excerpt.js';
 
 /** One series as read from a source, before it meets the dataset. */
@@ -329,7 +330,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
     else groups.set(keyOf(s), [s]);
   }
   const createdDir = !existsSync(outDir);
-  mkdirSync(outDir, { recursive: true });
+  mkdirs(outDir);
   const tmps: { tmp: string; rel: string; untrack: () => void }[] = [];
   const cleanup = () => {
     for (const t of tmps) {

@@ -4,11 +4,11 @@
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
 import { resumeCommand } from './plan-change.js';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { liveLock, lockHolder, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
+import { liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
@@ -207,7 +207,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     await writeDirAtomic(
       out,
       (tmp) => {
-        mkdirSync(join(tmp, 'results'), { recursive: true });
+        mkdirs(join(tmp, 'results'));
         for (const id of ids) {
           const from = chosen.get(id)!.path;
           try {

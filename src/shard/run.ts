@@ -4,7 +4,7 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { cancelUserTimers, withTimeLimit } from '../util/time-limit.js';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -30,7 +30,7 @@ import type { RunCommand, RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
-import type { OutDir } from '../util/outdir.js';
+import { mkdirs, type OutDir } from '../util/outdir.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
 export const CURVE_POINTS = 2000;
@@ -538,7 +538,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   const held = (...sub: string[]) => opts.out?.assertHeld(...sub);
   held();
   withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));
-  withFsErrors(outCtx(resultsDir, 'create'), () => mkdirSync(resultsDir, { recursive: true }));
+  withFsErrors(outCtx(resultsDir, 'create'), () => mkdirs(resultsDir));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
   // and it holds the events the config keeps now (a Monte Carlo path run: its event log exactly when
   // stress.pathEvents asks for it; every other run: as many as maxEventsPerRun keeps);
@@ -549,12 +549,18 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   /** outcome of each result kept by --resume (read once, here) */
   const kept = new Map<string, Pick<RunResult, 'status' | 'error' | 'internal'>>();
   if (opts.resume) {
+    // every file is judged first: a file of a result's name that is neither a run of this plan nor a
+    // result marginlab wrote (it does not parse) is the user's: refused before anything is removed
+    const planIds = new Set(plan.runs.map((r) => r.runId));
+    const judged: { id: string; p: string; problem: string | null }[] = [];
     for (const id of listResultIds(resultsDir)) {
       const p = join(resultsDir, `${id}.json`);
       let problem: string | null = null;
+      let parsed = false;
       try {
         const bytes = readFileSync(p);
         const r = parseRunResult(bytes.toString('utf8'), p, id);
+        parsed = true;
         checked.set(id, sha256Hex(bytes));
         kept.set(id, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         const detail = keepsDetail(r.spec, pathEvents);
@@ -566,9 +572,19 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       } catch (err) {
         problem = err instanceof Error ? err.message : String(err);
       }
+      if (!parsed && !planIds.has(id)) {
+        const source = opts.outSource ?? 'flag';
+        throw new UserError(
+          `--resume: ${p} is not a result marginlab wrote (${(problem ?? 'unreadable').replace(p, 'it').replace(/^it: /, '')}) and not a run of this plan: move it out of that folder (marginlab never deletes it); nothing was changed`,
+          source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE,
+        );
+      }
       if (problem === null && !shardIds.has(id)) problem = `${p} is not a run of this plan`;
+      judged.push({ id, p, problem });
+    }
+    for (const { id, p, problem } of judged) {
       if (problem !== null) {
-        opts.onWarning?.(`--resume: ${problem}; it is removed and the run done again`);
+        opts.onWarning?.(`--resume: ${problem}; it is removed${shardIds.has(id) ? ' and the run done again' : ''}`);
         withFsErrors(outCtx(p, 'remove'), () => rmSync(p, { force: true }));
         kept.delete(id); // not done: an interrupted resume must not count it
         checked.delete(id);

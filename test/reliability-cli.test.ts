@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
-import type { RunResult } from '../src/shard/types.js';
+import type { RunManifest, RunResult } from '../src/shard/types.js';
 import { erroredResult } from '../src/shard/worker.js';
 
 let dir: string;
@@ -214,6 +214,30 @@ describe('never mix runs', () => {
     expect(metricRep.stderr).toMatch(/digest: the file's content hashes to [0-9a-f]{16}…, not to its digest [0-9a-f]{16}…: the file was edited or damaged \(a value in it changed since marginlab wrote it\); run it again/);
     expect(metricRep.stderr).not.toContain(others[0]!);
     expect(metricRep.stderr).not.toMatch(/\n\s+at /);
+    // the manifest too: a planned run taken out of plan.runIds (its results missing would no longer be said)
+    // or a configHash made up is refused (65) by report, merge and compare; re-indented it is the same content
+    for (const [k, edit] of [
+      ['runids', (m: RunManifest) => { m.plan!.runIds = m.plan!.runIds!.slice(1); }],
+      ['hash', (m: RunManifest) => { m.configHash = '0000000000000000'; }],
+    ] as const) {
+      cpSync(join(dir, 'P', 'shard-2'), join(dir, `man-${k}`), { recursive: true });
+      const mp = join(dir, `man-${k}`, 'manifest.json');
+      const m = JSON.parse(read(mp)) as RunManifest;
+      expect(m.digest).toMatch(/^[0-9a-f]{64}$/);
+      edit(m);
+      writeFileSync(mp, JSON.stringify(m, null, 2));
+      for (const args of [['report', `man-${k}`], ['merge', `man-${k}`, '--out', `man-${k}-m`], ['compare', 'P/shard-2', `man-${k}`, '--out', `man-${k}-c`]]) {
+        const r = await runCli(args, dir);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(65);
+        expect(r.stderr).toContain(`${join(`man-${k}`, 'manifest.json')} is not a valid run manifest`);
+        expect(r.stderr).toMatch(/digest: the file's content hashes to [0-9a-f]{16}…, not to its digest [0-9a-f]{16}…: the file was edited or damaged/);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+    const mp2 = join(dir, 'man-hash', 'manifest.json');
+    const orig = read(join(dir, 'P', 'shard-2', 'manifest.json'));
+    writeFileSync(mp2, JSON.stringify(JSON.parse(orig)));
+    expect((await runCli(['report', 'man-hash', '--quiet'], dir)).code).toBe(0);
     // the same shard in two folders: a retry of shard 1's failed run into a new folder is merged, the ok result winning
     cpSync(join(dir, 'P', 'shard-1'), join(dir, 'failed-1'), { recursive: true });
     const g = resultFiles(join(dir, 'failed-1'))[0]!;

@@ -17,6 +17,7 @@ import { compareFolders } from '../src/compare/index.js';
 import { incompleteLines } from '../src/compare/render.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
 import { resumeCommand } from '../src/shard/plan-change.js';
+import { manifestText } from '../src/shard/result-schema.js';
 
 let dir: string;
 let cfg: string;
@@ -100,7 +101,7 @@ describe('--resume into a folder of another plan', () => {
     const half = join(dir, 'half');
     cpSync(join(dir, 'out'), half, { recursive: true });
     const mp = join(half, 'manifest.json');
-    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as object), inProgress: true }));
+    writeFileSync(mp, manifestText({ ...(JSON.parse(readFileSync(mp, 'utf8')) as object), inProgress: true }));
     const c = compareFolders(join(dir, 'out'), half, []);
     const lines = incompleteLines(c, true);
     expect(lines).toHaveLength(1);
@@ -116,7 +117,7 @@ describe('--resume into a folder of another plan', () => {
     const mp = join(out, 'manifest.json');
     const m = JSON.parse(readFileSync(mp, 'utf8')) as Record<string, unknown>;
     expect(m.command).toEqual({ config: cfg, strategies: ['fixture-trend'], from: '2025-01-02' });
-    writeFileSync(mp, JSON.stringify({ ...m, inProgress: true }));
+    writeFileSync(mp, manifestText({ ...m, inProgress: true }));
     const hint = incompleteLines(compareFolders(out, out, []), true)[0]!;
     expect(hint).toContain(`\`npx marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --shard 1/2 --out '${out}'\``);
     // from the config's folder: the config is its backtest.config.ts or named relative to it

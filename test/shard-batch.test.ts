@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, startCli, waitFor, writeConfig } from './fixtures/run/cli.js';
+import { manifestText } from '../src/shard/result-schema.js';
 
 let dir: string;
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -115,7 +116,7 @@ describe('merge', () => {
     const a = join(dir, 'int-1');
     cpSync(join(dir, 'sh-1'), a, { recursive: true });
     const man = JSON.parse(read(join(a, 'manifest.json'))) as Record<string, unknown>;
-    writeFileSync(join(a, 'manifest.json'), `${JSON.stringify({ ...man, interrupted: true }, null, 2)}\n`);
+    writeFileSync(join(a, 'manifest.json'), manifestText({ ...man, interrupted: true }));
     const whole = await mergeRunFolders([a, join(dir, 'sh-2')], join(dir, 'int-merged'));
     expect(whole.missing).toBe(0);
     expect(whole.manifest.interrupted).toBeUndefined();

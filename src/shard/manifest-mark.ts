@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { manifestText } from './result-schema.js';
 import { onInterrupt } from '../util/interrupt.js';
 import { cliCommand, shellArg } from '../util/shell.js';
 import type { OutDir } from '../util/outdir.js';
@@ -16,7 +17,7 @@ export function setInterruptedMark(manifestPath: string, on: boolean): boolean {
   if ((m.interrupted === true) === on) return false;
   if (on) m.interrupted = true;
   else delete m.interrupted;
-  writeFileAtomic(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
+  writeFileAtomic(manifestPath, manifestText(m));
   return true;
 }
 

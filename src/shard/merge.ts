@@ -11,6 +11,7 @@ import { writeDirAtomic } from '../util/atomic.js';
 import { liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
+import { manifestText } from './result-schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { listResultIds, marginlabVersion, userResultEntries } from './run.js';
@@ -220,7 +221,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
         }
         unchanged();
         for (const e of userEntries) cpSync(join(out.path, 'results', e), join(tmp, 'results', e), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-        writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+        writeFileSync(join(tmp, 'manifest.json'), manifestText(manifest));
       },
       outOpts,
     );

@@ -250,13 +250,26 @@ export function resultDigest(json: string): string {
  * caught. A result without a digest (written before marginlab wrote one) is not judged. Checked
  * last (src/shard/schema.ts parseRunResult): a spec or books edited is named as such first.
  */
-export function digestProblems(v: Record<string, unknown>): string[] {
+export function digestProblems(v: Record<string, unknown>, fix = 'run it again'): string[] {
   const d = v.digest;
   if (typeof d !== 'string') return [];
   const rest: Record<string, unknown> = {};
   for (const k of Object.keys(v)) if (k !== 'digest') rest[k] = v[k];
   const actual = resultDigest(JSON.stringify(rest));
-  return actual === d ? [] : [`digest: the file's content hashes to ${actual.slice(0, 16)}…, not to its digest ${d.slice(0, 16)}…: the file was edited or damaged (a value in it changed since marginlab wrote it); run it again`];
+  return actual === d ? [] : [`digest: the file's content hashes to ${actual.slice(0, 16)}…, not to its digest ${d.slice(0, 16)}…: the file was edited or damaged (a value in it changed since marginlab wrote it); ${fix}`];
+}
+
+/**
+ * The text a run folder's manifest.json is written as (run, merge, the interrupted mark): pretty
+ * JSON whose last member, `digest`, is the sha256 of the compact JSON before it, as a result's
+ * (resultJson): a plan's RunIds or counts edited by hand no longer hash to it (parseRunManifest).
+ * Any digest `m` holds (a manifest read back) is taken again.
+ */
+export function manifestText(m: object): string {
+  const rest: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(m)) if (k !== 'digest') rest[k] = x;
+  const digest = resultDigest(JSON.stringify(rest));
+  return `${JSON.stringify({ ...rest, digest }, null, 2)}\n`;
 }
 
 const BOOK_KEYS = ['initialDeposit', 'wallet', 'realizedPnl', 'fees', 'fundingReceived', 'fundingPaid', 'liquidationPenalties', 'insuranceDraws'] as const satisfies readonly (keyof BooksSnapshot)[];

@@ -17,6 +17,7 @@ import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { parseRunManifest, parseRunResult } from './schema.js';
+import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
 import { checkLeverageLimits, configPath, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
@@ -614,7 +615,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         throw err;
       }
     });
-  const writeManifest = (m: RunManifest) => writeOwn(manifestPath, 'write', `${JSON.stringify(m, null, 2)}\n`, true);
+  const writeManifest = (m: RunManifest) => writeOwn(manifestPath, 'write', manifestText(m), true);
   const base: Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> = {
     schemaVersion: 1,
     name: c.name,

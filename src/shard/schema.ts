@@ -99,6 +99,9 @@ export function parseRunManifest(text: string, path: string): RunManifest {
   const json = parseJson(text, path);
   const r = RunManifestSchema.safeParse(json);
   if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error, json));
+  // last: a value edited by hand (a plan's RunIds, its counts) no longer hashes to the manifest's digest
+  const edited = digestProblems(json as Record<string, unknown>, 'run the command that wrote the folder again (a run: --resume rewrites it)');
+  if (edited.length) throw dataError(`${path} is not a valid run manifest`, edited);
   return r.data as unknown as RunManifest;
 }
 

@@ -145,6 +145,8 @@ export interface RunManifest {
   warnings?: string[];
   /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */
   mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number }[];
+  /** sha256 of the manifest's compact JSON without this member, always its last (result-schema.ts manifestText): a value edited by hand is refused (65); absent in manifests written before it */
+  digest?: string;
 }
 
 /*

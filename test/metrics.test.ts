@@ -104,6 +104,22 @@ describe('money metrics are exact sums converted to a number once', () => {
     expect(m.fundingPaid).toBe(32.42687825);
     expect(m.fundingNet).toBe(-15.45479642);
   });
+
+  it('net PnL and total return are taken on the decimals final equity and capital print as (16422.37087315 − 10000 = 6422.37087315, not 6422.370873150001)', () => {
+    const cases: [number, number, number, number][] = [
+      [16422.37087315, 10000, 6422.37087315, 64.2237087315],
+      [5078.95834, 10000, -4921.04166, -49.2104166],
+      [10000.00000001, 10000, 1e-8, 1e-10],
+      [0.3, 0.1, 0.2, 200],
+    ];
+    for (const [fe, ic, pnl, ret] of cases) {
+      expect(fe - ic === pnl && 100 * (fe / ic - 1) === ret).toBe(false); // the doubles' arithmetic has the noise
+      const m = computeMetrics({ output: output({ equity: [ic, fe], events: [] }), initialCapital: ic, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+      expect(m.finalEquity).toBe(fe);
+      expect(m.netPnl).toBe(pnl);
+      expect(m.totalReturn).toBe(ret);
+    }
+  });
 });
 
 describe('computeMetrics on a hand-worked series', () => {

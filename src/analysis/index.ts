@@ -9,7 +9,7 @@
  * Per-bar returns are r_i = E_i / E_{i−1} − 1 with E_{−1} = initial capital, E_i = equity at the
  * close of bar i.
  */
-import { liquidationLossU, toU, uToNumber, type U } from './money.js';
+import { decimalDiff, decimalPctChange, liquidationLossU, toU, uToNumber, type U } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { setupItems } from '../shard/records.js';
@@ -294,7 +294,7 @@ export function buildContext(input: MetricsInput): MetricContext {
     above60Pct: pct(above60),
     above80Pct: pct(above80),
     finalEquity,
-    netPnl: finalEquity - initialCapital,
+    netPnl: decimalDiff(finalEquity, initialCapital),
     maxDrawdown: maxDd,
     maxDrawdownBars: maxUnderwater,
     tradePnls,
@@ -326,7 +326,7 @@ export const METRICS: readonly MetricDef[] = deepFreeze<MetricDef[]>([
   {
     id: 'totalReturn', title: 'Total return (%)', short: 'Return', unit: '%', tags: ['core'], higherIsBetter: true, format: 'pct',
     description: 'final equity ÷ initial capital − 1',
-    compute: (c) => (c.n && c.input.initialCapital > 0 ? 100 * (c.finalEquity / c.input.initialCapital - 1) : null),
+    compute: (c) => (c.n && c.input.initialCapital > 0 ? decimalPctChange(c.finalEquity, c.input.initialCapital) : null),
   },
   {
     id: 'netPnl', title: 'Net PnL (quote)', short: 'Net PnL', unit: 'quote', tags: ['core'], higherIsBetter: true, format: 'money',

@@ -68,3 +68,19 @@ export function fromU(u: U): string {
 export function uToNumber(u: U): number {
   return Number(fromU(u));
 }
+
+/**
+ * a − b as the decimals the two numbers print as (16422.37087315 − 10000 is 6422.37087315, where
+ * the doubles' difference is 6422.370873150001): a figure computed from two shown figures shows
+ * what a reader gets by hand. Non-finite values: the doubles' difference.
+ */
+export function decimalDiff(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a - b;
+  return uToNumber(toU(String(a)) - toU(String(b)));
+}
+
+/** 100 × (a ÷ b − 1) on the decimals the two numbers print as (decimalDiff), rounded once; b ≠ 0 */
+export function decimalPctChange(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 100 * (a / b - 1);
+  return new Decimal(String(a)).minus(String(b)).times(100).div(String(b)).toNumber();
+}

@@ -166,7 +166,7 @@ describe('damaged Arrow files', () => {
       // the CLI process reads it through the loader alone (no importer has run there)
       const r = await validate(dir);
       // (the dataset holds no funding: its one warning)
-      expect(r.stderr).toMatch(/^warning: no funding file for BTCUSDT: [^\n]*\n$/);
+      expect(r.stderr).toMatch(/^marginlab: warning: no funding file for BTCUSDT: [^\n]*\n$/);
       expect(r.code).toBe(0);
       const md = await loadDataset(dir);
       expect(Array.from(md.time)).toEqual(Array.from(want.time));

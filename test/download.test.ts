@@ -180,6 +180,7 @@ describe('data download binance-usdm', () => {
     expect(r2.code).toBe(0);
     expect(r2.stderr).toMatch(/\[\d\/3\] missing data\/futures\/um\/monthly\/klines\/BTCUSDT\/1h\/BTCUSDT-1h-2025-04\.zip/);
     expect(r2.stdout).toContain('3 archives (0 downloaded, 2 from the cache, 1 missing)');
+    expect(r2.stderr).toMatch(/^marginlab: warning: not published: .*2025-04/m);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).provenance).toContain('not published: 2025-04');
     expect(readdirSync(join(out, '.download-cache')).length).toBe(1);
   });

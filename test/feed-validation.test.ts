@@ -85,7 +85,7 @@ async function inProcess(c: Case): Promise<{ code: number; stdout: string; stder
     return {
       code: 0,
       stdout: `ok: ${md.dataset} ${md.timeframe}: ${md.time.length} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'}`,
-      stderr: (md.warnings ?? []).map((w) => `warning: ${w}\n`).join(''),
+      stderr: (md.warnings ?? []).map((w) => `marginlab: warning: ${w}\n`).join(''),
     };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
@@ -108,10 +108,11 @@ const r = (name: string) => results.get(name)!;
 describe('data validate (load boundary) through the CLI', () => {
   it('accepts a clean dataset (exit 0)', () => {
     // (the dataset holds no funding: its one warning)
-    expect(r('ok').stderr).toMatch(/^warning: no funding file for BTCUSDT: [^\n]*\n$/);
+    expect(r('ok').stderr).toMatch(/^marginlab: warning: no funding file for BTCUSDT: [^\n]*\n$/);
     expect(r('ok').code).toBe(0);
     expect(r('ok').stdout).toMatch(/ok: ok 1h: 5 bars × 1 symbol/);
     expect(viaCli.get('ok')!.code).toBe(0);
+    expect(viaCli.get('ok')!.stderr).toMatch(/^marginlab: warning: no funding file for BTCUSDT: [^\n]*\n$/);
   });
   it('names a duplicate timestamp with file, row and value (65)', () => {
     expect(r('duplicate').code).toBe(65);

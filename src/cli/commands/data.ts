@@ -53,7 +53,7 @@ export function register(program: Command): void {
         gaps: flags.gaps,
       });
       const ms = performance.now() - t0;
-      for (const w of md.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      for (const w of md.warnings ?? []) process.stderr.write(`marginlab: warning: ${w}\n`);
       const n = md.time.length;
       process.stdout.write(
         `ok: ${md.dataset} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'} (${md.symbols.join(', ')}), ` +
@@ -107,8 +107,8 @@ export function register(program: Command): void {
           onRetry: (line) => { if (!bar) process.stderr.write(`${line}\n`); },
         });
         bar?.stop();
-        for (const m of r.missing) process.stderr.write(`warning: not published: ${m}\n`);
-        for (const p of r.pending) process.stderr.write(`note: not yet published: ${p}\n`);
+        for (const m of r.missing) process.stderr.write(`marginlab: warning: not published: ${m}\n`);
+        for (const p of r.pending) process.stderr.write(`marginlab: note: not yet published: ${p}\n`);
         for (const s of r.results) process.stdout.write(`${s.kind} ${s.symbol}${s.kind === 'funding' ? '' : ` ${s.timeframe}`}: ${s.added} new rows, ${s.rows} in ${s.path}\n`);
         process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (err) {

@@ -151,6 +151,24 @@ describe('import csv', () => {
     expect(g.details[0]).toMatch(/open 'abc' is not a number$/);
   });
 
+  it('a row of more cells than the header (a decimal comma in a comma file shifts every value after it) is a bad row, not shifted numbers imported', async () => {
+    // '100,5' split in two: open 100, high 5, low 101, close 99 — numbers each; high < low is caught, but not every shift is
+    const shifted = 'time,open,high,low,close,volume\n2025-05-22 00:00,100,101,99,100.5,10\n2025-05-22 01:00,100,5,100.5,99,100,10\n';
+    const e = await userError(importCsv({ file: file(shifted), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e.exitCode).toBe(65);
+    expect(e.details).toEqual([expect.stringMatching(/line 3: 7 cells where the header has 6 \(a value written with a decimal comma, or a separator inside an unquoted value, shifts the columns\): fix the row, or quote the value$/)]);
+    // --no-header: the first row sets the width (a Binance kline file has 12 cells and --columns names 6)
+    const wide = '1747872000000,1,2,0.5,1.5,3,x,y\n1747875600000,1,2,0.5,1.5,3,x,y,z\n';
+    const n = await userError(importCsv({ file: file(wide), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', out: outDir() }));
+    expect(n.details).toEqual([expect.stringMatching(/line 2: 9 cells where the first row has 8 /)]);
+    // empty trailing cells (a trailing separator) are no values: imported
+    const out = outDir();
+    const r = await importCsv({ file: file('time,open,high,low,close,volume\n2025-05-22 00:00,1,2,0.5,1.5,3,\n2025-05-22 01:00,1,2,0.5,1.5,3, \n'), kind: 'candles', symbol: 'X', timeframe: '1h', out });
+    expect(r.rows).toBe(2);
+    const ok = outDir();
+    expect((await importCsv({ file: file(wide.replace(',z', '')), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', out: ok })).rows).toBe(2);
+  });
+
   it('imports mark and funding (with optional price) and updates the manifest', async () => {
     const out = outDir();
     await importCsv({ file: file('timestamp,open,high,low,close,volume\n1735689600000,1,2,0.5,1.5,3\n1735693200000,1.5,2,1,1.2,3\n'), kind: 'candles', symbol: 'AUSDT', timeframe: '1h', out });

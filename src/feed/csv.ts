@@ -413,6 +413,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn'> = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
+  /** the cells of a row: the header's, or (--no-header) the first data row's; a row with more non-empty ones is refused */
+  let nCells = 0;
   const time = new Float64Array(BATCH);
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
@@ -466,6 +468,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     let zoneOffset = 0;
     const start = (index: Record<string, number>, header: readonly string[] | null = null) => {
       headerIndex = index;
+      nCells = header ? header.length : 0;
       zoneOffset = header ? utcOffsetOfHeader(header[index.timestamp!] ?? '') : 0;
       if (zoneOffset !== 0) notes.zoneColumn = header![index.timestamp!]!.trim();
       const withPrice = kind === 'funding' && index.price !== undefined;
@@ -511,6 +514,13 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         return;
       }
       const idx = headerIndex as Record<string, number>;
+      // more cells than the header: a value written with a decimal comma ('100,5' in a comma file) or a
+      // separator inside an unquoted value shifts the cells, and shifted numbers can pass every check
+      if (nCells === 0) nCells = record.length;
+      if (record.length > nCells && record.slice(nCells).some((c) => c.trim() !== '')) {
+        reject(line, `${record.length} cells where the ${opts.header === false ? 'first row has' : 'header has'} ${nCells} (a value written with a decimal comma, or a separator inside an unquoted value, shifts the columns): fix the row, or quote the value`);
+        return;
+      }
       const cell = record[idx.timestamp!] ?? '';
       let t = parseTime(cell);
       if (typeof t === 'string') { reject(line, t); return; }

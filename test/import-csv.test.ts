@@ -151,6 +151,24 @@ describe('import csv', () => {
     expect(g.details[0]).toMatch(/open 'abc' is not a number$/);
   });
 
+  it('two rows swapped at the start of a file are named as such (65, even with --skip-bad-rows), not every later row as out of order in a file of descending times', async () => {
+    const row = (h: number) => `2025-05-22 0${h}:00,1,2,0.5,1.5,3\n`;
+    const up = `time,open,high,low,close,volume\n${[1, 0, 2, 3, 4, 5].map(row).join('')}`;
+    for (const skipBadRows of [false, true]) {
+      const e = await userError(importCsv({ file: file(up), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir(), skipBadRows }));
+      expect(e.exitCode).toBe(65);
+      expect(e.message).toMatch(/: the rows' times ascend \(4 of 5 steps\), but lines 2 and 3, which set the file's direction, descend: 4 rows were read as out of order; sort the rows by time \(the header line first\) and import again; nothing was written$/);
+    }
+    // a newest-first file with its first two rows swapped: the same, the other way round
+    const down = `time,open,high,low,close,volume\n${[4, 5, 3, 2, 1, 0].map(row).join('')}`;
+    const d = await userError(importCsv({ file: file(down), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(d.message).toMatch(/the rows' times descend \(4 of 5 steps\), but lines 2 and 3, which set the file's direction, ascend/);
+    // one row out of place later in an ascending file: still that one bad row
+    const one = `time,open,high,low,close,volume\n${[0, 1, 2, 4, 3, 5].map(row).join('')}`;
+    const o = await userError(importCsv({ file: file(one), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(o.message).toMatch(/1 bad row; nothing was written \(1 of them out of time order/);
+  });
+
   it('a row of more cells than the header (a decimal comma in a comma file shifts every value after it) is a bad row, not shifted numbers imported', async () => {
     // '100,5' split in two: open 100, high 5, low 101, close 99 — numbers each; high < low is caught, but not every shift is
     const shifted = 'time,open,high,low,close,volume\n2025-05-22 00:00,100,101,99,100.5,10\n2025-05-22 01:00,100,5,100.5,99,100,10\n';

@@ -423,6 +423,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let probeRows = 0;
   /** whether times descend (a newest-first file), known from the second row; such rows are held here */
   let desc: boolean | null = null;
+  /** the line whose time, against the first good row's, set `desc` */
+  let descLine = 0;
+  /** the steps between consecutive rows with a time, whatever else is wrong with them: how many go up and down */
+  let rawPrevT = NaN;
+  let rawUp = 0;
+  let rawDown = 0;
   const descTime: number[] = [];
   const descCols: number[][] = Array.from({ length: 5 }, () => []);
   let lastLine = 0;
@@ -525,6 +531,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       let t = parseTime(cell);
       if (typeof t === 'string') { reject(line, t); return; }
       if (zoneOffset !== 0 && ISO_NO_ZONE.test(cell.trim())) t -= zoneOffset;
+      if (t > rawPrevT) rawUp++;
+      else if (t < rawPrevT) rawDown++;
+      rawPrevT = t;
       let reason: string | null = null;
       let nv = 0;
       for (let k = 0; k < nCols; k++) {
@@ -537,7 +546,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       }
       if (reason === null) reason = rowProblem(kind, vals, nv);
       // newest-first files (many exports) are read too: the first two rows set the direction
-      if (reason === null && Number.isFinite(lastT) && desc === null && t !== lastT) desc = t < lastT;
+      if (reason === null && Number.isFinite(lastT) && desc === null && t !== lastT) {
+        desc = t < lastT;
+        descLine = line;
+      }
       const step = desc ? lastT - t : t - lastT;
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
@@ -598,6 +610,15 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     });
     if (headerIndex === null || (w === null && !probe)) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
     const refuseBadRows = () => {
+      // the first two rows set the direction; when most of the file runs the other way, two rows were
+      // swapped at its start: every later row read as out of order (--skip-bad-rows would keep two rows)
+      if (outOfOrder > 0 && desc !== null && (desc ? rawUp > rawDown : rawDown > rawUp)) {
+        const [most, few] = desc ? [rawUp, rawDown] : [rawDown, rawUp];
+        throw dataError(
+          `${file}: the rows' times ${desc ? 'ascend' : 'descend'} (${most} of ${most + few} steps), but lines ${firstLine} and ${descLine}, which set the file's direction, ${desc ? 'descend' : 'ascend'}: ` +
+            `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time (the header line first) and import again; nothing was written`,
+        );
+      }
       if (badCount === 0 || opts.skipBadRows) return;
       // rows out of time order are data to keep: leaving them out is the last thing to advise
       const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time (the header line first), or import the file's parts in time order (each appends); ` : '';

@@ -94,14 +94,14 @@ describe('data validate and data inspect warn when mark candles cover little or 
     const v = await feedCli(['data', 'validate', ds('may')]);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('mark at bar timeframe: 0/1');
-    expect(v.stderr).toBe(`warning: ${NO_FUNDING_BTC}\nwarning: ${NONE_WARNING}\n`);
+    expect(v.stderr).toBe(`marginlab: warning: ${NO_FUNDING_BTC}\nmarginlab: warning: ${NONE_WARNING}\n`);
     const i = await feedCli(['data', 'inspect', ds('may')]);
     expect(i.code).toBe(0);
     expect(i.stdout).toContain(`warnings:\n  ${NO_FUNDING_BTC}\n  ${NONE_WARNING}\n`);
     expect(i.stdout).toContain('validation: ok');
     const full = await feedCli(['data', 'validate', ds('full')]);
     expect(full.stdout).toContain('mark at bar timeframe: 1/1');
-    expect(full.stderr).toBe(`warning: ${NO_FUNDING_BTC}\n`);
+    expect(full.stderr).toBe(`marginlab: warning: ${NO_FUNDING_BTC}\n`);
     expect(inspectDataset(ds('full')).warnings).toEqual([NO_FUNDING_BTC]);
     expect(inspectDataset(ds('half')).warnings).toEqual((await loadDataset(ds('half'))).warnings);
     expect(inspectDataset(ds('may15')).warnings).toEqual((await loadDataset(ds('may15'))).warnings);
@@ -177,7 +177,7 @@ describe('funding events that do not reach the candles', () => {
     expect(md.warnings).toEqual([warning]);
     const v = await feedCli(['data', 'validate', ds('fmay')]);
     expect(v.code).toBe(0);
-    expect(v.stderr).toBe(`warning: ${warning}\n`);
+    expect(v.stderr).toBe(`marginlab: warning: ${warning}\n`);
     expect(inspectDataset(ds('fmay')).warnings).toEqual([warning]);
     expect((await loadDataset(ds('fjuly'))).warnings).toBeUndefined();
     expect(inspectDataset(ds('fjuly')).warnings).toEqual([]);

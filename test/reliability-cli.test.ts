@@ -234,6 +234,12 @@ describe('never mix runs', () => {
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
     }
+    // --resume says so, checks every result and writes the manifest again
+    const res = await runCli(['run', '-c', 'a.config.ts', '--shard', '2/2', '--out', 'man-runids', '--resume'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/marginlab: warning: --resume: .*man-runids.manifest\.json is not a valid run manifest \(digest: .*the file was edited or damaged \(a value in it changed since marginlab wrote it\)\); every result is checked against this plan and the manifest written again\n/);
+    expect(res.stderr).toMatch(/0 runs to do \(4 already done/);
+    expect((await runCli(['report', 'man-runids', '--quiet'], dir)).code).toBe(0);
     const mp2 = join(dir, 'man-hash', 'manifest.json');
     const orig = read(join(dir, 'P', 'shard-2', 'manifest.json'));
     writeFileSync(mp2, JSON.stringify(JSON.parse(orig)));

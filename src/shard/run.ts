@@ -508,8 +508,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     let prev: RunManifest | null = null;
     try {
       prev = parseRunManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
-    } catch {
+    } catch (err) {
       prev = null; // a damaged manifest: the results are checked one by one below
+      if (err instanceof UserError) opts.onWarning?.(`--resume: ${err.message}${err.details.length ? ` (${err.details[0]!.replace(/; [^;]*$/, '')})` : ''}; every result is checked against this plan and the manifest written again`);
     }
     if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
       throw new UserError(

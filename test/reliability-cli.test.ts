@@ -161,6 +161,58 @@ describe('never mix runs', () => {
     expect(read(join(dir, 'R', 's1', 'results', files[1]!))).toBe(read(join(dir, 'P', 'shard-1', 'results', files[1]!)));
   });
 
+  it('--resume keeps to the plan when the manifest is edited or damaged: another plan, shard or strategy code is refused (64), nothing removed', async () => {
+    const editManifest = (folder: string, edit: (m: RunManifest) => void) => {
+      const mp = join(dir, folder, 'manifest.json');
+      const m = JSON.parse(read(mp)) as RunManifest;
+      edit(m);
+      writeFileSync(mp, JSON.stringify(m, null, 2));
+    };
+    // edited (its digest no longer matches) but schema-valid: its plan is still judged
+    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'G1'), { recursive: true });
+    editManifest('G1', (m) => { m.configHash = '0000000000000000'; });
+    const before = readdirSync(join(dir, 'G1', 'results')).sort();
+    const other = await runCli(['run', '-c', 'b.config.ts', '--shard', '1/2', '--out', 'G1', '--resume', '--quiet'], dir);
+    expect(other.code, other.stderr).toBe(64);
+    expect(other.stderr).toMatch(/--resume: .*holds runs of another plan/);
+    expect(readdirSync(join(dir, 'G1', 'results')).sort()).toEqual(before);
+    const otherShard = await runCli(['run', '-c', 'a.config.ts', '--shard', '2/2', '--out', 'G1', '--resume', '--quiet'], dir);
+    expect(otherShard.code, otherShard.stderr).toBe(64);
+    expect(readdirSync(join(dir, 'G1', 'results')).sort()).toEqual(before);
+    // the strategy code recorded in an edited manifest is still compared
+    editManifest('G1', (m) => { m.plan!.strategyHashes = Object.fromEntries(Object.keys(m.plan!.strategyHashes!).map((k) => [k, 'ffffffffffffffff'])); });
+    const code = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'G1', '--resume', '--quiet'], dir);
+    expect(code.code, code.stderr).toBe(64);
+    expect(code.stderr).toMatch(/--resume: strategy 'fixture-trend' \(.*\) changed since the results in/);
+    expect(readdirSync(join(dir, 'G1', 'results')).sort()).toEqual(before);
+    // a manifest that does not parse says nothing of the folder's plan: a result of another plan there
+    // (or of another shard) is refused, not removed
+    cpSync(join(dir, 'P', 'shard-1'), join(dir, 'G2'), { recursive: true });
+    writeFileSync(join(dir, 'G2', 'manifest.json'), '{"runs": ');
+    const foreign = resultFiles(join(dir, 'B')).find((f) => !existsSync(join(dir, 'P', 'shard-1', 'results', f)) && !existsSync(join(dir, 'P', 'shard-2', 'results', f)))!;
+    copyFileSync(join(dir, 'B', 'results', foreign), join(dir, 'G2', 'results', foreign));
+    const damaged = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'G2', '--resume', '--quiet'], dir);
+    expect(damaged.code, damaged.stderr).toBe(64);
+    expect(damaged.stderr).toContain(`${join('G2', 'results', foreign)} is a result of another plan, not a run of this command (the folder's manifest.json is damaged and cannot say which plan the folder holds)`);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
+    expect(read(join(dir, 'G2', 'results', foreign))).toBe(read(join(dir, 'B', 'results', foreign)));
+    expect(read(join(dir, 'G2', 'manifest.json'))).toBe('{"runs": ');
+    rmSync(join(dir, 'G2', 'results', foreign));
+    const s2 = resultFiles(join(dir, 'P', 'shard-2'))[0]!;
+    copyFileSync(join(dir, 'P', 'shard-2', 'results', s2), join(dir, 'G2', 'results', s2));
+    const shard = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'G2', '--resume', '--quiet'], dir);
+    expect(shard.code, shard.stderr).toBe(64);
+    expect(shard.stderr).toContain(`${join('G2', 'results', s2)} is a result of this plan but not of shard 1/2`);
+    expect(existsSync(join(dir, 'G2', 'results', s2))).toBe(true);
+    // without the stranger, the damaged manifest is said and written again; the results are kept
+    rmSync(join(dir, 'G2', 'results', s2));
+    const ok = await runCli(['run', '-c', 'a.config.ts', '--shard', '1/2', '--out', 'G2', '--resume'], dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/marginlab: warning: --resume: .*G2.manifest\.json is not valid JSON .*every result is checked against this plan and the manifest written again \(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since\)/);
+    expect(ok.stderr).toMatch(/0 runs to do \(4 already done/);
+    expect((await runCli(['report', 'G2', '--quiet'], dir)).code).toBe(0);
+  });
+
   it('merge and report keep to the plan: foreign and edited results, a shard retried in a new folder, a missing shard', async () => {
     const { mergeRunFolders } = await import('../src/shard/merge.js');
     const { loadRunFolder } = await import('../src/report/index.js');
@@ -237,7 +289,7 @@ describe('never mix runs', () => {
     // --resume says so, checks every result and writes the manifest again
     const res = await runCli(['run', '-c', 'a.config.ts', '--shard', '2/2', '--out', 'man-runids', '--resume'], dir);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/marginlab: warning: --resume: .*man-runids.manifest\.json is not a valid run manifest \(digest: .*the file was edited or damaged \(a value in it changed since marginlab wrote it\)\); every result is checked against this plan and the manifest written again\n/);
+    expect(res.stderr).toMatch(/marginlab: warning: --resume: .*man-runids.manifest\.json is not a valid run manifest \(digest: .*the file was edited or damaged \(a value in it changed since marginlab wrote it\)\); its plan, shard and strategy code are still checked against this command's, every result is checked against this plan and the manifest written again\n/);
     expect(res.stderr).toMatch(/0 runs to do \(4 already done/);
     expect((await runCli(['report', 'man-runids', '--quiet'], dir)).code).toBe(0);
     const mp2 = join(dir, 'man-hash', 'manifest.json');

@@ -253,8 +253,8 @@ export function resultDigest(json: string): string {
 export function digestProblems(v: Record<string, unknown>, fix = 'run it again'): string[] {
   const d = v.digest;
   if (typeof d !== 'string') return [];
-  const rest: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) if (k !== 'digest') rest[k] = v[k];
+  // own members only, made as data properties: a member named "__proto__" is content too
+  const rest = Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'digest'));
   const actual = resultDigest(JSON.stringify(rest));
   return actual === d ? [] : [`digest: the file's content hashes to ${actual.slice(0, 16)}…, not to its digest ${d.slice(0, 16)}…: the file was edited or damaged (a value in it changed since marginlab wrote it); ${fix}`];
 }
@@ -266,8 +266,7 @@ export function digestProblems(v: Record<string, unknown>, fix = 'run it again')
  * Any digest `m` holds (a manifest read back) is taken again.
  */
 export function manifestText(m: object): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(m)) if (k !== 'digest') rest[k] = x;
+  const rest = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'digest'));
   const digest = resultDigest(JSON.stringify(rest));
   return `${JSON.stringify({ ...rest, digest }, null, 2)}\n`;
 }

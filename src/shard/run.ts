@@ -16,7 +16,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
 import { yieldToSignals } from '../util/interrupt.js';
-import { parseRunManifest, parseRunResult } from './schema.js';
+import { parseRunResult, readRunManifest } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
@@ -504,13 +504,27 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
 
   // the folder's previous plan: --resume goes on only with the same plan and shard; a fresh run replaces the folder's results
   const manifestPath = join(outDir, 'manifest.json');
+  let manifestDamaged = false;
   if (opts.resume && existsSync(manifestPath)) {
     let prev: RunManifest | null = null;
     try {
-      prev = parseRunManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+      const read = readRunManifest(withFsErrors({ path: manifestPath, action: 'read', role: 'output' }, () => readFileSync(manifestPath, 'utf8')), manifestPath);
+      prev = read.manifest;
+      // edited by hand (its digest says so): its plan, shard and strategy code are still judged below
+      if (read.edited.length) {
+        opts.onWarning?.(
+          `--resume: ${manifestPath} is not a valid run manifest (${read.edited[0]!.replace(/; [^;]*$/, '')}); ` +
+            'its plan, shard and strategy code are still checked against this command\'s, every result is checked against this plan and the manifest written again',
+        );
+      }
     } catch (err) {
-      prev = null; // a damaged manifest: the results are checked one by one below
-      if (err instanceof UserError) opts.onWarning?.(`--resume: ${err.message}${err.details.length ? ` (${err.details[0]!.replace(/; [^;]*$/, '')})` : ''}; every result is checked against this plan and the manifest written again`);
+      if (!(err instanceof UserError) || err.exitCode !== ExitCode.DATA) throw err;
+      // a damaged manifest: the results are checked one by one below (one of another plan or shard stops the command)
+      manifestDamaged = true;
+      opts.onWarning?.(
+        `--resume: ${err.message}${err.details.length ? ` (${err.details[0]!.replace(/; [^;]*$/, '')})` : ''}; every result is checked against this plan and the manifest written again ` +
+          '(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since)',
+      );
     }
     if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
       throw new UserError(
@@ -581,7 +595,16 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
           source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE,
         );
       }
-      if (problem === null && !shardIds.has(id)) problem = `${p} is not a run of this plan`;
+      // a result marginlab wrote of another plan or shard (copied in, or the folder's manifest is damaged
+      // and said nothing of it): its compute is not thrown away by a --resume, which keeps results
+      if (parsed && !shardIds.has(id)) {
+        throw new UserError(
+          `--resume: ${p} is a result of ${planIds.has(id) ? `this plan but not of ${opts.shard ? `shard ${opts.shard.index}/${opts.shard.count}` : 'this command (a shard\'s)'}` : 'another plan'}, ` +
+            `not a run of this command${manifestDamaged ? ` (the folder's manifest.json is damaged and cannot say which plan the folder holds)` : ''}: ` +
+            `run without --resume to replace the folder's results, move it out of that folder, or choose another --out; nothing was changed`,
+          ExitCode.USAGE,
+        );
+      }
       judged.push({ id, p, problem });
     }
     for (const { id, p, problem } of judged) {

@@ -94,15 +94,26 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
-/** Parse and validate a manifest.json's text; UserError 65 naming the file otherwise. */
-export function parseRunManifest(text: string, path: string): RunManifest {
+/**
+ * Parse and validate a manifest.json's text, the digest apart: the manifest (its schema is
+ * checked: UserError 65 naming the file otherwise) and what the digest says was edited (empty when
+ * the content hashes to it). --resume still judges an edited manifest's plan, shard and strategy
+ * code against the command's (src/shard/run.ts).
+ */
+export function readRunManifest(text: string, path: string): { manifest: RunManifest; edited: string[] } {
   const json = parseJson(text, path);
   const r = RunManifestSchema.safeParse(json);
   if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error, json));
-  // last: a value edited by hand (a plan's RunIds, its counts) no longer hashes to the manifest's digest
+  // a value edited by hand (a plan's RunIds, its counts) no longer hashes to the manifest's digest
   const edited = digestProblems(json as Record<string, unknown>, 'run the command that wrote the folder again (a run: --resume rewrites it)');
+  return { manifest: r.data as unknown as RunManifest, edited };
+}
+
+/** Parse and validate a manifest.json's text, its digest last; UserError 65 naming the file otherwise. */
+export function parseRunManifest(text: string, path: string): RunManifest {
+  const { manifest, edited } = readRunManifest(text, path);
   if (edited.length) throw dataError(`${path} is not a valid run manifest`, edited);
-  return r.data as unknown as RunManifest;
+  return manifest;
 }
 
 /** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */

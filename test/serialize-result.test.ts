@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { digestProblems } from '../src/shard/result-schema.js';
+import { digestProblems, manifestText } from '../src/shard/result-schema.js';
 import { erroredResult, serializeResult } from '../src/shard/worker.js';
 import { ENGINE_VERSION } from '../src/engine/index.js';
 import type { RunSpec } from '../src/shard/types.js';
@@ -38,6 +38,20 @@ describe('a result as the worker hands it over', () => {
     // a result that carries a digest (read from its file) is written with the digest taken again, once
     expect(Buffer.from(serializeResult(parsed as unknown as typeof r).bytes).toString('utf8')).toBe(Buffer.from(s.bytes).toString('utf8'));
     expect({ runId: s.runId, status: s.status, error: s.error }).toEqual({ runId: r.runId, status: 'errored', error: r.error });
+  });
+
+  it('a member named "__proto__" added to a file (JSON.parse makes it an own member) is content the digest judges', () => {
+    const s = Buffer.from(serializeResult(erroredResult('0123456789abcdef', spec, 'x')).bytes).toString('utf8');
+    const parsed = JSON.parse(s) as Record<string, unknown>;
+    expect(digestProblems(parsed)).toEqual([]);
+    const added = JSON.parse(s.replace(/^\{/, '{"__proto__":{"edited":true},')) as Record<string, unknown>;
+    expect(Object.keys(added)).toContain('__proto__');
+    expect(digestProblems(added)).toEqual([expect.stringMatching(/^digest: /)]);
+    // and a manifest written with one carries it, hashed
+    const text = manifestText(JSON.parse('{"__proto__":{"a":1},"b":2}') as object);
+    const m = JSON.parse(text) as Record<string, unknown>;
+    expect(Object.keys(m)).toEqual(['__proto__', 'b', 'digest']);
+    expect(digestProblems(m)).toEqual([]);
   });
 
   it('moving two results leaves every other buffer alone (nothing shared is detached)', () => {

@@ -159,6 +159,9 @@ describe('import csv', () => {
       expect(e.exitCode).toBe(65);
       expect(e.message).toMatch(/: the rows' times ascend \(4 of 5 steps\), but lines 2 and 3, which set the file's direction, descend: 4 rows were read as out of order; sort the rows by time \(the header line first\) and import again; nothing was written$/);
     }
+    // a file without a header line: no header line to keep first
+    const bare = await userError(importCsv({ file: file([1, 0, 2, 3, 4, 5].map(row).join('')), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', out: outDir() }));
+    expect(bare.message).toMatch(/but lines 1 and 2, which set the file's direction, descend: 4 rows were read as out of order; sort the rows by time and import again; nothing was written$/);
     // a newest-first file with its first two rows swapped: the same, the other way round
     const down = `time,open,high,low,close,volume\n${[4, 5, 3, 2, 1, 0].map(row).join('')}`;
     const d = await userError(importCsv({ file: file(down), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
@@ -178,7 +181,20 @@ describe('import csv', () => {
     // --no-header: the first row sets the width (a Binance kline file has 12 cells and --columns names 6)
     const wide = '1747872000000,1,2,0.5,1.5,3,x,y\n1747875600000,1,2,0.5,1.5,3,x,y,z\n';
     const n = await userError(importCsv({ file: file(wide), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', out: outDir() }));
-    expect(n.details).toEqual([expect.stringMatching(/line 2: 9 cells where the first row has 8 /)]);
+    expect(n.details).toEqual([expect.stringMatching(/line 2: 9 cells where the first good row \(line 1\) has 8 /)]);
+    // a first row cut short (or otherwise bad) sets no width: only it is bad, not every row after it
+    const cut = '1747872000000,1,2\n1747875600000,1,2,0.5,1.5,3,x,y\n1747879200000,1,2,0.5,1.5,3,x,y\n';
+    const c = await userError(importCsv({ file: file(cut), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', out: outDir() }));
+    expect(c.details).toHaveLength(1);
+    expect(c.details[0]).toMatch(/line 1: /);
+    expect((await importCsv({ file: file(cut), kind: 'candles', symbol: 'X', timeframe: '1h', header: false, columns: 'timestamp,open,high,low,close,volume', skipBadRows: true, out: outDir() })).rows).toBe(2);
+    // a funding file whose price cell (a column --columns names) appears only in later rows is read whole
+    const fout = outDir();
+    const fr = await importCsv({ file: file('1735689600000,0.0001\n1735718400000,-0.0002,1.33\n1735747200000,0.0003,1.35\n'), kind: 'funding', symbol: 'X', header: false, columns: 'timestamp,rate,price', out: fout });
+    expect(fr.rows).toBe(3);
+    // and the width is the columns --columns maps when the first good row is narrower: one cell more is still refused
+    const fw = await userError(importCsv({ file: file('1735689600000,0.0001\n1735718400000,-0.0002,1.33,9\n'), kind: 'funding', symbol: 'X', header: false, columns: 'timestamp,rate,price', out: outDir() }));
+    expect(fw.details).toEqual([expect.stringMatching(/line 2: 4 cells where the first good row \(line 1\) has 3 /)]);
     // empty trailing cells (a trailing separator) are no values: imported
     const out = outDir();
     const r = await importCsv({ file: file('time,open,high,low,close,volume\n2025-05-22 00:00,1,2,0.5,1.5,3,\n2025-05-22 01:00,1,2,0.5,1.5,3, \n'), kind: 'candles', symbol: 'X', timeframe: '1h', out });

@@ -413,8 +413,16 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn'> = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
-  /** the cells of a row: the header's, or (--no-header) the first data row's; a row with more non-empty ones is refused */
+  /**
+   * the cells of a row: the header's, or (--no-header) the most of the columns --columns maps and the
+   * first good row's cells (a row refused never sets it; a funding file's price cell may come later);
+   * a row with more non-empty ones is refused. 0: not known yet
+   */
   let nCells = 0;
+  /** --no-header: the cells --columns maps (its highest index + 1) */
+  let mappedCells = 0;
+  /** --no-header: the line that set nCells */
+  let widthLine = 0;
   const time = new Float64Array(BATCH);
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
@@ -481,7 +489,11 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       nCols = kind === 'funding' ? (withPrice ? 2 : 1) : names.length;
       if (!probe) w = new KindFileWriter(tmp, kind, { withPrice });
     };
-    if (opts.header === false) start(mapColumns(opts.columns!, null, kind));
+    if (opts.header === false) {
+      const index = mapColumns(opts.columns!, null, kind);
+      mappedCells = Math.max(...Object.values(index)) + 1;
+      start(index);
+    }
     const handle = (line: number, record: string[]): void => {
       if (headerIndex === null && line === 1 && isBanner(record)) {
         // a title line above the header (CryptoDataDownload's URL, an export's "Exported from …"): left out, and said
@@ -522,9 +534,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       const idx = headerIndex as Record<string, number>;
       // more cells than the header: a value written with a decimal comma ('100,5' in a comma file) or a
       // separator inside an unquoted value shifts the cells, and shifted numbers can pass every check
-      if (nCells === 0) nCells = record.length;
-      if (record.length > nCells && record.slice(nCells).some((c) => c.trim() !== '')) {
-        reject(line, `${record.length} cells where the ${opts.header === false ? 'first row has' : 'header has'} ${nCells} (a value written with a decimal comma, or a separator inside an unquoted value, shifts the columns): fix the row, or quote the value`);
+      if (nCells > 0 && record.length > nCells && record.slice(nCells).some((c) => c.trim() !== '')) {
+        reject(line, `${record.length} cells where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells} (a value written with a decimal comma, or a separator inside an unquoted value, shifts the columns): fix the row, or quote the value`);
         return;
       }
       const cell = record[idx.timestamp!] ?? '';
@@ -562,6 +573,13 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         }
       }
       if (reason !== null) { reject(line, reason); return; }
+      if (nCells === 0) {
+        // --no-header: the first good row sets the width (its empty cells at the end not counted)
+        let n = record.length;
+        while (n > 0 && record[n - 1]!.trim() === '') n--;
+        nCells = Math.max(mappedCells, n);
+        widthLine = line;
+      }
       if (!Number.isFinite(lastT)) { firstT = t; firstLine = line; }
       if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
       if (probe) {
@@ -616,12 +634,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         const [most, few] = desc ? [rawUp, rawDown] : [rawDown, rawUp];
         throw dataError(
           `${file}: the rows' times ${desc ? 'ascend' : 'descend'} (${most} of ${most + few} steps), but lines ${firstLine} and ${descLine}, which set the file's direction, ${desc ? 'descend' : 'ascend'}: ` +
-            `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time (the header line first) and import again; nothing was written`,
+            `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time${opts.header === false ? '' : ' (the header line first)'} and import again; nothing was written`,
         );
       }
       if (badCount === 0 || opts.skipBadRows) return;
       // rows out of time order are data to keep: leaving them out is the last thing to advise
-      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time (the header line first), or import the file's parts in time order (each appends); ` : '';
+      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time${opts.header === false ? '' : ' (the header line first)'}, or import the file's parts in time order (each appends); ` : '';
       throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
     };
     const refuseNoRows = (rows: number) => {

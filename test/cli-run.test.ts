@@ -3,7 +3,7 @@
  * counts and shards, resume after a kill, failure isolation, Ctrl-C, and every exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -197,8 +197,8 @@ describe('failure isolation', () => {
     expect(first.code).toBe(0);
     const note = join(dir, 'keep', 'results', 'notes.txt');
     writeFileSync(note, 'mine');
-    // a result of an earlier plan: marginlab's, so a new run clears it
-    writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{}');
+    // a result of an earlier plan (here one cut short): marginlab's, so a new run clears it
+    writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{"schemaVersion":3,"runId":"0123456789abcdef","spec":{"strat');
     for (const extra of [[], ['--force']]) {
       const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
       expect(r.code, r.stderr).toBe(0);
@@ -206,6 +206,25 @@ describe('failure isolation', () => {
       expect(existsSync(join(dir, 'keep', 'results', '0123456789abcdef.json'))).toBe(false);
       expect(resultFiles(join(dir, 'keep'))).toHaveLength(4); // 2 lookbacks × 2 setups × 1 leverage
     }
+    // a file of a result's name that holds no result (its run id is not in it): the user's, refused and kept
+    const named = join(dir, 'keep', 'results', '0000000000000000.json');
+    writeFileSync(named, '{"mine": true}\n');
+    for (const extra of [[], ['--force']]) {
+      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+      expect(r.code).toBe(64);
+      expect(r.stderr.trim()).toBe(`marginlab: ${named} is named like a result but is not one marginlab wrote (its run id is not in it), and this command replaces the folder's results: move it out of that folder (marginlab never deletes it); nothing was changed`);
+      expect(read(named)).toBe('{"mine": true}\n');
+      expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
+    }
+    rmSync(named);
+    // merge into a folder replaces its results too: refused the same way
+    cpSync(join(dir, 'keep'), join(dir, 'keep-m'), { recursive: true });
+    const namedM = join(dir, 'keep-m', 'results', '0000000000000000.json');
+    writeFileSync(namedM, '{"mine": true}\n');
+    const m = await runCli(['merge', 'keep', '--out', 'keep-m', '--force', '--quiet'], dir);
+    expect(m.code, m.stderr).toBe(64);
+    expect(m.stderr).toContain(`${namedM} is named like a result but is not one marginlab wrote`);
+    expect(read(namedM)).toBe('{"mine": true}\n');
     // a .json of the user's there is refused before any work (the report would read it), and kept
     const mine = join(dir, 'keep', 'results', 'my-analysis.json');
     writeFileSync(mine, '{"mine":true}');

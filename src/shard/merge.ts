@@ -204,7 +204,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
   const out = opts.out ?? openOutDir(outDir, outOpts);
   try {
     // the merged results/ replaces the folder's whole: what the user keeps there goes along (as `run` keeps it)
-    const userEntries = userResultEntries(join(out.path, 'results'), 'flag');
+    const userEntries = userResultEntries(join(out.path, 'results'), 'flag', true);
     await writeDirAtomic(
       out,
       (tmp) => {

@@ -230,9 +230,7 @@ export function resultJson(r: object): string {
   let body: object = r;
   if (Object.hasOwn(r, 'digest')) {
     // a result read from a file (it carries the digest of its text then): its own members only, the digest taken again
-    const rest: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(r)) if (k !== 'digest') rest[k] = x;
-    body = rest;
+    body = Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'digest'));
   }
   const json = JSON.stringify(body);
   return `${json.slice(0, -1)},"digest":"${resultDigest(json)}"}`;

@@ -4,7 +4,7 @@
  * to <out>/results/<runId>.json, then manifest.json.
  */
 import { cancelUserTimers, withTimeLimit } from '../util/time-limit.js';
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -246,7 +246,7 @@ const OWN_RESULT_ENTRY = /^(?:[0-9a-f]{16}\.json|\.[0-9a-f]{16}\.json\.\d+\.[0-9
  * the entries that are the user's (everything but result files and their temp files): marginlab
  * keeps them.
  */
-export function userResultEntries(resultsDir: string, source: 'flag' | 'config'): string[] {
+export function userResultEntries(resultsDir: string, source: 'flag' | 'config', replacing = false): string[] {
   // the output folder named by --out is a usage error (64), by the config's output.dir a config error (78)
   const code = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
   const where = source === 'config' ? "the config's output.dir" : '--out';
@@ -266,7 +266,38 @@ export function userResultEntries(resultsDir: string, source: 'flag' | 'config')
   const notFile = entries.find((e) => RESULT_FILE.test(e.name) && !e.isFile());
   if (notFile !== undefined)
     throw new UserError(`${join(resultsDir, notFile.name)} is a ${notFile.isDirectory() ? 'folder' : notFile.isSymbolicLink() ? 'symbolic link' : 'special file'}, not a result marginlab wrote: move it out of that folder (marginlab never deletes it)`, code);
+  // the command replaces the results: a file of a result's name that holds none is the user's (--resume judges each file itself)
+  if (replacing) {
+    const head = Buffer.alloc(HEAD_BYTES);
+    for (const e of entries) {
+      const id = RESULT_FILE.exec(e.name)?.[1];
+      if (id === undefined || ownResultHead(join(resultsDir, e.name), id, head)) continue;
+      throw new UserError(
+        `${join(resultsDir, e.name)} is named like a result but is not one marginlab wrote (its run id is not in it), and this command replaces the folder's results: move it out of that folder (marginlab never deletes it); nothing was changed`,
+        code,
+      );
+    }
+  }
   return entries.map((e) => e.name).filter((f) => !OWN_RESULT_ENTRY.test(f));
+}
+
+/** the bytes of a result file's start read to tell whether marginlab wrote it */
+const HEAD_BYTES = 512;
+
+/**
+ * Whether a file named like result `id` is one marginlab wrote: its RunId among its first members
+ * (`{"schemaVersion":…,"runId":"<id>"`, also re-indented or cut short), or empty (nothing to lose).
+ * The start only: thousands of results are judged before a sweep replaces them.
+ */
+function ownResultHead(path: string, id: string, head: Buffer): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n === 0) return true;
+    return new RegExp(`"runId"\\s*:\\s*"${id}"`).test(head.toString('utf8', 0, n));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -274,7 +305,7 @@ export function userResultEntries(resultsDir: string, source: 'flag' | 'config')
  * result files and temp files of an earlier run, nothing else (a user's note there stays).
  */
 function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config'): void {
-  userResultEntries(resultsDir, source);
+  userResultEntries(resultsDir, source, clear);
   if (clear && existsSync(resultsDir)) for (const f of readdirSync(resultsDir)) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
 }
 

@@ -100,4 +100,15 @@ describe('marginlab init', () => {
     }
     expect(readdirSync(parent)).toEqual(['afile']);
   }, 30_000);
+
+  it("a folder it needs that cannot be made (`strategies` is a file) leaves no file of init behind (package.json was written before it, and taken back)", async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
+    mkdirSync(join(parent, 'proj'));
+    writeFileSync(join(parent, 'proj', 'strategies'), 'mine\n');
+    const r = await runCli(['init', 'proj'], parent);
+    expect(r.code, r.stderr).toBe(64);
+    expect(r.stderr).toMatch(/^marginlab: cannot (create the folder|write) .*proj.strategies(.example\.ts)?: a part of the path is a file, not a folder \(ENOTDIR\); choose a writable folder for init\n$/);
+    expect(readdirSync(join(parent, 'proj'))).toEqual(['strategies']);
+    expect(readFileSync(join(parent, 'proj', 'strategies'), 'utf8')).toBe('mine\n');
+  }, 30_000);
 });

@@ -6,8 +6,8 @@
  * never overwrites: if backtest.config.ts or strategies/example.ts exists, it writes nothing,
  * names them and exits 64.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { existsSync, lstatSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
 import { withFsErrors, type FsErrorContext } from '../../util/fs-errors.js';
@@ -153,7 +153,16 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     ['backtest.config.ts', CONFIG],
     [join('strategies', 'example.ts'), STRATEGY],
   ];
-  const existing = files.map(([f]) => f).filter((f) => existsSync(join(dir, f)));
+  // an entry of that name, a link to nowhere too, is the user's
+  const present = (p: string) => {
+    try {
+      lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const existing = files.map(([f]) => f).filter((f) => present(join(dir, f)));
   if (existing.length > 0) {
     throw new UserError(
       `init writes nothing: ${existing.map((f) => join(dirArg, f)).join(', ')} already exist${existing.length === 1 ? 's' : ''} (init never overwrites; move ${existing.length === 1 ? 'it' : 'them'} away or choose another folder)`,
@@ -162,21 +171,50 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
   }
   // a repository's own package.json, tsconfig.json and .gitignore stay as they are
   const kept: string[] = [];
-  if (existsSync(join(dir, 'package.json'))) kept.push('package.json');
+  if (present(join(dir, 'package.json'))) kept.push('package.json');
   else files.unshift(['package.json', packageJson(dir)]);
   for (const [f, text] of [['tsconfig.json', TSCONFIG], ['.gitignore', GITIGNORE]] as const) {
-    if (existsSync(join(dir, f))) kept.push(f);
+    if (present(join(dir, f))) kept.push(f);
     else files.push([f, text]);
   }
   const lacks = kept.includes('.gitignore') ? gitignoreLacks(join(dir, '.gitignore')) : [];
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const written: string[] = [];
-  for (const [f, text] of files) {
-    const p = join(dir, f);
-    withFsErrors(fsCtx(join(p, '..'), 'create the folder'), () => mkdirs(join(p, '..')));
-    if (existsSync(p)) throw new UserError(`${p} appeared while init was writing; stopped (files written: ${written.join(', ') || 'none'})`, ExitCode.USAGE);
-    withFsErrors(fsCtx(p, 'write'), () => writeFileAtomic(p, text));
-    written.push(f);
+  // the folders first (a `strategies` that is a file stops init before any file is written), then the
+  // files; a write that fails (a full disk) takes back what this init wrote: nothing half-made is left
+  const made: string[] = [];
+  const undo = () => {
+    for (const f of written) rmSync(join(dir, f), { force: true });
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d); // only when still empty
+      } catch {
+        /* something else is in it now: left */
+      }
+    }
+  };
+  for (const d of [...new Set(files.map(([f]) => dirname(join(dir, f))))]) {
+    // the folders of the path that do not exist yet, outermost first, to take back on a failure
+    const missing: string[] = [];
+    for (let q = d; !existsSync(q) && dirname(q) !== q; q = dirname(q)) missing.unshift(q);
+    try {
+      withFsErrors(fsCtx(d, 'create the folder'), () => mkdirs(d));
+    } catch (err) {
+      undo();
+      throw err;
+    }
+    made.push(...missing);
+  }
+  try {
+    for (const [f, text] of files) {
+      const p = join(dir, f);
+      if (present(p)) throw new UserError(`${p} appeared while init was writing; stopped, nothing written`, ExitCode.USAGE);
+      withFsErrors(fsCtx(p, 'write'), () => writeFileAtomic(p, text));
+      written.push(f);
+    }
+  } catch (err) {
+    undo();
+    throw err;
   }
   return { dir, written, kept, gitignoreLacks: lacks };
 }

@@ -198,6 +198,8 @@ describe('data download binance-usdm', () => {
     expect(r503.code).toBe(66);
     expect(r503.stderr).toMatch(/XRPUSDT-1h-2025-05\.zip\.CHECKSUM: failed after 2 tries \(HTTP 503\); run the command again to resume/);
     expect(requests.slice(before).filter((u) => u.includes('/XRPUSDT/'))).toHaveLength(2);
+    // the retry said on its own line, as marginlab's other notes are
+    expect(r503.stderr).toMatch(/^marginlab: note: retry 1\/1 of \S+XRPUSDT-1h-2025-05\.zip\.CHECKSUM in \d+ ms \(HTTP 503\)$/m);
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     for (const r of [r403, r503]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });

@@ -104,7 +104,7 @@ export function register(program: Command): void {
             if (bar) { if (!started) { bar.start(p.total, 0); started = true; } bar.update(p.done, { file: p.path.split('/').pop() }); }
             else process.stderr.write(`[${p.done}/${p.total}] ${p.status} ${p.path}\n`);
           },
-          onRetry: (line) => { if (!bar) process.stderr.write(`${line}\n`); },
+          onRetry: (line) => { if (!bar) process.stderr.write(`marginlab: note: ${line}\n`); },
         });
         bar?.stop();
         for (const m of r.missing) process.stderr.write(`marginlab: warning: not published: ${m}\n`);

@@ -197,13 +197,17 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     // the folders of the path that do not exist yet, outermost first, to take back on a failure
     const missing: string[] = [];
     for (let q = d; !existsSync(q) && dirname(q) !== q; q = dirname(q)) missing.unshift(q);
+    made.push(...missing); // (taken back only while empty: one not made, or the user's since, stays)
     try {
-      withFsErrors(fsCtx(d, 'create the folder'), () => mkdirs(d));
+      withFsErrors(fsCtx(d, 'create the folder'), () => {
+        mkdirs(d);
+        // a file of the folder's name (`strategies`): no folder to write into
+        if (!statSync(d).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR' });
+      });
     } catch (err) {
       undo();
       throw err;
     }
-    made.push(...missing);
   }
   try {
     for (const [f, text] of files) {

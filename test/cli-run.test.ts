@@ -199,11 +199,14 @@ describe('failure isolation', () => {
     writeFileSync(note, 'mine');
     // a result of an earlier plan (here one cut short): marginlab's, so a new run clears it
     writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{"schemaVersion":3,"runId":"0123456789abcdef","spec":{"strat');
+    // and an empty one (nothing in it to lose)
+    writeFileSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'), '');
     for (const extra of [[], ['--force']]) {
       const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
       expect(r.code, r.stderr).toBe(0);
       expect(read(note)).toBe('mine');
       expect(existsSync(join(dir, 'keep', 'results', '0123456789abcdef.json'))).toBe(false);
+      expect(existsSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'))).toBe(false);
       expect(resultFiles(join(dir, 'keep'))).toHaveLength(4); // 2 lookbacks × 2 setups × 1 leverage
     }
     // a file of a result's name that holds no result (its run id is not in it): the user's, refused and kept

@@ -627,6 +627,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       input.pipe(parser);
     });
     if (headerIndex === null || (w === null && !probe)) throw dataError(`${file}: no data rows: the file is empty (expected a header line with ${REQUIRED[kind].join(', ')} and data rows); nothing was imported. Re-download or re-export it, or leave it out of the import`);
+    const sortFirst = opts.header === false ? '' : ' (the header line first)';
     const refuseBadRows = () => {
       // the first two rows set the direction; when most of the file runs the other way, two rows were
       // swapped at its start: every later row read as out of order (--skip-bad-rows would keep two rows)
@@ -634,12 +635,12 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         const [most, few] = desc ? [rawUp, rawDown] : [rawDown, rawUp];
         throw dataError(
           `${file}: the rows' times ${desc ? 'ascend' : 'descend'} (${most} of ${most + few} steps), but lines ${firstLine} and ${descLine}, which set the file's direction, ${desc ? 'descend' : 'ascend'}: ` +
-            `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time${opts.header === false ? '' : ' (the header line first)'} and import again; nothing was written`,
+            `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time${sortFirst} and import again; nothing was written`,
         );
       }
       if (badCount === 0 || opts.skipBadRows) return;
       // rows out of time order are data to keep: leaving them out is the last thing to advise
-      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time${opts.header === false ? '' : ' (the header line first)'}, or import the file's parts in time order (each appends); ` : '';
+      const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time${sortFirst}, or import the file's parts in time order (each appends); ` : '';
       throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
     };
     const refuseNoRows = (rows: number) => {

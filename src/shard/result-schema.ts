@@ -230,10 +230,15 @@ export function resultJson(r: object): string {
   let body: object = r;
   if (Object.hasOwn(r, 'digest')) {
     // a result read from a file (it carries the digest of its text then): its own members only, the digest taken again
-    body = Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'digest'));
+    body = withoutDigest(r);
   }
   const json = JSON.stringify(body);
   return `${json.slice(0, -1)},"digest":"${resultDigest(json)}"}`;
+}
+
+/** a file's own members but its digest, made as data properties: a member named "__proto__" is content too */
+function withoutDigest(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'digest'));
 }
 
 /** the sha256 (hex) of a result's JSON text without its digest member */
@@ -251,9 +256,7 @@ export function resultDigest(json: string): string {
 export function digestProblems(v: Record<string, unknown>, fix = 'run it again'): string[] {
   const d = v.digest;
   if (typeof d !== 'string') return [];
-  // own members only, made as data properties: a member named "__proto__" is content too
-  const rest = Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'digest'));
-  const actual = resultDigest(JSON.stringify(rest));
+  const actual = resultDigest(JSON.stringify(withoutDigest(v)));
   return actual === d ? [] : [`digest: the file's content hashes to ${actual.slice(0, 16)}…, not to its digest ${d.slice(0, 16)}…: the file was edited or damaged (a value in it changed since marginlab wrote it); ${fix}`];
 }
 
@@ -264,7 +267,7 @@ export function digestProblems(v: Record<string, unknown>, fix = 'run it again')
  * Any digest `m` holds (a manifest read back) is taken again.
  */
 export function manifestText(m: object): string {
-  const rest = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'digest'));
+  const rest = withoutDigest(m);
   const digest = resultDigest(JSON.stringify(rest));
   return `${JSON.stringify({ ...rest, digest }, null, 2)}\n`;
 }

@@ -281,6 +281,9 @@ export function userResultEntries(resultsDir: string, source: 'flag' | 'config',
   return entries.map((e) => e.name).filter((f) => !OWN_RESULT_ENTRY.test(f));
 }
 
+/** a problem line without its last '; what to do' part (--resume says what it does instead) */
+const withoutFix = (line: string): string => line.replace(/; [^;]*$/, '');
+
 /** the bytes of a result file's start read to tell whether marginlab wrote it */
 const HEAD_BYTES = 512;
 
@@ -544,7 +547,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       // edited by hand (its digest says so): its plan, shard and strategy code are still judged below
       if (read.edited.length) {
         opts.onWarning?.(
-          `--resume: ${manifestPath} is not a valid run manifest (${read.edited[0]!.replace(/; [^;]*$/, '')}); ` +
+          `--resume: ${manifestPath} is not a valid run manifest (${withoutFix(read.edited[0]!)}); ` +
             'its plan, shard and strategy code are still checked against this command\'s, every result is checked against this plan and the manifest written again',
         );
       }
@@ -553,7 +556,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       // a damaged manifest: the results are checked one by one below (one of another plan or shard stops the command)
       manifestDamaged = true;
       opts.onWarning?.(
-        `--resume: ${err.message}${err.details.length ? ` (${err.details[0]!.replace(/; [^;]*$/, '')})` : ''}; every result is checked against this plan and the manifest written again ` +
+        `--resume: ${err.message}${err.details.length ? ` (${withoutFix(err.details[0]!)})` : ''}; every result is checked against this plan and the manifest written again ` +
           '(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since)',
       );
     }
@@ -630,7 +633,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       // and said nothing of it): its compute is not thrown away by a --resume, which keeps results
       if (parsed && !shardIds.has(id)) {
         throw new UserError(
-          `--resume: ${p} is a result of ${planIds.has(id) ? `this plan but not of ${opts.shard ? `shard ${opts.shard.index}/${opts.shard.count}` : 'this command (a shard\'s)'}` : 'another plan'}, ` +
+          `--resume: ${p} is a result of ${planIds.has(id) && opts.shard ? `this plan but not of shard ${opts.shard.index}/${opts.shard.count}` : 'another plan'}, ` +
             `not a run of this command${manifestDamaged ? ` (the folder's manifest.json is damaged and cannot say which plan the folder holds)` : ''}: ` +
             `run without --resume to replace the folder's results, move it out of that folder, or choose another --out; nothing was changed`,
           ExitCode.USAGE,

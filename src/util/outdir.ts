@@ -513,9 +513,10 @@ const isSymlink = (p: string): boolean => {
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a parent exists but a
  * child cannot be made with ENOENT (e.g. under /proc); here the first failure is thrown. Returns the
- * folders it made, outermost first.
+ * folders it made, outermost first; `made`, when given, gets each as it is made (a caller that
+ * takes back what it made after a later failure, this one's included).
  */
-export function mkdirs(path: string): string[] {
+export function mkdirs(path: string, made?: string[]): string[] {
   const missing: string[] = [];
   let p = resolve(path);
   while (!existsSync(p)) {
@@ -524,16 +525,17 @@ export function mkdirs(path: string): string[] {
     if (parent === p) break;
     p = parent;
   }
-  const made: string[] = [];
+  const mine: string[] = [];
   for (const dir of missing.reverse()) {
     try {
       mkdirSync(dir);
-      made.push(dir);
+      mine.push(dir);
+      made?.push(dir);
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
     }
   }
-  return made;
+  return mine;
 }
 
 /** Check an output folder against the rules above, create it, take its lock and mark it. */

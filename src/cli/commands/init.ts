@@ -193,14 +193,10 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
       }
     }
   };
-  for (const d of [...new Set(files.map(([f]) => dirname(join(dir, f))))]) {
-    // the folders of the path that do not exist yet, outermost first, to take back on a failure
-    const missing: string[] = [];
-    for (let q = d; !existsSync(q) && dirname(q) !== q; q = dirname(q)) missing.unshift(q);
-    made.push(...missing); // (taken back only while empty: one not made, or the user's since, stays)
+  for (const d of new Set(files.map(([f]) => dirname(join(dir, f))))) {
     try {
       withFsErrors(fsCtx(d, 'create the folder'), () => {
-        mkdirs(d);
+        mkdirs(d, made); // each folder as it is made: taken back on a later failure (only while empty)
         // a file of the folder's name (`strategies`): no folder to write into
         if (!statSync(d).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR' });
       });

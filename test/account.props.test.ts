@@ -176,6 +176,52 @@ describe('books and isolation', () => {
     );
   });
 
+  it('a fill given a mark: refused immediateLiquidation changing nothing, or booked leaving its pool short of the threshold at the mark', () => {
+    const seen = { refused: 0, grown: 0 };
+    const state = (a: AccountImpl) => JSON.stringify([a.books(), [0, 1, 2].map((i) => [a.positionQty(i), a.entryPrice(i), a.isolatedWallet(i), a.positionMode(i)]), a.pools().map((p) => [p.id, p.symbols])]);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...venueIds()),
+        fc.constantFrom('isolated' as const, 'cross' as const),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.record({ sym: fc.nat(2), qty: fc.integer({ min: -30, max: 30 }).filter((q) => q !== 0), px: fc.double({ min: 50, max: 150, noNaN: true }), off: fc.double({ min: -0.3, max: 0.3, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const, undefined) }), { maxLength: 25 }),
+        (venue, mode, lev, ops) => {
+          const a = createAccount({ venue: getVenue(venue), symbols: ['AUSDT', 'BUSDT', 'CUSDT'], initialDeposit: '10000', defaultMode: mode, leverage: lev, asOfMs: DATES[0]! });
+          const marks = new Float64Array(3).fill(100);
+          let refused = 0;
+          let grown = 0;
+          for (const op of ops) {
+            const mark = op.px * (1 + op.off);
+            marks[op.sym] = mark;
+            a.mark(marks, { equity: 0, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, capitalAtRisk: 0, grossNotional: 0, available: 0 });
+            const before = state(a);
+            const r = a.trade({ symbol: op.sym, qty: op.qty, price: op.px, liquidity: 'taker', time: 0, mode: op.mode, mark });
+            if (!r.ok) {
+              if (r.reason === 'immediateLiquidation') refused++;
+              expect(state(a)).toBe(before);
+            } else if (a.positionQty(op.sym) !== 0) {
+              // the pool holding the symbol, valued with it at the mark (others at their marks)
+              const pool = a.pools().find((p) => p.symbols.includes(op.sym))!;
+              const at = new Float64Array(marks);
+              const grew = Math.abs(a.positionQty(op.sym)) > 0 && Math.sign(r.qty) === Math.sign(a.positionQty(op.sym));
+              if (grew) {
+                grown++;
+                expect(pool.breached(at)).toBe(false);
+              }
+            }
+            expect(booksImbalance(a.books())).toBe('0');
+          }
+          seen.refused += refused;
+          seen.grown += grown;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    // the cases reach both outcomes
+    expect(seen.refused).toBeGreaterThan(0);
+    expect(seen.grown).toBeGreaterThan(0);
+  });
+
   it('an isolated liquidation never changes another position or the cross pool', () => {
     fc.assert(
       fc.property(fc.constantFrom(...venueIds()), fc.constantFrom(1, -1), fc.double({ min: 0.3, max: 1.7, noNaN: true }), (venue, side, move) => {

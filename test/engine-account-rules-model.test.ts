@@ -257,6 +257,16 @@ class Model {
       this.rej(t, s, 'insufficientMargin');
       return;
     }
+    // a fill that grows exposure and leaves its pool at or past the threshold at the marks (here the fill
+    // price: a leg added to a cross pool whose other leg keeps a leverage above the new table's maximum,
+    // available ≥ 0 with IM < MM) would be liquidated at once: refused (docs/engine.md, step 2)
+    const own = opened > 0 ? this.pools().find((x) => x.includes(s)) : undefined;
+    if (own && this.excess(own).lte(0)) {
+      this.cw = snap.cw; this.pos = snap.pos; this.books = snap.books;
+      this.stats.immediate!++;
+      this.rej(t, s, 'immediateLiquidation');
+      return;
+    }
     if (!this.pos[s]) this.orders = this.orders.filter((x) => !(x.close && x.s === s));
     this.stats.fills!++;
     this.ev.push({ type: 'fill', time: t, symbol: s, qty: lots / 1000, price: price.toNumber(), fee: S(fee), realizedPnl: S(rp), positionQty: next / 1000 });
@@ -277,9 +287,9 @@ class Model {
       if (ps && this.excess(ps).lte(0)) { this.stats.beforeFill!++; this.liquidate(ps, t0); continue; }
       this.trade(od, t0);
     }
-    // the flat path: a pool the open's fills left past its threshold (a leg added to a cross pool whose other leg keeps
-    // a leverage above the new table's maximum: available ≥ 0 with IM < MM) is liquidated at the open; a multi-leg
-    // cross pool under the optimistic check at the close, stamped open + timeframe (docs/engine.md, step 3)
+    // the flat path: a pool past its threshold after the open's fills (none: a fill that would leave it there is
+    // refused in trade) is liquidated at the open; a multi-leg cross pool under the optimistic check at the close,
+    // stamped open + timeframe (docs/engine.md, step 3)
     for (const ps of this.pools()) {
       if (!this.pos[ps[0]!] || this.excess(ps).gt(0)) continue;
       this.stats.afterFill!++;
@@ -456,7 +466,7 @@ export function compareCase(seed: number) {
   o.mm = mr < 0.2 ? 'extra' : mr > 0.8 ? 'entry' : 'mark';
   const venue = getVenue('binance-usdm', { id: 'rules', fees: { maker: 0.0002, taker: o.taker }, lotSizes: Object.fromEntries(names.map((x) => [x, { step: 0.001, minQty: 0.001 }])),
     ...(o.mm === 'extra' ? { maintenance: { extraRate: EXTRA_RATE.toNumber() } } : o.mm === 'entry' ? { maintenance: { basis: 'entry' } } : {}) } as never);
-  const stats: Record<string, number> = { fills: 0, liquidations: 0, gap: 0, beforeFill: 0, afterFill: 0, switchLiq: 0, floorOrders: 0, knife: 0, transfers: 0, xferEdge: 0, levEdge: 0, levNegative: 0, crossLowered: 0, raiseNegative: 0, answers: 0, events: 0, bars: 0 };
+  const stats: Record<string, number> = { fills: 0, liquidations: 0, gap: 0, beforeFill: 0, afterFill: 0, immediate: 0, switchLiq: 0, floorOrders: 0, knife: 0, transfers: 0, xferEdge: 0, levEdge: 0, levNegative: 0, crossLowered: 0, raiseNegative: 0, answers: 0, events: 0, bars: 0 };
   const models = new Map<string, Model>();
   const out = replay({
     data: toData(c, names), symbols: names, strategy: strategyOf(c, plan, names, o, models, stats), params: {}, venue,
@@ -523,6 +533,8 @@ describe('replay() vs an independent model of the account rules (leverage, trans
       expect(total.crossLowered).toBeGreaterThan(4000);
       expect(total.raiseNegative).toBeGreaterThan(250); // a raise with the available balance below 0
       expect(total.switchLiq).toBeGreaterThan(250); // positions past the new table's maintenance at the switch
+      expect(total.immediate).toBeGreaterThan(0); // a fill refused as it would leave its pool past the threshold
+      expect(total.afterFill).toBe(0); // so no fill leaves a pool to be liquidated after it
       expect(total.floorOrders).toBeGreaterThan(700); // positions left exactly at a bracket floor
       expect(total['rej:leverageLocked']).toBeGreaterThan(2000);
       expect(total['rej:modeLocked']).toBeGreaterThan(4000);

@@ -81,9 +81,33 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
   });
 
   it('a position opened and closed at the same open is checked at that open: slippage past the threshold liquidates it', () => {
-    // flat into bar 1; its open fills a buy of 1 at 30 300 (100 bp) and a reduce-only sell at 29 700:
-    // −600 against 300 of capital at 125x (isolated margin 242.4). Before the fix the second fill was
-    // not checked (the account had no position when the bar began): wallet −300, no liquidation.
+    // flat into bar 1; its open fills a buy of 1 at 30 105 (35 bp) and a reduce-only sell at 29 895:
+    // −210 against the 240.84 isolated margin at 125x or the 300 cross wallet (maintenance 0.4 % of
+    // 29 895 = 119.58). Before the fix the second fill was not checked (the account had no position
+    // when the bar began).
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { reduceOnly: true })) }, ['BTCUSDT']), {
+      leverage: 125,
+      capital: '300',
+      setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
+      execution: { slippageBps: 35 },
+      venue: zeroFeeVenue(),
+    });
+    for (const s of out.setups) {
+      expect(fills(s.events), s.setup.id).toHaveLength(1);
+      expect(liqs(s.events), s.setup.id).toHaveLength(1);
+      expect(liqs(s.events)[0]).toMatchObject({ time: T0 + HOUR, prices: [29895], realizedPnl: '-210' });
+      expect(booksImbalance(s.books), s.setup.id).toBe('0');
+    }
+    // isolated loses its margin 30 105 / 125 (the rest of it to the penalty); cross its whole wallet
+    expect(setupOf(out, 'isolated').books).toMatchObject({ wallet: '59.16', insuranceDraws: '0' });
+    expect(setupOf(out, 'cross').books).toMatchObject({ wallet: '0', insuranceDraws: '0' });
+  });
+
+  it('a fill that would leave its pool past the threshold at the liquidation-source price is refused (immediateLiquidation), in every setup', () => {
+    // a buy of 1 at 30 300 (100 bp) is worth 30 000 on the liquidation-source path at once: −300 against
+    // 242.4 of isolated margin, or a 300 cross wallet, with 120 of maintenance. It used to fill and be
+    // liquidated at that same open, the insurance fund making good 357.6 (isolated) or 300 (cross).
     const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
     const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { reduceOnly: true })) }, ['BTCUSDT']), {
       leverage: 125,
@@ -93,14 +117,53 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
       venue: zeroFeeVenue(),
     });
     for (const s of out.setups) {
-      expect(fills(s.events), s.setup.id).toHaveLength(1);
-      expect(liqs(s.events), s.setup.id).toHaveLength(1);
-      expect(liqs(s.events)[0]).toMatchObject({ time: T0 + HOUR, prices: [29700], realizedPnl: '-600' });
-      expect(booksImbalance(s.books), s.setup.id).toBe('0');
+      expect(fills(s.events), s.setup.id).toHaveLength(0);
+      expect(liqs(s.events), s.setup.id).toHaveLength(0);
+      const rej = s.events.filter((e) => e.type === 'rejection').map((e) => (e as { reason: string }).reason);
+      expect(rej, s.setup.id).toEqual(['immediateLiquidation', 'reduceOnlyViolation']);
+      expect(s.books, s.setup.id).toMatchObject({ wallet: '300', insuranceDraws: '0' });
     }
-    // isolated loses exactly its margin 30 300 / 125; cross its whole wallet
-    expect(setupOf(out, 'isolated').books).toMatchObject({ wallet: '57.6', insuranceDraws: '357.6' });
-    expect(setupOf(out, 'cross').books).toMatchObject({ wallet: '0', insuranceDraws: '300' });
+    // at 10x the same slippage is well inside the margin: it fills
+    const low = run(data, scripted({ 0: (c) => void c.buy(0, 1) }, ['BTCUSDT']), {
+      leverage: 10,
+      capital: '4000',
+      setups: [SETUPS.isolated, SETUPS.cross],
+      execution: { slippageBps: 100 },
+      venue: zeroFeeVenue(),
+    });
+    for (const s of low.setups) expect(fills(s.events), s.setup.id).toMatchObject([{ price: 30300, qty: 1 }]);
+  });
+
+  it('a buy at a trade open far above the mark open is refused, not booked and liquidated at the mark (a stress mark wick)', () => {
+    // bar 1: trades open at 100, the mark opens at 85. A 10x buy of 10 at 100 has 100 of margin and is
+    // worth −150 at the mark: it used to fill and be liquidated at 85 at once (insurance 50 isolated).
+    const bars = flat(100, 4);
+    const mark = flat(100, 4);
+    mark[1] = [85, 100, 85, 100];
+    const data = makeData({ BTCUSDT: { bars, mark } });
+    const out = run(data, scripted({ 0: (c) => void c.buy(0, 10) }, ['BTCUSDT']), {
+      leverage: 10,
+      capital: '1000',
+      setups: [SETUPS.isolated, SETUPS.cross],
+      venue: zeroFeeVenue(),
+    });
+    const iso = setupOf(out, 'isolated');
+    expect(fills(iso.events)).toHaveLength(0);
+    expect(liqs(iso.events)).toHaveLength(0);
+    expect(iso.events.find((e) => e.type === 'rejection')).toMatchObject({ reason: 'immediateLiquidation', time: T0 + HOUR });
+    expect(iso.books).toMatchObject({ wallet: '1000', insuranceDraws: '0' });
+    // the cross wallet (1000) covers the −150 at the mark: it fills and is not liquidated
+    const cross = setupOf(out, 'cross');
+    expect(fills(cross.events)).toMatchObject([{ price: 100, qty: 10 }]);
+    expect(liqs(cross.events)).toHaveLength(0);
+    // with the mark at the trade price it fills in both
+    const same = run(makeData({ BTCUSDT: { bars, mark: flat(100, 4) } }), scripted({ 0: (c) => void c.buy(0, 10) }, ['BTCUSDT']), {
+      leverage: 10,
+      capital: '1000',
+      setups: [SETUPS.isolated, SETUPS.cross],
+      venue: zeroFeeVenue(),
+    });
+    for (const s of same.setups) expect(fills(s.events), s.setup.id).toHaveLength(1);
   });
 
   it('a limit placed in onStart, with no close to judge it by, is judged at the first open (marketable: taker at the open)', () => {

@@ -187,6 +187,8 @@ export class AccountImpl implements Account {
 
   /** last known price per symbol (marks or fills) */
   private readonly lastMark: Float64Array;
+  /** NaN but at one symbol while a fill is valued at its mark (markOf falls back to lastMark at NaN) */
+  private readonly markScratch: Float64Array;
   private poolList: MarginPool[] = [];
 
   constructor(params: AccountParams) {
@@ -205,6 +207,7 @@ export class AccountImpl implements Account {
     if (!defaultMode) throw new TypeError(`createAccount: defaultMode must be 'isolated' or 'cross', got ${JSON.stringify(params.defaultMode)}`);
     this.defaultMode = defaultMode;
     this.lastMark = new Float64Array(this.symbols.length).fill(Number.NaN);
+    this.markScratch = new Float64Array(this.symbols.length).fill(Number.NaN);
     const lotSizes = params.lotSizes;
     if (lotSizes !== undefined && lotSizes.length !== this.symbols.length)
       throw new TypeError(`createAccount: lotSizes has ${lotSizes.length} entries for ${this.symbols.length} symbols`);
@@ -506,7 +509,25 @@ export class AccountImpl implements Account {
       return this.reject(symbol, 'insufficientMargin', `${p.symbol}: initial margin ${need.toPrecision(8)} plus fee exceeds the available balance ${this.availableF().toPrecision(8)}`, time);
     }
 
-    if (p.mode !== membershipBefore || (p.lots === 0) !== (this.svLots === 0)) this.rebuildPools();
+    const regrouped = p.mode !== membershipBefore || (p.lots === 0) !== (this.svLots === 0);
+    if (regrouped) this.rebuildPools();
+    // a fill that grows exposure is valued at the symbol's mark too when one is given (the engine gives
+    // its liquidation-source price at that point of the path): a pool it leaves at or past its threshold
+    // there would be liquidated at once, the insurance fund making good a fill priced away from the
+    // mark (slippage, a mark wick), so it is refused, as a venue's price band and open-loss margin refuse it
+    const mark = req.mark;
+    if (openL > 0 && mark !== undefined && mark === mark && mark > 0 && p.pool) {
+      const at = this.markScratch;
+      at[symbol] = mark;
+      const past = p.pool.breached(at);
+      at[symbol] = Number.NaN;
+      if (past) {
+        this.restore(p);
+        this.lastMark[symbol] = prevMark;
+        if (regrouped) this.rebuildPools();
+        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: a fill at ${shownValue(price)} would leave its margin pool past its liquidation threshold at the mark ${shownValue(mark)} (it would be liquidated at once)`, time);
+      }
+    }
     const mode = (p.mode ?? closedMode ?? this.defaultMode).id;
     const qty = g.qty(lots);
     this.rawEvents.push(this.fillLog.push(time, symbol, qty, price, fee, realized, p.qtyF, mode));

@@ -36,7 +36,9 @@ export type RejectReason =
   /** a leverage that is not a finite number ≥ 1 (setLeverage(0), NaN) */
   | 'invalidLeverage'
   /** an order whose `reduceOnly` or `closePosition` is given but is not true or false (reduceOnly: 1) */
-  | 'invalidOption';
+  | 'invalidOption'
+  /** a fill growing a position that would leave its margin pool at or past its liquidation threshold at the symbol's mark (its liquidation-source price there): it would be liquidated at once */
+  | 'immediateLiquidation';
 
 export interface Rejection {
   ok: false;
@@ -74,6 +76,12 @@ export interface TradeRequest {
   mode?: ModeId;
   reduceOnly?: boolean;
   time: number;
+  /**
+   * the symbol's mark (liquidation-source) price where the fill happens; when given, a fill that grows the
+   * position is refused (`immediateLiquidation`) if it leaves the position's margin pool at or past its
+   * liquidation threshold with the symbol at this price (the other symbols at their last marks)
+   */
+  mark?: number;
 }
 
 export interface Fill {

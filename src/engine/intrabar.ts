@@ -597,6 +597,7 @@ export abstract class IntrabarRunner extends RunnerState {
         mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
         reduceOnly: o.reduceOnly || o.closePosition,
         time: this.eventTime,
+        mark: this.fillMarks[s]!,
       }),
     );
     this.syncPositions();

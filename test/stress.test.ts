@@ -102,6 +102,30 @@ describe('scenario splice', () => {
     expect(factorAt(c, 100 * HOUR)).toBeCloseTo(0.49, 12);
   });
 
+  it("a wick leg before the last gives back all by default: the shock's recovery is the last wick's own", () => {
+    const sc = scenarioSchema.parse({
+      id: 'two-wicks',
+      symbols: { X: { legs: [{ depth: -0.2, duration: '2h', shape: 'wick' }, { depth: -0.4, duration: '2h', shape: 'wick', at: '3h' }], recovery: 0.5 } },
+    } as ScenarioInput);
+    const c = compileShock(sc.symbols.X!);
+    expect(factorAt(c, HOUR)).toBeCloseTo(0.8, 12);
+    // the first wick is back at the pre-shock level by its end (it gave back half before the fix: 0.9)
+    expect(factorAt(c, 2 * HOUR)).toBeCloseTo(1, 12);
+    expect(factorAt(c, 2.5 * HOUR)).toBeCloseTo(1, 12);
+    expect(factorAt(c, 4 * HOUR)).toBeCloseTo(0.6, 12);
+    // the last wick gives back the shock's recovery (half) by its end, and stays there
+    expect(factorAt(c, 5 * HOUR)).toBeCloseTo(0.8, 12);
+    expect(factorAt(c, 50 * HOUR)).toBeCloseTo(0.8, 12);
+    // a leg's own recovery wins over both defaults
+    const own = scenarioSchema.parse({
+      id: 'own',
+      symbols: { X: { legs: [{ depth: -0.2, duration: '2h', shape: 'wick', recovery: 0.25 }, { depth: -0.4, duration: '2h', shape: 'wick', at: '3h', recovery: 0 }], recovery: 0.5 } },
+    } as ScenarioInput);
+    const o = compileShock(own.symbols.X!);
+    expect(factorAt(o, 2 * HOUR)).toBeCloseTo(0.85, 12);
+    expect(factorAt(o, 5 * HOUR)).toBeCloseTo(0.6, 12);
+  });
+
   it('scenarioMovesNone: no market shock and no key naming a symbol (run warns: the runs replay the data unchanged)', () => {
     const doge = scenarioSchema.parse({ id: 'doge', symbols: { DOGE: { depth: -0.3, duration: '1h' } } } as ScenarioInput);
     expect(scenarioMovesNone(doge, ['BTCUSDT', 'ETHUSDT'])).toBe(true);

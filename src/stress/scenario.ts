@@ -154,7 +154,8 @@ export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
   t.push(last);
   f.push(1);
   let lastWick = false;
-  for (const leg of legs) {
+  for (let k = 0; k < legs.length; k++) {
+    const leg = legs[k]!;
     const start = Math.max(leg.at, last);
     const target = 1 + clampDepth(leg.depth);
     if (start > last) {
@@ -174,7 +175,8 @@ export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
       f.push(target);
       level = target;
     } else {
-      const rec = leg.recovery ?? s.recovery ?? 1;
+      // a wick gives back all by default; the shock's `recovery` (after the last leg) is the last wick's own
+      const rec = leg.recovery ?? (k === legs.length - 1 ? s.recovery : undefined) ?? 1;
       t.push(start + leg.duration / 2);
       f.push(target);
       const end = target + (level - target) * rec;

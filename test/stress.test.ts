@@ -126,6 +126,21 @@ describe('scenario splice', () => {
     expect(factorAt(o, 5 * HOUR)).toBeCloseTo(0.6, 12);
   });
 
+  it('a markExtra that would take the mark past −95 % is refused, naming markExtra and the most it may be', () => {
+    const r = scenarioSchema.safeParse({ id: 'deep', symbols: { BTC: { depth: -0.6, duration: '1h', shape: 'wick', markExtra: 1 } } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ path: ['symbols', 'BTC', 'markExtra'], message: expect.stringMatching(/mark would fall 120 % .*at most 0\.583333/) }),
+    ]);
+    // in a leg too, and in the market shock
+    const legs = scenarioSchema.safeParse({ id: 'l', market: { legs: [{ depth: -0.2, duration: '1h' }, { depth: -0.5, duration: '1h', at: '1h' }], markExtra: 0.95 } });
+    expect(legs.success).toBe(false);
+    expect(legs.error!.issues[0]!.path).toEqual(['market', 'markExtra']);
+    // at the bound, and a rise however large, are kept
+    expect(scenarioSchema.safeParse({ id: 'b', symbols: { BTC: { depth: -0.5, duration: '1h', markExtra: 0.9 } } }).success).toBe(true);
+    expect(scenarioSchema.safeParse({ id: 'u', symbols: { BTC: { depth: 3, duration: '1h', markExtra: 10 } } }).success).toBe(true);
+  });
+
   it('scenarioMovesNone: no market shock and no key naming a symbol (run warns: the runs replay the data unchanged)', () => {
     const doge = scenarioSchema.parse({ id: 'doge', symbols: { DOGE: { depth: -0.3, duration: '1h' } } } as ScenarioInput);
     expect(scenarioMovesNone(doge, ['BTCUSDT', 'ETHUSDT'])).toBe(true);

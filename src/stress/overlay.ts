@@ -17,7 +17,7 @@
  */
 import type { MarketData, SymbolColumns } from '../feed/types.js';
 import { fundingSettleTime } from '../feed/timeframe.js';
-import { compileShock, factorAt, factorBefore, factorRange, marketIndex, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
+import { compileShock, DEPTH_FLOOR, factorAt, factorBefore, factorRange, marketIndex, shockEnd, shockKeyFor, shockStart, type CompiledShock, type Scenario } from './scenario.js';
 
 /** Betas of each symbol of `data` to the market (see marketReturns), log close-to-close returns. */
 export function computeBetas(data: MarketData, marketKey: string | undefined): Float64Array {
@@ -101,7 +101,9 @@ export function applyScenario(data: MarketData, scenario: Scenario, injectAt: nu
   return { ...data, columns: data.columns.map((c, s) => (shocks[s] ? shockColumns(c, data.time, data.timeframeMs, shocks[s]!, injectAt) : c)) };
 }
 
-const markMap = (g: number, m: number) => Math.max(0.001, 1 + (g - 1) * (1 + m));
+/** the mark factor of trade factor g: 1 + (g − 1)(1 + markExtra), kept at or above 1 + DEPTH_FLOOR as the trade price's is
+ * (the schema refuses a shock that reaches the floor as written; a beta above 1 may scale a market shock onto it) */
+const markMap = (g: number, m: number) => Math.max(1 + DEPTH_FLOOR, 1 + (g - 1) * (1 + m));
 
 /** One symbol's columns under a compiled shock (fresh arrays; the input is only read). */
 export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: number, shock: CompiledShock, injectAt: number): SymbolColumns {

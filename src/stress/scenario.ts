@@ -37,6 +37,9 @@ const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return ms;
 });
 
+/** The deepest move a shock makes, of the trade price and of the mark (after beta scaling): −95 %. */
+export const DEPTH_FLOOR = -0.95;
+
 const depthSchema = z.number().gt(-1, 'a depth is a fraction of the price: above −1 (−0.2 = −20 %)').max(10);
 
 const legSchema = z
@@ -86,6 +89,16 @@ export const symbolShockSchema = z
     // a shock ending in a wick gives back within the wick: no recovery after it, so its duration would be dropped without a word
     // an empty list is refused by its own .min(1) above, which does not stop this refinement
     if (s.legs && s.legs.length === 0) return;
+    // the mark moves (1 + markExtra) × the trade price's move: past the floor it would reach zero or below
+    const deepest = Math.max(DEPTH_FLOOR, Math.min(0, ...(s.legs ? s.legs.map((l) => l.depth) : [s.depth ?? 0])));
+    if (-deepest * (1 + s.markExtra) > -DEPTH_FLOOR + 1e-12) {
+      const most = -DEPTH_FLOOR / -deepest - 1;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['markExtra'],
+        message: `the mark would fall ${+(-deepest * (1 + s.markExtra) * 100).toFixed(4)} % (depth ${deepest} × (1 + markExtra ${s.markExtra})), past the −95 % a shock moves at most (at or below zero: no price); lower markExtra to at most ${+most.toFixed(6)} or make the shock shallower`,
+      });
+    }
     const last = s.legs ? [...s.legs].sort((a, b) => a.at - b.at).at(-1)!.shape : (s.shape ?? 'slide');
     if (s.recoveryDuration !== undefined && last === 'wick') {
       ctx.addIssue({ code: 'custom', path: ['recoveryDuration'], message: "a shock whose last leg is a 'wick' gives back within the wick (over its 'duration'), with no recovery after it; drop 'recoveryDuration' or end with a 'slide' or 'gap' leg" });
@@ -140,13 +153,13 @@ export interface CompiledShock {
   volume: number;
 }
 
-/** Keypoints of a shock, depths scaled by `scale` (beta), depths kept above −0.95. */
+/** Keypoints of a shock, depths scaled by `scale` (beta), depths kept at or above DEPTH_FLOOR. */
 export function compileShock(s: SymbolShock, scale = 1): CompiledShock {
   // in time order: the first leg starts the shock, the last one's duration sets the default recovery time
   const legs = [
     ...(s.legs ?? [{ depth: s.depth ?? 0, duration: s.duration ?? 0, shape: s.shape ?? 'slide', at: s.at ?? 0, recovery: s.shape === 'wick' ? s.recovery : undefined }]),
   ].sort((a, b) => a.at - b.at);
-  const clampDepth = (d: number) => Math.max(-0.95, d * scale);
+  const clampDepth = (d: number) => Math.max(DEPTH_FLOOR, d * scale);
   const t: number[] = [];
   const f: number[] = [];
   let level = 1;

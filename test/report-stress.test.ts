@@ -163,6 +163,47 @@ describe('verdicts and report.md with stress runs', () => {
     expect(notes.some((n) => n.startsWith('maxEventsPerRun'))).toBe(false);
   });
 
+  it('a scenario whose runs all errored stays listed (summary.json, report.md), its runs counted as errored, never as outcomes', async () => {
+    const crash = results.filter((r) => r.spec.stress?.kind === 'scenario');
+    const victim = crash[0]!.spec.stress as { scenario: string; injectAt: number };
+    const broken = results.map((r) => {
+      const s = r.spec.stress;
+      return s?.kind === 'scenario' && s.scenario === victim.scenario ? { ...r, status: 'errored' as const, error: 'strategy threw: boom\nat line 2' } : r;
+    });
+    const k = broken.filter((r) => r.status === 'errored').length;
+    expect(k).toBeGreaterThan(0);
+    const out = mkdtempSync(join(tmpdir(), 'ml-report-stress-err-'));
+    try {
+      await writeReport({ dir: out, results: broken as RunResult[], manifest: makeManifest(broken as RunResult[]), formats: ['json', 'md', 'html'] });
+      const st = SummarySchema.parse(JSON.parse(read('summary.json', out))).stress!;
+      expect(st.runs).toEqual({ crash: 2 * 2 * 9, paths: 2 * 2 * 6, errored: k });
+      for (const c of st.configs) {
+        expect(c.scenarios).toHaveLength(9);
+        const rows = c.scenarios.filter((x) => x.scenario === victim.scenario);
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) {
+          expect(row.setups).toEqual([]);
+          expect(row.errored!.map((e) => [e.setup, e.error])).toEqual([['isolated', 'strategy threw: boom\nat line 2'], ['cross', 'strategy threw: boom\nat line 2']]);
+        }
+        // the crash pack's odds count the runs that completed only
+        for (const p of c.populations.filter((x) => x.population === 'crash')) for (const x of p.setups) expect(x.liquidation.n).toBe(9 - rows.length);
+      }
+      const md = read('report.md', out);
+      expect(md).toContain(`${2 * 2 * 9} crash-pack runs (3 scenarios × 3 injection times)`);
+      expect(md).toContain(`, ${k} of them errored (not counted; runs.csv says why)`);
+      const scen = md.slice(md.indexOf('### Scenarios × injection times'));
+      const lines = scen.split('\n').filter((l) => l.includes(`| ${victim.scenario} |`));
+      expect(lines.length).toBe(k);
+      for (const l of lines) expect(l).toMatch(/\| errored \|.*\| errored: strategy threw: boom \|$/);
+      // report.html's scenario table has the same rows
+      const html = read('report.html', out);
+      expect(html.split('errored: strategy threw: boom</td>').length - 1).toBe(k);
+      expect(html).toContain(`, ${k} of them errored (not counted; runs.csv says why)`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('report.md has the Stress section, escaped', () => {
     const md = read('report.md');
     expect(md).toContain('## Stress: crash pack and Monte Carlo paths');

@@ -9,7 +9,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { MIN_PAIRS, QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
 import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
-import { POPULATION_LABEL, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
+import { POPULATION_LABEL, erroredLabel, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
@@ -201,6 +201,29 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     for (const row of c.scenarios) {
       for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
+        const bad = row.errored[s];
+        if (!x && bad) {
+          const none = { html: '—', v: null, cls: 'muted' };
+          scenRows.push({
+            cells: [
+              { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+              ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+              ...dataCell(c.dataLabel),
+              { html: lev(c.leverage), v: c.leverage },
+              { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
+              { html: esc(isoTime(row.injectAt)), v: row.injectAt },
+              { html: h.modeChip(s), v: s },
+              { html: '<span class="alarm">errored</span>', v: -1 },
+              none,
+              none,
+              none,
+              none,
+              none,
+              { html: esc(erroredLabel(bad.error)), v: erroredLabel(bad.error), cls: 'bad' },
+            ],
+          });
+          continue;
+        }
         if (!x) continue;
         scenRows.push({
           cells: [
@@ -225,7 +248,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   }
 
   return `<section id="stress"><h2>Stress: crash pack and Monte Carlo paths</h2>
-<p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. Probabilities carry their 95% Wilson interval; the crash pack's count what the shock did (a liquidation from the bar it starts in on, a wipe-out not there before it), what happened before the shock is in its own column. The mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs: no interval). Wiped out = equity below 5% of the start.</p>
+<p class="hint">${m.runs.crash} crash-pack runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. Probabilities carry their 95% Wilson interval; the crash pack's count what the shock did (a liquidation from the bar it starts in on, a wipe-out not there before it), what happened before the shock is in its own column. The mode difference is a paired bootstrap over the same paths or injections (an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs: no interval). Wiped out = equity below 5% of the start.</p>
 <h3>Leverage survival</h3>
 <div class="charts">${survivalFigs}</div>
 ${h.sortableTable('stress-survival-table', survHead, survRows)}

@@ -72,6 +72,12 @@ export function oddsRows(m: StressModel): { c: StressConfig; pop: Population; se
   return out;
 }
 
+/** the cell of an errored run in a scenario table: its error's first line, cut at 120 characters */
+export function erroredLabel(error: string): string {
+  const line = error.split('\n')[0]!;
+  return `errored: ${line.length > 120 ? `${line.slice(0, 119)}…` : line}`;
+}
+
 export function firstLiquidatedLabel(x: { symbol: string; time: number }[]): string {
   if (!x.length) return '—';
   const t0 = x[0]!.time;
@@ -93,7 +99,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   }
   L.push('## Stress: crash pack and Monte Carlo paths', '');
   L.push(
-    `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} errored` : ''}. ` +
+    `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. ` +
       `Probabilities with their 95% Wilson interval; the crash pack's count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
     '',
   );
@@ -192,6 +198,26 @@ export function renderStressMarkdown(m: StressModel | null): string {
     for (const row of c.scenarios) {
       for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
+        const bad = row.errored[s];
+        if (!x && bad) {
+          scenRows.push([
+            escapeMd(c.strategy),
+            ...(showParams ? [escapeMd(c.paramsLabel)] : []),
+            ...dataCell(c.dataLabel),
+            lev(c.leverage),
+            escapeMd(row.scenario),
+            isoTime(row.injectAt),
+            s,
+            'errored',
+            '—',
+            '—',
+            '—',
+            '—',
+            '—',
+            escapeMd(erroredLabel(bad.error)),
+          ]);
+          continue;
+        }
         if (!x) continue;
         scenRows.push([
           escapeMd(c.strategy),

@@ -73,6 +73,8 @@ export interface PopulationSummary {
 export interface ScenarioRow {
   scenario: string;
   injectAt: number;
+  /** the setups whose run of this scenario and injection time errored (runs.csv has them): listed, never counted */
+  errored: Partial<Record<SetupId, { runId: string; error: string }>>;
   bySetup: Partial<
     Record<
       SetupId,
@@ -134,6 +136,7 @@ export interface SurvivalRow {
 export interface StressModel {
   /** threshold of the survival table: the probability of a liquidation or a wipe-out */
   threshold: number;
+  /** runs of the crash pack and of the paths, each completed or errored; `errored` of them all */
   runs: { crash: number; paths: number; errored: number };
   configs: StressConfig[];
   survival: SurvivalRow[];
@@ -461,9 +464,15 @@ export function buildStressModel(
     const rows = new Map<string, ScenarioRow>();
     for (const r of rs) {
       const s = r.spec.stress;
-      if (!s || s.kind !== 'scenario' || r.status !== 'ok' || !r.stress) continue;
+      if (!s || s.kind !== 'scenario' || (r.status === 'ok' && !r.stress)) continue;
       const key = `${s.scenario}\u0000${String(s.injectAt).padStart(16, '0')}`;
-      const row = rows.get(key) ?? { scenario: s.scenario, injectAt: s.injectAt, bySetup: {} };
+      const row = rows.get(key) ?? { scenario: s.scenario, injectAt: s.injectAt, bySetup: {}, errored: {} };
+      rows.set(key, row);
+      // a scenario whose runs all errored stays listed (it vanished from the report, runs.csv alone said it ran)
+      if (r.status !== 'ok' || !r.stress) {
+        if (r.status === 'errored') row.errored[r.spec.setup] ??= { runId: r.runId, error: r.error };
+        continue;
+      }
       const shock = shockOutcome(r.stress, historyOf(r));
       row.bySetup[r.spec.setup] ??= {
         runId: r.runId,
@@ -481,7 +490,6 @@ export function buildStressModel(
         timeToLiquidationMs: timeToLiquidation(r.stress),
         firstLiquidated: r.stress.firstLiquidated.map((x) => ({ symbol: x.symbol, time: x.time })),
       };
-      rows.set(key, row);
     }
     configs.push({
       id,
@@ -533,8 +541,8 @@ export function buildStressModel(
   return {
     threshold,
     runs: {
-      crash: ok.filter((r) => r.spec.stress!.kind === 'scenario').length,
-      paths: ok.filter((r) => r.spec.stress!.kind === 'path').length,
+      crash: runs.filter((r) => r.spec.stress?.kind === 'scenario').length,
+      paths: runs.filter((r) => r.spec.stress?.kind === 'path').length,
       errored: runs.length - ok.length,
     },
     configs,

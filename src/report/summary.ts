@@ -113,6 +113,8 @@ export const SummaryStressSchema = z.strictObject({
               firstLiquidated: liquidatedSchema,
             }),
           ),
+          /** the setups whose run errored here (listed, never counted); absent in older summaries */
+          errored: z.array(z.strictObject({ setup: setupEnum, runId: z.string(), error: z.string() })).optional(),
         }),
       ),
     }),
@@ -327,6 +329,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
         scenario: row.scenario,
         injectAt: row.injectAt,
         setups: pick(row.bySetup).map(([setup, x]) => ({ setup, ...x, firstLiquidated: x.firstLiquidated.map((f) => ({ ...f })) })),
+        errored: pick(row.errored).map(([setup, x]) => ({ setup, runId: x.runId, error: x.error })),
       })),
     })),
     survival: m.survival.map((r) => ({

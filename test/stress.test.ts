@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, injectionTimes, injectionWarning, pathCoverageWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -573,6 +573,27 @@ describe('stress config and plan', () => {
     expect(v.filter((x) => x.kind === 'path').map((x) => (x.kind === 'path' ? x.crashes!.length : 0))).toEqual([2, 2, 2]);
     const { stress: s2 } = resolveStress({ inject: { at: [T0 - HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
     expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
+  });
+
+  it("a shock starting at or after the window's end is not planned at that injection time, and the run says so", () => {
+    // 100 bars; injections at bars 50 and 90; the scenario's only leg starts 20 bars after the injection
+    const late = scenarioSchema.parse({ id: 'late', symbols: { BTC: { depth: -0.3, duration: '1h', at: '20h' } } });
+    const soon = scenarioSchema.parse({ id: 'soon', symbols: { BTC: { depth: -0.3, duration: '1h' } }, market: { depth: -0.1, duration: '1h', at: '30h' } });
+    const { stress } = resolveStress({ scenarios: [late as never, soon as never], inject: { at: [T0 + 50 * HOUR, T0 + 90 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    const ds = { name: 'd', time: Float64Array.from({ length: 100 }, (_, i) => T0 + i * HOUR), timeframeMs: HOUR };
+    const v = stressVariants(stress!, ds).map((x) => (x.kind === 'scenario' ? `${x.scenario}@${(x.injectAt - T0) / HOUR}` : ''));
+    // 'late' at bar 90 would start at bar 110, past the end (bar 100); 'soon' starts at once (its earliest leg)
+    expect(v).toEqual(['late@50', 'soon@50', 'soon@90']);
+    expect(lateShockWarnings(stress!, ds)).toEqual([
+      `stress scenario 'late': its shock starts 20h after the injection time, at or after the end of dataset d (${new Date(T0 + 100 * HOUR).toISOString()}), at 1 of its 2 injection times (the first ${new Date(T0 + 90 * HOUR).toISOString()}): those are not run (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+    ]);
+    // at the last bar's open + 20h - 1 bar it still starts inside the window (its last bar)
+    const { stress: edge } = resolveStress({ scenarios: [late as never], inject: { at: [T0 + 79 * HOUR, T0 + 80 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    expect(stressVariants(edge!, ds).map((x) => (x.kind === 'scenario' ? (x.injectAt - T0) / HOUR : -1))).toEqual([79]);
+    expect(lateShockWarnings(edge!, ds)[0]).toContain(`at 1 of its 2 injection times (the first ${new Date(T0 + 80 * HOUR).toISOString()})`);
+    const { stress: none } = resolveStress({ scenarios: [late as never], inject: { at: [T0 + 95 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    expect(stressVariants(none!, ds)).toEqual([]);
+    expect(lateShockWarnings(none!, ds)[0]).toContain('at every one of its 1 injection time: it runs nowhere there');
   });
 
   it('inject.random K gives K distinct times more, also when two draws meet (seed 1 on 480 bars drew one bar twice)', () => {

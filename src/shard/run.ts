@@ -428,11 +428,11 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
     const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
-    const { pathsWarning, injectionWarning, midBarJumpWarnings } = await import('../stress/plan.js');
+    const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
       const timeline = { name: d.name, time: data.time, timeframeMs: data.timeframeMs };
-      for (const w of [pathsWarning(c.stress, timeline), injectionWarning(c.stress, timeline), ...midBarJumpWarnings(c.stress, timeline)]) if (w) warnings.push(w);
+      for (const w of [pathsWarning(c.stress, timeline), injectionWarning(c.stress, timeline), ...midBarJumpWarnings(c.stress, timeline), ...lateShockWarnings(c.stress, timeline)]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {

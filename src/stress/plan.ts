@@ -16,7 +16,7 @@ import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
-import { compileShock, factorAt, factorBefore, scenarioHash, type Scenario } from './scenario.js';
+import { compileShock, factorAt, factorBefore, scenarioHash, shockStart, type Scenario } from './scenario.js';
 import type { RunStressSpec } from './types.js';
 import { didYouMean } from '../util/nearest.js';
 
@@ -168,13 +168,36 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
   return [...out].sort((a, b) => a - b);
 }
 
+/** Offset (ms after the injection time) at which a scenario first moves a price: its earliest leg over its symbols and market. */
+export function shockStartOffset(sc: Pick<Scenario, 'symbols' | 'market'>): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const shock of [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])]) first = Math.min(first, shockStart(compileShock(shock)));
+  return first === Number.POSITIVE_INFINITY ? 0 : first;
+}
+
+/**
+ * The injection times of `ds` at which `sc` would start moving prices at or after the end of the
+ * window (last bar's open + one bar): a run there would replay the data unchanged and read as
+ * surviving the crash, so it is not planned (lateShockWarnings says so).
+ */
+function lateTimes(sc: Scenario, times: readonly number[], ds: StressTimeline): Set<number> {
+  const n = ds.time.length;
+  const late = new Set<number>();
+  if (n === 0) return late;
+  const end = ds.time[n - 1]! + ds.timeframeMs;
+  const off = shockStartOffset(sc);
+  for (const t of times) if (t + off >= end) late.add(t);
+  return late;
+}
+
 /** Every stress variant of a run on `ds`, in a fixed order (scenarios × times, then paths). */
 export function stressVariants(stress: ResolvedStress, ds: StressTimeline): RunStressSpec[] {
   const out: RunStressSpec[] = [];
   const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
   for (const sc of stress.scenarios) {
     const h = scenarioHash(sc);
-    for (const t of times) out.push({ kind: 'scenario', scenario: sc.id, injectAt: t, scenarioHash: h });
+    const late = lateTimes(sc, times, ds);
+    for (const t of times) if (!late.has(t)) out.push({ kind: 'scenario', scenario: sc.id, injectAt: t, scenarioHash: h });
   }
   const n = ds.time.length;
   const blockBars = stress.blockBars ?? defaultBlockBars(n, ds.timeframeMs);
@@ -243,6 +266,29 @@ export function injectionWarning(stress: ResolvedStress, ds: StressTimeline): st
       ? [`stress.inject.every (${stress.inject.every}) is not below its ${n} bar${n === 1 ? '' : 's'}, and stress.inject.random is 0 with no stress.inject.at`, 'lower stress.inject.every, add stress.inject.random or stress.inject.at']
       : ['stress.inject.random is 0, with no stress.inject.at or stress.inject.every', 'set stress.inject.random, stress.inject.at or stress.inject.every'];
   return `stress: dataset ${ds.name} gets no injection time (${why}): its ${k} scenario${k === 1 ? '' : 's'} run${k === 1 ? 's' : ''} nowhere; ${fix}, or --scenarios none`;
+}
+
+/**
+ * A warning per scenario whose shock would start at or after the end of a dataset at some of its
+ * injection times (a leg's `at` beyond what is left of the window): those runs are not planned (a
+ * replay of unchanged data, counted as surviving the crash, made its odds look better).
+ */
+export function lateShockWarnings(stress: ResolvedStress, ds: StressTimeline): string[] {
+  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
+  const n = ds.time.length;
+  if (times.length === 0 || n === 0) return [];
+  const end = ds.time[n - 1]! + ds.timeframeMs;
+  const out: string[] = [];
+  for (const sc of stress.scenarios) {
+    const late = lateTimes(sc, times, ds);
+    if (late.size === 0) continue;
+    const first = [...late].sort((a, b) => a - b)[0]!;
+    const which = late.size === times.length ? `at every one of its ${times.length} injection time${times.length === 1 ? '' : 's'}: it runs nowhere there` : `at ${late.size} of its ${times.length} injection times (the first ${new Date(first).toISOString()}): those are not run`;
+    out.push(
+      `stress scenario '${sc.id}': its shock starts ${fmtStep(shockStartOffset(sc))} after the injection time, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+    );
+  }
+  return out;
 }
 
 /** Every scenario definition a run may need in a worker, by id. */

@@ -38,7 +38,8 @@ vi.mock('node:fs', async (orig) => {
 const { writeFileAtomic, writeFilesAtomic } = await import('../src/util/atomic.js');
 const { withFsErrors } = await import('../src/util/fs-errors.js');
 const { openOutDir, writeOutDir } = await import('../src/util/outdir.js');
-const { writeReport } = await import('../src/report/index.js');
+// the file writing itself (writeReport checks and locks the folder first, as the commands do before calling this)
+const { renderReportFiles: writeReport } = await import('../src/report/index.js');
 const { makeManifest, makeResults } = await import('./fixtures/report/fixture.js');
 
 describe('ENOSPC', () => {

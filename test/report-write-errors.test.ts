@@ -47,7 +47,8 @@ const reset = () => {
   renames = 0;
 };
 
-const { writeReport } = await import('../src/report/index.js');
+// the file writing itself (writeReport checks and locks the folder first, as the commands do before calling this)
+const { renderReportFiles: writeReport } = await import('../src/report/index.js');
 
 describe('writeReport when a renderer fails', () => {
   it('the rendering error passes unchanged (not a file-system user error), the earlier report stays, no temp folder is left', async () => {

@@ -33,7 +33,8 @@ beforeAll(async () => {
 describe('writeReport', () => {
   it('writes the four files and leaves no temp files', () => {
     for (const f of ['summary.json', 'runs.csv', 'trades.csv', 'liquidations.csv', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);
-    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    // the run folder's marker, no lock or temp file left
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual(['.marginlab.json']);
   });
 
   it('summary.json validates against the exported schema and holds every run sorted by runId', () => {
@@ -111,6 +112,51 @@ describe('writeReport', () => {
       expect(written).toEqual([join(d, 'runs.csv'), join(d, 'trades.csv'), join(d, 'liquidations.csv')]);
     } finally {
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("follows the output-folder rules: a user's folder is refused untouched (force writes only the report files), a dataset always", async () => {
+    const base = mkdtempSync(join(tmpdir(), 'ml-report-rules-'));
+    try {
+      // a folder of the user's own: their report.md and notes are not overwritten
+      const mine = join(base, 'mine');
+      mkdirSync(mine);
+      writeFileSync(join(mine, 'report.md'), 'my notes\n');
+      writeFileSync(join(mine, 'strategy.ts'), 'export default {}\n');
+      const err = await writeReport({ dir: mine, results, manifest: makeManifest(results), formats: ['md', 'json'] }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err).toMatchObject({ exitCode: 64, message: expect.stringContaining(`writeReport: dir ${mine} is not empty and was not written by marginlab (2 entries`) });
+      expect(readdirSync(mine).sort()).toEqual(['report.md', 'strategy.ts']);
+      expect(readFileSync(join(mine, 'report.md'), 'utf8')).toBe('my notes\n');
+      // with force: the report files replace theirs, nothing else is touched
+      await writeReport({ dir: mine, results, manifest: makeManifest(results), formats: ['md'], force: true });
+      expect(readFileSync(join(mine, 'report.md'), 'utf8')).toMatch(/^# marginlab report/);
+      expect(readFileSync(join(mine, 'strategy.ts'), 'utf8')).toBe('export default {}\n');
+      // a dataset folder is refused, force or not
+      const ds = join(base, 'ds');
+      mkdirSync(ds);
+      writeFileSync(join(ds, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', formatVersion: 1 }));
+      for (const force of [false, true]) {
+        await expect(writeReport({ dir: ds, results, manifest: makeManifest(results), formats: ['md'], force })).rejects.toMatchObject({ exitCode: 64, message: expect.stringContaining('is a marginlab dataset, not a run folder') });
+      }
+      expect(readdirSync(ds)).toEqual(['manifest.json']);
+      // a run folder marginlab wrote is rewritten; a folder another process is writing is refused
+      const again = await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md'] });
+      expect(again).toEqual([join(dir, 'report.md')]);
+      writeFileSync(join(dir, '.marginlab.lock'), JSON.stringify({ pid: process.ppid, host: (await import('node:os')).hostname(), startedAt: new Date().toISOString(), command: 'run' }) + '\n');
+      try {
+        await expect(writeReport({ dir, results, manifest: makeManifest(results), formats: ['md'] })).rejects.toMatchObject({ exitCode: 64, message: expect.stringContaining('is being written by another marginlab process') });
+      } finally {
+        rmSync(join(dir, '.marginlab.lock'));
+      }
+      // a new folder: made, marked; on a failure it and the folders made above it are removed
+      const fresh = join(base, 'x', 'y', 'new');
+      await expect(writeReport({ dir: fresh, results, manifest: {} as never, formats: ['md'] })).rejects.toThrow();
+      expect(existsSync(join(base, 'x'))).toBe(false);
+      await writeReport({ dir: fresh, results, manifest: makeManifest(results), formats: ['md'] });
+      expect(readdirSync(fresh).sort()).toEqual(['.marginlab.json', 'report.md']);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 

@@ -3,8 +3,8 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
@@ -46,12 +46,62 @@ export interface WriteReportParams {
   outSource?: OutSource;
   /** false: the command has no --resume (report, merge): a full disk's hint does not offer it */
   resume?: false;
+  /**
+   * write into a non-empty folder marginlab did not make (a run folder, an empty or a new folder need
+   * none): only the report files are replaced there, nothing else is touched. A dataset is refused always.
+   */
+  force?: boolean;
 }
 
-/** Render the chosen formats into `dir`; returns the paths written. */
-export async function writeReport(p: WriteReportParams): Promise<string[]> {
+/** the formats asked for, each once (default all); an unknown one is a RangeError */
+function reportFormats(p: WriteReportParams): ReportFormat[] {
   const formats = p.formats && p.formats.length ? [...new Set(p.formats)] : [...REPORT_FORMATS];
   for (const f of formats) if (!REPORT_FORMATS.includes(f)) throw new RangeError(`writeReport: unknown format '${String(f)}'`);
+  return formats;
+}
+
+/**
+ * Render the chosen formats into `dir`; returns the paths written. `dir` follows the rules of every
+ * output folder (docs/scaling.md, "Output folders"): new, empty, or marginlab's run folder (a
+ * non-empty folder marginlab did not make only with `force`; a dataset never), locked while written.
+ * A refused folder is a UserError (exit code 64) naming it; nothing is written then.
+ */
+export async function writeReport(p: WriteReportParams): Promise<string[]> {
+  reportFormats(p);
+  const { openOutDir } = await import('../util/outdir.js');
+  // the folders above `dir` this call makes, removed again (if left empty) when it fails
+  const missing: string[] = [];
+  for (let d = resolve(p.dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  const out = openOutDir(p.dir, { kind: 'run', name: 'writeReport: dir', source: p.outSource ?? 'argument', force: p.force === true, forceFlag: false, resume: false });
+  let ok = false;
+  try {
+    const written = await renderReportFiles(p);
+    // a folder deleted (or its lock taken) while the report was written must not end in success
+    out.assertHeld();
+    ok = true;
+    return written;
+  } catch (err) {
+    throw out.lostError() ?? err;
+  } finally {
+    if (!ok && out.discard()) {
+      for (const d of missing.slice(1)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          break;
+        }
+      }
+    }
+    out.release();
+  }
+}
+
+/**
+ * writeReport without the folder's checks and lock: for a command that holds the folder already
+ * (run, merge, report open it with openOutDir first). Not part of the package's API.
+ */
+export async function renderReportFiles(p: WriteReportParams): Promise<string[]> {
+  const formats = reportFormats(p);
   const model = buildModel(p.results, p.manifest, { survivalThreshold: p.survivalThreshold });
   const sweep = leverageSweep(model.history);
   const modes = modeTotals(model.history);

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(async (dirs: string[], flags: { out: string; quiet?: boolean; json?: boolean; force?: boolean }) => {
       if (!flags.out) throw usageError('merge: --out <dir> is required');
       const { mergeRunFolders } = await import('../../shard/merge.js');
-      const { loadRunFolder, writeReport } = await import('../../report/index.js');
+      const { loadRunFolder, renderReportFiles } = await import('../../report/index.js');
       const { openOutDir } = await import('../../util/outdir.js');
       const { guardReportStep } = await import('../../shard/manifest-mark.js');
       const { resolve } = await import('node:path');
@@ -36,7 +36,7 @@ export function register(program: Command): void {
         try {
           const folder = loadRunFolder(outcome.outDir, { forReport: true });
           const cfg = folder.manifest.config as { output?: { formats?: ('json' | 'csv' | 'md' | 'html')[] } } | null;
-          await writeReport({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}), resume: false });
+          await renderReportFiles({ dir: outcome.outDir, results: folder.results, manifest: folder.manifest, ...(cfg?.output?.formats ? { formats: cfg.output.formats } : {}), resume: false });
           written = true;
         } finally {
           endReportStep(written);

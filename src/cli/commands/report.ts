@@ -40,14 +40,14 @@ export function register(program: Command): void {
     .action(async (dir: string, flags: { formats?: string; quiet?: boolean; survivalThreshold?: string }) => {
       const formats = parseFormats(flags.formats);
       const survivalThreshold = parseSurvivalThreshold(flags.survivalThreshold);
-      const { loadRunFolder, writeReport, REPORT_FILES, TRADES_FILE, LIQUIDATIONS_FILE } = await import('../../report/index.js');
+      const { loadRunFolder, renderReportFiles, REPORT_FILES, TRADES_FILE, LIQUIDATIONS_FILE } = await import('../../report/index.js');
       const { openOutDir } = await import('../../util/outdir.js');
       const { results, manifest, foreign, missing, expected } = loadRunFolder(dir, { forReport: true });
       // the folder is validated as a run folder: lock it while the report files are replaced
       const out = openOutDir(dir, { kind: 'run', name: 'run folder', accept: () => true, forceFlag: false, source: 'argument', resume: false });
       let written: string[];
       try {
-        written = await writeReport({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}), outSource: 'argument', resume: false });
+        written = await renderReportFiles({ dir, results, manifest, ...(formats ? { formats } : {}), ...(survivalThreshold !== undefined ? { survivalThreshold } : {}), outSource: 'argument', resume: false });
         // a run interrupted in its report step left "interrupted": true with every result written:
         // once its report is rendered nothing of it is missing any more
         if (missing === 0) {

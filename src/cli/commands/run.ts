@@ -137,10 +137,10 @@ async function runInto(
   let lost = false;
   try {
     out.assertHeld('results');
-    const { loadRunFolder, writeReport } = await import('../../report/index.js');
+    const { loadRunFolder, renderReportFiles } = await import('../../report/index.js');
     // the results this command wrote or validated are read without their schema checked again (their bytes' sha256 is compared)
     const folder = loadRunFolder(outDir, { forReport: true, checked: outcome.checked });
-    written = await writeReport({
+    written = await renderReportFiles({
       dir: outDir,
       results: folder.results,
       manifest: folder.manifest,

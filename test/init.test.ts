@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initProject } from '../src/cli/commands/init.js';
+import { join, relative, resolve } from 'node:path';
+import { initProject, installSpec } from '../src/cli/commands/init.js';
 import { UserError } from '../src/errors.js';
 import { SAMPLE_DATA } from '../src/index.js';
 import { importConfigFile, resolveConfig } from '../src/config/index.js';
@@ -16,7 +16,9 @@ describe('marginlab init', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; type: string; devDependencies: Record<string, string> };
     expect(pkg.name).toBe('my-backtests');
     expect(pkg.type).toBe('module');
-    expect(pkg.devDependencies.marginlab).toMatch(/^\^\d+\.\d+\.\d+/);
+    // run from this checkout: npm installs marginlab from it (a registry range failed with E404: it is not published)
+    expect(out.spec).toBe(`file:${relative(dir, resolve(import.meta.dirname, '..'))}`);
+    expect(pkg.devDependencies.marginlab).toBe(out.spec);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('reports/');
     expect(readFileSync(join(dir, 'strategies', 'example.ts'), 'utf8')).toContain("from 'marginlab'");
     // npx tsc checks every config of the project (a second one, research.config.ts, was left out) and the strategies
@@ -30,6 +32,40 @@ describe('marginlab init', () => {
     expect(cfg.strategyDirs).toEqual(['strategies']);
     expect(cfg.data[0]!.path).toBe(SAMPLE_DATA);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('installSpec: where npm installs marginlab from, told by the project it is installed in', () => {
+    const base = mkdtempSync(join(tmpdir(), 'ml-init-spec-'));
+    const proj = join(base, 'work', 'proj');
+    const root = join(proj, 'node_modules', 'marginlab');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'package.json'), '{"name":"marginlab","version":"0.1.0"}');
+    const target = join(base, 'research');
+    const pkg = (deps: object) => writeFileSync(join(proj, 'package.json'), JSON.stringify(deps));
+    // a tarball saved as file: (what npm install ../x.tgz writes), relative to the new project
+    pkg({ dependencies: { marginlab: 'file:../marginlab-0.1.0.tgz' } });
+    expect(installSpec(target, root)).toBe('file:../work/marginlab-0.1.0.tgz');
+    expect(installSpec(join(proj, 'sub'), root)).toBe('file:../../marginlab-0.1.0.tgz');
+    // a devDependency written as a plain path, a registry range and a git URL
+    pkg({ devDependencies: { marginlab: './vendor/marginlab' } });
+    expect(installSpec(target, root)).toBe('file:../work/proj/vendor/marginlab');
+    pkg({ devDependencies: { marginlab: '^0.2.0' } });
+    expect(installSpec(target, root)).toBe('^0.2.0');
+    pkg({ dependencies: { marginlab: 'git+https://example.org/marginlab.git' } });
+    expect(installSpec(target, root)).toBe('git+https://example.org/marginlab.git');
+    // installed with --no-save: the lock file says where from
+    pkg({});
+    writeFileSync(join(proj, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/marginlab': { resolved: 'file:../marginlab-0.1.0.tgz' } } }));
+    expect(installSpec(target, root)).toBe('file:../work/marginlab-0.1.0.tgz');
+    // nothing to tell: no spec (package.json then names no marginlab)
+    rmSync(join(proj, 'package-lock.json'));
+    expect(installSpec(target, root)).toBeNull();
+    writeFileSync(join(proj, 'package.json'), '{ not json');
+    expect(installSpec(target, root)).toBeNull();
+    // a checkout (not under node_modules): the folder itself
+    expect(installSpec(target, proj)).toBe('file:../work/proj');
+    expect(installSpec(target, join(base, 'work'))).toBeNull(); // no package.json there: nothing npm can install
+    rmSync(base, { recursive: true, force: true });
   });
 
   it("the next steps it prints paste into a shell: a folder with spaces or non-ASCII letters is one quoted word", async () => {

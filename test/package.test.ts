@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -217,8 +217,14 @@ describe('installed from the tarball', () => {
     expect(hint).toContain('npm install --save-dev typescript @types/node && npx tsc');
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     expect(readme).toContain('`npm install --save-dev typescript @types/node`,\nthen `npx tsc`');
-    const inst = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', '--save-dev', tarball, 'typescript', '@types/node'], dir);
+    // init's package.json names marginlab where the project it ran from installed it (the tarball, relative
+    // to this folder): npm installs it from there, not from the registry (where "^0.1.0" failed with E404)
+    const spec = `file:${relative(dir, tarball).split(sep).join('/')}`;
+    expect((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies).toEqual({ marginlab: spec });
+    expect(init.stdout).toContain(`\n  npm install   # marginlab from ${spec}, as package.json names it\n`);
+    const inst = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', '--save-dev', 'typescript', '@types/node'], dir);
     expect(inst.code, inst.stderr).toBe(0);
+    expect(existsSync(join(dir, 'node_modules', 'marginlab', 'package.json'))).toBe(true);
     // a helper module among the strategies (not loaded as one: '_'), logging as strategies may
     writeFileSync(join(dir, 'strategies', '_log.ts'), "export function note(s: string): void {\n  if (process.env.DEBUG) console.log(s);\n  setTimeout(() => undefined, 0);\n}\n");
     const r = await sh('npx', ['--no', 'tsc'], dir);

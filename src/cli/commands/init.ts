@@ -7,12 +7,12 @@
  * names them and exits 64.
  */
 import { existsSync, lstatSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../../errors.js';
 import { withFsErrors, type FsErrorContext } from '../../util/fs-errors.js';
 import { mkdirs } from '../../util/outdir.js';
-import { packageVersion } from '../../util/package-root.js';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
 import { shellArg } from '../../util/shell.js';
 
 const CONFIG = `/**
@@ -106,7 +106,52 @@ const TSCONFIG = `${JSON.stringify(
 
 const GITIGNORE = `node_modules/\nreports/\n`;
 
-function packageJson(dir: string): string {
+/**
+ * What `npm install` in `dir` can install this marginlab from: the spec the project it is installed
+ * in names (a tarball or folder as `file:` relative to `dir`, a registry range or a git URL as
+ * written), else, run from a checkout, that folder; null when none can be told (then package.json
+ * names no marginlab and the next steps say to install it). `^0.1.0` was written before, which npm
+ * looked up in the registry, where marginlab is not published: `npm install` failed with E404.
+ */
+export function installSpec(dir: string, root: string = PACKAGE_ROOT): string | null {
+  const fileSpec = (target: string) => {
+    const rel = relative(dir, target).split(sep).join('/');
+    return `file:${rel === '' ? '.' : rel.startsWith('.') || isAbsolute(rel) ? rel : `./${rel}`}`;
+  };
+  const parts = root.split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0) return existsSync(join(root, 'package.json')) ? fileSpec(root) : null;
+  const project = parts.slice(0, at).join(sep) || sep;
+  const readJson = (f: string): Record<string, unknown> | null => {
+    try {
+      const v = JSON.parse(readFileSync(join(project, f), 'utf8')) as unknown;
+      return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  };
+  const named = (spec: unknown): string | null => {
+    if (typeof spec !== 'string' || spec === '') return null;
+    if (spec.startsWith('file:')) return fileSpec(resolve(project, spec.slice(5)));
+    // a tarball or folder path written without file: (npm accepts ./x.tgz, ../x, /abs/x)
+    if (/^(\.{1,2}\/|\/)/.test(spec)) return fileSpec(resolve(project, spec));
+    return spec;
+  };
+  const pkg = readJson('package.json');
+  for (const k of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+    const deps = pkg?.[k];
+    const spec = deps && typeof deps === 'object' ? named((deps as Record<string, unknown>).marginlab) : null;
+    if (spec) return spec;
+  }
+  // installed without --save (npm install --no-save x.tgz): the lock file still says where from
+  const lock = readJson('package-lock.json');
+  const entry = (lock?.packages as Record<string, { resolved?: unknown }> | undefined)?.['node_modules/marginlab'];
+  const resolved = entry?.resolved;
+  if (typeof resolved === 'string' && resolved.startsWith('file:')) return named(resolved);
+  return null;
+}
+
+function packageJson(dir: string, spec: string | null): string {
   const name =
     basename(dir)
       .toLowerCase()
@@ -118,7 +163,7 @@ function packageJson(dir: string): string {
     private: true,
     type: 'module',
     scripts: { backtest: 'marginlab run' },
-    devDependencies: { marginlab: `^${packageVersion()}` },
+    ...(spec !== null ? { devDependencies: { marginlab: spec } } : {}),
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
@@ -130,6 +175,8 @@ export interface InitOutcome {
   kept: string[];
   /** lines the kept .gitignore lacks (what init's own would hold) */
   gitignoreLacks: string[];
+  /** where npm installs marginlab from (installSpec); null when it cannot be told */
+  spec: string | null;
 }
 
 /** the lines of GITIGNORE an existing .gitignore does not hold (as written, or without the trailing slash) */
@@ -172,7 +219,8 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
   // a repository's own package.json, tsconfig.json and .gitignore stay as they are
   const kept: string[] = [];
   if (present(join(dir, 'package.json'))) kept.push('package.json');
-  else files.unshift(['package.json', packageJson(dir)]);
+  const spec = installSpec(dir);
+  if (!kept.includes('package.json')) files.unshift(['package.json', packageJson(dir, spec)]);
   for (const [f, text] of [['tsconfig.json', TSCONFIG], ['.gitignore', GITIGNORE]] as const) {
     if (present(join(dir, f))) kept.push(f);
     else files.push([f, text]);
@@ -216,7 +264,7 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     undo();
     throw err;
   }
-  return { dir, written, kept, gitignoreLacks: lacks };
+  return { dir, written, kept, gitignoreLacks: lacks, spec };
 }
 
 export function register(program: Command): void {
@@ -240,7 +288,13 @@ export function register(program: Command): void {
         [
           'next:',
           rel === '.' ? null : `  cd ${shellArg(rel)}`,
-          needsInstall ? `  npm install --save-dev marginlab   # (or the tarball you installed from)` : null,
+          needsInstall
+            ? out.written.includes('package.json') && out.spec !== null
+              ? `  npm install   # marginlab from ${out.spec}, as package.json names it`
+              : out.spec !== null
+                ? `  npm install --save-dev ${shellArg(out.spec)}`
+                : `  npm install --save-dev marginlab   # (or the tarball you installed from)`
+            : null,
           `  npx marginlab run   # the sample data, strategies/example.ts, isolated vs cross at 3x and 10x`,
           `  then open reports/example/report.html`,
           out.written.includes('tsconfig.json') ? `to type-check your config and strategies: npm install --save-dev typescript @types/node && npx tsc` : null,

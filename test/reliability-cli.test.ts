@@ -56,6 +56,14 @@ describe('a report that cannot be written says what to do for the command given'
     const run = await runCli(['run', '-c', 'od.config.ts', '--quiet'], dir);
     expect(run.code).toBe(78);
     expect(run.stderr).toMatch(/report\.md: is a folder, not a file \(EISDIR\); choose a writable folder \(config key output\.dir, or --out\)/);
+    // no output.dir: the default reports/<name> is not a config error (the config names no folder): 64, saying both ways out
+    writeConfig(dir, 'dflt.config.ts', sweep({ name: 'dflt', leverage: [3] }));
+    mkdirSync(join(dir, 'reports', 'dflt', 'report.md', 'x'), { recursive: true });
+    const def = await runCli(['run', '-c', 'dflt.config.ts', '--quiet'], dir);
+    expect(def.code, def.stderr).toBe(64);
+    expect(def.stderr.trim().split('\n')).toHaveLength(1);
+    expect(def.stderr).toContain(`the default output folder ${join(dir, 'reports', 'dflt')} is not empty and was not written by marginlab`);
+    expect(def.stderr).not.toContain("output.dir ");
   });
 });
 

@@ -48,7 +48,7 @@ export interface SweepOptions {
   /** abort = Ctrl-C; aborted before the runs start (while the data loads or the plan is built): a UserError 130, the folder untouched */
   signal?: AbortSignal;
   /** where outDir came from (--out or the config's output.dir): decides the exit code of an unusable folder (64 or 78) */
-  outSource?: 'flag' | 'config';
+  outSource?: 'flag' | 'config' | 'default';
   /** called once per warning about the config meeting the data, before the runs start (also kept in manifest.warnings) */
   onWarning?: (message: string) => void;
   /**
@@ -246,10 +246,11 @@ const OWN_RESULT_ENTRY = /^(?:[0-9a-f]{16}\.json|\.[0-9a-f]{16}\.json\.\d+\.[0-9
  * the entries that are the user's (everything but result files and their temp files): marginlab
  * keeps them.
  */
-export function userResultEntries(resultsDir: string, source: 'flag' | 'config', replacing = false): string[] {
-  // the output folder named by --out is a usage error (64), by the config's output.dir a config error (78)
+export function userResultEntries(resultsDir: string, source: 'flag' | 'config' | 'default', replacing = false): string[] {
+  // the output folder named by --out is a usage error (64), by the config's output.dir a config error (78); the
+  // default reports/<name> of an unset output.dir is the flag's to change (64)
   const code = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
-  const where = source === 'config' ? "the config's output.dir" : '--out';
+  const where = source === 'config' ? "the config's output.dir" : source === 'default' ? 'output folder (--out, or output.dir in the config)' : '--out';
   let st;
   try {
     st = lstatSync(resultsDir);
@@ -307,7 +308,7 @@ function ownResultHead(path: string, id: string, head: Buffer): boolean {
  * Prepares `resultsDir` before the pool starts (userResultEntries); without --resume clears the
  * result files and temp files of an earlier run, nothing else (a user's note there stays).
  */
-function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config'): void {
+function prepareResults(resultsDir: string, clear: boolean, source: 'flag' | 'config' | 'default'): void {
   userResultEntries(resultsDir, source, clear);
   if (clear && existsSync(resultsDir)) for (const f of readdirSync(resultsDir)) if (OWN_RESULT_ENTRY.test(f)) rmSync(join(resultsDir, f), { force: true });
 }

@@ -15,7 +15,8 @@ import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 export type FsRole = 'input' | 'data' | 'output';
 
 /** where an output path came from: --out, the config's output.dir, or a command's argument (`report <dir>`, which has no --out) */
-export type OutSource = 'flag' | 'config' | 'argument';
+/** where an output path came from: a flag (64), the config's key (78), the default of an unset key (64: the flag overrides it), a command's argument (64) */
+export type OutSource = 'flag' | 'config' | 'default' | 'argument';
 
 export interface FsErrorContext {
   /** the path the operation was about */
@@ -83,7 +84,9 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
       ctx.hint ??
       (ctx.source === 'argument'
         ? 'make it writable, or copy the run folder somewhere writable and run the command on the copy'
-        : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ` with ${ctx.flag ?? '--out'}`}`);
+        : ctx.source === 'default'
+          ? 'choose a writable folder with --out, or set output.dir in the config (the default is reports/<name> beside it)'
+          : `choose a writable folder${ctx.source === 'config' ? ' (config key output.dir, or --out)' : ` with ${ctx.flag ?? '--out'}`}`);
   } else if (ctx.role === 'data' && (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP')) {
     exit = ExitCode.DATA;
     hint = 'fix the entry that names it';

@@ -61,6 +61,8 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
   }
   const loaded = await loadConfig(flags.config, overrides);
   const outDir = flags.out ? resolve(flags.out) : configPath(loaded, loaded.config.output.dir);
+  // --out, the config's output.dir, or its default reports/<name> (an unwritable default is not a config error: 64)
+  const outSource = flags.out ? 'flag' : loaded.config.output.dir === `reports/${loaded.config.name}` ? 'default' : 'config';
   const { openOutDir } = await import('../../util/outdir.js');
   // the output folder: never a dataset, inside one or containing one, never the config's folder;
   // a non-empty folder marginlab did not make needs --force; locked until the report is written
@@ -72,14 +74,14 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
     ],
     notEqual: [{ label: "config file's folder", path: loaded.baseDir }],
     ...(flags.force ? { force: true } : {}),
-    source: flags.out ? 'flag' : 'config',
-    name: flags.out ? '--out' : 'output.dir',
+    source: outSource,
+    name: flags.out ? '--out' : outSource === 'default' ? 'the default output folder' : 'output.dir',
   });
   // a second Ctrl-C during the sweep (the first stops it softly, see runInto) ends the process at once
   const { resumeHint } = await import('../../shard/run.js');
   out.interruptNote = `finished results are kept in ${join(out.path, 'results')} (finish with \`${resumeHint(loaded, shard, out.path)}\`)`;
   try {
-    return await runInto(out, flags.out ? 'flag' : 'config', loaded, shard, flags);
+    return await runInto(out, outSource, loaded, shard, flags);
   } catch (err) {
     out.discard();
     throw err;
@@ -90,7 +92,7 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
 
 async function runInto(
   out: import('../../util/outdir.js').OutDir,
-  outSource: 'flag' | 'config',
+  outSource: 'flag' | 'config' | 'default',
   loaded: import('../../config/index.js').LoadedConfig,
   shard: import('../../shard/plan.js').ShardSpec | null,
   flags: RunFlags,

@@ -69,6 +69,16 @@ describe('--fail-on rules', () => {
     }
   });
 
+  it("README's nightly gate is the recipe of docs/scaling.md (a liquidation more than the baseline's, not any liquidation) and parses", () => {
+    const root = join(import.meta.dirname, '..');
+    const gate = (file: string) => [...readFileSync(join(root, file), 'utf8').matchAll(/--fail-on '([^']+)'/g)].map((m) => m[1]!);
+    const readme = gate('README.md');
+    const recipe = gate('docs/scaling.md').at(-1)!;
+    expect(readme).toEqual([recipe]);
+    const rules = parseRules([recipe]);
+    expect(rules.find((r) => r.field === 'liquidations')).toMatchObject({ op: '>', kind: 'delta', threshold: 0 });
+  });
+
   it('parses values, changes in pp / units / %, status and counts', () => {
     const r = parseRules(['liquidations>0, maxDrawdown>+2pp', 'totalReturn<-1pp,status!=ok', 'fees>=+10%', 'missing>0', 'sharpe<=-0.5']);
     expect(r.map((x) => [x.field, x.op, x.kind, x.threshold])).toEqual([

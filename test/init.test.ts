@@ -68,6 +68,19 @@ describe('marginlab init', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  it("a package.json of the user's that does not parse stops init before it writes anything (78; run failed on it after)", async () => {
+    for (const [text, why] of [['{ "name": "x", ', /is not valid JSON \(/], ['[1, 2]', /does not hold a JSON object/], ['null', /does not hold a JSON object/]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'ml-init-badpkg-'));
+      writeFileSync(join(dir, 'package.json'), text);
+      const err = await initProject(dir).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err).toMatchObject({ exitCode: 78, message: expect.stringMatching(why) });
+      expect((err as Error).message).toContain(`init writes nothing: ${join(dir, 'package.json')} is yours, but`);
+      expect(readdirSync(dir)).toEqual(['package.json']);
+      expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe(text);
+    }
+  });
+
   it("the next steps it prints paste into a shell: a folder with spaces or non-ASCII letters is one quoted word", async () => {
     const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
     const r = await runCli(['init', "Mes backtests d'été"], parent);

@@ -218,7 +218,20 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
   }
   // a repository's own package.json, tsconfig.json and .gitignore stay as they are
   const kept: string[] = [];
-  if (present(join(dir, 'package.json'))) kept.push('package.json');
+  if (present(join(dir, 'package.json'))) {
+    // a package.json that does not parse stops npm, and tsx, which loads the config: `run` would fail on it (78)
+    let problem: string | null = null;
+    try {
+      const v = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as unknown;
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) problem = 'it does not hold a JSON object';
+    } catch (err) {
+      problem = (err as { code?: string }).code ? `it cannot be read (${(err as { code?: string }).code})` : `it is not valid JSON (${(err as Error).message})`;
+    }
+    if (problem !== null) {
+      throw new UserError(`init writes nothing: ${join(dirArg, 'package.json')} is yours, but ${problem}; npm and marginlab (tsx, loading the config) read it: fix it or move it away, then run init again`, ExitCode.CONFIG);
+    }
+    kept.push('package.json');
+  }
   const spec = installSpec(dir);
   if (!kept.includes('package.json')) files.unshift(['package.json', packageJson(dir, spec)]);
   for (const [f, text] of [['tsconfig.json', TSCONFIG], ['.gitignore', GITIGNORE]] as const) {

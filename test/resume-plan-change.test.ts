@@ -67,7 +67,9 @@ describe('--resume into a folder of another plan', () => {
 
   it('another config key or --shard: named', async () => {
     const e = await refusal({ stress: { paths: 1, scenarios: ['alt-wick'] }, from: '2025-01-02' }, { index: 1, count: 2 });
-    expect(e.message).toContain('the config differs in from');
+    // set by this command's flag, not by the config: said as the flag
+    expect(e.message).toContain("this command's plan differs in from (this command's --from 2025-01-02)");
+    expect(e.message).not.toContain('the config differs');
     expect(e.message).toContain('the folder was run with no --shard, this command with --shard 1/2');
     expect(e.message).toMatch(/otherwise run without --resume to replace/);
   });

@@ -41,8 +41,17 @@ function stressFlags(s: StressLike): string {
  * One clause (no trailing punctuation) saying what changed between the folder's plan and this
  * command's: the stress runs and the flags that resume them, the config keys, the shard, or the data.
  */
-export function describePlanChange(prevConfig: unknown, prevShard: Shard, config: ResolvedConfig, shard: Shard, folder: { dir: string; command?: RunCommand | undefined }): string {
+export function describePlanChange(
+  prevConfig: unknown,
+  prevShard: Shard,
+  config: ResolvedConfig,
+  shard: Shard,
+  folder: { dir: string; command?: RunCommand | undefined },
+  /** this command's flags that set config keys (--from, --to, --strategies): a difference they make is theirs, not the config's */
+  given: { from?: string | number | null; to?: string | number | null; strategies?: string[] } = {},
+): string {
   const parts: string[] = [];
+  const asked = given;
   // the whole command that goes on with the folder (its config file, flags, --shard, --out), as compare and merge give it
   const resume = () => resumeCommand(prevConfig, folder.dir, prevShard, folder.command);
   const prev = asRecord(prevConfig);
@@ -98,7 +107,17 @@ export function describePlanChange(prevConfig: unknown, prevShard: Shard, config
         return v === undefined || v === null ? null : `--${k} ${shellArg(String(v))}`;
       };
       const flags = others.map(given).filter((f): f is string => f !== null);
-      let clause = `the config differs in ${others.join(', ')}`;
+      // a key this command set by a flag: said as the flag (`run --resume --from X` said "the config differs in from")
+      const mine = (k: string): string | null => {
+        if (k === 'strategies' && asked.strategies) return `--strategies ${shellArg(asked.strategies.join(','))}`;
+        const v = k === 'from' ? asked.from : k === 'to' ? asked.to : undefined;
+        return v === undefined || v === null ? null : `--${k} ${shellArg(String(v))}`;
+      };
+      const byFlag = others.filter((k) => mine(k) !== null);
+      let clause =
+        byFlag.length === 0
+          ? `the config differs in ${others.join(', ')}`
+          : `this command's plan differs in ${others.map((k) => (mine(k) !== null ? `${k} (this command's ${mine(k)!})` : k)).join(', ')}`;
       if (flags.length > 0) clause += ` (the folder was run with ${flags.join(' ')})`;
       if (flags.length === others.length && !keys.includes('stress')) clause += `; resume it with \`${resume()}\``;
       parts.push(clause);

@@ -564,7 +564,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     if (prev && prev.plan && (prev.plan.hash !== plan.planHash || canonicalJson(prev.shard) !== canonicalJson(opts.shard))) {
       throw new UserError(
         `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
-          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard, { dir: outDir, command: prev.command })}; ` +
+          `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard, { dir: outDir, command: prev.command }, opts.loaded.overrides ?? {})}; ` +
           'otherwise run without --resume to replace the folder\'s results, or choose another --out',
         ExitCode.USAGE,
       );

@@ -45,6 +45,12 @@ describe('RunResult: a union on status', () => {
     expect(resultProblems({ ...base, status: 'ok', metrics: allMetrics })).toEqual([]);
     expect(resultProblems({ ...errored, status: 'ok' })[0]).toMatch(/^error: /);
     expect(resultProblems({ ...errored, status: 'done' })[0]).toMatch(/^status: /);
+    // a member the file lacks is said missing (a result `{}` read "status: …, got {}", as if status were {})
+    expect(resultProblems({})).toEqual(["status: missing (Invalid discriminator value. Expected 'ok' | 'errored')"]);
+    const { runId: _r, ...noId } = errored;
+    expect(resultProblems(noId)).toEqual(['runId: missing (expected a string)']);
+    const { spec: _s, ...noSpec } = errored;
+    expect(resultProblems(noSpec)[0]).toBe('spec: missing (expected an object)');
   });
   it('an ok result stores every metric of the registry (null when undefined): a missing one is named, not read as null', () => {
     const { error: _e, ...base } = erroredResult('r4', spec, 'x');

@@ -217,8 +217,14 @@ export function resultProblems(v: unknown, max = 5): string[] {
   return r.error.issues.slice(0, max).map((i) => {
     // the value at the issue's path (a union's issue carries the whole object as its input)
     const at = valueAt(v, i.path);
+    const where = i.path.length ? oneLine(i.path.join('.')) : '(file)';
+    // a member the file lacks: said so (a union's issue carries the whole object: "status: …, got {}" read as if status were {})
+    const parent = i.path.length ? valueAt(v, i.path.slice(0, -1)) : null;
+    if (at === undefined && parent !== null && typeof parent === 'object' && !Object.hasOwn(parent, i.path.at(-1)!)) {
+      return `${where}: missing (${issueMessage(i, { value: undefined }).replace(/^required: /, '')})`;
+    }
     const given = at !== undefined ? { value: at } : undefined;
-    return `${i.path.length ? oneLine(i.path.join('.')) : '(file)'}: ${issueMessage(i, given, { ownWithValue: true })}`;
+    return `${where}: ${issueMessage(i, given, { ownWithValue: true })}`;
   });
 }
 

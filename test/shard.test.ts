@@ -80,6 +80,19 @@ describe('progress', () => {
     const w = { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream;
     return { w, get: () => text };
   };
+  it('nothing to do (a --resume of a finished folder): the start line says so and no "0/0 runs (100%), ETA ?" follows; a terminal says it in one line, no bar', () => {
+    const o = sink();
+    const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 0);
+    p.start({ totalRuns: 4, skipped: 4, pending: 0, totalBars: 0, workers: 1, shard: null });
+    p.finish({ ok: 0, errored: 0, skipped: 4, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(o.get()).toBe('marginlab: 0 runs to do (4 already done, skipped) of 4 on 1 worker\n');
+    const t = sink();
+    const tty = createProgress('tty', { stdout: t.w, stderr: t.w }, 0);
+    tty.start({ totalRuns: 4, skipped: 4, pending: 0, totalBars: 0, workers: 1, shard: { index: 2, count: 2 } });
+    tty.finish({ ok: 0, errored: 0, skipped: 4, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(t.get()).toBe('marginlab: nothing to do: all 4 runs already done in shard 2/2\n');
+  });
+
   it('plain mode writes a start line, errors, and a final line', () => {
     const o = sink();
     const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 60_000);

@@ -144,7 +144,8 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         line(false);
       },
       finish() {
-        line(true);
+        // nothing was to do (a --resume of a finished folder): the start line said so; "0/0 runs (100%), 0 bars/s, ETA ?" said nothing
+        if (t.start.pending > 0) line(true);
       },
     };
   }
@@ -157,6 +158,10 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
       t.start = s;
       t.t0 = Date.now();
       if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
+      if (s.pending === 0) {
+        out.stderr.write(`marginlab: nothing to do: ${s.skipped ? `all ${s.skipped} runs already done` : 'no runs'}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''}\n`);
+        return;
+      }
       pendingCreate = import('cli-progress').then((cp) => {
         bar = new cp.SingleBar(
           {

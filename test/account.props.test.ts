@@ -184,7 +184,7 @@ describe('books and isolation', () => {
         fc.constantFrom(...venueIds()),
         fc.constantFrom('isolated' as const, 'cross' as const),
         fc.integer({ min: 1, max: 50 }),
-        fc.array(fc.record({ sym: fc.nat(2), qty: fc.integer({ min: -30, max: 30 }).filter((q) => q !== 0), px: fc.double({ min: 50, max: 150, noNaN: true }), off: fc.double({ min: -0.3, max: 0.3, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const, undefined) }), { maxLength: 25 }),
+        fc.array(fc.record({ sym: fc.nat(2), qty: fc.integer({ min: -30, max: 30 }).filter((q) => q !== 0), px: fc.double({ min: 50, max: 150, noNaN: true }), off: fc.double({ min: -0.3, max: 0.3, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const, undefined), others: fc.option(fc.double({ min: -0.2, max: 0.2, noNaN: true })) }), { maxLength: 25 }),
         (venue, mode, lev, ops) => {
           const a = createAccount({ venue: getVenue(venue), symbols: ['AUSDT', 'BUSDT', 'CUSDT'], initialDeposit: '10000', defaultMode: mode, leverage: lev, asOfMs: DATES[0]! });
           const marks = new Float64Array(3).fill(100);
@@ -195,14 +195,16 @@ describe('books and isolation', () => {
             marks[op.sym] = mark;
             a.mark(marks, { equity: 0, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, capitalAtRisk: 0, grossNotional: 0, available: 0 });
             const before = state(a);
-            const r = a.trade({ symbol: op.sym, qty: op.qty, price: op.px, liquidity: 'taker', time: 0, mode: op.mode, mark });
+            // the symbol's mark alone (the others at their last marks), or every symbol's marks, the others moved too
+            const all = op.others === null ? null : marks.map((m, i) => (i === op.sym ? mark : m * (1 + op.others!)));
+            const r = a.trade({ symbol: op.sym, qty: op.qty, price: op.px, liquidity: 'taker', time: 0, mode: op.mode, ...(all ? { marks: all } : { mark }) });
             if (!r.ok) {
               if (r.reason === 'immediateLiquidation') refused++;
               expect(state(a)).toBe(before);
             } else if (a.positionQty(op.sym) !== 0) {
               // the pool holding the symbol, valued with it at the mark (others at their marks)
               const pool = a.pools().find((p) => p.symbols.includes(op.sym))!;
-              const at = new Float64Array(marks);
+              const at = all ?? new Float64Array(marks);
               const grew = Math.abs(a.positionQty(op.sym)) > 0 && Math.sign(r.qty) === Math.sign(a.positionQty(op.sym));
               if (grew) {
                 grown++;

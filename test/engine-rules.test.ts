@@ -166,6 +166,28 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     for (const s of same.setups) expect(fills(s.events), s.setup.id).toHaveLength(1);
   });
 
+  it("a multi-leg cross pool is judged after a fill where it is judged (the adverse-first path), not on each leg's own path", () => {
+    // cross, 55 at 50x, long 1 BTC and 1 ETH at 100. Bar 2: BTC 100/101/60/100, ETH 100/101/91/100; a buy limit of
+    // ETH at 99.5 fills on the way down. On the legs' own paths the pool holds at that point; on the adverse-first
+    // path the pessimistic check reads (both legs at their lows together) it is past its threshold: the fill was
+    // booked and the pool liquidated at once, the insurance fund paying (0.35 with 2 ETH, 7.35 with 3)
+    for (const q of [2, 3]) {
+      const A: Bar[] = [...flat(100, 2), [100, 101, 60, 100], ...flat(100, 2)];
+      const B: Bar[] = [...flat(100, 2), [100, 101, 91, 100], ...flat(100, 2)];
+      const data = makeData({ BTCUSDT: { bars: A }, ETHUSDT: { bars: B } });
+      const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.buy(1, 1)), 1: (c) => void c.buy(1, q, { type: 'limit', price: 99.5 }) }, ['BTCUSDT', 'ETHUSDT']), {
+        leverage: 50,
+        capital: '55',
+        setups: [SETUPS.cross],
+      });
+      const s = setupOf(out, 'cross');
+      expect(s.events.find((e) => e.type === 'rejection'), `${q}`).toMatchObject({ reason: 'immediateLiquidation', symbol: 1 });
+      expect(fills(s.events), `${q}`).toHaveLength(2);
+      expect(s.books.insuranceDraws, `${q}`).toBe('0');
+      expect(booksImbalance(s.books)).toBe('0');
+    }
+  });
+
   it('a limit placed in onStart, with no close to judge it by, is judged at the first open (marketable: taker at the open)', () => {
     const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
     const limitAt = (price: number): StrategyModule => ({

@@ -511,21 +511,31 @@ export class AccountImpl implements Account {
 
     const regrouped = p.mode !== membershipBefore || (p.lots === 0) !== (this.svLots === 0);
     if (regrouped) this.rebuildPools();
-    // a fill that grows exposure is valued at the symbol's mark too when one is given (the engine gives
-    // its liquidation-source price at that point of the path): a pool it leaves at or past its threshold
-    // there would be liquidated at once, the insurance fund making good a fill priced away from the
-    // mark (slippage, a mark wick), so it is refused, as a venue's price band and open-loss margin refuse it
-    const mark = req.mark;
-    if (openL > 0 && mark !== undefined && mark === mark && mark > 0 && p.pool) {
+    // a fill that grows exposure is valued at the marks too when they are given (the engine gives every
+    // symbol's liquidation-source price at that point of the path, as its pools are judged there): a pool it
+    // leaves at or past its threshold there would be liquidated at once, the insurance fund making good a fill
+    // priced away from the mark (slippage, a mark wick), so it is refused, as a venue's price band and
+    // open-loss margin refuse it
+    const given = req.marks;
+    const own = req.mark ?? (given ? given[symbol] : undefined);
+    if (openL > 0 && p.pool && (given !== undefined || (own !== undefined && own === own && own > 0))) {
       const at = this.markScratch;
-      at[symbol] = mark;
+      if (given) {
+        for (let i = 0; i < at.length; i++) {
+          const v = given[i];
+          at[i] = v !== undefined && v === v && v > 0 ? v : Number.NaN;
+        }
+      }
+      if (own !== undefined && own === own && own > 0) at[symbol] = own;
+      const shown = at[symbol]!;
       const past = p.pool.breached(at);
-      at[symbol] = Number.NaN;
+      at.fill(Number.NaN);
       if (past) {
         this.restore(p);
         this.lastMark[symbol] = prevMark;
         if (regrouped) this.rebuildPools();
-        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: a fill at ${shownValue(price)} would leave its margin pool past its liquidation threshold at the mark ${shownValue(mark)} (it would be liquidated at once)`, time);
+        const where = shown === shown ? `at the mark ${shownValue(shown)}` : 'at the marks';
+        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: a fill at ${shownValue(price)} would leave its margin pool past its liquidation threshold ${where} (it would be liquidated at once)`, time);
       }
     }
     const mode = (p.mode ?? closedMode ?? this.defaultMode).id;

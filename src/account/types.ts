@@ -79,9 +79,15 @@ export interface TradeRequest {
   /**
    * the symbol's mark (liquidation-source) price where the fill happens; when given, a fill that grows the
    * position is refused (`immediateLiquidation`) if it leaves the position's margin pool at or past its
-   * liquidation threshold with the symbol at this price (the other symbols at their last marks)
+   * liquidation threshold with the symbol at this price (the other symbols at `marks`, else their last marks)
    */
   mark?: number;
+  /**
+   * every symbol's mark where the fill happens, by symbol index (NaN: its last mark), for the same check:
+   * the position's pool is valued at these (the symbol at `mark` when that is given). The replay engine
+   * gives the prices its pools are judged at there (a multi-leg cross pool's adverse-first path).
+   */
+  marks?: ArrayLike<number>;
 }
 
 export interface Fill {

@@ -132,6 +132,14 @@ describe('writeReport', () => {
       await writeReport({ dir: mine, results, manifest: makeManifest(results), formats: ['md'], force: true });
       expect(readFileSync(join(mine, 'report.md'), 'utf8')).toMatch(/^# marginlab report/);
       expect(readFileSync(join(mine, 'strategy.ts'), 'utf8')).toBe('export default {}\n');
+      // and it stays theirs: no marker (one said marginlab owns a results/ and manifest.json there), force needed again
+      expect(readdirSync(mine).sort()).toEqual(['report.md', 'strategy.ts']);
+      await expect(writeReport({ dir: mine, results, manifest: makeManifest(results), formats: ['md'] })).rejects.toMatchObject({ exitCode: 64 });
+      // an empty folder of theirs whose report fails: left empty, without the marker this call added
+      const empty = join(base, 'empty');
+      mkdirSync(empty);
+      await expect(writeReport({ dir: empty, results, manifest: {} as never, formats: ['md'] })).rejects.toThrow();
+      expect(readdirSync(empty)).toEqual([]);
       // a dataset folder is refused, force or not
       const ds = join(base, 'ds');
       mkdirSync(ds);

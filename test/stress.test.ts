@@ -594,6 +594,15 @@ describe('stress config and plan', () => {
     const { stress: none } = resolveStress({ scenarios: [late as never], inject: { at: [T0 + 95 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
     expect(stressVariants(none!, ds)).toEqual([]);
     expect(lateShockWarnings(none!, ds)[0]).toContain('at every one of its 1 injection time: it runs nowhere there');
+    // a leg of a symbol the dataset lacks moves nothing there: the shock starts at the legs that reach its symbols
+    const mixed = scenarioSchema.parse({ id: 'mixed', symbols: { DOGE: { depth: -0.3, duration: '1h' }, BTC: { depth: -0.3, duration: '1h', at: '20h' } }, market: { depth: -0.1, duration: '1h' } });
+    const { stress: ms } = resolveStress({ scenarios: [mixed as never], inject: { at: [T0 + 50 * HOUR, T0 + 90 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    const at = (symbols?: string[]) => stressVariants(ms!, { ...ds, ...(symbols ? { symbols } : {}) }).map((x) => (x.kind === 'scenario' ? (x.injectAt - T0) / HOUR : -1));
+    expect(at(['BTCUSDT'])).toEqual([50]);
+    // the market shock reaches a symbol no key names (ETH): it starts at once there
+    expect(at(['BTCUSDT', 'ETHUSDT'])).toEqual([50, 90]);
+    expect(at(['DOGEUSDT'])).toEqual([50, 90]);
+    expect(at()).toEqual([50, 90]);
   });
 
   it('inject.random K gives K distinct times more, also when two draws meet (seed 1 on 480 bars drew one bar twice)', () => {

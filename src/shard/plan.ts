@@ -191,7 +191,7 @@ export async function buildPlan(
   const variants = (ds: PlanDataset): RunStressSpec[] => {
     if (!config.stress) return [];
     try {
-      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 });
+      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0, symbols: ds.symbols });
     } catch (err) {
       if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || configFile === undefined) throw err;
       throw configError(`${configFile}: invalid config (1 problem)`, [err.message, ...(err.details ?? [])]);

@@ -432,7 +432,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
-      const timeline = { name: d.name, time: data.time, timeframeMs: data.timeframeMs };
+      const timeline = { name: d.name, time: data.time, timeframeMs: data.timeframeMs, symbols: d.symbols };
       for (const w of [pathsWarning(c.stress, timeline), injectionWarning(c.stress, timeline), ...midBarJumpWarnings(c.stress, timeline), ...lateShockWarnings(c.stress, timeline)]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {

@@ -16,7 +16,7 @@ import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
-import { compileShock, factorAt, factorBefore, scenarioHash, shockStart, type Scenario } from './scenario.js';
+import { compileShock, factorAt, factorBefore, scenarioHash, shockKeyFor, shockStart, type Scenario } from './scenario.js';
 import type { RunStressSpec } from './types.js';
 import { didYouMean } from '../util/nearest.js';
 
@@ -114,6 +114,8 @@ export interface StressTimeline {
   name: string;
   time: ArrayLike<number>;
   timeframeMs: number;
+  /** the dataset's symbols: a scenario's shock starts at its earliest leg over the shocks that reach them (default: every shock) */
+  symbols?: readonly string[];
 }
 
 /** Stream ids of the seeded choices (distinct from path indexes' streams). */
@@ -168,10 +170,22 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
   return [...out].sort((a, b) => a - b);
 }
 
-/** Offset (ms after the injection time) at which a scenario first moves a price: its earliest leg over its symbols and market. */
-export function shockStartOffset(sc: Pick<Scenario, 'symbols' | 'market'>): number {
+/**
+ * Offset (ms after the injection time) at which a scenario first moves a price of `symbols` (default: of
+ * any symbol): its earliest leg over the shocks that reach them — a key naming one of them, and the
+ * market shock when one of them is named by no key. A leg of a symbol the dataset lacks moves nothing there.
+ */
+export function shockStartOffset(sc: Pick<Scenario, 'symbols' | 'market'>, symbols?: readonly string[]): number {
+  const shocks = symbols === undefined ? [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])] : [];
+  if (symbols !== undefined) {
+    for (const s of symbols) {
+      const key = shockKeyFor(sc, s);
+      const shock = key !== null ? sc.symbols[key] : sc.market;
+      if (shock && !shocks.includes(shock)) shocks.push(shock);
+    }
+  }
   let first = Number.POSITIVE_INFINITY;
-  for (const shock of [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])]) first = Math.min(first, shockStart(compileShock(shock)));
+  for (const shock of shocks) first = Math.min(first, shockStart(compileShock(shock)));
   return first === Number.POSITIVE_INFINITY ? 0 : first;
 }
 
@@ -185,7 +199,7 @@ function lateTimes(sc: Scenario, times: readonly number[], ds: StressTimeline): 
   const late = new Set<number>();
   if (n === 0) return late;
   const end = ds.time[n - 1]! + ds.timeframeMs;
-  const off = shockStartOffset(sc);
+  const off = shockStartOffset(sc, ds.symbols);
   for (const t of times) if (t + off >= end) late.add(t);
   return late;
 }
@@ -285,7 +299,7 @@ export function lateShockWarnings(stress: ResolvedStress, ds: StressTimeline): s
     const first = [...late].sort((a, b) => a - b)[0]!;
     const which = late.size === times.length ? `at every one of its ${times.length} injection time${times.length === 1 ? '' : 's'}: it runs nowhere there` : `at ${late.size} of its ${times.length} injection times (the first ${new Date(first).toISOString()}): those are not run`;
     out.push(
-      `stress scenario '${sc.id}': its shock starts ${fmtStep(shockStartOffset(sc))} after the injection time, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+      `stress scenario '${sc.id}': its shock starts ${fmtStep(shockStartOffset(sc, ds.symbols))} after the injection time, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
     );
   }
   return out;

@@ -62,6 +62,13 @@ describe('marginlab init', () => {
     expect(installSpec(target, root)).toBeNull();
     writeFileSync(join(proj, 'package.json'), '{ not json');
     expect(installSpec(target, root)).toBeNull();
+    // pnpm's layout (node_modules/.pnpm/<pkg>/node_modules/marginlab): the project is above the first node_modules
+    const pnpm = join(proj, 'node_modules', '.pnpm', 'marginlab@0.1.0', 'node_modules', 'marginlab');
+    pkg({ devDependencies: { marginlab: 'file:../marginlab-0.1.0.tgz' } });
+    expect(installSpec(target, pnpm)).toBe('file:../work/marginlab-0.1.0.tgz');
+    // a package.json starting with a byte-order mark, as npm reads it
+    writeFileSync(join(proj, 'package.json'), '\uFEFF' + JSON.stringify({ dependencies: { marginlab: '^0.3.0' } }));
+    expect(installSpec(target, root)).toBe('^0.3.0');
     // a checkout (not under node_modules): the folder itself
     expect(installSpec(target, proj)).toBe('file:../work/proj');
     expect(installSpec(target, join(base, 'work'))).toBeNull(); // no package.json there: nothing npm can install
@@ -69,6 +76,11 @@ describe('marginlab init', () => {
   });
 
   it("a package.json of the user's that does not parse stops init before it writes anything (78; run failed on it after)", async () => {
+    // (a byte-order mark before a good one is fine, as npm reads it)
+    const bom = join(mkdtempSync(join(tmpdir(), 'ml-init-bom-')), 'p');
+    mkdirSync(bom);
+    writeFileSync(join(bom, 'package.json'), '\uFEFF{"name":"x","type":"module"}');
+    expect((await initProject(bom)).kept).toContain('package.json');
     for (const [text, why] of [['{ "name": "x", ', /is not valid JSON \(/], ['[1, 2]', /does not hold a JSON object/], ['null', /does not hold a JSON object/]] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'ml-init-badpkg-'));
       writeFileSync(join(dir, 'package.json'), text);

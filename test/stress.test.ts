@@ -138,6 +138,9 @@ describe('scenario splice', () => {
     expect(legs.error!.issues[0]!.path).toEqual(['market', 'markExtra']);
     // at the bound, and a rise however large, are kept
     expect(scenarioSchema.safeParse({ id: 'b', symbols: { BTC: { depth: -0.5, duration: '1h', markExtra: 0.9 } } }).success).toBe(true);
+    // a depth past the floor is said as written, and kept at the floor
+    const floor = scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: -0.99, duration: '1h', markExtra: 0.01 } } });
+    expect(floor.error!.issues[0]!.message).toContain('(depth -0.99 kept at -0.95 × (1 + markExtra 0.01))');
     expect(scenarioSchema.safeParse({ id: 'u', symbols: { BTC: { depth: 3, duration: '1h', markExtra: 10 } } }).success).toBe(true);
   });
 

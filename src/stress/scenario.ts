@@ -90,13 +90,14 @@ export const symbolShockSchema = z
     // an empty list is refused by its own .min(1) above, which does not stop this refinement
     if (s.legs && s.legs.length === 0) return;
     // the mark moves (1 + markExtra) × the trade price's move: past the floor it would reach zero or below
-    const deepest = Math.max(DEPTH_FLOOR, Math.min(0, ...(s.legs ? s.legs.map((l) => l.depth) : [s.depth ?? 0])));
+    const written = Math.min(0, ...(s.legs ? s.legs.map((l) => l.depth) : [s.depth ?? 0]));
+    const deepest = Math.max(DEPTH_FLOOR, written);
     if (-deepest * (1 + s.markExtra) > -DEPTH_FLOOR + 1e-12) {
       const most = -DEPTH_FLOOR / -deepest - 1;
       ctx.addIssue({
         code: 'custom',
         path: ['markExtra'],
-        message: `the mark would fall ${+(-deepest * (1 + s.markExtra) * 100).toFixed(4)} % (depth ${deepest} × (1 + markExtra ${s.markExtra})), past the −95 % a shock moves at most (at or below zero: no price); lower markExtra to at most ${+most.toFixed(6)} or make the shock shallower`,
+        message: `the mark would fall ${+(-deepest * (1 + s.markExtra) * 100).toFixed(4)} % (depth ${written}${written < deepest ? ` kept at ${DEPTH_FLOOR}` : ''} × (1 + markExtra ${s.markExtra})), past the −95 % a shock moves at most (at or below zero: no price); lower markExtra to at most ${+most.toFixed(6)} or make the shock shallower`,
       });
     }
     const last = s.legs ? [...s.legs].sort((a, b) => a.at - b.at).at(-1)!.shape : (s.shape ?? 'slide');

@@ -119,12 +119,13 @@ export function installSpec(dir: string, root: string = PACKAGE_ROOT): string | 
     return `file:${rel === '' ? '.' : rel.startsWith('.') || isAbsolute(rel) ? rel : `./${rel}`}`;
   };
   const parts = root.split(sep);
-  const at = parts.lastIndexOf('node_modules');
+  // the first node_modules: the project's (a nested npm install, pnpm's node_modules/.pnpm/<pkg>/node_modules, sit below it)
+  const at = parts.indexOf('node_modules');
   if (at < 0) return existsSync(join(root, 'package.json')) ? fileSpec(root) : null;
   const project = parts.slice(0, at).join(sep) || sep;
   const readJson = (f: string): Record<string, unknown> | null => {
     try {
-      const v = JSON.parse(readFileSync(join(project, f), 'utf8')) as unknown;
+      const v = JSON.parse(readFileSync(join(project, f), 'utf8').replace(/^\uFEFF/, '')) as unknown;
       return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : null;
     } catch {
       return null;
@@ -222,7 +223,8 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     // a package.json that does not parse stops npm, and tsx, which loads the config: `run` would fail on it (78)
     let problem: string | null = null;
     try {
-      const v = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as unknown;
+      // (npm reads a package.json that starts with a byte-order mark; so does this check)
+      const v = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8').replace(/^\uFEFF/, '')) as unknown;
       if (v === null || typeof v !== 'object' || Array.isArray(v)) problem = 'it does not hold a JSON object';
     } catch (err) {
       problem = (err as { code?: string }).code ? `it cannot be read (${(err as { code?: string }).code})` : `it is not valid JSON (${(err as Error).message})`;

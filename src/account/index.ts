@@ -187,7 +187,7 @@ export class AccountImpl implements Account {
 
   /** last known price per symbol (marks or fills) */
   private readonly lastMark: Float64Array;
-  /** NaN but at one symbol while a fill is valued at its mark (markOf falls back to lastMark at NaN) */
+  /** the marks a growing fill's pool is valued at in trade() (NaN: markOf's last mark); all NaN between trades */
   private readonly markScratch: Float64Array;
   private poolList: MarginPool[] = [];
 

@@ -37,7 +37,7 @@ export type RejectReason =
   | 'invalidLeverage'
   /** an order whose `reduceOnly` or `closePosition` is given but is not true or false (reduceOnly: 1) */
   | 'invalidOption'
-  /** a fill growing a position that would leave its margin pool at or past its liquidation threshold at the symbol's mark (its liquidation-source price there): it would be liquidated at once */
+  /** a fill growing a position that would leave its margin pool at or past its liquidation threshold at the marks given with it (TradeRequest.mark / marks; a replay's liquidation-source prices there): it would be liquidated at once */
   | 'immediateLiquidation';
 
 export interface Rejection {

@@ -48,10 +48,9 @@ export function describePlanChange(
   shard: Shard,
   folder: { dir: string; command?: RunCommand | undefined },
   /** this command's flags that set config keys (--from, --to, --strategies): a difference they make is theirs, not the config's */
-  given: { from?: string | number | null; to?: string | number | null; strategies?: string[] } = {},
+  asked: { from?: string | number | null; to?: string | number | null; strategies?: string[] } = {},
 ): string {
   const parts: string[] = [];
-  const asked = given;
   // the whole command that goes on with the folder (its config file, flags, --shard, --out), as compare and merge give it
   const resume = () => resumeCommand(prevConfig, folder.dir, prevShard, folder.command);
   const prev = asRecord(prevConfig);

@@ -188,6 +188,27 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     }
   });
 
+  it('mixed: an isolated fill that would leave the cross pool it takes margin from past its threshold is refused too', () => {
+    // cross legs: long 1 A and 1 B at 100 (50x, 55 of capital); bar 2 an isolated buy limit of C at 99.5 fills at
+    // open + 10 min, its margin (≈ 50) taken from the cross wallet; on the adverse-first path the cross pool is then
+    // past its threshold: it was liquidated at once at A 80 / B 95.5, the insurance fund paying 19.25
+    const A: Bar[] = [...flat(100, 2), [100, 101, 60, 100], ...flat(100, 2)];
+    const B: Bar[] = [...flat(100, 2), [100, 101, 91, 100], ...flat(100, 2)];
+    const C: Bar[] = [...flat(100, 2), [100, 103, 99, 100], ...flat(100, 2)];
+    const data = makeData({ AUSDT: { bars: A }, BUSDT: { bars: B }, CUSDT: { bars: C } });
+    const out = run(
+      data,
+      scripted({ 0: (c) => (c.buy(0, 1), c.buy(1, 1)), 1: (c) => void c.buy(2, 25, { type: 'limit', price: 99.5, mode: 'isolated' }) }, ['AUSDT', 'BUSDT', 'CUSDT']),
+      { leverage: 50, capital: '55', setups: [SETUPS.mixed] },
+    );
+    const s = setupOf(out, 'mixed');
+    expect(s.events.find((e) => e.type === 'rejection')).toMatchObject({ reason: 'immediateLiquidation', symbol: 2 });
+    expect(s.events.find((e) => e.type === 'rejection' && (e as { message: string }).message.includes('or the cross pool it draws on'))).toBeDefined();
+    expect(fills(s.events)).toHaveLength(2);
+    expect(s.books.insuranceDraws).toBe('0');
+    expect(booksImbalance(s.books)).toBe('0');
+  });
+
   it('a limit placed in onStart, with no close to judge it by, is judged at the first open (marketable: taker at the open)', () => {
     const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
     const limitAt = (price: number): StrategyModule => ({

@@ -528,14 +528,20 @@ export class AccountImpl implements Account {
       }
       if (own !== undefined && own === own && own > 0) at[symbol] = own;
       const shown = at[symbol]!;
-      const past = p.pool.breached(at);
+      // its own pool, and the pool that shares the cross wallet it took margin and fee from (an isolated fill
+      // emptying a cross pool left it to be liquidated at once)
+      let past = p.pool.breached(at);
+      for (let k = 0; k < this.poolList.length && !past; k++) {
+        const q = this.poolList[k]!;
+        if (q !== p.pool && !this.pos[q.symbols[0]!]!.mode!.ownsPool) past = q.breached(at);
+      }
       at.fill(Number.NaN);
       if (past) {
         this.restore(p);
         this.lastMark[symbol] = prevMark;
         if (regrouped) this.rebuildPools();
         const where = shown === shown ? `at the mark ${shownValue(shown)}` : 'at the marks';
-        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: a fill at ${shownValue(price)} would leave its margin pool past its liquidation threshold ${where} (it would be liquidated at once)`, time);
+        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: a fill at ${shownValue(price)} would leave its margin pool (or the cross pool it draws on) past its liquidation threshold ${where} (it would be liquidated at once)`, time);
       }
     }
     const mode = (p.mode ?? closedMode ?? this.defaultMode).id;

@@ -211,7 +211,7 @@ describe('marginlab stress', () => {
     });
     const doge = await runCli(['stress', '-c', 'doge.config.ts', '--out', 'doge'], dir);
     expect(doge.code, doge.stderr).toBe(0);
-    const warning = /stress scenario 'doge-only' moves none of the symbols of dataset \S+ \(DOGE vs AAAUSDT, BBBUSDT\): its runs there replay the data unchanged/;
+    const warning = /stress scenario 'doge-only' moves none of the symbols of dataset \S+ \(DOGE vs AAAUSDT, BBBUSDT\): its runs there are not planned \(they would replay the data unchanged and count as surviving the crash\)/;
     expect(doge.stderr).toMatch(warning);
     // a market shock whose market is none of the dataset's symbols: said for the config's own scenario (the crash pack's
     // documented fallback to the mean is not: stress.config.ts's first stderr line is the plan, tested above)
@@ -219,6 +219,23 @@ describe('marginlab stress', () => {
     expect(doge.stderr).toMatch(market);
     expect(doge.stderr).not.toMatch(/stress scenario 'crash-/);
     expect((JSON.parse(read(join(dir, 'doge', 'manifest.json'))) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(warning), expect.stringMatching(market)]));
+    // a scenario moving a symbol of the dataset that a strategy does not trade: not planned for it (its runs replayed the
+    // data unchanged and counted as surviving the crash, lowering P(liquidation)); planned for the one trading it
+    writeConfig(dir, 'bbb.config.ts', {
+      name: 'bbb', data: './data', strategyDirs: [FIXTURE_STRATEGIES], leverage: [3],
+      strategies: [{ name: 'fixture-trend', grid: { symbol: ['AAAUSDT', 'BBBUSDT'] }, params: { lookback: 12 } }],
+      stress: { scenarios: [{ id: 'bbb-only', symbols: { BBB: { depth: -0.3, duration: '1h' } } }], inject: { random: 2 }, paths: 0, seed: 5 },
+    });
+    const bbb = await runCli(['stress', '-c', 'bbb.config.ts', '--out', 'bbb'], dir);
+    expect(bbb.code, bbb.stderr).toBe(0);
+    const skipped = /stress scenario 'bbb-only' moves none of the symbols of strategy 'fixture-trend' \(AAAUSDT\) on dataset \S+ \(it moves BBB\): those runs are not planned/;
+    expect(bbb.stderr).toMatch(skipped);
+    const planned = resultFiles(join(dir, 'bbb')).map((f) => JSON.parse(read(join(dir, 'bbb', 'results', f))) as RunResult);
+    expect(planned.filter((r) => !r.spec.stress)).toHaveLength(2 * 2); // the history runs of both symbols × 2 setups
+    const scen = planned.filter((r) => r.spec.stress?.kind === 'scenario');
+    // 2 injection times × 2 setups, for the BBB run only
+    expect(scen.map((r) => r.spec.symbols.join())).toEqual(Array(scen.length).fill('BBBUSDT'));
+    expect(scen.length).toBe(2 * 2);
   }, 120_000);
 
   it("a malformed stress block or an empty 'legs' is 78 naming the key, from stress as from run; --scenarios none ignores inject.at outside the window; 11 workers print no listener warning", async () => {

@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -606,6 +606,18 @@ describe('stress config and plan', () => {
     expect(at(['BTCUSDT', 'ETHUSDT'])).toEqual([50, 90]);
     expect(at(['DOGEUSDT'])).toEqual([50, 90]);
     expect(at()).toEqual([50, 90]);
+    // per run: what its symbols see (BTC's leg at 20h is late at bar 90; DOGE moves at once; ETH only by the market)
+    expect(scenarioMiss(mixed, T0 + 90 * HOUR, ['BTCUSDT'], ds)).toBe('late');
+    expect(scenarioMiss(mixed, T0 + 50 * HOUR, ['BTCUSDT'], ds)).toBeNull();
+    expect(scenarioMiss(mixed, T0 + 90 * HOUR, ['DOGEUSDT', 'BTCUSDT'], ds)).toBeNull();
+    const btcOnly = scenarioSchema.parse({ id: 'btc-only', symbols: { BTC: { depth: -0.3, duration: '1h' } } });
+    expect(scenarioMiss(btcOnly, T0 + 50 * HOUR, ['ETHUSDT'], ds)).toBe('none');
+    const { stress: two } = resolveStress({ scenarios: [mixed as never, btcOnly as never], inject: { at: [T0 + 50 * HOUR, T0 + 90 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 });
+    const w = strategyScenarioWarnings(two!, { ...ds, symbols: ['BTCUSDT', 'ETHUSDT'] }, [{ strategy: 'a', symbols: ['BTCUSDT'] }, { strategy: 'b', symbols: ['ETHUSDT'] }]);
+    expect(w).toEqual([
+      expect.stringMatching(/^stress scenario 'mixed' starts moving the symbols of strategy 'a' \(BTCUSDT\) 20h after the injection time, at or after the end of dataset d at 1 of its 2 injection times/),
+      expect.stringMatching(/^stress scenario 'btc-only' moves none of the symbols of strategy 'b' \(ETHUSDT\) on dataset d \(it moves BTC\): those runs are not planned/),
+    ]);
   });
 
   it('inject.random K gives K distinct times more, also when two draws meet (seed 1 on 480 bars drew one bar twice)', () => {

@@ -14,7 +14,7 @@ import { heapBudget } from '../report/heap.js';
 import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
-import { MAX_RUNS, stressVariants } from '../stress/plan.js';
+import { MAX_RUNS, scenarioMiss, stressVariants } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
 import { shownValue, thrownText, grouped } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
@@ -198,6 +198,7 @@ export async function buildPlan(
     }
   };
   const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(datasets.map((ds) => [ds.key, [undefined, ...variants(ds)]]));
+  const scenarioById = new Map((config.stress?.scenarios ?? []).map((sc) => [sc.id, sc]));
   const datasetKeyOf = new Map<string, string>();
   // count the plan before building it: a grid of 10^7 points is refused with the numbers, not built
   const mods: (StrategyModule | null)[] = [];
@@ -368,6 +369,12 @@ export async function buildPlan(
               engineVersion,
             };
             for (const stress of variantsOf.get(ds.key)!) {
+              // a scenario that moves none of this run's symbols, or starts moving them after the window's end, tests
+              // nothing: its run would replay the data unchanged and count as surviving the crash (the run warns)
+              if (stress?.kind === 'scenario') {
+                const sc = scenarioById.get(stress.scenario);
+                if (sc && scenarioMiss(sc, stress.injectAt, symbols, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0 }) !== null) continue;
+              }
               const clean = JSON.parse(canonicalJson(stress ? { ...spec, stress } : spec)) as RunSpec;
               const runId = runIdOf(clean);
               if (!byId.has(runId)) byId.set(runId, { runId, taskId: taskIdOf(clean), spec: clean });

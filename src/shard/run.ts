@@ -437,7 +437,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {
-        if (scenarioMovesNone(sc, d.symbols)) warnings.push(`stress scenario '${sc.id}' moves none of the symbols of dataset ${d.name} (${Object.keys(sc.symbols).join(', ')} vs ${d.symbols.join(', ')}): its runs there replay the data unchanged`);
+        if (scenarioMovesNone(sc, d.symbols)) warnings.push(`stress scenario '${sc.id}' moves none of the symbols of dataset ${d.name} (${Object.keys(sc.symbols).join(', ')} vs ${d.symbols.join(', ')}): its runs there are not planned (they would replay the data unchanged and count as surviving the crash)`);
       }
     }
     // betas are measured on the whole dataset: a market the dataset lacks falls back to the mean of its
@@ -477,6 +477,20 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     }),
     configName,
   );
+  // scenario runs left out for what a strategy trades (a scenario moving none of its symbols, or starting after the
+  // window's end for them): said per strategy, beyond what was said for the whole dataset above
+  if (c.stress && c.stress.scenarios.length > 0) {
+    const { strategyScenarioWarnings } = await import('../stress/plan.js');
+    for (const d of datasets.plan) {
+      const traded = new Map<string, { strategy: string; symbols: string[] }>();
+      for (const r of plan.runs) if (!r.spec.stress && r.spec.dataset === d.name && r.spec.timeframe === d.timeframe) traded.set(`${r.spec.strategy}\u0000${r.spec.symbols.join(',')}`, { strategy: r.spec.strategy, symbols: r.spec.symbols });
+      const data = datasets.data[d.key]!;
+      for (const w of strategyScenarioWarnings(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs, symbols: d.symbols }, [...traded.values()])) {
+        warnings.push(w);
+        opts.onWarning?.(w);
+      }
+    }
+  }
   // symbols with bars on part of the window, among those the Monte Carlo path runs trade (a symbol of the
   // dataset no run trades changes no path run)
   if (c.stress && c.stress.paths > 0) {

@@ -16,7 +16,7 @@ import { processMemoryBytes } from '../util/memory.js';
 import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
-import { compileShock, factorAt, factorBefore, scenarioHash, shockKeyFor, shockStart, type Scenario } from './scenario.js';
+import { compileShock, factorAt, factorBefore, scenarioHash, scenarioMovesNone, shockKeyFor, shockStart, type Scenario } from './scenario.js';
 import type { RunStressSpec } from './types.js';
 import { didYouMean } from '../util/nearest.js';
 
@@ -202,6 +202,48 @@ function lateTimes(sc: Scenario, times: readonly number[], ds: StressTimeline): 
   const off = shockStartOffset(sc, ds.symbols);
   for (const t of times) if (t + off >= end) late.add(t);
   return late;
+}
+
+/**
+ * Why a scenario run injected at `injectAt` would test nothing for a run trading `symbols` on `ds`: its
+ * shock moves none of them ('none'), or starts moving them at or after the end of the window ('late').
+ * Such a run would replay the run's data unchanged and count as surviving the crash: the plan leaves it
+ * out (stressPlanWarnings says so). null when the run tests the scenario.
+ */
+export function scenarioMiss(sc: Scenario, injectAt: number, symbols: readonly string[], ds: StressTimeline): 'none' | 'late' | null {
+  if (scenarioMovesNone(sc, symbols)) return 'none';
+  const n = ds.time.length;
+  if (n === 0) return null;
+  return injectAt + shockStartOffset(sc, symbols) >= ds.time[n - 1]! + ds.timeframeMs ? 'late' : null;
+}
+
+/**
+ * Warnings for the scenario runs the plan leaves out for the symbols of what it trades on `ds`
+ * (`traded`: each strategy and the symbols of its runs), beyond those said for the whole dataset
+ * (a scenario moving none of its symbols, lateShockWarnings).
+ */
+export function strategyScenarioWarnings(stress: ResolvedStress, ds: StressTimeline & { symbols: readonly string[] }, traded: readonly { strategy: string; symbols: readonly string[] }[]): string[] {
+  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
+  if (times.length === 0) return [];
+  const out: string[] = [];
+  for (const sc of stress.scenarios) {
+    if (scenarioMovesNone(sc, ds.symbols)) continue; // said for the dataset
+    const dsLate = times.filter((t) => scenarioMiss(sc, t, ds.symbols, ds) !== null).length;
+    for (const g of traded) {
+      const what = `strategy '${g.strategy}' (${g.symbols.join(', ')})`;
+      if (scenarioMovesNone(sc, g.symbols)) {
+        out.push(`stress scenario '${sc.id}' moves none of the symbols of ${what} on dataset ${ds.name} (it moves ${[...Object.keys(sc.symbols)].join(', ') || 'none'}): those runs are not planned (they would replay the data unchanged and count as surviving the crash)`);
+        continue;
+      }
+      const late = times.filter((t) => scenarioMiss(sc, t, g.symbols, ds) !== null);
+      if (late.length > dsLate) {
+        out.push(
+          `stress scenario '${sc.id}' starts moving the symbols of ${what} ${fmtStep(shockStartOffset(sc, g.symbols))} after the injection time, at or after the end of dataset ${ds.name} at ${late.length} of its ${times.length} injection times (the first ${new Date(late[0]!).toISOString()}): those runs are not planned (they would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+        );
+      }
+    }
+  }
+  return out;
 }
 
 /** Every stress variant of a run on `ds`, in a fixed order (scenarios × times, then paths). */

@@ -541,6 +541,12 @@ describe('stress config and plan', () => {
     });
     expect(twice.stress!.scenarios.map((s) => s.id)).toEqual(['mine', 'alt-wick']);
     await expect(withFlag(['alt-wick', 'alt-wick', 'nope'])).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/^--scenarios nope: unknown scenario 'nope'/) });
+    // a slip on an id the config defines (not picked by the flag, so resolveStress did not know it): named with it
+    const typo = resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { scenarios: [{ id: 'btc-two-leg', symbols: { BTC: { depth: -0.1 } } }] } } as never, {
+      configDir: '/tmp',
+      overrides: { stress: { scenarios: ['btc-two-lg'] } },
+    });
+    await expect(typo).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/^--scenarios btc-two-lg: unknown scenario 'btc-two-lg' \(did you mean 'btc-two-leg'\?\) \(known: crash-2025-10-10.*, btc-two-leg; define custom ones in stress\.scenarios\)$/) });
     await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
   });
 

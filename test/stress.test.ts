@@ -13,7 +13,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
 import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
-import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
 import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
@@ -142,6 +142,17 @@ describe('scenario splice', () => {
     const floor = scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: -0.99, duration: '1h', markExtra: 0.01 } } });
     expect(floor.error!.issues[0]!.message).toContain('(depth -0.99 kept at -0.95 × (1 + markExtra 0.01))');
     expect(scenarioSchema.safeParse({ id: 'u', symbols: { BTC: { depth: 3, duration: '1h', markExtra: 10 } } }).success).toBe(true);
+  });
+
+  it('markExtra on symbols without mark candles at the bar timeframe is said: it moves only funding settlement prices there', () => {
+    const sc = scenarioSchema.parse({ id: 'mw', symbols: { BTC: { depth: -0.2, duration: '1h', markExtra: 0.5 }, ETH: { depth: -0.2, duration: '1h' } }, market: { depth: -0.1, duration: '1h', markExtra: 0.2 } });
+    const ds = (marks: boolean[]) => ({ name: 'd', timeframe: '1h', symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], markAtBarTimeframe: marks });
+    // BTC (its own markExtra) and SOL (the market's) lack mark candles; ETH's shock has none
+    expect(markExtraWarning(sc, ds([false, false, false]))).toBe(
+      "stress scenario 'mw' sets markExtra for BTCUSDT, SOLUSDT, which have no mark candles at the 1h bars of dataset d: liquidations there are judged on trade prices, so markExtra moves only the funding settlement prices; import mark candles at the bar timeframe (marginlab's docs/data.md) for it to move the liquidation source",
+    );
+    expect(markExtraWarning(sc, ds([true, false, true]))).toBeNull();
+    expect(markExtraWarning(scenarioSchema.parse({ id: 'n', symbols: { BTC: { depth: -0.2, duration: '1h' } } }), ds([false, false, false]))).toBeNull();
   });
 
   it('scenarioMovesNone: no market shock and no key naming a symbol (run warns: the runs replay the data unchanged)', () => {

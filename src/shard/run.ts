@@ -428,7 +428,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // stress plans that would not do what they seem to: too short for paths, no injection time, a scenario that moves none
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
-    const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
+    const { scenarioMovesNone, marketFallbackWarning, markExtraWarning, scenarioHash } = await import('../stress/scenario.js');
     const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
@@ -448,8 +448,11 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       const pack = packScenario(sc.id);
       if (pack && scenarioHash(pack) === scenarioHash(sc)) continue;
       for (const d of datasets.plan) {
-        const w = marketFallbackWarning(sc, { name: d.name, symbols: datasets.data[d.key]!.symbols });
+        const data = datasets.data[d.key]!;
+        const w = marketFallbackWarning(sc, { name: d.name, symbols: data.symbols });
         if (w) warnings.push(w);
+        const m = markExtraWarning(sc, { name: d.name, timeframe: d.timeframe, symbols: data.symbols, markAtBarTimeframe: data.columns.map((x) => x.markAtBarTimeframe) });
+        if (m) warnings.push(m);
       }
     }
   }

@@ -307,6 +307,25 @@ export function marketFallbackWarning(scenario: Pick<Scenario, 'id' | 'symbols' 
   return `${head} it gives ${shocked.join(', ')} is scaled by ${betas} to the equal-weighted mean of all ${dataset.symbols.length} symbols; set marketSymbol to one of them to choose the market`;
 }
 
+/**
+ * A warning when `scenario` gives a mark move (`markExtra` ≠ 0) to symbols of a dataset that has no mark
+ * candles at its bar timeframe: liquidations there are judged on trade prices, so markExtra moves only the
+ * funding settlement prices — it looked like a mark wick and changed nothing a liquidation sees. null otherwise.
+ */
+export function markExtraWarning(
+  scenario: Pick<Scenario, 'id' | 'symbols' | 'market'>,
+  dataset: { name: string; timeframe: string; symbols: readonly string[]; markAtBarTimeframe: readonly boolean[] },
+): string | null {
+  const hit = dataset.symbols.filter((s, i) => {
+    if (dataset.markAtBarTimeframe[i]) return false;
+    const key = shockKeyFor(scenario, s);
+    const shock = key !== null ? scenario.symbols[key] : scenario.market;
+    return shock !== undefined && shock.markExtra !== 0;
+  });
+  if (hit.length === 0) return null;
+  return `stress scenario '${scenario.id}' sets markExtra for ${hit.join(', ')}, which ${hit.length === 1 ? 'has' : 'have'} no mark candles at the ${dataset.timeframe} bars of dataset ${dataset.name}: liquidations there are judged on trade prices, so markExtra moves only the funding settlement prices; import mark candles at the bar timeframe (marginlab's docs/data.md) for it to move the liquidation source`;
+}
+
 /** The scenario key naming `symbol` (exact match first), or null. */
 export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string): string | null {
   const keys = Object.keys(scenario.symbols);

@@ -176,17 +176,33 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
  * market shock when one of them is named by no key. A leg of a symbol the dataset lacks moves nothing there.
  */
 export function shockStartOffset(sc: Pick<Scenario, 'symbols' | 'market'>, symbols?: readonly string[]): number {
-  const shocks = symbols === undefined ? [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])] : [];
-  if (symbols !== undefined) {
-    for (const s of symbols) {
-      const key = shockKeyFor(sc, s);
-      const shock = key !== null ? sc.symbols[key] : sc.market;
-      if (shock && !shocks.includes(shock)) shocks.push(shock);
-    }
-  }
   let first = Number.POSITIVE_INFINITY;
-  for (const shock of shocks) first = Math.min(first, shockStart(compileShock(shock)));
+  for (const shock of reachingShocks(sc, symbols)) first = Math.min(first, shockStart(compileShock(shock)));
   return first === Number.POSITIVE_INFINITY ? 0 : first;
+}
+
+/** The shocks of `sc` that move some of `symbols` (a key naming one; the market shock for one no key names); every shock without `symbols`. */
+function reachingShocks(sc: Pick<Scenario, 'symbols' | 'market'>, symbols?: readonly string[]): Scenario['symbols'][string][] {
+  if (symbols === undefined) return [...Object.values(sc.symbols), ...(sc.market ? [sc.market] : [])];
+  const shocks: Scenario['symbols'][string][] = [];
+  for (const s of symbols) {
+    const key = shockKeyFor(sc, s);
+    const shock = key !== null ? sc.symbols[key] : sc.market;
+    if (shock && !shocks.includes(shock)) shocks.push(shock);
+  }
+  return shocks;
+}
+
+/** Offset (ms after the injection time) at which the scenario's farthest move from the pre-shock level is reached, over the shocks that reach `symbols` (the latest of theirs). */
+export function shockPeakOffset(sc: Pick<Scenario, 'symbols' | 'market'>, symbols?: readonly string[]): number {
+  let peak = 0;
+  for (const shock of reachingShocks(sc, symbols)) {
+    const c = compileShock(shock);
+    let k = 0;
+    for (let j = 1; j < c.f.length; j++) if (Math.abs(c.f[j]! - 1) > Math.abs(c.f[k]! - 1)) k = j;
+    peak = Math.max(peak, c.t[k]!);
+  }
+  return peak;
 }
 
 /**
@@ -337,6 +353,14 @@ export function lateShockWarnings(stress: ResolvedStress, ds: StressTimeline): s
   const out: string[] = [];
   for (const sc of stress.scenarios) {
     const late = lateTimes(sc, times, ds);
+    // a shock that starts inside the window but reaches its deepest point after its end: planned, only part of it replayed
+    const peak = shockPeakOffset(sc, ds.symbols);
+    const cut = times.filter((t) => !late.has(t) && t + peak >= end);
+    if (cut.length > 0) {
+      out.push(
+        `stress scenario '${sc.id}': its shock reaches its farthest move ${fmtStep(peak)} after the injection time, after the end of dataset ${ds.name} (${new Date(end).toISOString()}) at ${cut.length} of its ${times.length} injection time${times.length === 1 ? '' : 's'} (the first ${new Date(cut[0]!).toISOString()}): only the part of its move before the end is replayed there, and those runs read as a milder crash; inject earlier (stress.inject.at), or shorten its legs`,
+      );
+    }
     if (late.size === 0) continue;
     const first = [...late].sort((a, b) => a - b)[0]!;
     const which = late.size === times.length ? `at every one of its ${times.length} injection time${times.length === 1 ? '' : 's'}: it runs nowhere there` : `at ${late.size} of its ${times.length} injection times (the first ${new Date(first).toISOString()}): those are not run`;

@@ -9,7 +9,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { MIN_PAIRS, QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
 import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
-import { POPULATION_LABEL, erroredLabel, firstLiquidatedLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
+import { POPULATION_LABEL, erroredLabel, firstLiquidatedLabel, maxLeverageLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
 export interface StressHtmlHelpers {
@@ -135,7 +135,12 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       { html: esc(POPULATION_LABEL[r.population]), v: r.population },
       { html: h.modeChip(r.setup), v: r.setup },
       { html: esc(survivalCurveLabel(r.curve)), v: r.curve.length, cls: 'params' },
-      { html: r.maxLeverage ? lev(r.maxLeverage.leverage) : '<span class="bad">none</span>', v: r.maxLeverage?.leverage ?? -1, cls: r.maxLeverage ? 'good' : '' },
+      {
+        html: r.maxLeverage ? esc(maxLeverageLabel(r.maxLeverage, m.threshold)) : '<span class="bad">none</span>',
+        v: r.maxLeverage?.leverage ?? -1,
+        // under the threshold on its point estimate only (too few runs for its interval): not shown as safe
+        cls: r.maxLeverage ? ((r.maxLeverage.failure.hi ?? 1) < m.threshold ? 'good' : 'warn') : '',
+      },
     ],
   }));
 

@@ -56,6 +56,18 @@ export function survivalCurveLabel(curve: readonly SurvivalPoint[]): string {
     .join('; ');
 }
 
+/**
+ * The "highest under the threshold" cell: the leverage, and, when its runs are too few for the 95 %
+ * interval to stay under the threshold (0 of 3 injections: 0 % [0–56 %]), what the interval reaches —
+ * the point estimate alone read as "safe" from a handful of runs.
+ */
+export function maxLeverageLabel(pt: SurvivalPoint | null, threshold: number): string {
+  if (!pt) return 'none';
+  const hi = pt.failure.hi;
+  if (hi === null || hi < threshold) return lev(pt.leverage);
+  return `${lev(pt.leverage)} (${pt.failure.k}/${pt.failure.n}: too few runs to show it, the 95% interval reaches ${fmtNumber(100 * hi, 0)}%)`;
+}
+
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   const h = ms / 3_600_000;
@@ -152,7 +164,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         POPULATION_LABEL[r.population],
         r.setup,
         survivalCurveLabel(r.curve),
-        r.maxLeverage ? lev(r.maxLeverage.leverage) : 'none',
+        maxLeverageLabel(r.maxLeverage, m.threshold),
       ]),
     ),
     '',

@@ -92,7 +92,8 @@ export const symbolShockSchema = z
     // the mark moves (1 + markExtra) × the trade price's move: past the floor it would reach zero or below
     const written = Math.min(0, ...(s.legs ? s.legs.map((l) => l.depth) : [s.depth ?? 0]));
     const deepest = Math.max(DEPTH_FLOOR, written);
-    if (-deepest * (1 + s.markExtra) > -DEPTH_FLOOR + 1e-12) {
+    // (a few ulps past the floor is the floor: markMap keeps the mark there)
+    if (-deepest * (1 + s.markExtra) > -DEPTH_FLOOR + 1e-9) {
       const most = -DEPTH_FLOOR / -deepest - 1;
       ctx.addIssue({
         code: 'custom',

@@ -224,7 +224,7 @@ function lateTimes(sc: Scenario, times: readonly number[], ds: StressTimeline): 
  * Why a scenario run injected at `injectAt` would test nothing for a run trading `symbols` on `ds`: its
  * shock moves none of them ('none'), or starts moving them at or after the end of the window ('late').
  * Such a run would replay the run's data unchanged and count as surviving the crash: the plan leaves it
- * out (stressPlanWarnings says so). null when the run tests the scenario.
+ * out (lateShockWarnings and strategyScenarioWarnings say so). null when the run tests the scenario.
  */
 export function scenarioMiss(sc: Scenario, injectAt: number, symbols: readonly string[], ds: StressTimeline): 'none' | 'late' | null {
   if (scenarioMovesNone(sc, symbols)) return 'none';

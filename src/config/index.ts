@@ -16,7 +16,7 @@ import { didYouMean } from '../util/nearest.js';
 import { jsonFault } from '../util/json-text.js';
 import { getVenue, venueIds, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
-import { CRASHES_WITHOUT_SCENARIOS, PACK_IDS, resolveStress, type ResolvedStress } from '../stress/plan.js';
+import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
@@ -295,20 +295,6 @@ function configData(raw: Record<string, unknown>, where: string): Record<string,
   return copy(raw, [], []) as Record<string, unknown>;
 }
 
-/**
- * An unknown id given with --scenarios, named with every id it could have meant: the crash pack's and the
- * config's own scenarios (--scenarios replaces the config's list, so resolveStress knew only those it picked). null
- * for any other line.
- */
-function unknownFlagScenario(line: string, flagIds: readonly string[], configIds: readonly string[]): string | null {
-  const m = /^stress\.scenarios\[(\d+)\]: unknown scenario /.exec(line);
-  if (!m) return null;
-  const id = flagIds[Number(m[1])] ?? '';
-  const all = [...PACK_IDS, ...configIds.filter((x) => !PACK_IDS.includes(x))];
-  const near = all.find((k) => k.toLowerCase() === id.toLowerCase() && k !== id);
-  return `--scenarios ${id}: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, all)} (known: ${all.join(', ')}; define custom ones in stress.scenarios)`;
-}
-
 /** config keys a flag overrides, and the flag (from/to have their own wording, above) */
 const FLAG_KEYS: readonly { key: string; flag: string; value: (ov: ConfigOverrides) => unknown }[] = [
   { key: 'workers', flag: '--workers', value: (ov) => ov.workers },
@@ -397,7 +383,8 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     }
     obj.strategies = next;
   }
-  // the ids of the scenarios the config defines, when --scenarios picks among them (an unknown id is named with them)
+  // the ids of the scenarios the config defines, when --scenarios picks among them (an unknown id is named with them:
+  // resolveStress sees only those picked)
   let configScenarioIds: string[] = [];
   // scenario ids given as a flag, each once (an id given twice runs once, a pack id or one the config defines alike)
   const flagIds = ov.stress?.scenarios === undefined ? undefined : [...new Set(ov.stress.scenarios)];
@@ -447,14 +434,14 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   let stress: ResolvedStress | null = null;
   if (parsed.success && parsed.data.stress) {
-    const r = resolveStress(parsed.data.stress);
+    const r = resolveStress(parsed.data.stress, configScenarioIds);
     // ids given with --scenarios: the problem names the flag, not a key the config may not have
     const named = (l: string): string =>
       l === CRASHES_WITHOUT_SCENARIOS && flagIds?.length === 0
         ? `stress.crashesPerPath: ${parsed.data.stress!.crashesPerPath} crash(es) per path need scenarios to draw from, and --scenarios none leaves stress.scenarios empty: list them in stress.crashScenarios, or drop --scenarios none`
         : flagIds === undefined
           ? l
-          : unknownFlagScenario(l, flagIds, configScenarioIds) ?? l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `);
+          : l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `);
     lines.push(...r.problems.map(named));
     stress = r.stress;
   }

@@ -588,9 +588,11 @@ export abstract class IntrabarRunner extends RunnerState {
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade
     // earlier at the same open, so one order was accepted or refused depending on an unrelated fill
     this.markAt(tau);
-    // the fill's pool judged after it where the pools are judged at τ (pricesAt: a multi-leg cross pool's legs on
-    // their adverse-first path under the pessimistic check), as liquidatedBeforeFill judged it before
-    this.pricesAt(tau, this.pbuf);
+    // a fill that may grow the position: its pool judged after it where the pools are judged at τ (pricesAt: a
+    // multi-leg cross pool's legs on their adverse-first path under the pessimistic check), as liquidatedBeforeFill
+    // judged it before (a reducing fill is not checked after: no prices to compute)
+    const grows = !(o.reduceOnly || o.closePosition) && (pos === 0 || pos > 0 === qty > 0 || Math.abs(qty) > Math.abs(pos));
+    if (grows) this.pricesAt(tau, this.pbuf);
     const r = this.tally(
       acct.trade({
         symbol: s,
@@ -600,7 +602,7 @@ export abstract class IntrabarRunner extends RunnerState {
         mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
         reduceOnly: o.reduceOnly || o.closePosition,
         time: this.eventTime,
-        marks: this.pbuf,
+        marks: grows ? this.pbuf : undefined,
       }),
     );
     this.syncPositions();

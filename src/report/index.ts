@@ -3,7 +3,7 @@
  * RunResults and the RunManifest. Files are rendered into a temp folder inside `dir` and renamed
  * into place one by one, so a reader never sees a half-written file.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPORT_FORMATS, type ReportFormat } from '../config/schema.js';
@@ -68,7 +68,7 @@ function reportFormats(p: WriteReportParams): ReportFormat[] {
  */
 export async function writeReport(p: WriteReportParams): Promise<string[]> {
   reportFormats(p);
-  const { openOutDir, MARKER_FILE, LOCK_FILE, RUN_FOLDER_ENTRIES } = await import('../util/outdir.js');
+  const { openOutDir, MARKER_FILE } = await import('../util/outdir.js');
   // the folders above `dir` this call makes, removed again (if left empty) when it fails
   const missing: string[] = [];
   for (let d = resolve(p.dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
@@ -82,18 +82,6 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
       }
     }
   };
-  // a folder of the user's, written into with force, stays theirs: no marker says marginlab owns its
-  // results/ and manifest.json (a later `run --out` there would replace them without --force)
-  // (a run folder of a marginlab from before markers — its entries run-folder names only, a manifest among them — is
-  // marked, as `run` marks it)
-  let usersOwn = false;
-  try {
-    const entries = readdirSync(p.dir).filter((f) => f !== MARKER_FILE && f !== LOCK_FILE);
-    const legacyRun = entries.includes('manifest.json') && entries.every((f) => (RUN_FOLDER_ENTRIES as readonly string[]).includes(f));
-    usersOwn = entries.length > 0 && !legacyRun && !existsSync(join(p.dir, MARKER_FILE));
-  } catch {
-    /* none yet */
-  }
   let out;
   try {
     out = openOutDir(p.dir, { kind: 'run', name: 'writeReport: dir', source: p.outSource ?? 'argument', force: p.force === true, forceFlag: false, resume: false });
@@ -111,11 +99,10 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   } catch (err) {
     throw out.lostError() ?? err;
   } finally {
-    if (!ok) {
-      if (out.discard()) takeBack();
-      // a marker this call added to a folder it did not make goes with the failure
-      else if (out.markerAdded) rmSync(join(out.path, MARKER_FILE), { force: true });
-    } else if (usersOwn && out.markerAdded) rmSync(join(out.path, MARKER_FILE), { force: true });
+    if (!ok && out.discard()) takeBack();
+    // a marker this call added goes with a failure, and off a folder of the user's written into with force: it stays
+    // theirs (a marker would say marginlab owns its results/ and manifest.json, for a later `run --out` to replace)
+    else if (out.markerAdded && (!ok || out.forced)) rmSync(join(out.path, MARKER_FILE), { force: true });
     out.release();
   }
 }

@@ -207,38 +207,25 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
       for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
         const bad = row.errored[s];
-        if (!x && bad) {
+        if (!x && !bad) continue;
+        const lead: Cell[] = [
+          { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
+          ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+          ...dataCell(c.dataLabel),
+          { html: lev(c.leverage), v: c.leverage },
+          { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
+          { html: esc(isoTime(row.injectAt)), v: row.injectAt },
+          { html: h.modeChip(s), v: s },
+        ];
+        if (!x) {
           const none = { html: '—', v: null, cls: 'muted' };
-          scenRows.push({
-            cells: [
-              { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-              ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
-              ...dataCell(c.dataLabel),
-              { html: lev(c.leverage), v: c.leverage },
-              { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
-              { html: esc(isoTime(row.injectAt)), v: row.injectAt },
-              { html: h.modeChip(s), v: s },
-              { html: '<span class="alarm">errored</span>', v: -1 },
-              none,
-              none,
-              none,
-              none,
-              none,
-              { html: esc(erroredLabel(bad.error)), v: erroredLabel(bad.error), cls: 'bad' },
-            ],
-          });
+          const label = erroredLabel(bad!.error);
+          scenRows.push({ cells: [...lead, { html: '<span class="alarm">errored</span>', v: -1 }, none, none, none, none, none, { html: esc(label), v: label, cls: 'bad' }] });
           continue;
         }
-        if (!x) continue;
         scenRows.push({
           cells: [
-            { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-            ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
-            ...dataCell(c.dataLabel),
-            { html: lev(c.leverage), v: c.leverage },
-            { html: esc(row.scenario), v: row.scenario, cls: 'strat' },
-            { html: esc(isoTime(row.injectAt)), v: row.injectAt },
-            { html: h.modeChip(s), v: s },
+            ...lead,
             { html: x.liquidatedByShock ? `<span class="bad">${fmtShockPlace(x.liquidatedBeforeShock, true)}</span>` : fmtShockPlace(x.liquidatedBeforeShock, false, x.liquidatedAsHistory), v: (x.liquidatedByShock ? 2 : 0) + (x.liquidatedBeforeShock ? 1 : 0) },
             { html: x.wipedOutByShock ? `<span class="alarm">${fmtShockPlace(false, true)}</span>` : fmtShockPlace(x.wipedOutBeforeShock, false, x.wipedOutAsHistory), v: x.wipedOutByShock ? 2 : x.wipedOutBeforeShock ? 1 : 0 },
             { html: esc(fmtMetric('totalReturn', x.totalReturn)), v: x.totalReturn, cls: x.totalReturn === null ? 'muted' : x.totalReturn < 0 ? 'bad' : 'good' },

@@ -211,34 +211,14 @@ export function renderStressMarkdown(m: StressModel | null): string {
       for (const s of SETUP_IDS) {
         const x = row.bySetup[s];
         const bad = row.errored[s];
-        if (!x && bad) {
-          scenRows.push([
-            escapeMd(c.strategy),
-            ...(showParams ? [escapeMd(c.paramsLabel)] : []),
-            ...dataCell(c.dataLabel),
-            lev(c.leverage),
-            escapeMd(row.scenario),
-            isoTime(row.injectAt),
-            s,
-            'errored',
-            '—',
-            '—',
-            '—',
-            '—',
-            '—',
-            escapeMd(erroredLabel(bad.error)),
-          ]);
+        if (!x && !bad) continue;
+        const lead = [escapeMd(c.strategy), ...(showParams ? [escapeMd(c.paramsLabel)] : []), ...dataCell(c.dataLabel), lev(c.leverage), escapeMd(row.scenario), isoTime(row.injectAt), s];
+        if (!x) {
+          scenRows.push([...lead, 'errored', '—', '—', '—', '—', '—', escapeMd(erroredLabel(bad!.error))]);
           continue;
         }
-        if (!x) continue;
         scenRows.push([
-          escapeMd(c.strategy),
-          ...(showParams ? [escapeMd(c.paramsLabel)] : []),
-          ...dataCell(c.dataLabel),
-          lev(c.leverage),
-          escapeMd(row.scenario),
-          isoTime(row.injectAt),
-          s,
+          ...lead,
           fmtShockPlace(x.liquidatedBeforeShock, x.liquidatedByShock, x.liquidatedAsHistory),
           fmtShockPlace(x.wipedOutBeforeShock, x.wipedOutByShock, x.wipedOutAsHistory),
           fmtMetric('totalReturn', x.totalReturn),

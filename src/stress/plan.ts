@@ -63,7 +63,11 @@ export const CRASHES_WITHOUT_SCENARIOS = 'stress.crashesPerPath: no scenario to 
 export const MAX_PATHS = 1_000_000;
 
 /** Resolve the block; problems come back as `stress.<key>: ...` lines. */
-export function resolveStress(input: StressInput): { stress: ResolvedStress | null; problems: string[] } {
+export function resolveStress(
+  input: StressInput,
+  /** ids of scenarios the config defines that `input.scenarios` does not hold (--scenarios picked others): named in an unknown id's message */
+  alsoKnown: readonly string[] = [],
+): { stress: ResolvedStress | null; problems: string[] } {
   const problems: string[] = [];
   const defined = new Map<string, Scenario>(CRASH_PACK.map((s) => [s.id, s]));
   const inline = new Set<string>();
@@ -76,7 +80,8 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
     inline.add(s.id);
     defined.set(s.id, s);
   });
-  const known = () => [...defined.keys()].join(', ');
+  const knownIds = () => [...new Set([...defined.keys(), ...alsoKnown])];
+  const known = () => knownIds().join(', ');
   const pick = (ids: readonly (string | Scenario)[], key: string): Scenario[] => {
     const out: Scenario[] = [];
     const seen = new Set<string>();
@@ -85,8 +90,8 @@ export function resolveStress(input: StressInput): { stress: ResolvedStress | nu
       const s = defined.get(id);
       if (!s) {
         // ids are case-sensitive: name the one a different case meant, else the nearest one
-        const near = [...defined.keys()].find((k) => k.toLowerCase() === id.toLowerCase());
-        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, defined.keys())} (known: ${known()}; define custom ones in stress.scenarios)`);
+        const near = knownIds().find((k) => k.toLowerCase() === id.toLowerCase());
+        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, knownIds())} (known: ${known()}; define custom ones in stress.scenarios)`);
       }
       else if (!seen.has(id)) {
         seen.add(id);

@@ -309,6 +309,8 @@ export class OutDir {
   private readonly source: OutSource;
   /** the folder existed without a marker and this invocation wrote one (a dataset from before markers) */
   markerAdded = false;
+  /** a non-empty folder marginlab did not make, written into only because of `force`: it stays the user's */
+  forced = false;
   /** false: the command writing it has no --resume (OutDirOptions.resume) */
   resume?: false;
   /** the folder stopped being this command's while it wrote it (lostError) */
@@ -591,13 +593,15 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     }
     const kind = found ?? opts.kind;
     let previous: string[] = [];
+    let forced = false;
     if (marker) {
       previous = marker.kind === 'run' ? [...RUN_FOLDER_ENTRIES] : marker.entries;
     } else if (entries.length > 0) {
       const legacyRun = kind === 'run' && entries.every((e) => (RUN_FOLDER_ENTRIES as readonly string[]).includes(e)) && entries.includes('manifest.json');
       if (legacyRun) previous = [...RUN_FOLDER_ENTRIES];
       else if (opts.accept?.(path, entries)) previous = [];
-      else if (!opts.force) {
+      else if (opts.force) forced = true;
+      else {
         throw new UserError(
           `${name} ${path} is not empty and was not written by marginlab (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}); ` +
             (opts.forceFlag === false
@@ -627,6 +631,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const out = new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
     if (opts.resume === false) out.resume = false;
     out.markerAdded = !created && !hadMarker;
+    out.forced = forced;
     return out;
   } catch (err) {
     release();

@@ -312,13 +312,30 @@ export default defineStrategy({
     expect(read(join(dir, 'wipe', 'report.md'))).toMatch(/\| wick \| [^|]+ \| cross \| [^|]+ \| after the shock as in the history \|/);
   }, 120_000);
 
-  it('--list prints the crash pack (text and --json); an empty --scenarios and a bad --seed are usage errors (64)', async () => {
-    const [text, json, empty, seed] = await Promise.all([
+  it('--list prints the crash pack (text and --json), with a config its own scenarios and what it runs; an empty --scenarios and a bad --seed are usage errors (64)', async () => {
+    const [text, json, empty, seed, withConfig, withConfigJson, missing] = await Promise.all([
       runCli(['stress', '--list'], dir),
       runCli(['stress', '--list', '--json'], dir),
       runCli(['stress', '-c', 'stress.config.ts', '--scenarios', ',', '--out', 'x'], dir),
       runCli(['stress', '-c', 'stress.config.ts', '--seed', 'x', '--out', 'y'], dir),
+      runCli(['stress', '--list', '-c', 'stress.config.ts'], dir),
+      runCli(['stress', '--list', '--json', '-c', 'stress.config.ts'], dir),
+      runCli(['stress', '--list', '-c', 'absent.config.ts'], dir),
     ]);
+    // the config's custom scenario is listed after the pack, and each row says whether the config runs it
+    expect(withConfig.code, withConfig.stderr).toBe(0);
+    expect(withConfig.stdout).toMatch(/^crash-2025-10-10 +.*\[run by the config\]$/m);
+    expect(withConfig.stdout).toMatch(/^alt-wick +.*\[not run by the config\]$/m);
+    expect(withConfig.stdout).toMatch(/^aaa-gap +\(no title\)  \[defined by the config; run by the config\]$/m);
+    const listed = JSON.parse(withConfigJson.stdout) as { id: string; source: string; runs: boolean }[];
+    expect(listed.map((x) => [x.id, x.source, x.runs])).toEqual([
+      ['crash-2025-10-10', 'pack', true], ['crash-2021-05-19', 'pack', false], ['crash-2020-03-12', 'pack', false],
+      ['alt-wick', 'pack', false], ['correlation-break', 'pack', false], ['aaa-gap', 'config', true],
+    ]);
+    // a config named with -c that is absent is its usual error; without -c and without backtest.config.ts, the pack alone
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toMatch(/config file not found: absent\.config\.ts/);
+    expect(text.stdout).not.toMatch(/run by the config/);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^crash-2025-10-10 +2025-10-10 /m);
     expect(text.stdout).toMatch(/^correlation-break /m);

@@ -5,6 +5,7 @@
  * defaults (the whole crash pack at 3 seeded random times, 100 paths); the flags override it.
  * Same output folder, progress, --shard/--resume and exit codes as `marginlab run`.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { runCommand, sweepOptions, type RunFlags } from './run.js';
@@ -38,10 +39,36 @@ export async function stressCommand(flags: StressFlags): Promise<number> {
   return runCommand(flags, { stress });
 }
 
-async function listScenarios(json: boolean): Promise<number> {
+/**
+ * The crash pack, then the scenarios the config defines (its `stress.scenarios` definitions), each
+ * marked with whether the config's stress runs replay it. The config is read when it exists, or when
+ * `-c` named it (a config that does not load is its usual error); without one, the pack alone.
+ */
+async function listScenarios(json: boolean, config: string | null): Promise<number> {
   const { CRASH_PACK } = await import('../../stress/pack.js');
-  if (json) process.stdout.write(`${JSON.stringify(CRASH_PACK.map((s) => ({ id: s.id, title: s.title, date: s.date ?? null })))}\n`);
-  else for (const s of CRASH_PACK) process.stdout.write(`${s.id.padEnd(20)} ${s.title}\n`);
+  let runs: Set<string> | null = null;
+  let custom: { id: string; title: string; date: string | null }[] = [];
+  if (config !== null) {
+    const { loadConfig } = await import('../../config/index.js');
+    const { config: c } = await loadConfig(config, { stress: {} });
+    const { PACK_IDS } = await import('../../stress/plan.js');
+    runs = new Set((c.stress?.scenarios ?? []).map((s) => s.id));
+    custom = (c.stress?.scenarios ?? []).filter((s) => !PACK_IDS.includes(s.id)).map((s) => ({ id: s.id, title: s.title, date: s.date ?? null }));
+    // crash-path scenarios defined there and not replayed at injection times are defined all the same
+    for (const s of c.stress?.crashScenarios ?? []) if (!PACK_IDS.includes(s.id) && !custom.some((x) => x.id === s.id)) custom.push({ id: s.id, title: s.title, date: s.date ?? null });
+  }
+  const rows = [
+    ...CRASH_PACK.map((s) => ({ id: s.id, title: s.title, date: s.date ?? null, source: 'pack' as const })),
+    ...custom.map((s) => ({ ...s, source: 'config' as const })),
+  ].map((r) => (runs === null ? r : { ...r, runs: runs.has(r.id) }));
+  if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else {
+    const width = Math.max(20, ...rows.map((r) => r.id.length + 1));
+    for (const r of rows) {
+      const notes = [r.source === 'config' ? 'defined by the config' : '', 'runs' in r ? (r.runs ? 'run by the config' : 'not run by the config') : ''].filter(Boolean);
+      process.stdout.write(`${r.id.padEnd(width)} ${r.title || '(no title)'}${notes.length > 0 ? `  [${notes.join('; ')}]` : ''}\n`);
+    }
+  }
   return 0;
 }
 
@@ -54,8 +81,10 @@ export function register(program: Command): void {
       .option('-p, --paths <n>', 'Monte Carlo paths per configuration (default: config stress.paths, else 100)')
       .option('--scenarios <ids>', "comma-separated scenario ids (crash pack or the config's stress.scenarios), or 'none'")
       .option('--seed <s>', 'seed of the paths, injection times and crashes (default: config stress.seed, else 1)')
-      .option('--list', 'list the built-in crash scenarios and exit'),
-  ).action(async (flags: StressFlags & { list?: boolean }) => {
-    process.exitCode = flags.list ? await listScenarios(!!flags.json) : await stressCommand(flags);
+      .option('--list', "list the crash pack and the config's own scenarios (when it has a config) and exit"),
+  ).action(async (flags: StressFlags & { list?: boolean }, cmd: Command) => {
+    // the default config path when it is absent: the pack alone (a named one that is absent is an error)
+    const config = cmd.getOptionValueSource('config') === 'default' && !existsSync(flags.config) ? null : flags.config;
+    process.exitCode = flags.list ? await listScenarios(!!flags.json, config) : await stressCommand(flags);
   });
 }

@@ -126,14 +126,14 @@ describe('verdicts and report.md with stress runs', () => {
     const model = buildModel(results, makeManifest(results));
     for (const c of model.configs) {
       const line = c.verdict!.line;
-      expect(line).toMatch(/ Stress: Under the crash pack \(9 injections\): isolated wiped out by the shock on \d of 9, liquidated by the shock on \d of 9( \(before the shock: [^)]*\))?, median return [−+]?[\d.,]+%/);
+      expect(line).toMatch(/ Stress: Under the crash scenarios \(9 injections\): isolated wiped out by the shock on \d of 9, liquidated by the shock on \d of 9( \(before the shock: [^)]*\))?, median return [−+]?[\d.,]+%/);
       expect(line).toMatch(/ Over 6 Monte Carlo paths: isolated wiped out \d+% \[\d+(\.\d)?–\d+(\.\d)?%\]/);
       expect(line).toMatch(/The history verdict \((a tie in history|(isolated|cross) was best in history)\) (holds|does not hold)/);
       const crash = c.stress!.populations.crash!;
       const holds = crash.winner === c.verdict!.winner;
-      expect(line.includes('under the crash pack (') || holds).toBe(true);
+      expect(line.includes('under the crash scenarios (') || holds).toBe(true);
     }
-    expect(model.strategies[0]!.verdict!.line).toMatch(/Under stress, the history verdict holds in \d of 2 configurations under the crash pack and \d of 2 configurations over the Monte Carlo paths\./);
+    expect(model.strategies[0]!.verdict!.line).toMatch(/Under stress, the history verdict holds in \d of 2 configurations under the crash scenarios and \d of 2 configurations over the Monte Carlo paths\./);
   });
 
   it('the note on path runs without their event log counts the results that lack it, whatever the config says', () => {
@@ -189,7 +189,7 @@ describe('verdicts and report.md with stress runs', () => {
         for (const p of c.populations.filter((x) => x.population === 'crash')) for (const x of p.setups) expect(x.liquidation.n).toBe(9 - rows.length);
       }
       const md = read('report.md', out);
-      expect(md).toContain(`${2 * 2 * 9} crash-pack runs (3 scenarios × 3 injection times)`);
+      expect(md).toContain(`${2 * 2 * 9} crash-scenario runs (3 scenarios × 3 injection times)`);
       expect(md).toContain(`, ${k} of them errored (not counted; runs.csv says why)`);
       const scen = md.slice(md.indexOf('### Scenarios × injection times'));
       const lines = scen.split('\n').filter((l) => l.includes(`| ${victim.scenario} |`));
@@ -206,7 +206,7 @@ describe('verdicts and report.md with stress runs', () => {
 
   it('report.md has the Stress section, escaped', () => {
     const md = read('report.md');
-    expect(md).toContain('## Stress: crash pack and Monte Carlo paths');
+    expect(md).toContain('## Stress: crash scenarios and Monte Carlo paths');
     expect(md).toContain('### Leverage survival: highest leverage with P(liquidation or wipe-out) under 5%');
     expect(md).toContain('### Mode difference (paired bootstrap, b − a)');
     // the hint says when a difference is noise: an interval containing 0, or too few pairs for one

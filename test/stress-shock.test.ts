@@ -224,7 +224,7 @@ describe('the crash pack counts liquidations and wipe-outs by the shock', () => 
     try {
       await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html', 'json'] });
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
-      const odds = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| crash pack \| isolated \|/.test(l));
+      const odds = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| crash scenarios \| isolated \|/.test(l));
       expect(odds).toHaveLength(1);
       expect(odds[0]).toContain('| 0% [0–30%] (0/9) | 0% [0–30%] (0/9) | liq. 9/9, wiped 9/9 |');
       const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| crash-2025-10-10 \| .* \| isolated \|/.test(l));
@@ -300,7 +300,7 @@ describe('a liquidation after the shock that the history run has too is not the 
       await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'html', 'json'] });
       expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('after the shock as in the history');
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
-      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash pack/.test(l));
+      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash scenarios/.test(l));
       expect(scen).toHaveLength(9);
       expect(scen.filter((l) => l.includes('| after the shock as in the history |'))).toHaveLength(8);
       expect(scen.filter((l) => l.includes('| by the shock |'))).toHaveLength(1);
@@ -450,7 +450,7 @@ describe("a wipe-out after the shock no sooner than the history run's own is not
     try {
       await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
-      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash pack/.test(l));
+      const scen = md.split('\n').filter((l) => /^\| ma-trend \| fast=12, slow=48 \| 10× \| [^|]+ \| [^|]+ \| isolated \| /.test(l) && !/Monte Carlo|crash scenarios/.test(l));
       expect(scen).toHaveLength(9);
       // the Wiped out cell (the Liquidated one is 'no' or the run's own)
       expect(scen.filter((l) => l.split(' | ')[7] === 'after the shock as in the history')).toHaveLength(8);

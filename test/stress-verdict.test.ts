@@ -32,7 +32,7 @@ describe('stress population verdict', () => {
       expect(pop.line).toMatch(/tie: no difference beyond noise \(return difference isolated − cross [+−]?0\.0 pp \[.*\], within 1 pp\)\.$/);
     }
     // history: the same returns are a tie too (within 1 pp, same liquidation count and drawdown), so the verdict holds
-    expect(c.verdict!.line).toContain('The history verdict (a tie in history) holds under the crash pack and over the Monte Carlo paths.');
+    expect(c.verdict!.line).toContain('The history verdict (a tie in history) holds under the crash scenarios and over the Monte Carlo paths.');
   });
 
   it('a difference beyond 1 pp still decides', () => {
@@ -235,7 +235,7 @@ describe('errored stress runs', () => {
     expect(paths.line).toMatch(/^over 6 Monte Carlo paths: isolated wiped out .*; 6 cross runs errored; no verdict: cross completed no run here\.$/);
     const line = c.verdict!.line;
     expect(line).not.toContain('over the Monte Carlo paths (a tie there)');
-    expect(line).toMatch(/The history verdict \(.*\) (holds|does not hold) under the crash pack[^.]*\.$/);
+    expect(line).toMatch(/The history verdict \(.*\) (holds|does not hold) under the crash scenarios[^.]*\.$/);
     expect(c.stress!.populations.crash!.judged).toBe(true);
   });
 
@@ -342,7 +342,7 @@ describe('leverage survival of a stress population', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ml-stress-survival-'));
     try {
       await writeReport({ dir, results, manifest: makeManifest(results), formats: ['md', 'json'] });
-      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| crash pack | isolated | 3× 0% [0–30%] (0/9); 10× 0% [0–30%] (0/9); 25× 100% [70–100%] (9/9, 9 before the shock) | 10× (0/9: too few runs to show it, the 95% interval reaches 30%) |');
+      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| crash scenarios | isolated | 3× 0% [0–30%] (0/9); 10× 0% [0–30%] (0/9); 25× 100% [70–100%] (9/9, 9 before the shock) | 10× (0/9: too few runs to show it, the 95% interval reaches 30%) |');
       const summary = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
       const row = summary.stress!.survival.find((r) => r.population === 'crash' && r.setup === 'isolated')!;
       expect([row.maxLeverage, row.curve[2]!.failedBeforeShock, row.curve[2]!.failure.k]).toEqual([10, 9, 9]);

@@ -526,7 +526,7 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
 /** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash pack and 3 of 3 over the Monte Carlo paths.' */
 function stressHoldsLine(configs: ConfigGroup[]): string {
   const parts: string[] = [];
-  for (const [pop, name] of [['crash', 'under the crash pack'], ['paths', 'over the Monte Carlo paths']] as const) {
+  for (const [pop, name] of [['crash', 'under the crash scenarios'], ['paths', 'over the Monte Carlo paths']] as const) {
     const judged = configs.filter((c) => c.verdict && !notCompared(c) && c.stress?.populations[pop]?.judged);
     if (!judged.length) continue;
     const held = judged.filter((c) => c.stress!.populations[pop]!.winner === c.verdict!.winner).length;

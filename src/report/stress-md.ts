@@ -7,7 +7,7 @@ import { MIN_PAIRS, QUANTILES, type Proportion, type PairedInterval, type Surviv
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
-export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash pack', paths: 'Monte Carlo' };
+export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash scenarios', paths: 'Monte Carlo' };
 
 /** '12% [5–24%]' or '3 of 12 [..]' style: the probability with its 95 % Wilson interval. */
 export function fmtProportion(x: Proportion): string {
@@ -109,10 +109,10 @@ export function renderStressMarkdown(m: StressModel | null): string {
       times.add(r.injectAt);
     }
   }
-  L.push('## Stress: crash pack and Monte Carlo paths', '');
+  L.push('## Stress: crash scenarios and Monte Carlo paths', '');
   L.push(
-    `${m.runs.crash} crash-pack runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. ` +
-      `Probabilities with their 95% Wilson interval; the crash pack's count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
+    `${m.runs.crash} crash-scenario runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. ` +
+      `Probabilities with their 95% Wilson interval; the crash scenarios' runs count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
     '',
   );
   const showParams = m.configs.some((c) => c.paramsLabel !== '');
@@ -239,7 +239,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
         scenRows,
       ),
       '',
-      'Liquidated / Wiped out: by the shock (a liquidation from the bar the shock starts in on; equity below 5% at a bar close from it on, not before) or before the shock (in the history before it: not the crash\'s doing, and not counted in P(liquidation) and P(wipe-out) of the crash pack, which shows it apart as "Before the shock"); "after the shock as in the history": a liquidation the history run of the same configuration and setup has too (same time and symbol), a wipe-out no sooner than its own, neither counted as the shock\'s. Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
+      'Liquidated / Wiped out: by the shock (a liquidation from the bar the shock starts in on; equity below 5% at a bar close from it on, not before) or before the shock (in the history before it: not the crash\'s doing, and not counted in P(liquidation) and P(wipe-out) of the crash scenarios, which show it apart as "Before the shock"); "after the shock as in the history": a liquidation the history run of the same configuration and setup has too (same time and symbol), a wipe-out no sooner than its own, neither counted as the shock\'s. Change at shock = equity at the end of the shock window minus equity just before it (quote). Peak MR = highest intrabar margin ratio from the shock on (100% = liquidation). Time to liq. = from the shock start to the first liquidation (negative: before the shock).',
       '',
     );
   }

@@ -412,7 +412,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
   }
   if (erroredBy.length) tail = `${erroredBy.map(([s, k]) => `${k} ${s} run${k === 1 ? '' : 's'} errored`).join(', ')}${tail ? `; ${tail}` : ''}`;
   const n = views.length;
-  const head = pop === 'crash' ? `under the crash pack (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}`;
+  const head = pop === 'crash' ? `under the crash scenarios (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}`;
   const parts = setups.map((s) => {
     const o = bySetup[s]!;
     const med = o.totalReturn.q[2] ?? null;
@@ -557,7 +557,7 @@ export function buildStressModel(
 export function stressVerdictLine(history: SetupId | null, sc: StressConfig): string {
   const pops = POPULATIONS.filter((p) => sc.populations[p]);
   if (!pops.length) return '';
-  const name = (p: Population) => (p === 'crash' ? 'under the crash pack' : 'over the Monte Carlo paths');
+  const name = (p: Population) => (p === 'crash' ? 'under the crash scenarios' : 'over the Monte Carlo paths');
   const holds: string[] = [];
   const fails: string[] = [];
   for (const p of pops) {

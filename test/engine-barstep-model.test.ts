@@ -20,7 +20,8 @@
  * - leverage changes and margin transfers on open positions;
  * - protective close-position stops and take-profits of several symbols on the trade path, among
  *   the liquidations of the liquidation-source path (ties: liquidations first), each fill checked
- *   against its pool's threshold first, pools re-derived after it.
+ *   checked first against its pool's threshold at the liquidation-source prices and, when it reduces a
+ *   position, against the pool's bankruptcy at the fill price (fee included), pools re-derived after it.
  *
  * Every booked amount (fee, realised PnL, funding received, penalty, insurance draw, transfer) and
  * every book total is compared as the exact decimal string; liquidation prices that the engine
@@ -230,6 +231,21 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
     for (const s of ps) { const p = pos[s]!; a = a.plus(upnl(p, mk[s]!)).minus(mmPos(s, p, mk[s]!)); }
     return a;
   };
+  // before a fill at `price`: the pool is liquidated when, at the liquidation-source prices `src` of that point, it
+  // is at or past its threshold (then at those prices), or when the fill reduces the position and, the symbol at
+  // the fill price, the pool's margin balance (no maintenance) is at most the fee of closing the whole position
+  // there (then at the fill price); docs/engine.md step 2. Returns the prices to liquidate at, or null.
+  const beforeFill = (od: Ord, price: D, src: D[]): D[] | null => {
+    const p = pos[od.s]!;
+    const ps = pools().find((x) => x.includes(od.s))!;
+    if (excessOf(ps, src).lte(0)) return src;
+    if (!od.close && Math.sign(od.lots) === Math.sign(p.lots)) return null;
+    const mk = src.slice(); mk[od.s] = price;
+    const p0 = pos[ps[0]!]!;
+    let b = p0.mode === 'isolated' ? p0.wallet : cw;
+    for (const s of ps) b = b.plus(upnl(pos[s]!, mk[s]!));
+    return b.minus(D(Math.abs(p.lots)).div(1000).times(price).times(o.taker)).lte(0) ? mk : null;
+  };
   const pools = () => {
     const out: number[][] = [];
     pos.forEach((p, s) => { if (p && p.mode === 'isolated') out.push([s]); });
@@ -400,9 +416,9 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
       const ef = oracle[ev.length];
       if (ef && ef.type === 'fill' && ef.symbol === od.s && Math.abs((ef.price as number) - price.toNumber()) <= 1e-12 * price.toNumber()) price = D(ef.price as number);
       if (pos[od.s]) {
-        const mk = openMk.slice(); mk[od.s] = price;
         const ps = pools().find((x) => x.includes(od.s))!;
-        if (excessOf(ps, mk).lte(0)) { stats.beforeFill!++; liquidate(ps, mk, t0, 1e-15); continue; }
+        const at = beforeFill(od, price, openMk);
+        if (at) { stats.beforeFill!++; liquidate(ps, at, t0, 1e-15); continue; }
       }
       for (let s = 0; s < ns; s++) last[s] = src(s, 0);
       const mk = syms.map((_, s) => D(last[s]!));
@@ -483,9 +499,9 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
         let price = D(bo!.base * (1 + (od.side * o.slipBps) / 1e4));
         const ef = oracle[ev.length];
         if (ef && ef.type === 'fill' && ef.symbol === od.s && Math.abs((ef.price as number) - price.toNumber()) <= 1e-9 * price.toNumber()) { price = D(ef.price as number); stats.adoptedFill!++; }
-        const mk = at.map((x) => D(x)); mk[od.s] = price;
         const ps = pools().find((x) => x.includes(od.s))!;
-        if (excessOf(ps, mk).lte(0)) { stats.beforeFill!++; liquidate(ps, mk, te, 1e-9); continue; }
+        const lq = beforeFill(od, price, at.map((x) => D(x)));
+        if (lq) { stats.beforeFill!++; liquidate(ps, lq, te, 1e-9); continue; }
         for (let s = 0; s < ns; s++) last[s] = at[s]!;
         stats.triggers!++;
         trade(od, price, te, at.map((x) => D(x)));
@@ -660,6 +676,7 @@ describe('replay() vs an independent model of the bar step (funding, tiers, liqu
       expect(total.gap).toBeGreaterThan(800); // pools liquidated at a gapped open before any fill
       expect(total.multiLeg).toBeGreaterThan(300); // two- and three-leg cross pools
       expect(total.insurance).toBeGreaterThan(500); // liquidations past bankruptcy
+      expect(total.beforeFill).toBeGreaterThan(0); // pools liquidated before a fill (past the threshold at the marks, or bankrupt at a reducing fill's price)
       expect(total.sameBar).toBeGreaterThan(300); // several pools of one account liquidated in one bar
       expect(total.upperTier).toBeGreaterThan(4000); // liquidations above the first bracket
       expect(total.tierCross).toBeGreaterThan(5000); // fills that move a position across a bracket edge

@@ -21,6 +21,7 @@ import coreSatellite from '../strategies/core-satellite.js';
 import grid from '../strategies/grid.js';
 import martingale from '../strategies/martingale.js';
 import { flat, makeData, run, scripted, setupOf, zeroFeeVenue, HOUR, T0, type Bar } from './engine-fixtures.js';
+import { getVenue } from '../src/venue/index.js';
 
 const fills = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'fill');
 const liqs = (ev: readonly AccountEvent[]) => ev.filter((e) => e.type === 'liquidation');
@@ -80,11 +81,12 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     expect(booksImbalance(s.books)).toBe('0');
   });
 
-  it('a position opened and closed at the same open is checked at that open: slippage past the threshold liquidates it', () => {
-    // flat into bar 1; its open fills a buy of 1 at 30 105 (35 bp) and a reduce-only sell at 29 895:
-    // −210 against the 240.84 isolated margin at 125x or the 300 cross wallet (maintenance 0.4 % of
-    // 29 895 = 119.58). Before the fix the second fill was not checked (the account had no position
-    // when the bar began).
+  it('a reducing fill past the threshold but short of bankruptcy books as it is: the mark, not the fill price, liquidates (same open, every setup)', () => {
+    // flat into bar 1; its open fills a buy of 1 at 30 105 (35 bp) and a reduce-only sell at 29 895: −210 against
+    // the 240.84 isolated margin at 125x (its liquidation price ≈ 29 984, bankruptcy 29 864.16) or the 300 cross
+    // wallet. The trade path (the liquidation source) stays at 30 000, above the threshold: the sell books in every
+    // setup. Before, a close priced past the threshold was turned into a liquidation (isolated lost its margin,
+    // cross its whole wallet).
     const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
     const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { reduceOnly: true })) }, ['BTCUSDT']), {
       leverage: 125,
@@ -94,14 +96,37 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
       venue: zeroFeeVenue(),
     });
     for (const s of out.setups) {
-      expect(fills(s.events), s.setup.id).toHaveLength(1);
-      expect(liqs(s.events), s.setup.id).toHaveLength(1);
-      expect(liqs(s.events)[0]).toMatchObject({ time: T0 + HOUR, prices: [29895], realizedPnl: '-210' });
+      expect(fills(s.events), s.setup.id).toHaveLength(2);
+      expect(liqs(s.events), s.setup.id).toHaveLength(0);
+      expect(s.books, s.setup.id).toMatchObject({ wallet: '90', realizedPnl: '-210', insuranceDraws: '0' });
       expect(booksImbalance(s.books), s.setup.id).toBe('0');
     }
-    // isolated loses its margin 30 105 / 125 (the rest of it to the penalty); cross its whole wallet
-    expect(setupOf(out, 'isolated').books).toMatchObject({ wallet: '59.16', insuranceDraws: '0' });
-    expect(setupOf(out, 'cross').books).toMatchObject({ wallet: '0', insuranceDraws: '0' });
+  });
+
+  it('a reducing fill priced past bankruptcy (its close fee included) liquidates the pool at that price instead; the same fill books where the pool can pay', () => {
+    // as above with a 0.2 % taker fee on 400: the buy pays 60.21 from the cross wallet; the sell at 29 895 leaves the
+    // isolated pool 240.84 − 210 = 30.84, less than the 59.79 fee of that close: booked, the isolated position
+    // would lose more than its margin. It is liquidated at 29 895 (penalty: the 30.84 left), the wallet keeping
+    // 400 − 60.21 − 240.84. The cross pool (339.79 − 210 − 59.79 = 70 > 0) books the same sell.
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const venue = getVenue('binance-usdm', { fees: { maker: 0.002, taker: 0.002 } });
+    const out = run(data, scripted({ 0: (c) => (c.buy(0, 1), c.sell(0, 1, { reduceOnly: true })) }, ['BTCUSDT']), {
+      leverage: 125,
+      capital: '400',
+      setups: [SETUPS.isolated, SETUPS.cross],
+      execution: { slippageBps: 35 },
+      venue,
+    });
+    const iso = setupOf(out, 'isolated');
+    expect(fills(iso.events)).toHaveLength(1);
+    expect(liqs(iso.events)).toHaveLength(1);
+    expect(liqs(iso.events)[0]).toMatchObject({ time: T0 + HOUR, prices: [29895], realizedPnl: '-210', penalty: '30.84', insuranceDraw: '0' });
+    expect(iso.books).toMatchObject({ wallet: '98.95', insuranceDraws: '0' });
+    const cross = setupOf(out, 'cross');
+    expect(fills(cross.events)).toHaveLength(2);
+    expect(liqs(cross.events)).toHaveLength(0);
+    expect(cross.books).toMatchObject({ wallet: '70', fees: '120' });
+    for (const s of out.setups) expect(booksImbalance(s.books), s.setup.id).toBe('0');
   });
 
   it('a fill that would leave its pool past the threshold at the liquidation-source price is refused (immediateLiquidation), in every setup', () => {

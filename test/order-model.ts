@@ -13,7 +13,7 @@
  * orders; targetPosition; cancel / cancelAll / openOrders; orders placed in onStart, onBar and onFill
  * (from the next bar on); bars without a candle; the available-balance and leverage-tier checks of a
  * fill; setLeverage and transferMargin with their rejections; single-symbol liquidation (at the open
- * when gapped, on the path at the liquidation price, and before a fill past the threshold).
+ * when gapped, on the path at the liquidation price, and before a reducing fill past bankruptcy).
  */
 import { rng } from './fixtures/report/fixture.js';
 import { z } from 'zod';
@@ -202,7 +202,11 @@ export function model(c: ModelCase, o: ModelOptions): { events: ModelEvent[]; lo
       orders = orders.filter((x) => x !== od);
       return reject(time, refused);
     }
-    if (lots !== 0 && excessAt(p) <= 0) return liquidate(p, time);
+    // a fill that reduces the position at a price where the pool would be bankrupt (margin balance at most the fee of
+    // closing the whole position there) liquidates it at that price instead; between the threshold and bankruptcy it
+    // books (a single-symbol pool past its threshold on the path was liquidated there first)
+    const reduces = lots !== 0 && (od.closePosition || Math.sign(od.lots) !== Math.sign(lots));
+    if (reduces && poolWallet() + Math.sign(lots) * q(Math.abs(lots)) * (p - entry()) - q(Math.abs(lots)) * p * (liquidity === 'maker' ? MAKER : TAKER) <= 0) return liquidate(p, time);
     const at = orders.indexOf(od);
     orders = orders.filter((x) => x !== od);
     let dl = od.lots;

@@ -527,17 +527,26 @@ export abstract class IntrabarRunner extends RunnerState {
   }
 
   /**
-   * A fill of symbol s at `price` (τ on the path) when the pool holding s would be at or past its
-   * liquidation threshold there (every other symbol at its liquidation-source price at τ): the
-   * venue liquidates the pool on the way, so the pool is liquidated at that price instead and the
-   * order is cancelled with the pool's other orders. Keeps a wallet from going negative and an
-   * isolated position from losing more than its margin when slippage or a gap carries a fill past
-   * the threshold. Returns true when it liquidated.
+   * Before a fill of symbol s at `price` (τ on the path), the pool holding s is liquidated instead,
+   * the order cancelled with the pool's others, when
+   * - valued at every symbol's liquidation-source price at τ (the prices its liquidation check reads
+   *   there), the pool is at or past its threshold: the venue liquidates it before the order reaches
+   *   the book (a multi-symbol cross pool under the optimistic check is judged mid-bar only here);
+   * - or the fill reduces the position (a close, a reduce, the closing part of a flip) and, valued
+   *   with s at the fill price, the pool would be bankrupt: its margin balance there no more than the
+   *   fee of closing the position at that price. Booked, the fill would take more than the pool
+   *   holds (an isolated position more than its margin); liquidated at that price, the insurance
+   *   fund makes good the shortfall.
+   * A reducing fill between the threshold and bankruptcy books as it is: the liquidation is judged on
+   * the liquidation source, which the fill's own slippage or limit price does not move. A fill that
+   * grows a position is judged after it, at the marks (Account.trade, immediateLiquidation).
+   * Returns true when it liquidated.
    */
-  protected liquidatedBeforeFill(s: number, price: number, tau: number): boolean {
+  protected liquidatedBeforeFill(s: number, qty: number, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
     // the account's own position, not hasPositions: an earlier fill at this open may have opened it
     // since the last refresh
-    if (this.acct.positionQty(s) === 0) return false;
+    const pos = this.acct.positionQty(s);
+    if (pos === 0) return false;
     if (this.dirty) this.refresh();
     // the paths are built at the open only when positions were held into it: a position opened by a
     // fill at this open is checked against this bar's prices, not a previous bar's
@@ -548,8 +557,13 @@ export abstract class IntrabarRunner extends RunnerState {
     if (pool === null) return false;
     const prices = this.pbuf;
     this.pricesAt(tau, prices);
-    prices[s] = price;
-    if (!pool.breached(prices)) return false;
+    if (!pool.breached(prices)) {
+      if (pos > 0 === qty > 0) return false;
+      prices[s] = price;
+      const fees = this.acct.venue.fees;
+      const closeFee = Math.abs(pos) * price * (liquidity === 'maker' ? fees.maker : fees.taker);
+      if (pool.marginBalance(prices) - closeFee > 0) return false;
+    }
     this.liquidate(pool, tau, prices);
     if (this.dirty) this.refresh();
     return true;
@@ -582,15 +596,14 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
-    if (this.liquidatedBeforeFill(s, price, tau)) return false;
+    if (this.liquidatedBeforeFill(s, qty, price, liquidity, tau)) return false;
     // the account's margin checks (available balance, leverage tier) value the other positions at
     // their liquidation-source prices at this point of the path, as the check before the fill does:
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade
     // earlier at the same open, so one order was accepted or refused depending on an unrelated fill
     this.markAt(tau);
     // a fill that may grow the position: its pool judged after it where the pools are judged at τ (pricesAt: a
-    // multi-leg cross pool's legs on their adverse-first path under the pessimistic check), as liquidatedBeforeFill
-    // judged it before (a reducing fill is not checked after: no prices to compute)
+    // multi-leg cross pool's legs on their adverse-first path under the pessimistic check)
     const grows = !(o.reduceOnly || o.closePosition) && (pos === 0 || pos > 0 === qty > 0 || Math.abs(qty) > Math.abs(pos));
     if (grows) this.pricesAt(tau, this.pbuf);
     const r = this.tally(

@@ -37,7 +37,7 @@ export interface VenueOverrides {
     isolatedBooking?: 'isolatedWallet' | 'availableFirst';
     openCutoffMs?: number;
   };
-  liquidation?: { penalty: 'remainingMargin' | { feeRate: number } };
+  liquidation?: { penalty: 'remainingMargin' | { feeRate: number | 'taker' } };
   maintenance?: { basis?: 'mark' | 'entry'; extraRate?: number | 'taker' };
   /**
    * tier tables per symbol (e.g. "BTCUSDT"); the key "*" replaces the default table for symbols
@@ -138,8 +138,8 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
   if (o.liquidation) {
     const p = o.liquidation.penalty;
     if (p === 'remainingMargin') def.penalty = p;
-    else if (p && typeof p === 'object') def.penalty = { feeRate: rate(p.feeRate, 'liquidation.penalty.feeRate', 0, 1) };
-    else throw configError(`venue override liquidation.penalty: expected "remainingMargin" or { feeRate }, got ${shownValue(p)}`);
+    else if (p && typeof p === 'object') def.penalty = { feeRate: p.feeRate === 'taker' ? 'taker' : rate(p.feeRate, 'liquidation.penalty.feeRate', 0, 1) };
+    else throw configError(`venue override liquidation.penalty: expected "remainingMargin" or { feeRate } (a rate, or 'taker' for the taker fee), got ${shownValue(p)}`);
   }
   if (o.maintenance) {
     const m = { ...base.maintenance };

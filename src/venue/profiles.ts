@@ -22,7 +22,8 @@ export interface VenueDefinition {
   name: string;
   fees: { maker: number; taker: number };
   funding: VenueProfile['funding'];
-  penalty: VenueProfile['liquidation']['penalty'];
+  /** feeRate === 'taker' follows fees.taker (OKX: the liquidation fee is the taker rate) */
+  penalty: 'remainingMargin' | { feeRate: number | 'taker' };
   /** extraRate === 'taker' follows fees.taker (OKX) */
   maintenance: { basis: 'mark' | 'entry'; extraRate: number | 'taker' };
   /** the published closed form used for mark-basis isolated liquidation prices */
@@ -277,8 +278,9 @@ export const okx: VenueDefinition = {
   // regular user (Lv1) swap rates: maker 0.02 %, taker 0.05 %
   fees: { maker: 0.0002, taker: 0.0005 },
   funding: { intervalHours: 8, priceSource: 'mark', isolatedBooking: 'availableFirst', openCutoffMs: 0 },
-  // liquidation fee = position value × taker rate; the rest of the margin is returned (§3)
-  penalty: { feeRate: 0.0005 },
+  // liquidation fee = position value × taker rate; the rest of the margin is returned (§3): the
+  // taker rate in force, also when fees.taker is overridden (as the maintenance add-on follows it)
+  penalty: { feeRate: 'taker' },
   maintenance: { basis: 'mark', extraRate: 'taker' },
   closedForm: ClosedForm.Gate,
   tables: once(() => [dated('2024-10-24', 'OKX position tiers (approximation, docs/margin.md)', { BTCUSDT: OKX_MAJOR, ETHUSDT: OKX_MAJOR })]),
@@ -336,7 +338,7 @@ export function profileFromDefinition(def: VenueDefinition): BuiltVenueProfile {
     name: def.name,
     fees: Object.freeze({ ...def.fees }),
     funding: Object.freeze({ ...def.funding }),
-    liquidation: Object.freeze({ penalty: typeof def.penalty === 'string' ? def.penalty : Object.freeze({ ...def.penalty }) }),
+    liquidation: Object.freeze({ penalty: typeof def.penalty === 'string' ? def.penalty : Object.freeze({ feeRate: def.penalty.feeRate === 'taker' ? def.fees.taker : def.penalty.feeRate }) }),
     maintenance,
     tiers: (symbol, asOfMs) => lookup(symbol, asOfMs).tiers,
     tierSource: (symbol, asOfMs) => lookup(symbol, asOfMs).label,

@@ -3,7 +3,7 @@
  * counts and shards, resume after a kill, failure isolation, Ctrl-C, and every exit code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -244,6 +244,20 @@ describe('failure isolation', () => {
     expect(fromConfig.code).toBe(78);
     expect(fromConfig.stderr).toContain(`${mine} is not a result marginlab wrote`);
     expect(read(mine)).toBe('{"mine":true}');
+    // a user's folder (no marker) that --force is refused for stays the user's: no marker is left behind, so a later
+    // command without --force is refused there too and the user's report.md is never replaced
+    const user = join(dir, 'user-folder');
+    mkdirSync(join(user, 'results'), { recursive: true });
+    writeFileSync(join(user, 'report.md'), 'my notes\n');
+    writeFileSync(join(user, 'results', 'abc.json'), '{"mine":1}');
+    const forced = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet', '--force'], dir);
+    expect(forced.code).toBe(64);
+    expect(readdirSync(user).sort()).toEqual(['report.md', 'results']);
+    rmSync(join(user, 'results', 'abc.json'));
+    const plain = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet'], dir);
+    expect(plain.code).toBe(64);
+    expect(plain.stderr).toMatch(/is not empty and was not written by marginlab/);
+    expect(read(join(user, 'report.md'))).toBe('my notes\n');
   });
 
   it('a throwing, a hanging and a dying strategy become errored results; the others finish; exit 1', async () => {

@@ -307,8 +307,12 @@ export class OutDir {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly name: string;
   private readonly source: OutSource;
-  /** the folder existed without a marker and this invocation wrote one (a dataset from before markers) */
+  /** the folder existed without a marker and this invocation wrote one (a dataset from before markers, a folder taken by force) */
   markerAdded = false;
+  /** what the folder held when it was opened (its entries; a run folder's results/ too): a failure that changed none of it takes back a marker it added */
+  openedWith: string | null = null;
+  /** this invocation replaced or claimed entries (replaceEntries, claimFiles) */
+  private wrote = false;
   /** a non-empty folder marginlab did not make, written into only because of `force`: it stays the user's */
   forced = false;
   /** false: the command writing it has no --resume (OutDirOptions.resume) */
@@ -361,6 +365,7 @@ export class OutDir {
   replaceEntries(tmp: string): void {
     const entries = readdirSync(tmp).sort();
     const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+    this.wrote = true;
     this.fs('write into', () => {
       for (const e of entries) {
         const dest = join(this.path, e);
@@ -403,6 +408,7 @@ export class OutDir {
       }
     }
     this.own = [...new Set([...this.own, ...names])].sort();
+    this.wrote = true;
     this.fs('write into', () => writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own }));
   }
 
@@ -421,8 +427,11 @@ export class OutDir {
     for (const t of tmp ? [tmp] : [...this.temps.keys()]) this.removeTemp(t);
     if (this.lost) return false;
     if (!this.created) {
-      // a marker this invocation added to a folder that had none goes too, while it records nothing written
-      if (this.markerAdded && this.own.length === 0) rmSync(join(this.path, MARKER_FILE), { force: true });
+      // a marker this invocation added to a folder that had none goes too, while it records nothing written, or
+      // nothing was written (a run refused by --force into a user's folder left it marked as marginlab's, and the
+      // next command without --force replaced the user's report.md)
+      if (this.markerAdded && (this.own.length === 0 || (!this.wrote && this.openedWith !== null && folderState(this.path, this.kind) === this.openedWith)))
+        rmSync(join(this.path, MARKER_FILE), { force: true });
       return false;
     }
     try {
@@ -631,6 +640,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const out = new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
     if (opts.resume === false) out.resume = false;
     out.markerAdded = !created && !hadMarker;
+    if (out.markerAdded) out.openedWith = folderState(path, kind);
     out.forced = forced;
     return out;
   } catch (err) {
@@ -644,6 +654,25 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       }
     }
     throw err;
+  }
+}
+
+/** the names a folder holds (lock, marker and temp files aside; a run folder's results/ too), to tell whether a command changed it */
+function folderState(path: string, kind: OutKind): string | null {
+  try {
+    const names = (dir: string) => readdirSync(dir).filter((f) => f !== LOCK_FILE && f !== MARKER_FILE && !isOurTemp(f)).sort();
+    const top = names(path);
+    let results: string[] = [];
+    if (kind === 'run' && top.includes('results')) {
+      try {
+        results = names(join(path, 'results'));
+      } catch {
+        /* not a folder */
+      }
+    }
+    return JSON.stringify([top, results]);
+  } catch {
+    return null;
   }
 }
 

@@ -4,9 +4,9 @@
  * fixtures derived from the real data (test/fixtures/import, built by scripts/make-import-fixtures.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { constants as zlibConstants, crc32 as zlibCrc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { readBinance } from '../src/feed/formats/binance.js';
 import { readFreqtrade, freqtradeSymbol } from '../src/feed/formats/freqtrade.js';
@@ -172,6 +172,38 @@ describe('a folder import says which data files its importer left out', () => {
     const clean = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures'), '--out', outDir()]);
     expect(clean.code).toBe(0);
     expect(clean.stderr).toBe('');
+  });
+});
+
+describe('what an import cannot take, or takes with a gap, is said naming the input', () => {
+  it('--kind that disagrees with a named file\'s name is a usage error naming it; a folder without that kind is named; nothing is written', async () => {
+    const mark = join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-mark.feather');
+    const o1 = outDir();
+    const r = await feedCli(['import', mark, '--kind', 'funding', '--out', o1]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe(`marginlab: ${mark}: the file name says mark-price candles (-mark), but --kind funding was given; drop --kind (the name tells), or name the funding file\n`);
+    expect(existsSync(o1)).toBe(false);
+    // a folder holding no file of that kind: the inputs are named, not the output folder
+    const noFunding = join(root, 'no-funding');
+    mkdirSync(noFunding);
+    cpSync(mark, join(noFunding, basename(mark)));
+    const o2 = outDir();
+    const f = await feedCli(['import', noFunding, '--kind', 'funding', '--out', o2]);
+    expect(f.code).toBe(65);
+    expect(f.stderr).toBe(`marginlab: no freqtrade funding files (--kind) in ${noFunding}; it holds 1 other data file (XRP_USDT_USDT-1h-mark.feather): drop --kind to import them\n`);
+    expect(existsSync(o2)).toBe(false);
+  });
+
+  it('an append whose rows do not join the series imports with a warning naming the gap (a run would refuse it)', async () => {
+    const o = outDir();
+    const first = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), '--out', o]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toBe('');
+    const later = join(root, 'xrp-2025.csv');
+    writeFileSync(later, 'timestamp,open,high,low,close,volume\n1747872000000,2.3,2.4,2.2,2.35,10\n1747875600000,2.35,2.4,2.3,2.32,10\n');
+    const r = await feedCli(['import', later, '--format', 'csv', '--kind', 'candles', '--symbol', 'XRPUSDT', '--timeframe', '1h', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^marginlab: warning: candles XRPUSDT 1h now has 1 gap \(widest: \d+ missing bars between 2021-11-\d\dT\d\d:00:00\.000Z and 2025-05-22T00:00:00\.000Z\); runs refuse a dataset with gaps unless the config's data entry says gaps: 'warn' \(docs\/data\.md\); this import appended rows that do not join the dataset's: `--replace` imports the file alone\n$/);
   });
 });
 

@@ -72,6 +72,8 @@ export interface CsvImportResult {
    */
   badRowLines: string[];
   gaps: number;
+  /** the widest gap (missing bars, the times either side), when there is one */
+  widestGap?: { missingBars: number; from: number; to: number };
   first: number | null;
   last: number | null;
   manifest: Manifest;
@@ -408,6 +410,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   /** bad rows that are only out of time order */
   let outOfOrder = 0;
   let gaps = 0;
+  let widest = { step: 0, from: 0, to: 0 };
   let headerIndex: Record<string, number> | null = null;
   /** what the result says besides its rows: a title line above the header, left out (see isBanner); a time column naming its zone */
   const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn'> = {};
@@ -568,7 +571,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
           outOfOrder++;
           reason = `timestamp ${fmtTime(t)} is out of order (${desc ? 'later' : 'earlier'} than line ${lastLine}: ${fmtTime(lastT)}, in a file of ${desc ? 'descending' : 'ascending'} times)`;
         } else if (tfMs !== null && step !== tfMs) {
-          if (step % tfMs === 0) gaps++;
+          if (step % tfMs === 0) {
+            gaps++;
+            if (step > widest.step) widest = { step, from: desc ? t : lastT, to: desc ? lastT : t };
+          }
           else reason = `timestamp ${fmtTime(t)} is ${step} ms ${desc ? 'before' : 'after'} line ${lastLine}; expected a multiple of the ${opts.timeframe} timeframe`;
         }
       }
@@ -682,7 +688,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, first: r!.first, last: r!.last, manifest: m, ...notes };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, ...(r!.widestGap ? { widestGap: r!.widestGap } : {}), first: r!.first, last: r!.last, manifest: m, ...notes };
     }
 
     // place the file and update the manifest
@@ -701,7 +707,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: m, ...notes };
+    const widestGap = gaps > 0 && tfMs !== null ? { missingBars: widest.step / tfMs - 1, from: widest.from, to: widest.to } : undefined;
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, ...(widestGap ? { widestGap } : {}), first: w.first, last: w.last, manifest: m, ...notes };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

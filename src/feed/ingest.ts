@@ -62,6 +62,8 @@ export interface CommitResult {
   first: number | null;
   last: number | null;
   gaps: number;
+  /** the widest gap (missing bars, the times either side), when there is one */
+  widestGap?: { missingBars: number; from: number; to: number };
 }
 
 const MAX_LISTED = 200;
@@ -380,7 +382,14 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       };
       entries.push(entry);
       working = nextManifest(outDir, working, [entry], {});
-      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps });
+      let widestGap: CommitResult['widestGap'];
+      if (gaps > 0 && s.timeframe) {
+        const tf = timeframeMs(s.timeframe);
+        let at = 1;
+        for (let i = 2; i < time.length; i++) if (time[i]! - time[i - 1]! > time[at]! - time[at - 1]!) at = i;
+        widestGap = { missingBars: (time[at]! - time[at - 1]!) / tf - 1, from: time[at - 1]!, to: time[at]! };
+      }
+      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}) });
     }
     if (unchangedFiles(manifest, entries)) {
       // every series is already in the dataset as it is: nothing is written, not even a provenance

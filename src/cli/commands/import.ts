@@ -7,7 +7,7 @@
  * 66 file not found · 130 interrupted (src/util/interrupt.ts: temp files and lock removed, the dataset as it was).
  */
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
+import { dataError, usageError } from '../../errors.js';
 import { cliCommand } from '../../util/shell.js';
 
 /** a tab-separated file by its name (`prices.tsv`, `prices.tsv.gz`): its delimiter is a tab unless --delimiter says otherwise */
@@ -17,6 +17,20 @@ interface ImportFlags {
   format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue?: string;
   skipBadRows?: boolean; delimiter?: string; provenance?: string; replace?: boolean; columns?: string;
   header: boolean; contractSize?: string;
+}
+
+/**
+ * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
+ * not at the next run (an append from another period makes one gap of thousands of bars).
+ */
+function gapWarning(series: string, r: { gaps: number; added: number; rows: number; widestGap?: { missingBars: number; from: number; to: number } }, replace: boolean): void {
+  const g = r.widestGap;
+  if (!g) return;
+  const appended = r.added < r.rows && !replace;
+  process.stderr.write(
+    `marginlab: warning: ${series.trim()} now has ${r.gaps} gap${r.gaps === 1 ? '' : 's'} (widest: ${g.missingBars} missing bar${g.missingBars === 1 ? '' : 's'} between ${new Date(g.from).toISOString()} and ${new Date(g.to).toISOString()}); ` +
+      `runs refuse a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)${appended ? "; this import appended rows that do not join the dataset's: `--replace` imports the file alone" : ''}\n`,
+  );
 }
 
 export function register(program: Command): void {
@@ -112,6 +126,7 @@ export function register(program: Command): void {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
           }
+          gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, !!flags.replace);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
           process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
@@ -144,6 +159,9 @@ export function register(program: Command): void {
           if (s.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${s.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
           series = [s];
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
+        const { excerptList } = await import('../../util/excerpt.js');
+        // (the readers refuse inputs without files or rows; a --kind that left nothing is named with the inputs, not the output)
+        if (series.length === 0) throw dataError(`${excerptList(paths, 3, 120)}: no ${kind ? `${kind} ` : ''}series to import${kind ? ' (--kind)' : ''}; nothing was written${kind ? ': drop --kind, or name the files that hold it' : ''}`);
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
         const { commitSeries } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
@@ -156,12 +174,12 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
         }
+        for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, !!flags.replace);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
         // data files of the input folders this format does not read: said, never left out in silence
         const { isFreqtradeSpotFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
-        const { excerptList } = await import('../../util/excerpt.js');
         const left = unreadFiles(fmt, paths);
         // freqtrade's spot candles beside the futures files (the exchange folder given): left out, and said why
         const spot = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [];

@@ -82,7 +82,11 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
       continue;
     }
     const kind: FileKind = m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles';
-    if (opts.kinds && !opts.kinds.includes(kind)) continue;
+    if (opts.kinds && !opts.kinds.includes(kind)) {
+      // a file named as an input is what the user meant to import: its name and --kind disagree (in a folder, --kind picks)
+      if (paths.includes(file)) throw usageError(`${file}: the file name says ${kind === 'candles' ? 'futures candles' : kind === 'mark' ? 'mark-price candles' : 'funding rates'} (-${m[3]}), but --kind ${opts.kinds.join(',')} was given; drop --kind (the name tells), or name the ${opts.kinds.join(' or ')} file`);
+      continue;
+    }
     const tf = m[2]!;
     if (tf.endsWith('M')) throw dataError(`${file}: monthly (${tf}) candles are not a fixed timeframe`);
     if (kind !== 'funding' && opts.timeframe && opts.timeframe !== tf) throw usageError(`${file}: the file name says ${tf} candles, but --timeframe ${opts.timeframe} was given`);
@@ -92,6 +96,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
     const s = readFreqtradeFile(file, opts.symbol ?? freqtradeSymbol(m[1]!), kind, tf);
     out.push({ ...s, named: freqtradeSymbol(m[1]!) });
   }
+  if (out.length === 0 && opts.kinds) throw dataError(`no freqtrade ${opts.kinds.join(' or ')} files (--kind) in ${paths.join(', ')}; it holds ${files.length} other data file${files.length === 1 ? '' : 's'} (${excerpt(basename(files[0]!))}${files.length > 1 ? ', …' : ''}): drop --kind to import them`);
   return out;
 }
 

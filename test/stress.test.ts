@@ -597,6 +597,26 @@ describe('stress config and plan', () => {
     expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
   });
 
+  it("a path run's crashes are drawn from the crash scenarios that move its symbols; with none, its paths carry no crash and the run warns", () => {
+    const { stress } = resolveStress({ scenarios: ['alt-wick', 'crash-2020-03-12', 'correlation-break'], inject: {}, paths: 40, crashesPerPath: 2, seed: 4 });
+    const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const drawn = (symbols?: string[]) => stressVariants(stress!, ds, symbols).flatMap((x) => (x.kind === 'path' ? x.crashes ?? [] : []).map((c) => c.scenario));
+    // alt-wick moves ADA only: a BTC run never draws it, an ADA run does; every crash of a BTC path moves BTC
+    expect(new Set(drawn())).toEqual(new Set(['alt-wick', 'crash-2020-03-12', 'correlation-break']));
+    expect(drawn(['BTCUSDT']).length).toBe(80);
+    expect(new Set(drawn(['BTCUSDT']))).toEqual(new Set(['crash-2020-03-12', 'correlation-break']));
+    expect(drawn(['ADAUSDT'])).toContain('alt-wick');
+    // symbols every crash scenario moves: the same draws as the whole pool (RunIds of earlier plans stay)
+    const { stress: market } = resolveStress({ scenarios: ['crash-2020-03-12', 'crash-2025-10-10'], inject: {}, paths: 10, crashesPerPath: 1, seed: 4 });
+    expect(stressVariants(market!, ds, ['BTCUSDT', 'ETHUSDT'])).toEqual(stressVariants(market!, ds));
+    // a pool that moves none of a strategy's symbols: plain paths, and a warning naming the strategy
+    const { stress: ada } = resolveStress({ scenarios: ['alt-wick'], inject: {}, paths: 3, crashesPerPath: 1, seed: 4 });
+    expect(stressVariants(ada!, ds, ['BTCUSDT']).map((x) => (x.kind === 'path' ? x.crashes : 'scenario'))).toEqual(['scenario', 'scenario', 'scenario', undefined, undefined, undefined]);
+    const w = strategyScenarioWarnings(ada!, { ...ds, symbols: ['BTCUSDT', 'ADAUSDT'] }, [{ strategy: 'trend', symbols: ['BTCUSDT'] }]);
+    expect(w).toContain("stress.crashScenarios: none of 'alt-wick' moves the symbols of strategy 'trend' (BTCUSDT) on dataset d: its Monte Carlo paths carry no crash (plain bootstrap paths); add a scenario that moves them to stress.crashScenarios");
+  });
+
   it("a shock starting at or after the window's end is not planned at that injection time, and the run says so", () => {
     // 100 bars; injections at bars 50 and 90; the scenario's only leg starts 20 bars after the injection
     const late = scenarioSchema.parse({ id: 'late', symbols: { BTC: { depth: -0.3, duration: '1h', at: '20h' } } });

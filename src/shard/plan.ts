@@ -188,16 +188,27 @@ export async function buildPlan(
   const byId = new Map<string, PlannedRun>();
   // stress variants (src/stress/plan.ts) of each dataset: every history run is repeated under each
   // a stress key the data refuses (an injection time outside the window) is the config's problem: said as its others are, naming the file
-  const variants = (ds: PlanDataset): RunStressSpec[] => {
+  const variants = (ds: PlanDataset, symbols?: readonly string[]): RunStressSpec[] => {
     if (!config.stress) return [];
     try {
-      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0, symbols: ds.symbols });
+      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0, symbols: ds.symbols }, symbols);
     } catch (err) {
       if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || configFile === undefined) throw err;
       throw configError(`${configFile}: invalid config (1 problem)`, [err.message, ...(err.details ?? [])]);
     }
   };
   const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(datasets.map((ds) => [ds.key, [undefined, ...variants(ds)]]));
+  // a run's variants: its path crashes drawn from the crash scenarios that move its symbols (pathCrashPool),
+  // the same for every run of those symbols on the dataset (the setups of a configuration pair path by path)
+  const runVariants = new Map<string, (RunStressSpec | undefined)[]>();
+  const variantsFor = (ds: PlanDataset, symbols: readonly string[]): (RunStressSpec | undefined)[] => {
+    const all = variantsOf.get(ds.key)!;
+    if (!config.stress || config.stress.paths === 0 || config.stress.crashesPerPath === 0) return all;
+    const key = JSON.stringify([ds.key, symbols]);
+    let v = runVariants.get(key);
+    if (v === undefined) runVariants.set(key, (v = [undefined, ...variants(ds, symbols)]));
+    return v;
+  };
   const scenarioById = new Map((config.stress?.scenarios ?? []).map((sc) => [sc.id, sc]));
   const datasetKeyOf = new Map<string, string>();
   // count the plan before building it: a grid of 10^7 points is refused with the numbers, not built
@@ -368,7 +379,7 @@ export async function buildPlan(
               dataHashes: { ...ds.hashes },
               engineVersion,
             };
-            for (const stress of variantsOf.get(ds.key)!) {
+            for (const stress of variantsFor(ds, symbols)) {
               // a scenario that moves none of this run's symbols, or starts moving them after the window's end, tests
               // nothing: its run would replay the data unchanged and count as surviving the crash (the run warns)
               if (stress?.kind === 'scenario') {

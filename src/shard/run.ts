@@ -481,8 +481,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     configName,
   );
   // scenario runs left out for what a strategy trades (a scenario moving none of its symbols, or starting after the
-  // window's end for them): said per strategy, beyond what was said for the whole dataset above
-  if (c.stress && c.stress.scenarios.length > 0) {
+  // window's end for them): said per strategy, beyond what was said for the whole dataset above; and paths that
+  // carry no crash because no crash scenario moves the strategy's symbols
+  if (c.stress && (c.stress.scenarios.length > 0 || (c.stress.paths > 0 && c.stress.crashesPerPath > 0))) {
     const { strategyScenarioWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const traded = new Map<string, { strategy: string; symbols: string[] }>();

@@ -244,9 +244,18 @@ export function scenarioMiss(sc: Scenario, injectAt: number, symbols: readonly s
  * (a scenario moving none of its symbols, lateShockWarnings).
  */
 export function strategyScenarioWarnings(stress: ResolvedStress, ds: StressTimeline & { symbols: readonly string[] }, traded: readonly { strategy: string; symbols: readonly string[] }[]): string[] {
-  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
-  if (times.length === 0) return [];
   const out: string[] = [];
+  // path crashes: drawn from the crash scenarios that move the run's symbols; with none, its paths carry no crash
+  if (stress.paths > 0 && stress.crashesPerPath > 0 && stress.crashScenarios.length > 0) {
+    for (const g of traded) {
+      if (pathCrashPool(stress, g.symbols).length > 0) continue;
+      out.push(
+        `stress.crashScenarios: none of ${stress.crashScenarios.map((sc) => `'${sc.id}'`).join(', ')} moves the symbols of strategy '${g.strategy}' (${g.symbols.join(', ')}) on dataset ${ds.name}: its Monte Carlo paths carry no crash (plain bootstrap paths); add a scenario that moves them to stress.crashScenarios`,
+      );
+    }
+  }
+  const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
+  if (times.length === 0) return out;
   for (const sc of stress.scenarios) {
     if (scenarioMovesNone(sc, ds.symbols)) continue; // said for the dataset
     const dsLate = times.filter((t) => scenarioMiss(sc, t, ds.symbols, ds) !== null).length;
@@ -267,8 +276,20 @@ export function strategyScenarioWarnings(stress: ResolvedStress, ds: StressTimel
   return out;
 }
 
-/** Every stress variant of a run on `ds`, in a fixed order (scenarios × times, then paths). */
-export function stressVariants(stress: ResolvedStress, ds: StressTimeline): RunStressSpec[] {
+/**
+ * The crash scenarios a path run trading `symbols` draws its crashes from: those that move at least
+ * one of them (a crash that moves none would leave the path as it is and count as a crash survived).
+ * All of them when `symbols` is not given.
+ */
+export function pathCrashPool(stress: Pick<ResolvedStress, 'crashScenarios'>, symbols?: readonly string[]): Scenario[] {
+  return symbols === undefined ? stress.crashScenarios : stress.crashScenarios.filter((sc) => !scenarioMovesNone(sc, symbols));
+}
+
+/**
+ * Every stress variant of a run on `ds`, in a fixed order (scenarios × times, then paths). A path's
+ * crashes are drawn from pathCrashPool(stress, symbols): with no scenario there, its paths carry none.
+ */
+export function stressVariants(stress: ResolvedStress, ds: StressTimeline, symbols?: readonly string[]): RunStressSpec[] {
   const out: RunStressSpec[] = [];
   const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
   for (const sc of stress.scenarios) {
@@ -278,13 +299,14 @@ export function stressVariants(stress: ResolvedStress, ds: StressTimeline): RunS
   }
   const n = ds.time.length;
   const blockBars = stress.blockBars ?? defaultBlockBars(n, ds.timeframeMs);
+  const pool = pathCrashPool(stress, symbols);
   for (let p = 0; p < stress.paths; p++) {
     const spec: RunStressSpec = { kind: 'path', seed: stress.seed, pathIndex: p, blockBars };
-    if (stress.crashesPerPath > 0 && n > 0) {
+    if (stress.crashesPerPath > 0 && n > 0 && pool.length > 0) {
       const rng = new Rng(stress.seed, STREAM_CRASHES + p);
       const crashes = [];
       for (let c = 0; c < stress.crashesPerPath; c++) {
-        const sc = stress.crashScenarios[rng.int(stress.crashScenarios.length)]!;
+        const sc = pool[rng.int(pool.length)]!;
         crashes.push({ scenario: sc.id, injectAt: ds.time[randomBar(rng, n)]!, scenarioHash: scenarioHash(sc) });
       }
       crashes.sort((a, b) => a.injectAt - b.injectAt || (a.scenario < b.scenario ? -1 : 1));

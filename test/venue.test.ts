@@ -113,6 +113,14 @@ describe('published closed forms (unit table)', () => {
     expect(f('hyperliquid')).toEqual([0.00045, 1, 'oracle', 'availableFirst', 'remainingMargin', 'mark']);
     expect(f('okx')).toEqual([0.0005, 8, 'mark', 'availableFirst', { feeRate: 0.0005 }, 'mark']);
   });
+  it("OKX's liquidation fee is the taker rate in force: an overridden taker fee moves the penalty as it moves the maintenance add-on", () => {
+    const v = getVenue('okx', { fees: { taker: 0.0002 } });
+    expect(v.liquidation.penalty).toEqual({ feeRate: 0.0002 });
+    expect(v.maintenance?.extraRate).toBe(0.0002);
+    // 'taker' in an override follows the venue's taker fee too; a rate stays as given
+    expect(getVenue('binance-usdm', { fees: { taker: 0.0007 }, liquidation: { penalty: { feeRate: 'taker' } } }).liquidation.penalty).toEqual({ feeRate: 0.0007 });
+    expect(getVenue('okx', { fees: { taker: 0.0002 }, liquidation: { penalty: { feeRate: 0.001 } } }).liquidation.penalty).toEqual({ feeRate: 0.001 });
+  });
 });
 
 describe('custom venues (built-in + overrides)', () => {

@@ -129,6 +129,41 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     for (const s of out.setups) expect(booksImbalance(s.books), s.setup.id).toBe('0');
   });
 
+  it('a close judged solvent in doubles is booked only with room for the exact books: at 3.9e6 of isolated margin a close one unit past bankruptcy is liquidated', () => {
+    // a marketable buy limit of 958.651 at 40 713.7, 10x, on exactly its initial margin plus the open fee (the cross
+    // wallet ends at 0); the next trade open is 36 660.66033016508 while the mark stays at 0.97 × 40 713.7. In doubles
+    // the close left its pool 1e-9 above its fee; booked exactly it lost its margin and 1e-8 more (wallet −0.00000001)
+    const P = 40713.7;
+    const F = 36660.66033016508;
+    const flatBar = (p: number): Bar => [p, p, p, p];
+    const venue = getVenue('binance-usdm', { tiers: { '*': [{ floor: 0, mmr: 0.005, maxLeverage: 125 }] } });
+    const data = makeData({ BTCUSDT: { bars: [flatBar(P), flatBar(P), flatBar(F), flatBar(F)], mark: [flatBar(P), flatBar(P), flatBar(P * 0.97), flatBar(P * 0.97)] } });
+    const out = run(data, scripted({ 0: (c) => void c.buy(0, 958.651, { type: 'limit', price: P }), 1: (c) => void c.closePosition(0) }, ['BTCUSDT']), {
+      leverage: 10,
+      capital: '3922538.03647935',
+      setups: [SETUPS.isolated],
+      venue,
+    });
+    const s = setupOf(out, 'isolated');
+    expect(new Decimal(s.books.wallet).gte(0)).toBe(true);
+    expect(s.books.insuranceDraws).toBe('0');
+    expect(liqs(s.events)).toHaveLength(1);
+    expect(booksImbalance(s.books)).toBe('0');
+  });
+
+  it('an order the account refuses without a price (a mode other than the open position\'s) never liquidates the pool at its price', () => {
+    // mixed: a cross long of 0.33 at 30 000 (10x on 1 000); an isolated sell with 1 100 bp of slippage would fill at
+    // 26 700, past the cross pool's bankruptcy, but the account refuses it (modeLocked) whatever its price
+    const data = makeData({ BTCUSDT: { bars: flat(30000, 4) } });
+    const strat = scripted({ 0: (c) => void c.buy(0, 0.33, { mode: 'cross', type: 'limit', price: 30000 }), 1: (c) => void c.sell(0, 0.33, { mode: 'isolated' }) }, ['BTCUSDT']);
+    for (const slippageBps of [0, 1100]) {
+      const s = setupOf(run(data, strat, { leverage: 10, capital: '1000', setups: [SETUPS.mixed], execution: { slippageBps } }), 'mixed');
+      expect(liqs(s.events), `${slippageBps} bp`).toHaveLength(0);
+      expect(s.rejections, `${slippageBps} bp`).toEqual({ modeLocked: 1 });
+      expect(s.books.wallet).toBe('1000');
+    }
+  });
+
   it('a fill that would leave its pool past the threshold at the liquidation-source price is refused (immediateLiquidation), in every setup', () => {
     // a buy of 1 at 30 300 (100 bp) is worth 30 000 on the liquidation-source path at once: −300 against
     // 242.4 of isolated margin, or a 300 cross wallet, with 120 of maintenance. It used to fill and be

@@ -434,7 +434,7 @@ export class AccountImpl implements Account {
     if (!Number.isFinite(req.price) || req.price <= 0) return this.reject(symbol, 'invalidPrice', `${p.symbol}: price must be > 0, got ${shownValue(req.price)}`, time);
     if (!Number.isFinite(req.qty) || req.qty === 0) return this.reject(symbol, 'invalidQuantity', `${p.symbol}: quantity must be a non-zero number, got ${shownValue(req.qty)}`, time);
     if (p.absQ > 0 && req.mode && p.mode && req.mode !== p.mode.id)
-      return this.reject(symbol, 'modeLocked', `${p.symbol}: the open position is ${p.mode.id}; a ${req.mode} order cannot change it until it is closed`, time);
+      return this.reject(symbol, 'modeLocked', `${p.symbol}: the open position is ${p.mode.id}; ${req.mode === 'isolated' ? 'an' : 'a'} ${req.mode} order cannot change it until it is closed`, time);
 
     // quantities on the symbol's grid, in whole steps (within half a step of a grid point is that point)
     const g = p.grid;

@@ -176,11 +176,17 @@ export abstract class IntrabarRunner extends RunnerState {
     }
   }
 
-  /** fill `out` with every symbol's liquidation-source price at τ (absent → last known) */
+  /**
+   * fill `out` with every symbol's liquidation-source price at τ where its pool is judged (absent →
+   * last known): a leg of a multi-leg cross pool on the path its liquidation check reads (adverse-first
+   * under the pessimistic check), any other symbol on its own path — also a leg left alone when its
+   * pool dissolved mid-bar (legSign is the pools of the last refresh: call with them current)
+   */
   protected pricesAt(tau: number, out: Float64Array): void {
     const m = this.m;
+    const leg = this.legSign;
     for (let s = 0; s < m.n; s++) {
-      const v = priceAt(this.lq, s, tau);
+      const v = priceAt(leg[s] !== 0 ? this.lq : this.lqSingle, s, tau);
       out[s] = v === v ? v : m.lastMarks[s]!;
     }
   }
@@ -207,6 +213,8 @@ export abstract class IntrabarRunner extends RunnerState {
    */
   protected markForCallback(tau: number, filled = -1, price = Number.NaN): void {
     if (this.pathsBar !== this.bar) this.buildPaths(this.bar);
+    // the pools after the fill or liquidation (pricesAt reads their legs)
+    if (this.dirty) this.refresh();
     this.pricesAt(tau, this.fillMarks);
     if (filled >= 0) this.fillMarks[filled] = price;
     this.acct.mark(this.fillMarks, this.fillSnap);
@@ -561,8 +569,12 @@ export abstract class IntrabarRunner extends RunnerState {
       if (pos > 0 === qty > 0) return false;
       prices[s] = price;
       const fees = this.acct.venue.fees;
-      const closeFee = Math.abs(pos) * price * (liquidity === 'maker' ? fees.maker : fees.taker);
-      if (pool.marginBalance(prices) - closeFee > 0) return false;
+      const notional = Math.abs(pos) * price;
+      const closeFee = notional * (liquidity === 'maker' ? fees.maker : fees.taker);
+      // in doubles: a few units (1e-8) and the float error of sums of that size, so the exact booking of a fill
+      // judged solvent here cannot end a unit below zero (at 4e7 of notional a double's last bit is near a unit)
+      const mb = pool.marginBalance(prices);
+      if (mb - closeFee > 4e-8 + 16 * Number.EPSILON * (notional + Math.abs(mb))) return false;
     }
     this.liquidate(pool, tau, prices);
     if (this.dirty) this.refresh();
@@ -596,7 +608,12 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       if (Math.abs(qty) > Math.abs(pos)) qty = -pos;
     }
-    if (this.liquidatedBeforeFill(s, qty, price, liquidity, tau)) return false;
+    // an order the account refuses without a price (a mode other than the open position's: modeLocked) never fills,
+    // so it is no reason to value the pool at its price
+    const mode = this.perOrderMode ? o.mode : this.spec.defaultMode;
+    const held = pos === 0 ? null : acct.positionMode(s);
+    const locked = mode !== undefined && held !== null && held !== mode;
+    if (!locked && this.liquidatedBeforeFill(s, qty, price, liquidity, tau)) return false;
     // the account's margin checks (available balance, leverage tier) value the other positions at
     // their liquidation-source prices at this point of the path, as the check before the fill does:
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade
@@ -612,7 +629,7 @@ export abstract class IntrabarRunner extends RunnerState {
         qty,
         price,
         liquidity,
-        mode: this.perOrderMode ? o.mode : this.spec.defaultMode,
+        mode,
         reduceOnly: o.reduceOnly || o.closePosition,
         time: this.eventTime,
         marks: grows ? this.pbuf : undefined,

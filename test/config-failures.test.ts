@@ -348,4 +348,37 @@ describe('data checks', () => {
     writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
     await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, message: expect.stringContaining(join(ds, 'manifest.json')), details: expect.arrayContaining([expect.stringMatching(/^symbols: AAAUSDT listed twice/)]) });
   });
+
+  it('a data file reached through a linked folder out of the dataset is refused as a linked file is', async () => {
+    const ds = join(dir, 'linked-folder');
+    cpSync(join(dir, 'data'), ds, { recursive: true });
+    const outside = join(dir, 'elsewhere-folder');
+    mkdirSync(outside);
+    const f = 'AAAUSDT-candles-1h.arrow';
+    cpSync(join(ds, f), join(outside, f));
+    symlinkSync(outside, join(ds, 'sub'));
+    const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { files: { path: string }[] };
+    for (const e of man.files) if (e.path === f) e.path = `sub/${f}`;
+    writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+    await expect(loadDataset(ds)).rejects.toMatchObject({
+      exitCode: 65,
+      details: [expect.stringMatching(new RegExp(`^manifest\\.json: sub/${f} resolves, through a linked folder on its path, to .*elsewhere-folder.*outside the dataset folder`))],
+    });
+  });
+
+  it("a manifest's symbols meet an import's rules: '__proto__', a space, and names differing only in case are refused (65)", async () => {
+    for (const [from, to, said] of [
+      ['AAAUSDT', '__proto__', "symbols: '__proto__' is '__proto__', a name JavaScript objects reserve; rename the symbol"],
+      ['AAAUSDT', '../AAA USDT', "symbols: '../AAA USDT' holds a space or a control character"],
+      ['AAAUSDT', 'bbbusdt', "symbols: 'bbbusdt' and 'BBBUSDT' differ only in letter case (their files cannot both live in a folder on every file system); import one of them into another dataset"],
+    ] as const) {
+      const ds = join(dir, `sym-${to.replace(/\W/g, '')}`);
+      cpSync(join(dir, 'data'), ds, { recursive: true });
+      const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { symbols: string[]; files: { symbol: string }[] };
+      man.symbols = man.symbols.map((x) => (x === from ? to : x));
+      for (const e of man.files) if (e.symbol === from) e.symbol = to;
+      writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+      await expect(loadDataset(ds), to).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([said]) });
+    }
+  });
 });

@@ -118,6 +118,15 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   const problems: string[] = [];
   const dupSymbols = m.symbols.filter((x, i) => m.symbols.indexOf(x) !== i);
   if (dupSymbols.length) problems.push(`symbols: ${[...new Set(dupSymbols)].join(', ')} listed twice`);
+  // the rules an import applies to a symbol (a manifest written by hand or by another tool meets them too)
+  const byCase = new Map<string, string>();
+  for (const x of new Set(m.symbols)) {
+    const bad = symbolProblem(x);
+    if (bad) problems.push(`symbols: '${oneLine(x)}' ${bad}`);
+    const other = byCase.get(x.toLowerCase());
+    if (other !== undefined) problems.push(`symbols: '${oneLine(other)}' and '${oneLine(x)}' differ only in letter case (their files cannot both live in a folder on every file system); import one of them into another dataset`);
+    else byCase.set(x.toLowerCase(), x);
+  }
   const seen = new Set<string>();
   for (const f of m.files) {
     if (seen.has(f.path)) problems.push(`files: path '${f.path}' listed twice`);
@@ -144,9 +153,11 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
 export function entryFault(dir: string, f: ManifestFile): { missing: boolean; text: string } | null {
   const path = join(dir, f.path);
   if (!existsSync(path)) return { missing: true, text: `file listed in the manifest is missing: ${path} (restore it, re-import the series, or remove its entry from manifest.json)` };
-  if (lstatSync(path).isSymbolicLink()) {
-    const target = realPathOf(path);
-    if (!isInside(target, realPathOf(dir))) return { missing: false, text: `${f.path} is a symbolic link to ${target}, outside the dataset folder; copy the file into the folder (links inside it are fine)` };
+  // the file itself a link, or a folder on its path (sub/x.arrow with sub a link): where it resolves counts
+  const target = realPathOf(path);
+  if (!isInside(target, realPathOf(dir))) {
+    const how = lstatSync(path).isSymbolicLink() ? 'is a symbolic link to' : 'resolves, through a linked folder on its path, to';
+    return { missing: false, text: `${f.path} ${how} ${target}, outside the dataset folder; copy the file into the folder (links inside it are fine)` };
   }
   if (statSync(path).isDirectory()) return { missing: false, text: `${f.path} (listed in manifest.json) is a folder, not an Arrow file; fix the manifest entry` };
   return null;
@@ -199,6 +210,8 @@ export function symbolProblem(symbol: string): string | null {
   const chars = [...symbol].length;
   if (chars === 0) return 'is empty';
   if (chars > 64) return `has ${chars} characters (at most 64; it becomes a file name)`;
+  // a key of the plain objects results and reports hold per symbol: '__proto__' there set an object's prototype (its prices vanished)
+  if (symbol === '__proto__') return "is '__proto__', a name JavaScript objects reserve; rename the symbol";
   if (/[\s\p{Cc}\p{Cf}]/u.test(symbol)) return 'holds a space or a control character';
   if (symbolFilePart(symbol).length > 150) return 'is too long once written as a file name (at most 150 bytes)';
   return null;

@@ -18,6 +18,17 @@ const loaderSays = (t: Float64Array, tf: number) => {
   return { problems: problems.finish(), gaps: gaps.length };
 };
 
+describe('times a date can hold', () => {
+  it('a timestamp past the last JavaScript date is a problem naming its row (data validate printed the range and crashed, run reported raw numbers)', () => {
+    const t = Float64Array.from([8.64e15 - H, 8.64e15, 8.64e15 + H, 8.64e15 + 2 * H]);
+    const { problems } = loaderSays(t, H);
+    expect(problems).toEqual([
+      'X-candles.arrow row 3: timestamp 8640000003600000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
+      'X-candles.arrow row 4: timestamp 8640000007200000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
+    ]);
+  });
+});
+
 describe('spacing: one judge for the importers and the loader (feed/timeframe.ts)', () => {
   it('mostCommonStep: the most common step, the preferred one (a file\'s own timeframe) winning a tie', () => {
     expect(mostCommonStep(new Map([[H, 3], [2 * H, 5]]), H)).toEqual({ step: 2 * H, n: 5 });

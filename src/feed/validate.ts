@@ -6,6 +6,9 @@ import { fmtStep, fmtTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing
 import type { FileKind } from './manifest.js';
 
 /** At most this many problems are listed per file; the rest are counted. */
+
+/** the largest time a JavaScript Date holds, ms since 1970 (8.64e15) */
+const MAX_DATE_MS = 8_640_000_000_000_000;
 export const MAX_PROBLEMS_PER_FILE = 200;
 
 export class ProblemList {
@@ -87,6 +90,11 @@ export function checkSeries(
     const row = i + 1;
     if (!Number.isFinite(t) || !Number.isInteger(t)) {
       problems.add(file, row, `timestamp ${num(t)} is not an integer number of ms`);
+      continue;
+    }
+    // a date a JavaScript Date can hold (its reports, times and messages print every time as one)
+    if (t < -MAX_DATE_MS || t > MAX_DATE_MS) {
+      problems.add(file, row, `timestamp ${num(t)} is beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms); expected ms since 1970-01-01 UTC`);
       continue;
     }
     if (Number.isFinite(prev)) {

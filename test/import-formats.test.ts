@@ -207,6 +207,40 @@ describe('what an import cannot take, or takes with a gap, is said naming the in
   });
 });
 
+describe('mark and funding prices far from the trade candles are warned about when loaded', () => {
+  it('a mark file 1000× the candles (1h, and 8h pricing the funding), a funding price column 1e6× them: one warning each naming the file; the same prices at scale say nothing', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 0, 1);
+    const n = 48;
+    const hours = Float64Array.from({ length: n }, (_, i) => t0 + i * H);
+    const px = (i: number) => 100 + Math.sin(i / 5);
+    const candles = (k: number): Float64Array[] => [Float64Array.from(hours, (_, i) => px(i) * k), Float64Array.from(hours, (_, i) => px(i) * k * 1.01), Float64Array.from(hours, (_, i) => px(i) * k * 0.99), Float64Array.from(hours, (_, i) => px(i) * k), new Float64Array(n).fill(5)];
+    const eights = Float64Array.from({ length: n / 8 }, (_, i) => t0 + i * 8 * H);
+    const where = (i: number) => `row ${i + 1}`;
+    const build = (scale: { mark1h: number; mark8h: number; funding: number }) => {
+      const out = outDir();
+      commitSeries(out, [
+        { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: candles(1), where },
+        { symbol: 'BTCUSDT', kind: 'mark', timeframe: '1h', time: hours, cols: candles(scale.mark1h).slice(0, 4), where },
+        { symbol: 'BTCUSDT', kind: 'mark', timeframe: '8h', time: eights, cols: [0, 1, 2, 3].map((c) => Float64Array.from(eights, (_, i) => candles(scale.mark8h)[c]![i * 8]!)), where },
+        { symbol: 'BTCUSDT', kind: 'funding', time: eights, cols: [new Float64Array(n / 8).fill(0.0001), Float64Array.from(eights, (_, i) => px(i * 8) * scale.funding)], where },
+      ]);
+      return out;
+    };
+    const fine = await loadDataset(build({ mark1h: 1, mark8h: 1, funding: 1 }));
+    expect(fine.warnings ?? []).toEqual([]);
+    const off = await loadDataset(build({ mark1h: 1000, mark8h: 1000, funding: 1e6 }));
+    expect(off.warnings).toEqual([
+      'BTCUSDT-mark-1h.arrow: the mark candles of BTCUSDT are 1000× its trade candles (the median ratio over 48 bars): a file of another unit or another symbol? liquidations are judged on the mark; check the file',
+      'BTCUSDT-mark-8h.arrow: the mark candles of BTCUSDT are 1000× its trade candles (the median ratio over 6 bars): a file of another unit or another symbol? liquidations are judged on the mark; check the file',
+      'BTCUSDT-funding.arrow: the funding prices of BTCUSDT are 1000000× its trade candles (the median ratio over 6 settlements): a file of another unit or another symbol? every funding payment is rate × position × this price; check the file',
+    ]);
+    // a tenth of the price (a wrong symbol's file): said as a fraction
+    const low = await loadDataset(build({ mark1h: 0.1, mark8h: 1, funding: 1 }));
+    expect(low.warnings).toEqual([expect.stringContaining('BTCUSDT-mark-1h.arrow: the mark candles of BTCUSDT are 1/10 of its trade candles')]);
+  });
+});
+
 describe('freqtrade', () => {
   const expected5m = () => readFreqtrade([join(FX, 'freqtrade', 'plain')])[0]!;
   it('reads feather uncompressed, LZ4 (freqtrade\'s default, the real file) and ZSTD to the same values', () => {

@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, medianRatio, priceScaleText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -374,6 +374,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         }
       }
       if (!any) markAtBarTimeframe = false;
+      else {
+        const ratio = medianRatio(nBars, (i) => [markClose[i]!, present[i] ? close[i]! : Number.NaN]);
+        const w = priceScaleText({ path: usable.file.path, symbol: l.plan.symbol, what: 'mark candles', ratio, n: covered });
+        if (w !== null) coverageWarnings.push(w);
+      }
       if (bars > 0 && covered < MARK_COVERAGE_WARN * bars) {
         const mt = usable.data.timestamp;
         coverageWarnings.push(markCoverageText({
@@ -381,6 +386,20 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
           markFirst: mt[0]!, markLast: mt[mt.length - 1]!, candleFirst: time[firstBar]!, candleLast: time[lastBar]!,
         }));
       }
+    }
+
+    // mark candles of other timeframes (coarser ones price the funding settlements): their opens against the
+    // trade opens of the bars that open at the same time
+    for (const mk of l.marks) {
+      if (mk === usable) continue;
+      const mt = mk.data.timestamp;
+      const mo = mk.data.columns.open!;
+      const ratio = medianRatio(mt.length, (k) => {
+        const b = lowerBound(time, mt[k]!);
+        return b < nBars && time[b] === mt[k] && present[b] ? [mo[k]!, open[b]!] : [Number.NaN, Number.NaN];
+      });
+      const w = priceScaleText({ path: mk.file.path, symbol: l.plan.symbol, what: 'mark candles', ratio, n: mt.length });
+      if (w !== null) coverageWarnings.push(w);
     }
 
     // funding
@@ -427,6 +446,17 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         if (Number.isNaN(price)) price = present[b] ? open[b]! : lastCloseBefore(present, close, b);
         fPrice[e] = price;
         e++;
+      }
+      if (fp) {
+        // the file's own prices against the trade open of the bar each settles at (funding events are few: one
+        // per hour at most on a real venue)
+        const own: [number, number][] = [];
+        for (let k = 0; k < f.rows; k++) {
+          const b = barIdx[k]!;
+          if (b >= 0 && present[b] && fp[k] === fp[k]) own.push([fp[k]!, open[b]!]);
+        }
+        const w = priceScaleText({ path: l.plan.funding!.path, symbol: l.plan.symbol, what: 'funding prices', ratio: medianRatio(own.length, (k) => own[k]!), n: own.length });
+        if (w !== null) coverageWarnings.push(w);
       }
     }
 

@@ -168,6 +168,42 @@ export function checkSeries(
  */
 export const MARK_COVERAGE_WARN = 0.9;
 
+/**
+ * How far a median price ratio may stray from 1 before it is called a scale mistake: mark and trade
+ * prices differ by the basis (a fraction of a percent, a few percent in a crash), a mark or funding
+ * price of another unit or another symbol by far more.
+ */
+export const PRICE_SCALE_WARN = 1.5;
+
+/**
+ * The median of x / y over at most about 2001 evenly spaced pairs of the `n` that `pair(k)` gives,
+ * those where both are numbers and y > 0 (NaN when there are none).
+ */
+export function medianRatio(n: number, pair: (k: number) => [number, number]): number {
+  const step = Math.max(1, Math.floor(n / 2001));
+  const r: number[] = [];
+  for (let k = 0; k < n; k += step) {
+    const [x, y] = pair(k);
+    if (x === x && y === y && y > 0) r.push(x / y);
+  }
+  if (r.length === 0) return Number.NaN;
+  r.sort((u, v) => u - v);
+  return r[(r.length - 1) >> 1]!;
+}
+
+/**
+ * A warning when a symbol's mark candles or funding prices are far from its trade candles (median
+ * ratio beyond PRICE_SCALE_WARN either way): a mis-scaled file moves every liquidation (the mark)
+ * or every funding payment (its price), and nothing else would say so. null when the ratio is fine.
+ */
+export function priceScaleText(o: { path: string; symbol: string; what: 'mark candles' | 'funding prices'; ratio: number; n: number }): string | null {
+  const r = o.ratio;
+  if (!(r === r) || (r <= PRICE_SCALE_WARN && r >= 1 / PRICE_SCALE_WARN)) return null;
+  const shown = r >= 1 ? `${Number(r.toPrecision(3))}×` : `1/${Number((1 / r).toPrecision(3))} of`;
+  return `${o.path}: the ${o.what} of ${o.symbol} are ${shown} its trade candles (the median ratio over ${o.n} ${o.what === 'mark candles' ? 'bars' : 'settlements'}): a file of another unit or another symbol? ` +
+    `${o.what === 'mark candles' ? 'liquidations are judged on the mark' : 'every funding payment is rate × position × this price'}; check the file`;
+}
+
 /** What the mark coverage of one symbol's bars is, as a warning (see MARK_COVERAGE_WARN). */
 export function markCoverageText(o: {
   markPath: string; symbol: string; timeframe: string; covered: number; bars: number;

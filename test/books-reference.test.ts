@@ -457,6 +457,8 @@ describe('result records of replays at extreme magnitudes = their decimal.js ref
             }
           }
     // every kind of booking happened, and orders beyond 2^52 steps (1e15 at a 1e-8 price and step 1e-8) were refused
-    expect(seen).toEqual({ fills: 675, funding: 96, liquidations: 52, flips: 65, closes: 129, refused: 720 });
+    // (engine 1.5.28: a close that would leave its pool within two units of bankruptcy, room for the booking's
+    // roundings, is a liquidation: two more of them end their runs sooner than before, 604 fills instead of 675)
+    expect(seen).toEqual({ fills: 604, funding: 84, liquidations: 54, flips: 56, closes: 112, refused: 720 });
   });
 });

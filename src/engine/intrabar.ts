@@ -571,10 +571,11 @@ export abstract class IntrabarRunner extends RunnerState {
       const fees = this.acct.venue.fees;
       const notional = Math.abs(pos) * price;
       const closeFee = notional * (liquidity === 'maker' ? fees.maker : fees.taker);
-      // in doubles: a few units (1e-8) and the float error of sums of that size, so the exact booking of a fill
-      // judged solvent here cannot end a unit below zero (at 4e7 of notional a double's last bit is near a unit)
+      // in doubles: two units (the booking rounds proceeds, basis and fee to a unit of 1e-8, half a unit each) and
+      // the float error of sums of that size, so the exact booking of a fill judged solvent here cannot end below
+      // zero (at 4e7 of notional a double's last bit is near a unit)
       const mb = pool.marginBalance(prices);
-      if (mb - closeFee > 4e-8 + 16 * Number.EPSILON * (notional + Math.abs(mb))) return false;
+      if (mb - closeFee > 2e-8 + 16 * Number.EPSILON * (notional + Math.abs(mb))) return false;
     }
     this.liquidate(pool, tau, prices);
     if (this.dirty) this.refresh();

@@ -238,6 +238,17 @@ describe('mark and funding prices far from the trade candles are warned about wh
     // a tenth of the price (a wrong symbol's file): said as a fraction
     const low = await loadDataset(build({ mark1h: 0.1, mark8h: 1, funding: 1 }));
     expect(low.warnings).toEqual([expect.stringContaining('BTCUSDT-mark-1h.arrow: the mark candles of BTCUSDT are 1/10 of its trade candles')]);
+    // finer mark candles that make no bar (45m under 1h): said, as liquidation then reads trade prices
+    const odd = outDir();
+    const q = Float64Array.from({ length: 64 }, (_, i) => t0 + i * 45 * 60_000);
+    commitSeries(odd, [
+      { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: candles(1), where },
+      { symbol: 'BTCUSDT', kind: 'mark', timeframe: '45m', time: q, cols: [0, 1, 2, 3].map((c) => new Float64Array(64).fill([100, 101, 99, 100][c]!)), where },
+    ]);
+    expect((await loadDataset(odd)).warnings).toEqual([
+      expect.stringMatching(/^no funding file for BTCUSDT/),
+      'BTCUSDT-mark-45m.arrow: mark candles at 45m do not make 1h bars (45m does not divide 1h), so liquidation of BTCUSDT is checked on trade prices; import its mark candles at 1h or at a timeframe that divides it',
+    ]);
   });
 });
 

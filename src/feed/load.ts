@@ -388,6 +388,16 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       }
     }
 
+    // finer mark candles that do not divide the bar (45m under 1h bars): no bar is made of them, so liquidation is
+    // checked on trade prices: said, not left to a reader of the results
+    if (!usable) {
+      for (const mf of l.plan.marks) {
+        const mtf = timeframeMsOrNaN(mf.timeframe!);
+        if (mtf < tfMs && tfMs % mtf !== 0) {
+          coverageWarnings.push(`${mf.path}: mark candles at ${mf.timeframe} do not make ${tf} bars (${mf.timeframe} does not divide ${tf}), so liquidation of ${l.plan.symbol} is checked on trade prices; import its mark candles at ${tf} or at a timeframe that divides it`);
+        }
+      }
+    }
     // mark candles of other timeframes (coarser ones price the funding settlements): their opens against the
     // trade opens of the bars that open at the same time
     for (const mk of l.marks) {

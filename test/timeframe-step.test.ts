@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mostCommonStep, otherSpacing, seriesStep } from '../src/feed/timeframe.js';
 import { inferTimeframe } from '../src/feed/formats/common.js';
-import { ProblemList, checkSeries } from '../src/feed/validate.js';
+import { ProblemList, checkMarkGrid, checkSeries } from '../src/feed/validate.js';
 import { spacingVerdict } from '../src/feed/ingest.js';
 
 const H = 3_600_000;
@@ -26,6 +26,22 @@ describe('times a date can hold', () => {
       'X-candles.arrow row 3: timestamp 8640000003600000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
       'X-candles.arrow row 4: timestamp 8640000007200000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
     ]);
+  });
+});
+
+describe('mark candles on the exchanges\' grid', () => {
+  it('a mark file whose first candle is off its timeframe\'s grid is a problem naming row 1 (it met no bar: the loader warned of a coverage of none); candles and funding are judged elsewhere', () => {
+    const t0 = Date.UTC(2025, 0, 1);
+    const at = (first: number) => Float64Array.from({ length: 4 }, (_, i) => first + i * H);
+    const said = (kind: 'mark' | 'candles' | 'funding', first: number) => {
+      const p = new ProblemList();
+      checkMarkGrid('X-mark-1h.arrow', kind, at(first), H, '1h', p);
+      return p.finish();
+    };
+    expect(said('mark', t0)).toEqual([]);
+    expect(said('mark', t0 + 30 * 60_000)).toEqual([expect.stringMatching(/^X-mark-1h\.arrow row 1: 2025-01-01T00:30:00\.000Z .* is not on the exchanges' 1h grid/)]);
+    expect(said('candles', t0 + 30 * 60_000)).toEqual([]);
+    expect(said('funding', t0 + 30 * 60_000)).toEqual([]);
   });
 });
 

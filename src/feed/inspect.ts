@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, judgeSpans } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -84,6 +84,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     if (d.sha256 !== f.sha256) problems.add(f.path, null, hashProblemText(d.sha256, f.sha256));
     const fileTfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, fileTfMs, problems);
+    checkMarkGrid(f.path, f.kind, d.timestamp, fileTfMs, f.timeframe, problems);
     if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapText(g), GAP_POLICY_HINT);
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
     else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp });

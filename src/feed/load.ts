@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, medianRatio, priceScaleText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -191,6 +191,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       problems.add(f.path, null, hashProblemText(data.sha256, f.sha256));
     }
     const gaps: GapInfo[] = checkSeries(f.path, f.kind, data.timestamp, data.columns, tfOf, problems);
+    checkMarkGrid(f.path, f.kind, data.timestamp, tfOf, f.timeframe, problems);
     for (const g of gaps) gapList.push({ file: f.path, gap: g });
     if (data.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
     return { file: f, tfMs: tfOf ?? 0, data };

@@ -408,6 +408,18 @@ export function checkGrid(firstRows: readonly { path: string; t0: number }[], tf
   }
 }
 
+/**
+ * A mark file's candles where exchanges open them, as the importers require (its first row: every
+ * other is a whole number of its bars from it, checkSeries). Off that grid none of them meets a bar,
+ * so the loader and `data inspect` refuse it (a problem naming row 1) rather than warn of a coverage
+ * of none. Candles are judged by checkGrid.
+ */
+export function checkMarkGrid(file: string, kind: FileKind, timestamp: Float64Array, tfMs: number | null, tf: string | undefined, problems: ProblemList): void {
+  if (kind !== 'mark' || tfMs === null || !(tfMs > 0) || tf === undefined || timestamp.length === 0) return;
+  const off = offExchangeGrid(timestamp[0]!, tfMs, tf);
+  if (off !== null) problems.add(file, 1, off);
+}
+
 export function describeGap(file: string, g: GapInfo): string {
   return `${file} row ${g.row}: ${gapText(g)}`;
 }

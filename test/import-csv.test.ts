@@ -366,7 +366,7 @@ describe('import csv flags', () => {
     const r = await feedCli(['import', 'csv', f, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--delimiter', ';', '--venue', 'okx', '--provenance', 'exported by hand']);
     expect(r.code).toBe(0);
     // a series with a gap imports, with a warning that a run refuses it by default (a new file: nothing appended)
-    expect(r.stderr).toBe("marginlab: warning: candles BTCUSDT 1h now has 1 gap (widest: 2 missing bars between 2025-01-01T01:00:00.000Z and 2025-01-01T04:00:00.000Z); runs refuse a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)\n");
+    expect(r.stderr).toBe("marginlab: warning: candles BTCUSDT 1h now has 1 gap (widest: 2 missing bars between 2025-01-01T01:00:00.000Z and 2025-01-01T04:00:00.000Z); a run at 1h refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)\n");
     expect(r.stdout).toMatch(/^imported 3 rows into .*BTCUSDT-candles-1h\.arrow \(2025-01-01T00:00:00\.000Z → 2025-01-01T04:00:00\.000Z, 1 gap\) in \d+\.\d s\n$/);
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ venue: 'okx', timeframe: '1h', provenance: 'exported by hand' });
@@ -473,7 +473,7 @@ describe('import csv flags', () => {
     const b = await feedCli(['import', 'csv', file(text), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', read]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
-    const gapped = "marginlab: warning: candles BTCUSDT 1h now has 9 gaps (widest: 1 missing bar between 2025-01-01T01:00:00.000Z and 2025-01-01T03:00:00.000Z); runs refuse a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)\n";
+    const gapped = "marginlab: warning: candles BTCUSDT 1h now has 9 gaps (widest: 1 missing bar between 2025-01-01T01:00:00.000Z and 2025-01-01T03:00:00.000Z); a run at 1h refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)\n";
     expect(a.stderr).toBe(gapped);
     expect(b.stderr).toBe(`marginlab: timeframe 1h, from the rows' spacing (--timeframe sets it)\n${gapped}`);
     const shown = (x: string) => x.replace(/in-\d+|ds-\d+/g, '').replace(/in \d+\.\d s/, 'in s');

@@ -332,6 +332,13 @@ export default defineStrategy({
       ['crash-2025-10-10', 'pack', true], ['crash-2021-05-19', 'pack', false], ['crash-2020-03-12', 'pack', false],
       ['alt-wick', 'pack', false], ['correlation-break', 'pack', false], ['aaa-gap', 'config', true],
     ]);
+    // the default config that does not load: warned about, the pack listed (a named one: its error, as above)
+    const broken = mkdtempSync(join(tmpdir(), 'ml-stress-list-'));
+    writeFileSync(join(broken, 'backtest.config.ts'), 'export default {\n');
+    const fallback = await runCli(['stress', '--list'], broken);
+    expect(fallback.code, fallback.stderr).toBe(0);
+    expect(fallback.stderr).toMatch(/^marginlab: warning: backtest\.config\.ts did not load, so its own scenarios are not listed \(.*\); the crash pack:\n$/);
+    expect(fallback.stdout).toMatch(/^alt-wick +/m);
     // a config named with -c that is absent is its usual error; without -c and without backtest.config.ts, the pack alone
     expect(missing.code).toBe(66);
     expect(missing.stderr).toMatch(/config file not found: absent\.config\.ts/);

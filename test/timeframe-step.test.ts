@@ -26,6 +26,9 @@ describe('times a date can hold', () => {
       'X-candles.arrow row 3: timestamp 8640000003600000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
       'X-candles.arrow row 4: timestamp 8640000007200000 is beyond the last date a time can hold (+275760-09-13, 8640000000000000 ms); expected ms since 1970-01-01 UTC',
     ]);
+    expect(loaderSays(Float64Array.from([-8.64e15 - H, -8.64e15]), H).problems).toEqual([
+      'X-candles.arrow row 1: timestamp -8640000003600000 is before the first date a time can hold (-271821-04-20, -8640000000000000 ms); expected ms since 1970-01-01 UTC',
+    ]);
   });
 });
 

@@ -74,6 +74,8 @@ export interface CsvImportResult {
   gaps: number;
   /** the widest gap (missing bars, the times either side), when there is one */
   widestGap?: { missingBars: number; from: number; to: number };
+  /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
+  gapsBefore?: number;
   first: number | null;
   last: number | null;
   manifest: Manifest;
@@ -688,7 +690,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
-      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, ...(r!.widestGap ? { widestGap: r!.widestGap } : {}), first: r!.first, last: r!.last, manifest: m, ...notes };
+      return { path: r!.path, rows: r!.rows, added: r!.added, badRows: badCount, badRowLines: badLines(), gaps: r!.gaps, ...(r!.widestGap ? { widestGap: r!.widestGap } : {}), ...(r!.gapsBefore !== undefined ? { gapsBefore: r!.gapsBefore } : {}), first: r!.first, last: r!.last, manifest: m, ...notes };
     }
 
     // place the file and update the manifest

@@ -64,6 +64,8 @@ export interface CommitResult {
   gaps: number;
   /** the widest gap (missing bars, the times either side), when there is one */
   widestGap?: { missingBars: number; from: number; to: number };
+  /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
+  gapsBefore?: number;
 }
 
 const MAX_LISTED = 200;
@@ -353,6 +355,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       refuseUnlisted(outDir, manifest, rel);
       const listed = manifest?.files.find((f) => f.path === rel);
       let time = s.time, cols = s.cols, added = s.time.length;
+      let gapsBefore: number | undefined;
       if (listed && !opts.replace) {
         const problems = new ProblemList();
         const old = readKindFile(join(outDir, rel), rel, s.kind, problems);
@@ -360,6 +363,11 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
         // a file changed behind the manifest (edited, rewritten by another tool) is not merged into: that would list its changes as the dataset's
         if (old.sha256 !== listed.sha256) throw dataError(`${join(outDir, rel)}: ${hashProblemText(old.sha256, listed.sha256)}; nothing was written. Import the whole series again with --replace, or restore the file`);
         const oldCols = KIND_NAMES[s.kind].filter((c) => old.columns[c] !== undefined).map((c) => old.columns[c]!);
+        if (s.timeframe && s.kind !== 'funding') {
+          const tf = timeframeMs(s.timeframe);
+          gapsBefore = 0;
+          for (let i = 1; i < old.timestamp.length; i++) if (old.timestamp[i]! - old.timestamp[i - 1]! !== tf) gapsBefore++;
+        }
         const merged = mergeSeries({ time: old.timestamp, cols: oldCols }, s, rel);
         time = merged.time; cols = merged.cols; added = merged.added;
       }
@@ -389,7 +397,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
         for (let i = 2; i < time.length; i++) if (time[i]! - time[i - 1]! > time[at]! - time[at - 1]!) at = i;
         widestGap = { missingBars: (time[at]! - time[at - 1]!) / tf - 1, from: time[at - 1]!, to: time[at]! };
       }
-      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}) });
+      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}), ...(gapsBefore !== undefined ? { gapsBefore } : {}) });
     }
     if (unchangedFiles(manifest, entries)) {
       // every series is already in the dataset as it is: nothing is written, not even a provenance

@@ -5,10 +5,10 @@
 import { fmtStep, fmtTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import type { FileKind } from './manifest.js';
 
-/** At most this many problems are listed per file; the rest are counted. */
-
-/** the largest time a JavaScript Date holds, ms since 1970 (8.64e15) */
+/** the largest time a JavaScript Date holds, ms from 1970 either way (8.64e15) */
 const MAX_DATE_MS = 8_640_000_000_000_000;
+
+/** At most this many problems are listed per file; the rest are counted. */
 export const MAX_PROBLEMS_PER_FILE = 200;
 
 export class ProblemList {
@@ -94,7 +94,8 @@ export function checkSeries(
     }
     // a date a JavaScript Date can hold (its reports, times and messages print every time as one)
     if (t < -MAX_DATE_MS || t > MAX_DATE_MS) {
-      problems.add(file, row, `timestamp ${num(t)} is beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms); expected ms since 1970-01-01 UTC`);
+      const edge = t > 0 ? `beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms)` : `before the first date a time can hold (-271821-04-20, ${-MAX_DATE_MS} ms)`;
+      problems.add(file, row, `timestamp ${num(t)} is ${edge}; expected ms since 1970-01-01 UTC`);
       continue;
     }
     if (Number.isFinite(prev)) {

@@ -523,7 +523,7 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
   return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (marginlab's docs/metrics.md, Annualisation).`;
 }
 
-/** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash pack and 3 of 3 over the Monte Carlo paths.' */
+/** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash scenarios and 3 of 3 over the Monte Carlo paths.' */
 function stressHoldsLine(configs: ConfigGroup[]): string {
   const parts: string[] = [];
   for (const [pop, name] of [['crash', 'under the crash scenarios'], ['paths', 'over the Monte Carlo paths']] as const) {

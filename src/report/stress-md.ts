@@ -23,7 +23,7 @@ export function fmtInterval(x: PairedInterval, scale = 1): string {
   return x.lo === null || x.hi === null ? `${f(x.mean)} pp` : `${f(x.mean)} pp [${f(x.lo)}, ${f(x.hi)}]`;
 }
 
-/** The crash pack's runs liquidated / wiped out before the shock, apart from P(liquidation) and P(wipe-out): 'liq. 3/12, wiped 0/12'; '—' for paths. */
+/** The crash scenarios' runs liquidated / wiped out before the shock, apart from P(liquidation) and P(wipe-out): 'liq. 3/12, wiped 0/12'; '—' for paths. */
 export function fmtBeforeShock(b: { liquidation: Proportion; wipeOut: Proportion } | null): string {
   return b ? `liq. ${b.liquidation.k}/${b.liquidation.n}, wiped ${b.wipeOut.k}/${b.wipeOut.n}` : '—';
 }
@@ -43,7 +43,7 @@ export function fmtShockPlace(before: boolean, by: boolean, asHistory = false): 
  * A survival curve in words: '3× 0% [0–24%] (0/12); 20× 8.3% [1.5–35%] (1/12, 0 liquidated)': the
  * probability of a liquidation or a wipe-out at each leverage, how many of those runs were
  * liquidated when not all of them were (the others wiped out without a liquidation) and, under the
- * crash pack, how many failed before the shock ('10/10, 10 before the shock').
+ * crash scenarios, how many failed before the shock ('10/10, 10 before the shock').
  */
 export function survivalCurveLabel(curve: readonly SurvivalPoint[]): string {
   return curve

@@ -1,7 +1,7 @@
 /**
  * The stress part of the report model (DESIGN §11, docs/report.md "Stress"): stress runs grouped
  * by configuration (the RunSpec without `stress` and without setup, the same identity as the
- * history comparison) and population (the crash pack: kind 'scenario'; Monte Carlo paths: kind
+ * history comparison) and population (the crash scenarios: kind 'scenario'; Monte Carlo paths: kind
  * 'path'), aggregated per margin setup with src/analysis/stress.ts, judged per population, and
  * turned into the sentence that says whether the history verdict holds under stress. Pure and
  * deterministic: runs are sorted by runId, pairs by their stress identity, the bootstrap is seeded.
@@ -45,7 +45,7 @@ export interface PairDiff {
   b: SetupId;
   /** total return, percentage points */
   totalReturn: PairedInterval;
-  /** wiped out (1) or not (0): difference of probabilities (the crash pack: before or by the shock) */
+  /** wiped out (1) or not (0): difference of probabilities (the crash scenarios: before or by the shock) */
   wipeOut: PairedInterval;
   /** liquidated at least once (1) or not (0) */
   liquidation: PairedInterval;
@@ -136,7 +136,7 @@ export interface SurvivalRow {
 export interface StressModel {
   /** threshold of the survival table: the probability of a liquidation or a wipe-out */
   threshold: number;
-  /** runs of the crash pack and of the paths, each completed or errored; `errored` of them all */
+  /** runs of the crash scenarios and of the paths, each completed or errored; `errored` of them all */
   runs: { crash: number; paths: number; errored: number };
   configs: StressConfig[];
   survival: SurvivalRow[];
@@ -203,7 +203,7 @@ export function outcomeOf(r: RunResult, history: HistoryOutcomes = null): Stress
 }
 
 /**
- * Wiped out before or by the shock. A wipe-out is the end of the account: under the crash pack the
+ * Wiped out before or by the shock. A wipe-out is the end of the account: under the crash scenarios the
  * odds table counts the shock's apart from the ones before it, but a setup whose account was gone
  * before the crash did not serve better for not being wiped out by it, so the mode differences and
  * the verdicts weigh both (a liquidation, after which the account trades on, is weighed by the shock
@@ -220,7 +220,7 @@ const pct = (p: number | null): string => (p === null ? '—' : `${fmtProbabilit
 const interval = (x: { lo: number | null; hi: number | null }): string => (x.lo === null || x.hi === null ? '' : ` [${pct(x.lo).slice(0, -1)}–${pct(x.hi)}]`);
 const pp = (v: number | null): string => (v === null ? '—' : `${fmtNumber(v, 1, true)} pp`);
 
-/** 'k of n' for the crash pack, 'p% [lo–hi]' over paths. */
+/** 'k of n' for the crash scenarios, 'p% [lo–hi]' over paths. */
 function share(pop: Population, x: { k: number; n: number; p: number | null; lo: number | null; hi: number | null }): string {
   return pop === 'crash' ? `${x.k} of ${x.n}` : `${pct(x.p)}${interval(x)}`;
 }
@@ -356,7 +356,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
   };
   const ranking = rankSetups(setups, (x) => x, pairOrder);
   const ranked = ranking.ranked;
-  // why a pair is ordered (under the crash pack a wipe-out counts before or by the shock: it ends the account either way)
+  // why a pair is ordered (under the crash scenarios a wipe-out counts before or by the shock: it ends the account either way)
   const whyOf = (by: keyof typeof WHY): string => (by === 'wipeOut' && pop === 'crash' ? `${WHY.wipeOut}, before or by the shock` : WHY[by]);
   let winner: SetupId | null = null;
   let tail = '';
@@ -417,7 +417,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
     const o = bySetup[s]!;
     const med = o.totalReturn.q[2] ?? null;
     const shock = lossAtShock[s]!.n ? `, median change at the shock ${fmtMetric('totalReturn', lossAtShock[s]!.q[2] ?? null)} of the account` : '';
-    // the crash pack counts what the shock did; what happened before it is said apart, never mixed in
+    // the crash scenarios count what the shock did; what happened before it is said apart, never mixed in
     const by = pop === 'crash' ? 'by the shock on ' : '';
     const bs = o.beforeShock;
     const before = bs && (bs.liquidation.k > 0 || bs.wipeOut.k > 0) ? ` (before the shock: liquidated on ${share(pop, bs.liquidation)}, wiped out on ${share(pop, bs.wipeOut)})` : '';
@@ -515,7 +515,7 @@ export function buildStressModel(
     const population = populationOf(r.spec.stress);
     const k = `${configKey(r.spec, false)}\u0000${r.spec.setup}\u0000${population}`;
     const e = sweeps.get(k) ?? { spec: r.spec, setup: r.spec.setup, population, points: [] };
-    // survival = neither liquidated nor wiped out. Under the crash pack a run that went before the shock did not
+    // survival = neither liquidated nor wiped out. Under the crash scenarios a run that went before the shock did not
     // survive either (it never reached the crash alive; counting it as a survivor made a leverage whose every run
     // died in the history before the crash look safe): it fails, and the table says how many failed that way
     const o = outcome(r);

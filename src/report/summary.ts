@@ -83,7 +83,7 @@ export const SummaryStressSchema = z.strictObject({
               liquidationLoss: distributionSchema,
               timeToLiquidationMs: distributionSchema,
               lossAtShockPct: distributionSchema,
-              /** crash pack: runs liquidated / wiped out before the shock (not in liquidation / wipeOut); null over paths */
+              /** crash scenarios: runs liquidated / wiped out before the shock (not in liquidation / wipeOut); null over paths */
               beforeShock: z.strictObject({ liquidation: proportionSchema, wipeOut: proportionSchema }).nullable(),
             }),
           ),

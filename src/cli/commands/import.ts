@@ -23,13 +23,15 @@ interface ImportFlags {
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
  * not at the next run (an append from another period makes one gap of thousands of bars).
  */
-function gapWarning(series: string, r: { gaps: number; added: number; rows: number; widestGap?: { missingBars: number; from: number; to: number } }, replace: boolean): void {
+function gapWarning(series: string, r: { gaps: number; widestGap?: { missingBars: number; from: number; to: number }; gapsBefore?: number }, timeframe: string | undefined): void {
   const g = r.widestGap;
   if (!g) return;
-  const appended = r.added < r.rows && !replace;
+  // the append made a gap the file did not have (its rows do not join the dataset's): say how to undo it
+  const made = r.gapsBefore !== undefined && r.gaps > r.gapsBefore;
   process.stderr.write(
     `marginlab: warning: ${series.trim()} now has ${r.gaps} gap${r.gaps === 1 ? '' : 's'} (widest: ${g.missingBars} missing bar${g.missingBars === 1 ? '' : 's'} between ${new Date(g.from).toISOString()} and ${new Date(g.to).toISOString()}); ` +
-      `runs refuse a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)${appended ? "; this import appended rows that do not join the dataset's: `--replace` imports the file alone" : ''}\n`,
+      `a run at ${timeframe ?? 'its timeframe'} refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)` +
+      `${made ? `; this import's rows do not join the dataset's (${r.gapsBefore} gap${r.gapsBefore === 1 ? '' : 's'} before it): \`--replace\` imports the file alone` : ''}\n`,
   );
 }
 
@@ -126,7 +128,7 @@ export function register(program: Command): void {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
           }
-          gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, !!flags.replace);
+          gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
           process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
@@ -174,7 +176,7 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
         }
-        for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, !!flags.replace);
+        for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);

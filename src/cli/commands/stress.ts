@@ -42,15 +42,27 @@ export async function stressCommand(flags: StressFlags): Promise<number> {
 /**
  * The crash pack, then the scenarios the config defines (its `stress.scenarios` definitions), each
  * marked with whether the config's stress runs replay it. The config is read when it exists, or when
- * `-c` named it (a config that does not load is its usual error); without one, the pack alone.
+ * `-c` named it (a named config that does not load is its usual error; the default one that does not
+ * load is warned about and the pack listed); without one, the pack alone.
  */
-async function listScenarios(json: boolean, config: string | null): Promise<number> {
+async function listScenarios(json: boolean, config: string | null, named: boolean): Promise<number> {
   const { CRASH_PACK } = await import('../../stress/pack.js');
   let runs: Set<string> | null = null;
   let custom: { id: string; title: string; date: string | null }[] = [];
+  let loaded: import('../../config/index.js').LoadedConfig | null = null;
   if (config !== null) {
     const { loadConfig } = await import('../../config/index.js');
-    const { config: c } = await loadConfig(config, { stress: {} });
+    const { UserError } = await import('../../errors.js');
+    try {
+      loaded = await loadConfig(config, { stress: {} });
+    } catch (err) {
+      // the default config that does not load: the pack is still listed, and the reason said (a config named with -c: its error)
+      if (named || !(err instanceof UserError)) throw err;
+      process.stderr.write(`marginlab: warning: ${config} did not load, so its own scenarios are not listed (${err.message.split('\n')[0]}); the crash pack:\n`);
+    }
+  }
+  if (loaded !== null) {
+    const c = loaded.config;
     const { PACK_IDS } = await import('../../stress/plan.js');
     runs = new Set((c.stress?.scenarios ?? []).map((s) => s.id));
     custom = (c.stress?.scenarios ?? []).filter((s) => !PACK_IDS.includes(s.id)).map((s) => ({ id: s.id, title: s.title, date: s.date ?? null }));
@@ -84,7 +96,8 @@ export function register(program: Command): void {
       .option('--list', "list the crash pack and the config's own scenarios (when it has a config) and exit"),
   ).action(async (flags: StressFlags & { list?: boolean }, cmd: Command) => {
     // the default config path when it is absent: the pack alone (a named one that is absent is an error)
-    const config = cmd.getOptionValueSource('config') === 'default' && !existsSync(flags.config) ? null : flags.config;
-    process.exitCode = flags.list ? await listScenarios(!!flags.json, config) : await stressCommand(flags);
+    const named = cmd.getOptionValueSource('config') !== 'default';
+    const config = !named && !existsSync(flags.config) ? null : flags.config;
+    process.exitCode = flags.list ? await listScenarios(!!flags.json, config, named) : await stressCommand(flags);
   });
 }

@@ -327,13 +327,25 @@ describe('data checks', () => {
     expect(v.stderr.match(/gap of 1 bar/g)).toHaveLength(30);
   });
 
-  it('a data file that is a link out of the dataset folder is refused (as ".." is); a link inside it loads; a symbol listed twice names the manifest', async () => {
-    const ds = join(dir, 'linked');
+  /** a copy of the test dataset named `name`, and a folder `outside` beside it holding a copy of its AAAUSDT candles */
+  const datasetWithOutside = (name: string, outsideName: string) => {
+    const ds = join(dir, name);
     cpSync(join(dir, 'data'), ds, { recursive: true });
-    const outside = join(dir, 'elsewhere');
+    const outside = join(dir, outsideName);
     mkdirSync(outside);
     const f = 'AAAUSDT-candles-1h.arrow';
     cpSync(join(ds, f), join(outside, f));
+    return { ds, outside, f };
+  };
+  /** rewrite a dataset's manifest.json through `change` */
+  const editManifest = <M>(ds: string, change: (m: M) => void) => {
+    const m = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as M;
+    change(m);
+    writeFileSync(join(ds, 'manifest.json'), JSON.stringify(m));
+  };
+
+  it('a data file that is a link out of the dataset folder is refused (as ".." is); a link inside it loads; a symbol listed twice names the manifest', async () => {
+    const { ds, outside, f } = datasetWithOutside('linked', 'elsewhere');
     const { rmSync } = await import('node:fs');
     rmSync(join(ds, f));
     symlinkSync(join(outside, f), join(ds, f));
@@ -343,23 +355,16 @@ describe('data checks', () => {
     cpSync(join(outside, f), join(ds, 'store', f));
     symlinkSync(join(ds, 'store', f), join(ds, f));
     await expect(loadDataset(ds)).resolves.toBeTruthy();
-    const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { symbols: string[] };
-    man.symbols.push(man.symbols[0]!);
-    writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+    editManifest<{ symbols: string[] }>(ds, (man) => void man.symbols.push(man.symbols[0]!));
     await expect(loadDataset(ds)).rejects.toMatchObject({ exitCode: 65, message: expect.stringContaining(join(ds, 'manifest.json')), details: expect.arrayContaining([expect.stringMatching(/^symbols: AAAUSDT listed twice/)]) });
   });
 
   it('a data file reached through a linked folder out of the dataset is refused as a linked file is', async () => {
-    const ds = join(dir, 'linked-folder');
-    cpSync(join(dir, 'data'), ds, { recursive: true });
-    const outside = join(dir, 'elsewhere-folder');
-    mkdirSync(outside);
-    const f = 'AAAUSDT-candles-1h.arrow';
-    cpSync(join(ds, f), join(outside, f));
+    const { ds, outside, f } = datasetWithOutside('linked-folder', 'elsewhere-folder');
     symlinkSync(outside, join(ds, 'sub'));
-    const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { files: { path: string }[] };
-    for (const e of man.files) if (e.path === f) e.path = `sub/${f}`;
-    writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+    editManifest<{ files: { path: string }[] }>(ds, (man) => {
+      for (const e of man.files) if (e.path === f) e.path = `sub/${f}`;
+    });
     await expect(loadDataset(ds)).rejects.toMatchObject({
       exitCode: 65,
       details: [expect.stringMatching(new RegExp(`^manifest\\.json: sub/${f} resolves, through a linked folder on its path, to .*elsewhere-folder.*outside the dataset folder`))],
@@ -374,10 +379,10 @@ describe('data checks', () => {
     ] as const) {
       const ds = join(dir, `sym-${to.replace(/\W/g, '')}`);
       cpSync(join(dir, 'data'), ds, { recursive: true });
-      const man = JSON.parse(readFileSync(join(ds, 'manifest.json'), 'utf8')) as { symbols: string[]; files: { symbol: string }[] };
-      man.symbols = man.symbols.map((x) => (x === from ? to : x));
-      for (const e of man.files) if (e.symbol === from) e.symbol = to;
-      writeFileSync(join(ds, 'manifest.json'), JSON.stringify(man));
+      editManifest<{ symbols: string[]; files: { symbol: string }[] }>(ds, (man) => {
+        man.symbols = man.symbols.map((x) => (x === from ? to : x));
+        for (const e of man.files) if (e.symbol === from) e.symbol = to;
+      });
       await expect(loadDataset(ds), to).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([said]) });
     }
   });

@@ -160,6 +160,7 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
       const s = setupOf(run(data, strat, { leverage: 10, capital: '1000', setups: [SETUPS.mixed], execution: { slippageBps } }), 'mixed');
       expect(liqs(s.events), `${slippageBps} bp`).toHaveLength(0);
       expect(s.rejections, `${slippageBps} bp`).toEqual({ modeLocked: 1 });
+      expect(s.events.find((e) => e.type === 'rejection')).toMatchObject({ message: 'BTCUSDT: the open position is cross; an isolated order cannot change it until it is closed' });
       expect(s.books.wallet).toBe('1000');
     }
   });

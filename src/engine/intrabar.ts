@@ -550,10 +550,9 @@ export abstract class IntrabarRunner extends RunnerState {
    * grows a position is judged after it, at the marks (Account.trade, immediateLiquidation).
    * Returns true when it liquidated.
    */
-  protected liquidatedBeforeFill(s: number, qty: number, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
-    // the account's own position, not hasPositions: an earlier fill at this open may have opened it
+  protected liquidatedBeforeFill(s: number, pos: number, qty: number, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
+    // `pos`: the account's own position, not hasPositions: an earlier fill at this open may have opened it
     // since the last refresh
-    const pos = this.acct.positionQty(s);
     if (pos === 0) return false;
     if (this.dirty) this.refresh();
     // the paths are built at the open only when positions were held into it: a position opened by a
@@ -614,7 +613,7 @@ export abstract class IntrabarRunner extends RunnerState {
     const mode = this.perOrderMode ? o.mode : this.spec.defaultMode;
     const held = pos === 0 ? null : acct.positionMode(s);
     const locked = mode !== undefined && held !== null && held !== mode;
-    if (!locked && this.liquidatedBeforeFill(s, qty, price, liquidity, tau)) return false;
+    if (!locked && this.liquidatedBeforeFill(s, pos, qty, price, liquidity, tau)) return false;
     // the account's margin checks (available balance, leverage tier) value the other positions at
     // their liquidation-source prices at this point of the path, as the check before the fill does:
     // at a gapped open the previous close's marks were used, unless the symbol happened to trade

@@ -25,7 +25,7 @@ import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestF
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
-import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES } from './ingest.js';
+import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
 import { ProblemList } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
 import { trackTemp } from '../util/interrupt.js';
@@ -73,7 +73,7 @@ export interface CsvImportResult {
   badRowLines: string[];
   gaps: number;
   /** the widest gap (missing bars, the times either side), when there is one */
-  widestGap?: { missingBars: number; from: number; to: number };
+  widestGap?: CommitResult['widestGap'];
   /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
   gapsBefore?: number;
   first: number | null;
@@ -239,7 +239,7 @@ export function missingColumnsFix(header: readonly string[], kind: FileKind): st
   const byColumns = `name the file's columns with --columns ${/\s/.test(spec) || volumes.length ? `'${spec}'` : spec}`;
   // the kind whose columns the header has (the most of them: a candles header has the mark columns too)
   const other = volumes.length ? undefined : (['candles', 'mark', 'funding'] as const).filter((k) => k !== kind && mapHeader(header, k).missing.length === 0).sort((a, b) => REQUIRED[b].length - REQUIRED[a].length)[0];
-  return other ? `the header has the columns of a ${other} CSV: if the file holds ${other === 'funding' ? 'funding rates' : other === 'mark' ? 'mark-price candles' : 'trade candles'}, give --kind ${other}; else ${byColumns}` : byColumns;
+  return other ? `the header has the columns of a ${other} CSV: if the file holds ${KIND_WORDS[other]}, give --kind ${other}; else ${byColumns}` : byColumns;
 }
 
 const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;

@@ -17,7 +17,7 @@ import {
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
-import { ProblemList, hashProblemText } from './validate.js';
+import { ProblemList, hashProblemText, type GapInfo } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
@@ -63,7 +63,7 @@ export interface CommitResult {
   last: number | null;
   gaps: number;
   /** the widest gap (missing bars, the times either side), when there is one */
-  widestGap?: { missingBars: number; from: number; to: number };
+  widestGap?: Pick<GapInfo, 'missingBars' | 'from' | 'to'>;
   /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
   gapsBefore?: number;
 }
@@ -78,6 +78,22 @@ const MAX_LISTED = 200;
 export function noRowsError(what: string): UserError {
   return dataError(`${what}: no data rows (the file is empty or holds a header only); nothing was imported. Re-download or re-export it, or leave it out of the import`);
 }
+/** what a series of each kind holds, in a message ("the file holds mark-price candles") */
+export const KIND_WORDS: Record<FileKind, string> = { candles: 'trade candles', mark: 'mark-price candles', funding: 'funding rates' };
+
+/** The gaps of sorted times `t` at timeframe `tfMs` (steps longer than it) and the widest one. */
+export function gapSummary(t: ArrayLike<number>, tfMs: number): { gaps: number; widest?: Pick<GapInfo, 'missingBars' | 'from' | 'to'> } {
+  let gaps = 0;
+  let at = -1;
+  for (let i = 1; i < t.length; i++) {
+    const d = t[i]! - t[i - 1]!;
+    if (d === tfMs) continue;
+    gaps++;
+    if (at < 0 || d > t[at]! - t[at - 1]!) at = i;
+  }
+  return at < 0 ? { gaps } : { gaps, widest: { missingBars: (t[at]! - t[at - 1]!) / tfMs - 1, from: t[at - 1]!, to: t[at]! } };
+}
+
 export const KIND_NAMES: Record<FileKind, readonly string[]> = {
   candles: ['open', 'high', 'low', 'close', 'volume'],
   mark: ['open', 'high', 'low', 'close'],
@@ -363,11 +379,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
         // a file changed behind the manifest (edited, rewritten by another tool) is not merged into: that would list its changes as the dataset's
         if (old.sha256 !== listed.sha256) throw dataError(`${join(outDir, rel)}: ${hashProblemText(old.sha256, listed.sha256)}; nothing was written. Import the whole series again with --replace, or restore the file`);
         const oldCols = KIND_NAMES[s.kind].filter((c) => old.columns[c] !== undefined).map((c) => old.columns[c]!);
-        if (s.timeframe && s.kind !== 'funding') {
-          const tf = timeframeMs(s.timeframe);
-          gapsBefore = 0;
-          for (let i = 1; i < old.timestamp.length; i++) if (old.timestamp[i]! - old.timestamp[i - 1]! !== tf) gapsBefore++;
-        }
+        if (s.timeframe && s.kind !== 'funding') gapsBefore = gapSummary(old.timestamp, timeframeMs(s.timeframe)).gaps;
         const merged = mergeSeries({ time: old.timestamp, cols: oldCols }, s, rel);
         time = merged.time; cols = merged.cols; added = merged.added;
       }
@@ -390,13 +402,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       };
       entries.push(entry);
       working = nextManifest(outDir, working, [entry], {});
-      let widestGap: CommitResult['widestGap'];
-      if (gaps > 0 && s.timeframe) {
-        const tf = timeframeMs(s.timeframe);
-        let at = 1;
-        for (let i = 2; i < time.length; i++) if (time[i]! - time[i - 1]! > time[at]! - time[at - 1]!) at = i;
-        widestGap = { missingBars: (time[at]! - time[at - 1]!) / tf - 1, from: time[at - 1]!, to: time[at]! };
-      }
+      const widestGap = gaps > 0 && s.timeframe ? gapSummary(time, timeframeMs(s.timeframe)).widest : undefined;
       results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}), ...(gapsBefore !== undefined ? { gapsBefore } : {}) });
     }
     if (unchangedFiles(manifest, entries)) {

@@ -7,7 +7,7 @@
  * 66 file not found · 130 interrupted (src/util/interrupt.ts: temp files and lock removed, the dataset as it was).
  */
 import type { Command } from 'commander';
-import { dataError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import { cliCommand } from '../../util/shell.js';
 
 /** a tab-separated file by its name (`prices.tsv`, `prices.tsv.gz`): its delimiter is a tab unless --delimiter says otherwise */
@@ -23,7 +23,7 @@ interface ImportFlags {
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
  * not at the next run (an append from another period makes one gap of thousands of bars).
  */
-function gapWarning(series: string, r: { gaps: number; widestGap?: { missingBars: number; from: number; to: number }; gapsBefore?: number }, timeframe: string | undefined): void {
+function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): void {
   const g = r.widestGap;
   if (!g) return;
   // the append made a gap the file did not have (its rows do not join the dataset's): say how to undo it
@@ -162,8 +162,6 @@ export function register(program: Command): void {
           series = [s];
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         const { excerptList } = await import('../../util/excerpt.js');
-        // (the readers refuse inputs without files or rows; a --kind that left nothing is named with the inputs, not the output)
-        if (series.length === 0) throw dataError(`${excerptList(paths, 3, 120)}: no ${kind ? `${kind} ` : ''}series to import${kind ? ' (--kind)' : ''}; nothing was written${kind ? ': drop --kind, or name the files that hold it' : ''}`);
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
         const { commitSeries } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');

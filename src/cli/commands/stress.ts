@@ -47,8 +47,9 @@ export async function stressCommand(flags: StressFlags): Promise<number> {
  */
 async function listScenarios(json: boolean, config: string | null, named: boolean): Promise<number> {
   const { CRASH_PACK } = await import('../../stress/pack.js');
+  const listed = (s: { id: string; title: string; date?: string | undefined }) => ({ id: s.id, title: s.title, date: s.date ?? null });
   let runs: Set<string> | null = null;
-  let custom: { id: string; title: string; date: string | null }[] = [];
+  let custom: ReturnType<typeof listed>[] = [];
   let loaded: import('../../config/index.js').LoadedConfig | null = null;
   if (config !== null) {
     const { loadConfig } = await import('../../config/index.js');
@@ -65,12 +66,12 @@ async function listScenarios(json: boolean, config: string | null, named: boolea
     const c = loaded.config;
     const { PACK_IDS } = await import('../../stress/plan.js');
     runs = new Set((c.stress?.scenarios ?? []).map((s) => s.id));
-    custom = (c.stress?.scenarios ?? []).filter((s) => !PACK_IDS.includes(s.id)).map((s) => ({ id: s.id, title: s.title, date: s.date ?? null }));
+    custom = (c.stress?.scenarios ?? []).filter((s) => !PACK_IDS.includes(s.id)).map(listed);
     // crash-path scenarios defined there and not replayed at injection times are defined all the same
-    for (const s of c.stress?.crashScenarios ?? []) if (!PACK_IDS.includes(s.id) && !custom.some((x) => x.id === s.id)) custom.push({ id: s.id, title: s.title, date: s.date ?? null });
+    for (const s of c.stress?.crashScenarios ?? []) if (!PACK_IDS.includes(s.id) && !custom.some((x) => x.id === s.id)) custom.push(listed(s));
   }
   const rows = [
-    ...CRASH_PACK.map((s) => ({ id: s.id, title: s.title, date: s.date ?? null, source: 'pack' as const })),
+    ...CRASH_PACK.map((s) => ({ ...listed(s), source: 'pack' as const })),
     ...custom.map((s) => ({ ...s, source: 'config' as const })),
   ].map((r) => (runs === null ? r : { ...r, runs: runs.has(r.id) }));
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);

@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
-import { noRowsError, type SeriesData } from '../ingest.js';
+import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles } from './common.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
@@ -84,7 +84,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
     const kind: FileKind = m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles';
     if (opts.kinds && !opts.kinds.includes(kind)) {
       // a file named as an input is what the user meant to import: its name and --kind disagree (in a folder, --kind picks)
-      if (paths.includes(file)) throw usageError(`${file}: the file name says ${kind === 'candles' ? 'futures candles' : kind === 'mark' ? 'mark-price candles' : 'funding rates'} (-${m[3]}), but --kind ${opts.kinds.join(',')} was given; drop --kind (the name tells), or name the ${opts.kinds.join(' or ')} file`);
+      if (paths.includes(file)) throw usageError(`${file}: the file name says ${KIND_WORDS[kind]} (-${m[3]}), but --kind ${opts.kinds.join(',')} was given; drop --kind (the name tells), or name the ${opts.kinds.join(' or ')} file`);
       continue;
     }
     const tf = m[2]!;

@@ -16,6 +16,7 @@ import { readZip, writeZip } from '../src/feed/formats/zip.js';
 import { commitSeries, defaultTimeframe, nextManifest } from '../src/feed/ingest.js';
 import { importCsv } from '../src/feed/csv.js';
 import { loadDataset } from '../src/feed/load.js';
+import { inspectDataset } from '../src/feed/inspect.js';
 import { readKindFile } from '../src/feed/arrow-io.js';
 import { dataFileName, symbolFilePart } from '../src/feed/manifest.js';
 import { ProblemList } from '../src/feed/validate.js';
@@ -213,7 +214,7 @@ describe('what an import cannot take, or takes with a gap, is said naming the in
   });
 });
 
-describe('mark and funding prices far from the trade candles are warned about when loaded', () => {
+describe('mark and funding prices far from the trade candles are warned about when loaded and by data inspect', () => {
   it('a mark file 1000× the candles (1h, and 8h pricing the funding), a funding price column 1e6× them: one warning each naming the file; the same prices at scale say nothing', async () => {
     const H = 3_600_000;
     const t0 = Date.UTC(2025, 0, 1);
@@ -233,17 +234,25 @@ describe('mark and funding prices far from the trade candles are warned about wh
       ]);
       return out;
     };
-    const fine = await loadDataset(build({ mark1h: 1, mark8h: 1, funding: 1 }));
+    const fineDir = build({ mark1h: 1, mark8h: 1, funding: 1 });
+    const fine = await loadDataset(fineDir);
     expect(fine.warnings ?? []).toEqual([]);
-    const off = await loadDataset(build({ mark1h: 1000, mark8h: 1000, funding: 1e6 }));
-    expect(off.warnings).toEqual([
+    expect(inspectDataset(fineDir).warnings).toEqual([]);
+    const offDir = build({ mark1h: 1000, mark8h: 1000, funding: 1e6 });
+    const off = await loadDataset(offDir);
+    const offWarnings = [
       'BTCUSDT-mark-1h.arrow: the mark candles of BTCUSDT are 1000× its trade candles (the median ratio over 48 bars): a file of another unit or another symbol? liquidations are judged on the mark; check the file',
       'BTCUSDT-mark-8h.arrow: the mark candles of BTCUSDT are 1000× its trade candles (the median ratio over 6 bars): a file of another unit or another symbol? liquidations are judged on the mark; check the file',
       'BTCUSDT-funding.arrow: the funding prices of BTCUSDT are 1000000× its trade candles (the median ratio over 6 settlements): a file of another unit or another symbol? every funding payment is rate × position × this price; check the file',
-    ]);
+    ];
+    expect(off.warnings).toEqual(offWarnings);
+    // data inspect says the same, for files it reads without a run (it loads nothing)
+    expect(inspectDataset(offDir).warnings).toEqual(offWarnings);
     // a tenth of the price (a wrong symbol's file): said as a fraction
-    const low = await loadDataset(build({ mark1h: 0.1, mark8h: 1, funding: 1 }));
+    const lowDir = build({ mark1h: 0.1, mark8h: 1, funding: 1 });
+    const low = await loadDataset(lowDir);
     expect(low.warnings).toEqual([expect.stringContaining('BTCUSDT-mark-1h.arrow: the mark candles of BTCUSDT are 1/10 of its trade candles')]);
+    expect(inspectDataset(lowDir).warnings).toEqual(low.warnings);
     // finer mark candles that make no bar (45m under 1h): said, as liquidation then reads trade prices
     const odd = outDir();
     const q = Float64Array.from({ length: 64 }, (_, i) => t0 + i * 45 * 60_000);
@@ -251,10 +260,12 @@ describe('mark and funding prices far from the trade candles are warned about wh
       { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: candles(1), where },
       { symbol: 'BTCUSDT', kind: 'mark', timeframe: '45m', time: q, cols: [0, 1, 2, 3].map((c) => new Float64Array(64).fill([100, 101, 99, 100][c]!)), where },
     ]);
-    expect((await loadDataset(odd)).warnings).toEqual([
+    const oddWarnings = [
       expect.stringMatching(/^no funding file for BTCUSDT/),
       'BTCUSDT-mark-45m.arrow: mark candles at 45m do not make 1h bars (45m does not divide 1h), so liquidation of BTCUSDT is checked on trade prices; import its mark candles at 1h or at a timeframe that divides it',
-    ]);
+    ];
+    expect((await loadDataset(odd)).warnings).toEqual(oddWarnings);
+    expect(inspectDataset(odd).warnings).toEqual(oddWarnings);
   });
 });
 

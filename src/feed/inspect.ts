@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -66,9 +66,10 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   const files: FileSummary[] = [];
   const warnings: string[] = missingFundingTexts(manifest.files, manifest.symbols);
   const missingFiles: string[] = [];
-  // candle and mark times of the current symbol (files come per symbol), for the mark coverage
-  let held: { symbol: string; series: { f: ManifestFile; time: Float64Array }[] } = { symbol: '', series: [] };
-  const coverage = () => warnings.push(...markCoverageWarnings(held.series), ...fundingCoverageWarnings(held.series, tf));
+  // candle, mark and funding series of the current symbol (files come per symbol), for the mark and funding
+  // coverage and the price scale of its mark and funding files
+  let held: { symbol: string; series: HeldSeries[] } = { symbol: '', series: [] };
+  const coverage = () => warnings.push(...markCoverageWarnings(held.series), ...fundingCoverageWarnings(held.series, tf), ...priceWarnings(held.series, tf, tfMs));
   for (const f of sortFiles(manifest)) {
     if (f.symbol !== held.symbol) { coverage(); held = { symbol: f.symbol, series: [] }; }
     const path = join(dir, f.path);
@@ -87,9 +88,9 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     checkMarkGrid(f.path, f.kind, d.timestamp, fileTfMs, f.timeframe, problems);
     if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapText(g), GAP_POLICY_HINT);
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
-    else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp });
+    else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp, price: d.columns.price ?? null });
     else {
-      held.series.push({ f, time: d.timestamp });
+      held.series.push({ f, time: d.timestamp, price: d.columns.open! });
       if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, symbol: f.symbol, t0: d.timestamp[0]!, t1: d.timestamp[d.rows - 1]! });
     }
     let pmin = Infinity, pmax = -Infinity;
@@ -126,11 +127,45 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
   };
 }
 
+/** one file of the symbol being read: its times and the prices its scale is judged by (candle and mark opens, funding prices) */
+interface HeldSeries {
+  f: ManifestFile;
+  time: Float64Array;
+  price: Float64Array | null;
+}
+
+/**
+ * One symbol's mark files and funding prices against its candles at the default timeframe `tf`, as a run's load
+ * judges them (priceScaleText: a file of another unit or symbol), and its finer mark candles that make no bar
+ * (markOffGridText) when nothing else gives it a mark at `tf`.
+ */
+function priceWarnings(series: HeldSeries[], tf: string, tfMs: number): string[] {
+  const c = series.find((x) => x.f.kind === 'candles' && x.f.timeframe === tf);
+  if (!c) return [];
+  const out: string[] = [];
+  const symbol = c.f.symbol;
+  const marks = series.filter((x) => x.f.kind === 'mark');
+  for (const m of marks) {
+    const w = priceScaleText({ path: m.f.path, symbol, what: 'mark candles', scale: scaleAtOpens(m.time, m.price!, m.time.length, c.time, c.price!, null) });
+    if (w !== null) out.push(w);
+  }
+  const fu = series.find((x) => x.f.kind === 'funding');
+  if (fu?.price) {
+    const w = priceScaleText({ path: fu.f.path, symbol, what: 'funding prices', scale: fundingScale(fu.time, fu.price, fu.time.length, c.time, c.price!, null, tfMs) });
+    if (w !== null) out.push(w);
+  }
+  const ms = (x: HeldSeries) => timeframeMsOrNaN(x.f.timeframe!);
+  if (!marks.some((m) => ms(m) === tfMs || (ms(m) < tfMs && tfMs % ms(m) === 0))) {
+    for (const m of marks) if (ms(m) < tfMs && tfMs % ms(m) !== 0) out.push(markOffGridText({ path: m.f.path, markTimeframe: m.f.timeframe!, timeframe: tf, symbol }));
+  }
+  return out;
+}
+
 /**
  * One symbol's candle files against its mark files, as the loader pairs them: the mark candles at
  * the candles' timeframe, else the coarsest finer ones that divide it (aggregated per bar).
  */
-function markCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[]): string[] {
+function markCoverageWarnings(series: HeldSeries[]): string[] {
   const out: string[] = [];
   const marks = series.filter((x) => x.f.kind === 'mark').map((x) => ({ ...x, ms: timeframeMsOrNaN(x.f.timeframe!) }));
   for (const c of series) {
@@ -151,7 +186,7 @@ function markCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[])
 }
 
 /** One symbol's candles at the default timeframe `tf` against its funding file, as the loader judges them (fundingCoverageWarning). */
-function fundingCoverageWarnings(series: { f: ManifestFile; time: Float64Array }[], tf: string): string[] {
+function fundingCoverageWarnings(series: HeldSeries[], tf: string): string[] {
   const c = series.find((x) => x.f.kind === 'candles' && x.f.timeframe === tf);
   const fu = series.find((x) => x.f.kind === 'funding');
   if (!c || !fu) return [];

@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAtOpens, fundingScale, markOffGridText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -376,8 +376,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       }
       if (!any) markAtBarTimeframe = false;
       else {
-        const ratio = medianRatio(nBars, (i) => [markClose[i]!, present[i] ? close[i]! : Number.NaN]);
-        const w = priceScaleText({ path: usable.file.path, symbol: l.plan.symbol, what: 'mark candles', ratio, n: covered });
+        const scale = medianRatio(nBars, (i) => [markClose[i]!, present[i] ? close[i]! : Number.NaN]);
+        const w = priceScaleText({ path: usable.file.path, symbol: l.plan.symbol, what: 'mark candles', scale });
         if (w !== null) coverageWarnings.push(w);
       }
       if (bars > 0 && covered < MARK_COVERAGE_WARN * bars) {
@@ -395,7 +395,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       for (const mf of l.plan.marks) {
         const mtf = timeframeMsOrNaN(mf.timeframe!);
         if (mtf < tfMs && tfMs % mtf !== 0) {
-          coverageWarnings.push(`${mf.path}: mark candles at ${mf.timeframe} do not make ${tf} bars (${mf.timeframe} does not divide ${tf}), so liquidation of ${l.plan.symbol} is checked on trade prices; import its mark candles at ${tf} or at a timeframe that divides it`);
+          coverageWarnings.push(markOffGridText({ path: mf.path, markTimeframe: mf.timeframe!, timeframe: tf, symbol: l.plan.symbol }));
         }
       }
     }
@@ -403,13 +403,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     // trade opens of the bars that open at the same time
     for (const mk of l.marks) {
       if (mk === usable) continue;
-      const mt = mk.data.timestamp;
-      const mo = mk.data.columns.open!;
-      const ratio = medianRatio(mt.length, (k) => {
-        const b = lowerBound(time, mt[k]!);
-        return b < nBars && time[b] === mt[k] && present[b] ? [mo[k]!, open[b]!] : [Number.NaN, Number.NaN];
-      });
-      const w = priceScaleText({ path: mk.file.path, symbol: l.plan.symbol, what: 'mark candles', ratio, n: mt.length });
+      const scale = scaleAtOpens(mk.data.timestamp, mk.data.columns.open!, mk.data.rows, time, open, present);
+      const w = priceScaleText({ path: mk.file.path, symbol: l.plan.symbol, what: 'mark candles', scale });
       if (w !== null) coverageWarnings.push(w);
     }
 
@@ -459,14 +454,9 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
         e++;
       }
       if (fp) {
-        // the file's own prices against the trade open of the bar each settles at (funding events are few: one
-        // per hour at most on a real venue)
-        const own: [number, number][] = [];
-        for (let k = 0; k < f.rows; k++) {
-          const b = barIdx[k]!;
-          if (b >= 0 && present[b] && fp[k] === fp[k]) own.push([fp[k]!, open[b]!]);
-        }
-        const w = priceScaleText({ path: l.plan.funding!.path, symbol: l.plan.symbol, what: 'funding prices', ratio: medianRatio(own.length, (k) => own[k]!), n: own.length });
+        // the file's own prices against the trade open of the bar each settles at
+        const scale = fundingScale(f.timestamp, fp, f.rows, time, open, present, tfMs);
+        const w = priceScaleText({ path: l.plan.funding!.path, symbol: l.plan.symbol, what: 'funding prices', scale });
         if (w !== null) coverageWarnings.push(w);
       }
     }

@@ -2,7 +2,8 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
+import { fmtStep, fmtTime, fundingSettleTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
+import { lowerBound } from '../util/typed-array.js';
 import type { FileKind } from './manifest.js';
 
 /** the largest time a JavaScript Date holds, ms from 1970 either way (8.64e15) */
@@ -176,20 +177,51 @@ export const MARK_COVERAGE_WARN = 0.9;
  */
 export const PRICE_SCALE_WARN = 1.5;
 
+/** A median price ratio and how many pairs it was taken over (NaN and 0 when there were none). */
+export interface PriceScale {
+  ratio: number;
+  n: number;
+}
+
 /**
  * The median of x / y over at most about 2001 evenly spaced pairs of the `n` that `pair(k)` gives,
- * those where both are numbers and y > 0 (NaN when there are none).
+ * those where both are numbers and y > 0, with the count of those pairs.
  */
-export function medianRatio(n: number, pair: (k: number) => [number, number]): number {
+export function medianRatio(n: number, pair: (k: number) => readonly [number, number]): PriceScale {
   const step = Math.max(1, Math.floor(n / 2001));
   const r: number[] = [];
   for (let k = 0; k < n; k += step) {
     const [x, y] = pair(k);
     if (x === x && y === y && y > 0) r.push(x / y);
   }
-  if (r.length === 0) return Number.NaN;
+  if (r.length === 0) return { ratio: Number.NaN, n: 0 };
   r.sort((u, v) => u - v);
-  return r[(r.length - 1) >> 1]!;
+  return { ratio: r[(r.length - 1) >> 1]!, n: r.length };
+}
+
+const NO_PAIR = [Number.NaN, Number.NaN] as const;
+
+/**
+ * A file's prices (`price[k]` at `t[k]`, k < rows) against the trade opens of the bars opening at the same
+ * times (`time`, ascending; with `present`, only the bars it marks): mark candles of any timeframe.
+ */
+export function scaleAtOpens(t: Float64Array, price: Float64Array, rows: number, time: Float64Array, open: Float64Array, present: Uint8Array | null): PriceScale {
+  return medianRatio(rows, (k) => {
+    const b = lowerBound(time, t[k]!);
+    return b < time.length && time[b] === t[k] && (present === null || present[b] === 1) ? [price[k]!, open[b]!] : NO_PAIR;
+  });
+}
+
+/**
+ * Funding prices (`price[k]` of the event stamped `t[k]`) against the trade open of the bar each settles at (the
+ * bar of `time` opening at or after its settlement time, within a bar of it; with `present`, only the bars it marks).
+ */
+export function fundingScale(t: Float64Array, price: Float64Array, rows: number, time: Float64Array, open: Float64Array, present: Uint8Array | null, tfMs: number): PriceScale {
+  return medianRatio(rows, (k) => {
+    const s = fundingSettleTime(t[k]!);
+    const b = lowerBound(time, s);
+    return b < time.length && time[b]! < s + tfMs && (present === null || present[b] === 1) ? [price[k]!, open[b]!] : NO_PAIR;
+  });
 }
 
 /**
@@ -197,12 +229,20 @@ export function medianRatio(n: number, pair: (k: number) => [number, number]): n
  * ratio beyond PRICE_SCALE_WARN either way): a mis-scaled file moves every liquidation (the mark)
  * or every funding payment (its price), and nothing else would say so. null when the ratio is fine.
  */
-export function priceScaleText(o: { path: string; symbol: string; what: 'mark candles' | 'funding prices'; ratio: number; n: number }): string | null {
-  const r = o.ratio;
+export function priceScaleText(o: { path: string; symbol: string; what: 'mark candles' | 'funding prices'; scale: PriceScale }): string | null {
+  const r = o.scale.ratio;
   if (!(r === r) || (r <= PRICE_SCALE_WARN && r >= 1 / PRICE_SCALE_WARN)) return null;
   const shown = r >= 1 ? `${Number(r.toPrecision(3))}×` : `1/${Number((1 / r).toPrecision(3))} of`;
-  return `${o.path}: the ${o.what} of ${o.symbol} are ${shown} its trade candles (the median ratio over ${o.n} ${o.what === 'mark candles' ? 'bars' : 'settlements'}): a file of another unit or another symbol? ` +
+  return `${o.path}: the ${o.what} of ${o.symbol} are ${shown} its trade candles (the median ratio over ${o.scale.n} ${o.what === 'mark candles' ? 'bars' : 'settlements'}): a file of another unit or another symbol? ` +
     `${o.what === 'mark candles' ? 'liquidations are judged on the mark' : 'every funding payment is rate × position × this price'}; check the file`;
+}
+
+/**
+ * Finer mark candles whose timeframe does not divide the bar (45m under 1h bars) make no bar, so liquidation
+ * is checked on trade prices: a warning, from a run's load and from `data inspect`.
+ */
+export function markOffGridText(o: { path: string; markTimeframe: string; timeframe: string; symbol: string }): string {
+  return `${o.path}: mark candles at ${o.markTimeframe} do not make ${o.timeframe} bars (${o.markTimeframe} does not divide ${o.timeframe}), so liquidation of ${o.symbol} is checked on trade prices; import its mark candles at ${o.timeframe} or at a timeframe that divides it`;
 }
 
 /** What the mark coverage of one symbol's bars is, as a warning (see MARK_COVERAGE_WARN). */

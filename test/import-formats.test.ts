@@ -269,6 +269,30 @@ describe('mark and funding prices far from the trade candles are warned about wh
   });
 });
 
+describe('a manifest entry whose rows or time range are not its file\'s', () => {
+  it('is warned about by the load and data inspect (the file read as it is); the same bytes with the right entry say nothing', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 0, 1);
+    const hours = Float64Array.from({ length: 24 }, (_, i) => t0 + i * H);
+    const col = (k: number) => Float64Array.from(hours, (_, i) => 100 + i + k);
+    const out = outDir();
+    commitSeries(out, [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: [col(0), col(1), col(-1), col(0), col(0)], where: (i: number) => `row ${i + 1}` }]);
+    const funding = (w: readonly string[] | undefined) => (w ?? []).filter((x) => !x.startsWith('no funding file'));
+    expect(funding((await loadDataset(out)).warnings)).toEqual([]);
+    expect(funding(inspectDataset(out).warnings)).toEqual([]);
+    const path = join(out, 'manifest.json');
+    const m = JSON.parse(readFileSync(path, 'utf8'));
+    m.files[0].rows = 30;
+    m.files[0].last = t0 + 29 * H;
+    writeFileSync(path, JSON.stringify(m));
+    const loaded = await loadDataset(out);
+    expect(loaded.time.length).toBe(24);
+    expect(funding(loaded.warnings)).toEqual([expect.stringContaining('manifest.json: the entry of BTCUSDT-candles-1h.arrow says 30 rows')]);
+    expect(funding(loaded.warnings)[0]).toContain('the file holds 24 (2025-01-01T00:00:00.000Z (1735689600000) → 2025-01-01T23:00:00.000Z (1735772400000)); the file is read as it is');
+    expect(funding(inspectDataset(out).warnings)).toEqual(funding(loaded.warnings));
+  });
+});
+
 describe('freqtrade', () => {
   const expected5m = () => readFreqtrade([join(FX, 'freqtrade', 'plain')])[0]!;
   it('reads feather uncompressed, LZ4 (freqtrade\'s default, the real file) and ZSTD to the same values', () => {

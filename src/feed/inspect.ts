@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -82,7 +82,8 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     }
     const d = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems));
     if (!d) continue;
-    if (d.sha256 !== f.sha256) problems.add(f.path, null, hashProblemText(d.sha256, f.sha256));
+    const entry = checkEntry(f, d, problems);
+    if (entry !== null) warnings.push(entry);
     const fileTfMs = f.kind === 'funding' ? null : timeframeMsOrNaN(f.timeframe!);
     const gaps = checkSeries(f.path, f.kind, d.timestamp, d.columns, fileTfMs, problems);
     checkMarkGrid(f.path, f.kind, d.timestamp, fileTfMs, f.timeframe, problems);

@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAtOpens, fundingScale, markOffGridText, NO_ROWS_PROBLEM, ProblemList, checkSeries, hashProblemText, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAtOpens, fundingScale, markOffGridText, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -161,6 +161,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     };
   });
 
+  /** entries whose rows or time range are not their file's (checkEntry) */
+  const entryWarnings: string[] = [];
   const read = (f: ManifestFile, tfOf: number | null): LoadedSeries | null => {
     const path = join(dir, f.path);
     // as data inspect judges the entry (one rule): listed with the dataset's other problems, a missing file making the load's error 66
@@ -187,9 +189,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     const data = withFsErrors({ path, action: 'read', role: 'data' }, () => readKindFile(path, f.path, f.kind, problems, storage));
     if (!data) return null;
     hashes[f.path] = data.sha256;
-    if (data.sha256 !== f.sha256) {
-      problems.add(f.path, null, hashProblemText(data.sha256, f.sha256));
-    }
+    const entry = checkEntry(f, data, problems);
+    if (entry !== null) entryWarnings.push(entry);
     const gaps: GapInfo[] = checkSeries(f.path, f.kind, data.timestamp, data.columns, tfOf, problems);
     checkMarkGrid(f.path, f.kind, data.timestamp, tfOf, f.timeframe, problems);
     for (const g of gaps) gapList.push({ file: f.path, gap: g });
@@ -483,7 +484,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     columns: kept.columns,
     hashes,
   };
-  const warnings = [...coverageWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : []), ...holeWarnings];
+  const warnings = [...entryWarnings, ...coverageWarnings, ...(opts.gaps === 'warn' ? gapList.map(({ file, gap }) => describeGap(file, gap)) : []), ...holeWarnings];
   if (warnings.length) md.warnings = warnings;
   return md;
 }

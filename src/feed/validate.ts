@@ -4,7 +4,7 @@
  */
 import { fmtStep, fmtTime, fundingSettleTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
-import type { FileKind } from './manifest.js';
+import type { FileKind, ManifestFile } from './manifest.js';
 
 /** the largest time a JavaScript Date holds, ms from 1970 either way (8.64e15) */
 const MAX_DATE_MS = 8_640_000_000_000_000;
@@ -54,6 +54,25 @@ export class ProblemList {
 /** A data file whose bytes are not those the manifest recorded (loader and `data inspect` alike). */
 export function hashProblemText(actual: string, listed: string): string {
   return `sha256 ${actual} differs from the manifest's ${listed} (the file changed after the manifest was written; re-import it)`;
+}
+
+/**
+ * A data file against its manifest entry (loader and `data inspect` alike): bytes other than those recorded are a
+ * problem (the file changed); with the same bytes, a row count or time range other than the file's (the entry was
+ * edited, or written by another tool) is a warning returned: those fields describe the file, nothing reads them.
+ */
+export function checkEntry(f: ManifestFile, data: { sha256: string; rows: number; timestamp: Float64Array }, problems: ProblemList): string | null {
+  if (data.sha256 !== f.sha256) {
+    problems.add(f.path, null, hashProblemText(data.sha256, f.sha256));
+    return null;
+  }
+  const n = data.rows;
+  const first = n > 0 ? data.timestamp[0]! : null;
+  const last = n > 0 ? data.timestamp[n - 1]! : null;
+  if (f.rows === n && f.first === first && f.last === last) return null;
+  const range = (a: number | null, b: number | null) => (a === null || b === null ? 'no time range' : `${fmtTime(a)} → ${fmtTime(b)}`);
+  return `manifest.json: the entry of ${f.path} says ${f.rows} rows (${range(f.first, f.last)}), the file holds ${n} (${range(first, last)}); ` +
+    'the file is read as it is: correct the entry\'s rows, first and last (or re-import the file)';
 }
 
 const num = (v: number): string => (Number.isNaN(v) ? 'NaN (missing)' : String(v));

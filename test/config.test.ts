@@ -434,7 +434,7 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
       ['bybit', `venue: unknown venue "bybit" (did you mean 'bybit-linear'?); known venues: binance-usdm`],
       ['binance', `venue: unknown venue "binance" (did you mean 'binance-usdm'?)`],
       ['okk', `venue: unknown venue "okk" (did you mean 'okx'?)`],
-      [{ id: 'binance-usdm', overrides: { fees: { taker: 'abc' } } }, 'venue.overrides.fees.taker: expected a number in [-0.01, 0.1], got "abc"'],
+      [{ id: 'binance-usdm', overrides: { fees: { taker: 'abc' } } }, 'venue.overrides.fees.taker: expected a number in [0, 0.1], got "abc"'],
       [{ id: 'binance-usdm', overrides: { funding: { intervalHours: 0 } } }, 'venue.overrides.funding.intervalHours: expected a number'],
       [{ id: 'binance-usdm', overrides: { tiers: { BTCUSDT: [{ floor: 0, mmr: -1 }] } } }, 'venue.overrides.tiers.BTCUSDT tier 1: mmr must be a rate'],
       [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: 'x' } } }, 'venue.overrides.lotSizes.BTCUSDT: expected a step number'],
@@ -446,7 +446,7 @@ describe('run-level checks at config resolution (exit 78, not a failed run)', ()
       [{ id: 'binance-usdm', overrides: { lotSizes: { BTCUSDT: { step: 1n } } } }, 'venue.overrides.lotSizes.BTCUSDT.step: expected JSON data (a finite number, a string, true/false, null, a list or a plain object), got 1n (a bigint: write a number)'],
     ];
     // getVenue (the library) shows what was given, not JSON's null for NaN and Infinity (nor a TypeError for a bigint)
-    expect(() => getVenue('binance-usdm', { fees: { taker: Infinity } } as never)).toThrow('venue override fees.taker: expected a number in [-0.01, 0.1], got Infinity');
+    expect(() => getVenue('binance-usdm', { fees: { taker: Infinity } } as never)).toThrow('venue override fees.taker: expected a number in [0, 0.1], got Infinity');
     expect(() => getVenue('binance-usdm', { fees: { maker: NaN } } as never)).toThrow('got NaN');
     expect(() => getVenue('binance-usdm', { fees: { taker: 1n } } as never)).toThrow('got 1n');
     expect(() => getVenue('binance-usdm', { lotSizes: { BTCUSDT: { step: -Infinity } } } as never)).toThrow('step: expected a number > 0, got -Infinity');
@@ -565,7 +565,7 @@ describe('run-level config checks through the CLI', () => {
     writeConfig(dir, 'daily.config.ts', cfg({}));
     const cases: [string, number, RegExp][] = [
       ['kraken', 78, /kraken\.config\.ts: invalid config \(1 problem\)\n\s+venue: unknown venue "kraken"/],
-      ['fees', 78, /venue\.overrides\.fees\.taker: expected a number in \[-0\.01, 0\.1\], got "abc"/],
+      ['fees', 78, /venue\.overrides\.fees\.taker: expected a number in \[0, 0\.1\], got "abc"/],
       ['half', 78, /leverage\[0\]: expected a leverage ≥ 1/],
       ['max', 78, /max\.config\.ts: invalid config \(1 problem\)\n\s+leverage\[1\]: 100x is above the maximum leverage binance-usdm allows for ADAUSDT: 75x \(tier 1 of the table in force at 2025-05-22/],
       ['daily', 0, /marginlab: warning: dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/],

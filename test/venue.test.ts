@@ -1,6 +1,7 @@
 /** Venue profiles: dated tier tables, defaults, overrides, and each venue's published closed form. */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
+import { createAccount } from '../src/account/index.js';
 import { getVenue, listVenues, tierFor, buildTiers, maintenanceFor, type VenueOverrides } from '../src/venue/index.js';
 import { loadBracketSnapshots, BINANCE_TIERS_DIR, pickDated } from '../src/venue/tiers.js';
 
@@ -151,8 +152,21 @@ describe('custom venues (built-in + overrides)', () => {
       [{ maintenance: { basis: 'index' as never } }, 'venue override maintenance.basis: expected "mark" or "entry", got "index"'],
       [{ maintenance: { extraRate: 0.9 } }, 'venue override maintenance.extraRate: expected a number in [0, 0.5], got 0.9'],
       [{ tiers: [] as never }, 'venue override tiers: expected an object, got []'],
+      // a taker fee is paid: a negative one made OKX's liquidation fee (the taker rate) a payment to the liquidated
+      [{ fees: { taker: -0.005 } }, 'venue override fees.taker: expected a number in [0, 0.1], got -0.005'],
+      [{ fees: { maker: -0.02 } }, 'venue override fees.maker: expected a number in [-0.01, 0.1], got -0.02'],
     ];
     for (const [o, message] of cases) expect(() => getVenue('okx', o)).toThrow(expect.objectContaining({ exitCode: 78, message }));
+  });
+  it('a negative maker fee is a rebate: accepted, booked as a negative fee that the books identity counts', () => {
+    const v = getVenue('okx', { fees: { maker: -0.0001 } });
+    expect(v.fees.maker).toBe(-0.0001);
+    const acct = createAccount({ venue: v, symbols: ['BTCUSDT'], initialDeposit: '10000', defaultMode: 'cross', leverage: 5 });
+    const f = acct.trade({ symbol: 0, qty: 0.1, price: 30000, liquidity: 'maker', time: 0 });
+    expect(f.ok && f.fee).toBe('-0.3');
+    const b = acct.books();
+    expect(b.fees).toBe('-0.3');
+    expect(b.wallet).toBe('10000.3'); // deposit − fees: the rebate is paid into the wallet
   });
   it('rejects bad overrides with exit 78 naming the key', () => {
     const bad = [

@@ -95,7 +95,7 @@ export interface Fill {
   symbol: number;
   qty: number;
   price: number;
-  /** fee paid, decimal string (≥ 0) */
+  /** fee paid, decimal string (≥ 0; negative only for a maker rebate: a venue with a negative maker fee) */
   fee: string;
   /** PnL realised by the reducing part, decimal string */
   realizedPnl: string;

@@ -117,7 +117,9 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
   if (o.fees) {
     def.fees = {
       maker: o.fees.maker === undefined ? base.fees.maker : rate(o.fees.maker, 'fees.maker', -0.01, 0.1),
-      taker: o.fees.taker === undefined ? base.fees.taker : rate(o.fees.taker, 'fees.taker', -0.01, 0.1),
+      // a maker rebate is a negative maker fee; a taker fee is paid (a negative one would turn OKX's liquidation
+      // fee and maintenance add-on, which follow it, into payments to the liquidated trader)
+      taker: o.fees.taker === undefined ? base.fees.taker : rate(o.fees.taker, 'fees.taker', 0, 0.1),
     };
   }
   if (o.funding) {

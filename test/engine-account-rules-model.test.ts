@@ -334,6 +334,9 @@ class Model {
     if (!Number.isFinite(amount) || amount === 0) { this.rej(t, s, 'invalidQuantity'); return false; }
     const amt = R(D(amount));
     if (amt.isZero()) { this.rej(t, s, 'invalidQuantity'); return false; }
+    // margin is not added to a pool past its liquidation threshold at the marks (by more than the tolerance): the venue
+    // liquidates it first (docs/margin.md, transferMargin)
+    if (amt.gt(0) && !this.fits(this.excess([s]).plus(TOL), hint)) { this.rej(t, s, 'immediateLiquidation'); this.stats.xferPast!++; return false; }
     // the rounded amount against the limit, with the margin checks' 1e-9 USDT tolerance (docs/margin.md, transferMargin)
     if (amt.gt(0) && !this.fits(this.addable().plus(TOL).minus(amt), hint)) { this.rej(t, s, 'insufficientMargin'); return false; }
     if (amt.lt(0) && !this.fits(this.removable(s).plus(TOL).plus(amt), hint)) { this.rej(t, s, 'exceedsRemovableMargin'); return false; }
@@ -466,7 +469,7 @@ export function compareCase(seed: number) {
   o.mm = mr < 0.2 ? 'extra' : mr > 0.8 ? 'entry' : 'mark';
   const venue = getVenue('binance-usdm', { id: 'rules', fees: { maker: 0.0002, taker: o.taker }, lotSizes: Object.fromEntries(names.map((x) => [x, { step: 0.001, minQty: 0.001 }])),
     ...(o.mm === 'extra' ? { maintenance: { extraRate: EXTRA_RATE.toNumber() } } : o.mm === 'entry' ? { maintenance: { basis: 'entry' } } : {}) } as never);
-  const stats: Record<string, number> = { fills: 0, liquidations: 0, gap: 0, beforeFill: 0, afterFill: 0, immediate: 0, switchLiq: 0, floorOrders: 0, knife: 0, transfers: 0, xferEdge: 0, levEdge: 0, levNegative: 0, crossLowered: 0, raiseNegative: 0, answers: 0, events: 0, bars: 0 };
+  const stats: Record<string, number> = { fills: 0, liquidations: 0, gap: 0, beforeFill: 0, afterFill: 0, immediate: 0, switchLiq: 0, floorOrders: 0, knife: 0, transfers: 0, xferEdge: 0, xferPast: 0, levEdge: 0, levNegative: 0, crossLowered: 0, raiseNegative: 0, answers: 0, events: 0, bars: 0 };
   const models = new Map<string, Model>();
   const out = replay({
     data: toData(c, names), symbols: names, strategy: strategyOf(c, plan, names, o, models, stats), params: {}, venue,

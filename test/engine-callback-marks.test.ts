@@ -69,6 +69,31 @@ describe('callbacks at a bar\'s events see the positions at the event\'s prices'
     expect(s.series.equity[4]).toBe(plain.series.equity[4]);
   });
 
+  it('onFunding after a payment that sank an isolated pool: adding margin is refused, the pool is liquidated at the open as without the callback', () => {
+    // isolated long 1 BTC at 30,000, 10× (wallet 3,000, maintenance 1 %): a +20 % funding at 30,000 pays 6,000, the
+    // wallet is −3,000; a transfer of 6,500 in onFunding rescued it (no liquidation, no insurance draw)
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { BTCUSDT: [{ floor: 0, mmr: 0.01, maxLeverage: 50 }] } });
+    const d = makeData({ BTCUSDT: { bars: flat(30000, 5), funding: [{ bar: 2, rate: 0.2, price: 30000 }] } });
+    const answers: boolean[] = [];
+    const hold = (c: StrategyContext) => void (c.bar === 0 && c.buy(0, 1));
+    const s = setupOf(run(d, strategy(['BTCUSDT'], { onBar: hold, onFunding: (c) => void answers.push(c.transferMargin(0, 6500)) }), { setups: [ISOLATED], venue, capital: '10000', leverage: 10 }), 'isolated');
+    expect(s.error).toBeUndefined();
+    expect(answers).toEqual([false]);
+    const rej = s.events.filter((e) => e.type === 'rejection') as { reason: string; message: string }[];
+    expect(rej.map((e) => e.reason)).toEqual(['immediateLiquidation']);
+    expect(rej[0]!.message).toBe('BTCUSDT: its margin pool is past its liquidation threshold at the mark 30000, so it is liquidated before margin can be added');
+    const plain = setupOf(run(d, strategy(['BTCUSDT'], { onBar: hold }), { setups: [ISOLATED], venue, capital: '10000', leverage: 10 }), 'isolated');
+    expect(s.events.filter((e) => e.type === 'liquidation')).toEqual(plain.events.filter((e) => e.type === 'liquidation'));
+    expect(s.books).toEqual(plain.books);
+    expect(s.books.insuranceDraws).toBe('3000');
+    expect(identity(s.books as unknown as Record<string, string>)).toBe(true);
+    // a pool the payment left above its threshold still takes margin
+    const mild = makeData({ BTCUSDT: { bars: flat(30000, 5), funding: [{ bar: 2, rate: 0.05, price: 30000 }] } });
+    const ok: boolean[] = [];
+    run(mild, strategy(['BTCUSDT'], { onBar: hold, onFunding: (c) => void ok.push(c.transferMargin(0, 500)) }), { setups: [ISOLATED], venue, capital: '10000', leverage: 10 });
+    expect(ok).toEqual([true]);
+  });
+
   it('onFunding at a gapped open: a leverage raise is checked against the tier at the open\'s notional', () => {
     // 20 BTC long at 10,000 at 10× (notional 200,000: the 50× tier's floor is 50,000, its max 250,000… );
     // the open gaps to 30,000: notional 600,000, whose tier allows at most 20× on Binance's brackets

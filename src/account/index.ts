@@ -578,6 +578,16 @@ export class AccountImpl implements Account {
     const booked = unitsToNumber(d < 0n ? -d : d);
     // the amount as checked: as given when rounding left it alone (1e+300, not its 300 digits), else its rounded decimal
     const shown = booked === Math.abs(amount) ? String(booked) : unitsToString(d < 0n ? -d : d);
+    // a pool past its liquidation threshold at the last marks is the venue's to liquidate before margin can reach
+    // it (a callback between a funding payment that sank it and the open's liquidation rescued it). Past by more
+    // than the limits' tolerance and the float error of the excess: a removal to the exact removable limit leaves
+    // the pool at its threshold, and putting that margin back is allowed
+    if (d > 0n && p.pool !== null) {
+      const m = this.markOf(symbol, null);
+      const excess = p.pool.excess(this.lastMark);
+      if (excess < -(MARGIN_CHECK_TOLERANCE + 16 * Number.EPSILON * (Math.abs(p.isoWalletF) + p.absQ * m)))
+        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: its margin pool is past its liquidation threshold at the mark ${shownValue(m)}, so it is liquidated before margin can be added`, time);
+    }
     const { addable, removable } = this.marginLimits(symbol);
     if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${shown}; at most ${limitText(addable)} can be added`, time);
     if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${shown}; at most ${limitText(removable)} can be removed`, time);

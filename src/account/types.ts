@@ -37,7 +37,11 @@ export type RejectReason =
   | 'invalidLeverage'
   /** an order whose `reduceOnly` or `closePosition` is given but is not true or false (reduceOnly: 1) */
   | 'invalidOption'
-  /** a fill growing a position that would leave its margin pool at or past its liquidation threshold at the marks given with it (TradeRequest.mark / marks; a replay's liquidation-source prices there): it would be liquidated at once */
+  /**
+   * a fill growing a position that would leave its margin pool at or past its liquidation threshold at the marks given
+   * with it (TradeRequest.mark / marks; a replay's liquidation-source prices there): it would be liquidated at once; or
+   * margin added to an isolated pool already past its threshold at the last marks (the venue liquidates it first)
+   */
   | 'immediateLiquidation';
 
 export interface Rejection {

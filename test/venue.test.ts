@@ -161,7 +161,7 @@ describe('custom venues (built-in + overrides)', () => {
   it('a negative maker fee is a rebate: accepted, booked as a negative fee that the books identity counts', () => {
     const v = getVenue('okx', { fees: { maker: -0.0001 } });
     expect(v.fees.maker).toBe(-0.0001);
-    const acct = createAccount({ venue: v, symbols: ['BTCUSDT'], initialDeposit: '10000', defaultMode: 'cross', leverage: 5 });
+    const acct = createAccount({ venue: v, symbols: ['BTCUSDT'], initialDeposit: '10000', defaultMode: 'cross', leverage: 5, asOfMs: Date.UTC(2025, 0, 1) });
     const f = acct.trade({ symbol: 0, qty: 0.1, price: 30000, liquidity: 'maker', time: 0 });
     expect(f.ok && f.fee).toBe('-0.3');
     const b = acct.books();

@@ -1,6 +1,6 @@
 /** Synthetic markets: determinism, realised volatility and correlation, crashes, wicks, mark basis, funding. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../src/feed/synth.js';
@@ -122,6 +122,18 @@ describe('synthesize', () => {
     // a synthetic dataset is synth's to regenerate
     await synthesize({ ...o, seed: 2 });
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).generator.seed).toBe(2);
+  });
+
+  it('a folder whose manifest.json is not a dataset\'s (a web app\'s) is a foreign folder, not "the dataset of imported data" (64, nothing changed)', async () => {
+    const dir = join(root, 'webapp');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.json'), '{"name":"my-app","short_name":"x"}');
+    writeFileSync(join(dir, 'index.html'), '<html>');
+    const before = bytes(dir);
+    const err = await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, out: dir }).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 64, message: expect.stringContaining('is not empty and was not written by marginlab (2 entries, e.g. index.html, manifest.json)') });
+    expect((err as Error).message).not.toContain('holds the dataset');
+    expect(bytes(dir)).toEqual(before);
   });
 
   it('rejects bad options with a usage error (64)', async () => {

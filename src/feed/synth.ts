@@ -146,13 +146,14 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   // a dataset synth did not write (imported or downloaded market data) is the user's: synthetic files
   // of the same names would replace its series and leave the others orphaned beside a new manifest
   if (!opts.force) {
-    let existing: { name?: unknown; generator?: { kind?: unknown } } | null = null;
+    let existing: { format?: unknown; name?: unknown; generator?: { kind?: unknown } } | null = null;
     try {
       existing = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8').replace(/^\uFEFF/, ''));
     } catch {
       /* no dataset there (the output-folder rules judge the folder) */
     }
-    if (existing && typeof existing === 'object' && existing.generator?.kind !== 'synth') {
+    // (a manifest.json of another kind, a run folder's or a web app's, is not a dataset: the output-folder rules judge it)
+    if (existing && typeof existing === 'object' && existing.format === FORMAT_ID && existing.generator?.kind !== 'synth') {
       throw usageError(
         `data synth: ${opts.out} holds the dataset ${typeof existing.name === 'string' ? `'${existing.name}' ` : ''}of imported or downloaded data, whose files synthetic ones would replace; choose another --out, or add --force to replace them`,
       );

@@ -269,6 +269,38 @@ describe('mark and funding prices far from the trade candles are warned about wh
   });
 });
 
+describe('funding files no venue would publish are warned about when loaded and by data inspect', () => {
+  it('events every minute, rates beyond ±5 % a settlement: one warning each naming the file; 8-hourly rates of a few bp say nothing', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 0, 1);
+    const hours = Float64Array.from({ length: 48 }, (_, i) => t0 + i * H);
+    const c = Float64Array.from(hours, () => 100);
+    const candles = [c, Float64Array.from(c, (x) => x * 1.01), Float64Array.from(c, (x) => x * 0.99), c, Float64Array.from(c, () => 5)];
+    const where = (i: number) => `row ${i + 1}`;
+    const build = (time: Float64Array, rate: (k: number) => number) => {
+      const out = outDir();
+      commitSeries(out, [
+        { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: candles, where },
+        { symbol: 'BTCUSDT', kind: 'funding', time, cols: [Float64Array.from(time, (_, k) => rate(k))], where },
+      ]);
+      return out;
+    };
+    const eights = Float64Array.from({ length: 6 }, (_, i) => t0 + i * 8 * H);
+    const sane = build(eights, () => 0.0001);
+    expect((await loadDataset(sane)).warnings ?? []).toEqual([]);
+    expect(inspectDataset(sane).warnings).toEqual([]);
+    const minutes = Float64Array.from({ length: 48 * 60 }, (_, k) => t0 + k * 60_000);
+    const dense = build(minutes, () => 0.0001);
+    const denseText = 'BTCUSDT-funding.arrow: the funding events of BTCUSDT come every 1m (the most common step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file';
+    expect((await loadDataset(dense)).warnings).toContain(denseText);
+    expect(inspectDataset(dense).warnings).toContain(denseText);
+    const wild = build(eights, (k) => (k === 3 ? -0.999 : k === 1 ? 0.06 : 0.0001));
+    const wildText = 'BTCUSDT-funding.arrow: 2 funding rates of BTCUSDT are beyond ±5 % a settlement, past every venue\'s cap (the largest -0.999 at row 4); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file';
+    expect((await loadDataset(wild)).warnings).toEqual([wildText]);
+    expect(inspectDataset(wild).warnings).toEqual([wildText]);
+  });
+});
+
 describe('a manifest entry whose rows or time range are not its file\'s', () => {
   it('is warned about by the load and data inspect (the file read as it is); the same bytes with the right entry say nothing', async () => {
     const H = 3_600_000;

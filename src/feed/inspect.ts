@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText } from './validate.js';
+import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText, fundingSanityTexts } from './validate.js';
 import { isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
@@ -89,7 +89,10 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     checkMarkGrid(f.path, f.kind, d.timestamp, fileTfMs, f.timeframe, problems);
     if (opts.gaps !== 'warn') for (const g of gaps) problems.add(f.path, g.row, gapText(g), GAP_POLICY_HINT);
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
-    else if (f.kind === 'funding') held.series.push({ f, time: d.timestamp, price: d.columns.price ?? null });
+    else if (f.kind === 'funding') {
+      held.series.push({ f, time: d.timestamp, price: d.columns.price ?? null });
+      warnings.push(...fundingSanityTexts(f.path, f.symbol, d.timestamp, d.columns.rate!, d.rows));
+    }
     else {
       held.series.push({ f, time: d.timestamp, price: d.columns.open! });
       if (f.kind === 'candles' && f.timeframe === tf) firstRows.push({ path: f.path, symbol: f.symbol, t0: d.timestamp[0]!, t1: d.timestamp[d.rows - 1]! });

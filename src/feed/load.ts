@@ -25,7 +25,7 @@ import { configError, dataError, ExitCode, missingInput, UserError } from '../er
 import type { LoadOptions, MarketData, SymbolColumns } from './types.js';
 import { entryFault, readManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { MAX_FILE_BYTES, readKindFile, type ReadColumns, type ReadStorage } from './arrow-io.js';
-import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAtOpens, fundingScale, markOffGridText, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
+import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAtOpens, fundingScale, markOffGridText, fundingSanityTexts, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, checkGrid, judgeSpans, type CandleSpan, type GapInfo } from './validate.js';
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
@@ -415,6 +415,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     let fTime = slabs.f64(0), fRate = slabs.f64(0), fPrice = slabs.f64(0);
     if (l.funding) {
       const f = l.funding.data;
+      coverageWarnings.push(...fundingSanityTexts(l.plan.funding!.path, l.plan.symbol, f.timestamp, f.columns.rate!, f.rows));
       const barIdx = new Int32Array(f.rows).fill(-1);
       let count = 0;
       const firstWindowStart = time[0]! - tfMs;

@@ -289,6 +289,35 @@ export function fundingIntervalMs(listed: string | undefined, times: Float64Arra
   return ms > 0 ? ms : 8 * 3_600_000;
 }
 
+/** A funding rate beyond this, either way, per settlement is beyond every venue's cap (Binance ±0.75–4 %, Hyperliquid 4 % an hour). */
+export const FUNDING_RATE_WARN = 0.05;
+
+/**
+ * Warnings for a funding file no venue would publish (the loader and `data inspect` alike), each booked as it is:
+ * events more often than hourly (the most common step; no venue settles more often), rates beyond ±FUNDING_RATE_WARN
+ * (a percentage written as a fraction, a cumulative or annualised rate). Rates of 1 or more are problems (checkSeries).
+ */
+export function fundingSanityTexts(path: string, symbol: string, time: Float64Array, rate: Float64Array, rows: number): string[] {
+  const out: string[] = [];
+  if (rows >= 3) {
+    const step = fundingStepMs(time.subarray(0, rows));
+    if (step > 0 && step < 3_600_000)
+      out.push(`${path}: the funding events of ${symbol} come every ${fmtStep(step)} (the most common step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file`);
+  }
+  let beyond = 0;
+  let worst = -1;
+  for (let k = 0; k < rows; k++) {
+    const r = rate[k]!;
+    if (Math.abs(r) > FUNDING_RATE_WARN && Math.abs(r) < 1) {
+      beyond++;
+      if (worst < 0 || Math.abs(r) > Math.abs(rate[worst]!)) worst = k;
+    }
+  }
+  if (beyond > 0)
+    out.push(`${path}: ${beyond} funding rate${beyond === 1 ? '' : 's'} of ${symbol} ${beyond === 1 ? 'is' : 'are'} beyond ±${FUNDING_RATE_WARN * 100} % a settlement, past every venue's cap (the largest ${rate[worst]} at row ${worst + 1}); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file`);
+  return out;
+}
+
 /** Bars beyond `first − interval` … `last + interval` settle no funding: when more than 1 − MARK_COVERAGE_WARN of them, a warning. */
 const beyondFunding = (t: number, first: number, last: number, intervalMs: number): boolean => t < first - intervalMs || t > last + intervalMs;
 

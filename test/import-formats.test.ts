@@ -4,7 +4,7 @@
  * fixtures derived from the real data (test/fixtures/import, built by scripts/make-import-fixtures.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { constants as zlibConstants, crc32 as zlibCrc32, deflateRawSync, gzipSync } from 'node:zlib';
@@ -298,6 +298,33 @@ describe('funding files no venue would publish are warned about when loaded and 
     const wildText = 'BTCUSDT-funding.arrow: 2 funding rates of BTCUSDT are beyond ±5 % a settlement, past every venue\'s cap (the largest -0.999 at row 4); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file';
     expect((await loadDataset(wild)).warnings).toEqual([wildText]);
     expect(inspectDataset(wild).warnings).toEqual([wildText]);
+  });
+});
+
+describe('an append to a dataset entry the loader refuses', () => {
+  it('a link out of the folder (65) or a missing file (66): refused naming the entry, the link and the outside file untouched', async () => {
+    const H = 3_600_000;
+    const t0 = Date.UTC(2025, 0, 1);
+    const out = outDir();
+    const hours = Float64Array.from({ length: 4 }, (_, i) => t0 + i * H);
+    const col = Float64Array.from(hours, () => 100);
+    commitSeries(out, [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: hours, cols: [col, col, col, col, col], where: (i: number) => `row ${i + 1}` }]);
+    const f = 'BTCUSDT-candles-1h.arrow';
+    const outside = join(root, `outside-${n}.arrow`);
+    renameSync(join(out, f), outside);
+    symlinkSync(outside, join(out, f));
+    const before = readFileSync(outside);
+    const more = join(root, `more-${n}.csv`);
+    writeFileSync(more, `timestamp,open,high,low,close,volume\n${t0 + 4 * H},100,100,100,100,5\n`);
+    const e = await userError(importCsv({ file: more, kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toBe(`${f} is a symbolic link to ${outside}, outside the dataset folder; copy the file into the folder (links inside it are fine); nothing was written`);
+    expect(lstatSync(join(out, f)).isSymbolicLink()).toBe(true);
+    expect(readFileSync(outside)).toEqual(before);
+    rmSync(join(out, f));
+    const gone = await userError(importCsv({ file: more, kind: 'candles', symbol: 'BTCUSDT', timeframe: '1h', out }));
+    expect(gone.exitCode).toBe(66);
+    expect(gone.message).toMatch(/^file listed in the manifest is missing: .*BTCUSDT-candles-1h\.arrow \(restore it, re-import the series, or remove its entry from manifest\.json\); nothing was written$/);
   });
 });
 

@@ -10,10 +10,10 @@
  */
 import { existsSync, lstatSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { dataError, usageError, type UserError } from '../errors.js';
+import { dataError, missingInput, usageError, type UserError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import {
-  FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, manifestToJson, readManifest, seriesPath,
+  FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, entryFault, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
@@ -373,6 +373,10 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       let time = s.time, cols = s.cols, added = s.time.length;
       let gapsBefore: number | undefined;
       if (listed && !opts.replace) {
+        // as a load judges the entry: missing (66), a link out of the folder or a folder (65); appended through a
+        // link, a file outside the dataset was read and the link replaced by a file
+        const fault = entryFault(outDir, listed);
+        if (fault) throw (fault.missing ? missingInput : dataError)(`${fault.text}; nothing was written`);
         const problems = new ProblemList();
         const old = readKindFile(join(outDir, rel), rel, s.kind, problems);
         if (!old) throw dataError(`${rel}: cannot read the dataset's file to append to it`, problems.finish());

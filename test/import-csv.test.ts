@@ -116,6 +116,25 @@ describe('import csv', () => {
     expect(e2.message).toMatch(/: 1 bad row; nothing was written \(--skip-bad-rows leaves them out\)$/);
   });
 
+  it('a header naming one column twice is refused (65, nothing written); two aliases of one column read the first alias and say so', async () => {
+    const rows = '1735689600000,1,2,0.5,1.5,3,6\n1735693200000,1.5,2,1,1.8,4,7\n';
+    const out = outDir();
+    const e = await userError(importCsv({ file: file(`timestamp,open,high,low,close,volume,open\n${rows}`), kind: 'candles', symbol: 'X', timeframe: '1h', out }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toMatch(/: line 1: 'open' \(column 2\) and 'open' \(column 7\) both name the open, so which one is meant is unknown: rename one, or give --columns \(name=#N picks a column by position\)$/);
+    expect(existsSync(out)).toBe(false);
+    // ccxt's exports: a datetime beside the timestamp, read by the first alias wherever it stands
+    const iso = 'datetime,timestamp,open,high,low,close,volume\n2025-01-01T00:00:00Z,1735689600000,1,2,0.5,1.5,3\n2025-01-01T01:00:00Z,1735693200000,1.5,2,1,1.8,4\n';
+    const r = await importCsv({ file: file(iso), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() });
+    expect(r.alsoNamed).toEqual(["'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read"]);
+    expect(Array.from(readKindFile(r.path, 'c', 'candles', new ProblemList())!.timestamp)).toEqual([1735689600000, 1735693200000]);
+    const c = await cli(['import', 'csv', file(iso), '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir()]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain("marginlab: 'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read (give --columns to read another)\n");
+    // one name each: nothing said
+    expect((await importCsv({ file: file(`timestamp,open,high,low,close,volume\n${rows.replace(/,6\n|,7\n/g, '\n')}`), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() })).alsoNamed).toBeUndefined();
+  });
+
   it("a time column naming its zone ('Time(UTC)', 'Time(UTC+8)', 'Date (UTC-5)') is found, and its times without a zone are read in that zone; epoch and zoned times stay as they are", async () => {
     const T = 1747872000000; // 2025-05-22T00:00Z
     const cases: [string, string[], number][] = [

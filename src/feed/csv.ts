@@ -85,6 +85,8 @@ export interface CsvImportResult {
   banner?: string;
   /** the time column's header, when it names a UTC offset its zone-less times were read in ('Time(UTC+8)') */
   zoneColumn?: string;
+  /** header cells naming a column another cell names first, left unread ("'datetime' (column 2) also names the timestamp: 'timestamp' (column 1) is read") */
+  alsoNamed?: string[];
 }
 
 const MAX_LISTED = 200;
@@ -186,16 +188,35 @@ export function utcOffsetOfHeader(header: string): number {
   return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3_600_000 + Number(m[3] ?? 0) * 60_000) : 0;
 }
 
-/** Map header cells to canonical columns; returns index per canonical name. */
-export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[] } {
+/**
+ * Map header cells to canonical columns; returns index per canonical name. Where several cells name one column, the
+ * cell with the first of its aliases is read ('timestamp' before 'datetime', as ccxt's exports have both) and
+ * `alsoNamed` says which others were left; two cells of that same name are `duplicate` (which one is meant is unknown).
+ */
+export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[]; duplicate: string | null; alsoNamed: string[] } {
   const norm = header.map(aliasKey);
   const index: Record<string, number> = {};
   const wanted = kind === 'funding' ? [...REQUIRED.funding, 'price'] : REQUIRED[kind];
+  let duplicate: string | null = null;
+  const alsoNamed: string[] = [];
   for (const col of wanted) {
     const keys = ALIASES[col]!.map(aliasKey);
     // a time column may name its zone: 'Time(UTC)', 'Date (UTC+8)', 'timestamp_utc' (see utcOffsetOfHeader)
-    const i = norm.findIndex((h) => keys.includes(col === 'timestamp' ? h.replace(ZONE_NOTE, '') : h));
-    if (i >= 0) index[col] = i;
+    const rank = (h: string) => keys.indexOf(col === 'timestamp' ? h.replace(ZONE_NOTE, '') : h);
+    let best = -1;
+    const hits: number[] = [];
+    for (let i = 0; i < norm.length; i++) {
+      const r = rank(norm[i]!);
+      if (r < 0) continue;
+      hits.push(i);
+      if (best < 0 || r < rank(norm[best]!)) best = i;
+    }
+    if (best < 0) continue;
+    index[col] = best;
+    const cell = (i: number) => `'${header[i]!.replace(/^\uFEFF/, '').trim()}' (column ${i + 1})`;
+    const same = hits.filter((i) => i !== best && norm[i] === norm[best]);
+    if (same.length && duplicate === null) duplicate = `${cell(best)} and ${same.map(cell).join(', ')} both name the ${col}`;
+    for (const i of hits) if (i !== best && norm[i] !== norm[best]) alsoNamed.push(`${cell(i)} also names the ${col}: ${cell(best)} is read`);
   }
   // pandas' unnamed index (a DatetimeIndex) is the time when no column is named like one:
   // `df.to_csv()` writes its header cell empty, a Parquet file names it __index_level_0__
@@ -204,7 +225,7 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
     if (i >= 0) index.timestamp = i;
   }
   const missing = REQUIRED[kind].filter((c) => index[c] === undefined);
-  return { index, missing };
+  return { index, missing, duplicate, alsoNamed };
 }
 
 /**
@@ -415,7 +436,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let widest = { step: 0, from: 0, to: 0 };
   let headerIndex: Record<string, number> | null = null;
   /** what the result says besides its rows: a title line above the header, left out (see isBanner); a time column naming its zone */
-  const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn'> = {};
+  const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn' | 'alsoNamed'> = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
   let nCols = 0;
   /**
@@ -512,7 +533,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         return;
       }
       if (headerIndex === null) {
-        const { index, missing } = mapHeader(record, kind);
+        const { index, missing, duplicate, alsoNamed } = mapHeader(record, kind);
         if (missing.length) {
           // one cell holding another usual separator: a file saved with ';' (Excel in many locales), tabs, '|', or commas in a .tsv
           // (the one splitting the header into the most cells: a name such as "vol, base" holds a comma too)
@@ -533,6 +554,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')}): ${missingColumnsFix(record, kind)}`,
           );
         }
+        if (duplicate !== null) throw dataError(`${file}: line ${line}: ${duplicate}, so which one is meant is unknown: rename one, or give --columns (name=#N picks a column by position)`);
+        if (alsoNamed.length) notes.alsoNamed = alsoNamed;
         start(index, record);
         return;
       }

@@ -122,6 +122,7 @@ export function register(program: Command): void {
             const { excerpt } = await import('../../util/excerpt.js');
             process.stderr.write(`marginlab: line 1 is a title, not the header: left out (${excerpt(r.banner, 80)})\n`);
           }
+          for (const a of r.alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
           if (r.zoneColumn !== undefined) process.stderr.write(`marginlab: times without a zone in column '${r.zoneColumn}' read in the zone its name gives\n`);
           if (r.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${r.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
           if (r.badRows > 0) {

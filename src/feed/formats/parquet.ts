@@ -239,6 +239,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   if (o.columns !== undefined) index = mapColumns(o.columns, names, o.kind);
   else {
     const m = mapHeader(names, o.kind);
+    if (m.duplicate !== null) throw dataError(`${file}: ${m.duplicate}, so which one is meant is unknown: give --columns (name=#N picks a column by position)`);
     index = m.index;
     const missing = REQUIRED[o.kind].filter((c) => index[c] === undefined);
     if (missing.length) {

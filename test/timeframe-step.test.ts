@@ -87,6 +87,11 @@ describe('spacing: one judge for the importers and the loader (feed/timeframe.ts
       expect(loaderSays(t, H).problems).toEqual([expect.stringMatching(new RegExp(`^X-candles\\.arrow: the file's spacing is ${step === H / 2 ? '30m' : '2h'} \\(38 of 39 steps\\), not its timeframe 1h`))]);
     }
   });
+
+  it('a spacing of no timeframe (1 ms: times of another unit) is not offered as the entry\'s timeframe', () => {
+    const ms = Float64Array.from({ length: 40 }, (_, i) => 1_735_689_600_000 + i);
+    expect(loaderSays(ms, H).problems).toEqual(["X-candles.arrow: the file's spacing is 1 ms (39 of 39 steps), not its timeframe 1h in manifest.json: that is no timeframe (timeframes are whole seconds or more): are the times in another unit? re-import the series"]);
+  });
 });
 
 describe('a timeframe written in upper case (pandas, TradingView: 1H, 4H, 1D)', () => {

@@ -139,7 +139,9 @@ export function checkSeries(
       const { step: best, n: bestN } = other;
       let all = 0;
       for (const c of steps.values()) all += c;
-      problems.add(file, null, `the file's spacing is ${fmtStep(best)} (${bestN} of ${all} steps), not its timeframe ${fmtStep(tfMs)} in manifest.json: set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series`);
+      // a spacing of no timeframe (not whole seconds: times of another unit, or garbage) cannot be set as one
+      const fix = best % 1000 === 0 ? `set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series` : 'that is no timeframe (timeframes are whole seconds or more): are the times in another unit? re-import the series';
+      problems.add(file, null, `the file's spacing is ${fmtStep(best)} (${bestN} of ${all} steps), not its timeframe ${fmtStep(tfMs)} in manifest.json: ${fix}`);
       offSteps = [];
       gaps = [];
     }

@@ -110,6 +110,16 @@ describe('merge', () => {
     expect(snapshot(join(dir, 'merged'))).toEqual(before);
   }, 120_000);
 
+  it('an input that is a file, or absent, is named as such (66), nothing written', async () => {
+    const { mergeRunFolders } = await import('../src/shard/merge.js');
+    const file = join(dir, 'big.ts');
+    writeFileSync(file, 'export {}\n');
+    await expect(mergeRunFolders([join(dir, 'sh-1'), file], join(dir, 'm-file'))).rejects.toMatchObject({ exitCode: 66, message: `merge: ${file} is a file, not a run folder (merge takes the --out folders of the shards' runs)` });
+    await expect(mergeRunFolders([join(dir, 'sh-1'), join(dir, 'nope')], join(dir, 'm-nope'))).rejects.toMatchObject({ exitCode: 66, message: `merge: folder not found: ${join(dir, 'nope')}` });
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(dir, 'm-file')) || existsSync(join(dir, 'm-nope'))).toBe(false);
+  });
+
   it('a shard interrupted in its report step (every result written) does not mark the complete merge "interrupted"; a missing run does', async () => {
     const { cpSync, rmSync: rm } = await import('node:fs');
     const { mergeRunFolders } = await import('../src/shard/merge.js');

@@ -32,7 +32,8 @@ export interface MergeOutcome {
 
 function readManifest(dir: string): RunManifest {
   const p = join(dir, 'manifest.json');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missingInput(`merge: folder not found: ${dir}`);
+  if (!existsSync(dir)) throw missingInput(`merge: folder not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw missingInput(`merge: ${dir} is a file, not a run folder (merge takes the --out folders of the shards' runs)`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
   // a folder another marginlab command is writing (a shard's retry with --resume, a run in its report step): its results may change under the merge
   const held = liveLock(dir);

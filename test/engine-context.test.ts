@@ -309,6 +309,9 @@ describe('an order, leverage change or margin transfer on a symbol index the run
     ['targetPosition(1, 5)', (c) => c.targetPosition(1, 5), -1],
     ['setLeverage(1, 5)', (c) => c.setLeverage(1, 5), false],
     ['transferMargin(NaN, 5)', (c) => c.transferMargin(Number.NaN, 5), false],
+    // a JavaScript strategy's order(null) or order(42): a TypeError inside the engine ended the setup before
+    ['order(null)', (c) => c.order(null as never), -1],
+    ['order(42)', (c) => c.order(42 as never), -1],
   ];
   it.each(cases)('%s: recorded as symbolUnavailable, the run goes on', (_name, act, ret) => {
     let got: unknown;

@@ -372,6 +372,11 @@ export abstract class RunnerState implements ContextHost {
 
   submit(req: OrderRequest): number {
     if (this.over) return -1;
+    // ctx.order(null) from a JavaScript strategy: a rejection like any other bad order (it was a TypeError inside the engine)
+    if (typeof req !== 'object' || req === null) {
+      this.reject(Number.NaN, 'symbolUnavailable', `order: expected an order object ({ symbol, qty, type?, price?, ... }), got ${shownValue(req)}`);
+      return -1;
+    }
     // every field of the request is read once, here: `req` is the strategy's object (ctx.order), and a
     // getter may answer differently on each read — a mode that was 'cross' when checked and 'bogus'
     // when stored reached the account, an internal engine error (exit 70)

@@ -334,9 +334,11 @@ class Model {
     if (!Number.isFinite(amount) || amount === 0) { this.rej(t, s, 'invalidQuantity'); return false; }
     const amt = R(D(amount));
     if (amt.isZero()) { this.rej(t, s, 'invalidQuantity'); return false; }
-    // margin is not added to a pool past its liquidation threshold at the marks (by more than the tolerance): the venue
-    // liquidates it first (docs/margin.md, transferMargin)
-    if (amt.gt(0) && !this.fits(this.excess([s]).plus(TOL), hint)) { this.rej(t, s, 'immediateLiquidation'); this.stats.xferPast!++; return false; }
+    // margin does not go to a pool past its liquidation threshold at the marks (by more than the tolerance): added, the
+    // position's own; removed, the cross pool (when a cross position is open). The venue liquidates it first
+    // (docs/margin.md, transferMargin)
+    const into = amt.gt(0) ? [s] : this.crossLegs();
+    if (into.length && !this.fits(this.excess(into).plus(TOL), hint)) { this.rej(t, s, 'immediateLiquidation'); this.stats.xferPast!++; return false; }
     // the rounded amount against the limit, with the margin checks' 1e-9 USDT tolerance (docs/margin.md, transferMargin)
     if (amt.gt(0) && !this.fits(this.addable().plus(TOL).minus(amt), hint)) { this.rej(t, s, 'insufficientMargin'); return false; }
     if (amt.lt(0) && !this.fits(this.removable(s).plus(TOL).plus(amt), hint)) { this.rej(t, s, 'exceedsRemovableMargin'); return false; }

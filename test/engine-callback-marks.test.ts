@@ -81,7 +81,7 @@ describe('callbacks at a bar\'s events see the positions at the event\'s prices'
     expect(answers).toEqual([false]);
     const rej = s.events.filter((e) => e.type === 'rejection') as { reason: string; message: string }[];
     expect(rej.map((e) => e.reason)).toEqual(['immediateLiquidation']);
-    expect(rej[0]!.message).toBe('BTCUSDT: its margin pool is past its liquidation threshold at the mark 30000, so it is liquidated before margin can be added');
+    expect(rej[0]!.message).toBe('BTCUSDT: its margin pool is past its liquidation threshold at the marks (30000), so it is liquidated before margin can reach it');
     const plain = setupOf(run(d, strategy(['BTCUSDT'], { onBar: hold }), { setups: [ISOLATED], venue, capital: '10000', leverage: 10 }), 'isolated');
     expect(s.events.filter((e) => e.type === 'liquidation')).toEqual(plain.events.filter((e) => e.type === 'liquidation'));
     expect(s.books).toEqual(plain.books);
@@ -92,6 +92,36 @@ describe('callbacks at a bar\'s events see the positions at the event\'s prices'
     const ok: boolean[] = [];
     run(mild, strategy(['BTCUSDT'], { onBar: hold, onFunding: (c) => void ok.push(c.transferMargin(0, 500)) }), { setups: [ISOLATED], venue, capital: '10000', leverage: 10 });
     expect(ok).toEqual([true]);
+  });
+
+  it('onFunding after a payment that sank the cross pool: removing isolated margin into it is refused, the cross pool is liquidated at the open as without the callback', () => {
+    // mixed: BTC isolated 0.1 @ 30,000 opened at 2× (wallet 1,500), then raised to 10× (removable 1,200); ETH cross 3 @ 2,000
+    // (cross wallet 1,500). A +40 % funding on ETH at 2,000 pays 2,400: cross wallet −900, past its 60 of maintenance
+    const tiers = [{ floor: 0, mmr: 0.01, maxLeverage: 50 }];
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { BTCUSDT: tiers, ETHUSDT: tiers } });
+    const d = makeData({ BTCUSDT: { bars: flat(30000, 5) }, ETHUSDT: { bars: flat(2000, 5), funding: [{ bar: 2, rate: 0.4, price: 2000 }] } });
+    const onBar = (c: StrategyContext) => {
+      if (c.bar === 0) {
+        c.setLeverage(0, 2);
+        c.buy(0, 0.1, { mode: 'isolated' });
+        c.buy(1, 3, { mode: 'cross' });
+      }
+      if (c.bar === 1) c.setLeverage(0, 10);
+    };
+    const answers: boolean[] = [];
+    const opts = { setups: [MIXED], venue, capital: '3000', leverage: 10 };
+    const s = setupOf(run(d, strategy(['BTCUSDT', 'ETHUSDT'], { onBar, onFunding: (c) => void answers.push(c.transferMargin(0, -1200)) }), opts), 'mixed');
+    expect(s.error).toBeUndefined();
+    expect(answers).toEqual([false]);
+    const rej = s.events.filter((e) => e.type === 'rejection') as { reason: string; message: string }[];
+    expect(rej.map((e) => e.reason)).toEqual(['immediateLiquidation']);
+    expect(rej[0]!.message).toBe('BTCUSDT: the cross pool the removed margin would go to is past its liquidation threshold at the marks (2000), so it is liquidated before margin can reach it');
+    const plain = setupOf(run(d, strategy(['BTCUSDT', 'ETHUSDT'], { onBar }), opts), 'mixed');
+    const liquidations = (x: typeof s) => x.events.filter((e) => e.type === 'liquidation');
+    expect(liquidations(plain)).toHaveLength(1);
+    expect(liquidations(s)).toEqual(liquidations(plain));
+    expect(s.books).toEqual(plain.books);
+    expect(identity(s.books as unknown as Record<string, string>)).toBe(true);
   });
 
   it('onFunding at a gapped open: a leverage raise is checked against the tier at the open\'s notional', () => {

@@ -551,6 +551,25 @@ export class AccountImpl implements Account {
   }
 
   /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
+  /** the pool of the positions that share the cross wallet (null when none is open) */
+  private sharedPool(): MarginPool | null {
+    for (const q of this.poolList) if (!this.pos[q.symbols[0]!]!.mode!.ownsPool) return q;
+    return null;
+  }
+
+  /**
+   * `pool` past its liquidation threshold at the last marks by more than the limits' tolerance and the float error
+   * of its sums (a removal to the exact removable limit leaves a pool at its threshold: putting it back is allowed)
+   */
+  private pastThreshold(pool: MarginPool): boolean {
+    const at = this.lastMark;
+    const mb = pool.marginBalance(at);
+    const mm = pool.maintenance(at);
+    let notional = 0;
+    for (const s of pool.symbols) notional += this.pos[s]!.absQ * this.markOf(s, null);
+    return mb - mm < -(MARGIN_CHECK_TOLERANCE + 16 * Number.EPSILON * (Math.abs(mb) + mm + notional));
+  }
+
   marginLimits(symbol: number): { addable: number; removable: number } {
     const p = this.pos[symbol];
     if (!p || p.absQ === 0 || !p.mode || p.mode.transferRefusal(p) !== null) return { addable: 0, removable: 0 };
@@ -578,16 +597,12 @@ export class AccountImpl implements Account {
     const booked = unitsToNumber(d < 0n ? -d : d);
     // the amount as checked: as given when rounding left it alone (1e+300, not its 300 digits), else its rounded decimal
     const shown = booked === Math.abs(amount) ? String(booked) : unitsToString(d < 0n ? -d : d);
-    // a pool past its liquidation threshold at the last marks is the venue's to liquidate before margin can reach
-    // it (a callback between a funding payment that sank it and the open's liquidation rescued it). Past by more
-    // than the limits' tolerance and the float error of the excess: a removal to the exact removable limit leaves
-    // the pool at its threshold, and putting that margin back is allowed
-    if (d > 0n && p.pool !== null) {
-      const m = this.markOf(symbol, null);
-      const excess = p.pool.excess(this.lastMark);
-      if (excess < -(MARGIN_CHECK_TOLERANCE + 16 * Number.EPSILON * (Math.abs(p.isoWalletF) + p.absQ * m)))
-        return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: its margin pool is past its liquidation threshold at the mark ${shownValue(m)}, so it is liquidated before margin can be added`, time);
-    }
+    // the pool the margin goes to (added: the position's own; removed: the cross pool, whose wallet takes it), past
+    // its liquidation threshold at the last marks, is the venue's to liquidate before margin can reach it (a callback
+    // between a funding payment that sank it and the open's liquidation rescued it)
+    const into = d > 0n ? p.pool : this.sharedPool();
+    if (into !== null && this.pastThreshold(into))
+      return this.reject(symbol, 'immediateLiquidation', `${p.symbol}: ${d > 0n ? 'its margin pool' : 'the cross pool the removed margin would go to'} is past its liquidation threshold at the marks${into.symbols.length === 1 ? ` (${shownValue(this.markOf(into.symbols[0]!, null))})` : ''}, so it is liquidated before margin can reach it`, time);
     const { addable, removable } = this.marginLimits(symbol);
     if (d > 0n && !withinLimit(booked, addable)) return this.reject(symbol, 'insufficientMargin', `${p.symbol}: cannot add ${shown}; at most ${limitText(addable)} can be added`, time);
     if (d < 0n && !withinLimit(booked, removable)) return this.reject(symbol, 'exceedsRemovableMargin', `${p.symbol}: cannot remove ${shown}; at most ${limitText(removable)} can be removed`, time);

@@ -40,7 +40,7 @@ export type RejectReason =
   /**
    * a fill growing a position that would leave its margin pool at or past its liquidation threshold at the marks given
    * with it (TradeRequest.mark / marks; a replay's liquidation-source prices there): it would be liquidated at once; or
-   * margin added to an isolated pool already past its threshold at the last marks (the venue liquidates it first)
+   * margin moved into a pool already past its threshold at the last marks (added: the isolated pool; removed: the cross pool) — the venue liquidates it first
    */
   | 'immediateLiquidation';
 

@@ -379,6 +379,14 @@ describe('freqtrade', () => {
     for (let k = 0; k < 5; k++) gz.cols[k]!.forEach((v, i) => expect(Math.abs(v - s[0]!.cols[k]![i]!)).toBeLessThanOrEqual(Math.abs(v) * 1e-14));
     const out = outDir();
     expect(commitSeries(out, s).map((r) => r.rows)).toEqual([100, 100, 91]);
+    // the json.gz appended to the feather's dataset: the same rows, nothing new, the feather's values kept (it was a
+    // conflict: close 1.08543 vs 1.0854300000000001)
+    const before = readKindFile(join(out, 'XRPUSDT-candles-1h.arrow'), 'c', 'candles', new ProblemList())!;
+    expect(commitSeries(out, [gz]).map((r) => [r.rows, r.added])).toEqual([[100, 0]]);
+    expect(Array.from(readKindFile(join(out, 'XRPUSDT-candles-1h.arrow'), 'c', 'candles', new ProblemList())!.columns.close!)).toEqual(Array.from(before.columns.close!));
+    // a real difference still conflicts
+    const moved = { ...gz, cols: gz.cols.map((c, k) => (k === 3 ? Float64Array.from(c, (v, i) => (i === 14 ? v * (1 + 1e-9) : v)) : c)) };
+    expect(() => commitSeries(out, [moved])).toThrow(/row at .* conflicts with the dataset's .*: close /);
   });
 
   it("spot candles (ETH_USDT-1h.feather, no -futures suffix) are not taken for the perpetual's: left out of a folder with a warning, refused when named unless --kind candles", async () => {

@@ -122,7 +122,12 @@ const label = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) =>
   `${s.kind} ${s.symbol}${s.kind !== 'funding' && s.timeframe ? ` ${s.timeframe}` : ''}`;
 const keyOf = (s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'>) => `${s.symbol}|${s.kind}|${s.kind === 'funding' ? '' : s.timeframe}`;
 
-const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+/**
+ * Two readings of one value: equal, both missing, or the same decimal to 15 significant digits as two tools write it
+ * (freqtrade's feather keeps float64 noise such as 1.0854300000000001, its json 1.08543): no two market values differ
+ * by less than 1e-14 of themselves. The dataset's reading is kept.
+ */
+const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= 1e-14 * Math.max(Math.abs(a), Math.abs(b));
 
 /**
  * Sort by time and check every row; rows repeated with identical values (a daily file inside a

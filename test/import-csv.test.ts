@@ -131,6 +131,15 @@ describe('import csv', () => {
     const c = await cli(['import', 'csv', file(iso), '--kind', 'candles', '--symbol', 'X', '--timeframe', '1h', '--out', outDir()]);
     expect(c.code).toBe(0);
     expect(c.stderr).toContain("marginlab: 'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read (give --columns to read another)\n");
+    // the most specific name wins, wherever it stands: a Binance kline export with a pandas 'date' of the day added
+    // (read from 'date', its repeated days were duplicate times: 65)
+    const kl = 'open_time,open,high,low,close,volume,date\n1735689600000,1,2,0.5,1.5,3,2025-01-01\n1735693200000,1.5,2,1,1.8,4,2025-01-01\n1735696800000,1.8,2,1,1.9,4,2025-01-01\n';
+    const k = await importCsv({ file: file(kl), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() });
+    expect(k.rows).toBe(3);
+    expect(k.alsoNamed).toEqual(["'date' (column 7) also names the timestamp: 'open_time' (column 1) is read"]);
+    // when the rows fail, the error says which cell the time was read from
+    const bad = await userError(importCsv({ file: file('time,open,high,low,close,volume,ts\n2025-01-01T00:00:00Z,1,2,0.5,1.5,3,x\n2025-01-01T01:00:00Z,1.5,2,1,1.8,4,y\n'), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(bad.message).toMatch(/: 2 bad rows; nothing was written \(--skip-bad-rows leaves them out\); 'time' \(column 1\) also names the timestamp: 'ts' \(column 7\) is read \(--columns reads another\)$/);
     // one name each: nothing said
     expect((await importCsv({ file: file(`timestamp,open,high,low,close,volume\n${rows.replace(/,6\n|,7\n/g, '\n')}`), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() })).alsoNamed).toBeUndefined();
   });

@@ -186,6 +186,14 @@ describe('import parquet', () => {
     // integer volumes (INT32) are numbers like any other
     const ints = await decodeParquet(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols().slice(0, 4), { name: 'volume', data: V.volume.map((x) => Math.round(x)), type: 'INT32' }])), { symbol: 'X', kind: 'candles' }, () => undefined);
     expect(Array.from(ints.cols[4]!)).toEqual(V.volume.map((x) => Math.round(x)));
+    // ccxt's datetime beside its timestamp: the timestamp read (the most specific name), the other cell named; through the command too
+    const both = put(parquet([{ name: 'datetime', data: T.map((t) => new Date(t).toISOString()), type: 'STRING' }, { name: 'timestamp', data: T.map((t) => BigInt(t)), type: 'INT64' }, ...valueCols()]));
+    const d2 = await decodeParquet(both, { symbol: 'X', kind: 'candles' }, () => undefined);
+    expect(Array.from(d2.time)).toEqual(T);
+    expect(d2.alsoNamed).toEqual(["'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read"]);
+    const said = await importParquet(both);
+    expect(said.code, said.stderr).toBe(0);
+    expect(said.stderr).toContain("marginlab: 'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read (give --columns to read another)\n");
     // a time column naming a zone other than UTC is refused (the CSV importer reads its times in that zone; read as UTC they would be hours off)
     const zoned = put(parquet([{ name: 'Time(UTC+8)', data: T.map((t) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 19)), type: 'STRING' }, ...valueCols()]));
     await expect(decodeParquet(zoned, { symbol: 'X', kind: 'candles' }, () => undefined)).rejects.toMatchObject({ exitCode: 65, message: expect.stringContaining("the time column 'Time(UTC+8)' names a zone other than UTC") });

@@ -123,6 +123,13 @@ export const REQUIRED: Record<FileKind, readonly string[]> = {
 const CANONICAL = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'rate', 'price'];
 
 /**
+ * Which of several cells naming the time is read (mapHeader): the most specific name first, whatever its
+ * position ('open_time' before a pandas 'date' of the day, ccxt's 'timestamp' before its 'datetime'); the
+ * generic 'ts', 'time' and 'date' last. (ALIASES' order is the one messages show.)
+ */
+const TIME_PREFERENCE = ['timestamp', 'open_time', 'opentime', 'open time', 'open_timestamp', 'fundingtime', 'funding_time', 'calc_time', 'datetime', 'date_time', 'ts', 'time', 'date'].map((h) => h.replace(/[\s_-]+/g, '_'));
+
+/**
  * A `--columns` spec to an index per canonical name: 'name=header' pairs (or 'name=#N', 1-based)
  * against `header`, or a list naming the columns in order ('_' or empty skips one).
  */
@@ -200,7 +207,7 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
   let duplicate: string | null = null;
   const alsoNamed: string[] = [];
   for (const col of wanted) {
-    const keys = ALIASES[col]!.map(aliasKey);
+    const keys = col === 'timestamp' ? TIME_PREFERENCE : ALIASES[col]!.map(aliasKey);
     // a time column may name its zone: 'Time(UTC)', 'Date (UTC+8)', 'timestamp_utc' (see utcOffsetOfHeader)
     const rank = (h: string) => keys.indexOf(col === 'timestamp' ? h.replace(ZONE_NOTE, '') : h);
     let best = -1;
@@ -672,7 +679,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (badCount === 0 || opts.skipBadRows) return;
       // rows out of time order are data to keep: leaving them out is the last thing to advise
       const sortHint = outOfOrder > 0 ? `${outOfOrder} of them out of time order: sort the rows by time${sortFirst}, or import the file's parts in time order (each appends); ` : '';
-      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)`, badLines());
+      // a column chosen among several cells naming it (alsoNamed): which one was read, as its values may be the fault
+      const chosen = notes.alsoNamed?.length ? `; ${notes.alsoNamed.join('; ')} (--columns reads another)` : '';
+      throw dataError(`${file}: ${badCount} bad row${badCount === 1 ? '' : 's'}; nothing was written (${sortHint}--skip-bad-rows leaves them out)${chosen}`, badLines());
     };
     const refuseNoRows = (rows: number) => {
       if (rows === 0) throw dataError(`${file}: no data rows${badCount ? ` (all ${badCount} rows were bad)` : ' (a header only)'}; nothing was imported. Re-download or re-export it, or leave it out of the import`, badLines());

@@ -160,6 +160,7 @@ export function register(program: Command): void {
           const { readParquet } = await import('../../feed/formats/parquet.js');
           const s = await readParquet(paths[0]!, { symbol: flags.symbol, kind, timeframe: flags.timeframe, columns: flags.columns });
           if (s.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${s.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
+          for (const a of s.alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
           series = [s];
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         const { excerptList } = await import('../../util/excerpt.js');

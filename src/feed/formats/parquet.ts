@@ -145,7 +145,7 @@ export interface ParquetOptions {
 
 /** What the decoding thread sends back: the series' columns (transferred), or the UserError it met. */
 export type DecodeReply =
-  | { ok: true; time: Float64Array; cols: Float64Array[]; timeframe?: string; inferredTimeframe?: string; rawText: [number, string][] }
+  | { ok: true; time: Float64Array; cols: Float64Array[]; timeframe?: string; inferredTimeframe?: string; alsoNamed?: string[]; rawText: [number, string][] }
   | ({ ok: false } & ThreadErrorData);
 
 /** How long decoding may go without finishing a page before the file is judged damaged (ms; MARGINLAB_PARQUET_STALL_MS). */
@@ -162,7 +162,7 @@ const DECODE_ENTRY = new URL('./parquet-entry.mjs', import.meta.url);
  * through billions of empty steps (a run length read from garbage), so a decode that finishes no
  * page for stallMs() is stopped and the file reported as damaged, not left to hang the import.
  */
-export async function readParquet(file: string, o: ParquetOptions): Promise<SeriesData & { inferredTimeframe?: string }> {
+export async function readParquet(file: string, o: ParquetOptions): Promise<SeriesData & { inferredTimeframe?: string; alsoNamed?: string[] }> {
   const name = basename(file);
   const { Worker } = await import('node:worker_threads');
   const worker = new Worker(fileURLToPath(DECODE_ENTRY), { workerData: { file, options: o }, execArgv: [] });
@@ -203,6 +203,7 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
     where: (i) => `${name} row ${i + 1}`,
     raw: (i, k) => rawText.get(i * 8 + k + 1),
     ...(reply.inferredTimeframe ? { inferredTimeframe: reply.inferredTimeframe } : {}),
+    ...(reply.alsoNamed ? { alsoNamed: reply.alsoNamed } : {}),
   };
 }
 
@@ -236,9 +237,11 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const typeOf = new Map(fields.map((f) => [f.element.name, f.element]));
   // the columns: --columns, or the CSV importer's names and aliases (pandas' unnamed index as the time: mapHeader)
   let index: Record<string, number>;
+  let alsoNamed: string[] = [];
   if (o.columns !== undefined) index = mapColumns(o.columns, names, o.kind);
   else {
     const m = mapHeader(names, o.kind);
+    alsoNamed = m.alsoNamed;
     if (m.duplicate !== null) throw dataError(`${file}: ${m.duplicate}, so which one is meant is unknown: give --columns (name=#N picks a column by position)`);
     index = m.index;
     const missing = REQUIRED[o.kind].filter((c) => index[c] === undefined);
@@ -303,5 +306,5 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
     timeframe = inferred = tf;
   }
   const tf = o.kind === 'funding' ? (o.timeframe ?? fundingInterval(time)) : timeframe!;
-  return { ok: true, time, cols, ...(tf !== undefined ? { timeframe: tf } : {}), ...(inferred ? { inferredTimeframe: inferred } : {}), rawText: [...rawText] };
+  return { ok: true, time, cols, ...(tf !== undefined ? { timeframe: tf } : {}), ...(inferred ? { inferredTimeframe: inferred } : {}), ...(alsoNamed.length ? { alsoNamed } : {}), rawText: [...rawText] };
 }

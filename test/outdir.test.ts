@@ -48,6 +48,11 @@ describe('output folder ownership', () => {
     const e = userError(() => openOutDir(q, { kind: 'run' }));
     expect(e.exitCode).toBe(64);
     expect(e.message).toMatch(/is not empty and was not written by marginlab .*--force/);
+    expect(e.message).not.toContain('it would replace your');
+    // a file of the user's named as one marginlab writes there: the refusal says --force would replace it
+    writeFileSync(join(q, 'report.md'), 'my report');
+    expect(userError(() => openOutDir(q, { kind: 'run' })).message).toMatch(/nothing else is touched; it would replace your report\.md, a name marginlab writes there\)$/);
+    rmSync(join(q, 'report.md'));
     // a command without --force (import, data download) does not suggest one
     const noFlag = userError(() => openOutDir(q, { kind: 'dataset', forceFlag: false }));
     expect(noFlag.message).toMatch(/is not empty and was not written by marginlab .*choose a new or empty folder$/);

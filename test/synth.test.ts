@@ -133,6 +133,8 @@ describe('synthesize', () => {
     const err = await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, out: dir }).then(() => null, (e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 64, message: expect.stringContaining('is not empty and was not written by marginlab (2 entries, e.g. index.html, manifest.json)') });
     expect((err as Error).message).not.toContain('holds the dataset');
+    // what --force would replace of the user's is said before it is added
+    expect((err as Error).message).toContain('add --force to write into it (only the files marginlab writes are replaced, nothing else is touched; it would replace your manifest.json, a name marginlab writes there)');
     expect(bytes(dir)).toEqual(before);
   });
 

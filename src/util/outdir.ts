@@ -49,6 +49,10 @@ const resumeHint = (o: { kind: OutKind; resume?: false }): { resume?: false } =>
 
 /** The names a run folder is made of (marginlab writes these and nothing else there). */
 export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
+/** the two files `compare --out` writes */
+export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
+/** names every folder of a kind holds, whatever it was made from (a dataset's data files are named by their series) */
+const FOLDER_FILES: Record<OutKind, readonly string[]> = { run: RUN_FOLDER_ENTRIES, dataset: ['manifest.json'], compare: COMPARE_FILES };
 
 export interface NamedPath {
   /** what the path is, for messages: 'dataset', 'shard', 'config folder' */
@@ -611,11 +615,15 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       else if (opts.accept?.(path, entries)) previous = [];
       else if (opts.force) forced = true;
       else {
+        // the user's files that --force would replace: those named as the files this kind of folder holds (a web
+        // app's manifest.json under a dataset, a report.md under a run), said before anyone adds it
+        const clash = entries.filter((e) => (FOLDER_FILES[kind] as readonly string[]).includes(e));
+        const replaced = clash.length ? `; it would replace your ${clash.join(', ')}, ${clash.length === 1 ? 'a name' : 'names'} marginlab writes there` : '';
         throw new UserError(
           `${name} ${path} is not empty and was not written by marginlab (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}); ` +
             (opts.forceFlag === false
               ? 'choose a new or empty folder'
-              : 'choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched)'),
+              : `choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched${replaced})`),
           usage,
         );
       }

@@ -17,7 +17,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError, usageError } from '../../errors.js';
 
-export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
+export { COMPARE_FILES } from '../../util/outdir.js';
+import { COMPARE_FILES } from '../../util/outdir.js';
 
 /**
  * A compare.md / compare.html an earlier marginlab wrote before the folder's marker listed them:

@@ -19,7 +19,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { inspectDataset } from '../src/feed/inspect.js';
 import { readKindFile } from '../src/feed/arrow-io.js';
 import { dataFileName, symbolFilePart } from '../src/feed/manifest.js';
-import { ProblemList } from '../src/feed/validate.js';
+import { ProblemList, fundingSanityTexts } from '../src/feed/validate.js';
 import { UserError } from '../src/errors.js';
 import { feedCli } from './fixtures/feed/cli.js';
 
@@ -291,13 +291,20 @@ describe('funding files no venue would publish are warned about when loaded and 
     expect(inspectDataset(sane).warnings).toEqual([]);
     const minutes = Float64Array.from({ length: 48 * 60 }, (_, k) => t0 + k * 60_000);
     const dense = build(minutes, () => 0.0001);
-    const denseText = 'BTCUSDT-funding.arrow: the funding events of BTCUSDT come every 1m (the most common step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file';
+    const denseText = 'BTCUSDT-funding.arrow: the funding events of BTCUSDT come every 1m (their usual step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file';
     expect((await loadDataset(dense)).warnings).toContain(denseText);
     expect(inspectDataset(dense).warnings).toContain(denseText);
     const wild = build(eights, (k) => (k === 3 ? -0.999 : k === 1 ? 0.06 : 0.0001));
     const wildText = 'BTCUSDT-funding.arrow: 2 funding rates of BTCUSDT are beyond ±5 % a settlement, past every venue\'s cap (the largest -0.999 at row 4); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file';
     expect((await loadDataset(wild)).warnings).toEqual([wildText]);
     expect(inspectDataset(wild).warnings).toEqual([wildText]);
+    // percentages written as fractions: 0.01 (meaning 0.01 %) every 8h, a hundred times every payment
+    const pct = build(eights, (k) => (k % 2 ? 0.01 : -0.012));
+    const pctText = 'BTCUSDT-funding.arrow: the median funding rate of BTCUSDT is 1 % a settlement (0.01 in the file), where venues\' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file';
+    expect((await loadDataset(pct)).warnings).toEqual([pctText]);
+    expect(inspectDataset(pct).warnings).toEqual([pctText]);
+    // one or two events, NaN rates: no step, no median of nothing
+    expect(fundingSanityTexts('f', 'X', Float64Array.of(0, 60_000), Float64Array.of(NaN, NaN), 2)).toEqual([]);
   });
 });
 

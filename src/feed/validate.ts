@@ -293,18 +293,21 @@ export function fundingIntervalMs(listed: string | undefined, times: Float64Arra
 
 /** A funding rate beyond this, either way, per settlement is beyond every venue's cap (Binance ±0.75–4 %, Hyperliquid 4 % an hour). */
 export const FUNDING_RATE_WARN = 0.05;
+/** A median |rate| above this per settlement (0.5 %: fifty times the usual 0.01 %) reads as percentages written as fractions. */
+export const FUNDING_MEDIAN_WARN = 0.005;
 
 /**
  * Warnings for a funding file no venue would publish (the loader and `data inspect` alike), each booked as it is:
- * events more often than hourly (the most common step; no venue settles more often), rates beyond ±FUNDING_RATE_WARN
- * (a percentage written as a fraction, a cumulative or annualised rate). Rates of 1 or more are problems (checkSeries).
+ * events more often than hourly (their usual step; no venue settles more often), a median |rate| above FUNDING_MEDIAN_WARN
+ * (percentages written as fractions), rates beyond ±FUNDING_RATE_WARN (a cumulative or annualised rate). Rates of 1 or
+ * more are problems (checkSeries).
  */
 export function fundingSanityTexts(path: string, symbol: string, time: Float64Array, rate: Float64Array, rows: number): string[] {
   const out: string[] = [];
   if (rows >= 3) {
     const step = fundingStepMs(time.subarray(0, rows));
     if (step > 0 && step < 3_600_000)
-      out.push(`${path}: the funding events of ${symbol} come every ${fmtStep(step)} (the most common step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file`);
+      out.push(`${path}: the funding events of ${symbol} come every ${fmtStep(step)} (their usual step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file`);
   }
   let beyond = 0;
   let worst = -1;
@@ -315,6 +318,13 @@ export function fundingSanityTexts(path: string, symbol: string, time: Float64Ar
       if (worst < 0 || Math.abs(r) > Math.abs(rate[worst]!)) worst = k;
     }
   }
+  // percentages written as fractions (0.01 for 0.01 %: a hundred times every payment), an annualised rate
+  const abs: number[] = [];
+  for (let k = 0; k < rows; k++) if (rate[k] === rate[k]) abs.push(Math.abs(rate[k]!));
+  abs.sort((a, b) => a - b);
+  const median = abs.length ? abs[(abs.length - 1) >> 1]! : 0;
+  if (median > FUNDING_MEDIAN_WARN)
+    out.push(`${path}: the median funding rate of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);
   if (beyond > 0)
     out.push(`${path}: ${beyond} funding rate${beyond === 1 ? '' : 's'} of ${symbol} ${beyond === 1 ? 'is' : 'are'} beyond ±${FUNDING_RATE_WARN * 100} % a settlement, past every venue's cap (the largest ${rate[worst]} at row ${worst + 1}); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file`);
   return out;

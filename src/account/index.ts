@@ -550,7 +550,6 @@ export class AccountImpl implements Account {
     return (this.lastFill = new FillRecord(symbol, qty, price, fee, realized, p.qtyF, mode));
   }
 
-  /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
   /** the pool of the positions that share the cross wallet (null when none is open) */
   private sharedPool(): MarginPool | null {
     for (const q of this.poolList) if (!this.pos[q.symbols[0]!]!.mode!.ownsPool) return q;
@@ -559,7 +558,10 @@ export class AccountImpl implements Account {
 
   /**
    * `pool` past its liquidation threshold at the last marks by more than the limits' tolerance and the float error
-   * of its sums (a removal to the exact removable limit leaves a pool at its threshold: putting it back is allowed)
+   * of its sums. A removal within the limits leaves an isolated pool's excess at max(uPnL, IM − MM) or more, so a pool
+   * at its threshold only where the leverage's initial margin is below its maintenance (a custom tier allowing more
+   * than 1 ÷ its rate): past it, the removal is not taken back; the pool is liquidated at the next check, as a venue
+   * liquidates it at once
    */
   private pastThreshold(pool: MarginPool): boolean {
     const at = this.lastMark;
@@ -570,6 +572,7 @@ export class AccountImpl implements Account {
     return mb - mm < -(MARGIN_CHECK_TOLERANCE + 16 * Number.EPSILON * (Math.abs(mb) + mm + notional));
   }
 
+  /** Binance's published limits (margin-spec.md §0): max addable and max removable isolated margin, at last marks */
   marginLimits(symbol: number): { addable: number; removable: number } {
     const p = this.pos[symbol];
     if (!p || p.absQ === 0 || !p.mode || p.mode.transferRefusal(p) !== null) return { addable: 0, removable: 0 };

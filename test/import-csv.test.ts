@@ -434,6 +434,10 @@ describe('import csv flags', () => {
     ];
     expect(noTf.code).toBe(64);
     expect(noTf.stderr).toContain("the rows' spacing gives no timeframe (fewer than two distinct times): give --timeframe (e.g. --timeframe 1h), the length of the mark candles");
+    // a step finer than a second is no timeframe: the times' unit is asked about first
+    const ms = await cli(['import', 'csv', file('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n1735689600001,1,2,0.5,1.5\n1735689600002,1,2,0.5,1.5\n'), '--kind', 'mark', '--symbol', 'X', '--out', outDir()]);
+    expect(ms.code).toBe(64);
+    expect(ms.stderr).toContain("the rows' spacing gives no timeframe (their usual step is 1 ms): are the times in another unit? else give --timeframe (e.g. --timeframe 1h), the length of the mark candles");
     // every missing flag at once, not one per attempt
     const bare = await feedCli(['import', 'csv', f, '--out', outDir()]);
     expect(bare.code).toBe(64);

@@ -356,6 +356,12 @@ describe('a manifest entry whose rows or time range are not its file\'s', () => 
     expect(funding(loaded.warnings)).toEqual([expect.stringContaining('manifest.json: the entry of BTCUSDT-candles-1h.arrow says 30 rows')]);
     expect(funding(loaded.warnings)[0]).toContain('the file holds 24 (2025-01-01T00:00:00.000Z (1735689600000) → 2025-01-01T23:00:00.000Z (1735772400000)); the file is read as it is');
     expect(funding(inspectDataset(out).warnings)).toEqual(funding(loaded.warnings));
+    // the right count with a time range moved by an hour: said too
+    m.files[0].rows = 24;
+    m.files[0].first = t0 + H;
+    m.files[0].last = t0 + 24 * H;
+    writeFileSync(path, JSON.stringify(m));
+    expect(funding((await loadDataset(out)).warnings)).toEqual([expect.stringContaining('the entry of BTCUSDT-candles-1h.arrow says 24 rows (2025-01-01T01:00:00.000Z')]);
   });
 });
 

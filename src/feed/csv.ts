@@ -382,7 +382,12 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
     const step = seriesStep(steps);
     const tf = step > 0 ? fmtStep(step) : '';
     if (!(timeframeMsOrNaN(tf) > 0))
-      throw usageError(`${file}: the rows' spacing gives no timeframe (${step > 0 ? `their most common step is ${fmtStep(step)}` : 'fewer than two distinct times'}): give --timeframe (e.g. --timeframe 1h), the length of the ${kind === 'mark' ? 'mark candles' : 'candles'}`);
+      throw usageError(
+        `${file}: the rows' spacing gives no timeframe (${step > 0 ? `their usual step is ${fmtStep(step)}` : 'fewer than two distinct times'}): ` +
+          // a step finer than a second is no timeframe: times of another unit, more likely than a --timeframe left out
+          (step > 0 && step < 1000 ? 'are the times in another unit? else give --timeframe' : 'give --timeframe') +
+          ` (e.g. --timeframe 1h), the length of the ${kind === 'mark' ? 'mark candles' : 'candles'}`,
+      );
     return { ...(await readCsv({ ...options, timeframe: tf }, null))!, inferredTimeframe: tf };
   }
   if (statSync(file).isDirectory()) throw missingInput(`${file} is a folder, not a CSV file`);

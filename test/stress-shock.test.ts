@@ -139,11 +139,30 @@ describe('a scenario run liquidated before the shock (worker figures)', () => {
     // paired with a history run wiped out from the same bar (or sooner) on, the wipe-out is not the shock's; later, it is
     const at = f.wipedOutFromShockAt!;
     expect(at).toBeGreaterThanOrEqual(T0 + 20 * HOUR);
-    const outcome = (wipeOuts: WipeOutSpan[]) => shockOutcome(f, { keys: new Set(), wipeOuts })!;
+    const outcome = (wipeOuts: WipeOutSpan[]) => shockOutcome(f, { liquidated: new Map(), barMs: HOUR, wipeOuts })!;
     expect([outcome([[at, null]]).wipedOutByShock, outcome([[at, null]]).wipedOutAsHistory]).toEqual([false, true]);
     expect([outcome([[T0, null]]).wipedOutByShock, outcome([[T0, null]]).wipedOutAsHistory]).toEqual([false, true]);
     expect([outcome([[at + HOUR, null]]).wipedOutByShock, outcome([[at + HOUR, null]]).wipedOutAsHistory]).toEqual([true, false]);
     expect(outcome([[T0, T0 + HOUR]]).wipedOutByShock).toBe(true); // the history's ended before the line
+  });
+
+  it('a liquidation after the line in the bar where the history run liquidated the same symbol is the history\'s, a ms or minutes apart; another bar or symbol is the shock\'s', () => {
+    const f = figs(true, T0 + 20 * HOUR, 'isolated');
+    const t = f.firstLiquidated[1]!.time;
+    const sym = f.firstLiquidated[1]!.symbol;
+    const with_ = (times: number[], symbol = sym) => shockOutcome(f, { liquidated: new Map([[symbol, times]]), barMs: HOUR, wipeOuts: [] })!;
+    for (const d of [0, 1, -1, 59_000]) {
+      const at = t + d;
+      if (Math.floor(at / HOUR) !== Math.floor(t / HOUR)) continue; // (the same bar only)
+      expect([with_([at]).liquidatedByShock, with_([at]).liquidatedAsHistory], `${d} ms`).toEqual([false, true]);
+    }
+    // the next bar, another symbol: the shock's
+    expect(with_([t + HOUR]).liquidatedByShock).toBe(true);
+    expect(with_([t], 'ETHUSDT').liquidatedByShock).toBe(true);
+    // a bar length not dividing a day (3d): within one bar length; an unknown one: the same ms only
+    const odd = (barMs: number, times: number[]) => shockOutcome(f, { liquidated: new Map([[sym, times]]), barMs, wipeOuts: [] })!.liquidatedAsHistory;
+    expect([odd(3 * 24 * HOUR, [t + 2 * 24 * HOUR]), odd(3 * 24 * HOUR, [t + 3 * 24 * HOUR])]).toEqual([true, false]);
+    expect([odd(Number.NaN, [t]), odd(Number.NaN, [t + 1])]).toEqual([true, false]);
   });
 
   it('a shock starting inside a bar draws the line at that bar\'s open (its bars are the shocked ones from there)', () => {

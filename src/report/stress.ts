@@ -9,7 +9,7 @@
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { canonicalJson, sha256Hex } from '../shard/hash.js';
 import type { RunResult } from '../shard/types.js';
-import { liquidationKey, shockLine, shockOutcome, timeToLiquidation, type HistoryOutcomes, type RunStressSpec } from '../stress/types.js';
+import { liquidatedInHistory, shockLine, shockOutcome, timeToLiquidation, type HistoryOutcomes, type RunStressSpec } from '../stress/types.js';
 import { fromU, toU } from '../analysis/money.js';
 import {
   DEFAULT_SURVIVAL_THRESHOLD,
@@ -157,7 +157,7 @@ function viewKey(s: RunStressSpec): string {
 /**
  * A crash-pack run's liquidation loss to the shock, decimal string: its liquidationLossByShock (every
  * liquidation from the shock's line on) less the liquidations there that the history run has too
- * (every leg, same time; read from the run's events — a run whose events were cut is read unpaired,
+ * (every leg, same symbol in the same bar; read from the run's events — a run whose events were cut is read unpaired,
  * historyIndex); undefined when the result has no liquidationLossByShock (written before it).
  */
 export function shockLiquidationLoss(r: RunResult, history: HistoryOutcomes): string | undefined {
@@ -166,7 +166,7 @@ export function shockLiquidationLoss(r: RunResult, history: HistoryOutcomes): st
   if (raw === undefined || history === null || st!.kind !== 'scenario' || st!.injectAt === undefined) return raw;
   const line = shockLine(st!);
   let u = 0n;
-  for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => history.keys.has(liquidationKey(e.time, l.symbol)))) u += toU(e.loss);
+  for (const e of r.events) if (e.type === 'liquidation' && e.time >= line && e.legs.every((l) => liquidatedInHistory(history, e.time, l.symbol))) u += toU(e.loss);
   return u === 0n ? raw : fromU(toU(raw) - u);
 }
 

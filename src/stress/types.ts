@@ -14,6 +14,7 @@
  */
 
 import type { RunEventRecord } from '../shard/result-schema.js';
+import { timeframeMsOrNaN } from '../feed/timeframe.js';
 
 /** One crash spliced into a run: which scenario, and when its shock starts (ms UTC). */
 export interface StressInjection {
@@ -179,7 +180,7 @@ export interface ShockOutcome {
    */
   liquidatedByShock: boolean;
   /**
-   * a liquidation at or after the shock's bar that the history run has too, same time and symbol:
+   * a liquidation at or after the shock's bar that the history run has too, same symbol in the same bar:
    * one the dataset's own later bars make whatever the crash did (weeks after it, say), not the shock's
    */
   liquidatedAsHistory: boolean;
@@ -226,28 +227,53 @@ export function timeToLiquidation(st: RunStressResult): number | null {
 export const shockLine = (st: Pick<RunStressResult, 'shockBarOpen' | 'injectAt'>): number => st.shockBarOpen ?? st.injectAt ?? Number.NaN;
 
 /**
- * What a history run (the dataset as it is) did that a scenario run of it may do too: its liquidated
- * positions, each as `liquidationKey` of its time and symbol, and its wipe-out spans
- * (RunResult.wipeOuts); null when they are not all known (its events were cut, or it errored).
+ * What a history run (the dataset as it is) did that a scenario run of it may do too: the times its
+ * positions were liquidated, by symbol, with its bar length (a scenario run's liquidation in the same bar of
+ * the same symbol is the history's: the engine places a liquidation inside its bar by bisection, and a wallet
+ * a few units apart after the crash moves it by milliseconds); and its wipe-out spans (RunResult.wipeOuts).
+ * null when they are not all known (its events were cut, or it errored).
  */
-export type HistoryOutcomes = { keys: ReadonlySet<string>; wipeOuts: readonly WipeOutSpan[] } | null;
+export type HistoryOutcomes = { liquidated: ReadonlyMap<string, readonly number[]>; barMs: number; wipeOuts: readonly WipeOutSpan[] } | null;
 
-/** one liquidated position: its time and symbol */
-export const liquidationKey = (time: number, symbol: string): string => `${time}\u0000${symbol}`;
+/**
+ * True when the history run liquidated `symbol` in the bar holding `time`: bars of a length dividing a day
+ * open at its multiples from 00:00 UTC (the exchanges' grid); a longer bar (3d, 1w) counts within one bar
+ * length of it; an unknown length, at the same ms.
+ */
+export function liquidatedInHistory(history: NonNullable<HistoryOutcomes>, time: number, symbol: string): boolean {
+  const times = history.liquidated.get(symbol);
+  if (!times) return false;
+  const bar = history.barMs;
+  const grid = bar > 0 && 86_400_000 % bar === 0;
+  for (const t of times) {
+    if (t === time) return true;
+    if (!(bar > 0)) continue;
+    if (grid ? Math.floor(t / bar) === Math.floor(time / bar) : Math.abs(t - time) < bar) return true;
+  }
+  return false;
+}
 
 /** The HistoryOutcomes of a history run's result. */
-export function historyOutcomes(r: { status: string; events: readonly RunEventRecord[]; eventsCap?: unknown; wipeOuts?: readonly WipeOutSpan[] }): HistoryOutcomes {
+export function historyOutcomes(r: { spec: { timeframe?: string }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown; wipeOuts?: readonly WipeOutSpan[] }): HistoryOutcomes {
   if (r.status !== 'ok' || r.eventsCap !== undefined) return null;
-  const keys = new Set<string>();
-  for (const e of r.events) if (e.type === 'liquidation') for (const l of e.legs) keys.add(liquidationKey(e.time, l.symbol));
+  const liquidated = new Map<string, number[]>();
+  for (const e of r.events) {
+    if (e.type !== 'liquidation') continue;
+    for (const l of e.legs) {
+      const list = liquidated.get(l.symbol);
+      if (list) list.push(e.time);
+      else liquidated.set(l.symbol, [e.time]);
+    }
+  }
+  const barMs = r.spec.timeframe === undefined ? Number.NaN : timeframeMsOrNaN(r.spec.timeframe);
   // a result without wipeOuts was never wiped out (or was written before them: its scenario runs then have no wipedOutFromShockAt either)
-  return { keys, wipeOuts: r.wipeOuts ?? [] };
+  return { liquidated, barMs, wipeOuts: r.wipeOuts ?? [] };
 }
 
 /**
  * The shock outcome of a scenario run's figures; null for a path run. `history`: the liquidations of
  * the history run of the same configuration and setup (the dataset without the crash) — a
- * liquidation after the shock's line that it has too, same time and symbol, is not the shock's (the
+ * liquidation after the shock's line that it has too, same symbol in the same bar, is not the shock's (the
  * run goes on to the end of the data, and the calm history's own liquidation weeks after the crash
  * is in it); null when unknown (no such run read, or its events cut): every liquidation after the
  * line counts as the shock's. A wipe-out from the line on is paired the same way: when the history
@@ -261,7 +287,7 @@ export function historyOutcomes(r: { status: string; events: readonly RunEventRe
 export function shockOutcome(st: RunStressResult, history: HistoryOutcomes = null): ShockOutcome | null {
   if (st.kind !== 'scenario' || st.injectAt === undefined) return null;
   const line = shockLine(st);
-  const inHistory = (x: { symbol: string; time: number }) => history !== null && history.keys.has(liquidationKey(x.time, x.symbol));
+  const inHistory = (x: { symbol: string; time: number }) => history !== null && liquidatedInHistory(history, x.time, x.symbol);
   const by = st.firstLiquidated.find((x) => x.time >= line && !inHistory(x));
   const wipedOutBeforeShock = st.wipedOutBeforeShock ?? false;
   const wipedFromLine = st.wipedOut && !wipedOutBeforeShock;
@@ -286,7 +312,7 @@ export function shockOutcome(st: RunStressResult, history: HistoryOutcomes = nul
  * (`maxEventsPerRun`): its liquidations' losses cannot be told apart, so it is read unpaired, its
  * flags and its loss alike.
  */
-export function historyIndex<R extends { spec: { setup: string; stress?: unknown }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }>(
+export function historyIndex<R extends { spec: { setup: string; timeframe?: string; stress?: unknown }; status: string; events: readonly RunEventRecord[]; eventsCap?: unknown }>(
   runs: readonly R[],
   identity: (spec: R['spec']) => string,
 ): (r: R) => HistoryOutcomes {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { buildModel, SummarySchema, writeReport } from '../src/report/index.js';
 import { parseSurvivalThreshold } from '../src/cli/commands/report.js';
+import { fmtThresholdPct } from '../src/report/format.js';
 import type { UserError } from '../src/errors.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest } from './fixtures/report/fixture.js';
@@ -109,7 +110,12 @@ describe('summary.json with stress runs', () => {
     expect(parseSurvivalThreshold('0.1')).toBe(0.1);
     expect(parseSurvivalThreshold('2.5%')).toBe(0.025);
     expect(parseSurvivalThreshold('1')).toBe(1);
-    for (const bad of ['0', '150%', 'five', '-0.1', '']) {
+    // an exponent, as a number is written (it was refused while 0.001 was taken)
+    expect(parseSurvivalThreshold('1e-3')).toBe(0.001);
+    expect(parseSurvivalThreshold('5E-1%')).toBe(0.005);
+    // the threshold is printed as given, not rounded: 'under 0.0%' above a 0 % leverage, 'under 5%' for 0.049
+    expect([0.0004, 0.049, 0.505, 0.05, 1].map(fmtThresholdPct)).toEqual(['0.04', '4.9', '50.5', '5', '100']);
+    for (const bad of ['0', '150%', 'five', '-0.1', '', '1e', 'e-3', '2e3']) {
       try {
         parseSurvivalThreshold(bad);
         expect.unreachable();

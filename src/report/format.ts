@@ -36,6 +36,14 @@ export function fmtProbabilityPct(p: number): string {
   return fmtNumber(100 * p, p > 0 && p < 0.1 ? 1 : 0);
 }
 
+/**
+ * The leverage-survival threshold in percent as it was given (0.0004 → 0.04, 0.049 → 4.9, 0.505 → 50.5): rounded,
+ * the heading said "under 0.0%" above a 0 % leverage, or "under 5%" for a 4.9 % one that failed 0.049.
+ */
+export function fmtThresholdPct(t: number): string {
+  return String(Number((100 * t).toPrecision(12)));
+}
+
 export function fmtMoney(v: number, signed = false): string {
   const a = Math.abs(v);
   return fmtNumber(v, a >= 10_000 ? 0 : 2, signed);

@@ -7,7 +7,7 @@
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { MIN_PAIRS, QUANTILES } from '../analysis/stress.js';
-import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript } from './format.js';
+import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, fmtThresholdPct, jsonForScript } from './format.js';
 import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, erroredLabel, firstLiquidatedLabel, maxLeverageLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
 
@@ -124,7 +124,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     { label: 'Population', num: false },
     { label: 'Mode', num: false },
     { label: 'P(liquidation or wipe-out) by leverage', num: false, title: 'a leverage survives when its runs were neither liquidated nor wiped out; the liquidated count follows when they differ' },
-    { label: `Highest under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, num: true },
+    { label: `Highest under ${fmtThresholdPct(m.threshold)}%`, num: true },
   ];
   const survRows = m.survival.map((r) => ({
     cells: [

@@ -4,7 +4,7 @@
 import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { MIN_PAIRS, QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
-import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct, fmtThresholdPct } from './format.js';
 import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash scenarios', paths: 'Monte Carlo' };
@@ -150,7 +150,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
     '',
   );
 
-  L.push(`### Leverage survival: highest leverage with P(liquidation or wipe-out) under ${fmtNumber(100 * m.threshold, m.threshold < 0.01 ? 1 : 0)}%`, '');
+  L.push(`### Leverage survival: highest leverage with P(liquidation or wipe-out) under ${fmtThresholdPct(m.threshold)}%`, '');
   const sp = m.survival.some((r) => r.paramsLabel !== '');
   L.push(
     table(

@@ -23,7 +23,7 @@ export function parseFormats(s: string | undefined): Format[] | undefined {
 /** `--survival-threshold`: a probability in (0, 1], as a fraction (0.05) or a percentage (5%). */
 export function parseSurvivalThreshold(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(s);
+  const m = /^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(%?)\s*$/i.exec(s);
   const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
   if (!(v > 0 && v <= 1)) throw usageError(`--survival-threshold: expected a probability (of a liquidation or a wipe-out) in (0, 1] such as 0.05 or 5%, got '${s}'`);
   return v;

@@ -8,6 +8,7 @@ import { erroredResult } from '../src/shard/worker.js';
 import { capRecords, eventRecords } from '../src/shard/records.js';
 import { RunEventRecordSchema } from '../src/shard/result-schema.js';
 import { createProgress } from '../src/shard/progress.js';
+import { stressRunText } from '../src/stress/types.js';
 import { mergeRunFolders } from '../src/shard/merge.js';
 import { poolSize, UNITS_PER_WORKER } from '../src/shard/run.js';
 import { TASK_OVERHEAD_UNITS } from '../src/shard/execute.js';
@@ -98,6 +99,8 @@ describe('progress', () => {
     const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 60_000);
     p.start({ totalRuns: 4, skipped: 1, pending: 3, totalBars: 300, workers: 2, shard: { index: 1, count: 2 } });
     p.runDone({ runId: 'x', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'boom' });
+    // a stress run's line names its path or scenario (failed paths could not be told apart)
+    p.runDone({ runId: 'y', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'bust', stress: stressRunText({ kind: 'path', seed: 1, pathIndex: 22, blockBars: 24 }) });
     p.bars(100);
     p.finish({ ok: 0, errored: 1, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
@@ -105,7 +108,9 @@ describe('progress', () => {
     createProgress('plain', { stdout: one.w, stderr: one.w }, 60_000).start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
     expect(one.get()).toMatch(/^marginlab: 1 run to do of 1 on 1 worker/);
     expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
-    expect(o.get()).toMatch(/1\/3 runs \(33%\), 1 errored, .* bars\/s, ETA/);
+    expect(o.get()).toContain('run y (s, cross, 3x, path 22) errored: bust');
+    expect(stressRunText({ kind: 'scenario', scenario: 'crash-2025-10-10', injectAt: Date.UTC(2025, 6, 1, 9) })).toBe('crash-2025-10-10 at 2025-07-01T09:00:00.000Z');
+    expect(o.get()).toMatch(/2\/3 runs \(66%\), 2 errored, .* bars\/s, ETA/);
     // every run done, one of them stopped early (its bars never counted): ETA 0s, not the time the missing bars would take
     const d = sink();
     let now = 1_000_000;

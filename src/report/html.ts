@@ -18,6 +18,7 @@ import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { pricePanel } from './price-chart.js';
+import { stressRunText } from '../stress/types.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
 
@@ -274,7 +275,10 @@ ${cfgVerdicts}
 
   const failures = model.failures.length
     ? `<ul class="failures">${model.failures
-        .map((r) => `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${esc(lev(r.spec.leverage))}: ${esc(r.error ?? 'unknown error')}</li>`)
+        .map((r) => {
+          const stress = stressRunText(r.spec.stress);
+          return `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${esc(lev(r.spec.leverage))}${stress ? ` · ${esc(stress)}` : ''}: ${esc(r.error ?? 'unknown error')}</li>`;
+        })
         .join('')}</ul>`
     : '<p class="muted">None: every run completed.</p>';
 

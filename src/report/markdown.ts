@@ -7,6 +7,7 @@ import { SETUP_IDS } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
+import { stressRunText } from '../stress/types.js';
 
 /** Columns of the comparison table (metric ids), shared with the HTML report. */
 export const COMPARISON_METRICS = [
@@ -171,7 +172,8 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   if (!model.failures.length) L.push('None: every run completed.', '');
   else {
     for (const r of model.failures) {
-      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${escapeMd(r.spec.setup)} · ${escapeMd(lev(r.spec.leverage))}: ${escapeMd(r.error ?? 'unknown error')}`);
+      const stress = stressRunText(r.spec.stress);
+      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${escapeMd(r.spec.setup)} · ${escapeMd(lev(r.spec.leverage))}${stress ? ` · ${escapeMd(stress)}` : ''}: ${escapeMd(r.error ?? 'unknown error')}`);
     }
     L.push('');
   }

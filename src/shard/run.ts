@@ -32,6 +32,7 @@ import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type Stre
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
 import { mkdirs, type OutDir } from '../util/outdir.js';
+import { stressRunText } from '../stress/types.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
 export const CURVE_POINTS = 2000;
@@ -761,6 +762,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         opts.progress.runDone({
           runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
           ...(r.error ? { error: r.error } : {}),
+          ...(r.spec.stress ? { stress: stressRunText(r.spec.stress) } : {}),
         });
       }
     },

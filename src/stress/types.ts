@@ -48,6 +48,12 @@ export type RunStressSpec =
       crashes?: (StressInjection & { scenarioHash?: string })[];
     };
 
+/** Which stress run a spec is, for a line naming it ('path 22', 'crash-2025-10-10 at 2025-07-01T09:00:00.000Z'); '' for a history run. */
+export function stressRunText(stress: RunStressSpec | undefined): string {
+  if (stress === undefined) return '';
+  return stress.kind === 'path' ? `path ${stress.pathIndex}` : `${stress.scenario} at ${new Date(stress.injectAt).toISOString()}`;
+}
+
 /**
  * RunResult.stress: present exactly when RunSpec.stress is. A RunResult is already one margin
  * setup of one run (RunResult.spec.setup), so these per-setup figures sit next to the setup's

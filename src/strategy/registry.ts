@@ -145,6 +145,9 @@ async function load(e: Entry): Promise<StrategyModule> {
   // before the guard's snapshot: registering tsx is marginlab's doing, not the strategy's
   // (the library's own strategies are marginlab's compiled JavaScript: they need no loaders)
   if (dirname(e.file) !== BUILTIN_STRATEGY_DIR) await ensureTypeScriptLoader(e.file);
+  // the package entry strategies import (`from 'marginlab'`: defineStrategy, z), loaded once, is marginlab's work too:
+  // the first strategy of a command paid for its modules (0.2 s and more on a cold start), over a 200 ms timeoutMs
+  await notCounted(() => import('../index.js'));
   const guard = new RealmGuard();
   try {
     mod = await withConsoleOnStderr(async () => (await importUserModule(pathToFileURL(e.file).href)) as Record<string, unknown>);

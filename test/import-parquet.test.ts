@@ -194,6 +194,12 @@ describe('import parquet', () => {
     const said = await importParquet(both);
     expect(said.code, said.stderr).toBe(0);
     expect(said.stderr).toContain("marginlab: 'datetime' (column 1) also names the timestamp: 'timestamp' (column 2) is read (give --columns to read another)\n");
+    // one column named twice: refused naming both cells, as the CSV import does (65)
+    const twice = put(parquet([{ name: 'timestamp', data: T.map((t) => BigInt(t)), type: 'INT64' }, ...valueCols(), { name: 'close', data: V.close, type: 'DOUBLE' }]));
+    await expect(decodeParquet(twice, { symbol: 'X', kind: 'candles' }, () => undefined)).rejects.toMatchObject({
+      exitCode: 65,
+      message: `${twice}: 'close' (column 5) and 'close' (column 7) both name the close, so which one is meant is unknown: rename one, or give --columns (name=#N picks a column by position)`,
+    });
     // a time column naming a zone other than UTC is refused (the CSV importer reads its times in that zone; read as UTC they would be hours off)
     const zoned = put(parquet([{ name: 'Time(UTC+8)', data: T.map((t) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 19)), type: 'STRING' }, ...valueCols()]));
     await expect(decodeParquet(zoned, { symbol: 'X', kind: 'candles' }, () => undefined)).rejects.toMatchObject({ exitCode: 65, message: expect.stringContaining("the time column 'Time(UTC+8)' names a zone other than UTC") });

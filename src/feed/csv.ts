@@ -127,7 +127,7 @@ const CANONICAL = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'rate'
  * position ('open_time' before a pandas 'date' of the day, ccxt's 'timestamp' before its 'datetime'); the
  * generic 'ts', 'time' and 'date' last. (ALIASES' order is the one messages show.)
  */
-const TIME_PREFERENCE = ['timestamp', 'open_time', 'opentime', 'open time', 'open_timestamp', 'fundingtime', 'funding_time', 'calc_time', 'datetime', 'date_time', 'ts', 'time', 'date'].map((h) => h.replace(/[\s_-]+/g, '_'));
+const TIME_PREFERENCE = ['timestamp', 'open_time', 'opentime', 'open_timestamp', 'fundingtime', 'funding_time', 'calc_time', 'datetime', 'date_time', 'ts', 'time', 'date'];
 
 /**
  * A `--columns` spec to an index per canonical name: 'name=header' pairs (or 'name=#N', 1-based)
@@ -197,8 +197,8 @@ export function utcOffsetOfHeader(header: string): number {
 
 /**
  * Map header cells to canonical columns; returns index per canonical name. Where several cells name one column, the
- * cell with the first of its aliases is read ('timestamp' before 'datetime', as ccxt's exports have both) and
- * `alsoNamed` says which others were left; two cells of that same name are `duplicate` (which one is meant is unknown).
+ * cell with the first of its aliases is read (for the time, the most specific: TIME_PREFERENCE) and `alsoNamed` says
+ * which others were left; two cells of that same name are `duplicate`, the refusal's text (which one is meant is unknown).
  */
 export function mapHeader(header: readonly string[], kind: FileKind): { index: Record<string, number>; missing: string[]; duplicate: string | null; alsoNamed: string[] } {
   const norm = header.map(aliasKey);
@@ -211,18 +211,20 @@ export function mapHeader(header: readonly string[], kind: FileKind): { index: R
     // a time column may name its zone: 'Time(UTC)', 'Date (UTC+8)', 'timestamp_utc' (see utcOffsetOfHeader)
     const rank = (h: string) => keys.indexOf(col === 'timestamp' ? h.replace(ZONE_NOTE, '') : h);
     let best = -1;
+    let bestRank = Infinity;
     const hits: number[] = [];
     for (let i = 0; i < norm.length; i++) {
       const r = rank(norm[i]!);
       if (r < 0) continue;
       hits.push(i);
-      if (best < 0 || r < rank(norm[best]!)) best = i;
+      if (r < bestRank) [best, bestRank] = [i, r];
     }
     if (best < 0) continue;
     index[col] = best;
     const cell = (i: number) => `'${header[i]!.replace(/^\uFEFF/, '').trim()}' (column ${i + 1})`;
     const same = hits.filter((i) => i !== best && norm[i] === norm[best]);
-    if (same.length && duplicate === null) duplicate = `${cell(best)} and ${same.map(cell).join(', ')} both name the ${col}`;
+    if (same.length && duplicate === null)
+      duplicate = `${cell(best)} and ${same.map(cell).join(', ')} both name the ${col}, so which one is meant is unknown: rename one, or give --columns (name=#N picks a column by position)`;
     for (const i of hits) if (i !== best && norm[i] !== norm[best]) alsoNamed.push(`${cell(i)} also names the ${col}: ${cell(best)} is read`);
   }
   // pandas' unnamed index (a DatetimeIndex) is the time when no column is named like one:
@@ -566,7 +568,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
             `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (line ${line}: ${excerpt(record.join(','))}); a ${kind} CSV needs ${REQUIRED[kind].join(', ')} (aliases: ${REQUIRED[kind].map((c) => `${c}=${ALIASES[c]!.slice(0, 4).join('|')}`).join('; ')}): ${missingColumnsFix(record, kind)}`,
           );
         }
-        if (duplicate !== null) throw dataError(`${file}: line ${line}: ${duplicate}, so which one is meant is unknown: rename one, or give --columns (name=#N picks a column by position)`);
+        if (duplicate !== null) throw dataError(`${file}: line ${line}: ${duplicate}`);
         if (alsoNamed.length) notes.alsoNamed = alsoNamed;
         start(index, record);
         return;

@@ -19,6 +19,11 @@ interface ImportFlags {
   header: boolean; contractSize?: string;
 }
 
+/** the header cells a CSV or Parquet import left unread because another cell named the same column (mapHeader's alsoNamed) */
+function columnNotes(alsoNamed: readonly string[] | undefined): void {
+  for (const a of alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
+}
+
 /**
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
  * not at the next run (an append from another period makes one gap of thousands of bars).
@@ -122,7 +127,7 @@ export function register(program: Command): void {
             const { excerpt } = await import('../../util/excerpt.js');
             process.stderr.write(`marginlab: line 1 is a title, not the header: left out (${excerpt(r.banner, 80)})\n`);
           }
-          for (const a of r.alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
+          columnNotes(r.alsoNamed);
           if (r.zoneColumn !== undefined) process.stderr.write(`marginlab: times without a zone in column '${r.zoneColumn}' read in the zone its name gives\n`);
           if (r.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${r.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
           if (r.badRows > 0) {
@@ -160,7 +165,7 @@ export function register(program: Command): void {
           const { readParquet } = await import('../../feed/formats/parquet.js');
           const s = await readParquet(paths[0]!, { symbol: flags.symbol, kind, timeframe: flags.timeframe, columns: flags.columns });
           if (s.inferredTimeframe) process.stderr.write(`marginlab: timeframe ${s.inferredTimeframe}, from the rows' spacing (--timeframe sets it)\n`);
-          for (const a of s.alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
+          columnNotes(s.alsoNamed);
           series = [s];
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         const { excerptList } = await import('../../util/excerpt.js');

@@ -242,7 +242,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   else {
     const m = mapHeader(names, o.kind);
     alsoNamed = m.alsoNamed;
-    if (m.duplicate !== null) throw dataError(`${file}: ${m.duplicate}, so which one is meant is unknown: give --columns (name=#N picks a column by position)`);
+    if (m.duplicate !== null) throw dataError(`${file}: ${m.duplicate}`);
     index = m.index;
     const missing = REQUIRED[o.kind].filter((c) => index[c] === undefined);
     if (missing.length) {

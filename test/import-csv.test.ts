@@ -1,7 +1,7 @@
 /** CSV import: formats accepted, bad rows, missing columns, empty file, round-trip exactness. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCsv, parseTime } from '../src/feed/csv.js';
@@ -168,6 +168,26 @@ describe('import csv', () => {
     const out = outDir();
     await importCsv({ file: file('Open time (UTC+2),o,h,l,c,v\n2025-05-22 02:00,1,2,0.5,1.5,3\n2025-05-22 03:00,1,2,0.5,1.5,3\n'), kind: 'candles', symbol: 'X', timeframe: '1h', columns: 'timestamp=Open time (UTC+2),open=o,high=h,low=l,close=c,volume=v', out });
     expect(Array.from((await loadDataset(out)).time)).toEqual([T, T + 3_600_000]);
+  });
+
+  it('a funding file no venue would publish is warned about at the import (CSV and the other formats), as at a load; sane rates say nothing', async () => {
+    const H = 8 * 3_600_000;
+    const T = 1747872000000; // 2025-05-22T00:00Z
+    const rows = (rate: (k: number) => string) => Array.from({ length: 6 }, (_, k) => `${T + k * H},${rate(k)}`).join('\n');
+    // percentages written as fractions: 0.01 meant 0.01 %
+    const pct = await cli(['import', 'csv', file(`timestamp,rate\n${rows((k) => (k % 2 ? '0.01' : '-0.012'))}\n`), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', outDir()]);
+    expect(pct.code).toBe(0);
+    expect(pct.stderr).toMatch(/^marginlab: warning: \/.*\/BTCUSDT-funding\.arrow: the median funding rate of BTCUSDT is 1 % a settlement \(0\.01 in the file\)/m);
+    const sane = await cli(['import', 'csv', file(`timestamp,rate\n${rows(() => '0.0001')}\n`), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', outDir()]);
+    expect(sane.code).toBe(0);
+    expect(sane.stderr).toBe('');
+    // through the common commit path (a Bybit export): a rate beyond ±5 %
+    const bybit = join(root, `bybit-${++n}`);
+    mkdirSync(bybit);
+    writeFileSync(join(bybit, 'ETHUSDT-funding.csv'), `symbol,fundingRate,fundingRateTimestamp\n${Array.from({ length: 6 }, (_, k) => `ETHUSDT,${k === 2 ? '-0.5' : '0.0001'},${T + k * H}`).join('\n')}\n`);
+    const b = await cli(['import', join(bybit, 'ETHUSDT-funding.csv'), '--format', 'bybit', '--out', outDir()]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/^marginlab: warning: \/.*\/ETHUSDT-funding\.arrow: 1 funding rate of ETHUSDT is beyond ±5 % a settlement, past every venue's cap \(the largest -0\.5 at row 3\)/m);
   });
 
   it("a number with a decimal comma (a spreadsheet of a ';' locale) is a bad row that says so", async () => {

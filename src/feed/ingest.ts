@@ -17,7 +17,7 @@ import {
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
-import { ProblemList, hashProblemText, type GapInfo } from './validate.js';
+import { ProblemList, fundingSanityTexts, hashProblemText, type GapInfo } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
@@ -66,6 +66,17 @@ export interface CommitResult {
   widestGap?: Pick<GapInfo, 'missingBars' | 'from' | 'to'>;
   /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
   gapsBefore?: number;
+}
+
+/**
+ * The warnings a load and `data inspect` give about a funding file no venue would publish (fundingSanityTexts),
+ * for a funding series an import has just written at `path`: said at the import, where the file can still be
+ * fixed, as well as at every run. A file that cannot be read says nothing here (the load names it).
+ */
+export function importedFundingWarnings(path: string, symbol: string): string[] {
+  const f = readKindFile(path, basename(path), 'funding', new ProblemList());
+  if (!f || !f.columns.rate) return [];
+  return fundingSanityTexts(path, symbol, f.timestamp, f.columns.rate, f.rows);
 }
 
 const MAX_LISTED = 200;

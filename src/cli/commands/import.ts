@@ -24,6 +24,14 @@ function columnNotes(alsoNamed: readonly string[] | undefined): void {
   for (const a of alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
 }
 
+/** funding files no venue would publish (rates as percentages, events every minute): said at the import as at every load */
+async function fundingWarnings(results: readonly { kind: string; symbol: string; path: string }[]): Promise<void> {
+  const funding = results.filter((r) => r.kind === 'funding');
+  if (funding.length === 0) return;
+  const { importedFundingWarnings } = await import('../../feed/ingest.js');
+  for (const r of funding) for (const w of importedFundingWarnings(r.path, r.symbol)) process.stderr.write(`marginlab: warning: ${w}\n`);
+}
+
 /**
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
  * not at the next run (an append from another period makes one gap of thousands of bars).
@@ -135,6 +143,7 @@ export function register(program: Command): void {
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
           }
           gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
+          if (kind === 'funding') await fundingWarnings([{ kind, symbol: flags.symbol, path: r.path }]);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
           process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
@@ -182,6 +191,7 @@ export function register(program: Command): void {
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
         }
         for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
+        await fundingWarnings(results);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);

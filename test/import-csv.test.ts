@@ -408,6 +408,23 @@ describe('import csv', () => {
 });
 
 describe('import csv flags', () => {
+  it('--venue names a built-in venue (its short name read as the id); another name is refused (64) before anything is written', async () => {
+    const f = file('timestamp,rate\n1735689600000,0.0001\n');
+    for (const [flag, id] of [['bybit', 'bybit-linear'], ['hyperliquid', 'hyperliquid']] as const) {
+      const out = outDir();
+      const r = await feedCli(['import', 'csv', f, '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out, '--venue', flag]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).venue).toBe(id);
+    }
+    for (const [flag, hint] of [['ftx', ''], ['binanc', " (did you mean 'binance'?)"]] as const) {
+      const out = outDir();
+      const r = await feedCli(['import', 'csv', f, '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out, '--venue', flag]);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toBe(`marginlab: --venue: unknown venue '${flag}'${hint}; known venues: binance-usdm, bybit-linear, hyperliquid, okx (the venue a config names to replay the dataset)\n`);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it('--delimiter, --venue and --provenance reach the import; the summary line counts gaps', async () => {
     const out = outDir();
     const f = file('time;open;high;low;close;volume\n1735689600000;1;2;0.5;1.5;3\n1735693200000;1.5;2;1;1.2;3\n1735704000000;1.2;2;1;1.3;3\n');
@@ -421,6 +438,7 @@ describe('import csv flags', () => {
     // into an existing dataset: --venue is only written when the manifest is created; provenance lines add up
     const r2 = await feedCli(['import', 'csv', file('timestamp,rate\n1735689600000,0.0001\n'), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out, '--venue', 'bybit-linear']);
     expect(r2.code).toBe(0);
+    expect(r2.stderr).toBe(`marginlab: warning: --venue bybit-linear left out: the dataset ${out} already names venue okx (--venue is written when a dataset is created); a config's venue chooses the rules a run replays it under\n`);
     const m2 = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(m2.venue).toBe('okx');
     expect(m2.provenance).toMatch(/^exported by hand\nfunding BTCUSDT imported from in-\d+\.csv$/);

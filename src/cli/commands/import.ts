@@ -24,6 +24,25 @@ function columnNotes(alsoNamed: readonly string[] | undefined): void {
   for (const a of alsoNamed ?? []) process.stderr.write(`marginlab: ${a} (give --columns to read another)\n`);
 }
 
+/**
+ * --venue: a built-in venue's id (its short name, 'bybit', read as the id), as a config names it. Any other name
+ * was written into the manifest as it was, where no run could match it: a config under another venue replayed the
+ * data without the venue-mismatch warning.
+ */
+async function importVenue(name: string): Promise<string> {
+  const { venueIdOf, venueIds } = await import('../../venue/index.js');
+  const id = venueIdOf(name);
+  if (venueIds().includes(id)) return id;
+  const [{ didYouMean }, { excerpt }, { VENUE_ALIASES }] = await Promise.all([import('../../util/nearest.js'), import('../../util/excerpt.js'), import('../../venue/index.js')]);
+  throw usageError(`--venue: unknown venue '${excerpt(name, 40)}'${didYouMean(name, [...venueIds(), ...Object.keys(VENUE_ALIASES)])}; known venues: ${venueIds().join(', ')} (the venue a config names to replay the dataset)`);
+}
+
+/** --venue given for a dataset whose manifest already names another venue: kept as it is (written when the manifest is created), and said */
+function venueKept(flag: string | undefined, manifestVenue: string, out: string): void {
+  if (flag !== undefined && flag !== manifestVenue)
+    process.stderr.write(`marginlab: warning: --venue ${flag} left out: the dataset ${out} already names venue ${manifestVenue} (--venue is written when a dataset is created); a config's venue chooses the rules a run replays it under\n`);
+}
+
 /** funding files no venue would publish (rates as percentages, events every minute): said at the import as at every load */
 async function fundingWarnings(results: readonly { kind: string; symbol: string; path: string }[]): Promise<void> {
   const funding = results.filter((r) => r.kind === 'funding');
@@ -87,6 +106,7 @@ export function register(program: Command): void {
       if (fmt !== 'csv' && (flags.header === false || flags.skipBadRows || (fmt !== 'parquet' && flags.columns !== undefined))) {
         throw usageError(`${fmt === 'parquet' ? '--no-header and --skip-bad-rows apply' : '--columns, --no-header and --skip-bad-rows apply'} to --format csv only${fmt === 'parquet' ? ' (--columns to csv and parquet)' : ''} (this is ${fmt} data)`);
       }
+      if (flags.venue !== undefined) flags.venue = await importVenue(flags.venue);
       const t0 = performance.now();
       // the dataset folder: new, empty, marginlab's, or an existing dataset (it has a manifest.json), never an input file; locked while written
       const { openOutDir } = await import('../../util/outdir.js');
@@ -144,6 +164,7 @@ export function register(program: Command): void {
           }
           gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
           if (kind === 'funding') await fundingWarnings([{ kind, symbol: flags.symbol, path: r.path }]);
+          venueKept(flags.venue, r.manifest.venue, flags.out);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
           process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
@@ -194,7 +215,9 @@ export function register(program: Command): void {
         await fundingWarnings(results);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);
-        process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${readManifest(flags.out).manifest.timeframe} (a config's data.timeframe chooses another)\n`);
+        const written = readManifest(flags.out).manifest;
+        process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${written.timeframe} (a config's data.timeframe chooses another)\n`);
+        venueKept(flags.venue, written.venue, flags.out);
         // data files of the input folders this format does not read: said, never left out in silence
         const { isFreqtradeSpotFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
         const left = unreadFiles(fmt, paths);

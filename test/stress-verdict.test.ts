@@ -93,9 +93,18 @@ describe('the mode-difference rows name the better setup of their own pair', () 
     // Population winner: isolated (vs mixed: a higher return; vs cross: fewer wipe-outs); mixed − cross: mixed (fewer wipe-outs)
     const outcome = { isolated: { ret: 10, wiped: false }, cross: { ret: -100, wiped: true }, mixed: { ret: 0, wiped: false } } as const;
     const base = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] });
+    // each injection moves every setup's return its own way (the same outcome at every injection would be the history's, counted once)
+    const views = new Map<string, number>();
+    const moved = (r: RunResult): number => {
+      const s = r.spec.stress;
+      if (s?.kind !== 'scenario') return 0;
+      const k = `${s.scenario}@${s.injectAt}`;
+      if (!views.has(k)) views.set(k, views.size);
+      return views.get(k)! * 0.5;
+    };
     const results = [...base, ...base.filter((r) => r.spec.setup === 'cross').map((r): RunResult => ({ ...r, runId: `${r.runId}m`, spec: { ...r.spec, setup: 'mixed' } }))].map((r): RunResult => {
       const o = outcome[r.spec.setup as keyof typeof outcome];
-      const out: RunResult = { ...r, metrics: { ...r.metrics, totalReturn: o.ret, liquidations: 0 } };
+      const out: RunResult = { ...r, metrics: { ...r.metrics, totalReturn: o.wiped ? o.ret : o.ret - moved(r), liquidations: 0 } };
       if (r.stress) out.stress = { ...r.stress, survived: true, wipedOut: o.wiped, firstLiquidated: [], timeToLiquidationMs: null };
       return out;
     });
@@ -363,5 +372,40 @@ describe('tiny path counts decide nothing', () => {
     expect(paths.line).toMatch(/; tie: no difference beyond noise \(return difference \w+ − \w+ [+−]50\.0 pp, 2 pairs: too few for an interval \(fewer than 6\)\)\.$/);
     expect(paths.line).not.toContain('served it');
     expect(paths.line).not.toContain('an interval containing 0');
+  });
+});
+
+describe('crash injections the shock changed nothing in are the history repeated, counted once', () => {
+  /** 25× crash runs liquidated 2 h before every shock; cross wiped out there too; `vary` moves a run's return per injection */
+  function beforeEveryShock(vary: boolean): RunResult[] {
+    const views = new Map<string, number>();
+    return makeStressResults({ bars: 24 * 10, paths: 6, leverages: [25] }).map((r): RunResult => {
+      const s = r.spec.stress;
+      if (!r.stress || s?.kind !== 'scenario') return r;
+      const k = `${s.scenario}@${s.injectAt}`;
+      if (!views.has(k)) views.set(k, views.size);
+      const cross = r.spec.setup === 'cross';
+      const ret = (cross ? -99 : -40) - (vary ? views.get(k)! : 0);
+      const firstLiquidated = [{ symbol: 'BTCUSDT', time: s.injectAt - 7_200_000 }];
+      return { ...r, metrics: { ...r.metrics, totalReturn: ret, liquidations: 1 }, stress: { ...r.stress, survived: false, wipedOut: cross, firstLiquidated, timeToLiquidationMs: -7_200_000, shockBarOpen: s.injectAt, wipedOutBeforeShock: cross, wipedOutFromShockAt: null } };
+    });
+  }
+
+  it('cross wiped out and isolated liquidated before every injection: one pair, no interval, no winner (it read "+100 pp [+100, +100]: isolated served it")', () => {
+    const crash = buildModel(beforeEveryShock(false), makeManifest(beforeEveryShock(false))).configs[0]!.stress!.populations.crash!;
+    const d = crash.diffs[0]!;
+    expect([d.wipeOut.n, d.wipeOut.lo, d.wipeOut.noise, d.totalReturn.n]).toEqual([1, null, true, 1]);
+    expect(crash.winner).toBeNull();
+    expect(crash.line).toContain('1 pair: too few for an interval (fewer than 6)');
+    // the odds table still counts every injection
+    expect(crash.bySetup.cross!.beforeShock!.wipeOut.k).toBe(9);
+  });
+
+  it('outcomes that differ from one injection to another are each evidence: the same wipe-outs then decide', () => {
+    const results = beforeEveryShock(true);
+    const crash = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.crash!;
+    const d = crash.diffs[0]!;
+    expect([d.wipeOut.n, d.wipeOut.noise]).toEqual([9, false]);
+    expect(crash.winner).toBe('isolated');
   });
 });

@@ -112,7 +112,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   L.push('## Stress: crash scenarios and Monte Carlo paths', '');
   L.push(
     `${m.runs.crash} crash-scenario runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. ` +
-      `Probabilities with their 95% Wilson interval; the crash scenarios' runs count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
+      `Probabilities with their 95% Wilson interval; the crash scenarios' runs count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded; injections the shock changed nothing in count once): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
     '',
   );
   const showParams = m.configs.some((c) => c.paramsLabel !== '');

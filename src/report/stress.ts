@@ -297,6 +297,32 @@ function diffOf(ds: PairDiff[], x: SetupId, y: SetupId): { d: PairDiff; sign: 1 
   return null;
 }
 
+/**
+ * The pairs of two setups' outcomes that are evidence about the population. Over paths, every pair. Under the crash
+ * scenarios, injections where the shock changed nothing for either setup (neither liquidated nor wiped out by it)
+ * and whose outcomes are the same as another such injection's are the history's one outcome repeated, not
+ * independent draws: counted once. Buy-and-hold 25× liquidated before every injection (cross wiped out, isolated not)
+ * read "+100 pp [+100, +100]: isolated served it" from 12 copies of one pre-shock event; it is one pair, too few
+ * for an interval (MIN_PAIRS).
+ */
+function distinctPairs(pop: Population, pairs: readonly (readonly [StressOutcome, StressOutcome])[]): [StressOutcome[], StressOutcome[]] {
+  const oa: StressOutcome[] = [];
+  const ob: StressOutcome[] = [];
+  const seen = new Set<string>();
+  const untouched = (o: StressOutcome) => !o.liquidated && !o.wipedOut;
+  const key = (o: StressOutcome) => `${o.totalReturn}|${+wipedOutAtAll(o)}|${+(o.beforeShock?.liquidated ?? false)}`;
+  for (const [x, y] of pairs) {
+    if (pop === 'crash' && untouched(x) && untouched(y)) {
+      const k = `${key(x)}\u0000${key(y)}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    oa.push(x);
+    ob.push(y);
+  }
+  return [oa, ob];
+}
+
 function summarizePopulation(pop: Population, runs: RunResult[], seed: number, outcome: (r: RunResult) => StressOutcome): PopulationSummary {
   const setups = SETUP_IDS.filter((s) => runs.some((r) => r.spec.setup === s && r.status === 'ok'));
   const bySetup: Partial<Record<SetupId, OutcomeSummary>> = {};
@@ -337,8 +363,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
       const a = setups[i]!;
       const b = setups[j]!;
       const both = views.map((k) => byView.get(k)!).filter((v) => v[a] && v[b]);
-      const oa = both.map((v) => outcome(v[a]!));
-      const ob = both.map((v) => outcome(v[b]!));
+      const [oa, ob] = distinctPairs(pop, both.map((v) => [outcome(v[a]!), outcome(v[b]!)] as const));
       const opts = { seed };
       diffs.push({
         a,

@@ -105,6 +105,19 @@ describe('marginlab run: --strategies, --from, --to', () => {
   });
 });
 
+describe('--max-runs', () => {
+  it('sets the largest plan accepted (the config key maxRuns): below the plan refused (78) before anything runs, at it the runs run; not a positive integer: 64', async () => {
+    const run = (args: string[]) => runCli(['run', '-c', 'flags.config.ts', '--quiet', ...args], dir);
+    const [under, at, zero] = await Promise.all([run(['--max-runs', '3', '--out', 'max3']), run(['--max-runs', '4', '--out', 'max4']), run(['--max-runs', '0', '--out', 'max0'])]);
+    expect(under.code, under.stderr).toBe(78);
+    expect(under.stderr).toContain('the plan has 4 runs, above the limit of 3 (config key maxRuns, or --max-runs): narrow the grids, or raise the limit');
+    expect(existsSync(join(dir, 'max3', 'results'))).toBe(false);
+    expect(at.code, at.stderr).toBe(0);
+    expect(results(join(dir, 'max4'))).toHaveLength(4);
+    expect(zero).toMatchObject({ code: 64, stderr: "marginlab: --max-runs: expected a positive integer, got '0'\n" });
+  });
+});
+
 describe('a window holding no bar', () => {
   // the flags' window past the data named the config file and its data key, exit 78: the config was not wrong
   it('set by --from/--to is a usage error naming the flags (64); set by the config, the config key (78); nothing written', async () => {

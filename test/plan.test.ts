@@ -318,7 +318,7 @@ describe('plan size limit (maxRuns)', () => {
     const big = { strategies: [{ name: 'fixture-trend', grid: { lookback: { from: 1, to: 10_000, step: 1 }, spinUs: { from: 0, to: 999, step: 1 } } }], leverage: [3, 10] };
     await expect(plan(big)).rejects.toMatchObject({
       exitCode: 78,
-      message: 'the plan has 40,000,000 runs, above the limit of 100,000 (config key maxRuns): narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)',
+      message: 'the plan has 40,000,000 runs, above the limit of 100,000 (config key maxRuns, or --max-runs): narrow the grids, or raise the limit (every run is one replay; time and memory grow with the count)',
       details: ['strategies[0] (fixture-trend): 10,000,000 grid points × 2 leverages × 2 setups × 1 dataset = 40,000,000 runs'],
     });
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -327,7 +327,7 @@ describe('plan size limit (maxRuns)', () => {
     expect((await plan({ ...small, maxRuns: 6 })).runs).toHaveLength(6);
     // with the config file known (marginlab run), the line names it, as every other config problem does
     const c = await resolveConfig({ name: 'p', data: 'x', ...small, maxRuns: 5 } as UserConfig, { configDir: '/x' });
-    await expect(buildPlan(c, [ds], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 6 runs, above the limit of 5 \(config key maxRuns\)/) });
+    await expect(buildPlan(c, [ds], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({ exitCode: 78, message: expect.stringMatching(/^sweep\.config\.ts: the plan has 6 runs, above the limit of 5 \(config key maxRuns, or --max-runs\)/) });
   });
 
   it('a plan above maxRuns by its stress variants names what makes them (--paths 1000000 read only "narrow the grids, or raise maxRuns")', async () => {
@@ -335,7 +335,7 @@ describe('plan size limit (maxRuns)', () => {
     const dsT = { ...ds, time: Array.from({ length: 100 }, (_, i) => i * 3_600_000), timeframeMs: 3_600_000 };
     await expect(buildPlan(c, [dsT], source, 'E1')).rejects.toMatchObject({
       exitCode: 78,
-      message: 'the plan has 200,002 runs, above the limit of 100,000 (config key maxRuns): lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, narrow the grids, or raise maxRuns (every run is one replay; time and memory grow with the count)',
+      message: 'the plan has 200,002 runs, above the limit of 100,000 (config key maxRuns, or --max-runs): lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, narrow the grids, or raise the limit (every run is one replay; time and memory grow with the count)',
     });
   });
 

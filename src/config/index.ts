@@ -126,6 +126,8 @@ export const RUNTIME_ONLY_KEYS = ['workers', 'workersAuto', 'output', 'timeoutMs
 
 export interface ConfigOverrides {
   workers?: number;
+  /** --max-runs: the config key maxRuns */
+  maxRuns?: number;
   /** strategy names: keep the config's entries for these names, add default entries for others; 'all' (or '*') = the config's entries and every other strategy */
   strategies?: string[];
   from?: string | number | null;
@@ -298,6 +300,7 @@ function configData(raw: Record<string, unknown>, where: string): Record<string,
 /** config keys a flag overrides, and the flag (from/to have their own wording, above) */
 const FLAG_KEYS: readonly { key: string; flag: string; value: (ov: ConfigOverrides) => unknown }[] = [
   { key: 'workers', flag: '--workers', value: (ov) => ov.workers },
+  { key: 'maxRuns', flag: '--max-runs', value: (ov) => ov.maxRuns },
   { key: 'stress.paths', flag: '--paths', value: (ov) => ov.stress?.paths },
   { key: 'stress.seed', flag: '--seed', value: (ov) => ov.stress?.seed },
   // its problems name the scenario id
@@ -362,6 +365,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   const ov = opts.overrides ?? {};
   if (ov.workers !== undefined) obj.workers = ov.workers;
+  if (ov.maxRuns !== undefined) obj.maxRuns = ov.maxRuns;
   if (ov.from !== undefined) obj.from = ov.from;
   if (ov.to !== undefined) obj.to = ov.to;
   if (ov.strategies !== undefined) {

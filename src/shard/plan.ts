@@ -244,7 +244,7 @@ export async function buildPlan(
   const maxRuns = config.maxRuns ?? DEFAULT_MAX_RUNS;
   if (count > maxRuns) {
     throw configError(
-      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns): ${lower}, or raise maxRuns (every run is one replay; time and memory grow with the count)`,
+      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns, or --max-runs): ${lower}, or raise the limit (every run is one replay; time and memory grow with the count)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
   }

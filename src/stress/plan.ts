@@ -423,7 +423,9 @@ export function describeStressPlan(s: StressPlanSummary): string {
     `stress: ${s.scenarios} scenario${s.scenarios === 1 ? '' : 's'} × ${s.injectionTimes} injection time${s.injectionTimes === 1 ? '' : 's'}` +
     ` and ${s.paths} Monte Carlo path${s.paths === 1 ? '' : 's'}${s.crashesPerPath > 0 ? ` (${s.crashesPerPath} crash${s.crashesPerPath === 1 ? '' : 'es'} each)` : ''}` +
     `${s.paths > 0 && s.blockBars !== null ? `, mean block ${s.blockBars} bars` : ''}, seed ${s.seed}: ` +
-    `${s.historyRuns} history + ${s.scenarioRuns} scenario + ${s.pathRuns} path runs`
+    `${s.historyRuns} history + ${s.scenarioRuns} scenario + ${s.pathRuns} path runs` +
+    // 621 where 51 × 5 × 3 = 765 read as a miscount: a scenario moving none of a strategy's symbols is not planned for it
+    (s.scenarioRuns < s.historyRuns * s.scenarios * s.injectionTimes ? ' (a scenario that moves none of a strategy\'s symbols is not planned for it)' : '')
   );
 }
 

@@ -14,6 +14,7 @@ import { dateHint } from '../../util/time.js';
 export interface RunFlags {
   config: string;
   workers?: string;
+  maxRuns?: string;
   out?: string;
   strategies?: string;
   shard?: string;
@@ -38,6 +39,10 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
   if (flags.workers !== undefined) {
     if (!/^\d+$/.test(flags.workers) || Number(flags.workers) < 1) throw usageError(`--workers: expected a positive integer, got '${flags.workers}'`);
     overrides.workers = Number(flags.workers);
+  }
+  if (flags.maxRuns !== undefined) {
+    if (!/^\d+$/.test(flags.maxRuns) || Number(flags.maxRuns) < 1) throw usageError(`--max-runs: expected a positive integer, got '${flags.maxRuns}'`);
+    overrides.maxRuns = Number(flags.maxRuns);
   }
   for (const k of ['from', 'to'] as const) {
     const v = flags[k];
@@ -191,6 +196,7 @@ export function sweepOptions(cmd: Command): Command {
     .option('-o, --out <dir>', 'output folder (default: config output.dir, else reports/<name>)')
     .option('-s, --strategies <names>', 'comma-separated strategy names (overrides the config list)')
     .option('--shard <i/N>', 'run only the i-th of N deterministic slices (1-based)')
+    .option('--max-runs <n>', 'the largest plan accepted (default: config maxRuns, else 100,000)')
     .option('--from <date>', 'replay start (ISO date or ms UTC), overrides the config')
     .option('--to <date>', 'replay end, exclusive (ISO date or ms UTC), overrides the config')
     .option('-q, --quiet', 'no progress, warnings or summary (failed runs are still listed on stderr)')

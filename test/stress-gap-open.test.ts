@@ -53,12 +53,12 @@ describe('a jump at a bar open', () => {
   });
 
   it('a beta above 1 scaling a market shock past the floor keeps the mark at −95 %, as the trade price (it was 0.1 % of it)', () => {
-    // depth −0.5 with markExtra 0.8: the mark falls 90 %, allowed; a beta of 1.5 makes it −75 % × 1.8 = −135 %
+    // depth −0.5 with markExtra 0.8: the mark falls 90 %, allowed; a beta of 1.5 makes it (1 − 0.5^1.5) × 1.8 = −116 %
     const base = makeData({ BTCUSDT: { bars: bars(), mark: bars() }, ETHUSDT: { bars: bars(), mark: bars() } });
     const sc = scenarioSchema.parse({ id: 'm', market: { depth: -0.5, shape: 'gap', duration: '1h', markExtra: 0.8 } });
     const v = applyScenario(base, sc, T0 + 10 * HOUR, Float64Array.from([1, 1.5])).columns;
     expect(v[0]!.markOpen[10]).toBeCloseTo(10, 9); // beta 1: 1 − 0.5 × 1.8 = 0.1
-    expect(v[1]!.open[10]).toBeCloseTo(25, 9); // beta 1.5: the trade price −75 %
+    expect(v[1]!.open[10]).toBeCloseTo(100 * 0.5 ** 1.5, 9); // beta 1.5 on log returns: the trade price −64.6 %
     expect(v[1]!.markOpen[10]).toBeCloseTo(5, 9); // the mark at the floor, 1 − 0.95
     expect(v[1]!.markLow[10]).toBeCloseTo(99.5 * 0.05, 9); // the base low under the floor factor
   });

@@ -402,11 +402,13 @@ describe('the crash verdict weighs a wipe-out before the shock', () => {
       const s = r.spec.stress;
       if (!s || s.kind !== 'scenario' || !r.stress) return r;
       const cross = r.spec.setup === 'cross';
-      const wipedByShock = !cross && k++ % 9 < 5;
+      const at = cross ? 0 : k++ % 9;
+      const wipedByShock = !cross && at < 5;
       const firstLiquidated = cross ? [{ symbol: 'BTCUSDT', time: s.injectAt - 7_200_000 }] : wipedByShock ? [{ symbol: 'BTCUSDT', time: s.injectAt }] : [];
       return {
         ...r,
-        metrics: { ...r.metrics, totalReturn: cross ? -96 : wipedByShock ? -97 : -10, liquidations: firstLiquidated.length },
+        // (a survivor's return moves with each injection: the same one at every injection would be the history's, counted once)
+        metrics: { ...r.metrics, totalReturn: cross ? -96 : wipedByShock ? -97 : -10 - at, liquidations: firstLiquidated.length },
         stress: { ...r.stress, survived: firstLiquidated.length === 0, wipedOut: cross || wipedByShock, firstLiquidated, timeToLiquidationMs: firstLiquidated.length ? firstLiquidated[0]!.time - s.injectAt : null, shockBarOpen: s.injectAt, wipedOutBeforeShock: cross },
       };
     });

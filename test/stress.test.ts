@@ -13,7 +13,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
 import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
-import { compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
+import { betaDepth, compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
 import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
@@ -256,13 +256,23 @@ describe('scenario splice', () => {
     expect(c.close[3]).toBe(1);
   });
 
+  it('a market depth reaches a symbol by its log-return beta: (1 + d)^β − 1, never past −100 %', () => {
+    expect(betaDepth(-0.51, 1)).toBe(-0.51);
+    expect(betaDepth(-0.51, 1.484)).toBeCloseTo(-0.6531, 4); // ETH under BTC's 2020-03-12 low (β × d read −75.7 %)
+    expect(betaDepth(-0.9, 3)).toBeCloseTo(-0.999, 12); // β × d: −270 %
+    expect(betaDepth(0.1, 2)).toBeCloseTo(0.21, 12);
+    expect(betaDepth(-0.2, 0) + 0).toBe(0);
+  });
+
   it('funding follows the scenario in the window; the market shock scales by beta', () => {
     const base = walk(200, 3);
     const sc = scenarioSchema.parse({ id: 'm', market: { depth: -0.2, duration: '10h', fundingRate: -0.004 } });
     const betas = computeBetas(base, 'BTC');
     expect(betas[0]).toBeCloseTo(1, 12);
     const shocks = symbolShocks(base, sc, betas);
-    expect(shocks[1]!.f.at(-1)).toBeCloseTo(1 - 0.2 * betas[1]!, 12);
+    // the beta of log returns: ln(1 + d_s) = β ln(1 + d), not β × d
+    expect(shocks[1]!.f.at(-1)).toBeCloseTo(0.8 ** betas[1]!, 12);
+    expect(betas[1]! > 1.05 || betas[1]! < 0.95).toBe(true);
     const v = applyScenario(base, sc, T0 + 40 * HOUR, betas);
     const c = v.columns[0]!;
     for (let e = 0; e < c.fundingTime.length; e++) {

@@ -227,6 +227,31 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     for (const s of same.setups) expect(fills(s.events), s.setup.id).toHaveLength(1);
   });
 
+  it('a resting limit the open gaps past fills at its price, judged where it traded, and the pool is then liquidated at the open (isolated); cross holds', () => {
+    // a buy limit of 1 at 95 rests from bar 0 at 100; bar 2 opens at 80. It was judged at the open (80) after the fill
+    // and refused (immediateLiquidation) under isolated only, so the dip-buy vanished there and filled under cross
+    const bars: Bar[] = [...flat(100, 2), ...flat(80, 2)];
+    const data = makeData({ BTCUSDT: { bars } });
+    const out = run(data, scripted({ 0: (c) => void c.buy(0, 1, { type: 'limit', price: 95 }) }, ['BTCUSDT']), {
+      leverage: 10,
+      capital: '100',
+      setups: [SETUPS.isolated, SETUPS.cross, SETUPS.mixed],
+      venue: zeroFeeVenue(),
+    });
+    for (const s of out.setups) {
+      expect(fills(s.events), s.setup.id).toMatchObject([{ price: 95, qty: 1, time: T0 + 2 * HOUR }]);
+      expect(s.rejections, s.setup.id).toEqual({});
+      expect(booksImbalance(s.books), s.setup.id).toBe('0');
+    }
+    // isolated: 9.5 of margin, worth −15 at the open: liquidated there, the insurance fund paying the 5.5 past it
+    const iso = setupOf(out, 'isolated');
+    expect(liqs(iso.events)).toMatchObject([{ time: T0 + 2 * HOUR, prices: [80], realizedPnl: '-15', insuranceDraw: '5.5' }]);
+    expect(iso.books).toMatchObject({ wallet: '90.5', insuranceDraws: '5.5' });
+    // cross: the 100 wallet covers the −15
+    expect(liqs(setupOf(out, 'cross').events)).toHaveLength(0);
+    expect(setupOf(out, 'cross').books.wallet).toBe('100');
+  });
+
   it("a multi-leg cross pool is judged after a fill where it is judged (the adverse-first path), not on each leg's own path", () => {
     // cross, 55 at 50x, long 1 BTC and 1 ETH at 100. Bar 2: BTC 100/101/60/100, ETH 100/101/91/100; a buy limit of
     // ETH at 99.5 fills on the way down. On the legs' own paths the pool holds at that point; on the adverse-first

@@ -462,7 +462,13 @@ export abstract class IntrabarRunner extends RunnerState {
             // never past its own price (it was at or better than the open, so the cap is ≥ the open)
             const px = o.qty > 0 ? p * (1 + slip) : p * (1 - slip);
             this.execute(o, o.qty > 0 ? (px < o.price ? px : o.price) : px > o.price ? px : o.price, 'taker', tau);
-          } else this.execute(o, o.price, 'maker', tau);
+          } else {
+            // a resting limit the path gapped past (an open beyond it) filled on the way, while its symbol traded at
+            // the limit: its pool is judged after the fill with the symbol there, and the rest of the way (to the
+            // open) is the path's own liquidation check. Judged at the open it was refused, so an isolated dip-buy
+            // in a crash gap vanished where cross filled it
+            this.execute(o, o.price, 'maker', tau, base !== o.price ? o.price : NaN);
+          }
         } else {
           this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker', tau);
         }
@@ -582,7 +588,7 @@ export abstract class IntrabarRunner extends RunnerState {
   }
 
   /** fills `o` at `price`; false when it did not fill (rejected, or its pool liquidated first) */
-  protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number): boolean {
+  protected execute(o: PendingOrder, price: number, liquidity: 'maker' | 'taker', tau: number, ownAt = NaN): boolean {
     const s = o.symbol;
     const acct = this.acct;
     const pos = acct.positionQty(s);
@@ -622,7 +628,11 @@ export abstract class IntrabarRunner extends RunnerState {
     // a fill that may grow the position: its pool judged after it where the pools are judged at τ (pricesAt: a
     // multi-leg cross pool's legs on their adverse-first path under the pessimistic check)
     const grows = !(o.reduceOnly || o.closePosition) && (pos === 0 || pos > 0 === qty > 0 || Math.abs(qty) > Math.abs(pos));
-    if (grows) this.pricesAt(tau, this.pbuf);
+    if (grows) {
+      this.pricesAt(tau, this.pbuf);
+      // (ownAt: where the symbol traded when a resting limit the path gapped past filled)
+      if (ownAt === ownAt) this.pbuf[s] = ownAt;
+    }
     const r = this.tally(
       acct.trade({
         symbol: s,

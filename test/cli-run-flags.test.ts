@@ -385,3 +385,48 @@ describe('marginlab run --resume across a change of maxEventsPerRun', () => {
     expect([second!.status, second!.events.length, second!.eventsCap]).toEqual(['errored', first!.eventsCap!.total, undefined]);
   }, 120_000);
 });
+
+describe('a symbol listed later than the dataset', () => {
+  it("is replayed from its first candle: its run's bars, exposure and curves are its own, and the report says its window", async () => {
+    const late = join(dir, 'late-data');
+    await makeDataset(late, { bars: 200, seed: 9, listedAt: { BBBUSDT: 80 } });
+    writeConfig(dir, 'late-listed.config.ts', {
+      name: 'late-listed',
+      data: './late-data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', grid: { symbol: ['AAAUSDT', 'BBBUSDT'] }, params: { lookback: 6 } }],
+      leverage: [3],
+      setups: ['isolated'],
+      workers: 1,
+      output: { formats: ['json', 'md'] },
+    });
+    const r = await runCli(['run', '-c', 'late-listed.config.ts', '--quiet', '--out', 'late-out'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const rs = results(join(dir, 'late-out'));
+    const bySymbol = (s: string) => rs.find((x) => x.spec.symbols[0] === s)!;
+    const a = bySymbol('AAAUSDT');
+    const b = bySymbol('BBBUSDT');
+    expect([a.bars, b.bars]).toEqual([200, 120]);
+    expect(b.curves.time[0]).toBe(START + 80 * H);
+    expect(a.curves.time[0]).toBe(START);
+    // in the market from the fill after its 7th bar on: 113 of its 120 bars (it read 113 of 200, the 80 bars before its listing flat)
+    expect(b.metrics.exposureTime).toBeCloseTo((113 / 120) * 100, 6);
+    const md = readFileSync(join(dir, 'late-out', 'report.md'), 'utf8');
+    expect(md).toContain('> **Note:** The runs on BBBUSDT (');
+    expect(md).toContain('cover 2025-01-04 → 2025-01-09, the bars where their symbols have candles, not the whole 2025-01-01 → 2025-01-09 of the other runs');
+    expect(md).not.toContain('The runs on AAAUSDT');
+  });
+});
+
+describe("the report's period", () => {
+  it("is the completed runs' bars or the config window, never how far an errored run got", async () => {
+    const { dataPeriod } = await import('../src/report/model.js');
+    const D = 86_400_000;
+    const run = (status: 'ok' | 'errored', days: number, from?: number) =>
+      ({ status, spec: { timeframe: '1d', ...(from !== undefined ? { from } : {}) }, curves: { time: Array.from({ length: days }, (_, i) => START + i * D) } }) as unknown as RunResult;
+    expect(dataPeriod([run('ok', 60), run('errored', 2)])).toBe('2025-01-01 → 2025-03-02');
+    // every run errored after two days: no period known from them (it read 2025-01-01 → 2025-01-03)
+    expect(dataPeriod([run('errored', 2)])).toBe('');
+    expect(dataPeriod([run('errored', 2, START)])).toBe('');
+  });
+});

@@ -59,3 +59,27 @@ export function selectSymbols(md: MarketData, symbols: readonly string[]): Marke
 export function fundingRange(c: SymbolColumns, i: number): [number, number] {
   return [c.fundingStart[i]!, c.fundingStart[i + 1]!];
 }
+
+/**
+ * The bars of `symbols` in `md`: [from, to) from the first bar one of them has a candle to the last (all bars when
+ * none has any). A sweep's run is replayed over these: a symbol listed later than the dataset's others (or
+ * delisted earlier) was replayed over bars before (after) it existed, flat and out of the market, which diluted
+ * its exposure, volatility and Sharpe (ETH from June in a dataset from May: exposure 69 %, not 99.9 %).
+ */
+export function symbolsWindow(md: MarketData, symbols: readonly string[]): { from: number; to: number } {
+  const n = md.time.length;
+  let from = n;
+  let to = 0;
+  for (const c of md.columns) {
+    if (!symbols.includes(c.symbol)) continue;
+    const present = c.present;
+    let a = 0;
+    while (a < n && present[a] !== 1) a++;
+    if (a === n) continue;
+    let b = n;
+    while (present[b - 1] !== 1) b--;
+    if (a < from) from = a;
+    if (b > to) to = b;
+  }
+  return from < to ? { from, to } : { from: 0, to: n };
+}

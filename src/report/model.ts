@@ -466,6 +466,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   if (optimistic.length) notes.push(`${optimistic.length} multi-symbol runs checked cross pools at the close only (optimistic): intrabar cross liquidations can be missed.`);
   const short = shortWindowNote(runs);
   if (short) notes.push(short);
+  notes.push(...ownWindowNotes(runs));
   // Monte Carlo path runs keep their outcome, not their event log, unless stress.pathEvents was set
   // (docs/stress.md): told by each result (a --resume or merge can mix both), never by the config
   const light = new Set(runs.filter(outcomeOnly));
@@ -523,6 +524,39 @@ export function shortWindowNote(runs: readonly RunResult[]): string | null {
   return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (marginlab's docs/metrics.md, Annualisation).`;
 }
 
+/**
+ * Runs replayed over fewer bars than the period because their symbols' candles start later (or end earlier) than
+ * the dataset's (a run covers its symbols' bars: src/feed/slice.ts symbolsWindow): one note per dataset and symbols
+ * saying their window, as their figures are over it, not over the period the header shows.
+ */
+export function ownWindowNotes(runs: readonly RunResult[]): string[] {
+  // per dataset and timeframe: the span of its runs, and of each symbol set's runs
+  const datasets = new Map<string, { from: number; to: number; spans: Map<string, { symbols: string; from: number; to: number }> }>();
+  for (const r of runs) {
+    if (r.status !== 'ok' || r.spec.stress) continue;
+    const t = r.curves?.time ?? [];
+    if (!t.length) continue;
+    const a = t[0]!;
+    const b = t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe);
+    if (!Number.isFinite(b)) continue;
+    const dk = `${r.spec.dataset} ${r.spec.timeframe}`;
+    let d = datasets.get(dk);
+    if (!d) datasets.set(dk, (d = { from: a, to: b, spans: new Map() }));
+    d.from = Math.min(d.from, a);
+    d.to = Math.max(d.to, b);
+    const symbols = r.spec.symbols.join(', ');
+    if (!d.spans.has(symbols)) d.spans.set(symbols, { symbols, from: a, to: b });
+  }
+  const out: string[] = [];
+  for (const [dk, d] of datasets) {
+    for (const s of d.spans.values()) {
+      if (s.from <= d.from && s.to >= d.to) continue;
+      out.push(`The runs on ${s.symbols} (${dk}) cover ${isoDate(s.from)} → ${isoDate(s.to)}, the bars where their symbols have candles, not the whole ${isoDate(d.from)} → ${isoDate(d.to)} of the other runs: their figures (return, exposure, volatility, Sharpe) are over their own bars.`);
+    }
+  }
+  return out;
+}
+
 /** 'Under stress, the history verdict holds in 2 of 3 configurations under the crash scenarios and 3 of 3 over the Monte Carlo paths.' */
 function stressHoldsLine(configs: ConfigGroup[]): string {
   const parts: string[] = [];
@@ -569,7 +603,8 @@ export function dataPeriod(runs: readonly RunResult[]): string {
   let from = Infinity;
   let to = -Infinity;
   for (const r of runs) {
-    const t = r.curves?.time ?? [];
+    // an errored run's curves end where it stopped: its config window only (every run errored read "05-22 → 05-24" of a two-month dataset)
+    const t = r.status === 'ok' ? (r.curves?.time ?? []) : [];
     const start = r.spec.from ?? t[0] ?? Infinity;
     const end = r.spec.to ?? (t.length ? t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe) : -Infinity);
     if (start < from) from = start;

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MarketData } from '../feed/types.js';
+import { symbolsWindow } from '../feed/slice.js';
 import { EngineInvariantError, type ExecutionOptions, type SetupOutput, type SetupSpec, type StrategyErrorPlace } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { RunResult, RunResultErrored, RunSpec } from './types.js';
@@ -266,9 +267,13 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   let createError: string | null = null;
   let stray: string[];
   let changed: string[];
+  // the bars of the run's own symbols (a symbol listed later than the dataset's others is measured from its listing)
+  const window = symbolsWindow(data, first.symbols);
   try {
     out = replay({
     data,
+    fromIndex: window.from,
+    toIndex: window.to,
     symbols: first.symbols,
     strategy,
     params: first.params,

@@ -19,7 +19,8 @@ describe('report.html price chart', () => {
     const n = cross.prices!.time.length;
     expect(n).toBeGreaterThan(40);
     const failed = erroredAfter(iso, 20);
-    const last = cross.prices!.time[n - 1]!;
+    // (the last close, drawn at its bar's close: the bar's open + 1h)
+    const last = cross.prices!.time[n - 1]! + 3_600_000;
     // either order of the setups: the line spans the ok run's window
     const orders: [SetupId, RunResult][][] = [
       [['isolated', failed], ['cross', cross]],
@@ -31,5 +32,16 @@ describe('report.html price chart', () => {
       expect(p.t.length).toBe(n);
       expect(p.runs.find((r) => r.mode === 'isolated')!.status).toBe('errored');
     }
+  });
+
+  it("draws each close at its bar's close, where the fills after it are (it drew it at the bar's open, a bar early)", () => {
+    const r = makeResults().find((x) => x.spec.strategy === 'ma-trend' && x.spec.leverage === 3 && x.spec.setup === 'cross')!;
+    expect(r.spec.timeframe).toBe('1h');
+    const p = pricePanel([['cross', r]], 100_000)!;
+    const sym = p.symbols[0]!;
+    const at = (k: number) => p.t.indexOf(r.prices!.time[k]! + 3_600_000);
+    // bar k's close at its close time, which is bar k + 1's open: a market fill there is at that open
+    for (const k of [0, 5, 17]) expect(p.close[sym]![at(k)]).toBe(r.prices!.close[sym]![k]);
+    expect(p.t[0]).toBe(r.curves.time[0]! + 3_600_000);
   });
 });

@@ -17,7 +17,7 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
-import { pricePanel } from './price-chart.js';
+import { closeTimeShift, pricePanel } from './price-chart.js';
 import { stressRunText } from '../stress/types.js';
 
 export const MODE_COLORS: Record<SetupId, string> = { isolated: '#2563eb', cross: '#e8590c', mixed: '#7c3aed' };
@@ -58,6 +58,8 @@ function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
   const n = Math.min(c.time.length, c.equity.length, c.drawdown.length, c.marginRatio.length);
   const idx = downsampleIndices(n, maxPoints, { min: [c.equity], max: [c.equity, c.drawdown, c.marginRatio] });
   const shown = shownMetrics(r);
+  // values at bar closes, drawn at the close (the curves stamp each bar with its open)
+  const shift = closeTimeShift(r);
   const m = (id: string) => {
     const v = shown[id];
     return typeof v === 'number' && Number.isFinite(v) ? v : 0;
@@ -66,7 +68,7 @@ function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
     mode,
     runId: r.runId,
     status: r.status,
-    t: idx.map((i) => c.time[i]!),
+    t: idx.map((i) => c.time[i]! + shift),
     eq: idx.map((i) => c.equity[i]!),
     dd: idx.map((i) => -c.drawdown[i]!),
     mr: idx.map((i) => c.marginRatio[i]!),

@@ -10,6 +10,17 @@
 import { downsampleIndices } from '../analysis/curves.js';
 import type { RunResult } from '../shard/types.js';
 import type { SetupId } from '../engine/setups.js';
+import { timeframeMsOrNaN } from '../feed/timeframe.js';
+
+/**
+ * Where a bar's close is drawn: its time (a result's curves stamp bar i with its open) + the timeframe. Drawn at
+ * the open, every close sat one bar early against the fills and liquidations, which are at their own times (a
+ * daily buy-and-hold's entry fill at 05-23 00:00 over that day's close, 4 % off the line).
+ */
+export function closeTimeShift(r: Pick<RunResult, 'spec'>): number {
+  const tf = timeframeMsOrNaN(r.spec.timeframe);
+  return Number.isFinite(tf) ? tf : 0;
+}
 
 type Point = [number, number];
 type MaybePoint = [number, number | null];
@@ -69,10 +80,11 @@ export function pricePanel(runs: readonly [SetupId, RunResult][], maxPoints: num
   const n = prices.time.length;
   const cols = symbols.map((s) => Float64Array.from(prices.close[s]!, (x) => x ?? Number.NaN));
   const idx = downsampleIndices(n, Math.max(8, maxPoints), { min: cols, max: cols });
-  const t = idx.map((i) => prices.time[i]!);
+  const shift = closeTimeShift(withPrices[1]);
+  const t = idx.map((i) => prices.time[i]! + shift);
   const close: Record<string, (number | null)[]> = {};
   for (const s of symbols) close[s] = idx.map((i) => prices.close[s]![i] ?? null);
-  const end = prices.time[n - 1]!;
+  const end = prices.time[n - 1]! + shift;
   const markerBudget = Math.max(100, Math.floor(maxPoints / 2));
 
   const panelRuns: PricePanelRun[] = runs

@@ -298,7 +298,7 @@ describe('verdicts', () => {
   });
   it("a strategy's headline leaves out configurations where every order was rejected in every mode (not compared): not counted as ties, not in the medians", () => {
     const rejectedAll = (r: RunResult): RunResult =>
-      ({ ...r, metrics: { ...r.metrics, totalReturn: 0, maxDrawdown: 0, liquidations: 0, liquidationLoss: 0, exposureTime: 0, trades: 0, fees: 0, rejectedOrders: 3 }, rejections: { exceedsMaxLeverage: 3 } }) as RunResult;
+      ({ ...r, metrics: { ...r.metrics, totalReturn: 0, maxDrawdown: 0, liquidations: 0, liquidationLoss: 0, exposureTime: 0, trades: 0, fees: 0, rejectedOrders: 3 }, rejections: { exceedsMaxLeverage: 3 }, events: r.events.filter((e) => e.type !== 'fill' && e.type !== 'liquidation') }) as RunResult;
     const line = (rs: RunResult[]) => buildModel(rs, makeManifest(rs)).strategies.find((s) => s.strategy === 'ma-trend')!.verdict!.line;
     const before = line(results);
     expect(before).toMatch(/ 3 configurations/);
@@ -311,6 +311,13 @@ describe('verdicts', () => {
     // every configuration not compared: said so, never 'tie in all 3 configurations'
     const all = line(results.map((r) => (r.spec.strategy === 'ma-trend' ? rejectedAll(r) : r)));
     expect(all).toBe('the modes were not compared: in all 3 configurations every mode held no position (every order was rejected).');
+    // a strategy that placed no order at all is not compared either (it read "tie: the same trades" and counted as a tie)
+    const idle = (r: RunResult): RunResult => ({ ...rejectedAll(r), metrics: { ...rejectedAll(r).metrics, rejectedOrders: 0 }, rejections: {} }) as RunResult;
+    const none = line(results.map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 ? idle(r) : r)));
+    expect(none).toMatch(/ 2 configurations/);
+    expect(none).toMatch(/ 1 more configuration not compared: no order filled in any mode\.$/);
+    const cfg = buildModel(results.map((r) => (r.spec.strategy === 'ma-trend' ? idle(r) : r)), makeManifest(results)).configs.find((c) => c.strategy === 'ma-trend')!;
+    expect(cfg.verdict!.line).toMatch(/^tie: \w+ and \w+ held no position: the strategy placed no order, so the modes were not compared: /);
   });
   it('the same drawdown and liquidations but a return 2 pp apart is not a tie', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 7, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 9, maxDrawdown: 10 }) })!;

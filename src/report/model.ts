@@ -182,7 +182,9 @@ export function sameTrades(a: RunResult, b: RunResult): boolean {
 
 /** A run that never held a position although it placed orders: all were rejected (a leverage above the venue's tier maximum, margin too small, ...). */
 function neverTraded(r: RunResult): boolean {
-  return !heldPosition(r) && (num(r, 'rejectedOrders') ?? 0) > 0 && (num(r, 'fees') ?? 0) === 0;
+  // whether its orders were all rejected or it placed none: a run with nothing filled compares no margin mode
+  // (a strategy that never ordered read "tie: the same trades" and counted as a tie in its headline)
+  return !heldPosition(r) && (num(r, 'fees') ?? 0) === 0 && (num(r, 'trades') ?? 0) === 0 && (num(r, 'totalReturn') ?? 0) === 0 && !(r.events ?? []).some((e) => e.type === 'fill');
 }
 
 /** `1,234 orders rejected, most for leverageAboveMax` */
@@ -245,8 +247,11 @@ function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdic
   if (winner === null) {
     const nt = num(w.r, 'trades') ?? 0;
     const none = ok.every((x) => neverTraded(x.r));
+    const rejected = (x: { r: RunResult }) => (num(x.r, 'rejectedOrders') ?? 0) > 0;
     const trades = none
-      ? `held no position: every order was rejected (${rejectedPhrase(w.r)}; ${rejectedPhrase(l.r)}), so the modes were not compared`
+      ? [w, l].every(rejected)
+        ? `held no position: every order was rejected (${rejectedPhrase(w.r)}; ${rejectedPhrase(l.r)}), so the modes were not compared`
+        : `held no position: ${[w, l].some(rejected) ? `no order filled (${[w, l].map((x) => (rejected(x) ? rejectedPhrase(x.r) : `${x.s} placed none`)).join('; ')})` : 'the strategy placed no order'}, so the modes were not compared`
       : sameTrades(w.r, l.r)
         ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
         : `ended within ${RETURN_TOL_PP} pp of each other`;
@@ -323,15 +328,18 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
         .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${setupList(SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'))} errored`)
         .join('; ')}; see Failures).`
     : '';
+  // why configurations were not compared: every order rejected, or (some) none placed
+  const rejectedIn = (c: ConfigGroup) => SETUP_IDS.every((s) => c.runs[s]?.status !== 'ok' || (num(c.runs[s]!, 'rejectedOrders') ?? 0) > 0);
+  const notComparedWhy = (cs: readonly ConfigGroup[]) => (cs.every(rejectedIn) ? 'every order was rejected' : 'no order filled');
   if (judged.length === 0) {
     const v =
       withVerdict.length === 1
         ? withVerdict[0]!.verdict!
-        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (every order was rejected).` };
+        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (${notComparedWhy(withVerdict)}).` };
     return { ...v, line: v.line + unjudgedNote };
   }
   const notComparedNote =
-    (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: every order was rejected in every mode.` : '') + unjudgedNote;
+    (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: ${notComparedWhy(withVerdict.filter((c) => notCompared(c))) === 'no order filled' ? 'no order filled in any mode' : 'every order was rejected in every mode'}.` : '') + unjudgedNote;
   if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
   const wins = new Map<string, number>();
   for (const c of judged) {

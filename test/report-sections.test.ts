@@ -69,15 +69,15 @@ describe('failures section', () => {
   it('lists errored runs with their error', () => {
     const failed = results.find((r) => r.status === 'errored')!;
     const { html } = render(results);
-    expect(html).toMatch(new RegExp(`<section id="failures"><h2>Failures</h2><ul class="failures"><li><code>${failed.runId}</code> <b>breakout-swing</b> · <span class="mode mode-cross"><i></i>cross</span> · 50×: strategy threw at bar 37`));
+    expect(html).toMatch(new RegExp(`<section id="failures"><h2>Failures</h2><ul class="failures"><li><code>${failed.runId}</code> <b>breakout-swing</b> fast=6, slow=100 · <span class="mode mode-cross"><i></i>cross</span> · 50×: strategy threw at bar 37`));
   });
   it('names an errored stress run\'s path or crash scenario, in both reports (failed paths were told apart only in runs.csv)', () => {
     const rs = results.map(clone);
     const failed = rs.find((r) => r.status === 'errored')!;
     failed.spec.stress = { kind: 'path', seed: 1, pathIndex: 22, blockBars: 24 };
     let { md, html } = render(rs);
-    expect(md).toMatch(new RegExp(`- \`${failed.runId}\` breakout-swing · cross · 50× · path 22: strategy threw at bar 37`));
-    expect(html).toMatch(new RegExp(`<li><code>${failed.runId}</code> <b>breakout-swing</b> · <span class="mode mode-cross"><i></i>cross</span> · 50× · path 22: strategy threw at bar 37`));
+    expect(md).toMatch(new RegExp(`- \`${failed.runId}\` breakout-swing fast=6, slow=100 · cross · 50× · path 22: strategy threw at bar 37`));
+    expect(html).toMatch(new RegExp(`<li><code>${failed.runId}</code> <b>breakout-swing</b> fast=6, slow=100 · <span class="mode mode-cross"><i></i>cross</span> · 50× · path 22: strategy threw at bar 37`));
     failed.spec.stress = { kind: 'scenario', scenario: 'crash-2025-10-10', injectAt: Date.UTC(2025, 6, 1, 9) };
     ({ md, html } = render(rs));
     expect(md).toContain('· 50× · crash-2025-10-10 at 2025-07-01T09:00:00.000Z: strategy threw at bar 37');

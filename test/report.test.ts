@@ -230,7 +230,7 @@ describe('writeReport', () => {
     // sweep: ma-trend isolated liquidated at 10× (fixture), cross never
     expect(md).toMatch(/\| ma-trend \| fast=12, slow=48 \| binance-usdm \| isolated \| 3×, 10×, 25× \| 3× \| 10× \|/);
     expect(md).toMatch(/\| ma-trend \| fast=12, slow=48 \| binance-usdm \| cross \| 3×, 10×, 25× \| 25× \| — \|/);
-    expect(md).toMatch(/## Failures\n\n- `[0-9a-f]+` breakout-swing · cross · 50×: strategy threw at bar 37/);
+    expect(md).toMatch(/## Failures\n\n- `[0-9a-f]+` breakout-swing fast=6, slow=100 · cross · 50×: strategy threw at bar 37/);
   });
 });
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, rejectionsLabel, shownMetrics } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
@@ -279,7 +279,8 @@ ${cfgVerdicts}
     ? `<ul class="failures">${model.failures
         .map((r) => {
           const stress = stressRunText(r.spec.stress);
-          return `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b> · ${modeChip(r.spec.setup)} · ${esc(lev(r.spec.leverage))}${stress ? ` · ${esc(stress)}` : ''}: ${esc(r.error ?? 'unknown error')}</li>`;
+          const params = paramsLabel(r.spec.params ?? {});
+          return `<li><code>${esc(r.runId)}</code> <b>${esc(r.spec.strategy)}</b>${params ? ` ${esc(params)}` : ''} · ${modeChip(r.spec.setup)} · ${esc(lev(r.spec.leverage))}${stress ? ` · ${esc(stress)}` : ''}: ${esc(r.error ?? 'unknown error')}</li>`;
         })
         .join('')}</ul>`
     : '<p class="muted">None: every run completed.</p>';

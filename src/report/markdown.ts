@@ -2,7 +2,7 @@
  * report.md: the comparison for people, in plain Markdown (GitHub-flavoured tables).
  */
 import type { RunResult } from '../shard/types.js';
-import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, missingRunsText, rejectionsLabel } from './format.js';
+import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, missingRunsText, paramsLabel, rejectionsLabel } from './format.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
@@ -173,7 +173,9 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   else {
     for (const r of model.failures) {
       const stress = stressRunText(r.spec.stress);
-      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)} · ${escapeMd(r.spec.setup)} · ${escapeMd(lev(r.spec.leverage))}${stress ? ` · ${escapeMd(stress)}` : ''}: ${escapeMd(r.error ?? 'unknown error')}`);
+      // its params: two grid points' failures read alike without them
+      const params = paramsLabel(r.spec.params ?? {});
+      L.push(`- \`${r.runId}\` ${escapeMd(r.spec.strategy)}${params ? ` ${escapeMd(params)}` : ''} · ${escapeMd(r.spec.setup)} · ${escapeMd(lev(r.spec.leverage))}${stress ? ` · ${escapeMd(stress)}` : ''}: ${escapeMd(r.error ?? 'unknown error')}`);
     }
     L.push('');
   }

@@ -122,6 +122,17 @@ describe('money metrics are exact sums converted to a number once', () => {
   });
 });
 
+describe('final equity and total return on the books unit', () => {
+  it('the same wallet reached through float sums that differ in the last bits prints the same final equity and return', () => {
+    const m = (fe: number) => computeMetrics({ output: output({ equity: [10_000, fe] }), initialCapital: 10_000, timeframeMs: DAY, symbols: ['BTCUSDT'] });
+    const a = m(11562.67337086);
+    const b = m(11562.673370859999);
+    expect(b.finalEquity).toBe(11562.67337086);
+    expect(b.totalReturn).toBe(a.totalReturn);
+    expect(a.totalReturn).toBe(15.6267337086);
+  });
+});
+
 describe('computeMetrics on a hand-worked series', () => {
   const m = computeMetrics({ output: handCase, initialCapital: 100, timeframeMs: DAY, symbols: ['BTCUSDT'] });
   // bar returns, written out by hand

@@ -11,6 +11,7 @@
  */
 import { decimalDiff, decimalPctChange, liquidationLossU, toU, uToNumber, type U } from './money.js';
 import type { SetupOutput } from '../engine/types.js';
+import { UNIT_DP } from '../account/fixed.js';
 import type { RunEventRecord } from '../shard/result-schema.js';
 import { setupItems } from '../shard/records.js';
 import { closedTradePnls, recordItems, type LedgerItems } from './trades.js';
@@ -258,6 +259,11 @@ function ledgerPass(items: LedgerItems): { fees: U; fundingPaid: U; fundingRecei
   return { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes, tradePnls };
 }
 
+/** `x` rounded to the books' unit (UNIT_DP decimals) where a double can say it; as it is beyond (|x| ≥ 1e21, not finite) */
+function onUnit(x: number): number {
+  return Number.isFinite(x) && Math.abs(x) < 1e21 ? Number(x.toFixed(UNIT_DP)) : x;
+}
+
 export function buildContext(input: MetricsInput): MetricContext {
   const { output, initialCapital, timeframeMs } = input;
   const s = output.series;
@@ -276,7 +282,10 @@ export function buildContext(input: MetricsInput): MetricContext {
   const items = input.records ? recordItems(input.records) : setupItems(output, input.symbols);
   const { fees, fundingPaid, fundingReceived, liqLoss, liqPenalty, shortfall, liquidations, liquidationTimes, tradePnls } = ledgerPass(items);
 
-  const finalEquity = n > 0 ? s.equity[n - 1]! : initialCapital;
+  // on the books' unit (1e-8 of the quote): the same trades booked under isolated and under cross end on the same
+  // wallet, but their float equity sums differ in the last bits (11562.67337086 and 11562.673370859999), which the
+  // final equity and the total return printed
+  const finalEquity = n > 0 ? onUnit(s.equity[n - 1]!) : initialCapital;
   return {
     input,
     n,

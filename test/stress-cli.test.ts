@@ -355,3 +355,25 @@ export default defineStrategy({
     expect(seed.stderr).toMatch(/--seed: expected a whole number from 0 to 4294967295, got 'x'/);
   }, 60_000);
 });
+
+describe("the crash pack's mark moves on data without bar-timeframe mark candles", () => {
+  it("are warned about as a config's own scenario's are: XRP's mark 10 % past its wick moves nothing the liquidations read", async () => {
+    const d = join(dir, 'xrp-data');
+    await makeDataset(d, { bars: 400, seed: 4, symbols: ['XRPUSDT', 'BTCUSDT'] });
+    writeConfig(dir, 'xrp.config.ts', {
+      name: 'xrp',
+      data: './xrp-data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol: 'XRPUSDT' } }],
+      leverage: [3],
+      setups: ['isolated'],
+      workers: 1,
+      output: { formats: ['json'] },
+    });
+    const r = await runCli(['stress', '-c', 'xrp.config.ts', '--scenarios', 'crash-2025-10-10', '--paths', '0', '--out', 'xrp-out'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("marginlab: warning: stress scenario 'crash-2025-10-10' sets markExtra for XRPUSDT, which has no mark candles at the 1h bars of dataset ");
+    // the pack's own BTC market falls back to nothing here (the dataset has BTC): no market warning either way
+    expect(r.stderr).not.toContain('equal-weighted mean');
+  });
+});

@@ -155,6 +155,12 @@ describe('custom venues (built-in + overrides)', () => {
       // a taker fee is paid: a negative one made OKX's liquidation fee (the taker rate) a payment to the liquidated
       [{ fees: { taker: -0.005 } }, 'venue override fees.taker: expected a number in [0, 0.1], got -0.005'],
       [{ fees: { maker: -0.02 } }, 'venue override fees.maker: expected a number in [-0.01, 0.1], got -0.02'],
+      // a misspelt key of a section was left out in silence, the venue's default replayed in its place
+      [{ fees: { takr: 0.001 } as never }, `venue override fees: unknown key "takr" (did you mean 'taker'?) (known: maker, taker)`],
+      [{ funding: { intervalHour: 4 } as never }, `venue override funding: unknown key "intervalHour" (did you mean 'intervalHours'?) (known: intervalHours, priceSource, isolatedBooking, openCutoffMs)`],
+      [{ maintenance: { basiss: 'entry' } as never }, `venue override maintenance: unknown key "basiss" (did you mean 'basis'?) (known: basis, extraRate)`],
+      [{ liquidation: { penalty: 'remainingMargin', fee: 1 } as never }, `venue override liquidation: unknown key "fee" (known: penalty)`],
+      [{ liquidation: { penalty: { feeRat: 0.01 } } as never }, `venue override liquidation.penalty: unknown key "feeRat" (did you mean 'feeRate'?) (known: feeRate)`],
     ];
     for (const [o, message] of cases) expect(() => getVenue('okx', o)).toThrow(expect.objectContaining({ exitCode: 78, message }));
   });

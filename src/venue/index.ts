@@ -108,6 +108,20 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v)))
       throw configError(`venue override ${k}: expected an object, got ${shownValue(v)}`);
   }
+  // the keys of each section: a misspelt one (fees.takr, funding.intervalHour) was left out in silence, the run
+  // replaying the venue's default in its place
+  const sectionKeys = { fees: ['maker', 'taker'], funding: ['intervalHours', 'priceSource', 'isolatedBooking', 'openCutoffMs'], liquidation: ['penalty'], maintenance: ['basis', 'extraRate'] } as const;
+  for (const [k, keys] of Object.entries(sectionKeys)) {
+    const v = o[k as keyof typeof sectionKeys] as Record<string, unknown> | undefined;
+    if (v === undefined) continue;
+    for (const key of Object.keys(v)) {
+      if (!(keys as readonly string[]).includes(key)) throw configError(`venue override ${k}: unknown key "${key}"${didYouMean(key, keys)} (known: ${keys.join(', ')})`);
+    }
+  }
+  const penalty: unknown = o.liquidation?.penalty;
+  if (penalty && typeof penalty === 'object') {
+    for (const key of Object.keys(penalty)) if (key !== 'feeRate') throw configError(`venue override liquidation.penalty: unknown key "${key}"${didYouMean(key, ['feeRate'])} (known: feeRate)`);
+  }
   const def: VenueDefinition = { ...base };
   if (o.id !== undefined) {
     if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${shownValue(o.id)}`);

@@ -606,3 +606,36 @@ describe('import csv flags', () => {
     expect(JSON.parse(readFileSync(join(out2, 'manifest.json'), 'utf8')).timeframe).toBe('30m');
   });
 });
+
+describe('one funding settlement twice', () => {
+  it('the same events appended with time stamps a few ms off are refused (65, nothing written), as are two rows of one file and a dataset holding them', async () => {
+    const T = 1747872000000;
+    const H8 = 8 * 3_600_000;
+    const rows = (shift: number) => `timestamp,rate\n${Array.from({ length: 6 }, (_, k) => `${T + k * H8 + shift},${k % 2 ? '0.0001' : '-0.00005'}`).join('\n')}\n`;
+    const out = outDir();
+    await importCsv({ file: file(rows(1)), kind: 'funding', symbol: 'BTCUSDT', out });
+    const before = readFileSync(join(out, 'manifest.json'), 'utf8');
+    // a second source's stamps: …000 where the first had …001 (they were kept as 12 events, every settlement charged twice)
+    const again = await userError(importCsv({ file: file(rows(0)), kind: 'funding', symbol: 'BTCUSDT', out }));
+    expect(again.exitCode).toBe(65);
+    expect(again.message).toMatch(/^funding BTCUSDT: BTCUSDT-funding\.arrow row \d+: funding events at \S+ \(\d+000\) and \S+ \(\d+001\) are 1 ms apart: one settlement twice .*; nothing was written$/);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(before);
+    // in one file: a bad row naming both lines
+    const one = await userError(importCsv({ file: file('timestamp,rate\n1747872000000,0.0001\n1747872005000,0.0001\n1747900800000,0.0002\n'), kind: 'funding', symbol: 'X', out: outDir() }));
+    expect(one.details[0]).toMatch(/line 3: funding events at .* are 5s apart: one settlement twice .*\(line 2 and this one\)$/);
+    // other rates a few seconds apart are two events (a venue's own irregular file): kept
+    const two = await importCsv({ file: file('timestamp,rate\n1747872000000,0.0001\n1747872005000,0.0003\n'), kind: 'funding', symbol: 'X', out: outDir() });
+    expect(two.rows).toBe(2);
+    // a dataset written holding them (by another tool, or before this check) is refused by the load (65)
+    const { writeDataset } = await import('../src/feed/index.js');
+    const ds = outDir();
+    const c = [1, 1, 1];
+    await writeDataset(ds, { venue: 'binance-usdm', timeframe: '1h', series: [
+      { symbol: 'X', kind: 'candles', timeframe: '1h', time: [T, T + 3_600_000, T + 7_200_000], columns: { open: c, high: c, low: c, close: c, volume: c } },
+      { symbol: 'X', kind: 'funding', time: [T, T + 1], columns: { rate: [0.0001, 0.0001] } },
+    ] });
+    const load = await userError(loadDataset(ds));
+    expect(load.exitCode).toBe(65);
+    expect(load.details.join('\n')).toContain('are 1 ms apart: one settlement twice');
+  });
+});

@@ -26,7 +26,7 @@ import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, time
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
-import { ProblemList } from './validate.js';
+import { FUNDING_TWICE_MS, ProblemList, fundingTwiceText, sameRate } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
 import { trackTemp } from '../util/interrupt.js';
 
@@ -467,6 +467,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   const cols = Array.from({ length: 5 }, () => new Float64Array(BATCH));
   let fill = 0;
   let lastT = NaN;
+  /** the rate of the last good row (funding: one settlement read twice has the same rate) */
+  let lastRate = NaN;
   /** good rows the first pass (probe) read */
   let probeRows = 0;
   /** whether times descend (a newest-first file), known from the second row; such rows are held here */
@@ -606,6 +608,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       const step = desc ? lastT - t : t - lastT;
       if (reason === null && Number.isFinite(lastT)) {
         if (t === lastT) reason = `duplicate timestamp ${fmtTime(t)} (same as line ${lastLine})`;
+        else if (kind === 'funding' && step > 0 && step < FUNDING_TWICE_MS && sameRate(vals[0]!, lastRate)) reason = `${fundingTwiceText(desc ? t : lastT, desc ? lastT : t)} (line ${lastLine} and this one)`;
         else if (step < 0) {
           outOfOrder++;
           reason = `timestamp ${fmtTime(t)} is out of order (${desc ? 'later' : 'earlier'} than line ${lastLine}: ${fmtTime(lastT)}, in a file of ${desc ? 'descending' : 'ascending'} times)`;
@@ -632,6 +635,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         probeRows++;
         if (Number.isFinite(lastT)) probe.set(step, (probe.get(step) ?? 0) + 1);
         lastT = t;
+        lastRate = vals[0]!;
         lastLine = line;
         return;
       }
@@ -641,6 +645,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         descTime.push(t);
         for (let c = 0; c < nv; c++) descCols[c]!.push(vals[c]!);
         lastT = t;
+        lastRate = vals[0]!;
         lastLine = line;
         return;
       }
@@ -648,6 +653,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       for (let c = 0; c < nv; c++) cols[c]![fill] = vals[c]!;
       fill++;
       lastT = t;
+      lastRate = vals[0]!;
       lastLine = line;
       if (fill === BATCH) flush();
     };

@@ -17,7 +17,7 @@ import {
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
-import { ProblemList, fundingSanityTexts, hashProblemText, type GapInfo } from './validate.js';
+import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, type GapInfo } from './validate.js';
 import { trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
@@ -208,8 +208,14 @@ export function normalizeSeries(s: SeriesData): SeriesData {
  * Check that sorted candle times are spaced by the timeframe: every step a multiple of it (a
  * larger multiple is a gap), and the most common step the timeframe itself. Returns the gap count.
  */
-export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'where'>): number {
-  if (s.kind === 'funding' || !s.timeframe) return 0;
+export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'cols' | 'where'>): number {
+  if (s.kind === 'funding') {
+    // (an append of the same events with other time stamps: kept twice, each settlement charged twice)
+    const twice = s.cols[0] ? fundingTwice(s.time, s.cols[0]) : null;
+    if (twice) throw dataError(`${label(s)}: ${s.where(twice.index)}: ${twice.text}; nothing was written`);
+    return 0;
+  }
+  if (!s.timeframe) return 0;
   const tf = timeframeMs(s.timeframe);
   const t = s.time;
   // the steps are whole multiples of the timeframe (below), so the first row puts every row on the grid or off it

@@ -148,6 +148,8 @@ export function checkSeries(
     for (const o of offSteps) problems.add(file, o.row, o.text);
   }
   if (kind === 'funding') {
+    const twice = fundingTwice(timestamp, cols.rate!);
+    if (twice) problems.add(file, twice.index + 1, twice.text);
     const rate = cols.rate!;
     const price = cols.price;
     for (let i = 0; i < n; i++) {
@@ -289,6 +291,31 @@ export function fundingIntervalMs(listed: string | undefined, times: Float64Arra
   }
   const ms = fundingStepMs(times);
   return ms > 0 ? ms : 8 * 3_600_000;
+}
+
+/** Funding events of one symbol closer than this with one rate are one settlement twice: no venue settles funding within a minute. */
+export const FUNDING_TWICE_MS = 60_000;
+
+/**
+ * The first pair of consecutive funding events (sorted times) closer than FUNDING_TWICE_MS with the same rate, as a sentence naming
+ * the second's index, null when none. The same events from two sources whose time stamps differ by a few ms (a
+ * freqtrade file and a Binance CSV: …001 and …000) were kept as two events each and every settlement was charged
+ * twice, with every check saying ok.
+ */
+export function fundingTwice(time: ArrayLike<number>, rate: ArrayLike<number>, rows = time.length): { index: number; text: string } | null {
+  for (let i = 1; i < rows; i++) {
+    const d = time[i]! - time[i - 1]!;
+    if (d > 0 && d < FUNDING_TWICE_MS && sameRate(rate[i]!, rate[i - 1]!)) return { index: i, text: fundingTwiceText(time[i - 1]!, time[i]!) };
+  }
+  return null;
+}
+
+/** two funding rates that are one published rate (to 15 significant digits: one source's reading of it and another's) */
+export const sameRate = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= 1e-14 * Math.max(Math.abs(a), Math.abs(b));
+
+/** The sentence of fundingTwice for events at `a` and `b` (a < b). */
+export function fundingTwiceText(a: number, b: number): string {
+  return `funding events at ${fmtTime(a)} and ${fmtTime(b)} are ${fmtStep(b - a)} apart: one settlement twice (the same events from two sources with other time stamps?), as no venue settles funding within a minute; each would be charged: keep one source (import the series again from it with --replace)`;
 }
 
 /** A funding rate beyond this, either way, per settlement is beyond every venue's cap (Binance ±0.75–4 %, Hyperliquid 4 % an hour). */

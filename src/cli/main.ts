@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
-import { endAfterCleanUp, exitProcess, installInterruptHandler } from '../util/interrupt.js';
+import { endAfterCleanUp, exitProcess, installInterruptHandler, onClosedPipe } from '../util/interrupt.js';
 import { cancelUserTimers, enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
@@ -112,9 +112,14 @@ export function reportError(err: unknown): number {
  * fails with EPIPE. That is not an error of ours: end quietly with the exit code so far.
  */
 function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  let closed = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') exitProcess(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
-    throw err;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    // what is written to it from now on goes nowhere (a stopping sweep still says what it kept, on the other stream)
+    stream.write = (() => true) as typeof stream.write;
+    if (closed) return;
+    closed = true;
+    onClosedPipe(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
   });
 }
 

@@ -111,6 +111,23 @@ export function endAfterCleanUp(what: string, code: number, sayNoTemps = true): 
   return exitProcess(code);
 }
 
+/**
+ * Our stdout or stderr was closed by its reader (`marginlab run --json | head -2`): a `run` or `stress` sweep stops
+ * as on a first Ctrl-C (finished results kept, its manifest "interrupted", exit 130, `--resume` goes on); a command
+ * with temp files or an output folder open ends as on an interrupt (they are removed, its lock given back, 130);
+ * any other (`strategies | head -3`) ends quietly with its exit code so far. A sweep used to end with exit 0 and a
+ * folder of some of its results and no report, its manifest still "in progress".
+ */
+export function onClosedPipe(codeSoFar: number): void {
+  if (softStop && signals === 0) {
+    signals++;
+    softStop();
+    return;
+  }
+  if (softStop || temps.size > 0 || hooks.length > 0) endAfterCleanUp('stopped: its output was closed by the reader (a pipe ended early)', ExitCode.INTERRUPTED, false);
+  exitProcess(codeSoFar);
+}
+
 /** Install the handler of SIGINT and SIGTERM (once, by the CLI). */
 export function installInterruptHandler(): void {
   if (installed) return;

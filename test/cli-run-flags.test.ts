@@ -430,3 +430,44 @@ describe("the report's period", () => {
     expect(dataPeriod([run('errored', 2, START)])).toBe('');
   });
 });
+
+describe('a reader that closes the pipe early', () => {
+  it('stops a sweep as a first Ctrl-C does (130, finished results kept, --resume finishes it); it ended with exit 0 and no report', async () => {
+    writeConfig(dir, 'piped.config.ts', {
+      name: 'piped',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12, 18, 24] }, params: { spinUs: 3000 } }],
+      leverage: [3],
+      workers: 1,
+      output: { formats: ['json'] },
+    });
+    // `marginlab run --json | head -1`: the reader takes the first line and closes its end
+    const child = spawn(process.execPath, [BIN, 'run', '-c', 'piped.config.ts', '--json', '--out', 'piped'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted: \d+ of 8 runs finished/);
+    const manifest = JSON.parse(readFileSync(join(dir, 'piped', 'manifest.json'), 'utf8')) as { interrupted?: boolean };
+    expect(manifest.interrupted).toBe(true);
+    const again = await runCli(['run', '-c', 'piped.config.ts', '--quiet', '--resume', '--out', 'piped'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(results(join(dir, 'piped'))).toHaveLength(8);
+  });
+});
+
+describe('a Windows path on a system whose separator is /', () => {
+  it.skipIf(process.platform === 'win32')("--out reports\\x is refused (64) before a folder of that one name is made; a missing data\\mine says why", async () => {
+    const out = await runCli(['run', '-c', 'flags.config.ts', '--quiet', '--out', 'reports\\win'], dir);
+    expect(out.code).toBe(64);
+    expect(out.stderr).toMatch(/^marginlab: --out \S*reports\\win: '\\' is not a folder separator on this system \(a Windows path\?\): write '\S*reports\/win'\n$/);
+    expect(existsSync(join(dir, 'reports\\win'))).toBe(false);
+    writeConfig(dir, 'winpath.config.ts', { name: 'winpath', data: '.\\data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], workers: 1 });
+    const data = await runCli(['run', '-c', 'winpath.config.ts', '--quiet', '--out', 'winpath'], dir);
+    expect(data.code).toBe(66);
+    expect(data.stderr).toContain("dataset folder '.\\data' does not exist");
+    expect(data.stderr).toContain("('\\' is not a folder separator on this system (a Windows path?): write './data'); import your data");
+  });
+});

@@ -31,7 +31,7 @@ import type { RunCommand, RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
-import { mkdirs, type OutDir } from '../util/outdir.js';
+import { backslashHint, mkdirs, type OutDir } from '../util/outdir.js';
 import { stressRunText } from '../stress/types.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
@@ -398,7 +398,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     if (existsSync(abs)) return;
     const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
     throw new UserError(
-      `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs}); import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
+      `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs})${backslashHint(d.path) ? ` (${backslashHint(d.path)})` : ''}; import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
       ExitCode.NO_INPUT,
     );
   });

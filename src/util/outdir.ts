@@ -554,10 +554,21 @@ export function mkdirs(path: string, made?: string[]): string[] {
 }
 
 /** Check an output folder against the rules above, create it, take its lock and mark it. */
+/**
+ * The hint for a path written with backslashes on a system whose folder separator is '/' (a Windows path copied into
+ * a config or a flag): `reports\\win3` made a folder of that one name, `data\\mine` was "not found". null otherwise.
+ */
+export function backslashHint(p: string): string | null {
+  if (process.platform === 'win32' || !p.includes('\\')) return null;
+  return `'\\' is not a folder separator on this system (a Windows path?): write '${p.replaceAll('\\', '/')}'`;
+}
+
 export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   const name = opts.name ?? '--out';
   const source = opts.source ?? 'flag';
   const usage = source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
+  const slash = backslashHint(target);
+  if (slash) throw new UserError(`${name} ${target}: ${slash}`, usage);
   const path = resolve(target);
   const real = realPathOf(path);
   for (const inp of opts.inputs ?? []) {

@@ -124,6 +124,12 @@ describe('config schema', () => {
     expect((await resolveConfig({ ...base, name: 'a'.repeat(100) }, { configDir: '/x' })).name).toHaveLength(100);
   });
 
+  it('execution.slippageBps below 10,000 bp: 20,000 ran ok with every order rejected', async () => {
+    const p = await problemsOf({ ...base, execution: { slippageBps: 20_000 } });
+    expect(p.code).toBe(78);
+    expect(p.details).toEqual([expect.stringMatching(/^execution\.slippageBps: /)]);
+    expect((await resolveConfig({ ...base, execution: { slippageBps: 9_999 } }, { configDir: '/x' })).execution.slippageBps).toBe(9_999);
+  });
   it('a dataset listed twice (the same folder written two ways, same timeframe and symbols) is refused naming both entries', async () => {
     const p = await problemsOf({ ...base, data: ['./d', { path: 'd/' }, { path: '/x/d', timeframe: '1h' }, { path: 'd', symbols: ['B', 'A'] }, { path: '/x/d/', symbols: ['A', 'B'] }] });
     expect(p.details).toEqual([

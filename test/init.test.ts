@@ -34,6 +34,14 @@ describe('marginlab init', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('an empty folder argument (an unset shell variable) is 64, nothing written: it wrote the project into the current folder', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ml-init-empty-'));
+    const r = await runCli(['init', ''], cwd);
+    expect(r).toMatchObject({ code: 64, stderr: 'marginlab: init: expected a project folder, got an empty string (leave the argument out for the current folder)\n' });
+    expect(readdirSync(cwd)).toEqual([]);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
   it('installSpec: where npm installs marginlab from, told by the project it is installed in', () => {
     const base = mkdtempSync(join(tmpdir(), 'ml-init-spec-'));
     const proj = join(base, 'work', 'proj');

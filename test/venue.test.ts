@@ -161,6 +161,8 @@ describe('custom venues (built-in + overrides)', () => {
       [{ maintenance: { basiss: 'entry' } as never }, `venue override maintenance: unknown key "basiss" (did you mean 'basis'?) (known: basis, extraRate)`],
       [{ liquidation: { penalty: 'remainingMargin', fee: 1 } as never }, `venue override liquidation: unknown key "fee" (known: penalty)`],
       [{ liquidation: { penalty: { feeRat: 0.01 } } as never }, `venue override liquidation.penalty: unknown key "feeRat" (did you mean 'feeRate'?) (known: feeRate)`],
+      // another built-in venue's name on these rules: the reports named okx where Binance's ran
+      [{ id: 'binance-usdm' }, `venue override id: 'binance-usdm' is another built-in venue, while the rules are okx's; name the custom venue otherwise (e.g. 'okx-custom'), or set venue.id to 'binance-usdm' for its rules`],
     ];
     for (const [o, message] of cases) expect(() => getVenue('okx', o)).toThrow(expect.objectContaining({ exitCode: 78, message }));
   });

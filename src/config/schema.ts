@@ -140,7 +140,8 @@ const strategyEntry = z.union([z.string().min(1).transform((name) => ({ name, pa
 
 const executionSchema = z
   .object({
-    slippageBps: z.number().min(0).default(DEFAULT_EXECUTION.slippageBps),
+    // below 10,000 bp (100 %): a sell at or past it fills at no price (20,000 bp ran 'ok' with every order rejected)
+    slippageBps: z.number().min(0).lt(10_000).default(DEFAULT_EXECUTION.slippageBps),
     participation: z.object({ maxFraction: z.number().gt(0).max(1) }).strict().nullable().default(null),
     intrabarPath: z.enum(['nearest-first', 'high-first', 'low-first']).default(DEFAULT_EXECUTION.intrabarPath),
     crossCheck: z.enum(['pessimistic', 'optimistic']).default(DEFAULT_EXECUTION.crossCheck),

@@ -125,6 +125,8 @@ export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueD
   const def: VenueDefinition = { ...base };
   if (o.id !== undefined) {
     if (typeof o.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(o.id)) throw configError(`venue override id: expected a name of letters, digits, '.', '_' or '-', got ${shownValue(o.id)}`);
+    // another built-in venue's id on this one's rules: the reports named okx where Binance's maths and fees ran
+    if (o.id !== base.id && builtIn.has(o.id)) throw configError(`venue override id: '${o.id}' is another built-in venue, while the rules are ${base.id}'s; name the custom venue otherwise (e.g. '${base.id}-custom'), or set venue.id to '${o.id}' for its rules`);
     def.id = o.id;
   }
   if (o.name !== undefined) def.name = String(o.name);

@@ -9,7 +9,7 @@
 import { existsSync, lstatSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, UserError } from '../../errors.js';
+import { ExitCode, UserError, usageError } from '../../errors.js';
 import { withFsErrors, type FsErrorContext } from '../../util/fs-errors.js';
 import { mkdirs } from '../../util/outdir.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
@@ -288,6 +288,8 @@ export function register(program: Command): void {
     .description('start a project: backtest.config.ts, strategies/example.ts (and package.json, tsconfig.json, .gitignore where missing); never overwrites (exit 64)')
     .argument('[dir]', 'project folder (created if missing)', '.')
     .action(async (dirArg: string) => {
+      // an empty argument (an unset shell variable: `init "$DIR"`) wrote the project into the current folder
+      if (dirArg.trim() === '') throw usageError(`init: expected a project folder, got an empty string (leave the argument out for the current folder)`);
       const out = await initProject(dirArg);
       const r = relative(process.cwd(), out.dir);
       const rel = r === '' ? '.' : r.startsWith('..') ? out.dir : r;

@@ -177,7 +177,7 @@ describe('import csv', () => {
     // percentages written as fractions: 0.01 meant 0.01 %
     const pct = await cli(['import', 'csv', file(`timestamp,rate\n${rows((k) => (k % 2 ? '0.01' : '-0.012'))}\n`), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', outDir()]);
     expect(pct.code).toBe(0);
-    expect(pct.stderr).toMatch(/^marginlab: warning: \/.*\/BTCUSDT-funding\.arrow: the median funding rate of BTCUSDT is 1 % a settlement \(0\.01 in the file\)/m);
+    expect(pct.stderr).toMatch(/^marginlab: warning: \/.*\/BTCUSDT-funding\.arrow: the median \|funding rate\| of BTCUSDT is 1 % a settlement \(0\.01 in the file\)/m);
     const sane = await cli(['import', 'csv', file(`timestamp,rate\n${rows(() => '0.0001')}\n`), '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', outDir()]);
     expect(sane.code).toBe(0);
     expect(sane.stderr).toBe('');

@@ -300,7 +300,7 @@ describe('funding files no venue would publish are warned about when loaded and 
     expect(inspectDataset(wild).warnings).toEqual([wildText]);
     // percentages written as fractions: 0.01 (meaning 0.01 %) every 8h, a hundred times every payment
     const pct = build(eights, (k) => (k % 2 ? 0.01 : -0.012));
-    const pctText = 'BTCUSDT-funding.arrow: the median funding rate of BTCUSDT is 1 % a settlement (0.01 in the file), where venues\' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file';
+    const pctText = 'BTCUSDT-funding.arrow: the median |funding rate| of BTCUSDT is 1 % a settlement (0.01 in the file), where venues\' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file';
     expect((await loadDataset(pct)).warnings).toEqual([pctText]);
     expect(inspectDataset(pct).warnings).toEqual([pctText]);
     // one or two events, NaN rates: no step, no median of nothing

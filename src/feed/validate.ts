@@ -351,7 +351,7 @@ export function fundingSanityTexts(path: string, symbol: string, time: Float64Ar
   abs.sort((a, b) => a - b);
   const median = abs.length ? abs[(abs.length - 1) >> 1]! : 0;
   if (median > FUNDING_MEDIAN_WARN)
-    out.push(`${path}: the median funding rate of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);
+    out.push(`${path}: the median |funding rate| of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);
   if (beyond > 0)
     out.push(`${path}: ${beyond} funding rate${beyond === 1 ? '' : 's'} of ${symbol} ${beyond === 1 ? 'is' : 'are'} beyond ±${FUNDING_RATE_WARN * 100} % a settlement, past every venue's cap (the largest ${rate[worst]} at row ${worst + 1}); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file`);
   return out;

@@ -32,6 +32,7 @@ const hooks: (() => string | null | void)[] = [];
 let softStop: (() => void) | null = null;
 let signals = 0;
 let installed = false;
+let pipeClosed = false;
 
 /** Register a temp file or folder this process made; call the returned function once it is renamed or removed. */
 export function trackTemp(path: string): () => void {
@@ -119,6 +120,9 @@ export function endAfterCleanUp(what: string, code: number, sayNoTemps = true): 
  * folder of some of its results and no report, its manifest still "in progress".
  */
 export function onClosedPipe(codeSoFar: number): void {
+  // once: the other stream closing too (`2>&1 | head -1`: one reader) must not turn a soft stop into a hard one
+  if (pipeClosed) return;
+  pipeClosed = true;
   if (softStop && signals === 0) {
     signals++;
     softStop();

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
-import { BIN, FIXTURE_STRATEGIES, resultFiles, runCli, writeConfig, type CliResult } from './fixtures/run/cli.js';
+import { BIN, FIXTURE_STRATEGIES, resultFiles, runCli, startCli, writeConfig, type CliResult } from './fixtures/run/cli.js';
 import type { RunResult } from '../src/shard/types.js';
 
 let dir: string;
@@ -443,11 +443,9 @@ describe('a reader that closes the pipe early', () => {
       output: { formats: ['json'] },
     });
     // `marginlab run --json | head -1`: the reader takes the first line and closes its end
-    const child = spawn(process.execPath, [BIN, 'run', '-c', 'piped.config.ts', '--json', '--out', 'piped'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    const { child, done } = startCli(['run', '-c', 'piped.config.ts', '--json', '--out', 'piped'], dir);
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const { code, stderr } = await done;
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/interrupted: \d+ of 8 runs finished/);
     const manifest = JSON.parse(readFileSync(join(dir, 'piped', 'manifest.json'), 'utf8')) as { interrupted?: boolean };
@@ -469,5 +467,11 @@ describe('a Windows path on a system whose separator is /', () => {
     expect(data.code).toBe(66);
     expect(data.stderr).toContain("dataset folder '.\\data' does not exist");
     expect(data.stderr).toContain("('\\' is not a folder separator on this system (a Windows path?): write './data'); import your data");
+    // set by the config's output.dir: 78
+    writeConfig(dir, 'winout.config.ts', { name: 'winout', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], workers: 1, output: { dir: 'reports\\cfg' } });
+    const cfg = await runCli(['run', '-c', 'winout.config.ts', '--quiet'], dir);
+    expect(cfg.code, cfg.stderr).toBe(78);
+    expect(cfg.stderr).toContain("is not a folder separator on this system (a Windows path?): write '");
+    expect(existsSync(join(dir, 'reports\\cfg'))).toBe(false);
   });
 });

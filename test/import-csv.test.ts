@@ -188,6 +188,13 @@ describe('import csv', () => {
     const b = await cli(['import', join(bybit, 'ETHUSDT-funding.csv'), '--format', 'bybit', '--out', outDir()]);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/^marginlab: warning: \/.*\/ETHUSDT-funding\.arrow: 1 funding rate of ETHUSDT is beyond ±5 % a settlement, past every venue's cap \(the largest -0\.5 at row 3\)/m);
+    // --venue for a dataset that already names one (a Bybit import wrote bybit-linear): left out, and said
+    const out2 = outDir();
+    expect((await cli(['import', join(bybit, 'ETHUSDT-funding.csv'), '--format', 'bybit', '--out', out2])).code).toBe(0);
+    writeFileSync(join(bybit, 'ETHUSDT-funding.csv'), `symbol,fundingRate,fundingRateTimestamp\nETHUSDT,0.0001,${T + 6 * H}\n`);
+    const kept = await cli(['import', join(bybit, 'ETHUSDT-funding.csv'), '--format', 'bybit', '--venue', 'okx', '--out', out2]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stderr).toContain(`marginlab: warning: --venue okx left out: the dataset ${out2} already names venue bybit-linear`);
   });
 
   it("a number with a decimal comma (a spreadsheet of a ';' locale) is a bad row that says so", async () => {

@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { betaDepth, compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, describeStressPlan, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -254,6 +254,13 @@ describe('scenario splice', () => {
     expect(c.low[2]).toBeCloseTo(0.99 * 0.6, 12);
     expect(c.markLow[2]).toBeCloseTo(0.99 * 0.8, 12);
     expect(c.close[3]).toBe(1);
+  });
+
+  it('the plan line says why scenario runs are fewer than history × scenarios × times (621 of 765 read as a miscount)', () => {
+    const plan = { scenarios: 5, injectionTimes: 3, paths: 100, crashesPerPath: 0, blockBars: 24, seed: 1, historyRuns: 51, pathRuns: 5100 };
+    const suffix = " (a scenario that moves none of a strategy's symbols is not planned for it)";
+    expect(describeStressPlan({ ...plan, scenarioRuns: 621 })).toBe(`stress: 5 scenarios × 3 injection times and 100 Monte Carlo paths, mean block 24 bars, seed 1: 51 history + 621 scenario + 5100 path runs${suffix}`);
+    expect(describeStressPlan({ ...plan, scenarioRuns: 765 }).endsWith('5100 path runs')).toBe(true);
   });
 
   it('a market depth reaches a symbol by its log-return beta: (1 + d)^β − 1, never past −100 %', () => {

@@ -112,13 +112,11 @@ export function reportError(err: unknown): number {
  * fails with EPIPE. That is not an error of ours: end quietly with the exit code so far.
  */
 function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
-  let closed = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     // what is written to it from now on goes nowhere (a stopping sweep still says what it kept, on the other stream)
     stream.write = (() => true) as typeof stream.write;
-    if (closed) return;
-    closed = true;
+    // (once for both streams: onClosedPipe)
     onClosedPipe(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK);
   });
 }

@@ -183,8 +183,18 @@ export function sameTrades(a: RunResult, b: RunResult): boolean {
 /** A run that never held a position although it placed orders: all were rejected (a leverage above the venue's tier maximum, margin too small, ...). */
 function neverTraded(r: RunResult): boolean {
   // whether its orders were all rejected or it placed none: a run with nothing filled compares no margin mode
-  // (a strategy that never ordered read "tie: the same trades" and counted as a tie in its headline)
-  return !heldPosition(r) && (num(r, 'fees') ?? 0) === 0 && (num(r, 'trades') ?? 0) === 0 && (num(r, 'totalReturn') ?? 0) === 0 && !(r.events ?? []).some((e) => e.type === 'fill');
+  // (a strategy that never ordered read "tie: the same trades" and counted as a tie in its headline). A fill leaves
+  // a position at a close, a round trip (trades) or a liquidation (heldPosition), or a fee or a return
+  return !heldPosition(r) && (num(r, 'fees') ?? 0) === 0 && (num(r, 'trades') ?? 0) === 0 && (num(r, 'totalReturn') ?? 0) === 0;
+}
+
+const rejectedAny = (r: RunResult): boolean => (num(r, 'rejectedOrders') ?? 0) > 0;
+
+/** why two runs that filled nothing hold no position: 'every order was rejected (…; …)', 'no order filled (…; cross placed none)', 'the strategy placed no order' */
+function noFillPhrase(xs: readonly { s: SetupId; r: RunResult }[]): string {
+  const said = (x: { s: SetupId; r: RunResult }) => (rejectedAny(x.r) ? rejectedPhrase(x.r) : `${x.s} placed none`);
+  if (xs.every((x) => rejectedAny(x.r))) return `every order was rejected (${xs.map(said).join('; ')})`;
+  return xs.some((x) => rejectedAny(x.r)) ? `no order filled (${xs.map(said).join('; ')})` : 'the strategy placed no order';
 }
 
 /** `1,234 orders rejected, most for leverageAboveMax` */
@@ -247,11 +257,8 @@ function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdic
   if (winner === null) {
     const nt = num(w.r, 'trades') ?? 0;
     const none = ok.every((x) => neverTraded(x.r));
-    const rejected = (x: { r: RunResult }) => (num(x.r, 'rejectedOrders') ?? 0) > 0;
     const trades = none
-      ? [w, l].every(rejected)
-        ? `held no position: every order was rejected (${rejectedPhrase(w.r)}; ${rejectedPhrase(l.r)}), so the modes were not compared`
-        : `held no position: ${[w, l].some(rejected) ? `no order filled (${[w, l].map((x) => (rejected(x) ? rejectedPhrase(x.r) : `${x.s} placed none`)).join('; ')})` : 'the strategy placed no order'}, so the modes were not compared`
+      ? `held no position: ${noFillPhrase([w, l])}, so the modes were not compared`
       : sameTrades(w.r, l.r)
         ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
         : `ended within ${RETURN_TOL_PP} pp of each other`;
@@ -329,17 +336,16 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
         .join('; ')}; see Failures).`
     : '';
   // why configurations were not compared: every order rejected, or (some) none placed
-  const rejectedIn = (c: ConfigGroup) => SETUP_IDS.every((s) => c.runs[s]?.status !== 'ok' || (num(c.runs[s]!, 'rejectedOrders') ?? 0) > 0);
-  const notComparedWhy = (cs: readonly ConfigGroup[]) => (cs.every(rejectedIn) ? 'every order was rejected' : 'no order filled');
+  const allRejected = (cs: readonly ConfigGroup[]) => cs.every((c) => SETUP_IDS.every((s) => c.runs[s]?.status !== 'ok' || rejectedAny(c.runs[s]!)));
   if (judged.length === 0) {
     const v =
       withVerdict.length === 1
         ? withVerdict[0]!.verdict!
-        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (${notComparedWhy(withVerdict)}).` };
+        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (${allRejected(withVerdict) ? 'every order was rejected' : 'no order filled'}).` };
     return { ...v, line: v.line + unjudgedNote };
   }
   const notComparedNote =
-    (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: ${notComparedWhy(withVerdict.filter((c) => notCompared(c))) === 'no order filled' ? 'no order filled in any mode' : 'every order was rejected in every mode'}.` : '') + unjudgedNote;
+    (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: ${allRejected(withVerdict.filter((c) => notCompared(c))) ? 'every order was rejected in every mode' : 'no order filled in any mode'}.` : '') + unjudgedNote;
   if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
   const wins = new Map<string, number>();
   for (const c of judged) {
@@ -541,12 +547,9 @@ export function ownWindowNotes(runs: readonly RunResult[]): string[] {
   // per dataset and timeframe: the span of its runs, and of each symbol set's runs
   const datasets = new Map<string, { from: number; to: number; spans: Map<string, { symbols: string; from: number; to: number }> }>();
   for (const r of runs) {
-    if (r.status !== 'ok' || r.spec.stress) continue;
-    const t = r.curves?.time ?? [];
-    if (!t.length) continue;
-    const a = t[0]!;
-    const b = t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe);
-    if (!Number.isFinite(b)) continue;
+    const span = r.status === 'ok' && !r.spec.stress ? curveSpan(r) : null;
+    if (!span) continue;
+    const { from: a, to: b } = span;
     const dk = `${r.spec.dataset} ${r.spec.timeframe}`;
     let d = datasets.get(dk);
     if (!d) datasets.set(dk, (d = { from: a, to: b, spans: new Map() }));
@@ -607,14 +610,21 @@ export function dataSummary(runs: readonly RunResult[]): string[] {
  * when unknown. A run's start is its `from`, else its first bar; its end its `to`, else its last
  * bar's close (a config without from / to replays the dataset's whole span).
  */
+/** The bars a run's curves cover: its first bar's open to its last bar's close; null without curves or a known bar length. */
+function curveSpan(r: RunResult): { from: number; to: number } | null {
+  const t = r.curves?.time ?? [];
+  const to = t.length ? t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe) : Number.NaN;
+  return Number.isFinite(to) ? { from: t[0]!, to } : null;
+}
+
 export function dataPeriod(runs: readonly RunResult[]): string {
   let from = Infinity;
   let to = -Infinity;
   for (const r of runs) {
     // an errored run's curves end where it stopped: its config window only (every run errored read "05-22 → 05-24" of a two-month dataset)
-    const t = r.status === 'ok' ? (r.curves?.time ?? []) : [];
-    const start = r.spec.from ?? t[0] ?? Infinity;
-    const end = r.spec.to ?? (t.length ? t[t.length - 1]! + timeframeMsOrNaN(r.spec.timeframe) : -Infinity);
+    const span = r.status === 'ok' ? curveSpan(r) : null;
+    const start = r.spec.from ?? span?.from ?? Infinity;
+    const end = r.spec.to ?? span?.to ?? -Infinity;
     if (start < from) from = start;
     if (end > to) to = end;
   }

@@ -30,10 +30,10 @@ function columnNotes(alsoNamed: readonly string[] | undefined): void {
  * data without the venue-mismatch warning.
  */
 async function importVenue(name: string): Promise<string> {
-  const { venueIdOf, venueIds } = await import('../../venue/index.js');
+  const { venueIdOf, venueIds, VENUE_ALIASES } = await import('../../venue/index.js');
   const id = venueIdOf(name);
   if (venueIds().includes(id)) return id;
-  const [{ didYouMean }, { excerpt }, { VENUE_ALIASES }] = await Promise.all([import('../../util/nearest.js'), import('../../util/excerpt.js'), import('../../venue/index.js')]);
+  const [{ didYouMean }, { excerpt }] = await Promise.all([import('../../util/nearest.js'), import('../../util/excerpt.js')]);
   throw usageError(`--venue: unknown venue '${excerpt(name, 40)}'${didYouMean(name, [...venueIds(), ...Object.keys(VENUE_ALIASES)])}; known venues: ${venueIds().join(', ')} (the venue a config names to replay the dataset)`);
 }
 

@@ -26,6 +26,12 @@ export interface RunFlags {
   force?: boolean;
 }
 
+/** a flag's positive integer, else a usage error (64) naming it */
+function positiveInt(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw usageError(`${flag}: expected a positive integer, got '${v}'`);
+  return Number(v);
+}
+
 /** `extra.stress`: `marginlab stress` turns the config's stress runs on (src/cli/commands/stress.ts). */
 export async function runCommand(flags: RunFlags, extra: Pick<import('../../config/index.js').ConfigOverrides, 'stress'> = {}): Promise<number> {
   const [{ loadConfig, configPath, parseDate }, { parseShard }, { startLoaderThread }] = await Promise.all([
@@ -36,14 +42,8 @@ export async function runCommand(flags: RunFlags, extra: Pick<import('../../conf
   // the dataset loader thread loads its modules while the config loads
   startLoaderThread();
   const overrides: import('../../config/index.js').ConfigOverrides = { ...extra };
-  if (flags.workers !== undefined) {
-    if (!/^\d+$/.test(flags.workers) || Number(flags.workers) < 1) throw usageError(`--workers: expected a positive integer, got '${flags.workers}'`);
-    overrides.workers = Number(flags.workers);
-  }
-  if (flags.maxRuns !== undefined) {
-    if (!/^\d+$/.test(flags.maxRuns) || Number(flags.maxRuns) < 1) throw usageError(`--max-runs: expected a positive integer, got '${flags.maxRuns}'`);
-    overrides.maxRuns = Number(flags.maxRuns);
-  }
+  if (flags.workers !== undefined) overrides.workers = positiveInt('--workers', flags.workers);
+  if (flags.maxRuns !== undefined) overrides.maxRuns = positiveInt('--max-runs', flags.maxRuns);
   for (const k of ['from', 'to'] as const) {
     const v = flags[k];
     if (v === undefined) continue;

@@ -1,6 +1,6 @@
 /** Synthetic markets: determinism, realised volatility and correlation, crashes, wicks, mark basis, funding. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../src/feed/synth.js';
@@ -142,5 +142,33 @@ describe('synthesize', () => {
     await expect(synthesize({ out: join(root, 'x'), symbols: 0, bars: 10, timeframe: '1m', seed: 1 })).rejects.toMatchObject({ exitCode: 64 });
     await expect(synthesize({ out: join(root, 'x'), symbols: 1, bars: 10, timeframe: '1q', seed: 1 })).rejects.toMatchObject({ exitCode: 64 });
     await expect(synthesize({ out: join(root, 'x'), symbols: 1, bars: 10, timeframe: '1m', seed: 1, correlation: 1 })).rejects.toMatchObject({ exitCode: 64 });
+  });
+
+  it('refuses options whose dataset every load would refuse or warn about, naming the flag (64, nothing written)', async () => {
+    const base = { out: join(root, 'range'), symbols: 2, bars: 200, timeframe: '1h', seed: 1 };
+    const cases: [Partial<Parameters<typeof synthesize>[0]>, string][] = [
+      // a basis sd of 200 % writes mark candles below zero
+      [{ basisBps: 20_000 }, '--basis-bps must be at most 1000'],
+      [{ fundingMean: 0.01 }, '--funding-mean must be within ±0.005'],
+      [{ fundingMean: -0.02 }, '--funding-mean must be within ±0.005'],
+      [{ fundingMean: Number.NaN }, '--funding-mean must be within ±0.005'],
+      [{ fundingVol: 0.1 }, 'fundingVol must be at most 0.005'],
+      [{ drift: 1e6 }, '--drift must be within ±10'],
+      [{ wickSize: -0.1 }, '--wick-size must be a finite number ≥ 0'],
+      [{ markWickFactor: 2 }, 'markWickFactor must be in [0, 1]'],
+      [{ basisHalfLifeBars: 0 }, 'basisHalfLifeBars must be a finite number > 0'],
+      [{ fundingIntervalHours: 5 }, 'fundingIntervalHours must be 1, 2, 3, 4, 6, 8, 12 or 24'],
+      // a volatility that carries a price to 0 within the bars asked for
+      [{ vols: [19.9], bars: 20_000, timeframe: '1d' }, "price left 1e-12 … 1e15"],
+    ];
+    for (const [o, msg] of cases) {
+      const err = await synthesize({ ...base, ...o }).then(() => null, (e: unknown) => e as { exitCode?: number; message: string });
+      expect(err, JSON.stringify(o)).toMatchObject({ exitCode: 64 });
+      expect(err!.message).toContain(msg);
+    }
+    expect(existsSync(base.out)).toBe(false);
+    // the edges themselves are valid datasets
+    await synthesize({ ...base, basisBps: 1000, fundingMean: -0.005 });
+    await expect(loadDataset(base.out)).resolves.toBeTruthy();
   });
 });

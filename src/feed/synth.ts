@@ -85,8 +85,12 @@ export function synthSymbols(n: number): string[] {
 
 const YEAR_MS = 365 * 86_400_000;
 
+const CLI_FLAGS = new Set(['crashesPerYear', 'crashSize', 'wicksPerYear', 'wickSize', 'basisBps', 'fundingMean', 'drift']);
+
 function checkOpts(o: SynthOptions): void {
   const bad = (m: string): never => { throw usageError(`data synth: ${m}`); };
+  // an option of the command line is named by its flag, the others by their SynthOptions key
+  const flag = (k: string): string => (CLI_FLAGS.has(k) ? `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : k);
   if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`--symbols must be an integer 1..1000 (got ${o.symbols})`);
   if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`--bars must be an integer ≥ 2 (got ${o.bars})`);
   if (!Number.isSafeInteger(o.seed)) bad(`--seed must be an integer (got ${o.seed})`);
@@ -94,9 +98,23 @@ function checkOpts(o: SynthOptions): void {
   if (!(c >= 0 && c < 1)) bad(`--correlation must be in [0, 1) (got ${c})`);
   for (const v of o.vols ?? []) if (!(v > 0 && v < 20)) bad(`volatility ${v} must be in (0, 20) (annualised, 0.6 = 60 %)`);
   for (const [k, v] of [['crashesPerYear', o.crashesPerYear], ['crashSize', o.crashSize], ['wicksPerYear', o.wicksPerYear], ['wickSize', o.wickSize], ['basisBps', o.basisBps], ['fundingVol', o.fundingVol]] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(`${k} must be a finite number ≥ 0 (got ${v})`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(`${flag(k)} must be a finite number ≥ 0 (got ${v})`);
   }
-  if (o.crashSize !== undefined && o.crashSize >= 1) bad(`crashSize must be < 1 (got ${o.crashSize})`);
+  if (o.crashSize !== undefined && o.crashSize >= 1) bad(`--crash-size must be < 1 (got ${o.crashSize})`);
+  // the mark is the trade price × (1 + basis): a basis sd past 10 % is no perpetual's, and near 100 % it
+  // writes mark candles below zero that every load refuses
+  if (o.basisBps !== undefined && o.basisBps > 1000) bad(`--basis-bps must be at most 1000 (10 %; venues' mark basis sits within a few bps, got ${o.basisBps})`);
+  // rates are clamped to ±0.75 % a settlement; a mean or sd beyond 0.5 % is a percentage or an annual rate
+  // (0.0001 = 0.01 %), and its dataset would draw the loader's funding-scale warning on every run
+  if (o.fundingMean !== undefined && !(Number.isFinite(o.fundingMean) && Math.abs(o.fundingMean) <= 0.005)) bad(`--funding-mean must be within ±0.005 a settlement (rates are fractions: 0.0001 = 0.01 %; got ${o.fundingMean})`);
+  if (o.fundingVol !== undefined && o.fundingVol > 0.005) bad(`fundingVol must be at most 0.005 a settlement (got ${o.fundingVol})`);
+  if (o.drift !== undefined && !(Number.isFinite(o.drift) && Math.abs(o.drift) <= 10)) bad(`--drift must be within ±10 (annualised, 0.2 = 20 %; got ${o.drift})`);
+  if (o.markWickFactor !== undefined && !(o.markWickFactor >= 0 && o.markWickFactor <= 1)) bad(`markWickFactor must be in [0, 1] (got ${o.markWickFactor})`);
+  for (const [k, v] of [['basisHalfLifeBars', o.basisHalfLifeBars], ['fundingHalfLife', o.fundingHalfLife]] as const)
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) bad(`${k} must be a finite number > 0 (got ${v})`);
+  const fh = o.fundingIntervalHours;
+  if (fh !== undefined && !(Number.isInteger(fh) && fh >= 1 && 24 % fh === 0)) bad(`fundingIntervalHours must be 1, 2, 3, 4, 6, 8, 12 or 24 (got ${fh})`);
+  if (o.batchRows !== undefined && !(Number.isInteger(o.batchRows) && o.batchRows >= 1)) bad(`batchRows must be an integer ≥ 1 (got ${o.batchRows})`);
 }
 
 /** Write a synthetic dataset folder (same format as every dataset). */
@@ -222,6 +240,8 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
             nextWick[i] = bar + jumps.geometric(wickP);
           }
           const cl = o * Math.exp(x);
+          // a volatility and drift that carry a price out of floating point (to 0 or past 1e300) over many bars
+          if (!(cl > 1e-12 && cl < 1e15)) throw usageError(`data synth: ${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower --vol or --drift, or write fewer --bars`);
           const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);
           const eUp = Math.exp(up), eDn = Math.exp(-dn);
           c[0]![k] = o;

@@ -169,6 +169,21 @@ describe('scenario splice', () => {
       expect(r.success).toBe(false);
       expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['symbols'], message: expect.stringContaining("a scenario moves prices: give 'symbols'") })]);
     }
+    // nor one whose shock has depth 0 and nothing else (a funding or volume shock of depth 0 moves something)
+    const zero = [
+      [{ id: 'z', symbols: { BTC: { depth: 0, duration: '1h' } } }, ['symbols', 'BTC', 'depth']],
+      [{ id: 'z', market: { legs: [{ depth: 0 }, { depth: 0, at: '1h' }] } }, ['market', 'legs']],
+    ] as const;
+    for (const [input, path] of zero) {
+      const r = scenarioSchema.safeParse(input);
+      expect(r.success, JSON.stringify(input)).toBe(false);
+      expect(r.error!.issues).toEqual([expect.objectContaining({ path, message: expect.stringContaining('this shock moves nothing (depth 0') })]);
+    }
+    for (const moving of [
+      { id: 'f', symbols: { BTC: { depth: 0, duration: '8h', fundingRate: 0.003 } } },
+      { id: 'v', symbols: { BTC: { depth: 0, duration: '1h', volume: 3 } } },
+      { id: 'l', market: { legs: [{ depth: 0 }, { depth: -0.1, at: '1h' }] } },
+    ]) expect(scenarioSchema.safeParse(moving).success, moving.id).toBe(true);
   });
 
   it('marketFallbackWarning: a market shock whose market is none of the dataset\'s symbols says the betas fall back to the mean of all', () => {

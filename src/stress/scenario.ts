@@ -89,6 +89,12 @@ export const symbolShockSchema = z
     // a shock ending in a wick gives back within the wick: no recovery after it, so its duration would be dropped without a word
     // an empty list is refused by its own .min(1) above, which does not stop this refinement
     if (s.legs && s.legs.length === 0) return;
+    // a shock of depth 0 without a funding rate or a volume moves nothing: its scenario would replay the data
+    // unchanged under a crash's name
+    const depths = s.legs ? s.legs.map((l) => l.depth) : [s.depth];
+    if (depths.every((d) => d === 0) && s.fundingRate === undefined && s.volume === 1) {
+      ctx.addIssue({ code: 'custom', path: [s.legs ? 'legs' : 'depth'], message: "this shock moves nothing (depth 0, no 'fundingRate', no 'volume'): give a depth (−0.2 = −20 %), or drop the shock" });
+    }
     // the mark moves (1 + markExtra) × the trade price's move: past the floor it would reach zero or below
     const written = Math.min(0, ...(s.legs ? s.legs.map((l) => l.depth) : [s.depth ?? 0]));
     const deepest = Math.max(DEPTH_FLOOR, written);

@@ -65,6 +65,17 @@ describe('config code that misbehaves', () => {
       exitCode: 78,
       message: `${dir}/bad.json: not valid JSON at ${dir}/bad.json:2:20: Expected double-quoted property name`,
     });
+    // a key written twice keeps the last in JSON.parse: the first leverage list was dropped in silence
+    writeFileSync(join(dir, 'dup.json'), '{ "name": "js", "data": "./data", "strategies": ["sma-cross"],\n  "leverage": [3],\n  "leverage": [50] }');
+    await expect(loadConfig(join(dir, 'dup.json'))).rejects.toMatchObject({
+      exitCode: 78,
+      message: `${dir}/dup.json: 'leverage' is written twice in (root) (at ${dir}/dup.json:3:3); JSON keeps only the last: keep one`,
+    });
+    writeFileSync(join(dir, 'dup2.json'), JSON.stringify(ok).replace('"sma-cross"', '{ "name": "sma-cross", "params": { "fast": 5, "fast": 8 } }'));
+    await expect(loadConfig(join(dir, 'dup2.json'))).rejects.toMatchObject({ exitCode: 78, message: expect.stringContaining("'fast' is written twice in strategies[0].params") });
+    // '__proto__' became the prototype of the copied config: its leverage [50] was read as the config's
+    writeFileSync(join(dir, 'proto.json'), JSON.stringify({ name: 'js', data: './data', strategies: ['sma-cross'] }).replace(/}$/, ', "__proto__": { "leverage": [50] } }'));
+    await expect(loadConfig(join(dir, 'proto.json'))).rejects.toMatchObject({ exitCode: 78, message: `${dir}/proto.json: '__proto__' is no config key (JavaScript reads it as the object's prototype); write its keys in the object itself` });
     mkdirSync(join(dir, 'cfgdir'), { recursive: true });
     writeFileSync(join(dir, 'cfgdir', 'backtest.config.ts'), 'export default {};\n');
     await expect(loadConfig(join(dir, 'cfgdir'))).rejects.toMatchObject({ exitCode: 66, message: `config file ${dir}/cfgdir is a folder, not a file; give the config file (-c ${dir}/cfgdir/backtest.config.ts)` });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonErrorOffset, jsonFault, jsonFaultText } from '../src/util/json-text.js';
+import { jsonDuplicateKey, jsonErrorOffset, jsonFault, jsonFaultText, protoKeyPath } from '../src/util/json-text.js';
 import { readManifest } from '../src/feed/manifest.js';
 import { parseRunManifest } from '../src/shard/schema.js';
 
@@ -56,6 +56,24 @@ describe('JSON a file holds that does not parse: one line, with the place when V
       if (parses) expect(at, cut).toBeNull();
       else expect(at !== null && at <= k, cut).toBe(true);
     }
+  });
+
+  it('jsonDuplicateKey: the first key written twice in one object, with its object\'s path and the place of its second writing', () => {
+    expect(jsonDuplicateKey('{"a": 1, "b": {"a": 2}, "c": [{"a": 1}, {"a": 2}]}')).toBeNull();
+    expect(jsonDuplicateKey('{"a": 1,\n "a": 2}')).toEqual({ path: '(root)', key: 'a', line: 2, column: 2 });
+    expect(jsonDuplicateKey('{"x": [0, {"y": {"k": 1, "\\u006b": 2}}]}')).toMatchObject({ path: 'x[1].y', key: 'k' });
+    expect(jsonDuplicateKey('[[{"a":1,"b":2,"b":3}]]')).toMatchObject({ path: '[0][0]', key: 'b', line: 1, column: 16 });
+    // no JSON: nothing to say
+    expect(jsonDuplicateKey('{"a": 1, "a": }')).toBeNull();
+    // the top-level key of a duplicate in a nested object: the first found in text order
+    expect(jsonDuplicateKey('{"p": {"q": 1, "q": 2}, "p": 3}')).toMatchObject({ path: 'p', key: 'q' });
+  });
+
+  it('protoKeyPath: an own key "__proto__" of a parsed value, anywhere in it', () => {
+    expect(protoKeyPath(JSON.parse('{"a": [{"b": 1}]}'))).toBeNull();
+    expect(protoKeyPath(JSON.parse('{"__proto__": {"x": 1}}'))).toBe('__proto__');
+    expect(protoKeyPath(JSON.parse('{"a": [1, {"__proto__": null}]}'))).toBe('a.1.__proto__');
+    expect(protoKeyPath({ __proto__: { x: 1 } })).toBeNull(); // a literal's prototype is no own key
   });
 
   it('manifest.json and a run folder\'s manifest.json: the problem is one line (it printed the file\'s own lines)', () => {

@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { configError, missingInput, usageError, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
-import { jsonFault } from '../util/json-text.js';
+import { jsonDuplicateKey, jsonFault, protoKeyPath } from '../util/json-text.js';
 import { getVenue, venueIds, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -818,13 +818,21 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   // a JSON config is data: parsed as it is (tsx would import it as a module whose keys are named exports)
   if (extname(abs).toLowerCase() === '.json') {
     const text = withFsErrors({ path, action: 'read the config file', role: 'input' }, () => readFileSync(abs, 'utf8')).replace(/^\uFEFF/, '');
+    let input: ConfigInput;
     try {
-      return { input: JSON.parse(text) as ConfigInput };
+      input = JSON.parse(text) as ConfigInput;
     } catch (err) {
       // the place as file:line:column, as a syntax error of a .ts config says it
       const f = jsonFault(text, err);
       throw configError(`${path}: not valid JSON${f.line === null ? '' : ` at ${path}:${f.line}:${f.column}`}: ${f.message}`);
     }
+    // JSON.parse keeps the last of a key written twice: the first (a grid, a leverage list) would be dropped in silence
+    const dup = jsonDuplicateKey(text);
+    if (dup) throw configError(`${path}: '${dup.key}' is written twice in ${dup.path} (at ${path}:${dup.line}:${dup.column}); JSON keeps only the last: keep one`);
+    // '__proto__' is no config key: copied into the resolved config, its keys would be read as defaults
+    const proto = protoKeyPath(input);
+    if (proto !== null) throw configError(`${path}: '${proto}' is no config key (JavaScript reads it as the object's prototype); write its keys in the object itself`);
+    return { input };
   }
   let mod: Record<string, unknown>;
   // the CLI registers tsx when user code first loads: here, before the config code's guard (tsx's

@@ -30,7 +30,51 @@ export function jsonFault(text: string, err: unknown): JsonFault {
  * skipped as the readers do), or null when it is JSON or nests deeper than 512 levels.
  */
 export function jsonErrorOffset(text: string): number | null {
+  return scanJson(text, null);
+}
+
+/** A key written twice in one object of a JSON text: where its second writing starts (JSON.parse keeps the last in silence). */
+export interface JsonDuplicate {
+  /** the object's place, as keys and indexes from the top ('(root)' for the top object) */
+  path: string;
+  key: string;
+  line: number;
+  column: number;
+}
+
+/** The first key written twice in one object of `text` (JSON; null when none, or when it is no JSON). */
+export function jsonDuplicateKey(text: string): JsonDuplicate | null {
+  let found: JsonDuplicate | null = null;
+  const scanned = scanJson(text, (path, key, at) => {
+    if (found !== null) return;
+    const before = text.slice(0, at).split('\n');
+    found = { path: path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') : '(root)', key, line: before.length, column: before[before.length - 1]!.length + 1 };
+  });
+  return scanned === null ? found : null;
+}
+
+/**
+ * The place of the first key '__proto__' in a value JSON.parse gave (an own key there), or null. Copied into
+ * another object it becomes that object's prototype: its keys would be read as inherited defaults.
+ */
+export function protoKeyPath(value: unknown, path: readonly (string | number)[] = []): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return [...path, '__proto__'].join('.');
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const hit = protoKeyPath(v, [...path, k]);
+    if (hit !== null) return hit;
+  }
+  return null;
+}
+
+/**
+ * jsonErrorOffset's scanner; `onDuplicate` (when given) hears of every key an object has already, with the
+ * object's path and the offset of the key's second writing.
+ */
+function scanJson(text: string, onDuplicate: ((path: readonly (string | number)[], key: string, at: number) => void) | null): number | null {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const path: (string | number)[] = [];
   const ws = () => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
@@ -72,14 +116,24 @@ export function jsonErrorOffset(text: string): number | null {
       i++;
       ws();
       if (text[i] === '}') return void i++;
+      const keys = onDuplicate ? new Set<string>() : null;
       for (;;) {
         ws();
         if (text[i] !== '"') bad();
+        const k0 = i;
         str();
+        let key = '';
+        if (keys) {
+          key = JSON.parse(text.slice(k0, i)) as string;
+          if (keys.has(key)) onDuplicate!(path, key, k0);
+          keys.add(key);
+        }
         ws();
         if (text[i] !== ':') bad();
         i++;
+        if (keys) path.push(key);
         value(depth + 1);
+        if (keys) path.pop();
         ws();
         if (text[i] === ',') i++;
         else if (text[i] === '}') return void i++;
@@ -90,8 +144,10 @@ export function jsonErrorOffset(text: string): number | null {
       i++;
       ws();
       if (text[i] === ']') return void i++;
-      for (;;) {
+      for (let n = 0; ; n++) {
+        if (onDuplicate) path.push(n);
         value(depth + 1);
+        if (onDuplicate) path.pop();
         ws();
         if (text[i] === ',') i++;
         else if (text[i] === ']') return void i++;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
-import { jsonFaultText } from '../util/json-text.js';
+import { jsonDuplicateKey, jsonFaultText } from '../util/json-text.js';
 import type { Tier } from './types.js';
 
 /** A tier as a user or a table gives it: cap and cum optional (cap = next floor, cum by recurrence). */
@@ -143,6 +143,9 @@ export function loadBracketSnapshots(dir: string, prefix: string): DatedTable[] 
       } catch (e) {
         throw dataError(`${file}: not valid JSON (${jsonFaultText(text, e)})`);
       }
+      // a symbol's tiers written twice (two snapshots pasted together): JSON keeps the last in silence
+      const dup = jsonDuplicateKey(text);
+      if (dup) throw dataError(`${file}: '${dup.key}' is written twice in ${dup.path} (line ${dup.line}); JSON keeps only the last: keep one`);
       const cols = parsed.columns;
       const want = ['floor', 'cap', 'mmr', 'maxLeverage', 'cum'];
       if (!Array.isArray(cols) || want.some((c, i) => cols[i] !== c))

@@ -230,6 +230,11 @@ describe('data validate flags', () => {
     const r = await feedCli(['data', 'validate', clean, '--timeframe', '30m', '--symbols', ' ETHUSDT , BTCUSDT']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok: clean 30m: 12 bars × 2 symbols \(ETHUSDT, BTCUSDT\), 2025-01-01T00:00:00\.000Z → 2025-01-01T05:30:00\.000Z, mark at bar timeframe: 0\/2, funding events: 1; loaded in \d+ ms\n$/);
+    // one timeframe written another way is the dataset's series of that length (it was 78: "has no 60m candles")
+    const [m60, s3600] = await Promise.all([feedCli(['data', 'validate', clean, '--timeframe', '60m']), feedCli(['data', 'validate', clean, '--timeframe', '1800s'])]);
+    expect(m60.code, m60.stderr).toBe(0);
+    expect(m60.stdout).toMatch(/^ok: clean 1h: 6 bars × 2 symbols/);
+    expect(s3600.stdout).toMatch(/^ok: clean 30m: 12 bars/);
   });
   it('an unknown symbol or timeframe is a config error (78); a bad --gaps value is a usage error (64)', async () => {
     const [sym, tf, gaps] = await Promise.all([

@@ -110,9 +110,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   const name = basename(resolve(dir));
   const hashes: Record<string, string> = { [MANIFEST_FILE]: createHash('sha256').update(raw).digest('hex') };
 
-  const tf = opts.timeframe ?? manifest.timeframe;
-  const tfMs = timeframeMs(tf);
+  const asked = opts.timeframe ?? manifest.timeframe;
+  const tfMs = timeframeMs(asked);
   const available = datasetTimeframes(manifest);
+  // one timeframe written another way ('60m', '3600s' for 1h) is the dataset's series of that length, by its name there
+  const tf = available.find((a) => timeframeMsOrNaN(a) === tfMs) ?? asked;
   if (!available.includes(tf)) {
     // no candles at all (a dataset of funding only): no timeframe to choose, the candles to import
     if (available.length === 0) {

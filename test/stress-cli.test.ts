@@ -313,7 +313,9 @@ export default defineStrategy({
   }, 120_000);
 
   it('--list prints the crash pack (text and --json), with a config its own scenarios and what it runs; an empty --scenarios and a bad --seed are usage errors (64)', async () => {
-    const [text, json, empty, seed, withConfig, withConfigJson, missing] = await Promise.all([
+    // a scenario moving none of the dataset's symbols plans no run: it is defined, not run (it read "run by the config")
+    writeConfig(dir, 'doge.config.ts', { name: 'st', data: './data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], stress: { scenarios: ['crash-2025-10-10', 'alt-wick', { id: 'doge-only', symbols: { DOGE: { depth: -0.4, duration: '1h' } } }] } });
+    const [text, json, empty, seed, withConfig, withConfigJson, missing, doge] = await Promise.all([
       runCli(['stress', '--list'], dir),
       runCli(['stress', '--list', '--json'], dir),
       runCli(['stress', '-c', 'stress.config.ts', '--scenarios', ',', '--out', 'x'], dir),
@@ -321,7 +323,13 @@ export default defineStrategy({
       runCli(['stress', '--list', '-c', 'stress.config.ts'], dir),
       runCli(['stress', '--list', '--json', '-c', 'stress.config.ts'], dir),
       runCli(['stress', '--list', '-c', 'absent.config.ts'], dir),
+      runCli(['stress', '--list', '-c', 'doge.config.ts'], dir),
     ]);
+    expect(doge.code, doge.stderr).toBe(0);
+    expect(doge.stdout).toMatch(/^crash-2025-10-10 +.*\[run by the config\]$/m);
+    // the pack's alt-wick moves ADA only (no market shock)
+    expect(doge.stdout).toMatch(/^alt-wick +.*\[not run by the config\]$/m);
+    expect(doge.stdout).toMatch(/^doge-only +.*\[defined by the config; not run by the config\]$/m);
     // the config's custom scenario is listed after the pack, and each row says whether the config runs it
     expect(withConfig.code, withConfig.stderr).toBe(0);
     expect(withConfig.stdout).toMatch(/^crash-2025-10-10 +.*\[run by the config\]$/m);

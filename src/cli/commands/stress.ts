@@ -65,7 +65,22 @@ async function listScenarios(json: boolean, config: string | null, named: boolea
   if (loaded !== null) {
     const c = loaded.config;
     const { PACK_IDS } = await import('../../stress/plan.js');
-    runs = new Set((c.stress?.scenarios ?? []).map((s) => s.id));
+    // a scenario moving none of the symbols of every dataset the config reads plans no run (the run warns so):
+    // judged on the manifests' symbol lists (a dataset that cannot be read is not judged here: the run says why)
+    const { readManifest } = await import('../../feed/manifest.js');
+    const { configPath } = await import('../../config/index.js');
+    const { scenarioMovesNone } = await import('../../stress/scenario.js');
+    let symbolLists: string[][] | null = [];
+    for (const d of c.data) {
+      try {
+        symbolLists.push(d.symbols ?? readManifest(configPath(loaded, d.path)).manifest.symbols);
+      } catch {
+        symbolLists = null;
+        break;
+      }
+    }
+    const lists = symbolLists;
+    runs = new Set((c.stress?.scenarios ?? []).filter((s) => lists === null || lists.some((syms) => !scenarioMovesNone(s, syms))).map((s) => s.id));
     custom = (c.stress?.scenarios ?? []).filter((s) => !PACK_IDS.includes(s.id)).map(listed);
     // crash-path scenarios defined there and not replayed at injection times are defined all the same
     for (const s of c.stress?.crashScenarios ?? []) if (!PACK_IDS.includes(s.id) && !custom.some((x) => x.id === s.id)) custom.push(listed(s));

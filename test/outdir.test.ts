@@ -132,6 +132,29 @@ describe('output folder ownership', () => {
     o.release();
   });
 
+  it('a folder inside a run folder (its results/) or a dataset is refused, even with --force; inside a compare folder or beside them is fine', () => {
+    const root = tmp();
+    const run = join(root, 'run');
+    openOutDir(run, { kind: 'run' }).release();
+    mkdirSync(join(run, 'results'));
+    writeFileSync(join(run, 'results', 'a.json'), '{}');
+    // a run written into results/ left a manifest.json there that broke the run folder's report
+    for (const [inner, kind] of [[join(run, 'results'), 'run'], [join(run, 'results', 'deeper'), 'run'], [join(run, 'sub'), 'compare']] as const) {
+      expect(userError(() => openOutDir(inner, { kind, force: true })).message).toBe(`--out ${inner} is inside the marginlab run folder ${run}, whose files it would mix with its own; choose a folder outside it`);
+    }
+    expect(readdirSync(join(run, 'results'))).toEqual(['a.json']);
+    expect(existsSync(join(run, 'sub'))).toBe(false);
+    // a dataset, marked or not (its manifest.json says so)
+    const ds = join(root, 'ds');
+    mkdirSync(ds);
+    writeFileSync(join(ds, 'manifest.json'), JSON.stringify({ format: 'marginlab-dataset', version: 1 }));
+    expect(userError(() => openOutDir(join(ds, 'runs', 'x'), { kind: 'run', source: 'config', name: 'output.dir' }))).toMatchObject({ exitCode: 78, message: expect.stringContaining(`output.dir ${join(ds, 'runs', 'x')} is inside the marginlab dataset ${ds}`) });
+    const cmp = join(root, 'cmp');
+    openOutDir(cmp, { kind: 'compare' }).release();
+    openOutDir(join(cmp, 'run'), { kind: 'run' }).release();
+    openOutDir(join(root, 'beside'), { kind: 'run' }).release();
+  });
+
   it('claimFiles: a file of that name is replaced only when the marker lists it (or --force); the claim survives a replaceEntries', async () => {
     const d = tmp();
     openOutDir(d, { kind: 'run' }).release();

@@ -12,7 +12,8 @@
  * - A non-empty folder without a marker is refused (`--force` writes into it anyway, replacing only
  *   files with the names marginlab writes, touching nothing else). A folder of another kind (a
  *   dataset as a run's output) is refused always; a folder holding a dataset's manifest.json
- *   (format marginlab-dataset) is a dataset, marker or not.
+ *   (format marginlab-dataset) is a dataset, marker or not. A folder inside a run folder or a dataset
+ *   is refused always (enclosingFolder).
  * - An output equal to, inside, or containing an input (dataset, shard, baseline, run folder) is
  *   refused, comparing real paths (symlinks resolved); an output equal to the config's folder too.
  *   `--force` never overrides this.
@@ -176,6 +177,15 @@ function readMarker(dir: string): Marker | null {
     return { tool: 'marginlab', kind: m.kind as OutKind, entries: Array.isArray(m.entries) ? m.entries.filter((e): e is string => typeof e === 'string' && !e.includes('/') && !e.includes('\\') && e !== '..' && e !== '.') : [] };
   } catch {
     return null;
+  }
+}
+
+/** The nearest folder above `real` (a real path; not itself) that is a marginlab run folder or dataset, or null. */
+function enclosingFolder(real: string): { path: string; kind: OutKind } | null {
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    const kind = readMarker(dir)?.kind ?? (holdsDatasetManifest(dir) ? 'dataset' : null);
+    if (kind === 'run' || kind === 'dataset') return { path: dir, kind };
+    if (dirname(dir) === dir) return null;
   }
 }
 
@@ -580,6 +590,10 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       throw new UserError(`${name} ${path} contains the ${inp.label} ${inp.path}, an input of this command; choose an output folder outside it`, usage);
     }
   }
+  // a folder inside a run folder (its results/) or a dataset is part of it: a run written into results/ left a
+  // manifest.json there that broke the run folder's report, and its results/ a folder the outer run does not know
+  const outer = enclosingFolder(real);
+  if (outer !== null) throw new UserError(`${name} ${path} is inside the marginlab ${KIND_NAMES[outer.kind]} ${outer.path}, whose files it would mix with its own; choose a folder outside it`, usage);
   for (const ne of opts.notEqual ?? []) {
     if (realPathOf(ne.path) !== real) continue;
     // a folder (the config's): a folder inside it; a file (an input): a folder beside it

@@ -119,9 +119,25 @@ describe('report.html in headless Chromium', () => {
       const eq = ma.querySelector('.chart[data-kind="equity"]');
       return echarts.getInstanceByDom(eq).getOption().series.filter((s) => s.type === 'scatter').reduce((a, s) => a + s.data.length, 0);
     })()`);
-    const expected = results.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated')!.events.filter((e) => e.type === 'liquidation').length;
-    expect(expected).toBeGreaterThan(0);
-    expect(n).toBe(expected);
+    const run = results.find((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 && r.spec.setup === 'isolated')!;
+    const liqs = run.events.filter((e) => e.type === 'liquidation');
+    expect(liqs.length).toBeGreaterThan(0);
+    expect(n).toBe(liqs.length);
+    // each marker sits on the curve at the close of the bar the liquidation happened in (drawn at closes, the
+    // point at or before its time is the bar before: a liquidation was drawn at a margin ratio of 8-88 %)
+    const marks = await page.evaluate<{ eq: [number, number][]; mr: [number, number][] }>(`(() => {
+      const ma = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'ma-trend');
+      const pts = (kind) => echarts.getInstanceByDom(ma.querySelector('.chart[data-kind="' + kind + '"]')).getOption().series
+        .filter((s) => s.type === 'scatter' && s.name === 'isolated liquidation')[0].data;
+      return { eq: pts('equity'), mr: pts('margin') };
+    })()`);
+    liqs.forEach((e, k) => {
+      const bar = run.curves.time.findIndex((t, i) => t <= e.time && (run.curves.time[i + 1] ?? Infinity) > e.time);
+      expect(marks.eq[k]![0]).toBe(e.time);
+      expect(marks.eq[k]![1]).toBe(run.curves.equity[bar]);
+      expect(marks.mr[k]![1]).toBe(run.curves.marginRatio[bar]);
+      expect(marks.mr[k]![1]).toBeGreaterThanOrEqual(100);
+    });
   });
 
   it('the price chart marks entries, exits and liquidations and draws the liquidation price per mode', async () => {

@@ -469,9 +469,11 @@ const CLIENT_JS = String.raw`
   }
   function zip(t, v) { var out = new Array(t.length); for (var i = 0; i < t.length; i++) out[i] = [t[i], v[i]]; return out; }
   function valueAt(run, arr, t) {
-    // last curve point at or before t (curves keep extremes, so this is close to the bar's value)
-    var lo = 0, hi = run.t.length - 1, best = 0;
-    while (lo <= hi) { var mid = (lo + hi) >> 1; if (run.t[mid] <= t) { best = mid; lo = mid + 1; } else hi = mid - 1; }
+    // the first curve point after t: the close of the bar an event at t happened in (points are drawn at bar
+    // closes; the one at or before t is the bar before, whose margin ratio put a liquidation at 8-88 %); curves
+    // keep their extremes, so a thinned curve still holds the liquidation bar's peak
+    var lo = 0, hi = run.t.length - 1, best = run.t.length - 1;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (run.t[mid] > t) { best = mid; hi = mid - 1; } else lo = mid + 1; }
     return arr[best];
   }
   // an errored run's curves stop where it failed: its legend entry says so, so its partial curves are
@@ -511,7 +513,9 @@ const CLIENT_JS = String.raw`
     } else if (kind === 'margin') {
       o = baseOption('%', '%');
       o.yAxis.scale = false; o.yAxis.min = 0;
-      o.yAxis.max = function (v) { return Math.max(100, Math.ceil(v.max / 10) * 10); };
+      // a gap past the bankruptcy price reads the ratio's cap (1,000 %): the axis stops at 200 %, so the 80 % and 100 %
+      // lines stay readable (the tooltip gives the value)
+      o.yAxis.max = function (v) { return Math.min(200, Math.max(100, Math.ceil(v.max / 10) * 10)); };
       cfg.runs.forEach(function (r, i) {
         var s = lineSeries(r, 'mr');
         if (i === 0) s.markLine = { silent: true, symbol: 'none', label: { fontSize: 10, formatter: '{b}', position: 'insideEndTop' },

@@ -3,6 +3,7 @@
  * en-US grouping, no locale lookups at run time).
  */
 import { METRIC_BY_ID } from '../analysis/index.js';
+import { MARGIN_RATIO_CAP } from '../account/books.js';
 import type { RunResult } from '../shard/types.js';
 
 /** Metrics shown with an explicit + sign when positive. */
@@ -54,6 +55,8 @@ export function fmtMetric(id: string, v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   const m = METRIC_BY_ID.get(id);
   const signed = SIGNED.has(id);
+  // the ratio's cap (a margin balance at or below a tenth of the maintenance margin, bankrupt included) is a bound, not a ratio
+  if (id === 'marginRatioMax' && v >= 100 * MARGIN_RATIO_CAP) return `≥ ${fmtNumber(100 * MARGIN_RATIO_CAP, 0)}%`;
   switch (m?.format) {
     case 'pct':
       return `${fmtNumber(v, Math.abs(v) >= 1000 ? 0 : 1, signed)}%${m.unit === '%/yr' ? '/yr' : ''}`;
@@ -84,7 +87,7 @@ export function fmtLeverage(x: number): string {
 export function rejectionsLabel(rejections: Record<string, number>): string {
   return Object.keys(rejections)
     .sort()
-    .map((k) => `${k} ${rejections[k]}`)
+    .map((k) => `${k} ${fmtNumber(rejections[k]!, 0)}`)
     .join(', ');
 }
 

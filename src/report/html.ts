@@ -331,7 +331,7 @@ ${costRows.length ? sortableTable('costs-table', costHead, costRows) : '<p class
 <section id="failures"><h2>Failures</h2>${failures}</section>
 </main>
 <footer>
-  marginlab ${esc(m.marginlabVersion)} · engine ${esc(m.engineVersion)} · ${m.gitCommit ? `commit ${esc(m.gitCommit.slice(0, 12))} · ` : ''}${esc(m.node)} · ${esc(String(m.workers))} workers · created ${esc(m.createdAt)} · wall clock ${esc(fmtNumber(m.wallClockMs / 1000, 1))} s${
+  marginlab ${esc(m.marginlabVersion)} · engine ${esc(m.engineVersion)} · ${m.gitCommit ? `commit ${esc(m.gitCommit.slice(0, 12))} · ` : ''}${esc(m.node)} · ${esc(String(m.workers))} worker${m.workers === 1 ? '' : 's'} · created ${esc(m.createdAt)} · wall clock ${esc(fmtNumber(m.wallClockMs / 1000, 1))} s${
     m.shard ? ` · shard ${esc(String(m.shard.index))}/${esc(String(m.shard.count))}` : ''
   } · summary.json, runs.csv and results/ hold every number on this page.
 </footer>

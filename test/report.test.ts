@@ -269,6 +269,18 @@ describe('verdicts', () => {
     expect(v.winner).toBe('cross');
     expect(v.line).toMatch(/fewer liquidations/);
   });
+  it('both ended wiped out: the count of liquidations does not decide (one cross liquidation takes the pool, isolated counts one per position)', () => {
+    const lost = verdictFor({
+      isolated: run('isolated', { totalReturn: -99.2, maxDrawdown: 99.3, liquidations: 6, liquidationLoss: 9121, trades: 6, fees: 40 }),
+      cross: run('cross', { totalReturn: -100, maxDrawdown: 100, liquidations: 1, liquidationLoss: 9225, trades: 1, fees: 12 }),
+    })!;
+    // it read "cross served it better than isolated: same return within 1 pp with fewer liquidations"
+    expect(lost.winner).toBeNull();
+    expect(lost.line).toMatch(/^tie: (isolated and cross|cross and isolated) both ended wiped out \(equity below 5% of the initial capital/);
+    // one of them kept more than 5 %: the liquidations decide as before
+    const kept = verdictFor({ isolated: run('isolated', { totalReturn: -94.5, maxDrawdown: 95, liquidations: 6 }), cross: run('cross', { totalReturn: -95.2, maxDrawdown: 96, liquidations: 1 }) })!;
+    expect(kept.winner).toBe('cross');
+  });
   it('identical runs tie', () => {
     const v = verdictFor({ isolated: run('isolated', { totalReturn: 5, maxDrawdown: 10 }), cross: run('cross', { totalReturn: 5, maxDrawdown: 10 }) })!;
     expect(v.winner).toBeNull();

@@ -12,7 +12,7 @@ import { DAY_MS, MIN_ANNUALISE_DAYS } from '../analysis/index.js';
 import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analysis/stress.js';
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { historyIndex, type HistoryOutcomes } from '../stress/types.js';
+import { WIPEOUT_FRACTION, historyIndex, type HistoryOutcomes } from '../stress/types.js';
 import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
@@ -133,13 +133,17 @@ const num = (r: RunResult, id: string): number | null => {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 };
 
+/** A run that ended with equity below WIPEOUT_FRACTION (5 %) of its initial capital: the account was lost. */
+const endedWipedOut = (r: RunResult): boolean => (num(r, 'totalReturn') ?? 0) < -100 * (1 - WIPEOUT_FRACTION);
+
 /** Tolerances under which two modes count as equal on a criterion (the return's: analysis/stress.ts). */
 const DD_TOL_PP = 1;
 
 /**
  * Order two ok runs of one configuration: negative when `a` served better.
  * 1. total return (higher), unless within 1 percentage point;
- * 2. liquidations (fewer);
+ * 2. liquidations (fewer), unless both ended wiped out (one cross liquidation takes the whole pool where
+ *    isolated counts one per position: cross's wipe-out read "fewer liquidations" against an isolated −99.2 %);
  * 3. max drawdown (lower), unless within 1 percentage point;
  * 0 (a tie) when all three are equal within tolerance. Capital at risk never breaks a tie: it
  * always favours isolated (its capital at risk is the allocated margin, cross's the whole pool),
@@ -157,7 +161,7 @@ function decideRuns(a: RunResult, b: RunResult): { order: number; by: Criterion 
   if (ra !== rb && (Math.abs(ra - rb) > RETURN_TOL_PP || !Number.isFinite(ra - rb))) return { order: rb > ra ? 1 : -1, by: 'return' };
   const la = num(a, 'liquidations') ?? 0;
   const lb = num(b, 'liquidations') ?? 0;
-  if (la !== lb) return { order: la < lb ? -1 : 1, by: 'liquidations' };
+  if (la !== lb && !(endedWipedOut(a) && endedWipedOut(b))) return { order: la < lb ? -1 : 1, by: 'liquidations' };
   const da = num(a, 'maxDrawdown') ?? Infinity;
   const db = num(b, 'maxDrawdown') ?? Infinity;
   if (da !== db && (Math.abs(da - db) > DD_TOL_PP || !Number.isFinite(da - db))) return { order: da < db ? -1 : 1, by: 'drawdown' };
@@ -261,7 +265,9 @@ function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdic
       ? `held no position: ${noFillPhrase([w, l])}, so the modes were not compared`
       : sameTrades(w.r, l.r)
         ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
-        : `ended within ${RETURN_TOL_PP} pp of each other`;
+        : endedWipedOut(w.r) && endedWipedOut(l.r)
+          ? `both ended wiped out (equity below ${100 * WIPEOUT_FRACTION}% of the initial capital; how many liquidations it took is the mode's bookkeeping, not a better outcome)`
+          : `ended within ${RETURN_TOL_PP} pp of each other`;
     return {
       winner: null,
       ...(none ? { notCompared: true as const } : {}),
@@ -632,4 +638,4 @@ export function dataPeriod(runs: readonly RunResult[]): string {
 }
 
 /** How a configuration's winner is picked, for table footnotes. */
-export const VERDICT_RULE = `higher return; within ${RETURN_TOL_PP} pp, fewer liquidations, then a shallower drawdown (within ${DD_TOL_PP} pp: a tie, whatever the capital at risk)`;
+export const VERDICT_RULE = `higher return; within ${RETURN_TOL_PP} pp, fewer liquidations (unless both ended wiped out), then a shallower drawdown (within ${DD_TOL_PP} pp: a tie, whatever the capital at risk)`;

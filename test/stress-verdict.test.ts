@@ -165,6 +165,22 @@ describe('a population whose pairs disagree (no setup served better than every o
 });
 
 describe('a setup that wiped out more often never served it for its return or its liquidations', () => {
+  it('nor do fewer liquidations make cross the one that served when its return is lower by more than 1 pp on average (within noise)', () => {
+    // isolated's liquidation cut each loss at −20 %; cross rode 3 of the 15 crashes down to −40 % and gained 2 pp on the others
+    const results = threeSetups(15, (setup, i) => (setup === 'isolated' ? { ret: -20, wiped: false, liquidated: true } : { ret: i < 3 ? -40 : -18, wiped: false, liquidated: false })).filter((r) => r.spec.setup !== 'mixed');
+    const paths = buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!;
+    const d = paths.diffs[0]!;
+    expect([d.a, d.b, d.liquidation.noise, d.totalReturn.noise, d.wipeOut.noise]).toEqual(['isolated', 'cross', false, true, true]);
+    expect(d.totalReturn.mean).toBeCloseTo(-2.4, 9);
+    // it read "cross served it (fewer liquidations; ...)"
+    expect(paths.winner).toBeNull();
+    expect(paths.line).toMatch(/; tie: cross had fewer liquidations but a lower return on average, by more than 1 pp \(a difference within noise; return difference isolated − cross \+2\.4 pp \[/);
+    expect(pairReadingText(d)).toBe('tie (cross: fewer liquidations, a lower return)');
+    // within 1 pp the liquidations still decide
+    const close = threeSetups(15, (setup, i) => (setup === 'isolated' ? { ret: -20, wiped: false, liquidated: true } : { ret: i < 3 ? -22 : -20, wiped: false, liquidated: false })).filter((r) => r.spec.setup !== 'mixed');
+    expect(buildModel(close, makeManifest(close)).configs[0]!.stress!.populations.paths!.winner).toBe('cross');
+  });
+
   it('fewer liquidations do not make cross the one that served when it wiped out 3 times in 15 and isolated never (wipe-outs within noise)', async () => {
     // buy-and-hold 5× under a crash, 15 views: isolated liquidated every time and never wiped out; cross liquidated and wiped
     // out on 3 (the pool went), else neither. Liquidations (−80 pp) decide beyond noise, wipe-outs (+20 pp [0, 40]) do not.

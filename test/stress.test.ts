@@ -11,7 +11,7 @@ import { totalmem } from 'node:os';
 import type { MarketData } from '../src/feed/types.js';
 import { loadDataset } from '../src/feed/load.js';
 import { DEFAULT_EXECUTION, SETUPS, replay } from '../src/engine/index.js';
-import { applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
+import { MARK_SETTLE_MS, applyScenario, computeBetas, symbolShocks } from '../src/stress/overlay.js';
 import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress/bootstrap.js';
 import { betaDepth, compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
@@ -249,8 +249,11 @@ describe('scenario splice', () => {
             // continuity: every later bar continues from the level the shock left
             expect(e.open[i]! / b.open[i]!).toBeCloseTo(final, 10);
             expect(e.close[i]! / b.close[i]!).toBeCloseTo(final, 10);
-            const mf = Math.max(0.05, 1 + (final - 1) * (1 + s.markExtra));
-            expect(e.markClose[i]! / b.markClose[i]!).toBeCloseTo(mf, 10);
+            // the mark's extra move ends with the crash: back at the trade price's level an hour after the window
+            if (t >= end + MARK_SETTLE_MS) {
+              expect(e.markOpen[i]! / b.markOpen[i]!).toBeCloseTo(final, 10);
+              expect(e.markClose[i]! / b.markClose[i]!).toBeCloseTo(final, 10);
+            }
           }
         }
         // the untouched symbol is the base's own column
@@ -259,6 +262,26 @@ describe('scenario splice', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it("markExtra moves the mark beyond the trade price's move in the crash and ends with it (the mark stayed 2.3 % under the trade price for the rest of the data)", () => {
+    const flat = () => Array.from({ length: 24 }, () => [100, 100, 100, 100] as Bar);
+    const base = makeData({ XRPUSDT: { bars: flat(), mark: flat(), funding: [{ bar: 4, rate: 0.0001, price: 100 }, { bar: 16, rate: 0.0001, price: 100 }] } });
+    // a 2h slide to −30 %, the mark 10 % beyond it, held there (no recovery)
+    const sc = scenarioSchema.parse({ id: 'mx', symbols: { XRP: { depth: -0.3, duration: '2h', markExtra: 0.1 } } } satisfies ScenarioInput);
+    const c = applyScenario(base, sc, T0 + 2 * HOUR, null).columns[0]!;
+    // the trough bar (the window ends at 04:00): trade −30 %, mark −33 %
+    expect(c.close[3]).toBeCloseTo(70, 10);
+    expect(c.markClose[3]).toBeCloseTo(67, 10);
+    // back to the trade level over the hour after the window, then at it
+    expect(c.markOpen[4]).toBeCloseTo(67, 10);
+    expect(c.markClose[4]).toBeCloseTo(70, 10);
+    expect(c.markLow[4]).toBeCloseTo(67, 10);
+    for (let i = 5; i < 24; i++) expect([c.markOpen[i], c.markClose[i], c.close[i]].map((x) => Number(x!.toFixed(9)))).toEqual([70, 70, 70]);
+    // a settlement in the window at the mark's own level; one after it at the trade price's level (it was scaled by 0.67)
+    expect(c.fundingPrice[0]).toBeCloseTo(67, 10);
+    expect(c.fundingPrice[1]).toBeCloseTo(70, 10);
+    expect(MARK_SETTLE_MS).toBe(HOUR);
   });
 
   it('a wick inside one bar: open and close unchanged, the low goes 40 % down, the mark by its own extra', () => {

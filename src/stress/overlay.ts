@@ -9,7 +9,8 @@
  *   high'  = max(open', close', high × max g over the bar)
  * so OHLC stays consistent, bars wholly after the shock are scaled by its final level (they
  * continue from the shocked level, or from the level recovered to), and bars before it are
- * untouched. Mark candles take the mark factor 1 + (g − 1) × (1 + markExtra) the same way.
+ * untouched. Mark candles take the mark factor 1 + (g − 1) × (1 + markExtra) the same way over the shock window,
+ * back to g's final level over the hour after it (markPath).
  * Funding events settling in the shock window take the scenario's rate; every funding price after
  * the shock start is scaled by the mark factor at its time (an event's time: its settlement time,
  * fundingSettleTime, so Binance's stamps a few ms past the minute count at the minute). Volumes of bars overlapping the window
@@ -105,6 +106,22 @@ export function applyScenario(data: MarketData, scenario: Scenario, injectAt: nu
  * (the schema refuses a shock that reaches the floor as written; a beta above 1 may scale a market shock onto it) */
 const markMap = (g: number, m: number) => Math.max(1 + DEPTH_FLOOR, 1 + (g - 1) * (1 + m));
 
+/** How long the mark takes after the shock window to come back to the trade price's level (its extra move ends). */
+export const MARK_SETTLE_MS = 3_600_000;
+
+/**
+ * The mark's factor path of a shock: the trade path's keypoints through markMap over the shock window, then back to
+ * the trade path's final level over MARK_SETTLE_MS. The extra move is the crash's: applied to the level after it, the
+ * mark stayed 2.3 % under the trade price for the rest of the data (XRP after crash-2025-10-10: 0.7938 × against 0.8125 ×).
+ */
+export function markPath(shock: CompiledShock): CompiledShock {
+  const m = shock.markExtra;
+  if (m === 0) return shock;
+  const end = shock.t[shock.t.length - 1]!;
+  const level = shock.f[shock.f.length - 1]!;
+  return { ...shock, t: [...shock.t, end + MARK_SETTLE_MS], f: [...shock.f.map((g) => markMap(g, m)), level], markExtra: 0 };
+}
+
 /** One symbol's columns under a compiled shock (fresh arrays; the input is only read). */
 export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: number, shock: CompiledShock, injectAt: number): SymbolColumns {
   const n = time.length;
@@ -121,7 +138,7 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
   const fundingPrice = Float64Array.from(c.fundingPrice);
   const wStart = shockStart(shock);
   const wEnd = shockEnd(shock);
-  const m = shock.markExtra;
+  const mark = markPath(shock);
   for (let i = 0; i < n; i++) {
     const a = time[i]! - injectAt;
     const b = a + timeframeMs;
@@ -135,12 +152,13 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
       close[i] = cl;
       high[i] = Math.max(o, cl, high[i]! * hi);
       low[i] = Math.min(o, cl, low[i]! * lo);
-      const mo = markOpen[i]! * markMap(g0, m);
-      const mc = markClose[i]! * markMap(g1, m);
+      const [mlo, mhi] = factorRange(mark, a, b);
+      const mo = markOpen[i]! * factorAt(mark, a);
+      const mc = markClose[i]! * factorBefore(mark, b);
       markOpen[i] = mo;
       markClose[i] = mc;
-      markHigh[i] = Math.max(mo, mc, markHigh[i]! * markMap(hi, m));
-      markLow[i] = Math.min(mo, mc, markLow[i]! * markMap(lo, m));
+      markHigh[i] = Math.max(mo, mc, markHigh[i]! * mhi);
+      markLow[i] = Math.min(mo, mc, markLow[i]! * mlo);
       // the bars overlapping the window; a zero-length window (a jump) overlaps the bar it falls in, also at its open
       if (a < wEnd || (a === wEnd && wStart === wEnd)) volume[i] = volume[i]! * shock.volume;
     }
@@ -148,7 +166,7 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
       // by its settlement time, as the feed places it (a stamp 1–999 ms past the minute settles at the minute)
       const x = fundingSettleTime(c.fundingTime[e]!) - injectAt;
       if (x < wStart) continue;
-      fundingPrice[e] = fundingPrice[e]! * markMap(factorAt(shock, x), m);
+      fundingPrice[e] = fundingPrice[e]! * factorAt(mark, x);
       if (shock.fundingRate !== null && x <= wEnd) fundingRate[e] = shock.fundingRate;
     }
   }

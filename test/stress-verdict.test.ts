@@ -46,6 +46,21 @@ describe('stress population verdict', () => {
   });
 });
 
+describe('a configuration where no order filled', () => {
+  it('has no history verdict to hold under stress (it read "The history verdict (a tie in history) holds under the crash scenarios ...")', () => {
+    const results = makeStressResults({ bars: 24 * 10, paths: 6, leverages: [125] }).map((r): RunResult => ({
+      ...r,
+      metrics: { ...r.metrics, totalReturn: 0, trades: 0, fees: 0, exposureTime: 0, liquidations: 0, liquidationLoss: 0, maxDrawdown: 0, rejectedOrders: 4 },
+      rejections: { leverageAboveTierMax: 4 },
+      ...(r.stress ? { stress: { ...r.stress, survived: true, wipedOut: false, firstLiquidated: [], timeToLiquidationMs: null } } : {}),
+    }));
+    const line = buildModel(results, makeManifest(results)).configs[0]!.verdict!.line;
+    expect(line).toMatch(/^tie: isolated and cross held no position: every order was rejected/);
+    expect(line).toContain(' Stress: Under the crash scenarios');
+    expect(line).not.toMatch(/The history verdict/);
+  });
+});
+
 describe('stress population verdict of three setups', () => {
   it('names no winner unless one setup beats both others (the 1 pp rule need not be transitive)', () => {
     // every run wiped out and liquidated: only the return can decide. isolated −100, cross −99.2, mixed −98.4:

@@ -459,7 +459,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
   for (const c of configs) {
     c.verdict = verdictFor(c.runs);
     c.stress = stressById.get(c.id) ?? null;
-    if (c.verdict && c.stress) c.verdict = { ...c.verdict, line: c.verdict.line + stressVerdictLine(c.verdict.winner, c.stress) };
+    if (c.verdict && c.stress) c.verdict = { ...c.verdict, line: c.verdict.line + stressVerdictLine(c.verdict.winner, c.stress, c.verdict.notCompared !== true) };
   }
 
   const strategies: StrategySection[] = [];

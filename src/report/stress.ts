@@ -588,9 +588,13 @@ export function buildStressModel(
  * The sentence appended to a history verdict: what each stress population says and whether the
  * history verdict (winner, or null for a tie / no verdict) holds under it.
  */
-export function stressVerdictLine(history: SetupId | null, sc: StressConfig): string {
+export function stressVerdictLine(history: SetupId | null, sc: StressConfig, compared = true): string {
   const pops = POPULATIONS.filter((p) => sc.populations[p]);
   if (!pops.length) return '';
+  // a history where no order filled compared no mode: there is no verdict to hold (it read "The history verdict (a
+  // tie in history) holds under the crash scenarios ..." for a 125x configuration whose every order was rejected)
+  const lines = ` Stress: ${pops.map((p) => sc.populations[p]!.line.replace(/^./, (c) => c.toUpperCase())).join(' ')}`;
+  if (!compared) return lines;
   const name = (p: Population) => (p === 'crash' ? 'under the crash scenarios' : 'over the Monte Carlo paths');
   const holds: string[] = [];
   const fails: string[] = [];
@@ -609,8 +613,7 @@ export function stressVerdictLine(history: SetupId | null, sc: StressConfig): st
         : holds.length === 0
           ? ` The history verdict (${hist}) does not hold ${fails.join(' or ')}.`
           : ` The history verdict (${hist}) holds ${holds.join(' and ')} but not ${fails.join(' or ')}.`;
-  const lines = pops.map((p) => sc.populations[p]!.line.replace(/^./, (c) => c.toUpperCase()));
-  return ` Stress: ${lines.join(' ')}${verdict}`;
+  return `${lines}${verdict}`;
 }
 
 /** Loss at the shock as a money figure, '—' when absent. */

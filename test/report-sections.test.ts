@@ -121,6 +121,15 @@ describe('verdicts say which setups errored', () => {
     // the 50x configuration planned cross only, and its run errored
     expect(s.verdict!.line).toContain('1 more configuration not judged: fewer than two modes completed (fast=6, slow=100 · binance-usdm · 50×: cross errored; see Failures).');
   });
+  it('a strategy whose every configuration errored names them and points to Failures (it read a bare "no verdict"); its card says "no verdict"', () => {
+    const rs = results.map((r) => (r.spec.strategy === 'ma-trend' ? { ...r, status: 'errored' as const, error: 'x' } : r));
+    const v = buildModel(rs, makeManifest(rs)).strategies.find((x) => x.strategy === 'ma-trend')!.verdict!;
+    expect(v.winner).toBeNull();
+    expect(v.line).toMatch(/^no verdict: fewer than two modes completed in any of its \d+ configurations \(fast=12, slow=48 · binance-usdm · \d+×: isolated and cross errored; .*; see Failures\)\.$/);
+    const { md, html } = render(rs);
+    expect(md).toContain('- **ma-trend**: no verdict: fewer than two modes completed in any of its');
+    expect(html).toMatch(/<h3>ma-trend<\/h3><p class="winner">no verdict<\/p><p>no verdict: fewer than two modes completed/);
+  });
   it('three errored setups are listed as a list ("isolated, cross and mixed errored", not "isolated and cross and mixed")', () => {
     const rs = withErroredIsolated().map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 10 ? { ...r, status: 'errored' as const, error: 'x' } : r));
     const model = buildModel(rs, makeManifest(rs));

@@ -308,7 +308,7 @@ describe('verdicts', () => {
     const traded = verdictFor({ isolated: run('isolated', { ...none, exposureTime: 40, fees: 3 }), cross: run('cross', { ...none, exposureTime: 40, fees: 3 }) })!;
     expect(traded.line).toMatch(/made the same trades/);
   });
-  it("a strategy's headline leaves out configurations where every order was rejected in every mode (not compared): not counted as ties, not in the medians", () => {
+  it("a strategy's headline leaves out configurations where every order was rejected in every mode (not compared): not counted as ties, not in the medians", async () => {
     const rejectedAll = (r: RunResult): RunResult =>
       ({ ...r, metrics: { ...r.metrics, totalReturn: 0, maxDrawdown: 0, liquidations: 0, liquidationLoss: 0, exposureTime: 0, trades: 0, fees: 0, rejectedOrders: 3 }, rejections: { exceedsMaxLeverage: 3 }, events: r.events.filter((e) => e.type !== 'fill' && e.type !== 'liquidation') }) as RunResult;
     const line = (rs: RunResult[]) => buildModel(rs, makeManifest(rs)).strategies.find((s) => s.strategy === 'ma-trend')!.verdict!.line;
@@ -321,8 +321,14 @@ describe('verdicts', () => {
     expect(one).toMatch(/isolated: lower median return [^;]*, \d+ liquidations? in 2 runs; cross: lower median return [^;]*in 2 runs\./);
     expect(one).toMatch(/ 1 more configuration not compared: every order was rejected in every mode\.$/);
     // every configuration not compared: said so, never 'tie in all 3 configurations'
-    const all = line(results.map((r) => (r.spec.strategy === 'ma-trend' ? rejectedAll(r) : r)));
+    const allRs = results.map((r) => (r.spec.strategy === 'ma-trend' ? rejectedAll(r) : r));
+    const all = line(allRs);
     expect(all).toBe('the modes were not compared: in all 3 configurations every mode held no position (every order was rejected).');
+    // its card says so (it read "no clear winner")
+    const cardDir = mkdtempSync(join(tmpdir(), 'ml-card-'));
+    await writeReport({ dir: cardDir, results: allRs, manifest: makeManifest(allRs), formats: ['html'] });
+    expect(readFileSync(join(cardDir, 'report.html'), 'utf8')).toContain('<h3>ma-trend</h3><p class="winner">not compared</p><p>the modes were not compared:');
+    rmSync(cardDir, { recursive: true, force: true });
     // a strategy that placed no order at all is not compared either (it read "tie: the same trades" and counted as a tie)
     const idle = (r: RunResult): RunResult => ({ ...rejectedAll(r), metrics: { ...rejectedAll(r).metrics, rejectedOrders: 0 }, rejections: {} }) as RunResult;
     const none = line(results.map((r) => (r.spec.strategy === 'ma-trend' && r.spec.leverage === 25 ? idle(r) : r)));

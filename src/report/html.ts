@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { closeTimeShift, pricePanel } from './price-chart.js';
@@ -51,6 +51,13 @@ interface ChartRun {
   liq: { t: number; amount: number | null; detail: string }[];
   /** the run's totals, as the perp-costs table gives them; null for an errored run (the table leaves it out: its figures stop where it failed) */
   costs: { fees: number; fundingPaid: number; fundingReceived: number; liquidationLoss: number; insuranceShortfall: number } | null;
+}
+
+/** A strategy card's outcome when no mode won: 'not compared' (no order filled), 'tie', 'no verdict' or 'no clear winner'. */
+function cardOutcome(v: Verdict | null): string {
+  if (v === null || v.line.startsWith('no verdict')) return 'no verdict';
+  if (v.notCompared) return 'not compared';
+  return v.line.startsWith('tie') ? 'tie' : 'no clear winner';
 }
 
 function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
@@ -230,7 +237,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
     .map((s) => {
       const w = s.verdict?.winner ?? null;
       return `<article class="verdict ${w ? `won-${w}` : ''}"><h3>${esc(s.strategy)}</h3><p class="winner">${
-        w ? `${modeChip(w)} served it` : s.verdict ? (s.verdict.line.startsWith('tie') ? 'tie' : 'no clear winner') : 'no verdict'
+        w ? `${modeChip(w)} served it` : cardOutcome(s.verdict)
       }</p><p>${esc(s.verdict?.line ?? 'Fewer than two margin modes completed for this strategy.')}</p></article>`;
     })
     .join('\n');

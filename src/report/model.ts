@@ -329,25 +329,27 @@ export function lowerMedian(xs: readonly number[]): number | null {
  */
 function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const withVerdict = configs.filter((c) => c.verdict);
-  if (withVerdict.length === 0) return null;
+  // a configuration with errored runs and fewer than two completed setups has no verdict: counted apart, never silently left out
+  const unjudged = configs.filter((c) => !c.verdict && SETUP_IDS.some((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'));
+  const unjudgedList = unjudged
+    .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${setupList(SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'))} errored`)
+    .join('; ');
+  if (withVerdict.length === 0) {
+    // every configuration errored: which, and where to look (it read a bare "no verdict (fewer than two margin modes completed)")
+    return unjudged.length ? { winner: null, line: `no verdict: fewer than two modes completed in ${unjudged.length === 1 ? 'its configuration' : `any of its ${unjudged.length} configurations`} (${unjudgedList}; see Failures).` } : null;
+  }
   // a configuration whose every mode held no position (every order rejected) compared nothing:
   // it is left out of the counts and medians, and said apart
   const judged = withVerdict.filter((c) => !notCompared(c));
   const skipped = withVerdict.length - judged.length;
-  // a configuration with errored runs and fewer than two completed setups has no verdict: counted apart, never silently left out
-  const unjudged = configs.filter((c) => !c.verdict && SETUP_IDS.some((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'));
-  const unjudgedNote = unjudged.length
-    ? ` ${unjudged.length} more configuration${unjudged.length === 1 ? '' : 's'} not judged: fewer than two modes completed (${unjudged
-        .map((c) => `${[c.paramsLabel, c.venue, c.dataLabel, fmtLeverage(c.leverage)].filter(Boolean).join(' · ')}: ${setupList(SETUP_IDS.filter((s) => c.runs[s] !== undefined && c.runs[s]!.status !== 'ok'))} errored`)
-        .join('; ')}; see Failures).`
-    : '';
+  const unjudgedNote = unjudged.length ? ` ${unjudged.length} more configuration${unjudged.length === 1 ? '' : 's'} not judged: fewer than two modes completed (${unjudgedList}; see Failures).` : '';
   // why configurations were not compared: every order rejected, or (some) none placed
   const allRejected = (cs: readonly ConfigGroup[]) => cs.every((c) => SETUP_IDS.every((s) => c.runs[s]?.status !== 'ok' || rejectedAny(c.runs[s]!)));
   if (judged.length === 0) {
     const v =
       withVerdict.length === 1
         ? withVerdict[0]!.verdict!
-        : { winner: null, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (${allRejected(withVerdict) ? 'every order was rejected' : 'no order filled'}).` };
+        : { winner: null, notCompared: true as const, line: `the modes were not compared: in all ${withVerdict.length} configurations every mode held no position (${allRejected(withVerdict) ? 'every order was rejected' : 'no order filled'}).` };
     return { ...v, line: v.line + unjudgedNote };
   }
   const notComparedNote =

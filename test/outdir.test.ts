@@ -101,6 +101,15 @@ describe('output folder ownership', () => {
     await writeOutDir(e, { kind: 'dataset' }, (t) => writeFileSync(join(t, 'a.arrow'), '1'));
     await expect(writeOutDir(e, { kind: 'dataset' }, () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(readdirSync(e).filter((f) => f !== MARKER_FILE)).toEqual(['a.arrow']);
+    // the folders made for it go too (a failed run left an empty reports/ above reports/<name>), those that were there stay
+    mkdirSync(join(root, 'kept'));
+    await expect(writeOutDir(join(root, 'kept', 'deep', 'nested', 'out'), { kind: 'run' }, () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(readdirSync(join(root, 'kept'))).toEqual([]);
+    // a folder made above it that something else wrote into meanwhile stays
+    const o = openOutDir(join(root, 'a', 'b', 'out'), { kind: 'run' });
+    writeFileSync(join(root, 'a', 'note.txt'), 'mine');
+    expect(o.discard()).toBe(true);
+    expect(readdirSync(join(root, 'a'))).toEqual(['note.txt']);
   });
 
   it('a folder of the other kind is refused even with --force; an old run folder (only run files) is recognised', () => {

@@ -323,6 +323,8 @@ export class OutDir {
   private readonly source: OutSource;
   /** the folder existed without a marker and this invocation wrote one (a dataset from before markers, a folder taken by force) */
   markerAdded = false;
+  /** the folders above `path` this invocation created for it, outermost first: taken back with it by discard() */
+  madeAbove: string[] = [];
   /** what the folder held when it was opened (its entries; a run folder's results/ too): a failure that changed none of it takes back a marker it added */
   openedWith: string | null = null;
   /** this invocation replaced or claimed entries (replaceEntries, claimFiles) */
@@ -454,6 +456,8 @@ export class OutDir {
         this.release();
         rmSync(join(this.path, MARKER_FILE), { force: true });
         rmdirSync(this.path);
+        // and the folders made for it (a failed run left an empty reports/, or deep/nested/ of --out deep/nested/out)
+        removeEmpty(this.madeAbove);
         return true;
       }
     } catch {
@@ -563,6 +567,17 @@ export function mkdirs(path: string, made?: string[]): string[] {
   return mine;
 }
 
+/** Remove folders made by mkdirs (outermost first), innermost first, while they are empty. */
+function removeEmpty(made: readonly string[]): void {
+  for (const d of [...made].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** Check an output folder against the rules above, create it, take its lock and mark it. */
 /**
  * The hint for a path written with backslashes on a system whose folder separator is '/' (a Windows path copied into
@@ -603,12 +618,13 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   }
   const ctx = { path, role: 'output' as const, source, ...resumeHint(opts) };
   let created = false;
+  let made: string[] = [];
   if (existsSync(path)) {
     if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
       throw new UserError(`${name} ${path} is a file, not a folder; choose a folder`, usage);
     }
   } else {
-    withFsErrors({ ...ctx, action: 'create the output folder' }, () => mkdirs(path));
+    made = withFsErrors({ ...ctx, action: 'create the output folder' }, () => mkdirs(path));
     created = true;
   }
   const lockPath = join(path, LOCK_FILE);
@@ -673,6 +689,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     const out = new OutDir(path, kind, created, previous, own, lockPath, lockText, name, source);
     if (opts.resume === false) out.resume = false;
     out.markerAdded = !created && !hadMarker;
+    out.madeAbove = made.filter((d) => d !== path);
     if (out.markerAdded) out.openedWith = folderState(path, kind);
     out.forced = forced;
     return out;
@@ -682,6 +699,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
       try {
         rmSync(join(path, MARKER_FILE), { force: true });
         rmdirSync(path);
+        removeEmpty(made.filter((d) => d !== path));
       } catch {
         /* not empty */
       }

@@ -101,16 +101,23 @@ export default defineConfig({
     expect(last).toMatch(/'levrage' does not exist in type '\{ name: string; .*Did you mean to write 'leverage'\?/s);
   });
 
-  it('defineConfig of a value typed any (JSON.parse) is a config object, as it was before the overloads were reordered', () => {
-    // any matches the first overload: with the function form first, the result read as a function ('leverage' does not exist on type '(env: ConfigEnv) => …')
+  it('defineConfig of a function without parameters keeps its literals (it failed to type-check: \'all\' read as string); a value typed any is given as UserConfig', () => {
+    // the first overload TypeScript tries fixes such a function's return type: an overload for values typed any came
+    // first and widened every literal of the function form
     expect(
       check(
-        'config-any',
-        `import { defineConfig, type UserConfig } from 'marginlab';
+        'config-noparam',
+        `import { defineConfig, SAMPLE_DATA, type UserConfig } from 'marginlab';
+export const a = defineConfig(() => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all' }));
+export const b = defineConfig(async () => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all', workers: 'auto' }));
+export const d = defineConfig(() => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all', leverage: [3, 5], execution: { intrabarPath: 'high-first' } }));
+// @ts-expect-error misspelt key, no parameters
+export const top = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', levrage: [3] }));
+// @ts-expect-error a literal that is no setup
+export const setup = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', setups: ['isloated'] }));
 const shared: any = JSON.parse('{}');
-const c = defineConfig(shared);
+const c = defineConfig(shared as UserConfig);
 export const leverage: UserConfig['leverage'] = c.leverage;
-export default c;
 `,
       ),
     ).toEqual([]);

@@ -63,10 +63,10 @@ export type ExactConfig<T, S = UserConfig> = unknown extends S
  * function's returned object through ExactConfig, so a misspelt or unknown key (`levrage`, `oops`)
  * is a type error in every form, as it is an error when run (78).
  */
-// first: an argument typed any (JSON.parse of a shared file) matches the first overload, and the object
-// form's result is what it is (with the function form first it read as a function: c.leverage refused);
-// for any other argument the parameter is never, and the overloads below decide
-export function defineConfig<T>(config: 0 extends 1 & T ? T : never): UserConfig;
+// first, the function form: the first overload TypeScript tries fixes the type of a function without parameters
+// (`() => ({ ... })` is not context-sensitive, so its return type is computed once), and under any other it widened
+// every literal ('all', 'auto', 'high-first' read as string): such a config failed to type-check. An argument typed
+// any matches this overload too, so its result is typed as the function form: give it `as UserConfig`
 export function defineConfig<T extends UserConfig>(config: (env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
 export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
 // last: when no overload matches, TypeScript (tsc 7 only) reports the last one's error, and for the

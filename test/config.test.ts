@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -134,9 +134,27 @@ describe('config schema', () => {
     const p = await problemsOf({ ...base, data: ['./d', { path: 'd/' }, { path: '/x/d', timeframe: '1h' }, { path: 'd', symbols: ['B', 'A'] }, { path: '/x/d/', symbols: ['A', 'B'] }] });
     expect(p.details).toEqual([
       'data[1]: the same dataset as data[0] (folder "d/", timeframe and symbols); list it once',
+      // all of d's symbols and two of them: a run of A or B would be one run twice
+      'data[3]: the same dataset folder and timeframe as data[0], with symbols in common: runs and reports know a dataset by its folder\'s name and timeframe, so their runs would be one; list it once with the symbols of both, or give each entry symbols of its own',
       'data[4]: the same dataset as data[3] (folder "/x/d/", timeframe and symbols); list it once',
     ]);
-    expect((await resolveConfig({ ...base, data: ['d', { path: 'd', timeframe: '4h' }, { path: 'd', symbols: ['A'] }] }, { configDir: '/x' })).data).toHaveLength(3);
+    expect(await resolveConfig({ ...base, data: ['d', { path: 'd', timeframe: '4h' }, { path: 'd', timeframe: '240m', symbols: ['A'] }] }, { configDir: '/x' }).catch((e: UserError) => e.details)).toEqual([
+      expect.stringMatching(/^data\[2\]: the same dataset folder and timeframe as data\[1\], with symbols in common/),
+    ]);
+    expect((await resolveConfig({ ...base, data: ['d', { path: 'd', timeframe: '4h' }, { path: 'd', timeframe: '1d', symbols: ['A'] }, { path: 'd', timeframe: '1d', symbols: ['B'] }] }, { configDir: '/x' })).data).toHaveLength(4);
+  });
+  it('two dataset folders of one name at one timeframe are refused: runs and reports know a dataset by its folder\'s name (one\'s runs were dropped from the report)', async () => {
+    const p = await problemsOf({ ...base, data: ['a/syn', 'b/syn', { path: 'c/syn', timeframe: '1h' }] });
+    expect(p.code).toBe(78);
+    expect(p.details).toEqual([
+      `data[1]: folder "b/syn" has the same name as data[0]'s "a/syn" ('syn'): runs and reports know a dataset by its folder's name, so they would be one; rename one of the folders`,
+    ]);
+    // a link to the folder is the folder: its runs were planned twice
+    const root = mkdtempSync(join(tmpdir(), 'ml-cfg-link-'));
+    mkdirSync(join(root, 'syn'));
+    symlinkSync(join(root, 'syn'), join(root, 'synlink'));
+    const linked = await resolveConfig({ ...base, data: ['syn', 'synlink'] }, { configDir: root }).catch((e: UserError) => e.details);
+    expect(linked).toEqual(['data[1]: the same dataset as data[0] (folder "synlink", timeframe and symbols); list it once']);
   });
 
   it('a value a flag put there is named as the flag: 64 when only flags are wrong, 78 naming the flag beside the file\'s problems', async () => {

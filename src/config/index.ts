@@ -14,6 +14,8 @@ import { configError, missingInput, usageError, UserError } from '../errors.js';
 import { excerpt, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { jsonDuplicateKey, jsonFault, protoKeyPath } from '../util/json-text.js';
+import { realPathOf } from '../util/outdir.js';
+import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { getVenue, venueIds, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
@@ -426,14 +428,39 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     if (problem) lines.push(problem);
   }
   // a dataset listed twice ('./data' and 'data/'): its runs were one set, while the reports listed the dataset twice
+  // (a link to the folder is the folder); and two folders of one name at one timeframe: runs and reports know a dataset
+  // by its folder's name, so a/syn and b/syn were one dataset there, and the report showed one's runs, dropping the other's
   if (parsed.success && Array.isArray(parsed.data.data)) {
     const seen = new Map<string, number>();
-    parsed.data.data.forEach((d, i) => {
-      const o = d as { path: string; timeframe?: string; symbols?: string[] };
-      const key = JSON.stringify([resolve(opts.configDir, o.path), o.timeframe ?? null, o.symbols ? [...new Set(o.symbols)].sort() : null]);
+    const named = new Map<string, number[]>();
+    const entries = parsed.data.data as { path: string; timeframe?: string; symbols?: string[] }[];
+    entries.forEach((o, i) => {
+      const folder = realPathOf(resolve(opts.configDir, o.path));
+      const tf = o.timeframe === undefined ? null : timeframeMsOrNaN(o.timeframe);
+      const key = JSON.stringify([folder, tf, o.symbols ? [...new Set(o.symbols)].sort() : null]);
       const first = seen.get(key);
-      if (first === undefined) seen.set(key, i);
-      else lines.push(`data[${i}]: the same dataset as data[${first}] (folder ${JSON.stringify(o.path)}, timeframe and symbols); list it once`);
+      if (first !== undefined) {
+        lines.push(`data[${i}]: the same dataset as data[${first}] (folder ${JSON.stringify(o.path)}, timeframe and symbols); list it once`);
+        return;
+      }
+      seen.set(key, i);
+      const name = basename(resolve(opts.configDir, o.path));
+      const nameKey = JSON.stringify([name, tf]);
+      const before = named.get(nameKey) ?? [];
+      named.set(nameKey, [...before, i]);
+      for (const j of before) {
+        const prev = entries[j]!;
+        if (realPathOf(resolve(opts.configDir, prev.path)) !== folder) {
+          lines.push(`data[${i}]: folder ${JSON.stringify(o.path)} has the same name as data[${j}]'s ${JSON.stringify(prev.path)} ('${name}'${tf === null ? '' : ` at ${o.timeframe}`}): runs and reports know a dataset by its folder's name, so they would be one; rename one of the folders`);
+          return;
+        }
+        // the same folder and timeframe with symbols in common: a run of a symbol both lists hold would be one run twice
+        const shared = o.symbols === undefined || prev.symbols === undefined || o.symbols.some((x) => prev.symbols!.includes(x));
+        if (shared) {
+          lines.push(`data[${i}]: the same dataset folder and timeframe as data[${j}], with symbols in common: runs and reports know a dataset by its folder's name and timeframe, so their runs would be one; list it once with the symbols of both, or give each entry symbols of its own`);
+          return;
+        }
+      }
     });
   }
   let stress: ResolvedStress | null = null;

@@ -141,6 +141,29 @@ describe('Binance public data', () => {
     expect((await userError(() => readZip(readFileSync(file), file))).message).toContain('BTCUSDT-1h-2024-02.csv inflates to more than the 100 bytes the directory says');
   });
 
+  it('an archive whose records point past its end is a data error (65), not an internal error (70)', async () => {
+    const ok = writeZip([{ name: 'BTCUSDT-1h-2025-06.csv', data: Buffer.from('1,2,3\n') }], (b) => deflateRawSync(b));
+    const eocd = ok.length - 22;
+    // a directory entry's extra-field length running past the end
+    const xlen = Buffer.from(ok);
+    xlen.writeUInt16LE(60_000, xlen.readUInt32LE(eocd + 16) + 30);
+    // a ZIP64 locator pointing past the end (the directory's offset 0xffffffff asks for one)
+    const loc = Buffer.concat([ok.subarray(0, eocd), Buffer.alloc(20), ok.subarray(eocd)]);
+    loc.writeUInt32LE(0x07064b50, eocd);
+    loc.writeBigUInt64LE(10n ** 9n, eocd + 8);
+    loc.writeUInt32LE(0xffffffff, eocd + 20 + 16);
+    for (const [name, buf] of [['xlen', xlen], ['zip64', loc]] as const) {
+      const e = await userError(() => readZip(buf, name));
+      expect(e.exitCode, name).toBe(65);
+      expect(e.message).toBe(`${name}: not a readable ZIP archive (a record points past the end of the file (${buf.length} bytes))`);
+    }
+    const file = join(root, 'BTCUSDT-1h-2025-01.zip');
+    writeFileSync(file, loc);
+    const r = await feedCli(['import', file, '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
+
   it('--timeframe must agree with the file name', async () => {
     const e = await userError(() => readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip')], { timeframe: '30m' }));
     expect(e.exitCode).toBe(64);

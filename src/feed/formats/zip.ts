@@ -37,6 +37,17 @@ export const isZip = (buf: Uint8Array): boolean => buf.length >= 4 && buf[0] ===
 /** Every file entry of a ZIP archive held in memory (folders are skipped). `label` names it in errors. */
 export function readZip(buf: Buffer, label: string): ZipEntry[] {
   const bad = (why: string) => dataError(`${label}: not a readable ZIP archive (${why})`);
+  try {
+    return readEntries(buf, bad);
+  } catch (err) {
+    // an offset or a length of the archive's own records that points past its end (a ZIP64 locator, an extra field):
+    // a damaged archive (65), not an internal error (70)
+    if (err instanceof RangeError) throw bad(`a record points past the end of the file (${buf.length} bytes)`);
+    throw err;
+  }
+}
+
+function readEntries(buf: Buffer, bad: (why: string) => Error): ZipEntry[] {
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65_535); i--) {
     if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }

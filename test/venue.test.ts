@@ -161,6 +161,9 @@ describe('custom venues (built-in + overrides)', () => {
       [{ maintenance: { basiss: 'entry' } as never }, `venue override maintenance: unknown key "basiss" (did you mean 'basis'?) (known: basis, extraRate)`],
       [{ liquidation: { penalty: 'remainingMargin', fee: 1 } as never }, `venue override liquidation: unknown key "fee" (known: penalty)`],
       [{ liquidation: { penalty: { feeRat: 0.01 } } as never }, `venue override liquidation.penalty: unknown key "feeRat" (did you mean 'feeRate'?) (known: feeRate)`],
+      // 'base' was a known key read nowhere: { base: 'binance-usdm' } ran OKX's rules in silence
+      [{ base: 'binance-usdm' } as never, `venue override: unknown key "base": the rules a custom venue starts from are venue.id's (now okx); set venue.id to the venue to start from, and overrides.id to the custom venue's name`],
+      [{ feez: {} } as never, `venue override: unknown key "feez" (did you mean 'fees'?) (known: id, name, fees, funding, liquidation, maintenance, tiers, lotSizes)`],
       // another built-in venue's name on these rules: the reports named okx where Binance's ran
       [{ id: 'binance-usdm' }, `venue override id: 'binance-usdm' is another built-in venue, while the rules are okx's; name the custom venue otherwise (e.g. 'okx-custom'), or set venue.id to 'binance-usdm' for its rules`],
     ];

@@ -100,8 +100,12 @@ export function getVenue(id: string, overrides?: VenueOverrides): BuiltVenueProf
 }
 
 export function applyOverrides(base: VenueDefinition, o: VenueOverrides): VenueDefinition {
-  const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes', 'base']);
-  for (const k of Object.keys(o)) if (!known.has(k)) throw configError(`venue override: unknown key "${k}" (known: ${[...known].join(', ')})`);
+  // ('base' was listed here and read nowhere: overrides: { base: 'okx' } ran Binance's rules in silence)
+  const known = new Set(['id', 'name', 'fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes']);
+  for (const k of Object.keys(o)) {
+    if (k === 'base') throw configError(`venue override: unknown key "base": the rules a custom venue starts from are venue.id's (now ${base.id}); set venue.id to the venue to start from, and overrides.id to the custom venue's name`);
+    if (!known.has(k)) throw configError(`venue override: unknown key "${k}"${didYouMean(k, [...known])} (known: ${[...known].join(', ')})`);
+  }
   // sections that are objects must be objects: a string or number there is a mistake, not "no override"
   for (const k of ['fees', 'funding', 'liquidation', 'maintenance', 'tiers', 'lotSizes'] as const) {
     const v: unknown = o[k];

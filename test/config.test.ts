@@ -565,6 +565,10 @@ describe('leverage against the venue maximum', () => {
       "dataset okx-set holds okx data (its manifest's venue), replayed under binance-usdm's fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: 'okx' in the config if that venue is meant",
     ]);
     expect(venueMismatchWarnings(await resolved({ venue: { id: 'okx', overrides: { fees: { maker: 0 } } } }), [{ name: 'okx-set', venue: 'okx' }])).toEqual([]);
+    // a custom venue of Binance's rules under a name of its own: the rules are the data's venue's (it said "set venue: 'binance-usdm'")
+    const vip = await resolved({ venue: { id: 'binance-usdm', overrides: { id: 'binance-vip', fees: { taker: 0.0003 } } } });
+    expect(venueMismatchWarnings(vip, [{ name: 'bn', venue: 'binance-usdm' }])).toEqual([]);
+    expect(venueMismatchWarnings(vip, [{ name: 'okx-set', venue: 'okx' }])[0]).toMatch(/^dataset okx-set holds okx data \(its manifest's venue\), replayed under binance-vip's fees/);
   });
 });
 

@@ -650,9 +650,12 @@ export function fundingIntervalWarnings(config: Pick<ResolvedConfig, 'venue'>, d
  * fees, funding, tiers and liquidation rules without a word.
  */
 export function venueMismatchWarnings(config: Pick<ResolvedConfig, 'venue'>, datasets: readonly { name: string; venue: string }[]): string[] {
+  // judged by the built-in venue whose rules run (venue.id), not the name an override gives them: binance-usdm data under
+  // overrides { id: 'binance-vip' } read "replayed under binance-vip's rules: set venue: 'binance-usdm'", as the config does
+  const rules = config.venue.id;
   const venue = configVenue(config);
   return datasets
-    .filter((d) => d.venue !== venue.id && venueIds().includes(d.venue))
+    .filter((d) => d.venue !== rules && d.venue !== venue.id && venueIds().includes(d.venue))
     .map((d) => `dataset ${d.name} holds ${d.venue} data (its manifest's venue), replayed under ${venue.id}'s fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: '${d.venue}' in the config if that venue is meant`);
 }
 

@@ -194,11 +194,15 @@ function neverTraded(r: RunResult): boolean {
 
 const rejectedAny = (r: RunResult): boolean => (num(r, 'rejectedOrders') ?? 0) > 0;
 
-/** why two runs that filled nothing hold no position: 'every order was rejected (…; …)', 'no order filled (…; cross placed none)', 'the strategy placed no order' */
+/**
+ * why two runs that filled nothing hold no position: 'every order was rejected (…; …)', 'no order filled (…; cross had
+ * none rejected)', 'no order filled and none was rejected …'. A result does not tell an order never placed from one
+ * resting until the end (a limit never reached): "the strategy placed no order" was said of a resting buy limit.
+ */
 function noFillPhrase(xs: readonly { s: SetupId; r: RunResult }[]): string {
-  const said = (x: { s: SetupId; r: RunResult }) => (rejectedAny(x.r) ? rejectedPhrase(x.r) : `${x.s} placed none`);
+  const said = (x: { s: SetupId; r: RunResult }) => (rejectedAny(x.r) ? rejectedPhrase(x.r) : `${x.s} had none rejected`);
   if (xs.every((x) => rejectedAny(x.r))) return `every order was rejected (${xs.map(said).join('; ')})`;
-  return xs.some((x) => rejectedAny(x.r)) ? `no order filled (${xs.map(said).join('; ')})` : 'the strategy placed no order';
+  return xs.some((x) => rejectedAny(x.r)) ? `no order filled (${xs.map(said).join('; ')})` : 'no order filled and none was rejected (the strategy placed none, or they rested unfilled)';
 }
 
 /** `1,234 orders rejected, most for leverageAboveMax` */

@@ -199,7 +199,8 @@ describe('strategy errors name the config file and the key', () => {
 
   it('a timeframe or symbol the dataset lacks is 78 naming the config file and its data entry', async () => {
     writeConfig(dir, 'tf2h.config.ts', { name: 'tf2h', data: { path: './data', timeframe: '2h' }, strategies: ['sma-cross'] });
-    writeConfig(dir, 'sym2.config.ts', { name: 'sym2', data: ['./data', { path: './data', symbols: ['NOPEUSDT'] }], strategies: ['sma-cross'] });
+    // (data[0] lists its symbols: two entries of one folder and timeframe may not share any)
+    writeConfig(dir, 'sym2.config.ts', { name: 'sym2', data: [{ path: './data', symbols: ['AAAUSDT', 'BBBUSDT'] }, { path: './data', symbols: ['NOPEUSDT'] }], strategies: ['sma-cross'] });
     const [tf, sym] = await Promise.all([runCli(['run', '-c', 'tf2h.config.ts', '--out', 'o-tf2h'], dir), runCli(['run', '-c', 'sym2.config.ts', '--out', 'o-sym2'], dir)]);
     expect(tf.code).toBe(78);
     expect(tf.stderr).toMatch(/^marginlab: tf2h\.config\.ts: data: dataset \S+ has no 2h candles \(timeframes: 1h\)\n$/);

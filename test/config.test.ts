@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, fundingIntervalWarnings, venueMismatchWarnings, venueProblem,
+  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, defaultTierWarnings, fundingIntervalWarnings, venueMismatchWarnings, venueProblem,
   type LeverageUse, type ResolvedConfig,
 } from '../src/config/index.js';
 import { FIXTURE_STRATEGIES, REPO, runCli, writeConfig } from './fixtures/run/cli.js';
@@ -556,6 +556,16 @@ describe('leverage against the venue maximum', () => {
     expect(w[0]).toMatch(/^dataset ds: 1d bars are longer than binance-usdm's 8h funding interval/);
     const hl = await resolved({ venue: 'hyperliquid' });
     expect(fundingIntervalWarnings(hl, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * 3_600_000 }])[0]).toMatch(/hyperliquid's 1h funding interval/);
+  });
+
+  it("warns when a symbol has no tier table while the venue has one for the same asset under its own name (BTC-PERP margined with the small-cap brackets)", async () => {
+    const c = await resolved({});
+    const t0 = Date.UTC(2025, 5, 1);
+    const w = defaultTierWarnings(c, [{ symbols: ['BTC-PERP', 'ETHUSDT'], dataset: 'mine', startMs: t0 }, { symbols: ['FOOUSDT', 'AAAUSDT', 'eth_usdt'], dataset: 'mine', startMs: t0 }]);
+    expect(w).toEqual([
+      "dataset mine: binance-usdm has no tier table for BTC-PERP, and has one for BTCUSDT: BTC-PERP is margined with the venue's default brackets (binance-usdm default (small-cap bracket, 1000BONKUSDT 2024-10-24)), not BTCUSDT's; name the symbol as the venue does (import it with --symbol BTCUSDT), or give it its own table (venue.overrides.tiers)",
+    ]);
+    expect(defaultTierWarnings(c, [{ symbols: ['BTCUSDT', 'AAAUSDT'], dataset: 'd', startMs: t0 }])).toEqual([]);
   });
 
   it("warns when a dataset's manifest names another built-in venue than the config's (OKX data replayed under binance-usdm's rules)", async () => {

@@ -659,6 +659,36 @@ export function venueMismatchWarnings(config: Pick<ResolvedConfig, 'venue'>, dat
     .map((d) => `dataset ${d.name} holds ${d.venue} data (its manifest's venue), replayed under ${venue.id}'s fees, funding, maintenance tiers and liquidation rules (the config's venue): set venue: '${d.venue}' in the config if that venue is meant`);
 }
 
+/**
+ * Symbols the runs trade that the venue has no tier table for while it has one for the same asset under the venue's own
+ * name (BTCUSDT imported as BTC-PERP): their maintenance margin and maximum leverage come from the venue's default
+ * brackets, the 1 % / 75x small-cap table of binance-usdm for bitcoin, with no word in the run or its reports.
+ */
+export function defaultTierWarnings(config: Pick<ResolvedConfig, 'venue'>, runs: readonly { symbols: readonly string[]; dataset: string; startMs: number }[]): string[] {
+  const venue = configVenue(config);
+  const byDataset = new Map<string, { asOf: number; symbols: Set<string> }>();
+  for (const r of runs) {
+    if (!Number.isFinite(r.startMs)) continue;
+    const d = byDataset.get(r.dataset) ?? { asOf: r.startMs, symbols: new Set<string>() };
+    for (const s of r.symbols) d.symbols.add(s);
+    byDataset.set(r.dataset, d);
+  }
+  const out: string[] = [];
+  for (const [dataset, { asOf, symbols }] of byDataset) {
+    // the default brackets are one table object: a symbol the lookup found none for gets that very object
+    const fallback = venue.tiers('__default__', asOf);
+    for (const s of [...symbols].sort()) {
+      if (venue.tiers(s, asOf) !== fallback) continue;
+      const base = s.toUpperCase().split(/[-_/:.]/)[0]!.replace(/(USDT|USDC|BUSD|USD|PERP)$/, '');
+      const named = `${base}USDT`;
+      if (base === '' || named === s || venue.tiers(named, asOf) === fallback) continue;
+      const label = (venue.tierSource?.('__default__', asOf) ?? 'the venue default table').replace(/ for \S+$/, '');
+      out.push(`dataset ${dataset}: ${venue.id} has no tier table for ${s}, and has one for ${named}: ${s} is margined with the venue's default brackets (${label}), not ${named}'s; name the symbol as the venue does (import it with --symbol ${named}), or give it its own table (venue.overrides.tiers)`);
+    }
+  }
+  return out;
+}
+
 /** How long a config's code may run and its promise take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */
 export const CONFIG_SETTLE_MS = 30_000;
 const settleMs = (): number => {

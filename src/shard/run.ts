@@ -20,7 +20,7 @@ import { parseRunResult, readRunManifest } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
-import { checkLeverageLimits, configPath, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
+import { checkLeverageLimits, configPath, defaultTierWarnings, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
@@ -483,6 +483,16 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     }),
     configName,
   );
+  // a traded symbol without a tier table of the venue: margined with its default brackets (BTC renamed BTC-PERP read
+  // the 1 % / 75x small-cap table of binance-usdm, with no word in the run or its reports)
+  for (const w of defaultTierWarnings(c, plan.tasks.flatMap((t) => {
+    const time = datasets.data[t.datasetKey]!.time;
+    const startMs = time.length > 0 ? time[0]! : Number.NaN;
+    return t.runs.map((r) => ({ symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
+  }))) {
+    warnings.push(w);
+    opts.onWarning?.(w);
+  }
   // scenario runs left out for what a strategy trades (a scenario moving none of its symbols, or starting after the
   // window's end for them): said per strategy, beyond what was said for the whole dataset above; and paths that
   // carry no crash because no crash scenario moves the strategy's symbols

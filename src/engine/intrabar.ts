@@ -277,7 +277,9 @@ export abstract class IntrabarRunner extends RunnerState {
   }
 
   protected timeAt(tau: number): number {
-    return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf);
+    // + 1e-6 ms: τ computed in floating point lands a hair below a whole millisecond it reaches exactly (τ 1.204 of
+    // an hour: 1,444,799.9999998 ms, stamped 1 ms early); the noise is below 1e-7 ms for a week's bar
+    return this.m.time[this.bar]! + Math.floor((tau / 3) * this.m.tf + 1e-6);
   }
 
   /**
@@ -454,8 +456,12 @@ export abstract class IntrabarRunner extends RunnerState {
         this.retireOrder(o);
         const p = priceAt(this.tp, o.symbol, tau);
         const up = triggersUp(o);
-        // at or beyond the level: the level, or the price at τ when it gapped past it
-        const base = up ? (p > o.price ? p : o.price) : p < o.price ? p : o.price;
+        // at or beyond the level: the level, or the price at τ when it was already past it (a gap at the open, an order
+        // placed mid-bar beyond the price). A hit on the way is at the level itself: the interpolated price there is the
+        // level to float noise (a stop at 15.81 filled at 15.809999999999999, its fee rounded off by 1e-8), so a price
+        // within 1e-12 of it is the level
+        const past = up ? p > o.price : p < o.price;
+        const base = past && Math.abs(p - o.price) > 1e-12 * Math.abs(o.price) ? p : o.price;
         if (o.type === 'limit') {
           if (o.marketable && tau === 0 && o.activeFrom === i) {
             // a marketable limit takes liquidity as a market order does: the open ± slippage, but

@@ -491,7 +491,7 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
       if (!best || (bo && bo.tau < best.tau)) {
         const { od } = bo!;
         tau = bo!.tau;
-        const te = t0 + Math.floor((tau / 3) * tf);
+        const te = t0 + Math.floor((tau / 3) * tf + 1e-6);
         orders = orders.filter((x) => x !== od);
         const at = syms.map((_, s) => { const cs = corners(s); const k = Math.min(2, Math.floor(tau)); return cs[k]! + (cs[k + 1]! - cs[k]!) * (tau - k); });
         before = at;
@@ -509,7 +509,7 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
       }
       tau = best.tau;
       stats.path!++;
-      liquidate(best.ps, best.prices, t0 + Math.floor((tau / 3) * tf), best.tol);
+      liquidate(best.ps, best.prices, t0 + Math.floor((tau / 3) * tf + 1e-6), best.tol);
       // the optimistic check's line starts at the prices of the last event on the path (docs/engine.md step 3)
       before = syms.map((_, s) => { const cs = corners(s); const k = Math.min(2, Math.floor(tau)); return cs[k]! + (cs[k + 1]! - cs[k]!) * (tau - k); });
     }

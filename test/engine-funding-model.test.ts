@@ -413,7 +413,7 @@ function model(setup: 'isolated' | 'cross' | 'mixed', syms: Sym[], plan: Act[][]
       }
     }
     liqEvents.sort((a, b) => a.tau - b.tau);
-    for (const e of liqEvents) liquidate(e.ps, e.prices, t0 + Math.floor((e.tau / 3) * TF));
+    for (const e of liqEvents) liquidate(e.ps, e.prices, t0 + Math.floor((e.tau / 3) * TF + 1e-6));
     for (let s = 0; s < ns; s++) marks[s] = src(s, 'c');
     // 5. strategy
     const tm = TIME[i + 1] ?? TIME[i]! + TF;

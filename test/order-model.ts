@@ -331,13 +331,14 @@ export function model(c: ModelCase, o: ModelOptions): { events: ModelEvent[]; lo
             if (lt < Infinity && lt <= bestTau + 1e-12) {
               const px = pastLiq(now) ? now : liqPrice();
               tau = lt;
-              liquidate(px, t + Math.floor((tau / 3) * o.TF));
+              liquidate(px, t + Math.floor((tau / 3) * o.TF + 1e-6));
               continue;
             }
           }
           if (best === null) break;
           tau = bestTau;
-          const time = t + Math.floor((tau / 3) * o.TF);
+          // (+ 1e-6 ms: the stamp of the exact τ, which floating point lands a hair below a whole millisecond it reaches)
+          const time = t + Math.floor((tau / 3) * o.TF + 1e-6);
           if (best.type === 'limit') execute(best, best.price, 'maker', time);
           else execute(best, slip(best.price, best.side), 'taker', time);
         }

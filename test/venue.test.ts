@@ -1,4 +1,7 @@
 /** Venue profiles: dated tier tables, defaults, overrides, and each venue's published closed form. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { createAccount } from '../src/account/index.js';
@@ -41,6 +44,14 @@ describe('Binance dated tables', () => {
     expect(v.tiers('BTCUSDT', Date.parse('2020-01-01'))).toBe(v.tiers('BTCUSDT', D2024));
     expect(v.tierSource!('BTCUSDT', D2026)).toContain('2026-05-03');
   });
+  it("a snapshot with a symbol's tiers written twice is 65 naming it and its line (JSON kept the last in silence)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-tiers-dup-'));
+    const row = '[0, 50000, 0.004, 125, 0]';
+    writeFileSync(join(dir, 'dup-2025-01-01.json'), `{ "columns": ["floor", "cap", "mmr", "maxLeverage", "cum"], "symbols": {\n  "BTCUSDT": [${row}],\n  "BTCUSDT": [${row}] } }`);
+    expect(() => loadBracketSnapshots(dir, 'dup')).toThrow(expect.objectContaining({ exitCode: 65, message: `${join(dir, 'dup-2025-01-01.json')}: 'BTCUSDT' is written twice in symbols (line 3); JSON keeps only the last: keep one` }));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('bundles every symbol of both snapshots, each with MM continuous in notional (cum recurrence)', () => {
     const tables = loadBracketSnapshots(BINANCE_TIERS_DIR, 'binance-usdm');
     expect(tables.map((t) => [t.snapshot, t.symbols.size])).toEqual([

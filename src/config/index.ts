@@ -434,8 +434,9 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     const seen = new Map<string, number>();
     const named = new Map<string, number[]>();
     const entries = parsed.data.data as { path: string; timeframe?: string; symbols?: string[] }[];
+    const folders = entries.map((o) => realPathOf(resolve(opts.configDir, o.path)));
     entries.forEach((o, i) => {
-      const folder = realPathOf(resolve(opts.configDir, o.path));
+      const folder = folders[i]!;
       const tf = o.timeframe === undefined ? null : timeframeMsOrNaN(o.timeframe);
       const key = JSON.stringify([folder, tf, o.symbols ? [...new Set(o.symbols)].sort() : null]);
       const first = seen.get(key);
@@ -450,7 +451,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
       named.set(nameKey, [...before, i]);
       for (const j of before) {
         const prev = entries[j]!;
-        if (realPathOf(resolve(opts.configDir, prev.path)) !== folder) {
+        if (folders[j] !== folder) {
           lines.push(`data[${i}]: folder ${JSON.stringify(o.path)} has the same name as data[${j}]'s ${JSON.stringify(prev.path)} ('${name}'${tf === null ? '' : ` at ${o.timeframe}`}): runs and reports know a dataset by its folder's name, so they would be one; rename one of the folders`);
           return;
         }

@@ -474,22 +474,16 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     opts.onWarning?.(w);
   }
   // leverage above the venue's maximum for a symbol a run trades: a config error (exit 78) before any run starts
-  checkLeverageLimits(
-    c,
-    plan.tasks.flatMap((t) => {
-      const time = datasets.data[t.datasetKey]!.time;
-      const startMs = time.length > 0 ? time[0]! : Number.NaN;
-      return t.runs.map((r) => ({ strategy: r.spec.strategy, leverage: r.spec.leverage, symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
-    }),
-    configName,
-  );
-  // a traded symbol without a tier table of the venue: margined with its default brackets (BTC renamed BTC-PERP read
-  // the 1 % / 75x small-cap table of binance-usdm, with no word in the run or its reports)
-  for (const w of defaultTierWarnings(c, plan.tasks.flatMap((t) => {
+  // what each run trades from its dataset's first bar: the leverage limits and the tier tables are judged there
+  const uses = plan.tasks.flatMap((t) => {
     const time = datasets.data[t.datasetKey]!.time;
     const startMs = time.length > 0 ? time[0]! : Number.NaN;
-    return t.runs.map((r) => ({ symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
-  }))) {
+    return t.runs.map((r) => ({ strategy: r.spec.strategy, leverage: r.spec.leverage, symbols: r.spec.symbols, dataset: r.spec.dataset, startMs }));
+  });
+  checkLeverageLimits(c, uses, configName);
+  // a traded symbol without a tier table of the venue: margined with its default brackets (BTC renamed BTC-PERP read
+  // the 1 % / 75x small-cap table of binance-usdm, with no word in the run or its reports)
+  for (const w of defaultTierWarnings(c, uses)) {
     warnings.push(w);
     opts.onWarning?.(w);
   }

@@ -433,3 +433,32 @@ describe('fill log totals', () => {
     expect((log.event(1) as { fee: string }).fee).toBe((huge / 100_000_000n).toString() + '.' + (huge % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, ''));
   });
 });
+
+describe('the leverage tier of an entry-basis venue', () => {
+  // bybit-linear chooses the maintenance tier by Q × entry (maintenance.basis 'entry'); the tier whose maximum leverage
+  // applies is the same one: 5 bought at 100 (basis 500) and 1 more at 250 hold a basis of 750, in the first tier
+  // (up to 1,000: 100×), though 6 × 250 = 1,500 is in the second (50×)
+  const tiers = { '*': [{ floor: 0, mmr: 0.005, maxLeverage: 100 }, { floor: 1000, mmr: 0.01, maxLeverage: 50 }] };
+  const account = (venue: string) => {
+    const a = createAccount({ venue: getVenue(venue, { tiers, fees: { maker: 0, taker: 0 } }), symbols: ['FOOUSDT'], initialDeposit: '10000', defaultMode: 'isolated', leverage: 80, asOfMs: T2025 });
+    expect(a.trade({ symbol: 0, qty: 5, price: 100, liquidity: 'taker', time: 0 }).ok).toBe(true);
+    return a;
+  };
+  it('an increase is judged at the basis it leaves (750: 80× allowed), a mark-basis venue at Q × the fill price (1,500: refused)', () => {
+    const bybit = account('bybit-linear').trade({ symbol: 0, qty: 1, price: 250, liquidity: 'taker', time: 1 });
+    expect(bybit.ok).toBe(true);
+    const binance = account('binance-usdm').trade({ symbol: 0, qty: 1, price: 250, liquidity: 'taker', time: 1 });
+    expect(binance.ok ? 'ok' : binance.reason).toBe('exceedsMaxLeverage');
+    // past the first tier's floor on the basis too: refused on both
+    const more = account('bybit-linear').trade({ symbol: 0, qty: 3, price: 200, liquidity: 'taker', time: 1 });
+    expect(more.ok ? 'ok' : more.reason).toBe('exceedsMaxLeverage');
+  });
+  it('a leverage change is judged at the basis notional too (5 at 100 marked at 250: 500 on bybit, 1,250 on binance)', () => {
+    for (const [venue, ok] of [['bybit-linear', true], ['binance-usdm', false]] as const) {
+      const a = account(venue);
+      a.mark(new Float64Array([250]), snap());
+      const r = a.setLeverage(0, 90, 2);
+      expect(r.ok ? 'ok' : r.reason, venue).toBe(ok ? 'ok' : 'exceedsMaxLeverage');
+    }
+  });
+});

@@ -411,7 +411,8 @@ export class AccountImpl implements Account {
     const p = this.pos[symbol]!;
     if (!Number.isFinite(leverage) || leverage < 1)
       return this.reject(symbol, 'invalidLeverage', `leverage must be a number ≥ 1, got ${shownValue(leverage)}`, time);
-    const notional = p.absQ * this.markOf(symbol, null);
+    // the tier of the position's basis notional, as its maintenance margin's (an entry-basis venue: Q × entry)
+    const notional = p.absQ * (this.mm.basis === 'entry' ? p.entryF : this.markOf(symbol, null));
     const tier = tierFor(p.tiers, notional);
     if (leverage > tier.maxLeverage)
       return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
@@ -461,7 +462,10 @@ export class AccountImpl implements Account {
 
     // leverage against the tier at the resulting notional (only when exposure grows)
     if (openL > 0) {
-      const notional = g.qty(Math.abs(newL)) * price;
+      // the resulting position's basis notional, which its maintenance tier is chosen by: Q × the fill price, or on an
+      // entry-basis venue (Bybit) its cost basis, the part it keeps plus the fill's (it was Q × the fill price there too,
+      // so an increase at a higher price was judged in a tier its maintenance margin is not)
+      const notional = this.mm.basis === 'entry' && !reducing ? unitsToNumber(p.cost) + g.qty(openL) * price : g.qty(Math.abs(newL)) * price;
       const tier = tierFor(p.tiers, notional);
       if (p.leverage > tier.maxLeverage)
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);

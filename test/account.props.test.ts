@@ -376,7 +376,8 @@ describe('the per-bar snapshot copies agree', () => {
 
 describe('a pool breached() = its excess ≤ 0', () => {
   // breached() writes marginBalance − maintenance out in one loop (no double returned by a call: the
-  // bar loop asks it at every point of a path); it must decide exactly as the two sums do
+  // bar loop asks it at every point of a path); it must decide as the two sums do wherever their float error cannot
+  // change the sign, and as the exact books do everywhere (a price exactly at the threshold is breached)
   const priceOrNaN = fc.oneof(fc.double({ min: 1, max: 400, noNaN: true }), fc.constant(Number.NaN));
   const tradeArb = fc.record({ sym: fc.nat(2), qty: fc.double({ min: -3, max: 3, noNaN: true }), px: fc.double({ min: 50, max: 150, noNaN: true }), mode: fc.constantFrom('isolated' as const, 'cross' as const) });
   it('isolated and cross pools of one and several legs, every venue, marks near and past the thresholds (NaN: the last known price)', () => {
@@ -388,7 +389,13 @@ describe('a pool breached() = its excess ≤ 0', () => {
         for (const t of trades) a.trade({ symbol: t.sym, qty: t.qty, price: t.px, liquidity: 'taker', time: 0, mode: t.mode });
         const check = (pool: MarginPool, marks: Float64Array) => {
           const b = pool.breached(marks);
-          expect(b).toBe(pool.excess(marks) <= 0);
+          const ex = pool.excess(marks);
+          const exact = (pool as unknown as { exactExcess(m: Float64Array): Decimal }).exactExcess(marks).div(1e8);
+          // the exact excess is the float one to its rounding (the scale: the pool's wallet and notionals)
+          const scale = 300 + pool.symbols.reduce((t, s) => t + Math.abs(a.positionQty(s)) * 400, 0);
+          expect(Math.abs(exact.toNumber() - ex)).toBeLessThan(1e-9 * scale);
+          expect(b).toBe(exact.lte(0));
+          if (Math.abs(ex) > 1e-9 * scale) expect(b).toBe(ex <= 0);
           if (b) breachedSeen++;
           else notSeen++;
         };

@@ -3,6 +3,7 @@
  * (found by an independent decimal re-implementation of the rules): a stop, take-profit or limit met on the way
  * fills at its own price, and an event's stamp is open + floor(τ/3 × timeframe) of the exact τ.
  */
+import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
 import { HOUR, T0, flat, makeData, run, scripted, type Bar, type Script } from './engine-fixtures.js';
@@ -51,5 +52,81 @@ describe('events on the intrabar path at exact values', () => {
     const d = makeData({ BTCUSDT: { bars: [...flat(100, 1), [100, 104, 99, 103], ...flat(103, 1)] as Bar[] } });
     const f = fills(run(d, scripted({ 0: (x: Ctx) => void x.order({ symbol: 0, qty: -1, type: 'limit', price: 100.02 }) }, ['BTCUSDT']), { setups: [SETUPS.cross] }), T0);
     expect(f.map((x) => x.time - (T0 + HOUR))).toEqual([1_444_800]);
+  });
+});
+
+/**
+ * A liquidation threshold is a comparison with excess 0 on the exact books: a price exactly at the liquidation price
+ * is liquidated, a fill leaving its pool at exactly 0 is refused. The closed form's double lands a few ulps either side
+ * of the exact price (51 of 345 exact touches of an isolated long's liquidation price missed; 149 of 300 fills leaving
+ * an isolated pool at excess 0 accepted).
+ */
+describe('liquidation thresholds on the exact books', () => {
+  const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.004, maxLeverage: 125 }] } });
+  const liqs = (out: ReturnType<typeof run>) => out.setups[0]!.events.filter((e) => e.type === 'liquidation') as unknown as { prices: number[]; time: number }[];
+  // a long of 1 at 100 whose pool holds w (isolated: 10 of initial margin and a transfer of the rest) is liquidated at
+  // L = (100 − w) / 0.996; a short of 1 at 100 at L = (100 + w) / 1.004
+  const wallet = (side: 1 | -1, l: number) => (side > 0 ? new Decimal(100).minus(new Decimal(l).times('0.996')) : new Decimal(l).times('1.004').minus(100));
+  const levels = (side: 1 | -1) => Array.from({ length: 120 }, (_, k) => Math.round(((side > 0 ? 80 : 110) + k * 0.07) * 100) / 100);
+
+  for (const side of [1, -1] as const) {
+    for (const where of ['the extreme', 'the open'] as const) {
+      it(`an isolated ${side > 0 ? 'long' : 'short'} is liquidated when ${where === 'the open' ? where : side > 0 ? 'the low' : 'the high'} is exactly its liquidation price, not a cent before`, () => {
+        const missed: string[] = [];
+        for (const l of levels(side)) {
+          const add = wallet(side, l).minus(10).toNumber();
+          for (const [at, expectLiq] of [[l, true], [side > 0 ? l + 0.01 : l - 0.01, false]] as const) {
+            const bar: Bar = where === 'the open' ? [at, Math.max(at, 100), Math.min(at, 100), at] : side > 0 ? [100, 100, at, 99] : [100, at, 100, 101];
+            const d = makeData({ BTCUSDT: { bars: [...flat(100, 3), bar, ...flat(100, 1)] } });
+            const out = run(d, scripted({ 0: (x: Ctx) => void x.order({ symbol: 0, qty: side, type: 'market' }), 1: (x: Ctx) => void x.transferMargin(0, add) }, ['BTCUSDT']), {
+              setups: [SETUPS.isolated], capital: '1000', venue,
+            });
+            const got = liqs(out);
+            if ((got.length === 1) !== expectLiq) missed.push(`${at} (threshold ${l}): ${got.length} liquidations`);
+            else if (expectLiq && got[0]!.prices[0] !== at) missed.push(`${at}: liquidated at ${got[0]!.prices[0]}`);
+          }
+        }
+        expect(missed).toEqual([]);
+      });
+    }
+  }
+
+  it('a single-leg cross pool is liquidated when the low is exactly its liquidation price', () => {
+    const missed: string[] = [];
+    for (const l of levels(1)) {
+      const d = makeData({ BTCUSDT: { bars: [...flat(100, 2), [100, 100, l, 99], ...flat(99, 1)] } });
+      const out = run(d, scripted({ 0: (x: Ctx) => void x.buy(0, 1) }, ['BTCUSDT']), { setups: [SETUPS.cross], capital: wallet(1, l).toFixed(), venue });
+      if (liqs(out).length !== 1) missed.push(String(l));
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it('a two-leg cross pool whose excess is exactly 0 at both lows is liquidated there', () => {
+    const missed: string[] = [];
+    for (const l of levels(1)) {
+      // BTC long 1 at 100 and ETH long 1 at 50 down to l and 45: w + (l − 100) + (45 − 50) − 0.004 (l + 45) = 0
+      const w = new Decimal(105).minus(new Decimal(l).times('0.996')).plus('0.18');
+      const d = makeData({ BTCUSDT: { bars: [...flat(100, 2), [100, 100, l, 99], ...flat(99, 1)] }, ETHUSDT: { bars: [...flat(50, 2), [50, 50, 45, 49], ...flat(49, 1)] } });
+      const out = run(d, scripted({ 0: (x: Ctx) => { x.buy(0, 1); x.buy(1, 1); } }, ['BTCUSDT', 'ETHUSDT']), { setups: [SETUPS.cross], capital: w.toFixed(), leverage: 20, venue });
+      if (liqs(out).length !== 1) missed.push(String(l));
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it('a fill leaving its isolated pool at exactly excess 0 at the mark is refused (immediateLiquidation), a cent of margin more is accepted', () => {
+    const wrong: string[] = [];
+    for (let k = 1; k <= 150; k++) {
+      const l = Math.round((80 + k * 0.1) * 100) / 100;
+      // initial margin w at leverage 100 ÷ w: the mark at l leaves excess w + (l − 100) − 0.004 l = 0
+      const w = wallet(1, l);
+      for (const [im, refused] of [[w, true], [w.plus('0.01'), false]] as const) {
+        const d = makeData({ BTCUSDT: { bars: [...flat(100, 3)], mark: [[100, 100, 100, 100], [l, l, l, l], [100, 100, 100, 100]] } });
+        const out = run(d, scripted({ 0: (x: Ctx) => { x.setLeverage(0, new Decimal(100).div(im).toNumber()); x.buy(0, 1); } }, ['BTCUSDT']), { setups: [SETUPS.isolated], capital: '1000', venue });
+        const ev = out.setups[0]!.events;
+        const rej = ev.some((e) => e.type === 'rejection' && (e as unknown as { reason: string }).reason === 'immediateLiquidation');
+        if (rej !== refused) wrong.push(`${l} with ${im.toFixed()}: ${rej ? 'refused' : 'accepted'}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

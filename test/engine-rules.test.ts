@@ -685,3 +685,32 @@ describe('history views do not reach the future', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('a cross leg opened at the open walks the path of a leg held into it', () => {
+  // BTC short 5 at 100 and ETH short 1 at 100 in one cross pool of 60; bar 3 of BTC: open 100, low 97 (nearer, so the trade
+  // path goes low first), high 112, close 105. The pessimistic check takes the legs adverse-first: BTC's high first.
+  const data = () =>
+    makeData({
+      BTCUSDT: { bars: [...flat(100, 2), [100, 100, 99, 99], [100, 112, 97, 105], ...flat(105, 1)] as Bar[] },
+      ETHUSDT: { bars: flat(100, 5) },
+    });
+  const stopLoss = { symbol: 0, qty: 5, type: 'stop' as const, price: 105, reduceOnly: true };
+  const cases: Record<string, Record<number, (x: StrategyContext) => void>> = {
+    'held into the open': { 0: (x) => { x.sell(0, 5); x.sell(1, 1); }, 2: (x) => void x.order(stopLoss) },
+    'closed and re-opened at the open': {
+      0: (x) => { x.sell(0, 5); x.sell(1, 1); },
+      2: (x) => { x.order({ symbol: 0, qty: 5, type: 'stop', price: 99, closePosition: true }); x.order({ symbol: 0, qty: -5, type: 'limit', price: 99 }); x.order(stopLoss); },
+    },
+    'opened at the open by a marketable limit': { 0: (x) => void x.sell(1, 1), 2: (x) => { x.order({ symbol: 0, qty: -5, type: 'limit', price: 99 }); x.order(stopLoss); } },
+  };
+  it('is liquidated at the same point, before its stop-loss fills, however it came to be held at the open', () => {
+    const seen: Record<string, string> = {};
+    for (const [name, script] of Object.entries(cases)) {
+      const out = run(data(), scripted(script, ['BTCUSDT', 'ETHUSDT']), { setups: [SETUPS.cross], capital: '60', leverage: 10 });
+      const ev = out.setups[0]!.events.filter((e) => e.time >= T0 + 3 * HOUR && !(e.type === 'fill' && e.time === T0 + 3 * HOUR));
+      seen[name] = ev.map((e) => (e.type === 'liquidation' ? `liquidation at ${e.time - T0 - 3 * HOUR} ms ${(e as unknown as { prices: number[] }).prices.join(',')}` : e.type)).join(' | ');
+    }
+    expect(seen['held into the open']).toMatch(/^liquidation at \d+ ms 111\.47/);
+    expect(seen).toEqual({ 'held into the open': seen['held into the open'], 'closed and re-opened at the open': seen['held into the open'], 'opened at the open by a marketable limit': seen['held into the open'] });
+  });
+});

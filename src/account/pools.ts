@@ -1,11 +1,48 @@
 /**
  * Margin pools: an isolated position's own pool and the cross pool. Per-bar methods (breached,
- * liquidation and bankruptcy prices) read only the float mirrors and allocate nothing.
+ * liquidation and bankruptcy prices) read only the float mirrors and allocate nothing, but for
+ * breached() within the float error of the threshold, which decides on the exact books (exactExcess).
  */
+import { Decimal } from 'decimal.js';
+import type { MaintenanceModel } from '../venue/math.js';
 import type { Tier } from '../venue/types.js';
 import type { AccountImpl } from './index.js';
 import { positionMaintenance, type Position } from './position.js';
 import type { MarginPool } from './types.js';
+
+/** wide enough that the products of a few shortest decimals of doubles and units are exact */
+const Exact = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_EVEN });
+const UNITS = new Exact(1e8);
+
+/**
+ * The float excess of a pool decides its sign only beyond this fraction of the magnitudes summed into it (wallet,
+ * notional at the mark, basis, tier cum): each is a double within a few ε of the exact books' value and each sum
+ * and product adds ε of its size, so 64 ε bounds the error many times over. Within it the sign is decided on the
+ * exact books: a price exactly at the liquidation price is a liquidation (excess 0), which the doubles put on
+ * either side of the threshold (51 of 345 exact touches of an isolated long's liquidation price missed).
+ */
+export const EXCESS_FLOAT_BAND = 64 * Number.EPSILON;
+
+/**
+ * One leg's uPnL − maintenance margin at mark m, exactly, in units (a Decimal): side × (|lots| × step × m − cost)
+ * − (n × (MMR + extra) − cum) with n the basis notional (Q × m, or the cost basis for an entry-basis venue) and the
+ * tier chosen by n exactly; each double is its shortest decimal, as every booking reads it.
+ */
+export function legExcessUnits(model: MaintenanceModel, p: Position, m: number): Decimal {
+  const notional = new Exact(p.lots < 0 ? -p.lots : p.lots).times(new Exact(p.step)).times(new Exact(m)).times(UNITS);
+  const cost = new Exact(p.cost.toString());
+  const upnl = p.lots < 0 ? cost.minus(notional) : notional.minus(cost);
+  const n = model.basis === 'entry' ? cost : notional;
+  const tiers = p.tiers;
+  let k = 0;
+  for (let j = 1; j < tiers.length; j++) {
+    if (n.gte(new Exact(tiers[j]!.floor).times(UNITS))) k = j;
+    else break;
+  }
+  const t = tiers[k]!;
+  const maintenance = n.times(new Exact(t.mmr).plus(new Exact(model.extraRate))).minus(new Exact(t.cum).times(UNITS));
+  return upnl.minus(maintenance);
+}
 
 /** reusable argument object for the venue's closed forms (no per-call allocation) */
 interface LpArgs {
@@ -57,11 +94,22 @@ export class IsolatedPool implements MarginPool {
   // the engine asks it at every point of a bar's path, and where V8 did not inline marginBalance
   // into it, its double came back boxed (32 bytes per setup-bar in some runs of
   // test/engine-alloc.test.ts, the brackets under the pessimistic check)
+  // Within the float error of the threshold the exact books decide (EXCESS_FLOAT_BAND)
   breached(marks: Float64Array): boolean {
     const p = this.p;
     if (p.absQ === 0) return false;
     const m = this.acc.markOf(p.idx, marks);
-    return p.isoWalletF + p.side * p.absQ * (m - p.entryF) - positionMaintenance(this.acc.mm, p, m) <= 0;
+    const w = p.isoWalletF;
+    const ex = w + p.side * p.absQ * (m - p.entryF) - positionMaintenance(this.acc.mm, p, m);
+    const band = EXCESS_FLOAT_BAND * ((w < 0 ? -w : w) + p.absQ * (m + p.entryF) + p.tierCum);
+    if (ex > band) return false;
+    if (ex < -band) return true;
+    return this.exactExcess(marks).lte(0);
+  }
+  /** marginBalance − maintenance at marks on the exact books, in units */
+  exactExcess(marks: Float64Array): Decimal {
+    const p = this.p;
+    return new Exact(p.isoWallet.toString()).plus(legExcessUnits(this.acc.mm, p, this.acc.markOf(p.idx, marks)));
   }
   liquidationPrice(symbol: number, _marks: Float64Array): number {
     const p = this.p;
@@ -105,18 +153,38 @@ export class CrossPool implements MarginPool {
   excess(marks: Float64Array): number {
     return this.marginBalance(marks) - this.maintenance(marks);
   }
-  /** marginBalance(marks) − maintenance(marks) ≤ 0 in one loop, the same sums in the same order (see IsolatedPool.breached) */
+  /**
+   * marginBalance(marks) − maintenance(marks) ≤ 0 in one loop, the same sums in the same order (see
+   * IsolatedPool.breached); within the float error of the threshold the exact books decide (EXCESS_FLOAT_BAND)
+   */
   breached(marks: Float64Array): boolean {
     const acc = this.acc;
-    let mb = acc.crossWalletF;
+    const w = acc.crossWalletF;
+    let mb = w;
     let mm = 0;
+    let size = w < 0 ? -w : w;
     for (let k = 0; k < this.symbols.length; k++) {
       const p = acc.pos[this.symbols[k]!]!;
       const m = acc.markOf(p.idx, marks);
       mb += p.side * p.absQ * (m - p.entryF);
       mm += positionMaintenance(acc.mm, p, m);
+      size += p.absQ * (m + p.entryF) + p.tierCum;
     }
-    return mb - mm <= 0;
+    const ex = mb - mm;
+    const band = EXCESS_FLOAT_BAND * size;
+    if (ex > band) return false;
+    if (ex < -band) return true;
+    return this.exactExcess(marks).lte(0);
+  }
+  /** marginBalance − maintenance at marks on the exact books, in units */
+  exactExcess(marks: Float64Array): Decimal {
+    const acc = this.acc;
+    let ex = new Exact(acc.crossWallet.toString());
+    for (let k = 0; k < this.symbols.length; k++) {
+      const p = acc.pos[this.symbols[k]!]!;
+      if (p.lots !== 0) ex = ex.plus(legExcessUnits(acc.mm, p, acc.markOf(p.idx, marks)));
+    }
+    return ex;
   }
   /** cross wallet + Σ over the OTHER legs of (uPnL − MM [when withMM]) at marks */
   private others(symbol: number, marks: Float64Array, withMM: boolean): number {

@@ -11,7 +11,7 @@ import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, P
 import { shorten } from '../util/scratch-array.js';
 import { triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
-import { checkSync, dropDead, RunnerState } from './runner-state.js';
+import { checkSync, dropDead, LEVEL_NEAR, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
 
 /**
@@ -24,11 +24,14 @@ const NAN_CELL = new Float64Array([Number.NaN]);
 export abstract class IntrabarRunner extends RunnerState {
   /** the event loop's candidate orders (reused) */
   private readonly cand: PendingOrder[] = [];
+  /** the legs' signs the paths were built for (buildPaths: legSign under the pessimistic check, else 0) */
+  private readonly pathLegs: Float64Array;
   // an explicit constructor with named parameters: a class without one may be compiled to
   // \`constructor(...args) { super(...args) }\`, whose spread runs the array iterator (a strategy that
   // replaced it would be handed the arguments: the market, whose columns hold the later bars)
   constructor(spec: SetupSpec, acct: Account, strat: Strategy, m: Market, symbols: readonly string[], fromIndex: number, time: Float64Array, pool?: SeriesPool) {
     super(spec, acct, strat, m, symbols, fromIndex, time, pool);
+    this.pathLegs = new Float64Array(m.n);
   }
 
   /** adverse extreme of every position's symbol on the liquidation source (others: close marks) */
@@ -53,14 +56,15 @@ export abstract class IntrabarRunner extends RunnerState {
     for (let j = 0; j < this.nSingle; j++) {
       const s = this.sSym[j]!;
       const lp = this.sLp[j]!;
+      // (a low or high within LEVEL_NEAR of it walks the path: runPath makes the threshold exact)
       if (this.sSide[j]! > 0) {
         let lo = m.lqLow[s]![i]!;
         if (lo !== lo) lo = m.tradeLow[s]![i]!;
-        if (lo <= lp) return true;
+        if (lo <= lp + LEVEL_NEAR * lp) return true;
       } else {
         let hi = m.lqHigh[s]![i]!;
         if (hi !== hi) hi = m.tradeHigh[s]![i]!;
-        if (hi >= lp) return true;
+        if (hi >= lp - LEVEL_NEAR * lp) return true;
       }
     }
     if (this.multi.length) {
@@ -145,11 +149,20 @@ export abstract class IntrabarRunner extends RunnerState {
 
   // ---- intrabar path -------------------------------------------------------------------------
 
+  /** whether a multi-leg cross pool's legs differ from those the paths were built for (buildPaths) */
+  private legsMoved(): boolean {
+    const a = this.legSign;
+    const b = this.pathLegs;
+    for (let s = 0; s < a.length; s++) if (a[s] !== b[s]) return true;
+    return false;
+  }
+
   protected buildPaths(i: number): void {
     const m = this.m;
     const mode = m.exec.intrabarPath;
     const pess = m.exec.crossCheck === 'pessimistic' && this.multi.length > 0;
     this.pathsBar = i;
+    for (let s = 0; s < m.n; s++) this.pathLegs[s] = pess ? this.legSign[s]! : 0;
     for (let s = 0; s < m.n; s++) {
       const c = m.cols[s]!;
       const o = c.open[i]!;
@@ -369,6 +382,12 @@ export abstract class IntrabarRunner extends RunnerState {
     let tau = 0;
     for (let guard = 0; guard < 100000; guard++) {
       if (this.dirty) this.refresh();
+      // the legs changed at the open itself (a stop or limit the open gapped through, a marketable limit): the paths
+      // are built again for them, every path still at its open there. A leg opened at τ = 0 walks the adverse-first
+      // path of the legs held from the open, as the same leg held into it does (it kept the path built for the
+      // positions before: opened by a marketable limit, it walked its own path and its stop-loss filled before the
+      // liquidation that the leg held into the open met first)
+      if (tau === 0 && pess && this.legsMoved()) this.buildPaths(i);
       let best = Infinity;
       let kind = 0; // 1 single pool, 2 multi pool, 3 order
       let which = -1;
@@ -492,6 +511,8 @@ export abstract class IntrabarRunner extends RunnerState {
   protected gapLiquidations(i: number): boolean {
     if (this.dirty) this.refresh();
     if (!this.hasPositions) return false;
+    // thresholds derived at an earlier bar, met near by this one's prices (a refresh of this bar has done it)
+    this.nearLevels(i);
     this.buildPaths(i); // only τ = 0 is read here
     let valued = false;
     for (let guard = 0; guard <= this.m.n + 1; guard++) {

@@ -54,6 +54,13 @@ const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof
 const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && e.message === 'Maximum call stack size exceeded';
 
 /** bars of series rows buffered before they are copied into the columns */
+/**
+ * how near (a fraction of it) a price of the bar must come to a single-symbol pool's liquidation price for the
+ * threshold to be made exact (exactLevel): far beyond the closed form's float error (a few ulps), far below any
+ * price step a market quotes
+ */
+export const LEVEL_NEAR = 1e-9;
+
 export const ROW_BLOCK = 2048;
 
 interface RowBuffer {
@@ -166,7 +173,11 @@ export abstract class RunnerState implements ContextHost {
   protected sSym: Int32Array;
   protected sSide: Float64Array;
   protected sLp: Float64Array;
+  /** 1 when sLp[k] is the exact threshold (exactLevel), 0 while it is the closed form's double */
+  protected sExact: Uint8Array;
   protected sPool: MarginPool[] = [];
+  /** exactLevel's prices (only the pool's own symbol is read) */
+  private readonly lvlMarks: Float64Array;
   // multi-symbol (cross) pools
   protected multi: MarginPool[] = [];
   /** per symbol: position sign for the multi-leg cross pool (0 = not a leg) */
@@ -253,6 +264,8 @@ export abstract class RunnerState implements ContextHost {
     this.sSym = new Int32Array(n + 1);
     this.sSide = new Float64Array(n + 1);
     this.sLp = new Float64Array(n + 1);
+    this.sExact = new Uint8Array(n + 1);
+    this.lvlMarks = new Float64Array(n);
     this.legSign = new Float64Array(n);
     this.posSign = new Float64Array(n);
     this.fundCur = new Int32Array(n);
@@ -699,6 +712,7 @@ export abstract class RunnerState implements ContextHost {
         this.sSym[k] = s;
         this.sSide[k] = sign;
         this.sLp[k] = p.liquidationPrice(s, this.m.closeMarks);
+        this.sExact[k] = 0;
         this.sPool[k] = p;
       } else if (syms.length > 1) {
         any = true;
@@ -709,6 +723,86 @@ export abstract class RunnerState implements ContextHost {
     this.hasPositions = any;
     this.dirty = false;
     (this.details ??= new EventDetails(this.m.n)).refreshed(this.eventTime, this.sSym, this.sLp, this.nSingle, this.multi, this.m.closeMarks);
+    if (this.bar >= 0) this.nearLevels(this.bar);
+  }
+
+  /**
+   * A single-symbol pool's liquidation price is the closed form's double, within a few ulps of the exact
+   * threshold: a price of the bar on the liquidation source (open, high, low, close) within LEVEL_NEAR of it makes
+   * the threshold exact (exactLevel) before the bar compares prices with it
+   */
+  protected nearLevels(i: number): void {
+    const m = this.m;
+    for (let k = 0; k < this.nSingle; k++) {
+      if (this.sExact[k] === 1) continue;
+      const lp = this.sLp[k]!;
+      if (!(lp > 0 && lp < Infinity)) continue;
+      const s = this.sSym[k]!;
+      const c = m.cols[s]!;
+      const band = LEVEL_NEAR * lp;
+      const mk = m.liqMark[s] === 1;
+      for (let corner = 0; corner < 4; corner++) {
+        const src = corner === 0 ? (mk ? c.markOpen : c.open) : corner === 1 ? m.lqHigh[s]! : corner === 2 ? m.lqLow[s]! : mk ? c.markClose : c.close;
+        let v = src[i]!;
+        if (v !== v) v = corner === 0 ? c.open[i]! : corner === 1 ? c.high[i]! : corner === 2 ? c.low[i]! : c.close[i]!;
+        if (v - lp <= band && lp - v <= band) {
+          this.exactLevel(k);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * sLp[k] made the exact threshold of its pool as a double: for a long the largest price at which the pool is
+   * breached (excess ≤ 0 on the exact books: MarginPool.breached decides there), for a short the smallest, so
+   * that a price compared with it (≤ for a long, ≥ for a short) is liquidated exactly when its excess is ≤ 0. The
+   * excess is monotone in the price (uPnL moves by Q per unit, maintenance by Q × MMR < Q), so the boundary is
+   * bracketed from the closed form's double by doubling steps and bisected. Once per pool state (sExact).
+   */
+  protected exactLevel(k: number): void {
+    this.sExact[k] = 1;
+    const lp = this.sLp[k]!;
+    const s = this.sSym[k]!;
+    const pool = this.sPool[k]!;
+    const marks = this.lvlMarks;
+    marks.fill(Number.NaN);
+    // dir: the direction in which the pool is breached (long: lower prices)
+    const dir = this.sSide[k]! > 0 ? -1 : 1;
+    const inside = (x: number): boolean => {
+      marks[s] = x;
+      return pool.breached(marks);
+    };
+    // a: breached, b: not breached, a step apart on the breached side of b
+    let a = lp;
+    let b = lp;
+    let d = lp * Number.EPSILON;
+    if (inside(lp)) {
+      for (let it = 0; ; it++) {
+        if (it > 60) return;
+        b = lp - dir * d;
+        if (!(b > 0 && b < Infinity)) return;
+        if (!inside(b)) break;
+        a = b;
+        d *= 2;
+      }
+    } else {
+      for (let it = 0; ; it++) {
+        if (it > 60) return;
+        a = lp + dir * d;
+        if (!(a > 0 && a < Infinity)) return;
+        if (inside(a)) break;
+        b = a;
+        d *= 2;
+      }
+    }
+    for (;;) {
+      const mid = a + (b - a) / 2;
+      if (mid === a || mid === b) break;
+      if (inside(mid)) a = mid;
+      else b = mid;
+    }
+    this.sLp[k] = a;
   }
 
   protected growSingles(): void {
@@ -716,5 +810,6 @@ export abstract class RunnerState implements ContextHost {
     this.sSym = grown(this.sSym, n);
     this.sSide = grown(this.sSide, n);
     this.sLp = grown(this.sLp, n);
+    this.sExact = grown(this.sExact, n);
   }
 }

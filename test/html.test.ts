@@ -364,3 +364,38 @@ describe('report.html in headless Chromium', () => {
     expect(json).not.toContain('<img');
   });
 });
+
+describe('curves that coincide', () => {
+  it('isolated is drawn wide and translucent, cross over it, mixed dashed on top: a mixed curve identical to cross leaves both visible', async () => {
+    const all = makeResults();
+    const cross = all.find((r) => r.status === 'ok' && r.spec.setup === 'cross')!;
+    const mixed = structuredClone(cross);
+    mixed.spec.setup = 'mixed';
+    mixed.runId = cross.runId.split('').reverse().join('');
+    const same = all.filter((r) => r.spec.strategy === cross.spec.strategy && r.spec.leverage === cross.spec.leverage && JSON.stringify(r.spec.params) === JSON.stringify(cross.spec.params));
+    const results = [...same, mixed];
+    const d = mkdtempSync(join(tmpdir(), 'ml-html-mixed-'));
+    const o = { browser: undefined as Browser | undefined };
+    try {
+      await writeReport({ dir: d, results, manifest: makeManifest(results), formats: ['html'] });
+      const opened = await openReport(join(d, 'report.html'));
+      o.browser = opened.browser;
+      const styles = await opened.page.evaluate<{ name: string; width: number; type: string; opacity: number; z: number }[]>(`(() => {
+        const el = document.querySelector('.chart[data-kind="equity"]');
+        return echarts.getInstanceByDom(el).getOption().series.filter((s) => s.type === 'line')
+          .map((s) => ({ name: s.name, width: s.lineStyle.width, type: s.lineStyle.type || 'solid', opacity: s.lineStyle.opacity, z: s.z }));
+      })()`);
+      const by = Object.fromEntries(styles.map((s) => [s.name, s]));
+      expect(Object.keys(by).sort()).toEqual(['cross', 'isolated', 'mixed']);
+      expect(by.isolated!.width).toBeGreaterThan(by.cross!.width);
+      expect(by.isolated!.opacity).toBeLessThan(1);
+      expect([by.cross!.type, by.mixed!.type]).toEqual(['solid', 'dashed']);
+      expect(by.mixed!.z).toBeGreaterThan(by.cross!.z);
+      expect(by.cross!.z).toBeGreaterThan(by.isolated!.z);
+      expect(opened.consoleErrors).toEqual([]);
+    } finally {
+      await o.browser?.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

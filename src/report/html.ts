@@ -487,10 +487,12 @@ const CLIENT_JS = String.raw`
   // never read as a whole run's (the tables show it as errored, without figures)
   function runName(run) { return run.status === 'ok' ? run.mode : run.mode + ' (errored: until it stopped)'; }
   function lineSeries(run, key) {
-    // isolated drawn wide and translucent underneath, so an identical cross curve on top leaves both visible
+    // isolated drawn wide and translucent underneath, cross over it, mixed dashed on top: curves that coincide (a
+    // strategy never liquidated, mixed trading as cross) leave each one visible
     var under = run.mode === 'isolated';
-    return { name: runName(run), type: 'line', showSymbol: false, symbol: 'none', z: under ? 2 : 3,
-      lineStyle: { width: under ? 3 : 1.3, opacity: under ? 0.55 : 1 }, color: COLORS[run.mode],
+    var dashed = run.mode === 'mixed';
+    return { name: runName(run), type: 'line', showSymbol: false, symbol: 'none', z: under ? 2 : dashed ? 4 : 3,
+      lineStyle: { width: under ? 3 : 1.3, opacity: under ? 0.55 : 1, type: dashed ? 'dashed' : 'solid' }, color: COLORS[run.mode],
       data: zip(run.t, run[key]), emphasis: { disabled: true } };
   }
   function liqSeries(run, key) {

@@ -84,6 +84,9 @@ describe('liquidation thresholds on the exact books', () => {
             const got = liqs(out);
             if ((got.length === 1) !== expectLiq) missed.push(`${at} (threshold ${l}): ${got.length} liquidations`);
             else if (expectLiq && got[0]!.prices[0] !== at) missed.push(`${at}: liquidated at ${got[0]!.prices[0]}`);
+            // the record's margin ratio at the trigger: 1 or more (the doubles gave 0.9999999999999953 on the threshold)
+            const ratio = out.setups[0]!.liquidations?.[0]?.marginRatio;
+            if (expectLiq && !(ratio! >= 1)) missed.push(`${at}: recorded at a margin ratio of ${ratio}`);
           }
         }
         expect(missed).toEqual([]);

@@ -46,9 +46,12 @@ export class EventDetails {
   liquidating(time: number, acct: Account, pool: MarginPool, prices: Float64Array, trigger: Float64Array): void {
     const mm = pool.maintenance(trigger);
     const mb = pool.marginBalance(trigger);
+    // a pool breached at the trigger (on the exact books) is at a ratio of 1 or more: the doubles' 0.9999999999999953
+    // at a trigger on the liquidation price is their rounding
+    const ratio = marginRatioOf(mm, mb);
     this.liquidations.push({
       time,
-      marginRatio: marginRatioOf(mm, mb),
+      marginRatio: ratio < 1 && pool.breached(trigger) ? 1 : ratio,
       legs: pool.symbols.map((s) => ({
         symbol: s,
         qty: acct.positionQty(s),

@@ -430,6 +430,25 @@ describe("the report's period", () => {
     expect(dataPeriod([run('errored', 2)])).toBe('');
     expect(dataPeriod([run('errored', 2, START)])).toBe('');
   });
+
+  it('is each dataset\'s own when datasets cover different periods, and the short-window note names those too short to annualise', async () => {
+    const { dataPeriod, dataSummary, shortWindowNote } = await import('../src/report/model.js');
+    const D = 86_400_000;
+    const run = (dataset: string, days: number, symbol: string) =>
+      ({ status: 'ok', bars: days, spec: { dataset, timeframe: '1d', symbols: [symbol] }, curves: { time: Array.from({ length: days }, (_, i) => START + i * D) } }) as unknown as RunResult;
+    // one period: the header's, each dataset without its own
+    const same = [run('a', 400, 'BTCUSDT'), run('b', 400, 'ETHUSDT')];
+    expect(dataPeriod(same)).toBe('2025-01-01 → 2026-02-05');
+    expect(dataSummary(same)).toEqual(['a 1d (BTCUSDT)', 'b 1d (ETHUSDT)']);
+    expect(shortWindowNote(same)).toBeNull();
+    // a year of one and 60 days of the other: no period over both (it read 2025-01-01 → 2026-02-05 for the 60 days too)
+    const mixed = [run('a', 400, 'BTCUSDT'), run('b', 60, 'ETHUSDT')];
+    expect(dataPeriod(mixed)).toBe('');
+    expect(dataSummary(mixed)).toEqual(['a 1d (BTCUSDT) 2025-01-01 → 2026-02-05', 'b 1d (ETHUSDT) 2025-01-01 → 2025-03-02']);
+    // the year-long dataset kept the note away, and the 60-day runs' missing CAGR went unexplained
+    expect(shortWindowNote(mixed)).toMatch(/^Annualised returns \(CAGR, Calmar, capital efficiency\) are not shown for the runs on b 1d \(60 days\): a window shorter than the 365 days/);
+    expect(shortWindowNote([run('b', 60, 'ETHUSDT')])).toMatch(/^Annualised returns \(CAGR, Calmar, capital efficiency\) are not shown: the window is 60 days, shorter/);
+  });
 });
 
 describe('a reader that closes the pipe early', () => {

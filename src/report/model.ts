@@ -540,14 +540,22 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
  * MIN_ANNUALISE_DAYS. null when every window is long enough (or there is no ok run).
  */
 export function shortWindowNote(runs: readonly RunResult[]): string | null {
-  let longest = -1;
+  // the longest ok run's window per dataset and timeframe: with several, those too short are named (a note saying
+  // nothing because another dataset's year was long enough left their missing figures unexplained)
+  const longest = new Map<string, number>();
   for (const r of runs) {
     if (r.status !== 'ok') continue;
     const tf = timeframeMsOrNaN(r.spec.timeframe);
-    if (Number.isFinite(tf)) longest = Math.max(longest, (r.bars * tf) / DAY_MS);
+    const k = `${r.spec.dataset} ${r.spec.timeframe}`;
+    if (Number.isFinite(tf)) longest.set(k, Math.max(longest.get(k) ?? -1, (r.bars * tf) / DAY_MS));
   }
-  if (longest < 0 || longest >= MIN_ANNUALISE_DAYS) return null;
-  return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${fmtNumber(longest, longest >= 10 ? 0 : 1)} days, shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (marginlab's docs/metrics.md, Annualisation).`;
+  const days = (d: number) => `${fmtNumber(d, d >= 10 ? 0 : 1)} days`;
+  const short = [...longest].filter(([, d]) => d < MIN_ANNUALISE_DAYS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!short.length) return null;
+  const why = `shorter than the ${MIN_ANNUALISE_DAYS} days an annual rate needs to mean more than an extrapolation; the period figures (total return, return on capital at risk) are shown instead (marginlab's docs/metrics.md, Annualisation).`;
+  if (short.length === longest.size && short.length === 1) return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown: the window is ${days(short[0]![1])}, ${why}`;
+  const list = short.map(([k, d]) => `${k} (${days(d)})`).join(', ');
+  return `Annualised returns (CAGR, Calmar, capital efficiency) are not shown for the runs on ${list}: ${short.length === 1 ? 'a window' : 'windows'} ${why}`;
 }
 
 /**
@@ -607,21 +615,34 @@ export function sweepKey(spec: RunSpec): string {
 
 /** "dataset timeframe (SYM1, SYM2, …)" per dataset and timeframe, symbols merged and sorted. */
 export function dataSummary(runs: readonly RunResult[]): string[] {
-  const m = new Map<string, Set<string>>();
+  const m = new Map<string, { symbols: Set<string>; runs: RunResult[] }>();
   for (const r of runs) {
     const k = `${r.spec.dataset} ${r.spec.timeframe}`;
-    let set = m.get(k);
-    if (!set) m.set(k, (set = new Set()));
-    for (const s of r.spec.symbols) set.add(s);
+    let e = m.get(k);
+    if (!e) m.set(k, (e = { symbols: new Set(), runs: [] }));
+    for (const s of r.spec.symbols) e.symbols.add(s);
+    e.runs.push(r);
   }
-  return [...m.keys()].sort().map((k) => `${k} (${[...m.get(k)!].sort().join(', ')})`);
+  // datasets over different periods each say theirs (dataPeriod is then ''): one span from the earliest start to the
+  // latest end read as if every run covered it
+  const periods = new Map([...m].map(([k, e]) => [k, dataPeriod(e.runs)]));
+  const several = new Set(periods.values()).size > 1;
+  return [...m.keys()].sort().map((k) => `${k} (${[...m.get(k)!.symbols].sort().join(', ')})${several && periods.get(k) ? ` ${periods.get(k)}` : ''}`);
 }
 
-/**
- * 'YYYY-MM-DD → YYYY-MM-DD' from the earliest start to the latest (exclusive) end of the runs; ''
- * when unknown. A run's start is its `from`, else its first bar; its end its `to`, else its last
- * bar's close (a config without from / to replays the dataset's whole span).
- */
+/** The runs' period when every dataset (and timeframe) covers the same one (dataSummary gives each its own otherwise). */
+export function dataPeriod(runs: readonly RunResult[]): string {
+  const per = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const k = `${r.spec.dataset} ${r.spec.timeframe}`;
+    const list = per.get(k);
+    if (list) list.push(r);
+    else per.set(k, [r]);
+  }
+  const periods = new Set([...per.values()].map(spanText));
+  return periods.size === 1 ? [...periods][0]! : '';
+}
+
 /** The bars a run's curves cover: its first bar's open to its last bar's close; null without curves or a known bar length. */
 function curveSpan(r: RunResult): { from: number; to: number } | null {
   const t = r.curves?.time ?? [];
@@ -629,7 +650,12 @@ function curveSpan(r: RunResult): { from: number; to: number } | null {
   return Number.isFinite(to) ? { from: t[0]!, to } : null;
 }
 
-export function dataPeriod(runs: readonly RunResult[]): string {
+/**
+ * 'YYYY-MM-DD → YYYY-MM-DD' from the earliest start to the latest (exclusive) end of the runs; ''
+ * when unknown. A run's start is its `from`, else its first bar; its end its `to`, else its last
+ * bar's close (a config without from / to replays the dataset's whole span).
+ */
+function spanText(runs: readonly RunResult[]): string {
   let from = Infinity;
   let to = -Infinity;
   for (const r of runs) {

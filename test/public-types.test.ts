@@ -101,13 +101,13 @@ export default defineConfig({
     expect(last).toMatch(/'levrage' does not exist in type '\{ name: string; .*Did you mean to write 'leverage'\?/s);
   });
 
-  it('defineConfig of a function without parameters keeps its literals (it failed to type-check: \'all\' read as string); a value typed any is given as UserConfig', () => {
+  it('defineConfig of a function without parameters, or of a promise, keeps its literals (it failed to type-check: \'all\' read as string); a value typed any is given as UserConfig', () => {
     // the first overload TypeScript tries fixes such a function's return type: an overload for values typed any came
     // first and widened every literal of the function form
     expect(
       check(
         'config-noparam',
-        `import { defineConfig, SAMPLE_DATA, type UserConfig } from 'marginlab';
+        `import { defineConfig, SAMPLE_DATA, type ConfigEnv, type UserConfig } from 'marginlab';
 export const a = defineConfig(() => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all' }));
 export const b = defineConfig(async () => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all', workers: 'auto' }));
 export const d = defineConfig(() => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all', leverage: [3, 5], execution: { intrabarPath: 'high-first' } }));
@@ -118,6 +118,14 @@ export const setup = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strateg
 const shared: any = JSON.parse('{}');
 const c = defineConfig(shared as UserConfig);
 export const leverage: UserConfig['leverage'] = c.leverage;
+// a promise of a config keeps its literals too ('all', 'auto' read as string under the function overload tried first)
+export const p: Promise<UserConfig> = defineConfig(Promise.resolve({ name: 'p', data: SAMPLE_DATA, strategies: 'all', workers: 'auto' }));
+export const q = defineConfig((async () => ({ name: 'q', data: SAMPLE_DATA, strategies: 'all', execution: { crossCheck: 'optimistic' } }))());
+// @ts-expect-error misspelt key in a promise
+export const pt = defineConfig(Promise.resolve({ name: 'x', data: SAMPLE_DATA, strategies: 'all', levrage: [3] }));
+// @ts-expect-error a literal that is no setup, in a promise
+export const ps = defineConfig(Promise.resolve({ name: 'x', data: SAMPLE_DATA, strategies: 'all', setups: ['isloated'] }));
+export const fn: (env: ConfigEnv) => unknown = defineConfig(() => ({ name: 'fn', data: SAMPLE_DATA, strategies: 'all' }));
 `,
       ),
     ).toEqual([]);

@@ -65,12 +65,14 @@ export type ExactConfig<T, S = UserConfig> = unknown extends S
  * function's returned object through ExactConfig, so a misspelt or unknown key (`levrage`, `oops`)
  * is a type error in every form, as it is an error when run (78).
  */
-// first, the function form: the first overload TypeScript tries fixes the type of a function without parameters
-// (`() => ({ ... })` is not context-sensitive, so its return type is computed once), and under any other it widened
-// every literal ('all', 'auto', 'high-first' read as string): such a config failed to type-check. An argument typed
-// any matches this overload too, so its result is typed as the function form: give it `as UserConfig`
-export function defineConfig<T extends UserConfig>(config: (env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>): (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
-export function defineConfig(config: Promise<UserConfig>): Promise<UserConfig>;
+// first, the function and promise forms in one overload: the first overload TypeScript tries fixes the type of an
+// argument that is not context-sensitive (`() => ({ ... })`, `Promise.resolve({ ... })`: computed once), and under
+// any other it widened every literal ('all', 'auto', 'high-first' read as string): such a config failed to
+// type-check. C tells the forms apart for the result's type. An argument typed any matches this overload too, so its
+// result is typed as a union of the two forms: give it `as UserConfig`
+export function defineConfig<T extends UserConfig, C extends ((env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>) | Promise<T & ExactConfig<T>>>(
+  config: C | ((env: ConfigEnv) => (T & ExactConfig<T>) | Promise<T & ExactConfig<T>>) | Promise<T & ExactConfig<T>>,
+): C extends PromiseLike<unknown> ? Promise<UserConfig> : (env: ConfigEnv) => UserConfig | Promise<UserConfig>;
 // last: when no overload matches, TypeScript (tsc 7 only) reports the last one's error, and for the
 // object form, the common one, that is the misspelt key itself ("'levrage' does not exist in type
 // 'UserConfig'"); with the Promise overload last a typo read "'name' does not exist in type 'Promise<…>'"

@@ -197,6 +197,16 @@ describe('strategy errors name the config file and the key', () => {
     expect(two.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('every missing folder is named at once (one was named per try): two datasets and a strategy folder, 66', async () => {
+    writeConfig(dir, 'nodata3.config.ts', { name: 'nodata3', data: ['./nope-a', { path: './data' }, { path: './nope-b', timeframe: '4h' }], strategyDirs: ['gone'], strategies: ['sma-cross'] });
+    const r = await runCli(['run', '-c', 'nodata3.config.ts', '--out', 'o-nodata3'], dir);
+    expect(r.code).toBe(66);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('marginlab: nodata3.config.ts: 3 folders the config names do not exist');
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0])).toEqual(['strategyDirs[0]', 'data[0].path', 'data[2].path']);
+    expect(existsSync(join(dir, 'o-nodata3'))).toBe(false);
+  });
+
   it('a timeframe or symbol the dataset lacks is 78 naming the config file and its data entry', async () => {
     writeConfig(dir, 'tf2h.config.ts', { name: 'tf2h', data: { path: './data', timeframe: '2h' }, strategies: ['sma-cross'] });
     // (data[0] lists its symbols: two entries of one folder and timeframe may not share any)

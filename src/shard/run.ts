@@ -382,7 +382,10 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // the config file as every problem below names it, as the schema's messages do (relative to the working folder when inside it)
   const configName = configNameOf(loaded);
   const { ENGINE_VERSION } = await import('../engine/index.js');
-  // a strategy folder the config names must exist (reported at its key, not at the first strategy's)
+  // a strategy folder the config names must exist (reported at its key, not at the first strategy's), and so must a
+  // dataset folder, the message saying how to fill one (a config copied from the docs names data/binance-usdm-2025):
+  // every missing folder at once (one was named per try)
+  const missing: string[] = [];
   strategyDirs.forEach((d, k) => {
     let dir = false;
     try {
@@ -390,18 +393,18 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     } catch {
       /* missing */
     }
-    if (!dir) throw new UserError(`${configName}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`, ExitCode.NO_INPUT);
+    if (!dir) missing.push(`${configName}: strategyDirs[${k}]: strategy folder '${d}' does not exist or is not a folder`);
   });
-  // so must a dataset folder, and the message says how to fill one (a config copied from the docs names data/binance-usdm-2025)
   c.data.forEach((d, k) => {
     const abs = configPath(loaded, d.path);
     if (existsSync(abs)) return;
     const key = c.data.length === 1 ? 'data.path' : `data[${k}].path`;
-    throw new UserError(
+    missing.push(
       `${configName}: ${key}: dataset folder '${d.path}' does not exist (${abs})${backslashHint(d.path) ? ` (${backslashHint(d.path)})` : ''}; import your data into it (\`npx marginlab import <files> --out ${shellPath(abs)}\`, marginlab's docs/data.md) or use the bundled sample data (\`data: SAMPLE_DATA\`, imported from 'marginlab')`,
-      ExitCode.NO_INPUT,
     );
   });
+  if (missing.length === 1) throw new UserError(missing[0]!, ExitCode.NO_INPUT);
+  if (missing.length > 1) throw new UserError(`${configName}: ${missing.length} folders the config names do not exist`, ExitCode.NO_INPUT, missing.map((l) => l.slice(configName.length + 2)));
   // one worker starts loading its modules (and the loaders of the user's strategies) while the data
   // loads and the plan is made: the first pass no longer waits for it (a small run's 0.3–0.7 s)
   const scenarios = scenarioTable(c.stress);

@@ -185,6 +185,15 @@ describe('marginlab stress', () => {
     expect(again.stderr).toMatch(/2 runs to do \(1 already done, skipped\) of 3/);
     expect(paths().map((x) => [x.status, x.prices === undefined])).toEqual([['errored', true], ['errored', true]]);
     expect(read(join(dir, 'err', 'report.md'))).toContain('2 Monte Carlo path runs keep their outcome only');
+    // `marginlab run` of a config without a stress block into that folder replaces its stress results: it says so
+    writeConfig(dir, 'nostress-err.config.ts', { name: 'nostress-err', data: './data', strategyDirs: [FIXTURE_STRATEGIES], leverage: [3], strategies: [{ name: 'fixture-trades-then-throws', params: { at: 0 } }], setups: ['cross'] });
+    const history = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err'], dir);
+    expect(history.code).toBe(1);
+    expect(history.stderr).toContain(`marginlab: replacing the 3 results in ${join(dir, 'err')} of an earlier \`marginlab stress\` (its stress runs too) with this command's 1 history run;`);
+    expect(resultFiles(join(dir, 'err'))).toHaveLength(1);
+    // the same command again (no stress results left), or with --quiet: no notice
+    const again2 = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err'], dir);
+    expect(again2.stderr).not.toContain('replacing the');
   }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario of --scenarios and --paths beyond the limit or not a number are usage errors (64) naming the flag', async () => {

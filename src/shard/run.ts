@@ -13,6 +13,7 @@ import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { grouped } from '../util/excerpt.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
 import { yieldToSignals } from '../util/interrupt.js';
@@ -52,6 +53,8 @@ export interface SweepOptions {
   outSource?: 'flag' | 'config' | 'default';
   /** called once per warning about the config meeting the data, before the runs start (also kept in manifest.warnings) */
   onWarning?: (message: string) => void;
+  /** called with what the command does to the folder that the user may not expect (not a warning about the runs: not in the manifest) */
+  onNotice?: (message: string) => void;
   /**
    * the output folder as the command holds it (its lock): before each write the sweep checks it is
    * still its own (OutDir.assertHeld), and stops (70) when it was deleted meanwhile; it never makes
@@ -605,6 +608,22 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
           'so they are of the old code; run without --resume to run them again, or choose another --out',
         ExitCode.USAGE,
       );
+    }
+  } else if (!opts.resume && opts.onNotice && existsSync(manifestPath)) {
+    // `marginlab run` into the folder of a `marginlab stress` (its default is the same folder) replaces the stress
+    // results, which may have taken hours, with history runs: said, not done in silence (the folder is marginlab's own)
+    try {
+      const prev = readRunManifest(readFileSync(manifestPath, 'utf8'), manifestPath).manifest;
+      const cfg = prev.config as { stress?: unknown } | null | undefined;
+      const held = cfg !== null && typeof cfg === 'object' && cfg.stress !== null && typeof cfg.stress === 'object';
+      if (held && !c.stress && prev.plan && prev.plan.hash !== plan.planHash) {
+        opts.onNotice(
+          `replacing the ${grouped(prev.plan.total)} results in ${outDir} of an earlier \`marginlab stress\` (its stress runs too) with this command's ${grouped(plan.runs.length)} history run${plan.runs.length === 1 ? '' : 's'}; ` +
+            'next time keep them with --out <another folder>, or run `marginlab stress`, which writes both',
+        );
+      }
+    } catch {
+      /* not a manifest this command can read: replaced as before */
     }
   }
   // a Ctrl-C while the data loaded or the plan was built: stop before the folder is touched (a fresh

@@ -127,7 +127,11 @@ async function runInto(
       if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'warning', message })}\n`);
       else if (mode !== 'quiet') process.stderr.write(`marginlab: warning: ${message}\n`);
     };
-    outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning, out });
+    const onNotice = (message: string) => {
+      if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'notice', message })}\n`);
+      else if (mode !== 'quiet') process.stderr.write(`marginlab: ${message}\n`);
+    };
+    outcome = await runSweep({ loaded, outDir, outSource, shard, resume: !!flags.resume, progress, signal: stop.signal, onWarning, onNotice, out });
   } finally {
     setSoftStop(null);
   }

@@ -11,7 +11,7 @@
  * continue from the shocked level, or from the level recovered to), and bars before it are
  * untouched. Mark candles take the mark factor 1 + (g − 1) × (1 + markExtra) the same way over the shock window,
  * back to g's final level over the hour after it (markPath).
- * Funding events settling in the shock window take the scenario's rate; every funding price after
+ * Funding events settling in the shock window take the scenario's rate (none settling in it: the first after it); every funding price after
  * the shock start is scaled by the mark factor at its time (an event's time: its settlement time,
  * fundingSettleTime, so Binance's stamps a few ms past the minute count at the minute). Volumes of bars overlapping the window
  * are multiplied by the scenario's volume scale.
@@ -139,6 +139,19 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
   const wStart = shockStart(shock);
   const wEnd = shockEnd(shock);
   const mark = markPath(shock);
+  // the funding spike: every event settling in the window, or, when none does (a window shorter than the funding
+  // interval), the first one settling after it: on 8h funding the spike of crash-2025-10-10 (a 4h10m window) reached
+  // the positions at about half of the injection times, its effect a matter of where the injection time fell
+  let spikeAfter = -1;
+  if (shock.fundingRate !== null) {
+    let inside = false;
+    for (let e = 0; e < c.fundingTime.length && !inside; e++) {
+      const x = fundingSettleTime(c.fundingTime[e]!) - injectAt;
+      if (x >= wStart && x <= wEnd) inside = true;
+      else if (x > wEnd && (spikeAfter < 0 || c.fundingTime[e]! < c.fundingTime[spikeAfter]!)) spikeAfter = e;
+    }
+    if (inside) spikeAfter = -1;
+  }
   for (let i = 0; i < n; i++) {
     const a = time[i]! - injectAt;
     const b = a + timeframeMs;
@@ -167,7 +180,7 @@ export function shockColumns(c: SymbolColumns, time: Float64Array, timeframeMs: 
       const x = fundingSettleTime(c.fundingTime[e]!) - injectAt;
       if (x < wStart) continue;
       fundingPrice[e] = fundingPrice[e]! * factorAt(mark, x);
-      if (shock.fundingRate !== null && x <= wEnd) fundingRate[e] = shock.fundingRate;
+      if (shock.fundingRate !== null && (x <= wEnd || e === spikeAfter)) fundingRate[e] = shock.fundingRate;
     }
   }
   return { ...c, open, high, low, close, volume, markOpen, markHigh, markLow, markClose, fundingRate, fundingPrice };

@@ -170,6 +170,8 @@ class Model {
   q = (p: Pos) => D(p.lots).div(1000);
   upnl = (p: Pos, m: D) => this.q(p).times(m).minus(p.lots > 0 ? p.basis : p.basis.neg());
   notional = (p: Pos, m: D) => this.q(p).abs().times(m);
+  /** the notional a leverage's tier is chosen by: the maintenance tier's basis (Q × mark, or Q × entry = the cost basis on an entry-basis venue) */
+  levNotional = (p: Pos, m: D) => (this.o.mm === 'entry' ? p.basis : this.notional(p, m));
   /** the venue's maintenance model (docs/margin.md): on the mark notional, + an add-on rate (OKX), or on the entry notional (Bybit) */
   mmPos = (s: number, p: Pos) => {
     if (this.o.mm === 'entry') return mmOf(this.tb[s]!, p.basis);
@@ -228,8 +230,10 @@ class Model {
     const cur = p ? p.lots : 0, next = cur + lots;
     const closed = p && Math.sign(lots) !== Math.sign(cur) ? Math.min(Math.abs(lots), Math.abs(cur)) : 0;
     const opened = Math.abs(lots) - closed;
-    // leverage against the tier at the resulting notional, when exposure grows
-    if (opened > 0 && this.lev[s]! > tierOf(this.tb[s]!, D(Math.abs(next)).div(1000).times(price)).maxLev) { this.rej(t, s, 'exceedsMaxLeverage'); return; }
+    // leverage against the tier at the resulting notional, when exposure grows: the basis the maintenance tier is chosen by
+    // (docs/margin.md, Trades: Q × the fill price, or on an entry-basis venue the cost basis it keeps plus the fill's)
+    const after = this.o.mm === 'entry' && p && closed === 0 ? p.basis.plus(D(opened).div(1000).times(price)) : D(Math.abs(next)).div(1000).times(price);
+    if (opened > 0 && this.lev[s]! > tierOf(this.tb[s]!, after).maxLev) { this.rej(t, s, 'exceedsMaxLeverage'); return; }
     const snap = { cw: this.cw, pos: this.pos.map((x) => (x ? { ...x } : null)), books: { ...this.books } };
     let rp = ZERO;
     if (closed > 0) {
@@ -315,7 +319,7 @@ class Model {
   setLeverage(s: number, L: number, t: number, hint: boolean): boolean {
     const p = this.pos[s];
     if (!Number.isFinite(L) || L < 1) { this.rej(t, s, 'invalidLeverage'); return false; }
-    if (L > tierOf(this.tb[s]!, p ? this.notional(p, this.mk[s]!) : ZERO).maxLev) { this.rej(t, s, 'exceedsMaxLeverage'); return false; }
+    if (L > tierOf(this.tb[s]!, p ? this.levNotional(p, this.mk[s]!) : ZERO).maxLev) { this.rej(t, s, 'exceedsMaxLeverage'); return false; }
     if (p && L < this.lev[s]!) {
       if (p.mode === 'isolated') { this.rej(t, s, 'leverageLocked'); return false; }
       const old = this.lev[s]!;
@@ -377,7 +381,7 @@ class Model {
       }
       let L = NaN, amount = NaN;
       if (a.k === 'lev') L = a.L;
-      else if (a.k === 'levMax') L = tierOf(this.tb[a.s]!, p ? this.notional(p, this.mk[a.s]!) : ZERO).maxLev + a.above;
+      else if (a.k === 'levMax') L = tierOf(this.tb[a.s]!, p ? this.levNotional(p, this.mk[a.s]!) : ZERO).maxLev + a.above;
       else if (a.k === 'levEdge') {
         // the lowest leverage the available balance carries: N / (available + N / L_now)
         if (!p || p.mode !== 'cross') continue;

@@ -351,7 +351,8 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
     }
     if (adds) {
       const pn = pos[s]!;
-      if (lev[s]! > tierOf(s, notional(pn, price)).maxLev) { restore(snap); rej(t, s, 'exceedsMaxLeverage'); return; }
+      // the leverage's tier by the basis the maintenance tier is chosen by: Q × the fill price, or the cost basis (Bybit)
+      if (lev[s]! > tierOf(s, ENTRY ? pn.basis : notional(pn, price)).maxLev) { restore(snap); rej(t, s, 'exceedsMaxLeverage'); return; }
       const mk2 = mk.slice(); mk2[s] = price;
       if (available(mk2).lt(0)) { restore(snap); rej(t, s, 'insufficientMargin'); return; }
     }
@@ -537,7 +538,7 @@ function model(c: Case, plan: Act[][], o: Opts, oracle: Oracle, stats: Record<st
       else if (a.k === 'lev') {
         const L = a.L;
         if (!(L >= 1)) { rej(tm, a.s, 'invalidLeverage'); continue; }
-        if (L > tierOf(a.s, p ? notional(p, mk[a.s]!) : ZERO).maxLev) { rej(tm, a.s, 'exceedsMaxLeverage'); continue; }
+        if (L > tierOf(a.s, p ? (ENTRY ? p.basis : notional(p, mk[a.s]!)) : ZERO).maxLev) { rej(tm, a.s, 'exceedsMaxLeverage'); continue; }
         if (p && p.mode === 'isolated' && L < lev[a.s]!) { rej(tm, a.s, 'leverageLocked'); continue; }
         if (p && p.mode === 'cross' && L < lev[a.s]!) { const old = lev[a.s]!; lev[a.s] = L; if (available(mk).lt(0)) { lev[a.s] = old; rej(tm, a.s, 'insufficientMargin'); continue; } }
         if (p && L !== lev[a.s]) stats.levOpen!++;

@@ -462,3 +462,20 @@ describe('the leverage tier of an entry-basis venue', () => {
     }
   });
 });
+
+describe('a pool judged at a notional on a tier floor', () => {
+  it('is judged in the tier the exact notional is in: 0.1 at 0.7 is 0.07, the floor, which the double put an ulp below it', () => {
+    // a table whose cum breaks the recurrence (given explicitly) makes the maintenance jump at the floor: 0.0007 below it,
+    // 0.035 at and above it; the isolated long of 0.1 at 1 with 0.05 of margin is safe below the floor, breached at it
+    const venue = getVenue('binance-usdm', { fees: { maker: 0, taker: 0 }, lotSizes: { FOOUSDT: 0.1 }, tiers: { FOOUSDT: [{ floor: 0, mmr: 0.01, maxLeverage: 100 }, { floor: 0.07, mmr: 0.5, cum: 0, maxLeverage: 2 }] } });
+    const a = createAccount({ venue, symbols: ['FOOUSDT'], initialDeposit: '10', defaultMode: 'isolated', leverage: 2, asOfMs: T2025 });
+    expect(a.trade({ symbol: 0, qty: 0.1, price: 1, liquidity: 'taker', time: 0 }).ok).toBe(true);
+    const pool = a.pools()[0]!;
+    expect(0.1 * 0.7).toBeLessThan(0.07);
+    // margin 0.05 + uPnL −0.03 = 0.02 against 0.07 × 0.5 = 0.035: breached
+    expect(pool.breached(new Float64Array([0.7]))).toBe(true);
+    // a cent above the floor's price, and below it: the float answer stands
+    expect(pool.breached(new Float64Array([0.71]))).toBe(true);
+    expect(pool.breached(new Float64Array([0.69]))).toBe(false);
+  });
+});

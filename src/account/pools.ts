@@ -7,7 +7,7 @@ import { Decimal } from 'decimal.js';
 import type { MaintenanceModel } from '../venue/math.js';
 import type { Tier } from '../venue/types.js';
 import type { AccountImpl } from './index.js';
-import { positionMaintenance, type Position } from './position.js';
+import { nearTierEdge, positionMaintenance, type Position } from './position.js';
 import type { MarginPool } from './types.js';
 
 /** wide enough that the products of a few shortest decimals of doubles and units are exact */
@@ -101,9 +101,10 @@ export class IsolatedPool implements MarginPool {
     const m = this.acc.markOf(p.idx, marks);
     const w = p.isoWalletF;
     const ex = w + p.side * p.absQ * (m - p.entryF) - positionMaintenance(this.acc.mm, p, m);
-    const band = EXCESS_FLOAT_BAND * ((w < 0 ? -w : w) + p.absQ * (m + p.entryF) + p.tierCum);
-    if (ex > band) return false;
-    if (ex < -band) return true;
+    const cum = p.tierCum;
+    const band = EXCESS_FLOAT_BAND * ((w < 0 ? -w : w) + p.absQ * (m + p.entryF) + (cum < 0 ? -cum : cum));
+    if (ex > band && !nearTierEdge(this.acc.mm, p, m)) return false;
+    if (ex < -band && !nearTierEdge(this.acc.mm, p, m)) return true;
     return this.exactExcess(marks).lte(0);
   }
   /** marginBalance − maintenance at marks on the exact books, in units */
@@ -163,17 +164,20 @@ export class CrossPool implements MarginPool {
     let mb = w;
     let mm = 0;
     let size = w < 0 ? -w : w;
+    let edge = false;
     for (let k = 0; k < this.symbols.length; k++) {
       const p = acc.pos[this.symbols[k]!]!;
       const m = acc.markOf(p.idx, marks);
       mb += p.side * p.absQ * (m - p.entryF);
       mm += positionMaintenance(acc.mm, p, m);
-      size += p.absQ * (m + p.entryF) + p.tierCum;
+      const cum = p.tierCum;
+      size += p.absQ * (m + p.entryF) + (cum < 0 ? -cum : cum);
+      if (nearTierEdge(acc.mm, p, m)) edge = true;
     }
     const ex = mb - mm;
     const band = EXCESS_FLOAT_BAND * size;
-    if (ex > band) return false;
-    if (ex < -band) return true;
+    if (ex > band && !edge) return false;
+    if (ex < -band && !edge) return true;
     return this.exactExcess(marks).lte(0);
   }
   /** marginBalance − maintenance at marks on the exact books, in units */

@@ -45,6 +45,17 @@ export interface Position {
   tierCum: number;
 }
 
+/**
+ * Whether the basis notional of p at `mark` lies within float error of its tier's bracket (positionMaintenance's last
+ * tier, call it first): the double chose the tier, and a table whose cum breaks the recurrence makes the maintenance
+ * margin jump there, far more than the float band of the excess (MarginPool.breached then asks the exact books)
+ */
+export function nearTierEdge(model: MaintenanceModel, p: Position, mark: number): boolean {
+  const n = p.absQ * (model.basis === 'entry' ? p.entryF : mark);
+  const e = 8 * Number.EPSILON * n;
+  return n - p.tierLo <= e || p.tierHi - n <= e;
+}
+
 /** the tier fields of a new position (an empty bracket: the first valuation looks the tier up) */
 export const NO_TIER = { tierLo: Infinity, tierHi: -Infinity, tierMmr: 0, tierCum: 0 } as const;
 

@@ -46,12 +46,13 @@ export class EventDetails {
   liquidating(time: number, acct: Account, pool: MarginPool, prices: Float64Array, trigger: Float64Array): void {
     const mm = pool.maintenance(trigger);
     const mb = pool.marginBalance(trigger);
-    // a pool breached at the trigger (on the exact books) is at a ratio of 1 or more: the doubles' 0.9999999999999953
-    // at a trigger on the liquidation price is their rounding
+    // a liquidation's trigger is at or past the threshold, a ratio of 1 or more: the doubles' 0.9999999999999953 at a
+    // trigger on the liquidation price (a touch, or where the path crosses it: the interpolated price an ulp short of
+    // the exact one) is their rounding. A ratio further below 1 is kept (a reducing fill refused at bankruptcy)
     const ratio = marginRatioOf(mm, mb);
     this.liquidations.push({
       time,
-      marginRatio: ratio < 1 && pool.breached(trigger) ? 1 : ratio,
+      marginRatio: ratio < 1 && (ratio > 1 - 1e-9 || pool.breached(trigger)) ? 1 : ratio,
       legs: pool.symbols.map((s) => ({
         symbol: s,
         qty: acct.positionQty(s),

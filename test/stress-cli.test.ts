@@ -392,5 +392,21 @@ describe("the crash pack's mark moves on data without bar-timeframe mark candles
     expect(r.stderr).toContain("marginlab: warning: stress scenario 'crash-2025-10-10' sets markExtra for XRPUSDT, which has no mark candles at the 1h bars of dataset ");
     // the pack's own BTC market falls back to nothing here (the dataset has BTC): no market warning either way
     expect(r.stderr).not.toContain('equal-weighted mean');
+    // a strategy trading BTC only on the same data: XRP's mark move changes none of its runs, so nothing is said of it
+    // (it was told to import mark candles for a symbol no run trades)
+    writeConfig(dir, 'xrp-btc.config.ts', {
+      name: 'xrp-btc',
+      data: './xrp-data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol: 'BTCUSDT' } }],
+      leverage: [3],
+      setups: ['isolated'],
+      workers: 1,
+      output: { formats: ['json'] },
+    });
+    const btc = await runCli(['stress', '-c', 'xrp-btc.config.ts', '--scenarios', 'crash-2025-10-10', '--paths', '0', '--out', 'xrp-btc-out'], dir);
+    expect(btc.code, btc.stderr).toBe(0);
+    expect(btc.stderr).not.toContain('sets markExtra');
+    expect(read(join(dir, 'xrp-btc-out', 'manifest.json'))).not.toContain('sets markExtra');
   });
 });

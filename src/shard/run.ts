@@ -435,7 +435,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // stress plans that would not do what they seem to: too short for paths, no injection time, a scenario that moves none
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
-    const { scenarioMovesNone, marketFallbackWarning, markExtraWarning, scenarioHash } = await import('../stress/scenario.js');
+    const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
     const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
@@ -458,10 +458,6 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         const data = datasets.data[d.key]!;
         const w = asPacked ? null : marketFallbackWarning(sc, { name: d.name, symbols: data.symbols });
         if (w) warnings.push(w);
-        // the pack's own mark moves too (XRP's mark 10 % past its wick, alt-wick's ADA mark at half of it): without mark
-        // candles at the bar timeframe they move nothing the liquidations read, and the bundled data's are 8-hourly
-        const m = markExtraWarning(sc, { name: d.name, timeframe: d.timeframe, symbols: data.symbols, markAtBarTimeframe: data.columns.map((x) => x.markAtBarTimeframe) });
-        if (m) warnings.push(m);
       }
     }
   }
@@ -505,6 +501,41 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       for (const w of strategyScenarioWarnings(c.stress, { name: d.name, time: data.time, timeframeMs: data.timeframeMs, symbols: d.symbols }, [...traded.values()])) {
         warnings.push(w);
         opts.onWarning?.(w);
+      }
+    }
+  }
+  // a scenario's mark moves (the pack's own too: XRP's mark 10 % past its wick, alt-wick's ADA mark at half of it) on
+  // symbols without mark candles at the bar timeframe move nothing the liquidations read (the bundled data's are
+  // 8-hourly): said for the symbols the runs of the scenario, or the paths it crashes, trade (a symbol of the dataset
+  // no run trades changes nothing, and it was told to import mark candles for it)
+  if (c.stress) {
+    const { markExtraWarning } = await import('../stress/scenario.js');
+    const tradedBy = new Map<string, Map<string, Set<string>>>();
+    for (const t of plan.tasks) {
+      for (const r of t.runs) {
+        const st = r.spec.stress;
+        const ids = st?.kind === 'scenario' ? [st.scenario] : st?.kind === 'path' ? (st.crashes ?? []).map((x) => x.scenario) : [];
+        for (const id of ids) {
+          let per = tradedBy.get(id);
+          if (!per) tradedBy.set(id, (per = new Map()));
+          let set = per.get(t.datasetKey);
+          if (!set) per.set(t.datasetKey, (set = new Set()));
+          for (const x of r.spec.symbols) set.add(x);
+        }
+      }
+    }
+    const drawn = c.stress.paths > 0 && c.stress.crashesPerPath > 0 ? c.stress.crashScenarios : [];
+    for (const sc of new Map([...c.stress.scenarios, ...drawn].map((x) => [x.id, x])).values()) {
+      for (const d of datasets.plan) {
+        const set = tradedBy.get(sc.id)?.get(d.key);
+        if (!set) continue;
+        const data = datasets.data[d.key]!;
+        const idx = data.symbols.flatMap((x, i) => (set.has(x) ? [i] : []));
+        const m = markExtraWarning(sc, { name: d.name, timeframe: d.timeframe, symbols: idx.map((i) => data.symbols[i]!), markAtBarTimeframe: idx.map((i) => data.columns[i]!.markAtBarTimeframe) });
+        if (m) {
+          warnings.push(m);
+          opts.onWarning?.(m);
+        }
       }
     }
   }

@@ -70,13 +70,14 @@ describe('marginlab run: --strategies, --from, --to', () => {
   });
 
   it('commander usage errors are one line naming the flag with the nearest one, and a value flag given twice is refused (64)', async () => {
-    const [typo, twice, twiceEq, extra, unknownCmd, list] = await Promise.all([
+    const [typo, twice, twiceEq, extra, unknownCmd, list, nested] = await Promise.all([
       runCli(['run', '-c', 'flags.config.ts', '--wokers', '2'], dir),
       runCli(['run', '-c', 'flags.config.ts', '--workers', '1', '--workers', '2', '--out', 'twice'], dir),
       runCli(['run', '-c', 'flags.config.ts', '-w', '1', '--workers=2', '--out', 'twice'], dir),
       runCli(['run', '-c', 'flags.config.ts', 'extra'], dir),
       runCli(['rnu'], dir),
       runCli(['data', 'synth', '--symbols', '2', '--symbols', '3', '--bars', '10', '--out', 'synth-twice'], dir),
+      runCli(['data', 'import', 'a.csv'], dir),
     ]);
     expect(typo).toMatchObject({ code: 64, stdout: '', stderr: "marginlab: unknown option '--wokers' (did you mean --workers?); see npx marginlab run --help\n" });
     expect(twice).toMatchObject({ code: 64, stderr: "marginlab: --workers given twice ('1', then '2'): give it once\n" });
@@ -84,6 +85,8 @@ describe('marginlab run: --strategies, --from, --to', () => {
     expect(extra).toMatchObject({ code: 64, stderr: "marginlab: too many arguments for 'run'. Expected 0 arguments but got 1; see npx marginlab run --help\n" });
     expect(unknownCmd).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'rnu' (did you mean run?); see npx marginlab --help\n" });
     expect(list).toMatchObject({ code: 64, stderr: "marginlab: --symbols given twice ('2', then '3'): give it once\n" });
+    // a top-level command under another: said where it is (`data --help` does not list import)
+    expect(nested).toMatchObject({ code: 64, stderr: "marginlab: unknown command 'import' of 'data'; did you mean `npx marginlab import --help`? ('import' is a command of its own)\n" });
     for (const out of ['twice', 'synth-twice']) expect(existsSync(join(dir, out))).toBe(false);
     // an empty value (an unset shell variable) wrote into the config's output.dir
     const [emptyOut, emptyConfig] = await Promise.all([runCli(['run', '-c', 'flags.config.ts', '--out', ''], dir), runCli(['run', '-c', ' '], dir)]);

@@ -71,6 +71,14 @@ function oneLineUsageErrors(c: Command): void {
         .replace(/\s*\(Did you mean (.+)\?\)$/s, ' (did you mean $1?)')
         .replace(/\s*\n\s*/g, ' ')
         .replace(/\.$/, '');
+      // a command of marginlab's own under another (`marginlab data import`: import is not a data command)
+      const unknown = /^unknown command '([^']+)'$/.exec(text)?.[1];
+      let root: Command = c;
+      while (root.parent) root = root.parent;
+      if (unknown !== undefined && root !== c && root.commands.some((x) => x.name() === unknown)) {
+        write(`marginlab: unknown command '${unknown}' of '${sub}'; did you mean \`${cliCommand(`${unknown} --help`)}\`? ('${unknown}' is a command of its own)\n`);
+        return;
+      }
       write(`marginlab: ${text}; ${help}\n`);
     },
   });

@@ -340,3 +340,19 @@ describe('engine orders on the quantity grid', () => {
     );
   });
 });
+
+describe('a quantity exactly half a step past a grid point', () => {
+  it('snaps away from zero by its shortest decimal, not by the float quotient (1.005 at 0.01 went to 1.00, 0.015 to 0.02)', () => {
+    const g = new LotGrid(0.01);
+    const snapped = (q: number) => g.qty(g.lots(q, 'nearest'));
+    expect([0.005, 0.015, 0.025, 1.005, 1.015, 2.675, -1.005].map(snapped)).toEqual([0.01, 0.02, 0.03, 1.01, 1.02, 2.68, -1.01]);
+    // a hair off the half is not a tie
+    expect([1.00499999, 1.00500001, 0.0049999].map(snapped)).toEqual([1, 1.01, 0]);
+    const g3 = new LotGrid(0.003);
+    expect([0.0015, 1.0005, 1.0035].map((q) => g3.qty(g3.lots(q, 'nearest')))).toEqual([0.003, 1.002, 1.005]);
+    // and the account books what it snapped: a trade of 1.005 at 0.01 is a position of 1.01
+    const a = createAccount({ venue: getVenue('binance-usdm', { lotSizes: { FOOUSDT: 0.01 } }), symbols: ['FOOUSDT'], initialDeposit: '1000', defaultMode: 'cross', leverage: 10, asOfMs: Date.UTC(2025, 0, 1) });
+    expect(a.trade({ symbol: 0, qty: 1.005, price: 100, liquidity: 'taker', time: 0 }).ok).toBe(true);
+    expect(a.positionQty(0)).toBe(1.01);
+  });
+});

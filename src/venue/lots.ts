@@ -12,6 +12,7 @@
  * Quantities on the grid are held as integer numbers of steps ("lots"): exact in a double up to
  * 2^53 lots, so sums and comparisons of positions never leave floating-point dust.
  */
+import { Decimal } from 'decimal.js';
 import { shownValue } from '../util/excerpt.js';
 import { freezeClass } from '../util/freeze.js';
 
@@ -147,6 +148,13 @@ export class LotGrid {
     const aq = Math.abs(q);
     const a = aq / this.step;
     let n = mode === 'down' ? Math.floor(a + 1e-9) : Math.round(a);
+    // a quantity within float error of half a step past a grid point: whether its shortest decimal is exactly the half (a
+    // tie, which goes away from zero as 0.5 steps does) is the decimal's to say, not the quotient's (1.005 at a step of
+    // 0.01 is 100.49999999999999 as doubles: snapped to 1.00, where 0.015 went to 0.02)
+    if (mode === 'nearest' && Math.abs(a - Math.floor(a) - 0.5) < 1e-9 && a < LOTS_EXACT) {
+      const exact = new Decimal(aq).div(new Decimal(this.step));
+      n = exact.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+    }
     // the quotient's error grows with it (about 1e-16 of a, past the 1e-9 tolerance from 1e7 steps on): a quantity
     // that is a grid point's decimal (21645.207 at 0.001 gave 21645206.999999996) is that point, never a step below
     if (mode === 'down' && n < this.maxLots && this.qty(n + 1) <= aq) n++;

@@ -53,7 +53,6 @@ const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof
 /** a RangeError of an exhausted call stack (V8's message) */
 const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && e.message === 'Maximum call stack size exceeded';
 
-/** bars of series rows buffered before they are copied into the columns */
 /**
  * how near (a fraction of it) a price of the bar must come to a single-symbol pool's liquidation price for the
  * threshold to be made exact (exactLevel): far beyond the closed form's float error (a few ulps), far below any
@@ -61,6 +60,7 @@ const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && e.me
  */
 export const LEVEL_NEAR = 1e-9;
 
+/** bars of series rows buffered before they are copied into the columns */
 export const ROW_BLOCK = 2048;
 
 interface RowBuffer {

@@ -231,3 +231,24 @@ describe('data validate (load boundary) through the CLI', () => {
     expect(r('badmanifest').stderr).toMatch(/symbols: /);
   });
 });
+
+describe('funding rates written as percentages', () => {
+  it('are warned about for the real 2025 BTCUSDT rates ×100 (a median of 0.42 % passed the 0.5 % threshold), not for the real rates', async () => {
+    const { fundingSanityTexts } = await import('../src/feed/validate.js');
+    const { tableFromIPC } = await import('apache-arrow');
+    const { readFileSync } = await import('node:fs');
+    for (const sym of ['BTCUSDT', 'ETHUSDT', 'XRPUSDT', 'ADAUSDT']) {
+      const t = tableFromIPC(readFileSync(new URL(`../data/binance-usdm-2025/${sym}-funding.arrow`, import.meta.url)));
+      const time = Float64Array.from(t.getChild('timestamp')!.toArray() as ArrayLike<bigint | number>, Number);
+      const rate = Float64Array.from(t.getChild('rate')!.toArray() as ArrayLike<number>, Number);
+      expect(fundingSanityTexts('f.arrow', sym, time, rate, rate.length), sym).toEqual([]);
+      const pct = rate.map((r) => Number((r * 100).toPrecision(12)));
+      expect(fundingSanityTexts('f.arrow', sym, time, pct, pct.length), sym).toEqual([expect.stringMatching(new RegExp(`^f\\.arrow: the median \\|funding rate\\| of ${sym} is 0?\\.?[0-9.]+ % a settlement`))]);
+    }
+    // a file whose median is small but a tenth of whose rates are exactly 0.01: the venues' default written as a percentage
+    const n = 100;
+    const time = Float64Array.from({ length: n }, (_, i) => i * 8 * 3_600_000);
+    const rate = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0.01 : 0.0002));
+    expect(fundingSanityTexts('g.arrow', 'FOOUSDT', time, rate, n)).toEqual([expect.stringMatching(/^g\.arrow: 20 of the 100 funding rates of FOOUSDT are exactly 0\.01, the venues' default rate of 0\.01 % written as a percentage/)]);
+  });
+});

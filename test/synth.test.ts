@@ -149,10 +149,12 @@ describe('synthesize', () => {
     const cases: [Partial<Parameters<typeof synthesize>[0]>, string][] = [
       // a basis sd of 200 % writes mark candles below zero
       [{ basisBps: 20_000 }, '--basis-bps must be at most 1000'],
-      [{ fundingMean: 0.01 }, '--funding-mean must be within ±0.005'],
-      [{ fundingMean: -0.02 }, '--funding-mean must be within ±0.005'],
-      [{ fundingMean: Number.NaN }, '--funding-mean must be within ±0.005'],
-      [{ fundingVol: 0.1 }, 'fundingVol must be at most 0.005'],
+      [{ fundingMean: 0.01 }, '--funding-mean must be within ±0.001'],
+      [{ fundingMean: -0.02 }, '--funding-mean must be within ±0.001'],
+      [{ fundingMean: Number.NaN }, '--funding-mean must be within ±0.001'],
+      [{ fundingVol: 0.1 }, 'fundingVol must be at most 0.00148'],
+      // each within its bound, together a median |rate| the loader reads as percentages
+      [{ fundingMean: 0.0009, fundingVol: 0.0005 }, 'puts the median |funding rate| above 0.001 a settlement'],
       [{ drift: 1e6 }, '--drift must be within ±10'],
       [{ wickSize: -0.1 }, '--wick-size must be a finite number ≥ 0'],
       [{ markWickFactor: 2 }, 'markWickFactor must be in [0, 1]'],
@@ -168,7 +170,7 @@ describe('synthesize', () => {
     }
     expect(existsSync(base.out)).toBe(false);
     // the edges themselves are valid datasets
-    await synthesize({ ...base, basisBps: 1000, fundingMean: -0.005 });
+    await synthesize({ ...base, basisBps: 1000, fundingMean: -0.0009 });
     await expect(loadDataset(base.out)).resolves.toBeTruthy();
   });
 });

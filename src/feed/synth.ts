@@ -18,6 +18,7 @@ import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { offExchangeGrid, timeframeMs } from './timeframe.js';
 import { writeSeriesFile } from './write.js';
+import { FUNDING_MEDIAN_WARN } from './validate.js';
 
 export interface SynthOptions {
   /** dataset folder to write: new, empty, or one marginlab wrote (its files are replaced; src/util/outdir.ts) */
@@ -104,10 +105,13 @@ function checkOpts(o: SynthOptions): void {
   // the mark is the trade price × (1 + basis): a basis sd past 10 % is no perpetual's, and near 100 % it
   // writes mark candles below zero that every load refuses
   if (o.basisBps !== undefined && o.basisBps > 1000) bad(`--basis-bps must be at most 1000 (10 %; venues' mark basis sits within a few bps, got ${o.basisBps})`);
-  // rates are clamped to ±0.75 % a settlement; a mean or sd beyond 0.5 % is a percentage or an annual rate
-  // (0.0001 = 0.01 %), and its dataset would draw the loader's funding-scale warning on every run
-  if (o.fundingMean !== undefined && !(Number.isFinite(o.fundingMean) && Math.abs(o.fundingMean) <= 0.005)) bad(`--funding-mean must be within ±0.005 a settlement (rates are fractions: 0.0001 = 0.01 %; got ${o.fundingMean})`);
-  if (o.fundingVol !== undefined && o.fundingVol > 0.005) bad(`fundingVol must be at most 0.005 a settlement (got ${o.fundingVol})`);
+  // rates are clamped to ±0.75 % a settlement; a mean or sd beyond 0.1 % is a percentage or an annual rate
+  // (0.0001 = 0.01 %), and its dataset would draw the loader's funding-scale warning on every run (a median |rate| above
+  // FUNDING_MEDIAN_WARN: the rates are normal about the mean, so their median |rate| is at most |mean| + 0.675 sd)
+  if (o.fundingMean !== undefined && !(Number.isFinite(o.fundingMean) && Math.abs(o.fundingMean) <= FUNDING_MEDIAN_WARN)) bad(`--funding-mean must be within ±${FUNDING_MEDIAN_WARN} a settlement (rates are fractions: 0.0001 = 0.01 %; got ${o.fundingMean})`);
+  else if (o.fundingVol !== undefined && o.fundingVol > FUNDING_MEDIAN_WARN / 0.675) bad(`fundingVol must be at most ${Number((FUNDING_MEDIAN_WARN / 0.675).toPrecision(3))} a settlement (got ${o.fundingVol})`);
+  else if (Math.abs(o.fundingMean ?? 0.0001) + 0.675 * (o.fundingVol ?? 0.0001) > FUNDING_MEDIAN_WARN)
+    bad(`--funding-mean ${o.fundingMean ?? 0.0001} with fundingVol ${o.fundingVol ?? 0.0001} puts the median |funding rate| above ${FUNDING_MEDIAN_WARN} a settlement, which every load warns about as a file of percentages: lower either`);
   if (o.drift !== undefined && !(Number.isFinite(o.drift) && Math.abs(o.drift) <= 10)) bad(`--drift must be within ±10 (annualised, 0.2 = 20 %; got ${o.drift})`);
   if (o.markWickFactor !== undefined && !(o.markWickFactor >= 0 && o.markWickFactor <= 1)) bad(`markWickFactor must be in [0, 1] (got ${o.markWickFactor})`);
   for (const [k, v] of [['basisHalfLifeBars', o.basisHalfLifeBars], ['fundingHalfLife', o.fundingHalfLife]] as const)

@@ -320,8 +320,15 @@ export function fundingTwiceText(a: number, b: number): string {
 
 /** A funding rate beyond this, either way, per settlement is beyond every venue's cap (Binance ±0.75–4 %, Hyperliquid 4 % an hour). */
 export const FUNDING_RATE_WARN = 0.05;
-/** A median |rate| above this per settlement (0.5 %: fifty times the usual 0.01 %) reads as percentages written as fractions. */
-export const FUNDING_MEDIAN_WARN = 0.005;
+/**
+ * A median |rate| above this per settlement (0.1 %, ten times the usual 0.01 % of an 8-hourly venue, whose hourly rates are
+ * smaller still: 110 % a year as a whole file's median) reads as percentages written as fractions. It was 0.5 %: real
+ * 2025 BTCUSDT rates written ×100 (a median of 0.42 %) passed without a word, and turned a +31 % buy-and-hold into a
+ * liquidation
+ */
+export const FUNDING_MEDIAN_WARN = 0.001;
+/** A share of rates at exactly 0.01 (0.0001, the venues' default 0.01 %, written as a percentage) from which a file reads as percentages. */
+export const FUNDING_PERCENT_DEFAULT_SHARE = 0.1;
 
 /**
  * Warnings for a funding file no venue would publish (the loader and `data inspect` alike), each booked as it is:
@@ -347,11 +354,24 @@ export function fundingSanityTexts(path: string, symbol: string, time: Float64Ar
   }
   // percentages written as fractions (0.01 for 0.01 %: a hundred times every payment), an annualised rate
   const abs: number[] = [];
-  for (let k = 0; k < rows; k++) if (rate[k] === rate[k]) abs.push(Math.abs(rate[k]!));
+  let atDefault = 0;
+  for (let k = 0; k < rows; k++) {
+    const r = rate[k]!;
+    if (r !== r) continue;
+    abs.push(Math.abs(r));
+    if (r === 0.01) atDefault++;
+  }
   abs.sort((a, b) => a - b);
   const median = abs.length ? abs[(abs.length - 1) >> 1]! : 0;
-  if (median > FUNDING_MEDIAN_WARN)
-    out.push(`${path}: the median |funding rate| of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);
+  const perSettlement = median;
+  const percentDefault = abs.length >= 10 && atDefault >= FUNDING_PERCENT_DEFAULT_SHARE * abs.length;
+  if (perSettlement > FUNDING_MEDIAN_WARN || percentDefault) {
+    const why =
+      perSettlement > FUNDING_MEDIAN_WARN
+        ? `the median |funding rate| of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %`
+        : `${atDefault} of the ${abs.length} funding rates of ${symbol} are exactly 0.01, the venues' default rate of 0.01 % written as a percentage`;
+    out.push(`${path}: ${why}: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);
+  }
   if (beyond > 0)
     out.push(`${path}: ${beyond} funding rate${beyond === 1 ? '' : 's'} of ${symbol} ${beyond === 1 ? 'is' : 'are'} beyond ±${FUNDING_RATE_WARN * 100} % a settlement, past every venue's cap (the largest ${rate[worst]} at row ${worst + 1}); rates are fractions per interval (0.0001 = 0.01 %): a percentage, cumulative or annualised rate? check the file`);
   return out;

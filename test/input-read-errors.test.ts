@@ -113,3 +113,20 @@ describe('inputs that cannot be read', () => {
     }
   }, 120_000);
 });
+
+describe('a name holding a line break', () => {
+  it('keeps the error on one line: the break is written \\n (a file named bad<newline>name.csv split the message over four lines)', async () => {
+    writeFileSync(join(root, 'bad\nname.csv'), 'x\n');
+    const [imp, val] = await Promise.all([
+      cli(['import', 'bad\nname.csv', '--kind', 'candles', '--symbol', 'FOOUSDT', '--timeframe', '1h', '--out', 'nl-out']),
+      cli(['data', 'validate', 'no\nsuch\r\nfolder']),
+    ]);
+    expect(imp.code).toBe(65);
+    expect(imp.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(imp.stderr).toMatch(/^marginlab: bad\\nname\.csv: missing columns/);
+    expect(val.code).toBe(66);
+    expect(val.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(val.stderr).toContain('no\\nsuch\\r\\nfolder');
+    expect(existsSync(join(root, 'nl-out'))).toBe(false);
+  });
+});

@@ -97,8 +97,10 @@ function oneLineUsageErrors(c: Command): void {
 
 export function reportError(err: unknown): number {
   if (err instanceof UserError) {
-    process.stderr.write(`marginlab: ${err.message}\n`);
-    for (const line of err.details) process.stderr.write(`  ${line}\n`);
+    // one line each, whatever a name in it holds (a file named 'bad\nname.csv' split the message over four lines)
+    const line = (t: string) => t.replace(/\r\n|[\r\n\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\r\n' ? '\\r\\n' : ' '));
+    process.stderr.write(`marginlab: ${line(err.message)}\n`);
+    for (const d of err.details) process.stderr.write(`  ${line(d)}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) {

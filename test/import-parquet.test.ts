@@ -143,6 +143,34 @@ describe('import parquet', () => {
     expect(sha(join(g.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
   });
 
+  it('FLOAT (float32) and DECIMAL price columns import as the decimals written: the same bytes as the CSV (109609.6015625 and 109700.01000000001 before)', async () => {
+    const time = { name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' } as Col;
+    const prices = ['open', 'high', 'low', 'close'] as const;
+    // every price of these rows survives float32 as a decimal of at most 7 digits
+    const f32 = await importParquet(put(parquet([time, ...prices.map((c) => ({ name: c, data: V[c], type: 'FLOAT' }) as Col), { name: 'volume', data: V.volume, type: 'DOUBLE' } as Col])), ['--timeframe', '1h']);
+    expect(f32.code, f32.stderr).toBe(0);
+    expect(sha(join(f32.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
+    // DECIMAL(18, 2) prices stored as their unscaled integers
+    const cents = (x: number) => BigInt(Math.round(x * 100));
+    const dec = put(
+      parquet(
+        [{ name: 'timestamp', data: T.map((t) => BigInt(t)) } as Col, ...prices.map((c) => ({ name: c, data: V[c].map(cents) }) as Col), { name: 'volume', data: V.volume } as Col],
+        {
+          schema: [
+            { name: 'root', num_children: 6 },
+            { name: 'timestamp', type: 'INT64', repetition_type: 'REQUIRED', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
+            ...prices.map((c) => ({ name: c, type: 'INT64', repetition_type: 'REQUIRED', converted_type: 'DECIMAL', scale: 2, precision: 18 })),
+            { name: 'volume', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+          ],
+        },
+      ),
+    );
+    expect(V.open.every((x) => Math.abs(x * 100 - Math.round(x * 100)) < 1e-6)).toBe(true);
+    const d = await importParquet(dec, ['--timeframe', '1h']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(sha(join(d.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
+  });
+
   it('every codec (uncompressed, snappy, gzip, brotli, zstd, lz4, lz4_raw) gives the same bytes', async () => {
     for (const codec of ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4_RAW', 'LZ4'] as const) {
       await decodesToReference(put(parquet([{ name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' }, ...valueCols()], { codec })), codec);

@@ -12,6 +12,7 @@
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { float32Decimal } from '../util/float32.js';
 import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
@@ -263,15 +264,7 @@ function readIpcTableUnchecked(buf: Uint8Array): Table {
   return new Table(reader.schema, batches);
 }
 
-/** the shortest decimal (6 to 9 significant digits: every 6-digit decimal survives float32) that rounds to the float32 value `f` */
-export function float32Decimal(f: number): number {
-  if (!Number.isFinite(f) || f === 0) return f;
-  for (let p = 6; p < 9; p++) {
-    const d = Number(f.toPrecision(p));
-    if (Math.fround(d) === f) return d;
-  }
-  return Number(f.toPrecision(9));
-}
+export { float32Decimal };
 
 function copyChunk(data: Data, out: Float64Array, at: number, scale: number): void {
   const n = data.length;

@@ -20,6 +20,7 @@ import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type Fil
 import { fileURLToPath } from 'node:url';
 import { dataError, missingInput, usageError, UserError, type ExitCodeValue } from '../../errors.js';
 import { excerpt, excerptList, grouped } from '../../util/excerpt.js';
+import { float32Decimal } from '../../util/float32.js';
 import type { ThreadErrorData } from '../../util/thread-error.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, utcOffsetOfHeader } from '../csv.js';
 import type { FileKind } from '../manifest.js';
@@ -267,6 +268,18 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const addRole = (c: string, k: number) => roles.set(c, [...(roles.get(c) ?? []), k]);
   addRole(tCol, -1);
   wanted.forEach((k, j) => addRole(colName(k), j));
+  // a value column's numbers as written: a FLOAT (float32) column's as the decimal it was written from (109609.6, not
+  // 109609.6015625, as an Arrow float32 column reads), a DECIMAL column's at its scale (10970001 at scale 2 is 109700.01,
+  // which the reader's unscaled × 10^-scale made 109700.01000000001): the same prices from any file format
+  const exactOf = (c: string): ((v: number) => number) | null => {
+    const el = typeOf.get(c);
+    if (el === undefined) return null;
+    if (el.type === 'FLOAT') return float32Decimal;
+    const scale = el.logical_type?.type === 'DECIMAL' ? el.logical_type.scale : el.converted_type === 'DECIMAL' ? el.scale : undefined;
+    if (typeof scale === 'number' && scale > 0 && scale <= 100) return (v) => (Number.isFinite(v) && Math.abs(v) < 1e21 ? Number(v.toFixed(scale)) : v);
+    return null;
+  };
+  const exact = new Map([...roles.keys()].map((c) => [c, exactOf(c)]));
   const rawText = new Map<number, string>();
   const priceAt = o.kind === 'funding' ? wanted.indexOf('price') : -1;
   let notPrice = -1;
@@ -279,11 +292,12 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
         if (!rs) return;
         const data = columnData as ArrayLike<Cell>;
         const end = Math.min(rowEnd, n);
+        const fix = exact.get(columnName) ?? null;
         for (const k of rs) {
           const out = k < 0 ? time : cols[k]!;
           for (let i = rowStart; i < end; i++) {
             const c = data[i - rowStart];
-            const v = k < 0 ? timeOf(c, isTimestamp) : valueOf(c);
+            const v = k < 0 ? timeOf(c, isTimestamp) : fix !== null && typeof c === 'number' ? fix(valueOf(c)) : valueOf(c);
             out[i] = v;
             if (v === v) continue;
             // (the messages list a few hundred rows: the text of the first cells is enough)

@@ -193,7 +193,7 @@ describe('funding coverage of a symbol without every bar of the timeline', () =>
     const half = BARS / 2;
     const ethCandles = eth(series('candles', JULY + half * H, half));
     // 8h events from the 1st of July for BTC (all month) and for ETH the first half only (its last at hour 368)
-    const fund = (symbol: string, n: number): SeriesInput => ({ symbol, kind: 'funding', time: Array.from({ length: n }, (_, i) => JULY + i * 8 * H + 1), columns: { rate: Array.from({ length: n }, (_, i) => 0.0001 * (i + 1)) } });
+    const fund = (symbol: string, n: number): SeriesInput => ({ symbol, kind: 'funding', time: Array.from({ length: n }, (_, i) => JULY + i * 8 * H + 1), columns: { rate: Array.from({ length: n }, (_, i) => 0.00001 * (i + 1)) } });
     await writeDataset(ds('fpartial'), { venue: 'binance-usdm', timeframe: '1h', series: [series('candles', JULY, BARS), ethCandles, fund('BTCUSDT', 93), fund('ETHUSDT', 47)] });
     const md = await loadDataset(ds('fpartial'));
     expect(md.time.length).toBe(BARS);
@@ -231,7 +231,7 @@ describe('funding events per bar in a --from/--to window, on a symbol with gaps'
     for (let t = from - 48 * H + 7 * 60_000; t < to + 48 * H; t += 5 * H) times.push(t);
     times.push(JULY + 200 * H + 1, JULY + 200 * H + 2, JULY + 200 * H + 3);
     times.sort((a, b) => a - b);
-    const fund: SeriesInput = { symbol: 'ETHUSDT', kind: 'funding', time: times, columns: { rate: times.map((_, i) => 0.0001 * (i + 1)) } };
+    const fund: SeriesInput = { symbol: 'ETHUSDT', kind: 'funding', time: times, columns: { rate: times.map((_, i) => 0.00001 * (i + 1)) } };
     await writeDataset(ds('fwindow'), { venue: 'binance-usdm', timeframe: '1h', series: [series('candles', JULY, BARS), eth, fund] });
     const md = await loadDataset(ds('fwindow'), { from, to, gaps: 'warn' });
     expect(md.time.length).toBe(200);

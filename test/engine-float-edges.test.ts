@@ -147,4 +147,35 @@ describe('liquidation thresholds on the exact books', () => {
     }
     expect(below).toEqual([]);
   });
+
+  it('a position whose basis notional sits on a floor of a continuous tier table never goes to the exact books far from its threshold (bybit: every bar did)', async () => {
+    const { IsolatedPool, CrossPool } = await import('../src/account/pools.js');
+    let calls = 0;
+    const restore: (() => void)[] = [];
+    for (const P of [IsolatedPool, CrossPool]) {
+      const proto = P.prototype as unknown as { exactExcess: (m: Float64Array) => unknown };
+      const orig = proto.exactExcess;
+      proto.exactExcess = function (this: unknown, m: Float64Array) {
+        calls++;
+        return orig.call(this, m);
+      };
+      restore.push(() => (proto.exactExcess = orig));
+    }
+    try {
+      // entry basis: 2 at 100 is a basis of 200, the second tier's floor, for as long as it is held; the table is
+      // continuous there (cum by the recurrence), so the tier an ulp either side changes the maintenance by float noise
+      const continuous = getVenue('bybit-linear', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.005, maxLeverage: 100 }, { floor: 200, mmr: 0.01, maxLeverage: 50 }] } });
+      const bars: Bar[] = Array.from({ length: 600 }, (_, i) => (i < 2 ? [100, 100, 100, 100] : [100 + (i % 7), 101 + (i % 7), 99 + (i % 7), 100 + (i % 5)]) as Bar);
+      const d = makeData({ FOOUSDT: { bars }, BARUSDT: { bars } });
+      const out = run(d, scripted({ 0: (x: Ctx) => { x.buy(0, 2); x.buy(1, 2); } }, ['FOOUSDT', 'BARUSDT']), { setups: [SETUPS.isolated, SETUPS.cross], capital: '10000', leverage: 5, venue: continuous });
+      expect(out.setups.every((so) => (so.liquidations ?? []).length === 0)).toBe(true);
+      expect(calls).toBe(0);
+      // a table whose cum breaks the recurrence there: the exact books decide near the floor (and still no liquidation)
+      const jumping = getVenue('bybit-linear', { fees: { maker: 0, taker: 0 }, tiers: { '*': [{ floor: 0, mmr: 0.005, maxLeverage: 100 }, { floor: 200, mmr: 0.01, cum: 0, maxLeverage: 50 }] } });
+      run(d, scripted({ 0: (x: Ctx) => { x.buy(0, 2); x.buy(1, 2); } }, ['FOOUSDT', 'BARUSDT']), { setups: [SETUPS.isolated, SETUPS.cross], capital: '10000', leverage: 5, venue: jumping });
+      expect(calls).toBeGreaterThan(0);
+    } finally {
+      for (const r of restore) r();
+    }
+  });
 });

@@ -396,6 +396,7 @@ export class AccountImpl implements Account {
       p.tierHi = NO_TIER.tierHi;
       p.tierMmr = NO_TIER.tierMmr;
       p.tierCum = NO_TIER.tierCum;
+      p.tierJump = NO_TIER.tierJump;
       changed = true;
     }
     return changed;

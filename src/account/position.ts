@@ -43,6 +43,11 @@ export interface Position {
   tierHi: number;
   tierMmr: number;
   tierCum: number;
+  /**
+   * whether the maintenance margin jumps at an edge of the tier last used (a table whose cum breaks the recurrence):
+   * only there can the float tier choice near an edge be off by more than the excess's float band (nearTierEdge)
+   */
+  tierJump: boolean;
 }
 
 /**
@@ -51,13 +56,24 @@ export interface Position {
  * margin jump there, far more than the float band of the excess (MarginPool.breached then asks the exact books)
  */
 export function nearTierEdge(model: MaintenanceModel, p: Position, mark: number): boolean {
+  // a continuous table: the tier chosen an ulp off changes the maintenance by float noise, inside the excess's band (a
+  // bybit position whose cost basis sat on a floor went to the exact books at every check while it was held)
+  if (!p.tierJump) return false;
   const n = p.absQ * (model.basis === 'entry' ? p.entryF : mark);
   const e = 8 * Number.EPSILON * n;
   return n - p.tierLo <= e || p.tierHi - n <= e;
 }
 
 /** the tier fields of a new position (an empty bracket: the first valuation looks the tier up) */
-export const NO_TIER = { tierLo: Infinity, tierHi: -Infinity, tierMmr: 0, tierCum: 0 } as const;
+export const NO_TIER = { tierLo: Infinity, tierHi: -Infinity, tierMmr: 0, tierCum: 0, tierJump: false } as const;
+
+/** whether MM = n × MMR − cum jumps at tier k's floor (the recurrence cum_k = cum_{k−1} + floor_k × (MMR_k − MMR_{k−1}) broken beyond rounding) */
+function jumpsAt(tiers: readonly Tier[], k: number): boolean {
+  const a = tiers[k - 1]!;
+  const b = tiers[k]!;
+  const d = b.floor * (b.mmr - a.mmr) - (b.cum - a.cum);
+  return Math.abs(d) > 1e-9 * Math.max(1, b.floor * b.mmr);
+}
 
 /**
  * Maintenance margin of p at `mark` under `model` (venue/math.ts maintenanceMargin, same formula
@@ -74,6 +90,7 @@ export function positionMaintenance(model: MaintenanceModel, p: Position, mark: 
     p.tierHi = k + 1 < tiers.length ? tiers[k + 1]!.floor : Infinity;
     p.tierMmr = t.mmr;
     p.tierCum = t.cum;
+    p.tierJump = (k > 0 && jumpsAt(tiers, k)) || (k + 1 < tiers.length && jumpsAt(tiers, k + 1));
   }
   return n * (p.tierMmr + model.extraRate) - p.tierCum;
 }

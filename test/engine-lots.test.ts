@@ -350,6 +350,10 @@ describe('a quantity exactly half a step past a grid point', () => {
     expect([1.00499999, 1.00500001, 0.0049999].map(snapped)).toEqual([1, 1.01, 0]);
     const g3 = new LotGrid(0.003);
     expect([0.0015, 1.0005, 1.0035].map((q) => g3.qty(g3.lots(q, 'nearest')))).toEqual([0.003, 1.002, 1.005]);
+    // past 1e9 steps the quotient's float error outgrows a fixed window: 12345678.0005 at 0.001 went to 12345678.000
+    const big = new LotGrid(0.001);
+    expect(big.lots(12345678.0005, 'nearest')).toBe(12345678001);
+    expect(new LotGrid(0.0001).lots(1234567.00005, 'nearest')).toBe(12345670001);
     // and the account books what it snapped: a trade of 1.005 at 0.01 is a position of 1.01
     const a = createAccount({ venue: getVenue('binance-usdm', { lotSizes: { FOOUSDT: 0.01 } }), symbols: ['FOOUSDT'], initialDeposit: '1000', defaultMode: 'cross', leverage: 10, asOfMs: Date.UTC(2025, 0, 1) });
     expect(a.trade({ symbol: 0, qty: 1.005, price: 100, liquidity: 'taker', time: 0 }).ok).toBe(true);

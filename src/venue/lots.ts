@@ -151,7 +151,8 @@ export class LotGrid {
     // a quantity within float error of half a step past a grid point: whether its shortest decimal is exactly the half (a
     // tie, which goes away from zero as 0.5 steps does) is the decimal's to say, not the quotient's (1.005 at a step of
     // 0.01 is 100.49999999999999 as doubles: snapped to 1.00, where 0.015 went to 0.02)
-    if (mode === 'nearest' && Math.abs(a - Math.floor(a) - 0.5) < 1e-9 && a < LOTS_EXACT) {
+    // (the window grows with the quotient, whose float error is about ε of it)
+    if (mode === 'nearest' && Math.abs(a - Math.floor(a) - 0.5) < 1e-9 + 8 * Number.EPSILON * a && a < LOTS_EXACT) {
       const exact = new Decimal(aq).div(new Decimal(this.step));
       n = exact.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
     }

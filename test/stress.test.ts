@@ -739,6 +739,16 @@ describe('stress config and plan', () => {
       expect(Math.min(t[1]! - t[0]!, t[2]! - t[1]!), `seed ${seed}: ${t.join(', ')}`).toBeGreaterThanOrEqual(Math.floor(range / 3 / 2) - 1);
     }
     expect(times({ random: 3 }, 1, 1458)).toEqual(times({ random: 3 }, 1, 1458));
+    // an inject.at time inside a bar takes the bar: no random time lands on its open (two shocks in one bar)
+    for (let seed = 1; seed <= 40; seed++) {
+      const base = times({ random: 3 }, seed, 1458);
+      for (const t of base) {
+        const mid = t + HOUR / 2;
+        const withAt = times({ at: [mid], random: 3 }, seed, 1458);
+        expect(withAt).toHaveLength(4);
+        expect(withAt.filter((x) => Math.floor((x - T0) / HOUR) === Math.floor((mid - T0) / HOUR))).toEqual([mid]);
+      }
+    }
     expect(new Set(Array.from({ length: 20 }, (_, s) => times({ random: 3 }, s + 1, 1458).join())).size).toBeGreaterThan(15);
     // random times come on top of inject.at / inject.every ones, never in their place
     const every = times({ every: 4, random: 0 }, 3, 40);

@@ -167,12 +167,26 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
   // `random: K` is K scenario runs; every free bar of the range when it holds fewer than K
   const [a, b0] = randomRange(n);
   const b = Math.min(b0, n);
+  // the bars already holding a time: an inject.at time inside a bar (15:30 of an hourly bar) takes the bar, so no draw
+  // lands on its open (two shocks in one bar: nearly the same runs, counted twice)
+  const takenBar = new Set<number>();
+  for (const t of out) {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ds.time[mid]! + ds.timeframeMs <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < n) takenBar.add(lo);
+  }
+  const taken = (i: number) => takenBar.has(i);
   let free = 0;
-  for (let i = a; i < b; i++) if (!out.has(ds.time[i]!)) free++;
+  for (let i = a; i < b; i++) if (!taken(i)) free++;
   const rng = new Rng(stress.seed, STREAM_INJECT);
   const k = stress.inject.random;
   if (k >= free) {
-    for (let i = a; i < b; i++) out.add(ds.time[i]!);
+    for (let i = a; i < b; i++) if (!taken(i)) out.add(ds.time[i]!);
   } else {
     for (let j = 0; j < k; j++) {
       const lo = a + Math.floor((j * (b - a)) / k);
@@ -182,14 +196,15 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
       const inHi = w >= 4 ? hi - Math.floor(w / 4) : hi;
       const pick = (from: number, to: number): boolean => {
         let left = 0;
-        for (let i = from; i < to; i++) if (!out.has(ds.time[i]!)) left++;
+        for (let i = from; i < to; i++) if (!taken(i)) left++;
         if (left === 0) return false;
         // the r-th free bar of [from, to): one draw, whatever the taken bars
         let r = rng.int(left);
         for (let i = from; i < to; i++) {
-          if (out.has(ds.time[i]!)) continue;
+          if (taken(i)) continue;
           if (r-- === 0) {
             out.add(ds.time[i]!);
+            takenBar.add(i);
             return true;
           }
         }

@@ -191,9 +191,18 @@ describe('marginlab stress', () => {
     expect(history.code).toBe(1);
     expect(history.stderr).toContain(`marginlab: replacing the 3 results in ${join(dir, 'err')} of an earlier \`marginlab stress\` (its stress runs too) with this command's 1 history run;`);
     expect(resultFiles(join(dir, 'err'))).toHaveLength(1);
-    // the same command again (no stress results left), or with --quiet: no notice
+    // the same command again (no stress results left): no notice
     const again2 = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err'], dir);
     expect(again2.stderr).not.toContain('replacing the');
+    // over a stress folder again: with --json a 'notice' event on stdout, with --quiet nothing
+    expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
+    const json = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err', '--json'], dir);
+    const notices = json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; message?: string }).filter((e) => e.event === 'notice');
+    expect(notices).toEqual([{ event: 'notice', message: expect.stringMatching(/^replacing the 3 results in .* of an earlier `marginlab stress`/) }]);
+    expect(json.stderr).not.toContain('replacing the');
+    expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
+    const quiet = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir);
+    expect(quiet.stderr).not.toContain('replacing the');
   }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario of --scenarios and --paths beyond the limit or not a number are usage errors (64) naming the flag', async () => {

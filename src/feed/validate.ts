@@ -363,11 +363,10 @@ export function fundingSanityTexts(path: string, symbol: string, time: Float64Ar
   }
   abs.sort((a, b) => a - b);
   const median = abs.length ? abs[(abs.length - 1) >> 1]! : 0;
-  const perSettlement = median;
   const percentDefault = abs.length >= 10 && atDefault >= FUNDING_PERCENT_DEFAULT_SHARE * abs.length;
-  if (perSettlement > FUNDING_MEDIAN_WARN || percentDefault) {
+  if (median > FUNDING_MEDIAN_WARN || percentDefault) {
     const why =
-      perSettlement > FUNDING_MEDIAN_WARN
+      median > FUNDING_MEDIAN_WARN
         ? `the median |funding rate| of ${symbol} is ${Number((median * 100).toPrecision(3))} % a settlement (${Number(median.toPrecision(3))} in the file), where venues' rates sit near 0.01 %`
         : `${atDefault} of the ${abs.length} funding rates of ${symbol} are exactly 0.01, the venues' default rate of 0.01 % written as a percentage`;
     out.push(`${path}: ${why}: rates are fractions (0.0001 = 0.01 %); a file of percentages or annualised rates? check the file`);

@@ -386,16 +386,19 @@ describe("the crash pack's mark moves on data without bar-timeframe mark candles
   it("are warned about as a config's own scenario's are: XRP's mark 10 % past its wick moves nothing the liquidations read", async () => {
     const d = join(dir, 'xrp-data');
     await makeDataset(d, { bars: 400, seed: 4, symbols: ['XRPUSDT', 'BTCUSDT'] });
-    writeConfig(dir, 'xrp.config.ts', {
-      name: 'xrp',
-      data: './xrp-data',
-      strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol: 'XRPUSDT' } }],
-      leverage: [3],
-      setups: ['isolated'],
-      workers: 1,
-      output: { formats: ['json'] },
-    });
+    // fixture-trend trading one symbol of the XRP + BTC data
+    const trading = (name: string, symbol: string) =>
+      writeConfig(dir, `${name}.config.ts`, {
+        name,
+        data: './xrp-data',
+        strategyDirs: [FIXTURE_STRATEGIES],
+        strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol } }],
+        leverage: [3],
+        setups: ['isolated'],
+        workers: 1,
+        output: { formats: ['json'] },
+      });
+    trading('xrp', 'XRPUSDT');
     const r = await runCli(['stress', '-c', 'xrp.config.ts', '--scenarios', 'crash-2025-10-10', '--paths', '0', '--out', 'xrp-out'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("marginlab: warning: stress scenario 'crash-2025-10-10' sets markExtra for XRPUSDT, which has no mark candles at the 1h bars of dataset ");
@@ -403,16 +406,7 @@ describe("the crash pack's mark moves on data without bar-timeframe mark candles
     expect(r.stderr).not.toContain('equal-weighted mean');
     // a strategy trading BTC only on the same data: XRP's mark move changes none of its runs, so nothing is said of it
     // (it was told to import mark candles for a symbol no run trades)
-    writeConfig(dir, 'xrp-btc.config.ts', {
-      name: 'xrp-btc',
-      data: './xrp-data',
-      strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol: 'BTCUSDT' } }],
-      leverage: [3],
-      setups: ['isolated'],
-      workers: 1,
-      output: { formats: ['json'] },
-    });
+    trading('xrp-btc', 'BTCUSDT');
     const btc = await runCli(['stress', '-c', 'xrp-btc.config.ts', '--scenarios', 'crash-2025-10-10', '--paths', '0', '--out', 'xrp-btc-out'], dir);
     expect(btc.code, btc.stderr).toBe(0);
     expect(btc.stderr).not.toContain('sets markExtra');

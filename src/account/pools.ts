@@ -103,8 +103,7 @@ export class IsolatedPool implements MarginPool {
     const ex = w + p.side * p.absQ * (m - p.entryF) - positionMaintenance(this.acc.mm, p, m);
     const cum = p.tierCum;
     const band = EXCESS_FLOAT_BAND * ((w < 0 ? -w : w) + p.absQ * (m + p.entryF) + (cum < 0 ? -cum : cum));
-    if (ex > band && !nearTierEdge(this.acc.mm, p, m)) return false;
-    if (ex < -band && !nearTierEdge(this.acc.mm, p, m)) return true;
+    if ((ex > band || ex < -band) && !nearTierEdge(this.acc.mm, p, m)) return ex < 0;
     return this.exactExcess(marks).lte(0);
   }
   /** marginBalance − maintenance at marks on the exact books, in units */
@@ -176,8 +175,7 @@ export class CrossPool implements MarginPool {
     }
     const ex = mb - mm;
     const band = EXCESS_FLOAT_BAND * size;
-    if (ex > band && !edge) return false;
-    if (ex < -band && !edge) return true;
+    if ((ex > band || ex < -band) && !edge) return ex < 0;
     return this.exactExcess(marks).lte(0);
   }
   /** marginBalance − maintenance at marks on the exact books, in units */

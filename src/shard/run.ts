@@ -432,6 +432,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     const validate = cliCommand(`data validate ${shellPath(configPath(loaded, path))}${timeframe ? ` --timeframe ${timeframe}` : ''}${symbols ? ` --symbols ${shellArg(symbols.join(','))}` : ''} --gaps warn`);
     if (ws.length > 20) warnings.push(`dataset ${d.name}: ... and ${ws.length - 20} more warnings (\`${validate}\` lists them all)`);
   });
+  // every scenario the stress runs replay: the scenarios, and the crash scenarios drawn into paths when paths carry crashes (each once)
+  const drawn = c.stress && c.stress.paths > 0 && c.stress.crashesPerPath > 0 ? c.stress.crashScenarios : [];
+  const stressScenarios = c.stress ? [...new Map([...c.stress.scenarios, ...drawn].map((x) => [x.id, x])).values()] : [];
   // stress plans that would not do what they seem to: too short for paths, no injection time, a scenario that moves none
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
@@ -450,8 +453,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     // betas are measured on the whole dataset: a market the dataset lacks falls back to the mean of its
     // symbols, as documented for the crash pack (BTC); said for a scenario the config defines
     const { packScenario } = await import('../stress/pack.js');
-    const drawn = c.stress.paths > 0 && c.stress.crashesPerPath > 0 ? c.stress.crashScenarios : [];
-    for (const sc of new Map([...c.stress.scenarios, ...drawn].map((x) => [x.id, x])).values()) {
+    for (const sc of stressScenarios) {
       const pack = packScenario(sc.id);
       const asPacked = pack !== undefined && scenarioHash(pack) === scenarioHash(sc);
       for (const d of datasets.plan) {
@@ -524,8 +526,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         }
       }
     }
-    const drawn = c.stress.paths > 0 && c.stress.crashesPerPath > 0 ? c.stress.crashScenarios : [];
-    for (const sc of new Map([...c.stress.scenarios, ...drawn].map((x) => [x.id, x])).values()) {
+    for (const sc of stressScenarios) {
       for (const d of datasets.plan) {
         const set = tradedBy.get(sc.id)?.get(d.key);
         if (!set) continue;

@@ -17,7 +17,7 @@ import { defaultBlockBars } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { CRASH_PACK } from './pack.js';
 import { compileShock, factorAt, factorBefore, scenarioHash, scenarioMovesNone, shockKeyFor, shockStart, type Scenario } from './scenario.js';
-import type { RunStressSpec } from './types.js';
+import { barOf, type RunStressSpec } from './types.js';
 import { didYouMean } from '../util/nearest.js';
 
 /** The config's `stress` block, resolved (plain JSON, part of the frozen ResolvedConfig). */
@@ -171,14 +171,8 @@ export function injectionTimes(stress: ResolvedStress, ds: StressTimeline): numb
   // lands on its open (two shocks in one bar: nearly the same runs, counted twice)
   const takenBar = new Set<number>();
   for (const t of out) {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ds.time[mid]! + ds.timeframeMs <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < n) takenBar.add(lo);
+    const k = barOf(ds.time, t, ds.timeframeMs);
+    if (k < n) takenBar.add(k);
   }
   const taken = (i: number) => takenBar.has(i);
   let free = 0;

@@ -326,3 +326,15 @@ export function historyIndex<R extends { spec: { setup: string; timeframe?: stri
   for (const r of runs) if (!r.spec.stress) byKey.set(`${identity(r.spec)}\u0000${r.spec.setup}`, historyOutcomes(r));
   return (r) => (r.eventsCap !== undefined ? null : (byKey.get(`${identity(r.spec)}\u0000${r.spec.setup}`) ?? null));
 }
+
+/** First bar index whose open time is ≥ t, or whose bar contains t (time.length when none). */
+export function barOf(time: ArrayLike<number>, t: number, timeframeMs: number): number {
+  let lo = 0;
+  let hi = time.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (time[mid]! + timeframeMs <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

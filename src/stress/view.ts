@@ -9,7 +9,7 @@ import { fromU, liquidationLossU } from '../analysis/money.js';
 import { bootstrapPath } from './bootstrap.js';
 import { applyScenario, computeBetas, scenarioWindow, symbolShocks } from './overlay.js';
 import type { Scenario } from './scenario.js';
-import { EQUITY_GRID_POINTS, firstWipeOutFrom, msFromShock, wipeOutSpans, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
+import { barOf, EQUITY_GRID_POINTS, firstWipeOutFrom, msFromShock, wipeOutSpans, type RunStressResult, type RunStressSpec, type StressInjection } from './types.js';
 
 /** Betas per (base data, market key), cached for the worker's life. */
 const betaCache = new WeakMap<MarketData, Map<string, Float64Array>>();
@@ -76,18 +76,6 @@ function decimalString(x: number): string {
   if (!Number.isFinite(x)) return '0';
   const s = x.toFixed(8).replace(/\.?0+$/, '');
   return s === '-0' ? '0' : s;
-}
-
-/** First bar index whose open time is ≥ t, or whose bar contains t. */
-function barOf(time: Float64Array, t: number, timeframeMs: number): number {
-  let lo = 0;
-  let hi = time.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (time[mid]! + timeframeMs <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -52,16 +52,19 @@ interface LpArgs {
   walletBalance: number;
   leverage: number;
   tiers: readonly Tier[];
+  /** the position's price now (a jumping tier table's threshold is the first met from there) */
+  mark: number;
 }
 
-/** the closed forms' arguments for position p with `walletBalance` (the reused object, filled in place) */
-function fillArgs(a: LpArgs, p: Position, walletBalance: number): LpArgs {
+/** the closed forms' arguments for position p valued at `mark` with `walletBalance` (the reused object, filled in place) */
+function fillArgs(a: LpArgs, p: Position, walletBalance: number, mark: number): LpArgs {
   a.side = p.side;
   a.qty = p.absQ;
   a.entryPrice = p.entryF;
   a.walletBalance = walletBalance;
   a.leverage = p.leverage;
   a.tiers = p.tiers;
+  a.mark = mark;
   return a;
 }
 
@@ -75,7 +78,7 @@ export class IsolatedPool implements MarginPool {
   ) {
     this.id = `isolated:${p.symbol}`;
     this.symbols = Object.freeze([p.idx]);
-    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: p.tiers };
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: p.tiers, mark: Number.NaN };
   }
   marginBalance(marks: Float64Array): number {
     const p = this.p;
@@ -111,15 +114,15 @@ export class IsolatedPool implements MarginPool {
     const p = this.p;
     return new Exact(p.isoWallet.toString()).plus(legExcessUnits(this.acc.mm, p, this.acc.markOf(p.idx, marks)));
   }
-  liquidationPrice(symbol: number, _marks: Float64Array): number {
+  liquidationPrice(symbol: number, marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, p.isoWalletF));
+    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, p.isoWalletF, this.acc.markOf(p.idx, marks)));
   }
-  bankruptcyPrice(symbol: number, _marks: Float64Array): number {
+  bankruptcyPrice(symbol: number, marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
-    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, p.isoWalletF));
+    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, p.isoWalletF, this.acc.markOf(p.idx, marks)));
   }
 }
 
@@ -130,7 +133,7 @@ export class CrossPool implements MarginPool {
     private readonly acc: AccountImpl,
     readonly symbols: readonly number[],
   ) {
-    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: [] };
+    this.args = { side: 1, qty: 0, entryPrice: 0, walletBalance: 0, leverage: 1, tiers: [], mark: Number.NaN };
   }
   marginBalance(marks: Float64Array): number {
     const acc = this.acc;
@@ -210,12 +213,12 @@ export class CrossPool implements MarginPool {
     const p = this.member(symbol);
     if (!p || p.absQ === 0) return Number.NaN;
     // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
-    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, this.others(symbol, marks, true)));
+    return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, this.others(symbol, marks, true), this.acc.markOf(symbol, marks)));
   }
   bankruptcyPrice(symbol: number, marks: Float64Array): number {
     const p = this.member(symbol);
     if (!p || p.absQ === 0) return Number.NaN;
-    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, this.others(symbol, marks, false)));
+    return this.acc.venue.bankruptcyPrice(fillArgs(this.args, p, this.others(symbol, marks, false), this.acc.markOf(symbol, marks)));
   }
 }
 

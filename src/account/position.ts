@@ -1,7 +1,7 @@
 /** One net position of the account (internal to src/account). */
 import type { Tier } from '../venue/types.js';
 import { tierIndex } from '../venue/tiers.js';
-import type { MaintenanceModel } from '../venue/math.js';
+import { jumpsAt, type MaintenanceModel } from '../venue/math.js';
 import type { LotGrid, LotSize } from '../venue/lots.js';
 import type { MarginMode } from './modes.js';
 import type { MarginPool } from './types.js';
@@ -66,14 +66,6 @@ export function nearTierEdge(model: MaintenanceModel, p: Position, mark: number)
 
 /** the tier fields of a new position (an empty bracket: the first valuation looks the tier up) */
 export const NO_TIER = { tierLo: Infinity, tierHi: -Infinity, tierMmr: 0, tierCum: 0, tierJump: false } as const;
-
-/** whether MM = n × MMR − cum jumps at tier k's floor (the recurrence cum_k = cum_{k−1} + floor_k × (MMR_k − MMR_{k−1}) broken beyond rounding) */
-function jumpsAt(tiers: readonly Tier[], k: number): boolean {
-  const a = tiers[k - 1]!;
-  const b = tiers[k]!;
-  const d = b.floor * (b.mmr - a.mmr) - (b.cum - a.cum);
-  return Math.abs(d) > 1e-9 * Math.max(1, b.floor * b.mmr);
-}
 
 /**
  * Maintenance margin of p at `mark` under `model` (venue/math.ts maintenanceMargin, same formula

@@ -128,17 +128,21 @@ export const enum ClosedForm {
 /**
  * Closed-form liquidation price with the tier re-chosen at the liquidation notional. `extraRate`
  * is the OKX taker add-on (Gate form) and ignored by the others. NaN when no positive price.
+ *
+ * A table whose cum breaks the recurrence (custom input: maintenance jumps at a floor) can be breached on several
+ * price ranges. With `mark`, the position's price now, the answer is then the first breached price met moving
+ * against the position from the mark (a long: the highest breached price at or below it, a short: the lowest at or
+ * above it), which is where a falling (rising) price liquidates it; without a mark, the tier nearest consistency.
+ * A continuous table has one root, the same either way.
  */
-export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, tiers: readonly Tier[], extraRate: number): number {
+export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, tiers: readonly Tier[], extraRate: number, mark?: number): number {
   if (!(q > 0) || !(ep > 0) || !Number.isFinite(walletBalance)) return Number.NaN;
+  if (mark !== undefined && mark > 0 && mark < Infinity && jumps(tiers)) return firstBreached(form, s, q, ep, walletBalance, tiers, extraRate, mark);
   let best = Number.NaN;
   let bestMiss = Number.POSITIVE_INFINITY;
   for (let i = 0; i < tiers.length; i++) {
     const t = tiers[i]!;
-    let p: number;
-    if (form === ClosedForm.Binance) p = binanceRoot(s, q, ep, walletBalance, t.mmr, t.cum);
-    else if (form === ClosedForm.Hyperliquid) p = hyperliquidRoot(s, q, ep, walletBalance, t.mmr, t.cum);
-    else p = gateRoot(s, q, ep, walletBalance, t.mmr, extraRate, t.cum);
+    const p = tierRoot(form, s, q, ep, walletBalance, t, extraRate);
     if (!Number.isFinite(p)) continue;
     const n = q * p;
     const lo = t.floor * (1 - 1e-12);
@@ -152,4 +156,63 @@ export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep:
     }
   }
   return best > 0 ? best : Number.NaN;
+}
+
+/** the root of tier t's linear piece of the excess (unfiltered) */
+function tierRoot(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, t: Tier, extraRate: number): number {
+  if (form === ClosedForm.Binance) return binanceRoot(s, q, ep, walletBalance, t.mmr, t.cum);
+  if (form === ClosedForm.Hyperliquid) return hyperliquidRoot(s, q, ep, walletBalance, t.mmr, t.cum);
+  return gateRoot(s, q, ep, walletBalance, t.mmr, extraRate, t.cum);
+}
+
+const jumpCache = new WeakMap<readonly Tier[], boolean>();
+
+/** whether MM = n × MMR − cum jumps at some floor (cum_k ≠ cum_{k−1} + floor_k × (MMR_k − MMR_{k−1}) beyond rounding) */
+export function jumps(tiers: readonly Tier[]): boolean {
+  let j = jumpCache.get(tiers);
+  if (j === undefined) {
+    j = false;
+    for (let k = 1; k < tiers.length && !j; k++) j = jumpsAt(tiers, k);
+    jumpCache.set(tiers, j);
+  }
+  return j;
+}
+
+/** whether MM jumps at tier k's floor (k ≥ 1) */
+export function jumpsAt(tiers: readonly Tier[], k: number): boolean {
+  const a = tiers[k - 1]!;
+  const b = tiers[k]!;
+  const d = b.floor * (b.mmr - a.mmr) - (b.cum - a.cum);
+  return Math.abs(d) > 1e-9 * Math.max(1, b.floor * b.mmr);
+}
+
+/**
+ * The first breached price met from `mark` against the position, tier by tier: on tier i's price range
+ * [floor_i, floor_{i+1}) / Q the excess is linear with root r_i, rising with the price for a long (uPnL moves by Q
+ * per unit, maintenance by Q × rate < Q), falling for a short. A long is breached there on [floor_i / Q, r_i] (the
+ * whole range when r_i passes its top), a short on [r_i, floor_{i+1} / Q). A long's threshold is the highest breached
+ * price ≤ mark (the mark itself when it is breached), a short's the lowest ≥ mark; NaN when the price can move
+ * against the position without end and stay above water.
+ */
+function firstBreached(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, tiers: readonly Tier[], extraRate: number, mark: number): number {
+  let best = s > 0 ? -Infinity : Infinity;
+  for (let i = 0; i < tiers.length; i++) {
+    const t = tiers[i]!;
+    const r = tierRoot(form, s, q, ep, walletBalance, t, extraRate);
+    if (r !== r) continue;
+    const lo = i === 0 ? 0 : t.floor / q;
+    const hi = i + 1 < tiers.length ? tiers[i + 1]!.floor / q : Infinity;
+    if (s > 0) {
+      // breached on [lo, min(r, hi)); met from the mark at min(r, hi, mark) when lo ≤ mark
+      if (!(r >= lo) || lo > mark) continue;
+      const top = Math.min(r, hi, mark);
+      if (top > best) best = top;
+    } else {
+      // breached on [max(r, lo), hi); met from the mark at max(r, lo, mark) when hi > mark
+      if (!(r < hi) || !(hi > mark)) continue;
+      const bottom = Math.max(r, lo, mark);
+      if (bottom < best) best = bottom;
+    }
+  }
+  return best > 0 && best < Infinity ? best : Number.NaN;
 }

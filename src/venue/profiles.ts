@@ -357,7 +357,7 @@ export function profileFromDefinition(def: VenueDefinition): BuiltVenueProfile {
         const mm = maintenanceMargin(maintenance, p.tiers, q, p.entryPrice, p.entryPrice);
         return bybitLiquidationPriceWallet(s, q, p.entryPrice, p.walletBalance, mm);
       }
-      return tieredLiquidationPrice(form, s, q, p.entryPrice, p.walletBalance, p.tiers, maintenance.extraRate);
+      return tieredLiquidationPrice(form, s, q, p.entryPrice, p.walletBalance, p.tiers, maintenance.extraRate, p.mark);
     },
     bankruptcyPrice(p) {
       return bankruptcyPriceOf(p.side, Math.abs(p.qty), p.entryPrice, p.walletBalance);

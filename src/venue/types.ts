@@ -47,10 +47,12 @@ export interface VenueProfile {
   /**
    * The venue's published closed-form isolated liquidation price for a single position.
    * `walletBalance` is the isolated wallet (margin incl. transfers and booked funding).
-   * Returns NaN when no positive price exists.
+   * Returns NaN when no positive price exists. `mark` (optional) is the price the position is valued at now: a tier
+   * table whose cum breaks the recurrence (maintenance jumping at a floor) can be breached at several prices, and the
+   * engine wants the first one the price meets moving against the position from there (tieredLiquidationPrice).
    */
   isolatedLiquidationPrice(p: {
-    side: Side; qty: number; entryPrice: number; walletBalance: number; leverage: number; tiers: readonly Tier[];
+    side: Side; qty: number; entryPrice: number; walletBalance: number; leverage: number; tiers: readonly Tier[]; mark?: number;
   }): number;
   /**
    * (added by the margin engine) how maintenance margin is computed in the margin check, so that the

@@ -701,9 +701,10 @@ describe('marginlab report <dir>', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
-  it('--formats: trimmed, comma-separated, the config formats; an empty list is a usage error', () => {
+  it('--formats: trimmed, comma-separated, any case, once each, the config formats; an empty list is a usage error', () => {
     expect(parseFormats(undefined)).toBeUndefined();
     expect(parseFormats(' md , html ')).toEqual(['md', 'html']);
+    expect(parseFormats('MD,Html,md')).toEqual(['md', 'html']);
     expect(parseFormats(REPORT_FORMATS.join(','))).toEqual([...REPORT_FORMATS]);
     for (const bad of [',', '', 'md,pdf']) {
       try {

@@ -14,7 +14,8 @@ type Format = (typeof FORMATS)[number];
 
 export function parseFormats(s: string | undefined): Format[] | undefined {
   if (s === undefined) return undefined;
-  const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
+  // case as typed does not matter (MD, Html): the file names and the config's formats are lower case
+  const parts = [...new Set(s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))];
   const bad = parts.filter((p) => !(FORMATS as readonly string[]).includes(p));
   if (bad.length || !parts.length) throw usageError(`--formats: expected a comma-separated list of ${FORMATS.join(', ')}, got '${s}'`);
   return parts as Format[];

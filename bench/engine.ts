@@ -45,6 +45,9 @@ const FAST = 10;
 const SLOW = 50;
 const FRACTION = 0.02;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+// booking alone repeats its passes more: ≈ 52,000 trade() calls a pass, V8 is still optimising their paths over
+// the first 5–10 passes (a loop of 26,000 flips a setup, stop 48: 3.6, 1.3, 1.2, 1.05, 0.98 µs … 0.7–0.8 from the 12th)
+const BOOK_REPEAT = 3 * REPEAT;
 
 interface FusedResult {
   equity: number;
@@ -387,7 +390,7 @@ async function main(): Promise<void> {
     // refused for margin (≈ 85 % of the fills are booked with seed 1): the time per fill is over the
     // fills booked — until stop 36 it was divided by all the run's fills, which understated it by ≈ 15 %
     let bookedFills = 0;
-    for (let r = 0; r < REPEAT; r++) {
+    for (let r = 0; r < BOOK_REPEAT; r++) {
       let dt = 0;
       bookedFills = 0;
       for (const id of ['isolated', 'cross'] as const) {
@@ -445,7 +448,7 @@ async function main(): Promise<void> {
         `  context: engine with a single fill (buy-and-hold): ${fmt(setupBars / (bestQuiet / 1000))} setup-bars/s — ` +
         `the gap to the reference run is the booking of its ${fusedRes.isolated!.trades} fills per setup ` +
         `(≈ ${perFillUs.toFixed(1)} µs per fill: strategy, order, path, booking, records)\n` +
-        `  booking alone (the same fills through Account.trade, best of ${REPEAT}): ${bookUs.toFixed(2)} µs per fill ` +
+        `  booking alone (the same fills through Account.trade, best of ${BOOK_REPEAT}): ${bookUs.toFixed(2)} µs per fill ` +
           `(over the ${bookedFills} of ${engineFills.isolated! + engineFills.cross!} fills booked before a margin refusal: the re-booking has no funding)\n` +
         `  all times (s): engine ${engineTimes.map((x) => (x / 1000).toFixed(3)).join(' ')} | fused ${fusedTimes.map((x) => (x / 1000).toFixed(3)).join(' ')}\n`,
     );

@@ -52,7 +52,7 @@ export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './fee
 export { getVenue, listVenues } from './venue/index.js';
 export type { VenueProfile, BuiltVenueProfile, Tier, VenueOverrides } from './venue/index.js';
 export { createAccount, booksImbalance } from './account/index.js';
-export type { Account, AccountParams, MarginPool, ModeId, RejectReason } from './account/index.js';
+export type { Account, AccountEvent, AccountParams, FillOrder, MarginPool, ModeId, RejectReason } from './account/index.js';
 
 export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError, SeriesPool } from './engine/index.js';
 export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions, StrategyCallback, StrategyErrorPlace } from './engine/index.js';
@@ -63,6 +63,9 @@ export { writeReport, loadResults, loadRunFolder, loadTrades, runTrades, runLiqu
 export { SummarySchema, SUMMARY_SCHEMA_VERSION, type Summary } from './report/index.js';
 export type { RunResult, RunSpec, RunManifest, RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord } from './shard/types.js';
 export type { RoundTrip } from './analysis/trades.js';
+/** a replay()'s ledger events as the result files' records, and the round trips of records (docs/engine.md) */
+export { eventRecords } from './shard/records.js';
+export { reconstructTrades } from './analysis/trades.js';
 export { WIPEOUT_FRACTION, EQUITY_GRID_POINTS } from './stress/types.js';
 export { CRASH_PACK } from './stress/pack.js';
 export { scenarioSchema } from './stress/scenario.js';

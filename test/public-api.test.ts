@@ -14,6 +14,8 @@ import {
   UserError,
   booksImbalance,
   computeMetrics,
+  eventRecords,
+  reconstructTrades,
   getVenue,
   loadDataset,
   replay,
@@ -60,6 +62,10 @@ describe('public API', () => {
     expect(liq(iso)).toBeGreaterThanOrEqual(1);
     expect(Number(iso!.books.wallet)).toBeGreaterThan(0);
     expect(liq(cross) === 0 || Number(cross!.books.wallet) < Number(iso!.books.wallet)).toBe(true);
+    // the events as the result files' records, and their round trips: the isolated liquidation ends a trade
+    const records = eventRecords(iso!.events, out.symbols, iso!.liquidations);
+    expect(records.filter((r) => r.type === 'fill').every((r) => r.type === 'fill' && typeof r.symbol === 'string' && r.orderType === 'market')).toBe(true);
+    expect(reconstructTrades(records).some((t) => t.exitReason === 'liquidation' && t.exitOrder === null)).toBe(true);
   });
 
   it('reports an unknown strategy as a config error listing the available ones', async () => {

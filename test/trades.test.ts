@@ -217,3 +217,57 @@ describe('golden: the library on the bundled real data', () => {
     expect(total).toBeGreaterThan(1000);
   }, 120_000);
 });
+
+describe('which order opened and closed a trade (fill records and trades: orderId, orderType, tag)', () => {
+  // bar 0: a tagged market entry (fills at bar 1's open, 100); bar 1: a tagged stop and take-profit bracket; bar 2 dips
+  // to 94, through the stop at 95; bar 3: an untagged market buy opens again; bar 4: a sell of twice flips it (bar 5's
+  // open); the short is held to the end, still open
+  const bars: Bar[] = [[100, 100, 100, 100], [100, 101, 99, 100], [100, 100, 94, 96], [96, 96, 96, 96], [96, 96, 96, 96], [96, 96, 96, 96], [97, 97, 97, 97]];
+  const strategy: StrategyModule = {
+    name: 'tagged', description: 'test', params: z.object({}), symbols: () => ['BTCUSDT'],
+    create: () => ({
+      onBar(ctx) {
+        if (ctx.bar === 0) ctx.buy(0, 1, { tag: 'entry' });
+        if (ctx.bar === 1) {
+          ctx.closePosition(0, { type: 'stop', price: 95, tag: 'sl' });
+          ctx.closePosition(0, { type: 'takeProfit', price: 110, tag: 'tp' });
+        }
+        if (ctx.bar === 3) ctx.buy(0, 1);
+        if (ctx.bar === 4) ctx.order({ symbol: 0, qty: -2, type: 'market', tag: 'reverse' });
+      },
+    }),
+  };
+  it('every fill names its order; the trades read the stop-loss exit, the flip and the entry tags apart', () => {
+    const data = makeData({ BTCUSDT: { bars } });
+    for (const setup of [SETUPS.isolated, SETUPS.cross]) {
+      const out = replay({ data, symbols: data.symbols, strategy, params: {}, venue: getVenue('binance-usdm', { fees: { maker: 0, taker: 0 } }), setups: [setup], initialCapital: '10000', leverage: 5, execution: { ...DEFAULT_EXECUTION, slippageBps: 0 } });
+      const records = eventRecords(out.setups[0]!.events, out.symbols, out.setups[0]!.liquidations);
+      // the records stay valid result records (the schema is strict)
+      for (const r of records) RunEventRecordSchema.parse(JSON.parse(JSON.stringify(r)));
+      const fills = records.filter((r) => r.type === 'fill');
+      expect(fills.map((f) => [f.orderType, f.tag ?? null, f.price]), setup.id).toEqual([
+        ['market', 'entry', 100],
+        ['stop', 'sl', 95],
+        ['market', null, 96],
+        ['market', 'reverse', 96],
+      ]);
+      // order ids: distinct, as the strategy got them (the first order placed is the entry)
+      expect(new Set(fills.map((f) => f.orderId)).size).toBe(4);
+      const trips = reconstructTrades(records);
+      expect(trips.map((t) => [t.exitReason, t.exitOrder, t.exitTag, t.entryTag]), setup.id).toEqual([
+        ['close', 'stop', 'sl', 'entry'],
+        ['flip', 'market', 'reverse', null],
+        ['open', null, null, 'reverse'],
+      ]);
+    }
+  });
+
+  it('records written before the fields existed still read: no order, no tags', () => {
+    const rec: RunEventRecord[] = [
+      { type: 'fill', time: T0, symbol: 'X', side: 'buy', qty: 1, price: 10, fee: '0', realizedPnl: '0', positionQty: 1, mode: 'isolated', pool: 'isolated:X' },
+      { type: 'fill', time: T0 + HOUR, symbol: 'X', side: 'sell', qty: 1, price: 11, fee: '0', realizedPnl: '1', positionQty: 0, mode: 'isolated', pool: 'isolated:X' },
+    ];
+    for (const r of rec) RunEventRecordSchema.parse(r);
+    expect(reconstructTrades(rec).map((t) => [t.exitReason, t.exitOrder, t.exitTag, t.entryTag])).toEqual([['close', null, null, null]]);
+  });
+});

@@ -7,10 +7,18 @@
  */
 import { grown } from '../util/typed-array.js';
 import { unitsToString } from './fixed.js';
-import type { AccountEvent, ModeId } from './types.js';
+import type { AccountEvent, FillOrder, ModeId } from './types.js';
+import type { OrderType } from '../strategy/types.js';
 import { freezeClass } from '../util/freeze.js';
 
 const I64_MAX = 2n ** 63n - 1n;
+
+/** a fill's order type as its column stores it (0: no order given) */
+const ORDER_TYPE_CODES: readonly (OrderType | null)[] = [null, 'market', 'limit', 'stop', 'takeProfit'];
+const orderTypeCode = (t: OrderType): number => {
+  const c = ORDER_TYPE_CODES.indexOf(t);
+  return c > 0 ? c : 0;
+};
 
 export class FillLog {
   n = 0;
@@ -25,9 +33,15 @@ export class FillLog {
   private readonly wide = new Map<number, [bigint, bigint]>();
   private sym = new Int32Array(0);
   private mode = new Uint8Array(0);
+  /** the order each fill executed (TradeRequest.order): its id (NaN: none), type code, tag (by fill index, when it had one) */
+  private orderId = new Float64Array(0);
+  private orderType = new Uint8Array(0);
+  private readonly tags = new Map<number, string>();
 
   private grow(): void {
     const cap = this.cap === 0 ? 1024 : this.cap * 2;
+    this.orderId = grown(this.orderId, cap);
+    this.orderType = grown(this.orderType, cap);
     this.time = grown(this.time, cap);
     this.qty = grown(this.qty, cap);
     this.price = grown(this.price, cap);
@@ -40,9 +54,17 @@ export class FillLog {
   }
 
   /** records a fill (fee and realised PnL in units); returns its index */
-  push(time: number, symbol: number, qty: number, price: number, fee: bigint, realized: bigint, positionQty: number, mode: ModeId): number {
+  push(time: number, symbol: number, qty: number, price: number, fee: bigint, realized: bigint, positionQty: number, mode: ModeId, order?: FillOrder): number {
     if (this.n === this.cap) this.grow();
     const k = this.n++;
+    if (order !== undefined) {
+      this.orderId[k] = order.id;
+      this.orderType[k] = orderTypeCode(order.type);
+      if (order.tag !== undefined) this.tags.set(k, order.tag);
+    } else {
+      this.orderId[k] = Number.NaN;
+      this.orderType[k] = 0;
+    }
     this.time[k] = time;
     this.sym[k] = symbol;
     this.qty[k] = qty;
@@ -105,6 +127,13 @@ export class FillLog {
   modeOf(k: number): ModeId {
     return this.mode[k] === 1 ? 'cross' : 'isolated';
   }
+  /** the order fill k executed, undefined when none was given */
+  orderOf(k: number): FillOrder | undefined {
+    const type = ORDER_TYPE_CODES[this.orderType[k]!];
+    if (!type) return undefined;
+    const tag = this.tags.size > 0 ? this.tags.get(k) : undefined;
+    return tag === undefined ? { id: this.orderId[k]!, type } : { id: this.orderId[k]!, type, tag };
+  }
   /** the fee in units (1e-8; an amount beyond the column's range was kept aside, its cell holds 0) */
   feeUnits(k: number): bigint {
     const wide = this.wide.size > 0 ? this.wide.get(k) : undefined;
@@ -136,7 +165,12 @@ export class FillLog {
       realizedPnl: this.realizedText(k),
       positionQty: this.posQty[k]!,
       mode: this.modeOf(k),
+      ...this.orderField(k),
     };
+  }
+  private orderField(k: number): { order?: FillOrder } {
+    const order = this.orderOf(k);
+    return order ? { order } : {};
   }
 }
 

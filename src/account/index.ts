@@ -551,7 +551,7 @@ export class AccountImpl implements Account {
     }
     const mode = (p.mode ?? closedMode ?? this.defaultMode).id;
     const qty = g.qty(lots);
-    this.rawEvents.push(this.fillLog.push(time, symbol, qty, price, fee, realized, p.qtyF, mode));
+    this.rawEvents.push(this.fillLog.push(time, symbol, qty, price, fee, realized, p.qtyF, mode, req.order));
     return (this.lastFill = new FillRecord(symbol, qty, price, fee, realized, p.qtyF, mode));
   }
 

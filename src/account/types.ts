@@ -14,6 +14,7 @@
  * decimal strings in results and as numbers in float views.
  */
 import type { LotSize, VenueProfile } from '../venue/types.js';
+import type { OrderType } from '../strategy/types.js';
 
 export type ModeId = 'isolated' | 'cross';
 
@@ -92,6 +93,19 @@ export interface TradeRequest {
    * gives the prices its pools are judged at there (a multi-leg cross pool's adverse-first path).
    */
   marks?: ArrayLike<number>;
+  /**
+   * where the fill came from, kept on its ledger record for the audit (the result's fill records, trades.csv's exit
+   * order and tags): the strategy order's id, type and tag (the replay engine gives them; a direct caller may)
+   */
+  order?: FillOrder;
+}
+
+/** the order a fill executed (TradeRequest.order; on the fill's ledger event and result record) */
+export interface FillOrder {
+  id: number;
+  type: OrderType;
+  /** the strategy's tag of the order, when it gave one */
+  tag?: string;
 }
 
 export interface Fill {
@@ -193,7 +207,7 @@ export interface BooksSnapshot {
 }
 
 export type AccountEvent =
-  | ({ type: 'fill'; time: number } & Omit<Fill, 'ok'>)
+  | ({ type: 'fill'; time: number; order?: FillOrder } & Omit<Fill, 'ok'>)
   | ({ type: 'funding'; time: number } & FundingSettlement)
   | ({ type: 'liquidation'; time: number } & LiquidationOutcome)
   | { type: 'transfer'; time: number; symbol: number; amount: string }

@@ -23,6 +23,7 @@ import { bigDivRound, decompose } from '../account/fixed.js';
 import { fromU, toU, type U } from './money.js';
 import type { LiquidationRecord, RunEventRecord } from '../shard/result-schema.js';
 import { doubleFields } from '../util/double-fields.js';
+import type { OrderType } from '../strategy/types.js';
 
 const D = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_EVEN });
 const PLACES = 18;
@@ -79,6 +80,15 @@ export interface RoundTrip {
   /** netPnl as a number (metrics) */
   pnl: number;
   exitReason: ExitReason;
+  /**
+   * the type of the order whose fill closed the trade ('market', 'limit', 'stop', 'takeProfit'): which order ended a
+   * trade exitReason 'close' or 'flip'; null for a liquidation, a trade still open, or records without it
+   */
+  exitOrder: OrderType | null;
+  /** the strategy's tag of that order (null: none given) */
+  exitTag: string | null;
+  /** the tag of the order whose fill opened the trade (null: none given) */
+  entryTag: string | null;
   liquidated: boolean;
 }
 
@@ -101,6 +111,10 @@ interface Open {
   draw: U;
   /** when it was registered as its symbol's open trip (the order of the trips still open at the end) */
   seq: number;
+  /** the tag of the order whose fill opened it; the type and tag of the order whose fill closed it (null: none) */
+  entryTag: string | null;
+  exitOrder: OrderType | null;
+  exitTag: string | null;
 }
 
 /** a symbol in the walk: its open trip (null when flat) and its last known signed position */
@@ -129,6 +143,9 @@ export interface FillItem {
   mode: 'isolated' | 'cross';
   fee: U;
   realized: U;
+  /** the order the fill executed (its type and tag; null when the record has none) */
+  orderType: OrderType | null;
+  tag: string | null;
 }
 export interface FundingItem {
   type: 'funding';
@@ -142,10 +159,10 @@ export type LedgerItems = (visit: (item: LedgerItem) => void) => void;
 
 /** the reusable objects of a walk (one per kind) */
 export function fillItem(): FillItem {
-  return doubleFields<FillItem>({ type: 'fill', time: 0, symbol: '', qty: 0, buy: true, price: 0, positionQty: 0, mode: 'isolated', fee: 0n, realized: 0n }, ['time', 'qty', 'price', 'positionQty']);
+  return doubleFields<FillItem>({ type: 'fill', time: 0, symbol: '', qty: 0, buy: true, price: 0, positionQty: 0, mode: 'isolated', fee: 0n, realized: 0n, orderType: null, tag: null }, ['time', 'qty', 'price', 'positionQty']);
 }
 /** `item` set to a fill of signed quantity `qty` (its sign is the side) */
-export function asFill(item: FillItem, time: number, symbol: string, qty: number, price: number, positionQty: number, mode: 'isolated' | 'cross', fee: U, realized: U): FillItem {
+export function asFill(item: FillItem, time: number, symbol: string, qty: number, price: number, positionQty: number, mode: 'isolated' | 'cross', fee: U, realized: U, order: { type: OrderType; tag?: string | undefined } | undefined): FillItem {
   item.time = time;
   item.symbol = symbol;
   item.qty = Math.abs(qty);
@@ -155,6 +172,8 @@ export function asFill(item: FillItem, time: number, symbol: string, qty: number
   item.mode = mode;
   item.fee = fee;
   item.realized = realized;
+  item.orderType = order ? order.type : null;
+  item.tag = order?.tag ?? null;
   return item;
 }
 export function fundingItem(): FundingItem {
@@ -167,7 +186,7 @@ export function recordItems(events: readonly RunEventRecord[]): LedgerItems {
     const fill = fillItem();
     const funding = fundingItem();
     for (const ev of events) {
-      if (ev.type === 'fill') visit(asFill(fill, ev.time, ev.symbol, ev.side === 'buy' ? ev.qty : -ev.qty, ev.price, ev.positionQty, ev.mode, toU(ev.fee), toU(ev.realizedPnl)));
+      if (ev.type === 'fill') visit(asFill(fill, ev.time, ev.symbol, ev.side === 'buy' ? ev.qty : -ev.qty, ev.price, ev.positionQty, ev.mode, toU(ev.fee), toU(ev.realizedPnl), ev.orderType === undefined ? undefined : { type: ev.orderType, tag: ev.tag }));
       else if (ev.type === 'funding') {
         funding.symbol = ev.symbol;
         funding.amount = toU(ev.amount);
@@ -203,6 +222,9 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
     netPnl: netS,
     pnl: Number(netS),
     exitReason: reason,
+    exitOrder: t.exitOrder,
+    exitTag: t.exitTag,
+    entryTag: t.entryTag,
     liquidated: reason === 'liquidation',
   };
 }
@@ -211,7 +233,7 @@ function finish(t: Open, closeTime: number | null, reason: ExitReason): RoundTri
 const DOUBLE_TRIP_FIELDS = ['size', 'inQty', 'inVal', 'outQty', 'outVal'] as const;
 
 function opened(symbol: string, side: 1 | -1, mode: 'isolated' | 'cross', time: number): Open {
-  return doubleFields({ symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n, seq: 0 }, DOUBLE_TRIP_FIELDS);
+  return doubleFields<Open>({ symbol, side, mode, openTime: time, size: 0, inQty: 0, inVal: 0, outQty: 0, outVal: 0, fills: 0, realized: 0n, fees: 0n, funding: 0n, penalty: 0n, draw: 0n, seq: 0, entryTag: null, exitOrder: null, exitTag: null }, DOUBLE_TRIP_FIELDS);
 }
 
 /** `amount` split by `weights` (≥ 0), each share rounded half-even to 18 places, the last share the exact remainder */
@@ -265,10 +287,13 @@ function walkTrades(items: LedgerItems, closed: (t: Open, closeTime: number, rea
           t.outQty += closing;
           t.outVal += closing * ev.price;
           t.fills++;
+          t.exitOrder = ev.orderType;
+          t.exitTag = ev.tag;
           closed(t, ev.time, flips ? 'flip' : 'close');
           w.trip = null;
           if (flips) {
             const n = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
+            n.entryTag = ev.tag;
             const rest = Math.abs(after);
             n.fees = fee - feeClose;
             n.inQty = rest;
@@ -283,6 +308,7 @@ function walkTrades(items: LedgerItems, closed: (t: Open, closeTime: number, rea
             // opening from flat (or the first sight of a position whose opening we did not see)
             t = opened(ev.symbol, after > 0 ? 1 : -1, ev.mode, ev.time);
             t.seq = seq++;
+            t.entryTag = ev.tag;
             w.trip = t;
           }
           if (t) {

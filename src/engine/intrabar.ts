@@ -670,6 +670,8 @@ export abstract class IntrabarRunner extends RunnerState {
         reduceOnly: o.reduceOnly || o.closePosition,
         time: this.eventTime,
         marks: grows ? this.pbuf : undefined,
+        // kept on the fill's record (the audit: which order, of what type, with which tag)
+        order: o.tag === undefined ? { id: o.id, type: o.type } : { id: o.id, type: o.type, tag: o.tag },
       }),
     );
     this.syncPositions();

@@ -16,7 +16,7 @@ import { byRunId } from './model.js';
 
 export const TRADE_COLUMNS = [
   'runId', 'strategy', 'params', 'mode', 'leverage', ...VARIANT_COLUMNS, 'symbol', 'side', 'positionMode', 'entryTime', 'exitTime',
-  'size', 'entryPrice', 'exitPrice', 'fills', 'realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl', 'exitReason', 'status',
+  'size', 'entryPrice', 'exitPrice', 'fills', 'realizedPnl', 'fees', 'funding', 'liquidationPenalty', 'insuranceDraw', 'netPnl', 'exitReason', 'exitOrder', 'exitTag', 'entryTag', 'status',
 ] as const;
 
 /** columns holding exact decimal strings (money) */
@@ -47,6 +47,7 @@ export function runLiquidations(r: RunResult): LiquidationRecord[] {
 const tripCells = (t: RoundTrip): CsvCell[] => [
   t.symbol, t.side > 0 ? 'long' : 'short', t.mode, iso(t.openTime), iso(t.closeTime),
   t.size, num(t.entryPrice), num(t.exitPrice), t.fills, t.realizedPnl, t.fees, t.funding, t.liquidationPenalty, t.insuranceDraw, t.netPnl, t.exitReason,
+  t.exitOrder, t.exitTag, t.entryTag,
 ];
 
 export function tradeCells(r: RunResult, t: RoundTrip): CsvCell[] {

@@ -5,7 +5,7 @@
  */
 import { fromU, liquidationLossU, toU, unitsToU } from '../analysis/money.js';
 import { asFill, fillItem, fundingItem, recordItems, type LedgerItems } from '../analysis/trades.js';
-import type { AccountEvent } from '../account/types.js';
+import type { AccountEvent, FillOrder } from '../account/types.js';
 import type { LiquidationDetail, LiquidationPriceSteps, SetupOutput } from '../engine/types.js';
 import type { Ledger } from '../account/fill-log.js';
 import { ledgerOf } from '../engine/ledger.js';
@@ -68,7 +68,7 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
         const s = f.symbolOf(e);
         const positionQty = f.positionQtyOf(e);
         pos.set(s, positionQty);
-        out[k] = fillRecord(f.timeOf(e), name(s), f.qtyOf(e), f.priceOf(e), f.feeText(e), f.realizedText(e), positionQty, f.modeOf(e));
+        out[k] = fillRecord(f.timeOf(e), name(s), f.qtyOf(e), f.priceOf(e), f.feeText(e), f.realizedText(e), positionQty, f.modeOf(e), f.orderOf(e));
       } else {
         const f = logs.funding;
         const j = -1 - e;
@@ -79,7 +79,7 @@ function ledgerRecords(entries: readonly (AccountEvent | number)[], logs: Ledger
     switch (e.type) {
       case 'fill': {
         pos.set(e.symbol, e.positionQty);
-        out[k] = fillRecord(e.time, name(e.symbol), e.qty, e.price, e.fee, e.realizedPnl, e.positionQty, e.mode);
+        out[k] = fillRecord(e.time, name(e.symbol), e.qty, e.price, e.fee, e.realizedPnl, e.positionQty, e.mode, e.order);
         break;
       }
       case 'funding':
@@ -149,7 +149,7 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
           const s = fills.symbolOf(e);
           const positionQty = fills.positionQtyOf(e);
           pos.set(s, positionQty);
-          visit(asFill(fill, fills.timeOf(e), name(s), fills.qtyOf(e), fills.priceOf(e), positionQty, fills.modeOf(e), unitsToU(fills.feeUnits(e)), unitsToU(fills.realizedUnits(e))));
+          visit(asFill(fill, fills.timeOf(e), name(s), fills.qtyOf(e), fills.priceOf(e), positionQty, fills.modeOf(e), unitsToU(fills.feeUnits(e)), unitsToU(fills.realizedUnits(e)), fills.orderOf(e)));
         } else {
           const j = -1 - e;
           funding.symbol = name(settlements.symbolOf(j));
@@ -160,7 +160,7 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
       }
       if (e.type === 'fill') {
         pos.set(e.symbol, e.positionQty);
-        visit(asFill(fill, e.time, name(e.symbol), e.qty, e.price, e.positionQty, e.mode, toU(e.fee), toU(e.realizedPnl)));
+        visit(asFill(fill, e.time, name(e.symbol), e.qty, e.price, e.positionQty, e.mode, toU(e.fee), toU(e.realizedPnl), e.order));
       } else if (e.type === 'funding') {
         funding.symbol = name(e.symbol);
         funding.amount = toU(e.received);
@@ -176,12 +176,18 @@ export function recordCount(output: SetupOutput): number {
 }
 
 /** a fill's record (`qty` signed: its sign is the side) */
-function fillRecord(time: number, symbol: string, qty: number, price: number, fee: string, realizedPnl: string, positionQty: number, mode: 'isolated' | 'cross'): RunEventRecord {
-  return {
+function fillRecord(time: number, symbol: string, qty: number, price: number, fee: string, realizedPnl: string, positionQty: number, mode: 'isolated' | 'cross', order: FillOrder | undefined): RunEventRecord {
+  const r: RunEventRecord = {
     type: 'fill', time, symbol, side: qty >= 0 ? 'buy' : 'sell', qty: Math.abs(qty), price,
     fee, realizedPnl, positionQty, mode,
     pool: mode === 'cross' ? 'cross' : `isolated:${symbol}`,
   };
+  if (order) {
+    r.orderId = order.id;
+    r.orderType = order.type;
+    if (order.tag !== undefined) r.tag = order.tag;
+  }
+  return r;
 }
 
 /** a funding settlement's record (`amount` received, < 0 paid) */

@@ -54,6 +54,10 @@ export const FillRecordSchema = z.strictObject({
   mode,
   /** margin pool the position belongs to: 'isolated:<symbol>' or 'cross' */
   pool: z.string(),
+  /** the strategy order the fill executed: its id (ctx.order's return), type and tag (absent in results before engine 1.5.33) */
+  orderId: z.number().int().nonnegative().optional(),
+  orderType: z.enum(['market', 'limit', 'stop', 'takeProfit']).optional(),
+  tag: z.string().optional(),
 });
 
 export const FundingRecordSchema = z.strictObject({

@@ -225,6 +225,22 @@ describe('import csv', () => {
     const one = `time,open,high,low,close,volume\n${[0, 1, 2, 4, 3, 5].map(row).join('')}`;
     const o = await userError(importCsv({ file: file(one), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
     expect(o.message).toMatch(/1 bad row; nothing was written \(1 of them out of time order/);
+    // as many steps up as down (three rows, the first two swapped): no direction is blamed on the one right row
+    const tie = `time,open,high,low,close,volume\n${[1, 0, 2].map(row).join('')}`;
+    const t = await userError(importCsv({ file: file(tie), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(t.exitCode).toBe(65);
+    expect(t.message).toMatch(/: the rows are not in time order \(1 step up, 1 down, from line 2\); sort the rows by time \(the header line first\) and import again; nothing was written$/);
+    expect(t.message).not.toContain('descending');
+  });
+
+  it('a row of fewer cells than the header is cut short, said so (not a column read as an empty number)', async () => {
+    const short = 'time,open,high,low,close,volume\n2025-05-22 00:00,100,101,99,100.5,10\n2025-05-22 01:00,1,2\n';
+    const e = await userError(importCsv({ file: file(short), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e.details[0]).toMatch(/line 3: 3 cells where the header has 6: the row is cut short \(no low\); complete it, or leave it out$/);
+    // a funding file without its optional price cell on a row is not cut short
+    const funding = 'time,rate,price\n2025-05-22 00:00,0.0001,100\n2025-05-22 08:00,0.0001\n';
+    const r = await importCsv({ file: file(funding), kind: 'funding', symbol: 'X', out: outDir() });
+    expect(r.rows).toBe(2);
   });
 
   it('a row of more cells than the header (a decimal comma in a comma file shifts every value after it) is a bad row, not shifted numbers imported', async () => {

@@ -582,6 +582,16 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         reject(line, `${record.length} cells where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells} (a value written with a decimal comma, or a separator inside an unquoted value, shifts the columns): fix the row, or quote the value`);
         return;
       }
+      // fewer cells than a column read needs: the row was cut short (its values would read as '' below)
+      if (nCells > 0 && record.length < nCells) {
+        for (let k = 0; k < nCols; k++) {
+          const at = idx[names[k]!]!;
+          if (at >= record.length && names[k] !== 'price') {
+            reject(line, `${record.length} cell${record.length === 1 ? '' : 's'} where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells}: the row is cut short (no ${names[k]}); complete it, or leave it out`);
+            return;
+          }
+        }
+      }
       const cell = record[idx.timestamp!] ?? '';
       let t = parseTime(cell);
       if (typeof t === 'string') { reject(line, t); return; }
@@ -682,6 +692,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     const refuseBadRows = () => {
       // the first two rows set the direction; when most of the file runs the other way, two rows were
       // swapped at its start: every later row read as out of order (--skip-bad-rows would keep two rows)
+      if (outOfOrder > 0 && desc !== null && rawUp === rawDown) {
+        // as many steps up as down (a small file, rows swapped): neither direction is the file's
+        throw dataError(`${file}: the rows are not in time order (${rawUp} step${rawUp === 1 ? '' : 's'} up, ${rawDown} down, from line ${firstLine}); sort the rows by time${sortFirst} and import again; nothing was written`);
+      }
       if (outOfOrder > 0 && desc !== null && (desc ? rawUp > rawDown : rawDown > rawUp)) {
         const [most, few] = desc ? [rawUp, rawDown] : [rawDown, rawUp];
         throw dataError(

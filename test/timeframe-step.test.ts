@@ -28,7 +28,24 @@ describe('times a date can hold', () => {
     ]);
     expect(loaderSays(Float64Array.from([-8.64e15 - H, -8.64e15]), H).problems).toEqual([
       'X-candles.arrow row 1: timestamp -8640000003600000 is before the first date a time can hold (-271821-04-20, -8640000000000000 ms); expected ms since 1970-01-01 UTC',
+      'X-candles.arrow row 2: timestamp -8640000000000000 is before 1970-01-01 (a negative epoch); expected ms since 1970-01-01 UTC',
     ]);
+  });
+
+  it('a time before 1970 is a problem, as import refuses it (a 1969 dataset loaded and ran, under a table of today)', () => {
+    expect(loaderSays(Float64Array.from([-2 * H, -H, 0, H]), H).problems).toEqual([
+      'X-candles.arrow row 1: timestamp -7200000 is before 1970-01-01 (a negative epoch); expected ms since 1970-01-01 UTC',
+      'X-candles.arrow row 2: timestamp -3600000 is before 1970-01-01 (a negative epoch); expected ms since 1970-01-01 UTC',
+    ]);
+  });
+
+  it('a spacing a power of 1000 times the timeframe names mixed time units, not a timeframe of 1000h to set', () => {
+    // the first time written in seconds, the rest in ms: the column read as seconds puts every later step at 1000 h
+    const t0 = Date.UTC(2025, 0, 1);
+    const t = Float64Array.from({ length: 20 }, (_, i) => t0 + i * H * 1000);
+    const [p] = loaderSays(t, H).problems;
+    expect(p).toMatch(/the file's spacing is 1000h \(19 of 19 steps\), not its timeframe 1h in manifest\.json: a power of 1000 times the timeframe: the times are in another unit/);
+    expect(p).not.toContain("set the entry's timeframe");
   });
 });
 

@@ -113,6 +113,11 @@ export function checkSeries(
       continue;
     }
     // a date a JavaScript Date can hold (its reports, times and messages print every time as one)
+    if (t < 0 && t >= -MAX_DATE_MS) {
+      // import refuses a time before 1970 (and --from / --to take none): a negative epoch is a sign or unit fault
+      problems.add(file, row, `timestamp ${num(t)} is before 1970-01-01 (a negative epoch); expected ms since 1970-01-01 UTC`);
+      continue;
+    }
     if (t < -MAX_DATE_MS || t > MAX_DATE_MS) {
       const edge = t > 0 ? `beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms)` : `before the first date a time can hold (-271821-04-20, ${-MAX_DATE_MS} ms)`;
       problems.add(file, row, `timestamp ${num(t)} is ${edge}; expected ms since 1970-01-01 UTC`);
@@ -140,7 +145,12 @@ export function checkSeries(
       let all = 0;
       for (const c of steps.values()) all += c;
       // a spacing of no timeframe (not whole seconds: times of another unit, or garbage) cannot be set as one
-      const fix = best % 1000 === 0 ? `set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series` : 'that is no timeframe (timeframes are whole seconds or more): are the times in another unit? re-import the series';
+      // a thousand (a million) times the timeframe, or a thousandth: the times are in another unit than the column says
+      // (an integer column takes its unit from its first value: seconds there, milliseconds after, are read as seconds)
+      const unit = [1e3, 1e6, 1e-3, 1e-6].some((f) => best === tfMs * f);
+      const fix = unit
+        ? `a power of 1000 times the timeframe: the times are in another unit than the file's first time (seconds among milliseconds, or the whole column in another unit); write every time in one unit and re-import the series`
+        : best % 1000 === 0 ? `set the entry's timeframe (and name) to ${fmtStep(best)}, or re-import the series` : 'that is no timeframe (timeframes are whole seconds or more): are the times in another unit? re-import the series';
       problems.add(file, null, `the file's spacing is ${fmtStep(best)} (${bestN} of ${all} steps), not its timeframe ${fmtStep(tfMs)} in manifest.json: ${fix}`);
       offSteps = [];
       gaps = [];

@@ -140,9 +140,12 @@ describe('scenario splice', () => {
     expect(legs.error!.issues[0]!.path).toEqual(['market', 'markExtra']);
     // at the bound, and a rise however large, are kept
     expect(scenarioSchema.safeParse({ id: 'b', symbols: { BTC: { depth: -0.5, duration: '1h', markExtra: 0.9 } } }).success).toBe(true);
-    // a depth past the floor is said as written, and kept at the floor
-    const floor = scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: -0.99, duration: '1h', markExtra: 0.01 } } });
-    expect(floor.error!.issues[0]!.message).toContain('(depth -0.99 kept at -0.95 × (1 + markExtra 0.01))');
+    // a depth written past the floor is refused as written (it was kept at the floor without a word)
+    for (const depth of [-0.99, -0.999999, -0.9500001]) {
+      const floor = scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth, duration: '1h' } } });
+      expect(floor.error!.issues.map((i) => [i.path.join('.'), i.message]), String(depth)).toContainEqual(['symbols.BTC.depth', 'a shock moves a price at most -95 % (-0.95: a move to zero leaves no price to trade); give -0.95 or above']);
+    }
+    expect(scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: -0.95, duration: '1h' } } }).success).toBe(true);
     expect(scenarioSchema.safeParse({ id: 'u', symbols: { BTC: { depth: 3, duration: '1h', markExtra: 10 } } }).success).toBe(true);
   });
 

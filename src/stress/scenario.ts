@@ -40,7 +40,12 @@ const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
 /** The deepest move a shock makes, of the trade price and of the mark (after beta scaling): −95 %. */
 export const DEPTH_FLOOR = -0.95;
 
-const depthSchema = z.number().gt(-1, 'a depth is a fraction of the price: above −1 (−0.2 = −20 %)').max(10);
+// a depth written below the floor was kept at it without a word (−0.999999 replayed as −95 %): refused as written
+const depthSchema = z
+  .number()
+  .gt(-1, 'a depth is a fraction of the price: above −1 (−0.2 = −20 %)')
+  .gte(DEPTH_FLOOR, `a shock moves a price at most ${DEPTH_FLOOR * 100} % (${DEPTH_FLOOR}: a move to zero leaves no price to trade); give ${DEPTH_FLOOR} or above`)
+  .max(10);
 
 const legSchema = z
   .object({

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateMillisecond, Table, TimestampMicrosecond, TimestampNanosecond, TimestampSecond, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { writeDataset } from '../src/feed/write.js';
-import { float32Decimal } from '../src/feed/arrow-io.js';
+import { float32Decimal } from '../src/util/float32.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
 

@@ -127,12 +127,20 @@ export class FillLog {
   modeOf(k: number): ModeId {
     return this.mode[k] === 1 ? 'cross' : 'isolated';
   }
+  /** the type of the order fill k executed (null when none was given) */
+  orderTypeOf(k: number): OrderType | null {
+    return ORDER_TYPE_CODES[this.orderType[k]!] ?? null;
+  }
+  /** that order's tag (null when none) */
+  tagOf(k: number): string | null {
+    return (this.tags.size > 0 ? this.tags.get(k) : undefined) ?? null;
+  }
   /** the order fill k executed, undefined when none was given */
   orderOf(k: number): FillOrder | undefined {
-    const type = ORDER_TYPE_CODES[this.orderType[k]!];
-    if (!type) return undefined;
-    const tag = this.tags.size > 0 ? this.tags.get(k) : undefined;
-    return tag === undefined ? { id: this.orderId[k]!, type } : { id: this.orderId[k]!, type, tag };
+    const type = this.orderTypeOf(k);
+    if (type === null) return undefined;
+    const tag = this.tagOf(k);
+    return tag === null ? { id: this.orderId[k]!, type } : { id: this.orderId[k]!, type, tag };
   }
   /** the fee in units (1e-8; an amount beyond the column's range was kept aside, its cell holds 0) */
   feeUnits(k: number): bigint {

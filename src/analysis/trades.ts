@@ -162,7 +162,7 @@ export function fillItem(): FillItem {
   return doubleFields<FillItem>({ type: 'fill', time: 0, symbol: '', qty: 0, buy: true, price: 0, positionQty: 0, mode: 'isolated', fee: 0n, realized: 0n, orderType: null, tag: null }, ['time', 'qty', 'price', 'positionQty']);
 }
 /** `item` set to a fill of signed quantity `qty` (its sign is the side) */
-export function asFill(item: FillItem, time: number, symbol: string, qty: number, price: number, positionQty: number, mode: 'isolated' | 'cross', fee: U, realized: U, order: { type: OrderType; tag?: string | undefined } | undefined): FillItem {
+export function asFill(item: FillItem, time: number, symbol: string, qty: number, price: number, positionQty: number, mode: 'isolated' | 'cross', fee: U, realized: U, orderType: OrderType | null, tag: string | null): FillItem {
   item.time = time;
   item.symbol = symbol;
   item.qty = Math.abs(qty);
@@ -172,8 +172,8 @@ export function asFill(item: FillItem, time: number, symbol: string, qty: number
   item.mode = mode;
   item.fee = fee;
   item.realized = realized;
-  item.orderType = order ? order.type : null;
-  item.tag = order?.tag ?? null;
+  item.orderType = orderType;
+  item.tag = tag;
   return item;
 }
 export function fundingItem(): FundingItem {
@@ -186,7 +186,7 @@ export function recordItems(events: readonly RunEventRecord[]): LedgerItems {
     const fill = fillItem();
     const funding = fundingItem();
     for (const ev of events) {
-      if (ev.type === 'fill') visit(asFill(fill, ev.time, ev.symbol, ev.side === 'buy' ? ev.qty : -ev.qty, ev.price, ev.positionQty, ev.mode, toU(ev.fee), toU(ev.realizedPnl), ev.orderType === undefined ? undefined : { type: ev.orderType, tag: ev.tag }));
+      if (ev.type === 'fill') visit(asFill(fill, ev.time, ev.symbol, ev.side === 'buy' ? ev.qty : -ev.qty, ev.price, ev.positionQty, ev.mode, toU(ev.fee), toU(ev.realizedPnl), ev.orderType ?? null, ev.tag ?? null));
       else if (ev.type === 'funding') {
         funding.symbol = ev.symbol;
         funding.amount = toU(ev.amount);

@@ -12,9 +12,9 @@
  * returns plain Float64Arrays (nulls become NaN, which validation then reports).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { float32Decimal } from '../util/float32.js';
 import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { float32Decimal } from '../util/float32.js';
 import {
   AsyncByteQueue,
   CompressionType,
@@ -264,7 +264,6 @@ function readIpcTableUnchecked(buf: Uint8Array): Table {
   return new Table(reader.schema, batches);
 }
 
-export { float32Decimal };
 
 function copyChunk(data: Data, out: Float64Array, at: number, scale: number): void {
   const n = data.length;

@@ -149,7 +149,7 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
           const s = fills.symbolOf(e);
           const positionQty = fills.positionQtyOf(e);
           pos.set(s, positionQty);
-          visit(asFill(fill, fills.timeOf(e), name(s), fills.qtyOf(e), fills.priceOf(e), positionQty, fills.modeOf(e), unitsToU(fills.feeUnits(e)), unitsToU(fills.realizedUnits(e)), fills.orderOf(e)));
+          visit(asFill(fill, fills.timeOf(e), name(s), fills.qtyOf(e), fills.priceOf(e), positionQty, fills.modeOf(e), unitsToU(fills.feeUnits(e)), unitsToU(fills.realizedUnits(e)), fills.orderTypeOf(e), fills.tagOf(e)));
         } else {
           const j = -1 - e;
           funding.symbol = name(settlements.symbolOf(j));
@@ -160,7 +160,7 @@ export function setupItems(output: SetupOutput, symbols: readonly string[]): Led
       }
       if (e.type === 'fill') {
         pos.set(e.symbol, e.positionQty);
-        visit(asFill(fill, e.time, name(e.symbol), e.qty, e.price, e.positionQty, e.mode, toU(e.fee), toU(e.realizedPnl), e.order));
+        visit(asFill(fill, e.time, name(e.symbol), e.qty, e.price, e.positionQty, e.mode, toU(e.fee), toU(e.realizedPnl), e.order?.type ?? null, e.order?.tag ?? null));
       } else if (e.type === 'funding') {
         funding.symbol = name(e.symbol);
         funding.amount = toU(e.received);

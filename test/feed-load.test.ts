@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
-import { fundingSettleTime } from '../src/feed/timeframe.js';
+import { fundingInterval, fundingSettleTime } from '../src/feed/timeframe.js';
 import type { LoadOptions, MarketData } from '../src/feed/types.js';
 import { sliceMarketData, selectSymbols } from '../src/feed/slice.js';
 import { inspectDataset } from '../src/feed/inspect.js';
@@ -149,6 +149,15 @@ describe('loadDataset: one timeline', () => {
     const dir = join(root, 'offgrid');
     await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });
     await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
+  });
+
+  it('inspect gives a funding file the manifest lists without an interval the most common spacing of its settlements', () => {
+    const f = inspectDataset(mixed).files.find((x) => x.kind === 'funding')!;
+    expect(f.timeframe).toBe('8h');
+    expect(fundingInterval([T0 + 3, T0 + 4 * H + 999, T0 + 8 * H + 17, T0 + 16 * H, T0 + 20 * H])).toBe('4h');
+    expect(fundingInterval([T0, T0 + 8 * H, T0 + 16 * H + 59_999, T0 + 17 * H])).toBe('8h');
+    expect(fundingInterval([T0 + 1, T0 + 2])).toBeNull();
+    expect(fundingInterval([T0])).toBeNull();
   });
 
   it("a symbol whose candles end well before the others' is warned about (a position held there stays open at its last close), loader and inspect alike", async () => {

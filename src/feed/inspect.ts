@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { entryFault, readManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 import { readKindFile } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText, fundingSanityTexts } from './validate.js';
-import { isoTime, timeframeMsOrNaN } from './timeframe.js';
+import { fundingInterval, isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
 
 export interface FileSummary {
   path: string;
   symbol: string;
   kind: FileKind;
+  /** candles and mark: the timeframe; funding: the manifest's nominal interval, else the most common spacing of its settlements */
   timeframe: string | null;
   rows: number;
   first: string | null;
@@ -109,7 +110,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
       mean = s / d.rows;
     }
     files.push({
-      path: f.path, symbol: f.symbol, kind: f.kind, timeframe: f.timeframe ?? null, rows: d.rows,
+      path: f.path, symbol: f.symbol, kind: f.kind, timeframe: f.timeframe ?? (f.kind === 'funding' ? fundingInterval(d.timestamp) : null), rows: d.rows,
       first: d.rows ? isoTime(d.timestamp[0]!) : null, last: d.rows ? isoTime(d.timestamp[d.rows - 1]!) : null,
       gaps: gaps.length, missingBars: gaps.reduce((a, g) => a + g.missingBars, 0), gapList: gaps.map((g) => describeGap(f.path, g)),
       priceMin: Number.isFinite(pmin) ? pmin : null, priceMax: Number.isFinite(pmax) ? pmax : null,

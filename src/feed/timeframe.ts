@@ -77,6 +77,21 @@ export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0):
   return { step, n };
 }
 
+/**
+ * The nominal interval of a funding series that names none (an imported CSV or feather): its most
+ * common spacing between settlements, each time taken to its minute (venues stamp a settlement a
+ * few ms after it), as a timeframe ('8h'); null without two settlements a minute or more apart.
+ */
+export function fundingInterval(time: ArrayLike<number>): string | null {
+  const counts = new Map<number, number>();
+  for (let i = 1; i < time.length; i++) {
+    const d = Math.floor(time[i]! / 60_000) * 60_000 - Math.floor(time[i - 1]! / 60_000) * 60_000;
+    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  if (counts.size === 0) return null;
+  return fmtStep(mostCommonStep(counts).step);
+}
+
 /** The step of a series of times as seriesStep judges it (the times in any order); 0 without two distinct times. */
 export function stepOfTimes(time: ArrayLike<number>): number {
   if (time.length < 2) return 0;

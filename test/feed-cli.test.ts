@@ -69,7 +69,7 @@ describe('data inspect', () => {
     expect(lines[1]).toBe('venue v · default timeframe 1h · symbols BTCUSDT, ETHUSDT');
     expect(lines[2]).toBe('provenance: first line (…)');
     expect(r.stdout).toMatch(/^BTCUSDT {2}candles {2}1h {6}6 {2}2025-01-01T00:00:00\.000Z {2}2025-01-01T05:00:00\.000Z +0 +99 +107 +- +-$/m);
-    expect(r.stdout).toMatch(/^BTCUSDT {2}funding {2}- +2 .* +2 {2}0\.02000 %$/m);
+    expect(r.stdout).toMatch(/^BTCUSDT {2}funding {2}8h +2 .* +2 {2}0\.02000 %$/m);
     expect(r.stdout).not.toContain('gaps:');
     expect(r.stdout.trimEnd().endsWith('validation: ok (no problems)')).toBe(true);
   });
@@ -83,7 +83,7 @@ describe('data inspect', () => {
       'BTCUSDT-candles-30m.arrow', 'BTCUSDT-candles-1h.arrow', 'BTCUSDT-funding.arrow', 'ETHUSDT-candles-30m.arrow', 'ETHUSDT-candles-1h.arrow',
     ]);
     const f = s.files.find((x: { kind: string }) => x.kind === 'funding');
-    expect(f).toMatchObject({ rows: 2, fundingCount: 2, timeframe: null, priceMin: null });
+    expect(f).toMatchObject({ rows: 2, fundingCount: 2, timeframe: '8h', priceMin: null });
     expect(f.fundingMeanRate).toBeCloseTo(0.0002, 12);
   });
 

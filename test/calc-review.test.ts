@@ -4,8 +4,10 @@ import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal } from 'decimal.js';
 import { evaluate, evaluateLine } from '../src/venue/calc.js';
-import { runCalcStream } from '../src/venue/calc-cli.js';
+import { runCalcLiq, runCalcStream } from '../src/venue/calc-cli.js';
 import { UserError } from '../src/errors.js';
 import { BIN as CLI_BIN } from './fixtures/run/cli.js';
 
@@ -244,7 +246,7 @@ describe('calc decimal strings', () => {
     for (const bad of ['0x10', '', ' ', 'Infinity', 'NaN', '1_000', '1,5', '12abc', '--1']) {
       expect(ask({ op: 'fundingFee', side: 'long', qty: bad, price: 1, rate: 0.0001 }).error).toBe(`"qty" must be a number (a JSON number or a decimal string such as "1234.5"), got ${JSON.stringify(bad)}`);
     }
-    expect(ask({ op: 'fundingFee', side: 'long', qty: '1e400', price: 1, rate: 0.0001 }).error).toBe('"qty" is too large for a number (above 1.8e308)');
+    expect(ask({ op: 'fundingFee', side: 'long', qty: '1e400', price: 1, rate: 0.0001 }).error).toBe('"qty" is too large for a number (above 1.8e308), got 1e400');
     expect(ask({ op: 'fundingFee', side: 'long', qty: '-1', price: 1, rate: 0.0001 }).error).toBe('"qty" must be ≥ 0, got -1');
   });
 });
@@ -319,5 +321,102 @@ describe('calc hyperliquid cross wallet', () => {
     const r = evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue: 'hl', mode: 'cross', margin: 10, walletBalance: 20, target: 'BTC', positions: [leg] }));
     expect(JSON.parse(r.text).error).toBe('give "margin" (the account value) or "walletBalance", not both');
     expect(evaluate({ op: 'liquidationPrice', venue: 'hl', mode: 'cross', margin: 10, target: 'BTC', positions: [leg] }).liquidationPrice).toBeCloseTo((100 - 10) / (1 - 0.01), 9);
+  });
+});
+
+describe('calc computes in decimals (DESIGN §3: the calculator\'s closed forms use decimal.js)', () => {
+  const R = Decimal.clone({ precision: 60 });
+  it('marginRatio keeps every digit of decimal strings (a double made this margin balance 0 and "liquidated")', () => {
+    expect(evaluate({ op: 'marginRatio', walletBalance: '999991362288.98567861', unrealizedPnl: '-999991362288.98567859', maintenanceMargin: '0.00000001' }))
+      .toEqual({ marginBalance: 2e-8, marginRatio: 0.5, liquidated: false });
+  });
+  it('the simple ops answer the decimal result rounded once', () => {
+    const q = '1234567.123456789012345';
+    const p = '0.000123456789012345678';
+    const rate = '0.000100000000000000001';
+    expect(evaluate({ op: 'fundingFee', side: 'short', qty: q, price: p, rate }).received).toBe(new R(q).times(p).times(rate).toNumber());
+    expect(evaluate({ op: 'position', side: 'long', qty: q, entryPrice: p, markPrice: '0.000123456789012345679', isolatedWallet: '0.1' }))
+      .toEqual({ notional: new R(q).times('0.000123456789012345679').toNumber(), unrealizedPnl: new R(q).times('1e-21').toNumber(), isolatedMargin: new R(q).times('1e-21').plus('0.1').toNumber() });
+    const pnl = new R(q).times(new R('0.000123456789012345679').minus(p)).minus(new R(q).times(p).times('0.0005'));
+    expect(evaluate({ op: 'tradePnl', side: 'long', qty: q, entryPrice: p, exitPrice: '0.000123456789012345679', feeRateOpen: '0.0005' }).pnl).toBe(pnl.toNumber());
+  });
+  it('a liquidation price near 1x leverage is right to the last digit (doubles lost ≈ 6 of them to cancellation)', () => {
+    // Binance one tier: LP = (WB + cum − s·Q·EP) / (Q·MMR − s·Q), WB = Q·EP / leverage
+    fc.assert(
+      fc.property(fc.constantFrom<1 | -1>(1, -1), fc.integer({ min: 1, max: 9_999 }), fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 99 }), (s, qi, epi, k, m) => {
+        const qty = new R(qi).div(1000);
+        const ep = new R(epi).div(10);
+        const lev = new R(1).plus(new R(k).times('1e-12'));
+        const mmr = new R(m).div(1000);
+        const wb = qty.times(ep).div(lev);
+        const want = wb.minus(qty.times(ep).times(s)).div(qty.times(mmr).minus(qty.times(s)));
+        const got = evaluate({ op: 'liquidationPrice', venue: 'binance-usdm', side: s === 1 ? 'long' : 'short', qty: qty.toString(), entryPrice: ep.toString(), leverage: lev.toString(), mmr: mmr.toString() }).liquidationPrice;
+        expect(got).toBe(want.gt(0) ? want.toNumber() : null);
+      }),
+      { numRuns: 300, seed: 9 },
+    );
+  });
+  it('with a venue table the answer is the decimal root of the tier it lies in, on every venue form', () => {
+    const tierOf = (venue: string, notional: number) => evaluate({ op: 'maintenanceTier', venue, symbol: 'BTCUSDT', asOf: '2025-06-01', notional }) as { mmr: number; maintenanceAmount: number };
+    for (const s of [1, -1] as const) {
+      for (const lev of ['1.0000000001', '3', '20', '74.99999999']) {
+        const base = { op: 'liquidationPrice', side: s === 1 ? 'long' : 'short', qty: '2.5', entryPrice: '61234.5', leverage: lev, symbol: 'BTCUSDT', asOf: '2025-06-01' };
+        const q = new R('2.5');
+        const ep = new R('61234.5');
+        const wb = q.times(ep).div(lev);
+        // Binance
+        const b = evaluate({ ...base, venue: 'binance-usdm' }).liquidationPrice as number | null;
+        if (b !== null) {
+          const t = tierOf('binance-usdm', 2.5 * b);
+          expect(b).toBe(wb.plus(t.maintenanceAmount).minus(q.times(ep).times(s)).div(q.times(t.mmr).minus(q.times(s))).toNumber());
+        }
+        // OKX (Gate form with the taker add-on): (EP − s·(M + cum)/Q) / (1 − s·(MMR + taker))
+        const o = evaluate({ ...base, venue: 'okx', takerFee: '0.0005' }).liquidationPrice as number | null;
+        if (o !== null) {
+          const t = tierOf('okx', 2.5 * o);
+          expect(o).toBe(ep.minus(wb.plus(t.maintenanceAmount).times(s).div(q)).div(new R(1).minus(new R(t.mmr).plus('0.0005').times(s))).toNumber());
+        }
+        // Bybit (entry notional): LP = EP − s·(IM − MM)/Q
+        const y = evaluate({ ...base, venue: 'bybit-linear' }).liquidationPrice as number | null;
+        const ty = tierOf('bybit-linear', 2.5 * 61234.5);
+        const mm = q.times(ep).times(ty.mmr).minus(ty.maintenanceAmount);
+        const wantY = ep.minus(wb.minus(mm).times(s).div(q));
+        expect(y).toBe(wantY.gt(0) ? wantY.toNumber() : null);
+      }
+    }
+  });
+  it('cross: the other legs\' uPnL and maintenance margin are summed in decimals', () => {
+    const got = evaluate({
+      op: 'liquidationPrice', venue: 'binance-usdm', mode: 'cross', walletBalance: '1000.000000000000001', target: 'BTCUSDT',
+      positions: [
+        { symbol: 'BTCUSDT', side: 'long', qty: '0.1', entryPrice: '60000', mmr: '0.004' },
+        { symbol: 'ETHUSDT', side: 'short', qty: '2', entryPrice: '3000', markPrice: '3000.0000000001', mmr: '0.005', maintenanceAmount: '0' },
+      ],
+    }).liquidationPrice;
+    const wb = new R('1000.000000000000001').plus(new R(-2).times('0.0000000001')).minus(new R(2).times('3000.0000000001').times('0.005'));
+    expect(got).toBe(wb.minus(new R('0.1').times(60000)).div(new R('0.1').times('0.004').minus('0.1')).toNumber());
+  });
+  it('bankruptcy price from a wallet, in decimals', () => {
+    expect(evaluate({ op: 'bankruptcyPrice', side: 'long', entryPrice: '50000.00000000001', qty: '3', walletBalance: '150000.00000000002' }).bankruptcyPrice)
+      .toBe(new R('50000.00000000001').minus(new R('150000.00000000002').div(3)).toNumber());
+  });
+  it('messages show a decimal string as given, not the number a double made of it', () => {
+    expect(evaluate.bind(null, { op: 'fundingFee', side: 'long', qty: '1e-400', price: 1, rate: 0 })).toThrow('"qty" is too small for a number (1e-400 rounds to 0');
+    expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 1, leverage: 2, mmr: '0.9999999999999999999' }))
+      .toThrow('"mmr" must be a rate in [0, 1), got 0.9999999999999999999, which is 1 to a number\'s 17 digits');
+    expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: '-0.5', entryPrice: 1, leverage: 2, mmr: 0.1 })).toThrow('"qty" must be > 0, got -0.5');
+    expect(evaluate.bind(null, { op: 'fundingFee', side: 'long', qty: '0.00000000000000000000000000001', price: 1, rate: '1e-300' })).toThrow('"received" of the answer (-1e-329) is too small for a number');
+  });
+  it('calc liq (flags) answers the same decimal prices as the JSON op', () => {
+    for (const venue of ['binance-usdm', 'okx', 'bybit-linear']) {
+      for (const side of ['long', 'short']) {
+        const flags = { venue, side, entry: '50000.5', qty: '1.25', leverage: '1.0000000001', symbol: 'BTCUSDT', asOf: '2025-06-01', json: true };
+        const viaFlags = JSON.parse(runCalcLiq(flags)) as { liquidationPrice: number | null; bankruptcyPrice: number | null };
+        const viaJson = evaluate({ op: 'liquidationPrice', venue, side, qty: '1.25', entryPrice: '50000.5', leverage: '1.0000000001', symbol: 'BTCUSDT', asOf: '2025-06-01' });
+        expect(viaFlags.liquidationPrice).toBe(viaJson.liquidationPrice);
+        const bp = new R('50000.5').minus(new R('1.25').times('50000.5').div('1.0000000001').times(side === 'long' ? 1 : -1).div('1.25'));
+        expect(viaFlags.bankruptcyPrice).toBe(bp.toNumber());
+      }
+    }
   });
 });

@@ -11,7 +11,8 @@ import { parseDecimalText } from '../util/decimal-text.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
-import { bankruptcyPriceOf, bybitLiquidationPrice, bybitLiquidationPriceWallet, gateLiquidationPrice, hyperliquidLiquidationPrice, binanceLiquidationPrice } from './math.js';
+import { ClosedForm } from './math.js';
+import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactTierRoot, XD, type XDecimal } from './math-exact.js';
 import type { Side, Tier } from './types.js';
 
 /** the longest input line `calc` reads (64 MiB); a longer one is answered with an {"error"} line and skipped */
@@ -131,6 +132,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const s: Side = opts.side === 'long' ? 1 : -1;
   const mode = String(opts.mode ?? 'isolated');
   if (mode !== 'isolated' && mode !== 'cross') throw usageError(`--mode: expected isolated or cross, got ${JSON.stringify(mode)}`);
+  // the prices are computed in decimals from the flags' text (math-exact.ts); the explanation's terms in numbers
+  const x = (key: string): XDecimal => new XD(String(opts[key]).trim());
   const ep = flagNum(opts, 'entry', 'entry', false, Number.MIN_VALUE)!;
   const q = flagNum(opts, 'qty', 'qty', false, Number.MIN_VALUE)!;
   const lev = flagNum(opts, 'leverage', 'leverage', true, 1);
@@ -140,6 +143,9 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     if (lev === undefined) throw usageError('give --wallet (the position margin) or --leverage (margin = qty × entry / leverage)');
     wallet = (q * ep) / lev;
   }
+  const qx = x('qty');
+  const epx = x('entry');
+  const walletx = walletGiven ? x('wallet') : qx.times(epx).div(x('leverage'));
   const asOfRaw = opts.asOf;
   const asOf = typeof asOfRaw === 'string' ? parseDate(asOfRaw) : Date.now();
   if (asOf === null) throw usageError(`--as-of: expected an ISO date, got ${JSON.stringify(asOfRaw)}${dateHint(asOfRaw)}`);
@@ -158,7 +164,9 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const lines: string[] = [];
   let lp: number;
   /** the margin whose balance is 0 at the bankruptcy price (Bybit: with the extra margin) */
-  let marginBalance = wallet;
+  let marginBalance = walletx;
+  const single = mmrFlag !== undefined ? { mmr: x('mmr'), cum: opts.cum !== undefined ? x('cum') : new XD(0) } : undefined;
+  const price = (p: XDecimal | null): number => (p !== null && p.gt(0) ? p.toNumber() : Number.NaN);
   let formula: string;
   const entryTier = tierFor(tiers, q * ep);
   const term = (name: string, text: string) => lines.push(`  ${name.padEnd(12)}${text}`);
@@ -166,9 +174,10 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   if (id === 'bybit-linear') {
     const extra = flagNum(opts, 'extraMargin', 'extra-margin', true) ?? 0;
     const mm = q * ep * entryTier.mmr - entryTier.cum;
+    const extrax = opts.extraMargin !== undefined ? x('extraMargin') : new XD(0);
     // --wallet is the position margin (IM) as given; without it IM = Q·EP/leverage (the published form)
-    lp = walletGiven ? bybitLiquidationPriceWallet(s, q, ep, wallet + extra, mm) : bybitLiquidationPrice(s, q, ep, lev!, entryTier.mmr, extra, entryTier.cum);
-    marginBalance = wallet + extra;
+    marginBalance = walletx.plus(extrax);
+    lp = price(exactBybitWallet(s, qx, epx, marginBalance, qx.times(epx).times(single?.mmr ?? entryTier.mmr).minus(single?.cum ?? entryTier.cum)));
     formula = 'LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/leverage, MM = Q·EP·MMR − deduction (Bybit isolated, entry notional)';
     if (walletGiven) term('IM', `${fmt(wallet)} (--wallet: the position margin at entry${lev !== undefined ? `; --leverage ${fmt(lev)}x would give ${fmt((q * ep) / lev)}` : ''})`);
     else term('leverage', `${fmt(lev!)}x → IM = ${fmt(wallet)} (initial margin at entry)`);
@@ -177,30 +186,29 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('MM', `${fmt(mm)} (maintenance margin on the entry notional)`);
   } else if (id === 'hyperliquid') {
     const maxLev = flagNum(opts, 'maxLeverage', 'max-leverage', true, 1) ?? entryTier.maxLeverage;
-    lp = hyperliquidLiquidationPrice(s, q, ep, wallet, maxLev);
+    const maxLevx = opts.maxLeverage !== undefined ? x('maxLeverage') : new XD(maxLev);
+    lp = price(exactTierRoot(ClosedForm.Hyperliquid, s, qx, epx, walletx, new XD(1).div(maxLevx.times(2)), 0, 0));
     formula = 'liq = price − side·margin_available/size/(1 − l·side), l = 1/(2·max leverage) (Hyperliquid docs)';
     term('margin', `${fmt(wallet)} (${mode === 'cross' ? 'account value' : 'isolated margin'})`);
     term('maxLeverage', `${fmt(maxLev)}x → maintenance rate l = ${fmt(1 / (2 * maxLev))}`);
     term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
   } else if (id === 'okx') {
     const taker = flagNum(opts, 'taker', 'taker', true, 0) ?? venue.fees.taker;
-    if (mmrFlag !== undefined) lp = gateLiquidationPrice(s, q, ep, wallet, mmrFlag, taker, cumFlag);
-    else lp = getVenue('okx', { fees: { taker } }).isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wallet, leverage: lev ?? 1, tiers });
+    lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single, extraRate: taker }));
     const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;
     formula = 'LP = (EP ∓ Margin/Size) / [1 ∓ (MMR + taker)] (Gate/OKX isolated, as used by freqtrade)';
     term('margin', `${fmt(wallet)} (isolated margin of the position)`);
     term('MMR', `${fmt(t.mmr)} (tier at the liquidation notional; table: ${tableLabel})`);
     term('taker', `${fmt(taker)} (liquidation fee rate added to the MMR)`);
   } else {
-    if (mmrFlag !== undefined) lp = binanceLiquidationPrice(s, q, ep, wallet, mmrFlag, cumFlag);
-    else lp = venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wallet, leverage: lev ?? 1, tiers });
+    lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single }));
     const t = Number.isFinite(lp) ? tiers[tierIndex(tiers, q * lp)]! : entryTier;
     formula = 'LP = (WB + cum − s·Q·EP) / (Q·MMR − s·Q) (Binance FAQ, one-way; tier re-chosen at the liquidation notional)';
     term('WB', `${fmt(wallet)} (${mode === 'cross' ? 'cross wallet balance (no other positions)' : 'isolated wallet: margin incl. transfers and funding'})`);
     if (lev !== undefined) term('leverage', `${fmt(lev)}x (initial margin ${fmt((q * ep) / lev)}; tier maximum at entry notional ${fmt(entryTier.maxLeverage)}x)`);
     term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
   }
-  const bp = bankruptcyPriceOf(s, q, ep, marginBalance);
+  const bp = price(exactBankruptcyPrice(s, qx, epx, marginBalance));
   // what makes the answer hypothetical: said with it, never silently
   const notes: string[] = [];
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))

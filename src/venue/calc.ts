@@ -5,30 +5,20 @@
  * Input problems throw CalcInputError (the CLI turns them into {"error": "..."} lines).
  * Prices that do not exist (no positive liquidation price) are null.
  */
-import { Decimal } from 'decimal.js';
 import { getVenue, venueIdOf, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { dateHint, parseDate } from '../util/time.js';
-import { parseDecimalText } from '../util/decimal-text.js';
+import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { shownValue } from '../util/excerpt.js';
-import {
-  bankruptcyPriceOf,
-  binanceLiquidationPrice,
-  bybitLiquidationPrice,
-  ClosedForm,
-  gateLiquidationPrice,
-  hyperliquidLiquidationPrice,
-  maintenanceMargin,
-  tieredLiquidationPrice,
-} from './math.js';
+import { ClosedForm } from './math.js';
+import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactMaintenanceMargin, exactTierRoot, XD, type XDecimal } from './math-exact.js';
 
 export class CalcInputError extends Error {}
 
 type Obj = Record<string, unknown>;
 type Out = Record<string, number | boolean | string | null>;
 
-const D = Decimal.clone({ precision: 40 });
 
 const fail = (msg: string): never => {
   throw new CalcInputError(msg);
@@ -39,24 +29,54 @@ export function shown(v: unknown): string {
   return shownValue(v, 60);
 }
 
-/** opts.rate: a rate in [0, 1) (an MMR, as a tier table requires) */
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: false }): number;
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional: true }): number | undefined;
-function num(o: Obj, key: string, opts: { min?: number; positive?: boolean; rate?: true; optional?: boolean }): number | undefined {
+interface NumOpts {
+  min?: number;
+  positive?: boolean;
+  /** a rate in [0, 1) (an MMR, as a tier table requires) */
+  rate?: true;
+  optional?: boolean;
+}
+
+/**
+ * A number input as a decimal, every digit the user gave kept (a JSON number is what JSON.parse
+ * made of it; a decimal string such as "999991362288.98567861", as marginlab's own result files write
+ * money, keeps its 20 digits). The checks run on the decimal and a message shows the value as given.
+ * It must also fit a double (the tier tables and the answer are numbers): not beyond 1.8e308, and
+ * not a non-zero value a double rounds to 0 or a rate a double rounds to 1.
+ */
+function dec(o: Obj, key: string, opts: NumOpts & { optional?: false }): XDecimal;
+function dec(o: Obj, key: string, opts: NumOpts & { optional: true }): XDecimal | undefined;
+function dec(o: Obj, key: string, opts: NumOpts): XDecimal | undefined {
   const raw = o[key];
   if (raw === undefined || raw === null) {
     if (opts.optional) return undefined;
     return fail(`"${key}" is required (a number)`);
   }
-  // a decimal string reads as its number: marginlab's own result files write money that way ("1234.5")
-  const v = typeof raw === 'string' ? (parseDecimalText(raw) ?? raw) : raw;
-  // JSON.parse reads 1e400 as Infinity (JSON has no NaN or Infinity literals); so does a decimal string
-  if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) return fail(`"${key}" is too large for a number (above 1.8e308)`);
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`"${key}" must be a number (a JSON number or a decimal string such as "1234.5"), got ${shown(v)}`);
-  if (opts.positive && !(v > 0)) return fail(`"${key}" must be > 0, got ${v}`);
-  if (opts.rate && !(v >= 0 && v < 1)) return fail(`"${key}" must be a rate in [0, 1), got ${v}`);
-  if (opts.min !== undefined && v < opts.min) return fail(`"${key}" must be ≥ ${opts.min}, got ${v}`);
-  return v;
+  const text = typeof raw === 'string' ? raw.trim() : null;
+  // JSON.parse reads 1e400 as Infinity (JSON has no NaN or Infinity literals)
+  if (raw === Number.POSITIVE_INFINITY || raw === Number.NEGATIVE_INFINITY) return fail(`"${key}" is too large for a number (above 1.8e308)`);
+  let d: XDecimal;
+  if (typeof raw === 'number' && Number.isFinite(raw)) d = new XD(raw);
+  else if (text !== null && DECIMAL_TEXT.test(text)) d = new XD(text);
+  else return fail(`"${key}" must be a number (a JSON number or a decimal string such as "1234.5"), got ${shown(raw)}`);
+  // the value as given: a decimal string's digits, unquoted (truncated at 60 characters)
+  const given = text !== null ? (text.length > 60 ? `${text.slice(0, 59)}…` : text) : shown(raw);
+  const n = d.toNumber();
+  if (!Number.isFinite(n)) return fail(`"${key}" is too large for a number (above 1.8e308), got ${given}`);
+  if (n === 0 && !d.isZero()) return fail(`"${key}" is too small for a number (${given} rounds to 0 below 5e-324); give it in a larger unit or as 0`);
+  if (opts.positive && !d.gt(0)) return fail(`"${key}" must be > 0, got ${given}`);
+  if (opts.rate && !(d.gte(0) && d.lt(1))) return fail(`"${key}" must be a rate in [0, 1), got ${given}`);
+  if (opts.rate && n >= 1) return fail(`"${key}" must be a rate in [0, 1), got ${given}, which is 1 to a number's 17 digits; give at most 16 nines`);
+  if (opts.min !== undefined && d.lt(opts.min)) return fail(`"${key}" must be ≥ ${opts.min}, got ${given}`);
+  return d;
+}
+
+/** a number input as a double (tier tables, times, limits), checked as `dec` checks it */
+function num(o: Obj, key: string, opts: NumOpts & { optional?: false }): number;
+function num(o: Obj, key: string, opts: NumOpts & { optional: true }): number | undefined;
+function num(o: Obj, key: string, opts: NumOpts): number | undefined {
+  const d = opts.optional ? dec(o, key, { ...opts, optional: true }) : dec(o, key, { ...opts, optional: false });
+  return d === undefined ? undefined : d.toNumber();
 }
 
 function str(o: Obj, key: string, optional = false): string | undefined {
@@ -123,32 +143,48 @@ function asOfOf(o: Obj): number {
 }
 
 /**
- * a price as answered: null when it does not exist (≤ 0, or −∞: a long with more margin than a
- * double can count); +∞ or NaN means the inputs overflowed a double (a notional above 1.8e308), an
- * error, not "no price"
+ * a price as answered: null when it does not exist (none, or ≤ 0); a price beyond a double (a
+ * notional above 1.8e308) is an error, not "no price"
  */
-const out = (x: number): number | null => {
-  if (x === Number.POSITIVE_INFINITY) return fail('the price overflows a number (above 1.8e308): give a position of a realistic size');
-  return x > 0 ? x : null;
+const out = (x: XDecimal | null): number | null => {
+  if (x === null || !x.gt(0)) return null;
+  const n = x.toNumber();
+  if (n === Number.POSITIVE_INFINITY) return fail('the price overflows a number (above 1.8e308): give a position of a realistic size');
+  return n > 0 ? n : null;
 };
 
-/** refuses a position whose notional overflows a double (the closed forms would answer NaN: "no price") */
-function checkNotional(q: number, ep: number, where = ''): void {
-  if (!Number.isFinite(q * ep)) fail(`${where}"qty" × "entryPrice" (${q} × ${ep}) overflows a number (above 1.8e308); give a position of a realistic size`);
+/**
+ * an amount as answered: the decimal rounded once, to the nearest number (a JSON number). A
+ * non-zero amount a number rounds to 0 is an error: the answer would read as exactly nothing.
+ */
+const answer = (v: XDecimal, key: string): number => {
+  const n = v.toNumber();
+  if (n === 0 && !v.isZero()) return fail(`"${key}" of the answer (${v.toSignificantDigits(6).toString()}) is too small for a number (below 5e-324); give the inputs in a larger unit`);
+  return n;
+};
+
+/** refuses a position whose notional overflows a double (the tier it is in could not be chosen) */
+function checkNotional(q: XDecimal, ep: XDecimal, where = ''): void {
+  if (!Number.isFinite(q.toNumber() * ep.toNumber())) fail(`${where}"qty" × "entryPrice" (${q} × ${ep}) overflows a number (above 1.8e308); give a position of a realistic size`);
 }
-const dn = (x: number) => new D(x);
+
+/** a tier table, and when it is one tier given by hand, its MMR and maintenance amount as written */
+interface TiersGiven {
+  tiers: readonly Tier[];
+  single: { mmr: XDecimal; cum: XDecimal } | undefined;
+}
 
 /** tier table from a `symbol` (venue table at asOf) or from explicit mmr/cum (one open-ended tier) */
-function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'maintenanceAmount'): { tiers: readonly Tier[]; single: boolean } {
-  const mmr = num(o, mmrKey, { rate: true, optional: true });
+function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'maintenanceAmount'): TiersGiven {
+  const mmr = dec(o, mmrKey, { rate: true, optional: true });
   if (mmr !== undefined) {
-    const cum = num(o, cumKey, { optional: true }) ?? 0;
-    return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr, maxLeverage: Number.POSITIVE_INFINITY, cum }], single: true };
+    const cum = dec(o, cumKey, { optional: true }) ?? new XD(0);
+    return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr: mmr.toNumber(), maxLeverage: Number.POSITIVE_INFINITY, cum: cum.toNumber() }], single: { mmr, cum } };
   }
   if (o[cumKey] !== undefined && o[cumKey] !== null) return fail(`"${cumKey}" goes with "${mmrKey}" (one tier given by hand); a symbol's table has its own`);
   const symbol = str(o, 'symbol', true);
   if (!symbol) return fail(`"${mmrKey}" is required unless "symbol" names the tier table to use`);
-  return { tiers: venue.tiers(symbol, asOfOf(o)), single: false };
+  return { tiers: venue.tiers(symbol, asOfOf(o)), single: undefined };
 }
 
 function liquidationPrice(o: Obj): Out {
@@ -161,41 +197,37 @@ function liquidationPrice(o: Obj): Out {
   }
   onlyKeys(o, ['op', 'venue', 'mode', 'side', 'qty', 'entryPrice', ...LIQ_KEYS[venue.id]!], `liquidationPrice on ${venue.id} (${mode}${mode === 'cross' ? ' without "positions"' : ''})`);
   const s = side(o);
-  const q = num(o, 'qty', { positive: true });
-  const ep = num(o, 'entryPrice', { positive: true });
+  const q = dec(o, 'qty', { positive: true });
+  const ep = dec(o, 'entryPrice', { positive: true });
   checkNotional(q, ep);
   switch (venue.id) {
     case 'bybit-linear': {
-      const lev = num(o, 'leverage', { min: 1 });
-      const extra = num(o, 'extraMargin', { optional: true }) ?? 0;
-      const { tiers } = tiersFor(o, venue);
-      const t = tierFor(tiers, q * ep);
-      const ded = num(o, 'mmDeduction', { optional: true }) ?? t.cum;
-      return { liquidationPrice: out(bybitLiquidationPrice(s, q, ep, lev, t.mmr, extra, ded)) };
+      const lev = dec(o, 'leverage', { min: 1 });
+      const extra = dec(o, 'extraMargin', { optional: true }) ?? new XD(0);
+      const { tiers, single } = tiersFor(o, venue);
+      const t = tierFor(tiers, q.toNumber() * ep.toNumber());
+      const mmr = single?.mmr ?? new XD(t.mmr);
+      const ded = dec(o, 'mmDeduction', { optional: true }) ?? single?.cum ?? new XD(t.cum);
+      // LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/leverage, MM = Q·EP·MMR − deduction (on the entry notional)
+      const notional = q.times(ep);
+      return { liquidationPrice: out(exactBybitWallet(s, q, ep, notional.div(lev).plus(extra), notional.times(mmr).minus(ded))) };
     }
     case 'hyperliquid': {
-      const margin = num(o, 'margin', {});
-      let maxLev = num(o, 'maxLeverage', { min: 1, optional: true });
+      const margin = dec(o, 'margin', {});
+      let maxLev = dec(o, 'maxLeverage', { min: 1, optional: true });
       if (maxLev === undefined) {
         const symbol = str(o, 'symbol', true) ?? fail('"maxLeverage" is required unless "symbol" names the coin');
-        maxLev = tierFor(venue.tiers(symbol, asOfOf(o)), q * ep).maxLeverage;
+        maxLev = new XD(tierFor(venue.tiers(symbol, asOfOf(o)), q.toNumber() * ep.toNumber()).maxLeverage);
       }
-      return { liquidationPrice: out(hyperliquidLiquidationPrice(s, q, ep, margin, maxLev)) };
-    }
-    case 'okx': {
-      const wb = walletOf(o, q, ep);
-      const taker = okxTaker(o, venue);
-      const mmr = num(o, 'mmr', { rate: true, optional: true });
-      if (mmr !== undefined) return { liquidationPrice: out(gateLiquidationPrice(s, q, ep, wb, mmr, taker, num(o, 'maintenanceAmount', { optional: true }) ?? 0)) };
-      const { tiers } = tiersFor(o, venue);
-      // the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
-      return { liquidationPrice: out(tieredLiquidationPrice(ClosedForm.Gate, s, q, ep, wb, tiers, taker)) };
+      // l = 1 / (2 × max leverage), no maintenance amount
+      return { liquidationPrice: out(exactTierRoot(ClosedForm.Hyperliquid, s, q, ep, margin, new XD(1).div(maxLev.times(2)), 0, 0)) };
     }
     default: {
       const wb = walletOf(o, q, ep);
+      // OKX: the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
+      const extraRate = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
       const { tiers, single } = tiersFor(o, venue);
-      if (single) return { liquidationPrice: out(binanceLiquidationPrice(s, q, ep, wb, tiers[0]!.mmr, tiers[0]!.cum)) };
-      return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: s, qty: q, entryPrice: ep, walletBalance: wb, leverage: 1, tiers })) };
+      return { liquidationPrice: out(exactLiquidationPrice(venue, { side: s, qty: q, entryPrice: ep, walletBalance: wb, tiers, single, extraRate })) };
     }
   }
 }
@@ -206,23 +238,23 @@ function okxTaker(o: Obj, venue: VenueProfile): number {
 }
 
 /** walletBalance, or Q × EP / leverage when only the leverage is given */
-function walletOf(o: Obj, q: number, ep: number): number {
-  const wb = num(o, 'walletBalance', { optional: true });
+function walletOf(o: Obj, q: XDecimal, ep: XDecimal): XDecimal {
+  const wb = dec(o, 'walletBalance', { optional: true });
   if (wb !== undefined) return wb;
-  const lev = num(o, 'leverage', { min: 1, optional: true });
+  const lev = dec(o, 'leverage', { min: 1, optional: true });
   if (lev === undefined) return fail('"walletBalance" is required (or "leverage", giving walletBalance = qty × entryPrice / leverage)');
-  return (q * ep) / lev;
+  return q.times(ep).div(lev);
 }
 
 function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   onlyKeys(o, ['op', 'venue', 'mode', 'walletBalance', ...(venue.id === 'hyperliquid' ? ['margin'] : []), ...(venue.id === 'okx' ? ['takerFee'] : []), 'target', 'positions', 'asOf'], `liquidationPrice on ${venue.id} (cross)`);
   if (o.margin !== undefined && o.walletBalance !== undefined) return fail('give "margin" (the account value) or "walletBalance", not both');
-  const wallet = venue.id === 'hyperliquid' && o.walletBalance === undefined ? num(o, 'margin', {}) : num(o, 'walletBalance', {});
+  const wallet = venue.id === 'hyperliquid' && o.walletBalance === undefined ? dec(o, 'margin', {}) : dec(o, 'walletBalance', {});
   const target = str(o, 'target')!;
   const positions = o.positions as unknown[];
   if (positions.length === 0) return fail('"positions" must list at least one position');
   let wb = wallet;
-  let found: { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean } | null = null;
+  let found: { s: Side; q: XDecimal; ep: XDecimal; given: TiersGiven } | null = null;
   // OKX: the given taker rate is the add-on of every leg's maintenance margin and of the target's formula
   const taker = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
   const model = taker !== undefined ? { basis: 'mark' as const, extraRate: taker } : (venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 });
@@ -235,48 +267,44 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
       onlyKeys(p, POSITION_KEYS, 'a position');
       const sym = str(p, 'symbol')!;
       const s = side(p);
-      const q = num(p, 'qty', { positive: true });
-      const ep = num(p, 'entryPrice', { positive: true });
+      const q = dec(p, 'qty', { positive: true });
+      const ep = dec(p, 'entryPrice', { positive: true });
       checkNotional(q, ep);
       const merged: Obj = { ...p, asOf: p.asOf ?? o.asOf };
-      const { tiers, single } = tiersFor(merged, venue);
+      const given = tiersFor(merged, venue);
       if (seen.has(sym)) fail(`symbol ${sym} appears twice (one-way mode holds one position per symbol)`);
       seen.add(sym);
       if (sym === target) {
-        found = { s, q, ep, tiers, single };
+        found = { s, q, ep, given };
         return;
       }
-      const mp = num(p, 'markPrice', { positive: true });
+      const mp = dec(p, 'markPrice', { positive: true });
       // Binance §1.1: other legs' uPnL and MM at mark (UPNL1, TMM1)
-      wb += s * q * (mp - ep) - maintenanceMargin(model, tiers, q, ep, mp);
+      wb = wb.plus(mp.minus(ep).times(q).times(s)).minus(exactMaintenanceMargin(model, given.tiers, q, ep, mp, given.single));
     } catch (e) {
       if (e instanceof CalcInputError) at(e);
       throw e;
     }
   });
   if (!found) return fail(`"target" ${target} is not among "positions"`);
-  if (!Number.isFinite(wb)) return fail('the other positions\' uPnL and maintenance margin overflow a number (above 1.8e308); give positions of a realistic size');
-  const f = found as { s: Side; q: number; ep: number; tiers: readonly Tier[]; single: boolean };
-  if (venue.id === 'binance-usdm' && f.single) return { liquidationPrice: out(binanceLiquidationPrice(f.s, f.q, f.ep, wb, f.tiers[0]!.mmr, f.tiers[0]!.cum)) };
-  if (taker !== undefined) return { liquidationPrice: out(tieredLiquidationPrice(ClosedForm.Gate, f.s, f.q, f.ep, wb, f.tiers, taker)) };
-  return { liquidationPrice: out(venue.isolatedLiquidationPrice({ side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, leverage: 1, tiers: f.tiers })) };
+  if (!Number.isFinite(wb.toNumber())) return fail('the other positions\' uPnL and maintenance margin overflow a number (above 1.8e308); give positions of a realistic size');
+  const f = found as { s: Side; q: XDecimal; ep: XDecimal; given: TiersGiven };
+  return { liquidationPrice: out(exactLiquidationPrice(venue, { side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, tiers: f.given.tiers, single: f.given.single, extraRate: taker })) };
 }
 
 function bankruptcyPrice(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'entryPrice', 'leverage', 'qty', 'walletBalance'], 'bankruptcyPrice');
   const s = side(o);
-  const ep = num(o, 'entryPrice', { positive: true });
-  const lev = num(o, 'leverage', { min: 1, optional: true });
+  const ep = dec(o, 'entryPrice', { positive: true });
+  const lev = dec(o, 'leverage', { min: 1, optional: true });
   if (lev !== undefined && (o.qty !== undefined || o.walletBalance !== undefined)) return fail('give "leverage" or "qty" with "walletBalance", not both');
-  if (lev !== undefined) {
-    // Bybit "Bankruptcy Price (USDT Contract)": EP × (1 ∓ 1/leverage), in Decimal for exact round numbers
-    const bp = dn(ep).times(new D(1).minus(new D(s).div(lev))).toNumber();
-    return { bankruptcyPrice: out(bp) };
-  }
-  const q = num(o, 'qty', { positive: true });
-  const wb = num(o, 'walletBalance', {});
-  if (!Number.isFinite(ep + Math.abs(wb) / q)) return fail(`"walletBalance" ÷ "qty" (${wb} ÷ ${q}) overflows a number (above 1.8e308); give a position of a realistic size`);
-  return { bankruptcyPrice: out(bankruptcyPriceOf(s, q, ep, wb)) };
+  // Bybit "Bankruptcy Price (USDT Contract)": EP × (1 ∓ 1/leverage)
+  if (lev !== undefined) return { bankruptcyPrice: out(ep.times(new XD(1).minus(new XD(s).div(lev)))) };
+  const q = dec(o, 'qty', { positive: true });
+  const wb = dec(o, 'walletBalance', {});
+  const bp = exactBankruptcyPrice(s, q, ep, wb);
+  if (!Number.isFinite(bp.abs().toNumber())) return fail(`"walletBalance" ÷ "qty" (${shown(o.walletBalance)} ÷ ${shown(o.qty)}) overflows a number (above 1.8e308); give a position of a realistic size`);
+  return { bankruptcyPrice: out(bp) };
 }
 
 interface TierRow {
@@ -327,11 +355,11 @@ function maintenanceTier(o: Obj): Out {
 function fundingFee(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'qty', 'price', 'rate'], 'fundingFee');
   const s = side(o);
-  const q = num(o, 'qty', { min: 0 });
-  const price = num(o, 'price', { min: 0 });
-  const rate = num(o, 'rate', {});
+  const q = dec(o, 'qty', { min: 0 });
+  const price = dec(o, 'price', { min: 0 });
+  const rate = dec(o, 'rate', {});
   // payment = Q × price × rate; rate > 0: longs pay, shorts receive
-  return { received: dn(q).times(price).times(rate).times(-s).toNumber() };
+  return { received: answer(q.times(price).times(rate).times(-s), 'received') };
 }
 
 /**
@@ -342,7 +370,7 @@ function fundingFee(o: Obj): Out {
 function fundingFees(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'qty', 'openTime', 'closeTime', 'venue', 'cutoffMs', 'events'], 'fundingFees');
   const s = side(o);
-  const q = num(o, 'qty', { min: 0 });
+  const q = dec(o, 'qty', { min: 0 });
   const open = time(o, 'openTime')!;
   const close = time(o, 'closeTime', true) ?? Number.POSITIVE_INFINITY;
   // a time as the message shows it (ISO when a Date can hold it; any finite number is accepted as ms)
@@ -354,22 +382,22 @@ function fundingFees(o: Obj): Out {
   const hour = 3_600_000;
   const floorHour = Math.floor(open / hour) * hour;
   const openEff = open - floorHour < cutoff ? floorHour : open;
-  let total = new D(0);
+  let total = new XD(0);
   (o.events as unknown[]).forEach((r, i) => {
     if (!r || typeof r !== 'object') fail(`events[${i}] must be an object`);
     const e = r as Obj;
     try {
       onlyKeys(e, ['time', 'rate', 'price'], 'a funding event');
       const t = time(e, 'time')!;
-      const rate = num(e, 'rate', {});
-      const price = num(e, 'price', { min: 0 });
-      if (t >= openEff && t <= close) total = total.plus(dn(q).times(price).times(rate).times(-s));
+      const rate = dec(e, 'rate', {});
+      const price = dec(e, 'price', { min: 0 });
+      if (t >= openEff && t <= close) total = total.plus(q.times(price).times(rate).times(-s));
     } catch (err) {
       if (err instanceof CalcInputError) fail(`events[${i}]: ${err.message}`);
       throw err;
     }
   });
-  return { received: total.toNumber() };
+  return { received: answer(total, 'received') };
 }
 
 /** Hyperliquid: F = P + clamp(I − P, −0.05 %, +0.05 %) per 8 h; paid hourly at F/8, capped at 4 %/h */
@@ -377,42 +405,41 @@ function fundingRate(o: Obj): Out {
   onlyKeys(o, ['op', 'premium', 'interestRate', 'venue'], 'fundingRate');
   // Hyperliquid's formula: a venue, when given, must be that one
   if (o.venue !== undefined && venueOf(o)!.id !== 'hyperliquid') return fail(`fundingRate is Hyperliquid's formula; "venue" must be hyperliquid (or left out), got ${shown(o.venue)}`);
-  const premium = num(o, 'premium', {});
-  const interest = num(o, 'interestRate', { optional: true }) ?? 0.0001;
-  const d = new D(interest).minus(premium);
-  const clamped = D.max(-0.0005, D.min(0.0005, d));
-  const f8 = new D(premium).plus(clamped);
-  const hourly = D.max(-0.04, D.min(0.04, f8.div(8)));
-  return { fundingRate8h: f8.toNumber(), fundingRateHourly: hourly.toNumber() };
+  const premium = dec(o, 'premium', {});
+  const interest = dec(o, 'interestRate', { optional: true }) ?? new XD('0.0001');
+  const clamped = XD.max(-0.0005, XD.min(0.0005, interest.minus(premium)));
+  const f8 = premium.plus(clamped);
+  const hourly = XD.max(-0.04, XD.min(0.04, f8.div(8)));
+  return { fundingRate8h: answer(f8, 'fundingRate8h'), fundingRateHourly: answer(hourly, 'fundingRateHourly') };
 }
 
 function tradePnl(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'qty', 'entryPrice', 'exitPrice', 'feeRateOpen', 'feeRateClose', 'fundingReceived', 'leverage'], 'tradePnl');
   const s = side(o);
-  const q = dn(num(o, 'qty', { positive: true }));
-  const ep = dn(num(o, 'entryPrice', { positive: true }));
-  const xp = dn(num(o, 'exitPrice', { positive: true }));
-  const fo = num(o, 'feeRateOpen', { min: 0, optional: true }) ?? 0;
-  const fc = num(o, 'feeRateClose', { min: 0, optional: true }) ?? 0;
-  const funding = num(o, 'fundingReceived', { optional: true }) ?? 0;
+  const q = dec(o, 'qty', { positive: true });
+  const ep = dec(o, 'entryPrice', { positive: true });
+  const xp = dec(o, 'exitPrice', { positive: true });
+  const fo = dec(o, 'feeRateOpen', { min: 0, optional: true }) ?? new XD(0);
+  const fc = dec(o, 'feeRateClose', { min: 0, optional: true }) ?? new XD(0);
+  const funding = dec(o, 'fundingReceived', { optional: true }) ?? new XD(0);
   const pnl = q.times(xp.minus(ep)).times(s).minus(q.times(ep).times(fo)).minus(q.times(xp).times(fc)).plus(funding);
-  const lev = num(o, 'leverage', { min: 1, optional: true });
-  if (lev === undefined) return { pnl: pnl.toNumber() };
+  const lev = dec(o, 'leverage', { min: 1, optional: true });
+  if (lev === undefined) return { pnl: answer(pnl, 'pnl') };
   // freqtrade's profit ratio: pnl / (open value / leverage), open value = Q × EP × (1 ± fee) (+ long, − short)
-  const openValue = q.times(ep).times(new D(1).plus(new D(fo).times(s)));
-  return { pnl: pnl.toNumber(), profitRatio: pnl.div(openValue.div(lev)).toNumber() };
+  const openValue = q.times(ep).times(new XD(1).plus(fo.times(s)));
+  return { pnl: answer(pnl, 'pnl'), profitRatio: answer(pnl.div(openValue.div(lev)), 'profitRatio') };
 }
 
 function marginRatio(o: Obj): Out {
   onlyKeys(o, ['op', 'walletBalance', 'unrealizedPnl', 'maintenanceMargin'], 'marginRatio');
-  const wb = dn(num(o, 'walletBalance', {}));
-  const upnl = num(o, 'unrealizedPnl', {});
-  const mm = dn(num(o, 'maintenanceMargin', { min: 0 }));
+  const wb = dec(o, 'walletBalance', {});
+  const upnl = dec(o, 'unrealizedPnl', {});
+  const mm = dec(o, 'maintenanceMargin', { min: 0 });
   const mb = wb.plus(upnl);
   return {
-    marginBalance: mb.toNumber(),
+    marginBalance: answer(mb, 'marginBalance'),
     // Binance convention: MM / margin balance; null when the margin balance is ≤ 0 (ratio unbounded)
-    marginRatio: mb.gt(0) ? mm.div(mb).toNumber() : null,
+    marginRatio: mb.gt(0) ? answer(mm.div(mb), 'marginRatio') : null,
     liquidated: mb.lte(mm),
   };
 }
@@ -421,13 +448,13 @@ function marginRatio(o: Obj): Out {
 function position(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'qty', 'entryPrice', 'markPrice', 'isolatedWallet'], 'position');
   const s = side(o);
-  const q = dn(num(o, 'qty', { positive: true }));
-  const ep = dn(num(o, 'entryPrice', { positive: true }));
-  const mp = dn(num(o, 'markPrice', { positive: true }));
+  const q = dec(o, 'qty', { positive: true });
+  const ep = dec(o, 'entryPrice', { positive: true });
+  const mp = dec(o, 'markPrice', { positive: true });
   const upnl = q.times(mp.minus(ep)).times(s);
-  const res: Out = { notional: q.times(mp).times(s).toNumber(), unrealizedPnl: upnl.toNumber() };
-  const iw = num(o, 'isolatedWallet', { optional: true });
-  if (iw !== undefined) res.isolatedMargin = upnl.plus(iw).toNumber();
+  const res: Out = { notional: answer(q.times(mp).times(s), 'notional'), unrealizedPnl: answer(upnl, 'unrealizedPnl') };
+  const iw = dec(o, 'isolatedWallet', { optional: true });
+  if (iw !== undefined) res.isolatedMargin = answer(upnl.plus(iw), 'isolatedMargin');
   return res;
 }
 

@@ -158,8 +158,8 @@ export function tieredLiquidationPrice(form: ClosedForm, s: Side, q: number, ep:
   return best > 0 ? best : Number.NaN;
 }
 
-/** the root of tier t's linear piece of the excess (unfiltered) */
-function tierRoot(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, t: Tier, extraRate: number): number {
+/** the root of tier t's linear piece of the excess (unfiltered; ./math-exact.ts finds the tier it chose by it) */
+export function tierRoot(form: ClosedForm, s: Side, q: number, ep: number, walletBalance: number, t: Tier, extraRate: number): number {
   if (form === ClosedForm.Binance) return binanceRoot(s, q, ep, walletBalance, t.mmr, t.cum);
   if (form === ClosedForm.Hyperliquid) return hyperliquidRoot(s, q, ep, walletBalance, t.mmr, t.cum);
   return gateRoot(s, q, ep, walletBalance, t.mmr, extraRate, t.cum);

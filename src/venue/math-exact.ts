@@ -1,0 +1,104 @@
+/**
+ * The calculator's closed forms in decimal.js (DESIGN §3: "the calculator's closed forms use it").
+ * The engine's per-bar code uses the double forms of ./math.ts; `marginlab calc` answers through
+ * these, so that a price is right to the last digit a JSON number can show whatever the inputs'
+ * cancellation: a long at 1.0000000001× has a margin 1e-10 below its notional, and the doubles'
+ * WB − Q × EP keeps only ≈ 6 of its digits.
+ *
+ * One home for the venue's choice of tier: the double forms of ./math.ts choose it (tier
+ * re-selection, a jumping table's first breached price from the mark); this module recomputes the
+ * chosen tier's root in decimals. A maintenance margin is continuous in the notional for every
+ * table that follows the cum recurrence, so a double that lands on the other side of a floor picks a
+ * tier whose root is the same price. When the answer is not a root but a floor or the mark (a
+ * jumping custom table), it is that input, as given.
+ */
+import { Decimal } from 'decimal.js';
+import type { Side, Tier, VenueProfile } from './types.js';
+import { ClosedForm, DEFAULT_MAINTENANCE, tieredLiquidationPrice, tierRoot, type MaintenanceModel } from './math.js';
+import { tierIndex } from './tiers.js';
+
+/** 40 significant digits: far beyond a double's 17, so the one rounding left is the answer's to a number */
+export const XD = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
+export type XDecimal = InstanceType<typeof XD>;
+
+const x = (v: number | XDecimal): XDecimal => (typeof v === 'number' ? new XD(v) : v);
+
+/** the closed form a venue's isolated liquidation price is written in (./profiles.ts's choice, read from the profile) */
+export function closedFormOf(venue: VenueProfile): ClosedForm | 'bybit' {
+  const m = venue.maintenance ?? DEFAULT_MAINTENANCE;
+  if (m.basis === 'entry') return 'bybit';
+  if (m.extraRate !== 0) return ClosedForm.Gate;
+  return venue.id === 'hyperliquid' ? ClosedForm.Hyperliquid : ClosedForm.Binance;
+}
+
+/** the root of one tier's linear piece (./math.ts tierRoot, in decimals) */
+export function exactTierRoot(form: ClosedForm, s: Side, q: XDecimal, ep: XDecimal, wb: XDecimal, mmr: number | XDecimal, cum: number | XDecimal, extraRate: number | XDecimal): XDecimal {
+  const m = x(mmr);
+  const c = x(cum);
+  if (form === ClosedForm.Binance) {
+    // (WB + cum − s·Q·EP) / (Q·MMR − s·Q)
+    return wb.plus(c).minus(q.times(ep).times(s)).div(q.times(m).minus(q.times(s)));
+  }
+  if (form === ClosedForm.Hyperliquid) {
+    // price − s·(margin − (Q·price·l − cum)) / Q / (1 − l·s)
+    const available = wb.minus(q.times(ep).times(m).minus(c));
+    return ep.minus(available.times(s).div(q).div(new XD(1).minus(m.times(s))));
+  }
+  // Gate / OKX: (EP − s·(margin + cum)/Q) / (1 − s·(MMR + taker))
+  return ep.minus(wb.plus(c).times(s).div(q)).div(new XD(1).minus(m.plus(x(extraRate)).times(s)));
+}
+
+/** Bybit isolated in wallet form: LP = EP − s·(WB − MM)/Q */
+export function exactBybitWallet(s: Side, q: XDecimal, ep: XDecimal, wb: XDecimal, mm: XDecimal): XDecimal {
+  return ep.minus(wb.minus(mm).times(s).div(q));
+}
+
+/** bankruptcy price: WB + s·Q·(P − EP) = 0 ⇒ P = EP − s·WB/Q */
+export function exactBankruptcyPrice(s: Side, q: XDecimal, ep: XDecimal, wb: XDecimal): XDecimal {
+  return ep.minus(wb.times(s).div(q));
+}
+
+/**
+ * maintenance margin of one position under `model` (./math.ts maintenanceMargin, in decimals; tier by
+ * the basis notional, or `single`: one tier given by hand, as written)
+ */
+export function exactMaintenanceMargin(model: MaintenanceModel, tiers: readonly Tier[], q: XDecimal, ep: XDecimal, mark: XDecimal, single?: { mmr: XDecimal; cum: XDecimal }): XDecimal {
+  const n = q.times(model.basis === 'entry' ? ep : mark);
+  if (single) return n.times(single.mmr.plus(model.extraRate)).minus(single.cum);
+  const t = tiers[tierIndex(tiers, n.toNumber())]!;
+  return n.times(x(t.mmr).plus(model.extraRate)).minus(t.cum);
+}
+
+/** a price that exists: > 0, else null */
+const positive = (p: XDecimal): XDecimal | null => (p.gt(0) ? p : null);
+
+/**
+ * The venue's isolated liquidation price (VenueProfile.isolatedLiquidationPrice) in decimals; null
+ * when no positive price exists. `single`: one tier given by hand, its MMR and maintenance amount as
+ * the user wrote them (no tier choice). `extraRate`: the rate added to the MMR (OKX's taker fee)
+ * when not the venue's own.
+ */
+export function exactLiquidationPrice(
+  venue: VenueProfile,
+  p: { side: Side; qty: XDecimal; entryPrice: XDecimal; walletBalance: XDecimal; tiers: readonly Tier[]; mark?: number; single?: { mmr: XDecimal; cum: XDecimal }; extraRate?: number },
+): XDecimal | null {
+  const { side: s, qty: q, entryPrice: ep, walletBalance: wb } = p;
+  const form = closedFormOf(venue);
+  const model = venue.maintenance ?? DEFAULT_MAINTENANCE;
+  const extra = p.extraRate ?? model.extraRate;
+  if (form === 'bybit') {
+    const mm = p.single ? q.times(ep).times(p.single.mmr).minus(p.single.cum) : exactMaintenanceMargin(model, p.tiers, q, ep, ep);
+    return positive(exactBybitWallet(s, q, ep, wb, mm));
+  }
+  if (p.single) return positive(exactTierRoot(form, s, q, ep, wb, p.single.mmr, p.single.cum, extra));
+  // the doubles choose the tier (or the breached floor / mark of a jumping table); the decimals give its root
+  const qn = q.toNumber();
+  const epn = ep.toNumber();
+  const wbn = wb.toNumber();
+  const approx = tieredLiquidationPrice(form, s, qn, epn, wbn, p.tiers, extra, p.mark);
+  if (!(approx > 0)) return null;
+  for (const t of p.tiers) {
+    if (tierRoot(form, s, qn, epn, wbn, t, extra) === approx) return positive(exactTierRoot(form, s, q, ep, wb, t.mmr, t.cum, extra));
+  }
+  return new XD(approx);
+}

@@ -426,3 +426,26 @@ describe("workers 'auto'", () => {
     for (const f of resultFiles(join(dir, 'slow'))) expect(read(join(dir, 'slow', 'results', f))).toBe(read(join(dir, 'slow1', 'results', f)));
   });
 });
+
+describe('trade-price liquidation checks are said on stderr, not only in report.md', () => {
+  it('a dataset without mark candles at the bar timeframe gets one note line (a --json notice before the report event); one with them none', async () => {
+    const text = await runCli(['run', '-c', 'sweep.config.ts', '--workers', '1', '--out', 'note-text'], dir);
+    expect(text.code).toBe(0);
+    const lines = text.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('marginlab: note: '))).toEqual([
+      'marginlab: note: 8 of 8 runs judged liquidations on trade prices at some or all bars (no mark-price candle of a symbol at those bars): liquidations may come earlier or later than on the venue; import mark candles at the bar timeframe (docs/data.md)',
+    ]);
+    expect(lines.at(-1)).toMatch(/^marginlab: 8 ok, 0 errored of 8 runs in /);
+    const json = await runCli(['run', '-c', 'sweep.config.ts', '--workers', '1', '--out', 'note-json', '--json'], dir);
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message?: string });
+    expect(events.slice(-2).map((e) => e.event)).toEqual(['notice', 'report']);
+    expect(events.at(-2)!.message).toMatch(/^8 of 8 runs judged liquidations on trade prices/);
+    // marks at the bar timeframe (data synth writes them): no note
+    const synth = await runCli(['data', 'synth', '--symbols', '2', '--bars', '600', '--timeframe', '1h', '--out', 'marked', '--quiet'], dir);
+    expect(synth.code).toBe(0);
+    writeConfig(dir, 'marked.config.ts', sweep({ name: 'marked', data: './marked', strategies: [{ name: 'fixture-trend', grid: { symbol: ['BTCUSDT'], lookback: [6, 24] } }] }));
+    const marked = await runCli(['run', '-c', 'marked.config.ts', '--workers', '1', '--out', 'note-marked'], dir);
+    expect(marked.code).toBe(0);
+    expect(marked.stderr).not.toContain('note:');
+  });
+});

@@ -122,6 +122,18 @@ describe('money metrics are exact sums converted to a number once', () => {
   });
 });
 
+describe('computeMetrics takes the initial deposit as replay() does', () => {
+  it('a decimal string ("10000", as ReplayParams.initialCapital) gives the metrics of the number; anything else is a RangeError naming the key', () => {
+    const out = output({ equity: [10_000, 10_500, 9_800], events: [] });
+    const base = { output: out, timeframeMs: DAY, symbols: ['BTCUSDT'] };
+    expect(computeMetrics({ ...base, initialCapital: '10000' })).toEqual(computeMetrics({ ...base, initialCapital: 10_000 }));
+    expect(computeMetrics({ ...base, initialCapital: ' 1e4 ' }).totalReturn).toBe(-2);
+    for (const bad of ['', '10,000', '0x10', 'Infinity', Number.NaN]) {
+      expect(() => computeMetrics({ ...base, initialCapital: bad })).toThrow(/^computeMetrics: initialCapital must be a finite number or a decimal string/);
+    }
+  });
+});
+
 describe('final equity and total return on the books unit', () => {
   it('the same wallet reached through float sums that differ in the last bits prints the same final equity and return', () => {
     const m = (fe: number) => computeMetrics({ output: output({ equity: [10_000, fe] }), initialCapital: 10_000, timeframeMs: DAY, symbols: ['BTCUSDT'] });

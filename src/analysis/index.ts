@@ -16,6 +16,8 @@ import type { RunEventRecord } from '../shard/result-schema.js';
 import { setupItems } from '../shard/records.js';
 import { closedTradePnls, recordItems, type LedgerItems } from './trades.js';
 import { deepFreeze } from '../util/freeze.js';
+import { parseDecimalText } from '../util/decimal-text.js';
+import { shownValue } from '../util/excerpt.js';
 
 export { reconstructTrades, closedTrades, type RoundTrip, type ExitReason } from './trades.js';
 export { buildCurves, buildPriceCurves, downsampleIndices } from './curves.js';
@@ -43,8 +45,8 @@ export type MetricUnit = '%' | '%/yr' | 'quote' | 'count' | 'ratio' | 'days';
 
 export interface MetricsInput {
   output: SetupOutput;
-  /** initial deposit in quote currency */
-  initialCapital: number;
+  /** initial deposit in quote currency: a number, or a decimal string as `replay()` takes it ("10000") */
+  initialCapital: number | string;
   /** bar length in ms */
   timeframeMs: number;
   symbols: string[];
@@ -52,9 +54,14 @@ export interface MetricsInput {
   records?: readonly RunEventRecord[];
 }
 
+/** MetricsInput with the initial deposit as a number (a decimal string read) */
+export interface ReadMetricsInput extends MetricsInput {
+  initialCapital: number;
+}
+
 /** Derived quantities shared by the metrics of one run (computed once). */
 export interface MetricContext {
-  input: MetricsInput;
+  input: ReadMetricsInput;
   /** number of bars */
   n: number;
   /** covered span in years (n × timeframe / 365 d) */
@@ -264,7 +271,15 @@ function onUnit(x: number): number {
   return Number.isFinite(x) && Math.abs(x) < 1e21 ? Number(x.toFixed(UNIT_DP)) : x;
 }
 
-export function buildContext(input: MetricsInput): MetricContext {
+/** the initial deposit as a number: a decimal string ("10000", as replay() takes it) is read; anything else is a RangeError naming the key */
+function readCapital(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? parseDecimalText(v) : null;
+  if (n === null || !Number.isFinite(n)) throw new RangeError(`computeMetrics: initialCapital must be a finite number or a decimal string such as "10000" (got ${shownValue(v)})`);
+  return n;
+}
+
+export function buildContext(raw: MetricsInput): MetricContext {
+  const input: ReadMetricsInput = { ...raw, initialCapital: readCapital(raw.initialCapital) };
   const { output, initialCapital, timeframeMs } = input;
   const s = output.series;
   const n = s.equity.length;

@@ -144,6 +144,9 @@ async function runInto(
   // manifest says "interrupted" (the report files are missing or of an earlier run)
   const endReportStep = guardReportStep(out, `the ${done} results are kept in`);
   let written: string[] | null = null;
+  /** runs that judged liquidations on trade prices at some bars (no mark candle there): said on stderr too, not only in report.md */
+  let onTrade = 0;
+  let okRuns = 0;
   /** the folder is not this command's any more (deleted, its lock taken): its manifest is left alone */
   let lost = false;
   try {
@@ -151,6 +154,11 @@ async function runInto(
     const { loadRunFolder, renderReportFiles } = await import('../../report/index.js');
     // the results this command wrote or validated are read without their schema checked again (their bytes' sha256 is compared)
     const folder = loadRunFolder(outDir, { forReport: true, checked: outcome.checked });
+    for (const r of folder.results) {
+      if (r.status !== 'ok') continue;
+      okRuns++;
+      if (r.liquidationPriceSource !== 'mark') onTrade++;
+    }
     written = await renderReportFiles({
       dir: outDir,
       results: folder.results,
@@ -168,6 +176,11 @@ async function runInto(
   }
   // a folder deleted (or its lock taken) while the report was written must not end in success
   out.assertHeld('results');
+  if (onTrade > 0) {
+    const note = `${onTrade} of ${okRuns} runs judged liquidations on trade prices at some or all bars (no mark-price candle of a symbol at those bars): liquidations may come earlier or later than on the venue; import mark candles at the bar timeframe (docs/data.md)`;
+    if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'notice', message: note })}\n`);
+    else say(`marginlab: note: ${note}`);
+  }
   if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'report', dir: outDir, files: written })}\n`);
   say(
     `marginlab: ${outcome.ok} ok, ${outcome.errored} errored${outcome.skipped ? ` (${outcome.skipped} kept from before)` : ''} of ${outcome.total} runs` +

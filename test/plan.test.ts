@@ -147,6 +147,21 @@ describe('run plan', () => {
     expect(p.runs.length).toBeGreaterThan(0);
   });
 
+  it('a misspelt parameter does not hide a bad value of another given one (every grid point checked, each problem said once); rules across keys wait for the spelling', async () => {
+    await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookbak: [5, 10], size: [-1, 0.5, -1] }, params: { spinUs: 'slow' } }] })).rejects.toMatchObject({
+      exitCode: 78,
+      details: [
+        expect.stringMatching(/^strategies\[0\]\.grid\.lookbak: strategy 'fixture-trend' has no parameter 'lookbak'/),
+        'strategies[0].grid.size: expected a number > 0, got -1',
+        'strategies[0].params.spinUs: expected a number, got "slow"',
+      ],
+    });
+    // the other entries are checked as before
+    await expect(plan({ strategies: [{ name: 'fixture-trend', params: { sise: 1 } }, { name: 'fixture-trend', grid: { lookback: [0] } }] })).rejects.toMatchObject({
+      details: [expect.stringMatching(/has no parameter 'sise'/), 'strategies[1].grid.lookback: expected a number > 0, got 0'],
+    });
+  });
+
   it('a parameter without a default that the entry does not give says where a value goes (it said only "required: expected a number")', async () => {
     const bare = { ...(trend as unknown as StrategyModule), name: 'fixture-bare', params: z.object({ symbol: z.string().default('AAAUSDT'), n: z.number(), side: z.enum(['long', 'short']), k: z.number().default(1) }).refine((p) => p.k < 5, { message: 'k must be below 5', path: ['k'] }) } as unknown as StrategyModule;
     const only: StrategySource = { load: async () => bare, list: async () => ['fixture-bare'] };

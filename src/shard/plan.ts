@@ -271,6 +271,14 @@ export async function buildPlan(
     const leverages = entry.leverage ?? config.leverage;
     // a misspelt parameter would otherwise be dropped by the schema and its grid points merge into the default
     const known = paramKeys(mod.params);
+    /**
+     * the parameters given under known names, when some other was misspelt: their values are still
+     * checked (a misspelt key must not hide a bad value beside it), nothing else is (no runs are
+     * planned, and a rule across keys such as fast < slow would judge the misspelt one's default)
+     */
+    let onlyGiven: Set<string> | null = null;
+    let params = entry.params;
+    let grid = entry.grid;
     if (known) {
       const unknown = [
         ...Object.keys(entry.params).filter((k) => !known.includes(k)).map((k) => `${path}.params.${k}`),
@@ -281,15 +289,20 @@ export async function buildPlan(
           const given = key.slice(key.lastIndexOf('.') + 1);
           problems.push(`${key}: strategy '${entry.name}' has no parameter '${given}'${didYouMean(given, known)} (its parameters: ${known.join(', ') || 'none'}); check the spelling`);
         }
-        continue;
+        const keep = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).filter(([k]) => known.includes(k)));
+        params = keep(entry.params);
+        grid = keep(entry.grid);
+        onlyGiven = new Set([...Object.keys(params), ...Object.keys(grid)]);
       }
     }
     // where a parameter's problem is named: the grid when it sweeps the key, else params
     const keyBase = (key: PropertyKey | undefined): string => (typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`);
     // a refinement's line (fast must be < slow) names no value: the grid points it refused, the first and a count
     const refused = new Map<string, { point: string; more: number }>();
-    for (const point of expandGrid(entry.grid)) {
-      const raw = { ...entry.params, ...point };
+    /** a value problem of a given parameter, said once however many grid points carry it */
+    const said = new Set<string>();
+    for (const point of expandGrid(grid)) {
+      const raw = { ...params, ...point };
       let parsed: ReturnType<typeof mod.params.safeParse>;
       try {
         nowRunning(`strategy '${entry.name}' (${path}): its params schema`);
@@ -301,7 +314,16 @@ export async function buildPlan(
       }
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
+          if (onlyGiven && (issue.code === 'custom' || typeof issue.path[0] !== 'string' || !onlyGiven.has(issue.path[0]))) continue;
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
+          if (onlyGiven) {
+            for (const l of lines) {
+              if (said.has(l)) continue;
+              said.add(l);
+              problems.push(l);
+            }
+            continue;
+          }
           if (issue.code === 'custom' && Object.keys(point).length > 0) {
             const at = Object.entries(point).map(([k, v]) => `${k}=${shownValue(v)}`).join(', ');
             for (const l of lines) {
@@ -318,6 +340,8 @@ export async function buildPlan(
         }
         continue;
       }
+      // a misspelt key beside: its values are checked, nothing more
+      if (onlyGiven) continue;
       const badDefaults = failingDefaults(mod.params, raw, parsed.data as Record<string, unknown>);
       if (badDefaults.length > 0) {
         for (const line of formatIssues(badDefaults, `${path}.params`, undefined, { value: parsed.data })) {
@@ -332,7 +356,7 @@ export async function buildPlan(
         );
         continue;
       }
-      const params = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;
+      const canonical = JSON.parse(canonicalJson(parsed.data)) as Record<string, unknown>;
       let symbols: string[];
       try {
         nowRunning(`strategy '${entry.name}' (${path}): symbols(params)`);
@@ -364,7 +388,7 @@ export async function buildPlan(
           for (const setup of setups) {
             const spec: RunSpec = {
               strategy: entry.name,
-              params,
+              params: canonical,
               venue: config.venue.id,
               ...(Object.keys(config.venue.overrides).length > 0 ? { venueOverrides: config.venue.overrides } : {}),
               setup,

@@ -778,6 +778,29 @@ describe('stress config and plan', () => {
     expect(pathCoverageWarning(resolveStress({ inject: {}, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, { name: 'd', symbols: data.symbols, columns: data.columns })).toBeNull();
   });
 
+  it('warns when a given stress.blockBars is at or above the window\'s bar count (most paths are the data rotated), not below it or by default', () => {
+    const ds = (n: number) => ({ name: 'd', time: Float64Array.from({ length: n }, (_, i) => T0 + i * HOUR) });
+    const withBlock = (b: number | undefined) => resolveStress({ inject: {}, paths: 20, crashesPerPath: 0, seed: 1, ...(b === undefined ? {} : { blockBars: b }) }).stress!;
+    expect(pathsWarning(withBlock(100), ds(100))).toBe(
+      'stress: stress.blockBars 100 is at or above the 100 bars of dataset d: a path starts a new block about 0.98 times on average, so most of its paths are the data rotated (one rotation in about 38 %), not resampled history; use a block length well below 100 bars (leave stress.blockBars out for one day of bars, at most a quarter of the window)',
+    );
+    expect(pathsWarning(withBlock(5000), ds(100))).toMatch(/^stress: stress\.blockBars 5000 is at or above the 100 bars/);
+    expect(pathsWarning(withBlock(99), ds(100))).toBeNull();
+    expect(pathsWarning(withBlock(undefined), ds(5))).toBeNull();
+    expect(pathsWarning({ ...withBlock(100), paths: 0 }, ds(100))).toBeNull();
+    // what it says is what bootstrapIndices does: with blockBars = n, a path of bars 1 … n − 1 that starts no new block is one rotation
+    const n = 50;
+    let rotations = 0;
+    const P = 2000;
+    for (let p = 0; p < P; p++) {
+      const idx = bootstrapIndices(n, 1, p, n);
+      let jumps = 0;
+      for (let i = 2; i < n; i++) if (idx[i] !== (idx[i - 1] === n - 1 ? 1 : idx[i - 1]! + 1)) jumps++;
+      if (jumps === 0) rotations++;
+    }
+    expect(Math.abs(rotations / P - Math.exp(-(n - 2) / n))).toBeLessThan(0.04);
+  });
+
   it('warns when a dataset is too short for the paths to differ (fewer than 3 bars: every path is the data)', () => {
     const { stress } = resolveStress({ inject: {}, paths: 12, crashesPerPath: 0, seed: 1 });
     const ds = (n: number) => ({ name: 'd', time: Float64Array.from({ length: n }, (_, i) => T0 + i * HOUR) });

@@ -18,7 +18,7 @@ import type { MarketData, SymbolColumns } from '../feed/types.js';
 import { Rng } from '../util/rng.js';
 import { fundingSettleTime } from '../feed/timeframe.js';
 
-/** Default mean block length: one day of bars (at least 2), at most a quarter of the data. */
+/** Default mean block length: one day of bars, at most a quarter of the data, and at least 2 (the 2 is applied last: it wins for windows of fewer than 8 bars). */
 export function defaultBlockBars(bars: number, timeframeMs: number): number {
   const day = Math.round(86_400_000 / timeframeMs);
   return Math.max(2, Math.min(day, Math.floor(bars / 4)));

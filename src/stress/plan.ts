@@ -355,11 +355,18 @@ export function stressVariants(stress: ResolvedStress, ds: StressTimeline, symbo
 /**
  * A warning when a dataset is too short for the paths to differ: a path keeps bar 0 and draws
  * bars 1 … n − 1, so with fewer than 3 bars every path is the data itself (and its P(liquidation)
- * over N paths counts one replay N times). null otherwise.
+ * over N paths counts one replay N times); or when a given stress.blockBars is at or above the bar
+ * count, which makes most paths rotations of the data. null otherwise.
  */
 export function pathsWarning(stress: ResolvedStress, ds: Pick<StressTimeline, 'name' | 'time'>): string | null {
   const n = ds.time.length;
-  if (stress.paths === 0 || n >= 3) return null;
+  if (stress.paths === 0) return null;
+  if (n >= 3) {
+    // a block as long as the window: a path starts (n − 2) ÷ blockBars new blocks on average, so most paths are the data rotated
+    const b = stress.blockBars;
+    if (b === null || b < n) return null;
+    return `stress: stress.blockBars ${b} is at or above the ${n} bars of dataset ${ds.name}: a path starts a new block about ${((n - 2) / b).toFixed(2)} times on average, so most of its paths are the data rotated (one rotation in about ${Math.round(100 * Math.exp(-(n - 2) / b))} %), not resampled history; use a block length well below ${n} bars (leave stress.blockBars out for one day of bars, at most a quarter of the window)`;
+  }
   return `stress: dataset ${ds.name} has ${n} bar${n === 1 ? '' : 's'}: every Monte Carlo path is the data itself (a path keeps bar 0 and resamples bars 1 … n − 1), so its ${stress.paths} paths per configuration are one replay counted ${stress.paths} times; use a longer window or stress.paths: 0`;
 }
 

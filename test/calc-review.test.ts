@@ -401,7 +401,7 @@ describe('calc computes in decimals (DESIGN §3: the calculator\'s closed forms 
       .toBe(new R('50000.00000000001').minus(new R('150000.00000000002').div(3)).toNumber());
   });
   it('messages show a decimal string as given, not the number a double made of it', () => {
-    expect(evaluate.bind(null, { op: 'fundingFee', side: 'long', qty: '1e-400', price: 1, rate: 0 })).toThrow('"qty" is too small for a number (1e-400 rounds to 0');
+    expect(evaluate.bind(null, { op: 'fundingFee', side: 'long', qty: '1e-400', price: 1, rate: 0 })).toThrow('"qty" is too small for a number (1e-400: a number\'s smallest is 5e-324)');
     expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 1, leverage: 2, mmr: '0.9999999999999999999' }))
       .toThrow('"mmr" must be a rate in [0, 1), got 0.9999999999999999999, which is 1 to a number\'s 17 digits');
     expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: '-0.5', entryPrice: 1, leverage: 2, mmr: 0.1 })).toThrow('"qty" must be > 0, got -0.5');
@@ -418,5 +418,28 @@ describe('calc computes in decimals (DESIGN §3: the calculator\'s closed forms 
         expect(viaFlags.bankruptcyPrice).toBe(bp.toNumber());
       }
     }
+  });
+  it('the tier is chosen in decimals: a root a hair above a floor is the upper tier\'s, and a price below the doubles\' rounding exists (review of the change)', () => {
+    // BTCUSDT 2024-11-01: the root 1200000000.0012 lies in the tier from 1.2e9 (MMR 0.5, cum 421481450); the doubles took the tier below
+    const floor = { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 1560000000, walletBalance: '538518549.9994', asOf: '2024-11-01' };
+    expect(evaluate({ ...floor, symbol: 'BTCUSDT' }).liquidationPrice).toBe(1200000000.0012);
+    expect(evaluate({ ...floor, mmr: 0.5, maintenanceAmount: 421481450 }).liquidationPrice).toBe(1200000000.0012);
+    // LP = 1e-11 / 0.996 exists with a table as with the hand-given tier (the doubles' root was within their rounding: null)
+    const tiny = { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 50000, walletBalance: '49999.99999999999' };
+    expect(evaluate({ ...tiny, symbol: 'BTCUSDT' }).liquidationPrice).toBe(new R('1e-11').div('0.996').toNumber());
+    expect(evaluate({ ...tiny, mmr: 0.004 }).liquidationPrice).toBe(new R('1e-11').div('0.996').toNumber());
+  });
+  it('inputs a double cannot hold are refused as given, for the JSON ops and calc liq\'s flags alike', () => {
+    expect(evaluate.bind(null, { op: 'marginRatio', walletBalance: '1e-99999999999999999999', unrealizedPnl: 0, maintenanceMargin: 0 })).toThrow('"walletBalance" is too small for a number (1e-99999999999999999999');
+    expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 1, leverage: 2, mmr: '-1e-400' })).toThrow('"mmr" must be a rate in [0, 1), got -1e-400');
+    expect(evaluate.bind(null, { op: 'liquidationPrice', venue: 'okx', side: 'long', qty: 1, entryPrice: 1, walletBalance: 0.5, takerFee: 1.5, mmr: 0.01 })).toThrow('"takerFee" must be a rate in [0, 1), got 1.5');
+    expect(evaluate.bind(null, { op: 'bankruptcyPrice', side: 'long', entryPrice: '1e-300', qty: 1, walletBalance: '9.99999999999999999999999999999e-301' })).toThrow(/^the price \(1e-330\) is too small for a number/);
+    expect(evaluate({ op: 'maintenanceTier', venue: 'binance-usdm', symbol: 'BTCUSDT', asOf: '2024-11-01', notional: '49999.99999999999999999' }))
+      .toEqual(evaluate({ op: 'maintenanceTier', venue: 'binance-usdm', symbol: 'BTCUSDT', asOf: '2024-11-01', notional: 49999 }));
+    const liq = (f: Record<string, string>) => () => runCalcLiq({ side: 'long', entry: '100', qty: '1', leverage: '10', json: true, ...f });
+    expect(liq({ leverage: '0.99999999999999999' })).toThrow('--leverage: expected a number ≥ 1, got 0.99999999999999999');
+    expect(liq({ mmr: '0.99999999999999999' })).toThrow("--mmr: expected a rate in [0, 1), got 0.99999999999999999, which is 1 to a number's 17 digits");
+    expect(liq({ qty: '1e-400' })).toThrow('--qty: 1e-400 is too small for a number');
+    expect(liq({ venue: 'okx', taker: '1.5' })).toThrow('--taker: expected a rate in [0, 1), got 1.5');
   });
 });

@@ -97,9 +97,18 @@ function flagNum(opts: Record<string, unknown>, key: string, flag: string, optio
   }
   const n = typeof v === 'string' ? parseDecimalText(v) : null;
   if (n === null || !Number.isFinite(n)) throw usageError(`--${flag}: expected a number, got ${JSON.stringify(v)}`);
-  if (below !== undefined && !(n >= (min ?? -Infinity) && n < below)) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${n}`);
+  // the checks on the decimal the flag spells (its value as given), not on the double it rounds to
+  const text = String(v).trim();
+  const d = new XD(text);
+  const nonZero = !d.isZero() || /[1-9]/.test(text.replace(/[eE].*$/, ''));
+  const negative = d.isNeg() || (d.isZero() && nonZero && text.startsWith('-'));
+  if (below !== undefined && !(!negative && d.gte(min ?? 0) && d.lt(below))) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${text}`);
+  if (below !== undefined && n >= below) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${text}, which is ${below} to a number's 17 digits`);
   // Number.MIN_VALUE stands for "> 0": said so, not as 5e-324
-  if (min !== undefined && n < min) throw usageError(`--${flag}: expected ${min === Number.MIN_VALUE ? 'a positive number' : `a number ≥ ${min}`}, got ${n}`);
+  const tooLow = min === Number.MIN_VALUE ? negative || !nonZero : min !== undefined && (d.lt(min) || (negative && min >= 0));
+  if (tooLow) throw usageError(`--${flag}: expected ${min === Number.MIN_VALUE ? 'a positive number' : `a number ≥ ${min}`}, got ${text}`);
+  if (min !== undefined && min !== Number.MIN_VALUE && n < min) throw usageError(`--${flag}: expected a number ≥ ${min}, got ${text}, which is below ${min} to a number's 17 digits`);
+  if (nonZero && n === 0) throw usageError(`--${flag}: ${text} is too small for a number (the smallest is 5e-324); give 0 or a value a number can hold`);
   return n;
 }
 
@@ -193,7 +202,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('maxLeverage', `${fmt(maxLev)}x → maintenance rate l = ${fmt(1 / (2 * maxLev))}`);
     term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
   } else if (id === 'okx') {
-    const taker = flagNum(opts, 'taker', 'taker', true, 0) ?? venue.fees.taker;
+    const taker = flagNum(opts, 'taker', 'taker', true, 0, 1) ?? venue.fees.taker;
     lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single, extraRate: taker }));
     const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;
     formula = 'LP = (EP ∓ Margin/Size) / [1 ∓ (MMR + taker)] (Gate/OKX isolated, as used by freqtrade)';

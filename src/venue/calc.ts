@@ -63,11 +63,14 @@ function dec(o: Obj, key: string, opts: NumOpts): XDecimal | undefined {
   const given = text !== null ? (text.length > 60 ? `${text.slice(0, 59)}…` : text) : shown(raw);
   const n = d.toNumber();
   if (!Number.isFinite(n)) return fail(`"${key}" is too large for a number (above 1.8e308), got ${given}`);
-  if (n === 0 && !d.isZero()) return fail(`"${key}" is too small for a number (${given} rounds to 0 below 5e-324); give it in a larger unit or as 0`);
-  if (opts.positive && !d.gt(0)) return fail(`"${key}" must be > 0, got ${given}`);
-  if (opts.rate && !(d.gte(0) && d.lt(1))) return fail(`"${key}" must be a rate in [0, 1), got ${given}`);
+  // decimal.js reads an exponent below −9e15 as 0: a mantissa with a non-zero digit is not 0
+  const nonZero = !d.isZero() || (text !== null && /[1-9]/.test(text.replace(/[eE].*$/, '')));
+  const sign = d.isZero() ? (text !== null && text.startsWith('-') ? -1 : 1) : d.isNeg() ? -1 : 1;
+  if (opts.positive && !(d.gt(0) || (nonZero && sign > 0))) return fail(`"${key}" must be > 0, got ${given}`);
+  if (opts.rate && !((d.gte(0) && d.lt(1)) && !(nonZero && sign < 0))) return fail(`"${key}" must be a rate in [0, 1), got ${given}`);
   if (opts.rate && n >= 1) return fail(`"${key}" must be a rate in [0, 1), got ${given}, which is 1 to a number's 17 digits; give at most 16 nines`);
-  if (opts.min !== undefined && d.lt(opts.min)) return fail(`"${key}" must be ≥ ${opts.min}, got ${given}`);
+  if (opts.min !== undefined && (d.lt(opts.min) || (nonZero && sign < 0 && opts.min >= 0))) return fail(`"${key}" must be ≥ ${opts.min}, got ${given}`);
+  if (nonZero && n === 0) return fail(`"${key}" is too small for a number (${given}: a number's smallest is 5e-324); give 0 or a value a number can hold`);
   return d;
 }
 
@@ -150,7 +153,8 @@ const out = (x: XDecimal | null): number | null => {
   if (x === null || !x.gt(0)) return null;
   const n = x.toNumber();
   if (n === Number.POSITIVE_INFINITY) return fail('the price overflows a number (above 1.8e308): give a position of a realistic size');
-  return n > 0 ? n : null;
+  if (!(n > 0)) return fail(`the price (${x.toSignificantDigits(6).toString()}) is too small for a number (below 5e-324): give the prices in a larger unit`);
+  return n;
 };
 
 /**
@@ -234,7 +238,7 @@ function liquidationPrice(o: Obj): Out {
 
 /** OKX: the liquidation fee rate added to the MMR (`takerFee`, default the venue's taker rate) */
 function okxTaker(o: Obj, venue: VenueProfile): number {
-  return num(o, 'takerFee', { min: 0, optional: true }) ?? venue.fees.taker;
+  return num(o, 'takerFee', { rate: true, optional: true }) ?? venue.fees.taker;
 }
 
 /** walletBalance, or Q × EP / leverage when only the leverage is given */
@@ -314,7 +318,7 @@ interface TierRow {
 
 function maintenanceTier(o: Obj): Out {
   onlyKeys(o, o.tiers !== undefined ? ['op', 'notional', 'tiers'] : ['op', 'notional', 'venue', 'symbol', 'asOf'], `maintenanceTier${o.tiers !== undefined ? ' with "tiers"' : ''}`);
-  const notional = num(o, 'notional', { min: 0 });
+  const notional = dec(o, 'notional', { min: 0 });
   let rows: TierRow[];
   if (o.tiers !== undefined) {
     if (!Array.isArray(o.tiers) || o.tiers.length === 0) return fail('"tiers" must be a non-empty array of {minNotional, mmr, maintenanceAmount?, maxLeverage?}');
@@ -348,7 +352,7 @@ function maintenanceTier(o: Obj): Out {
     const symbol = str(o, 'symbol')!;
     rows = venue.tiers(symbol, asOfOf(o)).map((tier) => ({ tier, maxLeverageGiven: true }));
   }
-  const r = rows.find((_, i) => i === rows.length - 1 || notional < rows[i + 1]!.tier.floor)!;
+  const r = rows.find((_, i) => i === rows.length - 1 || notional.lt(rows[i + 1]!.tier.floor))!;
   return { mmr: r.tier.mmr, maintenanceAmount: r.tier.cum, maxLeverage: r.maxLeverageGiven ? r.tier.maxLeverage : null };
 }
 

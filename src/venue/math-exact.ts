@@ -5,16 +5,17 @@
  * cancellation: a long at 1.0000000001× has a margin 1e-10 below its notional, and the doubles'
  * WB − Q × EP keeps only ≈ 6 of its digits.
  *
- * One home for the venue's choice of tier: the double forms of ./math.ts choose it (tier
- * re-selection, a jumping table's first breached price from the mark); this module recomputes the
- * chosen tier's root in decimals. A maintenance margin is continuous in the notional for every
- * table that follows the cum recurrence, so a double that lands on the other side of a floor picks a
- * tier whose root is the same price. When the answer is not a root but a floor or the mark (a
- * jumping custom table), it is that input, as given.
+ * The tier is chosen in decimals too (Binance's rule: the tier whose notional range holds Q times its
+ * own root), so a root a hair above a floor is the upper tier's and a price far below the doubles'
+ * rounding (LP < 2e-15 × EP) still exists. Only a custom table whose cum breaks the recurrence, valued
+ * from a mark (the engine's case; calc gives none), or one where no tier holds its root, follows the
+ * double forms of ./math.ts (the first breached price from the mark, the tier nearest consistency), and
+ * then the chosen tier's root is recomputed in decimals; when the answer is a floor or the mark
+ * itself, it is that input.
  */
 import { Decimal } from 'decimal.js';
 import type { Side, Tier, VenueProfile } from './types.js';
-import { ClosedForm, DEFAULT_MAINTENANCE, tieredLiquidationPrice, tierRoot, type MaintenanceModel } from './math.js';
+import { ClosedForm, DEFAULT_MAINTENANCE, jumps, tieredLiquidationPrice, tierRoot, type MaintenanceModel } from './math.js';
 import { tierIndex } from './tiers.js';
 
 /** 40 significant digits: far beyond a double's 17, so the one rounding left is the answer's to a number */
@@ -91,7 +92,18 @@ export function exactLiquidationPrice(
     return positive(exactBybitWallet(s, q, ep, wb, mm));
   }
   if (p.single) return positive(exactTierRoot(form, s, q, ep, wb, p.single.mmr, p.single.cum, extra));
-  // the doubles choose the tier (or the breached floor / mark of a jumping table); the decimals give its root
+  // the tier whose notional range holds Q × its own root, chosen in decimals: for a table that follows
+  // the cum recurrence exactly one holds it (two at a floor, with one price), whatever the doubles' rounding
+  if (!(p.mark !== undefined && jumps(p.tiers))) {
+    const tiers = p.tiers;
+    for (let i = 0; i < tiers.length; i++) {
+      const r = exactTierRoot(form, s, q, ep, wb, tiers[i]!.mmr, tiers[i]!.cum, extra);
+      const n = q.times(r);
+      if ((i === 0 || n.gte(tiers[i]!.floor)) && (i === tiers.length - 1 || n.lt(tiers[i + 1]!.floor))) return positive(r);
+    }
+  }
+  // a jumping custom table (no tier may hold its root; from a mark, the first breached price): the doubles
+  // choose the tier, or the floor / mark the answer is, and the decimals give that tier's root
   const qn = q.toNumber();
   const epn = ep.toNumber();
   const wbn = wb.toNumber();

@@ -13,26 +13,25 @@ export class Rng {
   /** the second Box–Muller deviate, NaN when none is waiting */
   private spare = Number.NaN;
 
-  /** seed: any safe integer (its high 32 bits and its sign are mixed in); stream: 0, 1, 2, … */
+  /**
+   * seed: any safe integer (its high bits and its sign count); stream: 0 … 2^32 − 1 (its low 32 bits
+   * are used). The state is injective in (seed, stream): the seed's low word, its high word with the
+   * sign bit, and the stream each go through a bijection of 32-bit words (splitmix32's finaliser
+   * after an xor with a constant of its own) into a state word of their own, the fourth word is a
+   * non-zero constant, and the generator's own step, a bijection of the 128-bit state, is then taken
+   * 16 times to spread every input over every word. Distinct (seed, stream) pairs start distinct
+   * states, so no two give one sequence (seed xor stream did: seed 2723777227 stream 0 was seed 0
+   * stream 1), and the state is never all zero.
+   */
   constructor(seed: number, stream = 0) {
     const abs = Math.floor(Math.abs(seed));
-    let x = (abs % 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9);
-    const next = () => {
-      x = (x + 0x9e3779b9) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    // the seed's high bits and its sign go into state words of their own, so no two seeds of one
-    // stream share a state (seeds 0 … 2^32 − 1 are untouched by this)
-    this.s2 ^= Math.floor(abs / 4294967296) | 0;
-    if (seed < 0) this.s3 ^= 0x5bd1e995;
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    const low = abs % 4294967296;
+    const high = (Math.floor(abs / 4294967296) | (seed < 0 ? 0x80000000 : 0)) >>> 0;
+    this.s0 = mix32(low ^ 0x9e3779b9);
+    this.s1 = mix32((stream >>> 0) ^ 0x85ebca6b);
+    this.s2 = mix32(high ^ 0xc2b2ae35);
+    this.s3 = 0x27d4eb2f;
+    for (let i = 0; i < 16; i++) this.u32();
   }
 
   /** next 32-bit unsigned integer */
@@ -88,6 +87,14 @@ export class Rng {
     if (p >= 1) return 1;
     return Math.max(1, Math.ceil(Math.log(this.uniform()) / Math.log1p(-p)));
   }
+}
+
+/** splitmix32's finaliser: a bijection of 32-bit words (xor-shifts and odd multipliers are each invertible) */
+function mix32(x: number): number {
+  let z = x | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -354,6 +354,39 @@ describe('plan size limit (maxRuns)', () => {
     });
   });
 
+  it('scenario runs go only where a scenario moves the run\'s symbols: maxRuns holds the plan to its exact count, not to the count before building (a plan of 352 runs was refused at --max-runs 352 as 400)', async () => {
+    const dsT: PlanDataset = { ...ds, time: Array.from({ length: 100 }, (_, i) => i * 3_600_000), timeframeMs: 3_600_000 };
+    const cfg = (maxRuns?: number) =>
+      resolveConfig(
+        { name: 'p', data: 'x', strategies: [{ name: 'fixture-trend', grid: { symbol: ['AAAUSDT', 'BBBUSDT'] } }], ...(maxRuns ? { maxRuns } : {}), stress: { paths: 1, scenarios: [{ id: 'a-only', symbols: { AAA: { depth: -0.3, duration: '1h' } } }] } } as UserConfig,
+        { configDir: '/x' },
+      );
+    // AAAUSDT: (history + 1 path + 3 injections of a-only) × 2 setups; BBBUSDT: (history + 1 path) × 2 setups
+    const exact = (await buildPlan(await cfg(), [dsT], source, 'E1')).runs;
+    expect(exact.filter((r) => r.spec.symbols[0] === 'AAAUSDT')).toHaveLength(10);
+    expect(exact.filter((r) => r.spec.symbols[0] === 'BBBUSDT')).toHaveLength(4);
+    expect((await buildPlan(await cfg(14), [dsT], source, 'E1')).runs).toHaveLength(14);
+    const line = 'strategies[0] (fixture-trend): 2 grid points × 1 leverage × 2 setups × 5 dataset variants (history and stress) = at most 20 runs';
+    // over the limit while building: said as more than the limit, with the count's upper bound
+    await expect(buildPlan(await cfg(13), [dsT], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has more than 13 runs \(at most 20\), above the limit of 13 \(config key maxRuns, or --max-runs\)/),
+      details: [line],
+    });
+    // over the limit by the runs certain to be made (history and paths: 8): refused before building, with the range
+    await expect(buildPlan(await cfg(7), [dsT], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has 8 to 20 runs \(scenario runs only where a scenario moves the run's symbols\), above the limit of 7/),
+      details: [line],
+    });
+    // the heap check counts the same way: 14 runs × 4 kB fit 60 kB, though the count before building (20) does not
+    expect((await buildPlan(await cfg(), [dsT], source, 'E1', 'sweep.config.ts', 60_000)).runs).toHaveLength(14);
+    await expect(buildPlan(await cfg(), [dsT], source, 'E1', 'sweep.config.ts', 50_000)).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has at least 14 runs \(at most 20\): building it needs at least 1 MB of heap/),
+    });
+  });
+
   it('a plan the heap cannot hold is refused (78) before it is built, also under maxRuns (2,000,002 runs ended in an out-of-memory abort)', async () => {
     // 2 setups × (1 history + 2,499 paths) = 5,000 runs: about 20 MB to plan
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], maxRuns: 5_000_000, stress: { paths: 2_499, scenarios: [] } } as UserConfig, { configDir: '/x' });

@@ -213,9 +213,13 @@ export async function buildPlan(
   const datasetKeyOf = new Map<string, string>();
   // count the plan before building it: a grid of 10^7 points is refused with the numbers, not built
   const mods: (StrategyModule | null)[] = [];
+  /** the count before building: exact, but for the scenario runs, which go only to runs whose symbols a scenario moves */
   let count = 0;
+  /** the same without the scenario runs: what the plan has at least */
+  let countLow = 0;
   const parts: { n: number; line: string }[] = [];
   const variantsTotal = datasets.reduce((n, ds) => n + variantsOf.get(ds.key)!.length, 0);
+  const scenarioVariants = datasets.reduce((n, ds) => n + variantsOf.get(ds.key)!.filter((v) => v?.kind === 'scenario').length, 0);
   for (const { entry, path } of entries) {
     let mod: StrategyModule;
     try {
@@ -234,31 +238,45 @@ export async function buildPlan(
     const points = Object.values(entry.grid).reduce((n, v) => n * gridValueCount(v), 1);
     const n = points * nLev * nSetups * variantsTotal;
     count += n;
+    countLow += points * nLev * nSetups * (variantsTotal - scenarioVariants);
     parts.push({
       n,
-      line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${variantsTotal} dataset variants (history and stress)`} = ${fmtCount(n)} runs`,
+      line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${variantsTotal} dataset variants (history and stress)`} = ${scenarioVariants > 0 ? 'at most ' : ''}${fmtCount(n)} runs`,
     });
   }
   // what makes a large plan smaller, leading with the stress keys when stress variants are in it
   const lower = `${variantsTotal > datasets.length ? 'lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, ' : ''}narrow the grids`;
   const maxRuns = config.maxRuns ?? DEFAULT_MAX_RUNS;
-  if (count > maxRuns) {
-    throw configError(
-      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs, above the limit of ${fmtCount(maxRuns)} (config key maxRuns, or --max-runs): ${lower}, or raise the limit (every run is one replay; time and memory grow with the count)`,
+  const at = configFile === undefined ? '' : `${configFile}: `;
+  const mb = (b: number) => `${grouped(Math.ceil(b / 1e6))} MB`;
+  /**
+   * how many runs the plan has, as far as it is known: exact when no scenario runs are in it; with them, the
+   * count before building is a range (a scenario that moves none of a run's symbols makes no run) and a plan
+   * stopped while building has more than the runs built
+   */
+  const said = (built?: string): string =>
+    built !== undefined
+      ? `${built} runs (at most ${fmtCount(count)})`
+      : count === countLow
+        ? `${fmtCount(count)} runs`
+        : `${fmtCount(countLow)} to ${fmtCount(count)} runs (scenario runs only where a scenario moves the run's symbols)`;
+  const tooMany = (built?: string) =>
+    configError(
+      `${at}the plan has ${said(built)}, above the limit of ${fmtCount(maxRuns)} (config key maxRuns, or --max-runs): ${lower}, or raise the limit (every run is one replay; time and memory grow with the count)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
-  }
   // a plan the heap cannot hold is refused with the numbers before it is built: 2,000,002 runs (under
   // maxRuns and MAX_RUNS) took the default 4 GB heap in 3 minutes and ended in V8's out-of-memory abort
-  const planHeap = count * PLAN_HEAP_PER_RUN;
-  if (planHeap > budget) {
-    const mb = (b: number) => `${grouped(Math.ceil(b / 1e6))} MB`;
-    throw configError(
-      `${configFile === undefined ? '' : `${configFile}: `}the plan has ${fmtCount(count)} runs: building it needs about ${mb(planHeap)} of heap; this process has ${mb(budget)}: ` +
+  const tooBig = (runs: number, built?: string) =>
+    configError(
+      `${at}the plan has ${said(built)}: building it needs ${built === undefined && count === countLow ? 'about' : 'at least'} ${mb(runs * PLAN_HEAP_PER_RUN)} of heap; this process has ${mb(budget)}: ` +
         `${lower}, or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory); --shard i/N does not help here (every shard builds the whole plan)`,
       parts.sort((a, b) => b.n - a.n).slice(0, 5).map((p) => p.line),
     );
-  }
+  // refused before building when even the runs certain to be made are too many; a plan within reach is
+  // built and held to the same limits by its exact count as it grows (a 10^7-point grid is never built)
+  if (countLow > maxRuns) throw tooMany();
+  if (countLow * PLAN_HEAP_PER_RUN > budget) throw tooBig(countLow);
   let entryIndex = -1;
   for (const { entry, path } of entries) {
     entryIndex++;
@@ -415,6 +433,8 @@ export async function buildPlan(
               if (!byId.has(runId)) byId.set(runId, { runId, taskId: taskIdOf(clean), spec: clean });
               datasetKeyOf.set(runId, ds.key);
             }
+            if (byId.size > maxRuns) throw tooMany(`more than ${fmtCount(maxRuns)}`);
+            if (byId.size * PLAN_HEAP_PER_RUN > budget) throw tooBig(byId.size, `at least ${fmtCount(byId.size)}`);
             if (byId.size > MAX_RUNS) {
               const perConfig = variantsOf.get(ds.key)!.length;
               throw configError(

@@ -630,6 +630,39 @@ describe('import csv flags', () => {
   });
 });
 
+describe('a CSV under a freqtrade data file name', () => {
+  it('the name says kind, symbol and timeframe (the import of BTC_USDT_USDT-1h-futures.csv asked for --kind and --symbol); a flag given says it instead', async () => {
+    const dir = join(root, 'ft-csv');
+    mkdirSync(dir, { recursive: true });
+    const T0 = Date.UTC(2025, 4, 22);
+    const candles = ['timestamp,open,high,low,close,volume', ...Array.from({ length: 4 }, (_, i) => `${T0 + i * 3_600_000},100,101,99,100.5,7`)].join('\n') + '\n';
+    writeFileSync(join(dir, 'BTC_USDT_USDT-1h-futures.csv'), candles);
+    writeFileSync(join(dir, 'ETH_USDT_USDT-8h-mark.csv'), ['timestamp,open,high,low,close', ...Array.from({ length: 3 }, (_, i) => `${T0 + i * 28_800_000},10,11,9,10`)].join('\n') + '\n');
+    writeFileSync(join(dir, 'BTC_USDT_USDT-8h-funding_rate.csv'), `timestamp,rate\n${T0},0.0001\n${T0 + 28_800_000},-0.0002\n`);
+    const out = outDir();
+    const c = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--out', out]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toBe('marginlab: BTC_USDT_USDT-1h-futures.csv: BTCUSDT 1h trade candles, as the file name says (freqtrade\'s names; --kind, --symbol and --timeframe set them)\n');
+    const m = await feedCli(['import', join(dir, 'ETH_USDT_USDT-8h-mark.csv'), '--out', out]);
+    expect(m.stderr).toContain('ETHUSDT 8h mark-price candles, as the file name says');
+    const f = await feedCli(['import', 'csv', join(dir, 'BTC_USDT_USDT-8h-funding_rate.csv'), '--out', out]);
+    expect(f.code).toBe(0);
+    expect(f.stderr).toContain('BTCUSDT funding rates, as the file name says');
+    const files = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { files: { symbol: string; kind: string; timeframe?: string; rows: number }[] }).files;
+    expect(files.map((x) => `${x.symbol} ${x.kind} ${x.timeframe ?? '-'} ${x.rows}`).sort()).toEqual(['BTCUSDT candles 1h 4', 'BTCUSDT funding - 2', 'ETHUSDT mark 8h 3']);
+    // flags given win, without a note: the same candles as another symbol
+    const own = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--kind', 'candles', '--symbol', 'XBTUSD', '--out', out]);
+    expect(own.code).toBe(0);
+    expect(own.stderr).not.toContain('as the file name says');
+    expect(readdirSync(out)).toContain('XBTUSD-candles-1h.arrow');
+    // a name freqtrade would give spot candles (no -futures) says no kind: the flags are asked for
+    writeFileSync(join(dir, 'BTC_USDT-1h.csv'), candles);
+    const spot = await feedCli(['import', join(dir, 'BTC_USDT-1h.csv'), '--out', outDir()]);
+    expect(spot.code).toBe(64);
+    expect(spot.stderr).toContain('a CSV import needs --kind');
+  });
+});
+
 describe('one funding settlement twice', () => {
   it('the same events appended with time stamps a few ms off are refused (65, nothing written), as are two rows of one file and a dataset holding them', async () => {
     const T = 1747872000000;

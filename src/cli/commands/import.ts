@@ -92,7 +92,7 @@ export function register(program: Command): void {
       if (flags.kind !== undefined && flags.kind !== 'candles' && flags.kind !== 'mark' && flags.kind !== 'funding') {
         throw usageError(`--kind: expected candles, mark or funding, got '${flags.kind}'`);
       }
-      const kind = flags.kind as 'candles' | 'mark' | 'funding' | undefined;
+      let kind = flags.kind as 'candles' | 'mark' | 'funding' | undefined;
       const { errnoOf, fsError } = await import('../../util/fs-errors.js');
       let fmt: (typeof IMPORT_FORMATS)[number];
       try {
@@ -135,6 +135,18 @@ export function register(program: Command): void {
             throw usageError(
               `a CSV import takes one file, got ${paths.length} (${excerptList(paths.map((f) => basename(f)), 3, 60)}): one file is one series, so import each on its own with its own --kind and --symbol (\`${cliCommand('import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR')}\`)`,
             );
+          }
+          // a CSV under a freqtrade data file's name (BTC_USDT_USDT-1h-futures.csv, a CSV copy of its feather file): the
+          // name says the kind, the symbol and the timeframe, as it does for .feather and .json; a flag given says it instead
+          const { freqtradeCsvName } = await import('../../feed/formats/freqtrade.js');
+          const named = freqtradeCsvName(paths[0]!);
+          if (named && (!kind || !flags.symbol)) {
+            const { basename } = await import('node:path');
+            kind ??= named.kind;
+            flags.symbol ??= named.symbol;
+            if (kind !== 'funding') flags.timeframe ??= named.timeframe;
+            const { KIND_WORDS } = await import('../../feed/ingest.js');
+            process.stderr.write(`marginlab: ${basename(paths[0]!)}: ${flags.symbol} ${kind !== 'funding' ? `${flags.timeframe} ` : ''}${KIND_WORDS[kind]}, as the file name says (freqtrade's names; --kind, --symbol and --timeframe set them)\n`);
           }
           // every flag a CSV import lacks, at once (one per attempt took three tries)
           if (!kind || !flags.symbol) {

@@ -33,6 +33,17 @@ export const FREQTRADE_SPOT_HINT =
   "freqtrade's spot candles, not the perpetual's: a perpetual-futures backtest reads <PAIR>-<tf>-futures files (user_data/data/<exchange>/futures, from freqtrade download-data --trading-mode futures)";
 
 /** freqtrade's pair part of a file name to a marginlab symbol ('BTC_USDT_USDT' → 'BTCUSDT'). */
+/**
+ * A CSV (or TSV) under a freqtrade data file's name, `BTC_USDT_USDT-1h-futures.csv` (a CSV copy of its
+ * feather file): the kind, symbol and timeframe the name says, as FREQTRADE_NAME reads them; null for
+ * another name (a spot name without -futures, -mark or -funding_rate says no kind) or a monthly timeframe.
+ */
+export function freqtradeCsvName(file: string): { kind: FileKind; symbol: string; timeframe: string } | null {
+  const m = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)-(\d+[smhdw])-(futures|mark|funding_rate)\.(?:csv|tsv)(?:\.gz)?$/.exec(basename(file));
+  if (!m) return null;
+  return { kind: m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles', symbol: freqtradeSymbol(m[1]!), timeframe: m[2]! };
+}
+
 export function freqtradeSymbol(pairPart: string): string {
   const p = pairPart.split('_');
   if (p.length === 3 && p[1] === p[2]) return `${p[0]}${p[1]}`;

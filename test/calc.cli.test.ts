@@ -1,5 +1,6 @@
 /** `marginlab calc` behaviour: order, {"error"} lines, exit codes, table-based inputs, the flag form. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -231,5 +232,16 @@ describe('marginlab calc liq: every flag', () => {
     expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '100', '--qty', '0', '--wallet', '1'])).toBe('--qty: expected a positive number, got 0');
     expect(await usage(['--venue', 'binance', '--side', 'long', '--entry', '-5', '--qty', '1', '--wallet', '1'])).toBe('--entry: expected a positive number, got -5');
     expect(await usage(['--venue', 'binance', ...base, '--wallet', 'x'])).toBe('--wallet: expected a number, got "x"');
+  });
+});
+
+describe("the README's calc example", () => {
+  it('prints what the README shows (it showed the doubles\' 26316.893264518858 after calc moved to decimals)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const m = /^echo '(\{"op":[^\n]*\})' \| npx marginlab calc\n(\{[^\n]*\})/m.exec(readme);
+    expect(m).not.toBeNull();
+    const r = cli(['calc'], m![1]! + '\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(m![2]!);
   });
 });

@@ -173,7 +173,7 @@ async function get(url: string, o: DownloadOptions, stop?: AbortSignal): Promise
       stop?.removeEventListener('abort', onStop);
     }
   }
-  throw missingInput(`${url}: failed after ${retries + 1} tries (${last}); run the command again to resume`);
+  throw missingInput(`${url}: failed after ${retries + 1} ${retries === 0 ? 'try' : 'tries'} (${last}); run the command again to resume`);
 }
 
 /** Node's and undici's error codes for a failed request, as a user reads them (the code kept, for a search) */

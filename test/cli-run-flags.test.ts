@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -495,6 +495,11 @@ describe('a Windows path on a system whose separator is /', () => {
     expect(out.code).toBe(64);
     expect(out.stderr).toMatch(/^marginlab: --out \S*reports\\win: '\\' is not a folder separator on this system \(a Windows path\?\): write '\S*reports\/win'\n$/);
     expect(existsSync(join(dir, 'reports\\win'))).toBe(false);
+    // a drive names no folder here: its suggestion is the rest of the path (it was '<cwd>/C:/reports', a folder named 'C:')
+    const drive = await runCli(['run', '-c', 'flags.config.ts', '--quiet', '--out', 'C:\\reports\\win'], dir);
+    expect(drive.code).toBe(64);
+    expect(drive.stderr).toMatch(/^marginlab: --out \S*C:\\reports\\win: 'C:' is a Windows drive, not a folder on this system: give a path of this system \(e\.g\. 'reports\/win'\)\n$/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('C:'))).toEqual([]);
     writeConfig(dir, 'winpath.config.ts', { name: 'winpath', data: '.\\data', strategyDirs: [FIXTURE_STRATEGIES], strategies: ['fixture-trend'], workers: 1 });
     const data = await runCli(['run', '-c', 'winpath.config.ts', '--quiet', '--out', 'winpath'], dir);
     expect(data.code).toBe(66);

@@ -585,6 +585,9 @@ function removeEmpty(made: readonly string[]): void {
  */
 export function backslashHint(p: string): string | null {
   if (process.platform === 'win32' || !p.includes('\\')) return null;
+  // a drive (C:\reports, or it resolved: /home/me/C:\reports) names no folder here: the rest of the path, as a relative one
+  const drive = /(?:^|\/)([A-Za-z]:)\\+(.*)$/.exec(p);
+  if (drive) return `'${drive[1]}' is a Windows drive, not a folder on this system: give a path of this system (e.g. '${drive[2]!.replaceAll('\\', '/') || '.'}')`;
   return `'\\' is not a folder separator on this system (a Windows path?): write '${p.replaceAll('\\', '/')}'`;
 }
 

@@ -33,7 +33,7 @@ describe('a crafted run folder is refused before anything is rendered', () => {
     const cases: [string, (m: RunManifest, r: RunResult[]) => void, RegExp, RegExp][] = [
       ['workers', (m) => { (m as unknown as Record<string, unknown>).workers = PAYLOAD; }, /manifest\.json is not a valid run manifest$/, /^workers: /],
       ['shard', (m) => { m.shard = { index: PAYLOAD as unknown as number, count: 2 }; }, /manifest\.json is not a valid run manifest$/, /^shard\.index: /],
-      ['setup', (_m, r) => { (r[0]!.spec as unknown as Record<string, unknown>).setup = PAYLOAD; }, /results\/[0-9a-f]{16}\.json is not a valid run result$/, /^spec\.setup: /],
+      ['setup', (_m, r) => { (r[0]!.spec as unknown as Record<string, unknown>).setup = PAYLOAD; }, /results\/[0-9a-f]{16}\.json is not a valid run result: run the command that wrote the folder again with --resume \(it runs a damaged result again\)$/, /^spec\.setup: /],
     ];
     for (const [name, craft, msg, detail] of cases) {
       const rs = results.map((r) => JSON.parse(JSON.stringify(r)) as RunResult);

@@ -673,7 +673,7 @@ describe('marginlab report <dir>', () => {
       const r = cli('report', d);
       expect(r.status).toBe(65);
       const lines = r.stderr.trim().split('\n');
-      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', 'zzz.json')} is not a valid run result`);
+      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', 'zzz.json')} is not a valid run result: run the command that wrote the folder again with --resume (it runs a damaged result again)`);
       expect(lines.slice(1).join('\n')).toContain("status: Invalid discriminator value. Expected 'ok' | 'errored', got \"done\"");
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(d, 'report.md'))).toBe(false);
@@ -693,7 +693,7 @@ describe('marginlab report <dir>', () => {
       const r = cli('report', d);
       expect(r.status).toBe(65);
       const lines = r.stderr.trim().split('\n');
-      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', `${bad.runId}.json`)} is not a valid run result`);
+      expect(lines[0]).toBe(`marginlab: ${join(d, 'results', `${bad.runId}.json`)} is not a valid run result: run the command that wrote the folder again with --resume (it runs a damaged result again)`);
       expect(lines.slice(1).join('\n')).toContain(`events.${k}.fee: expected a string, got 0.25`);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(d, 'report.md'))).toBe(false);

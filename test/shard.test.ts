@@ -189,7 +189,7 @@ describe('merge', () => {
     await expect(mergeRunFolders([a, d], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^data hashes:/)] });
     await expect(mergeRunFolders([a, e], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^config: .* differ in leverage$/)] });
     writeFileSync(join(a, 'results', `${id1}.json`), JSON.stringify({ schemaVersion: 1, runId: id1 }));
-    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/ is not a valid run result$/) });
+    await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/ is not a valid run result: run the command that wrote the folder again with --resume \(it runs a damaged result again\)$/) });
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });

@@ -8,7 +8,7 @@ import { dataError, missingInput } from '../errors.js';
 import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint, reportHeap, type HeapNeed } from './heap.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { holdsDatasetManifest } from '../util/outdir.js';
-import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult } from '../shard/schema.js';
+import { expectedRunCount, folderRunIds, parseRunManifest, parseRunResult, RESULT_FIX } from '../shard/schema.js';
 import { outcomeOnly } from '../shard/records.js';
 import { sha256Hex } from '../shard/hash.js';
 import type { RunManifest, RunResult } from '../shard/types.js';
@@ -55,10 +55,10 @@ export interface LoadRunFolderOptions {
 /** one result file, validated unless `checked` holds the sha256 of its bytes (LoadRunFolderOptions.checked) */
 function readResult(path: string, id: string | undefined, checked: ReadonlyMap<string, string> | undefined): RunResult {
   const want = id === undefined ? undefined : checked?.get(id);
-  if (want === undefined) return parseRunResult(readText(path), path, id);
+  if (want === undefined) return parseRunResult(readText(path), path, id, RESULT_FIX);
   const bytes = withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path));
   const text = bytes.toString('utf8');
-  if (sha256Hex(bytes) !== want) return parseRunResult(text, path, id);
+  if (sha256Hex(bytes) !== want) return parseRunResult(text, path, id, RESULT_FIX);
   return JSON.parse(text) as RunResult;
 }
 

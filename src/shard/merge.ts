@@ -10,7 +10,7 @@ import { dataError, missingInput, usageError, UserError, ExitCode } from '../err
 import { writeDirAtomic } from '../util/atomic.js';
 import { liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
-import { folderRunIds, parseRunManifest, parseRunResult } from './schema.js';
+import { folderRunIds, parseRunManifest, parseRunResult, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -59,7 +59,7 @@ const changedWhileMerged = (dir: string): UserError =>
 
 function readResult(path: string, id: string): { result: RunResult; bytes: number } {
   const text = withFsErrors({ path, action: 'read', role: 'data' }, () => readFileSync(path));
-  return { result: parseRunResult(text.toString('utf8'), path, id), bytes: text.length };
+  return { result: parseRunResult(text.toString('utf8'), path, id, RESULT_FIX), bytes: text.length };
 }
 
 const fingerprint = (m: RunManifest): string =>

@@ -17,7 +17,7 @@ import { grouped } from '../util/excerpt.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
 import { yieldToSignals } from '../util/interrupt.js';
-import { parseRunResult, readRunManifest } from './schema.js';
+import { parseRunResult, readRunManifest, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
@@ -842,7 +842,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     if (!res) {
       if (!onDisk.has(r.runId)) continue;
       const p = join(resultsDir, `${r.runId}.json`);
-      res = parseRunResult(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p, r.runId);
+      res = parseRunResult(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p, r.runId, RESULT_FIX);
     }
     if (res.status === 'ok') ok++;
     else {

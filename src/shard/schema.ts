@@ -119,26 +119,30 @@ export function parseRunManifest(text: string, path: string): RunManifest {
 /** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */
 const RunIdAndSpec = RunResultSchema.pick({ runId: true, spec: true }).loose();
 
+/** what to do about a damaged result file of a run folder (not while resuming: that runs it again itself) */
+export const RESULT_FIX = 'run the command that wrote the folder again with --resume (it runs a damaged result again)';
+
 /**
  * Parse and validate a result file's text: the schema, then the RunId re-derived from its spec
  * (a result whose spec was edited, or that is not the run its file name says, is refused).
- * UserError 65 naming the file otherwise.
+ * UserError 65 naming the file otherwise, with `fix` (what to do) when given.
  */
-export function parseRunResult(text: string, path: string, expectedId?: string): RunResult {
+export function parseRunResult(text: string, path: string, expectedId?: string, fix?: string): RunResult {
   const json = parseJson(text, path);
+  const bad = fix === undefined ? `${path} is not a valid run result` : `${path} is not a valid run result: ${fix}`;
   // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first
   const problems = resultProblems(json);
-  if (problems.length) throw dataError(`${path} is not a valid run result`, problems);
+  if (problems.length) throw dataError(bad, problems);
   // then what this module needs: a RunId and a spec it re-derives from (the rest is result-schema.ts's)
   const r = RunIdAndSpec.safeParse(json);
-  if (!r.success) throw dataError(`${path} is not a valid run result`, issues(r.error, json));
+  if (!r.success) throw dataError(bad, issues(r.error, json));
   const result = r.data as unknown as RunResult;
   const derived = runIdOf(result.spec);
-  if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged`);
-  if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}`);
+  if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged${fix === undefined ? '' : `: ${fix}`}`);
+  if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}${fix === undefined ? '' : `: ${fix}`}`);
   // last: any other value edited (a metric) no longer hashes to the file's digest
   const edited = digestProblems(json as Record<string, unknown>);
-  if (edited.length) throw dataError(`${path} is not a valid run result`, edited);
+  if (edited.length) throw dataError(bad, edited);
   return result;
 }
 

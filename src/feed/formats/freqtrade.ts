@@ -32,7 +32,6 @@ export const readsFreqtradeFile = (name: string): boolean => isFreqtradeFile(nam
 export const FREQTRADE_SPOT_HINT =
   "freqtrade's spot candles, not the perpetual's: a perpetual-futures backtest reads <PAIR>-<tf>-futures files (user_data/data/<exchange>/futures, from freqtrade download-data --trading-mode futures)";
 
-/** freqtrade's pair part of a file name to a marginlab symbol ('BTC_USDT_USDT' → 'BTCUSDT'). */
 /**
  * A CSV (or TSV) under a freqtrade data file's name, `BTC_USDT_USDT-1h-futures.csv` (a CSV copy of its
  * feather file): the kind, symbol and timeframe the name says, as FREQTRADE_NAME reads them; null for
@@ -44,6 +43,7 @@ export function freqtradeCsvName(file: string): { kind: FileKind; symbol: string
   return { kind: m[3] === 'mark' ? 'mark' : m[3] === 'funding_rate' ? 'funding' : 'candles', symbol: freqtradeSymbol(m[1]!), timeframe: m[2]! };
 }
 
+/** freqtrade's pair part of a file name to a marginlab symbol ('BTC_USDT_USDT' → 'BTCUSDT'). */
 export function freqtradeSymbol(pairPart: string): string {
   const p = pairPart.split('_');
   if (p.length === 3 && p[1] === p[2]) return `${p[0]}${p[1]}`;

@@ -181,9 +181,21 @@ describe('a folder import says which data files its importer left out', () => {
     const r = await feedCli(['import', inc, '--out', outDir()]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('from freqtrade data into');
+    // under freqtrade's name, without a .feather or .json beside it: its own import needs no flags (the name says them)
     expect(r.stderr).toBe(
-      "marginlab: warning: left out 1 file of the input folder that the freqtrade importer does not read: ETH_USDT_USDT-1h-futures.csv; import it on its own (`npx marginlab import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR`) if it holds data you want\n",
+      "marginlab: warning: left out 1 CSV file under freqtrade's names without a .feather or .json beside it (ETH_USDT_USDT-1h-futures.csv): import it on its own (`npx marginlab import <file.csv> --out DIR`: the name says its kind, symbol and timeframe)\n",
     );
+    // a CSV copy of a freqtrade file beside it (the real data's folder holds both): mentioned, not warned about; another CSV still warned about
+    const copies = join(root, 'incoming-copies');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures'), copies, { recursive: true });
+    const feather = readdirSync(copies).find((f) => f.endsWith('-futures.feather'))!;
+    writeFileSync(join(copies, feather.replace(/\.feather$/, '.csv')), 'timestamp,open,high,low,close,volume\n1747872000000,1,1,1,1,1\n');
+    writeFileSync(join(copies, 'notes.csv'), 'a,b\n1,2\n');
+    const cp = await feedCli(['import', copies, '--out', outDir()]);
+    expect(cp.code).toBe(0);
+    expect(cp.stderr).toContain(`marginlab: left out 1 CSV copy of the freqtrade files beside it (${feather.replace(/\.feather$/, '.csv')}): the same rows as those files\n`);
+    expect(cp.stderr).toContain('warning: left out 1 file of the input folder that the freqtrade importer does not read: notes.csv;');
+    expect(cp.stderr).not.toContain('without a .feather');
     // a tab-separated copy (.tsv, .tsv.gz) is a data file too
     const tsv = join(root, 'incoming-tsv');
     cpSync(join(FX, 'freqtrade', 'binance', 'futures'), tsv, { recursive: true });

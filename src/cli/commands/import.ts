@@ -240,7 +240,28 @@ export function register(program: Command): void {
             `marginlab: warning: left out ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(spot.map((f) => basename(f)), 5, 60)}): ${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`,
           );
         }
-        const unread = left.filter((f) => !spot.includes(f));
+        let unread = left.filter((f) => !spot.includes(f));
+        if (fmt === 'freqtrade' && unread.length) {
+          // CSVs under freqtrade's names: a copy of a freqtrade file beside it (BTC_USDT_USDT-1h-futures.csv next to its .feather)
+          // holds its rows, so it is only mentioned; one without such a file is imported by its name alone
+          const { freqtradeCsvName } = await import('../../feed/formats/freqtrade.js');
+          const { existsSync } = await import('node:fs');
+          const stem = (f: string) => f.replace(/\.(?:csv|tsv)(?:\.gz)?$/i, '');
+          const named = unread.filter((f) => freqtradeCsvName(f) !== null);
+          const copies = named.filter((f) => ['.feather', '.json', '.json.gz'].some((ext) => existsSync(stem(f) + ext)));
+          const own = named.filter((f) => !copies.includes(f));
+          if (copies.length) {
+            process.stderr.write(
+              `marginlab: left out ${copies.length} CSV cop${copies.length === 1 ? 'y' : 'ies'} of the freqtrade files beside ${copies.length === 1 ? 'it' : 'them'} (${excerptList(copies.map((f) => basename(f)), 3, 60)}): the same rows as those files\n`,
+            );
+          }
+          if (own.length) {
+            process.stderr.write(
+              `marginlab: warning: left out ${own.length} CSV file${own.length === 1 ? '' : 's'} under freqtrade's names without a .feather or .json beside ${own.length === 1 ? 'it' : 'them'} (${excerptList(own.map((f) => basename(f)), 3, 60)}): import ${own.length === 1 ? 'it' : 'each'} on its own (\`${cliCommand('import <file.csv> --out DIR')}\`: the name says its kind, symbol and timeframe)\n`,
+            );
+          }
+          unread = unread.filter((f) => !named.includes(f));
+        }
         if (unread.length) {
           process.stderr.write(
             `marginlab: warning: left out ${unread.length} file${unread.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} that the ${fmt} importer does not read: ${excerptList(unread.map((f) => basename(f)), 5, 60)}; import ${unread.length === 1 ? 'it' : 'each'} on its own (\`${cliCommand('import <file> --format csv --kind candles|mark|funding --symbol S --timeframe 1h --out DIR')}\`) if it holds data you want\n`,

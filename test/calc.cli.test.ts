@@ -211,6 +211,14 @@ describe('marginlab calc liq: every flag', () => {
     expect((await liqJson([...args, '--mmr', '0.01'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.0105), 12);
     expect((await liqJson([...args, '--mmr', '0.01', '--taker', '0.001'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.011), 12);
     expect((await liqJson([...args, '--taker', '0.001'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.011), 12);
+    // the flags' checks and the JSON keys' are one rule (math-exact.ts givenSign): -0 is a rate of 0 in both
+    // (the flag refused it), a negative too small for a number is refused in both
+    expect((await liqJson([...args, '--mmr', '0.01', '--taker', '-0'])).liquidationPrice).toBeCloseTo(8 / (1 - 0.01), 12);
+    expect(evaluate({ op: 'liquidationPrice', venue: 'okx', mode: 'isolated', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01, takerFee: '-0' })).toEqual({ liquidationPrice: 8 / (1 - 0.01) });
+    const tiny = cli(['calc', 'liq', ...args, '--mmr', '0.01', '--taker', '-1e-99999999999999999']);
+    expect(tiny.status).toBe(64);
+    expect(tiny.stderr).toContain('--taker: expected a rate in [0, 1), got -1e-99999999999999999');
+    expect(() => evaluate({ op: 'liquidationPrice', venue: 'okx', mode: 'isolated', side: 'long', qty: 1, entryPrice: 10, walletBalance: 2, mmr: 0.01, takerFee: '-1e-99999999999999999' })).toThrow('"takerFee" must be a rate in [0, 1), got -1e-99999999999999999');
   });
 
   it('--extra-margin moves the Bybit price by extra/Q', async () => {

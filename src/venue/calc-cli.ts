@@ -12,7 +12,7 @@ import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
 import { tierFor, tierIndex } from './tiers.js';
 import { ClosedForm } from './math.js';
-import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactTierRoot, XD, type XDecimal } from './math-exact.js';
+import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactTierRoot, givenSign, XD, type XDecimal } from './math-exact.js';
 import type { Side, Tier } from './types.js';
 
 /** the longest input line `calc` reads (64 MiB); a longer one is answered with an {"error"} line and skipped */
@@ -100,8 +100,7 @@ function flagNum(opts: Record<string, unknown>, key: string, flag: string, optio
   // the checks on the decimal the flag spells (its value as given), not on the double it rounds to
   const text = String(v).trim();
   const d = new XD(text);
-  const nonZero = !d.isZero() || /[1-9]/.test(text.replace(/[eE].*$/, ''));
-  const negative = d.isNeg() || (d.isZero() && nonZero && text.startsWith('-'));
+  const { nonZero, negative } = givenSign(d, text);
   if (below !== undefined && !(!negative && d.gte(min ?? 0) && d.lt(below))) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${text}`);
   if (below !== undefined && n >= below) throw usageError(`--${flag}: expected a rate in [${min ?? 0}, ${below}), got ${text}, which is ${below} to a number's 17 digits`);
   // Number.MIN_VALUE stands for "> 0": said so, not as 5e-324

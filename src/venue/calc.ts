@@ -12,7 +12,7 @@ import { dateHint, parseDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { shownValue } from '../util/excerpt.js';
 import { ClosedForm } from './math.js';
-import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactMaintenanceMargin, exactTierRoot, XD, type XDecimal } from './math-exact.js';
+import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactMaintenanceMargin, exactTierRoot, givenSign, XD, type XDecimal } from './math-exact.js';
 
 export class CalcInputError extends Error {}
 
@@ -63,13 +63,11 @@ function dec(o: Obj, key: string, opts: NumOpts): XDecimal | undefined {
   const given = text !== null ? (text.length > 60 ? `${text.slice(0, 59)}…` : text) : shown(raw);
   const n = d.toNumber();
   if (!Number.isFinite(n)) return fail(`"${key}" is too large for a number (above 1.8e308), got ${given}`);
-  // decimal.js reads an exponent below −9e15 as 0: a mantissa with a non-zero digit is not 0
-  const nonZero = !d.isZero() || (text !== null && /[1-9]/.test(text.replace(/[eE].*$/, '')));
-  const sign = d.isZero() ? (text !== null && text.startsWith('-') ? -1 : 1) : d.isNeg() ? -1 : 1;
-  if (opts.positive && !(d.gt(0) || (nonZero && sign > 0))) return fail(`"${key}" must be > 0, got ${given}`);
-  if (opts.rate && !((d.gte(0) && d.lt(1)) && !(nonZero && sign < 0))) return fail(`"${key}" must be a rate in [0, 1), got ${given}`);
+  const { nonZero, negative } = givenSign(d, text);
+  if (opts.positive && !(nonZero && !negative)) return fail(`"${key}" must be > 0, got ${given}`);
+  if (opts.rate && !(!negative && d.gte(0) && d.lt(1))) return fail(`"${key}" must be a rate in [0, 1), got ${given}`);
   if (opts.rate && n >= 1) return fail(`"${key}" must be a rate in [0, 1), got ${given}, which is 1 to a number's 17 digits; give at most 16 nines`);
-  if (opts.min !== undefined && (d.lt(opts.min) || (nonZero && sign < 0 && opts.min >= 0))) return fail(`"${key}" must be ≥ ${opts.min}, got ${given}`);
+  if (opts.min !== undefined && (d.lt(opts.min) || (negative && opts.min >= 0))) return fail(`"${key}" must be ≥ ${opts.min}, got ${given}`);
   if (nonZero && n === 0) return fail(`"${key}" is too small for a number (${given}: a number's smallest is 5e-324); give 0 or a value a number can hold`);
   return d;
 }

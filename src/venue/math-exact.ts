@@ -22,6 +22,16 @@ import { tierIndex } from './tiers.js';
 export const XD = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
 export type XDecimal = InstanceType<typeof XD>;
 
+/**
+ * What a number's text says that its decimal may have lost: decimal.js reads an exponent below
+ * −9e15 as 0, so a mantissa with a non-zero digit is `nonZero` all the same, and below zero when it
+ * is written with a minus (`-0` is zero, neither). `text` null: a JSON number, whose decimal is exact.
+ */
+export function givenSign(d: XDecimal, text: string | null): { nonZero: boolean; negative: boolean } {
+  const nonZero = !d.isZero() || (text !== null && /[1-9]/.test(text.replace(/[eE].*$/, '')));
+  return { nonZero, negative: nonZero && (d.isZero() ? text!.startsWith('-') : d.isNeg()) };
+}
+
 const x = (v: number | XDecimal): XDecimal => (typeof v === 'number' ? new XD(v) : v);
 
 /** the closed form a venue's isolated liquidation price is written in (./profiles.ts's choice, read from the profile) */

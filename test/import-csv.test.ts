@@ -650,6 +650,10 @@ describe('a CSV under a freqtrade data file name', () => {
     expect(f.stderr).toContain('BTCUSDT funding rates, as the file name says');
     const files = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { files: { symbol: string; kind: string; timeframe?: string; rows: number }[] }).files;
     expect(files.map((x) => `${x.symbol} ${x.kind} ${x.timeframe ?? '-'} ${x.rows}`).sort()).toEqual(['BTCUSDT candles 1h 4', 'BTCUSDT funding - 2', 'ETHUSDT mark 8h 3']);
+    // a flag given with the other taken from the name: the note says what the import read
+    const half = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--symbol', 'XBTUSDT', '--out', outDir()]);
+    expect(half.code).toBe(0);
+    expect(half.stderr).toContain('BTC_USDT_USDT-1h-futures.csv: XBTUSDT 1h trade candles, as the file name says');
     // flags given win, without a note: the same candles as another symbol
     const own = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--kind', 'candles', '--symbol', 'XBTUSD', '--out', out]);
     expect(own.code).toBe(0);

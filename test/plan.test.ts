@@ -385,6 +385,12 @@ describe('plan size limit (maxRuns)', () => {
       exitCode: 78,
       message: expect.stringMatching(/^sweep\.config\.ts: the plan has at least 14 runs \(at most 20\): building it needs at least 1 MB of heap/),
     });
+    // even the runs certain to be made (8 × 4 kB) do not fit: refused before building, with the range
+    await expect(buildPlan(await cfg(), [dsT], source, 'E1', 'sweep.config.ts', 20_000)).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has 8 to 20 runs \(scenario runs only where a scenario moves the run's symbols\): building it needs at least 1 MB of heap; this process has 1 MB/),
+      details: [line],
+    });
   });
 
   it('a plan the heap cannot hold is refused (78) before it is built, also under maxRuns (2,000,002 runs ended in an out-of-memory abort)', async () => {

@@ -681,6 +681,20 @@ describe('marginlab report <dir>', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
+  it('exits 65 for a result file holding another run (copied over), saying what to do', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-65o-'));
+    try {
+      writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+      const [a, b] = [results[0]!.runId, results[1]!.runId];
+      writeFileSync(join(d, 'results', `${a}.json`), readFileSync(join(d, 'results', `${b}.json`)));
+      const r = cli('report', d);
+      expect(r.status).toBe(65);
+      expect(r.stderr).toBe(`marginlab: ${join(d, 'results', `${a}.json`)} holds run ${b}, not ${a}: run the command that wrote the folder again with --resume (it runs a damaged result again)\n`);
+      expect(existsSync(join(d, 'report.md'))).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   it('exits 65 for a malformed event record, naming the file and the event', () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-cli-65e-'));
     try {

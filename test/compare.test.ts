@@ -362,6 +362,9 @@ describe('compare', () => {
     expect(list.slice(0, 20).every((l) => l.startsWith('  '))).toBe(true);
     expect(list[20]).toBe('  ... and 25 more (compare.md and --json list every run)');
     expect(text).toContain(', 1 run, ');
+    // the one matched run's setup line says "1 run" (it said "1 runs")
+    expect(text).toMatch(new RegExp(`^${one.spec.setup}: 1 run, return `, 'm'));
+    expect(text).not.toMatch(/\b1 runs\b/);
     expect(renderMarkdown(r).split('\n').filter((l) => l.includes('100×') || /\b1[0-4]\d×/.test(l)).length).toBeGreaterThanOrEqual(45);
   });
 

@@ -135,6 +135,15 @@ describe('verdicts say which setups errored', () => {
     const model = buildModel(rs, makeManifest(rs));
     expect(model.strategies.find((x) => x.strategy === 'ma-trend')!.verdict!.line).toContain('fast=12, slow=48 · binance-usdm · 10×: isolated, cross and mixed errored; see Failures).');
   });
+  it('an incomplete report covering one run says "1 run" (it said "cover 1 runs")', () => {
+    const one = results.slice(0, 1);
+    const manifest = makeManifest(one);
+    manifest.runs = { total: 3, ok: 3, errored: 0 };
+    const model = buildModel(one, manifest);
+    expect(model.missing).toBe(2);
+    expect(renderMarkdown(model, leverageSweep(one), modeTotals(one))).toContain('the tables below cover 1 run.');
+    expect(renderHtml(model, leverageSweep(one), modeTotals(one))).toContain('the tables below cover 1 run.');
+  });
   it('one run, not "1 runs"', () => {
     const rs = withErroredIsolated();
     const model = buildModel(rs.filter((r) => !(r.spec.strategy === 'ma-trend' && r.spec.leverage === 25)), makeManifest(rs));

@@ -92,6 +92,11 @@ describe('progress', () => {
     tty.start({ totalRuns: 4, skipped: 4, pending: 0, totalBars: 0, workers: 1, shard: { index: 2, count: 2 } });
     tty.finish({ ok: 0, errored: 0, skipped: 4, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(t.get()).toBe('marginlab: nothing to do: all 4 runs already done in shard 2/2\n');
+    const one = sink();
+    const tty1 = createProgress('tty', { stdout: one.w, stderr: one.w }, 0);
+    tty1.start({ totalRuns: 1, skipped: 1, pending: 0, totalBars: 0, workers: 1, shard: null });
+    tty1.finish({ ok: 0, errored: 0, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
+    expect(one.get()).toBe('marginlab: nothing to do: its one run already done\n');
   });
 
   it('plain mode writes a start line, errors, and a final line', () => {

@@ -98,7 +98,7 @@ function ruleLines(c: Comparison): string[] {
 }
 
 function setupLine(s: Comparison['setups'][number]): string {
-  return `${s.setup}: ${s.matched} runs, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.erroredOnBothSides ? `, ${s.erroredOnBothSides} errored on both sides` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
+  return `${s.setup}: ${s.matched} run${s.matched === 1 ? '' : 's'}, return ${fmtDelta('totalReturn', s.meanReturnDelta)} on average, max drawdown ${fmtDelta('maxDrawdown', s.meanMaxDrawdownDelta)}, liquidations ${s.liquidations.baseline} → ${s.liquidations.current} (loss ${fmtMetric('liquidationLoss', s.liquidationLoss.baseline)} → ${fmtMetric('liquidationLoss', s.liquidationLoss.current)}), funding ${fmtMetric('fundingNet', s.fundingNet.baseline)} → ${fmtMetric('fundingNet', s.fundingNet.current)}, fees ${fmtMetric('fees', s.fees.baseline)} → ${fmtMetric('fees', s.fees.current)}${s.statusChanged ? `, ${s.statusChanged} changed status` : ''}${s.erroredOnBothSides ? `, ${s.erroredOnBothSides} errored on both sides` : ''}${s.failing ? `, ${s.failing} failing` : ''}`;
 }
 
 function pairLine(p: RunPair, runName: (r: RunLabel) => string): string {

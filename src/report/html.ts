@@ -319,7 +319,7 @@ ${cfgVerdicts}
   <p class="legend">${legend}</p>
 </header>
 <main>
-${model.missing > 0 ? `<p class="note incomplete"><b>Incomplete:</b> ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.</p>\n` : ''}${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
+${model.missing > 0 ? `<p class="note incomplete"><b>Incomplete:</b> ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} run${model.counts.total === 1 ? '' : 's'}.</p>\n` : ''}${model.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 <section id="verdicts"><h2>Which margin mode served each strategy</h2><div class="verdicts">${verdictCards || '<p class="muted">No runs.</p>'}</div></section>
 <section id="comparison"><h2>Comparison: strategy × margin mode</h2>
 <p class="hint">Click a column header to sort. ★ marks the mode that served the configuration best (${esc(VERDICT_RULE)}).</p>

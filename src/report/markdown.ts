@@ -70,7 +70,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
       ` · marginlab ${escapeMd(m.marginlabVersion)}, engine ${escapeMd(m.engineVersion)}`,
     '',
   );
-  if (model.missing > 0) L.push(`> **Incomplete:** ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} runs.`, '');
+  if (model.missing > 0) L.push(`> **Incomplete:** ${missingRunsText(model.missing, model.planned)} (a shard not merged, or a run not finished); the tables below cover ${model.counts.total} run${model.counts.total === 1 ? '' : 's'}.`, '');
   for (const n of model.notes) L.push(`> **Note:** ${escapeMd(n)}`, '');
 
   // verdicts first: the answer people came for

@@ -159,7 +159,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
       t.t0 = Date.now();
       if (s.stress) out.stderr.write(`marginlab: ${describeStressPlan(s.stress)}\n`);
       if (s.pending === 0) {
-        out.stderr.write(`marginlab: nothing to do: ${s.skipped ? `all ${s.skipped} runs already done` : 'no runs'}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''}\n`);
+        out.stderr.write(`marginlab: nothing to do: ${s.skipped ? s.skipped === 1 ? 'its one run already done' : `all ${s.skipped} runs already done` : 'no runs'}${s.shard ? ` in shard ${s.shard.index}/${s.shard.count}` : ''}\n`);
         return;
       }
       pendingCreate = import('cli-progress').then((cp) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, defaultTierWarnings, fundingIntervalWarnings, venueMismatchWarnings, venueProblem,
+  defineConfig, formatIssues, loadConfig, resolveConfig, configSchema, parseDate, planRelevantConfig, checkLeverageLimits, defaultTierWarnings, overrideSymbolProblems, fundingIntervalWarnings, venueMismatchWarnings, venueProblem,
   type LeverageUse, type ResolvedConfig,
 } from '../src/config/index.js';
 import { FIXTURE_STRATEGIES, REPO, runCli, writeConfig } from './fixtures/run/cli.js';
@@ -568,6 +568,26 @@ describe('leverage against the venue maximum', () => {
     expect(defaultTierWarnings(c, [{ symbols: ['BTCUSDT', 'AAAUSDT'], dataset: 'd', startMs: t0 }])).toEqual([]);
   });
 
+  it('a tier table or lot size for a symbol no dataset holds: a near miss of a held symbol is a problem (it ran the venue table in silence), another a warning', async () => {
+    const c = await resolved({
+      venue: {
+        id: 'binance-usdm',
+        overrides: { tiers: { BTCUSDTT: [{ floor: 0, mmr: 0.4, maxLeverage: 2 }], SOLUSDT: [{ floor: 0, mmr: 0.01 }], '*': [{ floor: 0, mmr: 0.02 }], 'eth/usdt:usdt': [{ floor: 0, mmr: 0.03 }] }, lotSizes: { XRPUSD: 1, ADAUSDT: 1 } },
+      },
+    });
+    const ds = [{ name: 'b25', symbols: ['BTCUSDT', 'ETHUSDT', 'XRPUSDT', 'ADAUSDT'] }];
+    const r = overrideSymbolProblems(c, ds);
+    expect(r.problems).toEqual([
+      "venue.overrides.tiers.BTCUSDTT: no dataset of the config holds BTCUSDTT (did you mean 'BTCUSDT'?); dataset b25 holds ADAUSDT, BTCUSDT, ETHUSDT, XRPUSDT: name the symbol as the data does, or its table is not used",
+      "venue.overrides.lotSizes.XRPUSD: no dataset of the config holds XRPUSD (did you mean 'XRPUSDT'?); dataset b25 holds ADAUSDT, BTCUSDT, ETHUSDT, XRPUSDT: name the symbol as the data does, or its lot size is not used",
+    ]);
+    // the venue's own spelling of a held symbol ('eth/usdt:usdt' is ETHUSDT) and '*' are used
+    expect(r.warnings).toEqual(['venue.overrides.tiers.SOLUSDT: no dataset of the config holds SOLUSDT (dataset b25 holds ADAUSDT, BTCUSDT, ETHUSDT, XRPUSDT): its table is not used']);
+    // a symbol held by any of the datasets is used
+    expect(overrideSymbolProblems(c, [...ds, { name: 'alts', symbols: ['SOLUSDT', 'BTCUSDTT'] }])).toEqual({ problems: [expect.stringMatching(/^venue\.overrides\.lotSizes\.XRPUSD: .*; the datasets hold ADAUSDT, BTCUSDT, BTCUSDTT, ETHUSDT, SOLUSDT, XRPUSDT:/)], warnings: [] });
+    expect(overrideSymbolProblems(await resolved({}), ds)).toEqual({ problems: [], warnings: [] });
+  });
+
   it("warns when a dataset's manifest names another built-in venue than the config's (OKX data replayed under binance-usdm's rules)", async () => {
     const c = await resolved({});
     expect(venueMismatchWarnings(c, [{ name: 'a', venue: 'binance-usdm' }, { name: 'b', venue: 'v' }, { name: 'c', venue: 'synthetic' }])).toEqual([]);
@@ -620,6 +640,21 @@ describe('run-level config checks through the CLI', () => {
     const man = JSON.parse(readFileSync(join(dir, 'out-daily', 'manifest.json'), 'utf8')) as RunManifest;
     expect(man.runs).toEqual({ total: 1, ok: 1, errored: 0 });
     expect(man.warnings).toEqual([expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/)]);
+  }, 60_000);
+
+  it("a tier table under a misspelt symbol is 78 naming the key (the venue's own table ran in silence); one for a symbol no dataset holds is a warning kept in the manifest", async () => {
+    writeConfig(dir, 'tiertypo.config.ts', cfg({ venue: { id: 'binance-usdm', overrides: { tiers: { ADAUSDTT: [{ floor: 0, mmr: 0.4, maxLeverage: 2 }] } } } }));
+    writeConfig(dir, 'tierother.config.ts', cfg({ venue: { id: 'binance-usdm', overrides: { tiers: { SOLUSDT: [{ floor: 0, mmr: 0.01 }] } } } }));
+    const [typo, other] = await Promise.all([runCli(['run', '-c', 'tiertypo.config.ts', '--out', 'out-tiertypo'], dir), runCli(['run', '-c', 'tierother.config.ts', '--out', 'out-tierother'], dir)]);
+    expect(typo.code).toBe(78);
+    expect(typo.stderr).toBe(
+      "marginlab: tiertypo.config.ts: invalid config (1 problem)\n  venue.overrides.tiers.ADAUSDTT: no dataset of the config holds ADAUSDTT (did you mean 'ADAUSDT'?); dataset binance-usdm-2025 holds ADAUSDT, BTCUSDT, ETHUSDT, XRPUSDT: name the symbol as the data does, or its table is not used\n",
+    );
+    expect(existsSync(join(dir, 'out-tiertypo'))).toBe(false);
+    expect(other.code).toBe(0);
+    const w = 'venue.overrides.tiers.SOLUSDT: no dataset of the config holds SOLUSDT (dataset binance-usdm-2025 holds ADAUSDT, BTCUSDT, ETHUSDT, XRPUSDT): its table is not used';
+    expect(other.stderr).toContain(`marginlab: warning: ${w}\n`);
+    expect((JSON.parse(readFileSync(join(dir, 'out-tierother', 'manifest.json'), 'utf8')) as RunManifest).warnings).toEqual([expect.stringMatching(/1d bars are longer/), w]);
   }, 60_000);
 
   it('the funding-interval warning is a JSON event with --json and silent with --quiet', async () => {

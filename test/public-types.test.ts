@@ -77,6 +77,12 @@ export const name: string = ok.name;
 export const typo = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, strategies: 'all', levrage: [3] });
 // @ts-expect-error unknown setup
 export const setup = defineConfig({ name: 'x', data: { path: SAMPLE_DATA }, strategies: 'all', setups: ['isloated'] });
+// venue overrides are typed as the venue takes them (a misspelt tier key was Record<string, unknown>: no error)
+export const tiers = defineConfig({ name: 'x', data: SAMPLE_DATA, strategies: 'all', venue: { id: 'binance-usdm', overrides: { tiers: { XRPUSDT: [{ floor: 0, mmr: 0.02, maxLeverage: 5 }] }, lotSizes: { '*': { step: 0.1 } }, fees: { taker: 0.0004 } } } });
+// @ts-expect-error misspelt key of a tier
+export const tierTypo = defineConfig({ name: 'x', data: SAMPLE_DATA, strategies: 'all', venue: { id: 'binance-usdm', overrides: { tiers: { XRPUSDT: [{ floor: 0, mmr: 0.02, maxLevrage: 5 }] } } } });
+// @ts-expect-error misspelt key of a section
+export const feeTypo = defineConfig({ name: 'x', data: SAMPLE_DATA, strategies: 'all', venue: { id: 'binance-usdm', overrides: { fees: { takr: 0.0004 } } } });
 `,
     );
     expect(diags).toEqual([]);
@@ -98,7 +104,7 @@ export default defineConfig({
     );
     expect(diags).toHaveLength(1);
     const last = diags[0]!.split(/Overload \d of \d/).at(-1)!;
-    expect(last).toMatch(/'levrage' does not exist in type '\{ name: string; .*Did you mean to write 'leverage'\?/s);
+    expect(last).toMatch(/'levrage' does not exist in type 'UserConfig'\. Did you mean to write 'leverage'\?/s);
   });
 
   it('defineConfig of a function without parameters, or of a promise, keeps its literals (it failed to type-check: \'all\' read as string); a value typed any is given as UserConfig', () => {
@@ -158,6 +164,8 @@ export const inList = defineConfig(() => ({ name: 'x', data: [SAMPLE_DATA, { pat
 export const entry = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: [{ name: 'pairs', parms: {} }] }));
 // @ts-expect-error misspelt key of stress.inject
 export const deep = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', stress: { inject: { evry: 3 } } }));
+// @ts-expect-error misspelt key of a venue override's tier, returned by a function
+export const tierFn = defineConfig(() => ({ name: 'x', data: SAMPLE_DATA, strategies: 'all', venue: { id: 'okx', overrides: { tiers: { '*': [{ floor: 0, mmr: 0.02, maxLevrage: 5 }] } } } }));
 `,
     );
     expect(diags).toEqual([]);

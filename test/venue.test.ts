@@ -210,6 +210,41 @@ describe('custom venues (built-in + overrides)', () => {
   });
 });
 
+describe('buildTiers: every tier checked and named as written', () => {
+  const err = (rows: unknown[]) => {
+    try {
+      buildTiers(rows as never, 'venue override tiers.XRPUSDT');
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as UserError).exitCode).toBe(78);
+      return (e as Error).message;
+    }
+    return null;
+  };
+  it('a misspelt key is refused naming the tier and the key it meant (maxLevrage was left out in silence)', () => {
+    expect(err([{ floor: 0, mmr: 0.02, maxLevrage: 5 }])).toBe(`venue override tiers.XRPUSDT tier 1: unknown key "maxLevrage" (did you mean 'maxLeverage'?) (known: floor, cap, mmr, maxLeverage, cum)`);
+    expect(err([{ floor: 0, mmr: 0.01 }, { floor: 100, mmr: 0.02, cumm: 1 }])).toMatch(/^venue override tiers\.XRPUSDT tier 2: unknown key "cumm" \(did you mean 'cum'\?\)/);
+    expect(err([{ floor: 0, mmr: 0.01 }, 5])).toBe('venue override tiers.XRPUSDT tier 2: expected an object { floor, mmr, maxLeverage?, cap?, cum? }, got number');
+    expect(err([{ floor: '0', mmr: 0.01 }])).toBe('venue override tiers.XRPUSDT tier 1: floor must be a number ≥ 0, got "0"');
+  });
+  it('tiers written out of order are named in the order written (the second entry is tier 2, whatever its floor)', () => {
+    expect(err([{ floor: 100, mmr: 0.5 }, { floor: 0, mmr: 1.2 }])).toBe('venue override tiers.XRPUSDT tier 2: mmr must be a rate in [0, 1), got 1.2');
+    expect(err([{ floor: 100, mmr: 0.5 }, { floor: 50, mmr: 0.2 }])).toBe('venue override tiers.XRPUSDT: the first tier must start at notional 0, got a lowest floor of 50 (tier 2)');
+    // a duplicate floor is said as one (it was "cap 0 must exceed floor 0", of a cap the user never wrote)
+    expect(err([{ floor: 0, mmr: 0.5, maxLeverage: 10 }, { floor: 0, mmr: 0.6 }])).toBe('venue override tiers.XRPUSDT tier 2: duplicate floor 0 (tier 1 has it too): give each tier its own floor');
+    expect(err([{ floor: 1000, mmr: 0.02 }, { floor: 0, mmr: 0.01 }, { floor: 1000, mmr: 0.03 }])).toBe('venue override tiers.XRPUSDT tier 3: duplicate floor 1000 (tier 1 has it too): give each tier its own floor');
+    // out of order but sound: sorted by floor, the same table as written in order
+    expect(buildTiers([{ floor: 50_000, mmr: 0.005 }, { floor: 0, mmr: 0.004 }], 't')).toEqual(buildTiers([{ floor: 0, mmr: 0.004 }, { floor: 50_000, mmr: 0.005 }], 't'));
+  });
+  it("a cap given is the next tier's floor: a gap or an overlap is refused", () => {
+    expect(err([{ floor: 0, cap: 200, mmr: 0.01 }, { floor: 100, mmr: 0.02 }])).toBe("venue override tiers.XRPUSDT tier 1: cap 200 is not the next tier's floor 100 (tier 2): tiers must meet; leave cap out (it is the next floor)");
+    expect(err([{ floor: 0, cap: 50, mmr: 0.01 }, { floor: 100, mmr: 0.02 }])).toMatch(/tier 1: cap 50 is not the next tier's floor 100/);
+    expect(err([{ floor: 10, mmr: 0.02 }, { floor: 0, cap: 10, mmr: 0.01 }])).toBeNull();
+    expect(err([{ floor: 0, cap: 0, mmr: 0.01 }])).toBe('venue override tiers.XRPUSDT tier 1: cap 0 must exceed floor 0');
+    expect(buildTiers([{ floor: 0, cap: 5000, mmr: 0.01 }], 't')[0]!.cap).toBe(5000);
+  });
+});
+
 describe('buildTiers: the cum recurrence', () => {
   it('chains exactly in decimals, from a cum the table gives as well as from one it made', () => {
     // 250,000 × (0.0065 − 0.005) is 374.99999999999994 in doubles; the decimal chain gives 375

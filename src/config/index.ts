@@ -16,7 +16,7 @@ import { didYouMean } from '../util/nearest.js';
 import { jsonDuplicateKey, jsonFault, protoKeyPath } from '../util/json-text.js';
 import { realPathOf } from '../util/outdir.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
-import { getVenue, venueIds, type VenueOverrides, type VenueProfile } from '../venue/index.js';
+import { getVenue, venueIds, type BuiltVenueProfile, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
@@ -545,7 +545,7 @@ export function venueProblem(id: string, overrides: Record<string, unknown>, idK
 }
 
 /** The venue profile of a resolved config. */
-export function configVenue(config: Pick<ResolvedConfig, 'venue'>): VenueProfile {
+export function configVenue(config: Pick<ResolvedConfig, 'venue'>): BuiltVenueProfile {
   return getVenue(config.venue.id, config.venue.overrides as VenueOverrides);
 }
 
@@ -690,6 +690,38 @@ export function defaultTierWarnings(config: Pick<ResolvedConfig, 'venue'>, runs:
     }
   }
   return out;
+}
+
+/**
+ * Symbols of venue.overrides.tiers and .lotSizes that no dataset of the config holds: their tables are not used. A key
+ * close to a symbol the data holds (BTCUSDTT) is a typo that ran the venue's own table in silence: a problem (exit 78);
+ * another (a shared override block naming more markets than this config's data) is a warning.
+ */
+export function overrideSymbolProblems(config: Pick<ResolvedConfig, 'venue'>, datasets: readonly { name: string; symbols: readonly string[] }[]): { problems: string[]; warnings: string[] } {
+  const venue = configVenue(config);
+  const held = [...new Set(datasets.flatMap((d) => d.symbols))].sort();
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const sections = [
+    { key: 'tiers', what: 'table', source: (s: string) => venue.tierSource(s, 0) },
+    { key: 'lotSizes', what: 'lot size', source: (s: string) => venue.lotSize(s).source },
+  ] as const;
+  for (const { key, what, source } of sections) {
+    const section = config.venue.overrides[key];
+    if (section === null || typeof section !== 'object') continue;
+    for (const sym of Object.keys(section)) {
+      if (sym === '*') continue;
+      // the lookup's label names the override's symbol as the venue normalises it: equal labels, the same override
+      const label = source(sym);
+      if (held.some((s) => source(s) === label)) continue;
+      const where = `venue.overrides.${key}.${sym}`;
+      const near = didYouMean(sym, held);
+      const holds = `${datasets.length === 1 ? `dataset ${datasets[0]!.name} holds` : 'the datasets hold'} ${held.slice(0, 8).join(', ')}${held.length > 8 ? ', …' : ''}`;
+      if (near !== '') problems.push(`${where}: no dataset of the config holds ${sym}${near}; ${holds}: name the symbol as the data does, or its ${what} is not used`);
+      else warnings.push(`${where}: no dataset of the config holds ${sym} (${holds}): its ${what} is not used`);
+    }
+  }
+  return { problems, warnings };
 }
 
 /** How long a config's code may run and its promise take to settle (ms; MARGINLAB_CONFIG_TIMEOUT_MS overrides it). */

@@ -5,6 +5,7 @@
  */
 import { TIMEFRAME_FORM, timeframeHint, timeframeMsOrNaN } from '../feed/timeframe.js';
 import { z } from 'zod';
+import type { VenueOverrides } from '../venue/index.js';
 import { Decimal } from 'decimal.js';
 import { UNIT_DP as BOOK_DECIMALS } from '../account/fixed.js';
 import { dateHint, parseDate } from '../util/time.js';
@@ -279,4 +280,11 @@ export const configSchema = z
   });
 
 /** What a user writes (before defaults). */
-export type UserConfig = z.input<typeof configSchema>;
+/**
+ * The config as a user writes it. `venue.overrides` is typed as the venue takes it (VenueOverrides), so a misspelt key in a
+ * tier table or a section (`maxLevrage`, `fees.takr`) is a type error as it is an error when run (78).
+ */
+export type UserConfig = Omit<z.input<typeof configSchema>, 'venue'> & {
+  /** a venue id ('binance-usdm', 'bybit-linear', 'okx', 'hyperliquid'), or { id, overrides } (docs/margin.md) */
+  venue?: string | { id: string; overrides?: VenueOverrides };
+};

@@ -11,6 +11,8 @@ import { Decimal } from 'decimal.js';
 import { configError, dataError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { jsonDuplicateKey, jsonFaultText } from '../util/json-text.js';
+import { didYouMean } from '../util/nearest.js';
+import { shownValue } from '../util/excerpt.js';
 import type { Tier } from './types.js';
 
 /** A tier as a user or a table gives it: cap and cum optional (cap = next floor, cum by recurrence). */
@@ -30,7 +32,32 @@ export interface TierInput {
  */
 export function buildTiers(input: readonly TierInput[], where: string, onError = configError): Tier[] {
   if (!Array.isArray(input) || input.length === 0) throw onError(`${where}: a tier table needs at least one tier`);
-  const rows = [...input].sort((a, b) => a.floor - b.floor);
+  // each tier is checked, and named, in the order given ("tier 2" is the second written, whatever its floor): a table
+  // written out of order named its tiers after sorting, and a misspelt key (maxLevrage) was left out in silence
+  const keys = ['floor', 'cap', 'mmr', 'maxLeverage', 'cum'] as const;
+  input.forEach((r: unknown, k) => {
+    const at = `${where} tier ${k + 1}`;
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw onError(`${at}: expected an object { floor, mmr, maxLeverage?, cap?, cum? }, got ${r === null ? 'null' : Array.isArray(r) ? 'an array' : typeof r}`);
+    for (const key of Object.keys(r)) {
+      if (!(keys as readonly string[]).includes(key)) throw onError(`${at}: unknown key "${key}"${didYouMean(key, keys)} (known: ${keys.join(', ')})`);
+    }
+    const t = r as TierInput;
+    if (typeof t.floor !== 'number' || !Number.isFinite(t.floor) || t.floor < 0) throw onError(`${at}: floor must be a number ≥ 0, got ${shownValue(t.floor)}`);
+    if (typeof t.mmr !== 'number' || !Number.isFinite(t.mmr) || t.mmr < 0 || t.mmr >= 1) throw onError(`${at}: mmr must be a rate in [0, 1), got ${shownValue(t.mmr)}`);
+    if (t.maxLeverage !== undefined && (typeof t.maxLeverage !== 'number' || !Number.isFinite(t.maxLeverage) || t.maxLeverage < 1)) throw onError(`${at}: maxLeverage must be ≥ 1, got ${shownValue(t.maxLeverage)}`);
+    if (t.cum !== undefined && (typeof t.cum !== 'number' || !Number.isFinite(t.cum))) throw onError(`${at}: cum must be a number, got ${shownValue(t.cum)}`);
+    if (t.cap !== undefined && (typeof t.cap !== 'number' || Number.isNaN(t.cap) || !(t.cap > t.floor))) throw onError(`${at}: cap ${shownValue(t.cap)} must exceed floor ${t.floor}`);
+  });
+  const order = input.map((r, k) => ({ r, k })).sort((a, b) => a.r.floor - b.r.floor || a.k - b.k);
+  const rows = order.map((o) => o.r);
+  const named = (i: number) => `tier ${order[i]!.k + 1}`;
+  if (rows[0]!.floor !== 0) throw onError(`${where}: the first tier must start at notional 0, got a lowest floor of ${rows[0]!.floor} (${named(0)})`);
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i]!.floor === rows[i - 1]!.floor) throw onError(`${where} ${named(i)}: duplicate floor ${rows[i]!.floor} (${named(i - 1)} has it too): give each tier its own floor`);
+    // tiers meet: a cap given below or above the next floor left notionals in no tier or in two
+    const cap = rows[i - 1]!.cap;
+    if (cap !== undefined && cap !== rows[i]!.floor) throw onError(`${where} ${named(i - 1)}: cap ${cap} is not the next tier's floor ${rows[i]!.floor} (${named(i)}): tiers must meet; leave cap out (it is the next floor)`);
+  }
   const out: Tier[] = [];
   // the previous tier's cum: exact (a decimal) when the recurrence made it, so that the chain is not
   // rounded to a double at each tier; else the number given. A Decimal is made only for a tier whose
@@ -40,21 +67,14 @@ export function buildTiers(input: readonly TierInput[], where: string, onError =
   let prevCum = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    const at = `${where} tier ${i + 1}`;
-    if (!Number.isFinite(r.floor) || r.floor < 0) throw onError(`${at}: floor must be a number ≥ 0, got ${String(r.floor)}`);
-    if (!Number.isFinite(r.mmr) || r.mmr < 0 || r.mmr >= 1) throw onError(`${at}: mmr must be a rate in [0, 1), got ${String(r.mmr)}`);
-    if (i === 0 && r.floor !== 0) throw onError(`${at}: the first tier must start at notional 0, got floor ${r.floor}`);
-    if (i > 0 && r.floor === rows[i - 1]!.floor) throw onError(`${at}: duplicate floor ${r.floor}`);
     const next = rows[i + 1];
     const cap = r.cap ?? (next ? next.floor : Number.POSITIVE_INFINITY);
-    if (!(cap > r.floor)) throw onError(`${at}: cap ${cap} must exceed floor ${r.floor}`);
     const maxLeverage = r.maxLeverage ?? Math.max(1, Math.floor(r.mmr > 0 ? 1 / (2 * r.mmr) : 125));
-    if (!Number.isFinite(maxLeverage) || maxLeverage < 1) throw onError(`${at}: maxLeverage must be ≥ 1, got ${String(r.maxLeverage)}`);
     const prev = out[i - 1];
     // the recurrence in decimal arithmetic, so that round tables give round cum values
     const chained: Decimal | null = r.cum !== undefined ? null : prev ? (prevCumExact ?? new Decimal(prevCum)).plus(new Decimal(r.floor).times(new Decimal(r.mmr).minus(prev.mmr))) : new Decimal(0);
     const cum = r.cum ?? chained!.toNumber();
-    if (!Number.isFinite(cum)) throw onError(`${at}: cum must be a number, got ${String(r.cum)}`);
+    if (!Number.isFinite(cum)) throw onError(`${where} ${named(i)}: cum must be a number, got ${String(cum)}`);
     // frozen: a venue's tier tables are shared by every run of a worker (a strategy reaches them through createAccount)
     out.push(Object.freeze({ floor: r.floor, cap, mmr: r.mmr, maxLeverage, cum }));
     prevCumExact = chained;

@@ -116,8 +116,13 @@ describe('merge', () => {
     writeFileSync(file, 'export {}\n');
     await expect(mergeRunFolders([join(dir, 'sh-1'), file], join(dir, 'm-file'))).rejects.toMatchObject({ exitCode: 66, message: `merge: ${file} is a file, not a run folder (merge takes the --out folders of the shards' runs)` });
     await expect(mergeRunFolders([join(dir, 'sh-1'), join(dir, 'nope')], join(dir, 'm-nope'))).rejects.toMatchObject({ exitCode: 66, message: `merge: folder not found: ${join(dir, 'nope')}` });
+    // a dataset's folder: one line saying what it is (it was the run manifest schema's ten lines), no details
+    const data = join(REPO, 'data', 'binance-usdm-2025');
+    const ds = await mergeRunFolders([join(dir, 'sh-1'), data], join(dir, 'm-data')).then(() => null, (e: unknown) => e);
+    expect(ds).toMatchObject({ exitCode: 66, message: `merge: ${data} is a dataset (market data), not a run folder: give the folders \`marginlab run\` wrote (the shards' --out)` });
+    expect((ds as { details?: string[] }).details ?? []).toEqual([]);
     const { existsSync } = await import('node:fs');
-    expect(existsSync(join(dir, 'm-file')) || existsSync(join(dir, 'm-nope'))).toBe(false);
+    expect(existsSync(join(dir, 'm-file')) || existsSync(join(dir, 'm-nope')) || existsSync(join(dir, 'm-data'))).toBe(false);
   });
 
   it('a shard interrupted in its report step (every result written) does not mark the complete merge "interrupted"; a missing run does', async () => {

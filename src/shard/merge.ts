@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, statSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
+import { holdsDatasetManifest, liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
@@ -35,6 +35,8 @@ function readManifest(dir: string): RunManifest {
   if (!existsSync(dir)) throw missingInput(`merge: folder not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw missingInput(`merge: ${dir} is a file, not a run folder (merge takes the --out folders of the shards' runs)`);
   if (!existsSync(p)) throw missingInput(`merge: ${p} not found (not a marginlab run folder, or the run did not finish)`);
+  // a dataset's folder (its manifest lists market data): the schema's ten lines about a run manifest said nothing useful
+  if (holdsDatasetManifest(dir)) throw missingInput(`merge: ${dir} is a dataset (market data), not a run folder: give the folders \`marginlab run\` wrote (the shards' --out)`);
   // a folder another marginlab command is writing (a shard's retry with --resume, a run in its report step): its results may change under the merge
   const held = liveLock(dir);
   if (held) throw usageError(`merge: ${dir} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then merge`);

@@ -214,6 +214,21 @@ export const lotOf = (p: VenueProfile) => p.lotSize?.('BTCUSDT');
     expect(diags).toEqual([]);
   });
 
+  it('writeDataset\'s input and the manifest it returns can be named (docs/data.md names them; they were not exported)', () => {
+    const diags = check(
+      'dataset-types',
+      `import { writeDataset, type SeriesInput, type DatasetInput, type Manifest, type DatasetManifest } from 'marginlab';
+const candles: SeriesInput = { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: [0, 3_600_000], columns: { open: [1, 2], high: [2, 3], low: [1, 1], close: [2, 2], volume: [1, 1] } };
+const input: DatasetInput = { venue: 'binance-usdm', timeframe: '1h', series: [candles] };
+export const write = (dir: string): Promise<Manifest> => writeDataset(dir, input);
+export const same = (m: Manifest): DatasetManifest => m;
+// @ts-expect-error a series needs its kind
+export const noKind: SeriesInput = { symbol: 'BTCUSDT', time: [], columns: {} };
+`,
+    );
+    expect(diags).toEqual([]);
+  });
+
   it("every TypeScript example of README.md and docs/*.md that imports 'marginlab' compiles as written", () => {
     const files = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
     const blocks: { where: string; code: string }[] = [];

@@ -322,6 +322,11 @@ describe('never mix runs', () => {
     expect(JSON.parse(read(join(dir, 'half', 'summary.json')))).toMatchObject({ complete: false, counts: { total: 4, planned: 8, missing: 4 } });
     expect(read(join(dir, 'half', 'report.md'))).toMatch(/^# .*\n\n.*\n\n> \*\*Incomplete:\*\* 4 of the 8 planned runs have no result/);
     expect(read(join(dir, 'half', 'report.html'))).toContain('<b>Incomplete:</b> 4 of the 8 planned runs have no result');
+    // the merged folder keeps how the shards were started: report's hint to finish it names their config (it said
+    // `run --resume --out half`, which read the default backtest.config.ts and was refused as another plan)
+    expect((JSON.parse(read(join(dir, 'half', 'manifest.json'))) as RunManifest).command).toEqual({ config: join(dir, 'a.config.ts') });
+    const hint = /finish it with `([^`]+)`/.exec((await runCli(['report', 'half', '--formats', 'json'], dir)).stderr)?.[1];
+    expect(hint).toMatch(/ run --resume -c a\.config\.ts --out half$/);
     // report renders exactly the plan: the foreign file is named and left out
     const rep = await runCli(['report', 'mixed', '--formats', 'json'], dir);
     expect(rep.stderr).toContain(`1 result file is not in the folder's plan and was left out: ${join('results', foreign)}`);

@@ -198,6 +198,12 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     wallClockMs: manifests.reduce((s, m) => s + m.wallClockMs, 0),
     ...(ref.plan ? { plan: ref.plan } : {}),
     configHash: fingerprint(ref),
+    // how the shards were started (the config file, the plan's flags): the hint that finishes an incomplete merged folder
+    // repeats it (without it, `run --resume --out <merged>` read the default backtest.config.ts and was refused)
+    ...(() => {
+      const command = manifests.find((m) => m.command)?.command;
+      return command ? { command } : {};
+    })(),
     // an input interrupted in its report step holds every result: the merge, whose report is rendered here, is then whole (as `marginlab report` drops the mark)
     ...(manifests.some((m) => m.interrupted) && ids.length < total ? { interrupted: true } : {}),
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),

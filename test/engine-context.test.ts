@@ -560,6 +560,26 @@ describe("replay()'s symbols", () => {
   });
 });
 
+describe("replay()'s money and leverage", () => {
+  // what the config refuses: a negative slippage ran as a price improvement, '0' capital ran, leverage 0 failed in the account
+  it('a slippage outside [0, 10000) bp, a capital not above 0 and a leverage below 1 throw naming the param and what was given', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const mod = scripted({ 0: (c) => void c.buy(0, 1) }, ['BTCUSDT']);
+    const run = (over: Record<string, unknown>) => () =>
+      replay({ data, symbols: ['BTCUSDT'], strategy: mod, params: {}, venue: zeroFeeVenue(), setups: ISO, initialCapital: '1000', leverage: 5, execution: DEFAULT_EXECUTION, ...over } as never);
+    expect(run({ execution: { ...DEFAULT_EXECUTION, slippageBps: -3 } })).toThrow('replay: execution.slippageBps must be a number of basis points in [0, 10000), got -3');
+    expect(run({ execution: { slippageBps: NaN } })).toThrow('got NaN');
+    expect(run({ initialCapital: '0' })).toThrow(`replay: initialCapital must be a decimal string above 0 (e.g. '10000'), got "0"`);
+    expect(run({ initialCapital: 1000 })).toThrow('got 1000');
+    expect(run({ initialCapital: 'abc' })).toThrow('got "abc"');
+    for (const [lev, shown] of [[0, '0'], [NaN, 'NaN'], [0.5, '0.5'], ['5', '"5"']] as const) {
+      expect(run({ leverage: lev })).toThrow(`replay: leverage must be a number ≥ 1 (1 = no leverage), got ${shown}`);
+    }
+    expect(run({})().setups[0]!.error).toBeUndefined();
+    expect(run({ execution: { slippageBps: 0 }, initialCapital: '0.5', leverage: 1 })().setups).toHaveLength(1);
+  });
+});
+
 describe('an error inside a host call', () => {
   // setLeverage called at the bottom of a deep recursion overflowed inside the account: host() reported it as an
   // EngineInvariantError (an internal engine failure), and a strategy that caught it went on — its run ended ok

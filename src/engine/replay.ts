@@ -316,6 +316,17 @@ export function replay(p: ReplayParams): ReplayOutput {
   }
   if (p.setups.length === 0) throw new RangeError('replay: no account setups');
   const exec: ExecutionOptions = { ...DEFAULT_EXECUTION, ...p.execution };
+  // what the config refuses, replay() refuses too: a negative slippage ran as a price improvement, a capital of '0' and a
+  // leverage of 0 ran or failed inside the account with a message naming neither
+  if (typeof exec.slippageBps !== 'number' || !(exec.slippageBps >= 0 && exec.slippageBps < 10_000)) {
+    throw new RangeError(`replay: execution.slippageBps must be a number of basis points in [0, 10000), got ${shownValue(exec.slippageBps)}`);
+  }
+  if (typeof p.initialCapital !== 'string' || !(Number(p.initialCapital) > 0) || !Number.isFinite(Number(p.initialCapital))) {
+    throw new RangeError(`replay: initialCapital must be a decimal string above 0 (e.g. '10000'), got ${shownValue(p.initialCapital)}`);
+  }
+  if (typeof p.leverage !== 'number' || !Number.isFinite(p.leverage) || p.leverage < 1) {
+    throw new RangeError(`replay: leverage must be a number ≥ 1 (1 = no leverage), got ${shownValue(p.leverage)}`);
+  }
   // quantity grid per symbol: the venue's table, else its default rule at the symbol's first price
   // in the dataset (not the replayed slice: the grid must not depend on where a replay starts)
   const lotSizes: LotSize[] = symbols.map((name, s) => {

@@ -279,9 +279,8 @@ export const configSchema = z
     });
   });
 
-/** What a user writes (before defaults). */
 /**
- * The config as a user writes it. `venue.overrides` is typed as the venue takes it (VenueOverrides), so a misspelt key in a
+ * The config as a user writes it (before defaults). `venue.overrides` is typed as the venue takes it (VenueOverrides), so a misspelt key in a
  * tier table or a section (`maxLevrage`, `fees.takr`) is a type error as it is an error when run (78).
  */
 export type UserConfig = Omit<z.input<typeof configSchema>, 'venue'> & {

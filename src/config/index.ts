@@ -97,6 +97,11 @@ export interface ResolvedDataset {
   gaps: 'error' | 'warn';
 }
 
+/** The config error (78) listing a config's problems: "<where>: invalid config (N problems)" and one detail line each. */
+export function invalidConfig(where: string, lines: string[]): UserError {
+  return configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
+}
+
 /** The validated config, defaults applied, plain JSON, deeply frozen. */
 export interface ResolvedConfig {
   name: string;
@@ -487,7 +492,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
       throw usageError(flagged.length === 1 ? flagged[0]! : `invalid command-line values (${flagged.length} problems)`, flagged.length === 1 ? [] : flagged as string[]);
     }
     lines = lines.map((l, i) => flagged[i] ?? l);
-    throw configError(`${where}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
+    throw invalidConfig(where, lines);
   }
   const c = parsed.data;
   const resolved: ResolvedConfig = {
@@ -626,7 +631,7 @@ export function checkLeverageLimits(config: Pick<ResolvedConfig, 'leverage' | 's
         (more.length > 0 ? `; also above ${more.slice(0, 5).join(', ')}${more.length > 5 ? ` and ${more.length - 5} more` : ''}` : ''),
     );
   }
-  if (lines.length > 0) throw configError(`${source}: invalid config (${lines.length} problem${lines.length === 1 ? '' : 's'})`, lines);
+  if (lines.length > 0) throw invalidConfig(source, lines);
 }
 
 /**

@@ -28,7 +28,7 @@ import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
 import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
-import { DEFAULT_EXECUTION } from './setups.js';
+import { DEFAULT_EXECUTION, MAX_SLIPPAGE_BPS } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
@@ -318,8 +318,8 @@ export function replay(p: ReplayParams): ReplayOutput {
   const exec: ExecutionOptions = { ...DEFAULT_EXECUTION, ...p.execution };
   // what the config refuses, replay() refuses too: a negative slippage ran as a price improvement, a capital of '0' and a
   // leverage of 0 ran or failed inside the account with a message naming neither
-  if (typeof exec.slippageBps !== 'number' || !(exec.slippageBps >= 0 && exec.slippageBps < 10_000)) {
-    throw new RangeError(`replay: execution.slippageBps must be a number of basis points in [0, 10000), got ${shownValue(exec.slippageBps)}`);
+  if (typeof exec.slippageBps !== 'number' || !(exec.slippageBps >= 0 && exec.slippageBps < MAX_SLIPPAGE_BPS)) {
+    throw new RangeError(`replay: execution.slippageBps must be a number of basis points in [0, ${MAX_SLIPPAGE_BPS}), got ${shownValue(exec.slippageBps)}`);
   }
   if (typeof p.initialCapital !== 'string' || !(Number(p.initialCapital) > 0) || !Number.isFinite(Number(p.initialCapital))) {
     throw new RangeError(`replay: initialCapital must be a decimal string above 0 (e.g. '10000'), got ${shownValue(p.initialCapital)}`);

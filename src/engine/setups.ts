@@ -34,6 +34,9 @@ export const DEFAULT_EXECUTION: Readonly<ExecutionOptions> = Object.freeze({
   crossCheck: 'pessimistic',
 });
 
+/** slippage is in [0, MAX_SLIPPAGE_BPS) basis points, in the config and in `replay()` alike (10,000 bp would price a sell at 0) */
+export const MAX_SLIPPAGE_BPS = 10_000;
+
 /**
  * The SetupSpec of a planned run: the setup's id and the mode of positions whose order names none
  * (`mixed` takes the config's `mixedDefaultMode`); whether orders choose their own mode follows

@@ -182,6 +182,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
   let errored = 0;
   for (const id of ids) chosen.get(id)!.status === 'ok' ? ok++ : errored++;
   const total = planIds?.length ?? ref.plan?.total ?? ids.length;
+  const command = manifests.find((m) => m.command)?.command;
   const manifest: RunManifest = {
     schemaVersion: 1,
     name: ref.name,
@@ -200,10 +201,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     configHash: fingerprint(ref),
     // how the shards were started (the config file, the plan's flags): the hint that finishes an incomplete merged folder
     // repeats it (without it, `run --resume --out <merged>` read the default backtest.config.ts and was refused)
-    ...(() => {
-      const command = manifests.find((m) => m.command)?.command;
-      return command ? { command } : {};
-    })(),
+    ...(command ? { command } : {}),
     // an input interrupted in its report step holds every result: the merge, whose report is rendered here, is then whole (as `marginlab report` drops the mark)
     ...(manifests.some((m) => m.interrupted) && ids.length < total ? { interrupted: true } : {}),
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),

@@ -8,7 +8,7 @@ import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, 
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { configError, ExitCode, UserError, type ExitCodeValue, type UserErrorReason } from '../errors.js';
+import { ExitCode, UserError, type ExitCodeValue, type UserErrorReason } from '../errors.js';
 import type { LoadReply, LoadRequest } from './load-worker.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion } from '../util/package-root.js';
@@ -21,7 +21,7 @@ import { parseRunResult, readRunManifest, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
-import { checkLeverageLimits, configPath, defaultTierWarnings, overrideSymbolProblems, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
+import { checkLeverageLimits, configPath, defaultTierWarnings, invalidConfig, overrideSymbolProblems, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
 import { buildPlan, shardTasks, type PlanDataset, type PlanTask, type RunPlan, type ShardSpec, type StrategySource } from './plan.js';
@@ -425,10 +425,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   warnings.push(...venueMismatchWarnings(c, datasets.plan.map((d) => ({ name: d.name, venue: datasets.data[d.key]!.venue }))));
   // a tier table or lot size given for a symbol no dataset holds: a near miss of a held symbol is a typo (78), else said
   const overrideSymbols = overrideSymbolProblems(c, datasets.plan.map((d) => ({ name: d.name, symbols: d.symbols })));
-  if (overrideSymbols.problems.length > 0) {
-    const n = overrideSymbols.problems.length;
-    throw configError(`${configName}: invalid config (${n} problem${n === 1 ? '' : 's'})`, overrideSymbols.problems);
-  }
+  if (overrideSymbols.problems.length > 0) throw invalidConfig(configName, overrideSymbols.problems);
   warnings.push(...overrideSymbols.warnings);
   // data warnings (gaps under data.gaps: 'warn'): on stderr, in manifest.warnings and the reports; at most 20 per dataset
   datasets.plan.forEach((d, i) => {

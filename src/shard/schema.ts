@@ -129,7 +129,8 @@ export const RESULT_FIX = 'run the command that wrote the folder again with --re
  */
 export function parseRunResult(text: string, path: string, expectedId?: string, fix?: string): RunResult {
   const json = parseJson(text, path);
-  const bad = fix === undefined ? `${path} is not a valid run result` : `${path} is not a valid run result: ${fix}`;
+  const todo = fix === undefined ? '' : `: ${fix}`;
+  const bad = `${path} is not a valid run result${todo}`;
   // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first
   const problems = resultProblems(json);
   if (problems.length) throw dataError(bad, problems);
@@ -138,8 +139,8 @@ export function parseRunResult(text: string, path: string, expectedId?: string, 
   if (!r.success) throw dataError(bad, issues(r.error, json));
   const result = r.data as unknown as RunResult;
   const derived = runIdOf(result.spec);
-  if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged${fix === undefined ? '' : `: ${fix}`}`);
-  if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}${fix === undefined ? '' : `: ${fix}`}`);
+  if (derived !== result.runId) throw dataError(`${path}: its RunId ${result.runId} does not re-derive from its spec (${derived}): the file was edited or damaged${todo}`);
+  if (expectedId !== undefined && expectedId !== result.runId) throw dataError(`${path} holds run ${result.runId}, not ${expectedId}${todo}`);
   // last: any other value edited (a metric) no longer hashes to the file's digest
   const edited = digestProblems(json as Record<string, unknown>);
   if (edited.length) throw dataError(bad, edited);

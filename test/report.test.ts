@@ -39,7 +39,7 @@ describe('writeReport', () => {
 
   it('summary.json validates against the exported schema and holds every run sorted by runId', () => {
     const s = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
-    expect(s.schemaVersion).toBe(3);
+    expect(s.schemaVersion).toBe(4);
     expect(s.stress).toBeNull(); // no stress runs in this folder
     expect(s.runs).toHaveLength(results.length);
     const ids = s.runs.map((r) => r.runId);
@@ -304,9 +304,11 @@ describe('verdicts', () => {
     const v = verdictFor({ isolated: iso, cross })!;
     expect(v.winner).toBeNull();
     expect(v.line).toMatch(/^tie: isolated and cross held no position: every order was rejected \(isolated 25 rejected, all for leverageAboveTierMax; cross 25 rejected, most for leverageAboveTierMax\), so the modes were not compared: /);
-    // a run that traded is compared as before
+    // a run that traded is compared as before (two identical runs: said so)
     const traded = verdictFor({ isolated: run('isolated', { ...none, exposureTime: 40, fees: 3 }), cross: run('cross', { ...none, exposureTime: 40, fees: 3 }) })!;
-    expect(traded.line).toMatch(/made the same trades/);
+    expect(traded.line).toMatch(/^tie: isolated and cross made identical runs \(no round trip closed, the same fees 3\.00\)/);
+    const traded2 = verdictFor({ isolated: run('isolated', { ...none, exposureTime: 40, fees: 3 }), cross: run('cross', { ...none, exposureTime: 40, fees: 3, capitalAtRiskAvg: 1 }) })!;
+    expect(traded2.line).toMatch(/^tie: isolated and cross made the same trades \(no round trip closed, the same fees 3\.00\)/);
   });
   it("a strategy's headline leaves out configurations where every order was rejected in every mode (not compared): not counted as ties, not in the medians", async () => {
     const rejectedAll = (r: RunResult): RunResult =>

@@ -5,6 +5,7 @@
 import { METRIC_BY_ID } from '../analysis/index.js';
 import { MARGIN_RATIO_CAP } from '../account/books.js';
 import type { RunResult } from '../shard/types.js';
+import { canonicalJson } from '../shard/hash.js';
 
 /** Metrics shown with an explicit + sign when positive. */
 const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnCapitalAtRisk', 'returnOnMargin']);
@@ -175,6 +176,11 @@ export function shownOutcome(r: RunResult): { books: Readonly<Record<string, str
  * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
  * curve call such a leverage untested, and a verdict between such runs compares nothing.
  */
+/** Two runs that agree on every metric and rejection: one run twice (mixed with every position in its default cross mode repeats cross). */
+export function identicalRuns(a: RunResult, b: RunResult): boolean {
+  return canonicalJson(a.metrics) === canonicalJson(b.metrics) && canonicalJson(a.rejections ?? {}) === canonicalJson(b.rejections ?? {});
+}
+
 export function heldPosition(r: RunResult): boolean {
   const m = r.metrics;
   const pos = (id: string) => {

@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
+import { dataPeriod, dataSummary, servedBy, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { closeTimeShift, pricePanel } from './price-chart.js';
@@ -147,7 +147,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
     ...COMPARISON_METRICS.map((id) => ({ label: COMPARISON_HEADERS[id], num: true, title: METRIC_BY_ID.get(id)?.title ?? id })),
   ];
   const compRows = rows.map(({ config: c, setup, run }) => {
-    const win = c.verdict?.winner === setup;
+    const win = servedBy(c.verdict, setup);
     return {
       cls: `${win ? 'winner' : ''}${run.status !== 'ok' ? ' errored' : ''}`.trim(),
       cells: [

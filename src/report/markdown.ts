@@ -4,7 +4,7 @@
 import type { RunResult } from '../shard/types.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, missingRunsText, paramsLabel, rejectionsLabel } from './format.js';
 import { SETUP_IDS } from '../engine/setups.js';
-import { dataPeriod, dataSummary, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, servedBy, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
 import { stressRunText } from '../stress/types.js';
@@ -93,7 +93,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   const header = ['Strategy', ...(showParams ? ['Params'] : []), 'Venue', ...(showData ? ['Data'] : []), 'Lev', 'Mode', ...COMPARISON_METRICS.map((id) => COMPARISON_HEADERS[id])];
   const align: ('l' | 'r')[] = ['l', ...(showParams ? ['l' as const] : []), 'l', ...(showData ? ['l' as const] : []), 'r', 'l', ...COMPARISON_METRICS.map(() => 'r' as const)];
   const rows = comparisonRows(model).map(({ config: c, setup, run }) => {
-    const star = c.verdict?.winner === setup ? ' ★' : '';
+    const star = servedBy(c.verdict, setup) ? ' ★' : '';
     const cells =
       run.status === 'ok'
         ? COMPARISON_METRICS.map((id) => fmtMetric(id, run.metrics[id]))

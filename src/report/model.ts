@@ -13,8 +13,8 @@ import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analy
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { WIPEOUT_FRACTION, historyIndex, type HistoryOutcomes } from '../stress/types.js';
-import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, isoDate, paramsLabel } from './format.js';
-import { SETUP_IDS, type SetupId } from '../engine/setups.js';
+import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, identicalRuns, isoDate, paramsLabel } from './format.js';
+import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
 
 /** Recursively key-sorted copy, for pretty-printed JSON whose keys are in canonical order (the string form is shard/hash canonicalJson). */
@@ -55,6 +55,16 @@ export interface Verdict {
   line: string;
   /** true when no completed mode held a position (every order rejected): a tie that compared nothing */
   notCompared?: true;
+  /**
+   * setups whose run was identical to another's (every metric equal: mixed with every position in its default
+   * cross mode repeats the cross run), each → the setup it repeated; compared as that setup, it wins or ties with it
+   */
+  identicalTo?: Partial<Record<SetupId, SetupId>>;
+}
+
+/** Whether `setup` served the configuration: the winner, or a setup whose run was identical to the winner's. */
+export function servedBy(v: Verdict | null | undefined, setup: SetupId): boolean {
+  return !!v?.winner && (v.winner === setup || v.identicalTo?.[setup] === v.winner);
 }
 
 export interface ConfigGroup {
@@ -214,6 +224,12 @@ function rejectedPhrase(r: RunResult): string {
   return `${r.spec.setup} ${f('rejectedOrders', n)} rejected${top ? `, ${most === n ? 'all' : 'most'} for ${top}` : ''}`;
 }
 
+/** '31 round trips, the same fees 833.63' ('no round trip closed, …') */
+function tradesPhrase(r: RunResult): string {
+  const nt = num(r, 'trades') ?? 0;
+  return `${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(r, 'fees'))}`;
+}
+
 /** The capital-at-risk difference of a tie, as a fact (not a win). */
 function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: RunResult }): string {
   const ca = num(a.r, 'capitalAtRiskAvg');
@@ -244,38 +260,60 @@ function erroredSetupsText(errored: readonly SetupId[]): string {
 }
 
 function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdict {
-  // the winner beats every other mode (with three modes the rule's tolerances can go round in a circle: report/rank.ts)
-  const { ranked, winner, circular } = rankSetups(ok, (x) => x.s, (x, y) => compareRuns(x.r, y.r));
+  // the winner beats every other mode (with three modes the rule's tolerances can go round in a circle: report/rank.ts);
+  // a setup whose run repeated another's exactly is compared as that one
+  const { ranked, winner, circular, twinOf } = rankSetups(ok, (x) => x.s, (x, y) => compareRuns(x.r, y.r), (x, y) => !neverTraded(x.r) && identicalRuns(x.r, y.r));
+  const identicalTo: Partial<Record<SetupId, SetupId>> = {};
+  for (const [x, t] of twinOf) identicalTo[x.s] = t.s;
+  const v = foldedVerdict(ranked, winner, circular, (x) => [...twinOf].filter(([, t]) => t === x).map(([y]) => y.s));
+  return twinOf.size ? { ...v, identicalTo } : v;
+}
+
+/** The verdict over setups with distinct runs (`twins(x)`: the setups whose run was identical to x's, folded into it). */
+function foldedVerdict(ranked: readonly { s: SetupId; r: RunResult }[], winner: { s: SetupId } | null, circular: boolean, twins: (x: { s: SetupId; r: RunResult }) => SetupId[]): Verdict {
+  // 'cross (mixed identical)'
+  const named = (x: { s: SetupId; r: RunResult }) => {
+    const t = twins(x);
+    return t.length ? `${x.s} (${setupList(t)} identical)` : x.s;
+  };
   const w = ranked[0]!;
-  const l = ranked[1]!;
+  const l = ranked[1];
+  if (l === undefined) {
+    // every completed setup made one run: nothing told them apart
+    const nl = num(w.r, 'liquidations') ?? 0;
+    return {
+      winner: null,
+      line: `tie: ${setupList([w.s, ...twins(w)])} made identical runs (${tradesPhrase(w.r)}): return ${f('totalReturn', num(w.r, 'totalReturn'))}, max drawdown ${f('maxDrawdown', num(w.r, 'maxDrawdown'))}; ${nl === 0 ? 'no liquidations' : `liquidations ${liqPhrase(w.s, w.r).slice(w.s.length + 1)} in each`}; max margin ratio ${f('marginRatioMax', num(w.r, 'marginRatioMax'))}.`,
+    };
+  }
   const pair = (id: string) => `${f(id, num(w.r, id))} vs ${f(id, num(l.r, id))}`;
   const liqW = num(w.r, 'liquidations') ?? 0;
   const liqL = num(l.r, 'liquidations') ?? 0;
   const liq = liqW === 0 && liqL === 0 ? 'no liquidations in either' : `liquidations ${liqPhrase(w.s, w.r)}, ${liqPhrase(l.s, l.r)}`;
   const mr = `max margin ratio ${pair('marginRatioMax')}`;
-  const others = ranked.length > 2 ? ` (then ${ranked.slice(2).map((x) => `${x.s} ${f('totalReturn', num(x.r, 'totalReturn'))}`).join(', ')})` : '';
+  const others = ranked.length > 2 ? ` (then ${ranked.slice(2).map((x) => `${named(x)} ${f('totalReturn', num(x.r, 'totalReturn'))}`).join(', ')})` : '';
 
   if (winner === null && circular) {
-    const each = (id: string) => ok.map((x) => `${x.s} ${f(id, num(x.r, id))}`).join(', ');
+    const ok = [...ranked].sort((x, y) => setupRank(x.s) - setupRank(y.s));
+    const each = (id: string) => ok.map((x) => `${named(x)} ${f(id, num(x.r, id))}`).join(', ');
     return {
       winner: null,
       line: `tie: no mode served it better than every other, the rules go round in a circle (${circlePhrase(ok)}): return ${each('totalReturn')}; max drawdown ${each('maxDrawdown')}; liquidations ${ok.map((x) => liqPhrase(x.s, x.r)).join(', ')}; max margin ratio ${each('marginRatioMax')}.`,
     };
   }
   if (winner === null) {
-    const nt = num(w.r, 'trades') ?? 0;
-    const none = ok.every((x) => neverTraded(x.r));
+    const none = ranked.every((x) => neverTraded(x.r));
     const trades = none
       ? `held no position: ${noFillPhrase([w, l])}, so the modes were not compared`
       : sameTrades(w.r, l.r)
-        ? `made the same trades (${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(w.r, 'fees'))})`
+        ? `made the same trades (${tradesPhrase(w.r)})`
         : endedWipedOut(w.r) && endedWipedOut(l.r)
           ? `both ended wiped out (equity below ${100 * WIPEOUT_FRACTION}% of the initial capital; how many liquidations it took is the mode's bookkeeping, not a better outcome)`
           : `ended within ${RETURN_TOL_PP} pp of each other`;
     return {
       winner: null,
       ...(none ? { notCompared: true as const } : {}),
-      line: `tie: ${w.s} and ${l.s}${others} ${trades}: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.${capitalAtRiskFact(w, l)}`,
+      line: `tie: ${named(w)} and ${named(l)}${others} ${trades}: return ${pair('totalReturn')}, max drawdown ${pair('maxDrawdown')}; ${liq}; ${mr}.${capitalAtRiskFact(w, l)}`,
     };
   }
   const { by } = decideRuns(w.r, l.r);
@@ -299,7 +337,7 @@ function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdic
   if (liqL < liqW) buts.push(`${l.s} was liquidated less often (${liqL} vs ${liqW})`);
   return {
     winner: w.s,
-    line: `${w.s} served it better than ${l.s}${others}: ${why}; ${liq}; ${mr}${buts.length ? `; but ${buts.join(', and ')}` : ''}.`,
+    line: `${named(w)} served it better than ${named(l)}${others}: ${why}; ${liq}; ${mr}${buts.length ? `; but ${buts.join(', and ')}` : ''}.`,
   };
 }
 

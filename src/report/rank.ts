@@ -10,7 +10,11 @@
  * - the **winner** is the setup that beats every other one; there is none on a tie or a circle;
  * - the order lists the setups that lost to none first, then by wins minus losses over all pairs
  *   (then setup order), so the winner comes first; on a tie (no circle) the first setup is one that
- *   lost to none and the second one it ties with, the pair a tie's line names.
+ *   lost to none and the second one it ties with, the pair a tie's line names;
+ * - with `same`, an item identical to an earlier one (mixed with every position in its default
+ *   cross mode repeats the cross run exactly) is **folded** into it: ranked among the others as one
+ *   item, it wins, ties or loses with it (two identical runs read "tie: cross and mixed" although
+ *   both beat isolated by 80 pp).
  */
 import { setupRank, type SetupId } from '../engine/setups.js';
 
@@ -20,10 +24,22 @@ export interface SetupRanking<T> {
   winner: T | null;
   /** true when every item loses to some other one: the rule goes round in a circle */
   circular: boolean;
+  /** each folded item → the item it is identical to (which is in `ranked`; folded items are not) */
+  twinOf: Map<T, T>;
 }
 
-/** `cmp(a, b)` < 0 when `a` served better than `b`, > 0 when worse, 0 when equal within the rule's tolerance. */
-export function rankSetups<T>(items: readonly T[], setupOf: (x: T) => SetupId, cmp: (a: T, b: T) => number): SetupRanking<T> {
+/**
+ * `cmp(a, b)` < 0 when `a` served better than `b`, > 0 when worse, 0 when equal within the rule's tolerance;
+ * `same(a, b)`: the two are identical (folded into the first of them in `items` order).
+ */
+export function rankSetups<T>(all: readonly T[], setupOf: (x: T) => SetupId, cmp: (a: T, b: T) => number, same?: (a: T, b: T) => boolean): SetupRanking<T> {
+  const twinOf = new Map<T, T>();
+  const items: T[] = [];
+  for (const x of all) {
+    const twin = same ? items.find((y) => same(y, x)) : undefined;
+    if (twin === undefined) items.push(x);
+    else twinOf.set(x, twin);
+  }
   const n = items.length;
   const score = new Map<T, number>();
   const beaten = new Set<T>();
@@ -51,5 +67,5 @@ export function rankSetups<T>(items: readonly T[], setupOf: (x: T) => SetupId, c
     const k = ranked.findIndex((y) => y !== top && cmp(top, y) === 0);
     if (k > 1) ranked.splice(1, 0, ...ranked.splice(k, 1));
   }
-  return { ranked, winner, circular };
+  return { ranked, winner, circular, twinOf };
 }

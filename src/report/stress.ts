@@ -30,7 +30,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { heldPosition, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
+import { heldPosition, identicalRuns, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
 import { rankSetups } from './rank.js';
 
 export type Population = 'crash' | 'paths';
@@ -60,6 +60,8 @@ export interface PopulationSummary {
   diffs: PairDiff[];
   /** the setup that served the configuration under this population; null on a tie or without a verdict */
   winner: SetupId | null;
+  /** a setup whose run was identical to another's in every view → that setup (compared as it: model.ts Verdict.identicalTo) */
+  identicalTo: Partial<Record<SetupId, SetupId>>;
   /** false when fewer than two setups completed a run here (the others errored): no verdict, neither a tie nor a win */
   judged: boolean;
   /** one sentence with the numbers */
@@ -385,8 +387,19 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
     const f = diffOf(diffs, x, y);
     return f ? f.sign * stressOrder(f.d).order : 0;
   };
-  const ranking = rankSetups(setups, (x) => x, pairOrder);
+  // a setup whose run repeated another's in every view (and held a position in one) is compared as that one
+  const same = (x: SetupId, y: SetupId): boolean => {
+    const vs = views.map((k) => byView.get(k)!);
+    return vs.every((v) => (v[x] === undefined) === (v[y] === undefined) && (v[x] === undefined || identicalRuns(v[x]!, v[y]!))) && vs.some((v) => v[x] !== undefined && heldPosition(v[x]!));
+  };
+  const ranking = rankSetups(setups, (x) => x, pairOrder, same);
   const ranked = ranking.ranked;
+  const identicalTo: Partial<Record<SetupId, SetupId>> = Object.fromEntries(ranking.twinOf);
+  // 'cross (mixed identical)'
+  const named = (x: SetupId): string => {
+    const t = setups.filter((y) => identicalTo[y] === x);
+    return t.length ? `${x} (${t.join(' and ')} identical)` : x;
+  };
   // why a pair is ordered (under the crash scenarios a wipe-out counts before or by the shock: it ends the account either way)
   const whyOf = (by: keyof typeof WHY): string => (by === 'wipeOut' && pop === 'crash' ? `${WHY.wipeOut}, before or by the shock` : WHY[by]);
   let winner: SetupId | null = null;
@@ -398,9 +411,11 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
       .filter(([x, y]) => pairOrder(x, y) !== 0)
       .map(([x, y]) => {
         const [a, b] = pairOrder(x, y) < 0 ? [x, y] : [y, x];
-        return `${a} over ${b} with ${whyOf(stressOrder(diffOf(diffs, a, b)!.d).by)}`;
+        return `${named(a)} over ${named(b)} with ${whyOf(stressOrder(diffOf(diffs, a, b)!.d).by)}`;
       })
       .join(', ')})`;
+  } else if (ranked.length === 1 && ranking.twinOf.size) {
+    tail = `tie: ${setups.join(' and ')} made identical runs ${pop === 'crash' ? 'at every injection' : 'on every path'}`;
   } else if (ranked.length >= 2) {
     const w = ranked[0]!;
     const l = ranked[1]!;
@@ -411,7 +426,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
     const retDiff = `return difference ${w} − ${l} ${pp(wl.mean)}${wl.lo === null || wl.hi === null ? '' : ` [${pp(wl.lo)}, ${pp(wl.hi)}]`}`;
     if (ranking.winner === w) {
       winner = w;
-      tail = `${w} served it (${whyOf(by)}; ${retDiff})`;
+      tail = `${named(w)} served it (${whyOf(by)}; ${retDiff})`;
     } else {
       // the return or the liquidations favoured a setup that wiped out more often: said, not crowned (the first
       // pair of the top setup where that happened: with three setups it may be with the third)
@@ -424,7 +439,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
           against.worse === 'wipeOut'
             ? `tie: ${against.favoured} had ${WHY[against.by]} but wiped out more often (${pop === 'crash' ? 'on ' : ''}${wo(against.favoured)} against ${wo(other)}${pop === 'crash' ? ', before or by the shock' : ''}, a difference within noise; ${retDiff})`
             : `tie: ${against.favoured} had ${WHY[against.by]} but a lower return on average, by more than ${RETURN_TOL_PP} pp (a difference within noise; ${retDiff})`;
-      } else tail = `tie: no difference beyond noise (${retDiff}${!r.noise ? `, within ${RETURN_TOL_PP} pp` : r.lo === null ? `, ${r.n} pair${r.n === 1 ? '' : 's'}: too few for an interval (fewer than ${MIN_PAIRS})` : ', an interval containing 0'})`;
+      } else tail = `tie${ranking.twinOf.size ? ` of ${named(w)} and ${named(l)}` : ''}: no difference beyond noise (${retDiff}${!r.noise ? `, within ${RETURN_TOL_PP} pp` : r.lo === null ? `, ${r.n} pair${r.n === 1 ? '' : 's'}: too few for an interval (fewer than ${MIN_PAIRS})` : ', an interval containing 0'})`;
       // with three setups the tie is of the first two: a third that one or both of them beat is said (the
       // sentence read as if no setup had served better than another, while the tied two both beat cross)
       const beaten = ranked.slice(2).flatMap((x) => {
@@ -432,7 +447,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
         if (!over.length) return [];
         const why = over.map((y) => whyOf(stressOrder(diffOf(diffs, y, x)!.d).by));
         const because = why.every((b) => b === why[0]) ? why[0]! : over.map((y, i) => `${y} with ${why[i]}`).join(', ');
-        return [`${over.length === 2 ? `${over[0]} and ${over[1]} both` : over[0]} served it better than ${x} (${because})`];
+        return [`${over.length === 2 ? `${named(over[0]!)} and ${named(over[1]!)} both` : named(over[0]!)} served it better than ${named(x)} (${because})`];
       });
       if (beaten.length) tail += `; ${beaten.join('; ')}`;
     }
@@ -458,7 +473,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
     return `${s} wiped out ${by}${share(pop, o.wipeOut)}, liquidated ${by}${share(pop, o.liquidation)}${before}, median return ${fmtMetric('totalReturn', med)} (5% expected shortfall ${fmtMetric('totalReturn', o.expectedShortfall5)})${shock}`;
   });
   const line = `${head}: ${parts.join('; ')}${tail ? `; ${tail}` : ''}.`;
-  return { population: pop, views: n, bySetup, diffs, winner, judged, line, fan, lossAtShock };
+  return { population: pop, views: n, bySetup, diffs, winner, identicalTo, judged, line, fan, lossAtShock };
 }
 
 /** Identity of a configuration, as the history comparison groups it (see model.ts configIdentity). */

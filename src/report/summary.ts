@@ -16,7 +16,7 @@ import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock (added within 3: liquidatedAsHistory, wipedOutAsHistory; see docs/report.md). */
-export const SUMMARY_SCHEMA_VERSION = 3 as const;
+export const SUMMARY_SCHEMA_VERSION = 4 as const;
 
 const setupEnum = z.enum(SETUP_IDS);
 const metricValue = z.number().nullable();
@@ -70,6 +70,7 @@ export const SummaryStressSchema = z.strictObject({
           population: populationEnum,
           views: z.number().int(),
           winner: setupEnum.nullable(),
+          identicalTo: z.partialRecord(setupEnum, setupEnum),
           verdict: z.string(),
           setups: z.array(
             z.strictObject({
@@ -193,6 +194,8 @@ export const SummarySchema = z.strictObject({
       symbols: z.array(z.string()),
       runs: z.partialRecord(setupEnum, z.string()),
       winner: setupEnum.nullable(),
+      /** a setup whose run was identical to another's → that setup (compared as it: it wins or ties with it) */
+      identicalTo: z.partialRecord(setupEnum, setupEnum),
       verdict: z.string().nullable(),
     }),
   ),
@@ -308,6 +311,7 @@ function summaryStress(m: StressModel | null): z.infer<typeof SummaryStressSchem
           population: p,
           views: ps.views,
           winner: ps.winner,
+          identicalTo: { ...ps.identicalTo },
           verdict: ps.line,
           setups: pick(ps.bySetup).map(([setup, o]) => ({
             setup,
@@ -380,6 +384,7 @@ export function buildSummary(model: ReportModel, sweep: SweepRow[], modes: ModeT
         symbols: c.symbols,
         runs,
         winner: c.verdict?.winner ?? null,
+        identicalTo: c.verdict?.identicalTo ?? {},
         verdict: c.verdict?.line ?? null,
       };
     }),

@@ -49,7 +49,7 @@ export { loadDataset, synthesize, writeDataset } from './feed/entry.js';
 export { sliceMarketData, sliceByTime, selectSymbols } from './feed/slice.js';
 export type { MarketData, SymbolColumns, LoadOptions, SynthOptions } from './feed/index.js';
 // what writeDataset takes and what it and synthesize return (docs/data.md names them): a dataset folder's manifest
-export type { SeriesInput, DatasetInput } from './feed/write.js';
+export type { SeriesInput, DatasetInput, WriteDatasetOptions } from './feed/write.js';
 export type { Manifest, Manifest as DatasetManifest } from './feed/manifest.js';
 
 export { getVenue, listVenues } from './venue/index.js';

@@ -158,7 +158,7 @@ describe('data synth', () => {
     const out = join(root, 'synth-off');
     const e = await userError(synthesize({ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: MON + 30 * M }));
     expect(e.exitCode).toBe(64);
-    expect(e.message).toContain("data synth: start 2024-01-01T00:30:00.000Z");
+    expect(e.message).toContain("synthesize: start 2024-01-01T00:30:00.000Z");
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -295,6 +295,7 @@ describe('data synth flags', () => {
       [[...base, '--correlation', 'high'], "--correlation: expected a number, got 'high'"],
       [[...base, '--correlation', '1'], 'data synth: --correlation must be in [0, 1) (got 1)'],
       [[...base, '--crash-size', ''], "--crash-size: expected a number, got ''"],
+      [[...base, '--crash-size', '2'], 'data synth: --crash-size must be < 1 (got 2)'],
       [[...base, '--timeframe', '1q'], "invalid timeframe '1q'"],
     ];
     const out = join(root, 'bad');

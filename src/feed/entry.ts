@@ -8,7 +8,7 @@
 import type { LoadOptions, MarketData } from './types.js';
 import type { Manifest } from './manifest.js';
 import type { SynthOptions } from './synth.js';
-import type { DatasetInput } from './write.js';
+import type { DatasetInput, WriteDatasetOptions } from './write.js';
 
 /** Load a dataset folder (its manifest and Arrow files, checked) into shared memory: every symbol on one timeline (docs/data-format.md). */
 export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<MarketData> {
@@ -20,7 +20,10 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
   return (await import('./synth.js')).synthesize(opts);
 }
 
-/** Write a whole dataset folder atomically (the folder is replaced if it exists). */
-export async function writeDataset(dir: string, input: DatasetInput): Promise<Manifest> {
-  return (await import('./write.js')).writeDataset(dir, input);
+/**
+ * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote (its files are replaced);
+ * a non-empty folder of the user's only with `force`. A refused folder is a UserError (exit code 64) naming it.
+ */
+export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
+  return (await import('./write.js')).writeDataset(dir, input, opts);
 }

@@ -86,33 +86,47 @@ export function synthSymbols(n: number): string[] {
 
 const YEAR_MS = 365 * 86_400_000;
 
-const CLI_FLAGS = new Set(['crashesPerYear', 'crashSize', 'wicksPerYear', 'wickSize', 'basisBps', 'fundingMean', 'drift']);
+/** SynthOptions keys that `marginlab data synth` takes as a flag, and the flag (the others are the library's only) */
+const CLI_FLAGS: Readonly<Record<string, string>> = {
+  out: '--out', symbols: '--symbols', bars: '--bars', timeframe: '--timeframe', seed: '--seed', start: '--start', vols: '--vol',
+  correlation: '--correlation', drift: '--drift', crashesPerYear: '--crashes-per-year', crashSize: '--crash-size',
+  wicksPerYear: '--wicks-per-year', wickSize: '--wick-size', basisBps: '--basis-bps', fundingMean: '--funding-mean', force: '--force',
+};
 
-function checkOpts(o: SynthOptions): void {
-  const bad = (m: string): never => { throw usageError(`data synth: ${m}`); };
-  // an option of the command line is named by its flag, the others by their SynthOptions key
-  const flag = (k: string): string => (CLI_FLAGS.has(k) ? `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : k);
-  if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`--symbols must be an integer 1..1000 (got ${o.symbols})`);
-  if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`--bars must be an integer ≥ 2 (got ${o.bars})`);
-  if (!Number.isSafeInteger(o.seed)) bad(`--seed must be an integer (got ${o.seed})`);
+/** Who called synthesize: the library (messages name SynthOptions keys) or `marginlab data synth` (they name its flags). */
+export type SynthCaller = 'api' | 'cli';
+
+/** How a caller's messages name an option and start: `--crash-size` / `data synth: ` on the command line, `crashSize` / `synthesize: ` in the library. */
+function synthNames(by: SynthCaller): { name: (k: keyof SynthOptions) => string; prefix: string; force: string } {
+  return by === 'cli'
+    ? { name: (k) => CLI_FLAGS[k] ?? k, prefix: 'data synth: ', force: 'add --force' }
+    : { name: (k) => k, prefix: 'synthesize: ', force: 'set force: true' };
+}
+
+function checkOpts(o: SynthOptions, by: SynthCaller): void {
+  const { name: flag, prefix } = synthNames(by);
+  const bad = (m: string): never => { throw usageError(`${prefix}${m}`); };
+  if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`${flag('symbols')} must be an integer 1..1000 (got ${o.symbols})`);
+  if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`${flag('bars')} must be an integer ≥ 2 (got ${o.bars})`);
+  if (!Number.isSafeInteger(o.seed)) bad(`${flag('seed')} must be an integer (got ${o.seed})`);
   const c = o.correlation ?? 0.6;
-  if (!(c >= 0 && c < 1)) bad(`--correlation must be in [0, 1) (got ${c})`);
-  for (const v of o.vols ?? []) if (!(v > 0 && v < 20)) bad(`volatility ${v} must be in (0, 20) (annualised, 0.6 = 60 %)`);
+  if (!(c >= 0 && c < 1)) bad(`${flag('correlation')} must be in [0, 1) (got ${c})`);
+  for (const v of o.vols ?? []) if (!(v > 0 && v < 20)) bad(`${flag('vols')}: volatility ${v} must be in (0, 20) (annualised, 0.6 = 60 %)`);
   for (const [k, v] of [['crashesPerYear', o.crashesPerYear], ['crashSize', o.crashSize], ['wicksPerYear', o.wicksPerYear], ['wickSize', o.wickSize], ['basisBps', o.basisBps], ['fundingVol', o.fundingVol]] as const) {
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(`${flag(k)} must be a finite number ≥ 0 (got ${v})`);
   }
-  if (o.crashSize !== undefined && o.crashSize >= 1) bad(`--crash-size must be < 1 (got ${o.crashSize})`);
+  if (o.crashSize !== undefined && o.crashSize >= 1) bad(`${flag('crashSize')} must be < 1 (got ${o.crashSize})`);
   // the mark is the trade price × (1 + basis): a basis sd past 10 % is no perpetual's, and near 100 % it
   // writes mark candles below zero that every load refuses
-  if (o.basisBps !== undefined && o.basisBps > 1000) bad(`--basis-bps must be at most 1000 (10 %; venues' mark basis sits within a few bps, got ${o.basisBps})`);
+  if (o.basisBps !== undefined && o.basisBps > 1000) bad(`${flag('basisBps')} must be at most 1000 (10 %; venues' mark basis sits within a few bps, got ${o.basisBps})`);
   // rates are clamped to ±0.75 % a settlement; a mean or sd beyond 0.1 % is a percentage or an annual rate
   // (0.0001 = 0.01 %), and its dataset would draw the loader's funding-scale warning on every run (a median |rate| above
   // FUNDING_MEDIAN_WARN: the rates are normal about the mean, so their median |rate| is at most |mean| + 0.675 sd)
-  if (o.fundingMean !== undefined && !(Number.isFinite(o.fundingMean) && Math.abs(o.fundingMean) <= FUNDING_MEDIAN_WARN)) bad(`--funding-mean must be within ±${FUNDING_MEDIAN_WARN} a settlement (rates are fractions: 0.0001 = 0.01 %; got ${o.fundingMean})`);
+  if (o.fundingMean !== undefined && !(Number.isFinite(o.fundingMean) && Math.abs(o.fundingMean) <= FUNDING_MEDIAN_WARN)) bad(`${flag('fundingMean')} must be within ±${FUNDING_MEDIAN_WARN} a settlement (rates are fractions: 0.0001 = 0.01 %; got ${o.fundingMean})`);
   else if (o.fundingVol !== undefined && o.fundingVol > FUNDING_MEDIAN_WARN / 0.675) bad(`fundingVol must be at most ${Number((FUNDING_MEDIAN_WARN / 0.675).toPrecision(3))} a settlement (got ${o.fundingVol})`);
   else if (Math.abs(o.fundingMean ?? 0.0001) + 0.675 * (o.fundingVol ?? 0.0001) > FUNDING_MEDIAN_WARN)
-    bad(`--funding-mean ${o.fundingMean ?? 0.0001} with fundingVol ${o.fundingVol ?? 0.0001} puts the median |funding rate| above ${FUNDING_MEDIAN_WARN} a settlement, which every load warns about as a file of percentages: lower either`);
-  if (o.drift !== undefined && !(Number.isFinite(o.drift) && Math.abs(o.drift) <= 10)) bad(`--drift must be within ±10 (annualised, 0.2 = 20 %; got ${o.drift})`);
+    bad(`${flag('fundingMean')} ${o.fundingMean ?? 0.0001} with fundingVol ${o.fundingVol ?? 0.0001} puts the median |funding rate| above ${FUNDING_MEDIAN_WARN} a settlement, which every load warns about as a file of percentages: lower either`);
+  if (o.drift !== undefined && !(Number.isFinite(o.drift) && Math.abs(o.drift) <= 10)) bad(`${flag('drift')} must be within ±10 (annualised, 0.2 = 20 %; got ${o.drift})`);
   if (o.markWickFactor !== undefined && !(o.markWickFactor >= 0 && o.markWickFactor <= 1)) bad(`markWickFactor must be in [0, 1] (got ${o.markWickFactor})`);
   for (const [k, v] of [['basisHalfLifeBars', o.basisHalfLifeBars], ['fundingHalfLife', o.fundingHalfLife]] as const)
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) bad(`${k} must be a finite number > 0 (got ${v})`);
@@ -121,16 +135,17 @@ function checkOpts(o: SynthOptions): void {
   if (o.batchRows !== undefined && !(Number.isInteger(o.batchRows) && o.batchRows >= 1)) bad(`batchRows must be an integer ≥ 1 (got ${o.batchRows})`);
 }
 
-/** Write a synthetic dataset folder (same format as every dataset). */
-export async function synthesize(opts: SynthOptions): Promise<Manifest> {
-  checkOpts(opts);
+/** Write a synthetic dataset folder (same format as every dataset); `by`: who called, for the messages' words. */
+export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): Promise<Manifest> {
+  checkOpts(opts, by);
+  const { name: flag, prefix, force } = synthNames(by);
   const tf = opts.timeframe;
   const tfMs = timeframeMs(tf);
   const n = opts.symbols;
   const bars = opts.bars;
   const start = opts.start ?? Date.UTC(2024, 0, 1);
   const off = offExchangeGrid(start, tfMs, tf);
-  if (off !== null) throw usageError(`data synth: start ${off}`);
+  if (off !== null) throw usageError(`${prefix}${flag('start')} ${off}`);
   const dt = tfMs / YEAR_MS;
   const sqdt = Math.sqrt(dt);
   const rho = opts.correlation ?? 0.6;
@@ -177,7 +192,7 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     // (a manifest.json of another kind, a run folder's or a web app's, is not a dataset: the output-folder rules judge it)
     if (existing && typeof existing === 'object' && existing.format === FORMAT_ID && existing.generator?.kind !== 'synth') {
       throw usageError(
-        `data synth: ${opts.out} holds the dataset ${typeof existing.name === 'string' ? `'${existing.name}' ` : ''}of imported or downloaded data, whose files synthetic ones would replace; choose another --out, or add --force to replace them`,
+        `${prefix}${opts.out} holds the dataset ${typeof existing.name === 'string' ? `'${existing.name}' ` : ''}of imported or downloaded data, whose files synthetic ones would replace; choose another ${flag('out')}, or ${force} to replace them`,
       );
     }
   }
@@ -245,7 +260,7 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
           }
           const cl = o * Math.exp(x);
           // a volatility and drift that carry a price out of floating point (to 0 or past 1e300) over many bars
-          if (!(cl > 1e-12 && cl < 1e15)) throw usageError(`data synth: ${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower --vol or --drift, or write fewer --bars`);
+          if (!(cl > 1e-12 && cl < 1e15)) throw usageError(`${prefix}${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower ${flag('vols')} or ${flag('drift')}, or write fewer ${flag('bars')}`);
           const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);
           const eUp = Math.exp(up), eDn = Math.exp(-dn);
           c[0]![k] = o;
@@ -310,5 +325,5 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
     };
     writeManifest(tmp, manifest);
     return manifest;
-  }, { kind: 'dataset', ...(opts.force ? { force: true } : {}) });
+  }, by === 'cli' ? { kind: 'dataset', force: opts.force === true } : { kind: 'dataset', name: 'synthesize: out', source: 'api', force: opts.force === true, forceFlag: force });
 }

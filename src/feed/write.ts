@@ -64,8 +64,17 @@ export function writeSeriesFile(path: string, rel: string, s: SeriesInput): Mani
   };
 }
 
-/** Write a whole dataset folder atomically (the folder is replaced if it exists). */
-export async function writeDataset(dir: string, input: DatasetInput): Promise<Manifest> {
+/** Options of writeDataset. */
+export interface WriteDatasetOptions {
+  /** write into a non-empty folder marginlab did not make (only the files of the names written are replaced) */
+  force?: boolean;
+}
+
+/**
+ * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote (its files are replaced);
+ * a non-empty folder of the user's only with `force`. A refused folder is a UserError (exit code 64) naming it.
+ */
+export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
   return writeDirAtomic(dir, (tmp) => {
     const files: ManifestFile[] = [];
     for (const s of input.series) {
@@ -86,5 +95,5 @@ export async function writeDataset(dir: string, input: DatasetInput): Promise<Ma
     };
     writeManifest(tmp, manifest);
     return manifest;
-  });
+  }, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: 'pass { force: true } as its third argument' });
 }

@@ -42,7 +42,7 @@ export interface WriteReportParams {
   formats?: ReportFormat[];
   /** liquidation-probability threshold of the stress survival table (default: the config's stress.survivalThreshold, else 5 %) */
   survivalThreshold?: number;
-  /** where `dir` came from, for the exit code and hint of a file-system error: --out (default), the config's output.dir, or a command's argument */
+  /** where `dir` came from, for the exit code and hint of a file-system error: this call's parameter (writeReport's default), --out (renderReportFiles' default), the config's output.dir, or a command's argument */
   outSource?: OutSource;
   /** false: the command has no --resume (report, merge): a full disk's hint does not offer it */
   resume?: false;
@@ -84,14 +84,14 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   };
   let out;
   try {
-    out = openOutDir(p.dir, { kind: 'run', name: 'writeReport: dir', source: p.outSource ?? 'argument', force: p.force === true, forceFlag: false, resume: false });
+    out = openOutDir(p.dir, { kind: 'run', name: 'writeReport: dir', source: p.outSource ?? 'api', force: p.force === true, forceFlag: 'set force: true', resume: false });
   } catch (err) {
     takeBack();
     throw err;
   }
   let ok = false;
   try {
-    const written = await renderReportFiles(p);
+    const written = await renderReportFiles({ ...p, outSource: p.outSource ?? 'api' });
     // a folder deleted (or its lock taken) while the report was written must not end in success
     out.assertHeld();
     ok = true;

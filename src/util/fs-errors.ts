@@ -16,7 +16,8 @@ export type FsRole = 'input' | 'data' | 'output';
 
 /** where an output path came from: --out, the config's output.dir, or a command's argument (`report <dir>`, which has no --out) */
 /** where an output path came from: a flag (64), the config's key (78), the default of an unset key (64: the flag overrides it), a command's argument (64) */
-export type OutSource = 'flag' | 'config' | 'default' | 'argument';
+/** where an output path came from: a flag, the config, the default, a command's argument, or a library function's parameter ('api') */
+export type OutSource = 'flag' | 'config' | 'default' | 'argument' | 'api';
 
 export interface FsErrorContext {
   /** the path the operation was about */
@@ -76,13 +77,15 @@ export function fsError(err: unknown, ctx: FsErrorContext): unknown {
     exit = ExitCode.INTERNAL;
     hint =
       ctx.role === 'output'
-        ? `free space (or fix the device) and run the command again${ctx.resume === false ? '' : ' (a run keeps its finished results: use --resume)'}; this is not a marginlab bug`
+        ? `free space (or fix the device) and ${ctx.source === 'api' ? 'call it again' : 'run the command again'}${ctx.resume === false || ctx.source === 'api' ? '' : ' (a run keeps its finished results: use --resume)'}; this is not a marginlab bug`
         : 'fix the device and run the command again; this is not a marginlab bug';
   } else if (ctx.role === 'output') {
     exit = ctx.source === 'config' ? ExitCode.CONFIG : ExitCode.USAGE;
     hint =
       ctx.hint ??
-      (ctx.source === 'argument'
+      (ctx.source === 'api'
+        ? 'pass a folder marginlab can write'
+        : ctx.source === 'argument'
         ? 'make it writable, or copy the run folder somewhere writable and run the command on the copy'
         : ctx.source === 'default'
           ? 'choose a writable folder with --out, or set output.dir in the config (the default is reports/<name> beside it)'

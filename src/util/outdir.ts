@@ -77,8 +77,11 @@ export interface OutDirOptions {
   accept?: (dir: string, entries: string[]) => boolean;
   /** marginlab folders of these kinds are accepted too, keeping their kind (compare writes into a run folder) */
   alsoInto?: OutKind[];
-  /** false for a command without a --force flag (import, data download): its messages do not suggest one */
-  forceFlag?: boolean;
+  /**
+   * how the caller forces a write (the messages say it): default 'add --force'; a library function's own words
+   * (writeDataset: 'pass { force: true }'); false for a command without a way (import, data download): never suggested
+   */
+  forceFlag?: boolean | string;
   /** false for a command without --resume writing a run folder (merge, report): a full disk's hint does not offer it */
   resume?: false;
 }
@@ -631,7 +634,7 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     created = true;
   }
   const lockPath = join(path, LOCK_FILE);
-  const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx, opts.forceFlag !== false);
+  const lockText = acquireLock(path, lockPath, name, usage, !!opts.force, ctx, forceHow(opts));
   const release = () => {
     try {
       if (readFileSync(lockPath, 'utf8') === lockText) unlinkSync(lockPath);
@@ -665,9 +668,9 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
         const replaced = clash.length ? `; it would replace your ${clash.join(', ')}, ${clash.length === 1 ? 'a name' : 'names'} marginlab writes there` : '';
         throw new UserError(
           `${name} ${path} is not empty and was not written by marginlab (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}); ` +
-            (opts.forceFlag === false
+            (forceHow(opts) === null
               ? 'choose a new or empty folder'
-              : `choose a new or empty folder, or add --force to write into it (only the files marginlab writes are replaced, nothing else is touched${replaced})`),
+              : `choose a new or empty folder, or ${forceHow(opts)} to write into it (only the files marginlab writes are replaced, nothing else is touched${replaced})`),
           usage,
         );
       }
@@ -730,7 +733,10 @@ function folderState(path: string, kind: OutKind): string | null {
   }
 }
 
-function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: OutSource }, forceFlag = true): string {
+/** how the caller forces a write, in the messages' words (OutDirOptions.forceFlag); null: it cannot */
+const forceHow = (opts: OutDirOptions): string | null => (opts.forceFlag === false ? null : typeof opts.forceFlag === 'string' ? opts.forceFlag : 'add --force');
+
+function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78, force: boolean, ctx: { path: string; role: 'output'; source: OutSource }, how: string | null): string {
   const procStart = procStartTicks(process.pid);
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ').slice(0, 200), ...(procStart !== null ? { procStart } : {}) };
   const text = `${JSON.stringify(info)}\n`;
@@ -763,7 +769,7 @@ function acquireLock(dir: string, lockPath: string, name: string, usage: 64 | 78
         `${name} ${dir} is being written by another marginlab process (${lockHolder(held)}); ` +
           (sameHost
             ? 'wait for it to finish, or choose another folder'
-            : `wait for it to finish or choose another folder; if that process is gone, ${forceFlag ? `add --force to take the lock over (or delete ${lockPath})` : `delete ${lockPath}`}`),
+            : `wait for it to finish or choose another folder; if that process is gone, ${how ? `${how} to take the lock over (or delete ${lockPath})` : `delete ${lockPath}`}`),
         usage,
       );
     }

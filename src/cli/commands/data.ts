@@ -173,7 +173,7 @@ export function register(program: Command): void {
         mark: flags.mark !== false,
         force: flags.force === true,
         onProgress: quiet ? undefined : (done) => process.stderr.write(`\r  ${grouped(done)} / ${grouped(bars)} bars`),
-      }).catch((err: unknown) => {
+      }, 'cli').catch((err: unknown) => {
         throw errnoOf(err) ? fsError(err, { path: out, action: 'write the dataset', role: 'output', source: 'flag', resume: false }) : err;
       });
       if (!quiet) process.stderr.write('\n');

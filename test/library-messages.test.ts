@@ -1,0 +1,85 @@
+/**
+ * A library call's refusal names the call and its own parameters, never a command-line flag: writeDataset into a
+ * folder of the user's said "--out … add --force" (a flag writeDataset has no equivalent of), synthesize said
+ * "data synth: --symbols …". The command line keeps its flags (feed-cli.test.ts).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesize, writeDataset, writeReport, UserError } from '../src/index.js';
+import type { DatasetInput } from '../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ml-libmsg-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const H = 3_600_000;
+const input: DatasetInput = {
+  venue: 'binance-usdm',
+  timeframe: '1h',
+  series: [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: [0, H, 2 * H], columns: { open: [1, 1, 1], high: [1, 1, 1], low: [1, 1, 1], close: [1, 1, 1], volume: [0, 0, 0] } }],
+};
+
+/** a folder of the user's: one file marginlab did not write */
+function userFolder(name: string): string {
+  const d = join(root, name);
+  mkdirSync(d);
+  writeFileSync(join(d, 'notes.txt'), 'mine');
+  return d;
+}
+
+async function refusal(p: Promise<unknown>): Promise<UserError> {
+  const e = await p.then(() => null, (x: unknown) => x);
+  expect(e).toBeInstanceOf(UserError);
+  return e as UserError;
+}
+
+describe('library refusals name the call and its parameters', () => {
+  it('writeDataset into a folder of the user\'s: 64 naming writeDataset and { force: true }; with it, the user\'s file stays', async () => {
+    const d = userFolder('ds');
+    const e = await refusal(writeDataset(d, input));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toMatch(/^writeDataset: dir .*ds is not empty and was not written by marginlab \(1 entry, e\.g\. notes\.txt\); choose a new or empty folder, or pass \{ force: true \} as its third argument to write into it/);
+    expect(e.message).not.toMatch(/--/);
+    expect(readdirSync(d)).toEqual(['notes.txt']);
+    await writeDataset(d, input, { force: true });
+    expect(readFileSync(join(d, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(d, 'manifest.json'))).toBe(true);
+    // a Windows path
+    const w = await refusal(writeDataset('a\\b', input));
+    expect(w.message).toMatch(/^writeDataset: dir a\\b: '\\' is not a folder separator/);
+  });
+  it('synthesize: its option keys, not data synth\'s flags', async () => {
+    const out = join(root, 'synth');
+    const cases: [Parameters<typeof synthesize>[0], string][] = [
+      [{ out, symbols: 0, bars: 10, timeframe: '1h', seed: 1 }, 'synthesize: symbols must be an integer 1..1000 (got 0)'],
+      [{ out, symbols: 1, bars: 1, timeframe: '1h', seed: 1 }, 'synthesize: bars must be an integer ≥ 2 (got 1)'],
+      [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1.5 }, 'synthesize: seed must be an integer (got 1.5)'],
+      [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, crashSize: 2 }, 'synthesize: crashSize must be < 1 (got 2)'],
+      [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, basisBps: 5000 }, 'synthesize: basisBps must be at most 1000'],
+      [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, vols: [50] }, 'synthesize: vols: volatility 50 must be in (0, 20)'],
+      [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, drift: 20 }, 'synthesize: drift must be within ±10'],
+    ];
+    for (const [o, msg] of cases) {
+      const e = await refusal(synthesize(o));
+      expect(e.exitCode).toBe(64);
+      expect(e.message).toContain(msg);
+      expect(e.message).not.toMatch(/--|data synth/);
+    }
+    expect(existsSync(out)).toBe(false);
+    const d = userFolder('synth-user');
+    const e = await refusal(synthesize({ out: d, symbols: 1, bars: 10, timeframe: '1h', seed: 1 }));
+    expect(e.message).toMatch(/^synthesize: out .*synth-user is not empty .*or set force: true to write into it/);
+    // a dataset of imported data is not replaced without force, said in the library's words
+    const imported = join(root, 'imported');
+    await writeDataset(imported, input);
+    const i = await refusal(synthesize({ out: imported, symbols: 1, bars: 10, timeframe: '1h', seed: 1 }));
+    expect(i.message).toMatch(/^synthesize: .*imported holds the dataset 'imported' of imported or downloaded data, whose files synthetic ones would replace; choose another out, or set force: true to replace them$/);
+  });
+  it('writeReport into a folder of the user\'s offers its own force', async () => {
+    const d = userFolder('report');
+    const e = await refusal(writeReport({ dir: d, results: [], manifest: {} as never }));
+    expect(e.message).toMatch(/^writeReport: dir .*report is not empty .*or set force: true to write into it/);
+    expect(e.message).not.toMatch(/--/);
+  });
+});

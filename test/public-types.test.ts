@@ -217,11 +217,15 @@ export const lotOf = (p: VenueProfile) => p.lotSize?.('BTCUSDT');
   it('writeDataset\'s input and the manifest it returns can be named (docs/data.md names them; they were not exported)', () => {
     const diags = check(
       'dataset-types',
-      `import { writeDataset, type SeriesInput, type DatasetInput, type Manifest, type DatasetManifest } from 'marginlab';
+      `import { writeDataset, type SeriesInput, type DatasetInput, type Manifest, type DatasetManifest, type WriteDatasetOptions } from 'marginlab';
 const candles: SeriesInput = { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time: [0, 3_600_000], columns: { open: [1, 2], high: [2, 3], low: [1, 1], close: [2, 2], volume: [1, 1] } };
 const input: DatasetInput = { venue: 'binance-usdm', timeframe: '1h', series: [candles] };
 export const write = (dir: string): Promise<Manifest> => writeDataset(dir, input);
 export const same = (m: Manifest): DatasetManifest => m;
+const opts: WriteDatasetOptions = { force: true };
+export const forced = (dir: string): Promise<Manifest> => writeDataset(dir, input, opts);
+// @ts-expect-error force is a boolean
+export const badForce = (dir: string) => writeDataset(dir, input, { force: 'yes' });
 // @ts-expect-error a series needs its kind
 export const noKind: SeriesInput = { symbol: 'BTCUSDT', time: [], columns: {} };
 `,

@@ -539,7 +539,8 @@ describe('loading a run folder', () => {
     for (const x of rows) {
       expect(Number(x.liquidationPrice)).toBeGreaterThan(0);
       expect(Number(x.triggerPrice)).toBeGreaterThan(0);
-      expect(Number(x.marginRatio)).toBeGreaterThanOrEqual(1);
+      // in % as runs.csv's marginRatioMax (it was the record's fraction, 1 = the liquidation point, beside a max of 100)
+      expect(Number(x.marginRatio)).toBeGreaterThanOrEqual(100);
       expect(x.loss).toMatch(/^-?\d+(\.\d+)?$/);
     }
   });

@@ -90,7 +90,8 @@ function liquidationCells(e: LiquidationRecord): CsvCell[] {
     ...(legs.length === 1
       ? [legs[0]!.qty, legs[0]!.closePrice, num(legs[0]!.triggerPrice), num(legs[0]!.liquidationPrice)]
       : [list(legs.map((l) => l.qty)), list(legs.map((l) => l.closePrice)), list(legs.map((l) => l.triggerPrice)), list(legs.map((l) => l.liquidationPrice))]),
-    num(e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss,
+    // in % (100 = the liquidation point) as runs.csv's marginRatioMax beside it (the record's is a fraction: 1)
+    num(e.marginRatio === null ? null : 100 * e.marginRatio), e.realizedPnl, e.penalty, e.insuranceDraw, e.loss,
   ];
 }
 

@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { buildModel, SummarySchema, writeReport } from '../src/report/index.js';
 import { parseSurvivalThreshold } from '../src/cli/commands/report.js';
 import { fmtThresholdPct } from '../src/report/format.js';
+import { stressRunsPhrase, type StressModel } from '../src/report/stress.js';
 import type { UserError } from '../src/errors.js';
 import type { RunResult } from '../src/shard/types.js';
 import { makeManifest } from './fixtures/report/fixture.js';
@@ -223,5 +224,14 @@ describe('verdicts and report.md with stress runs', () => {
     // the history comparison table has one row per history run
     const comp = md.slice(md.indexOf('## Comparison'), md.indexOf('## Leverage sweep'));
     expect(comp.split('\n').filter((l) => l.startsWith('| ma-trend'))).toHaveLength(4);
+  });
+});
+
+describe('the stress section\'s run counts', () => {
+  it('leave out a population with no run and group thousands (it read "0 crash-scenario runs (0 scenarios × 0 injection times)" under --scenarios none)', () => {
+    const m = (crash: number, paths: number, errored = 0) => ({ runs: { crash, paths, errored } }) as StressModel;
+    expect(stressRunsPhrase(m(0, 4), ' (0 scenarios × 0 injection times)')).toBe('4 Monte Carlo path runs');
+    expect(stressRunsPhrase(m(1896, 0), ' (1 scenario × 948 injection times)')).toBe('1,896 crash-scenario runs (1 scenario × 948 injection times)');
+    expect(stressRunsPhrase(m(1, 1200, 2))).toBe('1 crash-scenario run, 1,200 Monte Carlo path runs, 2 of them errored (not counted; runs.csv says why)');
   });
 });

@@ -203,6 +203,12 @@ describe('marginlab stress', () => {
     expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
     const quiet = await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir);
     expect(quiet.stderr).not.toContain('replacing the');
+    // but it is on record: manifest.json's warnings (a nightly --quiet job deleted hours of stress results without a word)
+    const rec = JSON.parse(read(join(dir, 'err', 'manifest.json'))) as { warnings?: string[] };
+    expect(rec.warnings).toEqual([expect.stringMatching(/^replacing the 3 results in .* of an earlier `marginlab stress` \(its stress runs too\) with this command's 1 history run;/)]);
+    // a run with nothing replaced records none
+    await runCli(['run', '-c', 'nostress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir);
+    expect((JSON.parse(read(join(dir, 'err', 'manifest.json'))) as { warnings?: string[] }).warnings).toBeUndefined();
   }, 120_000);
 
   it('--resume skips finished runs; an unknown scenario of --scenarios and --paths beyond the limit or not a number are usage errors (64) naming the flag', async () => {

@@ -146,6 +146,12 @@ describe('scenario splice', () => {
       expect(floor.error!.issues.map((i) => [i.path.join('.'), i.message]), String(depth)).toContainEqual(['symbols.BTC.depth', 'a shock moves a price at most -95 % (-0.95: a move to zero leaves no price to trade); give -0.95 or above']);
     }
     expect(scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: -0.95, duration: '1h' } } }).success).toBe(true);
+    // −1 or below: one problem, not that one and the floor's beside it
+    for (const depth of [-1, -1.2]) {
+      const below = scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth, duration: '1h' } } });
+      expect(below.error!.issues.map((i) => i.message), String(depth)).toEqual(['a depth is a fraction of the price: above −1 (−0.2 = −20 %)']);
+    }
+    expect(scenarioSchema.safeParse({ id: 'f', symbols: { BTC: { depth: 11, duration: '1h' } } }).error!.issues.map((i) => i.message)).toEqual(['a depth is at most 10 (+1,000 %)']);
     expect(scenarioSchema.safeParse({ id: 'u', symbols: { BTC: { depth: 3, duration: '1h', markExtra: 10 } } }).success).toBe(true);
   });
 
@@ -300,8 +306,11 @@ describe('scenario splice', () => {
   it('the plan line says why scenario runs are fewer than history × scenarios × times (621 of 765 read as a miscount)', () => {
     const plan = { scenarios: 5, injectionTimes: 3, paths: 100, crashesPerPath: 0, blockBars: 24, seed: 1, historyRuns: 51, pathRuns: 5100 };
     const suffix = " (a scenario that moves none of a strategy's symbols is not planned for it)";
-    expect(describeStressPlan({ ...plan, scenarioRuns: 621 })).toBe(`stress: 5 scenarios × 3 injection times and 100 Monte Carlo paths, mean block 24 bars, seed 1: 51 history + 621 scenario + 5100 path runs${suffix}`);
-    expect(describeStressPlan({ ...plan, scenarioRuns: 765 }).endsWith('5100 path runs')).toBe(true);
+    expect(describeStressPlan({ ...plan, scenarioRuns: 621 })).toBe(`stress: 5 scenarios × 3 injection times and 100 Monte Carlo paths, mean block 24 bars, seed 1: 51 history + 621 scenario + 5,100 path runs${suffix}`);
+    expect(describeStressPlan({ ...plan, scenarioRuns: 765 }).endsWith('5,100 path runs')).toBe(true);
+    // no scenario (--scenarios none) or no path: said so (it read "0 scenarios × 0 injection times"); counts grouped
+    expect(describeStressPlan({ ...plan, scenarios: 0, injectionTimes: 0, scenarioRuns: 0 })).toBe('stress: no scenario and 100 Monte Carlo paths, mean block 24 bars, seed 1: 51 history + 0 scenario + 5,100 path runs');
+    expect(describeStressPlan({ ...plan, injectionTimes: 948, paths: 0, pathRuns: 0, scenarioRuns: 51 * 5 * 948 })).toBe('stress: 5 scenarios × 948 injection times and no Monte Carlo paths, seed 1: 51 history + 241,740 scenario + 0 path runs');
   });
 
   it('a market depth reaches a symbol by its log-return beta: (1 + d)^β − 1, never past −100 %', () => {
@@ -825,6 +834,13 @@ describe('stress config and plan', () => {
       'stress: dataset d gets no injection time (stress.inject.random is 0, with no stress.inject.at or stress.inject.every): its 5 scenarios run nowhere; set stress.inject.random, stress.inject.at or stress.inject.every, or --scenarios none',
     );
     expect(injectionWarning({ ...every, scenarios: [] }, tl(10))).toBeNull();
+    // more random times asked for than the window has free bars: every free bar is taken, and said (5000 became 948 in silence)
+    const many = resolveStress({ inject: { random: 500 }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!;
+    expect(injectionTimes(many, tl(100))).toHaveLength(65);
+    expect(injectionWarning(many, tl(100))).toBe('stress.inject.random (500): dataset d has 65 free bars where random times fall (bars 25 to 89 of its 100, less those of stress.inject.at and stress.inject.every), so its scenarios run at 65 random times; lower stress.inject.random to silence this');
+    const withAt = resolveStress({ inject: { random: 65, at: [T0 + 30 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!;
+    expect(injectionWarning(withAt, tl(100))).toMatch(/^stress\.inject\.random \(65\): dataset d has 64 free bars /);
+    expect(injectionWarning(resolveStress({ inject: { random: 64, at: [T0 + 30 * HOUR] }, paths: 0, crashesPerPath: 0, seed: 1 }).stress!, tl(100))).toBeNull();
     // three bars already give different paths
     const md3 = makeData({ BTCUSDT: { bars: [[10, 11, 9, 10.5], [10.5, 12, 10, 11], [11, 11.5, 9.5, 10]] } });
     expect(new Set(Array.from({ length: 20 }, (_, p) => snapshot(bootstrapPath(md3, 1, p, 2)))).size).toBeGreaterThan(1);

@@ -8,7 +8,7 @@ import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { isoTime } from '../feed/timeframe.js';
 import { MIN_PAIRS, QUANTILES } from '../analysis/stress.js';
 import { escapeHtml as esc, fmtLeverage as lev, fmtMetric, fmtNumber, fmtThresholdPct, jsonForScript } from './format.js';
-import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, type Population, type StressModel } from './stress.js';
+import { POPULATIONS, fmtLossAtShock, pairReading, pairReadingText, pairWinner, stressRunsPhrase, type Population, type StressModel } from './stress.js';
 import { POPULATION_LABEL, erroredLabel, firstLiquidatedLabel, maxLeverageLabel, fmtBeforeShock, fmtDuration, fmtInterval, fmtProportion, fmtShockPlace, oddsRows, survivalCurveLabel } from './stress-md.js';
 
 type Cell = { html: string; v: string | number | null; cls?: string };
@@ -240,7 +240,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   }
 
   return `<section id="stress"><h2>Stress: crash scenarios and Monte Carlo paths</h2>
-<p class="hint">${m.runs.crash} crash-scenario runs and ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. Probabilities carry their 95% Wilson interval; the crash scenarios' runs count what the shock did (a liquidation from the bar it starts in on, a wipe-out not there before it), what happened before the shock is in its own column. The mode difference is a paired bootstrap over the same paths or injections (injections the shock changed nothing in count once; an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs: no interval). Wiped out = equity below 5% of the start.</p>
+<p class="hint">${esc(stressRunsPhrase(m))}. Probabilities carry their 95% Wilson interval; the crash scenarios' runs count what the shock did (a liquidation from the bar it starts in on, a wipe-out not there before it), what happened before the shock is in its own column. The mode difference is a paired bootstrap over the same paths or injections (injections the shock changed nothing in count once; an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs: no interval). Wiped out = equity below 5% of the start.</p>
 <h3>Leverage survival</h3>
 <div class="charts">${survivalFigs}</div>
 ${h.sortableTable('stress-survival-table', survHead, survRows)}

@@ -5,7 +5,7 @@ import { isoTime } from '../feed/timeframe.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { MIN_PAIRS, QUANTILES, type Proportion, type PairedInterval, type SurvivalPoint } from '../analysis/stress.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, fmtNumber, fmtProbabilityPct, fmtThresholdPct } from './format.js';
-import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, type Population, type StressConfig, type StressModel } from './stress.js';
+import { POPULATIONS, UNTESTED, fmtLossAtShock, pairReadingText, stressRunsPhrase, type Population, type StressConfig, type StressModel } from './stress.js';
 
 export const POPULATION_LABEL: Record<Population, string> = { crash: 'crash scenarios', paths: 'Monte Carlo' };
 
@@ -111,7 +111,7 @@ export function renderStressMarkdown(m: StressModel | null): string {
   }
   L.push('## Stress: crash scenarios and Monte Carlo paths', '');
   L.push(
-    `${m.runs.crash} crash-scenario runs (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'}), ${m.runs.paths} Monte Carlo path runs${m.runs.errored ? `, ${m.runs.errored} of them errored (not counted; runs.csv says why)` : ''}. ` +
+    `${stressRunsPhrase(m, ` (${scen.size} scenario${scen.size === 1 ? '' : 's'} × ${times.size} injection time${times.size === 1 ? '' : 's'})`)}. ` +
       `Probabilities with their 95% Wilson interval; the crash scenarios' runs count what the shock did (before the shock: its own column); quantiles over the runs; the mode difference is a paired bootstrap over the same paths or injections (95%, seeded; injections the shock changed nothing in count once): an interval containing 0 is noise, as are fewer than ${MIN_PAIRS} pairs (no interval). Wiped out = equity below 5% of the start. Equity fan charts: report.html. Definitions: marginlab's docs/report.md, Stress.`,
     '',
   );

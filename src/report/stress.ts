@@ -32,6 +32,7 @@ import {
 } from '../analysis/stress.js';
 import { heldPosition, identicalRuns, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
 import { rankSetups } from './rank.js';
+import { grouped } from '../util/excerpt.js';
 
 export type Population = 'crash' | 'paths';
 export const POPULATIONS: readonly Population[] = ['crash', 'paths'];
@@ -142,6 +143,17 @@ export interface StressModel {
   runs: { crash: number; paths: number; errored: number };
   configs: StressConfig[];
   survival: SurvivalRow[];
+}
+
+/**
+ * '144 crash-scenario runs (4 scenarios × 3 injection times), 1,200 Monte Carlo path runs, 2 of them errored (…)': a
+ * population with no run is left out (it read "0 crash-scenario runs (0 scenarios × 0 injection times)" under
+ * --scenarios none). `crashDetail`: what follows the crash count, e.g. ' (4 scenarios × 3 injection times)'.
+ */
+export function stressRunsPhrase(m: StressModel, crashDetail = ''): string {
+  const runs = (n: number, what: string) => `${grouped(n)} ${what} run${n === 1 ? '' : 's'}`;
+  const parts = [m.runs.crash > 0 ? `${runs(m.runs.crash, 'crash-scenario')}${crashDetail}` : '', m.runs.paths > 0 ? runs(m.runs.paths, 'Monte Carlo path') : ''].filter(Boolean);
+  return `${parts.join(', ') || 'no stress run'}${m.runs.errored ? `, ${grouped(m.runs.errored)} of them errored (not counted; runs.csv says why)` : ''}`;
 }
 
 const num = (r: RunResult, id: string): number | null => {

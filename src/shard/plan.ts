@@ -241,7 +241,7 @@ export async function buildPlan(
     countLow += points * nLev * nSetups * (variantsTotal - scenarioVariants);
     parts.push({
       n,
-      line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${variantsTotal} dataset variants (history and stress)`} = ${scenarioVariants > 0 ? 'at most ' : ''}${fmtCount(n)} runs`,
+      line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${fmtCount(variantsTotal)} dataset variants (history and stress)`} = ${scenarioVariants > 0 ? 'at most ' : ''}${fmtCount(n)} runs`,
     });
   }
   // what makes a large plan smaller, leading with the stress keys when stress variants are in it

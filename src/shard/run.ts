@@ -645,7 +645,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         ExitCode.USAGE,
       );
     }
-  } else if (!opts.resume && opts.onNotice && existsSync(manifestPath)) {
+  } else if (!opts.resume && existsSync(manifestPath)) {
     // `marginlab run` into the folder of a `marginlab stress` (its default is the same folder) replaces the stress
     // results, which may have taken hours, with history runs: said, not done in silence (the folder is marginlab's own)
     try {
@@ -653,10 +653,12 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       const cfg = prev.config as { stress?: unknown } | null | undefined;
       const held = cfg !== null && typeof cfg === 'object' && cfg.stress !== null && typeof cfg.stress === 'object';
       if (held && !c.stress && prev.plan && prev.plan.hash !== plan.planHash) {
-        opts.onNotice(
+        const m =
           `replacing the ${grouped(prev.plan.total)} results in ${outDir} of an earlier \`marginlab stress\` (its stress runs too) with this command's ${grouped(plan.runs.length)} history run${plan.runs.length === 1 ? '' : 's'}; ` +
-            'next time keep them with --out <another folder>, or run `marginlab stress`, which writes both',
-        );
+          'next time keep them with --out <another folder>, or run `marginlab stress`, which writes both';
+        opts.onNotice?.(m);
+        // kept in manifest.warnings as well: under --quiet (no notice on stderr) hours of results went without a word
+        warnings.push(m);
       }
     } catch {
       /* not a manifest this command can read: replaced as before */

@@ -400,8 +400,19 @@ export function pathCoverageWarning(stress: ResolvedStress, ds: { name: string; 
  */
 export function injectionWarning(stress: ResolvedStress, ds: StressTimeline): string | null {
   const k = stress.scenarios.length;
-  if (k === 0 || injectionTimes(stress, ds).length > 0) return null;
+  if (k === 0) return null;
+  const times = injectionTimes(stress, ds);
   const n = ds.time.length;
+  if (times.length > 0) {
+    // fewer free bars than `random: K` asks for: every one of them is taken (5000 became 948 without a word)
+    const fixed = new Set(stress.inject.at);
+    if (stress.inject.every !== null) for (let i = stress.inject.every; i < n; i += stress.inject.every) fixed.add(ds.time[i]!);
+    const drawn = times.length - fixed.size;
+    const want = stress.inject.random;
+    if (drawn >= want) return null;
+    const [a, b] = randomRange(n);
+    return `stress.inject.random (${grouped(want)}): dataset ${ds.name} has ${grouped(drawn)} free bar${drawn === 1 ? '' : 's'} where random times fall (bars ${a} to ${Math.min(b, n) - 1} of its ${grouped(n)}, less those of stress.inject.at and stress.inject.every), so its scenarios run at ${grouped(drawn)} random time${drawn === 1 ? '' : 's'}; lower stress.inject.random to silence this`;
+  }
   const [why, fix] =
     stress.inject.every !== null
       ? [`stress.inject.every (${stress.inject.every}) is not below its ${n} bar${n === 1 ? '' : 's'}, and stress.inject.random is 0 with no stress.inject.at`, 'lower stress.inject.every, add stress.inject.random or stress.inject.at']
@@ -462,10 +473,10 @@ export interface StressPlanSummary {
 
 export function describeStressPlan(s: StressPlanSummary): string {
   return (
-    `stress: ${s.scenarios} scenario${s.scenarios === 1 ? '' : 's'} × ${s.injectionTimes} injection time${s.injectionTimes === 1 ? '' : 's'}` +
-    ` and ${s.paths} Monte Carlo path${s.paths === 1 ? '' : 's'}${s.crashesPerPath > 0 ? ` (${s.crashesPerPath} crash${s.crashesPerPath === 1 ? '' : 'es'} each)` : ''}` +
-    `${s.paths > 0 && s.blockBars !== null ? `, mean block ${s.blockBars} bars` : ''}, seed ${s.seed}: ` +
-    `${s.historyRuns} history + ${s.scenarioRuns} scenario + ${s.pathRuns} path runs` +
+    `stress: ${s.scenarios === 0 ? 'no scenario' : `${grouped(s.scenarios)} scenario${s.scenarios === 1 ? '' : 's'} × ${grouped(s.injectionTimes)} injection time${s.injectionTimes === 1 ? '' : 's'}`}` +
+    ` and ${s.paths === 0 ? 'no' : grouped(s.paths)} Monte Carlo path${s.paths === 1 ? '' : 's'}${s.crashesPerPath > 0 ? ` (${s.crashesPerPath} crash${s.crashesPerPath === 1 ? '' : 'es'} each)` : ''}` +
+    `${s.paths > 0 && s.blockBars !== null ? `, mean block ${grouped(s.blockBars)} bars` : ''}, seed ${s.seed}: ` +
+    `${grouped(s.historyRuns)} history + ${grouped(s.scenarioRuns)} scenario + ${grouped(s.pathRuns)} path runs` +
     // 621 where 51 × 5 × 3 = 765 read as a miscount: a scenario moving none of a strategy's symbols is not planned for it
     (s.scenarioRuns < s.historyRuns * s.scenarios * s.injectionTimes ? ' (a scenario that moves none of a strategy\'s symbols is not planned for it)' : '')
   );

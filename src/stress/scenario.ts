@@ -44,8 +44,9 @@ export const DEPTH_FLOOR = -0.95;
 const depthSchema = z
   .number()
   .gt(-1, 'a depth is a fraction of the price: above −1 (−0.2 = −20 %)')
-  .gte(DEPTH_FLOOR, `a shock moves a price at most ${DEPTH_FLOOR * 100} % (${DEPTH_FLOOR}: a move to zero leaves no price to trade); give ${DEPTH_FLOOR} or above`)
-  .max(10);
+  // (one problem for a depth of −1 or below: the line above says it)
+  .refine((v) => v <= -1 || v >= DEPTH_FLOOR, `a shock moves a price at most ${DEPTH_FLOOR * 100} % (${DEPTH_FLOOR}: a move to zero leaves no price to trade); give ${DEPTH_FLOOR} or above`)
+  .max(10, 'a depth is at most 10 (+1,000 %)');
 
 const legSchema = z
   .object({

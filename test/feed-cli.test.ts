@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeDataset, type SeriesInput } from '../src/feed/write.js';
+// unchecked: these tests build datasets the loader must refuse (writeDataset checks what it writes)
+import { writeDatasetUnchecked as writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { feedCli } from './fixtures/feed/cli.js';
 import { runCli } from './fixtures/run/cli.js';
 import { SAMPLE_DATA } from '../src/util/package-root.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeDataset, type SeriesInput } from '../src/feed/write.js';
+// unchecked: these tests build datasets the loader must refuse (writeDataset checks what it writes)
+import { writeDatasetUnchecked as writeDataset, type SeriesInput } from '../src/feed/write.js';
 import { loadDataset, ColumnSlabs, SLAB_BYTES } from '../src/feed/load.js';
 import { fundingInterval, fundingSettleTime } from '../src/feed/timeframe.js';
 import type { LoadOptions, MarketData } from '../src/feed/types.js';

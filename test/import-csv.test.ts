@@ -687,10 +687,10 @@ describe('one funding settlement twice', () => {
     const two = await importCsv({ file: file('timestamp,rate\n1747872000000,0.0001\n1747872005000,0.0003\n'), kind: 'funding', symbol: 'X', out: outDir() });
     expect(two.rows).toBe(2);
     // a dataset written holding them (by another tool, or before this check) is refused by the load (65)
-    const { writeDataset } = await import('../src/feed/index.js');
+    const { writeDatasetUnchecked } = await import('../src/feed/write.js');
     const ds = outDir();
     const c = [1, 1, 1];
-    await writeDataset(ds, { venue: 'binance-usdm', timeframe: '1h', series: [
+    await writeDatasetUnchecked(ds, { venue: 'binance-usdm', timeframe: '1h', series: [
       { symbol: 'X', kind: 'candles', timeframe: '1h', time: [T, T + 3_600_000, T + 7_200_000], columns: { open: c, high: c, low: c, close: c, volume: c } },
       { symbol: 'X', kind: 'funding', time: [T, T + 1], columns: { rate: [0.0001, 0.0001] } },
     ] });

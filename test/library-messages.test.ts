@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize, writeDataset, writeReport, UserError } from '../src/index.js';
 import type { DatasetInput } from '../src/index.js';
+import { runCli } from './fixtures/run/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-libmsg-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -32,6 +33,17 @@ async function refusal(p: Promise<unknown>): Promise<UserError> {
   const e = await p.then(() => null, (x: unknown) => x);
   expect(e).toBeInstanceOf(UserError);
   return e as UserError;
+}
+
+/** a dataset `marginlab import` made (series added file by file: its marker lists no manifest.json) */
+async function importedDataset(name: string): Promise<string> {
+  const d = join(root, name);
+  const csv = join(root, `${name}.csv`);
+  writeFileSync(csv, `timestamp,open,high,low,close,volume\n${[0, 1, 2].map((i) => `${1747872000000 + i * H},10,11,9,10.5,1`).join('\n')}\n`);
+  const r = await runCli(['import', csv, '--format', 'csv', '--kind', 'candles', '--symbol', 'ETHUSDT', '--timeframe', '1h', '--out', d], root);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return d;
 }
 
 describe('library refusals name the call and its parameters', () => {
@@ -71,15 +83,49 @@ describe('library refusals name the call and its parameters', () => {
     const e = await refusal(synthesize({ out: d, symbols: 1, bars: 10, timeframe: '1h', seed: 1 }));
     expect(e.message).toMatch(/^synthesize: out .*synth-user is not empty .*or set force: true to write into it/);
     // a dataset of imported data is not replaced without force, said in the library's words
-    const imported = join(root, 'imported');
-    await writeDataset(imported, input);
+    const imported = await importedDataset('imported');
     const i = await refusal(synthesize({ out: imported, symbols: 1, bars: 10, timeframe: '1h', seed: 1 }));
-    expect(i.message).toMatch(/^synthesize: .*imported holds the dataset 'imported' of imported or downloaded data, whose files synthetic ones would replace; choose another out, or set force: true to replace them$/);
+    expect(i.message).toMatch(/^synthesize: .*imported holds the dataset 'imported' of imported or downloaded data, whose files this write would replace \(its other series left unlisted beside the new manifest\); choose another out, or set force: true to replace them$/);
   });
   it('writeReport into a folder of the user\'s offers its own force', async () => {
     const d = userFolder('report');
     const e = await refusal(writeReport({ dir: d, results: [], manifest: {} as never }));
     expect(e.message).toMatch(/^writeReport: dir .*report is not empty .*or set force: true to write into it/);
     expect(e.message).not.toMatch(/--/);
+  });
+});
+
+describe('writeDataset writes what a load can read, and never half of an imported dataset', () => {
+  it('a series no load could read is refused (65) naming the file, and nothing is written', async () => {
+    const bad = structuredClone(input);
+    bad.series[0]!.columns.low = [1, 3, 1];
+    bad.series[0]!.columns.high = [1, 3, 1];
+    const d = join(root, 'bad-ohlc');
+    const e = await refusal(writeDataset(d, { ...bad, series: [{ ...bad.series[0]!, columns: { ...bad.series[0]!.columns, open: [1, 1, 1], close: [1, 2, 1] } }] }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toMatch(/^writeDataset: dataset .*bad-ohlc: 1 problem in 1 file; nothing was written$/);
+    expect(e.details.join('\n')).toMatch(/BTCUSDT-candles-1h\.arrow/);
+    expect(existsSync(d)).toBe(false);
+    // unsorted times, a series given twice
+    const unsorted = { ...input, series: [{ ...input.series[0]!, time: [0, 2 * H, H] }] };
+    expect((await refusal(writeDataset(join(root, 'unsorted'), unsorted))).exitCode).toBe(65);
+    expect((await refusal(writeDataset(join(root, 'twice'), { ...input, series: [input.series[0]!, input.series[0]!] }))).exitCode).toBe(65);
+    expect(existsSync(join(root, 'unsorted'))).toBe(false);
+    expect(existsSync(join(root, 'twice'))).toBe(false);
+  });
+  it('over an imported dataset only with force; over its own dataset the old series go', async () => {
+    const imported = await importedDataset('imported2');
+    const before = readdirSync(imported).sort();
+    const e = await refusal(writeDataset(imported, input));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toMatch(/^writeDataset: dir .*imported2 holds the dataset 'imported2' of imported or downloaded data, .*; choose another folder, or pass \{ force: true \} as its third argument to replace them$/);
+    expect(readdirSync(imported).sort()).toEqual(before);
+    // its own dataset (written whole): replaced whole, the series it no longer holds removed
+    const own = join(root, 'own');
+    const eth = { ...input.series[0]!, symbol: 'ETHUSDT' };
+    await writeDataset(own, { ...input, series: [input.series[0]!, eth] });
+    expect(readdirSync(own).filter((f) => f.endsWith('.arrow')).sort()).toEqual(['BTCUSDT-candles-1h.arrow', 'ETHUSDT-candles-1h.arrow']);
+    await writeDataset(own, { ...input, series: [eth] });
+    expect(readdirSync(own).filter((f) => f.endsWith('.arrow'))).toEqual(['ETHUSDT-candles-1h.arrow']);
   });
 });

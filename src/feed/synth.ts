@@ -8,7 +8,6 @@
  * Deterministic: the same options give the same bytes (own PRNG, fixed draw order, no clock).
  * Streams record batches to disk, so memory stays bounded for any number of bars.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { Rng } from '../util/rng.js';
@@ -17,7 +16,7 @@ import { yieldToSignals } from '../util/interrupt.js';
 import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { offExchangeGrid, timeframeMs } from './timeframe.js';
-import { writeSeriesFile } from './write.js';
+import { importedDatasetAt, importedDatasetError, writeSeriesFile } from './write.js';
 import { FUNDING_MEDIAN_WARN } from './validate.js';
 
 export interface SynthOptions {
@@ -180,22 +179,10 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
     fundingHalfLife: opts.fundingHalfLife ?? 6, fundingIntervalHours: fIntMs / 3_600_000, mark: withMark,
   };
 
-  // a dataset synth did not write (imported or downloaded market data) is the user's: synthetic files
-  // of the same names would replace its series and leave the others orphaned beside a new manifest
-  if (!opts.force) {
-    let existing: { format?: unknown; name?: unknown; generator?: { kind?: unknown } } | null = null;
-    try {
-      existing = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8').replace(/^\uFEFF/, ''));
-    } catch {
-      /* no dataset there (the output-folder rules judge the folder) */
-    }
-    // (a manifest.json of another kind, a run folder's or a web app's, is not a dataset: the output-folder rules judge it)
-    if (existing && typeof existing === 'object' && existing.format === FORMAT_ID && existing.generator?.kind !== 'synth') {
-      throw usageError(
-        `${prefix}${opts.out} holds the dataset ${typeof existing.name === 'string' ? `'${existing.name}' ` : ''}of imported or downloaded data, whose files synthetic ones would replace; choose another ${flag('out')}, or ${force} to replace them`,
-      );
-    }
-  }
+  // a dataset of imported or downloaded market data is the user's: synthetic files of the same names would replace
+  // its series and leave the others orphaned beside a new manifest
+  const found = opts.force ? null : importedDatasetAt(opts.out);
+  if (found) throw importedDatasetError(prefix, opts.out, found, `choose another ${flag('out')}, or ${force} to replace them`);
   return writeDirAtomic(opts.out, async (tmp) => {
     const main = new Rng(opts.seed, 0);
     const jumps = new Rng(opts.seed, 1);

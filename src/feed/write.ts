@@ -2,8 +2,11 @@
  * Writing dataset folders from in-memory series (tests, the bundling script, small imports).
  * Streaming writers (CSV import, synth) use KindFileWriter directly.
  */
+import { readFileSync } from 'node:fs';
 import { join, basename, resolve } from 'node:path';
 import { writeDirAtomic } from '../util/atomic.js';
+import { MARKER_FILE, openOutDir } from '../util/outdir.js';
+import { UserError, usageError } from '../errors.js';
 import { KindFileWriter, KIND_COLUMNS } from './arrow-io.js';
 import { shownValue } from '../util/excerpt.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
@@ -66,34 +69,100 @@ export function writeSeriesFile(path: string, rel: string, s: SeriesInput): Mani
 
 /** Options of writeDataset. */
 export interface WriteDatasetOptions {
-  /** write into a non-empty folder marginlab did not make (only the files of the names written are replaced) */
+  /**
+   * write into a non-empty folder marginlab did not make, or over a dataset of imported or downloaded data (only the
+   * files of the names written are replaced; that dataset's other series stay on disk, unlisted)
+   */
   force?: boolean;
 }
 
 /**
- * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote (its files are replaced);
- * a non-empty folder of the user's only with `force`. A refused folder is a UserError (exit code 64) naming it.
+ * The dataset in `dir` when marginlab did not write it whole (imported or downloaded: its series came file by file),
+ * else null. A whole-folder write (writeDataset, synthesize) would replace the series of the same names and leave the
+ * others on disk unlisted beside the new manifest (a later import of them is then refused): it asks for force. A
+ * whole-folder write lists manifest.json in the folder's marker; a synthetic dataset from before markers says so in
+ * its generator.
+ */
+export function importedDatasetAt(dir: string): { name: string | null } | null {
+  const json = (f: string): unknown => {
+    try {
+      return JSON.parse(readFileSync(join(dir, f), 'utf8').replace(/^\uFEFF/, ''));
+    } catch {
+      return null;
+    }
+  };
+  const m = json('manifest.json') as { format?: unknown; name?: unknown; generator?: { kind?: unknown } } | null;
+  // (a manifest.json of another kind, a run folder's or a web app's, is not a dataset: the output-folder rules judge it)
+  if (m === null || typeof m !== 'object' || m.format !== FORMAT_ID || m.generator?.kind === 'synth') return null;
+  const marker = json(MARKER_FILE) as { entries?: unknown } | null;
+  if (marker !== null && Array.isArray(marker.entries) && marker.entries.includes('manifest.json')) return null;
+  return { name: typeof m.name === 'string' ? m.name : null };
+}
+
+/** The refusal of a whole-folder write over an imported dataset (importedDatasetAt), in the caller's words. */
+export function importedDatasetError(prefix: string, dir: string, found: { name: string | null }, fix: string): UserError {
+  return usageError(`${prefix}${dir} holds the dataset ${found.name !== null ? `'${found.name}' ` : ''}of imported or downloaded data, whose files this write would replace (its other series left unlisted beside the new manifest); ${fix}`);
+}
+
+/**
+ * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote whole (its files are
+ * replaced); a non-empty folder of the user's, or a dataset of imported data, only with `force`. A refused folder is
+ * a UserError (exit code 64) naming it. The series are checked as every load checks them (gaps allowed, as
+ * `gaps: 'warn'` loads them): a dataset no load could read is a UserError (65) naming the file and row, and nothing
+ * is written.
  */
 export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
-  return writeDirAtomic(dir, (tmp) => {
-    const files: ManifestFile[] = [];
-    for (const s of input.series) {
-      const rel = dataFileName(s.symbol, s.kind, s.timeframe);
-      files.push(writeSeriesFile(join(tmp, rel), rel, s));
-    }
-    const symbols = input.symbols ?? [...new Set(input.series.map((s) => s.symbol))];
-    const manifest: Manifest = {
-      format: FORMAT_ID,
-      version: FORMAT_VERSION,
-      name: input.name ?? basename(resolve(dir)),
-      venue: input.venue,
-      timeframe: input.timeframe,
-      symbols,
-      files,
-      provenance: input.provenance ?? '',
-      ...(input.generator ? { generator: input.generator } : {}),
-    };
-    writeManifest(tmp, manifest);
-    return manifest;
-  }, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: 'pass { force: true } as its third argument' });
+  const out = openOutDir(dir, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: 'pass { force: true } as its third argument' });
+  try {
+    const found = opts.force ? null : importedDatasetAt(out.path);
+    if (found) throw importedDatasetError('writeDataset: dir ', out.path, found, 'choose another folder, or pass { force: true } as its third argument to replace them');
+    return await writeDirAtomic(out, async (tmp) => {
+      const manifest = writeDatasetFiles(tmp, basename(out.path), input);
+      // what no load could read is not written (it was, and loadDataset refused it later: low above the open, times
+      // unsorted or off the grid, a series with no rows or given twice); the loader's own checks, named at `dir`
+      const { loadDataset } = await import('./load.js');
+      try {
+        await loadDataset(tmp, { gaps: 'warn' });
+      } catch (err) {
+        if (err instanceof UserError) {
+          const at = (s: string) => s.split(tmp).join(out.path).replace("nothing was loaded", "nothing was written");
+          throw new UserError(`writeDataset: ${at(err.message)}`, err.exitCode, err.details.map(at), err.reason);
+        }
+        throw err;
+      }
+      return manifest;
+    });
+  } finally {
+    out.release();
+  }
+}
+
+/**
+ * Write a dataset's files and manifest into `dir` (a folder of its own, made by the caller) without checking them:
+ * for tests that need a damaged dataset. Not part of the package's API.
+ */
+export async function writeDatasetUnchecked(dir: string, input: DatasetInput): Promise<Manifest> {
+  return writeDirAtomic(dir, (tmp) => writeDatasetFiles(tmp, basename(resolve(dir)), input));
+}
+
+function writeDatasetFiles(tmp: string, folderName: string, input: DatasetInput): Manifest {
+  const files: ManifestFile[] = [];
+  for (const s of input.series) {
+    const rel = dataFileName(s.symbol, s.kind, s.timeframe);
+    files.push(writeSeriesFile(join(tmp, rel), rel, s));
+  }
+  const symbols = input.symbols ?? [...new Set(input.series.map((s) => s.symbol))];
+  const manifest: Manifest = {
+    format: FORMAT_ID,
+    version: FORMAT_VERSION,
+    name: input.name ?? folderName,
+    venue: input.venue,
+    timeframe: input.timeframe,
+    symbols,
+    files,
+    provenance: input.provenance ?? '',
+    ...(input.generator ? { generator: input.generator } : {}),
+  };
+  writeManifest(tmp, manifest);
+  return manifest;
 }

@@ -401,7 +401,7 @@ describe('plan size limit (maxRuns)', () => {
     await expect(buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts', 10e6)).rejects.toMatchObject({
       exitCode: 78,
       message: expect.stringMatching(/^sweep\.config\.ts: the plan has 5,000 runs: building it needs about 20 MB of heap; this process has 10 MB: lower stress\.paths \(--paths\).*NODE_OPTIONS=--max-old-space-size=<MB>/),
-      details: ['strategies[0] (fixture-trend): 1 grid point × 1 leverage × 2 setups × 2500 dataset variants (history and stress) = 5,000 runs'],
+      details: ['strategies[0] (fixture-trend): 1 grid point × 1 leverage × 2 setups × 2,500 dataset variants (history and stress) = 5,000 runs'],
     });
     expect((await buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts', 30e6)).runs).toHaveLength(5_000);
     // before it is built: 2,000,000 runs (building them took 170 s and ended out of memory) are refused

@@ -74,6 +74,10 @@ beforeAll(async () => {
   const t0 = Date.UTC(2020, 0, 1);
   for (let i = 0; i < 1_500_000; i++) lines.push(`${t0 + i * 60_000},100,101,99,100.5,10`);
   writeFileSync(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
+  // the same candles as a Binance public-data file (no header, 12 columns): read and written without a turn of the event loop
+  const kl: string[] = [];
+  for (let i = 0; i < 1_500_000; i++) kl.push(`${t0 + i * 60_000},100,101,99,100.5,10,${t0 + i * 60_000 + 59_999},1000,5,5,500,0`);
+  writeFileSync(join(dir, 'SOLUSDT-1m-2020-01.csv'), `${kl.join('\n')}\n`);
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +121,22 @@ describe('Ctrl-C while a dataset is written', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*imported was not created\n$/);
     expect(existsSync(out)).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  // the Binance (and freqtrade) readers never yield: a signal while they read and write was handled after the commit, the
+  // dataset changed under "as it was before" (or it was dropped, exit 0); it now gets its turn before anything is put in place
+  it('import binance into an existing dataset, SIGINT while its temp file is written: 130, the dataset as it was, one line', async () => {
+    const out = join(dir, 'bn-dataset');
+    await makeDataset(out, { bars: 300, seed: 6 });
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]));
+    const { child, done } = startCli(['import', 'SOLUSDT-1m-2020-01.csv', '--format', 'binance', '--out', out], dir);
+    await waitFor(() => temps(out, /^\.SOLUSDT-candles-1m\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*bn-dataset is as it was before\n$/);
+    expect(Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]))).toEqual(before);
     expect(leftovers(dir)).toEqual([]);
   });
 

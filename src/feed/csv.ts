@@ -25,10 +25,10 @@ import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestF
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
-import { commitSeries, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
+import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
 import { FUNDING_TWICE_MS, ProblemList, fundingTwiceText, sameRate } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
-import { trackTemp } from '../util/interrupt.js';
+import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 
 export interface CsvImportOptions {
   file: string;
@@ -745,7 +745,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       rmSync(tmp, { force: true });
       untrack();
       const cols = KIND_NAMES[kind].filter((c) => read.columns[c] !== undefined).map((c) => read.columns[c]!);
-      const [r] = commitSeries(outDir, [{
+      const [r] = await commitSeriesYielding(outDir, [{
         symbol, kind, timeframe: opts.timeframe, time: read.timestamp, cols, where: (i) => `${label} data row ${desc ? read.rows - i : i + 1}`,
       }], { provenance: [prov] });
       const m = openDataset(outDir)!;
@@ -766,6 +766,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       return { path: join(outDir, rel), rows: w.rows, added: 0, badRows: badCount, badRowLines: badLines(), gaps, first: w.first, last: w.last, manifest: manifest!, ...notes };
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
+    // a Ctrl-C during the sort and write above gets its turn before the file is put in place (ingest.ts commitSeriesYielding)
+    await yieldToSignals();
+    await yieldToSignals();
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
     const widestGap = gaps > 0 && tfMs !== null ? { missingBars: widest.step / tfMs - 1, from: widest.from, to: widest.to } : undefined;

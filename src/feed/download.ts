@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError } from '../errors.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import type { FileKind } from './manifest.js';
-import { commitSeries, type CommitResult } from './ingest.js';
+import { commitSeriesYielding, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
 import { timeframeMs } from './timeframe.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -296,7 +296,7 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
       prov.push(`${kind} ${symbol}${kind === 'funding' ? '' : ` ${o.timeframe}`}: ${mine.length} archive${mine.length === 1 ? '' : 's'} from ${base}/data/futures/um/{monthly,daily}/${DIR[kind]}/${symbol}/ (${mine[0]!.period} … ${mine.at(-1)!.period}), each sha256-checked against its .CHECKSUM, fetched ${stamp}${gone.length ? `; not published: ${gone.join(', ')}` : ''}`);
     }
   }
-  const results = commitSeries(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov });
+  const results = await commitSeriesYielding(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov });
   return {
     archives: archives.length,
     downloaded: status.filter((s) => s === 'downloaded').length,

@@ -18,7 +18,7 @@ import {
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, type GapInfo } from './validate.js';
-import { trackTemp } from '../util/interrupt.js';
+import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { excerpt } from '../util/excerpt.js';
@@ -357,6 +357,25 @@ export function unchangedFiles(m: Manifest | null, entries: readonly ManifestFil
  * under temp names first; any error leaves the folder as it was.
  */
 export function commitSeries(out: string, input: SeriesData[], opts: CommitOptions = {}): CommitResult[] {
+  return stageSeries(out, input, opts).place();
+}
+
+/**
+ * commitSeries for a command: a Ctrl-C gets its turn after the files are written under temp names and before they are
+ * put in place (reading and writing never yield: a signal during them was handled after the commit, the dataset
+ * changed under "as it was before", or dropped). On the signal the temp files go (they are tracked) and the folder is as
+ * it was.
+ */
+export async function commitSeriesYielding(out: string, input: SeriesData[], opts: CommitOptions = {}): Promise<CommitResult[]> {
+  const staged = stageSeries(out, input, opts);
+  // (two turns: the first may run in the check phase of the poll that came before the signal)
+  await yieldToSignals();
+  await yieldToSignals();
+  return staged.place();
+}
+
+/** commitSeries up to putting the files in place: `place()` does that (or removes the temps when it fails) and returns the results. */
+function stageSeries(out: string, input: SeriesData[], opts: CommitOptions): { place: () => CommitResult[] } {
   const outDir = resolve(out);
   // the readers refuse inputs without files or rows; this guards every other caller (a manifest without symbols is invalid)
   if (input.length === 0) throw dataError(`no series to import in ${outDir}; nothing was written`);
@@ -435,11 +454,21 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
       // every series is already in the dataset as it is: nothing is written, not even a provenance
       // line (the manifest's hash is part of every RunId: --resume and compare pairing stay valid)
       cleanup();
-      return results.map((r) => ({ ...r, added: 0 }));
+      return { place: () => results.map((r) => ({ ...r, added: 0 })) };
     }
-    placeFiles(outDir, tmps, nextManifest(outDir, manifest, entries, opts));
-    for (const t of tmps) t.untrack();
-    return results;
+    const next = nextManifest(outDir, manifest, entries, opts);
+    return {
+      place: () => {
+        try {
+          placeFiles(outDir, tmps, next);
+        } catch (err) {
+          cleanup();
+          throw err;
+        }
+        for (const t of tmps) t.untrack();
+        return results;
+      },
+    };
   } catch (err) {
     cleanup();
     throw err;

@@ -13,6 +13,9 @@ import { cliCommand } from '../../util/shell.js';
 /** a tab-separated file by its name (`prices.tsv`, `prices.tsv.gz`): its delimiter is a tab unless --delimiter says otherwise */
 const TSV_FILE = /\.tsv(\.gz)?$/i;
 
+/** What a Ctrl-C after the commit says is left (the default, "as it was before", is true only until then). */
+const COMMITTED = (dir: string): string => `the import was written into ${dir} before the interrupt (only its summary is missing)`;
+
 interface ImportFlags {
   format?: string; kind?: string; symbol?: string; timeframe?: string; out: string; venue?: string;
   skipBadRows?: boolean; delimiter?: string; provenance?: string; replace?: boolean; columns?: string;
@@ -162,6 +165,7 @@ export function register(program: Command): void {
             venue: flags.venue, skipBadRows: !!flags.skipBadRows, delimiter: flags.delimiter ?? (TSV_FILE.test(paths[0]!) ? '\t' : ','), provenance: flags.provenance,
             replace: !!flags.replace, columns: flags.columns, header: flags.header,
           });
+          out.interruptNote = COMMITTED(out.path);
           const s = (performance.now() - t0) / 1000;
           if (r.banner !== undefined) {
             const { excerpt } = await import('../../util/excerpt.js');
@@ -212,12 +216,14 @@ export function register(program: Command): void {
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         const { excerptList } = await import('../../util/excerpt.js');
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
-        const { commitSeries } = await import('../../feed/ingest.js');
+        const { commitSeriesYielding } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
         const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
         const { VENUE_ID } = await import('../../feed/formats/venues.js');
         const venue = flags.venue ?? (fmt === 'bybit' || fmt === 'okx' ? VENUE_ID[fmt] : undefined);
-        const results = commitSeries(flags.out, series, { replace: !!flags.replace, venue, provenance: [prov] });
+        const results = await commitSeriesYielding(flags.out, series, { replace: !!flags.replace, venue, provenance: [prov] });
+        // committed: a signal from here on ends the command with the import in place (it said "as it was before")
+        out.interruptNote = COMMITTED(out.path);
         const s = (performance.now() - t0) / 1000;
         for (const r of results) {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';

@@ -115,7 +115,7 @@ describe('synthesize', () => {
     out.release();
     const before = bytes(dir);
     const o = { symbols: 1, bars: 10, timeframe: '1h', seed: 1, out: dir };
-    await expect(synthesize(o)).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/holds the dataset 'imported' of imported or downloaded data.*--force/) });
+    await expect(synthesize(o)).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/holds the dataset 'imported' of imported or downloaded data.*set force: true/) });
     expect(bytes(dir)).toEqual(before);
     await synthesize({ ...o, force: true });
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).generator.kind).toBe('synth');
@@ -133,8 +133,8 @@ describe('synthesize', () => {
     const err = await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, out: dir }).then(() => null, (e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 64, message: expect.stringContaining('is not empty and was not written by marginlab (2 entries, e.g. index.html, manifest.json)') });
     expect((err as Error).message).not.toContain('holds the dataset');
-    // what --force would replace of the user's is said before it is added
-    expect((err as Error).message).toContain('add --force to write into it (only the files marginlab writes are replaced, nothing else is touched; it would replace your manifest.json, a name marginlab writes there)');
+    // what force would replace of the user's is said before it is added (in the library's words: synthesize's own option)
+    expect((err as Error).message).toContain('set force: true to write into it (only the files marginlab writes are replaced, nothing else is touched; it would replace your manifest.json, a name marginlab writes there)');
     expect(bytes(dir)).toEqual(before);
   });
 
@@ -144,19 +144,19 @@ describe('synthesize', () => {
     await expect(synthesize({ out: join(root, 'x'), symbols: 1, bars: 10, timeframe: '1m', seed: 1, correlation: 1 })).rejects.toMatchObject({ exitCode: 64 });
   });
 
-  it('refuses options whose dataset every load would refuse or warn about, naming the flag (64, nothing written)', async () => {
+  it('refuses options whose dataset every load would refuse or warn about, naming the option (64, nothing written)', async () => {
     const base = { out: join(root, 'range'), symbols: 2, bars: 200, timeframe: '1h', seed: 1 };
     const cases: [Partial<Parameters<typeof synthesize>[0]>, string][] = [
       // a basis sd of 200 % writes mark candles below zero
-      [{ basisBps: 20_000 }, '--basis-bps must be at most 1000'],
-      [{ fundingMean: 0.01 }, '--funding-mean must be within ±0.001'],
-      [{ fundingMean: -0.02 }, '--funding-mean must be within ±0.001'],
-      [{ fundingMean: Number.NaN }, '--funding-mean must be within ±0.001'],
+      [{ basisBps: 20_000 }, 'synthesize: basisBps must be at most 1000'],
+      [{ fundingMean: 0.01 }, 'fundingMean must be within ±0.001'],
+      [{ fundingMean: -0.02 }, 'fundingMean must be within ±0.001'],
+      [{ fundingMean: Number.NaN }, 'fundingMean must be within ±0.001'],
       [{ fundingVol: 0.1 }, 'fundingVol must be at most 0.00148'],
       // each within its bound, together a median |rate| the loader reads as percentages
       [{ fundingMean: 0.0009, fundingVol: 0.0005 }, 'puts the median |funding rate| above 0.001 a settlement'],
-      [{ drift: 1e6 }, '--drift must be within ±10'],
-      [{ wickSize: -0.1 }, '--wick-size must be a finite number ≥ 0'],
+      [{ drift: 1e6 }, 'drift must be within ±10'],
+      [{ wickSize: -0.1 }, 'wickSize must be a finite number ≥ 0'],
       [{ markWickFactor: 2 }, 'markWickFactor must be in [0, 1]'],
       [{ basisHalfLifeBars: 0 }, 'basisHalfLifeBars must be a finite number > 0'],
       [{ fundingIntervalHours: 5 }, 'fundingIntervalHours must be 1, 2, 3, 4, 6, 8, 12 or 24'],

@@ -12,6 +12,7 @@ import { loadDataset } from '../src/feed/load.js';
 import { readManifest } from '../src/feed/manifest.js';
 import { UserError } from '../src/errors.js';
 import { feedCli } from './fixtures/feed/cli.js';
+import { startCli } from './fixtures/run/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-import-adv-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -739,4 +740,26 @@ describe('OKX symbols named like Object members', () => {
       expect(Array.from(s!.cols[4]!), symbol).toEqual([0.03, 0.03]);
     }
   });
+});
+
+describe('blank lines in an in-memory format', () => {
+  it('cost nothing: a Binance file of 240 rows padded with millions of blank lines imports its rows (it made one string per line and ran out of memory)', async () => {
+    const { splitCsv } = await import('../src/feed/formats/common.js');
+    // the rows and their line numbers as before, whatever the line ends
+    expect(splitCsv('\uFEFFa,b\r\n\r\n 1 ,"2"\r3,4\n\n')).toEqual([
+      { cells: ['a', 'b'], line: 1 },
+      { cells: ['1', '2'], line: 3 },
+      { cells: ['3', '4'], line: 4 },
+    ]);
+    const t0 = Date.UTC(2025, 4, 22);
+    const rows = Array.from({ length: 240 }, (_, i) => `${t0 + i * 3_600_000},100,101,99,100.5,10,${t0 + i * 3_600_000 + 3_599_999},1000,5,5,500,0`);
+    const file = join(root, 'BTCUSDT-1h-2025-05.csv');
+    writeFileSync(file, `${rows.join('\n')}\n${'\n'.repeat(20_000_000)}`);
+    const out = join(root, 'blank-padded');
+    // the real binary on a small heap: an array of 20 M lines is 160 MB of pointers alone
+    const r = await startCli(['import', file, '--format', 'binance', '--out', out], root, { nodeArgs: ['--max-old-space-size=128'] }).done;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readManifest(out).manifest.files).toMatchObject([{ path: 'BTCUSDT-candles-1h.arrow', rows: 240 }]);
+  }, 60_000);
 });

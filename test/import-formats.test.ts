@@ -340,6 +340,15 @@ describe('funding files no venue would publish are warned about when loaded and 
     expect(inspectDataset(pct).warnings).toEqual([pctText]);
     // one or two events, NaN rates: no step, no median of nothing
     expect(fundingSanityTexts('f', 'X', Float64Array.of(0, 60_000), Float64Array.of(NaN, NaN), 2)).toEqual([]);
+    // a few events off an 8h schedule (another source's appended): the usual step stays 8h, each of them is said
+    const off = Float64Array.from([...eights, t0 + 8 * H + 37 * 60_000, t0 + 16 * H + 40 * 60_000].sort((a, b) => a - b));
+    const offText = 'BTCUSDT-funding.arrow: 2 funding events of BTCUSDT come less than an hour after the one before (the first at 2025-01-01T08:37:00.000Z (1735720620000), 37m after it, row 3): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; events of another source or schedule appended? keep one source (import the series again from it with --replace)';
+    const offDs = build(off, () => 0.0001);
+    expect((await loadDataset(offDs)).warnings).toEqual([offText]);
+    expect(inspectDataset(offDs).warnings).toEqual([offText]);
+    // hourly settlements stamped a millisecond past the hour (Binance's …001) are an hour apart: nothing to say
+    const hourly = Float64Array.from({ length: 40 }, (_, k) => t0 + k * H + (k % 2));
+    expect(fundingSanityTexts('f', 'X', hourly, Float64Array.from(hourly, () => 0.0001), hourly.length)).toEqual([]);
   });
 });
 

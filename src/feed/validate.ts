@@ -352,6 +352,20 @@ export function fundingSanityTexts(path: string, symbol: string, time: Float64Ar
     const step = fundingStepMs(time.subarray(0, rows));
     if (step > 0 && step < 3_600_000)
       out.push(`${path}: the funding events of ${symbol} come every ${fmtStep(step)} (their usual step): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; a file of another kind or unit? check the file`);
+    else {
+      // a few events off the schedule (another source's appended to an 8h series: 1h, 37m and 40m apart) left the usual
+      // step at 8h and passed every check, each charged as a settlement
+      let close = 0;
+      let first = -1;
+      // (at their settlement times: Binance's 00:00:00.001 and an hourly venue's 01:00:00.000 are an hour apart)
+      const gap = (k: number) => fundingSettleTime(time[k]!) - fundingSettleTime(time[k - 1]!);
+      for (let k = 1; k < rows; k++) {
+        const d = gap(k);
+        if (d > 0 && d < 3_600_000 && close++ === 0) first = k;
+      }
+      if (close > 0)
+        out.push(`${path}: ${close} funding event${close === 1 ? '' : 's'} of ${symbol} ${close === 1 ? 'comes' : 'come'} less than an hour after the one before (the first at ${fmtTime(time[first]!)}, ${fmtStep(gap(first))} after it, row ${first + 1}): no venue settles funding more often than hourly, and every event is booked as a payment of rate × position × price; events of another source or schedule appended? keep one source (import the series again from it with --replace)`);
+    }
   }
   let beyond = 0;
   let worst = -1;

@@ -5,6 +5,7 @@
  * run as root, since root reads any file.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,31 @@ describe('inputs that cannot be read', () => {
       expect(rb.code).toBe(66);
       expect(rb.stderr).toContain(`${join(b, 'BTCUSDT-candles-1h.arrow')}: permission denied (EACCES)`);
       noInternal(rb);
+    }
+  }, 60_000);
+
+  it('an unreadable input file of every import format: 66 naming it (a Parquet file was 65, "not a readable Parquet file")', async () => {
+    const t = [T0, T0 + H, T0 + 2 * H];
+    const pq = join(root, 'secret.parquet');
+    writeFileSync(pq, new Uint8Array(parquetWriteBuffer({ columnData: [
+      { name: 'timestamp', data: t.map((x) => BigInt(x)), type: 'INT64' },
+      ...['open', 'high', 'low', 'close', 'volume'].map((name) => ({ name, data: [100, 100, 100], type: 'DOUBLE' as const })),
+    ] })));
+    const csv = join(root, 'secret.csv');
+    writeFileSync(csv, `timestamp,open,high,low,close,volume\n${t.map((x) => `${x},100,100,100,100,1`).join('\n')}\n`);
+    const bn = join(root, 'BTCUSDT-1h-2025-01.csv');
+    writeFileSync(bn, t.map((x) => `${x},100,100,100,100,1,${x + H - 1},100,1,1,100,0`).join('\n') + '\n');
+    for (const f of [pq, csv, bn]) chmodSync(f, 0o600);
+    const cases: [string, string[]][] = [
+      [pq, ['import', pq, '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', join(root, 'o-pq')]],
+      [csv, ['import', csv, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', join(root, 'o-csv')]],
+      [bn, ['import', bn, '--format', 'binance', '--out', join(root, 'o-bn')]],
+    ];
+    for (const [file, args] of cases) {
+      const r = await cli(args, true);
+      expect(r.code, file).toBe(66);
+      expect(r.stderr, file).toContain(`${file}: permission denied (EACCES)`);
+      noInternal(r);
     }
   }, 60_000);
 

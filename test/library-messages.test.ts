@@ -71,6 +71,8 @@ describe('library refusals name the call and its parameters', () => {
       [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, basisBps: 5000 }, 'synthesize: basisBps must be at most 1000'],
       [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, vols: [50] }, 'synthesize: vols: volatility 50 must be in (0, 20)'],
       [{ out, symbols: 1, bars: 10, timeframe: '1h', seed: 1, drift: 20 }, 'synthesize: drift must be within ±10'],
+      [{ out, symbols: 1, bars: 10, seed: 1 } as never, "synthesize: timeframe must be a timeframe such as '1m', '1h' or '1d' (got nothing)"],
+      [{ symbols: 1, bars: 10, timeframe: '1h', seed: 1 } as never, 'synthesize: out must name the dataset folder to write (got nothing)'],
     ];
     for (const [o, msg] of cases) {
       const e = await refusal(synthesize(o));

@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { Rng } from '../util/rng.js';
+import { shownValue } from '../util/excerpt.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { KindFileWriter } from './arrow-io.js';
@@ -105,6 +106,9 @@ function synthNames(by: SynthCaller): { name: (k: keyof SynthOptions) => string;
 function checkOpts(o: SynthOptions, by: SynthCaller): void {
   const { name: flag, prefix } = synthNames(by);
   const bad = (m: string): never => { throw usageError(`${prefix}${m}`); };
+  // (a library call without them failed inside with "Cannot read properties of undefined (reading 'trim')")
+  if (typeof o.out !== 'string' || o.out === '') bad(`${flag('out')} must name the dataset folder to write (got ${shownValue(o.out)})`);
+  if (typeof o.timeframe !== 'string') bad(`${flag('timeframe')} must be a timeframe such as '1m', '1h' or '1d' (got ${shownValue(o.timeframe)})`);
   if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`${flag('symbols')} must be an integer 1..1000 (got ${o.symbols})`);
   if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`${flag('bars')} must be an integer ≥ 2 (got ${o.bars})`);
   if (!Number.isSafeInteger(o.seed)) bad(`${flag('seed')} must be an integer (got ${o.seed})`);

@@ -49,7 +49,7 @@ describe('gaps refused by the loader', () => {
     const many = join(root, 'many-gaps');
     // every third bar missing: 9 gaps
     await writeDataset(many, { venue: 'v', timeframe: '1h', series: [candles('BTCUSDT', 20, H, '1h', (c) => { for (let i = 0; i < c.time.length; i++) c.time[i] = T0 + Math.floor((i * 3) / 2) * H; })] });
-    const hint = "(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline))";
+    const hint = "(gaps are errors: data.gaps: 'warn' in the config, --gaps warn of data validate and data inspect, or loadDataset's { gaps: 'warn' } loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline))";
     const [validate, inspect] = await Promise.all([feedCli(['data', 'validate', many]), feedCli(['data', 'inspect', many])]);
     expect(validate.code).toBe(65);
     const gapLines = validate.stderr.split('\n').filter((l) => l.includes(': gap of '));
@@ -96,7 +96,7 @@ describe('data inspect', () => {
     // the gap is a problem, as data validate and a backtest judge it (the default gap policy)
     expect(text.stdout).toContain('2 validation problems:\n  ETHUSDT-candles-1h.arrow row 2: volume -1 must be a finite number ≥ 0\n  ETHUSDT-candles-1h.arrow row 3: gap of 2 bars');
     // says where the policy is set (it said "the 'warn' gap policy loads anyway", and a run's user had to find data.gaps)
-    expect(text.stdout).toContain("(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline))");
+    expect(text.stdout).toContain("(gaps are errors: data.gaps: 'warn' in the config, --gaps warn of data validate and data inspect, or loadDataset's { gaps: 'warn' } loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline))");
     expect(json.code).toBe(65);
     const s = JSON.parse(json.stdout);
     expect(s.problemCount).toBe(2);

@@ -477,7 +477,7 @@ export function gapText(g: GapInfo): string {
  * A gap is a problem under the 'error' gap policy (the loader's and `data inspect`'s wording): where
  * that policy is set, said once with the first gap listed (ProblemList.add's hint).
  */
-export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline)";
+export const GAP_POLICY_HINT = "gaps are errors: data.gaps: 'warn' in the config, --gaps warn of data validate and data inspect, or loadDataset's { gaps: 'warn' } loads the data with them (nothing is filled in: a bar no symbol has is left out of the timeline)";
 
 /** One symbol's candles on the shared timeline: its candle file and first and last open time (ms). */
 export interface CandleSpan {
@@ -540,7 +540,7 @@ export function earlyEndWarnings(spans: CandleSpan[], tfMs: number, tf: string):
 }
 
 /** What to do about a timeline hole under the 'error' gap policy (said once). */
-export const TIMELINE_HOLE_HINT = "symbols whose date ranges neither overlap nor touch: load them apart (data.symbols, or a dataset each), or with data.gaps: 'warn' (--gaps warn) the stretch is left out of the timeline";
+export const TIMELINE_HOLE_HINT = "symbols whose date ranges neither overlap nor touch: load them apart (data.symbols, or a dataset each), or with data.gaps: 'warn' (--gaps warn, loadDataset's { gaps: 'warn' }) the stretch is left out of the timeline";
 
 /**
  * The symbols' spans judged as one timeline (the loader and `data inspect` alike): its holes are

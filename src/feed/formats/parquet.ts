@@ -12,7 +12,7 @@
  * BROTLI, ZSTD, LZ4 and LZ4_RAW. The rows are checked and committed by the one path every importer
  * takes (../ingest.ts): any order, identical overlaps, a bad row fails the import naming it (65).
  */
-import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -168,7 +168,7 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
   const name = basename(file);
   // a file this process may not read is said as for every other format (66, "permission denied"), not as a damaged
   // Parquet file (65: the decoding thread's EACCES)
-  withFsErrors({ path: file, action: 'read the input', role: 'input' }, () => accessSync(file, fsConstants.R_OK));
+  if (existsSync(file)) withFsErrors({ path: file, action: 'read the input', role: 'input' }, () => accessSync(file, fsConstants.R_OK));
   const { Worker } = await import('node:worker_threads');
   const worker = new Worker(fileURLToPath(DECODE_ENTRY), { workerData: { file, options: o }, execArgv: [] });
   const limit = stallMs();

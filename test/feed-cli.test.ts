@@ -223,6 +223,13 @@ describe('a path that is not a dataset folder', () => {
     expect(file.stderr).toBe(`marginlab: ${join(proj, 'prices.csv')} is a file, not a dataset folder (a folder with a manifest.json): import it into one (\`npx marginlab import ./prices.csv --out data/prices\`, marginlab's docs/data.md) and give that folder; a CSV of your own columns (not a Binance or venue export) also needs its kind and symbol: \`npx marginlab import ./prices.csv --kind candles --symbol BTCUSDT --out data/prices\`\n`);
     // an empty folder: as before, make the dataset there
     expect(empty.stderr).toContain('(a dataset folder needs a manifest.json; create one with `npx marginlab import <files> --out empty`');
+    // a dataset whose manifest.json is gone: its series files are no import's input (the hint to import them failed, 64), and
+    // its .marginlab.json is no data file
+    mkdirSync(join(proj, 'lost'));
+    for (const f of ['BTCUSDT-candles-1h.arrow', 'BTCUSDT-funding.arrow', 'ETHUSDT-mark-8h.arrow', '.marginlab.json']) writeFileSync(join(proj, 'lost', f), 'x');
+    const lost = await v('lost');
+    expect(lost.code).toBe(66);
+    expect(lost.stderr).toBe(`marginlab: dataset manifest not found: ${join(proj, 'lost', 'manifest.json')}: lost holds a dataset's series files (BTCUSDT-candles-1h.arrow, BTCUSDT-funding.arrow and 1 more) but its manifest.json is gone; restore it from a copy, or import the data again from its sources into a new folder (marginlab's docs/data.md)\n`);
   });
 });
 

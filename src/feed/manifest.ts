@@ -61,6 +61,8 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Market-data files a user may have (CSV, freqtrade feather/json, Binance zips, Arrow), which a dataset folder holds only with its manifest. */
 const DATA_FILE = /\.(?:csv|tsv|txt|feather|arrow|parquet|json|zip|gz)$/i;
+/** a series file a dataset holds (dataFileName): BTCUSDT-candles-1h.arrow, BTCUSDT-mark-1h.arrow, BTCUSDT-funding.arrow */
+const SERIES_FILE = /-(?:(?:candles|mark)-[^-]+|funding)\.arrow$/;
 
 /** CSV files (plain or gzipped), which `import` reads as a Binance or venue export by name or content, else as a CSV of the user's own columns */
 const CSV_FILE = /\.(?:csv|tsv|txt)(?:\.gz)?$/i;
@@ -93,7 +95,14 @@ export function readManifest(dir: string): { manifest: Manifest; raw: Buffer } {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) {
     // a folder of the user's data files (freqtrade's, Binance's, CSVs): import into it is refused (it is the input), so into a folder of its own
-    const data = readdirSync(dir).filter((n) => DATA_FILE.test(n)).sort();
+    // (hidden files are no data: marginlab's own .marginlab.json was counted as one)
+    const data = readdirSync(dir).filter((n) => !n.startsWith('.') && DATA_FILE.test(n)).sort();
+    // a dataset's own series files whose manifest is gone: no import reads them (.arrow is not an import format)
+    if (data.length > 0 && data.every((n) => SERIES_FILE.test(n))) {
+      throw missingInput(
+        `dataset manifest not found: ${path}: ${shellPath(dir)} holds a dataset's series files (${data.slice(0, 2).join(', ')}${data.length > 2 ? ` and ${data.length - 2} more` : ''}) but its ${MANIFEST_FILE} is gone; restore it from a copy, or import the data again from its sources into a new folder (marginlab's docs/data.md)`,
+      );
+    }
     if (data.length > 0) {
       throw missingInput(
         `dataset manifest not found: ${path}: ${shellPath(dir)} holds data files (${data.slice(0, 2).join(', ')}${data.length > 2 ? ` and ${data.length - 2} more` : ''}) but is not a dataset; import them into a dataset folder of their own (\`${cliCommand(`import ${inputArg(dir)} --out ${shellPath(datasetFolderFor(dir))}`)}\`, marginlab's docs/data.md) and give that folder`,

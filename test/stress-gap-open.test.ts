@@ -139,6 +139,13 @@ describe('a jump inside a bar', () => {
     expect(w[2]).toContain(`stress scenario 'late': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 6.5 * HOUR).toISOString()}`);
     // drawn into the Monte Carlo paths (crashes start at bar opens)
     const paths = midBarJumpWarnings(stress([], [], { paths: 2, crashesPerPath: 1, crashScenarios: [gap, late] }), ds);
-    expect(paths).toEqual([expect.stringContaining("stress scenario 'late': its price jump (a 'gap' leg, or a 'slide' of duration 0) 90m after its start, in the Monte Carlo paths, falls inside a 1h bar of dataset d")]);
+    expect(paths).toEqual([expect.stringContaining("stress scenario 'late': its price jump (a 'gap' leg, or a 'slide' of duration 0) 1h30m after its start, in the Monte Carlo paths, falls inside a 1h bar of dataset d")]);
+  });
+});
+
+describe('durations in stress warnings', () => {
+  it('read as a config writes them (975m read as 16h15m; a whole number of hours stays in hours)', async () => {
+    const { fmtSpan } = await import('../src/feed/timeframe.js');
+    expect([975 * 60_000, 31 * 3_600_000, 90 * 60_000, 30 * 60_000, 61_000, 1_500].map(fmtSpan)).toEqual(['16h15m', '31h', '1h30m', '30m', '1m1s', '1500 ms']);
   });
 });

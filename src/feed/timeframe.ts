@@ -66,6 +66,22 @@ export function fmtStep(ms: number): string {
 }
 
 /**
+ * A duration as a config writes one: '16h15m', '4h10m', '31h' (fmtStep's one unit, right for a timeframe, read
+ * '975m' for a shock's offset); fmtStep's form when it is not whole seconds.
+ */
+export function fmtSpan(ms: number): string {
+  if (!(ms > 0) || !Number.isFinite(ms) || ms % 1_000 !== 0) return fmtStep(ms);
+  let rest = ms;
+  let out = '';
+  for (const [u, k] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    const n = Math.floor(rest / k);
+    if (n > 0) out += `${n}${u}`;
+    rest -= n * k;
+  }
+  return out;
+}
+
+/**
  * The most common step of a series (`counts`: step in ms → how often it occurs between rows), with
  * how often: `prefer` (the timeframe a file says it has) wins a tie. The importers' spacing verdict,
  * their timeframe inference and the loader's check of a manifest entry all judge spacing by it.

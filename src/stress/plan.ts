@@ -9,7 +9,7 @@ import { statfsSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { totalmem } from 'node:os';
 import { configError, ExitCode, UserError } from '../errors.js';
-import { fmtStep } from '../feed/timeframe.js';
+import { fmtSpan, fmtStep } from '../feed/timeframe.js';
 import { grouped } from '../util/excerpt.js';
 import { HEAP_PER_FILE_BYTE, heapBudget, reportHeap } from '../report/heap.js';
 import { processMemoryBytes } from '../util/memory.js';
@@ -303,7 +303,7 @@ export function strategyScenarioWarnings(stress: ResolvedStress, ds: StressTimel
       const late = times.filter((t) => scenarioMiss(sc, t, g.symbols, ds) !== null);
       if (late.length > dsLate) {
         out.push(
-          `stress scenario '${sc.id}' starts moving the symbols of ${what} ${fmtStep(shockStartOffset(sc, g.symbols))} after the injection time, at or after the end of dataset ${ds.name} at ${late.length} of its ${times.length} injection times (the first ${new Date(late[0]!).toISOString()}): those runs are not planned (they would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+          `stress scenario '${sc.id}' starts moving the symbols of ${what} ${fmtSpan(shockStartOffset(sc, g.symbols))} after the injection time, at or after the end of dataset ${ds.name} at ${late.length} of its ${times.length} injection times (the first ${new Date(late[0]!).toISOString()}): those runs are not planned (they would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
         );
       }
     }
@@ -438,14 +438,14 @@ export function lateShockWarnings(stress: ResolvedStress, ds: StressTimeline): s
     const cut = times.filter((t) => !late.has(t) && t + peak >= end);
     if (cut.length > 0) {
       out.push(
-        `stress scenario '${sc.id}': its shock reaches its farthest move ${fmtStep(peak)} after the injection time, after the end of dataset ${ds.name} (${new Date(end).toISOString()}) at ${cut.length} of its ${times.length} injection time${times.length === 1 ? '' : 's'} (the first ${new Date(cut[0]!).toISOString()}): only the part of its move before the end is replayed there, and those runs read as a milder crash; inject earlier (stress.inject.at), or shorten its legs`,
+        `stress scenario '${sc.id}': its shock reaches its farthest move ${fmtSpan(peak)} after the injection time, after the end of dataset ${ds.name} (${new Date(end).toISOString()}) at ${cut.length} of its ${times.length} injection time${times.length === 1 ? '' : 's'} (the first ${new Date(cut[0]!).toISOString()}): only the part of its move before the end is replayed there, and those runs read as a milder crash; inject earlier (stress.inject.at), or shorten its legs`,
       );
     }
     if (late.size === 0) continue;
     const first = [...late].sort((a, b) => a - b)[0]!;
     const which = late.size === times.length ? `at every one of its ${times.length} injection time${times.length === 1 ? '' : 's'}: it runs nowhere there` : `at ${late.size} of its ${times.length} injection times (the first ${new Date(first).toISOString()}): those are not run`;
     out.push(
-      `stress scenario '${sc.id}': its shock starts ${fmtStep(shockStartOffset(sc, ds.symbols))} after the injection time, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
+      `stress scenario '${sc.id}': its shock starts ${fmtSpan(shockStartOffset(sc, ds.symbols))} after the injection time, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (a run there would replay the data unchanged and count as surviving the crash); lower its legs' 'at', or inject earlier (stress.inject.at)`,
     );
   }
   return out;
@@ -600,7 +600,7 @@ export function midBarJumpWarnings(stress: ResolvedStress, ds: StressTimeline): 
     // path crashes start at bar opens
     for (const sc of stress.crashScenarios) {
       const off = jumpOffsets(sc).find((x) => x % ds.timeframeMs !== 0);
-      if (off !== undefined) say(sc, `${fmtStep(off)} after its start, in the Monte Carlo paths,`);
+      if (off !== undefined) say(sc, `${fmtSpan(off)} after its start, in the Monte Carlo paths,`);
     }
   }
   return out;

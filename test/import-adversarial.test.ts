@@ -586,8 +586,10 @@ describe('appending to a series file changed behind the manifest', () => {
     expect(r.stderr).toMatch(new RegExp(`^marginlab: ${path.replace(/[.]/g, '\\.')}: sha256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64} .*; nothing was written\\. Import the whole series again with --replace, or restore the file\\n$`));
     expect(readFileSync(path).equals(edited)).toBe(true);
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
-    // --replace is the way out
-    expect((await feedCli(['import', 'csv', later, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--replace'])).code).toBe(0);
+    // --replace is the way out; it says how many rows it replaced (it said only "imported 1 rows")
+    const rep = await feedCli(['import', 'csv', later, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, '--replace']);
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toMatch(/, replacing the \d+ rows it held\) in /);
     expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([111755.9]);
   });
 });
@@ -725,6 +727,8 @@ describe('a dataset whose manifest lists files in a sub-folder', () => {
     writeFileSync(join(dir, 'BTCUSDT-1h-2025-05.csv'), `${rows.slice(0, 2).join('\n').replace('timestamp', 'open_time')}\n`);
     const f = await feedCli(['import', dir, '--replace', '--out', out]);
     expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toContain('candles BTCUSDT 1h: 1 new row, 1 in ');
+    expect(f.stdout).toContain(', replacing the 3 rows it held)');
     expect(Array.from((await loadDataset(out)).columns[0]!.close)).toEqual([109925.4]);
     expect(readManifest(out).manifest.files.map((x) => x.path)).toEqual(['data/BTCUSDT-candles-1h.arrow']);
     expect(readdirSync(join(out, 'data'))).toEqual(['BTCUSDT-candles-1h.arrow']);

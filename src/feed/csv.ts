@@ -76,6 +76,8 @@ export interface CsvImportResult {
   widestGap?: CommitResult['widestGap'];
   /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
   gapsBefore?: number;
+  /** rows of the dataset's file that `replace` replaced (absent: appended, or a new file) */
+  replacedRows?: number;
   first: number | null;
   last: number | null;
   manifest: Manifest;
@@ -772,7 +774,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
     const widestGap = gaps > 0 && tfMs !== null ? { missingBars: widest.step / tfMs - 1, from: widest.from, to: widest.to } : undefined;
-    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, ...(widestGap ? { widestGap } : {}), first: w.first, last: w.last, manifest: m, ...notes };
+    const replaced = manifest?.files.find((f) => f.path === rel)?.rows;
+    return { path: join(outDir, rel), rows: w.rows, added: w.rows, badRows: badCount, badRowLines: badLines(), gaps, ...(widestGap ? { widestGap } : {}), first: w.first, last: w.last, manifest: m, ...(replaced !== undefined ? { replacedRows: replaced } : {}), ...notes };
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();

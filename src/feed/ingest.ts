@@ -21,7 +21,7 @@ import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, type Ga
 import { trackTemp, yieldToSignals } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, grouped } from '../util/excerpt.js';
 
 /** One series as read from a source, before it meets the dataset. */
 export interface SeriesData {
@@ -66,7 +66,13 @@ export interface CommitResult {
   widestGap?: Pick<GapInfo, 'missingBars' | 'from' | 'to'>;
   /** gaps the dataset's file had before this import appended to it (absent: a new or replaced file) */
   gapsBefore?: number;
+  /** rows of the dataset's file that `replace` replaced (absent: appended, or a new file) */
+  replacedRows?: number;
 }
+
+/** ', replacing the 1,458 rows it held' (a --replace that dropped 1,452 rows said only "imported 6 rows"), '' when none were replaced */
+export const replacedText = (r: { replacedRows?: number }): string =>
+  r.replacedRows === undefined ? '' : `, replacing the ${grouped(r.replacedRows)} row${r.replacedRows === 1 ? '' : 's'} it held`;
 
 /**
  * The warnings a load and `data inspect` give about a funding file no venue would publish (fundingSanityTexts),
@@ -448,13 +454,13 @@ function stageSeries(out: string, input: SeriesData[], opts: CommitOptions): { p
       entries.push(entry);
       working = nextManifest(outDir, working, [entry], {});
       const widestGap = gaps > 0 && s.timeframe ? gapSummary(time, timeframeMs(s.timeframe)).widest : undefined;
-      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}), ...(gapsBefore !== undefined ? { gapsBefore } : {}) });
+      results.push({ symbol: s.symbol, kind: s.kind, timeframe: s.timeframe, path: join(outDir, rel), rows: w.rows, added, first: w.first, last: w.last, gaps, ...(widestGap ? { widestGap } : {}), ...(gapsBefore !== undefined ? { gapsBefore } : {}), ...(listed && opts.replace ? { replacedRows: listed.rows } : {}) });
     }
     if (unchangedFiles(manifest, entries)) {
       // every series is already in the dataset as it is: nothing is written, not even a provenance
       // line (the manifest's hash is part of every RunId: --resume and compare pairing stay valid)
       cleanup();
-      return { place: () => results.map((r) => ({ ...r, added: 0 })) };
+      return { place: () => results.map(({ replacedRows: _, ...r }) => ({ ...r, added: 0 })) };
     }
     const next = nextManifest(outDir, manifest, entries, opts);
     return {

@@ -183,7 +183,8 @@ export function register(program: Command): void {
           venueKept(flags.venue, r.manifest.venue, flags.out);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
-          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
+          const { replacedText } = await import('../../feed/ingest.js');
+          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}${replacedText(r)}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
           return;
         }
         let contractSize: number | undefined;
@@ -216,7 +217,7 @@ export function register(program: Command): void {
         } else series = readSources(fmt, paths, { symbol: flags.symbol, kind, timeframe: flags.timeframe, contractSize });
         const { excerptList } = await import('../../util/excerpt.js');
         if (flags.timeframe) for (const s of series) if (s.kind !== 'funding') s.timeframe = flags.timeframe;
-        const { commitSeriesYielding } = await import('../../feed/ingest.js');
+        const { commitSeriesYielding, replacedText } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
         const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;
         const { VENUE_ID } = await import('../../feed/formats/venues.js');
@@ -227,7 +228,7 @@ export function register(program: Command): void {
         const s = (performance.now() - t0) / 1000;
         for (const r of results) {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
-          process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''})\n`);
+          process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${replacedText(r)})\n`);
         }
         for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
         await fundingWarnings(results);

@@ -312,7 +312,7 @@ describe('data checks', () => {
     writeConfig(dir, 'gappy-run.config.ts', { name: 'gr', data: './gappy-run', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 3 } }], leverage: [3], workers: 1 });
     const r = await runCli(['run', '-c', 'gappy-run.config.ts', '--out', 'o-gappy-run'], dir);
     expect(r.code, r.stderr).toBe(65);
-    expect(r.stderr).toContain("(gaps are errors: data.gaps: 'warn' in the config, or --gaps warn of data validate and data inspect, loads");
+    expect(r.stderr).toContain("(gaps are errors: data.gaps: 'warn' in the config, --gaps warn of data validate and data inspect, or loadDataset's { gaps: 'warn' } loads");
     expect(r.stderr).not.toContain('or --gaps warn,');
     const flag = await runCli(['run', '-c', 'gappy-run.config.ts', '--out', 'o-gappy-run2', '--gaps', 'warn'], dir);
     expect(flag.code).toBe(64);

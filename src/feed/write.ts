@@ -112,10 +112,11 @@ export function importedDatasetError(prefix: string, dir: string, found: { name:
  * is written.
  */
 export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
-  const out = openOutDir(dir, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: 'pass { force: true } as its third argument' });
+  const force = 'pass { force: true } as its third argument';
+  const out = openOutDir(dir, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: force });
   try {
     const found = opts.force ? null : importedDatasetAt(out.path);
-    if (found) throw importedDatasetError('writeDataset: dir ', out.path, found, 'choose another folder, or pass { force: true } as its third argument to replace them');
+    if (found) throw importedDatasetError('writeDataset: dir ', out.path, found, `choose another folder, or ${force} to replace them`);
     return await writeDirAtomic(out, async (tmp) => {
       const manifest = writeDatasetFiles(tmp, basename(out.path), input);
       // what no load could read is not written (it was, and loadDataset refused it later: low above the open, times

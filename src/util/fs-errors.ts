@@ -14,9 +14,10 @@ import { ExitCode, UserError, type ExitCodeValue } from '../errors.js';
 
 export type FsRole = 'input' | 'data' | 'output';
 
-/** where an output path came from: --out, the config's output.dir, or a command's argument (`report <dir>`, which has no --out) */
-/** where an output path came from: a flag (64), the config's key (78), the default of an unset key (64: the flag overrides it), a command's argument (64) */
-/** where an output path came from: a flag, the config, the default, a command's argument, or a library function's parameter ('api') */
+/**
+ * where an output path came from: a flag (64), the config's key (78), the default of an unset key (64: the flag
+ * overrides it), a command's argument (64: `report <dir>`, which has no --out), a library function's parameter (64)
+ */
 export type OutSource = 'flag' | 'config' | 'default' | 'argument' | 'api';
 
 export interface FsErrorContext {

@@ -29,9 +29,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('summary.json with stress runs', () => {
-  it('validates (schema v4) and carries the aggregates', () => {
+  it('validates (schema v3) and carries the aggregates', () => {
     const s = SummarySchema.parse(JSON.parse(read('summary.json')));
-    expect(s.schemaVersion).toBe(4);
+    expect(s.schemaVersion).toBe(3);
     const st = s.stress!;
     expect(st.survivalThreshold).toBe(0.05);
     expect(st.quantiles).toEqual([0.05, 0.25, 0.5, 0.75, 0.95]);

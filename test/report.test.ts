@@ -39,7 +39,7 @@ describe('writeReport', () => {
 
   it('summary.json validates against the exported schema and holds every run sorted by runId', () => {
     const s = SummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
-    expect(s.schemaVersion).toBe(4);
+    expect(s.schemaVersion).toBe(3);
     expect(s.stress).toBeNull(); // no stress runs in this folder
     expect(s.runs).toHaveLength(results.length);
     const ids = s.runs.map((r) => r.runId);

@@ -16,7 +16,7 @@ import type { ModeTotals } from './aggregate.js';
 import { shownMetrics, shownOutcome } from './format.js';
 
 /** 2: stress runs (runs[].stress, top-level stress), period metric returnOnCapitalAtRisk. 3: runs[].stress.peakMarginRatio in %, runs[].stress.liquidationLossByShock (added within 3: liquidatedAsHistory, wipedOutAsHistory; see docs/report.md). */
-export const SUMMARY_SCHEMA_VERSION = 4 as const;
+export const SUMMARY_SCHEMA_VERSION = 3 as const;
 
 const setupEnum = z.enum(SETUP_IDS);
 const metricValue = z.number().nullable();

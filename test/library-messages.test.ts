@@ -129,5 +129,14 @@ describe('writeDataset writes what a load can read, and never half of an importe
     expect(readdirSync(own).filter((f) => f.endsWith('.arrow')).sort()).toEqual(['BTCUSDT-candles-1h.arrow', 'ETHUSDT-candles-1h.arrow']);
     await writeDataset(own, { ...input, series: [eth] });
     expect(readdirSync(own).filter((f) => f.endsWith('.arrow'))).toEqual(['ETHUSDT-candles-1h.arrow']);
+    // a series imported into it since makes it partly imported: a whole-folder write would leave that series unlisted
+    const csv = join(root, 'more.csv');
+    writeFileSync(csv, `timestamp,open,high,low,close,volume\n${[0, 1, 2].map((i) => `${1747872000000 + i * H},10,11,9,10.5,1`).join('\n')}\n`);
+    const imp = await runCli(['import', csv, '--format', 'csv', '--kind', 'candles', '--symbol', 'XRPUSDT', '--timeframe', '1h', '--out', own], root);
+    expect(imp.code, imp.stderr).toBe(0);
+    const e2 = await refusal(writeDataset(own, { ...input, series: [eth] }));
+    expect(e2.message).toMatch(/^writeDataset: dir .*own holds the dataset 'own' of imported or downloaded data/);
+    const s2 = await refusal(synthesize({ out: own, symbols: 1, bars: 10, timeframe: '1h', seed: 1 }));
+    expect(s2.message).toMatch(/^synthesize: .*own holds the dataset 'own' of imported or downloaded data/);
   });
 });

@@ -80,8 +80,9 @@ export interface WriteDatasetOptions {
  * The dataset in `dir` when marginlab did not write it whole (imported or downloaded: its series came file by file),
  * else null. A whole-folder write (writeDataset, synthesize) would replace the series of the same names and leave the
  * others on disk unlisted beside the new manifest (a later import of them is then refused): it asks for force. A
- * whole-folder write lists manifest.json in the folder's marker; a synthetic dataset from before markers says so in
- * its generator.
+ * whole-folder write lists manifest.json and every series file in the folder's marker (a series imported into it
+ * afterwards is not listed there: the folder is then partly imported); a synthetic dataset from before markers says
+ * so in its generator.
  */
 export function importedDatasetAt(dir: string): { name: string | null } | null {
   const json = (f: string): unknown => {
@@ -91,12 +92,14 @@ export function importedDatasetAt(dir: string): { name: string | null } | null {
       return null;
     }
   };
-  const m = json('manifest.json') as { format?: unknown; name?: unknown; generator?: { kind?: unknown } } | null;
+  const m = json('manifest.json') as { format?: unknown; name?: unknown; generator?: { kind?: unknown }; files?: unknown } | null;
   // (a manifest.json of another kind, a run folder's or a web app's, is not a dataset: the output-folder rules judge it)
-  if (m === null || typeof m !== 'object' || m.format !== FORMAT_ID || m.generator?.kind === 'synth') return null;
+  if (m === null || typeof m !== 'object' || m.format !== FORMAT_ID) return null;
   const marker = json(MARKER_FILE) as { entries?: unknown } | null;
-  if (marker !== null && Array.isArray(marker.entries) && marker.entries.includes('manifest.json')) return null;
-  return { name: typeof m.name === 'string' ? m.name : null };
+  const entries = marker !== null && typeof marker === 'object' && Array.isArray(marker.entries) ? (marker.entries as unknown[]) : null;
+  const paths = Array.isArray(m.files) ? m.files.map((f) => (f !== null && typeof f === 'object' ? (f as { path?: unknown }).path : undefined)) : [];
+  const whole = entries !== null ? entries.includes('manifest.json') && paths.every((p) => typeof p === 'string' && entries.includes(p.split('/')[0]!)) : m.generator?.kind === 'synth';
+  return whole ? null : { name: typeof m.name === 'string' ? m.name : null };
 }
 
 /** The refusal of a whole-folder write over an imported dataset (importedDatasetAt), in the caller's words. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SummarySchema, verdictFor } from '../src/report/index.js';
+import { SummarySchema, buildModel, verdictFor } from '../src/report/index.js';
 import type { RunResult } from '../src/shard/types.js';
 import { REPO, runCli, writeConfig } from './fixtures/run/cli.js';
 
@@ -93,5 +93,30 @@ describe('a real sweep where mixed repeats cross (buy-and-hold, one symbol, bund
     expect(starred).toEqual(['cross', 'mixed']);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html.match(/<b class="star"/g)?.length).toBe(2);
+  });
+});
+
+describe("a strategy's headline over identical runs", () => {
+  const cfg = (lev: number, setup: S, m: Record<string, number>): RunResult =>
+    ({ ...run(setup, m), events: [], curves: { time: [], equity: [], drawdown: [], marginRatio: [] }, bars: 10, runId: `${setup}-${lev}`, spec: { strategy: 'st', params: {}, venue: 'v', setup, leverage: lev, dataset: 'd', timeframe: '1h', symbols: ['BTCUSDT'], initialCapital: '10000', execution: {} } }) as unknown as RunResult;
+  const headline = (rs: RunResult[]) => buildModel(rs, { config: null, plan: { total: rs.length } } as never).strategies[0]!.verdict!;
+  it('counts a configuration for every setup that served it: mixed that served all three is named (cross was, for two it shared)', () => {
+    const same = { totalReturn: 20 };
+    const v = headline([
+      cfg(2, 'isolated', { totalReturn: -40 }), cfg(2, 'cross', same), cfg(2, 'mixed', same),
+      cfg(3, 'isolated', { totalReturn: -40 }), cfg(3, 'cross', same), cfg(3, 'mixed', same),
+      cfg(5, 'isolated', { totalReturn: -40 }), cfg(5, 'cross', { totalReturn: -60, liquidations: 1, liquidationLoss: 100 }), cfg(5, 'mixed', same),
+    ]);
+    expect(v.winner).toBe('mixed');
+    expect(v.line).toMatch(/^mixed served it in 3 of 3 configurations \(mixed in 3, cross in 2\); /);
+  });
+  it('two setups identical in every configuration they won are named together', () => {
+    const same = { totalReturn: 20 };
+    const v = headline([
+      cfg(2, 'isolated', { totalReturn: -40 }), cfg(2, 'cross', same), cfg(2, 'mixed', same),
+      cfg(3, 'isolated', { totalReturn: -40 }), cfg(3, 'cross', same), cfg(3, 'mixed', same),
+    ]);
+    expect(v.winner).toBe('cross');
+    expect(v.line).toMatch(/^cross and mixed \(identical runs\) served it in 2 of 2 configurations \(cross in 2, mixed in 2\)/);
   });
 });

@@ -397,15 +397,24 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const notComparedNote =
     (skipped ? ` ${skipped} more configuration${skipped === 1 ? '' : 's'} not compared: ${allRejected(withVerdict.filter((c) => notCompared(c))) ? 'every order was rejected in every mode' : 'no order filled in any mode'}.` : '') + unjudgedNote;
   if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
+  // a configuration counts for every setup that served it: the winner, and a setup whose run was identical to its
+  // (counted for the first of them only, mixed's wins went uncounted and cross was named for configurations mixed won alone)
   const wins = new Map<string, number>();
+  const wonBy = new Map<string, Set<ConfigGroup>>();
   for (const c of judged) {
-    const k = c.verdict!.winner ?? 'tie';
-    wins.set(k, (wins.get(k) ?? 0) + 1);
+    const served = SETUP_IDS.filter((s) => servedBy(c.verdict, s));
+    for (const k of served.length ? served : ['tie']) {
+      wins.set(k, (wins.get(k) ?? 0) + 1);
+      wonBy.set(k, (wonBy.get(k) ?? new Set()).add(c));
+    }
   }
   const order = [...SETUP_IDS, 'tie'];
   const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
   const top = ranked[0]!;
-  const tieTop = ranked.length > 1 && ranked[1]![1] === top[1];
+  // setups level with the top one on the very configurations it served (identical runs in each) are named with it, not a tie
+  const sameWins = (k: string) => k !== 'tie' && top[0] !== 'tie' && [...wonBy.get(top[0])!].every((c) => wonBy.get(k)!.has(c)) && wonBy.get(k)!.size === wonBy.get(top[0])!.size;
+  const alongside = ranked.slice(1).filter(([k, n]) => n === top[1] && sameWins(k)).map(([k]) => k as SetupId);
+  const tieTop = ranked.slice(1).some(([k, n]) => n === top[1] && !alongside.includes(k as SetupId));
   const parts = ranked.map(([k, n]) => (k === 'tie' ? `${n} tied` : `${k} in ${n}`)).join(', ');
   // aggregate numbers per setup across the configurations
   const stats = SETUP_IDS.map((s) => {
@@ -422,7 +431,7 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   const better = candidate === null ? [] : stats.filter((x) => x.s !== candidate && x.med !== null && (candMed === null || x.med > candMed + RETURN_TOL_PP));
   const winner = better.length ? null : candidate;
   let head: string;
-  if (winner) head = `${winner} served it in ${top[1]} of ${judged.length} configurations`;
+  if (winner) head = `${alongside.length ? `${setupList([winner, ...alongside])} (identical runs)` : winner} served it in ${top[1]} of ${judged.length} configurations`;
   else if (candidate) {
     const b = better.sort((x, y) => y.med! - x.med!)[0]!;
     head = `no mode served it consistently across ${judged.length} configurations: ${candidate} won more of them, but ${b.s} has the higher median return (${f('totalReturn', b.med)} vs ${f('totalReturn', candMed)})`;

@@ -111,7 +111,12 @@ describe('writeDataset writes what a load can read, and never half of an importe
     // unsorted times, a series given twice
     const unsorted = { ...input, series: [{ ...input.series[0]!, time: [0, 2 * H, H] }] };
     expect((await refusal(writeDataset(join(root, 'unsorted'), unsorted))).exitCode).toBe(65);
-    expect((await refusal(writeDataset(join(root, 'twice'), { ...input, series: [input.series[0]!, input.series[0]!] }))).exitCode).toBe(65);
+    const twice = await refusal(writeDataset(join(root, 'twice'), { ...input, series: [input.series[0]!, input.series[0]!] }));
+    expect(twice.exitCode).toBe(65);
+    expect(twice.message).toBe('writeDataset: series[1] (BTCUSDT candles 1h) is the series of series[0] again (both are BTCUSDT-candles-1h.arrow); give each series once');
+    const empty = await refusal(writeDataset(join(root, 'empty'), { ...input, series: [{ ...input.series[0]!, time: [], columns: { open: [], high: [], low: [], close: [], volume: [] } }] }));
+    expect(empty.message).toBe('writeDataset: series[0] (BTCUSDT candles 1h) has no rows; a dataset holds no empty series: leave it out');
+    expect(existsSync(join(root, 'empty'))).toBe(false);
     expect(existsSync(join(root, 'unsorted'))).toBe(false);
     expect(existsSync(join(root, 'twice'))).toBe(false);
   });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, basename, resolve } from 'node:path';
 import { writeDirAtomic } from '../util/atomic.js';
 import { MARKER_FILE, openOutDir } from '../util/outdir.js';
-import { UserError, usageError } from '../errors.js';
+import { UserError, dataError, usageError } from '../errors.js';
 import { KindFileWriter, KIND_COLUMNS } from './arrow-io.js';
 import { shownValue } from '../util/excerpt.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
@@ -110,11 +110,22 @@ export function importedDatasetError(prefix: string, dir: string, found: { name:
 /**
  * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote whole (its files are
  * replaced); a non-empty folder of the user's, or a dataset of imported data, only with `force`. A refused folder is
- * a UserError (exit code 64) naming it. The series are checked as every load checks them (gaps allowed, as
- * `gaps: 'warn'` loads them): a dataset no load could read is a UserError (65) naming the file and row, and nothing
- * is written.
+ * a UserError (exit code 64) naming it. The series are checked as a default load checks them (the dataset's
+ * timeframe, every symbol; gaps allowed, as `gaps: 'warn'` loads them): a dataset that load could not read, an empty
+ * series or one given twice is a UserError (65) naming the series, file and row, and nothing is written.
  */
 export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
+  // said in writeDataset's words before anything is made (the load's own lines named manifest.json, which the caller
+  // never wrote, and advised `import --replace`)
+  const seen = new Map<string, number>();
+  input.series.forEach((s, i) => {
+    const what = `series[${i}] (${s.symbol} ${s.kind}${s.timeframe ? ` ${s.timeframe}` : ''})`;
+    if (s.time.length === 0) throw dataError(`writeDataset: ${what} has no rows; a dataset holds no empty series: leave it out`);
+    const rel = dataFileName(s.symbol, s.kind, s.timeframe);
+    const j = seen.get(rel);
+    if (j !== undefined) throw dataError(`writeDataset: ${what} is the series of series[${j}] again (both are ${rel}); give each series once`);
+    seen.set(rel, i);
+  });
   const force = 'pass { force: true } as its third argument';
   const out = openOutDir(dir, { kind: 'dataset', name: 'writeDataset: dir', source: 'api', force: opts.force === true, forceFlag: force });
   try {

@@ -137,6 +137,18 @@ describe('determinism', () => {
     }
   });
 
+  it('shards of one plan run by the compiled CLI and by the sources merge: the built-in strategy is recorded by its source either way (merge said "ran different versions")', async () => {
+    const cfg = join(REPO, 'backtest.config.ts');
+    const a = await runCli(['run', '-c', cfg, '--strategies', 'buy-and-hold', '--shard', '1/2', '--out', 'mixed-1', '--quiet'], dir);
+    const b = await startCli(['run', '-c', cfg, '--strategies', 'buy-and-hold', '--shard', '2/2', '--out', 'mixed-2', '--quiet'], dir, { bin: SOURCES_BIN }).done;
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const hashes = (f: string) => (JSON.parse(read(join(dir, f, 'manifest.json'))) as { plan: { strategyHashes: Record<string, string> } }).plan.strategyHashes;
+    expect(hashes('mixed-1')).toEqual(hashes('mixed-2'));
+    const m = await runCli(['merge', 'mixed-1', 'mixed-2', '--out', 'mixed-merged', '--quiet'], dir);
+    expect(m.stderr).toBe('');
+    expect(m.code).toBe(0);
+  });
+
   it('merge refuses folders of different configs, engines or data, exit 65', async () => {
     writeConfig(dir, 'other.config.ts', sweep({ leverage: [3, 21] }));
     const o = await runCli(['run', '-c', 'other.config.ts', '--shard', '2/2', '--out', 'other', '--quiet'], dir);

@@ -211,10 +211,20 @@ export function strayStrategyFile(name: string, folders: readonly string[]): str
   return null;
 }
 
-/** The file of each named strategy (names not found are left out): what a run records the code of. */
+/**
+ * The file of each named strategy (names not found are left out): what a run records the code of. A built-in
+ * strategy compiled into dist/ is recorded by its TypeScript source when the source is there (the repository): a run
+ * from dist/ and one from the sources (`npm run backtest` with dist/ stale) ran the same code, and merge refused their
+ * shards as two versions of it. An installed package holds dist/ only: its .js.
+ */
 export function strategyFiles(names: readonly string[], extraDirs: string[] = []): Map<string, string> {
   const want = new Set(names);
-  return new Map(scan(extraDirs).filter((e) => want.has(e.name)).map((e) => [e.name, e.file] as const));
+  const source = (file: string): string => {
+    if (dirname(file) !== BUILTIN_STRATEGY_DIR || extname(file) !== '.js') return file;
+    const ts = join(BUILTIN_STRATEGY_DIR, '..', '..', 'strategies', `${basename(file, '.js')}.ts`);
+    return existsSync(ts) ? ts : file;
+  };
+  return new Map(scan(extraDirs).filter((e) => want.has(e.name)).map((e) => [e.name, source(e.file)] as const));
 }
 
 /** Every strategy available, sorted by name, with its loaded module. */

@@ -247,7 +247,22 @@ describe('never mix runs', () => {
       exitCode: 65,
       message: expect.stringMatching(new RegExp(`${f}: its RunId ${f.slice(0, 16)} does not re-derive from its spec`)),
     });
-    for (const x of ['x1', 'x2']) expect(existsSync(join(dir, x))).toBe(false);
+    // a .json in results/ that is no result by its name (the report refuses it, merge left it out in silence), and a
+    // shard without results/ (merge blamed "planned runs are missing")
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'junk'), { recursive: true });
+    writeFileSync(join(dir, 'junk', 'results', 'zzzz.json'), '{"not":"a result"}');
+    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'junk')], join(dir, 'x3'))).rejects.toMatchObject({
+      exitCode: 65,
+      message: `merge: ${join(dir, 'junk', 'results', 'zzzz.json')} is not a run result (a result's name is its RunId, 16 hex digits .json); move it out of results/`,
+    });
+    expect((await runCli(['report', join(dir, 'junk')], dir)).code).toBe(65);
+    cpSync(join(dir, 'P', 'shard-2'), join(dir, 'nores'), { recursive: true });
+    rmSync(join(dir, 'nores', 'results'), { recursive: true });
+    await expect(mergeRunFolders([join(dir, 'P', 'shard-1'), join(dir, 'nores')], join(dir, 'x4'))).rejects.toMatchObject({
+      exitCode: 66,
+      message: `merge: ${join(dir, 'nores', 'results')} is missing: no stored results to merge`,
+    });
+    for (const x of ['x1', 'x2', 'x3', 'x4']) expect(existsSync(join(dir, x))).toBe(false);
     // a result whose wallet alone was edited (its RunId still re-derives): its books do not balance, and report says so
     cpSync(join(dir, 'P', 'shard-2'), join(dir, 'wallet'), { recursive: true });
     const w = resultFiles(join(dir, 'wallet')).find((x) => (JSON.parse(read(join(dir, 'wallet', 'results', x))) as RunResult).status === 'ok')!;

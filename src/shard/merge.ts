@@ -4,7 +4,7 @@
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
 import { resumeCommand } from './plan-change.js';
-import { copyFileSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -14,7 +14,7 @@ import { folderRunIds, parseRunManifest, parseRunResult, RESULT_FIX } from './sc
 import { manifestText } from './result-schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
-import { listResultIds, marginlabVersion, userResultEntries } from './run.js';
+import { listResultIds, marginlabVersion, RESULT_FILE, userResultEntries } from './run.js';
 import { gitCommit } from '../util/git-head.js';
 import type { RunManifest, RunResult } from './types.js';
 import { resultHeapBytes } from '../report/load.js';
@@ -135,8 +135,13 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const own = folderRunIds(manifests[k]!);
     const ownSet = own ? new Set(own) : plan;
     const rdir = join(dir, 'results');
+    // as the report judges a folder: no results/ is 66 (it read "9 of 18 planned runs are missing"), a .json in it that
+    // is no result file by its name is 65 (it was left out in silence where the report refuses it)
+    if (!existsSync(rdir)) throw missingInput(`merge: ${rdir} is missing: no stored results to merge`);
     // results/ a file, or unreadable: one line naming it (65), as the report says it
     const found = withFsErrors({ path: rdir, action: 'read', role: 'data' }, () => listResultIds(rdir));
+    const stray = withFsErrors({ path: rdir, action: 'read', role: 'data' }, () => readdirSync(rdir)).filter((f) => f.endsWith('.json') && !f.startsWith('.') && !RESULT_FILE.test(f)).sort();
+    if (stray.length) throw dataError(`merge: ${join(rdir, stray[0]!)} is not a run result (a result's name is its RunId, 16 hex digits .json)${stray.length > 1 ? ` (and ${stray.length - 1} more such file${stray.length === 2 ? '' : 's'})` : ''}; move it out of results/`);
     counts.push(found.size);
     for (const id of [...found].sort()) {
       const p = join(rdir, `${id}.json`);

@@ -158,4 +158,36 @@ describe('compared folders', () => {
     expect(ok.code).toBe(0);
     expect(ok.stderr).toBe('');
   });
+
+  it('a shard folder compared with a whole folder is incomplete (its own runs were all there, so it passed as complete and the rest read as specs changed); shard with the same shard is not', async () => {
+    const ids = readdirSync(join(root, 'cur', 'results')).map((f) => f.slice(0, 16)).sort();
+    const mine = ids.slice(0, Math.ceil(ids.length / 2));
+    for (const name of ['shard-a', 'shard-b']) {
+      cpSync(join(root, 'cur'), join(root, name), { recursive: true });
+      const m = JSON.parse(read(join(root, name, 'manifest.json'))) as Record<string, unknown>;
+      writeFileSync(join(root, name, 'manifest.json'), JSON.stringify({ ...m, shard: { index: 1, count: 2 }, runIds: mine, runs: { total: mine.length, ok: mine.length, errored: 0 } }));
+      for (const id of ids.slice(mine.length)) rmSync(join(root, name, 'results', `${id}.json`));
+    }
+    const r = await runCli(['compare', 'base', 'shard-a', '--fail-on', 'liquidations>+0'], root);
+    expect(r.stderr).toMatch(/warning: the current folder .*shard-a is incomplete: it is shard 1\/2 of its plan: the runs of the other shards are not in it; its runs are compared as they are/);
+    expect(r.stderr).not.toMatch(/changed parameter default/);
+    oneLine(r.stderr);
+    expect(r.stdout).toMatch(/result: (pass|FAIL) \(of incomplete folders\)/);
+    const same = await runCli(['compare', 'shard-a', 'shard-b'], root);
+    expect(same.code).toBe(0);
+    expect(same.stderr).toBe('');
+  });
+
+  it('no run pairs and no --fail-on rule: said (it passed in silence, having compared nothing)', async () => {
+    const r = await runCli(['compare', 'base', 'cur'], root);
+    expect(r.stderr).toBe('');
+    const other = makeResults(24 * 10).map((x) => {
+      x.spec.execution = { ...x.spec.execution, slippageBps: 7 };
+      x.runId = runIdOf(x.spec);
+      return x;
+    });
+    writeRunFolder(join(root, 'other-spec'), other, makeManifest(other, 'nightly'));
+    const none = await runCli(['compare', 'base', 'other-spec'], root);
+    expect(none.stderr).toMatch(/^marginlab: warning: no run of the current folder .*other-spec pairs with one of the baseline's \d+ .*; nothing was compared; add missing>0 to --fail-on to fail the gate on them\n$/);
+  });
 });

@@ -479,12 +479,13 @@ describe('compare', () => {
     expect(warning[0]).toMatch(new RegExp(`^marginlab: warning: no run of the current folder ${other} pairs with one of the baseline's ${base.length} \\(${base.length} only in baseline, ${cur.length} only in current\\): runs pair by their spec .*; the --fail-on rules compared none of them; add missing>0 to --fail-on to fail the gate on them$`));
     expect(readFileSync(join(other, 'compare.md'), 'utf8')).toContain("- warning: no run of the current folder");
     expect(readFileSync(join(other, 'compare.html'), 'utf8')).toContain('warning: no run of the current folder');
-    // with missing>0 the gate fails on them and nothing is said twice; without rules there is no gate to warn about
+    // with missing>0 the gate fails on them and nothing is said twice; without rules, a comparison that paired no run
+    // at all says so (it passed in silence, having compared nothing)
     const strict = await runCli(['compare', baseDir, other, '--fail-on', 'missing>0,totalReturn<-1pp'], process.cwd());
     expect(strict.code).toBe(1);
     expect(strict.stderr).not.toContain('warning: ');
     const plain = await runCli(['compare', baseDir, other], process.cwd());
-    expect([plain.code, plain.stderr.includes('warning: ')]).toEqual([0, false]);
+    expect([plain.code, plain.stderr.includes('; nothing was compared')]).toEqual([0, true]);
     // some runs unpaired: counted among the baseline's
     const some = await runCli(['compare', baseDir, curDir, '--fail-on', 'totalReturn<-1pp', '--out', mkdtempSync(join(tmpdir(), 'ml-compare-out-'))], process.cwd());
     expect(some.stderr).toMatch(new RegExp(`warning: 1 of the baseline's ${base.length} runs have no run of the same spec in the current folder ${curDir}: `));

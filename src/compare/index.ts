@@ -43,6 +43,8 @@ export interface Side {
   interrupted: boolean;
   /** the command that finishes the folder: `marginlab run --resume`, or `marginlab stress --resume` with the flags of its stress runs */
   resumeWith: string;
+  /** the folder is one shard of its plan (--shard i/N, not merged): null when it holds the whole plan */
+  shard: { index: number; count: number } | null;
 }
 
 export interface MetricDiff {
@@ -258,14 +260,21 @@ function side(dir: string, folder: RunFolder): Side {
     missing: folder.missing,
     interrupted: m.inProgress === true,
     resumeWith: resumeCommand(m.config, dir, m.shard, m.command),
+    shard: m.shard ? { index: m.shard.index, count: m.shard.count } : null,
   };
 }
 
-/** What makes a compared folder incomplete, in words (null when it is complete). */
-export function incompleteNote(s: Side): string | null {
+/**
+ * What makes a compared folder incomplete, in words (null when it is complete). `other`: the folder it is compared
+ * with; a shard compared with another folder than the same shard holds part of the plan (a shard's own runs were all
+ * there, so it passed as complete, and the other shards' runs read as specs changed).
+ */
+export function incompleteNote(s: Side, other?: Side): string | null {
   const parts: string[] = [];
   if (s.interrupted) parts.push('the run writing it did not finish (interrupted or killed)');
   if (s.missing > 0) parts.push(missingRunsText(s.missing, s.planned));
+  if (s.shard && !(other?.shard && other.shard.index === s.shard.index && other.shard.count === s.shard.count))
+    parts.push(`it is shard ${s.shard.index}/${s.shard.count} of its plan: the runs of the other shards are not in it`);
   return parts.length ? parts.join('; ') : null;
 }
 

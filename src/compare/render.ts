@@ -56,16 +56,17 @@ function headline(c: Comparison, withIncomplete = true): string[] {
  */
 export function unpairedLines(c: Comparison, hint = false): string[] {
   const n = c.onlyInBaseline.length;
-  if (n === 0 || c.rules.length === 0 || c.rules.some((r) => /^missing\W/.test(r.rule))) return [];
+  // without rules a comparison that paired no run at all still says so (it passed in silence, having compared nothing)
+  if (n === 0 || (c.rules.length === 0 && c.pairs.length > 0) || c.rules.some((r) => /^missing\W/.test(r.rule))) return [];
   // a current folder missing as many planned runs (a shard, an interrupted run) is why they are
   // unpaired, not a changed spec: incompleteLines says so, with the command that finishes it
-  if (n <= c.current.missing) return [];
+  if (n <= c.current.missing || incompleteNote(c.current, c.baseline)?.includes('runs of the other shards')) return [];
   const total = n + c.pairs.length;
   const what = c.pairs.length === 0
     ? `no run of the current folder ${c.current.dir} pairs with one of the baseline's ${total} (${n} only in baseline, ${c.onlyInCurrent.length} only in current)`
     : `${n} of the baseline's ${total} run${total === 1 ? '' : 's'} have no run of the same spec in the current folder ${c.current.dir}`;
   const fix = hint ? '; add missing>0 to --fail-on to fail the gate on them' : '';
-  return [`warning: ${what}: runs pair by their spec (strategy, params, venue, leverage, setup, dataset, timeframe, symbols, capital, execution), so a changed parameter default, grid or leverage makes new runs; the --fail-on rules compared none of them${fix}`];
+  return [`warning: ${what}: runs pair by their spec (strategy, params, venue, leverage, setup, dataset, timeframe, symbols, capital, execution), so a changed parameter default, grid, leverage or execution option makes new runs; ${c.rules.length ? 'the --fail-on rules compared none of them' : 'nothing was compared'}${fix}`];
 }
 
 /**
@@ -75,7 +76,7 @@ export function unpairedLines(c: Comparison, hint = false): string[] {
 export function incompleteLines(c: Comparison, hint = false): string[] {
   const out: string[] = [];
   for (const [which, s] of [['baseline', c.baseline], ['current', c.current]] as const) {
-    const note = incompleteNote(s);
+    const note = incompleteNote(s, which === 'baseline' ? c.current : c.baseline);
     if (note === null) continue;
     const finish = hint ? `; finish it (\`${s.resumeWith}\`, or merge the missing shards) for a full comparison` : '';
     out.push(`warning: the ${which} folder ${s.dir} is incomplete: ${note}; its runs are compared as they are${finish}`);

@@ -68,7 +68,7 @@ describe('a real sweep where mixed repeats cross (buy-and-hold, one symbol, bund
       venue: 'binance-usdm',
       strategies: ['buy-and-hold'],
       setups: ['isolated', 'cross', 'mixed'],
-      leverage: [10],
+      leverage: [10, 15],
       initialCapital: 10_000,
       stress: { paths: 8, scenarios: ['crash-2025-10-10'] },
     });
@@ -80,19 +80,23 @@ describe('a real sweep where mixed repeats cross (buy-and-hold, one symbol, bund
 
   it('summary.json, report.md and report.html name cross and mixed together', () => {
     const s = SummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')));
-    expect(s.comparisons).toHaveLength(1);
-    const c = s.comparisons[0]!;
-    expect(c.winner).toBe('cross');
-    expect(c.identicalTo).toEqual({ mixed: 'cross' });
-    expect(c.verdict).toMatch(/^cross \(mixed identical\) served it better than isolated: /);
+    expect(s.comparisons).toHaveLength(2);
+    for (const c of s.comparisons) {
+      expect(c.winner).toBe('cross');
+      expect(c.identicalTo).toEqual({ mixed: 'cross' });
+      expect(c.verdict).toMatch(/^cross \(mixed identical\) served it better than isolated: /);
+    }
     expect(s.strategies[0]!.winner).toBe('cross');
-    for (const p of s.stress!.configs[0]!.populations) expect(p.identicalTo).toEqual({ mixed: 'cross' });
+    expect(s.strategies[0]!.verdict).toMatch(/^cross and mixed \(identical runs\) served it in 2 of 2 configurations/);
+    for (const c of s.stress!.configs) for (const p of c.populations) expect(p.identicalTo).toEqual({ mixed: 'cross' });
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     const rows = md.split('\n').filter((l) => l.startsWith('| buy-and-hold') && / 10× \| /.test(l));
     const starred = rows.filter((l) => l.includes('★')).map((l) => l.match(/\| (isolated|cross|mixed)/)![1]);
     expect(starred).toEqual(['cross', 'mixed']);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    expect(html.match(/<b class="star"/g)?.length).toBe(2);
+    expect(html.match(/<b class="star"/g)?.length).toBe(4);
+    // the configuration selector names the pair as the verdict does (it read '— cross ★')
+    expect(html.match(/ — cross \(mixed identical\) ★<\/option>/g)?.length).toBe(2);
   });
 });
 

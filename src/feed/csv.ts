@@ -28,7 +28,7 @@ import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
 import { FUNDING_TWICE_MS, ProblemList, fundingTwiceText, sameRate } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
-import { trackTemp, yieldToSignals } from '../util/interrupt.js';
+import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 
 export interface CsvImportOptions {
   file: string;
@@ -769,8 +769,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     }
     const m = nextManifest(outDir, manifest, [entry], { venue: opts.venue, provenance: [prov] });
     // a Ctrl-C during the sort and write above gets its turn before the file is put in place (ingest.ts commitSeriesYielding)
-    await yieldToSignals();
-    await yieldToSignals();
+    await signalsBeforeCommit();
     placeFiles(outDir, [{ tmp, rel }], m);
     untrack();
     const widestGap = gaps > 0 && tfMs !== null ? { missingBars: widest.step / tfMs - 1, from: widest.from, to: widest.to } : undefined;

@@ -18,7 +18,7 @@ import {
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
 import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, type GapInfo } from './validate.js';
-import { trackTemp, yieldToSignals } from '../util/interrupt.js';
+import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { excerpt, grouped } from '../util/excerpt.js';
@@ -374,9 +374,7 @@ export function commitSeries(out: string, input: SeriesData[], opts: CommitOptio
  */
 export async function commitSeriesYielding(out: string, input: SeriesData[], opts: CommitOptions = {}): Promise<CommitResult[]> {
   const staged = stageSeries(out, input, opts);
-  // (two turns: the first may run in the check phase of the poll that came before the signal)
-  await yieldToSignals();
-  await yieldToSignals();
+  await signalsBeforeCommit();
   return staged.place();
 }
 

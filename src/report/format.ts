@@ -176,6 +176,12 @@ export function shownOutcome(r: RunResult): { books: Readonly<Record<string, str
  * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
  * curve call such a leverage untested, and a verdict between such runs compares nothing.
  */
+/** 'isolated', 'isolated and cross', 'isolated, cross and mixed' */
+export const setupList = (xs: readonly string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+/** A setup named with the setups whose run was identical to its, folded into it: 'cross (mixed identical)'. */
+export const withTwins = (setup: string, twins: readonly string[]): string => (twins.length ? `${setup} (${setupList(twins)} identical)` : setup);
+
 /** Two runs that agree on every metric and rejection: one run twice (mixed with every position in its default cross mode repeats cross). */
 export function identicalRuns(a: RunResult, b: RunResult): boolean {
   return canonicalJson(a.metrics) === canonicalJson(b.metrics) && canonicalJson(a.rejections ?? {}) === canonicalJson(b.rejections ?? {});

@@ -13,7 +13,7 @@ import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analy
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { WIPEOUT_FRACTION, historyIndex, type HistoryOutcomes } from '../stress/types.js';
-import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, identicalRuns, isoDate, paramsLabel } from './format.js';
+import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, identicalRuns, isoDate, paramsLabel, setupList, withTwins } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
 
@@ -250,8 +250,6 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
   return errored.length ? { ...v, line: `${v.line} ${erroredSetupsText(errored)}` } : v;
 }
 
-/** 'isolated', 'isolated and cross', 'isolated, cross and mixed' */
-const setupList = (xs: readonly SetupId[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 /** 'isolated errored (no figures: see Failures), so it is not compared.' */
 function erroredSetupsText(errored: readonly SetupId[]): string {
@@ -271,11 +269,7 @@ function verdictOfCompleted(ok: readonly { s: SetupId; r: RunResult }[]): Verdic
 
 /** The verdict over setups with distinct runs (`twins(x)`: the setups whose run was identical to x's, folded into it). */
 function foldedVerdict(ranked: readonly { s: SetupId; r: RunResult }[], winner: { s: SetupId } | null, circular: boolean, twins: (x: { s: SetupId; r: RunResult }) => SetupId[]): Verdict {
-  // 'cross (mixed identical)'
-  const named = (x: { s: SetupId; r: RunResult }) => {
-    const t = twins(x);
-    return t.length ? `${x.s} (${setupList(t)} identical)` : x.s;
-  };
+  const named = (x: { s: SetupId; r: RunResult }) => withTwins(x.s, twins(x));
   const w = ranked[0]!;
   const l = ranked[1];
   if (l === undefined) {

@@ -30,7 +30,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { heldPosition, identicalRuns, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
+import { heldPosition, identicalRuns, setupList, withTwins, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
 import { rankSetups } from './rank.js';
 import { grouped } from '../util/excerpt.js';
 
@@ -407,11 +407,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
   const ranking = rankSetups(setups, (x) => x, pairOrder, same);
   const ranked = ranking.ranked;
   const identicalTo: Partial<Record<SetupId, SetupId>> = Object.fromEntries(ranking.twinOf);
-  // 'cross (mixed identical)'
-  const named = (x: SetupId): string => {
-    const t = setups.filter((y) => identicalTo[y] === x);
-    return t.length ? `${x} (${t.join(' and ')} identical)` : x;
-  };
+  const named = (x: SetupId): string => withTwins(x, setups.filter((y) => identicalTo[y] === x));
   // why a pair is ordered (under the crash scenarios a wipe-out counts before or by the shock: it ends the account either way)
   const whyOf = (by: keyof typeof WHY): string => (by === 'wipeOut' && pop === 'crash' ? `${WHY.wipeOut}, before or by the shock` : WHY[by]);
   let winner: SetupId | null = null;
@@ -427,7 +423,7 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
       })
       .join(', ')})`;
   } else if (ranked.length === 1 && ranking.twinOf.size) {
-    tail = `tie: ${setups.join(' and ')} made identical runs ${pop === 'crash' ? 'at every injection' : 'on every path'}`;
+    tail = `tie: ${setupList(setups)} made identical runs ${pop === 'crash' ? 'at every injection' : 'on every path'}`;
   } else if (ranked.length >= 2) {
     const w = ranked[0]!;
     const l = ranked[1]!;

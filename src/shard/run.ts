@@ -16,7 +16,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import { grouped } from '../util/excerpt.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
-import { yieldToSignals } from '../util/interrupt.js';
+import { signalsBeforeCommit } from '../util/interrupt.js';
 import { parseRunResult, readRunManifest, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
@@ -666,9 +666,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   }
   // a Ctrl-C while the data loaded or the plan was built: stop before the folder is touched (a fresh
   // run would clear the previous results below, and the manifest would claim the folder for this plan)
-  // (two turns: the first may run in the check phase of the poll that came before the signal)
-  await yieldToSignals();
-  await yieldToSignals();
+  await signalsBeforeCommit();
   if (opts.signal?.aborted) throw new UserError(`interrupted before any run started: nothing in ${outDir} was changed`, ExitCode.INTERRUPTED);
   // the folder may have been deleted while the data loaded (that can take minutes): never made again
   const held = (...sub: string[]) => opts.out?.assertHeld(...sub);

@@ -62,6 +62,16 @@ export function yieldToSignals(): Promise<void> {
   return new Promise((res) => setImmediate(res));
 }
 
+/**
+ * Give a Ctrl-C that came during a long synchronous stretch its turn before a step that cannot be taken back (files
+ * put in place, a folder's results cleared): two turns, as the first may run in the check phase of the poll that came
+ * before the signal.
+ */
+export async function signalsBeforeCommit(): Promise<void> {
+  await yieldToSignals();
+  await yieldToSignals();
+}
+
 /** Remove every registered temp path and run the hooks; returns the hooks' sentences and how many temp paths were removed. */
 export function cleanUpForInterrupt(): { removed: number; notes: string[] } {
   let removed = 0;

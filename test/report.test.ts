@@ -871,3 +871,11 @@ describe("a folder larger than the process's heap", () => {
     }
   });
 });
+
+describe('params labels', () => {
+  it('show control characters as escapes: a param holding a line break printed a line of its own into a terminal or a CI log', async () => {
+    const { paramsLabel } = await import('../src/report/format.js');
+    expect(paramsLabel({ label: 'pipe|cell\nnewline | x', b: 2, 'k\ty': 'a\u0007', o: { n: 'x\ny' } })).toBe('b=2, k\\ty=a\\u0007, label=pipe|cell\\nnewline | x, o={"n":"x\\ny"}');
+    expect(paramsLabel({ fast: 10, slow: 50 })).toBe('fast=10, slow=50');
+  });
+});

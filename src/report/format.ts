@@ -112,7 +112,10 @@ export function dataLabeller(runs: readonly { spec: { dataset: string; timeframe
 /** Compact params label: `fast=10, slow=50` (nested values as JSON). */
 export function paramsLabel(params: Record<string, unknown>): string {
   const keys = Object.keys(params).sort();
-  return keys.map((k) => `${k}=${typeof params[k] === 'object' && params[k] !== null ? JSON.stringify(params[k]) : String(params[k])}`).join(', ');
+  // control characters shown as escapes (\n): a param holding a line break printed a line of its own into a
+  // terminal or a CI log (compare's summary), where it could pass for one of marginlab's lines
+  const visible = (t: string) => t.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return keys.map((k) => `${visible(k)}=${visible(typeof params[k] === 'object' && params[k] !== null ? JSON.stringify(params[k]) : String(params[k]))}`).join(', ');
 }
 
 export function escapeHtml(s: string): string {

@@ -86,3 +86,11 @@ describe('JSON a file holds that does not parse: one line, with the place when V
     );
   });
 });
+
+describe('a run manifest of a newer marginlab', () => {
+  it('says so, with its version (it read "schemaVersion: expected 1, got 7")', () => {
+    expect(() => parseRunManifest(JSON.stringify({ schemaVersion: 7, marginlabVersion: '9.0.0', name: 'n' }), 'run/manifest.json')).toThrow(
+      'run/manifest.json is a run manifest of schema version 7, written by a newer marginlab (9.0.0); this one reads version 1: use that marginlab, or run the sweep again with this one',
+    );
+  });
+});

@@ -102,6 +102,12 @@ function parseJson(text: string, path: string): unknown {
  */
 export function readRunManifest(text: string, path: string): { manifest: RunManifest; edited: string[] } {
   const json = parseJson(text, path);
+  // a manifest of another marginlab says so (it read "schemaVersion: expected 1, got 7" and nothing more)
+  const sv = json !== null && typeof json === 'object' ? (json as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (typeof sv === 'number' && Number.isInteger(sv) && sv > 1) {
+    const by = (json as { marginlabVersion?: unknown }).marginlabVersion;
+    throw dataError(`${path} is a run manifest of schema version ${sv}, written by a newer marginlab${typeof by === 'string' ? ` (${oneLine(by).slice(0, 40)})` : ''}; this one reads version 1: use that marginlab, or run the sweep again with this one`);
+  }
   const r = RunManifestSchema.safeParse(json);
   if (!r.success) throw dataError(`${path} is not a valid run manifest`, issues(r.error, json));
   // a value edited by hand (a plan's RunIds, its counts) no longer hashes to the manifest's digest

@@ -767,3 +767,24 @@ describe('blank lines in an in-memory format', () => {
     expect(readManifest(out).manifest.files).toMatchObject([{ path: 'BTCUSDT-candles-1h.arrow', rows: 240 }]);
   }, 60_000);
 });
+
+describe('a CSV of several symbols', () => {
+  it('is refused naming the symbol column and both symbols (it gave only duplicate-time bad rows, and --skip-bad-rows kept whichever came first); one symbol in the column imports', async () => {
+    const t0 = Date.UTC(2025, 4, 22);
+    const rows = [0, 1, 2].flatMap((i) => [`${t0 + i * 3_600_000},BTCUSDT,100,101,99,100.5,10`, `${t0 + i * 3_600_000},ETHUSDT,2500,2510,2490,2505,100`]);
+    const file = join(root, 'two-symbols.csv');
+    writeFileSync(file, `timestamp,Symbol,open,high,low,close,volume\n${rows.join('\n')}\n`);
+    const out = join(root, 'two-symbols');
+    for (const extra of [[], ['--skip-bad-rows']]) {
+      const r = await feedCli(['import', file, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out, ...extra]);
+      expect(r.code).toBe(65);
+      expect(r.stderr).toBe(`marginlab: ${file}: line 3: column 'Symbol' names ETHUSDT where line 2 names BTCUSDT: the file holds rows of several symbols, and one file is one series (--symbol BTCUSDT); split it by that column and import each part with its own --symbol; nothing was written\n`);
+      expect(existsSync(out)).toBe(false);
+    }
+    const one = join(root, 'one-symbol.csv');
+    writeFileSync(one, `timestamp,symbol,open,high,low,close,volume\n${rows.filter((l) => l.includes('BTC')).join('\n')}\n`);
+    const ok = await feedCli(['import', one, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readManifest(out).manifest.files).toMatchObject([{ path: 'BTCUSDT-candles-1h.arrow', rows: 3 }]);
+  });
+});

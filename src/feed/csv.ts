@@ -123,6 +123,8 @@ export const REQUIRED: Record<FileKind, readonly string[]> = {
 };
 
 const CANONICAL = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'rate', 'price'];
+/** a header cell naming the rows' symbol (aliasKey form) */
+const SYMBOL_COLUMN = /^(?:symbol|pair|ticker|instrument|instrument_name|inst_id|instid|market|contract)$/;
 
 /**
  * Which of several cells naming the time is read (mapHeader): the most specific name first, whatever its
@@ -451,6 +453,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let gaps = 0;
   let widest = { step: 0, from: 0, to: 0 };
   let headerIndex: Record<string, number> | null = null;
+  // a header cell naming the rows' symbol: a file of several symbols (BTC and ETH rows at each time) read as one series
+  // gave only "duplicate timestamp" bad rows, and --skip-bad-rows kept whichever symbol came first at each time
+  let symbolColumn: { at: number; name: string; first: string | null; line: number } | null = null;
   /** what the result says besides its rows: a title line above the header, left out (see isBanner); a time column naming its zone */
   const notes: Pick<CsvImportResult, 'banner' | 'zoneColumn' | 'alsoNamed'> = {};
   /** value columns per row (after the time): candles 5, mark 4, funding 1 or 2 (with price) */
@@ -574,10 +579,21 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         }
         if (duplicate !== null) throw dataError(`${file}: line ${line}: ${duplicate}`);
         if (alsoNamed.length) notes.alsoNamed = alsoNamed;
+        const sc = record.findIndex((h) => SYMBOL_COLUMN.test(aliasKey(h)));
+        if (sc >= 0) symbolColumn = { at: sc, name: record[sc]!.replace(/^\uFEFF/, '').trim(), first: null, line: 0 };
         start(index, record);
         return;
       }
       const idx = headerIndex as Record<string, number>;
+      if (symbolColumn !== null && record.length > symbolColumn.at) {
+        const v = record[symbolColumn.at]!.trim();
+        if (symbolColumn.first === null) [symbolColumn.first, symbolColumn.line] = [v, line];
+        else if (v !== symbolColumn.first) {
+          throw dataError(
+            `${file}: line ${line}: column '${symbolColumn.name}' names ${excerpt(v, 40)} where line ${symbolColumn.line} names ${excerpt(symbolColumn.first, 40)}: the file holds rows of several symbols, and one file is one series (--symbol ${opts.symbol}); split it by that column and import each part with its own --symbol; nothing was written`,
+          );
+        }
+      }
       // more cells than the header: a value written with a decimal comma ('100,5' in a comma file) or a
       // separator inside an unquoted value shifts the cells, and shifted numbers can pass every check
       if (nCells > 0 && record.length > nCells && record.slice(nCells).some((c) => c.trim() !== '')) {

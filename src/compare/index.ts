@@ -273,9 +273,13 @@ export function incompleteNote(s: Side, other?: Side): string | null {
   const parts: string[] = [];
   if (s.interrupted) parts.push('the run writing it did not finish (interrupted or killed)');
   if (s.missing > 0) parts.push(missingRunsText(s.missing, s.planned));
-  if (s.shard && !(other?.shard && other.shard.index === s.shard.index && other.shard.count === s.shard.count))
-    parts.push(`it is shard ${s.shard.index}/${s.shard.count} of its plan: the runs of the other shards are not in it`);
+  if (shardOfPlan(s, other)) parts.push(`it is shard ${s.shard!.index}/${s.shard!.count} of its plan: the runs of the other shards are not in it`);
   return parts.length ? parts.join('; ') : null;
+}
+
+/** `s` is one shard of its plan, compared with a folder that is not the same shard (of the same count). */
+export function shardOfPlan(s: Side, other?: Side): boolean {
+  return s.shard !== null && !(other?.shard && other.shard.index === s.shard.index && other.shard.count === s.shard.count);
 }
 
 /**

@@ -3,7 +3,7 @@
  * self-contained page, no script, every value escaped).
  */
 import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney } from '../report/format.js';
-import { COMPARE_METRICS, erroredOnBothSides, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
+import { COMPARE_METRICS, erroredOnBothSides, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, shardOfPlan, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
 const TERMINAL_TOP = 10;
@@ -60,7 +60,7 @@ export function unpairedLines(c: Comparison, hint = false): string[] {
   if (n === 0 || (c.rules.length === 0 && c.pairs.length > 0) || c.rules.some((r) => /^missing\W/.test(r.rule))) return [];
   // a current folder missing as many planned runs (a shard, an interrupted run) is why they are
   // unpaired, not a changed spec: incompleteLines says so, with the command that finishes it
-  if (n <= c.current.missing || incompleteNote(c.current, c.baseline)?.includes('runs of the other shards')) return [];
+  if (n <= c.current.missing || shardOfPlan(c.current, c.baseline)) return [];
   const total = n + c.pairs.length;
   const what = c.pairs.length === 0
     ? `no run of the current folder ${c.current.dir} pairs with one of the baseline's ${total} (${n} only in baseline, ${c.onlyInCurrent.length} only in current)`

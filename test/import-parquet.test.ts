@@ -143,6 +143,18 @@ describe('import parquet', () => {
     expect(sha(join(g.out, 'BTCUSDT-candles-1h.arrow'))).toBe(reference);
   });
 
+  it('a symbol column naming several symbols is refused as in a CSV (65, the row and both values); one symbol imports', async () => {
+    const time = { name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' } as Col;
+    const two = put(parquet([time, { name: 'symbol', data: T.map((_, i) => (i === 200 ? 'ETHUSDT' : 'BTCUSDT')), type: 'STRING' } as Col, ...valueCols()]));
+    const r = await importParquet(two, ['--timeframe', '1h']);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/: row 201: column 'symbol' names ETHUSDT where row 1 names BTCUSDT: the file holds rows of several symbols, and one file is one series \(--symbol BTCUSDT\); split it by that column and import each part with its own --symbol; nothing was written\n$/);
+    expect(existsSync(r.out)).toBe(false);
+    const one = put(parquet([time, { name: 'symbol', data: T.map(() => 'BTCUSDT'), type: 'STRING' } as Col, ...valueCols()]));
+    const ok = await importParquet(one, ['--timeframe', '1h']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('FLOAT (float32) and DECIMAL price columns import as the decimals written: the same bytes as the CSV (109609.6015625 and 109700.01000000001 before)', async () => {
     const time = { name: 'timestamp', data: T.map((t) => new Date(t)), type: 'TIMESTAMP' } as Col;
     const prices = ['open', 'high', 'low', 'close'] as const;

@@ -126,6 +126,15 @@ const CANONICAL = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'rate'
 /** a header cell naming the rows' symbol (aliasKey form) */
 const SYMBOL_COLUMN = /^(?:symbol|pair|ticker|instrument|instrument_name|inst_id|instid|market|contract)$/;
 
+/** The column of a header that names the rows' symbol (CSV and Parquet alike), -1 when none does. */
+export const symbolColumnOf = (header: readonly string[]): number => header.findIndex((h) => SYMBOL_COLUMN.test(aliasKey(h)));
+
+/** The refusal of a file whose symbol column names two symbols (one file is one series). */
+export const severalSymbolsError = (file: string, where: string, column: string, value: string, firstWhere: string, first: string, symbol: string) =>
+  dataError(
+    `${file}: ${where}: column '${column}' names ${excerpt(value, 40)} where ${firstWhere} names ${excerpt(first, 40)}: the file holds rows of several symbols, and one file is one series (--symbol ${symbol}); split it by that column and import each part with its own --symbol; nothing was written`,
+  );
+
 /**
  * Which of several cells naming the time is read (mapHeader): the most specific name first, whatever its
  * position ('open_time' before a pandas 'date' of the day, ccxt's 'timestamp' before its 'datetime'); the
@@ -579,7 +588,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         }
         if (duplicate !== null) throw dataError(`${file}: line ${line}: ${duplicate}`);
         if (alsoNamed.length) notes.alsoNamed = alsoNamed;
-        const sc = record.findIndex((h) => SYMBOL_COLUMN.test(aliasKey(h)));
+        const sc = symbolColumnOf(record);
         if (sc >= 0) symbolColumn = { at: sc, name: record[sc]!.replace(/^\uFEFF/, '').trim(), first: null, line: 0 };
         start(index, record);
         return;
@@ -588,11 +597,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (symbolColumn !== null && record.length > symbolColumn.at) {
         const v = record[symbolColumn.at]!.trim();
         if (symbolColumn.first === null) [symbolColumn.first, symbolColumn.line] = [v, line];
-        else if (v !== symbolColumn.first) {
-          throw dataError(
-            `${file}: line ${line}: column '${symbolColumn.name}' names ${excerpt(v, 40)} where line ${symbolColumn.line} names ${excerpt(symbolColumn.first, 40)}: the file holds rows of several symbols, and one file is one series (--symbol ${opts.symbol}); split it by that column and import each part with its own --symbol; nothing was written`,
-          );
-        }
+        else if (v !== symbolColumn.first) throw severalSymbolsError(file, `line ${line}`, symbolColumn.name, v, `line ${symbolColumn.line}`, symbolColumn.first, opts.symbol);
       }
       // more cells than the header: a value written with a decimal comma ('100,5' in a comma file) or a
       // separator inside an unquoted value shifts the cells, and shifted numbers can pass every check

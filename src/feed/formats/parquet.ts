@@ -23,7 +23,7 @@ import { excerpt, excerptList, grouped } from '../../util/excerpt.js';
 import { float32Decimal } from '../../util/float32.js';
 import { withFsErrors } from '../../util/fs-errors.js';
 import type { ThreadErrorData } from '../../util/thread-error.js';
-import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, utcOffsetOfHeader } from '../csv.js';
+import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, severalSymbolsError, symbolColumnOf, utcOffsetOfHeader } from '../csv.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js';
@@ -272,6 +272,11 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const addRole = (c: string, k: number) => roles.set(c, [...(roles.get(c) ?? []), k]);
   addRole(tCol, -1);
   wanted.forEach((k, j) => addRole(colName(k), j));
+  // a column naming the rows' symbol must hold one (a file of several symbols read as one series: csv.ts)
+  const symCol = symbolColumnOf(names);
+  const symName = symCol >= 0 ? names[symCol]! : null;
+  let symFirst: string | null = null;
+  let symOther: { row: number; value: string } | null = null;
   // a value column's numbers as written: a FLOAT (float32) column's as the decimal it was written from (109609.6, not
   // 109609.6015625, as an Arrow float32 column reads), a DECIMAL column's at its scale (10970001 at scale 2 is 109700.01,
   // which the reader's unscaled × 10^-scale made 109700.01000000001): the same prices from any file format
@@ -289,9 +294,20 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   let notPrice = -1;
   try {
     await parquetRead({
-      file: ab, metadata, columns: [...roles.keys()], compressors: COMPRESSORS, parsers: PARSERS,
+      file: ab, metadata, columns: [...new Set([...roles.keys(), ...(symName !== null ? [symName] : [])])], compressors: COMPRESSORS, parsers: PARSERS,
       onPage: page,
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+        if (columnName === symName && symOther === null) {
+          const data = columnData as ArrayLike<Cell>;
+          for (let i = rowStart; i < Math.min(rowEnd, n); i++) {
+            const v = String(data[i - rowStart] ?? '').trim();
+            if (symFirst === null) symFirst = v;
+            else if (v !== symFirst) {
+              symOther = { row: i, value: v };
+              break;
+            }
+          }
+        }
         const rs = roles.get(columnName);
         if (!rs) return;
         const data = columnData as ArrayLike<Cell>;
@@ -314,6 +330,10 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
     });
   } catch (e) {
     throw dataError(`${file}: not a readable Parquet file: reading its columns ${excerptList([...roles.keys()])} failed (${excerpt((e as Error).message ?? String(e), 120)})`);
+  }
+  if (symOther !== null) {
+    const other = symOther as { row: number; value: string };
+    throw severalSymbolsError(name, `row ${other.row + 1}`, symName!, other.value, 'row 1', symFirst!, o.symbol);
   }
   if (notPrice >= 0) throw dataError(`${name} row ${notPrice + 1}: price '${excerpt(rawText.get(notPrice * 8 + priceAt + 1) ?? '', 40)}' is not a number (an empty price is none); nothing was written`);
   let timeframe = o.timeframe;

@@ -374,6 +374,21 @@ describe('compressed CSV', () => {
   });
 });
 
+describe('a Binance archive of several CSV files', () => {
+  it('is refused naming them, as the CSV format refuses one (they were merged in silence under a name saying another month)', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    const { writeZip } = await import('../src/feed/formats/zip.js');
+    const t0 = Date.UTC(2025, 4, 1);
+    const month = (from: number) => Buffer.from(Array.from({ length: 3 }, (_, i) => `${from + i * 3_600_000},100,101,99,100.5,10,${from + i * 3_600_000 + 3_599_999},1000,5,5,500,0`).join('\n') + '\n');
+    const zip = join(mkdtempSync(join(root, 'bn-zip-')), 'BTCUSDT-1h-2025-08.zip');
+    writeFileSync(zip, writeZip([{ name: 'BTCUSDT-1h-2025-05.csv', data: month(t0) }, { name: 'BTCUSDT-1h-2025-06.csv', data: month(Date.UTC(2025, 5, 1)) }], (b) => deflateRawSync(b)));
+    const o = outDir();
+    const r = await feedCli(['import', zip, '--format', 'binance', '--out', o]);
+    expect([r.code, r.stderr]).toEqual([65, `marginlab: ${zip}: the archive holds 2 .csv files (BTCUSDT-1h-2025-05.csv, BTCUSDT-1h-2025-06.csv); a Binance archive holds one: extract them and import the files by name; nothing was imported\n`]);
+    expect(existsSync(o)).toBe(false);
+  });
+});
+
 describe('Bybit kline answers', () => {
   it("leave out the still-forming candle Bybit puts first (its end is after the answer's time), so a later answer appends instead of conflicting", async () => {
     const { resolve } = await import('node:path');

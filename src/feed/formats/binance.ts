@@ -11,7 +11,7 @@
  * klines and markPriceKlines archives share their file names: a file is mark candles when its path
  * has a markPriceKlines folder or `kind: 'mark'` is given.
  */
-import { excerpt } from '../../util/excerpt.js';
+import { excerpt, excerptList } from '../../util/excerpt.js';
 import { readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
@@ -65,6 +65,9 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
       const isData = (n: string) => n.toLowerCase().endsWith('.csv') && isDataMember(n);
       for (const e of readZip(buf, file)) if (isData(e.name)) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
       if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
+      // a data.binance.vision archive holds the one CSV its name says; several (May and June under '2025-08') were
+      // merged in silence under a name that says another month, where the CSV format refuses them
+      if (texts.length > 1) throw dataError(`${file}: the archive holds ${texts.length} .csv files (${excerptList(texts.map((t) => t.label.slice(name.length + 1)))}); a Binance archive holds one: extract them and import the files by name; nothing was imported`);
     } else if (name.endsWith('.zip')) {
       throw dataError(`${file}: not a ZIP archive (the download may have been cut or replaced by an error page)`);
     } else texts.push({ label: name, what: file, text: buf.toString('utf8') });

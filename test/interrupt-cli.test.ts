@@ -111,12 +111,17 @@ describe('Ctrl-C while a dataset is written', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('import csv, SIGINT: exit 130, one line, no .arrow temp file, no lock, no dataset folder', async () => {
-    const out = join(dir, 'imported');
-    const { child, done } = startCli(['import', 'csv', 'big.csv', '--kind', 'candles', '--symbol', 'SOLUSDT', '--timeframe', '1m', '--out', out], dir);
+  /** an import of SOLUSDT 1m candles into `out`, sent SIGINT once its temp file holds bytes */
+  const interruptImport = async (args: string[], out: string) => {
+    const { child, done } = startCli(['import', ...args, '--out', out], dir);
     await waitFor(() => temps(out, /^\.SOLUSDT-candles-1m\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
     child.kill('SIGINT');
-    const r = await done;
+    return done;
+  };
+
+  it('import csv, SIGINT: exit 130, one line, no .arrow temp file, no lock, no dataset folder', async () => {
+    const out = join(dir, 'imported');
+    const r = await interruptImport(['csv', 'big.csv', '--kind', 'candles', '--symbol', 'SOLUSDT', '--timeframe', '1m'], out);
     expect(r.signal).toBeNull();
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*imported was not created\n$/);
@@ -130,10 +135,7 @@ describe('Ctrl-C while a dataset is written', () => {
     const out = join(dir, 'bn-dataset');
     await makeDataset(out, { bars: 300, seed: 6 });
     const before = Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]));
-    const { child, done } = startCli(['import', 'SOLUSDT-1m-2020-01.csv', '--format', 'binance', '--out', out], dir);
-    await waitFor(() => temps(out, /^\.SOLUSDT-candles-1m\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
-    child.kill('SIGINT');
-    const r = await done;
+    const r = await interruptImport(['SOLUSDT-1m-2020-01.csv', '--format', 'binance'], out);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*bn-dataset is as it was before\n$/);
     expect(Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]))).toEqual(before);

@@ -21,8 +21,10 @@ export async function synthesize(opts: SynthOptions): Promise<Manifest> {
 }
 
 /**
- * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote (its files are replaced);
- * a non-empty folder of the user's only with `force`. A refused folder is a UserError (exit code 64) naming it.
+ * Write a whole dataset folder atomically: a new or empty folder, or one marginlab wrote whole (its files are
+ * replaced); a non-empty folder of the user's, or a dataset of imported data, only with `force` (64 naming it). The
+ * series are checked as a default load checks them (gaps allowed): what that load could not read, an empty series or
+ * one given twice is 65, and nothing is written.
  */
 export async function writeDataset(dir: string, input: DatasetInput, opts: WriteDatasetOptions = {}): Promise<Manifest> {
   return (await import('./write.js')).writeDataset(dir, input, opts);

@@ -174,11 +174,6 @@ export function shownOutcome(r: RunResult): { books: Readonly<Record<string, str
   return r.status === 'ok' ? { books: r.books, rejections: r.rejections, stress: r.stress } : { books: {}, rejections: {}, stress: undefined };
 }
 
-/**
- * Whether a run ever held a position: time in the market or a liquidation. A run that did not says nothing about its leverage or mode
- * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
- * curve call such a leverage untested, and a verdict between such runs compares nothing.
- */
 /** 'isolated', 'isolated and cross', 'isolated, cross and mixed' */
 export const setupList = (xs: readonly string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
@@ -190,6 +185,11 @@ export function identicalRuns(a: RunResult, b: RunResult): boolean {
   return canonicalJson(a.metrics) === canonicalJson(b.metrics) && canonicalJson(a.rejections ?? {}) === canonicalJson(b.rejections ?? {});
 }
 
+/**
+ * Whether a run ever held a position: time in the market or a liquidation. A run that did not says nothing about its leverage or mode
+ * (every order rejected above the venue's tier maximum): the leverage sweep and the stress survival
+ * curve call such a leverage untested, and a verdict between such runs compares nothing.
+ */
 export function heldPosition(r: RunResult): boolean {
   const m = r.metrics;
   const pos = (id: string) => {

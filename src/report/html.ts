@@ -11,10 +11,10 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics, withTwins } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { dataPeriod, dataSummary, servedBy, sweepLeverages, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
+import { dataPeriod, dataSummary, servedBy, sweepLeverages, winnerLabel, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { closeTimeShift, pricePanel } from './price-chart.js';
@@ -247,7 +247,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       const select =
         s.configs.length > 1
           ? `<label class="cfg">Configuration <select data-strategy="${si}">${s.configs
-              .map((c, ci) => `<option value="${ci}">${esc(configLabel(c))}${c.verdict?.winner ? ` — ${esc(withTwins(c.verdict.winner, SETUP_IDS.filter((s) => c.verdict!.identicalTo?.[s] === c.verdict!.winner)))} ★` : ''}</option>`)
+              .map((c, ci) => `<option value="${ci}">${esc(configLabel(c))}${c.verdict?.winner ? ` — ${esc(winnerLabel(c.verdict)!)} ★` : ''}</option>`)
               .join('')}</select></label>`
           : `<p class="cfg-one">${esc(configLabel(s.configs[0]!))}</p>`;
       const cfgVerdicts = s.configs

@@ -67,6 +67,11 @@ export function servedBy(v: Verdict | null | undefined, setup: SetupId): boolean
   return !!v?.winner && (v.winner === setup || v.identicalTo?.[setup] === v.winner);
 }
 
+/** The winner as a verdict names it, with the setups identical to it: 'cross (mixed identical)'; null on a tie. */
+export function winnerLabel(v: Verdict | null | undefined): string | null {
+  return v?.winner ? withTwins(v.winner, SETUP_IDS.filter((s) => s !== v.winner && servedBy(v, s))) : null;
+}
+
 export interface ConfigGroup {
   /** short stable id (hash of the configuration identity) */
   id: string;
@@ -250,7 +255,6 @@ export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict |
   return errored.length ? { ...v, line: `${v.line} ${erroredSetupsText(errored)}` } : v;
 }
 
-
 /** 'isolated errored (no figures: see Failures), so it is not compared.' */
 function erroredSetupsText(errored: readonly SetupId[]): string {
   const one = errored.length === 1;
@@ -393,20 +397,16 @@ function strategyVerdict(configs: ConfigGroup[]): Verdict | null {
   if (judged.length === 1) return { ...judged[0]!.verdict!, line: judged[0]!.verdict!.line + notComparedNote };
   // a configuration counts for every setup that served it: the winner, and a setup whose run was identical to its
   // (counted for the first of them only, mixed's wins went uncounted and cross was named for configurations mixed won alone)
-  const wins = new Map<string, number>();
   const wonBy = new Map<string, Set<ConfigGroup>>();
   for (const c of judged) {
     const served = SETUP_IDS.filter((s) => servedBy(c.verdict, s));
-    for (const k of served.length ? served : ['tie']) {
-      wins.set(k, (wins.get(k) ?? 0) + 1);
-      wonBy.set(k, (wonBy.get(k) ?? new Set()).add(c));
-    }
+    for (const k of served.length ? served : ['tie']) wonBy.set(k, (wonBy.get(k) ?? new Set()).add(c));
   }
   const order = [...SETUP_IDS, 'tie'];
-  const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
+  const ranked = [...wonBy.entries()].map(([k, cs]) => [k, cs.size] as const).sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
   const top = ranked[0]!;
   // setups level with the top one on the very configurations it served (identical runs in each) are named with it, not a tie
-  const sameWins = (k: string) => k !== 'tie' && top[0] !== 'tie' && [...wonBy.get(top[0])!].every((c) => wonBy.get(k)!.has(c)) && wonBy.get(k)!.size === wonBy.get(top[0])!.size;
+  const sameWins = (k: string) => k !== 'tie' && top[0] !== 'tie' && wonBy.get(k)!.size === top[1] && [...wonBy.get(top[0])!].every((c) => wonBy.get(k)!.has(c));
   const alongside = ranked.slice(1).filter(([k, n]) => n === top[1] && sameWins(k)).map(([k]) => k as SetupId);
   const tieTop = ranked.slice(1).some(([k, n]) => n === top[1] && !alongside.includes(k as SetupId));
   const parts = ranked.map(([k, n]) => (k === 'tie' ? `${n} tied` : `${k} in ${n}`)).join(', ');

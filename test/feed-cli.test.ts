@@ -319,6 +319,19 @@ describe('data synth flags', () => {
     expect(missing.stderr).toContain("required option '--bars <n>' not specified");
   });
 
+  it('into a dataset of imported data: 64 in the command\'s words (its flags), the dataset unchanged; --force writes it', async () => {
+    const imported = join(root, 'synth-over-imported');
+    const csv = join(root, 'synth-over-imported.csv');
+    writeFileSync(csv, 'timestamp,open,high,low,close,volume\n' + [0, 1, 2].map((i) => `${Date.UTC(2024, 0, 1, i)},100,101,99,100,5`).join('\n') + '\n');
+    expect((await feedCli(['import', 'csv', csv, '--kind', 'candles', '--symbol', 'ETHUSDT', '--timeframe', '1h', '--out', imported])).code).toBe(0);
+    const before = readFileSync(join(imported, 'manifest.json'), 'utf8');
+    const r = await feedCli(['data', 'synth', '--symbols', '1', '--bars', '10', '--timeframe', '1h', '--out', imported]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe(`marginlab: data synth: ${imported} holds the dataset 'synth-over-imported' of imported or downloaded data, whose files this write would replace (its other series left unlisted beside the new manifest); choose another --out, or add --force to replace them\n`);
+    expect(readFileSync(join(imported, 'manifest.json'), 'utf8')).toBe(before);
+    expect((await feedCli(['data', 'synth', '--symbols', '1', '--bars', '10', '--timeframe', '1h', '--out', imported, '--force', '--quiet'])).code).toBe(0);
+  });
+
   it('the binary writes to data/synth-<symbols>x<bars>-<tf>-s<seed> under the working folder by default', async () => {
     const cwd = mkdtempSync(join(root, 'cwd-'));
     const r = await runCli(['data', 'synth', '--symbols', '1', '--bars', '3', '--timeframe', '5m', '--seed', '4'], cwd);

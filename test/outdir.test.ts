@@ -327,5 +327,10 @@ describe('environment failures', () => {
     expect((fsError(err('EISDIR'), { path: '/d/x.arrow', action: 'read', role: 'data' }) as UserError).exitCode).toBe(65);
     const plain = new Error('not errno');
     expect(fsError(plain, { path: '/o', action: 'write', role: 'output' })).toBe(plain);
+    // a library call's folder (writeDataset, synthesize, writeReport): no command to run again, no --resume, no flag to give
+    const api = (code: string) => fsError(err(code), { path: '/o', action: 'write', role: 'output', source: 'api' }) as UserError;
+    expect(api('ENOSPC').message).toBe('cannot write /o: no space left on the device (ENOSPC); free space (or fix the device) and call it again; this is not a marginlab bug');
+    expect(api('EACCES').exitCode).toBe(64);
+    expect(api('EACCES').message).toMatch(/; pass a folder marginlab can write$/);
   });
 });

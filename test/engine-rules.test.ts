@@ -53,6 +53,25 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     });
   }
 
+  it('a resting limit the open gapped past does not rescue a pool the open gapped through: the pool is liquidated first and the limit cancelled (docs/engine.md)', () => {
+    // isolated 10x long of 1 at 30 000 (margin 3 000, liquidation ≈ 27 108); a buy limit at 28 000 rests from bar 1.
+    // The open of bar 3 gaps to 26 300: filled first, the limit would have made the position 2 at 29 000 with
+    // margin 5 800 (liquidation ≈ 26 206) and saved it; the gap liquidation comes first (DESIGN §4.2)
+    const data = makeData({ BTCUSDT: { bars: [...flat(30000, 2), [29000, 29000, 29000, 29000], ...flat(26300, 2)] } });
+    const script = { 0: (c: StrategyContext) => c.buy(0, 1), 1: (c: StrategyContext) => void c.order({ symbol: 0, qty: 1, type: 'limit', price: 28000 }) };
+    const out = run(data, scripted(script, ['BTCUSDT']), { leverage: 10, capital: '10000', setups: [SETUPS.isolated, SETUPS.cross], venue: zeroFeeVenue() });
+    const iso = setupOf(out, 'isolated');
+    expect(fills(iso.events)).toHaveLength(1);
+    expect(liqs(iso.events)).toHaveLength(1);
+    expect(liqs(iso.events)[0]).toMatchObject({ time: T0 + 3 * HOUR, prices: [26300], realizedPnl: '-3700' });
+    expect(iso.books).toMatchObject({ wallet: '7000', insuranceDraws: '700' });
+    expect(booksImbalance(iso.books)).toBe('0');
+    // cross (the whole 10 000 behind it) is not gapped through: the limit fills on the way, at its own price
+    const cross = setupOf(out, 'cross');
+    expect(liqs(cross.events)).toHaveLength(0);
+    expect(fills(cross.events).map((f) => f.price)).toEqual([30000, 28000]);
+  });
+
   it('a short gapped through (up) is liquidated before a market order that would increase it', () => {
     const data = makeData({ BTCUSDT: { bars: [...flat(30000, 2), [45000, 45000, 45000, 45000], ...flat(45000, 2)] } });
     const out = run(data, scripted({ 0: (c) => c.sell(0, 2), 1: (c) => c.sell(0, 1) }, ['BTCUSDT']), { leverage: 10, capital: '10000' });

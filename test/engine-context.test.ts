@@ -580,6 +580,31 @@ describe("replay()'s money and leverage", () => {
   });
 });
 
+describe("replay()'s execution options and setups", () => {
+  // the config's enums and bounds: 'Pessimistic' ran the optimistic check under the name given, 'low_first' the
+  // nearest-first path, a participation of −1 turned one buy into sells growing every bar, a made-up setup id ran
+  it('a path, cross check, participation or setup the config would refuse throws naming the key and the value', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const mod = scripted({ 0: (c) => void c.buy(0, 1) }, ['BTCUSDT']);
+    const run = (over: Record<string, unknown>) => () =>
+      replay({ data, symbols: ['BTCUSDT'], strategy: mod, params: {}, venue: zeroFeeVenue(), setups: ISO, initialCapital: '1000', leverage: 5, ...over } as never);
+    expect(run({ execution: { crossCheck: 'Pessimistic' } })).toThrow(`replay: execution.crossCheck must be one of 'pessimistic', 'optimistic', got "Pessimistic"`);
+    expect(run({ execution: { crossCheck: 'pessimistic ' } })).toThrow('got "pessimistic "');
+    expect(run({ execution: { intrabarPath: 'low_first' } })).toThrow(`replay: execution.intrabarPath must be one of 'nearest-first', 'high-first', 'low-first', got "low_first"`);
+    for (const [part, shown] of [[{ maxFraction: -1 }, '-1'], [{ maxFraction: 0 }, '0'], [{ maxFraction: 1.5 }, '1.5'], [{}, '{}'], [0.5, '0.5']] as const) {
+      expect(run({ execution: { participation: part } })).toThrow(`replay: execution.participation.maxFraction must be a fraction of the bar's volume in (0, 1], got ${shown}`);
+    }
+    expect(run({ setups: [{ id: 'bogus', defaultMode: 'cross' }] })).toThrow(`replay: setups[0].id must be one of 'isolated', 'cross', 'mixed', got "bogus"`);
+    expect(run({ setups: [SETUPS.cross, { id: 'mixed', defaultMode: 'Cross' }] })).toThrow(`replay: setups[1].defaultMode must be one of 'isolated', 'cross', got "Cross"`);
+    expect(run({ setups: [{ id: 'mixed', defaultMode: 'cross', perOrderMode: 1 }] })).toThrow('replay: setups[0].perOrderMode must be true or false, got 1');
+    expect(run({ setups: [null] })).toThrow('replay: setups[0].id must be one of');
+    // what the config takes runs
+    for (const execution of [{ crossCheck: 'optimistic', intrabarPath: 'low-first', participation: { maxFraction: 1 } }, { participation: null }, {}]) {
+      expect(run({ execution })().setups[0]!.error).toBeUndefined();
+    }
+  });
+});
+
 describe('an error inside a host call', () => {
   // setLeverage called at the bottom of a deep recursion overflowed inside the account: host() reported it as an
   // EngineInvariantError (an internal engine failure), and a strategy that caught it went on — its run ended ok

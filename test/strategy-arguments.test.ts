@@ -251,3 +251,57 @@ describe('reduceOnly and closePosition that are not true or false', () => {
     expect((s.events.filter((e) => e.type === 'fill') as { positionQty: number }[]).map((f) => f.positionQty)).toEqual([2, 0]);
   });
 });
+
+describe('keys no order takes, options a method ignores, and tags that are not strings (invalidOption)', () => {
+  const messagesOf = (s: { events: readonly unknown[] }) => (s.events as { message?: string }[]).filter((e) => e.message).map((e) => e.message);
+  const fillsOf = (s: { events: readonly unknown[] }) => (s.events as { type: string; positionQty: number }[]).filter((e) => e.type === 'fill').map((f) => f.positionQty);
+
+  it.each<[string, (c: StrategyContext) => number, string]>([
+    // `side` is not a key: the sign of qty is the side, so this bought
+    ["order({ side: 'sell' })", (c) => c.order({ symbol: 0, qty: 1, side: 'sell' } as never), "no order takes the key 'side'"],
+    // a misspelt reduceOnly placed a plain order that could open or flip a position
+    ['sell(…, { reduce_only: true })', (c) => c.sell(0, 5, { reduce_only: true } as never), "no order takes the key 'reduce_only'"],
+    ['buy(…, { reduceonly: true })', (c) => c.buy(0, 5, { reduceonly: true } as never), "no order takes the key 'reduceonly'"],
+    ['closePosition(…, { qty: 1 })', (c) => c.closePosition(0, { qty: 1 } as never), "no order takes the key 'qty'"],
+    // targetPosition places a market order: a type or closePosition given to it was dropped, or closed the position
+    ["targetPosition(…, { type: 'limit' })", (c) => c.targetPosition(0, 3, { type: 'limit', price: 90 }), "targetPosition places a market order; it takes no 'type'"],
+    ['targetPosition(…, { closePosition: true })', (c) => c.targetPosition(0, 3, { closePosition: true }), "targetPosition places a market order; it takes no 'closePosition'"],
+    ['order({ tag: 7 })', (c) => c.order({ symbol: 0, qty: 1, tag: 7 as never }), 'tag must be a string, got 7'],
+    ['buy(…, { tag: {} })', (c) => c.buy(0, 1, { tag: {} as never }), 'tag must be a string, got {}'],
+  ])('%s is rejected, naming it; nothing fills', (_n, act, why) => {
+    const ids: number[] = [];
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, 5) } }), scripted({ 0: (c) => void c.buy(0, 1), 1: (c) => void ids.push(act(c)) }, ['BTCUSDT']), {
+      setups: [SETUPS.isolated, SETUPS.cross],
+    });
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      expect(s.rejections).toEqual({ invalidOption: 1 });
+      expect(fillsOf(s)).toEqual([1]);
+      const [m] = messagesOf(s);
+      expect(m).toContain(why);
+      expect(m).toContain('on BTCUSDT');
+    }
+    expect(ids).toEqual([-1, -1]);
+  });
+
+  it('the keys orders take, a null tag, and targetPosition with type market or closePosition false are taken as before', () => {
+    const tags: (string | undefined)[] = [];
+    const strategy = scripted(
+      {
+        0: (c) => void c.order({ symbol: 0, qty: 1, type: 'market', price: undefined, reduceOnly: false, closePosition: false, mode: 'cross', tag: 'a' }),
+        1: (c) => void c.buy(0, 1, { tag: null as never }),
+        2: (c) => void c.targetPosition(0, 3, { type: 'market', closePosition: false, tag: 't' }),
+      },
+      ['BTCUSDT'],
+    );
+    strategy.create = ((orig) => (p: never) => {
+      const inst = orig(p);
+      return { ...inst, onFill: (f: { tag: string | undefined }) => void tags.push(f.tag) };
+    })(strategy.create.bind(strategy) as (p: never) => ReturnType<typeof strategy.create>) as typeof strategy.create;
+    const out = run(makeData({ BTCUSDT: { bars: flat(100, 6) } }), strategy, { setups: [SETUPS.isolated] });
+    const s = setupOf(out, 'isolated');
+    expect(s.rejections).toEqual({});
+    expect(fillsOf(s)).toEqual([1, 2, 3]);
+    expect(tags).toEqual(['a', undefined, 't']);
+  });
+});

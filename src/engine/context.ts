@@ -71,6 +71,31 @@ function cell8(arr: Uint8Array, n: number, j: number): number {
   return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
 }
 
+const REQUEST_KEYS = true;
+const OPTION_KEYS = false;
+/**
+ * The first enumerable key of a strategy's order request (`withSymbolQty`) or options that no order takes, else undefined.
+ * A switch, no Set or Array method: a strategy of an earlier setup of this pass may have replaced one.
+ */
+function strayKey(o: object, withSymbolQty: boolean): string | undefined {
+  for (const k in o) {
+    switch (k) {
+      case 'type':
+      case 'price':
+      case 'reduceOnly':
+      case 'closePosition':
+      case 'mode':
+      case 'tag':
+        continue;
+      case 'symbol':
+      case 'qty':
+        if (withSymbolQty) continue;
+    }
+    return k;
+  }
+  return undefined;
+}
+
 function symbolError(what: string, s: unknown, n: number): never {
   throw new RangeError(`${what}(${shownValue(s)}): symbol index out of range 0..${n - 1}`);
 }
@@ -208,8 +233,12 @@ export interface ContextHost {
   positionMode(s: number): ModeId | null;
   leverage(s: number): number;
   liquidationPrice(s: number): number;
-  /** places an order; reads `req` during the call only (the context reuses one request object for plain market orders) */
-  submit(req: OrderRequest): number;
+  /**
+   * places an order; reads `req` during the call only (the context reuses one request object for plain market orders).
+   * `strayKey`: a key of the strategy's request or options that no order takes (`side`, `reduce_only`), or an option
+   * the method called ignores (targetPosition's `type`): the order is rejected `invalidOption` naming it
+   */
+  submit(req: OrderRequest, strayKey?: string): number;
   cancel(id: number): boolean;
   cancelAll(s: number): number;
   cancelMarket(s: number): void;
@@ -370,7 +399,8 @@ export class EngineContext implements StrategyContext {
     return this.#positions[s]!;
   }
   order(req: OrderRequest): number {
-    return this.#h.submit(req);
+    // a key no order takes (`side: 'sell'` with a positive qty bought; `reduce_only: true` placed a plain order)
+    return this.#h.submit(req, typeof req === 'object' && req !== null ? strayKey(req, REQUEST_KEYS) : undefined);
   }
   /** a market order without options through one reused request object (no allocation per order) */
   #market(s: number, qty: number): number {
@@ -387,6 +417,12 @@ export class EngineContext implements StrategyContext {
    */
   #withOptions(s: number, qty: number, o: OrderOptions | null | undefined, type: OrderType | undefined, close: boolean | undefined): number {
     const opts: Partial<OrderOptions> = typeof o === 'object' && o !== null ? o : {};
+    // an option no order takes, or (targetPosition: a market order, not a close-position one) one this call overrides
+    let stray = strayKey(opts, OPTION_KEYS);
+    if (stray === undefined && type === 'market' && close === undefined) {
+      if (opts.type !== undefined && opts.type !== null && opts.type !== 'market') stray = 'type';
+      else if (opts.closePosition === true) stray = 'closePosition';
+    }
     const t = type ?? opts.type;
     const price = opts.price;
     const reduceOnly = opts.reduceOnly;
@@ -402,7 +438,7 @@ export class EngineContext implements StrategyContext {
     req.closePosition = closePosition;
     req.mode = mode;
     req.tag = tag;
-    return this.#h.submit(req);
+    return this.#h.submit(req, stray);
   }
   /**
    * buy/sell take the size and give it the side. Only a number is sized: anything else goes to

@@ -28,7 +28,7 @@ import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
 import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
-import { DEFAULT_EXECUTION, MAX_SLIPPAGE_BPS } from './setups.js';
+import { DEFAULT_EXECUTION, MAX_SLIPPAGE_BPS, SETUP_IDS } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
@@ -80,7 +80,7 @@ export function misspeltCallbacks(st: unknown): string[] {
 }
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.34';
+export const ENGINE_VERSION = '1.5.35';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported
@@ -326,6 +326,25 @@ export function replay(p: ReplayParams): ReplayOutput {
   }
   if (typeof p.leverage !== 'number' || !Number.isFinite(p.leverage) || p.leverage < 1) {
     throw new RangeError(`replay: leverage must be a number ≥ 1 (1 = no leverage), got ${shownValue(p.leverage)}`);
+  }
+  // the config's enums and bounds (config/schema.ts): 'Pessimistic' ran the optimistic check under the name it was given,
+  // 'low_first' the nearest-first path, a participation of −1 turned a buy into sells growing every bar
+  const oneOf = (key: string, v: unknown, allowed: readonly string[]): void => {
+    if (typeof v !== 'string' || !allowed.includes(v)) throw new RangeError(`replay: ${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shownValue(v)}`);
+  };
+  oneOf('execution.intrabarPath', exec.intrabarPath, ['nearest-first', 'high-first', 'low-first']);
+  oneOf('execution.crossCheck', exec.crossCheck, ['pessimistic', 'optimistic']);
+  const part: unknown = exec.participation;
+  if (part !== null && part !== undefined) {
+    const f = typeof part === 'object' ? (part as { maxFraction?: unknown }).maxFraction : undefined;
+    if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw new RangeError(`replay: execution.participation.maxFraction must be a fraction of the bar's volume in (0, 1], got ${shownValue(f ?? part)}`);
+  }
+  for (let k = 0; k < p.setups.length; k++) {
+    const su: unknown = p.setups[k];
+    const o = (typeof su === 'object' && su !== null ? su : {}) as Partial<SetupSpec>;
+    oneOf(`setups[${k}].id`, o.id, SETUP_IDS);
+    oneOf(`setups[${k}].defaultMode`, o.defaultMode, ['isolated', 'cross']);
+    if (o.perOrderMode !== undefined && typeof o.perOrderMode !== 'boolean') throw new RangeError(`replay: setups[${k}].perOrderMode must be true or false, got ${shownValue(o.perOrderMode)}`);
   }
   // quantity grid per symbol: the venue's table, else its default rule at the symbol's first price
   // in the dataset (not the replayed slice: the grid must not depend on where a replay starts)

@@ -383,7 +383,7 @@ export abstract class RunnerState implements ContextHost {
     return this.retiredMarks !== null;
   }
 
-  submit(req: OrderRequest): number {
+  submit(req: OrderRequest, strayKey?: string): number {
     if (this.over) return -1;
     // ctx.order(null) from a JavaScript strategy: a rejection like any other bad order (it was a TypeError inside the engine)
     if (typeof req !== 'object' || req === null) {
@@ -421,6 +421,16 @@ export abstract class RunnerState implements ContextHost {
     const badFlag = notFlag(reqReduce) ? 'reduceOnly' : notFlag(reqClose) ? 'closePosition' : null;
     if (badFlag !== null) {
       this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${badFlag} must be true or false, got ${shownValue(badFlag === 'reduceOnly' ? reqReduce : reqClose)}`);
+      return -1;
+    }
+    if (strayKey !== undefined) {
+      const what = strayKey === 'type' || strayKey === 'closePosition' ? 'targetPosition places a market order; it takes no' : 'no order takes the key';
+      this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${what} '${strayKey}' (options: type, price, reduceOnly, closePosition, mode, tag; the side is the sign of qty)`);
+      return -1;
+    }
+    // the tag is echoed in onFill and kept on the fill's record as a string (a number tag wrote a result its own loader refused)
+    if (tag !== undefined && tag !== null && typeof tag !== 'string') {
+      this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: tag must be a string, got ${shownValue(tag)}`);
       return -1;
     }
     const reduceOnly = reqReduce === true;
@@ -477,7 +487,7 @@ export abstract class RunnerState implements ContextHost {
       reduceOnly,
       closePosition,
       mode: reqMode,
-      tag,
+      tag: tag ?? undefined,
       activeFrom: this.cursor.i + 1 > this.bar ? this.cursor.i + 1 : this.bar + 1,
       marketable,
       dead: false,

@@ -5,14 +5,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DateMillisecond, Table, TimestampMicrosecond, TimestampNanosecond, TimestampSecond, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { DateMillisecond, Table, TimestampMicrosecond, TimestampMillisecond, TimestampNanosecond, TimestampSecond, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { writeDataset } from '../src/feed/write.js';
 import { float32Decimal } from '../src/util/float32.js';
 import { loadDataset } from '../src/feed/load.js';
 import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -78,7 +79,7 @@ describe('time columns of other tools', () => {
 
   it('a plain column mixing units is not read row by row: its first value sets the unit and the rest fail validation', async () => {
     const mixed = makeVector(BigInt64Array.from(T.map((t, i) => BigInt(i === 3 ? t : t / 1000))));
-    await expect(loadDataset(await withFile({ timestamp: mixed }))).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([expect.stringContaining(`${FILE} row 5: timestamp 2025-01-01T04:00:00.000Z (1735704000000) is out of order`)]) });
+    await expect(loadDataset(await withFile({ timestamp: mixed }))).rejects.toMatchObject({ exitCode: 65, details: expect.arrayContaining([expect.stringContaining(`${FILE} row 4: timestamp 1735700400000000 is in the year 56972: a time in µs or ns stored as ms?`)]) });
   });
 
   it('other time types (Date64, strings) are refused in one line naming the file and the column', async () => {
@@ -88,6 +89,46 @@ describe('time columns of other tools', () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as UserError).exitCode).toBe(65);
       expect((err as UserError).details).toEqual([expect.stringMatching(new RegExp(`^${FILE}: column 'timestamp' has type .*${type}.*; expected Timestamp \\(or epoch numbers\\)$`))]);
+    }
+  });
+});
+
+describe('µs or ns stored in a column labelled ms (a wrong cast)', () => {
+  const msLabelled = (f: bigint) => makeVector({ type: new TimestampMillisecond('UTC'), data: BigInt64Array.from(T.map((t) => BigInt(t) * f)) } as never);
+  it('the loader refuses them naming the file, the row and the likely unit (µs: the year 56971 passed as a date)', async () => {
+    for (const [f, why] of [[1000n, 'is in the year 56971: a time in µs or ns stored as ms?'], [1_000_000n, 'is beyond the last date a time can hold']] as const) {
+      const err = await loadDataset(await withFile({ timestamp: msLabelled(f) })).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(65);
+      expect((err as UserError).details?.[0]).toContain(`${FILE} row 1: timestamp`);
+      expect((err as UserError).details?.[0]).toContain(why);
+    }
+  });
+
+  it('a freqtrade funding feather with them: the import is 65 naming the file and row, and writes nothing (a new dataset is not made, an existing one is untouched)', async () => {
+    const dir = join(root, `ft${k++}`);
+    mkdirSync(dir);
+    const file = join(dir, 'XRP_USDT_USDT-8h-funding_rate.feather');
+    const f64 = (a: number[]) => makeVector(Float64Array.from(a));
+    const ev = [0, 1, 2, 3].map((i) => T0 + i * 8 * H);
+    const zeros = ev.map(() => 0);
+    for (const [f, why] of [[1_000_000n, 'is beyond the last date a time can hold'], [1000n, 'is in the year 56971']] as const) {
+      const date = makeVector({ type: new TimestampMillisecond('UTC'), data: BigInt64Array.from(ev.map((t) => BigInt(t) * f)) } as never);
+      writeFileSync(file, tableToIPC(new Table({ date, open: f64(ev.map(() => 0.0001)), high: f64(zeros), low: f64(zeros), close: f64(zeros), volume: f64(zeros) }), 'file'));
+      const fresh = join(dir, `fresh${f}`);
+      const r = await feedCli(['import', file, '--out', fresh]);
+      expect(r.code).toBe(65);
+      expect(r.stderr).toContain('XRP_USDT_USDT-8h-funding_rate.feather row 1: time');
+      expect(r.stderr).toContain(why);
+      expect(r.stderr).not.toContain('internal error');
+      expect(existsSync(fresh)).toBe(false);
+      // into a good dataset: nothing of it changes (the rows were committed, then the summary's date print crashed: 70)
+      const good = join(dir, `good${f}`);
+      await writeDataset(good, { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'XRPUSDT', kind: 'candles', timeframe: '1h', time: T, columns: PX }] });
+      const before = readdirSync(good).map((n) => [n, readFileSync(join(good, n), 'utf8')]);
+      const r2 = await feedCli(['import', file, '--out', good]);
+      expect(r2.code).toBe(65);
+      expect(readdirSync(good).map((n) => [n, readFileSync(join(good, n), 'utf8')])).toEqual(before);
     }
   });
 });

@@ -17,7 +17,7 @@ import {
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
 import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
-import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, type GapInfo } from './validate.js';
+import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, implausibleTime, type GapInfo } from './validate.js';
 import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
@@ -166,10 +166,11 @@ export function normalizeSeries(s: SeriesData): SeriesData {
   for (let j = 0; j < n; j++) {
     const i = idx[j]!;
     const t = s.time[i]!;
-    if (!Number.isInteger(t) || t < 0) {
+    const late = Number.isInteger(t) && t >= 0 ? implausibleTime(t) : null;
+    if (!Number.isInteger(t) || t < 0 || late !== null) {
       const text = Number.isNaN(t) ? s.raw?.(i, -1) : undefined;
       count++;
-      if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: time ${text !== undefined ? `'${excerpt(text, 40)}' is not an epoch time (s, ms, µs or ns)` : `${t} is not a valid ms UTC value`}`);
+      if (problems.length < MAX_LISTED) problems.push(`${s.where(i)}: time ${text !== undefined ? `'${excerpt(text, 40)}' is not an epoch time (s, ms, µs or ns)` : late !== null ? `${t} ${late} (times are ms UTC)` : `${t} is not a valid ms UTC value`}`);
       continue;
     }
     for (let k = 0; k < nc; k++) row[k] = s.cols[k]![i]!;

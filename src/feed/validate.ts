@@ -9,6 +9,19 @@ import type { FileKind, ManifestFile } from './manifest.js';
 /** the largest time a JavaScript Date holds, ms from 1970 either way (8.64e15) */
 const MAX_DATE_MS = 8_640_000_000_000_000;
 
+/** no market data is stamped on or after 3000-01-01: a time there is µs or ns (or seconds × 1000 twice) stored as ms */
+const LAST_PLAUSIBLE_MS = Date.UTC(3000, 0, 1);
+
+/**
+ * What is wrong with a time of ms UTC ≥ 0 that no market data can have (beyond what a Date holds, or in the year 3000 or
+ * later, a µs or ns time taken as ms), else null. One rule for the loader and the importers.
+ */
+export function implausibleTime(t: number): string | null {
+  if (t > MAX_DATE_MS) return `is beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms)`;
+  if (t >= LAST_PLAUSIBLE_MS) return `is in the year ${new Date(t).getUTCFullYear()}: a time in µs or ns stored as ms?`;
+  return null;
+}
+
 /** At most this many problems are listed per file; the rest are counted. */
 export const MAX_PROBLEMS_PER_FILE = 200;
 
@@ -118,9 +131,13 @@ export function checkSeries(
       problems.add(file, row, `timestamp ${num(t)} is before 1970-01-01 (a negative epoch); expected ms since 1970-01-01 UTC`);
       continue;
     }
-    if (t < -MAX_DATE_MS || t > MAX_DATE_MS) {
-      const edge = t > 0 ? `beyond the last date a time can hold (+275760-09-13, ${MAX_DATE_MS} ms)` : `before the first date a time can hold (-271821-04-20, ${-MAX_DATE_MS} ms)`;
-      problems.add(file, row, `timestamp ${num(t)} is ${edge}; expected ms since 1970-01-01 UTC`);
+    if (t < -MAX_DATE_MS) {
+      problems.add(file, row, `timestamp ${num(t)} is before the first date a time can hold (-271821-04-20, ${-MAX_DATE_MS} ms); expected ms since 1970-01-01 UTC`);
+      continue;
+    }
+    const late = implausibleTime(t);
+    if (late !== null) {
+      problems.add(file, row, `timestamp ${num(t)} ${late}; expected ms since 1970-01-01 UTC`);
       continue;
     }
     if (Number.isFinite(prev)) {

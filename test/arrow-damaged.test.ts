@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
-import { CompressionType, RecordBatchFileWriter, RecordBatchReader, compressionRegistry, tableFromIPC } from 'apache-arrow';
+import { CompressionType, RecordBatchFileWriter, RecordBatchReader, Table, compressionRegistry, tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import lz4 from 'lz4js';
 import { Message } from 'apache-arrow/fb/message';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
@@ -147,6 +147,23 @@ describe('damaged Arrow files', () => {
     expect(() => readArrowTable(full.subarray(0, 200), 'XRP_USDT_USDT-5m-futures.feather')).toThrow(
       'XRP_USDT_USDT-5m-futures.feather: not a readable Arrow IPC / feather file: the file ends after 200 bytes without the Arrow file footer, so it was cut short (an interrupted copy, download or write); export it again');
   }, 120_000);
+
+  it('an IPC stream (not a file) reads whole; cut at a record batch boundary (its end-of-stream marker missing) it is refused as cut short, not read as its first batches', () => {
+    const batches = [0, 1, 2, 3].map((b) => tableFromArrays({ date: BigInt64Array.from([0, 1, 2].map((i) => BigInt(T0 + (b * 3 + i) * H))), close: Float64Array.from([1, 2, 3]) }).batches[0]!);
+    const stream = tableToIPC(new Table(batches), 'stream');
+    expect(readArrowTable(stream, 'X.feather').numRows).toBe(12);
+    // the bytes up to the end of the second record batch: the schema and two whole messages, then nothing
+    const ends: number[] = [];
+    let at = 0;
+    for (const _ of [0, 1, 2]) {
+      const metaLen = new DataView(stream.buffer, stream.byteOffset + at + 4, 4).getInt32(0, true);
+      const msg = Message.getRootAsMessage(new ByteBuffer(stream.subarray(at + 8, at + 8 + metaLen)));
+      at += 8 + metaLen + Number(msg.bodyLength());
+      ends.push(at);
+    }
+    const cut = stream.subarray(0, ends[2]!);
+    expect(() => readArrowTable(cut, 'X.feather')).toThrow(`X.feather: not a readable Arrow IPC / feather file: the Arrow IPC stream ends after ${cut.byteLength} bytes without its end-of-stream marker, so it was cut short (an interrupted copy, download or write); export it again`);
+  });
 
   it('a data file rewritten with LZ4 frame or ZSTD compressed record batches (pyarrow compression=) loads with the same values', async () => {
     const { loadDataset } = await import('../src/feed/load.js');

@@ -217,6 +217,12 @@ export function readIpcTable(buf: Uint8Array): Table {
   if (!startsWithMagic(buf, 0) && !(buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff)) {
     throw new Error("it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file");
   }
+  // a stream ends with its end-of-stream marker (0xFFFFFFFF, then a length of 0): without it, a stream cut at a record
+  // batch's end read as the batches before the cut, in silence
+  const eos = buf.byteLength - 8;
+  if (!startsWithMagic(buf, 0) && !(eos >= 4 && buf[eos] === 0xff && buf[eos + 1] === 0xff && buf[eos + 2] === 0xff && buf[eos + 3] === 0xff && buf[eos + 4] === 0 && buf[eos + 5] === 0 && buf[eos + 6] === 0 && buf[eos + 7] === 0)) {
+    throw new Error(`the Arrow IPC stream ends after ${buf.byteLength} bytes without its end-of-stream marker, so it was cut short (an interrupted copy, download or write)`);
+  }
   try {
     return readIpcTableUnchecked(buf);
   } catch (e) {

@@ -359,6 +359,41 @@ describe('Ctrl-C and exit codes', () => {
     expect(resultFiles(out)).toHaveLength(12);
   });
 
+  it("a fresh run stopped mid-sweep leaves no report of the run before it (a summary.json saying complete beside an emptied results/); a user's file and a --force folder's report.md stay", async () => {
+    writeConfig(dir, 'again.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));
+    const reports = ['summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'];
+    const stopMidSweep = async (args: string[], out: string) => {
+      const { child, done } = startCli(args, dir);
+      // this run's sweep under way (its manifest says so; the old results were cleared before it was written) with a result
+      const sweeping = () => {
+        try {
+          return (JSON.parse(read(join(out, 'manifest.json'))) as { inProgress?: boolean }).inProgress === true && resultFiles(out).length >= 1;
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(sweeping, 60_000, 'a result of this run');
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code).toBe(130);
+      return r;
+    };
+    const out = join(dir, 'again');
+    expect((await runCli(['run', '-c', 'again.config.ts', '--out', 'again', '--quiet'], dir)).code).toBe(0);
+    for (const f of reports) expect(existsSync(join(out, f)), f).toBe(true);
+    writeFileSync(join(out, 'my-notes.txt'), 'mine');
+    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again', '--quiet'], out);
+    for (const f of reports) expect(existsSync(join(out, f)), f).toBe(false);
+    expect(read(join(out, 'my-notes.txt'))).toBe('mine');
+    expect((JSON.parse(read(join(out, 'manifest.json'))) as RunManifest).interrupted).toBe(true);
+    // a folder that was not marginlab's, written with --force: its report.md is the user's until the run replaces it
+    const forced = join(dir, 'forced');
+    mkdirSync(forced);
+    writeFileSync(join(forced, 'report.md'), 'my report');
+    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'forced', '--force', '--quiet'], forced);
+    expect(read(join(forced, 'report.md'))).toBe('my report');
+  });
+
   it('a missing config (66) says what to do: the config of a folder above, a backtest.config of another extension, else init or --config', async () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
     const proj = join(dir, 'my project');

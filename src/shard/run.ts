@@ -32,7 +32,7 @@ import type { RunCommand, RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
-import { backslashHint, mkdirs, type OutDir } from '../util/outdir.js';
+import { backslashHint, mkdirs, RUN_REPORT_ENTRIES, type OutDir } from '../util/outdir.js';
 import { stressRunText } from '../stress/types.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
@@ -672,6 +672,14 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   const held = (...sub: string[]) => opts.out?.assertHeld(...sub);
   held();
   withFsErrors(outCtx(resultsDir, 'clear the old results in'), () => prepareResults(resultsDir, !opts.resume, opts.outSource ?? 'flag'));
+  // the earlier run's report files go with its results: a fresh run stopped before its report (Ctrl-C, a kill, a full
+  // disk) left a summary.json saying "complete" beside an empty results/ (only marginlab's own: a marker listed them)
+  if (!opts.resume && opts.out) {
+    const out = opts.out;
+    withFsErrors(outCtx(outDir, 'clear the old report files in'), () => {
+      for (const e of RUN_REPORT_ENTRIES) if (out.previous.includes(e)) rmSync(join(outDir, e), { force: true });
+    });
+  }
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirs(resultsDir));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard
   // and it holds the events the config keeps now (a Monte Carlo path run: its event log exactly when

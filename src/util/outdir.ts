@@ -50,6 +50,8 @@ const resumeHint = (o: { kind: OutKind; resume?: false }): { resume?: false } =>
 
 /** The names a run folder is made of (marginlab writes these and nothing else there). */
 export const RUN_FOLDER_ENTRIES = ['results', 'manifest.json', 'summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'] as const;
+/** the report files of a run folder (rendered from its results) */
+export const RUN_REPORT_ENTRIES: readonly string[] = RUN_FOLDER_ENTRIES.filter((e) => e !== 'results' && e !== 'manifest.json');
 /** the two files `compare --out` writes */
 export const COMPARE_FILES = ['compare.md', 'compare.html'] as const;
 /** names every folder of a kind holds, whatever it was made from (a dataset's data files are named by their series) */

@@ -359,7 +359,7 @@ describe('Ctrl-C and exit codes', () => {
     expect(resultFiles(out)).toHaveLength(12);
   });
 
-  it("a fresh run stopped mid-sweep leaves no report of the run before it (a summary.json saying complete beside an emptied results/); a user's file and a --force folder's report.md stay", async () => {
+  it("a fresh run stopped mid-sweep leaves no report of the run before it (a summary.json saying complete beside an emptied results/); a user's file and a --force folder's report.md stay; merge refuses such a shard", async () => {
     writeConfig(dir, 'again.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));
     const reports = ['summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'];
     const stopMidSweep = async (args: string[], out: string) => {
@@ -392,6 +392,13 @@ describe('Ctrl-C and exit codes', () => {
     writeFileSync(join(forced, 'report.md'), 'my report');
     await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'forced', '--force', '--quiet'], forced);
     expect(read(join(forced, 'report.md'))).toBe('my report');
+    // a shard stopped mid-sweep (a cancelled CI job sends SIGTERM) is refused by merge as a killed one is, with the command that finishes it
+    const shard = join(dir, 'again-s1');
+    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again-s1', '--shard', '1/2', '--quiet'], shard);
+    const m = await runCli(['merge', 'again-s1', '--out', 'again-merged'], dir);
+    expect(m.code).toBe(65);
+    expect(m.stderr).toMatch(/^marginlab: merge: \S*again-s1\/manifest\.json: the run writing this folder was interrupted after \d of its 6 runs; finish it with `npx marginlab run --resume -c again\.config\.ts --shard 1\/2 --out \S*again-s1` first\n$/);
+    expect(existsSync(join(dir, 'again-merged'))).toBe(false);
   });
 
   it('a missing config (66) says what to do: the config of a folder above, a backtest.config of another extension, else init or --config', async () => {

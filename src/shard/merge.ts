@@ -42,6 +42,12 @@ function readManifest(dir: string): RunManifest {
   if (held) throw usageError(`merge: ${dir} is being written by another marginlab process (${lockHolder(held)}); wait for it to finish, then merge`);
   const m = parseRunManifest(withFsErrors({ path: p, action: 'read', role: 'data' }, () => readFileSync(p, 'utf8')), p);
   if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
+  // stopped mid-sweep (Ctrl-C, SIGTERM: a cancelled CI job) rather than in its report step (which leaves every result):
+  // as unfinished as a killed one, and merged it read as a shard's missing runs, with no command to finish them
+  const done = m.runs.ok + m.runs.errored;
+  if (m.interrupted && done < m.runs.total) {
+    throw dataError(`merge: ${p}: the run writing this folder was interrupted after ${done} of its ${m.runs.total} runs; finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
+  }
   return m;
 }
 

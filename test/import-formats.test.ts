@@ -230,6 +230,35 @@ describe('what an import cannot take, or takes with a gap, is said naming the in
     expect(existsSync(o2)).toBe(false);
   });
 
+  it("a freqtrade file whose name says another timeframe than its rows is told to be renamed (--timeframe, which the message offered, is refused beside a name that sets it)", async () => {
+    const ex = join(root, `misnamed-${++n}`);
+    mkdirSync(ex);
+    const file = join(ex, 'XRP_USDT_USDT-30m-futures.feather');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), file);
+    const r = await feedCli(['import', file, '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/the data's spacing is 1h \(\d+ of \d+ steps\), not the timeframe 30m; the file name says 30m: rename it to XRP_USDT_USDT-1h-futures\.feather\n/);
+    expect(r.stderr).not.toContain('--timeframe');
+    // and the way out it names works
+    renameSync(file, join(ex, 'XRP_USDT_USDT-1h-futures.feather'));
+    expect((await feedCli(['import', join(ex, 'XRP_USDT_USDT-1h-futures.feather'), '--out', outDir()])).code).toBe(0);
+  });
+
+  it('an Arrow file given as freqtrade data under another extension (.arrow) is read by its bytes, not as JSON', async () => {
+    const ex = join(root, `arrow-named-${++n}`);
+    mkdirSync(ex);
+    const file = join(ex, 'xrp.arrow');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), file);
+    const o = outDir();
+    const r = await feedCli(['import', file, '--format', 'freqtrade', '--symbol', 'XRPUSDT', '--kind', 'candles', '--timeframe', '1h', '--out', o]);
+    expect(r.stderr).not.toContain('JSON');
+    expect(r.code, r.stderr).toBe(0);
+    const o2 = outDir();
+    expect((await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), '--out', o2])).code).toBe(0);
+    // the same rows as the file read under its own name
+    expect(readFileSync(join(o, 'XRPUSDT-candles-1h.arrow'))).toEqual(readFileSync(join(o2, 'XRPUSDT-candles-1h.arrow')));
+  });
+
   it('an append whose rows do not join the series imports with a warning naming the gap (a run would refuse it)', async () => {
     const o = outDir();
     const first = await feedCli(['import', join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), '--out', o]);

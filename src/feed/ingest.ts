@@ -39,6 +39,8 @@ export interface SeriesData {
   raw?: (i: number, k: number) => string | undefined;
   /** the symbol the input itself names (file name or content), when any: --symbol may rename one, never several */
   named?: string;
+  /** how to import the data at timeframe `other` when its spacing says so (default: `import it with --timeframe <other>`) */
+  timeframeFix?: (other: string) => string;
 }
 
 export interface CommitOptions {
@@ -215,7 +217,7 @@ export function normalizeSeries(s: SeriesData): SeriesData {
  * Check that sorted candle times are spaced by the timeframe: every step a multiple of it (a
  * larger multiple is a gap), and the most common step the timeframe itself. Returns the gap count.
  */
-export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'cols' | 'where'>): number {
+export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'cols' | 'where' | 'timeframeFix'>): number {
   if (s.kind === 'funding') {
     // (an append of the same events with other time stamps: kept twice, each settlement charged twice)
     const twice = s.cols[0] ? fundingTwice(s.time, s.cols[0]) : null;
@@ -233,21 +235,21 @@ export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'
   for (let i = 1; i < t.length; i++) {
     const d = t[i]! - t[i - 1]!;
     if (d % tf !== 0) {
-      throw dataError(`${label(s)}: ${s.where(i)}: ${fmtTime(t[i]!)} is ${fmtStep(d)} after the row before; expected a multiple of the ${s.timeframe} timeframe (check --timeframe)`);
+      throw dataError(`${label(s)}: ${s.where(i)}: ${fmtTime(t[i]!)} is ${fmtStep(d)} after the row before; expected a multiple of the ${s.timeframe} timeframe (${s.timeframeFix ? `${s.timeframeFix(fmtStep(d))}, if that is its timeframe` : 'check --timeframe'})`);
     }
     if (d !== tf) gaps++;
     if (counts.size < 64 || counts.has(d)) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
-  spacingVerdict(label(s), counts, tf, s.timeframe, t.length - 1);
+  spacingVerdict(label(s), counts, tf, s.timeframe, t.length - 1, s.timeframeFix);
   return gaps;
 }
 
 /** Throws (65) when the spacing of a series (`counts`: step → how often) shows another timeframe (otherSpacing). */
-export function spacingVerdict(what: string, counts: Map<number, number>, tf: number, tfLabel: string, steps: number): void {
+export function spacingVerdict(what: string, counts: Map<number, number>, tf: number, tfLabel: string, steps: number, fix?: (other: string) => string): void {
   const other = otherSpacing(counts, tf);
   if (other) {
     const { step: best, n: bestN } = other;
-    throw dataError(`${what}: the data's spacing is ${fmtStep(best)} (${bestN} of ${steps} steps), not the timeframe ${tfLabel}; import it with --timeframe ${fmtStep(best)}`);
+    throw dataError(`${what}: the data's spacing is ${fmtStep(best)} (${bestN} of ${steps} steps), not the timeframe ${tfLabel}; ${fix ? fix(fmtStep(best)) : `import it with --timeframe ${fmtStep(best)}`}`);
   }
 }
 

@@ -119,7 +119,9 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   let time: Float64Array;
   let cols: Float64Array[];
   let raw: SeriesData['raw'];
-  if (name.endsWith('.feather')) {
+  // by its bytes too: an Arrow file or stream under another name (`.arrow`, `.ipc`) was read as JSON ("Unexpected token 'A'")
+  const arrow = (buf.length >= 6 && buf.toString('latin1', 0, 6) === 'ARROW1') || (buf.length >= 4 && buf.readUInt32LE(0) === 0xffffffff);
+  if (name.endsWith('.feather') || arrow) {
     const t = readArrowTable(buf, file);
     time = columnF64(t, 'date', file, true);
     const names = kind === 'funding' ? ['open'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['open', 'high', 'low', 'close', 'volume'];
@@ -153,5 +155,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   return {
     symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
     where: (i) => `${name} row ${i + 1}`, ...(raw ? { raw } : {}),
+    // the name sets candles' and marks' timeframe: a spacing that disagrees is fixed by renaming, not by --timeframe (refused beside it)
+    ...(kind === 'funding' ? {} : { timeframeFix: (other: string) => `the file name says ${tf}: rename it to ${name.replace(`-${tf}-`, `-${other}-`)}` }),
   };
 }

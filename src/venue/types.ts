@@ -24,7 +24,10 @@ export interface VenueProfile {
   fees: { maker: number; taker: number };
   funding: {
     intervalHours: number;
-    /** price a funding payment is computed at */
+    /**
+     * the price the venue settles funding at, which a funding file's `price` column should hold. Descriptive: a replay
+     * charges the file's price when given, else the mark open at the funding time, else the trade open (docs/margin.md)
+     */
     priceSource: 'mark' | 'oracle';
     /** where isolated positions' funding is booked: into the isolated wallet (Binance), or the available (cross) balance first */
     isolatedBooking: 'isolatedWallet' | 'availableFirst';

@@ -29,9 +29,11 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * crosses threads with the error: util/thread-error.ts). `emptyWindow`: a dataset holds no bar in
  * the selected time window; `injectOutsideWindow`: a stress.inject.at date outside it (the CLI says
  * either as the problem of --from/--to when a flag set the window); `unknownStrategy`: no strategy
- * folder holds a strategy of that name (a name given with --strategies is the flag's problem, 64).
+ * folder holds a strategy of that name (a name given with --strategies is the flag's problem, 64);
+ * `duplicateStrategy`: two strategy folders hold a file of one name (the folders' problem, whichever
+ * strategy was being looked up).
  */
-export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy'] as const;
+export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy', 'duplicateStrategy'] as const;
 export type UserErrorReason = (typeof USER_ERROR_REASONS)[number];
 
 export class UserError extends Error {

@@ -199,6 +199,19 @@ describe('syntax errors in user code', () => {
     for (const r of [run, list]) expect(r.stderr).not.toMatch(/Transform failed|internal error/);
   });
 
+  it("a strategy folder holding a library strategy's name is named once as the strategyDirs' problem, not as the problem of each entry the config names", async () => {
+    mkdirSync(join(dir, 'twice-strats'), { recursive: true });
+    writeFileSync(join(dir, 'twice-strats', 'sma-cross.ts'), "export { default } from 'marginlab/strategies/sma-cross';\n");
+    writeFileSync(join(dir, 'twice-strats', 'mine.ts'), "export default { name: 'mine', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");
+    writeConfig(dir, 'twice.config.ts', { name: 't', data: './data', strategyDirs: ['./twice-strats'], strategies: ['mine', 'buy-and-hold'] });
+    const r = await runCli(['run', '-c', 'twice.config.ts', '--out', 'o-twice'], dir);
+    expect(r.code).toBe(78);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.includes('defined twice'))).toHaveLength(1);
+    expect(r.stderr).toMatch(/^\s*strategyDirs: strategy 'sma-cross' is defined twice: \S*sma-cross\.[jt]s and \S*twice-strats\/sma-cross\.ts: 'sma-cross' is a library strategy; rename your file/m);
+    expect(r.stderr).not.toMatch(/strategies\[\d\]\.name: strategy 'sma-cross'/);
+  });
+
   it("an error a strategy's or a config's top-level code throws names its line, as a syntax error does (it gave the message alone)", async () => {
     mkdirSync(join(dir, 'top-strats'), { recursive: true });
     writeFileSync(join(dir, 'top-strats', 'top.ts'), "const x = 1;\nconst cfg = JSON.parse('{bad json');\nexport default { name: 'top', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");

@@ -46,7 +46,7 @@ function scan(dirs: readonly string[]): Entry[] {
         const hint = dirname(prev) === BUILTIN_STRATEGY_DIR
           ? `: '${name}' is a library strategy; rename your file (e.g. my-${name}${ext}) and use that name in the config`
           : ': rename one of the files (the registry name is the file name)';
-        throw configError(`strategy '${name}' is defined twice: ${prev} and ${file}${hint}`);
+        throw new UserError(`strategy '${name}' is defined twice: ${prev} and ${file}${hint}`, ExitCode.CONFIG, [], 'duplicateStrategy');
       }
       seen.set(name, file);
       out.push({ name, file });

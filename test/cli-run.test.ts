@@ -297,6 +297,11 @@ describe('failure isolation', () => {
     for (const x of by('fixture-hangs')) expect(x).toMatchObject({ status: 'errored', error: expect.stringMatching(/^timeout: the run passed its 4000 ms limit at bar 10 \(ctx\.bar; its open \d{4}-\d\d-\d\dT\d\d:00:00\.000Z\) and was stopped$/) });
     for (const x of by('fixture-dies')) expect(x).toMatchObject({ status: 'errored', error: 'worker died (exit code 9)' });
     expect(r.stderr).toMatch(/6 runs failed:/);
+    // each failed run with its params (the runs of a grid point were told apart only in report.md)
+    for (const x of by('fixture-throws')) {
+      expect(r.stderr).toContain(`  ${x.runId} fixture-throws (at=1000, symbol=AAAUSDT) ${x.spec.setup} 3x: strategy threw`);
+      expect(r.stderr).toContain(`marginlab: run ${x.runId} (fixture-throws at=1000, symbol=AAAUSDT, ${x.spec.setup}, 3x) errored: strategy threw`);
+    }
     const man = JSON.parse(read(join(dir, 'fail', 'manifest.json'))) as RunManifest;
     expect(man.runs).toEqual({ total: 8, ok: 2, errored: 6 });
     expect(read(join(dir, 'fail', 'report.md'))).toMatch(/boom at bar 1000/);

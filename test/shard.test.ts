@@ -103,16 +103,17 @@ describe('progress', () => {
     const o = sink();
     const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 60_000);
     p.start({ totalRuns: 4, skipped: 1, pending: 3, totalBars: 300, workers: 2, shard: { index: 1, count: 2 } });
-    p.runDone({ runId: 'x', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'boom' });
+    p.runDone({ runId: 'x', strategy: 's', params: 'kind=2, lookback=6', setup: 'cross', leverage: 3, status: 'errored', error: 'boom' });
     // a stress run's line names its path or scenario (failed paths could not be told apart)
-    p.runDone({ runId: 'y', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'bust', stress: stressRunText({ kind: 'path', seed: 1, pathIndex: 22, blockBars: 24 }) });
+    p.runDone({ runId: 'y', strategy: 's', params: '', setup: 'cross', leverage: 3, status: 'errored', error: 'bust', stress: stressRunText({ kind: 'path', seed: 1, pathIndex: 22, blockBars: 24 }) });
     p.bars(100);
     p.finish({ ok: 0, errored: 1, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(o.get()).toMatch(/^marginlab: 3 runs to do \(1 already done, skipped\) of 4 in shard 1\/2 on 2 workers\n/);
     const one = sink();
     createProgress('plain', { stdout: one.w, stderr: one.w }, 60_000).start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
     expect(one.get()).toMatch(/^marginlab: 1 run to do of 1 on 1 worker/);
-    expect(o.get()).toContain('run x (s, cross, 3x) errored: boom');
+    // the runs of a grid point are told apart by their params
+    expect(o.get()).toContain('run x (s kind=2, lookback=6, cross, 3x) errored: boom');
     expect(o.get()).toContain('run y (s, cross, 3x, path 22) errored: bust');
     expect(stressRunText({ kind: 'scenario', scenario: 'crash-2025-10-10', injectAt: Date.UTC(2025, 6, 1, 9) })).toBe('crash-2025-10-10 at 2025-07-01T09:00:00.000Z');
     expect(o.get()).toMatch(/2\/3 runs \(66%\), 2 errored, .* bars\/s, ETA/);
@@ -125,10 +126,10 @@ describe('progress', () => {
       q.start({ totalRuns: 2, skipped: 0, pending: 2, totalBars: 4000, workers: 1, shard: null });
       now += 2000;
       q.bars(2000);
-      q.runDone({ runId: 'a', strategy: 's', setup: 'cross', leverage: 3, status: 'ok' });
+      q.runDone({ runId: 'a', strategy: 's', params: '', setup: 'cross', leverage: 3, status: 'ok' });
       now += 193; // 1,000 bars/s: the 1,807 bars never replayed would take 2 s more
       q.bars(2193);
-      q.runDone({ runId: 'b', strategy: 's', setup: 'cross', leverage: 3, status: 'errored', error: 'timeout' });
+      q.runDone({ runId: 'b', strategy: 's', params: '', setup: 'cross', leverage: 3, status: 'errored', error: 'timeout' });
     } finally {
       clock.mockRestore();
     }
@@ -143,7 +144,7 @@ describe('progress', () => {
     const e = sink();
     const p = createProgress('json', { stdout: o.w, stderr: e.w });
     p.start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
-    p.runDone({ runId: 'x', strategy: 's', setup: 'cross', leverage: 3, status: 'ok' });
+    p.runDone({ runId: 'x', strategy: 's', params: '', setup: 'cross', leverage: 3, status: 'ok' });
     p.finish({ ok: 1, errored: 0, skipped: 0, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(o.get().trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['start', 'run', 'done']);
     expect(e.get()).toBe('');

@@ -34,7 +34,8 @@ export interface ProgressReporter {
   start(s: ProgressStart): void;
   /** bars replayed so far (all workers) */
   bars(bars: number): void;
-  runDone(r: { runId: string; strategy: string; setup: string; leverage: number; status: 'ok' | 'errored'; error?: string; stress?: string }): void;
+  /** `params`: the run's strategy params as a label (report/format.ts paramsLabel; '' when it has none) */
+  runDone(r: { runId: string; strategy: string; params: string; setup: string; leverage: number; status: 'ok' | 'errored'; error?: string; stress?: string }): void;
   finish(s: { ok: number; errored: number; skipped: number; interrupted: boolean; wallClockMs: number; outDir: string }): void;
 }
 
@@ -139,7 +140,7 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         t.done++;
         if (r.status === 'errored') {
           t.errored++;
-          out.stderr.write(`marginlab: run ${r.runId} (${r.strategy}, ${r.setup}, ${r.leverage}x${r.stress ? `, ${r.stress}` : ''}) errored: ${r.error ?? ''}\n`);
+          out.stderr.write(`marginlab: run ${r.runId} (${r.strategy}${r.params ? ` ${r.params}` : ''}, ${r.setup}, ${r.leverage}x${r.stress ? `, ${r.stress}` : ''}) errored: ${r.error ?? ''}\n`);
         }
         line(false);
       },

@@ -33,6 +33,7 @@ import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type Stre
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
 import { backslashHint, mkdirs, RUN_REPORT_ENTRIES, type OutDir } from '../util/outdir.js';
+import { paramsLabel } from '../report/format.js';
 import { stressRunText } from '../stress/types.js';
 
 export const RESULT_FILE = /^([0-9a-f]{16})\.json$/;
@@ -73,7 +74,8 @@ export interface SweepOutcome {
   skipped: number;
   interrupted: boolean;
   /** errored results of this shard (including earlier ones kept by --resume) */
-  failures: { runId: string; strategy: string; setup: string; leverage: number; error: string; internal: boolean }[];
+  /** `params`: the run's strategy params as a label (`lookback=6, kind=2`): the runs of a grid point told apart in a log */
+  failures: { runId: string; strategy: string; params: string; setup: string; leverage: number; error: string; internal: boolean }[];
   manifest: RunManifest;
   /**
    * sha256 of each result file this invocation wrote (the bytes its workers serialized from the
@@ -832,7 +834,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         checked.set(r.runId, sha256Hex(r.bytes));
         writtenNow.set(r.runId, { status: r.status, error: r.error, internal: r.internal } as Pick<RunResult, 'status' | 'error' | 'internal'>);
         opts.progress.runDone({
-          runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
+          runId: r.runId, strategy: r.spec.strategy, params: paramsLabel(r.spec.params), setup: r.spec.setup, leverage: r.spec.leverage, status: r.status,
           ...(r.error ? { error: r.error } : {}),
           ...(r.spec.stress ? { stress: stressRunText(r.spec.stress) } : {}),
         });
@@ -859,7 +861,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     if (res.status === 'ok') ok++;
     else {
       errored++;
-      failures.push({ runId: r.runId, strategy: r.spec.strategy, setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored', internal: res.internal === true });
+      failures.push({ runId: r.runId, strategy: r.spec.strategy, params: paramsLabel(r.spec.params), setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored', internal: res.internal === true });
     }
   }
   const manifest: RunManifest = {

@@ -195,6 +195,10 @@ describe('marginlab calc liq: every flag', () => {
     expect(await liq([...args, '--symbol', 'BTCUSDT', '--as-of', '2025-01-01'])).toContain('table: binance-usdm BTCUSDT 2024-10-24');
     expect(await liq([...args, '--symbol', 'BTCUSDT', '--as-of', '2026-06-01'])).toContain('table: binance-usdm BTCUSDT 2026-05-03');
     expect(await liq(args)).toContain("pass --symbol for a symbol's table");
+    // a symbol without a table of its own (a misspelt major) is said, with the near name: it gave the small-cap table's price in silence
+    expect(await liq([...args, '--symbol', 'BTCUSDTT'])).toContain("note: binance-usdm has no tier table for BTCUSDTT (did you mean 'BTCUSDT'?): the venue's default brackets are used");
+    expect(await liq([...args, '--symbol', 'QQQZZZXUSDT'])).toMatch(/note: binance-usdm has no tier table for QQQZZZXUSDT: the venue's default brackets are used/);
+    expect(await liq([...args, '--symbol', 'BTCUSDT'])).not.toContain('no tier table');
     expect(await usage([...args, '--as-of', 'someday'])).toBe('--as-of: expected an ISO date, got "someday"');
   });
 

@@ -342,6 +342,11 @@ export function profileFromDefinition(def: VenueDefinition): BuiltVenueProfile {
     maintenance,
     tiers: (symbol, asOfMs) => lookup(symbol, asOfMs).tiers,
     tierSource: (symbol, asOfMs) => lookup(symbol, asOfMs).label,
+    tableSymbols: (asOfMs) => {
+      const tables = def.tables();
+      const table = tables.length > 0 ? pickDated(tables, Number.isFinite(asOfMs) ? asOfMs : Date.now()) : null;
+      return [...(table?.symbols.keys() ?? []), ...(def.symbolOverrides?.keys() ?? [])];
+    },
     tierChanges: (fromMs, toMs) => {
       // the earliest table is in force before its date too (pickDated): only the later dates switch
       const dates = def.tables().map((t) => t.fromMs).sort((a, b) => a - b);

@@ -65,6 +65,8 @@ export interface VenueProfile {
   maintenance?: { basis: 'mark' | 'entry'; extraRate: number };
   /** (added by the margin engine) label of the tier table used for `symbol` at `asOfMs`, for reports */
   tierSource?(symbol: string, asOfMs: number): string;
+  /** (added by the margin engine) the symbols with a tier table of their own at `asOfMs`, as the venue names them (the rest take its default table) */
+  tableSymbols?(asOfMs: number): readonly string[];
   /**
    * (added for dated tier tables) the times t with fromMs < t ≤ toMs at which another dated table
    * takes effect, ascending: a replay switches its positions' tiers at the first bar opening at or
@@ -83,7 +85,7 @@ export interface VenueProfile {
 
 /**
  * A profile as `getVenue` builds it: the parts optional in a hand-made `VenueProfile`
- * (`maintenance`, `tierSource`, `tierChanges`, `lotSize`) are always there, so `getVenue(id).lotSize(symbol)`
+ * (`maintenance`, `tierSource`, `tableSymbols`, `tierChanges`, `lotSize`) are always there, so `getVenue(id).lotSize(symbol)`
  * needs no check.
  */
-export type BuiltVenueProfile = VenueProfile & Required<Pick<VenueProfile, 'maintenance' | 'tierSource' | 'tierChanges' | 'lotSize'>>;
+export type BuiltVenueProfile = VenueProfile & Required<Pick<VenueProfile, 'maintenance' | 'tierSource' | 'tableSymbols' | 'tierChanges' | 'lotSize'>>;

@@ -40,6 +40,21 @@ describe('output folder ownership', () => {
     expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 
+  it('a symbolic link to a folder that does not exist is named as such (64), nothing made; made, the folder behind it is written', () => {
+    const q = tmp();
+    const link = join(q, 'out');
+    symlinkSync('missing-target', link);
+    const e = userError(() => openOutDir(link, { kind: 'run', name: '--out' }));
+    expect(e.exitCode).toBe(64);
+    // it said "the file system will not create it there (a read-only or virtual file system …) (ENOENT)"
+    expect(e.message).toBe(`--out ${link} is a symbolic link to 'missing-target', which does not exist; create that folder, or choose another --out`);
+    expect(readdirSync(q)).toEqual(['out']);
+    mkdirSync(join(q, 'missing-target'));
+    const o = openOutDir(link, { kind: 'run', name: '--out' });
+    o.release();
+    expect(readdirSync(join(q, 'missing-target'))).toContain(MARKER_FILE);
+  });
+
   it('refuses a non-empty folder marginlab did not make; --force writes into it touching only its own names', async () => {
     const q = tmp();
     mkdirSync(join(q, 'src'));

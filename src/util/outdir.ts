@@ -23,7 +23,7 @@
  *   written, or to this process: a container restarted as pid 1); a lock from another host is
  *   refused unless `--force`.
  */
-import { existsSync, linkSync, utimesSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, utimesSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -544,6 +544,15 @@ const isSymlink = (p: string): boolean => {
   }
 };
 
+/** where a symbolic link points, as it is written; null when it cannot be read */
+const readLinkOrNull = (p: string): string | null => {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return null;
+  }
+};
+
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a parent exists but a
  * child cannot be made with ENOENT (e.g. under /proc); here the first failure is thrown. Returns the
@@ -627,6 +636,10 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   const ctx = { path, role: 'output' as const, source, ...resumeHint(opts) };
   let created = false;
   let made: string[] = [];
+  // a symbolic link to nothing: existsSync says false, and creating the folder failed with ENOENT, read as "the file system
+  // will not create it there"
+  const link = isSymlink(path) && !existsSync(path) ? readLinkOrNull(path) : null;
+  if (link !== null) throw new UserError(`${name} ${path} is a symbolic link to '${link}', which does not exist; create that folder, or choose another ${name}`, usage);
   if (existsSync(path)) {
     if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
       throw new UserError(`${name} ${path} is a file, not a folder; choose a folder`, usage);

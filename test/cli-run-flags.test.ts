@@ -118,6 +118,9 @@ describe('--max-runs', () => {
     expect(at.code, at.stderr).toBe(0);
     expect(results(join(dir, 'max4'))).toHaveLength(4);
     expect(zero).toMatchObject({ code: 64, stderr: "marginlab: --max-runs: expected a positive integer, got '0'\n" });
+    // past 2^53 the number read is not the text typed: said as typed (it echoed 100000000000000000000)
+    const huge = await run(['--max-runs', '99999999999999999999', '--out', 'maxhuge']);
+    expect(huge).toMatchObject({ code: 64, stderr: "marginlab: --max-runs: expected a positive integer, got '99999999999999999999'\n" });
   });
 });
 

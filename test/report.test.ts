@@ -698,6 +698,24 @@ describe('marginlab report <dir>', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
+  it('exits 65 for a result file cut short or emptied, naming it and what to do (it said only "a damaged or unfinished file")', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-cli-65c-'));
+    try {
+      writeRunFolder(d, results.slice(0, 2), makeManifest(results));
+      const p = join(d, 'results', `${results[0]!.runId}.json`);
+      const full = readFileSync(p, 'utf8');
+      for (const [text, what] of [[full.slice(0, 300), /is not valid JSON \([^\n]*\): a damaged or unfinished file/], ['', /is empty \(0 bytes\): a damaged or unfinished file/]] as const) {
+        writeFileSync(p, text);
+        const r = cli('report', d);
+        expect(r.status).toBe(65);
+        expect(r.stderr).toMatch(what);
+        expect(r.stderr).toContain(`marginlab: ${p} `);
+        expect(r.stderr).toMatch(/: run the command that wrote the folder again with --resume \(it runs a damaged result again\)\n$/);
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   it('exits 65 for a malformed event record, naming the file and the event', () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-cli-65e-'));
     try {

@@ -85,12 +85,13 @@ function issues(err: z.ZodError, root: unknown): string[] {
   return err.issues.slice(0, 10).map((i) => `${oneLine(i.path.map(String).join('.')) || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) }, { ownWithValue: true })}`);
 }
 
-function parseJson(text: string, path: string): unknown {
-  if (text.trim() === '') throw dataError(`${path} is empty (0 bytes): a damaged or unfinished file`);
+/** `todo`: what to do about a damaged file (`: <fix>`), '' when the caller says it */
+function parseJson(text: string, path: string, todo = ''): unknown {
+  if (text.trim() === '') throw dataError(`${path} is empty (0 bytes): a damaged or unfinished file${todo}`);
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw dataError(`${path} is not valid JSON (${jsonFaultText(text, e)}): a damaged or unfinished file`);
+    throw dataError(`${path} is not valid JSON (${jsonFaultText(text, e)}): a damaged or unfinished file${todo}`);
   }
 }
 
@@ -134,8 +135,8 @@ export const RESULT_FIX = 'run the command that wrote the folder again with --re
  * UserError 65 naming the file otherwise, with `fix` (what to do) when given.
  */
 export function parseRunResult(text: string, path: string, expectedId?: string, fix?: string): RunResult {
-  const json = parseJson(text, path);
   const todo = fix === undefined ? '' : `: ${fix}`;
+  const json = parseJson(text, path, todo);
   const bad = `${path} is not a valid run result${todo}`;
   // the result's own schema (src/shard/result-schema.ts: event records, money as decimal strings) first
   const problems = resultProblems(json);

@@ -30,6 +30,19 @@ beforeAll(async () => {
   await writeReport({ dir, results, manifest: makeManifest(results) });
 });
 
+describe('the order of a parameter sweep', () => {
+  it('numbers by value (fast=12, 48, 200; it was the label text: 200 before 48), in the configurations and the leverage sweep (stress and compare sort by cmpParams too)', async () => {
+    const base = results.filter((r) => r.spec.strategy === 'ma-trend' && r.spec.leverage === 3);
+    const at = (fast: number) => base.map((r) => ({ ...structuredClone(r), runId: `${r.runId.slice(0, 12)}${String(fast).padStart(4, '0')}`, spec: { ...structuredClone(r.spec), params: { fast, slow: 48 } } }));
+    const rs = [...at(200), ...at(12), ...at(48)];
+    const model = buildModel(rs, makeManifest(rs));
+    expect(model.configs.map((c) => c.paramsLabel)).toEqual(['fast=12, slow=48', 'fast=48, slow=48', 'fast=200, slow=48']);
+    expect([...new Set(leverageSweep(model.history).map((r) => r.paramsLabel))]).toEqual(['fast=12, slow=48', 'fast=48, slow=48', 'fast=200, slow=48']);
+    const { cmpParams } = await import('../src/report/format.js');
+    expect([{ a: 10 }, { a: 9 }, { a: -1 }, { a: 'x' }, {}, { a: 2.5 }].sort(cmpParams)).toEqual([{}, { a: -1 }, { a: 2.5 }, { a: 9 }, { a: 10 }, { a: 'x' }]);
+  });
+});
+
 describe('writeReport', () => {
   it('writes the four files and leaves no temp files', () => {
     for (const f of ['summary.json', 'runs.csv', 'trades.csv', 'liquidations.csv', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);

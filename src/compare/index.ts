@@ -12,7 +12,7 @@ import { METRICS } from '../analysis/index.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder, resultFilesSize, type RunFolder } from '../report/load.js';
 import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint } from '../report/heap.js';
-import { missingRunsText, paramsLabel, shownMetrics, shownOutcome } from '../report/format.js';
+import { cmpParams, missingRunsText, paramsLabel, shownMetrics, shownOutcome } from '../report/format.js';
 import { COMPARISON_METRICS } from '../report/markdown.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr, configIdentity } from '../report/model.js';
@@ -234,10 +234,16 @@ function specDifferences(a: RunSpec, b: RunSpec): string[] {
   return out;
 }
 
+/** the params behind each labelled run (objects spread from label() carry the label's key: set after the spread) */
+const paramsOfLabel = new WeakMap<RunLabel, Record<string, unknown>>();
+const withParams = <T extends RunLabel>(l: T, r: RunResult): T => (paramsOfLabel.set(l, r.spec.params), l);
+
 function sortLabels<T extends RunLabel>(xs: T[]): T[] {
   return xs.sort(
     (a, b) =>
       cmpStr(a.strategy, b.strategy) ||
+      // numbers as numbers: every=48 before every=200
+      cmpParams(paramsOfLabel.get(a) ?? {}, paramsOfLabel.get(b) ?? {}) ||
       cmpStr(a.params, b.params) ||
       cmpStr(a.venue, b.venue) ||
       cmpStr(a.dataset, b.dataset) ||
@@ -329,7 +335,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       }
     }
     if (!br) {
-      onlyInCurrent.push({ ...label(cr), runId: cr.runId, status: cr.status, failedRules: failed });
+      onlyInCurrent.push(withParams({ ...label(cr), runId: cr.runId, status: cr.status, failedRules: failed }, cr));
       continue;
     }
     const metrics: Record<string, MetricDiff> = {};
@@ -372,10 +378,10 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
         };
       }
     }
-    pairs.push(pair);
+    pairs.push(withParams(pair, cr));
   }
   const onlyInBaseline: OneSided[] = [];
-  for (const [k, br] of b) if (!c.has(k)) onlyInBaseline.push({ ...label(br), runId: br.runId, status: br.status, failedRules: [] });
+  for (const [k, br] of b) if (!c.has(k)) onlyInBaseline.push(withParams({ ...label(br), runId: br.runId, status: br.status, failedRules: [] }, br));
 
   for (const rule of rules) {
     if (rule.kind !== 'count') continue;

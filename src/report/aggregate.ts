@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
 import { setupRank, type SetupId } from '../engine/setups.js';
 import { cmpStr, sweepKey, type SweepRow } from './model.js';
-import { dataLabeller, heldPosition, paramsLabel, shownMetrics } from './format.js';
+import { cmpParams, dataLabeller, heldPosition, paramsLabel, shownMetrics } from './format.js';
 import { variantCells, VARIANT_COLUMNS } from './csv.js';
 
 type Danfo = typeof import('danfojs');
@@ -96,6 +96,8 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
     else groups.set(g, [r]);
   }
   const out: SweepRow[] = [];
+  /** each row's params, for the sort (numbers as numbers: every=48 before every=200) */
+  const paramsOf = new Map<SweepRow, Record<string, unknown>>();
   const dataLabel = dataLabeller(ok);
   // in key order (as before the stable sort below), so ties in the sort keep one order
   for (const g of [...groups.keys()].sort()) {
@@ -112,7 +114,7 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       if (heldPosition(r)) held.add(lev);
     }
     const leverages = [...new Set(runs.map((r) => r.spec.leverage))].sort((a, b) => a - b);
-    out.push({
+    const row: SweepRow = {
       strategy: spec.strategy,
       paramsLabel: paramsLabel(spec.params),
       venue: spec.venue,
@@ -124,11 +126,13 @@ export function leverageSweep(results: readonly RunResult[]): SweepRow[] {
       untestedLeverages: leverages.filter((l) => !held.has(l)),
       maxSafeLeverage: safe,
       minLiquidatedLeverage: liquidated,
-    });
+    };
+    out.push(row);
+    paramsOf.set(row, spec.params);
   }
   return out.sort(
     (a, b) =>
-      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpStr(a.paramsLabel, b.paramsLabel) || cmpStr(a.dataLabel, b.dataLabel) || setupRank(a.setup) - setupRank(b.setup),
+      cmpStr(a.strategy, b.strategy) || cmpStr(a.venue, b.venue) || cmpParams(paramsOf.get(a)!, paramsOf.get(b)!) || cmpStr(a.paramsLabel, b.paramsLabel) || cmpStr(a.dataLabel, b.dataLabel) || setupRank(a.setup) - setupRank(b.setup),
   );
 }
 

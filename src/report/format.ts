@@ -118,6 +118,29 @@ export function paramsLabel(params: Record<string, unknown>): string {
   return keys.map((k) => `${visible(k)}=${visible(typeof params[k] === 'object' && params[k] !== null ? JSON.stringify(params[k]) : String(params[k]))}`).join(', ');
 }
 
+/**
+ * Strategy params in reading order: key by key (sorted), numbers by value (every=48 before every=200, which the
+ * label's text order put first) and before other values, those by their JSON text; a key one side lacks comes first there.
+ */
+export function cmpParams(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const x = a[k];
+    const y = b[k];
+    if (x === undefined || y === undefined) {
+      if (x !== y) return x === undefined ? -1 : 1;
+      continue;
+    }
+    const nx = typeof x === 'number';
+    const ny = typeof y === 'number';
+    if (nx !== ny) return nx ? -1 : 1;
+    const jx = JSON.stringify(x) ?? '';
+    const jy = JSON.stringify(y) ?? '';
+    const c = nx ? (x < (y as number) ? -1 : x > (y as number) ? 1 : 0) : jx < jy ? -1 : jx > jy ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -13,7 +13,7 @@ import { DEFAULT_SURVIVAL_THRESHOLD, RETURN_TOL_PP, nearlyEqual } from '../analy
 import { buildStressModel, stressVerdictLine, type StressConfig, type StressModel } from './stress.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { WIPEOUT_FRACTION, historyIndex, type HistoryOutcomes } from '../stress/types.js';
-import { dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, identicalRuns, isoDate, paramsLabel, setupList, withTwins } from './format.js';
+import { cmpParams, dataLabeller, fmtLeverage, fmtMetric, fmtNumber, heldPosition, identicalRuns, isoDate, paramsLabel, setupList, withTwins } from './format.js';
 import { SETUP_IDS, setupRank, type SetupId } from '../engine/setups.js';
 import { rankSetups } from './rank.js';
 
@@ -497,6 +497,7 @@ export function buildModel(results: readonly RunResult[], manifest: RunManifest,
     (a, b) =>
       cmpStr(a.strategy, b.strategy) ||
       cmpStr(a.venue, b.venue) ||
+      cmpParams(a.params, b.params) ||
       cmpStr(a.paramsLabel, b.paramsLabel) ||
       a.leverage - b.leverage ||
       cmpStr(a.dataset, b.dataset) ||

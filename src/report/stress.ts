@@ -30,7 +30,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { heldPosition, identicalRuns, setupList, withTwins, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
+import { cmpParams, heldPosition, identicalRuns, setupList, withTwins, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
 import { rankSetups } from './rank.js';
 import { grouped } from '../util/excerpt.js';
 
@@ -508,6 +508,8 @@ export function buildStressModel(
     else groups.set(k, [r]);
   }
   const configs: StressConfig[] = [];
+  /** each configuration's params, for the sort (numbers as numbers: every=48 before every=200) */
+  const paramsOf = new Map<string, Record<string, unknown>>();
   const dataLabel = dataLabeller(runs);
   for (const [k, rs] of groups) {
     const first = rs[0]!.spec;
@@ -548,6 +550,7 @@ export function buildStressModel(
         firstLiquidated: r.stress.firstLiquidated.map((x) => ({ symbol: x.symbol, time: x.time })),
       };
     }
+    paramsOf.set(id, first.params);
     configs.push({
       id,
       strategy: first.strategy,
@@ -563,7 +566,7 @@ export function buildStressModel(
     });
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
+  configs.sort((a, b) => cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmpParams(paramsOf.get(a.id)!, paramsOf.get(b.id)!) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || a.leverage - b.leverage || cmp(a.id, b.id));
 
   // leverage survival per configuration without leverage × setup × population
   const sweeps = new Map<string, { spec: RunResult['spec']; setup: SetupId; population: Population; points: Parameters<typeof survivalCurve>[0][number][] }>();
@@ -586,13 +589,16 @@ export function buildStressModel(
     });
     sweeps.set(k, e);
   }
+  const rowParams = new Map<SurvivalRow, Record<string, unknown>>();
   const survival: SurvivalRow[] = [...sweeps.values()].map((e) => {
     const curve = survivalCurve(e.points);
-    return { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, dataLabel: dataLabel(e.spec), dataset: e.spec.dataset, timeframe: e.spec.timeframe, setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
+    const row: SurvivalRow = { strategy: e.spec.strategy, paramsLabel: paramsLabel(e.spec.params), venue: e.spec.venue, dataLabel: dataLabel(e.spec), dataset: e.spec.dataset, timeframe: e.spec.timeframe, setup: e.setup, population: e.population, curve, maxLeverage: maxLeverageUnder(curve, threshold) };
+    rowParams.set(row, e.spec.params);
+    return row;
   });
   survival.sort(
     (a, b) =>
-      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || setupRank(a.setup) - setupRank(b.setup),
+      cmp(a.strategy, b.strategy) || cmp(a.venue, b.venue) || cmpParams(rowParams.get(a)!, rowParams.get(b)!) || cmp(a.paramsLabel, b.paramsLabel) || cmp(a.dataLabel, b.dataLabel) || POPULATIONS.indexOf(a.population) - POPULATIONS.indexOf(b.population) || setupRank(a.setup) - setupRank(b.setup),
   );
   const ok = runs.filter((r) => r.status === 'ok' && r.spec.stress);
   return {

@@ -598,8 +598,9 @@ describe("replay()'s execution options and setups", () => {
     expect(run({ setups: [SETUPS.cross, { id: 'mixed', defaultMode: 'Cross' }] })).toThrow(`replay: setups[1].defaultMode must be one of 'isolated', 'cross', got "Cross"`);
     expect(run({ setups: [{ id: 'mixed', defaultMode: 'cross', perOrderMode: 1 }] })).toThrow('replay: setups[0].perOrderMode must be true or false, got 1');
     expect(run({ setups: [null] })).toThrow('replay: setups[0].id must be one of');
-    // what the config takes runs
-    for (const execution of [{ crossCheck: 'optimistic', intrabarPath: 'low-first', participation: { maxFraction: 1 } }, { participation: null }, {}]) {
+    expect(run({ execution: { slipageBps: 5 } })).toThrow(`replay: execution.slipageBps is not an execution option (did you mean 'slippageBps'?); they are slippageBps, participation, intrabarPath, crossCheck`);
+    // what the config takes runs; a key given as undefined takes its default, as in the config
+    for (const execution of [{ crossCheck: 'optimistic', intrabarPath: 'low-first', participation: { maxFraction: 1 } }, { participation: null }, {}, { intrabarPath: undefined, crossCheck: undefined, slippageBps: undefined, participation: undefined }]) {
       expect(run({ execution })().setups[0]!.error).toBeUndefined();
     }
   });

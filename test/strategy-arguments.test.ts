@@ -252,17 +252,17 @@ describe('reduceOnly and closePosition that are not true or false', () => {
   });
 });
 
-describe('keys no order takes, options a method ignores, and tags that are not strings (invalidOption)', () => {
+describe('keys no order has, options a method ignores, and tags that are not strings (invalidOption)', () => {
   const messagesOf = (s: { events: readonly unknown[] }) => (s.events as { message?: string }[]).filter((e) => e.message).map((e) => e.message);
   const fillsOf = (s: { events: readonly unknown[] }) => (s.events as { type: string; positionQty: number }[]).filter((e) => e.type === 'fill').map((f) => f.positionQty);
 
   it.each<[string, (c: StrategyContext) => number, string]>([
     // `side` is not a key: the sign of qty is the side, so this bought
-    ["order({ side: 'sell' })", (c) => c.order({ symbol: 0, qty: 1, side: 'sell' } as never), "no order takes the key 'side'"],
+    ["order({ side: 'sell' })", (c) => c.order({ symbol: 0, qty: 1, side: 'sell' } as never), "no order has the key 'side'"],
     // a misspelt reduceOnly placed a plain order that could open or flip a position
-    ['sell(…, { reduce_only: true })', (c) => c.sell(0, 5, { reduce_only: true } as never), "no order takes the key 'reduce_only'"],
-    ['buy(…, { reduceonly: true })', (c) => c.buy(0, 5, { reduceonly: true } as never), "no order takes the key 'reduceonly'"],
-    ['closePosition(…, { qty: 1 })', (c) => c.closePosition(0, { qty: 1 } as never), "no order takes the key 'qty'"],
+    ['sell(…, { reduce_only: true })', (c) => c.sell(0, 5, { reduce_only: true } as never), "no order has the key 'reduce_only'"],
+    ['buy(…, { reduceonly: true })', (c) => c.buy(0, 5, { reduceonly: true } as never), "no order has the key 'reduceonly'"],
+    ["buy(…, { typ: 'limit' })", (c) => c.buy(0, 5, { typ: 'limit', price: 90 } as never), "no order has the key 'typ'"],
     // targetPosition places a market order: a type or closePosition given to it was dropped, or closed the position
     ["targetPosition(…, { type: 'limit' })", (c) => c.targetPosition(0, 3, { type: 'limit', price: 90 }), "targetPosition places a market order; it takes no 'type'"],
     ['targetPosition(…, { closePosition: true })', (c) => c.targetPosition(0, 3, { closePosition: true }), "targetPosition places a market order; it takes no 'closePosition'"],
@@ -282,6 +282,31 @@ describe('keys no order takes, options a method ignores, and tags that are not s
       expect(m).toContain('on BTCUSDT');
     }
     expect(ids).toEqual([-1, -1]);
+  });
+
+  it("an open order's own keys re-placed with a new price ({ ...o, price }), and a shared options object carrying symbol and qty, are taken as before", () => {
+    const out = run(
+      makeData({ BTCUSDT: { bars: [...flat(100, 3), [100, 100, 94, 95], ...flat(95, 2)] } }),
+      scripted(
+        {
+          0: (c) => void c.order({ symbol: 0, qty: 1, type: 'limit', price: 90, tag: 'dip' }),
+          1: (c) => {
+            // move the resting limit up: cancel it, place it again from its own record
+            for (const o of c.openOrders(0)) {
+              c.cancel(o.id);
+              c.order({ ...o, price: 95 });
+            }
+          },
+          // options built once for several calls: buy/sell take the symbol and size from their arguments
+          4: (c) => void c.sell(0, 1, { symbol: 0, qty: 9, reduceOnly: true, tag: 'exit' } as never),
+        },
+        ['BTCUSDT'],
+      ),
+      { setups: [SETUPS.isolated] },
+    );
+    const s = setupOf(out, 'isolated');
+    expect(s.rejections).toEqual({});
+    expect(fillsOf(s)).toEqual([1, 0]);
   });
 
   it('the keys orders take, a null tag, and targetPosition with type market or closePosition false are taken as before', () => {

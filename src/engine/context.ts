@@ -71,13 +71,13 @@ function cell8(arr: Uint8Array, n: number, j: number): number {
   return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
 }
 
-const REQUEST_KEYS = true;
-const OPTION_KEYS = false;
 /**
- * The first enumerable key of a strategy's order request (`withSymbolQty`) or options that no order takes, else undefined.
+ * The first enumerable key of a strategy's order request or options that is none of an order's (OrderRequest's, or
+ * OpenOrder's: `{ ...o, price }` re-places an open order, and a shared options object may carry `symbol`/`qty`, which
+ * buy/sell take from their arguments), else undefined: `side`, `reduce_only`, `typ`.
  * A switch, no Set or Array method: a strategy of an earlier setup of this pass may have replaced one.
  */
-function strayKey(o: object, withSymbolQty: boolean): string | undefined {
+function strayKey(o: object): string | undefined {
   for (const k in o) {
     switch (k) {
       case 'type':
@@ -86,10 +86,10 @@ function strayKey(o: object, withSymbolQty: boolean): string | undefined {
       case 'closePosition':
       case 'mode':
       case 'tag':
-        continue;
       case 'symbol':
       case 'qty':
-        if (withSymbolQty) continue;
+      case 'id':
+        continue;
     }
     return k;
   }
@@ -235,7 +235,7 @@ export interface ContextHost {
   liquidationPrice(s: number): number;
   /**
    * places an order; reads `req` during the call only (the context reuses one request object for plain market orders).
-   * `strayKey`: a key of the strategy's request or options that no order takes (`side`, `reduce_only`), or an option
+   * `strayKey`: a key of the strategy's request or options that no order has (`side`, `reduce_only`), or an option
    * the method called ignores (targetPosition's `type`): the order is rejected `invalidOption` naming it
    */
   submit(req: OrderRequest, strayKey?: string): number;
@@ -399,8 +399,8 @@ export class EngineContext implements StrategyContext {
     return this.#positions[s]!;
   }
   order(req: OrderRequest): number {
-    // a key no order takes (`side: 'sell'` with a positive qty bought; `reduce_only: true` placed a plain order)
-    return this.#h.submit(req, typeof req === 'object' && req !== null ? strayKey(req, REQUEST_KEYS) : undefined);
+    // a key no order has (`side: 'sell'` with a positive qty bought; `reduce_only: true` placed a plain order)
+    return this.#h.submit(req, typeof req === 'object' && req !== null ? strayKey(req) : undefined);
   }
   /** a market order without options through one reused request object (no allocation per order) */
   #market(s: number, qty: number): number {
@@ -417,8 +417,8 @@ export class EngineContext implements StrategyContext {
    */
   #withOptions(s: number, qty: number, o: OrderOptions | null | undefined, type: OrderType | undefined, close: boolean | undefined): number {
     const opts: Partial<OrderOptions> = typeof o === 'object' && o !== null ? o : {};
-    // an option no order takes, or (targetPosition: a market order, not a close-position one) one this call overrides
-    let stray = strayKey(opts, OPTION_KEYS);
+    // a key no order has, or (targetPosition: a market order, not a close-position one) one this call overrides
+    let stray = strayKey(opts);
     if (stray === undefined && type === 'market' && close === undefined) {
       if (opts.type !== undefined && opts.type !== null && opts.type !== 'market') stray = 'type';
       else if (opts.closePosition === true) stray = 'closePosition';

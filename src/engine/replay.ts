@@ -315,7 +315,16 @@ export function replay(p: ReplayParams): ReplayOutput {
     throw new RangeError(`replay: bar range [${from}, ${to}) is outside the dataset's 0..${nAll}`);
   }
   if (p.setups.length === 0) throw new RangeError('replay: no account setups');
-  const exec: ExecutionOptions = { ...DEFAULT_EXECUTION, ...p.execution };
+  // a key given as undefined takes its default, as the config's does (a spread copied the undefined over it)
+  const exec: ExecutionOptions = { ...DEFAULT_EXECUTION };
+  for (const [k, v] of Object.entries(p.execution ?? {})) {
+    // a misspelt option (slipageBps) ran with the default in silence; the config refuses it
+    if (!Object.hasOwn(DEFAULT_EXECUTION, k)) {
+      const near = nearest(k, Object.keys(DEFAULT_EXECUTION));
+      throw new RangeError(`replay: execution.${k} is not an execution option${near !== null ? ` (did you mean '${near}'?)` : ''}; they are ${Object.keys(DEFAULT_EXECUTION).join(', ')}`);
+    }
+    if (v !== undefined) (exec as unknown as Record<string, unknown>)[k] = v;
+  }
   // what the config refuses, replay() refuses too: a negative slippage ran as a price improvement, a capital of '0' and a
   // leverage of 0 ran or failed inside the account with a message naming neither
   if (typeof exec.slippageBps !== 'number' || !(exec.slippageBps >= 0 && exec.slippageBps < MAX_SLIPPAGE_BPS)) {

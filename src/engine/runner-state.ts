@@ -424,7 +424,7 @@ export abstract class RunnerState implements ContextHost {
       return -1;
     }
     if (strayKey !== undefined) {
-      const what = strayKey === 'type' || strayKey === 'closePosition' ? 'targetPosition places a market order; it takes no' : 'no order takes the key';
+      const what = strayKey === 'type' || strayKey === 'closePosition' ? 'targetPosition places a market order; it takes no' : 'no order has the key';
       this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${what} '${strayKey}' (options: type, price, reduceOnly, closePosition, mode, tag; the side is the sign of qty)`);
       return -1;
     }

@@ -162,7 +162,7 @@ describe('damaged Arrow files', () => {
       ends.push(at);
     }
     const cut = stream.subarray(0, ends[2]!);
-    expect(() => readArrowTable(cut, 'X.feather')).toThrow(`X.feather: not a readable Arrow IPC / feather file: the Arrow IPC stream ends after ${cut.byteLength} bytes without its end-of-stream marker, so it was cut short (an interrupted copy, download or write); export it again`);
+    expect(() => readArrowTable(cut, 'X.feather')).toThrow(`X.feather: not a readable Arrow IPC / feather file: the Arrow IPC stream ends after ${cut.byteLength} bytes without its end-of-stream marker: cut short (an interrupted copy, download or write), or its writer was not closed; export it again`);
   });
 
   it('a data file rewritten with LZ4 frame or ZSTD compressed record batches (pyarrow compression=) loads with the same values', async () => {

@@ -242,6 +242,19 @@ describe('what an import cannot take, or takes with a gap, is said naming the in
     // and the way out it names works
     renameSync(file, join(ex, 'XRP_USDT_USDT-1h-futures.feather'));
     expect((await feedCli(['import', join(ex, 'XRP_USDT_USDT-1h-futures.feather'), '--out', outDir()])).code).toBe(0);
+    // a spot name (no -futures): the name it offers is that name at the data's timeframe
+    const spot = join(ex, 'XRP_USDT-30m.feather');
+    cpSync(join(ex, 'XRP_USDT_USDT-1h-futures.feather'), spot);
+    const sp = await feedCli(['import', spot, '--kind', 'candles', '--out', outDir()]);
+    expect(sp.code).toBe(65);
+    expect(sp.stderr).toContain('the file name says 30m: rename it to XRP_USDT-1h.feather');
+    // a name that sets nothing (rows under a name of their own, --timeframe given): --timeframe is the way out, as before
+    const own = join(ex, 'ohlcv.feather');
+    cpSync(join(ex, 'XRP_USDT_USDT-1h-futures.feather'), own);
+    const o = await feedCli(['import', own, '--format', 'freqtrade', '--symbol', 'XRPUSDT', '--kind', 'candles', '--timeframe', '30m', '--out', outDir()]);
+    expect(o.code).toBe(65);
+    expect(o.stderr).toMatch(/not the timeframe 30m; import it with --timeframe 1h\n/);
+    expect(o.stderr).not.toContain('rename');
   });
 
   it('an Arrow file given as freqtrade data under another extension (.arrow) is read by its bytes, not as JSON', async () => {

@@ -214,14 +214,14 @@ export function readIpcTable(buf: Uint8Array): Table {
   }
   // neither a file nor a stream (continuation marker 0xFFFFFFFF) at its first bytes: something else
   // (a file of zeros, as a copy cut by a crash can leave, otherwise reads as an empty stream)
-  if (!startsWithMagic(buf, 0) && !(buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff)) {
+  if (!beginsAsArrowIpc(buf)) {
     throw new Error("it does not begin with the Arrow file signature 'ARROW1', so it is not an Arrow IPC file");
   }
   // a stream ends with its end-of-stream marker (0xFFFFFFFF, then a length of 0): without it, a stream cut at a record
   // batch's end read as the batches before the cut, in silence
   const eos = buf.byteLength - 8;
   if (!startsWithMagic(buf, 0) && !(eos >= 4 && buf[eos] === 0xff && buf[eos + 1] === 0xff && buf[eos + 2] === 0xff && buf[eos + 3] === 0xff && buf[eos + 4] === 0 && buf[eos + 5] === 0 && buf[eos + 6] === 0 && buf[eos + 7] === 0)) {
-    throw new Error(`the Arrow IPC stream ends after ${buf.byteLength} bytes without its end-of-stream marker, so it was cut short (an interrupted copy, download or write)`);
+    throw new Error(`the Arrow IPC stream ends after ${buf.byteLength} bytes without its end-of-stream marker: cut short (an interrupted copy, download or write), or its writer was not closed`);
   }
   try {
     return readIpcTableUnchecked(buf);
@@ -236,6 +236,11 @@ export function readIpcTable(buf: Uint8Array): Table {
 const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
 function startsWithMagic(buf: Uint8Array, at: number): boolean {
   return buf.byteLength >= at + ARROW_MAGIC.length && ARROW_MAGIC.every((b, i) => buf[at + i] === b);
+}
+
+/** the first bytes of an Arrow IPC file ('ARROW1') or stream (the continuation marker 0xFFFFFFFF) */
+export function beginsAsArrowIpc(buf: Uint8Array): boolean {
+  return startsWithMagic(buf, 0) || (buf.byteLength >= 4 && buf[0] === 0xff && buf[1] === 0xff && buf[2] === 0xff && buf[3] === 0xff);
 }
 
 let codecsRegistered = false;

@@ -17,6 +17,7 @@ import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles } from './common.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
+import { beginsAsArrowIpc } from '../arrow-io.js';
 
 export const FREQTRADE_NAME = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)-(\d+[smhdwM])(?:-(futures|mark|funding_rate))?\.(feather|json|json\.gz|jsongz)$/;
 
@@ -105,7 +106,9 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
     if (seen.has(key)) continue;
     seen.add(key);
     const s = readFreqtradeFile(file, opts.symbol ?? freqtradeSymbol(m[1]!), kind, tf);
-    out.push({ ...s, named: freqtradeSymbol(m[1]!) });
+    // the name sets candles' and marks' timeframe: a spacing that disagrees is fixed by renaming, not by --timeframe (refused beside it)
+    const renamed = (other: string) => `${m[1]}-${other}${m[3] ? `-${m[3]}` : ''}.${m[4]}`;
+    out.push({ ...s, named: freqtradeSymbol(m[1]!), ...(kind === 'funding' ? {} : { timeframeFix: (other: string) => `the file name says ${tf}: rename it to ${renamed(other)}` }) });
   }
   if (out.length === 0 && opts.kinds) throw dataError(`no freqtrade ${opts.kinds.join(' or ')} files (--kind) in ${paths.join(', ')}; it holds ${files.length} other data file${files.length === 1 ? '' : 's'} (${excerpt(basename(files[0]!))}${files.length > 1 ? ', …' : ''}): drop --kind to import them`);
   return out;
@@ -120,8 +123,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   let cols: Float64Array[];
   let raw: SeriesData['raw'];
   // by its bytes too: an Arrow file or stream under another name (`.arrow`, `.ipc`) was read as JSON ("Unexpected token 'A'")
-  const arrow = (buf.length >= 6 && buf.toString('latin1', 0, 6) === 'ARROW1') || (buf.length >= 4 && buf.readUInt32LE(0) === 0xffffffff);
-  if (name.endsWith('.feather') || arrow) {
+  if (name.endsWith('.feather') || beginsAsArrowIpc(buf)) {
     const t = readArrowTable(buf, file);
     time = columnF64(t, 'date', file, true);
     const names = kind === 'funding' ? ['open'] : kind === 'mark' ? ['open', 'high', 'low', 'close'] : ['open', 'high', 'low', 'close', 'volume'];
@@ -155,7 +157,5 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   return {
     symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
     where: (i) => `${name} row ${i + 1}`, ...(raw ? { raw } : {}),
-    // the name sets candles' and marks' timeframe: a spacing that disagrees is fixed by renaming, not by --timeframe (refused beside it)
-    ...(kind === 'funding' ? {} : { timeframeFix: (other: string) => `the file name says ${tf}: rename it to ${name.replace(`-${tf}-`, `-${other}-`)}` }),
   };
 }

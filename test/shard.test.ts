@@ -205,6 +205,16 @@ describe('merge', () => {
     const a = folder(root, 'a', manifest(), [erroredResult(runIdOf(s1), s1, 'x')]);
     const busy = folder(root, 'busy', manifest({ shard: { index: 2, count: 2 }, inProgress: true }), []);
     await expect(mergeRunFolders([a, busy], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/busy.manifest\.json: the run writing this folder has not finished/) });
+    // stopped mid-sweep (Ctrl-C, SIGTERM): interrupted with fewer results than its runs, as unfinished as a killed one
+    const stopped = folder(root, 'stopped', manifest({ shard: { index: 2, count: 2 }, interrupted: true, runs: { total: 1, ok: 0, errored: 0 } }), []);
+    await expect(mergeRunFolders([a, stopped], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/stopped.manifest\.json: the run writing this folder was interrupted after 0 of its 1 runs; finish it with `.*--resume.*` first$/) });
+    // interrupted in its report step (every result there), or a merged folder marked so (its missing runs are shards not
+    // merged): merged
+    const s2 = spec({ setup: 'cross' });
+    const inReport = folder(root, 'in-report', manifest({ shard: { index: 2, count: 2 }, interrupted: true, runs: { total: 1, ok: 0, errored: 1 } }), [erroredResult(runIdOf(s2), s2, 'y')]);
+    const half = folder(root, 'half', manifest({ shard: null, interrupted: true, runs: { total: 2, ok: 0, errored: 1 }, mergedFrom: [{ path: a, shard: { index: 1, count: 2 }, runs: 1 }] }), [erroredResult(runIdOf(s1), s1, 'x')]);
+    expect((await mergeRunFolders([a, inReport], join(root, 'm1'))).runs).toBe(2);
+    expect((await mergeRunFolders([half, inReport], join(root, 'm2'))).runs).toBe(2);
     symlinkSync(a, join(root, 'link'));
     await expect(mergeRunFolders([a, a], join(root, 'x'))).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/are the same folder; name each folder once$/) });
     await expect(mergeRunFolders([a, join(root, 'link')], join(root, 'x'))).rejects.toMatchObject({ exitCode: 64 });

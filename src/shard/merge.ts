@@ -44,8 +44,9 @@ function readManifest(dir: string): RunManifest {
   if (m.inProgress) throw dataError(`merge: ${p}: the run writing this folder has not finished (or was killed); finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
   // stopped mid-sweep (Ctrl-C, SIGTERM: a cancelled CI job) rather than in its report step (which leaves every result):
   // as unfinished as a killed one, and merged it read as a shard's missing runs, with no command to finish them
+  // (a merged folder's mark is of a report step: its missing runs are shards not merged, not runs stopped)
   const done = m.runs.ok + m.runs.errored;
-  if (m.interrupted && done < m.runs.total) {
+  if (m.interrupted && !m.mergedFrom && done < m.runs.total) {
     throw dataError(`merge: ${p}: the run writing this folder was interrupted after ${done} of its ${m.runs.total} runs; finish it with \`${resumeCommand(m.config, dir, m.shard, m.command)}\` first`);
   }
   return m;

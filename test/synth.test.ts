@@ -30,6 +30,21 @@ const corr = (a: Float64Array, b: Float64Array) => {
 };
 
 describe('synthesize', () => {
+  it('refuses a start whose bars every load would refuse (before 1970, or into the year 3000): nothing written', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ml-synth-dates-'));
+    try {
+      const late = synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: Date.UTC(2999, 11, 31, 20), out: join(root, 'late') });
+      await expect(late).rejects.toMatchObject({ exitCode: 64, message: 'synthesize: start 2999-12-31T20:00:00.000Z: its 10 bars would end in the year 3000, which every load refuses (times from 1970 to before the year 3000): give an earlier start, or fewer bars' });
+      await expect(synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: -3_600_000, out: join(root, 'early') })).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/would begin before 1970-01-01, .*: give a start from 1970 on$/) });
+      expect(readdirSync(root)).toEqual([]);
+      // the last hour before the year 3000 is written and loads
+      await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: Date.UTC(2999, 11, 31, 14), out: join(root, 'ok') });
+      expect((await loadDataset(join(root, 'ok'))).time.length).toBe(10);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('is deterministic: same seed, same bytes; another seed, other bytes', async () => {
     const o = { symbols: 3, bars: 5000, timeframe: '5m', seed: 7 };
     await synthesize({ ...o, out: join(root, 'a') });

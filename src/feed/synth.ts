@@ -18,7 +18,7 @@ import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { offExchangeGrid, timeframeMs } from './timeframe.js';
 import { importedDatasetAt, importedDatasetError, writeSeriesFile } from './write.js';
-import { FUNDING_MEDIAN_WARN } from './validate.js';
+import { FUNDING_MEDIAN_WARN, implausibleTime } from './validate.js';
 
 export interface SynthOptions {
   /** dataset folder to write: new, empty, or one marginlab wrote (its files are replaced; src/util/outdir.ts) */
@@ -149,6 +149,13 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
   const start = opts.start ?? Date.UTC(2024, 0, 1);
   const off = offExchangeGrid(start, tfMs, tf);
   if (off !== null) throw usageError(`${prefix}${flag('start')} ${off}`);
+  // the loader's bounds (feed/validate.ts): a dataset of bars before 1970 or in the year 3000 or later was written, then refused by every load
+  const lastBar = start + (bars - 1) * tfMs;
+  const late = implausibleTime(lastBar);
+  if (!(start >= 0) || late !== null) {
+    const when = start < 0 ? 'begin before 1970-01-01' : `end in the year ${new Date(Math.min(lastBar, 8.64e15)).getUTCFullYear()}`;
+    throw usageError(`${prefix}${flag('start')} ${Number.isFinite(start) && Math.abs(start) <= 8.64e15 ? new Date(start).toISOString() : start}: its ${bars} bars would ${when}, which every load refuses (times from 1970 to before the year 3000): ${start < 0 ? 'give a start from 1970 on' : 'give an earlier start, or fewer bars'}`);
+  }
   const dt = tfMs / YEAR_MS;
   const sqdt = Math.sqrt(dt);
   const rho = opts.correlation ?? 0.6;

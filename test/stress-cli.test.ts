@@ -176,7 +176,13 @@ describe('marginlab stress', () => {
   it('--resume after a change of stress.pathEvents also redoes errored path runs that kept no events', async () => {
     const cfg = (pathEvents: boolean) => smallStress('stress-err', pathEvents, { strategies: [{ name: 'fixture-trades-then-throws', params: { at: 0 } }], setups: ['cross'] });
     cfg(true);
-    expect((await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir)).code).toBe(1);
+    const first = await runCli(['stress', '-c', 'stress-err.config.ts', '--workers', '1', '--out', 'err', '--quiet'], dir);
+    expect(first.code).toBe(1);
+    // the failed runs' list tells the paths apart (three alike lines before)
+    const listed = first.stderr.split('\n').filter((l) => l.startsWith('  '));
+    expect(listed).toHaveLength(3);
+    expect(listed.filter((l) => / cross 3x path \d+: /.test(l))).toHaveLength(2);
+    expect(new Set(listed).size).toBe(3);
     const paths = () => resultFiles(join(dir, 'err')).map((f) => JSON.parse(read(join(dir, 'err', 'results', f))) as RunResult).filter((x) => x.stress?.kind === 'path');
     expect(paths().map((x) => [x.status, x.events.length, x.prices !== undefined])).toEqual([['errored', 0, true], ['errored', 0, true]]);
     cfg(false);

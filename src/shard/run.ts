@@ -75,7 +75,7 @@ export interface SweepOutcome {
   interrupted: boolean;
   /** errored results of this shard (including earlier ones kept by --resume) */
   /** `params`: the run's strategy params as a label (`lookback=6, kind=2`): the runs of a grid point told apart in a log */
-  failures: { runId: string; strategy: string; params: string; setup: string; leverage: number; error: string; internal: boolean }[];
+  failures: { runId: string; strategy: string; params: string; setup: string; leverage: number; stress?: string; error: string; internal: boolean }[];
   manifest: RunManifest;
   /**
    * sha256 of each result file this invocation wrote (the bytes its workers serialized from the
@@ -861,7 +861,11 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     if (res.status === 'ok') ok++;
     else {
       errored++;
-      failures.push({ runId: r.runId, strategy: r.spec.strategy, params: paramsLabel(r.spec.params), setup: r.spec.setup, leverage: r.spec.leverage, error: res.error ?? 'errored', internal: res.internal === true });
+      failures.push({
+        runId: r.runId, strategy: r.spec.strategy, params: paramsLabel(r.spec.params), setup: r.spec.setup, leverage: r.spec.leverage,
+        ...(r.spec.stress ? { stress: stressRunText(r.spec.stress) } : {}),
+        error: res.error ?? 'errored', internal: res.internal === true,
+      });
     }
   }
   const manifest: RunManifest = {

@@ -191,7 +191,7 @@ async function runInto(
   if (outcome.errored > 0) {
     if (mode !== 'json') {
       process.stderr.write(`marginlab: ${outcome.errored} run${outcome.errored === 1 ? '' : 's'} failed:\n`);
-      for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy}${f.params ? ` (${f.params})` : ''} ${f.setup} ${f.leverage}x: ${f.error}\n`);
+      for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy}${f.params ? ` (${f.params})` : ''} ${f.setup} ${f.leverage}x${f.stress ? ` ${f.stress}` : ''}: ${f.error}\n`);
       if (outcome.failures.length > 20) process.stderr.write(`  ... and ${outcome.failures.length - 20} more (see report.md)\n`);
     }
   }

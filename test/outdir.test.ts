@@ -47,8 +47,18 @@ describe('output folder ownership', () => {
     const e = userError(() => openOutDir(link, { kind: 'run', name: '--out' }));
     expect(e.exitCode).toBe(64);
     // it said "the file system will not create it there (a read-only or virtual file system …) (ENOENT)"
-    expect(e.message).toBe(`--out ${link} is a symbolic link to 'missing-target', which does not exist; create that folder, or choose another --out`);
+    expect(e.message).toBe(`--out ${link} is a symbolic link to 'missing-target', where there is no folder; create that folder, or choose another --out`);
     expect(readdirSync(q)).toEqual(['out']);
+    // the broken link a folder above it: named where it is
+    expect(userError(() => openOutDir(join(link, 'sub', 'run'), { kind: 'run', name: '--out' })).message).toBe(
+      `--out ${join(link, 'sub', 'run')}: ${link} is a symbolic link to 'missing-target', where there is no folder; create that folder, or choose another --out`,
+    );
+    // a loop of two links
+    symlinkSync(join(q, 'loop-b'), join(q, 'loop-a'));
+    symlinkSync(join(q, 'loop-a'), join(q, 'loop-b'));
+    expect(userError(() => openOutDir(join(q, 'loop-a'), { kind: 'run', name: '--out' })).message).toBe(`--out ${join(q, 'loop-a')} is a symbolic link that leads back to itself (a loop); choose another --out`);
+    rmSync(join(q, 'loop-a'));
+    rmSync(join(q, 'loop-b'));
     mkdirSync(join(q, 'missing-target'));
     const o = openOutDir(link, { kind: 'run', name: '--out' });
     o.release();

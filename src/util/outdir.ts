@@ -544,14 +544,39 @@ const isSymlink = (p: string): boolean => {
   }
 };
 
-/** where a symbolic link points, as it is written; null when it cannot be read */
-const readLinkOrNull = (p: string): string | null => {
-  try {
-    return readlinkSync(p);
-  } catch {
-    return null;
+/**
+ * The first symbolic link on the way to `path` (itself included) that leads nowhere: to nothing (`target`: where it
+ * points, as written) or round in a loop. null when there is none (a part that does not exist yet is made later).
+ */
+function brokenLinkOn(path: string): { at: string; target: string; loop: boolean } | null {
+  const parts = resolve(path).split(sep);
+  let at = parts[0] === '' ? sep : parts[0]!;
+  for (const part of parts.slice(1)) {
+    if (part === '') continue;
+    at = join(at, part);
+    if (!isSymlink(at)) {
+      if (!existsSync(at)) return null;
+      continue;
+    }
+    try {
+      statSync(at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') return { at, target: '', loop: true };
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        let target = '';
+        try {
+          target = readlinkSync(at);
+        } catch {
+          /* unreadable: named without it */
+        }
+        return { at, target, loop: false };
+      }
+      return null;
+    }
   }
-};
+  return null;
+}
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a parent exists but a
@@ -636,10 +661,18 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
   const ctx = { path, role: 'output' as const, source, ...resumeHint(opts) };
   let created = false;
   let made: string[] = [];
-  // a symbolic link to nothing: existsSync says false, and creating the folder failed with ENOENT, read as "the file system
-  // will not create it there"
-  const link = isSymlink(path) && !existsSync(path) ? readLinkOrNull(path) : null;
-  if (link !== null) throw new UserError(`${name} ${path} is a symbolic link to '${link}', which does not exist; create that folder, or choose another ${name}`, usage);
+  // a symbolic link to nothing on the way (the folder, or one above it): creating the folder failed with ENOENT or ELOOP,
+  // read as "the file system will not create it there"
+  const broken = brokenLinkOn(path);
+  if (broken !== null) {
+    const at = broken.at === path ? `${name} ${path}` : `${name} ${path}: ${broken.at}`;
+    throw new UserError(
+      broken.loop
+        ? `${at} is a symbolic link that leads back to itself (a loop); choose another ${name}`
+        : `${at} is a symbolic link to '${broken.target}', where there is no folder; create that folder, or choose another ${name}`,
+      usage,
+    );
+  }
   if (existsSync(path)) {
     if (!withFsErrors({ ...ctx, action: 'use the output folder' }, () => statSync(path)).isDirectory()) {
       throw new UserError(`${name} ${path} is a file, not a folder; choose a folder`, usage);

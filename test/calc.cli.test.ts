@@ -47,6 +47,16 @@ describe('marginlab calc (JSON Lines)', () => {
   });
 });
 
+describe('calc answers from a default table', () => {
+  it('a symbol without a tier table of its own is said in the answer\'s "note", with the nearest that has one; a symbol with one has no note', () => {
+    const line = (symbol: string) => JSON.parse(evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue: 'binance-usdm', side: 'long', qty: 1, entryPrice: 100, leverage: 10, symbol })).text) as Record<string, unknown>;
+    expect(line('BTCUSDTT').note).toBe("binance-usdm has no tier table of its own for BTCUSDTT (did you mean 'BTCUSDT'?): the venue's default brackets are used");
+    expect(line('BTCUSDT').note).toBeUndefined();
+    const tiers = JSON.parse(evaluateLine(JSON.stringify({ op: 'maintenanceTier', venue: 'binance-usdm', notional: 1000, symbol: 'ETHUSDTT' })).text) as Record<string, unknown>;
+    expect(tiers.note).toMatch(/no tier table of its own for ETHUSDTT \(did you mean 'ETHUSDT'\?\)/);
+  });
+});
+
 describe('calc line errors', () => {
   it('a line that is not an object, without "op", or with an unknown op gets one {"error"} naming the known ops', () => {
     const err = (line: string) => {
@@ -196,8 +206,8 @@ describe('marginlab calc liq: every flag', () => {
     expect(await liq([...args, '--symbol', 'BTCUSDT', '--as-of', '2026-06-01'])).toContain('table: binance-usdm BTCUSDT 2026-05-03');
     expect(await liq(args)).toContain("pass --symbol for a symbol's table");
     // a symbol without a table of its own (a misspelt major) is said, with the near name: it gave the small-cap table's price in silence
-    expect(await liq([...args, '--symbol', 'BTCUSDTT'])).toContain("note: binance-usdm has no tier table for BTCUSDTT (did you mean 'BTCUSDT'?): the venue's default brackets are used");
-    expect(await liq([...args, '--symbol', 'QQQZZZXUSDT'])).toMatch(/note: binance-usdm has no tier table for QQQZZZXUSDT: the venue's default brackets are used/);
+    expect(await liq([...args, '--symbol', 'BTCUSDTT'])).toContain("note: binance-usdm has no tier table of its own for BTCUSDTT (did you mean 'BTCUSDT'?): the venue's default brackets are used");
+    expect(await liq([...args, '--symbol', 'QQQZZZXUSDT'])).toMatch(/note: binance-usdm has no tier table of its own for QQQZZZXUSDT: the venue's default brackets are used$/m);
     expect(await liq([...args, '--symbol', 'BTCUSDT'])).not.toContain('no tier table');
     expect(await usage([...args, '--as-of', 'someday'])).toBe('--as-of: expected an ISO date, got "someday"');
   });

@@ -4,7 +4,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
-import { errorLine, evaluateLine } from './calc.js';
+import { errorLine, evaluateLine, noOwnTableNote } from './calc.js';
 import { venueIdOf } from './index.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
@@ -14,7 +14,6 @@ import { tierFor, tierIndex } from './tiers.js';
 import { ClosedForm } from './math.js';
 import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactTierRoot, givenSign, XD, type XDecimal } from './math-exact.js';
 import type { Side, Tier } from './types.js';
-import { nearest } from '../util/nearest.js';
 
 /** the longest input line `calc` reads (64 MiB); a longer one is answered with an {"error"} line and skipped */
 export const MAX_CALC_LINE_BYTES = 64 * 1024 * 1024;
@@ -222,10 +221,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const notes: string[] = [];
   // a symbol without a table of its own takes the venue's default brackets: a misspelt major (BTCUSDTT) gave a price
   // of the small-cap table without a word
-  if (mmrFlag === undefined && symbol !== undefined && tiers === venue.tiers('__default__', asOf)) {
-    const near = nearest(symbol, venue.tableSymbols?.(asOf) ?? []);
-    notes.push(`${venue.id} has no tier table for ${symbol}${near !== null ? ` (did you mean '${near}'?)` : ''}: the venue's default brackets are used; pass --symbol as the venue names it`);
-  }
+  const ownTable = mmrFlag === undefined && symbol !== undefined ? noOwnTableNote(venue, symbol, asOf) : null;
+  if (ownTable !== null) notes.push(ownTable);
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))
     notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);
   if (lev !== undefined && lev > entryTier.maxLeverage)

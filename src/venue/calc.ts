@@ -11,6 +11,7 @@ import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { shownValue } from '../util/excerpt.js';
+import { nearest } from '../util/nearest.js';
 import { ClosedForm } from './math.js';
 import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactMaintenanceMargin, exactTierRoot, givenSign, XD, type XDecimal } from './math-exact.js';
 
@@ -176,6 +177,26 @@ interface TiersGiven {
   single: { mmr: XDecimal; cum: XDecimal } | undefined;
 }
 
+/** what the line being evaluated should say beside its answer (evaluate() adds them as "note"; a line is evaluated at once) */
+let lineNotes: string[] = [];
+
+/**
+ * A symbol's tier table at `asOf`; one without a table of its own takes the venue's default brackets, said in the answer's
+ * "note" with the nearest symbol that has one (a misspelt major, BTCUSDTT, answered from the small-cap table in silence)
+ */
+function symbolTiers(venue: VenueProfile, symbol: string, asOf: number): readonly Tier[] {
+  const note = noOwnTableNote(venue, symbol, asOf);
+  if (note !== null && !lineNotes.includes(note)) lineNotes.push(note);
+  return venue.tiers(symbol, asOf);
+}
+
+/** the note of a symbol that takes the venue's default brackets (no table of its own at `asOf`), else null */
+export function noOwnTableNote(venue: VenueProfile, symbol: string, asOf: number): string | null {
+  if (venue.tiers(symbol, asOf) !== venue.tiers('__default__', asOf)) return null;
+  const near = nearest(symbol, venue.tableSymbols?.(asOf) ?? []);
+  return `${venue.id} has no tier table of its own for ${symbol}${near !== null ? ` (did you mean '${near}'?)` : ''}: the venue's default brackets are used`;
+}
+
 /** tier table from a `symbol` (venue table at asOf) or from explicit mmr/cum (one open-ended tier) */
 function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'maintenanceAmount'): TiersGiven {
   const mmr = dec(o, mmrKey, { rate: true, optional: true });
@@ -186,7 +207,7 @@ function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'mainten
   if (o[cumKey] !== undefined && o[cumKey] !== null) return fail(`"${cumKey}" goes with "${mmrKey}" (one tier given by hand); a symbol's table has its own`);
   const symbol = str(o, 'symbol', true);
   if (!symbol) return fail(`"${mmrKey}" is required unless "symbol" names the tier table to use`);
-  return { tiers: venue.tiers(symbol, asOfOf(o)), single: undefined };
+  return { tiers: symbolTiers(venue, symbol, asOfOf(o)), single: undefined };
 }
 
 function liquidationPrice(o: Obj): Out {
@@ -219,7 +240,7 @@ function liquidationPrice(o: Obj): Out {
       let maxLev = dec(o, 'maxLeverage', { min: 1, optional: true });
       if (maxLev === undefined) {
         const symbol = str(o, 'symbol', true) ?? fail('"maxLeverage" is required unless "symbol" names the coin');
-        maxLev = new XD(tierFor(venue.tiers(symbol, asOfOf(o)), q.toNumber() * ep.toNumber()).maxLeverage);
+        maxLev = new XD(tierFor(symbolTiers(venue, symbol, asOfOf(o)), q.toNumber() * ep.toNumber()).maxLeverage);
       }
       // l = 1 / (2 × max leverage), no maintenance amount
       return { liquidationPrice: out(exactTierRoot(ClosedForm.Hyperliquid, s, q, ep, margin, new XD(1).div(maxLev.times(2)), 0, 0)) };
@@ -348,7 +369,7 @@ function maintenanceTier(o: Obj): Out {
   } else {
     const venue = venueOf(o)!;
     const symbol = str(o, 'symbol')!;
-    rows = venue.tiers(symbol, asOfOf(o)).map((tier) => ({ tier, maxLeverageGiven: true }));
+    rows = symbolTiers(venue, symbol, asOfOf(o)).map((tier) => ({ tier, maxLeverageGiven: true }));
   }
   const r = rows.find((_, i) => i === rows.length - 1 || notional.lt(rows[i + 1]!.tier.floor))!;
   return { mmr: r.tier.mmr, maintenanceAmount: r.tier.cum, maxLeverage: r.maxLeverageGiven ? r.tier.maxLeverage : null };
@@ -481,7 +502,9 @@ export function evaluate(input: unknown): Out {
   // own keys only: "constructor" or "__proto__" are not ops
   const f = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   if (!f) return fail(`unknown op ${shown(op)}; known ops: ${Object.keys(OPS).join(', ')}`);
+  lineNotes = [];
   const res = f(o);
+  if (lineNotes.length > 0) res.note = lineNotes.join('; ');
   // JSON writes a non-finite number as null, which would read as "does not exist": an answer beyond a double is an error
   for (const [k, v] of Object.entries(res)) {
     if (typeof v === 'number' && !Number.isFinite(v)) fail(`"${k}" of the answer does not fit a number (it came out ${v}: inputs beyond a realistic size, or a division by zero); check the inputs`);

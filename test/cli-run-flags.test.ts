@@ -161,7 +161,7 @@ describe('marginlab merge: --json, --quiet (which still says why it exits 1), mi
     expect(shards.map((r) => r.code)).toEqual([0, 0, 1]);
     // --quiet drops progress and the summary, never the reason for exit 1
     expect(shards[0]).toMatchObject({ stdout: '', stderr: '' });
-    expect(shards[2]!.stderr).toMatch(/^marginlab: 1 run failed:\n {2}\S+ fixture-throws \S+ \d+x: .+\n$/);
+    expect(shards[2]!.stderr).toMatch(/^marginlab: 1 run failed:\n {2}\S+ fixture-throws \(at=100, symbol=AAAUSDT\) \S+ \d+x: .+\n$/);
     const [json, partial, quiet, failed, noOut] = await Promise.all([
       runCli(['merge', 's1', 's2', '--out', 'm-json', '--json'], dir),
       runCli(['merge', 's1', '--out', 'm-partial'], dir),

@@ -679,7 +679,13 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   if (!opts.resume && opts.out) {
     const out = opts.out;
     withFsErrors(outCtx(outDir, 'clear the old report files in'), () => {
-      for (const e of RUN_REPORT_ENTRIES) if (out.previous.includes(e)) rmSync(join(outDir, e), { force: true });
+      // files only: a folder of such a name is not a report marginlab wrote (its report step then says it cannot write there)
+      for (const e of RUN_REPORT_ENTRIES) {
+        if (!out.previous.includes(e)) continue;
+        const p = join(outDir, e);
+        const st = lstatSync(p, { throwIfNoEntry: false });
+        if (st && (st.isFile() || st.isSymbolicLink())) rmSync(p, { force: true });
+      }
     });
   }
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirs(resultsDir));

@@ -263,6 +263,9 @@ describe('keys no order has, options a method ignores, and tags that are not str
     ['sell(…, { reduce_only: true })', (c) => c.sell(0, 5, { reduce_only: true } as never), "no order has the key 'reduce_only'"],
     ['buy(…, { reduceonly: true })', (c) => c.buy(0, 5, { reduceonly: true } as never), "no order has the key 'reduceonly'"],
     ["buy(…, { typ: 'limit' })", (c) => c.buy(0, 5, { typ: 'limit', price: 90 } as never), "no order has the key 'typ'"],
+    // closePosition closes the whole position, targetPosition's quantity is its target: a qty among their options is not theirs
+    ['closePosition(…, { qty: 1 })', (c) => c.closePosition(0, { qty: 1 } as never), "closePosition and targetPosition take no 'qty' among their options"],
+    ['targetPosition(…, { qty: 1 })', (c) => c.targetPosition(0, 3, { qty: 1 } as never), "closePosition and targetPosition take no 'qty' among their options"],
     // targetPosition places a market order: a type or closePosition given to it was dropped, or closed the position
     ["targetPosition(…, { type: 'limit' })", (c) => c.targetPosition(0, 3, { type: 'limit', price: 90 }), "targetPosition places a market order; it takes no 'type'"],
     ['targetPosition(…, { closePosition: true })', (c) => c.targetPosition(0, 3, { closePosition: true }), "targetPosition places a market order; it takes no 'closePosition'"],

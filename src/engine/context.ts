@@ -74,10 +74,11 @@ function cell8(arr: Uint8Array, n: number, j: number): number {
 /**
  * The first enumerable key of a strategy's order request or options that is none of an order's (OrderRequest's, or
  * OpenOrder's: `{ ...o, price }` re-places an open order, and a shared options object may carry `symbol`/`qty`, which
- * buy/sell take from their arguments), else undefined: `side`, `reduce_only`, `typ`.
+ * buy/sell take from their arguments), else undefined: `side`, `reduce_only`, `typ`. `symbolQty` false (the options of
+ * closePosition, which closes the whole position, and targetPosition, whose quantity is the target): those keys too.
  * A switch, no Set or Array method: a strategy of an earlier setup of this pass may have replaced one.
  */
-function strayKey(o: object): string | undefined {
+function strayKey(o: object, symbolQty: boolean): string | undefined {
   for (const k in o) {
     switch (k) {
       case 'type':
@@ -86,10 +87,11 @@ function strayKey(o: object): string | undefined {
       case 'closePosition':
       case 'mode':
       case 'tag':
+        continue;
       case 'symbol':
       case 'qty':
       case 'id':
-        continue;
+        if (symbolQty) continue;
     }
     return k;
   }
@@ -400,7 +402,7 @@ export class EngineContext implements StrategyContext {
   }
   order(req: OrderRequest): number {
     // a key no order has (`side: 'sell'` with a positive qty bought; `reduce_only: true` placed a plain order)
-    return this.#h.submit(req, typeof req === 'object' && req !== null ? strayKey(req) : undefined);
+    return this.#h.submit(req, typeof req === 'object' && req !== null ? strayKey(req, true) : undefined);
   }
   /** a market order without options through one reused request object (no allocation per order) */
   #market(s: number, qty: number): number {
@@ -418,7 +420,7 @@ export class EngineContext implements StrategyContext {
   #withOptions(s: number, qty: number, o: OrderOptions | null | undefined, type: OrderType | undefined, close: boolean | undefined): number {
     const opts: Partial<OrderOptions> = typeof o === 'object' && o !== null ? o : {};
     // a key no order has, or (targetPosition: a market order, not a close-position one) one this call overrides
-    let stray = strayKey(opts);
+    let stray = strayKey(opts, type === undefined && close === undefined);
     if (stray === undefined && type === 'market' && close === undefined) {
       if (opts.type !== undefined && opts.type !== null && opts.type !== 'market') stray = 'type';
       else if (opts.closePosition === true) stray = 'closePosition';

@@ -424,8 +424,13 @@ export abstract class RunnerState implements ContextHost {
       return -1;
     }
     if (strayKey !== undefined) {
-      const what = strayKey === 'type' || strayKey === 'closePosition' ? 'targetPosition places a market order; it takes no' : 'no order has the key';
-      this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${what} '${strayKey}' (options: type, price, reduceOnly, closePosition, mode, tag; the side is the sign of qty)`);
+      const what =
+        strayKey === 'type' || strayKey === 'closePosition'
+          ? `targetPosition places a market order; it takes no '${strayKey}'`
+          : strayKey === 'symbol' || strayKey === 'qty' || strayKey === 'id'
+            ? `closePosition and targetPosition take no '${strayKey}' among their options (closePosition closes the whole position, targetPosition orders the difference to its target)`
+            : `no order has the key '${strayKey}'`;
+      this.reject(s, 'invalidOption', `${type} order on ${this.ctx.symbols[s]}: ${what} (options: type, price, reduceOnly, closePosition, mode, tag; the side is the sign of qty)`);
       return -1;
     }
     // the tag is echoed in onFill and kept on the fill's record as a string (a number tag wrote a result its own loader refused)

@@ -209,6 +209,9 @@ describe('marginlab calc liq: every flag', () => {
     expect(await liq([...args, '--symbol', 'BTCUSDTT'])).toContain("note: binance-usdm has no tier table of its own for BTCUSDTT (did you mean 'BTCUSDT'?): the venue's default brackets are used");
     expect(await liq([...args, '--symbol', 'QQQZZZXUSDT'])).toMatch(/note: binance-usdm has no tier table of its own for QQQZZZXUSDT: the venue's default brackets are used$/m);
     expect(await liq([...args, '--symbol', 'BTCUSDT'])).not.toContain('no tier table');
+    // the rate given by hand answers, not the default table: no note (as the JSON op with maxLeverage)
+    expect(await liq(['--venue', 'hyperliquid', '--side', 'long', '--entry', '30000', '--qty', '1', '--wallet', '5000', '--symbol', 'BTCX', '--max-leverage', '40'])).not.toContain('no tier table');
+    expect(await liq([...args, '--symbol', 'BTCUSDTT', '--mmr', '0.01'])).not.toContain('no tier table');
     expect(await usage([...args, '--as-of', 'someday'])).toBe('--as-of: expected an ISO date, got "someday"');
   });
 

@@ -36,6 +36,10 @@ describe('synthesize', () => {
       const late = synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: Date.UTC(2999, 11, 31, 20), out: join(root, 'late') });
       await expect(late).rejects.toMatchObject({ exitCode: 64, message: 'synthesize: start 2999-12-31T20:00:00.000Z: its 10 bars would end in the year 3000, which every load refuses (times from 1970 to before the year 3000): give an earlier start, or fewer bars' });
       await expect(synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: -3_600_000, out: join(root, 'early') })).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/would begin before 1970-01-01, .*: give a start from 1970 on$/) });
+      await expect(synthesize({ symbols: 1, bars: 99_999_999_999, timeframe: '1w', seed: 1, out: join(root, 'far') })).rejects.toMatchObject({ message: expect.stringContaining('would end after the year 275760') });
+      for (const start of [Number.NaN, '2025-01-01']) {
+        await expect(synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: start as number, out: join(root, 'nan') })).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/^synthesize: start must be a time in ms UTC \(got /) });
+      }
       expect(readdirSync(root)).toEqual([]);
       // the last hour before the year 3000 is written and loads
       await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: Date.UTC(2999, 11, 31, 14), out: join(root, 'ok') });

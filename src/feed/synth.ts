@@ -112,6 +112,8 @@ function checkOpts(o: SynthOptions, by: SynthCaller): void {
   if (!(Number.isInteger(o.symbols) && o.symbols >= 1 && o.symbols <= 1000)) bad(`${flag('symbols')} must be an integer 1..1000 (got ${o.symbols})`);
   if (!(Number.isInteger(o.bars) && o.bars >= 2)) bad(`${flag('bars')} must be an integer ≥ 2 (got ${o.bars})`);
   if (!Number.isSafeInteger(o.seed)) bad(`${flag('seed')} must be an integer (got ${o.seed})`);
+  // (NaN or a date string read as "not on the exchanges' grid … NaN ms past one")
+  if (o.start !== undefined && !Number.isSafeInteger(o.start)) bad(`${flag('start')} must be a time in ms UTC (got ${shownValue(o.start)})`);
   const c = o.correlation ?? 0.6;
   if (!(c >= 0 && c < 1)) bad(`${flag('correlation')} must be in [0, 1) (got ${c})`);
   for (const v of o.vols ?? []) if (!(v > 0 && v < 20)) bad(`${flag('vols')}: volatility ${v} must be in (0, 20) (annualised, 0.6 = 60 %)`);
@@ -153,7 +155,7 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
   const lastBar = start + (bars - 1) * tfMs;
   const late = implausibleTime(lastBar);
   if (!(start >= 0) || late !== null) {
-    const when = start < 0 ? 'begin before 1970-01-01' : `end in the year ${new Date(Math.min(lastBar, 8.64e15)).getUTCFullYear()}`;
+    const when = start < 0 ? 'begin before 1970-01-01' : lastBar > 8.64e15 ? 'end after the year 275760' : `end in the year ${new Date(lastBar).getUTCFullYear()}`;
     throw usageError(`${prefix}${flag('start')} ${Number.isFinite(start) && Math.abs(start) <= 8.64e15 ? new Date(start).toISOString() : start}: its ${bars} bars would ${when}, which every load refuses (times from 1970 to before the year 3000): ${start < 0 ? 'give a start from 1970 on' : 'give an earlier start, or fewer bars'}`);
   }
   const dt = tfMs / YEAR_MS;

@@ -221,7 +221,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const notes: string[] = [];
   // a symbol without a table of its own takes the venue's default brackets: a misspelt major (BTCUSDTT) gave a price
   // of the small-cap table without a word
-  const ownTable = mmrFlag === undefined && symbol !== undefined ? noOwnTableNote(venue, symbol, asOf) : null;
+  // (a table given by hand, --mmr or Hyperliquid's --max-leverage, answers instead of the symbol's)
+  const ownTable = mmrFlag === undefined && opts.maxLeverage === undefined && symbol !== undefined ? noOwnTableNote(venue, symbol, asOf) : null;
   if (ownTable !== null) notes.push(ownTable);
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))
     notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);

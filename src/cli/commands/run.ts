@@ -29,7 +29,9 @@ export interface RunFlags {
 /** a flag's positive integer, else a usage error (64) naming it */
 function positiveInt(flag: string, v: string): number {
   // beyond 2^53 the number is not the text typed (99999999999999999999 read as 100000000000000000000, and was echoed so)
-  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw usageError(`${flag}: expected a positive integer up to ${Number.MAX_SAFE_INTEGER}, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw usageError(`${flag}: expected a positive integer, got '${v}'`);
+  // the key's own limit (workers: 1024) is the config's to say, for a number read as typed
+  if (!Number.isSafeInteger(Number(v))) throw usageError(`${flag}: '${v}' is too large (above ${Number.MAX_SAFE_INTEGER})`);
   return Number(v);
 }
 

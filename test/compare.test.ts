@@ -252,6 +252,24 @@ describe('compare', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it('lists runs with their numbers by value: params (fast=12 before fast=100) and Monte Carlo paths (path 2 before path 10)', () => {
+    const one = base.filter((r) => r.spec.setup === 'cross').slice(0, 1);
+    const mk = (fast: number, pathIndex: number) => {
+      const r = clone(one[0]!);
+      r.spec.params = { ...r.spec.params, fast };
+      r.spec.stress = { kind: 'path', seed: 1, pathIndex, blockBars: 24 };
+      r.runId = runIdOf(r.spec);
+      r.stress = { kind: 'path', seed: 1, pathIndex, survived: true, wipedOut: false, timeToLiquidationMs: null, peakMarginRatio: 0.4, lossAtShock: null, firstLiquidated: [], equityGrid: [], equityGridTime: [] } as unknown as RunResult['stress'];
+      return r;
+    };
+    const b = [mk(100, 10), mk(12, 10), mk(100, 2), mk(12, 2), mk(12, 11)];
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-order-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), b, makeManifest(b)), writeRunFolder(join(root, 'b'), one, makeManifest(one)), []);
+    expect(r.onlyInBaseline.map((x) => `${x.params.split(', ').find((p) => p.startsWith('fast='))} ${x.stressRun!.split(' (')[0]}`)).toEqual([
+      'fast=12 path 2', 'fast=12 path 10', 'fast=12 path 11', 'fast=100 path 2', 'fast=100 path 10',
+    ]);
+  });
+
   it('compares stress figures when both sides completed (not an errored run\'s partial ones), and errored runs fail status!=ok', () => {
     const b = base.slice(0, 2).map(clone);
     const stress = { kind: 'scenario' as const, scenario: 'luna-2022', injectAt: Date.UTC(2024, 0, 5) };

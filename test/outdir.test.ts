@@ -53,6 +53,16 @@ describe('output folder ownership', () => {
     expect(userError(() => openOutDir(join(link, 'sub', 'run'), { kind: 'run', name: '--out' })).message).toBe(
       `--out ${join(link, 'sub', 'run')}: ${link} is a symbolic link to 'missing-target', where there is no folder; create that folder, or choose another --out`,
     );
+    // a link to a link to nothing: the folder to make is where the chain ends
+    symlinkSync('missing-target', join(q, 'second'));
+    symlinkSync('second', join(q, 'chain'));
+    expect(userError(() => openOutDir(join(q, 'chain'), { kind: 'run', name: '--out' })).message).toBe(
+      `--out ${join(q, 'chain')} is a symbolic link to 'second', where there is no folder; create the folder it leads to, ${join(q, 'missing-target')}, or choose another --out`,
+    );
+    // through a file: no folder can be made there
+    writeFileSync(join(q, 'afile'), 'x');
+    symlinkSync('afile/sub', join(q, 'tofile'));
+    expect(userError(() => openOutDir(join(q, 'tofile'), { kind: 'run', name: '--out' })).message).toBe(`--out ${join(q, 'tofile')} is a symbolic link to 'afile/sub', which runs through a file, not a folder; choose another --out`);
     // a loop of two links
     symlinkSync(join(q, 'loop-b'), join(q, 'loop-a'));
     symlinkSync(join(q, 'loop-a'), join(q, 'loop-b'));

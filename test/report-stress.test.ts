@@ -28,6 +28,17 @@ beforeAll(async () => {
   await writeReport({ dir, results, manifest: makeManifest(results), formats: ['json', 'csv', 'md'] });
 }, 120_000);
 
+describe('the order of a parameter sweep under stress', () => {
+  it('configurations and survival rows list numbers by value (lookback=12 before lookback=100; it was the label text)', () => {
+    const at = (v: number) => results.filter((r) => r.spec.leverage === 3).map((r) => ({ ...r, runId: `${r.runId.slice(0, 12)}${String(v).padStart(4, '0')}`, spec: { ...r.spec, params: { ...r.spec.params, lookback: v } } }));
+    const rs = [...at(100), ...at(12)];
+    const st = buildModel(rs, makeManifest(rs)).stress!;
+    const lookbacks = (labels: string[]) => [...new Set(labels.map((l) => /lookback=(\d+)/.exec(l)![1]))];
+    expect(lookbacks(st.configs.map((c) => c.paramsLabel))).toEqual(['12', '100']);
+    expect(lookbacks(st.survival.map((c) => c.paramsLabel))).toEqual(['12', '100']);
+  });
+});
+
 describe('summary.json with stress runs', () => {
   it('validates (schema v3) and carries the aggregates', () => {
     const s = SummarySchema.parse(JSON.parse(read('summary.json')));

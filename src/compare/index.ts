@@ -234,19 +234,28 @@ function specDifferences(a: RunSpec, b: RunSpec): string[] {
   return out;
 }
 
-/** the params behind each labelled run (objects spread from label() carry the label's key: set after the spread) */
-const paramsOfLabel = new WeakMap<RunLabel, Record<string, unknown>>();
-const withParams = <T extends RunLabel>(l: T, r: RunResult): T => (paramsOfLabel.set(l, r.spec.params), l);
+/** the spec behind each labelled run (objects spread from label() carry the label's key: set after the spread) */
+const specOfLabel = new WeakMap<RunLabel, RunSpec>();
+const withParams = <T extends RunLabel>(l: T, r: RunResult): T => (specOfLabel.set(l, r.spec), l);
+
+/** history runs, then scenarios (by id, then injection time), then Monte Carlo paths by number (path 2 before path 10) */
+function cmpStressRun(a: RunSpec | undefined, b: RunSpec | undefined): number {
+  const key = (s: RunSpec['stress'] | undefined): [number, string, number] =>
+    !s ? [0, '', 0] : s.kind === 'scenario' ? [1, s.scenario, s.injectAt] : [2, String(s.seed), s.pathIndex];
+  const [x, y] = [key(a?.stress), key(b?.stress)];
+  return x[0] - y[0] || cmpStr(x[1], y[1]) || x[2] - y[2];
+}
 
 function sortLabels<T extends RunLabel>(xs: T[]): T[] {
   return xs.sort(
     (a, b) =>
       cmpStr(a.strategy, b.strategy) ||
       // numbers as numbers: every=48 before every=200
-      cmpParams(paramsOfLabel.get(a) ?? {}, paramsOfLabel.get(b) ?? {}) ||
+      cmpParams(specOfLabel.get(a)?.params ?? {}, specOfLabel.get(b)?.params ?? {}) ||
       cmpStr(a.params, b.params) ||
       cmpStr(a.venue, b.venue) ||
       cmpStr(a.dataset, b.dataset) ||
+      cmpStressRun(specOfLabel.get(a), specOfLabel.get(b)) ||
       cmpStr(a.stressRun ?? '', b.stressRun ?? '') ||
       a.leverage - b.leverage ||
       setupRank(a.setup) - setupRank(b.setup),

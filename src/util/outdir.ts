@@ -546,9 +546,10 @@ const isSymlink = (p: string): boolean => {
 
 /**
  * The first symbolic link on the way to `path` (itself included) that leads nowhere: to nothing (`target`: where it
- * points, as written) or round in a loop. null when there is none (a part that does not exist yet is made later).
+ * points, as written; `end`: where its chain of links ends, '' when a file is on the way) or round in a loop. null when
+ * there is none (a part that does not exist yet is made later).
  */
-function brokenLinkOn(path: string): { at: string; target: string; loop: boolean } | null {
+function brokenLinkOn(path: string): { at: string; target: string; end: string; loop: boolean } | null {
   const parts = resolve(path).split(sep);
   let at = parts[0] === '' ? sep : parts[0]!;
   for (const part of parts.slice(1)) {
@@ -562,15 +563,18 @@ function brokenLinkOn(path: string): { at: string; target: string; loop: boolean
       statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') return { at, target: '', loop: true };
+      if (code === 'ELOOP') return { at, target: '', end: '', loop: true };
       if (code === 'ENOENT' || code === 'ENOTDIR') {
+        // where the link says, and where its chain of links ends (the folder to make: a link to a link to nothing)
         let target = '';
+        let end = at;
         try {
           target = readlinkSync(at);
+          for (let hops = 0; hops < 40 && isSymlink(end); hops++) end = resolve(dirname(end), readlinkSync(end));
         } catch {
           /* unreadable: named without it */
         }
-        return { at, target, loop: false };
+        return { at, target, end: code === 'ENOTDIR' ? '' : end, loop: false };
       }
       return null;
     }
@@ -669,7 +673,9 @@ export function openOutDir(target: string, opts: OutDirOptions): OutDir {
     throw new UserError(
       broken.loop
         ? `${at} is a symbolic link that leads back to itself (a loop); choose another ${name}`
-        : `${at} is a symbolic link to '${broken.target}', where there is no folder; create that folder, or choose another ${name}`,
+        : broken.end === ''
+          ? `${at} is a symbolic link to '${broken.target}', which runs through a file, not a folder; choose another ${name}`
+          : `${at} is a symbolic link to '${broken.target}', where there is no folder; create ${broken.end === resolve(dirname(broken.at), broken.target) ? 'that folder' : `the folder it leads to, ${broken.end}`}, or choose another ${name}`,
       usage,
     );
   }

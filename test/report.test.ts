@@ -38,6 +38,12 @@ describe('the order of a parameter sweep', () => {
     const model = buildModel(rs, makeManifest(rs));
     expect(model.configs.map((c) => c.paramsLabel)).toEqual(['fast=12, slow=48', 'fast=48, slow=48', 'fast=200, slow=48']);
     expect([...new Set(leverageSweep(model.history).map((r) => r.paramsLabel))]).toEqual(['fast=12, slow=48', 'fast=48, slow=48', 'fast=200, slow=48']);
+    // report.html's Params column sorts by that order too (its cells' data-v; the label's text put fast=200 first)
+    const { renderHtml } = await import('../src/report/html.js');
+    const html = renderHtml(model, leverageSweep(model.history), modeTotals(model.history));
+    const keyOf = (label: string) => new RegExp(`data-v="([^"]*)"[^>]*>${label}<`).exec(html)?.[1] ?? new RegExp(`>${label}<`).exec(html)?.[0];
+    const keys = ['fast=12, slow=48', 'fast=48, slow=48', 'fast=200, slow=48'].map((l) => keyOf(l)!);
+    expect([...keys].sort()).toEqual(keys);
     const { cmpParams } = await import('../src/report/format.js');
     expect([{ a: 10 }, { a: 9 }, { a: -1 }, { a: 'x' }, {}, { a: 2.5 }].sort(cmpParams)).toEqual([{}, { a: -1 }, { a: 2.5 }, { a: 9 }, { a: 10 }, { a: 'x' }]);
   });

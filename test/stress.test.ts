@@ -593,6 +593,17 @@ describe('stress config and plan', () => {
     await expect(cfg({ scenarios: [{ id: 'x', symbols: { BTC: { legs: [{ depth: -0.4, duration: '10m', shape: 'wick', recovery: 0.5 }, { at: '1h', depth: -0.2, duration: '1h' }], recovery: 0.5, recoveryDuration: '3h' } } }] })).resolves.toBeTruthy();
   });
 
+  it("the config's own stress.paths, .seed and .scenarios are checked when a flag replaces them (78, the config's problem; it passed under --paths or --seed)", async () => {
+    const base = { name: 't', data: 'd', strategies: ['buy-and-hold'] };
+    const resolve = (stress: Record<string, unknown>, over: Record<string, unknown>) => resolveConfig({ ...base, stress } as never, { configDir: '/tmp', overrides: { stress: over } as never });
+    await expect(resolve({ paths: 'x' }, { paths: 1 })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.paths: /)] });
+    await expect(resolve({ seed: -1 }, { seed: 2 })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.seed: /)] });
+    await expect(resolve({ scenarios: [{ id: 'bad', symbols: { BTC: { depth: 11 } } }] }, { scenarios: ['alt-wick'] })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]/)] });
+    // a good config under the same flags resolves, with the flags' values
+    const ok = await resolve({ paths: 4, seed: 1 }, { paths: 1, seed: 2 });
+    expect(ok.stress).toMatchObject({ paths: 1, seed: 2 });
+  });
+
   it('an unknown id given with --scenarios names the flag, and a case slip names the id meant', async () => {
     const withFlag = (scenarios: string[]) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp', overrides: { stress: { scenarios } } });
     // only a flag is wrong: a usage error (64) naming it

@@ -403,6 +403,19 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   const flagIds = ov.stress?.scenarios === undefined ? undefined : [...new Set(ov.stress.scenarios)];
   // a stress block that is not an object ([], null, 'abc') is left as it is: the schema refuses it naming 'stress' (it ran the defaults)
   const stressBlock = obj.stress === undefined || (typeof obj.stress === 'object' && obj.stress !== null && !Array.isArray(obj.stress));
+  /**
+   * the config's own stress.paths, .seed and .scenarios, which a flag replaces below: checked as written (a paths: 'x'
+   * passed under --paths 1, and the same file failed `marginlab run`); the config's problems, never the flag's
+   */
+  let ownStress: string[] = [];
+  if (ov.stress !== undefined && stressBlock && obj.stress !== undefined) {
+    const replaced = new Set([ov.stress.paths !== undefined ? 'paths' : '', ov.stress.seed !== undefined ? 'seed' : '', ov.stress.scenarios !== undefined ? 'scenarios' : '']);
+    const own = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => configSchema.safeParse(obj));
+    if (!own.success) {
+      const issues = own.error.issues.filter((i) => i.path[0] === 'stress' && replaced.has(String(i.path[1])));
+      ownStress = formatIssues(issues, '', configSchema, { value: obj });
+    }
+  }
   if (ov.stress !== undefined && stressBlock) {
     const block = obj.stress === undefined ? {} : { ...(obj.stress as Record<string, unknown>) };
     if (ov.stress.paths !== undefined) block.paths = ov.stress.paths;
@@ -484,14 +497,14 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
     lines.push(...r.problems.map(named));
     stress = r.stress;
   }
-  if (!parsed.success || lines.length > 0) {
+  if (!parsed.success || lines.length > 0 || ownStress.length > 0) {
     // a value a flag put there (--workers 99999, --paths 2000000, --scenarios typo) is the flag's problem: named as the flag,
     // and a usage error (64) when every problem is a flag's
     const flagged = lines.map((l) => flagProblem(l, ov));
-    if (flagged.every((l) => l !== null)) {
+    if (ownStress.length === 0 && flagged.every((l) => l !== null)) {
       throw usageError(flagged.length === 1 ? flagged[0]! : `invalid command-line values (${flagged.length} problems)`, flagged.length === 1 ? [] : flagged as string[]);
     }
-    lines = lines.map((l, i) => flagged[i] ?? l);
+    lines = [...lines.map((l, i) => flagged[i] ?? l), ...ownStress];
     throw invalidConfig(where, lines);
   }
   const c = parsed.data;

@@ -115,13 +115,14 @@ describe('--resume into a folder of another plan', () => {
 
   it('the command that finishes a folder repeats the flags that made its plan (--strategies, --from, --to) and the config file', async () => {
     const out = join(dir, 'flags out');
-    await runSweep({ loaded: await loadConfig(cfg, { strategies: ['fixture-trend'], from: '2025-01-02' }), outDir: out, shard: { index: 1, count: 2 }, resume: false, progress: createProgress('quiet') });
+    // (--max-runs too: a plan above the file's maxRuns is refused without it)
+    await runSweep({ loaded: await loadConfig(cfg, { strategies: ['fixture-trend'], from: '2025-01-02', maxRuns: 5000 }), outDir: out, shard: { index: 1, count: 2 }, resume: false, progress: createProgress('quiet') });
     const mp = join(out, 'manifest.json');
     const m = JSON.parse(readFileSync(mp, 'utf8')) as Record<string, unknown>;
-    expect(m.command).toEqual({ config: cfg, strategies: ['fixture-trend'], from: '2025-01-02' });
+    expect(m.command).toEqual({ config: cfg, strategies: ['fixture-trend'], from: '2025-01-02', maxRuns: 5000 });
     writeFileSync(mp, manifestText({ ...m, inProgress: true }));
     const hint = incompleteLines(compareFolders(out, out, []), true)[0]!;
-    expect(hint).toContain(`\`npx marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --shard 1/2 --out '${out}'\``);
+    expect(hint).toContain(`\`npx marginlab run --resume -c ${cfg} --strategies fixture-trend --from 2025-01-02 --max-runs 5000 --shard 1/2 --out '${out}'\``);
     // from the config's folder: the config is its backtest.config.ts or named relative to it
     expect(resumeCommand(null, 'o', null, { config: join(dir, 'backtest.config.ts') }, dir)).toBe('npx marginlab run --resume --out o');
     expect(resumeCommand(null, 'o', null, { config: cfg }, dir)).toBe('npx marginlab run --resume -c r.config.ts --out o');

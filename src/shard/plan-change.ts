@@ -144,6 +144,8 @@ export function resumeCommand(config: unknown, dir: string, shard: Shard = null,
   if (command?.strategies) flags.push(`--strategies ${shellArg(command.strategies.join(','))}`);
   if (command?.from !== undefined && command.from !== null) flags.push(`--from ${shellArg(String(command.from))}`);
   if (command?.to !== undefined && command.to !== null) flags.push(`--to ${shellArg(String(command.to))}`);
+  // a plan above the file's maxRuns ran by --max-runs: without it the command refused the plan (78)
+  if (command?.maxRuns !== undefined) flags.push(`--max-runs ${command.maxRuns}`);
   const where = `${flags.length ? ` ${flags.join(' ')}` : ''}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --out ${shellArg(dir)}`;
   return cliCommand(s ? `stress --resume ${stressFlags(s)}${where}` : `run --resume${where}`);
 }

@@ -331,6 +331,7 @@ export function runCommandOf(loaded: LoadedConfig): RunCommand {
     ...(loaded.overrides?.strategies ? { strategies: [...loaded.overrides.strategies] } : {}),
     ...(loaded.overrides?.from !== undefined ? { from: loaded.overrides.from } : {}),
     ...(loaded.overrides?.to !== undefined ? { to: loaded.overrides.to } : {}),
+    ...(loaded.overrides?.maxRuns !== undefined ? { maxRuns: loaded.overrides.maxRuns } : {}),
   };
 }
 

@@ -73,7 +73,7 @@ export const RunManifestSchema = z.object({
   plan: z.object({ hash: z.string(), total: int, strategies: z.array(z.string()), strategyHashes: z.record(z.string(), z.string()).optional(), runIds: z.array(runId).optional() }).loose().optional(),
   runIds: z.array(runId).optional(),
   configHash: z.string().optional(),
-  command: z.object({ config: z.string().nullable(), strategies: z.array(z.string()).optional(), from: z.union([z.string(), z.number(), z.null()]).optional(), to: z.union([z.string(), z.number(), z.null()]).optional() }).loose().optional(),
+  command: z.object({ config: z.string().nullable(), strategies: z.array(z.string()).optional(), from: z.union([z.string(), z.number(), z.null()]).optional(), to: z.union([z.string(), z.number(), z.null()]).optional(), maxRuns: z.number().int().positive().optional() }).loose().optional(),
   interrupted: z.boolean().optional(),
   inProgress: z.boolean().optional(),
   timings: z.record(z.string(), z.number()).optional(),

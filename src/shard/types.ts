@@ -110,6 +110,8 @@ export interface RunCommand {
   strategies?: string[];
   from?: string | number | null;
   to?: string | number | null;
+  /** --max-runs when given: a plan above the config's maxRuns needs it again to go on */
+  maxRuns?: number;
 }
 
 export interface RunManifest {

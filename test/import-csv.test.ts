@@ -653,7 +653,10 @@ describe('a CSV under a freqtrade data file name', () => {
     // a flag given with the other taken from the name: the note says what the import read
     const half = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--symbol', 'XBTUSDT', '--out', outDir()]);
     expect(half.code).toBe(0);
-    expect(half.stderr).toContain('BTC_USDT_USDT-1h-futures.csv: XBTUSDT 1h trade candles, as the file name says');
+    expect(half.stderr).toContain('BTC_USDT_USDT-1h-futures.csv: 1h trade candles, as the file name says (--symbol XBTUSDT as given)');
+    // a --kind given is the flag's, not the name's (a mark file imported as funding read "funding rates, as the file name says")
+    const kindGiven = await feedCli(['import', join(dir, 'ETH_USDT_USDT-8h-mark.csv'), '--kind', 'candles', '--out', outDir()]);
+    expect(kindGiven.stderr).toContain('ETH_USDT_USDT-8h-mark.csv: ETHUSDT 8h, as the file name says (--kind candles as given)');
     // flags given win, without a note: the same candles as another symbol
     const own = await feedCli(['import', join(dir, 'BTC_USDT_USDT-1h-futures.csv'), '--kind', 'candles', '--symbol', 'XBTUSD', '--out', out]);
     expect(own.code).toBe(0);

@@ -145,11 +145,16 @@ export function register(program: Command): void {
           const named = freqtradeCsvName(paths[0]!);
           if (named && (!kind || !flags.symbol)) {
             const { basename } = await import('node:path');
+            // what the name says and what a flag said, each credited to its source
+            const fromName = { kind: !kind, symbol: !flags.symbol, timeframe: !flags.timeframe };
             kind ??= named.kind;
             flags.symbol ??= named.symbol;
             if (kind !== 'funding') flags.timeframe ??= named.timeframe;
+            else fromName.timeframe = false;
             const { KIND_WORDS } = await import('../../feed/ingest.js');
-            process.stderr.write(`marginlab: ${basename(paths[0]!)}: ${flags.symbol} ${kind !== 'funding' ? `${flags.timeframe} ` : ''}${KIND_WORDS[kind]}, as the file name says (freqtrade's names; --kind, --symbol and --timeframe set them)\n`);
+            const said = [fromName.symbol ? flags.symbol : '', fromName.timeframe ? flags.timeframe : '', fromName.kind ? KIND_WORDS[kind] : ''].filter(Boolean).join(' ');
+            const given = [!fromName.symbol ? `--symbol ${flags.symbol}` : '', !fromName.kind ? `--kind ${kind}` : '', !fromName.timeframe && kind !== 'funding' && flags.timeframe ? `--timeframe ${flags.timeframe}` : ''].filter(Boolean).join(', ');
+            process.stderr.write(`marginlab: ${basename(paths[0]!)}: ${said}, as the file name says${given ? ` (${given} as given)` : ''} (freqtrade's names; --kind, --symbol and --timeframe set them)\n`);
           }
           // every flag a CSV import lacks, at once (one per attempt took three tries)
           if (!kind || !flags.symbol) {

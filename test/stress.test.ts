@@ -599,6 +599,10 @@ describe('stress config and plan', () => {
     await expect(resolve({ paths: 'x' }, { paths: 1 })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.paths: /)] });
     await expect(resolve({ seed: -1 }, { seed: 2 })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.seed: /)] });
     await expect(resolve({ scenarios: [{ id: 'bad', symbols: { BTC: { depth: 11 } } }] }, { scenarios: ['alt-wick'] })).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]/)] });
+    // a config that does not parse: an unknown id given with --scenarios is said beside the file's problems (it showed on the next try)
+    const both = await resolveConfig({ ...base, leverage: [0] } as never, { configDir: '/tmp', overrides: { stress: { scenarios: ['alt-wik'] } } }).then(() => null, (e: unknown) => e);
+    expect(both).toMatchObject({ exitCode: 78 });
+    expect((both as { details: string[] }).details).toEqual([expect.stringMatching(/^leverage\[0\]: /), expect.stringMatching(/^--scenarios alt-wik: unknown scenario 'alt-wik' \(did you mean 'alt-wick'\?\)/)]);
     // a good config under the same flags resolves, with the flags' values
     const ok = await resolve({ paths: 4, seed: 1 }, { paths: 1, seed: 2 });
     expect(ok.stress).toMatchObject({ paths: 1, seed: 2 });

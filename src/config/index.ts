@@ -18,7 +18,7 @@ import { realPathOf } from '../util/outdir.js';
 import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { getVenue, venueIds, type BuiltVenueProfile, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
-import { CRASHES_WITHOUT_SCENARIOS, resolveStress, type ResolvedStress } from '../stress/plan.js';
+import { CRASHES_WITHOUT_SCENARIOS, PACK_IDS, resolveStress, unknownScenarioText, type ResolvedStress } from '../stress/plan.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
@@ -496,6 +496,11 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
           : l.replace(/^stress\.scenarios\[(\d+)\]: /, (_, i: string) => `--scenarios ${flagIds[Number(i)] ?? ''}: `);
     lines.push(...r.problems.map(named));
     stress = r.stress;
+  } else if (!parsed.success && flagIds !== undefined) {
+    // the config did not parse: the ids given with --scenarios are judged all the same, so their line comes beside the
+    // file's (else the flag's typo showed only on the next try)
+    const known = [...new Set([...PACK_IDS, ...configScenarioIds])];
+    for (const id of flagIds) if (!known.includes(id)) lines.push(`--scenarios ${id}: ${unknownScenarioText(id, known)}`);
   }
   if (!parsed.success || lines.length > 0 || ownStress.length > 0) {
     // a value a flag put there (--workers 99999, --paths 2000000, --scenarios typo) is the flag's problem: named as the flag,

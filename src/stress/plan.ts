@@ -63,6 +63,13 @@ export const CRASHES_WITHOUT_SCENARIOS = 'stress.crashesPerPath: no scenario to 
 export const MAX_PATHS = 1_000_000;
 
 /** Resolve the block; problems come back as `stress.<key>: ...` lines. */
+/** "unknown scenario 'x'" with the id meant (ids are case-sensitive) or the nearest, and the ids known */
+export function unknownScenarioText(id: string, knownIds: readonly string[]): string {
+  // ids are case-sensitive: name the one a different case meant, else the nearest one
+  const near = knownIds.find((k) => k.toLowerCase() === id.toLowerCase());
+  return `unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, knownIds)} (known: ${knownIds.join(', ')}; define custom ones in stress.scenarios)`;
+}
+
 export function resolveStress(
   input: StressInput,
   /** ids of scenarios the config defines that `input.scenarios` does not hold (--scenarios picked others): named in an unknown id's message */
@@ -81,7 +88,6 @@ export function resolveStress(
     defined.set(s.id, s);
   });
   const knownIds = () => [...new Set([...defined.keys(), ...alsoKnown])];
-  const known = () => knownIds().join(', ');
   const pick = (ids: readonly (string | Scenario)[], key: string): Scenario[] => {
     const out: Scenario[] = [];
     const seen = new Set<string>();
@@ -90,8 +96,7 @@ export function resolveStress(
       const s = defined.get(id);
       if (!s) {
         // ids are case-sensitive: name the one a different case meant, else the nearest one
-        const near = knownIds().find((k) => k.toLowerCase() === id.toLowerCase());
-        problems.push(`${key}[${i}]: unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, knownIds())} (known: ${known()}; define custom ones in stress.scenarios)`);
+        problems.push(`${key}[${i}]: ${unknownScenarioText(id, knownIds())}`);
       }
       else if (!seen.has(id)) {
         seen.add(id);

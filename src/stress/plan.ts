@@ -62,7 +62,6 @@ export const CRASHES_WITHOUT_SCENARIOS = 'stress.crashesPerPath: no scenario to 
 /** Most Monte Carlo paths per configuration (`stress.paths`, `--paths`). */
 export const MAX_PATHS = 1_000_000;
 
-/** Resolve the block; problems come back as `stress.<key>: ...` lines. */
 /** "unknown scenario 'x'" with the id meant (ids are case-sensitive) or the nearest, and the ids known */
 export function unknownScenarioText(id: string, knownIds: readonly string[]): string {
   // ids are case-sensitive: name the one a different case meant, else the nearest one
@@ -70,6 +69,7 @@ export function unknownScenarioText(id: string, knownIds: readonly string[]): st
   return `unknown scenario '${id}'${near ? ` (ids are case-sensitive: '${near}')` : didYouMean(id, knownIds)} (known: ${knownIds.join(', ')}; define custom ones in stress.scenarios)`;
 }
 
+/** Resolve the block; problems come back as `stress.<key>: ...` lines. */
 export function resolveStress(
   input: StressInput,
   /** ids of scenarios the config defines that `input.scenarios` does not hold (--scenarios picked others): named in an unknown id's message */
@@ -95,7 +95,6 @@ export function resolveStress(
       const id = typeof x === 'string' ? x : x.id;
       const s = defined.get(id);
       if (!s) {
-        // ids are case-sensitive: name the one a different case meant, else the nearest one
         problems.push(`${key}[${i}]: ${unknownScenarioText(id, knownIds())}`);
       }
       else if (!seen.has(id)) {

@@ -211,7 +211,8 @@ describe('--symbol over inputs of several symbols', () => {
     // Binance: BTC funding and an ETH funding file whose times differ by a few ms (they would interleave)
     const bin = join(root, `bin-${++n}`);
     mkdirSync(bin);
-    const btc = readFileSync(join(FX, 'binance', 'series', 'BTCUSDT-fundingRate.csv'), 'utf8');
+    // (June's rows only: a file named for a month holds that month's)
+    const btc = readFileSync(join(FX, 'binance', 'series', 'BTCUSDT-fundingRate.csv'), 'utf8').split('\n').filter((l) => !/^\d/.test(l) || (Number(l.split(',')[0]) >= Date.UTC(2025, 5, 1) && Number(l.split(',')[0]) < Date.UTC(2025, 6, 1))).join('\n');
     writeFileSync(join(bin, 'BTCUSDT-fundingRate-2025-06.csv'), btc);
     writeFileSync(join(bin, 'ETHUSDT-fundingRate-2025-06.csv'), btc.replace(/^(\d+),8,/gm, (_, t: string) => `${Number(t) + 3},8,`));
     // freqtrade: two pairs
@@ -710,7 +711,7 @@ describe('folders of symbolic links', () => {
     mkdirSync(join(set, 'june'), { recursive: true });
     const rows = CANDLES.trim().split('\n').slice(1);
     writeFileSync(join(may, 'BTCUSDT-1h-2025-05.csv'), `${rows.slice(0, 2).join('\n')}\n`);
-    writeFileSync(join(set, 'june', 'BTCUSDT-1h-2025-06.csv'), `${rows[2]}\n`);
+    writeFileSync(join(set, 'june', 'BTCUSDT-1h-2025-05-22.csv'), `${rows[2]}\n`);
     symlinkSync(may, join(set, 'may'));
     symlinkSync('..', join(set, 'june', 'up'));
     const out = outDir();

@@ -64,6 +64,19 @@ describe('Binance public data', () => {
     expect(Array.from(got.columns.volume!)).toEqual(want.map((x) => x[5]));
   });
 
+  it("a Binance archive whose rows are not of the month or day its name says is refused naming both (a renamed file's rows went in under the name's provenance)", async () => {
+    const ex = join(root, `renamed-${++n}`);
+    mkdirSync(ex);
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1h-2025-07.zip'));
+    expect(() => readBinance([join(ex, 'BTCUSDT-1h-2025-07.zip')])).toThrow(/BTCUSDT-1h-2025-07\.zip \(archive member [^)]*\): 720 of its 720 rows lie outside 2025-07, the month its name says \(rows from 2025-06-01 to 2025-06-30\): a file renamed or mislabelled\? Nothing was imported/);
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-07-01.zip'), join(ex, 'BTCUSDT-1h-2025-07-02.zip'));
+    const r = await feedCli(['import', join(ex, 'BTCUSDT-1h-2025-07-02.zip'), '--out', outDir()]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/lie outside 2025-07-02, the day its name says \(rows from 2025-07-01 to 2025-07-01\)/);
+    // as published: every row inside (funding's few ms of jitter included)
+    expect(readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(FX, 'binance', 'fundingRate')]).length).toBe(2);
+  });
+
   it("spot klines (data.binance.vision's data/spot/…, the futures klines' file names) are not taken for the perpetual's: refused (65) unless --kind candles", async () => {
     const spot = join(root, 'data', 'spot', 'monthly', 'klines', 'BTCUSDT', '1h');
     cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(spot, 'BTCUSDT-1h-2025-06.zip'));

@@ -74,10 +74,11 @@ beforeAll(async () => {
   const t0 = Date.UTC(2020, 0, 1);
   for (let i = 0; i < 1_500_000; i++) lines.push(`${t0 + i * 60_000},100,101,99,100.5,10`);
   writeFileSync(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
-  // the same candles as a Binance public-data file (no header, 12 columns): read and written without a turn of the event loop
+  // candles as a Binance public-data file (no header, 12 columns): read and written without a turn of the event loop
+  // (one-second candles: 1.5 M of them fit the month the file's name says, as an archive's rows must)
   const kl: string[] = [];
-  for (let i = 0; i < 1_500_000; i++) kl.push(`${t0 + i * 60_000},100,101,99,100.5,10,${t0 + i * 60_000 + 59_999},1000,5,5,500,0`);
-  writeFileSync(join(dir, 'SOLUSDT-1m-2020-01.csv'), `${kl.join('\n')}\n`);
+  for (let i = 0; i < 1_500_000; i++) kl.push(`${t0 + i * 1000},100,101,99,100.5,10,${t0 + i * 1000 + 999},1000,5,5,500,0`);
+  writeFileSync(join(dir, 'SOLUSDT-1s-2020-01.csv'), `${kl.join('\n')}\n`);
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,7 +115,7 @@ describe('Ctrl-C while a dataset is written', () => {
   /** an import of SOLUSDT 1m candles into `out`, sent SIGINT once its temp file holds bytes */
   const interruptImport = async (args: string[], out: string) => {
     const { child, done } = startCli(['import', ...args, '--out', out], dir);
-    await waitFor(() => temps(out, /^\.SOLUSDT-candles-1m\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
+    await waitFor(() => temps(out, /^\.SOLUSDT-candles-1[ms]\.arrow\.\d+\.[0-9a-f]{8}\.tmp$/).some((t) => size(t) > 0), 180_000, 'the import to write its temp file');
     child.kill('SIGINT');
     return done;
   };
@@ -135,7 +136,7 @@ describe('Ctrl-C while a dataset is written', () => {
     const out = join(dir, 'bn-dataset');
     await makeDataset(out, { bars: 300, seed: 6 });
     const before = Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]));
-    const r = await interruptImport(['SOLUSDT-1m-2020-01.csv', '--format', 'binance'], out);
+    const r = await interruptImport(['SOLUSDT-1s-2020-01.csv', '--format', 'binance'], out);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^marginlab: interrupted \(SIGINT\); its temp files are removed; \S*bn-dataset is as it was before\n$/);
     expect(Object.fromEntries(readdirSync(out).map((f) => [f, read(join(out, f))]))).toEqual(before);

@@ -78,10 +78,36 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
       if (kind === 'candles' && opts.kind !== 'candles' && s.cols[4]!.every((v) => v === 0)) {
         throw dataError(`${t.what}: volume is 0 in all ${s.time.length} rows, as in Binance's markPriceKlines archives (they have the klines' file names); give --kind mark for mark candles, or --kind candles if these are trade candles`);
       }
+      // rows of another period than the name says (a renamed or mislabelled file): its name is the import's provenance
+      const off = outsidePeriod(s.time, m[3]!);
+      if (off !== null) throw dataError(`${t.what}: ${off}: a file renamed or mislabelled? Nothing was imported; give it the name of its rows' ${m[3]!.length > 7 ? 'day' : 'month'}, or import it with --format csv`);
       out.push({ ...s, named: m[1]! });
     }
   }
   return out;
+}
+
+/**
+ * What is wrong when rows (ms UTC) lie outside the month (YYYY-MM) or day (YYYY-MM-DD) of a Binance archive's name,
+ * else null. (A funding settlement's few ms of jitter past the hour never reach past the period.)
+ */
+export function outsidePeriod(time: Float64Array, period: string): string | null {
+  const [y, mo, d] = period.split('-').map(Number) as [number, number, number | undefined];
+  const from = d === undefined ? Date.UTC(y, mo - 1, 1) : Date.UTC(y, mo - 1, d);
+  const to = d === undefined ? Date.UTC(y, mo, 1) : Date.UTC(y, mo - 1, d + 1);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let outside = 0;
+  for (let i = 0; i < time.length; i++) {
+    const t = time[i]!;
+    if (!(t === t)) continue;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+    if (t < from || t >= to) outside++;
+  }
+  if (outside === 0) return null;
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  return `${outside} of its ${time.length} rows lie outside ${period}, the ${d === undefined ? 'month' : 'day'} its name says (rows from ${day(lo)} to ${day(hi)})`;
 }
 
 const KLINE_COLS = ['open_time', 'open', 'high', 'low', 'close', 'volume'];

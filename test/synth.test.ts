@@ -7,6 +7,7 @@ import { synthesize } from '../src/feed/synth.js';
 import { loadDataset } from '../src/feed/load.js';
 import { importCsv } from '../src/feed/csv.js';
 import { openOutDir } from '../src/util/outdir.js';
+import { feedCli } from './fixtures/feed/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-synth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,6 +41,9 @@ describe('synthesize', () => {
       for (const start of [Number.NaN, '2025-01-01']) {
         await expect(synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: start as number, out: join(root, 'nan') })).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/^synthesize: start must be a time in ms UTC \(got /) });
       }
+      // the command says it with its flag (64), nothing written
+      const cli = await feedCli(['data', 'synth', '--symbols', '1', '--bars', '10', '--timeframe', '1h', '--start', '3001-01-01', '--out', join(root, 'cli')]);
+      expect(cli).toMatchObject({ code: 64, stderr: 'marginlab: data synth: --start 3001-01-01T00:00:00.000Z: its 10 bars would end in the year 3001, which every load refuses (times from 1970 to before the year 3000): give an earlier start, or fewer bars\n' });
       expect(readdirSync(root)).toEqual([]);
       // the last hour before the year 3000 is written and loads
       await synthesize({ symbols: 1, bars: 10, timeframe: '1h', seed: 1, start: Date.UTC(2999, 11, 31, 14), out: join(root, 'ok') });

@@ -236,7 +236,7 @@ function specDifferences(a: RunSpec, b: RunSpec): string[] {
 
 /** the spec behind each labelled run (objects spread from label() carry the label's key: set after the spread) */
 const specOfLabel = new WeakMap<RunLabel, RunSpec>();
-const withParams = <T extends RunLabel>(l: T, r: RunResult): T => (specOfLabel.set(l, r.spec), l);
+const withSpec = <T extends RunLabel>(l: T, r: RunResult): T => (specOfLabel.set(l, r.spec), l);
 
 /** history runs, then scenarios (by id, then injection time), then Monte Carlo paths by number (path 2 before path 10) */
 function cmpStressRun(a: RunSpec | undefined, b: RunSpec | undefined): number {
@@ -344,7 +344,7 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
       }
     }
     if (!br) {
-      onlyInCurrent.push(withParams({ ...label(cr), runId: cr.runId, status: cr.status, failedRules: failed }, cr));
+      onlyInCurrent.push(withSpec({ ...label(cr), runId: cr.runId, status: cr.status, failedRules: failed }, cr));
       continue;
     }
     const metrics: Record<string, MetricDiff> = {};
@@ -387,10 +387,10 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
         };
       }
     }
-    pairs.push(withParams(pair, cr));
+    pairs.push(withSpec(pair, cr));
   }
   const onlyInBaseline: OneSided[] = [];
-  for (const [k, br] of b) if (!c.has(k)) onlyInBaseline.push(withParams({ ...label(br), runId: br.runId, status: br.status, failedRules: [] }, br));
+  for (const [k, br] of b) if (!c.has(k)) onlyInBaseline.push(withSpec({ ...label(br), runId: br.runId, status: br.status, failedRules: [] }, br));
 
   for (const rule of rules) {
     if (rule.kind !== 'count') continue;

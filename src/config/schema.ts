@@ -17,7 +17,7 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
 
 export { parseDate };
 
-import { DEFAULT_EXECUTION, MAX_SLIPPAGE_BPS, SETUP_IDS, type SetupId } from '../engine/setups.js';
+import { CROSS_CHECKS, DEFAULT_EXECUTION, INTRABAR_PATHS, MAX_SLIPPAGE_BPS, SETUP_IDS, type SetupId } from '../engine/setups.js';
 
 export { SETUP_IDS, type SetupId };
 export const REPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
@@ -144,13 +144,13 @@ const executionSchema = z
     // below 10,000 bp (100 %): a sell at or past it fills at no price (20,000 bp ran 'ok' with every order rejected)
     slippageBps: z.number().min(0).lt(MAX_SLIPPAGE_BPS).default(DEFAULT_EXECUTION.slippageBps),
     participation: z.object({ maxFraction: z.number().gt(0).max(1) }).strict().nullable().default(null),
-    intrabarPath: z.enum(['nearest-first', 'high-first', 'low-first']).default(DEFAULT_EXECUTION.intrabarPath),
-    crossCheck: z.enum(['pessimistic', 'optimistic']).default(DEFAULT_EXECUTION.crossCheck),
+    intrabarPath: z.enum(INTRABAR_PATHS).default(DEFAULT_EXECUTION.intrabarPath),
+    crossCheck: z.enum(CROSS_CHECKS).default(DEFAULT_EXECUTION.crossCheck),
   })
   .strict();
 
 /** Stress runs (docs/stress.md): crash scenarios spliced into the data, Monte Carlo paths. */
-const stressSchema = z
+export const stressSchema = z
   .object({
     /** scenarios replayed at every injection time: ids of the crash pack, or definitions (default: the whole pack) */
     scenarios: z.array(z.union([z.string().min(1), scenarioSchema])).optional(),

@@ -28,7 +28,7 @@ import { defaultLotSize, type LotSize } from '../venue/lots.js';
 import type { SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
 import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
-import { DEFAULT_EXECUTION, MAX_SLIPPAGE_BPS, SETUP_IDS } from './setups.js';
+import { CROSS_CHECKS, DEFAULT_EXECUTION, INTRABAR_PATHS, MAX_SLIPPAGE_BPS, SETUP_IDS } from './setups.js';
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
@@ -341,8 +341,8 @@ export function replay(p: ReplayParams): ReplayOutput {
   const oneOf = (key: string, v: unknown, allowed: readonly string[]): void => {
     if (typeof v !== 'string' || !allowed.includes(v)) throw new RangeError(`replay: ${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shownValue(v)}`);
   };
-  oneOf('execution.intrabarPath', exec.intrabarPath, ['nearest-first', 'high-first', 'low-first']);
-  oneOf('execution.crossCheck', exec.crossCheck, ['pessimistic', 'optimistic']);
+  oneOf('execution.intrabarPath', exec.intrabarPath, INTRABAR_PATHS);
+  oneOf('execution.crossCheck', exec.crossCheck, CROSS_CHECKS);
   const part: unknown = exec.participation;
   if (part !== null && part !== undefined) {
     const f = typeof part === 'object' ? (part as { maxFraction?: unknown }).maxFraction : undefined;

@@ -34,6 +34,10 @@ export const DEFAULT_EXECUTION: Readonly<ExecutionOptions> = Object.freeze({
   crossCheck: 'pessimistic',
 });
 
+/** the intrabar paths and cross checks an execution may name (config schema, `replay()`) */
+export const INTRABAR_PATHS = ['nearest-first', 'high-first', 'low-first'] as const;
+export const CROSS_CHECKS = ['pessimistic', 'optimistic'] as const;
+
 /** slippage is in [0, MAX_SLIPPAGE_BPS) basis points, in the config and in `replay()` alike (10,000 bp would price a sell at 0) */
 export const MAX_SLIPPAGE_BPS = 10_000;
 

@@ -18,7 +18,7 @@ import { KindFileWriter } from './arrow-io.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
 import { offExchangeGrid, timeframeMs } from './timeframe.js';
 import { importedDatasetAt, importedDatasetError, writeSeriesFile } from './write.js';
-import { FUNDING_MEDIAN_WARN, implausibleTime } from './validate.js';
+import { FUNDING_MEDIAN_WARN, implausibleTime, MAX_DATE_MS } from './validate.js';
 
 export interface SynthOptions {
   /** dataset folder to write: new, empty, or one marginlab wrote (its files are replaced; src/util/outdir.ts) */
@@ -155,8 +155,8 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
   const lastBar = start + (bars - 1) * tfMs;
   const late = implausibleTime(lastBar);
   if (!(start >= 0) || late !== null) {
-    const when = start < 0 ? 'begin before 1970-01-01' : lastBar > 8.64e15 ? 'end after the year 275760' : `end in the year ${new Date(lastBar).getUTCFullYear()}`;
-    throw usageError(`${prefix}${flag('start')} ${Number.isFinite(start) && Math.abs(start) <= 8.64e15 ? new Date(start).toISOString() : start}: its ${bars} bars would ${when}, which every load refuses (times from 1970 to before the year 3000): ${start < 0 ? 'give a start from 1970 on' : 'give an earlier start, or fewer bars'}`);
+    const when = start < 0 ? 'begin before 1970-01-01' : lastBar > MAX_DATE_MS ? 'end after the year 275760' : `end in the year ${new Date(lastBar).getUTCFullYear()}`;
+    throw usageError(`${prefix}${flag('start')} ${Math.abs(start) <= MAX_DATE_MS ? new Date(start).toISOString() : start}: its ${bars} bars would ${when}, which every load refuses (times from 1970 to before the year 3000): ${start < 0 ? 'give a start from 1970 on' : 'give an earlier start, or fewer bars'}`);
   }
   const dt = tfMs / YEAR_MS;
   const sqdt = Math.sqrt(dt);

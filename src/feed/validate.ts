@@ -7,7 +7,7 @@ import { lowerBound } from '../util/typed-array.js';
 import type { FileKind, ManifestFile } from './manifest.js';
 
 /** the largest time a JavaScript Date holds, ms from 1970 either way (8.64e15) */
-const MAX_DATE_MS = 8_640_000_000_000_000;
+export const MAX_DATE_MS = 8_640_000_000_000_000;
 
 /** no market data is stamped on or after 3000-01-01: a time there is µs or ns (or seconds × 1000 twice) stored as ms */
 const LAST_PLAUSIBLE_MS = Date.UTC(3000, 0, 1);

@@ -43,6 +43,16 @@ describe('parseTime', () => {
     expect(parseTime('2025-05-22')).toBe(1747872000000);
     expect(parseTime('2025-05-22T02:00:00+02:00')).toBe(1747872000000);
     expect(parseTime('2025-05-22T00:00:00.001Z')).toBe(1747872000001);
+    // an offset of hours alone (PostgreSQL's timestamptz, ISO-8601's ±hh), with or without minutes' colon, and BigQuery's ' UTC'
+    expect(parseTime('2025-05-22 00:00:00+00')).toBe(1747872000000);
+    expect(parseTime('2025-05-22 02:00:00+02')).toBe(1747872000000);
+    expect(parseTime('2025-05-21 19:00:00-05')).toBe(1747872000000);
+    expect(parseTime('2025-05-21T18:30-0530')).toBe(1747872000000);
+    expect(parseTime('2025-05-22 00:00:00.001+00')).toBe(1747872000001);
+    expect(parseTime('2025-05-22 00:00:00 UTC')).toBe(1747872000000);
+    expect(parseTime('2025-05-22T00:00:00utc')).toBe(1747872000000);
+    expect(parseTime('2025-05-22 00:00:00+25')).toMatch(/not a valid date-time/);
+    expect(parseTime('2025-05-22 00:00:00+0')).toMatch(/neither an epoch number nor an ISO-8601/);
     // a day the month does not have is a bad row, not the next month's day (Date.parse rolls it over)
     expect(parseTime('2025-02-30 00:00:00')).toMatch(/no such day/);
     expect(parseTime('2025-02-29')).toMatch(/no such day/);

@@ -286,7 +286,11 @@ export function missingColumnsFix(header: readonly string[], kind: FileKind): st
 }
 
 const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
-const ISO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+/**
+ * A zoned date-time: `Z`, an offset of hours and minutes (`+02:00`, `+0200`) or of hours alone (`+00`, as
+ * PostgreSQL writes a timestamptz), or ` UTC` (BigQuery's export); group 1 is the offset's sign and hours, 2 its minutes
+ */
+const ISO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z| ?UTC|([+-]\d{2})(?::?(\d{2}))?)$/i;
 
 /**
  * Parse a time cell to ms UTC, or return a reason string. Numbers by magnitude: < 1e11 seconds,
@@ -304,7 +308,7 @@ export function parseTime(cell: string): number | string {
   }
   let iso = s;
   if (ISO_NO_ZONE.test(s)) iso = `${s.replace(' ', 'T')}${s.length === 10 ? 'T00:00:00' : ''}Z`;
-  else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T');
+  else if (ISO_ZONE.test(s)) iso = s.replace(' ', 'T').replace(/ ?UTC$|([+-]\d{2})(?::?(\d{2}))?$/i, (_, hh?: string, mm?: string) => (hh === undefined ? 'Z' : `${hh}:${mm ?? '00'}`));
   else if (/^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b/.test(s)) return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time (day/month/year and month/day/year read alike: export the times as ISO-8601, 2025-05-22T00:00:00Z, or epoch ms)`;
   else return `time '${excerpt(s, 40)}' is neither an epoch number nor an ISO-8601 date-time`;
   if (!isCalendarDate(s)) return `time '${excerpt(s, 40)}' is not a valid date-time (no such day)`;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
+import { getVenue } from '../src/venue/index.js';
 import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
 import type { StrategyContext } from '../src/strategy/types.js';
 
@@ -98,4 +99,24 @@ describe('an order its own checks reject never values the pool at its trade pric
       });
     }
   }
+});
+
+describe('a slipped price is the exact decimal product of the price and 1 ± bps / 10,000', () => {
+  // 100.5 × 1.0001 = 100.51005; the double product was 100.51004999999999, and 3 × it × 0.05 % (0.150765075, a half-unit
+  // tie at 1e-8) was booked 0.15076507 instead of half-even's 0.15076508
+  const fee = (s: ReturnType<typeof setupOf>) => (s.events.filter((e) => e.type === 'fill') as { price: number; fee: string }[]).map((f) => [f.price, f.fee]);
+  const venue = getVenue('binance-usdm', { fees: { maker: 0.0002, taker: 0.0005 } });
+  it('market orders at the open, buy and sell', () => {
+    const strat = scripted({ 0: (ctx) => ctx.buy(0, 3), 1: (ctx) => ctx.sell(0, 3) }, ['BTCUSDT']);
+    const bars: Bar[] = [[100, 100, 100, 100.5], [100.5, 100.5, 100.5, 100.5], [118302, 118302, 118302, 118302], [118302, 118302, 118302, 118302]];
+    const s = setupOf(run(makeData({ BTCUSDT: { bars } }), strat, { setups: [SETUPS.cross], execution: { slippageBps: 1 }, venue }), 'cross');
+    expect(fee(s)).toEqual([[100.51005, '0.15076508'], [118290.1698, '177.4352547']]);
+  });
+  it('a stop met on the path, and a marketable limit at the open', () => {
+    const strat = scripted({ 0: (ctx) => { ctx.buy(0, 0.35); ctx.sell(0, 0.35, { type: 'stop', price: 118302 }); }, 2: (ctx) => ctx.buy(0, 1, { type: 'limit', price: 200 }) }, ['BTCUSDT']);
+    const bars: Bar[] = [[120000, 120000, 120000, 120000], [120000, 120000, 118000, 118500], [100.5, 100.5, 100.5, 100.5], [100.5, 100.5, 100.5, 100.5]];
+    const s = setupOf(run(makeData({ BTCUSDT: { bars } }), strat, { setups: [SETUPS.cross], execution: { slippageBps: 3 }, venue }), 'cross');
+    // the stop: 118302 × 0.9997 = 118266.5094 (the double product 118266.50940000001, its fee 20.69663915)
+    expect(fee(s).slice(1)).toEqual([[118266.5094, '20.69663914'], [100.530150, '0.05026508']]);
+  });
 });

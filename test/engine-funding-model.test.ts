@@ -364,8 +364,8 @@ function model(setup: 'isolated' | 'cross' | 'mixed', syms: Sym[], plan: Act[][]
       if (dead.has(o.id)) continue;
       if (!syms[o.s]!.pr[i]) { orders = orders.filter((x) => x !== o); rej(t0, o.s, 'symbolUnavailable'); continue; }
       const side = o.close ? o.side : Math.sign(o.lots);
-      const slip = VAR.slipBps / 1e4;
-      const price = D(side > 0 ? syms[o.s]!.o[i]! * (1 + slip) : syms[o.s]!.o[i]! * (1 - slip));
+      // the exact decimal product, to 15 significant digits (docs/engine.md: exact for tick prices and whole bps)
+      const price = D(syms[o.s]!.o[i]!).times(D(1).plus(D(VAR.slipBps).div(1e4).times(side))).toSignificantDigits(15);
       const p = pos[o.s];
       if (p) {
         const mk = openMk.slice(); mk[o.s] = price;

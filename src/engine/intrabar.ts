@@ -9,7 +9,7 @@ import type { Strategy } from '../strategy/types.js';
 import type { Market, SeriesPool } from './market.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, PATH_HIGH, PATH_LEVEL, PATH_OUT, PATH_TAU, priceAt, rangeFrom, writePath } from './path.js';
 import { shorten } from '../util/scratch-array.js';
-import { triggersUp, type PendingOrder } from './orders.js';
+import { slippedPrice, triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
 import { checkSync, dropDead, LEVEL_NEAR, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
@@ -369,7 +369,7 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       // a slice that is rejected (or cancelled by a liquidation) ends its order: the rest is not
       // carried, so one order is rejected once and never fills after its rejection
-      if (o.qty !== 0 && !this.execute(o, o.qty > 0 ? open * (1 + slip) : open * (1 - slip), 'taker', 0) && rest !== null) this.retireOrder(rest);
+      if (o.qty !== 0 && !this.execute(o, slippedPrice(open, slip, o.qty > 0), 'taker', 0) && rest !== null) this.retireOrder(rest);
     }
     // (a strategy's error in a callback above ends the setup: the flag of a dead runner is never read again)
     this.openQueueBusy = false;
@@ -485,7 +485,7 @@ export abstract class IntrabarRunner extends RunnerState {
           if (o.marketable && tau === 0 && o.activeFrom === i) {
             // a marketable limit takes liquidity as a market order does: the open ± slippage, but
             // never past its own price (it was at or better than the open, so the cap is ≥ the open)
-            const px = o.qty > 0 ? p * (1 + slip) : p * (1 - slip);
+            const px = slippedPrice(p, slip, o.qty > 0);
             this.execute(o, o.qty > 0 ? (px < o.price ? px : o.price) : px > o.price ? px : o.price, 'taker', tau);
           } else {
             // a resting limit the path gapped past (an open beyond it) filled on the way, while its symbol traded at
@@ -495,7 +495,7 @@ export abstract class IntrabarRunner extends RunnerState {
             this.execute(o, o.price, 'maker', tau, base !== o.price ? o.price : NaN);
           }
         } else {
-          this.execute(o, o.qty > 0 ? base * (1 + slip) : base * (1 - slip), 'taker', tau);
+          this.execute(o, slippedPrice(base, slip, o.qty > 0), 'taker', tau);
         }
       }
     }

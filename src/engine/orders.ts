@@ -27,6 +27,19 @@ export interface PendingOrder {
   dead: boolean;
 }
 
+/**
+ * The price a taker fill pays at `price` with slippage `slip` (a fraction: bps / 10,000): a buy above it, a sell below,
+ * rounded to 15 significant digits. That is the exact decimal product, price × (1 ± slip), whenever it has at most 15
+ * digits (an exchange's tick prices and a whole number of bps): the double product carried its float noise into the
+ * fill (100.5 bought with 1 bp at 100.51004999999999, its fee rounded to the other side of a half-unit tie). A price of
+ * more digits (a synthetic path's) moves by less than 5e-16 of itself.
+ */
+export function slippedPrice(price: number, slip: number, buy: boolean): number {
+  if (slip === 0) return price;
+  const p = buy ? price * (1 + slip) : price * (1 - slip);
+  return Number(p.toPrecision(15));
+}
+
 /** direction in which the order's trigger is crossed: up = price rising to the level */
 export function triggersUp(o: PendingOrder): boolean {
   const buy = o.qty > 0;

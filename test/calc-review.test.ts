@@ -237,6 +237,14 @@ describe('calc decimal strings', () => {
     const leg = { symbol: 'A', side: 'long', qty: '1', entryPrice: '100', markPrice: '100', mmr: '0.01' };
     expect(ask({ op: 'liquidationPrice', venue: 'binance', mode: 'cross', walletBalance: '10', target: 'A', positions: [leg] })).toMatchObject({ liquidationPrice: expect.any(Number) });
   });
+  it('a funding stamp less than 1 s past the minute is of that minute, as a replay settles it (a long closed at the 16:00 open pays it)', () => {
+    const ev = [{ time: Date.UTC(2025, 0, 1, 8, 0, 0, 5), rate: 0.0002, price: 101.2 }, { time: Date.UTC(2025, 0, 1, 16, 0, 0, 999), rate: -0.0003, price: 102.2 }];
+    const fees = (closeTime: string) => ask({ op: 'fundingFees', side: 'long', qty: 1, openTime: '2025-01-01T01:00:00Z', closeTime, events: ev, venue: 'binance-usdm' });
+    expect(fees('2025-01-01T16:00:00Z')).toEqual({ received: 0.01042 });
+    expect(fees('2025-01-01T15:59:59Z')).toEqual({ received: -0.02024 });
+    // a stamp a whole second past the minute is its own time
+    expect(ask({ op: 'fundingFees', side: 'long', qty: 1, openTime: 0, closeTime: 28_800_000, events: [{ time: 28_801_000, rate: 0.0001, price: 100 }] })).toEqual({ received: 0 });
+  });
   it('a time as a digit string is the number it spells, as a JSON number is (relative times: 30 days = 2592000000)', () => {
     const fees = (openTime: unknown, closeTime: unknown) => ask({ op: 'fundingFees', side: 'long', qty: 1, openTime, closeTime, events: [{ time: 28800000, rate: 0.0001, price: 100 }] });
     expect(fees('0', '2592000000')).toEqual(fees(0, 2592000000));

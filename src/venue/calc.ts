@@ -9,6 +9,7 @@ import { getVenue, venueIdOf, venueIds } from './index.js';
 import type { Side, Tier, VenueProfile } from './types.js';
 import { buildTiers, tierFor, type TierInput } from './tiers.js';
 import { dateHint, parseDate } from '../util/time.js';
+import { fundingSettleTime } from '../feed/timeframe.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
 import { shownValue } from '../util/excerpt.js';
 import { nearest } from '../util/nearest.js';
@@ -388,7 +389,8 @@ function fundingFee(o: Obj): Out {
 /**
  * Funding over a holding window: every funding event at t with open' ≤ t ≤ close, where open' is
  * the open time moved back to the full hour when it lies within the venue's cutoff after it
- * (Binance 15 s, freqtrade funding_fee_cutoff).
+ * (Binance 15 s, freqtrade funding_fee_cutoff), and t the event's time moved down to the whole minute
+ * when it lies less than 1 s past it (as a replay settles it: src/feed/timeframe.ts fundingSettleTime).
  */
 function fundingFees(o: Obj): Out {
   onlyKeys(o, ['op', 'side', 'qty', 'openTime', 'closeTime', 'venue', 'cutoffMs', 'events'], 'fundingFees');
@@ -411,7 +413,9 @@ function fundingFees(o: Obj): Out {
     const e = r as Obj;
     try {
       onlyKeys(e, ['time', 'rate', 'price'], 'a funding event');
-      const t = time(e, 'time')!;
+      // settled at the whole minute when stamped less than 1 s past it, as a replay settles it (Binance's fundingTime
+      // jitter, 16:00:00.999 for 16:00): a long closed at the 16:00 open pays it there, and here
+      const t = fundingSettleTime(time(e, 'time')!);
       const rate = dec(e, 'rate', {});
       const price = dec(e, 'price', { min: 0 });
       if (t >= openEff && t <= close) total = total.plus(q.times(price).times(rate).times(-s));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { excerpt, grouped } from '../src/util/excerpt.js';
+import { CONTROL_CHAR, excerpt, grouped, visible } from '../src/util/excerpt.js';
 import fc from 'fast-check';
 import { importCsv } from '../src/feed/csv.js';
 import { UserError } from '../src/errors.js';
@@ -17,6 +17,18 @@ describe('excerpt', () => {
     expect(excerpt('abc')).toBe('abc');
     expect(excerpt('x'.repeat(1_000_000), 10)).toBe('xxxxxxxxxx… (1,000,000 characters)');
     expect(excerpt('a\tb\nc\u0001')).toBe('a\\tb\\nc\\x01');
+  });
+  it('visible: C0, DEL, C1, the line separators and every bidi control shown as escapes; other text (any script, emoji, ZWJ) kept', () => {
+    // an ESC sequence recoloured the terminal; U+009B is a second ESC [; a bidi override reversed the rest of the line
+    expect(visible('a\u001b[31mred\u0007\u007f\u0085\u009b2J')).toBe('a\\x1b[31mred\\x07\\x7f\\x85\\x9b2J');
+    const bidi = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+    for (const c of [...bidi, '\u2028', '\u2029']) expect(visible(`x${c}y`)).toBe(`x\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}y`);
+    expect(excerpt('策略-ü-😀\u202e x')).toBe('策略-ü-😀\\u202e x');
+    const kept = '策略-ü-😀 👩\u200d💻 Ελλάδα عربى';
+    expect(visible(kept)).toBe(kept);
+    expect(CONTROL_CHAR.test(kept)).toBe(false);
+    // an escaped text is left as it is (the escapes hold no control character): escaping twice changes nothing
+    expect(visible(visible('\u001b\u202e'))).toBe('\\x1b\\u202e');
   });
 });
 

@@ -155,4 +155,11 @@ describe('a name holding a line break', () => {
     expect(val.stderr).toContain('no\\nsuch\\r\\nfolder');
     expect(existsSync(join(root, 'nl-out'))).toBe(false);
   });
+  it('an ESC sequence, a C1 control or a bidi control in a name is written as its escape too: it recoloured the terminal, or reversed the rest of the line', async () => {
+    const r = await cli(['data', 'validate', 'no\u001b[31msuch\u009b\u202efolder\u0007']);
+    expect(r.code).toBe(66);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toContain('no\\x1b[31msuch\\x9b\\u202efolder\\x07');
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
 });

@@ -269,6 +269,29 @@ describe('user text with line breaks in report.md', () => {
   });
 });
 
+describe('bidi and other control characters in report.md and report.html', () => {
+  it('a bidi control (RLO U+202E, an isolate, an LRM) or an ESC in a strategy name, a param or an error is shown as its escape, in the Markdown and in the HTML text', () => {
+    const rs = results.map(clone);
+    // a result file carries the name as written (the strategy folders' scan refuses such a file name; a crafted folder does not)
+    for (const r of rs) r.spec.strategy = `${r.spec.strategy}-\u202e x`;
+    const ok = rs.find((r) => r.status === 'ok')!;
+    ok.spec.params = { ...ok.spec.params, label: 'a\u2067b\u200e\u001b[31m' };
+    const err = rs.find((r) => r.status === 'errored')!;
+    err.error = 'boom \u202e reversed';
+    const { md, html } = render(rs);
+    const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u001b]/;
+    expect(md).not.toMatch(BIDI);
+    expect(md).toContain('-\\\\u202e x');
+    expect(md).toContain('label=a\\\\u2067b\\\\u200e\\\\x1b\\[31m');
+    expect(md).toContain('boom \\\\u202e reversed');
+    // the page's data (inside its script element, read with textContent, shown nowhere as markup) keeps the values as they are
+    const text = html.replace(/<script[^]*?<\/script>/g, '');
+    expect(text).not.toMatch(BIDI);
+    expect(text).toContain('-\\u202e x');
+    expect(text).toContain('label=a\\u2067b\\u200e\\x1b[31m');
+  });
+});
+
 describe('a sweep over two datasets or timeframes (config data: [...])', () => {
   // the same configurations on the 1h bars and on 30m bars: every row and configuration label must say which
   const twoData = (): RunResult[] => {

@@ -912,7 +912,11 @@ describe("a folder larger than the process's heap", () => {
 describe('params labels', () => {
   it('show control characters as escapes: a param holding a line break printed a line of its own into a terminal or a CI log', async () => {
     const { paramsLabel } = await import('../src/report/format.js');
-    expect(paramsLabel({ label: 'pipe|cell\nnewline | x', b: 2, 'k\ty': 'a\u0007', o: { n: 'x\ny' } })).toBe('b=2, k\\ty=a\\u0007, label=pipe|cell\\nnewline | x, o={"n":"x\\ny"}');
+    expect(paramsLabel({ label: 'pipe|cell\nnewline | x', b: 2, 'k\ty': 'a\u0007', o: { n: 'x\ny' } })).toBe('b=2, k\\ty=a\\x07, label=pipe|cell\\nnewline | x, o={"n":"x\\ny"}');
     expect(paramsLabel({ fast: 10, slow: 50 })).toBe('fast=10, slow=50');
+  });
+  it('show bidi controls and C1 controls as escapes: a right-to-left override reversed the rest of the line (terminal, report.md, report.html)', async () => {
+    const { paramsLabel } = await import('../src/report/format.js');
+    expect(paramsLabel({ label: 'a\u202eb', 'k\u2066': ['x\u200f', '\u009b2J'] })).toBe('k\\u2066=["x\\u200f","\\x9b2J"], label=a\\u202eb');
   });
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, runIdOf, taskIdOf } from '../src/shard/hash.js';
-import { erroredResult } from '../src/shard/worker.js';
+import { erroredResult, strategyErrorText } from '../src/shard/worker.js';
 import { capRecords, eventRecords } from '../src/shard/records.js';
 import { RunEventRecordSchema } from '../src/shard/result-schema.js';
 import { createProgress } from '../src/shard/progress.js';
@@ -97,6 +97,19 @@ describe('progress', () => {
     tty1.start({ totalRuns: 1, skipped: 1, pending: 0, totalBars: 0, workers: 1, shard: null });
     tty1.finish({ ok: 0, errored: 0, skipped: 1, interrupted: false, wallClockMs: 10, outDir: '/o' });
     expect(one.get()).toBe('marginlab: nothing to do: its one run already done\n');
+  });
+
+  it('an errored run\'s line shows the control characters of its names, params, error and location as escapes: an ESC sequence recoloured the terminal, a line break forged a line, a bidi override reversed it', () => {
+    const o = sink();
+    const p = createProgress('plain', { stdout: o.w, stderr: o.w }, 60_000);
+    p.start({ totalRuns: 1, skipped: 0, pending: 1, totalBars: 10, workers: 1, shard: null });
+    // a strategy's error text and its file's location (a folder's name is the user's)
+    const error = strategyErrorText('bad\u001b[2J', { callback: 'create', time: Number.NaN, location: 'strats\u001b[31m/x\u202e.ts:3:66' });
+    expect(error).toBe('strategy threw: bad\\x1b[2J (in create, strats\\x1b[31m/x\\u202e.ts:3:66)');
+    p.runDone({ runId: 'x', strategy: 'esc\u001b[31mRED\u0007\nmarginlab: all runs ok', params: 'k=\u202e', setup: 'cross', leverage: 3, status: 'errored', error });
+    const lines = o.get().split('\n').filter(Boolean);
+    expect(lines[1]).toBe('marginlab: run x (esc\\x1b[31mRED\\x07\\nmarginlab: all runs ok k=\\u202e, cross, 3x) errored: strategy threw: bad\\x1b[2J (in create, strats\\x1b[31m/x\\u202e.ts:3:66)');
+    expect(o.get()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 
   it('plain mode writes a start line, errors, and a final line', () => {

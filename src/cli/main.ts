@@ -15,7 +15,7 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { endAfterCleanUp, exitProcess, installInterruptHandler, onClosedPipe } from '../util/interrupt.js';
 import { cancelUserTimers, enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
-import { thrownText } from '../util/excerpt.js';
+import { thrownText, visible } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
 
 export interface CommandModule {
@@ -97,10 +97,10 @@ function oneLineUsageErrors(c: Command): void {
 
 export function reportError(err: unknown): number {
   if (err instanceof UserError) {
-    // one line each, whatever a name in it holds (a file named 'bad\nname.csv' split the message over four lines)
-    const line = (t: string) => t.replace(/\r\n|[\r\n\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\r\n' ? '\\r\\n' : ' '));
-    process.stderr.write(`marginlab: ${line(err.message)}\n`);
-    for (const d of err.details) process.stderr.write(`  ${line(d)}\n`);
+    // one line each, whatever a name in it holds (a file named 'bad\nname.csv' split the message over four lines; an ESC
+    // sequence or a bidi control in a path recoloured the terminal or reversed the line): control characters shown as escapes
+    process.stderr.write(`marginlab: ${visible(err.message)}\n`);
+    for (const d of err.details) process.stderr.write(`  ${visible(d)}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) {
@@ -111,7 +111,7 @@ export function reportError(err: unknown): number {
     return ExitCode.USAGE;
   }
   const e = err instanceof Error ? err : new Error(thrownText(err));
-  process.stderr.write(`marginlab: internal error: ${e.message}\n`);
+  process.stderr.write(`marginlab: internal error: ${visible(e.message)}\n`);
   if (process.env.MARGINLAB_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
   else process.stderr.write('  (set MARGINLAB_DEBUG=1 for the stack trace; please report it)\n');
   return ExitCode.INTERNAL;

@@ -6,6 +6,7 @@ import { METRIC_BY_ID } from '../analysis/index.js';
 import { MARGIN_RATIO_CAP } from '../account/books.js';
 import type { RunResult } from '../shard/types.js';
 import { canonicalJson } from '../shard/hash.js';
+import { visible } from '../util/excerpt.js';
 
 /** Metrics shown with an explicit + sign when positive. */
 const SIGNED = new Set(['totalReturn', 'cagr', 'netPnl', 'fundingNet', 'capitalEfficiency', 'returnOnCapitalAtRisk', 'returnOnMargin']);
@@ -112,9 +113,9 @@ export function dataLabeller(runs: readonly { spec: { dataset: string; timeframe
 /** Compact params label: `fast=10, slow=50` (nested values as JSON). */
 export function paramsLabel(params: Record<string, unknown>): string {
   const keys = Object.keys(params).sort();
-  // control characters shown as escapes (\n): a param holding a line break printed a line of its own into a
-  // terminal or a CI log (compare's summary), where it could pass for one of marginlab's lines
-  const visible = (t: string) => t.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  // control characters shown as escapes (\n, \x1b, \u202e: util/excerpt visible): a param holding a line break printed
+  // a line of its own into a terminal or a CI log (compare's summary), where it could pass for one of marginlab's lines;
+  // a bidi control reversed the rest of the line
   return keys.map((k) => `${visible(k)}=${visible(typeof params[k] === 'object' && params[k] !== null ? JSON.stringify(params[k]) : String(params[k]))}`).join(', ');
 }
 
@@ -141,8 +142,9 @@ export function cmpParams(a: Record<string, unknown>, b: Record<string, unknown>
   return 0;
 }
 
+/** HTML text or attribute value: markup characters as references, control characters (bidi controls too) shown as escapes (visible). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return visible(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** a Markdown table: header row, alignment row (l / r), body rows (cells already escaped) */
@@ -153,17 +155,18 @@ export function mdTable(header: string[], align: ('l' | 'r')[], rows: string[][]
 
 /** Markdown table cell: escape the characters that would change table structure or inline HTML. */
 export function escapeMd(s: string): string {
-  return s
+  // every line ending (CommonMark: LF, CRLF and a lone CR; and the Unicode separators) becomes a space,
+  // so user text cannot end a table row or list item and start a line of its own; the other control
+  // characters (ESC, a bidi control that reversed the rest of the row) are shown as escapes, as on the
+  // terminal (visible), their backslash then escaped with the text's own
+  return visible(s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' '))
     // a character reference (&lt; &copy; &#60;) would be shown as the character it names: its & is escaped
     .replace(/&(?=#?[A-Za-z0-9]+;)/g, '&amp;')
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/([*_`[\]])/g, '\\$1')
-    // every line ending (CommonMark: LF, CRLF and a lone CR; and the Unicode separators) becomes a space,
-    // so user text cannot end a table row or list item and start a line of its own
-    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+    .replace(/([*_`[\]])/g, '\\$1');
 }
 
 /** JSON safe to embed inside an HTML <script> element. */

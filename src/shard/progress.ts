@@ -3,6 +3,7 @@
  * seconds otherwise (CI, nightly jobs), JSON events on stdout with --json, nothing with --quiet.
  */
 import { describeStressPlan, type StressPlanSummary } from '../stress/plan.js';
+import { visible } from '../util/excerpt.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -140,7 +141,8 @@ export function createProgress(mode: ProgressMode, out: { stdout: NodeJS.Writabl
         t.done++;
         if (r.status === 'errored') {
           t.errored++;
-          out.stderr.write(`marginlab: run ${r.runId} (${r.strategy}${r.params ? ` ${r.params}` : ''}, ${r.setup}, ${r.leverage}x${r.stress ? `, ${r.stress}` : ''}) errored: ${r.error ?? ''}\n`);
+          // names, params and the error shown with their control characters escaped (visible): a strategy's text must not recolour the terminal or forge a line
+          out.stderr.write(visible(`marginlab: run ${r.runId} (${r.strategy}${r.params ? ` ${r.params}` : ''}, ${r.setup}, ${r.leverage}x${r.stress ? `, ${r.stress}` : ''}) errored: ${r.error ?? ''}`) + '\n');
         }
         line(false);
       },

@@ -19,7 +19,7 @@ import type { RunResult, RunResultErrored, RunSpec } from './types.js';
 import type { Scenario } from '../stress/scenario.js';
 import { wipeOutSpans } from '../stress/types.js';
 import { RESULT_SCHEMA_VERSION, resultJson } from './result-schema.js';
-import { excerpt, thrownText } from '../util/excerpt.js';
+import { excerpt, thrownText, visible } from '../util/excerpt.js';
 import { capRecords, keepsDetail, noRecords, recordCount, setupRecords, liquidationPriceSeries } from './records.js';
 
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
@@ -237,7 +237,8 @@ export function strategyErrorText(error: string, at: StrategyErrorPlace | Create
   // onBar: the bar by its open, as ctx.time and the data's rows name it (its event time is the bar's close)
   const barOpen = 'barOpen' in at ? at.barOpen : undefined;
   const when = barOpen !== undefined && Number.isFinite(barOpen) ? ` of the bar at ${new Date(barOpen).toISOString()}` : Number.isFinite(at.time) ? ` at ${new Date(at.time).toISOString()}` : '';
-  return `strategy threw: ${what} (in ${at.callback}${when}${at.location ? `, ${at.location}` : ''})`;
+  // the location is a path of the user's (a folder's name may hold a control character): shown escaped, as the error is
+  return `strategy threw: ${what} (in ${at.callback}${when}${at.location ? `, ${visible(at.location)}` : ''})`;
 }
 
 function sortedRecord<T>(r: Record<string, T>): Record<string, T> {

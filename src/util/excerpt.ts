@@ -15,11 +15,35 @@ export function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
-/** `s` when short; else its first `max` characters, '…' and the length. Control characters are shown escaped. */
+/**
+ * The characters that change how a terminal, an editor or a browser shows the text around them: the C0
+ * controls (line breaks, ESC of a colour or cursor sequence, BEL), DEL, the C1 controls (U+0080–009F:
+ * U+009B is a second ESC [), the Unicode line and paragraph separators, and the bidi controls (U+061C,
+ * U+200E/U+200F, U+202A–202E, U+2066–2069: one of them reverses the rest of a line).
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_CHARS = new RegExp(CONTROL_CHAR.source, 'g');
+
+/**
+ * `s` with every character of CONTROL_CHAR shown as its escape (`\n`, `\t`, `\r`, `\x1b`, `\u202e`),
+ * so user text (a name, a param, a path, an error) printed to a terminal, a CI log, report.md or
+ * report.html stays on its line and in its colours and direction. The one home of that escaping.
+ */
+export function visible(s: string): string {
+  return s.replace(CONTROL_CHARS, (c) => {
+    if (c === '\t') return '\\t';
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `s` when short; else its first `max` characters, '…' and the length. Control characters are shown escaped (visible). */
 export function excerpt(s: string, max = EXCERPT_CHARS): string {
   const head = s.length > max ? s.slice(0, max) : s;
-  // eslint-disable-next-line no-control-regex
-  const shown = head.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const shown = visible(head);
   return s.length > max ? `${shown}… (${grouped(s.length)} characters)` : shown;
 }
 

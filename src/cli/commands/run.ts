@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UserError, usageError } from '../../errors.js';
 import { dateHint } from '../../util/time.js';
+import { visible } from '../../util/excerpt.js';
 
 export interface RunFlags {
   config: string;
@@ -114,8 +115,9 @@ async function runInto(
   ]);
   const mode = chooseProgressMode({ quiet: !!flags.quiet, json: !!flags.json });
   const progress = createProgress(mode);
+  // a line naming the user's things (the report folder's path) with its control characters escaped (visible)
   const say = (line: string) => {
-    if (mode !== 'quiet' && mode !== 'json') process.stderr.write(`${line}\n`);
+    if (mode !== 'quiet' && mode !== 'json') process.stderr.write(`${visible(line)}\n`);
   };
 
   // the first Ctrl-C (SIGINT, SIGTERM) stops the sweep softly; a second one ends the process (src/util/interrupt.ts)
@@ -193,7 +195,8 @@ async function runInto(
   if (outcome.errored > 0) {
     if (mode !== 'json') {
       process.stderr.write(`marginlab: ${outcome.errored} run${outcome.errored === 1 ? '' : 's'} failed:\n`);
-      for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${f.runId} ${f.strategy}${f.params ? ` (${f.params})` : ''} ${f.setup} ${f.leverage}x${f.stress ? ` ${f.stress}` : ''}: ${f.error}\n`);
+      // control characters escaped (visible), as in the progress lines: a name or an error must not recolour the terminal or forge a line
+      for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`  ${visible(`${f.runId} ${f.strategy}${f.params ? ` (${f.params})` : ''} ${f.setup} ${f.leverage}x${f.stress ? ` ${f.stress}` : ''}: ${f.error}`)}\n`);
       if (outcome.failures.length > 20) process.stderr.write(`  ... and ${outcome.failures.length - 20} more (see report.md)\n`);
     }
   }

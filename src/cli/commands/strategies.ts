@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { config?: string; dir?: string[]; json?: boolean }) => {
       const { listStrategies } = await import('../../strategy/registry.js');
+      const { thrownText, visible } = await import('../../util/excerpt.js');
       const dirs: string[] = [];
       // the strategies' code (modules, params schemas) under the runs' time limit (src/util/time-limit.ts)
       const { withTimeLimit, nowRunning } = await import('../../util/time-limit.js');
@@ -36,7 +37,6 @@ export function register(program: Command): void {
       for (const d of flags.dir ?? []) if (!dirs.includes(resolve(d))) dirs.push(resolve(d));
       const list = await withTimeLimit(limit, 'loading the strategy files (their top-level code)', () => listStrategies(dirs));
       const { paramPath, paramsDataProblem } = await import('../../strategy/params.js');
-      const { thrownText } = await import('../../util/excerpt.js');
       const rows: { name: string; description: string; file: string; defaults: Record<string, unknown> | null }[] = [];
       /** why a strategy's defaults are not listed (text output; the JSON has defaults: null) */
       const unlisted = new Map<string, string>();
@@ -62,11 +62,13 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
+      // a strategy's description, defaults and errors are its author's text: control characters shown escaped (visible),
+      // so a listing cannot recolour the terminal, reverse a line or print a line of its own
       const w = Math.max(4, ...rows.map((r) => r.name.length));
       for (const r of rows) {
-        process.stdout.write(`${r.name.padEnd(w)}  ${r.description}\n`);
-        if (r.defaults) process.stdout.write(`${''.padEnd(w)}  defaults: ${JSON.stringify(r.defaults)}\n`);
-        else if (unlisted.has(r.name)) process.stdout.write(`${''.padEnd(w)}  defaults: not shown (${unlisted.get(r.name)!})\n`);
+        process.stdout.write(`${visible(`${r.name.padEnd(w)}  ${r.description}`)}\n`);
+        if (r.defaults) process.stdout.write(`${''.padEnd(w)}  defaults: ${visible(JSON.stringify(r.defaults))}\n`);
+        else if (unlisted.has(r.name)) process.stdout.write(`${''.padEnd(w)}  defaults: not shown (${visible(unlisted.get(r.name)!)})\n`);
       }
     });
 }

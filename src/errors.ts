@@ -31,9 +31,10 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * either as the problem of --from/--to when a flag set the window); `unknownStrategy`: no strategy
  * folder holds a strategy of that name (a name given with --strategies is the flag's problem, 64);
  * `duplicateStrategy`: two strategy folders hold a file of one name (the folders' problem, whichever
- * strategy was being looked up).
+ * strategy was being looked up); `strategyFileName`: a strategy folder holds a file whose name holds a control character
+ * (the folders' problem too).
  */
-export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy', 'duplicateStrategy'] as const;
+export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy', 'duplicateStrategy', 'strategyFileName'] as const;
 export type UserErrorReason = (typeof USER_ERROR_REASONS)[number];
 
 export class UserError extends Error {

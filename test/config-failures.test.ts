@@ -212,6 +212,37 @@ describe('syntax errors in user code', () => {
     expect(r.stderr).not.toMatch(/strategies\[\d\]\.name: strategy 'sma-cross'/);
   });
 
+  it('a strategy file whose name holds a control character (ESC, a line break, a bidi override) is refused when the folders are scanned: 78, one line naming the files escaped, from run and from strategies', async () => {
+    mkdirSync(join(dir, 'ctl-strats'), { recursive: true });
+    const body = (name: string) => `export default { name: ${JSON.stringify(name)}, description: 'x', params: { parse: (p: unknown) => p, safeParse: () => ({ success: true, data: {} }) }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() { throw new Error('bad'); } }) };\n`;
+    for (const name of ['esc\u001b[31mRED\u001b[0m\u0007', 'x\nmarginlab: all runs ok, nothing to see', 'rtl\u202e x']) writeFileSync(join(dir, 'ctl-strats', `${name}.ts`), body(name));
+    writeFileSync(join(dir, 'ctl-strats', 'plain.ts'), body('plain'));
+    writeConfig(dir, 'ctl.config.ts', { name: 'ctl', data: './data', strategyDirs: ['./ctl-strats'], strategies: ['plain', 'buy-and-hold'] });
+    // a description (the strategy author's text) is listed with its control characters escaped
+    mkdirSync(join(dir, 'desc-strats'), { recursive: true });
+    writeFileSync(join(dir, 'desc-strats', 'desc.ts'), body('desc').replace("description: 'x'", "description: 'x\\u001b[2J\\nmarginlab: fake \\u202e'"));
+    const [run, list, desc] = await Promise.all([
+      runCli(['run', '-c', 'ctl.config.ts', '--out', 'o-ctl'], dir),
+      runCli(['strategies', '--dir', 'ctl-strats'], dir),
+      runCli(['strategies', '--dir', 'desc-strats'], dir),
+    ]);
+    expect(desc.stderr).toBe('');
+    expect(desc.code).toBe(0);
+    expect(desc.stdout).toMatch(/^desc +x\\x1b\[2J\\nmarginlab: fake \\u202e$/m);
+    expect(desc.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    const files = /strategy files whose name holds a control character: \S*ctl-strats\/esc\\x1b\[31mRED\\x1b\[0m\\x07\.ts \(\\x1b, character 4\), \S*ctl-strats\/rtl\\u202e x\.ts \(\\u202e, character 4\), \S*ctl-strats\/x\\nmarginlab: all runs ok, nothing to see\.ts \(\\n, character 2\); a strategy's file name is its name in run labels, runs\.csv and the reports: rename them \(e\.g\. letters, digits and -\)$/;
+    expect(run.code).toBe(78);
+    // the folders' problem, said once (not once per strategy the config names)
+    expect(run.stderr).toBe(`marginlab: ctl.config.ts: invalid strategies (1 problem)\n${run.stderr.split('\n')[1]}\n`);
+    expect(run.stderr.split('\n')[1]).toMatch(/^ {2}strategyDirs: /);
+    expect(run.stderr.split('\n')[1]).toMatch(files);
+    expect(list.code).toBe(78);
+    expect(list.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(list.stderr.trim()).toMatch(/^marginlab: /);
+    expect(list.stderr.trim()).toMatch(files);
+    for (const r of [run, list]) expect(r.stderr + r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+  });
+
   it("an error a strategy's or a config's top-level code throws names its line, as a syntax error does (it gave the message alone)", async () => {
     mkdirSync(join(dir, 'top-strats'), { recursive: true });
     writeFileSync(join(dir, 'top-strats', 'top.ts'), "const x = 1;\nconst cfg = JSON.parse('{bad json');\nexport default { name: 'top', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");

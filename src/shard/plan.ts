@@ -226,8 +226,9 @@ export async function buildPlan(
       nowRunning(`strategy '${entry.name}' (${path}): loading its module (its top-level code)`);
       mod = await source.load(entry.name);
     } catch (err) {
-      // two strategy folders holding one name are the folders' problem, said once, whichever entry was being loaded
-      const folders = err instanceof UserError && err.reason === 'duplicateStrategy';
+      // two strategy folders holding one name, a file name holding a control character: the folders' problem, said once,
+      // whichever entry was being loaded
+      const folders = err instanceof UserError && (err.reason === 'duplicateStrategy' || err.reason === 'strategyFileName');
       const line = folders ? `strategyDirs: ${err.message}` : `${path}.name: ${thrownText(err)}`;
       if (!problems.includes(line)) problems.push(line);
       if (err instanceof UserError && err.reason === 'unknownStrategy' && flagStrategies?.includes(entry.name)) flagProblems.add(line);

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExitCode, UserError, configError } from '../errors.js';
 import type { StrategyModule } from './types.js';
 import { loadErrorMessage, moduleDefault } from '../util/module-default.js';
-import { excerpt, shownValue } from '../util/excerpt.js';
+import { CONTROL_CHAR, excerpt, shownValue, visible } from '../util/excerpt.js';
 import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
 import { notCounted, nowRunning } from '../util/time-limit.js';
@@ -29,6 +29,8 @@ interface Entry {
 function scan(dirs: readonly string[]): Entry[] {
   const seen = new Map<string, string>();
   const out: Entry[] = [];
+  /** files whose name holds a control character (util/excerpt CONTROL_CHAR), as the message names them */
+  const badNames: string[] = [];
   for (const dir of [BUILTIN_STRATEGY_DIR, ...dirs.map((d) => resolve(d))]) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       if (dir === BUILTIN_STRATEGY_DIR) continue;
@@ -40,6 +42,11 @@ function scan(dirs: readonly string[]): Entry[] {
       if (/\.(test|spec)\.[mc]?[jt]s$/.test(f)) continue;
       const name = basename(f, ext);
       const file = join(dir, f);
+      const control = CONTROL_CHAR.exec(name);
+      if (control !== null) {
+        badNames.push(`${visible(file)} (${visible(control[0])}, character ${[...name.slice(0, control.index)].length + 1})`);
+        continue;
+      }
       const prev = seen.get(name);
       if (prev !== undefined) {
         if (dirname(prev) === dir) continue; // same name, other extension in one folder: first wins (sorted)
@@ -51,6 +58,18 @@ function scan(dirs: readonly string[]): Entry[] {
       seen.set(name, file);
       out.push({ name, file });
     }
+  }
+  if (badNames.length > 0) {
+    // the name is the strategy's in the config, run labels, runs.csv and the reports' headings: an ESC sequence
+    // recoloured the terminal, a line break forged a line of marginlab's, a bidi control reversed the rest of a line
+    const one = badNames.length === 1;
+    const files = `${badNames.slice(0, 5).join(', ')}${badNames.length > 5 ? ` and ${badNames.length - 5} more` : ''}`;
+    throw new UserError(
+      `strategy file${one ? '' : 's'} whose name holds a control character: ${files}; a strategy's file name is its name in run labels, runs.csv and the reports: rename ${one ? 'the file' : 'them'} (e.g. letters, digits and -)`,
+      ExitCode.CONFIG,
+      [],
+      'strategyFileName',
+    );
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

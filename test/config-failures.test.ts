@@ -243,6 +243,26 @@ describe('syntax errors in user code', () => {
     for (const r of [run, list]) expect(r.stderr + r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 
+  it('a strategy file or a config whose path holds a backslash: 78, one line naming the user\'s file and what to rename (Node\'s "Invalid module … imported from" marginlab\'s own file)', async () => {
+    mkdirSync(join(dir, 'bs-strats'), { recursive: true });
+    writeFileSync(join(dir, 'bs-strats', '@x"y\'z\\.ts'), "export default { name: '@x\"y\\'z\\\\', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");
+    mkdirSync(join(dir, 'bs\\dir'), { recursive: true });
+    writeConfig(dir, 'b\\s.config.ts', { name: 'bs', data: './data', strategies: ['sma-cross'] });
+    writeConfig(join(dir, 'bs\\dir'), 'in.config.ts', { name: 'bs', data: '../data', strategies: ['sma-cross'] });
+    const [list, cfg, folder] = await Promise.all([
+      runCli(['strategies', '--dir', 'bs-strats'], dir),
+      runCli(['run', '-c', 'b\\s.config.ts', '--out', 'o-bs'], dir),
+      runCli(['run', '-c', 'bs\\dir/in.config.ts', '--out', 'o-bs2'], dir),
+    ]);
+    expect(list.code).toBe(78);
+    expect(list.stderr).toMatch(/^marginlab: strategy '@x"y'z\\' \(\S*bs-strats\/@x"y'z\\\.ts\) failed to load: Node cannot import a file whose path holds a backslash: rename the file without it\n$/);
+    expect(cfg.code).toBe(78);
+    expect(cfg.stderr).toBe("marginlab: b\\s.config.ts: could not load the config: Node cannot import a file whose path holds a backslash: rename the file without it\n");
+    expect(folder.code).toBe(78);
+    expect(folder.stderr).toBe("marginlab: bs\\dir/in.config.ts: could not load the config: Node cannot import a file whose path holds a backslash: rename the folder 'bs\\dir' without it\n");
+    for (const r of [list, cfg, folder]) expect(r.stderr).not.toMatch(/Invalid module|%5C|user-import/);
+  });
+
   it("an error a strategy's or a config's top-level code throws names its line, as a syntax error does (it gave the message alone)", async () => {
     mkdirSync(join(dir, 'top-strats'), { recursive: true });
     writeFileSync(join(dir, 'top-strats', 'top.ts'), "const x = 1;\nconst cfg = JSON.parse('{bad json');\nexport default { name: 'top', description: 'x', params: { parse: (p: unknown) => p }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) };\n");

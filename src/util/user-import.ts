@@ -42,6 +42,20 @@ const onStrayRejection = (reason: unknown): void => {
   });
 };
 
+/**
+ * Why Node cannot import the file of `url`, or null: its path holds a backslash (a POSIX file or folder name may),
+ * which a file URL holds encoded (%5C) and Node's ES-module loader refuses ("Invalid module … must not include
+ * encoded "/" or "\\" characters imported from" marginlab's own file). Said of the user's file, with what to rename.
+ */
+export function unimportablePath(url: string): string | null {
+  if (!url.startsWith('file:')) return null;
+  const path = new URL(url).pathname;
+  if (!/%5C|%2F/i.test(path)) return null;
+  const parts = path.split('/');
+  const folder = parts.slice(0, -1).find((p) => /%5C|%2F/i.test(p));
+  return `Node cannot import a file whose path holds a backslash: rename ${folder === undefined ? 'the file' : `the folder '${decodeURIComponent(folder)}'`} without it`;
+}
+
 export type TsImport = (url: string, parent: string) => Promise<unknown>;
 
 /**
@@ -50,6 +64,8 @@ export type TsImport = (url: string, parent: string) => Promise<unknown>;
  * run of the module's code).
  */
 export async function importUserModule(url: string, tsImport: TsImport | null = null): Promise<unknown> {
+  const unimportable = unimportablePath(url);
+  if (unimportable !== null) throw new Error(unimportable);
   try {
     return await (tsImport === null ? import(url) : tsImport(url, import.meta.url));
   } catch (err) {

@@ -147,6 +147,21 @@ describe('run plan', () => {
     expect(p.runs.length).toBeGreaterThan(0);
   });
 
+  it('one mistake in a grid is one line, however many points it refuses: the first value and a count (an integer key given { from: 0.5, to: 2000.5, step: 1 } said 2,001 lines)', async () => {
+    await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: { from: 0.5, to: 2000.5, step: 1 }, size: [0.5, -1] } }] })).rejects.toMatchObject({
+      exitCode: 78,
+      details: [
+        'strategies[0].grid.lookback: expected a whole number, got 0.5 (grid point lookback=0.5, size=0.5 and 2,000 more)',
+        // a value every point refuses alike is said once, as it is
+        'strategies[0].grid.size: expected a number > 0, got -1',
+      ],
+    });
+    // a list: the same
+    await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [1.5, 2, 2.5, 3.5] } }] })).rejects.toMatchObject({
+      details: ['strategies[0].grid.lookback: expected a whole number, got 1.5 (grid point lookback=1.5 and 2 more)'],
+    });
+  });
+
   it('a misspelt parameter does not hide a bad value of another given one (every grid point checked, each problem said once); rules across keys wait for the spelling', async () => {
     await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookbak: [5, 10], size: [-1, 0.5, -1] }, params: { spinUs: 'slow' } }] })).rejects.toMatchObject({
       exitCode: 78,

@@ -318,8 +318,26 @@ export async function buildPlan(
     }
     // where a parameter's problem is named: the grid when it sweeps the key, else params
     const keyBase = (key: PropertyKey | undefined): string => (typeof key === 'string' && key in entry.grid ? `${path}.grid` : `${path}.params`);
-    // a refinement's line (fast must be < slow) names no value: the grid points it refused, the first and a count
-    const refused = new Map<string, { point: string; more: number }>();
+    /**
+     * a problem the grid points share, said once with the first point and a count of the others: a refinement's line
+     * (fast must be < slow), which names no value, by its text; a swept key's value problem by the key and the issue,
+     * counting the values refused (an integer key given { from: 0.5, to: 2000.5, step: 1 } said 'expected a whole
+     * number, got 0.5', 'got 1.5', … in 2,001 lines); a value every point refuses alike is said as it is
+     */
+    // (a value's lines keep the place of its first point among the problems, `at`; a rule's follow them all)
+    const refused = new Map<string, { lines: string[]; point: string; more: number; values: Set<string> | null; at: number }>();
+    const refusedAt = (key: string, lines: string[], point: Record<string, unknown>, byValue: boolean): void => {
+      const seen = refused.get(key);
+      const text = lines.join('\n');
+      if (seen === undefined) {
+        refused.set(key, { lines, point: Object.entries(point).map(([k, v]) => `${k}=${shownValue(v)}`).join(', '), more: 0, values: byValue ? new Set([text]) : null, at: problems.length });
+        if (byValue) problems.push(...lines);
+      } else if (seen.values === null) seen.more++;
+      else if (!seen.values.has(text)) {
+        seen.values.add(text);
+        seen.more++;
+      }
+    };
     /** a value problem of a given parameter, said once however many grid points carry it */
     const said = new Set<string>();
     for (const point of expandGrid(grid)) {
@@ -337,6 +355,10 @@ export async function buildPlan(
         for (const issue of parsed.error.issues) {
           if (onlyGiven && (issue.code === 'custom' || typeof issue.path[0] !== 'string' || !onlyGiven.has(issue.path[0]))) continue;
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
+          if (issue.code !== 'custom' && typeof issue.path[0] === 'string' && Object.hasOwn(point, issue.path[0])) {
+            refusedAt(`${JSON.stringify(issue.path.map(String))}\u0000${issue.code}\u0000${issue.message}`, lines, point, true);
+            continue;
+          }
           if (onlyGiven) {
             for (const l of lines) {
               if (said.has(l)) continue;
@@ -346,12 +368,7 @@ export async function buildPlan(
             continue;
           }
           if (issue.code === 'custom' && Object.keys(point).length > 0) {
-            const at = Object.entries(point).map(([k, v]) => `${k}=${shownValue(v)}`).join(', ');
-            for (const l of lines) {
-              const seen = refused.get(l);
-              if (seen) seen.more++;
-              else refused.set(l, { point: at, more: 0 });
-            }
+            for (const l of lines) refusedAt(l, [l], point, false);
             continue;
           }
           // a parameter the schema gives no default and the entry no value: say where a value goes
@@ -449,8 +466,10 @@ export async function buildPlan(
         }
       }
     }
-    for (const [line, { point, more }] of refused) {
-      problems.push(`${line} (grid point ${point}${more > 0 ? ` and ${more} more` : ''})`);
+    for (const { lines, point, more, values, at } of refused.values()) {
+      const shown = lines.map((line) => (values !== null && more === 0 ? line : `${line} (grid point ${point}${more > 0 ? ` and ${grouped(more)} more` : ''})`));
+      if (values === null) problems.push(...shown);
+      else problems.splice(at, shown.length, ...shown);
     }
   }
   if (problems.length > 0) {

@@ -17,6 +17,7 @@ import { endAfterCleanUp, exitProcess, installInterruptHandler, onClosedPipe } f
 import { cancelUserTimers, enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText, visible } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
+import { installUserFaultGuards } from '../util/user-faults.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
   installInterruptHandler();
   // the config's and the strategies' code run here before a sweep under a time limit (src/util/time-limit.ts)
   enableTimeLimits(endOnTimeLimit);
+  // process.exit(), an uncaught error or an unhandled rejection of that code: one line naming its file, exit 78 (src/util/user-faults.ts)
+  installUserFaultGuards(reportError);
   let code: number;
   try {
     const program = await buildProgram();

@@ -22,6 +22,7 @@ import { CRASHES_WITHOUT_SCENARIOS, PACK_IDS, resolveStress, unknownScenarioText
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
+import { collectRejections, noteUserCode } from '../util/user-faults.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import { definedIn, RealmGuard, tamperMessage, tampered } from '../shard/isolation.js';
 import { importUserModule, isImportFault } from '../util/user-import.js';
@@ -845,6 +846,8 @@ async function guardedConfigCode<T>(where: string, fn: () => Promise<T>): Promis
   // a leak past ten configs loaded at once, as a program resolving many configs does)
   if (rejectionSinks.size === 0) process.on('unhandledRejection', onUnhandledRejection);
   rejectionSinks.add(onRejection);
+  // the CLI's guard of user code (src/util/user-faults.ts) leaves them to this one meanwhile
+  const collected = collectRejections();
   if (guardedConfigs++ === 0) process.on('rejectionHandled', onRejectionHandled);
   try {
     const v = await fn();
@@ -852,6 +855,7 @@ async function guardedConfigCode<T>(where: string, fn: () => Promise<T>): Promis
     return v;
   } finally {
     process.exit = exit;
+    collected();
     rejectionSinks.delete(onRejection);
     if (rejectionSinks.size === 0) process.off('unhandledRejection', onUnhandledRejection);
     // a rejection handled later (the config's own default export, awaited below) must not warn
@@ -959,6 +963,8 @@ async function importConfigBox(path: string, shownAs: string = path): Promise<{ 
   const withLoaders = await (await import('../util/register-loaders.mjs')).userCodeLoaders();
   try {
     const tsImport = withLoaders && !importsCts(abs) ? null : (await import('tsx/esm/api')).tsImport;
+    // a fault of its code no stack names (a stream's 'error' event) is said to come from the code that ran (src/util/user-faults.ts)
+    noteUserCode(abs, 'the config');
     mod = await guardConfigCode(path, async () => {
       // its top-level code under a time limit: a loop that never ends, or a top-level await that waits for ever
       return withTimeLimit(configCodeLimit(), `${path}: the config file's top-level code`, async () => {

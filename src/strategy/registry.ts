@@ -15,6 +15,7 @@ import { SETUP_IDS } from '../engine/setups.js';
 import { didYouMean } from '../util/nearest.js';
 import { notCounted, nowRunning } from '../util/time-limit.js';
 import { importUserModule } from '../util/user-import.js';
+import { noteUserCode } from '../util/user-faults.js';
 
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
@@ -168,6 +169,8 @@ async function load(e: Entry): Promise<StrategyModule> {
   // the first strategy of a command paid for its modules (0.2 s and more on a cold start), over a 200 ms timeoutMs
   await notCounted(() => import('../index.js'));
   const guard = new RealmGuard();
+  // a fault of the user's code no stack names (a stream's 'error' event) is said to come from the code that ran (src/util/user-faults.ts)
+  if (dirname(e.file) !== BUILTIN_STRATEGY_DIR) noteUserCode(e.file, `strategy '${e.name}'`);
   try {
     mod = await withConsoleOnStderr(async () => (await importUserModule(pathToFileURL(e.file).href)) as Record<string, unknown>);
   } catch (err) {

@@ -30,3 +30,23 @@ export function firstUserFrame(stack: string): { file: string; line: string; col
   }
   return null;
 }
+
+/**
+ * The first frame in user code of the stack calling this (up to 64 frames deep, whatever
+ * Error.stackTraceLimit is): where user code started a timer, called process.exit; null when none.
+ */
+export function currentUserFrame(): { file: string; line: string; column: string } | null {
+  const depth = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = depth;
+  return firstUserFrame(stack);
+}
+
+/** whether `stack` names a frame outside Node's own modules (`node:…`): marginlab's, a package's, user code's */
+export function hasCodeFrame(stack: string): boolean {
+  return stack.split('\n').some((text) => {
+    const m = /^\s*at (?:.*\()?(.+?):(\d+):(\d+)\)?\s*$/.exec(text);
+    return m !== null && !m[1]!.startsWith('node:');
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Code of the config or a strategy that misbehaves on the CLI's main thread outside any call that
+ * catches it (src/util/user-faults.ts): process.exit() ended marginlab silently with the user's exit
+ * code (an output folder holding only its lock file); an error thrown in a microtask or a timer, a
+ * promise rejected with no handler, a stream's 'error' event with no listener printed Node's stack
+ * trace and exited 1. Each is now one line naming the file, exit 78, the output folder left as an
+ * interrupt leaves it. Also: what that code writes to stdout goes to stderr (stdout carries --json),
+ * and a timer a strategy module's top-level code starts errors the runs saying so.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { REPO, resultFiles, startCli } from './fixtures/run/cli.js';
+import type { RunResult } from '../src/shard/types.js';
+
+const STRATS = resolve(import.meta.dirname, 'fixtures', 'user-faults');
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-user-faults-'));
+  await makeDataset(join(dir, 'data'), { bars: 60 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = (strategy: string, extra: Record<string, unknown> = {}) => ({
+  name: 'uf',
+  data: './data',
+  strategies: [strategy],
+  strategyDirs: [STRATS],
+  setups: ['isolated'],
+  leverage: [3],
+  workers: 1,
+  timeoutMs: 20_000,
+  ...extra,
+});
+
+/** `<name>.config.mjs`: `top` (the config's own top-level code), then the config */
+function writeCfg(name: string, strategy: string, top = ''): string {
+  writeFileSync(join(dir, `${name}.config.mjs`), `${top}export default ${JSON.stringify(config(strategy))};\n`);
+  return `${name}.config.mjs`;
+}
+
+const run = (args: string[]) => startCli(args, dir).done;
+
+/**
+ * one line on stderr (after what the user's code wrote there itself), no Node stack trace, exit 78, no output folder
+ * left; `async`: a fault Node raises a moment later (a stream's error) may come once the sweep started, and then
+ * leaves the folder as an interrupt does (its finished results kept for --resume, said so)
+ */
+function refused(r: { code: number | null; stderr: string }, out: string | null, async = false): string {
+  expect(r.code, r.stderr).toBe(78);
+  const ours = r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('marginlab:'));
+  expect(ours, r.stderr).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at |Node\.js v|internal error/);
+  if (out !== null && !(async && existsSync(join(dir, out)))) expect(existsSync(join(dir, out))).toBe(false);
+  if (out !== null && existsSync(join(dir, out))) expect(ours[0]).toMatch(/; finished results are kept in .*results \(finish with `npx marginlab run --resume/);
+  return ours[0]!;
+}
+
+describe.concurrent('process.exit() in the code of a config or a strategy on the main thread', () => {
+  it("a strategy module's top-level code (run and strategies): 78 naming the file and line (was exit 0, no output, a folder holding only its lock)", async () => {
+    writeFileSync(join(dir, 'exit-top.config.mjs'), `export default ${JSON.stringify(config('exit-top', { strategyDirs: [join(STRATS, 'exit-top')] }))};\n`);
+    const [r, list] = await Promise.all([run(['run', '-c', 'exit-top.config.mjs', '--out', 'o-exit-top', '--quiet']), run(['strategies', '--dir', join(STRATS, 'exit-top')])]);
+    expect(refused(r, 'o-exit-top')).toMatch(/^marginlab: .*exit-top\.ts:5: strategy 'exit-top' called process\.exit\(0\); the code of a config or a strategy must not end the process/);
+    expect(refused(list, null)).toMatch(/exit-top\.ts:5: strategy 'exit-top' called process\.exit\(0\)/);
+    expect(list.stdout).toBe('');
+  });
+
+  it('symbols(params): 78 naming the file (was exit 3, no report)', async () => {
+    const r = await run(['run', '-c', writeCfg('exit-symbols', 'exit-symbols'), '--out', 'o-exit-symbols', '--quiet']);
+    expect(refused(r, 'o-exit-symbols')).toMatch(/exit-symbols\.ts:12: strategy 'exit-symbols' called process\.exit\(3\)/);
+  });
+
+  it("a timer of the config's (was exit 0, no output)", async () => {
+    const r = await run(['run', '-c', writeCfg('exit-timer', 'log-symbols', 'setTimeout(() => process.exit(0), 0);\n'), '--out', 'o-exit-timer', '--quiet']);
+    expect(refused(r, 'o-exit-timer')).toMatch(/^marginlab: exit-timer\.config\.mjs:1: the config called process\.exit\(0\)/);
+  });
+});
+
+describe.concurrent('an error or a rejection no code handles, on the main thread', () => {
+  it.each([
+    ['reject-top', /reject-top\.ts:5: strategy 'reject-top' left a promise rejected with no handler: top-level rejection in strategy/],
+    ['micro-top', /micro-top\.ts:6: strategy 'micro-top' threw outside any call of marginlab's \(in a timer, a microtask or an event listener it started\): microtask threw in strategy module/],
+    ['stream-top', /ENOENT: no such file or directory, open '\/nonexistent\/marginlab-user-faults\/signals\.csv'; code that ran on this thread: .*stream-top\.ts \(strategy 'stream-top'\), stream-top\.config\.mjs \(the config\)/],
+  ])("a strategy module's top level, %s: 78 naming the file (was Node's stack trace, exit 1)", async (name, line) => {
+    const r = await run(['run', '-c', writeCfg(name, name), '--out', `o-${name}`, '--quiet']);
+    expect(refused(r, `o-${name}`, /stream/.test(name))).toMatch(line);
+  });
+
+  it.each([
+    ['config-micro', "queueMicrotask(() => { throw new Error('microtask threw in config'); });\n", /^marginlab: config-micro\.config\.mjs:1: the config threw outside any call of marginlab's .*: microtask threw in config/],
+    ['config-stream', "import { createReadStream } from 'node:fs';\ncreateReadStream('/nonexistent/marginlab-user-faults/nope.csv').on('data', () => {});\n", /nope\.csv'; code that ran on this thread: config-stream\.config\.mjs \(the config\)/],
+  ])("a config's top level, %s: 78 naming the file", async (name, top, line) => {
+    const r = await run(['run', '-c', writeCfg(name, 'log-symbols', top), '--out', `o-${name}`, '--quiet']);
+    expect(refused(r, `o-${name}`, /stream/.test(name))).toMatch(line);
+  });
+
+  it("an error of marginlab's own code stays an internal error (70), not the user's", async () => {
+    const code = [
+      "import { installUserFaultGuards } from './src/util/user-faults.ts';",
+      "installUserFaultGuards((err) => { process.stderr.write('internal: ' + err.message + '\\n'); return 70; });",
+      "import { shownPath } from './src/util/module-default.ts';",
+      // called by the timer itself: the stack holds marginlab's frame and Node's, none of user code
+      'setTimeout(shownPath, 0);',
+    ].join('\n');
+    const r = await new Promise<{ status: number | null; stderr: string }>((res) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' }, (e, _stdout, stderr) => {
+        res({ status: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stderr });
+      });
+    });
+    expect(r.status).toBe(70);
+    expect(r.stderr).toMatch(/^internal: The "path" argument must be of type string/);
+  });
+});

@@ -115,3 +115,15 @@ describe.concurrent('an error or a rejection no code handles, on the main thread
     expect(r.stderr).toMatch(/^internal: The "path" argument must be of type string/);
   });
 });
+
+describe('what user code on the main thread writes to stdout', () => {
+  it('goes to stderr: run --json prints JSON lines only (the config\'s console.log, its function\'s, symbols(), a timer of the strategy\'s)', async () => {
+    const top = "console.log('CONFIG-LOG on stdout?');\nprocess.stdout.write('CONFIG-WRITE on stdout?\\n');\n";
+    writeFileSync(join(dir, 'logs.config.mjs'), `${top}export default () => { console.log('CONFIG-FN on stdout?'); return ${JSON.stringify(config('log-symbols'))}; };\n`);
+    const r = await run(['run', '-c', 'logs.config.mjs', '--out', 'o-logs', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const line of r.stdout.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const text of ['CONFIG-LOG', 'CONFIG-WRITE', 'CONFIG-FN', 'LOG-TOP', 'LOG-SYMBOLS', 'WRITE-SYMBOLS']) expect(r.stderr).toContain(`${text} on stdout?`);
+    expect(r.stdout).not.toContain('on stdout?');
+  });
+});

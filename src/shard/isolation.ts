@@ -15,13 +15,15 @@
  * - Async callbacks: the engine checks what each callback returns (src/engine/runner-state.ts checkSync).
  * - Output: console output of strategies goes to stderr, never to stdout (the --json stream).
  */
-import { Console } from 'node:console';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { thrownText } from '../util/excerpt.js';
 import { noteTimers, realTimers } from '../util/timer-globals.js';
 import { isImportFault } from '../util/user-import.js';
+import { routeConsoleToStderr } from '../util/console-route.js';
+
+export { routeConsoleToStderr, withConsoleOnStderr } from '../util/console-route.js';
 
 // Everything restore() uses before the realm is clean again is captured here, at module load:
 // it must work whatever a strategy did to Array.prototype, Map.prototype, Object.prototype, ...
@@ -359,26 +361,6 @@ export function installWorkerIsolation(): void {
     else process.stderr.write(`marginlab: worker: an unhandled rejection outside any run was ignored: ${describe(reason)}\n`);
   });
   routeConsoleToStderr();
-}
-
-/** console.* and process.stdout.write go to stderr (stdout carries the --json stream). */
-export function routeConsoleToStderr(): void {
-  (globalThis as unknown as { console: Console }).console = new Console({ stdout: process.stderr, stderr: process.stderr });
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-}
-
-/** runs `fn` with console and stdout routed to stderr (routeConsoleToStderr), then puts both back */
-export async function withConsoleOnStderr<T>(fn: () => Promise<T>): Promise<T> {
-  const g = globalThis as unknown as { console: Console };
-  const before = g.console;
-  const stdoutWrite = process.stdout.write;
-  routeConsoleToStderr();
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = stdoutWrite;
-    g.console = before;
-  }
 }
 
 /** Start a pass: timers and stray errors from now on are its own. */

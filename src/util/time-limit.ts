@@ -24,7 +24,8 @@
  * thread's session reaches the main thread, not the caller).
  */
 import { isMainThread, Worker } from 'node:worker_threads';
-import { firstUserFrame } from './user-frame.js';
+import { currentUserFrame } from './user-frame.js';
+import { consoleToStderr } from './console-route.js';
 import { noteTimers, type TimerKind } from './timer-globals.js';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
@@ -217,7 +218,24 @@ function startWatchdog(): Worker {
   return w;
 }
 
+/** what puts the console back as it was before user code ran, the outermost first (userConsole) */
+const consoleRestores: (() => void)[] = [];
+
+/** The console of user code (console.* and process.stdout.write on stderr: util/console-route.ts) until the returned function is called. */
+function userConsole(): () => void {
+  const restore = consoleToStderr();
+  consoleRestores.push(restore);
+  return () => {
+    const i = consoleRestores.lastIndexOf(restore);
+    if (i >= 0) consoleRestores.splice(i, 1);
+    restore();
+  };
+}
+
 function fire(reason: ExpiryReason = 'limit'): void {
+  // the handler is marginlab's code, run while the user code's console is in place: its own console first
+  consoleRestores[0]?.();
+  consoleRestores.length = 0;
   onExpired?.(active?.doing ?? 'user code', active?.limit ?? { ms: 0, key: '' }, reason);
 }
 
@@ -248,11 +266,7 @@ function idle(): void {
 const userTimers = new Map<object, { type: 'Timeout' | 'Immediate'; where: string }>();
 /** the first frame of the current stack in user code (util/user-frame.ts): "file:line", or null (a timer marginlab starts inside a guard, a promise's time limit, is its own) */
 function userFrame(): string | null {
-  const depth = Error.stackTraceLimit;
-  Error.stackTraceLimit = 64;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = depth;
-  const f = firstUserFrame(stack);
+  const f = currentUserFrame();
   return f === null ? null : `${f.file}:${f.line}`;
 }
 
@@ -280,9 +294,12 @@ function track(t: object, type: TimerKind): void {
     if (outer !== null) nowRunning(doing);
     const cells = state;
     if (cells !== null) atomics.store(cells, 3, 1);
+    // its console output on stderr, as the code's that started it (stdout carries the command's output)
+    const restoreConsole = userConsole();
     try {
       return (callback as (...a: unknown[]) => unknown).apply(this, args);
     } finally {
+      restoreConsole();
       if (cells !== null) atomics.store(cells, 3, 0);
       if (id !== 0) disarm(id);
       else if (outer !== null) nowRunning(outer);
@@ -350,8 +367,21 @@ function disarm(id: number): boolean {
  * (changed as it goes with nowRunning). Without enableTimeLimits, off the main thread, or inside
  * another guard, `fn` runs as it is. The timers user code starts meanwhile run their callbacks under
  * the same limit, and are cancelled when the user code's part of the command ends (cancelUserTimers).
+ * With the limits on (the CLI), `fn` and those callbacks write console.* and process.stdout.write
+ * output to stderr: stdout carries the command's own output.
  */
 export async function withTimeLimit<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
+  // in the CLI, what the user code writes with console.* or process.stdout.write goes to stderr: stdout carries
+  // the command's own output (`run --json` events, `strategies --json`), which a config's console.log broke
+  const restoreConsole = onExpired !== null && isMainThread ? userConsole() : null;
+  try {
+    return await limited(limit, doing, fn);
+  } finally {
+    restoreConsole?.();
+  }
+}
+
+async function limited<T>(limit: TimeLimit, doing: string, fn: () => Promise<T>): Promise<T> {
   const id = arm(limit, doing);
   if (id === 0) return fn();
   // the global timer functions note the timers user code starts (`track`). (Not async_hooks: with a hook

@@ -127,3 +127,17 @@ describe('what user code on the main thread writes to stdout', () => {
     expect(r.stdout).not.toContain('on stdout?');
   });
 });
+
+describe("a timer a strategy module's top-level code starts", () => {
+  it('errors the runs saying so (it was "threw after its callback returned"), and the warning does not say the runs are safe', async () => {
+    const r = await run(['run', '-c', writeCfg('immediate-top', 'immediate-top'), '--out', 'o-immediate-top']);
+    expect(r.code, r.stderr).toBe(1);
+    const res = resultFiles(join(dir, 'o-immediate-top')).map((f) => JSON.parse(readFileSync(join(dir, 'o-immediate-top', 'results', f), 'utf8')) as RunResult);
+    expect(res.length).toBeGreaterThan(0);
+    for (const x of res) {
+      expect(x.error).toMatch(/^a setImmediate callback the strategy module's top-level code started \(at .*immediate-top\.ts:5\) threw: immediate threw in strategy module/);
+      expect(x.error).not.toContain('after its callback returned');
+    }
+    expect(r.stderr).toMatch(/left 1 timer on the main thread \(started at .*immediate-top\.ts:5\): cancelled here, .*a strategy module's top-level code runs again in every worker/);
+  });
+});

@@ -9,7 +9,9 @@
  *   (a strategy that changes them at load time is errored on every run, in every worker).
  *   Metrics are computed after the restore, so even the offending pass cannot skew them.
  * - Timers: setTimeout / setInterval / setImmediate created while a pass runs are cancelled when
- *   it ends (strategy callbacks are synchronous; nothing of theirs runs later, in another run).
+ *   it ends (strategy callbacks are synchronous; nothing of theirs runs later, in another run). One a
+ *   strategy module's top-level code starts as it loads here fires during a pass: what it throws
+ *   errors that pass, naming it as the module's (moduleTimer), not as a callback's.
  * - Errors after a callback returned (a throwing microtask, an unhandled rejection) are caught
  *   while the pass is current and attributed to it.
  * - Async callbacks: the engine checks what each callback returns (src/engine/runner-state.ts checkSync).
@@ -21,6 +23,8 @@ import { Decimal } from 'decimal.js';
 import { thrownText } from '../util/excerpt.js';
 import { noteTimers, realTimers } from '../util/timer-globals.js';
 import { isImportFault } from '../util/user-import.js';
+import { currentUserFrame } from '../util/user-frame.js';
+import { shownPath } from '../util/module-default.js';
 import { routeConsoleToStderr } from '../util/console-route.js';
 
 export { routeConsoleToStderr, withConsoleOnStderr } from '../util/console-route.js';
@@ -339,6 +343,42 @@ const describe = (e: unknown): string => {
   return thrownText(e);
 };
 
+/** what errors a pass whose code threw after one of its callbacks returned (a microtask, a timer of the pass, a rejection) */
+const AFTER_CALLBACK = 'strategy code threw after its callback returned';
+
+/** An error of strategy code no callback of the pass was running: the current pass's (its runs are errored), else one line on stderr. */
+function stray(message: string, outside: string): void {
+  if (current) current.errors.push(message);
+  else process.stderr.write(`marginlab: worker: ${outside} was ignored: ${message}\n`);
+}
+
+/**
+ * A timer or immediate started outside any pass: by a strategy module's top-level code, as it loads
+ * in this worker (the main thread cancelled its own copy when the plan was built; here it fires
+ * during a pass). What its callback throws errors that pass, saying so: it is no callback's.
+ */
+function moduleTimer(t: NodeJS.Timeout | NodeJS.Immediate, kind: 'Timeout' | 'Immediate'): void {
+  const frame = currentUserFrame();
+  if (frame === null) return;
+  const key = kind === 'Timeout' ? '_onTimeout' : '_onImmediate';
+  const r = t as unknown as Record<string, unknown>;
+  const callback = r[key];
+  if (typeof callback !== 'function') return;
+  const where = `${shownPath(frame.file)}:${frame.line}`;
+  r[key] = function moduleTimerCallback(this: unknown, ...args: unknown[]): unknown {
+    try {
+      return R.apply(callback as (...a: unknown[]) => unknown, this, args);
+    } catch (err) {
+      stray(
+        `a ${kind === 'Timeout' ? 'timer' : 'setImmediate callback'} the strategy module's top-level code started (at ${where}) threw: ${describe(err)} ` +
+          `(a module's top-level code runs again in every worker, and what it starts runs during the runs there: start nothing at the top of a strategy file)`,
+        'an error outside any run',
+      );
+      return undefined;
+    }
+  };
+}
+
 /**
  * In a worker: wrap the timer functions so the timers of a pass can be cancelled when it ends,
  * catch errors thrown after a callback returned, and send console output to stderr.
@@ -347,18 +387,15 @@ export function installWorkerIsolation(): void {
   if (installed) return;
   installed = true;
   noteTimers((t, kind) => {
-    if (kind === 'Timeout') current?.timeouts.add(t as NodeJS.Timeout);
-    else current?.immediates.add(t as NodeJS.Immediate);
+    if (current === null) return moduleTimer(t, kind);
+    if (kind === 'Timeout') current.timeouts.add(t as NodeJS.Timeout);
+    else current.immediates.add(t as NodeJS.Immediate);
   });
-  process.on('uncaughtException', (err) => {
-    if (current) current.errors.push(describe(err));
-    else process.stderr.write(`marginlab: worker: an error outside any run was ignored: ${describe(err)}\n`);
-  });
+  process.on('uncaughtException', (err) => stray(`${AFTER_CALLBACK}: ${describe(err)}`, 'an error outside any run'));
   process.on('unhandledRejection', (reason) => {
     // a strategy module's import error, rejected by Node a second time (util/user-import.ts): reported by the load
     if (isImportFault(reason)) return;
-    if (current) current.errors.push(`unhandled promise rejection: ${describe(reason)}`);
-    else process.stderr.write(`marginlab: worker: an unhandled rejection outside any run was ignored: ${describe(reason)}\n`);
+    stray(`${AFTER_CALLBACK}: unhandled promise rejection: ${describe(reason)}`, 'an unhandled rejection outside any run');
   });
   routeConsoleToStderr();
 }

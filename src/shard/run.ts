@@ -480,7 +480,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // scheduled here would run in the middle of the sweep, outside any time limit (util/time-limit.ts)
   const leftTimers = cancelUserTimers();
   if (leftTimers.length > 0) {
-    const w = `the code of the config or a strategy left ${leftTimers.length} timer${leftTimers.length === 1 ? '' : 's'} on the main thread (started at ${[...new Set(leftTimers)].slice(0, 3).join(', ')}${new Set(leftTimers).size > 3 ? ', …' : ''}): cancelled, since they would run during the sweep, where nothing limits them; a run's own code belongs in the strategy's callbacks, which the workers run`;
+    const w = `the code of the config or a strategy left ${leftTimers.length} timer${leftTimers.length === 1 ? '' : 's'} on the main thread (started at ${[...new Set(leftTimers)].slice(0, 3).join(', ')}${new Set(leftTimers).size > 3 ? ', …' : ''}): cancelled here, since they would run during the sweep, where nothing limits them; but a strategy module's top-level code runs again in every worker, and a timer it starts there runs during the runs (what it throws errors them): a run's own code belongs in the strategy's callbacks`;
     warnings.push(w);
     opts.onWarning?.(w);
   }

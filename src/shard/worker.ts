@@ -315,7 +315,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
     changed = guard.restore();
   }
   // the strategy's own misconduct first: a strategy that broke a shared built-in can make the engine fail, and that is not a marginlab bug
-  const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `strategy code threw after its callback returned: ${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
+  const blame = tainted.get(first.strategy) ?? (changed.length > 0 ? tamperMessage(changed) : null) ?? (stray.length > 0 ? `${stray[0]}${stray.length > 1 ? ` (and ${stray.length - 1} more)` : ''}` : null);
   if (blame !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, blame));
   if (createError !== null) return task.runs.map((run) => erroredResult(run.runId, run.spec, createError));
   if (internalError !== null || out === null) return task.runs.map((run) => erroredResult(run.runId, run.spec, internalError ?? 'internal engine error: no output', true));

@@ -141,3 +141,16 @@ describe("a timer a strategy module's top-level code starts", () => {
     expect(r.stderr).toMatch(/left 1 timer on the main thread \(started at .*immediate-top\.ts:5\): cancelled here, .*a strategy module's top-level code runs again in every worker/);
   });
 });
+
+describe('a run stopped by its time limit while its worker waits on a synchronous child process', () => {
+  it('ends with its own exit code (1), the child processes ended with one line (Node waited for the worker, held by `sleep 120`)', async () => {
+    writeFileSync(join(dir, 'exec-block.config.mjs'), `export default ${JSON.stringify(config('exec-block', { timeoutMs: 1500 }))};\n`);
+    const t0 = Date.now();
+    const r = await run(['run', '-c', 'exec-block.config.mjs', '--out', 'o-exec-block', '--quiet']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    expect(r.stderr).toMatch(/timeout: the run passed its 1500 ms limit at bar 5/);
+    expect(r.stderr).toMatch(/^marginlab: ended 2 processes \(pid \d+, \d+\) that a strategy's code started from a run stopped by its time limit and that were still running/m);
+    expect(existsSync(join(dir, 'o-exec-block', 'summary.json'))).toBe(true);
+  }, 90_000);
+});

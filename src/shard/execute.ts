@@ -24,6 +24,7 @@ import { thrownText } from '../util/excerpt.js';
 import { ExitCode, UserError } from '../errors.js';
 import { isoTime } from '../feed/timeframe.js';
 import { processMemoryBytes } from '../util/memory.js';
+import { reapChildProcessesAtExit } from '../util/interrupt.js';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -169,6 +170,7 @@ export class WorkerPool {
   readonly pool: Piscina<PoolMessage, SerializedResult[]>;
   readonly progress: BigInt64Array;
   readonly started: Int32Array;
+  readonly threads: Int32Array;
   readonly where: Float64Array;
   private readonly channel: BroadcastChannel;
   private datasets: Record<string, MarketData> | null = null;
@@ -182,9 +184,11 @@ export class WorkerPool {
     const progressBuf = new SharedArrayBuffer(8);
     const startedBuf = new SharedArrayBuffer(4 * options.workers);
     const whereBuf = new SharedArrayBuffer(16 * options.workers);
+    const threadsBuf = new SharedArrayBuffer(4 * options.workers);
     this.progress = new BigInt64Array(progressBuf);
     this.started = new Int32Array(startedBuf);
     this.where = new Float64Array(whereBuf);
+    this.threads = new Int32Array(threadsBuf);
     const dataChannel = `marginlab-datasets-${randomUUID()}`;
     this.channel = new BroadcastChannel(dataChannel);
     this.channel.onmessage = (ev: unknown) => {
@@ -195,7 +199,7 @@ export class WorkerPool {
     // the channel alone does not keep the process alive (the pool's workers do while they run)
     this.channel.unref();
     const init: WorkerInit = {
-      dataChannel, strategyDirs: options.strategyDirs, progress: progressBuf, started: startedBuf, where: whereBuf,
+      dataChannel, strategyDirs: options.strategyDirs, progress: progressBuf, started: startedBuf, threads: threadsBuf, where: whereBuf,
       ...(options.scenarios && Object.keys(options.scenarios).length > 0 ? { scenarios: options.scenarios } : {}),
     };
     this.pool = new Piscina<PoolMessage, SerializedResult[]>({
@@ -303,7 +307,7 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
   }
   wp ??= new WorkerPool({ strategyDirs: opts.strategyDirs, workers, heap, ...(opts.scenarios ? { scenarios: opts.scenarios } : {}) }, initial);
   wp.provide(opts.datasets);
-  const { pool, progress, started, where } = wp;
+  const { pool, progress, started, threads, where } = wp;
 
   const ticker = opts.onBars ? setInterval(() => opts.onBars!(Number(Atomics.load(progress, 0))), 250) : null;
   let interrupted = false;
@@ -395,6 +399,8 @@ export async function executeTasks(tasks: readonly PlanTask[], opts: ExecuteOpti
         startedAt = now;
       }
       if (startedAt !== 0 && now - startedAt > opts.timeoutMs) {
+        // its worker is stopped: one blocked in a synchronous child process would hold the process's exit
+        reapChildProcessesAtExit(Atomics.load(threads, lane));
         ac.abort(new TimeoutReason(`timeout: the run passed its ${opts.timeoutMs} ms limit${whereText(where, lane)} and was stopped`));
       } else if (startedAt === 0 && now - submitted > startLimit) {
         ac.abort(new TimeoutReason(`timeout: the worker did not start the run within ${startLimit} ms`));

@@ -25,6 +25,7 @@ import { capRecords, keepsDetail, noRecords, recordCount, setupRecords, liquidat
 /** Curve points of a stress run's result (history runs keep the task's curvePoints). */
 export const STRESS_CURVE_POINTS = 200;
 import { beginPass, endPass, installWorkerIsolation, RealmGuard, tamperMessage } from './isolation.js';
+import { ownThreadId } from '../util/interrupt.js';
 
 export interface WorkerInit {
   /**
@@ -39,6 +40,8 @@ export interface WorkerInit {
   progress: SharedArrayBuffer;
   /** SharedArrayBuffer of one Int32 per lane: the passes of the lane's message started so far (each start restarts the timeout) */
   started: SharedArrayBuffer;
+  /** SharedArrayBuffer of one Int32 per lane: the Linux thread id of the worker running the lane's pass (0: unknown), whose child processes are ended at exit when the pass is stopped by its time limit (src/util/interrupt.ts) */
+  threads: SharedArrayBuffer;
   /** SharedArrayBuffer of two Float64 per lane: where the lane's pass is (ReplayParams.position: bar, its time), for the timeout's message */
   where: SharedArrayBuffer;
   /** stress scenario definitions by id (src/stress); absent or empty without stress runs */
@@ -87,6 +90,8 @@ let guard: RealmGuard | null = null;
 const tainted = new Map<string, string>();
 const progress = init ? new BigInt64Array(init.progress) : null;
 const startedFlags = init ? new Int32Array(init.started) : null;
+const threadIds = init ? new Int32Array(init.threads) : null;
+const threadId = ownThreadId();
 const whereOf = (lane: number): Float64Array | undefined => (init ? new Float64Array(init.where, 16 * lane, 2) : undefined);
 const strategyCache = new Map<string, StrategyModule>();
 
@@ -258,6 +263,7 @@ export async function runTask(task: WorkerTask, init: WorkerInit): Promise<RunRe
   const venue = getVenue(first.venue, (first.venueOverrides ?? {}) as Parameters<typeof getVenue>[1]);
   // modules are loaded: the pass's timeout starts now
   // one more pass started on this lane (a message of several counts each: each has its own time limit)
+  if (threadIds) Atomics.store(threadIds, task.lane, threadId);
   if (startedFlags) Atomics.add(startedFlags, task.lane, 1);
   let reported = 0;
   guard ??= new RealmGuard();

@@ -16,7 +16,7 @@
  * power loss) leaves is removed by the next command that locks the folder (src/util/outdir.ts,
  * removeStaleTemps).
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeSync } from 'node:fs';
 import { ExitCode } from '../errors.js';
 
 /**
@@ -25,6 +25,74 @@ import { ExitCode } from '../errors.js';
  * in that time (a Ctrl-C while the config loads, a closed pipe) must still end the process.
  */
 export const exitProcess: (code?: number) => never = process.exit.bind(process);
+
+/** the threads (Linux thread ids) of workers stopped mid-run by a time limit */
+const stoppedThreads = new Set<number>();
+
+/**
+ * The worker running on thread `tid` (Linux thread id; 0: unknown, nothing done) was stopped mid-run
+ * by its time limit: its code may be blocked in a synchronous child process (`execSync('…')`), which
+ * stopping the worker cannot interrupt. Node's exit (process.exit or the event loop's end) waits for
+ * every thread, so the command would end, with its exit code, only when that child does (a
+ * `sleep 600`, or never). The process's exit ends that thread's child processes still running first
+ * (its 'exit' event comes before Node waits for the threads).
+ */
+export function reapChildProcessesAtExit(tid: number): void {
+  if (!(tid > 0)) return;
+  if (stoppedThreads.size === 0) process.on('exit', endChildProcesses);
+  stoppedThreads.add(tid);
+}
+
+/** this thread's Linux thread id (/proc/thread-self), 0 elsewhere */
+export function ownThreadId(): number {
+  try {
+    return Number(/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The child processes the stopped workers' threads started, and their descendants, SIGKILLed with one line naming them. */
+function endChildProcesses(): void {
+  // the children a process's threads (or one thread of this process) started
+  const childrenOf = (proc: number): number[] =>
+    readdirSync(`/proc/${proc}/task`).flatMap((tid) => childrenFile(`/proc/${proc}/task/${tid}/children`));
+  const childrenFile = (path: string): number[] =>
+    readFileSync(path, 'utf8')
+      .split(/\s+/)
+      .filter((pid) => /^\d+$/.test(pid))
+      .map(Number);
+  const pids: number[] = [];
+  for (const tid of stoppedThreads) {
+    try {
+      pids.push(...childrenFile(`/proc/self/task/${tid}/children`));
+    } catch {
+      // the thread has ended, or no children file (a kernel without it): nothing known to end
+    }
+  }
+  // and their descendants: execSync's shell waits on its command (sleep 600), whose output pipe keeps the worker waiting
+  for (let i = 0; i < pids.length && pids.length < 1000; i++) {
+    try {
+      for (const pid of childrenOf(pids[i]!)) if (!pids.includes(pid)) pids.push(pid);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const ended = pids.filter((pid) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (ended.length === 0) return;
+  try {
+    writeSync(2, `marginlab: ended ${ended.length === 1 ? 'a process' : `${ended.length} processes`} (pid ${ended.join(', ')}) that a strategy's code started from a run stopped by its time limit and that ${ended.length === 1 ? 'was' : 'were'} still running: its worker, waiting on ${ended.length === 1 ? 'it' : 'them'} (execSync), would have kept marginlab from exiting until ${ended.length === 1 ? 'it' : 'they'} ended\n`);
+  } catch {
+    // stderr closed: the exit goes on
+  }
+}
 
 const temps = new Set<string>();
 /** hooks run on an interrupt, newest first; each may return a sentence for the closing line */

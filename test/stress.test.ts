@@ -699,6 +699,26 @@ describe('stress config and plan', () => {
     expect(w).toContain("stress.crashScenarios: none of 'alt-wick' moves the symbols of strategy 'trend' (BTCUSDT) on dataset d: its Monte Carlo paths carry no crash (plain bootstrap paths); add a scenario that moves them to stress.crashScenarios");
   });
 
+  it("a path's crashes depend on the set of crash scenarios, not on the order they are listed in (--scenarios b,a drew other crashes than a,b)", () => {
+    const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const own = { id: 'btc-gap', symbols: { BTC: { depth: -0.3, shape: 'gap', duration: '30m' } } };
+    const paths = (scenarios: (string | object)[], crashScenarios?: string[], symbols?: string[]) => {
+      const { stress } = resolveStress({ scenarios: scenarios as never, inject: {}, paths: 30, crashesPerPath: 2, ...(crashScenarios ? { crashScenarios } : {}), seed: 12345 });
+      return stressVariants(stress!, ds, symbols).filter((x) => x.kind === 'path');
+    };
+    const a = paths(['crash-2025-10-10', 'alt-wick', own]);
+    // every order of the same set: the same paths (RunSpecs, hence RunIds), for the whole pool and for a run's part of it
+    for (const order of [['alt-wick', own, 'crash-2025-10-10'], [own, 'crash-2025-10-10', 'alt-wick'], ['crash-2025-10-10', own, 'alt-wick']]) {
+      expect(paths(order)).toEqual(a);
+      expect(paths(order, undefined, ['BTCUSDT'])).toEqual(paths(['crash-2025-10-10', 'alt-wick', own], undefined, ['BTCUSDT']));
+    }
+    // stress.crashScenarios alike (the scenario runs' own list apart)
+    expect(paths(['crash-2021-05-19', 'alt-wick', 'crash-2020-03-12'], ['crash-2020-03-12', 'alt-wick', 'crash-2021-05-19'])).toEqual(paths(['crash-2021-05-19'], ['alt-wick', 'crash-2021-05-19', 'crash-2020-03-12']));
+    // the draws still spread over the whole pool
+    expect(new Set(a.flatMap((x) => (x.kind === 'path' ? x.crashes! : []).map((c) => c.scenario)))).toEqual(new Set(['crash-2025-10-10', 'alt-wick', 'btc-gap']));
+  });
+
   it("a shock starting at or after the window's end is not planned at that injection time, and the run says so", () => {
     // 100 bars; injections at bars 50 and 90; the scenario's only leg starts 20 bars after the injection
     const late = scenarioSchema.parse({ id: 'late', symbols: { BTC: { depth: -0.3, duration: '1h', at: '20h' } } });

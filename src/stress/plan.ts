@@ -318,10 +318,13 @@ export function strategyScenarioWarnings(stress: ResolvedStress, ds: StressTimel
 /**
  * The crash scenarios a path run trading `symbols` draws its crashes from: those that move at least
  * one of them (a crash that moves none would leave the path as it is and count as a crash survived).
- * All of them when `symbols` is not given.
+ * All of them when `symbols` is not given. In id order (code units), whatever the order the config or
+ * --scenarios listed them in: the pool is a set, and a path's draws index into it, so the same set and
+ * seed give the same crashes (in the listed order, `--scenarios b,a` gave every path other crashes than `a,b`).
  */
 export function pathCrashPool(stress: Pick<ResolvedStress, 'crashScenarios'>, symbols?: readonly string[]): Scenario[] {
-  return symbols === undefined ? stress.crashScenarios : stress.crashScenarios.filter((sc) => !scenarioMovesNone(sc, symbols));
+  const pool = symbols === undefined ? [...stress.crashScenarios] : stress.crashScenarios.filter((sc) => !scenarioMovesNone(sc, symbols));
+  return pool.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**

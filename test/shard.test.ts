@@ -212,6 +212,46 @@ describe('merge', () => {
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });
+  it('judges folders by what decides their runs: lists in another order and a data folder by another path are one sweep; a real difference is named by its key', async () => {
+    const { resolveConfig } = await import('../src/config/index.js');
+    const root = mkdtempSync(join(tmpdir(), 'ml-merge3-'));
+    const conf = async (over: Record<string, unknown>, flags: { strategies?: string[]; scenarios?: string[]; seed?: number } = {}) =>
+      JSON.parse(JSON.stringify(await resolveConfig({
+        name: 'n', data: 'data/d', strategies: ['buy-and-hold', { name: 'sma-cross', grid: { fast: [5, 10] } }], leverage: [3, 10], setups: ['isolated', 'cross'],
+        stress: { scenarios: ['crash-2025-10-10', 'alt-wick', { id: 'btc-gap', symbols: { BTC: { depth: -0.3, duration: '1h' } } }], inject: { at: ['2025-06-20T14:00:00Z', '2025-06-10T00:00:00Z'] }, crashesPerPath: 1, paths: 2, seed: 1 },
+        ...over,
+      } as never, { configDir: '/x', overrides: { ...(flags.strategies ? { strategies: flags.strategies } : {}), stress: { ...(flags.scenarios ? { scenarios: flags.scenarios } : {}), ...(flags.seed ? { seed: flags.seed } : {}) } } }))) as unknown;
+    const s1 = spec();
+    const plan = { hash: 'p', total: 2, strategies: ['buy-and-hold', 'sma-cross'], strategyHashes: { 'buy-and-hold': 'h1', 'sma-cross': 'h2' } };
+    const ref = folder(root, 'ref', manifest({ config: await conf({}), plan }), [erroredResult(runIdOf(s1), s1, 'x')]);
+    const same = [
+      // --strategies and --scenarios in another order (the same plan: `run --resume` took the folder)
+      await conf({}, { strategies: ['sma-cross', 'buy-and-hold'], scenarios: ['btc-gap', 'alt-wick', 'crash-2025-10-10'] }),
+      // the config's own lists in another order, the data folder by its absolute path, the strategies' folder by another path (their code is compared by hash)
+      await conf({
+        data: '/work/p/data/d', strategyDirs: ['/work/p/strategies'], leverage: [10, 3], setups: ['cross', 'isolated'],
+        strategies: [{ name: 'sma-cross', grid: { fast: [10, 5] } }, 'buy-and-hold'],
+        stress: { scenarios: ['alt-wick', { id: 'btc-gap', symbols: { BTC: { depth: -0.3, duration: '1h' } } }, 'crash-2025-10-10'], inject: { at: ['2025-06-10T00:00:00Z', '2025-06-20T14:00:00Z'] }, crashesPerPath: 1, paths: 2, seed: 1 },
+      }),
+    ];
+    for (const [k, config] of same.entries()) {
+      const other = folder(root, `same${k}`, manifest({ shard: { index: 2, count: 2 }, config, plan, datasets: [{ name: 'd', path: k === 1 ? '/work/p/data/d' : 'data/d', hashes: { f: 'h' } }] }), []);
+      expect((await mergeRunFolders([ref, other], join(root, `m${k}`))).runs).toBe(1);
+    }
+    // a real difference is refused, named by its key (it read "differ in stress")
+    const seeded = folder(root, 'seeded', manifest({ shard: { index: 2, count: 2 }, config: await conf({}, { seed: 8 }), plan: { ...plan, hash: 'q' } }), []);
+    await expect(mergeRunFolders([ref, seeded], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65, details: ['config: ' + ref + ' and ' + seeded + ' differ in stress.seed', `plan: ${ref} and ${seeded} have different run plans (p vs q)`] });
+    // the strategies' folder is compared when a folder has no strategy code hashes (written before them)
+    const { strategyHashes: _h, ...noHashes } = plan;
+    const unhashed = folder(root, 'unhashed', manifest({ shard: { index: 2, count: 2 }, config: same[1], plan: noHashes }), []);
+    await expect(mergeRunFolders([ref, unhashed], join(root, 'x'))).rejects.toMatchObject({ details: [`config: ${ref} and ${unhashed} differ in strategyDirs`] });
+    // other data: named by the datasets when their names differ
+    const renamed = folder(root, 'renamed', manifest({ shard: { index: 2, count: 2 }, config: await conf({}), plan, datasets: [{ name: 'e', path: 'data/d', hashes: { f: 'h' } }] }), []);
+    await expect(mergeRunFolders([ref, renamed], join(root, 'x'))).rejects.toMatchObject({ details: [`data hashes: ${ref} was run on dataset d, ${renamed} on e`] });
+    // the same config, data, engine and code but another plan: planned by another marginlab, said so
+    const replanned = folder(root, 'replanned', manifest({ shard: { index: 2, count: 2 }, config: await conf({}), plan: { ...plan, hash: 'q' } }), []);
+    await expect(mergeRunFolders([ref, replanned], join(root, 'x'))).rejects.toMatchObject({ details: [expect.stringMatching(/^plan: .* have different run plans \(p vs q\): their configs, data, engine and strategy code agree, so an earlier marginlab planned one of them otherwise/)] });
+  });
   it('refuses a folder whose run has not finished (65) and the same folder named twice, also through a symlink (64)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ml-merge2-'));
     const s1 = spec();

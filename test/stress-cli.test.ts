@@ -111,6 +111,23 @@ describe('marginlab stress', () => {
     writeConfig(dir, `${name}.config.ts`, { name, data: './data', strategyDirs: [FIXTURE_STRATEGIES], leverage: [3], stress: { scenarios: [], paths: 2, seed: 5, pathEvents }, ...rest });
   const evConfig = (pathEvents: boolean) => smallStress('stress-ev', pathEvents, { strategies: [{ name: 'fixture-trend', params: { lookback: 12 } }] });
 
+  it('--scenarios in another order (and --strategies naming the config\'s own) plans the same runs: shards given either merge into the single run\'s results', async () => {
+    // the crash pool in the config's order drew other crashes for every path of `--scenarios aaa-gap,crash-2025-10-10`,
+    // and merge refused shards whose lists were in another order ("differ in stress")
+    const w = await runCli(['stress', '-c', 'stress.config.ts', '--workers', '1', '--out', 'ord-w', '--quiet'], dir);
+    const [o1, o2] = await Promise.all([
+      runCli(['stress', '-c', 'stress.config.ts', '--scenarios', 'crash-2025-10-10,aaa-gap', '--strategies', 'fixture-trend', '--shard', '1/2', '--workers', '1', '--out', 'ord-1', '--quiet'], dir),
+      runCli(['stress', '-c', 'stress.config.ts', '--scenarios', 'aaa-gap,crash-2025-10-10', '--shard', '2/2', '--workers', '1', '--out', 'ord-2', '--quiet'], dir),
+    ]);
+    expect([w.code, o1.code, o2.code]).toEqual([0, 0, 0]);
+    const m = await runCli(['merge', 'ord-1', 'ord-2', '--out', 'ord-m'], dir);
+    expect(m.stderr).not.toMatch(/do not belong/);
+    expect(m.code).toBe(0);
+    const files = resultFiles(join(dir, 'ord-w'));
+    expect(resultFiles(join(dir, 'ord-m'))).toEqual(files);
+    for (const f of files) expect(read(join(dir, 'ord-m', 'results', f))).toBe(read(join(dir, 'ord-w', 'results', f)));
+  });
+
   it('the warning about a symbol with bars on part of the window names only symbols the path runs trade', async () => {
     // AAAUSDT on all 200 bars, BBBUSDT listed at bar 120
     const H = 3_600_000;

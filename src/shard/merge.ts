@@ -3,7 +3,7 @@
  * different engine versions, configs (the plan-relevant part: worker counts and output paths may
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
-import { resumeCommand } from './plan-change.js';
+import { planConfigDifferences, resumeCommand, sameDatasets } from './plan-change.js';
 import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
@@ -107,21 +107,30 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const a = inputs[0];
     const b = inputs[i];
     if (m.engineVersion !== ref.engineVersion) problems.push(`engine version: ${a} has ${ref.engineVersion}, ${b} has ${m.engineVersion}`);
-    if (fingerprint(m) !== fingerprint(ref)) {
-      const ca = planRelevantConfig(ref.config as ResolvedConfig);
-      const cb = planRelevantConfig(m.config as ResolvedConfig);
-      const keys = [...new Set([...Object.keys(ca), ...Object.keys(cb)])].filter((k) => canonicalJson(ca[k] ?? null) !== canonicalJson(cb[k] ?? null));
-      problems.push(`config: ${a} and ${b} differ${keys.length ? ` in ${keys.sort().join(', ')}` : ''}`);
+    // judged by what decides the runs, as --resume judges a folder: not by how the config was written (--strategies b,a
+    // beside a,b, a data folder by its absolute path beside its relative one: the same plan was refused)
+    const keys = planConfigDifferences(ref.config, m.config, { strategyCodeHashed: ref.plan?.strategyHashes !== undefined && m.plan?.strategyHashes !== undefined });
+    if (keys.length > 0) problems.push(`config: ${a} and ${b} differ in ${keys.join(', ')}`);
+    if (!sameDatasets(ref.datasets, m.datasets)) {
+      const names = (ds: RunManifest['datasets']) => ds.map((d) => d.name).sort().join(', ');
+      problems.push(
+        names(ref.datasets) !== names(m.datasets)
+          ? `data hashes: ${a} was run on dataset${ref.datasets.length === 1 ? '' : 's'} ${names(ref.datasets)}, ${b} on ${names(m.datasets)}`
+          : `data hashes: ${a} and ${b} were run on different data files`,
+      );
     }
-    if (canonicalJson(m.datasets.map((d) => d.hashes)) !== canonicalJson(ref.datasets.map((d) => d.hashes))) {
-      problems.push(`data hashes: ${a} and ${b} were run on different data files`);
-    }
-    if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) problems.push(`plan: ${a} and ${b} have different run plans (${ref.plan.hash} vs ${m.plan.hash})`);
     // the same plan run with other code of a strategy file (the RunIds hold its name and params only)
     const ha = ref.plan?.strategyHashes ?? {};
     const hb = m.plan?.strategyHashes ?? {};
     const code = Object.keys(ha).filter((n) => hb[n] !== undefined && hb[n] !== ha[n]).sort();
     if (code.length > 0) problems.push(`strategy code: ${a} and ${b} ran different versions of ${code.map((n) => `'${n}'`).join(', ')}`);
+    if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) {
+      // nothing above differs: the plans were made by marginlabs that plan the same config otherwise
+      const why = code.length === 0 && m.engineVersion === ref.engineVersion && keys.length === 0 && sameDatasets(ref.datasets, m.datasets)
+        ? ': their configs, data, engine and strategy code agree, so an earlier marginlab planned one of them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes); run it again with this one'
+        : '';
+      problems.push(`plan: ${a} and ${b} have different run plans (${ref.plan.hash} vs ${m.plan.hash})${why}`);
+    }
   });
   if (problems.length > 0) throw new UserError(`merge: the folders do not belong to one sweep (${problems.length} mismatch${problems.length === 1 ? '' : 'es'})`, ExitCode.DATA, problems);
   // the same shard in two folders is allowed: a shard re-run into a new folder to retry its errored

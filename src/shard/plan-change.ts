@@ -32,6 +32,89 @@ function scenarioDefs(list: unknown): [string, string][] {
   return Array.isArray(list) ? list.map((x): [string, string] => [typeof x === 'string' ? x : String(asRecord(x)?.id ?? '?'), canonicalJson(x)]) : [];
 }
 
+/** A dataset as a run folder's manifest records it: its name and the content hashes of its files. */
+export interface DatasetIdentity {
+  name: string;
+  hashes: Record<string, string>;
+}
+
+/** Whether two lists of datasets hold the same data (names and file contents; their paths and order do not count). */
+export function sameDatasets(a: readonly DatasetIdentity[], b: readonly DatasetIdentity[]): boolean {
+  const key = (ds: readonly DatasetIdentity[]) => canonicalJson(asSet(ds.map((d) => ({ name: d.name, hashes: d.hashes }))));
+  return key(a) === key(b);
+}
+
+/** A list whose order decides nothing, in one order (by its items' canonical JSON); anything else as it is. */
+function asSet(x: unknown): unknown {
+  if (!Array.isArray(x)) return x;
+  return x
+    .map((v: unknown): [string, unknown] => [canonicalJson(v ?? null), v])
+    .sort((p, q) => (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0))
+    .map(([, v]) => v);
+}
+
+/**
+ * The plan-relevant part of a config (planRelevantConfig) as two plans' configs are compared (merge
+ * across shards, --resume naming what changed): by what decides their runs, not how it was written.
+ * Lists whose order decides nothing are taken as sets: the strategies (and a strategy entry's setups,
+ * leverage and grid values), setups, leverage, the data folders, stress.scenarios,
+ * stress.crashScenarios (paths draw their crashes in id order) and stress.inject.at; the plan sorts
+ * its runs by RunId. A data folder is compared without its path (`/work/p/data/x` on one machine,
+ * `data/x` on another): its name and content are in the datasets' hashes, compared beside the config.
+ * `strategyCodeHashed` (both folders recorded plan.strategyHashes, compared beside it): the strategy
+ * folders' paths are left out too, the strategies' code being compared by content.
+ */
+export function comparablePlanConfig(config: unknown, opts: { strategyCodeHashed?: boolean } = {}): Record<string, unknown> {
+  const c = planRelevantConfig((asRecord(config) ?? {}) as unknown as ResolvedConfig);
+  const withSets = (o: unknown, keys: readonly string[]): unknown => {
+    const r = asRecord(o);
+    return r ? { ...r, ...Object.fromEntries(keys.filter((k) => k in r).map((k) => [k, asSet(r[k])])) } : o;
+  };
+  if (Array.isArray(c.strategies)) {
+    c.strategies = asSet(
+      c.strategies.map((e: unknown) => {
+        const r = withSets(e, ['setups', 'leverage']);
+        const grid = asRecord(asRecord(r)?.grid);
+        return grid ? { ...asRecord(r), grid: Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, asSet(v)])) } : r;
+      }),
+    );
+  }
+  c.setups = asSet(c.setups);
+  c.leverage = asSet(c.leverage);
+  if (Array.isArray(c.data)) {
+    c.data = asSet(
+      c.data.map((d: unknown) => {
+        const r = asRecord(d);
+        if (!r) return d;
+        const { path: _path, ...rest } = r;
+        return rest;
+      }),
+    );
+  }
+  const stress = asRecord(c.stress);
+  if (stress) c.stress = { ...(withSets(stress, ['scenarios', 'crashScenarios']) as Record<string, unknown>), ...('inject' in stress ? { inject: withSets(stress.inject, ['at']) } : {}) };
+  if (opts.strategyCodeHashed) delete c.strategyDirs;
+  return c;
+}
+
+/**
+ * The keys in which two plans' configs differ (comparablePlanConfig): a top-level key, or for a
+ * block (stress, execution, venue) its keys that differ (`stress.seed`, `execution.slippageBps`);
+ * sorted, empty when they decide the same runs.
+ */
+export function planConfigDifferences(a: unknown, b: unknown, opts: { strategyCodeHashed?: boolean } = {}): string[] {
+  const ca = comparablePlanConfig(a, opts);
+  const cb = comparablePlanConfig(b, opts);
+  const differing = (x: Record<string, unknown>, y: Record<string, unknown>) =>
+    [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => canonicalJson(x[k] ?? null) !== canonicalJson(y[k] ?? null)).sort();
+  return differing(ca, cb).flatMap((k) => {
+    const x = asRecord(ca[k]);
+    const y = asRecord(cb[k]);
+    const sub = x && y ? differing(x, y) : [];
+    return sub.length > 0 ? sub.map((s) => `${k}.${s}`) : [k];
+  });
+}
+
 /** The flags of `marginlab stress` that give a stress block its paths, seed and scenarios. */
 function stressFlags(s: StressLike): string {
   return `--paths ${String(s.paths)} --seed ${String(s.seed)} --scenarios ${scenarioIds(s)}`;
@@ -55,22 +138,26 @@ export function describePlanChange(
   const resume = () => resumeCommand(prevConfig, folder.dir, prevShard, folder.command);
   const prev = asRecord(prevConfig);
   if (prev) {
-    const a = planRelevantConfig(prev as unknown as ResolvedConfig);
-    const b = planRelevantConfig(config);
+    // compared as sets where the order decides nothing, data folders without their paths (comparablePlanConfig)
+    const a = comparablePlanConfig(prev);
+    const b = comparablePlanConfig(config);
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null)).sort();
-    const ps = asRecord(a.stress) as StressLike | null;
-    const cs = asRecord(b.stress) as StressLike | null;
+    // (as given, to name them; compared in the form above)
+    const ps = asRecord(planRelevantConfig(prev as unknown as ResolvedConfig).stress) as StressLike | null;
+    const cs = asRecord(planRelevantConfig(config).stress) as StressLike | null;
+    const pn = asRecord(a.stress) as StressLike | null;
+    const cn = asRecord(b.stress) as StressLike | null;
     if (keys.includes('stress')) {
       if (ps && !cs) {
         parts.push(`the folder holds the stress runs of \`marginlab stress ${stressFlags(ps)}\` and this command runs history only; resume it with \`${resume()}\``);
       } else if (!ps && cs) {
         parts.push(`the folder holds the history runs of \`marginlab run\` and this command adds stress runs; resume it with \`${resume()}\``);
-      } else if (ps && cs) {
+      } else if (ps && cs && pn && cn) {
         // what the flags of `marginlab stress` set (a resume command can give it back) ...
         const diffs: string[] = [];
         if (canonicalJson(ps.paths ?? null) !== canonicalJson(cs.paths ?? null)) diffs.push(`--paths ${String(ps.paths)} (this command: ${String(cs.paths)})`);
         if (canonicalJson(ps.seed ?? null) !== canonicalJson(cs.seed ?? null)) diffs.push(`--seed ${String(ps.seed)} (this command: ${String(cs.seed)})`);
-        if (scenarioIds(ps) !== scenarioIds(cs)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
+        if (scenarioIds(pn) !== scenarioIds(cn)) diffs.push(`--scenarios ${scenarioIds(ps)} (this command: ${scenarioIds(cs)})`);
         // ... and what only the config sets: a scenario defined anew under the same id, the block's other keys
         const before = [...scenarioDefs(ps.scenarios), ...scenarioDefs(ps.crashScenarios)];
         const after = [...scenarioDefs(cs.scenarios), ...scenarioDefs(cs.crashScenarios)];
@@ -82,8 +169,8 @@ export function describePlanChange(
           return canonicalJson(ids) === canonicalJson(scenarioDefs(st.scenarios).map(([id]) => id)) ? 'the scenarios' : ids;
         };
         const value = (st: StressLike, k: string): string => canonicalJson(k === 'crashScenarios' ? crashPool(st) : ((st as Record<string, unknown>)[k] ?? null));
-        const keys = [...new Set([...Object.keys(ps), ...Object.keys(cs)])]
-          .filter((k) => !['paths', 'seed', 'scenarios'].includes(k) && value(ps, k) !== value(cs, k))
+        const keys = [...new Set([...Object.keys(pn), ...Object.keys(cn)])]
+          .filter((k) => !['paths', 'seed', 'scenarios'].includes(k) && value(pn, k) !== value(cn, k))
           .sort()
           .map((k) => `stress.${k}`);
         const config = [...(edited.length ? [`the definition of scenario${edited.length === 1 ? '' : 's'} ${edited.join(', ')}`] : []), ...keys];

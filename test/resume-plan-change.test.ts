@@ -159,3 +159,25 @@ describe('--resume after an edit of the config stress block', () => {
     expect(describePlanChange(all, null, await conf(undefined, ['alt-wick']), null, { dir: '/tmp/out' })).toBe("the config's stress block changed (stress.crashScenarios)");
   });
 });
+
+describe('--resume into a folder whose config, shard and data are this command\'s but whose plan is not', () => {
+  it('names the engine, a strategy\'s code or marginlab\'s planning, not "the data files changed"; a reordered list is no change', async () => {
+    const { resolveConfig } = await import('../src/config/index.js');
+    const { describePlanChange } = await import('../src/shard/plan-change.js');
+    const conf = (scenarios: string[], paths = 2) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { scenarios, crashesPerPath: 1, paths } } as never, { configDir: '/tmp' });
+    const a = await conf(['alt-wick', 'crash-2020-03-12']);
+    const b = await conf(['crash-2020-03-12', 'alt-wick']);
+    const data = [{ name: 'd', hashes: { f: 'h' } }];
+    const inputs = (over: Record<string, unknown> = {}) => ({ folder: { datasets: data, engineVersion: 'E', strategyHashes: { 'buy-and-hold': 'c' } }, command: { datasets: data, engineVersion: 'E', strategyHashes: { 'buy-and-hold': 'c' }, ...over } });
+    // the same set of scenarios in another order: not named as a change (paths draw their crashes in id order)
+    expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, inputs())).toBe(
+      'its config, shard, data and strategy code are this command\'s, but an earlier marginlab planned them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes): resume it with the marginlab that wrote it',
+    );
+    expect(describePlanChange(a, null, await conf(['crash-2020-03-12', 'alt-wick'], 3), null, { dir: '/tmp/out' })).toMatch(/^the folder's stress runs were planned with --paths 2 \(this command: 3\); resume it with/);
+    expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, inputs({ engineVersion: 'F' }))).toBe("its runs are of engine E, this command's of engine F");
+    expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, inputs({ strategyHashes: { 'buy-and-hold': 'd' } }))).toBe("the code of strategy 'buy-and-hold' changed");
+    expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, inputs({ datasets: [{ name: 'd', hashes: { f: 'other' } }] }))).toBe('the data files changed');
+    expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' })).toBe('the data files changed');
+  });
+});

@@ -38,6 +38,13 @@ export interface DatasetIdentity {
   hashes: Record<string, string>;
 }
 
+/** What a plan is made of beside its config and shard (a manifest's `datasets`, `engineVersion`, `plan.strategyHashes`). */
+export interface PlanInputs {
+  datasets: readonly DatasetIdentity[];
+  engineVersion: string;
+  strategyHashes?: Record<string, string> | undefined;
+}
+
 /** Whether two lists of datasets hold the same data (names and file contents; their paths and order do not count). */
 export function sameDatasets(a: readonly DatasetIdentity[], b: readonly DatasetIdentity[]): boolean {
   const key = (ds: readonly DatasetIdentity[]) => canonicalJson(asSet(ds.map((d) => ({ name: d.name, hashes: d.hashes }))));
@@ -132,6 +139,8 @@ export function describePlanChange(
   folder: { dir: string; command?: RunCommand | undefined },
   /** this command's flags that set config keys (--from, --to, --strategies): a difference they make is theirs, not the config's */
   asked: { from?: string | number | null; to?: string | number | null; strategies?: string[] } = {},
+  /** what else the folder's plan and this command's were made of (its manifest's; this command's), when known */
+  inputs?: { folder: PlanInputs; command: PlanInputs },
 ): string {
   const parts: string[] = [];
   // the whole command that goes on with the folder (its config file, flags, --shard, --out), as compare and merge give it
@@ -213,7 +222,17 @@ export function describePlanChange(
     const s = (x: Shard) => (x ? `--shard ${x.index}/${x.count}` : 'no --shard');
     parts.push(`the folder was run with ${s(prevShard)}, this command with ${s(shard)}`);
   }
-  if (parts.length === 0) parts.push('the data files changed');
+  if (parts.length === 0) {
+    // the config and shard the same: the data, the engine, a strategy's code or marginlab's planning changed
+    // (it said "the data files changed" for each)
+    const f = inputs?.folder;
+    const n = inputs?.command;
+    const code = f && n ? Object.keys(n.strategyHashes ?? {}).filter((k) => f.strategyHashes?.[k] !== undefined && f.strategyHashes[k] !== n.strategyHashes?.[k]).sort() : [];
+    if (!f || !n || !sameDatasets(f.datasets, n.datasets)) parts.push('the data files changed');
+    else if (f.engineVersion !== n.engineVersion) parts.push(`its runs are of engine ${f.engineVersion}, this command's of engine ${n.engineVersion}`);
+    else if (code.length > 0) parts.push(`the code of strategy ${code.map((k) => `'${k}'`).join(', ')} changed`);
+    else parts.push('its config, shard, data and strategy code are this command\'s, but an earlier marginlab planned them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes): resume it with the marginlab that wrote it');
+  }
   return parts.join('; ');
 }
 

@@ -75,6 +75,17 @@ describe('determinism', () => {
       expect(read(join(dir, 'w2', f))).toBe(read(join(dir, 'w1', f)));
       expect(read(join(dir, 'merged', f))).toBe(read(join(dir, 'w1', f)));
     }
+    // the wall-clock figures (workers, created, wall clock) are in the manifest and report.html's footer only, as
+    // docs/scaling.md says (it said "only in manifest.json", while the footer shows them: docs/report.md)
+    const reports = ['summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'];
+    expect(reports.filter((f) => read(join(dir, 'w2', f)) !== read(join(dir, 'w1', f)))).toEqual(['report.html']);
+    const footer = /<footer>[\s\S]*?<\/footer>/;
+    expect(read(join(dir, 'w2', 'report.html'))).toMatch(/<footer>[^<]* · 2 workers · created [^<]* · wall clock [^<]*<\/footer>/);
+    expect(read(join(dir, 'w2', 'report.html')).replace(footer, '')).toBe(read(join(dir, 'w1', 'report.html')).replace(footer, ''));
+    const scaling = read(join(REPO, 'docs', 'scaling.md')).replace(/\s+/g, ' ');
+    expect(scaling.match(/Wall-clock figures .*?\(tested\)\./)?.[0]).toBe(
+      "Wall-clock figures (worker count, creation time, wall clock) live in `manifest.json` and in report.html's footer (docs/report.md), which therefore differs from run to run; none is in summary.json, runs.csv or report.md, so `summary.json` is byte-identical for any worker count and any sharding (tested).",
+    );
   });
 
   it('trades.csv reconciles with the books of each run exactly; liquidations.csv matches the liquidation counts', () => {

@@ -59,6 +59,19 @@ describe('run plan', () => {
     expect(t.setups).toEqual([{ id: 'isolated', defaultMode: 'isolated' }, { id: 'cross', defaultMode: 'cross' }, { id: 'mixed', defaultMode: 'cross' }]);
   });
 
+  it("a mixed run's default mode is part of its RunId (a --resume after changing mixedDefaultMode kept the old mixed results); the pass still holds every setup", async () => {
+    const [c, i] = await Promise.all([plan({ strategies: ['fixture-mixed'] }), plan({ strategies: ['fixture-mixed'], mixedDefaultMode: 'isolated' })]);
+    const ids = (p: typeof c, setup: string) => p.runs.filter((r) => r.spec.setup === setup).map((r) => r.runId);
+    expect(ids(i, 'isolated')).toEqual(ids(c, 'isolated'));
+    expect(ids(i, 'cross')).toEqual(ids(c, 'cross'));
+    expect(ids(i, 'mixed')).not.toEqual(ids(c, 'mixed'));
+    expect(i.planHash).not.toBe(c.planHash);
+    expect(i.runs.find((r) => r.spec.setup === 'mixed')!.spec.mixedDefaultMode).toBe('isolated');
+    expect(c.runs.find((r) => r.spec.setup === 'cross')!.spec).not.toHaveProperty('mixedDefaultMode');
+    expect(i.tasks).toHaveLength(1);
+    expect(i.tasks[0]!.setups.map((s) => `${s.id}:${s.defaultMode}`)).toEqual(['isolated:isolated', 'cross:cross', 'mixed:isolated']);
+  });
+
   it("'all' takes every strategy of the source", async () => {
     const p = await plan({ strategies: 'all' });
     expect(p.strategies).toEqual(['fixture-mixed', 'fixture-throws', 'fixture-trend']);

@@ -74,8 +74,8 @@ export function runIdOf(spec: RunSpec): string {
   return sha256Hex(canonicalJson(spec)).slice(0, 16);
 }
 
-/** TaskId: the same hash over the spec without its setup (all setups of one replay pass share it). */
+/** TaskId: the same hash over the spec without its setup (all setups of one replay pass share it, a mixed one's default mode too). */
 export function taskIdOf(spec: RunSpec): string {
-  const { setup: _setup, ...rest } = spec;
+  const { setup: _setup, mixedDefaultMode: _mixedDefaultMode, ...rest } = spec;
   return sha256Hex(canonicalJson({ task: rest })).slice(0, 16);
 }

@@ -430,6 +430,8 @@ export async function buildPlan(
               venue: config.venue.id,
               ...(Object.keys(config.venue.overrides).length > 0 ? { venueOverrides: config.venue.overrides } : {}),
               setup,
+              // the mode of a mixed account's orders that name none changes its results: part of its identity
+              ...(setup === 'mixed' ? { mixedDefaultMode: config.mixedDefaultMode } : {}),
               leverage,
               dataset: ds.name,
               timeframe: ds.timeframe,
@@ -496,7 +498,7 @@ export async function buildPlan(
   }
   for (const t of tasksById.values()) {
     t.runs.sort((a, b) => setupRank(a.spec.setup) - setupRank(b.spec.setup));
-    t.setups = t.runs.map((r) => setupSpec(r.spec.setup, config.mixedDefaultMode));
+    t.setups = t.runs.map((r) => setupSpec(r.spec.setup, r.spec.mixedDefaultMode ?? config.mixedDefaultMode));
     t.cost = (barsOf.get(t.datasetKey) ?? 0) * t.runs.length * Math.max(1, t.runs[0]!.spec.symbols.length);
   }
   const tasks = [...tasksById.values()].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));

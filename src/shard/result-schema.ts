@@ -160,6 +160,7 @@ export const RunSpecSchema = z.looseObject({
   venue: z.string(),
   venueOverrides: z.record(z.string(), z.unknown()).optional(),
   setup: setupEnum,
+  mixedDefaultMode: z.enum(['isolated', 'cross']).optional(),
   leverage: z.number(),
   dataset: z.string(),
   timeframe: z.string(),

@@ -27,6 +27,7 @@ export const RunSpecSchema = z.object({
   venue: z.string().min(1),
   venueOverrides: z.record(z.string(), z.unknown()).optional(),
   setup,
+  mixedDefaultMode: z.enum(['isolated', 'cross']).optional(),
   leverage: finite.pipe(z.number().positive()),
   dataset: z.string(),
   timeframe: z.string(),

@@ -15,6 +15,8 @@ export interface RunSpec {
   /** venue overrides from the config, if any (part of the identity) */
   venueOverrides?: Record<string, unknown>;
   setup: SetupId;
+  /** a `mixed` run's only: the mode of its orders that name none (config `mixedDefaultMode`) */
+  mixedDefaultMode?: 'isolated' | 'cross';
   leverage: number;
   dataset: string;
   timeframe: string;

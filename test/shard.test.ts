@@ -245,6 +245,9 @@ describe('merge', () => {
     const { strategyHashes: _h, ...noHashes } = plan;
     const unhashed = folder(root, 'unhashed', manifest({ shard: { index: 2, count: 2 }, config: same[1], plan: noHashes }), []);
     await expect(mergeRunFolders([ref, unhashed], join(root, 'x'))).rejects.toMatchObject({ details: [`config: ${ref} and ${unhashed} differ in strategyDirs`] });
+    // a strategy found by one shard's strategy folders and not the other's (strategies: 'all'): named, not "planned otherwise"
+    const more = folder(root, 'more', manifest({ shard: { index: 2, count: 2 }, config: same[1], plan: { ...plan, hash: 'q', strategies: [...plan.strategies, 'foo'], strategyHashes: { ...plan.strategyHashes, foo: 'h3' } } }), []);
+    await expect(mergeRunFolders([ref, more], join(root, 'x'))).rejects.toMatchObject({ details: [`strategies: strategy 'foo' only in ${more}`, `plan: ${ref} and ${more} have different run plans (p vs q)`] });
     // other data: named by the datasets when their names differ
     const renamed = folder(root, 'renamed', manifest({ shard: { index: 2, count: 2 }, config: await conf({}), plan, datasets: [{ name: 'e', path: 'data/d', hashes: { f: 'h' } }] }), []);
     await expect(mergeRunFolders([ref, renamed], join(root, 'x'))).rejects.toMatchObject({ details: [`data hashes: ${ref} was run on dataset d, ${renamed} on e`] });

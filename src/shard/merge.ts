@@ -3,7 +3,7 @@
  * different engine versions, configs (the plan-relevant part: worker counts and output paths may
  * differ) or data hashes. The same RunId in two folders must hold the same result.
  */
-import { planConfigDifferences, resumeCommand, sameDatasets } from './plan-change.js';
+import { planConfigDifferences, resumeCommand, sameDatasets, strategySetChange } from './plan-change.js';
 import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
@@ -124,9 +124,12 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const hb = m.plan?.strategyHashes ?? {};
     const code = Object.keys(ha).filter((n) => hb[n] !== undefined && hb[n] !== ha[n]).sort();
     if (code.length > 0) problems.push(`strategy code: ${a} and ${b} ran different versions of ${code.map((n) => `'${n}'`).join(', ')}`);
+    // the strategies found (strategies: 'all' over strategy folders compared by their code above): one added or removed
+    const strategies = strategySetChange({ name: a, strategies: ref.plan?.strategies }, { name: b, strategies: m.plan?.strategies });
+    if (strategies !== null) problems.push(`strategies: ${strategies}`);
     if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) {
       // nothing above differs: the plans were made by marginlabs that plan the same config otherwise
-      const why = code.length === 0 && m.engineVersion === ref.engineVersion && keys.length === 0 && sameDatasets(ref.datasets, m.datasets)
+      const why = code.length === 0 && strategies === null && m.engineVersion === ref.engineVersion && keys.length === 0 && sameDatasets(ref.datasets, m.datasets)
         ? ': their configs, data, engine and strategy code agree, so an earlier marginlab planned one of them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes); run it again with this one'
         : '';
       problems.push(`plan: ${a} and ${b} have different run plans (${ref.plan.hash} vs ${m.plan.hash})${why}`);

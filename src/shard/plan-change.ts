@@ -38,11 +38,27 @@ export interface DatasetIdentity {
   hashes: Record<string, string>;
 }
 
-/** What a plan is made of beside its config and shard (a manifest's `datasets`, `engineVersion`, `plan.strategyHashes`). */
+/** What a plan is made of beside its config and shard (a manifest's `datasets`, `engineVersion`, `plan.strategies`, `plan.strategyHashes`). */
 export interface PlanInputs {
   datasets: readonly DatasetIdentity[];
   engineVersion: string;
+  /** the strategies the plan runs (a manifest's plan.strategies): `strategies: 'all'` finds what strategyDirs hold */
+  strategies?: readonly string[] | undefined;
   strategyHashes?: Record<string, string> | undefined;
+}
+
+/**
+ * How the strategies two plans run differ, as a clause (`strategy 'foo' only in a2; 'bar' only in a1`), or null
+ * when both run the same ones (or one of them did not record its list). A folder's strategy folders are compared by
+ * their strategies' code (comparablePlanConfig): a strategy added to or removed from them is said here.
+ */
+export function strategySetChange(a: { name: string; strategies?: readonly string[] | undefined }, b: { name: string; strategies?: readonly string[] | undefined }): string | null {
+  if (!a.strategies || !b.strategies) return null;
+  const only = (x: readonly string[], y: readonly string[]) => x.filter((n) => !y.includes(n)).sort();
+  const named = (ns: string[]) => `${ns.length === 1 ? 'strategy' : 'strategies'} ${ns.map((n) => `'${n}'`).join(', ')}`;
+  const parts = [[only(a.strategies, b.strategies), a.name], [only(b.strategies, a.strategies), b.name]] as const;
+  const said = parts.filter(([ns]) => ns.length > 0).map(([ns, where]) => `${named(ns)} only in ${where}`);
+  return said.length > 0 ? said.join('; ') : null;
 }
 
 /** Whether two lists of datasets hold the same data (names and file contents; their paths and order do not count). */
@@ -228,8 +244,10 @@ export function describePlanChange(
     const f = inputs?.folder;
     const n = inputs?.command;
     const code = f && n ? Object.keys(n.strategyHashes ?? {}).filter((k) => f.strategyHashes?.[k] !== undefined && f.strategyHashes[k] !== n.strategyHashes?.[k]).sort() : [];
+    const strategies = f && n ? strategySetChange({ name: 'the folder', strategies: f.strategies }, { name: 'this command', strategies: n.strategies }) : null;
     if (!f || !n || !sameDatasets(f.datasets, n.datasets)) parts.push('the data files changed');
     else if (f.engineVersion !== n.engineVersion) parts.push(`its runs are of engine ${f.engineVersion}, this command's of engine ${n.engineVersion}`);
+    else if (strategies !== null) parts.push(`the strategies it plans changed (${strategies}: a strategy file added to or removed from its strategy folders, or another --strategies)`);
     else if (code.length > 0) parts.push(`the code of strategy ${code.map((k) => `'${k}'`).join(', ')} changed`);
     else parts.push('its config, shard, data and strategy code are this command\'s, but an earlier marginlab planned them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes): resume it with the marginlab that wrote it');
   }

@@ -635,8 +635,8 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       throw new UserError(
         `--resume: ${outDir} holds runs of another plan (${prev.plan.total} runs, plan ${prev.plan.hash}${prev.shard ? `, shard ${prev.shard.index}/${prev.shard.count}` : ''}) ` +
           `than this command (${plan.runs.length} runs, plan ${plan.planHash}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}): ${describePlanChange(prev.config, prev.shard, c, opts.shard, { dir: outDir, command: prev.command }, opts.loaded.overrides ?? {}, {
-            folder: { datasets: prev.datasets, engineVersion: prev.engineVersion, strategyHashes: prev.plan.strategyHashes },
-            command: { datasets: datasets.plan, engineVersion: ENGINE_VERSION, strategyHashes },
+            folder: { datasets: prev.datasets, engineVersion: prev.engineVersion, strategies: prev.plan.strategies, strategyHashes: prev.plan.strategyHashes },
+            command: { datasets: datasets.plan, engineVersion: ENGINE_VERSION, strategies: plan.strategies, strategyHashes },
           })}; ` +
           'otherwise run without --resume to replace the folder\'s results, or choose another --out',
         ExitCode.USAGE,

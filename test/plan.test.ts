@@ -164,14 +164,14 @@ describe('run plan', () => {
     await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: { from: 0.5, to: 2000.5, step: 1 }, size: [0.5, -1] } }] })).rejects.toMatchObject({
       exitCode: 78,
       details: [
-        'strategies[0].grid.lookback: expected a whole number, got 0.5 (grid point lookback=0.5, size=0.5 and 2,000 more)',
+        'strategies[0].grid.lookback: expected a whole number, got 0.5 (grid point lookback=0.5, size=0.5; 2,000 more values of it refused alike)',
         // a value every point refuses alike is said once, as it is
         'strategies[0].grid.size: expected a number > 0, got -1',
       ],
     });
     // a list: the same
     await expect(plan({ strategies: [{ name: 'fixture-trend', grid: { lookback: [1.5, 2, 2.5, 3.5] } }] })).rejects.toMatchObject({
-      details: ['strategies[0].grid.lookback: expected a whole number, got 1.5 (grid point lookback=1.5 and 2 more)'],
+      details: ['strategies[0].grid.lookback: expected a whole number, got 1.5 (grid point lookback=1.5; 2 more values of it refused alike)'],
     });
   });
 

@@ -8,7 +8,7 @@
  * and a timer a strategy module's top-level code starts errors the runs saying so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -98,6 +98,16 @@ describe.concurrent('an error or a rejection no code handles, on the main thread
     expect(refused(r, `o-${name}`, /stream/.test(name))).toMatch(line);
   });
 
+  it("a timer a package starts for the config throws: 78 naming where the config called it (was marginlab's internal error, 70)", async () => {
+    const pkg = join(dir, 'node_modules', 'badpkg');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'badpkg', type: 'module', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), "export function startPolling() { setTimeout(() => { throw new Error('badpkg: connection reset'); }, 10); }\n");
+    const top = "import { startPolling } from 'badpkg';\nstartPolling();\nawait new Promise((r) => setTimeout(r, 100));\n";
+    const r = await run(['run', '-c', writeCfg('config-pkg', 'log-symbols', top), '--out', 'o-config-pkg', '--quiet']);
+    expect(refused(r, 'o-config-pkg')).toMatch(/^marginlab: config-pkg\.config\.mjs:2: the config started a timer here \(in its own code or a package's it calls\) whose callback threw outside any call of marginlab's: badpkg: connection reset/);
+  });
+
   it("an error of marginlab's own code stays an internal error (70), not the user's", async () => {
     const code = [
       "import { installUserFaultGuards } from './src/util/user-faults.ts';",
@@ -153,4 +163,13 @@ describe('a run stopped by its time limit while its worker waits on a synchronou
     expect(r.stderr).toMatch(/^marginlab: ended 2 processes \(pid \d+, \d+\) that a strategy's code started from a run stopped by its time limit and that were still running/m);
     expect(existsSync(join(dir, 'o-exec-block', 'summary.json'))).toBe(true);
   }, 90_000);
+});
+
+describe("an error a strategy module's top-level code leaves in a worker, outside any run", () => {
+  it('is said as what it is, not as "strategy code threw after its callback returned" (no run and no callback was involved)', async () => {
+    const r = await run(['run', '-c', writeCfg('worker-micro', 'worker-micro'), '--out', 'o-worker-micro', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('marginlab: worker: an error outside any run was ignored: worker-only fault');
+    expect(r.stderr).not.toContain('after its callback returned');
+  });
 });

@@ -347,8 +347,13 @@ const describe = (e: unknown): string => {
 const AFTER_CALLBACK = 'strategy code threw after its callback returned';
 
 /** An error of strategy code no callback of the pass was running: the current pass's (its runs are errored), else one line on stderr. */
-function stray(message: string, outside: string): void {
-  if (current) current.errors.push(message);
+/**
+ * An error user code left (`message`, the thrown value described): during a pass, the pass's ("strategy code threw after
+ * its callback returned: …", `prefix`); outside any pass, said on stderr as `outside`, without the prefix (no run and no
+ * callback was involved: a strategy module's top-level code as it loads in this worker).
+ */
+function stray(message: string, outside: string, prefix = ''): void {
+  if (current) current.errors.push(prefix + message);
   else process.stderr.write(`marginlab: worker: ${outside} was ignored: ${message}\n`);
 }
 
@@ -391,11 +396,11 @@ export function installWorkerIsolation(): void {
     if (kind === 'Timeout') current.timeouts.add(t as NodeJS.Timeout);
     else current.immediates.add(t as NodeJS.Immediate);
   });
-  process.on('uncaughtException', (err) => stray(`${AFTER_CALLBACK}: ${describe(err)}`, 'an error outside any run'));
+  process.on('uncaughtException', (err) => stray(describe(err), 'an error outside any run', `${AFTER_CALLBACK}: `));
   process.on('unhandledRejection', (reason) => {
     // a strategy module's import error, rejected by Node a second time (util/user-import.ts): reported by the load
     if (isImportFault(reason)) return;
-    stray(`${AFTER_CALLBACK}: unhandled promise rejection: ${describe(reason)}`, 'an unhandled rejection outside any run');
+    stray(`unhandled promise rejection: ${describe(reason)}`, 'an unhandled rejection outside any run', `${AFTER_CALLBACK}: `);
   });
   routeConsoleToStderr();
 }

@@ -469,7 +469,9 @@ export async function buildPlan(
       }
     }
     for (const { lines, point, more, values, at } of refused.values()) {
-      const shown = lines.map((line) => (values !== null && more === 0 ? line : `${line} (grid point ${point}${more > 0 ? ` and ${grouped(more)} more` : ''})`));
+      // a rule's count is of grid points, a value problem's of the key's other values refused alike (not of points)
+      const others = values !== null ? `; ${grouped(more)} more value${more === 1 ? '' : 's'} of it refused alike` : ` and ${grouped(more)} more`;
+      const shown = lines.map((line) => (values !== null && more === 0 ? line : `${line} (grid point ${point}${more > 0 ? others : ''})`));
       if (values === null) problems.push(...shown);
       else problems.splice(at, shown.length, ...shown);
     }

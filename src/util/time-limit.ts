@@ -264,6 +264,22 @@ function idle(): void {
  * when the user code's part of the command is over (cancelUserTimers).
  */
 const userTimers = new Map<object, { type: 'Timeout' | 'Immediate'; where: string }>();
+/** set on an error a user timer's callback threw: where user code started the timer ("file:line") */
+const STARTED_AT = Symbol('marginlab.timerStartedAt');
+
+/**
+ * Where user code started the timer whose callback threw `err` ("file:line"), or null: the callback may
+ * be a package's (a config calling a client's `startPolling()`), whose stack names no user file.
+ */
+export function timerStartedAt(err: unknown): string | null {
+  if (err === null || (typeof err !== 'object' && typeof err !== 'function')) return null;
+  try {
+    const at = (err as Record<symbol, unknown>)[STARTED_AT];
+    return typeof at === 'string' ? at : null;
+  } catch {
+    return null; // a proxy's trap
+  }
+}
 /** the first frame of the current stack in user code (util/user-frame.ts): "file:line", or null (a timer marginlab starts inside a guard, a promise's time limit, is its own) */
 function userFrame(): string | null {
   const f = currentUserFrame();
@@ -298,6 +314,16 @@ function track(t: object, type: TimerKind): void {
     const restoreConsole = userConsole();
     try {
       return (callback as (...a: unknown[]) => unknown).apply(this, args);
+    } catch (err) {
+      // uncaught from here: the place that started the timer names it (src/util/user-faults.ts)
+      if (err !== null && (typeof err === 'object' || typeof err === 'function') && timerStartedAt(err) === null) {
+        try {
+          Object.defineProperty(err, STARTED_AT, { value: where });
+        } catch {
+          // frozen, a proxy: named as it can be
+        }
+      }
+      throw err;
     } finally {
       restoreConsole();
       if (cells !== null) atomics.store(cells, 3, 0);

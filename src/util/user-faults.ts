@@ -21,6 +21,7 @@ import { excerpt, thrownText } from './excerpt.js';
 import { shownPath } from './module-default.js';
 import { currentUserFrame, firstUserFrame, hasCodeFrame } from './user-frame.js';
 import { isImportFault } from './user-import.js';
+import { timerStartedAt } from './time-limit.js';
 
 /** the user files whose code ran on this thread, the latest last, each with who it is ("the config", "strategy 'x'") */
 const userFiles = new Map<string, string>();
@@ -74,11 +75,17 @@ function onFault(err: unknown, rejected: boolean, internal: (err: unknown) => nu
   if (rejected && (isImportFault(err) || collectors > 0)) return;
   const stack = stackOf(err);
   const text = excerpt((thrownText(err).split('\n')[0] ?? '') || 'an empty value', 300);
-  const frame = stack === null ? null : firstUserFrame(stack);
+  let frame = stack === null ? null : firstUserFrame(stack);
+  // a timer user code started, whose callback (a package's, say) threw: named by where it was started
+  const started = frame === null ? timerStartedAt(err) : null;
+  const at = started === null ? null : /^(.*):(\d+)$/.exec(started);
+  if (at) frame = { file: at[1]!, line: at[2]!, column: '0' };
   if (frame !== null) {
     const what = rejected
       ? `left a promise rejected with no handler: ${text}; handle it (await it inside try/catch, or .catch())`
-      : `threw outside any call of marginlab's (in a timer, a microtask or an event listener it started): ${text}; catch it there`;
+      : at
+        ? `started a timer here (in its own code or a package's it calls) whose callback threw outside any call of marginlab's: ${text}; catch the error in that callback, or handle the package's errors`
+        : `threw outside any call of marginlab's (in a timer, a microtask or an event listener it started): ${text}; catch it there`;
     endAfterCleanUp(`${shownPath(frame.file)}:${frame.line}: ${whoOf(frame.file)} ${what}`, ExitCode.CONFIG, false);
   }
   if ((stack === null || !hasCodeFrame(stack)) && userFiles.size > 0) {

@@ -224,6 +224,12 @@ describe('calc numbers', () => {
     const ok = cli(['calc', 'liq', '--side', 'long', '--entry', '1e2', '--qty', '.5', '--wallet', '+10', '--mmr', '0', '--json']);
     expect(JSON.parse(ok.stdout)).toMatchObject({ liquidationPrice: 80 });
   });
+  it('--mmr alone has no tier maximum: the leverage line says none (it printed "tier maximum at entry notional nonex")', () => {
+    const c = cli(['calc', 'liq', '--venue', 'binance-usdm', '--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '20', '--mmr', '0.004']);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/\n  leverage +20x \(initial margin 1500\)\n/);
+    expect(c.stdout).not.toContain('none');
+  });
 });
 
 describe('calc decimal strings', () => {

@@ -351,7 +351,8 @@ describe('config schema', () => {
   });
 
   it('refuses an initial capital too large for the books (a run of 1e308 wrote results it then refused as bad data, 65)', async () => {
-    for (const initialCapital of [1e308, 1e16, '1' + '0'.repeat(20)]) {
+    // (a string just above 1e15 is the double 1e15: compared as a decimal)
+    for (const initialCapital of [1e308, 1e16, '1' + '0'.repeat(20), '1000000000000000.01', '1000000000000000.00000001']) {
       const p = await problemsOf({ ...base, initialCapital });
       expect(p.code).toBe(78);
       expect(p.details).toEqual(['initialCapital: expected at most 1e15 USDT (1,000,000,000,000,000)']);

@@ -233,8 +233,9 @@ export const configSchema = z
         error: (iss) => `expected a positive amount like 10000 or "10000", got ${given(iss.input)}`,
       })
       // the books count 1e-8 USDT units: far above this the amounts no longer fit a float and every curve is Infinity
-      // (a string the branch above refused is its one problem: '10,000' is not also "more than 1e15")
-      .refine((v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || Number(v) <= MAX_INITIAL_CAPITAL, 'expected at most 1e15 USDT (1,000,000,000,000,000)')
+      // (a string the branch above refused is its one problem: '10,000' is not also "more than 1e15"); compared as a
+      // decimal: '1000000000000000.01' is the double 1e15
+      .refine((v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || new Decimal(typeof v === 'string' ? v.trim() : v).lte(MAX_INITIAL_CAPITAL), 'expected at most 1e15 USDT (1,000,000,000,000,000)')
       // the books count 0.00000001 USDT: a 9th decimal was dropped by the account, and 1e-9 ran as a capital of 0 (every run 'ok', -100 %)
       .refine(
         (v) => (typeof v === 'string' && !(decimalString.test(v) && Number(v) > 0)) || (typeof v === 'number' && !(v > 0)) || new Decimal(v).decimalPlaces() <= BOOK_DECIMALS,

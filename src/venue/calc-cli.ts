@@ -213,7 +213,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     const t = Number.isFinite(lp) ? tiers[tierIndex(tiers, q * lp)]! : entryTier;
     formula = 'LP = (WB + cum − s·Q·EP) / (Q·MMR − s·Q) (Binance FAQ, one-way; tier re-chosen at the liquidation notional)';
     term('WB', `${fmt(wallet)} (${mode === 'cross' ? 'cross wallet balance (no other positions)' : 'isolated wallet: margin incl. transfers and funding'})`);
-    if (lev !== undefined) term('leverage', `${fmt(lev)}x (initial margin ${fmt((q * ep) / lev)}; tier maximum at entry notional ${fmt(entryTier.maxLeverage)}x)`);
+    // (a table given by --mmr alone has no maximum leverage: none is said)
+    if (lev !== undefined) term('leverage', `${fmt(lev)}x (initial margin ${fmt((q * ep) / lev)}${Number.isFinite(entryTier.maxLeverage) ? `; tier maximum at entry notional ${fmt(entryTier.maxLeverage)}x` : ''})`);
     term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
   }
   const bp = price(exactBankruptcyPrice(s, qx, epx, marginBalance));

@@ -75,6 +75,18 @@ describe('data inspect', () => {
     expect(r.stdout.trimEnd().endsWith('validation: ok (no problems)')).toBe(true);
   });
 
+  it('a folder or manifest text holding control characters is shown escaped (an ESC recoloured the terminal, a line break forged a line)', async () => {
+    const odd = join(root, 'odd\u001b[31mname');
+    await writeDataset(odd, { venue: 'v\u202eX', timeframe: '1h', provenance: 'from\u001b[2Jhere', series: [candles('BTCUSDT', 6, H, '1h')] });
+    const r = await feedCli(['data', 'inspect', odd]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`dataset odd\\x1b[31mname (${root}/odd\\x1b[31mname)`);
+    expect(lines[1]).toBe('venue v\\u202eX · default timeframe 1h · symbols BTCUSDT');
+    expect(lines[2]).toBe('provenance: from\\x1b[2Jhere');
+    expect(r.stdout).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('--json prints the summary as JSON', async () => {
     const r = await feedCli(['data', 'inspect', clean, '--json']);
     expect(r.code).toBe(0);

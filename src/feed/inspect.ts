@@ -11,6 +11,7 @@ import { readKindFile } from './arrow-io.js';
 import { MARK_COVERAGE_WARN, NO_ROWS_PROBLEM, ProblemList, checkSeries, checkEntry, describeGap, fundingCoverageWarning, GAP_POLICY_HINT, gapText, markCoverageText, missingFundingTexts, markCoveredBars, checkGrid, checkMarkGrid, judgeSpans, scaleAtOpens, fundingScale, priceScaleText, markOffGridText, fundingSanityTexts } from './validate.js';
 import { fundingInterval, isoTime, timeframeMsOrNaN } from './timeframe.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { visible } from '../util/excerpt.js';
 
 export interface FileSummary {
   path: string;
@@ -210,9 +211,10 @@ const fmtNum = (v: number | null): string => (v === null ? '-' : Number(v.toPrec
 
 export function formatSummary(s: DatasetSummary): string {
   const lines: string[] = [];
-  lines.push(`dataset ${s.name} (${s.dir})`);
-  lines.push(`venue ${s.venue} · default timeframe ${s.timeframe} · symbols ${s.symbols.join(', ')}`);
-  if (s.provenance) lines.push(`provenance: ${s.provenance.split('\n')[0]}${s.provenance.includes('\n') ? ' (…)' : ''}`);
+  // a manifest's text (its name: the folder's; venue, provenance) as the terminal shows it, control characters escaped
+  lines.push(`dataset ${visible(s.name)} (${visible(s.dir)})`);
+  lines.push(`venue ${visible(s.venue)} · default timeframe ${s.timeframe} · symbols ${s.symbols.join(', ')}`);
+  if (s.provenance) lines.push(`provenance: ${visible(s.provenance.split('\n')[0]!)}${s.provenance.includes('\n') ? ' (…)' : ''}`);
   lines.push('');
   const rows = [['symbol', 'kind', 'tf', 'rows', 'first', 'last', 'gaps', 'price low', 'price high', 'funding n', 'mean rate']];
   for (const f of s.files) {

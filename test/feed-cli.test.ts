@@ -291,6 +291,16 @@ describe('data synth flags', () => {
     expect(m.files.find((f: { path: string }) => f.path === 'BTCUSDT-candles-1h.arrow').first).toBe(Date.UTC(2024, 2, 1));
   });
 
+  it('a window no funding time falls in writes no funding file, and the dataset loads (it listed an empty one every loader refused)', async () => {
+    const out = join(root, 'syn-nofunding');
+    const r = await feedCli(['data', 'synth', '--symbols', '1', '--bars', '400', '--timeframe', '1m', '--start', '2024-01-01T09:00:00Z', '--quiet', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { files: { kind: string; rows: number }[] };
+    expect(m.files.map((f) => f.kind).sort()).toEqual(['candles', 'mark']);
+    const v = await feedCli(['data', 'validate', out]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+  });
+
   it('--start takes ms UTC and zoned ISO date-times', async () => {
     const [ms, zoned] = await Promise.all([
       feedCli(['data', 'synth', '--symbols', '1', '--bars', '2', '--start', String(Date.UTC(2024, 5, 1)), '--out', join(root, 'start-ms')]),

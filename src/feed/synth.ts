@@ -307,6 +307,9 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
     symbols.forEach((s, i) => {
       files.push(entry(candleW[i]!, s, 'candles'));
       if (withMark) files.push(entry(markW[i]!, s, 'mark'));
+      // a window no funding time falls in (400 1m bars from 09:00) has no funding file: an empty series is never
+      // written (docs/data.md; a manifest listing one is refused by every loader), and the loader says none is there
+      if (fTime.length === 0) return;
       const rel = dataFileName(s, 'funding');
       files.push(writeSeriesFile(join(tmp, rel), rel, {
         symbol: s, kind: 'funding', timeframe: `${fIntMs / 3_600_000}h`, time: Float64Array.from(fTime), columns: { rate: Float64Array.from(fRates[i]!) },

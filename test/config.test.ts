@@ -557,6 +557,14 @@ describe('leverage against the venue maximum', () => {
     expect(w[0]).toMatch(/^dataset ds: 1d bars are longer than binance-usdm's 8h funding interval/);
     const hl = await resolved({ venue: 'hyperliquid' });
     expect(fundingIntervalWarnings(hl, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * 3_600_000 }])[0]).toMatch(/hyperliquid's 1h funding interval/);
+    // the data's own funding interval where it has one: 4h bars of hourly funding under binance-usdm (not warned), and
+    // 4h bars of 8h funding under hyperliquid (warned about its 1h)
+    const H = 3_600_000;
+    expect(fundingIntervalWarnings(c, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * H, fundingStepMs: H }])).toEqual([
+      'dataset ds: 4h bars are longer than its funding\'s 1h interval; funding events between two bar opens settle at the next open, to the positions held then (marginlab\'s docs/config.md, "Known semantics")',
+    ]);
+    expect(fundingIntervalWarnings(hl, [{ name: 'ds', timeframe: '4h', timeframeMs: 4 * H, fundingStepMs: 8 * H }])).toEqual([]);
+    expect(fundingIntervalWarnings(c, [{ name: 'ds', timeframe: '1d', timeframeMs: 24 * H, fundingStepMs: 0 }])[0]).toMatch(/binance-usdm's 8h funding interval/);
   });
 
   it("warns when a symbol has no tier table while the venue has one for the same asset under its own name (BTC-PERP margined with the small-cap brackets)", async () => {
@@ -627,7 +635,7 @@ describe('run-level config checks through the CLI', () => {
       ['fees', 78, /venue\.overrides\.fees\.taker: expected a number in \[0, 0\.1\], got "abc"/],
       ['half', 78, /leverage\[0\]: expected a leverage ≥ 1/],
       ['max', 78, /max\.config\.ts: invalid config \(1 problem\)\n\s+leverage\[1\]: 100x is above the maximum leverage binance-usdm allows for ADAUSDT: 75x \(tier 1 of the table in force at 2025-05-22/],
-      ['daily', 0, /marginlab: warning: dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/],
+      ['daily', 0, /marginlab: warning: dataset binance-usdm-2025: 1d bars are longer than its funding's 8h interval/],
     ];
     const outs = await Promise.all(cases.map(([n]) => runCli(['run', '-c', `${n}.config.ts`, '--out', `out-${n}`], dir)));
     outs.forEach((o, i) => {
@@ -640,7 +648,7 @@ describe('run-level config checks through the CLI', () => {
     expect(outs[3]!.stderr).not.toMatch(/runs? failed|errored/);
     const man = JSON.parse(readFileSync(join(dir, 'out-daily', 'manifest.json'), 'utf8')) as RunManifest;
     expect(man.runs).toEqual({ total: 1, ok: 1, errored: 0 });
-    expect(man.warnings).toEqual([expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/)]);
+    expect(man.warnings).toEqual([expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than its funding's 8h interval/)]);
   }, 60_000);
 
   it("a tier table under a misspelt symbol is 78 naming the key (the venue's own table ran in silence); one for a symbol no dataset holds is a warning kept in the manifest", async () => {
@@ -667,7 +675,7 @@ describe('run-level config checks through the CLI', () => {
     expect(json.code).toBe(0);
     expect(json.stderr).toBe('');
     const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message?: string });
-    expect(events[0]).toEqual({ event: 'warning', message: expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than binance-usdm's 8h funding interval/) });
+    expect(events[0]).toEqual({ event: 'warning', message: expect.stringMatching(/^dataset binance-usdm-2025: 1d bars are longer than its funding's 8h interval/) });
     expect(events.filter((e) => e.event === 'warning')).toHaveLength(1);
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const man = JSON.parse(readFileSync(join(dir, 'out-daily-quiet', 'manifest.json'), 'utf8')) as RunManifest;

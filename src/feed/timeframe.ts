@@ -129,6 +129,16 @@ export function fundingStepMs(time: ArrayLike<number>): number {
   return stepOfTimes(Array.from(time, (t) => Math.round(t / 60_000) * 60_000));
 }
 
+/** The finest funding interval of a dataset's symbols (fundingStepMs of each one's events); 0 when none has two events. */
+export function finestFundingStep(md: { columns: readonly { fundingTime: ArrayLike<number> }[] }): number {
+  let finest = 0;
+  for (const c of md.columns) {
+    const step = fundingStepMs(c.fundingTime);
+    if (step > 0 && (finest === 0 || step < finest)) finest = step;
+  }
+  return finest;
+}
+
 /**
  * The timeframe a series' steps show when no file or flag names one: its most common step, unless
  * every step is a multiple of a finer step that makes at least a tenth of them — then the finest

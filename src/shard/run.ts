@@ -21,6 +21,7 @@ import { parseRunResult, readRunManifest, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
 import type { MarketData } from '../feed/types.js';
+import { finestFundingStep } from '../feed/timeframe.js';
 import { checkLeverageLimits, configPath, defaultTierWarnings, invalidConfig, overrideSymbolProblems, fundingIntervalWarnings, venueMismatchWarnings, planRelevantConfig, type LoadedConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { describePlanChange, resumeCommand } from './plan-change.js';
@@ -423,7 +424,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   const datasets = await loadDatasets(loaded);
   const warnings = fundingIntervalWarnings(
     c,
-    datasets.plan.map((d) => ({ name: d.name, timeframe: d.timeframe, timeframeMs: datasets.data[d.key]!.timeframeMs })),
+    datasets.plan.map((d) => ({ name: d.name, timeframe: d.timeframe, timeframeMs: datasets.data[d.key]!.timeframeMs, fundingStepMs: finestFundingStep(datasets.data[d.key]!) })),
   );
   warnings.push(...venueMismatchWarnings(c, datasets.plan.map((d) => ({ name: d.name, venue: datasets.data[d.key]!.venue }))));
   // a tier table or lot size given for a symbol no dataset holds: a near miss of a held symbol is a typo (78), else said

@@ -346,11 +346,11 @@ const describe = (e: unknown): string => {
 /** what errors a pass whose code threw after one of its callbacks returned (a microtask, a timer of the pass, a rejection) */
 const AFTER_CALLBACK = 'strategy code threw after its callback returned';
 
-/** An error of strategy code no callback of the pass was running: the current pass's (its runs are errored), else one line on stderr. */
 /**
- * An error user code left (`message`, the thrown value described): during a pass, the pass's ("strategy code threw after
- * its callback returned: …", `prefix`); outside any pass, said on stderr as `outside`, without the prefix (no run and no
- * callback was involved: a strategy module's top-level code as it loads in this worker).
+ * An error of strategy code no callback was running (`message`, the thrown value described): during a pass, the
+ * pass's, its runs errored ("strategy code threw after its callback returned: …", `prefix`); outside any pass, one
+ * line on stderr as `outside`, without the prefix (no run and no callback was involved: a strategy module's top-level
+ * code as it loads in this worker).
  */
 function stray(message: string, outside: string, prefix = ''): void {
   if (current) current.errors.push(prefix + message);

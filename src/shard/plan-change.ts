@@ -48,7 +48,7 @@ export interface PlanInputs {
 }
 
 /**
- * How the strategies two plans run differ, as a clause (`strategy 'foo' only in a2; 'bar' only in a1`), or null
+ * How the strategies two plans run differ, as a clause (`strategy 'foo' only in a2; strategies 'bar', 'baz' only in a1`), or null
  * when both run the same ones (or one of them did not record its list). A folder's strategy folders are compared by
  * their strategies' code (comparablePlanConfig): a strategy added to or removed from them is said here.
  */

@@ -77,6 +77,15 @@ describe('Binance public data', () => {
     expect(readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(FX, 'binance', 'fundingRate')]).length).toBe(2);
   });
 
+  it("monthly candles (data.binance.vision's BTCUSDT-1mo-2024-01.zip) are said to be unsupported, as a file or in a folder (it said the name was not a public-data one)", () => {
+    const ex = join(root, `monthly-${++n}`);
+    mkdirSync(ex);
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1mo-2025-06.zip'));
+    const said = /BTCUSDT-1mo-2025-06\.zip: monthly candles \(1mo\) are not supported \(docs\/data\.md, "Choices and what is left out"\): import the daily, hourly or finer archives of the same months$/;
+    expect(() => readBinance([join(ex, 'BTCUSDT-1mo-2025-06.zip')])).toThrow(said);
+    expect(() => readBinance([ex])).toThrow(said);
+  });
+
   it("spot klines (data.binance.vision's data/spot/…, the futures klines' file names) are not taken for the perpetual's: refused (65) unless --kind candles", async () => {
     const spot = join(root, 'data', 'spot', 'monthly', 'klines', 'BTCUSDT', '1h');
     cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(spot, 'BTCUSDT-1h-2025-06.zip'));

@@ -33,14 +33,23 @@ export interface BinanceOptions {
 
 export const isBinanceFile = (name: string): boolean => BINANCE_NAME.test(basename(name));
 
+/** data.binance.vision's monthly candles (`BTCUSDT-1mo-2024-01.zip`): a public-data name of a timeframe marginlab does not read */
+const MONTHLY_NAME = /^[A-Z0-9]+-1mo-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/;
+const MONTHLY_TEXT = 'monthly candles (1mo) are not supported (docs/data.md, "Choices and what is left out"): import the daily, hourly or finer archives of the same months';
+
 /** Read Binance public-data files and folders (monthly and daily, any mix) into series. */
 export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {
   const files = listFiles(paths, (n) => BINANCE_NAME.test(n));
-  if (files.length === 0) throw dataError(`no Binance public-data files (SYMBOL-INTERVAL-YYYY-MM[-DD].zip|.csv) in ${paths.join(', ')}`);
+  if (files.length === 0) {
+    const monthly = listFiles(paths, (n) => MONTHLY_NAME.test(n));
+    if (monthly.length > 0) throw dataError(`${monthly[0]}${monthly.length > 1 ? ` (and ${monthly.length - 1} more)` : ''}: ${MONTHLY_TEXT}`);
+    throw dataError(`no Binance public-data files (SYMBOL-INTERVAL-YYYY-MM[-DD].zip|.csv) in ${paths.join(', ')}`);
+  }
   const out: SeriesData[] = [];
   for (const file of files) {
     const name = basename(file);
     const m = BINANCE_NAME.exec(name);
+    if (!m && MONTHLY_NAME.test(name)) throw dataError(`${file}: ${MONTHLY_TEXT}`);
     if (!m) throw dataError(`${file}: not a Binance public-data file name (expected SYMBOL-INTERVAL-YYYY-MM[-DD].zip, e.g. BTCUSDT-1h-2024-01.zip)`);
     const interval = m[2]!;
     const parts = file.split(sep);

@@ -510,6 +510,19 @@ describe('freqtrade', () => {
     expect(() => commitSeries(out, [moved])).toThrow(/row at .* conflicts with the dataset's .*: close /);
   });
 
+  it('monthly candles (BTC_USDT_USDT-1M-futures.json) are left out of a folder with a warning, and said unsupported when named (one made the whole folder 65)', async () => {
+    const ex = join(root, 'user_data-monthly');
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures'), ex, { recursive: true });
+    cpSync(join(FX, 'freqtrade', 'binance', 'futures', 'XRP_USDT_USDT-1h-futures.feather'), join(ex, 'XRP_USDT_USDT-1M-futures.feather'));
+    const hint = 'monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out")';
+    const folder = await feedCli(['import', ex, '--out', outDir()]);
+    expect(folder.code, folder.stderr).toBe(0);
+    expect(folder.stderr).toContain(`marginlab: warning: left out 1 monthly candle file of the input folder (XRP_USDT_USDT-1M-futures.feather): ${hint}\n`);
+    const named = await feedCli(['import', join(ex, 'XRP_USDT_USDT-1M-futures.feather'), '--out', outDir()]);
+    expect(named.code).toBe(65);
+    expect(named.stderr).toBe(`marginlab: ${join(ex, 'XRP_USDT_USDT-1M-futures.feather')}: ${hint}: import the daily or finer files of the same pair\n`);
+  });
+
   it("spot candles (ETH_USDT-1h.feather, no -futures suffix) are not taken for the perpetual's: left out of a folder with a warning, refused when named unless --kind candles", async () => {
     // the exchange folder of user_data: spot candles at its top, the futures folder below (it was imported whole, spot as ETHUSDT perp candles)
     const ex = join(root, 'user_data-binance');

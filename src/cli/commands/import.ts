@@ -243,7 +243,7 @@ export function register(program: Command): void {
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${written.timeframe} (a config's data.timeframe chooses another)\n`);
         venueKept(flags.venue, written.venue, flags.out);
         // data files of the input folders this format does not read: said, never left out in silence
-        const { isFreqtradeSpotFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
+        const { isFreqtradeSpotFile, isFreqtradeMonthlyFile, FREQTRADE_SPOT_HINT, MONTHLY_CANDLES_HINT } = await import('../../feed/formats/freqtrade.js');
         const left = unreadFiles(fmt, paths);
         // freqtrade's spot candles beside the futures files (the exchange folder given): left out, and said why
         const spot = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [];
@@ -252,7 +252,14 @@ export function register(program: Command): void {
             `marginlab: warning: left out ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(spot.map((f) => basename(f)), 5, 60)}): ${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`,
           );
         }
-        let unread = left.filter((f) => !spot.includes(f));
+        // and its monthly candles (no fixed timeframe): left out, and said why (one such file made the whole folder 65)
+        const monthly = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeMonthlyFile(f)) : [];
+        if (monthly.length) {
+          process.stderr.write(
+            `marginlab: warning: left out ${monthly.length} monthly candle file${monthly.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(monthly.map((f) => basename(f)), 5, 60)}): ${MONTHLY_CANDLES_HINT}\n`,
+          );
+        }
+        let unread = left.filter((f) => !spot.includes(f) && !monthly.includes(f));
         if (fmt === 'freqtrade' && unread.length) {
           // CSVs under freqtrade's names: a copy of a freqtrade file beside it (BTC_USDT_USDT-1h-futures.csv next to its .feather)
           // holds its rows, so it is only mentioned; one without such a file is imported by its name alone

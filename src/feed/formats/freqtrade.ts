@@ -26,8 +26,14 @@ export const isFreqtradeFile = (name: string): boolean => FREQTRADE_NAME.test(ba
 /** freqtrade's spot candles: a name without -futures, -mark or -funding_rate (`ETH_USDT-1h.feather`), another market's prices. */
 export const isFreqtradeSpotFile = (name: string): boolean => FREQTRADE_NAME.exec(basename(name))?.[3] === undefined && isFreqtradeFile(name);
 
-/** The files of a folder the freqtrade importer reads: futures candles, mark candles, funding (not spot candles). */
-export const readsFreqtradeFile = (name: string): boolean => isFreqtradeFile(name) && !isFreqtradeSpotFile(name);
+/** freqtrade's monthly candles (`BTC_USDT_USDT-1M-futures.json`): no fixed timeframe, not read (docs/data.md). */
+export const isFreqtradeMonthlyFile = (name: string): boolean => FREQTRADE_NAME.exec(basename(name))?.[2]?.endsWith('M') === true;
+
+/** Why monthly candles are not imported. */
+export const MONTHLY_CANDLES_HINT = 'monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out")';
+
+/** The files of a folder the freqtrade importer reads: futures candles, mark candles, funding (not spot candles, not monthly ones). */
+export const readsFreqtradeFile = (name: string): boolean => isFreqtradeFile(name) && !isFreqtradeSpotFile(name) && !isFreqtradeMonthlyFile(name);
 
 /** Why spot candles are not imported, and where a perpetual's candles are. */
 export const FREQTRADE_SPOT_HINT =
@@ -64,7 +70,12 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
   const files = listFiles(paths, readsFreqtradeFile);
   if (files.length === 0) {
     const spot = listFiles(paths, isFreqtradeSpotFile);
-    throw dataError(`no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${paths.join(', ')}${spot.length ? `; it holds ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} (${excerpt(basename(spot[0]!))}${spot.length > 1 ? ', …' : ''}): ${FREQTRADE_SPOT_HINT}` : ''}`);
+    const monthly = listFiles(paths, isFreqtradeMonthlyFile);
+    throw dataError(
+      `no freqtrade data files (<PAIR>-<tf>-futures|mark|funding_rate.feather|json|json.gz) in ${paths.join(', ')}` +
+        `${spot.length ? `; it holds ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} (${excerpt(basename(spot[0]!))}${spot.length > 1 ? ', …' : ''}): ${FREQTRADE_SPOT_HINT}` : ''}` +
+        `${monthly.length ? `; it holds ${monthly.length} monthly candle file${monthly.length === 1 ? '' : 's'} (${excerpt(basename(monthly[0]!))}${monthly.length > 1 ? ', …' : ''}): ${MONTHLY_CANDLES_HINT}` : ''}`,
+    );
   }
   // a spot file named as an input: its prices would stand for the perpetual's without a word, unless --kind candles says so
   const spotNamed = files.find((f) => isFreqtradeSpotFile(f));
@@ -100,7 +111,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
       continue;
     }
     const tf = m[2]!;
-    if (tf.endsWith('M')) throw dataError(`${file}: monthly (${tf}) candles are not a fixed timeframe`);
+    if (tf.endsWith('M')) throw dataError(`${file}: ${MONTHLY_CANDLES_HINT}: import the daily or finer files of the same pair`);
     if (kind !== 'funding' && opts.timeframe && opts.timeframe !== tf) throw usageError(`${file}: the file name says ${tf} candles, but --timeframe ${opts.timeframe} was given`);
     const key = `${m[1]}|${tf}|${kind}`;
     if (seen.has(key)) continue;

@@ -509,6 +509,11 @@ describe('import csv flags', () => {
     const ms = await cli(['import', 'csv', file('timestamp,open,high,low,close\n1735689600000,1,2,0.5,1.5\n1735689600001,1,2,0.5,1.5\n1735689600002,1,2,0.5,1.5\n'), '--kind', 'mark', '--symbol', 'X', '--out', outDir()]);
     expect(ms.code).toBe(64);
     expect(ms.stderr).toContain("the rows' spacing gives no timeframe (their usual step is 1 ms): are the times in another unit? else give --timeframe (e.g. --timeframe 1h), the length of the mark candles");
+    // rows a calendar month apart: monthly candles, said unsupported (read as 31d, every shorter month was a bad row)
+    const months = ['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01', '2024-05-01'].map((d) => `${d}T00:00:00Z,100,101,99,100,1`).join('\n');
+    const mon = await cli(['import', 'csv', file(`timestamp,open,high,low,close,volume\n${months}\n`), '--kind', 'candles', '--symbol', 'X', '--out', outDir()]);
+    expect(mon.code).toBe(65);
+    expect(mon.stderr).toMatch(/: its rows are a calendar month apart: monthly candles are not supported \(no fixed timeframe; docs\/data\.md, "Choices and what is left out"\); import daily or finer candles of the same months\n$/);
     // every missing flag at once, not one per attempt
     const bare = await feedCli(['import', 'csv', f, '--out', outDir()]);
     expect(bare.code).toBe(64);

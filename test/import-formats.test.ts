@@ -81,7 +81,7 @@ describe('Binance public data', () => {
     const ex = join(root, `monthly-${++n}`);
     mkdirSync(ex);
     cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1mo-2025-06.zip'));
-    const said = /BTCUSDT-1mo-2025-06\.zip: monthly candles \(1mo\) are not supported \(docs\/data\.md, "Choices and what is left out"\): import the daily, hourly or finer archives of the same months$/;
+    const said = /BTCUSDT-1mo-2025-06\.zip: monthly candles are not supported \(no fixed timeframe; docs\/data\.md, "Choices and what is left out"\): import the daily, hourly or finer archives of the same months$/;
     expect(() => readBinance([join(ex, 'BTCUSDT-1mo-2025-06.zip')])).toThrow(said);
     expect(() => readBinance([ex])).toThrow(said);
   });

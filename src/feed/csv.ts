@@ -22,7 +22,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, MONTHLY_CANDLES_HINT, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
@@ -398,6 +398,11 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
     // a first pass reads the rows' spacing (the same parse: header, columns and time errors as the import's)
     const steps = new Map<number, number>();
     await readCsv(options, steps);
+    // rows a calendar month apart (28 to 31 days, more than one length): monthly candles, which no fixed timeframe
+    // holds (read as 31d, every shorter month was a bad row)
+    const DAY = 86_400_000;
+    const monthly = steps.size > 1 && [...steps.keys()].every((k) => k >= 28 * DAY && k <= 31 * DAY && k % DAY === 0);
+    if (monthly) throw dataError(`${file}: its rows are a calendar month apart: ${MONTHLY_CANDLES_HINT}; import daily or finer candles of the same months`);
     const step = seriesStep(steps);
     const tf = step > 0 ? fmtStep(step) : '';
     if (!(timeframeMsOrNaN(tf) > 0))

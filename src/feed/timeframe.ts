@@ -218,3 +218,6 @@ export function offExchangeGrid(t: number, tfMs: number, tf: string): string | n
   if (r === 0) return null;
   return `${fmtTime(t)} is not on the exchanges' ${tf} grid: a ${tf} candle opens at ${g.text} (this one is ${fmtStep(r)} past one: are the times shifted, by a time zone or an offset?)`;
 }
+
+/** Why monthly candles are not imported (freqtrade's -1M-, Binance's -1mo-, a CSV of rows a calendar month apart). */
+export const MONTHLY_CANDLES_HINT = 'monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out")';

@@ -243,7 +243,8 @@ export function register(program: Command): void {
         process.stdout.write(`imported ${addedRows} new rows from ${fmt} data into ${results.length} series in ${s.toFixed(1)} s${addedRows === 0 ? ' (nothing new: the dataset is unchanged)' : ''}; the dataset's default timeframe is ${written.timeframe} (a config's data.timeframe chooses another)\n`);
         venueKept(flags.venue, written.venue, flags.out);
         // data files of the input folders this format does not read: said, never left out in silence
-        const { isFreqtradeSpotFile, isFreqtradeMonthlyFile, FREQTRADE_SPOT_HINT, MONTHLY_CANDLES_HINT } = await import('../../feed/formats/freqtrade.js');
+        const { isFreqtradeSpotFile, isFreqtradeMonthlyFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
+        const { MONTHLY_CANDLES_HINT } = await import('../../feed/timeframe.js');
         const left = unreadFiles(fmt, paths);
         // freqtrade's spot candles beside the futures files (the exchange folder given): left out, and said why
         const spot = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [];

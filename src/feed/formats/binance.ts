@@ -18,6 +18,7 @@ import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, isNumeric, listFiles, splitCsv } from './common.js';
+import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { isDataMember, isZip, readZip } from './zip.js';
 
 export const BINANCE_NAME = /^([A-Z0-9]+)-(\d+[smhdwM]|fundingRate)-(\d{4}-\d{2}(?:-\d{2})?)\.(zip|csv)$/;
@@ -35,7 +36,7 @@ export const isBinanceFile = (name: string): boolean => BINANCE_NAME.test(basena
 
 /** data.binance.vision's monthly candles (`BTCUSDT-1mo-2024-01.zip`): a public-data name of a timeframe marginlab does not read */
 const MONTHLY_NAME = /^[A-Z0-9]+-1mo-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/;
-const MONTHLY_TEXT = 'monthly candles (1mo) are not supported (docs/data.md, "Choices and what is left out"): import the daily, hourly or finer archives of the same months';
+const MONTHLY_TEXT = `${MONTHLY_CANDLES_HINT}: import the daily, hourly or finer archives of the same months`;
 
 /** Read Binance public-data files and folders (monthly and daily, any mix) into series. */
 export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {

@@ -15,6 +15,7 @@ import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
 import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles } from './common.js';
+import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
 import { beginsAsArrowIpc } from '../arrow-io.js';
@@ -29,8 +30,6 @@ export const isFreqtradeSpotFile = (name: string): boolean => FREQTRADE_NAME.exe
 /** freqtrade's monthly candles (`BTC_USDT_USDT-1M-futures.json`): no fixed timeframe, not read (docs/data.md). */
 export const isFreqtradeMonthlyFile = (name: string): boolean => FREQTRADE_NAME.exec(basename(name))?.[2]?.endsWith('M') === true;
 
-/** Why monthly candles are not imported. */
-export const MONTHLY_CANDLES_HINT = 'monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out")';
 
 /** The files of a folder the freqtrade importer reads: futures candles, mark candles, funding (not spot candles, not monthly ones). */
 export const readsFreqtradeFile = (name: string): boolean => isFreqtradeFile(name) && !isFreqtradeSpotFile(name) && !isFreqtradeMonthlyFile(name);

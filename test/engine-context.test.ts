@@ -10,6 +10,7 @@ import { LookAheadError, type StrategyContext, type StrategyModule } from '../sr
 import { z } from 'zod';
 import { createAccount } from '../src/account/index.js';
 import { flat, HOUR, makeData, run, scripted, setupOf, T0, zeroFeeVenue, type Bar } from './engine-fixtures.js';
+import { sliceMarketData } from '../src/feed/slice.js';
 
 type FillEv = { type: 'fill'; qty: number; price: number; mode: string };
 const fills = (out: ReturnType<typeof run>, id: string) =>
@@ -216,6 +217,18 @@ describe('history views', () => {
     );
     expect(seen).toEqual([0, NaN, NaN, NaN, 1, 0.0001, T0 + 2 * HOUR, 101, NaN]);
     expect(setupOf(out, 'isolated').error).toBe('LookAheadError: look-ahead: funding(-1) reads an event after the current bar');
+  });
+
+  it('on data cut with sliceMarketData, the funding history holds the events of the replayed bars only (count held every event since the dataset began)', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 8), funding: [{ bar: 1, rate: 0.0001, price: 100 }, { bar: 3, rate: 0.0002, price: 101 }, { bar: 5, rate: 0.0003, price: 102 }] } });
+    const seen: number[] = [];
+    const look = (c: StrategyContext) => {
+      const f = c.data[0]!.funding;
+      seen.push(f.count, f.rate(0), f.time(0), f.rate(1));
+    };
+    // bars 3..7: the event of bar 3 settles at the slice's first bar, bar 1's is not of it
+    run(sliceMarketData(data, 3), scripted({ 0: look, 2: look }, ['BTCUSDT']), { setups: ISO });
+    expect(seen).toEqual([1, 0.0002, T0 + 3 * HOUR, NaN, 2, 0.0003, T0 + 5 * HOUR, 0.0002]);
   });
 
   it('onFunding gets the settlement as the ledger records it (symbol, amount as a decimal string, rate, price, time)', () => {

@@ -75,7 +75,48 @@ describe('indicators', () => {
     s.update(NaN);
     s.update(3);
     expect(s.value).toBe(2);
-    expect(() => new Sma(0)).toThrow(/positive integer/);
+    expect(() => new Sma(0)).toThrow(/period must be a whole number of inputs from 1 to 10,000,000, got 0/);
+    // the type shown (it read 'got 20' for the string '20'), and a period no buffer can hold refused with the same line
+    expect(() => new Sma('20' as unknown as number)).toThrow(/sma: period must be .*, got "20"$/);
+    expect(() => new Ema(1e10)).toThrow(/ema: period must be a whole number of inputs from 1 to 10,000,000, got 10000000000$/);
+  });
+
+  it('ignores ±Infinity and non-numbers as it ignores NaN (an Infinity made the sums NaN for good; a z-score read 0 from then on)', () => {
+    const feed = (ind: { update(x: number): number }, xs: unknown[]) => xs.map((x) => ind.update(x as number)).at(-1);
+    const clean = [1, 2, 3, 4, 5, 6, 7, 100, 1, 50];
+    for (const bad of [Infinity, -Infinity, undefined, '5']) {
+      const dirty = [1, 2, 3, bad, 4, 5, 6, 7, 100, 1, 50];
+      expect(feed(new Sma(3), dirty)).toBe(feed(new Sma(3), clean));
+      expect(feed(new Ema(3), dirty)).toBe(feed(new Ema(3), clean));
+      expect(feed(new RollingStdev(3), dirty)).toBeCloseTo(sd([100, 1, 50]), 12);
+      expect(feed(new ZScore(3), dirty)).toBeCloseTo((50 - mean([100, 1, 50])) / sd([100, 1, 50]), 12);
+      expect(feed(new RollingExtreme(3, 'max'), dirty)).toBe(100);
+    }
+    const atr = new Atr(2);
+    for (const [h, l, c] of [[2, 1, 1.5], [Infinity, 1, 1.5], [3, 2, 2.5], [4, 3, 3.5]] as const) atr.update(h, l, c);
+    expect(atr.value).toBeCloseTo((1 + 1.5) / 2 * 0.5 + 1.5 * 0.5, 12);
+  });
+
+  it("a rolling stdev's error lasts at most one window: after an outlier of 1e10 has left it, the stdev and z-score are the window's (6.6e-7 for two equal closes)", () => {
+    const xs = Array.from({ length: 200 }, (_, i) => 1 + 0.01 * Math.sin(i));
+    xs[50] = 1e10;
+    const sdv = new RollingStdev(20);
+    const z = new ZScore(20);
+    for (const x of xs) {
+      sdv.update(x);
+      z.update(x);
+    }
+    const window = xs.slice(-20);
+    expect(sdv.value).toBeCloseTo(sd(window), 12);
+    expect(z.value).toBeCloseTo((xs.at(-1)! - mean(window)) / sd(window), 9);
+    // two equal closes (the bundled BTC's 109500.1 twice) after others: a stdev of 0, a z-score of 0
+    const two = new ZScore(2);
+    for (const x of [108000.3, 109901.7, 109500.1, 109500.1]) two.update(x);
+    expect(two.value).toBe(0);
+  });
+
+  it("a rolling extreme's kind is 'max' or 'min' ('MAX' ran as a rolling minimum)", () => {
+    expect(() => new RollingExtreme(3, 'MAX' as 'max')).toThrow(/rolling extreme: kind must be 'max' or 'min', got "MAX"/);
   });
 });
 

@@ -164,13 +164,16 @@ class FundingView implements FundingHistory {
     this.#col = col;
     this.#cur = cur;
   }
+  // the events of the replayed data only: a dataset cut with sliceMarketData shares the whole event arrays, its
+  // first bar's events starting at fundingStart[0] (count read every event since the dataset began)
   get count(): number {
-    return this.#cur.i < 0 ? 0 : this.#col.fundingStart[this.#cur.i + 1]!;
+    return this.#cur.i < 0 ? 0 : this.#col.fundingStart[this.#cur.i + 1]! - this.#col.fundingStart[0]!;
   }
   #idx(k: number): number {
     const d = +k; // one conversion: see toIndex
     if (d < 0) throw new LookAheadError(`look-ahead: funding(${d}) reads an event after the current bar`);
-    return this.count - 1 - d;
+    const j = this.count - 1 - d;
+    return j >= 0 ? this.#col.fundingStart[0]! + j : -1;
   }
   rate(k = 0): number {
     const j = this.#idx(k);

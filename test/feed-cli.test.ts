@@ -85,6 +85,9 @@ describe('data inspect', () => {
     expect(lines[1]).toBe('venue v\\u202eX · default timeframe 1h · symbols BTCUSDT');
     expect(lines[2]).toBe('provenance: from\\x1b[2Jhere');
     expect(r.stdout).not.toMatch(/[\u001b\u202e]/);
+    const v = await feedCli(['data', 'validate', odd]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^ok: odd\\x1b\[31mname 1h: /);
   });
 
   it('--json prints the summary as JSON', async () => {

@@ -77,13 +77,19 @@ describe('Binance public data', () => {
     expect(readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(FX, 'binance', 'fundingRate')]).length).toBe(2);
   });
 
-  it("monthly candles (data.binance.vision's BTCUSDT-1mo-2024-01.zip) are said to be unsupported, as a file or in a folder (it said the name was not a public-data one)", () => {
+  it("monthly candles (data.binance.vision's BTCUSDT-1mo-2024-01.zip) are said to be unsupported, as a file or in a folder (it said the name was not a public-data one)", async () => {
     const ex = join(root, `monthly-${++n}`);
     mkdirSync(ex);
     cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1mo-2025-06.zip'));
     const said = /BTCUSDT-1mo-2025-06\.zip: monthly candles are not supported \(no fixed timeframe; docs\/data\.md, "Choices and what is left out"\): import the daily, hourly or finer archives of the same months$/;
     expect(() => readBinance([join(ex, 'BTCUSDT-1mo-2025-06.zip')])).toThrow(said);
     expect(() => readBinance([ex])).toThrow(said);
+    // beside archives it reads: left out with that reason (the generic warning said to import it as CSV with --timeframe 1h)
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1h-2025-06.zip'));
+    const folder = await feedCli(['import', ex, '--format', 'binance', '--out', outDir()]);
+    expect(folder.code, folder.stderr).toBe(0);
+    expect(folder.stderr).toContain('marginlab: warning: left out 1 monthly candle file of the input folder (BTCUSDT-1mo-2025-06.zip): monthly candles are not supported');
+    expect(folder.stderr).not.toContain('--timeframe 1h');
   });
 
   it("spot klines (data.binance.vision's data/spot/…, the futures klines' file names) are not taken for the perpetual's: refused (65) unless --kind candles", async () => {

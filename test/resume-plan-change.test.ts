@@ -181,7 +181,7 @@ describe('--resume into a folder whose config, shard and data are this command\'
     // a strategy file added to the strategy folders of `strategies: 'all'` (it said an earlier marginlab planned them otherwise)
     const found = (folder: string[], command: string[]) => ({ folder: { ...inputs().folder, strategies: folder }, command: { ...inputs().command, strategies: command } });
     expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, found(['buy-and-hold'], ['bar', 'buy-and-hold']))).toBe(
-      "the strategies it plans changed (strategy 'bar' only in this command: a strategy file added to or removed from its strategy folders, or another --strategies)",
+      "the strategies it plans changed (strategy 'bar' only in this command: a strategy file added to or removed from its strategy folders)",
     );
     expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' }, {}, found(['a', 'b', 'buy-and-hold'], ['buy-and-hold', 'c']))).toMatch(/^the strategies it plans changed \(strategies 'a', 'b' only in the folder; strategy 'c' only in this command:/);
     expect(describePlanChange(a, null, b, null, { dir: '/tmp/out' })).toBe('the data files changed');

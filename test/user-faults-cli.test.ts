@@ -98,14 +98,23 @@ describe.concurrent('an error or a rejection no code handles, on the main thread
     expect(refused(r, `o-${name}`, /stream/.test(name))).toMatch(line);
   });
 
-  it("a timer a package starts for the config throws: 78 naming where the config called it (was marginlab's internal error, 70)", async () => {
-    const pkg = join(dir, 'node_modules', 'badpkg');
+  /** the config `<name>.config.mjs` calls startPolling() of a package `<name>` in the test folder's node_modules (index.js: `js`) */
+  const packageConfig = (name: string, js: string): string => {
+    const pkg = join(dir, 'node_modules', name);
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'badpkg', type: 'module', main: 'index.js' }));
-    writeFileSync(join(pkg, 'index.js'), "export function startPolling() { setTimeout(() => { throw new Error('badpkg: connection reset'); }, 10); }\n");
-    const top = "import { startPolling } from 'badpkg';\nstartPolling();\nawait new Promise((r) => setTimeout(r, 100));\n";
-    const r = await run(['run', '-c', writeCfg('config-pkg', 'log-symbols', top), '--out', 'o-config-pkg', '--quiet']);
-    expect(refused(r, 'o-config-pkg')).toMatch(/^marginlab: config-pkg\.config\.mjs:2: the config started a timer here \(in its own code or a package's it calls\) whose callback threw outside any call of marginlab's: badpkg: connection reset/);
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name, type: 'module', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), js);
+    return writeCfg(name, 'log-symbols', `import { startPolling } from '${name}';\nstartPolling();\nawait new Promise((r) => setTimeout(r, 150));\n`);
+  };
+
+  it.each([
+    // its timer throws (it was marginlab's internal error, 70)
+    ['badpkg', "export function startPolling() { setTimeout(() => { throw new Error('badpkg: connection reset'); }, 10); }\n", 'badpkg: connection reset'],
+    // its third poll throws, each poll a timer the last one started (only the package's frames on the stack; it was 70)
+    ['pollpkg', "let n = 0;\nfunction poll() { if (++n === 3) throw new Error('pollpkg: connection reset on poll 3'); setTimeout(poll, 5); }\nexport function startPolling() { setTimeout(poll, 5); }\n", 'pollpkg: connection reset on poll 3'],
+  ])("a timer a package starts for the config throws (%s): 78 naming where the config called it", async (name, js, text) => {
+    const r = await run(['run', '-c', packageConfig(name, js), '--out', `o-${name}`, '--quiet']);
+    expect(refused(r, `o-${name}`)).toBe(`marginlab: ${name}.config.mjs:2: the config started a timer here (in its own code or a package's it calls) whose callback threw outside any call of marginlab's: ${text}; catch the error in that callback, or handle the package's errors`);
   });
 
   it("an error of marginlab's own code stays an internal error (70), not the user's", async () => {

@@ -125,7 +125,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const code = Object.keys(ha).filter((n) => hb[n] !== undefined && hb[n] !== ha[n]).sort();
     if (code.length > 0) problems.push(`strategy code: ${a} and ${b} ran different versions of ${code.map((n) => `'${n}'`).join(', ')}`);
     // the strategies found (strategies: 'all' over strategy folders compared by their code above): one added or removed
-    const strategies = strategySetChange({ name: a, strategies: ref.plan?.strategies }, { name: b, strategies: m.plan?.strategies });
+    // (a config whose strategies differ is said above, once)
+    const strategies = keys.includes('strategies') ? null : strategySetChange({ name: a, strategies: ref.plan?.strategies }, { name: b, strategies: m.plan?.strategies });
     if (strategies !== null) problems.push(`strategies: ${strategies}`);
     if (m.plan && ref.plan && m.plan.hash !== ref.plan.hash) {
       // nothing above differs: the plans were made by marginlabs that plan the same config otherwise

@@ -247,7 +247,7 @@ export function describePlanChange(
     const strategies = f && n ? strategySetChange({ name: 'the folder', strategies: f.strategies }, { name: 'this command', strategies: n.strategies }) : null;
     if (!f || !n || !sameDatasets(f.datasets, n.datasets)) parts.push('the data files changed');
     else if (f.engineVersion !== n.engineVersion) parts.push(`its runs are of engine ${f.engineVersion}, this command's of engine ${n.engineVersion}`);
-    else if (strategies !== null) parts.push(`the strategies it plans changed (${strategies}: a strategy file added to or removed from its strategy folders, or another --strategies)`);
+    else if (strategies !== null) parts.push(`the strategies it plans changed (${strategies}: a strategy file added to or removed from its strategy folders)`);
     else if (code.length > 0) parts.push(`the code of strategy ${code.map((k) => `'${k}'`).join(', ')} changed`);
     else parts.push('its config, shard, data and strategy code are this command\'s, but an earlier marginlab planned them otherwise (docs/stress.md, "Runs, RunIds, shards", lists such changes): resume it with the marginlab that wrote it');
   }

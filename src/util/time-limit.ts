@@ -264,6 +264,8 @@ function idle(): void {
  * when the user code's part of the command is over (cancelUserTimers).
  */
 const userTimers = new Map<object, { type: 'Timeout' | 'Immediate'; where: string }>();
+/** while the callback of a user timer runs: where user code started it ("file:line") */
+let runningTimerWhere: string | null = null;
 /** set on an error a user timer's callback threw: where user code started the timer ("file:line") */
 const STARTED_AT = Symbol('marginlab.timerStartedAt');
 
@@ -293,7 +295,9 @@ function userFrame(): string | null {
  * object; a Node without one runs it as it is.
  */
 function track(t: object, type: TimerKind): void {
-  const where = userFrame();
+  // started by user code; or inside the callback of a timer user code started (a package polling again: only the
+  // package's frames are on the stack), named by where the first one was started
+  const where = userFrame() ?? runningTimerWhere;
   if (where === null) return;
   userTimers.set(t, { type, where });
   const limit = active?.limit;
@@ -312,6 +316,8 @@ function track(t: object, type: TimerKind): void {
     if (cells !== null) atomics.store(cells, 3, 1);
     // its console output on stderr, as the code's that started it (stdout carries the command's output)
     const restoreConsole = userConsole();
+    const outerWhere = runningTimerWhere;
+    runningTimerWhere = where;
     try {
       return (callback as (...a: unknown[]) => unknown).apply(this, args);
     } catch (err) {
@@ -325,6 +331,7 @@ function track(t: object, type: TimerKind): void {
       }
       throw err;
     } finally {
+      runningTimerWhere = outerWhere;
       restoreConsole();
       if (cells !== null) atomics.store(cells, 3, 0);
       if (id !== 0) disarm(id);

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
-import { grouped } from '../../util/excerpt.js';
+import { grouped, visible } from '../../util/excerpt.js';
 
 const int = (name: string, v: string, min: number): number => {
   const s = v.replace(/_/g, '');
@@ -56,7 +56,7 @@ export function register(program: Command): void {
       for (const w of md.warnings ?? []) process.stderr.write(`marginlab: warning: ${w}\n`);
       const n = md.time.length;
       process.stdout.write(
-        `ok: ${md.dataset} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'} (${md.symbols.join(', ')}), ` +
+        `ok: ${visible(md.dataset)} ${md.timeframe}: ${n} bars × ${md.symbols.length} symbol${md.symbols.length === 1 ? '' : 's'} (${md.symbols.join(', ')}), ` +
         `${new Date(md.time[0]!).toISOString()} → ${new Date(md.time[n - 1]!).toISOString()}, ` +
         `mark at bar timeframe: ${md.columns.filter((c) => c.markAtBarTimeframe).length}/${md.symbols.length}, ` +
         `funding events: ${md.columns.reduce((a, c) => a + c.fundingTime.length, 0)}; loaded in ${ms.toFixed(0)} ms\n`,

@@ -253,8 +253,11 @@ export function register(program: Command): void {
             `marginlab: warning: left out ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(spot.map((f) => basename(f)), 5, 60)}): ${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`,
           );
         }
-        // and its monthly candles (no fixed timeframe): left out, and said why (one such file made the whole folder 65)
-        const monthly = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeMonthlyFile(f)) : [];
+        // monthly candles (no fixed timeframe): left out, and said why (a freqtrade -1M- file made the whole folder 65; a
+        // Binance -1mo- archive was told to be imported as CSV with --timeframe 1h, a month as one 1h bar)
+        const { isBinanceMonthlyFile } = await import('../../feed/formats/binance.js');
+        const isMonthly = fmt === 'freqtrade' ? isFreqtradeMonthlyFile : fmt === 'binance' ? isBinanceMonthlyFile : null;
+        const monthly = isMonthly ? left.filter((f) => isMonthly(f)) : [];
         if (monthly.length) {
           process.stderr.write(
             `marginlab: warning: left out ${monthly.length} monthly candle file${monthly.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(monthly.map((f) => basename(f)), 5, 60)}): ${MONTHLY_CANDLES_HINT}\n`,

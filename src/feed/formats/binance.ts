@@ -36,6 +36,7 @@ export const isBinanceFile = (name: string): boolean => BINANCE_NAME.test(basena
 
 /** data.binance.vision's monthly candles (`BTCUSDT-1mo-2024-01.zip`): a public-data name of a timeframe marginlab does not read */
 const MONTHLY_NAME = /^[A-Z0-9]+-1mo-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/;
+export const isBinanceMonthlyFile = (name: string): boolean => MONTHLY_NAME.test(basename(name));
 const MONTHLY_TEXT = `${MONTHLY_CANDLES_HINT}: import the daily, hourly or finer archives of the same months`;
 
 /** Read Binance public-data files and folders (monthly and daily, any mix) into series. */

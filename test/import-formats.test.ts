@@ -84,6 +84,10 @@ describe('Binance public data', () => {
     const said = /BTCUSDT-1mo-2025-06\.zip: monthly candles are not supported \(no fixed timeframe; docs\/data\.md, "Choices and what is left out"\): import the daily, hourly or finer archives of the same months$/;
     expect(() => readBinance([join(ex, 'BTCUSDT-1mo-2025-06.zip')])).toThrow(said);
     expect(() => readBinance([ex])).toThrow(said);
+    // '1M' (a name of the klines' pattern) gets the same reason (it said "not a fixed timeframe")
+    cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1M-2025-06.zip'));
+    expect(() => readBinance([join(ex, 'BTCUSDT-1M-2025-06.zip')])).toThrow(/BTCUSDT-1M-2025-06\.zip: monthly candles are not supported/);
+    rmSync(join(ex, 'BTCUSDT-1M-2025-06.zip'));
     // beside archives it reads: left out with that reason (the generic warning said to import it as CSV with --timeframe 1h)
     cpSync(join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip'), join(ex, 'BTCUSDT-1h-2025-06.zip'));
     const folder = await feedCli(['import', ex, '--format', 'binance', '--out', outDir()]);

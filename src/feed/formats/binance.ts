@@ -34,7 +34,7 @@ export interface BinanceOptions {
 
 export const isBinanceFile = (name: string): boolean => BINANCE_NAME.test(basename(name));
 
-/** data.binance.vision's monthly candles (`BTCUSDT-1mo-2024-01.zip`): a public-data name of a timeframe marginlab does not read */
+/** data.binance.vision's monthly candles (`BTCUSDT-1mo-2024-01.zip`; `-1M-` matches BINANCE_NAME and is refused as it is read) */
 const MONTHLY_NAME = /^[A-Z0-9]+-1mo-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/;
 export const isBinanceMonthlyFile = (name: string): boolean => MONTHLY_NAME.test(basename(name));
 const MONTHLY_TEXT = `${MONTHLY_CANDLES_HINT}: import the daily, hourly or finer archives of the same months`;
@@ -43,7 +43,7 @@ const MONTHLY_TEXT = `${MONTHLY_CANDLES_HINT}: import the daily, hourly or finer
 export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {
   const files = listFiles(paths, (n) => BINANCE_NAME.test(n));
   if (files.length === 0) {
-    const monthly = listFiles(paths, (n) => MONTHLY_NAME.test(n));
+    const monthly = listFiles(paths, isBinanceMonthlyFile);
     if (monthly.length > 0) throw dataError(`${monthly[0]}${monthly.length > 1 ? ` (and ${monthly.length - 1} more)` : ''}: ${MONTHLY_TEXT}`);
     throw dataError(`no Binance public-data files (SYMBOL-INTERVAL-YYYY-MM[-DD].zip|.csv) in ${paths.join(', ')}`);
   }
@@ -66,7 +66,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
       throw dataError(`${file}: spot klines (its path has a spot folder, as data.binance.vision's data/spot/…), the spot market's prices, not the perpetual's: a perpetual-futures backtest reads data/futures/um/…/klines; to import these spot prices as the candles anyway, add --kind candles`);
     } else kind = opts.kind && opts.kind !== 'funding' ? opts.kind : 'candles';
     if (opts.kind === 'funding' && kind !== 'funding') throw usageError(`${file}: a klines file, but --kind funding was given`);
-    if (interval.endsWith('M')) throw dataError(`${file}: monthly (${interval}) candles are not a fixed timeframe; import a fixed interval such as 1d`);
+    if (interval.endsWith('M')) throw dataError(`${file}: ${MONTHLY_TEXT}`);
     if (kind !== 'funding' && opts.timeframe && opts.timeframe !== interval) {
       throw usageError(`${file}: the file name says ${interval} candles, but --timeframe ${opts.timeframe} was given`);
     }

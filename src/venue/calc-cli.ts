@@ -177,6 +177,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   const price = (p: XDecimal | null): number => (p !== null && p.gt(0) ? p.toNumber() : Number.NaN);
   let formula: string;
   const entryTier = tierFor(tiers, q * ep);
+  /** the maximum leverage the leverage note compares with: the entry tier's, or Hyperliquid's --max-leverage (its formula's) */
+  let levLimit = { x: entryTier.maxLeverage, what: `the tier at the entry notional ${fmt(q * ep)}` };
   const term = (name: string, text: string) => lines.push(`  ${name.padEnd(12)}${text}`);
 
   if (id === 'bybit-linear') {
@@ -195,6 +197,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   } else if (id === 'hyperliquid') {
     const maxLev = flagNum(opts, 'maxLeverage', 'max-leverage', true, 1) ?? entryTier.maxLeverage;
     const maxLevx = opts.maxLeverage !== undefined ? x('maxLeverage') : new XD(maxLev);
+    // the note's limit is the one the price is computed with: the default table's 10x said a 40x position at --max-leverage 50 was refused
+    if (opts.maxLeverage !== undefined) levLimit = { x: maxLev, what: 'the coin (--max-leverage)' };
     lp = price(exactTierRoot(ClosedForm.Hyperliquid, s, qx, epx, walletx, new XD(1).div(maxLevx.times(2)), 0, 0));
     formula = 'liq = price − side·margin_available/size/(1 − l·side), l = 1/(2·max leverage) (Hyperliquid docs)';
     term('margin', `${fmt(wallet)} (${mode === 'cross' ? 'account value' : 'isolated margin'})`);
@@ -227,8 +231,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   if (ownTable !== null) notes.push(ownTable);
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))
     notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);
-  if (lev !== undefined && lev > entryTier.maxLeverage)
-    notes.push(`leverage ${fmt(lev)}x is above the ${fmt(entryTier.maxLeverage)}x maximum of the tier at the entry notional ${fmt(q * ep)}: a venue would refuse the order`);
+  if (lev !== undefined && lev > levLimit.x)
+    notes.push(`leverage ${fmt(lev)}x is above the ${fmt(levLimit.x)}x maximum of ${levLimit.what}: a venue would refuse the order`);
   if (opts.json) {
     const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : {}; // said only when marginlab chose it
     return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote, ...(notes.length ? { notes } : {}) })}\n`;

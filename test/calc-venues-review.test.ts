@@ -24,3 +24,14 @@ describe('calc liq, hyperliquid: the leverage note reads the maximum leverage th
     expect(liqJson({ ...base, leverage: '60', symbol: 'BTC', asOf: '2025-01-01' }).notes).toEqual([expect.stringMatching(/^leverage 60x is above the 50x maximum/)]);
   });
 });
+
+describe('calc liq, okx: the explanation holds every term of the price', () => {
+  it('BTCUSDT tier 3 (MMR 0.8 %, cum 7,000): the terms printed reproduce the price (cum was left out)', () => {
+    // cum = 500,000 × 0.002 + 3,000,000 × 0.002 = 7,000; LP = (60,000 − (600,000 + 7,000)/100) / (1 − 0.0085) = 54,392.33…
+    // (without cum, 54,462.93)
+    const text = runCalcLiq({ venue: 'okx', side: 'long', entry: '60000', qty: '100', leverage: '10', symbol: 'BTCUSDT', asOf: '2025-01-01' });
+    expect(text).toMatch(/^liquidation price: 54392\.3348462$/m);
+    expect(text).toMatch(/^ {2}MMR, cum {4}0\.008, 7000 /m);
+    expect(text).toMatch(/\(Margin \+ cum\)/);
+  });
+});

@@ -208,9 +208,10 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     const taker = flagNum(opts, 'taker', 'taker', true, 0, 1) ?? venue.fees.taker;
     lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single, extraRate: taker }));
     const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;
-    formula = 'LP = (EP ∓ Margin/Size) / [1 ∓ (MMR + taker)] (Gate/OKX isolated, as used by freqtrade)';
+    // the tier's maintenance amount raises the margin (docs/margin.md): without it the terms printed did not give the price
+    formula = 'LP = (EP ∓ (Margin + cum)/Size) / [1 ∓ (MMR + taker)] (Gate/OKX isolated, as used by freqtrade; cum = the tier\'s maintenance amount, 0 in the published form)';
     term('margin', `${fmt(wallet)} (isolated margin of the position)`);
-    term('MMR', `${fmt(t.mmr)} (tier at the liquidation notional; table: ${tableLabel})`);
+    term('MMR, cum', `${fmt(t.mmr)}, ${fmt(t.cum)} (tier at the liquidation notional ${Number.isFinite(lp) ? fmt(q * lp) : '—'}; table: ${tableLabel})`);
     term('taker', `${fmt(taker)} (liquidation fee rate added to the MMR)`);
   } else {
     lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single }));

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCalcLiq } from '../src/venue/calc-cli.js';
+import { evaluate, evaluateLine } from '../src/venue/calc.js';
+import { UserError } from '../src/errors.js';
 
 const liqJson = (opts: Record<string, string | boolean>) => JSON.parse(runCalcLiq({ json: true, ...opts })) as { liquidationPrice: number | null; notes?: string[] };
 
@@ -33,5 +35,37 @@ describe('calc liq, okx: the explanation holds every term of the price', () => {
     expect(text).toMatch(/^liquidation price: 54392\.3348462$/m);
     expect(text).toMatch(/^ {2}MMR, cum {4}0\.008, 7000 /m);
     expect(text).toMatch(/\(Margin \+ cum\)/);
+  });
+});
+
+describe('calc, okx: an MMR plus taker rate of 1 or more is refused', () => {
+  // maintenance + liquidation fee = Q·P·(MMR + taker) ≥ Q·P: a long's excess M + Q(P − EP) − Q·P·(MMR + taker) falls as the price
+  // rises and is M − Q·EP < 0 at P = 0, so it is past its threshold at every price. It was answered "no price" (null: cannot be
+  // liquidated), or at a sum of exactly 1 "the price overflows a number: give a position of a realistic size"
+  const line = { op: 'liquidationPrice', venue: 'okx', side: 'long', qty: 1, entryPrice: 100, walletBalance: 10 };
+  it('JSON lines: an error naming mmr and takerFee', () => {
+    for (const extra of [{ mmr: 0.9995 }, { mmr: 0.9999 }, { mmr: 0.5, takerFee: 0.6 }, { symbol: 'BTCUSDT', takerFee: 0.95, asOf: '2025-01-01' }]) {
+      const r = evaluateLine(JSON.stringify({ ...line, ...extra }));
+      expect(r.ok, JSON.stringify(extra)).toBe(false);
+      expect(JSON.parse(r.text).error).toMatch(/"mmr".*"takerFee".*below 1/);
+    }
+    const cross = { op: 'liquidationPrice', venue: 'okx', mode: 'cross', walletBalance: 10, target: 'AUSDT', takerFee: 0.6, positions: [{ symbol: 'AUSDT', side: 'long', qty: 1, entryPrice: 100, markPrice: 100, mmr: 0.5 }] };
+    expect(JSON.parse(evaluateLine(JSON.stringify(cross)).text).error).toMatch(/"mmr".*"takerFee".*below 1/);
+    // just below 1 is answered (a short's price exists: (100 + 10) / (1 + 0.9999))
+    expect(evaluate({ ...line, side: 'short', mmr: 0.9994 }).liquidationPrice).toBeCloseTo(110 / 1.9999, 12);
+  });
+  it('calc liq: a usage error (64) naming --mmr and --taker', () => {
+    const opts = { venue: 'okx', side: 'long', entry: '100', qty: '1', wallet: '10' };
+    for (const extra of [{ mmr: '0.9995' }, { mmr: '0.5', taker: '0.6' }]) {
+      let err: unknown;
+      try {
+        runCalcLiq({ ...opts, ...extra });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(extra)).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(64);
+      expect((err as Error).message).toMatch(/--mmr.*--taker.*below 1/);
+    }
   });
 });

@@ -4,7 +4,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { fstatSync } from 'node:fs';
 import { ExitCode, missingInput, usageError } from '../errors.js';
-import { errorLine, evaluateLine, noOwnTableNote } from './calc.js';
+import { errorLine, evaluateLine, noOwnTableNote, okxRateSumFault, OKX_SUM_TAIL } from './calc.js';
 import { venueIdOf } from './index.js';
 import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
@@ -206,6 +206,8 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
   } else if (id === 'okx') {
     const taker = flagNum(opts, 'taker', 'taker', true, 0, 1) ?? venue.fees.taker;
+    const sumFault = okxRateSumFault(tiers, single, opts.taker !== undefined ? x('taker') : taker);
+    if (sumFault !== null) throw usageError(`--mmr + --taker must be below 1 (${sumFault}): ${OKX_SUM_TAIL}`);
     lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single, extraRate: taker }));
     const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;
     // the tier's maintenance amount raises the margin (docs/margin.md): without it the terms printed did not give the price

@@ -251,9 +251,31 @@ function liquidationPrice(o: Obj): Out {
       // OKX: the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
       const extraRate = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
       const { tiers, single } = tiersFor(o, venue);
+      if (extraRate !== undefined) checkOkxRates(tiers, single, extraRate);
       return { liquidationPrice: out(exactLiquidationPrice(venue, { side: s, qty: q, entryPrice: ep, walletBalance: wb, tiers, single, extraRate })) };
     }
   }
+}
+
+/**
+ * OKX (Gate form): maintenance plus the liquidation fee is Q·P·(MMR + taker). At a sum of 1 or more a long's excess falls as the price rises
+ * and is M − Q·EP < 0 at P = 0: past its threshold at every price, which the closed form answered as no price (null, "cannot be
+ * liquidated") or, at exactly 1, a division by zero said to be an overflow. The tier (of `tiers`, or the one given by hand) whose sum
+ * is 1 or more, as a message's clause; null when every sum is below 1.
+ */
+export function okxRateSumFault(tiers: readonly Tier[], single: { mmr: XDecimal } | undefined, taker: number | XDecimal): string | null {
+  const fee = new XD(taker);
+  const rows = single ? [{ mmr: single.mmr, name: 'the MMR given' }] : tiers.map((t, i) => ({ mmr: new XD(t.mmr), name: `tier ${i + 1}'s MMR` }));
+  const bad = rows.find((r) => r.mmr.plus(fee).gte(1));
+  return bad ? `${bad.name} ${bad.mmr.toString()} + taker rate ${fee.toString()} = ${bad.mmr.plus(fee).toString()}` : null;
+}
+
+export const OKX_SUM_TAIL = 'maintenance plus the liquidation fee would be the whole notional or more, so a long is past its threshold at every price';
+
+/** fails when an OKX liquidation price is asked with an MMR + taker rate of 1 or more (okxRateSumFault) */
+function checkOkxRates(tiers: readonly Tier[], single: { mmr: XDecimal } | undefined, taker: number): void {
+  const fault = okxRateSumFault(tiers, single, taker);
+  if (fault !== null) fail(`"mmr" + "takerFee" must be below 1 (${fault}): ${OKX_SUM_TAIL}`);
 }
 
 /** OKX: the liquidation fee rate added to the MMR (`takerFee`, default the venue's taker rate) */
@@ -313,6 +335,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   if (!found) return fail(`"target" ${target} is not among "positions"`);
   if (!Number.isFinite(wb.toNumber())) return fail('the other positions\' uPnL and maintenance margin overflow a number (above 1.8e308); give positions of a realistic size');
   const f = found as { s: Side; q: XDecimal; ep: XDecimal; given: TiersGiven };
+  if (taker !== undefined) checkOkxRates(f.given.tiers, f.given.single, taker);
   return { liquidationPrice: out(exactLiquidationPrice(venue, { side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, tiers: f.given.tiers, single: f.given.single, extraRate: taker })) };
 }
 

@@ -69,3 +69,20 @@ describe('calc, okx: an MMR plus taker rate of 1 or more is refused', () => {
     }
   });
 });
+
+describe('calc, bybit-linear: mmDeduction is the maintenance amount of a tier given by hand', () => {
+  const line = { op: 'liquidationPrice', venue: 'bybit-linear', side: 'long', qty: 1, entryPrice: 100, leverage: 10 };
+  it('with maintenanceAmount too: an error (mmDeduction won in silence: 91 where maintenanceAmount 5 gives 86)', () => {
+    // LP = EP − (IM − MM)/Q = 100 − (10 − (1 − 5)) = 86 with a deduction of 5; 91 with 0
+    expect(evaluate({ ...line, mmr: 0.01, maintenanceAmount: 5 }).liquidationPrice).toBe(86);
+    expect(evaluate({ ...line, mmr: 0.01, mmDeduction: 5 }).liquidationPrice).toBe(86);
+    const r = evaluateLine(JSON.stringify({ ...line, mmr: 0.01, maintenanceAmount: 5, mmDeduction: 0 }));
+    expect(r.ok).toBe(false);
+    expect(JSON.parse(r.text).error).toMatch(/"mmDeduction".*"maintenanceAmount"/);
+  });
+  it('with a symbol\'s table: an error, as maintenanceAmount (the table\'s MMR with another deduction: 85.5)', () => {
+    const r = evaluateLine(JSON.stringify({ ...line, symbol: 'BTCUSDT', mmDeduction: 5 }));
+    expect(r.ok).toBe(false);
+    expect(JSON.parse(r.text).error).toMatch(/"mmDeduction" goes with "mmr"/);
+  });
+});

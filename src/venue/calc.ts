@@ -228,10 +228,14 @@ function liquidationPrice(o: Obj): Out {
     case 'bybit-linear': {
       const lev = dec(o, 'leverage', { min: 1 });
       const extra = dec(o, 'extraMargin', { optional: true }) ?? new XD(0);
-      const { tiers, single } = tiersFor(o, venue);
+      // mmDeduction is Bybit's name of a hand-given tier's maintenance amount: with maintenanceAmount too one was dropped in silence,
+      // and with a symbol's table it replaced the table's deduction under the table's MMR (MM no longer that of any tier)
+      const hasDed = o.mmDeduction !== undefined && o.mmDeduction !== null;
+      if (hasDed && o.maintenanceAmount !== undefined && o.maintenanceAmount !== null) return fail('give "mmDeduction" or "maintenanceAmount", not both: they are the same maintenance amount of the tier given by "mmr"');
+      const { tiers, single } = tiersFor(o, venue, 'mmr', hasDed ? 'mmDeduction' : 'maintenanceAmount');
       const t = tierFor(tiers, q.toNumber() * ep.toNumber());
       const mmr = single?.mmr ?? new XD(t.mmr);
-      const ded = dec(o, 'mmDeduction', { optional: true }) ?? single?.cum ?? new XD(t.cum);
+      const ded = single?.cum ?? new XD(t.cum);
       // LP = EP ∓ (IM − MM)/Q ∓ extra/Q, IM = Q·EP/leverage, MM = Q·EP·MMR − deduction (on the entry notional)
       const notional = q.times(ep);
       return { liquidationPrice: out(exactBybitWallet(s, q, ep, notional.div(lev).plus(extra), notional.times(mmr).minus(ded))) };

@@ -165,8 +165,8 @@ export const binanceUsdm: VenueDefinition = {
 
 /**
  * Bybit risk-limit tiers: tier 1 MMR 0.5 % at 100x for BTC/ETH (Bybit's worked example, §2.1);
- * further tiers step the MMR by 0.5 % per risk-limit step as on Bybit's risk-limit page, with the
- * "mm deduction" (cum) that keeps MM continuous. Documented approximation (docs/margin.md).
+ * further tiers a plausible step-up (1, 2, 2.5, 5, 10, 25, 50 %), with the "mm deduction" (cum)
+ * that keeps MM continuous. Documented approximation (docs/margin.md).
  */
 const BYBIT_MAJOR = t(
   [

@@ -333,7 +333,7 @@ describe('calc hyperliquid cross wallet', () => {
   it('"margin" together with "walletBalance" is refused (margin was ignored)', () => {
     const leg = { symbol: 'BTC', side: 'long', qty: 1, entryPrice: 100, markPrice: 100 };
     const r = evaluateLine(JSON.stringify({ op: 'liquidationPrice', venue: 'hl', mode: 'cross', margin: 10, walletBalance: 20, target: 'BTC', positions: [leg] }));
-    expect(JSON.parse(r.text).error).toBe('give "margin" (the account value) or "walletBalance", not both');
+    expect(JSON.parse(r.text).error).toBe('give "margin" (the cross wallet: collateral without unrealised PnL) or "walletBalance", not both');
     expect(evaluate({ op: 'liquidationPrice', venue: 'hl', mode: 'cross', margin: 10, target: 'BTC', positions: [leg] }).liquidationPrice).toBeCloseTo((100 - 10) / (1 - 0.01), 9);
   });
 });

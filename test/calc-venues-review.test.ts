@@ -86,3 +86,11 @@ describe('calc, bybit-linear: mmDeduction is the maintenance amount of a tier gi
     expect(JSON.parse(r.text).error).toMatch(/"mmDeduction" goes with "mmr"/);
   });
 });
+
+describe('calc liq, hyperliquid cross: the margin it reads is the cross wallet without uPnL', () => {
+  it('the explanation says collateral without unrealised PnL (it said "account value", which on Hyperliquid includes uPnL)', () => {
+    const text = runCalcLiq({ venue: 'hyperliquid', side: 'long', entry: '100', qty: '1', wallet: '20', maxLeverage: '50', mode: 'cross' });
+    expect(text).toMatch(/margin\s+20 \(cross wallet: collateral without unrealised PnL/);
+    expect(text).not.toMatch(/\(account value\)/);
+  });
+});

@@ -201,7 +201,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     if (opts.maxLeverage !== undefined) levLimit = { x: maxLev, what: 'the coin (--max-leverage)' };
     lp = price(exactTierRoot(ClosedForm.Hyperliquid, s, qx, epx, walletx, new XD(1).div(maxLevx.times(2)), 0, 0));
     formula = 'liq = price − side·margin_available/size/(1 − l·side), l = 1/(2·max leverage) (Hyperliquid docs)';
-    term('margin', `${fmt(wallet)} (${mode === 'cross' ? 'account value' : 'isolated margin'})`);
+    term('margin', `${fmt(wallet)} (${mode === 'cross' ? 'cross wallet: collateral without unrealised PnL, not Hyperliquid\'s account value, which includes it' : 'isolated margin'})`);
     term('maxLeverage', `${fmt(maxLev)}x → maintenance rate l = ${fmt(1 / (2 * maxLev))}`);
     term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
   } else if (id === 'okx') {

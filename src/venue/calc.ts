@@ -298,7 +298,7 @@ function walletOf(o: Obj, q: XDecimal, ep: XDecimal): XDecimal {
 
 function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   onlyKeys(o, ['op', 'venue', 'mode', 'walletBalance', ...(venue.id === 'hyperliquid' ? ['margin'] : []), ...(venue.id === 'okx' ? ['takerFee'] : []), 'target', 'positions', 'asOf'], `liquidationPrice on ${venue.id} (cross)`);
-  if (o.margin !== undefined && o.walletBalance !== undefined) return fail('give "margin" (the account value) or "walletBalance", not both');
+  if (o.margin !== undefined && o.walletBalance !== undefined) return fail('give "margin" (the cross wallet: collateral without unrealised PnL) or "walletBalance", not both');
   const wallet = venue.id === 'hyperliquid' && o.walletBalance === undefined ? dec(o, 'margin', {}) : dec(o, 'walletBalance', {});
   const target = str(o, 'target')!;
   const positions = o.positions as unknown[];

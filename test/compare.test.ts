@@ -106,6 +106,17 @@ describe('--fail-on rules', () => {
     expect(ruleFails(parseRules(['totalReturn<-5'])[0]!, cur, base)).toBe(false);
     expect(ruleFails(r[0]!, cur, null)).toBe(true); // a run only in the current folder too
   });
+  it('judges a change on the decimals the figures print as: a rise of exactly the threshold is not more than it', () => {
+    const at = (fees: number, totalReturn: number) => ({ status: 'ok' as const, metrics: { fees, totalReturn } });
+    // doubles: 147.76847767 − 97.76847767 = 50.000000000000014, 3.8159612445 − 4.8159612445 = −1.0000000000000004,
+    // (110.11 − 100.1) ÷ 100.1 = 0.10000000000000006: each read as past its threshold
+    expect(ruleFails(parseRules(['fees>+50'])[0]!, at(147.76847767, 0), at(97.76847767, 0))).toBe(false);
+    expect(ruleFails(parseRules(['fees>+50'])[0]!, at(147.76847768, 0), at(97.76847767, 0))).toBe(true);
+    expect(ruleFails(parseRules(['totalReturn<-1pp'])[0]!, at(0, 3.8159612445), at(0, 4.8159612445))).toBe(false);
+    expect(ruleFails(parseRules(['totalReturn<-1pp'])[0]!, at(0, 3.8159612444), at(0, 4.8159612445))).toBe(true);
+    expect(ruleFails(parseRules(['fees>+10%'])[0]!, at(110.11, 0), at(100.1, 0))).toBe(false);
+    expect(ruleFails(parseRules(['fees>+10%'])[0]!, at(110.12, 0), at(100.1, 0))).toBe(true);
+  });
   it('a mistake stays on one line whatever the flag holds (a newline between rules, a control character, a long value)', () => {
     for (const spec of ['liquidations>0,\n,fees>+10%', 'fees>\u0001', `fees>${'9'.repeat(5000)}x`, 'status==\u0007']) {
       let err: unknown;
@@ -252,6 +263,27 @@ describe('compare', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it('gives the changes and the per-setup sums of money exact on the figures\' decimals (no doubles\' noise in --json)', () => {
+    const two = base.filter((r) => r.spec.setup === 'cross').slice(0, 2).map(clone);
+    const cu = two.map(clone);
+    two[0]!.metrics.fundingNet = -274.12251731;
+    cu[0]!.metrics.fundingNet = -297.69211555;
+    two[1]!.metrics.fundingNet = -250.55291491;
+    cu[1]!.metrics.fundingNet = -250.55291491;
+    two[0]!.metrics.fees = 4.95623894;
+    cu[0]!.metrics.fees = 4.37244654;
+    cu[1]!.metrics.fees = 0.1;
+    two[1]!.metrics.fees = 0.2;
+    const root = mkdtempSync(join(tmpdir(), 'ml-compare-exact-'));
+    const r = compareFolders(writeRunFolder(join(root, 'a'), two, makeManifest(two)), writeRunFolder(join(root, 'b'), cu, makeManifest(cu)), []);
+    const p0 = r.pairs.find((p) => p.baselineRunId === two[0]!.runId)!;
+    expect(p0.metrics.fundingNet!.delta).toBe(-23.56959824); // doubles: -23.569598240000005
+    expect(p0.metrics.fees!.delta).toBe(-0.5837924); // doubles: -0.5837924000000001
+    const cross = r.setups.find((s) => s.setup === 'cross')!;
+    expect(cross.fundingNet).toEqual({ baseline: -524.67543222, current: -548.24503046 });
+    expect(cross.fees.baseline).toBe(5.15623894); // doubles: 5.156238940000001
+    expect(cross.fees.current).toBe(4.47244654);
+  });
   it('lists runs with their numbers by value: params (fast=12 before fast=100) and Monte Carlo paths (path 2 before path 10)', () => {
     const one = base.filter((r) => r.spec.setup === 'cross').slice(0, 1);
     const mk = (fast: number, pathIndex: number) => {

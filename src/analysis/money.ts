@@ -79,6 +79,20 @@ export function decimalDiff(a: number, b: number): number {
   return uToNumber(toU(String(a)) - toU(String(b)));
 }
 
+/** Σ xs on the decimals the numbers print as (decimalDiff), converted to a number once: Σ of shown figures reads as by hand */
+export function decimalSum(xs: readonly number[]): number {
+  if (!xs.every(Number.isFinite)) return xs.reduce((s, x) => s + x, 0);
+  let u = 0n;
+  for (const x of xs) u += toU(String(x));
+  return uToNumber(u);
+}
+
+/** (a − b) ÷ |b| on the decimals the two numbers print as, rounded once; b ≠ 0 */
+export function decimalRelChange(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return (a - b) / Math.abs(b);
+  return new Decimal(String(a)).minus(String(b)).div(new Decimal(String(b)).abs()).toNumber();
+}
+
 /** 100 × (a ÷ b − 1) on the decimals the two numbers print as (decimalDiff), rounded once; b ≠ 0 */
 export function decimalPctChange(a: number, b: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return 100 * (a / b - 1);

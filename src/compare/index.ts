@@ -9,6 +9,7 @@
  * rules (rules.ts) decide the exit code.
  */
 import { METRICS } from '../analysis/index.js';
+import { decimalDiff, decimalSum } from '../analysis/money.js';
 import { dataError } from '../errors.js';
 import { loadRunFolder, resultFilesSize, type RunFolder } from '../report/load.js';
 import { checkHeapNeed, HEAP_PER_FILE_BYTE, heapBudget, heapHint } from '../report/heap.js';
@@ -214,7 +215,8 @@ export const erroredOnBothSides = (p: RunPair): boolean => p.status.baseline ===
 const diff = (b: number | null | undefined, c: number | null | undefined): MetricDiff => {
   const bb = num(b);
   const cc = num(c);
-  return { baseline: bb, current: cc, delta: bb !== null && cc !== null ? cc - bb : null };
+  // the change on the decimals the two figures print as (fees 4.95623894 → 4.37244654: −0.5837924, not −0.5837924000000001)
+  return { baseline: bb, current: cc, delta: bb !== null && cc !== null ? decimalDiff(cc, bb) : null };
 };
 
 function specDifferences(a: RunSpec, b: RunSpec): string[] {
@@ -405,15 +407,16 @@ export function compareResults(baseline: Side, baseResults: readonly RunResult[]
     if (ps.length === 0) continue;
     const mean = (id: string): number | null => {
       const ds = ps.map((p) => p.metrics[id]!.delta).filter((d): d is number => d !== null);
-      return ds.length ? ds.reduce((s, d) => s + d, 0) / ds.length : null;
+      return ds.length ? decimalSum(ds) / ds.length : null;
     };
     // both sides summed over the same runs: the pairs with figures on both sides (as the mean changes), so a run
     // that errored on one side (no figures) does not leave its other side's fees or liquidations in one sum only
     const sum = (id: string) => {
       const both = ps.filter((p) => p.metrics[id]!.baseline !== null && p.metrics[id]!.current !== null);
       return {
-        baseline: both.reduce((s, p) => s + p.metrics[id]!.baseline!, 0),
-        current: both.reduce((s, p) => s + p.metrics[id]!.current!, 0),
+        // exact on the figures' decimals, as the books sum money (−519.79797255, not −519.7979725499999)
+        baseline: decimalSum(both.map((p) => p.metrics[id]!.baseline!)),
+        current: decimalSum(both.map((p) => p.metrics[id]!.current!)),
       };
     };
     setups.push({

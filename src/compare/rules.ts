@@ -23,6 +23,7 @@
  * An unknown field, operator or value is a usage error (64).
  */
 import { METRICS } from '../analysis/index.js';
+import { decimalDiff, decimalRelChange } from '../analysis/money.js';
 import { ExitCode, UserError } from '../errors.js';
 import { didYouMean } from '../util/nearest.js';
 import { excerpt } from '../util/excerpt.js';
@@ -135,7 +136,9 @@ export function ruleFails(
   if (base === null) return false;
   const b = base.metrics[rule.field];
   if (typeof b !== 'number' || !Number.isFinite(b)) return false;
-  if (rule.kind === 'delta') return applyOp(rule.op, c - b, rule.threshold);
+  // the change on the decimals the two figures print as: a rise of exactly 50 (97.76847767 → 147.76847767) is not
+  // 'more than 50', where the doubles' difference is 50.000000000000014
+  if (rule.kind === 'delta') return applyOp(rule.op, decimalDiff(c, b), rule.threshold);
   if (b === 0) return c === 0 ? applyOp(rule.op, 0, rule.threshold) : applyOp(rule.op, Math.sign(c) * Number.POSITIVE_INFINITY, rule.threshold);
-  return applyOp(rule.op, (c - b) / Math.abs(b), rule.threshold);
+  return applyOp(rule.op, decimalRelChange(c, b), rule.threshold);
 }

@@ -296,6 +296,13 @@ describe('verdicts', () => {
     // it read "cross served it better than isolated: same return within 1 pp with fewer liquidations"
     expect(lost.winner).toBeNull();
     expect(lost.line).toMatch(/^tie: (isolated and cross|cross and isolated) both ended wiped out \(equity below 5% of the initial capital/);
+    // they differ in more than capital at risk (6 liquidations against 1, other fees): the fact is said without "only"
+    const car = verdictFor({
+      isolated: run('isolated', { totalReturn: -99.2, maxDrawdown: 99.3, liquidations: 21, liquidationLoss: 4790.36, trades: 21, fees: 24.88, capitalAtRiskAvg: 112.07 }),
+      cross: run('cross', { totalReturn: -100, maxDrawdown: 100, liquidations: 1, liquidationLoss: 4901.68, trades: 1, fees: 12.5, capitalAtRiskAvg: 56.86 }),
+    })!;
+    expect(car.line).not.toContain('differ only');
+    expect(car.line).toContain('Capital at risk, a fact of the mode rather than a result: cross put an average 56.86 at risk');
     // one of them kept more than 5 %: the liquidations decide as before
     const kept = verdictFor({ isolated: run('isolated', { totalReturn: -94.5, maxDrawdown: 95, liquidations: 6 }), cross: run('cross', { totalReturn: -95.2, maxDrawdown: 96, liquidations: 1 }) })!;
     expect(kept.winner).toBe('cross');

@@ -235,14 +235,19 @@ function tradesPhrase(r: RunResult): string {
   return `${nt === 0 ? 'no round trip closed' : `${f('trades', nt)} round trip${nt === 1 ? '' : 's'}`}, the same fees ${f('fees', num(r, 'fees'))}`;
 }
 
-/** The capital-at-risk difference of a tie, as a fact (not a win). */
+/**
+ * The capital-at-risk difference of a tie, as a fact (not a win). "They differ only in" when the two made the
+ * same trades; a tie of other runs (both wiped out, or within the tolerances) differs in more (liquidations,
+ * fees), which its line gives, so the fact is said without "only".
+ */
 function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: RunResult }): string {
   const ca = num(a.r, 'capitalAtRiskAvg');
   const cb = num(b.r, 'capitalAtRiskAvg');
   if (ca === null || cb === null || near(ca, cb)) return '';
   const [lo, hi] = ca < cb ? [a, b] : [b, a];
   const what = (s: SetupId) => (s === 'isolated' ? 'its allocated margins' : s === 'cross' ? 'the whole pool behind the positions' : 'its isolated margins plus the cross pool');
-  return ` They differ only in capital at risk, a fact of the mode rather than a result: ${lo.s} put an average ${f('capitalAtRiskAvg', num(lo.r, 'capitalAtRiskAvg'))} at risk (${what(lo.s)}), ${hi.s} ${f('capitalAtRiskAvg', num(hi.r, 'capitalAtRiskAvg'))} (${what(hi.s)}).`;
+  const lead = sameTrades(a.r, b.r) ? 'They differ only in capital at risk' : 'Capital at risk';
+  return ` ${lead}, a fact of the mode rather than a result: ${lo.s} put an average ${f('capitalAtRiskAvg', num(lo.r, 'capitalAtRiskAvg'))} at risk (${what(lo.s)}), ${hi.s} ${f('capitalAtRiskAvg', num(hi.r, 'capitalAtRiskAvg'))} (${what(hi.s)}).`;
 }
 
 /** Verdict of one configuration from its ok runs (null when fewer than two setups completed). */

@@ -608,6 +608,24 @@ describe('stress config and plan', () => {
     expect(ok.stress).toMatchObject({ paths: 1, seed: 2 });
   });
 
+  it("a definition --scenarios picks from the config is the config's problem, said once under its own key (it came twice, once as '--scenarios: …' without the key)", async () => {
+    const good = { id: 'ok', symbols: { BTC: { depth: -0.1 } } };
+    const bad = { id: 'w', symbols: { BTC: { depth: -0.3, shape: 'wick', duration: '1h', recoveryDuration: '2h' } } };
+    const pick = (scenarios: string[]) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress: { scenarios: [good, bad] } } as never, { configDir: '/tmp', overrides: { stress: { scenarios } } }).then(() => null, (e: unknown) => e);
+    const own = /^stress\.scenarios\[1\]\.symbols\.BTC\.recoveryDuration: a shock whose last leg is a 'wick'/;
+    for (const ids of [['w'], ['alt-wick', 'w'], ['w', 'ok']]) {
+      const e = (await pick(ids)) as { exitCode: number; message: string; details: string[] };
+      expect(e).toMatchObject({ exitCode: 78 });
+      expect(e.message).toMatch(/invalid config \(1 problem\)/);
+      expect(e.details).toEqual([expect.stringMatching(own)]);
+    }
+    // with an unknown id beside it, both are said: the flag's under the flag, the definition's under its key
+    const both = (await pick(['w', 'nope'])) as { exitCode: number; details: string[] };
+    expect(both.exitCode).toBe(78);
+    expect(both.details).toEqual([expect.stringMatching(/^--scenarios nope: unknown scenario 'nope'/), expect.stringMatching(own)]);
+  });
+
   it('an unknown id given with --scenarios names the flag, and a case slip names the id meant', async () => {
     const withFlag = (scenarios: string[]) => resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'] }, { configDir: '/tmp', overrides: { stress: { scenarios } } });
     // only a flag is wrong: a usage error (64) naming it

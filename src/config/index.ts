@@ -400,6 +400,9 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   // the ids of the scenarios the config defines, when --scenarios picks among them (an unknown id is named with them:
   // resolveStress sees only those picked)
   let configScenarioIds: string[] = [];
+  // --scenarios picking the config's definitions: the index each has in the flag's list → its index in the config (its
+  // problems are the config's, said under its own key: ownStress, below)
+  const defIndexOf = new Map<number, number>();
   // scenario ids given as a flag, each once (an id given twice runs once, a pack id or one the config defines alike)
   const flagIds = ov.stress?.scenarios === undefined ? undefined : [...new Set(ov.stress.scenarios)];
   // a stress block that is not an object ([], null, 'abc') is left as it is: the schema refuses it naming 'stress' (it ran the defaults)
@@ -423,13 +426,30 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
       // inline definitions of the config stay available by id
       const defs = Array.isArray(block.scenarios) ? (block.scenarios as unknown[]).filter((x) => x && typeof x === 'object') : [];
       configScenarioIds = defs.map((d) => (d as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
-      block.scenarios = (flagIds ?? []).map((id) => defs.find((d) => (d as { id?: unknown }).id === id) ?? id);
+      block.scenarios = (flagIds ?? []).map((id, i) => {
+        const d = defs.find((x) => (x as { id?: unknown }).id === id);
+        if (d === undefined) return id;
+        defIndexOf.set(i, (block.scenarios as unknown[]).indexOf(d));
+        return d;
+      });
     }
     obj.stress = block;
   }
   // objects that are not plain data (class instances) reach the schema as they are: their getters run in its parse
   const parsed = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => configSchema.safeParse(obj));
   let lines = parsed.success ? [] : formatIssues(parsed.error.issues, '', configSchema, { value: obj });
+  // a problem inside a definition --scenarios picked is the config's (its stress.scenarios[j]), not the flag's: it read
+  // "--scenarios: <problem>" without the key, beside the same line of the config's own block (ownStress: "2 problems")
+  if (defIndexOf.size > 0) {
+    lines = lines.filter((l) => {
+      const m = /^stress\.scenarios\[(\d+)\]([.[:])/.exec(l);
+      const j = m ? defIndexOf.get(Number(m[1])) : undefined;
+      if (m === null || j === undefined) return true;
+      const own = `stress.scenarios[${j}]${m[2]}${l.slice(m[0].length)}`;
+      if (!ownStress.includes(own)) ownStress.push(own);
+      return false;
+    });
+  }
   // a window bound given as a flag: the problem names the flag, not only the config's key
   if (ov.from !== undefined || ov.to !== undefined) {
     const side = (k: 'from' | 'to') => (ov[k] !== undefined ? `--${k} ${String(ov[k])}` : `the config's '${k}' (${String(obj[k])})`);

@@ -439,6 +439,18 @@ describe('plan size limit (maxRuns)', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  it('a plan above maxRuns by its paths is refused before any path is drawn (1,000,000 paths × 100 crashes were drawn first: minutes)', { timeout: 15_000 }, async () => {
+    const c = await resolveConfig(
+      { name: 'p', data: 'x', strategies: ['fixture-trend'], stress: { paths: 1_000_000, crashesPerPath: 100, scenarios: [{ id: 'a-only', symbols: { AAA: { depth: -0.3, duration: '1h' } } }] } } as UserConfig,
+      { configDir: '/x' },
+    );
+    const dsT = { ...ds, time: Array.from({ length: 100 }, (_, i) => i * 3_600_000), timeframeMs: 3_600_000 };
+    await expect(buildPlan(c, [dsT], source, 'E1', 'sweep.config.ts')).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^sweep\.config\.ts: the plan has 2,000,002 to 2,000,008 runs \(scenario runs only where a scenario moves the run's symbols\), above the limit of 100,000/),
+    });
+  });
+
   it('a plan without stress refused for its heap names no stress key (it read "lower stress.paths (--paths) …" for a plain grid)', async () => {
     const c = await resolveConfig({ name: 'p', data: 'x', strategies: ['fixture-trend'], maxRuns: 5_000_000 } as UserConfig, { configDir: '/x' });
     const err = await buildPlan(c, [ds], source, 'E1', 'sweep.config.ts', 1_000).catch((e: unknown) => e);

@@ -188,21 +188,30 @@ export async function buildPlan(
   const byId = new Map<string, PlannedRun>();
   // stress variants (src/stress/plan.ts) of each dataset: every history run is repeated under each
   // a stress key the data refuses (an injection time outside the window) is the config's problem: said as its others are, naming the file
-  const variants = (ds: PlanDataset, symbols?: readonly string[]): RunStressSpec[] => {
-    if (!config.stress) return [];
+  const variants = (ds: PlanDataset, symbols?: readonly string[], stress = config.stress): RunStressSpec[] => {
+    if (!stress) return [];
     try {
-      return stressVariants(config.stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0, symbols: ds.symbols }, symbols);
+      return stressVariants(stress, { name: ds.name, time: ds.time ?? [], timeframeMs: ds.timeframeMs ?? 0, symbols: ds.symbols }, symbols);
     } catch (err) {
       if (!(err instanceof UserError) || err.exitCode !== ExitCode.CONFIG || configFile === undefined) throw err;
       throw configError(`${configFile}: invalid config (1 problem)`, [err.message, ...(err.details ?? [])]);
     }
   };
-  const variantsOf = new Map<string, (RunStressSpec | undefined)[]>(datasets.map((ds) => [ds.key, [undefined, ...variants(ds)]]));
+  // the scenario variants of each dataset are built at once (a few per injection time); the path variants only when the
+  // plan is built, after its count passed the limits: a million paths drew a million crash sets before being refused (30 s)
+  const scenarioCount = new Map<string, number>(datasets.map((ds) => [ds.key, config.stress ? variants(ds, undefined, { ...config.stress, paths: 0 }).length : 0]));
+  const pathCount = config.stress?.paths ?? 0;
+  const variantsOfMemo = new Map<string, (RunStressSpec | undefined)[]>();
+  const variantsOf = (ds: PlanDataset): (RunStressSpec | undefined)[] => {
+    let v = variantsOfMemo.get(ds.key);
+    if (v === undefined) variantsOfMemo.set(ds.key, (v = [undefined, ...variants(ds)]));
+    return v;
+  };
   // a run's variants: its path crashes drawn from the crash scenarios that move its symbols (pathCrashPool),
   // the same for every run of those symbols on the dataset (the setups of a configuration pair path by path)
   const runVariants = new Map<string, (RunStressSpec | undefined)[]>();
   const variantsFor = (ds: PlanDataset, symbols: readonly string[]): (RunStressSpec | undefined)[] => {
-    const all = variantsOf.get(ds.key)!;
+    const all = variantsOf(ds);
     if (!config.stress || config.stress.paths === 0 || config.stress.crashesPerPath === 0) return all;
     const key = JSON.stringify([ds.key, symbols]);
     let v = runVariants.get(key);
@@ -218,8 +227,8 @@ export async function buildPlan(
   /** the same without the scenario runs: what the plan has at least */
   let countLow = 0;
   const parts: { n: number; line: string }[] = [];
-  const variantsTotal = datasets.reduce((n, ds) => n + variantsOf.get(ds.key)!.length, 0);
-  const scenarioVariants = datasets.reduce((n, ds) => n + variantsOf.get(ds.key)!.filter((v) => v?.kind === 'scenario').length, 0);
+  const variantsTotal = datasets.reduce((n, ds) => n + 1 + scenarioCount.get(ds.key)! + pathCount, 0);
+  const scenarioVariants = datasets.reduce((n, ds) => n + scenarioCount.get(ds.key)!, 0);
   for (const { entry, path } of entries) {
     let mod: StrategyModule;
     try {
@@ -458,7 +467,7 @@ export async function buildPlan(
             if (byId.size > maxRuns) throw tooMany(`more than ${fmtCount(maxRuns)}`);
             if (byId.size * PLAN_HEAP_PER_RUN > budget) throw tooBig(byId.size, `at least ${fmtCount(byId.size)}`);
             if (byId.size > MAX_RUNS) {
-              const perConfig = variantsOf.get(ds.key)!.length;
+              const perConfig = 1 + scenarioCount.get(ds.key)! + pathCount;
               throw configError(
                 `the plan is too large for this machine: more than ${grouped(MAX_RUNS)} runs (${grouped(perConfig)} per configuration: history + ${grouped(perConfig - 1)} stress variants)`,
                 ['lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines'],

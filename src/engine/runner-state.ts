@@ -641,6 +641,9 @@ export abstract class RunnerState implements ContextHost {
     this.bar = this.fromIndex - 1;
     const st = this.strat;
     if (st.onStart) {
+      // the account view before the first bar: the deposit, valued at the marks before the replayed range (the
+      // snapshot is marked at each bar's close; unmarked, onStart read equity 0 and available 0)
+      this.acct.mark(this.m.closeMarks, this.snap);
       let threw = false;
       let thrown: unknown;
       try {

@@ -1,6 +1,7 @@
 /**
  * What the context shows before the first bar (onStart): the account at its deposit, as the first onBar of a flat
- * account shows it, not a snapshot of zeros (equity 0 and available 0 sized every order placed there to nothing).
+ * account shows it, not a snapshot of zeros (equity 0 and available 0 sized every order placed there to nothing); and a
+ * flat position's notional, 0 also while its symbol has no price (it was 0 × NaN).
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
@@ -45,4 +46,36 @@ describe('the context before the first bar', () => {
       expect(seen).toEqual([expected, expected, expected, expected]);
     });
   }
+});
+
+describe('a flat position', () => {
+  it('has notional 0 (and unrealizedPnl 0) also while its symbol has no price yet, in onStart and before its first candle', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 4) }, ETHUSDT: { bars: [null, null, ...flat(10, 2)] } });
+    const seen: unknown[] = [];
+    const strategy = scripted({}, ['BTCUSDT', 'ETHUSDT']);
+    const create = strategy.create;
+    const view = (ctx: { position(s: number): { notional: number; unrealizedPnl: number } }) => [0, 1].map((s) => [ctx.position(s).notional, ctx.position(s).unrealizedPnl]);
+    strategy.create = (p) => ({
+      ...create(p),
+      onStart(ctx) {
+        seen.push(view(ctx));
+      },
+      onBar(ctx) {
+        seen.push(view(ctx));
+      },
+    });
+    const out = replay({
+      data,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      strategy,
+      params: {},
+      venue: zeroFeeVenue(),
+      setups: [SETUPS.isolated],
+      initialCapital: '1000',
+      leverage: 10,
+      execution: DEFAULT_EXECUTION,
+    });
+    expect(out.setups[0]!.error).toBeUndefined();
+    expect(seen).toEqual(Array.from({ length: 5 }, () => [[0, 0], [0, 0]]));
+  });
 });

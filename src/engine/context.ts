@@ -283,7 +283,9 @@ class PositionViewImpl implements PositionView {
     return q === 0 ? 0 : q * (this.#h.markOf(this.symbol) - this.#h.entryPrice(this.symbol));
   }
   get notional(): number {
-    return Math.abs(this.#h.positionQty(this.symbol)) * this.#h.markOf(this.symbol);
+    // flat: 0, as unrealizedPnl, also while the symbol has no price (0 × NaN was NaN in onStart and before its first candle)
+    const q = this.#h.positionQty(this.symbol);
+    return q === 0 ? 0 : Math.abs(q) * this.#h.markOf(this.symbol);
   }
   get liquidationPrice(): number {
     return this.#h.positionQty(this.symbol) === 0 ? NaN : this.#h.liquidationPrice(this.symbol);

@@ -13,7 +13,8 @@
  *      from the prices at the bar's previous event on the path, the open when there was none). A gap
  *      past a liquidation price liquidates at the open.
  *   4. mark to market at the close (mark close, else trade close) into the setup's Float64Arrays;
- *   5. the strategy's onBar with history up to and including this bar.
+ *   5. the strategy's onBar with history up to and including this bar, once every setup has done 1.–4. of the bar
+ *      (runBars: no in-bar callback of a setup runs after another setup's onBar of the same bar).
  * The fast path (no pending orders, no funding, no liquidation trigger in the bar's range)
  * touches only typed arrays and numbers; the exact bookings happen in the account at events.
  *
@@ -195,8 +196,16 @@ class SetupRunner extends IntrabarRunner {
     rows[o + 6 * RB] = snap.capitalAtRisk;
     rows[o + 7 * RB] = snap.grossNotional;
     if (++this.rowCount === ROW_BLOCK) this.flushRows();
+  }
 
-    // 5. strategy
+  /**
+   * 5. the strategy's onBar of bar i, called once every setup has stepped bar i (runBars): no setup's callback
+   * inside bar i (onFill, onFunding, onLiquidation) runs after another setup's onBar of that bar, so state the
+   * strategy's instances share (a module variable) cannot carry bar i's close into another setup's fills of bar i
+   */
+  barClose(i: number, k: number): void {
+    const m = this.m;
+    const t0 = m.time[i]!;
     this.cursor.i = i;
     this.eventTime = t0 + m.tf;
     let threw = false;
@@ -261,10 +270,18 @@ function runBars(market: Market, runners: SetupRunner[], from: number, to: numbe
     }
     try {
       market.advance(i);
+      // every setup's events of bar i (funding, fills, liquidations, the mark at its close), then every setup's onBar:
+      // an in-bar callback never runs after an onBar of its bar (SetupRunner.barClose)
       for (j = 0; j < nr; j++) {
         const r = runners[j]!;
         if (r.dead) continue;
         r.step(i, k);
+        if (r.dead) alive--;
+      }
+      for (j = 0; j < nr; j++) {
+        const r = runners[j]!;
+        if (r.dead) continue;
+        r.barClose(i, k);
         if (r.dead) alive--;
       }
     } catch (e) {

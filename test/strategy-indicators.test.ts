@@ -185,6 +185,18 @@ describe('registry', () => {
     expect(await configErr(listStrategies([renamed]))).toMatch(/^strategy file .*wrong-name\.mjs exports name 'other'; the name must equal the file name 'wrong-name'$/);
   });
 
+  it('one name under two extensions in one folder (my-trend.ts and the my-trend.js `tsc` emitted beside it) is refused naming both (exit 78), not the first in sort order run in silence (the stale .js shadowed the edited .ts); .d.mts and .d.cts are declarations, not strategies', async () => {
+    const both = folder({ 'my-trend.ts': module('my-trend'), 'my-trend.js': module('my-trend'), 'other.mjs': module('other') });
+    const msg = await configErr(resolveStrategy('other', [both]));
+    expect(msg).toMatch(/^strategy 'my-trend' is defined twice: \S*my-trend\.js and \S*my-trend\.ts \(one folder, two extensions\): /);
+    expect(msg).toMatch(/a compiled copy/);
+    expect(msg).not.toMatch(/\n/);
+    expect(await configErr(listStrategies([both]))).toMatch(/^strategy 'my-trend' is defined twice: /);
+    // declaration files tsc emits for .mts and .cts sources are skipped as .d.ts ones are
+    const decl = folder({ 'mine.mts': module('mine'), 'mine.d.mts': 'export {};\n', 'x.d.cts': 'export {};\n' });
+    expect((await listStrategies([decl])).map((s) => s.name)).toContain('mine');
+  });
+
   it('a misspelt or unknown key of a strategy module, or setups that are not setup ids, is refused naming the key (exit 78), not ignored', async () => {
     const src = (name: string, extra: string) =>
       `export default { name: '${name}', description: 'test', params: { safeParse() {} }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }), ${extra} };\n`;

@@ -39,7 +39,7 @@ function scan(dirs: readonly string[]): Entry[] {
     }
     for (const f of readdirSync(dir).sort()) {
       const ext = extname(f);
-      if (!EXTENSIONS.has(ext) || f.endsWith('.d.ts') || f.startsWith('_') || f.startsWith('.')) continue;
+      if (!EXTENSIONS.has(ext) || /\.d\.[mc]?ts$/.test(f) || f.startsWith('_') || f.startsWith('.')) continue;
       if (/\.(test|spec)\.[mc]?[jt]s$/.test(f)) continue;
       const name = basename(f, ext);
       const file = join(dir, f);
@@ -50,8 +50,11 @@ function scan(dirs: readonly string[]): Entry[] {
       }
       const prev = seen.get(name);
       if (prev !== undefined) {
-        if (dirname(prev) === dir) continue; // same name, other extension in one folder: first wins (sorted)
-        const hint = dirname(prev) === BUILTIN_STRATEGY_DIR
+        // same name, other extension in one folder: refused, not the first in sort order run (x.js sorts before x.ts,
+        // so the copy `tsc` emitted beside the source ran, stale after the next edit of the .ts, in silence)
+        const hint = dirname(prev) === dir
+          ? ` (one folder, two extensions): delete the one you did not mean; a compiled copy of the other (tsc writes x.js beside x.ts unless its tsconfig has noEmit or an outDir) goes out of the strategy folder`
+          : dirname(prev) === BUILTIN_STRATEGY_DIR
           ? `: '${name}' is a library strategy; rename your file (e.g. my-${name}${ext}) and use that name in the config`
           : ': rename one of the files (the registry name is the file name)';
         throw new UserError(`strategy '${name}' is defined twice: ${prev} and ${file}${hint}`, ExitCode.CONFIG, [], 'duplicateStrategy');

@@ -348,6 +348,13 @@ describe('syntax errors in user code', () => {
     expect(syntaxErrorOf(new Error('Transform failed with 1 error:\n/p/b.ts:10:0: ERROR: Unterminated string literal'))).toEqual({ file: '/p/b.ts', line: 10, column: 1, text: 'Unterminated string literal', more: 0 });
     expect(syntaxErrorOf(new Error("Cannot find package 'x'"))).toBeNull();
   });
+
+  it('a top-level await in a file loaded as CommonJS (a .ts config or strategy of a "type": "commonjs" project, npm init\'s default) says what to do, as a require of an ES module does', () => {
+    const err = new Error('Transform failed with 1 error:\n/p/tla.config.ts:1:12: ERROR: Top-level await is currently not supported with the "cjs" output format');
+    expect(loadErrorMessage(err)).toBe(
+      'syntax error at /p/tla.config.ts:1:13: Top-level await is currently not supported with the "cjs" output format (the file is loaded as CommonJS: add "type": "module" to your package.json, or rename the file to .mts)',
+    );
+  });
 });
 
 describe('data checks', () => {

@@ -61,16 +61,21 @@ export function shownPath(file: string, cwd = process.cwd()): string {
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
 }
 
+/** what to do when Node (or esbuild for Node) treats a user's file as CommonJS */
+const LOADED_AS_COMMONJS = '(the file is loaded as CommonJS: add "type": "module" to your package.json, or rename the file to .mts)';
+
 /**
  * The first line of a user module's load error, plus what to do when the cause is a known one:
  * a package not installed in the user's project, or an ES module required from a file that Node
- * treats as CommonJS (package.json without "type": "module").
+ * treats as CommonJS (package.json without "type": "module"), or a top-level await esbuild refuses in one.
  */
 export function loadErrorMessage(err: unknown): string {
   const syntax = syntaxErrorOf(err);
   if (syntax) {
     const more = syntax.more > 0 ? ` (and ${syntax.more} more error${syntax.more === 1 ? '' : 's'})` : '';
-    return `syntax error at ${shownPath(syntax.file)}:${syntax.line}:${syntax.column}: ${syntax.text}${more}`;
+    // esbuild compiling a file Node treats as CommonJS (a .ts of a "type": "commonjs" project) refuses a top-level await
+    const cjs = /not supported with the "cjs" output format/.test(syntax.text) ? ` ${LOADED_AS_COMMONJS}` : '';
+    return `syntax error at ${shownPath(syntax.file)}:${syntax.line}:${syntax.column}: ${syntax.text}${more}${cjs}`;
   }
   const msg = thrownText(err).split('\n')[0] ?? '';
   const code = (err as { code?: unknown })?.code;
@@ -80,7 +85,7 @@ export function loadErrorMessage(err: unknown): string {
     return `${msg} (install it in your project: npm install ${pkg === 'marginlab' ? '--save-dev marginlab' : pkg})`;
   }
   if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ASYNC_MODULE' || /require\(\) (of )?ES Module/i.test(msg)) {
-    return `${msg} (the file is loaded as CommonJS: add "type": "module" to your package.json, or rename the file to .mts)`;
+    return `${msg} ${LOADED_AS_COMMONJS}`;
   }
   // an error its top-level code threw (JSON.parse of a bad literal, a helper that throws): the line that threw, as a syntax error's
   const frame = userFrameOf(err);

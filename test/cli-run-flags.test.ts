@@ -303,6 +303,18 @@ describe('marginlab strategies', () => {
     expect(missing.stderr).toMatch(/^marginlab: strategy folder '.*nowhere' does not exist or is not a folder\n$/);
   });
 
+  it('.cts and .cjs files in a strategy folder are strategies, as config files of those extensions are (a .cjs strategy was skipped in silence and its name answered with another\'s "did you mean")', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ml-cjs-strategies-'));
+    const body = (name: string) => `{ name: '${name}', description: 'test fixture', params: { safeParse: () => ({ success: true, data: {} }) }, symbols: () => ['BTCUSDT'], create: () => ({ onBar() {} }) }`;
+    // as a CommonJS strategy is written (module.exports = defineStrategy({ ... })), and a .cts compiled as CommonJS
+    writeFileSync(join(folder, 'my-cjs.cjs'), `const s = ${body('my-cjs')};\nmodule.exports = s;\n`);
+    writeFileSync(join(folder, 'my-cts.cts'), `export default ${body('my-cts')};\n`);
+    const json = await runCli(['strategies', '--dir', folder, '--json'], dir);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as { name: string; file: string }[];
+    expect(rows.filter((r) => r.name.startsWith('my-')).map((r) => r.name)).toEqual(['my-cjs', 'my-cts']);
+  });
+
   it('a strategy whose defaults are not plain data or whose schema throws is listed without them, saying why (was exit 70)', async () => {
     const folder = join(import.meta.dirname, 'fixtures', 'params', 'strategies');
     const [text, json] = await Promise.all([runCli(['strategies', '--dir', folder], dir), runCli(['strategies', '--dir', folder, '--json'], dir)]);

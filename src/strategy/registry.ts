@@ -20,7 +20,7 @@ import { noteUserCode } from '../util/user-faults.js';
 /** <repo>/strategies, found from this file's location (src/strategy/registry.ts). */
 const BUILTIN_STRATEGY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'strategies');
 
-const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
+const EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
 interface Entry {
   name: string;

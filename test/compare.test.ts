@@ -32,6 +32,12 @@ describe('compare wording', () => {
     expect(fmtDelta('fees', 0.5)).toBe('+0.50');
     expect(fmtDelta('totalReturn', -1.26)).toBe('−1.3pp');
     expect(fmtDelta('totalReturn', null)).toBe('—');
+    // beside two figures that read apart (−23.94 → −23.96 shown as −23.9% → −24.0%) the change shows its first digit: it read ±0.0pp
+    expect(fmtDelta('totalReturn', -0.02, true)).toBe('−0.02pp');
+    expect(fmtDelta('fees', 0.004, true)).toBe('+0.004');
+    expect(fmtDelta('totalReturn', -0.004, true)).toBe('−0.004pp');
+    expect(fmtDelta('totalReturn', -1.26, true)).toBe('−1.3pp');
+    expect(fmtDelta('totalReturn', 1e-12, true)).toBe('±0.0pp');
   });
 
   it('one run without a result is "has", several "have" (reports, compare and the CLI share the sentence)', () => {

@@ -2,7 +2,7 @@
  * Renderings of a Comparison: the terminal summary, compare.md and compare.html (one
  * self-contained page, no script, every value escaped).
  */
-import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney } from '../report/format.js';
+import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney, fmtNumber } from '../report/format.js';
 import { COMPARE_METRICS, erroredOnBothSides, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, shardOfPlan, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
@@ -24,18 +24,32 @@ function namer(c: Comparison): (r: RunLabel) => string {
     `${r.strategy}${r.params ? ` ${r.params}` : ''} · ${r.venue}${withData ? ` · ${r.dataset} ${r.timeframe}` : ''} · ${fmtLeverage(r.leverage)} ${r.setup}${r.stressRun ? ` · ${r.stressRun}` : ''}`;
 }
 
-export function fmtDelta(id: string, d: number | null): string {
+/**
+ * A change as shown beside its two figures. `digits`: when it rounds to zero at the figures' precision, it is shown
+ * to its first significant digit (up to 8 decimals) instead: two figures on either side of a rounding boundary
+ * (−23.94 → −23.96 shown as −23.9% → −24.0%) read '±0.0pp' beside a visible change.
+ */
+export function fmtDelta(id: string, d: number | null, digits = false): string {
   if (d === null) return '—';
   if (d === 0) return '±0';
   // signed metrics (return, funding net) are formatted with their sign: the delta's sign replaces it
   const s = fmtMetric(id, Math.abs(d)).replace(/^[+\u2212-]/, '');
-  const pp = s.endsWith('%') ? `${s.slice(0, -1)}pp` : s.endsWith('%/yr') ? `${s.slice(0, -4)}pp/yr` : s;
+  let pp = s.endsWith('%') ? `${s.slice(0, -1)}pp` : s.endsWith('%/yr') ? `${s.slice(0, -4)}pp/yr` : s;
+  if (digits && !/[1-9]/.test(pp) && Number.isFinite(d)) {
+    const k = Math.min(8, Math.max(0, Math.ceil(-Math.log10(Math.abs(d)))));
+    const finer = fmtNumber(Math.abs(d), k);
+    if (/[1-9]/.test(finer)) pp = pp.replace(/^[0-9.,]+/, finer);
+  }
   // a change that rounds to zero at the shown precision has no sign ('+0.00' and '−0.0pp' read as changes)
   if (!/[1-9]/.test(pp)) return `±${pp}`;
   return `${d > 0 ? '+' : '−'}${pp}`;
 }
 
-const cell = (id: string, m: MetricDiff): string => `${fmtMetric(id, m.baseline)} → ${fmtMetric(id, m.current)} (${fmtDelta(id, m.delta)})`;
+const cell = (id: string, m: MetricDiff): string => {
+  const b = fmtMetric(id, m.baseline);
+  const c = fmtMetric(id, m.current);
+  return `${b} → ${c} (${fmtDelta(id, m.delta, b !== c)})`;
+};
 
 /** `withIncomplete`: the warnings of incomplete folders (the terminal has them on stderr) */
 function headline(c: Comparison, withIncomplete = true): string[] {
@@ -197,7 +211,7 @@ export function renderHtml(c: Comparison): string {
       const notes = [...p.specDifferences, ...(p.stress ? [stressNote(p)] : []), ...(p.error ? [`error: ${p.error}`] : [])];
       return `<tr${p.failedRules.length ? ' class="fail"' : ''}><td>${e(runName(p))}</td><td>${e(p.status.baseline)} → ${e(p.status.current)}</td>${COMPARE_METRICS.map((id) => {
         const m = p.metrics[id]!;
-        return `<td${cls(m.delta, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta))}</small></td>`;
+        return `<td${cls(m.delta, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta, fmtMetric(id, m.baseline) !== fmtMetric(id, m.current)))}</small></td>`;
       }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `<br><b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
     })
     .join('\n');

@@ -101,6 +101,24 @@ describe('marginlab init', () => {
     }
   });
 
+  it("in a subfolder of a project that uses marginlab: no second package.json, no npm install in the next steps (it wrote a project of its own there)", async () => {
+    const proj = mkdtempSync(join(tmpdir(), 'ml-init-proj-'));
+    writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'research', devDependencies: { marginlab: 'file:../marginlab-0.1.0.tgz' } }));
+    mkdirSync(join(proj, 'node_modules'));
+    symlinkSync(resolve(import.meta.dirname, '..'), join(proj, 'node_modules', 'marginlab'), 'dir');
+    const r = await runCli(['init', 'backtests'], proj);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(proj, 'backtests', 'package.json'))).toBe(false);
+    expect(existsSync(join(proj, 'backtests', 'backtest.config.ts'))).toBe(true);
+    expect(r.stdout).toContain(`no package.json written: this folder is part of the project in ${proj}, which uses marginlab`);
+    expect(r.stdout).not.toMatch(/npm install( +#|.*marginlab)/);
+    expect(r.stdout).toContain('npx marginlab run');
+    // a parent project that does not use marginlab: the subfolder gets a project of its own, as before
+    const other = mkdtempSync(join(tmpdir(), 'ml-init-other-'));
+    writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'web' }));
+    expect((await initProject(join(other, 'bt'))).written).toContain('package.json');
+  });
+
   it("the next steps it prints paste into a shell: a folder with spaces or non-ASCII letters is one quoted word", async () => {
     const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
     const r = await runCli(['init', "Mes backtests d'été"], parent);

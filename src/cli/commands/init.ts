@@ -152,6 +152,40 @@ export function installSpec(dir: string, root: string = PACKAGE_ROOT): string | 
   return null;
 }
 
+/**
+ * The npm project `dir` sits in below its top when that project uses marginlab (its package.json names it, or its
+ * node_modules holds it): the nearest ancestor folder with a package.json, or null. init in `proj/backtests` wrote a
+ * second project there (package.json with "type": "module" and its own marginlab to install) where Node finds the
+ * enclosing project's marginlab anyway.
+ */
+export function enclosingProject(dir: string): string | null {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const pkgFile = join(d, 'package.json');
+    if (existsSync(pkgFile)) {
+      if (existsSync(join(d, 'node_modules', 'marginlab', 'package.json'))) return d;
+      try {
+        const pkg = JSON.parse(readFileSync(pkgFile, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
+        for (const k of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+          const deps = pkg?.[k];
+          if (deps && typeof deps === 'object' && Object.hasOwn(deps, 'marginlab')) return d;
+        }
+      } catch {
+        /* a package.json that does not parse: not a project init can rely on */
+      }
+      return null;
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+/** marginlab installed where Node resolves it from `dir`: node_modules/marginlab in `dir` or an ancestor */
+function installedFrom(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', 'marginlab', 'package.json'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
 function packageJson(dir: string, spec: string | null): string {
   const name =
     basename(dir)
@@ -178,6 +212,8 @@ export interface InitOutcome {
   gitignoreLacks: string[];
   /** where npm installs marginlab from (installSpec); null when it cannot be told */
   spec: string | null;
+  /** the enclosing npm project that uses marginlab (enclosingProject), when init wrote no package.json for it */
+  enclosing: string | null;
 }
 
 /** the lines of GITIGNORE an existing .gitignore does not hold (as written, or without the trailing slash) */
@@ -235,7 +271,9 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     kept.push('package.json');
   }
   const spec = installSpec(dir);
-  if (!kept.includes('package.json')) files.unshift(['package.json', packageJson(dir, spec)]);
+  // a folder inside a project that uses marginlab is part of that project: no second package.json (and npm install) here
+  const enclosing = kept.includes('package.json') ? null : enclosingProject(dir);
+  if (!kept.includes('package.json') && enclosing === null) files.unshift(['package.json', packageJson(dir, spec)]);
   for (const [f, text] of [['tsconfig.json', TSCONFIG], ['.gitignore', GITIGNORE]] as const) {
     if (present(join(dir, f))) kept.push(f);
     else files.push([f, text]);
@@ -279,7 +317,7 @@ export async function initProject(dirArg: string): Promise<InitOutcome> {
     undo();
     throw err;
   }
-  return { dir, written, kept, gitignoreLacks: lacks, spec };
+  return { dir, written, kept, gitignoreLacks: lacks, spec, enclosing };
 }
 
 export function register(program: Command): void {
@@ -300,7 +338,8 @@ export function register(program: Command): void {
         const what = (l: string) => `${l}${l === 'node_modules/' ? ' (installed packages)' : l === 'reports/' ? ' (run folders)' : ''}`;
         process.stdout.write(`marginlab: your .gitignore lacks ${out.gitignoreLacks.map(what).join(' and ')}: add ${one ? 'it' : 'them'} so that git leaves ${one ? 'it' : 'them'} out\n`);
       }
-      const needsInstall = !existsSync(join(out.dir, 'node_modules', 'marginlab'));
+      if (out.enclosing !== null) process.stdout.write(`marginlab: no package.json written: this folder is part of the project in ${out.enclosing}, which uses marginlab\n`);
+      const needsInstall = !installedFrom(out.dir);
       process.stdout.write(
         [
           'next:',

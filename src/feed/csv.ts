@@ -22,7 +22,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, MONTHLY_CANDLES_HINT, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, MONTHLY_CANDLES_HINT, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
@@ -509,6 +509,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let lastLine = 0;
   // the first good row (every later one is a whole number of bars from it: on the exchanges' grid with it, or off it)
   let firstT = NaN;
+  /** a funding series written anew: its kept times and their lines (funding files are small), judged against the interval named for it */
+  const fund = kind === 'funding' && !probe && !appendTo ? { time: [] as number[], line: [] as number[] } : null;
   let firstLine = 0;
   const steps = new Map<number, number>();
   const flush = () => {
@@ -671,6 +673,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         widthLine = line;
       }
       if (!Number.isFinite(lastT)) { firstT = t; firstLine = line; }
+      if (fund) { fund.time.push(t); fund.line.push(line); }
       if (tfMs !== null && Number.isFinite(lastT)) steps.set(step, (steps.get(step) ?? 0) + 1);
       if (probe) {
         // the first pass: the steps between good rows, nothing kept
@@ -767,6 +770,18 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
       const off = offExchangeGrid(firstT, tfMs, opts.timeframe!);
       if (off !== null) throw dataError(`${file}: line ${firstLine}: ${off}; nothing was imported`);
+    }
+    if (fund) {
+      // the interval the entry will list (--timeframe, else the one the dataset lists, kept by --replace) may not be coarser than the events'
+      const named = opts.timeframe ?? manifest?.files.find((f) => f.path === rel)?.timeframe;
+      if (named) {
+        if (desc) { fund.time.reverse(); fund.line.reverse(); }
+        const finer = fundingFinerThan(fund.time, timeframeMs(named));
+        if (finer) {
+          const by = opts.timeframe ? '--timeframe' : `the interval manifest.json lists for ${rel} (kept by --replace without --timeframe)`;
+          throw dataError(`${file}: line ${fund.line[finer.index]}: ${fundingFinerText(finer.step, fund.time[finer.index]!, named, by)}; nothing was imported`);
+        }
+      }
     }
     const prov = opts.provenance ?? `${kind} ${symbol}${opts.timeframe ? ` ${opts.timeframe}` : ''} imported from ${label}`;
 

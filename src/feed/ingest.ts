@@ -16,7 +16,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, entryFault, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, offExchangeGrid, otherSpacing, timeframeMs } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, offExchangeGrid, otherSpacing, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, implausibleTime, type GapInfo } from './validate.js';
 import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
@@ -217,11 +217,15 @@ export function normalizeSeries(s: SeriesData): SeriesData {
  * Check that sorted candle times are spaced by the timeframe: every step a multiple of it (a
  * larger multiple is a gap), and the most common step the timeframe itself. Returns the gap count.
  */
-export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'cols' | 'where' | 'timeframeFix'>): number {
+export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe' | 'time' | 'cols' | 'where' | 'timeframeFix'> & { fundingNamedBy?: string }): number {
   if (s.kind === 'funding') {
     // (an append of the same events with other time stamps: kept twice, each settlement charged twice)
     const twice = s.cols[0] ? fundingTwice(s.time, s.cols[0]) : null;
     if (twice) throw dataError(`${label(s)}: ${s.where(twice.index)}: ${twice.text}; nothing was written`);
+    // the interval named for the events (--timeframe, or the one the dataset lists) may not be coarser than theirs
+    const named = s.timeframe ? timeframeMsOrNaN(s.timeframe) : NaN;
+    const finer = named > 0 ? fundingFinerThan(s.time, named) : null;
+    if (finer) throw dataError(`${label(s)}: ${s.where(finer.index)}: ${fundingFinerText(finer.step, s.time[finer.index]!, s.timeframe!, s.fundingNamedBy ?? '--timeframe')}; nothing was written`);
     return 0;
   }
   if (!s.timeframe) return 0;
@@ -436,7 +440,9 @@ function stageSeries(out: string, input: SeriesData[], opts: CommitOptions): { p
         time = merged.time; cols = merged.cols; added = merged.added;
       }
       const where = time === s.time ? s.where : (i: number) => `${rel} row ${i + 1}`;
-      const gaps = checkSpacing({ ...s, time, where });
+      // funding: the interval the entry will list (the series' own, else the one the dataset lists) is checked against the events
+      const fromListed = s.kind === 'funding' && !s.timeframe && listed?.timeframe !== undefined;
+      const gaps = checkSpacing({ ...s, time, where, ...(fromListed ? { timeframe: listed!.timeframe, fundingNamedBy: `the interval manifest.json lists for ${rel}` } : {}) });
       const tmp = tempBeside(outDir, rel, 'tmp');
       tmps.push({ tmp, rel, untrack: trackTemp(tmp) });
       const withPrice = s.kind === 'funding' && cols.length > 1 && cols[1]!.some((x) => !Number.isNaN(x));

@@ -93,7 +93,7 @@ export function inspectDataset(dir: string, opts: InspectOptions = {}): DatasetS
     if (d.rows === 0) problems.add(f.path, null, NO_ROWS_PROBLEM);
     else if (f.kind === 'funding') {
       held.series.push({ f, time: d.timestamp, price: d.columns.price ?? null });
-      warnings.push(...fundingSanityTexts(f.path, f.symbol, d.timestamp, d.columns.rate!, d.rows));
+      warnings.push(...fundingSanityTexts(f.path, f.symbol, d.timestamp, d.columns.rate!, d.rows, f.timeframe));
     }
     else {
       held.series.push({ f, time: d.timestamp, price: d.columns.open! });

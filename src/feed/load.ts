@@ -417,7 +417,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     let fTime = slabs.f64(0), fRate = slabs.f64(0), fPrice = slabs.f64(0);
     if (l.funding) {
       const f = l.funding.data;
-      coverageWarnings.push(...fundingSanityTexts(l.plan.funding!.path, l.plan.symbol, f.timestamp, f.columns.rate!, f.rows));
+      coverageWarnings.push(...fundingSanityTexts(l.plan.funding!.path, l.plan.symbol, f.timestamp, f.columns.rate!, f.rows, l.plan.funding!.timeframe));
       const barIdx = new Int32Array(f.rows).fill(-1);
       let count = 0;
       const firstWindowStart = time[0]! - tfMs;

@@ -120,13 +120,42 @@ export function stepOfTimes(time: ArrayLike<number>): number {
   return seriesStep(counts);
 }
 
+/** a funding time with its jitter of a few ms rounded to the minute, as fundingStepMs reads it */
+const toMinute = (t: number): number => Math.round(t / 60_000) * 60_000;
+
 /**
  * The nominal interval (ms) of funding event times: their step with the jitter of a few ms rounded
  * to the minute (Binance's fundingTime 1747872000001), judged as a candle series' step is; 0 without
  * two events. The one rule for the interval an import lists and the one the load's coverage uses.
  */
 export function fundingStepMs(time: ArrayLike<number>): number {
-  return stepOfTimes(Array.from(time, (t) => Math.round(t / 60_000) * 60_000));
+  return stepOfTimes(Array.from(time, toMinute));
+}
+
+/**
+ * Funding events (sorted times) that settle more often than the interval named for them (`namedMs`:
+ * an import's --timeframe, or the one their manifest entry lists): their interval (fundingStepMs) and
+ * the index of the first event that far after the one before; null when the named interval is no
+ * coarser than theirs. A coarser or irregular schedule is the events' to say, by fundingStepMs's rule
+ * (an 8h series that turns 4h for a tenth of its steps or more is 4h; a few 4h steps in it are not).
+ * A named interval finer than the events' only makes the coverage check stricter; a coarser one would
+ * let it tolerate that much missing funding at the ends (docs/data-format.md, "Funding coverage").
+ */
+export function fundingFinerThan(time: ArrayLike<number>, namedMs: number): { step: number; index: number } | null {
+  const step = fundingStepMs(time);
+  if (!(step > 0 && step < namedMs)) return null;
+  for (let i = 1; i < time.length; i++) if (toMinute(time[i]!) - toMinute(time[i - 1]!) === step) return { step, index: i };
+  return { step, index: 1 };
+}
+
+/**
+ * The sentence of fundingFinerThan: events `step` apart, the first at `t` (a row the caller names), against the
+ * interval `named` that `by` gives ('--timeframe', or 'the interval manifest.json lists for it').
+ */
+export function fundingFinerText(step: number, t: number, named: string, by: string): string {
+  const s = fmtStep(step);
+  return `the funding events settle every ${s} (their usual step; the first such at ${fmtTime(t)}, ${s} after the one before), finer than ${named} (${by}), ` +
+    `which a load would take as their interval (up to ${named} without funding at the ends passing the coverage check): pass --timeframe ${s}`;
 }
 
 /** The finest funding interval of a dataset's symbols (fundingStepMs of each one's events); 0 when none has two events. */

@@ -2,7 +2,7 @@
  * Validation at the load boundary. Every problem is reported with file, row and value; nothing is
  * silently repaired. Rows are numbered from 1 (the first data row of the file).
  */
-import { fmtStep, fmtTime, fundingSettleTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
+import { fmtStep, fmtTime, fundingFinerThan, fundingSettleTime, fundingStepMs, isoTime, offExchangeGrid, otherSpacing, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import type { FileKind, ManifestFile } from './manifest.js';
 
@@ -312,11 +312,12 @@ export function markCoverageText(o: {
  * an import lists for such events (fundingStepMs), else 8 h (one event).
  */
 export function fundingIntervalMs(listed: string | undefined, times: Float64Array): number {
-  if (listed) {
-    const ms = timeframeMsOrNaN(listed);
-    if (ms > 0) return ms;
-  }
   const ms = fundingStepMs(times);
+  if (listed) {
+    const named = timeframeMsOrNaN(listed);
+    // a listed interval coarser than the events' (a dataset written before imports checked it) is not taken: fundingSanityTexts warns
+    if (named > 0) return ms > 0 && ms < named ? ms : named;
+  }
   return ms > 0 ? ms : 8 * 3_600_000;
 }
 
@@ -363,8 +364,15 @@ export const FUNDING_PERCENT_DEFAULT_SHARE = 0.1;
  * (percentages written as fractions), rates beyond ±FUNDING_RATE_WARN (a cumulative or annualised rate). Rates of 1 or
  * more are problems (checkSeries).
  */
-export function fundingSanityTexts(path: string, symbol: string, time: Float64Array, rate: Float64Array, rows: number): string[] {
+export function fundingSanityTexts(path: string, symbol: string, time: Float64Array, rate: Float64Array, rows: number, listed?: string): string[] {
   const out: string[] = [];
+  // an interval its manifest entry lists coarser than the events' (an import before it was checked, an entry edited)
+  const named = listed ? timeframeMsOrNaN(listed) : NaN;
+  const finer = named > 0 ? fundingFinerThan(time.subarray(0, rows), named) : null;
+  if (finer) {
+    out.push(`${path}: row ${finer.index + 1}: the funding events of ${symbol} settle every ${fmtStep(finer.step)} (their usual step), finer than the interval ${listed} manifest.json lists for the file: ` +
+      `the coverage check takes theirs; set the entry's timeframe to ${fmtStep(finer.step)}, or import the series again with --replace --timeframe ${fmtStep(finer.step)}`);
+  }
   if (rows >= 3) {
     const step = fundingStepMs(time.subarray(0, rows));
     if (step > 0 && step < 3_600_000)

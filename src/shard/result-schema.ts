@@ -12,6 +12,7 @@ import { WIPE_OUT_SPANS } from '../stress/types.js';
 import { Decimal } from 'decimal.js';
 import { booksImbalance } from '../account/books.js';
 import type { BooksSnapshot } from '../account/types.js';
+import type { RunSpec } from './types.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 
 export const RESULT_SCHEMA_VERSION = 2 as const;
@@ -154,24 +155,33 @@ export type PriceCurves = z.infer<typeof PriceCurvesSchema>;
 const nullableNum = z.number().nullable();
 const setupEnum = z.enum(SETUP_IDS);
 
+/**
+ * A RunSpec (./types.ts) as a result file holds it: the one schema of it, for the result's own check
+ * (resultProblems) and what src/shard/schema.ts re-derives the RunId from. Loose: later fields
+ * (`stress`, src/stress/types.ts) are part of the spec and of its hash.
+ */
 export const RunSpecSchema = z.looseObject({
-  strategy: z.string(),
+  strategy: z.string().min(1),
   params: z.record(z.string(), z.unknown()),
-  venue: z.string(),
+  venue: z.string().min(1),
   venueOverrides: z.record(z.string(), z.unknown()).optional(),
   setup: setupEnum,
   mixedDefaultMode: z.enum(['isolated', 'cross']).optional(),
-  leverage: z.number(),
+  leverage: z.number().refine(Number.isFinite, 'expected a finite number').pipe(z.number().positive()),
   dataset: z.string(),
   timeframe: z.string(),
   symbols: z.array(z.string()),
   from: nullableNum,
   to: nullableNum,
-  initialCapital: z.string(),
+  initialCapital: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal string'),
   execution: z.record(z.string(), z.unknown()),
   dataHashes: z.record(z.string(), z.string()),
   engineVersion: z.string(),
 });
+/** the schema's fields are the RunSpec interface's (but `stress`, which the loose schema passes on): a field added to one alone does not compile */
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SPEC_FIELDS_AGREE: SameKeys<keyof typeof RunSpecSchema.shape, Exclude<keyof RunSpec, 'stress'>> = true;
+void SPEC_FIELDS_AGREE;
 
 const RunResultBaseSchema = z.looseObject({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),

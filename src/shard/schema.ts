@@ -6,10 +6,9 @@
  * its workers serialized without validating them (report/load.ts LoadRunFolderOptions.checked).
  */
 import { z } from 'zod';
-import { SETUP_IDS } from '../engine/setups.js';
 import { dataError } from '../errors.js';
 import { runIdOf } from './hash.js';
-import { digestProblems, resultProblems } from './result-schema.js';
+import { digestProblems, resultProblems, RunSpecSchema } from './result-schema.js';
 import { jsonFaultText } from '../util/json-text.js';
 import { issueMessage, oneLine, valueAt } from '../util/issue-text.js';
 import type { RunManifest, RunResult } from './types.js';
@@ -17,45 +16,7 @@ import type { RunManifest, RunResult } from './types.js';
 const RUN_ID = /^[0-9a-f]{16}$/;
 const runId = z.string().regex(RUN_ID, 'expected a RunId (16 hex digits)');
 const int = z.number().int().nonnegative();
-const finite = z.number().refine(Number.isFinite, 'expected a finite number');
-const setup = z.enum(SETUP_IDS);
 const shard = z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable();
-
-export const RunSpecSchema = z.object({
-  strategy: z.string().min(1),
-  params: z.record(z.string(), z.unknown()),
-  venue: z.string().min(1),
-  venueOverrides: z.record(z.string(), z.unknown()).optional(),
-  setup,
-  mixedDefaultMode: z.enum(['isolated', 'cross']).optional(),
-  leverage: finite.pipe(z.number().positive()),
-  dataset: z.string(),
-  timeframe: z.string(),
-  symbols: z.array(z.string()),
-  from: z.number().nullable(),
-  to: z.number().nullable(),
-  initialCapital: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal string'),
-  execution: z.record(z.string(), z.unknown()),
-  dataHashes: z.record(z.string(), z.string()),
-  engineVersion: z.string(),
-}).loose();
-
-export const RunResultSchema = z.object({
-  schemaVersion: z.literal(1),
-  runId,
-  spec: RunSpecSchema,
-  status: z.enum(['ok', 'errored']),
-  error: z.string().optional(),
-  metrics: z.record(z.string(), z.number().nullable()),
-  books: z.record(z.string(), z.string()),
-  rejections: z.record(z.string(), int),
-  liquidationPriceSource: z.enum(['mark', 'trade', 'mixed']),
-  crossCheck: z.enum(['pessimistic', 'optimistic']),
-  bars: int,
-  // event records are checked by src/shard/result-schema.ts (resultProblems), first
-  events: z.array(z.unknown()),
-  curves: z.object({ time: z.array(z.number()), equity: z.array(z.number().nullable()), drawdown: z.array(z.number().nullable()), marginRatio: z.array(z.number().nullable()) }).loose(),
-}).loose();
 
 export const RunManifestSchema = z.object({
   schemaVersion: z.literal(1),
@@ -124,8 +85,8 @@ export function parseRunManifest(text: string, path: string): RunManifest {
   return manifest;
 }
 
-/** the part of a result this module checks itself (made once: zod's pick and loose build a new schema per call) */
-const RunIdAndSpec = RunResultSchema.pick({ runId: true, spec: true }).loose();
+/** the part of a result this module checks itself: a RunId of its form (the spec is checked by resultProblems, with the one RunSpecSchema) */
+const RunIdAndSpec = z.looseObject({ runId, spec: RunSpecSchema });
 
 /** what to do about a damaged result file of a run folder (not while resuming: that runs it again itself) */
 export const RESULT_FIX = 'run the command that wrote the folder again with --resume (it runs a damaged result again)';

@@ -152,13 +152,17 @@ describe('loadDataset: one timeline', () => {
     await expect(loadDataset(dir)).rejects.toMatchObject({ exitCode: 65, details: [expect.stringContaining('B-candles-1h.arrow row 1: timestamp 2025-05-22T00:30:00.000Z (1747873800000) is off the dataset\'s 1h grid')] });
   });
 
-  it('inspect gives a funding file the manifest lists without an interval the most common spacing of its settlements', () => {
+  it('inspect gives a funding file the manifest lists without an interval the interval a load takes for its settlements', () => {
     const f = inspectDataset(mixed).files.find((x) => x.kind === 'funding')!;
     expect(f.timeframe).toBe('8h');
     expect(fundingInterval([T0 + 3, T0 + 4 * H + 999, T0 + 8 * H + 17, T0 + 16 * H, T0 + 20 * H])).toBe('4h');
     expect(fundingInterval([T0, T0 + 8 * H, T0 + 16 * H + 59_999, T0 + 17 * H])).toBe('8h');
     expect(fundingInterval([T0 + 1, T0 + 2])).toBeNull();
     expect(fundingInterval([T0])).toBeNull();
+    // an 8h schedule that turns 4h for a tenth of its steps or more is 4h, as a load and the coverage check take it
+    // (the most common spacing said 8h: inspect and the importers disagreed with the load)
+    const turning = [...Array.from({ length: 11 }, (_, i) => T0 + 8 * i * H), T0 + 84 * H, T0 + 88 * H];
+    expect(fundingInterval(turning)).toBe('4h');
   });
 
   it("a symbol whose candles end well before the others' is warned about (a position held there stays open at its last close), loader and inspect alike", async () => {

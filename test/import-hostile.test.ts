@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { feedCli } from './fixtures/feed/cli.js';
+import { grouped } from '../src/util/excerpt.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ml-import-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -92,4 +93,58 @@ describe('an ISO time before 1970 in the csv format', () => {
     expect(r.stderr).toContain('p.csv line 2: time 1969-12-31T23:00:00Z is before 1970-01-01');
     expect(existsSync(out)).toBe(false);
   });
+});
+
+describe('an input too large to read whole', () => {
+  /** a sparse file of `bytes` (no disk used) */
+  const sparse = (name: string, bytes: number): string => {
+    const p = put(name, '');
+    const fd = openSync(p, 'r+');
+    try { ftruncateSync(fd, bytes); } finally { closeSync(fd); }
+    return p;
+  };
+  it('is one line (65) naming the file and what to do, for every importer that reads a file whole, not "internal error … please report it" (70)', async () => {
+    const big = 2 ** 31 + 4096;
+    for (const [name, extra] of [
+      ['BTCUSDT-1h-2025-06.csv', []],
+      ['BTCUSDT-1h-2025-06.zip', []],
+      ['BTC_USDT_USDT-1h-futures.feather', []],
+      ['BTC_USDT_USDT-1h-futures.json', []],
+      ['BTCUSDT-kline.json', ['--format', 'bybit', '--symbol', 'BTCUSDT']],
+      ['p.parquet', ['--kind', 'candles', '--symbol', 'BTCUSDT']],
+    ] as const) {
+      const f = sparse(name, big);
+      if (name.endsWith('.parquet')) {
+        // a file with the PAR1 marks, so that it is read
+        const fd = openSync(f, 'r+');
+        try { writeFileSync(fd, 'PAR1'); } finally { closeSync(fd); }
+        const fd2 = openSync(f, 'r+');
+        try { const { writeSync } = await import('node:fs'); writeSync(fd2, 'PAR1', big - 4); } finally { closeSync(fd2); }
+      }
+      const out = outDir();
+      const r = await feedCli(['import', f, ...extra, '--out', out]);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(65);
+      expect(r.stderr, name).toContain(`${f}: the file is 2,147,487,744 bytes, more than the 2 GiB marginlab reads whole from one input file; split it`);
+      expect(r.stderr.split('\n').filter(Boolean), name).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+      rmSync(f);
+    }
+  }, 120_000);
+
+  it('a text input larger than the longest string is the same line, not "Cannot create a string longer than …" (70)', async () => {
+    const { constants } = await import('node:buffer');
+    for (const [name, extra] of [
+      ['BTCUSDT-1h-2025-06.csv', []],
+      ['BTCUSDT-kline.csv', ['--format', 'bybit', '--symbol', 'BTCUSDT']],
+      ['BTC_USDT_USDT-1h-futures.json', []],
+    ] as const) {
+      const f = sparse(name, constants.MAX_STRING_LENGTH + 1024);
+      const out = outDir();
+      const r = await feedCli(['import', f, ...extra, '--out', out]);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(65);
+      expect(r.stderr, name).toContain(`${f}: the file is ${grouped(constants.MAX_STRING_LENGTH + 1024)} bytes, more than the 512 MiB marginlab reads whole from one text file; split it`);
+      expect(existsSync(out)).toBe(false);
+      rmSync(f);
+    }
+  }, 120_000);
 });

@@ -13,10 +13,11 @@
 import { excerpt, excerptList } from '../util/excerpt.js';
 import { isCalendarDate } from '../util/time.js';
 import { DECIMAL_TEXT } from '../util/decimal-text.js';
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isDataMember, isZip, readZip } from './formats/zip.js';
+import { readInput } from './formats/common.js';
 import { basename, join, resolve } from 'node:path';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
@@ -366,7 +367,7 @@ function openCsvInput(file: string): Readable {
     raw.on('error', (e) => gunzip.destroy(e));
     return raw.pipe(gunzip);
   }
-  if (isZip(head.subarray(0, got))) return Readable.from([zipMember(readFileSync(file), file)]);
+  if (isZip(head.subarray(0, got))) return Readable.from([zipMember(readInput(file), file)]);
   return createReadStream(file);
 }
 

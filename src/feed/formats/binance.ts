@@ -12,12 +12,11 @@
  * has a markPriceKlines folder or `kind: 'mark'` is given.
  */
 import { excerpt, excerptList } from '../../util/excerpt.js';
-import { readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, isNumeric, listFiles, refuseWideRows, splitCsv } from './common.js';
+import { epochMs, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { isDataMember, isZip, readZip } from './zip.js';
 
@@ -70,18 +69,18 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     if (kind !== 'funding' && opts.timeframe && opts.timeframe !== interval) {
       throw usageError(`${file}: the file name says ${interval} candles, but --timeframe ${opts.timeframe} was given`);
     }
-    const buf = readFileSync(file);
+    const buf = readInput(file);
     const texts: { label: string; what: string; text: string }[] = [];
     if (isZip(buf)) {
       const isData = (n: string) => n.toLowerCase().endsWith('.csv') && isDataMember(n);
-      for (const e of readZip(buf, file)) if (isData(e.name)) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: e.data.toString('utf8') });
+      for (const e of readZip(buf, file)) if (isData(e.name)) texts.push({ label: `${name}:${e.name}`, what: `${file} (archive member ${e.name})`, text: inputText(e.data, `${file} (archive member ${e.name})`) });
       if (texts.length === 0) throw dataError(`${file}: the archive holds no .csv file`);
       // a data.binance.vision archive holds the one CSV its name says; several (May and June under '2025-08') were
       // merged in silence under a name that says another month, where the CSV format refuses them
       if (texts.length > 1) throw dataError(`${file}: the archive holds ${texts.length} .csv files (${excerptList(texts.map((t) => t.label.slice(name.length + 1)))}); a Binance archive holds one: extract them and import the files by name; nothing was imported`);
     } else if (name.endsWith('.zip')) {
       throw dataError(`${file}: not a ZIP archive (the download may have been cut or replaced by an error page)`);
-    } else texts.push({ label: name, what: file, text: buf.toString('utf8') });
+    } else texts.push({ label: name, what: file, text: inputText(buf, file) });
     for (const t of texts) {
       const s = parseBinanceCsv(t.text, t.label, opts.symbol ?? m[1]!, kind, kind === 'funding' ? undefined : interval);
       if (s.time.length === 0) throw noRowsError(t.what);

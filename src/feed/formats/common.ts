@@ -2,11 +2,13 @@
  * Shared pieces of the format readers: file lists from paths and folders, a plain CSV splitter for
  * machine-written files, time cells in s/ms/µs/ns, and the timeframe a series' spacing implies.
  */
-import { readdirSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, existsSync } from 'node:fs';
+import { constants } from 'node:buffer';
 import { join, sep } from 'node:path';
 import { dataError, missingInput } from '../../errors.js';
 import { fmtStep, fundingInterval as tfFundingInterval, stepOfTimes } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
+import { grouped } from '../../util/excerpt.js';
 
 /**
  * Files under `paths` (folders walked recursively, hidden entries skipped), sorted per folder.
@@ -44,6 +46,38 @@ export function listFiles(paths: readonly string[], keep: (name: string) => bool
     else out.push(p);
   }
   return out;
+}
+
+/** the most bytes an importer reads whole from one input file (Node's readFileSync refuses 2 GiB or more) */
+const MAX_INPUT_BYTES = 2 ** 31 - 1;
+
+/** The error for an input of `bytes` beyond `limit`, what an importer reads whole: 65 naming it and what to do. */
+function tooLarge(file: string, bytes: number, limit: number, what: string): Error {
+  const size = limit >= 2 ** 30 ? `${Math.round(limit / 2 ** 30)} GiB` : `${Math.round(limit / 2 ** 20)} MiB`;
+  return dataError(`${file}: the file is ${grouped(bytes)} bytes, more than the ${size} marginlab reads whole from one ${what}; split it (a month a file, say) and import the parts: they append; nothing was imported`);
+}
+
+/**
+ * The bytes of an input file the format readers read whole (Binance, freqtrade, Bybit/OKX, Parquet, a ZIP): a file
+ * too large to read is 65 naming it and what to do, not Node's "File size … is greater than 2 GiB" (an internal error, 70).
+ */
+export function readInput(file: string): Buffer {
+  const size = statSync(file).size;
+  if (size > MAX_INPUT_BYTES) throw tooLarge(file, size, MAX_INPUT_BYTES, 'input file');
+  return readFileSync(file);
+}
+
+/**
+ * `buf` (the bytes of `file`, or of an archive member `file` names) as UTF-8 text; more text than a string holds is
+ * 65 as readInput says a file too large, not "Cannot create a string longer than …" (70).
+ */
+export function inputText(buf: Buffer, file: string): string {
+  try {
+    return buf.toString('utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_STRING_TOO_LONG') throw tooLarge(file, buf.length, constants.MAX_STRING_LENGTH, 'text file');
+    throw err;
+  }
 }
 
 /**

@@ -8,13 +8,12 @@
  * (BTC_USDT_USDT for BTC/USDT:USDT); it becomes the symbol BTCUSDT (base + quote) when the
  * settle currency is the quote, as on Binance USDⓈ-M; otherwise the pair with '/' and ':'.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
@@ -126,7 +125,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
 
 function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: string): SeriesData {
   const name = basename(file);
-  const buf = readFileSync(file);
+  const buf = readInput(file);
   // an empty file (0 bytes, or a gzip of nothing) is an input with no rows, as in every format
   if (buf.length === 0) throw noRowsError(file);
   let time: Float64Array;
@@ -141,7 +140,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   } else {
     let json: unknown;
     try {
-      const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
+      const text = inputText(buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf, file);
       if (text.trim() === '') throw noRowsError(file);
       json = JSON.parse(text);
     } catch (err) {

@@ -12,7 +12,7 @@
  * BROTLI, ZSTD, LZ4 and LZ4_RAW. The rows are checked and committed by the one path every importer
  * takes (../ingest.ts): any order, identical overlaps, a bad row fails the import naming it (65).
  */
-import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -26,7 +26,7 @@ import type { ThreadErrorData } from '../../util/thread-error.js';
 import { mapColumns, mapHeader, missingColumnsFix, parseTime, REQUIRED, severalSymbolsError, symbolColumnOf, utcOffsetOfHeader } from '../csv.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, inferTimeframe, isNumeric } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, isNumeric, readInput } from './common.js';
 
 const MAGIC = 0x31524150; // 'PAR1' little-endian
 /** rows one Parquet import reads into memory at once (a 1m series of 190 years; the columns take ≈ 5 GB) */
@@ -226,7 +226,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   const name = basename(file);
   if (size === 0) throw noRowsError(file);
   if (!hasParquetMagic(file)) throw dataError(`${file}: not a Parquet file (it lacks the PAR1 marks a Parquet file starts and ends with); is it cut short, or another format? (--format csv for text)`);
-  const buf = readFileSync(file);
+  const buf = readInput(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   let metadata: FileMetaData;
   try {

@@ -22,7 +22,7 @@ import { excerpt, excerptList } from '../../util/excerpt.js';
 import { jsonFaultText } from '../../util/json-text.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, inferTimeframe, isNumeric, listFiles, refuseWideRows, splitCsv } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv } from './common.js';
 import { timeframeMsOrNaN } from '../timeframe.js';
 
 export type Venue = 'bybit' | 'okx';
@@ -110,7 +110,7 @@ function fromJson(json: unknown, venue: Venue, label: string): Table {
 }
 
 function readTable(file: string, venue: Venue): Table {
-  const text = readFileSync(file, 'utf8');
+  const text = inputText(readInput(file), file);
   const t = text.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
     let json: unknown;

@@ -84,17 +84,6 @@ describe('a time in the year 3000 or later in the csv format', () => {
   });
 });
 
-describe('an ISO time before 1970 in the csv format', () => {
-  it('is a bad row naming the line, not a dataset whose load says "a negative epoch"', async () => {
-    const out = outDir();
-    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1969-12-31T23:00:00Z,1,2,0.5,1.5,3\n1970-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
-    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
-    expect(r.code, r.stderr).toBe(65);
-    expect(r.stderr).toContain('p.csv line 2: time 1969-12-31T23:00:00Z is before 1970-01-01');
-    expect(existsSync(out)).toBe(false);
-  });
-});
-
 describe('an input too large to read whole', () => {
   /** a sparse file of `bytes` (no disk used) */
   const sparse = (name: string, bytes: number): string => {
@@ -147,4 +136,28 @@ describe('an input too large to read whole', () => {
       rmSync(f);
     }
   }, 120_000);
+});
+
+describe('an ISO time before 1970 in the csv format', () => {
+  it('is a bad row naming the line, not a dataset whose load says "a negative epoch"', async () => {
+    const out = outDir();
+    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1969-12-31T23:00:00Z,1,2,0.5,1.5,3\n1970-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
+    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toContain('p.csv line 2: time 1969-12-31T23:00:00Z is before 1970-01-01');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('a CSV input without line breaks (a binary or sparse file given as CSV)', () => {
+  it('is refused at its first MiB (65, one line naming the file), not parsed into one growing cell (a 2 GiB file ran for over half an hour)', async () => {
+    const f = put('p.csv', Buffer.alloc(3 << 20));
+    const out = outDir();
+    const t0 = Date.now();
+    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toBe(`marginlab: ${f}: line 1 is longer than 1 MiB, which no CSV of market data has (a binary file, or one without line breaks?); check the file, or export it again as CSV; nothing was imported\n`);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
 });

@@ -329,6 +329,9 @@ function csvTimeProblem(t: number, cell: string): string | null {
   return DECIMAL_TEXT.test(cell.trim()) ? `time ${s} ${late}` : `time ${s} is in the year ${new Date(t).getUTCFullYear()}, when no market data is stamped (times are before the year 3000)`;
 }
 
+/** the longest line the csv format reads (csv-parse's max_record_size, in characters) */
+const MAX_LINE_BYTES = 1 << 20;
+
 function parseNum(cell: string | undefined): number {
   if (cell === undefined) return NaN;
   const s = cell.trim();
@@ -554,6 +557,9 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       skip_empty_lines: false,
       relax_column_count: true,
       relax_quotes: true,
+      // a line of market data is well under a kilobyte: a longer one is no CSV line (a binary or sparse file, a file
+      // of one line), refused at once instead of parsed into one growing cell (a 2 GiB file ran for over half an hour)
+      max_record_size: MAX_LINE_BYTES,
     } as CsvOptions);
     // line numbers: one record per line (market-data CSVs have no quoted line breaks); asking
     // csv-parse for per-record info halves its speed
@@ -840,6 +846,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   } catch (err) {
     try { w?.close(); } catch { /* already failed */ } // close() is idempotent
     cleanup();
+    if (err instanceof Error && (err as { code?: unknown }).code === 'CSV_MAX_RECORD_SIZE') {
+      const at = (err as { lines?: unknown }).lines;
+      throw dataError(`${file}: ${typeof at === 'number' ? `line ${at}` : 'a line'} is longer than ${MAX_LINE_BYTES / 2 ** 20} MiB, which no CSV of market data has (a binary file, or one without line breaks?); check the file, or export it again as CSV; nothing was imported`);
+    }
     if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) {
       throw dataError(`${file}: CSV syntax error: ${err.message}`);
     }

@@ -161,3 +161,22 @@ describe('a CSV input without line breaks (a binary or sparse file given as CSV)
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });
+
+describe('freqtrade JSON with a byte-order mark', () => {
+  it('is read as without it (it was refused: "Unexpected token \'\uFEFF\'"), as the Bybit/OKX readers read theirs', async () => {
+    const rows = [[1748736000000, 104000.1, 104500, 103900, 104200.5, 12.5], [1748739600000, 104200.5, 104700, 104100, 104600, 8.25], [1748743200000, 104600, 104800, 104300, 104400, 9]];
+    const plain = put('BTC_USDT_USDT-1h-futures.json', JSON.stringify(rows));
+    const bom = put('BTC_USDT_USDT-1h-futures.json', `\uFEFF${JSON.stringify(rows)}`);
+    const a = outDir();
+    const b = outDir();
+    const ra = await feedCli(['import', plain, '--out', a]);
+    const rb = await feedCli(['import', bom, '--out', b]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const files = async (d: string) =>
+      (JSON.parse((await feedCli(['data', 'inspect', d, '--json'])).stdout) as { files: { path: string; rows: number; first?: unknown; last?: unknown }[] }).files.map((f) => ({ ...f, path: f.path.replace(d, '') }));
+    const fa = await files(a);
+    expect(fa[0]!.rows).toBe(3);
+    expect(await files(b)).toEqual(fa);
+  }, 60_000);
+});

@@ -142,7 +142,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
     try {
       const text = inputText(buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf, file);
       if (text.trim() === '') throw noRowsError(file);
-      json = JSON.parse(text);
+      json = JSON.parse(text.replace(/^\uFEFF/, ''));
     } catch (err) {
       if (err instanceof UserError) throw err;
       throw dataError(`${file}: not readable freqtrade JSON (${(err as Error).message})`);

@@ -83,6 +83,27 @@ describe('funding import: the interval named for the events', () => {
     expect(r.stderr).toMatch(/bybit-funding\.json row 2: the funding events settle every 1h .*finer than 8h \(--timeframe\).*pass --timeframe 1h/);
   });
 
+  it('an interval a format read from its own events is not held against the rest: a venue that went 1h → 8h appends, or imports as two files, listing the events\' 1h', async () => {
+    const bybit = (name: string, count: number, stepH: number, from: number) =>
+      write(name, JSON.stringify({ retCode: 0, result: { category: 'linear', list: Array.from({ length: count }, (_, k) => ({ symbol: 'BTCUSDT', fundingRate: '0.0000125', fundingRateTimestamp: String(from + k * stepH * H) })).reverse() } }));
+    const h1 = bybit('h1.json', 100, 1, T);
+    const h8 = bybit('h8.json', 30, 8, T + 100 * H);
+    const out = outDir();
+    expect((await feedCli(['import', h1, '--format', 'bybit', '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out])).code).toBe(0);
+    const app = await feedCli(['import', h8, '--format', 'bybit', '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', out]);
+    // it was refused naming a --timeframe nobody gave ("finer than 8h (--timeframe)")
+    expect(app.code, app.stderr).toBe(0);
+    expect(listed(out)).toBe('1h');
+    const both = outDir();
+    const two = await feedCli(['import', h8, h1, '--format', 'bybit', '--kind', 'funding', '--symbol', 'BTCUSDT', '--out', both]);
+    expect(two.code, two.stderr).toBe(0);
+    expect(listed(both)).toBe('1h');
+    // named by the user, it is still held to the events
+    const named = await feedCli(['import', h8, h1, '--format', 'bybit', '--kind', 'funding', '--symbol', 'BTCUSDT', '--timeframe', '8h', '--out', outDir()]);
+    expect(named.code).toBe(65);
+    expect(named.stderr).toMatch(/finer than 8h \(--timeframe\)/);
+  });
+
   it('a dataset listing a coarser interval than its events (an import before the check) warns at a load and inspect, and the coverage check takes the events\' interval', async () => {
     const out = outDir();
     const candles = `timestamp,open,high,low,close,volume\n${Array.from({ length: 240 }, (_, k) => `${T + k * H},100,101,99,100,5`).join('\n')}\n`;

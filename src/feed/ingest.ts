@@ -16,7 +16,7 @@ import {
   FORMAT_ID, FORMAT_VERSION, MANIFEST_FILE, entryFault, manifestToJson, readManifest, seriesPath,
   type FileKind, type Manifest, type ManifestFile,
 } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, offExchangeGrid, otherSpacing, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, fundingInterval, offExchangeGrid, otherSpacing, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { ProblemList, fundingSanityTexts, fundingTwice, hashProblemText, implausibleTime, type GapInfo } from './validate.js';
 import { signalsBeforeCommit, trackTemp } from '../util/interrupt.js';
 import { placeAll, tempBeside } from '../util/atomic.js';
@@ -41,6 +41,12 @@ export interface SeriesData {
   named?: string;
   /** how to import the data at timeframe `other` when its spacing says so (default: `import it with --timeframe <other>`) */
   timeframeFix?: (other: string) => string;
+  /**
+   * funding: `timeframe` is the interval a reader took from this input's own events (fundingInterval), named by no one
+   * (no --timeframe): the entry lists the interval of the events it holds after the import (files of one symbol
+   * together, an append's merged series), or the one the dataset lists when that is no coarser than theirs
+   */
+  intervalFromEvents?: boolean;
 }
 
 export interface CommitOptions {
@@ -440,6 +446,14 @@ function stageSeries(out: string, input: SeriesData[], opts: CommitOptions): { p
         time = merged.time; cols = merged.cols; added = merged.added;
       }
       const where = time === s.time ? s.where : (i: number) => `${rel} row ${i + 1}`;
+      // funding: an interval read from one input's events (intervalFromEvents) is not the user's to be held to: the entry
+      // lists the events' own (fundingInterval of all it holds now), or the dataset's when that is no coarser
+      if (s.kind === 'funding' && s.intervalFromEvents) {
+        const keep = listed?.timeframe !== undefined && !opts.replace ? listed.timeframe : undefined;
+        const keepMs = keep !== undefined ? timeframeMsOrNaN(keep) : NaN;
+        s.timeframe = keepMs > 0 && fundingFinerThan(time, keepMs) === null ? keep : (fundingInterval(time) ?? s.timeframe);
+        if (s.timeframe === undefined) delete s.timeframe;
+      }
       // funding: the interval the entry will list (the series' own, else the one the dataset lists) is checked against the events
       const fromListed = s.kind === 'funding' && !s.timeframe && listed?.timeframe !== undefined;
       const gaps = checkSpacing({ ...s, time, where, ...(fromListed ? { timeframe: listed!.timeframe, fundingNamedBy: `the interval manifest.json lists for ${rel}` } : {}) });
@@ -529,5 +543,7 @@ export function concatSeries(parts: SeriesData[]): SeriesData {
   };
   const where = (i: number) => { const q = part(i); return parts[q]!.where(i - starts[q]!); };
   const raw = (i: number, k: number) => { const q = part(i); return parts[q]!.raw?.(i - starts[q]!, k); };
-  return { symbol: parts[0]!.symbol, kind: parts[0]!.kind, timeframe: parts[0]!.timeframe, time, cols, where, raw };
+  // an interval read from the events of each part: the whole series' is read again (stageSeries)
+  const fromEvents = parts.every((p) => p.intervalFromEvents);
+  return { symbol: parts[0]!.symbol, kind: parts[0]!.kind, timeframe: parts[0]!.timeframe, time, cols, where, raw, ...(fromEvents ? { intervalFromEvents: true } : {}) };
 }

@@ -224,7 +224,14 @@ export function register(program: Command): void {
         // --timeframe names the candles' length; for funding (the interval the entry lists, checked against the events)
         // only in an import of funding alone (a folder of candles and funding takes it for the candles)
         const fundingOnly = series.every((s) => s.kind === 'funding');
-        if (flags.timeframe) for (const s of series) if (s.kind !== 'funding' || fundingOnly) s.timeframe = flags.timeframe;
+        if (flags.timeframe) {
+          for (const s of series) {
+            if (s.kind !== 'funding' || fundingOnly) {
+              s.timeframe = flags.timeframe;
+              delete s.intervalFromEvents; // named by the user: held to it
+            }
+          }
+        }
         const { commitSeriesYielding, replacedText } = await import('../../feed/ingest.js');
         const { basename } = await import('node:path');
         const prov = flags.provenance ?? `${fmt} import of ${paths.map((p) => basename(p)).join(', ')}`;

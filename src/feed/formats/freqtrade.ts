@@ -164,7 +164,7 @@ function readFreqtradeFile(file: string, symbol: string, kind: FileKind, tf: str
   }
   if (time.length === 0) throw noRowsError(file);
   return {
-    symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, time, cols,
+    symbol, kind, timeframe: kind === 'funding' ? fundingInterval(time) : tf, ...(kind === 'funding' ? { intervalFromEvents: true } : {}), time, cols,
     where: (i) => `${name} row ${i + 1}`, ...(raw ? { raw } : {}),
   };
 }

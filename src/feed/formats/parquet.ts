@@ -203,6 +203,8 @@ export async function readParquet(file: string, o: ParquetOptions): Promise<Seri
     symbol: o.symbol,
     kind: o.kind,
     ...(reply.timeframe !== undefined ? { timeframe: reply.timeframe } : {}),
+    // funding without --timeframe: the interval of its events (ingest.ts SeriesData.intervalFromEvents)
+    ...(o.kind === 'funding' && o.timeframe === undefined ? { intervalFromEvents: true } : {}),
     time: reply.time,
     cols: reply.cols,
     where: (i) => `${name} row ${i + 1}`,

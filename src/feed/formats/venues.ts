@@ -165,7 +165,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
       time[i] = epochMs(num(r, ti));
       rate[i] = Number.isFinite(num(r, ri)) ? num(r, ri) : num(r, fi);
     }
-    return { symbol, kind, timeframe: fundingInterval(time), time, cols: [rate], where, named, raw: (i, k) => t.rows[i]![k < 0 ? ti : ri] ?? '' };
+    return { symbol, kind, timeframe: fundingInterval(time), intervalFromEvents: true, time, cols: [rate], where, named, raw: (i, k) => t.rows[i]![k < 0 ? ti : ri] ?? '' };
   }
   const need = ['time', 'open', 'high', 'low', 'close'];
   const idx = need.map((c) => col(t.head, c));

@@ -119,6 +119,16 @@ describe('marginlab init', () => {
     expect((await initProject(join(other, 'bt'))).written).toContain('package.json');
   });
 
+  it('a parent package.json that does not parse is no project to join, even with marginlab in its node_modules: the subfolder gets its own (its config loaded with "Error parsing …/package.json")', async () => {
+    const proj = mkdtempSync(join(tmpdir(), 'ml-init-broken-'));
+    writeFileSync(join(proj, 'package.json'), '{"name": "research", ');
+    mkdirSync(join(proj, 'node_modules'));
+    symlinkSync(resolve(import.meta.dirname, '..'), join(proj, 'node_modules', 'marginlab'), 'dir');
+    const out = await initProject(join(proj, 'bt'));
+    expect(out.enclosing).toBeNull();
+    expect(out.written).toContain('package.json');
+  });
+
   it("the next steps it prints paste into a shell: a folder with spaces or non-ASCII letters is one quoted word", async () => {
     const parent = mkdtempSync(join(tmpdir(), 'ml-init-'));
     const r = await runCli(['init', "Mes backtests d'été"], parent);

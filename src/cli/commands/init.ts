@@ -162,15 +162,18 @@ export function enclosingProject(dir: string): string | null {
   for (let d = dirname(dir); ; d = dirname(d)) {
     const pkgFile = join(d, 'package.json');
     if (existsSync(pkgFile)) {
-      if (existsSync(join(d, 'node_modules', 'marginlab', 'package.json'))) return d;
+      let pkg: Record<string, unknown> | null;
       try {
-        const pkg = JSON.parse(readFileSync(pkgFile, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
-        for (const k of ['dependencies', 'devDependencies', 'optionalDependencies']) {
-          const deps = pkg?.[k];
-          if (deps && typeof deps === 'object' && Object.hasOwn(deps, 'marginlab')) return d;
-        }
+        pkg = JSON.parse(readFileSync(pkgFile, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown> | null;
       } catch {
-        /* a package.json that does not parse: not a project init can rely on */
+        // a package.json that does not parse is not a project init can rely on, whatever its node_modules holds: Node
+        // fails on it for every file below it that has no package.json nearer ("Error parsing …/package.json")
+        return null;
+      }
+      if (existsSync(join(d, 'node_modules', 'marginlab', 'package.json'))) return d;
+      for (const k of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+        const deps = pkg !== null && typeof pkg === 'object' ? pkg[k] : undefined;
+        if (deps && typeof deps === 'object' && Object.hasOwn(deps, 'marginlab')) return d;
       }
       return null;
     }

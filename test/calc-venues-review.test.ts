@@ -54,6 +54,14 @@ describe('calc, okx: an MMR plus taker rate of 1 or more is refused', () => {
     // just below 1 is answered (a short's price exists: (100 + 10) / (1 + 0.9999))
     expect(evaluate({ ...line, side: 'short', mmr: 0.9994 }).liquidationPrice).toBeCloseTo(110 / 1.9999, 12);
   });
+  it('a short is answered at any sum: its excess M + Q(EP − P) − Q·P·(MMR + taker) reaches 0 at (Q·EP + M) / (Q·(1 + MMR + taker))', () => {
+    // it was refused with "a long is past its threshold at every price" (the answers below are the ones before that check)
+    expect(evaluate({ ...line, side: 'short', mmr: 0.9995 }).liquidationPrice).toBeCloseTo(110 / 2, 12);
+    expect(evaluate({ ...line, side: 'short', mmr: 0.6, takerFee: 0.5 }).liquidationPrice).toBeCloseTo(110 / 2.1, 12);
+    const cross = { op: 'liquidationPrice', venue: 'okx', mode: 'cross', walletBalance: 10, target: 'AUSDT', takerFee: 0.6, positions: [{ symbol: 'AUSDT', side: 'short', qty: 1, entryPrice: 100, markPrice: 100, mmr: 0.5 }] };
+    expect(evaluate(cross).liquidationPrice).toBeCloseTo(110 / 2.1, 12);
+    expect(liqJson({ venue: 'okx', side: 'short', entry: '100', qty: '1', wallet: '10', mmr: '0.5', taker: '0.6' }).liquidationPrice).toBeCloseTo(110 / 2.1, 12);
+  });
   it('calc liq: a usage error (64) naming --mmr and --taker', () => {
     const opts = { venue: 'okx', side: 'long', entry: '100', qty: '1', wallet: '10' };
     for (const extra of [{ mmr: '0.9995' }, { mmr: '0.5', taker: '0.6' }]) {

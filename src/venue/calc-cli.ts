@@ -206,7 +206,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     term('MM required', `${fmt((q * ep) / maxLev / 2)} (= size × price / max leverage / 2); margin available ${fmt(wallet - (q * ep) / maxLev / 2)}`);
   } else if (id === 'okx') {
     const taker = flagNum(opts, 'taker', 'taker', true, 0, 1) ?? venue.fees.taker;
-    const sumFault = okxRateSumFault(tiers, single, opts.taker !== undefined ? x('taker') : taker);
+    const sumFault = s === 1 ? okxRateSumFault(tiers, single, opts.taker !== undefined ? x('taker') : taker) : null;
     if (sumFault !== null) throw usageError(`--mmr + --taker must be below 1 (${sumFault}): ${OKX_SUM_TAIL}`);
     lp = price(exactLiquidationPrice(venue, { side: s, qty: qx, entryPrice: epx, walletBalance: walletx, tiers, single, extraRate: taker }));
     const t = Number.isFinite(lp) ? tierFor(tiers, q * lp) : entryTier;

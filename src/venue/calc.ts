@@ -255,7 +255,8 @@ function liquidationPrice(o: Obj): Out {
       // OKX: the given taker rate, not the profile's, is the add-on of the Gate form (tier re-chosen at LP)
       const extraRate = venue.id === 'okx' ? okxTaker(o, venue) : undefined;
       const { tiers, single } = tiersFor(o, venue);
-      if (extraRate !== undefined) checkOkxRates(tiers, single, extraRate);
+      // a long only: a short's threshold stays a price at any sum (Q·EP + M = Q·P·(1 + MMR + taker))
+      if (extraRate !== undefined && s === 1) checkOkxRates(tiers, single, extraRate);
       return { liquidationPrice: out(exactLiquidationPrice(venue, { side: s, qty: q, entryPrice: ep, walletBalance: wb, tiers, single, extraRate })) };
     }
   }
@@ -265,7 +266,8 @@ function liquidationPrice(o: Obj): Out {
  * OKX (Gate form): maintenance plus the liquidation fee is Q·P·(MMR + taker). At a sum of 1 or more a long's excess falls as the price rises
  * and is M − Q·EP < 0 at P = 0: past its threshold at every price, which the closed form answered as no price (null, "cannot be
  * liquidated") or, at exactly 1, a division by zero said to be an overflow. The tier (of `tiers`, or the one given by hand) whose sum
- * is 1 or more, as a message's clause; null when every sum is below 1.
+ * is 1 or more, as a message's clause; null when every sum is below 1. A long's question only: a short's excess
+ * M + Q·(EP − P) − Q·P·(MMR + taker) falls as the price rises at any sum, to 0 at a price the closed form gives.
  */
 export function okxRateSumFault(tiers: readonly Tier[], single: { mmr: XDecimal } | undefined, taker: number | XDecimal): string | null {
   const fee = new XD(taker);
@@ -339,7 +341,7 @@ function crossLiquidationPrice(o: Obj, venue: VenueProfile): Out {
   if (!found) return fail(`"target" ${target} is not among "positions"`);
   if (!Number.isFinite(wb.toNumber())) return fail('the other positions\' uPnL and maintenance margin overflow a number (above 1.8e308); give positions of a realistic size');
   const f = found as { s: Side; q: XDecimal; ep: XDecimal; given: TiersGiven };
-  if (taker !== undefined) checkOkxRates(f.given.tiers, f.given.single, taker);
+  if (taker !== undefined && f.s === 1) checkOkxRates(f.given.tiers, f.given.single, taker);
   return { liquidationPrice: out(exactLiquidationPrice(venue, { side: f.s, qty: f.q, entryPrice: f.ep, walletBalance: wb, tiers: f.given.tiers, single: f.given.single, extraRate: taker })) };
 }
 

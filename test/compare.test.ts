@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { parseRules, ruleFails } from '../src/compare/rules.js';
+import { decimalDiff, decimalSum } from '../src/analysis/money.js';
 import { compareFolders, COMPARE_METRICS, type Comparison, type RunPair } from '../src/compare/index.js';
 import { fmtDelta, incompleteLines, renderHtml, renderMarkdown, renderText, unpairedLines } from '../src/compare/render.js';
 import { fmtLeverage, missingRunsText } from '../src/report/format.js';
@@ -122,6 +123,20 @@ describe('--fail-on rules', () => {
     expect(ruleFails(parseRules(['totalReturn<-1pp'])[0]!, at(0, 3.8159612444), at(0, 4.8159612445))).toBe(true);
     expect(ruleFails(parseRules(['fees>+10%'])[0]!, at(110.11, 0), at(100.1, 0))).toBe(false);
     expect(ruleFails(parseRules(['fees>+10%'])[0]!, at(110.12, 0), at(100.1, 0))).toBe(true);
+  });
+  it('a figure with more than 18 places (1e-21, an exponent) is not rounded to units of 1e-18 on the way: its change is not 0', () => {
+    const at = (sharpe: number, fees = 0) => ({ status: 'ok' as const, metrics: { sharpe, fees } });
+    // 0 → 1e-21 read a change of 0 (and −4e-19 → 0, 3e-19 → 1e-19 too), so "sharpe<-0" passed a fall the doubles show
+    expect(ruleFails(parseRules(['sharpe<-0'])[0]!, at(-4e-19), at(0))).toBe(true);
+    expect(ruleFails(parseRules(['sharpe>+0'])[0]!, at(1e-21), at(0))).toBe(true);
+    expect(decimalDiff(1e-21, 0)).toBe(1e-21);
+    expect(decimalDiff(3e-19, 1e-19)).toBe(2e-19);
+    expect(decimalDiff(1e21, 1)).toBe(1e21);
+    expect(decimalDiff(1e21, 1e-21)).toBe(1e21);
+    expect(decimalDiff(0.3, 0.1)).toBe(0.2); // the plain figures keep their exact path
+    expect(decimalSum([1e-21, 2e-21, 0.1])).toBe(0.100000000000000000003);
+    expect(decimalSum([1e-21, 1e-21])).toBe(2e-21);
+    expect(decimalSum([5.156238940000001e-19, 0.2])).toBe(0.2);
   });
   it('a mistake stays on one line whatever the flag holds (a newline between rules, a control character, a long value)', () => {
     for (const spec of ['liquidations>0,\n,fees>+10%', 'fees>\u0001', `fees>${'9'.repeat(5000)}x`, 'status==\u0007']) {

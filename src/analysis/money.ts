@@ -69,6 +69,11 @@ export function uToNumber(u: U): number {
   return Number(fromU(u));
 }
 
+/** a number's text that units of 1e-18 hold exactly (a plain decimal of at most 18 places: no exponent) */
+const IN_UNITS = /^-?\d+(\.\d{1,18})?$/;
+/** the decimals of figures units of 1e-18 do not hold (1e-21, 1e+21 with 1e-5): exact far past a double's 17 digits, rounded once to one */
+const Wide = Decimal.clone({ precision: 700, rounding: Decimal.ROUND_HALF_EVEN });
+
 /**
  * a − b as the decimals the two numbers print as (16422.37087315 − 10000 is 6422.37087315, where
  * the doubles' difference is 6422.370873150001): a figure computed from two shown figures shows
@@ -76,14 +81,20 @@ export function uToNumber(u: U): number {
  */
 export function decimalDiff(a: number, b: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a - b;
-  return uToNumber(toU(String(a)) - toU(String(b)));
+  const sa = String(a);
+  const sb = String(b);
+  // a figure with more than 18 places (1e-21, 1.2345678901234567e-5) in units of 1e-18 was rounded: 1e-21 − 0 read 0
+  if (!IN_UNITS.test(sa) || !IN_UNITS.test(sb)) return new Wide(sa).minus(sb).toNumber();
+  return uToNumber(toU(sa) - toU(sb));
 }
 
 /** Σ xs on the decimals the numbers print as (decimalDiff), converted to a number once: Σ of shown figures reads as by hand */
 export function decimalSum(xs: readonly number[]): number {
   if (!xs.every(Number.isFinite)) return xs.reduce((s, x) => s + x, 0);
+  const texts = xs.map(String);
+  if (!texts.every((t) => IN_UNITS.test(t))) return texts.reduce((sum, t) => sum.plus(t), new Wide(0)).toNumber();
   let u = 0n;
-  for (const x of xs) u += toU(String(x));
+  for (const t of texts) u += toU(t);
   return uToNumber(u);
 }
 

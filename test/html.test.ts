@@ -36,6 +36,15 @@ function twoSymbols(r: RunResult): RunResult {
   return x;
 }
 
+/** WCAG contrast ratio of a #rgb / #rrggbb colour against white */
+function contrastOnWhite(hex: string): number {
+  const h = hex.replace('#', '');
+  const full = h.length === 3 ? h.split('').map((c) => c + c).join('') : h;
+  const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const [r, g, b] = [0, 2, 4].map((k) => lin(parseInt(full.slice(k, k + 2), 16) / 255));
+  return 1.05 / (0.2126 * r! + 0.7152 * g! + 0.0722 * b! + 0.05);
+}
+
 /** the price chart of a strategy section: its series, summarised */
 const priceChart = (strategy: string) => `(() => {
   const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === ${JSON.stringify(strategy)});
@@ -363,6 +372,20 @@ describe('report.html in headless Chromium', () => {
     const json = html.slice(html.indexOf('id="ml-data">'), html.indexOf('</script>', html.indexOf('id="ml-data">')));
     expect(json).not.toContain('<img');
   });
+});
+
+describe('report.html for its readers: legible, keyboard-usable, consistent', () => {
+  it('draws every chart text legibly: 4.5:1 contrast on white at least (the time axes drew their dates in the axis line grey, 1.6:1)', async () => {
+    const texts = await page.evaluate<[string, string, string][]>(`(() => Array.from(document.querySelectorAll('.chart')).flatMap((el) =>
+      echarts.getInstanceByDom(el).getZr().storage.getDisplayList()
+        .filter((e) => e.style && typeof e.style.text === 'string' && e.style.text && typeof e.style.fill === 'string' && /^#[0-9a-f]{3,6}$/i.test(e.style.fill))
+        .map((e) => [el.getAttribute('data-kind'), e.style.text, e.style.fill])))()`);
+    // every chart has its time axis dated (the costs chart has categories)
+    expect(texts.filter(([kind, text]) => kind !== 'costs' && /^\d+ [A-Z][a-z]{2}$|^[A-Z][a-z]{2} \d{4}$/.test(text)).length).toBeGreaterThan(20);
+    const faint = texts.filter(([, , fill]) => contrastOnWhite(fill) < 4.5).map(([kind, text, fill]) => `${kind}: '${text}' in ${fill} (${contrastOnWhite(fill).toFixed(1)}:1)`);
+    expect([...new Set(faint)]).toEqual([]);
+  });
+
 });
 
 describe('curves that coincide', () => {

@@ -462,6 +462,9 @@ const CLIENT_JS = String.raw`
 
   // ---------------------------------------------------------------- charts
   var nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+  // ECharts draws an axis' labels in its axis line's colour unless told otherwise: the time axes' light grey line
+  // (#c7ced6, 1.6:1 on white) drew their dates all but unreadable; they take ECharts' own label grey (5:1), as the value axes
+  var AXIS_LABEL = '#6E7079';
   function fmt(v) { return v === null || v === undefined ? '—' : nf.format(v); }
   function baseOption(yName, yFmt) {
     return {
@@ -471,7 +474,7 @@ const CLIENT_JS = String.raw`
       grid: { left: 64, right: 18, top: 30, bottom: 28 },
       legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmt(v) + (yFmt || ''); } },
-      xAxis: { type: 'time', axisLabel: { fontSize: 11, hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } }, axisLine: { lineStyle: { color: '#c7ced6' } } },
+      xAxis: { type: 'time', axisLabel: { fontSize: 11, color: AXIS_LABEL, hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } }, axisLine: { lineStyle: { color: '#c7ced6' } } },
       yAxis: { type: 'value', scale: true, name: yName, nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' },
         axisLabel: { fontSize: 11, formatter: function (v) { return nf.format(v) + (yFmt || ''); } }, splitLine: { lineStyle: { color: '#eef1f5' } } },
       series: []

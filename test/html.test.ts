@@ -386,6 +386,27 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     expect([...new Set(faint)]).toEqual([]);
   });
 
+  it('on a phone, no legend covers an axis name (the price legend was drawn over "price")', async () => {
+    await inContext({ viewport: { width: 375, height: 800 } }, async (p) => {
+      const clashes = await p.evaluate<string[]>(`(() => Array.from(document.querySelectorAll('.chart')).flatMap((el) => {
+        const inst = echarts.getInstanceByDom(el);
+        const names = new Set(inst.getOption().yAxis.map((a) => a.name).filter(Boolean));
+        const boxes = inst.getZr().storage.getDisplayList().filter((e) => e.style && typeof e.style.text === 'string' && e.style.text).map((e) => {
+          const r = e.getBoundingRect().clone();
+          r.applyTransform(e.getComputedTransform());
+          return { text: e.style.text, x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height };
+        });
+        const out = [];
+        for (const a of boxes) for (const b of boxes) {
+          if (a === b || !names.has(a.text)) continue;
+          if (a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5) out.push(el.getAttribute('data-kind') + ': ' + a.text + ' under ' + b.text);
+        }
+        return out;
+      }))()`);
+      expect(clashes).toEqual([]);
+    });
+  });
+
 });
 
 describe('curves that coincide', () => {

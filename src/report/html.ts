@@ -583,6 +583,14 @@ const CLIENT_JS = String.raw`
         }) };
       if (!cfg.runs.some(function (r) { return r.costs; })) o.title = { text: 'no figures: every run of this configuration errored (see Failures)', left: 'center', top: 'middle', textStyle: { fontSize: 12, color: '#6b7785' } };
     }
+    if (kind !== 'costs' && width < 560) {
+      // a phone: the legend, right-aligned at the top, ran over the value axis' name ('price' under 'BTCUSDT', 'quote'
+      // under a legend wrapped to two lines); it takes one scrolling row of the whole width, and the plot starts below
+      // it, the axis name between the two
+      o.legend.type = 'scroll';
+      o.legend.left = 8;
+      o.grid.top = 52;
+    }
     return o;
   }
   function draw(si, ci) {

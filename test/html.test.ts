@@ -407,6 +407,28 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     });
   });
 
+  it("the price chart's legend shows exits as ▼, as its caption does (it showed ▲ for entries and exits alike)", async () => {
+    const legend = await page.evaluate<{ series: string[]; icons: [string, string | null][] }>(`(() => {
+      const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'ma-trend');
+      const o = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="price"]')).getOption();
+      return { series: o.series.map((s) => s.name), icons: (o.legend[0].data || []).map((d) => typeof d === 'string' ? [d, null] : [d.name, d.icon || null]) };
+    })()`);
+    expect(legend.series.some((n) => n.endsWith(' exit'))).toBe(true);
+    // every series is in the legend, the exits with an icon of their own: a triangle pointing down
+    expect(legend.icons.map(([n]) => n)).toEqual(legend.series);
+    for (const [name, icon] of legend.icons) {
+      if (!name.endsWith(' exit')) {
+        expect(icon, name).toBe(null);
+        continue;
+      }
+      expect(icon, name).toMatch(/^path:\/\//);
+      const ys = icon!.slice(7).match(/-?\d+(\.\d+)?/g)!.map(Number).filter((_, k) => k % 2 === 1);
+      // two corners share the top, the apex is alone at the bottom
+      expect(ys.filter((y) => y === Math.min(...ys)).length, name).toBe(2);
+      expect(ys.filter((y) => y === Math.max(...ys)).length, name).toBe(1);
+    }
+  });
+
 });
 
 describe('curves that coincide', () => {

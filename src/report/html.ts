@@ -465,6 +465,7 @@ const CLIENT_JS = String.raw`
   // ECharts draws an axis' labels in its axis line's colour unless told otherwise: the time axes' light grey line
   // (#c7ced6, 1.6:1 on white) drew their dates all but unreadable; they take ECharts' own label grey (5:1), as the value axes
   var AXIS_LABEL = '#6E7079';
+  var EXIT_ICON = 'path://M0,0L10,0L5,10Z';
   function fmt(v) { return v === null || v === undefined ? '—' : nf.format(v); }
   function baseOption(yName, yFmt) {
     return {
@@ -559,6 +560,9 @@ const CLIENT_JS = String.raw`
           itemStyle: { borderColor: c, borderWidth: 2.5 }, z: 5, data: m.liq });
       });
       o.legend.type = 'scroll';
+      // a legend draws a series' symbol unrotated (it showed ▲ for entries and exits alike): the exits name their own
+      // icon, the triangle pointing down they are drawn as
+      o.legend.data = o.series.map(function (s) { return / exit$/.test(s.name) ? { name: s.name, icon: EXIT_ICON } : { name: s.name }; });
       var note = document.querySelector('.price-note[data-strategy="' + si + '"]');
       if (note) note.textContent = omitted ? '(' + omitted + ' fill markers thinned out)' : '';
     } else {

@@ -36,6 +36,14 @@ function twoSymbols(r: RunResult): RunResult {
   return x;
 }
 
+/** ma-trend's runs get rejected orders, counts of one, two and three digits (the costs table sorts them as numbers) */
+const REJECTED = [3, 12, 100, 9, 25, 1];
+function withRejections(r: RunResult, i: number): RunResult {
+  if (r.spec.strategy !== 'ma-trend' || r.status !== 'ok') return r;
+  const n = REJECTED[i % REJECTED.length]!;
+  return { ...r, rejections: { insufficientMargin: n }, metrics: { ...r.metrics, rejectedOrders: n } };
+}
+
 /** WCAG contrast ratio of a #rgb / #rrggbb colour against white */
 function contrastOnWhite(hex: string): number {
   const h = hex.replace('#', '');
@@ -62,7 +70,7 @@ let requests: string[];
 let dialogs: string[];
 
 beforeAll(async () => {
-  results = makeResults().map(twoSymbols);
+  results = makeResults().map(twoSymbols).map(withRejections);
   dir = mkdtempSync(join(tmpdir(), 'ml-html-'));
   await writeReport({ dir, results, manifest: makeManifest(results), formats: ['html'] });
   ({ browser, page, consoleErrors, requests, dialogs } = await openReport(join(dir, 'report.html')));
@@ -427,6 +435,18 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
       expect(ys.filter((y) => y === Math.min(...ys)).length, name).toBe(2);
       expect(ys.filter((y) => y === Math.max(...ys)).length, name).toBe(1);
     }
+  });
+
+  it('sorts a count column as numbers, not as text (rejections 1, 3, 9, 12, 25, 100; not 1, 100, 12, 25, 3, 9)', async () => {
+    const header = page.locator('#costs-table thead th', { hasText: /^Rejections by reason$/ });
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    const col = Number(await header.getAttribute('data-col'));
+    const vs = await page.evaluate<number[]>(`Array.from(document.querySelectorAll('#costs-table tbody tr')).map((tr) => Number(tr.cells[${col}].getAttribute('data-v')))`);
+    expect(vs.filter((v) => v > 0)).toEqual([...REJECTED].sort((a, b) => a - b));
+    expect(vs).toEqual([...vs].sort((a, b) => a - b));
+    // and the leverage-sweep's leverages-tested column, a count as well
+    expect(await page.locator('#sweep-table thead th', { hasText: /^Leverages tested$/ }).getAttribute('data-type')).toBe('num');
   });
 
 });

@@ -96,10 +96,13 @@ function chartRun(mode: SetupId, r: RunResult, maxPoints: number): ChartRun {
 }
 
 function sortableTable(id: string, head: { label: string; num: boolean; title?: string }[], rows: { cells: { html: string; v: string | number | null; cls?: string }[]; cls?: string }[]): string {
+  // a column sorts as numbers when its sort values are numbers, whatever its alignment: a text cell sorted by a count
+  // (rejections by reason, leverages tested) sorted as text, 1, 113, 123, 3, 32, 44
+  const numeric = head.map((h, i) => h.num || (rows.some((r) => typeof r.cells[i]?.v === 'number') && rows.every((r) => r.cells[i]?.v === null || typeof r.cells[i]?.v === 'number')));
   const th = head
     .map(
       (h, i) =>
-        `<th scope="col" class="${h.num ? 'num' : ''}" data-col="${i}" data-type="${h.num ? 'num' : 'text'}"${h.title ? ` title="${esc(h.title)}"` : ''}><button type="button">${esc(h.label)}<span class="arrow" aria-hidden="true"></span></button></th>`,
+        `<th scope="col" class="${h.num ? 'num' : ''}" data-col="${i}" data-type="${numeric[i] ? 'num' : 'text'}"${h.title ? ` title="${esc(h.title)}"` : ''}><button type="button">${esc(h.label)}<span class="arrow" aria-hidden="true"></span></button></th>`,
     )
     .join('');
   const tr = rows

@@ -449,6 +449,27 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     expect(await page.locator('#sweep-table thead th', { hasText: /^Leverages tested$/ }).getAttribute('data-type')).toBe('num');
   });
 
+  it('shows where the keyboard is: a focused sort button has a visible focus ring', async () => {
+    await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
+      let focused: { tag: string; ring: boolean; visible: boolean } | null = null;
+      for (let i = 0; i < 30; i++) {
+        await p.keyboard.press('Tab');
+        focused = await p.evaluate(`(() => {
+          const a = document.activeElement;
+          const cs = getComputedStyle(a);
+          return { tag: a.tagName + (a.closest('th') ? ' in th' : ''), ring: (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== 'none', visible: a.matches(':focus-visible') };
+        })()`);
+        if (focused!.tag === 'BUTTON in th') break;
+      }
+      expect(focused!.tag).toBe('BUTTON in th');
+      expect(focused!.visible).toBe(true);
+      expect(focused!.ring).toBe(true);
+      // Enter sorts by it
+      await p.keyboard.press('Enter');
+      expect(await p.evaluate(`document.activeElement.closest('th').getAttribute('aria-sort')`)).toBe('ascending');
+    });
+  });
+
 });
 
 describe('curves that coincide', () => {

@@ -389,6 +389,7 @@ td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px}
 td.strat{font-weight:600;min-width:9em;max-width:260px;white-space:normal;overflow-wrap:anywhere}
 th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0}
 th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:center}
+th button:focus-visible,select:focus-visible{outline:2px solid var(--iso);outline-offset:2px;border-radius:3px}
 th.num button{justify-content:flex-end;width:100%}
 th[aria-sort="ascending"] .arrow::after{content:"▲";font-size:9px}
 th[aria-sort="descending"] .arrow::after{content:"▼";font-size:9px}

@@ -470,6 +470,30 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     });
   });
 
+  it("the symbol selector names the symbol drawn: a configuration that does not trade the chosen symbol draws its own, and the selector says which", async () => {
+    const state = await page.evaluate<{ drawn: string; selected: string; disabled: string[] }>(`(() => {
+      const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'breakout-swing');
+      const sym = sec.querySelector('select[data-symbol]');
+      const cfg = sec.querySelector('select[data-strategy]');
+      cfg.value = '0'; cfg.dispatchEvent(new Event('change'));
+      sym.value = 'ETHUSDT'; sym.dispatchEvent(new Event('change'));
+      // the 50× configuration (its run errored on BTCUSDT alone) trades no ETHUSDT
+      const i = Array.from(cfg.options).findIndex((o) => o.textContent.includes('50×'));
+      cfg.value = String(i); cfg.dispatchEvent(new Event('change'));
+      const drawn = echarts.getInstanceByDom(sec.querySelector('.chart[data-kind="price"]')).getOption().series[0].name;
+      return { drawn, selected: sym.value, disabled: Array.from(sym.options).filter((o) => o.disabled).map((o) => o.value) };
+    })()`);
+    expect(state).toEqual({ drawn: 'BTCUSDT', selected: 'BTCUSDT', disabled: ['ETHUSDT'] });
+    // back on the configuration that trades both, both can be chosen again
+    const back = await page.evaluate<string[]>(`(() => {
+      const sec = Array.from(document.querySelectorAll('section.strategy')).find((s) => s.querySelector('h2').textContent === 'breakout-swing');
+      const cfg = sec.querySelector('select[data-strategy]');
+      cfg.value = '0'; cfg.dispatchEvent(new Event('change'));
+      return Array.from(sec.querySelector('select[data-symbol]').options).filter((o) => o.disabled).map((o) => o.value);
+    })()`);
+    expect(back).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
 });
 
 describe('curves that coincide', () => {

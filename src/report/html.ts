@@ -603,6 +603,14 @@ const CLIENT_JS = String.raw`
   }
   function draw(si, ci) {
     var cfg = DATA.strategies[si].configs[ci];
+    // the symbol selector lists every symbol of the strategy's configurations: one this configuration does not trade
+    // cannot be chosen, and the selector names the symbol the chart draws (it said ETHUSDT over a BTCUSDT chart)
+    var symSel = document.querySelector('select[data-symbol="' + si + '"]');
+    if (symSel && cfg.price) {
+      var drawn = symbolOf(si, cfg.price);
+      Array.prototype.forEach.call(symSel.options, function (o) { o.disabled = cfg.price.symbols.indexOf(o.value) < 0; });
+      if (drawn) symSel.value = drawn;
+    }
     Array.prototype.forEach.call(document.querySelectorAll('.chart[data-strategy="' + si + '"]'), function (el) {
       var inst = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
       if (charts.indexOf(inst) < 0) charts.push(inst);

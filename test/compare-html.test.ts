@@ -61,6 +61,36 @@ const OVERFLOWING = `(() => {
     .map((el) => el.tagName + ' ' + (el.textContent || '').slice(0, 40) + ' right ' + Math.round(el.getBoundingClientRect().right));
 })()`;
 
+describe('compare.html colours', () => {
+  it('colours a change only when its figure shows one: a delta that prints ±0.0pp is neither green nor red', () => {
+    const root2 = mkdtempSync(join(tmpdir(), 'ml-compare-colour-'));
+    try {
+      const base = makeResults(24 * 30).filter((r) => r.status === 'ok').slice(0, 2);
+      const cur = base.map((r, i) => {
+        const x = JSON.parse(JSON.stringify(r)) as typeof r;
+        x.spec.engineVersion = '2';
+        x.runId = runIdOf(x.spec);
+        // run 0: max margin ratio 0.01 pp lower (prints the same at one decimal); run 1: 3 pp lower (a change)
+        x.metrics.marginRatioMax = (x.metrics.marginRatioMax ?? 0) - (i === 0 ? 0.01 : 3);
+        return x;
+      });
+      const m = makeManifest(cur, 'cur');
+      m.engineVersion = '2';
+      const c = compareFolders(writeRunFolder(join(root2, 'base'), base, makeManifest(base, 'base')), writeRunFolder(join(root2, 'cur'), cur, m), parseRules([]));
+      const html = renderHtml(c);
+      const cells = [...html.matchAll(/<td( class="(up|down)")?>([^<]*)<br><small>([^<]*)<\/small><\/td>/g)].map((x) => ({ cls: x[2] ?? '', delta: x[4]! }));
+      expect(cells.length).toBeGreaterThan(0);
+      // the one real change is coloured (a lower max margin ratio is better) ...
+      expect(cells.filter((x) => x.cls !== '').map((x) => x.delta)).toEqual(['−3.0pp']);
+      // ... and no cell whose delta reads as no change carries a colour
+      for (const x of cells) if (x.delta.startsWith('±')) expect(x.cls, x.delta).toBe('');
+      expect(cells.some((x) => x.delta === '±0.0pp')).toBe(true);
+    } finally {
+      rmSync(root2, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('compare.html in headless Chromium', () => {
   it('fits a phone screen: only the tables scroll, inside their box', async () => {
     await inContext({ viewport: { width: 375, height: 800 } }, async (p) => {

@@ -204,14 +204,17 @@ function stressNote(p: RunPair): string {
 export function renderHtml(c: Comparison): string {
   const runName = namer(c);
   const e = escapeHtml;
-  const cls = (d: number | null, higherIsBetter: boolean | null) =>
-    d === null || d === 0 || higherIsBetter === null ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';
+  // coloured by the change as printed: a delta that rounds to no change (±0.0pp) is not coloured as one
+  // coloured only when the change printed in the cell is one (an unrounded delta coloured '1.3% → 1.3% ±0.0pp' green)
+  const cls = (d: number | null, shown: string, higherIsBetter: boolean | null) =>
+    d === null || higherIsBetter === null || shown.startsWith('±') ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';
   const rows = c.pairs
     .map((p) => {
       const notes = [...p.specDifferences, ...(p.stress ? [stressNote(p)] : []), ...(p.error ? [`error: ${p.error}`] : [])];
       return `<tr${p.failedRules.length ? ' class="fail"' : ''}><td>${e(runName(p))}</td><td>${e(p.status.baseline)} → ${e(p.status.current)}</td>${COMPARE_METRICS.map((id) => {
         const m = p.metrics[id]!;
-        return `<td${cls(m.delta, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(fmtDelta(id, m.delta, fmtMetric(id, m.baseline) !== fmtMetric(id, m.current)))}</small></td>`;
+        const shown = fmtDelta(id, m.delta, fmtMetric(id, m.baseline) !== fmtMetric(id, m.current));
+        return `<td${cls(m.delta, shown, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(shown)}</small></td>`;
       }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `<br><b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
     })
     .join('\n');

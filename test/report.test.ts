@@ -927,3 +927,17 @@ describe('params labels', () => {
     expect(paramsLabel({ label: 'a\u202eb', 'k\u2066': ['x\u200f', '\u009b2J'] })).toBe('k\\u2066=["x\\u200f","\\x9b2J"], label=a\\u202eb');
   });
 });
+
+describe('a strategy run under one margin mode only', () => {
+  it('says only that mode was run, not that fewer than two completed (which read as a failure), in report.md and report.html', async () => {
+    const rs = results.filter((r) => r.spec.setup === 'isolated');
+    const model = buildModel(rs, makeManifest(rs));
+    const { renderMarkdown } = await import('../src/report/markdown.js');
+    const { renderHtml } = await import('../src/report/html.js');
+    const md = renderMarkdown(model, leverageSweep(model.history), modeTotals(model.history));
+    const html = renderHtml(model, leverageSweep(model.history), modeTotals(model.history));
+    expect(md).toContain('**ma-trend**: no verdict: only the isolated mode was run (list two or more setups, e.g. isolated and cross, to compare them).');
+    expect(html).toContain('no verdict: only the isolated mode was run');
+    expect(md + html).not.toMatch(/fewer than two margin modes completed/i);
+  });
+});

@@ -14,7 +14,7 @@ import type { RunResult } from '../shard/types.js';
 import { cmpParams, escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
-import { dataPeriod, dataSummary, servedBy, sweepLeverages, winnerLabel, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
+import { dataPeriod, dataSummary, noVerdictText, servedBy, sweepLeverages, winnerLabel, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressHtml, STRESS_CLIENT_JS } from './stress-html.js';
 import { closeTimeShift, pricePanel } from './price-chart.js';
@@ -244,7 +244,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
       const w = s.verdict?.winner ?? null;
       return `<article class="verdict ${w ? `won-${w}` : ''}"><h3>${esc(s.strategy)}</h3><p class="winner">${
         w ? `${modeChip(w)} served it` : cardOutcome(s.verdict)
-      }</p><p>${esc(s.verdict?.line ?? 'Fewer than two margin modes completed for this strategy.')}</p></article>`;
+      }</p><p>${esc(s.verdict?.line ?? noVerdictText(s.configs))}</p></article>`;
     })
     .join('\n');
 
@@ -257,7 +257,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
               .join('')}</select></label>`
           : `<p class="cfg-one">${esc(configLabel(s.configs[0]!))}</p>`;
       const cfgVerdicts = s.configs
-        .map((c, ci) => `<p class="cfg-verdict" data-strategy="${si}" data-config="${ci}"${ci ? ' hidden' : ''}>${esc(c.verdict?.line ?? 'No verdict: fewer than two margin modes completed.')}</p>`)
+        .map((c, ci) => `<p class="cfg-verdict" data-strategy="${si}" data-config="${ci}"${ci ? ' hidden' : ''}>${esc(c.verdict?.line ?? noVerdictText([c]))}</p>`)
         .join('');
       const symbols = [...new Set(s.configs.flatMap((c) => c.symbols))];
       const symbolSelect =

@@ -4,7 +4,7 @@
 import type { RunResult } from '../shard/types.js';
 import { mdTable as table, escapeMd, fmtLeverage as lev, fmtMetric, missingRunsText, paramsLabel, rejectionsLabel } from './format.js';
 import { SETUP_IDS } from '../engine/setups.js';
-import { dataPeriod, dataSummary, servedBy, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
+import { dataPeriod, dataSummary, noVerdictText, servedBy, sweepLeverages, VERDICT_RULE, type ConfigGroup, type ReportModel, type SweepRow } from './model.js';
 import type { ModeTotals } from './aggregate.js';
 import { renderStressMarkdown } from './stress-md.js';
 import { stressRunText } from '../stress/types.js';
@@ -77,7 +77,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
   L.push('## Verdicts', '');
   if (!model.strategies.length) L.push('No runs.', '');
   for (const s of model.strategies) {
-    L.push(`- **${escapeMd(s.strategy)}**: ${s.verdict ? escapeMd(s.verdict.line) : 'no verdict (fewer than two margin modes completed).'}`);
+    L.push(`- **${escapeMd(s.strategy)}**: ${s.verdict ? escapeMd(s.verdict.line) : escapeMd(noVerdictText(s.configs))}`);
     if (s.configs.filter((c) => c.verdict).length > 1) {
       for (const c of s.configs) {
         if (!c.verdict) continue;

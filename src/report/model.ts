@@ -250,6 +250,18 @@ function capitalAtRiskFact(a: { s: SetupId; r: RunResult }, b: { s: SetupId; r: 
   return ` ${lead}, a fact of the mode rather than a result: ${lo.s} put an average ${f('capitalAtRiskAvg', num(lo.r, 'capitalAtRiskAvg'))} at risk (${what(lo.s)}), ${hi.s} ${f('capitalAtRiskAvg', num(hi.r, 'capitalAtRiskAvg'))} (${what(hi.s)}).`;
 }
 
+/**
+ * What a strategy or configuration without a verdict says (as the verdict lines, lower-case first): when it was run under one margin
+ * mode only, that (it read 'fewer than two margin modes completed', as if a run had failed), else that fewer than two
+ * completed. `configs`: its configurations (their runs' setups).
+ */
+export function noVerdictText(configs: readonly { runs: Partial<Record<SetupId, RunResult>> }[]): string {
+  const run = SETUP_IDS.filter((k) => configs.some((c) => c.runs[k] !== undefined));
+  return run.length === 1
+    ? `no verdict: only the ${run[0]} mode was run (list two or more setups, e.g. isolated and cross, to compare them).`
+    : 'no verdict: fewer than two margin modes completed.';
+}
+
 /** Verdict of one configuration from its ok runs (null when fewer than two setups completed). */
 export function verdictFor(runs: Partial<Record<SetupId, RunResult>>): Verdict | null {
   const ok = SETUP_IDS.filter((s) => runs[s]?.status === 'ok').map((s) => ({ s, r: runs[s]! }));

@@ -246,3 +246,24 @@ describe('the stress section\'s run counts', () => {
     expect(stressRunsPhrase(m(1, 1200, 2))).toBe('1 crash-scenario run, 1,200 Monte Carlo path runs, 2 of them errored (not counted; runs.csv says why)');
   });
 });
+
+describe('the stress tables sort Params in reading order', () => {
+  it('fast=12 before fast=100 (the stress tables sorted the label text: fast=100 first), as the history tables do', async () => {
+    const { runIdOf } = await import('../src/shard/hash.js');
+    const { renderHtml } = await import('../src/report/html.js');
+    const { leverageSweep, modeTotals } = await import('../src/report/aggregate.js');
+    const base = makeStressResults({ bars: 24 * 10, paths: 2, leverages: [3], scenarios: [{ id: 'wick-40', depth: 0.4, recover: 0.9 }] });
+    const withFast = (fast: number) =>
+      base.map((r) => {
+        const spec = { ...structuredClone(r.spec), params: { fast, slow: 48 } };
+        return { ...structuredClone(r), spec, runId: runIdOf(spec) } as RunResult;
+      });
+    const rs = [...withFast(100), ...withFast(12)];
+    const model = buildModel(rs, makeManifest(rs));
+    const keys = model.stress!.paramsKeys;
+    expect(keys.get('fast=12, slow=48')! < keys.get('fast=100, slow=48')!).toBe(true);
+    const html = renderHtml(model, leverageSweep(model.history), modeTotals(model.history));
+    expect(html).toContain(`data-v="${keys.get('fast=12, slow=48')}"`);
+    expect(html).not.toMatch(/data-v="fast=100, slow=48"/);
+  });
+});

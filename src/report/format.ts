@@ -120,6 +120,15 @@ export function paramsLabel(params: Record<string, unknown>): string {
 }
 
 /**
+ * A table's Params column sort keys: each params label → a key whose text order is the params' reading order
+ * (cmpParams: fast=12 before fast=100, which the labels' text put first). `entries`: label and params, repeats allowed.
+ */
+export function paramsSortKeys(entries: Iterable<readonly [string, Record<string, unknown>]>): Map<string, string> {
+  const order = [...new Map(entries).entries()].sort((a, b) => cmpParams(a[1], b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(order.map(([label], i) => [label, String(i).padStart(8, '0')]));
+}
+
+/**
  * Strategy params in reading order: key by key (sorted), numbers by value (every=48 before every=200, which the
  * label's text order put first) and before other values, those by their JSON text; a key one side lacks comes first there.
  */

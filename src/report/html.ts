@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { downsampleIndices } from '../analysis/curves.js';
 import { METRIC_BY_ID } from '../analysis/index.js';
 import type { RunResult } from '../shard/types.js';
-import { cmpParams, escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, rejectionsLabel, shownMetrics } from './format.js';
+import { escapeHtml, fmtLeverage as lev, fmtMetric, fmtNumber, jsonForScript, missingRunsText, paramsLabel, paramsSortKeys, rejectionsLabel, shownMetrics } from './format.js';
 import { COMPARISON_HEADERS, COMPARISON_METRICS, COST_HEADERS, COST_METRICS, COSTS_TITLE, MODE_TOTAL_HEADERS, REJECTIONS_HEADER, comparisonRows, configLabel } from './markdown.js';
 import { SETUP_IDS, type SetupId } from '../engine/setups.js';
 import { dataPeriod, dataSummary, noVerdictText, servedBy, sweepLeverages, winnerLabel, VERDICT_RULE, type ReportModel, type SweepRow, type Verdict } from './model.js';
@@ -136,8 +136,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
   const paramsHead = showParams ? [{ label: 'Params', num: false }] : [];
   const dataHead = showData ? [{ label: 'Data', num: false }] : [];
   // the column sorts by the params' reading order (cmpParams: fast=12 before fast=100), not by the label's text
-  const byParams = [...new Map(model.configs.map((c) => [c.paramsLabel, c.params])).entries()].sort((a, b) => cmpParams(a[1], b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const paramsRank = new Map(byParams.map(([label], i) => [label, String(i).padStart(8, '0')]));
+  const paramsRank = paramsSortKeys(model.configs.map((c) => [c.paramsLabel, c.params] as const));
   const paramsCell = (p: string) => (showParams ? [{ html: esc(p), v: paramsRank.get(p) ?? p, cls: 'params' }] : []);
   const dataCell = (d: string) => (showData ? [{ html: esc(d), v: d }] : []);
   const perRun = pointsPerRun(model.runs.length);

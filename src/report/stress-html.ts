@@ -97,7 +97,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
     return {
       cells: [
         { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-        ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+        ...(showParams ? [{ html: esc(c.paramsLabel), v: m.paramsKeys.get(c.paramsLabel) ?? c.paramsLabel, cls: 'params' }] : []),
         ...dataCell(c.dataLabel),
         { html: lev(c.leverage), v: c.leverage },
         { html: esc(POPULATION_LABEL[pop]), v: pop },
@@ -129,7 +129,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
   const survRows = m.survival.map((r) => ({
     cells: [
       { html: esc(r.strategy), v: r.strategy, cls: 'strat' },
-      { html: esc(r.paramsLabel), v: r.paramsLabel, cls: 'params' },
+      { html: esc(r.paramsLabel), v: m.paramsKeys.get(r.paramsLabel) ?? r.paramsLabel, cls: 'params' },
       { html: esc(r.venue), v: r.venue },
       ...dataCell(r.dataLabel),
       { html: esc(POPULATION_LABEL[r.population]), v: r.population },
@@ -167,7 +167,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
         diffRows.push({
           cells: [
             { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-            ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+            ...(showParams ? [{ html: esc(c.paramsLabel), v: m.paramsKeys.get(c.paramsLabel) ?? c.paramsLabel, cls: 'params' }] : []),
             ...dataCell(c.dataLabel),
             { html: lev(c.leverage), v: c.leverage },
             { html: esc(POPULATION_LABEL[pop]), v: pop },
@@ -210,7 +210,7 @@ export function renderStressHtml(m: StressModel | null, h: StressHtmlHelpers): s
         if (!x && !bad) continue;
         const lead: Cell[] = [
           { html: esc(c.strategy), v: c.strategy, cls: 'strat' },
-          ...(showParams ? [{ html: esc(c.paramsLabel), v: c.paramsLabel, cls: 'params' }] : []),
+          ...(showParams ? [{ html: esc(c.paramsLabel), v: m.paramsKeys.get(c.paramsLabel) ?? c.paramsLabel, cls: 'params' }] : []),
           ...dataCell(c.dataLabel),
           { html: lev(c.leverage), v: c.leverage },
           { html: esc(row.scenario), v: row.scenario, cls: 'strat' },

@@ -30,7 +30,7 @@ import {
   type StressOutcome,
   type SurvivalPoint,
 } from '../analysis/stress.js';
-import { cmpParams, heldPosition, identicalRuns, setupList, withTwins, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel } from './format.js';
+import { cmpParams, heldPosition, identicalRuns, setupList, withTwins, dataLabeller, fmtMetric, fmtMoney, fmtNumber, fmtProbabilityPct, paramsLabel, paramsSortKeys } from './format.js';
 import { rankSetups } from './rank.js';
 import { grouped } from '../util/excerpt.js';
 
@@ -143,6 +143,8 @@ export interface StressModel {
   runs: { crash: number; paths: number; errored: number };
   configs: StressConfig[];
   survival: SurvivalRow[];
+  /** the Params columns' sort keys (format.ts paramsSortKeys): label → key in the params' reading order */
+  paramsKeys: Map<string, string>;
 }
 
 /**
@@ -610,6 +612,7 @@ export function buildStressModel(
     },
     configs,
     survival,
+    paramsKeys: paramsSortKeys(configs.map((c) => [c.paramsLabel, paramsOf.get(c.id)!] as const)),
   };
 }
 

@@ -59,6 +59,22 @@ const priceChart = (strategy: string) => `(() => {
   const el = sec.querySelector('.chart[data-kind="price"]');
   return echarts.getInstanceByDom(el).getOption().series.map((s) => ({ name: s.name, type: s.type, n: s.data.length, first: s.data.find((d) => d[1] !== null) || null }));
 })()`;
+/** chart texts drawn over a value axis' name (a legend entry over 'price'), as 'kind: name under text' */
+const AXIS_NAME_CLASHES = `(() => Array.from(document.querySelectorAll('.chart')).flatMap((el) => {
+        const inst = echarts.getInstanceByDom(el);
+        const names = new Set(inst.getOption().yAxis.map((a) => a.name).filter(Boolean));
+        const boxes = inst.getZr().storage.getDisplayList().filter((e) => e.style && typeof e.style.text === 'string' && e.style.text).map((e) => {
+          const r = e.getBoundingRect().clone();
+          r.applyTransform(e.getComputedTransform());
+          return { text: e.style.text, x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height };
+        });
+        const out = [];
+        for (const a of boxes) for (const b of boxes) {
+          if (a === b || !names.has(a.text)) continue;
+          if (a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5) out.push(el.getAttribute('data-kind') + ': ' + a.text + ' under ' + b.text);
+        }
+        return out;
+      }))()`;
 type PriceSeries = { name: string; type: string; n: number; first: [number, number] | null };
 
 let browser: Browser;
@@ -396,22 +412,22 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
 
   it('on a phone, no legend covers an axis name (the price legend was drawn over "price")', async () => {
     await inContext({ viewport: { width: 375, height: 800 } }, async (p) => {
-      const clashes = await p.evaluate<string[]>(`(() => Array.from(document.querySelectorAll('.chart')).flatMap((el) => {
-        const inst = echarts.getInstanceByDom(el);
-        const names = new Set(inst.getOption().yAxis.map((a) => a.name).filter(Boolean));
-        const boxes = inst.getZr().storage.getDisplayList().filter((e) => e.style && typeof e.style.text === 'string' && e.style.text).map((e) => {
-          const r = e.getBoundingRect().clone();
-          r.applyTransform(e.getComputedTransform());
-          return { text: e.style.text, x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height };
-        });
-        const out = [];
-        for (const a of boxes) for (const b of boxes) {
-          if (a === b || !names.has(a.text)) continue;
-          if (a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5) out.push(el.getAttribute('data-kind') + ': ' + a.text + ' under ' + b.text);
-        }
-        return out;
-      }))()`);
-      expect(clashes).toEqual([]);
+      expect(await p.evaluate<string[]>(AXIS_NAME_CLASHES)).toEqual([]);
+    });
+  });
+
+  it('turned to a phone\'s width after it was drawn (a phone turned upright, a window narrowed), no legend covers an axis name either', async () => {
+    // the charts kept the layout of the width they were first drawn at: a resize only rescaled them
+    await inContext({ viewport: { width: 900, height: 800 } }, async (p) => {
+      expect(await p.evaluate<string[]>(AXIS_NAME_CLASHES)).toEqual([]);
+      await p.setViewportSize({ width: 375, height: 800 });
+      await p.waitForTimeout(300);
+      expect(await p.evaluate<string[]>(AXIS_NAME_CLASHES)).toEqual([]);
+      // and back: the wide layout again (the plot 30 px from the top, under a legend at the right)
+      await p.setViewportSize({ width: 900, height: 800 });
+      await p.waitForTimeout(300);
+      const tops = await p.evaluate<number[]>(`Array.from(document.querySelectorAll('.chart[data-strategy]')).filter((el) => el.getAttribute('data-kind') !== 'costs').map((el) => echarts.getInstanceByDom(el).getOption().grid[0].top)`);
+      expect(new Set(tops)).toEqual(new Set([30]));
     });
   });
 

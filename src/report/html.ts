@@ -469,6 +469,9 @@ const CLIENT_JS = String.raw`
   // (#c7ced6, 1.6:1 on white) drew their dates all but unreadable; they take ECharts' own label grey (5:1), as the value axes
   var AXIS_LABEL = '#6E7079';
   var EXIT_ICON = 'path://M0,0L10,0L5,10Z';
+  // below this width (a phone) a chart takes its narrow layout: the legend in a scrolling row above the plot, the
+  // costs chart's bars sideways; chosen when a chart is drawn, and again when a resize takes it across (fit)
+  var NARROW = 560;
   function fmt(v) { return v === null || v === undefined ? '—' : nf.format(v); }
   function baseOption(yName, yFmt) {
     return {
@@ -573,7 +576,7 @@ const CLIENT_JS = String.raw`
       var catAxis = { type: 'category', data: cats, axisLabel: { fontSize: 11, interval: 0 } };
       var valAxis = { type: 'value', name: 'quote', nameTextStyle: { fontSize: 11, color: '#6b7785', align: 'left' }, axisLabel: { fontSize: 11, hideOverlap: true, formatter: function (v) { return nf.format(v); } }, splitLine: { lineStyle: { color: '#eef1f5' } } };
       // too narrow for the five category names side by side (a phone): bars run sideways, names stacked on the left
-      var sideways = width < 560;
+      var sideways = width < NARROW;
       if (sideways) { catAxis.inverse = true; valAxis.nameTextStyle.align = 'right'; }
       o = { animation: false, grid: sideways ? { left: 8, right: 24, top: 30, bottom: 8, containLabel: true } : { left: 64, right: 18, top: 30, bottom: 28 },
         legend: { top: 0, right: 8, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
@@ -590,7 +593,7 @@ const CLIENT_JS = String.raw`
         }) };
       if (!cfg.runs.some(function (r) { return r.costs; })) o.title = { text: 'no figures: every run of this configuration errored (see Failures)', left: 'center', top: 'middle', textStyle: { fontSize: 12, color: '#6b7785' } };
     }
-    if (kind !== 'costs' && width < 560) {
+    if (kind !== 'costs' && width < NARROW) {
       // a phone: the legend, right-aligned at the top, ran over the value axis' name ('price' under 'BTCUSDT', 'quote'
       // under a legend wrapped to two lines); it takes one scrolling row of the whole width, and the plot starts below
       // it, the axis name between the two
@@ -614,6 +617,7 @@ const CLIENT_JS = String.raw`
       var inst = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
       if (charts.indexOf(inst) < 0) charts.push(inst);
       inst.setOption(optionFor(el.getAttribute('data-kind'), cfg, si, el.clientWidth), true);
+      el.setAttribute('data-narrow', el.clientWidth < NARROW ? '1' : '0');
     });
     Array.prototype.forEach.call(document.querySelectorAll('.cfg-verdict[data-strategy="' + si + '"]'), function (p) {
       p.hidden = p.getAttribute('data-config') !== String(ci);
@@ -630,7 +634,17 @@ const CLIENT_JS = String.raw`
   Array.prototype.forEach.call(document.querySelectorAll('select[data-symbol]'), function (sel) {
     sel.addEventListener('change', function () { var si = Number(sel.getAttribute('data-symbol')); draw(si, selectedConfig(si)); });
   });
-  function fit() { charts.forEach(function (c) { c.resize(); }); }
+  function fit() {
+    // a chart a resize took across NARROW (a phone turned upright, a window narrowed) is drawn again in the layout of
+    // its new width: a resize alone kept the old one (the wide legend over the axis name 'price' on a phone)
+    DATA.strategies.forEach(function (s, si) {
+      var across = Array.prototype.some.call(document.querySelectorAll('.chart[data-strategy="' + si + '"]'), function (el) {
+        return el.hasAttribute('data-narrow') && el.getAttribute('data-narrow') !== (el.clientWidth < NARROW ? '1' : '0');
+      });
+      if (across) draw(si, selectedConfig(si));
+    });
+    charts.forEach(function (c) { c.resize(); });
+  }
   window.addEventListener('resize', fit);
   // printing lays the page out at the paper's width without a resize event: redraw every chart
   // (the stress charts too, same array) to its box when the print layout applies and again after

@@ -453,6 +453,20 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     }
   });
 
+  it('puts empty cells of a text column last in both directions, as number columns do (they sorted first ascending)', async () => {
+    const col = Number(await page.locator('#comparison-table thead th', { hasText: /^Strategy$/ }).getAttribute('data-col'));
+    // one row's text cell emptied (a Data column's cell is empty for a run of the dataset without a label)
+    await page.evaluate(`(() => { const tr = document.querySelector('#comparison-table tbody tr'); tr.id = 'empty-text-row'; tr.cells[${col}].setAttribute('data-v', ''); })()`);
+    const header = page.locator('#comparison-table thead th', { hasText: /^Strategy$/ });
+    const lastId = () => page.evaluate<string>(`Array.from(document.querySelectorAll('#comparison-table tbody tr')).at(-1).id`);
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    expect(await lastId()).toBe('empty-text-row');
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    expect(await lastId()).toBe('empty-text-row');
+  });
+
   it('sorts a count column as numbers, not as text (rejections 1, 3, 9, 12, 25, 100; not 1, 100, 12, 25, 3, 9)', async () => {
     const header = page.locator('#costs-table thead th', { hasText: /^Rejections by reason$/ });
     await header.locator('button').click();

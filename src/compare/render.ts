@@ -204,7 +204,6 @@ function stressNote(p: RunPair): string {
 export function renderHtml(c: Comparison): string {
   const runName = namer(c);
   const e = escapeHtml;
-  // coloured by the change as printed: a delta that rounds to no change (±0.0pp) is not coloured as one
   // coloured only when the change printed in the cell is one (an unrounded delta coloured '1.3% → 1.3% ±0.0pp' green)
   const cls = (d: number | null, shown: string, higherIsBetter: boolean | null) =>
     d === null || higherIsBetter === null || shown.startsWith('±') ? '' : (d > 0) === higherIsBetter ? ' class="up"' : ' class="down"';

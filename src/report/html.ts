@@ -436,7 +436,9 @@ const CLIENT_JS = String.raw`
   function cellValue(td, type) {
     var v = td.getAttribute('data-v');
     if (type === 'num') { if (v === '' || v === null) return null; var x = Number(v); return isNaN(x) ? null : x; }
-    return (v === null ? td.textContent : v).toLowerCase();
+    // an empty text cell is no value, as an empty number cell: last in both directions (it sorted first ascending)
+    var t = v === null ? td.textContent : v;
+    return t === '' ? null : t.toLowerCase();
   }
   Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
     var ths = table.querySelectorAll('thead th');

@@ -33,15 +33,23 @@ describe('excerpt', () => {
 });
 
 describe('importer messages are bounded', () => {
-  it('a header of 200,000 columns: the error quotes an excerpt (message under 1 KB)', async () => {
+  it('a header of 100,000 columns: the error quotes an excerpt (message under 1 KB); of 200,000 (over 1 MiB) it is a line too long', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ml-excerpt-'));
     const f = join(d, 'wide.csv');
-    writeFileSync(f, `${Array.from({ length: 200_000 }, (_, i) => `col${i}`).join(',')}\n1,2,3\n`);
+    writeFileSync(f, `${Array.from({ length: 100_000 }, (_, i) => `col${i}`).join(',')}\n1,2,3\n`);
     const e = await importCsv({ file: f, kind: 'candles', symbol: 'AAAUSDT', timeframe: '1h', out: join(d, 'ds') }).then(() => null, (x: unknown) => x as UserError);
     expect(e).toBeInstanceOf(UserError);
     expect(e!.exitCode).toBe(65);
-    expect(e!.message).toMatch(/missing columns? .* in the header \(line 1: col0,col1,.*… \(1,\d{3},\d{3} characters\)\)/);
+    expect(e!.message).toMatch(/missing columns? .* in the header \(line 1: col0,col1,.*… \(\d{3},\d{3} characters\)\)/);
     expect(e!.message.length).toBeLessThan(1024);
+    expect(existsSync(join(d, 'ds'))).toBe(false);
+    // a header past the csv format's 1 MiB line limit is refused as such, as briefly
+    writeFileSync(f, `${Array.from({ length: 200_000 }, (_, i) => `col${i}`).join(',')}\n1,2,3\n`);
+    const e2 = await importCsv({ file: f, kind: 'candles', symbol: 'AAAUSDT', timeframe: '1h', out: join(d, 'ds') }).then(() => null, (x: unknown) => x as UserError);
+    expect(e2).toBeInstanceOf(UserError);
+    expect(e2!.exitCode).toBe(65);
+    expect(e2!.message).toMatch(/line 1 .*longer than 1 MiB/);
+    expect(e2!.message.length).toBeLessThan(1024);
     expect(existsSync(join(d, 'ds'))).toBe(false);
   });
   it('a symbol too long for a file name is a usage error before anything is written', async () => {

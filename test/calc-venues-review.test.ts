@@ -102,3 +102,12 @@ describe('calc liq, hyperliquid cross: the margin it reads is the cross wallet w
     expect(text).not.toMatch(/\(account value\)/);
   });
 });
+
+describe('calc: a tier amount given without its rate', () => {
+  it('without a symbol asks for the rate (it said "a symbol\'s table has its own" to an input naming no symbol); with a symbol says the table has its own', () => {
+    const line = (o: Record<string, unknown>) => JSON.parse(evaluateLine(JSON.stringify(o)).text) as { error?: string };
+    const base = { op: 'liquidationPrice', venue: 'bybit-linear', side: 'long', qty: 1, entryPrice: 100, leverage: 10, mmDeduction: 5 };
+    expect(line(base).error).toBe('"mmDeduction" goes with "mmr" (one tier given by hand): give "mmr" too, or "symbol" for the venue\'s tier table instead of both');
+    expect(line({ ...base, symbol: 'BTCUSDT' }).error).toBe('"mmDeduction" goes with "mmr" (one tier given by hand); a symbol\'s table has its own');
+  });
+});

@@ -205,7 +205,10 @@ function tiersFor(o: Obj, venue: VenueProfile, mmrKey = 'mmr', cumKey = 'mainten
     const cum = dec(o, cumKey, { optional: true }) ?? new XD(0);
     return { tiers: [{ floor: 0, cap: Number.POSITIVE_INFINITY, mmr: mmr.toNumber(), maxLeverage: Number.POSITIVE_INFINITY, cum: cum.toNumber() }], single: { mmr, cum } };
   }
-  if (o[cumKey] !== undefined && o[cumKey] !== null) return fail(`"${cumKey}" goes with "${mmrKey}" (one tier given by hand); a symbol's table has its own`);
+  // with a symbol: its table has its own amounts; without one: the tier's rate is missing (it said "a symbol's table has its own" to an input naming no symbol)
+  if (o[cumKey] !== undefined && o[cumKey] !== null) {
+    return fail(str(o, 'symbol', true) ? `"${cumKey}" goes with "${mmrKey}" (one tier given by hand); a symbol's table has its own` : `"${cumKey}" goes with "${mmrKey}" (one tier given by hand): give "${mmrKey}" too, or "symbol" for the venue's tier table instead of both`);
+  }
   const symbol = str(o, 'symbol', true);
   if (!symbol) return fail(`"${mmrKey}" is required unless "symbol" names the tier table to use`);
   return { tiers: symbolTiers(venue, symbol, asOfOf(o)), single: undefined };

@@ -4,8 +4,8 @@
  * flat position's notional, 0 also while its symbol has no price (it was 0 × NaN).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EXECUTION, replay, SETUPS } from '../src/engine/index.js';
-import { flat, makeData, scripted, zeroFeeVenue } from './engine-fixtures.js';
+import { SETUPS } from '../src/engine/index.js';
+import { flat, makeData, run, scripted } from './engine-fixtures.js';
 
 const accountOf = (c: { account: Record<string, number> }) =>
   Object.fromEntries(['equity', 'available', 'marginBalance', 'maintenanceMargin', 'marginRatio', 'initialMargin', 'grossNotional', 'capitalAtRisk'].map((k) => [k, c.account[k]]));
@@ -29,18 +29,7 @@ describe('the context before the first bar', () => {
           },
         };
       };
-      const out = replay({
-        data,
-        symbols: ['BTCUSDT', 'ETHUSDT'],
-        strategy,
-        params: {},
-        venue: zeroFeeVenue(),
-        setups: [SETUPS.isolated, SETUPS.cross],
-        initialCapital: '1000',
-        leverage: 10,
-        execution: DEFAULT_EXECUTION,
-        fromIndex,
-      });
+      const out = run(data, strategy, { setups: [SETUPS.isolated, SETUPS.cross], capital: '1000', fromIndex });
       for (const s of out.setups) expect(s.error).toBeUndefined();
       const expected = { equity: 1000, available: 1000, marginBalance: 0, maintenanceMargin: 0, marginRatio: 0, initialMargin: 0, grossNotional: 0, capitalAtRisk: 0 };
       expect(seen).toEqual([expected, expected, expected, expected]);
@@ -64,17 +53,7 @@ describe('a flat position', () => {
         seen.push(view(ctx));
       },
     });
-    const out = replay({
-      data,
-      symbols: ['BTCUSDT', 'ETHUSDT'],
-      strategy,
-      params: {},
-      venue: zeroFeeVenue(),
-      setups: [SETUPS.isolated],
-      initialCapital: '1000',
-      leverage: 10,
-      execution: DEFAULT_EXECUTION,
-    });
+    const out = run(data, strategy, { setups: [SETUPS.isolated], capital: '1000' });
     expect(out.setups[0]!.error).toBeUndefined();
     expect(seen).toEqual(Array.from({ length: 5 }, () => [[0, 0], [0, 0]]));
   });

@@ -102,9 +102,10 @@ export const zeroFeeVenue = (): VenueProfile => getVenue('binance-usdm', { fees:
 export function run(
   data: MarketData,
   strategy: StrategyModule,
-  opts: { setups?: SetupSpec[]; leverage?: number; capital?: string; execution?: Partial<ExecutionOptions>; venue?: VenueProfile } = {},
+  opts: { setups?: SetupSpec[]; leverage?: number; capital?: string; execution?: Partial<ExecutionOptions>; venue?: VenueProfile; fromIndex?: number } = {},
 ): ReplayOutput {
   return replay({
+    ...(opts.fromIndex !== undefined ? { fromIndex: opts.fromIndex } : {}),
     data,
     symbols: data.symbols,
     strategy,

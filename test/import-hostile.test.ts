@@ -29,6 +29,15 @@ const KLINES = [
 ];
 const KLINE_HEAD = 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore';
 
+const CSV_HEAD = 'timestamp,open,high,low,close,volume';
+/** `rows` (timestamp cells) as a csv-format candles file, imported as BTCUSDT into a fresh folder; `--timeframe 1h` unless `tf` is null */
+const importCsvCandles = async (name: string, times: string[], tf: string | null = '1h') => {
+  const out = outDir();
+  const f = put(name, `${CSV_HEAD}\n${times.map((t) => `${t},1,2,0.5,1.5,3`).join('\n')}\n`);
+  const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', ...(tf ? ['--timeframe', tf] : []), '--out', out]);
+  return { out, r };
+};
+
 describe('rows with more cells than the header, in the Binance, Bybit and OKX readers', () => {
   it('are refused (65) naming the line, not read shifted: a decimal comma made low 6 and volume a price, a silent liquidation', async () => {
     // '104599,6' (a decimal comma in a comma file) splits one cell into two: high 104599, low 6, close the low, volume the close
@@ -69,18 +78,15 @@ describe('rows with more cells than the header, in the Binance, Bybit and OKX re
 
 describe('a time in the year 3000 or later in the csv format', () => {
   it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
-    const out = outDir();
-    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1747872000000,1,2,0.5,1.5,3\n1747875600000,1,2,0.5,1.5,3\n32503680000000,1,2,0.5,1.5,3\n');
-    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    const { out, r } = await importCsvCandles('p.csv', ['1747872000000', '1747875600000', '32503680000000']);
     expect(r.code, r.stderr).toBe(65);
     expect(r.stderr).toContain('p.csv line 4: time 32503680000000 is in the year 3000');
     expect(existsSync(out)).toBe(false);
     // an ISO time too, and without --timeframe (the first pass reads the spacing)
-    const iso = put('q.csv', 'timestamp,open,high,low,close,volume\n2025-05-22T00:00:00Z,1,2,0.5,1.5,3\n2025-05-22T01:00:00Z,1,2,0.5,1.5,3\n3000-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
-    const q = await feedCli(['import', iso, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', out]);
+    const { out: out2, r: q } = await importCsvCandles('q.csv', ['2025-05-22T00:00:00Z', '2025-05-22T01:00:00Z', '3000-01-01T00:00:00Z'], null);
     expect(q.code, q.stderr).toBe(65);
     expect(q.stderr).toContain('q.csv line 4: time 3000-01-01T00:00:00Z is in the year 3000');
-    expect(existsSync(out)).toBe(false);
+    expect(existsSync(out2)).toBe(false);
   });
 });
 
@@ -140,9 +146,7 @@ describe('an input too large to read whole', () => {
 
 describe('an ISO time before 1970 in the csv format', () => {
   it('is a bad row naming the line, not a dataset whose load says "a negative epoch"', async () => {
-    const out = outDir();
-    const f = put('p.csv', 'timestamp,open,high,low,close,volume\n1969-12-31T23:00:00Z,1,2,0.5,1.5,3\n1970-01-01T00:00:00Z,1,2,0.5,1.5,3\n');
-    const r = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', out]);
+    const { out, r } = await importCsvCandles('p.csv', ['1969-12-31T23:00:00Z', '1970-01-01T00:00:00Z']);
     expect(r.code, r.stderr).toBe(65);
     expect(r.stderr).toContain('p.csv line 2: time 1969-12-31T23:00:00Z is before 1970-01-01');
     expect(existsSync(out)).toBe(false);

@@ -258,8 +258,17 @@ function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSer
       fs += x - fb[fp]!;
       fb[fp] = x;
     }
-    sp = sp + 1 === SLOW ? 0 : sp + 1;
-    fp = fp + 1 === FAST ? 0 : fp + 1;
+    // as the library's Sma: each window replaced whole, its sum again from its values
+    if (sp + 1 === SLOW) {
+      sp = 0;
+      ss = 0;
+      for (let k = 0; k < SLOW; k++) ss += sb[k]!;
+    } else sp++;
+    if (fp + 1 === FAST) {
+      fp = 0;
+      fs = 0;
+      for (let k = 0; k < FAST; k++) fs += fb[k]!;
+    } else fp++;
     if (cnt < SLOW) continue;
     const f = fs / FAST;
     const s = ss / SLOW;

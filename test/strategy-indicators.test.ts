@@ -115,6 +115,27 @@ describe('indicators', () => {
     expect(two.value).toBe(0);
   });
 
+  it("an SMA's error lasts at most one window: after an outlier of 1e17 has left it, the value is the window's mean (it stayed off by whole units for good)", () => {
+    const xs = Array.from({ length: 200 }, (_, i) => 1 + 0.01 * Math.sin(i));
+    xs[50] = 1e17;
+    for (const period of [7, 20]) {
+      const s = new Sma(period);
+      const seen: number[] = [];
+      for (let i = 0; i < xs.length; i++) {
+        seen.push(s.update(xs[i]!));
+      }
+      // every value once the outlier is a whole window behind: the window's mean (within float error of a sum of n values near 1)
+      for (let i = 50 + 2 * period; i < xs.length; i++) expect(Math.abs(seen[i]! - mean(xs.slice(i + 1 - period, i + 1)))).toBeLessThan(1e-14);
+    }
+    // the order of the inputs is all that matters: the same inputs give the same value whatever came before them
+    const a = new Sma(5);
+    const b = new Sma(5);
+    for (const x of [3e16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) a.update(x);
+    for (const x of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) b.update(x);
+    expect(a.value).toBe(8);
+    expect(b.value).toBe(8);
+  });
+
   it("a rolling extreme's kind is 'max' or 'min' ('MAX' ran as a rolling minimum)", () => {
     expect(() => new RollingExtreme(3, 'MAX' as 'max')).toThrow(/rolling extreme: kind must be 'max' or 'min', got "MAX"/);
   });

@@ -21,7 +21,10 @@ function checkPeriod(name: string, period: number): void {
 /** whether `x` is an input an indicator takes: a finite number (x − x is NaN for NaN and ±Infinity) */
 const usable = (x: unknown): x is number => typeof x === 'number' && x - x === 0;
 
-/** Simple moving average over the last `period` inputs. */
+/**
+ * Simple moving average over the last `period` inputs: a running sum updated in place, and computed again from the
+ * window each time it has been replaced whole.
+ */
 export class Sma implements Indicator {
   private readonly buf: Float64Array;
   private pos = 0;
@@ -46,7 +49,18 @@ export class Sma implements Indicator {
       this.sum += x - this.buf[this.pos]!;
       this.buf[this.pos] = x;
     }
-    this.pos = this.pos + 1 === p ? 0 : this.pos + 1;
+    if (this.pos + 1 === p) {
+      this.pos = 0;
+      // a whole window replaced (or first filled): the sum again from its values (O(period) once per period), so an
+      // update's rounding error lasts at most one window (an outlier of 1e17 among prices near 1 left the running sum
+      // off by whole units for good once it had left the window)
+      if (p > 1) {
+        const b = this.buf;
+        let sum = 0;
+        for (let k = 0; k < p; k++) sum += b[k]!;
+        this.sum = sum;
+      }
+    } else this.pos++;
     this.value = this.n >= p ? this.sum / p : NaN;
     return this.value;
   }

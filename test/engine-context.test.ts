@@ -593,6 +593,32 @@ describe("replay()'s money and leverage", () => {
   });
 });
 
+describe("replay()'s data, strategy and venue", () => {
+  // a JavaScript caller (or a TypeScript one through a cast) passing what the config names them by: a dataset path, a
+  // strategy name, a venue id, or the promise of loadDataset / resolveStrategy without its await, failed inside the
+  // engine ("Cannot read properties of undefined (reading 'indexOf')", "p.strategy.create is not a function",
+  // "params.venue.tiers is not a function")
+  it('anything but a MarketData, a strategy module and a venue profile throws naming the param, what was given and what to pass', () => {
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const mod = scripted({ 0: (c) => void c.buy(0, 1) }, ['BTCUSDT']);
+    const run = (over: Record<string, unknown>) => () =>
+      replay({ data, symbols: ['BTCUSDT'], strategy: mod, params: {}, venue: zeroFeeVenue(), setups: [SETUPS.isolated], initialCapital: '1000', leverage: 5, ...over } as never);
+    const DATA = 'replay: data must be the MarketData of loadDataset(dir, { timeframe }) (or sliceMarketData, sliceByTime, selectSymbols of one)';
+    expect(run({ data: 'data/btc' })).toThrow(`${DATA}, got "data/btc"`);
+    expect(run({ data: undefined })).toThrow(`${DATA}, got nothing`);
+    expect(run({ data: Promise.resolve(data) })).toThrow(`${DATA}, got a Promise (await it)`);
+    expect(run({ data: { path: 'data/btc', timeframe: '1h' } })).toThrow(`${DATA}, got {"path":"data/btc","timeframe":"1h"}`);
+    const STRATEGY = "replay: strategy must be a strategy module (await resolveStrategy(name), or a strategy file's default export: { name, description, params, symbols, create })";
+    expect(run({ strategy: 'buy-and-hold' })).toThrow(`${STRATEGY}, got "buy-and-hold"`);
+    expect(run({ strategy: Promise.resolve(mod) })).toThrow(`${STRATEGY}, got a Promise (await it)`);
+    expect(run({ strategy: { default: mod } })).toThrow(`${STRATEGY}, got a module namespace: pass its default export`);
+    const VENUE = "replay: venue must be a venue profile (getVenue('binance-usdm'), listVenues() names the ids)";
+    expect(run({ venue: 'binance-usdm' })).toThrow(`${VENUE}, got "binance-usdm": pass getVenue("binance-usdm")`);
+    expect(run({ venue: { id: 'x', fees: { maker: 0, taker: 0 } } })).toThrow(`${VENUE}, got one without tiers(), isolatedLiquidationPrice(), bankruptcyPrice()`);
+    expect(run({})().setups[0]!.error).toBeUndefined();
+  });
+});
+
 describe("replay()'s execution options and setups", () => {
   // the config's enums and bounds: 'Pessimistic' ran the optimistic check under the name given, 'low_first' the
   // nearest-first path, a participation of −1 turned one buy into sells growing every bar, a made-up setup id ran

@@ -97,6 +97,18 @@ describe('library refusals name the call and its parameters', () => {
   });
 });
 
+describe("writeReport's params", () => {
+  it('results without the manifest (or a manifest without results) throws naming the param and where it comes from, and makes no folder', async () => {
+    // "Cannot read properties of undefined (reading 'config')" from inside the report
+    const d = join(root, 'no-manifest');
+    const call = (p: Record<string, unknown>) => writeReport({ dir: d, ...p } as never).then(() => null, (e: unknown) => e as Error);
+    expect((await call({ results: [] }))?.message).toBe("writeReport: manifest must be the run folder's manifest (loadRunFolder(dir).manifest), got nothing");
+    expect((await call({ manifest: {} }))?.message).toBe('writeReport: results must be an array of run results (loadRunFolder(dir).results), got nothing');
+    expect((await writeReport({ results: [], manifest: {} } as never).then(() => null, (e: unknown) => e as Error))?.message).toBe('writeReport: dir must be the run folder to write into, got nothing');
+    expect(existsSync(d)).toBe(false);
+  });
+});
+
 describe('writeDataset writes what a load can read, and never half of an imported dataset', () => {
   it('a series no load could read is refused (65) naming the file, and nothing is written', async () => {
     const bad = structuredClone(input);
@@ -119,6 +131,26 @@ describe('writeDataset writes what a load can read, and never half of an importe
     expect(existsSync(join(root, 'empty'))).toBe(false);
     expect(existsSync(join(root, 'unsorted'))).toBe(false);
     expect(existsSync(join(root, 'twice'))).toBe(false);
+  });
+  it("a JavaScript caller's series of another shape is refused (65) naming the series and the key, and nothing is written", async () => {
+    // a CSV read column by column, its `timestamp` among the columns and no `time`, failed with
+    // "Cannot read properties of undefined (reading 'length')" and a stack trace
+    const { time, columns } = input.series[0]!;
+    const csvLike = { symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', columns: { timestamp: time, ...columns } };
+    const shapes: [string, unknown, string][] = [
+      ['no-time', [csvLike], "writeDataset: series[0] (BTCUSDT candles 1h).time must be the rows' times (ms UTC) as an array or a Float64Array, got nothing; its columns hold 'timestamp': give those values as time"],
+      ['no-columns', [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time }], 'writeDataset: series[0] (BTCUSDT candles 1h).columns must be an object of arrays by column name (open, high, low, close, volume), got nothing'],
+      ['no-symbol', [{ ...input.series[0]!, symbol: undefined }], "writeDataset: series[0].symbol must be the symbol's name (e.g. 'BTCUSDT'), got nothing"],
+      ['not-object', [input.series[0]!, 'BTCUSDT'], 'writeDataset: series[1] must be an object { symbol, kind, timeframe?, time, columns }, got "BTCUSDT"'],
+      ['not-array', input.series[0]!, 'writeDataset: series must be an array of { symbol, kind, timeframe?, time, columns }, got {"symbol":"BTCUSDT","kind":"candles","timeframe":"1h","time…'],
+    ];
+    for (const [name, series, message] of shapes) {
+      const d = join(root, name);
+      const e = await refusal(writeDataset(d, { ...input, series } as never));
+      expect(e.exitCode, name).toBe(65);
+      expect(e.message, name).toBe(message);
+      expect(existsSync(d), name).toBe(false);
+    }
   });
   it('over an imported dataset only with force; over its own dataset the old series go', async () => {
     const imported = await importedDataset('imported2');

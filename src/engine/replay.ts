@@ -26,7 +26,7 @@ import type { Account, AccountFactory } from '../account/types.js';
 import { createAccount, MARGIN_RATIO_CAP, ownLedger } from '../account/index.js';
 import { setLedger } from './ledger.js';
 import { defaultLotSize, type LotSize } from '../venue/lots.js';
-import type { SymbolColumns } from '../feed/types.js';
+import type { MarketData, SymbolColumns } from '../feed/types.js';
 import type { Strategy } from '../strategy/types.js';
 import { liquidationSourceOf, Market, tierSwitchBars, truncateSeries, type SeriesPool } from './market.js';
 import { CROSS_CHECKS, DEFAULT_EXECUTION, INTRABAR_PATHS, MAX_SLIPPAGE_BPS, SETUP_IDS } from './setups.js';
@@ -306,8 +306,43 @@ function paramsCopy<T>(params: T): T {
   }
 }
 
+/** What a caller gave for one of replay()'s objects, for its refusal: a promise is told to be awaited. */
+function givenValue(v: unknown): string {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function' ? 'a Promise (await it)' : shownValue(v);
+}
+
+/**
+ * replay()'s data, strategy and venue are objects marginlab makes (loadDataset, resolveStrategy or a strategy file,
+ * getVenue); a JavaScript caller may pass what a config names them by (a dataset path, a strategy name, a venue id) or
+ * the promise of loadDataset / resolveStrategy without its await, which failed inside the engine ("Cannot read
+ * properties of undefined (reading 'indexOf')", "p.strategy.create is not a function").
+ */
+function checkReplayObjects(p: ReplayParams): void {
+  const d: unknown = p.data;
+  const dv = d as Partial<Record<keyof MarketData, unknown>> | null;
+  if (typeof d !== 'object' || dv === null || !Array.isArray(dv.symbols) || !Array.isArray(dv.columns) || !ArrayBuffer.isView(dv.time) || typeof dv.timeframeMs !== 'number') {
+    throw new TypeError(`replay: data must be the MarketData of loadDataset(dir, { timeframe }) (or sliceMarketData, sliceByTime, selectSymbols of one), got ${givenValue(d)}`);
+  }
+  const st: unknown = p.strategy;
+  if (typeof st !== 'object' || st === null || typeof (st as { create?: unknown }).create !== 'function') {
+    const inner = typeof st === 'object' && st !== null ? (st as { default?: unknown }).default : undefined;
+    const namespace = typeof inner === 'object' && inner !== null && typeof (inner as { create?: unknown }).create === 'function';
+    throw new TypeError(
+      `replay: strategy must be a strategy module (await resolveStrategy(name), or a strategy file's default export: { name, description, params, symbols, create }), got ${namespace ? 'a module namespace: pass its default export' : givenValue(st)}`,
+    );
+  }
+  const v: unknown = p.venue;
+  const needs = ['tiers', 'isolatedLiquidationPrice', 'bankruptcyPrice'] as const;
+  const lacks = typeof v === 'object' && v !== null ? needs.filter((k) => typeof (v as Record<string, unknown>)[k] !== 'function') : [...needs];
+  if (lacks.length > 0) {
+    const got = typeof v === 'string' ? `${shownValue(v)}: pass getVenue(${shownValue(v)})` : typeof v === 'object' && v !== null && !('then' in v) ? `one without ${lacks.map((k) => `${k}()`).join(', ')}` : givenValue(v);
+    throw new TypeError(`replay: venue must be a venue profile (getVenue('binance-usdm'), listVenues() names the ids), got ${got}`);
+  }
+}
+
 /** Run one strategy under every setup of `p.setups` in one pass over the bars. */
 export function replay(p: ReplayParams): ReplayOutput {
+  checkReplayObjects(p);
   const data = p.data;
   // one frozen copy, made before any strategy code runs: every setup's ctx.symbols is this array,
   // and a strategy that reordered or emptied the caller's array changed the names the other setups

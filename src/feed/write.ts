@@ -118,8 +118,24 @@ export async function writeDataset(dir: string, input: DatasetInput, opts: Write
   // said in writeDataset's words before anything is made (the load's own lines named manifest.json, which the caller
   // never wrote, and advised `import --replace`)
   const seen = new Map<string, number>();
+  // a JavaScript caller's shapes are not checked by the compiler: the timestamps of a CSV read into `columns` (its
+  // `timestamp` column) and no `time` failed with "Cannot read properties of undefined (reading 'length')"
+  const series: unknown = (input as Partial<DatasetInput> | null)?.series;
+  if (!Array.isArray(series)) throw dataError(`writeDataset: series must be an array of { symbol, kind, timeframe?, time, columns }, got ${shownValue(series)}`);
   input.series.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null) throw dataError(`writeDataset: series[${i}] must be an object { symbol, kind, timeframe?, time, columns }, got ${shownValue(s)}`);
     const what = `series[${i}] (${s.symbol} ${s.kind}${s.timeframe ? ` ${s.timeframe}` : ''})`;
+    if (typeof s.symbol !== 'string' || s.symbol === '') throw dataError(`writeDataset: series[${i}].symbol must be the symbol's name (e.g. 'BTCUSDT'), got ${shownValue(s.symbol)}`);
+    const cols: unknown = s.columns;
+    if (typeof cols !== 'object' || cols === null || Array.isArray(cols)) {
+      throw dataError(`writeDataset: ${what}.columns must be an object of arrays by column name (${s.kind === 'funding' ? 'rate, price?' : 'open, high, low, close, volume'}), got ${shownValue(cols)}`);
+    }
+    if (!Array.isArray(s.time) && !(s.time instanceof Float64Array)) {
+      const inColumns = ['timestamp', 'time', 'date', 'open_time'].find((k) => Object.hasOwn(cols, k));
+      throw dataError(
+        `writeDataset: ${what}.time must be the rows' times (ms UTC) as an array or a Float64Array, got ${shownValue(s.time)}${inColumns !== undefined ? `; its columns hold '${inColumns}': give those values as time` : ''}`,
+      );
+    }
     if (s.time.length === 0) throw dataError(`writeDataset: ${what} has no rows; a dataset holds no empty series: leave it out`);
     const rel = dataFileName(s.symbol, s.kind, s.timeframe);
     const j = seen.get(rel);

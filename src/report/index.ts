@@ -16,6 +16,7 @@ import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
 import { csvLines } from './csv.js';
 import { renderMarkdown } from './markdown.js';
+import { shownValue } from '../util/excerpt.js';
 
 export { loadRunFolder, loadResults, loadTrades } from './load.js';
 export { renderTradesCsv, renderLiquidationsCsv, runTrades, runLiquidations, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from './trades.js';
@@ -68,6 +69,11 @@ function reportFormats(p: WriteReportParams): ReportFormat[] {
  */
 export async function writeReport(p: WriteReportParams): Promise<string[]> {
   reportFormats(p);
+  // a JavaScript caller's shapes (results without the manifest failed with "Cannot read properties of undefined (reading 'config')")
+  const given = p as Partial<WriteReportParams>;
+  if (typeof given.dir !== 'string' || given.dir === '') throw new TypeError(`writeReport: dir must be the run folder to write into, got ${shownValue(given.dir)}`);
+  if (!Array.isArray(given.results)) throw new TypeError(`writeReport: results must be an array of run results (loadRunFolder(dir).results), got ${shownValue(given.results)}`);
+  if (typeof given.manifest !== 'object' || given.manifest === null) throw new TypeError(`writeReport: manifest must be the run folder's manifest (loadRunFolder(dir).manifest), got ${shownValue(given.manifest)}`);
   const { openOutDir, MARKER_FILE } = await import('../util/outdir.js');
   // the folders above `dir` this call makes, removed again (if left empty) when it fails
   const missing: string[] = [];

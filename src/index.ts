@@ -58,13 +58,15 @@ export { createAccount, booksImbalance } from './account/index.js';
 export type { Account, AccountEvent, AccountParams, FillOrder, MarginPool, ModeId, RejectReason } from './account/index.js';
 
 export { replay, ENGINE_VERSION, DEFAULT_EXECUTION, SETUPS, EngineInvariantError, SeriesPool } from './engine/index.js';
-export type { ReplayParams, ReplayOutput, SetupOutput, SetupSpec, ExecutionOptions, StrategyCallback, StrategyErrorPlace } from './engine/index.js';
+export type { ReplayParams, ReplayOutput, SetupOutput, SetupSeries, SetupSpec, ExecutionOptions, StrategyCallback, StrategyErrorPlace } from './engine/index.js';
 
 export { computeMetrics, METRICS, buildCurves } from './analysis/index.js';
+/** what computeMetrics takes (a setup's series, books and events with the run's facts) */
+export type { MetricsInput } from './analysis/index.js';
 export { writeReport, loadResults, loadRunFolder, loadTrades, runTrades, runLiquidations } from './report/index.js';
 /** summary.json's schema (docs/report.md): `SummarySchema.parse(JSON.parse(text))` in a nightly job, `Summary` its type. */
 export { SummarySchema, SUMMARY_SCHEMA_VERSION, type Summary } from './report/index.js';
-export type { RunResult, RunSpec, RunManifest, RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord } from './shard/types.js';
+export type { RunResult, RunSpec, RunManifest, RunCurves, RunEventRecord, FillRecord, FundingRecord, LiquidationRecord, TransferRecord, RejectionRecord } from './shard/types.js';
 export type { RoundTrip } from './analysis/trades.js';
 /** a replay()'s ledger events as the result files' records, and the round trips of records (docs/engine.md) */
 export { eventRecords } from './shard/records.js';

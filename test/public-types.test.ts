@@ -262,4 +262,17 @@ export const where = (s: SetupOutput): StrategyErrorPlace | undefined => s.error
     );
     expect(diags).toEqual([]);
   });
+
+  it('what computeMetrics takes and what buildCurves and a setup give can be named (MetricsInput, RunCurves, SetupSeries)', () => {
+    const diags = check(
+      'named',
+      `import { computeMetrics, buildCurves, type MetricsInput, type RunCurves, type SetupSeries, type SetupOutput } from 'marginlab';
+export const metricsOf = (m: MetricsInput) => computeMetrics(m);
+export const equity = (s: SetupOutput): SetupSeries => s.series;
+export const firstEquity = (s: SetupSeries): number | undefined => s.equity[0];
+export const curvesOf = (...a: Parameters<typeof buildCurves>): RunCurves => buildCurves(...a);
+`,
+    );
+    expect(diags).toEqual([]);
+  });
 });

@@ -325,6 +325,15 @@ export function listResultIds(resultsDir: string): Set<string> {
   return new Set(readdirSync(resultsDir).map((f) => RESULT_FILE.exec(f)?.[1]).filter((x): x is string => !!x));
 }
 
+/** how many files named like a result a folder's results/ holds (0 when it is missing or cannot be listed: the sweep says why later) */
+function storedResultCount(resultsDir: string): number {
+  try {
+    return listResultIds(resultsDir).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** The config file and the plan-changing flags of this command, as the manifest records them (`command`). */
 export function runCommandOf(loaded: LoadedConfig): RunCommand {
   return {
@@ -610,7 +619,8 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
 
   // the folder's previous plan: --resume goes on only with the same plan and shard; a fresh run replaces the folder's results
   const manifestPath = join(outDir, 'manifest.json');
-  let manifestDamaged = false;
+  /** why the folder's manifest cannot say which plan its results are of (--resume), null when it can */
+  let manifestDamaged: 'damaged' | 'missing' | null = null;
   if (opts.resume && existsSync(manifestPath)) {
     let prev: RunManifest | null = null;
     try {
@@ -626,7 +636,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     } catch (err) {
       if (!(err instanceof UserError) || err.exitCode !== ExitCode.DATA) throw err;
       // a damaged manifest: the results are checked one by one below (one of another plan or shard stops the command)
-      manifestDamaged = true;
+      manifestDamaged = 'damaged';
       opts.onWarning?.(
         `--resume: ${err.message}${err.details.length ? ` (${withoutFix(err.details[0]!)})` : ''}; every result is checked against this plan and the manifest written again ` +
           '(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since)',
@@ -652,6 +662,15 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         ExitCode.USAGE,
       );
     }
+  } else if (opts.resume && storedResultCount(resultsDir) > 0) {
+    // results without the manifest that says which plan, shard and strategy code made them (deleted, or not copied
+    // along): judged one by one below as under a damaged manifest, and said as that one is (the results of an old
+    // version of a strategy file were kept in silence, and the manifest written again claimed them for the new one)
+    manifestDamaged = 'missing';
+    opts.onWarning?.(
+      `--resume: ${manifestPath} is missing beside the results in ${resultsDir}; every result is checked against this plan and the manifest written again ` +
+        '(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since)',
+    );
   } else if (!opts.resume && existsSync(manifestPath)) {
     // `marginlab run` into the folder of a `marginlab stress` (its default is the same folder) replaces the stress
     // results, which may have taken hours, with history runs: said, not done in silence (the folder is marginlab's own)
@@ -739,7 +758,7 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       if (parsed && !shardIds.has(id)) {
         throw new UserError(
           `--resume: ${p} is a result of ${planIds.has(id) && opts.shard ? `this plan but not of shard ${opts.shard.index}/${opts.shard.count}` : 'another plan'}, ` +
-            `not a run of this command${manifestDamaged ? ` (the folder's manifest.json is damaged and cannot say which plan the folder holds)` : ''}: ` +
+            `not a run of this command${manifestDamaged ? ` (the folder's manifest.json is ${manifestDamaged} and cannot say which plan the folder holds)` : ''}: ` +
             `run without --resume to replace the folder's results, move it out of that folder, or choose another --out; nothing was changed`,
           ExitCode.USAGE,
         );

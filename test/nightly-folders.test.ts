@@ -1,0 +1,59 @@
+/**
+ * The unattended nightly path through the CLI: what a folder's manifest records and what `--resume`
+ * and `merge` keep when a folder is not as marginlab left it.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDataset } from './fixtures/run/data.js';
+import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
+
+let dir: string;
+const read = (p: string) => readFileSync(p, 'utf8');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ml-nightly-'));
+  await makeDataset(join(dir, 'data'), { bars: 300, seed: 5 });
+  // a strategy folder of the user's own, whose code the test changes
+  mkdirSync(join(dir, 'strategies'));
+  const src = read(join(FIXTURE_STRATEGIES, 'fixture-trend.ts'))
+    .replace("'../../../../src/strategy/types.js'", `'${join(REPO, 'src', 'strategy', 'types.js')}'`)
+    .replace("from 'zod'", `from '${join(REPO, 'node_modules', 'zod', 'index.js')}'`);
+  writeFileSync(join(dir, 'strategies', 'fixture-trend.ts'), src);
+  writeConfig(dir, 'n.config.ts', {
+    name: 'n',
+    data: './data',
+    strategyDirs: ['./strategies'],
+    strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }],
+    leverage: [3],
+    workers: 1,
+  });
+}, 120_000);
+
+describe('--resume into a folder whose manifest.json is missing', () => {
+  it('says that the strategy code of the kept results cannot be checked, as for a damaged manifest', async () => {
+    const first = await runCli(['run', '-c', 'n.config.ts', '--out', 'M', '--quiet'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const kept = resultFiles(join(dir, 'M'));
+    expect(kept.length).toBeGreaterThan(0);
+    // the strategy changes; the folder's manifest is gone (deleted, or not copied along with results/)
+    const file = join(dir, 'strategies', 'fixture-trend.ts');
+    writeFileSync(file, read(file).replace('now > then ? qty : -qty', 'now > then ? -qty : qty'));
+    rmSync(join(dir, 'M', 'manifest.json'));
+    const resumed = await runCli(['run', '-c', 'n.config.ts', '--out', 'M', '--resume'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(
+      `marginlab: warning: --resume: ${join(dir, 'M', 'manifest.json')} is missing beside the results in ${join(dir, 'M', 'results')}; every result is checked against this plan and the manifest written again ` +
+        '(the strategy code the results were made with cannot be checked: run without --resume if a strategy file changed since)',
+    );
+    expect(resultFiles(join(dir, 'M'))).toEqual(kept);
+    // a folder without results says nothing
+    cpSync(join(dir, 'M'), join(dir, 'E'), { recursive: true });
+    rmSync(join(dir, 'E', 'manifest.json'));
+    rmSync(join(dir, 'E', 'results'), { recursive: true });
+    const empty = await runCli(['run', '-c', 'n.config.ts', '--out', 'E', '--resume'], dir);
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stderr).not.toContain('warning');
+  });
+});

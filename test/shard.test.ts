@@ -212,6 +212,31 @@ describe('merge', () => {
     writeFileSync(join(a, 'results', `${id1}.json`), '{"half":');
     await expect(mergeRunFolders([a, b], join(root, 'x'))).rejects.toMatchObject({ exitCode: 65 });
   });
+  it('records the commit the shards were run at, not the one of the folder merge runs in', async () => {
+    // this test runs inside the repository's own work tree: its HEAD is not the shards' commit
+    const root = mkdtempSync(join(tmpdir(), 'ml-merge-git-'));
+    const s1 = spec();
+    const s2 = spec({ setup: 'cross' });
+    const shardCommit = 'a'.repeat(40);
+    const a = folder(root, 'a', manifest({ gitCommit: shardCommit }), [erroredResult(runIdOf(s1), s1, 'x')]);
+    const b = folder(root, 'b', manifest({ gitCommit: shardCommit, shard: { index: 2, count: 2 } }), [erroredResult(runIdOf(s2), s2, 'x')]);
+    const same = await mergeRunFolders([a, b], join(root, 'm1'));
+    expect(same.manifest.gitCommit).toBe(shardCommit);
+    expect(JSON.parse(readFileSync(join(root, 'm1', 'manifest.json'), 'utf8'))).toMatchObject({ gitCommit: shardCommit });
+    // shards run at two commits: no one commit made the merged results; each source keeps its own
+    const other = 'b'.repeat(40);
+    const c = folder(root, 'c', manifest({ gitCommit: other, shard: { index: 2, count: 2 } }), [erroredResult(runIdOf(s2), s2, 'x')]);
+    const mixed = await mergeRunFolders([a, c], join(root, 'm2'));
+    expect(mixed.manifest.gitCommit).toBeNull();
+    expect(mixed.manifest.mergedFrom).toEqual([
+      { path: a, shard: { index: 1, count: 2 }, runs: 1, gitCommit: shardCommit },
+      { path: c, shard: { index: 2, count: 2 }, runs: 1, gitCommit: other },
+    ]);
+    // shards run outside any repository: none
+    const d = folder(root, 'd', manifest(), [erroredResult(runIdOf(s1), s1, 'x')]);
+    const e = folder(root, 'e', manifest({ shard: { index: 2, count: 2 } }), [erroredResult(runIdOf(s2), s2, 'x')]);
+    expect((await mergeRunFolders([d, e], join(root, 'm3'))).manifest.gitCommit).toBeNull();
+  });
   it('judges folders by what decides their runs: lists in another order and a data folder by another path are one sweep; a real difference is named by its key', async () => {
     const { resolveConfig } = await import('../src/config/index.js');
     const root = mkdtempSync(join(tmpdir(), 'ml-merge3-'));

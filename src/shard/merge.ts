@@ -15,7 +15,6 @@ import { manifestText } from './result-schema.js';
 import { planRelevantConfig, type ResolvedConfig } from '../config/index.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { listResultIds, marginlabVersion, RESULT_FILE, userResultEntries } from './run.js';
-import { gitCommit } from '../util/git-head.js';
 import type { RunManifest, RunResult } from './types.js';
 import { resultHeapBytes } from '../report/load.js';
 import { checkHeapNeed, heapBudget, heapHint, reportHeap } from '../report/heap.js';
@@ -214,7 +213,9 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     createdAt: new Date().toISOString(),
     marginlabVersion: marginlabVersion(),
     engineVersion: ref.engineVersion,
-    gitCommit: gitCommit(process.cwd()) ?? ref.gitCommit,
+    // the commit the shards were run at (their config's repository), not the one of the folder merge is started in;
+    // none when they were run at different commits (mergedFrom keeps each one's)
+    gitCommit: manifests.every((m) => m.gitCommit === ref.gitCommit) ? ref.gitCommit : null,
     node: process.version,
     config: ref.config,
     datasets: ref.datasets,
@@ -230,7 +231,7 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     // an input interrupted in its report step holds every result: the merge, whose report is rendered here, is then whole (as `marginlab report` drops the mark)
     ...(manifests.some((m) => m.interrupted) && ids.length < total ? { interrupted: true } : {}),
     ...(ref.warnings?.length ? { warnings: ref.warnings } : {}),
-    mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]! })),
+    mergedFrom: inputs.map((path, i) => ({ path, shard: manifests[i]!.shard, runs: counts[i]!, ...(manifests[i]!.gitCommit !== null ? { gitCommit: manifests[i]!.gitCommit } : {}) })),
   };
   const outOpts = { kind: 'run' as const, inputs: dirs.map((d, i) => ({ label: 'input folder', path: inputs[i] ?? d })), ...(opts.force ? { force: true } : {}), resume: false as const };
   const out = opts.out ?? openOutDir(outDir, outOpts);

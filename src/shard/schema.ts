@@ -40,7 +40,7 @@ export const RunManifestSchema = z.object({
   inProgress: z.boolean().optional(),
   timings: z.record(z.string(), z.number()).optional(),
   warnings: z.array(z.string()).optional(),
-  mergedFrom: z.array(z.object({ path: z.string(), shard, runs: int }).loose()).optional(),
+  mergedFrom: z.array(z.object({ path: z.string(), shard, runs: int, gitCommit: z.string().optional() }).loose()).optional(),
 }).loose();
 
 function issues(err: z.ZodError, root: unknown): string[] {

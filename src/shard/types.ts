@@ -147,8 +147,8 @@ export interface RunManifest {
   timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number; /** task messages posted to the worker pool (short passes travel several per message) */ poolMessages?: number };
   /** (added by the config checks) warnings about the config meeting the data, e.g. bars longer than the venue's funding interval; absent when none */
   warnings?: string[];
-  /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards */
-  mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number }[];
+  /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards and the commit each run was at (`gitCommit`; none outside a repository) */
+  mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number; gitCommit?: string }[];
   /** sha256 of the manifest's compact JSON without this member, always its last (result-schema.ts manifestText): a value edited by hand is refused (65); absent in manifests written before it */
   digest?: string;
 }

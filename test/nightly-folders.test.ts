@@ -3,7 +3,7 @@
  * and `merge` keep when a folder is not as marginlab left it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -55,5 +55,42 @@ describe('--resume into a folder whose manifest.json is missing', () => {
     const empty = await runCli(['run', '-c', 'n.config.ts', '--out', 'E', '--resume'], dir);
     expect(empty.code, empty.stderr).toBe(0);
     expect(empty.stderr).not.toContain('warning');
+  });
+});
+
+describe('a comparison written into a run folder goes with the results it compared', () => {
+  it('a fresh run and a merge into the folder remove the compare.md and compare.html marginlab wrote there; a compare.md of the user stays', async () => {
+    const [c, s1, s2] = await Promise.all([
+      runCli(['run', '-c', 'n.config.ts', '--out', 'C', '--quiet'], dir),
+      runCli(['run', '-c', 'n.config.ts', '--shard', '1/2', '--out', 'S1', '--quiet'], dir),
+      runCli(['run', '-c', 'n.config.ts', '--shard', '2/2', '--out', 'S2', '--quiet'], dir),
+    ]);
+    expect([c.code, s1.code, s2.code], c.stderr + s1.stderr + s2.stderr).toEqual([0, 0, 0]);
+    const marker = () => (JSON.parse(read(join(dir, 'C', '.marginlab.json'))) as { entries: string[] }).entries;
+    const compared = async () => {
+      const cmp = await runCli(['compare', 'S1', 'C'], dir);
+      expect(cmp.code, cmp.stderr).toBe(0);
+      expect(existsSync(join(dir, 'C', 'compare.md'))).toBe(true);
+      expect(marker()).toEqual(expect.arrayContaining(['compare.md', 'compare.html']));
+    };
+    // the folder run again: the comparison was of the results the run cleared
+    await compared();
+    const again = await runCli(['run', '-c', 'n.config.ts', '--out', 'C', '--quiet'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(join(dir, 'C', 'compare.md'))).toBe(false);
+    expect(existsSync(join(dir, 'C', 'compare.html'))).toBe(false);
+    expect(marker()).not.toContain('compare.md');
+    // a merge into the folder replaces its results: the same
+    await compared();
+    const merged = await runCli(['merge', 'S1', '--out', 'C', '--quiet'], dir);
+    expect(merged.code, merged.stderr).toBe(1); // one shard of two: runs missing
+    expect(existsSync(join(dir, 'C', 'compare.md'))).toBe(false);
+    expect(existsSync(join(dir, 'C', 'compare.html'))).toBe(false);
+    expect(marker()).not.toContain('compare.html');
+    // a compare.md of the user's own is never touched
+    writeFileSync(join(dir, 'C', 'compare.md'), 'my notes\n');
+    const mine = await runCli(['run', '-c', 'n.config.ts', '--out', 'C', '--quiet'], dir);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(read(join(dir, 'C', 'compare.md'))).toBe('my notes\n');
   });
 });

@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, statSync, 
 import { dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError, ExitCode } from '../errors.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { holdsDatasetManifest, liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
+import { COMPARE_FILES, holdsDatasetManifest, liveLock, lockHolder, mkdirs, openOutDir, realPathOf, type OutDir } from '../util/outdir.js';
 import { withFsErrors } from '../util/fs-errors.js';
 import { folderRunIds, parseRunManifest, parseRunResult, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
@@ -258,6 +258,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
       },
       outOpts,
     );
+    // a comparison `compare` wrote into the folder compared the results just replaced
+    out.dropOwnFiles(COMPARE_FILES);
   } finally {
     if (!opts.out) out.release();
   }

@@ -33,7 +33,7 @@ import type { RunCommand, RunManifest, RunResult } from './types.js';
 import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
-import { backslashHint, mkdirs, RUN_REPORT_ENTRIES, type OutDir } from '../util/outdir.js';
+import { backslashHint, COMPARE_FILES, mkdirs, RUN_REPORT_ENTRIES, type OutDir } from '../util/outdir.js';
 import { paramsLabel } from '../report/format.js';
 import { stressRunText } from '../stress/types.js';
 
@@ -711,6 +711,8 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         if (st && (st.isFile() || st.isSymbolicLink())) rmSync(p, { force: true });
       }
     });
+    // and a comparison `compare` wrote into the folder: of results this run has just cleared
+    out.dropOwnFiles(COMPARE_FILES);
   }
   withFsErrors(outCtx(resultsDir, 'create'), () => mkdirs(resultsDir));
   // --resume: a result counts as done only when it parses, its RunId re-derives from its spec, it is of this shard

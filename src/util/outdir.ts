@@ -433,6 +433,26 @@ export class OutDir {
     this.fs('write into', () => writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own }));
   }
 
+  /**
+   * Delete the files of these names that marginlab wrote into the folder (the marker lists them) and
+   * unlist them; files of these names it did not write stay. A run or a merge that replaces a run
+   * folder's results drops its compare.md and compare.html: they compared results no longer there.
+   */
+  dropOwnFiles(names: readonly string[]): void {
+    const drop = names.filter((n) => this.own.includes(n));
+    if (drop.length === 0) return;
+    this.fs('write into', () => {
+      for (const n of drop) {
+        const st = lstatSync(join(this.path, n), { throwIfNoEntry: false });
+        // files only: a folder of such a name is not one marginlab wrote
+        if (st && (st.isFile() || st.isSymbolicLink())) rmSync(join(this.path, n), { force: true });
+      }
+      this.own = this.own.filter((e) => !drop.includes(e));
+      this.wrote = true;
+      writeMarker(this.path, { tool: 'marginlab', kind: this.kind, entries: this.own });
+    });
+  }
+
   private removeTemp(tmp: string): void {
     rmSync(tmp, { recursive: true, force: true });
     this.temps.get(tmp)?.();

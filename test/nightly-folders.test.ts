@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { makeDataset } from './fixtures/run/data.js';
 import { FIXTURE_STRATEGIES, REPO, resultFiles, runCli, writeConfig } from './fixtures/run/cli.js';
 
@@ -92,5 +93,46 @@ describe('a comparison written into a run folder goes with the results it compar
     const mine = await runCli(['run', '-c', 'n.config.ts', '--out', 'C', '--quiet'], dir);
     expect(mine.code, mine.stderr).toBe(0);
     expect(read(join(dir, 'C', 'compare.md'))).toBe('my notes\n');
+  });
+});
+
+describe('--resume records the commit its kept results were made at', () => {
+  it('a resume at another commit than the kept results records none, and what it kept under resumedFrom; at the same commit that commit', async () => {
+    // a project of its own in a git repository (the config's folder decides the commit a run records)
+    const proj = join(dir, 'git-project');
+    mkdirSync(proj);
+    cpSync(join(dir, 'data'), join(proj, 'data'), { recursive: true });
+    cpSync(join(dir, 'strategies'), join(proj, 'strategies'), { recursive: true });
+    cpSync(join(dir, 'n.config.ts'), join(proj, 'n.config.ts'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd: proj, encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'one');
+    const c1 = git('rev-parse', 'HEAD');
+    const manifest = () => JSON.parse(read(join(proj, 'R', 'manifest.json'))) as { gitCommit: string | null; resumedFrom?: { runs: number; gitCommit?: string } };
+    const first = await runCli(['run', '-c', 'n.config.ts', '--out', 'R', '--quiet'], proj);
+    expect(first.code, first.stderr).toBe(0);
+    expect(manifest().gitCommit).toBe(c1);
+    expect(manifest().resumedFrom).toBeUndefined();
+    const n = resultFiles(join(proj, 'R')).length;
+    // one result gone, resumed at the same commit: the commit stays
+    rmSync(join(proj, 'R', 'results', resultFiles(join(proj, 'R'))[0]!));
+    const same = await runCli(['run', '-c', 'n.config.ts', '--out', 'R', '--quiet', '--resume'], proj);
+    expect(same.code, same.stderr).toBe(0);
+    expect(manifest()).toMatchObject({ gitCommit: c1, resumedFrom: { runs: n - 1, gitCommit: c1 } });
+    // an unrelated commit later, a resume that runs nothing: the results are of c1, not of the new HEAD
+    writeFileSync(join(proj, 'notes.txt'), 'x\n');
+    git('add', 'notes.txt');
+    git('commit', '-q', '-m', 'two');
+    const c2 = git('rev-parse', 'HEAD');
+    expect(c2).not.toBe(c1);
+    const later = await runCli(['run', '-c', 'n.config.ts', '--out', 'R', '--quiet', '--resume'], proj);
+    expect(later.code, later.stderr).toBe(0);
+    expect(manifest()).toMatchObject({ gitCommit: null, resumedFrom: { runs: n, gitCommit: c1 } });
+    // and a fresh run at c2 records c2 alone
+    const fresh = await runCli(['run', '-c', 'n.config.ts', '--out', 'R', '--quiet'], proj);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(manifest().gitCommit).toBe(c2);
+    expect(manifest().resumedFrom).toBeUndefined();
   });
 });

@@ -621,11 +621,14 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   const manifestPath = join(outDir, 'manifest.json');
   /** why the folder's manifest cannot say which plan its results are of (--resume), null when it can */
   let manifestDamaged: 'damaged' | 'missing' | null = null;
+  /** --resume: the commit the folder's manifest says its results were made at (undefined: no manifest to say it) */
+  let prevCommit: string | null | undefined;
   if (opts.resume && existsSync(manifestPath)) {
     let prev: RunManifest | null = null;
     try {
       const read = readRunManifest(withFsErrors({ path: manifestPath, action: 'read', role: 'output' }, () => readFileSync(manifestPath, 'utf8')), manifestPath);
       prev = read.manifest;
+      prevCommit = prev.gitCommit;
       // edited by hand (its digest says so): its plan, shard and strategy code are still judged below
       if (read.edited.length) {
         opts.onWarning?.(
@@ -800,12 +803,17 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
       }
     });
   const writeManifest = (m: RunManifest) => writeOwn(manifestPath, 'write', manifestText(m), true);
+  // the commit the folder's results were made at: a --resume that keeps results of another commit (or of one no
+  // manifest names) records none, and what it kept under `resumedFrom` (it recorded this command's HEAD for them all)
+  const headCommit = gitCommit(loaded.baseDir);
+  const mixed = existing.size > 0 && prevCommit !== headCommit;
   const base: Omit<RunManifest, 'runs' | 'wallClockMs' | 'createdAt'> = {
     schemaVersion: 1,
     name: c.name,
     marginlabVersion: marginlabVersion(),
     engineVersion: ENGINE_VERSION,
-    gitCommit: gitCommit(loaded.baseDir),
+    gitCommit: mixed ? null : headCommit,
+    ...(existing.size > 0 ? { resumedFrom: { runs: existing.size, ...(typeof prevCommit === 'string' ? { gitCommit: prevCommit } : {}) } } : {}),
     node: process.version,
     config: JSON.parse(JSON.stringify(c)) as unknown,
     datasets: c.data.map((d, i) => ({ name: datasets.plan[i]!.name, path: d.path, hashes: datasets.plan[i]!.hashes })),

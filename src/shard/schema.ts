@@ -40,6 +40,7 @@ export const RunManifestSchema = z.object({
   inProgress: z.boolean().optional(),
   timings: z.record(z.string(), z.number()).optional(),
   warnings: z.array(z.string()).optional(),
+  resumedFrom: z.object({ runs: int, gitCommit: z.string().optional() }).loose().optional(),
   mergedFrom: z.array(z.object({ path: z.string(), shard, runs: int, gitCommit: z.string().optional() }).loose()).optional(),
 }).loose();
 

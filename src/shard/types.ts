@@ -147,6 +147,8 @@ export interface RunManifest {
   timings?: { loadMs: number; planMs: number; sweepMs: number; sweepCpuMs?: number; /** task messages posted to the worker pool (short passes travel several per message) */ poolMessages?: number };
   /** (added by the config checks) warnings about the config meeting the data, e.g. bars longer than the venue's funding interval; absent when none */
   warnings?: string[];
+  /** (added by src/shard) set by `marginlab run --resume` when it kept results: how many, and the commit the folder's manifest said they were made at (absent when it said none, or there was no manifest); `gitCommit` is then null unless that is this command's commit */
+  resumedFrom?: { runs: number; gitCommit?: string };
   /** (added by src/shard) set by `marginlab merge`: the folders merged, with their shards and the commit each run was at (`gitCommit`; none outside a repository) */
   mergedFrom?: { path: string; shard: { index: number; count: number } | null; runs: number; gitCommit?: string }[];
   /** sha256 of the manifest's compact JSON without this member, always its last (result-schema.ts manifestText): a value edited by hand is refused (65); absent in manifests written before it */

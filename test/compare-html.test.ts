@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium } from './fixtures/report/browser.js';
+import { launchChromium, scrollTableToEnd } from './fixtures/report/browser.js';
 import { compareFolders } from '../src/compare/index.js';
 import { parseRules } from '../src/compare/rules.js';
 import { renderHtml } from '../src/compare/render.js';
@@ -100,6 +100,21 @@ describe('compare.html in headless Chromium', () => {
       const [box, content] = await p.evaluate<[number, number]>(`(() => { const w = document.querySelectorAll('.table-wrap')[1]; return [w.clientWidth, w.scrollWidth]; })()`);
       expect(content).toBeGreaterThan(box);
     });
+  });
+
+  it('the runs table scrolls in its own box: its header row sticks to the top, its first column (the run) to the left edge', async () => {
+    for (const [width, height] of [[1440, 500], [375, 700]] as const) {
+      await inContext({ viewport: { width, height } }, async (p) => {
+        expect(await p.evaluate<string[]>(OVERFLOWING)).toEqual([]);
+        const r = await scrollTableToEnd(p, '.table-wrap:nth-of-type(2) table');
+        const at = `${width}x${height}`;
+        expect(r.scrollY, at).toBeGreaterThan(0);
+        if (width < 400) expect(r.scrollX, at).toBeGreaterThan(0);
+        expect(new Set(r.headTops), at).toEqual(new Set([0]));
+        expect(new Set(r.firstLefts), at).toEqual(new Set([0]));
+        expect(r.hidden, at).toEqual([]);
+      });
+    }
   });
 
   it('prints: every table fits the paper (nothing cut off at the right edge)', async () => {

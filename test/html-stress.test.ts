@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { openReport } from './fixtures/report/browser.js';
+import { openReport, scrollTableToEnd } from './fixtures/report/browser.js';
 import { buildModel, writeReport } from '../src/report/index.js';
 import { makeManifest } from './fixtures/report/fixture.js';
 import { makeStressResults, STRESS_XSS_SCENARIO } from './fixtures/report/stress-fixture.js';
@@ -95,4 +95,34 @@ describe('report.html Stress section in headless Chromium', () => {
     expect(shown).toBeGreaterThan(0);
     expect(await page.evaluate<number>(`document.querySelectorAll('#stress svg[onload]').length`)).toBe(0);
   });
+});
+
+describe('report.html stress tables on a laptop (1440 px) and a phone (390 px)', () => {
+  const TABLES = ['stress-survival-table', 'stress-odds-table', 'stress-diff-table', 'stress-scenario-table'];
+  for (const [width, height] of [[1440, 900], [390, 700]] as const) {
+    it(`${width} px: the page is no wider than the window; a table wider than its box scrolls in it, the header row and first column (the strategy) staying in sight`, async () => {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      try {
+        const p = await ctx.newPage();
+        await p.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+        await p.waitForFunction('Array.isArray(window.__marginlabCharts)');
+        expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+        const scrolled: string[] = [];
+        for (const id of TABLES) {
+          const r = await scrollTableToEnd(p, `#${id}`);
+          if (r.scrollX > 0) scrolled.push(id);
+          expect(new Set(r.headTops), id).toEqual(new Set([0]));
+          expect(r.firstLefts.length, id).toBeGreaterThan(0);
+          expect(new Set(r.firstLefts), id).toEqual(new Set([0]));
+          expect(r.hidden, id).toEqual([]);
+        }
+        // the odds table (16 columns) is wider than a laptop's page: it is the case this test is about
+        expect(scrolled).toContain('stress-odds-table');
+        // the scenario table is taller than the window: it scrolled under its header
+        expect((await scrollTableToEnd(p, '#stress-scenario-table')).scrollY).toBeGreaterThan(0);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
 });

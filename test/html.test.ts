@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { openReport } from './fixtures/report/browser.js';
+import { openReport, scrollTableToEnd } from './fixtures/report/browser.js';
 import { writeReport } from '../src/report/index.js';
 import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
 import type { RunEventRecord, RunResult } from '../src/shard/types.js';
@@ -523,6 +523,57 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     })()`);
     expect(back).toEqual([]);
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('report.html tables on a laptop and a phone: headers and the first column stay in sight', () => {
+  it('a long table scrolls in its own box under its header row (sticky inside the box that scrolls, not a page that does not)', async () => {
+    // a window too short for the comparison table: its box, at most 85% of the window high, scrolls
+    await inContext({ viewport: { width: 1440, height: 400 } }, async (p) => {
+      const r = await scrollTableToEnd(p, '#comparison-table');
+      expect(r.scrollY).toBeGreaterThan(0);
+      expect(r.headTops.length).toBeGreaterThan(5);
+      expect(new Set(r.headTops)).toEqual(new Set([0]));
+      expect(r.hidden).toEqual([]);
+      // laptop width: nothing wider than the window
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1440);
+    });
+  });
+
+  it('on a phone, a table scrolled to its last column keeps its first column (the strategy) in sight, over nothing and under nothing', async () => {
+    await inContext({ viewport: { width: 390, height: 700 } }, async (p) => {
+      for (const id of ['comparison-table', 'sweep-table', 'costs-table']) {
+        const r = await scrollTableToEnd(p, `#${id}`);
+        expect(r.scrollX, id).toBeGreaterThan(0);
+        expect(r.firstLefts.length, id).toBeGreaterThan(0);
+        expect(new Set(r.firstLefts), id).toEqual(new Set([0]));
+        expect(new Set(r.headTops), id).toEqual(new Set([0]));
+        expect(r.hidden, id).toEqual([]);
+      }
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    });
+  });
+
+  it('the keyboard reaches a table box and scrolls it both ways', async () => {
+    await inContext({ viewport: { width: 390, height: 700 } }, async (p) => {
+      let inBox = false;
+      for (let i = 0; i < 40 && !inBox; i++) {
+        await p.keyboard.press('Tab');
+        inBox = await p.evaluate<boolean>(`document.activeElement.classList.contains('table-wrap') && !!document.activeElement.querySelector('#comparison-table')`);
+      }
+      expect(inBox).toBe(true);
+      expect(await p.evaluate<boolean>(`document.activeElement.matches(':focus-visible') && getComputedStyle(document.activeElement).outlineStyle !== 'none'`)).toBe(true);
+      await p.keyboard.press('ArrowDown');
+      await p.keyboard.press('ArrowRight');
+      // scrolled smoothly: polled (the page's CSP forbids waitForFunction's string evaluation)
+      let at: [number, number] = [0, 0];
+      for (let i = 0; i < 50 && !(at[0] > 0 && at[1] > 0); i++) {
+        await p.waitForTimeout(40);
+        at = await p.evaluate<[number, number]>('[document.activeElement.scrollTop, document.activeElement.scrollLeft]');
+      }
+      expect(at[0]).toBeGreaterThan(0);
+      expect(at[1]).toBeGreaterThan(0);
+    });
   });
 });
 

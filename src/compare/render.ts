@@ -225,20 +225,24 @@ export function renderHtml(c: Comparison): string {
 <title>marginlab compare: ${e(c.baseline.name)} → ${e(c.current.name)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#111;overflow-wrap:anywhere}
-.table-wrap{overflow-x:auto;margin:.5rem 0 1.5rem}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top;text-align:left;overflow-wrap:normal}
-td:first-child,td:last-child{min-width:12em;overflow-wrap:anywhere}
-th{background:#f4f4f5}.up{color:#15803d}.down{color:#b91c1c}tr.fail{background:#fef2f2}
+.table-wrap{overflow:auto;max-height:85vh;max-height:85svh;overscroll-behavior-x:contain;margin:.5rem 0 1.5rem}
+.table-wrap:focus-visible{outline:2px solid #2563eb;outline-offset:2px}
+table{border-collapse:separate;border-spacing:0}td,th{border:solid #ddd;border-width:0 1px 1px 0;padding:.3rem .5rem;vertical-align:top;text-align:left;overflow-wrap:normal;background:#fff}
+tr>:first-child{border-left-width:1px}tr:first-child>*{border-top-width:1px}
+td:first-child,td:last-child{min-width:min(12em,34vw);overflow-wrap:anywhere}
+th{background:#f4f4f5;position:sticky;top:0;z-index:2}
+tr>:first-child{position:sticky;left:0;z-index:1}tr>th:first-child{z-index:3}
+.up{color:#15803d}.down{color:#b91c1c}tr.fail td{background:#fef2f2}
 .verdict{font-size:1.2rem;font-weight:600}.verdict.fail{color:#b91c1c}.verdict.pass{color:#15803d}small{color:#555}
 @media (max-width:600px){body{margin:.75rem}td,th{padding:.25rem .35rem}}
-@media print{body{margin:0}.table-wrap{overflow:visible}table{width:100%;table-layout:fixed}td,th{font-size:9px;padding:2px 3px;overflow-wrap:anywhere}td:first-child,td:last-child{min-width:0}tr{break-inside:avoid}}
+@media print{body{margin:0}.table-wrap{overflow:visible;max-height:none}th,tr>:first-child{position:static}table{width:100%;table-layout:fixed}td,th{font-size:9px;padding:2px 3px;overflow-wrap:anywhere}td:first-child,td:last-child{min-width:0}tr{break-inside:avoid}}
 </style></head><body>
 <h1>marginlab compare</h1>
 <ul>${headline(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
 <p class="verdict ${c.passed ? 'pass' : 'fail'}">${e(verdict(c))}</p>
 <h2>Rules</h2><ul>${ruleLines(c).map((l) => `<li>${e(l)}</li>`).join('')}</ul>
-<h2>Per setup</h2>${c.setups.length ? `<div class="table-wrap"><table><tr><th>setup</th><th>changes</th></tr>${setupRows}</table></div>` : '<p>No matched runs.</p>'}
-<h2>Runs (${c.pairs.length})</h2>${c.pairs.length ? `<div class="table-wrap"><table><tr><th>run</th><th>status</th>${COMPARE_METRICS.map((id) => `<th>${e(METRIC_TITLES[id] ?? id)}</th>`).join('')}<th>notes</th></tr>\n${rows}</table></div>` : '<p>No matched runs.</p>'}
+<h2>Per setup</h2>${c.setups.length ? `<div class="table-wrap" tabindex="0"><table><tr><th>setup</th><th>changes</th></tr>${setupRows}</table></div>` : '<p>No matched runs.</p>'}
+<h2>Runs (${c.pairs.length})</h2>${c.pairs.length ? `<div class="table-wrap" tabindex="0"><table><tr><th>run</th><th>status</th>${COMPARE_METRICS.map((id) => `<th>${e(METRIC_TITLES[id] ?? id)}</th>`).join('')}<th>notes</th></tr>\n${rows}</table></div>` : '<p>No matched runs.</p>'}
 ${one('Only in the baseline', c.onlyInBaseline)}
 ${one('Only in the current folder', c.onlyInCurrent)}
 </body></html>

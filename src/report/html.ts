@@ -113,7 +113,9 @@ function sortableTable(id: string, head: { label: string; num: boolean; title?: 
           .join('')}</tr>`,
     )
     .join('\n');
-  return `<div class="table-wrap"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table></div>`;
+  // the box scrolls both ways (its height at most the window's): the header row sticks to its top and the first column
+  // to its left edge, which position: sticky does only inside the scrolling box itself; tabindex lets the keyboard scroll it
+  return `<div class="table-wrap" tabindex="0"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table></div>`;
 }
 
 const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${esc(s)}"><i></i>${esc(s)}${extra}</span>`;
@@ -381,20 +383,24 @@ h3{margin:0 0 4px;font-size:16px;word-break:break-word}
 .mode i{width:9px;height:9px;border-radius:50%;display:inline-block}
 .mode-isolated i{background:var(--iso)}.mode-cross i{background:var(--cross)}.mode-mixed i{background:var(--mixed)}
 .star{color:#d97706}
-.table-wrap{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
+.table-wrap{overflow:auto;max-height:85vh;max-height:85svh;overscroll-behavior-x:contain;background:var(--card);border:1px solid var(--line);border-radius:8px}
+table{border-collapse:separate;border-spacing:0;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;background:var(--card)}
 td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px}
-td.strat{font-weight:600;min-width:9em;max-width:260px;white-space:normal;overflow-wrap:anywhere}
-th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0}
+td.strat{font-weight:600;min-width:min(9em,34vw);max-width:260px;white-space:normal;overflow-wrap:anywhere}
+th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0;z-index:2;white-space:normal;min-width:4.5em;vertical-align:bottom}
+.sortable th:first-child,.sortable td:first-child{position:sticky;left:0;z-index:1;box-shadow:inset -1px 0 var(--line)}
+.sortable th:first-child{z-index:3}
 th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:center}
 th button:focus-visible,select:focus-visible{outline:2px solid var(--iso);outline-offset:2px;border-radius:3px}
-th.num button{justify-content:flex-end;width:100%}
+.table-wrap:focus-visible{outline:2px solid var(--iso);outline-offset:2px}
+th.num button{justify-content:flex-end;width:100%;text-align:right}
 th[aria-sort="ascending"] .arrow::after{content:"▲";font-size:9px}
 th[aria-sort="descending"] .arrow::after{content:"▼";font-size:9px}
 .num{text-align:right}
-tbody tr:hover{background:#f8fafc}
+tbody tr:hover td{background:#f8fafc}
 tr.winner td{background:#fffbeb}
+@media (max-width:600px){main{padding:8px 12px 32px}th,td{padding:5px 7px}}
 tr.errored td{color:var(--muted)}
 .good{color:var(--good)}.bad{color:var(--bad)}.alarm{color:var(--bad);font-weight:700}.warn{color:var(--warn)}.muted{color:var(--muted)}
 table.plain{margin-top:14px;width:auto;max-width:100%;display:block;overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
@@ -417,10 +423,10 @@ figcaption .cfg{margin-left:10px;font-weight:400}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px}
 footer{max-width:1440px;margin:0 auto;padding:16px 24px 40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
 @media print{.chart{break-inside:avoid}
-.table-wrap,table.plain{overflow:visible}
+.table-wrap,table.plain{overflow:visible;max-height:none}
 th,td{white-space:normal;padding:4px 5px;font-size:11px}
-td.strat,td.params{min-width:0}
-th{position:static}}
+td.strat,td.params,th{min-width:0}
+th,.sortable th:first-child,.sortable td:first-child{position:static;box-shadow:none}}
 `;
 
 /** Page script: plain ES2017, no string-built HTML from data (textContent only). */

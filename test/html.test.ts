@@ -575,6 +575,25 @@ describe('report.html tables on a laptop and a phone: headers and the first colu
       expect(at[1]).toBeGreaterThan(0);
     });
   });
+
+  it("copies as a table: a selection of the sorted table gives every cell's text in the order shown", async () => {
+    await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
+      await p.locator('#comparison-table thead th', { hasText: /^Max DD$/ }).locator('button').click();
+      const r = await p.evaluate<{ text: string; shown: string[][] }>(`(() => {
+        const t = document.getElementById('comparison-table');
+        const range = document.createRange();
+        range.selectNodeContents(t);
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        return { text: sel.toString(), shown: Array.from(t.rows).map((tr) => Array.from(tr.cells).map((c) => c.innerText.trim())) };
+      })()`);
+      // every cell's text, in the order shown (the sticky header and first column copy once, in place)
+      const words = (x: string) => x.split(/\s+/).filter(Boolean);
+      expect(words(r.text)).toEqual(r.shown.flat().flatMap(words));
+      expect(r.text).toContain('\t');
+    });
+  });
 });
 
 describe('curves that coincide', () => {

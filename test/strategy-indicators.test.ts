@@ -136,6 +136,16 @@ describe('indicators', () => {
     expect(b.value).toBe(8);
   });
 
+  it('a period of 1 is the latest input exactly: an outlier of 1e17 before it leaves nothing behind (Sma read 0, 1, 2 for 1, 2, 3 for good)', () => {
+    const s = new Sma(1);
+    const sd = new RollingStdev(1);
+    const z = new ZScore(1);
+    const seen: [number, number, number][] = [];
+    for (const x of [1e17, 1, 2, 3, 0.1]) seen.push([s.update(x), (sd.update(x), sd.mean), z.update(x)]);
+    expect(seen.slice(1)).toEqual([[1, 1, 0], [2, 2, 0], [3, 3, 0], [0.1, 0.1, 0]]);
+    expect(sd.value).toBe(0);
+  });
+
   it("a rolling extreme's kind is 'max' or 'min' ('MAX' ran as a rolling minimum)", () => {
     expect(() => new RollingExtreme(3, 'MAX' as 'max')).toThrow(/rolling extreme: kind must be 'max' or 'min', got "MAX"/);
   });

@@ -53,13 +53,12 @@ export class Sma implements Indicator {
       this.pos = 0;
       // a whole window replaced (or first filled): the sum again from its values (O(period) once per period), so an
       // update's rounding error lasts at most one window (an outlier of 1e17 among prices near 1 left the running sum
-      // off by whole units for good once it had left the window)
-      if (p > 1) {
-        const b = this.buf;
-        let sum = 0;
-        for (let k = 0; k < p; k++) sum += b[k]!;
-        this.sum = sum;
-      }
+      // off by whole units for good once it had left the window); a period of 1 too, whose every update replaces the
+      // window (sum + (x − old) is not x: Sma(1) read 0, 1, 2 for 1, 2, 3 after a 1e17)
+      const b = this.buf;
+      let sum = 0;
+      for (let k = 0; k < p; k++) sum += b[k]!;
+      this.sum = sum;
     } else this.pos++;
     this.value = this.n >= p ? this.sum / p : NaN;
     return this.value;
@@ -147,8 +146,9 @@ export class RollingStdev implements Indicator {
       if (this.m2 < 0 || p === 1) this.m2 = 0;
     }
     this.pos = this.pos + 1 === p ? 0 : this.pos + 1;
-    // a whole window replaced: mean and squared deviations from its values (two passes, O(period) once per period)
-    if (this.pos === 0 && this.n >= p && p > 1) {
+    // a whole window replaced: mean and squared deviations from its values (two passes, O(period) once per period);
+    // a period of 1 too (its mean is the input: oldMean + (x − old) after a 1e17 was 0 for 1)
+    if (this.pos === 0 && this.n >= p) {
       let sum = 0;
       for (let k = 0; k < p; k++) sum += this.buf[k]!;
       const mean = sum / p;

@@ -468,10 +468,13 @@ const CLIENT_JS = String.raw`
           return a.i - b.i;
         });
         // one replaceChildren, not an appendChild per row: 3,000 single moves cost about as much again as the
-        // table's layout (measured in headless Chromium, docs/report.md)
+        // table's layout (measured in headless Chromium, docs/report.md); the rows after the first 30,000 appended
+        // 30,000 at a time (a call with a row per argument overflows the stack from about 130,000)
         var ordered = rows.map(function (r) { return r.tr; });
-        if (tbody.replaceChildren) tbody.replaceChildren.apply(tbody, ordered);
-        else ordered.forEach(function (tr) { tbody.appendChild(tr); });
+        if (tbody.replaceChildren) {
+          tbody.replaceChildren.apply(tbody, ordered.slice(0, 30000));
+          for (var k = 30000; k < ordered.length; k += 30000) tbody.append.apply(tbody, ordered.slice(k, k + 30000));
+        } else ordered.forEach(function (tr) { tbody.appendChild(tr); });
       });
     });
   });

@@ -616,6 +616,10 @@ describe("replay()'s data, strategy and venue", () => {
     expect(run({ venue: 'binance-usdm' })).toThrow(`${VENUE}, got "binance-usdm": pass getVenue("binance-usdm")`);
     expect(run({ venue: { id: 'x', fees: { maker: 0, taker: 0 } } })).toThrow(`${VENUE}, got one without tiers(), isolatedLiquidationPrice(), bankruptcyPrice()`);
     expect(run({})().setups[0]!.error).toBeUndefined();
+    // no params object at all ("Cannot read properties of undefined (reading 'data')")
+    const PARAMS = 'replay: params must be one object { data, symbols, strategy, params, venue, setups, initialCapital, leverage } (docs/engine.md)';
+    expect(() => replay(undefined as never)).toThrow(`${PARAMS}, got nothing`);
+    expect(() => replay('data/btc' as never)).toThrow(`${PARAMS}, got "data/btc"`);
   });
 });
 

@@ -106,6 +106,9 @@ describe("writeReport's params", () => {
     expect((await call({ manifest: {} }))?.message).toBe('writeReport: results must be an array of run results (loadRunFolder(dir).results), got nothing');
     expect((await writeReport({ results: [], manifest: {} } as never).then(() => null, (e: unknown) => e as Error))?.message).toBe('writeReport: dir must be the run folder to write into, got nothing');
     expect(existsSync(d)).toBe(false);
+    // no params object at all ("Cannot read properties of undefined (reading 'formats')")
+    const none = await (writeReport as (p?: unknown) => Promise<string[]>)().then(() => null, (e: unknown) => e as Error);
+    expect(none?.message).toBe('writeReport: params must be one object { dir, results, manifest } (loadRunFolder(dir) gives results and manifest), got nothing');
   });
 });
 

@@ -318,6 +318,10 @@ function givenValue(v: unknown): string {
  * properties of undefined (reading 'indexOf')", "p.strategy.create is not a function").
  */
 function checkReplayObjects(p: ReplayParams): void {
+  const given: unknown = p;
+  if (typeof given !== 'object' || given === null) {
+    throw new TypeError(`replay: params must be one object { data, symbols, strategy, params, venue, setups, initialCapital, leverage } (docs/engine.md), got ${givenValue(given)}`);
+  }
   const d: unknown = p.data;
   const dv = d as Partial<Record<keyof MarketData, unknown>> | null;
   if (typeof d !== 'object' || dv === null || !Array.isArray(dv.symbols) || !Array.isArray(dv.columns) || !ArrayBuffer.isView(dv.time) || typeof dv.timeframeMs !== 'number') {

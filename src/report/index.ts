@@ -68,8 +68,9 @@ function reportFormats(p: WriteReportParams): ReportFormat[] {
  * A refused folder is a UserError (exit code 64) naming it; nothing is written then.
  */
 export async function writeReport(p: WriteReportParams): Promise<string[]> {
-  reportFormats(p);
   // a JavaScript caller's shapes (results without the manifest failed with "Cannot read properties of undefined (reading 'config')")
+  if (typeof p !== 'object' || p === null) throw new TypeError(`writeReport: params must be one object { dir, results, manifest } (loadRunFolder(dir) gives results and manifest), got ${shownValue(p)}`);
+  reportFormats(p);
   const given = p as Partial<WriteReportParams>;
   if (typeof given.dir !== 'string' || given.dir === '') throw new TypeError(`writeReport: dir must be the run folder to write into, got ${shownValue(given.dir)}`);
   if (!Array.isArray(given.results)) throw new TypeError(`writeReport: results must be an array of run results (loadRunFolder(dir).results), got ${shownValue(given.results)}`);

@@ -17,7 +17,7 @@ import { withFsErrors } from '../util/fs-errors.js';
 import type { FileKind } from './manifest.js';
 import { commitSeriesYielding, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
-import { timeframeMs } from './timeframe.js';
+import { canonicalTimeframe } from './timeframe.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { excerpt } from '../util/excerpt.js';
 
@@ -71,6 +71,22 @@ export interface DownloadResult {
 }
 
 const DIR: Record<FileKind, string> = { candles: 'klines', mark: 'markPriceKlines', funding: 'fundingRate' };
+
+/** the intervals data.binance.vision publishes USDⓈ-M klines and markPriceKlines at (1mo left out: docs/data.md) */
+export const BINANCE_KLINE_INTERVALS = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w'] as const;
+
+/**
+ * --timeframe as the archives name it: written one way (`60m` is `1h`, as everywhere in marginlab), and one
+ * that Binance publishes (a `60m` or `45m` path is a 404 for every archive, which read as "not published").
+ * Funding archives have no interval: with candles and mark left out, any valid timeframe is fine.
+ */
+export function binanceInterval(timeframe: string, kinds: readonly FileKind[]): string {
+  const tf = canonicalTimeframe(timeframe);
+  if (kinds.some((k) => k !== 'funding') && !(BINANCE_KLINE_INTERVALS as readonly string[]).includes(tf)) {
+    throw usageError(`--timeframe ${timeframe}: data.binance.vision publishes klines and markPriceKlines at ${BINANCE_KLINE_INTERVALS.join(', ')} only; choose one of them`);
+  }
+  return tf;
+}
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /** The archives for the request, in order: monthly for complete months, then daily for the current month up to yesterday. */
@@ -84,7 +100,7 @@ export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' 
   const a = Number(mf[1]) * 12 + Number(mf[2]) - 1, b = Number(mt[1]) * 12 + Number(mt[2]) - 1;
   if (a > b) throw usageError(`--from ${o.from} is after --to ${o.to}`);
   if (b > curIdx) throw usageError(`--to ${o.to} is in the future (now ${cur.toISOString().slice(0, 7)})`);
-  timeframeMs(o.timeframe);
+  const timeframe = binanceInterval(o.timeframe, o.kinds);
   const ym = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
   const archives: Archive[] = [];
   const pending: string[] = [];
@@ -92,8 +108,8 @@ export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' 
     if (!/^[A-Z0-9]+$/.test(symbol)) throw usageError(`--symbols: '${symbol}' is not a Binance symbol (e.g. BTCUSDT)`);
     for (const kind of o.kinds) {
       const d = DIR[kind];
-      const name = (p: string) => (kind === 'funding' ? `${symbol}-fundingRate-${p}.zip` : `${symbol}-${o.timeframe}-${p}.zip`);
-      const folder = (f: 'monthly' | 'daily') => (kind === 'funding' ? `data/futures/um/${f}/${d}/${symbol}` : `data/futures/um/${f}/${d}/${symbol}/${o.timeframe}`);
+      const name = (p: string) => (kind === 'funding' ? `${symbol}-fundingRate-${p}.zip` : `${symbol}-${timeframe}-${p}.zip`);
+      const folder = (f: 'monthly' | 'daily') => (kind === 'funding' ? `data/futures/um/${f}/${d}/${symbol}` : `data/futures/um/${f}/${d}/${symbol}/${timeframe}`);
       for (let i = a; i <= b; i++) {
         if (i < curIdx) { archives.push({ symbol, kind, path: `${folder('monthly')}/${name(ym(i))}`, period: ym(i) }); continue; }
         // the current month: daily archives up to yesterday (funding is published monthly only)
@@ -249,6 +265,7 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
   if (o.symbols.length === 0) throw usageError('--symbols: give at least one symbol');
   if (o.kinds.length === 0) throw usageError('--kinds: give at least one of candles, mark, funding');
   const { archives, pending } = planArchives(o);
+  const timeframe = binanceInterval(o.timeframe, o.kinds);
   const base = (o.baseUrl ?? BINANCE_VISION).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base)) throw usageError(`--base-url: expected an http(s) URL, got '${o.baseUrl}'`);
   const out = resolve(o.out);
@@ -293,7 +310,7 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
       if (mine.length === 0) continue;
       series.push(...readBinance(mine.map((a) => join(cache, ...a.path.split('/'))), { kind: kind === 'funding' ? undefined : kind }));
       const gone = archives.filter((a, i) => a.symbol === symbol && a.kind === kind && status[i] === 'missing').map((a) => a.period);
-      prov.push(`${kind} ${symbol}${kind === 'funding' ? '' : ` ${o.timeframe}`}: ${mine.length} archive${mine.length === 1 ? '' : 's'} from ${base}/data/futures/um/{monthly,daily}/${DIR[kind]}/${symbol}/ (${mine[0]!.period} … ${mine.at(-1)!.period}), each sha256-checked against its .CHECKSUM, fetched ${stamp}${gone.length ? `; not published: ${gone.join(', ')}` : ''}`);
+      prov.push(`${kind} ${symbol}${kind === 'funding' ? '' : ` ${timeframe}`}: ${mine.length} archive${mine.length === 1 ? '' : 's'} from ${base}/data/futures/um/{monthly,daily}/${DIR[kind]}/${symbol}/ (${mine[0]!.period} … ${mine.at(-1)!.period}), each sha256-checked against its .CHECKSUM, fetched ${stamp}${gone.length ? `; not published: ${gone.join(', ')}` : ''}`);
     }
   }
   const results = await commitSeriesYielding(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov });

@@ -81,7 +81,9 @@ export function register(program: Command): void {
       if (venue !== 'binance-usdm') throw usageError(`data download: only binance-usdm is supported, got '${venue}'`);
       const kinds = flags.kinds.split(',').map((k) => k.trim()).filter(Boolean);
       for (const k of kinds) if (k !== 'candles' && k !== 'mark' && k !== 'funding') throw usageError(`--kinds: expected candles, mark or funding, got '${k}'`);
-      const { downloadBinanceUsdm } = await import('../../feed/download.js');
+      const { downloadBinanceUsdm, binanceInterval } = await import('../../feed/download.js');
+      // one spelling (60m is 1h) in the default --out as in the archives' paths
+      const tf = binanceInterval(flags.timeframe, kinds as ('candles' | 'mark' | 'funding')[]);
       const tty = !!process.stderr.isTTY;
       let bar: { start: (t: number, v: number) => void; update: (v: number, p?: object) => void; stop: () => void } | null = null;
       if (tty) {
@@ -89,7 +91,7 @@ export function register(program: Command): void {
         bar = new cliProgress.SingleBar({ format: '  {bar} {value}/{total} archives  {file}', hideCursor: true }, cliProgress.Presets.shades_classic);
       }
       const t0 = performance.now();
-      const out = resolve(flags.out ?? `data/${venue}-${flags.from}-${flags.to}-${flags.timeframe}`);
+      const out = resolve(flags.out ?? `data/${venue}-${flags.from}-${flags.to}-${tf}`);
       let started = false;
       // the dataset folder through the output-folder rules (src/util/outdir.ts): locked while written; an existing dataset or a resumed download is fine
       const { openOutDir } = await import('../../util/outdir.js');

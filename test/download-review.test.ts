@@ -1,0 +1,57 @@
+/**
+ * `data download binance-usdm`, as a user meets it: the timeframe as the rest of marginlab spells it
+ * (`60m` is 1h), and the import's own reports (a gap the download leaves, the rows --replace drops).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planArchives } from '../src/feed/download.js';
+import { UserError } from '../src/errors.js';
+import { feedCli } from './fixtures/feed/cli.js';
+import { monthArchives, serveArchives, type ArchiveServer } from './fixtures/download/server.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ml-download-review-'));
+let srv: ArchiveServer;
+
+beforeAll(async () => {
+  // ETHUSDT: no December 2024 (a month the server does not have)
+  srv = await serveArchives(new Map([...monthArchives('BTCUSDT', ['2024-11', '2024-12', '2025-01', '2025-02']), ...monthArchives('ETHUSDT', ['2024-11', '2025-01'])]));
+});
+afterAll(async () => {
+  await srv.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const download = (out: string, ...more: string[]) =>
+  feedCli(['data', 'download', 'binance-usdm', '--from', '2024-11', '--to', '2025-02', '--out', out, '--base-url', srv.base, '--retries', '0', ...more]);
+
+describe('data download: the timeframe', () => {
+  it('is read as marginlab reads timeframes everywhere: --timeframe 60m fetches and writes the 1h archives (it asked for BTCUSDT-60m-….zip and called them unpublished)', async () => {
+    const { archives } = planArchives({ symbols: ['BTCUSDT'], from: '2024-11', to: '2024-11', timeframe: '60m', kinds: ['candles', 'mark'], now: Date.UTC(2025, 6, 4) });
+    expect(archives.map((a) => a.path)).toEqual([
+      'data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-11.zip',
+      'data/futures/um/monthly/markPriceKlines/BTCUSDT/1h/BTCUSDT-1h-2024-11.zip',
+    ]);
+    const out = join(root, 'tf60');
+    const r = await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles', '--timeframe', '60m');
+    expect(r.stderr).not.toContain('not published');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('candles BTCUSDT 1h: 2880 new rows');
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).provenance).toContain('candles BTCUSDT 1h: 4 archives');
+  });
+
+  it('that data.binance.vision does not publish is a usage error (64) listing the ones it does, before any request (it was 66: every archive "not published")', async () => {
+    let err: unknown;
+    try { planArchives({ symbols: ['BTCUSDT'], from: '2024-11', to: '2024-11', timeframe: '45m', kinds: ['candles'], now: Date.UTC(2025, 6, 4) }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(64);
+    expect((err as UserError).message).toMatch(/--timeframe 45m: .*1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w/);
+    // funding archives have no timeframe: any --timeframe is fine with --kinds funding
+    expect(planArchives({ symbols: ['BTCUSDT'], from: '2024-11', to: '2024-11', timeframe: '45m', kinds: ['funding'], now: Date.UTC(2025, 6, 4) }).archives).toHaveLength(1);
+    const before = srv.requests.length;
+    const r = await download(join(root, 'tf45'), '--symbols', 'BTCUSDT', '--kinds', 'candles', '--timeframe', '45m');
+    expect(r.code).toBe(64);
+    expect(srv.requests.length).toBe(before);
+  });
+});

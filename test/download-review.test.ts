@@ -55,3 +55,22 @@ describe('data download: the timeframe', () => {
     expect(srv.requests.length).toBe(before);
   });
 });
+
+describe('data download: what the import says', () => {
+  it('a gap the download leaves (a month not published, imported around with --allow-missing) is warned of as an import warns of it', async () => {
+    const r = await download(join(root, 'gap'), '--symbols', 'ETHUSDT', '--to', '2025-01', '--kinds', 'candles', '--allow-missing');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^marginlab: warning: candles ETHUSDT 1h now has 1 gap \(widest: 744 missing bars between 2024-11-30T23:00:00.000Z and 2025-01-01T00:00:00.000Z\); a run at 1h refuses a dataset with gaps unless the config's data entry says gaps: 'warn'/m);
+    expect(r.stdout).toContain('candles ETHUSDT 1h: 1464 new rows, 1464 in');
+    expect(r.stdout).toContain('1 gap');
+  });
+
+  it('--replace says how many rows it replaced (a replace that dropped 2,880 rows said only "1416 new rows")', async () => {
+    const out = join(root, 'replace');
+    expect((await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles')).code).toBe(0);
+    const r = await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles', '--from', '2025-01', '--replace');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('candles BTCUSDT 1h: 1416 new rows, 1416 in');
+    expect(r.stdout).toContain('replacing the 2,880 rows it held');
+  });
+});

@@ -83,6 +83,22 @@ export const replacedText = (r: { replacedRows?: number }): string =>
   r.replacedRows === undefined ? '' : `, replacing the ${grouped(r.replacedRows)} row${r.replacedRows === 1 ? '' : 's'} it held`;
 
 /**
+ * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import and the
+ * download, not at the next run (an append from another period makes one gap of thousands of bars). null: no gap.
+ */
+export function gapWarningText(series: string, r: Pick<CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): string | null {
+  const g = r.widestGap;
+  if (!g) return null;
+  // the append made a gap the file did not have (its rows do not join the dataset's): say how to undo it
+  const made = r.gapsBefore !== undefined && r.gaps > r.gapsBefore;
+  return (
+    `${series.trim()} now has ${r.gaps} gap${r.gaps === 1 ? '' : 's'} (widest: ${g.missingBars} missing bar${g.missingBars === 1 ? '' : 's'} between ${new Date(g.from).toISOString()} and ${new Date(g.to).toISOString()}); ` +
+    `a run at ${timeframe ?? 'its timeframe'} refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)` +
+    `${made ? `; this import's rows do not join the dataset's (${r.gapsBefore} gap${r.gapsBefore === 1 ? '' : 's'} before it): \`--replace\` imports the file alone` : ''}`
+  );
+}
+
+/**
  * The warnings a load and `data inspect` give about a funding file no venue would publish (fundingSanityTexts),
  * for a funding series an import has just written at `path`: said at the import, where the file can still be
  * fixed, as well as at every run. A file that cannot be read says nothing here (the load names it).

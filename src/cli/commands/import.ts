@@ -47,27 +47,18 @@ function venueKept(flag: string | undefined, manifestVenue: string, out: string)
 }
 
 /** funding files no venue would publish (rates as percentages, events every minute): said at the import as at every load */
-async function fundingWarnings(results: readonly { kind: string; symbol: string; path: string }[]): Promise<void> {
+export async function fundingWarnings(results: readonly { kind: string; symbol: string; path: string }[]): Promise<void> {
   const funding = results.filter((r) => r.kind === 'funding');
   if (funding.length === 0) return;
   const { importedFundingWarnings } = await import('../../feed/ingest.js');
   for (const r of funding) for (const w of importedFundingWarnings(r.path, r.symbol)) process.stderr.write(`marginlab: warning: ${w}\n`);
 }
 
-/**
- * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import,
- * not at the next run (an append from another period makes one gap of thousands of bars).
- */
-function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): void {
-  const g = r.widestGap;
-  if (!g) return;
-  // the append made a gap the file did not have (its rows do not join the dataset's): say how to undo it
-  const made = r.gapsBefore !== undefined && r.gaps > r.gapsBefore;
-  process.stderr.write(
-    `marginlab: warning: ${series.trim()} now has ${r.gaps} gap${r.gaps === 1 ? '' : 's'} (widest: ${g.missingBars} missing bar${g.missingBars === 1 ? '' : 's'} between ${new Date(g.from).toISOString()} and ${new Date(g.to).toISOString()}); ` +
-      `a run at ${timeframe ?? 'its timeframe'} refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)` +
-      `${made ? `; this import's rows do not join the dataset's (${r.gapsBefore} gap${r.gapsBefore === 1 ? '' : 's'} before it): \`--replace\` imports the file alone` : ''}\n`,
-  );
+/** A series with gaps imports (its rows are right), but a run refuses it by default: said at the import (gapWarningText) */
+export async function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): Promise<void> {
+  const { gapWarningText } = await import('../../feed/ingest.js');
+  const w = gapWarningText(series, r, timeframe);
+  if (w) process.stderr.write(`marginlab: warning: ${w}\n`);
 }
 
 export function register(program: Command): void {
@@ -183,7 +174,7 @@ export function register(program: Command): void {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
           }
-          gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
+          await gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
           if (kind === 'funding') await fundingWarnings([{ kind, symbol: flags.symbol, path: r.path }]);
           venueKept(flags.venue, r.manifest.venue, flags.out);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
@@ -245,7 +236,7 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${replacedText(r)})\n`);
         }
-        for (const r of results) gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
+        for (const r of results) await gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
         await fundingWarnings(results);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);

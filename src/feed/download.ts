@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dataError, missingInput, usageError, UserError } from '../errors.js';
-import { withFsErrors } from '../util/fs-errors.js';
+import { fsError, withFsErrors } from '../util/fs-errors.js';
 import type { FileKind } from './manifest.js';
 import { commitSeriesYielding, type CommitResult } from './ingest.js';
 import { readBinance } from './formats/binance.js';
@@ -210,6 +210,12 @@ function networkReason(code: string | undefined, message: string): string {
   return known ? `${known}, ${code}` : code ?? message;
 }
 
+/** the file a file-system error is about: a rename's destination (manifest.json, not its temp file), else its path */
+function errPath(err: unknown): string | undefined {
+  const e = err as { dest?: unknown; path?: unknown } | null;
+  return typeof e?.dest === 'string' ? e.dest : typeof e?.path === 'string' ? e.path : undefined;
+}
+
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** A cached archive is usable when its .CHECKSUM is cached too and matches. */
@@ -308,12 +314,21 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
     for (const kind of o.kinds) {
       const mine = have.filter((a) => a.symbol === symbol && a.kind === kind);
       if (mine.length === 0) continue;
-      series.push(...readBinance(mine.map((a) => join(cache, ...a.path.split('/'))), { kind: kind === 'funding' ? undefined : kind }));
+      const paths = mine.map((a) => join(cache, ...a.path.split('/')));
+      try {
+        series.push(...readBinance(paths, { kind: kind === 'funding' ? undefined : kind }));
+      } catch (err) {
+        throw fsError(err, { path: errPath(err) ?? paths[0]!, action: 'read the cached archive', role: 'output', source: 'flag', resume: false, flag: `--cache (the cache is ${cache})` });
+      }
       const gone = archives.filter((a, i) => a.symbol === symbol && a.kind === kind && status[i] === 'missing').map((a) => a.period);
       prov.push(`${kind} ${symbol}${kind === 'funding' ? '' : ` ${timeframe}`}: ${mine.length} archive${mine.length === 1 ? '' : 's'} from ${base}/data/futures/um/{monthly,daily}/${DIR[kind]}/${symbol}/ (${mine[0]!.period} … ${mine.at(-1)!.period}), each sha256-checked against its .CHECKSUM, fetched ${stamp}${gone.length ? `; not published: ${gone.join(', ')}` : ''}`);
     }
   }
-  const results = await commitSeriesYielding(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov });
+  // a full disk or an unwritable dataset folder said as such (70 or 64, naming it), as an import says it; the
+  // dataset stays as it was and the verified archives stay in the cache
+  const results = await commitSeriesYielding(out, series, { replace: o.replace, venue: 'binance-usdm', provenance: prov }).catch((err: unknown) => {
+    throw fsError(err, { path: errPath(err) ?? out, action: 'write the dataset', role: 'output', source: 'flag', resume: false });
+  });
   return {
     archives: archives.length,
     downloaded: status.filter((s) => s === 'downloaded').length,

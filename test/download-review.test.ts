@@ -74,3 +74,21 @@ describe('data download: what the import says', () => {
     expect(r.stdout).toContain('replacing the 2,880 rows it held');
   });
 });
+
+describe('data download: a request of nothing published yet', () => {
+  it("(the current month's funding, the current month on its 1st) says why, without a request, not 'no archive of the request is published at <server>'", async () => {
+    const { downloadBinanceUsdm } = await import('../src/feed/download.js');
+    const before = srv.requests.length;
+    const fail = async (o: Partial<Parameters<typeof downloadBinanceUsdm>[0]>) => {
+      try { await downloadBinanceUsdm({ symbols: ['BTCUSDT'], from: '2025-07', to: '2025-07', timeframe: '1h', kinds: ['funding'], out: join(root, 'none'), baseUrl: srv.base, ...o }); } catch (e) { return e as UserError; }
+      throw new Error('no error');
+    };
+    const f = await fail({ now: Date.UTC(2025, 6, 4, 12) });
+    expect(f.exitCode).toBe(66);
+    expect(f.message).toMatch(/^nothing to download for --from 2025-07 --to 2025-07: .*not published yet: BTCUSDT funding 2025-07 \(fundingRate archives are monthly; published after the month ends\)/);
+    expect(f.message).not.toContain('no archive of the request is published at');
+    const c = await fail({ kinds: ['candles'], now: Date.UTC(2025, 6, 1, 12) });
+    expect(c.message).toMatch(/^nothing to download for --from 2025-07 --to 2025-07: .*daily archives of the current month begin with yesterday's/);
+    expect(srv.requests.length).toBe(before);
+  });
+});

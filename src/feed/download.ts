@@ -272,6 +272,15 @@ export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadR
   if (o.kinds.length === 0) throw usageError('--kinds: give at least one of candles, mark, funding');
   const { archives, pending } = planArchives(o);
   const timeframe = binanceInterval(o.timeframe, o.kinds);
+  // the range holds no archive Binance publishes yet: said why (it said "no archive of the request is published at
+  // <server>" without asking the server, and the note on the current month's funding was never printed)
+  if (archives.length === 0) {
+    const why = [
+      ...(o.kinds.some((k) => k !== 'funding') ? ["the daily archives of the current month begin with yesterday's (none on its 1st)"] : []),
+      ...(pending.length ? [`not published yet: ${pending.join('; ')}`] : []),
+    ].join('; ');
+    throw missingInput(`nothing to download for --from ${o.from} --to ${o.to}: ${why}; nothing was imported (end --to at the month before, or run it again later)`);
+  }
   const base = (o.baseUrl ?? BINANCE_VISION).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base)) throw usageError(`--base-url: expected an http(s) URL, got '${o.baseUrl}'`);
   const out = resolve(o.out);

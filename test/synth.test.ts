@@ -185,6 +185,8 @@ describe('synthesize', () => {
       [{ fundingIntervalHours: 5 }, 'fundingIntervalHours must be 1, 2, 3, 4, 6, 8, 12 or 24'],
       // a volatility that carries a price to 0 within the bars asked for
       [{ vols: [19.9], bars: 20_000, timeframe: '1d' }, "price left 1e-12 … 1e15"],
+      // crashes that carry it there name their own flags (it said only "lower --vol or --drift")
+      [{ crashesPerYear: 1e12, bars: 1000 }, 'lower crashesPerYear or crashSize ('],
     ];
     for (const [o, msg] of cases) {
       const err = await synthesize({ ...base, ...o }).then(() => null, (e: unknown) => e as { exitCode?: number; message: string });

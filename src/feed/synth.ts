@@ -209,6 +209,8 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
     for (let i = 0; i < n; i++) basis[i] = basisSd * main.normal();
     const volBase = symbols.map((_, i) => (i < PRESETS.length ? preset(i).volume : 5e7) * dt / price[i]!); // base units per bar
     let nextCrash = jumps.geometric(crashP);
+    /** crashes drawn so far (a price carried out of range names their flags too) */
+    let crashes = 0;
     const nextWick = symbols.map(() => jumps.geometric(wickP));
     const driftTerm = vols.map((v) => (drift - 0.5 * v * v) * dt);
     // funding
@@ -227,6 +229,7 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
         let crash = 0;
         let crashOvershoot = 0;
         if (bar === nextCrash) {
+          crashes++;
           crash = crashSize * (0.5 + 0.5 * jumps.exp());
           crashOvershoot = crash * 0.3 * jumps.uniform();
           nextCrash = bar + jumps.geometric(crashP);
@@ -260,7 +263,11 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
           }
           const cl = o * Math.exp(x);
           // a volatility and drift that carry a price out of floating point (to 0 or past 1e300) over many bars
-          if (!(cl > 1e-12 && cl < 1e15)) throw usageError(`${prefix}${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower ${flag('vols')} or ${flag('drift')}, or write fewer ${flag('bars')}`);
+          if (!(cl > 1e-12 && cl < 1e15)) {
+            // crashes took it there as well (1e12 a year): those flags named too (it named only --vol and --drift)
+            const lower = crashes > 0 ? `${flag('crashesPerYear')} or ${flag('crashSize')} (${crashes} crash${crashes === 1 ? '' : 'es'} so far), ${flag('vols')} or ${flag('drift')}` : `${flag('vols')} or ${flag('drift')}`;
+            throw usageError(`${prefix}${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower ${lower}, or write fewer ${flag('bars')}`);
+          }
           const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);
           const eUp = Math.exp(up), eDn = Math.exp(-dn);
           c[0]![k] = o;

@@ -479,6 +479,28 @@ describe('report.html for its readers: legible, keyboard-usable, consistent', ()
     expect(await page.locator('#sweep-table thead th', { hasText: /^Leverages tested$/ }).getAttribute('data-type')).toBe('num');
   });
 
+  it("a winner's row keeps its highlight under the pointer, and other rows still show the pointer (hovering a winner painted it as any row)", async () => {
+    await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
+      const bg = (sel: string) => p.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(sel)})).backgroundColor`) as Promise<string>;
+      const winner = 'tr.winner td:nth-child(3)';
+      const plain = 'tbody tr:not(.winner):not(.errored) td:nth-child(3)';
+      expect(await p.locator('tr.winner').count()).toBeGreaterThan(0);
+      const [winnerIdle, plainIdle] = [await bg(winner), await bg(plain)];
+      await p.locator(plain).first().scrollIntoViewIfNeeded();
+      await p.locator(plain).first().hover();
+      const plainHover = await bg(plain);
+      await p.locator(winner).first().scrollIntoViewIfNeeded();
+      await p.locator(winner).first().hover();
+      const winnerHover = await bg(winner);
+      expect(plainHover).not.toBe(plainIdle);
+      // still a winner's yellow (red above green and blue), and not the plain row's hover grey
+      expect(winnerHover).not.toBe(plainHover);
+      const [r, g, b] = winnerHover.match(/\d+/g)!.map(Number) as [number, number, number];
+      expect(r).toBeGreaterThan(b);
+      expect(winnerHover).not.toBe(winnerIdle);
+    });
+  });
+
   it('shows where the keyboard is: a focused sort button has a visible focus ring', async () => {
     await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
       let focused: { tag: string; ring: boolean; visible: boolean } | null = null;

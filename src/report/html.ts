@@ -401,6 +401,7 @@ th[aria-sort="descending"] .arrow::after{content:"▼";font-size:9px}
 .num{text-align:right}
 tbody tr:hover td{background:#f8fafc}
 tr.winner td{background:#fffbeb}
+tbody tr.winner:hover td{background:#fef3c7}
 @media (max-width:600px){main{padding:8px 12px 32px}th,td{padding:5px 7px}}
 tr.errored td{color:var(--muted)}
 .good{color:var(--good)}.bad{color:var(--bad)}.alarm{color:var(--bad);font-weight:700}.warn{color:var(--warn)}.muted{color:var(--muted)}

@@ -109,6 +109,10 @@ describe("writeReport's params", () => {
     // no params object at all ("Cannot read properties of undefined (reading 'formats')")
     const none = await (writeReport as (p?: unknown) => Promise<string[]>)().then(() => null, (e: unknown) => e as Error);
     expect(none?.message).toBe('writeReport: params must be one object { dir, results, manifest } (loadRunFolder(dir) gives results and manifest), got nothing');
+    // a manifest of another shape, or its promise ("Cannot read properties of undefined (reading 'total')")
+    expect((await call({ results: [], manifest: {} }))?.message).toMatch(/^writeReport: manifest must be the run folder's manifest \(loadRunFolder\(dir\)\.manifest\), got not a run manifest \(schemaVersion: /);
+    expect((await call({ results: [], manifest: Promise.resolve({}) }))?.message).toBe("writeReport: manifest must be the run folder's manifest (loadRunFolder(dir).manifest), got a Promise (await it)");
+    expect(existsSync(d)).toBe(false);
   });
 });
 

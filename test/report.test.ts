@@ -154,10 +154,10 @@ describe('writeReport', () => {
       // and it stays theirs: no marker (one said marginlab owns a results/ and manifest.json there), force needed again
       expect(readdirSync(mine).sort()).toEqual(['report.md', 'strategy.ts']);
       await expect(writeReport({ dir: mine, results, manifest: makeManifest(results), formats: ['md'] })).rejects.toMatchObject({ exitCode: 64 });
-      // an empty folder of theirs whose report fails: left empty, without the marker this call added
+      // an empty folder of theirs whose report fails (a result that is none, met while rendering): left empty, without the marker this call added
       const empty = join(base, 'empty');
       mkdirSync(empty);
-      await expect(writeReport({ dir: empty, results, manifest: {} as never, formats: ['md'] })).rejects.toThrow();
+      await expect(writeReport({ dir: empty, results: [null as never], manifest: makeManifest(results), formats: ['md'] })).rejects.toThrow();
       expect(readdirSync(empty)).toEqual([]);
       // a dataset folder is refused, force or not
       const ds = join(base, 'ds');
@@ -178,7 +178,7 @@ describe('writeReport', () => {
       }
       // a new folder: made, marked; on a failure it and the folders made above it are removed
       const fresh = join(base, 'x', 'y', 'new');
-      await expect(writeReport({ dir: fresh, results, manifest: {} as never, formats: ['md'] })).rejects.toThrow();
+      await expect(writeReport({ dir: fresh, results: [null as never], manifest: makeManifest(results), formats: ['md'] })).rejects.toThrow();
       expect(existsSync(join(base, 'x'))).toBe(false);
       await writeReport({ dir: fresh, results, manifest: makeManifest(results), formats: ['md'] });
       expect(readdirSync(fresh).sort()).toEqual(['.marginlab.json', 'report.md']);

@@ -98,6 +98,14 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
   }
   let ok = false;
   try {
+    // a manifest of another shape ({}, the promise of one) failed inside the report ("Cannot read properties of undefined
+    // (reading 'total')"); said once the folder is judged (a folder of the user's is refused first), which is then left as it was
+    const { manifestProblem } = await import('../shard/schema.js');
+    const problem = manifestProblem(p.manifest);
+    if (problem !== null) {
+      const what = typeof (p.manifest as { then?: unknown }).then === 'function' ? 'a Promise (await it)' : `not a run manifest (${problem})`;
+      throw new TypeError(`writeReport: manifest must be the run folder's manifest (loadRunFolder(dir).manifest), got ${what}`);
+    }
     const written = await renderReportFiles({ ...p, outSource: p.outSource ?? 'api' });
     // a folder deleted (or its lock taken) while the report was written must not end in success
     out.assertHeld();

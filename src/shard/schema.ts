@@ -48,6 +48,12 @@ function issues(err: z.ZodError, root: unknown): string[] {
   return err.issues.slice(0, 10).map((i) => `${oneLine(i.path.map(String).join('.')) || '(root)'}: ${issueMessage(i, { value: valueAt(root, i.path) }, { ownWithValue: true })}`);
 }
 
+/** what makes a value given as a run manifest (a library caller's) not one: its first problem, null when it is one */
+export function manifestProblem(v: unknown): string | null {
+  const r = RunManifestSchema.safeParse(v);
+  return r.success ? null : issues(r.error, v)[0]!;
+}
+
 /** `todo`: what to do about a damaged file (`: <fix>`), '' when the caller says it */
 function parseJson(text: string, path: string, todo = ''): unknown {
   if (text.trim() === '') throw dataError(`${path} is empty (0 bytes): a damaged or unfinished file${todo}`);

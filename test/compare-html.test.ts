@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium, scrollTableToEnd } from './fixtures/report/browser.js';
+import { copyTable, launchChromium, pastedCells, scrollTableToEnd } from './fixtures/report/browser.js';
 import { compareFolders } from '../src/compare/index.js';
 import { parseRules } from '../src/compare/rules.js';
 import { renderHtml } from '../src/compare/render.js';
@@ -78,7 +78,7 @@ describe('compare.html colours', () => {
       m.engineVersion = '2';
       const c = compareFolders(writeRunFolder(join(root2, 'base'), base, makeManifest(base, 'base')), writeRunFolder(join(root2, 'cur'), cur, m), parseRules([]));
       const html = renderHtml(c);
-      const cells = [...html.matchAll(/<td( class="(up|down)")?>([^<]*)<br><small>([^<]*)<\/small><\/td>/g)].map((x) => ({ cls: x[2] ?? '', delta: x[4]! }));
+      const cells = [...html.matchAll(/<td( class="(up|down)")?>([^<]*)<span class="nl"> <\/span><small>([^<]*)<\/small><\/td>/g)].map((x) => ({ cls: x[2] ?? '', delta: x[4]! }));
       expect(cells.length).toBeGreaterThan(0);
       // the one real change is coloured (a lower max margin ratio is better) ...
       expect(cells.filter((x) => x.cls !== '').map((x) => x.delta)).toEqual(['−3.0pp']);
@@ -115,6 +115,24 @@ describe('compare.html in headless Chromium', () => {
         expect(r.hidden, at).toEqual([]);
       });
     }
+  });
+
+  it("copies as a table: a selection of a table gives a line per run and a tab between cells (a change's second line broke its row in two)", async () => {
+    // a spreadsheet splits pasted text at line breaks and tabs: a <br> before a change's delta and before 'fails'
+    // copied as a line break, each run's row pasted as two rows per metric
+    await inContext({ viewport: { width: 1440, height: 1000 }, permissions: ['clipboard-read', 'clipboard-write'] }, async (p) => {
+      for (const sel of ['.table-wrap:nth-of-type(1) table', '.table-wrap:nth-of-type(2) table']) {
+        const t = await copyTable(p, sel);
+        expect(t.shown.length, sel).toBeGreaterThan(2);
+        expect(pastedCells(t.selected), sel).toEqual(t.shown);
+        expect(t.copied, sel).toBe(t.selected);
+      }
+      const runs = pastedCells((await copyTable(p, '.table-wrap:nth-of-type(2) table')).copied);
+      const dd = runs[0]!.indexOf('Max DD');
+      // the figures and their change, a space apart; the failed rule after the notes
+      expect(runs[1]![dd]).toMatch(/^[\d.]+% → [\d.]+% \+3\.0pp$/);
+      expect(runs[1]!.at(-1)).toMatch(/ fails maxDrawdown>\+2pp$/);
+    });
   });
 
   it('prints: every table fits the paper (nothing cut off at the right edge)', async () => {

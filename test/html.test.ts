@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { openReport, scrollTableToEnd } from './fixtures/report/browser.js';
+import { copyTable, openReport, pastedCells, scrollTableToEnd } from './fixtures/report/browser.js';
 import { writeReport } from '../src/report/index.js';
 import { makeManifest, makeResults, XSS_NAME } from './fixtures/report/fixture.js';
 import type { RunEventRecord, RunResult } from '../src/shard/types.js';
@@ -634,22 +634,22 @@ describe('report.html tables on a laptop and a phone: headers and the first colu
     });
   }, 120_000);
 
-  it("copies as a table: a selection of the sorted table gives every cell's text in the order shown", async () => {
-    await inContext({ viewport: { width: 1440, height: 1000 } }, async (p) => {
+  it("copies as a table: a selection of the sorted table gives a line per row shown and a tab between cells, in the order shown (a header label and a mode chip each broke their row's line)", async () => {
+    // a spreadsheet splits pasted text at line breaks and tabs: the header's sort buttons and the Mode column's chips,
+    // flex boxes, copied as blocks of their own (a header of one label per line, 'isolated' on a line of its own)
+    await inContext({ viewport: { width: 1440, height: 1000 }, permissions: ['clipboard-read', 'clipboard-write'] }, async (p) => {
       await p.locator('#comparison-table thead th', { hasText: /^Max DD$/ }).locator('button').click();
-      const r = await p.evaluate<{ text: string; shown: string[][] }>(`(() => {
-        const t = document.getElementById('comparison-table');
-        const range = document.createRange();
-        range.selectNodeContents(t);
-        const sel = getSelection();
-        sel.removeAllRanges();
-        sel.addRange(range);
-        return { text: sel.toString(), shown: Array.from(t.rows).map((tr) => Array.from(tr.cells).map((c) => c.innerText.trim())) };
-      })()`);
-      // every cell's text, in the order shown (the sticky header and first column copy once, in place)
-      const words = (x: string) => x.split(/\s+/).filter(Boolean);
-      expect(words(r.text)).toEqual(r.shown.flat().flatMap(words));
-      expect(r.text).toContain('\t');
+      for (const id of ['comparison-table', 'sweep-table', 'costs-table']) {
+        const t = await copyTable(p, `#${id}`);
+        expect(t.shown[0]![0], id).toBe('Strategy');
+        expect(pastedCells(t.selected), id).toEqual(t.shown);
+        // Ctrl+C's text/plain is that selection's text
+        expect(t.copied, id).toBe(t.selected);
+      }
+      // a winner's star stays in its mode's cell, a space apart
+      const t = await copyTable(p, '#comparison-table');
+      const mode = t.shown[0]!.indexOf('Mode');
+      expect(pastedCells(t.copied).some((r) => /^(isolated|cross|mixed) ★$/.test(r[mode]!))).toBe(true);
     });
   });
 });

@@ -200,6 +200,13 @@ function stressNote(p: RunPair): string {
   return `stress: ${outcome}, peak margin ratio ${mr(s.peakMarginRatio.baseline)} → ${mr(s.peakMarginRatio.current)}, change at the shock ${money(s.lossAtShock.baseline)} → ${money(s.lossAtShock.current)}`;
 }
 
+/**
+ * A line break inside a table cell that a copy of the table gives as a space: a `<br>` is copied as a line break,
+ * which splits the cell's row in two where a spreadsheet pastes it. Its space is sized 0 (the cells measure as with a
+ * `<br>`) and the break is drawn by its ::after, which no copy includes.
+ */
+const NL = '<span class="nl"> </span>';
+
 /** compare.html: the same content as compare.md, one page without scripts or external resources. */
 export function renderHtml(c: Comparison): string {
   const runName = namer(c);
@@ -213,8 +220,8 @@ export function renderHtml(c: Comparison): string {
       return `<tr${p.failedRules.length ? ' class="fail"' : ''}><td>${e(runName(p))}</td><td>${e(p.status.baseline)} → ${e(p.status.current)}</td>${COMPARE_METRICS.map((id) => {
         const m = p.metrics[id]!;
         const shown = fmtDelta(id, m.delta, fmtMetric(id, m.baseline) !== fmtMetric(id, m.current));
-        return `<td${cls(m.delta, shown, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}<br><small>${e(shown)}</small></td>`;
-      }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `<br><b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
+        return `<td${cls(m.delta, shown, HIGHER_IS_BETTER[id] ?? null)}>${e(fmtMetric(id, m.baseline))} → ${e(fmtMetric(id, m.current))}${NL}<small>${e(shown)}</small></td>`;
+      }).join('')}<td>${e(notes.join('; '))}${p.failedRules.length ? `${NL}<b>fails ${e(p.failedRules.join(', '))}</b>` : ''}</td></tr>`;
     })
     .join('\n');
   const setupRows = c.setups.map((s) => `<tr><td>${e(s.setup)}</td><td>${e(setupLine(s).replace(/^[a-z]+: /, ''))}</td></tr>`).join('\n');
@@ -232,6 +239,7 @@ tr>:first-child{border-left-width:1px}tr:first-child>*{border-top-width:1px}
 td:first-child,td:last-child{min-width:min(12em,34vw);overflow-wrap:anywhere}
 th{background:#f4f4f5;position:sticky;top:0;z-index:2}
 tr>:first-child{position:sticky;left:0;z-index:1}tr>th:first-child{z-index:3}
+.nl{font-size:0}.nl::after{content:"\\A";white-space:pre}
 .up{color:#15803d}.down{color:#b91c1c}tr.fail td{background:#fef2f2}
 .verdict{font-size:1.2rem;font-weight:600}.verdict.fail{color:#b91c1c}.verdict.pass{color:#15803d}small{color:#555}
 @media (max-width:600px){body{margin:.75rem}td,th{padding:.25rem .35rem}}

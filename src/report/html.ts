@@ -118,6 +118,10 @@ function sortableTable(id: string, head: { label: string; num: boolean; title?: 
   return `<div class="table-wrap" tabindex="0"><table class="sortable" id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table></div>`;
 }
 
+// no flex item with an element of its own inside a table cell: Chromium copies one as a block, a line break that
+// split a copied row ('8×\t\nisolated'); the chip is an inline-block, its dot and star inline, the star's space sized 0
+// (the 6 px gap as before) but copied. The header's sort button stays a flex box: its arrow is a pseudo-element
+// (`.arrow` is display: contents), which no copy includes
 const modeChip = (s: SetupId, extra = ''): string => `<span class="mode mode-${esc(s)}"><i></i>${esc(s)}${extra}</span>`;
 
 function signClass(id: string, v: number | null | undefined): string {
@@ -163,7 +167,7 @@ export function renderHtml(model: ReportModel, sweep: SweepRow[], modes: ModeTot
         ...(showVenue ? [{ html: esc(c.venue), v: c.venue }] : []),
         ...dataCell(c.dataLabel),
         { html: lev(c.leverage), v: c.leverage },
-        { html: modeChip(setup, win ? ' <b class="star" title="served this configuration best">★</b>' : ''), v: setup },
+        { html: modeChip(setup, win ? '<span class="sp"> </span><b class="star" title="served this configuration best">★</b>' : ''), v: setup },
         ...COMPARISON_METRICS.map((id, i) => {
           if (run.status !== 'ok') return { html: i === 0 ? '<span class="bad">errored</span>' : '—', v: null, cls: 'muted' };
           const v = run.metrics[id] ?? null;
@@ -379,8 +383,9 @@ h3{margin:0 0 4px;font-size:16px;word-break:break-word}
 .verdict{background:var(--card);border:1px solid var(--line);border-left:4px solid #9ca3af;border-radius:8px;padding:12px 14px}
 .verdict.won-isolated{border-left-color:var(--iso)}.verdict.won-cross{border-left-color:var(--cross)}.verdict.won-mixed{border-left-color:var(--mixed)}
 .verdict p{margin:4px 0;color:#374151}.verdict .winner{font-weight:600;color:var(--fg)}
-.mode{display:inline-flex;align-items:center;gap:6px;padding:1px 8px 1px 6px;border-radius:999px;background:#eef1f5;font-size:12.5px;font-weight:600;white-space:nowrap}
-.mode i{width:9px;height:9px;border-radius:50%;display:inline-block}
+.mode{display:inline-block;vertical-align:top;padding:1px 8px 1px 6px;border-radius:999px;background:#eef1f5;font-size:12.5px;font-weight:600;white-space:nowrap}
+.mode i{width:9px;height:9px;border-radius:50%;display:inline-block;vertical-align:middle;margin-right:6px}
+.mode .sp{font-size:0}.mode .star{margin-left:6px}
 .mode-isolated i{background:var(--iso)}.mode-cross i{background:var(--cross)}.mode-mixed i{background:var(--mixed)}
 .star{color:#d97706}
 .table-wrap{overflow:auto;max-height:85vh;max-height:85svh;overscroll-behavior-x:contain;background:var(--card);border:1px solid var(--line);border-radius:8px}
@@ -392,7 +397,8 @@ td.strat{font-weight:600;min-width:min(9em,34vw);max-width:260px;white-space:nor
 th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0;z-index:2;white-space:normal;min-width:4.5em;vertical-align:bottom}
 .sortable th:first-child,.sortable td:first-child{position:sticky;left:0;z-index:1;box-shadow:inset -1px 0 var(--line)}
 .sortable th:first-child{z-index:3}
-th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:center}
+th button{all:unset;cursor:pointer;display:inline-flex;gap:4px;align-items:baseline}
+th .arrow{display:contents}th .arrow::after{content:""}
 th button:focus-visible,select:focus-visible{outline:2px solid var(--iso);outline-offset:2px;border-radius:3px}
 .table-wrap:focus-visible{outline:2px solid var(--iso);outline-offset:2px}
 th.num button{justify-content:flex-end;width:100%;text-align:right}

@@ -187,6 +187,8 @@ describe('synthesize', () => {
       [{ vols: [19.9], bars: 20_000, timeframe: '1d' }, "price left 1e-12 … 1e15"],
       // crashes that carry it there name their own flags (it said only "lower --vol or --drift")
       [{ crashesPerYear: 1e12, bars: 1000 }, 'lower crashesPerYear or crashSize ('],
+      // a drift that carries it past 1e15 despite the crashes drawn on the way: a crash only drops a price, so not blamed
+      [{ drift: 10, bars: 400_000, timeframe: '1h' }, "): lower vols or drift, or write fewer bars"],
     ];
     for (const [o, msg] of cases) {
       const err = await synthesize({ ...base, ...o }).then(() => null, (e: unknown) => e as { exitCode?: number; message: string });

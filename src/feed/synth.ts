@@ -264,8 +264,9 @@ export async function synthesize(opts: SynthOptions, by: SynthCaller = 'api'): P
           const cl = o * Math.exp(x);
           // a volatility and drift that carry a price out of floating point (to 0 or past 1e300) over many bars
           if (!(cl > 1e-12 && cl < 1e15)) {
-            // crashes took it there as well (1e12 a year): those flags named too (it named only --vol and --drift)
-            const lower = crashes > 0 ? `${flag('crashesPerYear')} or ${flag('crashSize')} (${crashes} crash${crashes === 1 ? '' : 'es'} so far), ${flag('vols')} or ${flag('drift')}` : `${flag('vols')} or ${flag('drift')}`;
+            // crashes took it there as well (1e12 a year): those flags named too (it named only --vol and --drift); a crash
+            // only drops a price, so a price carried past 1e15 names them not (it blamed --crashes-per-year for a --drift of 10)
+            const lower = crashes > 0 && !(cl >= 1e15) ? `${flag('crashesPerYear')} or ${flag('crashSize')} (${crashes} crash${crashes === 1 ? '' : 'es'} so far), ${flag('vols')} or ${flag('drift')}` : `${flag('vols')} or ${flag('drift')}`;
             throw usageError(`${prefix}${symbols[i]}'s price left 1e-12 … 1e15 at bar ${bar + 1} (${cl}): lower ${lower}, or write fewer ${flag('bars')}`);
           }
           const hiBase = Math.max(o, cl), loBase = Math.min(o, cl);

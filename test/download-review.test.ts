@@ -65,6 +65,14 @@ describe('data download: what the import says', () => {
     expect(r.stdout).toContain('1 gap');
   });
 
+  it("an append that does not join the dataset's rows says so in a download's words (it said \"this import's rows … --replace imports the file alone\")", async () => {
+    const out = join(root, 'nojoin');
+    expect((await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles', '--to', '2024-11')).code).toBe(0);
+    const r = await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles', '--from', '2025-01', '--to', '2025-01');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^marginlab: warning: candles BTCUSDT 1h now has 1 gap .*; this download's rows do not join the dataset's \(0 gaps before it\): `--replace` downloads the range alone$/m);
+  });
+
   it('--replace says how many rows it replaced (a replace that dropped 2,880 rows said only "1416 new rows")', async () => {
     const out = join(root, 'replace');
     expect((await download(out, '--symbols', 'BTCUSDT', '--kinds', 'candles')).code).toBe(0);

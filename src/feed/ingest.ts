@@ -86,7 +86,7 @@ export const replacedText = (r: { replacedRows?: number }): string =>
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import and the
  * download, not at the next run (an append from another period makes one gap of thousands of bars). null: no gap.
  */
-export function gapWarningText(series: string, r: Pick<CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): string | null {
+export function gapWarningText(series: string, r: Pick<CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined, by: 'import' | 'download' = 'import'): string | null {
   const g = r.widestGap;
   if (!g) return null;
   // the append made a gap the file did not have (its rows do not join the dataset's): say how to undo it
@@ -94,7 +94,7 @@ export function gapWarningText(series: string, r: Pick<CommitResult, 'gaps' | 'w
   return (
     `${series.trim()} now has ${r.gaps} gap${r.gaps === 1 ? '' : 's'} (widest: ${g.missingBars} missing bar${g.missingBars === 1 ? '' : 's'} between ${new Date(g.from).toISOString()} and ${new Date(g.to).toISOString()}); ` +
     `a run at ${timeframe ?? 'its timeframe'} refuses a dataset with gaps unless the config's data entry says gaps: 'warn' (docs/data.md)` +
-    `${made ? `; this import's rows do not join the dataset's (${r.gapsBefore} gap${r.gapsBefore === 1 ? '' : 's'} before it): \`--replace\` imports the file alone` : ''}`
+    `${made ? `; this ${by}'s rows do not join the dataset's (${r.gapsBefore} gap${r.gapsBefore === 1 ? '' : 's'} before it): \`--replace\` ${by === 'import' ? 'imports the file' : 'downloads the range'} alone` : ''}`
   );
 }
 

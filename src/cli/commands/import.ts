@@ -55,9 +55,9 @@ export async function fundingWarnings(results: readonly { kind: string; symbol: 
 }
 
 /** A series with gaps imports (its rows are right), but a run refuses it by default: said at the import (gapWarningText) */
-export async function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined): Promise<void> {
+export async function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined, by: 'import' | 'download' = 'import'): Promise<void> {
   const { gapWarningText } = await import('../../feed/ingest.js');
-  const w = gapWarningText(series, r, timeframe);
+  const w = gapWarningText(series, r, timeframe, by);
   if (w) process.stderr.write(`marginlab: warning: ${w}\n`);
 }
 

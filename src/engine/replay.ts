@@ -33,7 +33,7 @@ import { CROSS_CHECKS, DEFAULT_EXECUTION, INTRABAR_PATHS, MAX_SLIPPAGE_BPS, SETU
 import { IntrabarRunner } from './intrabar.js';
 import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-state.js';
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
-import { shownValue, thrownText } from '../util/excerpt.js';
+import { givenValue, isThenable, shownValue, thrownText } from '../util/excerpt.js';
 import { editDistance, nearest } from '../util/nearest.js';
 
 /** The callbacks marginlab calls on a strategy instance (types.ts Strategy); frozen: strategy code runs in this realm. */
@@ -306,11 +306,6 @@ function paramsCopy<T>(params: T): T {
   }
 }
 
-/** What a caller gave for one of replay()'s objects, for its refusal: a promise is told to be awaited. */
-function givenValue(v: unknown): string {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function' ? 'a Promise (await it)' : shownValue(v);
-}
-
 /**
  * replay()'s data, strategy and venue are objects marginlab makes (loadDataset, resolveStrategy or a strategy file,
  * getVenue); a JavaScript caller may pass what a config names them by (a dataset path, a strategy name, a venue id) or
@@ -339,7 +334,7 @@ function checkReplayObjects(p: ReplayParams): void {
   const needs = ['tiers', 'isolatedLiquidationPrice', 'bankruptcyPrice'] as const;
   const lacks = typeof v === 'object' && v !== null ? needs.filter((k) => typeof (v as Record<string, unknown>)[k] !== 'function') : [...needs];
   if (lacks.length > 0) {
-    const got = typeof v === 'string' ? `${shownValue(v)}: pass getVenue(${shownValue(v)})` : typeof v === 'object' && v !== null && !('then' in v) ? `one without ${lacks.map((k) => `${k}()`).join(', ')}` : givenValue(v);
+    const got = typeof v === 'string' ? `${shownValue(v)}: pass getVenue(${shownValue(v)})` : typeof v === 'object' && v !== null && !isThenable(v) ? `one without ${lacks.map((k) => `${k}()`).join(', ')}` : givenValue(v);
     throw new TypeError(`replay: venue must be a venue profile (getVenue('binance-usdm'), listVenues() names the ids), got ${got}`);
   }
 }

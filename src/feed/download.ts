@@ -90,7 +90,7 @@ export function binanceInterval(timeframe: string, kinds: readonly FileKind[]): 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /** The archives for the request, in order: monthly for complete months, then daily for the current month up to yesterday. */
-export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' | 'timeframe' | 'kinds' | 'now'>): { archives: Archive[]; pending: string[] } {
+export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' | 'timeframe' | 'kinds' | 'now'>): { archives: Archive[]; pending: string[]; timeframe: string } {
   const mf = MONTH.exec(o.from), mt = MONTH.exec(o.to);
   if (!mf) throw usageError(`--from: expected a month YYYY-MM, got '${o.from}'`);
   if (!mt) throw usageError(`--to: expected a month YYYY-MM, got '${o.to}'`);
@@ -121,7 +121,7 @@ export function planArchives(o: Pick<DownloadOptions, 'symbols' | 'from' | 'to' 
       }
     }
   }
-  return { archives, pending };
+  return { archives, pending, timeframe };
 }
 
 /** A wait that ends early (rejecting) when `stop` is aborted. */
@@ -270,8 +270,7 @@ async function fetchArchive(a: Archive, base: string, cache: string, o: Download
 export async function downloadBinanceUsdm(o: DownloadOptions): Promise<DownloadResult> {
   if (o.symbols.length === 0) throw usageError('--symbols: give at least one symbol');
   if (o.kinds.length === 0) throw usageError('--kinds: give at least one of candles, mark, funding');
-  const { archives, pending } = planArchives(o);
-  const timeframe = binanceInterval(o.timeframe, o.kinds);
+  const { archives, pending, timeframe } = planArchives(o);
   // the range holds no archive Binance publishes yet: said why (it said "no archive of the request is published at
   // <server>" without asking the server, and the note on the current month's funding was never printed)
   if (archives.length === 0) {

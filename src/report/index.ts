@@ -16,7 +16,7 @@ import { leverageSweep, modeTotals } from './aggregate.js';
 import { buildSummary, summaryJsonPieces, summaryRuns } from './summary.js';
 import { csvLines } from './csv.js';
 import { renderMarkdown } from './markdown.js';
-import { shownValue } from '../util/excerpt.js';
+import { givenValue, isThenable, shownValue } from '../util/excerpt.js';
 
 export { loadRunFolder, loadResults, loadTrades } from './load.js';
 export { renderTradesCsv, renderLiquidationsCsv, runTrades, runLiquidations, TRADE_COLUMNS, LIQUIDATION_COLUMNS } from './trades.js';
@@ -103,7 +103,7 @@ export async function writeReport(p: WriteReportParams): Promise<string[]> {
     const { manifestProblem } = await import('../shard/schema.js');
     const problem = manifestProblem(p.manifest);
     if (problem !== null) {
-      const what = typeof (p.manifest as { then?: unknown }).then === 'function' ? 'a Promise (await it)' : `not a run manifest (${problem})`;
+      const what = isThenable(p.manifest) ? givenValue(p.manifest) : `not a run manifest (${problem})`;
       throw new TypeError(`writeReport: manifest must be the run folder's manifest (loadRunFolder(dir).manifest), got ${what}`);
     }
     const written = await renderReportFiles({ ...p, outSource: p.outSource ?? 'api' });

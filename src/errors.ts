@@ -32,9 +32,11 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * folder holds a strategy of that name (a name given with --strategies is the flag's problem, 64);
  * `duplicateStrategy`: two strategy folders hold a file of one name (the folders' problem, whichever
  * strategy was being looked up); `strategyFileName`: a strategy folder holds a file whose name holds a control character
- * (the folders' problem too).
+ * (the folders' problem too); `datasetSymbols`, `datasetTimeframe`: the symbols or the timeframe asked of a dataset are not
+ * a selection it can give (a symbol it lacks or one listed twice, a timeframe without candles: 78, the message naming
+ * the flag that chose them when one did).
  */
-export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy', 'duplicateStrategy', 'strategyFileName'] as const;
+export const USER_ERROR_REASONS = ['emptyWindow', 'injectOutsideWindow', 'unknownStrategy', 'duplicateStrategy', 'strategyFileName', 'datasetSymbols', 'datasetTimeframe'] as const;
 export type UserErrorReason = (typeof USER_ERROR_REASONS)[number];
 
 export class UserError extends Error {

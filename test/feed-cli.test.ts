@@ -259,16 +259,24 @@ describe('data validate flags', () => {
     expect(m60.stdout).toMatch(/^ok: clean 1h: 6 bars × 2 symbols/);
     expect(s3600.stdout).toMatch(/^ok: clean 30m: 12 bars/);
   });
-  it('an unknown symbol or timeframe is a config error (78); a bad --gaps value is a usage error (64)', async () => {
-    const [sym, tf, gaps] = await Promise.all([
+  it('an unknown symbol or timeframe, or a symbol listed twice, is a config error (78) naming the flag; a --symbols naming none and a bad --gaps value are usage errors (64)', async () => {
+    const [sym, tf, twice, none, gaps] = await Promise.all([
       feedCli(['data', 'validate', clean, '--symbols', 'BTCUSDT,ZZZUSDT']),
       feedCli(['data', 'validate', clean, '--timeframe', '4h']),
+      feedCli(['data', 'validate', clean, '--symbols', 'BTCUSDT,BTCUSDT']),
+      feedCli(['data', 'validate', clean, '--symbols', ' , ']),
       feedCli(['data', 'validate', clean, '--gaps', 'ignore']),
     ]);
     expect(sym.code).toBe(78);
-    expect(sym.stderr).toContain('has no symbol ZZZUSDT');
+    expect(sym.stderr).toMatch(/^marginlab: --symbols: dataset \S+ has no symbol ZZZUSDT/);
     expect(tf.code).toBe(78);
-    expect(tf.stderr).toContain('has no 4h candles (timeframes: 30m, 1h)');
+    expect(tf.stderr).toMatch(/^marginlab: --timeframe: dataset \S+ has no 4h candles \(timeframes: 30m, 1h\)\n$/);
+    // it said "data.symbols for dataset …", a config key this command has none of
+    expect(twice.code).toBe(78);
+    expect(twice.stderr).toMatch(/^marginlab: --symbols: dataset \S+: a symbol is listed twice \(BTCUSDT, BTCUSDT\)\n$/);
+    // it was 78 "no symbols selected", naming neither the flag nor what to do
+    expect(none.code).toBe(64);
+    expect(none.stderr).toBe("marginlab: --symbols ' , ' names no symbol: give comma-separated names (e.g. --symbols BTCUSDT,ETHUSDT), or leave it out for all\n");
     expect(gaps.code).toBe(64);
     expect(gaps.stderr).toContain("--gaps: expected error or warn, got 'ignore'");
   });

@@ -146,6 +146,13 @@ describe('loadDataset: one timeline', () => {
     await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ message: `dataset ${mixed} has no symbol ZZZ (symbols: AUSDT, BUSDT)` });
   });
 
+  it('a selection of no symbols names the key and the symbols to choose from (78; it said only "no symbols selected"); the selection errors carry their reason', async () => {
+    await expect(loadDataset(mixed, { symbols: [] })).rejects.toMatchObject({ exitCode: 78, reason: 'datasetSymbols', message: `data.symbols for dataset ${mixed}: no symbols selected (name one or more of AUSDT, BUSDT, or leave it out for all)` });
+    await expect(loadDataset(mixed, { symbols: ['AUSDT', 'AUSDT'] })).rejects.toMatchObject({ exitCode: 78, reason: 'datasetSymbols' });
+    await expect(loadDataset(mixed, { symbols: ['ZZZ'] })).rejects.toMatchObject({ reason: 'datasetSymbols' });
+    await expect(loadDataset(mixed, { timeframe: '4h' })).rejects.toMatchObject({ exitCode: 78, reason: 'datasetTimeframe' });
+  });
+
   it('rejects symbols on different grids', async () => {
     const dir = join(root, 'offgrid');
     await writeDataset(dir, { venue: 'v', timeframe: '1h', series: [candles('A', H, '1h', T0, 5), candles('B', H, '1h', T0 + 30 * 60_000, 5)] });

@@ -125,16 +125,16 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     if (opts.timeframe === undefined) {
       throw dataError(`${join(dir, MANIFEST_FILE)}: its default timeframe ${tf} has no candles (timeframes: ${available.join(', ') || 'none'}); set "timeframe" in manifest.json to one of them, or choose a timeframe (data.timeframe, --timeframe)`);
     }
-    throw configError(`dataset ${dir} has no ${tf} candles (timeframes: ${available.join(', ') || 'none'})`);
+    throw new UserError(`dataset ${dir} has no ${tf} candles (timeframes: ${available.join(', ') || 'none'})`, ExitCode.CONFIG, [], 'datasetTimeframe');
   }
   const symbols = opts.symbols ?? manifest.symbols;
   const unknown = symbols.filter((s) => !manifest.symbols.includes(s));
   if (unknown.length) {
     const hint = unknown.length === 1 ? didYouMean(unknown[0]!, manifest.symbols) : '';
-    throw configError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${hint} (symbols: ${manifest.symbols.join(', ')})`);
+    throw new UserError(`dataset ${dir} has no symbol${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${hint} (symbols: ${manifest.symbols.join(', ')})`, ExitCode.CONFIG, [], 'datasetSymbols');
   }
-  if (new Set(symbols).size !== symbols.length) throw configError(`data.symbols for dataset ${dir}: a symbol is listed twice (${symbols.join(', ')})`);
-  if (symbols.length === 0) throw configError('no symbols selected');
+  if (new Set(symbols).size !== symbols.length) throw new UserError(`data.symbols for dataset ${dir}: a symbol is listed twice (${symbols.join(', ')})`, ExitCode.CONFIG, [], 'datasetSymbols');
+  if (symbols.length === 0) throw new UserError(`data.symbols for dataset ${dir}: no symbols selected (name one or more of ${manifest.symbols.join(', ')}, or leave it out for all)`, ExitCode.CONFIG, [], 'datasetSymbols');
   if (opts.from !== undefined && opts.to !== undefined && !(opts.from < opts.to)) {
     throw configError(`empty time range: from ${fmtTime(opts.from)} is not before to ${fmtTime(opts.to)}`);
   }

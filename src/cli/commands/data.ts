@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { usageError } from '../../errors.js';
+import { configError, usageError, UserError } from '../../errors.js';
 import { grouped, visible } from '../../util/excerpt.js';
 
 const int = (name: string, v: string, min: number): number => {
@@ -45,13 +45,20 @@ export function register(program: Command): void {
     .option('--gaps <policy>', 'error | warn', 'error')
     .action(async (dataset: string, flags: { timeframe?: string; symbols?: string; gaps: string }) => {
       if (flags.gaps !== 'error' && flags.gaps !== 'warn') throw usageError(`--gaps: expected error or warn, got '${flags.gaps}'`);
+      const symbols = flags.symbols === undefined ? undefined : flags.symbols.split(',').map((s) => s.trim()).filter(Boolean);
+      if (symbols !== undefined && symbols.length === 0) throw usageError(`--symbols '${visible(flags.symbols!)}' names no symbol: give comma-separated names (e.g. --symbols BTCUSDT,ETHUSDT), or leave it out for all`);
       const { loadDataset } = await import('../../feed/load.js');
       const t0 = performance.now();
-      const md = await loadDataset(resolve(dataset), {
-        timeframe: flags.timeframe,
-        symbols: flags.symbols ? flags.symbols.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-        gaps: flags.gaps,
-      });
+      let md: Awaited<ReturnType<typeof loadDataset>>;
+      try {
+        md = await loadDataset(resolve(dataset), { timeframe: flags.timeframe, symbols, gaps: flags.gaps });
+      } catch (e) {
+        // the symbols or the timeframe the flags asked for and the dataset lacks (78, docs/data.md): the message names the flag,
+        // not the config key data.symbols this command has none of
+        const flag = e instanceof UserError ? (e.reason === 'datasetSymbols' ? '--symbols' : e.reason === 'datasetTimeframe' ? '--timeframe' : null) : null;
+        if (flag !== null) throw configError(`${flag}: ${(e as Error).message.replace(/^data\.symbols for /, '')}`);
+        throw e;
+      }
       const ms = performance.now() - t0;
       for (const w of md.warnings ?? []) process.stderr.write(`marginlab: warning: ${w}\n`);
       const n = md.time.length;

@@ -717,3 +717,24 @@ describe('one funding settlement twice', () => {
     expect(load.details.join('\n')).toContain('are 1 ms apart: one settlement twice');
   });
 });
+
+describe('data finer than --timeframe', () => {
+  // 5m candles imported with --timeframe 1h: the rows between the hours were bad rows, and the message
+  // offered --skip-bad-rows, which then wrote every 12th 5m candle as a 1h candle
+  const rows = (n: number, stepMs: number) => ['timestamp,open,high,low,close,volume', ...Array.from({ length: n }, (_, i) => `${1735689600000 + i * stepMs},1,2,0.5,1.5,3`)].join('\n') + '\n';
+  it('is refused naming the data\'s spacing, with or without --skip-bad-rows, nothing written', async () => {
+    for (const skipBadRows of [false, true]) {
+      const out = outDir();
+      const e = await userError(importCsv({ file: file(rows(60, 300_000)), kind: 'candles', symbol: 'X', timeframe: '1h', out, ...(skipBadRows ? { skipBadRows } : {}) }));
+      expect(e.message).toMatch(/the data's spacing is 5m \(59 of 59 steps\), not the timeframe 1h; import it with --timeframe 5m/);
+      expect(e.message).not.toMatch(/--skip-bad-rows leaves them out/);
+      expect(e.exitCode).toBe(65);
+      expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    }
+  });
+  it('still lists a few stray off-grid rows of 1h data as bad rows', async () => {
+    const text = rows(30, 3_600_000).replace(/\n(1735696800000),/, '\n1735696500000,');
+    const e = await userError(importCsv({ file: file(text), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    expect(e.message).toMatch(/1 bad row; nothing was written \(--skip-bad-rows leaves them out\)/);
+  });
+});

@@ -23,7 +23,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, MONTHLY_CANDLES_HINT, offExchangeGrid, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, MONTHLY_CANDLES_HINT, offExchangeGrid, otherSpacing, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
@@ -520,6 +520,8 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
   let rawPrevT = NaN;
   let rawUp = 0;
   let rawDown = 0;
+  /** those steps (ms, either direction) → how often: data finer than --timeframe shows here, as its rows between bars are bad rows */
+  const rawSteps = new Map<number, number>();
   const descTime: number[] = [];
   const descCols: number[][] = Array.from({ length: 5 }, () => []);
   let lastLine = 0;
@@ -655,6 +657,10 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (implausible !== null) { reject(line, implausible); return; }
       if (t > rawPrevT) rawUp++;
       else if (t < rawPrevT) rawDown++;
+      if (t !== rawPrevT && Number.isFinite(rawPrevT)) {
+        const d = Math.abs(t - rawPrevT);
+        if (rawSteps.size < 64 || rawSteps.has(d)) rawSteps.set(d, (rawSteps.get(d) ?? 0) + 1);
+      }
       rawPrevT = t;
       let reason: string | null = null;
       let nv = 0;
@@ -760,6 +766,17 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
           `${file}: the rows' times ${desc ? 'ascend' : 'descend'} (${most} of ${most + few} steps), but lines ${firstLine} and ${descLine}, which set the file's direction, ${desc ? 'descend' : 'ascend'}: ` +
             `${outOfOrder} row${outOfOrder === 1 ? ' was' : 's were'} read as out of order; sort the rows by time${sortFirst} and import again; nothing was written`,
         );
+      }
+      // data finer than the timeframe (5m candles with --timeframe 1h): every row between two bars is a bad row, and
+      // leaving them out (--skip-bad-rows) would write every 12th 5m candle as a 1h candle; said as the spacing it is
+      // (one such row stays a bad row: a stray time, not a spacing)
+      if (badCount > 1 && tfMs !== null) {
+        const finer = otherSpacing(rawSteps, tfMs);
+        if (finer && finer.step < tfMs) {
+          let n = 0;
+          for (const c of rawSteps.values()) n += c;
+          spacingVerdict(`${file}`, rawSteps, tfMs, opts.timeframe!, n, (other) => `import it with --timeframe ${other}; nothing was written`);
+        }
       }
       if (badCount === 0 || opts.skipBadRows) return;
       // rows out of time order are data to keep: leaving them out is the last thing to advise

@@ -199,7 +199,20 @@ describe('Binance public data', () => {
   it('--timeframe must agree with the file name', async () => {
     const e = await userError(() => readBinance([join(FX, 'binance', 'klines', 'BTCUSDT-1h-2025-06.zip')], { timeframe: '30m' }));
     expect(e.exitCode).toBe(64);
-    expect(e.message).toContain('the file name says 1h candles, but --timeframe 30m was given');
+    expect(e.message).toContain('the file name says 1h trade candles, but --timeframe 30m was given; drop --timeframe');
+  });
+
+  it('a --timeframe the names of a folder\'s files disagree with says what to do (it does not pick among them)', async () => {
+    // a freqtrade folder holds 1h candles and mark, 8h funding: --timeframe 30m named the mark file as "candles" and said no more
+    const ft = join(FX, 'freqtrade', 'binance', 'futures');
+    const e = await userError(() => readFreqtrade([ft], { timeframe: '30m' }));
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toMatch(/the file name says 1h (trade|mark-price) candles, but --timeframe 30m was given; --timeframe does not pick among the files of a folder: drop it \(each file's name gives its timeframe\), or name the files to import/);
+    const mark = join(ft, 'XRP_USDT_USDT-1h-mark.feather');
+    const m = await userError(() => readFreqtrade([mark], { timeframe: '30m' }));
+    expect(m.message).toBe(`${mark}: the file name says 1h mark-price candles, but --timeframe 30m was given; drop --timeframe (the file's name gives its timeframe)`);
+    const b = await userError(() => readBinance([join(FX, 'binance', 'klines')], { timeframe: '30m' }));
+    expect(b.message).toMatch(/the file name says 1h trade candles, but --timeframe 30m was given; --timeframe does not pick among the files of a folder: drop it/);
   });
 });
 

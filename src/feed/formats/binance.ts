@@ -15,8 +15,8 @@ import { excerpt, excerptList } from '../../util/excerpt.js';
 import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
-import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv } from './common.js';
+import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
+import { epochMs, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv, timeframeNameClash } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { isDataMember, isZip, readZip } from './zip.js';
 
@@ -67,7 +67,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     if (opts.kind === 'funding' && kind !== 'funding') throw usageError(`${file}: a klines file, but --kind funding was given`);
     if (interval.endsWith('M')) throw dataError(`${file}: ${MONTHLY_TEXT}`);
     if (kind !== 'funding' && opts.timeframe && opts.timeframe !== interval) {
-      throw usageError(`${file}: the file name says ${interval} candles, but --timeframe ${opts.timeframe} was given`);
+      throw usageError(timeframeNameClash(file, interval, KIND_WORDS[kind], opts.timeframe, !paths.includes(file)));
     }
     const buf = readInput(file);
     const texts: { label: string; what: string; text: string }[] = [];

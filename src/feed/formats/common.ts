@@ -157,3 +157,15 @@ export const fundingInterval = (time: Float64Array): string | undefined => tfFun
 
 /** A Parquet file by its name: .parquet (and the short .pq some tools write); read by ./parquet.ts. */
 export const isParquetFile = (name: string): boolean => /\.(parquet|pq)$/i.test(name);
+
+/**
+ * A file whose name gives its timeframe (Binance's and freqtrade's names), imported with another --timeframe (64): what to
+ * do. --timeframe does not pick among a folder's files, as --kind does (their funding and mark files are of other
+ * timeframes), so a file found in a folder says to drop it or to name the files.
+ */
+export function timeframeNameClash(file: string, named: string, what: string, given: string, inFolder: boolean): string {
+  return `${file}: the file name says ${named} ${what}, but --timeframe ${given} was given; ` +
+    (inFolder
+      ? `--timeframe does not pick among the files of a folder: drop it (each file's name gives its timeframe), or name the files to import`
+      : `drop --timeframe (the file's name gives its timeframe)`);
+}

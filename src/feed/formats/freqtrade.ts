@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { dataError, usageError, UserError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput, timeframeNameClash } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { excerpt } from '../../util/excerpt.js';
 import { columnF64, readArrowTable } from './feather.js';
@@ -110,7 +110,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
     }
     const tf = m[2]!;
     if (tf.endsWith('M')) throw dataError(`${file}: ${MONTHLY_CANDLES_HINT}: import the daily or finer files of the same pair`);
-    if (kind !== 'funding' && opts.timeframe && opts.timeframe !== tf) throw usageError(`${file}: the file name says ${tf} candles, but --timeframe ${opts.timeframe} was given`);
+    if (kind !== 'funding' && opts.timeframe && opts.timeframe !== tf) throw usageError(timeframeNameClash(file, tf, KIND_WORDS[kind], opts.timeframe, !paths.includes(file)));
     const key = `${m[1]}|${tf}|${kind}`;
     if (seen.has(key)) continue;
     seen.add(key);

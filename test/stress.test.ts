@@ -663,6 +663,31 @@ describe('stress config and plan', () => {
     await expect(cfg({ scenarios: ['Crash-2020-03-12'] })).rejects.toMatchObject({ details: [expect.stringMatching(/^stress\.scenarios\[0\]: unknown scenario 'Crash-2020-03-12' \(ids are case-sensitive: 'crash-2020-03-12'\)/)] });
   });
 
+  it("--scenarios picks which scenarios run, not which the config defines: stress.crashScenarios draws from the config's definitions, and their ids are checked as without the flag", async () => {
+    const mine = { id: 'mine', symbols: { BTC: { depth: -0.3, duration: '1h' } } };
+    const withFlag = (stress: Record<string, unknown>, scenarios: string[]) =>
+      resolveConfig({ name: 't', data: 'd', strategies: ['buy-and-hold'], stress } as never, { configDir: '/tmp', overrides: { stress: { scenarios } } });
+    // the way out the --scenarios none message names ("list them in stress.crashScenarios") was refused for a scenario the config
+    // defines: "unknown scenario 'mine' (ids are case-sensitive: 'mine') (known: …, mine; …)"
+    for (const ids of [[], ['alt-wick']]) {
+      const c = await withFlag({ scenarios: [mine], crashScenarios: ['mine'], crashesPerPath: 1, paths: 2 }, ids);
+      expect(c.stress!.scenarios.map((s) => s.id)).toEqual(ids);
+      expect(c.stress!.crashScenarios).toEqual([expect.objectContaining({ id: 'mine', symbols: { BTC: expect.objectContaining({ depth: -0.3, duration: 3_600_000 }) } })]);
+    }
+    // two definitions under one id: refused without the flag; with it, the first ran without a word (--scenarios x) or
+    // the problem went unsaid (--scenarios alt-wick)
+    const twice = { scenarios: [mine, { ...mine, symbols: { BTC: { depth: -0.5, duration: '1h' } } }], paths: 0 };
+    for (const ids of [['mine'], ['alt-wick']]) {
+      await expect(withFlag(twice, ids)).rejects.toMatchObject({ exitCode: 78, details: ["stress.scenarios[1].id: duplicate scenario id 'mine'"] });
+    }
+    // a definition under a pack id: the config's problem under its key (78), also when the flag names the pack's id (it read
+    // "--scenarios: 'alt-wick' is the id of a crash-pack scenario", a usage error) or another one (unsaid)
+    const packId = { scenarios: [{ ...mine, id: 'alt-wick' }], paths: 0 };
+    for (const ids of [['alt-wick'], ['crash-2020-03-12']]) {
+      await expect(withFlag(packId, ids)).rejects.toMatchObject({ exitCode: 78, details: [expect.stringMatching(/^stress\.scenarios\[0\]\.id: 'alt-wick' is the id of a crash-pack scenario/)] });
+    }
+  });
+
   it('--paths above the schema limit is a usage error naming the flag (64), not two config lines', async () => {
     const { stressCommand } = await import('../src/cli/commands/stress.js');
     for (const v of ['1000001', '99999999999999999999']) {

@@ -19,6 +19,7 @@ import { timeframeMsOrNaN } from '../feed/timeframe.js';
 import { getVenue, venueIds, type BuiltVenueProfile, type VenueOverrides, type VenueProfile } from '../venue/index.js';
 import type { ExecutionOptions } from '../engine/types.js';
 import { CRASHES_WITHOUT_SCENARIOS, PACK_IDS, resolveStress, unknownScenarioText, type ResolvedStress } from '../stress/plan.js';
+import type { Scenario } from '../stress/scenario.js';
 import { loadErrorMessage, moduleDefault, shownPath } from '../util/module-default.js';
 import { shellArg, shellPath } from '../util/shell.js';
 import { nowRunning, withTimeLimit, type TimeLimit } from '../util/time-limit.js';
@@ -412,11 +413,23 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
    * passed under --paths 1, and the same file failed `marginlab run`); the config's problems, never the flag's
    */
   let ownStress: string[] = [];
+  /**
+   * the scenarios the config defines that --scenarios did not pick: still defined (stress.crashScenarios may draw
+   * from them; "unknown scenario 'mine' … (known: …, mine)" refused the way out the --scenarios none message names)
+   */
+  const unpicked: Scenario[] = [];
   if (ov.stress !== undefined && stressBlock && obj.stress !== undefined) {
     const replaced = new Set([ov.stress.paths !== undefined ? 'paths' : '', ov.stress.seed !== undefined ? 'seed' : '', ov.stress.scenarios !== undefined ? 'scenarios' : '']);
     // the block alone (the rest of the config is parsed once, below)
     const own = await withTimeLimit(configCodeLimit(), `${where}: reading the config's values (its getters)`, async () => stressSchema.safeParse(obj.stress));
     if (!own.success) ownStress = formatIssues(own.error.issues.filter((i) => replaced.has(String(i.path[0]))), 'stress', stressSchema, { value: obj.stress });
+    else if (ov.stress.scenarios !== undefined) {
+      // the config's own scenario list, judged as without the flag (two definitions under one id, one under a pack id, an
+      // unknown id): the flag replaced it before resolveStress saw it, so `--scenarios x` ran the first of two 'x' without a word
+      ownStress = resolveStress(own.data).problems.filter((l) => l.startsWith('stress.scenarios['));
+      const picked = new Set(ov.stress.scenarios);
+      for (const d of own.data.scenarios ?? []) if (typeof d !== 'string' && !picked.has(d.id) && !PACK_IDS.includes(d.id) && !unpicked.some((u) => u.id === d.id)) unpicked.push(d);
+    }
   }
   if (ov.stress !== undefined && stressBlock) {
     const block = obj.stress === undefined ? {} : { ...(obj.stress as Record<string, unknown>) };
@@ -427,7 +440,8 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
       const defs = Array.isArray(block.scenarios) ? (block.scenarios as unknown[]).filter((x) => x && typeof x === 'object') : [];
       configScenarioIds = defs.map((d) => (d as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
       block.scenarios = (flagIds ?? []).map((id, i) => {
-        const d = defs.find((x) => (x as { id?: unknown }).id === id);
+        // a pack id runs the pack's scenario (a definition under it is the config's problem, said under its own key above)
+        const d = PACK_IDS.includes(id) ? undefined : defs.find((x) => (x as { id?: unknown }).id === id);
         if (d === undefined) return id;
         defIndexOf.set(i, (block.scenarios as unknown[]).indexOf(d));
         return d;
@@ -505,7 +519,7 @@ export async function resolveConfig(input: ConfigInput, opts: { configDir: strin
   }
   let stress: ResolvedStress | null = null;
   if (parsed.success && parsed.data.stress) {
-    const r = resolveStress(parsed.data.stress, configScenarioIds);
+    const r = resolveStress(parsed.data.stress, configScenarioIds, unpicked);
     // ids given with --scenarios: the problem names the flag, not a key the config may not have
     const named = (l: string): string =>
       l === CRASHES_WITHOUT_SCENARIOS && flagIds?.length === 0

@@ -74,6 +74,11 @@ export function resolveStress(
   input: StressInput,
   /** ids of scenarios the config defines that `input.scenarios` does not hold (--scenarios picked others): named in an unknown id's message */
   alsoKnown: readonly string[] = [],
+  /**
+   * those definitions (parsed, checked by the config): not run as scenarios, but `crashScenarios` draws from them
+   * as without the flag
+   */
+  alsoDefined: readonly Scenario[] = [],
 ): { stress: ResolvedStress | null; problems: string[] } {
   const problems: string[] = [];
   const defined = new Map<string, Scenario>(CRASH_PACK.map((s) => [s.id, s]));
@@ -88,12 +93,12 @@ export function resolveStress(
     defined.set(s.id, s);
   });
   const knownIds = () => [...new Set([...defined.keys(), ...alsoKnown])];
-  const pick = (ids: readonly (string | Scenario)[], key: string): Scenario[] => {
+  const pick = (ids: readonly (string | Scenario)[], key: string, from: ReadonlyMap<string, Scenario> = defined): Scenario[] => {
     const out: Scenario[] = [];
     const seen = new Set<string>();
     ids.forEach((x, i) => {
       const id = typeof x === 'string' ? x : x.id;
-      const s = defined.get(id);
+      const s = from.get(id);
       if (!s) {
         problems.push(`${key}[${i}]: ${unknownScenarioText(id, knownIds())}`);
       }
@@ -106,7 +111,9 @@ export function resolveStress(
   };
   const before = problems.length;
   const scenarios = pick(input.scenarios ?? PACK_IDS, 'stress.scenarios');
-  const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios') : scenarios;
+  const drawable = new Map(defined);
+  for (const s of alsoDefined) if (!drawable.has(s.id)) drawable.set(s.id, s);
+  const crashScenarios = input.crashScenarios ? pick(input.crashScenarios, 'stress.crashScenarios', drawable) : scenarios;
   // (a list left empty by its unknown ids: those are the problem, not also "no scenario"; no paths
   // draw no crashes: `--paths 0 --scenarios none`, history only, is a plan)
   if (input.crashesPerPath > 0 && input.paths > 0 && crashScenarios.length === 0 && problems.length === before) problems.push(CRASHES_WITHOUT_SCENARIOS);

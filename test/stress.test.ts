@@ -195,6 +195,17 @@ describe('scenario splice', () => {
     ]) expect(scenarioSchema.safeParse(moving).success, moving.id).toBe(true);
   });
 
+  it("two keys of a scenario's symbols that differ only in case are refused: one of them moved the symbol, the other was dropped without a word", () => {
+    // 'btc' and 'BTC' both name BTCUSDT (a key matches a symbol's base asset ignoring case): the −10 % of the first ran, the −50 % was never used
+    const r = scenarioSchema.safeParse({ id: 'x', symbols: { btc: { depth: -0.1, duration: '1h' }, BTC: { depth: -0.5, duration: '1h' } } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['symbols', 'BTC'], message: expect.stringContaining("'btc' and 'BTC' differ only in case") })]);
+    expect(scenarioSchema.safeParse({ id: 'x', symbols: { ETHUSDT: { depth: -0.1 }, ethusdt: { depth: -0.2 } } }).success).toBe(false);
+    // keys of different symbols, and an exact name beside a base asset (the exact name wins: docs/stress.md), still parse
+    expect(scenarioSchema.safeParse({ id: 'x', symbols: { BTC: { depth: -0.1 }, ETH: { depth: -0.2 } } }).success).toBe(true);
+    expect(scenarioSchema.safeParse({ id: 'x', symbols: { BTC: { depth: -0.1 }, BTCUSDT: { depth: -0.2 } } }).success).toBe(true);
+  });
+
   it('marketFallbackWarning: a market shock whose market is none of the dataset\'s symbols says the betas fall back to the mean of all', () => {
     const ds = (...symbols: string[]) => ({ name: 'd', symbols });
     const pack = CRASH_PACK.find((s) => s.id === 'crash-2025-10-10')!;

@@ -145,7 +145,16 @@ export const scenarioSchema = z
   .strict()
   // a scenario moving nothing replays the data unchanged under a crash's name (the run warned "moves none of ( vs …)")
   .superRefine((s, ctx) => {
-    if (Object.keys(s.symbols).length === 0 && s.market === undefined) {
+    // keys matching a symbol's base asset ignoring case ('btc' and 'BTC' both name BTCUSDT): the first moved it, the other
+    // was dropped without a word (shockKeyFor)
+    const keys = Object.keys(s.symbols);
+    keys.forEach((k, i) => {
+      const first = keys.slice(0, i).find((x) => x.toUpperCase() === k.toUpperCase());
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['symbols', k], message: `'${first}' and '${k}' differ only in case: they name the same symbols (a key matches a symbol's base asset ignoring case), and only one of the two shocks would be used; keep one` });
+      }
+    });
+    if (keys.length === 0 && s.market === undefined) {
       ctx.addIssue({ code: 'custom', path: ['symbols'], message: "a scenario moves prices: give 'symbols' (a shock per symbol, e.g. { BTC: { depth: -0.3, duration: '1h' } }) or 'market' (one for every symbol, by its beta)" });
     }
   });

@@ -440,3 +440,20 @@ describe('crash injections the shock changed nothing in are the history repeated
     expect(crash.winner).toBe('isolated');
   });
 });
+
+describe('Monte Carlo paths with crashes spliced in (stress.crashesPerPath)', () => {
+  it('the population sentence says so: "over 6 Monte Carlo paths" read as plain bootstrap paths, 100 % liquidated by crashes it never named', () => {
+    const plain = withReturns(-97, -100);
+    const sentence = (results: RunResult[]) => buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!.line;
+    expect(sentence(plain)).toMatch(/^over 6 Monte Carlo paths: /);
+    const withCrashes = (k: number) =>
+      plain.map((r): RunResult => {
+        const s = r.spec.stress;
+        if (s?.kind !== 'path') return r;
+        const crashes = Array.from({ length: k }, (_, i) => ({ scenario: 'crash-2025-10-10', injectAt: r.stress!.equityGridTime[10 + i]!, scenarioHash: 'abcdef012345' }));
+        return { ...r, spec: { ...r.spec, stress: { ...s, crashes } } };
+      });
+    expect(sentence(withCrashes(1))).toMatch(/^over 6 Monte Carlo paths \(1 crash spliced into each\): /);
+    expect(sentence(withCrashes(2))).toMatch(/^over 6 Monte Carlo paths \(2 crashes spliced into each\): /);
+  });
+});

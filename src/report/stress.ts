@@ -471,7 +471,17 @@ function summarizePopulation(pop: Population, runs: RunResult[], seed: number, o
   }
   if (erroredBy.length) tail = `${erroredBy.map(([s, k]) => `${k} ${s} run${k === 1 ? '' : 's'} errored`).join(', ')}${tail ? `; ${tail}` : ''}`;
   const n = views.length;
-  const head = pop === 'crash' ? `under the crash scenarios (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}`;
+  // paths with crashes spliced in (stress.crashesPerPath): said, else their odds read as those of the bootstrapped history alone
+  const crashCounts = views.map((k) => {
+    const v = byView.get(k)!;
+    const st = (v.isolated ?? v.cross ?? v.mixed)?.spec.stress;
+    return st?.kind === 'path' ? (st.crashes?.length ?? 0) : 0;
+  });
+  const withCrashes = crashCounts.filter((c) => c > 0).length;
+  const c0 = crashCounts[0] ?? 0;
+  const crashNote =
+    withCrashes === 0 ? '' : withCrashes === n && crashCounts.every((c) => c === c0) ? ` (${c0} crash${c0 === 1 ? '' : 'es'} spliced into each)` : ` (crashes spliced into ${withCrashes} of them)`;
+  const head = pop === 'crash' ? `under the crash scenarios (${n} injection${n === 1 ? '' : 's'})` : `over ${n} Monte Carlo path${n === 1 ? '' : 's'}${crashNote}`;
   const parts = setups.map((s) => {
     const o = bySetup[s]!;
     const med = o.totalReturn.q[2] ?? null;

@@ -153,6 +153,27 @@ describe('marginlab stress', () => {
     expect(await sweep('BBBUSDT')).toEqual([expect.stringMatching(/^stress: dataset late: BBBUSDT \(80 of 200\) has bars on part of the window only/)]);
   }, 120_000);
 
+  it("two shock keys naming one symbol by its base asset ('BTC' and 'BTC-USD' for BTC-USD-PERP) are refused (78, naming both and the dataset): the first one's shock ran, the other's was dropped without a word", async () => {
+    const H = 3_600_000;
+    const start = Date.UTC(2025, 0, 1);
+    const time = Array.from({ length: 60 }, (_, i) => start + i * H);
+    const col = time.map((_, i) => 100 + Math.sin(i / 5));
+    await writeDataset(join(dir, 'perp'), { venue: 'binance-usdm', timeframe: '1h', series: [{ symbol: 'BTC-USD-PERP', kind: 'candles', timeframe: '1h', time, columns: { open: col, high: col.map((x) => x * 1.01), low: col.map((x) => x * 0.99), close: col, volume: col.map(() => 1000) } }] });
+    const config = (symbols: Record<string, unknown>) => {
+      writeConfig(dir, 'perp.config.ts', { name: 'perp', data: './perp', strategyDirs: [FIXTURE_STRATEGIES], strategies: [{ name: 'fixture-trend', params: { lookback: 12, symbol: 'BTC-USD-PERP' } }], leverage: [3], setups: ['cross'], stress: { scenarios: [{ id: 'two', symbols }], inject: { at: [start + 30 * H] }, paths: 0 } });
+      return loadConfig(join(dir, 'perp.config.ts'));
+    };
+    const shock = { depth: -0.3, duration: '1h' };
+    await expect(runSweep({ loaded: await config({ BTC: shock, 'BTC-USD': { ...shock, depth: -0.6 } }), outDir: join(dir, 'perp-two'), shard: null, resume: false, progress: createProgress('quiet') })).rejects.toMatchObject({
+      exitCode: 78,
+      message: expect.stringMatching(/^\S*perp\.config\.ts: stress scenario 'two': its keys 'BTC' and 'BTC-USD' both name BTC-USD-PERP of dataset perp \(a key names a symbol by its base asset\), and only the first one's shock would be used; keep one, or name the symbol exactly \('BTC-USD-PERP'\)$/),
+    });
+    expect(existsSync(join(dir, 'perp-two'))).toBe(false);
+    // the symbol named exactly beside a base-asset key: the exact key is the one used, nothing is dropped unseen
+    await runSweep({ loaded: await config({ BTC: shock, 'BTC-USD-PERP': shock }), outDir: join(dir, 'perp-exact'), shard: null, resume: false, progress: createProgress('quiet') });
+    expect(resultFiles(join(dir, 'perp-exact')).length).toBeGreaterThan(0);
+  }, 120_000);
+
   it('stress.pathEvents keeps the event log of path runs', async () => {
     evConfig(true);
     const r = await runCli(['stress', '-c', 'stress-ev.config.ts', '--workers', '1', '--out', 'ev', '--quiet'], dir);

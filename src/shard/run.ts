@@ -455,7 +455,18 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
   // stress plans that would not do what they seem to: too short for paths, no injection time, a scenario that moves none
   // of a dataset's symbols (a plain replay there), a market the dataset lacks
   if (c.stress) {
-    const { scenarioMovesNone, marketFallbackWarning, scenarioHash } = await import('../stress/scenario.js');
+    const { scenarioMovesNone, marketFallbackWarning, scenarioHash, ambiguousShockKeys } = await import('../stress/scenario.js');
+    // two shock keys naming one symbol of a dataset by its base asset: one of the two shocks would be dropped without a word
+    for (const sc of stressScenarios) {
+      for (const d of datasets.plan) {
+        for (const sym of d.symbols) {
+          const two = ambiguousShockKeys(sc, sym);
+          if (two !== null) {
+            throw new UserError(`${configName}: stress scenario '${sc.id}': its keys '${two[0]}' and '${two[1]}' both name ${sym} of dataset ${d.name} (a key names a symbol by its base asset), and only the first one's shock would be used; keep one, or name the symbol exactly ('${sym}')`, ExitCode.CONFIG);
+          }
+        }
+      }
+    }
     const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;

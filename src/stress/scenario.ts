@@ -361,6 +361,17 @@ export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string)
   return keys.find((k) => k === symbol) ?? keys.find((k) => keyMatches(k, symbol)) ?? null;
 }
 
+/**
+ * Two keys of `scenario.symbols` that both name `symbol` by its base asset, none naming it exactly ('BTC' and 'BTC-USD' for
+ * BTC-USD-PERP): shockKeyFor takes the first and the other's shock is dropped without a word. null when there are none.
+ */
+export function ambiguousShockKeys(scenario: Pick<Scenario, 'symbols'>, symbol: string): [string, string] | null {
+  const keys = Object.keys(scenario.symbols);
+  if (keys.includes(symbol)) return null;
+  const named = keys.filter((k) => keyMatches(k, symbol));
+  return named.length > 1 ? [named[0]!, named[1]!] : null;
+}
+
 /** First 12 hex digits of the sha256 of a scenario's resolved definition (canonical, sorted keys). */
 export function scenarioHash(s: Scenario): string {
   return sha256Hex(canonicalJson(s)).slice(0, 12);

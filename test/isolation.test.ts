@@ -133,6 +133,18 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
     expect(Object.hasOwn(Object.prototype, 'get')).toBe(false);
   });
 
+  it('undoes a change of Error.stackTraceLimit or Error.prepareStackTrace without reporting it (they were left as changed: the stack, and so the location, of every later run\'s error followed them)', () => {
+    const g = new RealmGuard();
+    const limit = Error.stackTraceLimit;
+    const had = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+    Error.stackTraceLimit = 0;
+    (Error as unknown as { prepareStackTrace: unknown }).prepareStackTrace = () => 'nothing here';
+    expect(g.restore()).toEqual([]);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')).toEqual(had);
+    expect(new Error('x').stack).toMatch(/isolation\.test\.ts/);
+  });
+
   it('finds a change of a property\'s attributes or kind with the same value, and undoes it', () => {
     const g = new RealmGuard();
     const before = (o: object, k: PropertyKey) => Object.getOwnPropertyDescriptor(o, k);

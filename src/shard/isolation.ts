@@ -69,7 +69,12 @@ const GLOBAL_NAMES = [
   'parseInt', 'isFinite', 'isNaN', 'Infinity', 'NaN', 'undefined', 'structuredClone', 'setTimeout', 'setInterval', 'setImmediate',
   'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'console',
 ] as const;
-/** keys tools change legitimately (source maps, stack depth) */
+/**
+ * keys tools change legitimately (source maps, stack depth): undone like the others, but not reported (the pass is not
+ * errored for them). Undone all the same: they decide the stack, and so the location, of every error thrown later in the
+ * realm, so a pass that set `Error.stackTraceLimit = 0` took the location off another run's error message (same RunId,
+ * another result)
+ */
 const IGNORED = Object.assign(Object.create(null) as Record<string, true>, { 'Error.prepareStackTrace': true, 'Error.stackTraceLimit': true } as const);
 
 function intrinsics(): [string, object][] {
@@ -201,7 +206,10 @@ export class RealmGuard {
         const k = keys[j]!;
         if (R.hasOwn(s.descs, k)) continue;
         const name = keyName(s.name, k);
-        if (IGNORED[name]) continue;
+        if (IGNORED[name]) {
+          R.del(s.obj, k);
+          continue;
+        }
         note(`${name} (added)`);
         keep(R.getDesc(s.obj, k));
         if (!R.del(s.obj, k)) note(`${name} (cannot be undone)`);
@@ -213,7 +221,10 @@ export class RealmGuard {
         const now = R.getDesc(s.obj, k);
         if (now && sameDesc(now, d)) continue;
         const name = keyName(s.name, k);
-        if (IGNORED[name]) continue;
+        if (IGNORED[name]) {
+          R.define(s.obj, k, d as PropertyDescriptor);
+          continue;
+        }
         note(now ? name : `${name} (deleted)`);
         keep(now);
         if (!R.define(s.obj, k, d as PropertyDescriptor)) note(`${name} (cannot be undone)`);

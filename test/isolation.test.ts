@@ -53,6 +53,21 @@ describe('one worker shared by hostile strategies', () => {
     for (const f of cleanFiles) expect(readFileSync(join(dir, 'all', 'results', f), 'utf8')).toBe(readFileSync(join(dir, 'clean', 'results', f), 'utf8'));
   });
 
+  it('process.kill(process.pid) in a strategy errors its own runs; the other runs finish as in a clean sweep (the signal stopped the whole sweep as a Ctrl-C: exit 130, no run finished, on every --resume alike)', async () => {
+    writeConfig(dir, 'kill.config.ts', { ...base, strategies: ['self-kill', trend] });
+    writeConfig(dir, 'kill-clean.config.ts', { ...base, strategies: [trend] });
+    const [r, clean] = await Promise.all([runCli(['run', '-c', 'kill.config.ts', '--out', 'kill', '--quiet'], dir), runCli(['run', '-c', 'kill-clean.config.ts', '--out', 'kill-clean', '--quiet'], dir)]);
+    expect(clean.code).toBe(0);
+    expect(r.code).toBe(1);
+    const res = resultFiles(join(dir, 'kill')).map((f) => JSON.parse(readFileSync(join(dir, 'kill', 'results', f), 'utf8')) as RunResult);
+    const killers = res.filter((x) => x.spec.strategy === 'self-kill');
+    expect(killers).toHaveLength(2);
+    for (const x of killers) expect(x.error).toMatch(/^strategy threw: Error: process\.kill\(process\.pid\) would signal marginlab's own process.*self-kill\.ts:\d+:\d+\)$/);
+    const cleanFiles = resultFiles(join(dir, 'kill-clean'));
+    expect(cleanFiles).toHaveLength(12);
+    for (const f of cleanFiles) expect(readFileSync(join(dir, 'kill', 'results', f), 'utf8')).toBe(readFileSync(join(dir, 'kill-clean', 'results', f), 'utf8'));
+  });
+
   it('a promise rejected after the callback returned with a proxy whose traps throw: that run errors saying so (was the trap\'s own message, "proxy trap ran")', async () => {
     writeConfig(dir, 'proxy.config.ts', { ...base, strategies: [{ name: 'stray-timer', params: { mode: 'proxy' } }] });
     const r = await runCli(['run', '-c', 'proxy.config.ts', '--out', 'proxy', '--quiet'], dir);

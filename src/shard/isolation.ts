@@ -414,6 +414,29 @@ export function installWorkerIsolation(): void {
     stray(`unhandled promise rejection: ${describe(reason)}`, 'an unhandled rejection outside any run', `${AFTER_CALLBACK}: `);
   });
   routeConsoleToStderr();
+  refuseSelfSignals();
+}
+
+/**
+ * In a worker: `process.kill(process.pid)` (or `process.kill(0)`, the process group) throws instead of signalling. A
+ * worker thread shares marginlab's process: the signal stopped the whole sweep as a Ctrl-C does (exit 130, every run
+ * with it, "0 of N runs finished"), again on every `--resume` it told to run. Now the pass that called it errors with
+ * its message and location, as a `process.exit()` ends only its worker. Signal 0 (is the process alive?) and other
+ * processes' pids go to the real call.
+ */
+function refuseSelfSignals(): void {
+  const real = process.kill;
+  const own = process.pid;
+  process.kill = function kill(pid: number, signal?: string | number): true {
+    const target = Number(pid);
+    if ((target === own || target === 0 || target === -own) && signal !== 0 && signal !== '0') {
+      throw new Error(
+        // (no pid in the text: it is part of the run's result, the same from run to run)
+        `process.kill(${target === 0 ? '0' : target === own ? 'process.pid' : '-process.pid'}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`}) would signal marginlab's own process, which runs every run of the sweep (strategies run in its worker threads): throw an Error to stop a run`,
+      );
+    }
+    return R.apply(real, process, [pid, signal]) as true;
+  };
 }
 
 /** Start a pass: timers and stray errors from now on are its own. */

@@ -242,6 +242,17 @@ describe('config schema', () => {
     ]);
   });
 
+  it('a function where a list goes is one line, the key\'s own message (was two: "expected a list" and zod\'s size check of the function\'s .length, "too small, got a function")', async () => {
+    const fn = () => [3];
+    const p = await problemsOf({ ...base, leverage: fn, setups: fn, strategies: fn, data: fn });
+    expect(p.details).toEqual([
+      'data: expected a dataset folder, { path, timeframe?, symbols?, gaps? } or a list of them, got function',
+      "strategies: expected 'all' or a list of strategy names or entries, got function",
+      'setups: expected a list, got a function',
+      'leverage: expected a leverage ≥ 1 or a list of them (e.g. [3, 10]), got function',
+    ]);
+  });
+
   it('a malformed initialCapital string is one problem, not the same key twice', async () => {
     // (not also 'at most 1e15': '10,000' and 'abc' read as NaN, '1e20' as a number above it)
     for (const initialCapital of ['10,000', '-5', 'abc', '1e20', '1e-9', '2,000,000,000,000,000']) {

@@ -166,6 +166,7 @@ export interface LoadedConfig {
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', schema?: unknown, root?: { value: unknown }): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
+    if (sizeOfWrongType(issue)) continue;
     if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
       // report the branch that got furthest (most specific path), once
       const branches = issue.errors as z.core.$ZodIssue[][];
@@ -236,10 +237,17 @@ export function objectKeysAt(schema: unknown, path: readonly PropertyKey[], dept
   }
 }
 
+/**
+ * zod's size check (`.min(1)` of a list) run on a value of another type, which zod reports beside the
+ * type's issue with the origin 'unknown': a function has a `.length`, so `leverage: () => 3` said
+ * "expected a list" and "too small, got a function". Only the type's issue is the value's problem.
+ */
+const sizeOfWrongType = (i: z.core.$ZodIssue): boolean => (i.code === 'too_small' || i.code === 'too_big') && (i as { origin?: unknown }).origin === 'unknown';
+
 /** an issue saying only that a value is of none of the accepted types (nested unions included), at the value itself */
 function typeOnlyIssue(i: z.core.$ZodIssue): boolean {
   if (i.path.length > 0) return false;
-  if (i.code === 'invalid_type' || i.code === 'invalid_value') return true;
+  if (i.code === 'invalid_type' || i.code === 'invalid_value' || sizeOfWrongType(i)) return true;
   return i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && (i.errors as z.core.$ZodIssue[][]).every((b) => b.every(typeOnlyIssue));
 }
 

@@ -364,6 +364,8 @@ export async function buildPlan(
         for (const issue of parsed.error.issues) {
           if (onlyGiven && (issue.code === 'custom' || typeof issue.path[0] !== 'string' || !onlyGiven.has(issue.path[0]))) continue;
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
+          // (none for zod's size check of a value of another type: its type's issue says it)
+          if (lines.length === 0) continue;
           if (issue.code !== 'custom' && typeof issue.path[0] === 'string' && Object.hasOwn(point, issue.path[0])) {
             refusedAt(`${JSON.stringify(issue.path.map(String))}\u0000${issue.code}\u0000${issue.message}`, lines, point, true);
             continue;

@@ -74,6 +74,15 @@ describe.concurrent('process.exit() in the code of a config or a strategy on the
     expect(refused(r, 'o-exit-symbols')).toMatch(/exit-symbols\.ts:12: strategy 'exit-symbols' called process\.exit\(3\)/);
   });
 
+  it("process.kill(process.pid) in symbols(params) and in the config's top level: 78 naming the file and line (was exit 130, 'interrupted before any run started', as a Ctrl-C)", async () => {
+    const [sym, top] = await Promise.all([
+      run(['run', '-c', writeCfg('kill-symbols', 'kill-symbols'), '--out', 'o-kill-symbols', '--quiet']),
+      run(['run', '-c', writeCfg('kill-top', 'log-symbols', "process.kill(process.pid, 'SIGINT');\n"), '--out', 'o-kill-top', '--quiet']),
+    ]);
+    expect(refused(sym, 'o-kill-symbols')).toMatch(/kill-symbols\.ts:12: strategy 'kill-symbols' called process\.kill\(process\.pid, "SIGTERM"\), a signal to marginlab's own process; the code of a config or a strategy must not end the process/);
+    expect(refused(top, 'o-kill-top')).toMatch(/^marginlab: kill-top\.config\.mjs:1: the config called process\.kill\(process\.pid, "SIGINT"\), a signal to marginlab's own process/);
+  });
+
   it("a timer of the config's (was exit 0, no output)", async () => {
     const r = await run(['run', '-c', writeCfg('exit-timer', 'log-symbols', 'setTimeout(() => process.exit(0), 0);\n'), '--out', 'o-exit-timer', '--quiet']);
     expect(refused(r, 'o-exit-timer')).toMatch(/^marginlab: exit-timer\.config\.mjs:1: the config called process\.exit\(0\)/);

@@ -101,7 +101,7 @@ function onFault(err: unknown, rejected: boolean, internal: (err: unknown) => nu
 }
 
 /**
- * Install the guards on this process (the CLI, once): process.exit called by user code is refused (the
+ * Install the guards on this process (the CLI, once): process.exit (and process.kill of marginlab's own process) called by user code is refused (the
  * command ends with one line naming the file and the line, exit 78; marginlab's own exits go through
  * util/interrupt.ts exitProcess); an uncaught error or an unhandled rejection ends the command (see
  * onFault). `internal`: what reports an error of marginlab's own and gives the exit code (src/cli/main.ts reportError).
@@ -118,6 +118,25 @@ export function installUserFaultGuards(internal: (err: unknown) => number): void
       false,
     );
   }) as typeof process.exit;
+  // process.kill(process.pid) (or 0, the process group; −pid) from user code: a signal to marginlab's own process, which
+  // stopped the command as a Ctrl-C does (130, "interrupted before any run started"); refused as process.exit() is.
+  // Signal 0 (is it alive?), other processes and marginlab's own calls (no user frame) go to the real call
+  const kill = process.kill;
+  process.kill = function killGuard(pid: number, signal?: string | number): true {
+    const target = Number(pid);
+    if ((target === process.pid || target === 0 || target === -process.pid) && signal !== 0 && signal !== '0') {
+      const frame = currentUserFrame();
+      if (frame !== null) {
+        const call = `process.kill(${target === 0 ? '0' : target === process.pid ? 'process.pid' : '-process.pid'}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`})`;
+        return endAfterCleanUp(
+          `${shownPath(frame.file)}:${frame.line}: ${whoOf(frame.file)} called ${call}, a signal to marginlab's own process; the code of a config or a strategy must not end the process (throw an Error to stop with a message)`,
+          ExitCode.CONFIG,
+          false,
+        );
+      }
+    }
+    return Reflect.apply(kill, process, [pid, signal]) as true;
+  };
   process.on('uncaughtException', (err) => onFault(err, false, internal));
   process.on('unhandledRejection', (reason) => onFault(reason, true, internal));
 }

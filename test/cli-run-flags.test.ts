@@ -485,13 +485,14 @@ describe('a reader that closes the pipe early', () => {
       name: 'piped',
       data: './data',
       strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12, 18, 24] }, params: { spinUs: 3000 } }],
+      strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 12, 18, 24] } }],
       leverage: [3],
       workers: 1,
       output: { formats: ['json'] },
     });
     // `marginlab run --json | head -1`: the reader takes the first line and closes its end
-    const { child, done } = startCli(['run', '-c', 'piped.config.ts', '--json', '--out', 'piped'], dir);
+    // this command slowed to 3 ms a bar (not a param: the same run ids), the --resume below at full speed
+    const { child, done } = startCli(['run', '-c', 'piped.config.ts', '--json', '--out', 'piped'], dir, { env: { MARGINLAB_TEST_SPIN_US: '3000' } });
     child.stdout!.once('data', () => child.stdout!.destroy());
     const { code, stderr } = await done;
     expect(code, stderr).toBe(130);

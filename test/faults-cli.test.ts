@@ -254,7 +254,7 @@ describe('the output folder deleted while run writes it', () => {
       name: 'slow',
       data: './data',
       strategyDirs: [FIXTURE_STRATEGIES],
-      strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] }, params: { spinUs: 120 } }],
+      strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] } }],
       leverage: [7],
       workers: 1,
     });
@@ -264,28 +264,32 @@ describe('the output folder deleted while run writes it', () => {
       { victim: 'results', what: 'lost its results/ (deleted)', again: 'run the command again with --resume to finish it' },
       { victim: '.marginlab.lock', what: 'lost its lock .marginlab.lock (deleted)', again: 'run the command again with --resume to finish it' },
     ];
-    for (const [k, c] of cases.entries()) {
-      const out = join(dir, `deleted-${k}`);
-      const { done } = startCli(['run', '-c', 'slow.config.ts', '--out', out, '--quiet'], dir);
-      await waitFor(() => resultFiles(out).length >= 1, 60_000, 'the first result');
-      // taken away at once (a rename out of the folder, then deleted): an rm -rf racing the run's next
-      // write fails with ENOTEMPTY, or lets the run see the lock gone before the folder
-      const gone = join(dir, `gone-${k}`);
-      renameSync(join(out, c.victim), gone);
-      rmSync(gone, { recursive: true, force: true });
-      const r = await done;
-      expect(r.stderr).toBe(`marginlab: --out ${out} ${c.what} ${tail} ${c.again}; this is not a marginlab bug\n`);
-      expect(r.code).toBe(70);
-      if (c.victim === '') expect(existsSync(out)).toBe(false);
-      else {
-        // nothing was made again, no report claims the folder, and the marker stays
-        expect(existsSync(join(out, 'results'))).toBe(c.victim !== 'results');
-        expect(existsSync(join(out, 'summary.json'))).toBe(false);
-        expect(existsSync(join(out, '.marginlab.json'))).toBe(true);
-        expect(leftovers(out)).toEqual([]);
-        expect((JSON.parse(read(join(out, 'manifest.json'))) as { inProgress?: boolean }).inProgress).toBe(true);
-      }
-    }
+    // the three cases side by side (each its own folder)
+    await Promise.all(
+      cases.map(async (c, k) => {
+        const out = join(dir, `deleted-${k}`);
+        // slowed to 120 µs a bar (not a param: the --resume below runs the same runs at full speed)
+        const { done } = startCli(['run', '-c', 'slow.config.ts', '--out', out, '--quiet'], dir, { env: { MARGINLAB_TEST_SPIN_US: '120' } });
+        await waitFor(() => resultFiles(out).length >= 1, 60_000, 'the first result');
+        // taken away at once (a rename out of the folder, then deleted): an rm -rf racing the run's next
+        // write fails with ENOTEMPTY, or lets the run see the lock gone before the folder
+        const gone = join(dir, `gone-${k}`);
+        renameSync(join(out, c.victim), gone);
+        rmSync(gone, { recursive: true, force: true });
+        const r = await done;
+        expect(r.stderr).toBe(`marginlab: --out ${out} ${c.what} ${tail} ${c.again}; this is not a marginlab bug\n`);
+        expect(r.code).toBe(70);
+        if (c.victim === '') expect(existsSync(out)).toBe(false);
+        else {
+          // nothing was made again, no report claims the folder, and the marker stays
+          expect(existsSync(join(out, 'results'))).toBe(c.victim !== 'results');
+          expect(existsSync(join(out, 'summary.json'))).toBe(false);
+          expect(existsSync(join(out, '.marginlab.json'))).toBe(true);
+          expect(leftovers(out)).toEqual([]);
+          expect((JSON.parse(read(join(out, 'manifest.json'))) as { inProgress?: boolean }).inProgress).toBe(true);
+        }
+      }),
+    );
     // --resume finishes a folder that lost its results/
     const resumed = await runCli(['run', '-c', 'slow.config.ts', '--out', join(dir, 'deleted-1'), '--resume', '--quiet'], dir);
     expect(resumed.stderr).toBe('');

@@ -176,9 +176,10 @@ describe('determinism', () => {
 
 describe('resume', () => {
   it('a sweep killed midway and resumed equals an uninterrupted sweep', async () => {
-    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [5], workers: 1 }));
+    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] } }], leverage: [5], workers: 1 }));
     const out = join(dir, 'killed');
-    const { child, done } = startCli(['run', '-c', 'slow.config.ts', '--out', 'killed', '--quiet'], dir);
+    // only the command killed is slowed (120 µs a bar, not a param: the same run ids); the others run at full speed
+    const { child, done } = startCli(['run', '-c', 'slow.config.ts', '--out', 'killed', '--quiet'], dir, { env: { MARGINLAB_TEST_SPIN_US: '120' } });
     await waitFor(() => resultFiles(out).length >= 2, 60_000, 'two results');
     child.kill('SIGKILL');
     await done;
@@ -216,71 +217,77 @@ describe('resume', () => {
 describe('failure isolation', () => {
   it("a run again into its folder (plain and --force) replaces only its own results: a user's file in results/ stays", async () => {
     writeConfig(dir, 'keep.config.ts', sweep({ leverage: [3] }));
-    const first = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet'], dir);
-    expect(first.code).toBe(0);
-    const note = join(dir, 'keep', 'results', 'notes.txt');
-    writeFileSync(note, 'mine');
-    // a result of an earlier plan (here one cut short): marginlab's, so a new run clears it
-    writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{"schemaVersion":3,"runId":"0123456789abcdef","spec":{"strat');
-    // and an empty one (nothing in it to lose)
-    writeFileSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'), '');
-    for (const extra of [[], ['--force']]) {
-      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
-      expect(r.code, r.stderr).toBe(0);
-      expect(read(note)).toBe('mine');
-      expect(existsSync(join(dir, 'keep', 'results', '0123456789abcdef.json'))).toBe(false);
-      expect(existsSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'))).toBe(false);
-      expect(resultFiles(join(dir, 'keep'))).toHaveLength(4); // 2 lookbacks × 2 setups × 1 leverage
-    }
-    // a file of a result's name that holds no result (its run id is not in it): the user's, refused and kept
-    const named = join(dir, 'keep', 'results', '0000000000000000.json');
-    writeFileSync(named, '{"mine": true}\n');
-    for (const extra of [[], ['--force']]) {
-      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
-      expect(r.code).toBe(64);
-      expect(r.stderr.trim()).toBe(`marginlab: ${named} is named like a result but is not one marginlab wrote (its run id is not in it), and this command replaces the folder's results: move it out of that folder (marginlab never deletes it); nothing was changed`);
-      expect(read(named)).toBe('{"mine": true}\n');
-      expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
-    }
-    rmSync(named);
-    // merge into a folder replaces its results too: refused the same way
-    cpSync(join(dir, 'keep'), join(dir, 'keep-m'), { recursive: true });
-    const namedM = join(dir, 'keep-m', 'results', '0000000000000000.json');
-    writeFileSync(namedM, '{"mine": true}\n');
-    const m = await runCli(['merge', 'keep', '--out', 'keep-m', '--force', '--quiet'], dir);
-    expect(m.code, m.stderr).toBe(64);
-    expect(m.stderr).toContain(`${namedM} is named like a result but is not one marginlab wrote`);
-    expect(read(namedM)).toBe('{"mine": true}\n');
-    // a .json of the user's there is refused before any work (the report would read it), and kept
-    const mine = join(dir, 'keep', 'results', 'my-analysis.json');
-    writeFileSync(mine, '{"mine":true}');
-    for (const extra of [['--force'], ['--resume']]) {
-      const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
-      expect(r.code).toBe(64);
-      expect(r.stderr.trim()).toBe(`marginlab: ${mine} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`);
+    // the user's own folder (below) is checked side by side with the run's folder: nothing is shared but the config
+    const keepFolder = async () => {
+      const first = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet'], dir);
+      expect(first.code).toBe(0);
+      const note = join(dir, 'keep', 'results', 'notes.txt');
+      writeFileSync(note, 'mine');
+      // a result of an earlier plan (here one cut short): marginlab's, so a new run clears it
+      writeFileSync(join(dir, 'keep', 'results', '0123456789abcdef.json'), '{"schemaVersion":3,"runId":"0123456789abcdef","spec":{"strat');
+      // and an empty one (nothing in it to lose)
+      writeFileSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'), '');
+      for (const extra of [[], ['--force']]) {
+        const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+        expect(r.code, r.stderr).toBe(0);
+        expect(read(note)).toBe('mine');
+        expect(existsSync(join(dir, 'keep', 'results', '0123456789abcdef.json'))).toBe(false);
+        expect(existsSync(join(dir, 'keep', 'results', 'fedcba9876543210.json'))).toBe(false);
+        expect(resultFiles(join(dir, 'keep'))).toHaveLength(4); // 2 lookbacks × 2 setups × 1 leverage
+      }
+      // a file of a result's name that holds no result (its run id is not in it): the user's, refused and kept
+      const named = join(dir, 'keep', 'results', '0000000000000000.json');
+      writeFileSync(named, '{"mine": true}\n');
+      for (const extra of [[], ['--force']]) {
+        const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+        expect(r.code).toBe(64);
+        expect(r.stderr.trim()).toBe(`marginlab: ${named} is named like a result but is not one marginlab wrote (its run id is not in it), and this command replaces the folder's results: move it out of that folder (marginlab never deletes it); nothing was changed`);
+        expect(read(named)).toBe('{"mine": true}\n');
+        expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
+      }
+      rmSync(named);
+      // merge into a folder replaces its results too: refused the same way
+      cpSync(join(dir, 'keep'), join(dir, 'keep-m'), { recursive: true });
+      const namedM = join(dir, 'keep-m', 'results', '0000000000000000.json');
+      writeFileSync(namedM, '{"mine": true}\n');
+      const m = await runCli(['merge', 'keep', '--out', 'keep-m', '--force', '--quiet'], dir);
+      expect(m.code, m.stderr).toBe(64);
+      expect(m.stderr).toContain(`${namedM} is named like a result but is not one marginlab wrote`);
+      expect(read(namedM)).toBe('{"mine": true}\n');
+      // a .json of the user's there is refused before any work (the report would read it), and kept
+      const mine = join(dir, 'keep', 'results', 'my-analysis.json');
+      writeFileSync(mine, '{"mine":true}');
+      for (const extra of [['--force'], ['--resume']]) {
+        const r = await runCli(['run', '-c', 'keep.config.ts', '--out', 'keep', '--quiet', ...extra], dir);
+        expect(r.code).toBe(64);
+        expect(r.stderr.trim()).toBe(`marginlab: ${mine} is not a result marginlab wrote, and the report reads every .json file in results/: move it out of that folder (marginlab never deletes it)`);
+        expect(read(mine)).toBe('{"mine":true}');
+        expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
+      }
+      // the same folder named by the config's output.dir: a config error (78)
+      writeConfig(dir, 'keep-dir.config.ts', sweep({ leverage: [3], output: { dir: 'keep' } }));
+      const fromConfig = await runCli(['run', '-c', 'keep-dir.config.ts', '--quiet'], dir);
+      expect(fromConfig.code).toBe(78);
+      expect(fromConfig.stderr).toContain(`${mine} is not a result marginlab wrote`);
       expect(read(mine)).toBe('{"mine":true}');
-      expect(resultFiles(join(dir, 'keep'))).toHaveLength(5);
-    }
-    // the same folder named by the config's output.dir: a config error (78)
-    writeConfig(dir, 'keep-dir.config.ts', sweep({ leverage: [3], output: { dir: 'keep' } }));
-    const fromConfig = await runCli(['run', '-c', 'keep-dir.config.ts', '--quiet'], dir);
-    expect(fromConfig.code).toBe(78);
-    expect(fromConfig.stderr).toContain(`${mine} is not a result marginlab wrote`);
-    expect(read(mine)).toBe('{"mine":true}');
-    // a user's folder (no marker) that --force is refused for stays the user's: no marker is left behind, so a later
-    // command without --force is refused there too and the user's report.md is never replaced
-    const user = join(dir, 'user-folder');
-    mkdirSync(join(user, 'results'), { recursive: true });
-    writeFileSync(join(user, 'report.md'), 'my notes\n');
-    writeFileSync(join(user, 'results', 'abc.json'), '{"mine":1}');
-    const forced = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet', '--force'], dir);
-    expect(forced.code).toBe(64);
-    expect(readdirSync(user).sort()).toEqual(['report.md', 'results']);
-    rmSync(join(user, 'results', 'abc.json'));
-    const plain = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet'], dir);
-    expect(plain.code).toBe(64);
-    expect(plain.stderr).toMatch(/is not empty and was not written by marginlab/);
-    expect(read(join(user, 'report.md'))).toBe('my notes\n');
+    };
+    const userFolder = async () => {
+      // a user's folder (no marker) that --force is refused for stays the user's: no marker is left behind, so a later
+      // command without --force is refused there too and the user's report.md is never replaced
+      const user = join(dir, 'user-folder');
+      mkdirSync(join(user, 'results'), { recursive: true });
+      writeFileSync(join(user, 'report.md'), 'my notes\n');
+      writeFileSync(join(user, 'results', 'abc.json'), '{"mine":1}');
+      const forced = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet', '--force'], dir);
+      expect(forced.code).toBe(64);
+      expect(readdirSync(user).sort()).toEqual(['report.md', 'results']);
+      rmSync(join(user, 'results', 'abc.json'));
+      const plain = await runCli(['run', '-c', 'keep.config.ts', '--out', 'user-folder', '--quiet'], dir);
+      expect(plain.code).toBe(64);
+      expect(plain.stderr).toMatch(/is not empty and was not written by marginlab/);
+      expect(read(join(user, 'report.md'))).toBe('my notes\n');
+    };
+    await Promise.all([keepFolder(), userFolder()]);
   });
 
   it('a throwing, a hanging and a dying strategy become errored results; the others finish; exit 1', async () => {
@@ -323,17 +330,20 @@ describe('short passes travel several per pool message', () => {
   it('a batch is split when a pass kills its worker: only that pass is errored; results equal one pass per message', async () => {
     const trend = { name: 'fixture-trend', grid: { lookback: [4, 6, 8, 10, 12, 14, 16, 18, 20, 22] } };
     writeConfig(dir, 'batch.config.ts', sweep({ strategies: [trend], leverage: [3], workers: 1 }));
-    const ok = await runCli(['run', '-c', 'batch.config.ts', '--out', 'batch', '--quiet'], dir);
+    // the same passes among others whose worker dies: the batches holding a dying pass are run again
+    // pass by pass, so the trend passes come out ok and byte-identical (the two commands side by side:
+    // one worker each, and the batches they form do not depend on the pace)
+    writeConfig(dir, 'batch-dies.config.ts', sweep({ strategies: [trend, { name: 'fixture-dies', grid: { at: [10, 20] } }, 'fixture-hangs'], leverage: [3], workers: 1, timeoutMs: 3000 }));
+    const [ok, r] = await Promise.all([
+      runCli(['run', '-c', 'batch.config.ts', '--out', 'batch', '--quiet'], dir),
+      runCli(['run', '-c', 'batch-dies.config.ts', '--out', 'batch-dies', '--quiet'], dir),
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const man = JSON.parse(read(join(dir, 'batch', 'manifest.json'))) as RunManifest;
     expect(man.runs.total).toBe(20);
     // 10 passes of 1,500 bars: fewer messages than passes
     expect(man.timings?.poolMessages).toBeGreaterThan(1);
     expect(man.timings?.poolMessages).toBeLessThan(10);
-    // the same passes among others whose worker dies: the batches holding a dying pass are run again
-    // pass by pass, so the trend passes come out ok and byte-identical
-    writeConfig(dir, 'batch-dies.config.ts', sweep({ strategies: [trend, { name: 'fixture-dies', grid: { at: [10, 20] } }, 'fixture-hangs'], leverage: [3], workers: 1, timeoutMs: 3000 }));
-    const r = await runCli(['run', '-c', 'batch-dies.config.ts', '--out', 'batch-dies', '--quiet'], dir);
     expect(r.code).toBe(1);
     const res = results(join(dir, 'batch-dies'));
     expect(res).toHaveLength(26);
@@ -352,9 +362,10 @@ describe('short passes travel several per pool message', () => {
 
 describe('Ctrl-C and exit codes', () => {
   it('SIGINT stops cleanly with 130, keeping finished results; --resume finishes the sweep', async () => {
-    writeConfig(dir, 'int.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));
+    writeConfig(dir, 'int.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] } }], leverage: [7], workers: 1 }));
     const out = join(dir, 'int');
-    const { child, done } = startCli(['run', '-c', 'int.config.ts', '--out', 'int'], dir);
+    // the command interrupted is slowed (120 µs a bar, not a param: the same run ids), the --resume at full speed
+    const { child, done } = startCli(['run', '-c', 'int.config.ts', '--out', 'int'], dir, { env: { MARGINLAB_TEST_SPIN_US: '120' } });
     await waitFor(() => resultFiles(out).length >= 2, 60_000, 'two results');
     child.kill('SIGINT');
     const r = await done;
@@ -376,10 +387,11 @@ describe('Ctrl-C and exit codes', () => {
   });
 
   it("a fresh run stopped mid-sweep leaves no report of the run before it (a summary.json saying complete beside an emptied results/); a user's file and a --force folder's report.md stay; merge refuses such a shard", async () => {
-    writeConfig(dir, 'again.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] }, params: { spinUs: 120 } }], leverage: [7], workers: 1 }));
+    writeConfig(dir, 'again.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [4, 8, 12, 16, 20, 24] } }], leverage: [7], workers: 1 }));
     const reports = ['summary.json', 'runs.csv', 'report.md', 'report.html', 'trades.csv', 'liquidations.csv'];
     const stopMidSweep = async (args: string[], out: string) => {
-      const { child, done } = startCli(args, dir);
+      // the commands stopped are slowed (120 µs a bar, not a param: the same run ids), the first run at full speed
+      const { child, done } = startCli(args, dir, { env: { MARGINLAB_TEST_SPIN_US: '120' } });
       // this run's sweep under way (its manifest says so; the old results were cleared before it was written) with a result
       const sweeping = () => {
         try {
@@ -398,19 +410,22 @@ describe('Ctrl-C and exit codes', () => {
     expect((await runCli(['run', '-c', 'again.config.ts', '--out', 'again', '--quiet'], dir)).code).toBe(0);
     for (const f of reports) expect(existsSync(join(out, f)), f).toBe(true);
     writeFileSync(join(out, 'my-notes.txt'), 'mine');
-    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again', '--quiet'], out);
-    for (const f of reports) expect(existsSync(join(out, f)), f).toBe(false);
-    expect(read(join(out, 'my-notes.txt'))).toBe('mine');
-    expect((JSON.parse(read(join(out, 'manifest.json'))) as RunManifest).interrupted).toBe(true);
     // a folder that was not marginlab's, written with --force: its report.md is the user's until the run replaces it
     const forced = join(dir, 'forced');
     mkdirSync(forced);
     writeFileSync(join(forced, 'report.md'), 'my report');
-    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'forced', '--force', '--quiet'], forced);
-    expect(read(join(forced, 'report.md'))).toBe('my report');
     // a shard stopped mid-sweep (a cancelled CI job sends SIGTERM) is refused by merge as a killed one is, with the command that finishes it
     const shard = join(dir, 'again-s1');
-    await stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again-s1', '--shard', '1/2', '--quiet'], shard);
+    // the three commands write folders of their own: stopped side by side
+    await Promise.all([
+      stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again', '--quiet'], out),
+      stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'forced', '--force', '--quiet'], forced),
+      stopMidSweep(['run', '-c', 'again.config.ts', '--out', 'again-s1', '--shard', '1/2', '--quiet'], shard),
+    ]);
+    for (const f of reports) expect(existsSync(join(out, f)), f).toBe(false);
+    expect(read(join(out, 'my-notes.txt'))).toBe('mine');
+    expect((JSON.parse(read(join(out, 'manifest.json'))) as RunManifest).interrupted).toBe(true);
+    expect(read(join(forced, 'report.md'))).toBe('my report');
     const m = await runCli(['merge', 'again-s1', '--out', 'again-merged'], dir);
     expect(m.code).toBe(65);
     expect(m.stderr).toMatch(/^marginlab: merge: \S*again-s1\/manifest\.json: the run writing this folder was interrupted after \d of its 6 runs; finish it with `npx marginlab run --resume -c again\.config\.ts --shard 1\/2 --out \S*again-s1` first\n$/);
@@ -485,11 +500,14 @@ describe("workers 'auto'", () => {
   it('a second worker starts while passes are still waiting (a strategy slow per bar, on a sweep small enough to start with one); results equal a --workers 1 run', async () => {
     // 4 passes of 1,500 bars × 2 setups at ~0.6 ms a bar: ~1.8 s each, so none has finished when
     // the second worker's earliest time comes (RAMP_MS); poolSize starts only one at once for this little work
-    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', params: { spinUs: 600 }, grid: { lookback: [6, 24] } }] }));
-    const slow = await runCli(['run', '-c', 'slow.config.ts', '--out', 'slow', '--quiet'], dir);
+    // (the spin is not a param: the --workers 1 run it is compared with, the same runs, goes at full speed beside it)
+    writeConfig(dir, 'slow.config.ts', sweep({ strategies: [{ name: 'fixture-trend', grid: { lookback: [6, 24] } }] }));
+    const [slow, one] = await Promise.all([
+      startCli(['run', '-c', 'slow.config.ts', '--out', 'slow', '--quiet'], dir, { env: { MARGINLAB_TEST_SPIN_US: '600' } }).done,
+      runCli(['run', '-c', 'slow.config.ts', '--out', 'slow1', '--workers', '1', '--quiet'], dir),
+    ]);
     expect(slow.code).toBe(0);
     expect((JSON.parse(read(join(dir, 'slow', 'manifest.json'))) as RunManifest).workers).toBe(Math.min(2, availableParallelism()));
-    const one = await runCli(['run', '-c', 'slow.config.ts', '--out', 'slow1', '--workers', '1', '--quiet'], dir);
     expect(one.code).toBe(0);
     expect((JSON.parse(read(join(dir, 'slow1', 'manifest.json'))) as RunManifest).workers).toBe(1);
     expect(resultFiles(join(dir, 'slow'))).toHaveLength(8);

@@ -167,9 +167,12 @@ function fallback(why) {
 function expire(id) {
   // only the guard that armed this timer, and only while it runs
   if (Atomics.compareExchange(state, 0, id, EXPIRED) !== id) return;
-  for (let round = 0; round < 40; round++) {
+  // 250 ms for the main thread to take the message before the first stop, then 2 s after each stop (≈ 10 s in all before
+  // the fallback): a second stop sent while a starved main thread (a load of 10 on 2 cores) had not yet taken the message
+  // of the first could land in the handler that ends the command, and the process exited 13 (an unsettled await) instead of 78
+  for (let round = 0; round < 6; round++) {
     parentPort.postMessage({ expired: id });
-    Atomics.wait(state, 0, EXPIRED, 250);
+    Atomics.wait(state, 0, EXPIRED, round === 0 ? 250 : 2000);
     if (Atomics.compareExchange(state, 0, EXPIRED, STOPPING) !== EXPIRED) return;
     // code stopped inside a timer's callback leaves Node's own bookkeeping of that callback broken (it
     // aborts with "async hook stack has become corrupted" and a native stack): ended from here instead

@@ -13,9 +13,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // two test files at a time: vitest 4's default on 2 cores is one (availableParallelism − 1), and most of this suite's
-    // time is CLI commands and their worker pools starting up, which leave a core partly idle (stop 58: a full run with two
-    // files at a time took 911 s, against ≈ 1,060–1,100 s estimated one at a time in the same phase)
-    maxWorkers: 2,
+    // one test file at a time (vitest 4's default on 2 cores): two at a time (maxWorkers 2, stop 58) saved little in the
+    // VM's slow phase (1,064 s against ≈ 1,100 s) and made a run under a 1 s timeoutMs of test/time-limit time out
   },
 });

@@ -38,8 +38,9 @@ describe('the loader thread started before the datasets are known', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).exitCode).toBe(78);
     expect((err as UserError).message).toMatch(/^cfg\.ts: data: /);
-    expect((err as UserError).reason).toBeNull();
-    expect(reasons).toEqual([[0, null]]);
+    // the reason crosses the thread with the error (a timeframe the dataset lacks: datasetTimeframe, src/errors.ts)
+    expect((err as UserError).reason).toBe('datasetTimeframe');
+    expect(reasons).toEqual([[0, 'datasetTimeframe']]);
     const [again] = await loadInThread([{ dir: SAMPLE, options: { gaps: 'warn' } }]);
     expect(again!.symbols.length).toBeGreaterThan(0);
   }, 60_000);

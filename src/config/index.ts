@@ -166,7 +166,7 @@ export interface LoadedConfig {
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = '', schema?: unknown, root?: { value: unknown }): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
-    if (sizeOfWrongType(issue)) continue;
+    if (sizeIssueCovered(issue, issues)) continue;
     if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
       // report the branch that got furthest (most specific path), once
       const branches = issue.errors as z.core.$ZodIssue[][];
@@ -243,6 +243,17 @@ export function objectKeysAt(schema: unknown, path: readonly PropertyKey[], dept
  * "expected a list" and "too small, got a function". Only the type's issue is the value's problem.
  */
 const sizeOfWrongType = (i: z.core.$ZodIssue): boolean => (i.code === 'too_small' || i.code === 'too_big') && (i as { origin?: unknown }).origin === 'unknown';
+
+/**
+ * sizeOfWrongType beside the type's own issue at the same path, which says the value's problem: left out. Alone (a
+ * strategy's `z.any().check(z.minLength(2))` given `{ length: 1 }`) it is the only word on the value and is said:
+ * a caller that left it out dropped the grid point without a word.
+ */
+export function sizeIssueCovered(i: z.core.$ZodIssue, all: readonly z.core.$ZodIssue[]): boolean {
+  if (!sizeOfWrongType(i)) return false;
+  const at = JSON.stringify(i.path.map(String));
+  return all.some((j) => j !== i && j.code === 'invalid_type' && JSON.stringify(j.path.map(String)) === at);
+}
 
 /** an issue saying only that a value is of none of the accepted types (nested unions included), at the value itself */
 function typeOnlyIssue(i: z.core.$ZodIssue): boolean {

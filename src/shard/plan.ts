@@ -9,7 +9,7 @@ import { ExitCode, UserError, configError, usageError } from '../errors.js';
 import type { SetupSpec } from '../engine/types.js';
 import type { StrategyModule } from '../strategy/types.js';
 import type { GridRange, ResolvedConfig, ResolvedStrategyEntry, SetupId } from '../config/index.js';
-import { formatIssues } from '../config/index.js';
+import { formatIssues, sizeIssueCovered } from '../config/index.js';
 import { heapBudget } from '../report/heap.js';
 import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
@@ -363,9 +363,9 @@ export async function buildPlan(
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           if (onlyGiven && (issue.code === 'custom' || typeof issue.path[0] !== 'string' || !onlyGiven.has(issue.path[0]))) continue;
+          // (not zod's size check of a value of another type beside that type's issue, which says it)
+          if (sizeIssueCovered(issue, parsed.error.issues)) continue;
           const lines = formatIssues([issue], keyBase(issue.path[0]), undefined, { value: raw });
-          // (none for zod's size check of a value of another type: its type's issue says it)
-          if (lines.length === 0) continue;
           if (issue.code !== 'custom' && typeof issue.path[0] === 'string' && Object.hasOwn(point, issue.path[0])) {
             refusedAt(`${JSON.stringify(issue.path.map(String))}\u0000${issue.code}\u0000${issue.message}`, lines, point, true);
             continue;

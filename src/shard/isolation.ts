@@ -26,6 +26,7 @@ import { isImportFault } from '../util/user-import.js';
 import { currentUserFrame } from '../util/user-frame.js';
 import { shownPath } from '../util/module-default.js';
 import { routeConsoleToStderr } from '../util/console-route.js';
+import { selfSignalCall } from '../util/self-signal.js';
 
 export { routeConsoleToStderr, withConsoleOnStderr } from '../util/console-route.js';
 
@@ -426,13 +427,12 @@ export function installWorkerIsolation(): void {
  */
 function refuseSelfSignals(): void {
   const real = process.kill;
-  const own = process.pid;
   process.kill = function kill(pid: number, signal?: string | number): true {
-    const target = Number(pid);
-    if ((target === own || target === 0 || target === -own) && signal !== 0 && signal !== '0') {
+    const call = selfSignalCall(pid, signal);
+    if (call !== null) {
       throw new Error(
         // (no pid in the text: it is part of the run's result, the same from run to run)
-        `process.kill(${target === 0 ? '0' : target === own ? 'process.pid' : '-process.pid'}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`}) would signal marginlab's own process, which runs every run of the sweep (strategies run in its worker threads): throw an Error to stop a run`,
+        `${call} would signal marginlab's own process, which runs every run of the sweep (strategies run in its worker threads): throw an Error to stop a run`,
       );
     }
     return R.apply(real, process, [pid, signal]) as true;

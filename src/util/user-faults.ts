@@ -22,6 +22,7 @@ import { shownPath } from './module-default.js';
 import { currentUserFrame, firstUserFrame, hasCodeFrame } from './user-frame.js';
 import { isImportFault } from './user-import.js';
 import { timerStartedAt } from './time-limit.js';
+import { selfSignalCall } from './self-signal.js';
 
 /** the user files whose code ran on this thread, the latest last, each with who it is ("the config", "strategy 'x'") */
 const userFiles = new Map<string, string>();
@@ -123,11 +124,10 @@ export function installUserFaultGuards(internal: (err: unknown) => number): void
   // Signal 0 (is it alive?), other processes and marginlab's own calls (no user frame) go to the real call
   const kill = process.kill;
   process.kill = function killGuard(pid: number, signal?: string | number): true {
-    const target = Number(pid);
-    if ((target === process.pid || target === 0 || target === -process.pid) && signal !== 0 && signal !== '0') {
+    const call = selfSignalCall(pid, signal);
+    if (call !== null) {
       const frame = currentUserFrame();
       if (frame !== null) {
-        const call = `process.kill(${target === 0 ? '0' : target === process.pid ? 'process.pid' : '-process.pid'}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`})`;
         return endAfterCleanUp(
           `${shownPath(frame.file)}:${frame.line}: ${whoOf(frame.file)} called ${call}, a signal to marginlab's own process; the code of a config or a strategy must not end the process (throw an Error to stop with a message)`,
           ExitCode.CONFIG,

@@ -737,4 +737,11 @@ describe('data finer than --timeframe', () => {
     const e = await userError(importCsv({ file: file(text), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
     expect(e.message).toMatch(/1 bad row; nothing was written \(--skip-bad-rows leaves them out\)/);
   });
+  it('lists as bad rows 1h rows every other one stamped 2 s early (a step the timeframe is no multiple of: no finer timeframe to import with)', async () => {
+    const text = ['timestamp,open,high,low,close,volume', ...Array.from({ length: 100 }, (_, i) => `${1735689600000 + i * 3_600_000 - (i % 2) * 2000},1,2,0.5,1.5,3`)].join('\n') + '\n';
+    const e = await userError(importCsv({ file: file(text), kind: 'candles', symbol: 'X', timeframe: '1h', out: outDir() }));
+    // it said "the data's spacing is 3598s (50 of 99 steps), not the timeframe 1h; import it with --timeframe 3598s"
+    expect(e.message).toMatch(/50 bad rows; nothing was written \(--skip-bad-rows leaves them out\)/);
+    expect(e.message).not.toMatch(/spacing/);
+  });
 });

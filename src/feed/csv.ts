@@ -769,10 +769,11 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       }
       // data finer than the timeframe (5m candles with --timeframe 1h): every row between two bars is a bad row, and
       // leaving them out (--skip-bad-rows) would write every 12th 5m candle as a 1h candle; said as the spacing it is
-      // (one such row stays a bad row: a stray time, not a spacing)
+      // (one such row stays a bad row: a stray time, not a spacing; so does a step the timeframe is no whole multiple of,
+      // 1h rows every other one stamped 2 s early, which is no finer timeframe to import with: "--timeframe 3598s")
       if (badCount > 1 && tfMs !== null) {
         const finer = otherSpacing(rawSteps, tfMs);
-        if (finer && finer.step < tfMs) {
+        if (finer && finer.step < tfMs && tfMs % finer.step === 0) {
           let n = 0;
           for (const c of rawSteps.values()) n += c;
           spacingVerdict(`${file}`, rawSteps, tfMs, opts.timeframe!, n, (other) => `import it with --timeframe ${other}; nothing was written`);

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { makeDataset } from './fixtures/run/data.js';
@@ -158,6 +159,14 @@ describe('RealmGuard and synchronous callbacks (unit)', () => {
     expect(Error.stackTraceLimit).toBe(limit);
     expect(Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')).toEqual(had);
     expect(new Error('x').stack).toMatch(/isolation\.test\.ts/);
+  });
+
+  it('an Error.stackTraceLimit made non-configurable cannot be put back: reported as such (it was left as it was, silently, for every later pass of the worker)', () => {
+    // in a process of its own: the property stays non-configurable there for good
+    const guard = pathToFileURL(resolve(import.meta.dirname, '..', 'src', 'shard', 'isolation.ts')).href;
+    const script = `const { RealmGuard } = await import(${JSON.stringify(guard)}); const g = new RealmGuard(); Object.defineProperty(Error, 'stackTraceLimit', { value: 0, writable: false, configurable: false }); process.stdout.write(JSON.stringify(g.restore()));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(['Error.stackTraceLimit (cannot be undone)']);
   });
 
   it('finds a change of a property\'s attributes or kind with the same value, and undoes it', () => {

@@ -223,7 +223,8 @@ export class RealmGuard {
         if (now && sameDesc(now, d)) continue;
         const name = keyName(s.name, k);
         if (IGNORED[name]) {
-          R.define(s.obj, k, d as PropertyDescriptor);
+          // put back silently; one made non-configurable cannot be, and then every later pass of the worker would run with it
+          if (!R.define(s.obj, k, d as PropertyDescriptor)) note(`${name} (cannot be undone)`);
           continue;
         }
         note(now ? name : `${name} (deleted)`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nearest } from '../src/util/nearest.js';
+import { didYouMean, nearest } from '../src/util/nearest.js';
+import { resolveConfig } from '../src/config/index.js';
 import { resolveStrategy } from '../src/strategy/registry.js';
 
 describe('nearest (did-you-mean hints)', () => {
@@ -13,6 +14,21 @@ describe('nearest (did-you-mean hints)', () => {
     expect(nearest('zzz', names)).toBeNull();
     expect(nearest('momentum', names)).toBeNull();
     expect(nearest('', names)).toBeNull();
+  });
+
+  it("a hint names the one candidate a name begins (3 letters or more) when none is near by edits: 'maxFrac' for maxFraction, 'nearest' for 'nearest-first' (they had none)", async () => {
+    expect(didYouMean('maxFrac', ['maxFraction'])).toBe(" (did you mean 'maxFraction'?)");
+    expect(didYouMean('NEAREST', ['nearest-first', 'high-first', 'low-first'])).toBe(" (did you mean 'nearest-first'?)");
+    // the edit distance first; two candidates it begins, or fewer than 3 letters: none
+    expect(didYouMean('hgh-first', ['nearest-first', 'high-first', 'low-first'])).toBe(" (did you mean 'high-first'?)");
+    expect(didYouMean('mom', ['momentum', 'momentum-long'])).toBe('');
+    expect(didYouMean('ma', ['maxFraction'])).toBe('');
+    expect(nearest('maxFrac', ['maxFraction'])).toBeNull(); // nearest() itself (which also decides misspelt callbacks) is unchanged
+    const input = { name: 'x', data: './d', strategies: ['buy-and-hold'], execution: { intrabarPath: 'nearest', participation: { maxFraction: 0.1, maxFrac: 0.1 } } };
+    const r = await resolveConfig(input as unknown as Parameters<typeof resolveConfig>[0], { configDir: '/tmp' }).catch((e: unknown) => e);
+    const text = [(r as Error).message, ...((r as { details?: string[] }).details ?? [])].join('\n');
+    expect(text).toContain(`execution.intrabarPath: expected one of 'nearest-first', 'high-first', 'low-first', got "nearest" (did you mean 'nearest-first'?)`);
+    expect(text).toContain(`execution.participation: unknown key 'maxFrac' (did you mean 'maxFraction'?)`);
   });
 
   it('an unknown strategy name suggests the nearest one (78)', async () => {

@@ -20,10 +20,22 @@ export function nearest(name: string, candidates: Iterable<string>): string | nu
   return best;
 }
 
-/** ` (did you mean 'x'?)` for nearest(name, candidates), else '' */
+/**
+ * ` (did you mean 'x'?)` for nearest(name, candidates), else for the one candidate that begins with `name` (3 letters or
+ * more, case ignored: `maxFrac` for maxFraction, `nearest` for 'nearest-first', too far for nearest's edit distance), else ''
+ */
 export function didYouMean(name: string, candidates: Iterable<string>): string {
-  const n = nearest(name, candidates);
+  const list = [...candidates];
+  const n = nearest(name, list) ?? uniqueStart(name, list);
   return n === null ? '' : ` (did you mean '${n}'?)`;
+}
+
+/** the one candidate (other than `name`) that begins with `name`, case ignored, when `name` has 3 letters or more; else null */
+function uniqueStart(name: string, candidates: readonly string[]): string | null {
+  const a = name.toLowerCase();
+  if (a.length < 3) return null;
+  const hits = [...new Set(candidates.filter((c) => c !== name && c.toLowerCase().startsWith(a)))];
+  return hits.length === 1 ? hits[0]! : null;
 }
 
 /** optimal string alignment distance */

@@ -446,14 +446,17 @@ describe('Monte Carlo paths with crashes spliced in (stress.crashesPerPath)', ()
     const plain = withReturns(-97, -100);
     const sentence = (results: RunResult[]) => buildModel(results, makeManifest(results)).configs[0]!.stress!.populations.paths!.line;
     expect(sentence(plain)).toMatch(/^over 6 Monte Carlo paths: /);
-    const withCrashes = (k: number) =>
+    // k crashes spliced into each path, or into the paths `only` keeps (by path index)
+    const withCrashes = (k: number, only: (pathIndex: number) => boolean = () => true) =>
       plain.map((r): RunResult => {
         const s = r.spec.stress;
-        if (s?.kind !== 'path') return r;
+        if (s?.kind !== 'path' || !only(s.pathIndex)) return r;
         const crashes = Array.from({ length: k }, (_, i) => ({ scenario: 'crash-2025-10-10', injectAt: r.stress!.equityGridTime[10 + i]!, scenarioHash: 'abcdef012345' }));
         return { ...r, spec: { ...r.spec, stress: { ...s, crashes } } };
       });
     expect(sentence(withCrashes(1))).toMatch(/^over 6 Monte Carlo paths \(1 crash spliced into each\): /);
     expect(sentence(withCrashes(2))).toMatch(/^over 6 Monte Carlo paths \(2 crashes spliced into each\): /);
+    // crashes in some paths only: how many of them
+    expect(sentence(withCrashes(1, (p) => p % 2 === 0))).toMatch(/^over 6 Monte Carlo paths \(crashes spliced into 3 of them\): /);
   });
 });

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Decimal } from 'decimal.js';
 import type { z } from 'zod';
 import { configError, missingInput, usageError, UserError } from '../errors.js';
-import { excerpt, thrownText } from '../util/excerpt.js';
+import { excerpt, isThenable, thrownText } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
 import { jsonDuplicateKey, jsonFault, protoKeyPath } from '../util/json-text.js';
 import { realPathOf } from '../util/outdir.js';
@@ -816,7 +816,7 @@ const configCodeLimit = (): TimeLimit => ({ ms: settleMs(), key: 'MARGINLAB_CONF
  * the event loop for it to wait on) or that takes longer than CONFIG_SETTLE_MS is a config error.
  */
 function settle(v: unknown, where: string): Promise<unknown> {
-  if (v === null || (typeof v !== 'object' && typeof v !== 'function') || typeof (v as { then?: unknown }).then !== 'function') return Promise.resolve(v);
+  if (!isThenable(v)) return Promise.resolve(v);
   return new Promise((resolvePromise, reject) => {
     const done = () => {
       process.off('beforeExit', never);

@@ -15,14 +15,11 @@ import { pathCells, type PathFunction } from './path.js';
 import { shorten } from '../util/scratch-array.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
 import { grown } from '../util/typed-array.js';
-import { shownValue, thrownText } from '../util/excerpt.js';
+import { isThenable, shownValue, thrownText } from '../util/excerpt.js';
 import { userFrameOf } from '../util/module-default.js';
 
 /** NaN as a typed-array element (see positionQty) */
 const NAN_CELL = new Float64Array([Number.NaN]);
-
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 /**
  * Strategy callbacks are synchronous: what one returns is checked here (a plain call, no wrapper

@@ -208,7 +208,7 @@ export class RealmGuard {
         if (R.hasOwn(s.descs, k)) continue;
         const name = keyName(s.name, k);
         if (IGNORED[name]) {
-          R.del(s.obj, k);
+          if (!R.del(s.obj, k)) note(`${name} (cannot be undone)`);
           continue;
         }
         note(`${name} (added)`);

@@ -459,12 +459,10 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     // two shock keys naming one symbol of a dataset by its base asset: one of the two shocks would be dropped without a word
     for (const sc of stressScenarios) {
       for (const d of datasets.plan) {
-        for (const sym of d.symbols) {
-          const two = ambiguousShockKeys(sc, sym);
-          if (two !== null) {
-            throw new UserError(`${configName}: stress scenario '${sc.id}': its keys '${two[0]}' and '${two[1]}' both name ${sym} of dataset ${d.name} (a key names a symbol by its base asset), and only the first one's shock would be used; keep one, or name the symbol exactly ('${sym}')`, ExitCode.CONFIG);
-          }
-        }
+        const two = ambiguousShockKeys(sc, d.symbols);
+        if (two === null) continue;
+        const [a, b] = two.keys;
+        throw new UserError(`${configName}: stress scenario '${sc.id}': its keys '${a}' and '${b}' both name ${two.symbol} of dataset ${d.name} (a key names a symbol by its base asset), and only the first one's shock would be used; keep one, or name the symbol exactly ('${two.symbol}')`, ExitCode.CONFIG);
       }
     }
     const { pathsWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');

@@ -362,14 +362,18 @@ export function shockKeyFor(scenario: Pick<Scenario, 'symbols'>, symbol: string)
 }
 
 /**
- * Two keys of `scenario.symbols` that both name `symbol` by its base asset, none naming it exactly ('BTC' and 'BTC-USD' for
- * BTC-USD-PERP): shockKeyFor takes the first and the other's shock is dropped without a word. null when there are none.
+ * The first of `symbols` that two keys of `scenario.symbols` both name by its base asset, none naming it exactly ('BTC' and
+ * 'BTC-USD' for BTC-USD-PERP), with those keys: shockKeyFor takes the first and the other's shock is dropped without a
+ * word. null when there is none.
  */
-export function ambiguousShockKeys(scenario: Pick<Scenario, 'symbols'>, symbol: string): [string, string] | null {
+export function ambiguousShockKeys(scenario: Pick<Scenario, 'symbols'>, symbols: readonly string[]): { keys: [string, string]; symbol: string } | null {
   const keys = Object.keys(scenario.symbols);
-  if (keys.includes(symbol)) return null;
-  const named = keys.filter((k) => keyMatches(k, symbol));
-  return named.length > 1 ? [named[0]!, named[1]!] : null;
+  for (const symbol of symbols) {
+    if (keys.includes(symbol)) continue;
+    const named = keys.filter((k) => keyMatches(k, symbol));
+    if (named.length > 1) return { keys: [named[0]!, named[1]!], symbol };
+  }
+  return null;
 }
 
 /** First 12 hex digits of the sha256 of a scenario's resolved definition (canonical, sorted keys). */

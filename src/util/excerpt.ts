@@ -75,19 +75,20 @@ export function thrownText(value: unknown, withName = false): string {
   }
 }
 
-/**
- * A user value as a message shows it back: JSON for data (strings quoted), numbers as JavaScript
- * writes them (NaN, Infinity: JSON would say null), a bigint as 5n, at most `max` characters.
- * Never throws (a bigint inside an object, a cycle).
- */
-/** whether a value is a promise (a thenable): a library caller that forgot an await */
-export const isThenable = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+/** whether a value is a promise (a thenable: an object or function with a `then` method), e.g. what a library caller passed without its await */
+export const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 /** shownValue, with a promise told to be awaited (what a library caller passed without its await) */
 export function givenValue(v: unknown): string {
   return isThenable(v) ? 'a Promise (await it)' : shownValue(v);
 }
 
+/**
+ * A user value as a message shows it back: JSON for data (strings quoted), numbers as JavaScript
+ * writes them (NaN, Infinity: JSON would say null), a bigint as 5n, at most `max` characters.
+ * Never throws (a bigint inside an object, a cycle).
+ */
 export function shownValue(v: unknown, max = 60): string {
   let t: string;
   if (typeof v === 'number') t = Object.is(v, -0) ? '-0' : String(v);

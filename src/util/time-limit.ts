@@ -170,10 +170,12 @@ function expire(id) {
   // 250 ms for the main thread to take the message before the first stop, then 2 s after each stop (≈ 10 s in all before
   // the fallback): a second stop sent while a starved main thread (a load of 10 on 2 cores) had not yet taken the message
   // of the first could land in the handler that ends the command, and the process exited 13 (an unsettled await) instead of 78
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; ; round++) {
     parentPort.postMessage({ expired: id });
     Atomics.wait(state, 0, EXPIRED, round === 0 ? 250 : 2000);
     if (Atomics.compareExchange(state, 0, EXPIRED, STOPPING) !== EXPIRED) return;
+    // five stops and a wait after each: still running
+    if (round === 5) break;
     // code stopped inside a timer's callback leaves Node's own bookkeeping of that callback broken (it
     // aborts with "async hook stack has become corrupted" and a native stack): ended from here instead
     if (Atomics.load(state, 3) === 1) return fallback('it runs in a timer callback, where stopping it would leave Node itself broken');
@@ -189,10 +191,6 @@ function expire(id) {
     }
     Atomics.store(state, 0, EXPIRED);
   }
-  // the last stop gets its wait too
-  parentPort.postMessage({ expired: id });
-  Atomics.wait(state, 0, EXPIRED, 2000);
-  if (Atomics.compareExchange(state, 0, EXPIRED, STOPPING) !== EXPIRED) return;
   fallback('it could not be stopped: it waits in a call that does not return to JavaScript (a synchronous child process, a read that never ends)');
 }
 `;

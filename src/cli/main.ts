@@ -14,6 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { packageVersion } from '../util/package-root.js';
 import { endAfterCleanUp, exitProcess, installInterruptHandler, onClosedPipe } from '../util/interrupt.js';
+import { endHelperThreads } from '../util/helper-threads.js';
 import { cancelUserTimers, enableTimeLimits, limitText, type ExpiryReason, type TimeLimit } from '../util/time-limit.js';
 import { thrownText, visible } from '../util/excerpt.js';
 import { cliCommand } from '../util/shell.js';
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
     code = reportError(err);
   }
   process.exitCode = code;
+  // no helper thread of ours is left starting up or stopping while the process ends (src/util/helper-threads.ts)
+  await endHelperThreads();
   // what the config's or a strategy's code left scheduled on this thread does not run after the command
   cancelUserTimers();
   endWhenLeftRunning(code);

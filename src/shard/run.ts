@@ -17,6 +17,7 @@ import { grouped } from '../util/excerpt.js';
 import { cliCommand, shellArg, shellPath } from '../util/shell.js';
 import { gitCommit } from '../util/git-head.js';
 import { signalsBeforeCommit } from '../util/interrupt.js';
+import { stopAtEnd } from '../util/helper-threads.js';
 import { parseRunResult, readRunManifest, RESULT_FIX } from './schema.js';
 import { manifestText } from './result-schema.js';
 import { capMismatch, hasOutput, keepsDetail, outcomeOnly } from './records.js';
@@ -139,7 +140,10 @@ export function startLoaderThread(): void {
   const w = new Worker(LOAD_ENTRY, { execArgv: [] });
   w.unref();
   w.on('error', () => undefined);
+  // a command that ends before it loads its data (a config error) stops the thread and waits for it
+  const forget = stopAtEnd(w);
   w.once('exit', () => {
+    forget();
     if (spareLoader === w) spareLoader = null;
   });
   spareLoader = w;

@@ -27,6 +27,7 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { currentUserFrame } from './user-frame.js';
 import { consoleToStderr } from './console-route.js';
 import { noteTimers, type TimerKind } from './timer-globals.js';
+import { stopSoon } from './helper-threads.js';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
 export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
@@ -394,7 +395,7 @@ function disarm(id: number): boolean {
   // the memory the run may use; the next guard starts one again (≈ 1 ms)
   const w = watchdog;
   watchdog = null;
-  void w?.terminate();
+  if (w) stopSoon(w);
   process.off('beforeExit', idle);
   active = null;
   return true;

@@ -214,3 +214,56 @@ describe('the bar loop allocates nothing (issue 9)', () => {
     expect(perSetupBar).toBeLessThan(LIMIT);
   });
 });
+
+// sma-cross (the library's, as the benchmark runs it) reads ctx.close(0) every bar with two moving averages
+// inlined into its onBar: the views read their element through a helper, past V8's inlining budget there, and
+// its double came back boxed (a heap number per setup-bar, 34 MB a replay of 2 × 1 M bars, the bar loop's
+// largest allocation). Counted: what the context's own code allocates, whatever the fills allocate around it.
+describe("the strategy context's views allocate nothing when a strategy reads them (issue 9)", () => {
+  it('sma-cross over 200,000 bars, isolated and cross', async () => {
+    const { default: smaCross } = await import('../strategies/sma-cross.js');
+    const one = makeData({ BTCUSDT: { bars: walk(1, 60_000), mark: walk(1, 60_000) } });
+    const params = smaCross.params.parse({ symbol: 'BTCUSDT', fast: 10, slow: 50, marginFraction: 0.02 });
+    const pool = new SeriesPool();
+    const venue = getVenue('binance-usdm');
+    const once = () => {
+      const out = replay({ data: one, symbols: ['BTCUSDT'], strategy: smaCross, params, venue, setups: [SETUPS.isolated, SETUPS.cross], initialCapital: '1000000', leverage: 20, execution: DEFAULT_EXECUTION, seriesPool: pool });
+      for (const s of out.setups) pool.release(s.series);
+      return out;
+    };
+    // a replay's set-up (the context's classes built once per setup) and the order methods are left out
+    const ORDER_OR_SETUP = /^(targetPosition|buy|sell|closePosition|#?market|#?withOptions|EngineContext|SymbolViewImpl|PositionViewImpl|AccountViewImpl|SeriesView|PresenceView|FundingView|<instance_members_initializer>)$/;
+    const session = new Session();
+    session.connect();
+    let least = Infinity;
+    try {
+      for (let round = 0; round < 3 && least > 0; round++) {
+        for (let k = 0; k < WARM; k++) once();
+        await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        const out = once();
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        for (const s of out.setups) {
+          expect(s.error).toBeUndefined();
+          expect(s.events.filter((e) => e.type === 'fill').length).toBeGreaterThan(100);
+        }
+        type Node = (typeof profile)['head'];
+        let bytes = 0;
+        const visit = (n: Node) => {
+          // (the views, not the order it places when the averages cross: targetPosition's allocations are per order)
+          if (/engine\/context\.[jt]s$/.test(n.callFrame.url) && !ORDER_OR_SETUP.test(n.callFrame.functionName)) {
+            bytes += n.selfSize;
+            if (process.env.ALLOC_DEBUG && n.selfSize > 0) console.log(n.callFrame.functionName, n.callFrame.lineNumber + 1, n.selfSize);
+          }
+          for (const c of n.children) visit(c);
+        };
+        visit(profile.head);
+        least = Math.min(least, bytes);
+        if (process.env.ALLOC_DEBUG) console.log(`round ${round}: ${(bytes / (2 * BARS)).toFixed(2)} bytes per setup-bar in the views`);
+      }
+    } finally {
+      session.disconnect();
+    }
+    // (one heap number per setup-bar would be 16 bytes × 400,000)
+    expect(least / (2 * BARS)).toBeLessThan(0.05);
+  });
+});

@@ -60,16 +60,12 @@ const typedLength: (a: ArrayBufferView) => number = Function.prototype.call.bind
  * loads keep the value unboxed.
  */
 const NAN_CELL = new Float64Array([Number.NaN]);
-/**
- * arr[j], or NaN outside 0..n−1 (n = the array's length, held by the caller: see typedLength) and
- * for a j that is not a whole number (ago(0.5) read arr[4.5]: undefined, not a number)
+/*
+ * The views read arr[j], or NaN outside 0..n−1 (n = the array's length, held by the view: see typedLength) and for a
+ * j that is not a whole number (ago(0.5) read arr[4.5]: undefined, not a number), written out in each view rather than
+ * called as a helper: V8 inlines a view into a strategy's onBar, but a helper one call further was past sma-cross's
+ * inlining budget, and the double it returned was boxed (a heap number per bar, 34 MB a replay of 2 × 1 M bars).
  */
-function cell(arr: Float64Array, n: number, j: number): number {
-  return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
-}
-function cell8(arr: Uint8Array, n: number, j: number): number {
-  return j >= 0 && j < n && j === Math.floor(j) ? arr[j]! : NAN_CELL[0]!;
-}
 
 /**
  * The first enumerable key of a strategy's order request or options that is none of an order's (OrderRequest's, or
@@ -121,12 +117,13 @@ class SeriesView implements Series {
   ago(k = 0): number {
     const d = +k; // one conversion: see toIndex
     if (d < 0) agoError(this.#label, d);
-    return cell(this.#arr, this.#n, this.#cur.i - d);
+    const j = this.#cur.i - d;
+    return j >= 0 && j < this.#n && j === Math.floor(j) ? this.#arr[j]! : NAN_CELL[0]!; // cell(), written out
   }
   at(i: number): number {
     const j = +i; // one conversion: see toIndex
     if (j > this.#cur.i) atError(this.#label, j, this.#cur.i);
-    return cell(this.#arr, this.#n, j);
+    return j >= 0 && j < this.#n && j === Math.floor(j) ? this.#arr[j]! : NAN_CELL[0]!; // cell(), written out
   }
 }
 
@@ -148,12 +145,13 @@ class PresenceView implements Series {
   ago(k = 0): number {
     const d = +k; // one conversion: see toIndex
     if (d < 0) agoError(this.#label, d);
-    return cell8(this.#arr, this.#n, this.#cur.i - d);
+    const j = this.#cur.i - d;
+    return j >= 0 && j < this.#n && j === Math.floor(j) ? this.#arr[j]! : NAN_CELL[0]!; // cell(), written out
   }
   at(i: number): number {
     const j = +i; // one conversion: see toIndex
     if (j > this.#cur.i) atError(this.#label, j, this.#cur.i);
-    return cell8(this.#arr, this.#n, j);
+    return j >= 0 && j < this.#n && j === Math.floor(j) ? this.#arr[j]! : NAN_CELL[0]!; // cell(), written out
   }
 }
 
@@ -390,7 +388,10 @@ export class EngineContext implements StrategyContext {
     // a number only, as #known: close('0') and close(0n) read symbol 0 through the array's key coercion
     const arr = typeof s === 'number' ? this.#closes[s] : undefined;
     if (arr === undefined) symbolError('close', s, this.symbols.length);
-    return cell(arr, this.#closeLengths[s]!, this.#h.cursor.i);
+    // cell() written out (the cursor is the engine's whole number): one call less to inline into onBar, whose
+    // budget cell() had run out of in sma-cross — a heap number per bar for its returned double (34 MB a pass)
+    const i = this.#h.cursor.i;
+    return i >= 0 && i < this.#closeLengths[s]! ? arr[i]! : NAN_CELL[0]!;
   }
   symbolIndex(name: string): number {
     const s = this.#nameToIndex.get(name);

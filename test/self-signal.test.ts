@@ -11,6 +11,11 @@ describe('selfSignalCall: process.kill of marginlab\'s own process, read as Node
     expect(selfSignalCall(-own, 9, own)).toBe('process.kill(-process.pid, 9)');
     expect(selfSignalCall(own, null, own)).toBe('process.kill(process.pid, null)');
   });
+  it('−1, every process the user may signal (marginlab\'s own among them: the command ended as a Ctrl-C ends it)', () => {
+    expect(selfSignalCall(-1, 'SIGTERM', own)).toBe('process.kill(-1, "SIGTERM")');
+    expect(selfSignalCall('-1', undefined, own)).toBe('process.kill(-1)');
+    expect(selfSignalCall(-1, 0, own)).toBeNull();
+  });
   it('not signal 0, nor a call Node refuses on its own (a signal name it does not know, a pid that is no integer), nor other pids', () => {
     expect(selfSignalCall(own, 0, own)).toBeNull();
     // Node: ERR_UNKNOWN_SIGNAL, no signal sent (the guard ended the command, 78, saying a signal was sent)

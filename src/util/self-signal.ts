@@ -12,13 +12,14 @@ const SIGNALS = constants.signals as unknown as Record<string, number>;
 
 /**
  * How the call reads in a message (`process.kill(process.pid, "SIGTERM")`) when it signals the process `own` (its pid, 0:
- * its process group, or −pid) with a signal that is sent; null for any other call (signal 0, the liveness check, included).
+ * its process group, −pid, or −1: every process the user may signal, marginlab's own among them) with a signal that is
+ * sent; null for any other call (signal 0, the liveness check, included).
  */
 export function selfSignalCall(pid: unknown, signal: unknown, own: number = process.pid): string | null {
   // eslint-disable-next-line eqeqeq
   if ((pid as number) != ((pid as number) | 0)) return null;
   const target = (pid as number) | 0;
-  if (target !== own && target !== 0 && target !== -own) return null;
+  if (target !== own && target !== 0 && target !== -own && target !== -1) return null;
   let sig: number | undefined;
   if (typeof signal === 'number' && signal === (signal | 0)) sig = signal;
   else {
@@ -26,6 +27,6 @@ export function selfSignalCall(pid: unknown, signal: unknown, own: number = proc
     sig = Object.hasOwn(SIGNALS, name) && typeof SIGNALS[name] === 'number' ? SIGNALS[name] : undefined;
   }
   if (sig === undefined || sig === 0) return null;
-  const who = target === 0 ? '0' : target === own ? 'process.pid' : '-process.pid';
+  const who = target === 0 ? '0' : target === -1 ? '-1' : target === own ? 'process.pid' : '-process.pid';
   return `process.kill(${who}${signal === undefined ? '' : `, ${typeof signal === 'string' ? JSON.stringify(signal) : String(signal)}`})`;
 }

@@ -133,6 +133,10 @@ describe('run plan', () => {
       exitCode: 78,
       details: [expect.stringMatching(/^strategies\[0\]: strategy 'fixture-trend' trades ZZZUSDT, not in dataset 'fx'/)],
     });
+    // a symbol one edit away from one the dataset has (the quote currency short: BTCUSD for BTCUSDT) is hinted
+    await expect(plan({ strategies: [{ name: 'fixture-trend', params: { symbol: 'AAAUSD' } }] })).rejects.toMatchObject({
+      details: [expect.stringMatching(/^strategies\[0\]: strategy 'fixture-trend' trades AAAUSD \(did you mean 'AAAUSDT'\?\), not in dataset 'fx'/)],
+    });
     await expect(plan({ strategies: ['nope'] })).rejects.toMatchObject({ exitCode: 78, details: ["strategies[0].name: unknown strategy 'nope'"] });
     await expect(plan({ strategies: [{ name: 'fixture-trend', params: { xyzzy: 1 } }] })).rejects.toMatchObject({ details: [expect.stringMatching(/has no parameter 'xyzzy' \(its parameters/)] });
   });

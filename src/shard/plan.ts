@@ -430,7 +430,7 @@ export async function buildPlan(
       for (const ds of datasets) {
         const missing = symbols.filter((s) => !ds.symbols.includes(s));
         if (missing.length > 0) {
-          problems.push(`${path}: strategy '${entry.name}' trades ${missing.join(', ')}, not in dataset '${ds.name}' (has ${ds.symbols.join(', ')})`);
+          problems.push(`${path}: strategy '${entry.name}' trades ${missing.map((m) => m + didYouMean(m, ds.symbols)).join(', ')}, not in dataset '${ds.name}' (has ${ds.symbols.join(', ')})`);
           continue;
         }
         for (const leverage of leverages) {

@@ -288,6 +288,26 @@ describe.concurrent('withTimeLimit as a library function', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
   });
 
+  it('guards one after the other share one watchdog thread (one started per guard cost ≈ 50 ms of CPU, 6 per run), and its limit still stops a loop', async () => {
+    const code = `
+      const { Worker } = await import('node:worker_threads');
+      const { enableTimeLimits, withTimeLimit } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});
+      // threads get ids in the order they start: a probe's id says how many started since the last probe
+      const probe = () => { const w = new Worker('', { eval: true }); const id = w.threadId; void w.terminate(); return id; };
+      let started = -1;
+      enableTimeLimits((what, limit, reason) => { console.log(JSON.stringify({ started, what, limit, reason })); process.exit(78); });
+      const p0 = probe();
+      for (let i = 0; i < 5; i++) await withTimeLimit({ ms: 300_000, key: 'k' }, 'quick ' + i, async () => i);
+      started = probe() - p0 - 1;
+      // the same thread, its earlier (300 s) timers cleared, stops this one at its own limit
+      await withTimeLimit({ ms: 300, key: 'loopKey' }, 'spin', async () => { for (;;) {} });
+      console.log('not reached');
+    `;
+    const r = await node(code, 60_000);
+    expect(r.status, r.stderr).toBe(78);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ started: 1, what: 'spin', limit: { ms: 300, key: 'loopKey' }, reason: 'limit' });
+  });
+
   it('once on, stops a loop at the limit and calls the handler with what ran and the limit', async () => {
     const code = `
       const { enableTimeLimits, withTimeLimit, nowRunning } = await import(${JSON.stringify(join(REPO, 'src', 'util', 'time-limit.ts'))});

@@ -27,7 +27,9 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { currentUserFrame } from './user-frame.js';
 import { consoleToStderr } from './console-route.js';
 import { noteTimers, type TimerKind } from './timer-globals.js';
-import { stopSoon } from './helper-threads.js';
+import { stopAtEnd, stopSoon } from './helper-threads.js';
+// marginlab's own timer (the idle watchdog's stop), not a global user code may have replaced or noteTimers tracks
+import { clearTimeout as clearOwnTimeout, setTimeout as ownTimeout } from 'node:timers';
 
 /** what ends the command when a limit passed (the CLI's: clean up, one line, exit 78) */
 export type ExpiredHandler = (what: string, limit: TimeLimit, reason: ExpiryReason) => void;
@@ -48,6 +50,15 @@ export interface TimeLimit {
 
 let onExpired: ExpiredHandler | null = null;
 let watchdog: Worker | null = null;
+/** the idle watchdog's stop (WATCHDOG_IDLE_MS after its guard ended), and what forgets it in the command's end (stopAtEnd) */
+let idleStop: NodeJS.Timeout | null = null;
+let forgetWatchdog: (() => void) | null = null;
+/**
+ * A watchdog whose guard ended waits this long for the next guard before it is stopped: the guards of one
+ * command come in bursts (a config's load arms five, one after the other), and each thread started cost
+ * ≈ 50 ms of CPU (6 per `run`); a sweep does not keep it (≈ 9 MB) beyond this.
+ */
+const WATCHDOG_IDLE_MS = 250;
 /**
  * [0]: 0 idle, otherwise the id of the armed guard; below 0 once the watchdog fired (see WATCHDOG_SOURCE);
  * [1]: the length of what the guard runs now, in `doing` (UTF-8): the watchdog's own line names it;
@@ -217,11 +228,27 @@ function startWatchdog(): Worker {
   });
   // a watchdog that could not start (no threads left): the guarded code runs without a limit
   w.on('error', () => {
-    if (watchdog === w) watchdog = null;
+    if (watchdog !== w) return;
+    watchdog = null;
+    forgetWatchdog?.();
+    forgetWatchdog = null;
   });
   // after the listeners (a 'message' listener refs the worker again): the watchdog never keeps the process alive
   w.unref();
+  // one left idle when the command ends (its stop timer not yet due) is stopped and waited for there (src/util/helper-threads.ts)
+  forgetWatchdog = stopAtEnd(w);
   return w;
+}
+
+/** Stop the watchdog now (the command's end waits for it); the next guard starts one again. */
+function stopWatchdog(): void {
+  if (idleStop !== null) clearOwnTimeout(idleStop);
+  idleStop = null;
+  forgetWatchdog?.();
+  forgetWatchdog = null;
+  const w = watchdog;
+  watchdog = null;
+  if (w) stopSoon(w);
 }
 
 /** what puts the console back as it was before user code ran, the outermost first (userConsole) */
@@ -371,6 +398,9 @@ export function cancelUserTimers(): string[] {
 function arm(limit: TimeLimit, doing: string): number {
   const limitMs = limit.ms + (limit.graceMs ?? 0);
   if (onExpired === null || !isMainThread || active !== null || !(limitMs > 0) || !Number.isFinite(limitMs)) return 0;
+  // the watchdog of the guard before, if it is still there (WATCHDOG_IDLE_MS)
+  if (idleStop !== null) clearOwnTimeout(idleStop);
+  idleStop = null;
   watchdog ??= startWatchdog();
   const id = nextId++;
   active = { id, limit, doing };
@@ -391,11 +421,13 @@ function arm(limit: TimeLimit, doing: string): number {
  */
 function disarm(id: number): boolean {
   if (atomics.compareExchange(state!, 0, id, 0) !== id) return false;
-  // the watchdog goes with its guard: a thread (≈ 9 MB resident) kept through a sweep counted against
-  // the memory the run may use; the next guard starts one again (≈ 1 ms)
-  const w = watchdog;
-  watchdog = null;
-  if (w) stopSoon(w);
+  // the watchdog goes soon after its guard: a thread (≈ 9 MB resident) kept through a sweep counted against
+  // the memory the run may use. Until then it waits, its timer cleared, for the next guard (WATCHDOG_IDLE_MS)
+  if (watchdog) {
+    watchdog.postMessage({});
+    idleStop = ownTimeout(stopWatchdog, WATCHDOG_IDLE_MS);
+    idleStop.unref();
+  }
   process.off('beforeExit', idle);
   active = null;
   return true;

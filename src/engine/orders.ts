@@ -32,12 +32,22 @@ export interface PendingOrder {
  * rounded to 15 significant digits. That is the exact decimal product, price × (1 ± slip), whenever it has at most 15
  * digits (an exchange's tick prices and a whole number of bps): the double product carried its float noise into the
  * fill (100.5 bought with 1 bp at 100.51004999999999, its fee rounded to the other side of a half-unit tie). A price of
- * more digits (a synthetic path's) moves by less than 5e-16 of itself.
+ * more digits (a synthetic path's) moves by less than 5e-15 of itself.
  */
 export function slippedPrice(price: number, slip: number, buy: boolean): number {
   if (slip === 0) return price;
   const p = buy ? price * (1 + slip) : price * (1 - slip);
   return Number(p.toPrecision(15));
+}
+
+/**
+ * The price a single-symbol pool the path reached its liquidation price at is closed at: that price rounded to 15
+ * significant digits. The closed form in a double lands a few ulps from the exact price, and its shortest decimal was
+ * booked (100560.24472500001 for 100560.244725, its proceeds and penalty 1e-8 off at a half-unit tie); the rounding gives
+ * the exact decimal whenever it has at most 15 digits, and moves any other by less than 5e-15 of itself.
+ */
+export function liquidationFillPrice(lp: number): number {
+  return Number(lp.toPrecision(15));
 }
 
 /** direction in which the order's trigger is crossed: up = price rising to the level */

@@ -12,6 +12,7 @@
  * as a worker's passes after its first do. ALLOC_DEBUG=1 prints each sampled round's bytes per
  * setup-bar and its largest allocation sites.
  */
+import type { HeapProfiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -98,6 +99,44 @@ const holder = (brackets: boolean, cancelled = false, reads = false): StrategyMo
   },
 });
 
+type ProfileNode = HeapProfiler.SamplingHeapProfileNode;
+
+/**
+ * The least bytes a sampled pass of `once` allocated in the frames `counted` accepts (given whether an ancestor was
+ * accepted), over up to `rounds` rounds of WARM unsampled passes and one sampled (collected objects included), stopping
+ * once a round comes in under `limit` bytes per setup-bar (LIMIT); `skip` rounds left out. ALLOC_DEBUG=1 prints each round's largest sites.
+ */
+async function leastSampledBytes(once: () => void, counted: (n: ProfileNode, inCounted: boolean) => boolean, setupBars: number, o: { rounds: number; skip?: number; limit?: number }): Promise<number> {
+  const session = new Session();
+  session.connect();
+  let least = Infinity;
+  try {
+    for (let round = 0; round < o.rounds && least >= (o.limit ?? LIMIT) * setupBars; round++) {
+      for (let k = 0; k < WARM; k++) once();
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      once();
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      let bytes = 0;
+      const sites = new Map<string, number>();
+      const visit = (n: ProfileNode, above: boolean) => {
+        const here = counted(n, above);
+        if (here) bytes += n.selfSize;
+        if (here && n.selfSize > 0 && process.env.ALLOC_DEBUG) {
+          const k = `${n.callFrame.functionName}:${n.callFrame.lineNumber + 1}`;
+          sites.set(k, (sites.get(k) ?? 0) + n.selfSize);
+        }
+        for (const c of n.children) visit(c, here);
+      };
+      visit(profile.head, false);
+      if (round >= (o.skip ?? 0)) least = Math.min(least, bytes);
+      if (process.env.ALLOC_DEBUG) console.log(`round ${round}: ${(bytes / setupBars).toFixed(2)} bytes per setup-bar`, [...sites].sort((x, y) => y[1] - x[1]).slice(0, 4));
+    }
+  } finally {
+    session.disconnect();
+  }
+  return least;
+}
+
 /** bytes allocated per setup-bar inside runBars over `passes` replays (sampled; collected objects included) */
 async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets: boolean, skip = 0, rounds = 4, cancelled = false, reads = false): Promise<{ perSetupBar: number; outs: ReplayOutput[] }> {
   const pool = new SeriesPool();
@@ -125,31 +164,7 @@ async function barLoopBytes(crossCheck: ExecutionOptions['crossCheck'], brackets
   // WARM passes unsampled: the passes right after a sampled one box doubles in step, quickTrigger,
   // adverse, advance (3–9 bytes per setup-bar, every time), so a retry straight after a sampled pass
   // measured the profiler, not the loop. `skip`: sampled rounds left out (a loaded machine's first).
-  const session = new Session();
-  session.connect();
-  let least = Infinity;
-  try {
-    for (let round = 0; round < rounds && least >= LIMIT * 3 * BARS; round++) {
-      for (let k = 0; k < WARM; k++) once();
-      let bytes = 0;
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-      once();
-      const { profile } = await session.post('HeapProfiler.stopSampling');
-      type Node = (typeof profile)['head'];
-      const sites = new Map<string, number>();
-      const visit = (n: Node, inLoop: boolean) => {
-        const here = inLoop || n.callFrame.functionName === 'runBars';
-        if (here) bytes += n.selfSize;
-        if (here && n.selfSize > 0 && process.env.ALLOC_DEBUG) sites.set(`${n.callFrame.functionName}:${n.callFrame.lineNumber + 1}`, (sites.get(`${n.callFrame.functionName}:${n.callFrame.lineNumber + 1}`) ?? 0) + n.selfSize);
-        for (const c of n.children) visit(c, here);
-      };
-      visit(profile.head, false);
-      if (round >= skip) least = Math.min(least, bytes);
-      if (process.env.ALLOC_DEBUG) console.log(`round ${round}: ${(bytes / (3 * BARS)).toFixed(2)} bytes per setup-bar`, [...sites].sort((a, b) => b[1] - a[1]).slice(0, 4));
-    }
-  } finally {
-    session.disconnect();
-  }
+  const least = await leastSampledBytes(once, (n, inLoop) => inLoop || n.callFrame.functionName === 'runBars', 3 * BARS, { rounds, skip });
   return { perSetupBar: least / (3 * BARS), outs };
 }
 
@@ -231,37 +246,15 @@ describe("the strategy context's views allocate nothing when a strategy reads th
       for (const s of out.setups) pool.release(s.series);
       return out;
     };
-    // a replay's set-up (the context's classes built once per setup) and the order methods are left out
+    // a replay's set-up (the context's classes built once per setup) and the order methods are left out (the views,
+    // not the order it places when the averages cross: targetPosition's allocations are per order)
     const ORDER_OR_SETUP = /^(targetPosition|buy|sell|closePosition|#?market|#?withOptions|EngineContext|SymbolViewImpl|PositionViewImpl|AccountViewImpl|SeriesView|PresenceView|FundingView|<instance_members_initializer>)$/;
-    const session = new Session();
-    session.connect();
-    let least = Infinity;
-    try {
-      for (let round = 0; round < 3 && least > 0; round++) {
-        for (let k = 0; k < WARM; k++) once();
-        await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-        const out = once();
-        const { profile } = await session.post('HeapProfiler.stopSampling');
-        for (const s of out.setups) {
-          expect(s.error).toBeUndefined();
-          expect(s.events.filter((e) => e.type === 'fill').length).toBeGreaterThan(100);
-        }
-        type Node = (typeof profile)['head'];
-        let bytes = 0;
-        const visit = (n: Node) => {
-          // (the views, not the order it places when the averages cross: targetPosition's allocations are per order)
-          if (/engine\/context\.[jt]s$/.test(n.callFrame.url) && !ORDER_OR_SETUP.test(n.callFrame.functionName)) {
-            bytes += n.selfSize;
-            if (process.env.ALLOC_DEBUG && n.selfSize > 0) console.log(n.callFrame.functionName, n.callFrame.lineNumber + 1, n.selfSize);
-          }
-          for (const c of n.children) visit(c);
-        };
-        visit(profile.head);
-        least = Math.min(least, bytes);
-        if (process.env.ALLOC_DEBUG) console.log(`round ${round}: ${(bytes / (2 * BARS)).toFixed(2)} bytes per setup-bar in the views`);
-      }
-    } finally {
-      session.disconnect();
+    const view = (n: ProfileNode): boolean => /engine\/context\.[jt]s$/.test(n.callFrame.url) && !ORDER_OR_SETUP.test(n.callFrame.functionName);
+    const least = await leastSampledBytes(once, view, 2 * BARS, { rounds: 3, limit: 0.05 });
+    const out = once();
+    for (const s of out.setups) {
+      expect(s.error).toBeUndefined();
+      expect(s.events.filter((e) => e.type === 'fill').length).toBeGreaterThan(100);
     }
     // (one heap number per setup-bar would be 16 bytes × 400,000)
     expect(least / (2 * BARS)).toBeLessThan(0.05);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { replay, DEFAULT_EXECUTION, SETUPS } from '../src/engine/index.js';
-import { liquidationFillPrice } from '../src/engine/orders.js';
+import { digits15 } from '../src/engine/orders.js';
 import type { StrategyModule } from '../src/strategy/types.js';
 import { getVenue } from '../src/venue/index.js';
 import { makeData, type Bar } from './engine-fixtures.js';
@@ -31,10 +31,10 @@ const opener = (qty: number): StrategyModule => ({
 });
 
 describe('the price a pool reached on the path is liquidated at', () => {
-  it('liquidationFillPrice: the exact decimal of at most 15 digits from a double a few ulps off it; others move < 5e-15 of themselves', () => {
-    expect(liquidationFillPrice(100560.24472500001)).toBe(100560.244725);
-    expect(liquidationFillPrice(100560.244725)).toBe(100560.244725);
-    for (const x of [90.36144578313253, 1 / 3, 12345.678901234567, 0.1 + 0.2]) expect(Math.abs(liquidationFillPrice(x) - x)).toBeLessThan(5e-15 * x);
+  it('digits15: the exact decimal of at most 15 digits from a double a few ulps off it; others move < 5e-15 of themselves', () => {
+    expect(digits15(100560.24472500001)).toBe(100560.244725);
+    expect(digits15(100560.244725)).toBe(100560.244725);
+    for (const x of [90.36144578313253, 1 / 3, 12345.678901234567, 0.1 + 0.2]) expect(Math.abs(digits15(x) - x)).toBeLessThan(5e-15 * x);
   });
 
   // every venue, a long and a short at 50x (isolated): the path crosses the liquidation price inside the bar (the

@@ -9,7 +9,7 @@ import type { Strategy } from '../strategy/types.js';
 import type { Market, SeriesPool } from './market.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, PATH_HIGH, PATH_LEVEL, PATH_OUT, PATH_TAU, priceAt, rangeFrom, writePath } from './path.js';
 import { shorten } from '../util/scratch-array.js';
-import { liquidationFillPrice, slippedPrice, triggersUp, type PendingOrder } from './orders.js';
+import { digits15, slippedPrice, triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
 import { checkSync, dropDead, LEVEL_NEAR, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
@@ -459,8 +459,9 @@ export abstract class IntrabarRunner extends RunnerState {
         const s = this.sSym[which]!;
         const lp = this.sLp[which]!;
         const p = priceAt(this.lqSingle, s, tau);
-        // reached on the way: closed at its liquidation price, as a decimal of 15 significant digits (liquidationFillPrice)
-        const px = this.sSide[which]! > 0 ? (p < lp ? p : liquidationFillPrice(lp)) : p > lp ? p : liquidationFillPrice(lp);
+        // past it at τ (a vertex of the path beyond it): that price; reached on the way: the liquidation price (digits15)
+        const past = this.sSide[which]! > 0 ? p < lp : p > lp;
+        const px = past ? p : digits15(lp);
         this.pricesAt(tau, this.pbuf);
         this.pbuf2.set(this.pbuf);
         this.pbuf[s] = px;

@@ -36,18 +36,18 @@ export interface PendingOrder {
  */
 export function slippedPrice(price: number, slip: number, buy: boolean): number {
   if (slip === 0) return price;
-  const p = buy ? price * (1 + slip) : price * (1 - slip);
-  return Number(p.toPrecision(15));
+  return digits15(buy ? price * (1 + slip) : price * (1 - slip));
 }
 
 /**
- * The price a single-symbol pool the path reached its liquidation price at is closed at: that price rounded to 15
- * significant digits. The closed form in a double lands a few ulps from the exact price, and its shortest decimal was
- * booked (100560.24472500001 for 100560.244725, its proceeds and penalty 1e-8 off at a half-unit tie); the rounding gives
- * the exact decimal whenever it has at most 15 digits, and moves any other by less than 5e-15 of itself.
+ * A computed price as booked: rounded to 15 significant digits, the exact decimal whenever it has at most 15 (a double
+ * computed from decimals lands a few ulps from it, and its shortest decimal carried that noise into the books), any other
+ * moved by less than 5e-15 of itself. Slipped prices (slippedPrice), and the liquidation price a single-symbol pool the
+ * path reaches is closed at: the closed form's double read 100560.24472500001 for 100560.244725, and its proceeds and
+ * penalty came out 1e-8 apart from an exact re-computation at a half-unit tie.
  */
-export function liquidationFillPrice(lp: number): number {
-  return Number(lp.toPrecision(15));
+export function digits15(price: number): number {
+  return Number(price.toPrecision(15));
 }
 
 /** direction in which the order's trigger is crossed: up = price rising to the level */

@@ -141,9 +141,8 @@ export function startLoaderThread(): void {
   w.unref();
   w.on('error', () => undefined);
   // a command that ends before it loads its data (a config error) stops the thread and waits for it
-  const forget = stopAtEnd(w);
+  stopAtEnd(w);
   w.once('exit', () => {
-    forget();
     if (spareLoader === w) spareLoader = null;
   });
   spareLoader = w;

@@ -11,10 +11,10 @@ import type { Worker } from 'node:worker_threads';
 const stopping = new Set<Promise<unknown>>();
 const alive = new Set<Worker>();
 
-/** a thread to stop when the command ends (forget it with the returned function once it is used or gone) */
-export function stopAtEnd(w: Worker): () => void {
+/** a thread to stop when the command ends, unless it has exited by then */
+export function stopAtEnd(w: Worker): void {
   alive.add(w);
-  return () => void alive.delete(w);
+  w.once('exit', () => alive.delete(w));
 }
 
 /** stop `w` now without waiting; the command's end waits for it */

@@ -50,9 +50,8 @@ export interface TimeLimit {
 
 let onExpired: ExpiredHandler | null = null;
 let watchdog: Worker | null = null;
-/** the idle watchdog's stop (WATCHDOG_IDLE_MS after its guard ended), and what forgets it in the command's end (stopAtEnd) */
+/** the idle watchdog's stop (WATCHDOG_IDLE_MS after its guard ended) */
 let idleStop: NodeJS.Timeout | null = null;
-let forgetWatchdog: (() => void) | null = null;
 /**
  * A watchdog whose guard ended waits this long for the next guard before it is stopped: the guards of one
  * command come in bursts (a config's load arms five, one after the other), and each thread started cost
@@ -228,15 +227,12 @@ function startWatchdog(): Worker {
   });
   // a watchdog that could not start (no threads left): the guarded code runs without a limit
   w.on('error', () => {
-    if (watchdog !== w) return;
-    watchdog = null;
-    forgetWatchdog?.();
-    forgetWatchdog = null;
+    if (watchdog === w) watchdog = null;
   });
   // after the listeners (a 'message' listener refs the worker again): the watchdog never keeps the process alive
   w.unref();
   // one left idle when the command ends (its stop timer not yet due) is stopped and waited for there (src/util/helper-threads.ts)
-  forgetWatchdog = stopAtEnd(w);
+  stopAtEnd(w);
   return w;
 }
 
@@ -244,8 +240,6 @@ function startWatchdog(): Worker {
 function stopWatchdog(): void {
   if (idleStop !== null) clearOwnTimeout(idleStop);
   idleStop = null;
-  forgetWatchdog?.();
-  forgetWatchdog = null;
   const w = watchdog;
   watchdog = null;
   if (w) stopSoon(w);

@@ -119,7 +119,7 @@ export function installUserFaultGuards(internal: (err: unknown) => number): void
       false,
     );
   }) as typeof process.exit;
-  // process.kill(process.pid) (or 0, the process group; −pid) from user code: a signal to marginlab's own process, which
+  // process.kill(process.pid) (or 0, the process group; −pid; −1, every process it may signal) from user code: a signal to marginlab's own process, which
   // stopped the command as a Ctrl-C does (130, "interrupted before any run started"); refused as process.exit() is.
   // Signal 0 (is it alive?), other processes and marginlab's own calls (no user frame) go to the real call
   const kill = process.kill;

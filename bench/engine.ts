@@ -1,5 +1,9 @@
 /**
- * npm run bench:engine — the engine against a hand-fused loop, same process, same data.
+ * npm run bench:engine — the engine against a hand-fused loop, same process, same data. The fused loop (bench/fused.ts)
+ * runs in a worker thread of its own, one pass at a time while this thread waits, interleaved with the engine's passes:
+ * run in this thread it shared the venue's and account's helpers with the engine, whose type feedback it changed
+ * between the engine's passes (the engine ≈ 25 % slower: docs/benchmarks.md, stop 60). BENCH_REFERENCE=same-thread
+ * runs it here as before stop 60, for comparison.
  *
  * Reference strategy: SMA 10/50 crossover on the trade close, always in the market, 2 % of the
  * equity as initial margin at leverage 20, taker fee, funding, liquidation on mark candles. It
@@ -25,267 +29,83 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../src/feed/index.js';
 import { synthesize } from '../src/feed/synth.js';
-import type { MarketData } from '../src/feed/types.js';
-import { getVenue, LotGrid, maintenanceMargin } from '../src/venue/index.js';
-import type { Tier, VenueProfile } from '../src/venue/types.js';
-import type { MaintenanceModel } from '../src/venue/math.js';
+import { Worker } from 'node:worker_threads';
+import { getVenue } from '../src/venue/index.js';
 import { replay, DEFAULT_EXECUTION, SETUPS, SeriesPool } from '../src/engine/index.js';
-import { createAccount, marginRatioOf } from '../src/account/index.js';
+import { createAccount } from '../src/account/index.js';
+// the constants and types only: the fused loop itself runs in bench/fused-worker.ts (bench/fused.ts says why)
+import { CAPITAL, FAST, FRACTION, LEVERAGE, SERIES_KEYS, SLOW, type FusedResult, type SeriesKey } from './fused.js';
 import type { StrategyModule } from '../src/strategy/types.js';
 import smaCross from '../strategies/sma-cross.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_048_576);
-const LEVERAGE = 20;
-// 1 000 000 USDT: with 10 000 the fee drag takes equity below one BTC quantity step (0.001) about half-way
-// through and the strategy stops trading; with 1 000 000 it stays in the market to the end (≈ 26 000 fills per setup,
-// one isolated liquidation with the data of seed 1, so the bench compares a liquidation too)
-const CAPITAL = 1_000_000;
-const FAST = 10;
-const SLOW = 50;
-const FRACTION = 0.02;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 // booking alone repeats its passes more: ≈ 52,000 trade() calls a pass, V8 is still optimising their paths over
 // the first 5–10 passes (a loop of 26,000 flips a setup, stop 48: 3.6, 1.3, 1.2, 1.05, 0.98 µs … 0.7–0.8 from the 12th)
 const BOOK_REPEAT = 3 * REPEAT;
 
-interface FusedResult {
+/** what the reference thread answers (bench/fused-worker.ts) */
+interface FusedReply {
+  id: number;
+  ms: number;
   equity: number;
   trades: number;
   liquidations: number;
-  /** the same per-bar series the engine produces (SetupSeries without time) */
-  series: Record<SeriesKey, Float64Array>;
+  series: Record<SeriesKey, Float64Array> | null;
 }
 
-const SERIES_KEYS = ['equity', 'marginBalance', 'maintenanceMargin', 'marginRatio', 'marginRatioPeak', 'initialMargin', 'capitalAtRisk', 'grossNotional'] as const;
-type SeriesKey = (typeof SERIES_KEYS)[number];
-
-/** margin ratio of a position of signed size q with its wallet at mark m (a plain function: a closure over the loop's state would move q, entry and the wallets out of registers) */
-function ratioAt(model: MaintenanceModel, tiers: readonly Tier[], q: number, entry: number, wallet: number, m: number): number {
-  return marginRatioOf(maintenanceMargin(model, tiers, Math.abs(q), entry, m), wallet + q * (m - entry));
+interface Reference {
+  run(isolated: boolean, withSeries: boolean, keepSeries: boolean): Promise<FusedReply>;
+  stop(): Promise<unknown>;
 }
 
-/**
- * The same strategy and account rules as the engine, fused into one loop over typed arrays:
- * SMAs as ring buffers, fills at the next open with the taker fee, funding from the CSR arrays
- * (isolated: into the position's wallet, Binance), liquidation when the mark path crosses the
- * venue's closed-form price (gap: at the mark open), mark to market at the mark close.
- */
-/** the fused loop's output columns per setup and length (reused: fresh arrays page-fault on first write) */
-const fusedColumns = new Map<string, Float64Array[]>();
-
-function fused(data: MarketData, venue: VenueProfile, isolated: boolean, withSeries: boolean): FusedResult {
-  const c = data.columns[0]!;
-  const { open, close, fundingStart, fundingRate, fundingPrice } = c;
-  const useMark = c.markAtBarTimeframe;
-  const mOpen = useMark ? c.markOpen : c.open;
-  const mLow = useMark ? c.markLow : c.low;
-  const mHigh = useMark ? c.markHigh : c.high;
-  const mClose = useMark ? c.markClose : c.close;
-  const tiers = venue.tiers(c.symbol, data.time[0]!);
-  const taker = venue.fees.taker;
-  // the engine's quantity grid (orders rounded down to the step, positions whole steps)
-  const grid = new LotGrid(venue.lotSize!(c.symbol, c.close[0]).step);
-  const n = data.time.length;
-  const fb = new Float64Array(FAST);
-  const sb = new Float64Array(SLOW);
-  let fs = 0;
-  let ss = 0;
-  let fp = 0;
-  let sp = 0;
-  let cnt = 0;
-  let cw = CAPITAL; // cross wallet
-  let iw = 0; // isolated wallet
-  let q = 0;
-  let entry = 0;
-  let lp = NaN;
-  let pending = 0; // order quantity for the next open
-  let signal = 0;
-  let equity = CAPITAL;
-  let trades = 0;
-  let liquidations = 0;
-  // the per-bar outputs, as the engine records them
-  // output columns reused from run to run, as the engine's SeriesPool reuses its own
-  const key = `${isolated}:${n}`;
-  const cols = withSeries ? (fusedColumns.get(key) ?? Array.from({ length: 8 }, () => new Float64Array(n))) : Array.from({ length: 8 }, () => new Float64Array(0));
-  if (withSeries) fusedColumns.set(key, cols);
-  const [sEq, sMb, sMm, sMr, sPeak, sIm, sCap, sGross] = cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  const mmModel = venue.maintenance ?? { basis: 'mark' as const, extraRate: 0 };
-  let liquidated = false;
-  /** the bar's ratios at points its close and adverse extreme do not cover (held into a fill at the open, at the liquidation) */
-  let extra = 0;
-  const liqPrice = () => {
-    if (q === 0) return NaN;
-    return venue.isolatedLiquidationPrice({
-      side: q > 0 ? 1 : -1,
-      qty: Math.abs(q),
-      entryPrice: entry,
-      walletBalance: isolated ? iw : cw,
-      leverage: LEVERAGE,
-      tiers,
-    });
-  };
-  for (let i = 0; i < n; i++) {
-    // 1. funding
-    for (let e = fundingStart[i]!; e < fundingStart[i + 1]!; e++) {
-      if (q === 0) break;
-      const rec = -q * fundingPrice[e]! * fundingRate[e]!;
-      if (isolated) iw += rec;
-      else cw += rec;
-      lp = liqPrice();
-    }
-    // 2. market order at the open
-    if (pending !== 0) {
-      // quantities in whole steps (lots), as the account holds them
-      const dL = grid.lots(pending, 'nearest');
-      const qL = grid.lots(q, 'nearest');
-      const d = grid.qty(dL);
-      pending = 0;
-      const p = open[i]!;
-      // the position held into the open, valued at the (mark) open before the fill changes it
-      if (withSeries && q !== 0) extra = ratioAt(mmModel, tiers, q, entry, isolated ? iw : cw, mOpen[i]!);
-      let openL = Math.abs(dL);
-      if (qL !== 0 && qL > 0 !== dL > 0) {
-        const closeL = Math.min(Math.abs(dL), Math.abs(qL));
-        openL -= closeL;
-        const closeQ = grid.qty(closeL);
-        const sgn = q > 0 ? 1 : -1;
-        cw += closeQ * (p - entry) * sgn;
-        if (closeL === Math.abs(qL)) {
-          q = 0;
-          cw += iw;
-          iw = 0;
-        } else {
-          const rel = iw * (closeL / Math.abs(qL));
-          cw += rel;
-          iw -= rel;
-          q = grid.qty(qL - sgn * closeL);
-        }
-      }
-      if (openL > 0) {
-        const sgn = dL > 0 ? 1 : -1;
-        const openQ = grid.qty(openL);
-        entry = q === 0 ? p : (Math.abs(q) * entry + openQ * p) / (Math.abs(q) + openQ);
-        q = grid.qty(grid.lots(q, 'nearest') + sgn * openL);
-        if (isolated) {
-          const im = (openQ * p) / LEVERAGE;
-          cw -= im;
-          iw += im;
-        }
-      }
-      cw -= Math.abs(d) * p * taker;
-      trades++;
-      lp = liqPrice();
-    }
-    // 3. liquidation on the mark path
-    if (q !== 0) {
-      const hit = q > 0 ? mLow[i]! <= lp : mHigh[i]! >= lp;
-      if (hit) {
-        const mo = mOpen[i]!;
-        const px = q > 0 ? (mo < lp ? mo : lp) : mo > lp ? mo : lp;
-        // the pool closes at px and the trader loses its remaining margin (a shortfall past the
-        // bankruptcy price is the insurance fund's): what is left is the rest of the wallet
-        if (withSeries) {
-          const r = ratioAt(mmModel, tiers, q, entry, isolated ? iw : cw, px);
-          extra = r > extra ? r : extra;
-          if (extra < 1) extra = 1;
-        }
-        if (isolated) iw = 0;
-        else cw = 0;
-        q = 0;
-        lp = NaN;
-        liquidations++;
-        liquidated = true;
-      }
-    }
-    // 4. mark to market at the mark close; the margin ratio also at the bar's adverse mark extreme
-    if (!withSeries) {
-      equity = cw + iw + (q === 0 ? 0 : q * (mClose[i]! - entry));
-    } else if (q === 0) {
-      equity = cw + iw;
-      sEq[i] = equity;
-      sMb[i] = 0;
-      sMm[i] = 0;
-      sMr[i] = 0;
-      sIm[i] = 0;
-      sCap[i] = 0;
-      sGross[i] = 0;
-      sPeak[i] = extra;
-    } else {
-      const aq = Math.abs(q);
-      const m = mClose[i]!;
-      const upnl = q * (m - entry);
-      const mm = maintenanceMargin(mmModel, tiers, aq, entry, m);
-      const nt = aq * m;
-      const wallet = isolated ? iw : cw;
-      const mb = wallet + upnl;
-      const ratio = marginRatioOf(mm, mb);
-      const ma = q > 0 ? mLow[i]! : mHigh[i]!;
-      const mmA = maintenanceMargin(mmModel, tiers, aq, entry, ma);
-      const mbA = wallet + q * (ma - entry);
-      const ratioA = marginRatioOf(mmA, mbA);
-      equity = cw + iw + upnl;
-      sEq[i] = equity;
-      sMb[i] = mb;
-      sMm[i] = mm;
-      sMr[i] = ratio;
-      sIm[i] = nt / LEVERAGE;
-      sCap[i] = isolated ? iw : mb;
-      sGross[i] = nt;
-      let peak = ratioA > ratio ? ratioA : ratio;
-      if (extra > peak) peak = extra;
-      if (liquidated && peak < 1) peak = 1;
-      sPeak[i] = peak;
-    }
-    liquidated = false;
-    extra = 0;
-    // 5. strategy: SMA 10/50, always in the market
-    const x = close[i]!;
-    if (cnt < SLOW) {
-      sb[sp] = x;
-      ss += x;
-      if (cnt < FAST) {
-        fb[fp] = x;
-        fs += x;
-      } else {
-        fs += x - fb[fp]!;
-        fb[fp] = x;
-      }
-      cnt++;
-    } else {
-      ss += x - sb[sp]!;
-      sb[sp] = x;
-      fs += x - fb[fp]!;
-      fb[fp] = x;
-    }
-    // as the library's Sma: each window replaced whole, its sum again from its values
-    if (sp + 1 === SLOW) {
-      sp = 0;
-      ss = 0;
-      for (let k = 0; k < SLOW; k++) ss += sb[k]!;
-    } else sp++;
-    if (fp + 1 === FAST) {
-      fp = 0;
-      fs = 0;
-      for (let k = 0; k < FAST; k++) fs += fb[k]!;
-    } else fp++;
-    if (cnt < SLOW) continue;
-    const f = fs / FAST;
-    const s = ss / SLOW;
-    const want = f > s ? 1 : f < s ? -1 : signal;
-    if (want === 0) continue;
-    if (want === signal && q !== 0) continue;
-    signal = want;
-    if (!(equity > 0)) continue;
-    const qty = (FRACTION * equity * LEVERAGE) / x;
-    const d = grid.floor(grid.floor(want * qty) - q);
-    if (d !== 0) pending = d;
+/** the fused reference loop in a worker thread of its own, loading the bench's dataset folder itself (BENCH_REFERENCE=same-thread: in this thread) */
+async function startReference(dataset: string): Promise<Reference> {
+  if (process.env.BENCH_REFERENCE === 'same-thread') {
+    const [{ fused }, data] = await Promise.all([import('./fused.js'), loadDataset(dataset)]);
+    const venue = getVenue('binance-usdm');
+    let id = 0;
+    return {
+      run: (isolated, withSeries, keepSeries) => {
+        const t = performance.now();
+        const res = fused(data, venue, isolated, withSeries);
+        const ms = performance.now() - t;
+        return Promise.resolve({ id: id++, ms, equity: res.equity, trades: res.trades, liquidations: res.liquidations, series: keepSeries ? res.series : null });
+      },
+      stop: () => Promise.resolve(),
+    };
   }
+  const w = new Worker(new URL('./fused-worker.mjs', import.meta.url), { workerData: { dataset } });
+  let failed: Error | null = null;
+  const waiting = new Map<number, { res(r: FusedReply): void; rej(e: Error): void }>();
+  const fail = (e: Error): void => {
+    failed = e;
+    for (const p of waiting.values()) p.rej(e);
+    waiting.clear();
+  };
+  w.on('error', fail);
+  w.on('exit', (code) => fail(new Error(`bench: the reference thread exited (code ${code})`)));
+  await new Promise<void>((res, rej) => {
+    w.once('message', () => res());
+    w.once('error', rej);
+  });
+  w.on('message', (r: FusedReply) => {
+    const p = waiting.get(r.id);
+    waiting.delete(r.id);
+    p?.res(r);
+  });
+  let next = 0;
   return {
-    equity,
-    trades,
-    liquidations,
-    series: { equity: sEq, marginBalance: sMb, maintenanceMargin: sMm, marginRatio: sMr, marginRatioPeak: sPeak, initialMargin: sIm, capitalAtRisk: sCap, grossNotional: sGross },
+    run(isolated, withSeries, keepSeries) {
+      if (failed) return Promise.reject(failed);
+      const id = next++;
+      return new Promise((res, rej) => {
+        waiting.set(id, { res, rej });
+        w.postMessage({ id, isolated, withSeries, keepSeries });
+      });
+    },
+    stop: () => w.terminate(),
   };
 }
 
@@ -295,6 +115,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'marginlab-bench-'));
+  let reference: Reference | null = null;
   try {
     const t0 = performance.now();
     await synthesize({ out: join(dir, 'synth-1m'), symbols: 1, bars: BARS, timeframe: '1m', seed: 1 });
@@ -306,6 +127,7 @@ async function main(): Promise<void> {
       `engine benchmark: ${fmt(n)} bars of 1m ${data.symbols[0]} (synthetic, mark candles: ${data.columns[0]!.markAtBarTimeframe}), ` +
         `SMA ${FAST}/${SLOW}, leverage ${LEVERAGE}, taker ${venue.fees.taker}, funding; data ready in ${(prep / 1000).toFixed(1)} s\n`,
     );
+    reference = await startReference(join(dir, 'synth-1m'));
     const params = smaCross.params.parse({ symbol: data.symbols[0], fast: FAST, slow: SLOW, marginFraction: FRACTION });
 
     const bhParams = buyAndHold.params.parse({ symbol: data.symbols[0], marginFraction: FRACTION });
@@ -362,20 +184,20 @@ async function main(): Promise<void> {
       engineSeries = Object.fromEntries(out.setups.map((s) => [s.setup.id, s.series]));
       for (const s of out.setups) if (s.error) throw new Error(`engine setup ${s.setup.id} failed: ${s.error}`);
 
-      t = performance.now();
-      const iso = fused(data, venue, true, true);
-      const cross = fused(data, venue, false, true);
-      dt = performance.now() - t;
+      // the fused loops in their own thread, one at a time (the engine's thread waits): each times its own loop
+      const last = r === REPEAT - 1;
+      const iso = await reference.run(true, true, last);
+      const cross = await reference.run(false, true, last);
+      dt = iso.ms + cross.ms;
       fusedTimes.push(dt);
       if (dt < bestFused) bestFused = dt;
-      fusedRes = { isolated: iso, cross };
+      if (last) fusedRes = { isolated: { ...iso, series: iso.series! }, cross: { ...cross, series: cross.series! } };
 
       // the fused loop without the per-bar series (what the benchmark compared against before 1.1):
       // the compute alone, an upper bound no engine that records its outputs can reach
-      t = performance.now();
-      const isoBare = fused(data, venue, true, false);
-      const crossBare = fused(data, venue, false, false);
-      bestBare = Math.min(bestBare, performance.now() - t);
+      const isoBare = await reference.run(true, false, false);
+      const crossBare = await reference.run(false, false, false);
+      bestBare = Math.min(bestBare, isoBare.ms + crossBare.ms);
       if (isoBare.equity !== iso.equity || crossBare.equity !== cross.equity) throw new Error('fused loop: the series-free variant disagrees');
 
       // context: the same engine pass with one fill in total, i.e. the per-bar cost of the engine itself
@@ -489,6 +311,7 @@ async function main(): Promise<void> {
       })}\n`,
     );
   } finally {
+    await reference?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

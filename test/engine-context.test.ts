@@ -623,6 +623,32 @@ describe("replay()'s data, strategy and venue", () => {
   });
 });
 
+describe("replay()'s params", () => {
+  // replay() takes the params schema's output; given raw params it ran create() on them: sma-cross with
+  // { fast: 50, slow: 10 } replayed without a single order (marginFraction undefined: every size NaN) and ended ok
+  it('params that leave out keys the schema always gives (a default, a required key) throw naming them and what to pass', async () => {
+    const { default: smaCross } = await import('../strategies/sma-cross.js');
+    const data = makeData({ BTCUSDT: { bars: flat(100, 3) } });
+    const run = (params: unknown) => () =>
+      replay({ data, symbols: ['BTCUSDT'], strategy: smaCross, params: params as never, venue: zeroFeeVenue(), setups: [SETUPS.isolated], initialCapital: '1000', leverage: 5 });
+    const WHAT = "replay() takes the output of the strategy's params schema — pass strategy.params.parse(yourParams), which applies the defaults and checks the values (docs/engine.md)";
+    expect(run({ fast: 50, slow: 10 })).toThrow(`replay: params of strategy 'sma-cross' lack 'symbol' (default "BTCUSDT"), 'marginFraction' (default 0.5): ${WHAT}`);
+    expect(run({})).toThrow("lack 'symbol' (default \"BTCUSDT\"), 'fast' (default 10), 'slow' (default 50), 'marginFraction' (default 0.5)");
+    expect(run(undefined)).toThrow("replay: params of strategy 'sma-cross' lack 'symbol'");
+    expect(run({ ...smaCross.params.parse({}), fast: undefined })).toThrow("lack 'fast' (default 10):");
+    // the schema's output runs (twice over: parse is idempotent for it)
+    expect(run(smaCross.params.parse({}))().setups[0]!.error).toBeUndefined();
+    expect(run(smaCross.params.parse(smaCross.params.parse({ fast: 3 })))().setups[0]!.error).toBeUndefined();
+    // a required key, an optional one (left out: fine), and a schema that is not an object of marginlab's zod (left alone)
+    const mod = (schema: unknown): StrategyModule => ({ ...scripted({}, ['BTCUSDT']), name: 'own', params: schema as never });
+    const own = (schema: unknown, params: unknown) => () =>
+      replay({ data, symbols: ['BTCUSDT'], strategy: mod(schema), params: params as never, venue: zeroFeeVenue(), setups: [SETUPS.isolated], initialCapital: '1000', leverage: 5 });
+    expect(own(z.object({ size: z.number(), note: z.string().optional() }), {})).toThrow("replay: params of strategy 'own' lack 'size' (required):");
+    expect(own(z.object({ size: z.number(), note: z.string().optional() }), { size: 1 })().setups[0]!.error).toBeUndefined();
+    expect(own(z.object({ size: z.number().default(1) }).transform((o) => ({ n: o.size })), {})().setups[0]!.error).toBeUndefined();
+  });
+});
+
 describe("replay()'s execution options and setups", () => {
   // the config's enums and bounds: 'Pessimistic' ran the optimistic check under the name given, 'low_first' the
   // nearest-first path, a participation of −1 turned one buy into sells growing every bar, a made-up setup id ran

@@ -35,6 +35,7 @@ import { checkSync, createThrown, ROW_BLOCK, StrategyFailure } from './runner-st
 import { EngineInvariantError, type ExecutionOptions, type ReplayOutput, type ReplayParams, type SetupOutput, type SetupSpec } from './types.js';
 import { givenValue, isThenable, shownValue, thrownText } from '../util/excerpt.js';
 import { editDistance, nearest } from '../util/nearest.js';
+import { unparsedParams } from '../strategy/params.js';
 
 /** The callbacks marginlab calls on a strategy instance (types.ts Strategy); frozen: strategy code runs in this realm. */
 const CALLBACKS = Object.freeze(['onStart', 'onBar', 'onFill', 'onFunding', 'onLiquidation'] as const);
@@ -336,6 +337,14 @@ function checkReplayObjects(p: ReplayParams): void {
   if (lacks.length > 0) {
     const got = typeof v === 'string' ? `${shownValue(v)}: pass getVenue(${shownValue(v)})` : typeof v === 'object' && v !== null && !isThenable(v) ? `one without ${lacks.map((k) => `${k}()`).join(', ')}` : givenValue(v);
     throw new TypeError(`replay: venue must be a venue profile (getVenue('binance-usdm'), listVenues() names the ids), got ${got}`);
+  }
+  // the params schema's output, not the raw params: keys it always gives that are missing mean no parse() ran
+  const missing = unparsedParams((st as { params?: unknown }).params, p.params);
+  if (missing.length > 0) {
+    const list = missing.map((m) => (m.shown === null ? `'${m.key}' (required)` : `'${m.key}' (default ${m.shown})`)).join(', ');
+    throw new TypeError(
+      `replay: params of strategy '${String((st as { name?: unknown }).name)}' lack ${list}: replay() takes the output of the strategy's params schema — pass strategy.params.parse(yourParams), which applies the defaults and checks the values (docs/engine.md)`,
+    );
   }
 }
 

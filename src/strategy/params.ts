@@ -73,3 +73,28 @@ export function failingDefaults(schema: unknown, given: Record<string, unknown>,
   }
   return out;
 }
+
+/**
+ * The top-level keys of a strategy's object params schema that `params` leaves out (absent or undefined) although the
+ * schema's output always has them — a default (`shown`: the default the schema would give) or a required key (`shown`
+ * null) — i.e. params that did not go through `strategy.params.parse`. replay() takes the schema's output; given the raw
+ * params it ran create() on them as they were: sma-cross with `{ fast: 50, slow: 10 }` replayed without a single order
+ * (its marginFraction undefined, every size NaN) and ended ok. An optional key, a schema that is not marginlab's zod
+ * object (a transform of the whole object, another zod copy) and params that are not an object are left alone
+ * (replay() and create() say what they say of those).
+ */
+export function unparsedParams(schema: unknown, params: unknown): { key: string; shown: string | null }[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  const given = typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {};
+  const shape = schema.shape as Record<string, unknown>;
+  const out: { key: string; shown: string | null }[] = [];
+  for (const key of Object.keys(shape)) {
+    if (given[key] !== undefined) continue;
+    const field = shape[key];
+    if (!(field instanceof z.ZodType)) continue;
+    const r = field.safeParse(undefined);
+    if (!r.success) out.push({ key, shown: null });
+    else if (r.data !== undefined) out.push({ key, shown: shownValue(r.data) });
+  }
+  return out;
+}

@@ -722,12 +722,19 @@ describe('symbols, spacing, columns', () => {
     const out = outDir();
     const e = await userError(importCsv({ file: f, kind: 'candles', symbol: 'BTCUSDT', timeframe: '30m', out }));
     expect(e.exitCode).toBe(65);
-    expect(e.message).toBe("candles BTCUSDT 30m: the data's spacing is 1h (47 of 47 steps), not the timeframe 30m; import it with --timeframe 1h");
+    // it named the series only ("candles BTCUSDT 30m: …"), where a coarser --timeframe (4h) named the file
+    expect(e.message).toBe(`${f}: the data's spacing is 1h (47 of 47 steps), not the timeframe 30m; import it with --timeframe 1h; nothing was written`);
     expect(existsSync(out)).toBe(false);
-    // the same through an importer that reads whole series
+    // the same through an importer that reads whole series: the file and a row of that spacing are named
     const r = await feedCli(['import', join(FX, 'bybit', 'ETHUSDT-kline-60.json'), '--timeframe', '30m', '--out', outDir()]);
     expect(r.code).toBe(65);
     expect(r.stderr).toContain("the data's spacing is 1h (71 of 71 steps), not the timeframe 30m");
+    expect(r.stderr).toMatch(/ETHUSDT-kline-60\.json[^\n]*: the data's spacing is 1h/);
+    const ft = join(root, 'btc_ohlcv.json');
+    writeFileSync(ft, JSON.stringify(series.slice(0, 48).map((row) => row.slice(0, 6))));
+    const r2 = await feedCli(['import', ft, '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '30m', '--out', outDir()]);
+    expect(r2.code).toBe(65);
+    expect(r2.stderr).toMatch(/btc_ohlcv\.json row 2: the data's spacing is 1h \(47 of 47 steps\)/);
   });
 
   it('--columns maps header names or positions; --no-header with the columns in order', async () => {

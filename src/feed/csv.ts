@@ -808,7 +808,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
     const sha256 = w.close();
 
     if (tfMs !== null) {
-      spacingVerdict(`${kind} ${symbol} ${opts.timeframe}`, steps, tfMs, opts.timeframe!, w.rows - 1);
+      spacingVerdict(`${file}`, steps, tfMs, opts.timeframe!, w.rows - 1, (other) => `import it with --timeframe ${other}; nothing was written`);
       const off = offExchangeGrid(firstT, tfMs, opts.timeframe!);
       if (off !== null) throw dataError(`${file}: line ${firstLine}: ${off}; nothing was imported`);
     }

@@ -266,7 +266,13 @@ export function checkSpacing(s: Pick<SeriesData, 'symbol' | 'kind' | 'timeframe'
     if (d !== tf) gaps++;
     if (counts.size < 64 || counts.has(d)) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
-  spacingVerdict(label(s), counts, tf, s.timeframe, t.length - 1, s.timeframeFix);
+  // named with its file: the first row a step of the other spacing leads to (a folder's import commits many series)
+  const other = otherSpacing(counts, tf);
+  if (other) {
+    let i = 1;
+    while (i < t.length - 1 && t[i]! - t[i - 1]! !== other.step) i++;
+    spacingVerdict(`${label(s)}: ${s.where(i)}`, counts, tf, s.timeframe, t.length - 1, s.timeframeFix);
+  }
   return gaps;
 }
 

@@ -148,6 +148,14 @@ describe('writeDataset writes what a load can read, and never half of an importe
       ['no-time', [csvLike], "writeDataset: series[0] (BTCUSDT candles 1h).time must be the rows' times (ms UTC) as an array or a Float64Array, got nothing; its columns hold 'timestamp': give those values as time"],
       ['no-columns', [{ symbol: 'BTCUSDT', kind: 'candles', timeframe: '1h', time }], 'writeDataset: series[0] (BTCUSDT candles 1h).columns must be an object of arrays by column name (open, high, low, close, volume), got nothing'],
       ['no-symbol', [{ ...input.series[0]!, symbol: undefined }], "writeDataset: series[0].symbol must be the symbol's name (e.g. 'BTCUSDT'), got nothing"],
+      // a misspelt column: 'clsoe' gave "writeSeriesFile(…): missing columns close" (a plain Error, no exit code), and a
+      // funding series' misspelt optional 'prcie' was dropped in silence (the events priced at the candles instead)
+      ['misspelt', [{ ...input.series[0]!, columns: { open: columns.open, high: columns.high, low: columns.low, clsoe: columns.close, volume: columns.volume } }],
+        "writeDataset: series[0] (BTCUSDT candles 1h).columns: no column 'clsoe' (did you mean 'close'?); lacks 'close' (candles columns: open, high, low, close, volume)"],
+      ['funding-misspelt', [input.series[0]!, { symbol: 'BTCUSDT', kind: 'funding', time: [time[0]!], columns: { rate: [0.0001], prcie: [100] } }],
+        "writeDataset: series[1] (BTCUSDT funding).columns: no column 'prcie' (did you mean 'price'?) (funding columns: rate, price (optional))"],
+      ['uneven', [{ ...input.series[0]!, columns: { ...columns, close: [...columns.close].slice(1) } }],
+        `writeDataset: series[0] (BTCUSDT candles 1h).columns: close has ${time.length - 1} values for ${time.length} timestamps (every column one value per timestamp)`],
       ['not-object', [input.series[0]!, 'BTCUSDT'], 'writeDataset: series[1] must be an object { symbol, kind, timeframe?, time, columns }, got "BTCUSDT"'],
       ['not-array', input.series[0]!, 'writeDataset: series must be an array of { symbol, kind, timeframe?, time, columns }, got {"symbol":"BTCUSDT","kind":"candles","timeframe":"1h","time…'],
     ];

@@ -9,6 +9,7 @@ import { MARKER_FILE, openOutDir } from '../util/outdir.js';
 import { UserError, dataError, usageError } from '../errors.js';
 import { KindFileWriter, KIND_COLUMNS } from './arrow-io.js';
 import { shownValue } from '../util/excerpt.js';
+import { didYouMean } from '../util/nearest.js';
 import { dataFileName, FORMAT_ID, FORMAT_VERSION, writeManifest, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
 
 export interface SeriesInput {
@@ -137,6 +138,27 @@ export async function writeDataset(dir: string, input: DatasetInput, opts: Write
       );
     }
     if (s.time.length === 0) throw dataError(`writeDataset: ${what} has no rows; a dataset holds no empty series: leave it out`);
+    // the columns by name: a misspelt one ('clsoe') was a plain Error from the file writer, and a funding series'
+    // misspelt optional 'prcie' was dropped in silence; one value per timestamp
+    if (typeof s.kind === 'string' && Object.hasOwn(KIND_COLUMNS, s.kind)) {
+      const known = KIND_COLUMNS[s.kind];
+      const given = cols as Record<string, unknown>;
+      // (a mark series' volume, which freqtrade's mark rows carry and no mark file keeps, is left out as before)
+      const unknown = Object.keys(given).filter((k) => !known.includes(k) && !(s.kind === 'mark' && k === 'volume'));
+      const missing = known.filter((k) => (s.kind !== 'funding' || k !== 'price') && given[k] === undefined);
+      if (unknown.length > 0 || missing.length > 0) {
+        const said = [
+          ...(unknown.length > 0 ? [`no column ${unknown.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ')}`] : []),
+          ...(missing.length > 0 ? [`lacks ${missing.map((k) => `'${k}'`).join(', ')}`] : []),
+        ];
+        throw dataError(`writeDataset: ${what}.columns: ${said.join('; ')} (${s.kind} columns: ${s.kind === 'funding' ? 'rate, price (optional)' : known.join(', ')})`);
+      }
+      const uneven = known.flatMap((k) => {
+        const v = given[k] as ArrayLike<number> | undefined;
+        return v !== undefined && v.length !== s.time.length ? [`${k} has ${v.length} values`] : [];
+      });
+      if (uneven.length > 0) throw dataError(`writeDataset: ${what}.columns: ${uneven.join(', ')} for ${s.time.length} timestamps (every column one value per timestamp)`);
+    }
     const rel = dataFileName(s.symbol, s.kind, s.timeframe);
     const j = seen.get(rel);
     if (j !== undefined) throw dataError(`writeDataset: ${what} is the series of series[${j}] again (both are ${rel}); give each series once`);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesize, writeDataset, writeReport, UserError } from '../src/index.js';
+import { synthesize, writeDataset, writeReport, UserError, loadDataset, sliceByTime, sliceMarketData, selectSymbols } from '../src/index.js';
 import type { DatasetInput } from '../src/index.js';
 import { runCli } from './fixtures/run/cli.js';
 
@@ -94,6 +94,23 @@ describe('library refusals name the call and its parameters', () => {
     const e = await refusal(writeReport({ dir: d, results: [], manifest: {} as never }));
     expect(e.message).toMatch(/^writeReport: dir .*report is not empty .*or set force: true to write into it/);
     expect(e.message).not.toMatch(/--/);
+  });
+});
+
+describe('the slicing calls name themselves and what they were given', () => {
+  it('sliceByTime of a window without bars names the times and the data\'s; sliceMarketData its indexes; selectSymbols a near name', async () => {
+    const d = join(root, 'slices');
+    await writeDataset(d, input);
+    const md = await loadDataset(d);
+    // it said "bar range [3, 3) is not inside [0, 3) or is empty": indexes the caller never gave
+    const late = (() => { try { sliceByTime(md, 10 * H, 20 * H); return null; } catch (e) { return e as UserError; } })();
+    expect(late).toBeInstanceOf(UserError);
+    expect(late!.exitCode).toBe(78);
+    expect(late!.message).toBe('sliceByTime: no bar of dataset slices opens in [1970-01-01T10:00:00.000Z (36000000), 1970-01-01T20:00:00.000Z (72000000)); its bars open from 1970-01-01T00:00:00.000Z (0) to 1970-01-01T02:00:00.000Z (7200000)');
+    expect(() => sliceByTime(md, Date.parse('not a date'), H)).toThrow('sliceByTime: fromMs must be a time in ms UTC, got NaN');
+    expect(() => sliceMarketData(md, 2, 1)).toThrow('sliceMarketData: bar range [2, 1) is not inside [0, 3) or is empty');
+    expect(() => selectSymbols(md, ['BTCUSD'])).toThrow("selectSymbols: symbol BTCUSD (did you mean 'BTCUSDT'?) is not in dataset slices (symbols: BTCUSDT)");
+    expect(sliceByTime(md, H, 3 * H).time.length).toBe(2);
   });
 });
 

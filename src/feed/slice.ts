@@ -3,6 +3,8 @@
  * the result are subarrays of the same SharedArrayBuffers.
  */
 import { configError } from '../errors.js';
+import { didYouMean } from '../util/nearest.js';
+import { fmtTime } from './timeframe.js';
 import type { MarketData, SymbolColumns } from './types.js';
 
 /**
@@ -13,7 +15,7 @@ import type { MarketData, SymbolColumns } from './types.js';
 export function sliceMarketData(md: MarketData, fromIndex: number, toIndex: number = md.time.length): MarketData {
   const n = md.time.length;
   if (!(Number.isInteger(fromIndex) && Number.isInteger(toIndex) && fromIndex >= 0 && toIndex <= n && fromIndex < toIndex)) {
-    throw configError(`bar range [${fromIndex}, ${toIndex}) is not inside [0, ${n}) or is empty`);
+    throw configError(`sliceMarketData: bar range [${fromIndex}, ${toIndex}) is not inside [0, ${n}) or is empty`);
   }
   const sl = (c: SymbolColumns): SymbolColumns => ({
     symbol: c.symbol,
@@ -38,10 +40,19 @@ export function sliceMarketData(md: MarketData, fromIndex: number, toIndex: numb
 
 /** Bars whose open time is in [fromMs, toMs). */
 export function sliceByTime(md: MarketData, fromMs: number, toMs: number): MarketData {
+  // said in the caller's terms (times), not as the bar indexes it never gave ("bar range [3, 3) …")
+  for (const [k, v] of [['fromMs', fromMs], ['toMs', toMs]] as const) {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw configError(`sliceByTime: ${k} must be a time in ms UTC, got ${String(v)}`);
+  }
   let a = 0;
   while (a < md.time.length && md.time[a]! < fromMs) a++;
   let b = a;
   while (b < md.time.length && md.time[b]! < toMs) b++;
+  if (b <= a) {
+    const n = md.time.length;
+    const has = n > 0 ? `its bars open from ${fmtTime(md.time[0]!)} to ${fmtTime(md.time[n - 1]!)}` : 'it has no bars';
+    throw configError(`sliceByTime: no bar of dataset ${md.dataset} opens in [${fmtTime(fromMs)}, ${fmtTime(toMs)}); ${has}`);
+  }
   return sliceMarketData(md, a, b);
 }
 
@@ -49,7 +60,7 @@ export function sliceByTime(md: MarketData, fromMs: number, toMs: number): Marke
 export function selectSymbols(md: MarketData, symbols: readonly string[]): MarketData {
   const cols = symbols.map((s) => {
     const i = md.symbols.indexOf(s);
-    if (i < 0) throw configError(`symbol ${s} is not in dataset ${md.dataset} (symbols: ${md.symbols.join(', ')})`);
+    if (i < 0) throw configError(`selectSymbols: symbol ${s}${didYouMean(s, md.symbols)} is not in dataset ${md.dataset} (symbols: ${md.symbols.join(', ')})`);
     return md.columns[i]!;
   });
   return { ...md, symbols: [...symbols], columns: cols };

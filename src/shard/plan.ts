@@ -14,7 +14,7 @@ import { heapBudget } from '../report/heap.js';
 import { canonicalJson, runIdOf, sha256Hex, taskIdOf } from './hash.js';
 import type { RunSpec } from './types.js';
 import type { RunStressSpec } from '../stress/types.js';
-import { MAX_RUNS, scenarioMiss, stressVariants } from '../stress/plan.js';
+import { MAX_RUNS, scenarioMiss, stressVariants, type RunCounts } from '../stress/plan.js';
 import { SETUP_IDS, setupRank, setupSpec } from '../engine/setups.js';
 import { shownValue, thrownText, grouped } from '../util/excerpt.js';
 import { didYouMean } from '../util/nearest.js';
@@ -165,6 +165,11 @@ export async function buildPlan(
   budget: number = heapBudget(),
   /** the names given with --strategies: one no strategy folder holds is the flag's problem (64 when it is the only kind) */
   flagStrategies?: readonly string[],
+  /**
+   * called with the runs certain to be made (history and paths; scenario runs 0) once they are counted, before the plan
+   * is built: a check that throws there refuses the plan without building it. `exact`: no scenario run can add to them
+   */
+  precheck?: (certain: RunCounts, exact: boolean) => void,
 ): Promise<RunPlan> {
   const problems: string[] = [];
   /** the problems that are a name of --strategies no strategy folder holds */
@@ -226,6 +231,8 @@ export async function buildPlan(
   let count = 0;
   /** the same without the scenario runs: what the plan has at least */
   let countLow = 0;
+  /** the history and path runs of the count: certain to be made (src/stress/plan.ts checkPlanSize weighs them before building) */
+  const certain: RunCounts = { history: 0, scenario: 0, path: 0 };
   const parts: { n: number; line: string }[] = [];
   const variantsTotal = datasets.reduce((n, ds) => n + 1 + scenarioCount.get(ds.key)! + pathCount, 0);
   const scenarioVariants = datasets.reduce((n, ds) => n + scenarioCount.get(ds.key)!, 0);
@@ -251,6 +258,8 @@ export async function buildPlan(
     const n = points * nLev * nSetups * variantsTotal;
     count += n;
     countLow += points * nLev * nSetups * (variantsTotal - scenarioVariants);
+    certain.history += points * nLev * nSetups * datasets.length;
+    certain.path += points * nLev * nSetups * pathCount * datasets.length;
     parts.push({
       n,
       line: `${path} (${entry.name}): ${fmtCount(points)} grid point${points === 1 ? '' : 's'} × ${nLev} leverage${nLev === 1 ? '' : 's'} × ${nSetups} setup${nSetups === 1 ? '' : 's'} × ${variantsTotal === datasets.length ? `${datasets.length} dataset${datasets.length === 1 ? '' : 's'}` : `${fmtCount(variantsTotal)} dataset variants (history and stress)`} = ${scenarioVariants > 0 ? 'at most ' : ''}${fmtCount(n)} runs`,
@@ -289,6 +298,7 @@ export async function buildPlan(
   // built and held to the same limits by its exact count as it grows (a 10^7-point grid is never built)
   if (countLow > maxRuns) throw tooMany();
   if (countLow * PLAN_HEAP_PER_RUN > budget) throw tooBig(countLow);
+  if (problems.length === 0) precheck?.(certain, scenarioVariants === 0);
   let entryIndex = -1;
   for (const { entry, path } of entries) {
     entryIndex++;

@@ -528,6 +528,8 @@ export function checkPlanSize(
   here?: { runs: RunCounts; shard: { index: number; count: number } },
   /** heap the report step may take (bytes); default what this process has (report/heap.ts heapBudget) */
   budget: number = heapBudget(),
+  /** `runs` are the runs certain to be made, counted before the plan is built (scenario runs may add to them) */
+  atLeast = false,
 ): void {
   const stress = runs.scenario + runs.path;
   const total = runs.history + stress;
@@ -557,7 +559,7 @@ export function checkPlanSize(
   if (heapShort) lines.push(`reading ${whose} back for the report needs about ${mb(heap)} of heap; this process has ${mb(budget)}`);
   if (lines.length > 0) {
     throw configError(
-      `${source}: the plan is too large for this machine (${grouped(runs.history)} history + ${grouped(stress)} stress runs): ${lines.join('; ')}`,
+      `${source}: the plan is too large for this machine (${grouped(runs.history)} history + ${atLeast ? 'at least ' : ''}${grouped(stress)} stress runs): ${lines.join('; ')}`,
       [
         `lower stress.paths (--paths), the scenarios (--scenarios) or stress.inject, or split the plan with --shard i/N over several machines${
           heapShort ? " (merged, the whole plan's report must fit one process), or give Node more heap (NODE_OPTIONS=--max-old-space-size=<MB>, below the machine's memory)" : ''

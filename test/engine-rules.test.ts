@@ -148,6 +148,29 @@ describe('gap liquidation before fills at the open (DESIGN §4.2)', () => {
     for (const s of out.setups) expect(booksImbalance(s.books), s.setup.id).toBe('0');
   });
 
+  it("a stop met on a trade wick the mark never followed, filling past bankruptcy: the pool is liquidated at the stop's price, its record giving the mark as the trigger and the ratio there", () => {
+    // isolated long 1 at 30 000, 40x on 1 000 (margin 750, liquidation price ≈ 29 367, bankruptcy 29 250); bar 2's trade
+    // candle wicks to 28 000, its mark candle stays at 30 000: the reduce-only stop at 29 000 fills past bankruptcy on
+    // the trade path, so the pool is liquidated at 29 000 (the insurance fund pays 250). The record's trigger is the
+    // liquidation source at that point (the mark, 30 000) and its ratio the pool's there (120 / 750): it gave the
+    // stop's 29 000 and a ratio of 10 (1,000 %), above the bar's marginRatioPeak of 1
+    const bars: Bar[] = [...flat(30000, 2), [30000, 30000, 28000, 30000], ...flat(30000, 2)];
+    const data = makeData({ BTCUSDT: { bars, mark: flat(30000, 5) } });
+    const strat = scripted({ 0: (c) => (c.buy(0, 1), c.order({ symbol: 0, qty: -1, type: 'stop', price: 29000, reduceOnly: true })) }, ['BTCUSDT']);
+    const out = run(data, strat, { leverage: 40, capital: '1000', setups: [SETUPS.isolated] });
+    const s = out.setups[0]!;
+    expect(liqs(s.events)).toHaveLength(1);
+    expect(liqs(s.events)[0]).toMatchObject({ time: T0 + 2 * HOUR + HOUR / 2, prices: [29000], realizedPnl: '-1000', insuranceDraw: '250' });
+    const d = s.liquidations![0]!;
+    expect(d.legs[0]!.triggerPrice).toBe(30000);
+    expect(d.legs[0]!.liquidationPrice).toBeCloseTo(29367.47, 1);
+    expect(d.marginRatio).toBeCloseTo(120 / 750, 12);
+    // the bar's peak (at least 1 in a bar with a liquidation) is not below the record's ratio
+    expect(s.series.marginRatioPeak[2]).toBe(1);
+    expect(Math.max(...s.series.marginRatioPeak)).toBeGreaterThanOrEqual(d.marginRatio);
+    expect(booksImbalance(s.books)).toBe('0');
+  });
+
   it('a close judged solvent in doubles is booked only with room for the exact books: at 3.9e6 of isolated margin a close one unit past bankruptcy is liquidated', () => {
     // a marketable buy limit of 958.651 at 40 713.7, 10x, on exactly its initial margin plus the open fee (the cross
     // wallet ends at 0); the next trade open is 36 660.66033016508 while the mark stays at 0.97 × 40 713.7. In doubles

@@ -599,6 +599,11 @@ export abstract class IntrabarRunner extends RunnerState {
     if (pool === null) return false;
     const prices = this.pbuf;
     this.pricesAt(tau, prices);
+    // the liquidation-source prices at τ, the trigger the liquidation's record gives (its triggerPrice, its margin
+    // ratio): a bankrupt fill closes the pool at the fill's price, which they are not (a stop met on a trade wick the
+    // mark never followed was recorded with the wick's price as its trigger and a margin ratio of 10, above the bar's peak)
+    const trigger = this.pbuf2;
+    for (let k = 0; k < prices.length; k++) trigger[k] = prices[k]!; // (no TypedArray.prototype.set: a strategy may have replaced it)
     if (!pool.breached(prices)) {
       if (pos > 0 === qty > 0) return false;
       prices[s] = price;
@@ -611,7 +616,7 @@ export abstract class IntrabarRunner extends RunnerState {
       const mb = pool.marginBalance(prices);
       if (mb - closeFee > 2e-8 + 16 * Number.EPSILON * (notional + Math.abs(mb))) return false;
     }
-    this.liquidate(pool, tau, prices);
+    this.liquidate(pool, tau, prices, trigger);
     if (this.dirty) this.refresh();
     return true;
   }

@@ -79,9 +79,9 @@ export function failingDefaults(schema: unknown, given: Record<string, unknown>,
  * schema's output always has them — a default (`shown`: the default the schema would give) or a required key (`shown`
  * null) — i.e. params that did not go through `strategy.params.parse`. replay() takes the schema's output; given the raw
  * params it ran create() on them as they were: sma-cross with `{ fast: 50, slow: 10 }` replayed without a single order
- * (its marginFraction undefined, every size NaN) and ended ok. An optional key, a schema that is not marginlab's zod
- * object (a transform of the whole object, another zod copy) and params that are not an object are left alone
- * (replay() and create() say what they say of those).
+ * (its marginFraction undefined, every size NaN) and ended ok. Params that are not an object give no key; an optional
+ * key, and a schema that is not marginlab's zod object (a transform of the whole object, another zod copy), are left
+ * alone. A field whose parse of nothing throws (a transform of its default that throws) counts as required.
  */
 export function unparsedParams(schema: unknown, params: unknown): { key: string; shown: string | null }[] {
   if (!(schema instanceof z.ZodObject)) return [];
@@ -92,7 +92,12 @@ export function unparsedParams(schema: unknown, params: unknown): { key: string;
     if (given[key] !== undefined) continue;
     const field = shape[key];
     if (!(field instanceof z.ZodType)) continue;
-    const r = field.safeParse(undefined);
+    let r: { success: boolean; data?: unknown };
+    try {
+      r = field.safeParse(undefined);
+    } catch {
+      r = { success: false };
+    }
     if (!r.success) out.push({ key, shown: null });
     else if (r.data !== undefined) out.push({ key, shown: shownValue(r.data) });
   }

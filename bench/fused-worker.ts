@@ -1,12 +1,12 @@
 /**
  * bench:engine's reference loop in a thread of its own (bench/fused.ts says why): loads the bench's dataset from the
  * folder it is given, then answers each message { id, isolated, withSeries, keepSeries } with the fused loop's time
- * and results ({ id, ms, equity, trades, liquidations, series }: the per-bar series only when keepSeries, copied).
+ * and results ({ id, ms, equity, trades, liquidations, series }: the per-bar series only when keepSeries).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadDataset } from '../src/feed/index.js';
 import { getVenue } from '../src/venue/index.js';
-import { fused, type SeriesKey } from './fused.js';
+import { fused } from './fused.js';
 
 interface Request {
   id: number;
@@ -23,7 +23,7 @@ port.on('message', (r: Request) => {
   const t = performance.now();
   const res = fused(data, venue, r.isolated, r.withSeries);
   const ms = performance.now() - t;
-  const series = r.keepSeries ? (Object.fromEntries(Object.entries(res.series).map(([k, v]) => [k, v.slice()])) as Record<SeriesKey, Float64Array>) : null;
-  port.postMessage({ id: r.id, ms, equity: res.equity, trades: res.trades, liquidations: res.liquidations, series });
+  // (postMessage copies the series: the loop's columns, reused from pass to pass, stay here)
+  port.postMessage({ id: r.id, ms, equity: res.equity, trades: res.trades, liquidations: res.liquidations, series: r.keepSeries ? res.series : null });
 });
 port.postMessage('ready');

@@ -463,9 +463,7 @@ export abstract class IntrabarRunner extends RunnerState {
         const past = this.sSide[which]! > 0 ? p < lp : p > lp;
         const px = past ? p : digits15(lp);
         this.pricesAt(tau, this.pbuf);
-        this.pbuf2.set(this.pbuf);
-        this.pbuf[s] = px;
-        this.liquidate(this.sPool[which]!, tau, this.pbuf, this.pbuf2);
+        this.liquidateClosingAt(this.sPool[which]!, tau, s, px);
       } else if (kind === 2) {
         const pool = this.multi[which]!;
         const prices = this.pbuf;
@@ -599,13 +597,10 @@ export abstract class IntrabarRunner extends RunnerState {
     if (pool === null) return false;
     const prices = this.pbuf;
     this.pricesAt(tau, prices);
-    // the liquidation-source prices at τ, the trigger the liquidation's record gives (its triggerPrice, its margin
-    // ratio): a bankrupt fill closes the pool at the fill's price, which they are not (a stop met on a trade wick the
-    // mark never followed was recorded with the wick's price as its trigger and a margin ratio of 10, above the bar's peak)
-    const trigger = this.pbuf2;
-    for (let k = 0; k < prices.length; k++) trigger[k] = prices[k]!; // (no TypedArray.prototype.set: a strategy may have replaced it)
-    if (!pool.breached(prices)) {
+    if (pool.breached(prices)) this.liquidate(pool, tau, prices);
+    else {
       if (pos > 0 === qty > 0) return false;
+      const atTau = prices[s]!;
       prices[s] = price;
       const fees = this.acct.venue.fees;
       const notional = Math.abs(pos) * price;
@@ -615,8 +610,11 @@ export abstract class IntrabarRunner extends RunnerState {
       // zero (at 4e7 of notional a double's last bit is near a unit)
       const mb = pool.marginBalance(prices);
       if (mb - closeFee > 2e-8 + 16 * Number.EPSILON * (notional + Math.abs(mb))) return false;
+      // closed at the fill's price; the record's trigger is the liquidation source at τ (a stop met on a trade wick the
+      // mark never followed was recorded with the wick's price as its trigger and a margin ratio of 10, above the bar's peak)
+      prices[s] = atTau;
+      this.liquidateClosingAt(pool, tau, s, price);
     }
-    this.liquidate(pool, tau, prices, trigger);
     if (this.dirty) this.refresh();
     return true;
   }
@@ -710,6 +708,18 @@ export abstract class IntrabarRunner extends RunnerState {
       this.call('onFill', () => checkSync(st.onFill!(info, this.ctx), 'onFill'));
     }
     return true;
+  }
+
+  /**
+   * liquidates `pool` at τ with pbuf holding the liquidation-source prices there (its trigger): symbol s closes at `px`
+   * (a liquidation price reached on the way, a bankrupt fill's price), the others at their pbuf prices
+   */
+  private liquidateClosingAt(pool: MarginPool, tau: number, s: number, px: number): void {
+    const trigger = this.pbuf2;
+    const prices = this.pbuf;
+    for (let k = 0; k < prices.length; k++) trigger[k] = prices[k]!; // (no TypedArray.prototype.set: a strategy may have replaced it)
+    prices[s] = px;
+    this.liquidate(pool, tau, prices, trigger);
   }
 
   /** liquidates `pool` at τ of the path: its positions close at `prices`; `trigger` the liquidation-source prices at the trigger */

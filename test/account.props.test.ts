@@ -98,9 +98,11 @@ describe('closed form = margin check (1e-9 relative)', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.double({ min: 0, max: 2, noNaN: true }),
         fc.constantFrom(...DATES),
-        (venue, sym, side, notional, price, levFrac, extraFrac, asOf) => {
+        (venue, sym, side, notionalAsked, price, levFrac, extraFrac, asOf) => {
           const v = getVenue(venue);
           const tiers = v.tiers(SYMBOLS[sym]!, asOf);
+          // within the top tier's cap, the largest position the venue holds (docs/margin.md, Trades)
+          const notional = Math.min(notionalAsked, 0.99 * tiers[tiers.length - 1]!.cap);
           const tier = tiers.find((t, i) => i === tiers.length - 1 || notional < tiers[i + 1]!.floor)!;
           const lev = Math.max(1, Math.min(tier.maxLeverage, 1 + levFrac * (tier.maxLeverage - 1)));
           const qty = notional / price;
@@ -124,8 +126,13 @@ describe('closed form = margin check (1e-9 relative)', () => {
         fc.constantFrom(...venueIds()),
         fc.array(fc.record({ side: fc.constantFrom(1, -1), notional: notionalArb, price: priceArb, move: fc.double({ min: -0.15, max: 0.15, noNaN: true }) }), { minLength: 2, maxLength: 3 }),
         fc.double({ min: 1.05, max: 4, noNaN: true }),
-        (venue, legs, depositMult) => {
+        (venue, legsAsked, depositMult) => {
           const v = getVenue(venue);
+          // each leg within its top tier's cap, the largest position the venue holds (docs/margin.md, Trades)
+          const legs = legsAsked.map((l, i) => {
+            const tiers = v.tiers(SYMBOLS[i]!, DATES[0]!);
+            return { ...l, notional: Math.min(l.notional, 0.99 * tiers[tiers.length - 1]!.cap) };
+          });
           const levs = legs.map((l, i) => {
             const tiers = v.tiers(SYMBOLS[i]!, DATES[0]!);
             return Math.min(2, tiers.find((t, k) => k === tiers.length - 1 || l.notional < tiers[k + 1]!.floor)!.maxLeverage);

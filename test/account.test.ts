@@ -230,7 +230,9 @@ describe('the ledger of funding settlements (columnar until read)', () => {
   });
 
   it('a settlement beyond the ±9.2e10 USDT of a BigInt64 cell keeps its exact amount', () => {
-    const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '1e15', defaultMode: 'cross', leverage: 1, asOfMs: T2025 });
+    // a 1e13 position: past Binance's largest (1.8e9), so on a table whose top tier has no cap
+    const venue = getVenue('binance-usdm', { tiers: { BTCUSDT: [{ floor: 0, mmr: 0.004, maxLeverage: 125 }] } });
+    const a = createAccount({ venue, symbols: ['BTCUSDT'], initialDeposit: '1e15', defaultMode: 'cross', leverage: 1, asOfMs: T2025 });
     expect(a.trade({ symbol: 0, qty: 1_000_000, price: 10_000_000, liquidity: 'maker', time: 1 }).ok).toBe(true);
     const r = a.applyFunding(0, 0.0123, 10_000_000, 2)!;
     expect(r.received).toBe('-123000000000');

@@ -44,13 +44,13 @@ const HOUR = 3_600_000;
 const TOL = D('1e-9'); // the fill's available-balance tolerance, docs/margin.md
 
 // ---------------- the bundled brackets (margin-spec §1.2), both dates
-interface Tier { floor: D; mmr: D; maxLev: number; cum: D }
+interface Tier { floor: D; cap: D; mmr: D; maxLev: number; cum: D }
 const NAMES = ['BTCUSDT', '1000CATUSDT', 'SOLUSDT'];
 const P0 = [40000, 10, 150];
 const SWITCH = Date.UTC(2026, 4, 3);
 const readTable = (date: string) => {
   const t = JSON.parse(readFileSync(new URL(`../data/binance-tiers/binance-usdm-${date}.json`, import.meta.url), 'utf8')).symbols as Record<string, number[][]>;
-  return NAMES.map((n) => t[n]!.map((r) => ({ floor: D(r[0]!), mmr: D(r[2]!), maxLev: r[3]!, cum: D(r[4]!) })));
+  return NAMES.map((n) => t[n]!.map((r) => ({ floor: D(r[0]!), cap: D(r[1]!), mmr: D(r[2]!), maxLev: r[3]!, cum: D(r[4]!) })));
 };
 const OLD = readTable('2024-10-24'), NEW = readTable('2026-05-03');
 /** the table in force at t: the latest snapshot ≤ t, else the earliest (docs/margin.md, Tables) */
@@ -234,6 +234,8 @@ class Model {
     // (docs/margin.md, Trades: Q × the fill price, or on an entry-basis venue the cost basis it keeps plus the fill's)
     const after = this.o.mm === 'entry' && p && closed === 0 ? p.basis.plus(D(opened).div(1000).times(price)) : D(Math.abs(next)).div(1000).times(price);
     if (opened > 0 && this.lev[s]! > tierOf(this.tb[s]!, after).maxLev) { this.rej(t, s, 'exceedsMaxLeverage'); return; }
+    // the top tier's cap: the largest position the table allows at any leverage
+    if (opened > 0 && after.gt(this.tb[s]!.at(-1)!.cap)) { this.rej(t, s, 'exceedsMaxLeverage'); return; }
     const snap = { cw: this.cw, pos: this.pos.map((x) => (x ? { ...x } : null)), books: { ...this.books } };
     let rp = ZERO;
     if (closed > 0) {

@@ -470,6 +470,11 @@ export class AccountImpl implements Account {
       const tier = tierFor(p.tiers, notional);
       if (p.leverage > tier.maxLeverage)
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
+      // the top tier's cap is the largest position the venue holds at any leverage (Binance: the last bracket's
+      // notionalCap, error -2027): past it the table has no rate, and the top tier's is not extrapolated to any size
+      const top = p.tiers[p.tiers.length - 1]!.cap;
+      if (notional > top)
+        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: a position of notional ${amountText(notional)} is above ${amountText(top)}, the largest position the venue's tier table allows (its top tier's cap) at any leverage`, time);
     }
 
     this.save(p);

@@ -236,6 +236,10 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
     notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);
   if (lev !== undefined && lev > levLimit.x)
     notes.push(`leverage ${fmt(lev)}x is above the ${fmt(levLimit.x)}x maximum of ${levLimit.what}: a venue would refuse the order`);
+  // the top tier's cap is the largest position the table allows at any leverage (a replay refuses an order past it)
+  const topCap = tiers[tiers.length - 1]!.cap;
+  if (q * ep > topCap)
+    notes.push(`the entry notional ${fmt(q * ep)} is above ${fmt(topCap)}, the largest position the tier table allows (its top tier's cap): a venue would refuse the order`);
   if (opts.json) {
     const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : {}; // said only when marginlab chose it
     return `${JSON.stringify({ liquidationPrice: Number.isFinite(lp) ? lp : null, bankruptcyPrice: Number.isFinite(bp) ? bp : null, ...venueNote, ...(notes.length ? { notes } : {}) })}\n`;

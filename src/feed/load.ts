@@ -105,7 +105,39 @@ export function datasetTimeframes(m: Manifest): string[] {
   return tfs.sort((a, b) => timeframeMsOrNaN(a) - timeframeMsOrNaN(b));
 }
 
-export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<MarketData> {
+const LOAD_OPTION_KEYS = ['timeframe', 'symbols', 'from', 'to', 'gaps'] as const satisfies readonly (keyof LoadOptions)[];
+
+/**
+ * loadDataset's options as plain JavaScript may pass them: a misspelt key (`gap`), a time as a date string or a
+ * symbol list as one string was ignored or failed inside the loader (`from: '2025-03-01'` loaded the whole dataset,
+ * `symbols: 'BTCUSDT'` read "symbols.filter is not a function"); each is refused (78) naming the option and what to pass.
+ */
+export function checkLoadOptions(opts: unknown): LoadOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+    throw configError(`loadDataset: options must be an object such as { timeframe: '1h', symbols: ['BTCUSDT'], from: Date.parse('2025-03-01'), gaps: 'warn' }, got ${Array.isArray(opts) ? 'an array' : String(opts)}`);
+  const o = opts as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(LOAD_OPTION_KEYS as readonly string[]).includes(k))
+      throw configError(`loadDataset: unknown option '${k}'${didYouMean(k, LOAD_OPTION_KEYS)}; the options are ${LOAD_OPTION_KEYS.join(', ')}`);
+  }
+  const shown = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? 'an array' : String(v));
+  if (o.timeframe !== undefined && (typeof o.timeframe !== 'string' || o.timeframe.trim() === ''))
+    throw configError(`loadDataset: timeframe must be a timeframe name such as '1m', '1h' or '1d', got ${shown(o.timeframe)}`);
+  if (o.symbols !== undefined && (!Array.isArray(o.symbols) || !o.symbols.every((s) => typeof s === 'string')))
+    throw configError(`loadDataset: symbols must be an array of symbol names such as ['BTCUSDT'], got ${typeof o.symbols === 'string' ? `the string '${o.symbols}' (write ['${o.symbols}'])` : shown(o.symbols)}`);
+  for (const k of ['from', 'to'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v)))
+      throw configError(`loadDataset: ${k} must be a time in ms UTC (a number: Date.parse('2025-03-01T00:00:00Z'), not a date string or a Date), got ${shown(v)}`);
+  }
+  if (o.gaps !== undefined && o.gaps !== 'error' && o.gaps !== 'warn')
+    throw configError(`loadDataset: gaps must be 'error' or 'warn'${typeof o.gaps === 'string' ? didYouMean(o.gaps, ['error', 'warn']) : ''}, got ${shown(o.gaps)}`);
+  return o as LoadOptions;
+}
+
+export async function loadDataset(dir: string, options: LoadOptions = {}): Promise<MarketData> {
+  const opts = checkLoadOptions(options);
   const { manifest, raw } = readManifest(dir);
   const name = basename(resolve(dir));
   const hashes: Record<string, string> = { [MANIFEST_FILE]: createHash('sha256').update(raw).digest('hex') };

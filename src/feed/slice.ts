@@ -58,6 +58,8 @@ export function sliceByTime(md: MarketData, fromMs: number, toMs: number): Marke
 
 /** A MarketData holding only `symbols` (in that order). The timeline is unchanged. */
 export function selectSymbols(md: MarketData, symbols: readonly string[]): MarketData {
+  if (!Array.isArray(symbols) || !symbols.every((s) => typeof s === 'string'))
+    throw configError(`selectSymbols: symbols must be an array of symbol names such as ['${md.symbols[0] ?? 'BTCUSDT'}'], got ${typeof symbols === 'string' ? `the string '${symbols}' (write ['${symbols}'])` : String(symbols)}`);
   const cols = symbols.map((s) => {
     const i = md.symbols.indexOf(s);
     if (i < 0) throw configError(`selectSymbols: symbol ${s}${didYouMean(s, md.symbols)} is not in dataset ${md.dataset} (symbols: ${md.symbols.join(', ')})`);

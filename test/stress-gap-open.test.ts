@@ -149,3 +149,20 @@ describe('durations in stress warnings', () => {
     expect([975 * 60_000, 31 * 3_600_000, 90 * 60_000, 30 * 60_000, 61_000, 1_500].map(fmtSpan)).toEqual(['16h15m', '31h', '1h30m', '30m', '1m1s', '1500 ms']);
   });
 });
+
+describe('a jump after the end of the data', () => {
+  it('is not said (it is not replayed), and an offset past the dates a Date holds is no internal error', () => {
+    const time = Array.from({ length: n }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const stress = (scenarios: Scenario[], at: number[]): ResolvedStress => ({
+      scenarios, inject: { at, every: null, random: 0 }, paths: 0, blockBars: null, crashesPerPath: 0, crashScenarios: [], seed: 1, survivalThreshold: 0.05, pathEvents: false,
+    });
+    const far = scenarioSchema.parse({ id: 'far', symbols: { BTC: { depth: -0.5, at: '99999999999d' } } });
+    const huge = scenarioSchema.parse({ id: 'huge', symbols: { BTC: { depth: -0.5, at: 1e300 } } });
+    const after = scenarioSchema.parse({ id: 'after', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '30h30m' } } });
+    expect(midBarJumpWarnings(stress([far, huge, after], [T0 + 5 * HOUR]), ds)).toEqual([]);
+    // inside the window a mid-bar jump is still said
+    const inside = scenarioSchema.parse({ id: 'inside', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '3h30m' } } });
+    expect(midBarJumpWarnings(stress([inside], [T0 + 5 * HOUR]), ds)).toEqual([expect.stringContaining(`stress scenario 'inside': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 8.5 * HOUR).toISOString()}`)]);
+  });
+});

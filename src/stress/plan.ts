@@ -590,6 +590,7 @@ export function midBarJumpWarnings(stress: ResolvedStress, ds: StressTimeline): 
   const n = ds.time.length;
   if (n === 0 || !(ds.timeframeMs > 0)) return [];
   const first = ds.time[0]!;
+  const end = ds.time[n - 1]! + ds.timeframeMs;
   const onBar = (t: number) => (((t - first) % ds.timeframeMs) + ds.timeframeMs) % ds.timeframeMs === 0;
   const times = stress.scenarios.length > 0 ? injectionTimes(stress, ds) : [];
   const bar = fmtStep(ds.timeframeMs);
@@ -605,7 +606,9 @@ export function midBarJumpWarnings(stress: ResolvedStress, ds: StressTimeline): 
   for (const sc of stress.scenarios) {
     const offs = jumpOffsets(sc);
     for (const t of times) {
-      const off = offs.find((x) => !onBar(t + x));
+      // a jump at or after the window's end is not replayed (no bar shows it): nothing to say (an 'at' of 1e300 ms, past
+      // the dates a Date can hold, stopped the run with an internal error: "Invalid time value")
+      const off = offs.find((x) => t + x < end && !onBar(t + x));
       if (off !== undefined) {
         say(sc, `at ${new Date(t + off).toISOString()}`);
         break;

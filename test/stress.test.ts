@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { betaDepth, compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, describeStressPlan, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, crashesWarning, describeStressPlan, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -733,6 +733,30 @@ describe('stress config and plan', () => {
     expect(() => injectionTimes(s2!, ds)).toThrow(/stress\.inject\.at\[0\].*outside dataset d/);
   });
 
+  it("a path's crashes start at distinct bars (two on one bar stacked their moves there), at most as many as the range has bars, with a warning", () => {
+    const { stress } = resolveStress({ scenarios: ['crash-2020-03-12'], inject: {}, paths: 20, crashesPerPath: 20, seed: 3 });
+    const time = Float64Array.from({ length: 40 }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd40', time, timeframeMs: HOUR };
+    const paths = stressVariants(stress!, ds).filter((x) => x.kind === 'path');
+    expect(paths).toHaveLength(20);
+    for (const p of paths) {
+      const at = (p.kind === 'path' ? p.crashes ?? [] : []).map((c) => c.injectAt);
+      // bars 10 … 35 of 40 (⌊n/4⌋ to ⌊9n/10⌋ − 1): 20 crashes on 20 distinct bars of them
+      expect(at).toHaveLength(20);
+      expect(new Set(at).size).toBe(20);
+      expect(Math.min(...at)).toBeGreaterThanOrEqual(T0 + 10 * HOUR);
+      expect(Math.max(...at)).toBeLessThanOrEqual(T0 + 35 * HOUR);
+    }
+    expect(crashesWarning(stress!, ds)).toBeNull();
+    // more crashes than the 26 bars: each path carries 26, one on every bar of the range, and the plan warns
+    const { stress: many } = resolveStress({ scenarios: ['crash-2020-03-12'], inject: {}, paths: 2, crashesPerPath: 100, seed: 3 });
+    for (const p of stressVariants(many!, ds).filter((x) => x.kind === 'path')) {
+      const at = (p.kind === 'path' ? p.crashes ?? [] : []).map((c) => (c.injectAt - T0) / HOUR);
+      expect(at).toEqual(Array.from({ length: 26 }, (_, k) => 10 + k));
+    }
+    expect(crashesWarning(many!, ds)).toBe("stress: stress.crashesPerPath 100 is above the 26 bars of dataset d40 a path's crashes can start at (one crash per bar, in its bars 10 to 35): each path carries 26 crashes; use a longer window or fewer crashes per path");
+    expect(crashesWarning({ ...many!, paths: 0 }, ds)).toBeNull();
+  });
   it("a path run's crashes are drawn from the crash scenarios that move its symbols; with none, its paths carry no crash and the run warns", () => {
     const { stress } = resolveStress({ scenarios: ['alt-wick', 'crash-2020-03-12', 'correlation-break'], inject: {}, paths: 40, crashesPerPath: 2, seed: 4 });
     const time = Float64Array.from({ length: 400 }, (_, i) => T0 + i * HOUR);

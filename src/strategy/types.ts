@@ -87,8 +87,14 @@ export interface PositionView {
 
 /** Account state at the last mark to market (the current bar's close). */
 export interface AccountView {
+  /** wallets (cross and isolated) + unrealised PnL of every position; the deposit in onStart */
   readonly equity: number;
   readonly available: number;
+  /**
+   * margin balance of the pools behind open positions only: each open isolated position's wallet +
+   * its unrealised PnL, plus the cross wallet + cross unrealised PnL while a cross position is open;
+   * 0 while flat (in onStart too, in every mode). The whole account's is `equity`.
+   */
   readonly marginBalance: number;
   readonly maintenanceMargin: number;
   readonly marginRatio: number;

@@ -26,6 +26,18 @@ describe("the top tier's cap bounds a position's notional", () => {
     expect(booksImbalance(a.books())).toBe('0');
   });
 
+  it('past the cap at a leverage above the top tier maximum the message names the cap, not a leverage that no setLeverage could meet', () => {
+    // leverage 3 > the top bracket's 1x: the order is refused at 1x as well, so "3x exceeds the 1x maximum" sent users to setLeverage(1)
+    const a = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '1000000000000', defaultMode: 'cross', leverage: 3, asOfMs: T2025 });
+    const r = a.trade({ symbol: 0, qty: 1e6, price: 100_000, liquidity: 'taker', time: 1 });
+    expect(r).toMatchObject({ ok: false, reason: 'exceedsMaxLeverage' });
+    expect((r as { message: string }).message).toMatch(/BTCUSDT: a position of notional 100000000000 is above 1800000000, the largest position the venue's tier table allows/);
+    // within the cap, a leverage above the tier's maximum is still said as such
+    const b = createAccount({ venue: getVenue('binance-usdm'), symbols: ['BTCUSDT'], initialDeposit: '1000000000000', defaultMode: 'cross', leverage: 3, asOfMs: T2025 });
+    const r2 = b.trade({ symbol: 0, qty: 17_000, price: 100_000, liquidity: 'taker', time: 1 });
+    expect((r2 as { message: string }).message).toMatch(/leverage 3x exceeds the 1x maximum of the tier at notional 1700000000/);
+  });
+
   it("a symbol on the venue's default table (top cap 15M) cannot hold a 1e8 position at 1x", () => {
     const a = acct('1000000000000', getVenue('binance-usdm'), ['PEPEUSDT']);
     const r = a.trade({ symbol: 0, qty: 1e7, price: 10, liquidity: 'taker', time: 1 });

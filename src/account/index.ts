@@ -467,14 +467,16 @@ export class AccountImpl implements Account {
       // entry-basis venue (Bybit) its cost basis, the part it keeps plus the fill's (it was Q × the fill price there too,
       // so an increase at a higher price was judged in a tier its maintenance margin is not)
       const notional = this.mm.basis === 'entry' && !reducing ? unitsToNumber(p.cost) + g.qty(openL) * price : g.qty(Math.abs(newL)) * price;
-      const tier = tierFor(p.tiers, notional);
-      if (p.leverage > tier.maxLeverage)
-        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
       // the top tier's cap is the largest position the venue holds at any leverage (Binance: the last bracket's
-      // notionalCap, error -2027): past it the table has no rate, and the top tier's is not extrapolated to any size
+      // notionalCap, error -2027): past it the table has no rate, and the top tier's is not extrapolated to any size.
+      // Checked first: past the cap no leverage is allowed, so the leverage check's message ("3x exceeds the 1x
+      // maximum of the tier") would send the user to a setLeverage that cannot help
       const top = p.tiers[p.tiers.length - 1]!.cap;
       if (notional > top)
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: a position of notional ${amountText(notional)} is above ${amountText(top)}, the largest position the venue's tier table allows (its top tier's cap) at any leverage`, time);
+      const tier = tierFor(p.tiers, notional);
+      if (p.leverage > tier.maxLeverage)
+        return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: leverage ${p.leverage}x exceeds the ${tier.maxLeverage}x maximum of the tier at notional ${amountText(notional)}`, time);
     }
 
     this.save(p);

@@ -165,4 +165,19 @@ describe('a jump after the end of the data', () => {
     const inside = scenarioSchema.parse({ id: 'inside', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '3h30m' } } });
     expect(midBarJumpWarnings(stress([inside], [T0 + 5 * HOUR]), ds)).toEqual([expect.stringContaining(`stress scenario 'inside': its price jump (a 'gap' leg, or a 'slide' of duration 0) at ${new Date(T0 + 8.5 * HOUR).toISOString()}`)]);
   });
+
+  it("drawn into the Monte Carlo paths, a jump after the end of every path is not said either (a path's crashes start in bars ⌊n/4⌋ …)", () => {
+    const time = Array.from({ length: n }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const paths = (crashScenarios: Scenario[]): ResolvedStress => ({
+      scenarios: [], inject: { at: [], every: null, random: 0 }, paths: 2, blockBars: null, crashesPerPath: 1, crashScenarios, seed: 1, survivalThreshold: 0.05, pathEvents: false,
+    });
+    // the earliest crash starts at bar 5 of 20 (T0 + 5h): a jump 15h30m after it is at T0 + 20h30m, past the end (T0 + 20h)
+    const huge = scenarioSchema.parse({ id: 'huge', symbols: { BTC: { depth: -0.5, shape: 'gap', at: 1e300 } } });
+    const after = scenarioSchema.parse({ id: 'after', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '15h30m' } } });
+    expect(midBarJumpWarnings(paths([huge, after]), ds)).toEqual([]);
+    // 14h30m after a start at bar 5 is inside the last bar: still said
+    const inside = scenarioSchema.parse({ id: 'inside', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '14h30m' } } });
+    expect(midBarJumpWarnings(paths([inside]), ds)).toEqual([expect.stringContaining("stress scenario 'inside': its price jump (a 'gap' leg, or a 'slide' of duration 0) 14h30m after its start, in the Monte Carlo paths, falls inside")]);
+  });
 });

@@ -642,9 +642,11 @@ export function midBarJumpWarnings(stress: ResolvedStress, ds: StressTimeline): 
     }
   }
   if (stress.paths > 0 && stress.crashesPerPath > 0) {
-    // path crashes start at bar opens
+    // path crashes start at bar opens, the earliest at bar ⌊n/4⌋ (randomRange): a jump at or after the end from
+    // there is replayed in no path (it was said to fall inside a bar, '1e+300 ms after its start')
+    const earliest = ds.time[randomRange(n)[0]]!;
     for (const sc of stress.crashScenarios) {
-      const off = jumpOffsets(sc).find((x) => x % ds.timeframeMs !== 0);
+      const off = jumpOffsets(sc).find((x) => earliest + x < end && x % ds.timeframeMs !== 0);
       if (off !== undefined) say(sc, `${fmtSpan(off)} after its start, in the Monte Carlo paths,`);
     }
   }

@@ -67,4 +67,15 @@ describe("the top tier's cap bounds a position's notional", () => {
     expect(liq('18000').notes ?? []).toEqual([]);
     expect(liq('20000').notes).toEqual(['the entry notional 2000000000 is above 1800000000, the largest position the tier table allows (its top tier\'s cap): a venue would refuse the order']);
   });
+
+  it("calc liq past the cap at a leverage above the top tier's maximum names the cap, not the leverage (as the account's rejection, engine 1.5.43)", () => {
+    const notes = (leverage: string) => (JSON.parse(runCalcLiq({ venue: 'binance-usdm', side: 'long', entry: '100000', qty: '20000', leverage, symbol: 'BTCUSDT', 'as-of': '2025-01-01', json: true })) as { notes?: string[] }).notes;
+    const cap = 'the entry notional 2000000000 is above 1800000000, the largest position the tier table allows (its top tier\'s cap): a venue would refuse the order';
+    // 3x > the top bracket's 1x: "leverage 3x is above the 1x maximum" sent the user to a leverage that cannot help
+    expect(notes('3')).toEqual([cap]);
+    expect(notes('1')).toEqual([cap]);
+    // within the cap the leverage note stays
+    const within = JSON.parse(runCalcLiq({ venue: 'binance-usdm', side: 'long', entry: '100000', qty: '17000', leverage: '3', symbol: 'BTCUSDT', 'as-of': '2025-01-01', json: true })) as { notes?: string[] };
+    expect(within.notes).toEqual([expect.stringMatching(/^leverage 3x is above the 1x maximum of the tier at the entry notional 1700000000/)]);
+  });
 });

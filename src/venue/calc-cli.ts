@@ -234,11 +234,14 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   if (ownTable !== null) notes.push(ownTable);
   if (Number.isFinite(lp) && (s === 1 ? lp >= ep : lp <= ep))
     notes.push(`the position is already at or past its liquidation price at the entry (margin ${fmt(wallet)} is below the maintenance margin there): a venue would liquidate it at once`);
-  if (lev !== undefined && lev > levLimit.x)
-    notes.push(`leverage ${fmt(lev)}x is above the ${fmt(levLimit.x)}x maximum of ${levLimit.what}: a venue would refuse the order`);
-  // the top tier's cap is the largest position the table allows at any leverage (a replay refuses an order past it)
+  // the top tier's cap is the largest position the table allows at any leverage (a replay refuses an order past it);
+  // past it the leverage note is not said, as the account's rejection names the cap alone (engine 1.5.43): "leverage
+  // 3x is above the 1x maximum" sent the user to a leverage at which the order is refused as well
   const topCap = tiers[tiers.length - 1]!.cap;
-  if (q * ep > topCap)
+  const pastCap = q * ep > topCap;
+  if (lev !== undefined && lev > levLimit.x && !pastCap)
+    notes.push(`leverage ${fmt(lev)}x is above the ${fmt(levLimit.x)}x maximum of ${levLimit.what}: a venue would refuse the order`);
+  if (pastCap)
     notes.push(`the entry notional ${fmt(q * ep)} is above ${fmt(topCap)}, the largest position the tier table allows (its top tier's cap): a venue would refuse the order`);
   if (opts.json) {
     const venueNote = defaulted ? { venue: venue.id, venueDefaulted: true } : {}; // said only when marginlab chose it

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SETUPS } from '../src/engine/index.js';
 import { applyScenario } from '../src/stress/overlay.js';
 import { compileShock, factorRange, scenarioSchema, type Scenario } from '../src/stress/scenario.js';
-import { jumpOffsets, midBarJumpWarnings, type ResolvedStress } from '../src/stress/plan.js';
+import { jumpOffsets, midBarJumpWarnings, pathCrashLateWarnings, type ResolvedStress } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { HOUR, T0, makeData, run, scripted, setupOf, type Bar } from './engine-fixtures.js';
 
@@ -179,5 +179,23 @@ describe('a jump after the end of the data', () => {
     // 14h30m after a start at bar 5 is inside the last bar: still said
     const inside = scenarioSchema.parse({ id: 'inside', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '14h30m' } } });
     expect(midBarJumpWarnings(paths([inside]), ds)).toEqual([expect.stringContaining("stress scenario 'inside': its price jump (a 'gap' leg, or a 'slide' of duration 0) 14h30m after its start, in the Monte Carlo paths, falls inside")]);
+  });
+
+  it("drawn into the Monte Carlo paths, a crash whose shock starts after the end from some or every bar a path's crash can start at is said (such a path counts as surviving it)", () => {
+    const time = Array.from({ length: n }, (_, i) => T0 + i * HOUR);
+    const ds = { name: 'd', time, timeframeMs: HOUR };
+    const paths = (crashScenarios: Scenario[], p = 2): ResolvedStress => ({
+      scenarios: [], inject: { at: [], every: null, random: 0 }, paths: p, blockBars: null, crashesPerPath: 1, crashScenarios, seed: 1, survivalThreshold: 0.05, pathEvents: false,
+    });
+    // a path's crashes start in bars 5 … 17 of 20; the end is T0 + 20h
+    const never = scenarioSchema.parse({ id: 'never', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '16h' } } });
+    const some = scenarioSchema.parse({ id: 'some', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '10h' } } });
+    const soon = scenarioSchema.parse({ id: 'soon', symbols: { BTC: { depth: -0.5, shape: 'gap', at: '2h' } } });
+    const w = pathCrashLateWarnings(paths([never, some, soon]), ds);
+    expect(w).toEqual([
+      `stress scenario 'never': drawn into the Monte Carlo paths, its shock starts 16h after the crash's start, at or after the end of dataset d (${new Date(T0 + 20 * HOUR).toISOString()}), from every one of the 13 bars a path's crash can start at (bars 5 to 17): its crashes are replayed in no path (such a path replays the data without it and counts as surviving the crash); lower its legs' 'at', or leave it out of stress.crashScenarios`,
+      expect.stringContaining("stress scenario 'some': drawn into the Monte Carlo paths, its shock starts 10h after the crash's start, at or after the end of dataset d (" + new Date(T0 + 20 * HOUR).toISOString() + "), from 8 of the 13 bars a path's crash can start at (bars 10 to 17): a crash drawn there is not replayed"),
+    ]);
+    expect(pathCrashLateWarnings(paths([never], 0), ds)).toEqual([]);
   });
 });

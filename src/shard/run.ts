@@ -468,11 +468,11 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
         throw new UserError(`${configName}: stress scenario '${sc.id}': its keys '${a}' and '${b}' both name ${two.symbol} of dataset ${d.name} (a key names a symbol by its base asset), and only the first one's shock would be used; keep one, or name the symbol exactly ('${two.symbol}')`, ExitCode.CONFIG);
       }
     }
-    const { pathsWarning, crashesWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings } = await import('../stress/plan.js');
+    const { pathsWarning, crashesWarning, injectionWarning, midBarJumpWarnings, lateShockWarnings, pathCrashLateWarnings } = await import('../stress/plan.js');
     for (const d of datasets.plan) {
       const data = datasets.data[d.key]!;
       const timeline = { name: d.name, time: data.time, timeframeMs: data.timeframeMs, symbols: d.symbols };
-      for (const w of [pathsWarning(c.stress, timeline), crashesWarning(c.stress, timeline), injectionWarning(c.stress, timeline), ...midBarJumpWarnings(c.stress, timeline), ...lateShockWarnings(c.stress, timeline)]) if (w) warnings.push(w);
+      for (const w of [pathsWarning(c.stress, timeline), crashesWarning(c.stress, timeline), injectionWarning(c.stress, timeline), ...midBarJumpWarnings(c.stress, timeline), ...lateShockWarnings(c.stress, timeline), ...pathCrashLateWarnings(c.stress, timeline)]) if (w) warnings.push(w);
     }
     for (const sc of c.stress.scenarios) {
       for (const d of datasets.plan) {

@@ -491,6 +491,35 @@ export function lateShockWarnings(stress: ResolvedStress, ds: StressTimeline): s
   return out;
 }
 
+/**
+ * A warning per crash scenario of the Monte Carlo paths whose shock would start at or after the end of a dataset from
+ * some of the bars a path's crash can start at (bars ⌊n/4⌋ … of the window, randomBar): a crash drawn there moves
+ * nothing, and its path reads as surviving it (the paths' odds were said to be "with 1 crash each"), as
+ * lateShockWarnings says of scenario runs.
+ */
+export function pathCrashLateWarnings(stress: ResolvedStress, ds: StressTimeline): string[] {
+  const n = ds.time.length;
+  if (stress.paths === 0 || stress.crashesPerPath === 0 || n === 0) return [];
+  const end = ds.time[n - 1]! + ds.timeframeMs;
+  const a = randomRange(n)[0];
+  const k = crashBars(n);
+  const out: string[] = [];
+  for (const sc of stress.crashScenarios) {
+    const off = shockStartOffset(sc, ds.symbols);
+    let late = 0;
+    for (let i = a; i < a + k; i++) if (ds.time[i]! + off >= end) late++;
+    if (late === 0) continue;
+    const which =
+      late === k
+        ? `from every one of the ${k} bar${k === 1 ? '' : 's'} a path's crash can start at (bars ${a} to ${a + k - 1}): its crashes are replayed in no path`
+        : `from ${late} of the ${k} bars a path's crash can start at (bars ${a + k - late} to ${a + k - 1}): a crash drawn there is not replayed`;
+    out.push(
+      `stress scenario '${sc.id}': drawn into the Monte Carlo paths, its shock starts ${fmtSpan(off)} after the crash's start, at or after the end of dataset ${ds.name} (${new Date(end).toISOString()}), ${which} (such a path replays the data without it and counts as surviving the crash); lower its legs' 'at', or leave it out of stress.crashScenarios`,
+    );
+  }
+  return out;
+}
+
 /** Every scenario definition a run may need in a worker, by id. */
 export function scenarioTable(stress: ResolvedStress | null): Record<string, Scenario> {
   const out: Record<string, Scenario> = {};

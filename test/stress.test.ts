@@ -16,7 +16,7 @@ import { bootstrapIndices, bootstrapPath, defaultBlockBars } from '../src/stress
 import { betaDepth, compileShock, factorAt, keyMatches, marketFallbackWarning, marketIndex, markExtraWarning, parseDuration, scenarioHash, scenarioMovesNone, scenarioSchema, type ScenarioInput } from '../src/stress/scenario.js';
 import { CRASH_PACK } from '../src/stress/pack.js';
 import { UserError } from '../src/errors.js';
-import { checkPlanSize, crashesWarning, describeStressPlan, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
+import { checkPlanSize, crashesWarning, describeStressPlan, plannedCrashesPerPath, injectionTimes, injectionWarning, lateShockWarnings, pathCoverageWarning, pathsWarning, resolveStress, scenarioMiss, strategyScenarioWarnings, stressVariants } from '../src/stress/plan.js';
 import { stressFigures, stressView } from '../src/stress/view.js';
 import { resolveConfig } from '../src/config/index.js';
 import buyAndHold from '../strategies/buy-and-hold.js';
@@ -756,6 +756,10 @@ describe('stress config and plan', () => {
     }
     expect(crashesWarning(many!, ds)).toBe("stress: stress.crashesPerPath 100 is above the 26 bars of dataset d40 a path's crashes can start at (one crash per bar, in its bars 10 to 35): each path carries 26 crashes; use a longer window or fewer crashes per path");
     expect(crashesWarning({ ...many!, paths: 0 }, ds)).toBeNull();
+    // the plan line says what the paths carry: 26 on this window (it said 100), 100 on a longer one
+    expect(plannedCrashesPerPath(many!, [40])).toBe(26);
+    expect(plannedCrashesPerPath(many!, [40, 1000])).toBe(100);
+    expect(plannedCrashesPerPath(stress!, [40])).toBe(20);
   });
   it("a path run's crashes are drawn from the crash scenarios that move its symbols; with none, its paths carry no crash and the run warns", () => {
     const { stress } = resolveStress({ scenarios: ['alt-wick', 'crash-2020-03-12', 'correlation-break'], inject: {}, paths: 40, crashesPerPath: 2, seed: 4 });

@@ -31,7 +31,7 @@ import { executeTasks, taskUnits, workerHeapLimit, WorkerPool } from './execute.
 import type { SerializedResult } from './worker.js';
 import type { ProgressReporter } from './progress.js';
 import type { RunCommand, RunManifest, RunResult } from './types.js';
-import { checkPlanSize, injectionTimes, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
+import { checkPlanSize, injectionTimes, plannedCrashesPerPath, scenarioTable, type RunCounts, type StressPlanSummary } from '../stress/plan.js';
 import { defaultBlockBars } from '../stress/bootstrap.js';
 import { shownPath } from '../util/module-default.js';
 import { backslashHint, COMPARE_FILES, mkdirs, RUN_REPORT_ENTRIES, type OutDir } from '../util/outdir.js';
@@ -607,7 +607,9 @@ async function sweep(opts: SweepOptions, early: { pool?: WorkerPool }): Promise<
     // no scenario (--scenarios none): no injection time to count, nor one outside the window to refuse
     const times = c.stress.scenarios.length === 0 ? [] : datasets.plan.map((d) => injectionTimes(c.stress!, { name: d.name, time: d.time ?? [], timeframeMs: d.timeframeMs ?? 0 }).length);
     stressSummary = {
-      scenarios: c.stress.scenarios.length, injectionTimes: Math.max(0, ...times), paths: c.stress.paths, crashesPerPath: c.stress.crashesPerPath,
+      scenarios: c.stress.scenarios.length, injectionTimes: Math.max(0, ...times), paths: c.stress.paths,
+      // a path carries at most as many crashes as its window has bars to start them at (crashesWarning says so)
+      crashesPerPath: plannedCrashesPerPath(c.stress, datasets.plan.map((d) => d.bars)),
       blockBars: c.stress.blockBars ?? (datasets.plan.length === 1 ? defaultBlockBars(datasets.plan[0]!.bars, datasets.plan[0]!.timeframeMs ?? 0) : null),
       seed: c.stress.seed, historyRuns: history, scenarioRuns, pathRuns: plan.runs.length - history - scenarioRuns,
     };

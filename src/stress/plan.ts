@@ -144,7 +144,12 @@ function randomRange(n: number): [number, number] {
   return [a, Math.max(a + 1, Math.floor((9 * n) / 10))];
 }
 
-/** How many distinct bars a path's crashes can start at (randomBar's range). */
+/** Crashes per path as planned for datasets of these bar counts: stress.crashesPerPath, at most the bars the longest window has to start them at (crashBars). */
+export function plannedCrashesPerPath(stress: Pick<ResolvedStress, 'crashesPerPath'>, bars: readonly number[]): number {
+  return Math.min(stress.crashesPerPath, Math.max(0, ...bars.map(crashBars)));
+}
+
+/** How many distinct bars a path's crashes can start at (randomBar's range): a path of n bars carries at most that many. */
 function crashBars(n: number): number {
   const [a, b] = randomRange(n);
   return Math.min(n, b) - a;

@@ -84,6 +84,21 @@ describe('loadDataset: one timeline', () => {
     expect(fundingSettleTime(1747872001000)).toBe(1747872001000);
   });
 
+  it('a funding time on a bar open that no mark candle opens at is priced at that open, not at an older coarser mark candle', async () => {
+    // 1h candles (base 100), 8h mark candles only (base 500): the funding moves from 8h to 4h and 1h (Binance 2023-2025).
+    // The 8h mark candle containing 20:00 opened at 16:00, four hours before the settlement; the 1h bar opens at it.
+    const dir = join(root, 'interval-change');
+    await writeDataset(dir, {
+      venue: 'binance-usdm', timeframe: '1h',
+      series: [candles('X', H, '1h', T0, 24), candles('X', 8 * H, '8h', T0, 3, 'mark', 500),
+        { symbol: 'X', kind: 'funding', time: [T0 + 8 * H + 1, T0 + 16 * H + 3, T0 + 20 * H + 2, T0 + 21 * H + 5000, T0 + 23 * H], columns: { rate: [0.0001, 0.0001, 0.0001, 0.0001, 0.0001] } }],
+    });
+    const a = (await loadDataset(dir)).columns[0]!;
+    // 08:00 and 16:00: the 8h mark candles opening there; 20:00 and 23:00: the trade opens of bars 20 and 23;
+    // 21:00:05 (not jitter: settles at the 22:00 bar, an hour later) keeps the mark candle containing it
+    expect(Array.from(a.fundingPrice)).toEqual([501, 502, 120, 502, 123]);
+  });
+
   it('at 30m the same funding lands on the 30m bars; a timeframe with no mark at all falls back to trade open', async () => {
     const md = await loadDataset(mixed, { timeframe: '30m' });
     expect(md.time.length).toBe(48);

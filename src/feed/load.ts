@@ -15,8 +15,9 @@
  * Funding: an event's settlement time is its funding time, normalised down to the whole minute
  * when it lies less than 1 s past it (Binance fundingTime jitter such as 1747872000001). It settles
  * at bar i when the settlement time is in (time[i-1], time[i]] (bar 0: (time[0] − timeframe, time[0]]);
- * events outside the loaded range are dropped. Price: the file's price column, else the open of
- * the finest mark candle containing the funding time, else the bar's trade open.
+ * events outside the loaded range are dropped. Price: the file's price column, else the open of a
+ * mark candle opening at the settlement time, else the trade open of a bar opening there, else the open
+ * of the finest mark candle containing the funding time, else the bar's trade open.
  */
 import { withFsErrors } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
@@ -484,6 +485,12 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
         fTime[e] = t;
         fRate[e] = f.columns.rate![k]!;
         let price = fp ? fp[k]! : NaN;
+        // a mark candle opening at the settlement time; else the trade open of a bar opening at it: a coarser mark
+        // candle containing it opened earlier (8h mark candles priced 4h and 1h funding, after Binance moved symbols
+        // to them, at a price up to 7h old while the bar opening at the settlement had it)
+        const st = fundingSettleTime(t);
+        if (Number.isNaN(price)) price = markOpenContaining(l.marks, st, true);
+        if (Number.isNaN(price) && present[b] && time[b] === st) price = open[b]!;
         if (Number.isNaN(price)) price = markOpenContaining(l.marks, t);
         if (Number.isNaN(price)) price = present[b] ? open[b]! : lastCloseBefore(present, close, b);
         fPrice[e] = price;
@@ -561,12 +568,15 @@ function sameTimes(a: Float64Array, b: Float64Array, off: number, n: number): bo
   return true;
 }
 
-/** open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN; `marks` is finest first (as planned) */
-function markOpenContaining(marks: LoadedSeries[], t: number): number {
+/**
+ * open of the finest mark candle containing t (open ≤ t < open + timeframe), else NaN; `marks` is finest first (as
+ * planned); with `opening`, only a candle that opens at t
+ */
+function markOpenContaining(marks: LoadedSeries[], t: number, opening = false): number {
   for (const m of marks) {
     const ts = m.data.timestamp;
     const j = lowerBound(ts, t + 1) - 1; // last open ≤ t
-    if (j >= 0 && t < ts[j]! + m.tfMs) {
+    if (j >= 0 && t < ts[j]! + m.tfMs && (!opening || ts[j] === t)) {
       const v = m.data.columns.open![j]!;
       if (Number.isFinite(v)) return v;
     }

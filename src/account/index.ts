@@ -24,7 +24,7 @@
  */
 import type { VenueProfile } from '../venue/types.js';
 import { DEFAULT_MAINTENANCE, type MaintenanceModel } from '../venue/math.js';
-import { tierFor } from '../venue/tiers.js';
+import { maxNotional, tierFor } from '../venue/tiers.js';
 import { shownValue } from '../util/excerpt.js';
 import { LotGrid, defaultLotSize, type LotSize } from '../venue/lots.js';
 import { FillLog, FundingLog, type Ledger } from './fill-log.js';
@@ -471,7 +471,7 @@ export class AccountImpl implements Account {
       // notionalCap, error -2027): past it the table has no rate, and the top tier's is not extrapolated to any size.
       // Checked first: past the cap no leverage is allowed, so the leverage check's message ("3x exceeds the 1x
       // maximum of the tier") would send the user to a setLeverage that cannot help
-      const top = p.tiers[p.tiers.length - 1]!.cap;
+      const top = maxNotional(p.tiers);
       if (notional > top)
         return this.reject(symbol, 'exceedsMaxLeverage', `${p.symbol}: a position of notional ${amountText(notional)} is above ${amountText(top)}, the largest position the venue's tier table allows (its top tier's cap) at any leverage`, time);
       const tier = tierFor(p.tiers, notional);

@@ -30,6 +30,7 @@ import { MARK_COVERAGE_WARN, checkMarkGrid, medianRatio, priceScaleText, scaleAt
 import { fmtTime, fundingSettleTime, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { lowerBound } from '../util/typed-array.js';
 import { didYouMean } from '../util/nearest.js';
+import { symbolListFault } from './slice.js';
 
 /** Bytes of one column slab (see ColumnSlabs). */
 export const SLAB_BYTES = 64 * 2 ** 20;
@@ -125,8 +126,8 @@ export function checkLoadOptions(opts: unknown): LoadOptions {
   const shown = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? 'an array' : String(v));
   if (o.timeframe !== undefined && (typeof o.timeframe !== 'string' || o.timeframe.trim() === ''))
     throw configError(`loadDataset: timeframe must be a timeframe name such as '1m', '1h' or '1d', got ${shown(o.timeframe)}`);
-  if (o.symbols !== undefined && (!Array.isArray(o.symbols) || !o.symbols.every((s) => typeof s === 'string')))
-    throw configError(`loadDataset: symbols must be an array of symbol names such as ['BTCUSDT'], got ${typeof o.symbols === 'string' ? `the string '${o.symbols}' (write ['${o.symbols}'])` : shown(o.symbols)}`);
+  const symbolsFault = o.symbols === undefined ? null : symbolListFault('loadDataset', o.symbols, 'BTCUSDT', shown);
+  if (symbolsFault !== null) throw configError(symbolsFault);
   for (const k of ['from', 'to'] as const) {
     const v = o[k];
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v)))

@@ -56,10 +56,19 @@ export function sliceByTime(md: MarketData, fromMs: number, toMs: number): Marke
   return sliceMarketData(md, a, b);
 }
 
+/**
+ * `${fn}: symbols must be an array …` when `v` is not an array of symbol names (one string, a number: plain JavaScript),
+ * else null: loadDataset's option and selectSymbols' list say it alike
+ */
+export function symbolListFault(fn: string, v: unknown, example: string, shown: (v: unknown) => string = String): string | null {
+  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return null;
+  return `${fn}: symbols must be an array of symbol names such as ['${example}'], got ${typeof v === 'string' ? `the string '${v}' (write ['${v}'])` : shown(v)}`;
+}
+
 /** A MarketData holding only `symbols` (in that order). The timeline is unchanged. */
 export function selectSymbols(md: MarketData, symbols: readonly string[]): MarketData {
-  if (!Array.isArray(symbols) || !symbols.every((s) => typeof s === 'string'))
-    throw configError(`selectSymbols: symbols must be an array of symbol names such as ['${md.symbols[0] ?? 'BTCUSDT'}'], got ${typeof symbols === 'string' ? `the string '${symbols}' (write ['${symbols}'])` : String(symbols)}`);
+  const fault = symbolListFault('selectSymbols', symbols, md.symbols[0] ?? 'BTCUSDT');
+  if (fault !== null) throw configError(fault);
   const cols = symbols.map((s) => {
     const i = md.symbols.indexOf(s);
     if (i < 0) throw configError(`selectSymbols: symbol ${s}${didYouMean(s, md.symbols)} is not in dataset ${md.dataset} (symbols: ${md.symbols.join(', ')})`);

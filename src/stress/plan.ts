@@ -369,7 +369,7 @@ export function stressVariants(stress: ResolvedStress, ds: StressTimeline, symbo
       // on 26 bars and took BTC to 5e-126); a bar already taken is drawn again, and a path carries at most as many
       // crashes as the range has bars (crashesWarning says so)
       const taken = new Set<number>();
-      const count = Math.min(stress.crashesPerPath, crashBars(n));
+      const count = plannedCrashesPerPath(stress, [n]);
       for (let c = 0; c < count; c++) {
         const sc = pool[rng.int(pool.length)]!;
         let bar = randomBar(rng, n);
@@ -412,7 +412,8 @@ export function crashesWarning(stress: ResolvedStress, ds: Pick<StressTimeline, 
   if (stress.paths === 0 || stress.crashesPerPath === 0 || n === 0) return null;
   const k = crashBars(n);
   if (stress.crashesPerPath <= k) return null;
-  return `stress: stress.crashesPerPath ${stress.crashesPerPath} is above the ${k} bar${k === 1 ? '' : 's'} of dataset ${ds.name} a path's crashes can start at (one crash per bar, in its bars ${Math.floor(n / 4)} to ${Math.floor(n / 4) + k - 1}): each path carries ${k} crash${k === 1 ? '' : 'es'}; use a longer window or fewer crashes per path`;
+  const a = randomRange(n)[0];
+  return `stress: stress.crashesPerPath ${stress.crashesPerPath} is above the ${k} bar${k === 1 ? '' : 's'} of dataset ${ds.name} a path's crashes can start at (one crash per bar, in its bars ${a} to ${a + k - 1}): each path carries ${k} crash${k === 1 ? '' : 'es'}; use a longer window or fewer crashes per path`;
 }
 
 /** Share of a dataset's bars a symbol may lack before its paths are warned about (pathCoverageWarning). */

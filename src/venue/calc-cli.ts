@@ -10,7 +10,7 @@ import { dateHint, parseDate } from '../util/time.js';
 import { parseDecimalText } from '../util/decimal-text.js';
 import { fsError } from '../util/fs-errors.js';
 import { getVenue, venueIds } from './index.js';
-import { tierFor, tierIndex } from './tiers.js';
+import { maxNotional, tierFor, tierIndex } from './tiers.js';
 import { ClosedForm } from './math.js';
 import { exactBankruptcyPrice, exactBybitWallet, exactLiquidationPrice, exactTierRoot, givenSign, XD, type XDecimal } from './math-exact.js';
 import type { Side, Tier } from './types.js';
@@ -237,7 +237,7 @@ export function runCalcLiq(opts: Record<string, string | boolean | undefined>): 
   // the top tier's cap is the largest position the table allows at any leverage (a replay refuses an order past it);
   // past it the leverage note is not said, as the account's rejection names the cap alone (engine 1.5.43): "leverage
   // 3x is above the 1x maximum" sent the user to a leverage at which the order is refused as well
-  const topCap = tiers[tiers.length - 1]!.cap;
+  const topCap = maxNotional(tiers);
   const pastCap = q * ep > topCap;
   if (lev !== undefined && lev > levLimit.x && !pastCap)
     notes.push(`leverage ${fmt(lev)}x is above the ${fmt(levLimit.x)}x maximum of ${levLimit.what}: a venue would refuse the order`);

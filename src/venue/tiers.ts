@@ -93,6 +93,14 @@ export function tierIndex(tiers: readonly Tier[], notional: number): number {
   return i;
 }
 
+/**
+ * The largest position notional a table allows at any leverage: its top tier's cap (Binance: the last bracket's
+ * notionalCap, error -2027), Infinity for a table whose last tier has none (Hyperliquid, a custom table).
+ */
+export function maxNotional(tiers: readonly Tier[]): number {
+  return tiers[tiers.length - 1]!.cap;
+}
+
 export function tierFor(tiers: readonly Tier[], notional: number): Tier {
   return tiers[tierIndex(tiers, notional)]!;
 }

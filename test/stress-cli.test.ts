@@ -463,3 +463,41 @@ describe("the crash pack's mark moves on data without bar-timeframe mark candles
     expect(read(join(dir, 'xrp-btc-out', 'manifest.json'))).not.toContain('sets markExtra');
   });
 });
+
+describe("a path's crashes on a short window, through the command", () => {
+  it('the plan line says the crashes a path carries, and the warnings say why (more crashes than bars; a crash whose shock starts after the end of every path); no jump after the end is said to fall inside a bar', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ml-stress-crashes-'));
+    await makeDataset(join(d, 'data'), { bars: 40, seed: 3 });
+    writeConfig(d, 'short.config.ts', {
+      name: 'short',
+      data: './data',
+      strategyDirs: [FIXTURE_STRATEGIES],
+      strategies: [{ name: 'fixture-trend', params: { lookback: 6 } }],
+      setups: ['isolated'],
+      leverage: [3],
+      stress: {
+        scenarios: [
+          { id: 'aaa-gap', symbols: { AAA: { depth: -0.3, shape: 'gap', duration: 0 } } },
+          { id: 'aaa-late', symbols: { AAA: { depth: -0.3, shape: 'gap', duration: 0, at: '30d30m' } } },
+        ],
+        crashScenarios: ['aaa-gap', 'aaa-late'],
+        paths: 2,
+        crashesPerPath: 100,
+        seed: 1,
+      },
+    });
+    const r = await runCli(['stress', '-c', 'short.config.ts', '--scenarios', 'none', '--out', 'out'], d);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^marginlab: stress: no scenario and 2 Monte Carlo paths \(26 crashes each\)/m);
+    expect(r.stderr).toContain("stress.crashesPerPath 100 is above the 26 bars of dataset data a path's crashes can start at (one crash per bar, in its bars 10 to 35): each path carries 26 crashes");
+    expect(r.stderr).toMatch(/stress scenario 'aaa-late': drawn into the Monte Carlo paths, its shock starts .* from every one of the 26 bars a path's crash can start at \(bars 10 to 35\): its crashes are replayed in no path/);
+    expect(r.stderr).not.toContain('falls inside');
+    // every path run carries 26 crashes on 26 distinct bars
+    const paths = resultFiles(join(d, 'out')).map((f) => JSON.parse(read(join(d, 'out', 'results', f))) as RunResult).filter((x) => x.spec.stress?.kind === 'path');
+    expect(paths).toHaveLength(2);
+    for (const p of paths) {
+      const at = p.spec.stress?.kind === 'path' ? (p.spec.stress.crashes ?? []).map((c) => c.injectAt) : [];
+      expect(new Set(at).size).toBe(26);
+    }
+  });
+});

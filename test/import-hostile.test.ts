@@ -76,6 +76,47 @@ describe('rows with more cells than the header, in the Binance, Bybit and OKX re
   });
 });
 
+describe('a last row cut short (a file that ends mid-line: a download or copy that stopped), in every CSV reader', () => {
+  // the cut falls inside a value that is read: '84.08' of 84.082 (volume), and every check passes: it was imported in silence
+  const cutKlines = `${KLINE_HEAD}\n${KLINES[0]}\n${KLINES[1]}\n${KLINES[2]!.slice(0, KLINES[2]!.indexOf(',1748746799999') - 2)}`;
+
+  it('Binance klines (with a header, or in the published layout) are refused (65) naming the line, nothing written', async () => {
+    for (const [text, where] of [
+      [cutKlines, 'the header has 12'],
+      [cutKlines.slice(KLINE_HEAD.length + 1), 'its other rows have 12'],
+    ] as const) {
+      const out = outDir();
+      const r = await feedCli(['import', put('BTCUSDT-1h-2025-06.csv', text), '--out', out]);
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr).toContain(`BTCUSDT-1h-2025-06.csv line ${where.startsWith('the header') ? 4 : 3}: 6 cells where ${where}: the row is cut short`);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+    // a row that ends after the columns read (cut in close_time, or an older dump without the `ignore` cell) imports,
+    // and so does a file whose every row was cut down to the six cells read (`cut -d, -f1-6`)
+    for (const text of [`${KLINES.join('\n').slice(0, -40)}\n`, `${KLINES.map((k) => k.split(',').slice(0, 6).join(',')).join('\n')}\n`]) {
+      const out = outDir();
+      const r = await feedCli(['import', put('BTCUSDT-1h-2025-06.csv', text), '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+
+  it("Bybit's CSV export and the csv format refuse it too (the csv format: a bad row naming the value that may be cut)", async () => {
+    const rows = KLINES.map((k) => k.split(',').slice(0, 6).join(',') + ',1000.5');
+    const b = outDir();
+    const rb = await feedCli(['import', put('BTCUSDT-kline.csv', `startTime,openPrice,highPrice,lowPrice,closePrice,volume,turnover\n${rows.join('\n').slice(0, -9)}`), '--format', 'bybit', '--symbol', 'BTCUSDT', '--out', b]);
+    expect(rb.code, rb.stderr).toBe(65);
+    expect(rb.stderr).toContain('BTCUSDT-kline.csv line 4: 6 cells where the header has 7: the row is cut short');
+    expect(existsSync(b)).toBe(false);
+    const c = outDir();
+    const f = put('btc.csv', `${CSV_HEAD},quote_volume\n${KLINES.map((k) => k.split(',').slice(0, 6).join(',') + ',1000.5').join('\n').slice(0, -9)}`);
+    const rc = await feedCli(['import', f, '--format', 'csv', '--kind', 'candles', '--symbol', 'BTCUSDT', '--timeframe', '1h', '--out', c]);
+    expect(rc.code, rc.stderr).toBe(65);
+    expect(rc.stderr).toContain("btc.csv line 4: 6 cells where the header has 7, ending in the volume '2927.3': the row is cut short");
+    expect(existsSync(c)).toBe(false);
+  });
+});
+
 describe('a time in the year 3000 or later in the csv format', () => {
   it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
     const { out, r } = await importCsvCandles('p.csv', ['1747872000000', '1747875600000', '32503680000000']);

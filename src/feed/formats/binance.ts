@@ -16,7 +16,7 @@ import { basename, sep } from 'node:path';
 import { dataError, usageError } from '../../errors.js';
 import type { FileKind } from '../manifest.js';
 import { KIND_WORDS, noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv, timeframeNameClash } from './common.js';
+import { epochMs, inputText, isNumeric, listFiles, readInput, refuseCutRows, refuseWideRows, splitCsv, timeframeNameClash } from './common.js';
 import { MONTHLY_CANDLES_HINT } from '../timeframe.js';
 import { isDataMember, isZip, readZip } from './zip.js';
 
@@ -139,10 +139,16 @@ export function parseBinanceCsv(text: string, label: string, symbol: string, kin
     if (missing.length) throw dataError(`${label}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header (${excerpt(head.join(', '))}); not a Binance ${kind === 'funding' ? 'fundingRate' : 'klines'} file: import another CSV with --format csv --kind ${kind} --symbol S${kind === 'funding' ? '' : ' --timeframe TF'} (--columns maps column names of its own)`);
     start = 1;
     refuseWideRows(rows.slice(1), head.length, label, 'the header has');
+    refuseCutRows(rows.slice(1), head.length, label, 'the header has', (k) => idx.includes(k));
   } else {
     // no header: the published column order
     idx = kind === 'funding' ? [0, 2] : kind === 'mark' ? [0, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5];
-    refuseWideRows(rows, kind === 'funding' ? FUNDING_WIDTH : KLINE_WIDTH, label, `Binance's ${kind === 'funding' ? 'fundingRate' : 'klines'} layout has`);
+    const width = kind === 'funding' ? FUNDING_WIDTH : KLINE_WIDTH;
+    refuseWideRows(rows, width, label, `Binance's ${kind === 'funding' ? 'fundingRate' : 'klines'} layout has`);
+    // a row narrower than the file's others (the published 12 or 3 cells, or the 6 a file cut down to its prices has)
+    let widest = 0;
+    for (const r of rows) if (r.cells.length > widest) widest = r.cells.length;
+    refuseCutRows(rows, widest, label, 'its other rows have', (k) => idx.includes(k));
   }
   const n = rows.length - start;
   const time = new Float64Array(n);

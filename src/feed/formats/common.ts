@@ -138,6 +138,27 @@ export function refuseWideRows(rows: readonly { cells: string[]; line: number }[
   }
 }
 
+/**
+ * Rows of a machine-written CSV (splitCsv's) cut short: fewer cells than `width` (the header's or the published layout's,
+ * `widthIs` says which) and ending in a cell that is read (`reads(k)`, every cell when not given). The row of a file that
+ * stopped mid-line (a download or copy cut off, a disk that filled) ends inside that value, which then reads as another
+ * number that passes every check: `…,102343.1,84.08` for a volume of 84.082, a close of 102343 for 102343.1. 65 naming the
+ * first such line and how many there are, as refuseWideRows refuses a row with cells too many.
+ */
+export function refuseCutRows(rows: readonly { cells: string[]; line: number }[], width: number, label: string, widthIs: string, reads?: (k: number) => boolean): void {
+  let first: { cells: number; line: number } | null = null;
+  let count = 0;
+  for (const r of rows) {
+    const c = r.cells.length;
+    if (c >= width || (reads && !reads(c - 1))) continue;
+    count++;
+    first ??= { cells: c, line: r.line };
+  }
+  if (first) {
+    throw dataError(`${label} line ${first.line}: ${first.cells} cell${first.cells === 1 ? '' : 's'} where ${widthIs} ${width}: the row is cut short, so its last value may be cut too (a file that ends mid-line: a download or copy that stopped)${count > 1 ? `, and ${count - 1} more row${count === 2 ? '' : 's'} like it` : ''}: re-download or re-extract the file; nothing was imported`);
+  }
+}
+
 /** An epoch number in s, ms, µs or ns (by magnitude) to ms UTC; NaN when not a number. */
 export function epochMs(v: number): number {
   if (!Number.isFinite(v) || v < 0) return NaN;

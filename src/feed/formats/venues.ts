@@ -22,7 +22,7 @@ import { excerpt, excerptList } from '../../util/excerpt.js';
 import { jsonFaultText } from '../../util/json-text.js';
 import type { FileKind } from '../manifest.js';
 import { noRowsError, type SeriesData } from '../ingest.js';
-import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput, refuseWideRows, splitCsv } from './common.js';
+import { epochMs, fundingInterval, inferTimeframe, inputText, isNumeric, listFiles, readInput, refuseCutRows, refuseWideRows, splitCsv } from './common.js';
 import { timeframeMsOrNaN } from '../timeframe.js';
 
 export type Venue = 'bybit' | 'okx';
@@ -120,6 +120,8 @@ function readTable(file: string, venue: Venue): Table {
   const rows = splitCsv(text);
   if (rows.length === 0) throw noRowsError(file);
   refuseWideRows(rows.slice(1), rows[0]!.cells.length, basename(file), 'the header has');
+  // an export writes every cell of every row (empty ones as ''): a row with fewer was cut short, inside a value or after it
+  refuseCutRows(rows.slice(1), rows[0]!.cells.length, basename(file), 'the header has');
   return { head: rows[0]!.cells.map((c) => c.toLowerCase()), rows: rows.slice(1).map((r) => r.cells), lines: rows.slice(1).map((r) => r.line) };
 }
 

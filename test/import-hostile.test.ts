@@ -117,6 +117,42 @@ describe('a last row cut short (a file that ends mid-line: a download or copy th
   });
 });
 
+describe('monthly candles (rows a calendar month apart) in every importer that reads a timeframe from the rows', () => {
+  const month = (y: number, m: number) => Date.UTC(y, m - 1, 1);
+  const MONTHLY_TEXT = 'its rows are a calendar month apart: monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out"); import daily or finer candles of the same months';
+
+  it('a CCXT fetch_ohlcv JSON of a year of months says so (it said "29d after the row before; expected a multiple of the 31d timeframe")', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => [month(2024, i + 1), 100, 110, 90, 105, 1]);
+    const out = outDir();
+    const r = await feedCli(['import', put('btc_1M.json', JSON.stringify(rows)), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', out]);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toContain(`btc_1M.json: ${MONTHLY_TEXT}`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('July to September (two 31-day steps) is refused too, in JSON, Bybit and the csv format, not imported as "31d" candles', async () => {
+    const rows = [7, 8, 9].map((m) => [month(2024, m), 100, 110, 90, 105, 1]);
+    const json = outDir();
+    const j = await feedCli(['import', put('btc_1M.json', JSON.stringify(rows)), '--kind', 'candles', '--symbol', 'BTCUSDT', '--out', json]);
+    expect(j.code, j.stderr).toBe(65);
+    expect(j.stderr).toContain(`btc_1M.json: ${MONTHLY_TEXT}`);
+    expect(existsSync(json)).toBe(false);
+    const bybit = outDir();
+    const b = await feedCli(['import', put('BTCUSDT-kline.csv', `startTime,openPrice,highPrice,lowPrice,closePrice,volume,turnover\n${rows.map((r) => `${r.join(',')},1`).join('\n')}\n`), '--format', 'bybit', '--out', bybit]);
+    expect(b.code, b.stderr).toBe(65);
+    expect(b.stderr).toContain(`BTCUSDT-kline.csv: ${MONTHLY_TEXT}`);
+    expect(existsSync(bybit)).toBe(false);
+    const c = await importCsvCandles('btc-1M.csv', rows.map((r) => String(r[0])), null);
+    expect(c.r.code, c.r.stderr).toBe(65);
+    expect(c.r.stderr).toContain(`btc-1M.csv: ${MONTHLY_TEXT}`);
+    expect(existsSync(c.out)).toBe(false);
+    // 30-day candles off the 1st of the month (pandas' resample('30D')) are a timeframe, and import as 30d
+    const d = await importCsvCandles('btc-30d.csv', [0, 1, 2, 3].map((i) => String(Date.UTC(2024, 0, 6) + i * 30 * 86_400_000)), null);
+    expect(d.r.code, d.r.stderr).toBe(0);
+    expect(d.r.stderr).toContain('timeframe 30d');
+  });
+});
+
 describe('a time in the year 3000 or later in the csv format', () => {
   it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
     const { out, r } = await importCsvCandles('p.csv', ['1747872000000', '1747875600000', '32503680000000']);

@@ -84,12 +84,12 @@ describe('spacing: one judge for the importers and the loader (feed/timeframe.ts
 
   it('inferred timeframe (no file or flag names one): a finer step every step is a multiple of, if a tenth of the steps; a stray one is not', () => {
     const every3rd = Float64Array.from(Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 1), (i) => i * H);
-    expect(inferTimeframe(every3rd)).toBe('1h');
+    expect(inferTimeframe(every3rd, "x.json")).toBe('1h');
     // only 3h steps: a 3h series
-    expect(inferTimeframe(Float64Array.from({ length: 30 }, (_, i) => 3 * i * H))).toBe('3h');
+    expect(inferTimeframe(Float64Array.from({ length: 30 }, (_, i) => 3 * i * H), "x.json")).toBe('3h');
     // a 1h series with one row half an hour off: two 30m steps in 60, too rare to be the timeframe
     const stray = Float64Array.from([...Array.from({ length: 60 }, (_, i) => i * H), 30.5 * H].sort((a, b) => a - b));
-    expect(inferTimeframe(stray)).toBe('1h');
+    expect(inferTimeframe(stray, "x.json")).toBe('1h');
     // a finer step: a tenth of the steps (6 of 57) and a divisor of every step wins; not a divisor (1.5h of 3h... 2h) or
     // fewer than a tenth (4 of 54), the most common step stays
     expect(seriesStep(new Map([[2 * H, 50], [H, 6], [3 * H, 1]]))).toBe(H);

@@ -23,7 +23,7 @@ import { parse, type Options as CsvOptions } from 'csv-parse';
 import { dataError, missingInput, usageError } from '../errors.js';
 import { KindFileWriter, readKindFile } from './arrow-io.js';
 import { seriesPath, symbolProblem, type FileKind, type Manifest, type ManifestFile } from './manifest.js';
-import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, MONTHLY_CANDLES_HINT, offExchangeGrid, otherSpacing, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
+import { canonicalTimeframe, fmtStep, fmtTime, fundingFinerText, fundingFinerThan, isMonthStart, monthlyRowsText, monthlySpacing, offExchangeGrid, otherSpacing, seriesStep, timeframeMs, timeframeMsOrNaN } from './timeframe.js';
 import { tempBeside } from '../util/atomic.js';
 import { mkdirs } from '../util/outdir.js';
 import { commitSeriesYielding, nextManifest, openDataset, placeFiles, refuseUnlisted, rowProblem, spacingVerdict, unchangedFiles, KIND_NAMES, KIND_WORDS, type CommitResult } from './ingest.js';
@@ -413,12 +413,10 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
   if (statSync(file).isFile()) {
     // a first pass reads the rows' spacing (the same parse: header, columns and time errors as the import's)
     const steps = new Map<number, number>();
-    await readCsv(options, steps);
-    // rows a calendar month apart (28 to 31 days, more than one length): monthly candles, which no fixed timeframe
-    // holds (read as 31d, every shorter month was a bad row)
-    const DAY = 86_400_000;
-    const monthly = steps.size > 1 && [...steps.keys()].every((k) => k >= 28 * DAY && k <= 31 * DAY && k % DAY === 0);
-    if (monthly) throw dataError(`${file}: its rows are a calendar month apart: ${MONTHLY_CANDLES_HINT}; import daily or finer candles of the same months`);
+    const firsts = { all: true };
+    await readCsv(options, steps, firsts);
+    // rows a calendar month apart: monthly candles, which no fixed timeframe holds (timeframe.ts monthlySpacing)
+    if (monthlySpacing(steps, firsts.all)) throw dataError(monthlyRowsText(file));
     const step = seriesStep(steps);
     const tf = step > 0 ? fmtStep(step) : '';
     if (!(timeframeMsOrNaN(tf) > 0))
@@ -436,9 +434,10 @@ export async function importCsv(options: CsvImportOptions): Promise<CsvImportRes
 
 /**
  * The import (`probe` null), or a first pass that only parses and counts the steps between the
- * rows' times into `probe` (nothing written; the timeframe is then read from them).
+ * rows' times into `probe` (nothing written; the timeframe is then read from them), and whether every good row opens
+ * at 00:00 UTC on the 1st of a month into `probeFirsts` (monthly candles, timeframe.ts monthlySpacing).
  */
-async function readCsv(options: CsvImportOptions, probe: Map<number, number> | null): Promise<CsvImportResult | null> {
+async function readCsv(options: CsvImportOptions, probe: Map<number, number> | null, probeFirsts?: { all: boolean }): Promise<CsvImportResult | null> {
   // one written form per timeframe ('60m' and ' 1h' are the series 1h)
   const opts = options.timeframe ? { ...options, timeframe: canonicalTimeframe(options.timeframe) } : options;
   const { file, kind, symbol } = opts;
@@ -718,6 +717,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         // the first pass: the steps between good rows, nothing kept
         probeRows++;
         if (Number.isFinite(lastT)) probe.set(step, (probe.get(step) ?? 0) + 1);
+        if (probeFirsts && !isMonthStart(t)) probeFirsts.all = false;
         lastT = t;
         lastRate = vals[0]!;
         lastLine = line;

@@ -107,14 +107,18 @@ export function fundingInterval(time: ArrayLike<number>): string | null {
 
 /** The step of a series of times as seriesStep judges it (the times in any order); 0 without two distinct times. */
 export function stepOfTimes(time: ArrayLike<number>): number {
-  if (time.length < 2) return 0;
+  return time.length < 2 ? 0 : seriesStep(stepCounts(time));
+}
+
+/** The steps between the distinct times of a series (in any order; NaN left out): step (ms) → how often. */
+export function stepCounts(time: ArrayLike<number>): Map<number, number> {
   const sorted = Float64Array.from(time).sort();
   const counts = new Map<number, number>();
   for (let i = 1; i < sorted.length; i++) {
     const d = sorted[i]! - sorted[i - 1]!;
     if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
-  return seriesStep(counts);
+  return counts;
 }
 
 /** a funding time with its jitter of a few ms rounded to the minute, as fundingStepMs reads it */
@@ -245,5 +249,23 @@ export function offExchangeGrid(t: number, tfMs: number, tf: string): string | n
   return `${fmtTime(t)} is not on the exchanges' ${tf} grid: a ${tf} candle opens at ${g.text} (this one is ${fmtStep(r)} past one: are the times shifted, by a time zone or an offset?)`;
 }
 
+/**
+ * Whether rows whose steps are `steps` (ms → count, as stepOfTimes and the csv format's first pass count them) are a
+ * calendar month apart, monthly candles no fixed timeframe holds: every step 28 to 31 whole days, and either more than
+ * one length (a year of months: 31d read as the timeframe made every shorter month a bad row) or every time at 00:00
+ * UTC on the 1st of a month (`onFirsts`: July to September, two 31-day steps, imported as "31d" candles in silence).
+ */
+export function monthlySpacing(steps: ReadonlyMap<number, number>, onFirsts: boolean): boolean {
+  if (steps.size === 0) return false;
+  for (const k of steps.keys()) if (!(k >= 28 * DAY_MS && k <= 31 * DAY_MS && k % DAY_MS === 0)) return false;
+  return steps.size > 1 || onFirsts;
+}
+
+/** Whether `t` (ms UTC) is 00:00 UTC on the 1st of a month, where a monthly candle opens. */
+export const isMonthStart = (t: number): boolean => t % DAY_MS === 0 && new Date(t).getUTCDate() === 1;
+
 /** Why monthly candles are not imported (freqtrade's -1M-, Binance's -1mo-, a CSV of rows a calendar month apart). */
 export const MONTHLY_CANDLES_HINT = 'monthly candles are not supported (no fixed timeframe; docs/data.md, "Choices and what is left out")';
+
+/** The refusal of a file whose rows are a calendar month apart (monthlySpacing), whatever its format. */
+export const monthlyRowsText = (file: string): string => `${file}: its rows are a calendar month apart: ${MONTHLY_CANDLES_HINT}; import daily or finer candles of the same months`;

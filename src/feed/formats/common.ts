@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, exists
 import { constants } from 'node:buffer';
 import { join, sep } from 'node:path';
 import { dataError, missingInput } from '../../errors.js';
-import { fmtStep, fundingInterval as tfFundingInterval, stepOfTimes } from '../timeframe.js';
+import { fmtStep, fundingInterval as tfFundingInterval, isMonthStart, monthlyRowsText, monthlySpacing, seriesStep, stepCounts } from '../timeframe.js';
 import { DECIMAL_TEXT } from '../../util/decimal-text.js';
 import { grouped } from '../../util/excerpt.js';
 
@@ -167,9 +167,14 @@ export function epochMs(v: number): number {
 
 export const isNumeric = (s: string | undefined): boolean => s !== undefined && DECIMAL_TEXT.test(s.trim());
 
-/** The timeframe of a candle series from its steps ('1h', feed/timeframe.ts seriesStep); null with fewer than 2 rows. */
-export function inferTimeframe(time: Float64Array): string | null {
-  const best = stepOfTimes(time);
+/**
+ * The timeframe of a candle series from its steps ('1h', feed/timeframe.ts seriesStep); null with fewer than 2 rows.
+ * Rows a calendar month apart (monthly candles, no fixed timeframe) are 65 naming `file`, as in the csv format.
+ */
+export function inferTimeframe(time: Float64Array, file: string): string | null {
+  const counts = stepCounts(time);
+  if (monthlySpacing(counts, time.every((t) => t !== t || isMonthStart(t)))) throw dataError(monthlyRowsText(file));
+  const best = time.length < 2 ? 0 : seriesStep(counts);
   return best > 0 ? fmtStep(best) : null;
 }
 

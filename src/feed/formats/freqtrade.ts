@@ -95,7 +95,7 @@ export function readFreqtrade(paths: readonly string[], opts: FreqtradeOptions =
       }
       const s = readFreqtradeFile(file, opts.symbol, kind, opts.timeframe ?? '');
       if (kind !== 'funding' && !opts.timeframe) {
-        const tf = inferTimeframe(s.time);
+        const tf = inferTimeframe(s.time, file);
         if (!tf) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);
         s.timeframe = tf;
       }

@@ -341,7 +341,7 @@ export async function decodeParquet(file: string, o: ParquetOptions, page: () =>
   let timeframe = o.timeframe;
   let inferred: string | undefined;
   if (o.kind !== 'funding' && !timeframe) {
-    const tf = inferTimeframe(time);
+    const tf = inferTimeframe(time, file);
     if (tf === null || !/^\d+[smhdw]$/.test(tf)) throw usageError(`${file}: the rows' spacing gives no timeframe (${tf === null ? 'fewer than two distinct times' : `their most common step is ${tf}`}): give --timeframe (e.g. --timeframe 1h), the length of the ${o.kind === 'mark' ? 'mark candles' : 'candles'}`);
     timeframe = inferred = tf;
   }

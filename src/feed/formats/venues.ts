@@ -192,7 +192,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
   for (let i = 0; i < n; i++) if (ci < 0 || t.rows[i]![ci] !== '0') keep.push(i);
   // Bybit answers with the current, still-forming candle first (no confirm flag): one whose end is after the answer's time is left out
   if (t.asOf !== undefined) {
-    const tf = opts.timeframe ?? inferTimeframe(Float64Array.from(keep, (i) => epochMs(num(t.rows[i]!, idx[0]!))));
+    const tf = opts.timeframe ?? inferTimeframe(Float64Array.from(keep, (i) => epochMs(num(t.rows[i]!, idx[0]!))), file);
     const tfMs = tf ? timeframeMsOrNaN(tf) : NaN;
     if (Number.isFinite(tfMs)) keep = keep.filter((i) => !(epochMs(num(t.rows[i]!, idx[0]!)) + tfMs > t.asOf!));
   }
@@ -208,7 +208,7 @@ function readVenueFile(venue: Venue, file: string, opts: VenueOptions): SeriesDa
     // contracts × ctVal as an exact decimal product, rounded once (0.1 × 1075846.18 in binary is 1 ulp off OKX's volCcy)
     if (kind === 'candles') cols[4]![j] = volScale === 1 || !isNumeric(r[volIdx]) ? num(r, volIdx) * volScale : new Decimal(r[volIdx]!.trim()).times(volScale).toNumber();
   }
-  const timeframe = opts.timeframe ?? inferTimeframe(time) ?? undefined;
+  const timeframe = opts.timeframe ?? inferTimeframe(time, file) ?? undefined;
   if (!timeframe) throw usageError(`${file}: cannot tell the timeframe from fewer than two rows; give --timeframe`);
   return { symbol, kind, timeframe, time, cols, where: (j) => where(keep[j]!), named, raw: (j, k) => t.rows[keep[j]!]![k < 0 ? idx[0]! : k < 4 ? idx[k + 1]! : volIdx] ?? '' };
 }

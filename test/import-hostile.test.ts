@@ -153,6 +153,36 @@ describe('monthly candles (rows a calendar month apart) in every importer that r
   });
 });
 
+describe("index and premium-index klines in a mirror of data.binance.vision's folders", () => {
+  /** data/futures/um/monthly/{klines,premiumIndexKlines}/BTCUSDT/1h/BTCUSDT-1h-2025-06.csv: the same file names */
+  const mirror = () => {
+    const d = join(root, `mirror-${++n}`);
+    for (const [folder, rows] of [['klines', KLINES], ['premiumIndexKlines', KLINES.map((k) => k.replace(/^(\d+),[^,]+,[^,]+,[^,]+,[^,]+,/, '$1,0.0001,0.0002,-0.0001,0.0001,'))]] as const) {
+      mkdirSync(join(d, 'um', 'monthly', folder, 'BTCUSDT', '1h'), { recursive: true });
+      writeFileSync(join(d, 'um', 'monthly', folder, 'BTCUSDT', '1h', 'BTCUSDT-1h-2025-06.csv'), `${rows.join('\n')}\n`);
+    }
+    return d;
+  };
+
+  it('are left out of a folder with a warning (the whole import was refused, 65), and refused (65) when named', async () => {
+    const d = mirror();
+    const out = outDir();
+    const r = await feedCli(['import', join(d, 'um'), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('candles BTCUSDT 1h: 3 new rows');
+    expect(r.stderr).toContain('marginlab: warning: left out 1 index or premium-index klines file of the input folder (BTCUSDT-1h-2025-06.csv): index and premium-index klines are not market data marginlab uses (it reads klines, markPriceKlines and fundingRate)');
+    // only them: nothing to import, said; named: refused
+    for (const p of [join(d, 'um', 'monthly', 'premiumIndexKlines'), join(d, 'um', 'monthly', 'premiumIndexKlines', 'BTCUSDT', '1h', 'BTCUSDT-1h-2025-06.csv')]) {
+      const o = outDir();
+      const x = await feedCli(['import', p, '--out', o]);
+      expect(x.code, x.stderr).toBe(65);
+      expect(x.stderr).toContain('index and premium-index klines are not market data marginlab uses');
+      expect(x.stderr).toContain('nothing was imported');
+      expect(existsSync(o)).toBe(false);
+    }
+  });
+});
+
 describe('a time in the year 3000 or later in the csv format', () => {
   it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
     const { out, r } = await importCsvCandles('p.csv', ['1747872000000', '1747875600000', '32503680000000']);

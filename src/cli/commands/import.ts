@@ -264,7 +264,15 @@ export function register(program: Command): void {
             `marginlab: warning: left out ${monthly.length} monthly candle file${monthly.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(monthly.map((f) => basename(f)), 5, 60)}): ${MONTHLY_CANDLES_HINT}\n`,
           );
         }
-        let unread = left.filter((f) => !spot.includes(f) && !monthly.includes(f));
+        // Binance's index and premium-index klines beside the klines (a mirror of data/futures/um given): left out, and said why
+        const { isBinanceIndexFile, BINANCE_INDEX_HINT } = await import('../../feed/formats/binance.js');
+        const index = fmt === 'binance' ? left.filter((f) => isBinanceIndexFile(f)) : [];
+        if (index.length) {
+          process.stderr.write(
+            `marginlab: warning: left out ${index.length} index or premium-index klines file${index.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(index.map((f) => basename(f)), 5, 60)}): ${BINANCE_INDEX_HINT}\n`,
+          );
+        }
+        let unread = left.filter((f) => !spot.includes(f) && !monthly.includes(f) && !index.includes(f));
         if (fmt === 'freqtrade' && unread.length) {
           // CSVs under freqtrade's names: a copy of a freqtrade file beside it (BTC_USDT_USDT-1h-futures.csv next to its .feather)
           // holds its rows, so it is only mentioned; one without such a file is imported by its name alone

@@ -38,9 +38,24 @@ const MONTHLY_NAME = /^[A-Z0-9]+-1mo-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/;
 export const isBinanceMonthlyFile = (name: string): boolean => MONTHLY_NAME.test(basename(name));
 const MONTHLY_TEXT = `${MONTHLY_CANDLES_HINT}: import the daily, hourly or finer archives of the same months`;
 
+/**
+ * data.binance.vision's indexPriceKlines and premiumIndexKlines (the klines' file names, in folders of those names): not
+ * market data marginlab uses. Named, refused (65); found in a folder (a mirror of data/futures/um), left out and said.
+ */
+export const isBinanceIndexFile = (file: string): boolean => {
+  const parts = file.split(sep);
+  return isBinanceFile(file) && (parts.includes('indexPriceKlines') || parts.includes('premiumIndexKlines'));
+};
+export const BINANCE_INDEX_HINT = 'index and premium-index klines are not market data marginlab uses (it reads klines, markPriceKlines and fundingRate)';
+
 /** Read Binance public-data files and folders (monthly and daily, any mix) into series. */
 export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {
-  const files = listFiles(paths, (n) => BINANCE_NAME.test(n));
+  const found = listFiles(paths, (n) => BINANCE_NAME.test(n));
+  // index and premium-index klines inside a folder given: left out (the import says so), as freqtrade's spot files are
+  const files = found.filter((f) => paths.includes(f) || !isBinanceIndexFile(f));
+  if (files.length === 0 && found.length > 0) {
+    throw dataError(`no klines, markPriceKlines or fundingRate files in ${paths.join(', ')}; it holds ${found.length} index or premium-index klines file${found.length === 1 ? '' : 's'} (${excerpt(basename(found[0]!))}${found.length > 1 ? ', …' : ''}): ${BINANCE_INDEX_HINT}; nothing was imported`);
+  }
   if (files.length === 0) {
     const monthly = listFiles(paths, isBinanceMonthlyFile);
     if (monthly.length > 0) throw dataError(`${monthly[0]}${monthly.length > 1 ? ` (and ${monthly.length - 1} more)` : ''}: ${MONTHLY_TEXT}`);
@@ -57,9 +72,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     let kind: FileKind;
     if (interval === 'fundingRate') kind = 'funding';
     else if (parts.includes('markPriceKlines')) kind = 'mark';
-    else if (parts.includes('indexPriceKlines') || parts.includes('premiumIndexKlines')) {
-      throw dataError(`${file}: index and premium-index klines are not market data marginlab uses (import klines, markPriceKlines or fundingRate)`);
-    } else if (parts.some((p, i) => p === 'spot' && (parts[i + 1] === 'monthly' || parts[i + 1] === 'daily')) && opts.kind !== 'candles') {
+    else if (isBinanceIndexFile(file)) throw dataError(`${file}: ${BINANCE_INDEX_HINT}; nothing was imported`); else if (parts.some((p, i) => p === 'spot' && (parts[i + 1] === 'monthly' || parts[i + 1] === 'daily')) && opts.kind !== 'candles') {
       // data.binance.vision's data/spot/… klines have the futures klines' file names (and µs times since 2025):
       // another market's prices, which would stand for the perpetual's without a word (as freqtrade's spot files)
       throw dataError(`${file}: spot klines (its path has a spot folder, as data.binance.vision's data/spot/…), the spot market's prices, not the perpetual's: a perpetual-futures backtest reads data/futures/um/…/klines; to import these spot prices as the candles anyway, add --kind candles`);

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { dataError, missingInput, usageError } from '../../errors.js';
 import { symbolProblem, type FileKind } from '../manifest.js';
 import type { SeriesData } from '../ingest.js';
-import { readBinance, isBinanceFile } from './binance.js';
+import { readBinance, isBinanceFile, isBinanceIndexFile } from './binance.js';
 import { readFreqtrade, isFreqtradeFile, readsFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
 import { isParquetFile, listFiles } from './common.js';
@@ -75,7 +75,9 @@ export function unreadFiles(format: ImportFormat, paths: readonly string[]): str
   if (format === 'csv' || format === 'parquet') return [];
   const reads = READS[format];
   const folders = paths.filter((p) => existsSync(p) && statSync(p).isDirectory());
-  return listFiles(folders, (n) => DATA_FILE.test(n) && !reads(n));
+  const left = listFiles(folders, (n) => DATA_FILE.test(n) && !reads(n));
+  // Binance's index and premium-index klines have the klines' names: told apart by their folder
+  return format === 'binance' ? [...left, ...listFiles(folders, isBinanceFile).filter(isBinanceIndexFile)] : left;
 }
 
 function safeJson(f: string): unknown {

@@ -183,6 +183,25 @@ describe("index and premium-index klines in a mirror of data.binance.vision's fo
   });
 });
 
+describe("data.binance.vision's COIN-M and delivery contracts", () => {
+  it('are refused (65) saying which contract it is (it said "not a Binance public-data file name", as if the file were renamed)', async () => {
+    const text = `${KLINES.join('\n')}\n`;
+    for (const [name, says] of [
+      ['BTCUSD_PERP-1h-2025-06.csv', "a COIN-M perpetual's (BTCUSD_PERP, data/futures/cm: an inverse contract, margined in BTC, its volume counted in contracts) file: marginlab backtests USDⓈ-M perpetuals"],
+      ['BTCUSDT_250627-1h-2025-06.csv', "a delivery contract's (BTCUSDT_250627: it expires, and settles no funding) file: marginlab backtests USDⓈ-M perpetuals"],
+    ] as const) {
+      const f = put(name, text);
+      for (const args of [[f], [join(f, '..')], [join(f, '..'), '--format', 'binance']]) {
+        const out = outDir();
+        const r = await feedCli(['import', ...args, '--out', out]);
+        expect(r.code, r.stderr).toBe(65);
+        expect(r.stderr).toContain(`${name}: ${says}`);
+        expect(existsSync(out)).toBe(false);
+      }
+    }
+  });
+});
+
 describe('a time in the year 3000 or later in the csv format', () => {
   it('is a bad row naming the line (as every other importer and the loader refuse it), not a dataset no load accepts', async () => {
     const { out, r } = await importCsvCandles('p.csv', ['1747872000000', '1747875600000', '32503680000000']);

@@ -48,6 +48,20 @@ export const isBinanceIndexFile = (file: string): boolean => {
 };
 export const BINANCE_INDEX_HINT = 'index and premium-index klines are not market data marginlab uses (it reads klines, markPriceKlines and fundingRate)';
 
+/**
+ * data.binance.vision's files of contracts marginlab does not backtest, under names the USDⓈ-M perpetuals' pattern does not
+ * match: COIN-M (`BTCUSD_PERP-1h-2025-01.zip`, data/futures/cm: inverse, margined in the coin, volume in contracts) and
+ * delivery futures (`BTCUSDT_250328-…`, `BTCUSD_250328-…`: they expire and settle no funding). Null for another name.
+ */
+export function binanceOtherContract(file: string): string | null {
+  const m = /^([A-Z0-9]+)_(PERP|\d{6})-(?:\d+[smhdwM]|fundingRate)-\d{4}-\d{2}(?:-\d{2})?\.(?:zip|csv)$/.exec(basename(file));
+  if (!m) return null;
+  const what = m[2] === 'PERP'
+    ? `a COIN-M perpetual's (${m[1]}_PERP, data/futures/cm: an inverse contract, margined in ${m[1]!.replace(/USD$/, '')}, its volume counted in contracts)`
+    : `a delivery contract's (${m[1]}_${m[2]}: it expires, and settles no funding)`;
+  return `${file}: ${what} file: marginlab backtests USDⓈ-M perpetuals (data/futures/um/…, e.g. BTCUSDT-1h-2025-01.zip); nothing was imported`;
+}
+
 /** Read Binance public-data files and folders (monthly and daily, any mix) into series. */
 export function readBinance(paths: readonly string[], opts: BinanceOptions = {}): SeriesData[] {
   const found = listFiles(paths, (n) => BINANCE_NAME.test(n));
@@ -59,6 +73,8 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
   if (files.length === 0) {
     const monthly = listFiles(paths, isBinanceMonthlyFile);
     if (monthly.length > 0) throw dataError(`${monthly[0]}${monthly.length > 1 ? ` (and ${monthly.length - 1} more)` : ''}: ${MONTHLY_TEXT}`);
+    const other = listFiles(paths, (n) => binanceOtherContract(n) !== null);
+    if (other.length > 0) throw dataError(`${binanceOtherContract(other[0]!)!}${other.length > 1 ? ` (and ${other.length - 1} more such file${other.length === 2 ? '' : 's'})` : ''}`);
     throw dataError(`no Binance public-data files (SYMBOL-INTERVAL-YYYY-MM[-DD].zip|.csv) in ${paths.join(', ')}`);
   }
   const out: SeriesData[] = [];
@@ -66,6 +82,7 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     const name = basename(file);
     const m = BINANCE_NAME.exec(name);
     if (!m && MONTHLY_NAME.test(name)) throw dataError(`${file}: ${MONTHLY_TEXT}`);
+    if (!m && binanceOtherContract(file) !== null) throw dataError(binanceOtherContract(file)!);
     if (!m) throw dataError(`${file}: not a Binance public-data file name (expected SYMBOL-INTERVAL-YYYY-MM[-DD].zip, e.g. BTCUSDT-1h-2024-01.zip)`);
     const interval = m[2]!;
     const parts = file.split(sep);

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { dataError, missingInput, usageError } from '../../errors.js';
 import { symbolProblem, type FileKind } from '../manifest.js';
 import type { SeriesData } from '../ingest.js';
-import { readBinance, isBinanceFile, isBinanceIndexFile } from './binance.js';
+import { readBinance, isBinanceFile, isBinanceIndexFile, binanceOtherContract } from './binance.js';
 import { readFreqtrade, isFreqtradeFile, readsFreqtradeFile } from './freqtrade.js';
 import { readVenue, sniffVenue } from './venues.js';
 import { isParquetFile, listFiles } from './common.js';
@@ -30,14 +30,16 @@ export function detectFormat(paths: readonly string[]): ImportFormat {
     if (!existsSync(p)) throw missingInput(`not found: ${p}`);
     const folder = statSync(p).isDirectory();
     // in a folder: the Binance and freqtrade names, and Bybit/OKX exports (.csv/.json) told by their fields
-    const files = folder ? listFiles([p], (n) => isBinanceFile(n) || isFreqtradeFile(n) || isParquetFile(n) || /\.(csv|json)$/i.test(n)) : [p];
+    // a COIN-M or delivery contract's Binance file is Binance's, for the importer to say it does not read it
+    const binance = (n: string) => isBinanceFile(n) || binanceOtherContract(n) !== null;
+    const files = folder ? listFiles([p], (n) => binance(n) || isFreqtradeFile(n) || isParquetFile(n) || /\.(csv|json)$/i.test(n)) : [p];
     for (const f of files) {
       const n = basename(f);
       if (isParquetFile(n)) found.add('parquet');
-      else if (folder && !isBinanceFile(n) && !isFreqtradeFile(n)) {
+      else if (folder && !binance(n) && !isFreqtradeFile(n)) {
         const v = sniffVenue(f);
         if (v) found.add(v);
-      } else if (isBinanceFile(n)) found.add('binance');
+      } else if (binance(n)) found.add('binance');
       else if (isFreqtradeFile(n)) found.add('freqtrade');
       else if (/\.(feather|json\.gz)$/.test(n)) found.add('freqtrade');
       else if (/\.zip$/i.test(n)) found.add('binance');

@@ -119,6 +119,9 @@ export class IsolatedPool implements MarginPool {
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
     return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, p.isoWalletF, this.acc.markOf(p.idx, marks)));
   }
+  liquidationPrices(marks: Float64Array, out: Float64Array): void {
+    out[this.p.idx] = this.liquidationPrice(this.p.idx, marks);
+  }
   bankruptcyPrice(symbol: number, marks: Float64Array): number {
     const p = this.p;
     if (symbol !== p.idx || p.absQ === 0) return Number.NaN;
@@ -129,6 +132,10 @@ export class IsolatedPool implements MarginPool {
 export class CrossPool implements MarginPool {
   readonly id = 'cross';
   private readonly args: LpArgs;
+  /** liquidationPrices' scratch: each leg's mark, uPnL and maintenance at the marks */
+  private legU = new Float64Array(0);
+  private legMm = new Float64Array(0);
+  private legMark = new Float64Array(0);
   constructor(
     private readonly acc: AccountImpl,
     readonly symbols: readonly number[],
@@ -214,6 +221,49 @@ export class CrossPool implements MarginPool {
     if (!p || p.absQ === 0) return Number.NaN;
     // Binance §1.1: WB − TMM1 + UPNL1, other legs at mark
     return this.acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, this.others(symbol, marks, true), this.acc.markOf(symbol, marks)));
+  }
+  /**
+   * liquidationPrice of every leg, each leg valued once: the same sums in the same order as
+   * others(symbol, marks, true) (cross wallet, then each other leg's uPnL less its maintenance, in
+   * symbol order), so the same doubles, in O(legs) valuations and O(legs²) additions instead of
+   * O(legs²) valuations (a refresh of a 200-leg pool: 40,000 maintenance look-ups). The part before
+   * a leg is the running prefix, shared by all legs.
+   */
+  liquidationPrices(marks: Float64Array, out: Float64Array): void {
+    const acc = this.acc;
+    const syms = this.symbols;
+    const n = syms.length;
+    if (this.legU.length < n) {
+      this.legU = new Float64Array(n);
+      this.legMm = new Float64Array(n);
+      this.legMark = new Float64Array(n);
+    }
+    const u = this.legU;
+    const mm = this.legMm;
+    const mk = this.legMark;
+    for (let k = 0; k < n; k++) {
+      const j = syms[k]!;
+      const p = acc.pos[j]!;
+      const m = (mk[k] = acc.markOf(j, marks));
+      u[k] = p.side * p.absQ * (m - p.entryF);
+      mm[k] = positionMaintenance(acc.mm, p, m);
+    }
+    let prefix = acc.crossWalletF;
+    for (let k = 0; k < n; k++) {
+      const s = syms[k]!;
+      const p = acc.pos[s]!;
+      if (p.absQ === 0) out[s] = Number.NaN;
+      else {
+        let wb = prefix;
+        for (let j = k + 1; j < n; j++) {
+          wb += u[j]!;
+          wb -= mm[j]!;
+        }
+        out[s] = acc.venue.isolatedLiquidationPrice(fillArgs(this.args, p, wb, mk[k]!));
+      }
+      prefix += u[k]!;
+      prefix -= mm[k]!;
+    }
   }
   bankruptcyPrice(symbol: number, marks: Float64Array): number {
     const p = this.member(symbol);

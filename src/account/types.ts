@@ -166,6 +166,8 @@ export interface MarginPool {
    * For an isolated pool this equals the venue's closed-form liquidation price.
    */
   liquidationPrice(symbol: number, marks: Float64Array): number;
+  /** liquidationPrice of each symbol of the pool into out[symbol], the same doubles (a cross pool values each leg once, not once per other leg) */
+  liquidationPrices(marks: Float64Array, out: Float64Array): void;
   /** bankruptcy price of `symbol` (pool margin balance = 0) with others at marks; NaN when none */
   bankruptcyPrice(symbol: number, marks: Float64Array): number;
 }

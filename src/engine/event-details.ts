@@ -29,7 +29,7 @@ export class EventDetails {
     const now = this.now;
     now.fill(Number.NaN);
     for (let k = 0; k < n; k++) now[sSym[k]!] = sLp[k]!;
-    for (const p of multi) for (const s of p.symbols) now[s] = p.liquidationPrice(s, marks);
+    for (const p of multi) p.liquidationPrices(marks, now);
     const last = this.last;
     for (let s = 0; s < now.length; s++) {
       const a = now[s]!;

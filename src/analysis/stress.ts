@@ -320,8 +320,13 @@ export interface FanBands {
 export function fanBands(curves: readonly { time: readonly number[]; value: readonly number[] }[], points = 120): FanBands {
   const usable = curves.filter((c) => c.time.length > 0 && c.time.length === c.value.length);
   if (!usable.length) return { time: [], bands: QUANTILES.map(() => []), runs: 0 };
-  const t0 = Math.min(...usable.map((c) => c.time[0]!));
-  const t1 = Math.max(...usable.map((c) => c.time[c.time.length - 1]!));
+  // a loop, not Math.min(...): one argument per curve overflowed the stack beyond ≈ 120,000 paths
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const c of usable) {
+    t0 = Math.min(t0, c.time[0]!);
+    t1 = Math.max(t1, c.time[c.time.length - 1]!);
+  }
   const axis = usable[0]!.time;
   const shared = axis.length <= Math.max(2, Math.floor(points)) && usable.every((c) => c.time === axis || (c.time.length === axis.length && c.time.every((t, i) => t === axis[i])));
   const m = shared ? axis.length : t1 > t0 ? Math.max(2, Math.floor(points)) : 1;

@@ -135,8 +135,10 @@ export function renderText(c: Comparison): string {
   const out = [...headline(c, false), '', ...ruleLines(c), ''];
   for (const s of c.setups) out.push(setupLine(s));
   const flagged = c.pairs.filter((p) => p.failedRules.length > 0 || p.status.baseline !== p.status.current || erroredOnBothSides(p));
+  // a Set: flagged.includes(p) per pair was pairs × flagged steps when a rule fails on most runs
+  const isFlagged = new Set(flagged);
   const rest = c.pairs
-    .filter((p) => !flagged.includes(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
+    .filter((p) => !isFlagged.has(p) && (p.metrics.totalReturn!.delta ?? 0) !== 0)
     .sort((a, b) => Math.abs(b.metrics.totalReturn!.delta ?? 0) - Math.abs(a.metrics.totalReturn!.delta ?? 0))
     .slice(0, TERMINAL_TOP);
   if (flagged.length) out.push('', `runs failing a rule, changing status or errored on both sides (${flagged.length}):`, ...capped(flagged.map((p) => `  ${pairLine(p, runName)}`)));

@@ -9,7 +9,7 @@ import type { Strategy } from '../strategy/types.js';
 import type { Market, SeriesPool } from './market.js';
 import { adverseOverStretch, bisectLine, firstNonPositive, highFirst, hitTime, PATH_HIGH, PATH_LEVEL, PATH_OUT, PATH_TAU, priceAt, rangeFrom, writePath } from './path.js';
 import { shorten } from '../util/scratch-array.js';
-import { digits15, slippedPrice, triggersUp, type PendingOrder } from './orders.js';
+import { diesWithPosition, digits15, slippedPrice, triggersUp, type PendingOrder } from './orders.js';
 import { EventDetails } from './event-details.js';
 import { checkSync, dropDead, LEVEL_NEAR, RunnerState } from './runner-state.js';
 import { EngineInvariantError, type SetupSpec } from './types.js';
@@ -24,6 +24,15 @@ const NAN_CELL = new Float64Array([Number.NaN]);
 export abstract class IntrabarRunner extends RunnerState {
   /** the event loop's candidate orders (reused) */
   private readonly cand: PendingOrder[] = [];
+  /**
+   * the resting orders the bar's path reaches, in the order they trigger (τ, ties to the earlier order), with their τ
+   * (reused; see runPath): collected once per bar with events, not again after each event
+   */
+  private due: PendingOrder[] = [];
+  private dueTau: number[] = [];
+  /** scratch of the merge sort of `due` */
+  private dueTmp: PendingOrder[] = [];
+  private dueTauTmp: number[] = [];
   /** the legs' signs the paths were built for (buildPaths: legSign under the pessimistic check, else 0) */
   private readonly pathLegs: Float64Array;
   // an explicit constructor with named parameters: a class without one may be compiled to
@@ -380,7 +389,17 @@ export abstract class IntrabarRunner extends RunnerState {
 
     const pess = m.exec.crossCheck === 'pessimistic';
     let tau = 0;
-    for (let guard = 0; guard < 100000; guard++) {
+    // the resting orders' trigger times are found once, from the first event on (collectDue): the trade path is the
+    // same all bar (buildPaths rewrites it with the same candles), an order's first crossing at or after τ is the same
+    // from any later τ before it, and an order placed during the bar executes from the next one; orders that leave
+    // (filled, cancelled, died with a position) are skipped. Collected again after every event, a bar in which n
+    // orders filled cost n² (16,000 limits filled in one bar: 48 s)
+    let dueBuilt = false;
+    let duePos = 0;
+    // every event fills an order or liquidates a pool: a bar has at most as many as it has orders and symbols (a fixed
+    // cap of 100,000 made a bar in which more than 100,000 orders filled an internal engine error)
+    const maxEvents = 100000 + this.orders.length + 2 * m.n;
+    for (let guard = 0; guard < maxEvents; guard++) {
       if (this.dirty) this.refresh();
       // the legs changed at the open itself (a stop or limit the open gapped through, a marketable limit): the paths
       // are built again for them, every path still at its open there. A leg opened at τ = 0 walks the adverse-first
@@ -421,37 +440,29 @@ export abstract class IntrabarRunner extends RunnerState {
       }
       // the resting orders the rest of the path reaches: the first to trigger, ties to the earlier order
       let order: PendingOrder | null = null;
-      if (this.book.any()) {
-        const cand = this.cand;
-        const tp = this.tp;
-        io[PATH_TAU] = tau;
-        for (let s = 0; s < m.n; s++) {
-          if (!this.book.has(s)) continue;
-          // the path's range from τ on: its price at τ and the corners after it (what hitTime crosses)
-          rangeFrom(tp, s, io);
-          this.book.reachable(s, io, PATH_OUT, PATH_HIGH, cand);
-        }
-        let tOrder = Infinity;
-        for (let j = 0; j < cand.length; j++) {
-          const o = cand[j]!;
-          if (o.activeFrom > i) continue;
-          io[PATH_LEVEL] = o.price;
-          hitTime(tp, o.symbol, triggersUp(o), io);
-          const t = io[PATH_OUT]!;
-          if (t < tOrder || (t === tOrder && order !== null && o.id < order.id)) {
-            tOrder = t;
-            order = o;
+      if (!dueBuilt && this.book.any()) {
+        dueBuilt = true;
+        this.collectDue(i, tau);
+      }
+      if (dueBuilt) {
+        const due = this.due;
+        while (duePos < due.length && due[duePos]!.dead) duePos++;
+        if (duePos < due.length) {
+          order = due[duePos]!;
+          const tOrder = this.dueTau[duePos]!;
+          if (tOrder < best) {
+            best = tOrder;
+            kind = 3;
           }
-        }
-        shorten(cand, 0);
-        if (tOrder < best) {
-          best = tOrder;
-          kind = 3;
         }
       }
       // the positions held from τ to the event (or to the close) meet their worst point on the way
       this.stretchPeak(tau, kind === 0 ? 3 : best);
-      if (kind === 0) return;
+      if (kind === 0) {
+        shorten(this.due, 0);
+        shorten(this.dueTau, 0);
+        return;
+      }
       const prevTau = tau;
       tau = best;
       this.eventTime = this.timeAt(tau);
@@ -500,6 +511,105 @@ export abstract class IntrabarRunner extends RunnerState {
       }
     }
     throw new EngineInvariantError('the intrabar event loop did not terminate');
+  }
+
+  /**
+   * `due` := the resting orders active at bar i that the trade path reaches from τ on, with the τ each triggers at
+   * (`dueTau`), sorted by that τ, ties to the earlier order (the lower id), as the event loop takes them
+   */
+  private collectDue(i: number, tau: number): void {
+    const m = this.m;
+    const cand = this.cand;
+    const tp = this.tp;
+    const io = this.io;
+    const due = this.due;
+    const dueTau = this.dueTau;
+    shorten(due, 0);
+    shorten(dueTau, 0);
+    io[PATH_TAU] = tau;
+    for (let s = 0; s < m.n; s++) {
+      if (!this.book.has(s)) continue;
+      // the path's range from τ on: its price at τ and the corners after it (what hitTime crosses)
+      rangeFrom(tp, s, io);
+      this.book.reachable(s, io, PATH_OUT, PATH_HIGH, cand);
+    }
+    for (let j = 0; j < cand.length; j++) {
+      const o = cand[j]!;
+      if (o.activeFrom > i) continue;
+      io[PATH_TAU] = tau;
+      io[PATH_LEVEL] = o.price;
+      hitTime(tp, o.symbol, triggersUp(o), io);
+      const t = io[PATH_OUT]!;
+      if (t < Infinity) {
+        due.push(o);
+        dueTau.push(t);
+      }
+    }
+    shorten(cand, 0);
+    this.sortDue();
+  }
+
+  /**
+   * sorts `due` (with `dueTau`) by τ, then id: a bottom-up merge sort written out (no Array.prototype.sort, which a
+   * strategy of an earlier setup of this pass may have replaced)
+   */
+  private sortDue(): void {
+    const n = this.due.length;
+    if (n < 2) return;
+    let a = this.due;
+    let at = this.dueTau;
+    let b = this.dueTmp;
+    let bt = this.dueTauTmp;
+    for (let k = b.length; k < n; k++) {
+      b.push(a[0]!);
+      bt.push(0);
+    }
+    for (let w = 1; w < n; w *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * w) {
+        const mid = lo + w < n ? lo + w : n;
+        const hi = lo + 2 * w < n ? lo + 2 * w : n;
+        let x = lo;
+        let y = mid;
+        let k = lo;
+        while (x < mid && y < hi) {
+          // τ, then id (a total order: ids are unique)
+          const ty = at[y]!;
+          const tx = at[x]!;
+          if (ty < tx || (ty === tx && a[y]!.id < a[x]!.id)) {
+            b[k] = a[y]!;
+            bt[k++] = ty;
+            y++;
+          } else {
+            b[k] = a[x]!;
+            bt[k++] = tx;
+            x++;
+          }
+        }
+        while (x < mid) {
+          b[k] = a[x]!;
+          bt[k++] = at[x++]!;
+        }
+        while (y < hi) {
+          b[k] = a[y]!;
+          bt[k++] = at[y++]!;
+        }
+      }
+      const ta = a;
+      const tat = at;
+      a = b;
+      at = bt;
+      b = ta;
+      bt = tat;
+    }
+    if (a !== this.due) {
+      // the sorted run ended in the scratch arrays: swap the roles
+      this.dueTmp = this.due;
+      this.dueTauTmp = this.dueTau;
+      this.due = a;
+      this.dueTau = at;
+    }
+    shorten(this.dueTmp, 0);
+    shorten(this.dueTauTmp, 0);
   }
 
   /**
@@ -687,7 +797,7 @@ export abstract class IntrabarRunner extends RunnerState {
       // protective close-position orders die with the position, and so do resting reduce-only
       // limits (Binance expires them when the position closes; reduce-only stops and take-profits
       // stay and are refused only if they trigger with nothing to reduce)
-      if (this.orders.length) this.dropOrders((x) => x.symbol === s && (x.closePosition || (x.reduceOnly && x.type === 'limit')));
+      if (this.diesWithPos[s]! > 0) this.dropOrders((x) => x.symbol === s && diesWithPosition(x));
     }
     const st = this.strat;
     if (st.onFill) {

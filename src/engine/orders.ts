@@ -50,6 +50,14 @@ export function digits15(price: number): number {
   return Number(price.toPrecision(15));
 }
 
+/**
+ * whether the order dies when its position closes: a close-position order (a protective stop dies with its position),
+ * and a resting reduce-only limit (Binance expires it; reduce-only stops and take-profits stay, docs/engine.md, Orders)
+ */
+export function diesWithPosition(o: PendingOrder): boolean {
+  return o.closePosition || (o.reduceOnly && o.type === 'limit');
+}
+
 /** direction in which the order's trigger is crossed: up = price rising to the level */
 export function triggersUp(o: PendingOrder): boolean {
   const buy = o.qty > 0;

@@ -10,7 +10,7 @@ import type { OpenOrder, OrderRequest, OrderType, Strategy } from '../strategy/t
 import { EngineContext, type ContextHost, type Cursor } from './context.js';
 import { EventDetails } from './event-details.js';
 import { allocSeries, newSnapshot, type Market, type SeriesPool } from './market.js';
-import { ORDER_TYPES, TriggerBook, type PendingOrder } from './orders.js';
+import { diesWithPosition, ORDER_TYPES, TriggerBook, type PendingOrder } from './orders.js';
 import { pathCells, type PathFunction } from './path.js';
 import { shorten } from '../util/scratch-array.js';
 import { EngineInvariantError, type SetupSeries, type SetupSpec, type StrategyCallback, type StrategyErrorPlace } from './types.js';
@@ -146,6 +146,12 @@ export abstract class RunnerState implements ContextHost {
    */
   protected orders: PendingOrder[] = [];
   protected deadOrders = 0;
+  /**
+   * per symbol, its pending orders that die when its position closes (diesWithPosition): a fill that closes a position
+   * walks the pending orders only when it has some (a walk per closing fill made a bar in which n orders closed and
+   * reopened a position cost n²: 64,000 orders, 39 s)
+   */
+  protected diesWithPos: Int32Array;
   /** the resting orders by trigger level (the event loop asks it which orders a bar's path reaches) */
   protected readonly book: TriggerBook;
   /** pending market orders in submission order (dead entries dropped after each bar's open) */
@@ -267,6 +273,7 @@ export abstract class RunnerState implements ContextHost {
     this.posSign = new Float64Array(n);
     this.fundCur = new Int32Array(n);
     this.qtyCells = new Float64Array(n + 1);
+    this.diesWithPos = new Int32Array(n);
     this.syncPositions();
     this.tp = new Float64Array(4 * n);
     this.lq = new Float64Array(4 * n);
@@ -495,6 +502,7 @@ export abstract class RunnerState implements ContextHost {
       dead: false,
     };
     this.orders.push(order);
+    if (diesWithPosition(order)) this.diesWithPos[s]!++;
     if (type === 'market') this.marketQ.push(order);
     else this.book.add(order);
     if (marketable) this.arrivals.push(order);
@@ -505,6 +513,7 @@ export abstract class RunnerState implements ContextHost {
   protected retireOrder(o: PendingOrder): void {
     if (o.dead) return;
     o.dead = true;
+    if (diesWithPosition(o)) this.diesWithPos[o.symbol]!--;
     this.book.removed(o);
     if (++this.deadOrders * 2 > this.orders.length) {
       dropDead(this.orders);
@@ -516,10 +525,9 @@ export abstract class RunnerState implements ContextHost {
     }
   }
 
-  /** retires every pending order `drop` selects; returns how many */
-  protected dropOrders(drop: (o: PendingOrder) => boolean): number {
+  /** retires every pending order `drop` selects (of `list`: the pending orders, or a queue of them); returns how many */
+  protected dropOrders(drop: (o: PendingOrder) => boolean, list: PendingOrder[] = this.orders): number {
     let n = 0;
-    const list = this.orders;
     // retireOrder may compact the list in place: collect first
     const gone: PendingOrder[] = [];
     for (let j = 0; j < list.length; j++) {
@@ -534,18 +542,36 @@ export abstract class RunnerState implements ContextHost {
   }
 
   cancel(id: number): boolean {
-    if (this.over) return false;
-    const o = this.orders.find((x) => x.id === id && !x.dead);
-    if (o === undefined) return false;
-    this.retireOrder(o);
-    return true;
+    if (this.over || typeof id !== 'number') return false;
+    // the pending orders are in submission order, ids ascending (dropDead keeps the order, a carried rest keeps its
+    // place): a binary search. (A scan per cancel made cancelling n orders one by one cost n²: 16,000 took 3 s)
+    const list = this.orders;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = list[mid]!;
+      if (o.id < id) lo = mid + 1;
+      else if (o.id > id) hi = mid - 1;
+      else {
+        if (o.dead) return false;
+        this.retireOrder(o);
+        return true;
+      }
+    }
+    return false;
   }
   cancelAll(s: number): number {
     if (this.over) return 0;
     return this.dropOrders((o) => s < 0 || o.symbol === s);
   }
   cancelMarket(s: number): void {
-    if (this.orders.length && !this.over) this.dropOrders((o) => o.symbol === s && o.type === 'market');
+    // the market queue holds every pending market order (and dead ones): the resting orders are not walked (each
+    // targetPosition cost a scan of every resting order of the setup); the dead are dropped here too, else the
+    // orders each call cancelled piled up in the queue for the next calls to walk (unless the open's loop walks it)
+    if (this.marketQ.length === 0 || this.over) return;
+    this.dropOrders((o) => o.symbol === s && o.type === 'market', this.marketQ);
+    if (!this.openQueueBusy) dropDead(this.marketQ);
   }
   openOrders(s: number): OpenOrder[] {
     if (this.over) return [];

@@ -269,6 +269,13 @@ describe('keys no order has, options a method ignores, and tags that are not str
     // targetPosition places a market order: a type or closePosition given to it was dropped, or closed the position
     ["targetPosition(…, { type: 'limit' })", (c) => c.targetPosition(0, 3, { type: 'limit', price: 90 }), "targetPosition places a market order; it takes no 'type'"],
     ['targetPosition(…, { closePosition: true })', (c) => c.targetPosition(0, 3, { closePosition: true }), "targetPosition places a market order; it takes no 'closePosition'"],
+    // a price on a market order (its type 'limit' left out) was dropped: the order filled at the open
+    ['order({ symbol, qty, price })', (c) => c.order({ symbol: 0, qty: 1, price: 90 }), 'a market order takes no price, got 90'],
+    ["order({ type: 'market', price })", (c) => c.order({ symbol: 0, qty: -1, type: 'market', price: 120 }), 'a market order takes no price, got 120'],
+    ['buy(…, { price: 90 })', (c) => c.buy(0, 1, { price: 90 }), 'a market order takes no price, got 90'],
+    ["sell(…, { price: '120' })", (c) => c.sell(0, 1, { price: '120' as never }), 'a market order takes no price, got "120"'],
+    ['closePosition(…, { price: 120 })', (c) => c.closePosition(0, { price: 120 }), 'a market order takes no price, got 120'],
+    ['targetPosition(…, { price: 90 })', (c) => c.targetPosition(0, 3, { price: 90 }), 'a market order takes no price, got 90'],
     ['order({ tag: 7 })', (c) => c.order({ symbol: 0, qty: 1, tag: 7 as never }), 'tag must be a string, got 7'],
     ['buy(…, { tag: {} })', (c) => c.buy(0, 1, { tag: {} as never }), 'tag must be a string, got {}'],
   ])('%s is rejected, naming it; nothing fills', (_n, act, why) => {

@@ -470,6 +470,13 @@ export abstract class RunnerState implements ContextHost {
         return -1;
       }
     }
+    // a price on a market order (a `type: 'limit'` left out: order({ symbol, qty, price }), buy(s, q, { price })) was
+    // dropped and the order filled at the open, whatever the price said; left out, null or NaN (an open market order's
+    // own price: { ...o }) is none
+    if (type === 'market' && reqPrice !== undefined && reqPrice !== null && !Number.isNaN(reqPrice)) {
+      this.reject(s, 'invalidOption', `market order on ${this.ctx.symbols[s]}: a market order takes no price, got ${shownValue(reqPrice)} (give type 'limit', 'stop' or 'takeProfit' to order at a price)`);
+      return -1;
+    }
     let price = NaN;
     if (type !== 'market') {
       price = reqPrice ?? NaN;

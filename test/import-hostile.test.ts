@@ -310,3 +310,19 @@ describe('freqtrade JSON with a byte-order mark', () => {
     expect(await files(b)).toEqual(fa);
   }, 60_000);
 });
+
+describe('times before any crypto market (epoch numbers below 1e11 are read as seconds)', () => {
+  it('Excel serial dates in a CSV import as 1970 with a warning naming the series, what was read and what to do', async () => {
+    // 45717 … : Excel's day numbers for 2025-03-01 …, read as seconds (1970-01-01T12:41:57Z); the import said nothing
+    const { out, r } = await importCsvCandles('excel.csv', ['45717', '45718', '45719', '45720'], '1s');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'marginlab: warning: candles BTCUSDT 1s: its times start at 1970-01-01T12:41:57.000Z, before any crypto market (2009): epoch numbers below 1e11 are read as seconds, so an Excel serial date or a row number is not a time; export ISO-8601 times or epoch ms and import again with --replace',
+    );
+    expect(existsSync(out)).toBe(true);
+    // a 2025 series says nothing of it
+    const ok = await importCsvCandles('ok.csv', ['2025-03-01T00:00:00Z', '2025-03-01T01:00:00Z']);
+    expect(ok.r.code, ok.r.stderr).toBe(0);
+    expect(ok.r.stderr).not.toContain('before any crypto market');
+  });
+});

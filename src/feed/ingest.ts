@@ -82,6 +82,22 @@ export interface CommitResult {
 export const replacedText = (r: { replacedRows?: number }): string =>
   r.replacedRows === undefined ? '' : `, replacing the ${grouped(r.replacedRows)} row${r.replacedRows === 1 ? '' : 's'} it held`;
 
+/** the first block of Bitcoin (2009-01-03): no crypto market has a price before it */
+const FIRST_CRYPTO_MS = Date.UTC(2009, 0, 3);
+
+/**
+ * A series whose first time is before any crypto market (2009): epoch numbers below 1e11 are read as seconds, so an
+ * Excel serial date (45717 for 2025-03-01) or a row number imported as 1970 in silence. Said at the import (the rows
+ * are as written; a run may still replay them). null: the times are plausible.
+ */
+export function earlyTimeText(series: string, first: number | null): string | null {
+  if (first === null || !(first < FIRST_CRYPTO_MS)) return null;
+  return (
+    `${series.trim()}: its times start at ${new Date(first).toISOString()}, before any crypto market (2009): epoch numbers below 1e11 ` +
+    'are read as seconds, so an Excel serial date or a row number is not a time; export ISO-8601 times or epoch ms and import again with --replace'
+  );
+}
+
 /**
  * A series with gaps imports (its rows are right), but a run refuses it by default: said at the import and the
  * download, not at the next run (an append from another period makes one gap of thousands of bars). null: no gap.

@@ -120,9 +120,9 @@ export function register(program: Command): void {
         for (const p of r.pending) process.stderr.write(`marginlab: note: not yet published: ${p}\n`);
         // the import's own report (src/cli/commands/import.ts): gaps, the rows --replace replaced, funding no venue would publish
         const { replacedText } = await import('../../feed/ingest.js');
-        const { gapWarning, fundingWarnings } = await import('./import.js');
+        const { seriesWarnings, fundingWarnings } = await import('./import.js');
         for (const s of r.results) process.stdout.write(`${s.kind} ${s.symbol}${s.kind === 'funding' ? '' : ` ${s.timeframe}`}: ${s.added} new rows, ${s.rows} in ${s.path}${s.gaps ? ` (${s.gaps} gap${s.gaps === 1 ? '' : 's'})` : ''}${replacedText(s)}\n`);
-        for (const s of r.results) await gapWarning(`${s.kind} ${s.symbol} ${s.timeframe ?? ''}`, s, s.timeframe, 'download');
+        for (const s of r.results) await seriesWarnings(`${s.kind} ${s.symbol} ${s.timeframe ?? ''}`, s, s.timeframe, 'download');
         await fundingWarnings(r.results);
         process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (err) {

@@ -54,11 +54,13 @@ export async function fundingWarnings(results: readonly { kind: string; symbol: 
   for (const r of funding) for (const w of importedFundingWarnings(r.path, r.symbol)) process.stderr.write(`marginlab: warning: ${w}\n`);
 }
 
-/** A series with gaps imports (its rows are right), but a run refuses it by default: said at the import (gapWarningText) */
-export async function gapWarning(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore'>, timeframe: string | undefined, by: 'import' | 'download' = 'import'): Promise<void> {
-  const { gapWarningText } = await import('../../feed/ingest.js');
-  const w = gapWarningText(series, r, timeframe, by);
-  if (w) process.stderr.write(`marginlab: warning: ${w}\n`);
+/**
+ * What an imported series' rows say about it, as warnings: gaps (it imports, its rows are right, but a run refuses it by
+ * default: gapWarningText) and times before any crypto market (earlyTimeText)
+ */
+export async function seriesWarnings(series: string, r: Pick<import('../../feed/ingest.js').CommitResult, 'gaps' | 'widestGap' | 'gapsBefore' | 'first'>, timeframe: string | undefined, by: 'import' | 'download' = 'import'): Promise<void> {
+  const { earlyTimeText, gapWarningText } = await import('../../feed/ingest.js');
+  for (const w of [earlyTimeText(series, r.first), gapWarningText(series, r, timeframe, by)]) if (w) process.stderr.write(`marginlab: warning: ${w}\n`);
 }
 
 export function register(program: Command): void {
@@ -174,7 +176,7 @@ export function register(program: Command): void {
             process.stderr.write(`skipped ${r.badRows} bad row${r.badRows === 1 ? '' : 's'}:\n`);
             for (const l of r.badRowLines) process.stderr.write(`  ${l}\n`);
           }
-          await gapWarning(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
+          await seriesWarnings(`${kind} ${flags.symbol} ${flags.timeframe ?? r.inferredTimeframe ?? ''}`, r, flags.timeframe ?? r.inferredTimeframe);
           if (kind === 'funding') await fundingWarnings([{ kind, symbol: flags.symbol, path: r.path }]);
           venueKept(flags.venue, r.manifest.venue, flags.out);
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
@@ -236,7 +238,7 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
           process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${replacedText(r)})\n`);
         }
-        for (const r of results) await gapWarning(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
+        for (const r of results) await seriesWarnings(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
         await fundingWarnings(results);
         const { readManifest } = await import('../../feed/manifest.js');
         const addedRows = results.reduce((a, r) => a + r.added, 0);

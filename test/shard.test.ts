@@ -9,7 +9,7 @@ import { capRecords, eventRecords } from '../src/shard/records.js';
 import { RunEventRecordSchema } from '../src/shard/result-schema.js';
 import { createProgress } from '../src/shard/progress.js';
 import { stressRunText } from '../src/stress/types.js';
-import { mergeRunFolders } from '../src/shard/merge.js';
+import { mergeRunFolders, sharePlanRunIds } from '../src/shard/merge.js';
 import { poolSize, UNITS_PER_WORKER } from '../src/shard/run.js';
 import { TASK_OVERHEAD_UNITS } from '../src/shard/execute.js';
 import type { AccountEvent } from '../src/account/types.js';
@@ -319,5 +319,23 @@ describe('pool size', () => {
     expect(poolSize({ workers: 2, workersAuto: true }, tasks(32, 640_000))).toEqual({ max: 2, initial: 2 });
     expect(poolSize({ workers: 16, workersAuto: true }, tasks(32, 640_000))).toEqual({ max: 16, initial: Math.floor((32 * (640_000 + TASK_OVERHEAD_UNITS)) / UNITS_PER_WORKER) });
     expect(poolSize({ workers: 4, workersAuto: true }, [])).toEqual({ max: 1, initial: 1 });
+  });
+});
+
+describe('merge: the plan\'s RunIds held once', () => {
+  const manifest = (ids: string[] | undefined) => ({ plan: ids ? { hash: 'h', total: ids.length, strategies: [], runIds: ids } : undefined }) as unknown as RunManifest;
+  it('a shard manifest whose plan.runIds equal the first manifest\'s takes the first\'s list; a differing or missing list is kept', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => i.toString(16).padStart(16, '0'));
+    const first = manifest(ids);
+    expect(sharePlanRunIds(first, undefined)).toBe(first);
+    const same = sharePlanRunIds(manifest([...ids]), first);
+    expect(same.plan!.runIds).toBe(ids);
+    const other = [...ids];
+    other[999] = 'ffffffffffffffff';
+    expect(sharePlanRunIds(manifest(other), first).plan!.runIds).toBe(other);
+    const shorter = ids.slice(1);
+    expect(sharePlanRunIds(manifest(shorter), first).plan!.runIds).toBe(shorter);
+    expect(sharePlanRunIds(manifest(undefined), first).plan).toBeUndefined();
+    expect(sharePlanRunIds(manifest(ids.slice()), manifest(undefined)).plan!.runIds).not.toBe(ids);
   });
 });

@@ -70,6 +70,20 @@ function readResult(path: string, id: string): { result: RunResult; bytes: numbe
   return { result: parseRunResult(text.toString('utf8'), path, id, RESULT_FIX), bytes: text.length };
 }
 
+/**
+ * m with the first manifest's plan.runIds in place of its own when the two lists are equal: every shard's manifest
+ * carries the whole plan's RunIds, and merge keeps every manifest while it works (100 shards of a 100,000-run plan held
+ * 100 copies, ≈ 5.7 MB each); a list that differs is kept (the plans' mismatch is said below)
+ */
+export function sharePlanRunIds(m: RunManifest, first: RunManifest | undefined): RunManifest {
+  const a = first?.plan?.runIds;
+  const b = m.plan?.runIds;
+  if (a === undefined || b === undefined || a === b || a.length !== b.length) return m;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return m;
+  m.plan!.runIds = a;
+  return m;
+}
+
 const fingerprint = (m: RunManifest): string =>
   m.configHash ?? sha256Hex(canonicalJson(planRelevantConfig(m.config as ResolvedConfig))).slice(0, 16);
 
@@ -91,7 +105,8 @@ export async function mergeRunFolders(inputs: string[], outDir: string, opts: Me
     const j = reals.indexOf(r);
     if (j !== i) throw usageError(`merge: ${inputs[i]} and ${inputs[j]} are the same folder; name each folder once`);
   });
-  const manifests = dirs.map(readManifest);
+  const manifests: RunManifest[] = [];
+  for (const d of dirs) manifests.push(sharePlanRunIds(readManifest(d), manifests[0]));
   // a command may start writing a source after the check of its lock (a fresh run clears its results):
   // its lock and manifest are checked again once the results are copied
   const stamps = dirs.map(manifestStamp);

@@ -163,6 +163,20 @@ describe('order spam', () => {
     expect(results).toEqual([false, true, false, '51,53,57', false]);
   });
 
+  it('cancel(NaN) cancels nothing and returns false (the binary search took NaN, unequal to every id, for a match and cancelled the middle order)', () => {
+    const results: unknown[] = [];
+    run(
+      makeData({ AUSDT: { bars: flat(100, 4) } }),
+      strategy((ctx) => {
+        if (ctx.bar !== 0) return;
+        for (const p of [90, 91, 92]) ctx.order({ symbol: 0, qty: 1, type: 'limit', price: p });
+        results.push(ctx.cancel(Number.NaN), ctx.cancel(Number('x')), ctx.cancel(Infinity), ctx.cancel(-Infinity), ctx.openOrders(0).map((o) => o.price).join(','));
+      }),
+      { setups: [SETUPS.isolated] },
+    );
+    expect(results).toEqual([false, false, false, false, '90,91,92']);
+  });
+
   it('targetPosition cancels the pending market orders without walking every resting order', () => {
     const rest = 20_000;
     const calls = 20_000;

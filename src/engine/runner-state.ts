@@ -549,7 +549,9 @@ export abstract class RunnerState implements ContextHost {
   }
 
   cancel(id: number): boolean {
-    if (this.over || typeof id !== 'number') return false;
+    // an id is a positive integer: anything else names no order. (NaN compares neither below nor above an id, and the
+    // search below took it for a match: cancel(NaN) cancelled the middle pending order)
+    if (this.over || !Number.isInteger(id)) return false;
     // the pending orders are in submission order, ids ascending (dropDead keeps the order, a carried rest keeps its
     // place): a binary search. (A scan per cancel made cancelling n orders one by one cost n²: 16,000 took 3 s)
     const list = this.orders;

@@ -67,6 +67,40 @@ describe('order spam', () => {
     expect(reachable.mock.calls.length).toBeLessThanOrEqual(2);
   });
 
+  it("orders of two symbols that the path meets at the same point fill in id order, as each fill's point was met again from it (collected once, the later one's own rounding put a later id of the other symbol between)", () => {
+    // both bars fall from their high through their exact middle at 01:30 (τ 1.5): the three buy limits are met at the
+    // same point of the path, so they fill by id (docs/engine.md: ties to the earlier order). In doubles, AUSDT's
+    // crossing is 1.4999999999999993 and BUSDT's 1.5: at AUSDT's first fill BUSDT is already at its level
+    const data = makeData({
+      AUSDT: { bars: [...flat(117.65, 1), [117.65, 122.42, 111.88, 117.65] as Bar, ...flat(117.65, 1)] },
+      BUSDT: { bars: [...flat(119.41, 1), [119.41, 122.27, 115.55, 119.41] as Bar, ...flat(119.41, 1)] },
+    });
+    const filled: number[] = [];
+    const out = run(
+      data,
+      {
+        name: 'tie',
+        description: 'same-point fills of two symbols',
+        params: z.object({}),
+        symbols: () => ['AUSDT', 'BUSDT'],
+        create: () => ({
+          onBar(ctx) {
+            if (ctx.bar !== 0) return;
+            ctx.order({ symbol: 0, qty: 1, type: 'limit', price: 117.15 });
+            ctx.order({ symbol: 1, qty: 1, type: 'limit', price: 118.91 });
+            ctx.order({ symbol: 0, qty: 1, type: 'limit', price: 117.15 });
+          },
+          onFill(f) {
+            filled.push(f.orderId);
+          },
+        }),
+      },
+      { setups: [SETUPS.cross] },
+    );
+    expect(out.setups[0]!.error).toBeUndefined();
+    expect(filled).toEqual([1, 2, 3]);
+  });
+
   it('fills that close and reopen a position walk the pending orders only when some die with the position', () => {
     const drop = vi.spyOn(RunnerState.prototype as unknown as { dropOrders: () => number }, 'dropOrders');
     const fills = { n: 0 };

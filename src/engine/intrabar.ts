@@ -33,6 +33,13 @@ export abstract class IntrabarRunner extends RunnerState {
   /** scratch of the merge sort of `due` */
   private dueTmp: PendingOrder[] = [];
   private dueTauTmp: number[] = [];
+  /**
+   * per symbol, its orders of `due` in the same order with the τ each was collected with, and the first of them not yet
+   * met again from a later event (snapDue)
+   */
+  private symDue: PendingOrder[][] = [];
+  private symDueTau: number[][] = [];
+  private symDuePos: Int32Array = new Int32Array(0);
   /** the legs' signs the paths were built for (buildPaths: legSign under the pessimistic check, else 0) */
   private readonly pathLegs: Float64Array;
   // an explicit constructor with named parameters: a class without one may be compiled to
@@ -391,11 +398,14 @@ export abstract class IntrabarRunner extends RunnerState {
     let tau = 0;
     // the resting orders' trigger times are found once, from the first event on (collectDue): the trade path is the
     // same all bar (buildPaths rewrites it with the same candles), an order's first crossing at or after τ is the same
-    // from any later τ before it, and an order placed during the bar executes from the next one; orders that leave
+    // from any later τ before it (but for an order already at or beyond its level at the later τ in doubles, met there:
+    // snapDue), and an order placed during the bar executes from the next one; orders that leave
     // (filled, cancelled, died with a position) are skipped. Collected again after every event, a bar in which n
     // orders filled cost n² (16,000 limits filled in one bar: 48 s)
     let dueBuilt = false;
     let duePos = 0;
+    // the τ the orders were last met again from (snapDue): collectDue times them from the first one
+    let snapTau = tau;
     // every event fills an order or liquidates a pool: a bar has at most as many as it has orders and symbols (a fixed
     // cap of 100,000 made a bar in which more than 100,000 orders filled an internal engine error)
     const maxEvents = 100000 + this.orders.length + 2 * m.n;
@@ -447,6 +457,11 @@ export abstract class IntrabarRunner extends RunnerState {
       if (dueBuilt) {
         const due = this.due;
         while (duePos < due.length && due[duePos]!.dead) duePos++;
+        // an order the path is already at or beyond at the last event's point is met there (see snapDue)
+        if (tau !== snapTau) {
+          snapTau = tau;
+          this.snapDue(tau, duePos);
+        }
         if (duePos < due.length) {
           order = due[duePos]!;
           const tOrder = this.dueTau[duePos]!;
@@ -461,6 +476,7 @@ export abstract class IntrabarRunner extends RunnerState {
       if (kind === 0) {
         shorten(this.due, 0);
         shorten(this.dueTau, 0);
+        if (dueBuilt) this.clearSymDue();
         return;
       }
       const prevTau = tau;
@@ -547,6 +563,76 @@ export abstract class IntrabarRunner extends RunnerState {
     }
     shorten(cand, 0);
     this.sortDue();
+    // each symbol's orders in the same order (snapDue walks them from the front)
+    if (this.symDue.length !== m.n) {
+      for (let s = this.symDue.length; s < m.n; s++) {
+        this.symDue.push([]);
+        this.symDueTau.push([]);
+      }
+      this.symDuePos = new Int32Array(m.n);
+    } else this.clearSymDue();
+    const sd = this.symDue;
+    const st = this.symDueTau;
+    for (let j = 0; j < this.due.length; j++) {
+      const o = this.due[j]!;
+      sd[o.symbol]!.push(o);
+      st[o.symbol]!.push(this.dueTau[j]!);
+    }
+  }
+
+  private clearSymDue(): void {
+    for (let s = 0; s < this.symDue.length; s++) {
+      shorten(this.symDue[s]!, 0);
+      shorten(this.symDueTau[s]!, 0);
+      this.symDuePos[s] = 0;
+    }
+  }
+
+  /**
+   * The orders timed once (collectDue) as each event's point meets them again: an order whose symbol is, at the event's
+   * τ, already at or beyond its level is met there (hitTime from τ: τ), where its own crossing, computed in doubles,
+   * may lie an ulp or so later — two symbols crossing their levels at the same point of the path (exactly τ 1.5) come
+   * out at 1.4999999999999993 and 1.5, and another symbol's order between them would fill before an earlier id met at
+   * the same point. Such an order is moved to τ among `due` (from `from` on, ties to the earlier order). Per symbol the
+   * orders met are a prefix of its orders still to come (on a stretch of the path a level nearer the price is met
+   * first), so each event costs a test per symbol and a move per order met early.
+   */
+  private snapDue(tau: number, from: number): void {
+    const tp = this.tp;
+    for (let s = 0; s < this.symDue.length; s++) {
+      const list = this.symDue[s]!;
+      const taus = this.symDueTau[s]!;
+      let k = this.symDuePos[s]!;
+      if (k >= list.length) continue;
+      const p = priceAt(tp, s, tau);
+      while (k < list.length) {
+        const o = list[k]!;
+        if (o.dead || taus[k]! <= tau) {
+          k++;
+          continue;
+        }
+        if (!(triggersUp(o) ? p >= o.price : p <= o.price)) break;
+        k++;
+        this.moveDue(o, tau, from);
+      }
+      this.symDuePos[s] = k;
+    }
+  }
+
+  /** moves order o of `due` (at or after `from`) to τ, among the orders there by id */
+  private moveDue(o: PendingOrder, tau: number, from: number): void {
+    const due = this.due;
+    const dueTau = this.dueTau;
+    let k = from;
+    while (k < due.length && due[k] !== o) k++;
+    if (k === due.length) return;
+    while (k > from && (dueTau[k - 1]! > tau || (dueTau[k - 1]! === tau && due[k - 1]!.id > o.id))) {
+      due[k] = due[k - 1]!;
+      dueTau[k] = dueTau[k - 1]!;
+      k--;
+    }
+    due[k] = o;
+    dueTau[k] = tau;
   }
 
   /**

@@ -82,7 +82,7 @@ export function misspeltCallbacks(st: unknown): string[] {
 }
 
 /** Part of every RunId: bump whenever a change can alter replay results. */
-export const ENGINE_VERSION = '1.5.47';
+export const ENGINE_VERSION = '1.5.48';
 
 /**
  * MARGIN_RATIO_CAP of the account (checked below) as a module-local literal: reading an imported

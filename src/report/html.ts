@@ -365,7 +365,7 @@ const CSS = `
 :root{--fg:#1f2933;--muted:#6b7785;--line:#e3e7ec;--bg:#f7f8fa;--card:#fff;--good:#0f7b3f;--bad:#c2261d;--warn:#b45f06;
 --iso:${MODE_COLORS.isolated};--cross:${MODE_COLORS.cross};--mixed:${MODE_COLORS.mixed}}
 *{box-sizing:border-box}
-body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
 header{background:#111827;color:#f9fafb;padding:28px max(24px,calc((100% - 1392px)/2)) 20px}
 header .brand{font-size:12px;letter-spacing:.12em;text-transform:uppercase;color:#9ca3af}
 header h1{margin:4px 0 6px;font-size:26px;font-weight:650;word-break:break-word}
@@ -390,9 +390,9 @@ h3{margin:0 0 4px;font-size:16px;word-break:break-word}
 .star{color:#d97706}
 .table-wrap{overflow:auto;max-height:85vh;max-height:85svh;overscroll-behavior-x:contain;background:var(--card);border:1px solid var(--line);border-radius:8px}
 table{border-collapse:separate;border-spacing:0;width:100%}
-th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;background:var(--card)}
+th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;background:var(--card);overflow-wrap:normal}
 td.num{font-variant-numeric:tabular-nums}
-td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px}
+td.params{white-space:normal;min-width:120px;color:#4b5563;font-size:12.5px;overflow-wrap:anywhere}
 td.strat{font-weight:600;min-width:min(9em,34vw);max-width:260px;white-space:normal;overflow-wrap:anywhere}
 th{background:#f1f4f8;font-size:12px;font-weight:650;color:#374151;position:sticky;top:0;z-index:2;white-space:normal;min-width:4.5em;vertical-align:bottom}
 .sortable th:first-child,.sortable td:first-child{position:sticky;left:0;z-index:1;box-shadow:inset -1px 0 var(--line)}

@@ -3,6 +3,7 @@
  * self-contained page, no script, every value escaped).
  */
 import { escapeHtml, escapeMd, fmtLeverage, fmtMetric, fmtMoney, fmtNumber } from '../report/format.js';
+import { visible } from '../util/excerpt.js';
 import { COMPARE_METRICS, erroredOnBothSides, HIGHER_IS_BETTER, incompleteNote, METRIC_TITLES, shardOfPlan, type Comparison, type MetricDiff, type OneSided, type RunLabel, type RunPair } from './index.js';
 
 /** Runs listed in the terminal summary beyond those failing a rule or changing status. */
@@ -149,7 +150,9 @@ export function renderText(c: Comparison): string {
       : [];
   out.push(...one('only in baseline', c.onlyInBaseline), ...one('only in current', c.onlyInCurrent));
   out.push('', `result: ${verdict(c)}${c.passed ? '' : ' (exit 1)'}`);
-  return `${out.join('\n')}\n`;
+  // each line with the control characters of the folders' paths and the run names shown as escapes (visible): an ESC
+  // sequence or a line break in a folder's name recoloured the terminal or started a line of its own
+  return `${out.map(visible).join('\n')}\n`;
 }
 
 /** compare.md: everything, every matched run. */

@@ -19,6 +19,7 @@ import { ExitCode, UserError, usageError } from '../../errors.js';
 
 export { COMPARE_FILES } from '../../util/outdir.js';
 import { COMPARE_FILES } from '../../util/outdir.js';
+import { visible } from '../../util/excerpt.js';
 
 /**
  * A compare.md / compare.html an earlier marginlab wrote before the folder's marker listed them:
@@ -72,7 +73,7 @@ export function register(program: Command): void {
       if (realPathOf(baselineDir) === realPathOf(currentDir)) {
         throw usageError(`compare: ${baselineDir} and ${currentDir} are the same folder, which always matches itself; give the baseline run folder (the last good run) and the current one`);
       }
-      for (const line of [...incompleteLines(c, true), ...unpairedLines(c, true)]) process.stderr.write(`marginlab: ${line}\n`);
+      for (const line of [...incompleteLines(c, true), ...unpairedLines(c, true)]) process.stderr.write(`marginlab: ${visible(line)}\n`);
 
       const target = resolve(flags.out ?? currentDir);
       const force = flags.force ? { force: true } : {};
@@ -96,7 +97,7 @@ export function register(program: Command): void {
         out.release();
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
-      else process.stdout.write(`${renderText(c)}wrote ${resolve(out.path, COMPARE_FILES[0])} and ${COMPARE_FILES[1]}\n`);
+      else process.stdout.write(`${renderText(c)}wrote ${visible(resolve(out.path, COMPARE_FILES[0]))} and ${COMPARE_FILES[1]}\n`);
       process.exitCode = c.passed ? ExitCode.OK : ExitCode.FAILED;
     });
 }

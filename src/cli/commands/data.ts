@@ -121,10 +121,10 @@ export function register(program: Command): void {
         // the import's own report (src/cli/commands/import.ts): gaps, the rows --replace replaced, funding no venue would publish
         const { replacedText } = await import('../../feed/ingest.js');
         const { seriesWarnings, fundingWarnings } = await import('./import.js');
-        for (const s of r.results) process.stdout.write(`${s.kind} ${s.symbol}${s.kind === 'funding' ? '' : ` ${s.timeframe}`}: ${s.added} new rows, ${s.rows} in ${s.path}${s.gaps ? ` (${s.gaps} gap${s.gaps === 1 ? '' : 's'})` : ''}${replacedText(s)}\n`);
+        for (const s of r.results) process.stdout.write(`${s.kind} ${s.symbol}${s.kind === 'funding' ? '' : ` ${s.timeframe}`}: ${s.added} new rows, ${s.rows} in ${visible(s.path)}${s.gaps ? ` (${s.gaps} gap${s.gaps === 1 ? '' : 's'})` : ''}${replacedText(s)}\n`);
         for (const s of r.results) await seriesWarnings(`${s.kind} ${s.symbol} ${s.timeframe ?? ''}`, s, s.timeframe, 'download');
         await fundingWarnings(r.results);
-        process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        process.stdout.write(`${r.archives} archives (${r.downloaded} downloaded, ${r.cached} from the cache, ${r.missing.length} missing) into ${visible(out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (err) {
         bar?.stop();
         lock.discard();
@@ -192,6 +192,6 @@ export function register(program: Command): void {
       });
       if (!quiet) process.stderr.write('\n');
       const s = (performance.now() - t0) / 1000;
-      process.stdout.write(`wrote ${out}: ${m.symbols.length} symbol${m.symbols.length === 1 ? '' : 's'} (${m.symbols.join(', ')}) × ${bars} ${tf} bars, ${m.files.length} files in ${s.toFixed(1)} s\n`);
+      process.stdout.write(`wrote ${visible(out)}: ${m.symbols.length} symbol${m.symbols.length === 1 ? '' : 's'} (${m.symbols.join(', ')}) × ${bars} ${tf} bars, ${m.files.length} files in ${s.toFixed(1)} s\n`);
     });
 }

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
+import { visible } from '../../util/excerpt.js';
 import { cliCommand } from '../../util/shell.js';
 
 /** a tab-separated file by its name (`prices.tsv`, `prices.tsv.gz`): its delimiter is a tab unless --delimiter says otherwise */
@@ -43,7 +44,7 @@ async function importVenue(name: string): Promise<string> {
 /** --venue given for a dataset whose manifest already names another venue: kept as it is (written when the manifest is created), and said */
 function venueKept(flag: string | undefined, manifestVenue: string, out: string): void {
   if (flag !== undefined && flag !== manifestVenue)
-    process.stderr.write(`marginlab: warning: --venue ${flag} left out: the dataset ${out} already names venue ${manifestVenue} (--venue is written when a dataset is created); a config's venue chooses the rules a run replays it under\n`);
+    process.stderr.write(`marginlab: warning: --venue ${flag} left out: the dataset ${visible(out)} already names venue ${manifestVenue} (--venue is written when a dataset is created); a config's venue chooses the rules a run replays it under\n`);
 }
 
 /** funding files no venue would publish (rates as percentages, events every minute): said at the import as at every load */
@@ -182,7 +183,7 @@ export function register(program: Command): void {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : '';
           const grew = r.added !== r.rows ? `, ${r.added} new of ${r.rows} in all` : '';
           const { replacedText } = await import('../../feed/ingest.js');
-          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${r.path} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}${replacedText(r)}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
+          process.stdout.write(`imported ${r.rows === r.added ? r.rows : r.added} rows into ${visible(r.path)} (${range}${grew}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${r.badRows ? `, ${r.badRows} bad rows skipped` : ''}${replacedText(r)}) in ${s.toFixed(1)} s${r.added === 0 ? '; nothing new: the dataset is unchanged' : ''}\n`);
           return;
         }
         let contractSize: number | undefined;
@@ -236,7 +237,7 @@ export function register(program: Command): void {
         const s = (performance.now() - t0) / 1000;
         for (const r of results) {
           const range = r.first !== null && r.last !== null ? `${new Date(r.first).toISOString()} → ${new Date(r.last).toISOString()}` : 'empty';
-          process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${r.path} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${replacedText(r)})\n`);
+          process.stdout.write(`${r.kind} ${r.symbol}${r.kind === 'funding' ? '' : ` ${r.timeframe}`}: ${r.added} new row${r.added === 1 ? '' : 's'}, ${r.rows} in ${visible(r.path)} (${range}${r.gaps ? `, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}` : ''}${replacedText(r)})\n`);
         }
         for (const r of results) await seriesWarnings(`${r.kind} ${r.symbol} ${r.timeframe ?? ''}`, r, r.timeframe);
         await fundingWarnings(results);

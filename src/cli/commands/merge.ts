@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
+import { visible } from '../../util/excerpt.js';
 
 export function register(program: Command): void {
   program
@@ -54,10 +55,10 @@ export function register(program: Command): void {
       const { ok, errored, total } = outcome.manifest.runs;
       if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'merged', dir: outcome.outDir, runs: outcome.runs, ok, errored, total, missing: outcome.missing, complete: outcome.missing === 0 })}\n`);
       else {
-        if (!flags.quiet) process.stderr.write(`marginlab: merged ${dirs.length} folder${dirs.length === 1 ? '' : 's'}: ${outcome.runs} runs (${ok} ok, ${errored} errored) of ${total} planned into ${outcome.outDir}\n`);
+        if (!flags.quiet) process.stderr.write(`marginlab: merged ${dirs.length} folder${dirs.length === 1 ? '' : 's'}: ${outcome.runs} runs (${ok} ok, ${errored} errored) of ${total} planned into ${visible(outcome.outDir)}\n`);
         // the reasons for exit 1 are said even under --quiet (it drops the summary line only)
         if (outcome.missing > 0) process.stderr.write(`marginlab: incomplete: ${outcome.missing} of ${total} planned runs are missing (a shard not merged, or not finished); exit 1\n`);
-        if (errored > 0) process.stderr.write(`marginlab: ${errored} merged run${errored === 1 ? '' : 's'} errored (the report in ${outcome.outDir} gives their errors); exit 1\n`);
+        if (errored > 0) process.stderr.write(`marginlab: ${errored} merged run${errored === 1 ? '' : 's'} errored (the report in ${visible(outcome.outDir)} gives their errors); exit 1\n`);
       }
       // 1: a merged run errored, or planned runs are missing (the report says which)
       process.exitCode = errored > 0 || outcome.missing > 0 ? ExitCode.FAILED : ExitCode.OK;

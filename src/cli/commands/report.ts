@@ -7,6 +7,7 @@
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../../errors.js';
+import { visible } from '../../util/excerpt.js';
 
 // config/schema REPORT_FORMATS, repeated so that registering the command does not load zod at CLI startup
 const FORMATS = ['json', 'csv', 'md', 'html'] as const;
@@ -65,16 +66,16 @@ export function register(program: Command): void {
       }
       const errored = results.filter((r) => r.status !== 'ok').length;
       if (foreign.length > 0) {
-        process.stderr.write(`marginlab: warning: ${foreign.length} result file${foreign.length === 1 ? ' is' : 's are'} not in the folder's plan and ${foreign.length === 1 ? 'was' : 'were'} left out: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}\n`);
+        process.stderr.write(`marginlab: warning: ${foreign.length} result file${foreign.length === 1 ? ' is' : 's are'} not in the folder's plan and ${foreign.length === 1 ? 'was' : 'were'} left out: ${visible(foreign.slice(0, 5).join(', '))}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}\n`);
       }
       if (missing > 0) {
         // the command that finishes the folder, as compare and merge say it
         const [{ resumeCommand }, { missingRunsText }] = await Promise.all([import('../../shard/plan-change.js'), import('../../report/format.js')]);
         const again = resumeCommand(manifest.config, dir, manifest.shard, manifest.command);
-        process.stderr.write(`marginlab: incomplete: ${missingRunsText(missing, expected)} (finish it with \`${again}\`, or merge the missing shards)\n`);
+        process.stderr.write(`marginlab: incomplete: ${missingRunsText(missing, expected)} (finish it with \`${visible(again)}\`, or merge the missing shards)\n`);
       }
       if (!flags.quiet) {
-        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${dir}: ${written.map((p) => basename(p)).join(', ')}\n`);
+        process.stderr.write(`marginlab: rendered ${written.length} file${written.length === 1 ? '' : 's'} for ${results.length} run${results.length === 1 ? '' : 's'} (${errored} errored) in ${visible(dir)}: ${written.map((p) => basename(p)).join(', ')}\n`);
         // report files of the formats not asked for stay as an earlier render left them: say so
         const names = new Set(written.map((p) => basename(p)));
         const { existsSync } = await import('node:fs');

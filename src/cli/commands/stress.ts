@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
+import { visible } from '../../util/excerpt.js';
 import { runCommand, sweepOptions, type RunFlags } from './run.js';
 
 export interface StressFlags extends RunFlags {
@@ -59,7 +60,7 @@ async function listScenarios(json: boolean, config: string | null, named: boolea
     } catch (err) {
       // the default config that does not load: the pack is still listed, and the reason said (a config named with -c: its error)
       if (named || !(err instanceof UserError)) throw err;
-      process.stderr.write(`marginlab: warning: ${config} did not load, so its own scenarios are not listed (${err.message.split('\n')[0]}); the crash pack:\n`);
+      process.stderr.write(`marginlab: warning: ${visible(config)} did not load, so its own scenarios are not listed (${visible(err.message.split('\n')[0]!)}); the crash pack:\n`);
     }
   }
   if (loaded !== null) {
@@ -94,7 +95,7 @@ async function listScenarios(json: boolean, config: string | null, named: boolea
     const width = Math.max(20, ...rows.map((r) => r.id.length + 1));
     for (const r of rows) {
       const notes = [r.source === 'config' ? 'defined by the config' : '', 'runs' in r ? (r.runs ? 'run by the config' : 'not run by the config') : ''].filter(Boolean);
-      process.stdout.write(`${r.id.padEnd(width)} ${r.title || '(no title)'}${notes.length > 0 ? `  [${notes.join('; ')}]` : ''}\n`);
+      process.stdout.write(`${r.id.padEnd(width)} ${visible(r.title) || '(no title)'}${notes.length > 0 ? `  [${notes.join('; ')}]` : ''}\n`);
     }
   }
   return 0;

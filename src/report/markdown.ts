@@ -179,7 +179,7 @@ export function renderMarkdown(model: ReportModel, sweep: SweepRow[], modes: Mod
     }
     L.push('');
   }
-  L.push('---', '', `Runs: results/<runId>.json · machine-readable: summary.json (schema: marginlab's docs/report.md), runs.csv · reproduce: manifest.json.`, '');
+  L.push('---', '', `Runs: \`results/<runId>.json\` · machine-readable: summary.json (schema: marginlab's docs/report.md), runs.csv · reproduce: manifest.json.`, '');
   return L.join('\n');
 }
 

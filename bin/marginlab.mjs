@@ -7,4 +7,5 @@
 import { fileURLToPath } from 'node:url';
 import { distIsFresh } from '../scripts/dist-fresh.mjs';
 
-await import(distIsFresh(fileURLToPath(new URL('..', import.meta.url))) ? '../dist/src/cli/bin.mjs' : '../src/cli/bin.mjs');
+// a call, not a top-level await (src/cli/main.ts says why)
+void import(distIsFresh(fileURLToPath(new URL('..', import.meta.url))) ? '../dist/src/cli/bin.mjs' : '../src/cli/bin.mjs');

@@ -5,5 +5,5 @@
 // through tsx.
 import { FROM_SOURCE, entryLoaders } from '../util/register-loaders.mjs';
 
-await entryLoaders();
-await import(FROM_SOURCE ? './main.ts' : './main.js');
+// no top-level await (main.ts says why): the loaders, then the command
+void entryLoaders().then(() => import(FROM_SOURCE ? './main.ts' : './main.js'));

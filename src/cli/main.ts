@@ -192,4 +192,25 @@ function endWhenLeftRunning(code: number): void {
   setTimeout(end, 1000).unref();
 }
 
-await main();
+/**
+ * main() is called, not awaited at the module's top level: a module with a top-level await goes through V8's async
+ * module evaluation (SourceTextModule::ExecuteAsyncModule), where Node 20–25 abort at random, rarely, with "Check
+ * failed: (location_) != nullptr" (SIGTRAP, no exit code: nodejs/node#53238, #60755; one command of a CI run's ≈ 400
+ * did). No module of the command's own has one. What the top-level await also gave — a command whose promise never
+ * settles while nothing is left to run exits 13, not 0 — is kept: 70 with one line.
+ */
+let settled = false;
+process.once('exit', () => {
+  if (settled || process.exitCode !== undefined) return;
+  process.stderr.write('marginlab: internal error: the command ended before it finished (nothing was left to run while it waited); run it again, and report it if it recurs\n');
+  process.exitCode = ExitCode.INTERNAL;
+});
+main().then(
+  () => {
+    settled = true;
+  },
+  (err: unknown) => {
+    settled = true;
+    process.exitCode = reportError(err);
+  },
+);

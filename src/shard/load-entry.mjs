@@ -5,5 +5,5 @@
 // It loads no user code: from dist/ it needs no loaders.
 import { FROM_SOURCE, registerLoaders } from '../util/register-loaders.mjs';
 
-if (FROM_SOURCE) await registerLoaders();
-await import(FROM_SOURCE ? './load-worker.ts' : './load-worker.js');
+// no top-level await (src/cli/main.ts says why)
+void (FROM_SOURCE ? registerLoaders() : Promise.resolve()).then(() => import(FROM_SOURCE ? './load-worker.ts' : './load-worker.js'));

@@ -19,24 +19,28 @@ export type LoadReply =
 // the modules load while the request is awaited (a thread started before the datasets were known gets it as its first message)
 const feed = import('../feed/index.js');
 feed.catch(() => undefined); // (its failure is the reply's, below)
-const req = (workerData as LoadRequest | null) ?? (await new Promise<LoadRequest>((res) => parentPort!.once('message', res)));
-let reply: LoadReply;
-let index = -1;
-try {
-  const { loadDataset } = await feed;
-  const data: MarketData[] = [];
-  for (const d of req.datasets) {
-    index++;
-    data.push(await loadDataset(d.dir, d.options));
+// in a function, not at the module's top level: no module of marginlab's has a top-level await (src/cli/main.ts says why)
+async function serve(): Promise<void> {
+  const req = (workerData as LoadRequest | null) ?? (await new Promise<LoadRequest>((res) => parentPort!.once('message', res)));
+  let reply: LoadReply;
+  let index = -1;
+  try {
+    const { loadDataset } = await feed;
+    const data: MarketData[] = [];
+    for (const d of req.datasets) {
+      index++;
+      data.push(await loadDataset(d.dir, d.options));
+    }
+    reply = { ok: true, data };
+  } catch (err) {
+    const e = err as { stack?: unknown } | null;
+    reply = {
+      ok: false,
+      ...threadErrorData(err),
+      ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+      index,
+    };
   }
-  reply = { ok: true, data };
-} catch (err) {
-  const e = err as { stack?: unknown } | null;
-  reply = {
-    ok: false,
-    ...threadErrorData(err),
-    ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
-    index,
-  };
+  parentPort!.postMessage(reply);
 }
-parentPort!.postMessage(reply);
+void serve();

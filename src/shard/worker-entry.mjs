@@ -3,6 +3,8 @@
 // compiled worker.js in the package, worker.ts in the repository.
 import { FROM_SOURCE, entryLoaders } from '../util/register-loaders.mjs';
 
-await entryLoaders();
-const mod = await import(FROM_SOURCE ? './worker.ts' : './worker.js');
-export default mod.default;
+// the handler as a promise (piscina awaits a default export that is one), not a top-level await: a module with one
+// goes through V8's async module evaluation, where Node aborts at random, rarely (src/cli/main.ts)
+export default entryLoaders()
+  .then(() => import(FROM_SOURCE ? './worker.ts' : './worker.js'))
+  .then((mod) => mod.default);

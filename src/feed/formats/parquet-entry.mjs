@@ -2,5 +2,5 @@
 // loaders first, from dist/ the compiled module as it is.
 import { FROM_SOURCE, registerLoaders } from '../../util/register-loaders.mjs';
 
-if (FROM_SOURCE) await registerLoaders();
-await import(FROM_SOURCE ? './parquet-worker.ts' : './parquet-worker.js');
+// no top-level await (src/cli/main.ts says why)
+void (FROM_SOURCE ? registerLoaders() : Promise.resolve()).then(() => import(FROM_SOURCE ? './parquet-worker.ts' : './parquet-worker.js'));

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { REPO } from './fixtures/run/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { REPO, runCli, startCli } from './fixtures/run/cli.js';
 
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -47,13 +49,32 @@ describe('top-level await', () => {
   it('the check finds one (an await at the top, in a block, in for await; none inside a function)', () => {
     const dir = join(REPO, '.tmp');
     const p = join(dir, 'tla-probe.mjs');
-    const { mkdirSync, writeFileSync, rmSync } = require('node:fs') as typeof import('node:fs');
+    const { mkdirSync } = require('node:fs') as typeof import('node:fs');
     mkdirSync(dir, { recursive: true });
     writeFileSync(p, 'await x;\nif (a) { await y; }\nfor await (const z of q) {}\nasync function f() { await w; }\nconst g = async () => await v;\n');
     try {
       expect(topLevelAwaits(p).map((s) => s.split(':').pop())).toEqual(['1', '2', '3']);
     } finally {
       rmSync(p);
+    }
+  });
+});
+
+describe('a command whose work never settles while nothing is left to run', () => {
+  it('exits 70 with one line (the top-level await made it 13 with a warning of Node\'s)', async () => {
+    // a module hook that never answers for the strategies command's module: the command waits on it with an empty loop
+    const dir = mkdtempSync(join(tmpdir(), 'ml-unsettled-'));
+    try {
+      writeFileSync(join(dir, 'hooks.mjs'), "export async function load(url, context, next) {\n  if (url.includes('/commands/strategies.')) return new Promise(() => {});\n  return next(url, context);\n}\n");
+      writeFileSync(join(dir, 'pre.mjs'), "import { register } from 'node:module';\nregister(new URL('./hooks.mjs', import.meta.url));\n");
+      const r = await startCli(['strategies'], dir, { nodeArgs: ['--import', join(dir, 'pre.mjs')] }).done;
+      expect(r.code, r.stderr).toBe(70);
+      expect(r.stderr).toBe('marginlab: internal error: the command ended before it finished (nothing was left to run while it waited); run it again, and report it if it recurs\n');
+      // the same command without the hook lists the strategies
+      const ok = await runCli(['strategies'], dir);
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

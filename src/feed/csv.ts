@@ -640,10 +640,11 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
       if (nCells > 0 && record.length < nCells) {
         let lastRead: string | null = null;
         let missing = false;
+        const short = `${record.length} cell${record.length === 1 ? '' : 's'} where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells}`;
         for (let k = 0; k < nCols; k++) {
           const at = idx[names[k]!]!;
           if (at >= record.length && names[k] !== 'price') {
-            reject(line, `${record.length} cell${record.length === 1 ? '' : 's'} where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells}: the row is cut short (no ${names[k]}); complete it, or leave it out`);
+            reject(line, `${short}: the row is cut short (no ${names[k]}); complete it, or leave it out`);
             return;
           }
           if (at >= record.length) missing = true;
@@ -652,7 +653,7 @@ async function readCsv(options: CsvImportOptions, probe: Map<number, number> | n
         // every column read is there, but the row ends in one of them and the header's columns after it are gone: a file
         // that stopped mid-line (a cut download or copy) ends inside that value ('8.669' of 8.66928), which passes every check
         if (lastRead !== null && !missing) {
-          reject(line, `${record.length} cell${record.length === 1 ? '' : 's'} where the ${opts.header === false ? `first good row (line ${widthLine}) has` : 'header has'} ${nCells}, ending in the ${lastRead} '${excerpt(record[record.length - 1]!, 40)}': the row is cut short, so that value may be cut too (a file that ends mid-line: a download or copy that stopped); complete the row, or leave it out`);
+          reject(line, `${short}, ending in the ${lastRead} '${excerpt(record[record.length - 1]!, 40)}': the row is cut short, so that value may be cut too (a file that ends mid-line: a download or copy that stopped); complete the row, or leave it out`);
           return;
         }
       }

@@ -250,31 +250,21 @@ export function register(program: Command): void {
         const { isFreqtradeSpotFile, isFreqtradeMonthlyFile, FREQTRADE_SPOT_HINT } = await import('../../feed/formats/freqtrade.js');
         const { MONTHLY_CANDLES_HINT } = await import('../../feed/timeframe.js');
         const left = unreadFiles(fmt, paths);
-        // freqtrade's spot candles beside the futures files (the exchange folder given): left out, and said why
-        const spot = fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [];
-        if (spot.length) {
-          process.stderr.write(
-            `marginlab: warning: left out ${spot.length} spot candle file${spot.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(spot.map((f) => basename(f)), 5, 60)}): ${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles\n`,
-          );
-        }
-        // monthly candles (no fixed timeframe): left out, and said why (a freqtrade -1M- file made the whole folder 65; a
-        // Binance -1mo- archive was told to be imported as CSV with --timeframe 1h, a month as one 1h bar)
-        const { isBinanceMonthlyFile } = await import('../../feed/formats/binance.js');
+        // files of the input folders the importer leaves out on purpose, each kind said once with why
+        const leftOut = (files: string[], what: string, why: string): string[] => {
+          if (files.length)
+            process.stderr.write(`marginlab: warning: left out ${files.length} ${what} file${files.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(files.map((f) => basename(f)), 5, 60)}): ${why}\n`);
+          return files;
+        };
+        // freqtrade's spot candles beside the futures files (the exchange folder given)
+        const spot = leftOut(fmt === 'freqtrade' ? left.filter((f) => isFreqtradeSpotFile(f)) : [], 'spot candle', `${FREQTRADE_SPOT_HINT}; to import spot prices as a symbol's candles anyway, name the file with --kind candles`);
+        // monthly candles (no fixed timeframe; a freqtrade -1M- file made the whole folder 65; a Binance -1mo- archive was
+        // told to be imported as CSV with --timeframe 1h, a month as one 1h bar)
+        const { isBinanceMonthlyFile, isBinanceIndexFile, BINANCE_INDEX_HINT } = await import('../../feed/formats/binance.js');
         const isMonthly = fmt === 'freqtrade' ? isFreqtradeMonthlyFile : fmt === 'binance' ? isBinanceMonthlyFile : null;
-        const monthly = isMonthly ? left.filter((f) => isMonthly(f)) : [];
-        if (monthly.length) {
-          process.stderr.write(
-            `marginlab: warning: left out ${monthly.length} monthly candle file${monthly.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(monthly.map((f) => basename(f)), 5, 60)}): ${MONTHLY_CANDLES_HINT}\n`,
-          );
-        }
-        // Binance's index and premium-index klines beside the klines (a mirror of data/futures/um given): left out, and said why
-        const { isBinanceIndexFile, BINANCE_INDEX_HINT } = await import('../../feed/formats/binance.js');
-        const index = fmt === 'binance' ? left.filter((f) => isBinanceIndexFile(f)) : [];
-        if (index.length) {
-          process.stderr.write(
-            `marginlab: warning: left out ${index.length} index or premium-index klines file${index.length === 1 ? '' : 's'} of the input folder${paths.length === 1 ? '' : 's'} (${excerptList(index.map((f) => basename(f)), 5, 60)}): ${BINANCE_INDEX_HINT}\n`,
-          );
-        }
+        const monthly = leftOut(isMonthly ? left.filter((f) => isMonthly(f)) : [], 'monthly candle', MONTHLY_CANDLES_HINT);
+        // Binance's index and premium-index klines beside the klines (a mirror of data/futures/um given)
+        const index = leftOut(fmt === 'binance' ? left.filter((f) => isBinanceIndexFile(f)) : [], 'index or premium-index klines', BINANCE_INDEX_HINT);
         let unread = left.filter((f) => !spot.includes(f) && !monthly.includes(f) && !index.includes(f));
         if (fmt === 'freqtrade' && unread.length) {
           // CSVs under freqtrade's names: a copy of a freqtrade file beside it (BTC_USDT_USDT-1h-futures.csv next to its .feather)

@@ -82,14 +82,16 @@ export function readBinance(paths: readonly string[], opts: BinanceOptions = {})
     const name = basename(file);
     const m = BINANCE_NAME.exec(name);
     if (!m && MONTHLY_NAME.test(name)) throw dataError(`${file}: ${MONTHLY_TEXT}`);
-    if (!m && binanceOtherContract(file) !== null) throw dataError(binanceOtherContract(file)!);
+    const other = m ? null : binanceOtherContract(file);
+    if (other !== null) throw dataError(other);
     if (!m) throw dataError(`${file}: not a Binance public-data file name (expected SYMBOL-INTERVAL-YYYY-MM[-DD].zip, e.g. BTCUSDT-1h-2024-01.zip)`);
     const interval = m[2]!;
     const parts = file.split(sep);
     let kind: FileKind;
     if (interval === 'fundingRate') kind = 'funding';
     else if (parts.includes('markPriceKlines')) kind = 'mark';
-    else if (isBinanceIndexFile(file)) throw dataError(`${file}: ${BINANCE_INDEX_HINT}; nothing was imported`); else if (parts.some((p, i) => p === 'spot' && (parts[i + 1] === 'monthly' || parts[i + 1] === 'daily')) && opts.kind !== 'candles') {
+    else if (isBinanceIndexFile(file)) throw dataError(`${file}: ${BINANCE_INDEX_HINT}; nothing was imported`);
+    else if (parts.some((p, i) => p === 'spot' && (parts[i + 1] === 'monthly' || parts[i + 1] === 'daily')) && opts.kind !== 'candles') {
       // data.binance.vision's data/spot/… klines have the futures klines' file names (and µs times since 2025):
       // another market's prices, which would stand for the perpetual's without a word (as freqtrade's spot files)
       throw dataError(`${file}: spot klines (its path has a spot folder, as data.binance.vision's data/spot/…), the spot market's prices, not the perpetual's: a perpetual-futures backtest reads data/futures/um/…/klines; to import these spot prices as the candles anyway, add --kind candles`);
